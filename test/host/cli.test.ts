@@ -1,0 +1,97 @@
+/**
+ * The CLI end to end, as a user runs it: a real process, real files.
+ */
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../../bin/ibhebb.js', import.meta.url).pathname;
+const run = (args: string[]) => execa('node', [BIN, ...args], { reject: false, all: true });
+const tmp = () => mkdtempSync(join(tmpdir(), 'ibhebb-cli-'));
+
+function layersOf(file: string): unknown {
+  return (JSON.parse(readFileSync(file, 'utf8')) as { layers: unknown }).layers;
+}
+
+describe('ibhebb train', () => {
+  it('reaches ≥ 90% on xor with the defaults and writes the JSON report', async () => {
+    const dir = tmp();
+    const json = join(dir, 'out.json');
+    const r = await run(['train', '--engine', 'golden', '--dataset', 'xor', '--json', json]);
+    expect(r.exitCode, r.all).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      config: { dataset: string; train: { layers: number[] } };
+      epochs: { epoch: number; testAccuracy: number; trainSamples: number; seconds: number; samplesPerSecond: number }[];
+    };
+    expect(report.config.dataset).toBe('xor');
+    expect(report.epochs.length).toBeGreaterThan(0);
+    report.epochs.forEach((e, i) => {
+      expect(e.epoch).toBe(i + 1);
+      expect(e.trainSamples).toBe(900);
+      expect(e.seconds).toBeGreaterThan(0);
+      expect(e.samplesPerSecond).toBeGreaterThan(0);
+    });
+    expect(report.epochs.at(-1)!.testAccuracy).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('rejects bad options with a message naming the option', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--window', '1'], /--window: 1 is out of range \(must be ≥ 2\)/],
+      [['--window', '2.5'], /--window: '2\.5' must be an integer/],
+      [['--sigma', '1,2'], /--sigma: expected 3 comma-separated values, got 2/],
+      [['--lr', '-1'], /--lr: -1 is out of range \(must be > 0\)/],
+      [['--lr', 'fast'], /--lr: 'fast' is not a number/],
+      [['--variant', 'Q'], /--variant: 'Q' is not one of P, F, E, J/],
+      [['--dataset', 'xor', '--layers', '784,10,2'], /--layers: the input width is 784 but xor has 2 features/],
+      [['--dataset', 'xor', '--layers', '2,8,3'], /--layers: the output width is 3 but xor has 2 classes/],
+      [['--resume'], /--resume needs --checkpoint FILE/],
+      [['--data-dir', '/nonexistent-dir'], /nonexistent-dir/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(['train', ...args, '--epochs', '1']);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      expect(r.all, args.join(' ')).toMatch(message);
+      expect(r.all, args.join(' ')).not.toMatch(/\n\s+at /); // no stack trace
+    }
+  });
+
+  it('a run resumed from an epoch checkpoint ends with exactly the weights of an uninterrupted run', async () => {
+    const dir = tmp();
+    const common = ['train', '--dataset', 'xor', '--seed', '7'];
+    const full = await run([...common, '--epochs', '4', '--weights-out', join(dir, 'full.json')]);
+    expect(full.exitCode, full.all).toBe(0);
+    const ck = join(dir, 'run.ckpt');
+    const first = await run([...common, '--epochs', '2', '--checkpoint', ck]);
+    expect(first.exitCode, first.all).toBe(0);
+    const refused = await run([...common, '--checkpoint', ck, '--resume', '--seed', '8']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.all).toMatch(/--resume: --seed 8 differs from the checkpoint's 7/);
+    const rest = await run([...common, '--epochs', '4', '--checkpoint', ck, '--resume', '--weights-out', join(dir, 'resumed.json')]);
+    expect(rest.exitCode, rest.all).toBe(0);
+    expect(rest.all).toMatch(/resuming at epoch 3, sample 0/);
+    expect(layersOf(join(dir, 'resumed.json'))).toEqual(layersOf(join(dir, 'full.json')));
+  });
+
+  it('Ctrl-C mid-epoch saves a checkpoint from which the run ends bit-identically', async () => {
+    const dir = tmp();
+    const common = ['train', '--dataset', 'mnist', '--train-limit', '3000', '--test-limit', '200', '--layers', '784,32,16,10', '--epochs', '2', '--no-progress'];
+    const full = await run([...common, '--weights-out', join(dir, 'full.json')]);
+    expect(full.exitCode, full.all).toBe(0);
+    const ck = join(dir, 'run.ckpt');
+    const child = execa('node', [BIN, ...common, '--checkpoint', ck], { reject: false, all: true });
+    // interrupt once training has started
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('ibhebb train:')) setTimeout(() => { child.kill('SIGINT'); resolve(); }, 300);
+      });
+    });
+    const r = await child;
+    expect(r.all).toMatch(/interrupted at epoch \d, sample \d+; state saved/);
+    expect(r.exitCode).toBe(130);
+    const rest = await run([...common, '--checkpoint', ck, '--resume', '--weights-out', join(dir, 'resumed.json')]);
+    expect(rest.exitCode, rest.all).toBe(0);
+    expect(layersOf(join(dir, 'resumed.json'))).toEqual(layersOf(join(dir, 'full.json')));
+  });
+});
