@@ -11,9 +11,94 @@ import type { Rng } from '../../rng.js';
 export const BLOCK = 8;
 
 /**
+ * Interleaves up to BLOCK input vectors for denseForwardInterleaved: xt[xtOff + i·BLOCK + p] = src[offs[p] + i]
+ * for p < count; lanes count … BLOCK−1 are zeroed.
+ */
+export function interleave(src: Float64Array, offs: ArrayLike<number>, count: number, nIn: number, xt: Float64Array, xtOff: number): void {
+  for (let p = 0; p < BLOCK; p++) {
+    if (p < count) {
+      const o = offs[p];
+      for (let i = 0, q = xtOff + p; i < nIn; i++, q += BLOCK) xt[q] = src[o + i];
+    } else {
+      for (let i = 0, q = xtOff + p; i < nIn; i++, q += BLOCK) xt[q] = 0;
+    }
+  }
+}
+
+/** Writes one vector into lane p of an interleaved block: xt[xtOff + i·BLOCK + p] = src[off + i]. */
+export function interleaveOne(src: Float64Array, off: number, nIn: number, xt: Float64Array, xtOff: number, p: number): void {
+  for (let i = 0, q = xtOff + p; i < nIn; i++, q += BLOCK) xt[q] = src[off + i];
+}
+
+/**
+ * Forward of the BLOCK interleaved inputs xt[xtOff ..] (see interleave): out[outOffs[p] + j] = a_pj for
+ * p < count. Each weight is loaded once for all lanes.
+ */
+export function denseForwardInterleaved(
+  W: Float64Array,
+  b: Float64Array,
+  nIn: number,
+  nOut: number,
+  xt: Float64Array,
+  xtOff: number,
+  count: number,
+  out: Float64Array,
+  outOffs: ArrayLike<number>,
+): void {
+  for (let j = 0; j < nOut; j++) {
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let a4 = 0;
+    let a5 = 0;
+    let a6 = 0;
+    let a7 = 0;
+    const r = j * nIn;
+    for (let i = 0, q = xtOff; i < nIn; i++, q += BLOCK) {
+      const w = W[r + i];
+      a0 += w * xt[q];
+      a1 += w * xt[q + 1];
+      a2 += w * xt[q + 2];
+      a3 += w * xt[q + 3];
+      a4 += w * xt[q + 4];
+      a5 += w * xt[q + 5];
+      a6 += w * xt[q + 6];
+      a7 += w * xt[q + 7];
+    }
+    storeLanes(out, outOffs, count, j, b[j], a0, a1, a2, a3, a4, a5, a6, a7);
+  }
+}
+
+/** out[outOffs[p] + j] = a_p + bj for the first `count` lanes. */
+export function storeLanes(
+  out: Float64Array,
+  outOffs: ArrayLike<number>,
+  count: number,
+  j: number,
+  bj: number,
+  a0: number,
+  a1: number,
+  a2: number,
+  a3: number,
+  a4: number,
+  a5: number,
+  a6: number,
+  a7: number,
+): void {
+  if (count > 0) out[outOffs[0] + j] = a0 + bj;
+  if (count > 1) out[outOffs[1] + j] = a1 + bj;
+  if (count > 2) out[outOffs[2] + j] = a2 + bj;
+  if (count > 3) out[outOffs[3] + j] = a3 + bj;
+  if (count > 4) out[outOffs[4] + j] = a4 + bj;
+  if (count > 5) out[outOffs[5] + j] = a5 + bj;
+  if (count > 6) out[outOffs[6] + j] = a6 + bj;
+  if (count > 7) out[outOffs[7] + j] = a7 + bj;
+}
+
+/**
  * Forward of up to BLOCK samples at once: out[outOffs[p] + j] = Σ_i W[j·nIn+i]·src[srcOffs[p]+i] + b[j] for
- * p < count. Each weight is loaded once for all samples; xt (≥ nIn·BLOCK) is scratch for the interleaved
- * inputs.
+ * p < count; xt (≥ nIn·BLOCK) is scratch for the interleaved inputs.
  */
 export function denseForwardBlock(
   W: Float64Array,
@@ -28,45 +113,8 @@ export function denseForwardBlock(
   outOffs: ArrayLike<number>,
 ): void {
   if (count > BLOCK) throw new RangeError(`denseForwardBlock: at most ${BLOCK} samples`);
-  for (let p = 0; p < BLOCK; p++) {
-    if (p < count) {
-      const o = srcOffs[p];
-      for (let i = 0, q = p; i < nIn; i++, q += BLOCK) xt[q] = src[o + i];
-    } else {
-      for (let i = 0, q = p; i < nIn; i++, q += BLOCK) xt[q] = 0;
-    }
-  }
-  for (let j = 0; j < nOut; j++) {
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    let a4 = 0;
-    let a5 = 0;
-    let a6 = 0;
-    let a7 = 0;
-    const r = j * nIn;
-    for (let i = 0, q = 0; i < nIn; i++, q += BLOCK) {
-      const w = W[r + i];
-      a0 += w * xt[q];
-      a1 += w * xt[q + 1];
-      a2 += w * xt[q + 2];
-      a3 += w * xt[q + 3];
-      a4 += w * xt[q + 4];
-      a5 += w * xt[q + 5];
-      a6 += w * xt[q + 6];
-      a7 += w * xt[q + 7];
-    }
-    const bj = b[j];
-    if (count > 0) out[outOffs[0] + j] = a0 + bj;
-    if (count > 1) out[outOffs[1] + j] = a1 + bj;
-    if (count > 2) out[outOffs[2] + j] = a2 + bj;
-    if (count > 3) out[outOffs[3] + j] = a3 + bj;
-    if (count > 4) out[outOffs[4] + j] = a4 + bj;
-    if (count > 5) out[outOffs[5] + j] = a5 + bj;
-    if (count > 6) out[outOffs[6] + j] = a6 + bj;
-    if (count > 7) out[outOffs[7] + j] = a7 + bj;
-  }
+  interleave(src, srcOffs, count, nIn, xt, 0);
+  denseForwardInterleaved(W, b, nIn, nOut, xt, 0, count, out, outOffs);
 }
 
 /** Forward of one sample: out[outOff + j] = Σ_i W[j·nIn+i]·src[srcOff+i] + b[j] (four outputs per pass). */

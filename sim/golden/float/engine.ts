@@ -9,7 +9,8 @@
 import type { Split } from '../../data.js';
 import type { Engine, EngineState, LayerWeights, TrainConfig } from '../../engine.js';
 import { Rng } from '../../rng.js';
-import { BLOCK, denseForwardBlock, denseForwardOne, lecunNormalInit } from './dense.js';
+import { BLOCK, denseForwardBlock, denseForwardInterleaved, denseForwardOne, interleaveOne, lecunNormalInit } from './dense.js';
+import { adamwRank1Forward, sgdRank1Forward } from './fused.js';
 import { GramRing } from './gram.js';
 import { bandwidth, gaussian, labelKernel, sqDist } from './kernel.js';
 import { hiddenDelta, reluLayerNorm } from './layernorm.js';
@@ -63,8 +64,18 @@ export class FloatEngine implements Engine {
   private readonly A: Float64Array[] = [];
   private readonly Z: Float64Array[] = [];
   private readonly S: Float64Array[] = [];
+  /**
+   * Cache of the first layer in recompute mode: xt0 holds the window's inputs interleaved (dense.ts), valid0[p]
+   * says whether A[0] row p is the pre-activation of slot p's sample under the current W[0], b[0] (the fused
+   * update keeps them valid; see fused.ts). Pure functions of the state, so never exported.
+   */
+  private readonly groups0: number;
+  private readonly xt0: Float64Array;
+  private readonly valid0: Uint8Array;
 
   // --- scratch ---
+  private readonly laneIn: Int32Array;
+  private readonly laneOut: Int32Array;
   private readonly xOffs: Int32Array;
   private readonly slotOffs: Int32Array[] = [];
   private readonly xt: Float64Array;
@@ -135,6 +146,11 @@ export class FloatEngine implements Engine {
       this.slotOffs.push(o);
     }
     this.xt = new Float64Array(maxIn * BLOCK);
+    this.groups0 = Math.ceil(B / BLOCK);
+    this.xt0 = new Float64Array(this.groups0 * BLOCK * sizes[0]);
+    this.valid0 = new Uint8Array(B);
+    this.laneIn = new Int32Array(BLOCK);
+    this.laneOut = new Int32Array(BLOCK);
     this.O = new Float64Array(B * C);
     this.E = new Float64Array(B * C);
     this.kRow = new Float64Array(B);
@@ -162,16 +178,38 @@ export class FloatEngine implements Engine {
   beginEpoch(): void {
     this.count = 0;
     this.head = 0;
+    this.valid0.fill(0);
+  }
+
+  /** Sample `index` goes into `slot`. */
+  private enter(split: Split, slot: number, index: number): void {
+    this.slotIdx[slot] = index;
+    this.valid0[slot] = 0;
+    const n0 = this.sizes[0];
+    const g = Math.floor(slot / BLOCK);
+    interleaveOne(split.x, index * n0, n0, this.xt0, g * n0 * BLOCK, slot % BLOCK);
+  }
+
+  /** A different Split object than the window's: re-read the window's inputs from it. */
+  private useSplit(split: Split): void {
+    if (split === this.split) return;
+    this.split = split;
+    const n0 = this.sizes[0];
+    for (let p = 0; p < this.count; p++) {
+      interleaveOne(split.x, this.slotIdx[p] * n0, n0, this.xt0, Math.floor(p / BLOCK) * n0 * BLOCK, p % BLOCK);
+    }
+    this.valid0.fill(0);
   }
 
   trainSample(split: Split, index: number): boolean {
     const cfg = this.config;
     if (split.dim !== this.sizes[0]) throw new RangeError(`float engine: split has ${split.dim} features, the network takes ${this.sizes[0]}`);
     if (!(index >= 0 && index < split.n)) throw new RangeError(`float engine: sample ${index} out of range [0, ${split.n})`);
-    this.split = split;
+    this.useSplit(split);
     const B = this.B;
     if (cfg.rule === 'backprop') {
-      this.slotIdx[this.count++] = index;
+      this.enter(split, this.count, index);
+      this.count++;
       this.head = this.count % B;
       if (this.count < B) return false;
       this.backpropStep(split);
@@ -180,7 +218,7 @@ export class FloatEngine implements Engine {
       return true;
     }
     const c = this.head;
-    this.slotIdx[c] = index;
+    this.enter(split, c, index);
     this.head = (c + 1) % B;
     if (this.count < B) this.count++;
     if (cfg.rule === 'ib') this.updateGrams(split, c);
@@ -233,18 +271,58 @@ export class FloatEngine implements Engine {
     for (let l = 0; l < this.L - 1; l++) {
       const nIn = sizes[l];
       const nOut = sizes[l + 1];
-      const src = this.inputArray(split, l);
-      const offs = this.inputOffsets(l);
-      const outOffs = this.slotOffs[l + 1];
-      for (let p0 = 0; p0 < count; p0 += BLOCK) {
-        const k = Math.min(BLOCK, count - p0);
-        denseForwardBlock(this.W[l], this.b[l], nIn, nOut, src, offs.subarray(p0, p0 + k), k, this.xt, this.A[l], outOffs.subarray(p0, p0 + k));
-      }
+      if (l === 0) this.forwardFirstLayer(split);
+      else this.blockForward(l, this.Z[l - 1], this.slotOffs[l], this.A[l]);
       const A = this.A[l];
       const Z = this.Z[l];
       const S = this.S[l];
       for (let p = 0; p < count; p++) S[p] = reluLayerNorm(A, p * nOut, nOut, this.config.lnEps, Z, p * nOut);
+      void nIn;
     }
+  }
+
+  /** Pre-activations of layer l for slots 0 … count−1: out[p·nOut ..] from the inputs src[offs[p] ..]. */
+  private blockForward(l: number, src: Float64Array, offs: ArrayLike<number>, out: Float64Array): void {
+    const nIn = this.sizes[l];
+    const nOut = this.sizes[l + 1];
+    const { laneIn, laneOut, count } = this;
+    for (let p0 = 0; p0 < count; p0 += BLOCK) {
+      const k = Math.min(BLOCK, count - p0);
+      for (let p = 0; p < k; p++) {
+        laneIn[p] = offs[p0 + p];
+        laneOut[p] = (p0 + p) * nOut;
+      }
+      denseForwardBlock(this.W[l], this.b[l], nIn, nOut, src, laneIn, k, this.xt, out, laneOut);
+    }
+  }
+
+  /** First layer: recompute only the slots whose cached pre-activation is stale (usually just the new one). */
+  private forwardFirstLayer(split: Split): void {
+    const { count, valid0, laneOut } = this;
+    const n0 = this.sizes[0];
+    const n1 = this.sizes[1];
+    let stale = 0;
+    let last = -1;
+    for (let p = 0; p < count; p++) {
+      if (!valid0[p]) {
+        stale++;
+        last = p;
+      }
+    }
+    if (stale === 1) {
+      denseForwardOne(this.W[0], this.b[0], n0, n1, split.x, this.slotIdx[last] * n0, this.A[0], last * n1);
+    } else if (stale > 1) {
+      for (let p0 = 0; p0 < count; p0 += BLOCK) {
+        const k = Math.min(BLOCK, count - p0);
+        let any = false;
+        for (let p = 0; p < k; p++) {
+          laneOut[p] = (p0 + p) * n1;
+          if (!valid0[p0 + p]) any = true;
+        }
+        if (any) denseForwardInterleaved(this.W[0], this.b[0], n0, n1, this.xt0, (p0 / BLOCK) * n0 * BLOCK, k, this.A[0], laneOut);
+      }
+    }
+    for (let p = 0; p < count; p++) valid0[p] = 1;
   }
 
   /** Logits of every slot with the current output weights (from the stored or recomputed penultimate h). */
@@ -252,13 +330,9 @@ export class FloatEngine implements Engine {
     const l = this.L - 1;
     const nIn = this.sizes[l];
     const C = this.sizes[l + 1];
-    const src = this.inputArray(split, l);
-    const offs = this.inputOffsets(l);
-    const outOffs = this.slotOffs[l + 1];
-    for (let p0 = 0; p0 < this.count; p0 += BLOCK) {
-      const k = Math.min(BLOCK, this.count - p0);
-      denseForwardBlock(this.W[l], this.b[l], nIn, C, src, offs.subarray(p0, p0 + k), k, this.xt, this.O, outOffs.subarray(p0, p0 + k));
-    }
+    void nIn;
+    void C;
+    this.blockForward(l, this.inputArray(split, l), this.inputOffsets(l), this.O);
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -307,13 +381,24 @@ export class FloatEngine implements Engine {
       hiddenDelta(this.xi, 0, Z, c * n, this.S[l][c], this.A[l], c * n, n, this.delta, 0);
       const h = this.inputArray(split, l);
       const hOff = l === 0 ? this.slotIdx[c] * nIn : c * nIn;
+      // first layer in recompute mode: the update also forwards the window for the next step (fused.ts)
+      const fuse = l === 0 && cfg.memory === 'recompute';
       if (cfg.optimizer === 'adamw') {
         this.adam.lr = cfg.lr;
-        adamwRank1(this.W[l], this.mW[l], this.vW[l], n, nIn, this.delta, h, hOff, this.adam);
         adamwDense(this.b[l], this.mb[l], this.vb[l], this.delta, n, this.adam);
+        if (fuse) {
+          adamwRank1Forward(this.W[l], this.mW[l], this.vW[l], n, nIn, this.delta, h, hOff, this.adam, this.b[l], this.xt0, this.groups0, B, this.A[0], this.slotOffs[1], this.laneOut);
+        } else {
+          adamwRank1(this.W[l], this.mW[l], this.vW[l], n, nIn, this.delta, h, hOff, this.adam);
+        }
       } else {
-        sgdRank1(this.W[l], n, nIn, this.delta, h, hOff, cfg.lr);
         sgdDense(this.b[l], this.delta, n, cfg.lr);
+        if (fuse) sgdRank1Forward(this.W[l], n, nIn, this.delta, h, hOff, cfg.lr, this.b[l], this.xt0, this.groups0, B, this.A[0], this.slotOffs[1], this.laneOut);
+        else sgdRank1(this.W[l], n, nIn, this.delta, h, hOff, cfg.lr);
+      }
+      if (l === 0) {
+        if (fuse) for (let p = 0; p < B; p++) this.valid0[p] = 1;
+        else this.valid0.fill(0);
       }
     }
   }
@@ -386,6 +471,7 @@ export class FloatEngine implements Engine {
   }
 
   private applyDense(l: number, lr: number): void {
+    if (l === 0) this.valid0.fill(0);
     const gW = this.gW[l]!;
     const gb = this.gb[l]!;
     if (this.config.optimizer === 'adamw') {
@@ -574,6 +660,9 @@ export class FloatEngine implements Engine {
     this.t = t as number;
     this.count = count as number;
     this.head = head as number;
+    // the first-layer cache is rebuilt from the Split of the next trainSample
+    this.split = null;
+    this.valid0.fill(0);
   }
 
   /** Read-only views of the window (for tests and the fixed-point model's comparisons). */
