@@ -1,0 +1,274 @@
+/**
+ * Verilates a design with the co-simulation harness, through a content-hash cache.
+ *
+ * A build lives in build/verilator/<hash>/ (binary `harness`, the sources, `build.log`, `meta.json`),
+ * where hash = sha256 over the Verilog texts, top, port list, flags, trace flag, the generated harness
+ * source and `verilator --version`. The same inputs never build twice: within a process concurrent
+ * calls share one build, and across processes each build happens in a private temporary folder that is
+ * renamed into place atomically (the loser of a race discards its copy and uses the winner's).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { harnessSource } from './harness.js';
+import { findStreams, validatePorts, type PortSpec, type StreamGroup } from './ports.js';
+
+export interface BuildSpec {
+  /** Name of the top module. */
+  top: string;
+  /** Verilog sources, in the order Verilator reads them; names are plain file names (`adder.v`). */
+  files: { name: string; text: string }[];
+  /** Ports of the top module (from the generator's IR); checked against what Verilator verilated. */
+  ports: PortSpec[];
+  /** Build with `--trace-fst` so Model.traceTo can write FST waveforms (a separate cache entry). */
+  trace?: boolean;
+  /** Optimisation of the generated C++ (make OPT_FAST); default `-O2` (hdl-anchors §2.6). */
+  optFast?: string;
+  /** More Verilator arguments (e.g. `-Wno-fatal`, `-GWIDTH=8`). */
+  extraFlags?: string[];
+}
+
+export interface BuildResult {
+  hash: string;
+  dir: string;
+  /** The harness executable. */
+  binary: string;
+  top: string;
+  ports: PortSpec[];
+  streams: StreamGroup[];
+  trace: boolean;
+  /** True when the build was found in the cache (no Verilator or compiler ran). */
+  cached: boolean;
+  /** Wall time of this call. */
+  seconds: number;
+}
+
+/** Raised when Verilator, the port check or the C++ build fails; the message carries the log excerpt. */
+export class BuildError extends Error {
+  constructor(
+    message: string,
+    /** Full output of the failing step. */
+    readonly log: string,
+    /** Folder kept for inspection (sources, harness.cpp, build.log). */
+    readonly dir: string,
+  ) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
+
+/** Per-process counters, e.g. for asserting that a cached build ran no tool. */
+export const buildStats = { verilatorRuns: 0, cacheHits: 0 };
+
+const DEFAULT_OPT_FAST = '-O2';
+const HARNESS_NAME = 'harness';
+const PREFIX = 'Vdut';
+const FILE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(v|sv|vh|svh)$/;
+const MAKE_JOBS = '2';
+
+/** build/verilator under the repository root (or $IBHEBB_VERILATOR_CACHE). */
+export function cacheRoot(): string {
+  const env = process.env.IBHEBB_VERILATOR_CACHE;
+  if (env) return resolve(env);
+  return fileURLToPath(new URL('../../build/verilator/', import.meta.url));
+}
+
+let versionPromise: Promise<string> | undefined;
+
+/** `verilator --version`, asked once per process. */
+export function verilatorVersion(): Promise<string> {
+  versionPromise ??= execa('verilator', ['--version']).then((r) => r.stdout.trim());
+  return versionPromise;
+}
+
+function normalisedPorts(ports: readonly PortSpec[]): PortSpec[] {
+  return ports.map((p) => ({ name: p.name, dir: p.dir, width: p.width, signed: p.signed === true }));
+}
+
+/** The cache key of a build. Exported for tests. */
+export function buildHash(spec: BuildSpec, harness: string, version: string): string {
+  const key = {
+    format: 1,
+    top: spec.top,
+    files: spec.files.map((f) => ({ name: f.name, text: f.text })),
+    ports: normalisedPorts(spec.ports),
+    trace: spec.trace === true,
+    optFast: spec.optFast ?? DEFAULT_OPT_FAST,
+    extraFlags: spec.extraFlags ?? [],
+    harness,
+    version,
+  };
+  return createHash('sha256').update(JSON.stringify(key)).digest('hex');
+}
+
+function checkSpec(spec: BuildSpec): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_$]*$/.test(spec.top)) throw new RangeError(`top '${spec.top}' is not a module name`);
+  if (spec.files.length === 0) throw new RangeError('buildModel: no Verilog files');
+  const names = new Set<string>();
+  for (const f of spec.files) {
+    if (!FILE_NAME_RE.test(f.name)) throw new RangeError(`file name '${f.name}' must be a plain name ending in .v/.sv/.vh/.svh`);
+    if (names.has(f.name)) throw new RangeError(`file '${f.name}' is given twice`);
+    names.add(f.name);
+  }
+  validatePorts(spec.ports);
+}
+
+const inProcess = new Map<string, Promise<BuildResult>>();
+
+/** Verilates and compiles the design with its harness, or returns the cached build. */
+export async function build(spec: BuildSpec): Promise<BuildResult> {
+  const t0 = performance.now();
+  checkSpec(spec);
+  const harness = harnessSource(spec.ports);
+  const hash = buildHash(spec, harness, await verilatorVersion());
+  let pending = inProcess.get(hash);
+  if (!pending) {
+    pending = buildOnce(spec, harness, hash);
+    inProcess.set(hash, pending);
+    pending.catch(() => inProcess.delete(hash));
+  }
+  const r = await pending;
+  return { ...r, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function readCached(dir: string, hash: string): Promise<boolean> {
+  try {
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { hash?: string };
+    return meta.hash === hash && existsSync(join(dir, HARNESS_NAME));
+  } catch {
+    return false;
+  }
+}
+
+async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promise<BuildResult> {
+  const root = cacheRoot();
+  const dir = join(root, hash);
+  const result = (cached: boolean): BuildResult => ({
+    hash,
+    dir,
+    binary: join(dir, HARNESS_NAME),
+    top: spec.top,
+    ports: normalisedPorts(spec.ports),
+    streams: findStreams(spec.ports),
+    trace: spec.trace === true,
+    cached,
+    seconds: 0,
+  });
+  if (await readCached(dir, hash)) {
+    buildStats.cacheHits++;
+    return result(true);
+  }
+
+  const tmp = join(root, `.tmp-${hash.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(join(tmp, 'src'), { recursive: true });
+  const logs: string[] = [];
+  const fail = async (what: string, log: string): Promise<never> => {
+    logs.push(log);
+    const full = logs.join('\n');
+    const kept = join(root, `failed-${hash.slice(0, 16)}`);
+    await writeFile(join(tmp, 'build.log'), full);
+    await rm(join(tmp, 'obj'), { recursive: true, force: true });
+    await rm(kept, { recursive: true, force: true });
+    await rename(tmp, kept).catch(() => rm(tmp, { recursive: true, force: true }));
+    throw new BuildError(`${what} (top ${spec.top}; sources and log in ${kept}):\n${excerpt(log)}`, full, kept);
+  };
+
+  try {
+    const sources: string[] = [];
+    for (const f of spec.files) {
+      const p = join(tmp, 'src', f.name);
+      await writeFile(p, f.text);
+      if (!/\.(vh|svh)$/.test(f.name)) sources.push(p);
+    }
+    const harnessPath = join(tmp, 'harness.cpp');
+    await writeFile(harnessPath, harness);
+
+    const args = [
+      '--cc',
+      '--exe',
+      '-O3',
+      '--top-module',
+      spec.top,
+      '--prefix',
+      PREFIX,
+      '-Mdir',
+      join(tmp, 'obj'),
+      '-I' + join(tmp, 'src'),
+      ...(spec.trace ? ['--trace-fst'] : []),
+      ...(spec.extraFlags ?? []),
+      ...sources,
+      harnessPath,
+    ];
+    buildStats.verilatorRuns++;
+    const v = await execa('verilator', args, { cwd: tmp, all: true, reject: false });
+    logs.push(`$ verilator ${args.join(' ')}\n${v.all ?? ''}`);
+    if (v.exitCode !== 0) await fail('verilator failed', v.all ?? '');
+
+    const header = await readFile(join(tmp, 'obj', `${PREFIX}.h`), 'utf8');
+    const mismatch = comparePorts(spec.ports, verilatedPorts(header));
+    if (mismatch) await fail('port list does not match the verilated module', mismatch);
+
+    const makeArgs = ['-j', MAKE_JOBS, '-C', join(tmp, 'obj'), '-f', `${PREFIX}.mk`, `OPT_FAST=${spec.optFast ?? DEFAULT_OPT_FAST}`];
+    const m = await execa('make', makeArgs, { cwd: tmp, all: true, reject: false });
+    logs.push(`$ make ${makeArgs.join(' ')}\n${m.all ?? ''}`);
+    if (m.exitCode !== 0) await fail('C++ build of the verilated model failed', m.all ?? '');
+
+    await rename(join(tmp, 'obj', PREFIX), join(tmp, HARNESS_NAME));
+    await rm(join(tmp, 'obj'), { recursive: true, force: true });
+    await writeFile(join(tmp, 'build.log'), logs.join('\n'));
+    await writeFile(
+      join(tmp, 'meta.json'),
+      JSON.stringify({ hash, top: spec.top, trace: spec.trace === true, ports: normalisedPorts(spec.ports), builtAt: new Date().toISOString() }, null, 2),
+    );
+  } catch (e) {
+    if (e instanceof BuildError) throw e;
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+
+  try {
+    await rename(tmp, dir);
+  } catch (e) {
+    // Another process finished the same build first: use its copy.
+    await rm(tmp, { recursive: true, force: true });
+    if (!(await readCached(dir, hash))) throw e;
+  }
+  return result(false);
+}
+
+/** Ports as Verilator declared them in the model header (`VL_IN8(&clk,0,0);`). */
+export function verilatedPorts(header: string): { name: string; dir: 'in' | 'out' | 'inout'; width: number }[] {
+  const out: { name: string; dir: 'in' | 'out' | 'inout'; width: number }[] = [];
+  const re = /\bVL_(IN|OUT|INOUT)(8|16|64|W)?\(&(\w+),(\d+),(\d+)(?:,\d+)?\);/g;
+  for (const m of header.matchAll(re)) {
+    out.push({ name: m[3], dir: m[1].toLowerCase() as 'in' | 'out' | 'inout', width: Number(m[4]) - Number(m[5]) + 1 });
+  }
+  return out;
+}
+
+/** A description of every difference, or '' when the lists agree (order aside). */
+export function comparePorts(spec: readonly PortSpec[], actual: ReturnType<typeof verilatedPorts>): string {
+  const problems: string[] = [];
+  const byName = new Map(actual.map((p) => [p.name, p]));
+  for (const p of spec) {
+    const a = byName.get(p.name);
+    if (!a) problems.push(`port '${p.name}' is not a port of the verilated module`);
+    else if (a.dir !== p.dir) problems.push(`port '${p.name}': declared ${p.dir}, verilated as ${a.dir}`);
+    else if (a.width !== p.width) problems.push(`port '${p.name}': declared ${p.width} bits, verilated as ${a.width}`);
+  }
+  const listed = new Set(spec.map((p) => p.name));
+  for (const a of actual) if (!listed.has(a.name)) problems.push(`verilated port '${a.name}' (${a.dir}, ${a.width} bits) is missing from the port list`);
+  return problems.join('\n');
+}
+
+/** The lines of a tool log worth reading: errors and warnings first, else the tail. */
+function excerpt(log: string, max = 30): string {
+  const lines = log.split('\n').filter((l) => l.trim() !== '');
+  const important = lines.filter((l) => /%Error|%Warning|error:|Error \d|undefined reference|does not match|not a port|missing from/.test(l));
+  const chosen = important.length > 0 ? important : lines.slice(-max);
+  const shown = chosen.slice(0, max);
+  return shown.join('\n') + (chosen.length > max ? `\n… (${chosen.length - max} more lines)` : '');
+}

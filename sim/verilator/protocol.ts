@@ -1,0 +1,149 @@
+/**
+ * Wire protocol between the Model (TS) and the harness child process (C++), over the child's
+ * stdin/stdout. All integers little-endian.
+ *
+ * Request:  u32 length (bytes that follow) | u8 op | payload
+ * Response: u32 length (bytes that follow) | u8 status (0 ok, 1 error) | payload (error: UTF-8 text)
+ *
+ * Requests may be pipelined; responses come back in request order. Ports, sources and sinks are
+ * numbered as in the port list (sources and sinks in findStreams order). Port values travel as u64
+ * raw bits.
+ *
+ * | op | request payload | response payload |
+ * |---|---|---|
+ * | 1 POKE | u16 port, u64 value | – (evaluates combinational logic) |
+ * | 2 PEEK | u16 port | u64 value |
+ * | 3 STEP | u64 n | u64 cycle, u32 violations |
+ * | 4 RESET | u32 n | u64 cycle, u32 violations |
+ * | 5 PUSH | u16 source, u32 n, n × u64 data, ⌈n/8⌉ bytes tlast bitmap | u32 queued |
+ * | 6 PATTERN | u8 kind (0 source, 1 sink), u16 index, f64 probability, u64 seed | – |
+ * | 7 RUN | u64 cycles (0: no limit), u8 flags (1 until sink count, 2 until sources empty), u16 sink, u64 n, u64 maxCycles | u64 ran, u8 reason, u64 cycle, u32 violations |
+ * | 8 DRAIN | u16 sink | u32 n, n × u64 data, n × u64 cycle, ⌈n/8⌉ bytes tlast bitmap |
+ * | 9 VIOLATIONS | – | u32 total, u32 kept, kept × (u16 sink, u8 kind, u64 cycle) |
+ * | 10 TRACE_OPEN | UTF-8 path | – |
+ * | 11 TRACE_CLOSE | – | – |
+ * | 12 STATUS | – | u64 cycle, u32 violations, u16 ns, ns × u32 queued, u16 nk, nk × u32 buffered |
+ * | 13 QUIT | – | – (then the harness exits) |
+ */
+
+export const Op = {
+  POKE: 1,
+  PEEK: 2,
+  STEP: 3,
+  RESET: 4,
+  PUSH: 5,
+  PATTERN: 6,
+  RUN: 7,
+  DRAIN: 8,
+  VIOLATIONS: 9,
+  TRACE_OPEN: 10,
+  TRACE_CLOSE: 11,
+  STATUS: 12,
+  QUIT: 13,
+} as const;
+export type OpCode = (typeof Op)[keyof typeof Op];
+
+export const RunFlag = { SINK_COUNT: 1, SOURCES_EMPTY: 2 } as const;
+export const RUN_REASONS = ['cycles', 'sinkCount', 'sourcesEmpty', 'maxCycles'] as const;
+export const VIOLATION_KINDS = { 1: 'valid-dropped', 2: 'data-changed', 3: 'last-changed' } as const;
+
+/** Builds one request frame; the size is known up front, so one allocation. */
+export class Request {
+  readonly buf: Buffer;
+  private off = 5;
+
+  constructor(op: OpCode, payloadBytes: number) {
+    this.buf = Buffer.allocUnsafe(5 + payloadBytes);
+    this.buf.writeUInt32LE(1 + payloadBytes, 0);
+    this.buf.writeUInt8(op, 4);
+  }
+
+  u8(v: number): this {
+    this.off = this.buf.writeUInt8(v, this.off);
+    return this;
+  }
+  u16(v: number): this {
+    this.off = this.buf.writeUInt16LE(v, this.off);
+    return this;
+  }
+  u32(v: number): this {
+    this.off = this.buf.writeUInt32LE(v, this.off);
+    return this;
+  }
+  /** Unsigned 64-bit from a non-negative safe integer or a bigint in [0, 2^64). */
+  u64(v: number | bigint): this {
+    if (typeof v === 'number') {
+      this.buf.writeUInt32LE(v % 0x1_0000_0000, this.off);
+      this.buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), this.off + 4);
+      this.off += 8;
+    } else {
+      this.off = this.buf.writeBigUInt64LE(v, this.off);
+    }
+    return this;
+  }
+  f64(v: number): this {
+    this.off = this.buf.writeDoubleLE(v, this.off);
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.buf.set(b, this.off);
+    this.off += b.length;
+    return this;
+  }
+  /** The frame, checked to be exactly filled. */
+  done(): Buffer {
+    if (this.off !== this.buf.length) throw new Error(`protocol: request filled ${this.off} of ${this.buf.length} bytes`);
+    return this.buf;
+  }
+}
+
+/** Reads a response payload. */
+export class Reply {
+  private off = 0;
+  constructor(readonly buf: Buffer) {}
+
+  u8(): number {
+    return this.buf.readUInt8(this.off++);
+  }
+  u16(): number {
+    const v = this.buf.readUInt16LE(this.off);
+    this.off += 2;
+    return v;
+  }
+  u32(): number {
+    const v = this.buf.readUInt32LE(this.off);
+    this.off += 4;
+    return v;
+  }
+  u64big(): bigint {
+    const v = this.buf.readBigUInt64LE(this.off);
+    this.off += 8;
+    return v;
+  }
+  /** u64 as a number (exact below 2^53: cycle counts). */
+  u64num(): number {
+    const lo = this.buf.readUInt32LE(this.off);
+    const hi = this.buf.readUInt32LE(this.off + 4);
+    this.off += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+  /** n bits of a bitmap, lowest bit of the first byte first. */
+  bits(n: number): boolean[] {
+    const out = new Array<boolean>(n);
+    for (let i = 0; i < n; i++) out[i] = ((this.buf[this.off + (i >> 3)] >> (i & 7)) & 1) === 1;
+    this.off += (n + 7) >> 3;
+    return out;
+  }
+  get offset(): number {
+    return this.off;
+  }
+}
+
+/** Packs booleans into the bitmap layout Reply.bits reads. */
+export function packBits(bits: readonly boolean[]): Uint8Array {
+  const out = new Uint8Array((bits.length + 7) >> 3);
+  bits.forEach((b, i) => {
+    if (b) out[i >> 3] |= 1 << (i & 7);
+  });
+  return out;
+}
