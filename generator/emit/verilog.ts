@@ -1,0 +1,609 @@
+/**
+ * Verilog-2005 emitter: one module per file, readable, lint-clean under `verilator -Wall`.
+ *
+ * How the IR's exact widths survive Verilog's context-sized arithmetic: every emitted operand has a
+ * self-determined width equal to its IR width, and operators whose result is wider than their
+ * operands get explicitly extended operands (`{1'b0, a} + {1'b0, b}`, `{a[7], a} - {b[7], b}`), so
+ * the value never depends on where an expression sits. Products are the exception that keeps the
+ * multiplier narrow (DSP-friendly): `a * b` is only emitted as the whole right-hand side of a
+ * wire of width wa + wb — a named wire of the user's, or a temporary `_mul_<target>`.
+ * Signedness matters only in comparisons, products and signed right shifts; there operands are
+ * wrapped in `$signed(...)` unless they already are signed (signed signals are declared `signed`).
+ *
+ * Temporaries are needed where Verilog cannot express something inline (a slice of an expression, a
+ * sign bit of an expression, a nested product or signed shift). They are named after what they feed —
+ * `_<op>_<target>` such as `_add_count_q` — numbered only among temporaries of the same base name, so
+ * unrelated changes never rename them. User names never start with `_`, so there are no collisions.
+ */
+import { GENERATOR_VERSION } from '../version.js';
+import { collectReads, type Expr, type Signal } from '../ir/expr.js';
+import { paramsJson, type Item, type Memory, type Module, type Process, type Stmt } from '../ir/module.js';
+import { HdlError, maxValue, minValue, typeName, type HwType } from '../ir/types.js';
+
+/** One line of the name map: where an IR signal lives in the Verilog. */
+export interface NameMapEntry {
+  /** `<module>.<name>` (`<module>.<memory>` for memories). */
+  readonly path: string;
+  readonly verilog: string;
+  readonly kind: 'input' | 'output' | 'wire' | 'reg' | 'memory' | 'instance-output' | 'temporary' | 'instance';
+  readonly width: number;
+  readonly signed: boolean;
+  /** Memories: number of words. */
+  readonly depth?: number;
+  /** Instances: the child module; temporaries: the signal they feed. */
+  readonly module?: string;
+  readonly feeds?: string;
+}
+
+export interface NameMap {
+  readonly module: string;
+  readonly generator: string;
+  readonly paramsHash: string;
+  readonly params: unknown;
+  readonly entries: readonly NameMapEntry[];
+}
+
+export interface EmittedModule {
+  readonly name: string;
+  /** `<module>.v` */
+  readonly fileName: string;
+  readonly verilog: string;
+  /** `<module>.names.json` */
+  readonly nameMapFileName: string;
+  readonly nameMap: NameMap;
+  /** The IR module this was emitted from. */
+  readonly module: Module;
+}
+
+/** An emitted operand: its text, whether Verilog sees it as signed, and whether it can be indexed. */
+interface Text {
+  readonly s: string;
+  readonly vsigned: boolean;
+  /** An identifier: `x[3:0]` is legal on it. */
+  readonly ident: boolean;
+  /** Needs no parentheses as an operand. */
+  readonly primary: boolean;
+}
+
+const ident = (s: string, vsigned: boolean): Text => ({ s, vsigned, ident: true, primary: true });
+const prim = (s: string, vsigned = false): Text => ({ s, vsigned, ident: false, primary: true });
+const compound = (s: string, vsigned = false): Text => ({ s, vsigned, ident: false, primary: false });
+
+/** A sized Verilog literal of `type` holding `value` (which must fit). */
+export function literal(value: bigint, type: HwType): string {
+  const w = type.width;
+  if (value < minValue(type) || value > maxValue(type)) {
+    throw new HdlError(`internal: literal ${value} does not fit ${typeName(type)}`);
+  }
+  const digits = (v: bigint): string => (v < 65536n ? `d${v}` : `h${v.toString(16)}`);
+  if (!type.signed) return w === 1 ? `1'b${value}` : `${w}'${digits(value)}`;
+  if (value === minValue(type)) return `${w}'sh${(1n << BigInt(w - 1)).toString(16)}`;
+  return value < 0n ? `-${w}'s${digits(-value)}` : `${w}'s${digits(value)}`;
+}
+
+function range(width: number): string {
+  return width === 1 ? '' : `[${width - 1}:0]`;
+}
+
+function typeDecl(t: HwType): string {
+  return [t.signed ? 'signed' : '', range(t.width)].filter((x) => x !== '').join(' ');
+}
+
+class ModuleEmitter {
+  private readonly tempDecls: { name: string; width: number; feeds: string }[] = [];
+  private readonly tempCount = new Map<string, number>();
+  /** Temp assigns produced while emitting the current item. */
+  private pending: string[] = [];
+  private readonly combTargets = new Set<Signal>();
+  /** Expression → its temporary, so a shared subexpression is materialized once. */
+  private readonly temps = new Map<Expr, Text>();
+  /** Temporary → which of its bits are read. */
+  private readonly tempUse = new Map<string, boolean[]>();
+
+  constructor(private readonly mod: Module) {
+    for (const item of mod.items) {
+      if (item.kind === 'process' && item.process.kind === 'comb') for (const t of item.process.targets) this.combTargets.add(t);
+    }
+  }
+
+  emit(): { verilog: string; nameMap: NameMap } {
+    const mod = this.mod;
+    const body: string[] = [];
+    for (const item of mod.items) {
+      this.pending = [];
+      const lines = this.item(item);
+      body.push('', ...this.pending, ...lines);
+    }
+    this.pending = [];
+    const sink = this.unusedSink();
+    if (sink.length > 0) body.push('', ...this.pending, ...sink);
+
+    const out: string[] = [];
+    out.push(
+      `// Generated by the ibhebb generator ${GENERATOR_VERSION}. Do not edit; change the generator and regenerate.`,
+      `// module:      ${mod.name}`,
+      `// params:      ${paramsJson(mod.params)}`,
+      `// params hash: ${mod.paramsHash}`,
+      '`default_nettype none',
+      '',
+    );
+    out.push(...this.header());
+    const decls = this.declarations();
+    if (decls.length > 0) out.push('', ...decls);
+    out.push(...body, '', 'endmodule', '', '`default_nettype wire', '');
+    return { verilog: out.join('\n'), nameMap: this.nameMap() };
+  }
+
+  // ---- declarations ----
+
+  private header(): string[] {
+    const ports = this.mod.ports;
+    if (ports.length === 0) return [`module ${this.mod.name} ();`];
+    const rows = ports.map((p) => [
+      p.kind === 'input' ? 'input ' : 'output',
+      p.kind === 'output' && this.combTargets.has(p) ? 'reg ' : 'wire',
+      typeDecl(p.type),
+      p.name,
+    ]);
+    const tw = Math.max(...rows.map((r) => r[2].length));
+    const lines = rows.map((r, i) => `  ${r[0]} ${r[1]} ${tw > 0 ? r[2].padEnd(tw) + ' ' : ''}${r[3]}${i < rows.length - 1 ? ',' : ''}`);
+    return [`module ${this.mod.name} (`, ...lines, ');'];
+  }
+
+  private declarations(): string[] {
+    const rows: [string, string, string][] = [];
+    for (const s of this.mod.signals) {
+      const isReg = s.kind === 'reg' || this.combTargets.has(s);
+      rows.push([isReg ? 'reg ' : 'wire', typeDecl(s.type), `${s.name};`]);
+    }
+    for (const m of this.mod.memories) rows.push(['reg ', typeDecl(m.type), `${m.name} [0:${m.depth - 1}];`]);
+    for (const t of this.tempDecls) rows.push(['wire', range(t.width), `${t.name};`]);
+    const tw = Math.max(0, ...rows.map((r) => r[1].length));
+    return rows.map(([k, t, n]) => `  ${k} ${tw > 0 ? t.padEnd(tw) + ' ' : ''}${n}`);
+  }
+
+  // ---- items ----
+
+  private item(item: Item): string[] {
+    switch (item.kind) {
+      case 'assign':
+        return [`  assign ${item.target.name} = ${this.root(item.value, item.target.name)};`];
+      case 'process':
+        return item.process.kind === 'comb' ? this.comb(item.process) : this.seq(item.process);
+      case 'memory':
+        return this.memory(item.memory);
+      case 'instance':
+        return this.instance(item.instance);
+    }
+  }
+
+  private comb(p: Process): string[] {
+    return [`  // comb: ${p.name}`, '  always @* begin', ...this.stmts(p.body, 2, '=', p.name), '  end'];
+  }
+
+  private seq(p: Process): string[] {
+    const resets = p.targets.filter((t) => t.reset !== null);
+    const lines = [`  // seq: ${p.name}`, '  always @(posedge clk) begin'];
+    if (resets.length === 0) {
+      lines.push(...this.stmts(p.body, 2, '<=', p.name));
+    } else {
+      lines.push('    if (rst) begin');
+      for (const r of resets) lines.push(`      ${r.name} <= ${literal(r.reset as bigint, r.type)};`);
+      lines.push('    end else begin', ...this.stmts(p.body, 3, '<=', p.name), '    end');
+    }
+    lines.push('  end');
+    return lines;
+  }
+
+  private stmts(stmts: readonly Stmt[], depth: number, op: '=' | '<=', proc: string): string[] {
+    const ind = '  '.repeat(depth);
+    const out: string[] = [];
+    for (const s of stmts) {
+      if (s.kind === 'set') {
+        out.push(`${ind}${s.target.name} ${op} ${this.root(s.value, s.target.name)};`);
+      } else if (s.kind === 'if') {
+        out.push(...this.ifChain(s, depth, op, proc, false));
+      } else {
+        const sel = this.operand(s.sel, `${proc}_sel`);
+        out.push(`${ind}case (${sel.s})`);
+        for (const c of s.cases) {
+          const labels = c.values.map((v) => literal(v, s.sel.type)).join(', ');
+          out.push(`${ind}  ${labels}: begin`, ...this.stmts(c.body, depth + 2, op, proc), `${ind}  end`);
+        }
+        if (s.dflt) out.push(`${ind}  default: begin`, ...this.stmts(s.dflt, depth + 2, op, proc), `${ind}  end`);
+        else out.push(`${ind}  default: begin`, `${ind}  end`);
+        out.push(`${ind}endcase`);
+      }
+    }
+    return out;
+  }
+
+  private ifChain(s: Extract<Stmt, { kind: 'if' }>, depth: number, op: '=' | '<=', proc: string, isElse: boolean): string[] {
+    const ind = '  '.repeat(depth);
+    const cond = this.operand(s.cond, `${proc}_cond`);
+    const out = [`${isElse ? '' : ind}if (${cond.s}) begin`, ...this.stmts(s.then, depth + 1, op, proc)];
+    if (s.else.length === 1 && s.else[0].kind === 'if') {
+      const rest = this.ifChain(s.else[0], depth, op, proc, true);
+      out.push(`${ind}end else ${rest[0]}`, ...rest.slice(1));
+      return out;
+    }
+    if (s.else.length > 0) out.push(`${ind}end else begin`, ...this.stmts(s.else, depth + 1, op, proc));
+    out.push(`${ind}end`);
+    return out;
+  }
+
+  private memory(m: Memory): string[] {
+    const lines = [
+      `  // memory ${m.name}: ${m.depth} x ${typeName(m.type)}, ${m.writes.length} write / ${m.syncReads.length} sync read / ` +
+        `${m.asyncReads} async read port(s)`,
+    ];
+    if (m.init) {
+      lines.push('  initial begin');
+      for (let i = 0; i < m.depth; i++) lines.push(`    ${m.name}[${i}] = ${literal(m.init[i] ?? 0n, m.type)};`);
+      lines.push('  end');
+    }
+    if (m.writes.length === 0 && m.syncReads.length === 0) return lines;
+    lines.push('  always @(posedge clk) begin');
+    const guarded = (en: Expr | null, hint: string, stmt: string): void => {
+      if (en === null) lines.push(`    ${stmt}`);
+      else lines.push(`    if (${this.operand(en, hint).s}) begin`, `      ${stmt}`, '    end');
+    };
+    m.writes.forEach((w, i) => {
+      const tag = m.writes.length > 1 ? `${m.name}_w${i}` : `${m.name}_w`;
+      const addr = this.operand(w.addr, `${tag}addr`).s;
+      guarded(w.en, `${tag}en`, `${m.name}[${addr}] <= ${this.root(w.data, `${tag}data`)};`);
+    });
+    for (const r of m.syncReads) {
+      const addr = this.operand(r.addr, `${r.target.name}_addr`).s;
+      guarded(r.en, `${r.target.name}_en`, `${r.target.name} <= ${m.name}[${addr}];`);
+    }
+    lines.push('  end');
+    return lines;
+  }
+
+  private instance(inst: Extract<Item, { kind: 'instance' }>['instance']): string[] {
+    const conns: [string, string][] = [];
+    for (const p of inst.module.ports) {
+      if (p.role) conns.push([p.name, p.name]);
+      else if (p.kind === 'input') conns.push([p.name, this.expr(inst.inputs.get(p.name) as Expr, `${inst.name}_${p.name}`, false).s]);
+      else conns.push([p.name, (inst.outputs.get(p.name) as Signal).name]);
+    }
+    const w = Math.max(...conns.map(([n]) => n.length));
+    return [
+      `  ${inst.module.name} ${inst.name} (`,
+      ...conns.map(([n, v], i) => `    .${n.padEnd(w)} (${v})${i < conns.length - 1 ? ',' : ''}`),
+      '  );',
+    ];
+  }
+
+  /** `wire _unused = &{1'b0, …};` for values marked unused, and for clk/rst when nothing uses them. */
+  private unusedSink(): string[] {
+    const parts: string[] = [];
+    const clock = this.mod.clock;
+    if (clock) {
+      const reads = new Set<Signal>();
+      const exprs: Expr[] = [];
+      let clkUsed = false;
+      let rstUsed = false;
+      for (const item of this.mod.items) {
+        if (item.kind === 'assign') exprs.push(item.value);
+        if (item.kind === 'process') {
+          if (item.process.kind === 'seq') clkUsed = true;
+          if (item.process.targets.some((t) => t.reset !== null)) rstUsed = true;
+        }
+        if (item.kind === 'memory' && (item.memory.writes.length > 0 || item.memory.syncReads.length > 0)) clkUsed = true;
+        if (item.kind === 'instance' && item.instance.module.clock) clkUsed = rstUsed = true;
+      }
+      for (const e of exprs) collectReads(e, reads);
+      if (!clkUsed && !reads.has(clock.clk)) parts.push('clk');
+      if (!rstUsed && !reads.has(clock.rst)) parts.push('rst');
+    }
+    this.mod.unused.forEach((e) => parts.push(this.operand(e, 'unused').s));
+    // bits of temporaries dropped by trunc/shr/slice: deliberately discarded, listed so lint stays quiet
+    for (const [name, used] of this.tempUse) {
+      let i = 0;
+      while (i < used.length) {
+        if (used[i]) {
+          i++;
+          continue;
+        }
+        let j = i;
+        while (j + 1 < used.length && !used[j + 1]) j++;
+        parts.push(used.length === 1 ? name : i === j ? `${name}[${i}]` : `${name}[${j}:${i}]`);
+        i = j + 1;
+      }
+    }
+    if (parts.length === 0) return [];
+    return ['  // deliberately unused (lint ignores names containing "unused")', `  wire _unused = &{1'b0, ${parts.join(', ')}};`];
+  }
+
+  // ---- expressions ----
+
+  /** Whole right-hand side of an assignment whose target has exactly e's width. */
+  private root(e: Expr, hint: string): string {
+    return this.expr(e, hint, true).s;
+  }
+
+  /** An operand text: parenthesized unless primary. */
+  private operand(e: Expr, hint: string): Text {
+    const t = this.expr(e, hint, false);
+    return t.primary ? t : { ...t, s: `(${t.s})`, primary: true };
+  }
+
+  /** Materializes `e` into a temporary named after `op` and `hint`; returns the temp as an identifier. */
+  private temp(op: string, e: Expr, hint: string): Text {
+    const known = this.temps.get(e);
+    if (known) return known;
+    const base = `_${op}_${hint}`;
+    const n = (this.tempCount.get(base) ?? 0) + 1;
+    this.tempCount.set(base, n);
+    const name = n === 1 ? base : `${base}_${n}`;
+    const value = this.expr(e, hint, true);
+    this.tempDecls.push({ name, width: e.width, feeds: hint });
+    this.pending.push(`  assign ${name} = ${value.s};`);
+    const t = ident(name, false);
+    this.temps.set(e, t);
+    this.tempUse.set(name, new Array<boolean>(e.width).fill(false));
+    return t;
+  }
+
+  /** An indexable text for `e` (an identifier), using a temporary if needed. */
+  private indexable(e: Expr, hint: string): Text {
+    if (e.node.op === 'cast') return this.indexable(e.node.a, hint);
+    if (e.node.op === 'ref') return ident(e.node.sig.name, e.node.sig.signed);
+    return this.temp(opName(e), e, hint);
+  }
+
+  /** Records that bits hi..lo of `t` are read (temporaries only; unread bits go to `_unused`). */
+  private use(t: Text, hi: number, lo: number): Text {
+    const used = this.tempUse.get(t.s);
+    if (used) for (let i = lo; i <= hi; i++) used[i] = true;
+    return t;
+  }
+
+  /**
+   * The low `w` bits of `e` when they can be computed directly at width `w` (the low bits of a sum,
+   * difference, negation or bitwise result depend only on the low bits of the operands), else null.
+   */
+  private lowBits(e: Expr, w: number, hint: string): Text | null {
+    const n = e.node;
+    const fit = (x: Expr): Text => (x.width >= w ? this.bits(x, w - 1, 0, hint) : this.extend(x, w, hint));
+    const paren = (t: Text): string => (t.primary ? t.s : `(${t.s})`);
+    switch (n.op) {
+      case 'add':
+      case 'addWrap':
+      case 'sub':
+      case 'subWrap':
+        return compound(`${paren(fit(n.a))} ${n.op === 'add' || n.op === 'addWrap' ? '+' : '-'} ${paren(fit(n.b))}`);
+      case 'neg':
+        return compound(`-${paren(fit(n.a))}`);
+      case 'and':
+      case 'or':
+      case 'xor':
+        return compound(`${paren(fit(n.a))} ${n.op === 'and' ? '&' : n.op === 'or' ? '|' : '^'} ${paren(fit(n.b))}`);
+      case 'not':
+        return compound(`~${paren(fit(n.a))}`);
+      case 'cast':
+        return this.lowBits(n.a, w, hint);
+      default:
+        return null;
+    }
+  }
+
+  /** Bits hi..lo of `e` (an unsigned pattern of hi − lo + 1 bits). */
+  private bits(e: Expr, hi: number, lo: number, hint: string): Text {
+    if (e.node.op === 'const') {
+      const mask = (1n << BigInt(hi - lo + 1)) - 1n;
+      return prim(literal((BigInt.asUintN(e.width, e.node.value) >> BigInt(lo)) & mask, { signed: false, width: hi - lo + 1 }));
+    }
+    if (lo === 0 && hi === e.width - 1) return this.expr(e, hint, false);
+    if (e.node.op === 'cast') return this.bits(e.node.a, hi, lo, hint);
+    if (e.node.op === 'extend') {
+      const inner = e.node.a;
+      if (hi < inner.width) return this.bits(inner, hi, lo, hint);
+      if (lo === 0) return this.extend(inner, hi + 1, hint);
+    }
+    if (lo === 0) {
+      const low = this.lowBits(e, hi + 1, hint);
+      if (low) return low;
+    }
+    const x = this.use(this.indexable(e, hint), hi, lo);
+    if (e.width === 1) return x;
+    return prim(hi === lo ? `${x.s}[${hi}]` : `${x.s}[${hi}:${lo}]`);
+  }
+
+  /** `e` extended (by its signedness) to `w` bits, as an unsigned-pattern text. */
+  private extend(e: Expr, w: number, hint: string): Text {
+    if (w === e.width) return this.operand(e, hint);
+    if (e.node.op === 'extend') return this.extend(e.node.a, w, hint);
+    const n = w - e.width;
+    if (e.node.op === 'const') return prim(literal(BigInt.asUintN(w, e.node.value), { signed: false, width: w }));
+    if (!e.signed) {
+      const x = this.expr(e, hint, false);
+      return prim(`{${n === 1 ? "1'b0" : `${n}'d0`}, ${x.s}}`);
+    }
+    const x = this.use(this.indexable(e, hint), e.width - 1, 0);
+    const sign = e.width === 1 ? x.s : `${x.s}[${e.width - 1}]`;
+    return prim(`{${n === 1 ? sign : `{${n}{${sign}}}`}, ${x.s}}`);
+  }
+
+  private asSigned(t: Text): string {
+    return t.vsigned ? t.s : `$signed(${t.s})`;
+  }
+
+  private asUnsigned(t: Text): string {
+    return t.vsigned ? `$unsigned(${t.s})` : t.s;
+  }
+
+  private expr(e: Expr, hint: string, root: boolean): Text {
+    const n = e.node;
+    switch (n.op) {
+      case 'ref':
+        return ident(n.sig.name, n.sig.signed);
+      case 'const': {
+        const s = literal(n.value, e.type);
+        return s.startsWith('-') ? compound(s, true) : prim(s, e.signed);
+      }
+      case 'memread':
+        return prim(`${n.mem.name}[${this.operand(n.addr, `${n.mem.name}_raddr`).s}]`, n.mem.type.signed);
+      case 'add':
+      case 'sub':
+      case 'addWrap':
+      case 'subWrap': {
+        const a = this.extend(n.a, e.width, hint);
+        const b = this.extend(n.b, e.width, hint);
+        return compound(`${a.s} ${n.op === 'add' || n.op === 'addWrap' ? '+' : '-'} ${b.s}`);
+      }
+      case 'mul': {
+        if (!root) return this.use(this.temp('mul', e, hint), e.width - 1, 0);
+        const a = this.operand(n.a, hint);
+        const b = this.operand(n.b, hint);
+        return e.signed
+          ? compound(`${this.asSigned(a)} * ${this.asSigned(b)}`, true)
+          : compound(`${this.asUnsigned(a)} * ${this.asUnsigned(b)}`);
+      }
+      case 'neg':
+        return compound(`-${this.extend(n.a, e.width, hint).s}`);
+      case 'and':
+      case 'or':
+      case 'xor': {
+        const sym = n.op === 'and' ? '&' : n.op === 'or' ? '|' : '^';
+        return compound(`${this.operand(n.a, hint).s} ${sym} ${this.operand(n.b, hint).s}`);
+      }
+      case 'not':
+        return compound(`~${this.operand(n.a, hint).s}`);
+      case 'andReduce':
+        return compound(`&${this.operand(n.a, hint).s}`);
+      case 'orReduce':
+        return compound(`|${this.operand(n.a, hint).s}`);
+      case 'xorReduce':
+        return compound(`^${this.operand(n.a, hint).s}`);
+      case 'eq':
+      case 'ne':
+      case 'lt':
+      case 'le':
+      case 'gt':
+      case 'ge': {
+        const w = Math.max(n.a.width, n.b.width);
+        const a = this.extend(n.a, w, hint);
+        const b = this.extend(n.b, w, hint);
+        const sym = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' }[n.op];
+        if (n.op === 'eq' || n.op === 'ne') return compound(`${a.s} ${sym} ${b.s}`);
+        return n.a.signed
+          ? compound(`${this.asSigned(a)} ${sym} ${this.asSigned(b)}`)
+          : compound(`${this.asUnsigned(a)} ${sym} ${this.asUnsigned(b)}`);
+      }
+      case 'slice':
+        return this.bits(n.a, n.hi, n.lo, hint);
+      case 'extend':
+        return this.extend(n.a, e.width, hint);
+      case 'cast':
+        return this.expr(n.a, hint, root);
+      case 'cat':
+        return prim(`{${n.parts.map((p) => this.expr(p, hint, false).s).join(', ')}}`);
+      case 'repeat':
+        return prim(`{${n.count}{${this.expr(n.a, hint, false).s}}}`);
+      case 'mux':
+        return compound(`${this.operand(n.cond, hint).s} ? ${this.operand(n.a, hint).s} : ${this.operand(n.b, hint).s}`);
+      case 'select': {
+        const sel = this.operand(n.sel, hint).s;
+        const parts = n.options.map((o, i) => ({ i, t: this.operand(o, hint).s }));
+        const last = n.dflt ? this.operand(n.dflt, hint).s : (parts.pop() as { t: string }).t;
+        const arms = parts.map(({ i, t }) => `(${sel} == ${literal(BigInt(i), n.sel.type)}) ? ${t} :`);
+        return compound([...arms, last].join(' '));
+      }
+      case 'shl':
+        return prim(`{${this.expr(n.a, hint, false).s}, ${n.n === 1 ? "1'b0" : `${n.n}'d0`}}`);
+      case 'shlBy':
+        return compound(`${this.operand(n.a, hint).s} << ${this.operand(n.amount, hint).s}`);
+      case 'shrBy': {
+        if (!e.signed) return compound(`${this.operand(n.a, hint).s} >> ${this.operand(n.amount, hint).s}`);
+        if (!root) return this.use(this.temp('shr', e, hint), e.width - 1, 0);
+        return compound(`${this.asSigned(this.operand(n.a, hint))} >>> ${this.operand(n.amount, hint).s}`, true);
+      }
+    }
+  }
+
+  // ---- name map ----
+
+  private nameMap(): NameMap {
+    const mod = this.mod;
+    const entries: NameMapEntry[] = [];
+    const kindOf = (s: Signal): NameMapEntry['kind'] =>
+      s.kind === 'instout' ? 'instance-output' : s.kind === 'reg' ? 'reg' : s.kind;
+    for (const s of [...mod.ports, ...mod.signals]) {
+      entries.push({ path: `${mod.name}.${s.name}`, verilog: s.name, kind: kindOf(s), width: s.width, signed: s.signed });
+    }
+    for (const m of mod.memories) {
+      entries.push({ path: `${mod.name}.${m.name}`, verilog: m.name, kind: 'memory', width: m.type.width, signed: m.type.signed, depth: m.depth });
+    }
+    for (const item of mod.items) {
+      if (item.kind === 'instance') {
+        const i = item.instance;
+        entries.push({ path: `${mod.name}.${i.name}`, verilog: i.name, kind: 'instance', width: 0, signed: false, module: i.module.name });
+      }
+    }
+    for (const t of this.tempDecls) {
+      entries.push({ path: `${mod.name}.${t.name}`, verilog: t.name, kind: 'temporary', width: t.width, signed: false, feeds: t.feeds });
+    }
+    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { module: mod.name, generator: GENERATOR_VERSION, paramsHash: mod.paramsHash, params: mod.params, entries };
+  }
+}
+
+function opName(e: Expr): string {
+  const op = e.node.op;
+  return op === 'addWrap' ? 'add' : op === 'subWrap' ? 'sub' : op === 'memread' ? 'rd' : op;
+}
+
+/** Emits one module: its Verilog file and its name map. */
+export function emitModule(mod: Module): EmittedModule {
+  const { verilog, nameMap } = new ModuleEmitter(mod).emit();
+  return { name: mod.name, fileName: `${mod.name}.v`, verilog, nameMapFileName: `${mod.name}.names.json`, nameMap, module: mod };
+}
+
+/** A file to write: relative name and content. */
+export interface DesignFile {
+  readonly name: string;
+  readonly content: string;
+}
+
+export interface EmittedDesign {
+  readonly top: string;
+  /** Every module of the hierarchy once, sorted by name. */
+  readonly modules: readonly EmittedModule[];
+  /** `<m>.v` and `<m>.names.json` for every module, sorted by name. */
+  readonly files: readonly DesignFile[];
+}
+
+/**
+ * Emits `top` and every module below it, each once. Two different modules with the same name are an
+ * error (give generators names that include their parameters, e.g. `fifo_w8_d16`).
+ */
+export function emitDesign(top: Module): EmittedDesign {
+  const byName = new Map<string, EmittedModule>();
+  const visit = (mod: Module): void => {
+    const prev = byName.get(mod.name);
+    if (prev) {
+      if (prev.module === mod) return;
+      const e = emitModule(mod);
+      if (e.verilog !== prev.verilog) {
+        throw new HdlError(
+          `two different modules are named '${mod.name}' (params hash ${prev.module.paramsHash} vs ${mod.paramsHash}); ` +
+            `module names must be unique per content — put the distinguishing parameters in the name`,
+        );
+      }
+      return;
+    }
+    byName.set(mod.name, emitModule(mod));
+    for (const item of mod.items) if (item.kind === 'instance') visit(item.instance.module);
+  };
+  visit(top);
+  const modules = [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files: DesignFile[] = [];
+  for (const m of modules) {
+    files.push({ name: m.fileName, content: m.verilog });
+    files.push({ name: m.nameMapFileName, content: `${JSON.stringify(m.nameMap, null, 2)}\n` });
+  }
+  return { top: top.name, modules, files };
+}

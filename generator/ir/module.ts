@@ -1,0 +1,790 @@
+/**
+ * The module builder: the one way to make a `Module` (the immutable IR the emitter and the tools read).
+ *
+ *   const m = new ModuleBuilder('counter_w8', { width: 8 });
+ *   const { clk, rst } = m.clock();                 // ports clk + rst (sync, active high), once
+ *   const en = m.input('en', uint(1));
+ *   const count = m.reg('count_q', uint(8), { reset: 0 });
+ *   m.seq('count', ($) => { $.if(en, () => $.set(count, count.addWrap(1))); });
+ *   m.output('count', count);                       // declare + drive in one call
+ *   const mod = m.build();
+ *
+ * Every signal has exactly one driver: one `assign`, one comb process, one seq process, a memory
+ * read port or an instance output. Errors are thrown where the mistake is made (so the stack points at
+ * the generator line); `build()` then checks what can only be seen whole (undriven signals, loops).
+ */
+import { createHash } from 'node:crypto';
+import {
+  Expr,
+  Signal,
+  checkCondition,
+  collectReads,
+  describe,
+  sizeTo,
+  type MemoryRef,
+  type Operand,
+  type SignalKind,
+} from './expr.js';
+import { NameTable, checkIdentifier } from './names.js';
+import { HdlError, addrWidth, fits, toBigInt, typeName, uint, type HwType } from './types.js';
+import { checkCombLoops, findUnassignedPath, describePath } from './checks.js';
+
+// ---------------------------------------------------------------------------------------------------
+// IR data
+
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [k: string]: Json };
+export type Params = { readonly [k: string]: Json };
+
+export interface SwitchCase {
+  readonly values: readonly bigint[];
+  readonly body: readonly Stmt[];
+}
+
+export type Stmt =
+  | { readonly kind: 'set'; readonly target: Signal; readonly value: Expr }
+  | { readonly kind: 'if'; readonly cond: Expr; readonly then: readonly Stmt[]; readonly else: readonly Stmt[] }
+  | {
+      readonly kind: 'switch';
+      readonly sel: Expr;
+      readonly cases: readonly SwitchCase[];
+      readonly dflt: readonly Stmt[] | null;
+    };
+
+export interface Process {
+  readonly kind: 'comb' | 'seq';
+  readonly name: string;
+  readonly body: readonly Stmt[];
+  /** Signals this process drives, in first-assignment order. */
+  readonly targets: readonly Signal[];
+}
+
+export interface MemWritePort {
+  readonly addr: Expr;
+  readonly data: Expr;
+  readonly en: Expr | null;
+}
+
+export interface MemReadPort {
+  readonly target: Signal;
+  readonly addr: Expr;
+  readonly en: Expr | null;
+}
+
+export interface Instance {
+  readonly name: string;
+  readonly module: Module;
+  /** Input port name → connected expression, in the child's port order. */
+  readonly inputs: ReadonlyMap<string, Expr>;
+  /** Output port name → the parent's wire `<instance>_<port>`. */
+  readonly outputs: ReadonlyMap<string, Signal>;
+}
+
+export type Item =
+  | { readonly kind: 'assign'; readonly target: Signal; readonly value: Expr }
+  | { readonly kind: 'process'; readonly process: Process }
+  | { readonly kind: 'memory'; readonly memory: Memory }
+  | { readonly kind: 'instance'; readonly instance: Instance };
+
+export interface Clock {
+  readonly clk: Signal;
+  readonly rst: Signal;
+}
+
+/** A finished module: immutable data, read by checks, emitters and tools. */
+export interface Module {
+  readonly name: string;
+  readonly params: Params;
+  /** sha256 of the canonical JSON of `params`, first 16 hex digits. */
+  readonly paramsHash: string;
+  readonly clock: Clock | null;
+  /** Ports in declaration order (clk, rst first when present). */
+  readonly ports: readonly Signal[];
+  /** Internal signals (wires, registers, instance outputs) in declaration order. */
+  readonly signals: readonly Signal[];
+  readonly memories: readonly Memory[];
+  /** Logic in creation order. */
+  readonly items: readonly Item[];
+  /** What drives each signal, for messages and tools ("assign", "comb process 'x'", …). */
+  readonly drivers: ReadonlyMap<Signal, string>;
+  /** Expressions deliberately left unused (sunk into `_unused`). */
+  readonly unused: readonly Expr[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Params hash
+
+function canonicalJson(value: unknown, path: string): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new HdlError(`params${path}: ${value} is not JSON (finite numbers only)`);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map((v, i) => canonicalJson(v, `${path}[${i}]`)).join(',')}]`;
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], `${path}.${k}`)}`);
+    return `{${entries.join(',')}}`;
+  }
+  const hint = typeof value === 'bigint' ? ' (write it as a string, e.g. String(x))' : '';
+  throw new HdlError(`params${path}: a ${typeof value} is not JSON${hint}; params must be plain JSON data`);
+}
+
+/** Canonical (sorted-key) JSON of params; throws on anything that is not plain JSON. */
+export function paramsJson(params: Params): string {
+  return canonicalJson(params, '');
+}
+
+export function paramsHashOf(params: Params): string {
+  return createHash('sha256').update(paramsJson(params)).digest('hex').slice(0, 16);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Assignment checks
+
+/** Sizes `value` for `target` and checks the types match exactly, naming the fix if not. */
+export function checkAssignValue(target: Signal, value: Operand, where: string): Expr {
+  const what = `${kindWord(target)} '${target.name}'`;
+  const v = sizeTo(value, target.type, `${what} (${where})`);
+  const t = target.type;
+  if (v.width === t.width && v.signed === t.signed) return v;
+  let fix: string;
+  if (v.signed !== t.signed) {
+    fix = v.signed
+      ? `reinterpret with .asUnsigned()${v.width !== t.width ? ` and resize to ${t.width} bits` : ''}`
+      : `convert exactly with .toSigned() (→ sint(${v.width + 1}))${v.width + 1 !== t.width ? `, then .${v.width + 1 < t.width ? `sext(${t.width})` : `trunc(${t.width})`}` : ''}, or reinterpret with .asSigned()`;
+  } else if (v.width > t.width) {
+    const drop = v.width - t.width;
+    fix =
+      `narrow it explicitly: .trunc(${t.width}) drops the top ${drop} bit${drop > 1 ? 's' : ''}` +
+      `${v.node.op === 'add' || v.node.op === 'sub' ? ` (or use addWrap/subWrap for modulo arithmetic)` : ''}` +
+      `; to saturate or round use the fixed-point library (generator/fixed)`;
+  } else {
+    fix = `widen it explicitly: .${v.signed ? 'sext' : 'zext'}(${t.width})`;
+  }
+  throw new HdlError(
+    `width mismatch in module '${target.moduleName}' (${where}): cannot assign ${describe(v)} of type ${typeName(v.type)} ` +
+      `to ${what} of type ${typeName(t)}. Fix: ${fix}`,
+  );
+}
+
+function kindWord(s: Signal): string {
+  switch (s.kind) {
+    case 'input':
+      return 'input';
+    case 'output':
+      return 'output';
+    case 'wire':
+      return 'wire';
+    case 'reg':
+      return 'register';
+    case 'instout':
+      return 'instance output';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Processes
+
+type Block = Stmt[];
+
+/** Chain returned by `$.if`: `.elseIf(cond, fn)`, `.else(fn)`. */
+export interface IfChain {
+  elseIf(cond: Expr, body: () => void): IfChain;
+  else(body: () => void): void;
+}
+
+/** Chain returned by `$.switch`: `.case(v | [v…], fn)` …, optional `.default(fn)`. */
+export interface SwitchChain {
+  case(values: Operand | readonly Operand[], body: () => void): SwitchChain;
+  default(body: () => void): void;
+}
+
+/** The `$` handed to `m.comb` / `m.seq` bodies. */
+export class ProcScope {
+  private readonly stack: Block[];
+  private open = true;
+  readonly targets: Signal[] = [];
+
+  constructor(
+    private readonly m: ModuleBuilder,
+    private readonly kind: 'comb' | 'seq',
+    readonly name: string,
+    readonly body: Block,
+  ) {
+    this.stack = [body];
+  }
+
+  /** target = value (comb: blocking, later wins; seq: next value of a register). */
+  set(target: Signal, value: Operand): void {
+    this.checkOpen('set');
+    this.m.claimDriver(target, this.kind === 'comb' ? `comb process '${this.name}'` : `seq process '${this.name}'`, this.kind);
+    const v = checkAssignValue(target, value, `${this.kind} process '${this.name}'`);
+    this.m.checkOwned(v, `value for '${target.name}'`);
+    if (!this.targets.includes(target)) this.targets.push(target);
+    this.top().push({ kind: 'set', target, value: v });
+  }
+
+  if(cond: Expr, body: () => void): IfChain {
+    this.checkOpen('if');
+    const c = checkCondition(cond, `if in process '${this.name}'`);
+    this.m.checkOwned(c, 'if condition');
+    const block = this.top();
+    let last: { kind: 'if'; cond: Expr; then: Stmt[]; else: Stmt[] } = { kind: 'if', cond: c, then: [], else: [] };
+    block.push(last);
+    this.run(last.then, body);
+    let done = false;
+    const guard = (what: string): void => {
+      this.checkOpen(what);
+      if (done || block[block.length - 1] !== chainHead) {
+        throw new HdlError(`process '${this.name}': .${what}() must directly follow its if / elseIf`);
+      }
+    };
+    const chainHead = last;
+    const chain: IfChain = {
+      elseIf: (c2, body2) => {
+        guard('elseIf');
+        const cc = checkCondition(c2, `elseIf in process '${this.name}'`);
+        this.m.checkOwned(cc, 'elseIf condition');
+        const next = { kind: 'if' as const, cond: cc, then: [] as Stmt[], else: [] as Stmt[] };
+        last.else.push(next);
+        last = next;
+        this.run(next.then, body2);
+        return chain;
+      },
+      else: (body2) => {
+        guard('else');
+        done = true;
+        this.run(last.else, body2);
+      },
+    };
+    return chain;
+  }
+
+  switch(sel: Expr): SwitchChain {
+    this.checkOpen('switch');
+    if (!(sel instanceof Expr) || sel.signed) {
+      throw new HdlError(`switch in process '${this.name}': the selector must be an unsigned expression`);
+    }
+    this.m.checkOwned(sel, 'switch selector');
+    const block = this.top();
+    const stmt = { kind: 'switch' as const, sel, cases: [] as SwitchCase[], dflt: null as Stmt[] | null };
+    block.push(stmt);
+    const seen = new Set<bigint>();
+    const guard = (what: string): void => {
+      this.checkOpen(what);
+      if (block[block.length - 1] !== stmt || stmt.dflt !== null) {
+        throw new HdlError(`process '${this.name}': .${what}() must directly follow its switch (and come before .default())`);
+      }
+    };
+    const chain: SwitchChain = {
+      case: (values, body) => {
+        guard('case');
+        const list = (Array.isArray(values) ? values : [values]) as Operand[];
+        if (list.length === 0) throw new HdlError(`switch on ${describe(sel)}: a case needs at least one value`);
+        const vals = list.map((v) => {
+          const e = sizeTo(v, sel.type, `a case of switch on ${describe(sel)}`);
+          if (e.node.op !== 'const' || e.width !== sel.width || e.signed) {
+            throw new HdlError(`switch on ${describe(sel)}: case values must be constants of type ${typeName(sel.type)}`);
+          }
+          if (seen.has(e.node.value)) {
+            throw new HdlError(`switch on ${describe(sel)} in process '${this.name}': duplicate case value ${e.node.value}`);
+          }
+          seen.add(e.node.value);
+          return e.node.value;
+        });
+        const c = { values: vals, body: [] as Stmt[] };
+        stmt.cases.push(c);
+        this.run(c.body, body);
+        return chain;
+      },
+      default: (body) => {
+        guard('default');
+        const d: Stmt[] = [];
+        stmt.dflt = d;
+        this.run(d, body);
+      },
+    };
+    return chain;
+  }
+
+  /** Ends the scope; later use of `$` (e.g. from a stored callback) is an error. */
+  close(): void {
+    this.open = false;
+  }
+
+  private run(block: Block, body: () => void): void {
+    this.stack.push(block);
+    try {
+      body();
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  private top(): Block {
+    return this.stack[this.stack.length - 1];
+  }
+
+  private checkOpen(what: string): void {
+    if (!this.open) throw new HdlError(`process '${this.name}': $.${what}() used after the process body returned`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Memories
+
+export interface MemoryOptions {
+  /** Number of words (≥ 1). */
+  readonly depth: number;
+  /** Word type. */
+  readonly type: HwType;
+  /** Initial contents (word 0 first; the rest are 0). Emitted as an `initial` block (ROMs, LUTs). */
+  readonly init?: readonly (number | bigint)[];
+}
+
+/**
+ * A depth × width array with synchronous write ports and synchronous (registered, BRAM-inferable) or
+ * asynchronous read ports. Reads and writes of one memory are emitted in one clocked process; a
+ * synchronous read in the same cycle as a write to the same address returns the OLD word (read-first).
+ */
+export class Memory implements MemoryRef {
+  readonly addrType: HwType;
+  readonly init: readonly bigint[] | null;
+  readonly writes: MemWritePort[] = [];
+  readonly syncReads: MemReadPort[] = [];
+  asyncReads = 0;
+
+  constructor(
+    private readonly m: ModuleBuilder,
+    readonly owner: object,
+    readonly name: string,
+    readonly depth: number,
+    readonly type: HwType,
+    init: readonly (number | bigint)[] | undefined,
+  ) {
+    this.addrType = uint(addrWidth(depth));
+    if (init) {
+      if (init.length > depth) throw new HdlError(`memory '${name}': init has ${init.length} words but depth is ${depth}`);
+      this.init = init.map((v, i) => {
+        const b = toBigInt(v, `memory '${name}' init[${i}]`);
+        if (!fits(b, type)) throw new HdlError(`memory '${name}': init[${i}] = ${b} does not fit ${typeName(type)}`);
+        return b;
+      });
+    } else {
+      this.init = null;
+    }
+  }
+
+  /** Synchronous write of `data` at `addr` when `en` (always, if omitted). */
+  write(addr: Operand, data: Operand, en?: Expr): void {
+    this.m.requireClock(`write port of memory '${this.name}'`);
+    const a = this.address(addr, 'write');
+    const d = sizeTo(data, this.type, `write data of memory '${this.name}'`);
+    if (d.width !== this.type.width || d.signed !== this.type.signed) {
+      throw new HdlError(
+        `memory '${this.name}': write data ${describe(d)} is ${typeName(d.type)}, the words are ${typeName(this.type)}; ` +
+          `use .${d.width > this.type.width ? `trunc(${this.type.width})` : `${d.signed ? 's' : 'z'}ext(${this.type.width})`}` +
+          `${d.signed !== this.type.signed ? ' and convert the signedness' : ''}`,
+      );
+    }
+    const e = en === undefined ? null : checkCondition(en, `write enable of memory '${this.name}'`);
+    this.m.checkOwned(d, `write data of '${this.name}'`);
+    if (e) this.m.checkOwned(e, `write enable of '${this.name}'`);
+    this.writes.push({ addr: a, data: d, en: e });
+  }
+
+  /**
+   * Synchronous read port: returns the register `name` (no reset) that holds mem[addr] one cycle
+   * after `en` (always, if omitted) — the pattern FPGA tools map to block RAM.
+   */
+  readSync(name: string, addr: Operand, en?: Expr): Signal {
+    this.m.requireClock(`read port '${name}' of memory '${this.name}'`);
+    const a = this.address(addr, `read port '${name}'`);
+    const e = en === undefined ? null : checkCondition(en, `read enable of memory '${this.name}'`);
+    if (e) this.m.checkOwned(e, `read enable of '${this.name}'`);
+    const target = this.m.makeSignal(name, 'reg', this.type, 'register (memory read data)', null);
+    this.m.claimDriver(target, `read port of memory '${this.name}'`, 'mem');
+    this.syncReads.push({ target, addr: a, en: e });
+    return target;
+  }
+
+  /** Asynchronous (combinational) read mem[addr]; maps to distributed RAM / registers, not BRAM. */
+  readAsync(addr: Operand): Expr {
+    const a = this.address(addr, 'async read');
+    this.asyncReads++;
+    return new Expr(this.type, { op: 'memread', mem: this, addr: a });
+  }
+
+  private address(addr: Operand, port: string): Expr {
+    const a = sizeTo(addr, this.addrType, `address of memory '${this.name}' ${port}`);
+    if (a.signed || a.width !== this.addrType.width) {
+      const fix = a.signed
+        ? '.asUnsigned()'
+        : a.width > this.addrType.width
+          ? `.trunc(${this.addrType.width})`
+          : `.zext(${this.addrType.width})`;
+      throw new HdlError(
+        `memory '${this.name}' (depth ${this.depth}) ${port}: the address must be ${typeName(this.addrType)}, ` +
+          `got ${describe(a)} of type ${typeName(a.type)}; use ${fix}`,
+      );
+    }
+    this.m.checkOwned(a, `address of '${this.name}'`);
+    return a;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The builder
+
+interface MutableInstance extends Instance {
+  out(port: string): Signal;
+}
+
+/** Handle returned by `m.instance`: read the child's outputs with `.out('port')`. */
+export interface InstanceHandle {
+  readonly name: string;
+  readonly module: Module;
+  /** The parent wire connected to output `port` (named `<instance>_<port>`). */
+  out(port: string): Signal;
+}
+
+export class ModuleBuilder {
+  readonly name: string;
+  readonly params: Params;
+  private readonly token = {};
+  private readonly names: NameTable;
+  private readonly ports: Signal[] = [];
+  private readonly signals: Signal[] = [];
+  private readonly memories: Memory[] = [];
+  private readonly items: Item[] = [];
+  private readonly drivers = new Map<Signal, { what: string; kind: 'assign' | 'comb' | 'seq' | 'mem' | 'inst' }>();
+  private readonly processNames = new Set<string>();
+  private readonly unusedList: Expr[] = [];
+  private clk: Clock | null = null;
+  private built: Module | null = null;
+
+  constructor(name: string, params: Params = {}) {
+    checkIdentifier(name, 'module');
+    paramsJson(params); // reject non-JSON params early
+    this.name = name;
+    this.params = params;
+    this.names = new NameTable(name);
+  }
+
+  /** Declares the module's clock `clk` and synchronous active-high reset `rst` (once). */
+  clock(): Clock {
+    this.checkOpen();
+    if (this.clk) throw new HdlError(`module '${this.name}': clock() called twice; a module has one clock and one reset`);
+    this.names.claimRaw('clk', 'clock port');
+    this.names.claimRaw('rst', 'reset port');
+    const mk = (name: string, role: 'clock' | 'reset'): Signal =>
+      new Signal({ name, kind: 'input', type: uint(1), owner: this.token, moduleName: this.name, role });
+    this.clk = { clk: mk('clk', 'clock'), rst: mk('rst', 'reset') };
+    this.ports.unshift(this.clk.clk, this.clk.rst);
+    return this.clk;
+  }
+
+  input(name: string, type: HwType): Signal {
+    this.checkOpen();
+    const s = this.makeSignal(name, 'input', type, 'input');
+    return s;
+  }
+
+  /** Output port; with a type it is driven later (assign or comb), with an expression it is assigned now. */
+  output(name: string, typeOrValue: HwType | Expr): Signal {
+    this.checkOpen();
+    if (typeOrValue instanceof Expr) {
+      const s = this.makeSignal(name, 'output', typeOrValue.type, 'output');
+      this.assign(s, typeOrValue);
+      return s;
+    }
+    return this.makeSignal(name, 'output', typeOrValue, 'output');
+  }
+
+  /** Combinational wire; with a type it is driven later, with an expression it is assigned now (a named value). */
+  wire(name: string, typeOrValue: HwType | Expr): Signal {
+    this.checkOpen();
+    if (typeOrValue instanceof Expr) {
+      const s = this.makeSignal(name, 'wire', typeOrValue.type, 'wire');
+      this.assign(s, typeOrValue);
+      return s;
+    }
+    return this.makeSignal(name, 'wire', typeOrValue, 'wire');
+  }
+
+  /** Register clocked by `clk`; `reset` is its value while `rst` is high, or null for no reset. */
+  reg(name: string, type: HwType, opts: { reset: number | bigint | null }): Signal {
+    this.checkOpen();
+    this.requireClock(`register '${name}'`);
+    if (!opts || !('reset' in opts)) {
+      throw new HdlError(`register '${name}': say { reset: <value> } or { reset: null } (no reset) explicitly`);
+    }
+    let reset: bigint | null = null;
+    if (opts.reset !== null) {
+      reset = toBigInt(opts.reset, `reset value of register '${name}'`);
+      if (!fits(reset, type)) throw new HdlError(`register '${name}': reset value ${reset} does not fit ${typeName(type)}`);
+    }
+    return this.makeSignal(name, 'reg', type, 'register', reset);
+  }
+
+  /** Continuous assignment `target = value` for a wire or output. */
+  assign(target: Signal, value: Operand): void {
+    this.checkOpen();
+    this.claimDriver(target, 'assign', 'assign');
+    const v = checkAssignValue(target, value, 'assign');
+    this.checkOwned(v, `value for '${target.name}'`);
+    this.items.push({ kind: 'assign', target, value: v });
+  }
+
+  /** Combinational process (`always @*`); every path must assign every target (no latches). */
+  comb(name: string, body: (s: ProcScope) => void): void {
+    const p = this.process('comb', name, body);
+    for (const t of p.targets) {
+      const path = findUnassignedPath(p.body, t);
+      if (path) {
+        throw new HdlError(
+          `latch: comb process '${name}' in module '${this.name}' leaves ${kindWord(t)} '${t.name}' unassigned on a path ` +
+            `(${describePath(path)}). Fix: assign a default at the top of the process ($.set(${t.name}, …) before the ` +
+            `if/switch), or add the missing else/default branch`,
+        );
+      }
+    }
+  }
+
+  /** Sequential process (`always @(posedge clk)`): sets the next value of registers; unset registers hold. */
+  seq(name: string, body: (s: ProcScope) => void): void {
+    this.requireClock(`seq process '${name}'`);
+    this.process('seq', name, body);
+  }
+
+  /** Shorthand: `reg` takes `value` every cycle (a seq process named after the register). */
+  next(reg: Signal, value: Operand): void {
+    this.seq(reg.name, ($) => $.set(reg, value));
+  }
+
+  /** Shorthand: a register `name` of value's type that takes `value` every cycle (or when `enable`). */
+  pipe(name: string, value: Expr, opts: { reset: number | bigint | null; enable?: Expr }): Signal {
+    const r = this.reg(name, value.type, { reset: opts.reset });
+    const en = opts.enable;
+    this.seq(name, ($) => {
+      if (en) $.if(en, () => $.set(r, value));
+      else $.set(r, value);
+    });
+    return r;
+  }
+
+  memory(name: string, opts: MemoryOptions): Memory {
+    this.checkOpen();
+    if (!Number.isInteger(opts.depth) || opts.depth < 1) {
+      throw new HdlError(`memory '${name}': depth must be an integer ≥ 1, got ${String(opts.depth)}`);
+    }
+    this.names.claim(name, 'memory');
+    const mem = new Memory(this, this.token, name, opts.depth, opts.type, opts.init);
+    this.memories.push(mem);
+    this.items.push({ kind: 'memory', memory: mem });
+    return mem;
+  }
+
+  /**
+   * Instance `name` of `child`. `connections` maps every input port (clk/rst are connected
+   * automatically) to a value of exactly the port's type; outputs become wires `<name>_<port>`.
+   */
+  instance(name: string, child: Module, connections: Readonly<Record<string, Operand>>): InstanceHandle {
+    this.checkOpen();
+    this.names.claim(name, 'instance');
+    if (child.clock) this.requireClock(`instance '${name}' of clocked module '${child.name}'`);
+    const inputs = new Map<string, Expr>();
+    const outputs = new Map<string, Signal>();
+    const portNames = new Set(child.ports.map((p) => p.name));
+    for (const key of Object.keys(connections).sort()) {
+      if (!portNames.has(key) || child.ports.find((p) => p.name === key)?.kind !== 'input') {
+        const ins = child.ports.filter((p) => p.kind === 'input' && !p.role).map((p) => p.name);
+        throw new HdlError(
+          `instance '${name}' of '${child.name}': '${key}' is not an input port${portNames.has(key) ? ' (it is an output: read it with .out())' : ''}; inputs are: ${ins.join(', ') || '(none)'}`,
+        );
+      }
+      if (key === 'clk' || key === 'rst') {
+        throw new HdlError(`instance '${name}': clk and rst are connected automatically; remove '${key}'`);
+      }
+    }
+    for (const p of child.ports) {
+      if (p.role) continue;
+      if (p.kind === 'input') {
+        if (!(p.name in connections)) {
+          throw new HdlError(`instance '${name}' of '${child.name}': input '${p.name}' (${typeName(p.type)}) is not connected`);
+        }
+        const v = sizeTo(connections[p.name], p.type, `input '${p.name}' of instance '${name}'`);
+        if (v.width !== p.type.width || v.signed !== p.type.signed) {
+          const fix =
+            v.signed !== p.type.signed
+              ? v.signed
+                ? '.asUnsigned()'
+                : '.toSigned() or .asSigned()'
+              : v.width > p.type.width
+                ? `.trunc(${p.type.width})`
+                : `.${v.signed ? 'sext' : 'zext'}(${p.type.width})`;
+          throw new HdlError(
+            `instance '${name}' of '${child.name}': port '${p.name}' is ${typeName(p.type)} but ${describe(v)} is ` +
+              `${typeName(v.type)}; use ${fix}`,
+          );
+        }
+        this.checkOwned(v, `input '${p.name}' of instance '${name}'`);
+        inputs.set(p.name, v);
+      } else {
+        const w = this.makeSignal(`${name}_${p.name}`, 'instout', p.type, `output wire of instance '${name}'`);
+        this.claimDriver(w, `instance '${name}'`, 'inst');
+        outputs.set(p.name, w);
+      }
+    }
+    const inst: MutableInstance = {
+      name,
+      module: child,
+      inputs,
+      outputs,
+      out: (port: string) => {
+        const s = outputs.get(port);
+        if (!s) {
+          throw new HdlError(
+            `instance '${name}' of '${child.name}' has no output '${port}'; outputs are: ${[...outputs.keys()].join(', ') || '(none)'}`,
+          );
+        }
+        return s;
+      },
+    };
+    this.items.push({ kind: 'instance', instance: inst });
+    return inst;
+  }
+
+  /** Marks values as deliberately unused (they feed the `_unused` sink, which lint ignores). */
+  unused(...values: Expr[]): void {
+    this.checkOpen();
+    for (const v of values) {
+      this.checkOwned(v, 'unused()');
+      this.unusedList.push(v);
+    }
+  }
+
+  /** Checks the whole module and returns it as immutable IR. Builds once. */
+  build(): Module {
+    if (this.built) return this.built;
+    for (const s of [...this.ports, ...this.signals]) {
+      if (s.kind === 'input' || this.drivers.has(s)) continue;
+      const how =
+        s.kind === 'reg'
+          ? `set it in a seq process (m.seq / m.next)`
+          : `drive it with m.assign(${s.name}, …) or in a comb process`;
+      throw new HdlError(`module '${this.name}': ${kindWord(s)} '${s.name}' is never driven; ${how}`);
+    }
+    for (const mem of this.memories) {
+      if (mem.writes.length === 0 && mem.init === null) {
+        throw new HdlError(`module '${this.name}': memory '${mem.name}' is never written and has no init`);
+      }
+      if (mem.syncReads.length === 0 && mem.asyncReads === 0) {
+        throw new HdlError(`module '${this.name}': memory '${mem.name}' is never read`);
+      }
+    }
+    const drivers = new Map<Signal, string>();
+    for (const [s, d] of this.drivers) drivers.set(s, d.what);
+    const mod: Module = Object.freeze({
+      name: this.name,
+      params: this.params,
+      paramsHash: paramsHashOf(this.params),
+      clock: this.clk,
+      ports: Object.freeze([...this.ports]),
+      signals: Object.freeze([...this.signals]),
+      memories: Object.freeze([...this.memories]),
+      items: Object.freeze([...this.items]),
+      drivers,
+      unused: Object.freeze([...this.unusedList]),
+    });
+    checkCombLoops(mod);
+    this.built = mod;
+    return mod;
+  }
+
+  // ---- internal, used by ProcScope and Memory ----
+
+  /** @internal */
+  makeSignal(name: string, kind: SignalKind, type: HwType, what: string, reset: bigint | null = null): Signal {
+    this.checkOpen();
+    if (!type || typeof type.width !== 'number') throw new HdlError(`${what} '${name}': a type (uint(w) / sint(w)) is required`);
+    this.names.claim(name, what);
+    const s = new Signal({ name, kind, type, owner: this.token, moduleName: this.name, reset });
+    if (kind === 'input' || kind === 'output') this.ports.push(s);
+    else this.signals.push(s);
+    return s;
+  }
+
+  /** @internal */
+  claimDriver(target: Signal, what: string, kind: 'assign' | 'comb' | 'seq' | 'mem' | 'inst'): void {
+    if (!(target instanceof Signal)) throw new HdlError(`${what}: the target must be a signal of module '${this.name}'`);
+    if (target.owner !== this.token) {
+      throw new HdlError(`${what}: '${target.name}' belongs to module '${target.moduleName}', not '${this.name}'`);
+    }
+    if (target.kind === 'input') throw new HdlError(`${what}: input '${target.name}' cannot be driven inside its module`);
+    if (kind === 'seq' && target.kind !== 'reg') {
+      throw new HdlError(
+        `${what}: '${target.name}' is a ${kindWord(target)}; seq processes set registers only — declare it with m.reg, ` +
+          `or drive it from a register with m.assign`,
+      );
+    }
+    if ((kind === 'comb' || kind === 'assign') && target.kind === 'reg') {
+      throw new HdlError(`${what}: '${target.name}' is a register; set registers in a seq process (m.seq / m.next)`);
+    }
+    const prev = this.drivers.get(target);
+    if (prev) {
+      if (prev.what === what && (kind === 'comb' || kind === 'seq')) return;
+      throw new HdlError(
+        `multiple drivers in module '${this.name}': ${kindWord(target)} '${target.name}' is already driven by ${prev.what}, ` +
+          `now also by ${what}. A signal has exactly one driver; merge the logic into ${prev.what}`,
+      );
+    }
+    this.drivers.set(target, { what, kind });
+  }
+
+  /** @internal Throws if `e` reads a signal or memory of another module. */
+  checkOwned(e: Expr, where: string): void {
+    const sigs = new Set<Signal>();
+    const mems = new Set<MemoryRef>();
+    collectReads(e, sigs, mems);
+    for (const s of sigs) {
+      if (s.owner !== this.token) {
+        throw new HdlError(
+          `${where} in module '${this.name}' reads '${s.name}' of module '${s.moduleName}'; connect it through an instance port`,
+        );
+      }
+    }
+    for (const mm of mems) {
+      if (mm.owner !== this.token) throw new HdlError(`${where} in module '${this.name}' reads memory '${mm.name}' of another module`);
+    }
+  }
+
+  /** @internal */
+  requireClock(what: string): void {
+    if (!this.clk) throw new HdlError(`${what} in module '${this.name}' needs a clock: call m.clock() first`);
+  }
+
+  private process(kind: 'comb' | 'seq', name: string, body: (s: ProcScope) => void): Process {
+    this.checkOpen();
+    checkIdentifier(name, `${kind} process in module '${this.name}'`);
+    if (this.processNames.has(name)) throw new HdlError(`module '${this.name}': two processes named '${name}'`);
+    this.processNames.add(name);
+    const stmts: Stmt[] = [];
+    const scope = new ProcScope(this, kind, name, stmts);
+    try {
+      body(scope);
+    } finally {
+      scope.close();
+    }
+    if (scope.targets.length === 0) throw new HdlError(`${kind} process '${name}' in module '${this.name}' assigns nothing`);
+    const p: Process = { kind, name, body: stmts, targets: scope.targets };
+    this.items.push({ kind: 'process', process: p });
+    return p;
+  }
+
+  private checkOpen(): void {
+    if (this.built) throw new HdlError(`module '${this.name}' is already built; the builder cannot change it any more`);
+  }
+}
+

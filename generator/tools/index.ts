@@ -1,0 +1,172 @@
+/**
+ * Runners for the external HDL tools every emitted module must satisfy:
+ *   lintVerilator  verilator --lint-only -Wall           → warnings and errors, parsed
+ *   synthYosys     yosys read_verilog; synth -flatten; check; stat → cells, latches, problems
+ *   parseIcarus    iverilog -g2005 -o /dev/null           → errors and warnings, parsed
+ * Each writes the files into a fresh temporary folder under the repository's ignored `build/` and
+ * removes it afterwards. A missing tool is an error, never a silent pass.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+/** A file to hand to the tools: name (relative, no folders) and content. `.v` files are compiled. */
+export interface ToolFile {
+  readonly name: string;
+  readonly content: string;
+}
+
+export interface Diagnostic {
+  readonly severity: 'warning' | 'error';
+  /** Verilator's code (WIDTH, UNUSED, …) where the tool gives one. */
+  readonly code: string | null;
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly message: string;
+}
+
+export interface LintResult {
+  readonly ok: boolean;
+  readonly warnings: readonly Diagnostic[];
+  readonly errors: readonly Diagnostic[];
+  readonly output: string;
+}
+
+export interface SynthResult {
+  /** Synthesis ran without error and `check` found no problem. */
+  readonly ok: boolean;
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
+  /** Problems reported by `check` (driver conflicts, undriven wires, loops). */
+  readonly checkProblems: number;
+  /** Cell type → count in the flattened top after `synth`. */
+  readonly cells: Readonly<Record<string, number>>;
+  readonly totalCells: number;
+  /** Latch cell types found ($dlatch, $_DLATCH_*); empty when no latch was inferred. */
+  readonly latches: readonly string[];
+  readonly output: string;
+}
+
+export interface ParseResult {
+  readonly ok: boolean;
+  readonly errors: readonly Diagnostic[];
+  readonly warnings: readonly Diagnostic[];
+  readonly output: string;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BUILD_DIR = join(REPO_ROOT, 'build', 'hdl-tools');
+
+async function withFiles<T>(files: readonly ToolFile[], f: (dir: string, vfiles: string[]) => Promise<T>): Promise<T> {
+  await mkdir(BUILD_DIR, { recursive: true });
+  const dir = await mkdtemp(join(BUILD_DIR, 'run-'));
+  try {
+    const vfiles: string[] = [];
+    for (const file of files) {
+      if (file.name.includes('/') || file.name.includes('\\')) throw new Error(`tool file name must not contain folders: ${file.name}`);
+      await writeFile(join(dir, file.name), file.content);
+      if (file.name.endsWith('.v')) vfiles.push(file.name);
+    }
+    if (vfiles.length === 0) throw new Error('no .v files given');
+    return await f(dir, vfiles);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
+  const r = await execa(cmd, args, { cwd, reject: false, all: true, stdin: 'ignore' });
+  if (r.failed && r.exitCode === undefined) {
+    throw new Error(`could not run ${cmd}: ${r.message} (is it installed? see scripts/setup.sh)`);
+  }
+  return { code: r.exitCode ?? 1, out: r.all ?? '' };
+}
+
+const VERILATOR_LINE = /^%(Warning|Error)(?:-([A-Za-z0-9_]+))?:\s*(?:([^:\s]+):(\d+):(?:\d+:)?)?\s*(.*)$/;
+
+/** `verilator --lint-only -Wall` on the files with `top` as the top module. */
+export async function lintVerilator(files: readonly ToolFile[], top: string): Promise<LintResult> {
+  return withFiles(files, async (dir, vfiles) => {
+    const { code, out } = await run('verilator', ['--lint-only', '-Wall', '--top-module', top, ...vfiles], dir);
+    const warnings: Diagnostic[] = [];
+    const errors: Diagnostic[] = [];
+    for (const line of out.split('\n')) {
+      const m = VERILATOR_LINE.exec(line);
+      if (!m) continue;
+      if (m[1] === 'Error' && /^Exiting due to/.test(m[5])) continue;
+      const d: Diagnostic = {
+        severity: m[1] === 'Warning' ? 'warning' : 'error',
+        code: m[2] ?? null,
+        file: m[3] ?? null,
+        line: m[4] ? Number(m[4]) : null,
+        message: m[5],
+      };
+      (d.severity === 'warning' ? warnings : errors).push(d);
+    }
+    if (code !== 0 && warnings.length === 0 && errors.length === 0) {
+      errors.push({ severity: 'error', code: null, file: null, line: null, message: `verilator exited with ${code}: ${out.trim()}` });
+    }
+    return { ok: code === 0 && warnings.length === 0 && errors.length === 0, warnings, errors, output: out };
+  });
+}
+
+/** Yosys generic synthesis of `top` (flattened), `check`, and `stat`. */
+export async function synthYosys(files: readonly ToolFile[], top: string): Promise<SynthResult> {
+  return withFiles(files, async (dir, vfiles) => {
+    const script = [`read_verilog ${vfiles.join(' ')}`, `synth -flatten -top ${top}`, 'check', 'stat'].join('; ');
+    const { code, out } = await run('yosys', ['-p', script], dir);
+    const lines = out.split('\n');
+    const errors = lines.filter((l) => /^ERROR:/.test(l)).map((l) => l.replace(/^ERROR:\s*/, ''));
+    if (code !== 0 && errors.length === 0) errors.push(`yosys exited with ${code}`);
+    const warnings = lines.filter((l) => /^Warning:/.test(l)).map((l) => l.replace(/^Warning:\s*/, ''));
+    let checkProblems = 0;
+    for (const l of lines) {
+      const m = /[Ff]ound and reported (\d+) problems?/.exec(l);
+      if (m) checkProblems = Number(m[1]);
+    }
+    // the last `stat` block: "Number of cells: N" followed by "  <type>  <count>" rows
+    const cells: Record<string, number> = {};
+    let totalCells = 0;
+    const start = lines.map((l) => /Number of cells:\s+(\d+)/.test(l)).lastIndexOf(true);
+    if (start >= 0) {
+      totalCells = Number(/Number of cells:\s+(\d+)/.exec(lines[start])![1]);
+      for (let i = start + 1; i < lines.length; i++) {
+        const m = /^\s+(\$?[\w$]+)\s+(\d+)\s*$/.exec(lines[i]);
+        if (!m) break;
+        cells[m[1]] = Number(m[2]);
+      }
+    }
+    const latches = Object.keys(cells).filter((c) => /dlatch/i.test(c));
+    return {
+      ok: code === 0 && errors.length === 0 && checkProblems === 0,
+      errors,
+      warnings,
+      checkProblems,
+      cells,
+      totalCells,
+      latches,
+      output: out,
+    };
+  });
+}
+
+const ICARUS_LINE = /^([^:\s]+):(\d+):\s*(error|warning|sorry)?:?\s*(.*)$/i;
+
+/** `iverilog -g2005` parse and elaboration of `top`, output discarded. */
+export async function parseIcarus(files: readonly ToolFile[], top: string): Promise<ParseResult> {
+  return withFiles(files, async (dir, vfiles) => {
+    const { code, out } = await run('iverilog', ['-g2005', '-Wall', '-o', '/dev/null', '-s', top, ...vfiles], dir);
+    const errors: Diagnostic[] = [];
+    const warnings: Diagnostic[] = [];
+    for (const line of out.split('\n')) {
+      const m = ICARUS_LINE.exec(line.trim());
+      if (!m) continue;
+      const sev = (m[3] ?? 'error').toLowerCase();
+      const d: Diagnostic = { severity: sev === 'warning' ? 'warning' : 'error', code: null, file: m[1], line: Number(m[2]), message: m[4] };
+      (d.severity === 'warning' ? warnings : errors).push(d);
+    }
+    if (code !== 0 && errors.length === 0) errors.push({ severity: 'error', code: null, file: null, line: null, message: out.trim() || `iverilog exited with ${code}` });
+    return { ok: code === 0 && errors.length === 0, errors, warnings, output: out };
+  });
+}
