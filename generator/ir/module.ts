@@ -218,9 +218,11 @@ export class ProcScope {
   /** target = value (comb: blocking, later wins; seq: next value of a register). */
   set(target: Signal, value: Operand): void {
     this.checkOpen('set');
-    this.m.claimDriver(target, this.kind === 'comb' ? `comb process '${this.name}'` : `seq process '${this.name}'`, this.kind);
-    const v = checkAssignValue(target, value, `${this.kind} process '${this.name}'`);
+    const what = `${this.kind} process '${this.name}'`;
+    this.m.claimDriver(target, what, this.kind, false);
+    const v = checkAssignValue(target, value, what);
     this.m.checkOwned(v, `value for '${target.name}'`);
+    this.m.claimDriver(target, what, this.kind);
     if (!this.targets.includes(target)) this.targets.push(target);
     this.top().push({ kind: 'set', target, value: v });
   }
@@ -531,9 +533,10 @@ export class ModuleBuilder {
   /** Continuous assignment `target = value` for a wire or output. */
   assign(target: Signal, value: Operand): void {
     this.checkOpen();
-    this.claimDriver(target, 'assign', 'assign');
+    this.claimDriver(target, 'assign', 'assign', false);
     const v = checkAssignValue(target, value, 'assign');
     this.checkOwned(v, `value for '${target.name}'`);
+    this.claimDriver(target, 'assign', 'assign');
     this.items.push({ kind: 'assign', target, value: v });
   }
 
@@ -717,7 +720,7 @@ export class ModuleBuilder {
   }
 
   /** @internal */
-  claimDriver(target: Signal, what: string, kind: 'assign' | 'comb' | 'seq' | 'mem' | 'inst'): void {
+  claimDriver(target: Signal, what: string, kind: 'assign' | 'comb' | 'seq' | 'mem' | 'inst', commit = true): void {
     if (!(target instanceof Signal)) throw new HdlError(`${what}: the target must be a signal of module '${this.name}'`);
     if (target.owner !== this.token) {
       throw new HdlError(`${what}: '${target.name}' belongs to module '${target.moduleName}', not '${this.name}'`);
@@ -740,7 +743,7 @@ export class ModuleBuilder {
           `now also by ${what}. A signal has exactly one driver; merge the logic into ${prev.what}`,
       );
     }
-    this.drivers.set(target, { what, kind });
+    if (commit) this.drivers.set(target, { what, kind });
   }
 
   /** @internal Throws if `e` reads a signal or memory of another module. */
