@@ -1,0 +1,310 @@
+/**
+ * The chip's numeric configuration: one format + rounding + overflow per stored quantity, the accumulator
+ * widths, the table sizes of the transcendental units, the LFSR bank of stochastic rounding and the
+ * learning-rate shifts. The fixed-point golden model (sim/golden/fixed) and the Verilog generator consume
+ * the same object, so the two cannot drift.
+ *
+ * Formats are written as strings in either notation (`Q4.12` = `fixed<16,4>`, `UQ1.16` = `ufixed<17,1>`)
+ * or as FixedFormat objects; `resolveNumeric` parses them once and `validateNumeric` checks every field,
+ * throwing a RangeError that names the field (`numeric.xi.format: …`).
+ *
+ * Quantities (see sim/golden/fixed/engine.ts for where each is produced):
+ *   input      network input h0. MNIST pixels p map exactly to (2p − 255)/256 (needs ≥ 8 fraction bits);
+ *              other sets are quantised from the float features with `rounding`.
+ *   weight     W; `rounding` is the rounding of the update (stochastic: from the LFSR bank); init is nearest.
+ *   bias       b; updated like the weights.
+ *   preact     a = W·h + b, rounded from the exact accumulator.
+ *   act        LayerNorm output z (= next layer's input).
+ *   windowZ    z (and the penultimate h) as stored in the window memory.
+ *   kernelArg  t = ‖u − v‖² / (2 s²), the exp table's input.
+ *   gram       kernel values k ∈ [0, 1] (K_X, K_Y ring buffers, the K_Z row). Must hold 1.0 exactly.
+ *   rowSum     row sums of K_X, K_Y (exact; validated to be wide enough for B entries).
+ *   coef       per-window-sample coefficient c_p = S · w_p · k_p of the ξ sum (w_p: variant weight).
+ *   xi         global signal ξ.
+ *   lnInvStd   1/√(var + ε) from the rsqrt table (its input is `lnVar`).
+ *   lnVar      var + ε, the rsqrt table's input.
+ *   delta      δ = LN backward ⊙ relu′.
+ *   logit      output-layer logits.
+ *   prob       softmax probabilities (must hold 1.0).
+ *   err        output error e_p = (P_p − y_p)/B.
+ */
+import {
+  checkOverflow,
+  checkRounding,
+  DEFAULT_TAPS,
+  parseFormat,
+  toHls,
+  toQ,
+  width,
+  type FixedFormat,
+  type Overflow,
+  type Rounding,
+} from './fixed/index.js';
+
+/** A format as written in a config: a string (`Q4.12`, `fixed<16,4>`, `s16`) or a FixedFormat. */
+export type FormatSpec = string | FixedFormat;
+
+export interface QuantSpec {
+  format: FormatSpec;
+  rounding: Rounding;
+  overflow: Overflow;
+}
+
+export interface TableSpec {
+  /** log2 of the number of table segments */
+  tableBits: number;
+  interpolate: boolean;
+  interpBits: number;
+  guardBits: number;
+}
+
+export interface LfsrSpec {
+  /** register width W (2..32) */
+  width: number;
+  /** random bits per draw */
+  rbits: number;
+  /** LFSR steps per draw */
+  leap: number;
+  /** parallel LFSRs per layer; weight word k of a layer (k = j·(nIn+1) + i, bias at i = nIn) uses lane k mod lanes */
+  lanes: number;
+  /** base seed; the lane seeds are derived from it and the training seed (laneSeed in sim/golden/fixed) */
+  seed: number;
+}
+
+export interface LrSpec {
+  /** hidden layers: lr = hiddenMul · 2^−hiddenShift */
+  hiddenShift: number;
+  hiddenMul: number;
+  /** output layer: lr = outMul · 2^−outShift */
+  outShift: number;
+  outMul: number;
+}
+
+/** Widths (bits) of the exact accumulators; the fraction is that of the exact product, nothing is dropped. */
+export interface AccSpec {
+  /** forward MAC: Σ W·h + b */
+  forward: number;
+  /** squared distances Σ (u − v)² of the Gram units (pixels and z) */
+  gram: number;
+  /** ξ = Σ_p c_p (z_c − z_p) */
+  xi: number;
+  /** LayerNorm sums Σ r, n·Σ r² − (Σ r)² */
+  ln: number;
+  /** output gradient Σ_p h_p e_p */
+  grad: number;
+}
+
+export interface NumericConfig {
+  input: QuantSpec;
+  weight: QuantSpec;
+  bias: QuantSpec;
+  preact: QuantSpec;
+  act: QuantSpec;
+  windowZ: QuantSpec;
+  kernelArg: QuantSpec;
+  gram: QuantSpec;
+  rowSum: QuantSpec;
+  coef: QuantSpec;
+  xi: QuantSpec;
+  lnVar: QuantSpec;
+  lnInvStd: QuantSpec;
+  delta: QuantSpec;
+  logit: QuantSpec;
+  prob: QuantSpec;
+  err: QuantSpec;
+  /** fraction bits of the γ constant (γ is quantised to nearest) */
+  gammaFracBits: number;
+  /** significant bits of the scaling constants (1/(2s²), 1/B, the ξ normalisation) */
+  constBits: number;
+  acc: AccSpec;
+  tables: { expNeg: TableSpec; exp: TableSpec; rsqrt: TableSpec; recip: TableSpec };
+  lfsr: LfsrSpec;
+  lr: LrSpec;
+}
+
+const q = (format: string, rounding: Rounding = 'nearest', overflow: Overflow = 'saturate'): QuantSpec => ({ format, rounding, overflow });
+
+/** The chip's default numerics (chosen by bench/golden-fixed.ts; figures in bench/RESULTS.md). */
+export const DEFAULT_NUMERIC: NumericConfig = Object.freeze({
+  input: q('Q1.8'),
+  weight: q('Q4.12', 'stochastic'),
+  bias: q('Q4.12', 'stochastic'),
+  preact: q('Q6.10'),
+  act: q('Q6.10'),
+  windowZ: q('Q6.10'),
+  kernelArg: q('UQ5.11'),
+  gram: q('UQ1.16'),
+  rowSum: q('UQ4.16'),
+  coef: q('Q-6.30'),
+  xi: q('Q-4.20'),
+  lnVar: q('UQ16.16'),
+  lnInvStd: q('UQ9.15'),
+  delta: q('Q-4.20'),
+  logit: q('Q6.10'),
+  prob: q('UQ1.16'),
+  err: q('Q-2.18'),
+  gammaFracBits: 4,
+  constBits: 18,
+  acc: { forward: 48, gram: 48, xi: 48, ln: 53, grad: 48 },
+  tables: {
+    expNeg: { tableBits: 4, interpolate: true, interpBits: 8, guardBits: 4 },
+    exp: { tableBits: 4, interpolate: true, interpBits: 8, guardBits: 4 },
+    rsqrt: { tableBits: 6, interpolate: true, interpBits: 8, guardBits: 4 },
+    recip: { tableBits: 6, interpolate: true, interpBits: 8, guardBits: 4 },
+  },
+  lfsr: { width: 32, rbits: 16, leap: 16, lanes: 64, seed: 0x1bb },
+  lr: { hiddenShift: 1, hiddenMul: 1, outShift: 7, outMul: 1 },
+}) as NumericConfig;
+
+export const QUANTITIES = [
+  'input',
+  'weight',
+  'bias',
+  'preact',
+  'act',
+  'windowZ',
+  'kernelArg',
+  'gram',
+  'rowSum',
+  'coef',
+  'xi',
+  'lnVar',
+  'lnInvStd',
+  'delta',
+  'logit',
+  'prob',
+  'err',
+] as const;
+export type Quantity = (typeof QUANTITIES)[number];
+
+/** A QuantSpec with its format parsed. */
+export interface Quant {
+  format: FixedFormat;
+  rounding: Rounding;
+  overflow: Overflow;
+}
+
+export type ResolvedNumeric = Omit<NumericConfig, Quantity> & { [K in Quantity]: Quant };
+
+function bad(field: string, msg: string): never {
+  throw new RangeError(`numeric.${field}: ${msg}`);
+}
+
+function intField(field: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) bad(field, `must be an integer in ${lo}..${hi}, got ${String(v)}`);
+  return v;
+}
+
+function parseQuant(name: string, s: unknown): Quant {
+  if (s === null || typeof s !== 'object') bad(name, `must be { format, rounding, overflow }, got ${String(s)}`);
+  const spec = s as QuantSpec;
+  let format: FixedFormat;
+  try {
+    format = typeof spec.format === 'string' ? parseFormat(spec.format) : parseFormat(toHls(spec.format));
+  } catch (e) {
+    bad(`${name}.format`, (e as Error).message);
+  }
+  try {
+    checkRounding(spec.rounding);
+  } catch (e) {
+    bad(`${name}.rounding`, (e as Error).message);
+  }
+  try {
+    checkOverflow(spec.overflow);
+  } catch (e) {
+    bad(`${name}.overflow`, (e as Error).message);
+  }
+  if (width(format) > 32) bad(`${name}.format`, `${describeFormat(format)} is wider than the 32 bits a stored word may have`);
+  return { format, rounding: spec.rounding, overflow: spec.overflow };
+}
+
+/** `Q4.12 = fixed<16,4>` */
+export function describeFormat(f: FixedFormat): string {
+  return `${toQ(f)} = ${toHls(f)}`;
+}
+
+/**
+ * Parses and checks every field; throws a RangeError naming the first bad field. Structural rules:
+ * signedness where the quantity can be negative, 1.0 representable where it is stored (gram, prob), the
+ * LFSR parameters, table sizes, shifts. Width rules that depend on the network (accumulators) are checked
+ * by the engine at construction, where the layer sizes are known.
+ */
+export function resolveNumeric(n: NumericConfig): ResolvedNumeric {
+  if (n === null || typeof n !== 'object') throw new RangeError('numeric config must be an object');
+  const out: Record<string, unknown> = {};
+  for (const k of QUANTITIES) out[k] = parseQuant(k, (n as unknown as Record<string, unknown>)[k]);
+  const Q = out as { [K in Quantity]: Quant };
+  for (const k of ['input', 'weight', 'bias', 'preact', 'act', 'windowZ', 'coef', 'xi', 'delta', 'logit', 'err'] as const) {
+    if (!Q[k].format.signed) bad(`${k}.format`, `${describeFormat(Q[k].format)} must be signed (the quantity can be negative)`);
+  }
+  for (const k of ['kernelArg', 'gram', 'rowSum', 'prob', 'lnVar', 'lnInvStd'] as const) {
+    if (Q[k].format.signed) bad(`${k}.format`, `${describeFormat(Q[k].format)} must be unsigned`);
+  }
+  for (const k of ['gram', 'prob'] as const) {
+    if (Q[k].format.intBits < 1) bad(`${k}.format`, `${describeFormat(Q[k].format)} cannot hold 1.0 (needs ≥ 1 integer bit)`);
+  }
+  for (const k of QUANTITIES) {
+    if (k !== 'weight' && k !== 'bias' && Q[k].rounding === 'stochastic') {
+      bad(`${k}.rounding`, 'stochastic rounding is only specified for the weight and bias updates (the LFSR bank)');
+    }
+  }
+  if (Q.weight.overflow !== 'saturate') bad('weight.overflow', 'weights must saturate');
+  intField('gammaFracBits', n.gammaFracBits, 0, 16);
+  intField('constBits', n.constBits, 4, 24);
+  const acc = n.acc;
+  if (acc === null || typeof acc !== 'object') bad('acc', 'must be an object of accumulator widths');
+  for (const k of ['forward', 'gram', 'xi', 'ln', 'grad'] as const) intField(`acc.${k}`, acc[k], 2, 53);
+  const tables = n.tables;
+  if (tables === null || typeof tables !== 'object') bad('tables', 'must be an object');
+  for (const k of ['expNeg', 'exp', 'rsqrt', 'recip'] as const) {
+    const t = tables[k];
+    if (t === null || typeof t !== 'object') bad(`tables.${k}`, 'must be { tableBits, interpolate, interpBits, guardBits }');
+    intField(`tables.${k}.tableBits`, t.tableBits, k === 'rsqrt' ? 2 : 1, 14);
+    if (typeof t.interpolate !== 'boolean') bad(`tables.${k}.interpolate`, 'must be a boolean');
+    intField(`tables.${k}.interpBits`, t.interpBits, 0, 20);
+    intField(`tables.${k}.guardBits`, t.guardBits, 0, 12);
+  }
+  const l = n.lfsr;
+  if (l === null || typeof l !== 'object') bad('lfsr', 'must be { width, rbits, leap, lanes, seed }');
+  intField('lfsr.width', l.width, 2, 32);
+  if (DEFAULT_TAPS[l.width] === undefined) bad('lfsr.width', `no tap mask for width ${l.width}`);
+  intField('lfsr.rbits', l.rbits, 1, Math.min(l.width, 30));
+  intField('lfsr.leap', l.leap, 1, 64);
+  intField('lfsr.lanes', l.lanes, 1, 4096);
+  intField('lfsr.seed', l.seed, 0, 2 ** 32 - 1);
+  const lr = n.lr;
+  if (lr === null || typeof lr !== 'object') bad('lr', 'must be { hiddenShift, hiddenMul, outShift, outMul }');
+  intField('lr.hiddenShift', lr.hiddenShift, 0, 40);
+  intField('lr.outShift', lr.outShift, 0, 40);
+  intField('lr.hiddenMul', lr.hiddenMul, 1, 255);
+  intField('lr.outMul', lr.outMul, 1, 255);
+  // relations between quantities
+  if (Q.windowZ.format.fracBits > Q.act.format.fracBits + 8) bad('windowZ.format', 'has far more fraction bits than act; store z at most as precise as it is computed');
+  return { ...n, ...Q, acc: { ...acc }, tables: { ...tables }, lfsr: { ...l }, lr: { ...lr } } as ResolvedNumeric;
+}
+
+/** Throws a RangeError naming the bad field, or returns normally. */
+export function validateNumeric(n: NumericConfig): void {
+  resolveNumeric(n);
+}
+
+/** A copy of `base` with the given fields replaced (shallow per section). */
+export function withNumeric(base: NumericConfig, patch: Partial<NumericConfig>): NumericConfig {
+  return {
+    ...base,
+    ...patch,
+    acc: { ...base.acc, ...(patch.acc ?? {}) },
+    tables: { ...base.tables, ...(patch.tables ?? {}) },
+    lfsr: { ...base.lfsr, ...(patch.lfsr ?? {}) },
+    lr: { ...base.lr, ...(patch.lr ?? {}) },
+  };
+}
+
+/** Learning-rate shifts nearest (in log2) to float learning rates: lr ≈ 2^−shift. */
+export function lrShifts(lr: number, lrOut: number): LrSpec {
+  const sh = (x: number, what: string) => {
+    if (!(x > 0)) throw new RangeError(`lrShifts: ${what} ${x} must be > 0`);
+    return Math.max(0, Math.round(-Math.log2(x)));
+  };
+  return { hiddenShift: sh(lr, 'lr'), hiddenMul: 1, outShift: sh(lrOut, 'lrOut'), outMul: 1 };
+}

@@ -1,0 +1,79 @@
+/**
+ * A bank of `lanes` LFSRs for one layer's stochastic-rounding unit, each behaving exactly as
+ * generator/fixed's `Lfsr` (Galois, right shift, taps DEFAULT_TAPS[width], a draw = `leap` steps then the
+ * low `rbits` bits). One draw advances the register by `leap` steps at once: the step is linear over GF(2),
+ * so step^leap(s) = XOR over the bytes of s of a 256-entry table per byte position (computed once from the
+ * step itself). Hardware unrolls the same `leap` steps in one clock; the result is identical (tested against
+ * `Lfsr.draw`).
+ *
+ * Lane seeds: laneSeed(base, trainSeed, layer, lane) mixes its arguments (a splitmix32-style hash) into a
+ * nonzero W-bit value; the host loads these seeds into the chip's LFSRs at reset.
+ */
+import { DEFAULT_TAPS } from '../../../generator/fixed/index.js';
+
+function mix32(x: number): number {
+  let t = x >>> 0;
+  t = Math.imul(t ^ (t >>> 16), 0x21f0aaad);
+  t = Math.imul(t ^ (t >>> 15), 0x735a2d97);
+  return (t ^ (t >>> 15)) >>> 0;
+}
+
+/** Nonzero W-bit seed of lane `lane` of layer `layer`. */
+export function laneSeed(base: number, trainSeed: number, layer: number, lane: number, width: number): number {
+  let h = mix32((base >>> 0) ^ 0x9e3779b9);
+  h = mix32(h ^ (trainSeed >>> 0) ^ Math.imul(Math.floor(trainSeed / 2 ** 32) >>> 0, 0x85ebca6b));
+  h = mix32(h ^ Math.imul(layer + 1, 0xc2b2ae35));
+  h = mix32(h ^ Math.imul(lane + 1, 0x27d4eb2f));
+  const period = 2 ** width - 1; // nonzero states 1 … 2^W − 1
+  return (h % period) + 1;
+}
+
+/** One Galois step (as Lfsr.step). */
+function step(s: number, taps: number): number {
+  return ((s >>> 1) ^ (s & 1 ? taps : 0)) >>> 0;
+}
+
+export class LfsrBank {
+  readonly states: Uint32Array;
+  /** step^leap of byte b at position k: T[k * 256 + b] */
+  readonly jump: Uint32Array;
+  readonly rmask: number;
+  readonly taps: number;
+
+  constructor(
+    readonly width: number,
+    readonly rbits: number,
+    readonly leap: number,
+    readonly lanes: number,
+    seeds: ArrayLike<number>,
+  ) {
+    const taps = DEFAULT_TAPS[width];
+    if (taps === undefined) throw new RangeError(`LfsrBank: no taps for width ${width}`);
+    this.taps = taps;
+    this.rmask = rbits >= 32 ? 0xffffffff : 2 ** rbits - 1;
+    this.states = new Uint32Array(lanes);
+    for (let q = 0; q < lanes; q++) {
+      const s = seeds[q];
+      if (!Number.isInteger(s) || s < 1 || s > 2 ** width - 1) throw new RangeError(`LfsrBank: seed ${s} of lane ${q} must be in 1..2^${width}−1`);
+      this.states[q] = s;
+    }
+    this.jump = new Uint32Array(4 * 256);
+    for (let k = 0; k < 4; k++) {
+      for (let b = 0; b < 256; b++) {
+        let s = (b * 2 ** (8 * k)) >>> 0;
+        if (s >= 2 ** width) s = 0; // bits above the register do not exist (never set)
+        for (let i = 0; i < leap; i++) s = step(s, taps);
+        this.jump[k * 256 + b] = s;
+      }
+    }
+  }
+
+  /** Next draw of lane q (as Lfsr.draw). For hot loops, inline the same expression. */
+  draw(q: number): number {
+    const J = this.jump;
+    const s = this.states[q];
+    const n = (J[s & 255] ^ J[256 + ((s >>> 8) & 255)] ^ J[512 + ((s >>> 16) & 255)] ^ J[768 + (s >>> 24)]) >>> 0;
+    this.states[q] = n;
+    return (n & this.rmask) >>> 0;
+  }
+}
