@@ -456,8 +456,11 @@ class ModuleEmitter {
       }
       case 'mul': {
         if (!root) return this.use(this.temp('mul', e, hint), e.width - 1, 0);
-        const a = this.operand(n.a, hint);
-        const b = this.operand(n.b, hint);
+        // operands as identifiers or literals: Verilator widens a compound operand to the product's width
+        const factor = (x: Expr): Text =>
+          x.node.op === 'const' ? this.operand(x, hint) : this.use(this.indexable(x, hint), x.width - 1, 0);
+        const a = factor(n.a);
+        const b = factor(n.b);
         return e.signed
           ? compound(`${this.asSigned(a)} * ${this.asSigned(b)}`, true)
           : compound(`${this.asUnsigned(a)} * ${this.asUnsigned(b)}`);

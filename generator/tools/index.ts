@@ -3,6 +3,7 @@
  *   lintVerilator  verilator --lint-only -Wall           → warnings and errors, parsed
  *   synthYosys     yosys read_verilog; synth -flatten; check; stat → cells, latches, problems
  *   parseIcarus    iverilog -g2005 -o /dev/null           → errors and warnings, parsed
+ *   simulateIcarus iverilog -g2005 + vvp on a testbench    → what the simulation printed
  * Each writes the files into a fresh temporary folder under the repository's ignored `build/` and
  * removes it afterwards. A missing tool is an error, never a silent pass.
  */
@@ -168,5 +169,31 @@ export async function parseIcarus(files: readonly ToolFile[], top: string): Prom
     }
     if (code !== 0 && errors.length === 0) errors.push({ severity: 'error', code: null, file: null, line: null, message: out.trim() || `iverilog exited with ${code}` });
     return { ok: code === 0 && errors.length === 0, errors, warnings, output: out };
+  });
+}
+
+export interface SimResult {
+  readonly ok: boolean;
+  /** What the simulation printed ($display), or the compiler's messages when it did not build. */
+  readonly stdout: string;
+  readonly compile: ParseResult;
+}
+
+/**
+ * Compiles the files with `iverilog -g2005` (top = the testbench module `tbTop`) and runs the result
+ * with `vvp -n`; for small directed or random tests of emitted modules against a TS reference.
+ */
+export async function simulateIcarus(files: readonly ToolFile[], tbTop: string): Promise<SimResult> {
+  return withFiles(files, async (dir, vfiles) => {
+    const c = await run('iverilog', ['-g2005', '-o', 'sim.vvp', '-s', tbTop, ...vfiles], dir);
+    const compile: ParseResult = {
+      ok: c.code === 0,
+      errors: c.code === 0 ? [] : [{ severity: 'error', code: null, file: null, line: null, message: c.out.trim() }],
+      warnings: [],
+      output: c.out,
+    };
+    if (c.code !== 0) return { ok: false, stdout: c.out, compile };
+    const r = await execa('vvp', ['-n', 'sim.vvp'], { cwd: dir, reject: false, stdin: 'ignore' });
+    return { ok: r.exitCode === 0, stdout: r.stdout ?? '', compile };
   });
 }
