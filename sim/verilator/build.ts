@@ -6,10 +6,15 @@
  * source and `verilator --version`. The same inputs never build twice: within a process concurrent
  * calls share one build, and across processes each build happens in a private temporary folder that is
  * renamed into place atomically (the loser of a race discards its copy and uses the winner's).
+ *
+ * Verilator's own runtime (verilated.cpp & co., ~3 s of g++ per build) does not depend on the design:
+ * its objects are kept in build/verilator/runtime-<key>/ (key: Verilator and compiler versions, trace
+ * flag, extra flags) and copied into each new build before make, which then compiles only the model
+ * and the harness.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -88,6 +93,47 @@ function normalisedPorts(ports: readonly PortSpec[]): PortSpec[] {
   return ports.map((p) => ({ name: p.name, dir: p.dir, width: p.width, signed: p.signed === true }));
 }
 
+let compilerPromise: Promise<string> | undefined;
+
+/** First line of `$CXX --version` (the compiler make will use). */
+function compilerVersion(): Promise<string> {
+  compilerPromise ??= execa(process.env.CXX ?? 'g++', ['--version']).then((r) => r.stdout.split('\n')[0]);
+  return compilerPromise;
+}
+
+const RUNTIME_OBJ_RE = /^verilated.*\.o$/;
+
+async function runtimeDir(spec: BuildSpec): Promise<string> {
+  const key = JSON.stringify([await verilatorVersion(), await compilerVersion(), spec.trace === true, spec.extraFlags ?? []]);
+  return join(cacheRoot(), `runtime-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
+}
+
+/** Copies cached runtime objects into a fresh object folder; false when there are none yet. */
+async function seedRuntime(runtime: string, obj: string): Promise<boolean> {
+  let names: string[];
+  try {
+    names = (await readdir(runtime)).filter((n) => RUNTIME_OBJ_RE.test(n));
+  } catch {
+    return false;
+  }
+  if (names.length === 0) return false;
+  // copies are newer than the makefile, so make takes them as up to date
+  for (const n of names) await copyFile(join(runtime, n), join(obj, n));
+  return true;
+}
+
+/** Keeps the runtime objects of a successful build (atomically; losing a race is fine). */
+async function keepRuntime(runtime: string, obj: string): Promise<void> {
+  const tmp = `${runtime}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await mkdir(tmp, { recursive: true });
+    for (const n of (await readdir(obj)).filter((x) => RUNTIME_OBJ_RE.test(x))) await copyFile(join(obj, n), join(tmp, n));
+    await rename(tmp, runtime);
+  } catch {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
 /** The cache key of a build. Exported for tests. */
 export function buildHash(spec: BuildSpec, harness: string, version: string): string {
   const key = {
@@ -116,6 +162,7 @@ function checkSpec(spec: BuildSpec): void {
   validatePorts(spec.ports);
 }
 
+/** Builds in flight in this process, so concurrent calls share one. */
 const inProcess = new Map<string, Promise<BuildResult>>();
 
 /** Verilates and compiles the design with its harness, or returns the cached build. */
@@ -128,7 +175,8 @@ export async function build(spec: BuildSpec): Promise<BuildResult> {
   if (!pending) {
     pending = buildOnce(spec, harness, hash);
     inProcess.set(hash, pending);
-    pending.catch(() => inProcess.delete(hash));
+    const forget = (): void => void inProcess.delete(hash);
+    pending.then(forget, forget);
   }
   const r = await pending;
   return { ...r, seconds: (performance.now() - t0) / 1000 };
@@ -165,7 +213,7 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
   const tmp = join(root, `.tmp-${hash.slice(0, 16)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(join(tmp, 'src'), { recursive: true });
   const logs: string[] = [];
-  const fail = async (what: string, log: string): Promise<never> => {
+  const fail = async (what: string, log: string, whole = false): Promise<never> => {
     logs.push(log);
     const full = logs.join('\n');
     const kept = join(root, `failed-${hash.slice(0, 16)}`);
@@ -173,7 +221,7 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
     await rm(join(tmp, 'obj'), { recursive: true, force: true });
     await rm(kept, { recursive: true, force: true });
     await rename(tmp, kept).catch(() => rm(tmp, { recursive: true, force: true }));
-    throw new BuildError(`${what} (top ${spec.top}; sources and log in ${kept}):\n${excerpt(log)}`, full, kept);
+    throw new BuildError(`${what} (top ${spec.top}; sources and log in ${kept}):\n${whole ? log : excerpt(log)}`, full, kept);
   };
 
   try {
@@ -209,12 +257,15 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
 
     const header = await readFile(join(tmp, 'obj', `${PREFIX}.h`), 'utf8');
     const mismatch = comparePorts(spec.ports, verilatedPorts(header));
-    if (mismatch) await fail('port list does not match the verilated module', mismatch);
+    if (mismatch) await fail('port list does not match the verilated module', mismatch, true);
 
+    const runtime = await runtimeDir(spec);
+    const seeded = await seedRuntime(runtime, join(tmp, 'obj'));
     const makeArgs = ['-j', MAKE_JOBS, '-C', join(tmp, 'obj'), '-f', `${PREFIX}.mk`, `OPT_FAST=${spec.optFast ?? DEFAULT_OPT_FAST}`];
     const m = await execa('make', makeArgs, { cwd: tmp, all: true, reject: false });
     logs.push(`$ make ${makeArgs.join(' ')}\n${m.all ?? ''}`);
     if (m.exitCode !== 0) await fail('C++ build of the verilated model failed', m.all ?? '');
+    if (!seeded) await keepRuntime(runtime, join(tmp, 'obj'));
 
     await rename(join(tmp, 'obj', PREFIX), join(tmp, HARNESS_NAME));
     await rm(join(tmp, 'obj'), { recursive: true, force: true });
@@ -267,7 +318,7 @@ export function comparePorts(spec: readonly PortSpec[], actual: ReturnType<typeo
 /** The lines of a tool log worth reading: errors and warnings first, else the tail. */
 function excerpt(log: string, max = 30): string {
   const lines = log.split('\n').filter((l) => l.trim() !== '');
-  const important = lines.filter((l) => /%Error|%Warning|error:|Error \d|undefined reference|does not match|not a port|missing from/.test(l));
+  const important = lines.filter((l) => /%Error|%Warning|error:|Error \d|undefined reference/.test(l));
   const chosen = important.length > 0 ? important : lines.slice(-max);
   const shown = chosen.slice(0, max);
   return shown.join('\n') + (chosen.length > max ? `\n… (${chosen.length - max} more lines)` : '');
