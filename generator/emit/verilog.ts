@@ -17,6 +17,7 @@
  */
 import { GENERATOR_VERSION } from '../version.js';
 import { collectReads, type Expr, type Signal } from '../ir/expr.js';
+import { switchCoversAll } from '../ir/checks.js';
 import { paramsJson, type Item, type Memory, type Module, type Process, type Stmt } from '../ir/module.js';
 import { HdlError, maxValue, minValue, typeName, type HwType } from '../ir/types.js';
 
@@ -211,7 +212,7 @@ class ModuleEmitter {
           out.push(`${ind}  ${labels}: begin`, ...this.stmts(c.body, depth + 2, op, proc), `${ind}  end`);
         }
         if (s.dflt) out.push(`${ind}  default: begin`, ...this.stmts(s.dflt, depth + 2, op, proc), `${ind}  end`);
-        else out.push(`${ind}  default: begin`, `${ind}  end`);
+        else if (!switchCoversAll(s)) out.push(`${ind}  default: begin`, `${ind}  end`);
         out.push(`${ind}endcase`);
       }
     }

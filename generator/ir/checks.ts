@@ -32,7 +32,7 @@ export function findUnassignedPath(stmts: readonly Stmt[], target: Signal): stri
       const p = findUnassignedPath(c.body, target);
       if (p !== null && witness === null) witness = [`switch (${s.sel}) case ${c.values.join(', ')}`, ...p];
     }
-    const full = s.sel.width <= 20 && s.cases.reduce((n, c) => n + c.values.length, 0) === 2 ** s.sel.width;
+    const full = switchCoversAll(s);
     if (s.dflt) {
       const p = findUnassignedPath(s.dflt, target);
       if (p !== null && witness === null) witness = [`switch (${s.sel}) default`, ...p];
@@ -43,6 +43,11 @@ export function findUnassignedPath(stmts: readonly Stmt[], target: Signal): stri
     if (assignsAnywhere([s], target)) pending = witness;
   }
   return pending;
+}
+
+/** True when the cases of a switch list every value of its selector (case values are distinct). */
+export function switchCoversAll(s: Extract<Stmt, { kind: 'switch' }>): boolean {
+  return s.sel.width <= 20 && s.cases.reduce((n, c) => n + c.values.length, 0) === 2 ** s.sel.width;
 }
 
 function assignsAnywhere(stmts: readonly Stmt[], target: Signal): boolean {

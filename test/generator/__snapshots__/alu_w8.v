@@ -37,8 +37,6 @@ module alu_w8 (
       2'd3: begin
         y = x ^ z;
       end
-      default: begin
-      end
     endcase
   end
 
