@@ -1,7 +1,7 @@
 /**
  * Runners for the external HDL tools every emitted module must satisfy:
  *   lintVerilator  verilator --lint-only -Wall           → warnings and errors, parsed
- *   synthYosys     yosys read_verilog; synth -flatten; check; stat → cells, latches, problems
+ *   synthYosys     yosys read_verilog; synth[_ice40|_xilinx] -flatten; check; stat → cells, latches, problems
  *   parseIcarus    iverilog -g2005 -o /dev/null           → errors and warnings, parsed
  *   simulateIcarus iverilog -g2005 + vvp on a testbench    → what the simulation printed
  * Each writes the files into a fresh temporary folder under the repository's ignored `build/` and
@@ -112,10 +112,19 @@ export async function lintVerilator(files: readonly ToolFile[], top: string): Pr
   });
 }
 
-/** Yosys generic synthesis of `top` (flattened), `check`, and `stat`. */
-export async function synthYosys(files: readonly ToolFile[], top: string): Promise<SynthResult> {
+/** Which Yosys synthesis script: generic gates, or an FPGA family (to see BRAM/DSP mapping). */
+export type SynthTarget = 'generic' | 'ice40' | 'xilinx';
+
+const SYNTH_COMMAND: Record<SynthTarget, string> = {
+  generic: 'synth -flatten',
+  ice40: 'synth_ice40 -flatten',
+  xilinx: 'synth_xilinx -flatten',
+};
+
+/** Yosys synthesis of `top` (flattened; generic unless `target` says otherwise), `check`, and `stat`. */
+export async function synthYosys(files: readonly ToolFile[], top: string, target: SynthTarget = 'generic'): Promise<SynthResult> {
   return withFiles(files, async (dir, vfiles) => {
-    const script = [`read_verilog ${vfiles.join(' ')}`, `synth -flatten -top ${top}`, 'check', 'stat'].join('; ');
+    const script = [`read_verilog ${vfiles.join(' ')}`, `${SYNTH_COMMAND[target]} -top ${top}`, 'check', 'stat'].join('; ');
     const { code, out } = await run('yosys', ['-p', script], dir);
     const lines = out.split('\n');
     const errors = lines.filter((l) => /^ERROR:/.test(l)).map((l) => l.replace(/^ERROR:\s*/, ''));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emitDesign } from '../../generator/emit/index.js';
 import { lintVerilator, parseIcarus, synthYosys } from '../../generator/tools/index.js';
-import { EXAMPLES } from './examples.js';
+import { EXAMPLES, ramSync } from './examples.js';
 
 describe('every example module passes the tools', () => {
   for (const [name, make] of Object.entries(EXAMPLES)) {
@@ -75,5 +75,17 @@ describe('the runners report what they find', () => {
     const s = await synthYosys(bad, 'bad');
     expect(s.ok).toBe(false);
     expect(s.errors.length).toBeGreaterThan(0);
+  });
+});
+
+describe('memories map to block RAM', () => {
+  it('a 256 x 16 synchronous-read RAM becomes one iCE40 SB_RAM40_4K and one Xilinx RAMB18E1', async () => {
+    const files = emitDesign(ramSync(16, 256)).files;
+    const [ice, xil] = await Promise.all([synthYosys(files, 'ram_w16_d256', 'ice40'), synthYosys(files, 'ram_w16_d256', 'xilinx')]);
+    expect(ice.errors).toEqual([]);
+    expect(ice.cells.SB_RAM40_4K).toBe(1);
+    expect(xil.errors).toEqual([]);
+    expect(xil.cells.RAMB18E1).toBe(1);
+    expect(ice.latches).toEqual([]);
   });
 });
