@@ -65,7 +65,7 @@ export interface LfsrSpec {
   rbits: number;
   /** LFSR steps per draw */
   leap: number;
-  /** parallel LFSRs per layer; weight word k of a layer (k = j·(nIn+1) + i, bias at i = nIn) uses lane k mod lanes */
+  /** parallel LFSRs per layer; word i of row j (bias at i = nIn) draws from lane i mod lanes; rows with δ_j = 0 draw nothing */
   lanes: number;
   /** base seed; the lane seeds are derived from it and the training seed (laneSeed in sim/golden/fixed) */
   seed: number;

@@ -185,12 +185,14 @@ export class FixedPointEngine implements FixedEngine {
   private readonly Rx: Float64Array; // row sums (rowSum raw, exact)
   private readonly Ry: Float64Array;
   // scratch (no per-sample allocation)
-  private readonly h0: Float64Array;
-  private readonly h0q: Float64Array; // quantised input of another slot (non-pixel sets)
-  private readonly act: Float64Array[] = []; // per hidden layer: a_c (preact raw) — reused
-  private readonly zc: Float64Array[] = []; // per hidden layer: z_c (act raw)
+  private readonly h0: Int32Array;
+  private readonly h0q: Int32Array; // quantised input of another slot (non-pixel sets)
+  private readonly act: Int32Array[] = []; // per hidden layer: a_c (preact raw) — reused
+  private readonly zc: Int32Array[] = []; // per hidden layer: z_c (act raw)
   private readonly sInvC: Float64Array; // per hidden layer
-  private readonly accBuf: Float64Array;
+  private readonly accBuf: Int32Array;
+  private readonly acc4 = new Float64Array(4);
+  private readonly rbuf: Int32Array;
   private readonly kRow: Float64Array;
   private readonly coef: Float64Array;
   private readonly xi: Float64Array;
@@ -200,7 +202,7 @@ export class FixedPointEngine implements FixedEngine {
   private readonly expBuf: Float64Array;
   private readonly gradW: Float64Array;
   private readonly gradB: Float64Array;
-  private readonly evH: Float64Array[] = [];
+  private readonly evH: Int32Array[] = [];
   // tables and constants
   private readonly expNeg: TableFunction;
   private readonly expSm: TableFunction;
@@ -327,6 +329,10 @@ export class FixedPointEngine implements FixedEngine {
 
     // ---- 53-bit bounds of the number arithmetic (see the comments at each use)
     this.checkBounds();
+    for (let l = 0; l < this.L - 1; l++) {
+      const hw = width(inF(l));
+      this.intUpdate.push(2 ** (width(FD) - 1) * N.lr.hiddenMul * 2 ** (hw - 1) < 2 ** 31);
+    }
 
     // ---- resizers
     this.resizeLogit = fast.resizer(fx(53, 53 - (FW.fracBits + FWZ.fracBits), true), N.logit.format, N.logit.rounding, N.logit.overflow);
@@ -354,19 +360,20 @@ export class FixedPointEngine implements FixedEngine {
     this.slotLabel = new Int32Array(B).fill(-1);
     for (let l = 1; l < this.L; l++) {
       this.zw.push(new Int32Array(B * sizes[l]));
-      this.act.push(new Float64Array(sizes[l]));
-      this.zc.push(new Float64Array(sizes[l]));
-      this.evH.push(new Float64Array(sizes[l]));
+      this.act.push(new Int32Array(sizes[l]));
+      this.zc.push(new Int32Array(sizes[l]));
+      this.evH.push(new Int32Array(sizes[l]));
     }
     this.sInvC = new Float64Array(this.L);
     this.Kx = new Int32Array(B * B);
     this.Ky = new Int32Array(B * B);
     this.Rx = new Float64Array(B);
     this.Ry = new Float64Array(B);
-    this.h0 = new Float64Array(sizes[0]);
-    this.h0q = new Float64Array(sizes[0]);
+    this.h0 = new Int32Array(sizes[0]);
+    this.h0q = new Int32Array(sizes[0]);
     const maxN = Math.max(...sizes);
-    this.accBuf = new Float64Array(maxN);
+    this.accBuf = new Int32Array(maxN);
+    this.rbuf = new Int32Array(maxN + 4);
     this.kRow = new Float64Array(B);
     this.coef = new Float64Array(B);
     this.xi = new Float64Array(maxN);
@@ -428,7 +435,7 @@ export class FixedPointEngine implements FixedEngine {
   }
 
   /** Raw network input of sample `index` into `out` (input format). */
-  private loadInput(split: Split, index: number, out: Float64Array): void {
+  private loadInput(split: Split, index: number, out: Int32Array): void {
     const dim = this.sizes[0];
     const F = this.numeric.input.format;
     if (split.pixels) {
@@ -468,7 +475,7 @@ export class FixedPointEngine implements FixedEngine {
     if (this.count < B) this.count++;
     // 1. forward of c, store z
     this.loadInput(split, index, this.h0);
-    let h: Float64Array = this.h0;
+    let h: Int32Array = this.h0;
     for (let l = 0; l < this.L - 1; l++) {
       this.hiddenForward(l, h, this.act[l], this.zc[l]);
       this.sInvC[l] = this.lastSInv;
@@ -516,7 +523,7 @@ export class FixedPointEngine implements FixedEngine {
    * var = rnd(V·2^(f_var − 2 f_a) / n²) (n = 2^k: a shift), s⁻¹ = rsqrt(sat_var(var + ε)),
    * z_j = sat_act(rnd((n r_j − S1)·s⁻¹ · 2^(f_z − f_a − f_s) / n)).
    */
-  private hiddenForward(l: number, h: Float64Array, a: Float64Array, z: Float64Array): void {
+  private hiddenForward(l: number, h: Int32Array, a: Int32Array, z: Int32Array): void {
     const N = this.numeric;
     const nIn = this.sizes[l];
     const n = this.sizes[l + 1];
@@ -530,10 +537,37 @@ export class FixedPointEngine implements FixedEngine {
     const aLo = minOf(FA);
     const aHi = maxOf(FA);
     const Spre = this.S.preact;
+    const acc4 = this.acc4;
     for (let j = 0; j < n; j++) {
-      let acc = bb[j] * bShift;
-      const o = j * nIn;
-      for (let i = 0; i < nIn; i++) acc += W[o + i] * h[i];
+      // four rows per pass share the loads of h (the sums are exact, so the order does not matter)
+      if ((j & 3) === 0 && j + 3 < n) {
+        let a0 = bb[j] * bShift;
+        let a1 = bb[j + 1] * bShift;
+        let a2 = bb[j + 2] * bShift;
+        let a3 = bb[j + 3] * bShift;
+        const o0 = j * nIn;
+        const o1 = o0 + nIn;
+        const o2 = o1 + nIn;
+        const o3 = o2 + nIn;
+        for (let i = 0; i < nIn; i++) {
+          const x = h[i];
+          a0 += W[o0 + i] * x;
+          a1 += W[o1 + i] * x;
+          a2 += W[o2 + i] * x;
+          a3 += W[o3 + i] * x;
+        }
+        acc4[0] = a0;
+        acc4[1] = a1;
+        acc4[2] = a2;
+        acc4[3] = a3;
+      }
+      let acc: number;
+      if (j + 3 - (j & 3) < n) acc = acc4[j & 3];
+      else {
+        acc = bb[j] * bShift;
+        const o = j * nIn;
+        for (let i = 0; i < nIn; i++) acc += W[o + i] * h[i];
+      }
       let y = N.preact.rounding === 'nearest' && dShift > 0 ? rshiftNearest(acc, dShift) : fast.shiftRight(acc, Math.max(dShift, 0), N.preact.rounding) * 2 ** Math.max(-dShift, 0);
       if (N.preact.overflow === 'saturate') {
         if (y > aHi) {
@@ -549,7 +583,7 @@ export class FixedPointEngine implements FixedEngine {
     this.layerNorm(l, a, z, n);
   }
 
-  private layerNorm(l: number, a: Float64Array, z: Float64Array, n: number): void {
+  private layerNorm(l: number, a: Int32Array, z: Int32Array, n: number): void {
     const N = this.numeric;
     let S1 = 0;
     let S2 = 0;
@@ -820,7 +854,7 @@ export class FixedPointEngine implements FixedEngine {
     }
   }
 
-  private hiddenStep(l: number, c: number, h: Float64Array, tr: StepTrace | undefined): void {
+  private hiddenStep(l: number, c: number, h: Int32Array, tr: StepTrace | undefined): void {
     const N = this.numeric;
     const n = this.sizes[l + 1];
     const nIn = this.sizes[l];
@@ -854,13 +888,13 @@ export class FixedPointEngine implements FixedEngine {
   }
 
   /**
-   * W_ji ← sat_w(W_ji + SR(m·v_j·h_i, kW)), b_j ← sat_b(b_j + SR(m·v_j, kB)), in word order
-   * k = j·(nIn+1) + i (the bias is word i = nIn of row j); word k draws from lane k mod lanes of the
-   * layer's LFSR bank. SR(x, k) = ⌊(⌊x / 2^(k−r)⌋ + draw) / 2^r⌋ for k ≥ r (r = rbits),
-   * ⌊(x + ⌊draw / 2^(r−k)⌋) / 2^k⌋ for 0 < k < r, x·2^−k (no draw) for k ≤ 0 — generator/fixed's definition.
-   * |m·v·h| < 2^53 (checkBounds).
+   * W_ji ← sat_w(W_ji + SR(m·v_j·h_i, kW)), b_j ← sat_b(b_j + SR(m·v_j, kB)). Row j holds the words
+   * i = 0 … nIn (the bias is word i = nIn); word i of a row draws from lane i mod lanes of the layer's LFSR
+   * bank, rows in order j = 0, 1, …, words in order i. A row with v_j = 0 is skipped: not written, no draws.
+   * SR(x, k) = ⌊(⌊x / 2^(k−r)⌋ + draw) / 2^r⌋ for k ≥ r (r = rbits), ⌊(x + ⌊draw / 2^(r−k)⌋) / 2^k⌋ for
+   * 0 < k < r, x·2^−k (no draw) for k ≤ 0 — generator/fixed's definition. |m·v·h| < 2^53 (checkBounds).
    */
-  private rank1Update(l: number, v: Float64Array, h: ArrayLike<number>, m: number, kW: number, kB: number): void {
+  private rank1Update(l: number, v: Float64Array, h: Int32Array, m: number, kW: number, kB: number): void {
     const N = this.numeric;
     const nIn = this.sizes[l];
     const n = this.sizes[l + 1];
@@ -876,20 +910,25 @@ export class FixedPointEngine implements FixedEngine {
     const stoch = N.weight.rounding === 'stochastic';
     const wLo = minOf(N.weight.format);
     const wHi = maxOf(N.weight.format);
+    const bLo = minOf(N.bias.format);
+    const bHi = maxOf(N.bias.format);
+    const stochB = N.bias.rounding === 'stochastic';
     const Sw = this.S.weight;
-    const pre = 2 ** -(kW - rb);
-    const post = 2 ** -rb;
-    let lane = 0;
+    // int32 path: |m·v·h| < 2^31 (intUpdate, from the formats) and 0 ≤ kW − rb ≤ 31
+    const intPath = stoch && this.intUpdate[l] && kW >= rb && kW - rb <= 31;
+    const sh1 = kW - rb;
+    const rbuf = this.rbuf;
     for (let j = 0; j < n; j++) {
       const nu = m * v[j];
+      if (nu === 0) continue;
       const o = j * nIn;
-      if (stoch && kW >= rb) {
+      let lane = 0;
+      if (intPath) {
+        // the row's draws (words 0 … nIn−1), generated lane by lane, then the update
+        bank.fillRow(rbuf, nIn);
+        lane = nIn % lanes;
         for (let i = 0; i < nIn; i++) {
-          const s = st[lane];
-          const ns = (J[s & 255] ^ J[256 + ((s >>> 8) & 255)] ^ J[512 + ((s >>> 16) & 255)] ^ J[768 + (s >>> 24)]) >>> 0;
-          st[lane] = ns;
-          if (++lane === lanes) lane = 0;
-          const d = Math.floor((Math.floor(nu * h[i] * pre) + (ns & rmask)) * post);
+          const d = ((Math.imul(nu, h[i]) >> sh1) + (rbuf[i] & rmask)) >> rb;
           let w = W[o + i] + d;
           if (w > wHi) {
             w = wHi;
@@ -915,12 +954,8 @@ export class FixedPointEngine implements FixedEngine {
           W[o + i] = w;
         }
       }
-      // bias word
-      const d = this.roundUpdate(nu, kB, lane, N.bias.rounding === 'stochastic');
-      if (++lane === lanes) lane = 0;
-      let bv = bb[j] + d;
-      const bLo = minOf(N.bias.format);
-      const bHi = maxOf(N.bias.format);
+      // bias word (i = nIn)
+      let bv = bb[j] + this.roundUpdate(nu, kB, lane, stochB);
       if (bv > bHi) {
         bv = bHi;
         this.S.bias.high++;
@@ -944,6 +979,8 @@ export class FixedPointEngine implements FixedEngine {
   }
 
   private curLayer = 0;
+  /** per layer: |mul·δ·h| < 2^31, so the update may use 32-bit integer ops */
+  private readonly intUpdate: boolean[] = [];
 
   // ---------------------------------------------------------------------------------------------------
   // output layer
@@ -1012,24 +1049,47 @@ export class FixedPointEngine implements FixedEngine {
     const bHi = maxOf(N.bias.format);
     const stW = N.weight.rounding === 'stochastic';
     const stB = N.bias.rounding === 'stochastic';
-    let lane = 0;
     const lanes = N.lfsr.lanes;
+    const bank = this.banks[l];
+    const rbuf = this.rbuf;
+    const rb = N.lfsr.rbits;
+    const rmask = bank.rmask;
+    const fastOut = stW && kW >= rb;
+    const pre = 2 ** -(kW - rb);
+    const post = 2 ** -rb;
     for (let j = 0; j < C; j++) {
       const r = j * nIn;
-      for (let i = 0; i < nIn; i++) {
-        let w = W[r + i] + this.roundUpdate(m * G[r + i], kW, lane, stW);
-        if (++lane === lanes) lane = 0;
-        if (w > wHi) {
-          w = wHi;
-          this.S.weight.high++;
-        } else if (w < wLo) {
-          w = wLo;
-          this.S.weight.low++;
+      let lane = 0; // word i of every row draws from lane i mod lanes; output rows are never skipped
+      if (fastOut) {
+        bank.fillRow(rbuf, nIn);
+        lane = nIn % lanes;
+        for (let i = 0; i < nIn; i++) {
+          // SR for k ≥ rbits; |m·G| < 2^53 (checkBounds), so floor of a power-of-two scaling is exact
+          let w = W[r + i] + Math.floor((Math.floor(m * G[r + i] * pre) + (rbuf[i] & rmask)) * post);
+          if (w > wHi) {
+            w = wHi;
+            this.S.weight.high++;
+          } else if (w < wLo) {
+            w = wLo;
+            this.S.weight.low++;
+          }
+          W[r + i] = w;
         }
-        W[r + i] = w;
+      } else {
+        for (let i = 0; i < nIn; i++) {
+          let w = W[r + i] + this.roundUpdate(m * G[r + i], kW, lane, stW);
+          if (++lane === lanes) lane = 0;
+          if (w > wHi) {
+            w = wHi;
+            this.S.weight.high++;
+          } else if (w < wLo) {
+            w = wLo;
+            this.S.weight.low++;
+          }
+          W[r + i] = w;
+        }
       }
       let bv = bb[j] + this.roundUpdate(m * Gb[j], kB, lane, stB);
-      if (++lane === lanes) lane = 0;
       if (bv > bHi) {
         bv = bHi;
         this.S.bias.high++;
@@ -1064,7 +1124,7 @@ export class FixedPointEngine implements FixedEngine {
   predict(split: Split, index: number): number {
     this.checkSplit(split, index);
     this.loadInput(split, index, this.h0);
-    let h: Float64Array = this.h0;
+    let h: Int32Array = this.h0;
     for (let l = 0; l < this.L - 1; l++) {
       const a = this.accBuf.subarray(0, this.sizes[l + 1]);
       this.hiddenForward(l, h, a, this.evH[l]);

@@ -34,9 +34,10 @@ function step(s: number, taps: number): number {
 }
 
 export class LfsrBank {
-  readonly states: Uint32Array;
-  /** step^leap of byte b at position k: T[k * 256 + b] */
-  readonly jump: Uint32Array;
+  /** lane states as int32 words (the register's bits; read with >>> 0 for the unsigned value) */
+  readonly states: Int32Array;
+  /** step^leap of byte b at position k: T[k * 256 + b] (int32 words, so hot loops stay in int32) */
+  readonly jump: Int32Array;
   readonly rmask: number;
   readonly taps: number;
 
@@ -51,13 +52,13 @@ export class LfsrBank {
     if (taps === undefined) throw new RangeError(`LfsrBank: no taps for width ${width}`);
     this.taps = taps;
     this.rmask = rbits >= 32 ? 0xffffffff : 2 ** rbits - 1;
-    this.states = new Uint32Array(lanes);
+    this.states = new Int32Array(lanes);
     for (let q = 0; q < lanes; q++) {
       const s = seeds[q];
       if (!Number.isInteger(s) || s < 1 || s > 2 ** width - 1) throw new RangeError(`LfsrBank: seed ${s} of lane ${q} must be in 1..2^${width}−1`);
       this.states[q] = s;
     }
-    this.jump = new Uint32Array(4 * 256);
+    this.jump = new Int32Array(4 * 256);
     for (let k = 0; k < 4; k++) {
       for (let b = 0; b < 256; b++) {
         let s = (b * 2 ** (8 * k)) >>> 0;
@@ -68,11 +69,59 @@ export class LfsrBank {
     }
   }
 
+  /**
+   * The next draw of each of `words` consecutive words i = 0 … words−1, word i drawing from lane
+   * i mod lanes, into out[i] as full int32 states (mask with rmask). Same states as `words` calls
+   * draw(i mod lanes); computed lane by lane with four lanes interleaved.
+   */
+  fillRow(out: Int32Array, words: number): void {
+    const J = this.jump;
+    const st = this.states;
+    const lanes = this.lanes;
+    let q = 0;
+    for (; q + 3 < lanes && q + 3 < words; q += 4) {
+      let a = st[q];
+      let b = st[q + 1];
+      let c = st[q + 2];
+      let d = st[q + 3];
+      let i = q;
+      for (; i + 3 < words; i += lanes) {
+        a = J[a & 255] ^ J[256 + ((a >>> 8) & 255)] ^ J[512 + ((a >>> 16) & 255)] ^ J[768 + (a >>> 24)];
+        b = J[b & 255] ^ J[256 + ((b >>> 8) & 255)] ^ J[512 + ((b >>> 16) & 255)] ^ J[768 + (b >>> 24)];
+        c = J[c & 255] ^ J[256 + ((c >>> 8) & 255)] ^ J[512 + ((c >>> 16) & 255)] ^ J[768 + (c >>> 24)];
+        d = J[d & 255] ^ J[256 + ((d >>> 8) & 255)] ^ J[512 + ((d >>> 16) & 255)] ^ J[768 + (d >>> 24)];
+        out[i] = a;
+        out[i + 1] = b;
+        out[i + 2] = c;
+        out[i + 3] = d;
+      }
+      st[q] = a;
+      st[q + 1] = b;
+      st[q + 2] = c;
+      st[q + 3] = d;
+      // tail: words i, i+1, i+2 that exist
+      for (let k = 0; k < 4 && i + k < words; k++) {
+        const s = st[q + k];
+        const ns = J[s & 255] ^ J[256 + ((s >>> 8) & 255)] ^ J[512 + ((s >>> 16) & 255)] ^ J[768 + (s >>> 24)];
+        st[q + k] = ns;
+        out[i + k] = ns;
+      }
+    }
+    for (; q < lanes && q < words; q++) {
+      let s = st[q];
+      for (let i = q; i < words; i += lanes) {
+        s = J[s & 255] ^ J[256 + ((s >>> 8) & 255)] ^ J[512 + ((s >>> 16) & 255)] ^ J[768 + (s >>> 24)];
+        out[i] = s;
+      }
+      st[q] = s;
+    }
+  }
+
   /** Next draw of lane q (as Lfsr.draw). For hot loops, inline the same expression. */
   draw(q: number): number {
     const J = this.jump;
     const s = this.states[q];
-    const n = (J[s & 255] ^ J[256 + ((s >>> 8) & 255)] ^ J[512 + ((s >>> 16) & 255)] ^ J[768 + (s >>> 24)]) >>> 0;
+    const n = J[s & 255] ^ J[256 + ((s >>> 8) & 255)] ^ J[512 + ((s >>> 16) & 255)] ^ J[768 + (s >>> 24)];
     this.states[q] = n;
     return (n & this.rmask) >>> 0;
   }
