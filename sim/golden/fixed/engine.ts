@@ -45,6 +45,7 @@ import {
   fast,
   type FixedFormat,
   type NoiseSource,
+  type Rounding,
   type TableFunction,
 } from '../../../generator/fixed/index.js';
 import { describeFormat, resolveNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
@@ -912,12 +913,15 @@ export class FixedPointEngine implements FixedEngine {
     const wHi = maxOf(N.weight.format);
     const bLo = minOf(N.bias.format);
     const bHi = maxOf(N.bias.format);
-    const stochB = N.bias.rounding === 'stochastic';
     const Sw = this.S.weight;
     // int32 path: |m·v·h| < 2^31 (intUpdate, from the formats) and 0 ≤ kW − rb ≤ 31
     const intPath = stoch && this.intUpdate[l] && kW >= rb && kW - rb <= 31;
     const sh1 = kW - rb;
     const rbuf = this.rbuf;
+    const pre = 2 ** -(kW - rb);
+    const post = 2 ** -rb;
+    const lowR = 2 ** -(rb - kW); // 0 < kW < rb: only the top kW bits of the draw are added
+    const lowK = 2 ** -kW;
     for (let j = 0; j < n; j++) {
       const nu = m * v[j];
       if (nu === 0) continue;
@@ -939,9 +943,26 @@ export class FixedPointEngine implements FixedEngine {
           }
           W[o + i] = w;
         }
+      } else if (stoch && kW > 0) {
+        // the same SR on float64 integers (exact below 2^53, checkBounds)
+        bank.fillRow(rbuf, nIn);
+        lane = nIn % lanes;
+        for (let i = 0; i < nIn; i++) {
+          const r = rbuf[i] & rmask;
+          const d = kW >= rb ? Math.floor((Math.floor(nu * h[i] * pre) + r) * post) : Math.floor((nu * h[i] + Math.floor(r * lowR)) * lowK);
+          let w = W[o + i] + d;
+          if (w > wHi) {
+            w = wHi;
+            Sw.high++;
+          } else if (w < wLo) {
+            w = wLo;
+            Sw.low++;
+          }
+          W[o + i] = w;
+        }
       } else {
         for (let i = 0; i < nIn; i++) {
-          const d = this.roundUpdate(nu * h[i], kW, lane, stoch);
+          const d = this.roundUpdate(nu * h[i], kW, lane, N.weight.rounding);
           if (++lane === lanes) lane = 0;
           let w = W[o + i] + d;
           if (w > wHi) {
@@ -955,7 +976,7 @@ export class FixedPointEngine implements FixedEngine {
         }
       }
       // bias word (i = nIn)
-      let bv = bb[j] + this.roundUpdate(nu, kB, lane, stochB);
+      let bv = bb[j] + this.roundUpdate(nu, kB, lane, N.bias.rounding);
       if (bv > bHi) {
         bv = bHi;
         this.S.bias.high++;
@@ -967,10 +988,10 @@ export class FixedPointEngine implements FixedEngine {
     }
   }
 
-  /** One rounded update word: SR with a draw from `lane` (stochastic), else the weight format's rounding. */
-  private roundUpdate(x: number, k: number, lane: number, stoch: boolean): number {
+  /** One rounded update word: SR with one draw from `lane` of the current layer's bank, or the given rounding. */
+  private roundUpdate(x: number, k: number, lane: number, rounding: Rounding): number {
     if (k <= 0) return x * 2 ** -k;
-    if (!stoch) return fast.shiftRight(x, k, this.numeric.weight.rounding === 'stochastic' ? 'nearest' : this.numeric.weight.rounding);
+    if (rounding !== 'stochastic') return fast.shiftRight(x, k, rounding);
     const bank = this.banks[this.curLayer];
     const r = bank.draw(lane);
     const rb = bank.rbits;
@@ -1048,7 +1069,6 @@ export class FixedPointEngine implements FixedEngine {
     const bLo = minOf(N.bias.format);
     const bHi = maxOf(N.bias.format);
     const stW = N.weight.rounding === 'stochastic';
-    const stB = N.bias.rounding === 'stochastic';
     const lanes = N.lfsr.lanes;
     const bank = this.banks[l];
     const rbuf = this.rbuf;
@@ -1077,7 +1097,7 @@ export class FixedPointEngine implements FixedEngine {
         }
       } else {
         for (let i = 0; i < nIn; i++) {
-          let w = W[r + i] + this.roundUpdate(m * G[r + i], kW, lane, stW);
+          let w = W[r + i] + this.roundUpdate(m * G[r + i], kW, lane, N.weight.rounding);
           if (++lane === lanes) lane = 0;
           if (w > wHi) {
             w = wHi;
@@ -1089,7 +1109,7 @@ export class FixedPointEngine implements FixedEngine {
           W[r + i] = w;
         }
       }
-      let bv = bb[j] + this.roundUpdate(m * Gb[j], kB, lane, stB);
+      let bv = bb[j] + this.roundUpdate(m * Gb[j], kB, lane, N.bias.rounding);
       if (bv > bHi) {
         bv = bHi;
         this.S.bias.high++;

@@ -1,0 +1,123 @@
+/**
+ * Fixed-point golden model benchmark (run: node bin/run-ts.js bench/golden-fixed.ts [--quick] [--only=variants|formats]).
+ *
+ * MNIST 784-128-64-10, B = 8, the chip's setting (memory 'stored', plain SGD with power-of-two learning
+ * rates, LayerNorm ε = 1e-2):
+ *   1. variants E / J / P: float64 golden model vs fixed-point, test accuracy after 1 and 3 epochs, samples/s;
+ *   2. candidate formats (hls4ml-style precision profiling): one change at a time against the default, test
+ *      accuracy after 1 epoch, saturations, bits of memory (weights + working memory).
+ * Prints markdown tables; the figures are recorded in bench/RESULTS.md.
+ */
+import { DEFAULT_NUMERIC, withNumeric, type NumericConfig } from '../generator/numeric.js';
+import { loadDataset } from '../host/data/index.js';
+import { runTraining } from '../host/train.js';
+import type { Dataset } from '../sim/data.js';
+import { PAPER_MNIST, type Engine, type TrainConfig, type Variant } from '../sim/engine.js';
+import { createFixedEngine } from '../sim/golden/fixed/index.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+const trainLimit = quick ? 5000 : undefined;
+const testLimit = quick ? 1000 : undefined;
+const SHUFFLE = 1;
+
+const chip = (variant: Variant, n: NumericConfig): TrainConfig => ({
+  ...PAPER_MNIST,
+  variant,
+  memory: 'stored',
+  optimizer: 'sgd',
+  lr: n.lr.hiddenMul * 2 ** -n.lr.hiddenShift,
+  lrOut: n.lr.outMul * 2 ** -n.lr.outShift,
+  lnEps: 1e-2,
+});
+
+async function floatEngine(cfg: TrainConfig): Promise<Engine | undefined> {
+  try {
+    const mod = (await import('../sim/golden/float/index.js')) as { createFloatEngine?: (c: TrainConfig) => Engine };
+    return mod.createFloatEngine?.(cfg);
+  } catch {
+    return undefined;
+  }
+}
+
+async function run(e: Engine, data: Dataset, epochs: number) {
+  const r = await runTraining(e, data, { epochs, trainLimit, testLimit, shuffleSeed: SHUFFLE });
+  return r.epochs;
+}
+
+const pct = (x: number) => (100 * x).toFixed(2);
+
+async function main(): Promise<void> {
+  const data = loadDataset('mnist');
+  const date = new Date().toISOString().slice(0, 10);
+  console.log(`# golden-fixed bench ${date}${quick ? ' (quick: 5000 train / 1000 test)' : ' (60000 train / 10000 test)'}, node ${process.version}\n`);
+
+  let best: { v: Variant; acc: number } | undefined;
+  if (!only || only === 'variants') {
+    const epochs = quick ? 2 : 3;
+    console.log(`## float vs fixed (default numerics), B = 8, SGD hidden lr 2^-${DEFAULT_NUMERIC.lr.hiddenShift}, output lr 2^-${DEFAULT_NUMERIC.lr.outShift}, ε = 1e-2\n`);
+    console.log(`| variant | float ep1 | fixed ep1 | float ep${epochs} | fixed ep${epochs} | float samples/s | fixed samples/s |`);
+    console.log('|---|---|---|---|---|---|---|');
+    for (const v of ['E', 'J', 'P'] as Variant[]) {
+      const cfg = chip(v, DEFAULT_NUMERIC);
+      const fl = await floatEngine(cfg);
+      const fr = fl ? await run(fl, data, epochs) : undefined;
+      const fx = await run(createFixedEngine(cfg, DEFAULT_NUMERIC), data, epochs);
+      if (!best || fx[0].testAccuracy > best.acc) best = { v, acc: fx[0].testAccuracy };
+      const sps = (r: { samplesPerSecond: number }[]) => (r.reduce((s, x) => s + x.samplesPerSecond, 0) / r.length).toFixed(0);
+      console.log(
+        `| ${v} | ${fr ? pct(fr[0].testAccuracy) : 'n/a'} | ${pct(fx[0].testAccuracy)} | ${fr ? pct(fr[epochs - 1].testAccuracy) : 'n/a'} | ${pct(fx[epochs - 1].testAccuracy)} | ${fr ? sps(fr) : 'n/a'} | ${sps(fx)} |`,
+      );
+    }
+    console.log();
+  }
+
+  if (!only || only === 'formats') {
+    // the variant: --variant=X, else the best fixed-point variant after 1 epoch above, else J
+    const variant = (args.find((a) => a.startsWith('--variant='))?.slice(10) ?? best?.v ?? 'J') as Variant;
+    const q = (format: string, rounding: 'nearest' | 'stochastic' = 'nearest') => ({ format, rounding, overflow: 'saturate' as const });
+    const candidates: [string, Partial<NumericConfig>][] = [
+      ['default (W Q4.12 SR16, ξ/δ Q-4.20, z Q6.10, exp 16 entries)', {}],
+      ['weights 16 bit, round to nearest', { weight: q('Q4.12'), bias: q('Q4.12') }],
+      ['weights 12 bit Q4.8, SR16', { weight: q('Q4.8', 'stochastic'), bias: q('Q4.8', 'stochastic') }],
+      ['weights 12 bit Q2.10, SR16', { weight: q('Q2.10', 'stochastic'), bias: q('Q2.10', 'stochastic') }],
+      ['weights 8 bit Q2.6, SR16', { weight: q('Q2.6', 'stochastic'), bias: q('Q2.6', 'stochastic') }],
+      ['random bits 8', { lfsr: { ...DEFAULT_NUMERIC.lfsr, rbits: 8, leap: 8 } }],
+      ['random bits 4', { lfsr: { ...DEFAULT_NUMERIC.lfsr, rbits: 4, leap: 4 } }],
+      ['ξ/δ Q-4.16 (12 bit)', { xi: q('Q-4.16'), delta: q('Q-4.16') }],
+      ['ξ/δ Q-4.24 (20 bit)', { xi: q('Q-4.24'), delta: q('Q-4.24') }],
+      ['ξ/δ Q-6.18 (12 bit)', { xi: q('Q-6.18'), delta: q('Q-6.18') }],
+      ['exp table 4 entries', { tables: { ...DEFAULT_NUMERIC.tables, expNeg: { ...DEFAULT_NUMERIC.tables.expNeg, tableBits: 2 } } }],
+      ['exp table 256 entries', { tables: { ...DEFAULT_NUMERIC.tables, expNeg: { ...DEFAULT_NUMERIC.tables.expNeg, tableBits: 8 } } }],
+      ['window z 8 bit Q5.3', { windowZ: q('Q5.3') }],
+      ['window z 12 bit Q5.7', { windowZ: q('Q5.7') }],
+      ['activations Q5.7 (12 bit)', { act: q('Q5.7'), windowZ: q('Q5.7'), preact: q('Q6.6') }],
+      ['output lr 2^-6', { lr: { ...DEFAULT_NUMERIC.lr, outShift: 6 } }],
+      ['hidden lr 2^-2', { lr: { ...DEFAULT_NUMERIC.lr, hiddenShift: 2 } }],
+    ];
+    console.log(`## candidate formats, variant ${variant}, 1 epoch (one change against the default)\n`);
+    console.log('| candidate | test acc | saturations (nonzero) | weight bits | working-memory bits | samples/s |');
+    console.log('|---|---|---|---|---|---|');
+    for (const [name, patch] of candidates) {
+      const n = withNumeric(DEFAULT_NUMERIC, patch);
+      const e = createFixedEngine(chip(variant, n), n);
+      const r = await run(e, data, 1);
+      const rep = e.report();
+      const sats = Object.entries(rep.saturations)
+        .filter(([, v]) => v.high + v.low > 0)
+        .map(([k, v]) => `${k} ${v.high + v.low}`)
+        .join(', ');
+      console.log(`| ${name} | ${pct(r[0].testAccuracy)} | ${sats || '—'} | ${rep.memoryBits.weights} | ${rep.memoryBits.total} | ${r[0].samplesPerSecond.toFixed(0)} |`);
+    }
+    console.log();
+  }
+
+  const rep = createFixedEngine(chip('J', DEFAULT_NUMERIC), DEFAULT_NUMERIC).report();
+  console.log('## default configuration report\n');
+  console.log('```');
+  console.log(rep.text);
+  console.log('```');
+}
+
+await main();
