@@ -23,6 +23,9 @@
 #include "verilated_fst_c.h"
 #endif
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -231,13 +234,6 @@ void cycle(bool in_reset) {
   std::exit(3);
 }
 
-bool read_exact(void* buf, size_t n) {
-  size_t got = std::fread(buf, 1, n, stdin);
-  if (got == n) return true;
-  if (got == 0 && std::feof(stdin)) return false;
-  die("truncated request");
-}
-
 struct Reader {
   const uint8_t* p;
   const uint8_t* end;
@@ -277,13 +273,26 @@ struct Writer {
   void u64(uint64_t v) { u(v, 8); }
 };
 
+// Responses accumulate here and go out in one write per batch of requests (see main).
+std::vector<uint8_t> g_out;
+
+void flush_out() {
+  size_t off = 0;
+  while (off < g_out.size()) {
+    ssize_t n = ::write(1, g_out.data() + off, g_out.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) die("stdout closed");
+    off += static_cast<size_t>(n);
+  }
+  g_out.clear();
+}
+
 void send(uint8_t status, const Writer& w) {
   uint32_t len = static_cast<uint32_t>(w.b.size() + 1);
   uint8_t hdr[5] = {static_cast<uint8_t>(len), static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len >> 16),
                     static_cast<uint8_t>(len >> 24), status};
-  if (std::fwrite(hdr, 1, 5, stdout) != 5) die("stdout closed");
-  if (!w.b.empty() && std::fwrite(w.b.data(), 1, w.b.size(), stdout) != w.b.size()) die("stdout closed");
-  std::fflush(stdout);
+  g_out.insert(g_out.end(), hdr, hdr + 5);
+  g_out.insert(g_out.end(), w.b.begin(), w.b.end());
 }
 
 void send_error(const std::string& msg) {
@@ -531,16 +540,38 @@ int main(int argc, char** argv) {
   port_set(g_clk, 0);
   g_top->eval();
 
-  std::vector<uint8_t> buf;
-  for (;;) {
-    uint8_t hdr[4];
-    if (!read_exact(hdr, 4)) break;  // host closed stdin: exit quietly
-    uint32_t len = hdr[0] | (hdr[1] << 8) | (hdr[2] << 16) | (static_cast<uint32_t>(hdr[3]) << 24);
-    if (len == 0) die("empty request");
-    buf.resize(len);
-    if (!read_exact(buf.data(), len)) die("truncated request");
-    Reader r{buf.data(), buf.data() + len};
-    if (!handle(r)) break;
+  // Read whatever the host has sent, answer every complete request in it, then write all the
+  // answers at once: pipelined requests cost one read and one write per batch, not per request.
+  std::vector<uint8_t> in(1 << 16);
+  size_t have = 0;
+  bool running = true;
+  while (running) {
+    size_t pos = 0;
+    while (running && have - pos >= 4) {
+      const uint8_t* h = in.data() + pos;
+      uint32_t len = h[0] | (h[1] << 8) | (h[2] << 16) | (static_cast<uint32_t>(h[3]) << 24);
+      if (len == 0) die("empty request");
+      if (have - pos - 4 < len) {
+        if (in.size() < 4 + static_cast<size_t>(len)) in.resize(4 + static_cast<size_t>(len));
+        break;
+      }
+      Reader r{h + 4, h + 4 + len};
+      running = handle(r);
+      pos += 4 + len;
+    }
+    flush_out();
+    if (!running) break;
+    std::memmove(in.data(), in.data() + pos, have - pos);
+    have -= pos;
+    if (in.size() < have + 4) in.resize(have + (1 << 16));
+    ssize_t n;
+    do n = ::read(0, in.data() + have, in.size() - have);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) die("cannot read stdin");
+    if (n == 0) {  // host closed stdin: exit quietly (a partial request is dropped)
+      break;
+    }
+    have += static_cast<size_t>(n);
   }
 #if VM_TRACE_FST
   if (g_trace_open) g_trace->close();

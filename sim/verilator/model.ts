@@ -97,7 +97,11 @@ export class Model {
 
   private readonly child: Child;
   private readonly pending: Pending[] = [];
-  private inbox: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet parsed, as chunks (joined only once a whole response is in). */
+  private inbox: Buffer[] = [];
+  private inboxBytes = 0;
+  /** Request frames of the current tick, written together. */
+  private outbox: Buffer[] = [];
   private stderrTail = '';
   private exitError: Error | undefined;
   private readonly exited: Promise<void>;
@@ -256,21 +260,42 @@ export class Model {
 
   /** Takes the words sink `bus` received so far (tdata of at most 53 bits). */
   async drain(bus: string): Promise<SinkWord<number>[]> {
-    const p = this.build.ports[this.build.streams[this.sourceIndex.size + this.sink(bus)].data];
-    if (p.width > 53) throw new RangeError(`drain: m_axis_${bus}_tdata is ${p.width} bits wide; use drainBig`);
-    return (await this.drainBig(bus)).map((w) => ({ data: Number(w.data), last: w.last, cycle: w.cycle }));
+    const port = this.sinkData(bus);
+    if (port.width > 53) throw new RangeError(`drain: m_axis_${bus}_tdata is ${port.width} bits wide; use drainBig`);
+    const r = await this.call(new Request(Op.DRAIN, 2).u16(this.sink(bus)));
+    const n = r.u32();
+    const data = new Array<number>(n);
+    const half = 2 ** (port.width - 1);
+    for (let j = 0; j < n; j++) {
+      const v = r.u64num();
+      data[j] = port.signed && v >= half ? v - 2 * half : v;
+    }
+    return this.words(r, data);
   }
 
   /** Takes the words sink `bus` received so far, data as bigint. */
   async drainBig(bus: string): Promise<SinkWord<bigint>[]> {
-    const k = this.sink(bus);
-    const port = this.build.ports[this.build.streams[this.sourceIndex.size + k].data];
-    const r = await this.call(new Request(Op.DRAIN, 2).u16(k));
+    const port = this.sinkData(bus);
+    const r = await this.call(new Request(Op.DRAIN, 2).u16(this.sink(bus)));
     const n = r.u32();
-    const data = Array.from({ length: n }, () => fromBits(r.u64big(), port));
-    const cycles = Array.from({ length: n }, () => r.u64num());
+    const data = new Array<bigint>(n);
+    for (let j = 0; j < n; j++) data[j] = fromBits(r.u64big(), port);
+    return this.words(r, data);
+  }
+
+  /** The rest of a DRAIN reply (cycles, tlast bitmap) around already decoded data. */
+  private words<T extends number | bigint>(r: Reply, data: T[]): SinkWord<T>[] {
+    const n = data.length;
+    const cycles = new Array<number>(n);
+    for (let j = 0; j < n; j++) cycles[j] = r.u64num();
     const last = r.bits(n);
-    return data.map((d, j) => ({ data: d, last: last[j], cycle: cycles[j] }));
+    const out = new Array<SinkWord<T>>(n);
+    for (let j = 0; j < n; j++) out[j] = { data: data[j], last: last[j], cycle: cycles[j] };
+    return out;
+  }
+
+  private sinkData(bus: string): PortSpec {
+    return this.build.ports[this.build.streams[this.sourceIndex.size + this.sink(bus)].data];
   }
 
   /** Stream-rule violations seen so far: `total` counts all, `list` keeps the first 1000. */
@@ -368,20 +393,35 @@ export class Model {
   private call(req: Request): Promise<Reply> {
     if (this.exitError) return Promise.reject(this.exitError);
     const frame = req.done();
+    if (this.outbox.length === 0) queueMicrotask(() => this.flush());
+    this.outbox.push(frame);
     return new Promise((res, rej) => {
       this.pending.push({ op: frame[4], resolve: res, reject: rej });
-      this.child.stdin.write(frame);
     });
   }
 
+  /** One pipe write for all requests issued in the same tick (pipelined calls cost one syscall). */
+  private flush(): void {
+    const frames = this.outbox;
+    this.outbox = [];
+    if (this.exitError) return;
+    this.child.stdin.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+  }
+
   private receive(chunk: Buffer): void {
-    this.inbox = this.inbox.length === 0 ? chunk : Buffer.concat([this.inbox, chunk]);
-    while (this.inbox.length >= 4) {
-      const len = this.inbox.readUInt32LE(0);
-      if (this.inbox.length < 4 + len) break;
-      const status = this.inbox[4];
-      const payload = this.inbox.subarray(5, 4 + len);
-      this.inbox = this.inbox.subarray(4 + len);
+    this.inbox.push(chunk);
+    this.inboxBytes += chunk.length;
+    for (;;) {
+      if (this.inboxBytes < 4) return;
+      if (this.inbox[0].length < 4) this.inbox = [Buffer.concat(this.inbox)];
+      const len = this.inbox[0].readUInt32LE(0);
+      if (this.inboxBytes < 4 + len) return;
+      const buf = this.inbox.length === 1 ? this.inbox[0] : Buffer.concat(this.inbox);
+      const status = buf[4];
+      const payload = buf.subarray(5, 4 + len);
+      const rest = buf.subarray(4 + len);
+      this.inbox = rest.length > 0 ? [rest] : [];
+      this.inboxBytes = rest.length;
       const p = this.pending.shift();
       if (!p) continue;
       if (status === 0) p.resolve(new Reply(payload));
@@ -394,10 +434,21 @@ function checkCount(what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be a non-negative integer, got ${n}`);
 }
 
-/** Raw bits of a value for a port, range-checked against its width and signedness. */
-export function toBits(value: number | bigint, port: PortSpec): bigint {
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-    throw new RangeError(`'${port.name}': ${value} is not a safe integer (use a bigint)`);
+/**
+ * Raw bits of a value for a port, range-checked against its width and signedness: a number below
+ * 2^53 for numbers on ports of at most 52 bits (no bigint on the hot path of push), else a bigint
+ * (negative values as 64-bit two's complement; the harness masks to the port width).
+ */
+export function toBits(value: number | bigint, port: PortSpec): number | bigint {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new RangeError(`'${port.name}': ${value} is not a safe integer (use a bigint)`);
+    if (port.width <= 52) {
+      const span = 2 ** port.width;
+      const lo = port.signed ? -span / 2 : 0;
+      const hi = port.signed ? span / 2 - 1 : span - 1;
+      if (value < lo || value > hi) throw new RangeError(`'${port.name}' (${port.signed ? 's' : 'u'}${port.width}): ${value} is out of range [${lo}, ${hi}]`);
+      return value < 0 ? value + span : value;
+    }
   }
   const v = BigInt(value);
   const w = BigInt(port.width);
