@@ -11,6 +11,7 @@ import type { Engine, EngineState, LayerWeights, TrainConfig } from '../../engin
 import { Rng } from '../../rng.js';
 import { BLOCK, denseForwardBlock, denseForwardInterleaved, denseForwardOne, interleaveOne, lecunNormalInit } from './dense.js';
 import { adamwRank1Forward, sgdRank1Forward } from './fused.js';
+import { P as TP, RowHelper, sharedF64 } from './threads.js';
 import { GramRing } from './gram.js';
 import { bandwidth, gaussian, labelKernel, sqDist } from './kernel.js';
 import { hiddenDelta, reluLayerNorm } from './layernorm.js';
@@ -36,6 +37,14 @@ export function validateConfig(c: TrainConfig): void {
   if (!(c.lnEps >= 0)) bad(`lnEps ${c.lnEps} must be ≥ 0`);
   if (!Number.isInteger(c.seed)) bad(`seed ${c.seed} must be an integer`);
   if (c.layers.at(-1)! > 255) bad('at most 255 classes (labels are u8)');
+}
+
+export interface FloatEngineOptions {
+  /**
+   * 2: a worker thread shares the first layer's update (recompute mode of the IB rule only; elsewhere
+   * ignored). The results are bit-identical to 1 thread. Default 1.
+   */
+  threads?: number;
 }
 
 export class FloatEngine implements Engine {
@@ -72,6 +81,10 @@ export class FloatEngine implements Engine {
   private readonly groups0: number;
   private readonly xt0: Float64Array;
   private readonly valid0: Uint8Array;
+  /** The optional helper thread (threads.ts) with its shared copies of δ and x_c. */
+  private readonly helper: RowHelper | null = null;
+  private readonly delta0: Float64Array;
+  private readonly h0: Float64Array;
 
   // --- scratch ---
   private readonly laneIn: Int32Array;
@@ -102,8 +115,10 @@ export class FloatEngine implements Engine {
   private readonly evOffs: Int32Array[] = [];
   private readonly evSrcOffs: Int32Array;
 
-  constructor(config: TrainConfig) {
+  constructor(config: TrainConfig, options: FloatEngineOptions = {}) {
     validateConfig(config);
+    const threaded = (options.threads ?? 1) > 1 && config.rule === 'ib' && config.memory === 'recompute' && config.layers.length > 2;
+    const f64 = (n: number, shared: boolean) => (shared ? sharedF64(n) : new Float64Array(n));
     this.config = { ...config, layers: [...config.layers], sigma: [...config.sigma] as [number, number, number] };
     const sizes = this.config.layers;
     this.sizes = sizes;
@@ -114,21 +129,22 @@ export class FloatEngine implements Engine {
     for (let l = 0; l < this.L; l++) {
       const nIn = sizes[l];
       const nOut = sizes[l + 1];
-      const W = new Float64Array(nIn * nOut);
-      const b = new Float64Array(nOut);
+      const sh = threaded && l === 0;
+      const W = f64(nIn * nOut, sh);
+      const b = f64(nOut, sh);
       lecunNormalInit(rng, nIn, nOut, W, b);
       this.W.push(W);
       this.b.push(b);
       const adam = config.optimizer === 'adamw';
-      this.mW.push(new Float64Array(adam ? nIn * nOut : 0));
-      this.vW.push(new Float64Array(adam ? nIn * nOut : 0));
+      this.mW.push(f64(adam ? nIn * nOut : 0, sh));
+      this.vW.push(f64(adam ? nIn * nOut : 0, sh));
       this.mb.push(new Float64Array(adam ? nOut : 0));
       this.vb.push(new Float64Array(adam ? nOut : 0));
       const isOut = l === this.L - 1;
       this.gW.push(isOut || needDense ? new Float64Array(nIn * nOut) : null);
       this.gb.push(isOut || needDense ? new Float64Array(nOut) : null);
       if (!isOut) {
-        this.A.push(new Float64Array(B * nOut));
+        this.A.push(f64(B * nOut, sh));
         this.Z.push(new Float64Array(B * nOut));
         this.S.push(new Float64Array(B));
       }
@@ -147,7 +163,23 @@ export class FloatEngine implements Engine {
     }
     this.xt = new Float64Array(maxIn * BLOCK);
     this.groups0 = Math.ceil(B / BLOCK);
-    this.xt0 = new Float64Array(this.groups0 * BLOCK * sizes[0]);
+    this.xt0 = f64(this.groups0 * BLOCK * sizes[0], threaded);
+    this.delta0 = f64(sizes[1], threaded);
+    this.h0 = f64(sizes[0], threaded);
+    if (threaded) {
+      this.helper = new RowHelper({
+        nIn: sizes[0],
+        nOut: sizes[1],
+        W: this.W[0],
+        m: this.mW[0],
+        v: this.vW[0],
+        b: this.b[0],
+        xt: this.xt0,
+        out: this.A[0],
+        delta: this.delta0,
+        h: this.h0,
+      });
+    }
     this.valid0 = new Uint8Array(B);
     this.laneIn = new Int32Array(BLOCK);
     this.laneOut = new Int32Array(BLOCK);
@@ -232,7 +264,13 @@ export class FloatEngine implements Engine {
     if (cfg.rule === 'ib') this.ibHidden(split, c);
     else this.phsicHidden(split, c, (c + B - 1) % B);
     this.outputStep(split);
+    this.helper?.wait();
     return true;
+  }
+
+  /** Stops the helper thread, if any (the engine must not train afterwards). */
+  close(): void {
+    this.helper?.close();
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -387,20 +425,56 @@ export class FloatEngine implements Engine {
         this.adam.lr = cfg.lr;
         adamwDense(this.b[l], this.mb[l], this.vb[l], this.delta, n, this.adam);
         if (fuse) {
-          adamwRank1Forward(this.W[l], this.mW[l], this.vW[l], n, nIn, this.delta, h, hOff, this.adam, this.b[l], this.xt0, this.groups0, B, this.A[0], this.slotOffs[1], this.laneOut);
+          const { lr, b1, b2, eps, wd, c1, c2 } = this.adam;
+          let j1 = n;
+          if (this.helper) {
+            j1 = this.postFirstLayer(0, n, h, hOff);
+          }
+          adamwRank1Forward(this.W[0], this.mW[0], this.vW[0], n, nIn, this.delta, h, hOff, lr, b1, b2, eps, wd, c1, c2, this.b[0], this.xt0, this.groups0, B, this.A[0], 0, j1);
         } else {
           adamwRank1(this.W[l], this.mW[l], this.vW[l], n, nIn, this.delta, h, hOff, this.adam);
         }
       } else {
         sgdDense(this.b[l], this.delta, n, cfg.lr);
-        if (fuse) sgdRank1Forward(this.W[l], n, nIn, this.delta, h, hOff, cfg.lr, this.b[l], this.xt0, this.groups0, B, this.A[0], this.slotOffs[1], this.laneOut);
-        else sgdRank1(this.W[l], n, nIn, this.delta, h, hOff, cfg.lr);
+        if (fuse) {
+          let j1 = n;
+          if (this.helper) j1 = this.postFirstLayer(1, n, h, hOff);
+          sgdRank1Forward(this.W[0], n, nIn, this.delta, h, hOff, cfg.lr, this.b[0], this.xt0, this.groups0, B, this.A[0], 0, j1);
+        } else sgdRank1(this.W[l], n, nIn, this.delta, h, hOff, cfg.lr);
       }
       if (l === 0) {
         if (fuse) for (let p = 0; p < B; p++) this.valid0[p] = 1;
         else this.valid0.fill(0);
       }
     }
+  }
+
+  /**
+   * Hands rows [split, n) of the first layer's fused update to the helper thread (kind 0 AdamW, 1 SGD);
+   * returns split, the end of the caller's rows. The caller waits for the helper at the end of the step.
+   */
+  private postFirstLayer(kind: number, n: number, h: Float64Array, hOff: number): number {
+    const helper = this.helper!;
+    const q = helper.params;
+    const nIn = this.sizes[0];
+    for (let j = 0; j < n; j++) this.delta0[j] = this.delta[j];
+    for (let i = 0; i < nIn; i++) this.h0[i] = h[hOff + i];
+    // the calling thread also does the deeper layers and the output layer: give it a little less
+    const split = Math.round(n * 0.45);
+    q[TP.kind] = kind;
+    q[TP.lr] = kind === 0 ? this.adam.lr : this.config.lr;
+    q[TP.b1] = this.adam.b1;
+    q[TP.b2] = this.adam.b2;
+    q[TP.eps] = this.adam.eps;
+    q[TP.wd] = this.adam.wd;
+    q[TP.c1] = this.adam.c1;
+    q[TP.c2] = this.adam.c2;
+    q[TP.groups] = this.groups0;
+    q[TP.count] = this.B;
+    q[TP.j0] = split;
+    q[TP.j1] = n;
+    helper.start();
+    return split;
   }
 
   // ---------------------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@
  * hardware tests can mirror it piece by piece.
  */
 import type { Engine, TrainConfig } from '../../engine.js';
-import { FloatEngine } from './engine.js';
+import { FloatEngine, type FloatEngineOptions } from './engine.js';
 
-export { FloatEngine, validateConfig } from './engine.js';
+export { FloatEngine, validateConfig, type FloatEngineOptions } from './engine.js';
 export * from './kernel.js';
 export * from './gram.js';
 export * from './xi.js';
@@ -14,7 +14,9 @@ export * from './layernorm.js';
 export * from './softmax.js';
 export * from './dense.js';
 export * from './optim.js';
+export * from './fused.js';
 
-export function createFloatEngine(config: TrainConfig): Engine {
-  return new FloatEngine(config);
+/** The float golden model as an Engine. `options.threads: 2` adds a helper thread (same results, faster). */
+export function createFloatEngine(config: TrainConfig, options: FloatEngineOptions = {}): Engine {
+  return new FloatEngine(config, options);
 }
