@@ -37,11 +37,15 @@ async function transactions(): Promise<void> {
     let t = now();
     for (let i = 0; i < n; i++) await m.peek('sum');
     row('(a) peek round trip, awaited one by one', `${fmt(((now() - t) * 1000) / n)} µs`);
-    t = now();
-    const all: Promise<number>[] = [];
-    for (let i = 0; i < n; i++) all.push(m.peek('sum'));
-    await Promise.all(all);
-    row(`(a) peek, ${n} pipelined`, `${fmt(((now() - t) * 1000) / n, 2)} µs per command`);
+    const perCommand: number[] = [];
+    for (let rep = 0; rep < 3; rep++) {
+      t = now();
+      const all: Promise<number>[] = [];
+      for (let i = 0; i < n; i++) all.push(m.peek('sum'));
+      await Promise.all(all);
+      perCommand.push(((now() - t) * 1000) / n);
+    }
+    row(`(a) peek, ${n} in flight at once (3 repetitions: JIT warm-up, GC)`, `${perCommand.map((x) => fmt(x, 1)).join(' / ')} µs per command`);
     t = now();
     for (let i = 0; i < n; i++) await m.step(1);
     row('(a) step(1) round trip, awaited one by one', `${fmt(((now() - t) * 1000) / n)} µs`);
