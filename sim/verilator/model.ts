@@ -96,7 +96,9 @@ export class Model {
   failOnViolation = true;
 
   private readonly child: Child;
-  private readonly pending: Pending[] = [];
+  /** Requests awaiting their reply, oldest at pendingHead (a queue without O(n) shifts). */
+  private pending: Pending[] = [];
+  private pendingHead = 0;
   /** Received bytes not yet parsed, as chunks (joined only once a whole response is in). */
   private inbox: Buffer[] = [];
   private inboxBytes = 0;
@@ -130,7 +132,10 @@ export class Model {
     this.exited = new Promise((res) => {
       const fail = (why: string): void => {
         this.exitError ??= new Error(`co-simulation harness ${why}${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`);
-        for (const p of this.pending.splice(0)) p.reject(this.exitError);
+        const waiting = this.pending.slice(this.pendingHead);
+        this.pending = [];
+        this.pendingHead = 0;
+        for (const p of waiting) p.reject(this.exitError);
         res();
       };
       this.child.on('error', (e) => fail(`could not run (${e.message})`));
@@ -408,6 +413,19 @@ export class Model {
     this.child.stdin.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
+  private nextPending(): Pending | undefined {
+    if (this.pendingHead >= this.pending.length) return undefined;
+    const p = this.pending[this.pendingHead++];
+    if (this.pendingHead === this.pending.length) {
+      this.pending = [];
+      this.pendingHead = 0;
+    } else if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+    return p;
+  }
+
   private receive(chunk: Buffer): void {
     this.inbox.push(chunk);
     this.inboxBytes += chunk.length;
@@ -422,7 +440,7 @@ export class Model {
       const rest = buf.subarray(4 + len);
       this.inbox = rest.length > 0 ? [rest] : [];
       this.inboxBytes = rest.length;
-      const p = this.pending.shift();
+      const p = this.nextPending();
       if (!p) continue;
       if (status === 0) p.resolve(new Reply(payload));
       else p.reject(new Error(`harness: ${payload.toString('utf8')}`));

@@ -50,39 +50,45 @@ export const VIOLATION_KINDS = { 1: 'valid-dropped', 2: 'data-changed', 3: 'last
 /** Builds one request frame; the size is known up front, so one allocation. */
 export class Request {
   readonly buf: Buffer;
+  private readonly view: DataView;
   private off = 5;
 
   constructor(op: OpCode, payloadBytes: number) {
     this.buf = Buffer.allocUnsafe(5 + payloadBytes);
-    this.buf.writeUInt32LE(1 + payloadBytes, 0);
-    this.buf.writeUInt8(op, 4);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.view.setUint32(0, 1 + payloadBytes, true);
+    this.view.setUint8(4, op);
   }
 
   u8(v: number): this {
-    this.off = this.buf.writeUInt8(v, this.off);
+    this.view.setUint8(this.off, v);
+    this.off += 1;
     return this;
   }
   u16(v: number): this {
-    this.off = this.buf.writeUInt16LE(v, this.off);
+    this.view.setUint16(this.off, v, true);
+    this.off += 2;
     return this;
   }
   u32(v: number): this {
-    this.off = this.buf.writeUInt32LE(v, this.off);
+    this.view.setUint32(this.off, v, true);
+    this.off += 4;
     return this;
   }
   /** Unsigned 64-bit from a non-negative safe integer or a bigint in [0, 2^64). */
   u64(v: number | bigint): this {
     if (typeof v === 'number') {
-      this.buf.writeUInt32LE(v % 0x1_0000_0000, this.off);
-      this.buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), this.off + 4);
-      this.off += 8;
+      this.view.setUint32(this.off, v % 0x1_0000_0000, true);
+      this.view.setUint32(this.off + 4, Math.floor(v / 0x1_0000_0000), true);
     } else {
-      this.off = this.buf.writeBigUInt64LE(v, this.off);
+      this.view.setBigUint64(this.off, v, true);
     }
+    this.off += 8;
     return this;
   }
   f64(v: number): this {
-    this.off = this.buf.writeDoubleLE(v, this.off);
+    this.view.setFloat64(this.off, v, true);
+    this.off += 8;
     return this;
   }
   bytes(b: Uint8Array): this {
