@@ -82,7 +82,6 @@ export class StreamProtocolError extends Error {
 }
 
 interface Pending {
-  op: number;
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
 }
@@ -401,7 +400,7 @@ export class Model {
     if (this.outbox.length === 0) queueMicrotask(() => this.flush());
     this.outbox.push(frame);
     return new Promise((res, rej) => {
-      this.pending.push({ op: frame[4], resolve: res, reject: rej });
+      this.pending.push({ resolve: res, reject: rej });
     });
   }
 
