@@ -4,7 +4,7 @@
  * because the Verilog generator consumes the same object.
  */
 import type { NumericConfig } from '../../../generator/numeric.js';
-import type { TrainConfig } from '../../engine.js';
+import { PAPER_MNIST, type TrainConfig } from '../../engine.js';
 import { FixedPointEngine, type FixedEngine } from './engine.js';
 
 export { FixedPointEngine, LN_BWD_GUARD, WEIGHT_MAGIC, encodeWeightFile, decodeWeightFile } from './engine.js';
@@ -17,3 +17,18 @@ export type { NumericConfig } from '../../../generator/numeric.js';
 export function createFixedEngine(config: TrainConfig, numeric: NumericConfig): FixedPointEngine & FixedEngine {
   return new FixedPointEngine(config, numeric);
 }
+
+/**
+ * The chip's training setting: mode S (stored window), plain SGD with power-of-two rates (hidden 2^−1, output
+ * 2^−7, matching DEFAULT_NUMERIC.lr), LayerNorm ε = 1e-2, variant E — the best of E / J / P after 1 and 3
+ * MNIST epochs in bench/golden-fixed.ts (bench/RESULTS.md).
+ */
+export const CHIP_TRAIN: TrainConfig = {
+  ...PAPER_MNIST,
+  variant: 'E',
+  memory: 'stored',
+  optimizer: 'sgd',
+  lr: 0.5,
+  lrOut: 2 ** -7,
+  lnEps: 1e-2,
+};

@@ -307,7 +307,6 @@ export class FloatEngine implements Engine {
   private forwardHiddenAll(split: Split): void {
     const { sizes, count } = this;
     for (let l = 0; l < this.L - 1; l++) {
-      const nIn = sizes[l];
       const nOut = sizes[l + 1];
       if (l === 0) this.forwardFirstLayer(split);
       else this.blockForward(l, this.Z[l - 1], this.slotOffs[l], this.A[l]);
@@ -315,7 +314,6 @@ export class FloatEngine implements Engine {
       const Z = this.Z[l];
       const S = this.S[l];
       for (let p = 0; p < count; p++) S[p] = reluLayerNorm(A, p * nOut, nOut, this.config.lnEps, Z, p * nOut);
-      void nIn;
     }
   }
 
@@ -366,10 +364,6 @@ export class FloatEngine implements Engine {
   /** Logits of every slot with the current output weights (from the stored or recomputed penultimate h). */
   private logitsAll(split: Split): void {
     const l = this.L - 1;
-    const nIn = this.sizes[l];
-    const C = this.sizes[l + 1];
-    void nIn;
-    void C;
     this.blockForward(l, this.inputArray(split, l), this.inputOffsets(l), this.O);
   }
 
