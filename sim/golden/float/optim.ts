@@ -60,15 +60,28 @@ export function adamwRank1(
   for (let j = 0; j < nOut; j++) {
     const d = delta[j];
     const r = j * nIn;
-    for (let i = 0; i < nIn; i++) {
-      const k = r + i;
-      const gk = d * hv[hOff + i];
-      const mk = ob1 * gk + b1 * m[k];
-      const vk = ob2 * (gk * gk) + b2 * v[k];
-      m[k] = mk;
-      v[k] = vk;
-      const th = W[k];
-      W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
+    if (d === 0) {
+      // g = ±0 for the whole row (a dead relu unit): the same doubles without the gradient terms
+      // ((1−b1)·(±0) + b1·m = b1·m and (1−b2)·0 + b2·v = b2·v, up to the sign of a zero moment)
+      for (let k = r; k < r + nIn; k++) {
+        const mk = b1 * m[k];
+        const vk = b2 * v[k];
+        m[k] = mk;
+        v[k] = vk;
+        const th = W[k];
+        W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
+      }
+    } else {
+      for (let i = 0; i < nIn; i++) {
+        const k = r + i;
+        const gk = d * hv[hOff + i];
+        const mk = ob1 * gk + b1 * m[k];
+        const vk = ob2 * (gk * gk) + b2 * v[k];
+        m[k] = mk;
+        v[k] = vk;
+        const th = W[k];
+        W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
+      }
     }
   }
 }
