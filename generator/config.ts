@@ -1,0 +1,104 @@
+/**
+ * The chip's configuration: one typed object (JSON on disk) that drives the generator, the fixed-point
+ * golden model and (later) the host driver and the board flows. Its hash goes into every generated file.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_NUMERIC, validateNumeric, withNumeric, type NumericConfig } from './numeric.js';
+
+export interface ChipConfig {
+  /** Layer widths including input and output, e.g. [784, 128, 64, 10]. */
+  layers: number[];
+  /** Window length B: samples held in the working memory. */
+  window: number;
+  /** Global-signal variant computed by the modulator. */
+  variant: 'P' | 'F' | 'E' | 'J';
+  /** IB trade-off γ and base kernel bandwidths σx, σy, σz (s = σ·√dim). */
+  gamma: number;
+  sigma: [number, number, number];
+  /** LayerNorm epsilon. */
+  lnEps: number;
+  /** Number formats, rounding, tables, LFSR and learning-rate shifts (generator/numeric.ts). */
+  numeric: NumericConfig;
+}
+
+export const DEFAULT_CHIP: ChipConfig = {
+  layers: [784, 128, 64, 10],
+  window: 8,
+  variant: 'E',
+  gamma: 2,
+  sigma: [0.5, 0.1, 1],
+  lnEps: 1e-2,
+  numeric: DEFAULT_NUMERIC,
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Checks every field; the message names the field and what is wrong. */
+export function validateChip(c: ChipConfig, where = 'config'): ChipConfig {
+  const bad = (field: string, problem: string): never => {
+    throw new ConfigError(`${where}: ${field} ${problem}`);
+  };
+  if (!Array.isArray(c.layers) || c.layers.length < 3) bad('layers', 'must list at least input, one hidden and output width');
+  c.layers.forEach((w, i) => {
+    if (!Number.isInteger(w) || w < 1 || w > 65536) bad(`layers[${i}]`, `= ${w} must be an integer in 1..65536`);
+  });
+  if (!Number.isInteger(c.window) || c.window < 2 || c.window > 1024) bad('window', `= ${c.window} must be an integer in 2..1024`);
+  if (!['P', 'F', 'E', 'J'].includes(c.variant)) bad('variant', `= ${JSON.stringify(c.variant)} must be one of P, F, E, J`);
+  if (!(Number.isFinite(c.gamma) && c.gamma >= 0)) bad('gamma', `= ${c.gamma} must be a number ≥ 0`);
+  if (!Array.isArray(c.sigma) || c.sigma.length !== 3 || !c.sigma.every((s) => Number.isFinite(s) && s > 0)) {
+    bad('sigma', `= ${JSON.stringify(c.sigma)} must be three numbers > 0 (σx, σy, σz)`);
+  }
+  if (!(Number.isFinite(c.lnEps) && c.lnEps > 0)) bad('lnEps', `= ${c.lnEps} must be a number > 0`);
+  try {
+    validateNumeric(c.numeric);
+  } catch (e) {
+    bad('numeric', `is invalid: ${(e as Error).message}`);
+  }
+  return c;
+}
+
+const KEYS: (keyof ChipConfig)[] = ['layers', 'window', 'variant', 'gamma', 'sigma', 'lnEps', 'numeric'];
+
+/** Reads a JSON config; fields left out take the defaults (numeric merged per section). */
+export function loadChipConfig(file: string): ChipConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ConfigError(`${file}: ${err.code ? `cannot read (${err.code})` : `not valid JSON (${err.message})`}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: must hold a JSON object`);
+  const obj = raw as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    if (!(KEYS as string[]).includes(k)) throw new ConfigError(`${file}: unknown field '${k}' (fields: ${KEYS.join(', ')})`);
+  }
+  const cfg: ChipConfig = {
+    ...DEFAULT_CHIP,
+    ...(obj as Partial<ChipConfig>),
+    numeric: withNumeric(DEFAULT_NUMERIC, (obj.numeric ?? {}) as Partial<NumericConfig>),
+  };
+  return validateChip(cfg, file);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** sha256 of the canonical JSON of the config, first 16 hex digits. */
+export function configHash(c: ChipConfig): string {
+  return createHash('sha256').update(canonical(c)).digest('hex').slice(0, 16);
+}
