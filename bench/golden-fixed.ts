@@ -1,5 +1,6 @@
 /**
- * Fixed-point golden model benchmark (run: node bin/run-ts.js bench/golden-fixed.ts [--quick] [--only=variants|formats]).
+ * Fixed-point golden model benchmark (run: node bin/run-ts.js bench/golden-fixed.ts [--quick] [--only=variants|formats]
+ * [--variant=E] [--seed=s] [--candidates=0,7,12] [--epochs=n]).
  *
  * MNIST 784-128-64-10, B = 8, the chip's setting (memory 'stored', plain SGD with power-of-two learning
  * rates, LayerNorm ε = 1e-2):
@@ -20,7 +21,11 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
 const trainLimit = quick ? 5000 : undefined;
 const testLimit = quick ? 1000 : undefined;
-const SHUFFLE = 1;
+const SEED = Number(args.find((a) => a.startsWith('--seed='))?.slice(7) ?? 0);
+// seed 0: the paper's init seed (42) and shuffle 1; seed s > 0: init 42 + s, shuffle 1 + s
+const SHUFFLE = 1 + SEED;
+const pick = args.find((a) => a.startsWith('--candidates='))?.slice(13);
+const fmtEpochs = Number(args.find((a) => a.startsWith('--epochs='))?.slice(9) ?? 1);
 
 const chip = (variant: Variant, n: NumericConfig): TrainConfig => ({
   ...PAPER_MNIST,
@@ -30,6 +35,7 @@ const chip = (variant: Variant, n: NumericConfig): TrainConfig => ({
   lr: n.lr.hiddenMul * 2 ** -n.lr.hiddenShift,
   lrOut: n.lr.outMul * 2 ** -n.lr.outShift,
   lnEps: 1e-2,
+  seed: PAPER_MNIST.seed + SEED,
 });
 
 async function floatEngine(cfg: TrainConfig): Promise<Engine | undefined> {
@@ -96,19 +102,20 @@ async function main(): Promise<void> {
       ['output lr 2^-6', { lr: { ...DEFAULT_NUMERIC.lr, outShift: 6 } }],
       ['hidden lr 2^-2', { lr: { ...DEFAULT_NUMERIC.lr, hiddenShift: 2 } }],
     ];
-    console.log(`## candidate formats, variant ${variant}, 1 epoch (one change against the default)\n`);
+    console.log(`## candidate formats, variant ${variant}, seed ${SEED}, ${fmtEpochs} epoch(s) (one change against the default; accuracy per epoch)\n`);
     console.log('| candidate | test acc | saturations (nonzero) | weight bits | working-memory bits | samples/s |');
     console.log('|---|---|---|---|---|---|');
-    for (const [name, patch] of candidates) {
+    const chosen = pick ? pick.split(',').map(Number) : candidates.map((_, i) => i);
+    for (const [name, patch] of chosen.map((i) => candidates[i])) {
       const n = withNumeric(DEFAULT_NUMERIC, patch);
       const e = createFixedEngine(chip(variant, n), n);
-      const r = await run(e, data, 1);
+      const r = await run(e, data, fmtEpochs);
       const rep = e.report();
       const sats = Object.entries(rep.saturations)
         .filter(([, v]) => v.high + v.low > 0)
         .map(([k, v]) => `${k} ${v.high + v.low}`)
         .join(', ');
-      console.log(`| ${name} | ${pct(r[0].testAccuracy)} | ${sats || '—'} | ${rep.memoryBits.weights} | ${rep.memoryBits.total} | ${r[0].samplesPerSecond.toFixed(0)} |`);
+      console.log(`| ${name} | ${r.map((x) => pct(x.testAccuracy)).join(' / ')} | ${sats || '—'} | ${rep.memoryBits.weights} | ${rep.memoryBits.total} | ${r[r.length - 1].samplesPerSecond.toFixed(0)} |`);
     }
     console.log();
   }
