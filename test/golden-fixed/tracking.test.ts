@@ -5,7 +5,7 @@
  * specification trustworthy: each unit computes the formula of learning-rule.md §1.4–1.6 up to its roundings.
  */
 import { describe, expect, it } from 'vitest';
-import { expNeg, rsqrt } from '../../generator/fixed/index.js';
+import { exp as expTable, expNeg, fx, recip, rsqrt, sumFormat } from '../../generator/fixed/index.js';
 import { DEFAULT_NUMERIC, resolveNumeric } from '../../generator/numeric.js';
 import type { TrainConfig, Variant } from '../../sim/engine.js';
 import { createFixedEngine, LN_BWD_GUARD, type StepTrace } from '../../sim/golden/fixed/index.js';
@@ -162,5 +162,60 @@ describe('fixed-point step tracks float64 of the same step', () => {
         }
       });
     }
+  }
+});
+
+describe('output layer tracks float64 of the same step', () => {
+  for (const seed of [1, 2, 3]) {
+    it(`window ${seed}: logits, table softmax, e = (P − y)/B and ΔW_L within the format-derived bounds`, () => {
+      const { trace, cfg } = traceOf('E', seed, 9 + seed);
+      const O = trace.out!;
+      const B = cfg.window;
+      const nIn = cfg.layers[2];
+      const C = cfg.layers[3];
+      const wu = ulp(N.weight);
+      const bu = ulp(N.bias);
+      const lo = N.logit.format;
+      const eT = expTable({ inFormat: fx(lo.intBits + lo.fracBits + 1, lo.intBits + 1), outFormat: N.prob.format, ...N.tables.exp });
+      const rT = recip({ inFormat: sumFormat(N.prob.format, C), outFormat: fx(N.prob.format.fracBits + 1, 1, false), ...N.tables.recip });
+      let gMax = 0;
+      for (let p = 0; p < B; p++) {
+        // logits: exact accumulator, one rounding
+        for (let j = 0; j < C; j++) {
+          let o = O.bBefore[j] * bu;
+          for (let i = 0; i < nIn; i++) o += O.Wbefore[j * nIn + i] * wu * O.h[p * nIn + i];
+          expect(Math.abs(O.logits[p * C + j] - o)).toBeLessThanOrEqual(ulp(N.logit) / 2 + 1e-12);
+        }
+        // softmax of the chip's logits: exp table (abs, rel), its exact sum S ≥ 1, recip table, one rounding
+        let mx = -Infinity;
+        for (let j = 0; j < C; j++) mx = Math.max(mx, O.logits[p * C + j]);
+        let S = 0;
+        for (let j = 0; j < C; j++) S += Math.exp(O.logits[p * C + j] - mx);
+        for (let j = 0; j < C; j++) {
+          const ej = Math.exp(O.logits[p * C + j] - mx);
+          const P = ej / S;
+          const tol = eT.bound.abs + eT.bound.rel * ej + P * (C * eT.bound.abs + eT.bound.rel * S) + rT.bound.abs + rT.bound.rel + ulp(N.prob) / 2;
+          expect(Math.abs(O.P[p * C + j] - P)).toBeLessThanOrEqual(tol);
+          // e = (P − y)/B from the chip's P: one rounding
+          const e = (O.P[p * C + j] - (O.labels[p] === j ? 1 : 0)) / B;
+          expect(Math.abs(O.e[p * C + j] - e)).toBeLessThanOrEqual(ulp(N.err) / 2 + 1e-15);
+        }
+      }
+      // ΔW_L = −lr_out · Σ_p h_p e_p, stochastic rounding: within one weight step
+      const lr = N.lr.outMul * 2 ** -N.lr.outShift;
+      for (let j = 0; j < C; j++) {
+        for (let i = 0; i < nIn; i++) {
+          let g = 0;
+          for (let p = 0; p < B; p++) g += O.h[p * nIn + i] * O.e[p * C + j];
+          gMax = Math.max(gMax, Math.abs(g));
+          const got = (O.Wafter[j * nIn + i] - O.Wbefore[j * nIn + i]) * wu;
+          expect(Math.abs(got + lr * g)).toBeLessThan(wu * (1 + 2 ** -N.lfsr.rbits));
+        }
+        let gb = 0;
+        for (let p = 0; p < B; p++) gb += O.e[p * C + j];
+        expect(Math.abs((O.bAfter[j] - O.bBefore[j]) * bu + lr * gb)).toBeLessThan(bu * (1 + 2 ** -N.lfsr.rbits));
+      }
+      expect(gMax).toBeGreaterThan(0);
+    });
   }
 });

@@ -123,6 +123,18 @@ export interface StepTrace {
   }[];
   Kx: Float64Array;
   Ky: Float64Array;
+  /** output layer (dequantised): stored h (B×nIn), logits, P, e (B×C), labels; raw W/b before and after */
+  out?: {
+    h: Float64Array;
+    logits: Float64Array;
+    P: Float64Array;
+    e: Float64Array;
+    labels: Int32Array;
+    Wbefore: Int32Array;
+    bBefore: Int32Array;
+    Wafter: Int32Array;
+    bAfter: Int32Array;
+  };
 }
 
 export interface FixedEngine extends Engine {
@@ -200,6 +212,7 @@ export class FixedPointEngine implements FixedEngine {
   private readonly delta: Float64Array;
   private readonly logits: Float64Array; // B × C
   private readonly errs: Float64Array; // B × C
+  private readonly probs: Float64Array; // B × C (trace only)
   private readonly expBuf: Float64Array;
   private readonly gradW: Float64Array;
   private readonly gradB: Float64Array;
@@ -381,6 +394,7 @@ export class FixedPointEngine implements FixedEngine {
     this.delta = new Float64Array(maxN);
     this.logits = new Float64Array(B * C);
     this.errs = new Float64Array(B * C);
+    this.probs = new Float64Array(B * C);
     this.expBuf = new Float64Array(C);
     this.gradW = new Float64Array(sizes[this.L - 1] * C);
     this.gradB = new Float64Array(C);
@@ -501,7 +515,7 @@ export class FixedPointEngine implements FixedEngine {
     }
     for (let l = 0; l < this.L - 1; l++) this.hiddenStep(l, c, l === 0 ? this.h0 : this.zc[l - 1], tr);
     // 5. output layer
-    this.outputStep();
+    this.outputStep(tr);
     if (tr) this.lastTrace = tr;
     return true;
   }
@@ -1011,7 +1025,7 @@ export class FixedPointEngine implements FixedEngine {
    * exp(o_j − max o) (table; UQ1.16 with the defaults); e_pj = sat_err(rnd((P_pj − [y_p = j]) / B));
    * G_ji = Σ_p h_pi e_pj exact; W_ji ← sat(W_ji + SR(−mul·G_ji, f_wz + f_e + shift − f_w)), likewise b.
    */
-  private outputStep(): void {
+  private outputStep(tr?: StepTrace): void {
     const N = this.numeric;
     const B = this.B;
     const l = this.L - 1;
@@ -1041,7 +1055,21 @@ export class FixedPointEngine implements FixedEngine {
           this.S.err.low++;
         }
         this.errs[p * C + j] = e;
+        if (tr) this.probs[p * C + j] = P;
       }
+    }
+    if (tr) {
+      tr.out = {
+        h: this.deq(H, N.windowZ.format),
+        logits: this.deq(this.logits, N.logit.format),
+        P: this.deq(this.probs, N.prob.format),
+        e: this.deq(this.errs, N.err.format),
+        labels: this.slotLabel.slice(),
+        Wbefore: this.W[l].slice(),
+        bBefore: this.b[l].slice(),
+        Wafter: this.W[l],
+        bAfter: this.b[l],
+      };
     }
     const G = this.gradW;
     const Gb = this.gradB;
@@ -1118,6 +1146,10 @@ export class FixedPointEngine implements FixedEngine {
         this.S.bias.low++;
       }
       bb[j] = bv;
+    }
+    if (tr?.out) {
+      tr.out.Wafter = W.slice();
+      tr.out.bAfter = bb.slice();
     }
   }
 
