@@ -1,0 +1,82 @@
+/**
+ * Test tops: several blocks side by side in one module, so that each test file verilates once.
+ */
+import { parseFormat, ROUNDINGS, OVERFLOWS, type FixedFormat, type Overflow, type Rounding } from '../../../generator/fixed/index.js';
+import { ModuleBuilder, uint, type Module } from '../../../generator/ir/index.js';
+import { fixedMul, hwTypeOf, lfsr } from './reexports.js';
+
+/** A group of fixedMul instances over one format triple: every rounding × overflow. */
+export interface MulGroup {
+  tag: string;
+  fa: FixedFormat;
+  fb: FixedFormat;
+  out: FixedFormat;
+  rbits: number;
+  modes: { rounding: Rounding; overflow: Overflow }[];
+}
+
+const ALL_MODES = ROUNDINGS.flatMap((rounding) => OVERFLOWS.map((overflow) => ({ rounding, overflow })));
+
+export const MUL_GROUPS: MulGroup[] = [
+  // the weight-update product: k = 18 ≥ rbits
+  { tag: 'g0', fa: parseFormat('Q-4.20'), fb: parseFormat('Q6.10'), out: parseFormat('Q4.12'), rbits: 16, modes: ALL_MODES },
+  // narrow output so both saturations happen; k = 6 < rbits = 8
+  { tag: 'g1', fa: parseFormat('Q4.6'), fb: parseFormat('Q3.5'), out: parseFormat('Q3.5'), rbits: 8, modes: ALL_MODES },
+  // signed × unsigned into an unsigned output; k = 9 ≥ rbits = 4
+  { tag: 'g2', fa: parseFormat('Q5.7'), fb: parseFormat('UQ2.6'), out: parseFormat('UQ4.4'), rbits: 4, modes: ALL_MODES },
+  // no bits dropped (k = −2, an exact left shift): no draw, no r port
+  {
+    tag: 'g3',
+    fa: parseFormat('Q6.2'),
+    fb: parseFormat('Q4.0'),
+    out: parseFormat('Q8.4'),
+    rbits: 8,
+    modes: [
+      { rounding: 'floor', overflow: 'wrap' },
+      { rounding: 'stochastic', overflow: 'saturate' },
+      { rounding: 'nearest', overflow: 'saturate' },
+    ],
+  },
+];
+
+export const modeTag = (r: Rounding, o: Overflow): string => `${r.replace('-', '_')}_${o}`;
+
+/**
+ * Every MUL_GROUPS multiplier on shared inputs a_<g>, b_<g>, r_<g>; outputs o_<g>_<mode>, s_<g>_<mode>,
+ * l_<g>_<mode> (sat, sat_lo). Plus an lfsr (enable `go`) feeding a g0 stochastic saturating multiplier
+ * (output o_lfsr, s_lfsr, l_lfsr) and its draw `r_lfsr`.
+ */
+export function mulAllTop(): Module {
+  const m = new ModuleBuilder('arith_test_mul_all', {});
+  m.clock();
+  for (const g of MUL_GROUPS) {
+    const a = m.input(`a_${g.tag}`, hwTypeOf(g.fa));
+    const b = m.input(`b_${g.tag}`, hwTypeOf(g.fb));
+    const needR = g.modes.some((md) => md.rounding === 'stochastic') && g.fa.fracBits + g.fb.fracBits > g.out.fracBits;
+    const r = needR ? m.input(`r_${g.tag}`, uint(g.rbits)) : null;
+    for (const md of g.modes) {
+      const mod = fixedMul(g.fa, g.fb, g.out, md.rounding, md.overflow, { rbits: g.rbits });
+      const hasR = mod.ports.some((p) => p.name === 'r');
+      const inst = m.instance(`u_${g.tag}_${modeTag(md.rounding, md.overflow)}`, mod, hasR && r ? { a, b, r } : { a, b });
+      const t = `${g.tag}_${modeTag(md.rounding, md.overflow)}`;
+      m.output(`o_${t}`, inst.out('out'));
+      if (md.overflow === 'saturate') {
+        m.output(`s_${t}`, inst.out('sat'));
+        m.output(`l_${t}`, inst.out('sat_lo'));
+      }
+    }
+  }
+  const g0 = MUL_GROUPS[0];
+  const go = m.input('go', uint(1));
+  const l = m.instance('u_lfsr', lfsr({ width: 16, seed: 0xace1, rbits: 16 }), { en: go });
+  const mul = m.instance('u_lfsr_mul', fixedMul(g0.fa, g0.fb, g0.out, 'stochastic', 'saturate', { rbits: 16 }), {
+    a: m.input('a_lfsr', hwTypeOf(g0.fa)),
+    b: m.input('b_lfsr', hwTypeOf(g0.fb)),
+    r: l.out('r'),
+  });
+  m.output('r_lfsr', l.out('r'));
+  m.output('o_lfsr', mul.out('out'));
+  m.output('s_lfsr', mul.out('sat'));
+  m.output('l_lfsr', mul.out('sat_lo'));
+  return m.build();
+}
