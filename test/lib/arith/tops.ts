@@ -1,9 +1,21 @@
 /**
  * Test tops: several blocks side by side in one module, so that each test file verilates once.
  */
-import { parseFormat, ROUNDINGS, OVERFLOWS, type FixedFormat, type Overflow, type Rounding } from '../../../generator/fixed/index.js';
+import {
+  exp,
+  expNeg,
+  parseFormat,
+  recip,
+  rsqrt,
+  ROUNDINGS,
+  OVERFLOWS,
+  type FixedFormat,
+  type Overflow,
+  type Rounding,
+  type TableFunction,
+} from '../../../generator/fixed/index.js';
 import { ModuleBuilder, uint, type Module } from '../../../generator/ir/index.js';
-import { fixedMul, hwTypeOf, lfsr } from './reexports.js';
+import { fixedMul, hwTypeOf, lfsr, tableLookup } from './reexports.js';
 
 /** A group of fixedMul instances over one format triple: every rounding × overflow. */
 export interface MulGroup {
@@ -78,5 +90,55 @@ export function mulAllTop(): Module {
   m.output('o_lfsr', mul.out('out'));
   m.output('s_lfsr', mul.out('sat'));
   m.output('l_lfsr', mul.out('sat_lo'));
+  return m.build();
+}
+
+/** LFSR variants of the lfsr co-simulation, each with its own enable en_<i> and draw r_<i>. */
+export const LFSR_SPECS = [
+  { width: 16 },
+  { width: 8, seed: 0x5a, rbits: 5, leap: 3 },
+  { width: 32, seed: 0x89abcdef, rbits: 32, leap: 1 },
+  { width: 24, seed: 0x123456, rbits: 12, leap: 16 },
+  { width: 5, seed: 7, rbits: 2, leap: 100 },
+];
+
+export function lfsrTop(): Module {
+  const m = new ModuleBuilder('arith_test_lfsr_all', {});
+  m.clock();
+  LFSR_SPECS.forEach((spec, i) => {
+    const en = m.input(`en_${i}`, uint(1));
+    const inst = m.instance(`u_lfsr_${i}`, lfsr(spec), { en });
+    m.output(`r_${i}`, inst.out('r'));
+  });
+  return m.build();
+}
+
+/** Table functions of the table co-simulation: the defaults and small variants through the other paths. */
+export function tableFns(): { tag: string; fn: TableFunction }[] {
+  return [
+    { tag: 'expneg', fn: expNeg() },
+    { tag: 'exp', fn: exp() },
+    { tag: 'recip', fn: recip() },
+    { tag: 'rsqrt', fn: rsqrt() },
+    // guardBits 0 (a zero output shift happens), no interpolation
+    { tag: 'expneg_b', fn: expNeg({ inFormat: 'ufixed<10,4>', outFormat: 'ufixed<12,0>', tableBits: 5, interpolate: false, interpBits: 3, guardBits: 0 }) },
+    // mantissa bits beyond the input (zero-filled), left output shifts that saturate
+    { tag: 'recip_b', fn: recip({ inFormat: 'ufixed<8,4>', outFormat: 'ufixed<12,6>', tableBits: 4, interpBits: 5, guardBits: 2 }) },
+    // odd input fraction bits, no interpolation
+    { tag: 'rsqrt_b', fn: rsqrt({ inFormat: 'ufixed<12,3>', outFormat: 'ufixed<16,8>', tableBits: 5, interpolate: false, interpBits: 3, guardBits: 3 }) },
+    // exp with a small input and interpolation, constBits small
+    { tag: 'exp_b', fn: exp({ inFormat: 'fixed<12,4>', outFormat: 'ufixed<14,1>', tableBits: 4, interpBits: 6, guardBits: 2, constBits: 12 }) },
+  ];
+}
+
+export function tableTop(): Module {
+  const m = new ModuleBuilder('arith_test_tables', {});
+  m.clock();
+  for (const { tag, fn } of tableFns()) {
+    const x = m.input(`x_${tag}`, hwTypeOf(fn.inFormat));
+    const inst = m.instance(`u_${tag}`, tableLookup(fn), { x });
+    m.output(`y_${tag}`, inst.out('y'));
+    m.output(`sat_${tag}`, inst.out('sat'));
+  }
   return m.build();
 }
