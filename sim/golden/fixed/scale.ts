@@ -14,17 +14,22 @@ export class ConstScale {
     bits: number,
   ) {
     if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`ConstScale: constant ${value} must be finite and > 0`);
-    const e = Math.floor(Math.log2(value));
+    // e = ⌊log2 value⌋ found by exact comparisons with powers of two (no transcendental function, so the
+    // constant is the same on every platform)
+    let e = 0;
+    while (2 ** e > value) e--;
+    while (2 ** (e + 1) <= value) e++;
     if (2 ** e === value) {
       this.m = 1;
       this.s = -e;
       this.exact = true;
     } else {
       let s = bits - 1 - e;
-      let m = Math.round(value * 2 ** s);
+      let m = Math.floor(value * 2 ** s + 0.5); // value·2^s is exact (a power-of-two scaling); round half up
       if (m >= 2 ** bits) {
+        // rounding carried into a new bit
         s -= 1;
-        m = Math.round(value * 2 ** s);
+        m = Math.floor(value * 2 ** s + 0.5);
       }
       this.m = m;
       this.s = s;
