@@ -8,6 +8,10 @@
  * or as FixedFormat objects; `resolveNumeric` parses them once and `validateNumeric` checks every field,
  * throwing a RangeError that names the field (`numeric.xi.format: …`).
  *
+ * Every quantity saturates (overflow 'saturate', counted per quantity). Rounding: `weight`/`bias` give the
+ * update's rounding (stochastic from the LFSR bank, or a deterministic mode); `input`, `preact`, `windowZ` and
+ * `logit` are plain resizes and take any deterministic mode; all others are rounded half up ('nearest').
+ *
  * Quantities (see sim/golden/fixed/engine.ts for where each is produced):
  *   input      network input h0. MNIST pixels p map exactly to (2p − 255)/256 (needs ≥ 8 fraction bits);
  *              other sets are quantised from the float features with `rounding`.
@@ -248,7 +252,14 @@ export function resolveNumeric(n: NumericConfig): ResolvedNumeric {
       bad(`${k}.rounding`, 'stochastic rounding is only specified for the weight and bias updates (the LFSR bank)');
     }
   }
-  if (Q.weight.overflow !== 'saturate') bad('weight.overflow', 'weights must saturate');
+  for (const k of QUANTITIES) {
+    if (Q[k].overflow !== 'saturate') bad(`${k}.overflow`, 'the chip saturates every stored quantity (and counts it); wrap is not specified');
+  }
+  // quantities produced by a unit's own arithmetic (tables, constant multipliers, sums) are rounded half up;
+  // input, preact, windowZ and logit are plain resizes and take any deterministic rounding
+  for (const k of ['act', 'kernelArg', 'gram', 'rowSum', 'coef', 'xi', 'lnVar', 'lnInvStd', 'delta', 'prob', 'err'] as const) {
+    if (Q[k].rounding !== 'nearest') bad(`${k}.rounding`, `${Q[k].rounding} is not specified for this unit; it rounds half up ('nearest')`);
+  }
   intField('gammaFracBits', n.gammaFracBits, 0, 16);
   intField('constBits', n.constBits, 4, 24);
   const acc = n.acc;

@@ -30,6 +30,8 @@ describe('NumericConfig', () => {
     [{ lr: { hiddenShift: -1, hiddenMul: 1, outShift: 7, outMul: 1 } }, /numeric\.lr\.hiddenShift/],
     [{ tables: { ...DEFAULT_NUMERIC.tables, rsqrt: { tableBits: 1, interpolate: true, interpBits: 8, guardBits: 4 } } }, /numeric\.tables\.rsqrt\.tableBits/],
     [{ acc: { ...DEFAULT_NUMERIC.acc, xi: 60 } }, /numeric\.acc\.xi/],
+    [{ act: { format: 'Q6.10', rounding: 'nearest', overflow: 'wrap' } }, /numeric\.act\.overflow: .*saturates/],
+    [{ xi: { format: 'Q-4.20', rounding: 'floor', overflow: 'saturate' } }, /numeric\.xi\.rounding: floor is not specified/],
   ] as [Partial<NumericConfig>, RegExp][])('rejects %j with a message naming the field', (p, re) => {
     expect(() => validateNumeric(patch(p))).toThrow(re);
   });
