@@ -280,12 +280,13 @@ export class FixedPointEngine implements FixedEngine {
         throw new RangeError(`numeric.acc.${field}: the ${name} accumulator needs ${width(f)} bits (${describeFormat(f)}) but is ${have} bits wide; it could wrap`);
       }
     };
-    const accFwd: FixedFormat[] = [];
     for (let l = 0; l < this.L; l++) {
-      // Σ_i W h + b: nIn products plus the aligned bias (at most one more product-sized term)
-      const f = dotFormat(FW, inF(l), sizes[l] + 1);
+      // Σ_i W h + b: nIn products and the bias aligned to the product's fraction; every term fits the wider
+      // of the two formats, so the exact sum fits sumFormat(term, nIn + 1)
+      const prod = mulFormat(FW, inF(l));
+      const term = fx(Math.max(prod.intBits, N.bias.format.intBits) + prod.fracBits, Math.max(prod.intBits, N.bias.format.intBits), true);
+      const f = sumFormat(term, sizes[l] + 1);
       need(`forward layer ${l + 1} (${sizes[l]} terms + bias)`, f, N.acc.forward, 'forward');
-      accFwd.push(f);
     }
     const dx = N.input.format;
     need(`K_X distance (${sizes[0]} squared differences)`, dotFormat(subFormat(dx, dx), subFormat(dx, dx), sizes[0]), N.acc.gram, 'gram');
