@@ -19,8 +19,14 @@
  *  4. Per hidden layer: K_Z row (k_p = exp table of t_p = rnd(‖z_c − z_p‖² κ_z)), per-sample coefficient
  *     c_p (§ xi), ξ_j = sat(rnd(Σ_p c_p (z_cj − z_pj))), LN backward + relu′ → δ (§ delta), then the rank-1
  *     update W_ji ← sat(W_ji + SR(−mul·δ_j · h_i, k)), b_j ← sat(b_j + SR(−mul·δ_j, k_b)) (§ update).
+ *     Layers in order 1, 2, …; each layer has its own bank of `lanes` LFSRs; word i of row j (bias: i = nIn)
+ *     draws from lane i mod lanes; rows in order, words in order; rows with δ_j = 0 are skipped (no write, no
+ *     draw). The layer's input h is the current sample's (pixels as (2p − 255)/256, or z of the layer below).
  *  5. Output layer: logits of all B window samples from the stored h (windowZ of the last hidden layer) with
- *     the current W_L, table softmax, e_p = (P_p − y_p)/B, G = Σ_p h_p ⊗ e_p exact, W_L ← sat(W_L + SR(−mul·G, k)).
+ *     the current W_L, table softmax, e_p = (P_p − y_p)/B, G = Σ_p h_p ⊗ e_p exact, W_L ← sat(W_L + SR(−mul·G, k))
+ *     with the output layer's LFSR bank, same word/lane order, no row skipped.
+ * Inference (predict/evaluate): the same forward; the last hidden z is resized to windowZ before the logits,
+ * as the window memory would hold it; argmax with ties to the lowest class.
  *
  * Arithmetic: everything is integer. Hot loops use `number`; every place where a product or sum could
  * exceed 2^53 is bounded from the formats at construction (checkBounds) and the engine refuses configs
