@@ -1,5 +1,6 @@
 /**
- * fifo(width, depth, {last}): synchronous first-in first-out queue between two streams.
+ * fifo(width, depth, {last, storage}): synchronous first-in first-out queue between two streams.
+ * Module name fifo_w<width>_d<depth>[_l][_bram].
  *
  * Ports (clk, rst synchronous active high):
  *   s_axis_in_tvalid/tready/tdata[width]/tlast?    input stream
@@ -8,8 +9,13 @@
  *
  * Behaviour:
  *   - depth is a power of two ≥ 2; storage is a depth × (width [+1 for tlast]) memory `mem` with one
- *     write port and an asynchronous read of the head (maps to distributed RAM / LUT RAM or flip-flops,
- *     not block RAM);
+ *     write port and one read port:
+ *       storage 'lut' (default): asynchronous read of the head (distributed RAM / LUT RAM or flip-flops);
+ *       storage 'bram': registered read (block RAM). The read address looks ahead (rd_ptr + 1 when the
+ *         head transfers, else rd_ptr) so the next head is in the read register one edge later; a word
+ *         written at the edge where it is also read (FIFO empty or about to be) would come back OLD from
+ *         the read-first RAM, so it is caught in a bypass register (`bypass_q`) and selected instead.
+ *       Both give the same stream behaviour, latency and count (tested against the same model).
  *   - latency 1: a word accepted at edge t is presented just after edge t;
  *   - full throughput: a word can enter and one leave in the same cycle; with both sides always ready
  *     the queue never holds more than one word and N words take N + 1 cycles;
@@ -19,16 +25,24 @@
  *   - the head word in the memory is never overwritten while it is presented (the write pointer only
  *     meets the read pointer when the FIFO is empty or full), so tdata/tlast are held until the transfer.
  */
-import { HdlError, ModuleBuilder, cat, uint, type Module } from '../../ir/index.js';
+import { HdlError, ModuleBuilder, cat, mux, uint, type Module, type Signal } from '../../ir/index.js';
 import { streamIn, streamOut, type StreamOptions } from './bundle.js';
 
-export function fifo(width: number, depth: number, opts: StreamOptions = {}): Module {
+export interface FifoOptions extends StreamOptions {
+  /** 'lut' (default): asynchronous-read memory; 'bram': registered-read memory that maps to block RAM. */
+  readonly storage?: 'lut' | 'bram';
+}
+
+export function fifo(width: number, depth: number, opts: FifoOptions = {}): Module {
   if (!Number.isInteger(depth) || depth < 2 || (depth & (depth - 1)) !== 0) {
     throw new HdlError(`fifo: depth must be a power of two ≥ 2, got ${String(depth)}`);
   }
   const hasLast = opts.last === true;
+  const storage = opts.storage ?? 'lut';
+  if (storage !== 'lut' && storage !== 'bram') throw new HdlError(`fifo: storage must be 'lut' or 'bram', got ${String(storage)}`);
   const aw = Math.log2(depth);
-  const m = new ModuleBuilder(`fifo_w${width}_d${depth}${hasLast ? '_l' : ''}`, { width, depth, last: hasLast });
+  const name = `fifo_w${width}_d${depth}${hasLast ? '_l' : ''}${storage === 'bram' ? '_bram' : ''}`;
+  const m = new ModuleBuilder(name, { width, depth, last: hasLast, storage });
   m.clock();
   const s = streamIn(m, 'in', uint(width), { last: hasLast });
   const o = streamOut(m, 'out', uint(width), { last: hasLast });
@@ -43,9 +57,24 @@ export function fifo(width: number, depth: number, opts: StreamOptions = {}): Mo
   const push = m.wire('push', s.fire);
   const pop = m.wire('pop', o.fire);
 
-  const mem = m.memory('mem', { depth, type: uint(width + (hasLast ? 1 : 0)) });
-  mem.write(wrPtr, s.last ? cat(s.last, s.data) : s.data, push);
-  const head = m.wire('head', mem.readAsync(rdPtr));
+  const wordType = uint(width + (hasLast ? 1 : 0));
+  const mem = m.memory('mem', { depth, type: wordType });
+  const word = m.wire('in_word', s.last ? cat(s.last, s.data) : s.data);
+  mem.write(wrPtr, word, push);
+  let head: Signal;
+  if (storage === 'lut') {
+    head = m.wire('head', mem.readAsync(rdPtr));
+  } else {
+    const rdNext = m.wire('rd_next', mux(pop, rdPtr.addWrap(1), rdPtr));
+    const rdata = mem.readSync('rdata_q', rdNext);
+    const bypassSel = m.reg('bypass_sel_q', uint(1), { reset: 0 });
+    const bypass = m.reg('bypass_q', wordType, { reset: null });
+    m.seq('bypass', ($) => {
+      $.set(bypassSel, push.and(wrPtr.eq(rdNext)));
+      $.if(push, () => $.set(bypass, word));
+    });
+    head = m.wire('head', mux(bypassSel, bypass, rdata));
+  }
   if (o.last) {
     m.assign(o.data, head.slice(width - 1, 0));
     m.assign(o.last, head.bit(width));

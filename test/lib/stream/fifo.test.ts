@@ -8,10 +8,10 @@ import { MIXES, fullThroughput, passThrough, randomTraffic } from './helpers.js'
 const WIDTH = 8;
 const DEPTH = 16;
 
-describe(`fifo ${WIDTH} bits x ${DEPTH} with tlast (co-simulation against a TS queue model)`, () => {
+for (const storage of ['lut', 'bram'] as const) describe(`fifo ${WIDTH} bits x ${DEPTH} with tlast, ${storage} storage (co-simulation against a TS queue model)`, () => {
   let m: Model;
   beforeAll(async () => {
-    m = await buildFromIr(fifo(WIDTH, DEPTH, { last: true }));
+    m = await buildFromIr(fifo(WIDTH, DEPTH, { last: true, storage }));
   });
   afterAll(async () => {
     await m?.close();
