@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { emitDesign } from '../../../generator/emit/index.js';
 import { arithBlocks } from '../../../generator/lib/arith/index.js';
 import { lintVerilator, parseIcarus, synthYosys } from '../../../generator/tools/index.js';
-import { mulAllTop } from './tops.js';
+import { lfsrTop, mulAllTop, tableTop } from './tops.js';
 
-const modules = [...arithBlocks(), mulAllTop()];
+const modules = [...arithBlocks(), mulAllTop(), lfsrTop(), tableTop()];
 
 describe('every arithmetic block passes the HDL tools', () => {
   it('arithBlocks() has one lfsr, one fixedMul and the table functions, under distinct names', () => {
