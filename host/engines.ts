@@ -1,17 +1,25 @@
-/** Creates the engine a run asks for. Later issues add the fixed-point golden model and the simulated chip. */
+/** Creates the engine a run asks for. The simulated chip and boards join here. */
 import type { Engine, TrainConfig } from '../sim/engine.js';
 import { createFloatEngine } from '../sim/golden/float/index.js';
+import { createFixedEngine, type FixedEngine } from '../sim/golden/fixed/index.js';
+import type { NumericConfig } from '../generator/numeric.js';
 
 export const ENGINES = ['golden'] as const;
 export type EngineKind = (typeof ENGINES)[number];
-export const NUMERICS = ['float'] as const;
+export const NUMERICS = ['float', 'fixed'] as const;
 export type Numeric = (typeof NUMERICS)[number];
 
-export function createEngine(kind: EngineKind, numeric: Numeric, config: TrainConfig): Engine {
+export function createEngine(kind: EngineKind, numeric: Numeric, config: TrainConfig, formats: NumericConfig): Engine {
   switch (`${kind}/${numeric}`) {
     case 'golden/float':
       return createFloatEngine(config);
+    case 'golden/fixed':
+      return createFixedEngine(config, formats);
     default:
       throw new Error(`no engine ${kind} with ${numeric} arithmetic`);
   }
+}
+
+export function isFixed(e: Engine): e is Engine & FixedEngine {
+  return typeof (e as Partial<FixedEngine>).encodeWeights === 'function';
 }

@@ -3,12 +3,13 @@
  * after every epoch, and optionally writes a JSON report, the final weights and resumable checkpoints.
  */
 import { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
 import type { Engine, TrainConfig } from '../../sim/engine.js';
 import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
-import { createEngine, ENGINES, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
-import { PRESETS } from '../presets.js';
+import { createEngine, ENGINES, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
+import { presetFor } from '../presets.js';
+import { lrShifts, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
+import { readFileSync } from 'node:fs';
 import { DATASET_NAMES, type DatasetName } from '../data/index.js';
 import { runTraining, type EpochRecord, type LoopPosition } from '../train.js';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '../checkpoint.js';
@@ -23,6 +24,8 @@ export interface RunSpec {
   dataset: DatasetName;
   dataDir?: string;
   train: TrainConfig;
+  /** Number formats of the fixed-point engine (absent for float). */
+  formats?: NumericConfig;
   epochs: number;
   trainLimit?: number;
   testLimit?: number;
@@ -44,6 +47,8 @@ interface TrainOpts {
   gamma?: number;
   sigma?: number[];
   lnEps?: number;
+  numericConfig?: string;
+  format?: string[];
   epochs?: number;
   trainLimit?: number;
   testLimit?: number;
@@ -76,6 +81,8 @@ export function trainCommand(): Command {
     .option('--gamma <x>', 'IB trade-off γ (mnist: 2)', parseNumber('--gamma', { min: 0 }))
     .option('--sigma <x,y,z>', 'base kernel bandwidths σx,σy,σz; s = σ·√dim (mnist: 0.5,0.1,1)', parseList('--sigma', 3, positive('--sigma')))
     .option('--ln-eps <x>', 'LayerNorm epsilon (paper: 1e-6)', positive('--ln-eps'))
+    .option('--numeric-config <file>', 'fixed: JSON with fields of the NumericConfig to change (generator/numeric.ts)')
+    .option('--format <quantity=fmt>', 'fixed: format of one quantity, e.g. weight=Q2.10 or xi=fixed<16,-4> (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--epochs <n>', 'epochs (mnist: 25 as the paper)', positiveInt('--epochs'))
     .option('--train-limit <n>', 'use the first N training samples', positiveInt('--train-limit'))
     .option('--test-limit <n>', 'evaluate on the first N test samples', positiveInt('--test-limit'))
@@ -93,11 +100,45 @@ export function trainCommand(): Command {
 /** Options that define the run; on --resume they must not contradict the checkpoint. */
 const RUN_OPTIONS: (keyof TrainOpts)[] = [
   'engine', 'numeric', 'dataset', 'dataDir', 'layers', 'window', 'variant', 'memory', 'optimizer', 'rule', 'lr', 'lrOut',
-  'gamma', 'sigma', 'lnEps', 'trainLimit', 'testLimit', 'seed',
+  'gamma', 'sigma', 'lnEps', 'trainLimit', 'testLimit', 'seed', 'numericConfig', 'format',
 ];
 
+/** The fixed engine's formats: preset, then --numeric-config, then --format; learning rates become shifts. */
+function formatsFromOptions(o: TrainOpts, base: NumericConfig, train: TrainConfig): NumericConfig {
+  let n = base;
+  if (o.numericConfig) {
+    let patch: unknown;
+    try {
+      patch = JSON.parse(readFileSync(o.numericConfig, 'utf8'));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new UsageError(`--numeric-config ${o.numericConfig}: ${err.code ? `cannot read (${err.code})` : `not valid JSON (${err.message})`}`);
+    }
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new UsageError(`--numeric-config ${o.numericConfig}: must hold a JSON object`);
+    n = withNumeric(n, patch as Partial<NumericConfig>);
+  }
+  for (const f of o.format ?? []) {
+    const m = /^([A-Za-z]+)=(.+)$/.exec(f);
+    const q = m ? (n as unknown as Record<string, unknown>)[m[1]] : undefined;
+    if (!m || typeof q !== 'object' || q === null || !('format' in q)) {
+      throw new UsageError(`--format: '${f}' must be quantity=format with a quantity of the NumericConfig (e.g. weight=Q4.12)`);
+    }
+    n = withNumeric(n, { [m[1]]: { ...(q as object), format: m[2] } } as Partial<NumericConfig>);
+  }
+  for (const [what, lr] of [['--lr', train.lr], ['--lr-out', train.lrOut]] as const) {
+    if (2 ** Math.round(Math.log2(lr)) !== lr) throw new UsageError(`${what}: the fixed-point engine's learning rates are powers of two (shifts), got ${lr}`);
+  }
+  n = withNumeric(n, { lr: lrShifts(train.lr, train.lrOut) });
+  try {
+    validateNumeric(n);
+  } catch (e) {
+    throw new UsageError(`fixed-point formats: ${(e as Error).message}`);
+  }
+  return n;
+}
+
 function specFromOptions(o: TrainOpts): RunSpec {
-  const preset = PRESETS[o.dataset];
+  const preset = presetFor(o.numeric, o.dataset);
   const base = preset.config;
   const lr = o.lr ?? base.lr;
   const train: TrainConfig = {
@@ -121,6 +162,7 @@ function specFromOptions(o: TrainOpts): RunSpec {
     dataset: o.dataset,
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
     train,
+    ...(o.numeric === 'fixed' ? { formats: formatsFromOptions(o, preset.numeric, train) } : {}),
     epochs: o.epochs ?? preset.epochs,
     ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
     ...(o.testLimit !== undefined ? { testLimit: o.testLimit } : {}),
@@ -174,7 +216,13 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
 
   const data = await loadDataset(spec.dataset, { ...(spec.dataDir ? { dataDir: spec.dataDir } : {}), seed: spec.train.seed });
   checkFit(spec, data);
-  const engine = createEngine(spec.engine, spec.numeric, spec.train);
+  let engine: Engine;
+  try {
+    engine = createEngine(spec.engine, spec.numeric, spec.train, spec.formats ?? presetFor(spec.numeric, spec.dataset).numeric);
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
   if (engineState) engine.importState(engineState);
 
   const t = spec.train;
@@ -187,7 +235,9 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   );
 
   const writeJson = () => {
-    if (o.json) writeFileAtomic(o.json, `${JSON.stringify({ config: spec, epochs: records }, null, 2)}\n`);
+    if (!o.json) return;
+    const fixed = isFixed(engine) ? (({ text: _text, ...rest }) => rest)(engine.report()) : undefined;
+    writeFileAtomic(o.json, `${JSON.stringify({ config: spec, epochs: records, ...(fixed ? { fixed } : {}) }, null, 2)}\n`);
   };
   const checkpoint = (position: LoopPosition) => {
     if (!o.checkpoint) return;
@@ -239,7 +289,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   }
   writeJson();
   if (o.weightsOut) {
-    writeFileAtomic(o.weightsOut, weightsJson(engine, spec));
+    writeFileAtomic(o.weightsOut, isFixed(engine) ? engine.encodeWeights() : weightsJson(engine, spec));
     log(`weights written to ${o.weightsOut}`);
   }
 }

@@ -94,4 +94,41 @@ describe('ibhebb train', () => {
     expect(rest.exitCode, rest.all).toBe(0);
     expect(layersOf(join(dir, 'resumed.json'))).toEqual(layersOf(join(dir, 'full.json')));
   });
+
+  it("--numeric fixed: the chip's arithmetic learns xor, reports formats and saturations, and writes identical raw weight files for the same seed", async () => {
+    const dir = tmp();
+    const args = ['train', '--numeric', 'fixed', '--dataset', 'xor', '--epochs', '3', '--format', 'weight=Q4.12'];
+    const a = await run([...args, '--json', join(dir, 'a.json'), '--weights-out', join(dir, 'a.bin')]);
+    expect(a.exitCode, a.all).toBe(0);
+    const b = await run([...args, '--weights-out', join(dir, 'b.bin')]);
+    expect(b.exitCode, b.all).toBe(0);
+    const wa = readFileSync(join(dir, 'a.bin'));
+    expect(wa.length).toBeGreaterThan(2 * (2 * 16 + 16 * 16 + 16 * 2));
+    expect(wa.equals(readFileSync(join(dir, 'b.bin')))).toBe(true);
+    const report = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')) as {
+      epochs: { testAccuracy: number }[];
+      fixed: { formats: Record<string, string>; saturations: Record<string, { high: number; low: number }>; memoryBits: { total: number } };
+    };
+    expect(report.epochs.at(-1)!.testAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(report.fixed.formats.weight).toMatch(/Q4\.12.*fixed<16,4>/);
+    expect(report.fixed.saturations.weight).toEqual({ high: expect.any(Number), low: expect.any(Number) });
+    expect(report.fixed.memoryBits.total).toBeGreaterThan(0);
+    const c = await run([...args, '--seed', '43', '--weights-out', join(dir, 'c.bin')]);
+    expect(c.exitCode, c.all).toBe(0);
+    expect(readFileSync(join(dir, 'c.bin')).equals(wa)).toBe(false);
+  });
+
+  it('--numeric fixed rejects settings the chip does not implement, naming them', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--lr', '0.3'], /--lr: the fixed-point engine's learning rates are powers of two \(shifts\), got 0\.3/],
+      [['--format', 'weight=Q9.99'], /numeric\.weight\.format: Q9\.99/],
+      [['--format', 'bogus=Q4.12'], /--format: 'bogus=Q4\.12' must be quantity=format/],
+      [['--memory', 'recompute'], /memory 'recompute'/],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await run(['train', '--numeric', 'fixed', '--dataset', 'xor', '--epochs', '1', ...extra]);
+      expect(r.exitCode, extra.join(' ')).toBe(2);
+      expect(r.all, extra.join(' ')).toMatch(message);
+    }
+  });
 });
