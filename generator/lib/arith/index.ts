@@ -14,7 +14,7 @@ import { tableLookup } from './table.js';
 export { lfsr, lfsrParams, type LfsrSpec } from './lfsr.js';
 export { fixedMul, resizeHw, FIXED_MUL_LATENCY, type FixedMulOptions } from './mul.js';
 export { tableLookup, TABLE_LATENCY } from './table.js';
-export { formatTag } from './common.js';
+export { formatTag, hwType } from './common.js';
 
 /**
  * One instance of each block at representative defaults: a 16-bit LFSR; the weight-update product

@@ -87,7 +87,7 @@ export function tableLookup(fn: TableFunction): Module {
   const d = fn.describe();
   const n = d.tableBits;
   const interp = d.interpolate && d.interpBits > 0;
-  const s = interp ? d.interpBits : d.interpBits; // index bits below the table index are always s
+  const s = d.interpBits; // bits below the table index (the interpolation fraction, or ignored)
   const g = d.guardBits;
   const P = d.precisionBits;
   const inF = fn.inFormat;
@@ -149,6 +149,7 @@ export function tableLookup(fn: TableFunction): Module {
     // ---- S4: out = min(rnd(y, n + g), max)
     let res: Expr;
     if (!ipQ2) {
+      if (g > 1) m.unused(yQ.trunc(g - 1)); // below the rounding bit of the constant shift
       res = g > 0 ? (g > 1 ? yQ.shr(g - 1) : yQ).zext(wy + 1).add(constant(1, uint(wy + 1))).shr(1) : yQ;
     } else if (g > 0) {
       const wa = Math.max(ipQ2.width, bitsOf(g)) + 1;

@@ -15,7 +15,7 @@ import {
   type TableFunction,
 } from '../../../generator/fixed/index.js';
 import { ModuleBuilder, uint, type Module } from '../../../generator/ir/index.js';
-import { fixedMul, hwTypeOf, lfsr, tableLookup } from './reexports.js';
+import { fixedMul, hwType as hwTypeOf, lfsr, tableLookup } from '../../../generator/lib/arith/index.js';
 
 /** A group of fixedMul instances over one format triple: every rounding × overflow. */
 export interface MulGroup {
@@ -36,6 +36,8 @@ export const MUL_GROUPS: MulGroup[] = [
   { tag: 'g1', fa: parseFormat('Q4.6'), fb: parseFormat('Q3.5'), out: parseFormat('Q3.5'), rbits: 8, modes: ALL_MODES },
   // signed × unsigned into an unsigned output; k = 9 ≥ rbits = 4
   { tag: 'g2', fa: parseFormat('Q5.7'), fb: parseFormat('UQ2.6'), out: parseFormat('UQ4.4'), rbits: 4, modes: ALL_MODES },
+  // unsigned × unsigned into a signed output; k = 6 ≥ rbits = 3
+  { tag: 'g4', fa: parseFormat('UQ4.4'), fb: parseFormat('UQ2.6'), out: parseFormat('Q4.4'), rbits: 3, modes: ALL_MODES },
   // no bits dropped (k = −2, an exact left shift): no draw, no r port
   {
     tag: 'g3',
@@ -126,6 +128,10 @@ export function tableFns(): { tag: string; fn: TableFunction }[] {
     { tag: 'recip_b', fn: recip({ inFormat: 'ufixed<8,4>', outFormat: 'ufixed<12,6>', tableBits: 4, interpBits: 5, guardBits: 2 }) },
     // odd input fraction bits, no interpolation
     { tag: 'rsqrt_b', fn: rsqrt({ inFormat: 'ufixed<12,3>', outFormat: 'ufixed<16,8>', tableBits: 5, interpolate: false, interpBits: 3, guardBits: 3 }) },
+    // v narrower than its fraction (n = 0 always)
+    { tag: 'expneg_c', fn: expNeg({ inFormat: 'ufixed<6,-2>', outFormat: 'ufixed<10,0>', tableBits: 3, interpBits: 4, guardBits: 3 }) },
+    // integer input, v = t·L shifted left (F_t + C < F_v)
+    { tag: 'expneg_d', fn: expNeg({ inFormat: 'ufixed<8,8>', outFormat: 'ufixed<12,0>', tableBits: 5, interpBits: 6, guardBits: 2, constBits: 8 }) },
     // exp with a small input and interpolation, constBits small
     { tag: 'exp_b', fn: exp({ inFormat: 'fixed<12,4>', outFormat: 'ufixed<14,1>', tableBits: 4, interpBits: 6, guardBits: 2, constBits: 12 }) },
   ];
