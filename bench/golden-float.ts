@@ -77,7 +77,8 @@ if (!SKIP.has('stored')) {
   summary.push(`paper setting, stored memory (AdamW): ${ep.map((e) => pct(e.testAccuracy)).join(' ')}; ${(ep.reduce((a, e) => a + e.samplesPerSecond, 0) / ep.length).toFixed(0)} samples/s`);
 }
 
-let best: TrainConfig = { ...PAPER_MNIST, memory: 'stored', optimizer: 'sgd', variant: 'E', lr: 0.5, lrOut: 0.01, lnEps: 1e-2 };
+// the winner of the search on 2026-11-28 (bench/RESULTS.md), used when --skip search
+let best: TrainConfig = { ...PAPER_MNIST, memory: 'stored', optimizer: 'sgd', variant: 'P', lr: 2, lrOut: 0.01, lnEps: 1e-2 };
 if (!SKIP.has('search')) {
   log(`\nSGD search (stored memory), 1 epoch on ${SEARCH_LIMIT < data.train.n ? `the first ${SEARCH_LIMIT}` : 'all'} training samples each, full test set`);
   const tried = new Map<string, number>();
@@ -107,7 +108,7 @@ if (!SKIP.has('search')) {
   for (const lrOut of [0.003, 0.005, 0.01, 0.02]) await consider({ ...b0(), lrOut });
   const lr0 = best.lr;
   for (const f of [0.7, 1.4]) await consider({ ...b0(), lr: +(lr0 * f).toPrecision(3) });
-  log(`  best: ${describe(best)} (${pct(bestAcc)} on the search subset)`);
+  log(`  best: ${describe(best)} (${pct(bestAcc)} in the search)`);
   const ep = await train(data, best, SGD_EPOCHS, TRAIN_LIMIT);
   summary.push(`best plain SGD, stored (${describe(best)}): ${ep.map((e) => pct(e.testAccuracy)).join(' ')}; ${(ep.reduce((a, e) => a + e.samplesPerSecond, 0) / ep.length).toFixed(0)} samples/s`);
 }
