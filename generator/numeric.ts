@@ -33,6 +33,13 @@
  *   err        output error e_p = (P_p − y_p)/B.
  */
 import {
+  exp as expTable,
+  expNeg,
+  fx,
+  recip,
+  rsqrt,
+  sumFormat,
+  type TableFunction,
   checkOverflow,
   checkRounding,
   DEFAULT_TAPS,
@@ -318,4 +325,24 @@ export function lrShifts(lr: number, lrOut: number): LrSpec {
     return Math.max(0, Math.round(-Math.log2(x)));
   };
   return { hiddenShift: sh(lr, 'lr'), hiddenMul: 1, outShift: sh(lrOut, 'lrOut'), outMul: 1 };
+}
+
+/**
+ * The four table functions of the chip for resolved numerics and `classes` output units — defined once here,
+ * used by the fixed-point golden model and by the generator, so the ROMs and the model cannot differ.
+ *   expNeg  kernel values k = e^(−t): kernelArg → gram
+ *   exp     softmax numerators e^(o − max o): (logit widened by one bit) → prob
+ *   rsqrt   LayerNorm 1/√(var + ε): lnVar → lnInvStd
+ *   recip   1/Σ e over the classes: sum of `classes` probabilities → UQ1.(prob fraction)
+ */
+export function chipTables(N: ResolvedNumeric, classes: number): { expNeg: TableFunction; exp: TableFunction; rsqrt: TableFunction; recip: TableFunction } {
+  const T = N.tables;
+  const FP = N.prob.format;
+  const smIn = fx(width(N.logit.format) + 1, N.logit.format.intBits + 1, true); // o − max(o)
+  return {
+    expNeg: expNeg({ inFormat: N.kernelArg.format, outFormat: N.gram.format, ...T.expNeg }),
+    exp: expTable({ inFormat: smIn, outFormat: FP, ...T.exp }),
+    rsqrt: rsqrt({ inFormat: N.lnVar.format, outFormat: N.lnInvStd.format, ...T.rsqrt }),
+    recip: recip({ inFormat: sumFormat(FP, classes), outFormat: fx(FP.fracBits + 1, 1, false), ...T.recip }),
+  };
 }

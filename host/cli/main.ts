@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { trainCommand } from './train.js';
+import { genCommand } from './gen.js';
 import { UsageError } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -16,6 +17,7 @@ const program = new Command()
   .showHelpAfterError('(run with --help for usage)');
 
 program.addCommand(trainCommand());
+program.addCommand(genCommand());
 
 /** Errors whose message is the whole story: print it, no stack. */
 function isUserError(e: unknown): e is Error {

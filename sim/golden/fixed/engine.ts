@@ -36,13 +36,9 @@
  */
 import {
   dotFormat,
-  expNeg,
-  exp as expTable,
   fromReal,
   fx,
   mulFormat,
-  recip,
-  rsqrt,
   SatCounter,
   SatSlot,
   subFormat,
@@ -54,7 +50,7 @@ import {
   type Rounding,
   type TableFunction,
 } from '../../../generator/fixed/index.js';
-import { describeFormat, resolveNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
+import { chipTables, describeFormat, resolveNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
 import type { Split } from '../../data.js';
 import type { Engine, EngineState, LayerWeights, TrainConfig } from '../../engine.js';
 import { Rng } from '../../rng.js';
@@ -272,7 +268,6 @@ export class FixedPointEngine implements FixedEngine {
     const FD = N.delta.format;
     const FS = N.lnInvStd.format;
     const FE = N.err.format;
-    const FP = N.prob.format;
     const inF = (l: number) => (l === 0 ? N.input.format : l === this.L ? FWZ : FZ);
     for (let l = 0; l < this.L; l++) {
       const fIn = inF(l).fracBits;
@@ -314,13 +309,11 @@ export class FixedPointEngine implements FixedEngine {
     this.accs.push({ name: `row sums of K_X, K_Y (${B} words)`, needBits: width(rs), haveBits: width(N.rowSum.format), format: describeFormat(rs) });
 
     // ---- tables
-    const T = N.tables;
-    this.expNeg = expNeg({ inFormat: N.kernelArg.format, outFormat: FK, ...T.expNeg });
-    const smIn = fx(width(N.logit.format) + 1, N.logit.format.intBits + 1, true); // o − max(o)
-    this.expSm = expTable({ inFormat: smIn, outFormat: FP, ...T.exp });
-    this.rsqrtT = rsqrt({ inFormat: N.lnVar.format, outFormat: FS, ...T.rsqrt });
-    const recipIn = sumFormat(FP, sizes[this.L]);
-    this.recipT = recip({ inFormat: recipIn, outFormat: fx(FP.fracBits + 1, 1, false), ...T.recip });
+    const tables = chipTables(N, sizes[this.L]);
+    this.expNeg = tables.expNeg;
+    this.expSm = tables.exp;
+    this.rsqrtT = tables.rsqrt;
+    this.recipT = tables.recip;
     this.ONE = 2 ** FK.fracBits;
 
     // ---- constants

@@ -1,0 +1,27 @@
+/**
+ * Every module the generator emits for a configuration: the stream library blocks (representative sizes)
+ * and the arithmetic blocks of the chip, built from the configuration's numerics — the LFSR of stochastic
+ * rounding, the weight-update product δ·h → weight format, and the four table functions with exactly the
+ * ROMs the fixed-point golden model uses (chipTables). The accelerator's units (Gram, modulator, Hebbian
+ * update, controller) join here.
+ */
+import type { Module } from './ir/index.js';
+import type { ChipConfig } from './config.js';
+import { chipTables, resolveNumeric } from './numeric.js';
+import { streamBlocks } from './lib/stream/index.js';
+import { fixedMul, lfsr, tableLookup } from './lib/arith/index.js';
+
+export function designModules(cfg: ChipConfig): Module[] {
+  const N = resolveNumeric(cfg.numeric);
+  const t = chipTables(N, cfg.layers[cfg.layers.length - 1]);
+  const { width, rbits, leap, seed } = N.lfsr;
+  return [
+    ...streamBlocks(),
+    lfsr({ width, rbits, leap, seed }),
+    fixedMul(N.delta.format, N.act.format, N.weight.format, N.weight.rounding, N.weight.overflow, { rbits }),
+    tableLookup(t.expNeg),
+    tableLookup(t.exp),
+    tableLookup(t.rsqrt),
+    tableLookup(t.recip),
+  ];
+}
