@@ -32,7 +32,7 @@ export function interleaveOne(src: Float64Array, off: number, nIn: number, xt: F
 
 /**
  * Forward of the BLOCK interleaved inputs xt[xtOff ..] (see interleave): out[outOffs[p] + j] = a_pj for
- * p < count. Each weight is loaded once for all lanes.
+ * p < count. Two output rows × four lanes per pass: each loaded weight and input serves several sums.
  */
 export function denseForwardInterleaved(
   W: Float64Array,
@@ -45,7 +45,55 @@ export function denseForwardInterleaved(
   out: Float64Array,
   outOffs: ArrayLike<number>,
 ): void {
-  for (let j = 0; j < nOut; j++) {
+  let j = 0;
+  for (; j + 1 < nOut; j += 2) {
+    const r = j * nIn;
+    const s = r + nIn;
+    const bj = b[j];
+    const bk = b[j + 1];
+    for (let h = 0; h < count; h += 4) {
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let c0 = 0;
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      for (let i = 0, q = xtOff + h; i < nIn; i++, q += BLOCK) {
+        const w = W[r + i];
+        const u = W[s + i];
+        const x0 = xt[q];
+        const x1 = xt[q + 1];
+        const x2 = xt[q + 2];
+        const x3 = xt[q + 3];
+        a0 += w * x0;
+        a1 += w * x1;
+        a2 += w * x2;
+        a3 += w * x3;
+        c0 += u * x0;
+        c1 += u * x1;
+        c2 += u * x2;
+        c3 += u * x3;
+      }
+      const k = count - h;
+      out[outOffs[h] + j] = a0 + bj;
+      out[outOffs[h] + j + 1] = c0 + bk;
+      if (k > 1) {
+        out[outOffs[h + 1] + j] = a1 + bj;
+        out[outOffs[h + 1] + j + 1] = c1 + bk;
+      }
+      if (k > 2) {
+        out[outOffs[h + 2] + j] = a2 + bj;
+        out[outOffs[h + 2] + j + 1] = c2 + bk;
+      }
+      if (k > 3) {
+        out[outOffs[h + 3] + j] = a3 + bj;
+        out[outOffs[h + 3] + j + 1] = c3 + bk;
+      }
+    }
+  }
+  for (; j < nOut; j++) {
     let a0 = 0;
     let a1 = 0;
     let a2 = 0;

@@ -48,6 +48,107 @@ export function rowForward(W: Float64Array, nIn: number, nOut: number, j: number
 }
 
 /**
+ * rowForward for rows j and j+1 together, four lanes at a time (each input loaded once for both rows —
+ * fewer loads per multiply-add than one row × eight lanes). Same sums, same order.
+ */
+export function rowPairForward(W: Float64Array, nIn: number, nOut: number, j: number, b: Float64Array, xt: Float64Array, groups: number, count: number, out: Float64Array): void {
+  const r = j * nIn;
+  const s = r + nIn;
+  const bj = b[j];
+  const bk = b[j + 1];
+  for (let h = 0; h < groups * BLOCK; h += 4) {
+    const k = count - h;
+    if (k <= 0) break;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    let c0 = 0;
+    let c1 = 0;
+    let c2 = 0;
+    let c3 = 0;
+    const g = h >> 3;
+    for (let i = 0, q = g * nIn * BLOCK + (h & 7); i < nIn; i++, q += BLOCK) {
+      const w = W[r + i];
+      const u = W[s + i];
+      const x0 = xt[q];
+      const x1 = xt[q + 1];
+      const x2 = xt[q + 2];
+      const x3 = xt[q + 3];
+      a0 += w * x0;
+      a1 += w * x1;
+      a2 += w * x2;
+      a3 += w * x3;
+      c0 += u * x0;
+      c1 += u * x1;
+      c2 += u * x2;
+      c3 += u * x3;
+    }
+    const o = h * nOut + j;
+    out[o] = a0 + bj;
+    out[o + 1] = c0 + bk;
+    if (k > 1) {
+      out[o + nOut] = a1 + bj;
+      out[o + nOut + 1] = c1 + bk;
+    }
+    if (k > 2) {
+      out[o + 2 * nOut] = a2 + bj;
+      out[o + 2 * nOut + 1] = c2 + bk;
+    }
+    if (k > 3) {
+      out[o + 3 * nOut] = a3 + bj;
+      out[o + 3 * nOut + 1] = c3 + bk;
+    }
+  }
+}
+
+/** AdamW on row j of a rank-1 layer (see adamwRank1Forward). */
+function adamwRow(
+  W: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  nIn: number,
+  j: number,
+  d: number,
+  hv: Float64Array,
+  hOff: number,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  wd: number,
+  c1: number,
+  c2: number,
+): void {
+  const r = j * nIn;
+  if (d === 0) {
+    // g = ±0 for the whole row (a dead relu unit): the same doubles without the gradient terms
+    // ((1−b1)·(±0) + b1·m = b1·m and (1−b2)·0 + b2·v = b2·v, up to the sign of a zero moment)
+    for (let k = r; k < r + nIn; k++) {
+      const mk = b1 * m[k];
+      const vk = b2 * v[k];
+      m[k] = mk;
+      v[k] = vk;
+      const th = W[k];
+      W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
+    }
+    return;
+  }
+  const ob1 = 1 - b1;
+  const ob2 = 1 - b2;
+  for (let i = 0; i < nIn; i++) {
+    const k = r + i;
+    const gk = d * hv[hOff + i];
+    const mk = ob1 * gk + b1 * m[k];
+    const vk = ob2 * (gk * gk) + b2 * v[k];
+    m[k] = mk;
+    v[k] = vk;
+    const th = W[k];
+    W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
+  }
+}
+
+/**
  * Rows [j0, j1): AdamW with the rank-1 gradient g_ji = delta[j]·hv[hOff + i] (the doubles of optim.ts
  * adamwRank1), then the window forward of the new row. `b` must already hold the updated bias.
  */
@@ -75,34 +176,14 @@ export function adamwRank1Forward(
   j0: number,
   j1: number,
 ): void {
-  const ob1 = 1 - b1;
-  const ob2 = 1 - b2;
-  for (let j = j0; j < j1; j++) {
-    const d = delta[j];
-    const r = j * nIn;
-    if (d === 0) {
-      // g = ±0 for the whole row (a dead relu unit): the same doubles without the gradient terms
-      // ((1−b1)·(±0) + b1·m = b1·m and (1−b2)·0 + b2·v = b2·v, up to the sign of a zero moment)
-      for (let k = r; k < r + nIn; k++) {
-        const mk = b1 * m[k];
-        const vk = b2 * v[k];
-        m[k] = mk;
-        v[k] = vk;
-        const th = W[k];
-        W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
-      }
-    } else {
-      for (let i = 0; i < nIn; i++) {
-        const k = r + i;
-        const gk = d * hv[hOff + i];
-        const mk = ob1 * gk + b1 * m[k];
-        const vk = ob2 * (gk * gk) + b2 * v[k];
-        m[k] = mk;
-        v[k] = vk;
-        const th = W[k];
-        W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
-      }
-    }
+  let j = j0;
+  for (; j + 1 < j1; j += 2) {
+    adamwRow(W, m, v, nIn, j, delta[j], hv, hOff, lr, b1, b2, eps, wd, c1, c2);
+    adamwRow(W, m, v, nIn, j + 1, delta[j + 1], hv, hOff, lr, b1, b2, eps, wd, c1, c2);
+    rowPairForward(W, nIn, nOut, j, b, xt, groups, count, out);
+  }
+  if (j < j1) {
+    adamwRow(W, m, v, nIn, j, delta[j], hv, hOff, lr, b1, b2, eps, wd, c1, c2);
     rowForward(W, nIn, nOut, j, b[j], xt, groups, count, out);
   }
 }
@@ -127,11 +208,19 @@ export function sgdRank1Forward(
   j0: number,
   j1: number,
 ): void {
+  let pending = -1; // a changed row waiting for a partner row j + 1
   for (let j = j0; j < j1; j++) {
     const d = delta[j];
     if (d === 0) continue;
     const r = j * nIn;
     for (let i = 0; i < nIn; i++) W[r + i] -= lr * (d * hv[hOff + i]);
-    rowForward(W, nIn, nOut, j, b[j], xt, groups, count, out);
+    if (pending >= 0 && pending === j - 1) {
+      rowPairForward(W, nIn, nOut, pending, b, xt, groups, count, out);
+      pending = -1;
+    } else {
+      if (pending >= 0) rowForward(W, nIn, nOut, pending, b[pending], xt, groups, count, out);
+      pending = j;
+    }
   }
+  if (pending >= 0) rowForward(W, nIn, nOut, pending, b[pending], xt, groups, count, out);
 }
