@@ -3,11 +3,14 @@ import { emitDesign } from '../../../generator/emit/index.js';
 import type { Module } from '../../../generator/ir/index.js';
 import { arithBlocks } from '../../../generator/lib/arith/index.js';
 import { lintVerilator, parseIcarus, synthYosys } from '../../../generator/tools/index.js';
-import { lfsrTop, mulAllTop, tableTop } from './tops.js';
+import { DEFAULT_CHIP } from '../../../generator/config.js';
+import { chipTop, lfsrTop, mulAllTop, tableTop } from './tops.js';
 
 const blocks = arithBlocks();
 /** The test tops instantiate every block of arithBlocks() and the other variants the co-simulations use. */
 const tops = [mulAllTop(), lfsrTop(), tableTop()];
+/** The blocks as the default chip configures them (`ibhebb gen`). */
+const chip = chipTop(DEFAULT_CHIP);
 
 function children(mod: Module): Module[] {
   return mod.items.flatMap((it) => (it.kind === 'instance' ? [it.instance.module, ...children(it.instance.module)] : []));
@@ -39,8 +42,8 @@ describe('every arithmetic block passes the HDL tools', () => {
       await lintAndParse(mod);
     });
   }
-  for (const mod of tops) {
-    it(`${mod.name} (every block variant inside): verilator -Wall clean, yosys without error or latch, iverilog -g2005`, async () => {
+  for (const mod of [...tops, chip]) {
+    it(`${mod.name} (block variants inside): verilator -Wall clean, yosys without error or latch, iverilog -g2005`, async () => {
       const d = emitDesign(mod);
       const [synth] = await Promise.all([synthYosys(d.files, mod.name), lintAndParse(mod)]);
       expect(synth.errors).toEqual([]);

@@ -14,7 +14,9 @@ import {
   type Rounding,
   type TableFunction,
 } from '../../../generator/fixed/index.js';
-import { ModuleBuilder, uint, type Module } from '../../../generator/ir/index.js';
+import { ModuleBuilder, uint, type Expr, type Module } from '../../../generator/ir/index.js';
+import type { ChipConfig } from '../../../generator/config.js';
+import { chipTables, resolveNumeric } from '../../../generator/numeric.js';
 import { fixedMul, hwType as hwTypeOf, lfsr, tableLookup } from '../../../generator/lib/arith/index.js';
 
 /** A group of fixedMul instances over one format triple: every rounding × overflow. */
@@ -145,6 +147,52 @@ export function tableTop(): Module {
     const inst = m.instance(`u_${tag}`, tableLookup(fn), { x });
     m.output(`y_${tag}`, inst.out('y'));
     m.output(`sat_${tag}`, inst.out('sat'));
+  }
+  return m.build();
+}
+
+/** The arithmetic blocks exactly as `ibhebb gen` builds them for a chip configuration, with their TS references. */
+export function chipBlocks(cfg: ChipConfig) {
+  const N = resolveNumeric(cfg.numeric);
+  const tables = chipTables(N, cfg.layers[cfg.layers.length - 1]);
+  const { width: w, rbits, leap, seed } = N.lfsr;
+  const lfsrSpec = { width: w, rbits, leap, seed };
+  const mul = { fa: N.delta.format, fb: N.act.format, out: N.weight.format, rounding: N.weight.rounding, overflow: N.weight.overflow, rbits };
+  const fns = [
+    { tag: 'expneg', fn: tables.expNeg },
+    { tag: 'exp', fn: tables.exp },
+    { tag: 'rsqrt', fn: tables.rsqrt },
+    { tag: 'recip', fn: tables.recip },
+  ];
+  return { lfsrSpec, mul, fns };
+}
+
+/**
+ * The chip's blocks side by side: tables with inputs x_<tag>, outputs y_<tag>, sat_<tag>; the LFSR
+ * (enable `go`, draw `r`) feeding the weight-update product (inputs a, b; outputs out, sat, sat_lo).
+ */
+export function chipTop(cfg: ChipConfig): Module {
+  const { lfsrSpec, mul, fns } = chipBlocks(cfg);
+  const m = new ModuleBuilder('arith_test_chip', {});
+  m.clock();
+  for (const { tag, fn } of fns) {
+    const x = m.input(`x_${tag}`, hwTypeOf(fn.inFormat));
+    const inst = m.instance(`u_${tag}`, tableLookup(fn), { x });
+    m.output(`y_${tag}`, inst.out('y'));
+    m.output(`sat_${tag}`, inst.out('sat'));
+  }
+  const go = m.input('go', uint(1));
+  const l = m.instance('u_lfsr', lfsr(lfsrSpec), { en: go });
+  const mod = fixedMul(mul.fa, mul.fb, mul.out, mul.rounding, mul.overflow, { rbits: mul.rbits });
+  const conn: Record<string, Expr> = { a: m.input('a', hwTypeOf(mul.fa)), b: m.input('b', hwTypeOf(mul.fb)) };
+  if (mod.ports.some((p) => p.name === 'r')) conn.r = l.out('r');
+  else m.unused(l.out('r'));
+  const u = m.instance('u_mul', mod, conn);
+  m.output('r', l.out('r'));
+  m.output('out', u.out('out'));
+  if (mul.overflow === 'saturate') {
+    m.output('sat', u.out('sat'));
+    m.output('sat_lo', u.out('sat_lo'));
   }
   return m.build();
 }
