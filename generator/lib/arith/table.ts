@@ -19,7 +19,9 @@
  *          x    in  raw input word (fn.inFormat; sint for exp, uint otherwise)
  *          y    out raw output word (fn.outFormat, uint)
  *          sat  out uint(1): the output was clamped to its maximum (what `eval` records in a SatSlot)
- * Latency: TABLE_LATENCY = 4 cycles, fully pipelined (one input per cycle, every cycle).
+ * Latency: TABLE_LATENCY = 4 cycles, fully pipelined (one input per cycle, every cycle): the x applied
+ *          before edge i appears on y, sat after edge i + 3. The ROM read registers have no reset, so for
+ *          the first 4 cycles after reset y is not a result of any input (0 out of reset, then table words).
  */
 import { width, type TableFunction } from '../../fixed/index.js';
 import {
