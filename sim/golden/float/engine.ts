@@ -473,6 +473,11 @@ export class FloatEngine implements Engine {
 
   // ---------------------------------------------------------------------------------------------------
   // pHSIC rule (two points: current c and previous p2)
+  //
+  // The objective pHSIC(Z,Z) − γ pHSIC(Z,Y) over the pair has cotangents −M(z_c − z_p2) for z_c and
+  // +M(z_c − z_p2) for z_p2 (xi.ts phsicModulator). Each goes through LayerNorm backward and relu′ of its own
+  // sample, and ∇W = h_c ⊗ δ_c + h_p2 ⊗ δ_p2; with an elementwise f instead of relu+LN this is exactly the
+  // two-point rule of learning-rule.md §1.7, ΔW = +η M (z_1 − z_2) ⊗ (f′(a_1) h_1 − f′(a_2) h_2).
 
   private phsicHidden(split: Split, c: number, p2: number): void {
     const cfg = this.config;
