@@ -9,10 +9,11 @@ export type EngineKind = (typeof ENGINES)[number];
 export const NUMERICS = ['float', 'fixed'] as const;
 export type Numeric = (typeof NUMERICS)[number];
 
-export function createEngine(kind: EngineKind, numeric: Numeric, config: TrainConfig, formats: NumericConfig): Engine {
+/** `threads`: threads of the float engine (2 adds a helper thread; results are bit-identical). */
+export function createEngine(kind: EngineKind, numeric: Numeric, config: TrainConfig, formats: NumericConfig, threads = 1): Engine {
   switch (`${kind}/${numeric}`) {
     case 'golden/float':
-      return createFloatEngine(config);
+      return createFloatEngine(config, { threads });
     case 'golden/fixed':
       return createFixedEngine(config, formats);
     default:

@@ -92,4 +92,6 @@ export interface Engine {
   exportState(): EngineState;
   importState(state: EngineState): void;
   weights(): LayerWeights[];
+  /** Releases threads or processes the engine holds (optional). */
+  close?(): void;
 }

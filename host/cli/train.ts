@@ -10,6 +10,7 @@ import { createEngine, ENGINES, isFixed, NUMERICS, type EngineKind, type Numeric
 import { presetFor } from '../presets.js';
 import { lrShifts, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { DATASET_NAMES, type DatasetName } from '../data/index.js';
 import { runTraining, type EpochRecord, type LoopPosition } from '../train.js';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '../checkpoint.js';
@@ -58,6 +59,7 @@ interface TrainOpts {
   checkpoint?: string;
   resume?: boolean;
   progress: boolean;
+  threads: number;
 }
 
 const positiveInt = (o: string) => parseNumber(o, { min: 1, integer: true });
@@ -92,6 +94,7 @@ export function trainCommand(): Command {
     .option('--checkpoint <file>', 'save the whole training state to FILE after every epoch and on Ctrl-C')
     .option('--resume', 'continue the run saved in --checkpoint FILE')
     .option('--no-progress', 'no progress bar')
+    .option('--threads <n>', 'float engine: 2 adds a helper thread for the recomputed window (bit-identical results)', parseNumber('--threads', { min: 1, max: 2, integer: true }), Math.min(2, availableParallelism()))
     .action(async (opts: TrainOpts, cmd: Command) => {
       await train(opts, cmd);
     });
@@ -218,7 +221,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   checkFit(spec, data);
   let engine: Engine;
   try {
-    engine = createEngine(spec.engine, spec.numeric, spec.train, spec.formats ?? presetFor(spec.numeric, spec.dataset).numeric);
+    engine = createEngine(spec.engine, spec.numeric, spec.train, spec.formats ?? presetFor(spec.numeric, spec.dataset).numeric, o.threads);
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(e.message);
     throw e;
@@ -286,6 +289,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   } finally {
     process.off('SIGINT', onSigint);
     bar?.clear();
+    engine.close?.();
   }
   writeJson();
   if (o.weightsOut) {
