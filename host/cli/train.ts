@@ -106,6 +106,13 @@ const RUN_OPTIONS: (keyof TrainOpts)[] = [
   'gamma', 'sigma', 'lnEps', 'trainLimit', 'testLimit', 'seed', 'numericConfig', 'format',
 ];
 
+/** The value in a run spec that a run option sets (the formats for the two format options). */
+function specValue(spec: RunSpec, key: keyof TrainOpts): unknown {
+  if (key === 'numericConfig' || key === 'format') return spec.formats;
+  if (key in spec.train) return (spec.train as unknown as Record<string, unknown>)[key];
+  return (spec as unknown as Record<string, unknown>)[key];
+}
+
 /** The fixed engine's formats: preset, then --numeric-config, then --format; learning rates become shifts. */
 function formatsFromOptions(o: TrainOpts, base: NumericConfig, train: TrainConfig): NumericConfig {
   let n = base;
@@ -203,10 +210,12 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
     const given = specFromOptions(o);
     for (const key of RUN_OPTIONS) {
       if (cmd.getOptionValueSource(key) !== 'cli') continue;
-      const mine = JSON.stringify(key in given.train ? (given.train as unknown as Record<string, unknown>)[key] : (given as unknown as Record<string, unknown>)[key]);
-      const theirs = JSON.stringify(key in spec.train ? (spec.train as unknown as Record<string, unknown>)[key] : (spec as unknown as Record<string, unknown>)[key]);
+      const mine = JSON.stringify(specValue(given, key));
+      const theirs = JSON.stringify(specValue(spec, key));
       if (mine !== theirs) {
-        throw new UsageError(`--resume: --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${mine} differs from the checkpoint's ${theirs}`);
+        const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+        if (key === 'numericConfig' || key === 'format') throw new UsageError(`--resume: ${flag} changes the number formats saved in the checkpoint`);
+        throw new UsageError(`--resume: ${flag} ${mine} differs from the checkpoint's ${theirs}`);
       }
     }
     if (o.epochs !== undefined) spec = { ...spec, epochs: o.epochs };

@@ -130,5 +130,11 @@ describe('ibhebb train', () => {
       expect(r.exitCode, extra.join(' ')).toBe(2);
       expect(r.all, extra.join(' ')).toMatch(message);
     }
+    const ck = join(tmp(), 'run.ckpt');
+    const first = await run(['train', '--numeric', 'fixed', '--dataset', 'xor', '--epochs', '1', '--checkpoint', ck]);
+    expect(first.exitCode, first.all).toBe(0);
+    const resumed = await run(['train', '--numeric', 'fixed', '--dataset', 'xor', '--epochs', '2', '--checkpoint', ck, '--resume', '--format', 'weight=Q2.10']);
+    expect(resumed.exitCode).toBe(2);
+    expect(resumed.all).toMatch(/--resume: --format changes the number formats saved in the checkpoint/);
   });
 });
