@@ -38,6 +38,8 @@ import {
   dotFormat,
   fromReal,
   fx,
+  maxRawNum,
+  minRawNum,
   mulFormat,
   SatCounter,
   SatSlot,
@@ -155,8 +157,6 @@ function isPow2(n: number): boolean {
 }
 
 const fb = (q: Quant) => q.format.fracBits;
-const minOf = (f: FixedFormat) => (f.signed ? -(2 ** (width(f) - 1)) : 0);
-const maxOf = (f: FixedFormat) => (f.signed ? 2 ** (width(f) - 1) - 1 : 2 ** width(f) - 1);
 
 function validateTrain(c: TrainConfig): void {
   const bad = (m: string) => {
@@ -325,7 +325,7 @@ export class FixedPointEngine implements FixedEngine {
     // non-pixel sets: d over input words (units 2^−2f_in), κ = 1/(2 s_x²)
     this.kappaXq = new ConstScale(1 / (2 * sx * sx * sizes[0]), cb);
     const C = sizes[this.L];
-    const tY = Math.min(fromReal(2 / (2 * sy * sy * C), N.kernelArg.format, 'nearest', 'saturate'), maxOf(N.kernelArg.format));
+    const tY = Math.min(fromReal(2 / (2 * sy * sy * C), N.kernelArg.format, 'nearest', 'saturate'), maxRawNum(N.kernelArg.format));
     this.kyDiff = this.expNeg.eval(tY);
     this.gammaRaw = fromReal(config.gamma, fx(24, 24 - N.gammaFracBits, false), 'nearest', 'saturate');
     const v = config.variant;
@@ -549,8 +549,8 @@ export class FixedPointEngine implements FixedEngine {
     // preact resize: product fraction f_w + f_in → f_a
     const dShift = fb(N.weight) + fIn - fb(N.preact);
     const FA = N.preact.format;
-    const aLo = minOf(FA);
-    const aHi = maxOf(FA);
+    const aLo = minRawNum(FA);
+    const aHi = maxRawNum(FA);
     const Spre = this.S.preact;
     const acc4 = this.acc4;
     for (let j = 0; j < n; j++) {
@@ -610,7 +610,7 @@ export class FixedPointEngine implements FixedEngine {
     // V = n·S2 − S1² ≥ 0 exactly; both terms < 2^acc.ln ≤ 2^53 (checked at construction)
     const V = n * S2 - S1 * S1;
     let v = this.invN2[l].apply(V, 2 * fb(N.preact) - fb(N.lnVar)) + this.epsRaw;
-    const vMax = maxOf(N.lnVar.format);
+    const vMax = maxRawNum(N.lnVar.format);
     if (v > vMax) {
       v = vMax;
       this.S.lnVar.high++;
@@ -620,8 +620,8 @@ export class FixedPointEngine implements FixedEngine {
     const inv = this.invN[l];
     const k = fb(N.preact) + fb(N.lnInvStd) - fb(N.act);
     const FZ = N.act.format;
-    const zLo = minOf(FZ);
-    const zHi = maxOf(FZ);
+    const zLo = minRawNum(FZ);
+    const zHi = maxRawNum(FZ);
     const Sz = this.S.act;
     for (let j = 0; j < n; j++) {
       const r = a[j] > 0 ? a[j] : 0;
@@ -670,7 +670,7 @@ export class FixedPointEngine implements FixedEngine {
     const B = this.B;
     const dim = this.sizes[0];
     const idxC = this.slotIdx[c];
-    const tMax = maxOf(N.kernelArg.format);
+    const tMax = maxRawNum(N.kernelArg.format);
     const St = this.S.kernelArg;
     const px = split.pixels;
     let kappa = this.kappaX;
@@ -744,15 +744,15 @@ export class FixedPointEngine implements FixedEngine {
     const ONE = this.ONE;
     const fg = 2 ** N.gammaFracBits;
     const g = this.gammaRaw;
-    const tMax = maxOf(N.kernelArg.format);
+    const tMax = maxRawNum(N.kernelArg.format);
     const kz = this.kappaZ[l];
     const tShift = 2 * fb(N.windowZ) - fb(N.kernelArg);
     const Rt = (p: number) => this.Rx[p] * fg - g * this.Ry[p];
     const ND = (p: number) => (B * ONE - this.Rx[p]) * fg - g * (B * ONE - this.Ry[p]);
     let sumRt = 0;
     if (this.config.variant === 'E') for (let p = 0; p < B; p++) sumRt += Rt(p);
-    const cLo = minOf(N.coef.format);
-    const cHi = maxOf(N.coef.format);
+    const cLo = minRawNum(N.coef.format);
+    const cHi = maxRawNum(N.coef.format);
     const scale = this.xiScale[l];
     const cShift = fb(N.gram) + N.gammaFracBits - fb(N.coef);
     for (let p = 0; p < B; p++) {
@@ -806,8 +806,8 @@ export class FixedPointEngine implements FixedEngine {
     }
     const xi = this.xi;
     const xShift = fb(N.coef) + fb(N.windowZ) - fb(N.xi);
-    const xLo = minOf(N.xi.format);
-    const xHi = maxOf(N.xi.format);
+    const xLo = minRawNum(N.xi.format);
+    const xHi = maxRawNum(N.xi.format);
     for (let j = 0; j < n; j++) {
       let acc = 0; // exact: < 2^acc.xi
       const zcj = zw[c * n + j];
@@ -847,8 +847,8 @@ export class FixedPointEngine implements FixedEngine {
     const M2 = inv.apply(G2, fb(N.act) - g);
     const sInv = this.sInvC[l];
     const k = g + fb(N.xi) + fb(N.lnInvStd) - fb(N.delta);
-    const dLo = minOf(N.delta.format);
-    const dHi = maxOf(N.delta.format);
+    const dLo = minRawNum(N.delta.format);
+    const dHi = maxRawNum(N.delta.format);
     const fz = fb(N.act);
     const pg = 2 ** g;
     for (let j = 0; j < n; j++) {
@@ -923,10 +923,10 @@ export class FixedPointEngine implements FixedEngine {
     const lanes = bank.lanes;
     const rb = N.lfsr.rbits;
     const stoch = N.weight.rounding === 'stochastic';
-    const wLo = minOf(N.weight.format);
-    const wHi = maxOf(N.weight.format);
-    const bLo = minOf(N.bias.format);
-    const bHi = maxOf(N.bias.format);
+    const wLo = minRawNum(N.weight.format);
+    const wHi = maxRawNum(N.weight.format);
+    const bLo = minRawNum(N.bias.format);
+    const bHi = maxRawNum(N.bias.format);
     const Sw = this.S.weight;
     // int32 path: |m·v·h| < 2^31 (intUpdate, from the formats) and 0 ≤ kW − rb ≤ 31
     const intPath = stoch && this.intUpdate[l] && kW >= rb && kW - rb <= 31;
@@ -1034,9 +1034,9 @@ export class FixedPointEngine implements FixedEngine {
     const H = this.zw[l - 1];
     for (let p = 0; p < B; p++) this.logitsOf(H, p * nIn, this.logits, p * C);
     const ONE_P = 2 ** fb(N.prob);
-    const eLo = minOf(N.err.format);
-    const eHi = maxOf(N.err.format);
-    const pHi = maxOf(N.prob.format);
+    const eLo = minRawNum(N.err.format);
+    const eHi = maxRawNum(N.err.format);
+    const pHi = maxRawNum(N.prob.format);
     for (let p = 0; p < B; p++) {
       this.softmax(this.logits, p * C, C, this.expBuf);
       const y = this.slotLabel[p];
@@ -1092,10 +1092,10 @@ export class FixedPointEngine implements FixedEngine {
     const m = -N.lr.outMul;
     const kW = fb(N.windowZ) + fb(N.err) + N.lr.outShift - fb(N.weight);
     const kB = fb(N.err) + N.lr.outShift - fb(N.bias);
-    const wLo = minOf(N.weight.format);
-    const wHi = maxOf(N.weight.format);
-    const bLo = minOf(N.bias.format);
-    const bHi = maxOf(N.bias.format);
+    const wLo = minRawNum(N.weight.format);
+    const wHi = maxRawNum(N.weight.format);
+    const bLo = minRawNum(N.bias.format);
+    const bHi = maxRawNum(N.bias.format);
     const stW = N.weight.rounding === 'stochastic';
     const lanes = N.lfsr.lanes;
     const bank = this.banks[l];
