@@ -1155,7 +1155,6 @@ export class FixedPointEngine implements FixedEngine {
 
   /** Table softmax of logits o[off … off+C) into P (prob raw). */
   private softmax(o: Float64Array, off: number, C: number, P: Float64Array): void {
-    const N = this.numeric;
     let mx = o[off];
     for (let j = 1; j < C; j++) if (o[off + j] > mx) mx = o[off + j];
     let S = 0;
@@ -1167,7 +1166,7 @@ export class FixedPointEngine implements FixedEngine {
     // S ≥ 1.0 (the max contributes e^0 = 1); r = 1/S ∈ (1/C, 1]; P_j = rnd(e_j·r, f_r) ≤ 1.0
     const r = this.recipT.eval(S);
     const fr = this.recipT.outFormat.fracBits;
-    for (let j = 0; j < C; j++) P[j] = rshiftNearest(P[j] * r, fr + fb(N.prob) - fb(N.prob));
+    for (let j = 0; j < C; j++) P[j] = rshiftNearest(P[j] * r, fr);
   }
 
   // ---------------------------------------------------------------------------------------------------
