@@ -10,6 +10,7 @@
  * xt[g·nIn·BLOCK ..]; lane p = slot p; out[p·nOut + j] receives a_pj for p < count.
  */
 import { BLOCK } from './dense.js';
+import { adamwRow } from './optim.js';
 
 /** a_pj for row j of W (already updated) and every window lane; bj is the updated bias. */
 export function rowForward(W: Float64Array, nIn: number, nOut: number, j: number, bj: number, xt: Float64Array, groups: number, count: number, out: Float64Array): void {
@@ -102,55 +103,9 @@ export function rowPairForward(W: Float64Array, nIn: number, nOut: number, j: nu
   }
 }
 
-/** AdamW on row j of a rank-1 layer (see adamwRank1Forward). */
-function adamwRow(
-  W: Float64Array,
-  m: Float64Array,
-  v: Float64Array,
-  nIn: number,
-  j: number,
-  d: number,
-  hv: Float64Array,
-  hOff: number,
-  lr: number,
-  b1: number,
-  b2: number,
-  eps: number,
-  wd: number,
-  c1: number,
-  c2: number,
-): void {
-  const r = j * nIn;
-  if (d === 0) {
-    // g = ±0 for the whole row (a dead relu unit): the same doubles without the gradient terms
-    // ((1−b1)·(±0) + b1·m = b1·m and (1−b2)·0 + b2·v = b2·v, up to the sign of a zero moment)
-    for (let k = r; k < r + nIn; k++) {
-      const mk = b1 * m[k];
-      const vk = b2 * v[k];
-      m[k] = mk;
-      v[k] = vk;
-      const th = W[k];
-      W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
-    }
-    return;
-  }
-  const ob1 = 1 - b1;
-  const ob2 = 1 - b2;
-  for (let i = 0; i < nIn; i++) {
-    const k = r + i;
-    const gk = d * hv[hOff + i];
-    const mk = ob1 * gk + b1 * m[k];
-    const vk = ob2 * (gk * gk) + b2 * v[k];
-    m[k] = mk;
-    v[k] = vk;
-    const th = W[k];
-    W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
-  }
-}
-
 /**
- * Rows [j0, j1): AdamW with the rank-1 gradient g_ji = delta[j]·hv[hOff + i] (the doubles of optim.ts
- * adamwRank1), then the window forward of the new row. `b` must already hold the updated bias.
+ * Rows [j0, j1): AdamW with the rank-1 gradient g_ji = delta[j]·hv[hOff + i] (optim.ts adamwRow, the row
+ * update of adamwRank1), then the window forward of the new row. `b` must already hold the updated bias.
  */
 export function adamwRank1Forward(
   W: Float64Array,

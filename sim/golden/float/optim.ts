@@ -55,34 +55,55 @@ export function adamwRank1(
   h: AdamWParams,
 ): void {
   const { lr, b1, b2, eps, wd, c1, c2 } = h;
+  for (let j = 0; j < nOut; j++) adamwRow(W, m, v, nIn, j, delta[j], hv, hOff, lr, b1, b2, eps, wd, c1, c2);
+}
+
+/**
+ * AdamW on row j of an nIn-wide weight matrix with the rank-1 gradient g_ji = d·hv[hOff + i] (adamwRank1,
+ * and fused.ts adamwRank1Forward row by row); the hyper-parameters are scalars so a worker can pass them.
+ */
+export function adamwRow(
+  W: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  nIn: number,
+  j: number,
+  d: number,
+  hv: Float64Array,
+  hOff: number,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  wd: number,
+  c1: number,
+  c2: number,
+): void {
+  const r = j * nIn;
+  if (d === 0) {
+    // g = ±0 for the whole row (a dead relu unit): the same doubles without the gradient terms
+    // ((1−b1)·(±0) + b1·m = b1·m and (1−b2)·0 + b2·v = b2·v, up to the sign of a zero moment)
+    for (let k = r; k < r + nIn; k++) {
+      const mk = b1 * m[k];
+      const vk = b2 * v[k];
+      m[k] = mk;
+      v[k] = vk;
+      const th = W[k];
+      W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
+    }
+    return;
+  }
   const ob1 = 1 - b1;
   const ob2 = 1 - b2;
-  for (let j = 0; j < nOut; j++) {
-    const d = delta[j];
-    const r = j * nIn;
-    if (d === 0) {
-      // g = ±0 for the whole row (a dead relu unit): the same doubles without the gradient terms
-      // ((1−b1)·(±0) + b1·m = b1·m and (1−b2)·0 + b2·v = b2·v, up to the sign of a zero moment)
-      for (let k = r; k < r + nIn; k++) {
-        const mk = b1 * m[k];
-        const vk = b2 * v[k];
-        m[k] = mk;
-        v[k] = vk;
-        const th = W[k];
-        W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
-      }
-    } else {
-      for (let i = 0; i < nIn; i++) {
-        const k = r + i;
-        const gk = d * hv[hOff + i];
-        const mk = ob1 * gk + b1 * m[k];
-        const vk = ob2 * (gk * gk) + b2 * v[k];
-        m[k] = mk;
-        v[k] = vk;
-        const th = W[k];
-        W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
-      }
-    }
+  for (let i = 0; i < nIn; i++) {
+    const k = r + i;
+    const gk = d * hv[hOff + i];
+    const mk = ob1 * gk + b1 * m[k];
+    const vk = ob2 * (gk * gk) + b2 * v[k];
+    m[k] = mk;
+    v[k] = vk;
+    const th = W[k];
+    W[k] = th - lr * ((mk * c1) / (Math.sqrt(vk * c2) + eps) + wd * th);
   }
 }
 
