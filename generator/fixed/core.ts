@@ -14,13 +14,13 @@ export function needSource(src: NoiseSource | undefined): NoiseSource {
   return src;
 }
 
-/** Next draw of `src` as a bigint, checked to lie in [0, 2^rbits). */
-function drawBig(src: NoiseSource): bigint {
+/** Next draw of `src`, checked to lie in [0, 2^rbits). */
+export function checkedDraw(src: NoiseSource): number {
   const r = src.draw();
   if (!Number.isInteger(r) || r < 0 || r >= 2 ** src.rbits) {
     throw new RangeError(`NoiseSource.draw() returned ${r}, outside [0, 2^${src.rbits})`);
   }
-  return BigInt(r);
+  return r;
 }
 
 /**
@@ -49,7 +49,7 @@ export function roundShiftBig(x: bigint, k: number, rounding: Rounding, src?: No
     }
     case 'stochastic': {
       const s = needSource(src);
-      const r = drawBig(s);
+      const r = BigInt(checkedDraw(s));
       const add = (r << K) >> BigInt(s.rbits); // ⌊r · 2^(k − rbits)⌋
       return (x + add) >> K;
     }

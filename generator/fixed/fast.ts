@@ -14,9 +14,9 @@
  * integers inside their formats and the noise source, and throw a RangeError otherwise; use them in
  * tests and at the boundary, and `resizer()` (a pre-bound resize) inside loops.
  */
-import { needSource } from './core.js';
+import { checkedDraw, needSource } from './core.js';
 import { addFormat, checkFormat, fitsFast, mulFormat, subFormat, toHls, width, type FixedFormat } from './format.js';
-import type { NoiseSource, Overflow, Rounding, SatSlot } from './types.js';
+import { checkOverflow, checkRounding, type NoiseSource, type Overflow, type Rounding, type SatSlot } from './types.js';
 
 /** Magnitude bound of operands and results of the fast layer. */
 export const FAST_BOUND = 2 ** 52;
@@ -189,15 +189,15 @@ function checkRaw(raw: number, f: FixedFormat, what: string): void {
   }
 }
 
-function checkRounding(rounding: Rounding, src: NoiseSource | undefined): void {
+/** A known rounding mode (types.ts checkRounding), with a NoiseSource when it is stochastic. */
+function checkRoundingSrc(rounding: Rounding, src: NoiseSource | undefined): void {
+  checkRounding(rounding);
   if (rounding === 'stochastic') needSource(src);
-  else if (!['floor', 'truncate', 'nearest', 'nearest-even'].includes(rounding)) {
-    throw new RangeError(`unknown rounding ${JSON.stringify(rounding)}`);
-  }
 }
 
-function checkOverflow(overflow: Overflow): void {
-  if (overflow !== 'wrap' && overflow !== 'saturate') throw new RangeError(`unknown overflow ${JSON.stringify(overflow)}`);
+/** Throws unless |raw| ≤ 2^52 and raw is an integer (the fast layer's operand bound). */
+function checkBound(raw: number, what: string): void {
+  if (!Number.isInteger(raw) || Math.abs(raw) > FAST_BOUND) throw new RangeError(`${what}: raw ${raw} is not an integer with |raw| ≤ 2^52`);
 }
 
 /** A noise source whose draws are checked to lie in [0, 2^rbits). */
@@ -205,13 +205,7 @@ function checkedSource(src: NoiseSource | undefined): NoiseSource | undefined {
   if (!src) return src;
   return {
     rbits: src.rbits,
-    draw() {
-      const r = src.draw();
-      if (!Number.isInteger(r) || r < 0 || r >= 2 ** src.rbits) {
-        throw new RangeError(`NoiseSource.draw() returned ${r}, outside [0, 2^${src.rbits})`);
-      }
-      return r;
-    },
+    draw: () => checkedDraw(src),
   };
 }
 
@@ -227,27 +221,27 @@ export function resizeChecked(
   checkFast(from, 'resize');
   checkFast(to, 'resize');
   checkRaw(raw, from, 'resize');
-  checkRounding(rounding, src);
+  checkRoundingSrc(rounding, src);
   checkOverflow(overflow);
   return resize(raw, from, to, rounding, overflow, checkedSource(src), sat);
 }
 
 export function shiftRightChecked(raw: number, k: number, rounding: Rounding, src?: NoiseSource): number {
-  if (!Number.isInteger(raw) || Math.abs(raw) > FAST_BOUND) throw new RangeError(`shiftRight: raw ${raw} is not an integer with |raw| ≤ 2^52`);
+  checkBound(raw, 'shiftRight');
   if (!Number.isInteger(k) || k < 0) throw new RangeError(`shiftRight: k must be a non-negative integer, got ${k}`);
-  checkRounding(rounding, src);
+  checkRoundingSrc(rounding, src);
   return shiftRight(raw, k, rounding, checkedSource(src));
 }
 
 export function wrapChecked(raw: number, f: FixedFormat): number {
   checkFast(f, 'wrap');
-  if (!Number.isInteger(raw) || Math.abs(raw) > FAST_BOUND) throw new RangeError(`wrap: raw ${raw} is not an integer with |raw| ≤ 2^52`);
+  checkBound(raw, 'wrap');
   return wrap(raw, f);
 }
 
 export function saturateChecked(raw: number, f: FixedFormat, sat?: SatSlot): number {
   checkFast(f, 'saturate');
-  if (!Number.isInteger(raw) || Math.abs(raw) > FAST_BOUND) throw new RangeError(`saturate: raw ${raw} is not an integer with |raw| ≤ 2^52`);
+  checkBound(raw, 'saturate');
   return saturate(raw, f, sat);
 }
 
