@@ -2,27 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { emitDesign } from '../../generator/emit/index.js';
 import { lintVerilator, parseIcarus, synthYosys } from '../../generator/tools/index.js';
 import { EXAMPLES, ramSync } from './examples.js';
+import { expectToolsClean } from './tool-checks.js';
 
 describe('every example module passes the tools', () => {
   for (const [name, make] of Object.entries(EXAMPLES)) {
     it(`${name}: verilator -Wall clean, yosys without error or latch, iverilog -g2005`, async () => {
-      const d = emitDesign(make());
-      const [lint, synth, parse] = await Promise.all([
-        lintVerilator(d.files, name),
-        synthYosys(d.files, name),
-        parseIcarus(d.files, name),
-      ]);
-      expect(lint.warnings).toEqual([]);
-      expect(lint.errors).toEqual([]);
-      expect(lint.ok).toBe(true);
-      expect(synth.errors).toEqual([]);
-      expect(synth.checkProblems).toBe(0);
-      expect(synth.latches).toEqual([]);
-      expect(synth.totalCells).toBeGreaterThan(0);
-      expect(synth.ok).toBe(true);
-      expect(parse.errors).toEqual([]);
-      expect(parse.warnings).toEqual([]);
-      expect(parse.ok).toBe(true);
+      await expectToolsClean(make());
     });
   }
 });

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { emitDesign } from '../../../generator/emit/index.js';
 import type { Module } from '../../../generator/ir/index.js';
 import { arithBlocks } from '../../../generator/lib/arith/index.js';
-import { lintVerilator, parseIcarus, synthYosys } from '../../../generator/tools/index.js';
 import { DEFAULT_CHIP } from '../../../generator/config.js';
+import { expectToolsClean } from '../../generator/tool-checks.js';
 import { chipTop, lfsrTop, mulAllTop, tableTop } from './tops.js';
 
 const blocks = arithBlocks();
@@ -14,17 +13,6 @@ const chip = chipTop(DEFAULT_CHIP);
 
 function children(mod: Module): Module[] {
   return mod.items.flatMap((it) => (it.kind === 'instance' ? [it.instance.module, ...children(it.instance.module)] : []));
-}
-
-async function lintAndParse(mod: Module): Promise<void> {
-  const d = emitDesign(mod);
-  const [lint, parse] = await Promise.all([lintVerilator(d.files, mod.name), parseIcarus(d.files, mod.name)]);
-  expect(lint.warnings).toEqual([]);
-  expect(lint.errors).toEqual([]);
-  expect(lint.ok).toBe(true);
-  expect(parse.errors).toEqual([]);
-  expect(parse.warnings).toEqual([]);
-  expect(parse.ok).toBe(true);
 }
 
 describe('every arithmetic block passes the HDL tools', () => {
@@ -39,18 +27,12 @@ describe('every arithmetic block passes the HDL tools', () => {
   });
   for (const mod of blocks) {
     it(`${mod.name}: verilator --lint-only -Wall clean, iverilog -g2005 clean`, async () => {
-      await lintAndParse(mod);
+      await expectToolsClean(mod, { synth: false });
     });
   }
   for (const mod of [...tops, chip]) {
     it(`${mod.name} (block variants inside): verilator -Wall clean, yosys without error or latch, iverilog -g2005`, async () => {
-      const d = emitDesign(mod);
-      const [synth] = await Promise.all([synthYosys(d.files, mod.name), lintAndParse(mod)]);
-      expect(synth.errors).toEqual([]);
-      expect(synth.checkProblems).toBe(0);
-      expect(synth.latches).toEqual([]);
-      expect(synth.totalCells).toBeGreaterThan(0);
-      expect(synth.ok).toBe(true);
+      await expectToolsClean(mod);
     });
   }
 });

@@ -11,6 +11,7 @@ import {
   streamPortName,
 } from '../../../generator/lib/stream/index.js';
 import { lintVerilator } from '../../../generator/tools/index.js';
+import { expectLintClean } from '../../generator/tool-checks.js';
 import { Rng } from '../../../sim/rng.js';
 import { buildFromIr, portsOf } from '../../../sim/verilator/from-ir.js';
 import { findStreams, type Model } from '../../../sim/verilator/index.js';
@@ -100,9 +101,7 @@ describe('a fifo → skid chain wired with the bundle helpers (co-simulation)', 
   it('emits verilator-clean Verilog for the hierarchy', async () => {
     const d = emitDesign(mod);
     expect(d.modules.map((x) => x.name)).toEqual(['fifo_w8_d4_l', 'skid_w8_l', 'stream_chain_w8']);
-    const lint = await lintVerilator(d.files, mod.name);
-    expect(lint.warnings).toEqual([]);
-    expect(lint.ok).toBe(true);
+    expectLintClean(await lintVerilator(d.files, mod.name));
   });
 
   for (const mix of [MIXES[1], MIXES[2], MIXES[3]]) {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { emitDesign } from '../../../generator/emit/index.js';
 import type { Module } from '../../../generator/ir/index.js';
 import { bramDualPort, bramSinglePort, fifo, skidBuffer, streamBlocks } from '../../../generator/lib/stream/index.js';
-import { lintVerilator, parseIcarus, synthYosys } from '../../../generator/tools/index.js';
+import { synthYosys } from '../../../generator/tools/index.js';
+import { expectToolsClean } from '../../generator/tool-checks.js';
 
 /** The default blocks plus the variants the defaults do not cover (no tlast, smallest depth, odd sizes). */
 const BLOCKS: Module[] = [...streamBlocks(), skidBuffer(5), fifo(3, 2), fifo(12, 64, { last: true }), fifo(5, 4, { storage: 'bram' }), bramDualPort(8, 24), bramSinglePort(9, 100)];
@@ -20,23 +21,7 @@ describe('stream library blocks', () => {
 
   for (const mod of BLOCKS) {
     it(`${mod.name}: verilator -Wall clean, yosys without error or latch, iverilog -g2005`, async () => {
-      const d = emitDesign(mod);
-      const [lint, synth, parse] = await Promise.all([
-        lintVerilator(d.files, mod.name),
-        synthYosys(d.files, mod.name),
-        parseIcarus(d.files, mod.name),
-      ]);
-      expect(lint.warnings).toEqual([]);
-      expect(lint.errors).toEqual([]);
-      expect(lint.ok).toBe(true);
-      expect(synth.errors).toEqual([]);
-      expect(synth.checkProblems).toBe(0);
-      expect(synth.latches).toEqual([]);
-      expect(synth.totalCells).toBeGreaterThan(0);
-      expect(synth.ok).toBe(true);
-      expect(parse.errors).toEqual([]);
-      expect(parse.warnings).toEqual([]);
-      expect(parse.ok).toBe(true);
+      await expectToolsClean(mod);
     });
   }
 
