@@ -670,26 +670,21 @@ export class FloatEngine implements Engine {
   // ---------------------------------------------------------------------------------------------------
   // state
 
+  /** The state's arrays by name, in export order (exportState writes copies, importState fills them). */
+  private stateArrays(): [string, Float64Array | Int32Array][] {
+    const pairs: [string, Float64Array | Int32Array][] = [];
+    for (let l = 0; l < this.L; l++) {
+      pairs.push([`W${l}`, this.W[l]], [`b${l}`, this.b[l]]);
+      if (this.config.optimizer === 'adamw') pairs.push([`mW${l}`, this.mW[l]], [`vW${l}`, this.vW[l]], [`mb${l}`, this.mb[l]], [`vb${l}`, this.vb[l]]);
+    }
+    for (let l = 0; l < this.L - 1; l++) pairs.push([`A${l}`, this.A[l]], [`Z${l}`, this.Z[l]], [`S${l}`, this.S[l]]);
+    pairs.push(['slots', this.slotIdx], ['Kx', this.kx.K], ['Ky', this.ky.K]);
+    return pairs;
+  }
+
   exportState(): EngineState {
     const arrays: EngineState['arrays'] = {};
-    for (let l = 0; l < this.L; l++) {
-      arrays[`W${l}`] = this.W[l].slice();
-      arrays[`b${l}`] = this.b[l].slice();
-      if (this.config.optimizer === 'adamw') {
-        arrays[`mW${l}`] = this.mW[l].slice();
-        arrays[`vW${l}`] = this.vW[l].slice();
-        arrays[`mb${l}`] = this.mb[l].slice();
-        arrays[`vb${l}`] = this.vb[l].slice();
-      }
-    }
-    for (let l = 0; l < this.L - 1; l++) {
-      arrays[`A${l}`] = this.A[l].slice();
-      arrays[`Z${l}`] = this.Z[l].slice();
-      arrays[`S${l}`] = this.S[l].slice();
-    }
-    arrays.slots = this.slotIdx.slice();
-    arrays.Kx = this.kx.K.slice();
-    arrays.Ky = this.ky.K.slice();
+    for (const [name, a] of this.stateArrays()) arrays[name] = a.slice();
     return {
       meta: { kind: STATE_KIND, version: STATE_VERSION, config: this.config, t: this.t, count: this.count, head: this.head },
       arrays,
@@ -708,28 +703,15 @@ export class FloatEngine implements Engine {
     if (!Number.isInteger(t) || (t as number) < 0) throw new Error('float engine: bad step count in state');
     if (!Number.isInteger(count) || (count as number) < 0 || (count as number) > this.B) throw new Error('float engine: bad window count in state');
     if (!Number.isInteger(head) || (head as number) < 0 || (head as number) >= this.B) throw new Error('float engine: bad window head in state');
-    const load = (name: string, dst: Float64Array | Int32Array) => {
-      const src = state.arrays[name];
-      if (!src || src.constructor !== dst.constructor || src.length !== dst.length) {
-        throw new Error(`float engine: state array ${name} missing or of the wrong type/length`);
-      }
-      dst.set(src as Float64Array & Int32Array);
-    };
     // check everything first, then copy (a failed import leaves the engine unchanged)
-    const pairs: [string, Float64Array | Int32Array][] = [];
-    for (let l = 0; l < this.L; l++) {
-      pairs.push([`W${l}`, this.W[l]], [`b${l}`, this.b[l]]);
-      if (this.config.optimizer === 'adamw') pairs.push([`mW${l}`, this.mW[l]], [`vW${l}`, this.vW[l]], [`mb${l}`, this.mb[l]], [`vb${l}`, this.vb[l]]);
-    }
-    for (let l = 0; l < this.L - 1; l++) pairs.push([`A${l}`, this.A[l]], [`Z${l}`, this.Z[l]], [`S${l}`, this.S[l]]);
-    pairs.push(['slots', this.slotIdx], ['Kx', this.kx.K], ['Ky', this.ky.K]);
+    const pairs = this.stateArrays();
     for (const [name, dst] of pairs) {
       const src = state.arrays[name];
       if (!src || src.constructor !== dst.constructor || src.length !== dst.length) {
         throw new Error(`float engine: state array ${name} missing or of the wrong type/length`);
       }
     }
-    for (const [name, dst] of pairs) load(name, dst);
+    for (const [name, dst] of pairs) dst.set(state.arrays[name] as Float64Array & Int32Array);
     this.t = t as number;
     this.count = count as number;
     this.head = head as number;
