@@ -276,9 +276,14 @@ export class FloatEngine implements Engine {
   // ---------------------------------------------------------------------------------------------------
   // forward
 
-  /** Input vector of layer l for slot p: (array, offset). */
+  /** The array holding layer l's inputs: the split's features for l = 0, else hidden layer l−1's z. */
   private inputArray(split: Split, l: number): Float64Array {
     return l === 0 ? split.x : this.Z[l - 1];
+  }
+
+  /** Offset of slot p's input vector to layer l in inputArray(split, l). */
+  private inputOffset(l: number, p: number): number {
+    return l === 0 ? this.slotIdx[p] * this.sizes[0] : p * this.sizes[l];
   }
 
   private inputOffsets(l: number): Int32Array {
@@ -297,7 +302,7 @@ export class FloatEngine implements Engine {
       const nIn = sizes[l];
       const nOut = sizes[l + 1];
       const src = this.inputArray(split, l);
-      const srcOff = l === 0 ? this.slotIdx[c] * nIn : c * nIn;
+      const srcOff = this.inputOffset(l, c);
       denseForwardOne(this.W[l], this.b[l], nIn, nOut, src, srcOff, this.A[l], c * nOut);
       this.S[l][c] = reluLayerNorm(this.A[l], c * nOut, nOut, this.config.lnEps, this.Z[l], c * nOut);
     }
@@ -412,7 +417,7 @@ export class FloatEngine implements Engine {
       }
       hiddenDelta(this.xi, 0, Z, c * n, this.S[l][c], this.A[l], c * n, n, this.delta, 0);
       const h = this.inputArray(split, l);
-      const hOff = l === 0 ? this.slotIdx[c] * nIn : c * nIn;
+      const hOff = this.inputOffset(l, c);
       // first layer in recompute mode: the update also forwards the window for the next step (fused.ts)
       const fuse = l === 0 && cfg.memory === 'recompute';
       if (cfg.optimizer === 'adamw') {
@@ -499,8 +504,8 @@ export class FloatEngine implements Engine {
       hiddenDelta(this.xi, 0, Z, c * n, this.S[l][c], this.A[l], c * n, n, this.delta, 0);
       hiddenDelta(this.xi2, 0, Z, p2 * n, this.S[l][p2], this.A[l], p2 * n, n, this.delta2, 0);
       const h = this.inputArray(split, l);
-      const o1 = l === 0 ? this.slotIdx[c] * nIn : c * nIn;
-      const o2 = l === 0 ? this.slotIdx[p2] * nIn : p2 * nIn;
+      const o1 = this.inputOffset(l, c);
+      const o2 = this.inputOffset(l, p2);
       const gW = this.gW[l]!;
       const gb = this.gb[l]!;
       for (let j = 0; j < n; j++) {
@@ -593,7 +598,7 @@ export class FloatEngine implements Engine {
           dl = this.delta;
         }
         const h = this.inputArray(split, l);
-        const hOff = l === 0 ? this.slotIdx[p] * nIn : p * nIn;
+        const hOff = this.inputOffset(l, p);
         const gW = this.gW[l]!;
         const gb = this.gb[l]!;
         for (let j = 0; j < nOut; j++) {
