@@ -1210,20 +1210,18 @@ export class FixedPointEngine implements FixedEngine {
   // ---------------------------------------------------------------------------------------------------
   // state, weights, report
 
+  /** The state's arrays by name, in export order (exportState writes copies, importState fills them). */
+  private stateArrays(): [string, Int32Array | Float64Array][] {
+    const pairs: [string, Int32Array | Float64Array][] = [];
+    for (let l = 0; l < this.L; l++) pairs.push([`W${l}`, this.W[l]], [`b${l}`, this.b[l]], [`lfsr${l}`, this.banks[l].states]);
+    for (let l = 0; l < this.zw.length; l++) pairs.push([`zw${l}`, this.zw[l]]);
+    pairs.push(['slotIdx', this.slotIdx], ['slotLabel', this.slotLabel], ['Kx', this.Kx], ['Ky', this.Ky], ['Rx', this.Rx], ['Ry', this.Ry]);
+    return pairs;
+  }
+
   exportState(): EngineState {
     const arrays: EngineState['arrays'] = {};
-    for (let l = 0; l < this.L; l++) {
-      arrays[`W${l}`] = this.W[l].slice();
-      arrays[`b${l}`] = this.b[l].slice();
-      arrays[`lfsr${l}`] = this.banks[l].states.slice();
-    }
-    for (let l = 0; l < this.zw.length; l++) arrays[`zw${l}`] = this.zw[l].slice();
-    arrays.slotIdx = this.slotIdx.slice();
-    arrays.slotLabel = this.slotLabel.slice();
-    arrays.Kx = this.Kx.slice();
-    arrays.Ky = this.Ky.slice();
-    arrays.Rx = this.Rx.slice();
-    arrays.Ry = this.Ry.slice();
+    for (const [name, a] of this.stateArrays()) arrays[name] = a.slice();
     return {
       meta: {
         kind: STATE_KIND,
@@ -1244,24 +1242,11 @@ export class FixedPointEngine implements FixedEngine {
     if (m.kind !== STATE_KIND || m.version !== STATE_VERSION) throw new RangeError(`fixed engine: not a ${STATE_KIND} v${STATE_VERSION} state (got ${String(m.kind)} v${String(m.version)})`);
     if (JSON.stringify(m.config) !== JSON.stringify(this.config)) throw new RangeError('fixed engine: state was saved with a different TrainConfig');
     if (JSON.stringify(m.numeric) !== JSON.stringify(JSON.parse(JSON.stringify(this.numeric)))) throw new RangeError('fixed engine: state was saved with a different NumericConfig');
-    const A = state.arrays;
-    const copy = (dst: { set(a: ArrayLike<number>): void; length: number }, name: string) => {
-      const src = A[name];
+    for (const [name, dst] of this.stateArrays()) {
+      const src = state.arrays[name];
       if (!src || src.length !== dst.length) throw new RangeError(`fixed engine: state array ${name} is missing or has the wrong length`);
       dst.set(src);
-    };
-    for (let l = 0; l < this.L; l++) {
-      copy(this.W[l], `W${l}`);
-      copy(this.b[l], `b${l}`);
-      copy(this.banks[l].states, `lfsr${l}`);
     }
-    for (let l = 0; l < this.zw.length; l++) copy(this.zw[l], `zw${l}`);
-    copy(this.slotIdx, 'slotIdx');
-    copy(this.slotLabel, 'slotLabel');
-    copy(this.Kx, 'Kx');
-    copy(this.Ky, 'Ky');
-    copy(this.Rx, 'Rx');
-    copy(this.Ry, 'Ry');
     this.count = Number(m.count);
     this.head = Number(m.head);
     this.steps = Number(m.steps);
