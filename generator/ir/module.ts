@@ -488,31 +488,17 @@ export class ModuleBuilder {
   }
 
   input(name: string, type: HwType): Signal {
-    this.checkOpen();
-    const s = this.makeSignal(name, 'input', type, 'input');
-    return s;
+    return this.makeSignal(name, 'input', type, 'input');
   }
 
   /** Output port; with a type it is driven later (assign or comb), with an expression it is assigned now. */
   output(name: string, typeOrValue: HwType | Expr): Signal {
-    this.checkOpen();
-    if (typeOrValue instanceof Expr) {
-      const s = this.makeSignal(name, 'output', typeOrValue.type, 'output');
-      this.assign(s, typeOrValue);
-      return s;
-    }
-    return this.makeSignal(name, 'output', typeOrValue, 'output');
+    return this.declareDriven(name, 'output', typeOrValue);
   }
 
   /** Combinational wire; with a type it is driven later, with an expression it is assigned now (a named value). */
   wire(name: string, typeOrValue: HwType | Expr): Signal {
-    this.checkOpen();
-    if (typeOrValue instanceof Expr) {
-      const s = this.makeSignal(name, 'wire', typeOrValue.type, 'wire');
-      this.assign(s, typeOrValue);
-      return s;
-    }
-    return this.makeSignal(name, 'wire', typeOrValue, 'wire');
+    return this.declareDriven(name, 'wire', typeOrValue);
   }
 
   /** Register clocked by `clk`; `reset` is its value while `rst` is high, or null for no reset. */
@@ -784,6 +770,13 @@ export class ModuleBuilder {
     const p: Process = { kind, name, body: stmts, targets: scope.targets };
     this.items.push({ kind: 'process', process: p });
     return p;
+  }
+
+  /** An output or wire of the given type, or of value's type and assigned `value` now. */
+  private declareDriven(name: string, kind: 'output' | 'wire', typeOrValue: HwType | Expr): Signal {
+    const s = this.makeSignal(name, kind, typeOrValue instanceof Expr ? typeOrValue.type : typeOrValue, kind);
+    if (typeOrValue instanceof Expr) this.assign(s, typeOrValue);
+    return s;
   }
 
   private checkOpen(): void {
