@@ -223,6 +223,12 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
     await rename(tmp, kept).catch(() => rm(tmp, { recursive: true, force: true }));
     throw new BuildError(`${what} (top ${spec.top}; sources and log in ${kept}):\n${whole ? log : excerpt(log)}`, full, kept);
   };
+  /** Runs one build tool in the temporary folder, logs its command and output, and fails the build with `what` if it fails. */
+  const step = async (cmd: string, args: string[], what: string): Promise<void> => {
+    const r = await execa(cmd, args, { cwd: tmp, all: true, reject: false });
+    logs.push(`$ ${cmd} ${args.join(' ')}\n${r.all ?? ''}`);
+    if (r.exitCode !== 0) await fail(what, r.all ?? '');
+  };
 
   try {
     const sources: string[] = [];
@@ -251,9 +257,7 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
       harnessPath,
     ];
     buildStats.verilatorRuns++;
-    const v = await execa('verilator', args, { cwd: tmp, all: true, reject: false });
-    logs.push(`$ verilator ${args.join(' ')}\n${v.all ?? ''}`);
-    if (v.exitCode !== 0) await fail('verilator failed', v.all ?? '');
+    await step('verilator', args, 'verilator failed');
 
     const header = await readFile(join(tmp, 'obj', `${PREFIX}.h`), 'utf8');
     const mismatch = comparePorts(spec.ports, verilatedPorts(header));
@@ -262,9 +266,7 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
     const runtime = await runtimeDir(spec);
     const seeded = await seedRuntime(runtime, join(tmp, 'obj'));
     const makeArgs = ['-j', MAKE_JOBS, '-C', join(tmp, 'obj'), '-f', `${PREFIX}.mk`, `OPT_FAST=${spec.optFast ?? DEFAULT_OPT_FAST}`];
-    const m = await execa('make', makeArgs, { cwd: tmp, all: true, reject: false });
-    logs.push(`$ make ${makeArgs.join(' ')}\n${m.all ?? ''}`);
-    if (m.exitCode !== 0) await fail('C++ build of the verilated model failed', m.all ?? '');
+    await step('make', makeArgs, 'C++ build of the verilated model failed');
     if (!seeded) await keepRuntime(runtime, join(tmp, 'obj'));
 
     await rename(join(tmp, 'obj', PREFIX), join(tmp, HARNESS_NAME));
