@@ -107,18 +107,19 @@ export class Model {
   private exitError: Error | undefined;
   private readonly exited: Promise<void>;
   private readonly portIndex = new Map<string, number>();
-  private readonly sourceIndex = new Map<string, number>();
-  private readonly sinkIndex = new Map<string, number>();
+  /** The source and the sink streams, each in the harness's numbering. */
+  private readonly sources: readonly StreamGroup[];
+  private readonly sinks: readonly StreamGroup[];
+  private readonly sourceIndex: ReadonlyMap<string, number>;
+  private readonly sinkIndex: ReadonlyMap<string, number>;
   private violationsSeen = 0;
 
   private constructor(readonly build: BuildResult) {
     build.ports.forEach((p, i) => this.portIndex.set(p.name, i));
-    let s = 0;
-    let k = 0;
-    for (const g of build.streams) {
-      if (g.kind === 'source') this.sourceIndex.set(g.bus, s++);
-      else this.sinkIndex.set(g.bus, k++);
-    }
+    this.sources = build.streams.filter((g) => g.kind === 'source');
+    this.sinks = build.streams.filter((g) => g.kind === 'sink');
+    this.sourceIndex = new Map(this.sources.map((g, i) => [g.bus, i]));
+    this.sinkIndex = new Map(this.sinks.map((g, i) => [g.bus, i]));
     this.child = spawn(build.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
     this.child.stderr.setEncoding('utf8');
@@ -299,7 +300,7 @@ export class Model {
   }
 
   private sinkData(bus: string): PortSpec {
-    return this.build.ports[this.build.streams[this.sourceIndex.size + this.sink(bus)].data];
+    return this.build.ports[this.sinks[this.sink(bus)].data];
   }
 
   /** Stream-rule violations seen so far: `total` counts all, `list` keeps the first 1000. */
@@ -307,10 +308,9 @@ export class Model {
     const r = await this.call(new Request(Op.VIOLATIONS, 0));
     const total = r.u32();
     const kept = r.u32();
-    const sinks = this.build.streams.filter((s) => s.kind === 'sink');
     const list: Violation[] = [];
     for (let j = 0; j < kept; j++) {
-      const bus = sinks[r.u16()].bus;
+      const bus = this.sinks[r.u16()].bus;
       const kind = VIOLATION_KINDS[r.u8() as keyof typeof VIOLATION_KINDS];
       list.push({ bus, kind, cycle: r.u64num() });
     }
@@ -320,12 +320,10 @@ export class Model {
   async status(): Promise<Status> {
     const r = await this.call(new Request(Op.STATUS, 0));
     const st: Status = { cycle: r.u64num(), violations: r.u32(), queued: {}, buffered: {} };
-    const sources = this.build.streams.filter((s) => s.kind === 'source');
-    const sinks = this.build.streams.filter((s) => s.kind === 'sink');
     const ns = r.u16();
-    for (let j = 0; j < ns; j++) st.queued[sources[j].bus] = r.u32();
+    for (let j = 0; j < ns; j++) st.queued[this.sources[j].bus] = r.u32();
     const nk = r.u16();
-    for (let j = 0; j < nk; j++) st.buffered[sinks[j].bus] = r.u32();
+    for (let j = 0; j < nk; j++) st.buffered[this.sinks[j].bus] = r.u32();
     return st;
   }
 
