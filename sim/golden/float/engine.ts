@@ -13,7 +13,7 @@ import { BLOCK, denseForwardBlock, denseForwardInterleaved, denseForwardOne, int
 import { adamwRank1Forward, sgdRank1Forward } from './fused.js';
 import { P as TP, RowHelper, sharedF64 } from './threads.js';
 import { GramRing } from './gram.js';
-import { bandwidth, gaussian, labelKernel, sqDist } from './kernel.js';
+import { bandwidth, gaussian, kernelRow, labelKernel, sqDist } from './kernel.js';
 import { hiddenDelta, reluLayerNorm } from './layernorm.js';
 import { adamCorrections, adamwDense, adamwRank1, sgdDense, sgdRank1, type AdamWParams } from './optim.js';
 import { argmax, softmaxCrossEntropyGrad } from './softmax.js';
@@ -382,9 +382,7 @@ export class FloatEngine implements Engine {
     const C = this.sizes[this.L];
     const sx = bandwidth(this.config.sigma[0], dim);
     const sy = bandwidth(this.config.sigma[1], C);
-    const x = split.x;
-    const oc = slotIdx[c] * dim;
-    for (let q = 0; q < count; q++) kRow[q] = q === c ? gaussian(0, sx) : gaussian(sqDist(x, oc, x, slotIdx[q] * dim, dim), sx);
+    kernelRow(split.x, this.inputOffsets(0), count, dim, c, sx, kRow);
     this.kx.insert(c, kRow, count);
     const yc = split.y[slotIdx[c]];
     for (let q = 0; q < count; q++) kRow[q] = labelKernel(yc, split.y[slotIdx[q]], sy);
