@@ -24,14 +24,4 @@ export class GramRing {
       K[q * B + slot] = row[q];
     }
   }
-
-  /** out[p] = (1/B) Σ_q K[p, q] over a full window. */
-  rowMeans(out: Float64Array): void {
-    const { B, K } = this;
-    for (let p = 0; p < B; p++) {
-      let s = 0;
-      for (let q = 0; q < B; q++) s += K[p * B + q];
-      out[p] = s / B;
-    }
-  }
 }
