@@ -2,7 +2,7 @@
  * Helpers shared by the arithmetic blocks: identifier-safe tags of formats and modes, widths of
  * constants, and the IR types of fixed-point formats.
  */
-import { toHls, width, type FixedFormat, type Rounding, type Overflow } from '../../fixed/index.js';
+import { width, type FixedFormat, type Rounding, type Overflow } from '../../fixed/index.js';
 import { sint, uint, type HwType } from '../../ir/index.js';
 
 /** `s16i6` for fixed<16,6>, `u16i0` for ufixed<16,0>, `s16im4` for fixed<16,-4>: usable in module names. */
@@ -41,9 +41,4 @@ export function bitsOf(v: number): number {
   let w = 1;
   while (2 ** w <= v) w++;
   return w;
-}
-
-/** The hls4ml name of a format, for params. */
-export function hls(f: FixedFormat): string {
-  return toHls(f);
 }

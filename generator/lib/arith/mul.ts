@@ -18,9 +18,9 @@
  *                      sat & ~sat_lo is SatSlot.high)
  * Latency: 1 cycle (every cycle; registers reset to 0).
  */
-import { mulFormat, width, type FixedFormat, type Overflow, type Rounding } from '../../fixed/index.js';
+import { mulFormat, toHls, width, type FixedFormat, type Overflow, type Rounding } from '../../fixed/index.js';
 import { ModuleBuilder, constant, mux, sint, uint, type Expr, type Module, type Signal } from '../../ir/index.js';
-import { formatTag, hls, hwType, overflowTag, roundingTag } from './common.js';
+import { formatTag, hwType, overflowTag, roundingTag } from './common.js';
 
 export interface FixedMulOptions {
   /** bits per draw of the stochastic-rounding source (default 16, as an Lfsr of width ≥ 16) */
@@ -133,9 +133,9 @@ export function fixedMul(
   const rtag = rounding === 'stochastic' ? `st${rbits}` : roundingTag(rounding);
   const name = `fmul_${formatTag(fa)}_${formatTag(fb)}_${formatTag(out)}_${rtag}_${overflowTag(overflow)}`;
   const m = new ModuleBuilder(name, {
-    fa: hls(fa),
-    fb: hls(fb),
-    out: hls(out),
+    fa: toHls(fa),
+    fb: toHls(fb),
+    out: toHls(out),
     rounding,
     overflow,
     rbits: stoch ? rbits : null,

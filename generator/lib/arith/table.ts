@@ -23,7 +23,7 @@
  *          before edge i appears on y, sat after edge i + 3. The ROM read registers have no reset, so for
  *          the first 4 cycles after reset y is not a result of any input (0 out of reset, then table words).
  */
-import { width, type TableFunction } from '../../fixed/index.js';
+import { toHls, width, type TableFunction } from '../../fixed/index.js';
 import {
   ModuleBuilder,
   cat,
@@ -37,7 +37,7 @@ import {
   type Module,
   type Signal,
 } from '../../ir/index.js';
-import { bitsOf, formatTag, hls, hwType } from './common.js';
+import { bitsOf, formatTag, hwType } from './common.js';
 
 export const TABLE_LATENCY = 4;
 
@@ -102,8 +102,8 @@ export function tableLookup(fn: TableFunction): Module {
     `${d.interpolate ? '' : '_pc'}${isExp ? `_c${d.constants.constBits}` : ''}`;
   const m = new ModuleBuilder(name, {
     fn: kind,
-    inFormat: hls(inF),
-    outFormat: hls(outF),
+    inFormat: toHls(inF),
+    outFormat: toHls(outF),
     tableBits: n,
     interpolate: d.interpolate,
     interpBits: d.interpBits,
