@@ -19,7 +19,7 @@ import { GENERATOR_VERSION } from '../version.js';
 import { collectReads, type Expr, type Signal } from '../ir/expr.js';
 import { switchCoversAll } from '../ir/checks.js';
 import { paramsJson, type Item, type Memory, type Module, type Process, type Stmt } from '../ir/module.js';
-import { HdlError, maxValue, minValue, typeName, type HwType } from '../ir/types.js';
+import { HdlError, maxValue, minValue, typeName, uint, type HwType } from '../ir/types.js';
 
 /** One line of the name map: where an IR signal lives in the Verilog. */
 export interface NameMapEntry {
@@ -81,6 +81,14 @@ export function literal(value: bigint, type: HwType): string {
   if (value === minValue(type)) return `${w}'sh${(1n << BigInt(w - 1)).toString(16)}`;
   return value < 0n ? `-${w}'s${digits(-value)}` : `${w}'s${digits(value)}`;
 }
+
+/** `n` zero bits as a literal (`1'b0`, `4'd0`): the padding of zero extensions and constant shifts. */
+function zeros(n: number): string {
+  return literal(0n, uint(n));
+}
+
+/** The Verilog operator of each two-operand arithmetic or bitwise IR op. */
+const BINARY_OP = { add: '+', addWrap: '+', sub: '-', subWrap: '-', and: '&', or: '|', xor: '^' } as const;
 
 function range(width: number): string {
   return width === 1 ? '' : `[${width - 1}:0]`;
@@ -375,13 +383,12 @@ class ModuleEmitter {
       case 'addWrap':
       case 'sub':
       case 'subWrap':
-        return compound(`${paren(fit(n.a))} ${n.op === 'add' || n.op === 'addWrap' ? '+' : '-'} ${paren(fit(n.b))}`);
-      case 'neg':
-        return compound(`-${paren(fit(n.a))}`);
       case 'and':
       case 'or':
       case 'xor':
-        return compound(`${paren(fit(n.a))} ${n.op === 'and' ? '&' : n.op === 'or' ? '|' : '^'} ${paren(fit(n.b))}`);
+        return compound(`${paren(fit(n.a))} ${BINARY_OP[n.op]} ${paren(fit(n.b))}`);
+      case 'neg':
+        return compound(`-${paren(fit(n.a))}`);
       case 'not':
         return compound(`~${paren(fit(n.a))}`);
       case 'cast':
@@ -421,7 +428,7 @@ class ModuleEmitter {
     if (e.node.op === 'const') return prim(literal(BigInt.asUintN(w, e.node.value), { signed: false, width: w }));
     if (!e.signed) {
       const x = this.expr(e, hint, false);
-      return prim(`{${n === 1 ? "1'b0" : `${n}'d0`}, ${x.s}}`);
+      return prim(`{${zeros(n)}, ${x.s}}`);
     }
     const x = this.use(this.indexable(e, hint), e.width - 1, 0);
     const sign = e.width === 1 ? x.s : `${x.s}[${e.width - 1}]`;
@@ -453,7 +460,7 @@ class ModuleEmitter {
       case 'subWrap': {
         const a = this.extend(n.a, e.width, hint);
         const b = this.extend(n.b, e.width, hint);
-        return compound(`${a.s} ${n.op === 'add' || n.op === 'addWrap' ? '+' : '-'} ${b.s}`);
+        return compound(`${a.s} ${BINARY_OP[n.op]} ${b.s}`);
       }
       case 'mul': {
         if (!root) return this.use(this.temp('mul', e, hint), e.width - 1, 0);
@@ -470,10 +477,8 @@ class ModuleEmitter {
         return compound(`-${this.extend(n.a, e.width, hint).s}`);
       case 'and':
       case 'or':
-      case 'xor': {
-        const sym = n.op === 'and' ? '&' : n.op === 'or' ? '|' : '^';
-        return compound(`${this.operand(n.a, hint).s} ${sym} ${this.operand(n.b, hint).s}`);
-      }
+      case 'xor':
+        return compound(`${this.operand(n.a, hint).s} ${BINARY_OP[n.op]} ${this.operand(n.b, hint).s}`);
       case 'not':
         return compound(`~${this.operand(n.a, hint).s}`);
       case 'andReduce':
@@ -517,7 +522,7 @@ class ModuleEmitter {
         return compound([...arms, last].join(' '));
       }
       case 'shl':
-        return prim(`{${this.expr(n.a, hint, false).s}, ${n.n === 1 ? "1'b0" : `${n.n}'d0`}}`);
+        return prim(`{${this.expr(n.a, hint, false).s}, ${zeros(n.n)}}`);
       case 'shlBy':
         return compound(`${this.operand(n.a, hint).s} << ${this.operand(n.amount, hint).s}`);
       case 'shrBy': {
