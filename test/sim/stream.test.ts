@@ -1,21 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../sim/rng.js';
 import { buildModel, type Model } from '../../sim/verilator/index.js';
+import { randomTraffic } from '../lib/stream/helpers.js';
 import { SKID } from './designs.js';
-
-/** Random words in frames of 1..maxFrame words; the last word of each frame carries tlast. */
-function frames(rng: Rng, n: number, maxFrame: number): { data: number[]; last: boolean[] } {
-  const data: number[] = [];
-  const last: boolean[] = [];
-  while (data.length < n) {
-    const len = Math.min(1 + rng.int(maxFrame), n - data.length);
-    for (let i = 0; i < len; i++) {
-      data.push(rng.int(0x10000));
-      last.push(i === len - 1);
-    }
-  }
-  return { data, last };
-}
 
 describe('co-simulation: stream pass-through through a skid buffer', () => {
   let m: Model;
@@ -38,7 +25,7 @@ describe('co-simulation: stream pass-through through a skid buffer', () => {
     it(`every word arrives in order with its tlast, no violation (valid p=${pValid}, ready p=${pReady})`, async () => {
       const rng = new Rng(seed);
       const n = 1200;
-      const { data, last } = frames(rng, n, 17);
+      const { data, last } = randomTraffic(rng, n, 16, 17);
       await m.sourcePattern('in', pValid, seed);
       await m.sinkPattern('out', pReady, seed * 7919);
       await m.reset(2);
@@ -118,7 +105,7 @@ describe('co-simulation: stream pass-through through a skid buffer', () => {
   it('moves large pushes and drains (frames far beyond the pipe and harness buffers) intact', async () => {
     const n = 50_000; // push: 450 KB request, drain: 850 KB reply
     const rng = new Rng(77);
-    const { data, last } = frames(rng, n, 1000);
+    const { data, last } = randomTraffic(rng, n, 16, 1000);
     await m.sourcePattern('in', 1, 5);
     await m.sinkPattern('out', 1, 6);
     await m.reset(2);
