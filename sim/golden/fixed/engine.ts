@@ -329,7 +329,7 @@ export class FixedPointEngine implements FixedEngine {
     this.kyDiff = this.expNeg.eval(tY);
     this.gammaRaw = fromReal(config.gamma, fx(24, 24 - N.gammaFracBits, false), 'nearest', 'saturate');
     const v = config.variant;
-    const nrm = v === 'E' ? B * B * (B - 1) ** 2 : v === 'J' ? B * (B - 1) ** 2 : B * B * (B - 1) ** 2;
+    const nrm = v === 'J' ? B * (B - 1) ** 2 : B * B * (B - 1) ** 2; // N(N−1)² for J, N²(N−1)² for E, P, F (computeXi)
     for (let l = 1; l < this.L; l++) {
       const n = sizes[l];
       const s2 = sz * sz * n;
