@@ -52,7 +52,7 @@ import {
   type Rounding,
   type TableFunction,
 } from '../../../generator/fixed/index.js';
-import { chipTables, describeFormat, resolveNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
+import { chipTables, describeFormat, QUANTITIES, resolveNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
 import type { Split } from '../../data.js';
 import type { Engine, EngineState, LayerWeights, TrainConfig } from '../../engine.js';
 import { Rng } from '../../rng.js';
@@ -251,9 +251,8 @@ export class FixedPointEngine implements FixedEngine {
     this.L = this.sizes.length - 1;
     const B = (this.B = config.window);
     const sizes = this.sizes;
-    for (const name of ['input', 'weight', 'bias', 'preact', 'act', 'windowZ', 'kernelArg', 'gram', 'coef', 'xi', 'lnVar', 'lnInvStd', 'delta', 'logit', 'prob', 'err']) {
-      this.S[name] = this.sat.slot(name);
-    }
+    // one counter per stored quantity, in QUANTITIES order; rowSum is exact (checked below) and never saturates
+    for (const name of QUANTITIES) if (name !== 'rowSum') this.S[name] = this.sat.slot(name);
 
     // ---- structural checks that need the network
     for (let l = 1; l < this.L; l++) {
