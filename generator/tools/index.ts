@@ -2,7 +2,7 @@
  * Runners for the external HDL tools every emitted module must satisfy:
  *   lintVerilator  verilator --lint-only -Wall           → warnings and errors, parsed
  *   synthYosys     yosys read_verilog; synth[_ice40|_xilinx] -flatten; check; stat → cells, latches, problems
- *   parseIcarus    iverilog -g2005 -o /dev/null           → errors and warnings, parsed
+ *   parseIcarus    iverilog -g2005 -Wall -o /dev/null     → errors and warnings, parsed
  *   simulateIcarus iverilog -g2005 + vvp on a testbench    → what the simulation printed
  * Each writes the files into a fresh temporary folder under the repository's ignored `build/` and
  * removes it afterwards. A missing tool is an error, never a silent pass.
@@ -163,7 +163,7 @@ export async function synthYosys(files: readonly ToolFile[], top: string, target
 
 const ICARUS_LINE = /^([^:\s]+):(\d+):\s*(error|warning|sorry)?:?\s*(.*)$/i;
 
-/** `iverilog -g2005` parse and elaboration of `top`, output discarded. */
+/** `iverilog -g2005 -Wall` parse and elaboration of `top`, output discarded. */
 export async function parseIcarus(files: readonly ToolFile[], top: string): Promise<ParseResult> {
   return withFiles(files, async (dir, vfiles) => {
     const { code, out } = await run('iverilog', ['-g2005', '-Wall', '-o', '/dev/null', '-s', top, ...vfiles], dir);
