@@ -1295,7 +1295,7 @@ export class FixedPointEngine implements FixedEngine {
     const N = this.numeric;
     const formats: Record<string, string> = {};
     const lines: string[] = ['fixed-point golden model', '', 'formats (rounding, overflow):'];
-    for (const k of ['input', 'weight', 'bias', 'preact', 'act', 'windowZ', 'kernelArg', 'gram', 'rowSum', 'coef', 'xi', 'lnVar', 'lnInvStd', 'delta', 'logit', 'prob', 'err'] as const) {
+    for (const k of QUANTITIES) {
       const q = N[k];
       formats[k] = describeFormat(q.format);
       lines.push(`  ${k.padEnd(10)} ${formats[k].padEnd(26)} ${q.rounding}, ${q.overflow}`);
