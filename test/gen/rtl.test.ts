@@ -10,8 +10,7 @@ import { execa } from 'execa';
 import { DEFAULT_CHIP } from '../../generator/config.js';
 import { generateFiles } from '../../generator/gen.js';
 import { designModules } from '../../generator/design.js';
-import { emitDesign } from '../../generator/emit/index.js';
-import { lintVerilator, parseIcarus, synthYosys } from '../../generator/tools/index.js';
+import { expectToolsClean } from '../generator/tool-checks.js';
 
 const RTL = new URL('../../rtl/default/', import.meta.url).pathname;
 const BIN = new URL('../../bin/ibhebb.js', import.meta.url).pathname;
@@ -25,19 +24,7 @@ describe('rtl/default', () => {
   });
 
   it('every module lints with zero warnings, synthesizes without latches and parses in Icarus', async () => {
-    for (const top of designModules(DEFAULT_CHIP)) {
-      const files = emitDesign(top).modules.map((m) => ({ name: m.fileName, content: m.verilog }));
-      const lint = await lintVerilator(files, top.name);
-      expect(lint.warnings, `${top.name}: ${lint.output}`).toEqual([]);
-      expect(lint.ok, top.name).toBe(true);
-      const synth = await synthYosys(files, top.name);
-      expect(synth.ok, `${top.name}: ${synth.errors.join('\n')}`).toBe(true);
-      expect(synth.latches, top.name).toEqual([]);
-      expect(synth.totalCells, top.name).toBeGreaterThan(0);
-      const parse = await parseIcarus(files, top.name);
-      expect(parse.ok, `${top.name}: ${parse.output}`).toBe(true);
-      expect(parse.warnings, top.name).toEqual([]);
-    }
+    for (const top of designModules(DEFAULT_CHIP)) await expectToolsClean(top);
   });
 });
 
