@@ -657,6 +657,17 @@ export class FixedPointEngine implements FixedEngine {
   // ---------------------------------------------------------------------------------------------------
   // Gram rows
 
+  /** Gram word expNeg(sat_t(rnd(d·κ))) of an exact squared distance d; `shift` brings d·κ to kernelArg units. */
+  private kernelWord(d: number, kappa: ConstScale, shift: number): number {
+    let t = kappa.apply(d, shift);
+    const tMax = maxRawNum(this.numeric.kernelArg.format);
+    if (t > tMax) {
+      t = tMax;
+      this.S.kernelArg.high++;
+    }
+    return this.expNeg.eval(t, this.S.gram);
+  }
+
   /**
    * New row c of K_X, K_Y for every occupied slot q ≠ c:
    *   K_X[c][q] = expNeg(sat_t(rnd(d_pix · κ_x))) with d_pix = Σ (p_c − p_q)² exact (< 2^26 for 784 u8),
@@ -669,8 +680,6 @@ export class FixedPointEngine implements FixedEngine {
     const B = this.B;
     const dim = this.sizes[0];
     const idxC = this.slotIdx[c];
-    const tMax = maxRawNum(N.kernelArg.format);
-    const St = this.S.kernelArg;
     const px = split.pixels;
     let kappa = this.kappaX;
     let extra = this.kappaXShift;
@@ -699,12 +708,7 @@ export class FixedPointEngine implements FixedEngine {
           d += e * e;
         }
       }
-      let t = kappa.apply(d, extra);
-      if (t > tMax) {
-        t = tMax;
-        St.high++;
-      }
-      const kx = this.expNeg.eval(t, this.S.gram);
+      const kx = this.kernelWord(d, kappa, extra);
       const ky = this.slotLabel[q] === yc ? this.ONE : this.kyDiff;
       this.Rx[q] += kx - this.Kx[c * B + q];
       this.Ry[q] += ky - this.Ky[c * B + q];
@@ -743,7 +747,6 @@ export class FixedPointEngine implements FixedEngine {
     const ONE = this.ONE;
     const fg = 2 ** N.gammaFracBits;
     const g = this.gammaRaw;
-    const tMax = maxRawNum(N.kernelArg.format);
     const kz = this.kappaZ[l];
     const tShift = 2 * fb(N.windowZ) - fb(N.kernelArg);
     const Rt = (p: number) => this.Rx[p] * fg - g * this.Ry[p];
@@ -765,12 +768,7 @@ export class FixedPointEngine implements FixedEngine {
         const e = zw[c * n + j] - zw[p * n + j];
         d += e * e;
       }
-      let t = kz.apply(d, tShift);
-      if (t > tMax) {
-        t = tMax;
-        this.S.kernelArg.high++;
-      }
-      const kp = this.expNeg.eval(t, this.S.gram);
+      const kp = this.kernelWord(d, kz, tShift);
       k[p] = kp;
       let Wp: number;
       switch (this.config.variant) {
