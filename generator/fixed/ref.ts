@@ -6,7 +6,7 @@
  * their formats and throws a RangeError otherwise.
  */
 import { overflowBig, roundShiftBig, saturateBig, wrapBig } from './core.js';
-import { addFormat, checkFormat, maxRaw, minRaw, mulFormat, subFormat, toHls, width, type FixedFormat } from './format.js';
+import { addFormat, checkFormat, maxRaw, minRaw, subFormat, toHls, width, type FixedFormat } from './format.js';
 import type { NoiseSource, Overflow, Rounding, SatSlot } from './types.js';
 
 /** Whether `raw` is a valid word of `f`. */

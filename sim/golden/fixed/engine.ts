@@ -263,9 +263,7 @@ export class FixedPointEngine implements FixedEngine {
     const FZ = N.act.format;
     const FWZ = N.windowZ.format;
     const FK = N.gram.format;
-    const FX = N.xi.format;
     const FD = N.delta.format;
-    const FS = N.lnInvStd.format;
     const FE = N.err.format;
     const inF = (l: number) => (l === 0 ? N.input.format : l === this.L ? FWZ : FZ);
     for (let l = 0; l < this.L; l++) {
@@ -914,8 +912,6 @@ export class FixedPointEngine implements FixedEngine {
     const bb = this.b[l];
     this.curLayer = l;
     const bank = this.banks[l];
-    const st = bank.states;
-    const J = bank.jump;
     const rmask = bank.rmask;
     const lanes = bank.lanes;
     const rb = N.lfsr.rbits;
