@@ -58,7 +58,7 @@ export function mulShift(x: number, m: number, k: number): number {
       const r = p * P2[-k];
       if (Math.abs(r) < 2 ** 53) return r;
     } else if (k < 100) {
-      return Math.floor(Math.floor(p / P2[k - 1]) / 2 + 0.5);
+      return rshiftNearest(p, k);
     }
   }
   const X = BigInt(x) * BigInt(m);
