@@ -489,8 +489,7 @@ export class FixedPointEngine implements FixedEngine {
     this.loadInput(split, index, this.h0);
     let h: Int32Array = this.h0;
     for (let l = 0; l < this.L - 1; l++) {
-      this.hiddenForward(l, h, this.act[l], this.zc[l]);
-      this.sInvC[l] = this.lastSInv;
+      this.sInvC[l] = this.hiddenForward(l, h, this.act[l], this.zc[l]);
       const n = this.sizes[l + 1];
       const zw = this.zw[l];
       const z = this.zc[l];
@@ -527,15 +526,13 @@ export class FixedPointEngine implements FixedEngine {
   // ---------------------------------------------------------------------------------------------------
   // forward
 
-  private lastSInv = 0;
-
   /**
    * Hidden layer l: a_j = resize_preact(Σ_i W_ji h_i + b_j·2^(f_w+f_h−f_b)) (exact accumulator, bounded by
    * acc.forward), r = max(a, 0), S1 = Σ r, V = n·Σ r² − S1² (= n²·var exactly; < 2^acc.ln),
    * var = rnd(V·2^(f_var − 2 f_a) / n²) (n = 2^k: a shift), s⁻¹ = rsqrt(sat_var(var + ε)),
-   * z_j = sat_act(rnd((n r_j − S1)·s⁻¹ · 2^(f_z − f_a − f_s) / n)).
+   * z_j = sat_act(rnd((n r_j − S1)·s⁻¹ · 2^(f_z − f_a − f_s) / n)). Returns s⁻¹ (lnInvStd raw).
    */
-  private hiddenForward(l: number, h: Int32Array, a: Int32Array, z: Int32Array): void {
+  private hiddenForward(l: number, h: Int32Array, a: Int32Array, z: Int32Array): number {
     const N = this.numeric;
     const nIn = this.sizes[l];
     const n = this.sizes[l + 1];
@@ -592,10 +589,11 @@ export class FixedPointEngine implements FixedEngine {
       } else y = fast.wrap(y, FA);
       a[j] = y;
     }
-    this.layerNorm(l, a, z, n);
+    return this.layerNorm(l, a, z, n);
   }
 
-  private layerNorm(l: number, a: Int32Array, z: Int32Array, n: number): void {
+  /** z = LN(relu(a)) of hidden layer l (see hiddenForward); returns s⁻¹. */
+  private layerNorm(l: number, a: Int32Array, z: Int32Array, n: number): number {
     const N = this.numeric;
     let S1 = 0;
     let S2 = 0;
@@ -613,7 +611,6 @@ export class FixedPointEngine implements FixedEngine {
       this.S.lnVar.high++;
     }
     const sInv = this.rsqrtT.eval(v, this.S.lnInvStd);
-    this.lastSInv = sInv;
     const inv = this.invN[l];
     const k = fb(N.preact) + fb(N.lnInvStd) - fb(N.act);
     const FZ = N.act.format;
@@ -633,6 +630,7 @@ export class FixedPointEngine implements FixedEngine {
       }
       z[j] = y;
     }
+    return sInv;
   }
 
   /** Output logits of input h (windowZ raw of the last hidden layer) into out[o …]. */
