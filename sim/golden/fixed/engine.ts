@@ -578,15 +578,14 @@ export class FixedPointEngine implements FixedEngine {
         for (let i = 0; i < nIn; i++) acc += W[o + i] * h[i];
       }
       let y = N.preact.rounding === 'nearest' && dShift > 0 ? rshiftNearest(acc, dShift) : fast.shiftRight(acc, Math.max(dShift, 0), N.preact.rounding) * 2 ** Math.max(-dShift, 0);
-      if (N.preact.overflow === 'saturate') {
-        if (y > aHi) {
-          y = aHi;
-          Spre.high++;
-        } else if (y < aLo) {
-          y = aLo;
-          Spre.low++;
-        }
-      } else y = fast.wrap(y, FA);
+      // overflow is always 'saturate' (resolveNumeric)
+      if (y > aHi) {
+        y = aHi;
+        Spre.high++;
+      } else if (y < aLo) {
+        y = aLo;
+        Spre.low++;
+      }
       a[j] = y;
     }
     return this.layerNorm(l, a, z, n);
