@@ -8,13 +8,7 @@ import type { Split } from '../../sim/data.js';
 import { PAPER_MNIST, type Engine, type TrainConfig } from '../../sim/engine.js';
 import { createFloatEngine, FloatEngine, gramMatrix, labelGramMatrix } from '../../sim/golden/float/index.js';
 import { naivePredict, naiveTrainIb, type NaiveParams } from './naive.js';
-
-function randomSplit(seed: number, n: number, dim: number, C: number): Split {
-  const rng = new Rng(seed);
-  const x = Float64Array.from({ length: n * dim }, () => rng.normal());
-  const y = Uint8Array.from({ length: n }, () => rng.int(C));
-  return { n, dim, x, y };
-}
+import { randomSplit } from './helpers.js';
 
 const rows = (s: Split) => Array.from({ length: s.n }, (_, i) => Array.from(s.x.subarray(i * s.dim, (i + 1) * s.dim)));
 

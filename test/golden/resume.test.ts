@@ -3,15 +3,11 @@
  * of an uninterrupted run.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng, epochOrder } from '../../sim/rng.js';
+import { epochOrder } from '../../sim/rng.js';
 import type { Split } from '../../sim/data.js';
 import { PAPER_MNIST, type Engine, type EngineState, type TrainConfig } from '../../sim/engine.js';
 import { createFloatEngine } from '../../sim/golden/float/index.js';
-
-function randomSplit(seed: number, n: number, dim: number, C: number): Split {
-  const rng = new Rng(seed);
-  return { n, dim, x: Float64Array.from({ length: n * dim }, () => rng.normal()), y: Uint8Array.from({ length: n }, () => rng.int(C)) };
-}
+import { randomSplit } from './helpers.js';
 
 /** Bytes of every array of a state (and its meta as JSON), for word-by-word comparison. */
 function bytesOf(s: EngineState): Record<string, number[] | string> {
