@@ -83,6 +83,15 @@ export class SatCounter {
   reset(): void {
     for (const s of this.slots.values()) s.reset();
   }
+
+  /** Sets each slot named in `snap` (a snapshot()) to its counts; other slots keep theirs. */
+  restore(snap: Record<string, { high: number; low: number }>): void {
+    for (const [k, v] of Object.entries(snap)) {
+      const s = this.slot(k);
+      s.high = v.high;
+      s.low = v.low;
+    }
+  }
 }
 
 export function checkRounding(r: string): asserts r is Rounding {

@@ -1189,11 +1189,7 @@ export class FixedPointEngine implements FixedEngine {
     const snap = this.sat.snapshot();
     let ok = 0;
     for (let i = 0; i < n; i++) if (this.predict(split, i) === split.y[i]) ok++;
-    for (const [k, v] of Object.entries(snap)) {
-      const s = this.sat.slot(k);
-      s.high = v.high;
-      s.low = v.low;
-    }
+    this.sat.restore(snap);
     return ok / n;
   }
 
@@ -1241,12 +1237,7 @@ export class FixedPointEngine implements FixedEngine {
     this.head = Number(m.head);
     this.steps = Number(m.steps);
     this.sat.reset();
-    const sats = m.saturations as Record<string, { high: number; low: number }>;
-    for (const [k, v] of Object.entries(sats ?? {})) {
-      const s = this.sat.slot(k);
-      s.high = v.high;
-      s.low = v.low;
-    }
+    this.sat.restore((m.saturations as Record<string, { high: number; low: number }> | undefined) ?? {});
   }
 
   /** Raw integer parameters (copies). */
