@@ -15,6 +15,7 @@ import { runTraining } from '../host/train.js';
 import type { Dataset } from '../sim/data.js';
 import { PAPER_MNIST, type Engine, type TrainConfig, type Variant } from '../sim/engine.js';
 import { createFixedEngine } from '../sim/golden/fixed/index.js';
+import { createFloatEngine } from '../sim/golden/float/index.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -38,15 +39,6 @@ const chip = (variant: Variant, n: NumericConfig): TrainConfig => ({
   seed: PAPER_MNIST.seed + SEED,
 });
 
-async function floatEngine(cfg: TrainConfig): Promise<Engine | undefined> {
-  try {
-    const mod = (await import('../sim/golden/float/index.js')) as { createFloatEngine?: (c: TrainConfig) => Engine };
-    return mod.createFloatEngine?.(cfg);
-  } catch {
-    return undefined;
-  }
-}
-
 async function run(e: Engine, data: Dataset, epochs: number) {
   const r = await runTraining(e, data, { epochs, trainLimit, testLimit, shuffleSeed: SHUFFLE });
   return r.epochs;
@@ -67,13 +59,12 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|---|');
     for (const v of ['E', 'J', 'P'] as Variant[]) {
       const cfg = chip(v, DEFAULT_NUMERIC);
-      const fl = await floatEngine(cfg);
-      const fr = fl ? await run(fl, data, epochs) : undefined;
+      const fr = await run(createFloatEngine(cfg), data, epochs);
       const fx = await run(createFixedEngine(cfg, DEFAULT_NUMERIC), data, epochs);
       if (!best || fx[0].testAccuracy > best.acc) best = { v, acc: fx[0].testAccuracy };
       const sps = (r: { samplesPerSecond: number }[]) => (r.reduce((s, x) => s + x.samplesPerSecond, 0) / r.length).toFixed(0);
       console.log(
-        `| ${v} | ${fr ? pct(fr[0].testAccuracy) : 'n/a'} | ${pct(fx[0].testAccuracy)} | ${fr ? pct(fr[epochs - 1].testAccuracy) : 'n/a'} | ${pct(fx[epochs - 1].testAccuracy)} | ${fr ? sps(fr) : 'n/a'} | ${sps(fx)} |`,
+        `| ${v} | ${pct(fr[0].testAccuracy)} | ${pct(fx[0].testAccuracy)} | ${pct(fr[epochs - 1].testAccuracy)} | ${pct(fx[epochs - 1].testAccuracy)} | ${sps(fr)} | ${sps(fx)} |`,
       );
     }
     console.log();
