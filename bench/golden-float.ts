@@ -34,6 +34,9 @@ const SHUFFLE_SEED = 1;
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+/** Test accuracy per epoch and the mean samples/s, for the summary. */
+const epochsLine = (ep: { testAccuracy: number; samplesPerSecond: number }[]) =>
+  `${ep.map((e) => pct(e.testAccuracy)).join(' ')}; ${(ep.reduce((a, e) => a + e.samplesPerSecond, 0) / ep.length).toFixed(0)} samples/s`;
 const describe = (c: TrainConfig) =>
   `${c.layers.join('-')} B=${c.window} ${c.rule}/${c.variant} ${c.memory} ${c.optimizer} lr=${c.lr} lrOut=${c.lrOut} γ=${c.gamma} σ=${c.sigma.join('/')} lnEps=${c.lnEps}`;
 
@@ -70,11 +73,11 @@ const summary: string[] = [];
 
 if (!SKIP.has('paper')) {
   const ep = await train(data, PAPER_MNIST, EPOCHS, TRAIN_LIMIT);
-  summary.push(`paper setting (recompute, AdamW): ${ep.map((e) => pct(e.testAccuracy)).join(' ')}; ${(ep.reduce((a, e) => a + e.samplesPerSecond, 0) / ep.length).toFixed(0)} samples/s`);
+  summary.push(`paper setting (recompute, AdamW): ${epochsLine(ep)}`);
 }
 if (!SKIP.has('stored')) {
   const ep = await train(data, { ...PAPER_MNIST, memory: 'stored' }, EPOCHS, TRAIN_LIMIT);
-  summary.push(`paper setting, stored memory (AdamW): ${ep.map((e) => pct(e.testAccuracy)).join(' ')}; ${(ep.reduce((a, e) => a + e.samplesPerSecond, 0) / ep.length).toFixed(0)} samples/s`);
+  summary.push(`paper setting, stored memory (AdamW): ${epochsLine(ep)}`);
 }
 
 // the winner of the search on 2026-11-28 (bench/RESULTS.md), used when --skip search
@@ -102,15 +105,14 @@ if (!SKIP.has('search')) {
     for (const lr of variant === 'P' ? [1, 2, 4] : [0.25, 0.5, 1]) await consider({ ...base, variant, lr });
   }
   // stage 2: coordinate search around the winner — output lr, LayerNorm ε, output lr again, hidden lr
-  const b0 = () => best;
-  for (const lrOut of [0.003, 0.005, 0.01, 0.02]) await consider({ ...b0(), lrOut });
-  for (const lnEps of [1e-3, 1e-2, 3e-2, 1e-1]) await consider({ ...b0(), lnEps });
-  for (const lrOut of [0.003, 0.005, 0.01, 0.02]) await consider({ ...b0(), lrOut });
+  for (const lrOut of [0.003, 0.005, 0.01, 0.02]) await consider({ ...best, lrOut });
+  for (const lnEps of [1e-3, 1e-2, 3e-2, 1e-1]) await consider({ ...best, lnEps });
+  for (const lrOut of [0.003, 0.005, 0.01, 0.02]) await consider({ ...best, lrOut });
   const lr0 = best.lr;
-  for (const f of [0.7, 1.4]) await consider({ ...b0(), lr: +(lr0 * f).toPrecision(3) });
+  for (const f of [0.7, 1.4]) await consider({ ...best, lr: +(lr0 * f).toPrecision(3) });
   log(`  best: ${describe(best)} (${pct(bestAcc)} in the search)`);
   const ep = await train(data, best, SGD_EPOCHS, TRAIN_LIMIT);
-  summary.push(`best plain SGD, stored (${describe(best)}): ${ep.map((e) => pct(e.testAccuracy)).join(' ')}; ${(ep.reduce((a, e) => a + e.samplesPerSecond, 0) / ep.length).toFixed(0)} samples/s`);
+  summary.push(`best plain SGD, stored (${describe(best)}): ${epochsLine(ep)}`);
 }
 
 if (!SKIP.has('speed')) {
