@@ -907,7 +907,6 @@ export class FixedPointEngine implements FixedEngine {
     const n = this.sizes[l + 1];
     const W = this.W[l];
     const bb = this.b[l];
-    this.curLayer = l;
     const bank = this.banks[l];
     const rmask = bank.rmask;
     const lanes = bank.lanes;
@@ -966,7 +965,7 @@ export class FixedPointEngine implements FixedEngine {
         }
       } else {
         for (let i = 0; i < nIn; i++) {
-          const d = this.roundUpdate(nu * h[i], kW, lane, N.weight.rounding);
+          const d = this.roundUpdate(nu * h[i], kW, bank, lane, N.weight.rounding);
           if (++lane === lanes) lane = 0;
           let w = W[o + i] + d;
           if (w > wHi) {
@@ -980,7 +979,7 @@ export class FixedPointEngine implements FixedEngine {
         }
       }
       // bias word (i = nIn)
-      let bv = bb[j] + this.roundUpdate(nu, kB, lane, N.bias.rounding);
+      let bv = bb[j] + this.roundUpdate(nu, kB, bank, lane, N.bias.rounding);
       if (bv > bHi) {
         bv = bHi;
         this.S.bias.high++;
@@ -992,18 +991,16 @@ export class FixedPointEngine implements FixedEngine {
     }
   }
 
-  /** One rounded update word: SR with one draw from `lane` of the current layer's bank, or the given rounding. */
-  private roundUpdate(x: number, k: number, lane: number, rounding: Rounding): number {
+  /** One rounded update word: SR with one draw from `lane` of the layer's `bank`, or the given rounding. */
+  private roundUpdate(x: number, k: number, bank: LfsrBank, lane: number, rounding: Rounding): number {
     if (k <= 0) return x * 2 ** -k;
     if (rounding !== 'stochastic') return fast.shiftRight(x, k, rounding);
-    const bank = this.banks[this.curLayer];
     const r = bank.draw(lane);
     const rb = bank.rbits;
     if (k >= rb) return Math.floor((Math.floor(x * 2 ** -(k - rb)) + r) * 2 ** -rb);
     return Math.floor((x + Math.floor(r * 2 ** -(rb - k))) * 2 ** -k);
   }
 
-  private curLayer = 0;
   /** per layer: |mul·δ·h| < 2^31, so the update may use 32-bit integer ops */
   private readonly intUpdate: boolean[] = [];
 
@@ -1076,7 +1073,6 @@ export class FixedPointEngine implements FixedEngine {
       }
     }
     // update with the same word order / lanes as the hidden layers: row j = G[j·nIn …] then the bias G_b[j]
-    this.curLayer = l;
     const W = this.W[l];
     const bb = this.b[l];
     const m = -N.lr.outMul;
@@ -1115,7 +1111,7 @@ export class FixedPointEngine implements FixedEngine {
         }
       } else {
         for (let i = 0; i < nIn; i++) {
-          let w = W[r + i] + this.roundUpdate(m * G[r + i], kW, lane, N.weight.rounding);
+          let w = W[r + i] + this.roundUpdate(m * G[r + i], kW, bank, lane, N.weight.rounding);
           if (++lane === lanes) lane = 0;
           if (w > wHi) {
             w = wHi;
@@ -1127,7 +1123,7 @@ export class FixedPointEngine implements FixedEngine {
           W[r + i] = w;
         }
       }
-      let bv = bb[j] + this.roundUpdate(m * Gb[j], kB, lane, N.bias.rounding);
+      let bv = bb[j] + this.roundUpdate(m * Gb[j], kB, bank, lane, N.bias.rounding);
       if (bv > bHi) {
         bv = bHi;
         this.S.bias.high++;
