@@ -206,25 +206,21 @@ function intField(field: string, v: unknown, lo: number, hi: number): number {
   return v;
 }
 
+/** f(), with an error it throws re-thrown as a RangeError naming `field`. */
+function inField<T>(field: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    bad(field, (e as Error).message);
+  }
+}
+
 function parseQuant(name: string, s: unknown): Quant {
   if (s === null || typeof s !== 'object') bad(name, `must be { format, rounding, overflow }, got ${String(s)}`);
   const spec = s as QuantSpec;
-  let format: FixedFormat;
-  try {
-    format = typeof spec.format === 'string' ? parseFormat(spec.format) : parseFormat(toHls(spec.format));
-  } catch (e) {
-    bad(`${name}.format`, (e as Error).message);
-  }
-  try {
-    checkRounding(spec.rounding);
-  } catch (e) {
-    bad(`${name}.rounding`, (e as Error).message);
-  }
-  try {
-    checkOverflow(spec.overflow);
-  } catch (e) {
-    bad(`${name}.overflow`, (e as Error).message);
-  }
+  const format = inField(`${name}.format`, () => (typeof spec.format === 'string' ? parseFormat(spec.format) : parseFormat(toHls(spec.format))));
+  inField(`${name}.rounding`, () => checkRounding(spec.rounding));
+  inField(`${name}.overflow`, () => checkOverflow(spec.overflow));
   if (width(format) > 32) bad(`${name}.format`, `${describeFormat(format)} is wider than the 32 bits a stored word may have`);
   return { format, rounding: spec.rounding, overflow: spec.overflow };
 }
