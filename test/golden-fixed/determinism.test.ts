@@ -82,6 +82,19 @@ describe('determinism', () => {
     expect(() => e.importState(wrongKind)).toThrow(/golden\/fixed/);
   });
 
+  it('importState of a state with one bad array changes nothing (all-or-nothing)', () => {
+    const trained = train(CHIP_MNIST, 200, 1);
+    const st = structuredClone(trained.exportState());
+    const names = Object.keys(st.arrays);
+    const last = names[names.length - 1];
+    st.arrays[last] = st.arrays[last].slice(0, st.arrays[last].length - 1); // the last array checked is short
+    const fresh = createFixedEngine(CHIP_MNIST, DEFAULT_NUMERIC);
+    const before = fresh.encodeWeights();
+    expect(() => fresh.importState(st)).toThrow(new RegExp(`state array ${last} is missing or has the wrong length`));
+    expectSameBytes(fresh.encodeWeights(), before);
+    expect(fresh.encodeWeights().equals(trained.encodeWeights())).toBe(false);
+  });
+
   it('the weight file round-trips and holds the raw integers documented', () => {
     const e = train(CHIP_MNIST, 100, 1);
     const buf = e.encodeWeights();

@@ -1224,11 +1224,13 @@ export class FixedPointEngine implements FixedEngine {
     if (m.kind !== STATE_KIND || m.version !== STATE_VERSION) throw new RangeError(`fixed engine: not a ${STATE_KIND} v${STATE_VERSION} state (got ${String(m.kind)} v${String(m.version)})`);
     if (JSON.stringify(m.config) !== JSON.stringify(this.config)) throw new RangeError('fixed engine: state was saved with a different TrainConfig');
     if (JSON.stringify(m.numeric) !== JSON.stringify(JSON.parse(JSON.stringify(this.numeric)))) throw new RangeError('fixed engine: state was saved with a different NumericConfig');
-    for (const [name, dst] of this.stateArrays()) {
+    // all-or-nothing: every array is checked before any is copied, so a bad state leaves the engine as it was
+    const arrays = this.stateArrays();
+    for (const [name, dst] of arrays) {
       const src = state.arrays[name];
       if (!src || src.length !== dst.length) throw new RangeError(`fixed engine: state array ${name} is missing or has the wrong length`);
-      dst.set(src);
     }
+    for (const [name, dst] of arrays) dst.set(state.arrays[name]);
     this.count = Number(m.count);
     this.head = Number(m.head);
     this.steps = Number(m.steps);
