@@ -2,8 +2,8 @@
  * The chip's configuration: one typed object (JSON on disk) that drives the generator, the fixed-point
  * golden model and (later) the host driver and the board flows. Its hash goes into every generated file.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { paramsHashOf, type Params } from './ir/index.js';
 import { DEFAULT_NUMERIC, validateNumeric, withNumeric, type NumericConfig } from './numeric.js';
 
 export interface ChipConfig {
@@ -87,18 +87,7 @@ export function loadChipConfig(file: string): ChipConfig {
   return validateChip(cfg, file);
 }
 
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
 /** sha256 of the canonical JSON of the config, first 16 hex digits. */
 export function configHash(c: ChipConfig): string {
-  return createHash('sha256').update(canonical(c)).digest('hex').slice(0, 16);
+  return paramsHashOf(c as unknown as Params);
 }
