@@ -9,12 +9,16 @@ export type EngineKind = (typeof ENGINES)[number];
 export const NUMERICS = ['float', 'fixed'] as const;
 export type Numeric = (typeof NUMERICS)[number];
 
-/** `threads`: threads of the float engine (2 adds a helper thread; results are bit-identical). */
-export function createEngine(kind: EngineKind, numeric: Numeric, config: TrainConfig, formats: NumericConfig, threads = 1): Engine {
+/**
+ * `formats`: the number formats (required for fixed arithmetic); `threads`: threads of the float engine
+ * (2 adds a helper thread; results are bit-identical).
+ */
+export function createEngine(kind: EngineKind, numeric: Numeric, config: TrainConfig, formats?: NumericConfig, threads = 1): Engine {
   switch (`${kind}/${numeric}`) {
     case 'golden/float':
       return createFloatEngine(config, { threads });
     case 'golden/fixed':
+      if (!formats) throw new Error('the fixed-point engine needs its number formats');
       return createFixedEngine(config, formats);
     default:
       throw new Error(`no engine ${kind} with ${numeric} arithmetic`);

@@ -13,7 +13,10 @@ import type { DatasetName } from './data/index.js';
 export interface Preset {
   config: TrainConfig;
   epochs: number;
-  /** Number formats of the fixed-point engine. */
+}
+
+/** A fixed-point preset also sets the number formats. */
+export interface FixedPreset extends Preset {
   numeric: NumericConfig;
 }
 
@@ -22,12 +25,12 @@ const XOR_LIKE = { layers: [2, 16, 16, 2], gamma: 2 };
 const SYNTHETIC_NUMERIC = withNumeric(DEFAULT_NUMERIC, { input: { format: 'Q4.12', rounding: 'nearest', overflow: 'saturate' } });
 
 export const FLOAT_PRESETS: Record<DatasetName, Preset> = {
-  mnist: { config: PAPER_MNIST, epochs: 25, numeric: DEFAULT_NUMERIC },
-  linear: { config: { ...PAPER_MNIST, ...XOR_LIKE, sigma: [0.5, 0.25, 1], lr: 1e-2, lrOut: 1e-2 }, epochs: 10, numeric: SYNTHETIC_NUMERIC },
-  xor: { config: { ...PAPER_MNIST, ...XOR_LIKE, sigma: [0.3, 0.25, 2], lr: 1e-2, lrOut: 1e-2 }, epochs: 10, numeric: SYNTHETIC_NUMERIC },
+  mnist: { config: PAPER_MNIST, epochs: 25 },
+  linear: { config: { ...PAPER_MNIST, ...XOR_LIKE, sigma: [0.5, 0.25, 1], lr: 1e-2, lrOut: 1e-2 }, epochs: 10 },
+  xor: { config: { ...PAPER_MNIST, ...XOR_LIKE, sigma: [0.3, 0.25, 2], lr: 1e-2, lrOut: 1e-2 }, epochs: 10 },
 };
 
-export const FIXED_PRESETS: Record<DatasetName, Preset> = {
+export const FIXED_PRESETS: Record<DatasetName, FixedPreset> = {
   mnist: { config: CHIP_TRAIN, epochs: 3, numeric: DEFAULT_NUMERIC },
   linear: { config: { ...CHIP_TRAIN, ...XOR_LIKE, sigma: [0.5, 0.25, 1], lr: 0.25, lrOut: 0.25 }, epochs: 5, numeric: SYNTHETIC_NUMERIC },
   xor: { config: { ...CHIP_TRAIN, ...XOR_LIKE, sigma: [0.3, 0.25, 2], lr: 0.25, lrOut: 0.25 }, epochs: 5, numeric: SYNTHETIC_NUMERIC },

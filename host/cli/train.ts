@@ -7,7 +7,7 @@ import type { Engine, TrainConfig } from '../../sim/engine.js';
 import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
 import { createEngine, ENGINES, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
-import { presetFor } from '../presets.js';
+import { FIXED_PRESETS, presetFor } from '../presets.js';
 import { lrShifts, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -172,7 +172,7 @@ function specFromOptions(o: TrainOpts): RunSpec {
     dataset: o.dataset,
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
     train,
-    ...(o.numeric === 'fixed' ? { formats: formatsFromOptions(o, preset.numeric, train) } : {}),
+    ...(o.numeric === 'fixed' ? { formats: formatsFromOptions(o, FIXED_PRESETS[o.dataset].numeric, train) } : {}),
     epochs: o.epochs ?? preset.epochs,
     ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
     ...(o.testLimit !== undefined ? { testLimit: o.testLimit } : {}),
@@ -230,7 +230,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   checkFit(spec, data);
   let engine: Engine;
   try {
-    engine = createEngine(spec.engine, spec.numeric, spec.train, spec.formats ?? presetFor(spec.numeric, spec.dataset).numeric, o.threads);
+    engine = createEngine(spec.engine, spec.numeric, spec.train, spec.formats, o.threads);
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(e.message);
     throw e;
