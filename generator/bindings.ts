@@ -5,7 +5,7 @@
  * memory map join this file once the controller exists.
  */
 import { Project, VariableDeclarationKind, IndentationText, QuoteKind } from 'ts-morph';
-import type { Module } from './ir/index.js';
+import { portList, type Module } from './ir/index.js';
 import { configHash, type ChipConfig } from './config.js';
 import { QUANTITIES, resolveNumeric } from './numeric.js';
 import { toHls, toQ, width } from './fixed/index.js';
@@ -32,7 +32,7 @@ function modulesOf(mods: readonly Module[]) {
         {
           paramsHash: m.paramsHash,
           params: m.params,
-          ports: m.ports.map((p) => ({ name: p.name, dir: p.kind === 'input' ? 'in' : 'out', width: p.type.width, signed: p.type.signed })),
+          ports: portList(m),
         },
       ]),
   );

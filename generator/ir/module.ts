@@ -110,6 +110,19 @@ export interface Module {
   readonly unused: readonly Expr[];
 }
 
+/** A port as tools outside the IR see it (the co-simulation runner, the TypeScript bindings). */
+export interface PortInfo {
+  readonly name: string;
+  readonly dir: 'in' | 'out';
+  readonly width: number;
+  readonly signed: boolean;
+}
+
+/** The ports of a module in declaration order (clk, rst first when present). */
+export function portList(mod: Module): PortInfo[] {
+  return mod.ports.map((p) => ({ name: p.name, dir: p.kind === 'input' ? 'in' : 'out', width: p.type.width, signed: p.type.signed }));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Params hash
 

@@ -2,21 +2,10 @@
  * Co-simulation of generated modules: emit the IR module (and everything below it) as Verilog, take the
  * port list from the IR, and build the verilated model through the cached runner.
  */
-import type { Module } from '../../generator/ir/index.js';
+import { portList, type Module } from '../../generator/ir/index.js';
 import { emitDesign } from '../../generator/emit/index.js';
 import { buildModel } from './index.js';
 import type { Model } from './model.js';
-import type { PortSpec } from './ports.js';
-
-/** The runner's port list of a generated module, straight from its IR. */
-export function portsOf(mod: Module): PortSpec[] {
-  return mod.ports.map((p) => ({
-    name: p.name,
-    dir: p.kind === 'input' ? 'in' : 'out',
-    width: p.type.width,
-    ...(p.type.signed ? { signed: true } : {}),
-  }));
-}
 
 export interface IrBuildOptions {
   trace?: boolean;
@@ -27,5 +16,5 @@ export interface IrBuildOptions {
 export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promise<Model> {
   const design = emitDesign(top);
   const files = design.modules.map((m) => ({ name: m.fileName, text: m.verilog }));
-  return buildModel({ top: top.name, files, ports: portsOf(top), ...opts });
+  return buildModel({ top: top.name, files, ports: portList(top), ...opts });
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emitDesign } from '../../../generator/emit/index.js';
-import { ModuleBuilder, uint, type Module } from '../../../generator/ir/index.js';
+import { ModuleBuilder, portList, uint, type Module } from '../../../generator/ir/index.js';
 import {
   feedStream,
   fifo,
@@ -13,7 +13,7 @@ import {
 import { lintVerilator } from '../../../generator/tools/index.js';
 import { expectLintClean } from '../../generator/tool-checks.js';
 import { Rng } from '../../../sim/rng.js';
-import { buildFromIr, portsOf } from '../../../sim/verilator/from-ir.js';
+import { buildFromIr } from '../../../sim/verilator/from-ir.js';
 import { findStreams, type Model } from '../../../sim/verilator/index.js';
 import { MIXES, fullThroughput, passThrough, randomTraffic } from './helpers.js';
 
@@ -83,7 +83,7 @@ describe('stream bundles', () => {
   });
 
   it('the runner finds the streams of a module built with them', () => {
-    const groups = findStreams(portsOf(chainOk()));
+    const groups = findStreams(portList(chainOk()));
     expect(groups.map((g) => `${g.kind}:${g.bus}:${g.last >= 0}`)).toEqual(['source:in:true', 'sink:out:true']);
   });
 });
