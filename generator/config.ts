@@ -18,6 +18,14 @@ export interface ChipConfig {
   sigma: [number, number, number];
   /** LayerNorm epsilon. */
   lnEps: number;
+  /**
+   * Weight lanes of the Hebbian-update unit: weights stream through `lanes` block-RAM banks, one word per lane
+   * per cycle. Word i of a row lives in bank i mod lanes and rounds with LFSR lane i mod lanes, so
+   * `numeric.lfsr.lanes` must equal it (loadChipConfig sets it when only `lanes` is given).
+   */
+  lanes: number;
+  /** Systolic Gram array: `rows` × `cols` processing elements. */
+  gram: { rows: number; cols: number };
   /** Number formats, rounding, tables, LFSR and learning-rate shifts (generator/numeric.ts). */
   numeric: NumericConfig;
 }
@@ -29,6 +37,8 @@ export const DEFAULT_CHIP: ChipConfig = {
   gamma: 2,
   sigma: [0.5, 0.1, 1],
   lnEps: 1e-2,
+  lanes: 64,
+  gram: { rows: 8, cols: 8 },
   numeric: DEFAULT_NUMERIC,
 };
 
@@ -55,6 +65,15 @@ export function validateChip(c: ChipConfig, where = 'config'): ChipConfig {
     bad('sigma', `= ${JSON.stringify(c.sigma)} must be three numbers > 0 (σx, σy, σz)`);
   }
   if (!(Number.isFinite(c.lnEps) && c.lnEps > 0)) bad('lnEps', `= ${c.lnEps} must be a number > 0`);
+  if (!Number.isInteger(c.lanes) || c.lanes < 1 || c.lanes > 256) bad('lanes', `= ${c.lanes} must be an integer in 1..256`);
+  if (c.gram === null || typeof c.gram !== 'object') bad('gram', 'must be { rows, cols }');
+  for (const k of ['rows', 'cols'] as const) {
+    const v = c.gram[k];
+    if (!Number.isInteger(v) || v < 1 || v > 64) bad(`gram.${k}`, `= ${v} must be an integer in 1..64`);
+  }
+  if (c.numeric?.lfsr?.lanes !== c.lanes) {
+    bad('numeric.lfsr.lanes', `= ${c.numeric?.lfsr?.lanes} must equal lanes (${c.lanes}): word i of a row rounds with LFSR lane i mod lanes`);
+  }
   try {
     validateNumeric(c.numeric);
   } catch (e) {
@@ -63,7 +82,7 @@ export function validateChip(c: ChipConfig, where = 'config'): ChipConfig {
   return c;
 }
 
-const KEYS: (keyof ChipConfig)[] = ['layers', 'window', 'variant', 'gamma', 'sigma', 'lnEps', 'numeric'];
+const KEYS: (keyof ChipConfig)[] = ['layers', 'window', 'variant', 'gamma', 'sigma', 'lnEps', 'lanes', 'gram', 'numeric'];
 
 /** Reads a JSON config; fields left out take the defaults (numeric merged per section). */
 export function loadChipConfig(file: string): ChipConfig {
@@ -79,11 +98,17 @@ export function loadChipConfig(file: string): ChipConfig {
   for (const k of Object.keys(obj)) {
     if (!(KEYS as string[]).includes(k)) throw new ConfigError(`${file}: unknown field '${k}' (fields: ${KEYS.join(', ')})`);
   }
+  const numeric = withNumeric(DEFAULT_NUMERIC, (obj.numeric ?? {}) as Partial<NumericConfig>);
+  const userLfsr = (obj.numeric as { lfsr?: { lanes?: unknown } } | undefined)?.lfsr?.lanes;
   const cfg: ChipConfig = {
     ...DEFAULT_CHIP,
     ...(obj as Partial<ChipConfig>),
-    numeric: withNumeric(DEFAULT_NUMERIC, (obj.numeric ?? {}) as Partial<NumericConfig>),
+    gram: { ...DEFAULT_CHIP.gram, ...((obj.gram ?? {}) as Partial<ChipConfig['gram']>) },
+    numeric,
   };
+  // `lanes` alone sets the LFSR lane count too; both given must agree (validateChip says so otherwise)
+  if (obj.lanes !== undefined && userLfsr === undefined) cfg.numeric = { ...numeric, lfsr: { ...numeric.lfsr, lanes: cfg.lanes } };
+  else if (obj.lanes === undefined && userLfsr !== undefined) cfg.lanes = numeric.lfsr.lanes;
   return validateChip(cfg, file);
 }
 
