@@ -1,5 +1,5 @@
 /**
- * Fixed-point golden model benchmark (run: node bin/run-ts.js bench/golden-fixed.ts [--quick] [--only=variants|formats]
+ * Fixed-point golden model benchmark (run: node bin/run-ts.js bench/golden-fixed.ts [--quick] [--only=variants|formats|speed]
  * [--variant=E] [--seed=s] [--candidates=0,7,12] [--epochs=n]).
  *
  * MNIST 784-128-64-10, B = 8, the chip's setting (memory 'stored', plain SGD with power-of-two learning
@@ -7,6 +7,8 @@
  *   1. variants E / J / P: float64 golden model vs fixed-point, test accuracy after 1 and 3 epochs, samples/s;
  *   2. candidate formats (hls4ml-style precision profiling): one change at a time against the default, test
  *      accuracy after 1 epoch, saturations, bits of memory (weights + working memory).
+ *   3. (--only=speed) training speed alone: variant E, default numerics, 8,000 MNIST samples after 1,000 of
+ *      warm-up, no evaluation; best of three runs, samples/s.
  * Prints markdown tables; the figures are recorded in bench/RESULTS.md.
  */
 import { DEFAULT_NUMERIC, withNumeric, type NumericConfig } from '../generator/numeric.js';
@@ -50,6 +52,20 @@ async function main(): Promise<void> {
   const data = loadDataset('mnist');
   const date = new Date().toISOString().slice(0, 10);
   console.log(`# golden-fixed bench ${date}${quick ? ' (quick: 5000 train / 1000 test)' : ' (60000 train / 10000 test)'}, node ${process.version}\n`);
+
+  if (only === 'speed') {
+    const runs: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const e = createFixedEngine(chip('E', DEFAULT_NUMERIC), DEFAULT_NUMERIC);
+      e.beginEpoch();
+      for (let i = 0; i < 1000; i++) e.trainSample(data.train, i);
+      const t0 = performance.now();
+      for (let i = 1000; i < 9000; i++) e.trainSample(data.train, i);
+      runs.push(8000 / ((performance.now() - t0) / 1000));
+    }
+    console.log(`training speed, variant E, default numerics: ${runs.map((x) => x.toFixed(0)).join(' / ')} samples/s (best ${Math.max(...runs).toFixed(0)})`);
+    return;
+  }
 
   let best: { v: Variant; acc: number } | undefined;
   if (!only || only === 'variants') {

@@ -82,6 +82,10 @@ export interface LfsrSpec {
   seed: number;
 }
 
+/**
+ * Learning rates as the chip applies them (a small multiplier, then a shift). The fixed-point engine takes its
+ * rates from TrainConfig.lr / lrOut and sets these fields from them (lrShifts), so the two cannot disagree.
+ */
 export interface LrSpec {
   /** hidden layers: lr = hiddenMul · 2^−hiddenShift */
   hiddenShift: number;
@@ -288,10 +292,10 @@ export function resolveNumeric(n: NumericConfig): ResolvedNumeric {
   intField('lfsr.seed', l.seed, 0, 2 ** 32 - 1);
   const lr = n.lr;
   if (lr === null || typeof lr !== 'object') bad('lr', 'must be { hiddenShift, hiddenMul, outShift, outMul }');
-  intField('lr.hiddenShift', lr.hiddenShift, 0, 40);
-  intField('lr.outShift', lr.outShift, 0, 40);
-  intField('lr.hiddenMul', lr.hiddenMul, 1, 255);
-  intField('lr.outMul', lr.outMul, 1, 255);
+  intField('lr.hiddenShift', lr.hiddenShift, 0, LR_SHIFT_MAX);
+  intField('lr.outShift', lr.outShift, 0, LR_SHIFT_MAX);
+  intField('lr.hiddenMul', lr.hiddenMul, 1, LR_MUL_MAX);
+  intField('lr.outMul', lr.outMul, 1, LR_MUL_MAX);
   // relations between quantities
   if (Q.windowZ.format.fracBits > Q.act.format.fracBits + 8) bad('windowZ.format', 'has far more fraction bits than act; store z at most as precise as it is computed');
   return { ...n, ...Q, acc: { ...acc }, tables: { ...tables }, lfsr: { ...l }, lr: { ...lr } } as ResolvedNumeric;
@@ -314,13 +318,50 @@ export function withNumeric(base: NumericConfig, patch: Partial<NumericConfig>):
   };
 }
 
-/** Learning-rate shifts nearest (in log2) to float learning rates: lr ≈ 2^−shift. */
-export function lrShifts(lr: number, lrOut: number): LrSpec {
-  const sh = (x: number, what: string) => {
-    if (!(x > 0)) throw new RangeError(`lrShifts: ${what} ${x} must be > 0`);
-    return Math.max(0, Math.round(-Math.log2(x)));
+/** Largest multiplier and shift of a learning rate mul·2^−shift (LrSpec; validated by resolveNumeric). */
+export const LR_MUL_MAX = 255;
+export const LR_SHIFT_MAX = 40;
+
+/**
+ * A learning rate as the chip applies it: lr = mul·2^−shift exactly, integer mul in 1..LR_MUL_MAX, shift in
+ * 0..LR_SHIFT_MAX (the smallest such shift). Throws a RangeError naming `what`, the rate and the nearest
+ * representable rates below and above when lr has no such form.
+ */
+export function lrToShift(lr: number, what = 'lr'): { mul: number; shift: number } {
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`${what} ${lr} must be a finite number > 0`);
+  let below = 0;
+  let above = Infinity;
+  for (let shift = 0; shift <= LR_SHIFT_MAX; shift++) {
+    const m = lr * 2 ** shift; // exact: a power-of-two scaling
+    if (Number.isInteger(m) && m >= 1 && m <= LR_MUL_MAX) return { mul: m, shift };
+    const lo = Math.min(Math.floor(m), LR_MUL_MAX);
+    const hi = Math.ceil(m);
+    if (lo >= 1) below = Math.max(below, lo * 2 ** -shift);
+    if (hi <= LR_MUL_MAX) above = Math.min(above, Math.max(hi, 1) * 2 ** -shift);
+  }
+  const show = (x: number) => {
+    if (x === 0 || x === Infinity) return 'none';
+    const { mul, shift } = lrToShift(x);
+    return `${x} = ${mul}·2^−${shift}`;
   };
-  return { hiddenShift: sh(lr, 'lr'), hiddenMul: 1, outShift: sh(lrOut, 'lrOut'), outMul: 1 };
+  throw new RangeError(
+    `${what} ${lr} is not a rate the chip can apply: it must be mul·2^−shift with an integer mul in 1..${LR_MUL_MAX} and shift in 0..${LR_SHIFT_MAX} (numeric.lr); nearest below: ${show(below)}, above: ${show(above)}`,
+  );
+}
+
+/**
+ * The chip's learning-rate register values (numeric.lr) for float rates `lr` (hidden) and `lrOut` (output),
+ * exactly (lrToShift); throws naming `lr` or `lrOut` when a rate has no exact form.
+ */
+export function lrShifts(lr: number, lrOut: number): LrSpec {
+  const h = lrToShift(lr, 'lr');
+  const o = lrToShift(lrOut, 'lrOut');
+  return { hiddenShift: h.shift, hiddenMul: h.mul, outShift: o.shift, outMul: o.mul };
+}
+
+/** The learning rates an LrSpec stands for. */
+export function lrValues(lr: LrSpec): { hidden: number; out: number } {
+  return { hidden: lr.hiddenMul * 2 ** -lr.hiddenShift, out: lr.outMul * 2 ** -lr.outShift };
 }
 
 /**

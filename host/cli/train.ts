@@ -8,7 +8,7 @@ import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
 import { createEngine, ENGINES, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
 import { FIXED_PRESETS, presetFor } from '../presets.js';
-import { lrShifts, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
+import { lrShifts, lrToShift, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DATASET_NAMES, type DatasetName } from '../data/index.js';
@@ -135,8 +135,13 @@ function formatsFromOptions(o: TrainOpts, base: NumericConfig, train: TrainConfi
     }
     n = withNumeric(n, { [m[1]]: { ...(q as object), format: m[2] } } as Partial<NumericConfig>);
   }
+  // the rates as the chip applies them (mul·2^−shift), refused with the nearest representable ones otherwise
   for (const [what, lr] of [['--lr', train.lr], ['--lr-out', train.lrOut]] as const) {
-    if (2 ** Math.round(Math.log2(lr)) !== lr) throw new UsageError(`${what}: the fixed-point engine's learning rates are powers of two (shifts), got ${lr}`);
+    try {
+      lrToShift(lr, what);
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message} (--numeric fixed)`);
+    }
   }
   n = withNumeric(n, { lr: lrShifts(train.lr, train.lrOut) });
   try {

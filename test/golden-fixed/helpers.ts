@@ -1,5 +1,5 @@
 /** Shared fixtures of the fixed-point golden model tests. */
-import type { Split } from '../../sim/data.js';
+import { pixelToInput, type Split } from '../../sim/data.js';
 import { PAPER_MNIST, type TrainConfig } from '../../sim/engine.js';
 import { Rng } from '../../sim/rng.js';
 
@@ -10,7 +10,7 @@ export const CHIP_MNIST: TrainConfig = {
   memory: 'stored',
   optimizer: 'sgd',
   lr: 0.5,
-  lrOut: 2 ** -6,
+  lrOut: 2 ** -7,
   lnEps: 1e-2,
 };
 
@@ -27,7 +27,7 @@ export function randomPixelSplit(n: number, dim: number, classes: number, seed: 
       const ink = (i + y[s]) % classes === 0 ? 200 : 0;
       const p = Math.min(255, ink + rng.int(56));
       pixels[s * dim + i] = p;
-      x[s * dim + i] = (p / 255 - 0.5) / 0.5;
+      x[s * dim + i] = pixelToInput(p);
     }
   }
   return { n, dim, x, y, pixels };

@@ -12,7 +12,7 @@ import { CHIP_MNIST } from './helpers.js';
 describe('the fixed-point engine learns', () => {
   it('MNIST 784-128-64-10, B = 8, variant J, lr >>1 / >>6: ≥ 85% on 1000 test images after 5 epochs of 5000 samples', async () => {
     const data = loadDataset('mnist');
-    const e = createFixedEngine(CHIP_MNIST, withNumeric(DEFAULT_NUMERIC, { lr: { hiddenShift: 1, hiddenMul: 1, outShift: 6, outMul: 1 } }));
+    const e = createFixedEngine({ ...CHIP_MNIST, lrOut: 2 ** -6 }, DEFAULT_NUMERIC);
     const before = e.evaluate(data.test, 1000);
     const r = await runTraining(e, data, { epochs: 5, trainLimit: 5000, testLimit: 1000, shuffleSeed: 1 });
     const acc = r.epochs.map((x) => x.testAccuracy);
@@ -24,14 +24,8 @@ describe('the fixed-point engine learns', () => {
 
   it('XOR (2-16-16-2, inputs Q4.12): ≥ 95% after 5 epochs', async () => {
     const data = loadDataset('xor');
-    const cfg = { ...CHIP_MNIST, layers: [2, 16, 16, 2], sigma: [0.3, 0.25, 2] as [number, number, number] };
-    const e = createFixedEngine(
-      cfg,
-      withNumeric(DEFAULT_NUMERIC, {
-        input: { format: 'Q4.12', rounding: 'nearest', overflow: 'saturate' },
-        lr: { hiddenShift: 2, hiddenMul: 1, outShift: 2, outMul: 1 },
-      }),
-    );
+    const cfg = { ...CHIP_MNIST, layers: [2, 16, 16, 2], sigma: [0.3, 0.25, 2] as [number, number, number], lr: 0.25, lrOut: 0.25 };
+    const e = createFixedEngine(cfg, withNumeric(DEFAULT_NUMERIC, { input: { format: 'Q4.12', rounding: 'nearest', overflow: 'saturate' } }));
     const r = await runTraining(e, data, { epochs: 5, shuffleSeed: 1 });
     expect(r.epochs[4].testAccuracy).toBeGreaterThanOrEqual(0.95);
   });

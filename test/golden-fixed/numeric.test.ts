@@ -36,8 +36,27 @@ describe('NumericConfig', () => {
     expect(() => validateNumeric(patch(p))).toThrow(re);
   });
 
-  it('lrShifts picks the nearest power of two', () => {
-    expect(lrShifts(0.5, 0.01)).toEqual({ hiddenShift: 1, hiddenMul: 1, outShift: 7, outMul: 1 });
+  it('lrShifts is exact (mul·2^−shift) and refuses a rate without that form, naming it and its neighbours', () => {
+    expect(lrShifts(0.5, 2 ** -7)).toEqual({ hiddenShift: 1, hiddenMul: 1, outShift: 7, outMul: 1 });
+    expect(lrShifts(0.75, 3 * 2 ** -10)).toEqual({ hiddenShift: 2, hiddenMul: 3, outShift: 10, outMul: 3 });
+    expect(() => lrShifts(0.5, 0.01)).toThrow(/lrOut 0\.01 is not a rate the chip can apply: .*nearest below: 0\.00994873046875 = 163·2\^−14, above: 0\.010009765625 = 41·2\^−12/);
+    expect(() => lrShifts(0, 0.5)).toThrow(/lr 0 must be a finite number > 0/);
+  });
+
+  it('the engine trains at TrainConfig.lr / lrOut (not at numeric.lr) and refuses a rate it cannot apply', () => {
+    const e = createFixedEngine({ ...CHIP_MNIST, lr: 0.25, lrOut: 3 * 2 ** -9 }, DEFAULT_NUMERIC);
+    expect(e.numeric.lr).toEqual({ hiddenShift: 2, hiddenMul: 1, outShift: 9, outMul: 3 });
+    expect(e.report().lr).toEqual({ hidden: 0.25, out: 3 * 2 ** -9 });
+    expect(() => createFixedEngine({ ...CHIP_MNIST, lr: 0.3 }, DEFAULT_NUMERIC)).toThrow(/fixed engine: lr 0\.3 is not a rate the chip can apply.*153·2\^−9/);
+  });
+
+  it('LayerNorm ε: the rounded value is in the report; an ε that rounds to 0 is refused, naming ε, its format and the smallest ε', () => {
+    const e = createFixedEngine({ ...CHIP_MNIST, lnEps: 1e-2 }, DEFAULT_NUMERIC);
+    expect(e.report().constants.lnEps).toEqual({ value: 1e-2, mantissa: 655, shift: 16, effective: 655 / 65536 });
+    expect(() => createFixedEngine({ ...CHIP_MNIST, lnEps: 1e-6 }, DEFAULT_NUMERIC)).toThrow(
+      /fixed engine: lnEps 0\.000001 rounds to 0 in the lnVar format UQ16\.16 = ufixed<32,16>; the smallest representable ε is 2\^−16 = 0\.0000152587890625/,
+    );
+    expect(() => createFixedEngine({ ...CHIP_MNIST, lnEps: 0 }, DEFAULT_NUMERIC)).toThrow(/lnEps 0 rounds to 0/);
   });
 
   it('engine-level checks name the quantity: rowSum too narrow, bias finer than the product, pixels need 8 fraction bits', () => {

@@ -120,7 +120,7 @@ describe('ibhebb train', () => {
 
   it('--numeric fixed rejects settings the chip does not implement, naming them', async () => {
     const cases: [string[], RegExp][] = [
-      [['--lr', '0.3'], /--lr: the fixed-point engine's learning rates are powers of two \(shifts\), got 0\.3/],
+      [['--lr', '0.3'], /--lr 0\.3 is not a rate the chip can apply: .*nearest below: 0\.298828125 = 153·2\^−9, above: 0\.30078125 = 77·2\^−8/],
       [['--format', 'weight=Q9.99'], /numeric\.weight\.format: Q9\.99/],
       [['--format', 'bogus=Q4.12'], /--format: 'bogus=Q4\.12' must be quantity=format/],
       [['--memory', 'recompute'], /memory 'recompute'/],

@@ -52,8 +52,8 @@ import {
   type Rounding,
   type TableFunction,
 } from '../../../generator/fixed/index.js';
-import { chipTables, describeFormat, QUANTITIES, resolveNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
-import type { Split } from '../../data.js';
+import { chipTables, describeFormat, lrShifts, lrValues, QUANTITIES, resolveNumeric, withNumeric, type NumericConfig, type Quant, type ResolvedNumeric } from '../../../generator/numeric.js';
+import { PIXEL_SHIFT, type Split } from '../../data.js';
 import type { Engine, EngineState, LayerWeights, TrainConfig } from '../../engine.js';
 import { Rng } from '../../rng.js';
 import { laneSeed, LfsrBank } from './lfsr-bank.js';
@@ -244,7 +244,14 @@ export class FixedPointEngine implements FixedEngine {
 
   constructor(config: TrainConfig, numeric: NumericConfig) {
     validateTrain(config);
-    const N = resolveNumeric(numeric);
+    // the learning rates are TrainConfig's, applied as mul·2^−shift (numeric.lr is set from them)
+    let lr: NumericConfig['lr'];
+    try {
+      lr = lrShifts(config.lr, config.lrOut);
+    } catch (e) {
+      throw new RangeError(`fixed engine: ${(e as Error).message}`);
+    }
+    const N = resolveNumeric(withNumeric(numeric, { lr }));
     this.config = { ...config, layers: config.layers.slice(), sigma: [...config.sigma] as [number, number, number] };
     this.numeric = N;
     this.sizes = config.layers.slice();
@@ -316,8 +323,8 @@ export class FixedPointEngine implements FixedEngine {
     // ---- constants
     const cb = N.constBits;
     const [sx, sy, sz] = config.sigma;
-    // K_X from pixels: the float model's x = (2p − 255)/255, so ‖x_c − x_q‖² = 4 d_pix / 255²
-    this.kappaX = new ConstScale(4 / (255 * 255 * 2 * sx * sx * sizes[0]), cb);
+    // K_X from pixels: x = (2p − 255)/2^PIXEL_SHIFT (sim/data.ts), so ‖x_c − x_q‖² = 4 d_pix / 2^(2·PIXEL_SHIFT)
+    this.kappaX = new ConstScale(4 / (2 ** (2 * PIXEL_SHIFT) * 2 * sx * sx * sizes[0]), cb);
     this.kappaXShift = -N.kernelArg.format.fracBits;
     // non-pixel sets: d over input words (units 2^−2f_in), κ = 1/(2 s_x²)
     this.kappaXq = new ConstScale(1 / (2 * sx * sx * sizes[0]), cb);
@@ -336,7 +343,14 @@ export class FixedPointEngine implements FixedEngine {
       this.xiScale.push(new ConstScale(2 / s2 / nrm, cb));
     }
     this.invB = new ConstScale(1 / B, cb);
+    // ε in the lnVar format (round to nearest); one that rounds to 0 would leave 1/s unbounded
     this.epsRaw = fromReal(config.lnEps, N.lnVar.format, 'nearest', 'saturate');
+    if (this.epsRaw === 0) {
+      const f = N.lnVar.format.fracBits;
+      throw new RangeError(
+        `fixed engine: lnEps ${config.lnEps} rounds to 0 in the lnVar format ${describeFormat(N.lnVar.format)}; the smallest representable ε is 2^−${f} = ${2 ** -f} (use lnEps ≥ ${2 ** -(f + 1)}, or more lnVar fraction bits)`,
+      );
+    }
 
     // ---- 53-bit bounds of the number arithmetic (see the comments at each use)
     this.checkBounds();
@@ -408,9 +422,9 @@ export class FixedPointEngine implements FixedEngine {
     const check = (what: string, bound: number) => {
       if (!(bound < lim)) throw new RangeError(`fixed engine: ${what} can reach 2^${Math.log2(bound).toFixed(1)} ≥ 2^53 with these formats`);
     };
-    // 1/s ≤ 1/√ε: var + ε ≥ ε, and the rsqrt table is within (1 + rel) of the exact value (factor 2 margin);
-    // with ε = 0 the whole lnInvStd range
-    const sInvMax = this.epsRaw > 0 ? Math.min(2 * this.rsqrtT.eval(this.epsRaw) + 2, 2 ** w(N.lnInvStd)) : 2 ** w(N.lnInvStd);
+    // 1/s ≤ 1/√ε: var + ε ≥ ε > 0 (the constructor refuses an ε that rounds to 0), and the rsqrt table is
+    // within (1 + rel) of the exact value (factor 2 margin)
+    const sInvMax = Math.min(2 * this.rsqrtT.eval(this.epsRaw) + 2, 2 ** w(N.lnInvStd));
     for (let l = 1; l < this.L; l++) {
       const n = this.sizes[l];
       // LN: (n·r_j − Σr)·(1/s): |n r − S1| ≤ n·2^(w_a−1), 1/s < 2^w_s (then a power-of-two shift since n = 2^k)
@@ -451,8 +465,8 @@ export class FixedPointEngine implements FixedEngine {
     const dim = this.sizes[0];
     const F = this.numeric.input.format;
     if (split.pixels) {
-      // p ↦ (2p − 255)/256 exactly: raw = (2p − 255)·2^(f_in − 8)
-      const sc = 2 ** (F.fracBits - 8);
+      // p ↦ (2p − 255)/2^PIXEL_SHIFT exactly (sim/data.ts pixelToInput): raw = (2p − 255)·2^(f_in − PIXEL_SHIFT)
+      const sc = 2 ** (F.fracBits - PIXEL_SHIFT);
       const px = split.pixels;
       const o = index * dim;
       for (let i = 0; i < dim; i++) out[i] = (2 * px[o + i] - 255) * sc;
@@ -469,7 +483,7 @@ export class FixedPointEngine implements FixedEngine {
     if (!(Number.isInteger(index) && index >= 0 && index < split.n)) throw new RangeError(`fixed engine: sample ${index} out of range [0, ${split.n})`);
     if (split.pixels) {
       const F = this.numeric.input.format;
-      if (F.fracBits < 8 || F.intBits < 1) {
+      if (F.fracBits < PIXEL_SHIFT || F.intBits < 1) {
         throw new RangeError(`numeric.input.format: ${describeFormat(F)} cannot hold pixels as (2p − 255)/256 (needs ≥ 1 integer and ≥ 8 fraction bits)`);
       }
     }
@@ -666,7 +680,7 @@ export class FixedPointEngine implements FixedEngine {
   /**
    * New row c of K_X, K_Y for every occupied slot q ≠ c:
    *   K_X[c][q] = expNeg(sat_t(rnd(d_pix · κ_x))) with d_pix = Σ (p_c − p_q)² exact (< 2^26 for 784 u8),
-   *   κ_x = 4/(255²·2 s_x²) in kernelArg units (non-pixel sets: d over input words, κ = 1/(2 s_x²));
+   *   κ_x = 4/(2^16·2 s_x²) in kernelArg units (non-pixel sets: d over input words, κ = 1/(2 s_x²));
    *   K_Y[c][q] = 1 if the labels are equal, else expNeg(rnd(2/(2 s_y²))) (a constant);
    * R_q += K[c][q] − K_old[c][q] for q ≠ c, R_c = 1 + Σ_q K[c][q]; the diagonal is the constant 1.
    */
@@ -1291,14 +1305,17 @@ export class FixedPointEngine implements FixedEngine {
       `working memory (B = ${this.B}): inputs ${mem.inputs} + labels ${mem.labels} + stored z ${mem.storedZ} + K_X,K_Y ${mem.gram} + row sums ${mem.rowSums} = ${mem.total} bits`,
       `weights + biases: ${mem.weights} bits`,
     );
-    const lr = { hidden: N.lr.hiddenMul * 2 ** -N.lr.hiddenShift, out: N.lr.outMul * 2 ** -N.lr.outShift };
-    lines.push(`learning rates: hidden ${lr.hidden} (config ${this.config.lr}), output ${lr.out} (config ${this.config.lrOut})`);
+    const lr = lrValues(N.lr);
+    lines.push(`learning rates: hidden ${lr.hidden} = ${N.lr.hiddenMul}·2^−${N.lr.hiddenShift}, output ${lr.out} = ${N.lr.outMul}·2^−${N.lr.outShift}`);
     const constants: FixedReport['constants'] = {};
     const addC = (name: string, c: ConstScale) => (constants[name] = { value: c.value, mantissa: c.m, shift: c.s, effective: c.effective });
     addC('kappaX', this.kappaX);
     this.kappaZ.forEach((c, i) => addC(`kappaZ${i + 1}`, c));
     this.xiScale.forEach((c, i) => addC(`xiScale${i + 1}`, c));
     addC('invB', this.invB);
+    // ε as the chip adds it: epsRaw·2^−f in the lnVar format
+    const fv = N.lnVar.format.fracBits;
+    constants.lnEps = { value: this.config.lnEps, mantissa: this.epsRaw, shift: fv, effective: this.epsRaw * 2 ** -fv };
     lines.push('constants (m·2^−s):');
     for (const [k, c] of Object.entries(constants)) lines.push(`  ${k.padEnd(10)} ${c.value.toExponential(6)} ≈ ${c.mantissa}·2^−${c.shift} (rel. err ${(c.effective / c.value - 1).toExponential(2)})`);
     lines.push(`tables: expNeg ${this.expNeg.tables().map((t) => `${t.name}[${t.entries.length}]×${t.width}b`).join(', ')}; exp ${this.expSm.tables().map((t) => `${t.name}[${t.entries.length}]`).join(', ')}; rsqrt ${this.rsqrtT.tables().map((t) => `${t.name}[${t.entries.length}]`).join(', ')}; recip ${this.recipT.tables().map((t) => `${t.name}[${t.entries.length}]`).join(', ')}`);
