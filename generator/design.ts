@@ -2,14 +2,15 @@
  * Every module the generator emits for a configuration: the stream library blocks (representative sizes)
  * and the arithmetic blocks of the chip, built from the configuration's numerics — the LFSR of stochastic
  * rounding, the weight-update product δ·h → weight format, and the four table functions with exactly the
- * ROMs the fixed-point golden model uses (chipTables). The accelerator's units (Gram, modulator, Hebbian
- * update, controller) join here.
+ * ROMs the fixed-point golden model uses (chipTables) — and the accelerator's units (generator/units): the kernel
+ * unit so far; the working memory, the Gram array, the modulator, the Hebbian update and the controller join here.
  */
 import type { Module } from './ir/index.js';
 import type { ChipConfig } from './config.js';
 import { chipTables, resolveNumeric } from './numeric.js';
 import { streamBlocks } from './lib/stream/index.js';
 import { fixedMul, lfsr, tableLookup } from './lib/arith/index.js';
+import { kernelUnit } from './units/kernel.js';
 
 export function designModules(cfg: ChipConfig): Module[] {
   const N = resolveNumeric(cfg.numeric);
@@ -23,5 +24,6 @@ export function designModules(cfg: ChipConfig): Module[] {
     tableLookup(t.exp),
     tableLookup(t.rsqrt),
     tableLookup(t.recip),
+    kernelUnit(cfg),
   ];
 }

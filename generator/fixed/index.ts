@@ -7,6 +7,7 @@
  *   fast.ts    the same on numbers, for hot loops, with stated bounds and checked variants
  *   lfsr.ts    the hardware LFSR and the stochastic-rounding spec
  *   tables.ts  exp / expNeg / recip / rsqrt as table + interpolation integer computations, maxError
+ *   scale.ts   ConstScale: multiplication by a real constant as mantissa and shift (κ, 1/B, …), round half up
  */
 export * from './format.js';
 export * from './types.js';
@@ -14,3 +15,4 @@ export * from './lfsr.js';
 export * from './tables.js';
 export * as ref from './ref.js';
 export * as fast from './fast.js';
+export { ConstScale, mulShift, rshiftNearest } from './scale.js';

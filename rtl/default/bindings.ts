@@ -651,6 +651,99 @@ export const MODULES = {
       }
     ]
   },
+  "kernel": {
+    "paramsHash": "eb3c667c6a0b3b23",
+    "params": {
+      "kinds": [
+        "x",
+        "z1",
+        "z2"
+      ],
+      "kappa": [
+        {
+          "m": 172541,
+          "s": 40,
+          "e": -11
+        },
+        {
+          "m": 1,
+          "s": 8,
+          "e": 9
+        },
+        {
+          "m": 1,
+          "s": 7,
+          "e": 9
+        }
+      ],
+      "kyDiff": 3,
+      "argBits": 39,
+      "yBits": 24,
+      "latency": 7
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_req_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_req_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_req_tdata",
+        "dir": "in",
+        "width": 42,
+        "signed": false
+      },
+      {
+        "name": "s_axis_req_tlast",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_rsp_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_rsp_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_rsp_tdata",
+        "dir": "out",
+        "width": 26,
+        "signed": false
+      },
+      {
+        "name": "m_axis_rsp_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      }
+    ]
+  },
   "lfsr_w32_t80200003_s1bb_r16_l16": {
     "paramsHash": "9e443e6440df61ef",
     "params": {

@@ -1,0 +1,169 @@
+/**
+ * The kernel unit co-simulated against the golden model's kernel arithmetic: every response word (value and
+ * both saturation flags) for random requests of every function, random valid / ready patterns, on the default
+ * chip and random small chips; the κ constants equal the ones the fixed engine reports.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { maxRawNum, SatSlot, mulShift } from '../../generator/fixed/index.js';
+import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
+import { kernelCodes, kernelConstants, kernelUnit, KERNEL_LATENCY } from '../../generator/units/kernel.js';
+import { unitShapes } from '../../generator/units/shapes.js';
+import { buildFromIr } from '../../sim/verilator/from-ir.js';
+import type { Model } from '../../sim/verilator/index.js';
+import { Rng } from '../../sim/rng.js';
+import { expectToolsClean } from '../generator/tool-checks.js';
+import { engineOf, randIn, randomChip, withWindowZ } from './helpers.js';
+import { randomPixelSplit } from '../golden-fixed/helpers.js';
+
+interface Req {
+  fn: number;
+  arg: number;
+}
+
+/** The golden model's result of one request: y and the two saturation flags. */
+export function kernelExpected(cfg: ChipConfig, r: Req): { y: number; satArg: boolean; satOut: boolean } {
+  const sh = unitShapes(cfg);
+  const kc = kernelConstants(cfg, sh);
+  const codes = kernelCodes(cfg, sh);
+  const slot = new SatSlot('out');
+  if (r.fn < sh.kinds.length) {
+    const k = kc.kappa[r.fn];
+    let t = mulShift(r.arg, k.m, k.s + k.e);
+    const tMax = maxRawNum(sh.N.kernelArg.format);
+    const satArg = t > tMax;
+    if (satArg) t = tMax;
+    const y = kc.tables.expNeg.eval(t, slot);
+    return { y, satArg, satOut: slot.high > 0 };
+  }
+  if (r.fn === codes.KY) {
+    const lb = sh.labelBits;
+    return { y: Math.floor(r.arg / 2 ** lb) === r.arg % 2 ** lb ? kc.one : kc.kyDiff, satArg: false, satOut: false };
+  }
+  const fnT = r.fn === codes.EXP ? kc.tables.exp : r.fn === codes.RSQRT ? kc.tables.rsqrt : kc.tables.recip;
+  const y = fnT.eval(r.arg, slot);
+  return { y, satArg: false, satOut: slot.high > 0 };
+}
+
+/** n random requests over every function, arguments spread over magnitudes so that every path is taken. */
+export function randomRequests(cfg: ChipConfig, rng: Rng, n: number): Req[] {
+  const sh = unitShapes(cfg);
+  const kc = kernelConstants(cfg, sh);
+  const codes = kernelCodes(cfg, sh);
+  const out: Req[] = [];
+  for (let i = 0; i < n; i++) {
+    const fn = rng.int(codes.RECIP + 1);
+    let arg: number;
+    if (fn < sh.kinds.length) {
+      // a distance with log-uniform magnitude (t then spans the table and its saturation) or its exact range
+      const k = sh.kinds[fn];
+      const dMax = k.len * k.maxDiff ** 2;
+      arg = rng.int(4) === 0 ? randIn(rng, 0, dMax) : Math.min(dMax, Math.floor(2 ** (rng.uniform() * Math.log2(dMax + 1))));
+    } else if (fn === codes.KY) {
+      const lc = rng.int(sh.classes);
+      const lq = rng.int(2) === 0 ? lc : rng.int(sh.classes);
+      arg = lc * 2 ** sh.labelBits + lq;
+    } else {
+      const f = fn === codes.EXP ? kc.tables.exp : fn === codes.RSQRT ? kc.tables.rsqrt : kc.tables.recip;
+      const [lo, hi] = f.domain;
+      arg = rng.int(3) === 0 ? (rng.int(2) === 0 ? lo : hi) : randIn(rng, lo, hi);
+    }
+    out.push({ fn, arg });
+  }
+  return out;
+}
+
+/** Encodes requests as s_axis_req words: {fn, arg} (arg as two's complement in argBits). */
+export function encodeRequests(cfg: ChipConfig, reqs: Req[]): bigint[] {
+  const { argBits } = kernelCodes(cfg);
+  return reqs.map((r) => (BigInt(r.fn) << BigInt(argBits)) | BigInt.asUintN(argBits, BigInt(r.arg)));
+}
+
+/**
+ * Sends `reqs` (tlast on every `rowLen`-th) with the given patterns and returns the number of response
+ * words compared; throws at the first word that differs from the golden model.
+ */
+export async function runKernel(m: Model, cfg: ChipConfig, reqs: Req[], pValid: number, pReady: number, seed: number): Promise<{ cycles: number }> {
+  const { yBits } = kernelCodes(cfg);
+  await m.sourcePattern('req', pValid, seed);
+  await m.sinkPattern('rsp', pReady, seed + 1);
+  await m.reset(2);
+  const last = reqs.map((_, i) => i % 7 === 6 || i === reqs.length - 1);
+  await m.push('req', encodeRequests(cfg, reqs), last);
+  const r = await m.run({ untilSinkCount: { bus: 'rsp', n: reqs.length }, maxCycles: 100 * reqs.length + 1000 });
+  const got = await m.drain('rsp');
+  expect(got.length).toBe(reqs.length);
+  got.forEach((w, i) => {
+    const e = kernelExpected(cfg, reqs[i]);
+    const y = w.data % 2 ** yBits;
+    const flags = Math.floor(w.data / 2 ** yBits);
+    const want = { y: e.y, satArg: e.satArg, satOut: e.satOut, last: last[i] };
+    const have = { y, satArg: (flags & 2) !== 0, satOut: (flags & 1) !== 0, last: w.last };
+    if (JSON.stringify(have) !== JSON.stringify(want)) {
+      throw new Error(`request ${i} (fn ${reqs[i].fn}, arg ${reqs[i].arg}): got ${JSON.stringify(have)}, expected ${JSON.stringify(want)}`);
+    }
+  });
+  return { cycles: r.cycles };
+}
+
+describe('kernel unit', () => {
+  it('has the κ constants the fixed engine reports, and the K_Y word of its trace', () => {
+    for (const cfg of [DEFAULT_CHIP, randomChip(new Rng(5)), randomChip(new Rng(6))]) {
+      const kc = kernelConstants(cfg);
+      const eng = engineOf(cfg);
+      const rep = eng.report().constants;
+      const names = ['kappaX', ...cfg.layers.slice(1, -1).map((_, i) => `kappaZ${i + 1}`)];
+      expect(kc.kappa.map((k) => [k.m, k.s])).toEqual(names.map((n) => [rep[n].mantissa, rep[n].shift]));
+      // K_Y of two samples with different labels, as the engine stores it
+      const B = cfg.window;
+      const split = randomPixelSplit(B + 1, cfg.layers[0], cfg.layers.at(-1)!, 3);
+      eng.trace = true;
+      for (let i = 0; i <= B; i++) eng.trainSample(split, i);
+      const ky = eng.lastTrace!.Ky;
+      const labels = eng.lastTrace!.out!.labels;
+      const one = 2 ** unitShapes(cfg).N.gram.format.fracBits;
+      let seen = 0;
+      for (let p = 0; p < B; p++) {
+        for (let q = 0; q < B; q++) {
+          if (p === q) continue;
+          expect(ky[p * B + q] * one).toBe(labels[p] === labels[q] ? kc.one : kc.kyDiff);
+          seen++;
+        }
+      }
+      expect(seen).toBe(B * (B - 1));
+    }
+  });
+
+  it('lints, synthesizes and parses clean', async () => {
+    await expectToolsClean(kernelUnit(DEFAULT_CHIP));
+  });
+
+  const models: Model[] = [];
+  afterAll(async () => {
+    for (const m of models) await m.close();
+  });
+
+  const cases: { name: string; cfg: ChipConfig }[] = [
+    { name: 'default chip', cfg: DEFAULT_CHIP },
+    { name: 'random chip A', cfg: randomChip(new Rng(101)) },
+    { name: 'random chip B (12-bit stored z)', cfg: withWindowZ(randomChip(new Rng(102)), 'Q4.8') },
+  ];
+  for (const { name, cfg } of cases) {
+    it(`${name}: every response word equals the golden model under random back-pressure`, async () => {
+      const m = await buildFromIr(kernelUnit(cfg));
+      models.push(m);
+      const rng = new Rng(cfg.window * 1000 + cfg.layers[0]);
+      const mixes = [
+        { pValid: 1, pReady: 1 },
+        { pValid: 0.6, pReady: 0.5 },
+        { pValid: 1, pReady: 0.1 },
+      ];
+      for (const [i, mix] of mixes.entries()) {
+        const reqs = randomRequests(cfg, rng, 150);
+        const r = await runKernel(m, cfg, reqs, mix.pValid, mix.pReady, 17 + i);
+        // full rate: the first request transfers at the run's first edge, its response KERNEL_LATENCY edges later,
+        // one response per edge after it
+        if (mix.pValid === 1 && mix.pReady === 1) expect(r.cycles).toBe(1 + KERNEL_LATENCY + reqs.length);
+      }
+    });
+  }
+});
