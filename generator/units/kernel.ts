@@ -8,7 +8,7 @@
  *                arg = exact squared distance d (uint, distBits);
  *                t = min(rnd(d·m_k, s_k + e_k), max kernelArg)  (ConstScale κ_k = m_k·2^−s_k, e_k brings d to
  *                kernelArg units: e_0 = −f_t for pixels, e_l = 2 f_wz − f_t), y = expNeg(t)      → gram word
- *                κ_0 = 4/(255²·2σx²·dim) (pixels as (2p − 255)/255 in the float model), κ_l = 1/(2σz²·n_l)
+ *                κ_0 = 4/(2^16·2σx²·dim) (the models read pixel p as (2p − 255)/2^8), κ_l = 1/(2σz²·n_l)
  *   fn = K       K_Y word: arg = {label_c, label_q} (labelBits each); y = 1.0 if equal, else expNeg(t_y),
  *                t_y = min(rnd(2/(2σy²·C)), max kernelArg) — a constant of the configuration
  *   fn = K + 1   softmax numerator exp(o − max o): arg = o − max o (sint, logit width + 1)        → prob
@@ -35,6 +35,8 @@ import { bitsOf } from '../lib/arith/common.js';
 import { unitShapes, type UnitShapes } from './shapes.js';
 
 export const KERNEL_LATENCY = 3 + TABLE_LATENCY;
+/** The models read pixel p as x = (2p − 255)/2^PIXEL_SHIFT (sim/data.ts), so ‖x_c − x_q‖² = 4·d_pix/2^(2·PIXEL_SHIFT). */
+const PIXEL_SHIFT = 8;
 /** Words the output FIFO holds; also the credit limit (≥ latency + 1 for one response per cycle). */
 const KERNEL_FIFO_DEPTH = 16;
 
@@ -55,7 +57,7 @@ export function kernelConstants(cfg: ChipConfig, sh: UnitShapes = unitShapes(cfg
   const fT = N.kernelArg.format.fracBits;
   const fZ = N.windowZ.format.fracBits;
   const kappa = sh.kinds.map((k, i) => {
-    const c = i === 0 ? new ConstScale(4 / (255 * 255 * 2 * sx * sx * k.len), cb) : new ConstScale(1 / (2 * sz * sz * k.len), cb);
+    const c = i === 0 ? new ConstScale(4 / (2 ** (2 * PIXEL_SHIFT) * 2 * sx * sx * k.len), cb) : new ConstScale(1 / (2 * sz * sz * k.len), cb);
     return { m: c.m, s: c.s, e: i === 0 ? -fT : 2 * fZ - fT };
   });
   const tables = chipTables(N, sh.classes);

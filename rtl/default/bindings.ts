@@ -652,7 +652,7 @@ export const MODULES = {
     ]
   },
   "kernel": {
-    "paramsHash": "eb3c667c6a0b3b23",
+    "paramsHash": "901b7acff6f6ba8e",
     "params": {
       "kinds": [
         "x",
@@ -661,7 +661,7 @@ export const MODULES = {
       ],
       "kappa": [
         {
-          "m": 172541,
+          "m": 171196,
           "s": 40,
           "e": -11
         },
