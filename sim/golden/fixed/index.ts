@@ -1,7 +1,8 @@
 /**
- * The fixed-point golden model: the bit-exact specification of the chip's training step (engine.ts).
- * createFixedEngine(config, numeric) → FixedEngine; NumericConfig / DEFAULT_NUMERIC live in generator/numeric.ts
- * because the Verilog generator consumes the same object.
+ * The fixed-point golden model: the bit-exact specification of the chip's training step (step.ts, composing
+ * one spec function per unit: wm, gram, kernel, forward, modulator, update, output), wrapped as an Engine
+ * (engine.ts). createFixedEngine(config, numeric) → FixedEngine; NumericConfig / DEFAULT_NUMERIC live in
+ * generator/numeric.ts because the Verilog generator consumes the same object.
  */
 import type { NumericConfig } from '../../../generator/numeric.js';
 import { PAPER_MNIST, type TrainConfig } from '../../engine.js';
@@ -9,6 +10,16 @@ import { FixedPointEngine, type FixedEngine } from './engine.js';
 
 export { FixedPointEngine, LN_BWD_GUARD, WEIGHT_MAGIC, encodeWeightFile, decodeWeightFile } from './engine.js';
 export type { FixedEngine, FixedReport, MemoryReport, AccReport, RawLayer, StepTrace } from './engine.js';
+export * from './wm.js';
+export * from './gram.js';
+export * from './kernel.js';
+export * from './forward.js';
+export * from './modulator.js';
+export * from './update.js';
+export * from './output.js';
+export { trainStep, hiddenForwardAll, stepScratch, type ChipState, type StepInput, type StepScratch } from './step.js';
+export { chipParams, engineNumeric, validateTrain, type ChipParams } from './params.js';
+export { satSlots, type SatSlots } from './common.js';
 export { LfsrBank, laneSeed } from './lfsr-bank.js';
 export { ConstScale, mulShift, rshiftNearest } from './scale.js';
 export { DEFAULT_NUMERIC, resolveNumeric, validateNumeric, withNumeric, lrShifts, describeFormat } from '../../../generator/numeric.js';

@@ -1,0 +1,175 @@
+/**
+ * Hebbian-update unit (spec function of generator/units/update.ts): the rank-1 update pass over one hidden
+ * layer (nIn inputs, n outputs), optionally fused with the forward MAC of the next input through the updated
+ * weights — what the update hardware does in one pass over the weight memory:
+ *
+ *   W_ji ← sat_w(W_ji + SR(m·v_j·h_i, kW)),   b_j ← sat_b(b_j + SR(m·v_j, kB))
+ *   m = −mul (lr = mul·2^−shift),  kW = f_v + f_h + shift − f_w,  kB = f_v + shift − f_b   (v = δ)
+ *
+ * Word order: row j holds the words i = 0 … nIn − 1 and the bias as word i = nIn; rows in order j = 0, 1, …,
+ * words in order i. Word i of a row draws from lane i mod lanes of the layer's LFSR bank (its own bank per
+ * layer). A row with v_j = 0 is skipped: not written, no draws.
+ *
+ * SR(x, k) with r = rbits and one draw ρ (r bits): ⌊(⌊x/2^(k−r)⌋ + ρ)/2^r⌋ for k ≥ r; ⌊(x + ⌊ρ/2^(r−k)⌋)/2^k⌋
+ * for 0 < k < r; x·2^−k without a draw for k ≤ 0 (generator/fixed's definition). With a deterministic weight
+ * (bias) rounding, that rounding replaces SR and nothing is drawn. |m·v·h| < 2^53 (checkBounds).
+ *
+ * Fused forward: given the next input h' of this layer, acc_j = b_j·2^(f_w + f_h − f_b) + Σ_i W_ji h'_i with
+ * the weights as they are after row j's update (skipped rows: unchanged) — exactly the MAC of forward.ts
+ * (forwardMac) of h' through the updated layer, returned as exact accumulators (preactWord turns them into a).
+ */
+import { fast, maxRawNum, minRawNum, width, type FixedFormat, type Rounding } from '../../../generator/fixed/index.js';
+import type { ResolvedNumeric } from '../../../generator/numeric.js';
+import { sat, type SatSlots } from './common.js';
+import { macRow } from './forward.js';
+import type { LfsrBank } from './lfsr-bank.js';
+
+export interface UpdateParams {
+  readonly nIn: number;
+  readonly n: number;
+  /** −mul */
+  readonly m: number;
+  readonly kW: number;
+  readonly kB: number;
+  readonly wRounding: Rounding;
+  readonly bRounding: Rounding;
+  readonly wLo: number;
+  readonly wHi: number;
+  readonly bLo: number;
+  readonly bHi: number;
+  readonly rbits: number;
+  /** |m·v·h| < 2^31 and 0 ≤ kW − rbits ≤ 31: the update may use 32-bit integer operations (same result) */
+  readonly intPath: boolean;
+}
+
+/**
+ * Parameters of the update of a layer with nIn inputs of format `hIn`, n outputs, the update vector in format
+ * `vIn` (δ) and the learning rate mul·2^−shift.
+ */
+export function updateParams(N: ResolvedNumeric, nIn: number, n: number, hIn: FixedFormat, vIn: FixedFormat, mul: number, shift: number): UpdateParams {
+  const fw = N.weight.format.fracBits;
+  const kW = vIn.fracBits + hIn.fracBits + shift - fw;
+  const rb = N.lfsr.rbits;
+  const stoch = N.weight.rounding === 'stochastic';
+  return {
+    nIn,
+    n,
+    m: -mul,
+    kW,
+    kB: vIn.fracBits + shift - N.bias.format.fracBits,
+    wRounding: N.weight.rounding,
+    bRounding: N.bias.rounding,
+    wLo: minRawNum(N.weight.format),
+    wHi: maxRawNum(N.weight.format),
+    bLo: minRawNum(N.bias.format),
+    bHi: maxRawNum(N.bias.format),
+    rbits: rb,
+    intPath: stoch && 2 ** (width(vIn) - 1) * mul * 2 ** (width(hIn) - 1) < 2 ** 31 && kW >= rb && kW - rb <= 31,
+  };
+}
+
+/** One rounded update word: SR with one draw from `lane` of `bank`, or the given deterministic rounding. */
+export function roundUpdate(x: number, k: number, bank: LfsrBank, lane: number, rounding: Rounding): number {
+  if (k <= 0) return x * 2 ** -k;
+  if (rounding !== 'stochastic') return fast.shiftRight(x, k, rounding);
+  const r = bank.draw(lane);
+  const rb = bank.rbits;
+  if (k >= rb) return Math.floor((Math.floor(x * 2 ** -(k - rb)) + r) * 2 ** -rb);
+  return Math.floor((x + Math.floor(r * 2 ** -(rb - k))) * 2 ** -k);
+}
+
+/** The next input of a fused pass and where its accumulators go (acc[j], j = 0 … n − 1). */
+export interface FusedForward {
+  h: Int32Array;
+  /** bias alignment 2^(f_w + f_h' − f_b) (ForwardParams.bShift) */
+  bShift: number;
+  acc: Float64Array;
+}
+
+/**
+ * The rank-1 update of W (n × nIn, W[j·nIn + i]) and b by v (length n) ⊗ h (length nIn), in place, drawing
+ * from `bank`; with `next`, also the fused forward MAC of next.h through the updated weights. `rbuf` is
+ * scratch of ≥ nIn words.
+ */
+export function rank1Update(
+  p: UpdateParams,
+  W: Int32Array,
+  b: Int32Array,
+  v: Float64Array,
+  h: Int32Array,
+  bank: LfsrBank,
+  rbuf: Int32Array,
+  s: SatSlots,
+  next?: FusedForward,
+): void {
+  const { nIn, n, m, kW, kB, wLo, wHi, bLo, bHi, rbits: rb } = p;
+  const rmask = bank.rmask;
+  const lanes = bank.lanes;
+  const stoch = p.wRounding === 'stochastic';
+  const Sw = s.weight;
+  const sh1 = kW - rb;
+  const pre = 2 ** -(kW - rb);
+  const post = 2 ** -rb;
+  const lowR = 2 ** -(rb - kW); // 0 < kW < rb: only the top kW bits of the draw are added
+  const lowK = 2 ** -kW;
+  for (let j = 0; j < n; j++) {
+    const nu = m * v[j];
+    const o = j * nIn;
+    if (nu === 0) {
+      if (next) next.acc[j] = macRow(W, o, nIn, next.h, b[j] * next.bShift);
+      continue;
+    }
+    let lane = 0;
+    if (p.intPath) {
+      // the row's draws (words 0 … nIn−1), generated lane by lane, then the update
+      bank.fillRow(rbuf, nIn);
+      lane = nIn % lanes;
+      for (let i = 0; i < nIn; i++) {
+        const d = ((Math.imul(nu, h[i]) >> sh1) + (rbuf[i] & rmask)) >> rb;
+        let w = W[o + i] + d;
+        if (w > wHi) {
+          w = wHi;
+          Sw.high++;
+        } else if (w < wLo) {
+          w = wLo;
+          Sw.low++;
+        }
+        W[o + i] = w;
+      }
+    } else if (stoch && kW > 0) {
+      // the same SR on float64 integers (exact below 2^53, checkBounds)
+      bank.fillRow(rbuf, nIn);
+      lane = nIn % lanes;
+      for (let i = 0; i < nIn; i++) {
+        const r = rbuf[i] & rmask;
+        const d = kW >= rb ? Math.floor((Math.floor(nu * h[i] * pre) + r) * post) : Math.floor((nu * h[i] + Math.floor(r * lowR)) * lowK);
+        let w = W[o + i] + d;
+        if (w > wHi) {
+          w = wHi;
+          Sw.high++;
+        } else if (w < wLo) {
+          w = wLo;
+          Sw.low++;
+        }
+        W[o + i] = w;
+      }
+    } else {
+      for (let i = 0; i < nIn; i++) {
+        const d = roundUpdate(nu * h[i], kW, bank, lane, p.wRounding);
+        if (++lane === lanes) lane = 0;
+        let w = W[o + i] + d;
+        if (w > wHi) {
+          w = wHi;
+          Sw.high++;
+        } else if (w < wLo) {
+          w = wLo;
+          Sw.low++;
+        }
+        W[o + i] = w;
+      }
+    }
+    // bias word (i = nIn)
+    b[j] = sat(b[j] + roundUpdate(nu, kB, bank, lane, p.bRounding), bLo, bHi, s.bias);
+    if (next) next.acc[j] = macRow(W, o, nIn, next.h, b[j] * next.bShift);
+  }
+}
