@@ -10,7 +10,8 @@ import { FIXED_PRESETS } from '../presets.js';
 import { createFixedEngine, CHIP_TRAIN } from '../../sim/golden/fixed/index.js';
 import type { MemoryReport } from '../../sim/golden/fixed/engine.js';
 import type { DatasetName } from '../data/index.js';
-import type { NumericConfig } from '../../generator/numeric.js';
+import { resolveNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
+import { sumFormat } from '../../generator/fixed/format.js';
 import { failedFile, logFile, pointArgv, readResult, shellLine, type SweepManifest, type SweepPoint, type TrainReport } from './spec.js';
 
 /** Working memory of the window in bits (sim/golden/fixed MemoryReport) and which formats it was counted in. */
@@ -49,10 +50,20 @@ export interface Collected {
 
 const memoCache = new Map<string, MemoryReport | null>();
 
+/** The chip's default formats for a dataset, with row sums just wide enough for B exact gram words. */
+function chipFormats(dataset: DatasetName, B: number): NumericConfig | undefined {
+  const n = FIXED_PRESETS[dataset]?.numeric;
+  if (!n) return undefined;
+  const r = resolveNumeric(n);
+  const need = sumFormat(r.gram.format, B);
+  return need.intBits > r.rowSum.format.intBits ? withNumeric(n, { rowSum: { ...n.rowSum, format: need } }) : n;
+}
+
 /**
  * Working-memory bits of a run. A fixed-point run reports its own (stored window). A float run is counted
- * as the chip would hold its window, in the chip's default formats for the dataset; with `recompute` memory
- * the past z are recomputed rather than stored, so they take no bits.
+ * as the chip would hold its window, in the chip's default formats for the dataset (row sums widened for
+ * B as the chip needs); with `recompute` memory the past z are recomputed rather than stored, so they take
+ * no bits.
  */
 export function workingMemoryBits(r: TrainReport): WorkingMemoryBits | null {
   const own = r.fixed?.memoryBits as MemoryReport | undefined;
@@ -60,10 +71,10 @@ export function workingMemoryBits(r: TrainReport): WorkingMemoryBits | null {
   const t = r.config.train;
   const key = JSON.stringify([r.config.dataset, t.layers, t.window]);
   if (!memoCache.has(key)) {
-    const preset = FIXED_PRESETS[r.config.dataset as DatasetName];
+    const formats = chipFormats(r.config.dataset as DatasetName, t.window);
     let mem: MemoryReport | null = null;
     try {
-      if (preset) mem = createFixedEngine({ ...CHIP_TRAIN, layers: t.layers, window: t.window }, preset.numeric as NumericConfig).memoryBits();
+      if (formats) mem = createFixedEngine({ ...CHIP_TRAIN, layers: t.layers, window: t.window }, formats).memoryBits();
     } catch {
       mem = null; // a network the chip's formats cannot hold: no figure rather than a wrong one
     }

@@ -6,7 +6,7 @@
  * resume) and the results so far are merged.
  */
 import { execa, type ResultPromise } from 'execa';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../checkpoint.js';
 import { collect, statusSummary } from './collect.js';
 import { failedFile, logFile, pointArgv, readResult, shellLine, type SweepManifest, type SweepPoint } from './spec.js';
@@ -75,13 +75,13 @@ export async function runLocal(m: SweepManifest, o: RunOptions): Promise<RunSumm
   const runPoint = async (p: SweepPoint): Promise<void> => {
     const argv = pointArgv(m, p);
     rmSync(failedFile(m, p), { force: true });
-    const fd = openSync(logFile(m, p), 'w');
+    const log = { file: logFile(m, p), append: true } as const;
+    writeFileSync(log.file, '');
     const started = performance.now();
-    const proc = execa(argv[0], argv.slice(1), { cwd: m.cwd, stdin: 'ignore', stdout: fd, stderr: fd, reject: false });
+    const proc = execa(argv[0], argv.slice(1), { cwd: m.cwd, stdin: 'ignore', stdout: log, stderr: log, reject: false });
     running.set(p.id, { proc, started });
     showLine();
     const r = await proc;
-    closeSync(fd);
     running.delete(p.id);
     const seconds = (performance.now() - started) / 1000;
     const result = readResult(m, p);
