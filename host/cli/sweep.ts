@@ -9,7 +9,7 @@ import { collect, statusSummary } from '../sweep/collect.js';
 import { emit, EMITTERS, type EmitKind } from '../sweep/emit.js';
 import { runLocal } from '../sweep/run.js';
 import { buildManifest, parseParam, readManifest, saveManifest, type SweepManifest, type SweepParam } from '../sweep/spec.js';
-import { parseNumber } from './options.js';
+import { parseNumber, UsageError } from './options.js';
 
 interface PlotOpts {
   plot?: string;
@@ -20,7 +20,7 @@ interface PlotOpts {
 interface SweepOpts extends PlotOpts {
   param: SweepParam[];
   grid?: string;
-  out: string;
+  out?: string;
   jobs?: number;
   emit?: EmitKind;
   sbatch?: string[];
@@ -48,7 +48,8 @@ export function sweepCommand(): Command {
     new Command('collect')
       .description('merge the finished points of a sweep folder into results.jsonl and results.csv')
       .argument('<dir>', 'the sweep folder (--out of the sweep)'),
-  ).action(async (dir: string, o: PlotOpts) => {
+  ).action(async (dir: string, _o: PlotOpts, cmd: Command) => {
+    const o = cmd.optsWithGlobals<PlotOpts>(); // `sweep` parses the plot options before `collect` sees them
     const m = readManifest(dir);
     const c = collect(m);
     log(`${statusSummary(c)}; written ${m.dir}/results.jsonl and results.csv`);
@@ -62,7 +63,7 @@ export function sweepCommand(): Command {
     .usage('--param <option=v1,v2,...> [--param ...] [--grid FILE] --out DIR [train options] [sweep options]')
     .option('--param <option=values>', 'sweep a train option over comma-separated values (use ; when values hold commas); several --param make a grid', (v: string, prev: SweepParam[] = []) => [...prev, parseParam(v)], [])
     .option('--grid <file>', 'JSON list of points, each an object of train options (and an optional "label"); combined with --param')
-    .requiredOption('--out <dir>', 'sweep folder: manifest, one folder per point, results.jsonl and results.csv')
+    .option('--out <dir>', '(required) sweep folder: manifest, one folder per point, results.jsonl and results.csv')
     .option('--jobs <n>', `points run at once (default: one per core, ${availableParallelism()} here); with --emit: the scheduler's limit`, positiveInt('--jobs'))
     .addOption(new Option('--emit <kind>', 'write a Slurm job-array script or a GNU parallel job list instead of running').choices(EMITTERS))
     .option('--sbatch <directive>', 'with --emit slurm: an extra #SBATCH directive, e.g. --sbatch=--time=02:00:00 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
@@ -71,6 +72,8 @@ export function sweepCommand(): Command {
     .addHelpText('after', '\nEvery other option is a train option (see ibhebb train --help), fixed for every point.\n')
     .addCommand(collectCmd);
   return addPlotOptions(cmd).action(async (o: SweepOpts, c: Command) => {
+    // --out is checked here: a required option of `sweep` would also be required by `sweep collect`
+    if (!o.out) throw new UsageError('sweep: --out DIR is required (the sweep folder)');
     const m = buildManifest({ fixed: c.args, params: o.param, ...(o.grid ? { grid: o.grid } : {}), dir: o.out });
     saveManifest(m);
     if (o.emit) {

@@ -55,6 +55,7 @@ interface TrainOpts {
   testLimit?: number;
   seed?: number;
   json?: string;
+  plot?: string;
   weightsOut?: string;
   checkpoint?: string;
   resume?: boolean;
@@ -90,6 +91,7 @@ export function trainCommand(): Command {
     .option('--test-limit <n>', 'evaluate on the first N test samples', positiveInt('--test-limit'))
     .option('--seed <s>', 'seed of initialisation, shuffles and synthetic data (default 42)', parseNumber('--seed', { min: 0, integer: true }))
     .option('--json <file>', 'write {config, epochs: [...]} to FILE')
+    .option('--plot <file.svg>', 'draw test accuracy per epoch as SVG (with the paper\'s curve for its MNIST network)')
     .option('--weights-out <file>', 'write the final parameters to FILE')
     .option('--checkpoint <file>', 'save the whole training state to FILE after every epoch and on Ctrl-C')
     .option('--resume', 'continue the run saved in --checkpoint FILE')
@@ -251,6 +253,12 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
       `ln-eps ${t.lnEps}, seed ${t.seed}, ${spec.epochs} epochs` + (start ? `; resuming at epoch ${start.epoch}, sample ${start.offset}` : ''),
   );
 
+  const writePlot = async () => {
+    if (!o.plot || records.length === 0) return;
+    const { writeTrainPlot } = await import('../plot/train.js');
+    await writeTrainPlot(o.plot, { config: spec, epochs: records });
+    log(`plot written to ${o.plot}`);
+  };
   const writeJson = () => {
     if (!o.json) return;
     const fixed = isFixed(engine) ? (({ text: _text, ...rest }) => rest)(engine.report()) : undefined;
@@ -297,6 +305,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
           (o.checkpoint ? `; state saved to ${o.checkpoint} (continue with --resume)` : ' (no --checkpoint given: state not saved)'),
       );
       writeJson();
+      await writePlot();
       process.exitCode = 130;
       return;
     }
@@ -306,6 +315,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
     engine.close?.();
   }
   writeJson();
+  await writePlot();
   if (o.weightsOut) {
     writeFileAtomic(o.weightsOut, isFixed(engine) ? engine.encodeWeights() : weightsJson(engine, spec));
     log(`weights written to ${o.weightsOut}`);

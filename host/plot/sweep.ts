@@ -1,5 +1,132 @@
-import type { SweepManifest } from '../sweep/spec.js';
+/**
+ * `sweep --plot FILE.svg`: test accuracy against one swept option — every seed as a faint dot, the mean over
+ * seeds as a line and ± one standard deviation as error bars, one colour per setting (the grid's label, or
+ * the other swept options). When the window B is on the x axis, the working-memory bits of each setting are
+ * drawn on a second axis (dashed).
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { UsageError } from '../cli/options.js';
 import type { ResultRow } from '../sweep/collect.js';
-export async function writeSweepPlot(_file: string, _m: SweepManifest, _rows: ResultRow[], _o: { x?: string; epoch?: number }): Promise<string> {
-  throw new Error('not yet');
+import type { SweepManifest } from '../sweep/spec.js';
+import { PLOT_CONFIG, writeSvg } from './render.js';
+
+export interface SweepPlotOptions {
+  /** Swept option on the x axis (default: the first swept option other than seed). */
+  x?: string;
+  /** Accuracy after this epoch (default: each point's last). */
+  epoch?: number;
+}
+
+interface Datum {
+  x: number | string;
+  setting: string;
+  seed: string;
+  accuracy: number;
+  wmKbit: number | null;
+}
+
+/** Options that vary between points, in the order they first appear. */
+function sweptKeys(rows: ResultRow[]): string[] {
+  const keys: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r.options)) if (!keys.includes(k)) keys.push(k);
+  return keys.filter((k) => new Set(rows.map((r) => JSON.stringify(r.options[k] ?? null))).size > 1);
+}
+
+const optionText = (v: string | string[] | undefined) => [v ?? '—'].flat().join(' ');
+
+export function sweepPlotData(rows: ResultRow[], o: SweepPlotOptions): { x: string; data: Datum[]; numericX: boolean; epochs: string } {
+  const swept = sweptKeys(rows);
+  const x = o.x ?? swept.find((k) => k !== 'seed') ?? swept[0];
+  if (!x) throw new UsageError('--plot: the results vary no option to put on the x axis');
+  if (!rows.some((r) => x in r.options)) throw new UsageError(`--plot-x ${x}: no point of this sweep sets --${x} (swept: ${swept.join(', ') || 'none'})`);
+  const others = swept.filter((k) => k !== x && k !== 'seed');
+  const numericX = rows.every((r) => r.options[x] === undefined || Number.isFinite(Number(r.options[x])));
+  const data: Datum[] = [];
+  const used = new Set<number>();
+  for (const r of rows) {
+    if (!(x in r.options)) continue;
+    const e = o.epoch === undefined ? r.train.epochs.at(-1) : r.train.epochs.find((p) => p.epoch === o.epoch);
+    if (!e) continue;
+    used.add(e.epoch);
+    const setting = r.label ?? (others.map((k) => `${k} ${optionText(r.options[k])}`).join(', ') || 'all points');
+    const v = optionText(r.options[x]);
+    data.push({
+      x: numericX ? Number(v) : v,
+      setting,
+      seed: String(r.train.config.train.seed),
+      accuracy: 100 * e.testAccuracy,
+      wmKbit: r.workingMemoryBits ? r.workingMemoryBits.total / 1000 : null,
+    });
+  }
+  if (data.length === 0) throw new UsageError(`--plot: no finished point has ${o.epoch === undefined ? 'an epoch' : `epoch ${o.epoch}`} to plot`);
+  return { x, data, numericX, epochs: [...used].sort((a, b) => a - b).join(', ') };
+}
+
+export function sweepPlotSpec(m: SweepManifest, rows: ResultRow[], o: SweepPlotOptions): TopLevelSpec {
+  const { x, data, numericX, epochs } = sweepPlotData(rows, o);
+  const isWindow = x === 'window';
+  const xTitle = isWindow ? 'window B (working-memory capacity, samples)' : `--${x}`;
+  const powersOfTwo = numericX && data.every((d) => Number(d.x) > 0 && Number.isInteger(Math.log2(Number(d.x))));
+  const xEnc = {
+    field: 'x',
+    type: numericX ? ('quantitative' as const) : ('ordinal' as const),
+    title: xTitle,
+    ...(numericX ? { scale: powersOfTwo ? { type: 'log' as const, base: 2, nice: false, padding: 24 } : { zero: false, padding: 24 } } : {}),
+    ...(numericX ? { axis: { values: [...new Set(data.map((d) => d.x))] } } : {}),
+  };
+  const settings = [...new Set(data.map((d) => d.setting))];
+  const color = { field: 'setting', type: 'nominal' as const, title: null, scale: { domain: settings }, legend: { orient: 'bottom' as const, direction: 'vertical' as const, labelLimit: 0 } };
+  const seeds = [...new Set(data.map((d) => d.seed))];
+  const accuracy = {
+    layer: [
+      {
+        mark: { type: 'line' as const, point: { size: 50 } },
+        encoding: {
+          x: xEnc,
+          y: { aggregate: 'mean' as const, field: 'accuracy', type: 'quantitative' as const, title: 'test accuracy (%)' },
+          color,
+          tooltip: [{ field: 'setting' }, { aggregate: 'mean' as const, field: 'accuracy', format: '.2f', title: 'mean accuracy' }],
+        },
+      },
+      { mark: { type: 'point' as const, filled: true, opacity: 0.35, size: 30 }, encoding: { x: xEnc, y: { field: 'accuracy', type: 'quantitative' as const }, color } },
+      {
+        mark: { type: 'errorbar' as const, extent: 'stdev' as const, ticks: true },
+        encoding: { x: xEnc, y: { field: 'accuracy', type: 'quantitative' as const, title: 'test accuracy (%)', scale: { zero: false } }, color },
+      },
+    ],
+  };
+  const wm = isWindow && data.some((d) => d.wmKbit !== null);
+  const memory = {
+    transform: [{ filter: 'datum.wmKbit != null' }],
+    mark: { type: 'line' as const, strokeDash: [5, 4], strokeWidth: 1.5, point: { shape: 'square', size: 25 } },
+    encoding: {
+      x: xEnc,
+      y: { aggregate: 'mean' as const, field: 'wmKbit', type: 'quantitative' as const, title: 'working memory (kbit, dashed)', axis: { orient: 'right' as const } },
+      color,
+    },
+  };
+  // the fixed options that change results (threads do not)
+  const fixed = m.fixed.filter((a, i) => a !== '--threads' && m.fixed[i - 1] !== '--threads');
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `Test accuracy after epoch ${epochs} against ${isWindow ? 'the window B' : `--${x}`}`,
+      subtitle: [
+        `mean ± sd over seeds ${seeds.join(', ')} (dots: single seeds)${wm ? '; dashed: working-memory bits of the window on the chip' : ''}`,
+        `fixed train options: ${fixed.join(' ') || 'none'}`,
+      ],
+    },
+    width: 560,
+    height: 340,
+    config: PLOT_CONFIG,
+    data: { values: data },
+    ...(wm ? { layer: [accuracy, memory], resolve: { scale: { y: 'independent' as const } } } : accuracy),
+  } as TopLevelSpec;
+}
+
+export async function writeSweepPlot(file: string, m: SweepManifest, rows: ResultRow[], o: SweepPlotOptions): Promise<string> {
+  const spec = sweepPlotSpec(m, rows, o);
+  await writeSvg(file, spec);
+  const { x, data, epochs } = sweepPlotData(rows, o);
+  return `${data.length} points, accuracy after epoch ${epochs} against --${x}`;
 }
