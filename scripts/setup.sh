@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh clone on a fresh machine: the HDL tools from Debian's packages
-# (Verilator, Yosys, Icarus Verilog) and the npm dependencies from the lock file.
+# (Verilator, Yosys, Icarus Verilog, and GNU parallel for the sweep tests) and the npm dependencies from the lock file.
 # Quiet and quick when everything is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ command -v yosys >/dev/null 2>&1 || need+=(yosys)
 command -v iverilog >/dev/null 2>&1 || need+=(iverilog)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v parallel >/dev/null 2>&1 || need+=(parallel) # GNU parallel: runs an emitted sweep job list (test/host/sweep.test.ts)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then
