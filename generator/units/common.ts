@@ -1,0 +1,114 @@
+/**
+ * Pieces shared by the accelerator's units: the hidden layers of a configuration, the round-half-up shift
+ * the golden model uses everywhere (rnd), saturation into a format, per-layer selection of constants, and
+ * the command interface (start / busy / done) with its per-call saturation counters.
+ */
+import type { FixedFormat } from '../fixed/index.js';
+import { ModuleBuilder, constant, mux, select, sint, uint, type Expr, type Signal } from '../ir/index.js';
+import { resizeHw } from '../lib/arith/index.js';
+import { bitsOf } from '../lib/arith/common.js';
+import type { ChipConfig } from '../config.js';
+
+export { bitsOf };
+
+/** One hidden layer of a configuration: width n = 2^log2n (the LayerNorm divides by n with a shift). */
+export interface HiddenLayer {
+  /** index among the hidden layers, 0 = the first hidden layer (network layer 1) */
+  index: number;
+  n: number;
+  log2n: number;
+}
+
+/** The hidden layers of `cfg`; throws naming the layer when a width is not a power of two. */
+export function hiddenLayers(cfg: ChipConfig, unit: string): HiddenLayer[] {
+  const out: HiddenLayer[] = [];
+  for (let l = 1; l < cfg.layers.length - 1; l++) {
+    const n = cfg.layers[l];
+    const log2n = Math.round(Math.log2(n));
+    if (!(n >= 1 && 2 ** log2n === n)) throw new RangeError(`${unit}: hidden width layers[${l}] = ${n} must be a power of two (the LayerNorm divides by n with a shift)`);
+    out.push({ index: l - 1, n, log2n });
+  }
+  if (out.length === 0) throw new RangeError(`${unit}: the configuration has no hidden layer`);
+  return out;
+}
+
+/** rnd(x, k) = ⌊(x + 2^(k−1)) / 2^k⌋ (round half up) for k > 0, the exact x·2^−k for k ≤ 0; signed result. */
+export function rnd(x: Expr, k: number): Expr {
+  const s = x.signed ? x : x.toSigned();
+  if (k <= 0) return s.shl(-k);
+  return s.add(constant(2n ** BigInt(k - 1), sint(k + 1))).shr(k);
+}
+
+/** Signed value resized to `w` bits: only where |x| < 2^(w−1) is proven (a deliberate narrowing). */
+export function fitS(x: Expr, w: number): Expr {
+  const s = x.signed ? x : x.toSigned();
+  return s.resize(w);
+}
+
+/** Bits of a signed register that holds any value of magnitude ≤ bound. */
+export function sbits(bound: number | bigint): number {
+  return bitsOf(Number(bound)) + 1;
+}
+
+/** x (an integer in the units of f) saturated into f: the raw word and the clamp flags. */
+export function saturate(m: ModuleBuilder, x: Expr, f: FixedFormat): { value: Expr; hi: Expr; lo: Expr } {
+  const r = resizeHw(m, x, f.fracBits, f, 'nearest', 'saturate', null);
+  if (!r.satHi || !r.satLo) throw new Error('saturate: resizeHw returned no flags');
+  return { value: r.value, hi: r.satHi, lo: r.satLo };
+}
+
+/** options[layer] (one option: no selector); options are brought to a common width first. */
+export function byLayer(layer: Expr, options: Expr[]): Expr {
+  const signed = options.some((o) => o.signed);
+  const conv = options.map((o) => (signed && !o.signed ? o.toSigned() : o));
+  const w = Math.max(...conv.map((o) => o.width));
+  const eq = conv.map((o) => (o.width < w ? o.resize(w) : o));
+  if (eq.length === 1) return eq[0];
+  return select(layer, eq, eq[0]);
+}
+
+/** A constant per layer, selected by `layer`. */
+export function constByLayer(layer: Expr, values: number[]): Expr {
+  const w = bitsOf(Math.max(...values));
+  return byLayer(
+    layer,
+    values.map((v) => constant(v, uint(w))),
+  );
+}
+
+/** The command interface: start (sampled arguments), busy, done; a per-call counter set. */
+export interface Command {
+  start: Signal;
+  busy: Signal;
+  done: Signal;
+}
+
+/**
+ * A saturation counter output `sat_<name>`: cleared at `start`, +1 in every cycle `inc` is high; wide
+ * enough for `max` events per call (it saturates there instead of wrapping).
+ */
+export function satCounter(m: ModuleBuilder, name: string, start: Expr, inc: Expr, max: number): Signal {
+  const w = bitsOf(max);
+  const q = m.reg(`sat_${name}_q`, uint(w), { reset: 0 });
+  const full = q.eq(constant(2 ** w - 1, uint(w)));
+  m.seq(`sat_${name}_q`, ($) => {
+    $.if(start, () => $.set(q, 0)).elseIf(inc.and(full.not()), () => $.set(q, q.addWrap(1)));
+  });
+  m.output(`sat_${name}`, q);
+  return q;
+}
+
+/** `layer` port (hidden-layer index, uint(max(1, bits))); unused when the configuration has one hidden layer. */
+export function layerPort(m: ModuleBuilder, layers: HiddenLayer[]): Signal {
+  const p = m.input('layer', uint(Math.max(1, bitsOf(layers.length - 1))));
+  return p;
+}
+
+/** mux on a 1-bit condition, operands brought to one signed width. */
+export function smux(c: Expr, a: Expr, b: Expr): Expr {
+  const sa = a.signed ? a : a.toSigned();
+  const sb = b.signed ? b : b.toSigned();
+  const w = Math.max(sa.width, sb.width);
+  return mux(c, sa.resize(w), sb.resize(w));
+}
+

@@ -1,0 +1,386 @@
+/**
+ * MODULATOR unit: for one hidden layer per call, the per-sample coefficients c_p, the global signal ξ, the
+ * LayerNorm backward and relu′ → δ, bit-exact with the fixed-point golden model (sim/golden/fixed/modulator.ts).
+ * N = B (window), c = the current sample's slot, n = 2^k the layer's width, f(Q) = fraction bits of Q,
+ * rnd(x, k) = ⌊(x + 2^(k−1)) / 2^k⌋ (round half up; an exact left shift for k ≤ 0), sat_Q = saturate into Q.
+ *
+ *   LOAD   the K rows of slot c and the row sums arrive (B words each, slot p = 0 … B−1); the row means enter
+ *          as the exact row sums R (m_p = R_p / N is never rounded): Rt_p = Rx_p·2^fγ − γ·Ry_p,
+ *          ND_p = (N·1 − Rx_p)·2^fγ − γ·(N·1 − Ry_p), Kt_p = Kx_cp·2^fγ − γ·Ky_cp (units 2^−(f_k+fγ));
+ *          Σ_p Rt_p and Rt_c / ND_c are formed as the words arrive.
+ *   COEF   for p ≠ c (the configured variant only):
+ *            E: W_p = −(N²·Kt_p − N·Rt_c − N·Rt_p + Σ_q Rt_q)   J: W_p = −(N·Kt_p − Rt_c)
+ *            P: W_p = ND_c                                     F: W_p = ND_p + ND_c
+ *          u_p = rnd(W_p·kz_p, f_k), c_p = sat_coef(rnd(u_p·m, s + f_k + fγ − f_coef)) with the ξ scale
+ *          m·2^−s = (2/s_z²)/(N²(N−1)²) (E, P, F) or (2/s_z²)/(N(N−1)²) (J), s_z² = σ_z²·n; c_c = 0.
+ *          Three pipeline stages, one slot per cycle.
+ *   XI     ξ_j = sat_xi(rnd(Σ_{p≠c} c_p·(zw_cj − zw_pj), f_coef + f_wz − f_xi)) from the window z stream, one
+ *          word per cycle (row j: slot c first, then c+1, …, N−1, 0, …, c−1); G1 = Σ ξ_j, G2 = Σ ξ_j·z_j exact.
+ *   MEAN   M1 = rnd(G1, k − g), M2 = rnd(G2, k + f_z − g)  (g = LN_BWD_GUARD: mean(ξ), mean(ξ⊙z) in units 2^−(f_xi+g))
+ *   DELTA  T_j = ξ_j·2^g − M1 − rnd(z_j·M2, f_z), δ_j = a_j > 0 ? sat_delta(rnd(T_j·s⁻¹, g + f_xi + f_s − f_delta)) : 0,
+ *          streamed out j = 0 … n−1 (the order the Hebbian-update unit consumes rows), with back-pressure.
+ * Multipliers: W·kz, u·m (COEF), c·Δz, ξ·z (XI), z·M2, T·s⁻¹ (DELTA); the constant products (N·, N²·, γ·)
+ * are shifts and adds.
+ *
+ * Ports:   clk, rst (synchronous, active high)
+ *          start    in   1-cycle pulse in idle: begin a call; layer, slot and s_inv are sampled with it
+ *          layer    in   hidden-layer index (0 = network layer 1): selects n and the ξ scale
+ *          slot     in   c, the window slot of the current sample (0 … B−1)
+ *          s_inv    in   s⁻¹ of the current sample's forward LayerNorm (raw lnInvStd, the layernorm unit's s_inv)
+ *          busy     out  high from the cycle after start until done;  done  out  1-cycle pulse after the last δ
+ *          s_axis_kxy  {Ky_cp, Kx_cp}  (2 × gram)   B words, p = 0 … B−1 (word c is not used; variants P and
+ *                      F use only the row sums: the words are accepted and dropped)
+ *          s_axis_kz   kz_p = K_Z[c][p] (gram)       B words, p = 0 … B−1 (word c is not used)
+ *          s_axis_rsum {Ry_p, Rx_p}    (2 × rowSum)  B words, p = 0 … B−1
+ *          s_axis_zc   {pos_j, z_j}    (1 + act)     n words: relu′ (a_j > 0) and z_c of the forward (the
+ *                      layernorm unit's m_axis_z without the windowZ field); accepted any time in the call
+ *          s_axis_zw   zw_pj (windowZ)               n·B words, rows j in order, slot c first in each row;
+ *                      row j is accepted only after zc word j
+ *          m_axis_delta_{tvalid,tready,tdata,tlast}  δ_j (delta), j = 0 … n−1, tlast on j = n−1
+ *          sat_coef, sat_xi, sat_delta  out  values clamped in this call (cleared by start)
+ *          All input streams are accepted only while busy; each takes exactly its word count per call.
+ * Cycles:  without stalls a call takes B·n + n + 2B + 15 cycles from the edge that samples start to the edge of
+ *          the last δ transfer (done is high in the next cycle): B + 1 (LOAD), B + 3 (COEF), B·n + 5 (XI, one
+ *          window word per cycle, then the sums drain), 1 (MEAN), n + 4 (DELTA, one δ per cycle after the
+ *          pipeline fills) and the state changes between them. The ideal of a one-word-per-cycle window stream
+ *          and δ stream is B·n + n.
+ */
+import { fromReal, fx, toHls, width } from '../fixed/index.js';
+import { ModuleBuilder, constant, mux, sint, uint, type Expr, type Module } from '../ir/index.js';
+import { streamIn, streamOut } from '../lib/stream/index.js';
+import { configHash, type ChipConfig } from '../config.js';
+import { resolveNumeric } from '../numeric.js';
+import { bitsOf, byLayer, constByLayer, hiddenLayers, layerPort, rnd, satCounter, saturate, smux } from './common.js';
+
+export const MODULATOR_MODULE = 'modulator';
+/** Extra fraction bits of mean(ξ) and mean(ξ⊙z) in the LayerNorm backward (the golden model's LN_BWD_GUARD). */
+export const MODULATOR_GUARD = 4;
+
+/** Cycles of a call without stalls: from the edge that samples start to the edge of the last δ transfer, inclusive. */
+export function modulatorCycles(B: number, n: number): number {
+  return B * n + n + 2 * B + 15;
+}
+
+/** The ξ scale (2/s_z²)/norm of hidden layer width n as the chip's constant m·2^−s (ConstScale of the golden model). */
+export function xiScaleConst(value: number, bits: number): { m: number; s: number } {
+  let e = 0;
+  while (2 ** e > value) e--;
+  while (2 ** (e + 1) <= value) e++;
+  if (2 ** e === value) return { m: 1, s: -e };
+  let s = bits - 1 - e;
+  let mm = Math.floor(value * 2 ** s + 0.5);
+  if (mm >= 2 ** bits) {
+    s -= 1;
+    mm = Math.floor(value * 2 ** s + 0.5);
+  }
+  return { m: mm, s };
+}
+
+const sconst = (v: number | bigint): Expr => {
+  const b = BigInt(v);
+  const mag = b < 0n ? -b : b;
+  return constant(b, sint(mag.toString(2).length + 1));
+};
+
+export function modulator(cfg: ChipConfig): Module {
+  const N = resolveNumeric(cfg.numeric);
+  const H = hiddenLayers(cfg, 'modulator');
+  const B = cfg.window;
+  const v = cfg.variant;
+  const maxN = Math.max(...H.map((h) => h.n));
+  const FK = N.gram.format;
+  const FR = N.rowSum.format;
+  const FC = N.coef.format;
+  const FX = N.xi.format;
+  const FZ = N.act.format;
+  const FWZ = N.windowZ.format;
+  const FS = N.lnInvStd.format;
+  const FD = N.delta.format;
+  const wk = width(FK);
+  const wr = width(FR);
+  const wz = width(FZ);
+  const fg = N.gammaFracBits;
+  const gammaRaw = fromReal(cfg.gamma, fx(24, 24 - fg, false), 'nearest', 'saturate');
+  const ONE = 2 ** FK.fracBits;
+  const g = MODULATOR_GUARD;
+  const sz = cfg.sigma[2];
+  const nrm = v === 'J' ? B * (B - 1) ** 2 : B * B * (B - 1) ** 2;
+  const scales = H.map((h) => xiScaleConst(2 / (sz * sz * h.n) / nrm, N.constBits));
+  const cShift = FK.fracBits + fg - FC.fracBits;
+  const pw = bitsOf(B - 1);
+  const bw = bitsOf(B);
+  const jw = bitsOf(maxN - 1);
+  const cw = bitsOf(maxN);
+
+  const m = new ModuleBuilder(MODULATOR_MODULE, {
+    config: configHash(cfg),
+    variant: v,
+    window: B,
+    hidden: H.map((h) => h.n),
+    gamma: gammaRaw,
+    xiScale: scales.map((s) => [s.m, s.s]),
+    formats: { gram: toHls(FK), rowSum: toHls(FR), coef: toHls(FC), xi: toHls(FX), act: toHls(FZ), windowZ: toHls(FWZ), lnInvStd: toHls(FS), delta: toHls(FD) },
+    guard: g,
+    cycles: 'B*n + n + 2B + 15',
+  });
+  m.clock();
+  const start = m.input('start', uint(1));
+  const layer = layerPort(m, H);
+  const slot = m.input('slot', uint(pw));
+  const sInvIn = m.input('s_inv', uint(width(FS)));
+  const kxy = streamIn(m, 'kxy', uint(2 * wk));
+  const kz = streamIn(m, 'kz', uint(wk));
+  const rsum = streamIn(m, 'rsum', uint(2 * wr));
+  const zc = streamIn(m, 'zc', uint(1 + wz));
+  const zw = streamIn(m, 'zw', sint(width(FWZ)));
+  const out = streamOut(m, 'delta', sint(width(FD)), { last: true });
+
+  // ---- control
+  const S = { IDLE: 0, LOAD: 1, COEF: 2, XI: 3, MEAN: 4, DELTA: 5 };
+  const state = m.reg('state_q', uint(3), { reset: S.IDLE });
+  const is = (s: number) => state.eq(constant(s, uint(3)));
+  const go = m.wire('go', start.and(is(S.IDLE)));
+  const layerQ = m.reg('layer_q', layer.type, { reset: 0 });
+  if (H.length === 1) m.unused(layerQ);
+  const c = m.reg('slot_q', uint(pw), { reset: 0 });
+  const sInv = m.reg('s_inv_q', uint(width(FS)), { reset: 0 });
+  const nSel = m.wire('n_sel', constByLayer(layerQ, H.map((h) => h.n)).zext(cw));
+  const Bc = constant(B, uint(bw));
+  const Bm1 = constant(B - 1, uint(pw));
+
+  // ---- LOAD: three B-word streams into small memories; Σ Rt, Rt_c, ND_c as the row sums arrive
+  const loader = (name: string, s: typeof kxy, store: boolean) => {
+    const cnt = m.reg(`${name}_count_q`, uint(bw), { reset: 0 });
+    m.assign(s.ready, is(S.LOAD).and(cnt.lt(Bc)));
+    if (!store) {
+      m.unused(s.data);
+      return { cnt, mem: null };
+    }
+    const mem = m.memory(`${name}_mem`, { depth: B, type: s.data.type });
+    mem.write(cnt.trunc(pw), s.data, s.fire);
+    return { cnt, mem };
+  };
+  const usesK = v === 'E' || v === 'J';
+  const lk = loader('kxy', kxy, usesK);
+  const lz = loader('kz', kz, true);
+  const lr = loader('rsum', rsum, v === 'E' || v === 'F');
+  const gam = constant(gammaRaw, uint(bitsOf(gammaRaw)));
+  const rowTerms = (word: Expr) => {
+    const rx = word.trunc(wr);
+    const ry = word.shr(wr);
+    const rt = rx.shl(fg).sub(ry.mul(gam));
+    const BONE = constant(B * ONE, uint(bitsOf(B * ONE)));
+    const nd = BONE.sub(rx).shl(fg).sub(BONE.sub(ry).mul(gam.toSigned()));
+    return { rt, nd };
+  };
+  const rIn = rowTerms(rsum.data);
+  const rtW = rIn.rt.width;
+  const sumRt = m.reg('sum_rt_q', sint(rtW + bw), { reset: 0 });
+  const rtC = m.reg('rt_c_q', sint(rtW), { reset: 0 });
+  const ndC = m.reg('nd_c_q', sint(rIn.nd.width), { reset: 0 });
+  const atC = lr.cnt.trunc(pw).eq(c);
+  m.seq('row_terms', ($) => {
+    $.if(go, () => $.set(sumRt, 0)).elseIf(rsum.fire, () => $.set(sumRt, sumRt.add(rIn.rt).trunc(rtW + bw)));
+    $.if(rsum.fire.and(atC), () => {
+      $.set(rtC, rIn.rt);
+      $.set(ndC, rIn.nd);
+    });
+  });
+  if (v !== 'E') m.unused(sumRt);
+  if (v !== 'E' && v !== 'J') m.unused(rtC);
+  if (v !== 'P' && v !== 'F') m.unused(ndC);
+  const loaded = lk.cnt.eq(Bc).and(lz.cnt.eq(Bc)).and(lr.cnt.eq(Bc));
+
+  // zc loader: any time in the call, n words into the z memory (pos, z_c)
+  const zcCnt = m.reg('zc_count_q', uint(cw), { reset: 0 });
+  m.assign(zc.ready, state.ne(constant(S.IDLE, uint(3))).and(zcCnt.lt(nSel)));
+  const zmem = m.memory('zc_mem', { depth: maxN, type: zc.data.type });
+  zmem.write(zcCnt.trunc(jw), zc.data, zc.fire);
+
+  // ---- COEF: one slot per cycle, three stages → coef memory
+  const pc = m.reg('coef_p_q', uint(bw), { reset: 0 });
+  const cIssue = m.wire('coef_issue', is(S.COEF).and(pc.lt(Bc)));
+  const pa = pc.trunc(pw);
+  const kt = (): Expr => {
+    if (!lk.mem) throw new Error('modulator: K row not stored');
+    const kw = lk.mem.readAsync(pa);
+    return kw.trunc(wk).shl(fg).sub(kw.shr(wk).mul(gam));
+  };
+  const rP = (): { rt: Expr; nd: Expr } => {
+    if (!lr.mem) throw new Error('modulator: row sums not stored');
+    return rowTerms(lr.mem.readAsync(pa));
+  };
+  const Bs = sconst(B);
+  let W: Expr;
+  switch (v) {
+    case 'E':
+      W = Bs.mul(rtC).add(Bs.mul(rP().rt)).sub(sumRt).sub(sconst(B * B).mul(kt()));
+      break;
+    case 'J':
+      W = rtC.sub(Bs.mul(kt()));
+      break;
+    case 'P':
+      W = ndC;
+      break;
+    case 'F':
+      W = rP().nd.add(ndC);
+      break;
+  }
+  const Wq = m.pipe('w_q', W, { reset: 0 });
+  const kq = m.pipe('kz_q', lz.mem.readAsync(pa), { reset: 0 });
+  const cv1 = m.pipe('c1_valid_q', cIssue, { reset: 0 });
+  const cp1 = m.pipe('c1_p_q', pa, { reset: 0 });
+  const u = m.pipe('u_q', rnd(Wq.mul(kq.toSigned()), FK.fracBits), { reset: 0 });
+  const cv2 = m.pipe('c2_valid_q', cv1, { reset: 0 });
+  const cp2 = m.pipe('c2_p_q', cp1, { reset: 0 });
+  const cRaw = byLayer(
+    layerQ,
+    scales.map((sc) => rnd(u.mul(constant(sc.m, uint(bitsOf(sc.m))).toSigned()), sc.s + cShift)),
+  );
+  const cs = saturate(m, cRaw, FC);
+  const isC2 = cp2.eq(c);
+  const coefMem = m.memory('coef_mem', { depth: B, type: sint(width(FC)) });
+  coefMem.write(cp2, smux(isC2, constant(0, sint(width(FC))), cs.value).resize(width(FC)), cv2);
+  const coefDone = pc.eq(Bc).and(cv1.not()).and(cv2.not());
+
+  // ---- XI: Σ_p c_p (zw_c − zw_p) per row, one window word per cycle
+  const xi = m.reg('xi_i_q', uint(pw), { reset: 0 });
+  const xq = m.reg('xi_slot_q', uint(pw), { reset: 0 });
+  const xj = m.reg('xi_j_q', uint(cw), { reset: 0 });
+  m.assign(zw.ready, is(S.XI).and(xj.lt(nSel)).and(zcCnt.gt(xj)));
+  const zcCap = m.reg('zw_c_q', zw.data.type, { reset: 0 });
+  const dz = zcCap.sub(zw.data);
+  const prod = coefMem.readAsync(xq).mul(dz);
+  const take = zw.fire.and(xi.ne(0));
+  const pv = m.pipe('x1_valid_q', take, { reset: 0 });
+  const pq = m.pipe('x1_prod_q', prod, { reset: 0, enable: take });
+  const pFirst = m.pipe('x1_first_q', xi.eq(1), { reset: 0, enable: take });
+  const pLast = m.pipe('x1_last_q', xi.eq(Bm1), { reset: 0, enable: take });
+  const pj = m.pipe('x1_j_q', xj.trunc(jw), { reset: 0, enable: take });
+  const accW = pq.width + bitsOf(B);
+  const accQ = m.reg('x_acc_q', sint(accW), { reset: 0 });
+  const accNext = m.wire('x_acc_next', smux(pFirst, pq.sext(accW), accQ.add(pq).trunc(accW)).resize(accW));
+  const sv = m.pipe('x2_valid_q', pv.and(pLast), { reset: 0 });
+  const ssum = m.pipe('x2_sum_q', accNext, { reset: 0, enable: pv.and(pLast) });
+  const sj = m.pipe('x2_j_q', pj, { reset: 0, enable: pv.and(pLast) });
+  m.seq('x_acc_q', ($) => $.if(pv, () => $.set(accQ, accNext)));
+  const xs = saturate(m, rnd(ssum, FC.fracBits + FWZ.fracBits - FX.fracBits), FX);
+  const xv = m.pipe('x3_valid_q', sv, { reset: 0 });
+  const xiQ = m.pipe('x3_xi_q', xs.value, { reset: 0 });
+  const xj3 = m.pipe('x3_j_q', sj, { reset: 0 });
+  // one read port on the z memory: the row in flight in XI, the issued row in DELTA
+  const outValid = m.reg('out_valid_q', uint(1), { reset: 0 });
+  const adv = m.wire('adv', outValid.not().or(out.ready));
+  const jd = m.reg('delta_j_q', uint(cw), { reset: 0 });
+  const inDelta = is(S.DELTA);
+  const zr = zmem.readSync('zc_rd', mux(inDelta, jd.trunc(jw), sj), inDelta.not().or(adv));
+  const zrz = zr.trunc(wz).asSigned();
+  const ximem = m.memory('xi_mem', { depth: maxN, type: sint(width(FX)) });
+  ximem.write(xj3, xiQ, xv);
+  const g1W = width(FX) + bitsOf(maxN);
+  const g2W = width(FX) + wz + bitsOf(maxN);
+  const G1 = m.reg('g1_q', sint(g1W), { reset: 0 });
+  const G2 = m.reg('g2_q', sint(g2W), { reset: 0 });
+  const gv = m.pipe('x4_valid_q', xv, { reset: 0 });
+  const pz = m.pipe('x4_xz_q', xiQ.mul(zrz), { reset: 0 });
+  m.seq('g_sums', ($) => {
+    $.if(go, () => {
+      $.set(G1, 0);
+      $.set(G2, 0);
+    }).else(() => {
+      $.if(xv, () => $.set(G1, G1.add(xiQ).trunc(g1W)));
+      $.if(gv, () => $.set(G2, G2.add(pz).trunc(g2W)));
+    });
+  });
+  const xiDone = xj.eq(nSel).and(pv.not()).and(sv.not()).and(xv.not()).and(gv.not());
+
+  // ---- MEAN
+  const m1v = byLayer(layerQ, H.map((h) => rnd(G1, h.log2n - g)));
+  const m2v = byLayer(layerQ, H.map((h) => rnd(G2, h.log2n + FZ.fracBits - g)));
+  const M1 = m.pipe('m1_q', m1v, { reset: 0, enable: is(S.MEAN) });
+  const M2 = m.pipe('m2_q', m2v, { reset: 0, enable: is(S.MEAN) });
+
+  // ---- DELTA: stalled by the output
+  const dIssue = m.wire('delta_issue', inDelta.and(jd.lt(nSel)));
+  const xr = ximem.readSync('xi_rd', jd.trunc(jw), adv);
+  const d1v = m.pipe('d1_valid_q', dIssue, { reset: 0, enable: adv });
+  const d1l = m.pipe('d1_last_q', jd.eq(nSel.subWrap(constant(1, uint(cw)))), { reset: 0, enable: adv });
+  const pzm = m.pipe('d2_zm2_q', zrz.mul(M2), { reset: 0, enable: adv });
+  const x2 = m.pipe('d2_xi_q', xr, { reset: 0, enable: adv });
+  const pos2 = m.pipe('d2_pos_q', zr.msb(), { reset: 0, enable: adv });
+  const d2v = m.pipe('d2_valid_q', d1v, { reset: 0, enable: adv });
+  const d2l = m.pipe('d2_last_q', d1l, { reset: 0, enable: adv });
+  const T = x2.shl(g).sub(M1).sub(rnd(pzm, FZ.fracBits));
+  const P = m.pipe('d3_p_q', T.mul(sInv.toSigned()), { reset: 0, enable: adv });
+  const pos3 = m.pipe('d3_pos_q', pos2, { reset: 0, enable: adv });
+  const d3v = m.pipe('d3_valid_q', d2v, { reset: 0, enable: adv });
+  const d3l = m.pipe('d3_last_q', d2l, { reset: 0, enable: adv });
+  const ds = saturate(m, rnd(P, g + FX.fracBits + FS.fracBits - FD.fracBits), FD);
+  const outData = m.reg('out_data_q', out.data.type, { reset: 0 });
+  const outLast = m.reg('out_last_q', uint(1), { reset: 0 });
+  m.seq('out', ($) => {
+    $.if(adv, () => {
+      $.set(outValid, d3v);
+      $.set(outData, smux(pos3, ds.value, constant(0, sint(width(FD)))).resize(width(FD)));
+      $.set(outLast, d3l);
+    });
+  });
+  m.assign(out.valid, outValid);
+  m.assign(out.data, outData);
+  if (out.last) m.assign(out.last, outLast);
+  const finish = m.wire('finish', out.fire.and(outLast));
+
+  // ---- sequencing
+  m.seq('control', ($) => {
+    $.if(go, () => {
+      $.set(state, S.LOAD);
+      $.set(layerQ, layer);
+      $.set(c, slot);
+      $.set(sInv, sInvIn);
+      $.set(lk.cnt, 0);
+      $.set(lz.cnt, 0);
+      $.set(lr.cnt, 0);
+      $.set(zcCnt, 0);
+      $.set(pc, 0);
+      $.set(jd, 0);
+    });
+    $.if(kxy.fire, () => $.set(lk.cnt, lk.cnt.addWrap(1)));
+    $.if(kz.fire, () => $.set(lz.cnt, lz.cnt.addWrap(1)));
+    $.if(rsum.fire, () => $.set(lr.cnt, lr.cnt.addWrap(1)));
+    $.if(zc.fire, () => $.set(zcCnt, zcCnt.addWrap(1)));
+    $.if(is(S.LOAD).and(loaded), () => $.set(state, S.COEF));
+    $.if(cIssue, () => $.set(pc, pc.addWrap(1)));
+    $.if(is(S.COEF).and(coefDone), () => {
+      $.set(state, S.XI);
+      $.set(xi, 0);
+      $.set(xq, c);
+      $.set(xj, 0);
+    });
+    $.if(zw.fire, () => {
+      $.if(xi.eq(0), () => $.set(zcCap, zw.data));
+      $.if(xi.eq(Bm1), () => {
+        $.set(xi, 0);
+        $.set(xj, xj.addWrap(1));
+      }).else(() => $.set(xi, xi.addWrap(1)));
+      $.if(xq.eq(Bm1), () => $.set(xq, 0)).else(() => $.set(xq, xq.addWrap(1)));
+    });
+    $.if(is(S.XI).and(xiDone), () => $.set(state, S.MEAN));
+    $.if(is(S.MEAN), () => $.set(state, S.DELTA));
+    $.if(adv.and(dIssue), () => $.set(jd, jd.addWrap(1)));
+    $.if(finish, () => $.set(state, S.IDLE));
+  });
+  m.output('busy', state.ne(constant(S.IDLE, uint(3))));
+  m.output('done', m.pipe('done_q', finish, { reset: 0 }));
+
+  satCounter(m, 'coef', go, cv2.and(isC2.not()).and(cs.hi.or(cs.lo)), B);
+  satCounter(m, 'xi', go, sv.and(xs.hi.or(xs.lo)), maxN);
+  satCounter(m, 'delta', go, adv.and(d3v).and(pos3).and(ds.hi.or(ds.lo)), maxN);
+  return m.build();
+}
+
+/** The layout of the stream words, for the chip top and the tests. */
+export function modulatorWords(cfg: ChipConfig): { gramBits: number; rowSumBits: number; zBits: number } {
+  const N = resolveNumeric(cfg.numeric);
+  return { gramBits: width(N.gram.format), rowSumBits: width(N.rowSum.format), zBits: width(N.act.format) };
+}
+

@@ -1,0 +1,120 @@
+/**
+ * Co-simulation of the modulator unit against its specification: random cases (data drawn to reach the
+ * saturations and zero-δ rows), the streams driven with random valid/ready, every δ word and the per-call
+ * saturation counts compared. Shared by test/units/modulator.test.ts and bench/units/modulator.ts.
+ */
+import { fromReal, maxRawNum, minRawNum, width } from '../../generator/fixed/index.js';
+import type { ChipConfig } from '../../generator/config.js';
+import { chipTables, resolveNumeric } from '../../generator/numeric.js';
+import { modulatorCycles } from '../../generator/units/modulator.js';
+import type { Model } from '../../sim/verilator/model.js';
+import { Rng } from '../../sim/rng.js';
+import { modulatorRef, type ModulatorInputs, type ModulatorOutputs } from './modulator-ref.js';
+
+/** A raw word of a format with magnitude up to 2^bits (clamped to the format). */
+function rawIn(rng: Rng, lo: number, hi: number, bits: number): number {
+  const mag = 2 ** Math.max(0, bits);
+  const v = Math.floor((rng.uniform() * 2 - 1) * mag);
+  return Math.min(hi, Math.max(lo, v));
+}
+
+/** One random call: a layer, a slot, K rows and row sums, window z, the current sample's forward, s⁻¹. */
+export function randomModulatorCase(cfg: ChipConfig, rng: Rng): ModulatorInputs {
+  const N = resolveNumeric(cfg.numeric);
+  const B = cfg.window;
+  const H = cfg.layers.length - 2;
+  const layer = rng.int(H);
+  const n = cfg.layers[layer + 1];
+  const ONE = 2 ** N.gram.format.fracBits;
+  const kMax = maxRawNum(N.gram.format);
+  const rMax = maxRawNum(N.rowSum.format);
+  // kernel values: mostly in [0, 1], sometimes the whole word range; zeros make zero coefficients
+  const kStyle = rng.int(4);
+  const kWord = (): number => (kStyle === 0 ? rng.int(kMax + 1) : kStyle === 1 && rng.int(3) === 0 ? 0 : rng.int(ONE + 1));
+  const kx = Array.from({ length: B }, kWord);
+  const ky = Array.from({ length: B }, () => (rng.int(2) ? ONE : rng.int(ONE + 1)));
+  const kz = Array.from({ length: B }, kWord);
+  const rStyle = rng.int(3);
+  const rWord = (): number => (rStyle === 0 ? rng.int(rMax + 1) : ONE + rng.int((B - 1) * ONE + 1));
+  const rx = Array.from({ length: B }, rWord);
+  const ry = Array.from({ length: B }, rWord);
+  // window z: small (|z| < 1), medium, or the whole windowZ range (ξ saturates)
+  const FW = N.windowZ.format;
+  const zBits = [FW.fracBits - 2, FW.fracBits + 1, width(FW) - 1][rng.int(3)];
+  const zw = new Int32Array(B * n);
+  for (let i = 0; i < zw.length; i++) zw[i] = rawIn(rng, minRawNum(FW), maxRawNum(FW), zBits);
+  // current sample: a (preact) decides relu′ (some layers all zero-δ), z (act)
+  const FZ = N.act.format;
+  const FA = N.preact.format;
+  const posP = [0, 0.5, 0.9, 1][rng.int(4)];
+  const a = new Int32Array(n);
+  const z = new Int32Array(n);
+  const zcBits = [FZ.fracBits, width(FZ) - 1][rng.int(2)];
+  for (let j = 0; j < n; j++) {
+    a[j] = rng.uniform() < posP ? 1 + rng.int(maxRawNum(FA)) : -rng.int(-minRawNum(FA) + 1);
+    z[j] = rawIn(rng, minRawNum(FZ), maxRawNum(FZ), zcBits);
+  }
+  // s⁻¹ within what the forward can produce: at most 2·rsqrt(ε) + 2 (the golden model's bound)
+  const t = chipTables(N, cfg.layers[cfg.layers.length - 1]).rsqrt;
+  const eps = fromReal(cfg.lnEps, N.lnVar.format, 'nearest', 'saturate');
+  const sMax = Math.min(2 * t.eval(eps) + 2, maxRawNum(N.lnInvStd.format));
+  const sInv = [rng.int(sMax + 1), sMax, rng.int(2 ** N.lnInvStd.format.fracBits + 1)][rng.int(3)];
+  return { layer, c: rng.int(B), kx, ky, kz, rx, ry, zw, a, z, sInv };
+}
+
+export interface StreamRates {
+  /** valid probability of each source, ready probability of the δ sink */
+  valid: number;
+  ready: number;
+}
+
+export interface CaseResult {
+  want: ModulatorOutputs;
+  got: number[];
+  sat: { coef: number; xi: number; delta: number };
+  /** start edge to the edge of the last δ transfer, inclusive */
+  cycles: number;
+  ideal: number;
+}
+
+/**
+ * Runs one call on a modulator model (reset once beforehand, idle): queues every input stream, pulses
+ * start, waits for the n δ words and the end of busy, reads the saturation counters.
+ */
+export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorInputs, rates: StreamRates, seed: number): Promise<CaseResult> {
+  const N = resolveNumeric(cfg.numeric);
+  const B = cfg.window;
+  const n = cfg.layers[x.layer + 1];
+  const wk = width(N.gram.format);
+  const wr = width(N.rowSum.format);
+  const wz = width(N.act.format);
+  const want = modulatorRef(cfg, x);
+  let s = seed;
+  for (const bus of ['kxy', 'kz', 'rsum', 'zc', 'zw']) await m.sourcePattern(bus, rates.valid, s++);
+  await m.sinkPattern('delta', rates.ready, s++);
+  const kxy = x.kx.map((k, p) => x.ky[p] * 2 ** wk + k);
+  const rsum = x.rx.map((r, p) => x.ry[p] * 2 ** wr + r);
+  const zc = Array.from(x.z, (zj, j) => (x.a[j] > 0 ? 2 ** wz : 0) + (zj < 0 ? zj + 2 ** wz : zj));
+  const zw: number[] = [];
+  for (let j = 0; j < n; j++) for (let i = 0; i < B; i++) zw.push(x.zw[((x.c + i) % B) * n + j]);
+  await Promise.all([m.push('kxy', kxy, 'none'), m.push('kz', x.kz, 'none'), m.push('rsum', rsum, 'none'), m.push('zc', zc, 'none'), m.push('zw', zw, 'none')]);
+  await m.poke('layer', x.layer);
+  await m.poke('slot', x.c);
+  await m.poke('s_inv', x.sInv);
+  await m.poke('start', 1);
+  const c0 = (await m.status()).cycle;
+  await m.step(1);
+  await m.poke('start', 0);
+  const ideal = modulatorCycles(B, n);
+  const slack = Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200;
+  await m.run({ untilSinkCount: { bus: 'delta', n }, maxCycles: slack });
+  const words = await m.drain('delta');
+  // done follows the last transfer by one cycle; busy then stays low
+  await m.step(2);
+  if ((await m.peek('busy')) !== 0) throw new Error('modulator still busy after the last δ');
+  const sat = { coef: await m.peek('sat_coef'), xi: await m.peek('sat_xi'), delta: await m.peek('sat_delta') };
+  const lastFlags = words.map((w) => w.last);
+  if (lastFlags.some((l, j) => l !== (j === n - 1))) throw new Error(`tlast on the wrong δ words: ${lastFlags.map(Number).join('')}`);
+  const cycles = words.length ? words[words.length - 1].cycle - c0 + 1 : 0;
+  return { want, got: words.map((w) => w.data), sat, cycles, ideal };
+}
