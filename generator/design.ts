@@ -3,7 +3,8 @@
  * and the arithmetic blocks of the chip, built from the configuration's numerics — the LFSR of stochastic
  * rounding, the weight-update product δ·h → weight format, and the four table functions with exactly the
  * ROMs the fixed-point golden model uses (chipTables) — and the accelerator's units (generator/units): the kernel
- * unit so far; the working memory, the Gram array, the modulator, the Hebbian update and the controller join here.
+ * unit, the LayerNorm forward and the modulator; the working memory, the Gram array, the Hebbian update and the
+ * controller join here.
  */
 import type { Module } from './ir/index.js';
 import type { ChipConfig } from './config.js';
@@ -11,6 +12,8 @@ import { chipTables, resolveNumeric } from './numeric.js';
 import { streamBlocks } from './lib/stream/index.js';
 import { fixedMul, lfsr, tableLookup } from './lib/arith/index.js';
 import { kernelUnit } from './units/kernel.js';
+import { layernorm } from './units/layernorm.js';
+import { modulator } from './units/modulator.js';
 
 export function designModules(cfg: ChipConfig): Module[] {
   const N = resolveNumeric(cfg.numeric);
@@ -25,5 +28,7 @@ export function designModules(cfg: ChipConfig): Module[] {
     tableLookup(t.rsqrt),
     tableLookup(t.recip),
     kernelUnit(cfg),
+    layernorm(cfg),
+    modulator(cfg),
   ];
 }

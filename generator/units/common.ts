@@ -5,6 +5,7 @@
  */
 import type { FixedFormat } from '../fixed/index.js';
 import { ModuleBuilder, constant, mux, select, sint, uint, type Expr, type Signal } from '../ir/index.js';
+import type { StreamPorts } from '../lib/stream/index.js';
 import { resizeHw } from '../lib/arith/index.js';
 import { bitsOf } from '../lib/arith/common.js';
 import type { ChipConfig } from '../config.js';
@@ -112,3 +113,30 @@ export function smux(c: Expr, a: Expr, b: Expr): Expr {
   return mux(c, sa.resize(w), sb.resize(w));
 }
 
+
+/**
+ * The output register of a pipeline that the output stream stalls: out_valid_q, out_data_q, out_last_q load
+ * together when `adv` = ¬out_valid ∨ tready (the register is empty or its word transfers), so the stream
+ * rules hold by construction. Every stage before it advances with `adv` too. `load` connects the last
+ * stage and returns `finish`: the word with tlast transfers at this edge.
+ */
+export function stalledOutput(m: ModuleBuilder, out: StreamPorts): { adv: Signal; load: (valid: Expr, data: Expr, last: Expr) => Signal } {
+  const outValid = m.reg('out_valid_q', uint(1), { reset: 0 });
+  const adv = m.wire('adv', outValid.not().or(out.ready));
+  const load = (valid: Expr, data: Expr, last: Expr): Signal => {
+    const outData = m.reg('out_data_q', out.data.type, { reset: 0 });
+    const outLast = m.reg('out_last_q', uint(1), { reset: 0 });
+    m.seq('out', ($) => {
+      $.if(adv, () => {
+        $.set(outValid, valid);
+        $.set(outData, data);
+        $.set(outLast, last);
+      });
+    });
+    m.assign(out.valid, outValid);
+    m.assign(out.data, outData);
+    if (out.last) m.assign(out.last, outLast);
+    return m.wire('finish', out.fire.and(outLast));
+  };
+  return { adv, load };
+}

@@ -25,9 +25,9 @@
  *          sat_preact, sat_var, sat_inv_std, sat_act, sat_window_z  out  saturations in this call (cleared by
  *                     start): words clamped into preact, v clamped into lnVar, the rsqrt output clamped, z
  *                     clamped into act, zw clamped into windowZ
- * Cycles:  a call without stalls takes 2n + 12 cycles from start to done: n (ACC) + 2 (sums drain) + 2 (VAR)
- *          + 5 (RSQRT) + n (NORM, one word per cycle) + 3 (pipeline); the ideal for a one-word-per-cycle stream
- *          in and out is 2n.
+ * Cycles:  a call without stalls takes 2n + 14 cycles from the edge that samples start to the edge of the last z
+ *          transfer (done is high in the next cycle): n + 1 (ACC) + 2 (sums drain) + 2 (VAR) + 5 (RSQRT) + n + 4
+ *          (NORM: one word per cycle after the pipeline fills); the ideal for one word per cycle in and out is 2n.
  */
 import { fromReal, toHls, width } from '../fixed/index.js';
 import { ModuleBuilder, cat, constant, mux, sint, uint, type Module } from '../ir/index.js';
@@ -35,13 +35,13 @@ import { resizeHw, tableLookup, TABLE_LATENCY } from '../lib/arith/index.js';
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric } from '../numeric.js';
-import { bitsOf, byLayer, constByLayer, hiddenLayers, layerPort, rnd, satCounter, saturate } from './common.js';
+import { bitsOf, byLayer, constByLayer, hiddenLayers, layerPort, rnd, satCounter, saturate, stalledOutput } from './common.js';
 
 export const LAYERNORM_MODULE = 'layernorm';
 
-/** Cycles of a call without stalls (start edge to done pulse), for n outputs. */
+/** Cycles of a call without stalls, for n outputs: from the edge that samples start to the edge of the last z transfer, inclusive. */
 export function layernormCycles(n: number): number {
-  return 2 * n + 12;
+  return 2 * n + 14;
 }
 
 export function layernorm(cfg: ChipConfig): Module {
@@ -73,7 +73,7 @@ export function layernorm(cfg: ChipConfig): Module {
     lnVar: toHls(FV),
     lnInvStd: toHls(FS),
     eps: epsRaw,
-    cycles: '2n + 12',
+    cycles: '2n + 14',
   });
   m.clock();
   const start = m.input('start', uint(1));
@@ -141,8 +141,7 @@ export function layernorm(cfg: ChipConfig): Module {
   m.output('s_inv', sInv);
 
   // ---- NORM: z = sat(rnd((n r − S1)·s⁻¹, k + f_a + f_s − f_z)), zw = resize(z), stalled by the output
-  const outValid = m.reg('out_valid_q', uint(1), { reset: 0 });
-  const adv = m.wire('adv', outValid.not().or(out.ready));
+  const { adv, load } = stalledOutput(m, out);
   const jn = m.reg('norm_j_q', uint(cw), { reset: 0 });
   const issue = m.wire('issue', is(S.NORM).and(jn.lt(nSel)));
   const rd = rmem.readSync('r_rd', jn.trunc(jw), adv);
@@ -159,19 +158,7 @@ export function layernorm(cfg: ChipConfig): Module {
   const zs = saturate(m, zR, FZ);
   const zv = m.wire('z', zs.value);
   const zwr = resizeHw(m, zv, FZ.fracBits, FWZ, N.windowZ.rounding, 'saturate', null);
-  const outData = m.reg('out_data_q', out.data.type, { reset: 0 });
-  const outLast = m.reg('out_last_q', uint(1), { reset: 0 });
-  m.seq('out', ($) => {
-    $.if(adv, () => {
-      $.set(outValid, v2n);
-      $.set(outData, cat(pos2, zwr.value.asUnsigned(), zv.asUnsigned()));
-      $.set(outLast, last2);
-    });
-  });
-  m.assign(out.valid, outValid);
-  m.assign(out.data, outData);
-  if (out.last) m.assign(out.last, outLast);
-  const finish = m.wire('finish', out.fire.and(outLast));
+  const finish = load(v2n, cat(pos2, zwr.value.asUnsigned(), zv.asUnsigned()), last2);
 
   // ---- sequencing
   m.seq('control', ($) => {

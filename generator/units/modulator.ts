@@ -46,11 +46,11 @@
  *          and δ stream is B·n + n.
  */
 import { fromReal, fx, toHls, width } from '../fixed/index.js';
-import { ModuleBuilder, constant, mux, sint, uint, type Expr, type Module } from '../ir/index.js';
+import { ModuleBuilder, constant, mux, sint, uint, type Expr, type Memory, type Module } from '../ir/index.js';
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { resolveNumeric } from '../numeric.js';
-import { bitsOf, byLayer, constByLayer, hiddenLayers, layerPort, rnd, satCounter, saturate, smux } from './common.js';
+import { bitsOf, byLayer, constByLayer, hiddenLayers, layerPort, rnd, satCounter, saturate, smux, stalledOutput } from './common.js';
 
 export const MODULATOR_MODULE = 'modulator';
 /** Extra fraction bits of mean(ξ) and mean(ξ⊙z) in the LayerNorm backward (the golden model's LN_BWD_GUARD). */
@@ -201,15 +201,15 @@ export function modulator(cfg: ChipConfig): Module {
   const pc = m.reg('coef_p_q', uint(bw), { reset: 0 });
   const cIssue = m.wire('coef_issue', is(S.COEF).and(pc.lt(Bc)));
   const pa = pc.trunc(pw);
+  const memOf = (l: { mem: Memory | null }): Memory => {
+    if (!l.mem) throw new Error('modulator: a stream this variant needs was not stored');
+    return l.mem;
+  };
   const kt = (): Expr => {
-    if (!lk.mem) throw new Error('modulator: K row not stored');
-    const kw = lk.mem.readAsync(pa);
+    const kw = memOf(lk).readAsync(pa);
     return kw.trunc(wk).shl(fg).sub(kw.shr(wk).mul(gam));
   };
-  const rP = (): { rt: Expr; nd: Expr } => {
-    if (!lr.mem) throw new Error('modulator: row sums not stored');
-    return rowTerms(lr.mem.readAsync(pa));
-  };
+  const rP = (): { rt: Expr; nd: Expr } => rowTerms(memOf(lr).readAsync(pa));
   const Bs = sconst(B);
   let W: Expr;
   switch (v) {
@@ -227,7 +227,7 @@ export function modulator(cfg: ChipConfig): Module {
       break;
   }
   const Wq = m.pipe('w_q', W, { reset: 0 });
-  const kq = m.pipe('kz_q', lz.mem.readAsync(pa), { reset: 0 });
+  const kq = m.pipe('kz_q', memOf(lz).readAsync(pa), { reset: 0 });
   const cv1 = m.pipe('c1_valid_q', cIssue, { reset: 0 });
   const cp1 = m.pipe('c1_p_q', pa, { reset: 0 });
   const u = m.pipe('u_q', rnd(Wq.mul(kq.toSigned()), FK.fracBits), { reset: 0 });
@@ -269,8 +269,7 @@ export function modulator(cfg: ChipConfig): Module {
   const xiQ = m.pipe('x3_xi_q', xs.value, { reset: 0 });
   const xj3 = m.pipe('x3_j_q', sj, { reset: 0 });
   // one read port on the z memory: the row in flight in XI, the issued row in DELTA
-  const outValid = m.reg('out_valid_q', uint(1), { reset: 0 });
-  const adv = m.wire('adv', outValid.not().or(out.ready));
+  const { adv, load } = stalledOutput(m, out);
   const jd = m.reg('delta_j_q', uint(cw), { reset: 0 });
   const inDelta = is(S.DELTA);
   const zr = zmem.readSync('zc_rd', mux(inDelta, jd.trunc(jw), sj), inDelta.not().or(adv));
@@ -316,19 +315,7 @@ export function modulator(cfg: ChipConfig): Module {
   const d3v = m.pipe('d3_valid_q', d2v, { reset: 0, enable: adv });
   const d3l = m.pipe('d3_last_q', d2l, { reset: 0, enable: adv });
   const ds = saturate(m, rnd(P, g + FX.fracBits + FS.fracBits - FD.fracBits), FD);
-  const outData = m.reg('out_data_q', out.data.type, { reset: 0 });
-  const outLast = m.reg('out_last_q', uint(1), { reset: 0 });
-  m.seq('out', ($) => {
-    $.if(adv, () => {
-      $.set(outValid, d3v);
-      $.set(outData, smux(pos3, ds.value, constant(0, sint(width(FD)))).resize(width(FD)));
-      $.set(outLast, d3l);
-    });
-  });
-  m.assign(out.valid, outValid);
-  m.assign(out.data, outData);
-  if (out.last) m.assign(out.last, outLast);
-  const finish = m.wire('finish', out.fire.and(outLast));
+  const finish = load(d3v, smux(pos3, ds.value, constant(0, sint(width(FD)))).resize(width(FD)), d3l);
 
   // ---- sequencing
   m.seq('control', ($) => {

@@ -744,6 +744,140 @@ export const MODULES = {
       }
     ]
   },
+  "layernorm": {
+    "paramsHash": "6f8a43c58e98559b",
+    "params": {
+      "config": "12b664d2f127bff6",
+      "hidden": [
+        128,
+        64
+      ],
+      "acc": 48,
+      "preact": "fixed<16,6>",
+      "act": "fixed<16,6>",
+      "windowZ": "fixed<16,6>",
+      "lnVar": "ufixed<32,16>",
+      "lnInvStd": "ufixed<24,9>",
+      "eps": 655,
+      "cycles": "2n + 14"
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "layer",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_acc_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_acc_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_acc_tdata",
+        "dir": "in",
+        "width": 48,
+        "signed": true
+      },
+      {
+        "name": "m_axis_z_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_z_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_z_tdata",
+        "dir": "out",
+        "width": 33,
+        "signed": false
+      },
+      {
+        "name": "m_axis_z_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_inv",
+        "dir": "out",
+        "width": 24,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "done",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "sat_preact",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "sat_var",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "sat_inv_std",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "sat_act",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "sat_window_z",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      }
+    ]
+  },
   "lfsr_w32_t80200003_s1bb_r16_l16": {
     "paramsHash": "9e443e6440df61ef",
     "params": {
@@ -777,6 +911,223 @@ export const MODULES = {
         "name": "r",
         "dir": "out",
         "width": 16,
+        "signed": false
+      }
+    ]
+  },
+  "modulator": {
+    "paramsHash": "a16aefdd00442329",
+    "params": {
+      "config": "12b664d2f127bff6",
+      "variant": "E",
+      "window": 8,
+      "hidden": [
+        128,
+        64
+      ],
+      "gamma": 32,
+      "xiScale": [
+        [
+          171196,
+          35
+        ],
+        [
+          171196,
+          34
+        ]
+      ],
+      "formats": {
+        "gram": "ufixed<17,1>",
+        "rowSum": "ufixed<20,4>",
+        "coef": "fixed<24,-6>",
+        "xi": "fixed<16,-4>",
+        "act": "fixed<16,6>",
+        "windowZ": "fixed<16,6>",
+        "lnInvStd": "ufixed<24,9>",
+        "delta": "fixed<16,-4>"
+      },
+      "guard": 4,
+      "cycles": "B*n + n + 2B + 15"
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "layer",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "slot",
+        "dir": "in",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "s_inv",
+        "dir": "in",
+        "width": 24,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kxy_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kxy_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kxy_tdata",
+        "dir": "in",
+        "width": 34,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kz_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kz_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kz_tdata",
+        "dir": "in",
+        "width": 17,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsum_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsum_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsum_tdata",
+        "dir": "in",
+        "width": 40,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zc_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zc_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zc_tdata",
+        "dir": "in",
+        "width": 17,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zw_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zw_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zw_tdata",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "m_axis_delta_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_delta_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_delta_tdata",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "m_axis_delta_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "done",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "sat_coef",
+        "dir": "out",
+        "width": 4,
+        "signed": false
+      },
+      {
+        "name": "sat_xi",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "sat_delta",
+        "dir": "out",
+        "width": 8,
         "signed": false
       }
     ]

@@ -118,3 +118,18 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   const cycles = words.length ? words[words.length - 1].cycle - c0 + 1 : 0;
   return { want, got: words.map((w) => w.data), sat, cycles, ideal };
 }
+
+/** Every mismatch of a result, as readable lines (empty: bit-exact). */
+export function modulatorMismatches(r: CaseResult): string[] {
+  const bad: string[] = [];
+  const n = r.want.delta.length;
+  if (r.got.length !== n) bad.push(`${r.got.length} δ words, want ${n}`);
+  for (let j = 0; j < Math.min(n, r.got.length); j++) if (r.got[j] !== r.want.delta[j]) bad.push(`δ_${j} = ${r.got[j]}, want ${r.want.delta[j]} (ξ_${j} = ${r.want.xi[j]})`);
+  if (JSON.stringify(r.sat) !== JSON.stringify(r.want.sat)) bad.push(`saturations ${JSON.stringify(r.sat)}, want ${JSON.stringify(r.want.sat)}`);
+  return bad;
+}
+
+/** Valid/ready probabilities of a case: full rate for the first cases of a run, random (≥ 0.25) after. */
+export function randomRates(rng: Rng, i: number): StreamRates {
+  return i < 2 ? { valid: 1, ready: 1 } : { valid: 0.25 + 0.75 * rng.uniform(), ready: 0.25 + 0.75 * rng.uniform() };
+}

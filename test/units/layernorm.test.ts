@@ -1,0 +1,65 @@
+/**
+ * The LayerNorm-forward unit (generator/units/layernorm.ts) co-simulated with Verilator against its
+ * specification, every z word (relu′, windowZ and act fields), s⁻¹ and every saturation count compared:
+ * random layers (hidden widths 2 … 256), accumulators drawn to reach preact saturation, all-negative rows,
+ * zero variance and (narrow formats) the z, windowZ, var and s⁻¹ clamps, under random valid/ready.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHIP } from '../../generator/config.js';
+import { layernorm } from '../../generator/units/layernorm.js';
+import { buildFromIr } from '../../sim/verilator/from-ir.js';
+import type { Model } from '../../sim/verilator/model.js';
+import { Rng } from '../../sim/rng.js';
+import { expectToolsClean } from '../generator/tool-checks.js';
+import { NARROW_NUMERIC, unitConfig } from './configs.js';
+import { layerNormMismatches, randomLayerNormCase, runLayerNormCase } from './layernorm-cosim.js';
+import { randomRates } from './modulator-cosim.js';
+
+const CASES = 150;
+const DESIGNS = [
+  { name: 'default formats, hidden 256/32/4/2', cfg: unitConfig([256, 32, 4, 2], 8, 'E') },
+  { name: 'narrow formats (floor, truncate), hidden 128/16/8/2', cfg: unitConfig([128, 16, 8, 2], 8, 'E', NARROW_NUMERIC) },
+];
+
+const models: Model[] = [];
+afterAll(async () => {
+  for (const m of models) await m.close();
+});
+
+describe('layernorm unit co-simulated against the golden model', () => {
+  for (const [di, d] of DESIGNS.entries()) {
+    it(`${d.name}: ${CASES} calls, every z word, s⁻¹ and saturation count bit-exact`, async () => {
+      const m = await buildFromIr(layernorm(d.cfg));
+      models.push(m);
+      await m.reset(2);
+      const rng = new Rng(2000 + di);
+      const seen = { preact: 0, var: 0, invStd: 0, act: 0, windowZ: 0, zeroRows: 0, stalls: 0 };
+      for (let i = 0; i < CASES; i++) {
+        const x = randomLayerNormCase(d.cfg, rng);
+        const rates = randomRates(rng, i);
+        const r = await runLayerNormCase(m, d.cfg, x, rates, 11 * i + di);
+        expect(layerNormMismatches(r), `case ${i} (layer ${x.layer})`).toEqual([]);
+        if (rates.valid === 1 && rates.ready === 1) expect(r.cycles, `case ${i}: cycles without stalls`).toBe(r.ideal);
+        else expect(r.cycles).toBeGreaterThanOrEqual(r.ideal);
+        for (const k of ['preact', 'var', 'invStd', 'act', 'windowZ'] as const) seen[k] += r.sat[k];
+        if (r.want.a.every((a) => a <= 0)) seen.zeroRows++;
+        if (r.cycles > r.ideal) seen.stalls++;
+      }
+      expect(seen.preact).toBeGreaterThan(0);
+      expect(seen.zeroRows).toBeGreaterThan(0);
+      expect(seen.stalls).toBeGreaterThan(CASES / 2);
+      if (d.cfg.numeric === NARROW_NUMERIC) for (const k of ['var', 'invStd', 'act', 'windowZ'] as const) expect(seen[k], k).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('layernorm unit generation', () => {
+  // yosys runs on the default chip's layernorm in test/gen/rtl.test.ts
+  it('the default chip: verilator -Wall clean, iverilog clean', async () => {
+    await expectToolsClean(layernorm(DEFAULT_CHIP), { synth: false });
+  });
+
+  it('refuses a hidden width that is not a power of two, naming the layer', () => {
+    expect(() => layernorm(unitConfig([48], 4, 'E'))).toThrow(/layers\[1\] = 48 must be a power of two/);
+  });
+});
