@@ -45,7 +45,7 @@
  *          pipeline fills) and the state changes between them. The ideal of a one-word-per-cycle window stream
  *          and δ stream is B·n + n.
  */
-import { fromReal, fx, toHls, width } from '../fixed/index.js';
+import { ConstScale, fromReal, fx, toHls, width } from '../fixed/index.js';
 import { ModuleBuilder, constant, mux, sint, uint, type Expr, type Memory, type Module } from '../ir/index.js';
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
@@ -59,21 +59,6 @@ export const MODULATOR_GUARD = 4;
 /** Cycles of a call without stalls: from the edge that samples start to the edge of the last δ transfer, inclusive. */
 export function modulatorCycles(B: number, n: number): number {
   return B * n + n + 2 * B + 15;
-}
-
-/** The ξ scale (2/s_z²)/norm of hidden layer width n as the chip's constant m·2^−s (ConstScale of the golden model). */
-export function xiScaleConst(value: number, bits: number): { m: number; s: number } {
-  let e = 0;
-  while (2 ** e > value) e--;
-  while (2 ** (e + 1) <= value) e++;
-  if (2 ** e === value) return { m: 1, s: -e };
-  let s = bits - 1 - e;
-  let mm = Math.floor(value * 2 ** s + 0.5);
-  if (mm >= 2 ** bits) {
-    s -= 1;
-    mm = Math.floor(value * 2 ** s + 0.5);
-  }
-  return { m: mm, s };
 }
 
 const sconst = (v: number | bigint): Expr => {
@@ -105,7 +90,7 @@ export function modulator(cfg: ChipConfig): Module {
   const g = MODULATOR_GUARD;
   const sz = cfg.sigma[2];
   const nrm = v === 'J' ? B * (B - 1) ** 2 : B * B * (B - 1) ** 2;
-  const scales = H.map((h) => xiScaleConst(2 / (sz * sz * h.n) / nrm, N.constBits));
+  const scales = H.map((h) => new ConstScale(2 / (sz * sz * h.n) / nrm, N.constBits));
   const cShift = FK.fracBits + fg - FC.fracBits;
   const pw = bitsOf(B - 1);
   const bw = bitsOf(B);

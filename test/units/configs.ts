@@ -20,5 +20,7 @@ export const NARROW_NUMERIC: NumericConfig = withNumeric(DEFAULT_CHIP.numeric, {
 
 /** A configuration with the given hidden widths, window and variant. */
 export function unitConfig(hidden: number[], window: number, variant: ChipConfig['variant'], numeric: NumericConfig = DEFAULT_CHIP.numeric): ChipConfig {
-  return { ...DEFAULT_CHIP, layers: [8, ...hidden, 3], window, variant, numeric };
+  // the row sums hold B gram words exactly: UQ(1 + ⌈log2 B⌉).16 at least
+  const rowSum = { format: `UQ${Math.max(4, 1 + Math.ceil(Math.log2(window)))}.16`, rounding: 'nearest' as const, overflow: 'saturate' as const };
+  return { ...DEFAULT_CHIP, layers: [8, ...hidden, 3], window, variant, numeric: withNumeric(numeric, { rowSum }) };
 }

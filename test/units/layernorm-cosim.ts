@@ -10,8 +10,30 @@ import { resolveNumeric } from '../../generator/numeric.js';
 import { layernormCycles } from '../../generator/units/layernorm.js';
 import type { Model } from '../../sim/verilator/model.js';
 import { Rng } from '../../sim/rng.js';
-import { layernormRef, type LayerNormOutputs } from './layernorm-ref.js';
+import { satSlots } from '../../sim/golden/fixed/common.js';
+import { layerNormRelu, preactWord, windowZ } from '../../sim/golden/fixed/forward.js';
+import { specParams } from './modulator-cosim.js';
 import type { StreamRates } from './modulator-cosim.js';
+
+export interface LayerNormOutputs {
+  a: number[];
+  z: number[];
+  zw: number[];
+  sInv: number;
+  sat: { preact: number; var: number; invStd: number; act: number; windowZ: number };
+}
+
+/** What the specification (sim/golden/fixed/forward.ts: preactWord, layerNormRelu, windowZ) computes for one call. */
+export function layernormSpec(cfg: ChipConfig, layer: number, acc: number[]): LayerNormOutputs {
+  const p = specParams(cfg).forward[layer];
+  const s = satSlots();
+  const a = Int32Array.from(acc, (x) => preactWord(p, x, s.preact));
+  const z = new Int32Array(p.n);
+  const sInv = layerNormRelu(p, a, z, s);
+  const zw = new Int32Array(p.n);
+  windowZ(p, z, zw, s.windowZ);
+  return { a: [...a], z: [...z], zw: [...zw], sInv, sat: { preact: s.preact.count, var: s.lnVar.count, invStd: s.lnInvStd.count, act: s.act.count, windowZ: s.windowZ.count } };
+}
 
 export interface LayerNormCase {
   layer: number;
@@ -63,7 +85,7 @@ export async function runLayerNormCase(m: Model, cfg: ChipConfig, x: LayerNormCa
   const n = x.acc.length;
   const wz = width(N.act.format);
   const wzw = width(N.windowZ.format);
-  const want = layernormRef(cfg, x.layer, x.acc);
+  const want = layernormSpec(cfg, x.layer, x.acc);
   await m.sourcePattern('acc', rates.valid, seed);
   await m.sinkPattern('z', rates.ready, seed + 1);
   await m.push('acc', x.acc, 'none');

@@ -17,8 +17,8 @@ import { randomRates } from './modulator-cosim.js';
 
 const CASES = 150;
 const DESIGNS = [
-  { name: 'default formats, hidden 256/32/4/2', cfg: unitConfig([256, 32, 4, 2], 8, 'E') },
-  { name: 'narrow formats (floor, truncate), hidden 128/16/8/2', cfg: unitConfig([128, 16, 8, 2], 8, 'E', NARROW_NUMERIC) },
+  { name: 'default formats, hidden 256/32/4/2', cfg: unitConfig([256, 32, 4, 2], 8, 'E'), narrow: false },
+  { name: 'narrow formats (floor, truncate), hidden 128/16/8/2', cfg: unitConfig([128, 16, 8, 2], 8, 'E', NARROW_NUMERIC), narrow: true },
 ];
 
 const models: Model[] = [];
@@ -48,7 +48,7 @@ describe('layernorm unit co-simulated against the golden model', () => {
       expect(seen.preact).toBeGreaterThan(0);
       expect(seen.zeroRows).toBeGreaterThan(0);
       expect(seen.stalls).toBeGreaterThan(CASES / 2);
-      if (d.cfg.numeric === NARROW_NUMERIC) for (const k of ['var', 'invStd', 'act', 'windowZ'] as const) expect(seen[k], k).toBeGreaterThan(0);
+      if (d.narrow) for (const k of ['var', 'invStd', 'act', 'windowZ'] as const) expect(seen[k], k).toBeGreaterThan(0);
     });
   }
 });

@@ -3,13 +3,63 @@
  * saturations and zero-δ rows), the streams driven with random valid/ready, every δ word and the per-call
  * saturation counts compared. Shared by test/units/modulator.test.ts and bench/units/modulator.ts.
  */
-import { fromReal, maxRawNum, minRawNum, width } from '../../generator/fixed/index.js';
+import { maxRawNum, minRawNum, width } from '../../generator/fixed/index.js';
 import type { ChipConfig } from '../../generator/config.js';
-import { chipTables, resolveNumeric } from '../../generator/numeric.js';
+import { resolveNumeric } from '../../generator/numeric.js';
 import { modulatorCycles } from '../../generator/units/modulator.js';
 import type { Model } from '../../sim/verilator/model.js';
 import { Rng } from '../../sim/rng.js';
-import { modulatorRef, type ModulatorInputs, type ModulatorOutputs } from './modulator-ref.js';
+import { satSlots } from '../../sim/golden/fixed/common.js';
+import { modulate } from '../../sim/golden/fixed/modulator.js';
+import { chipParams, type ChipParams } from '../../sim/golden/fixed/params.js';
+import { trainConfigOf } from './helpers.js';
+
+export interface ModulatorInputs {
+  /** hidden-layer index */
+  layer: number;
+  /** slot of the current sample */
+  c: number;
+  /** K_X[c][p], K_Y[c][p], K_Z[c][p] (gram raw), row sums R_X[p], R_Y[p] (rowSum raw), p = 0 … B−1 */
+  kx: number[];
+  ky: number[];
+  kz: number[];
+  rx: number[];
+  ry: number[];
+  /** window z, zw[p·n + j] (windowZ raw) */
+  zw: Int32Array;
+  /** forward of the current sample: a_c (preact raw), z_c (act raw) */
+  a: Int32Array;
+  z: Int32Array;
+  /** s⁻¹ (lnInvStd raw) */
+  sInv: number;
+}
+
+export interface ModulatorOutputs {
+  coef: number[];
+  xi: number[];
+  delta: number[];
+  sat: { coef: number; xi: number; delta: number };
+}
+
+const paramsCache = new WeakMap<ChipConfig, ChipParams>();
+
+/** The golden model's parameters of a chip configuration (the fixed engine's, built once per configuration). */
+export function specParams(cfg: ChipConfig): ChipParams {
+  let P = paramsCache.get(cfg);
+  if (!P) paramsCache.set(cfg, (P = chipParams(trainConfigOf(cfg), cfg.numeric)));
+  return P;
+}
+
+/** What the specification (sim/golden/fixed/modulator.ts, modulate) computes for one call. */
+export function modulatorSpec(cfg: ChipConfig, x: ModulatorInputs): ModulatorOutputs {
+  const p = specParams(cfg).modulator[x.layer];
+  const s = satSlots();
+  const scratch = { w: new Float64Array(p.B), coef: new Float64Array(p.B), xi: new Float64Array(p.n) };
+  const delta = new Float64Array(p.n);
+  const win = { c: x.c, kx: Int32Array.from(x.kx), ky: Int32Array.from(x.ky), Rx: Float64Array.from(x.rx), Ry: Float64Array.from(x.ry), kz: Int32Array.from(x.kz), zw: x.zw };
+  modulate(p, win, { z: x.z, a: x.a, sInv: x.sInv }, delta, scratch, s);
+  return { coef: [...scratch.coef], xi: [...scratch.xi], delta: [...delta], sat: { coef: s.coef.count, xi: s.xi.count, delta: s.delta.count } };
+}
 
 /** A raw word of a format with magnitude up to 2^bits (clamped to the format). */
 function rawIn(rng: Rng, lo: number, hi: number, bits: number): number {
@@ -55,9 +105,8 @@ export function randomModulatorCase(cfg: ChipConfig, rng: Rng): ModulatorInputs 
     z[j] = rawIn(rng, minRawNum(FZ), maxRawNum(FZ), zcBits);
   }
   // s⁻¹ within what the forward can produce: at most 2·rsqrt(ε) + 2 (the golden model's bound)
-  const t = chipTables(N, cfg.layers[cfg.layers.length - 1]).rsqrt;
-  const eps = fromReal(cfg.lnEps, N.lnVar.format, 'nearest', 'saturate');
-  const sMax = Math.min(2 * t.eval(eps) + 2, maxRawNum(N.lnInvStd.format));
+  const P = specParams(cfg);
+  const sMax = Math.min(2 * P.tables.rsqrt.eval(P.epsRaw) + 2, maxRawNum(N.lnInvStd.format));
   const sInv = [rng.int(sMax + 1), sMax, rng.int(2 ** N.lnInvStd.format.fracBits + 1)][rng.int(3)];
   return { layer, c: rng.int(B), kx, ky, kz, rx, ry, zw, a, z, sInv };
 }
@@ -88,7 +137,7 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   const wk = width(N.gram.format);
   const wr = width(N.rowSum.format);
   const wz = width(N.act.format);
-  const want = modulatorRef(cfg, x);
+  const want = modulatorSpec(cfg, x);
   let s = seed;
   for (const bus of ['kxy', 'kz', 'rsum', 'zc', 'zw']) await m.sourcePattern(bus, rates.valid, s++);
   await m.sinkPattern('delta', rates.ready, s++);
