@@ -2,8 +2,14 @@
  * Verilates a design with the co-simulation harness, through a content-hash cache.
  *
  * A build lives in build/verilator/<hash>/ (binary `harness`, the sources, `build.log`, `meta.json`),
- * where hash = sha256 over the Verilog texts, top, port list, flags, trace flag, the generated harness
- * source and `verilator --version`. The same inputs never build twice: within a process concurrent
+ * where hash = sha256 over the Verilog texts, top, port list, public memories and watched streams,
+ * flags (the X-initialisation ones included), trace flag, the generated harness source and
+ * `verilator --version`.
+ *
+ * Models are built with `--x-assign unique --x-initial unique` (unless `randomInit: false`): every
+ * register and memory word without an initial value, and every X the design assigns, takes the value
+ * the run-time options pick (Model.start passes `+verilator+rand+reset+2 +verilator+seed+N`: random
+ * for a seed), so a missing reset or an unwritten memory word cannot quietly read as 0. The same inputs never build twice: within a process concurrent
  * calls share one build, and across processes each build happens in a private temporary folder that is
  * renamed into place atomically (the loser of a race discards its copy and uses the winner's).
  *
@@ -18,8 +24,8 @@ import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { harnessSource } from './harness.js';
-import { findStreams, validatePorts, type PortSpec, type StreamGroup } from './ports.js';
+import { harnessSource, publicConfig } from './harness.js';
+import { findStreams, validatePorts, validatePublic, type MemorySpec, type PortSpec, type StreamGroup, type WatchSpec } from './ports.js';
 
 export interface BuildSpec {
   /** Name of the top module. */
@@ -34,6 +40,15 @@ export interface BuildSpec {
   optFast?: string;
   /** More Verilator arguments (e.g. `-Wno-fatal`, `-GWIDTH=8`). */
   extraFlags?: string[];
+  /**
+   * Build with `--x-assign unique --x-initial unique` so that uninitialised state takes random values
+   * at start-up (chosen by the Model's seed); default true. False: Verilator's defaults (zeros).
+   */
+  randomInit?: boolean;
+  /** Memories readable and writable by name (Model.peekMem / pokeMem). */
+  memories?: MemorySpec[];
+  /** Internal streams checked against the stream rules every cycle. */
+  watches?: WatchSpec[];
 }
 
 export interface BuildResult {
@@ -44,7 +59,10 @@ export interface BuildResult {
   top: string;
   ports: PortSpec[];
   streams: StreamGroup[];
+  memories: MemorySpec[];
+  watches: WatchSpec[];
   trace: boolean;
+  randomInit: boolean;
   /** True when the build was found in the cache (no Verilator or compiler ran). */
   cached: boolean;
   /** Wall time of this call. */
@@ -83,10 +101,26 @@ export function cacheRoot(): string {
 
 let versionPromise: Promise<string> | undefined;
 
-/** `verilator --version`, asked once per process. */
+/** `verilator --version`, asked once per process; a clear error naming scripts/setup.sh when it is missing. */
 export function verilatorVersion(): Promise<string> {
-  versionPromise ??= execa('verilator', ['--version']).then((r) => r.stdout.trim());
+  versionPromise ??= execa('verilator', ['--version']).then(
+    (r) => r.stdout.trim(),
+    (e: unknown) => {
+      versionPromise = undefined;
+      const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      throw new Error(
+        `Verilator is needed for co-simulation but \`verilator --version\` failed (${why}). ` +
+          `Install it with \`bash scripts/setup.sh\` (Verilator, Yosys and Icarus Verilog from Debian's packages).`,
+      );
+    },
+  );
   return versionPromise;
+}
+
+const X_FLAGS = ['--x-assign', 'unique', '--x-initial', 'unique'];
+
+function xFlags(spec: BuildSpec): string[] {
+  return spec.randomInit === false ? [] : X_FLAGS;
 }
 
 function normalisedPorts(ports: readonly PortSpec[]): PortSpec[] {
@@ -137,10 +171,13 @@ async function keepRuntime(runtime: string, obj: string): Promise<void> {
 /** The cache key of a build. Exported for tests. */
 export function buildHash(spec: BuildSpec, harness: string, version: string): string {
   const key = {
-    format: 1,
+    format: 2,
     top: spec.top,
     files: spec.files.map((f) => ({ name: f.name, text: f.text })),
     ports: normalisedPorts(spec.ports),
+    memories: spec.memories ?? [],
+    watches: spec.watches ?? [],
+    xFlags: xFlags(spec),
     trace: spec.trace === true,
     optFast: spec.optFast ?? DEFAULT_OPT_FAST,
     extraFlags: spec.extraFlags ?? [],
@@ -160,6 +197,7 @@ function checkSpec(spec: BuildSpec): void {
     names.add(f.name);
   }
   validatePorts(spec.ports);
+  validatePublic(spec.memories ?? [], spec.watches ?? []);
 }
 
 /** Builds in flight in this process, so concurrent calls share one. */
@@ -169,7 +207,7 @@ const inProcess = new Map<string, Promise<BuildResult>>();
 export async function build(spec: BuildSpec): Promise<BuildResult> {
   const t0 = performance.now();
   checkSpec(spec);
-  const harness = harnessSource(spec.ports);
+  const harness = harnessSource(spec.ports, spec.memories, spec.watches);
   const hash = buildHash(spec, harness, await verilatorVersion());
   let pending = inProcess.get(hash);
   if (!pending) {
@@ -201,7 +239,10 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
     top: spec.top,
     ports: normalisedPorts(spec.ports),
     streams: findStreams(spec.ports),
+    memories: spec.memories ?? [],
+    watches: spec.watches ?? [],
     trace: spec.trace === true,
+    randomInit: spec.randomInit !== false,
     cached,
     seconds: 0,
   });
@@ -239,6 +280,13 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
     }
     const harnessPath = join(tmp, 'harness.cpp');
     await writeFile(harnessPath, harness);
+    const memories = spec.memories ?? [];
+    const watches = spec.watches ?? [];
+    const config: string[] = [];
+    if (memories.length + watches.length > 0) {
+      config.push(join(tmp, 'src', 'ibhebb_public.vlt'));
+      await writeFile(config[0], publicConfig(memories, watches));
+    }
 
     const args = [
       '--cc',
@@ -252,7 +300,9 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
       join(tmp, 'obj'),
       '-I' + join(tmp, 'src'),
       ...(spec.trace ? ['--trace-fst'] : []),
+      ...xFlags(spec),
       ...(spec.extraFlags ?? []),
+      ...config,
       ...sources,
       harnessPath,
     ];

@@ -1,20 +1,96 @@
 /**
  * Co-simulation of generated modules: emit the IR module (and everything below it) as Verilog, take the
  * port list from the IR, and build the verilated model through the cached runner.
+ *
+ * From the IR hierarchy the runner also takes
+ *   - every memory, readable and writable by name (Model.peekMem / pokeMem): by its name-map path
+ *     `<module>.<memory>` (when that module has one instance) and by its instance path
+ *     `<top>.<instance>….<memory>`;
+ *   - every internal stream: the s_axis_* / m_axis_* port groups of each sub-module instance, checked
+ *     every cycle with the stream rules the DUT's outputs are checked with (valid held, data and
+ *     tlast stable until the transfer). Nothing is added to the emitted Verilog: the signals are made
+ *     readable through a Verilator configuration file.
  */
 import { portList, type Module } from '../../generator/ir/index.js';
 import { emitDesign } from '../../generator/emit/index.js';
 import { buildModel } from './index.js';
-import type { Model } from './model.js';
+import type { Model, StartOptions } from './model.js';
+import { findStreams, type MemorySpec, type WatchSpec } from './ports.js';
 
-export interface IrBuildOptions {
+export interface IrBuildOptions extends StartOptions {
   trace?: boolean;
   optFast?: string;
+  /** Random start-up values of uninitialised state (default true; see BuildSpec.randomInit). */
+  randomInit?: boolean;
+  /** Make every memory reachable by peekMem / pokeMem (default true). */
+  memories?: boolean;
+  /** Check every internal stream of the hierarchy (default true). */
+  watchStreams?: boolean;
+}
+
+/** The memories and internal streams of a module hierarchy, as the runner addresses them. */
+export function irPublic(top: Module): { memories: MemorySpec[]; watches: WatchSpec[] } {
+  const memories: MemorySpec[] = [];
+  const watches: WatchSpec[] = [];
+  const instancesOf = new Map<string, number>();
+  const visit = (mod: Module, path: string): void => {
+    instancesOf.set(mod.name, (instancesOf.get(mod.name) ?? 0) + 1);
+    for (const m of mod.memories) {
+      memories.push({ paths: [`${path}.${m.name}`], module: mod.name, instance: path, name: m.name, width: m.type.width, depth: m.depth, signed: m.type.signed });
+    }
+    for (const item of mod.items) {
+      if (item.kind !== 'instance') continue;
+      const child = item.instance.module;
+      const childPath = `${path}.${item.instance.name}`;
+      const ports = portList(child);
+      let streams;
+      try {
+        streams = findStreams(ports);
+      } catch (e) {
+        throw new RangeError(`sub-module ${childPath} (${child.name}): ${(e as Error).message} (or build with watchStreams: false)`);
+      }
+      for (const s of streams) {
+        const prefix = `${s.kind === 'source' ? 's' : 'm'}_axis_${s.bus}`;
+        watches.push({
+          name: `${childPath}.${prefix}`,
+          module: child.name,
+          instance: childPath,
+          valid: ports[s.valid].name,
+          ready: ports[s.ready].name,
+          data: ports[s.data].name,
+          last: s.last >= 0 ? ports[s.last].name : '',
+          width: ports[s.data].width,
+        });
+      }
+      visit(child, childPath);
+    }
+  };
+  visit(top, top.name);
+  // the name-map path `<module>.<memory>` where it names one memory
+  for (const m of memories) {
+    const short = `${m.module}.${m.name}`;
+    if (instancesOf.get(m.module) === 1 && !m.paths.includes(short)) m.paths.push(short);
+  }
+  return { memories, watches };
 }
 
 /** Emits `top` with its submodules and starts a verilated model of it (cached by content hash). */
 export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promise<Model> {
   const design = emitDesign(top);
   const files = design.modules.map((m) => ({ name: m.fileName, text: m.verilog }));
-  return buildModel({ top: top.name, files, ports: portList(top), ...opts });
+  const pub = irPublic(top);
+  const { trace, optFast, randomInit, memories, watchStreams, ...start } = opts;
+  return buildModel(
+    {
+      top: top.name,
+      files,
+      ports: portList(top),
+      trace,
+      optFast,
+      randomInit,
+      memories: memories === false ? [] : pub.memories,
+      watches: watchStreams === false ? [] : pub.watches,
+    },
+    start,
+  );
 }

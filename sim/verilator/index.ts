@@ -11,16 +11,17 @@
  * ```
  */
 import { build, type BuildSpec } from './build.js';
-import { Model } from './model.js';
+import { Model, type StartOptions } from './model.js';
 
 export { build, buildHash, buildStats, cacheRoot, comparePorts, verilatedPorts, verilatorVersion, BuildError } from './build.js';
 export type { BuildResult, BuildSpec } from './build.js';
 export { Model, StreamProtocolError, fromBits, toBits } from './model.js';
-export type { RunOptions, RunResult, SinkWord, Status, Violation } from './model.js';
+export type { PlayResult, PlayTable, RunOptions, RunResult, SinkColumns, SinkWord, StartOptions, Status, TimeOptions, Violation } from './model.js';
 export { findStreams, validatePorts } from './ports.js';
-export type { PortSpec, StreamGroup } from './ports.js';
+export type { MemorySpec, PortSpec, StreamGroup, WatchSpec } from './ports.js';
+export type { Column, Values } from './values.js';
 
 /** Builds (or finds in the cache) the design and starts one harness process for it. */
-export async function buildModel(spec: BuildSpec): Promise<Model> {
-  return Model.start(await build(spec));
+export async function buildModel(spec: BuildSpec, opts: StartOptions = {}): Promise<Model> {
+  return Model.start(await build(spec), opts);
 }

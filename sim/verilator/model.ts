@@ -8,16 +8,29 @@
  * stream and the clock cannot be poked.
  *
  * Every DUT output stream is checked against the AXI4-Stream rules (valid must stay high and data/last
- * stable until the transfer). By default a step/reset/run that saw a new violation rejects with a
- * StreamProtocolError; set `failOnViolation = false` to collect them with violations() instead.
+ * stable until the transfer, and valid must not depend on ready: each cycle the harness evaluates the
+ * design with every sink's ready inverted and compares tvalid), and so is every watched internal
+ * stream (BuildSpec.watches; buildFromIr watches the stream ports of every sub-module instance). By
+ * default a step/reset/run/play that saw a new violation rejects with a StreamProtocolError; set
+ * `failOnViolation = false` to collect them with violations() instead.
+ *
+ * Start-up values: models are built with `--x-initial unique` and started with
+ * `+verilator+rand+reset+2 +verilator+seed+<seed>` (StartOptions), so state without a reset or an
+ * initial value is random for a seed, never a quiet 0.
+ *
+ * Every call has a timeout (StartOptions.timeoutMs, per call for the long ones): when it passes, the
+ * harness is killed and every waiting call rejects. close() ends the harness, killing it if it is busy.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { BuildResult } from './build.js';
-import type { PortSpec, StreamGroup } from './ports.js';
-import { Op, Reply, Request, RunFlag, RUN_REASONS, VIOLATION_KINDS, packBits } from './protocol.js';
+import type { MemorySpec, PortSpec, StreamGroup } from './ports.js';
+import { Op, Reply, Request, RunFlag, RUN_REASONS, VIOLATION_KINDS, byteWidth, packBits } from './protocol.js';
+import { decodeColumn, decodeLanes, encodeColumn, encodeLanes, fromBits, laneLayout, toBits, type Column, type Values } from './values.js';
+
+export { fromBits, toBits } from './values.js';
 
 /** A word received by a sink. */
 export interface SinkWord<T extends number | bigint = number> {
@@ -28,20 +41,46 @@ export interface SinkWord<T extends number | bigint = number> {
 }
 
 export interface Violation {
-  /** Bus of the DUT output stream (m_axis_<bus>). */
+  /** Bus of the DUT output stream (m_axis_<bus>), or the name of a watched internal stream. */
   bus: string;
+  /** `m_axis_<bus>` for an output of the DUT, the watch's name (`top.u_fifo.m_axis_out`) for an internal stream. */
+  stream: string;
   kind: (typeof VIOLATION_KINDS)[keyof typeof VIOLATION_KINDS];
-  /** Cycle at whose edge the rule was broken (the word should still have been presented). */
+  /**
+   * Cycle at whose edge the rule was broken (the word should still have been presented); for
+   * valid-depends-on-ready, the cycle whose tvalid changed with tready.
+   */
   cycle: number;
 }
 
-export interface RunOptions {
+export interface StartOptions {
+  /** Seed of the random start-up values (`+verilator+seed`), 1 ≤ seed < 2^31; default 1. */
+  seed?: number;
+  /** Start-up value of state without reset or initial value: 'random' (default), 'zeros' or 'ones'. */
+  initValues?: 'random' | 'zeros' | 'ones';
+  /** Timeout of each call in ms (default 600 000; 0: none); the long calls take their own. */
+  timeoutMs?: number;
+  /** Check every cycle that no DUT output's tvalid depends on the tready inputs (default true). */
+  checkValidReady?: boolean;
+}
+
+/** Per-call options of the calls that advance time. */
+export interface TimeOptions {
+  /** Timeout of this call in ms (default: the model's timeoutMs; 0: none). */
+  timeoutMs?: number;
+}
+
+export interface RunOptions extends TimeOptions {
   /** Stop after this many cycles. */
   cycles?: number;
   /** Stop once the sink holds n undrained words. */
   untilSinkCount?: { bus: string; n: number };
   /** Stop once every source queue has been transferred. */
   untilSourcesEmpty?: boolean;
+  /** Stop after the edge at which sink `bus` received a word with tlast (one received in this run). */
+  untilLast?: { bus: string };
+  /** Stop once output (or input) port `port` equals `equals` (checked before each cycle, after the previous edge). */
+  untilPort?: { port: string; equals: number | bigint };
   /** Hard limit; required unless only `cycles` is given (then it defaults to `cycles`). */
   maxCycles?: number;
   /** Return instead of rejecting when maxCycles ends the run before an until-condition is met. */
@@ -57,6 +96,36 @@ export interface RunResult {
   cycle: number;
 }
 
+/** Words received by a sink as columns (the cheap way to take large transfers). */
+export interface SinkColumns<D> {
+  data: D;
+  /** 1 where the word had tlast. */
+  last: Uint8Array;
+  /** Cycle of each transfer (when asked for). */
+  cycles?: Float64Array;
+}
+
+/** A table of inputs played cycle by cycle (Model.play). */
+export interface PlayTable extends TimeOptions {
+  /** Input port → one value per cycle (all columns the same length); held after the table ends. */
+  inputs: Record<string, Values>;
+  /** Cycles to play (default: the length of the columns; required when there are no inputs). */
+  cycles?: number;
+  /** Ports to sample at each cycle's sample point (inputs applied, just before the rising edge). */
+  outputs: readonly string[];
+  /** Sample only in cycles where this port equals this value. */
+  when?: { port: string; equals: number | bigint };
+}
+
+export interface PlayResult {
+  /** Samples per output port (Int32Array / Uint32Array up to 32 bits, Float64Array up to 53, bigint[] above). */
+  outputs: Record<string, Column>;
+  /** Cycle number of each sample. */
+  cycles: Float64Array;
+  /** Cycle counter after the table. */
+  cycle: number;
+}
+
 export interface Status {
   cycle: number;
   violations: number;
@@ -66,14 +135,14 @@ export interface Status {
   buffered: Record<string, number>;
 }
 
-/** A DUT output stream broke the AXI4-Stream rules. */
+/** A DUT output stream or a watched internal stream broke the AXI4-Stream rules. */
 export class StreamProtocolError extends Error {
   constructor(readonly violations: Violation[], readonly total: number) {
     super(
-      `AXI4-Stream violation${total === 1 ? '' : 's'} on the DUT outputs (${total}): ` +
+      `AXI4-Stream violation${total === 1 ? '' : 's'} (${total}): ` +
         violations
           .slice(0, 5)
-          .map((v) => `m_axis_${v.bus} ${v.kind} at cycle ${v.cycle}`)
+          .map((v) => `${v.stream} ${v.kind} at cycle ${v.cycle}`)
           .join('; ') +
         (violations.length > 5 ? '; …' : ''),
     );
@@ -84,15 +153,36 @@ export class StreamProtocolError extends Error {
 interface Pending {
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
+  /** performance.now() by which the answer must be in (Infinity: none). */
+  deadline: number;
+  what: string;
+  timeoutMs: number;
 }
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>;
 
-const TWO_64 = 1n << 64n;
+const DEFAULT_TIMEOUT_MS = 600_000;
+const QUIT_GRACE_MS = 2_000;
+const INIT_MODES = { zeros: 0, ones: 1, random: 2 } as const;
+
+/** Harness processes still running, killed when this process exits (a test that forgot close()). */
+const live = new Set<Child>();
+let exitHookInstalled = false;
+function track(child: Child): void {
+  live.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+}
 
 export class Model {
-  /** Reject step/reset/run when the DUT broke a stream rule (default true). */
+  /** Reject step/reset/run/play when a stream rule was broken (default true). */
   failOnViolation = true;
+  /** Timeout of each call in ms (0: none); the long calls take their own in TimeOptions. */
+  timeoutMs: number;
 
   private readonly child: Child;
   /** Requests awaiting their reply, oldest at pendingHead (a queue without O(n) shifts). */
@@ -106,21 +196,36 @@ export class Model {
   private stderrTail = '';
   private exitError: Error | undefined;
   private readonly exited: Promise<void>;
+  private timer: NodeJS.Timeout | undefined;
+  /** performance.now() at which the timer fires. */
+  private timerAt = Infinity;
   private readonly portIndex = new Map<string, number>();
   /** The source and the sink streams, each in the harness's numbering. */
   private readonly sources: readonly StreamGroup[];
   private readonly sinks: readonly StreamGroup[];
   private readonly sourceIndex: ReadonlyMap<string, number>;
   private readonly sinkIndex: ReadonlyMap<string, number>;
+  private readonly memoryIndex = new Map<string, number>();
   private violationsSeen = 0;
 
-  private constructor(readonly build: BuildResult) {
+  private constructor(
+    readonly build: BuildResult,
+    opts: StartOptions,
+  ) {
+    const seed = opts.seed ?? 1;
+    if (!Number.isInteger(seed) || seed < 1 || seed >= 2 ** 31) throw new RangeError(`seed must be an integer in [1, 2^31), got ${seed}`);
+    const mode = INIT_MODES[opts.initValues ?? 'random'];
+    if (mode === undefined) throw new RangeError(`initValues must be 'random', 'zeros' or 'ones', got '${opts.initValues}'`);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    checkCount('timeoutMs', this.timeoutMs);
     build.ports.forEach((p, i) => this.portIndex.set(p.name, i));
     this.sources = build.streams.filter((g) => g.kind === 'source');
     this.sinks = build.streams.filter((g) => g.kind === 'sink');
     this.sourceIndex = new Map(this.sources.map((g, i) => [g.bus, i]));
     this.sinkIndex = new Map(this.sinks.map((g, i) => [g.bus, i]));
-    this.child = spawn(build.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    build.memories.forEach((m, i) => m.paths.forEach((p) => this.memoryIndex.set(p, i)));
+    this.child = spawn(build.binary, [`+verilator+rand+reset+${mode}`, `+verilator+seed+${seed}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    track(this.child);
     this.child.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (s: string) => {
@@ -131,21 +236,21 @@ export class Model {
     });
     this.exited = new Promise((res) => {
       const fail = (why: string): void => {
+        live.delete(this.child);
+        this.stopTimer();
         this.exitError ??= new Error(`co-simulation harness ${why}${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`);
-        const waiting = this.pending.slice(this.pendingHead);
-        this.pending = [];
-        this.pendingHead = 0;
-        for (const p of waiting) p.reject(this.exitError);
+        this.rejectAll(this.exitError);
         res();
       };
       this.child.on('error', (e) => fail(`could not run (${e.message})`));
       this.child.on('close', (code, signal) => fail(signal ? `killed by ${signal}` : `exited with code ${code}`));
     });
+    if (opts.checkValidReady === false) void this.setChecks({ validReady: false });
   }
 
   /** Starts a harness process for a build (several may run from one build). */
-  static start(build: BuildResult): Model {
-    return new Model(build);
+  static start(build: BuildResult, opts: StartOptions = {}): Model {
+    return new Model(build, opts);
   }
 
   get ports(): readonly PortSpec[] {
@@ -154,43 +259,111 @@ export class Model {
   get streams(): readonly StreamGroup[] {
     return this.build.streams;
   }
+  /** Memories reachable by peekMem / pokeMem. */
+  get memories(): readonly MemorySpec[] {
+    return this.build.memories;
+  }
 
   // ---- ports ---------------------------------------------------------------------------------
 
   /** Drives an input port (held until poked again) and settles combinational logic. */
   async poke(name: string, value: number | bigint): Promise<void> {
     const i = this.port(name);
-    await this.call(new Request(Op.POKE, 10).u16(i).u64(toBits(value, this.build.ports[i])));
+    const p = this.build.ports[i];
+    const nb = byteWidth(p.width);
+    await this.call(new Request(Op.POKE, 2 + nb).u16(i).raw(toBits(value, p), nb), 'poke');
   }
 
   /** Reads a port of at most 53 bits as a number (sign-extended when the port is signed). */
   async peek(name: string): Promise<number> {
     const p = this.build.ports[this.port(name)];
-    if (p.width > 53) throw new RangeError(`peek: '${name}' is ${p.width} bits wide; use peekBig`);
+    if (p.width > 53) throw new RangeError(`peek: '${name}' is ${p.width} bits wide; use peekBig or peekLanes`);
     return Number(await this.peekBig(name));
   }
 
   /** Reads any port as a bigint (sign-extended when the port is signed). */
   async peekBig(name: string): Promise<bigint> {
     const i = this.port(name);
-    const r = await this.call(new Request(Op.PEEK, 2).u16(i));
-    return fromBits(r.u64big(), this.build.ports[i]);
+    const p = this.build.ports[i];
+    const r = await this.call(new Request(Op.PEEK, 2).u16(i), 'peek');
+    return fromBits(r.unsignedBig(byteWidth(p.width)), p);
+  }
+
+  /** Drives a wide input port as lanes of `laneWidth` bits (lane 0 in the lowest bits). */
+  async pokeLanes(name: string, lanes: ArrayLike<number>, laneWidth: number, opts: { signed?: boolean } = {}): Promise<void> {
+    const i = this.port(name);
+    const p = this.build.ports[i];
+    const layout = laneLayout(p, laneWidth, opts.signed ?? false);
+    const nb = byteWidth(p.width);
+    const req = new Request(Op.POKE, 2 + nb).u16(i);
+    encodeLanes(lanes, layout, 1, nb, req.buf, req.reserve(nb), `pokeLanes '${name}'`);
+    await this.call(req, 'poke');
+  }
+
+  /** Reads a port as lanes of `laneWidth` bits (lane 0 in the lowest bits). */
+  async peekLanes(name: string, laneWidth: number, opts: { signed?: boolean } = {}): Promise<number[]> {
+    const i = this.port(name);
+    const p = this.build.ports[i];
+    const layout = laneLayout(p, laneWidth, opts.signed ?? false);
+    const r = await this.call(new Request(Op.PEEK, 2).u16(i), 'peek');
+    return Array.from(decodeLanes(r.buf, r.skip(byteWidth(p.width)), 1, byteWidth(p.width), layout));
+  }
+
+  // ---- memories ------------------------------------------------------------------------------
+
+  /** Reads `count` words of a memory by path (name-map path `<module>.<memory>` or instance path), as numbers. */
+  async peekMem(path: string, addr: number, count = 1): Promise<number[]> {
+    const m = this.build.memories[this.memory(path)];
+    if (m.width > 53) throw new RangeError(`peekMem: '${path}' has ${m.width}-bit words; use peekMemBig`);
+    return Array.from((await this.memWords(path, addr, count, (buf, off) => decodeColumn(buf, off, count, memPort(m)))) as ArrayLike<number>);
+  }
+
+  /** Reads `count` words of a memory by path, as bigints. */
+  async peekMemBig(path: string, addr: number, count = 1): Promise<bigint[]> {
+    const m = this.build.memories[this.memory(path)];
+    const col = await this.memWords(path, addr, count, (buf, off) => decodeColumn(buf, off, count, { ...memPort(m), width: Math.max(m.width, 54) }));
+    return (col as bigint[]).map((v) => fromBits(BigInt.asUintN(m.width, v), memPort(m)));
+  }
+
+  /** Writes words of a memory by path from address `addr` on (then settles combinational logic). */
+  async pokeMem(path: string, addr: number, values: Values): Promise<void> {
+    const i = this.memory(path);
+    const m = this.build.memories[i];
+    this.memRange(m, path, addr, values.length);
+    const nb = byteWidth(m.width);
+    const req = new Request(Op.POKE_MEM, 10 + values.length * nb).u16(i).u32(addr).u32(values.length);
+    encodeColumn(values, memPort(m), req.buf, req.reserve(values.length * nb));
+    await this.call(req, 'pokeMem');
+  }
+
+  private async memWords<T>(path: string, addr: number, count: number, decode: (buf: Buffer, off: number) => T): Promise<T> {
+    const i = this.memory(path);
+    const m = this.build.memories[i];
+    this.memRange(m, path, addr, count);
+    const r = await this.call(new Request(Op.PEEK_MEM, 10).u16(i).u32(addr).u32(count), 'peekMem');
+    return decode(r.buf, 0);
+  }
+
+  private memRange(m: MemorySpec, path: string, addr: number, count: number): void {
+    checkCount('address', addr);
+    checkCount('word count', count);
+    if (addr + count > m.depth) throw new RangeError(`memory '${path}': words ${addr}..${addr + count - 1} are outside 0..${m.depth - 1}`);
   }
 
   // ---- time ----------------------------------------------------------------------------------
 
   /** n rising clock edges with the poked inputs held (streams keep running). */
-  async step(n = 1): Promise<void> {
+  async step(n = 1, opts: TimeOptions = {}): Promise<void> {
     checkCount('step', n);
-    const r = await this.call(new Request(Op.STEP, 8).u64(n));
+    const r = await this.call(new Request(Op.STEP, 8).u64(n), `step(${n})`, opts.timeoutMs);
     r.u64num();
     await this.noteViolations(r.u32());
   }
 
   /** Holds rst high for n edges (sources withdraw, sinks not ready, checks paused), then releases it. */
-  async reset(n = 1): Promise<void> {
+  async reset(n = 1, opts: TimeOptions = {}): Promise<void> {
     checkCount('reset', n);
-    const r = await this.call(new Request(Op.RESET, 4).u32(n));
+    const r = await this.call(new Request(Op.RESET, 4).u32(n), `reset(${n})`, opts.timeoutMs);
     r.u64num();
     await this.noteViolations(r.u32());
   }
@@ -199,7 +372,7 @@ export class Model {
   async run(opts: RunOptions): Promise<RunResult> {
     const cycles = opts.cycles ?? 0;
     if (opts.cycles !== undefined) checkCount('run cycles', opts.cycles);
-    const until = opts.untilSinkCount !== undefined || opts.untilSourcesEmpty === true;
+    const until = opts.untilSinkCount !== undefined || opts.untilSourcesEmpty === true || opts.untilLast !== undefined || opts.untilPort !== undefined;
     if (!until && opts.cycles === undefined && opts.maxCycles === undefined) throw new RangeError('run: give cycles, an until-condition or maxCycles');
     if (until && opts.maxCycles === undefined) throw new RangeError('run: an until-condition needs maxCycles');
     const maxCycles = opts.maxCycles ?? cycles;
@@ -207,6 +380,9 @@ export class Model {
     let flags = 0;
     let sink = 0;
     let n = 0;
+    let lastSink = 0;
+    let port = 0;
+    let value: number | bigint = 0;
     if (opts.untilSinkCount) {
       flags |= RunFlag.SINK_COUNT;
       sink = this.sink(opts.untilSinkCount.bus);
@@ -214,20 +390,75 @@ export class Model {
       checkCount('run untilSinkCount.n', n);
     }
     if (opts.untilSourcesEmpty) flags |= RunFlag.SOURCES_EMPTY;
-    const r = await this.call(new Request(Op.RUN, 27).u64(cycles).u8(flags).u16(sink).u64(n).u64(maxCycles));
+    if (opts.untilLast) {
+      flags |= RunFlag.SINK_LAST;
+      lastSink = this.sink(opts.untilLast.bus);
+    }
+    if (opts.untilPort) {
+      flags |= RunFlag.PORT_EQUALS;
+      port = this.port(opts.untilPort.port);
+      value = toBits(opts.untilPort.equals, this.build.ports[port]);
+    }
+    const nb = opts.untilPort ? byteWidth(this.build.ports[port].width) : 0;
+    const req = new Request(Op.RUN, 31 + nb).u64(cycles).u8(flags).u16(sink).u64(n).u64(maxCycles).u16(lastSink).u16(port);
+    if (opts.untilPort) req.raw(value, nb);
+    const r = await this.call(req, 'run', opts.timeoutMs);
     const result: RunResult = { cycles: r.u64num(), reason: RUN_REASONS[r.u8()], cycle: r.u64num() };
     await this.noteViolations(r.u32());
     if (until && result.reason === 'maxCycles' && !opts.allowTimeout) {
       const st = await this.status();
-      const what = [
-        opts.untilSinkCount ? `sink '${opts.untilSinkCount.bus}' holds ${st.buffered[opts.untilSinkCount.bus]} of ${opts.untilSinkCount.n} words` : '',
-        opts.untilSourcesEmpty ? `sources still queue ${JSON.stringify(st.queued)}` : '',
-      ]
-        .filter((s) => s)
-        .join(', ');
-      throw new Error(`run: maxCycles=${maxCycles} reached at cycle ${result.cycle}: ${what}`);
+      const what: string[] = [];
+      if (opts.untilSinkCount) what.push(`sink '${opts.untilSinkCount.bus}' holds ${st.buffered[opts.untilSinkCount.bus]} of ${opts.untilSinkCount.n} words`);
+      if (opts.untilSourcesEmpty) what.push(`sources still queue ${JSON.stringify(st.queued)}`);
+      if (opts.untilLast) what.push(`sink '${opts.untilLast.bus}' received no tlast (${st.buffered[opts.untilLast.bus]} words buffered)`);
+      if (opts.untilPort) what.push(`port '${opts.untilPort.port}' is ${await this.peekBig(opts.untilPort.port)}, waiting for ${opts.untilPort.equals}`);
+      throw new Error(`run: maxCycles=${maxCycles} reached at cycle ${result.cycle}: ${what.join(', ')}`);
     }
     return result;
+  }
+
+  /**
+   * Plays a table of inputs cycle by cycle inside the harness (streams keep running) and samples
+   * output ports at each cycle's sample point (inputs applied, just before the rising edge — what a
+   * register clocked at that edge captures), every cycle or when `when` holds.
+   */
+  async play(table: PlayTable): Promise<PlayResult> {
+    const inputs = Object.entries(table.inputs).map(([name, values]) => ({ i: this.port(name), name, values }));
+    const n = table.cycles ?? inputs[0]?.values.length;
+    if (n === undefined) throw new RangeError('play: no input columns; give cycles');
+    checkCount('play cycles', n);
+    for (const c of inputs) if (c.values.length !== n) throw new RangeError(`play: input '${c.name}' has ${c.values.length} values for ${n} cycles`);
+    const outs = table.outputs.map((name) => this.port(name));
+    let bytes = 4 + 1 + 2 + 2 * inputs.length + 2 + 2 * outs.length;
+    const cond = table.when ? this.port(table.when.port) : -1;
+    const condNb = cond >= 0 ? byteWidth(this.build.ports[cond].width) : 0;
+    if (cond >= 0) bytes += 2 + condNb;
+    for (const c of inputs) bytes += n * byteWidth(this.build.ports[c.i].width);
+    const req = new Request(Op.PLAY, bytes).u32(n).u8(cond >= 0 ? 1 : 0).u16(inputs.length);
+    for (const c of inputs) req.u16(c.i);
+    req.u16(outs.length);
+    for (const o of outs) req.u16(o);
+    if (table.when) req.u16(cond).raw(toBits(table.when.equals, this.build.ports[cond]), condNb);
+    for (const c of inputs) {
+      const p = this.build.ports[c.i];
+      encodeColumn(c.values, p, req.buf, req.reserve(n * byteWidth(p.width)));
+    }
+    const r = await this.call(req, `play(${n} cycles)`, table.timeoutMs);
+    const s = r.u32();
+    const outputs: Record<string, Column> = {};
+    for (const o of outs) {
+      const p = this.build.ports[o];
+      outputs[p.name] = decodeColumn(r.buf, r.skip(s * byteWidth(p.width)), s, p);
+    }
+    const cycles = readCycles(r, s);
+    const cycle = r.u64num();
+    await this.noteViolations(r.u32());
+    return { outputs, cycles, cycle };
+  }
+
+  /** Turns the per-cycle valid/ready independence check of the DUT outputs on or off. */
+  async setChecks(checks: { validReady: boolean }): Promise<void> {
+    await this.call(new Request(Op.CHECKS, 1).u8(checks.validReady ? 1 : 0), 'setChecks');
   }
 
   // ---- streams -------------------------------------------------------------------------------
@@ -236,21 +467,42 @@ export class Model {
    * Queues words on source `bus` (s_axis_<bus>). `last`: 'final' (default) sets tlast on the final word
    * only, 'none' on none, or one flag per word.
    */
-  async push(bus: string, data: readonly (number | bigint)[], last: 'final' | 'none' | readonly boolean[] = 'final'): Promise<number> {
+  async push(bus: string, data: Values, last: 'final' | 'none' | ArrayLike<boolean> = 'final'): Promise<number> {
     const i = this.source(bus);
-    const port = this.build.ports[this.build.streams[i].data];
-    let flags: readonly boolean[];
-    if (last === 'final') flags = data.map((_, j) => j === data.length - 1);
-    else if (last === 'none') flags = data.map(() => false);
-    else {
-      if (last.length !== data.length) throw new RangeError(`push: ${data.length} words but ${last.length} last flags`);
-      flags = last;
+    const port = this.build.ports[this.sources[i].data];
+    const nb = byteWidth(port.width);
+    const { req, at } = this.pushRequest(i, data.length, nb, last);
+    encodeColumn(data, port, req.buf, at);
+    return (await this.call(req, 'push')).u32();
+  }
+
+  /** Queues words given as lanes of `laneWidth` bits (flat: word i's lane j at lanes[i * L + j]). */
+  async pushLanes(bus: string, lanes: ArrayLike<number>, laneWidth: number, opts: { signed?: boolean; last?: 'final' | 'none' | ArrayLike<boolean> } = {}): Promise<number> {
+    const i = this.source(bus);
+    const port = this.build.ports[this.sources[i].data];
+    const layout = laneLayout(port, laneWidth, opts.signed ?? false);
+    const words = lanes.length / layout.lanes;
+    if (!Number.isInteger(words)) throw new RangeError(`pushLanes '${bus}': ${lanes.length} lane values are not a whole number of ${layout.lanes}-lane words`);
+    const nb = byteWidth(port.width);
+    const { req, at } = this.pushRequest(i, words, nb, opts.last ?? 'final');
+    encodeLanes(lanes, layout, words, nb, req.buf, at, `pushLanes '${bus}'`);
+    return (await this.call(req, 'push')).u32();
+  }
+
+  /** A PUSH request for n words with the tlast bitmap written; `at`: where the data goes. */
+  private pushRequest(i: number, n: number, nb: number, last: 'final' | 'none' | ArrayLike<boolean>): { req: Request; at: number } {
+    let bits: Uint8Array;
+    if (last === 'final' || last === 'none') {
+      bits = new Uint8Array((n + 7) >> 3);
+      if (last === 'final' && n > 0) bits[(n - 1) >> 3] |= 1 << ((n - 1) & 7);
+    } else {
+      if (last.length !== n) throw new RangeError(`push: ${n} words but ${last.length} last flags`);
+      bits = packBits(last);
     }
-    const bits = packBits(flags);
-    const req = new Request(Op.PUSH, 6 + 8 * data.length + bits.length).u16(i).u32(data.length);
-    for (const d of data) req.u64(toBits(d, port));
-    const r = await this.call(req.bytes(bits));
-    return r.u32();
+    const req = new Request(Op.PUSH, 6 + n * nb + bits.length).u16(i).u32(n);
+    const at = req.reserve(n * nb);
+    req.bytes(bits);
+    return { req, at };
   }
 
   /** Valid pattern of source `bus`: each cycle without a presented word, present one with probability p. */
@@ -266,37 +518,45 @@ export class Model {
   /** Takes the words sink `bus` received so far (tdata of at most 53 bits). */
   async drain(bus: string): Promise<SinkWord<number>[]> {
     const port = this.sinkData(bus);
-    if (port.width > 53) throw new RangeError(`drain: m_axis_${bus}_tdata is ${port.width} bits wide; use drainBig`);
-    const r = await this.call(new Request(Op.DRAIN, 2).u16(this.sink(bus)));
-    const n = r.u32();
-    const data = new Array<number>(n);
-    const half = 2 ** (port.width - 1);
-    for (let j = 0; j < n; j++) {
-      const v = r.u64num();
-      data[j] = port.signed && v >= half ? v - 2 * half : v;
-    }
-    return this.words(r, data);
+    if (port.width > 53) throw new RangeError(`drain: m_axis_${bus}_tdata is ${port.width} bits wide; use drainBig, drainColumns or drainLanes`);
+    const c = await this.drainColumns(bus, { cycles: true });
+    return words(Array.from(c.data as ArrayLike<number>), c);
   }
 
   /** Takes the words sink `bus` received so far, data as bigint. */
   async drainBig(bus: string): Promise<SinkWord<bigint>[]> {
     const port = this.sinkData(bus);
-    const r = await this.call(new Request(Op.DRAIN, 2).u16(this.sink(bus)));
-    const n = r.u32();
-    const data = new Array<bigint>(n);
-    for (let j = 0; j < n; j++) data[j] = fromBits(r.u64big(), port);
-    return this.words(r, data);
+    const c = await this.drainRaw(bus, true, (buf, off, n) => decodeColumn(buf, off, n, { ...port, width: Math.max(port.width, 54) }));
+    return words(
+      (c.data as bigint[]).map((v) => fromBits(BigInt.asUintN(port.width, v), port)),
+      c,
+    );
   }
 
-  /** The rest of a DRAIN reply (cycles, tlast bitmap) around already decoded data. */
-  private words<T extends number | bigint>(r: Reply, data: T[]): SinkWord<T>[] {
-    const n = data.length;
-    const cycles = new Array<number>(n);
-    for (let j = 0; j < n; j++) cycles[j] = r.u64num();
-    const last = r.bits(n);
-    const out = new Array<SinkWord<T>>(n);
-    for (let j = 0; j < n; j++) out[j] = { data: data[j], last: last[j], cycle: cycles[j] };
-    return out;
+  /** Takes the words sink `bus` received so far as columns; cycles only when asked for (cheaper). */
+  async drainColumns(bus: string, opts: { cycles?: boolean } = {}): Promise<SinkColumns<Column>> {
+    const port = this.sinkData(bus);
+    return this.drainRaw(bus, opts.cycles === true, (buf, off, n) => decodeColumn(buf, off, n, port));
+  }
+
+  /** Takes the words sink `bus` received so far as lanes of `laneWidth` bits (flat, word-major). */
+  async drainLanes(bus: string, laneWidth: number, opts: { signed?: boolean; cycles?: boolean } = {}): Promise<SinkColumns<Int32Array | Uint32Array> & { lanes: number }> {
+    const port = this.sinkData(bus);
+    const layout = laneLayout(port, laneWidth, opts.signed ?? false);
+    const c = await this.drainRaw(bus, opts.cycles === true, (buf, off, n) => decodeLanes(buf, off, n, byteWidth(port.width), layout));
+    return { ...c, lanes: layout.lanes };
+  }
+
+  private async drainRaw<D>(bus: string, withCycles: boolean, decode: (buf: Buffer, off: number, n: number) => D): Promise<SinkColumns<D>> {
+    const port = this.sinkData(bus);
+    const r = await this.call(new Request(Op.DRAIN, 3).u16(this.sink(bus)).u8(withCycles ? 1 : 0), 'drain');
+    const n = r.u32();
+    const data = decode(r.buf, r.skip(n * byteWidth(port.width)), n);
+    const cycles = withCycles ? readCycles(r, n) : undefined;
+    const last = new Uint8Array(n);
+    const at = r.skip((n + 7) >> 3);
+    for (let j = 0; j < n; j++) last[j] = (r.buf[at + (j >> 3)] >> (j & 7)) & 1;
+    return { data, last, cycles };
   }
 
   private sinkData(bus: string): PortSpec {
@@ -305,20 +565,25 @@ export class Model {
 
   /** Stream-rule violations seen so far: `total` counts all, `list` keeps the first 1000. */
   async violations(): Promise<{ total: number; list: Violation[] }> {
-    const r = await this.call(new Request(Op.VIOLATIONS, 0));
+    const r = await this.call(new Request(Op.VIOLATIONS, 0), 'violations');
     const total = r.u32();
     const kept = r.u32();
     const list: Violation[] = [];
     for (let j = 0; j < kept; j++) {
-      const bus = this.sinks[r.u16()].bus;
+      const k = r.u16();
       const kind = VIOLATION_KINDS[r.u8() as keyof typeof VIOLATION_KINDS];
-      list.push({ bus, kind, cycle: r.u64num() });
+      const cycle = r.u64num();
+      if (k < this.sinks.length) list.push({ bus: this.sinks[k].bus, stream: `m_axis_${this.sinks[k].bus}`, kind, cycle });
+      else {
+        const name = this.build.watches[k - this.sinks.length].name;
+        list.push({ bus: name, stream: name, kind, cycle });
+      }
     }
     return { total, list };
   }
 
   async status(): Promise<Status> {
-    const r = await this.call(new Request(Op.STATUS, 0));
+    const r = await this.call(new Request(Op.STATUS, 0), 'status');
     const st: Status = { cycle: r.u64num(), violations: r.u32(), queued: {}, buffered: {} };
     const ns = r.u16();
     for (let j = 0; j < ns; j++) st.queued[this.sources[j].bus] = r.u32();
@@ -338,23 +603,31 @@ export class Model {
     const abs = resolve(path);
     mkdirSync(dirname(abs), { recursive: true });
     const bytes = Buffer.from(abs, 'utf8');
-    await this.call(new Request(Op.TRACE_OPEN, bytes.length).bytes(bytes));
+    await this.call(new Request(Op.TRACE_OPEN, bytes.length).bytes(bytes), 'traceTo');
   }
 
   /** Stops dumping and completes the FST file. */
   async traceStop(): Promise<void> {
-    await this.call(new Request(Op.TRACE_CLOSE, 0));
+    await this.call(new Request(Op.TRACE_CLOSE, 0), 'traceStop');
   }
 
-  /** Ends the harness (closing any open trace) and waits for it to exit. */
+  /**
+   * Ends the harness and waits for it to exit: politely (completing any open trace) when it is idle,
+   * with SIGKILL when calls are still running or it does not quit within 2 s.
+   */
   async close(): Promise<void> {
     if (!this.exitError) {
-      try {
-        await this.call(new Request(Op.QUIT, 0));
-      } catch {
-        /* already gone */
+      if (this.pending.length > this.pendingHead) {
+        this.kill(new Error('co-simulation harness: closed while calls were running (killed)'));
+      } else {
+        void this.call(new Request(Op.QUIT, 0), 'quit', 0).catch(() => undefined);
+        this.flush();
+        this.child.stdin.end();
+        const t = setTimeout(() => this.child.kill('SIGKILL'), QUIT_GRACE_MS);
+        t.unref();
+        await this.exited;
+        clearTimeout(t);
       }
-      this.child.stdin.end();
     }
     await this.exited;
   }
@@ -376,11 +649,21 @@ export class Model {
     if (i === undefined) throw new RangeError(`no sink stream m_axis_${bus} in ${this.build.top}`);
     return i;
   }
+  private memory(path: string): number {
+    const i = this.memoryIndex.get(path);
+    if (i === undefined) {
+      const known = [...this.memoryIndex.keys()];
+      throw new RangeError(
+        `no memory '${path}' in ${this.build.top}` + (known.length ? ` (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''})` : ' (the build lists no memories)'),
+      );
+    }
+    return i;
+  }
 
   private async pattern(kind: number, index: number, probability: number, seed: number | bigint): Promise<void> {
     if (!(probability >= 0 && probability <= 1)) throw new RangeError(`probability must be in [0, 1], got ${probability}`);
     const s = BigInt(seed);
-    await this.call(new Request(Op.PATTERN, 19).u8(kind).u16(index).f64(probability).u64(BigInt.asUintN(64, s)));
+    await this.call(new Request(Op.PATTERN, 19).u8(kind).u16(index).f64(probability).u64(BigInt.asUintN(64, s)), 'pattern');
   }
 
   private async noteViolations(total: number): Promise<void> {
@@ -392,21 +675,69 @@ export class Model {
     }
   }
 
-  private call(req: Request): Promise<Reply> {
+  private call(req: Request, what: string, timeoutMs: number = this.timeoutMs): Promise<Reply> {
     if (this.exitError) return Promise.reject(this.exitError);
+    checkCount('timeoutMs', timeoutMs);
     const frame = req.done();
     if (this.outbox.length === 0) queueMicrotask(() => this.flush());
     this.outbox.push(frame);
+    const now = performance.now();
+    // answers come in order: a call cannot be due before the one queued ahead of it
+    const ahead = this.pending.length > this.pendingHead ? this.pending[this.pending.length - 1].deadline : 0;
+    const deadline = Math.max(timeoutMs > 0 ? now + timeoutMs : Infinity, ahead);
+    if (deadline < this.timerAt) this.armTimer(deadline, now);
     return new Promise((res, rej) => {
-      this.pending.push({ resolve: res, reject: rej });
+      this.pending.push({ resolve: res, reject: rej, deadline, what, timeoutMs });
     });
+  }
+
+  /** One timer for all calls: when it fires, the oldest call is either overdue (kill) or it re-arms. */
+  private armTimer(at: number, now: number): void {
+    this.stopTimer();
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.onTimer(), Math.min(Math.max(0, at - now), 2 ** 31 - 1));
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.pendingHead >= this.pending.length) return;
+    const head = this.pending[this.pendingHead];
+    const now = performance.now();
+    if (head.deadline <= now) {
+      this.kill(new Error(`co-simulation harness: ${head.what} got no answer within ${head.timeoutMs} ms; the harness was killed`));
+    } else if (head.deadline !== Infinity) {
+      this.armTimer(head.deadline, now);
+    }
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** Kills the harness; every waiting call rejects with `err`. */
+  private kill(err: Error): void {
+    this.exitError ??= err;
+    this.stopTimer();
+    this.child.kill('SIGKILL');
+    this.rejectAll(this.exitError);
+  }
+
+  private rejectAll(err: Error): void {
+    const waiting = this.pending.slice(this.pendingHead);
+    this.pending = [];
+    this.pendingHead = 0;
+    for (const p of waiting) p.reject(err);
   }
 
   /** One pipe write for all requests issued in the same tick (pipelined calls cost one syscall). */
   private flush(): void {
     const frames = this.outbox;
     this.outbox = [];
-    if (this.exitError) return;
+    if (this.exitError || frames.length === 0) return;
     this.child.stdin.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
@@ -449,31 +780,21 @@ function checkCount(what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be a non-negative integer, got ${n}`);
 }
 
-/**
- * Raw bits of a value for a port, range-checked against its width and signedness: a number below
- * 2^53 for numbers on ports of at most 52 bits (no bigint on the hot path of push), else a bigint
- * (negative values as 64-bit two's complement; the harness masks to the port width).
- */
-export function toBits(value: number | bigint, port: PortSpec): number | bigint {
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new RangeError(`'${port.name}': ${value} is not a safe integer (use a bigint)`);
-    if (port.width <= 52) {
-      const span = 2 ** port.width;
-      const lo = port.signed ? -span / 2 : 0;
-      const hi = port.signed ? span / 2 - 1 : span - 1;
-      if (value < lo || value > hi) throw new RangeError(`'${port.name}' (${port.signed ? 's' : 'u'}${port.width}): ${value} is out of range [${lo}, ${hi}]`);
-      return value < 0 ? value + span : value;
-    }
-  }
-  const v = BigInt(value);
-  const w = BigInt(port.width);
-  const lo = port.signed ? -(1n << (w - 1n)) : 0n;
-  const hi = port.signed ? (1n << (w - 1n)) - 1n : (1n << w) - 1n;
-  if (v < lo || v > hi) throw new RangeError(`'${port.name}' (${port.signed ? 's' : 'u'}${port.width}): ${value} is out of range [${lo}, ${hi}]`);
-  return v < 0n ? v + TWO_64 : v;
+/** A memory's words seen as a port (for the value codecs). */
+function memPort(m: MemorySpec): PortSpec {
+  return { name: m.paths[0], dir: 'in', width: m.width, signed: m.signed === true };
 }
 
-/** Value of raw bits on a port: sign-extended when the port is signed. */
-export function fromBits(bits: bigint, port: PortSpec): bigint {
-  return port.signed ? BigInt.asIntN(port.width, bits) : bits;
+/** `n` u64 cycle numbers as doubles (exact below 2^53). */
+function readCycles(r: Reply, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let j = 0; j < n; j++) out[j] = r.u64num();
+  return out;
+}
+
+/** SinkWords from decoded data and a drain's tlast flags and cycles. */
+function words<T extends number | bigint>(data: T[], c: SinkColumns<unknown>): SinkWord<T>[] {
+  const out = new Array<SinkWord<T>>(data.length);
+  for (let j = 0; j < data.length; j++) out[j] = { data: data[j], last: c.last[j] === 1, cycle: c.cycles ? c.cycles[j] : -1 };
+  return out;
 }

@@ -7,7 +7,7 @@
  * the harness consumes and checks). The clock is `clk`, the synchronous active-high reset `rst`.
  */
 
-/** One port of the top module. Widths 1..64 are supported (wider ports are rejected). */
+/** One port of the top module (1..MAX_PORT_WIDTH bits; values wider than 53 bits are bigints). */
 export interface PortSpec {
   name: string;
   dir: 'in' | 'out';
@@ -30,7 +30,7 @@ export interface StreamGroup {
 
 export const CLOCK_PORT = 'clk';
 export const RESET_PORT = 'rst';
-export const MAX_PORT_WIDTH = 64;
+export const MAX_PORT_WIDTH = 65536;
 
 const STREAM_RE = /^([sm])_axis_(.+)_(tvalid|tready|tdata|tlast)$/;
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -100,4 +100,71 @@ export function findStreams(ports: readonly PortSpec[]): StreamGroup[] {
     out.push(s);
   }
   return [...out.filter((s) => s.kind === 'source'), ...out.filter((s) => s.kind === 'sink')];
+}
+
+/**
+ * A memory the host may read and write by name (Model.peekMem / pokeMem). Verilator makes it public
+ * through a configuration file (`public_flat_rw`), so only the listed memories lose no speed.
+ */
+export interface MemorySpec {
+  /** Names it is looked up by, e.g. the name-map path `weights.bank3` and the instance path `top.u_w.bank3`. */
+  paths: string[];
+  /** Module that declares it. */
+  module: string;
+  /** Instance path from the top module: `top` or `top.u_w` (Verilator's scope without `TOP.`). */
+  instance: string;
+  /** Verilog name of the array (`reg [w-1:0] name [0:depth-1]`). */
+  name: string;
+  width: number;
+  depth: number;
+  signed?: boolean;
+}
+
+/**
+ * An AXI4-Stream inside the design, watched by the harness with the same stream rules as the DUT's
+ * outputs (valid held and data/last stable until the transfer). Signals are Verilog names in the
+ * scope of `instance` (typically the port names of a sub-module).
+ */
+export interface WatchSpec {
+  /** How violations name it, e.g. `top.u_fifo.m_axis_out`. */
+  name: string;
+  module: string;
+  instance: string;
+  valid: string;
+  ready: string;
+  data: string;
+  /** '' or absent: no tlast. */
+  last?: string;
+  width: number;
+}
+
+/** Throws a RangeError naming the first problem with the memory and watch lists. */
+export function validatePublic(memories: readonly MemorySpec[], watches: readonly WatchSpec[]): void {
+  const ident = (s: string, what: string): void => {
+    if (!IDENT_RE.test(s)) throw new RangeError(`${what}: '${s}' is not a plain Verilog identifier`);
+  };
+  const instance = (s: string, what: string): void => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(s)) throw new RangeError(`${what}: instance path '${s}' must be dot-separated identifiers`);
+  };
+  const paths = new Set<string>();
+  for (const m of memories) {
+    const what = `memory ${m.paths[0] ?? m.name}`;
+    ident(m.module, what);
+    ident(m.name, what);
+    instance(m.instance, what);
+    if (!Number.isInteger(m.width) || m.width < 1 || m.width > MAX_PORT_WIDTH) throw new RangeError(`${what}: bad width ${m.width}`);
+    if (!Number.isInteger(m.depth) || m.depth < 1) throw new RangeError(`${what}: bad depth ${m.depth}`);
+    if (m.paths.length === 0) throw new RangeError(`memory ${m.instance}.${m.name}: no path to look it up by`);
+    for (const p of m.paths) {
+      if (paths.has(p)) throw new RangeError(`memory path '${p}' names two memories`);
+      paths.add(p);
+    }
+  }
+  for (const w of watches) {
+    const what = `watched stream ${w.name}`;
+    ident(w.module, what);
+    instance(w.instance, what);
+    for (const s of [w.valid, w.ready, w.data, ...(w.last ? [w.last] : [])]) ident(s, what);
+    if (!Number.isInteger(w.width) || w.width < 1 || w.width > MAX_PORT_WIDTH) throw new RangeError(`${what}: bad data width ${w.width}`);
+  }
 }

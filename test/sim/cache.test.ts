@@ -138,8 +138,8 @@ describe('co-simulation build cache', () => {
   });
 
   it('rejects port lists the harness cannot drive', async () => {
-    const wide = { ...TINY, ports: [...TINY.ports, { name: 'w', dir: 'out' as const, width: 65 }] };
-    await expect(build(wide)).rejects.toThrow(/'w' is 65 bits wide; the co-simulation harness supports at most 64/);
+    const wide = { ...TINY, ports: [...TINY.ports, { name: 'w', dir: 'out' as const, width: 65537 }] };
+    await expect(build(wide)).rejects.toThrow(/'w' is 65537 bits wide; the co-simulation harness supports at most 65536/);
     const noClk = { ...TINY, ports: TINY.ports.filter((p) => p.name !== 'clk') };
     await expect(build(noClk)).rejects.toThrow(/needs a 1-bit input 'clk'/);
     const halfStream = { ...TINY, ports: [...TINY.ports, { name: 's_axis_x_tvalid', dir: 'in' as const, width: 1 }] };

@@ -9,6 +9,19 @@ const clkRst: PortSpec[] = [
   { name: 'rst', dir: 'in', width: 1 },
 ];
 
+/** The port list entries of stream `bus`: an input stream (s_axis_<bus>_*) or an output stream (m_axis_<bus>_*). */
+function stream(kind: 'in' | 'out', bus: string, width: number, last = false): PortSpec[] {
+  const p = `${kind === 'in' ? 's' : 'm'}_axis_${bus}_`;
+  const fwd = kind === 'in' ? 'in' : 'out';
+  const back = kind === 'in' ? 'out' : 'in';
+  return [
+    { name: `${p}tvalid`, dir: fwd, width: 1 },
+    { name: `${p}tready`, dir: back, width: 1 },
+    { name: `${p}tdata`, dir: fwd, width },
+    ...(last ? [{ name: `${p}tlast`, dir: fwd, width: 1 } as PortSpec] : []),
+  ];
+}
+
 /**
  * Registered arithmetic over narrow, signed and 64-bit ports, plus a free-running counter cleared by
  * reset:
@@ -132,14 +145,8 @@ endmodule
   ],
   ports: [
     ...clkRst,
-    { name: 's_axis_in_tvalid', dir: 'in', width: 1 },
-    { name: 's_axis_in_tready', dir: 'out', width: 1 },
-    { name: 's_axis_in_tdata', dir: 'in', width: 16 },
-    { name: 's_axis_in_tlast', dir: 'in', width: 1 },
-    { name: 'm_axis_out_tvalid', dir: 'out', width: 1 },
-    { name: 'm_axis_out_tready', dir: 'in', width: 1 },
-    { name: 'm_axis_out_tdata', dir: 'out', width: 16 },
-    { name: 'm_axis_out_tlast', dir: 'out', width: 1 },
+    ...stream('in', 'in', 16, true),
+    ...stream('out', 'out', 16, true),
     { name: 'mon_errors', dir: 'out', width: 16 },
     { name: 'mon_stalls', dir: 'out', width: 32 },
   ],
@@ -202,21 +209,169 @@ endmodule
   ],
   ports: [
     ...clkRst,
-    { name: 's_axis_in_tvalid', dir: 'in', width: 1 },
-    { name: 's_axis_in_tready', dir: 'out', width: 1 },
-    { name: 's_axis_in_tdata', dir: 'in', width: 8 },
-    { name: 'm_axis_pulse_tvalid', dir: 'out', width: 1 },
-    { name: 'm_axis_pulse_tready', dir: 'in', width: 1 },
-    { name: 'm_axis_pulse_tdata', dir: 'out', width: 8 },
-    { name: 'm_axis_drift_tvalid', dir: 'out', width: 1 },
-    { name: 'm_axis_drift_tready', dir: 'in', width: 1 },
-    { name: 'm_axis_drift_tdata', dir: 'out', width: 8 },
-    { name: 'm_axis_flip_tvalid', dir: 'out', width: 1 },
-    { name: 'm_axis_flip_tready', dir: 'in', width: 1 },
-    { name: 'm_axis_flip_tdata', dir: 'out', width: 8 },
-    { name: 'm_axis_flip_tlast', dir: 'out', width: 1 },
-    { name: 'm_axis_good_tvalid', dir: 'out', width: 1 },
-    { name: 'm_axis_good_tready', dir: 'in', width: 1 },
-    { name: 'm_axis_good_tdata', dir: 'out', width: 8 },
+    ...stream('in', 'in', 8),
+    ...stream('out', 'pulse', 8),
+    ...stream('out', 'drift', 8),
+    ...stream('out', 'flip', 8, true),
+    ...stream('out', 'good', 8),
+  ],
+};
+
+/**
+ * Two output streams fed from one input stream: `bad` raises tvalid only while tready is high (tvalid
+ * depends on tready, which AXI4-Stream forbids, though every word still arrives), `ok` is the same
+ * buffer done right.
+ */
+export const VALID_WAITS: BuildSpec = {
+  top: 'valid_waits',
+  files: [
+    {
+      name: 'valid_waits.v',
+      text: `module valid_waits (
+  input  wire       clk,
+  input  wire       rst,
+  input  wire       s_axis_in_tvalid,
+  output wire       s_axis_in_tready,
+  input  wire [7:0] s_axis_in_tdata,
+  output wire       m_axis_bad_tvalid,
+  input  wire       m_axis_bad_tready,
+  output wire [7:0] m_axis_bad_tdata,
+  output wire       m_axis_ok_tvalid,
+  input  wire       m_axis_ok_tready,
+  output wire [7:0] m_axis_ok_tdata
+);
+  reg       bad_full, ok_full;
+  reg [7:0] bad_d, ok_d;
+  assign s_axis_in_tready  = !bad_full && !ok_full;
+  assign m_axis_bad_tvalid = bad_full && m_axis_bad_tready;
+  assign m_axis_bad_tdata  = bad_d;
+  assign m_axis_ok_tvalid  = ok_full;
+  assign m_axis_ok_tdata   = ok_d;
+  always @(posedge clk) begin
+    if (rst) begin
+      bad_full <= 1'b0;
+      ok_full  <= 1'b0;
+    end else begin
+      if (s_axis_in_tvalid && s_axis_in_tready) begin
+        bad_full <= 1'b1;
+        ok_full  <= 1'b1;
+        bad_d    <= s_axis_in_tdata;
+        ok_d     <= s_axis_in_tdata;
+      end else begin
+        if (m_axis_bad_tvalid && m_axis_bad_tready) bad_full <= 1'b0;
+        if (m_axis_ok_tvalid && m_axis_ok_tready) ok_full <= 1'b0;
+      end
+    end
+  end
+endmodule
+`,
+    },
+  ],
+  ports: [
+    ...clkRst,
+    ...stream('in', 'in', 8),
+    ...stream('out', 'bad', 8),
+    ...stream('out', 'ok', 8),
+  ],
+};
+
+/**
+ * An accumulator whose reset was forgotten (`acc`), a counter with a reset (`cnt`) and a 16-word RAM
+ * with a registered read port, none of whose words are initialised.
+ */
+export const NO_RESET: BuildSpec = {
+  top: 'no_reset',
+  files: [
+    {
+      name: 'no_reset.v',
+      text: `module no_reset (
+  input  wire        clk,
+  input  wire        rst,
+  input  wire        en,
+  input  wire [7:0]  x,
+  output reg  [15:0] acc,
+  output reg  [7:0]  cnt,
+  input  wire        we,
+  input  wire [3:0]  waddr,
+  input  wire [7:0]  wdata,
+  input  wire [3:0]  raddr,
+  output reg  [7:0]  rdata
+);
+  reg [7:0] mem [0:15];
+  always @(posedge clk) begin
+    if (rst) cnt <= 8'd0;
+    else if (en) cnt <= cnt + 8'd1;
+    if (en) acc <= acc + {8'd0, x};
+    if (we) mem[waddr] <= wdata;
+    rdata <= mem[raddr];
+  end
+endmodule
+`,
+    },
+  ],
+  ports: [
+    ...clkRst,
+    { name: 'en', dir: 'in', width: 1 },
+    { name: 'x', dir: 'in', width: 8 },
+    { name: 'acc', dir: 'out', width: 16 },
+    { name: 'cnt', dir: 'out', width: 8 },
+    { name: 'we', dir: 'in', width: 1 },
+    { name: 'waddr', dir: 'in', width: 4 },
+    { name: 'wdata', dir: 'in', width: 8 },
+    { name: 'raddr', dir: 'in', width: 4 },
+    { name: 'rdata', dir: 'out', width: 8 },
+  ],
+  memories: [{ paths: ['no_reset.mem'], module: 'no_reset', instance: 'no_reset', name: 'mem', width: 8, depth: 16 }],
+};
+
+/**
+ * Lane vectors: a 64 × 16-bit stream through a one-word buffer that adds 1 to every lane (tlast
+ * passed through), and a registered 100-bit port `kx = ~k`.
+ */
+export const LANES: BuildSpec = {
+  top: 'lanes',
+  files: [
+    {
+      name: 'lanes.v',
+      text: `module lanes (
+  input  wire          clk,
+  input  wire          rst,
+  input  wire          s_axis_v_tvalid,
+  output wire          s_axis_v_tready,
+  input  wire [1023:0] s_axis_v_tdata,
+  input  wire          s_axis_v_tlast,
+  output wire          m_axis_v_tvalid,
+  input  wire          m_axis_v_tready,
+  output reg  [1023:0] m_axis_v_tdata,
+  output reg           m_axis_v_tlast,
+  input  wire [99:0]   k,
+  output reg  [99:0]   kx
+);
+  reg full;
+  assign s_axis_v_tready = !full;
+  assign m_axis_v_tvalid = full;
+  integer i;
+  always @(posedge clk) begin
+    kx <= ~k;
+    if (rst) begin
+      full <= 1'b0;
+    end else if (s_axis_v_tvalid && s_axis_v_tready) begin
+      full <= 1'b1;
+      m_axis_v_tlast <= s_axis_v_tlast;
+      for (i = 0; i < 64; i = i + 1) m_axis_v_tdata[16*i +: 16] <= s_axis_v_tdata[16*i +: 16] + 16'd1;
+    end else if (m_axis_v_tready) begin
+      full <= 1'b0;
+    end
+  end
+endmodule
+`,
+    },
+  ],
+  ports: [
+    ...clkRst,
+    ...stream('in', 'v', 1024, true),
+    ...stream('out', 'v', 1024, true),
+    { name: 'k', dir: 'in', width: 100 },
+    { name: 'kx', dir: 'out', width: 100 },
   ],
 };
