@@ -165,15 +165,7 @@ export function outputUpdate(p: OutputParams, W: Int32Array, b: Int32Array, G: F
       lane = nIn % lanes;
       for (let i = 0; i < nIn; i++) {
         // SR for k ≥ rbits; |m·G| < 2^53 (checkBounds), so floor of a power-of-two scaling is exact
-        let w = W[r + i] + Math.floor((Math.floor(m * G[r + i] * pre) + (rbuf[i] & rmask)) * post);
-        if (w > wHi) {
-          w = wHi;
-          Sw.high++;
-        } else if (w < wLo) {
-          w = wLo;
-          Sw.low++;
-        }
-        W[r + i] = w;
+        W[r + i] = sat(W[r + i] + Math.floor((Math.floor(m * G[r + i] * pre) + (rbuf[i] & rmask)) * post), wLo, wHi, Sw);
       }
     } else {
       for (let i = 0; i < nIn; i++) {

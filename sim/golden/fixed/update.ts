@@ -126,15 +126,7 @@ export function rank1Update(
       lane = nIn % lanes;
       for (let i = 0; i < nIn; i++) {
         const d = ((Math.imul(nu, h[i]) >> sh1) + (rbuf[i] & rmask)) >> rb;
-        let w = W[o + i] + d;
-        if (w > wHi) {
-          w = wHi;
-          Sw.high++;
-        } else if (w < wLo) {
-          w = wLo;
-          Sw.low++;
-        }
-        W[o + i] = w;
+        W[o + i] = sat(W[o + i] + d, wLo, wHi, Sw);
       }
     } else if (stoch && kW > 0) {
       // the same SR on float64 integers (exact below 2^53, checkBounds)
@@ -143,29 +135,13 @@ export function rank1Update(
       for (let i = 0; i < nIn; i++) {
         const r = rbuf[i] & rmask;
         const d = kW >= rb ? Math.floor((Math.floor(nu * h[i] * pre) + r) * post) : Math.floor((nu * h[i] + Math.floor(r * lowR)) * lowK);
-        let w = W[o + i] + d;
-        if (w > wHi) {
-          w = wHi;
-          Sw.high++;
-        } else if (w < wLo) {
-          w = wLo;
-          Sw.low++;
-        }
-        W[o + i] = w;
+        W[o + i] = sat(W[o + i] + d, wLo, wHi, Sw);
       }
     } else {
       for (let i = 0; i < nIn; i++) {
         const d = roundUpdate(nu * h[i], kW, bank, lane, p.wRounding);
         if (++lane === lanes) lane = 0;
-        let w = W[o + i] + d;
-        if (w > wHi) {
-          w = wHi;
-          Sw.high++;
-        } else if (w < wLo) {
-          w = wLo;
-          Sw.low++;
-        }
-        W[o + i] = w;
+        W[o + i] = sat(W[o + i] + d, wLo, wHi, Sw);
       }
     }
     // bias word (i = nIn)

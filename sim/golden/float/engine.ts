@@ -47,8 +47,21 @@ export interface FloatEngineOptions {
   threads?: number;
 }
 
+/**
+ * Internals of one IB step, reported as they are computed (before any update of the step), for comparisons
+ * with the fixed-point model. Every array is a copy.
+ */
+export interface FloatStepProbe {
+  /** hidden layer l (0-based): the current slot c, its a, z, s; the K_Z row; ξ; δ */
+  layer(l: number, v: { c: number; a: Float64Array; z: Float64Array; s: number; kz: Float64Array; xi: Float64Array; delta: Float64Array }): void;
+  /** the output layer: logits O and errors E of every slot (B × C), the K_X and K_Y buffers (B × B) */
+  output?(v: { O: Float64Array; E: Float64Array; Kx: Float64Array; Ky: Float64Array }): void;
+}
+
 export class FloatEngine implements Engine {
   readonly config: TrainConfig;
+  /** When set, the IB steps report their internals to it (tests; allocates). */
+  probe: FloatStepProbe | undefined;
   /** Number of dense layers (hidden + output). */
   private readonly L: number;
   private readonly sizes: number[];
@@ -414,6 +427,15 @@ export class FloatEngine implements Engine {
           break;
       }
       hiddenDelta(this.xi, 0, Z, c * n, this.S[l][c], this.A[l], c * n, n, this.delta, 0);
+      this.probe?.layer(l, {
+        c,
+        a: this.A[l].slice(c * n, c * n + n),
+        z: Z.slice(c * n, c * n + n),
+        s: this.S[l][c],
+        kz: this.kRow.slice(0, B),
+        xi: this.xi.slice(0, n),
+        delta: this.delta.slice(0, n),
+      });
       const h = this.inputArray(split, l);
       const hOff = this.inputOffset(l, c);
       // first layer in recompute mode: the update also forwards the window for the next step (fused.ts)
@@ -528,6 +550,7 @@ export class FloatEngine implements Engine {
     const B = this.B;
     const { O, E } = this;
     for (let p = 0; p < B; p++) softmaxCrossEntropyGrad(O, p * C, C, split.y[this.slotIdx[p]], 1 / B, E, p * C);
+    this.probe?.output?.({ O: O.slice(), E: E.slice(), Kx: this.kx.K.slice(), Ky: this.ky.K.slice() });
     const h = this.inputArray(split, l);
     const offs = this.inputOffsets(l);
     const gW = this.gW[l]!;

@@ -6,7 +6,7 @@
 import type { Engine, TrainConfig } from '../../engine.js';
 import { FloatEngine, type FloatEngineOptions } from './engine.js';
 
-export { FloatEngine, validateConfig, type FloatEngineOptions } from './engine.js';
+export { FloatEngine, validateConfig, type FloatEngineOptions, type FloatStepProbe } from './engine.js';
 export * from './kernel.js';
 export * from './gram.js';
 export * from './xi.js';
