@@ -87,7 +87,7 @@ export interface LfsrSpec {
  * rates from TrainConfig.lr / lrOut and sets these fields from them (lrShifts), so the two cannot disagree.
  */
 export interface LrSpec {
-  /** hidden layers: lr = hiddenMul · 2^−hiddenShift */
+  /** hidden layers: lr = hiddenMul · 2^−hiddenShift (hiddenMul 0: frozen — every row has m·δ = 0, so no row is written or draws) */
   hiddenShift: number;
   hiddenMul: number;
   /** output layer: lr = outMul · 2^−outShift */
@@ -294,8 +294,8 @@ export function resolveNumeric(n: NumericConfig): ResolvedNumeric {
   if (lr === null || typeof lr !== 'object') bad('lr', 'must be { hiddenShift, hiddenMul, outShift, outMul }');
   intField('lr.hiddenShift', lr.hiddenShift, 0, LR_SHIFT_MAX);
   intField('lr.outShift', lr.outShift, 0, LR_SHIFT_MAX);
-  intField('lr.hiddenMul', lr.hiddenMul, 1, LR_MUL_MAX);
-  intField('lr.outMul', lr.outMul, 1, LR_MUL_MAX);
+  intField('lr.hiddenMul', lr.hiddenMul, 0, LR_MUL_MAX);
+  intField('lr.outMul', lr.outMul, 0, LR_MUL_MAX);
   // relations between quantities
   if (Q.windowZ.format.fracBits > Q.act.format.fracBits + 8) bad('windowZ.format', 'has far more fraction bits than act; store z at most as precise as it is computed');
   return { ...n, ...Q, acc: { ...acc }, tables: { ...tables }, lfsr: { ...l }, lr: { ...lr } } as ResolvedNumeric;
@@ -324,11 +324,12 @@ export const LR_SHIFT_MAX = 40;
 
 /**
  * A learning rate as the chip applies it: lr = mul·2^−shift exactly, integer mul in 1..LR_MUL_MAX, shift in
- * 0..LR_SHIFT_MAX (the smallest such shift). Throws a RangeError naming `what`, the rate and the nearest
- * representable rates below and above when lr has no such form.
+ * 0..LR_SHIFT_MAX (the smallest such shift); lr = 0 is mul 0 (the layers are frozen). Throws a RangeError
+ * naming `what`, the rate and the nearest representable rates below and above when lr has no such form.
  */
 export function lrToShift(lr: number, what = 'lr'): { mul: number; shift: number } {
-  if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`${what} ${lr} must be a finite number > 0`);
+  if (lr === 0) return { mul: 0, shift: 0 };
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new RangeError(`${what} ${lr} must be a finite number ≥ 0`);
   let below = 0;
   let above = Infinity;
   for (let shift = 0; shift <= LR_SHIFT_MAX; shift++) {

@@ -82,6 +82,30 @@ describe('determinism', () => {
     expect(() => e.importState(wrongKind)).toThrow(/golden\/fixed/);
   });
 
+  it('importState range-checks the window count, head and step count, naming them', () => {
+    const trained = train(CHIP_MNIST, 5, 1); // the window is still filling: count 5, head 5
+    const st = trained.exportState();
+    const fresh = createFixedEngine(CHIP_MNIST, DEFAULT_NUMERIC);
+    const before = fresh.encodeWeights();
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ count: 9 }, /window count 9 is not an integer in 0\.\.8/],
+      [{ count: -1 }, /window count -1/],
+      [{ count: 2.5 }, /window count 2\.5/],
+      [{ head: 8 }, /window head 8 is not an integer in 0\.\.7/],
+      [{ head: '3' }, /window head 3 is not an integer/],
+      [{ head: 4 }, /window head 4 must equal its count 5 while the window fills/],
+      [{ steps: -3 }, /step count -3 is not an integer ≥ 0/],
+      [{ steps: undefined }, /step count undefined/],
+    ];
+    for (const [meta, re] of bad) {
+      expect(() => fresh.importState({ ...st, meta: { ...st.meta, ...meta } }), JSON.stringify(meta)).toThrow(re);
+      expectSameBytes(fresh.encodeWeights(), before);
+    }
+    fresh.importState(st);
+    expect([fresh.exportState().meta.count, fresh.exportState().meta.head]).toEqual([5, 5]);
+    expect(fresh.exportState().arrays.inputs).toEqual(st.arrays.inputs);
+  });
+
   it('importState of a state with one bad array changes nothing (all-or-nothing)', () => {
     const trained = train(CHIP_MNIST, 200, 1);
     const st = structuredClone(trained.exportState());

@@ -40,7 +40,8 @@ describe('NumericConfig', () => {
     expect(lrShifts(0.5, 2 ** -7)).toEqual({ hiddenShift: 1, hiddenMul: 1, outShift: 7, outMul: 1 });
     expect(lrShifts(0.75, 3 * 2 ** -10)).toEqual({ hiddenShift: 2, hiddenMul: 3, outShift: 10, outMul: 3 });
     expect(() => lrShifts(0.5, 0.01)).toThrow(/lrOut 0\.01 is not a rate the chip can apply: .*nearest below: 0\.00994873046875 = 163·2\^−14, above: 0\.010009765625 = 41·2\^−12/);
-    expect(() => lrShifts(0, 0.5)).toThrow(/lr 0 must be a finite number > 0/);
+    expect(lrShifts(0, 0.5)).toEqual({ hiddenShift: 0, hiddenMul: 0, outShift: 1, outMul: 1 });
+    expect(() => lrShifts(-0.5, 0.5)).toThrow(/lr -0\.5 must be a finite number ≥ 0/);
   });
 
   it('the engine trains at TrainConfig.lr / lrOut (not at numeric.lr) and refuses a rate it cannot apply', () => {
