@@ -12,7 +12,7 @@
  * update's rounding (stochastic from the LFSR bank, or a deterministic mode); `input`, `preact`, `windowZ` and
  * `logit` are plain resizes and take any deterministic mode; all others are rounded half up ('nearest').
  *
- * Quantities (see sim/golden/fixed/engine.ts for where each is produced):
+ * Quantities (see sim/golden/fixed/step.ts and its unit files for where each is produced):
  *   input      network input h0. MNIST pixels p map exactly to (2p − 255)/256 (needs ≥ 8 fraction bits);
  *              other sets are quantised from the float features with `rounding`.
  *   weight     W; `rounding` is the rounding of the update (stochastic: from the LFSR bank); init is nearest.
