@@ -7,7 +7,7 @@
  *         s_axis_acc, row j = 0 … n−1 in order, one word per row; a_j = sat_preact(resize(acc_j)) with the
  *         preact rounding, r_j = max(a_j, 0) kept in a block RAM; S1 = Σ r, S2 = Σ r² exact.
  *   VAR   V = n·S2 − S1² (= n²·var, exact), v = sat_lnVar(rnd(V, 2k + 2f_a − f_var) + ε).
- *   RSQRT s⁻¹ = rsqrt(v) from the table block (tbl_rsqrt…, 4 cycles), kept on `s_inv` for the modulator.
+ *   RSQRT s⁻¹ = rsqrt(v) from the table block (tbl_rsqrt…, 4 cycles), kept per layer for the modulator.
  *   NORM  z_j = sat_act(rnd((n·r_j − S1)·s⁻¹, k + f_a + f_s − f_z)), zw_j = resize_windowZ(z_j), streamed
  *         out on m_axis_z with back-pressure, j = 0 … n−1, tlast on j = n−1.
  * rnd(x, k) = ⌊(x + 2^(k−1)) / 2^k⌋ (round half up); every sum and product is exact (widths from the formats).
@@ -21,7 +21,8 @@
  *          m_axis_z_{tvalid,tready,tdata,tlast} out stream, tdata = {pos, zw, z}: bit [wz+wzw] = (a_j > 0)
  *                     (relu′ for the modulator), [wz+wzw−1 : wz] = zw_j raw windowZ (to the working memory),
  *                     [wz−1 : 0] = z_j raw act (the next layer's input and the modulator's z_c)
- *          s_inv      out  s⁻¹ of the last call (raw lnInvStd), valid from NORM on and held until the next call
+ *          s_inv_<l>  out  s⁻¹ (raw lnInvStd) of hidden layer l's last call, one port per hidden layer: valid from
+ *                     that call's NORM phase on and held until the layer's next call (the modulator's s_inv)
  *          sat_preact, sat_var, sat_inv_std, sat_act, sat_window_z  out  saturations in this call (cleared by
  *                     start): words clamped into preact, v clamped into lnVar, the rsqrt output clamped, z
  *                     clamped into act, zw clamped into windowZ
@@ -137,8 +138,12 @@ export function layernorm(cfg: ChipConfig): Module {
   const tw = bitsOf(TABLE_LATENCY + 1);
   const tc = m.reg('rsqrt_wait_q', uint(tw), { reset: 0 });
   const tblDone = tc.eq(constant(TABLE_LATENCY, uint(tw)));
-  const sInv = m.pipe('s_inv_q', tbl.out('y'), { reset: 0, enable: is(S.RSQRT).and(tblDone) });
-  m.output('s_inv', sInv);
+  const capture = is(S.RSQRT).and(tblDone);
+  const sInv = m.pipe('s_inv_q', tbl.out('y'), { reset: 0, enable: capture });
+  for (const h of H) {
+    const mine = H.length === 1 ? capture : capture.and(layerQ.eq(constant(h.index, layerQ.type)));
+    m.output(`s_inv_${h.index}`, m.pipe(`s_inv_layer${h.index}_q`, tbl.out('y'), { reset: 0, enable: mine }));
+  }
 
   // ---- NORM: z = sat(rnd((n r − S1)·s⁻¹, k + f_a + f_s − f_z)), zw = resize(z), stalled by the output
   const { adv, load } = stalledOutput(m, out);

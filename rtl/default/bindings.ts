@@ -829,7 +829,13 @@ export const MODULES = {
         "signed": false
       },
       {
-        "name": "s_inv",
+        "name": "s_inv_0",
+        "dir": "out",
+        "width": 24,
+        "signed": false
+      },
+      {
+        "name": "s_inv_1",
         "dir": "out",
         "width": 24,
         "signed": false

@@ -16,7 +16,8 @@ module layernorm (
   input  wire               m_axis_z_tready,
   output wire [32:0]        m_axis_z_tdata,
   output wire               m_axis_z_tlast,
-  output wire [23:0]        s_inv,
+  output wire [23:0]        s_inv_0,
+  output wire [23:0]        s_inv_1,
   output wire               busy,
   output wire               done,
   output wire [7:0]         sat_preact,
@@ -46,6 +47,8 @@ module layernorm (
   wire               rsqrt_sat;
   reg  [2:0]         rsqrt_wait_q;
   reg  [23:0]        s_inv_q;
+  reg  [23:0]        s_inv_layer0_q;
+  reg  [23:0]        s_inv_layer1_q;
   reg                out_valid_q;
   wire               adv;
   reg  [7:0]         norm_j_q;
@@ -228,7 +231,31 @@ module layernorm (
     end
   end
 
-  assign s_inv = s_inv_q;
+  // seq: s_inv_layer0_q
+  always @(posedge clk) begin
+    if (rst) begin
+      s_inv_layer0_q <= 24'd0;
+    end else begin
+      if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b0))) begin
+        s_inv_layer0_q <= rsqrt_y;
+      end
+    end
+  end
+
+  assign s_inv_0 = s_inv_layer0_q;
+
+  // seq: s_inv_layer1_q
+  always @(posedge clk) begin
+    if (rst) begin
+      s_inv_layer1_q <= 24'd0;
+    end else begin
+      if ((((state_q == 3'd4) & (rsqrt_wait_q == 3'd4)) & (layer_q == 1'b1))) begin
+        s_inv_layer1_q <= rsqrt_y;
+      end
+    end
+  end
+
+  assign s_inv_1 = s_inv_layer1_q;
 
   assign adv = (~out_valid_q) | m_axis_z_tready;
 

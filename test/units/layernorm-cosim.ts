@@ -75,6 +75,8 @@ export interface LayerNormResult {
   sat: LayerNormOutputs['sat'];
   cycles: number;
   ideal: number;
+  /** wall time of the harness run that simulated the call (ms) */
+  runMs: number;
 }
 
 const signedOf = (raw: number, w: number): number => (raw >= 2 ** (w - 1) ? raw - 2 ** w : raw);
@@ -95,7 +97,9 @@ export async function runLayerNormCase(m: Model, cfg: ChipConfig, x: LayerNormCa
   await m.step(1);
   await m.poke('start', 0);
   const ideal = layernormCycles(n);
+  const t0 = performance.now();
   await m.run({ untilSinkCount: { bus: 'z', n }, maxCycles: Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200 });
+  const runMs = performance.now() - t0;
   const words = await m.drain('z');
   await m.step(2);
   if ((await m.peek('busy')) !== 0) throw new Error('layernorm still busy after the last z');
@@ -115,7 +119,7 @@ export async function runLayerNormCase(m: Model, cfg: ChipConfig, x: LayerNormCa
     windowZ: await m.peek('sat_window_z'),
   };
   const cycles = words.length ? words[words.length - 1].cycle - c0 + 1 : 0;
-  return { want, got, sInv: await m.peek('s_inv'), sat, cycles, ideal };
+  return { want, got, sInv: await m.peek(`s_inv_${x.layer}`), sat, cycles, ideal, runMs };
 }
 
 /** Every mismatch of a result, as readable lines (empty: bit-exact). */

@@ -34,6 +34,7 @@ describe('layernorm unit co-simulated against the golden model', () => {
       await m.reset(2);
       const rng = new Rng(2000 + di);
       const seen = { preact: 0, var: 0, invStd: 0, act: 0, windowZ: 0, zeroRows: 0, stalls: 0 };
+      const lastSInv = new Map<number, number>();
       for (let i = 0; i < CASES; i++) {
         const x = randomLayerNormCase(d.cfg, rng);
         const rates = randomRates(rng, i);
@@ -44,7 +45,11 @@ describe('layernorm unit co-simulated against the golden model', () => {
         for (const k of ['preact', 'var', 'invStd', 'act', 'windowZ'] as const) seen[k] += r.sat[k];
         if (r.want.a.every((a) => a <= 0)) seen.zeroRows++;
         if (r.cycles > r.ideal) seen.stalls++;
+        lastSInv.set(x.layer, r.want.sInv);
       }
+      // each layer's s⁻¹ is held until that layer's next call
+      expect(lastSInv.size).toBe(d.cfg.layers.length - 2);
+      for (const [l, v] of lastSInv) expect(await m.peek(`s_inv_${l}`), `s_inv_${l}`).toBe(v);
       expect(seen.preact).toBeGreaterThan(0);
       expect(seen.zeroRows).toBeGreaterThan(0);
       expect(seen.stalls).toBeGreaterThan(CASES / 2);

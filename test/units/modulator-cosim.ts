@@ -124,6 +124,8 @@ export interface CaseResult {
   /** start edge to the edge of the last δ transfer, inclusive */
   cycles: number;
   ideal: number;
+  /** wall time of the harness run that simulated the call (ms) */
+  runMs: number;
 }
 
 /**
@@ -156,7 +158,9 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   await m.poke('start', 0);
   const ideal = modulatorCycles(B, n);
   const slack = Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200;
+  const t0 = performance.now();
   await m.run({ untilSinkCount: { bus: 'delta', n }, maxCycles: slack });
+  const runMs = performance.now() - t0;
   const words = await m.drain('delta');
   // done follows the last transfer by one cycle; busy then stays low
   await m.step(2);
@@ -165,7 +169,7 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   const lastFlags = words.map((w) => w.last);
   if (lastFlags.some((l, j) => l !== (j === n - 1))) throw new Error(`tlast on the wrong δ words: ${lastFlags.map(Number).join('')}`);
   const cycles = words.length ? words[words.length - 1].cycle - c0 + 1 : 0;
-  return { want, got: words.map((w) => w.data), sat, cycles, ideal };
+  return { want, got: words.map((w) => w.data), sat, cycles, ideal, runMs };
 }
 
 /** Every mismatch of a result, as readable lines (empty: bit-exact). */
