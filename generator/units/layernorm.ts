@@ -62,6 +62,7 @@ export function layernorm(cfg: ChipConfig): Module {
   const accW = N.acc.forward;
   const fAcc = H.map((h) => N.weight.format.fracBits + (h.index === 0 ? N.input.format : FZ).fracBits);
   const epsRaw = fromReal(cfg.lnEps, FV, 'nearest', 'saturate');
+  if (epsRaw === 0) throw new RangeError(`layernorm: lnEps ${cfg.lnEps} rounds to 0 in the lnVar format ${toHls(FV)}; the smallest ε it holds is 2^−${FV.fracBits}`);
   const rsqrtFn = chipTables(N, cfg.layers[L]).rsqrt;
 
   const m = new ModuleBuilder(LAYERNORM_MODULE, {

@@ -64,6 +64,10 @@ describe('layernorm unit generation', () => {
     await expectToolsClean(layernorm(DEFAULT_CHIP), { synth: false });
   });
 
+  it('refuses an ε that rounds to 0 in the lnVar format', () => {
+    expect(() => layernorm({ ...unitConfig([16], 4, 'E'), lnEps: 1e-9 })).toThrow(/lnEps 1e-9 rounds to 0 in the lnVar format ufixed<32,16>/);
+  });
+
   it('refuses a hidden width that is not a power of two, naming the layer', () => {
     expect(() => layernorm(unitConfig([48], 4, 'E'))).toThrow(/layers\[1\] = 48 must be a power of two/);
   });
