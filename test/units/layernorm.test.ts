@@ -29,7 +29,7 @@ afterAll(async () => {
 describe('layernorm unit co-simulated against the golden model', () => {
   for (const [di, d] of DESIGNS.entries()) {
     it(`${d.name}: ${CASES} calls, every z word, s⁻¹ and saturation count bit-exact`, async () => {
-      const m = await buildFromIr(layernorm(d.cfg));
+      const m = await buildFromIr(layernorm(d.cfg), { seed: 4000 + di }); // random start-up values
       models.push(m);
       await m.reset(2);
       const rng = new Rng(2000 + di);
