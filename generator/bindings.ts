@@ -1,8 +1,9 @@
 /**
  * TypeScript bindings of a generated design, written with ts-morph: the configuration and its hash, every
  * number format (both notations, rounding, overflow) and every module's ports, as `const` data with
- * literal types — so host code is type-checked against the exact hardware it talks to. Opcodes and the
- * memory map join this file once the controller exists.
+ * literal types — so host code is type-checked against the exact hardware it talks to — and the command
+ * protocol of generator/protocol.ts: opcodes, error codes, every command's layout and checks, the weight
+ * memory map (PROTOCOL, OPCODES, ERRORS).
  */
 import { Project, VariableDeclarationKind, IndentationText, QuoteKind } from 'ts-morph';
 import { portList, type Module } from './ir/index.js';
@@ -10,6 +11,7 @@ import { configHash, type ChipConfig } from './config.js';
 import { QUANTITIES, resolveNumeric } from './numeric.js';
 import { toHls, toQ, width } from './fixed/index.js';
 import { GENERATOR_VERSION } from './version.js';
+import { ERRORS, OPCODES, protocolSpec } from './protocol.js';
 
 export const BINDINGS_FILE = 'bindings.ts';
 
@@ -63,6 +65,11 @@ export function emitBindings(cfg: ChipConfig, mods: readonly Module[]): string {
   constant('CONFIG', cfg, 'The configuration this design was generated from.');
   constant('FORMATS', formatsOf(cfg), 'Number format of every stored quantity: Q notation, hls4ml notation, width, rounding, overflow.');
   constant('MODULES', modulesOf(mods), 'Every generated module with its parameters and ports (direction, width, signedness).');
+  constant('OPCODES', OPCODES, 'Opcode of every command (a response carries the opcode | PROTOCOL.responseBit).');
+  constant('ERRORS', ERRORS, 'Error codes of error frames (opcode PROTOCOL.errorOpcode; payload: code, request opcode, detail).');
+  constant('PROTOCOL', protocolSpec(cfg), 'The command protocol: framing, CRCs, each command\'s request layout and checks, the weight memory map.');
+  file.addTypeAlias({ isExported: true, name: 'CommandName', type: 'keyof typeof OPCODES', docs: ['Names of the commands.'] });
+  file.addTypeAlias({ isExported: true, name: 'ErrorName', type: 'keyof typeof ERRORS', docs: ['Names of the error codes.'] });
   file.addTypeAlias({ isExported: true, name: 'ModuleName', type: 'keyof typeof MODULES', docs: ['Names of the generated modules.'] });
   file.addTypeAlias({ isExported: true, name: 'Quantity', type: 'keyof typeof FORMATS', docs: ['Quantities with a number format.'] });
   file.formatText({ indentSize: 2 });

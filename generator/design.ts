@@ -14,6 +14,7 @@ import { fixedMul, lfsr, tableLookup } from './lib/arith/index.js';
 import { kernelUnit } from './units/kernel.js';
 import { layernorm } from './units/layernorm.js';
 import { modulator } from './units/modulator.js';
+import { frontend } from './units/frontend.js';
 
 export function designModules(cfg: ChipConfig): Module[] {
   const N = resolveNumeric(cfg.numeric);
@@ -30,5 +31,6 @@ export function designModules(cfg: ChipConfig): Module[] {
     kernelUnit(cfg),
     layernorm(cfg),
     modulator(cfg),
+    frontend(cfg),
   ];
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { trainCommand } from './train.js';
 import { genCommand } from './gen.js';
 import { sweepCommand } from './sweep.js';
+import { serveCommand } from './serve.js';
 import { UsageError } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,6 +21,7 @@ const program = new Command()
 program.addCommand(trainCommand());
 program.addCommand(genCommand());
 program.addCommand(sweepCommand());
+program.addCommand(serveCommand());
 
 /** Errors whose message is the whole story: print it, no stack. */
 function isUserError(e: unknown): e is Error {

@@ -651,6 +651,131 @@ export const MODULES = {
       }
     ]
   },
+  "frontend": {
+    "paramsHash": "d55a93da9048e11f",
+    "params": {
+      "protocol": 1,
+      "config": "12b664d2f127bff6",
+      "maxPayload": 4088,
+      "timeoutCycles": 16777216
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_in_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_in_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_in_tdata",
+        "dir": "in",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "s_axis_in_tlast",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsp_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsp_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsp_tdata",
+        "dir": "in",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsp_tlast",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "chip_rst",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_out_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_cmd_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_out_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_out_tdata",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "m_axis_out_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_cmd_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_cmd_tdata",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "m_axis_cmd_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      }
+    ]
+  },
   "kernel": {
     "paramsHash": "901b7acff6f6ba8e",
     "params": {
@@ -1406,7 +1531,322 @@ export const MODULES = {
     ]
   }
 } as const;
+/** Opcode of every command (a response carries the opcode | PROTOCOL.responseBit). */
+export const OPCODES = {
+  "IDENTIFY": 1,
+  "ECHO": 2,
+  "LINK_STATUS": 3,
+  "RESET": 15,
+  "SET_PARAMS": 16,
+  "LOAD_WEIGHTS": 32,
+  "READ_WEIGHTS": 33,
+  "NEW_EPOCH": 48,
+  "TRAIN": 49,
+  "INFER": 50,
+  "READ_COUNTERS": 64
+} as const;
+/** Error codes of error frames (opcode PROTOCOL.errorOpcode; payload: code, request opcode, detail). */
+export const ERRORS = {
+  "HEADER_CRC": 1,
+  "UNKNOWN_OPCODE": 2,
+  "BAD_LENGTH": 3,
+  "BAD_CRC": 4,
+  "TRUNCATED": 5,
+  "OUT_OF_RANGE": 6,
+  "NOT_SUPPORTED": 64,
+  "NOT_READY": 65
+} as const;
+/** The command protocol: framing, CRCs, each command's request layout and checks, the weight memory map. */
+export const PROTOCOL = {
+  "version": 1,
+  "sync": [
+    165,
+    90
+  ],
+  "maxPayload": 4088,
+  "responseBit": 128,
+  "errorOpcode": 255,
+  "crc8": {
+    "name": "CRC-8/SMBUS",
+    "poly": 7,
+    "init": 0
+  },
+  "crc16": {
+    "name": "CRC-16/CCITT-FALSE",
+    "poly": 4129,
+    "init": 65535
+  },
+  "wordBytes": 2,
+  "weightWords": 109386,
+  "layers": [
+    {
+      "layer": 1,
+      "nIn": 784,
+      "nOut": 128,
+      "base": 0,
+      "words": 100480
+    },
+    {
+      "layer": 2,
+      "nIn": 128,
+      "nOut": 64,
+      "base": 100480,
+      "words": 8256
+    },
+    {
+      "layer": 3,
+      "nIn": 64,
+      "nOut": 10,
+      "base": 108736,
+      "words": 650
+    }
+  ],
+  "pixels": 784,
+  "classes": 10,
+  "commands": [
+    {
+      "name": "IDENTIFY",
+      "code": 1,
+      "handler": "frontend",
+      "header": 0,
+      "record": 0,
+      "minRecords": 0,
+      "maxRecords": 0,
+      "fields": [],
+      "span": null,
+      "doc": "Who the chip is.",
+      "response": "the identify block (identifyBlock): protocol version, generator version, config hash, shape, formats"
+    },
+    {
+      "name": "ECHO",
+      "code": 2,
+      "handler": "frontend",
+      "header": 0,
+      "record": 1,
+      "minRecords": 0,
+      "maxRecords": 4088,
+      "fields": [],
+      "span": null,
+      "doc": "Loopback: the payload comes back unchanged (link test).",
+      "response": "the request payload"
+    },
+    {
+      "name": "LINK_STATUS",
+      "code": 3,
+      "handler": "frontend",
+      "header": 0,
+      "record": 0,
+      "minRecords": 0,
+      "maxRecords": 0,
+      "fields": [],
+      "span": null,
+      "doc": "The front end's counters since power-up.",
+      "response": "u32 frames accepted, u32 frames rejected (error frames sent), u32 bytes dropped while hunting for sync"
+    },
+    {
+      "name": "RESET",
+      "code": 15,
+      "handler": "frontend",
+      "header": 0,
+      "record": 0,
+      "minRecords": 0,
+      "maxRecords": 0,
+      "fields": [],
+      "span": null,
+      "doc": "Resets the chip behind the front end (controller, units, window, counters) after the empty response is sent.",
+      "response": "empty"
+    },
+    {
+      "name": "SET_PARAMS",
+      "code": 16,
+      "handler": "controller",
+      "header": 8,
+      "record": 0,
+      "minRecords": 0,
+      "maxRecords": 0,
+      "fields": [
+        {
+          "name": "hiddenShift",
+          "in": "header",
+          "offset": 0,
+          "bytes": 1,
+          "min": 0,
+          "max": 40,
+          "doc": "hidden layers: lr = hiddenMul·2^−hiddenShift"
+        },
+        {
+          "name": "hiddenMul",
+          "in": "header",
+          "offset": 1,
+          "bytes": 1,
+          "min": 1,
+          "max": 255,
+          "doc": "hidden-layer learning-rate multiplier"
+        },
+        {
+          "name": "outShift",
+          "in": "header",
+          "offset": 2,
+          "bytes": 1,
+          "min": 0,
+          "max": 40,
+          "doc": "output layer: lr = outMul·2^−outShift"
+        },
+        {
+          "name": "outMul",
+          "in": "header",
+          "offset": 3,
+          "bytes": 1,
+          "min": 1,
+          "max": 255,
+          "doc": "output-layer learning-rate multiplier"
+        },
+        {
+          "name": "seed",
+          "in": "header",
+          "offset": 4,
+          "bytes": 4,
+          "min": 0,
+          "max": 4294967295,
+          "doc": "LFSR base seed of stochastic rounding"
+        }
+      ],
+      "span": null,
+      "doc": "Run-time parameters: learning rates lr = mul·2^−shift of the hidden and output layers, LFSR base seed.",
+      "response": "empty"
+    },
+    {
+      "name": "LOAD_WEIGHTS",
+      "code": 32,
+      "handler": "controller",
+      "header": 4,
+      "record": 2,
+      "minRecords": 1,
+      "maxRecords": 2042,
+      "fields": [
+        {
+          "name": "offset",
+          "in": "header",
+          "offset": 0,
+          "bytes": 4,
+          "min": 0,
+          "max": 109385,
+          "doc": "first word (weight map)"
+        }
+      ],
+      "span": {
+        "offset": "offset",
+        "count": "records",
+        "limit": 109386
+      },
+      "doc": "Writes k consecutive weight words from word `offset` of the weight map.",
+      "response": "empty"
+    },
+    {
+      "name": "READ_WEIGHTS",
+      "code": 33,
+      "handler": "controller",
+      "header": 6,
+      "record": 0,
+      "minRecords": 0,
+      "maxRecords": 0,
+      "fields": [
+        {
+          "name": "offset",
+          "in": "header",
+          "offset": 0,
+          "bytes": 4,
+          "min": 0,
+          "max": 109385,
+          "doc": "first word (weight map)"
+        },
+        {
+          "name": "count",
+          "in": "header",
+          "offset": 4,
+          "bytes": 2,
+          "min": 1,
+          "max": 2044,
+          "doc": "words to read"
+        }
+      ],
+      "span": {
+        "offset": "offset",
+        "count": "count",
+        "limit": 109386
+      },
+      "doc": "Reads `count` consecutive weight words from word `offset`.",
+      "response": "count words"
+    },
+    {
+      "name": "NEW_EPOCH",
+      "code": 48,
+      "handler": "controller",
+      "header": 0,
+      "record": 0,
+      "minRecords": 0,
+      "maxRecords": 0,
+      "fields": [],
+      "span": null,
+      "doc": "Starts an epoch: clears the working-memory window.",
+      "response": "empty"
+    },
+    {
+      "name": "TRAIN",
+      "code": 49,
+      "handler": "controller",
+      "header": 0,
+      "record": 785,
+      "minRecords": 1,
+      "maxRecords": 5,
+      "fields": [
+        {
+          "name": "label",
+          "in": "record",
+          "offset": 784,
+          "bytes": 1,
+          "min": 0,
+          "max": 9,
+          "doc": "class of the sample"
+        }
+      ],
+      "span": null,
+      "doc": "One training step per sample: k records of the u8 pixels and the label.",
+      "response": "empty, once the steps are done"
+    },
+    {
+      "name": "INFER",
+      "code": 50,
+      "handler": "controller",
+      "header": 0,
+      "record": 784,
+      "minRecords": 1,
+      "maxRecords": 5,
+      "fields": [],
+      "span": null,
+      "doc": "Forward pass only: k records of u8 pixels.",
+      "response": "k bytes: the predicted class of each sample"
+    },
+    {
+      "name": "READ_COUNTERS",
+      "code": 64,
+      "handler": "controller",
+      "header": 0,
+      "record": 0,
+      "minRecords": 0,
+      "maxRecords": 0,
+      "fields": [],
+      "span": null,
+      "doc": "Performance and saturation counters.",
+      "response": "u64 steps, u64 busy cycles, u64 stalled cycles, then u32 saturations of each quantity (17, in FORMATS order)"
+    }
+  ]
+} as const;
 
+/** Names of the commands. */
+export type CommandName = keyof typeof OPCODES;
+/** Names of the error codes. */
+export type ErrorName = keyof typeof ERRORS;
 /** Names of the generated modules. */
 export type ModuleName = keyof typeof MODULES;
 /** Quantities with a number format. */

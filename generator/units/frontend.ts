@@ -1,0 +1,582 @@
+/**
+ * frontend(cfg, {timeoutCycles}): the chip's stream front end — one module `frontend`.
+ *
+ * Parses request frames of the command protocol (generator/protocol.ts, docs/protocol.md) from the input
+ * byte stream, checks each one whole before anything leaves it, answers IDENTIFY / ECHO / LINK_STATUS /
+ * RESET and every malformed frame itself, forwards verified commands to the controller and frames the
+ * controller's replies on the output stream. Reference: host/protocol/frontend-model.ts (byte for byte).
+ *
+ * Ports (clk, rst synchronous active high):
+ *   s_axis_in_tvalid/tready/tdata[8]/tlast     request bytes from the host. tlast is optional: a tlast on
+ *                                              any byte but a frame's last cuts the frame (TRUNCATED)
+ *   m_axis_out_tvalid/tready/tdata[8]/tlast    response frames; tlast on each frame's last byte
+ *   m_axis_cmd_tvalid/tready/tdata[8]/tlast    to the controller: verified commands, each
+ *                                              opcode, len lo, len hi, payload[len]; tlast on its last byte
+ *   s_axis_rsp_tvalid/tready/tdata[8]/tlast    from the controller: one reply per command, in order:
+ *                                              status (0 ok, else an error code ≥ 0x40), len lo, len hi,
+ *                                              payload[len]. tlast is not needed (the length counts) and ignored
+ *   chip_rst                                   1-cycle pulse after a RESET command's reply is framed:
+ *                                              reset the controller and the units (not the front end)
+ *
+ * Interface to the controller (the "commit" rule): a command appears on m_axis_cmd only after its whole
+ * frame was received into the payload buffer and passed the CRC, the length rule and every field check,
+ * so the controller never sees a byte of a malformed frame; the tlast beat is the commit, there is no
+ * abort. The controller must answer each command exactly once on s_axis_rsp; the front end frames that
+ * reply (opcode | 0x80, or an error frame carrying the status as its code) with the request's tag. The
+ * next command is forwarded only after the previous reply has been framed; meanwhile the next request is
+ * received and checked, so the link and the controller overlap.
+ *
+ * Structure: a receive FSM (hunt sync, header with CRC-8, payload into a MAX_PAYLOAD-byte buffer with
+ * the CRC-16 and the field checks running per byte, decide), a transmit FSM (one frame at a time from
+ * a job: error, identify ROM, buffer, link counters, empty, controller reply) and two 4-deep output
+ * FIFOs (fifo_w8_d4_l) behind one-byte stages, so every stream output comes from a register or a FIFO.
+ *
+ * Timing: a byte per cycle in and out while the streams allow. A frame's payload is forwarded to the
+ * controller after its last CRC byte: 3 + len cycles at full rate. An input gap of `timeoutCycles`
+ * cycles inside a frame cuts it (TRUNCATED). Payload buffer: one block RAM of 2^⌈log2 MAX_PAYLOAD⌉ bytes.
+ */
+import { ModuleBuilder, cat, constant, mux, select, uint, type Expr, type Module, type ProcScope, type Signal } from '../ir/index.js';
+import { fifo } from '../lib/stream/fifo.js';
+import { feedStream, instanceOutStream, streamIn, streamPortName } from '../lib/stream/bundle.js';
+import { configHash, type ChipConfig } from '../config.js';
+import {
+  CRC16,
+  CRC8,
+  DEFAULT_TIMEOUT_CYCLES,
+  ERRORS,
+  ERROR_OPCODE,
+  MAX_PAYLOAD,
+  OPCODES,
+  RESPONSE_BIT,
+  SYNC,
+  identifyBlock,
+  protocolSpec,
+  type CommandSpec,
+} from '../protocol.js';
+
+export interface FrontendOptions {
+  /** Idle cycles inside a frame after which it is cut (default 2^24). */
+  timeoutCycles?: number;
+}
+
+const k = (v: number | bigint, w: number): Expr => constant(v, uint(w));
+
+/**
+ * Next value of a non-reflected CRC register (MSB first, no final XOR) after one byte, as an XOR network:
+ * each output bit is the parity of the input bits (register and byte) the serial algorithm folds into it.
+ */
+export function crcByteNext(crc: Expr, byte: Expr, poly: number): Expr {
+  const w = crc.width;
+  // masks over the inputs: bits 0..w-1 the register, w..w+7 the byte
+  let state: bigint[] = Array.from({ length: w }, (_, i) => 1n << BigInt(i));
+  for (let j = 0; j < 8; j++) state[w - 8 + j] ^= 1n << BigInt(w + j);
+  for (let step = 0; step < 8; step++) {
+    const top = state[w - 1];
+    const next: bigint[] = new Array<bigint>(w);
+    for (let i = 0; i < w; i++) next[i] = (i === 0 ? 0n : state[i - 1]) ^ ((poly >> i) & 1 ? top : 0n);
+    state = next;
+  }
+  const all = cat(byte, crc);
+  const bits = state.map((mask) => all.and(constant(mask, uint(w + 8))).xorReduce());
+  return cat(...bits.reverse());
+}
+
+const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13 };
+const TX = { IDLE: 0, RSPH: 1, S0: 2, S1: 3, OP: 4, TAG: 5, L0: 6, L1: 7, HC: 8, PAY: 9, CH: 10, CL: 11 };
+const KIND = { ERR: 0, ROM: 1, BUF: 2, STATUS: 3, ACK: 4, CTRL: 5 };
+const SEL = { REG: 0, BUF: 1, HCRC: 2, CRCH: 3, CRCL: 4 };
+const QDEPTH = 4;
+
+/** Header fields whose value the front end must hold: range-checked or used by the span check. */
+function heldFields(c: CommandSpec) {
+  return c.fields.filter(
+    (f) => f.in === 'header' && (f.min > 0 || f.max < 2 ** (8 * f.bytes) - 1 || c.span?.offset === f.name || c.span?.count === f.name),
+  );
+}
+
+export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
+  const timeoutCycles = opts.timeoutCycles ?? DEFAULT_TIMEOUT_CYCLES;
+  if (!Number.isInteger(timeoutCycles) || timeoutCycles < 16 || timeoutCycles > 2 ** 31) {
+    throw new RangeError(`frontend: timeoutCycles must be an integer in 16..2^31, got ${timeoutCycles}`);
+  }
+  const spec = protocolSpec(cfg);
+  const identify = identifyBlock(cfg, timeoutCycles);
+  // the identify ROM and the field checks follow from the configuration: its hash stands for them
+  const m = new ModuleBuilder('frontend', { protocol: spec.version, config: configHash(cfg), maxPayload: MAX_PAYLOAD, timeoutCycles });
+  m.clock();
+  const IW = Math.ceil(Math.log2(MAX_PAYLOAD + 8)) + 1; // payload index / counts up to MAX_PAYLOAD + 2
+  const AW = Math.ceil(Math.log2(MAX_PAYLOAD));
+  const TW = Math.ceil(Math.log2(timeoutCycles + 1));
+
+  const sIn = streamIn(m, 'in', uint(8), { last: true });
+  const sRsp = streamIn(m, 'rsp', uint(8), { last: true });
+  const qMod = fifo(8, QDEPTH, { last: true });
+
+  // ---- state -----------------------------------------------------------------------------------
+  const rxState = m.reg('rx_state_q', uint(4), { reset: RX.HUNT });
+  const txState = m.reg('tx_state_q', uint(4), { reset: TX.IDLE });
+  const opQ = m.reg('op_q', uint(8), { reset: 0 });
+  const tagQ = m.reg('tag_q', uint(8), { reset: 0 });
+  const lenQ = m.reg('len_q', uint(16), { reset: 0 });
+  const hidx = m.reg('hdr_idx_q', uint(2), { reset: 0 });
+  const got = m.reg('got_q', uint(16), { reset: 0 });
+  const idx = m.reg('idx_q', uint(IW), { reset: 0 });
+  const recPos = m.reg('rec_pos_q', uint(IW), { reset: 0 });
+  const recCnt = m.reg('rec_cnt_q', uint(IW), { reset: 0 });
+  const crc8 = m.reg('rx_crc8_q', uint(8), { reset: 0 });
+  const crc16 = m.reg('rx_crc16_q', uint(16), { reset: CRC16.init });
+  const errCode = m.reg('err_code_q', uint(8), { reset: 0 });
+  const errDetail = m.reg('err_detail_q', uint(16), { reset: 0 });
+  const timer = m.reg('idle_timer_q', uint(TW), { reset: 0 });
+  const disp = m.reg('disp_idx_q', uint(IW), { reset: 0 });
+  const accepted = m.reg('accepted_q', uint(32), { reset: 0 });
+  const rejected = m.reg('rejected_q', uint(32), { reset: 0 });
+  const dropped = m.reg('dropped_q', uint(32), { reset: 0 });
+
+  const receiving = m.wire('receiving', rxState.ge(RX.HDR).and(rxState.le(RX.CRC1)));
+  const inReady = m.wire('in_ready', rxState.le(RX.CRC1));
+  m.assign(sIn.ready, inReady);
+  const inFire = m.wire('in_fire', sIn.valid.and(inReady));
+  const byte = sIn.data;
+  const inLast = sIn.last as Signal;
+  const txIdle = m.wire('tx_idle', txState.eq(TX.IDLE));
+
+  // ---- per-command constants, decoded from the opcode -------------------------------------------
+  const known = m.wire('cmd_known', uint(1));
+  const curHeader = m.wire('cmd_header', uint(IW));
+  const curRecM1 = m.wire('cmd_record_m1', uint(IW));
+  const curNoRec = m.wire('cmd_no_records', uint(1));
+  const curMin = m.wire('cmd_min_records', uint(IW));
+  const curMax = m.wire('cmd_max_records', uint(IW));
+  m.comb('decode', ($) => {
+    $.set(known, 0);
+    $.set(curHeader, 0);
+    $.set(curRecM1, 0);
+    $.set(curNoRec, 1);
+    $.set(curMin, 0);
+    $.set(curMax, 0);
+    let sw = $.switch(opQ);
+    for (const c of spec.commands) {
+      sw = sw.case(c.code, () => {
+        $.set(known, 1);
+        $.set(curHeader, c.header);
+        $.set(curRecM1, Math.max(c.record - 1, 0));
+        $.set(curNoRec, c.record === 0 ? 1 : 0);
+        $.set(curMin, c.minRecords);
+        $.set(curMax, c.maxRecords);
+      });
+    }
+  });
+
+  // ---- field checks ------------------------------------------------------------------------------
+  const payFire = m.wire('pay_fire', inFire.and(rxState.eq(RX.PAY)).and(inLast.not()));
+  const inRecords = m.wire('in_records', idx.ge(curHeader));
+  const recBad = m.reg('rec_bad_q', uint(1), { reset: 0 });
+  const recBadOff = m.reg('rec_bad_off_q', uint(IW), { reset: 0 });
+  const held = new Map<string, Signal>();
+  for (const c of spec.commands) {
+    for (const f of heldFields(c)) held.set(`${c.name}.${f.name}`, m.reg(`f_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, uint(8 * f.bytes), { reset: 0 }));
+  }
+  const recordChecks = spec.commands.flatMap((c) => c.fields.filter((f) => f.in === 'record').map((f) => ({ c, f })));
+  m.seq('fields', ($) => {
+    for (const c of spec.commands) {
+      for (const f of heldFields(c)) {
+        const r = held.get(`${c.name}.${f.name}`) as Signal;
+        const at = f.bytes === 1 ? idx.eq(f.offset) : f.offset === 0 ? idx.lt(f.bytes) : idx.ge(f.offset).and(idx.lt(f.offset + f.bytes));
+        const hit = payFire.and(opQ.eq(c.code)).and(at);
+        // little-endian: shift right, the new byte on top; after `bytes` bytes the value is in place
+        $.if(hit, () => $.set(r, f.bytes === 1 ? byte : cat(byte, r.slice(8 * f.bytes - 1, 8))));
+      }
+    }
+    $.if(rxState.eq(RX.HCRC), () => $.set(recBad, 0));
+    for (const { c, f } of recordChecks) {
+      const outs = [...(f.min > 0 ? [byte.lt(f.min)] : []), ...(f.max < 255 ? [byte.gt(f.max)] : [])];
+      if (outs.length === 0) continue;
+      const out = outs.reduce((a, b) => a.or(b));
+      $.if(payFire.and(inRecords).and(opQ.eq(c.code)).and(recPos.eq(f.offset)).and(out).and(recBad.not()), () => {
+        $.set(recBad, 1);
+        $.set(recBadOff, idx);
+      });
+    }
+  });
+
+  // range verdict: header fields in order, then the span, then the first bad record byte
+  let rangeBad: Expr = k(0, 1);
+  let rangeOff: Expr = k(0, IW);
+  for (const c of [...spec.commands].reverse()) {
+    const checks: { bad: Expr; off: number | Expr }[] = [];
+    const value = (name: string) => held.get(`${c.name}.${name}`) as Signal;
+    for (const f of heldFields(c)) {
+      const r = value(f.name);
+      const conds: Expr[] = [];
+      if (f.min > 0) conds.push(r.lt(f.min));
+      if (f.max < 2 ** (8 * f.bytes) - 1) conds.push(r.gt(f.max));
+      if (conds.length) checks.push({ bad: conds.reduce((a, b) => a.or(b)), off: f.offset });
+    }
+    if (c.span) {
+      const count = c.span.count === 'records' ? recCnt : value(c.span.count);
+      const offField = c.fields.find((f) => f.name === c.span?.offset) as { offset: number };
+      checks.push({ bad: value(c.span.offset).add(count).gt(c.span.limit), off: offField.offset });
+    }
+    if (c.fields.some((f) => f.in === 'record')) checks.push({ bad: recBad, off: recBadOff });
+    if (checks.length === 0) continue;
+    let bad: Expr = k(0, 1);
+    let off: Expr = k(0, IW);
+    for (const ch of checks.reverse()) {
+      off = mux(ch.bad, typeof ch.off === 'number' ? k(ch.off, IW) : ch.off, off);
+      bad = ch.bad.or(bad);
+    }
+    const mine = opQ.eq(c.code);
+    rangeOff = mux(mine, off, rangeOff);
+    rangeBad = mux(mine, bad, rangeBad);
+  }
+  const rangeBadW = m.wire('range_bad', rangeBad);
+  const rangeOffW = m.wire('range_off', rangeOff);
+  const lenOk = m.wire(
+    'len_ok',
+    known.and(lenQ.ge(curHeader)).and(mux(curNoRec, lenQ.eq(curHeader), recPos.eq(0).and(recCnt.ge(curMin)).and(recCnt.le(curMax)))),
+  );
+  const feOp = m.wire('fe_op', [OPCODES.IDENTIFY, OPCODES.ECHO, OPCODES.LINK_STATUS, OPCODES.RESET].map((o) => opQ.eq(o)).reduce((a, b) => a.or(b)));
+
+  // ---- payload buffer ----------------------------------------------------------------------------
+  const buf = m.memory('payload_buf', { depth: 2 ** AW, type: uint(8) });
+  buf.write(idx.trunc(AW), byte, payFire);
+
+  // ---- receive FSM -------------------------------------------------------------------------------
+  const cmdQCount = m.wire('cmd_fill', uint(3));
+  const outQCount = m.wire('out_fill', uint(3));
+  const cmdStgValid = m.reg('cmd_stg_valid_q', uint(1), { reset: 0 });
+  const cmdStgBuf = m.reg('cmd_stg_buf_q', uint(1), { reset: 0 });
+  const cmdStgData = m.reg('cmd_stg_data_q', uint(8), { reset: 0 });
+  const cmdStgLast = m.reg('cmd_stg_last_q', uint(1), { reset: 0 });
+  const cmdIssue = m.wire('cmd_issue', rxState.eq(RX.DISPATCH).and(cmdQCount.add(cmdStgValid).lt(QDEPTH)));
+  const dispEnd = m.wire('disp_end', disp.zext(17).eq(lenQ.add(2)));
+  const timeout = m.wire('timeout', receiving.and(inFire.not()).and(timer.eq(timeoutCycles - 1)));
+  const crc8Next = m.wire('rx_crc8_next', crcByteNext(crc8, byte, CRC8.poly));
+  const crc16Next = m.wire('rx_crc16_next', crcByteNext(crc16, byte, CRC16.poly));
+
+  const fail = ($: ProcScope, code: number, detail: Expr | number) => {
+    $.set(errCode, code);
+    $.set(errDetail, detail);
+    $.set(rxState, RX.REPORT);
+  };
+
+  m.seq('rx', ($) => {
+    $.switch(rxState)
+      .case(RX.HUNT, () => {
+        $.if(inFire.and(byte.eq(SYNC[0])), () => $.set(rxState, RX.SYNC1));
+      })
+      .case(RX.SYNC1, () => {
+        $.if(inFire, () => {
+          $.if(byte.eq(SYNC[1]), () => {
+            $.set(rxState, RX.HDR);
+            $.set(hidx, 0);
+            $.set(got, 0);
+            $.set(opQ, 0);
+            $.set(tagQ, 0);
+            $.set(crc8, CRC8.init);
+            $.set(crc16, CRC16.init);
+          }).elseIf(byte.ne(SYNC[0]), () => $.set(rxState, RX.HUNT));
+        });
+      })
+      .case([RX.HDR, RX.HCRC, RX.PAY, RX.CRC0, RX.CRC1], () => {
+        $.if(inFire, () => {
+          $.set(got, got.addWrap(1));
+          $.set(crc16, crc16Next);
+          $.if(inLast.and(rxState.ne(RX.CRC1)), () => fail($, ERRORS.TRUNCATED, got.addWrap(1))).else(() => {
+            $.switch(rxState)
+              .case(RX.HDR, () => {
+                $.set(crc8, crc8Next);
+                $.set(hidx, hidx.addWrap(1));
+                $.switch(hidx)
+                  .case(0, () => $.set(opQ, byte))
+                  .case(1, () => $.set(tagQ, byte))
+                  .case(2, () => $.set(lenQ, cat(lenQ.slice(15, 8), byte)))
+                  .case(3, () => {
+                    $.set(lenQ, cat(byte, lenQ.slice(7, 0)));
+                    $.set(rxState, RX.HCRC);
+                  });
+              })
+              .case(RX.HCRC, () => {
+                $.if(byte.ne(crc8), () => fail($, ERRORS.HEADER_CRC, 0))
+                  .elseIf(lenQ.gt(MAX_PAYLOAD), () => fail($, ERRORS.BAD_LENGTH, lenQ))
+                  .else(() => {
+                    $.set(idx, 0);
+                    $.set(recPos, 0);
+                    $.set(recCnt, 0);
+                    $.set(rxState, mux(lenQ.eq(0), k(RX.CRC0, 4), k(RX.PAY, 4)));
+                  });
+              })
+              .case(RX.PAY, () => {
+                $.set(idx, idx.addWrap(1));
+                $.if(idx.add(1).eq(lenQ), () => $.set(rxState, RX.CRC0));
+                $.if(inRecords, () => {
+                  $.if(recPos.eq(curRecM1), () => {
+                    $.set(recPos, 0);
+                    $.set(recCnt, recCnt.addWrap(1));
+                  }).else(() => $.set(recPos, recPos.addWrap(1)));
+                });
+              })
+              .case(RX.CRC0, () => $.set(rxState, RX.CRC1))
+              .case(RX.CRC1, () => $.set(rxState, RX.DECIDE));
+          });
+        }).elseIf(timeout, () => fail($, ERRORS.TRUNCATED, got));
+      })
+      .case(RX.DECIDE, () => {
+        $.if(crc16.ne(0), () => fail($, ERRORS.BAD_CRC, 0))
+          .elseIf(known.not(), () => fail($, ERRORS.UNKNOWN_OPCODE, opQ.zext(16)))
+          .elseIf(lenOk.not(), () => fail($, ERRORS.BAD_LENGTH, lenQ))
+          .elseIf(rangeBadW, () => fail($, ERRORS.OUT_OF_RANGE, rangeOffW.zext(16)))
+          .else(() => $.set(rxState, mux(feOp, k(RX.REPLY, 4), k(RX.DISPWAIT, 4))));
+      })
+      .case(RX.REPORT, () => {
+        $.if(txIdle, () => $.set(rxState, RX.HUNT));
+      })
+      .case(RX.REPLY, () => {
+        $.if(txIdle, () => $.set(rxState, mux(opQ.eq(OPCODES.IDENTIFY), k(RX.HUNT, 4), k(RX.WAITTX, 4))));
+      })
+      .case(RX.WAITTX, () => {
+        $.if(txIdle, () => $.set(rxState, mux(opQ.eq(OPCODES.RESET), k(RX.RESETP, 4), k(RX.HUNT, 4))));
+      })
+      .case(RX.DISPWAIT, () => {
+        $.if(txIdle, () => {
+          $.set(rxState, RX.DISPATCH);
+          $.set(disp, 0);
+        });
+      })
+      .case(RX.DISPATCH, () => {
+        $.if(cmdIssue, () => {
+          $.set(disp, disp.addWrap(1));
+          $.if(dispEnd, () => $.set(rxState, RX.HUNT));
+        });
+      })
+      .default(() => $.set(rxState, RX.HUNT));
+  });
+
+  m.seq('idle_timer', ($) => {
+    $.if(receiving.and(inFire.not()).and(timeout.not()), () => $.set(timer, timer.addWrap(1))).else(() => $.set(timer, 0));
+  });
+
+  m.seq('link_counters', ($) => {
+    $.if(rxState.eq(RX.DECIDE).and(crc16.eq(0)).and(known).and(lenOk).and(rangeBadW.not()), () => $.set(accepted, accepted.addWrap(1)));
+    $.if(rxState.eq(RX.REPORT).and(txIdle), () => $.set(rejected, rejected.addWrap(1)));
+    $.if(inFire.and(rxState.eq(RX.HUNT)).and(byte.ne(SYNC[0])), () => $.set(dropped, dropped.addWrap(1)))
+      .elseIf(inFire.and(rxState.eq(RX.SYNC1)).and(byte.eq(SYNC[0])), () => $.set(dropped, dropped.addWrap(1)))
+      .elseIf(inFire.and(rxState.eq(RX.SYNC1)).and(byte.ne(SYNC[1])), () => $.set(dropped, dropped.addWrap(2)));
+  });
+
+  m.output('chip_rst', rxState.eq(RX.RESETP));
+
+  // ---- command stage → command FIFO --------------------------------------------------------------
+  m.seq('cmd_stage', ($) => {
+    $.set(cmdStgValid, cmdIssue);
+    $.if(cmdIssue, () => {
+      $.set(cmdStgBuf, disp.ge(3));
+      $.set(cmdStgData, select(disp.slice(1, 0), [opQ, lenQ.slice(7, 0), lenQ.slice(15, 8)], k(0, 8)));
+      $.set(cmdStgLast, dispEnd);
+    });
+  });
+
+  // ---- transmit FSM ------------------------------------------------------------------------------
+  const kind = m.reg('tx_kind_q', uint(3), { reset: 0 });
+  const txOp = m.reg('tx_op_q', uint(8), { reset: 0 });
+  const txTag = m.reg('tx_tag_q', uint(8), { reset: 0 });
+  const txReqOp = m.reg('tx_req_op_q', uint(8), { reset: 0 });
+  const txLen = m.reg('tx_len_q', uint(16), { reset: 0 });
+  const txIdx = m.reg('tx_idx_q', uint(16), { reset: 0 });
+  const txCode = m.reg('tx_code_q', uint(8), { reset: 0 });
+  const txDetail = m.reg('tx_detail_q', uint(16), { reset: 0 });
+  const rspHdr = m.reg('rsp_hdr_idx_q', uint(2), { reset: 0 });
+  const txCrc8 = m.reg('tx_crc8_q', uint(8), { reset: 0 });
+  const txCrc16 = m.reg('tx_crc16_q', uint(16), { reset: CRC16.init });
+  const stgValid = m.reg('stg_valid_q', uint(1), { reset: 0 });
+  const stgSel = m.reg('stg_sel_q', uint(3), { reset: 0 });
+  const stgData = m.reg('stg_data_q', uint(8), { reset: 0 });
+  const stgLast = m.reg('stg_last_q', uint(1), { reset: 0 });
+  const stgC8 = m.reg('stg_crc8_q', uint(1), { reset: 0 });
+  const stgC16 = m.reg('stg_crc16_q', uint(1), { reset: 0 });
+  const stgInit = m.reg('stg_init_q', uint(1), { reset: 0 });
+
+  const txStart = m.wire('tx_start', txIdle.and(rxState.eq(RX.REPORT).or(rxState.eq(RX.REPLY)).or(rxState.eq(RX.DISPWAIT))));
+  const feKind = select(
+    opQ.slice(1, 0),
+    [k(KIND.ACK, 3), k(KIND.ROM, 3), k(KIND.BUF, 3), k(KIND.STATUS, 3)],
+  );
+  if ((OPCODES.IDENTIFY & 3) !== 1 || (OPCODES.ECHO & 3) !== 2 || (OPCODES.LINK_STATUS & 3) !== 3) {
+    // the two low opcode bits pick the job; RESET is told apart by the mux below
+    throw new Error('frontend: front-end opcodes no longer decode by their two low bits');
+  }
+  const startKind = m.wire(
+    'tx_start_kind',
+    mux(rxState.eq(RX.REPORT), k(KIND.ERR, 3), mux(rxState.eq(RX.DISPWAIT), k(KIND.CTRL, 3), mux(opQ.eq(OPCODES.RESET), k(KIND.ACK, 3), feKind))),
+  );
+  const startLen = m.wire(
+    'tx_start_len',
+    select(startKind, [k(4, 16), k(identify.length, 16), lenQ, k(12, 16), k(0, 16), k(0, 16)], k(0, 16)),
+  );
+
+  const rspStatus = m.reg('rsp_status_q', uint(8), { reset: 0 });
+  const needsRsp = m.wire('needs_rsp', kind.eq(KIND.CTRL).and(rspStatus.eq(0).or(txIdx.ge(2))));
+  const outRoom = m.wire('out_room', outQCount.add(stgValid).lt(QDEPTH));
+  const emitting = m.wire('tx_emitting', txState.ge(TX.S0));
+  const rspReady = m.wire('rsp_ready', txState.eq(TX.RSPH).or(txState.eq(TX.PAY).and(needsRsp).and(outRoom)));
+  m.assign(sRsp.ready, rspReady);
+  const rspFire = m.wire('rsp_fire', sRsp.valid.and(rspReady));
+  const txIssue = m.wire('tx_issue', emitting.and(outRoom).and(txState.ne(TX.PAY).or(needsRsp.not()).or(sRsp.valid)));
+  const lastPay = m.wire('tx_last_pay', txIdx.add(1).eq(txLen));
+
+  const romAW = Math.max(1, Math.ceil(Math.log2(identify.length)));
+  const rom = m.memory('identify_rom', { depth: identify.length, type: uint(8), init: identify });
+  const romByte = m.wire('rom_byte', rom.readAsync(txIdx.trunc(romAW)));
+  const counterBytes = [accepted, rejected, dropped].flatMap((c) => [0, 1, 2, 3].map((b) => c.slice(8 * b + 7, 8 * b)));
+  const payByte = m.wire(
+    'tx_pay_byte',
+    select(
+      kind,
+      [
+        select(txIdx.slice(1, 0), [txCode, txReqOp, txDetail.slice(7, 0), txDetail.slice(15, 8)]),
+        romByte,
+        k(0, 8),
+        select(txIdx.slice(3, 0), counterBytes, k(0, 8)),
+        k(0, 8),
+        mux(needsRsp, sRsp.data, mux(txIdx.eq(0), rspStatus, txReqOp)),
+      ],
+      k(0, 8),
+    ),
+  );
+
+  m.seq('tx', ($) => {
+    $.set(stgValid, txIssue);
+    const stage = (sel: Expr | number, data: Expr | number, c8: number, c16: number, last = 0, init = 0) => {
+      $.set(stgSel, sel);
+      $.set(stgData, data);
+      $.set(stgC8, c8);
+      $.set(stgC16, c16);
+      $.set(stgLast, last);
+      $.set(stgInit, init);
+    };
+    $.switch(txState)
+      .case(TX.IDLE, () => {
+        $.if(txStart, () => {
+          $.set(kind, startKind);
+          $.set(txTag, tagQ);
+          $.set(txReqOp, opQ);
+          $.set(txOp, mux(rxState.eq(RX.REPORT), k(ERROR_OPCODE, 8), opQ.or(RESPONSE_BIT)));
+          $.set(txLen, startLen);
+          $.set(txIdx, 0);
+          $.set(txCode, errCode);
+          $.set(txDetail, errDetail);
+          $.set(rspStatus, 0);
+          $.set(rspHdr, 0);
+          $.set(txState, mux(rxState.eq(RX.DISPWAIT), k(TX.RSPH, 4), k(TX.S0, 4)));
+        });
+      })
+      .case(TX.RSPH, () => {
+        $.if(rspFire, () => {
+          $.set(rspHdr, rspHdr.addWrap(1));
+          $.switch(rspHdr)
+            .case(0, () => $.set(rspStatus, sRsp.data))
+            .case(1, () => $.set(txLen, cat(k(0, 8), sRsp.data)))
+            .case(2, () => {
+              const len = cat(sRsp.data, txLen.slice(7, 0));
+              $.if(rspStatus.eq(0), () => {
+                $.set(txLen, len);
+              }).else(() => {
+                $.set(txLen, len.addWrap(2));
+                $.set(txOp, ERROR_OPCODE);
+              });
+              $.set(txState, TX.S0);
+            })
+            .default(() => $.set(txState, TX.S0));
+        });
+      })
+      .case(TX.PAY, () => {
+        $.if(txIssue, () => {
+          stage(mux(kind.eq(KIND.BUF), k(SEL.BUF, 3), k(SEL.REG, 3)), payByte, 0, 1);
+          $.set(txIdx, txIdx.addWrap(1));
+          $.if(lastPay, () => $.set(txState, TX.CH));
+        });
+      })
+      .default(() => {
+        $.if(txIssue, () => {
+          $.switch(txState)
+            .case(TX.S0, () => {
+              stage(SEL.REG, SYNC[0], 0, 0);
+              $.set(txState, TX.S1);
+            })
+            .case(TX.S1, () => {
+              stage(SEL.REG, SYNC[1], 0, 0, 0, 1);
+              $.set(txState, TX.OP);
+            })
+            .case(TX.OP, () => {
+              stage(SEL.REG, txOp, 1, 1);
+              $.set(txState, TX.TAG);
+            })
+            .case(TX.TAG, () => {
+              stage(SEL.REG, txTag, 1, 1);
+              $.set(txState, TX.L0);
+            })
+            .case(TX.L0, () => {
+              stage(SEL.REG, txLen.slice(7, 0), 1, 1);
+              $.set(txState, TX.L1);
+            })
+            .case(TX.L1, () => {
+              stage(SEL.REG, txLen.slice(15, 8), 1, 1);
+              $.set(txState, TX.HC);
+            })
+            .case(TX.HC, () => {
+              stage(SEL.HCRC, 0, 0, 1);
+              $.set(txState, mux(txLen.eq(0), k(TX.CH, 4), k(TX.PAY, 4)));
+            })
+            .case(TX.CH, () => {
+              stage(SEL.CRCH, 0, 0, 0);
+              $.set(txState, TX.CL);
+            })
+            .case(TX.CL, () => {
+              stage(SEL.CRCL, 0, 0, 0, 1);
+              $.set(txState, TX.IDLE);
+            })
+            .default(() => $.set(txState, TX.IDLE));
+        });
+      });
+  });
+
+  // ---- buffer read port (command replay or ECHO) and the two output queues ------------------------
+  const bufRe = m.wire('buf_re', cmdIssue.and(disp.ge(3)).or(txIssue.and(txState.eq(TX.PAY)).and(kind.eq(KIND.BUF))));
+  const bufAddr = m.wire('buf_raddr', mux(rxState.eq(RX.DISPATCH), disp.subWrap(3).trunc(AW), txIdx.trunc(AW)));
+  const bufData = buf.readSync('buf_rdata_q', bufAddr, bufRe);
+
+  const pushByte = m.wire('tx_push_byte', select(stgSel, [stgData, bufData, txCrc8, txCrc16.slice(15, 8), txCrc16.slice(7, 0)], k(0, 8)));
+  m.seq('tx_crc', ($) => {
+    $.if(stgValid, () => {
+      $.if(stgInit, () => {
+        $.set(txCrc8, CRC8.init);
+        $.set(txCrc16, CRC16.init);
+      }).else(() => {
+        $.if(stgC8, () => $.set(txCrc8, crcByteNext(txCrc8, pushByte, CRC8.poly)));
+        $.if(stgC16, () => $.set(txCrc16, crcByteNext(txCrc16, pushByte, CRC16.poly)));
+      });
+    });
+  });
+
+  const outQ = m.instance('out_q', qMod, {
+    ...feedStream('in', { valid: stgValid, data: pushByte, last: stgLast }),
+    [streamPortName('out', 'out', 'tready')]: m.input(streamPortName('out', 'out', 'tready'), uint(1)),
+  });
+  const cmdQ = m.instance('cmd_q', qMod, {
+    ...feedStream('in', { valid: cmdStgValid, data: mux(cmdStgBuf, bufData, cmdStgData), last: cmdStgLast }),
+    [streamPortName('out', 'out', 'tready')]: m.input(streamPortName('out', 'cmd', 'tready'), uint(1)),
+  });
+  m.assign(outQCount, outQ.out('count'));
+  m.assign(cmdQCount, cmdQ.out('count'));
+  for (const [bus, inst] of [['out', outQ], ['cmd', cmdQ]] as const) {
+    const o = instanceOutStream(inst, 'out');
+    m.output(streamPortName('out', bus, 'tvalid'), o.valid);
+    m.output(streamPortName('out', bus, 'tdata'), o.data);
+    m.output(streamPortName('out', bus, 'tlast'), o.last as Signal);
+    // the stages push only into reserved room (count + stage < depth), so the FIFOs are always ready
+    m.unused(inst.out(streamPortName('in', 'in', 'tready')));
+  }
+  m.unused(sRsp.last as Signal);
+  return m.build();
+}

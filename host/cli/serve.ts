@@ -1,0 +1,28 @@
+/**
+ * `ibhebb serve --pty PATH`: the simulated design behind a pseudo-terminal, for the `uart` transport or
+ * any serial terminal, until Ctrl-C. The design is the stream front end until the chip top exists: it
+ * answers IDENTIFY, ECHO, LINK_STATUS, RESET and malformed frames (docs/protocol.md).
+ */
+import { Command } from 'commander';
+import { DEFAULT_CHIP, loadChipConfig, configHash } from '../../generator/config.js';
+import { frontend } from '../../generator/units/frontend.js';
+import { buildFromIr } from '../../sim/verilator/from-ir.js';
+import { PtyBridge } from '../transport/pty.js';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('put the simulated design behind a pseudo-terminal that the uart transport opens like a serial port')
+    .requiredOption('--pty <path>', 'where to create the pty link, e.g. /tmp/ibhebb-tty')
+    .option('--config <file>', 'chip configuration (JSON); default: the default configuration')
+    .action(async (o: { pty: string; config?: string }) => {
+      const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
+      const model = await buildFromIr(frontend(cfg));
+      await model.reset(4);
+      const bridge = await PtyBridge.start(model, { link: o.pty });
+      process.stderr.write(`ibhebb serve: ${model.build.top} (config hash ${configHash(cfg)}) on ${o.pty}; Ctrl-C ends\n`);
+      await new Promise<void>((res) => process.once('SIGINT', () => res()));
+      await bridge.close();
+      await model.close();
+      process.stderr.write(`ibhebb serve: ${bridge.cycles} cycles simulated\n`);
+    });
+}

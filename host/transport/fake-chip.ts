@@ -1,0 +1,97 @@
+/**
+ * A fake chip behind the mock transport's front end: it keeps the weight memory, the run-time
+ * parameters and the counters the protocol exposes, and answers every controller command with a reply
+ * of the documented shape. It does not learn: TRAIN counts steps, INFER predicts the class
+ * (sum of pixels) mod classes, so host code and its tests can check what went where.
+ */
+import { ERRORS, OPCODES, type ProtocolSpec } from '../protocol/spec.js';
+import type { ControllerReply } from '../protocol/frontend-model.js';
+import { QUANTITIES } from '../../generator/numeric.js';
+
+export class FakeChip {
+  weights: Int32Array;
+  params = { hiddenShift: 0, hiddenMul: 1, outShift: 0, outMul: 1, seed: 0 };
+  steps = 0n;
+  epochs = 0;
+  window = 0;
+
+  constructor(readonly spec: ProtocolSpec) {
+    this.weights = new Int32Array(spec.weightWords);
+  }
+
+  reset(): void {
+    this.weights.fill(0);
+    this.steps = 0n;
+    this.window = 0;
+  }
+
+  command(op: number, p: Uint8Array): ControllerReply {
+    const s = this.spec;
+    const u = (at: number, n: number) => {
+      let v = 0;
+      for (let i = n - 1; i >= 0; i--) v = v * 256 + p[at + i];
+      return v;
+    };
+    const wb = s.wordBytes;
+    const span = 2 ** (8 * wb);
+    switch (op) {
+      case OPCODES.SET_PARAMS:
+        this.params = { hiddenShift: p[0], hiddenMul: p[1], outShift: p[2], outMul: p[3], seed: u(4, 4) };
+        return ok([]);
+      case OPCODES.LOAD_WEIGHTS: {
+        const off = u(0, 4);
+        for (let i = 4, w = off; i < p.length; i += wb, w++) {
+          const v = u(i, wb);
+          this.weights[w] = v >= span / 2 ? v - span : v;
+        }
+        return ok([]);
+      }
+      case OPCODES.READ_WEIGHTS: {
+        const off = u(0, 4);
+        const count = u(4, 2);
+        const out: number[] = [];
+        for (let w = off; w < off + count; w++) {
+          const v = this.weights[w] < 0 ? this.weights[w] + span : this.weights[w];
+          for (let k = 0; k < wb; k++) out.push(Math.floor(v / 2 ** (8 * k)) & 0xff);
+        }
+        return ok(out);
+      }
+      case OPCODES.NEW_EPOCH:
+        this.epochs++;
+        this.window = 0;
+        return ok([]);
+      case OPCODES.TRAIN: {
+        const k = p.length / (s.pixels + 1);
+        this.steps += BigInt(k);
+        this.window = Math.min(this.window + k, 1 << 16);
+        return ok([]);
+      }
+      case OPCODES.INFER: {
+        const out: number[] = [];
+        for (let r = 0; r < p.length; r += s.pixels) {
+          let sum = 0;
+          for (let i = 0; i < s.pixels; i++) sum += p[r + i];
+          out.push(sum % s.classes);
+        }
+        return ok(out);
+      }
+      case OPCODES.READ_COUNTERS: {
+        const out: number[] = [];
+        const u64 = (v: bigint) => {
+          for (let k = 0n; k < 8n; k++) out.push(Number((v >> (8n * k)) & 0xffn));
+        };
+        u64(this.steps);
+        u64(this.steps * 1712n);
+        u64(0n);
+        for (let q = 0; q < QUANTITIES.length; q++) out.push(0, 0, 0, 0);
+        return ok(out);
+      }
+      default:
+        return { status: ERRORS.NOT_SUPPORTED, payload: [op, 0] };
+    }
+  }
+}
+
+function ok(payload: number[]): ControllerReply {
+  return { status: 0, payload };
+}
