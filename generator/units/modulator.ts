@@ -50,7 +50,7 @@ import { ModuleBuilder, constant, mux, sint, uint, type Expr, type Memory, type 
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { resolveNumeric } from '../numeric.js';
-import { bitsOf, byLayer, constByLayer, hiddenLayers, layerPort, rnd, satCounter, saturate, smux, stalledOutput } from './common.js';
+import { bitsOf, byLayer, constByLayer, fitS, hiddenLayers, layerPort, rnd, satCounter, saturate, sbits, smux, stalledOutput } from './common.js';
 
 export const MODULATOR_MODULE = 'modulator';
 /** Extra fraction bits of mean(ξ) and mean(ξ⊙z) in the LayerNorm backward (the golden model's LN_BWD_GUARD). */
@@ -279,8 +279,14 @@ export function modulator(cfg: ChipConfig): Module {
   const xiDone = xj.eq(nSel).and(pv.not()).and(sv.not()).and(xv.not()).and(gv.not());
 
   // ---- MEAN
-  const m1v = byLayer(layerQ, H.map((h) => rnd(G1, h.log2n - g)));
-  const m2v = byLayer(layerQ, H.map((h) => rnd(G2, h.log2n + FZ.fracBits - g)));
+  // bounds from the word formats alone (hold for any input): |ξ| ≤ 2^(wξ−1), |z| ≤ 2^(wz−1), so
+  // |M1| ≤ 2^(wξ−1+g), |M2| ≤ 2^(wξ+wz−2+g−f_z), |rnd(z·M2, f_z)| ≤ 2^(wz−1)·|M2|/2^f_z (+1), |T| ≤ their sum
+  const wx = width(FX);
+  const m1Max = 2 ** (wx - 1 + g);
+  const m2Max = Math.max(1, 2 ** (wx + wz - 2 + g - FZ.fracBits));
+  const tMax = 2 * m1Max + Math.ceil(2 ** (wz - 1 - FZ.fracBits) * m2Max) + 1;
+  const m1v = fitS(byLayer(layerQ, H.map((h) => rnd(G1, h.log2n - g))), sbits(m1Max));
+  const m2v = fitS(byLayer(layerQ, H.map((h) => rnd(G2, h.log2n + FZ.fracBits - g))), sbits(m2Max));
   const M1 = m.pipe('m1_q', m1v, { reset: 0, enable: is(S.MEAN) });
   const M2 = m.pipe('m2_q', m2v, { reset: 0, enable: is(S.MEAN) });
 
@@ -294,7 +300,7 @@ export function modulator(cfg: ChipConfig): Module {
   const pos2 = m.pipe('d2_pos_q', zr.msb(), { reset: 0, enable: adv });
   const d2v = m.pipe('d2_valid_q', d1v, { reset: 0, enable: adv });
   const d2l = m.pipe('d2_last_q', d1l, { reset: 0, enable: adv });
-  const T = x2.shl(g).sub(M1).sub(rnd(pzm, FZ.fracBits));
+  const T = fitS(x2.shl(g).sub(M1).sub(rnd(pzm, FZ.fracBits)), sbits(tMax));
   const P = m.pipe('d3_p_q', T.mul(sInv.toSigned()), { reset: 0, enable: adv });
   const pos3 = m.pipe('d3_pos_q', pos2, { reset: 0, enable: adv });
   const d3v = m.pipe('d3_valid_q', d2v, { reset: 0, enable: adv });

@@ -84,18 +84,18 @@ module modulator (
   reg  signed [39:0] g2_q;
   reg                x4_valid_q;
   reg  signed [31:0] x4_xz_q;
-  reg  signed [22:0] m1_q;
-  reg  signed [28:0] m2_q;
+  reg  signed [20:0] m1_q;
+  reg  signed [25:0] m2_q;
   wire               delta_issue;
   reg  signed [15:0] xi_rd;
   reg                d1_valid_q;
   reg                d1_last_q;
-  reg  signed [44:0] d2_zm2_q;
+  reg  signed [41:0] d2_zm2_q;
   reg  signed [15:0] d2_xi_q;
   reg                d2_pos_q;
   reg                d2_valid_q;
   reg                d2_last_q;
-  reg  signed [61:0] d3_p_q;
+  reg  signed [55:0] d3_p_q;
   reg                d3_pos_q;
   reg                d3_valid_q;
   reg                d3_last_q;
@@ -151,17 +151,19 @@ module modulator (
   wire [24:0]        _add_m1_q;
   wire [21:0]        _slice_m1_q;
   wire [24:0]        _add_m1_q_2;
+  wire [22:0]        _select_m1_q;
   wire [40:0]        _add_m2_q;
   wire [27:0]        _slice_m2_q;
   wire [40:0]        _add_m2_q_2;
+  wire [28:0]        _select_m2_q;
   wire [19:0]        _shl_d3_p_q;
-  wire [23:0]        _sub_d3_p_q_2;
-  wire [45:0]        _add_d3_p_q;
-  wire [35:0]        _slice_d3_p_q;
-  wire [36:0]        _sub_d3_p_q;
+  wire [21:0]        _sub_d3_p_q;
+  wire [42:0]        _add_d3_p_q;
+  wire [32:0]        _slice_d3_p_q_2;
+  wire [30:0]        _slice_d3_p_q;
   wire [24:0]        _extend_d3_p_q;
-  wire [62:0]        _add_out_data_q;
-  wire [43:0]        _mux_out_data_q;
+  wire [56:0]        _add_out_data_q;
+  wire [37:0]        _mux_out_data_q;
 
   assign go = start & (state_q == 3'd0);
 
@@ -512,13 +514,14 @@ module modulator (
   assign _add_m1_q = {g1_q[23], g1_q} + 25'd4;
   assign _slice_m1_q = _add_m1_q[24:3];
   assign _add_m1_q_2 = {g1_q[23], g1_q} + 25'd2;
+  assign _select_m1_q = (layer_q == 1'b0) ? {_slice_m1_q[21], _slice_m1_q} : _add_m1_q_2[24:2];
   // seq: m1_q
   always @(posedge clk) begin
     if (rst) begin
-      m1_q <= 23'sd0;
+      m1_q <= 21'sd0;
     end else begin
       if ((state_q == 3'd4)) begin
-        m1_q <= (layer_q == 1'b0) ? {_slice_m1_q[21], _slice_m1_q} : _add_m1_q_2[24:2];
+        m1_q <= _select_m1_q[20:0];
       end
     end
   end
@@ -526,13 +529,14 @@ module modulator (
   assign _add_m2_q = {g2_q[39], g2_q} + 41'd4096;
   assign _slice_m2_q = _add_m2_q[40:13];
   assign _add_m2_q_2 = {g2_q[39], g2_q} + 41'd2048;
+  assign _select_m2_q = (layer_q == 1'b0) ? {_slice_m2_q[27], _slice_m2_q} : _add_m2_q_2[40:12];
   // seq: m2_q
   always @(posedge clk) begin
     if (rst) begin
-      m2_q <= 29'sd0;
+      m2_q <= 26'sd0;
     end else begin
       if ((state_q == 3'd4)) begin
-        m2_q <= (layer_q == 1'b0) ? {_slice_m2_q[27], _slice_m2_q} : _add_m2_q_2[40:12];
+        m2_q <= _select_m2_q[25:0];
       end
     end
   end
@@ -564,7 +568,7 @@ module modulator (
   // seq: d2_zm2_q
   always @(posedge clk) begin
     if (rst) begin
-      d2_zm2_q <= 45'sd0;
+      d2_zm2_q <= 42'sd0;
     end else begin
       if (adv) begin
         d2_zm2_q <= $signed(_slice_x4_xz_q) * m2_q;
@@ -617,18 +621,18 @@ module modulator (
   end
 
   assign _shl_d3_p_q = {d2_xi_q, 4'd0};
-  assign _sub_d3_p_q_2 = {{4{_shl_d3_p_q[19]}}, _shl_d3_p_q} - {m1_q[22], m1_q};
-  assign _add_d3_p_q = {d2_zm2_q[44], d2_zm2_q} + 46'd512;
-  assign _slice_d3_p_q = _add_d3_p_q[45:10];
-  assign _sub_d3_p_q = {{13{_sub_d3_p_q_2[23]}}, _sub_d3_p_q_2} - {_slice_d3_p_q[35], _slice_d3_p_q};
+  assign _sub_d3_p_q = {{2{_shl_d3_p_q[19]}}, _shl_d3_p_q} - {m1_q[20], m1_q};
+  assign _add_d3_p_q = {d2_zm2_q[41], d2_zm2_q} + 43'd512;
+  assign _slice_d3_p_q_2 = _add_d3_p_q[42:10];
+  assign _slice_d3_p_q = {{9{_sub_d3_p_q[21]}}, _sub_d3_p_q} - _slice_d3_p_q_2[30:0];
   assign _extend_d3_p_q = {1'b0, s_inv_q};
   // seq: d3_p_q
   always @(posedge clk) begin
     if (rst) begin
-      d3_p_q <= 62'sd0;
+      d3_p_q <= 56'sd0;
     end else begin
       if (adv) begin
-        d3_p_q <= $signed(_sub_d3_p_q) * $signed(_extend_d3_p_q);
+        d3_p_q <= $signed(_slice_d3_p_q) * $signed(_extend_d3_p_q);
       end
     end
   end
@@ -666,8 +670,8 @@ module modulator (
     end
   end
 
-  assign _add_out_data_q = {d3_p_q[61], d3_p_q} + 63'h40000;
-  assign _mux_out_data_q = ($signed(_add_out_data_q[62:19]) > 44'sd32767) ? 44'sd32767 : (($signed(_add_out_data_q[62:19]) < (-44'sd32768)) ? (-44'sd32768) : _add_out_data_q[62:19]);
+  assign _add_out_data_q = {d3_p_q[55], d3_p_q} + 57'h40000;
+  assign _mux_out_data_q = ($signed(_add_out_data_q[56:19]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_out_data_q[56:19]) < (-38'sd32768)) ? (-38'sd32768) : _add_out_data_q[56:19]);
   // seq: out
   always @(posedge clk) begin
     if (rst) begin
@@ -826,7 +830,7 @@ module modulator (
     end else begin
       if (go) begin
         sat_delta_q <= 8'd0;
-      end else if (((((adv & d3_valid_q) & d3_pos_q) & (($signed(_add_out_data_q[62:19]) > 44'sd32767) | ($signed(_add_out_data_q[62:19]) < (-44'sd32768)))) & (~(sat_delta_q == 8'd255)))) begin
+      end else if (((((adv & d3_valid_q) & d3_pos_q) & (($signed(_add_out_data_q[56:19]) > 38'sd32767) | ($signed(_add_out_data_q[56:19]) < (-38'sd32768)))) & (~(sat_delta_q == 8'd255)))) begin
         sat_delta_q <= sat_delta_q + 8'd1;
       end
     end
@@ -835,7 +839,7 @@ module modulator (
   assign sat_delta = sat_delta_q;
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, nd_c_q, _add_u_q[15:0], _add_coef_mem_wdata[24:0], _add_coef_mem_wdata_2[23:0], _mux_coef_mem_wdata[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[25:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _add_m2_q[12:0], _add_m2_q_2[11:0], _add_d3_p_q[9:0], _add_out_data_q[18:0], _mux_out_data_q[43:16]};
+  wire _unused = &{1'b0, nd_c_q, _add_u_q[15:0], _add_coef_mem_wdata[24:0], _add_coef_mem_wdata_2[23:0], _mux_coef_mem_wdata[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[25:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _select_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _select_m2_q[28:26], _add_d3_p_q[9:0], _slice_d3_p_q_2[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
 
 endmodule
 
