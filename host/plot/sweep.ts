@@ -34,22 +34,34 @@ function sweptKeys(rows: ResultRow[]): string[] {
 
 const optionText = (v: string | string[] | undefined) => [v ?? '—'].flat().join(' ');
 
+/**
+ * The value of option `key` in a point: as the point sets it, else as the run had it (its report's
+ * configuration, e.g. the default `memory recompute` of a point that does not set --memory).
+ */
+function valueOf(r: ResultRow, key: string): string | undefined {
+  if (key in r.options) return optionText(r.options[key]);
+  const name = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const c = r.train.config as unknown as Record<string, unknown>;
+  const v = (c.train as Record<string, unknown>)[name] ?? c[name];
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : Array.isArray(v) ? v.join(',') : undefined;
+}
+
 export function sweepPlotData(rows: ResultRow[], o: SweepPlotOptions): { x: string; data: Datum[]; numericX: boolean; epochs: string } {
   const swept = sweptKeys(rows);
   const x = o.x ?? swept.find((k) => k !== 'seed') ?? swept[0];
   if (!x) throw new UsageError('--plot: the results vary no option to put on the x axis');
   if (!rows.some((r) => x in r.options)) throw new UsageError(`--plot-x ${x}: no point of this sweep sets --${x} (swept: ${swept.join(', ') || 'none'})`);
   const others = swept.filter((k) => k !== x && k !== 'seed');
-  const numericX = rows.every((r) => r.options[x] === undefined || Number.isFinite(Number(r.options[x])));
+  const numericX = rows.every((r) => valueOf(r, x) === undefined || Number.isFinite(Number(valueOf(r, x))));
   const data: Datum[] = [];
   const used = new Set<number>();
   for (const r of rows) {
-    if (!(x in r.options)) continue;
+    const v = valueOf(r, x);
+    if (v === undefined) continue;
     const e = o.epoch === undefined ? r.train.epochs.at(-1) : r.train.epochs.find((p) => p.epoch === o.epoch);
     if (!e) continue;
     used.add(e.epoch);
-    const setting = r.label ?? (others.map((k) => `${k} ${optionText(r.options[k])}`).join(', ') || 'all points');
-    const v = optionText(r.options[x]);
+    const setting = r.label ?? (others.map((k) => `${k} ${valueOf(r, k) ?? '—'}`).join(', ') || 'all points');
     data.push({
       x: numericX ? Number(v) : v,
       setting,

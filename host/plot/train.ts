@@ -5,11 +5,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { PLOT_CONFIG, writeSvg } from './render.js';
 import { referenceCurves } from './paper.js';
+import type { TrainReport } from '../sweep/spec.js';
 
-export interface TrainPlotInput {
-  config: { engine: string; numeric: string; dataset: string; epochs: number; train: { layers: number[]; window: number; rule: string; variant: string; memory: string; optimizer: string; lr: number; seed: number } };
-  epochs: { epoch: number; testAccuracy: number }[];
-}
+export type TrainPlotInput = Pick<TrainReport, 'config' | 'epochs'>;
 
 /** One line naming the run's setting, for titles. */
 export function runName(r: TrainPlotInput): string {

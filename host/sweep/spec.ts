@@ -17,7 +17,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../checkpoint.js';
-import { trainCommand } from '../cli/train.js';
+import { trainCommand, type RunSpec } from '../cli/train.js';
+import type { EpochRecord } from '../train.js';
 import { UsageError } from '../cli/options.js';
 
 /** Option values of one point: long option name (without `--`) → value; repeatable options hold a list. */
@@ -233,9 +234,10 @@ export function pointShellCommand(m: SweepManifest, p: SweepPoint): string {
   return `${shellLine(pointArgv(m, p))} > ${shellWord(logFile(m, p))} 2>&1`;
 }
 
+/** What `train --json` writes (the simulated chip will add `chip`). */
 export interface TrainReport {
-  config: { epochs: number; engine: string; numeric: string; dataset: string; train: Record<string, unknown> & { layers: number[]; window: number; memory: string; seed: number } };
-  epochs: { epoch: number; testAccuracy: number; trainSamples: number; seconds: number; samplesPerSecond: number }[];
+  config: RunSpec;
+  epochs: EpochRecord[];
   fixed?: { memoryBits?: Record<string, number> };
   chip?: Record<string, unknown>;
 }
