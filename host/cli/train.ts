@@ -50,6 +50,7 @@ interface TrainOpts {
   lnEps?: number;
   numericConfig?: string;
   format?: string[];
+  lanes?: number;
   epochs?: number;
   trainLimit?: number;
   testLimit?: number;
@@ -86,6 +87,7 @@ export function trainCommand(): Command {
     .option('--ln-eps <x>', 'LayerNorm epsilon (paper: 1e-6)', positive('--ln-eps'))
     .option('--numeric-config <file>', 'fixed: JSON with fields of the NumericConfig to change (generator/numeric.ts)')
     .option('--format <quantity=fmt>', 'fixed: format of one quantity, e.g. weight=Q2.10 or xi=fixed<16,-4> (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--lanes <n>', 'fixed: weight lanes = LFSR lanes of the stochastic rounding (word i rounds with lane i mod n; chip default 64)', parseNumber('--lanes', { min: 1, max: 4096, integer: true }))
     .option('--epochs <n>', 'epochs (mnist: 25 as the paper)', positiveInt('--epochs'))
     .option('--train-limit <n>', 'use the first N training samples', positiveInt('--train-limit'))
     .option('--test-limit <n>', 'evaluate on the first N test samples', positiveInt('--test-limit'))
@@ -105,12 +107,12 @@ export function trainCommand(): Command {
 /** Options that define the run; on --resume they must not contradict the checkpoint. */
 const RUN_OPTIONS: (keyof TrainOpts)[] = [
   'engine', 'numeric', 'dataset', 'dataDir', 'layers', 'window', 'variant', 'memory', 'optimizer', 'rule', 'lr', 'lrOut',
-  'gamma', 'sigma', 'lnEps', 'trainLimit', 'testLimit', 'seed', 'numericConfig', 'format',
+  'gamma', 'sigma', 'lnEps', 'trainLimit', 'testLimit', 'seed', 'numericConfig', 'format', 'lanes',
 ];
 
 /** The value in a run spec that a run option sets (the formats for the two format options). */
 function specValue(spec: RunSpec, key: keyof TrainOpts): unknown {
-  if (key === 'numericConfig' || key === 'format') return spec.formats;
+  if (key === 'numericConfig' || key === 'format' || key === 'lanes') return spec.formats;
   if (key in spec.train) return (spec.train as unknown as Record<string, unknown>)[key];
   return (spec as unknown as Record<string, unknown>)[key];
 }
@@ -137,6 +139,7 @@ function formatsFromOptions(o: TrainOpts, base: NumericConfig, train: TrainConfi
     }
     n = withNumeric(n, { [m[1]]: { ...(q as object), format: m[2] } } as Partial<NumericConfig>);
   }
+  if (o.lanes !== undefined) n = withNumeric(n, { lfsr: { ...n.lfsr, lanes: o.lanes } });
   // the rates as the chip applies them (mul·2^−shift), refused with the nearest representable ones otherwise
   for (const [what, lr] of [['--lr', train.lr], ['--lr-out', train.lrOut]] as const) {
     try {
@@ -155,6 +158,7 @@ function formatsFromOptions(o: TrainOpts, base: NumericConfig, train: TrainConfi
 }
 
 function specFromOptions(o: TrainOpts): RunSpec {
+  if (o.lanes !== undefined && o.numeric !== 'fixed') throw new UsageError('--lanes: only the fixed-point arithmetic has lanes (use --numeric fixed)');
   const preset = presetFor(o.numeric, o.dataset);
   const base = preset.config;
   const lr = o.lr ?? base.lr;
@@ -221,7 +225,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
       const theirs = JSON.stringify(specValue(spec, key));
       if (mine !== theirs) {
         const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-        if (key === 'numericConfig' || key === 'format') throw new UsageError(`--resume: ${flag} changes the number formats saved in the checkpoint`);
+        if (key === 'numericConfig' || key === 'format' || key === 'lanes') throw new UsageError(`--resume: ${flag} changes the number formats saved in the checkpoint`);
         throw new UsageError(`--resume: ${flag} ${mine} differs from the checkpoint's ${theirs}`);
       }
     }

@@ -125,6 +125,15 @@ describe('ibhebb sweep (local)', () => {
     expect(after.epochs[0].testAccuracy).toBe((JSON.parse(before) as Row['train']).epochs[0].testAccuracy);
   });
 
+  it('sweeps the lanes of the fixed-point arithmetic', async () => {
+    const dir = join(tmp(), 'out');
+    const r = await run(['sweep', '--param', 'lanes=1,16', '--numeric', 'fixed', ...XOR, '--out', dir]);
+    expect(r.exitCode, r.all).toBe(0);
+    const rows = readRows(dir) as (Row & { train: { config: { formats: { lfsr: { lanes: number } } } } })[];
+    expect(rows.map((x) => x.train.config.formats.lfsr.lanes)).toEqual([1, 16]);
+    expect(rows.every((x) => x.workingMemoryBits?.formats === 'run' && x.workingMemoryBits.storedZ > 0)).toBe(true);
+  });
+
   it('records a failed point with its log and goes on', async () => {
     const dir = join(tmp(), 'out');
     const r = await run(['sweep', '--param', 'window=4,500', ...XOR, '--out', dir, '--jobs', '1']);
