@@ -18,7 +18,7 @@ interface PlotOpts {
 }
 
 interface SweepOpts extends PlotOpts {
-  param: SweepParam[];
+  param?: SweepParam[];
   grid?: string;
   out?: string;
   jobs?: number;
@@ -61,7 +61,7 @@ export function sweepCommand(): Command {
       'run `ibhebb train` over a grid of its options (any train option not swept is fixed for every point), here or on a cluster',
     )
     .usage('--param <option=v1,v2,...> [--param ...] [--grid FILE] --out DIR [train options] [sweep options]')
-    .option('--param <option=values>', 'sweep a train option over comma-separated values (use ; when values hold commas); several --param make a grid', (v: string, prev: SweepParam[] = []) => [...prev, parseParam(v)], [])
+    .option('--param <option=values>', 'sweep a train option over comma-separated values (use ; when values hold commas); several --param make a grid', (v: string, prev: SweepParam[] = []) => [...prev, parseParam(v)])
     .option('--grid <file>', 'JSON list of points, each an object of train options (and an optional "label"); combined with --param')
     .option('--out <dir>', '(required) sweep folder: manifest, one folder per point, results.jsonl and results.csv')
     .option('--jobs <n>', `points run at once (default: one per core, ${availableParallelism()} here); with --emit: the scheduler's limit`, positiveInt('--jobs'))
@@ -74,7 +74,7 @@ export function sweepCommand(): Command {
   return addPlotOptions(cmd).action(async (o: SweepOpts, c: Command) => {
     // --out is checked here: a required option of `sweep` would also be required by `sweep collect`
     if (!o.out) throw new UsageError('sweep: --out DIR is required (the sweep folder)');
-    const m = buildManifest({ fixed: c.args, params: o.param, ...(o.grid ? { grid: o.grid } : {}), dir: o.out });
+    const m = buildManifest({ fixed: c.args, params: o.param ?? [], ...(o.grid ? { grid: o.grid } : {}), dir: o.out });
     saveManifest(m);
     if (o.emit) {
       const e = emit(o.emit, m, { ...(o.jobs ? { jobs: o.jobs } : {}), ...(o.sbatch ? { sbatch: o.sbatch } : {}) });

@@ -47,6 +47,8 @@ describe('ibhebb train', () => {
       [['--dataset', 'xor', '--layers', '784,10,2'], /--layers: the input width is 784 but xor has 2 features/],
       [['--dataset', 'xor', '--layers', '2,8,3'], /--layers: the output width is 3 but xor has 2 classes/],
       [['--resume'], /--resume needs --checkpoint FILE/],
+      [['--lanes', '4'], /--lanes: only the fixed-point arithmetic has lanes/],
+      [['--numeric', 'fixed', '--lanes', '0'], /--lanes: 0 is out of range \(must be ≥ 1\)/],
       [['--data-dir', '/nonexistent-dir'], /nonexistent-dir/],
     ];
     for (const [args, message] of cases) {
