@@ -26,11 +26,13 @@ export interface Emitted {
 }
 
 export function emitSlurm(m: SweepManifest, points: SweepPoint[], o: EmitOptions): string {
+  const t = m.fixed.indexOf('--threads');
+  const cpus = t >= 0 ? m.fixed[t + 1] : '1'; // a point's threads (the sweep fixes --threads 1 unless given)
   const directives = [
     '--job-name=ibhebb-sweep',
     `--array=0-${points.length - 1}${o.jobs ? `%${o.jobs}` : ''}`,
     '--ntasks=1',
-    '--cpus-per-task=1',
+    `--cpus-per-task=${cpus}`,
     `--chdir=${m.cwd}`,
     `--output=${join(m.dir, 'points', 'slurm-%A_%a.out')}`,
     ...(o.sbatch ?? []),
