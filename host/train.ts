@@ -68,9 +68,13 @@ export async function runTraining(engine: Engine, data: Dataset, opts: TrainLoop
     const t0 = performance.now();
     const startOffset = pos.offset;
     for (let k = pos.offset; k < n; k++) {
-      if (opts.shouldStop?.()) return { epochs: records, stoppedAt: { epoch: pos.epoch, offset: k } };
+      if (opts.shouldStop?.()) {
+        await engine.flush?.();
+        return { epochs: records, stoppedAt: { epoch: pos.epoch, offset: k } };
+      }
       engine.trainSample(data.train, order[k]);
       if ((k + 1) % every === 0) {
+        await engine.flush?.();
         if (opts.onProgress) {
           const dt = (performance.now() - t0) / 1000;
           opts.onProgress({ epoch: pos.epoch, epochs: opts.epochs, done: k + 1, total: n, samplesPerSecond: (k + 1 - startOffset) / dt });
@@ -79,8 +83,9 @@ export async function runTraining(engine: Engine, data: Dataset, opts: TrainLoop
         await new Promise((r) => setImmediate(r));
       }
     }
+    await engine.flush?.();
     const seconds = (performance.now() - t0) / 1000;
-    const testAccuracy = engine.evaluate(data.test, testN);
+    const testAccuracy = engine.evaluateAsync ? await engine.evaluateAsync(data.test, testN) : engine.evaluate(data.test, testN);
     const record: EpochRecord = {
       epoch: pos.epoch,
       testAccuracy,

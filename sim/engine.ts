@@ -94,4 +94,11 @@ export interface Engine {
   weights(): LayerWeights[];
   /** Releases threads or processes the engine holds (optional). */
   close?(): void;
+  /**
+   * Engines behind a link (the simulated or real chip) queue trainSample calls and send them in pipelined
+   * batches: the loop awaits `flush` at every progress point and before evaluating, and evaluates through
+   * `evaluateAsync` when it exists (their synchronous `evaluate`/`predict` refuse).
+   */
+  flush?(): Promise<void>;
+  evaluateAsync?(split: Split, limit?: number): Promise<number>;
 }

@@ -1,0 +1,75 @@
+/**
+ * The host driver against the controller's reference model behind the front end's reference (`mock`):
+ * a run through the protocol ends with exactly the fixed golden model's weights and predictions.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CHIP, validateChip, type ChipConfig } from '../../generator/config.js';
+import { withNumeric } from '../../generator/numeric.js';
+import { loadDataset } from '../../host/data/index.js';
+import { ChipEngine, ChipMismatch } from '../../host/chip/engine.js';
+import { ChipModel } from '../../host/chip/model.js';
+import { chipTrainConfig } from '../../host/chip/config.js';
+import { MockTransport } from '../../host/transport/mock.js';
+import { FixedPointEngine } from '../../sim/golden/fixed/index.js';
+import { runTraining } from '../../host/train.js';
+
+function small(over: Partial<ChipConfig> = {}): ChipConfig {
+  const lanes = over.lanes ?? 8;
+  return validateChip({
+    ...DEFAULT_CHIP,
+    layers: [784, 16, 8, 10],
+    window: 4,
+    lanes,
+    ...over,
+    numeric: withNumeric(DEFAULT_CHIP.numeric, { lfsr: { ...DEFAULT_CHIP.numeric.lfsr, lanes } }),
+  });
+}
+
+async function open(cfg: ChipConfig, seed: number, check = 0) {
+  const model = new ChipModel(cfg);
+  const t = new MockTransport({ config: cfg, controller: (op, p) => model.command(op, p) });
+  return { model, engine: await ChipEngine.open(cfg, t, seed, { check }) };
+}
+
+describe('host driver over the mock transport (controller reference model)', () => {
+  const data = loadDataset('mnist');
+
+  it('trains two epochs bit-identically with the fixed golden model, weights and predictions', async () => {
+    for (const cfg of [small(), small({ window: 6, lanes: 3, layers: [784, 32, 16, 10] })]) {
+      const seed = 7;
+      const { engine } = await open(cfg, seed);
+      const golden = new FixedPointEngine(chipTrainConfig(cfg, seed), cfg.numeric);
+      const opts = { epochs: 2, trainLimit: 150, testLimit: 60, shuffleSeed: seed, progressEvery: 37 };
+      const a = await runTraining(engine, data, opts);
+      const b = await runTraining(golden, data, opts);
+      expect(a.epochs.map((e) => e.testAccuracy)).toEqual(b.epochs.map((e) => e.testAccuracy));
+      const mine = await engine.readLayers();
+      const want = golden.rawWeights().layers;
+      for (let l = 0; l < want.length; l++) {
+        expect(Array.from(mine[l].W)).toEqual(Array.from(want[l].W));
+        expect(Array.from(mine[l].b)).toEqual(Array.from(want[l].b));
+      }
+      expect(Buffer.compare(await engine.encodeWeights(), golden.encodeWeights())).toBe(0);
+      const c = await engine.counters();
+      expect(c.steps).toBe(BigInt(2 * (150 - cfg.window + 1)));
+    }
+  });
+
+  it('--check finds the first differing word and names step, layer, row and word', async () => {
+    const cfg = small();
+    const { model, engine } = await open(cfg, 3, 10);
+    for (let i = 0; i < 12; i++) engine.trainSample(data.train, i);
+    await engine.flush();
+    // corrupt one weight on the "chip": the next check must name it
+    model.engine.state.W[1][2 * 16 + 5] += 1;
+    await expect(engine.compare()).rejects.toThrow(/after step 9: layer 2, row 2, word 5: the chip holds/);
+    for (let i = 12; i < 30; i++) engine.trainSample(data.train, i);
+    await expect(engine.flush()).rejects.toThrow(ChipMismatch);
+  });
+
+  it('refuses a chip of another configuration, naming both hashes', async () => {
+    const model = new ChipModel(small());
+    const t = new MockTransport({ config: small(), controller: (op, p) => model.command(op, p) });
+    await expect(ChipEngine.open(small({ window: 5 }), t, 1)).rejects.toThrow(/configuration hash is [0-9a-f]{16}, this run's is [0-9a-f]{16}/);
+  });
+});
