@@ -64,6 +64,10 @@ describe('layernorm unit generation', () => {
     await expectToolsClean(layernorm(DEFAULT_CHIP), { synth: false });
   });
 
+  it('one hidden layer (no layer selection): verilator -Wall clean, iverilog clean', async () => {
+    await expectToolsClean(layernorm(unitConfig([16], 3, 'J')), { synth: false });
+  });
+
   it('refuses an ε that rounds to 0 in the lnVar format', () => {
     expect(() => layernorm({ ...unitConfig([16], 4, 'E'), lnEps: 1e-9 })).toThrow(/lnEps 1e-9 rounds to 0 in the lnVar format ufixed<32,16>/);
   });

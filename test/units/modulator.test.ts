@@ -93,6 +93,10 @@ describe('modulator unit generation', () => {
     });
   }
 
+  it('one hidden layer (no layer selection): verilator -Wall clean, iverilog clean', async () => {
+    await expectToolsClean(modulator(unitConfig([16], 3, 'J')), { synth: false });
+  });
+
   it('refuses a hidden width that is not a power of two, naming the layer', () => {
     expect(() => modulator(unitConfig([64, 24], 4, 'E'))).toThrow(/layers\[2\] = 24 must be a power of two/);
   });
