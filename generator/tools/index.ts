@@ -112,12 +112,16 @@ export async function lintVerilator(files: readonly ToolFile[], top: string): Pr
   });
 }
 
-/** Which Yosys synthesis script: generic gates, or an FPGA family (to see BRAM/DSP mapping). */
-export type SynthTarget = 'generic' | 'ice40' | 'xilinx';
+/**
+ * Which Yosys synthesis script: generic gates, or an FPGA family (to see BRAM/DSP mapping). `ice40` maps
+ * multipliers to logic (iCE40 HX/LP have no DSP); `ice40-dsp` maps them to SB_MAC16 (iCE40 UltraPlus).
+ */
+export type SynthTarget = 'generic' | 'ice40' | 'ice40-dsp' | 'xilinx';
 
 const SYNTH_COMMAND: Record<SynthTarget, string> = {
   generic: 'synth -flatten',
   ice40: 'synth_ice40 -flatten',
+  'ice40-dsp': 'synth_ice40 -dsp -flatten',
   xilinx: 'synth_xilinx -flatten',
 };
 
