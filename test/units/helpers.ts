@@ -3,6 +3,7 @@ import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
 import { CHIP_TRAIN, FixedPointEngine } from '../../sim/golden/fixed/index.js';
 import type { TrainConfig } from '../../sim/engine.js';
 import { Rng } from '../../sim/rng.js';
+import type { Model } from '../../sim/verilator/index.js';
 
 /** The fixed engine's training configuration of a chip configuration. */
 export function trainConfigOf(cfg: ChipConfig, seed = 1): TrainConfig {
@@ -43,3 +44,19 @@ export function randIn(rng: Rng, lo: number, hi: number): number {
 export function withWindowZ(cfg: ChipConfig, format: string): ChipConfig {
   return { ...cfg, numeric: { ...cfg.numeric, windowZ: { format, rounding: 'nearest', overflow: 'saturate' } } };
 }
+
+/** Issues a command and waits until the memory is idle again; returns the cycles it was busy. */
+export async function wmCommand(m: Model, op: number, label = 0, maxCycles = 100_000): Promise<number> {
+  await m.poke('op', op);
+  await m.poke('label', label);
+  await m.poke('start', 1);
+  await m.step(1);
+  await m.poke('start', 0);
+  let n = 1;
+  while ((await m.peek('busy')) === 1) {
+    await m.step(1);
+    if (++n > maxCycles) throw new Error(`wm op ${op}: still busy after ${maxCycles} cycles`);
+  }
+  return n;
+}
+

@@ -17,22 +17,7 @@ import type { Split } from '../../sim/data.js';
 import type { EngineState } from '../../sim/engine.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
 import { randomPixelSplit } from '../golden-fixed/helpers.js';
-import { engineOf, randomChip, withWindowZ } from './helpers.js';
-
-/** Issues a command and waits until the memory is idle again; returns the cycles it was busy. */
-export async function wmCommand(m: Model, op: number, label = 0, maxCycles = 100_000): Promise<number> {
-  await m.poke('op', op);
-  await m.poke('label', label);
-  await m.poke('start', 1);
-  await m.step(1);
-  await m.poke('start', 0);
-  let n = 1;
-  while ((await m.peek('busy')) === 1) {
-    await m.step(1);
-    if (++n > maxCycles) throw new Error(`wm op ${op}: still busy after ${maxCycles} cycles`);
-  }
-  return n;
-}
+import { engineOf, randomChip, withWindowZ, wmCommand } from './helpers.js';
 
 /** The slot the engine's last trainSample wrote (head has moved past it). */
 const lastSlot = (st: EngineState, B: number) => (Number(st.meta.head) + B - 1) % B;
