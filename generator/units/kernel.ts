@@ -57,7 +57,9 @@ export function kernelConstants(cfg: ChipConfig, sh: UnitShapes = unitShapes(cfg
   const fT = N.kernelArg.format.fracBits;
   const fZ = N.windowZ.format.fracBits;
   const kappa = sh.kinds.map((k, i) => {
-    const c = i === 0 ? new ConstScale(4 / (2 ** (2 * PIXEL_SHIFT) * 2 * sx * sx * k.len), cb) : new ConstScale(1 / (2 * sz * sz * k.len), cb);
+    // the golden model's expressions in its evaluation order (sim/golden/fixed/kernel.ts kernelParams): the
+    // constant is part of the specification
+    const c = i === 0 ? new ConstScale(4 / (2 ** (2 * PIXEL_SHIFT) * 2 * sx * sx * k.len), cb) : new ConstScale(1 / (2 * (sz * sz * k.len)), cb);
     return { m: c.m, s: c.s, e: i === 0 ? -fT : 2 * fZ - fT };
   });
   const tables = chipTables(N, sh.classes);

@@ -11,8 +11,9 @@
  *
  * Ports (clk, rst synchronous active high)
  *   command   start (1-cycle pulse), op[1:0], label[labelBits] (sampled at start) → busy, done (1-cycle pulse)
- *     op 0 CLEAR  epoch start: K_X, K_Y, R_X, R_Y, every stored z and label ← 0, head = count = 0; busy for
- *                 clearCycles = max(B(B−1)/2, B, max n_l) cycles (all memories in parallel, one word each per cycle)
+ *     op 0 CLEAR  epoch start: every slot (pixels, stored z, label), K_X, K_Y, R_X, R_Y ← 0, head = count = 0;
+ *                 busy for clearCycles = max(B(B−1)/2, B, dim, max n_l) cycles (all memories in parallel, one word
+ *                 each per cycle; 784 for the default)
  *     op 1 NEW    the next sample enters slot c = head (the oldest leaves): label[c] ← label, head ← (c+1) mod B,
  *                 count ← min(count + 1, B), the pixel and z write pointers restart at 0; done after 1 cycle
  *     op 2 KROW   the incremental K row of slot c: takes count − 1 words {K_Y[c][q], K_X[c][q]} on s_axis_krow, one
@@ -21,8 +22,9 @@
  *                 2 cycles after the last word (1 cycle after start when count = 1).
  *     start while busy is ignored.
  *   status    cur (slot c of the last NEW), count (occupied slots), head
- *   s_axis_px    u8 pixel stream of the current sample: word i → pixel bank c, address i (tready always 1)
- *   s_axis_z<l>  stored-z stream of hidden layer l (windowZ raw): word j → z<l> bank c, address j (tready low during CLEAR)
+ *   s_axis_px    u8 pixel stream of the current sample: word i → pixel bank c, address i
+ *   s_axis_z<l>  stored-z stream of hidden layer l (windowZ raw): word j → z<l> bank c, address j
+ *   (the sample streams' tready is low during CLEAR)
  *   s_axis_krow  {K_Y word, K_X word} (gram format each), accepted only during KROW
  *   vector read  vr_en, vr_kind[kindBits] (0 = pixels, l = z of layer l), vr_addr → vr_data_<s> (s = 0 … B−1,
  *                sint(wordBits): pixels zero-extended, z sign-extended) one cycle after vr_en; held while vr_en is low
@@ -71,7 +73,7 @@ export function wmBits(cfg: ChipConfig): { inputs: number; labels: number; store
 
 export function wmClearCycles(cfg: ChipConfig): number {
   const sh = unitShapes(cfg);
-  return Math.max((sh.B * (sh.B - 1)) / 2, sh.B, ...sh.kinds.slice(1).map((k) => k.len));
+  return Math.max((sh.B * (sh.B - 1)) / 2, sh.B, ...sh.kinds.map((k) => k.len));
 }
 
 interface WritePort {
@@ -148,7 +150,7 @@ export function workingMemory(cfg: ChipConfig): Module {
 
   // ---- sample write streams: pixels and z of the current slot
   const pxIn = streamIn(m, 'px', uint(8));
-  m.assign(pxIn.ready, constant(1, uint(1)));
+  m.assign(pxIn.ready, clearing.not());
   const zIns = sh.kinds.slice(1).map((k) => {
     const s = streamIn(m, k.name, uint(k.width));
     m.assign(s.ready, clearing.not());
@@ -248,14 +250,11 @@ export function workingMemory(cfg: ChipConfig): Module {
     const data = l === 0 ? pxIn.data : zIns[l - 1].data;
     for (let s = 0; s < B; s++) {
       const mine = cur.eq(constant(s, uint(SB)));
-      const wrp: WritePort =
-        l === 0
-          ? { we: fires[0].and(mine), waddr: ptrs[0], wdata: data }
-          : {
-              we: mux(clearing, clr.lt(constant(k.len, uint(CW))), fires[l].and(mine)),
-              waddr: mux(clearing, clr.resize(Math.max(ptrs[l].width, CW)), ptrs[l].zext(Math.max(ptrs[l].width, CW))),
-              wdata: mux(clearing, constant(0, uint(k.width)), data),
-            };
+      const wrp: WritePort = {
+        we: mux(clearing, clr.lt(constant(k.len, uint(CW))), fires[l].and(mine)),
+        waddr: mux(clearing, clr.resize(Math.max(ptrs[l].width, CW)), ptrs[l].zext(Math.max(ptrs[l].width, CW))),
+        wdata: mux(clearing, constant(0, uint(k.width)), data),
+      };
       row.push(sdp(m, l === 0 ? `px_${s}` : `${k.name}_${s}`, k.width, k.len, wrp, vrEn.and(vrKind.eq(l)), vrAddr));
     }
     banks.push(row);

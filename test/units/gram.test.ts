@@ -2,8 +2,8 @@
  * The systolic Gram array co-simulated with the working memory it reads (the chip's wiring: the array's vector
  * read port on the memory's): random windows (pixels and stored z over their full ranges), random commands (ROW
  * from a random current slot, FULL, random kind masks, partly filled windows), random back-pressure on the output;
- * every output word {kind, p, q, d} against the exact squared distances of the golden model, in the documented
- * order, tlast on the final word; random shapes, array sizes 1…8 per side, vector lengths that are not multiples
+ * every output word {kind, p, q, d} against the golden model's Gram spec functions (sim/golden/fixed/gram.ts:
+ * gramRow, gramMatrix), in the documented order, tlast on the final word; random shapes, array sizes 1…8 per side, vector lengths that are not multiples
  * of the array size.
  */
 import { afterAll, describe, expect, it } from 'vitest';

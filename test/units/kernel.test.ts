@@ -1,10 +1,13 @@
 /**
- * The kernel unit co-simulated against the golden model's kernel arithmetic: every response word (value and
- * both saturation flags) for random requests of every function, random valid / ready patterns, on the default
- * chip and random small chips; the κ constants equal the ones the fixed engine reports.
+ * The kernel unit co-simulated against the golden model's spec functions (sim/golden/fixed/kernel.ts:
+ * kernelParams / kernelWord, labelOffWord / labelRow, and the chipTables it re-exports): every response word
+ * (value and both saturation flags) for random requests of every function, random valid / ready patterns, on
+ * the default chip and random small chips; the constants equal the spec's and the fixed engine's report.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { maxRawNum, SatSlot, mulShift } from '../../generator/fixed/index.js';
+import { SatSlot } from '../../generator/fixed/index.js';
+import { chipTables, kernelParams, kernelWord, labelOffWord, labelRow } from '../../sim/golden/fixed/kernel.js';
+import { satSlots } from '../../sim/golden/fixed/common.js';
 import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
 import { kernelCodes, kernelConstants, kernelUnit, KERNEL_LATENCY } from '../../generator/units/kernel.js';
 import { unitShapes } from '../../generator/units/shapes.js';
@@ -13,33 +16,40 @@ import type { Model } from '../../sim/verilator/index.js';
 import { Rng } from '../../sim/rng.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
 import { engineOf, randIn, randomChip, withWindowZ } from './helpers.js';
-import { randomPixelSplit } from '../golden-fixed/helpers.js';
 
 interface Req {
   fn: number;
   arg: number;
 }
 
-/** The golden model's result of one request: y and the two saturation flags. */
-export function kernelExpected(cfg: ChipConfig, r: Req): { y: number; satArg: boolean; satOut: boolean } {
+/** The golden model's spec functions of one kernel-unit configuration (sim/golden/fixed/kernel.ts). */
+export function kernelSpec(cfg: ChipConfig) {
   const sh = unitShapes(cfg);
-  const kc = kernelConstants(cfg, sh);
+  const N = sh.N;
+  const tables = chipTables(N, sh.classes);
+  const [sx, sy, sz] = cfg.sigma;
+  const params = sh.kinds.map((k, i) => kernelParams(N, tables.expNeg, i === 0 ? sx : sz, k.len, i === 0 ? 'pixels' : 'z'));
+  return { tables, params, off: labelOffWord(N, tables.expNeg, sy, sh.classes), one: 2 ** N.gram.format.fracBits };
+}
+
+/** The golden model's result of one request: y and the two saturation flags. */
+export function kernelExpected(cfg: ChipConfig, spec: ReturnType<typeof kernelSpec>, r: Req): { y: number; satArg: boolean; satOut: boolean } {
+  const sh = unitShapes(cfg);
   const codes = kernelCodes(cfg, sh);
-  const slot = new SatSlot('out');
+  const sat = satSlots();
   if (r.fn < sh.kinds.length) {
-    const k = kc.kappa[r.fn];
-    let t = mulShift(r.arg, k.m, k.s + k.e);
-    const tMax = maxRawNum(sh.N.kernelArg.format);
-    const satArg = t > tMax;
-    if (satArg) t = tMax;
-    const y = kc.tables.expNeg.eval(t, slot);
-    return { y, satArg, satOut: slot.high > 0 };
+    const y = kernelWord(spec.params[r.fn], r.arg, sat);
+    return { y, satArg: sat.kernelArg.high > 0, satOut: sat.gram.high > 0 };
   }
   if (r.fn === codes.KY) {
     const lb = sh.labelBits;
-    return { y: Math.floor(r.arg / 2 ** lb) === r.arg % 2 ** lb ? kc.one : kc.kyDiff, satArg: false, satOut: false };
+    const labels = Int32Array.of(Math.floor(r.arg / 2 ** lb), r.arg % 2 ** lb);
+    const ky = new Int32Array(2);
+    labelRow(labels, 0, 2, spec.one, spec.off, ky);
+    return { y: ky[1], satArg: false, satOut: false };
   }
-  const fnT = r.fn === codes.EXP ? kc.tables.exp : r.fn === codes.RSQRT ? kc.tables.rsqrt : kc.tables.recip;
+  const slot = new SatSlot('out');
+  const fnT = r.fn === codes.EXP ? spec.tables.exp : r.fn === codes.RSQRT ? spec.tables.rsqrt : spec.tables.recip;
   const y = fnT.eval(r.arg, slot);
   return { y, satArg: false, satOut: slot.high > 0 };
 }
@@ -92,8 +102,9 @@ export async function runKernel(m: Model, cfg: ChipConfig, reqs: Req[], pValid: 
   const r = await m.run({ untilSinkCount: { bus: 'rsp', n: reqs.length }, maxCycles: 100 * reqs.length + 1000 });
   const got = await m.drain('rsp');
   expect(got.length).toBe(reqs.length);
+  const spec = kernelSpec(cfg);
   got.forEach((w, i) => {
-    const e = kernelExpected(cfg, reqs[i]);
+    const e = kernelExpected(cfg, spec, reqs[i]);
     const y = w.data % 2 ** yBits;
     const flags = Math.floor(w.data / 2 ** yBits);
     const want = { y: e.y, satArg: e.satArg, satOut: e.satOut, last: last[i] };
@@ -106,30 +117,16 @@ export async function runKernel(m: Model, cfg: ChipConfig, reqs: Req[], pValid: 
 }
 
 describe('kernel unit', () => {
-  it('has the κ constants the fixed engine reports, and the K_Y word of its trace', () => {
-    for (const cfg of [DEFAULT_CHIP, randomChip(new Rng(5)), randomChip(new Rng(6))]) {
+  it('has the constants of the golden model: κ mantissa, shift and extra shift per kind, the K_Y word, 1.0', () => {
+    for (const cfg of [DEFAULT_CHIP, randomChip(new Rng(5)), randomChip(new Rng(6)), withWindowZ(randomChip(new Rng(7)), 'Q4.8')]) {
       const kc = kernelConstants(cfg);
-      const eng = engineOf(cfg);
-      const rep = eng.report().constants;
+      const spec = kernelSpec(cfg);
+      expect(kc.kappa).toEqual(spec.params.map((p) => ({ m: p.kappa.m, s: p.kappa.s, e: p.shift })));
+      expect([kc.kyDiff, kc.one]).toEqual([spec.off, spec.one]);
+      // and the fixed engine reports the same κ
+      const rep = engineOf(cfg).report().constants;
       const names = ['kappaX', ...cfg.layers.slice(1, -1).map((_, i) => `kappaZ${i + 1}`)];
       expect(kc.kappa.map((k) => [k.m, k.s])).toEqual(names.map((n) => [rep[n].mantissa, rep[n].shift]));
-      // K_Y of two samples with different labels, as the engine stores it
-      const B = cfg.window;
-      const split = randomPixelSplit(B + 1, cfg.layers[0], cfg.layers.at(-1)!, 3);
-      eng.trace = true;
-      for (let i = 0; i <= B; i++) eng.trainSample(split, i);
-      const ky = eng.lastTrace!.Ky;
-      const labels = eng.lastTrace!.out!.labels;
-      const one = 2 ** unitShapes(cfg).N.gram.format.fracBits;
-      let seen = 0;
-      for (let p = 0; p < B; p++) {
-        for (let q = 0; q < B; q++) {
-          if (p === q) continue;
-          expect(ky[p * B + q] * one).toBe(labels[p] === labels[q] ? kc.one : kc.kyDiff);
-          seen++;
-        }
-      }
-      expect(seen).toBe(B * (B - 1));
     }
   });
 

@@ -1,78 +1,73 @@
 /**
- * The working memory co-simulated against the fixed golden engine's own window state: the engine trains on a
- * random pixel set; every step the same sample enters the memory (NEW, its pixels, its stored z) and the K row
- * words the engine computed go through KROW; the memory's incremental row-sum update must then hold exactly the
- * engine's K_X, K_Y, R_X, R_Y, labels, stored z and pixels — every word read back through the read ports, also
- * across an epoch clear. Random valid patterns on every input stream; random shapes.
+ * The working memory co-simulated against the golden model's working-memory spec functions
+ * (sim/golden/fixed/wm.ts: wmClear, wmWriteSlot, wmWriteZ, wmUpdateRows): random samples (pixels, labels, stored z
+ * over their full ranges) enter the window; each step's K row words (random gram words, K_Y from the labels) go
+ * through KROW; after random steps every word of the memory — pixels, stored z, labels, K_X, K_Y, R_X, R_Y —
+ * is read back through the read ports and compared with the spec's window, also across epoch clears. Random
+ * valid patterns on every input stream; random shapes; the size equals the engine's memory report.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { width } from '../../generator/fixed/index.js';
 import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
 import { wmBits, wmClearCycles, workingMemory, WM_OP } from '../../generator/units/wm.js';
 import { unitShapes } from '../../generator/units/shapes.js';
+import { createWindowMemory, wmClear, wmUpdateRows, wmWriteSlot, wmWriteZ, type WindowMemory } from '../../sim/golden/fixed/wm.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/index.js';
 import { Rng } from '../../sim/rng.js';
-import type { Split } from '../../sim/data.js';
-import type { EngineState } from '../../sim/engine.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
-import { randomPixelSplit } from '../golden-fixed/helpers.js';
 import { engineOf, randomChip, withWindowZ, wmCommand } from './helpers.js';
 
-/** The slot the engine's last trainSample wrote (head has moved past it). */
-const lastSlot = (st: EngineState, B: number) => (Number(st.meta.head) + B - 1) % B;
+/** The spec window of a configuration. */
+export function specWindow(cfg: ChipConfig): WindowMemory {
+  return createWindowMemory(cfg.window, cfg.layers[0], cfg.layers.slice(1, -1));
+}
 
-/** One training sample into the memory, as the chip would write it; the K row words are the engine's. */
-export async function wmSample(m: Model, cfg: ChipConfig, split: Split, index: number, st: EngineState): Promise<void> {
+/** One random sample through the spec and the memory (NEW, pixels, stored z, KROW with random K words). */
+export async function wmStep(m: Model, cfg: ChipConfig, spec: WindowMemory, rng: Rng, index: number): Promise<void> {
   const sh = unitShapes(cfg);
-  const B = sh.B;
-  const c = lastSlot(st, B);
-  await wmCommand(m, WM_OP.NEW, split.y[index]);
-  const dim = cfg.layers[0];
-  await m.push('px', Array.from(split.pixels!.subarray(index * dim, (index + 1) * dim)), 'none');
+  const ONE = 2 ** sh.N.gram.format.fracBits;
+  const label = rng.int(sh.classes);
+  const px = Int32Array.from({ length: cfg.layers[0] }, () => (rng.int(4) === 0 ? 255 * rng.int(2) : rng.int(256)));
+  const c = wmWriteSlot(spec, px, label, index);
+  await wmCommand(m, WM_OP.NEW, label);
+  void m.push('px', Array.from(px), 'none');
   sh.kinds.slice(1).forEach((k, i) => {
-    const zw = st.arrays[`zw${i}`] as Int32Array;
-    void m.push(k.name, Array.from(zw.subarray(c * k.len, (c + 1) * k.len), (v) => v & (2 ** k.width - 1)), 'none');
+    const lo = -(2 ** (k.width - 1));
+    const z = Int32Array.from({ length: k.len }, () => lo + rng.int(2 ** k.width));
+    wmWriteZ(spec, i, c, z);
+    void m.push(k.name, Array.from(z, (v) => v & (2 ** k.width - 1)), 'none');
   });
-  await m.run({ untilSourcesEmpty: true, maxCycles: 200 * dim + 10_000 });
-  const Kx = st.arrays.Kx as Int32Array;
-  const Ky = st.arrays.Ky as Int32Array;
-  const slotIdx = st.arrays.slotIdx as Int32Array;
+  await m.run({ untilSourcesEmpty: true, maxCycles: 200 * cfg.layers[0] + 10_000 });
+  // K words: K_X anywhere in [0, 1.0], K_Y 1.0 or one other constant by label
+  const off = rng.int(ONE);
+  const kx = Int32Array.from({ length: spec.count }, () => (rng.int(8) === 0 ? ONE : rng.int(ONE + 1)));
+  const ky = Int32Array.from({ length: spec.count }, (_, q) => (spec.slotLabel[q] === label ? ONE : off));
   const words: bigint[] = [];
-  for (let q = 0; q < B; q++) {
-    if (q === c || slotIdx[q] < 0) continue;
-    words.push((BigInt(Ky[c * B + q]) << BigInt(width(sh.N.gram.format))) | BigInt(Kx[c * B + q]));
-  }
+  for (let q = 0; q < spec.count; q++) if (q !== c) words.push((BigInt(ky[q]) << BigInt(width(sh.N.gram.format))) | BigInt(kx[q]));
+  wmUpdateRows(spec, c, kx, ky, ONE);
   if (words.length > 0) await m.push('krow', words, 'none');
   const busy = await wmCommand(m, WM_OP.KROW);
   expect(busy).toBeGreaterThanOrEqual(words.length);
 }
 
-/** Reads every word of the memory through its read ports and compares it with the engine's state. */
-export async function wmCompare(m: Model, cfg: ChipConfig, split: Split, st: EngineState): Promise<number> {
+/** Reads every word of the memory through its read ports and compares it with the spec's window. */
+export async function wmCompare(m: Model, cfg: ChipConfig, spec: WindowMemory): Promise<number> {
   const sh = unitShapes(cfg);
   const B = sh.B;
   const ONE = 2 ** sh.N.gram.format.fracBits;
-  const slotIdx = st.arrays.slotIdx as Int32Array;
   const checks: { what: string; want: number; got: Promise<number> }[] = [];
   for (const [l, k] of sh.kinds.entries()) {
+    const src = l === 0 ? spec.inputs : spec.zw[l - 1];
     for (let a = 0; a < k.len; a++) {
       void m.poke('vr_en', 1);
       void m.poke('vr_kind', l);
       void m.poke('vr_addr', a);
       void m.step(1);
       void m.poke('vr_en', 0);
-      for (let s = 0; s < B; s++) {
-        let want: number;
-        if (l === 0) {
-          if (slotIdx[s] < 0) continue; // pixels of an empty slot are not part of the state
-          want = split.pixels![slotIdx[s] * k.len + a];
-        } else want = (st.arrays[`zw${l - 1}`] as Int32Array)[s * k.len + a];
-        checks.push({ what: `${k.name}[slot ${s}][${a}]`, want, got: m.peek(`vr_data_${s}`) });
-      }
+      for (let s = 0; s < B; s++) checks.push({ what: `${k.name}[slot ${s}][${a}]`, want: src[s * k.len + a], got: m.peek(`vr_data_${s}`) });
     }
   }
-  const A = st.arrays;
   for (let p = 0; p < B; p++) {
     for (let q = 0; q < B; q++) {
       void m.poke('kr_en', 1);
@@ -81,41 +76,41 @@ export async function wmCompare(m: Model, cfg: ChipConfig, split: Split, st: Eng
       void m.step(1);
       void m.poke('kr_en', 0);
       const at = `(${p}, ${q})`;
-      checks.push({ what: `K_X${at}`, want: p === q ? ONE : (A.Kx as Int32Array)[p * B + q], got: m.peek('kr_kx') });
-      checks.push({ what: `K_Y${at}`, want: p === q ? ONE : (A.Ky as Int32Array)[p * B + q], got: m.peek('kr_ky') });
-      checks.push({ what: `R_X${at}`, want: (A.Rx as Float64Array)[q], got: m.peek('kr_rx') });
-      checks.push({ what: `R_Y${at}`, want: (A.Ry as Float64Array)[q], got: m.peek('kr_ry') });
-      checks.push({ what: `label${at}`, want: Math.max(0, (A.slotLabel as Int32Array)[q]), got: m.peek('kr_label') });
+      checks.push({ what: `K_X${at}`, want: p === q ? ONE : spec.Kx[p * B + q], got: m.peek('kr_kx') });
+      checks.push({ what: `K_Y${at}`, want: p === q ? ONE : spec.Ky[p * B + q], got: m.peek('kr_ky') });
+      checks.push({ what: `R_X${at}`, want: spec.Rx[q], got: m.peek('kr_rx') });
+      checks.push({ what: `R_Y${at}`, want: spec.Ry[q], got: m.peek('kr_ry') });
+      // the spec marks an empty slot's label −1; the memory clears it to 0 (occupancy is `count`)
+      checks.push({ what: `label${at}`, want: Math.max(0, spec.slotLabel[q]), got: m.peek('kr_label') });
     }
   }
+  checks.push({ what: 'count', want: spec.count, got: m.peek('count') });
+  checks.push({ what: 'head', want: spec.head, got: m.peek('head') });
   const got = await Promise.all(checks.map((c) => c.got));
   checks.forEach((c, i) => {
-    if (got[i] !== c.want) throw new Error(`${c.what}: memory holds ${got[i]}, the engine ${c.want}`);
+    if (got[i] !== c.want) throw new Error(`${c.what}: memory holds ${got[i]}, the spec ${c.want}`);
   });
   return checks.length;
 }
 
-/** Runs `steps` engine steps through the memory (an epoch clear after `clearAt`), comparing every `every` steps. */
+/** `steps` random samples (an epoch clear before step `clearAt`), comparing after random steps and at the end. */
 export async function wmRun(m: Model, cfg: ChipConfig, seed: number, steps: number, clearAt: number, pValid: number): Promise<number> {
   const rng = new Rng(seed);
   const sh = unitShapes(cfg);
-  const split = randomPixelSplit(steps, cfg.layers[0], sh.classes, seed);
-  const eng = engineOf(cfg, seed);
+  const spec = specWindow(cfg);
   for (const [i, bus] of ['px', 'krow', ...sh.kinds.slice(1).map((k) => k.name)].entries()) await m.sourcePattern(bus, pValid, seed * 31 + i);
   await m.reset(2);
   expect(await wmCommand(m, WM_OP.CLEAR)).toBe(wmClearCycles(cfg) + 1);
-  eng.beginEpoch();
-  let compared = 0;
+  wmClear(spec);
+  let compared = await wmCompare(m, cfg, spec);
   for (let i = 0; i < steps; i++) {
     if (i === clearAt) {
-      eng.beginEpoch();
+      wmClear(spec);
       await wmCommand(m, WM_OP.CLEAR);
-      compared += await wmCompare(m, cfg, split, eng.exportState());
+      compared += await wmCompare(m, cfg, spec);
     }
-    eng.trainSample(split, i);
-    const st = eng.exportState();
-    await wmSample(m, cfg, split, i, st);
-    if (rng.int(3) === 0 || i === steps - 1) compared += await wmCompare(m, cfg, split, st);
+    await wmStep(m, cfg, spec, rng, i);
+    if (rng.int(3) === 0 || i === steps - 1) compared += await wmCompare(m, cfg, spec);
   }
   return compared;
 }
@@ -149,14 +144,11 @@ describe('working memory', () => {
     { name: 'random chip C (12-bit stored z)', cfg: withWindowZ(randomChip(rng), 'Q4.8') },
   ];
   for (const [ci, { name, cfg }] of cases.entries()) {
-    it(`${name} (B = ${cfg.window}, layers ${cfg.layers.join('-')}): every word equals the engine's window state`, async () => {
+    it(`${name} (B = ${cfg.window}, layers ${cfg.layers.join('-')}): every word equals the spec's window`, async () => {
       const m = await buildFromIr(workingMemory(cfg));
       models.push(m);
       let compared = 0;
-      for (const [k, pValid] of [1, 0.4].entries()) {
-        const steps = 2 * cfg.window + 3;
-        compared += await wmRun(m, cfg, 100 * ci + k, steps, cfg.window + 1, pValid);
-      }
+      for (const [k, pValid] of [1, 0.4].entries()) compared += await wmRun(m, cfg, 100 * ci + k, 2 * cfg.window + 3, cfg.window + 1, pValid);
       expect(compared).toBeGreaterThan(0);
     });
   }
