@@ -3,8 +3,8 @@
  * and the arithmetic blocks of the chip, built from the configuration's numerics — the LFSR of stochastic
  * rounding, the weight-update product δ·h → weight format, and the four table functions with exactly the
  * ROMs the fixed-point golden model uses (chipTables) — and the accelerator's units (generator/units): the kernel
- * unit, the LayerNorm forward and the modulator; the working memory, the Gram array, the Hebbian update and the
- * controller join here.
+ * unit, the LayerNorm forward, the modulator, the working memory and the systolic Gram array; the Hebbian update
+ * and the controller join here.
  */
 import type { Module } from './ir/index.js';
 import type { ChipConfig } from './config.js';
@@ -15,6 +15,8 @@ import { kernelUnit } from './units/kernel.js';
 import { layernorm } from './units/layernorm.js';
 import { modulator } from './units/modulator.js';
 import { frontend } from './units/frontend.js';
+import { workingMemory } from './units/wm.js';
+import { gramArray } from './units/gram.js';
 
 export function designModules(cfg: ChipConfig): Module[] {
   const N = resolveNumeric(cfg.numeric);
@@ -32,5 +34,7 @@ export function designModules(cfg: ChipConfig): Module[] {
     layernorm(cfg),
     modulator(cfg),
     frontend(cfg),
+    workingMemory(cfg),
+    gramArray(cfg),
   ];
 }

@@ -776,6 +776,168 @@ export const MODULES = {
       }
     ]
   },
+  "gram": {
+    "paramsHash": "cf177907f3c8a231",
+    "params": {
+      "rows": 8,
+      "cols": 8,
+      "window": 8,
+      "kinds": [
+        "x:784",
+        "z1:128",
+        "z2:64"
+      ],
+      "distBits": 39,
+      "wordBits": 16,
+      "peStyle": "module"
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "mode",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "kinds",
+        "dir": "in",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "cur",
+        "dir": "in",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "count",
+        "dir": "in",
+        "width": 4,
+        "signed": false
+      },
+      {
+        "name": "vr_data_0",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_1",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_2",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_3",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_4",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_5",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_6",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_7",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "m_axis_d_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_d_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_d_tdata",
+        "dir": "out",
+        "width": 47,
+        "signed": false
+      },
+      {
+        "name": "m_axis_d_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "vr_en",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "vr_kind",
+        "dir": "out",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "vr_addr",
+        "dir": "out",
+        "width": 10,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "done",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      }
+    ]
+  },
   "kernel": {
     "paramsHash": "901b7acff6f6ba8e",
     "params": {
@@ -1527,6 +1689,270 @@ export const MODULES = {
         "dir": "out",
         "width": 1,
         "signed": false
+      }
+    ]
+  },
+  "wm": {
+    "paramsHash": "51cb253e904bc42c",
+    "params": {
+      "window": 8,
+      "kinds": [
+        "x:784x8",
+        "z1:128x16",
+        "z2:64x16"
+      ],
+      "gramBits": 17,
+      "rowSumBits": 20,
+      "labelBits": 4,
+      "clearCycles": 784,
+      "bits": 76056
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "op",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "label",
+        "dir": "in",
+        "width": 4,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "done",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "cur",
+        "dir": "out",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "count",
+        "dir": "out",
+        "width": 4,
+        "signed": false
+      },
+      {
+        "name": "head",
+        "dir": "out",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "s_axis_px_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_px_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_px_tdata",
+        "dir": "in",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "s_axis_z1_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_z1_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_z1_tdata",
+        "dir": "in",
+        "width": 16,
+        "signed": false
+      },
+      {
+        "name": "s_axis_z2_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_z2_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_z2_tdata",
+        "dir": "in",
+        "width": 16,
+        "signed": false
+      },
+      {
+        "name": "s_axis_krow_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_krow_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_krow_tdata",
+        "dir": "in",
+        "width": 34,
+        "signed": false
+      },
+      {
+        "name": "kr_en",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "kr_p",
+        "dir": "in",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "kr_q",
+        "dir": "in",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "kr_kx",
+        "dir": "out",
+        "width": 17,
+        "signed": false
+      },
+      {
+        "name": "kr_ky",
+        "dir": "out",
+        "width": 17,
+        "signed": false
+      },
+      {
+        "name": "kr_rx",
+        "dir": "out",
+        "width": 20,
+        "signed": false
+      },
+      {
+        "name": "kr_ry",
+        "dir": "out",
+        "width": 20,
+        "signed": false
+      },
+      {
+        "name": "kr_label",
+        "dir": "out",
+        "width": 4,
+        "signed": false
+      },
+      {
+        "name": "vr_en",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "vr_kind",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "vr_addr",
+        "dir": "in",
+        "width": 10,
+        "signed": false
+      },
+      {
+        "name": "vr_data_0",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_1",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_2",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_3",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_4",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_5",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_6",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "vr_data_7",
+        "dir": "out",
+        "width": 16,
+        "signed": true
       }
     ]
   }

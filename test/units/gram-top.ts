@@ -12,7 +12,7 @@ import { unitShapes } from '../../generator/units/shapes.js';
 import type { Model } from '../../sim/verilator/index.js';
 import { Rng } from '../../sim/rng.js';
 import { gramMatrix, gramRow } from '../../sim/golden/fixed/gram.js';
-import { wmCommand } from './helpers.js';
+import { pokeZero, wmCommand } from './helpers.js';
 
 /** The working memory and the Gram array wired as on the chip; the memory's write side and the array's command and output side are ports. */
 export function gramTop(cfg: ChipConfig, opts: GramOptions = {}): Module {
@@ -121,6 +121,7 @@ export async function loadWindow(m: Model, cfg: ChipConfig, win: number[][][], c
 /** Runs one command and checks every word; returns the cycles from start to done. */
 export async function gramCommand(m: Model, cfg: ChipConfig, win: number[][][], cmd: GramCmd): Promise<{ cycles: number; words: number }> {
   const f = gramFields(cfg);
+  const sh = unitShapes(cfg);
   await m.poke('g_mode', cmd.mode);
   await m.poke('g_kinds', cmd.kinds);
   await m.poke('g_cur', cmd.cur);
@@ -131,13 +132,18 @@ export async function gramCommand(m: Model, cfg: ChipConfig, win: number[][][], 
   const want = gramExpected(cfg, win, cmd);
   // cycles from the start edge to the edge that transfers the final word (or to the end when there are none)
   let cycles = 1;
-  if (want.length > 0) cycles += (await m.run({ untilSinkCount: { bus: 'd', n: want.length }, maxCycles: 10_000_000 })).cycles;
+  if (want.length > 0) {
+    const r = await m.run({ untilSinkCount: { bus: 'd', n: want.length }, maxCycles: 100_000 + 100 * want.length * sh.kinds[0].len, allowTimeout: true });
+    if (r.reason !== 'sinkCount') throw new Error(`${JSON.stringify(cmd)}: ${(await m.drainBig('d')).length} of ${want.length} words after ${r.cycles} cycles`);
+    cycles += r.cycles;
+  }
   for (let n = 0; (await m.peek('g_busy')) === 1; n++) {
     await m.step(1);
     if (want.length === 0) cycles++;
     if (n > 10_000_000) throw new Error(`${JSON.stringify(cmd)}: the array did not finish`);
   }
-  const got = await m.drainBig('d');
+  // words of ≤ 53 bits come as numbers (drain), wider ones as bigints
+  const got = f.width <= 53 ? (await m.drain('d')).map((w) => ({ ...w, data: BigInt(w.data) })) : await m.drainBig('d');
   const dMask = (1n << BigInt(f.distBits)) - 1n;
   const sMask = (1n << BigInt(f.slotBits)) - 1n;
   const decoded = got.map((w) => ({
@@ -160,6 +166,7 @@ export async function gramRun(m: Model, cfg: ChipConfig, rng: Rng, windows: numb
   const K = sh.kinds.length;
   await m.sinkPattern('d', pReady, rng.int(1 << 30));
   for (const bus of ['px', ...sh.kinds.slice(1).map((k) => k.name)]) await m.sourcePattern(bus, 0.3 + 0.7 * rng.uniform(), rng.int(1 << 30));
+  await pokeZero(m, ['start', 'g_start']);
   await m.reset(2);
   let words = 0;
   for (let w = 0; w < windows; w++) {

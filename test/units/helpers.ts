@@ -60,3 +60,8 @@ export async function wmCommand(m: Model, op: number, label = 0, maxCycles = 100
   return n;
 }
 
+
+/** Drives the given input ports to 0 (inputs start with random values in the co-simulation). */
+export async function pokeZero(m: Model, ports: readonly string[]): Promise<void> {
+  for (const p of ports) await m.poke(p, 0);
+}

@@ -146,7 +146,7 @@ describe('kernel unit', () => {
   ];
   for (const { name, cfg } of cases) {
     it(`${name}: every response word equals the golden model under random back-pressure`, async () => {
-      const m = await buildFromIr(kernelUnit(cfg));
+      const m = await buildFromIr(kernelUnit(cfg), { seed: 1 + cfg.window * 97 + cfg.layers[0] }); // random start-up values of unreset state
       models.push(m);
       const rng = new Rng(cfg.window * 1000 + cfg.layers[0]);
       const mixes = [
