@@ -2,9 +2,9 @@
  * Every module the generator emits for a configuration: the stream library blocks (representative sizes)
  * and the arithmetic blocks of the chip, built from the configuration's numerics — the LFSR of stochastic
  * rounding, the weight-update product δ·h → weight format, and the four table functions with exactly the
- * ROMs the fixed-point golden model uses (chipTables) — and the accelerator's units (generator/units): the kernel
- * unit, the LayerNorm forward, the modulator, the working memory and the systolic Gram array; the Hebbian update
- * and the controller join here.
+ * ROMs the fixed-point golden model uses (chipTables) — and the accelerator's units (generator/units): the
+ * kernel unit, the LayerNorm forward, the modulator, the stream front end, the working memory and the systolic
+ * Gram array; the Hebbian update and the controller join here.
  */
 import type { Module } from './ir/index.js';
 import type { ChipConfig } from './config.js';
