@@ -1,0 +1,593 @@
+/**
+ * HEBBIAN-UPDATE UNIT: streams a hidden layer's weights through L = cfg.lanes lanes, applying the rank-1
+ * update of the rule and, in the same pass, the forward MAC of the next sample with the updated weights.
+ * Spec: updatePass of sim/golden/fixed (the rank-1 update W ← sat(W + SR(−mul·δ_j·h_i, k)) with the
+ * layer's LFSR bank, fused with a = W'·h_next + b); co-simulated word for word in test/units/hebbian.test.ts.
+ *
+ * STORAGE (layout from the ChipConfig, hiddenLayout()):
+ *   wbank_<q>  L block RAMs (simple dual port), one per lane: word i of row j of hidden layer l lives in
+ *              bank i mod L at address wBase_l + j·C_l + ⌊i/L⌋, C_l = ⌈nIn_l / L⌉ chunks per row; all
+ *              hidden layers at per-layer bases. Lanes ≥ r_l = nIn_l − (C_l − 1)·L of a row's last chunk
+ *              hold no word.
+ *   bias_mem   the biases, layer l row j at bBase_l + j; processed with the row's last chunk.
+ *   hbuf_<q>   input vectors, S = 3 slots per layer (word i of slot s of layer l at hBase_l + s·C_l + ⌊i/L⌋
+ *              in lane i mod L), stored aligned to the largest input fraction of the hidden layers.
+ *              Passes read two slots (the update's h and the forward's h_next); the loader fills a third.
+ *   LFSRs      one bank of L lanes per hidden layer (lfsr_save_<l>_<q>, the spec's LfsrBank.states);
+ *              a pass copies its layer's bank into the working registers lfsr_<q> and back at the end.
+ *
+ * PORTS (clk, rst synchronous active high)
+ *   start, cmd_layer, cmd_update, cmd_forward, cmd_cur, cmd_nxt   a pass: layer, whether to update with δ
+ *        and slot cmd_cur, whether to forward slot cmd_nxt; sampled at start (ignored while busy)
+ *   busy, done        busy from the edge after start until done (1-cycle pulse: every write is in the
+ *                     memories and every accumulator word in the output queue)
+ *   s_axis_delta      δ_j of the layer's rows in order (delta format), consumed at the row's first
+ *                     chunk, only in update passes
+ *   m_axis_acc        a_j = Σ_i W'_ji h_next,i + b'_j·2^(f_w + f_in − f_b), exact, in the product's
+ *                     fraction f_w + f_in of the layer (acc.forward bits), one word per row, tlast on the
+ *                     last row; only in forward passes. A 16-word queue; rows issue only with room left.
+ *   hl_start, hl_layer, hl_slot, hl_busy, s_axis_h   vector loader: after hl_start it takes nIn_l words
+ *                     (the layer's input format, sign-extended) into slot hl_slot; runs beside a pass
+ *                     (load a slot the pass does not read)
+ *   host_re, host_we, host_kind, host_bank, host_addr, host_wdata, host_rdata   host port while not busy:
+ *                     kind 0 = weight word at (bank, addr) (weightAddress()), 1 = bias at addr, 2 = LFSR
+ *                     state of lane `bank` of layer `addr`. Writes at the edge; reads have latency 1
+ *                     (host_rdata holds the word from the edge after host_re until the next read).
+ *   sat_w_hi, sat_w_lo, sat_b_hi, sat_b_lo   saturation counts of the updates (32-bit, wrap), cleared by rst
+ *
+ * PIPELINE (one chunk of L words per cycle; rows back to back):
+ *   issue  t    bank read at A = wBase + j·C + k (A runs through the layer's rows contiguously), h_cur read,
+ *               bias read on the last chunk; δ taken at k = 0
+ *   S1     t+1  nu·h (nu = −mul·δ_j), draw (the lane's LFSR advanced LEAP steps; the bias lane of a row whose
+ *               last chunk is full draws twice: LEAP and 2·LEAP), round, add, saturate, WRITE back at A;
+ *               h_next read
+ *   S2     t+2  W'·h_next per lane, adder tree over lanes (+ the bias term on the last chunk)
+ *   S3     t+3  row accumulator; the last chunk pushes a_j into the queue
+ *   Read-after-write: within a pass every address is read once, at issue, and written two edges later;
+ *   addresses of different chunks differ, so no read sees a pending write. A new pass starts only after
+ *   done (all writes retired), so a pass never reads a word an earlier pass has yet to write.
+ *
+ * CYCLES per pass: 1 (start) + nOut·C (issue; update-only passes spend 1 cycle on a row with δ = 0 and
+ * skip it) + 4 (drain), with a ready δ source and acc sink. Skipped rows: no write, no draw.
+ */
+import { fx, mulFormat, sumFormat, toHls, width, type FixedFormat } from '../fixed/index.js';
+import { ModuleBuilder, cat, constant, mux, select, sint, uint, addrWidth, type Expr, type Module, type Signal } from '../ir/index.js';
+import { fifo } from '../lib/stream/fifo.js';
+import { streamIn, streamOut } from '../lib/stream/bundle.js';
+import type { ChipConfig } from '../config.js';
+import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
+import { DEFAULT_TAPS } from '../fixed/index.js';
+import { bitsFor, leapExpr, leapPlan, popCount, sumTree, updateWord } from './lane.js';
+
+/** Vector slots per hidden layer in hbuf. */
+export const H_SLOTS = 3;
+/** Depth of the accumulator output queue. */
+export const ACC_QUEUE = 16;
+/** Host port kinds. */
+export const HOST_KIND = { weight: 0, bias: 1, lfsr: 2 } as const;
+
+export interface HiddenLayer {
+  nIn: number;
+  nOut: number;
+  /** chunks per row ⌈nIn / L⌉ */
+  chunks: number;
+  /** words in the last chunk (1 … L) */
+  lastLanes: number;
+  /** LFSR lane of the bias word: nIn mod L */
+  biasLane: number;
+  wBase: number;
+  bBase: number;
+  hBase: number;
+  inFormat: FixedFormat;
+  /** left shift aligning this layer's input to the common h fraction */
+  align: number;
+  /** fraction bits the weight update drops (spec's k): f_δ + f_in + hiddenShift − f_w */
+  kW: number;
+  /** weight words draw (stochastic rounding and kW > 0) */
+  drawW: boolean;
+  /** exact accumulator format of a = W·h + b (the spec's forward accumulator) */
+  accFormat: FixedFormat;
+}
+
+export interface HebbianLayout {
+  lanes: number;
+  layers: HiddenLayer[];
+  /** words per weight bank */
+  depth: number;
+  biasDepth: number;
+  hDepth: number;
+  /** common fraction of the stored h words, and their width */
+  hFrac: number;
+  hWidth: number;
+  /** bias update drops kB bits; draws when drawB */
+  kB: number;
+  drawB: boolean;
+  /** weight block-RAM bits (L banks × depth × weight width) and the words they hold */
+  weightBits: number;
+  weightWords: number;
+  N: ResolvedNumeric;
+}
+
+/** The unit's memory layout for a configuration (hidden layers only). */
+export function hebbianLayout(cfg: ChipConfig): HebbianLayout {
+  const N = resolveNumeric(cfg.numeric);
+  const L = cfg.lanes;
+  const sizes = cfg.layers;
+  const H = sizes.length - 2;
+  const fIn = (l: number) => (l === 0 ? N.input.format : N.act.format);
+  let hFrac = -Infinity;
+  for (let l = 0; l < H; l++) hFrac = Math.max(hFrac, fIn(l).fracBits);
+  const FW = N.weight.format;
+  const fd = N.delta.format.fracBits;
+  const layers: HiddenLayer[] = [];
+  let wBase = 0;
+  let bBase = 0;
+  let hBase = 0;
+  let hWidth = 1;
+  let words = 0;
+  for (let l = 0; l < H; l++) {
+    const nIn = sizes[l];
+    const nOut = sizes[l + 1];
+    const chunks = Math.ceil(nIn / L);
+    const F = fIn(l);
+    const align = hFrac - F.fracBits;
+    hWidth = Math.max(hWidth, width(F) + align);
+    const kW = fd + F.fracBits + N.lr.hiddenShift - FW.fracBits;
+    const prod = mulFormat(FW, F);
+    const term = fx(Math.max(prod.intBits, N.bias.format.intBits) + prod.fracBits, Math.max(prod.intBits, N.bias.format.intBits), true);
+    layers.push({
+      nIn,
+      nOut,
+      chunks,
+      lastLanes: nIn - (chunks - 1) * L,
+      biasLane: nIn % L,
+      wBase,
+      bBase,
+      hBase,
+      inFormat: F,
+      align,
+      kW,
+      drawW: N.weight.rounding === 'stochastic' && kW > 0,
+      accFormat: sumFormat(term, nIn + 1),
+    });
+    wBase += nOut * chunks;
+    bBase += nOut;
+    hBase += H_SLOTS * chunks;
+    words += nOut * (nIn + 1);
+  }
+  const kB = fd + N.lr.hiddenShift - N.bias.format.fracBits;
+  return {
+    lanes: L,
+    layers,
+    depth: wBase,
+    biasDepth: bBase,
+    hDepth: hBase,
+    hFrac,
+    hWidth,
+    kB,
+    drawB: N.bias.rounding === 'stochastic' && kB > 0,
+    weightBits: L * wBase * width(FW),
+    weightWords: words,
+    N,
+  };
+}
+
+/** Bank and address of weight word i of row j of hidden layer l. */
+export function weightAddress(lay: HebbianLayout, l: number, j: number, i: number): { bank: number; addr: number } {
+  const y = lay.layers[l];
+  return { bank: i % lay.lanes, addr: y.wBase + j * y.chunks + Math.floor(i / lay.lanes) };
+}
+
+/** Reset value of LFSR lane q of layer l (nonzero; the host loads the training seeds). */
+export function lfsrResetSeed(width: number, l: number, q: number, lanes: number): number {
+  return ((l * lanes + q) % (2 ** width - 1)) + 1;
+}
+
+function checkUnit(cfg: ChipConfig, N: ResolvedNumeric): void {
+  if (cfg.layers.length < 3) throw new RangeError('hebbian: layers needs an input, a hidden layer and an output');
+  if (N.lfsr.lanes !== cfg.lanes) throw new RangeError(`hebbian: numeric.lfsr.lanes (${N.lfsr.lanes}) must equal lanes (${cfg.lanes})`);
+}
+
+/** Module name: hebbian_<widths of the hidden layers' inputs and outputs>_l<lanes>_<params hash>. */
+export function hebbian(cfg: ChipConfig): Module {
+  const lay = hebbianLayout(cfg);
+  const N = lay.N;
+  checkUnit(cfg, N);
+  const L = lay.lanes;
+  const H = lay.layers.length;
+  const FW = N.weight.format;
+  const FB = N.bias.format;
+  const FD = N.delta.format;
+  const ww = width(FW);
+  const wb = width(FB);
+  const LW = N.lfsr.width;
+  const rb = N.lfsr.rbits;
+  const taps = DEFAULT_TAPS[LW];
+  const plan = leapPlan(LW, taps, N.lfsr.leap);
+  const K = FD.fracBits + lay.hFrac + N.lr.hiddenShift - FW.fracBits; // common rounding shift of aligned products
+  const accOut = N.acc.forward;
+  const params = {
+    layers: cfg.layers.slice(0, -1),
+    lanes: L,
+    weight: toHls(FW),
+    bias: toHls(FB),
+    delta: toHls(FD),
+    input: toHls(N.input.format),
+    act: toHls(N.act.format),
+    rounding: [N.weight.rounding, N.bias.rounding],
+    lfsr: { width: LW, rbits: rb, leap: N.lfsr.leap },
+    lr: { shift: N.lr.hiddenShift, mul: N.lr.hiddenMul },
+    accForward: accOut,
+    slots: H_SLOTS,
+  };
+  const name = `hebbian_${cfg.layers.slice(0, -1).join('x')}_l${L}`;
+  const m = new ModuleBuilder(name, params);
+  m.clock();
+
+  // ---- widths
+  const lw = bitsFor(H);
+  const maxOut = Math.max(...lay.layers.map((y) => y.nOut));
+  const maxC = Math.max(...lay.layers.map((y) => y.chunks));
+  const rowW = bitsFor(maxOut);
+  const chW = bitsFor(maxC);
+  const aw = addrWidth(Math.max(lay.depth, 2));
+  const bw = addrWidth(Math.max(lay.biasDepth, 2));
+  const hw = addrWidth(Math.max(lay.hDepth, 2));
+  const qw = bitsFor(L);
+  const inW = Math.max(...lay.layers.map((y) => width(y.inFormat)));
+  const hostAw = Math.max(aw, bw, lw);
+  const hostDw = Math.max(ww, wb, LW);
+  const mul = N.lr.hiddenMul;
+
+  // ---- ports
+  const start = m.input('start', uint(1));
+  const cmdLayer = m.input('cmd_layer', uint(lw));
+  const cmdUpdate = m.input('cmd_update', uint(1));
+  const cmdForward = m.input('cmd_forward', uint(1));
+  const cmdCur = m.input('cmd_cur', uint(2));
+  const cmdNxt = m.input('cmd_nxt', uint(2));
+  const delta = streamIn(m, 'delta', sint(width(FD)));
+  const accS = streamOut(m, 'acc', sint(accOut), { last: true });
+  const hlStart = m.input('hl_start', uint(1));
+  const hlLayer = m.input('hl_layer', uint(lw));
+  const hlSlot = m.input('hl_slot', uint(2));
+  const hS = streamIn(m, 'h', sint(inW));
+  const hostRe = m.input('host_re', uint(1));
+  const hostWe = m.input('host_we', uint(1));
+  const hostKind = m.input('host_kind', uint(2));
+  const hostBank = m.input('host_bank', uint(qw));
+  const hostAddr = m.input('host_addr', uint(hostAw));
+  const hostWdata = m.input('host_wdata', uint(hostDw));
+
+  const perLayer = (f: (y: HiddenLayer, l: number) => number | bigint, t: ReturnType<typeof uint>, sel: Expr): Expr =>
+    H === 1 ? constant(f(lay.layers[0], 0), t) : select(sel, lay.layers.map((y, l) => constant(f(y, l), t)), constant(0, t));
+
+  // ---- pass state
+  const busy = m.reg('busy_q', uint(1), { reset: 0 });
+  const doneQ = m.reg('done_q', uint(1), { reset: 0 });
+  const layerQ = m.reg('layer_q', uint(lw), { reset: 0 });
+  const updQ = m.reg('upd_q', uint(1), { reset: 0 });
+  const fwdQ = m.reg('fwd_q', uint(1), { reset: 0 });
+  const issuing = m.reg('issuing_q', uint(1), { reset: 0 });
+  const rowQ = m.reg('row_q', uint(rowW), { reset: 0 });
+  const chunkQ = m.reg('chunk_q', uint(chW), { reset: 0 });
+  const waddrQ = m.reg('waddr_q', uint(aw), { reset: 0 });
+  const baddrQ = m.reg('baddr_q', uint(bw), { reset: 0 });
+  const hcBaseQ = m.reg('hc_base_q', uint(hw), { reset: 0 });
+  const hnBaseQ = m.reg('hn_base_q', uint(hw), { reset: 0 });
+  const lastChunkQ = m.reg('last_chunk_q', uint(chW), { reset: 0 }); // C − 1
+  const lastRowQ = m.reg('last_row_q', uint(rowW), { reset: 0 }); // nOut − 1
+  const nuW = width(FD) + (mul === 1 ? 1 : bitsFor(mul + 1) + 2);
+  const nuQ = m.reg('nu_q', sint(nuW), { reset: 0 });
+  const actQ = m.reg('act_q', uint(1), { reset: 0 });
+
+  // constants of the commanded layer, registered at start
+  const hBaseOf = (slot: Expr, sel: Expr): Expr => {
+    const base = perLayer((y) => y.hBase, uint(hw), sel);
+    const C = perLayer((y) => y.chunks, uint(hw), sel);
+    return base.add(slot.zext(2).mul(C).trunc(hw)).trunc(hw);
+  };
+
+  // ---- output queue and credits
+  const inflight = m.reg('inflight_q', uint(bitsFor(ACC_QUEUE + 1)), { reset: 0 });
+  const q = fifo(accOut, ACC_QUEUE, { last: true });
+  const pushV = m.wire('acc_push', uint(1));
+  const pushD = m.wire('acc_push_data', uint(accOut));
+  const pushL = m.wire('acc_push_last', uint(1));
+  const qi = m.instance('acc_queue', q, {
+    s_axis_in_tvalid: pushV,
+    s_axis_in_tdata: pushD,
+    s_axis_in_tlast: pushL,
+    m_axis_out_tready: accS.ready,
+  });
+  m.assign(accS.valid, qi.out('m_axis_out_tvalid'));
+  m.assign(accS.data, qi.out('m_axis_out_tdata').asSigned());
+  m.assign(accS.last, qi.out('m_axis_out_tlast'));
+  m.unused(qi.out('s_axis_in_tready'));
+  const room = m.wire('room', qi.out('count').zext(inflight.width + 1).add(inflight.zext(inflight.width + 1)).lt(ACC_QUEUE));
+
+  // ---- issue
+  const atFirst = chunkQ.eq(0);
+  const atLast = chunkQ.eq(lastChunkQ);
+  const needDelta = updQ.and(atFirst);
+  const needRoom = fwdQ.and(atLast);
+  const creditOk = needRoom.not().or(room);
+  m.assign(delta.ready, issuing.and(needDelta).and(creditOk));
+  const canIssue = m.wire('can_issue', issuing.and(creditOk).and(needDelta.not().or(delta.valid)));
+  const deltaZero = delta.data.eq(constant(0, sint(width(FD))));
+  const skip = m.wire('skip_row', canIssue.and(needDelta).and(fwdQ.not()).and(deltaZero));
+  const issue = m.wire('issue', canIssue.and(skip.not()));
+  const mulC = constant(mul, sint(bitsFor(mul + 1) + 1));
+  const nuNew = (mul === 1 ? delta.data.neg() : delta.data.mul(mulC).neg()).resize(nuW);
+  const nuIssue = m.wire('nu_issue', mux(atFirst, nuNew, nuQ));
+  const actIssue = m.wire('act_issue', updQ.and(mux(atFirst, deltaZero.not(), actQ)));
+  const rowDone = atLast.or(skip);
+
+  // ---- pipeline control registers
+  const v1 = m.reg('v1_q', uint(1), { reset: 0 });
+  const last1 = m.reg('last1_q', uint(1), { reset: 0 });
+  const act1 = m.reg('act1_q', uint(1), { reset: 0 });
+  const nu1 = m.reg('nu1_q', sint(nuW), { reset: 0 });
+  const waddr1 = m.reg('waddr1_q', uint(aw), { reset: 0 });
+  const baddr1 = m.reg('baddr1_q', uint(bw), { reset: 0 });
+  const hnAddr1 = m.reg('hn_addr1_q', uint(hw), { reset: 0 });
+  const v2 = m.reg('v2_q', uint(1), { reset: 0 });
+  const last2 = m.reg('last2_q', uint(1), { reset: 0 });
+  const v3 = m.reg('v3_q', uint(1), { reset: 0 });
+  const last3 = m.reg('last3_q', uint(1), { reset: 0 });
+  const first3 = m.reg('first3_q', uint(1), { reset: 0 });
+  const first2 = m.reg('first2_q', uint(1), { reset: 0 });
+  const first1 = m.reg('first1_q', uint(1), { reset: 0 });
+  const final1 = m.reg('final1_q', uint(1), { reset: 0 });
+  const final2 = m.reg('final2_q', uint(1), { reset: 0 });
+  const final3 = m.reg('final3_q', uint(1), { reset: 0 });
+  // drain and done: the cycle after the last issue with the pipeline empty
+  const drained = issuing.not().and(v1.not()).and(v2.not()).and(v3.not());
+  const finish = m.wire('finish', busy.and(drained));
+  m.seq('pass_control', ($) => {
+    $.set(doneQ, finish);
+    $.if(finish, () => $.set(busy, 0));
+    $.if(busy.not().and(start), () => {
+      $.set(busy, 1);
+      $.set(issuing, 1);
+      $.set(layerQ, cmdLayer);
+      $.set(updQ, cmdUpdate);
+      $.set(fwdQ, cmdForward);
+      $.set(rowQ, 0);
+      $.set(chunkQ, 0);
+      $.set(waddrQ, perLayer((y) => y.wBase, uint(aw), cmdLayer));
+      $.set(baddrQ, perLayer((y) => y.bBase, uint(bw), cmdLayer));
+      $.set(hcBaseQ, hBaseOf(cmdCur, cmdLayer));
+      $.set(hnBaseQ, hBaseOf(cmdNxt, cmdLayer));
+      $.set(lastChunkQ, perLayer((y) => y.chunks - 1, uint(chW), cmdLayer));
+      $.set(lastRowQ, perLayer((y) => y.nOut - 1, uint(rowW), cmdLayer));
+    });
+    $.if(issue, () => {
+      $.set(nuQ, nuIssue);
+      $.set(actQ, actIssue);
+    });
+    $.if(issue.or(skip), () => {
+      $.if(rowDone, () => {
+        $.set(chunkQ, 0);
+        $.set(rowQ, rowQ.addWrap(1));
+        $.set(baddrQ, baddrQ.addWrap(1));
+        $.if(rowQ.eq(lastRowQ), () => $.set(issuing, 0));
+      }).else(() => $.set(chunkQ, chunkQ.addWrap(1)));
+      $.if(skip, () => $.set(waddrQ, waddrQ.addWrap(lastChunkQ.zext(aw).addWrap(1)))).else(() => $.set(waddrQ, waddrQ.addWrap(1)));
+    });
+  });
+
+  m.seq('pipe_control', ($) => {
+    $.set(v1, issue);
+    $.set(v2, v1);
+    $.set(v3, v2);
+    $.if(issue, () => {
+      $.set(last1, atLast);
+      $.set(first1, atFirst);
+      $.set(final1, atLast.and(rowQ.eq(lastRowQ)));
+      $.set(act1, actIssue);
+      $.set(nu1, nuIssue);
+      $.set(waddr1, waddrQ);
+      $.set(baddr1, baddrQ);
+      $.set(hnAddr1, hnBaseQ.addWrap(chunkQ.zext(hw)));
+    });
+    $.set(last2, last1);
+    $.set(first2, first1);
+    $.set(last3, last2);
+    $.set(first3, first2);
+    $.set(final2, final1);
+    $.set(final3, final2);
+  });
+
+  m.output('busy', busy);
+  m.output('done', doneQ);
+
+  // ---- per-lane LFSR working registers and per-layer banks
+  const loadLfsr = busy.not().and(start);
+  const hostIdle = busy.not();
+  const hostLfsrWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.lfsr));
+  const hcAddr = m.wire('hc_addr', hcBaseQ.addWrap(chunkQ.zext(hw)));
+  const hostAddrW = hostAddr.width > aw ? hostAddr.trunc(aw) : hostAddr;
+  if (hostAddr.width > aw) m.unused(hostAddr.slice(hostAddr.width - 1, aw));
+  const hostAddrB = hostAddr.width > bw ? hostAddr.trunc(bw) : hostAddr;
+  const hostLayer = hostAddr.width > lw ? hostAddr.trunc(lw) : hostAddr;
+  const weRead = hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight));
+
+  // lane q is a word of the chunk in S1: always, except lanes ≥ r_l on a row's last chunk
+  const laneLive = (q: number, last: Expr): Expr => {
+    const always = lay.layers.every((y) => q < y.lastLanes);
+    if (always) return constant(1, uint(1));
+    const inLast = perLayer((y) => (q < y.lastLanes ? 1 : 0), uint(1), layerQ);
+    return last.not().or(inLast);
+  };
+  const isBiasLane = (q: number): Expr => perLayer((y) => (y.biasLane === q ? 1 : 0), uint(1), layerQ);
+  const drawWLayer = perLayer((y) => (y.drawW ? 1 : 0), uint(1), layerQ);
+  const canDouble = (q: number) => lay.drawB && lay.layers.some((y) => y.biasLane === q && y.lastLanes === L && y.drawW);
+
+  const stage1 = v1.and(act1);
+  const wSatHi: Expr[] = [];
+  const wSatLo: Expr[] = [];
+  const fprods: Expr[] = [];
+  const biasDraws: { q: number; r: Expr }[] = [];
+  const hostRdW: Expr[] = [];
+  const hostRdL: Expr[] = [];
+
+  // loader state (declared before the lanes: they write hbuf)
+  const hlBusy = m.reg('hl_busy_q', uint(1), { reset: 0 });
+  const hlLane = m.reg('hl_lane_q', uint(qw), { reset: 0 });
+  const hlAddr = m.reg('hl_addr_q', uint(hw), { reset: 0 });
+  const hlLeft = m.reg('hl_left_q', uint(bitsFor(Math.max(...lay.layers.map((y) => y.nIn)) + 1)), { reset: 0 });
+  const hlLayerQ = m.reg('hl_layer_q', uint(lw), { reset: 0 });
+  m.assign(hS.ready, hlBusy);
+  const hlFire = hS.fire;
+  const alignSel = perLayer((y) => y.align, uint(bitsFor(Math.max(...lay.layers.map((y) => y.align)) + 1)), hlLayerQ);
+  const hAligned = m.wire(
+    'h_aligned',
+    (lay.layers.every((y) => y.align === 0) ? hS.data.resize(lay.hWidth) : hS.data.resize(lay.hWidth).shlBy(alignSel)).asUnsigned(),
+  );
+  m.seq('loader', ($) => {
+    $.if(hlBusy.not().and(hlStart), () => {
+      $.set(hlBusy, 1);
+      $.set(hlLane, 0);
+      $.set(hlLayerQ, hlLayer);
+      $.set(hlAddr, hBaseOf(hlSlot, hlLayer));
+      $.set(hlLeft, perLayer((y) => y.nIn, uint(hlLeft.width), hlLayer));
+    });
+    $.if(hlFire, () => {
+      $.if(hlLane.eq(L - 1), () => {
+        $.set(hlLane, 0);
+        $.set(hlAddr, hlAddr.addWrap(1));
+      }).else(() => $.set(hlLane, hlLane.addWrap(1)));
+      $.set(hlLeft, hlLeft.subWrap(1));
+      $.if(hlLeft.eq(1), () => $.set(hlBusy, 0));
+    });
+  });
+  m.output('hl_busy', hlBusy);
+
+  const biasQ = m.memory('bias_mem', { depth: Math.max(lay.biasDepth, 2), type: uint(wb) });
+  const issueLast = issue.and(atLast);
+  const bRead = biasQ.readSync('bias_rd_q', mux(busy, baddrQ, hostAddrB), mux(busy, issueLast, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.bias))));
+
+  for (let q = 0; q < L; q++) {
+    const wbank = m.memory(`wbank_${q}`, { depth: Math.max(lay.depth, 2), type: uint(ww) });
+    const wRd = wbank.readSync(`w_rd_${q}`, mux(busy, waddrQ, hostAddrW), mux(busy, issue, weRead.and(hostBank.eq(q))));
+    hostRdW.push(wRd);
+    const hbuf = m.memory(`hbuf_${q}`, { depth: Math.max(lay.hDepth, 2), type: uint(lay.hWidth) });
+    const hcRd = hbuf.readSync(`hc_rd_${q}`, hcAddr, issue);
+    const hnRd = hbuf.readSync(`hn_rd_${q}`, hnAddr1, v1);
+    hbuf.write(hlAddr, hAligned, hlFire.and(hlLane.eq(q)));
+
+    // LFSR
+    const lf = m.reg(`lfsr_${q}`, uint(LW), { reset: null });
+    const saves = lay.layers.map((_, l) => m.reg(`lfsr_save_${l}_${q}`, uint(LW), { reset: lfsrResetSeed(LW, l, q, L) }));
+    hostRdL.push(H === 1 ? saves[0] : select(hostLayer, saves, constant(0, uint(LW))));
+    const live1 = laneLive(q, last1);
+    const wordDraw = m.wire(`draw_w_${q}`, stage1.and(drawWLayer).and(live1));
+    const s1 = m.wire(`lfsr_next_${q}`, leapExpr(plan, lf));
+    const rWord = m.wire(`r_${q}`, s1.trunc(rb));
+    let nextState: Expr = mux(wordDraw, s1, lf);
+    const mayBias = lay.drawB && lay.layers.some((y) => y.biasLane === q);
+    if (mayBias) {
+      const biasDraw = m.wire(`draw_b_${q}`, stage1.and(last1).and(isBiasLane(q)));
+      if (canDouble(q)) {
+        const s2 = m.wire(`lfsr_next2_${q}`, leapExpr(plan, s1));
+        nextState = mux(biasDraw, mux(wordDraw, s2, s1), nextState);
+        biasDraws.push({ q, r: mux(wordDraw, s2.trunc(rb), s1.trunc(rb)) });
+      } else {
+        nextState = mux(biasDraw, s1, nextState);
+        biasDraws.push({ q, r: s1.trunc(rb) });
+      }
+    }
+    m.seq(`lfsr_lane_${q}`, ($) => {
+      $.if(loadLfsr, () => $.set(lf, H === 1 ? saves[0] : select(cmdLayer, saves, constant(0, uint(LW))))).else(() => $.set(lf, nextState));
+    });
+    m.seq(`lfsr_bank_${q}`, ($) => {
+      saves.forEach((sv, l) => {
+        $.if(finish.and(layerQ.eq(l)), () => $.set(sv, lf)).elseIf(hostLfsrWe.and(hostBank.eq(q)).and(hostLayer.eq(l)), () => $.set(sv, hostWdata.trunc(LW)));
+      });
+    });
+
+    // update word
+    const prod = nu1.mul(hcRd.asSigned());
+    const upd = updateWord(m, wRd.asSigned(), prod, K, N.weight.rounding, rWord, FW);
+    const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
+    const wNew = m.wire(`w_new_${q}`, upd.value);
+    wSatHi.push(writeLane.and(upd.satHi));
+    wSatLo.push(writeLane.and(upd.satLo));
+    const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
+    wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, wNew.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
+    const wn = m.reg(`wn_${q}`, sint(ww), { reset: null });
+    m.seq(`wn_${q}`, ($) => $.set(wn, mux(writeLane, wNew, wRd.asSigned())));
+    // S2: product with h_next, zero for lanes without a word
+    const live2 = laneLive(q, last2);
+    const fp = wn.mul(hnRd.asSigned());
+    fprods.push(live2.node.op === 'const' ? fp : mux(live2, fp, constant(0, sint(fp.width))));
+  }
+
+  // ---- bias (S1)
+  const rBias = biasDraws.length === 0 ? null : m.wire('r_bias', H === 1 || biasDraws.length === 1 ? biasDraws[0].r : select(layerQ, lay.layers.map((y) => (biasDraws.find((b) => b.q === y.biasLane) ?? biasDraws[0]).r), constant(0, uint(rb))));
+  const bUpd = updateWord(m, bRead.asSigned(), nu1, lay.kB, N.bias.rounding, rBias, FB);
+  const bWe = m.wire('b_we', stage1.and(last1));
+  const bNew = m.wire('b_new', bUpd.value);
+  const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
+  biasQ.write(mux(busy, baddr1, hostAddrB), mux(busy, bNew.asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostBWe));
+  const bn = m.reg('bn_q', sint(wb), { reset: null });
+  m.seq('bn_q', ($) => $.set(bn, mux(bWe, bNew, bRead.asSigned())));
+
+  // ---- S2: tree + bias term; S3: accumulate
+  const bShift = FW.fracBits + lay.hFrac - FB.fracBits;
+  if (bShift < 0) throw new RangeError(`hebbian: the bias format has more fraction bits than W·h (${bShift})`);
+  const biasTerm = mux(last2, bn.shl(bShift), constant(0, sint(wb + bShift)));
+  const tree = sumTree([...fprods, biasTerm]);
+  const accW = Math.max(...lay.layers.map((y) => width(y.accFormat) + y.align));
+  const sumW = Math.min(tree.width, accW);
+  const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
+  m.seq('sum_q', ($) => $.set(sumQ, tree.resize(sumW))); // every partial sum fits the exact accumulator (spec)
+  const accQ = m.reg('acc_q', sint(accW), { reset: 0 });
+  const accNext = m.wire('acc_next', mux(first3, constant(0, sint(accW)), accQ).add(sumQ).resize(accW));
+  m.seq('acc_q', ($) => $.if(v3, () => $.set(accQ, accNext)));
+  // the accumulator in the layer's own fraction: the aligned sum carries `align` zero bits
+  const accLayer = H === 1 || lay.layers.every((y) => y.align === 0)
+    ? accNext.shr(0)
+    : select(layerQ, lay.layers.map((y) => (y.align > 0 ? accNext.shr(y.align).sext(accW) : accNext)), constant(0, sint(accW)));
+  const accFit = accLayer.width >= accOut ? accLayer.trunc(accOut) : accLayer.sext(accOut);
+  m.assign(pushV, v3.and(last3).and(fwdQ));
+  m.assign(pushD, accFit.asUnsigned());
+  m.assign(pushL, final3);
+  m.seq('credits', ($) => {
+    const inc = issue.and(atLast).and(fwdQ);
+    $.if(inc.and(pushV.not()), () => $.set(inflight, inflight.addWrap(1))).elseIf(pushV.and(inc.not()), () => $.set(inflight, inflight.subWrap(1)));
+  });
+
+  // ---- saturation counters (S1)
+  const cw = 32;
+  const counters = [
+    ['sat_w_hi', wSatHi],
+    ['sat_w_lo', wSatLo],
+    ['sat_b_hi', [bWe.and(bUpd.satHi)]],
+    ['sat_b_lo', [bWe.and(bUpd.satLo)]],
+  ] as const;
+  for (const [nm, flags] of counters) {
+    const c = m.reg(`${nm}_q`, uint(cw), { reset: 0 });
+    const any = flags.length === 1 ? flags[0] : cat(...flags).orReduce();
+    const cnt = popCount(flags.map((f) => f));
+    m.seq(`${nm}_count`, ($) => $.if(any, () => $.set(c, c.addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)))));
+    m.output(nm, c);
+  }
+
+  // ---- host read data (latency 1)
+  const kindQ = m.reg('host_kind_q', uint(2), { reset: 0 });
+  const bankQ = m.reg('host_bank_q', uint(qw), { reset: 0 });
+  const lfsrRd = m.reg('host_lfsr_q', uint(LW), { reset: 0 });
+  m.seq('host_read', ($) => {
+    $.if(hostRe, () => {
+      $.set(kindQ, hostKind);
+      $.set(bankQ, hostBank);
+      $.if(hostKind.eq(HOST_KIND.lfsr), () => $.set(lfsrRd, L === 1 ? hostRdL[0] : select(hostBank, hostRdL, constant(0, uint(LW)))));
+    });
+  });
+  const wSel = L === 1 ? hostRdW[0] : select(bankQ, hostRdW, constant(0, uint(ww)));
+  const ext = (e: Expr, signed: boolean): Expr => (e.width === hostDw ? e : signed ? e.asSigned().sext(hostDw).asUnsigned() : e.zext(hostDw));
+  m.output('host_rdata', select(kindQ, [ext(wSel, true), ext(bRead, true), ext(lfsrRd, false)], constant(0, uint(hostDw))));
+  return m.build();
+}

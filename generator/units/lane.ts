@@ -1,0 +1,149 @@
+/**
+ * Pieces of the weight-lane datapath shared by the Hebbian-update unit (hebbian.ts) and the output-layer
+ * unit (output.ts): the LFSR draw unrolled over LEAP steps as a few shifts and XORs, the rounded and
+ * saturated update word W ← sat(W + SR(x, k)), the weight layout of L lanes, and the adder tree over lanes.
+ *
+ * LFSR leap (generator/fixed/lfsr.ts: a Galois register shifting right with tap mask T; a draw is LEAP
+ * steps then the low RBITS bits). The LEAP steps shift out the bits b_0 … b_{LEAP−1}; b_t is bit t of the
+ * state plus the taps fed back by earlier out-bits, b_t = s_t ⊕ ⊕_k b_{t − t_k − 1} (t_k the set bits of T),
+ * so as polynomials B = S·P⁻¹ mod x^LEAP with P = 1 + Σ_k x^(t_k + 1). The state after the leap is
+ * (s >> LEAP) ⊕ ⊕_k (B shifted left by t_k − LEAP + 1, right when negative). Both steps are fixed XORs of
+ * shifted copies: a handful of operations per lane instead of one parity per state bit, which keeps
+ * the verilated lanes fast; the gates are the same XOR network either way.
+ */
+import { Lfsr, fx, width, type FixedFormat, type Rounding } from '../fixed/index.js';
+import { constant, mux, sint, uint, type Expr, type ModuleBuilder, type Signal } from '../ir/index.js';
+import { resizeHw } from '../lib/arith/index.js';
+
+/** GF(2) inverse of p (bit i = coefficient of x^i, p(0) = 1) modulo x^n, as a bigint. */
+function inverseMod(p: bigint, n: number): bigint {
+  // q·p ≡ 1 (mod x^n), solved bit by bit
+  let q = 0n;
+  let prod = 0n; // q·p so far, mod x^n
+  const mask = (1n << BigInt(n)) - 1n;
+  for (let i = 0; i < n; i++) {
+    const want = i === 0 ? 1n : 0n;
+    if (((prod >> BigInt(i)) & 1n) !== want) {
+      q |= 1n << BigInt(i);
+      prod ^= (p << BigInt(i)) & mask;
+    }
+  }
+  return q;
+}
+
+/** The shift terms of one LEAP-step advance of a Galois LFSR: see the file comment. */
+export interface LeapPlan {
+  width: number;
+  leap: number;
+  /** exponents e of P⁻¹: B = ⊕ (s_low << e) mod 2^leap */
+  inv: number[];
+  /** shifts of B into the new state: t_k − leap + 1 per tap */
+  taps: number[];
+}
+
+export function leapPlan(widthBits: number, taps: number, leap: number): LeapPlan {
+  const tk: number[] = [];
+  for (let i = 0; i < widthBits; i++) if (Math.floor(taps / 2 ** i) % 2 === 1) tk.push(i);
+  let p = 1n;
+  for (const t of tk) if (t + 1 < leap) p ^= 1n << BigInt(t + 1);
+  const q = inverseMod(p, leap);
+  const inv: number[] = [];
+  for (let i = 0; i < leap; i++) if ((q >> BigInt(i)) & 1n) inv.push(i);
+  return { width: widthBits, leap, inv, taps: tk.map((t) => t - leap + 1) };
+}
+
+/** The same advance in TypeScript (checks the plan against Lfsr in the tests). */
+export function leapNumber(plan: LeapPlan, s: number): number {
+  const { width: W, leap } = plan;
+  const sb = BigInt(s);
+  const lmask = (1n << BigInt(leap)) - 1n;
+  const wmask = (1n << BigInt(W)) - 1n;
+  const sl = sb & lmask;
+  let B = 0n;
+  for (const e of plan.inv) B ^= (sl << BigInt(e)) & lmask;
+  let out = leap < W ? sb >> BigInt(leap) : 0n;
+  for (const d of plan.taps) out ^= (d >= 0 ? B << BigInt(d) : B >> BigInt(-d)) & wmask;
+  return Number(out);
+}
+
+/** The IR of one advance: `s` is uint(width); returns uint(width). */
+export function leapExpr(plan: LeapPlan, s: Expr): Expr {
+  const { width: W, leap } = plan;
+  const fit = (e: Expr, w: number): Expr => (e.width > w ? e.trunc(w) : e.width < w ? e.zext(w) : e);
+  const sl = leap <= W ? s.trunc(leap) : s.zext(leap);
+  let B: Expr | null = null;
+  for (const e of plan.inv) {
+    const t = e === 0 ? sl : sl.shl(e).trunc(leap);
+    B = B ? B.xor(t) : t;
+  }
+  if (!B) throw new Error('leapExpr: empty inverse (internal)');
+  let out: Expr = leap < W ? s.shr(leap).zext(W) : constant(0, uint(W));
+  for (const d of plan.taps) {
+    if (d <= -leap) continue; // shifted out entirely
+    const t = d >= 0 ? fit(B.shl(d), W) : fit(B.shr(-d), W);
+    out = out.xor(t);
+  }
+  return out;
+}
+
+/** An Lfsr-compatible check that the plan reproduces `leap` steps (throws otherwise). */
+export function checkLeapPlan(plan: LeapPlan, taps: number, seeds: number[]): void {
+  for (const seed of seeds) {
+    const l = new Lfsr({ width: plan.width, taps, seed, rbits: 1, leap: plan.leap });
+    l.draw();
+    const got = leapNumber(plan, seed);
+    if (got !== l.state) throw new Error(`leapPlan: state ${seed} → ${got}, the LFSR gives ${l.state}`);
+  }
+}
+
+/**
+ * One update word: value = sat_F(w + round(x, k)), x a signed product with k fraction bits above the
+ * weight's (k ≤ 0: an exact left shift, nothing drawn). `r` is the draw for stochastic rounding (k > 0).
+ * Returns the saturated word (sint of F's width) and the two saturation flags.
+ */
+export function updateWord(
+  m: ModuleBuilder,
+  w: Expr,
+  x: Expr,
+  k: number,
+  rounding: Rounding,
+  r: Signal | null,
+  F: FixedFormat,
+): { value: Expr; satHi: Expr; satLo: Expr } {
+  const wd = x.width + 4 + Math.max(-k, 0);
+  const d = resizeHw(m, x, k, fx(wd, wd, true), rounding, 'wrap', rounding === 'stochastic' && k > 0 ? r : null).value;
+  const wo = width(F);
+  const sum = w.add(d);
+  const WS = sum.width;
+  const hi = constant(2n ** BigInt(wo - 1) - 1n, sint(WS));
+  const lo = constant(-(2n ** BigInt(wo - 1)), sint(WS));
+  const satHi = sum.gt(hi);
+  const satLo = sum.lt(lo);
+  const value = mux(satHi, hi, mux(satLo, lo, sum)).trunc(wo);
+  return { value, satHi, satLo };
+}
+
+/** Balanced sum of signed terms (exact widths). */
+export function sumTree(terms: Expr[]): Expr {
+  if (terms.length === 0) throw new Error('sumTree: no terms');
+  let level = terms;
+  while (level.length > 1) {
+    const next: Expr[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(level[i].add(level[i + 1]));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/** Number of set bits among 1-bit terms, as uint. */
+export function popCount(bits: Expr[]): Expr {
+  return sumTree(bits);
+}
+
+/** Bits of an unsigned value range 0..n−1 (at least 1). */
+export function bitsFor(n: number): number {
+  let b = 1;
+  while (2 ** b < n) b++;
+  return b;
+}

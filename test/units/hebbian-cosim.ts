@@ -1,0 +1,293 @@
+/**
+ * Co-simulation of the Hebbian-update unit (generator/units/hebbian.ts) against the fixed-point spec:
+ * random weights, biases, LFSR states, input vectors and δ (zeros included), random pass kinds (fused
+ * update + forward, forward only, update only), random valid/ready patterns on the streams; every
+ * accumulator word, weight, bias, LFSR state and saturation count compared. Used by
+ * test/units/hebbian.test.ts (CI) and bench/units/hebbian.ts (≥ 1,000 cases).
+ */
+import { maxRawNum, minRawNum, width, SatCounter } from '../../generator/fixed/index.js';
+import type { ChipConfig } from '../../generator/config.js';
+import { DEFAULT_CHIP } from '../../generator/config.js';
+import { withNumeric, type NumericConfig } from '../../generator/numeric.js';
+import { HOST_KIND, hebbian, hebbianLayout, weightAddress, type HebbianLayout, H_SLOTS } from '../../generator/units/hebbian.js';
+import { buildFromIr } from '../../sim/verilator/from-ir.js';
+import type { Model } from '../../sim/verilator/model.js';
+import { LfsrBank } from '../../sim/golden/fixed/index.js';
+import { updatePass, type UpdateLayer } from './hebbian-ref.js';
+import { Rng } from '../../sim/rng.js';
+
+/** A unit configuration: shapes and lanes (the output width is irrelevant to the unit). */
+export function unitConfig(layers: number[], lanes: number, patch: Partial<NumericConfig> = {}): ChipConfig {
+  const base = withNumeric(DEFAULT_CHIP.numeric, patch);
+  return { ...DEFAULT_CHIP, layers, lanes, numeric: { ...base, lfsr: { ...base.lfsr, lanes } } };
+}
+
+/** Signed value of the low `w` bits of v. */
+const sx = (v: number, w: number): number => {
+  const m = v % 2 ** w;
+  return m >= 2 ** (w - 1) ? m - 2 ** w : m;
+};
+const ux = (v: number, w: number): number => (v < 0 ? v + 2 ** w : v);
+
+interface LayerState {
+  W: Int32Array;
+  b: Int32Array;
+  bank: LfsrBank;
+  /** H_SLOTS input vectors (raw in the layer's input format) */
+  h: Int32Array[];
+}
+
+export interface CaseStats {
+  passes: number;
+  accWords: number;
+  words: number;
+  satW: number;
+  satB: number;
+  draws: number;
+}
+
+export class HebbianCosim {
+  readonly lay: HebbianLayout;
+  private constructor(
+    readonly cfg: ChipConfig,
+    readonly m: Model,
+  ) {
+    this.lay = hebbianLayout(cfg);
+  }
+
+  static async start(cfg: ChipConfig): Promise<HebbianCosim> {
+    return new HebbianCosim(cfg, await buildFromIr(hebbian(cfg)));
+  }
+
+  async close(): Promise<void> {
+    await this.m.close();
+  }
+
+  // ---- host port
+
+  private hostWrite(kind: number, bank: number, addr: number, data: number): void {
+    const m = this.m;
+    void m.poke('host_kind', kind);
+    void m.poke('host_bank', bank);
+    void m.poke('host_addr', addr);
+    void m.poke('host_wdata', data);
+    void m.poke('host_we', 1);
+    void m.step(1);
+    void m.poke('host_we', 0);
+  }
+
+  private hostRead(kind: number, bank: number, addr: number): Promise<number> {
+    const m = this.m;
+    void m.poke('host_kind', kind);
+    void m.poke('host_bank', bank);
+    void m.poke('host_addr', addr);
+    void m.poke('host_re', 1);
+    void m.step(1);
+    void m.poke('host_re', 0);
+    return m.peek('host_rdata');
+  }
+
+  async load(st: LayerState[]): Promise<void> {
+    const { lay } = this;
+    const N = lay.N;
+    const ww = width(N.weight.format);
+    const wb = width(N.bias.format);
+    st.forEach((s, l) => {
+      const y = lay.layers[l];
+      for (let j = 0; j < y.nOut; j++) {
+        for (let i = 0; i < y.nIn; i++) {
+          const a = weightAddress(lay, l, j, i);
+          this.hostWrite(HOST_KIND.weight, a.bank, a.addr, ux(s.W[j * y.nIn + i], ww));
+        }
+        this.hostWrite(HOST_KIND.bias, 0, y.bBase + j, ux(s.b[j], wb));
+      }
+      for (let q = 0; q < lay.lanes; q++) this.hostWrite(HOST_KIND.lfsr, q, l, s.bank.states[q] >>> 0);
+    });
+    for (let l = 0; l < st.length; l++) for (let slot = 0; slot < H_SLOTS; slot++) await this.loadVector(l, slot, st[l].h[slot], 1, 0);
+    await this.m.step(1);
+  }
+
+  /** Loads one input vector through the loader stream (valid probability p). */
+  async loadVector(l: number, slot: number, h: Int32Array, p: number, seed: number): Promise<void> {
+    const m = this.m;
+    void m.poke('hl_layer', l);
+    void m.poke('hl_slot', slot);
+    void m.poke('hl_start', 1);
+    void m.step(1);
+    void m.poke('hl_start', 0);
+    await m.sourcePattern('h', p, seed);
+    await m.push('h', Array.from(h), 'none');
+    await m.run({ untilSourcesEmpty: true, maxCycles: 100 * h.length + 100 });
+    if ((await m.peek('hl_busy')) !== 0) throw new Error('loader still busy after its words');
+  }
+
+  /** Reads back every weight, bias and LFSR state into the given arrays' shapes. */
+  async readBack(): Promise<{ W: Int32Array[]; b: Int32Array[]; lfsr: Uint32Array[] }> {
+    const { lay } = this;
+    const N = lay.N;
+    const ww = width(N.weight.format);
+    const wb = width(N.bias.format);
+    const out = { W: [] as Int32Array[], b: [] as Int32Array[], lfsr: [] as Uint32Array[] };
+    for (let l = 0; l < lay.layers.length; l++) {
+      const y = lay.layers[l];
+      const wp: Promise<number>[] = [];
+      const bp: Promise<number>[] = [];
+      const lp: Promise<number>[] = [];
+      for (let j = 0; j < y.nOut; j++) {
+        for (let i = 0; i < y.nIn; i++) {
+          const a = weightAddress(lay, l, j, i);
+          wp.push(this.hostRead(HOST_KIND.weight, a.bank, a.addr));
+        }
+        bp.push(this.hostRead(HOST_KIND.bias, 0, y.bBase + j));
+      }
+      for (let q = 0; q < lay.lanes; q++) lp.push(this.hostRead(HOST_KIND.lfsr, q, l));
+      out.W.push(Int32Array.from(await Promise.all(wp), (v) => sx(v, ww)));
+      out.b.push(Int32Array.from(await Promise.all(bp), (v) => sx(v, wb)));
+      out.lfsr.push(Uint32Array.from(await Promise.all(lp)));
+    }
+    return out;
+  }
+
+  async satCounts(): Promise<{ wHi: number; wLo: number; bHi: number; bLo: number }> {
+    const [wHi, wLo, bHi, bLo] = await Promise.all(['sat_w_hi', 'sat_w_lo', 'sat_b_hi', 'sat_b_lo'].map((p) => this.m.peek(p)));
+    return { wHi, wLo, bHi, bLo };
+  }
+
+  /**
+   * One pass; returns the accumulator words received (with tlast) and the cycles from start to done.
+   */
+  async pass(
+    l: number,
+    upd: boolean,
+    fwd: boolean,
+    cur: number,
+    nxt: number,
+    delta: Int32Array,
+    pDelta: number,
+    pAcc: number,
+    seed: number,
+  ): Promise<{ acc: { data: bigint; last: boolean }[]; cycles: number }> {
+    const m = this.m;
+    const y = this.lay.layers[l];
+    await m.sourcePattern('delta', pDelta, seed);
+    await m.sinkPattern('acc', pAcc, seed + 1);
+    if (upd) await m.push('delta', Array.from(delta), 'none');
+    void m.poke('cmd_layer', l);
+    void m.poke('cmd_update', upd ? 1 : 0);
+    void m.poke('cmd_forward', fwd ? 1 : 0);
+    void m.poke('cmd_cur', cur);
+    void m.poke('cmd_nxt', nxt);
+    void m.poke('start', 1);
+    const c0 = (await m.status()).cycle;
+    await m.step(1);
+    await m.poke('start', 0);
+    if (fwd) await m.run({ untilSinkCount: { bus: 'acc', n: y.nOut }, maxCycles: 200 * (y.nOut * y.chunks + 20) });
+    let busyCycles = 0;
+    while ((await m.peek('busy')) === 1) {
+      await m.step(1);
+      if (++busyCycles > 200 * (y.nOut * y.chunks + 20)) throw new Error('pass never finished');
+    }
+    const c1 = (await m.status()).cycle;
+    const got = fwd ? await m.drainBig('acc') : [];
+    const st = await m.status();
+    if (upd && st.queued.delta !== 0) throw new Error(`pass left ${st.queued.delta} δ words unconsumed`);
+    return { acc: got.map((w) => ({ data: w.data, last: w.last })), cycles: c1 - c0 };
+  }
+}
+
+/** Random raw word of a format: full range, or small values, or extremes. */
+function randRaw(rng: Rng, lo: number, hi: number, mode: number): number {
+  if (mode === 0) return lo + rng.int(hi - lo + 1);
+  if (mode === 1) {
+    const span = Math.max(1, Math.floor((hi - lo) / 64));
+    return rng.int(2 * span + 1) - span;
+  }
+  return rng.uniform() < 0.5 ? hi - rng.int(4) : lo + rng.int(4);
+}
+
+/**
+ * One random case on a running model: random state loaded, `passes` random passes, every word compared.
+ * Throws an Error describing the first mismatch.
+ */
+export async function runCase(sim: HebbianCosim, seed: number, passes: number, opts: { backPressure?: boolean } = {}): Promise<CaseStats> {
+  const { lay, m } = sim;
+  const N = lay.N;
+  const rng = new Rng(seed);
+  const bp = opts.backPressure ?? true;
+  const FW = N.weight.format;
+  const FB = N.bias.format;
+  const FD = N.delta.format;
+  const stats: CaseStats = { passes: 0, accWords: 0, words: 0, satW: 0, satB: 0, draws: 0 };
+  await m.reset(2);
+  const st: LayerState[] = lay.layers.map((y) => {
+    const wm = rng.int(3);
+    const W = Int32Array.from({ length: y.nIn * y.nOut }, () => randRaw(rng, minRawNum(FW), maxRawNum(FW), rng.uniform() < 0.1 ? 2 : wm === 2 ? 0 : wm));
+    const b = Int32Array.from({ length: y.nOut }, () => randRaw(rng, minRawNum(FB), maxRawNum(FB), rng.int(3)));
+    const seeds = Array.from({ length: lay.lanes }, () => 1 + rng.int(2 ** N.lfsr.width - 1));
+    const bank = new LfsrBank(N.lfsr.width, N.lfsr.rbits, N.lfsr.leap, lay.lanes, seeds);
+    const F = y.inFormat;
+    const h = Array.from({ length: H_SLOTS }, () => {
+      const hm = rng.int(3);
+      return Int32Array.from({ length: y.nIn }, () => randRaw(rng, minRawNum(F), maxRawNum(F), hm));
+    });
+    return { W, b, bank, h };
+  });
+  await sim.load(st);
+  const sat = new SatCounter();
+  for (let p = 0; p < passes; p++) {
+    const l = rng.int(lay.layers.length);
+    const y = lay.layers[l];
+    const s = st[l];
+    const kind = rng.uniform();
+    const upd = kind < 0.8;
+    const fwd = kind < 0.6 || kind >= 0.8;
+    const cur = rng.int(H_SLOTS);
+    const nxt = rng.int(H_SLOTS);
+    const dm = rng.int(3);
+    const pz = rng.uniform() * 0.6;
+    const delta = Int32Array.from({ length: y.nOut }, () => (rng.uniform() < pz ? 0 : randRaw(rng, minRawNum(FD), maxRawNum(FD), dm)));
+    const pD = bp ? 0.3 + 0.7 * rng.uniform() : 1;
+    const pA = bp ? 0.3 + 0.7 * rng.uniform() : 1;
+    const before = s.bank.states.slice();
+    const want = updatePass(spec(sim, l, s), { delta: upd ? delta : null, h: s.h[cur], hNext: fwd ? s.h[nxt] : null }, sat);
+    const got = await sim.pass(l, upd, fwd, cur, nxt, delta, pD, pA, rng.int(2 ** 30));
+    stats.passes++;
+    for (let q = 0; q < lay.lanes; q++) if (before[q] !== s.bank.states[q]) stats.draws++;
+    if (fwd) {
+      const a = want.acc;
+      if (!a) throw new Error('spec returned no accumulators for a forward pass');
+      if (got.acc.length !== y.nOut) throw new Error(`pass ${p} (layer ${l}): ${got.acc.length} accumulator words, expected ${y.nOut}`);
+      for (let j = 0; j < y.nOut; j++) {
+        if (got.acc[j].data !== BigInt(a[j])) throw new Error(`pass ${p} (layer ${l}, upd ${upd}): a[${j}] = ${got.acc[j].data}, spec ${a[j]}`);
+        if (got.acc[j].last !== (j === y.nOut - 1)) throw new Error(`pass ${p}: tlast of a[${j}] is ${got.acc[j].last}`);
+      }
+      stats.accWords += y.nOut;
+    }
+  }
+  const rb = await sim.readBack();
+  for (let l = 0; l < lay.layers.length; l++) {
+    const y = lay.layers[l];
+    for (let k = 0; k < y.nIn * y.nOut; k++) {
+      if (rb.W[l][k] !== st[l].W[k]) throw new Error(`layer ${l} W[${Math.floor(k / y.nIn)}][${k % y.nIn}] = ${rb.W[l][k]}, spec ${st[l].W[k]}`);
+    }
+    for (let j = 0; j < y.nOut; j++) if (rb.b[l][j] !== st[l].b[j]) throw new Error(`layer ${l} b[${j}] = ${rb.b[l][j]}, spec ${st[l].b[j]}`);
+    for (let q = 0; q < lay.lanes; q++) {
+      if (rb.lfsr[l][q] !== st[l].bank.states[q] >>> 0) throw new Error(`layer ${l} LFSR lane ${q} = ${rb.lfsr[l][q]}, spec ${st[l].bank.states[q] >>> 0}`);
+    }
+    stats.words += y.nOut * (y.nIn + 1);
+  }
+  const sc = await sim.satCounts();
+  const w = sat.slot('weight');
+  const b = sat.slot('bias');
+  const exp = { wHi: w.high, wLo: w.low, bHi: b.high, bLo: b.low };
+  for (const k of Object.keys(exp) as (keyof typeof exp)[]) if (sc[k] !== exp[k]) throw new Error(`saturation count ${k} = ${sc[k]}, spec ${exp[k]}`);
+  stats.satW = w.high + w.low;
+  stats.satB = b.high + b.low;
+  return stats;
+}
+
+/** The spec's view of hidden layer l's state (arrays shared: updatePass updates them in place). */
+function spec(sim: HebbianCosim, l: number, s: LayerState): UpdateLayer {
+  const y = sim.lay.layers[l];
+  return { nIn: y.nIn, nOut: y.nOut, W: s.W, b: s.b, bank: s.bank, inFormat: y.inFormat, numeric: sim.lay.N };
+}
