@@ -31,8 +31,8 @@
  *                     (load a slot the pass does not read)
  *   host_re, host_we, host_kind, host_bank, host_addr, host_wdata, host_rdata   host port while not busy:
  *                     kind 0 = weight word at (bank, addr) (weightAddress()), 1 = bias at addr, 2 = LFSR
- *                     state of lane `bank` of layer `addr`. Writes at the edge; reads have latency 1
- *                     (host_rdata holds the word from the edge after host_re until the next read).
+ *                     state of lane `bank` of layer `addr`. Writes at the edge; reads have latency 2
+ *                     (host_rdata holds the word from the second edge after host_re until the next read).
  *   sat_w_hi, sat_w_lo, sat_b_hi, sat_b_lo   saturation counts of the updates (32-bit, wrap), cleared by rst
  *
  * PIPELINE (one chunk of L words per cycle; rows back to back):
@@ -57,7 +57,7 @@ import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { bitsFor, leapExpr, leapPlan, popCount, sumTree, updateWord } from './lane.js';
+import { bitsFor, leapExpr, leapPlan, popCount, sumTreeWrap, updateWord } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -302,7 +302,7 @@ export function hebbian(cfg: ChipConfig): Module {
   });
   m.assign(accS.valid, qi.out('m_axis_out_tvalid'));
   m.assign(accS.data, qi.out('m_axis_out_tdata').asSigned());
-  m.assign(accS.last, qi.out('m_axis_out_tlast'));
+  if (accS.last) m.assign(accS.last, qi.out('m_axis_out_tlast'));
   m.unused(qi.out('s_axis_in_tready'));
   const room = m.wire('room', qi.out('count').zext(inflight.width + 1).add(inflight.zext(inflight.width + 1)).lt(ACC_QUEUE));
 
@@ -431,6 +431,7 @@ export function hebbian(cfg: ChipConfig): Module {
   const biasDraws: { q: number; r: Expr }[] = [];
   const hostRdW: Expr[] = [];
   const hostRdL: Expr[] = [];
+  const layerRdQ = m.reg('host_layer_q', uint(lw), { reset: 0 });
 
   // loader state (declared before the lanes: they write hbuf)
   const hlBusy = m.reg('hl_busy_q', uint(1), { reset: 0 });
@@ -480,17 +481,17 @@ export function hebbian(cfg: ChipConfig): Module {
     // LFSR
     const lf = m.reg(`lfsr_${q}`, uint(LW), { reset: null });
     const saves = lay.layers.map((_, l) => m.reg(`lfsr_save_${l}_${q}`, uint(LW), { reset: lfsrResetSeed(LW, l, q, L) }));
-    hostRdL.push(H === 1 ? saves[0] : select(hostLayer, saves, constant(0, uint(LW))));
+    hostRdL.push(H === 1 ? saves[0] : select(layerRdQ, saves, constant(0, uint(LW))));
     const live1 = laneLive(q, last1);
     const wordDraw = m.wire(`draw_w_${q}`, stage1.and(drawWLayer).and(live1));
-    const s1 = m.wire(`lfsr_next_${q}`, leapExpr(plan, lf));
+    const s1 = m.wire(`lfsr_next_${q}`, leapExpr(m, `lfsr_next_${q}`, plan, lf));
     const rWord = m.wire(`r_${q}`, s1.trunc(rb));
     let nextState: Expr = mux(wordDraw, s1, lf);
     const mayBias = lay.drawB && lay.layers.some((y) => y.biasLane === q);
     if (mayBias) {
       const biasDraw = m.wire(`draw_b_${q}`, stage1.and(last1).and(isBiasLane(q)));
       if (canDouble(q)) {
-        const s2 = m.wire(`lfsr_next2_${q}`, leapExpr(plan, s1));
+        const s2 = m.wire(`lfsr_next2_${q}`, leapExpr(m, `lfsr_next2_${q}`, plan, s1));
         nextState = mux(biasDraw, mux(wordDraw, s2, s1), nextState);
         biasDraws.push({ q, r: mux(wordDraw, s2.trunc(rb), s1.trunc(rb)) });
       } else {
@@ -509,7 +510,7 @@ export function hebbian(cfg: ChipConfig): Module {
 
     // update word
     const prod = nu1.mul(hcRd.asSigned());
-    const upd = updateWord(m, wRd.asSigned(), prod, K, N.weight.rounding, rWord, FW);
+    const upd = updateWord(m, `w_upd_${q}`, wRd.asSigned(), prod, K, N.weight.rounding, rWord, FW);
     const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
     const wNew = m.wire(`w_new_${q}`, upd.value);
     wSatHi.push(writeLane.and(upd.satHi));
@@ -526,7 +527,7 @@ export function hebbian(cfg: ChipConfig): Module {
 
   // ---- bias (S1)
   const rBias = biasDraws.length === 0 ? null : m.wire('r_bias', H === 1 || biasDraws.length === 1 ? biasDraws[0].r : select(layerQ, lay.layers.map((y) => (biasDraws.find((b) => b.q === y.biasLane) ?? biasDraws[0]).r), constant(0, uint(rb))));
-  const bUpd = updateWord(m, bRead.asSigned(), nu1, lay.kB, N.bias.rounding, rBias, FB);
+  const bUpd = updateWord(m, 'b_upd', bRead.asSigned(), nu1, lay.kB, N.bias.rounding, rBias, FB);
   const bWe = m.wire('b_we', stage1.and(last1));
   const bNew = m.wire('b_new', bUpd.value);
   const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
@@ -538,11 +539,14 @@ export function hebbian(cfg: ChipConfig): Module {
   const bShift = FW.fracBits + lay.hFrac - FB.fracBits;
   if (bShift < 0) throw new RangeError(`hebbian: the bias format has more fraction bits than W·h (${bShift})`);
   const biasTerm = mux(last2, bn.shl(bShift), constant(0, sint(wb + bShift)));
-  const tree = sumTree([...fprods, biasTerm]);
+  // a chunk's sum is a partial sum of the row's exact accumulator, so it fits accW bits (the spec's proof);
+  // the tree adds at that width (or the width the L + 1 terms can reach, if smaller)
   const accW = Math.max(...lay.layers.map((y) => width(y.accFormat) + y.align));
-  const sumW = Math.min(tree.width, accW);
+  const termW = Math.max(...fprods.map((t) => t.width), biasTerm.width);
+  const sumW = Math.min(termW + bitsFor(L + 2), accW);
+  const tree = sumTreeWrap([...fprods, biasTerm], Math.max(sumW, termW));
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
-  m.seq('sum_q', ($) => $.set(sumQ, tree.resize(sumW))); // every partial sum fits the exact accumulator (spec)
+  m.seq('sum_q', ($) => $.set(sumQ, tree.resize(sumW)));
   const accQ = m.reg('acc_q', sint(accW), { reset: 0 });
   const accNext = m.wire('acc_next', mux(first3, constant(0, sint(accW)), accQ).add(sumQ).resize(accW));
   m.seq('acc_q', ($) => $.if(v3, () => $.set(accQ, accNext)));
@@ -559,35 +563,64 @@ export function hebbian(cfg: ChipConfig): Module {
     $.if(inc.and(pushV.not()), () => $.set(inflight, inflight.addWrap(1))).elseIf(pushV.and(inc.not()), () => $.set(inflight, inflight.subWrap(1)));
   });
 
-  // ---- saturation counters (S1)
+  // ---- saturation counters (S1): flag vectors, counted only in cycles where some word saturated
   const cw = 32;
-  const counters = [
-    ['sat_w_hi', wSatHi],
-    ['sat_w_lo', wSatLo],
+  const vec = (name: string, flags: Expr[]): Signal => m.wire(name, flags.length === 1 ? flags[0] : cat(...flags.slice().reverse()));
+  const hiV = vec('sat_w_hi_vec', wSatHi);
+  const loV = vec('sat_w_lo_vec', wSatLo);
+  const bits = (v: Signal): Expr[] => Array.from({ length: v.width }, (_, i) => v.bit(i));
+  const counters: [string, Expr[]][] = [
+    ['sat_w_hi', bits(hiV)],
+    ['sat_w_lo', bits(loV)],
     ['sat_b_hi', [bWe.and(bUpd.satHi)]],
     ['sat_b_lo', [bWe.and(bUpd.satLo)]],
-  ] as const;
-  for (const [nm, flags] of counters) {
-    const c = m.reg(`${nm}_q`, uint(cw), { reset: 0 });
-    const any = flags.length === 1 ? flags[0] : cat(...flags).orReduce();
-    const cnt = popCount(flags.map((f) => f));
-    m.seq(`${nm}_count`, ($) => $.if(any, () => $.set(c, c.addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)))));
-    m.output(nm, c);
-  }
-
-  // ---- host read data (latency 1)
-  const kindQ = m.reg('host_kind_q', uint(2), { reset: 0 });
-  const bankQ = m.reg('host_bank_q', uint(qw), { reset: 0 });
-  const lfsrRd = m.reg('host_lfsr_q', uint(LW), { reset: 0 });
-  m.seq('host_read', ($) => {
-    $.if(hostRe, () => {
-      $.set(kindQ, hostKind);
-      $.set(bankQ, hostBank);
-      $.if(hostKind.eq(HOST_KIND.lfsr), () => $.set(lfsrRd, L === 1 ? hostRdL[0] : select(hostBank, hostRdL, constant(0, uint(LW)))));
+  ];
+  const anySat = m.wire('any_sat', hiV.orReduce().or(loV.orReduce()).or(bWe.and(bUpd.satHi.or(bUpd.satLo))));
+  const cregs = counters.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
+  m.seq('sat_count', ($) => {
+    $.if(anySat, () => {
+      counters.forEach(([, flags], k) => {
+        const cnt = popCount(flags);
+        $.set(cregs[k], cregs[k].addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)));
+      });
     });
   });
-  const wSel = L === 1 ? hostRdW[0] : select(bankQ, hostRdW, constant(0, uint(ww)));
+  counters.forEach(([nm], k) => m.output(nm, cregs[k]));
+
+  // ---- host read data (latency 2): the bank's read register, selected once into host_rdata_q
+  const kindQ = m.reg('host_kind_q', uint(2), { reset: 0 });
+  const bankQ = m.reg('host_bank_q', uint(qw), { reset: 0 });
+  const rdPend = m.reg('host_rd_pend_q', uint(1), { reset: 0 });
+  const rdata = m.reg('host_rdata_q', uint(hostDw), { reset: 0 });
   const ext = (e: Expr, signed: boolean): Expr => (e.width === hostDw ? e : signed ? e.asSigned().sext(hostDw).asUnsigned() : e.zext(hostDw));
-  m.output('host_rdata', select(kindQ, [ext(wSel, true), ext(bRead, true), ext(lfsrRd, false)], constant(0, uint(hostDw))));
+  // the bank is chosen by a case statement inside the pending branch, so simulation evaluates it only
+  // for host reads (a select expression would become a wire evaluated every cycle)
+  const byBank = ($: Parameters<Parameters<typeof m.seq>[1]>[0], words: Expr[], signed: boolean): void => {
+    if (L === 1) {
+      $.set(rdata, ext(words[0], signed));
+      return;
+    }
+    let sw = $.switch(bankQ);
+    words.forEach((w, q) => {
+      sw = sw.case(q, () => $.set(rdata, ext(w, signed)));
+    });
+    if (2 ** qw !== L) sw.default(() => $.set(rdata, 0));
+  };
+  m.seq('host_read', ($) => {
+    $.set(rdPend, hostIdle.and(hostRe));
+    $.if(hostIdle.and(hostRe), () => {
+      $.set(kindQ, hostKind);
+      $.set(bankQ, hostBank);
+      $.set(layerRdQ, hostLayer);
+    });
+    $.if(rdPend, () => {
+      $.switch(kindQ)
+        .case(HOST_KIND.weight, () => byBank($, hostRdW, true))
+        .case(HOST_KIND.bias, () => $.set(rdata, ext(bRead, true)))
+        .case(HOST_KIND.lfsr, () => byBank($, hostRdL, false))
+        .default(() => $.set(rdata, 0));
+    });
+  });
+  m.output('host_rdata', rdata);
   return m.build();
 }

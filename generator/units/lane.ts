@@ -37,6 +37,8 @@ export interface LeapPlan {
   leap: number;
   /** exponents e of P⁻¹: B = ⊕ (s_low << e) mod 2^leap */
   inv: number[];
+  /** or P⁻¹ as a product of factors (1 + Σ x^e), applied one after another (null: use inv) */
+  factors: number[][] | null;
   /** shifts of B into the new state: t_k − leap + 1 per tap */
   taps: number[];
 }
@@ -49,7 +51,13 @@ export function leapPlan(widthBits: number, taps: number, leap: number): LeapPla
   const q = inverseMod(p, leap);
   const inv: number[] = [];
   for (let i = 0; i < leap; i++) if ((q >> BigInt(i)) & 1n) inv.push(i);
-  return { width: widthBits, leap, inv, taps: tk.map((t) => t - leap + 1) };
+  // the same inverse as a product of sparse factors: P = 1 + R, 1/(1 + R) = Π_i (1 + R^(2^i)) mod x^leap,
+  // R^(2^i) = R(x^(2^i)) over GF(2); used when it needs fewer shifted copies than `inv`
+  const factors: number[][] = [];
+  const R = tk.filter((t) => t + 1 < leap).map((t) => t + 1);
+  for (let sh = 1; R.length > 0 && R[0] * sh < leap; sh *= 2) factors.push(R.map((e) => e * sh).filter((e) => e < leap));
+  const cost = factors.reduce((n, f) => n + f.length, 0);
+  return { width: widthBits, leap, inv, factors: cost < inv.length - 1 ? factors : null, taps: tk.map((t) => t - leap + 1) };
 }
 
 /** The same advance in TypeScript (checks the plan against Lfsr in the tests). */
@@ -60,23 +68,48 @@ export function leapNumber(plan: LeapPlan, s: number): number {
   const wmask = (1n << BigInt(W)) - 1n;
   const sl = sb & lmask;
   let B = 0n;
-  for (const e of plan.inv) B ^= (sl << BigInt(e)) & lmask;
+  if (plan.factors) {
+    B = sl;
+    for (const f of plan.factors) {
+      let t = B;
+      for (const e of f) t ^= B << BigInt(e);
+      B = t & lmask;
+    }
+  } else for (const e of plan.inv) B ^= (sl << BigInt(e)) & lmask;
   let out = leap < W ? sb >> BigInt(leap) : 0n;
   for (const d of plan.taps) out ^= (d >= 0 ? B << BigInt(d) : B >> BigInt(-d)) & wmask;
   return Number(out);
 }
 
-/** The IR of one advance: `s` is uint(width); returns uint(width). */
-export function leapExpr(plan: LeapPlan, s: Expr): Expr {
+/**
+ * The IR of one advance: `s` is uint(width); returns uint(width). The shifted copies are XORed at full
+ * width and masked once (bits above LEAP never reach the low LEAP bits of a left shift); the out-bits B
+ * become wire `<name>_b`.
+ */
+export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr): Expr {
   const { width: W, leap } = plan;
-  const fit = (e: Expr, w: number): Expr => (e.width > w ? e.trunc(w) : e.width < w ? e.zext(w) : e);
-  const sl = leap <= W ? s.trunc(leap) : s.zext(leap);
-  let B: Expr | null = null;
-  for (const e of plan.inv) {
-    const t = e === 0 ? sl : sl.shl(e).trunc(leap);
-    B = B ? B.xor(t) : t;
+  let acc: Expr;
+  if (plan.factors) {
+    // each factor on the low LEAP bits (the higher bits of a left shift never come back down)
+    acc = leap <= W ? s.trunc(leap) : s.zext(leap);
+    for (const f of plan.factors) {
+      let t = acc;
+      for (const e of f) t = t.xor(acc.shl(e).trunc(leap));
+      acc = t;
+    }
+  } else {
+    const WB = Math.max(W, leap) + Math.max(...plan.inv);
+    const sx = s.zext(WB);
+    let x: Expr | null = null;
+    for (const e of plan.inv) {
+      const t = e === 0 ? sx : sx.shl(e).trunc(WB);
+      x = x ? x.xor(t) : t;
+    }
+    if (!x) throw new Error('leapExpr: empty inverse (internal)');
+    acc = x.trunc(leap);
   }
-  if (!B) throw new Error('leapExpr: empty inverse (internal)');
+  const B = m.wire(`${name}_b`, acc);
+  const fit = (e: Expr, w: number): Expr => (e.width > w ? e.trunc(w) : e.width < w ? e.zext(w) : e);
   let out: Expr = leap < W ? s.shr(leap).zext(W) : constant(0, uint(W));
   for (const d of plan.taps) {
     if (d <= -leap) continue; // shifted out entirely
@@ -99,10 +132,12 @@ export function checkLeapPlan(plan: LeapPlan, taps: number, seeds: number[]): vo
 /**
  * One update word: value = sat_F(w + round(x, k)), x a signed product with k fraction bits above the
  * weight's (k ≤ 0: an exact left shift, nothing drawn). `r` is the draw for stochastic rounding (k > 0).
- * Returns the saturated word (sint of F's width) and the two saturation flags.
+ * Returns the saturated word (sint of F's width) and the two saturation flags (wires `<name>_sum`,
+ * `<name>_sat_hi`, `<name>_sat_lo` hold the shared parts, so no expression is emitted twice).
  */
 export function updateWord(
   m: ModuleBuilder,
+  name: string,
   w: Expr,
   x: Expr,
   k: number,
@@ -110,16 +145,18 @@ export function updateWord(
   r: Signal | null,
   F: FixedFormat,
 ): { value: Expr; satHi: Expr; satLo: Expr } {
-  const wd = x.width + 4 + Math.max(-k, 0);
+  // the rounded value's own width (resizeHw's widest rounding), so the 'wrap' below never drops a bit
+  const wd = k > 0 ? Math.max(x.width, k + 2) + 2 - k : x.width - k;
   const d = resizeHw(m, x, k, fx(wd, wd, true), rounding, 'wrap', rounding === 'stochastic' && k > 0 ? r : null).value;
   const wo = width(F);
-  const sum = w.add(d);
+  const sum = m.wire(`${name}_sum`, w.add(d));
   const WS = sum.width;
-  const hi = constant(2n ** BigInt(wo - 1) - 1n, sint(WS));
-  const lo = constant(-(2n ** BigInt(wo - 1)), sint(WS));
-  const satHi = sum.gt(hi);
-  const satLo = sum.lt(lo);
-  const value = mux(satHi, hi, mux(satLo, lo, sum)).trunc(wo);
+  // out of range iff the bits from wo − 1 up are not all equal: cheap slices instead of wide compares
+  const top = sum.asUnsigned().slice(WS - 1, wo - 1);
+  const neg = sum.asUnsigned().bit(WS - 1);
+  const satHi = m.wire(`${name}_sat_hi`, neg.not().and(top.orReduce()));
+  const satLo = m.wire(`${name}_sat_lo`, neg.and(top.andReduce().not()));
+  const value = mux(satHi, constant(2n ** BigInt(wo - 1) - 1n, sint(wo)), mux(satLo, constant(-(2n ** BigInt(wo - 1)), sint(wo)), sum.trunc(wo)));
   return { value, satHi, satLo };
 }
 
@@ -130,6 +167,21 @@ export function sumTree(terms: Expr[]): Expr {
   while (level.length > 1) {
     const next: Expr[] = [];
     for (let i = 0; i + 1 < level.length; i += 2) next.push(level[i].add(level[i + 1]));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/**
+ * Sum of signed terms, each sign-extended once to `w` bits and added modulo 2^w (the caller proves the
+ * exact sum fits w bits): same-width adds, cheaper to simulate than a widening tree.
+ */
+export function sumTreeWrap(terms: Expr[], w: number): Expr {
+  let level = terms.map((t) => (t.width < w ? t.sext(w) : t));
+  while (level.length > 1) {
+    const next: Expr[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(level[i].addWrap(level[i + 1]));
     if (level.length % 2 === 1) next.push(level[level.length - 1]);
     level = next;
   }

@@ -84,6 +84,7 @@ export class HebbianCosim {
     void m.poke('host_re', 1);
     void m.step(1);
     void m.poke('host_re', 0);
+    void m.step(1);
     return m.peek('host_rdata');
   }
 
