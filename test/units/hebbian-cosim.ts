@@ -1,5 +1,6 @@
 /**
- * Co-simulation of the Hebbian-update unit (generator/units/hebbian.ts) against the fixed-point spec:
+ * Co-simulation of the Hebbian-update unit (generator/units/hebbian.ts) against the fixed-point spec
+ * (rank1Update of sim/golden/fixed/update.ts, with the fused forward of the next input):
  * random weights, biases, LFSR states, input vectors and δ (zeros included), random pass kinds (fused
  * update + forward, forward only, update only), random valid/ready patterns on the streams; every
  * accumulator word, weight, bias, LFSR state and saturation count compared. Used by
@@ -12,8 +13,9 @@ import { withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { HOST_KIND, hebbian, hebbianLayout, weightAddress, type HebbianLayout, H_SLOTS } from '../../generator/units/hebbian.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/model.js';
-import { LfsrBank } from '../../sim/golden/fixed/index.js';
-import { updatePass, type UpdateLayer } from './hebbian-ref.js';
+import { LfsrBank } from '../../sim/golden/fixed/lfsr-bank.js';
+import { satSlots } from '../../sim/golden/fixed/common.js';
+import { rank1Update, updateParams } from '../../sim/golden/fixed/update.js';
 import { Rng } from '../../sim/rng.js';
 
 /** A unit configuration: shapes and lanes (the output width is irrelevant to the unit). */
@@ -167,7 +169,7 @@ export class HebbianCosim {
     pDelta: number,
     pAcc: number,
     seed: number,
-  ): Promise<{ acc: { data: bigint; last: boolean }[]; cycles: number }> {
+  ): Promise<{ acc: { data: number; last: boolean }[]; cycles: number }> {
     const m = this.m;
     const y = this.lay.layers[l];
     await m.sourcePattern('delta', pDelta, seed);
@@ -189,7 +191,7 @@ export class HebbianCosim {
       if (++busyCycles > 200 * (y.nOut * y.chunks + 20)) throw new Error('pass never finished');
     }
     const c1 = (await m.status()).cycle;
-    const got = fwd ? await m.drainBig('acc') : [];
+    const got = fwd ? await m.drain('acc') : []; // acc.forward ≤ 53 bits (validated), exact as numbers
     const st = await m.status();
     if (upd && st.queued.delta !== 0) throw new Error(`pass left ${st.queued.delta} δ words unconsumed`);
     return { acc: got.map((w) => ({ data: w.data, last: w.last })), cycles: c1 - c0 };
@@ -219,6 +221,8 @@ export async function runCase(sim: HebbianCosim, seed: number, passes: number, o
   const FB = N.bias.format;
   const FD = N.delta.format;
   const stats: CaseStats = { passes: 0, accWords: 0, words: 0, satW: 0, satB: 0, draws: 0 };
+  // inputs start with random values (the runner's random start-up state): drive the controls first
+  for (const port of ['start', 'hl_start', 'host_we', 'host_re']) void m.poke(port, 0);
   await m.reset(2);
   const st: LayerState[] = lay.layers.map((y) => {
     const wm = rng.int(3);
@@ -235,7 +239,9 @@ export async function runCase(sim: HebbianCosim, seed: number, passes: number, o
   });
   await sim.load(st);
   const sat = new SatCounter();
-  for (let p = 0; p < passes; p++) {
+  const slots = satSlots(sat);
+  const rbuf = new Int32Array(Math.max(...lay.layers.map((y) => y.nIn)) + 4);
+  for (let pass = 0; pass < passes; pass++) {
     const l = rng.int(lay.layers.length);
     const y = lay.layers[l];
     const s = st[l];
@@ -250,17 +256,23 @@ export async function runCase(sim: HebbianCosim, seed: number, passes: number, o
     const pD = bp ? 0.3 + 0.7 * rng.uniform() : 1;
     const pA = bp ? 0.3 + 0.7 * rng.uniform() : 1;
     const before = s.bank.states.slice();
-    const want = updatePass(spec(sim, l, s), { delta: upd ? delta : null, h: s.h[cur], hNext: fwd ? s.h[nxt] : null }, sat);
+    // the spec: a forward-only pass is the fused pass with every row skipped (δ = 0: no write, no draw)
+    const p = updateParams(N, y.nIn, y.nOut, y.inFormat, FD, N.lr.hiddenMul, N.lr.hiddenShift);
+    const v = Float64Array.from(delta, (d) => (upd ? d : 0));
+    const acc = new Float64Array(y.nOut);
+    const next = fwd ? { h: s.h[nxt], bShift: 2 ** (FW.fracBits + y.inFormat.fracBits - FB.fracBits), acc } : undefined;
+    rank1Update(p, s.W, s.b, v, s.h[cur], s.bank, rbuf, slots, next);
+    const want = { acc: fwd ? acc : null };
     const got = await sim.pass(l, upd, fwd, cur, nxt, delta, pD, pA, rng.int(2 ** 30));
     stats.passes++;
     for (let q = 0; q < lay.lanes; q++) if (before[q] !== s.bank.states[q]) stats.draws++;
     if (fwd) {
       const a = want.acc;
       if (!a) throw new Error('spec returned no accumulators for a forward pass');
-      if (got.acc.length !== y.nOut) throw new Error(`pass ${p} (layer ${l}): ${got.acc.length} accumulator words, expected ${y.nOut}`);
+      if (got.acc.length !== y.nOut) throw new Error(`pass ${pass} (layer ${l}): ${got.acc.length} accumulator words, expected ${y.nOut}`);
       for (let j = 0; j < y.nOut; j++) {
-        if (got.acc[j].data !== BigInt(a[j])) throw new Error(`pass ${p} (layer ${l}, upd ${upd}): a[${j}] = ${got.acc[j].data}, spec ${a[j]}`);
-        if (got.acc[j].last !== (j === y.nOut - 1)) throw new Error(`pass ${p}: tlast of a[${j}] is ${got.acc[j].last}`);
+        if (got.acc[j].data !== a[j]) throw new Error(`pass ${pass} (layer ${l}, upd ${upd}): a[${j}] = ${got.acc[j].data}, spec ${a[j]}`);
+        if (got.acc[j].last !== (j === y.nOut - 1)) throw new Error(`pass ${pass}: tlast of a[${j}] is ${got.acc[j].last}`);
       }
       stats.accWords += y.nOut;
     }
@@ -285,10 +297,4 @@ export async function runCase(sim: HebbianCosim, seed: number, passes: number, o
   stats.satW = w.high + w.low;
   stats.satB = b.high + b.low;
   return stats;
-}
-
-/** The spec's view of hidden layer l's state (arrays shared: updatePass updates them in place). */
-function spec(sim: HebbianCosim, l: number, s: LayerState): UpdateLayer {
-  const y = sim.lay.layers[l];
-  return { nIn: y.nIn, nOut: y.nOut, W: s.W, b: s.b, bank: s.bank, inFormat: y.inFormat, numeric: sim.lay.N };
 }
