@@ -7,14 +7,20 @@
  * (b) cycles/s of streaming runs of the skid-buffer pass-through (test/sim/designs.ts) inside the
  *     harness, at full rate and with random valid/ready patterns, and of plain step(n) on the adder;
  * (c) build times in a fresh cache folder: cold (Verilator runtime compiled too), a new design with the
- *     runtime cached, the cached rebuild, and a cold --trace-fst build.
+ *     runtime cached, the cached rebuild, and a cold --trace-fst build;
+ * (d) the valid/ready independence check off (its cost), drainColumns without cycle stamps, 1024-bit
+ *     lane-vector streaming (pushLanes / drainLanes), play() of an input table on the adder, and a
+ *     generated skid → skid → FIFO hierarchy with and without its 6 internal streams watched.
  * Prints a Markdown table for bench/RESULTS.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, buildModel, Model, verilatorVersion, type BuildSpec } from '../sim/verilator/index.js';
-import { ADDER, SKID } from '../test/sim/designs.js';
+import { skidBuffer } from '../generator/lib/stream/index.js';
+import { buildFromIr } from '../sim/verilator/from-ir.js';
+import { ADDER, LANES, SKID } from '../test/sim/designs.js';
+import { chain } from '../test/sim/designs-ir.js';
 
 const args = process.argv.slice(2);
 const wordsArg = args.indexOf('--words');
@@ -58,7 +64,7 @@ async function transactions(): Promise<void> {
   }
 }
 
-async function streaming(m: Model, pValid: number, pReady: number): Promise<void> {
+async function streaming(m: Model, pValid: number, pReady: number, label = ''): Promise<void> {
   await m.sourcePattern('in', pValid, 1);
   await m.sinkPattern('out', pReady, 2);
   await m.reset(2);
@@ -74,7 +80,7 @@ async function streaming(m: Model, pValid: number, pReady: number): Promise<void
   const drainMs = now() - t;
   if (got.length !== WORDS || got.some((w, i) => w.data !== data[i])) throw new Error('bench: stream words differ');
   row(
-    `(b) skid pass-through, ${WORDS / 1e6} M words, valid p=${pValid}, ready p=${pReady}`,
+    `(b) skid pass-through, ${WORDS / 1e6} M words, valid p=${pValid}, ready p=${pReady}${label}`,
     `${fmt(r.cycles / runS / 1e6, 2)} M cycles/s (${fmt(r.cycles / 1e6, 2)} M cycles in ${fmt(runS, 2)} s; ` +
       `push ${fmt(pushMs, 0)} ms, drain ${fmt(drainMs, 0)} ms)`,
   );
@@ -102,14 +108,101 @@ async function builds(): Promise<void> {
   }
 }
 
+/** drainColumns without cycle stamps after a full-rate run (the cheap way to take many words). */
+async function columns(m: Model): Promise<void> {
+  await m.sourcePattern('in', 1, 1);
+  await m.sinkPattern('out', 1, 2);
+  await m.reset(2);
+  const data = Uint16Array.from({ length: WORDS }, (_, i) => i & 0xffff);
+  let t = now();
+  await m.push('in', data, 'none');
+  const pushMs = now() - t;
+  await m.run({ untilSinkCount: { bus: 'out', n: WORDS }, maxCycles: 100 * WORDS });
+  t = now();
+  const got = await m.drainColumns('out');
+  const drainMs = now() - t;
+  if (got.data.length !== WORDS || (got.data as Uint32Array).some((v, i) => v !== data[i])) throw new Error('bench: stream words differ');
+  row(`(d) skid, ${WORDS / 1e6} M words pushed as a Uint16Array / drainColumns without cycles`, `${fmt(pushMs, 0)} ms / ${fmt(drainMs, 0)} ms`);
+}
+
+/** 1024-bit words (64 lanes × 16 bits) through a one-word buffer (one word every other cycle). */
+async function lanes(): Promise<void> {
+  const m = await buildModel(LANES);
+  try {
+    const words = Math.max(1000, Math.floor(WORDS / 10));
+    const lanesIn = Int16Array.from({ length: words * 64 }, (_, i) => (i * 7919) % 65536 - 32768);
+    await m.sourcePattern('v', 1, 1);
+    await m.sinkPattern('v', 1, 2);
+    await m.reset(2);
+    let t = now();
+    await m.pushLanes('v', lanesIn, 16, { signed: true, last: 'none' });
+    const pushMs = now() - t;
+    t = now();
+    const r = await m.run({ untilSinkCount: { bus: 'v', n: words }, maxCycles: 10 * words });
+    const runS = (now() - t) / 1000;
+    t = now();
+    const got = await m.drainLanes('v', 16, { signed: true });
+    const drainMs = now() - t;
+    if (got.data.length !== lanesIn.length || got.data.some((v, i) => v !== (((lanesIn[i] + 1 + 32768) & 0xffff) - 32768))) throw new Error('bench: lanes differ');
+    const mb = (words * 128) / 1e6;
+    row(
+      `(d) 1024-bit lane vectors (64 × 16), ${words / 1e3} k words (${fmt(mb, 1)} MB each way)`,
+      `${fmt(r.cycles / runS / 1e6, 2)} M cycles/s; pushLanes ${fmt(pushMs, 0)} ms (${fmt(mb / (pushMs / 1000), 0)} MB/s), drainLanes ${fmt(drainMs, 0)} ms (${fmt(mb / (drainMs / 1000), 0)} MB/s)`,
+    );
+  } finally {
+    await m.close();
+  }
+}
+
+/** A table of two 16-bit input columns played on the adder, one output sampled every cycle. */
+async function table(): Promise<void> {
+  const m = await buildModel(ADDER);
+  try {
+    const n = WORDS;
+    const a = Uint16Array.from({ length: n }, (_, i) => (i * 31) & 0xffff);
+    const b = Uint16Array.from({ length: n }, (_, i) => (i * 17) & 0xffff);
+    await m.reset(1);
+    const t = now();
+    const r = await m.play({ inputs: { a, b }, outputs: ['sum'] });
+    const s = (now() - t) / 1000;
+    const sum = r.outputs.sum as Uint32Array;
+    for (let i = 1; i < n; i++) if (sum[i] !== a[i - 1] + b[i - 1]) throw new Error('bench: play sums differ');
+    row(`(d) play(): ${n / 1e6} M cycles, 2 input columns, 1 output sampled per cycle (adder)`, `${fmt(n / s / 1e6, 2)} M cycles/s including the transfers`);
+  } finally {
+    await m.close();
+  }
+}
+
 await builds();
 await transactions();
 const skid = await buildModel(SKID);
 try {
   await streaming(skid, 1, 1);
   await streaming(skid, 0.5, 0.5);
+  await skid.setChecks({ validReady: false });
+  await streaming(skid, 1, 1, ', valid/ready independence check off');
+  await streaming(skid, 0.5, 0.5, ', valid/ready independence check off');
+  await skid.setChecks({ validReady: true });
+  await columns(skid);
 } finally {
   await skid.close();
+}
+await lanes();
+await table();
+for (const watchStreams of [true, false]) {
+  const m = await buildFromIr(chain('bench_chain', skidBuffer(8)), { watchStreams });
+  try {
+    await m.sourcePattern('in', 0.5, 1);
+    await m.sinkPattern('out', 0.5, 2);
+    await m.reset(2);
+    await m.push('in', Uint8Array.from({ length: WORDS }, (_, i) => i & 0xff), 'none');
+    const t = now();
+    const r = await m.run({ untilSinkCount: { bus: 'out', n: WORDS }, maxCycles: 100 * WORDS });
+    const s = (now() - t) / 1000;
+    row(`(d) generated skid → skid → FIFO chain, valid/ready p=0.5, internal streams ${watchStreams ? 'watched (6)' : 'not watched'}`, `${fmt(r.cycles / s / 1e6, 2)} M cycles/s`);
+  } finally {
+    await m.close();
+  }
 }
 
 console.log(`| measurement | figure |\n|---|---|`);

@@ -26,6 +26,57 @@ export interface IrBuildOptions extends StartOptions {
   memories?: boolean;
   /** Check every internal stream of the hierarchy (default true). */
   watchStreams?: boolean;
+  /** More streams to check: valid/ready/data(/last) signals inside one module of the hierarchy. */
+  streams?: DeclaredStream[];
+}
+
+/** A stream made of signals (wires, registers, ports) of one module instance, e.g. between two pipeline stages. */
+export interface DeclaredStream {
+  /** Instance path: the top module's name, then instance names (`unit.u_stage`). */
+  instance: string;
+  valid: string;
+  ready: string;
+  data: string;
+  last?: string;
+  /** Name in violations (default `<instance>.<valid without _tvalid/_valid>`). */
+  name?: string;
+}
+
+/** The module at an instance path of the hierarchy. */
+function moduleAt(top: Module, path: string): Module {
+  const parts = path.split('.');
+  if (parts[0] !== top.name) throw new RangeError(`stream instance path '${path}' must start with the top module '${top.name}'`);
+  let mod = top;
+  for (const name of parts.slice(1)) {
+    const inst = mod.items.find((it) => it.kind === 'instance' && it.instance.name === name);
+    if (!inst || inst.kind !== 'instance') throw new RangeError(`stream instance path '${path}': no instance '${name}' in module ${mod.name}`);
+    mod = inst.instance.module;
+  }
+  return mod;
+}
+
+/** The watch of a declared stream, its signals checked against the module (1-bit valid/ready/last). */
+export function declaredWatch(top: Module, d: DeclaredStream): WatchSpec {
+  const mod = moduleAt(top, d.instance);
+  const width = (name: string, oneBit: boolean): number => {
+    const s = [...mod.ports, ...mod.signals].find((x) => x.name === name);
+    if (!s) throw new RangeError(`stream ${d.instance}: no signal '${name}' in module ${mod.name}`);
+    if (oneBit && s.type.width !== 1) throw new RangeError(`stream ${d.instance}: '${name}' must be 1 bit wide, it has ${s.type.width}`);
+    return s.type.width;
+  };
+  width(d.valid, true);
+  width(d.ready, true);
+  if (d.last) width(d.last, true);
+  return {
+    name: d.name ?? `${d.instance}.${d.valid.replace(/_t?valid$/, '')}`,
+    module: mod.name,
+    instance: d.instance,
+    valid: d.valid,
+    ready: d.ready,
+    data: d.data,
+    last: d.last ?? '',
+    width: width(d.data, false),
+  };
 }
 
 /** The memories and internal streams of a module hierarchy, as the runner addresses them. */
@@ -79,7 +130,8 @@ export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promi
   const design = emitDesign(top);
   const files = design.modules.map((m) => ({ name: m.fileName, text: m.verilog }));
   const pub = irPublic(top);
-  const { trace, optFast, randomInit, memories, watchStreams, ...start } = opts;
+  const { trace, optFast, randomInit, memories, watchStreams, streams, ...start } = opts;
+  const declared = (streams ?? []).map((d) => declaredWatch(top, d));
   return buildModel(
     {
       top: top.name,
@@ -89,7 +141,7 @@ export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promi
       optFast,
       randomInit,
       memories: memories === false ? [] : pub.memories,
-      watches: watchStreams === false ? [] : pub.watches,
+      watches: [...(watchStreams === false ? [] : pub.watches), ...declared],
     },
     start,
   );

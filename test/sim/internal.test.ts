@@ -1,49 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModuleBuilder, uint, type Module } from '../../generator/ir/index.js';
-import { feedStream, fifo, instanceOutStream, skidBuffer, streamIn, streamOut } from '../../generator/lib/stream/index.js';
+import { skidBuffer } from '../../generator/lib/stream/index.js';
 import { Rng } from '../../sim/rng.js';
-import { buildFromIr, irPublic } from '../../sim/verilator/from-ir.js';
+import { buildFromIr, declaredWatch, irPublic } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/index.js';
 import { randomTraffic } from '../lib/stream/helpers.js';
-
-/**
- * A stream stage that drops its word after one cycle whether or not it was taken: valid and data
- * are registered copies of the input (tready is always high), so a stalled word vanishes.
- */
-function leaky(): Module {
-  const m = new ModuleBuilder('leaky_w8', {});
-  m.clock();
-  const i = streamIn(m, 'in', uint(8));
-  const o = streamOut(m, 'out', uint(8));
-  m.assign(i.ready, 1);
-  m.assign(o.valid, m.pipe('valid_q', i.valid, { reset: 0 }));
-  m.assign(o.data, m.pipe('data_q', i.data, { reset: null }));
-  m.unused(o.ready);
-  return m.build();
-}
-
-/** in → first → skid buffer → fifo(8 × 4) → out; `first` is a skid buffer or the leaky stage. */
-function chain(name: string, first: Module): Module {
-  const m = new ModuleBuilder(name, {});
-  m.clock();
-  const s = streamIn(m, 'in', uint(8));
-  const o = streamOut(m, 'out', uint(8));
-  const aReady = m.wire('a_ready', uint(1));
-  const a = m.instance('u_first', first, { ...feedStream('in', { valid: s.valid, data: s.data }), m_axis_out_tready: aReady });
-  m.assign(s.ready, a.out('s_axis_in_tready'));
-  const ao = instanceOutStream(a, 'out');
-  const bReady = m.wire('b_ready', uint(1));
-  const b = m.instance('u_skid', skidBuffer(8), { ...feedStream('in', { valid: ao.valid, data: ao.data }), m_axis_out_tready: bReady });
-  m.assign(aReady, b.out('s_axis_in_tready'));
-  const bo = instanceOutStream(b, 'out');
-  const q = m.instance('u_fifo', fifo(8, 4), { ...feedStream('in', { valid: bo.valid, data: bo.data }), m_axis_out_tready: o.ready });
-  m.assign(bReady, q.out('s_axis_in_tready'));
-  m.unused(q.out('count'));
-  const qo = instanceOutStream(q, 'out');
-  m.assign(o.valid, qo.valid);
-  m.assign(o.data, qo.data);
-  return m.build();
-}
+import { chain, leaky } from './designs-ir.js';
 
 describe('co-simulation: internal streams and memories of a generated hierarchy', () => {
   const models: Model[] = [];
@@ -63,6 +24,19 @@ describe('co-simulation: internal streams and memories of a generated hierarchy'
     ]);
     expect(pub.watches[5]).toMatchObject({ module: 'fifo_w8_d4', instance: 'chain_ok.u_fifo', valid: 'm_axis_out_tvalid', ready: 'm_axis_out_tready', data: 'm_axis_out_tdata', last: '', width: 8 });
     expect(pub.memories.map((m) => m.paths)).toEqual([['chain_ok.u_fifo.mem', 'fifo_w8_d4.mem']]);
+  });
+
+  it('resolves declared streams against the IR and names what is wrong', () => {
+    const top = chain('chain_ok', skidBuffer(8));
+    expect(declaredWatch(top, { instance: 'chain_ok.u_fifo', valid: 'm_axis_out_tvalid', ready: 'm_axis_out_tready', data: 'm_axis_out_tdata' })).toMatchObject({
+      name: 'chain_ok.u_fifo.m_axis_out',
+      module: 'fifo_w8_d4',
+      width: 8,
+    });
+    expect(() => declaredWatch(top, { instance: 'chain_ok.u_nope', valid: 'v', ready: 'r', data: 'd' })).toThrow(/no instance 'u_nope' in module chain_ok/);
+    expect(() => declaredWatch(top, { instance: 'other', valid: 'v', ready: 'r', data: 'd' })).toThrow(/must start with the top module 'chain_ok'/);
+    expect(() => declaredWatch(top, { instance: 'chain_ok', valid: 'a_ready', ready: 'b_ready', data: 'nope' })).toThrow(/no signal 'nope' in module chain_ok/);
+    expect(() => declaredWatch(top, { instance: 'chain_ok', valid: 'u_first_m_axis_out_tdata', ready: 'a_ready', data: 'a_ready' })).toThrow(/must be 1 bit wide, it has 8/);
   });
 
   it('a correct hierarchy passes every internal check under back-pressure, and its FIFO memory reads back', async () => {
@@ -90,7 +64,9 @@ describe('co-simulation: internal streams and memories of a generated hierarchy'
   });
 
   it('a stage that drops a stalled word is named, though the top-level output obeys the rules', async () => {
-    const m = await buildFromIr(chain('chain_leaky', leaky()));
+    // the same link declared by hand as a stream of the top module's own wires
+    const first = { instance: 'chain_leaky', valid: 'u_first_m_axis_out_tvalid', ready: 'a_ready', data: 'u_first_m_axis_out_tdata', name: 'first_to_skid' };
+    const m = await buildFromIr(chain('chain_leaky', leaky()), { streams: [first] });
     models.push(m);
     m.failOnViolation = false;
     await m.sourcePattern('in', 1, 1);
@@ -101,7 +77,7 @@ describe('co-simulation: internal streams and memories of a generated hierarchy'
     const { list } = await m.violations();
     expect(list.length).toBeGreaterThan(0);
     // the one broken link, seen from both of its ends
-    expect(new Set(list.map((v) => v.stream))).toEqual(new Set(['chain_leaky.u_first.m_axis_out', 'chain_leaky.u_skid.s_axis_in']));
+    expect(new Set(list.map((v) => v.stream))).toEqual(new Set(['chain_leaky.u_first.m_axis_out', 'chain_leaky.u_skid.s_axis_in', 'first_to_skid']));
     expect(list.some((v) => v.kind === 'valid-dropped')).toBe(true);
     expect(list.some((v) => v.stream.startsWith('m_axis_'))).toBe(false);
   });
