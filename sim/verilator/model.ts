@@ -245,7 +245,8 @@ export class Model {
       this.child.on('error', (e) => fail(`could not run (${e.message})`));
       this.child.on('close', (code, signal) => fail(signal ? `killed by ${signal}` : `exited with code ${code}`));
     });
-    if (opts.checkValidReady === false) void this.setChecks({ validReady: false });
+    // a failure here shows on the next call (the harness is gone)
+    if (opts.checkValidReady === false) this.setChecks({ validReady: false }).catch(() => undefined);
   }
 
   /** Starts a harness process for a build (several may run from one build). */

@@ -90,6 +90,20 @@ export function encodeLanes(values: ArrayLike<number>, layout: LaneLayout, words
   const lo = signed ? -span / 2 : 0;
   const hi = signed ? span / 2 - 1 : span - 1;
   if (values.length !== words * lanes) throw new RangeError(`${what}: ${values.length} lane values for ${words} words of ${lanes} lanes`);
+  const laneBytes = lw >> 3;
+  if ((lw & 7) === 0) {
+    // byte-aligned lanes (8, 16, 24, 32 bits): little-endian bytes, no bit shuffling
+    for (let i = 0; i < words; i++) {
+      let o = off + i * nb;
+      for (let j = 0; j < lanes; j++) {
+        const v = values[i * lanes + j];
+        if (!Number.isInteger(v) || v < lo || v > hi) throw new RangeError(`${what}: lane ${j} of word ${i} = ${v} is out of range [${lo}, ${hi}]`);
+        const u = v < 0 ? v + span : v;
+        for (let b = 0; b < laneBytes; b++) buf[o++] = (u >>> (8 * b)) & 0xff;
+      }
+    }
+    return;
+  }
   for (let i = 0; i < words; i++) {
     const base = off + i * nb;
     buf.fill(0, base, base + nb);
@@ -119,6 +133,19 @@ export function decodeLanes(buf: Uint8Array, off: number, words: number, nb: num
   const { laneWidth: lw, lanes, signed } = layout;
   const out = signed ? new Int32Array(words * lanes) : new Uint32Array(words * lanes);
   const half = 2 ** (lw - 1);
+  const laneBytes = lw >> 3;
+  if ((lw & 7) === 0) {
+    for (let i = 0, k = 0; i < words; i++) {
+      let o = off + i * nb;
+      for (let j = 0; j < lanes; j++, k++) {
+        let v = 0;
+        for (let b = laneBytes - 1; b >= 0; b--) v = v * 256 + buf[o + b];
+        o += laneBytes;
+        out[k] = signed && v >= half ? v - 2 * half : v;
+      }
+    }
+    return out;
+  }
   for (let i = 0; i < words; i++) {
     const base = off + i * nb;
     let bit = 0;

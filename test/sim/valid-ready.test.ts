@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModel, StreamProtocolError, type Model } from '../../sim/verilator/index.js';
+import { build, buildModel, Model as ModelClass, StreamProtocolError, type Model } from '../../sim/verilator/index.js';
 import { VALID_WAITS } from './designs.js';
 
 describe('co-simulation: tvalid must not depend on tready', () => {
@@ -48,5 +48,16 @@ describe('co-simulation: tvalid must not depend on tready', () => {
     await m.run({ cycles: 100 });
     expect((await m.violations()).total).toBe(before);
     await m.setChecks({ validReady: true });
+    // or from the start
+    const off = ModelClass.start(await build(VALID_WAITS), { checkValidReady: false });
+    try {
+      await off.reset(2);
+      await off.push('in', [7, 8, 9]);
+      await off.run({ cycles: 100 });
+      expect((await off.violations()).total).toBe(0);
+      expect((await off.drain('bad')).map((w) => w.data)).toEqual([7, 8, 9]);
+    } finally {
+      await off.close();
+    }
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fromBits, toBits, type PortSpec } from '../../sim/verilator/index.js';
-import { packBits, Reply, Request, Op } from '../../sim/verilator/protocol.js';
+import { packBits, Reply, Request, Op, readUnsignedBig, writeRaw } from '../../sim/verilator/protocol.js';
+import { decodeColumn, decodeLanes, encodeColumn, encodeLanes, laneLayout } from '../../sim/verilator/values.js';
+import { Rng } from '../../sim/rng.js';
 
 const port = (width: number, signed = false): PortSpec => ({ name: 'p', dir: 'in', width, signed });
 
@@ -46,5 +48,33 @@ describe('co-simulation value encoding', () => {
     const packed = packBits(bits);
     expect([...packed]).toEqual([0b1001, 0b1]);
     expect(new Reply(Buffer.from(packed)).bits(bits.length)).toEqual(bits);
+  });
+
+  it('packs values in ceil(width/8) bytes and lanes lowest first, on the byte-aligned and the bit-packed paths', () => {
+    const rng = new Rng(3);
+    for (const [width, lw] of [[1024, 16], [1024, 8], [96, 32], [100, 20], [63, 9], [30, 3]] as const) {
+      const nb = Math.ceil(width / 8);
+      const L = laneLayout(port(width), lw, true);
+      const words = 5;
+      const vals = Array.from({ length: words * L.lanes }, () => rng.int(2 ** lw) - 2 ** (lw - 1));
+      const buf = new Uint8Array(words * nb);
+      encodeLanes(vals, L, words, nb, buf, 0, 'x');
+      expect(Array.from(decodeLanes(buf, 0, words, nb, L))).toEqual(vals);
+      // the same bits as a bigint built lane by lane
+      for (let i = 0; i < words; i++) {
+        let want = 0n;
+        for (let j = L.lanes - 1; j >= 0; j--) want = (want << BigInt(lw)) | BigInt.asUintN(lw, BigInt(vals[i * L.lanes + j]));
+        expect(readUnsignedBig(buf, i * nb, nb)).toBe(want);
+      }
+    }
+    const col = [-(2n ** 99n), 2n ** 99n - 1n, -1n, 0n];
+    const buf = new Uint8Array(4 * 13);
+    encodeColumn(col, port(100, true), buf, 0);
+    expect(decodeColumn(buf, 0, 4, port(100, true))).toEqual(col);
+    const b2 = new Uint8Array(7);
+    writeRaw(b2, 0, 2 ** 52 + 3, 7);
+    expect(readUnsignedBig(b2, 0, 7)).toBe(2n ** 52n + 3n);
+    expect(Array.from(decodeColumn(b2, 0, 1, port(53)))).toEqual([2 ** 52 + 3]);
+    expect(() => laneLayout(port(100), 33, false)).toThrow(/lane width must be 1\.\.32/);
   });
 });
