@@ -74,7 +74,7 @@ describe('co-simulation value encoding', () => {
     const b2 = new Uint8Array(7);
     writeRaw(b2, 0, 2 ** 52 + 3, 7);
     expect(readUnsignedBig(b2, 0, 7)).toBe(2n ** 52n + 3n);
-    expect(Array.from(decodeColumn(b2, 0, 1, port(53)))).toEqual([2 ** 52 + 3]);
+    expect(Array.from(decodeColumn(b2, 0, 1, port(53)) as Float64Array)).toEqual([2 ** 52 + 3]);
     expect(() => laneLayout(port(100), 33, false)).toThrow(/lane width must be 1\.\.32/);
   });
 });
