@@ -25,19 +25,24 @@ describe('TypeScript bindings of a generated design', () => {
     expect(emitBindings(DEFAULT_CHIP, [counter(8), mac(8, 20)])).toBe(text);
   });
 
-  it('type-check host code against the exact hardware: a wrong port or format name is a compile error', () => {
+  it('type-check host code against the exact hardware: a wrong port, format or opcode name is a compile error', () => {
     const ok = `
-      import { MODULES, FORMATS, CONFIG, type ModuleName } from './bindings';
+      import { MODULES, FORMATS, CONFIG, OPCODES, ERRORS, PROTOCOL, type ModuleName } from './bindings';
       const w: 20 = MODULES.mac_s8_a20.ports[6].width; // acc
       const acc = MODULES.mac_s8_a20.ports.find((p) => p.name === 'acc');
       const frac: 12 = FORMATS.weight.fracBits;
       const m: ModuleName = 'counter_w8';
       const B: 8 = CONFIG.window;
-      export { w, acc, frac, m, B };
+      const train: 0x31 = OPCODES.TRAIN;
+      const range: 6 = ERRORS.OUT_OF_RANGE;
+      const label: 9 = PROTOCOL.commands[8].fields[0].max;
+      export { w, acc, frac, m, B, train, range, label };
     `;
     expect(typecheck(text, ok)).toEqual([]);
     const wrongModule = `import { MODULES } from './bindings'; export const x = MODULES.mac_s8_a16;`;
     expect(typecheck(text, wrongModule).join('\n')).toMatch(/mac_s8_a16/);
+    const wrongOp = `import { OPCODES } from './bindings'; export const x = OPCODES.TRAINN;`;
+    expect(typecheck(text, wrongOp).join('\n')).toMatch(/TRAINN/);
     const wrongFrac = `import { FORMATS } from './bindings'; export const f: 10 = FORMATS.weight.fracBits;`;
     expect(typecheck(text, wrongFrac).join('\n')).toMatch(/Type '12' is not assignable to type '10'/);
   });

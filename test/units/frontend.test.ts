@@ -51,7 +51,7 @@ describe('stream front end', () => {
   ];
   for (const [name, seed, pIn, pOut] of mixes) {
     it(`well-formed and malformed frames, ${name}: every byte as the reference, every answer as the protocol says`, async () => {
-      const items = makeStream(spec, 400, seed);
+      const items = makeStream(spec, 750, seed);
       const r = await runFrontend(m, items, { seed, pIn, pOut, identify });
       expect(r.out).toEqual(r.ref.out);
       expect(r.cmd).toEqual(r.ref.cmd);
