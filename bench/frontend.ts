@@ -4,7 +4,7 @@
  * with what docs/protocol.md promises) and the host link's speed (frames/s through the sim transport in
  * pipelined batches, and through the uart transport over the pseudo-terminal).
  *
- *   node bin/run-ts.js bench/frontend.ts [--frames 10000] [--seed 1] [--skip-pty]
+ *   node bin/run-ts.js bench/frontend.ts [--frames 10000] [--seed 1] [--skip-fuzz] [--skip-pty]
  */
 import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
@@ -104,5 +104,5 @@ async function links(): Promise<void> {
   await model.close();
 }
 
-await fuzz();
+if (!process.argv.includes('--skip-fuzz')) await fuzz();
 await links();

@@ -55,8 +55,9 @@ export class Client {
   private readonly timeoutMs: number;
   private readonly window: number;
   private nextTag = 0;
-  /** Frames received but not yet matched to a request. */
+  /** Frames received but not yet matched to a request: inbox[inboxHead …] (no O(n) shift per frame). */
   private inbox: Frame[] = [];
+  private inboxHead = 0;
 
   constructor(
     readonly transport: Transport,
@@ -91,7 +92,7 @@ export class Client {
       if (chunk.length) await this.transport.write(chunk.length === 1 ? chunk[0] : Buffer.concat(chunk));
       // read until every sent frame is answered (each answer is at least FRAME_OVERHEAD bytes)
       while (answers.length < sent) {
-        const f = this.inbox.shift() ?? (await this.receive(sent - answers.length));
+        const f = this.nextFrame() ?? (await this.receive(sent - answers.length));
         if (!f) continue;
         const want = frames[answers.length];
         if (f.tag !== want.tag) {
@@ -124,8 +125,17 @@ export class Client {
     if (bytes.length === 0) {
       throw new ProtocolError(`no answer from the chip within ${this.timeoutMs} ms over ${this.transport.name} (link stats: ${JSON.stringify(this.parser.stats)})`);
     }
-    this.inbox.push(...this.parser.push(bytes));
-    return this.inbox.shift() ?? null;
+    for (const f of this.parser.push(bytes)) this.inbox.push(f);
+    return this.nextFrame();
+  }
+
+  private nextFrame(): Frame | null {
+    if (this.inboxHead >= this.inbox.length) {
+      this.inbox = [];
+      this.inboxHead = 0;
+      return null;
+    }
+    return this.inbox[this.inboxHead++];
   }
 
   // ---- commands ------------------------------------------------------------------------------
