@@ -29,7 +29,11 @@
 #include "verilated_fst_c.h"
 #endif
 
+#include <csignal>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <cerrno>
 #include <cstdint>
@@ -843,6 +847,12 @@ void bind_public() {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef __linux__
+  // Die with the host process, even in the middle of a long run (when stdin is not being read).
+  pid_t parent = ::getppid();
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) return 0;
+#endif
   // The protocol keeps the stdout we were started with; the design's $display output goes to stderr.
   g_out_fd = ::dup(1);
   if (g_out_fd < 0 || ::dup2(2, 1) < 0) die("cannot set up the protocol channel");

@@ -260,6 +260,10 @@ export class Model {
   get streams(): readonly StreamGroup[] {
     return this.build.streams;
   }
+  /** Process id of the harness (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
   /** Memories reachable by peekMem / pokeMem. */
   get memories(): readonly MemorySpec[] {
     return this.build.memories;

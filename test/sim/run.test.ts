@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Rng } from '../../sim/rng.js';
 import { build, buildModel, Model, type Model as ModelT } from '../../sim/verilator/index.js';
@@ -115,6 +117,34 @@ describe('co-simulation: timeouts, close and a missing Verilator', () => {
     await new Promise((r) => setTimeout(r, 50));
     await m.close();
     await long;
+  });
+
+  it('a busy harness dies with its host process', async () => {
+    await build(ADDER); // cached before the host starts
+    const runTs = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
+    const script = fileURLToPath(new URL('./fixtures/busy-host.ts', import.meta.url));
+    const host = spawn(process.execPath, [runTs, script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = await new Promise<number>((res, rej) => {
+      let out = '';
+      host.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /harness (\d+)/.exec(out);
+        if (m) res(Number(m[1]));
+      });
+      host.on('exit', () => rej(new Error(`host exited early: ${out}`)));
+    });
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive()).toBe(true);
+    host.kill('SIGKILL');
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
   });
 
   it('names scripts/setup.sh when Verilator is not on the PATH', async () => {
