@@ -117,14 +117,14 @@ export class PtyBridge {
       let quiet = 0;
       while (!this.closing && (this.pending.length > 0 || quiet < this.idleCycles)) {
         if (this.pending.length > 0) {
-          await this.model.push(this.inBus, Array.from(this.pending.take()), 'none');
+          await this.model.push(this.inBus, this.pending.take(), 'none');
           quiet = 0;
         }
         const r = await this.model.run({ cycles: this.slice });
         this.cycles += r.cycles;
-        const out = await this.model.drain(this.outBus);
+        const out = (await this.model.drainColumns(this.outBus)).data as ArrayLike<number>;
         if (out.length > 0) {
-          this.conn?.write(Uint8Array.from(out, (w) => w.data));
+          this.conn?.write(Uint8Array.from(out));
           quiet = 0;
         } else quiet += this.slice;
       }

@@ -4,11 +4,17 @@
  * queues any number of frames; a read runs the clock inside the harness until the bytes asked for have
  * come out (or a cycle budget is spent), so a whole pipelined batch costs a few pipe round trips, not one
  * per frame. Optional seeded random valid/ready on both streams.
+ *
+ * `controller`: a software controller on the design's command streams (m_axis_cmd → s_axis_rsp, see
+ * generator/units/frontend.ts) for a design that has the front end but not yet the chip's controller —
+ * every verified command is handed to it and its reply queued back, so the whole client API runs
+ * through the RTL front end (e.g. with host/transport/fake-chip.ts).
  */
 import type { Module } from '../../generator/ir/index.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/index.js';
 import type { Transport } from './transport.js';
+import type { Controller } from '../protocol/frontend-model.js';
 
 export interface SimOptions {
   /** Input / output stream buses (default 'in' / 'out': s_axis_in, m_axis_out). */
@@ -22,6 +28,10 @@ export interface SimOptions {
   seed?: number;
   /** Reset cycles at start (default 4). */
   resetCycles?: number;
+  /** Software controller on m_axis_cmd / s_axis_rsp (for the front end without the chip). */
+  controller?: Controller;
+  /** Called when the design pulses chip_rst (RESET): reset the software controller. */
+  onChipReset?: () => void;
 }
 
 export class SimTransport implements Transport {
@@ -31,6 +41,10 @@ export class SimTransport implements Transport {
   private readonly inBus: string;
   private readonly outBus: string;
   private readonly cyclesPerMs: number;
+  private readonly controller: Controller | null;
+  private readonly onChipReset: (() => void) | null;
+  /** Command bytes of a command not complete yet (no tlast seen). */
+  private cmdBytes: number[] = [];
 
   private constructor(
     readonly model: Model,
@@ -39,6 +53,8 @@ export class SimTransport implements Transport {
     this.inBus = o.inBus ?? 'in';
     this.outBus = o.outBus ?? 'out';
     this.cyclesPerMs = o.cyclesPerMs ?? 20_000;
+    this.controller = o.controller ?? null;
+    this.onChipReset = o.onChipReset ?? null;
     this.name = `sim (${model.build.top})`;
   }
 
@@ -58,15 +74,50 @@ export class SimTransport implements Transport {
 
   async write(bytes: Uint8Array): Promise<void> {
     if (bytes.length === 0) return;
-    await this.model.push(this.inBus, Array.from(bytes), 'none');
+    await this.model.push(this.inBus, bytes, 'none');
   }
 
   async read(min: number, timeoutMs: number): Promise<Uint8Array> {
-    const maxCycles = Math.max(1, Math.round(timeoutMs * this.cyclesPerMs));
-    const r = await this.model.run({ untilSinkCount: { bus: this.outBus, n: Math.max(1, min) }, maxCycles, allowTimeout: true });
-    this.cycles += r.cycles;
-    const words = await this.model.drain(this.outBus);
-    return Uint8Array.from(words, (w) => w.data);
+    let budget = Math.max(1, Math.round(timeoutMs * this.cyclesPerMs));
+    for (;;) {
+      const r = await this.model.run({
+        untilSinkCount: { bus: this.outBus, n: Math.max(1, min) },
+        ...(this.controller ? { untilLast: { bus: 'cmd' } } : {}),
+        ...(this.onChipReset ? { untilPort: { port: 'chip_rst', equals: 1 } } : {}),
+        maxCycles: budget,
+        allowTimeout: true,
+      });
+      this.cycles += r.cycles;
+      budget -= r.cycles;
+      // serve after every run: a command may end in the same cycle as the bytes asked for arrive
+      if (this.controller) await this.serveCommands();
+      if (r.reason === 'portEquals' && this.onChipReset) {
+        this.onChipReset();
+        await this.model.step(1); // past the pulse
+        budget -= 1;
+      } else if (r.reason !== 'sinkLast') break;
+      if (budget <= 0) break;
+    }
+    const words = await this.model.drainColumns(this.outBus);
+    return Uint8Array.from(words.data as ArrayLike<number>);
+  }
+
+  /** Hands every complete command on m_axis_cmd to the software controller and queues its replies. */
+  private async serveCommands(): Promise<void> {
+    const c = await this.model.drainColumns('cmd');
+    const data = c.data as ArrayLike<number>;
+    const replies: number[] = [];
+    for (let i = 0; i < data.length; i++) {
+      this.cmdBytes.push(data[i]);
+      if (!c.last[i]) continue;
+      const [op, lo, hi, ...payload] = this.cmdBytes;
+      this.cmdBytes = [];
+      if (payload.length !== (lo | (hi << 8))) throw new Error(`sim: command 0x${op.toString(16)} announces ${lo | (hi << 8)} bytes, carries ${payload.length}`);
+      const r = (this.controller as Controller)(op, Uint8Array.from(payload));
+      const p = Array.from(r.payload);
+      replies.push(r.status, p.length & 0xff, p.length >>> 8, ...p);
+    }
+    if (replies.length) await this.model.push('rsp', replies, 'none');
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,7 @@ import { SimTransport } from '../../host/transport/sim.js';
 import { UartTransport } from '../../host/transport/uart.js';
 import { PtyBridge } from '../../host/transport/pty.js';
 import type { Transport } from '../../host/transport/transport.js';
+import { FakeChip } from '../../host/transport/fake-chip.js';
 
 /** What every transport must carry: identify, loopback (one and a pipelined batch), link counters, errors. */
 async function frontEndRoundTrips(t: Transport): Promise<void> {
@@ -66,9 +67,16 @@ describe('transport: mock (front-end reference + fake chip)', () => {
 
   it('runs every controller command against the fake chip, with checked arguments', async () => {
     const t = new MockTransport();
-    const c = new Client(t);
+    await controllerCommands(t, t.chip as FakeChip);
+  });
+});
+
+/** Every controller command through the client, against a FakeChip behind the front end. */
+async function controllerCommands(t: Transport, chip: FakeChip): Promise<void> {
+  {
+    const c = new Client(t, { timeoutMs: 10_000 });
     await c.setParams({ hiddenShift: 3, hiddenMul: 1, outShift: 7, outMul: 2, seed: 0xdeadbeef });
-    expect(t.chip?.params).toEqual({ hiddenShift: 3, hiddenMul: 1, outShift: 7, outMul: 2, seed: 0xdeadbeef });
+    expect(chip.params).toEqual({ hiddenShift: 3, hiddenMul: 1, outShift: 7, outMul: 2, seed: 0xdeadbeef });
     const words = Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 65536) - 32768);
     await c.loadWeights(100_000, words);
     expect(await c.readWeights(100_000, 5000)).toEqual(words);
@@ -85,8 +93,8 @@ describe('transport: mock (front-end reference + fake chip)', () => {
     expect((await c.readCounters()).steps).toBe(23n);
     await c.reset();
     expect((await c.readCounters()).steps).toBe(0n);
-  });
-});
+  }
+}
 
 describe('transport: sim (verilated front end over pipes)', () => {
   let t: SimTransport;
@@ -107,6 +115,18 @@ describe('transport: sim (verilated front end over pipes)', () => {
     const cmd = await t.model.drain('cmd');
     expect(cmd.map((w) => w.data)).toEqual([OPCODES.NEW_EPOCH, 0, 0]);
     expect(cmd.map((w) => w.last)).toEqual([false, false, true]);
+  });
+});
+
+describe('transport: sim with a software controller on the command streams (the RTL front end + a fake chip)', () => {
+  it('runs every controller command through the verilated front end, under random back-pressure', async () => {
+    const chip = new FakeChip(DEFAULT_SPEC);
+    const t = await SimTransport.start(frontend(DEFAULT_CHIP), { pValid: 0.7, pReady: 0.7, seed: 9, controller: (op, p) => chip.command(op, p), onChipReset: () => chip.reset() });
+    try {
+      await controllerCommands(t, chip);
+    } finally {
+      await t.close();
+    }
   });
 });
 
