@@ -4,8 +4,15 @@ import { createFloatEngine } from '../sim/golden/float/index.js';
 import { createFixedEngine, type FixedEngine } from '../sim/golden/fixed/index.js';
 import type { NumericConfig } from '../generator/numeric.js';
 
-export const ENGINES = ['golden'] as const;
+import { CHIP_ENGINES, type ChipEngineKind } from './chip/open.js';
+
+/** golden: the golden models in process; the others are the chip behind the protocol (host/chip/open.ts). */
+export const ENGINES = ['golden', ...CHIP_ENGINES] as const;
 export type EngineKind = (typeof ENGINES)[number];
+
+export function isChipEngine(kind: EngineKind): kind is ChipEngineKind {
+  return (CHIP_ENGINES as readonly string[]).includes(kind);
+}
 export const NUMERICS = ['float', 'fixed'] as const;
 export type Numeric = (typeof NUMERICS)[number];
 
@@ -21,7 +28,7 @@ export function createEngine(kind: EngineKind, numeric: Numeric, config: TrainCo
       if (!formats) throw new Error('the fixed-point engine needs its number formats');
       return createFixedEngine(config, formats);
     default:
-      throw new Error(`no engine ${kind} with ${numeric} arithmetic`);
+      throw new Error(`no engine ${kind} with ${numeric} arithmetic${kind !== 'golden' ? ' (the chip engines open asynchronously: host/chip/open.ts)' : ''}`);
   }
 }
 

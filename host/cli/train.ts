@@ -6,7 +6,11 @@ import { Command, Option } from 'commander';
 import type { Engine, TrainConfig } from '../../sim/engine.js';
 import type { Dataset } from '../../sim/data.js';
 import { loadDataset } from '../data/index.js';
-import { createEngine, ENGINES, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
+import { createEngine, ENGINES, isChipEngine, isFixed, NUMERICS, type EngineKind, type Numeric } from '../engines.js';
+import { DEFAULT_CHIP, loadChipConfig, validateChip, ConfigError, type ChipConfig } from '../../generator/config.js';
+import { chipTrainConfig } from '../chip/config.js';
+import { openChip } from '../chip/open.js';
+import type { ChipEngine } from '../chip/engine.js';
 import { FIXED_PRESETS, presetFor } from '../presets.js';
 import { lrShifts, lrToShift, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { readFileSync } from 'node:fs';
@@ -27,6 +31,8 @@ export interface RunSpec {
   train: TrainConfig;
   /** Number formats of the fixed-point engine (absent for float). */
   formats?: NumericConfig;
+  /** The chip's configuration (fixed-point runs and chip engines): the model and the chip are built from it. */
+  chip?: ChipConfig;
   epochs: number;
   trainLimit?: number;
   testLimit?: number;
@@ -51,6 +57,10 @@ interface TrainOpts {
   numericConfig?: string;
   format?: string[];
   lanes?: number;
+  config?: string;
+  check?: number;
+  port?: string;
+  baud?: number;
   epochs?: number;
   trainLimit?: number;
   testLimit?: number;
@@ -88,6 +98,10 @@ export function trainCommand(): Command {
     .option('--numeric-config <file>', 'fixed: JSON with fields of the NumericConfig to change (generator/numeric.ts)')
     .option('--format <quantity=fmt>', 'fixed: format of one quantity, e.g. weight=Q2.10 or xi=fixed<16,-4> (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--lanes <n>', 'fixed: weight lanes = LFSR lanes of the stochastic rounding (word i rounds with lane i mod n; chip default 64)', parseNumber('--lanes', { min: 1, max: 4096, integer: true }))
+    .option('--config <file>', 'fixed and chip engines: the ChipConfig JSON that `ibhebb gen` takes (options given here override its fields)')
+    .option('--check <n>', 'chip engines: compare the chip\'s weights with the fixed golden model every N steps; stop at the first difference', positiveInt('--check'))
+    .option('--port <path>', 'uart engine: serial port of the board (or of `ibhebb serve --pty`)')
+    .option('--baud <n>', 'uart engine: baud rate (default 115200)', positiveInt('--baud'))
     .option('--epochs <n>', 'epochs (mnist: 25 as the paper)', positiveInt('--epochs'))
     .option('--train-limit <n>', 'use the first N training samples', positiveInt('--train-limit'))
     .option('--test-limit <n>', 'evaluate on the first N test samples', positiveInt('--test-limit'))
@@ -107,12 +121,13 @@ export function trainCommand(): Command {
 /** Options that define the run; on --resume they must not contradict the checkpoint. */
 const RUN_OPTIONS: (keyof TrainOpts)[] = [
   'engine', 'numeric', 'dataset', 'dataDir', 'layers', 'window', 'variant', 'memory', 'optimizer', 'rule', 'lr', 'lrOut',
-  'gamma', 'sigma', 'lnEps', 'trainLimit', 'testLimit', 'seed', 'numericConfig', 'format', 'lanes',
+  'gamma', 'sigma', 'lnEps', 'trainLimit', 'testLimit', 'seed', 'numericConfig', 'format', 'lanes', 'config',
 ];
 
 /** The value in a run spec that a run option sets (the formats for the two format options). */
 function specValue(spec: RunSpec, key: keyof TrainOpts): unknown {
   if (key === 'numericConfig' || key === 'format' || key === 'lanes') return spec.formats;
+  if (key === 'config') return spec.chip;
   if (key in spec.train) return (spec.train as unknown as Record<string, unknown>)[key];
   return (spec as unknown as Record<string, unknown>)[key];
 }
@@ -157,8 +172,54 @@ function formatsFromOptions(o: TrainOpts, base: NumericConfig, train: TrainConfi
   return n;
 }
 
+/**
+ * The chip's configuration of a fixed-point run: --config FILE (options given override its fields), or the
+ * options and presets themselves; the run's TrainConfig and formats are then derived from it, so the golden
+ * model and the chip are built from one object.
+ */
+function chipFromOptions(o: TrainOpts, train: TrainConfig, formats: NumericConfig): ChipConfig {
+  let base: ChipConfig;
+  if (o.config) {
+    base = loadChipConfig(o.config);
+    const lr = o.lr !== undefined || o.lrOut !== undefined ? lrShifts(o.lr ?? train.lr, o.lrOut ?? (o.lr ?? train.lrOut)) : base.numeric.lr;
+    const lanes = o.lanes ?? base.lanes;
+    base = {
+      ...base,
+      ...(o.layers ? { layers: o.layers } : {}),
+      ...(o.window !== undefined ? { window: o.window } : {}),
+      ...(o.variant ? { variant: o.variant } : {}),
+      ...(o.gamma !== undefined ? { gamma: o.gamma } : {}),
+      ...(o.sigma ? { sigma: o.sigma as [number, number, number] } : {}),
+      ...(o.lnEps !== undefined ? { lnEps: o.lnEps } : {}),
+      lanes,
+      numeric: { ...base.numeric, lr, lfsr: { ...base.numeric.lfsr, lanes } },
+    };
+  } else {
+    base = {
+      ...DEFAULT_CHIP,
+      layers: train.layers,
+      window: train.window,
+      variant: train.variant,
+      gamma: train.gamma,
+      sigma: train.sigma,
+      lnEps: train.lnEps,
+      lanes: formats.lfsr.lanes,
+      numeric: formats,
+    };
+  }
+  try {
+    return validateChip(base, o.config ?? 'configuration');
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 function specFromOptions(o: TrainOpts): RunSpec {
+  if (isChipEngine(o.engine)) o = { ...o, numeric: 'fixed' };
   if (o.lanes !== undefined && o.numeric !== 'fixed') throw new UsageError('--lanes: only the fixed-point arithmetic has lanes (use --numeric fixed)');
+  if (o.config !== undefined && o.numeric !== 'fixed') throw new UsageError('--config: a ChipConfig drives the fixed-point model and the chip (use --numeric fixed or a chip engine)');
+  if (o.check !== undefined && !isChipEngine(o.engine)) throw new UsageError('--check: compares a chip engine with the golden model (use --engine mock, uart or sim)');
   const preset = presetFor(o.numeric, o.dataset);
   const base = preset.config;
   const lr = o.lr ?? base.lr;
@@ -177,13 +238,22 @@ function specFromOptions(o: TrainOpts): RunSpec {
     lnEps: o.lnEps ?? base.lnEps,
     seed: o.seed ?? base.seed,
   };
+  let run = train;
+  let formats: NumericConfig | undefined;
+  let chip: ChipConfig | undefined;
+  if (o.numeric === 'fixed') {
+    chip = chipFromOptions(o, train, formatsFromOptions(o, FIXED_PRESETS[o.dataset].numeric, train));
+    formats = chip.numeric;
+    run = { ...chipTrainConfig(chip, train.seed), memory: train.memory, optimizer: train.optimizer, rule: train.rule };
+  }
   return {
     engine: o.engine,
     numeric: o.numeric,
     dataset: o.dataset,
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
-    train,
-    ...(o.numeric === 'fixed' ? { formats: formatsFromOptions(o, FIXED_PRESETS[o.dataset].numeric, train) } : {}),
+    train: run,
+    ...(formats ? { formats } : {}),
+    ...(chip ? { chip } : {}),
     epochs: o.epochs ?? preset.epochs,
     ...(o.trainLimit !== undefined ? { trainLimit: o.trainLimit } : {}),
     ...(o.testLimit !== undefined ? { testLimit: o.testLimit } : {}),
@@ -209,6 +279,9 @@ function fmtPct(x: number): string {
 
 async function train(o: TrainOpts, cmd: Command): Promise<void> {
   if (o.resume && !o.checkpoint) throw new UsageError('--resume needs --checkpoint FILE (the run to continue)');
+  if (isChipEngine(o.engine) && o.numeric === 'float' && cmd.getOptionValueSource('numeric') === 'cli') {
+    throw new UsageError(`--engine ${o.engine}: the chip computes in fixed point (drop --numeric float)`);
+  }
   let spec: RunSpec;
   let start: LoopPosition | undefined;
   let records: EpochRecord[] = [];
@@ -240,8 +313,18 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   const data = await loadDataset(spec.dataset, { ...(spec.dataDir ? { dataDir: spec.dataDir } : {}), seed: spec.train.seed });
   checkFit(spec, data);
   let engine: Engine;
+  let chipEngine: ChipEngine | undefined;
   try {
-    engine = createEngine(spec.engine, spec.numeric, spec.train, spec.formats, o.threads);
+    if (isChipEngine(spec.engine)) {
+      if (!data.train.pixels) throw new UsageError(`--engine ${spec.engine}: the chip takes u8 pixel images; ${data.name} has none (use --dataset mnist)`);
+      if (o.checkpoint) throw new UsageError(`--checkpoint: not available with --engine ${spec.engine} yet (the chip's LFSR states cannot be read back over the protocol)`);
+      chipEngine = await openChip(spec.engine, spec.chip!, spec.train.seed, {
+        ...(o.check ? { check: o.check } : {}),
+        ...(o.port ? { port: o.port } : {}),
+        ...(o.baud ? { baud: o.baud } : {}),
+      });
+      engine = chipEngine;
+    } else engine = createEngine(spec.engine, spec.numeric, spec.train, spec.formats, o.threads);
   } catch (e) {
     if (e instanceof RangeError) throw new UsageError(e.message);
     throw e;
@@ -281,6 +364,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   const bar = o.progress && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  let failed = true;
   try {
     const result = await runTraining(engine, data, {
       epochs: spec.epochs,
@@ -301,6 +385,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
         checkpoint(next);
       },
     });
+    failed = false;
     if (result.stoppedAt) {
       bar?.clear();
       checkpoint(result.stoppedAt);
@@ -311,17 +396,20 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
       writeJson();
       await writePlot();
       process.exitCode = 130;
+      await chipEngine?.close();
       return;
     }
   } finally {
     process.off('SIGINT', onSigint);
     bar?.clear();
-    engine.close?.();
+    if (!chipEngine) engine.close?.();
+    else if (failed) await chipEngine.close();
   }
   writeJson();
   await writePlot();
   if (o.weightsOut) {
-    writeFileAtomic(o.weightsOut, isFixed(engine) ? engine.encodeWeights() : weightsJson(engine, spec));
+    writeFileAtomic(o.weightsOut, chipEngine ? await chipEngine.encodeWeights() : isFixed(engine) ? engine.encodeWeights() : weightsJson(engine, spec));
     log(`weights written to ${o.weightsOut}`);
   }
+  await chipEngine?.close();
 }

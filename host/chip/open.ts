@@ -1,0 +1,42 @@
+/**
+ * Opens a chip engine of a kind: `mock` (the controller's reference model behind the front end's
+ * reference, in process), `uart` (a board or the simulated chip behind a pseudo-terminal).
+ */
+import type { ChipConfig } from '../../generator/config.js';
+import { MockTransport } from '../transport/mock.js';
+import type { Transport } from '../transport/transport.js';
+import { ChipEngine, type ChipEngineOptions } from './engine.js';
+import { ChipModel } from './model.js';
+
+export const CHIP_ENGINES = ['mock', 'uart'] as const;
+export type ChipEngineKind = (typeof CHIP_ENGINES)[number];
+
+export interface OpenOptions extends ChipEngineOptions {
+  /** uart: the serial port (a board's, or the PTY of `ibhebb serve --pty`) and its baud rate */
+  port?: string;
+  baud?: number;
+}
+
+export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: OpenOptions): Promise<Transport> {
+  switch (kind) {
+    case 'mock': {
+      const model = new ChipModel(cfg);
+      return new MockTransport({ config: cfg, controller: (op, p) => model.command(op, p) });
+    }
+    case 'uart': {
+      if (!o.port) throw new RangeError('--engine uart needs --port PATH (the board\'s serial port, or the PTY of `ibhebb serve --pty`)');
+      const { UartTransport } = await import('../transport/uart.js');
+      return UartTransport.open({ path: o.port, ...(o.baud ? { baudRate: o.baud } : {}) });
+    }
+  }
+}
+
+export async function openChip(kind: ChipEngineKind, cfg: ChipConfig, seed: number, o: OpenOptions = {}): Promise<ChipEngine> {
+  const t = await openTransport(kind, cfg, o);
+  try {
+    return await ChipEngine.open(cfg, t, seed, o);
+  } catch (e) {
+    await t.close();
+    throw e;
+  }
+}
