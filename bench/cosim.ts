@@ -1,7 +1,7 @@
 /**
  * Co-simulation runner benchmark: transaction cost, cycles/s inside the harness, build times.
  *
- *   node bin/run-ts.js bench/cosim.ts [--words N]
+ *   node bin/run-ts.js bench/cosim.ts [--words N] [--no-builds]
  *
  * (a) round trip of one tiny command (peek), awaited one by one and pipelined;
  * (b) cycles/s of streaming runs of the skid-buffer pass-through (test/sim/designs.ts) inside the
@@ -25,6 +25,7 @@ import { chain } from '../test/sim/designs-ir.js';
 const args = process.argv.slice(2);
 const wordsArg = args.indexOf('--words');
 const WORDS = wordsArg >= 0 ? Number(args[wordsArg + 1]) : 2_000_000;
+const BUILDS = !args.includes('--no-builds');
 
 const rows: [string, string][] = [];
 function row(what: string, value: string): void {
@@ -173,7 +174,7 @@ async function table(): Promise<void> {
   }
 }
 
-await builds();
+if (BUILDS) await builds();
 await transactions();
 const skid = await buildModel(SKID);
 try {

@@ -37,7 +37,7 @@ import { Model, type StartOptions } from './model.js';
 export { build, buildHash, buildStats, cacheRoot, comparePorts, verilatedPorts, verilatorVersion, BuildError } from './build.js';
 export type { BuildResult, BuildSpec } from './build.js';
 export { Model, StreamProtocolError, fromBits, toBits } from './model.js';
-export type { PlayResult, PlayTable, RunOptions, RunResult, SinkColumns, SinkWord, StartOptions, Status, TimeOptions, Violation } from './model.js';
+export type { LaneValues, PlayResult, PlayTable, RunOptions, RunResult, SinkColumns, SinkWord, StartOptions, Status, TimeOptions, Violation } from './model.js';
 export { findStreams, validatePorts } from './ports.js';
 export type { MemorySpec, PortSpec, StreamGroup, WatchSpec } from './ports.js';
 export type { Column, Values } from './values.js';

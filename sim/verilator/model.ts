@@ -107,14 +107,27 @@ export interface SinkColumns<D> {
 
 /** A table of inputs played cycle by cycle (Model.play). */
 export interface PlayTable extends TimeOptions {
-  /** Input port → one value per cycle (all columns the same length); held after the table ends. */
-  inputs: Record<string, Values>;
+  /**
+   * Input port → one value per cycle (all columns the same length), or lanes of a wide port (flat,
+   * cycle-major: cycle c's lane j at lanes[c * L + j]); held after the table ends.
+   */
+  inputs: Record<string, Values | LaneValues>;
   /** Cycles to play (default: the length of the columns; required when there are no inputs). */
   cycles?: number;
-  /** Ports to sample at each cycle's sample point (inputs applied, just before the rising edge). */
-  outputs: readonly string[];
+  /**
+   * Ports to sample at each cycle's sample point (inputs applied, just before the rising edge); a
+   * port given with a lane width comes back as lanes (flat, sample-major).
+   */
+  outputs: readonly (string | { port: string; laneWidth: number; signed?: boolean })[];
   /** Sample only in cycles where this port equals this value. */
   when?: { port: string; equals: number | bigint };
+}
+
+/** Lane values of a wide port (lanes of `laneWidth` ≤ 32 bits, lane 0 in the lowest bits). */
+export interface LaneValues {
+  lanes: ArrayLike<number>;
+  laneWidth: number;
+  signed?: boolean;
 }
 
 export interface PlayResult {
@@ -428,12 +441,26 @@ export class Model {
    * register clocked at that edge captures), every cycle or when `when` holds.
    */
   async play(table: PlayTable): Promise<PlayResult> {
-    const inputs = Object.entries(table.inputs).map(([name, values]) => ({ i: this.port(name), name, values }));
-    const n = table.cycles ?? inputs[0]?.values.length;
+    const inputs = Object.entries(table.inputs).map(([name, v]) => {
+      const i = this.port(name);
+      if (!isLaneValues(v)) return { i, name, length: v.length, encode: (buf: Uint8Array, off: number) => encodeColumn(v, this.build.ports[i], buf, off) };
+      const p = this.build.ports[i];
+      const layout = laneLayout(p, v.laneWidth, v.signed ?? false);
+      const length = v.lanes.length / layout.lanes;
+      if (!Number.isInteger(length)) throw new RangeError(`play: input '${name}': ${v.lanes.length} lane values are not a whole number of ${layout.lanes}-lane words`);
+      return { i, name, length, encode: (buf: Uint8Array, off: number) => encodeLanes(v.lanes, layout, length, byteWidth(p.width), buf, off, `play input '${name}'`) };
+    });
+    const n = table.cycles ?? inputs[0]?.length;
     if (n === undefined) throw new RangeError('play: no input columns; give cycles');
     checkCount('play cycles', n);
-    for (const c of inputs) if (c.values.length !== n) throw new RangeError(`play: input '${c.name}' has ${c.values.length} values for ${n} cycles`);
-    const outs = table.outputs.map((name) => this.port(name));
+    for (const c of inputs) if (c.length !== n) throw new RangeError(`play: input '${c.name}' has ${c.length} values for ${n} cycles`);
+    const outs = table.outputs.map((o) => {
+      const i = this.port(typeof o === 'string' ? o : o.port);
+      const p = this.build.ports[i];
+      const layout = typeof o === 'string' ? undefined : laneLayout(p, o.laneWidth, o.signed ?? false);
+      return { i, p, layout };
+    });
+    for (const [j, o] of outs.entries()) if (outs.findIndex((x) => x.i === o.i) !== j) throw new RangeError(`play: output '${o.p.name}' is listed twice`);
     let bytes = 4 + 1 + 2 + 2 * inputs.length + 2 + 2 * outs.length;
     const cond = table.when ? this.port(table.when.port) : -1;
     const condNb = cond >= 0 ? byteWidth(this.build.ports[cond].width) : 0;
@@ -442,18 +469,16 @@ export class Model {
     const req = new Request(Op.PLAY, bytes).u32(n).u8(cond >= 0 ? 1 : 0).u16(inputs.length);
     for (const c of inputs) req.u16(c.i);
     req.u16(outs.length);
-    for (const o of outs) req.u16(o);
+    for (const o of outs) req.u16(o.i);
     if (table.when) req.u16(cond).raw(toBits(table.when.equals, this.build.ports[cond]), condNb);
-    for (const c of inputs) {
-      const p = this.build.ports[c.i];
-      encodeColumn(c.values, p, req.buf, req.reserve(n * byteWidth(p.width)));
-    }
+    for (const c of inputs) c.encode(req.buf, req.reserve(n * byteWidth(this.build.ports[c.i].width)));
     const r = await this.call(req, `play(${n} cycles)`, table.timeoutMs);
     const s = r.u32();
     const outputs: Record<string, Column> = {};
-    for (const o of outs) {
-      const p = this.build.ports[o];
-      outputs[p.name] = decodeColumn(r.buf, r.skip(s * byteWidth(p.width)), s, p);
+    for (const { p, layout } of outs) {
+      const nb = byteWidth(p.width);
+      const at = r.skip(s * nb);
+      outputs[p.name] = layout ? decodeLanes(r.buf, at, s, nb, layout) : decodeColumn(r.buf, at, s, p);
     }
     const cycles = readCycles(r, s);
     const cycle = r.u64num();
@@ -788,6 +813,10 @@ function checkCount(what: string, n: number): void {
 /** A memory's words seen as a port (for the value codecs). */
 function memPort(m: MemorySpec): PortSpec {
   return { name: m.paths[0], dir: 'in', width: m.width, signed: m.signed === true };
+}
+
+function isLaneValues(v: Values | LaneValues): v is LaneValues {
+  return typeof v === 'object' && v !== null && 'laneWidth' in v;
 }
 
 /** `n` u64 cycle numbers as doubles (exact below 2^53). */

@@ -66,4 +66,18 @@ describe('co-simulation: ports wider than 64 bits and lane vectors', () => {
     expect(got.map((w) => w.data)).toEqual(words.map(plusOne));
     expect(got.map((w) => w.last)).toEqual([false, false, true]);
   });
+
+  it('plays a table of lane vectors and samples lanes', async () => {
+    const rng = new Rng(43);
+    const n = 300;
+    const k = Uint32Array.from({ length: n * 5 }, () => rng.int(1 << 20));
+    await expect(m.play({ inputs: {}, cycles: 1, outputs: [{ port: 'kx', laneWidth: 20 }, 'kx'] })).rejects.toThrow(/output 'kx' is listed twice/);
+    const t2 = await m.play({ inputs: { k: { lanes: k, laneWidth: 20 } }, outputs: [{ port: 'kx', laneWidth: 20 }] });
+    const kx = t2.outputs.kx as Uint32Array;
+    expect(kx.length).toBe(n * 5);
+    let bad = 0;
+    for (let c = 1; c < n; c++) for (let j = 0; j < 5; j++) if (kx[c * 5 + j] !== (1 << 20) - 1 - k[(c - 1) * 5 + j]) bad++;
+    expect(bad).toBe(0);
+    await expect(m.play({ inputs: { k: { lanes: [1, 2, 3], laneWidth: 20 } }, outputs: [] })).rejects.toThrow(/3 lane values are not a whole number of 5-lane words/);
+  });
 });
