@@ -10,7 +10,7 @@
  *     runtime cached, the cached rebuild, and a cold --trace-fst build;
  * (d) the valid/ready independence check off (its cost), drainColumns without cycle stamps, 1024-bit
  *     lane-vector streaming (pushLanes / drainLanes), play() of an input table on the adder, and a
- *     generated skid → skid → FIFO hierarchy with and without its 6 internal streams watched.
+ *     generated skid → skid → FIFO hierarchy with and without its 4 internal streams watched.
  * Prints a Markdown table for bench/RESULTS.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -200,7 +200,7 @@ for (const watchStreams of [true, false]) {
     const t = now();
     const r = await m.run({ untilSinkCount: { bus: 'out', n: WORDS }, maxCycles: 100 * WORDS });
     const s = (now() - t) / 1000;
-    row(`(d) generated skid → skid → FIFO chain, valid/ready p=0.5, internal streams ${watchStreams ? 'watched (6)' : 'not watched'}`, `${fmt(r.cycles / s / 1e6, 2)} M cycles/s`);
+    row(`(d) generated skid → skid → FIFO chain, valid/ready p=0.5, internal streams ${watchStreams ? 'watched (4)' : 'not watched'}`, `${fmt(r.cycles / s / 1e6, 2)} M cycles/s`);
   } finally {
     await m.close();
   }

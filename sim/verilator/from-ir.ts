@@ -8,10 +8,11 @@
  *     `<top>.<instance>….<memory>`;
  *   - every internal stream: the s_axis_* / m_axis_* port groups of each sub-module instance, checked
  *     every cycle with the stream rules the DUT's outputs are checked with (valid held, data and
- *     tlast stable until the transfer). Nothing is added to the emitted Verilog: the signals are made
- *     readable through a Verilator configuration file.
+ *     tlast stable until the transfer). An input stream wired straight from a sibling's output stream
+ *     is the same wires and is watched once, as that output. Nothing is added to the emitted Verilog:
+ *     the signals are made readable through a Verilator configuration file.
  */
-import { portList, type Module } from '../../generator/ir/index.js';
+import { Signal, portList, type Module } from '../../generator/ir/index.js';
 import { emitDesign } from '../../generator/emit/index.js';
 import { buildModel } from './index.js';
 import type { Model, StartOptions } from './model.js';
@@ -101,6 +102,7 @@ export function irPublic(top: Module): { memories: MemorySpec[]; watches: WatchS
         throw new RangeError(`sub-module ${childPath} (${child.name}): ${(e as Error).message} (or build with watchStreams: false)`);
       }
       for (const s of streams) {
+        if (s.kind === 'source' && fedByOutputStream(item.instance.inputs.get(ports[s.valid].name))) continue;
         const prefix = `${s.kind === 'source' ? 's' : 'm'}_axis_${s.bus}`;
         watches.push({
           name: `${childPath}.${prefix}`,
@@ -123,6 +125,11 @@ export function irPublic(top: Module): { memories: MemorySpec[]; watches: WatchS
     if (instancesOf.get(m.module) === 1 && !m.paths.includes(short)) m.paths.push(short);
   }
   return { memories, watches };
+}
+
+/** Whether a child's tvalid input is a sibling's m_axis_<bus>_tvalid output wire (watched as that output). */
+function fedByOutputStream(valid: unknown): boolean {
+  return valid instanceof Signal && valid.kind === 'instout' && /_m_axis_.+_tvalid$/.test(valid.name);
 }
 
 /** Emits `top` with its submodules and starts a verilated model of it (cached by content hash). */

@@ -11,7 +11,8 @@
  * await m.push('in', words, lastFlags);                      // or pushLanes('in', int16s, 16, { signed: true })
  * await m.run({ untilSinkCount: { bus: 'out', n }, maxCycles: 1e6 });  // also untilLast, untilPort, untilSourcesEmpty
  * const got = await m.drain('out');                          // or drainColumns / drainLanes / drainBig
- * const t = await m.play({ inputs: { a: Int32Array, b: … }, outputs: ['y'], when: { port: 'v', equals: 1 } });
+ * const t = await m.play({ inputs: { a: Int32Array, w: { lanes, laneWidth: 16 } }, outputs: ['y', { port: 'v', laneWidth: 16 }],
+ *                         when: { port: 'valid', equals: 1 } });   // outputs sampled before each edge
  * await m.peekMem('weights.bank3', addr, count); await m.pokeMem('top.u_w.bank3', addr, values);
  * await m.close();                                           // kills the harness if it is still busy
  * ```
@@ -19,8 +20,8 @@
  * What the runner checks on its own, every cycle:
  * - each DUT output stream m_axis_<bus>: valid held and data/last stable until the transfer, and tvalid
  *   independent of tready (evaluated with every tready inverted and compared);
- * - each internal stream (buildFromIr: the s_axis/m_axis ports of every sub-module instance; or
- *   BuildSpec.watches): valid held and data/last stable until the transfer;
+ * - each internal stream (buildFromIr: the s_axis/m_axis ports of every sub-module instance, plus
+ *   `streams` declared by hand; or BuildSpec.watches): valid held and data/last stable until the transfer;
  * - nothing starts as a quiet 0: models are built with `--x-assign unique --x-initial unique` and
  *   started with `+verilator+rand+reset+2 +verilator+seed+<seed>` (StartOptions.seed, default 1);
  * - idle source streams drive random tdata/tlast, so a DUT that takes data without valid is caught.
