@@ -8,6 +8,7 @@ import { trainCommand } from './train.js';
 import { genCommand } from './gen.js';
 import { sweepCommand } from './sweep.js';
 import { serveCommand } from './serve.js';
+import { identifyCommand } from './identify.js';
 import { UsageError } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,10 +23,11 @@ program.addCommand(trainCommand());
 program.addCommand(genCommand());
 program.addCommand(sweepCommand());
 program.addCommand(serveCommand());
+program.addCommand(identifyCommand());
 
 /** Errors whose message is the whole story: print it, no stack. */
 function isUserError(e: unknown): e is Error {
-  return e instanceof Error && ['UsageError', 'DatasetError', 'CheckpointError', 'ConfigError'].includes(e.name);
+  return e instanceof Error && ['UsageError', 'DatasetError', 'CheckpointError', 'ConfigError', 'TransportError', 'ProtocolError', 'ChipError'].includes(e.name);
 }
 
 try {

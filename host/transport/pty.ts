@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Model } from '../../sim/verilator/index.js';
-import { ByteQueue } from './transport.js';
+import { ByteQueue, TransportError } from './transport.js';
 
 export interface PtyOptions {
   /** Where the pty's symlink goes (e.g. /tmp/ibhebb-tty). */
@@ -68,7 +68,7 @@ export class PtyBridge {
     const t0 = Date.now();
     while (!existsSync(o.link)) {
       if (b.failure) throw b.failure;
-      if (Date.now() - t0 > 10_000) throw new Error(`pty: socat did not create ${o.link} within 10 s`);
+      if (Date.now() - t0 > 10_000) throw new TransportError(`pty: socat did not create ${o.link} within 10 s`);
       await new Promise((r) => setTimeout(r, 20));
     }
     return b;
@@ -98,11 +98,11 @@ export class PtyBridge {
     let err = '';
     p.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     p.on('error', (e) => {
-      this.failure = new Error(`pty: cannot run socat (${e.message}); install it (apt-get install socat, or scripts/setup.sh)`);
+      this.failure = new TransportError(`pty: cannot run socat (${e.message}); install it (apt-get install socat, or scripts/setup.sh)`);
     });
     p.on('exit', (code) => {
       if (this.closing) return;
-      if (code !== 0 && code !== null && !existsSync(this.link)) this.failure = new Error(`pty: socat exited with code ${code}: ${err.trim()}`);
+      if (code !== 0 && code !== null && !existsSync(this.link)) this.failure = new TransportError(`pty: socat exited with code ${code}: ${err.trim()}`);
       // the serial side was closed: offer the link again
       setTimeout(() => this.spawnSocat(), 10);
     });

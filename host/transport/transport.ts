@@ -39,3 +39,11 @@ export class ByteQueue {
     return out;
   }
 }
+
+/** A transport could not be set up or broke (a missing serial port, socat not installed, …). */
+export class TransportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}

@@ -4,7 +4,7 @@
  * tell apart. 8N1, no flow control: keep the client's window within the board's receive FIFO.
  */
 import { SerialPort } from 'serialport';
-import { ByteQueue, type Transport } from './transport.js';
+import { ByteQueue, TransportError, type Transport } from './transport.js';
 
 export interface UartOptions {
   path: string;
@@ -37,7 +37,7 @@ export class UartTransport implements Transport {
   static async open(o: UartOptions): Promise<UartTransport> {
     const port = new SerialPort({ path: o.path, baudRate: o.baudRate ?? 115200, autoOpen: false });
     await new Promise<void>((res, rej) =>
-      port.open((e) => (e ? rej(new Error(`cannot open serial port ${o.path}: ${e.message}`)) : res())),
+      port.open((e) => (e ? rej(new TransportError(`cannot open serial port ${o.path}: ${e.message}`)) : res())),
     );
     return new UartTransport(port);
   }
