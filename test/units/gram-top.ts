@@ -119,7 +119,7 @@ export async function loadWindow(m: Model, cfg: ChipConfig, win: number[][][], c
 }
 
 /** Runs one command and checks every word; returns the cycles from start to done. */
-export async function gramCommand(m: Model, cfg: ChipConfig, win: number[][][], cmd: GramCmd): Promise<{ cycles: number; words: number }> {
+export async function gramCommand(m: Model, cfg: ChipConfig, win: number[][][], cmd: GramCmd): Promise<{ cycles: number; words: number; runMs: number }> {
   const f = gramFields(cfg);
   const sh = unitShapes(cfg);
   await m.poke('g_mode', cmd.mode);
@@ -132,11 +132,13 @@ export async function gramCommand(m: Model, cfg: ChipConfig, win: number[][][], 
   const want = gramExpected(cfg, win, cmd);
   // cycles from the start edge to the edge that transfers the final word (or to the end when there are none)
   let cycles = 1;
+  const t0 = performance.now();
   if (want.length > 0) {
     const r = await m.run({ untilSinkCount: { bus: 'd', n: want.length }, maxCycles: 100_000 + 100 * want.length * sh.kinds[0].len, allowTimeout: true });
     if (r.reason !== 'sinkCount') throw new Error(`${JSON.stringify(cmd)}: ${(await m.drainBig('d')).length} of ${want.length} words after ${r.cycles} cycles`);
     cycles += r.cycles;
   }
+  const runMs = performance.now() - t0;
   for (let n = 0; (await m.peek('g_busy')) === 1; n++) {
     await m.step(1);
     if (want.length === 0) cycles++;
@@ -157,7 +159,7 @@ export async function gramCommand(m: Model, cfg: ChipConfig, win: number[][][], 
     if (JSON.stringify(d) !== JSON.stringify(want[i])) throw new Error(`${JSON.stringify(cmd)} word ${i}: got ${JSON.stringify(d)}, expected ${JSON.stringify(want[i])}`);
   });
   got.forEach((w, i) => expect(w.last).toBe(i === got.length - 1));
-  return { cycles, words: got.length };
+  return { cycles, words: got.length, runMs };
 }
 
 /** Random commands on random windows; returns the words compared. */
