@@ -3,8 +3,8 @@
  * and the arithmetic blocks of the chip, built from the configuration's numerics — the LFSR of stochastic
  * rounding, the weight-update product δ·h → weight format, and the four table functions with exactly the
  * ROMs the fixed-point golden model uses (chipTables) — and the accelerator's units (generator/units): the
- * kernel unit, the LayerNorm forward, the modulator, the stream front end, the working memory and the systolic
- * Gram array; the Hebbian update and the controller join here.
+ * kernel unit, the LayerNorm forward, the modulator, the stream front end, the working memory, the systolic
+ * Gram array, the Hebbian update and the output layer; the controller joins here.
  */
 import type { Module } from './ir/index.js';
 import type { ChipConfig } from './config.js';
@@ -17,6 +17,8 @@ import { modulator } from './units/modulator.js';
 import { frontend } from './units/frontend.js';
 import { workingMemory } from './units/wm.js';
 import { gramArray } from './units/gram.js';
+import { hebbian } from './units/hebbian.js';
+import { outputUnit } from './units/output.js';
 
 export function designModules(cfg: ChipConfig): Module[] {
   const N = resolveNumeric(cfg.numeric);
@@ -36,5 +38,7 @@ export function designModules(cfg: ChipConfig): Module[] {
     frontend(cfg),
     workingMemory(cfg),
     gramArray(cfg),
+    hebbian(cfg),
+    outputUnit(cfg),
   ];
 }

@@ -188,7 +188,7 @@ function checkUnit(cfg: ChipConfig, N: ResolvedNumeric): void {
   if (N.lfsr.lanes !== cfg.lanes) throw new RangeError(`hebbian: numeric.lfsr.lanes (${N.lfsr.lanes}) must equal lanes (${cfg.lanes})`);
 }
 
-/** Module name: hebbian_<widths of the hidden layers' inputs and outputs>_l<lanes>_<params hash>. */
+/** Module `hebbian` (the configuration is in its parameters and header hash); see the file comment. */
 export function hebbian(cfg: ChipConfig): Module {
   const lay = hebbianLayout(cfg);
   const N = lay.N;
@@ -220,8 +220,7 @@ export function hebbian(cfg: ChipConfig): Module {
     accForward: accOut,
     slots: H_SLOTS,
   };
-  const name = `hebbian_${cfg.layers.slice(0, -1).join('x')}_l${L}`;
-  const m = new ModuleBuilder(name, params);
+  const m = new ModuleBuilder('hebbian', params);
   m.clock();
 
   // ---- widths

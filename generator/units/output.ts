@@ -114,7 +114,7 @@ export function outputWeightAddress(lay: OutputLayout, j: number, i: number): { 
 
 const PHASE = { idle: 0, logits: 1, exp: 2, recip: 3, err: 4, update: 5 } as const;
 
-/** Module output_<nIn>x<C>_b<B>_l<L>; ports, schedule and cycles in the file comment. */
+/** Module `output_layer` (the configuration is in its parameters and header hash); see the file comment. */
 export function outputUnit(cfg: ChipConfig): Module {
   const lay = outputLayout(cfg);
   const N = lay.N;
@@ -154,7 +154,7 @@ export function outputUnit(cfg: ChipConfig): Module {
     lr: { shift: N.lr.outShift, mul: N.lr.outMul },
     constBits: N.constBits,
   };
-  const m = new ModuleBuilder(`output_${nIn}x${C}_b${B}_l${L}`, params);
+  const m = new ModuleBuilder('output_layer', params);
   m.clock();
 
   // ---- widths

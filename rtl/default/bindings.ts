@@ -938,6 +938,249 @@ export const MODULES = {
       }
     ]
   },
+  "hebbian": {
+    "paramsHash": "7cae29e495335ac6",
+    "params": {
+      "layers": [
+        784,
+        128,
+        64
+      ],
+      "lanes": 64,
+      "weight": "fixed<16,4>",
+      "bias": "fixed<16,4>",
+      "delta": "fixed<16,-4>",
+      "input": "fixed<9,1>",
+      "act": "fixed<16,6>",
+      "rounding": [
+        "stochastic",
+        "stochastic"
+      ],
+      "lfsr": {
+        "width": 32,
+        "rbits": 16,
+        "leap": 16
+      },
+      "lr": {
+        "shift": 1,
+        "mul": 1
+      },
+      "accForward": 48,
+      "slots": 3
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "cmd_layer",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "cmd_update",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "cmd_forward",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "cmd_cur",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "cmd_nxt",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "s_axis_delta_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_delta_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_delta_tdata",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "m_axis_acc_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_acc_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_acc_tdata",
+        "dir": "out",
+        "width": 48,
+        "signed": true
+      },
+      {
+        "name": "m_axis_acc_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "hl_start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "hl_layer",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "hl_slot",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "s_axis_h_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_h_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_h_tdata",
+        "dir": "in",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "host_re",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_we",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_kind",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "host_bank",
+        "dir": "in",
+        "width": 6,
+        "signed": false
+      },
+      {
+        "name": "host_addr",
+        "dir": "in",
+        "width": 11,
+        "signed": false
+      },
+      {
+        "name": "host_wdata",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "done",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "hl_busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "sat_w_hi",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_w_lo",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_b_hi",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_b_lo",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "host_rdata",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      }
+    ]
+  },
   "kernel": {
     "paramsHash": "901b7acff6f6ba8e",
     "params": {
@@ -1421,6 +1664,236 @@ export const MODULES = {
         "name": "sat_delta",
         "dir": "out",
         "width": 8,
+        "signed": false
+      }
+    ]
+  },
+  "output_layer": {
+    "paramsHash": "c121bd03f289bcdd",
+    "params": {
+      "nIn": 64,
+      "classes": 10,
+      "window": 8,
+      "lanes": 64,
+      "weight": "fixed<16,4>",
+      "bias": "fixed<16,4>",
+      "windowZ": "fixed<16,6>",
+      "logit": "fixed<16,6>",
+      "prob": "ufixed<17,1>",
+      "err": "fixed<16,-2>",
+      "rounding": [
+        "stochastic",
+        "stochastic",
+        "nearest"
+      ],
+      "lfsr": {
+        "width": 32,
+        "rbits": 16,
+        "leap": 16
+      },
+      "lr": {
+        "shift": 7,
+        "mul": 1
+      },
+      "constBits": 18
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "cmd_train",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "cmd_slot",
+        "dir": "in",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "h_re",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "h_addr",
+        "dir": "out",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "h_rdata",
+        "dir": "in",
+        "width": 1024,
+        "signed": false
+      },
+      {
+        "name": "y_re",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "y_addr",
+        "dir": "out",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "y_rdata",
+        "dir": "in",
+        "width": 4,
+        "signed": false
+      },
+      {
+        "name": "m_axis_logit_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_logit_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_logit_tdata",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "m_axis_logit_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_re",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_we",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_kind",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "host_bank",
+        "dir": "in",
+        "width": 6,
+        "signed": false
+      },
+      {
+        "name": "host_addr",
+        "dir": "in",
+        "width": 4,
+        "signed": false
+      },
+      {
+        "name": "host_wdata",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "done",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "sat_w_hi",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_w_lo",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_b_hi",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_b_lo",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_logit_hi",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_logit_lo",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_prob_hi",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_err_hi",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_err_lo",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "host_rdata",
+        "dir": "out",
+        "width": 32,
         "signed": false
       }
     ]
