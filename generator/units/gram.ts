@@ -14,8 +14,8 @@
  * drops the pairs nobody asked for. A global enable stalls the mesh while a row FIFO is full.
  *
  * Work. An "item" is one pass of `len` elements of one vector kind over one tile; items follow each other with
- * no gap (the next item's first element enters right behind the last one; items shorter than 2C are padded
- * with idle cycles so result chains never collide):
+ * no gap (the next item's first element enters right behind the last one; an item shorter than 2C starts after
+ * 2C − len idle cycles, so that results in a row chain never collide):
  *   ROW  (mode 0)  the incremental row: d(p, c) for every occupied slot p ≠ c (p < count), rows = slots in groups
  *                  of R, column 0 = the current slot c: ⌈count/R⌉ passes of len cycles (bandwidth: R slot words per
  *                  cycle); output in increasing p.
@@ -58,7 +58,10 @@ export function gramFields(cfg: ChipConfig, sh: UnitShapes = unitShapes(cfg)) {
   return { kindBits: sh.kindBits, slotBits: sh.slotBits, distBits: sh.distBits, width: sh.kindBits + 2 * sh.slotBits + sh.distBits };
 }
 
-/** Idle cycles padded after an item of `len` elements (results of consecutive items must not meet in a row chain). */
+/**
+ * Idle cycles before an item of `len` elements: the last elements of consecutive items must be ≥ 2C cycles
+ * apart, or a PE's result would meet its right neighbour's earlier one in the row's result chain.
+ */
 export function gramPad(cols: number, len: number): number {
   return Math.max(0, 2 * cols - len);
 }
@@ -258,14 +261,16 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   const desc = m.instance('u_desc_fifo', fifo(DW, GRAM_ITEMS_IN_FLIGHT), { s_axis_in_tvalid: descPush, s_axis_in_tdata: descWord, m_axis_out_tready: descPop });
   m.unused(desc.out('count'));
   const descRoom = desc.out('s_axis_in_tready');
+  const padded = m.reg('feed_padded_q', uint(1), { reset: 0 });
   const inElems = active.and(padding.not()).and(endPending.not());
   const atItemStart = idx.eq(0);
+  // an item shorter than 2C starts after idle cycles, so that its results never meet the previous item's in a chain
+  const padFirst = m.wire('pad_first', inElems.and(needed).and(atItemStart).and(padded.not()).and(padOf.ne(0)));
   // issue element idx of the current item this cycle
-  const issue = m.wire('issue', inElems.and(needed).and(en).and(atItemStart.not().or(descRoom)));
+  const issue = m.wire('issue', inElems.and(needed).and(en).and(padFirst.not()).and(atItemStart.not().or(descRoom)));
   const skip = m.wire('skip_item', inElems.and(needed.not()));
   const lastElem = m.wire('last_elem', idx.eq(lenOf));
-  const padDone = m.wire('pad_done', padding.and(en).and(pad.eq(1)));
-  const advance = m.wire('advance', skip.or(issue.and(lastElem).and(padOf.eq(0))).or(padDone));
+  const advance = m.wire('advance', skip.or(issue.and(lastElem)));
   const endNow = m.wire('end_push', endPending.and(descRoom));
   m.assign(descPush, issue.and(atItemStart).or(endNow));
   m.assign(descWord, mux(endNow, constant(2 ** (DW - 1), uint(DW)), cat(constant(0, uint(1)), kind, gr, gc)));
@@ -279,21 +284,22 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
       $.set(gc, 0);
       $.set(idx, 0);
       $.set(padding, 0);
+      $.set(padded, 0);
     });
-    $.if(issue, () => {
-      $.if(lastElem, () => {
-        $.set(idx, 0);
-        $.if(padOf.ne(0), () => {
-          $.set(padding, 1);
-          $.set(pad, padOf);
-        });
-      }).else(() => $.set(idx, idx.addWrap(1)));
+    $.if(padFirst, () => {
+      $.set(padding, 1);
+      $.set(pad, padOf);
     });
     $.if(padding.and(en), () => {
       $.set(pad, pad.subWrap(1));
-      $.if(pad.eq(1), () => $.set(padding, 0));
+      $.if(pad.eq(1), () => {
+        $.set(padding, 0);
+        $.set(padded, 1);
+      });
     });
+    $.if(issue, () => $.set(idx, mux(lastElem, constant(0, uint(IW)), idx.addWrap(1))));
     $.if(advance, () => {
+      $.set(padded, 0);
       $.if(full.and(lastGc.not()), () => $.set(gc, gc.addWrap(1)))
         .elseIf(lastGr.not(), () => {
           $.set(gc, 0);

@@ -70,10 +70,11 @@ module gram (
   wire               u_desc_fifo_m_axis_out_tvalid;
   wire [4:0]         u_desc_fifo_m_axis_out_tdata;
   wire [1:0]         u_desc_fifo_count;
+  reg                feed_padded_q;
+  wire               pad_first;
   wire               issue;
   wire               skip_item;
   wire               last_elem;
-  wire               pad_done;
   wire               advance;
   wire               end_push;
   reg                f1_valid_q;
@@ -1153,15 +1154,15 @@ module gram (
     .count             (u_desc_fifo_count)
   );
 
-  assign issue = ((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);
+  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);
+
+  assign issue = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);
 
   assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);
 
   assign last_elem = feed_i_q == feed_len_m1;
 
-  assign pad_done = (feed_padding_q & en) & (feed_pad_q == 1'b1);
-
-  assign advance = (skip_item | ((issue & last_elem) & (feed_pad_n == 1'b0))) | pad_done;
+  assign advance = skip_item | (issue & last_elem);
 
   assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;
 
@@ -1179,6 +1180,7 @@ module gram (
       feed_gc_q <= 1'b0;
       feed_i_q <= 10'd0;
       feed_padding_q <= 1'b0;
+      feed_padded_q <= 1'b0;
       feed_pad_q <= 1'b0;
     end else begin
       if (go) begin
@@ -1189,25 +1191,24 @@ module gram (
         feed_gc_q <= 1'b0;
         feed_i_q <= 10'd0;
         feed_padding_q <= 1'b0;
+        feed_padded_q <= 1'b0;
       end
-      if (issue) begin
-        if (last_elem) begin
-          feed_i_q <= 10'd0;
-          if ((feed_pad_n != 1'b0)) begin
-            feed_padding_q <= 1'b1;
-            feed_pad_q <= feed_pad_n;
-          end
-        end else begin
-          feed_i_q <= feed_i_q + 10'd1;
-        end
+      if (pad_first) begin
+        feed_padding_q <= 1'b1;
+        feed_pad_q <= feed_pad_n;
       end
       if ((feed_padding_q & en)) begin
         feed_pad_q <= feed_pad_q - 1'b1;
         if ((feed_pad_q == 1'b1)) begin
           feed_padding_q <= 1'b0;
+          feed_padded_q <= 1'b1;
         end
       end
+      if (issue) begin
+        feed_i_q <= last_elem ? 10'd0 : (feed_i_q + 10'd1);
+      end
       if (advance) begin
+        feed_padded_q <= 1'b0;
         if ((full & (~feed_last_gc))) begin
           feed_gc_q <= feed_gc_q + 1'b1;
         end else if ((~feed_last_gr)) begin

@@ -31,6 +31,8 @@ describe('systolic Gram array', () => {
   const rng = new Rng(77);
   const cases: { name: string; cfg: ChipConfig; opts?: GramOptions }[] = [
     { name: '1×1 array', cfg: { ...DEFAULT_CHIP, layers: [5, 2, 3], window: 3, gram: { rows: 1, cols: 1 } } },
+    // a kind shorter than 2C right after a longer one: the idle cycles before the short items keep the chains apart
+    { name: 'short z after long pixels', cfg: { ...DEFAULT_CHIP, layers: [18, 8, 8], window: 9, gram: { rows: 3, cols: 8 } } },
     { name: 'random A', cfg: randomChip(rng) },
     { name: 'random B, PE inline', cfg: randomChip(rng), opts: { peStyle: 'inline' } },
     { name: 'random C (12-bit z)', cfg: withWindowZ(randomChip(rng), 'Q4.8') },
