@@ -1,16 +1,7 @@
 /**
- * Hidden-forward unit (spec function of generator/units/forward.ts), for hidden layer l with nIn inputs h
- * (pixels as (2p − 255)/256 in the input format, or z of the layer below in the act format) and n = 2^k outputs:
- *
- *   MAC        acc_j = Σ_i W_ji h_i + b_j·2^(f_w + f_h − f_b)   exact (< 2^acc.forward, proved at construction)
- *              a_j   = sat_preact(resize(acc_j, f_w + f_h → f_a))   (the preact format's rounding)
- *   LayerNorm  r = max(a, 0), S1 = Σ r, V = n·Σ r² − S1² (= n²·var exactly, < 2^acc.ln),
- *              var = rnd(V·2^(f_var − 2 f_a)/n²) + ε_raw, saturated high into lnVar,
- *              s⁻¹ = rsqrt(var)  (table, lnInvStd format),
- *              z_j = sat_act(rnd((n r_j − S1)·s⁻¹ · 2^(f_z − f_a − f_s)/n))   (1/n, 1/n² are shifts: n = 2^k)
- *   window z   z as the window memory stores it: resize act → windowZ (its rounding, saturating).
- *
- * ε_raw = ε rounded to nearest into the lnVar format (lnEpsRaw; an ε that rounds to 0 is refused).
+ * Hidden-forward unit (spec function of generator/units/forward.ts): the MAC a = W·h + b (forwardMac; the
+ * exact accumulator → a conversion alone is preactWord), LayerNorm + relu → z (layerNormRelu) and the resize
+ * to windowZ (windowZ). § FORWARD of the specification (step.ts header).
  */
 import { fast, fromReal, maxRawNum, minRawNum, type FixedFormat, type NoiseSource, type Rounding, type SatSlot, type TableFunction } from '../../../generator/fixed/index.js';
 import { describeFormat, type ResolvedNumeric } from '../../../generator/numeric.js';

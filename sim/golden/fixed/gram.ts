@@ -1,9 +1,8 @@
 /**
- * Gram unit (spec function of generator/units/gram.ts): exact integer squared distances ‖u_c − u_q‖² of the
- * current vector against every slot of the window — for the pixels (u8 values, or input words on non-image
- * sets) and for each hidden layer's stored z (windowZ raw). Nothing is rounded: every term and the sum are
- * integers below 2^acc.gram (the accumulator width, proved at construction), so float64 holds them exactly.
- * The kernel unit (kernel.ts) turns a distance into a kernel word.
+ * Gram unit (spec function of generator/units/gram.ts): exact integer squared distances of the current vector
+ * against every slot of the window (§ GRAM of the specification, step.ts header). Every term and sum is an
+ * integer below 2^acc.gram (proved at construction), so float64 holds them exactly. kernel.ts turns a
+ * distance into a kernel word.
  */
 
 /**

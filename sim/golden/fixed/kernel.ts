@@ -1,16 +1,7 @@
 /**
- * Kernel unit (spec function of generator/units/kernel.ts): the kernel word of an exact squared distance d,
- *   k = expNeg(sat_t(rnd(d·κ)))      (t in the kernelArg format, k in the gram format; rnd = ConstScale.apply)
- * with κ = 1/(2 s²) brought to kernelArg units, s = σ·√dim:
- *   K_X from u8 pixels  κ_x = 4/(2^(2·PIXEL_SHIFT)·2 s_x²) (x = (2p − 255)/256, so ‖x_c − x_q‖² = 4 d/2^16),
- *                       applied with shift −f_t;
- *   K_X from input words (non-image sets)  κ = 1/(2 s_x²), shift 2 f_in − f_t;
- *   K_Z of hidden layer l  κ_z = 1/(2 σ_z² n_l), shift 2 f_wz − f_t;
- * and the K_Y word: 1.0 for equal labels, else the constant expNeg(sat_t(rnd(2/(2 s_y²)·2^f_t))) (one-hot
- * labels are at squared distance 0 or 2). The diagonal k(u, u) is the constant 1.0 (`one`).
- *
- * The table functions of the chip (expNeg, exp, rsqrt, recip) are defined once in generator/numeric.ts
- * (chipTables) and re-exported here.
+ * Kernel unit (spec function of generator/units/kernel.ts): kernel words from exact squared distances and the
+ * K_Y word (§ KERNEL and CONSTANTS of the specification, step.ts header). The table functions of the chip
+ * (expNeg, exp, rsqrt, recip) are defined once in generator/numeric.ts (chipTables), re-exported here.
  */
 import { fromReal, maxRawNum, type TableFunction } from '../../../generator/fixed/index.js';
 import { type ResolvedNumeric } from '../../../generator/numeric.js';

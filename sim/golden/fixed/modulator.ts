@@ -1,19 +1,8 @@
 /**
- * Modulator unit (spec function of generator/units/modulator.ts): from the window's Gram rows to δ of hidden
- * layer l (n = 2^k outputs, window of N = B slots, current slot c). All integers; units noted per line.
- *
- * Row means: the row sums R_X, R_Y (N times the row means, exact) enter through
- *   Rt_p = R_X,p·2^fγ − γ R_Y,p,   ND_p = (N·1.0 − R_X,p)·2^fγ − γ(N·1.0 − R_Y,p),   Kt_p = K_X[c][p]·2^fγ − γ K_Y[c][p]
- * (units 2^−(f_k + fγ); γ = round-to-nearest of γ with fγ = gammaFracBits fraction bits, 1.0 = 2^f_k).
- * Variant weight of slot p ≠ c (exact integers):
- *   E: −(N² Kt_p − N Rt_c − N Rt_p + Σ_q Rt_q)    J: −(N Kt_p − Rt_c)    P: ND_c    F: ND_p + ND_c
- * Per-sample coefficient (k_p = the K_Z row word of slot p, kernel.ts):
- *   u_p = rnd(W_p·k_p, f_k);  c_p = sat_coef(rnd(u_p·S·2^(f_coef − f_k − fγ)))  (c_c = 0),
- *   S = (2/s_z²)/(N²(N−1)²) for E, P, F and (2/s_z²)/(N(N−1)²) for J, s_z² = σ_z² n  (a ConstScale).
- * Global signal: ξ_j = sat_ξ(rnd(Σ_{p≠c} c_p (zw_cj − zw_pj), f_coef + f_wz − f_ξ))  (sum exact, < 2^acc.xi).
- * LayerNorm backward ⊙ relu′ (g = LN_BWD_GUARD, z and a of the current sample, s⁻¹ from the forward):
- *   G1 = Σ ξ_j, G2 = Σ ξ_j z_j (exact); M1 = rnd(G1·2^g/n), M2 = rnd(G2·2^g/n, f_z)  (units 2^−(f_ξ+g));
- *   T_j = ξ_j·2^g − M1 − rnd(z_j·M2, f_z);  δ_j = a_j > 0 ? sat_δ(rnd(T_j·s⁻¹, g + f_ξ + f_s − f_δ)) : 0.
+ * Modulator unit (spec function of generator/units/modulator.ts): from the window's Gram rows and row sums to
+ * δ of one hidden layer — variant weights from the row means (variantWeights), per-sample coefficients
+ * (coefficients), the global signal ξ (globalSignal), LayerNorm backward ⊙ relu′ (lnBackward); modulate()
+ * runs the four. § MODULATOR of the specification (step.ts header).
  */
 import { fromReal, fx, maxRawNum, minRawNum } from '../../../generator/fixed/index.js';
 import type { ResolvedNumeric } from '../../../generator/numeric.js';

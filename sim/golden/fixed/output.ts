@@ -1,15 +1,7 @@
 /**
- * Output-layer unit (spec function of generator/units/output.ts): trained by cross-entropy over the window.
- * For every slot p of the window (h_p = the stored z of the last hidden layer, windowZ format):
- *   logits    o_pj = resize_logit(Σ_i W_ji h_pi + b_j·2^(f_w + f_wz − f_b))  (exact accumulator, then the
- *             logit format's rounding, saturating)
- *   softmax   e_j = exp(o_j − max o) (table; UQ1.16 with the defaults), Σ = Σ_j e_j ≥ 1.0, r = recip(Σ) (table),
- *             P_j = rnd(e_j·r, f_r), saturated high into prob
- *   error     e_pj = sat_err(rnd((P_pj − [y_p = j])/B))  (1/B a ConstScale)
- *   gradient  G_ji = Σ_p h_pi e_pj, G_b,j = Σ_p e_pj  (exact, < 2^acc.grad)
- *   update    W_ji ← sat_w(W_ji + SR(−mul·G_ji, f_wz + f_e + shift − f_w)), b_j ← sat_b(b_j + SR(−mul·G_b,j,
- *             f_e + shift − f_b)) with the output layer's own LFSR bank, the word/lane order of update.ts
- *             (word i of row j from lane i mod lanes, the bias word i = nIn), no row skipped.
+ * Output-layer unit (spec function of generator/units/output.ts): logits of the window's stored h, table
+ * softmax, errors (P − y)/B, the exact gradient and the update with the output layer's LFSR bank. § OUTPUT of
+ * the specification (step.ts header).
  */
 import { fast, fx, maxRawNum, minRawNum, type FixedFormat, type Rounding, type SatSlot, type TableFunction } from '../../../generator/fixed/index.js';
 import type { ResolvedNumeric } from '../../../generator/numeric.js';

@@ -1,22 +1,9 @@
 /**
  * Hebbian-update unit (spec function of generator/units/update.ts): the rank-1 update pass over one hidden
- * layer (nIn inputs, n outputs), optionally fused with the forward MAC of the next input through the updated
- * weights — what the update hardware does in one pass over the weight memory:
- *
- *   W_ji ← sat_w(W_ji + SR(m·v_j·h_i, kW)),   b_j ← sat_b(b_j + SR(m·v_j, kB))
- *   m = −mul (lr = mul·2^−shift),  kW = f_v + f_h + shift − f_w,  kB = f_v + shift − f_b   (v = δ)
- *
- * Word order: row j holds the words i = 0 … nIn − 1 and the bias as word i = nIn; rows in order j = 0, 1, …,
- * words in order i. Word i of a row draws from lane i mod lanes of the layer's LFSR bank (its own bank per
- * layer). A row with v_j = 0 is skipped: not written, no draws.
- *
- * SR(x, k) with r = rbits and one draw ρ (r bits): ⌊(⌊x/2^(k−r)⌋ + ρ)/2^r⌋ for k ≥ r; ⌊(x + ⌊ρ/2^(r−k)⌋)/2^k⌋
- * for 0 < k < r; x·2^−k without a draw for k ≤ 0 (generator/fixed's definition). With a deterministic weight
- * (bias) rounding, that rounding replaces SR and nothing is drawn. |m·v·h| < 2^53 (checkBounds).
- *
- * Fused forward: given the next input h' of this layer, acc_j = b_j·2^(f_w + f_h − f_b) + Σ_i W_ji h'_i with
- * the weights as they are after row j's update (skipped rows: unchanged) — exactly the MAC of forward.ts
- * (forwardMac) of h' through the updated layer, returned as exact accumulators (preactWord turns them into a).
+ * layer with stochastic rounding from the layer's LFSR bank, optionally fused with the forward MAC of the
+ * next input through the updated weights (what the update hardware does in one pass over the weight
+ * memory). § UPDATE of the specification (step.ts header). |m·v·h| < 2^53 (checkBounds); intPath (32-bit
+ * integer arithmetic) gives the same words when the formats bound the product below 2^31.
  */
 import { fast, maxRawNum, minRawNum, width, type FixedFormat, type Rounding } from '../../../generator/fixed/index.js';
 import type { ResolvedNumeric } from '../../../generator/numeric.js';

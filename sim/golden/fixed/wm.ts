@@ -1,17 +1,7 @@
 /**
- * Working-memory update unit (spec function of generator/units/wm.ts): the window of the B most recent
- * samples. Slot c of a new sample holds its input vector (u8 pixels, or input words for other sets), its
- * label and, per hidden layer, its z as stored (windowZ format). The Gram ring buffers K_X, K_Y (B × B,
- * symmetric, diagonal the constant 1.0) and their row sums R_X, R_Y are updated incrementally when row c is
- * rewritten: R_q += K_new[c][q] − K_old[c][q] for every occupied q ≠ c, R_c = 1.0 + Σ_q K_new[c][q]. Every
- * entry is an exact integer, so R always equals the recomputed sum of its row (wmRowSumsExact checks it).
- *
- * Occupancy: after an epoch clear the window is empty (count 0, head 0) and samples fill slots 0, 1, …, so
- * the occupied slots are always 0 … count − 1; once full, a new sample overwrites slot head (the oldest).
- *
- * Epoch boundary (wmClear): count, head, every slot, K_X, K_Y, R_X, R_Y and the stored z are cleared to 0
- * (labels and sample indices to −1). The weights and the LFSR states are NOT part of the working memory and
- * are kept.
+ * Working-memory unit (spec function of generator/units/wm.ts): the window of the B most recent samples, its
+ * K_X/K_Y ring rows and row sums, the epoch clear. The formulas are § WM and § EPOCH BOUNDARY of the
+ * specification (step.ts header). wmRowSumsExact checks the invariant that R equals the sum of its row.
  */
 
 export interface WindowMemory {
