@@ -6,8 +6,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { collect, statusSummary, type ResultRow } from '../host/sweep/collect.js';
-import { readManifest } from '../host/sweep/spec.js';
+import { collect, statusSummary, workingMemoryBits, type ResultRow } from '../host/sweep/collect.js';
+import { readManifest, type TrainReport } from '../host/sweep/spec.js';
 import { writeSweepPlot } from '../host/plot/sweep.js';
 import { writeTrainPlot } from '../host/plot/train.js';
 
@@ -37,14 +37,19 @@ console.log(`| setting | ${windows.map((B) => `B = ${B}`).join(' | ')} |`);
 console.log(`|---|${windows.map(() => '---').join('|')}|`);
 for (const s of SETTINGS) console.log(`| ${s} | ${windows.map((B) => stats(accAt(pick(s, B), 1))).join(' | ')} |`);
 
-console.log('\nWorking memory of the window, bits (inputs + labels + stored z + K_X,K_Y + row sums):\n');
-console.log('| B | fixed-chip (its formats, z stored) | float, stored z (chip formats) | float, recompute (no z) |');
-console.log('|---|---|---|---|');
-const wm = (label: string, B: number) => {
-  const w = pick(label, B)[0]?.workingMemoryBits;
-  return w ? `${w.total.toLocaleString('en')} = ${w.inputs} + ${w.labels} + ${w.storedZ} + ${w.gram} + ${w.rowSums}` : '';
-};
-for (const B of windows) console.log(`| ${B} | ${wm('fixed-chip', B)} | ${wm('float-chip', B)} | ${wm('float-paper', B)} |`);
+console.log('\nWorking memory of the window on the chip, bits (default chip formats, row sums widened for B):\n');
+console.log('| B | stored window (chip: x, y, z, K_X/K_Y, row sums) | of which pixels | of which z | recomputed z (no z stored) | weights + biases |');
+console.log('|---|---|---|---|---|---|');
+const layers = rows[0]?.train.config.train.layers ?? [784, 128, 64, 10];
+const wmOf = (B: number, memory: 'stored' | 'recompute') =>
+  workingMemoryBits({ config: { dataset: 'mnist', train: { layers, window: B, memory } }, epochs: [] } as unknown as TrainReport);
+for (const B of [2, 4, 8, 16, 32]) {
+  const s = wmOf(B, 'stored');
+  const r = wmOf(B, 'recompute');
+  if (!s || !r) continue;
+  const f = (n: number) => n.toLocaleString('en');
+  console.log(`| ${B} | ${f(s.total)} | ${f(s.inputs)} | ${f(s.storedZ)} | ${f(r.total)} | ${f(s.weights)} |`);
+}
 
 console.log('\nStored against recomputed working memory, float paper setting, B = 8, % (mean ± sd, seeds):\n');
 console.log('| memory | epoch 1 | epoch 2 | epoch 3 |');
