@@ -8,7 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
-import { buildManifest, parseParam, pointArgv } from '../../host/sweep/spec.js';
+import { buildManifest, parseParam, pointArgv, type TrainReport } from '../../host/sweep/spec.js';
+import type { ResultRow } from '../../host/sweep/collect.js';
+import { sweepPlotData } from '../../host/plot/sweep.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/ibhebb.js');
@@ -240,6 +242,37 @@ function inkedPixels(svg: string): { width: number; height: number; inked: numbe
 }
 
 describe('plots', () => {
+  it('plot data: mean over seeds per setting, x from the run when a point does not set it, the epoch asked for', () => {
+    const row = (label: string, options: Record<string, string>, memory: string, seed: number, accs: number[]): ResultRow => ({
+      id: `${label}-${seed}`,
+      label,
+      options,
+      command: '',
+      cwd: '',
+      train: {
+        config: { dataset: 'mnist', train: { window: 8, memory, seed, layers: [784, 128, 64, 10] } },
+        epochs: accs.map((a, i) => ({ epoch: i + 1, testAccuracy: a })),
+      } as unknown as TrainReport,
+      workingMemoryBits: null,
+    });
+    const rows = [
+      row('recompute', { seed: '0' }, 'recompute', 0, [0.8, 0.9]),
+      row('recompute', { seed: '1' }, 'recompute', 1, [0.7, 0.85]),
+      row('stored', { memory: 'stored', seed: '0' }, 'stored', 0, [0.75, 0.95]),
+    ];
+    const d = sweepPlotData(rows, { x: 'memory', epoch: 2 });
+    expect(d.numericX).toBe(false);
+    expect(d.epochs).toBe('2');
+    expect(d.data.map((p) => [p.x, p.setting, p.seed, p.accuracy])).toEqual([
+      ['recompute', 'recompute', '0', 90],
+      ['recompute', 'recompute', '1', 85],
+      ['stored', 'stored', '0', 95],
+    ]);
+    expect(sweepPlotData(rows, { x: 'memory', epoch: 1 }).data.map((p) => p.accuracy)).toEqual([80, 70, 75]);
+    expect(() => sweepPlotData(rows, { x: 'memory', epoch: 3 })).toThrow(/no finished point has epoch 3/);
+    expect(() => sweepPlotData(rows, { x: 'window' })).toThrow(/--plot-x window: no point of this sweep sets --window/);
+  });
+
   it('train --plot draws the run and, for the paper network, the published curves; sweep --plot draws accuracy and working memory against B', async () => {
     const dir = tmp();
     const svg = join(dir, 'train.svg');
