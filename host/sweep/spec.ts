@@ -156,12 +156,22 @@ function fixedKeys(fixed: string[]): Set<string> {
   return keys;
 }
 
+/**
+ * A point's folder name: its label and options, readable. When that is too long or holds characters unsafe
+ * in a file name, a hash of it keeps it unique and the last options (usually the swept ones) stay readable.
+ */
 function pointId(p: SweepPoint): string {
-  const parts = [...(p.label ? [p.label] : []), ...Object.entries(p.options).map(([k, v]) => `${k}=${[v].flat().join('+')}`)];
-  const raw = parts.join('_') || 'default';
-  const safe = raw.replace(/[^A-Za-z0-9._=+,-]/g, '-');
-  if (safe === raw && raw.length <= 100) return raw;
-  return `${safe.slice(0, 80)}-${createHash('sha256').update(raw).digest('hex').slice(0, 8)}`;
+  const parts = Object.entries(p.options).map(([k, v]) => `${k}=${[v].flat().join('+')}`);
+  const raw = [...(p.label ? [p.label] : []), ...parts].join('_') || 'default';
+  const safe = (t: string) => t.replace(/[^A-Za-z0-9._=+,-]/g, '-');
+  if (safe(raw) === raw && raw.length <= 100) return raw;
+  const head = `${safe(p.label ?? 'point').slice(0, 40)}-${createHash('sha256').update(raw).digest('hex').slice(0, 8)}`;
+  const tail: string[] = [];
+  for (const part of parts.reverse()) {
+    if (head.length + [part, ...tail].join('_').length > 100) break;
+    tail.unshift(safe(part));
+  }
+  return [head, ...tail].join('_');
 }
 
 export interface SweepOptions {

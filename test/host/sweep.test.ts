@@ -74,6 +74,15 @@ describe('sweep points', () => {
     const argv = pointArgv(m, m.points[3]);
     expect(argv.join(' ')).toContain('--numeric fixed --format weight=Q2.10 --format xi=Q-4.16 --seed 2');
     expect(m.points[3].id).toMatch(/^numeric=fixed_format=weight=Q2\.10\+xi=Q-4\.16_seed=2$/);
+    // too long for a folder name: label, a hash, and the last options
+    const long = { label: 'chip setting', memory: 'stored', variant: 'E', optimizer: 'sgd', lr: 0.5, 'lr-out': 0.0078125, 'ln-eps': 0.01, 'numeric-config': '/some/long/path/formats.json' };
+    writeFileSync(grid, JSON.stringify([long, { ...long, lr: 0.25 }]));
+    const ids = buildManifest({ fixed: ['--dataset', 'xor'], params: [parseParam('window=2,4')], grid, dir }).points.map((p) => p.id);
+    expect(new Set(ids).size).toBe(4);
+    for (const id of ids) {
+      expect(id).toMatch(/^chip-setting-[0-9a-f]{8}_.*_window=[24]$/);
+      expect(id.length).toBeLessThanOrEqual(100);
+    }
   });
 
   it('refuses bad sweeps with a message naming the problem', () => {
