@@ -13,7 +13,7 @@
  *     generated skid → skid → FIFO hierarchy with and without its 4 internal streams watched.
  * Prints a Markdown table for bench/RESULTS.md.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, buildModel, Model, verilatorVersion, type BuildSpec } from '../sim/verilator/index.js';
@@ -34,6 +34,22 @@ function row(what: string, value: string): void {
 }
 const fmt = (x: number, digits = 1): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const now = (): number => performance.now();
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+  } catch {
+    return NaN;
+  }
+}
+
+/** Cycles per second of wall time, and per second of the harness's own CPU time (robust to a loaded machine). */
+function speed(cycles: number, wallS: number, cpuS: number): string {
+  const perCpu = Number.isFinite(cpuS) && cpuS > 0 ? `, ${fmt(cycles / cpuS / 1e6, 1)} M per harness CPU second` : '';
+  return `${fmt(cycles / wallS / 1e6, 2)} M cycles/s${perCpu}`;
+}
 
 async function transactions(): Promise<void> {
   const m = await buildModel(ADDER);
@@ -56,10 +72,11 @@ async function transactions(): Promise<void> {
     t = now();
     for (let i = 0; i < n; i++) await m.step(1);
     row('(a) step(1) round trip, awaited one by one', `${fmt(((now() - t) * 1000) / n)} µs`);
-    const cycles = 5_000_000;
+    const cycles = 20_000_000;
     t = now();
+    const cpu0 = cpuSeconds(m.pid);
     await m.step(cycles);
-    row(`(b) adder, step(${cycles / 1e6} M) (no streams)`, `${fmt(cycles / ((now() - t) / 1000) / 1e6, 2)} M cycles/s`);
+    row(`(b) adder, step(${cycles / 1e6} M) (no streams)`, speed(cycles, (now() - t) / 1000, cpuSeconds(m.pid) - cpu0));
   } finally {
     await m.close();
   }
@@ -74,15 +91,17 @@ async function streaming(m: Model, pValid: number, pReady: number, label = ''): 
   await m.push('in', data, 'none');
   const pushMs = now() - t;
   t = now();
+  const cpu0 = cpuSeconds(m.pid);
   const r = await m.run({ untilSinkCount: { bus: 'out', n: WORDS }, maxCycles: 100 * WORDS });
   const runS = (now() - t) / 1000;
+  const cpuS = cpuSeconds(m.pid) - cpu0;
   t = now();
   const got = await m.drain('out');
   const drainMs = now() - t;
   if (got.length !== WORDS || got.some((w, i) => w.data !== data[i])) throw new Error('bench: stream words differ');
   row(
     `(b) skid pass-through, ${WORDS / 1e6} M words, valid p=${pValid}, ready p=${pReady}${label}`,
-    `${fmt(r.cycles / runS / 1e6, 2)} M cycles/s (${fmt(r.cycles / 1e6, 2)} M cycles in ${fmt(runS, 2)} s; ` +
+    `${speed(r.cycles, runS, cpuS)} (${fmt(r.cycles / 1e6, 2)} M cycles in ${fmt(runS, 2)} s; ` +
       `push ${fmt(pushMs, 0)} ms, drain ${fmt(drainMs, 0)} ms)`,
   );
 }
@@ -139,8 +158,10 @@ async function lanes(): Promise<void> {
     await m.pushLanes('v', lanesIn, 16, { signed: true, last: 'none' });
     const pushMs = now() - t;
     t = now();
+    const cpu0 = cpuSeconds(m.pid);
     const r = await m.run({ untilSinkCount: { bus: 'v', n: words }, maxCycles: 10 * words });
     const runS = (now() - t) / 1000;
+    const cpuS = cpuSeconds(m.pid) - cpu0;
     t = now();
     const got = await m.drainLanes('v', 16, { signed: true });
     const drainMs = now() - t;
@@ -148,7 +169,7 @@ async function lanes(): Promise<void> {
     const mb = (words * 128) / 1e6;
     row(
       `(d) 1024-bit lane vectors (64 × 16), ${words / 1e3} k words (${fmt(mb, 1)} MB each way)`,
-      `${fmt(r.cycles / runS / 1e6, 2)} M cycles/s; pushLanes ${fmt(pushMs, 0)} ms (${fmt(mb / (pushMs / 1000), 0)} MB/s), drainLanes ${fmt(drainMs, 0)} ms (${fmt(mb / (drainMs / 1000), 0)} MB/s)`,
+      `${speed(r.cycles, runS, cpuS)}; pushLanes ${fmt(pushMs, 0)} ms (${fmt(mb / (pushMs / 1000), 0)} MB/s), drainLanes ${fmt(drainMs, 0)} ms (${fmt(mb / (drainMs / 1000), 0)} MB/s)`,
     );
   } finally {
     await m.close();
@@ -198,9 +219,10 @@ for (const watchStreams of [true, false]) {
     await m.reset(2);
     await m.push('in', Uint8Array.from({ length: WORDS }, (_, i) => i & 0xff), 'none');
     const t = now();
+    const cpu0 = cpuSeconds(m.pid);
     const r = await m.run({ untilSinkCount: { bus: 'out', n: WORDS }, maxCycles: 100 * WORDS });
     const s = (now() - t) / 1000;
-    row(`(d) generated skid → skid → FIFO chain, valid/ready p=0.5, internal streams ${watchStreams ? 'watched (4)' : 'not watched'}`, `${fmt(r.cycles / s / 1e6, 2)} M cycles/s`);
+    row(`(d) generated skid → skid → FIFO chain, valid/ready p=0.5, internal streams ${watchStreams ? 'watched (4)' : 'not watched'}`, speed(r.cycles, s, cpuSeconds(m.pid) - cpu0));
   } finally {
     await m.close();
   }

@@ -63,11 +63,30 @@ struct Sig {
     store = slot;
     top_mask = static_cast<uint8_t>(w % 8 == 0 ? 0xff : (1u << (w % 8)) - 1);
   }
-  void read(uint8_t* dst) const { std::memcpy(dst, p, bytes); }
+  void read(uint8_t* dst) const { copy(dst, p, bytes); }
   void write(const uint8_t* src) const {
-    std::memcpy(p, src, bytes);
+    copy(p, src, bytes);
     p[bytes - 1] &= top_mask;
     if (store > bytes) std::memset(p + bytes, 0, store - bytes);
+  }
+  // memcpy with the common sizes as constants (a single move instead of a call)
+  static void copy(uint8_t* d, const uint8_t* s, uint32_t n) {
+    switch (n) {
+      case 1: *d = *s; break;
+      case 2: std::memcpy(d, s, 2); break;
+      case 4: std::memcpy(d, s, 4); break;
+      case 8: std::memcpy(d, s, 8); break;
+      default: std::memcpy(d, s, n); break;
+    }
+  }
+  static bool same(const uint8_t* a, const uint8_t* b, uint32_t n) {
+    switch (n) {
+      case 1: return *a == *b;
+      case 2: return std::memcmp(a, b, 2) == 0;
+      case 4: return std::memcmp(a, b, 4) == 0;
+      case 8: return std::memcmp(a, b, 8) == 0;
+      default: return std::memcmp(a, b, n) == 0;
+    }
   }
   bool bit() const { return (*p & 1) != 0; }
   void set_bit(bool v) const { *p = v ? 1 : 0; }
@@ -232,7 +251,8 @@ struct Sampler {
   int cond = -1;
   const uint8_t* cond_value = nullptr;
   std::vector<std::vector<uint8_t>> columns;
-  std::vector<uint64_t> cycles;
+  std::vector<uint64_t> cycles;  // of each sample, when conditional (else every cycle is sampled)
+  uint32_t count = 0;
 };
 Sampler* g_sampler = nullptr;
 bool port_equals(const Sig& s, const uint8_t* v);
@@ -254,7 +274,7 @@ void report(size_t stream, uint8_t kind) {
 inline void check_stream(Checker& c, size_t stream, bool valid, bool ready, bool last, size_t bytes) {
   if (c.have_prev && c.prev_valid && !c.prev_ready) {
     if (!valid) report(stream, V_VALID_DROPPED);
-    else if (std::memcmp(c.cur.data(), c.prev.data(), bytes) != 0) report(stream, V_DATA_CHANGED);
+    else if (!Sig::same(c.cur.data(), c.prev.data(), static_cast<uint32_t>(bytes))) report(stream, V_DATA_CHANGED);
     else if (last != c.prev_last) report(stream, V_LAST_CHANGED);
   }
   c.have_prev = true;
@@ -496,7 +516,8 @@ void sample(Sampler& sm) {
     col.resize(at + s.bytes);
     s.read(col.data() + at);
   }
-  sm.cycles.push_back(g_cycle);
+  if (sm.cond >= 0) sm.cycles.push_back(g_cycle);
+  sm.count++;
 }
 
 void time_reply(Writer& w) {
@@ -756,6 +777,8 @@ bool handle(Reader& r) {
       if (cond_value) {
         sm.cond = cond;
         sm.cond_value = cond_value;
+      } else {
+        for (uint16_t j = 0; j < m; j++) sm.columns[j].reserve(static_cast<size_t>(n) * g_ports[out[j]].s.bytes);
       }
       g_sampler = &sm;
       for (uint32_t c = 0; c < n; c++) {
@@ -766,7 +789,7 @@ bool handle(Reader& r) {
         cycle(false);
       }
       g_sampler = nullptr;
-      w.u32(sm.cycles.size());
+      w.u32(sm.count);
       for (uint16_t j = 0; j < m; j++) w.b.insert(w.b.end(), sm.columns[j].begin(), sm.columns[j].end());
       std::memcpy(w.grow(sm.cycles.size() * 8), sm.cycles.data(), sm.cycles.size() * 8);
       time_reply(w);

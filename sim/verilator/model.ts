@@ -480,8 +480,10 @@ export class Model {
       const at = r.skip(s * nb);
       outputs[p.name] = layout ? decodeLanes(r.buf, at, s, nb, layout) : decodeColumn(r.buf, at, s, p);
     }
-    const cycles = readCycles(r, s);
+    const cycles = cond >= 0 ? readCycles(r, s) : new Float64Array(s);
     const cycle = r.u64num();
+    // unconditional: one sample per cycle, the last one in the cycle before `cycle`
+    if (cond < 0) for (let j = 0, c0 = cycle - s; j < s; j++) cycles[j] = c0 + j;
     await this.noteViolations(r.u32());
     return { outputs, cycles, cycle };
   }
