@@ -1,6 +1,6 @@
 /**
  * LAYERNORM-FORWARD unit: a hidden layer's pre-activations → relu → parameter-free LayerNorm → z, bit-exact
- * with the fixed-point golden model (sim/golden/fixed/forward.ts, the `layerNorm` of a hidden layer).
+ * with the fixed-point golden model (sim/golden/fixed/forward.ts: preactWord, layerNormRelu, windowZ).
  *
  * One call normalises one hidden layer (n = 2^k outputs, `layer` selects which):
  *   ACC   n accumulator words Σ_i W_ji h_i + b_j (the exact forward sum, fraction f_w + f_h) arrive on

@@ -1,6 +1,7 @@
 /**
  * MODULATOR unit: for one hidden layer per call, the per-sample coefficients c_p, the global signal ξ, the
- * LayerNorm backward and relu′ → δ, bit-exact with the fixed-point golden model (sim/golden/fixed/modulator.ts).
+ * LayerNorm backward and relu′ → δ, bit-exact with the fixed-point golden model (sim/golden/fixed/modulator.ts:
+ * modulate = variantWeights, coefficients, globalSignal, lnBackward).
  * N = B (window), c = the current sample's slot, n = 2^k the layer's width, f(Q) = fraction bits of Q,
  * rnd(x, k) = ⌊(x + 2^(k−1)) / 2^k⌋ (round half up; an exact left shift for k ≤ 0), sat_Q = saturate into Q.
  *

@@ -6,7 +6,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP } from '../../generator/config.js';
-import { modulator } from '../../generator/units/modulator.js';
+import { modulator, MODULATOR_GUARD } from '../../generator/units/modulator.js';
+import { LN_BWD_GUARD } from '../../sim/golden/fixed/modulator.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/model.js';
 import { Rng } from '../../sim/rng.js';
@@ -95,6 +96,10 @@ describe('modulator unit generation', () => {
 
   it('one hidden layer (no layer selection): verilator -Wall clean, iverilog clean', async () => {
     await expectToolsClean(modulator(unitConfig([16], 3, 'J')), { synth: false });
+  });
+
+  it('uses the golden model\'s guard bits of mean(ξ), mean(ξ⊙z)', () => {
+    expect(MODULATOR_GUARD).toBe(LN_BWD_GUARD);
   });
 
   it('refuses a hidden width that is not a power of two, naming the layer', () => {
