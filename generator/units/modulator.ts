@@ -219,9 +219,12 @@ export function modulator(cfg: ChipConfig): Module {
   const u = m.pipe('u_q', rnd(Wq.mul(kq.toSigned()), FK.fracBits), { reset: 0 });
   const cv2 = m.pipe('c2_valid_q', cv1, { reset: 0 });
   const cp2 = m.pipe('c2_p_q', cp1, { reset: 0 });
+  // one product per distinct mantissa (widths that differ by a power of two share it; only the shift differs)
+  const mantissas = [...new Set(scales.map((sc) => sc.m))];
+  const prods = mantissas.map((mm, i) => m.wire(`u_scaled${mantissas.length > 1 ? i : ''}`, u.mul(constant(mm, uint(bitsOf(mm))).toSigned())));
   const cRaw = byLayer(
     layerQ,
-    scales.map((sc) => rnd(u.mul(constant(sc.m, uint(bitsOf(sc.m))).toSigned()), sc.s + cShift)),
+    scales.map((sc) => rnd(prods[mantissas.indexOf(sc.m)], sc.s + cShift)),
   );
   const cs = saturate(m, cRaw, FC);
   const isC2 = cp2.eq(c);

@@ -59,6 +59,7 @@ module modulator (
   reg  signed [37:0] u_q;
   reg                c2_valid_q;
   reg  [2:0]         c2_p_q;
+  wire signed [56:0] u_scaled;
   reg  [2:0]         xi_i_q;
   reg  [2:0]         xi_slot_q;
   reg  [7:0]         xi_j_q;
@@ -135,12 +136,9 @@ module modulator (
   wire [17:0]        _extend_u_q;
   wire [52:0]        _mul_u_q;
   wire [53:0]        _add_u_q;
-  wire [18:0]        _const_coef_mem_wdata;
-  wire [56:0]        _mul_coef_mem_wdata;
+  wire [18:0]        _const_u_scaled;
   wire [57:0]        _add_coef_mem_wdata;
   wire [32:0]        _slice_coef_mem_wdata;
-  wire [18:0]        _const_coef_mem_wdata_2;
-  wire [56:0]        _mul_coef_mem_wdata_2;
   wire [57:0]        _add_coef_mem_wdata_2;
   wire [33:0]        _mux_coef_mem_wdata;
   wire [23:0]        _rd_x1_prod_q;
@@ -315,13 +313,12 @@ module modulator (
     end
   end
 
-  assign _const_coef_mem_wdata = 19'h29cbc;
-  assign _mul_coef_mem_wdata = u_q * $signed(_const_coef_mem_wdata);
-  assign _add_coef_mem_wdata = {_mul_coef_mem_wdata[56], _mul_coef_mem_wdata} + 58'h1000000;
+  assign _const_u_scaled = 19'h29cbc;
+  assign u_scaled = u_q * $signed(_const_u_scaled);
+
+  assign _add_coef_mem_wdata = {u_scaled[56], u_scaled} + 58'h1000000;
   assign _slice_coef_mem_wdata = _add_coef_mem_wdata[57:25];
-  assign _const_coef_mem_wdata_2 = 19'h29cbc;
-  assign _mul_coef_mem_wdata_2 = u_q * $signed(_const_coef_mem_wdata_2);
-  assign _add_coef_mem_wdata_2 = {_mul_coef_mem_wdata_2[56], _mul_coef_mem_wdata_2} + 58'h800000;
+  assign _add_coef_mem_wdata_2 = {u_scaled[56], u_scaled} + 58'h800000;
   assign _mux_coef_mem_wdata = ($signed(((layer_q == 1'b0) ? {_slice_coef_mem_wdata[32], _slice_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) > 34'sh7fffff) ? 34'sh7fffff : (($signed(((layer_q == 1'b0) ? {_slice_coef_mem_wdata[32], _slice_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24])) < (-34'sh800000)) ? (-34'sh800000) : ((layer_q == 1'b0) ? {_slice_coef_mem_wdata[32], _slice_coef_mem_wdata} : _add_coef_mem_wdata_2[57:24]));
   // memory coef_mem: 8 x sint(24), 1 write / 0 sync read / 1 async read port(s)
   always @(posedge clk) begin
