@@ -15,8 +15,8 @@
  * Ports:   clk, rst (synchronous, active high)
  *          start      in   1-cycle pulse in idle: begin a call; `layer` is sampled with it (ignored while busy)
  *          layer      in   hidden-layer index (0 = network layer 1)
- *          busy       out  high from the cycle after start until done
- *          done       out  1-cycle pulse after the last z word transferred
+ *          busy       out  high from the cycle after start through the cycle of the last z transfer
+ *          done       out  1-cycle pulse in the cycle after the last z transfer (busy is already low)
  *          s_axis_acc_{tvalid,tready,tdata}   in stream, tdata sint(acc.forward): n accumulator words
  *          m_axis_z_{tvalid,tready,tdata,tlast} out stream, tdata = {pos, zw, z}: bit [wz+wzw] = (a_j > 0)
  *                     (relu′ for the modulator), [wz+wzw−1 : wz] = zw_j raw windowZ (to the working memory),

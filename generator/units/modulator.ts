@@ -28,7 +28,8 @@
  *          layer    in   hidden-layer index (0 = network layer 1): selects n and the ξ scale
  *          slot     in   c, the window slot of the current sample (0 … B−1)
  *          s_inv    in   s⁻¹ of the current sample's forward LayerNorm (raw lnInvStd, the layernorm unit's s_inv)
- *          busy     out  high from the cycle after start until done;  done  out  1-cycle pulse after the last δ
+ *          busy     out  high from the cycle after start through the cycle of the last δ transfer
+ *          done     out  1-cycle pulse in the cycle after the last δ transfer (busy is already low)
  *          s_axis_kxy  {Ky_cp, Kx_cp}  (2 × gram)   B words, p = 0 … B−1 (word c is not used; variants P and
  *                      F use only the row sums: the words are accepted and dropped)
  *          s_axis_kz   kz_p = K_Z[c][p] (gram)       B words, p = 0 … B−1 (word c is not used)

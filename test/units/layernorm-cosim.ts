@@ -13,7 +13,7 @@ import { Rng } from '../../sim/rng.js';
 import { satSlots } from '../../sim/golden/fixed/common.js';
 import { layerNormRelu, preactWord, windowZ } from '../../sim/golden/fixed/forward.js';
 import { specParams } from './modulator-cosim.js';
-import type { StreamRates } from './modulator-cosim.js';
+import { expectBusy, expectDone, type StreamRates } from './modulator-cosim.js';
 
 export interface LayerNormOutputs {
   a: number[];
@@ -96,13 +96,13 @@ export async function runLayerNormCase(m: Model, cfg: ChipConfig, x: LayerNormCa
   const c0 = (await m.status()).cycle;
   await m.step(1);
   await m.poke('start', 0);
+  await expectBusy(m, 'layernorm');
   const ideal = layernormCycles(n);
   const t0 = performance.now();
   await m.run({ untilSinkCount: { bus: 'z', n }, maxCycles: Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200 });
   const runMs = performance.now() - t0;
   const words = await m.drain('z');
-  await m.step(2);
-  if ((await m.peek('busy')) !== 0) throw new Error('layernorm still busy after the last z');
+  await expectDone(m, 'layernorm');
   if (words.some((w, j) => w.last !== (j === n - 1))) throw new Error(`tlast on the wrong z words: ${words.map((w) => Number(w.last)).join('')}`);
   const got = { pos: [] as number[], zw: [] as number[], z: [] as number[] };
   for (const w of words) {

@@ -156,20 +156,35 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   const c0 = (await m.status()).cycle;
   await m.step(1);
   await m.poke('start', 0);
+  await expectBusy(m, 'modulator');
   const ideal = modulatorCycles(B, n);
   const slack = Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200;
   const t0 = performance.now();
   await m.run({ untilSinkCount: { bus: 'delta', n }, maxCycles: slack });
   const runMs = performance.now() - t0;
   const words = await m.drain('delta');
-  // done follows the last transfer by one cycle; busy then stays low
-  await m.step(2);
-  if ((await m.peek('busy')) !== 0) throw new Error('modulator still busy after the last δ');
+  await expectDone(m, 'modulator');
   const sat = { coef: await m.peek('sat_coef'), xi: await m.peek('sat_xi'), delta: await m.peek('sat_delta') };
   const lastFlags = words.map((w) => w.last);
   if (lastFlags.some((l, j) => l !== (j === n - 1))) throw new Error(`tlast on the wrong δ words: ${lastFlags.map(Number).join('')}`);
   const cycles = words.length ? words[words.length - 1].cycle - c0 + 1 : 0;
   return { want, got: words.map((w) => w.data), sat, cycles, ideal, runMs };
+}
+
+/** After the start edge: busy is high. */
+export async function expectBusy(m: Model, unit: string): Promise<void> {
+  if ((await m.peek('busy')) !== 1) throw new Error(`${unit}: busy is low after start`);
+}
+
+/**
+ * Right after the edge of the last output transfer (where run stops): done is high and busy low for exactly
+ * that cycle; one cycle later done is low again.
+ */
+export async function expectDone(m: Model, unit: string): Promise<void> {
+  const seen = [await m.peek('done'), await m.peek('busy')];
+  await m.step(1);
+  seen.push(await m.peek('done'), await m.peek('busy'));
+  if (seen.join() !== '1,0,0,0') throw new Error(`${unit}: done, busy after the last transfer and one cycle later: ${seen.join()} (want 1,0,0,0)`);
 }
 
 /** Every mismatch of a result, as readable lines (empty: bit-exact). */
