@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh clone on a fresh machine: the HDL tools from Debian's packages
 # (Verilator, Yosys, Icarus Verilog, GNU parallel for the sweep tests, socat for the pseudo-terminal
-# transport tests) and the npm dependencies from the lock file.
+# transport tests, nextpnr-ice40 and fpga-icestorm for the iCEBreaker build) and the npm dependencies from the lock file.
 # Quiet and quick when everything is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,9 @@ command -v make >/dev/null 2>&1 || need+=(make)
 command -v parallel >/dev/null 2>&1 || need+=(parallel) # GNU parallel: runs an emitted sweep job list (test/host/sweep.test.ts)
 # socat puts the simulated design behind a pseudo-terminal (the uart transport's tests)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+# the iCEBreaker flow of `ibhebb build`: nextpnr-ice40 (place and route), fpga-icestorm (icepack, iceprog)
+command -v nextpnr-ice40 >/dev/null 2>&1 || need+=(nextpnr-ice40)
+command -v icepack >/dev/null 2>&1 || need+=(fpga-icestorm)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then

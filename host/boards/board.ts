@@ -1,0 +1,88 @@
+/**
+ * Board definitions as data: boards/<name>/board.json (part, package, resources, clock and PLL, UART pins
+ * and the fastest baud its USB bridge carries, LEDs, the constraints file). This module reads and checks them.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BOARDS_DIR = fileURLToPath(new URL('../../boards/', import.meta.url));
+
+export interface BlockResource {
+  name: string;
+  count: number;
+  bits: number;
+  /** the primitive's depth × width modes */
+  shapes: [number, number][];
+  /** memories of at most this many bits go to logic */
+  logicMaxBits?: number;
+  /** memories of at most this many words go to distributed (LUT) RAM */
+  logicMaxDepth?: number;
+  note?: string;
+}
+
+export interface Board {
+  name: string;
+  title: string;
+  family: 'ice40' | 'xc7';
+  part: string;
+  package: string;
+  resources: {
+    logic: { name: string; count: number; note?: string };
+    ff: number;
+    dsp: { name: string; count: number; width: string; minProductBits: number; note?: string };
+    bram: BlockResource;
+    spram: BlockResource | null;
+  };
+  clock: { port: string; pin: string; mhz: number };
+  pll: { primitive: string; count: number; vcoMHz: [number, number]; outMHz: [number, number]; note?: string };
+  reset: { port: string; pin: string; activeLow: boolean; note?: string };
+  uart: {
+    rx: { port: string; pin: string; note?: string };
+    tx: { port: string; pin: string; note?: string };
+    bridge: string;
+    maxBaud: number;
+    defaultBaud: number;
+    note?: string;
+  };
+  leds: { port: string; pin: string; activeLow: boolean; color: string }[];
+  constraints: string;
+  programmer: string;
+  /** folder holding board.json */
+  dir: string;
+}
+
+export class BoardError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoardError';
+  }
+}
+
+export function boardNames(): string[] {
+  return readdirSync(BOARDS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(BOARDS_DIR, d.name, 'board.json')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/** Reads boards/<name>/board.json; an unknown name is an error listing the boards there are. */
+export function loadBoard(name: string): Board {
+  const dir = join(BOARDS_DIR, name);
+  const file = join(dir, 'board.json');
+  if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) {
+    throw new BoardError(`unknown board '${name}' (boards: ${boardNames().join(', ')})`);
+  }
+  const b = JSON.parse(readFileSync(file, 'utf8')) as Omit<Board, 'dir'>;
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new BoardError(`${file}: ${what}`);
+  };
+  need(b.name === name, `name '${b.name}' must equal the folder name '${name}'`);
+  need(b.family === 'ice40' || b.family === 'xc7', `family '${b.family}' must be ice40 or xc7`);
+  need(Number.isInteger(b.resources?.bram?.count) && b.resources.bram.shapes.length > 0, 'resources.bram needs count and shapes');
+  need(Number.isInteger(b.resources?.dsp?.count), 'resources.dsp.count must be an integer');
+  need(b.clock?.mhz > 0, 'clock.mhz must be > 0');
+  need(b.uart?.maxBaud > 0 && b.uart.defaultBaud > 0 && b.uart.defaultBaud <= b.uart.maxBaud, 'uart needs 0 < defaultBaud ≤ maxBaud');
+  need(existsSync(join(dir, b.constraints)), `constraints file ${b.constraints} is missing`);
+  return { ...b, dir };
+}
