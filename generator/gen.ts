@@ -10,6 +10,7 @@ import { configHash, type ChipConfig } from './config.js';
 import { designModules } from './design.js';
 import { BINDINGS_FILE, emitBindings } from './bindings.js';
 import { GENERATOR_VERSION } from './version.js';
+import { wmBits } from './units/wm.js';
 
 export interface GeneratedFile {
   name: string;
@@ -33,6 +34,8 @@ export function generateFiles(cfg: ChipConfig, mods: Module[] = designModules(cf
     configHash: configHash(cfg),
     modules: mods.map((m) => m.name).sort(),
     files: names,
+    /** the working memory's capacity (the paper's working-memory size), per field */
+    workingMemoryBits: wmBits(cfg),
   };
   files.set('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`);
   return [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, content]) => ({ name, content }));

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { DEFAULT_CHIP, loadChipConfig, configHash } from '../../generator/config.js';
 import { generateFiles, writeDesign } from '../../generator/gen.js';
+import { wmBits } from '../../generator/units/wm.js';
 
 export function genCommand(): Command {
   return new Command('gen')
@@ -13,6 +14,8 @@ export function genCommand(): Command {
       const files = generateFiles(cfg);
       writeDesign(o.out, files);
       const modules = files.filter((f) => f.name.endsWith('.v')).length;
-      process.stdout.write(`ibhebb gen: ${modules} modules, ${files.length} files written to ${o.out} (config hash ${configHash(cfg)})\n`);
+      process.stdout.write(
+        `ibhebb gen: ${modules} modules, ${files.length} files written to ${o.out} (config hash ${configHash(cfg)}); working memory ${wmBits(cfg).total} bits\n`,
+      );
     });
 }
