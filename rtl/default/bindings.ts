@@ -777,7 +777,7 @@ export const MODULES = {
     ]
   },
   "gram": {
-    "paramsHash": "cf177907f3c8a231",
+    "paramsHash": "9f4a48181878d1bb",
     "params": {
       "rows": 8,
       "cols": 8,
@@ -789,7 +789,7 @@ export const MODULES = {
       ],
       "distBits": 39,
       "wordBits": 16,
-      "peStyle": "module"
+      "peStyle": "inline"
     },
     "ports": [
       {
