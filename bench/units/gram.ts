@@ -12,7 +12,7 @@
  *     target dim + B + pipeline latency, and full-window loads with the fraction of PE-cycles doing a MAC;
  * (c) Verilator speed on the default chip, the PE as a sub-module and inlined: harness cycles per second over
  *     `speed` full-window loads;
- * (d) Yosys resources of the default chip's Gram array (iCE40, Xilinx 7-series).
+ * (d) Yosys resources of the default chip's Gram array (Xilinx 7-series, iCE40 with SB_MAC16, iCE40 in LUTs).
  * Prints Markdown for bench/RESULTS.md.
  */
 import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
@@ -150,7 +150,7 @@ if (!flag('no-speed')) {
 if (!flag('no-synth')) {
   log(RESOURCE_HEADER[0]);
   log(RESOURCE_HEADER[1]);
-  for (const target of ['ice40', 'xilinx'] as const) log(resourceRow('gram (default chip, 8 × 8)', await resources(gramArray(DEFAULT_CHIP), target)));
+  for (const target of ['xilinx', 'ice40-dsp', 'ice40'] as const) log(resourceRow('gram (default chip, 8 × 8)', await resources(gramArray(DEFAULT_CHIP), target)));
   log('');
 }
 print();
