@@ -8,13 +8,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
-import { gramArray, type GramOptions } from '../../generator/units/gram.js';
+import { gramArray, GRAM_MODE, type GramOptions } from '../../generator/units/gram.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/index.js';
 import { Rng } from '../../sim/rng.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
 import { randomChip, withWindowZ } from './helpers.js';
-import { gramRun, gramTop } from './gram-top.js';
+import { gramCommand, gramRun, gramTop, loadWindow, randomWindow } from './gram-top.js';
+import { unitShapes } from '../../generator/units/shapes.js';
 
 describe('systolic Gram array', () => {
   it('lints, synthesizes and parses clean (PE as a module and inline)', async () => {
@@ -46,6 +47,13 @@ describe('systolic Gram array', () => {
       let words = 0;
       words += await gramRun(m, cfg, r, 2, 4, 1);
       words += await gramRun(m, cfg, r, 2, 4, 0.3);
+      // and every kind mask in both modes on a full window, back to back (kinds of different lengths in turn)
+      const K = unitShapes(cfg).kinds.length;
+      const win = randomWindow(cfg, r, cfg.window);
+      await loadWindow(m, cfg, win, cfg.window);
+      for (let kinds = 1; kinds < 2 ** K; kinds++) {
+        for (const mode of [GRAM_MODE.ROW, GRAM_MODE.FULL]) words += (await gramCommand(m, cfg, win, { mode, kinds, cur: r.int(cfg.window), count: cfg.window })).words;
+      }
       expect(words).toBeGreaterThan(0);
     });
   }
