@@ -10,6 +10,7 @@ import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/model.js';
 import { Rng } from '../../sim/rng.js';
 import { NARROW_NUMERIC, unitConfig } from '../../test/units/configs.js';
+import { resetUnit } from '../../test/units/modulator-cosim.js';
 
 /** --name value of the command line, or the default. */
 export function arg(name: string, dflt: number): number {
@@ -126,7 +127,7 @@ export async function accuracyTable(o: {
     const m = await buildFromIr(o.build(cfg), { seed: o.seed + d }); // random start-up values
     const build = (performance.now() - t0) / 1000;
     try {
-      await m.reset(2);
+      await resetUnit(m);
       const row = { bad: 0, words: 0, zeros: 0, full: 0, ok: 0, sat: Object.fromEntries(o.satNames.map((k) => [k, 0])) as Record<string, number> };
       for (let i = 0; i < per; i++) {
         const r = await o.call(m, cfg, rng, i, 1000 * d + i);
@@ -195,7 +196,7 @@ export async function speedTable(o: {
 }): Promise<void> {
   const m = await buildFromIr(o.module);
   try {
-    await m.reset(2);
+    await resetUnit(m);
     let cycles = 0;
     let runCycles = 0;
     let runMs = 0;

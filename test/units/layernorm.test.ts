@@ -13,7 +13,7 @@ import { Rng } from '../../sim/rng.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
 import { NARROW_NUMERIC, unitConfig } from './configs.js';
 import { layerNormMismatches, randomLayerNormCase, runLayerNormCase } from './layernorm-cosim.js';
-import { randomRates } from './modulator-cosim.js';
+import { randomRates, resetUnit } from './modulator-cosim.js';
 
 const CASES = 150;
 const DESIGNS = [
@@ -31,7 +31,7 @@ describe('layernorm unit co-simulated against the golden model', () => {
     it(`${d.name}: ${CASES} calls, every z word, s⁻¹ and saturation count bit-exact`, async () => {
       const m = await buildFromIr(layernorm(d.cfg), { seed: 4000 + di }); // random start-up values
       models.push(m);
-      await m.reset(2);
+      await resetUnit(m);
       const rng = new Rng(2000 + di);
       const seen = { preact: 0, var: 0, invStd: 0, act: 0, windowZ: 0, zeroRows: 0, stalls: 0 };
       const lastSInv = new Map<number, number>();

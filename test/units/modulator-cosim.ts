@@ -171,6 +171,12 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   return { want, got: words.map((w) => w.data), sat, cycles, ideal, runMs };
 }
 
+/** Drives start low (inputs start random) and resets the unit for two cycles. */
+export async function resetUnit(m: Model): Promise<void> {
+  await m.poke('start', 0);
+  await m.reset(2);
+}
+
 /** After the start edge: busy is high. */
 export async function expectBusy(m: Model, unit: string): Promise<void> {
   if ((await m.peek('busy')) !== 1) throw new Error(`${unit}: busy is low after start`);

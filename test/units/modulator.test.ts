@@ -13,7 +13,7 @@ import type { Model } from '../../sim/verilator/model.js';
 import { Rng } from '../../sim/rng.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
 import { NARROW_NUMERIC, unitConfig } from './configs.js';
-import { modulatorMismatches, randomModulatorCase, randomRates, runModulatorCase } from './modulator-cosim.js';
+import { modulatorMismatches, randomModulatorCase, randomRates, resetUnit, runModulatorCase } from './modulator-cosim.js';
 
 const CASES = 60;
 const DESIGNS = [
@@ -35,7 +35,7 @@ describe('modulator unit co-simulated against the golden model', () => {
     it(`${d.name}: ${CASES} calls, every δ word and saturation count bit-exact`, async () => {
       const m = await buildFromIr(modulator(d.cfg), { seed: 3000 + di }); // random start-up values
       models.push(m);
-      await m.reset(2);
+      await resetUnit(m);
       const rng = new Rng(1000 + di);
       let stalls = 0;
       let zeroDelta = 0;
@@ -69,7 +69,7 @@ describe('modulator unit co-simulated against the golden model', () => {
     const d = DESIGNS[1];
     const m = await buildFromIr(modulator(d.cfg), { seed: 99 });
     models.push(m);
-    await m.reset(2);
+    await resetUnit(m);
     const rng = new Rng(77);
     const x = randomModulatorCase(d.cfg, rng);
     await m.push('kxy', [1, 2], 'none');
