@@ -4,7 +4,7 @@
  * rounding, the weight-update product δ·h → weight format, and the four table functions with exactly the
  * ROMs the fixed-point golden model uses (chipTables) — and the accelerator's units (generator/units): the
  * kernel unit, the LayerNorm forward, the modulator, the stream front end, the working memory, the systolic
- * Gram array, the Hebbian update and the output layer; the controller joins here.
+ * Gram array, the Hebbian update and the output layer — and the controller and the chip top that wires them.
  */
 import type { Module } from './ir/index.js';
 import type { ChipConfig } from './config.js';
@@ -19,6 +19,8 @@ import { workingMemory } from './units/wm.js';
 import { gramArray } from './units/gram.js';
 import { hebbian } from './units/hebbian.js';
 import { outputUnit } from './units/output.js';
+import { controller } from './units/controller.js';
+import { chip } from './units/chip.js';
 
 export function designModules(cfg: ChipConfig): Module[] {
   const N = resolveNumeric(cfg.numeric);
@@ -40,5 +42,7 @@ export function designModules(cfg: ChipConfig): Module[] {
     gramArray(cfg),
     hebbian(cfg),
     outputUnit(cfg),
+    controller(cfg),
+    chip(cfg),
   ];
 }

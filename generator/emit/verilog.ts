@@ -273,7 +273,8 @@ class ModuleEmitter {
   private instance(inst: Extract<Item, { kind: 'instance' }>['instance']): string[] {
     const conns: [string, string][] = [];
     for (const p of inst.module.ports) {
-      if (p.role) conns.push([p.name, p.name]);
+      if (p.role === 'reset' && inst.inputs.has('rst')) conns.push([p.name, this.expr(inst.inputs.get('rst') as Expr, `${inst.name}_rst`, false).s]);
+      else if (p.role) conns.push([p.name, p.name]);
       else if (p.kind === 'input') conns.push([p.name, this.expr(inst.inputs.get(p.name) as Expr, `${inst.name}_${p.name}`, false).s]);
       else conns.push([p.name, (inst.outputs.get(p.name) as Signal).name]);
     }

@@ -606,11 +606,19 @@ export class ModuleBuilder {
           `instance '${name}' of '${child.name}': '${key}' is not an input port${portNames.has(key) ? ' (it is an output: read it with .out())' : ''}; inputs are: ${ins.join(', ') || '(none)'}`,
         );
       }
-      if (key === 'clk' || key === 'rst') {
-        throw new HdlError(`instance '${name}': clk and rst are connected automatically; remove '${key}'`);
+      if (key === 'clk') {
+        throw new HdlError(`instance '${name}': clk is connected automatically; remove '${key}'`);
       }
     }
     for (const p of child.ports) {
+      if (p.role === 'reset' && 'rst' in connections) {
+        // a child reset of its own (e.g. the parent's rst OR a soft reset); default: the parent's rst
+        const v = sizeTo(connections.rst, uint(1), `reset of instance '${name}'`);
+        if (v.width !== 1 || v.signed) throw new HdlError(`instance '${name}': its rst must be a 1-bit unsigned expression`);
+        this.checkOwned(v, `rst of instance '${name}'`);
+        inputs.set('rst', v);
+        continue;
+      }
       if (p.role) continue;
       if (p.kind === 'input') {
         if (!(p.name in connections)) {

@@ -1,6 +1,7 @@
 /**
  * Opens a chip engine of a kind: `mock` (the controller's reference model behind the front end's
- * reference, in process), `uart` (a board or the simulated chip behind a pseudo-terminal).
+ * reference, in process), `sim` (the generated chip top verilated, over the sim transport; the build is
+ * cached), `uart` (a board or the simulated chip behind a pseudo-terminal).
  */
 import type { ChipConfig } from '../../generator/config.js';
 import { MockTransport } from '../transport/mock.js';
@@ -8,7 +9,7 @@ import type { Transport } from '../transport/transport.js';
 import { ChipEngine, type ChipEngineOptions } from './engine.js';
 import { ChipModel } from './model.js';
 
-export const CHIP_ENGINES = ['mock', 'uart'] as const;
+export const CHIP_ENGINES = ['mock', 'sim', 'uart'] as const;
 export type ChipEngineKind = (typeof CHIP_ENGINES)[number];
 
 export interface OpenOptions extends ChipEngineOptions {
@@ -22,6 +23,10 @@ export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: Op
     case 'mock': {
       const model = new ChipModel(cfg);
       return new MockTransport({ config: cfg, controller: (op, p) => model.command(op, p) });
+    }
+    case 'sim': {
+      const [{ SimTransport }, { chip }] = await Promise.all([import('../transport/sim.js'), import('../../generator/units/chip.js')]);
+      return SimTransport.start(chip(cfg));
     }
     case 'uart': {
       if (!o.port) throw new RangeError('--engine uart needs --port PATH (the board\'s serial port, or the PTY of `ibhebb serve --pty`)');

@@ -447,6 +447,330 @@ export const MODULES = {
       }
     ]
   },
+  "chip": {
+    "paramsHash": "2afec9b7187adccd",
+    "params": {
+      "config": "12b664d2f127bff6",
+      "layers": [
+        784,
+        128,
+        64,
+        10
+      ],
+      "lanes": 64,
+      "window": 8
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_in_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_in_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_in_tdata",
+        "dir": "in",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "s_axis_in_tlast",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_out_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_out_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_out_tdata",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "m_axis_out_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      }
+    ]
+  },
+  "controller": {
+    "paramsHash": "d598f215655abc68",
+    "params": {
+      "config": "12b664d2f127bff6",
+      "layers": [
+        784,
+        128,
+        64,
+        10
+      ],
+      "lanes": 64,
+      "wordBytes": 2,
+      "lfsr": {
+        "width": 32,
+        "seed": 443
+      },
+      "lr": [
+        1,
+        1,
+        7,
+        1
+      ]
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_cmd_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_cmd_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_cmd_tdata",
+        "dir": "in",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "s_axis_cmd_tlast",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_rsp_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_rsp_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_rsp_tdata",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "m_axis_rsp_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_unit",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_re",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_we",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_kind",
+        "dir": "out",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "host_bank",
+        "dir": "out",
+        "width": 6,
+        "signed": false
+      },
+      {
+        "name": "host_addr",
+        "dir": "out",
+        "width": 11,
+        "signed": false
+      },
+      {
+        "name": "host_wdata",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "heb_rdata",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "out_rdata",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_input",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_weight",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_bias",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_preact",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_act",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_windowZ",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_kernelArg",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_gram",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_rowSum",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_coef",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_xi",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_lnVar",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_lnInvStd",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_delta",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_logit",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_prob",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_err",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      }
+    ]
+  },
   "fifo_w16_d256_bram": {
     "paramsHash": "8edd1e355e3b113f",
     "params": {

@@ -1,0 +1,557 @@
+/**
+ * CONTROLLER: the chip's command sequencer behind the stream front end (docs/protocol.md, "Inside the
+ * chip"). Reference semantics: host/chip/model.ts (ChipModel) — every answer is the model's.
+ *
+ * PORTS (clk, rst synchronous active high; rst is the chip's reset: power-up or the front end's chip_rst)
+ *   s_axis_cmd_*    verified commands, byte by byte: opcode, len lo, len hi, payload[len] (tlast on the last)
+ *   m_axis_rsp_*    one reply per command: status, len lo, len hi, payload (tlast on the last byte)
+ *   host_unit, host_re, host_we, host_kind, host_bank, host_addr, host_wdata   the units' host ports
+ *                   (host_unit 0: the Hebbian unit, 1: the output layer; kind/bank/addr as theirs)
+ *   heb_rdata, out_rdata   the units' host read data (latency 2; weight words sign-extended)
+ *   sat_<quantity>  saturation counts of training (32-bit) in QUANTITIES order, for READ_COUNTERS
+ *
+ * COMMANDS
+ *   after rst      every weight and bias word is written 0 (a walk over the weight map, one word a cycle),
+ *                  then the LFSR lanes are seeded with seed 0 (as SET_PARAMS); commands wait meanwhile
+ *   SET_PARAMS     the learning rates are generation constants of the units (their rounding shifts and
+ *                  multipliers are wired into the datapaths): rates other than the configuration's are
+ *                  refused with NOT_SUPPORTED (detail: opcode, 0) and change nothing. The seed s seeds lane
+ *                  q of weight layer l with laneSeed(numeric.lfsr.seed, s, l, q): a sequential unit with one
+ *                  32×32 multiplier computes mix32 in 2 cycles (the multiplier's operand is x ⊕ x≫16 or
+ *                  x ⊕ x≫15, the constant alternates); h₁ = mix32(mix32(base ⊕ 0x9e3779b9) ⊕ s) (the
+ *                  inner mix32 a generation constant), per layer a = mix32(h₁ ⊕ (l+1)·0xc2b2ae35), per lane
+ *                  mix32(a ⊕ (q+1)·0x27d4eb2f) mod (2^W − 1) + 1 (folded: W-bit chunks added end-around);
+ *                  3 cycles a lane, written through host kind lfsr.
+ *   LOAD_WEIGHTS / READ_WEIGHTS   a walker turns the word offset into (layer, row, input): the layer by
+ *                  comparing with the layers' bases, the row by subtracting nIn + 1 per cycle, the chunk by
+ *                  subtracting L per cycle (≤ nOut + C cycles); then it steps one word at a time: word i of
+ *                  row j of hidden layer l at bank i mod L, address wBase_l + j·C_l + ⌊i/L⌋ (Hebbian unit),
+ *                  the bias at bBase_l + j; the output layer's at bank i mod L, j·C + ⌊i/L⌋ and j.
+ *                  LOAD: one word per wordBytes + 1 cycles; READ: wordBytes + 3 cycles a word.
+ *   NEW_EPOCH      ok (the window is empty: no training step is kept)
+ *   READ_COUNTERS  u64 steps, u64 busy cycles (a command or the start-up walk running), u64 stalled
+ *                  cycles (busy, waiting for a command byte or for the reply stream), u32 per quantity
+ *   TRAIN, INFER   NOT_SUPPORTED (detail: opcode, 0), the payload drained
+ */
+import { ModuleBuilder, cat, constant, mux, uint, type Expr, type Module, type Signal } from '../ir/index.js';
+import { streamIn, streamOut } from '../lib/stream/bundle.js';
+import { configHash, type ChipConfig } from '../config.js';
+import { ERRORS, OPCODES, protocolSpec, weightMap } from '../protocol.js';
+import { QUANTITIES, resolveNumeric } from '../numeric.js';
+import { bitsFor } from './lane.js';
+import { hebbianLayout, HOST_KIND } from './hebbian.js';
+import { outputLayout } from './output.js';
+
+export const CONTROLLER_MODULE = 'controller';
+
+const MIX_C1 = 0x21f0aaad;
+const MIX_C2 = 0x735a2d97;
+
+function mix32(x: number): number {
+  let t = x >>> 0;
+  t = Math.imul(t ^ (t >>> 16), MIX_C1);
+  t = Math.imul(t ^ (t >>> 15), MIX_C2);
+  return (t ^ (t >>> 15)) >>> 0;
+}
+
+/** Width of the host data bus between the controller and the units. */
+export function hostDataWidth(cfg: ChipConfig): number {
+  const N = resolveNumeric(cfg.numeric);
+  const spec = protocolSpec(cfg);
+  const fw = (f: { format: { intBits: number; fracBits: number; signed: boolean } }) => f.format.intBits + f.format.fracBits + (f.format.signed ? 1 : 0);
+  return Math.max(8 * spec.wordBytes, N.lfsr.width, fw(N.weight), fw(N.bias));
+}
+
+interface WeightLayer {
+  nIn: number;
+  nOut: number;
+  chunks: number;
+  wBase: number;
+  bBase: number;
+  mapBase: number;
+}
+
+export function controller(cfg: ChipConfig): Module {
+  const N = resolveNumeric(cfg.numeric);
+  const spec = protocolSpec(cfg);
+  const heb = hebbianLayout(cfg);
+  const out = outputLayout(cfg);
+  const L = cfg.lanes;
+  const H = heb.layers.length;
+  const map = weightMap(cfg);
+  const layers: WeightLayer[] = [
+    ...heb.layers.map((y, l) => ({ nIn: y.nIn, nOut: y.nOut, chunks: y.chunks, wBase: y.wBase, bBase: y.bBase, mapBase: map[l].base })),
+    { nIn: out.nIn, nOut: out.C, chunks: out.chunks, wBase: 0, bBase: 0, mapBase: map[H].base },
+  ];
+  const WL = layers.length;
+  const wb = spec.wordBytes;
+  const D = hostDataWidth(cfg);
+  const LW = N.lfsr.width;
+  const lrCfg = N.lr;
+  const nQ = QUANTITIES.length;
+  const cntBytes = 24 + 4 * nQ;
+
+  const m = new ModuleBuilder(CONTROLLER_MODULE, {
+    config: configHash(cfg),
+    layers: cfg.layers.slice(),
+    lanes: L,
+    wordBytes: wb,
+    lfsr: { width: LW, seed: N.lfsr.seed },
+    lr: [lrCfg.hiddenShift, lrCfg.hiddenMul, lrCfg.outShift, lrCfg.outMul],
+  });
+  m.clock();
+  const k = (v: number | bigint, w: number): Expr => constant(v, uint(w));
+
+  // ---- ports
+  const cmd = streamIn(m, 'cmd', uint(8), { last: true });
+  const rsp = streamOut(m, 'rsp', uint(8), { last: true });
+  const lw = bitsFor(WL);
+  const maxOut = Math.max(...layers.map((y) => y.nOut));
+  const maxIn = Math.max(...layers.map((y) => y.nIn));
+  const maxC = Math.max(...layers.map((y) => y.chunks));
+  const qw = bitsFor(L);
+  const aw = bitsFor(Math.max(heb.depth, heb.biasDepth, out.depth, out.C, WL, 2));
+  const hostUnit = m.output('host_unit', uint(1));
+  const hostRe = m.output('host_re', uint(1));
+  const hostWe = m.output('host_we', uint(1));
+  const hostKind = m.output('host_kind', uint(2));
+  const hostBank = m.output('host_bank', uint(qw));
+  const hostAddr = m.output('host_addr', uint(aw));
+  const hostWdata = m.output('host_wdata', uint(D));
+  const hebRdata = m.input('heb_rdata', uint(D));
+  const outRdata = m.input('out_rdata', uint(D));
+  const sats = QUANTITIES.map((q) => m.input(`sat_${q}`, uint(32)));
+
+  // ---- state
+  const S = {
+    INIT: 0,
+    SEED: 1,
+    IDLE: 2,
+    LEN0: 3,
+    LEN1: 4,
+    ARGS: 5,
+    DISPATCH: 6,
+    WALK_ROW: 7,
+    WALK_CHUNK: 8,
+    LOAD_BYTES: 9,
+    LOAD_WRITE: 10,
+    READ_ISSUE: 11,
+    READ_WAIT: 12,
+    READ_SEND: 13,
+    REPLY_ST: 14,
+    REPLY_L0: 15,
+    REPLY_L1: 16,
+    SEND_BYTES: 17,
+    DRAIN: 18,
+    AFTER_SEED: 19,
+  };
+  const sw = bitsFor(Object.keys(S).length);
+  const state = m.reg('state_q', uint(sw), { reset: S.INIT });
+  const is = (s: number): Expr => state.eq(k(s, sw));
+  const op = m.reg('op_q', uint(8), { reset: 0 });
+  const len = m.reg('len_q', uint(16), { reset: 0 });
+  const args = m.reg('args_q', uint(64), { reset: 0 });
+  const argc = m.reg('argc_q', uint(4), { reset: 0 });
+
+  // reply: status, length, then `sendLeft` payload bytes from the shift register `sendBuf` (READ_COUNTERS,
+  // errors) or from the read path (READ_WEIGHTS)
+  const rspValid = m.reg('rsp_valid_q', uint(1), { reset: 0 });
+  const rspData = m.reg('rsp_data_q', uint(8), { reset: 0 });
+  const rspLast = m.reg('rsp_last_q', uint(1), { reset: 0 });
+  m.assign(rsp.valid, rspValid);
+  m.assign(rsp.data, rspData);
+  m.assign(rsp.last as Signal, rspLast);
+  const canSend = m.wire('can_send', rspValid.not().or(rsp.ready));
+  const rStatus = m.reg('reply_status_q', uint(8), { reset: 0 });
+  const rLen = m.reg('reply_len_q', uint(16), { reset: 0 });
+  const afterHdr = m.reg('after_hdr_q', uint(sw), { reset: 0 });
+  const sendBuf = m.reg('send_buf_q', uint(8 * cntBytes), { reset: 0 });
+  const sendLeft = m.reg('send_left_q', uint(16), { reset: 0 });
+
+  // ---- walker over the weight map
+  const wL = m.reg('walk_layer_q', uint(lw), { reset: 0 });
+  const wJ = m.reg('walk_row_q', uint(bitsFor(maxOut + 1)), { reset: 0 });
+  const wI = m.reg('walk_in_q', uint(bitsFor(maxIn + 1)), { reset: 0 });
+  const wQ = m.reg('walk_lane_q', uint(qw), { reset: 0 });
+  const wK = m.reg('walk_chunk_q', uint(bitsFor(maxC + 1)), { reset: 0 });
+  const wRow = m.reg('walk_row_addr_q', uint(aw), { reset: 0 });
+  const wBias = m.reg('walk_bias_addr_q', uint(aw), { reset: 0 });
+  const wRem = m.reg('walk_rem_q', uint(32), { reset: 0 });
+  const wLeft = m.reg('walk_left_q', uint(32), { reset: spec.weightWords });
+  /** A constant per weight layer, selected by `sel` (the walker's layer by default). */
+  const perL = (f: (y: WeightLayer, l: number) => number, w: number, sel: Expr = wL): Expr => {
+    const opts = layers.map((y, l) => k(f(y, l), w));
+    let e = opts[WL - 1];
+    for (let l = WL - 2; l >= 0; l--) e = mux(sel.eq(k(l, lw)), opts[l], e);
+    return e;
+  };
+  const nInSel = m.wire('walk_nin', perL((y) => y.nIn, wI.width));
+  const atBias = m.wire('walk_at_bias', wI.eq(nInSel));
+  const rowEnd = m.wire('walk_row_end', wJ.eq(perL((y) => y.nOut - 1, wJ.width)));
+  const isOut = m.wire('walk_is_out', wL.eq(k(WL - 1, lw)));
+  const rowWords = perL((y) => y.nIn + 1, 32);
+  const chunkSel = perL((y) => y.chunks, aw);
+  // the layer of an offset: the last layer whose base it reaches
+  // header bytes arrive into the top of args: LOAD's offset is bytes 60..63 of it, READ's 58..61
+  const opIs = (o: number): Expr => op.eq(k(o, 8));
+  const offArg = m.wire('arg_offset', mux(opIs(OPCODES.LOAD_WEIGHTS), args.slice(63, 32), args.slice(47, 16)));
+  let layerOf: Expr = k(0, lw);
+  let baseOf: Expr = k(0, 32);
+  for (let l = 1; l < WL; l++) {
+    const reach = offArg.ge(k(layers[l].mapBase, 32));
+    layerOf = mux(reach, k(l, lw), layerOf);
+    baseOf = mux(reach, k(layers[l].mapBase, 32), baseOf);
+  }
+
+  const wordAddr = m.wire('walk_addr', mux(atBias, wBias, wRow.addWrap(wK.zext(aw))));
+  const walkStep = ($: Parameters<Parameters<typeof m.seq>[1]>[0]): void => {
+    $.if(atBias, () => {
+      $.set(wI, 0);
+      $.set(wQ, 0);
+      $.set(wK, 0);
+      $.if(rowEnd, () => {
+        $.set(wJ, 0);
+        $.set(wL, wL.addWrap(1));
+        const nextL = wL.addWrap(1);
+        $.set(wRow, perL((y) => y.wBase, aw, nextL));
+        $.set(wBias, perL((y) => y.bBase, aw, nextL));
+      }).else(() => {
+        $.set(wJ, wJ.addWrap(1));
+        $.set(wRow, wRow.addWrap(chunkSel));
+        $.set(wBias, wBias.addWrap(1));
+      });
+    }).else(() => {
+      $.set(wI, wI.addWrap(1));
+      $.if(wQ.eq(L - 1), () => {
+        $.set(wQ, 0);
+        $.set(wK, wK.addWrap(1));
+      }).else(() => $.set(wQ, wQ.addWrap(1)));
+    });
+    $.set(wLeft, wLeft.subWrap(1));
+  };
+
+  // ---- seeding: one 32×32 multiplier
+  const h0 = mix32((N.lfsr.seed >>> 0) ^ 0x9e3779b9);
+  const seedT = m.reg('seed_t_q', uint(32), { reset: 0 });
+  const seedH1 = m.reg('seed_h1_q', uint(32), { reset: 0 });
+  const seedA = m.reg('seed_a_q', uint(32), { reset: 0 });
+  const seedLaneK = m.reg('seed_lane_k_q', uint(32), { reset: 0 });
+  const seedPh = m.reg('seed_phase_q', uint(3), { reset: 0 });
+  const seedTgt = m.reg('seed_target_q', uint(2), { reset: 0 });
+  const seedVal = m.reg('seed_value_q', uint(32), { reset: 0 });
+  const xs16 = seedT.xor(cat(k(0, 16), seedT.slice(31, 16)));
+  const xs15 = seedT.xor(cat(k(0, 15), seedT.slice(31, 15)));
+  const mulA = m.wire('seed_mul_a', xs16.trunc(32));
+  const mulB = m.wire('seed_mul_b', xs15.trunc(32));
+  const mixOut = m.wire('seed_mix', xs15.trunc(32));
+  const prodA = m.wire('seed_prod_a', mulA.mul(k(MIX_C1, 32)).trunc(32));
+  const prodB = m.wire('seed_prod_b', mulB.mul(k(MIX_C2, 32)).trunc(32));
+  // mod (2^W − 1) by end-around folding (W-bit chunks added; the bound tracked exactly), then + 1
+  const M = 2 ** LW - 1;
+  let r: Expr = mixOut;
+  let bound = 2 ** 32 - 1;
+  while (bound > M) {
+    const hiB = Math.floor(bound / 2 ** LW);
+    const next = Math.max((bound % 2 ** LW) + hiB, hiB > 0 ? M + hiB - 1 : 0);
+    const lo = r.trunc(LW);
+    const hi = r.slice(r.width - 1, LW);
+    const w = Math.max(LW, hi.width) + 1;
+    r = lo.zext(w).add(hi.zext(w)).trunc(Math.max(bitsFor(next + 1), 1));
+    bound = next;
+  }
+  const rW = m.wire('seed_fold', r.width >= LW ? r.trunc(LW) : r.zext(LW));
+  const laneSeedW = m.wire('seed_lane', mux(rW.eq(M), k(1, LW), rW.zext(LW + 1).add(1).trunc(LW)));
+  const LAYER_MUL = 0xc2b2ae35;
+  const LANE_MUL = 0x27d4eb2f;
+  const layerMul = (sel: Expr): Expr => perL((_, l) => Math.imul(l + 1, LAYER_MUL) >>> 0, 32, sel);
+
+  // ---- counters
+  // training steps: TRAIN is not run by this controller yet, so none are counted
+  const steps = k(0, 64);
+  const busyC = m.reg('busy_cycles_q', uint(64), { reset: 0 });
+  const stallC = m.reg('stall_cycles_q', uint(64), { reset: 0 });
+  const waitingCmd = is(S.LEN0).or(is(S.LEN1)).or(is(S.ARGS)).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)).and(cmd.valid.not());
+  const sendingStates = is(S.REPLY_ST).or(is(S.REPLY_L0)).or(is(S.REPLY_L1)).or(is(S.SEND_BYTES)).or(is(S.READ_SEND));
+  const stalled = m.wire('stalled', waitingCmd.or(sendingStates.and(canSend.not())));
+  const running = m.wire('running', is(S.IDLE).not());
+  m.seq('counters', ($) => {
+    $.if(running, () => $.set(busyC, busyC.addWrap(1)));
+    $.if(running.and(stalled), () => $.set(stallC, stallC.addWrap(1)));
+  });
+
+  // ---- host port (combinational from the state)
+  const seedWrite = is(S.SEED).and(seedPh.eq(4));
+  const initWrite = is(S.INIT).and(wLeft.ne(0));
+  const loadWrite = is(S.LOAD_WRITE);
+  m.assign(hostWe, initWrite.or(loadWrite).or(seedWrite));
+  m.assign(hostRe, is(S.READ_ISSUE));
+  m.assign(hostUnit, isOut);
+  m.assign(hostKind, mux(seedWrite, k(HOST_KIND.lfsr, 2), mux(atBias, k(HOST_KIND.bias, 2), k(HOST_KIND.weight, 2))));
+  m.assign(hostBank, mux(seedWrite, wQ, mux(atBias, k(0, qw), wQ)));
+  m.assign(hostAddr, mux(seedWrite, wL.zext(aw), wordAddr));
+  const loadWord = args.slice(63, 64 - 8 * wb);
+  const loadExt = D > 8 * wb ? loadWord.asSigned().sext(D).asUnsigned() : loadWord.trunc(D);
+  m.assign(hostWdata, mux(initWrite, k(0, D), mux(seedWrite, seedVal.trunc(Math.min(32, LW)).zext(D), loadExt)));
+  const readWord = m.reg('read_word_q', uint(8 * wb), { reset: 0 });
+  const rdSel = mux(isOut, outRdata, hebRdata);
+  const rdBytes = D >= 8 * wb ? rdSel.trunc(8 * wb) : rdSel.asSigned().sext(8 * wb).asUnsigned();
+  const readWait = m.reg('read_wait_q', uint(2), { reset: 0 });
+  const byteIdx = m.reg('byte_idx_q', uint(bitsFor(wb + 1)), { reset: 0 });
+
+  // READ_COUNTERS payload: counters in order, little-endian
+  const cntParts: Expr[] = [steps, busyC, stallC, ...sats];
+  // cat puts its first argument in the top bits: the first byte sent is the low byte of the lowest word
+  const cntWord = cat(...cntParts.slice().reverse());
+
+  const lrOk = args.slice(31, 0).eq(k(((lrCfg.outMul << 24) | (lrCfg.outShift << 16) | (lrCfg.hiddenMul << 8) | lrCfg.hiddenShift) >>> 0, 32));
+  const nArgs = m.wire(
+    'n_args',
+    mux(opIs(OPCODES.SET_PARAMS), k(8, 4), mux(opIs(OPCODES.LOAD_WEIGHTS), k(4, 4), mux(opIs(OPCODES.READ_WEIGHTS), k(6, 4), k(0, 4)))),
+  );
+
+  type Scope = Parameters<Parameters<typeof m.seq>[1]>[0];
+  const startSeed = ($: Scope, seed: Expr): void => {
+    $.set(seedT, k(h0, 32).xor(seed));
+    $.set(seedPh, 1);
+    $.set(seedTgt, 0);
+    $.set(wL, 0);
+    $.set(wQ, 0);
+    $.set(seedLaneK, LANE_MUL);
+  };
+  const walkFrom = ($: Scope): void => {
+    $.set(wL, layerOf);
+    $.set(wRem, offArg.subWrap(baseOf));
+    $.set(wJ, 0);
+    $.set(wI, 0);
+    $.set(wQ, 0);
+    $.set(wK, 0);
+    $.set(wRow, perL((y) => y.wBase, aw, layerOf));
+    $.set(wBias, perL((y) => y.bBase, aw, layerOf));
+  };
+  m.seq('fsm', ($) => {
+    $.if(rsp.fire, () => $.set(rspValid, 0));
+    const send = (byte: Expr, last: Expr, next: () => void): void => {
+      $.if(canSend, () => {
+        $.set(rspValid, 1);
+        $.set(rspData, byte);
+        $.set(rspLast, last);
+        next();
+      });
+    };
+    const reply = (status: number, lenBytes: Expr, after: number): void => {
+      $.set(rStatus, status);
+      $.set(rLen, lenBytes);
+      $.set(afterHdr, after);
+      $.set(state, S.REPLY_ST);
+    };
+    const replyError = (): void => {
+      // error detail: opcode, 0
+      $.set(sendBuf, cat(k(0, 8 * cntBytes - 16), k(0, 8), op));
+      $.set(sendLeft, 2);
+      reply(ERRORS.NOT_SUPPORTED, k(2, 16), S.SEND_BYTES);
+    };
+    $.switch(state)
+      .case(S.INIT, () => {
+        $.if(wLeft.ne(0), () => walkStep($)).else(() => {
+          $.set(state, S.SEED);
+          startSeed($, k(0, 32));
+        });
+      })
+      .case(S.SEED, () => {
+        // phase 1: t ← (t ⊕ t≫16)·C1; 2: t ← (t ⊕ t≫15)·C2; 3: mix = t ⊕ t≫15 is h1, a layer's a or a
+        // lane's value (seedTgt 0, 1, 2); 4: the lane's seed is written
+        $.switch(seedPh)
+          .case(1, () => {
+            $.set(seedT, prodA);
+            $.set(seedPh, 2);
+          })
+          .case(2, () => {
+            $.set(seedT, prodB);
+            $.set(seedPh, 3);
+          })
+          .case(3, () => {
+            $.switch(seedTgt)
+              .case(0, () => {
+                $.set(seedH1, mixOut);
+                $.set(seedT, mixOut.xor(layerMul(wL)));
+                $.set(seedTgt, 1);
+                $.set(seedPh, 1);
+              })
+              .case(1, () => {
+                $.set(seedA, mixOut);
+                $.set(seedT, mixOut.xor(seedLaneK));
+                $.set(seedTgt, 2);
+                $.set(seedPh, 1);
+              })
+              .default(() => {
+                $.set(seedVal, laneSeedW.zext(32));
+                $.set(seedPh, 4);
+              });
+          })
+          .default(() => {
+            // 4: written this cycle; next lane, or the next layer
+            $.set(seedPh, 1);
+            $.if(wQ.eq(L - 1), () => {
+              $.set(wQ, 0);
+              $.set(seedLaneK, LANE_MUL);
+              $.set(seedTgt, 1);
+              $.if(wL.eq(WL - 1), () => $.set(state, S.AFTER_SEED)).else(() => {
+                $.set(wL, wL.addWrap(1));
+                $.set(seedT, seedH1.xor(layerMul(wL.addWrap(1))));
+              });
+            }).else(() => {
+              $.set(wQ, wQ.addWrap(1));
+              $.set(seedLaneK, seedLaneK.addWrap(LANE_MUL));
+              $.set(seedT, seedA.xor(seedLaneK.addWrap(LANE_MUL)));
+              $.set(seedTgt, 2);
+            });
+          });
+      })
+      .case(S.AFTER_SEED, () => {
+        $.set(wL, 0);
+        $.if(op.eq(OPCODES.SET_PARAMS), () => reply(0, k(0, 16), S.IDLE)).else(() => $.set(state, S.IDLE));
+      })
+      .case(S.IDLE, () => {
+        $.if(cmd.valid, () => {
+          $.set(op, cmd.data);
+          $.set(state, S.LEN0);
+        });
+      })
+      .case(S.LEN0, () => {
+        $.if(cmd.valid, () => {
+          $.set(len, cat(k(0, 8), cmd.data));
+          $.set(state, S.LEN1);
+        });
+      })
+      .case(S.LEN1, () => {
+        $.if(cmd.valid, () => {
+          $.set(len, cat(cmd.data, len.trunc(8)));
+          $.set(argc, 0);
+          $.set(state, S.ARGS);
+        });
+      })
+      .case(S.ARGS, () => {
+        $.if(argc.eq(nArgs), () => $.set(state, S.DISPATCH)).elseIf(cmd.valid, () => {
+          $.set(args, cat(cmd.data, args.slice(63, 8)));
+          $.set(argc, argc.addWrap(1));
+          $.set(len, len.subWrap(1));
+        });
+      })
+      .case(S.DISPATCH, () => {
+        // args hold the header in the top bytes; bring it down to bit 0
+        $.set(argc, 0);
+        $.switch(op)
+          .case(OPCODES.SET_PARAMS, () => {
+            $.if(lrOk, () => {
+              $.set(state, S.SEED);
+              startSeed($, args.slice(63, 32));
+            }).else(() => replyError());
+          })
+          .case(OPCODES.LOAD_WEIGHTS, () => {
+            walkFrom($);
+            $.set(wLeft, len.zext(32));
+            $.set(state, S.WALK_ROW);
+          })
+          .case(OPCODES.READ_WEIGHTS, () => {
+            walkFrom($);
+            $.set(wLeft, args.slice(63, 48).zext(32));
+            $.set(state, S.WALK_ROW);
+          })
+          .case(OPCODES.NEW_EPOCH, () => reply(0, k(0, 16), S.IDLE))
+          .case(OPCODES.READ_COUNTERS, () => {
+            $.set(sendBuf, cntWord);
+            $.set(sendLeft, cntBytes);
+            reply(0, k(cntBytes, 16), S.SEND_BYTES);
+          })
+          .default(() => $.if(len.eq(0), () => replyError()).else(() => $.set(state, S.DRAIN)));
+      })
+      .case(S.DRAIN, () => {
+        $.if(cmd.valid, () => {
+          $.set(len, len.subWrap(1));
+          $.if(len.eq(1), () => replyError());
+        });
+      })
+      .case(S.WALK_ROW, () => {
+        // on entry: wL chosen, wRem = offset within the layer
+        $.if(wRem.ge(rowWords), () => {
+          $.set(wRem, wRem.subWrap(rowWords));
+          $.set(wJ, wJ.addWrap(1));
+          $.set(wRow, wRow.addWrap(chunkSel));
+          $.set(wBias, wBias.addWrap(1));
+        }).else(() => {
+          $.set(wI, wRem.trunc(wI.width));
+          $.set(state, S.WALK_CHUNK);
+        });
+      })
+      .case(S.WALK_CHUNK, () => {
+        $.if(wRem.ge(L), () => {
+          $.set(wRem, wRem.subWrap(L));
+          $.set(wK, wK.addWrap(1));
+        }).else(() => {
+          $.set(wQ, wRem.trunc(qw));
+          $.set(byteIdx, 0);
+          $.if(opIs(OPCODES.LOAD_WEIGHTS), () => $.set(state, S.LOAD_BYTES)).else(() => {
+            // READ: wLeft = count words
+            reply(0, wLeft.trunc(16).mul(k(wb, bitsFor(wb + 1))).trunc(16), S.READ_ISSUE);
+          });
+        });
+      })
+      .case(S.LOAD_BYTES, () => {
+        $.if(cmd.valid, () => {
+          $.set(args, cat(cmd.data, args.slice(63, 8)));
+          $.set(len, len.subWrap(1));
+          $.if(byteIdx.eq(wb - 1), () => {
+            $.set(byteIdx, 0);
+            $.set(state, S.LOAD_WRITE);
+          }).else(() => $.set(byteIdx, byteIdx.addWrap(1)));
+        });
+      })
+      .case(S.LOAD_WRITE, () => {
+        walkStep($);
+        $.if(len.eq(0), () => reply(0, k(0, 16), S.IDLE)).else(() => $.set(state, S.LOAD_BYTES));
+      })
+      .case(S.READ_ISSUE, () => {
+        $.set(readWait, 0);
+        $.set(state, S.READ_WAIT);
+      })
+      .case(S.READ_WAIT, () => {
+        $.set(readWait, readWait.addWrap(1));
+        $.if(readWait.eq(1), () => {
+          $.set(byteIdx, 0);
+          $.set(state, S.READ_SEND);
+        });
+      })
+      .case(S.READ_SEND, () => {
+        $.if(byteIdx.eq(0).and(readWait.eq(2)), () => {
+          $.set(readWord, rdBytes);
+          $.set(readWait, 3);
+        }).else(() => {
+          const lastByte = byteIdx.eq(wb - 1);
+          send(readWord.trunc(8), lastByte.and(wLeft.eq(1)), () => {
+            $.set(readWord, wb > 1 ? readWord.shr(8).zext(8 * wb) : readWord);
+            $.if(lastByte, () => {
+              walkStep($);
+              $.if(wLeft.eq(1), () => $.set(state, S.IDLE)).else(() => $.set(state, S.READ_ISSUE));
+            }).else(() => $.set(byteIdx, byteIdx.addWrap(1)));
+          });
+        });
+      })
+      .case(S.REPLY_ST, () => send(rStatus, k(0, 1), () => $.set(state, S.REPLY_L0)))
+      .case(S.REPLY_L0, () => send(rLen.trunc(8), k(0, 1), () => $.set(state, S.REPLY_L1)))
+      .case(S.REPLY_L1, () => send(rLen.slice(15, 8), rLen.eq(0), () => $.set(state, afterHdr)))
+      .case(S.SEND_BYTES, () =>
+        send(sendBuf.trunc(8), sendLeft.eq(1), () => {
+          $.set(sendBuf, sendBuf.shr(8).zext(8 * cntBytes));
+          $.set(sendLeft, sendLeft.subWrap(1));
+          $.if(sendLeft.eq(1), () => $.set(state, S.IDLE));
+        }),
+      )
+      .default(() => $.set(state, S.IDLE));
+  });
+
+  // command bytes are taken in the states that read them
+  m.assign(cmd.ready, is(S.IDLE).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS).and(argc.ne(nArgs))).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)));
+  m.unused(cmd.last as Signal);
+  m.output('busy', running);
+  return m.build();
+}

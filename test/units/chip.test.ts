@@ -1,0 +1,148 @@
+/**
+ * The chip top (generator/units/chip.ts) driven by the host driver over the sim transport: the
+ * controller's answers equal the reference model's (host/chip/model.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
+import { chip } from '../../generator/units/chip.js';
+import { controller } from '../../generator/units/controller.js';
+import { SimTransport } from '../../host/transport/sim.js';
+import { Client } from '../../host/protocol/client.js';
+import { ChipEngine } from '../../host/chip/engine.js';
+import { ChipModel } from '../../host/chip/model.js';
+import { layersToWords } from '../../host/chip/config.js';
+import { protocolSpec, ERRORS, OPCODES } from '../../generator/protocol.js';
+import { Rng } from '../../sim/rng.js';
+import { expectToolsClean } from '../generator/tool-checks.js';
+import { buildFromIr } from '../../sim/verilator/from-ir.js';
+import type { Model } from '../../sim/verilator/index.js';
+import { chipLaneSeed } from '../../host/chip/model.js';
+
+/** A small chip: 784-16-8-10, window 4, 8 lanes. */
+export function smallChip(layers = [784, 16, 8, 10], window = 4, lanes = 8): ChipConfig {
+  return { ...DEFAULT_CHIP, layers, window, lanes, numeric: { ...DEFAULT_CHIP.numeric, lfsr: { ...DEFAULT_CHIP.numeric.lfsr, lanes } } };
+}
+
+const CFGS = [smallChip(), smallChip([784, 16, 8, 10], 8, 5)];
+
+describe.each(CFGS.map((c) => [`${c.layers.join('-')} B=${c.window} L=${c.lanes}`, c] as const))('chip %s', (_, cfg) => {
+  let t: SimTransport;
+  beforeAll(async () => {
+    t = await SimTransport.start(chip(cfg));
+  }, 600_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('loads and reads back every weight word (random offsets and spans), answers as the reference model', async () => {
+    const spec = protocolSpec(cfg);
+    const model = new ChipModel(cfg);
+    const client = new Client(t, { spec });
+    await client.reset();
+    const rng = new Rng(7);
+    const wbits = 8 * spec.wordBytes;
+    // after RESET every word reads 0
+    const zeros = await client.readWeights(0, Math.min(spec.weightWords, 2000));
+    expect(zeros.every((w) => w === 0)).toBe(true);
+    const engine = await ChipEngine.open(cfg, t, 3);
+    const want = layersToWords(cfg, engine.golden.rawWeights().layers);
+    model.command(OPCODES.LOAD_WEIGHTS, encodeLoad(spec.wordBytes, 0, want));
+    const all = await engine.readLayers();
+    expect(Array.from(layersToWords(cfg, all))).toEqual(Array.from(want));
+    // random spans loaded with random words, read back at other random spans
+    for (let n = 0; n < 12; n++) {
+      const off = rng.int(spec.weightWords);
+      const cnt = 1 + rng.int(Math.min(300, spec.weightWords - off));
+      const words = Array.from({ length: cnt }, () => rng.int(2 ** wbits) - 2 ** (wbits - 1));
+      await client.loadWeights(off, words);
+      model.command(OPCODES.LOAD_WEIGHTS, encodeLoad(spec.wordBytes, off, Int32Array.from(words)));
+      const roff = rng.int(spec.weightWords);
+      const rcnt = 1 + rng.int(Math.min(500, spec.weightWords - roff));
+      const got = await client.readWeights(roff, rcnt);
+      expect(got, `read ${roff}+${rcnt}`).toEqual(Array.from(model.words().subarray(roff, roff + rcnt)));
+    }
+  }, 300_000);
+});
+
+function encodeLoad(wb: number, off: number, words: Int32Array): Uint8Array {
+  const p = new Uint8Array(4 + wb * words.length);
+  for (let k = 0; k < 4; k++) p[k] = (off >>> (8 * k)) & 0xff;
+  words.forEach((w, i) => {
+    for (let k = 0; k < wb; k++) p[4 + i * wb + k] = Math.floor(w / 2 ** (8 * k)) & 0xff;
+  });
+  return p;
+}
+
+/** The controller alone: every host-port write it makes after reset and for SET_PARAMS. */
+describe('controller', () => {
+  const cfg = smallChip([784, 16, 8, 10], 4, 5);
+  const spec = protocolSpec(cfg);
+  let model: Model;
+  beforeAll(async () => {
+    model = await buildFromIr(controller(cfg));
+    await model.reset(2);
+  }, 600_000);
+  afterAll(async () => {
+    await model?.close();
+  });
+  const writes = async (cycles: number) => {
+    const r = await model.play({ inputs: {}, cycles, outputs: ['host_unit', 'host_kind', 'host_bank', 'host_addr', 'host_wdata'], when: { port: 'host_we', equals: 1 } });
+    const o = r.outputs;
+    return Array.from({ length: o.host_unit.length }, (_, i) => ({
+      unit: Number(o.host_unit[i]),
+      kind: Number(o.host_kind[i]),
+      bank: Number(o.host_bank[i]),
+      addr: Number(o.host_addr[i]),
+      data: Number(o.host_wdata[i]),
+    }));
+  };
+  const seedsOf = (seed: number) => {
+    const out: { unit: number; kind: number; bank: number; addr: number; data: number }[] = [];
+    const H = cfg.layers.length - 2;
+    for (let l = 0; l <= H; l++) {
+      for (let q = 0; q < cfg.lanes; q++) out.push({ unit: l === H ? 1 : 0, kind: 2, bank: q, addr: l, data: chipLaneSeed(cfg, seed, l, q) });
+    }
+    return out;
+  };
+  const command = async (op: number, payload: number[]) => {
+    await model.push('cmd', [op, payload.length & 0xff, payload.length >> 8, ...payload]);
+  };
+
+  it('zeroes every weight word once after reset, then seeds every LFSR lane with laneSeed(seed 0)', async () => {
+    const w = await writes(spec.weightWords + 2000);
+    const zero = w.slice(0, spec.weightWords);
+    expect(zero.every((x) => x.data === 0 && x.kind !== 2)).toBe(true);
+    const keys = new Set(zero.map((x) => `${x.unit}:${x.kind}:${x.bank}:${x.addr}`));
+    expect(keys.size).toBe(spec.weightWords);
+    expect(w.slice(spec.weightWords)).toEqual(seedsOf(0));
+  });
+
+  it('SET_PARAMS seeds the lanes of every weight layer with laneSeed(numeric.lfsr.seed, seed, layer, lane) and answers ok', async () => {
+    const lr = cfg.numeric.lr;
+    for (const seed of [1, 7, 0xdeadbeef, 2 ** 32 - 1, 123456]) {
+      await command(OPCODES.SET_PARAMS, [lr.hiddenShift, lr.hiddenMul, lr.outShift, lr.outMul, seed & 0xff, (seed >>> 8) & 0xff, (seed >>> 16) & 0xff, seed >>> 24]);
+      expect(await writes(2000)).toEqual(seedsOf(seed));
+      expect(Array.from((await model.drainColumns('rsp')).data as ArrayLike<number>)).toEqual([0, 0, 0]);
+    }
+  });
+
+  it('refuses learning rates other than the generated ones (NOT_SUPPORTED, nothing written), and TRAIN / INFER', async () => {
+    const lr = cfg.numeric.lr;
+    await command(OPCODES.SET_PARAMS, [lr.hiddenShift + 1, lr.hiddenMul, lr.outShift, lr.outMul, 1, 0, 0, 0]);
+    expect(await writes(500)).toEqual([]);
+    expect(Array.from((await model.drainColumns('rsp')).data as ArrayLike<number>)).toEqual([ERRORS.NOT_SUPPORTED, 2, 0, OPCODES.SET_PARAMS, 0]);
+    await command(OPCODES.INFER, Array.from({ length: 784 }, (_, i) => i & 0xff));
+    await model.run({ maxCycles: 2000, allowTimeout: true });
+    expect(Array.from((await model.drainColumns('rsp')).data as ArrayLike<number>)).toEqual([ERRORS.NOT_SUPPORTED, 2, 0, OPCODES.INFER, 0]);
+  });
+
+  it('is lint clean', async () => {
+    await expectToolsClean(controller(cfg));
+  }, 300_000);
+});
+
+describe('chip top', () => {
+  it('is lint clean', async () => {
+    await expectToolsClean(chip(smallChip()), { synth: false });
+  }, 300_000);
+});
