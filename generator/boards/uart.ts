@@ -1,0 +1,195 @@
+/**
+ * UART for the board tops: 8 data bits, no parity, 1 stop bit (8N1), LSB first, line idle high.
+ * The baud rate is a whole number D of clock cycles per bit (`uartDivisor`: round(clkHz / baud); the
+ * receiver tolerates the ±2 % an 8N1 link allows, so the rounding error must stay below 2 %).
+ *
+ * uartRx(D)   module uart_rx_d<D>
+ *   rx (asynchronous pin) → two-flop synchroniser → valid (1-cycle pulse), data[8], frame_err (1-cycle pulse)
+ *   Hunts a falling edge, checks the start bit at its middle (⌊D/2⌋ cycles after the edge is seen; a high
+ *   line there is a glitch: back to hunting), samples data bit k at ⌊D/2⌋ + (k+1)·D and the stop bit at
+ *   ⌊D/2⌋ + 9·D. A high stop bit delivers the byte (valid at the edge after that sample); a low one
+ *   drops the byte, pulses frame_err and waits for the line to go high (a break) before hunting again.
+ *   Latency: valid rises 2 (synchroniser) + ⌊D/2⌋ + 9·D + 1 cycles after the start bit's falling edge.
+ *
+ * uartTx(D)   module uart_tx_d<D>
+ *   s_axis_in (8-bit bytes) → tx. A byte taken at edge t drives the start bit from t for D cycles, data
+ *   bits LSB first, the stop bit; tready is high in the stop bit's last cycle, so a waiting byte is taken
+ *   at t + 10·D: bytes go back to back at 10·D cycles each (the line's full rate). tx is a register (no glitches on the pin).
+ *
+ * uart({clocksPerBit, fifoDepth})   module uart_d<D>_f<depth>
+ *   rx, tx pins; m_axis_rx (received bytes, through a fifoDepth-byte receive FIFO), s_axis_tx (bytes to
+ *   send); frame_errors[16], overruns[16] (counts, wrap, cleared by rst).
+ *   Back-pressure: the line cannot be paused, so the receive FIFO absorbs what the core does not take; a
+ *   byte that arrives with the FIFO full is lost and counted in `overruns`. The window the host must
+ *   respect: at most fifoDepth bytes in flight beyond what the core has consumed. The protocol's
+ *   request/reply rhythm keeps it: the front end takes a whole request into its payload buffer and the
+ *   host sends the next request only after the previous reply (host/protocol/client.ts), so the FIFO
+ *   holds at most what arrives while the core is busy with its own output.
+ */
+import { ModuleBuilder, cat, constant, uint, type Module } from '../ir/index.js';
+import { fifo } from '../lib/stream/fifo.js';
+import { feedStream, instanceOutStream, streamIn, streamOut, streamPortName } from '../lib/stream/bundle.js';
+import { bitsOf } from '../lib/arith/common.js';
+
+/** Clock cycles per bit for a clock and a baud rate; refuses a rounding error of 2 % or more. */
+export function uartDivisor(clkHz: number, baud: number): number {
+  const D = Math.round(clkHz / baud);
+  if (!(D >= 4)) throw new RangeError(`uart: ${clkHz} Hz / ${baud} baud = ${(clkHz / baud).toFixed(2)} cycles per bit; needs ≥ 4`);
+  const err = Math.abs(clkHz / D - baud) / baud;
+  if (err >= 0.02) throw new RangeError(`uart: ${clkHz} Hz / ${D} = ${(clkHz / D).toFixed(0)} baud is ${(err * 100).toFixed(1)} % off ${baud}; an 8N1 link needs < 2 %`);
+  return D;
+}
+
+function checkD(D: number): void {
+  if (!Number.isInteger(D) || D < 4 || D > 1 << 20) throw new RangeError(`uart: clocks per bit = ${D} must be an integer in 4..2^20`);
+}
+
+const ST = { idle: 0, start: 1, data: 2, stop: 3, wait: 4 } as const;
+
+export function uartRx(D: number): Module {
+  checkD(D);
+  const m = new ModuleBuilder(`uart_rx_d${D}`, { clocksPerBit: D });
+  m.clock();
+  const rx = m.input('rx', uint(1));
+  const CW = bitsOf(D - 1);
+  const meta = m.reg('rx_meta_q', uint(1), { reset: 1 });
+  const sync = m.reg('rx_sync_q', uint(1), { reset: 1 });
+  const state = m.reg('state_q', uint(3), { reset: ST.idle });
+  const cnt = m.reg('cnt_q', uint(CW), { reset: 0 });
+  const bit = m.reg('bit_q', uint(3), { reset: 0 });
+  const shift = m.reg('shift_q', uint(8), { reset: 0 });
+  const valid = m.reg('valid_q', uint(1), { reset: 0 });
+  const data = m.reg('data_q', uint(8), { reset: 0 });
+  const ferr = m.reg('frame_err_q', uint(1), { reset: 0 });
+  m.output('valid', valid);
+  m.output('data', data);
+  m.output('frame_err', ferr);
+  const tick = m.wire('tick', cnt.eq(constant(0, uint(CW))));
+  const full = constant(D - 1, uint(CW));
+  m.seq('rx', ($) => {
+    $.set(meta, rx);
+    $.set(sync, meta);
+    $.set(valid, 0);
+    $.set(ferr, 0);
+    $.if(tick.not(), () => $.set(cnt, cnt.subWrap(constant(1, uint(CW)))));
+    $.switch(state)
+      .case(ST.idle, () => {
+        $.if(sync.not(), () => {
+          $.set(state, ST.start);
+          $.set(cnt, constant(Math.floor(D / 2) - 1, uint(CW)));
+        });
+      })
+      .case(ST.start, () => {
+        $.if(tick, () => {
+          $.if(sync.not(), () => {
+            $.set(state, ST.data);
+            $.set(bit, 0);
+            $.set(cnt, full);
+          }).else(() => $.set(state, ST.idle));
+        });
+      })
+      .case(ST.data, () => {
+        $.if(tick, () => {
+          $.set(shift, cat(sync, shift.slice(7, 1)));
+          $.set(bit, bit.addWrap(constant(1, uint(3))));
+          $.set(cnt, full);
+          $.if(bit.eq(7), () => $.set(state, ST.stop));
+        });
+      })
+      .case(ST.stop, () => {
+        $.if(tick, () => {
+          $.if(sync, () => {
+            $.set(valid, 1);
+            $.set(data, shift);
+            $.set(state, ST.idle);
+          }).else(() => {
+            $.set(ferr, 1);
+            $.set(state, ST.wait);
+          });
+        });
+      })
+      .default(() => {
+        $.if(sync, () => $.set(state, ST.idle));
+      });
+  });
+  return m.build();
+}
+
+export function uartTx(D: number): Module {
+  checkD(D);
+  const m = new ModuleBuilder(`uart_tx_d${D}`, { clocksPerBit: D });
+  m.clock();
+  const s = streamIn(m, 'in', uint(8));
+  const CW = bitsOf(D - 1);
+  const busy = m.reg('busy_q', uint(1), { reset: 0 });
+  const tx = m.reg('tx_q', uint(1), { reset: 1 });
+  const shift = m.reg('shift_q', uint(9), { reset: 0 });
+  const bits = m.reg('bits_q', uint(4), { reset: 0 });
+  const cnt = m.reg('cnt_q', uint(CW), { reset: 0 });
+  m.output('tx', tx);
+  const tick = m.wire('tick', cnt.eq(constant(0, uint(CW))));
+  // the stop bit's last cycle: the next byte may start at this edge (frames back to back, 10·D each)
+  const ending = m.wire('ending', busy.and(tick).and(bits.eq(0)));
+  const ready = m.wire('ready', busy.not().or(ending));
+  m.assign(s.ready, ready);
+  const full = constant(D - 1, uint(CW));
+  m.seq('tx', ($) => {
+    $.if(s.valid.and(ready), () => {
+      $.set(busy, 1);
+      $.set(tx, 0);
+      $.set(shift, cat(constant(1, uint(1)), s.data));
+      $.set(bits, 9);
+      $.set(cnt, full);
+    }).elseIf(ending, () => $.set(busy, 0))
+      .elseIf(busy.and(tick), () => {
+        $.set(tx, shift.bit(0));
+        $.set(shift, cat(constant(1, uint(1)), shift.slice(8, 1)));
+        $.set(bits, bits.subWrap(constant(1, uint(4))));
+        $.set(cnt, full);
+      })
+      .elseIf(busy, () => $.set(cnt, cnt.subWrap(constant(1, uint(CW)))));
+  });
+  return m.build();
+}
+
+export interface UartOptions {
+  /** clock cycles per bit (uartDivisor) */
+  clocksPerBit: number;
+  /** receive FIFO depth in bytes, a power of two ≥ 2 (block RAM from 64 up) */
+  fifoDepth: number;
+}
+
+export function uart(o: UartOptions): Module {
+  const D = o.clocksPerBit;
+  checkD(D);
+  const m = new ModuleBuilder(`uart_d${D}_f${o.fifoDepth}`, { clocksPerBit: D, fifoDepth: o.fifoDepth });
+  m.clock();
+  const rx = m.input('rx', uint(1));
+  const out = streamOut(m, 'rx', uint(8));
+  const inp = streamIn(m, 'tx', uint(8));
+  const r = m.instance('u_rx', uartRx(D), { rx });
+  // the line cannot wait: a byte is offered to the FIFO only in a cycle it can take it, else it is lost
+  const room = m.wire('fifo_room', uint(1));
+  const q = m.instance('u_fifo', fifo(8, o.fifoDepth, { storage: o.fifoDepth >= 64 ? 'bram' : 'lut' }), {
+    ...feedStream('in', { valid: r.out('valid').and(room), data: r.out('data') }),
+    [streamPortName('out', 'out', 'tready')]: out.ready,
+  });
+  m.assign(room, q.out(streamPortName('in', 'in', 'tready')));
+  const qo = instanceOutStream(q, 'out');
+  m.assign(out.valid, qo.valid);
+  m.assign(out.data, qo.data);
+  m.unused(q.out('count'));
+  const t = m.instance('u_tx', uartTx(D), feedStream('in', { valid: inp.valid, data: inp.data }));
+  m.assign(inp.ready, t.out(streamPortName('in', 'in', 'tready')));
+  m.output('tx', t.out('tx'));
+  const fe = m.reg('frame_errors_q', uint(16), { reset: 0 });
+  const ov = m.reg('overruns_q', uint(16), { reset: 0 });
+  const lost = m.wire('rx_lost', r.out('valid').and(room.not()));
+  m.seq('counts', ($) => {
+    $.if(r.out('frame_err'), () => $.set(fe, fe.addWrap(constant(1, uint(16)))));
+    $.if(lost, () => $.set(ov, ov.addWrap(constant(1, uint(16)))));
+  });
+  m.output('frame_errors', fe);
+  m.output('overruns', ov);
+  return m.build();
+}
