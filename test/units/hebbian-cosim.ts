@@ -184,11 +184,13 @@ export class HebbianCosim {
     const c0 = (await m.status()).cycle;
     await m.step(1);
     await m.poke('start', 0);
+    if ((await m.peek('busy')) !== 1) throw new Error('busy is not high the cycle after start');
     if (fwd) await m.run({ untilSinkCount: { bus: 'acc', n: y.nOut }, maxCycles: 200 * (y.nOut * y.chunks + 20) });
     let busyCycles = 0;
     while ((await m.peek('busy')) === 1) {
       await m.step(1);
       if (++busyCycles > 200 * (y.nOut * y.chunks + 20)) throw new Error('pass never finished');
+      if ((await m.peek('busy')) === 0 && (await m.peek('done')) !== 1) throw new Error('no done pulse in the cycle busy fell');
     }
     const c1 = (await m.status()).cycle;
     const got = fwd ? await m.drain('acc') : []; // acc.forward ≤ 53 bits (validated), exact as numbers

@@ -9,6 +9,8 @@ import { leapNumber, leapPlan } from '../../generator/units/lane.js';
 import { DEFAULT_TAPS, Lfsr } from '../../generator/fixed/index.js';
 import { Rng } from '../../sim/rng.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
+import { emitDesign } from '../../generator/emit/index.js';
+import { synthYosys } from '../../generator/tools/index.js';
 import { HebbianCosim, runCase, unitConfig } from './hebbian-cosim.js';
 
 describe('LFSR leap as shifts and XORs', () => {
@@ -88,5 +90,23 @@ for (const d of DESIGNS) {
 describe('hebbian unit in the tools', () => {
   it('lints clean, synthesizes without latches, parses in Icarus (small config)', async () => {
     await expectToolsClean(hebbian(unitConfig([13, 8, 5, 3], 4)));
-  }, 120_000);
+  }, 300_000);
+
+  it('keeps the weight banks in block RAM on iCE40 and Xilinx (counted), not in flip-flops', async () => {
+    const cfg = unitConfig([64, 16, 4], 2);
+    const lay = hebbianLayout(cfg);
+    const mod = hebbian(cfg);
+    const files = emitDesign(mod).files;
+    const [ice, xil] = await Promise.all([synthYosys(files, mod.name, 'ice40'), synthYosys(files, mod.name, 'xilinx')]);
+    expect(ice.ok && xil.ok).toBe(true);
+    const bankBits = lay.depth * 16;
+    expect(bankBits).toBe(512 * 16);
+    // iCE40: 256 × 16 per SB_RAM40_4K, so two per bank; the input-vector and bias memories may add more
+    expect(ice.cells.SB_RAM40_4K ?? 0).toBeGreaterThanOrEqual(lay.lanes * Math.ceil(bankBits / 4096));
+    const count = (cells: Readonly<Record<string, number>>, re: RegExp) => Object.entries(cells).reduce((a, [k, v]) => a + (re.test(k) ? v : 0), 0);
+    expect(count(ice.cells, /^SB_DFF/)).toBeLessThan(bankBits); // one bank in flip-flops alone would exceed this
+    // Xilinx 7: one RAMB18 per bank (the vectors go to LUT RAM)
+    expect(count(xil.cells, /^RAMB(18|36)/)).toBeGreaterThanOrEqual(lay.lanes);
+    expect(count(xil.cells, /^FD[RSCP]E?$/)).toBeLessThan(bankBits);
+  }, 900_000);
 });

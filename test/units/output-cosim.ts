@@ -178,12 +178,14 @@ export class OutputCosim {
     const c0 = (await m.status()).cycle;
     await m.step(1);
     await m.poke('start', 0);
+    if ((await m.peek('busy')) !== 1) throw new Error('busy is not high the cycle after start');
     const limit = 100 * (this.lay.B * this.lay.C * this.lay.chunks * 4 + 100);
     if (!train) await m.run({ untilSinkCount: { bus: 'logit', n: this.lay.C }, maxCycles: limit });
     let n = 0;
     while ((await m.peek('busy')) === 1) {
       await m.step(1);
       if (++n > limit) throw new Error('command never finished');
+      if ((await m.peek('busy')) === 0 && (await m.peek('done')) !== 1) throw new Error('no done pulse in the cycle busy fell');
     }
     const c1 = (await m.status()).cycle;
     const got = train ? [] : await m.drain('logit');
