@@ -9,6 +9,7 @@ import { genCommand } from './gen.js';
 import { sweepCommand } from './sweep.js';
 import { serveCommand } from './serve.js';
 import { identifyCommand } from './identify.js';
+import { buildCommand } from './build.js';
 import { UsageError } from './options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,10 +25,11 @@ program.addCommand(genCommand());
 program.addCommand(sweepCommand());
 program.addCommand(serveCommand());
 program.addCommand(identifyCommand());
+program.addCommand(buildCommand());
 
 /** Errors whose message is the whole story: print it, no stack. */
 function isUserError(e: unknown): e is Error {
-  return e instanceof Error && ['UsageError', 'DatasetError', 'CheckpointError', 'ConfigError', 'TransportError', 'ProtocolError', 'ChipError'].includes(e.name);
+  return e instanceof Error && ['UsageError', 'DatasetError', 'CheckpointError', 'ConfigError', 'TransportError', 'ProtocolError', 'ChipError', 'BoardError', 'FitError'].includes(e.name);
 }
 
 try {

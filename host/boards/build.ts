@@ -1,0 +1,236 @@
+/**
+ * `ibhebb build --board NAME`: fit check, then the board top's Verilog (board_core from the generator plus
+ * the board shell with PLL and reset synchroniser), then the board's flow:
+ *   ice40  Yosys synth_ice40 -dsp → nextpnr-ice40 (--up5k, the board's pcf, --freq at the core clock) → icepack:
+ *          a .bin for iceprog; utilization and Fmax from nextpnr's report.
+ *   xc7    Yosys synth_xilinx: utilization (LUT, FF, DSP48E1, RAMB36E1/RAMB18E1); and a Vivado project
+ *          (vivado/build.tcl + the XDC + rtl/) that `vivado -mode batch -source vivado/build.tcl` turns into
+ *          a bitstream. fmaxMHz is null (no place and route here).
+ * Both: projected samples/s = min(Fmax / cycles per sample, UART bytes/s / bytes per sample).
+ */
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { execa } from 'execa';
+import type { ChipConfig } from '../../generator/config.js';
+import type { Module } from '../../generator/ir/index.js';
+import { configHash } from '../../generator/config.js';
+import { emitDesign } from '../../generator/emit/index.js';
+import { boardCore, boardShell } from '../../generator/boards/top.js';
+import { coreTop } from '../../generator/boards/core.js';
+import { uartDivisor } from '../../generator/boards/uart.js';
+import { FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
+import { hebbianLayout } from '../../generator/units/hebbian.js';
+import type { Board } from './board.js';
+import { checkFit, type FitReport } from './fit.js';
+
+export interface BuildOptions {
+  board: Board;
+  cfg: ChipConfig;
+  /** the config file's path, or null for the default */
+  configFile: string | null;
+  out: string;
+  /** core clock target (MHz); default: 48 on iCE40, 100 on Xilinx */
+  coreMHz?: number;
+  baud?: number;
+  /** receive FIFO bytes (default 512) */
+  fifoDepth?: number;
+  /** run only the generation and the fit check */
+  noTools?: boolean;
+  /** the core behind the UART (default coreTop(cfg)); any module with the byte ports s_axis_in / m_axis_out */
+  core?: Module;
+  log?: (line: string) => void;
+}
+
+export interface BuildReport {
+  board: string;
+  config: string;
+  configHash: string;
+  core: string;
+  fits: boolean;
+  fit: { resource: string; needed: number; available: number }[];
+  coreMHz: number;
+  baud: number;
+  fmaxMHz: number | null;
+  /** Fmax ≥ the core clock (null: no place and route) */
+  timingMet: boolean | null;
+  cyclesPerSample: number;
+  cyclesPerSampleSource: string;
+  bytesPerSample: number;
+  projectedSamplesPerSecond: { compute: number; link: number; projected: number; boundBy: 'compute' | 'link' };
+  utilization: Record<string, { used: number; available: number | null }>;
+  files: string[];
+}
+
+/**
+ * Cycles per training sample: the fused update + forward passes of the hidden layers run one after the
+ * other (1 + nOut·⌈nIn/L⌉ + 4 cycles each, generator/units/hebbian.ts) and bound the rate; the output
+ * step, the Gram row and the modulator overlap them.
+ */
+export function cyclesPerSample(cfg: ChipConfig): number {
+  return hebbianLayout(cfg).layers.reduce((a, l) => a + 1 + l.nOut * l.chunks + 4, 0);
+}
+
+/** Host → board bytes per training sample: TRAIN frames of ⌊MAX_PAYLOAD / (pixels + 1)⌋ records. */
+export function bytesPerSample(cfg: ChipConfig): number {
+  const rec = cfg.layers[0] + 1;
+  const k = Math.floor(MAX_PAYLOAD / rec);
+  return rec + FRAME_OVERHEAD / k;
+}
+
+/** Cells of the last `stat` in a Yosys log. */
+export function parseYosysStat(log: string): Record<string, number> {
+  const at = log.lastIndexOf('Number of cells:');
+  if (at < 0) throw new Error('yosys: no `stat` output in the log');
+  const cells: Record<string, number> = {};
+  for (const line of log.slice(at).split('\n').slice(1)) {
+    const m = /^\s+(\S+)\s+(\d+)\s*$/.exec(line);
+    if (!m) {
+      if (Object.keys(cells).length > 0) break;
+      continue;
+    }
+    cells[m[1]] = Number(m[2]);
+  }
+  return cells;
+}
+
+/** nextpnr-ice40's device utilization and the lowest Max frequency it reports. */
+export function parseNextpnr(log: string): { utilization: Record<string, { used: number; available: number }>; fmaxMHz: number | null } {
+  const utilization: Record<string, { used: number; available: number }> = {};
+  const util = log.lastIndexOf('Device utilisation:');
+  if (util >= 0) {
+    for (const line of log.slice(util).split('\n').slice(1)) {
+      const m = /^Info:\s+(\w+):\s+(\d+)\/\s*(\d+)/.exec(line);
+      if (!m) break;
+      utilization[m[1]] = { used: Number(m[2]), available: Number(m[3]) };
+    }
+  }
+  const freqs = [...log.matchAll(/Max frequency for clock\s+'[^']+':\s+([\d.]+) MHz/g)].map((m) => Number(m[1]));
+  // nextpnr prints the figure after placement and after routing; the last block is the routed one
+  const fmaxMHz = freqs.length ? freqs[freqs.length - 1] : null;
+  return { utilization, fmaxMHz };
+}
+
+async function run(cmd: string, args: string[], cwd: string, logFile: string): Promise<string> {
+  try {
+    const r = await execa(cmd, args, { cwd, all: true });
+    writeFileSync(logFile, r.all ?? '');
+    return r.all ?? '';
+  } catch (e) {
+    const err = e as { code?: string; all?: string; shortMessage?: string };
+    if (err.code === 'ENOENT') throw new Error(`build: '${cmd}' is not installed (run scripts/setup.sh: Debian packages yosys, nextpnr-ice40, fpga-icestorm)`);
+    writeFileSync(logFile, err.all ?? '');
+    throw new Error(`build: ${cmd} failed (log: ${logFile}): ${(err.all ?? err.shortMessage ?? '').split('\n').slice(-8).join('\n')}`);
+  }
+}
+
+export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
+  const { board, cfg } = o;
+  const log = o.log ?? (() => {});
+  const out = resolve(o.out);
+  const rtl = join(out, 'rtl');
+  mkdirSync(rtl, { recursive: true });
+  const coreMHz = o.coreMHz ?? (board.family === 'ice40' ? 48 : 100);
+  const baud = o.baud ?? board.uart.defaultBaud;
+  if (baud > board.uart.maxBaud) throw new Error(`build: ${baud} baud is more than ${board.name}'s ${board.uart.bridge} carries (${board.uart.maxBaud})`);
+  const core = o.core ?? coreTop(cfg);
+  // the fit check walks exactly what is built: the board core (UART, FIFO and the core)
+  const shellProbe = boardShell(board, coreMHz, cfg);
+  const D = uartDivisor(shellProbe.coreMHz * 1e6, baud);
+  const bc = boardCore(cfg, { clocksPerBit: D, fifoDepth: o.fifoDepth ?? 512 }, core);
+  const fit: FitReport = checkFit(cfg, board, [bc]);
+  log(`fit: ${fit.lines.map((l) => `${l.resource} ${l.needed}/${l.available}`).join(', ')}`);
+  const files: string[] = [];
+  const write = (path: string, text: string) => {
+    writeFileSync(path, text);
+    files.push(relative(out, path));
+  };
+  const design = emitDesign(bc);
+  for (const f of design.files) if (f.name.endsWith('.v')) write(join(rtl, f.name), f.content);
+  write(join(rtl, `${shellProbe.name}.v`), shellProbe.verilog);
+  const vFiles = files.filter((f) => f.endsWith('.v')).map((f) => join(out, f));
+  const constraints = join(out, board.constraints);
+  copyFileSync(join(board.dir, board.constraints), constraints);
+  files.push(board.constraints);
+  const utilization: BuildReport['utilization'] = {};
+  let fmaxMHz: number | null = null;
+  if (!o.noTools) {
+    if (board.family === 'ice40') {
+      const json = join(out, `${shellProbe.name}.json`);
+      log('yosys synth_ice40 …');
+      await run('yosys', ['-q', '-l', join(out, 'yosys.log'), '-p', `read_verilog ${vFiles.join(' ')}; synth_ice40 -dsp -top ${shellProbe.name} -json ${json}; stat`], out, join(out, 'yosys.stdout'));
+      files.push('yosys.log');
+      log(`nextpnr-ice40 --${board.part} --package ${board.package} --freq ${coreMHz} …`);
+      const asc = join(out, `${shellProbe.name}.asc`);
+      const plog = await run('nextpnr-ice40', [`--${board.part}`, '--package', board.package, '--pcf', constraints, '--json', json, '--asc', asc, '--freq', String(shellProbe.coreMHz), '--seed', '1', '--timing-allow-fail'], out, join(out, 'nextpnr.log'));
+      files.push('nextpnr.log');
+      const p = parseNextpnr(plog);
+      Object.assign(utilization, p.utilization);
+      fmaxMHz = p.fmaxMHz;
+      const bin = join(out, `${shellProbe.name}.bin`);
+      await run('icepack', [asc, bin], out, join(out, 'icepack.log'));
+      files.push(relative(out, bin));
+    } else {
+      log('yosys synth_xilinx …');
+      const ylogFile = join(out, 'yosys.log');
+      await run('yosys', ['-q', '-l', ylogFile, '-p', `read_verilog ${vFiles.join(' ')}; synth_xilinx -flatten -top ${shellProbe.name}; stat`], out, join(out, 'yosys.stdout'));
+      files.push('yosys.log');
+      const cells = parseYosysStat(readFileSync(ylogFile, 'utf8'));
+      const sum = (re: RegExp) => Object.entries(cells).filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);
+      const R = board.resources;
+      utilization.LUT = { used: sum(/^LUT[1-6]$/) + 2 * sum(/^RAM(32|64)M$/) + sum(/^RAM(32|64|128|256)X1[SD]$/), available: R.logic.count };
+      utilization.FF = { used: sum(/^FD[CPRS]E$/), available: R.ff };
+      utilization.DSP48E1 = { used: sum(/^DSP48E1$/), available: R.dsp.count };
+      utilization.RAMB36E1 = { used: sum(/^RAMB36E1$/), available: R.bram.count / 2 };
+      utilization.RAMB18E1 = { used: sum(/^RAMB18E1$/), available: R.bram.count };
+      utilization.CARRY4 = { used: sum(/^CARRY4$/), available: R.logic.count / 4 };
+    }
+  }
+  if (board.family === 'xc7') {
+    const tcl = join(out, 'vivado', 'build.tcl');
+    mkdirSync(join(out, 'vivado'), { recursive: true });
+    write(
+      tcl,
+      `# Vivado project for ${board.title}: run from this folder's parent with
+#   vivado -mode batch -source vivado/build.tcl
+# The bitstream lands in vivado/${shellProbe.name}.bit; utilization and timing reports beside it.
+set here [file dirname [file normalize [info script]]]
+set root [file dirname $here]
+create_project -force ibhebb_${board.name.replace(/-/g, '_')} $here/project -part ${board.part}
+add_files [glob $root/rtl/*.v]
+add_files -fileset constrs_1 $root/${board.constraints}
+set_property top ${shellProbe.name} [current_fileset]
+launch_runs synth_1 -jobs 4
+wait_on_run synth_1
+launch_runs impl_1 -to_step write_bitstream -jobs 4
+wait_on_run impl_1
+open_run impl_1
+report_utilization -file $here/utilization.rpt
+report_timing_summary -file $here/timing.rpt
+file copy -force [get_property DIRECTORY [get_runs impl_1]]/${shellProbe.name}.bit $here/${shellProbe.name}.bit
+`,
+    );
+  }
+  const cps = cyclesPerSample(cfg);
+  const bps = bytesPerSample(cfg);
+  const clock = fmaxMHz !== null ? Math.min(fmaxMHz, shellProbe.coreMHz) : shellProbe.coreMHz;
+  const compute = Math.floor((clock * 1e6) / cps);
+  const link = Math.floor(baud / 10 / bps);
+  return {
+    board: board.name,
+    config: o.configFile ?? 'default',
+    configHash: configHash(cfg),
+    core: core.name,
+    fits: fit.fits,
+    fit: fit.lines.map(({ resource, needed, available }) => ({ resource, needed, available })),
+    coreMHz: shellProbe.coreMHz,
+    baud,
+    fmaxMHz,
+    timingMet: fmaxMHz === null ? null : fmaxMHz >= shellProbe.coreMHz,
+    cyclesPerSample: cps,
+    cyclesPerSampleSource: 'Σ over hidden layers of the fused update + forward pass, 1 + nOut·⌈nIn/lanes⌉ + 4 cycles (the chip top runs them back to back)',
+    bytesPerSample: Number(bps.toFixed(3)),
+    projectedSamplesPerSecond: { compute, link, projected: Math.min(compute, link), boundBy: compute <= link ? 'compute' : 'link' },
+    utilization,
+    files,
+  };
+}

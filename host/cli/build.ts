@@ -1,0 +1,56 @@
+/**
+ * `ibhebb build --board icebreaker|arty-a7-100t [--config FILE] --out DIR --json FILE`: fit check, board
+ * top, and the board's flow (host/boards/build.ts). A config that does not fit stops before any tool runs.
+ */
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { DEFAULT_CHIP, loadChipConfig } from '../../generator/config.js';
+import { boardNames, loadBoard } from '../boards/board.js';
+import { buildBoard } from '../boards/build.js';
+import { UsageError } from './options.js';
+
+export function buildCommand(): Command {
+  return new Command('build')
+    .description('fit-check a configuration against a board, generate the board top and run the FPGA flow')
+    .requiredOption('--board <name>', `board (${boardNames().join(', ')})`)
+    .option('--config <file>', 'chip configuration (JSON); default: the default configuration')
+    .option('--out <dir>', 'output folder', 'build/board')
+    .option('--json <file>', 'write the report (utilization, Fmax, projected samples/s) as JSON')
+    .option('--baud <n>', 'UART baud rate (default: the board’s defaultBaud)')
+    .option('--mhz <f>', 'core clock target in MHz (default: 48 on iCE40, 100 on Xilinx)')
+    .option('--fit-only', 'stop after the fit check and the generated Verilog')
+    .action(async (o: { board: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean }) => {
+      const num = (v: string | undefined, what: string) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!(n > 0)) throw new UsageError(`--${what} must be a number > 0, got '${v}'`);
+        return n;
+      };
+      const board = loadBoard(o.board);
+      const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
+      const t0 = Date.now();
+      const r = await buildBoard({
+        board,
+        cfg,
+        configFile: o.config ?? null,
+        out: o.out,
+        baud: num(o.baud, 'baud'),
+        coreMHz: num(o.mhz, 'mhz'),
+        noTools: o.fitOnly === true,
+        log: (l) => process.stderr.write(`ibhebb build: ${l}\n`),
+      });
+      const u = Object.entries(r.utilization).map(([k, v]) => `${k} ${v.used}/${v.available ?? '?'}`);
+      const s = r.projectedSamplesPerSecond;
+      process.stdout.write(
+        `${board.title}: core ${r.core} at ${r.coreMHz.toFixed(2)} MHz, Fmax ${r.fmaxMHz ?? 'n/a (no place and route)'}${r.fmaxMHz ? ' MHz' : ''}\n` +
+          (u.length ? `utilization: ${u.join(', ')}\n` : '') +
+          `samples/s: compute ${s.compute} (${r.cyclesPerSample} cycles per sample), link ${s.link} (${r.baud} baud, ${r.bytesPerSample} bytes per sample) → ${s.projected}, bound by the ${s.boundBy}\n` +
+          `files in ${o.out}: ${r.files.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
+      );
+      if (r.timingMet === false) {
+        process.stderr.write(`ibhebb build: timing NOT met: Fmax ${r.fmaxMHz} MHz < the ${r.coreMHz.toFixed(2)} MHz core clock; the bitstream would misbehave: rebuild with --mhz ${Math.floor(r.fmaxMHz ?? 0)} or less\n`);
+        process.exitCode = 3;
+      }
+      if (o.json) writeFileSync(o.json, `${JSON.stringify(r, null, 2)}\n`);
+    });
+}

@@ -1,0 +1,82 @@
+/**
+ * The board flows on a tiny design (the board top with a 4-byte FIFO as the core): the iCEBreaker flow
+ * end to end (Yosys → nextpnr-ice40 → icepack: a .bin, utilization and Fmax), the Arty flow's Yosys
+ * utilization and Vivado project, and refusal before any tool runs when the config does not fit.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHIP } from '../../generator/config.js';
+import { fifo } from '../../generator/lib/stream/fifo.js';
+import { loadBoard } from '../../host/boards/board.js';
+import { buildBoard, bytesPerSample, cyclesPerSample, parseNextpnr, parseYosysStat } from '../../host/boards/build.js';
+import { FitError } from '../../host/boards/fit.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'ibhebb-build-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('build: figures', () => {
+  it('cycles and bytes per sample of the default design', () => {
+    // 128·⌈784/64⌉ + 5 and 64·⌈128/64⌉ + 5
+    expect(cyclesPerSample(DEFAULT_CHIP)).toBe(128 * 13 + 5 + 64 * 2 + 5);
+    // 785-byte records, 5 per TRAIN frame of 9 overhead bytes
+    expect(bytesPerSample(DEFAULT_CHIP)).toBeCloseTo(785 + 9 / 5, 9);
+  });
+
+  it('parses nextpnr and yosys reports', () => {
+    const p = parseNextpnr(
+      "Info: Device utilisation:\nInfo: \t         ICESTORM_LC:  2160/ 5280    40%\nInfo: \t        ICESTORM_RAM:     9/   30    30%\nInfo: \nInfo: Max frequency for clock 'clk': 30.10 MHz (PASS at 12.00 MHz)\nInfo: Max frequency for clock 'clk': 28.50 MHz (PASS at 12.00 MHz)\n",
+    );
+    expect(p).toEqual({ utilization: { ICESTORM_LC: { used: 2160, available: 5280 }, ICESTORM_RAM: { used: 9, available: 30 } }, fmaxMHz: 28.5 });
+    expect(parseYosysStat('=== top ===\n   Number of cells:   12\n     LUT6   7\n     FDRE   5\n\n   Chip area: 0\n')).toEqual({ LUT6: 7, FDRE: 5 });
+  });
+});
+
+describe('build: refusal', () => {
+  it('refuses the default chip on the iCEBreaker before any tool runs', async () => {
+    const out = tmp();
+    const ice = loadBoard('icebreaker');
+    const { chipCore } = await import('../../generator/boards/core.js');
+    const { checkFit } = await import('../../host/boards/fit.js');
+    expect(() => checkFit(DEFAULT_CHIP, ice, chipCore(DEFAULT_CHIP))).toThrow(FitError);
+    await expect(buildBoard({ board: ice, cfg: DEFAULT_CHIP, configFile: null, out, baud: 20e6 })).rejects.toThrow(/20000000 baud is more than icebreaker/);
+    expect(existsSync(join(out, 'yosys.log'))).toBe(false);
+  });
+});
+
+describe('build: the flows on a tiny design', () => {
+  it('iCEBreaker: .bin, utilization and an Fmax above the 48 MHz core clock', async () => {
+    const out = tmp();
+    const r = await buildBoard({ board: loadBoard('icebreaker'), cfg: DEFAULT_CHIP, configFile: null, out, core: fifo(8, 4), fifoDepth: 16 });
+    const bin = join(out, 'board_icebreaker.bin');
+    expect(statSync(bin).size).toBeGreaterThan(100_000); // an UP5K image is 104,090 bytes
+    expect(r.files).toContain('board_icebreaker.bin');
+    expect(r.utilization.ICESTORM_LC.available).toBe(5280);
+    expect(r.utilization.ICESTORM_LC.used).toBeGreaterThan(20);
+    expect(r.fmaxMHz).toBeGreaterThan(48);
+    expect(r.timingMet).toBe(true);
+    expect(r.coreMHz).toBe(48);
+    expect(readFileSync(join(out, 'rtl', 'board_icebreaker.v'), 'utf8')).toMatch(/SB_PLL40_PAD[\s\S]*DIVF\(7'd63\)[\s\S]*DIVQ\(3'd4\)/);
+  }, 600_000);
+
+  it('Arty A7-100T: Yosys utilization and a Vivado project', async () => {
+    const out = tmp();
+    const r = await buildBoard({ board: loadBoard('arty-a7-100t'), cfg: DEFAULT_CHIP, configFile: null, out, core: fifo(8, 4), fifoDepth: 16 });
+    expect(r.fmaxMHz).toBeNull();
+    expect(r.utilization.LUT.available).toBe(63400);
+    expect(r.utilization.LUT.used).toBeGreaterThan(10);
+    expect(r.utilization.FF.used).toBeGreaterThan(10);
+    const tcl = readFileSync(join(out, 'vivado', 'build.tcl'), 'utf8');
+    expect(tcl).toMatch(/-part xc7a100tcsg324-1/);
+    expect(tcl).toMatch(/set_property top board_arty_a7_100t/);
+    expect(readFileSync(join(out, 'arty-a7-100t.xdc'), 'utf8')).toMatch(/PACKAGE_PIN A9 .*uart_rx/);
+    expect(readFileSync(join(out, 'rtl', 'board_arty_a7_100t.v'), 'utf8')).toMatch(/MMCME2_BASE/);
+    expect(r.projectedSamplesPerSecond.boundBy).toBe('link');
+  }, 600_000);
+});
