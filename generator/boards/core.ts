@@ -1,25 +1,34 @@
 /**
- * The core behind a board top: the modules of the chip for a configuration. `chipCore` lists the chip's
- * units (each instantiated once by the chip top); `coreTop` is the module the board top instantiates,
- * with the byte ports s_axis_in_* / m_axis_out_* (8-bit data, tlast). Until the chip top joins the
- * generator it is the stream front end, which answers IDENTIFY / ECHO / LINK_STATUS / RESET itself.
+ * The core behind a board top. `coreTop` is the module the board top instantiates, with the byte ports
+ * s_axis_in_* / m_axis_out_* (8-bit data, tlast): the chip top. `chipCore` is the whole design the fit
+ * check counts: the chip top plus every datapath unit it does not instantiate yet (each once), so a
+ * config is judged by what the finished chip needs.
  */
 import type { Module } from '../ir/index.js';
 import type { ChipConfig } from '../config.js';
 import { kernelUnit } from '../units/kernel.js';
 import { layernorm } from '../units/layernorm.js';
 import { modulator } from '../units/modulator.js';
-import { frontend } from '../units/frontend.js';
 import { workingMemory } from '../units/wm.js';
 import { gramArray } from '../units/gram.js';
 import { hebbian } from '../units/hebbian.js';
 import { outputUnit } from '../units/output.js';
+import { chip } from '../units/chip.js';
+
+function moduleNames(m: Module, into = new Set<string>()): Set<string> {
+  into.add(m.name);
+  for (const it of m.items) if (it.kind === 'instance') moduleNames(it.instance.module, into);
+  return into;
+}
 
 export function chipCore(cfg: ChipConfig): Module[] {
-  return [kernelUnit(cfg), layernorm(cfg), modulator(cfg), frontend(cfg), workingMemory(cfg), gramArray(cfg), hebbian(cfg), outputUnit(cfg)];
+  const top = coreTop(cfg);
+  const inTop = moduleNames(top);
+  const units = [kernelUnit, layernorm, modulator, workingMemory, gramArray, hebbian, outputUnit].map((f) => f(cfg));
+  return [top, ...units.filter((u) => !inTop.has(u.name))];
 }
 
 /** The module behind the UART: s_axis_in_* / m_axis_out_* byte streams. */
 export function coreTop(cfg: ChipConfig): Module {
-  return frontend(cfg);
+  return chip(cfg);
 }

@@ -8,15 +8,24 @@ import { DEFAULT_CHIP, loadChipConfig, configHash } from '../../generator/config
 import { frontend } from '../../generator/units/frontend.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import { PtyBridge } from '../transport/pty.js';
+import { boardLink } from '../../generator/boards/top.js';
+import { UsageError } from './options.js';
 
 export function serveCommand(): Command {
   return new Command('serve')
     .description('put the simulated design behind a pseudo-terminal that the uart transport opens like a serial port')
     .requiredOption('--pty <path>', 'where to create the pty link, e.g. /tmp/ibhebb-tty')
     .option('--config <file>', 'chip configuration (JSON); default: the default configuration')
-    .action(async (o: { pty: string; config?: string }) => {
+    .option('--uart <clocksPerBit>', 'serve the board top instead: the chip behind the board UART (8N1 at this many clock cycles per bit) and a host-side UART, pin to pin')
+    .action(async (o: { pty: string; config?: string; uart?: string }) => {
       const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
-      const model = await buildFromIr(frontend(cfg));
+      let top = frontend(cfg);
+      if (o.uart !== undefined) {
+        const D = Number(o.uart);
+        if (!Number.isInteger(D) || D < 4) throw new UsageError(`--uart ${o.uart} must be an integer ≥ 4 (clock cycles per bit)`);
+        top = boardLink(cfg, { clocksPerBit: D, fifoDepth: 512 });
+      }
+      const model = await buildFromIr(top);
       await model.reset(4);
       const bridge = await PtyBridge.start(model, { link: o.pty });
       process.stderr.write(`ibhebb serve: ${model.build.top} (config hash ${configHash(cfg)}) on ${o.pty}; Ctrl-C ends\n`);

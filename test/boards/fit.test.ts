@@ -48,14 +48,16 @@ describe('fit check', () => {
   it('refuses the default design on the iCEBreaker in under a second, naming resource, need, capacity and a change', () => {
     const ice = loadBoard('icebreaker');
     expect(() => checkFit(DEFAULT_CHIP, ice)).toThrow(FitError); // first call compiles the generator's code paths
-    const t0 = performance.now();
+    // CPU time, not wall time: the machine is shared (load ~20 on 2 cores)
+    const t0 = process.cpuUsage();
     let err: unknown;
     try {
       checkFit(DEFAULT_CHIP, ice);
     } catch (e) {
       err = e;
     }
-    expect(performance.now() - t0).toBeLessThan(1000);
+    const cpu = process.cpuUsage(t0);
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(1000);
     expect(err).toBeInstanceOf(FitError);
     const msg = (err as Error).message;
     expect(msg).toMatch(/block RAM \(SB_RAM40_4K\): needs \d+, icebreaker has 30/);
@@ -70,7 +72,7 @@ describe('fit check', () => {
     const a = fitReport(small([64, 16, 4], 2), arty);
     const b = fitReport(small([64, 16, 4], 8), arty);
     expect(b.lines[1].needed).toBeGreaterThan(a.lines[1].needed);
-    expect(b.memories.filter((m) => m.path.startsWith('hebbian.wbank_')).length).toBe(8);
+    expect(b.memories.filter((m) => /hebbian\.wbank_\d+$/.test(m.path)).length).toBe(8);
     expect(a.fits).toBe(true);
   });
 
