@@ -558,11 +558,9 @@ export class Model {
   /** Takes the words sink `bus` received so far, data as bigint. */
   async drainBig(bus: string): Promise<SinkWord<bigint>[]> {
     const port = this.sinkData(bus);
-    const c = await this.drainRaw(bus, true, (buf, off, n) => decodeColumn(buf, off, n, { ...port, width: Math.max(port.width, 54) }));
-    return words(
-      (c.data as bigint[]).map((v) => fromBits(BigInt.asUintN(port.width, v), port)),
-      c,
-    );
+    // decoded at the port's own width (its byte stride on the wire), then every value as a bigint
+    const c = await this.drainRaw(bus, true, (buf, off, n) => decodeColumn(buf, off, n, port));
+    return words(Array.from(c.data as ArrayLike<number | bigint>, (v) => BigInt(v)), c);
   }
 
   /** Takes the words sink `bus` received so far as columns; cycles only when asked for (cheaper). */

@@ -144,8 +144,7 @@ export async function gramCommand(m: Model, cfg: ChipConfig, win: number[][][], 
     if (want.length === 0) cycles++;
     if (n > 10_000_000) throw new Error(`${JSON.stringify(cmd)}: the array did not finish`);
   }
-  // words of ≤ 53 bits come as numbers (drain), wider ones as bigints
-  const got = f.width <= 53 ? (await m.drain('d')).map((w) => ({ ...w, data: BigInt(w.data) })) : await m.drainBig('d');
+  const got = await m.drainBig('d');
   const dMask = (1n << BigInt(f.distBits)) - 1n;
   const sMask = (1n << BigInt(f.slotBits)) - 1n;
   const decoded = got.map((w) => ({
