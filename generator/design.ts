@@ -3,7 +3,8 @@
  * and the arithmetic blocks of the chip, built from the configuration's numerics — the LFSR of stochastic
  * rounding, the weight-update product δ·h → weight format, and the four table functions with exactly the
  * ROMs the fixed-point golden model uses (chipTables) — and the accelerator's units (generator/units): the
- * kernel unit, the LayerNorm forward, the modulator, the stream front end, the working memory, the systolic
+ * kernel unit, the LayerNorm forward, the modulator (and modulator_wide: the window z a whole row of all B
+ * slots per beat, zwSlots 'all'), the stream front end, the working memory, the systolic
  * Gram array, the Hebbian update and the output layer — and the controller and the chip top that wires them.
  */
 import type { Module } from './ir/index.js';
@@ -37,6 +38,7 @@ export function designModules(cfg: ChipConfig): Module[] {
     kernelUnit(cfg),
     layernorm(cfg),
     modulator(cfg),
+    modulator(cfg, { zwSlots: 'all' }),
     frontend(cfg),
     workingMemory(cfg),
     gramArray(cfg),

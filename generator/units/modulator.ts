@@ -15,13 +15,20 @@
  *          u_p = rnd(W_p·kz_p, f_k), c_p = sat_coef(rnd(u_p·m, s + f_k + fγ − f_coef)) with the ξ scale
  *          m·2^−s = (2/s_z²)/(N²(N−1)²) (E, P, F) or (2/s_z²)/(N(N−1)²) (J), s_z² = σ_z²·n; c_c = 0.
  *          Three pipeline stages, one slot per cycle.
- *   XI     ξ_j = sat_xi(rnd(Σ_{p≠c} c_p·(zw_cj − zw_pj), f_coef + f_wz − f_xi)) from the window z stream, one
- *          word per cycle (row j: slot c first, then c+1, …, N−1, 0, …, c−1); G1 = Σ ξ_j, G2 = Σ ξ_j·z_j exact.
+ *   XI     ξ_j = sat_xi(rnd(Σ_{p≠c} c_p·(zw_cj − zw_pj), f_coef + f_wz − f_xi)) from the window z stream;
+ *          G1 = Σ ξ_j, G2 = Σ ξ_j·z_j exact. Two generation options (ModulatorOptions.zwSlots):
+ *            1      (module `modulator`, the default) one window word per cycle (row j: slot c first, then c+1,
+ *                   …, N−1, 0, …, c−1), one multiplier and an accumulator: B cycles per row;
+ *            'all'  (module `modulator_wide`) row j of all N slots in one beat, N multipliers c_p·(zw_cj − zw_pj)
+ *                   (c_c = 0: the slot-c product is zero) and an adder tree, each level one bit wider, so the
+ *                   sum is exact and its order does not matter (the spec's sum is exact too: Σ < 2^53); the
+ *                   coefficients sit in N registers instead of a memory. One row per cycle.
+ *          Both: stage x1 the products, x2 the row sum, x3 ξ (saturated, into the ξ memory; z_j read), x4 ξ·z_j.
  *   MEAN   M1 = rnd(G1, k − g), M2 = rnd(G2, k + f_z − g)  (g = LN_BWD_GUARD: mean(ξ), mean(ξ⊙z) in units 2^−(f_xi+g))
  *   DELTA  T_j = ξ_j·2^g − M1 − rnd(z_j·M2, f_z), δ_j = a_j > 0 ? sat_delta(rnd(T_j·s⁻¹, g + f_xi + f_s − f_delta)) : 0,
  *          streamed out j = 0 … n−1 (the order the Hebbian-update unit consumes rows), with back-pressure.
- * Multipliers: W·kz, u·m (COEF), c·Δz, ξ·z (XI), z·M2, T·s⁻¹ (DELTA); the constant products (N·, N²·, γ·)
- * are shifts and adds.
+ * Multipliers: W·kz, u·m (COEF), c·Δz (N of them with zwSlots 'all'), ξ·z (XI), z·M2, T·s⁻¹ (DELTA); the
+ * constant products (N·, N²·, γ·) are shifts and adds.
  *
  * Ports:   clk, rst (synchronous, active high)
  *          start    in   1-cycle pulse in idle: begin a call; layer, slot and s_inv are sampled with it
@@ -36,31 +43,50 @@
  *          s_axis_rsum {Ry_p, Rx_p}    (2 × rowSum)  B words, p = 0 … B−1
  *          s_axis_zc   {pos_j, z_j}    (1 + act)     n words: relu′ (a_j > 0) and z_c of the forward (the
  *                      layernorm unit's m_axis_z without the windowZ field); accepted any time in the call
- *          s_axis_zw   zw_pj (windowZ)               n·B words, rows j in order, slot c first in each row;
- *                      row j is accepted only after zc word j
+ *          s_axis_zw   zwSlots 1:     zw_pj (windowZ)  n·B words, rows j in order, slot c first in each row
+ *                      zwSlots 'all': {zw_(B−1)j, …, zw_1j, zw_0j}  (B × windowZ, slot p in bits [p·w, (p+1)·w),
+ *                                     w = windowZ width)  n words, j = 0 … n−1, one row of every slot (the
+ *                                     working memory's vector read vr_data_<p> of element j, concatenated)
+ *                      either way row j is accepted only after zc word j
  *          m_axis_delta_{tvalid,tready,tdata,tlast}  δ_j (delta), j = 0 … n−1, tlast on j = n−1
  *          sat_coef, sat_xi, sat_delta  out  values clamped in this call (cleared by start)
  *          All input streams are accepted only while busy; each takes exactly its word count per call.
- * Cycles:  without stalls a call takes B·n + n + 2B + 15 cycles from the edge that samples start to the edge of
- *          the last δ transfer (done is high in the next cycle): B + 1 (LOAD), B + 3 (COEF), B·n + 5 (XI, one
- *          window word per cycle, then the sums drain), 1 (MEAN), n + 4 (DELTA, one δ per cycle after the
- *          pipeline fills) and the state changes between them. The ideal of a one-word-per-cycle window stream
- *          and δ stream is B·n + n.
+ * Cycles:  without stalls a call takes (modulatorCycles) from the edge that samples start to the edge of the
+ *          last δ transfer (done is high in the next cycle)
+ *            zwSlots 1:     B·n + n + 2B + 15   (n = 128, B = 8: 1,183)
+ *            zwSlots 'all': 2n + 2B + 15        (n = 128, B = 8: 287)
+ *          = B + 1 (LOAD), B + 3 (COEF), B·n + 5 resp. n + 5 (XI, one window word resp. row per cycle, then the
+ *          sums drain), 1 (MEAN), n + 4 (DELTA, one δ per cycle after the pipeline fills) and the state changes
+ *          between them. The ideal of the streams is B·n + n resp. 2n: δ_j needs mean(ξ) and mean(ξ⊙z) over
+ *          all j, so no δ can leave before the last ξ is in.
  */
 import { ConstScale, fromReal, fx, toHls, width } from '../fixed/index.js';
-import { ModuleBuilder, constant, mux, sint, uint, type Expr, type Memory, type Module } from '../ir/index.js';
+import { ModuleBuilder, constant, mux, select, sint, uint, type Expr, type Memory, type Module, type ProcScope } from '../ir/index.js';
 import { streamIn, streamOut } from '../lib/stream/index.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { resolveNumeric } from '../numeric.js';
 import { bitsOf, byLayer, constByLayer, fitS, hiddenLayers, layerPort, rnd, satCounter, saturate, sbits, smux, stalledOutput } from './common.js';
 
 export const MODULATOR_MODULE = 'modulator';
+/** The module name of the variant that takes a whole window row per beat (zwSlots: 'all'). */
+export const MODULATOR_WIDE_MODULE = 'modulator_wide';
+
+/**
+ * How the window z arrives in the ξ phase: 1 = one word zw_pj per beat (n·B beats, the default), 'all' = row j of
+ * every slot packed in one beat (n beats; B multipliers and an adder tree).
+ */
+export type ZwSlots = 1 | 'all';
+
+export interface ModulatorOptions {
+  /** default 1 */
+  readonly zwSlots?: ZwSlots;
+}
 /** Extra fraction bits of mean(ξ) and mean(ξ⊙z) in the LayerNorm backward (the golden model's LN_BWD_GUARD). */
 export const MODULATOR_GUARD = 4;
 
 /** Cycles of a call without stalls: from the edge that samples start to the edge of the last δ transfer, inclusive. */
-export function modulatorCycles(B: number, n: number): number {
-  return B * n + n + 2 * B + 15;
+export function modulatorCycles(B: number, n: number, zwSlots: ZwSlots = 1): number {
+  return (zwSlots === 'all' ? n : B * n) + n + 2 * B + 15;
 }
 
 const sconst = (v: number | bigint): Expr => {
@@ -69,7 +95,10 @@ const sconst = (v: number | bigint): Expr => {
   return constant(b, sint(mag.toString(2).length + 1));
 };
 
-export function modulator(cfg: ChipConfig): Module {
+export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module {
+  const zwSlots = opts.zwSlots ?? 1;
+  if (zwSlots !== 1 && zwSlots !== 'all') throw new RangeError(`modulator: zwSlots must be 1 or 'all', got ${String(zwSlots)}`);
+  const wide = zwSlots === 'all';
   const N = resolveNumeric(cfg.numeric);
   const H = hiddenLayers(cfg, 'modulator');
   const B = cfg.window;
@@ -99,7 +128,7 @@ export function modulator(cfg: ChipConfig): Module {
   const jw = bitsOf(maxN - 1);
   const cw = bitsOf(maxN);
 
-  const m = new ModuleBuilder(MODULATOR_MODULE, {
+  const m = new ModuleBuilder(wide ? MODULATOR_WIDE_MODULE : MODULATOR_MODULE, {
     config: configHash(cfg),
     variant: v,
     window: B,
@@ -108,7 +137,8 @@ export function modulator(cfg: ChipConfig): Module {
     xiScale: scales.map((s) => [s.m, s.s]),
     formats: { gram: toHls(FK), rowSum: toHls(FR), coef: toHls(FC), xi: toHls(FX), act: toHls(FZ), windowZ: toHls(FWZ), lnInvStd: toHls(FS), delta: toHls(FD) },
     guard: g,
-    cycles: 'B*n + n + 2B + 15',
+    ...(wide ? { zwSlots } : {}),
+    cycles: wide ? '2n + 2B + 15' : 'B*n + n + 2B + 15',
   });
   m.clock();
   const start = m.input('start', uint(1));
@@ -119,7 +149,8 @@ export function modulator(cfg: ChipConfig): Module {
   const kz = streamIn(m, 'kz', uint(wk));
   const rsum = streamIn(m, 'rsum', uint(2 * wr));
   const zc = streamIn(m, 'zc', uint(1 + wz));
-  const zw = streamIn(m, 'zw', sint(width(FWZ)));
+  const wwz = width(FWZ);
+  const zw = streamIn(m, 'zw', wide ? uint(B * wwz) : sint(wwz));
   const out = streamOut(m, 'delta', sint(width(FD)), { last: true });
 
   // ---- control
@@ -229,31 +260,91 @@ export function modulator(cfg: ChipConfig): Module {
   );
   const cs = saturate(m, cRaw, FC);
   const isC2 = cp2.eq(c);
-  const coefMem = m.memory('coef_mem', { depth: B, type: sint(width(FC)) });
-  coefMem.write(cp2, smux(isC2, constant(0, sint(width(FC))), cs.value).resize(width(FC)), cv2);
+  const coefIn = smux(isC2, constant(0, sint(width(FC))), cs.value).resize(width(FC));
+  // one slot at a time: a B-word memory; all slots at once: B registers
+  const coefMem = wide ? null : m.memory('coef_mem', { depth: B, type: sint(width(FC)) });
+  const coefRegs = wide ? Array.from({ length: B }, (_, p) => m.reg(`coef_${p}_q`, sint(width(FC)), { reset: 0 })) : [];
+  if (coefMem) coefMem.write(cp2, coefIn, cv2);
+  else m.seq('coef_regs', ($) => coefRegs.forEach((r, p) => $.if(cv2.and(cp2.eq(p)), () => $.set(r, coefIn))));
   const coefDone = pc.eq(Bc).and(cv1.not()).and(cv2.not());
 
-  // ---- XI: Σ_p c_p (zw_c − zw_p) per row, one window word per cycle
-  const xi = m.reg('xi_i_q', uint(pw), { reset: 0 });
-  const xq = m.reg('xi_slot_q', uint(pw), { reset: 0 });
-  const xj = m.reg('xi_j_q', uint(cw), { reset: 0 });
-  m.assign(zw.ready, is(S.XI).and(xj.lt(nSel)).and(zcCnt.gt(xj)));
-  const zcCap = m.reg('zw_c_q', zw.data.type, { reset: 0 });
-  const dz = zcCap.sub(zw.data);
-  const prod = coefMem.readAsync(xq).mul(dz);
-  const take = zw.fire.and(xi.ne(0));
-  const pv = m.pipe('x1_valid_q', take, { reset: 0 });
-  const pq = m.pipe('x1_prod_q', prod, { reset: 0, enable: take });
-  const pFirst = m.pipe('x1_first_q', xi.eq(1), { reset: 0, enable: take });
-  const pLast = m.pipe('x1_last_q', xi.eq(Bm1), { reset: 0, enable: take });
-  const pj = m.pipe('x1_j_q', xj.trunc(jw), { reset: 0, enable: take });
-  const accW = pq.width + bitsOf(B);
-  const accQ = m.reg('x_acc_q', sint(accW), { reset: 0 });
-  const accNext = m.wire('x_acc_next', smux(pFirst, pq.sext(accW), accQ.add(pq).trunc(accW)).resize(accW));
-  const sv = m.pipe('x2_valid_q', pv.and(pLast), { reset: 0 });
-  const ssum = m.pipe('x2_sum_q', accNext, { reset: 0, enable: pv.and(pLast) });
-  const sj = m.pipe('x2_j_q', pj, { reset: 0, enable: pv.and(pLast) });
-  m.seq('x_acc_q', ($) => $.if(pv, () => $.set(accQ, accNext)));
+  // ---- XI: Σ_p c_p (zw_c − zw_p) per row; stage x1 the products, x2 the row sum (sv, ssum, sj), x3 ξ, x4 ξ·z
+  const xiStream = wide ? xiAllSlots() : xiOneSlot();
+  const { xj, pv, sv, ssum, sj } = xiStream;
+
+  /** The row counter j of the window stream (row j is accepted only after zc word j). */
+  function rowCounter() {
+    const xj = m.reg('xi_j_q', uint(cw), { reset: 0 });
+    m.assign(zw.ready, is(S.XI).and(xj.lt(nSel)).and(zcCnt.gt(xj)));
+    return xj;
+  }
+
+  /** One window word per cycle (row j: slot c first, then ring order); a multiply-accumulate over the row. */
+  function xiOneSlot() {
+    const xi = m.reg('xi_i_q', uint(pw), { reset: 0 });
+    const xq = m.reg('xi_slot_q', uint(pw), { reset: 0 });
+    const xj = rowCounter();
+    const zcCap = m.reg('zw_c_q', zw.data.type, { reset: 0 });
+    const dz = zcCap.sub(zw.data);
+    const prod = (coefMem as Memory).readAsync(xq).mul(dz);
+    const take = zw.fire.and(xi.ne(0));
+    const pv = m.pipe('x1_valid_q', take, { reset: 0 });
+    const pq = m.pipe('x1_prod_q', prod, { reset: 0, enable: take });
+    const pFirst = m.pipe('x1_first_q', xi.eq(1), { reset: 0, enable: take });
+    const pLast = m.pipe('x1_last_q', xi.eq(Bm1), { reset: 0, enable: take });
+    const pj = m.pipe('x1_j_q', xj.trunc(jw), { reset: 0, enable: take });
+    const accW = pq.width + bitsOf(B);
+    const accQ = m.reg('x_acc_q', sint(accW), { reset: 0 });
+    const accNext = m.wire('x_acc_next', smux(pFirst, pq.sext(accW), accQ.add(pq).trunc(accW)).resize(accW));
+    const sv = m.pipe('x2_valid_q', pv.and(pLast), { reset: 0 });
+    const ssum = m.pipe('x2_sum_q', accNext, { reset: 0, enable: pv.and(pLast) });
+    const sj = m.pipe('x2_j_q', pj, { reset: 0, enable: pv.and(pLast) });
+    m.seq('x_acc_q', ($) => $.if(pv, () => $.set(accQ, accNext)));
+    const enter = ($: ProcScope) => {
+      $.set(xi, 0);
+      $.set(xq, c);
+      $.set(xj, 0);
+    };
+    const step = ($: ProcScope) => {
+      $.if(zw.fire, () => {
+        $.if(xi.eq(0), () => $.set(zcCap, zw.data));
+        $.if(xi.eq(Bm1), () => {
+          $.set(xi, 0);
+          $.set(xj, xj.addWrap(1));
+        }).else(() => $.set(xi, xi.addWrap(1)));
+        $.if(xq.eq(Bm1), () => $.set(xq, 0)).else(() => $.set(xq, xq.addWrap(1)));
+      });
+    };
+    return { xj, pv, sv, ssum, sj, enter, step };
+  }
+
+  /**
+   * Row j of every slot in one beat (slot p in bits [p·w, (p+1)·w)): B products c_p·(zw_cj − zw_pj) (c_c = 0, so
+   * the slot-c term is zero) and an exact adder tree (each level one bit wider: no sum is ever truncated).
+   */
+  function xiAllSlots() {
+    const xj = rowCounter();
+    const lanes = Array.from({ length: B }, (_, p) => zw.data.slice((p + 1) * wwz - 1, p * wwz).asSigned());
+    const zwc = m.wire('zw_c', select(c, lanes, lanes[0]));
+    const take = zw.fire;
+    const pv = m.pipe('x1_valid_q', take, { reset: 0 });
+    let terms: Expr[] = lanes.map((z, p) => m.pipe(`x1_prod${p}_q`, coefRegs[p].mul(zwc.sub(z)), { reset: 0, enable: take }));
+    const pj = m.pipe('x1_j_q', xj.trunc(jw), { reset: 0, enable: take });
+    while (terms.length > 1) {
+      const next: Expr[] = [];
+      for (let i = 0; i + 1 < terms.length; i += 2) next.push(terms[i].add(terms[i + 1]));
+      if (terms.length % 2) next.push(terms[terms.length - 1]);
+      terms = next;
+    }
+    const sv = m.pipe('x2_valid_q', pv, { reset: 0 });
+    const ssum = m.pipe('x2_sum_q', terms[0], { reset: 0, enable: pv });
+    const sj = m.pipe('x2_j_q', pj, { reset: 0, enable: pv });
+    const enter = ($: ProcScope) => $.set(xj, 0);
+    const step = ($: ProcScope) => {
+      $.if(zw.fire, () => $.set(xj, xj.addWrap(1)));
+    };
+    return { xj, pv, sv, ssum, sj, enter, step };
+  }
   const xs = saturate(m, rnd(ssum, FC.fracBits + FWZ.fracBits - FX.fracBits), FX);
   const xv = m.pipe('x3_valid_q', sv, { reset: 0 });
   const xiQ = m.pipe('x3_xi_q', xs.value, { reset: 0 });
@@ -335,18 +426,9 @@ export function modulator(cfg: ChipConfig): Module {
     $.if(cIssue, () => $.set(pc, pc.addWrap(1)));
     $.if(is(S.COEF).and(coefDone), () => {
       $.set(state, S.XI);
-      $.set(xi, 0);
-      $.set(xq, c);
-      $.set(xj, 0);
+      xiStream.enter($);
     });
-    $.if(zw.fire, () => {
-      $.if(xi.eq(0), () => $.set(zcCap, zw.data));
-      $.if(xi.eq(Bm1), () => {
-        $.set(xi, 0);
-        $.set(xj, xj.addWrap(1));
-      }).else(() => $.set(xi, xi.addWrap(1)));
-      $.if(xq.eq(Bm1), () => $.set(xq, 0)).else(() => $.set(xq, xq.addWrap(1)));
-    });
+    xiStream.step($);
     $.if(is(S.XI).and(xiDone), () => $.set(state, S.MEAN));
     $.if(is(S.MEAN), () => $.set(state, S.DELTA));
     $.if(adv.and(dIssue), () => $.set(jd, jd.addWrap(1)));

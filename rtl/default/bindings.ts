@@ -1992,6 +1992,224 @@ export const MODULES = {
       }
     ]
   },
+  "modulator_wide": {
+    "paramsHash": "7420d9f31ba7f85b",
+    "params": {
+      "config": "12b664d2f127bff6",
+      "variant": "E",
+      "window": 8,
+      "hidden": [
+        128,
+        64
+      ],
+      "gamma": 32,
+      "xiScale": [
+        [
+          171196,
+          35
+        ],
+        [
+          171196,
+          34
+        ]
+      ],
+      "formats": {
+        "gram": "ufixed<17,1>",
+        "rowSum": "ufixed<20,4>",
+        "coef": "fixed<24,-6>",
+        "xi": "fixed<16,-4>",
+        "act": "fixed<16,6>",
+        "windowZ": "fixed<16,6>",
+        "lnInvStd": "ufixed<24,9>",
+        "delta": "fixed<16,-4>"
+      },
+      "guard": 4,
+      "zwSlots": "all",
+      "cycles": "2n + 2B + 15"
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "layer",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "slot",
+        "dir": "in",
+        "width": 3,
+        "signed": false
+      },
+      {
+        "name": "s_inv",
+        "dir": "in",
+        "width": 24,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kxy_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kxy_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kxy_tdata",
+        "dir": "in",
+        "width": 34,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kz_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kz_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_kz_tdata",
+        "dir": "in",
+        "width": 17,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsum_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsum_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_rsum_tdata",
+        "dir": "in",
+        "width": 40,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zc_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zc_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zc_tdata",
+        "dir": "in",
+        "width": 17,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zw_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zw_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_zw_tdata",
+        "dir": "in",
+        "width": 128,
+        "signed": false
+      },
+      {
+        "name": "m_axis_delta_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_delta_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_delta_tdata",
+        "dir": "out",
+        "width": 16,
+        "signed": true
+      },
+      {
+        "name": "m_axis_delta_tlast",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "done",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "sat_coef",
+        "dir": "out",
+        "width": 4,
+        "signed": false
+      },
+      {
+        "name": "sat_xi",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "sat_delta",
+        "dir": "out",
+        "width": 8,
+        "signed": false
+      }
+    ]
+  },
   "output_layer": {
     "paramsHash": "c121bd03f289bcdd",
     "params": {

@@ -6,7 +6,7 @@
 import { maxRawNum, minRawNum, width } from '../../generator/fixed/index.js';
 import type { ChipConfig } from '../../generator/config.js';
 import { resolveNumeric } from '../../generator/numeric.js';
-import { modulatorCycles } from '../../generator/units/modulator.js';
+import { modulatorCycles, type ZwSlots } from '../../generator/units/modulator.js';
 import type { Model } from '../../sim/verilator/model.js';
 import { Rng } from '../../sim/rng.js';
 import { satSlots } from '../../sim/golden/fixed/common.js';
@@ -130,9 +130,11 @@ export interface CaseResult {
 
 /**
  * Runs one call on a modulator model (reset once beforehand, idle): queues every input stream, pulses
- * start, waits for the n δ words and the end of busy, reads the saturation counters.
+ * start, waits for the n δ words and the end of busy, reads the saturation counters. `zwSlots` is the model's
+ * window stream (generation option): 1 = n·B words, slot c first in each row; 'all' = n words, row j of
+ * every slot packed (slot p in lane p).
  */
-export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorInputs, rates: StreamRates, seed: number): Promise<CaseResult> {
+export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorInputs, rates: StreamRates, seed: number, zwSlots: ZwSlots = 1): Promise<CaseResult> {
   const N = resolveNumeric(cfg.numeric);
   const B = cfg.window;
   const n = cfg.layers[x.layer + 1];
@@ -147,8 +149,10 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   const rsum = x.rx.map((r, p) => x.ry[p] * 2 ** wr + r);
   const zc = Array.from(x.z, (zj, j) => (x.a[j] > 0 ? 2 ** wz : 0) + (zj < 0 ? zj + 2 ** wz : zj));
   const zw: number[] = [];
-  for (let j = 0; j < n; j++) for (let i = 0; i < B; i++) zw.push(x.zw[((x.c + i) % B) * n + j]);
-  await Promise.all([m.push('kxy', kxy, 'none'), m.push('kz', x.kz, 'none'), m.push('rsum', rsum, 'none'), m.push('zc', zc, 'none'), m.push('zw', zw, 'none')]);
+  // one word: row j in ring order from slot c; all slots: row j, lane p = slot p
+  for (let j = 0; j < n; j++) for (let i = 0; i < B; i++) zw.push(x.zw[(zwSlots === 'all' ? i : (x.c + i) % B) * n + j]);
+  const pushZw = zwSlots === 'all' ? m.pushLanes('zw', zw, width(N.windowZ.format), { signed: true, last: 'none' }) : m.push('zw', zw, 'none');
+  await Promise.all([m.push('kxy', kxy, 'none'), m.push('kz', x.kz, 'none'), m.push('rsum', rsum, 'none'), m.push('zc', zc, 'none'), pushZw]);
   await m.poke('layer', x.layer);
   await m.poke('slot', x.c);
   await m.poke('s_inv', x.sInv);
@@ -157,7 +161,7 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   await m.step(1);
   await m.poke('start', 0);
   await expectBusy(m, 'modulator');
-  const ideal = modulatorCycles(B, n);
+  const ideal = modulatorCycles(B, n, zwSlots);
   const slack = Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200;
   const t0 = performance.now();
   await m.run({ untilSinkCount: { bus: 'delta', n }, maxCycles: slack });

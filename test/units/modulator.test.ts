@@ -2,11 +2,15 @@
  * The modulator unit (generator/units/modulator.ts) co-simulated with Verilator against its specification,
  * every δ word and every saturation count compared: random layers (hidden widths 2 … 256), slots, K rows, row
  * sums, window z, relu′ patterns and s⁻¹, under random valid/ready on all six streams and random start-up
- * values of every register and memory (a seed per design); every ξ variant.
+ * values of every register and memory (a seed per design); every ξ variant. Both window-stream modes: one
+ * word per beat (zwSlots 1, module modulator) and a whole row of all B slots per beat (zwSlots 'all', module
+ * modulator_wide, windows 2 … 16).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP } from '../../generator/config.js';
-import { modulator, MODULATOR_GUARD } from '../../generator/units/modulator.js';
+import { width } from '../../generator/fixed/index.js';
+import { resolveNumeric } from '../../generator/numeric.js';
+import { modulator, MODULATOR_GUARD, MODULATOR_MODULE, MODULATOR_WIDE_MODULE, type ZwSlots } from '../../generator/units/modulator.js';
 import { LN_BWD_GUARD } from '../../sim/golden/fixed/modulator.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/model.js';
@@ -16,12 +20,21 @@ import { NARROW_NUMERIC, unitConfig } from './configs.js';
 import { modulatorMismatches, randomModulatorCase, randomRates, resetUnit, runModulatorCase } from './modulator-cosim.js';
 
 const CASES = 60;
+const WIDE_CASES = 50;
 const DESIGNS = [
   { name: 'variant E, B = 8, hidden 256/32/4/2', cfg: unitConfig([256, 32, 4, 2], 8, 'E') },
   { name: 'variant J, B = 2, hidden 64/8', cfg: unitConfig([64, 8], 2, 'J') },
   { name: 'variant P, B = 16, hidden 128/16/2, narrow formats', cfg: unitConfig([128, 16, 2], 16, 'P', NARROW_NUMERIC) },
   { name: 'variant F, B = 5, hidden 32/4, narrow formats', cfg: unitConfig([32, 4], 5, 'F', NARROW_NUMERIC) },
 ];
+/** zwSlots 'all': the smallest and largest window and two drawn from 3 … 15 (seeded), every variant. */
+const wideRng = new Rng(4242);
+const WIDE_DESIGNS = [2, 16, 3 + wideRng.int(13), 3 + wideRng.int(13)].map((B, i) => {
+  const variant = (['J', 'E', 'F', 'P'] as const)[i];
+  const hidden = [[64, 8], [256, 32, 2], [32, 4], [128, 16, 4]][i];
+  const narrow = i % 2 === 1;
+  return { name: `zwSlots 'all', variant ${variant}, B = ${B}, hidden ${hidden.join('/')}${narrow ? ', narrow formats' : ''}`, cfg: unitConfig(hidden, B, variant, narrow ? NARROW_NUMERIC : undefined) };
+});
 
 const models: Model[] = [];
 /** What the random data reached over all designs (checked by the last test). */
@@ -31,18 +44,18 @@ afterAll(async () => {
 });
 
 describe('modulator unit co-simulated against the golden model', () => {
-  for (const [di, d] of DESIGNS.entries()) {
-    it(`${d.name}: ${CASES} calls, every δ word and saturation count bit-exact`, async () => {
-      const m = await buildFromIr(modulator(d.cfg), { seed: 3000 + di }); // random start-up values
+  const cosim = (d: (typeof DESIGNS)[number], di: number, zwSlots: ZwSlots, cases: number) =>
+    it(`${d.name}: ${cases} calls, every δ word and saturation count bit-exact`, async () => {
+      const m = await buildFromIr(modulator(d.cfg, { zwSlots }), { seed: 3000 + di }); // random start-up values
       models.push(m);
       await resetUnit(m);
       const rng = new Rng(1000 + di);
       let stalls = 0;
       let zeroDelta = 0;
-      for (let i = 0; i < CASES; i++) {
+      for (let i = 0; i < cases; i++) {
         const x = randomModulatorCase(d.cfg, rng);
         const rates = randomRates(rng, i);
-        const r = await runModulatorCase(m, d.cfg, x, rates, 7 * i + di);
+        const r = await runModulatorCase(m, d.cfg, x, rates, 7 * i + di, zwSlots);
         expect(modulatorMismatches(r), `case ${i} (layer ${x.layer}, slot ${x.c})`).toEqual([]);
         if (rates.valid === 1 && rates.ready === 1) expect(r.cycles, `case ${i}: cycles without stalls`).toBe(r.ideal);
         else expect(r.cycles).toBeGreaterThanOrEqual(r.ideal);
@@ -54,9 +67,10 @@ describe('modulator unit co-simulated against the golden model', () => {
       }
       seen.zeroDelta += zeroDelta;
       expect(zeroDelta).toBeGreaterThan(0);
-      expect(stalls).toBeGreaterThan(CASES / 2);
+      expect(stalls).toBeGreaterThan(cases / 2);
     });
-  }
+  for (const [di, d] of DESIGNS.entries()) cosim(d, di, 1, CASES);
+  for (const [di, d] of WIDE_DESIGNS.entries()) cosim(d, 10 + di, 'all', WIDE_CASES);
 
   it('the random data reached the coefficient, ξ and δ saturations and zero-δ rows', () => {
     expect(seen.coef).toBeGreaterThan(0);
@@ -94,8 +108,34 @@ describe('modulator unit generation', () => {
     });
   }
 
-  it('one hidden layer (no layer selection): verilator -Wall clean, iverilog clean', async () => {
+  for (const variant of ['E', 'J', 'P', 'F'] as const) {
+    it(`zwSlots 'all', variant ${variant} of the default chip: verilator -Wall clean, iverilog clean`, async () => {
+      await expectToolsClean(modulator({ ...DEFAULT_CHIP, variant }, { zwSlots: 'all' }), { synth: false });
+    });
+  }
+
+  it('zwSlots \'all\', three layers, B = 5: verilator -Wall, iverilog and Yosys clean', async () => {
+    await expectToolsClean(modulator(unitConfig([16, 8, 2], 5, 'E'), { zwSlots: 'all' }));
+  });
+
+  it('one hidden layer (no layer selection), both window-stream modes: verilator -Wall clean, iverilog clean', async () => {
     await expectToolsClean(modulator(unitConfig([16], 3, 'J')), { synth: false });
+    await expectToolsClean(modulator(unitConfig([16], 3, 'J'), { zwSlots: 'all' }), { synth: false });
+  });
+
+  it('names the modules apart and packs all B window slots in the wide window stream', () => {
+    const one = modulator(DEFAULT_CHIP);
+    const all = modulator(DEFAULT_CHIP, { zwSlots: 'all' });
+    expect(one.name).toBe(MODULATOR_MODULE);
+    expect(all.name).toBe(MODULATOR_WIDE_MODULE);
+    const zwWidth = (mod: typeof one) => mod.ports.find((p) => p.name === 's_axis_zw_tdata')?.type.width;
+    const w = width(resolveNumeric(DEFAULT_CHIP.numeric).windowZ.format);
+    expect(zwWidth(one)).toBe(w);
+    expect(zwWidth(all)).toBe(w * DEFAULT_CHIP.window);
+  });
+
+  it('refuses an unknown window-stream mode', () => {
+    expect(() => modulator(DEFAULT_CHIP, { zwSlots: 2 as unknown as ZwSlots })).toThrow(/zwSlots must be 1 or 'all', got 2/);
   });
 
   it('uses the golden model\'s guard bits of mean(ξ), mean(ξ⊙z)', () => {
