@@ -16,12 +16,12 @@ import type { Module } from '../../generator/ir/index.js';
 import { configHash } from '../../generator/config.js';
 import { emitDesign } from '../../generator/emit/index.js';
 import { boardCore, boardShell } from '../../generator/boards/top.js';
-import { coreTop } from '../../generator/boards/core.js';
+import { chipCore, coreTop } from '../../generator/boards/core.js';
 import { uartDivisor } from '../../generator/boards/uart.js';
 import { FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
 import { hebbianLayout } from '../../generator/units/hebbian.js';
 import type { Board } from './board.js';
-import { checkFit, type FitReport } from './fit.js';
+import { checkFit, fitReport, type FitReport } from './fit.js';
 
 export interface BuildOptions {
   board: Board;
@@ -48,6 +48,8 @@ export interface BuildReport {
   core: string;
   fits: boolean;
   fit: { resource: string; needed: number; available: number }[];
+  /** the finished design: the built core plus the datapath units the chip top does not wire yet (not refused on) */
+  fitFinished: { fits: boolean; lines: { resource: string; needed: number; available: number }[] };
   coreMHz: number;
   baud: number;
   fmaxMHz: number | null;
@@ -138,6 +140,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   const D = uartDivisor(shellProbe.coreMHz * 1e6, baud);
   const bc = boardCore(cfg, { clocksPerBit: D, fifoDepth: o.fifoDepth ?? 512 }, core);
   const fit: FitReport = checkFit(cfg, board, [bc]);
+  const finished = fitReport(cfg, board, [bc, ...chipCore(cfg).slice(1)]);
   log(`fit: ${fit.lines.map((l) => `${l.resource} ${l.needed}/${l.available}`).join(', ')}`);
   const files: string[] = [];
   const write = (path: string, text: string) => {
@@ -222,6 +225,7 @@ file copy -force [get_property DIRECTORY [get_runs impl_1]]/${shellProbe.name}.b
     core: core.name,
     fits: fit.fits,
     fit: fit.lines.map(({ resource, needed, available }) => ({ resource, needed, available })),
+    fitFinished: { fits: finished.fits, lines: finished.lines.map(({ resource, needed, available }) => ({ resource, needed, available })) },
     coreMHz: shellProbe.coreMHz,
     baud,
     fmaxMHz,

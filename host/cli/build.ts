@@ -47,6 +47,10 @@ export function buildCommand(): Command {
           `samples/s: compute ${s.compute} (${r.cyclesPerSample} cycles per sample), link ${s.link} (${r.baud} baud, ${r.bytesPerSample} bytes per sample) → ${s.projected}, bound by the ${s.boundBy}\n` +
           `files in ${o.out}: ${r.files.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,
       );
+      if (!r.fitFinished.fits) {
+        const short = r.fitFinished.lines.filter((l) => l.needed > l.available).map((l) => `${l.resource} ${l.needed}/${l.available}`);
+        process.stderr.write(`ibhebb build: note: with the units the chip top does not wire yet, the finished design would need ${short.join(', ')}\n`);
+      }
       if (r.timingMet === false) {
         process.stderr.write(`ibhebb build: timing NOT met: Fmax ${r.fmaxMHz} MHz < the ${r.coreMHz.toFixed(2)} MHz core clock; the bitstream would misbehave: rebuild with --mhz ${Math.floor(r.fmaxMHz ?? 0)} or less\n`);
         process.exitCode = 3;
