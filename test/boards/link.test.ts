@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, configHash, validateChip } from '../../generator/config.js';
 import { withNumeric } from '../../generator/numeric.js';
+import { protocolSpec } from '../../generator/protocol.js';
 import { boardLink } from '../../generator/boards/top.js';
 import { Client } from '../../host/protocol/client.js';
 import { OPCODES } from '../../host/protocol/spec.js';
@@ -40,7 +41,7 @@ describe('board link: chip top behind the board UART, through a pseudo-terminal'
     await bridge?.model.close();
   });
 
-  it('identifies, echoes and answers a pipelined batch through the simulated 8N1 line, no byte lost', async () => {
+  it('identifies, echoes, answers a pipelined batch and round-trips every weight word through the simulated 8N1 line, no byte lost', async () => {
     expect(existsSync(link)).toBe(true);
     const t = await UartTransport.open({ path: link, baudRate: 115200 });
     try {
@@ -56,6 +57,12 @@ describe('board link: chip top behind the board UART, through a pseudo-terminal'
         expect(a.ok).toBe(true);
         if (a.ok) expect([...a.frame.payload]).toEqual([...reqs[i].payload]);
       });
+      // every weight word written through the line and read back (the chip's weight map, all layers)
+      const spec = protocolSpec(cfg);
+      const wc = new Client(t, { timeoutMs: 60_000, spec });
+      const words = Array.from({ length: spec.weightWords }, (_, i) => ((i * 2654435761) % 65536) - 32768);
+      await wc.loadWeights(0, words);
+      expect(await wc.readWeights(0, spec.weightWords)).toEqual(words);
       expect(await bridge.model.peek('overruns')).toBe(0);
       expect(await bridge.model.peek('frame_errors')).toBe(0);
     } finally {
