@@ -552,7 +552,7 @@ export class Model {
     const port = this.sinkData(bus);
     if (port.width > 53) throw new RangeError(`drain: m_axis_${bus}_tdata is ${port.width} bits wide; use drainBig, drainColumns or drainLanes`);
     const c = await this.drainColumns(bus, { cycles: true });
-    return words(Array.from(c.data as ArrayLike<number>), c);
+    return words(c.data as ArrayLike<number>, c);
   }
 
   /** Takes the words sink `bus` received so far, data as bigint. */
@@ -827,7 +827,7 @@ function readCycles(r: Reply, n: number): Float64Array {
 }
 
 /** SinkWords from decoded data and a drain's tlast flags and cycles. */
-function words<T extends number | bigint>(data: T[], c: SinkColumns<unknown>): SinkWord<T>[] {
+function words<T extends number | bigint>(data: ArrayLike<T>, c: SinkColumns<unknown>): SinkWord<T>[] {
   const out = new Array<SinkWord<T>>(data.length);
   for (let j = 0; j < data.length; j++) out[j] = { data: data[j], last: c.last[j] === 1, cycle: c.cycles ? c.cycles[j] : -1 };
   return out;

@@ -147,11 +147,6 @@ export class Reply {
     this.off += 4;
     return v;
   }
-  u64big(): bigint {
-    const v = this.buf.readBigUInt64LE(this.off);
-    this.off += 8;
-    return v;
-  }
   /** u64 as a number (exact below 2^53: cycle counts). */
   u64num(): number {
     const lo = this.buf.readUInt32LE(this.off);
@@ -165,12 +160,6 @@ export class Reply {
     for (let i = 0; i < n; i++) out[i] = ((this.buf[this.off + (i >> 3)] >> (i & 7)) & 1) === 1;
     this.off += (n + 7) >> 3;
     return out;
-  }
-  /** `nb` bytes as an unsigned number (nb ≤ 7, values below 2^53). */
-  unsigned(nb: number): number {
-    const v = readUnsigned(this.buf, this.off, nb);
-    this.off += nb;
-    return v;
   }
   /** `nb` bytes as an unsigned bigint. */
   unsignedBig(nb: number): bigint {
