@@ -80,3 +80,23 @@ describe('build: the flows on a tiny design', () => {
     expect(r.projectedSamplesPerSecond.boundBy).toBe('link');
   }, 600_000);
 });
+
+describe('board tops: lint', () => {
+  for (const name of ['icebreaker', 'arty-a7-100t']) {
+    it(`board_${name.replace(/-/g, '_')} (PLL bypassed as in simulation) and board_core are clean under Verilator -Wall and Icarus`, async () => {
+      const { boardCore, boardShell } = await import('../../generator/boards/top.js');
+      const { emitDesign } = await import('../../generator/emit/index.js');
+      const { lintVerilator, parseIcarus } = await import('../../generator/tools/index.js');
+      const { expectLintClean, expectParseClean } = await import('../generator/tool-checks.js');
+      const board = loadBoard(name);
+      const shell = boardShell(board, board.family === 'ice40' ? 48 : 100, DEFAULT_CHIP);
+      const core = boardCore(DEFAULT_CHIP, { clocksPerBit: 16, fifoDepth: 64 }, fifo(8, 4));
+      const files = [
+        ...emitDesign(core).files.filter((f) => f.name.endsWith('.v')),
+        { name: `${shell.name}.v`, content: `\`define SIMULATION\n${shell.verilog}` },
+      ];
+      expectLintClean(await lintVerilator(files, shell.name));
+      expectParseClean(await parseIcarus(files, shell.name));
+    }, 120_000);
+  }
+});
