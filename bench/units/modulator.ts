@@ -9,7 +9,7 @@
  * (a) bit-exactness: `cases` random calls spread over `designs` random designs (window 2 … 16, hidden widths
  *     2 … 256, every variant, default and narrow formats), random valid/ready; every δ word and the saturation
  *     counts compared with the specification;
- * (b) cycles per call without stalls, against the unit's formula (B·n + n + 2B + 15, resp. 2n + 2B + 15) and the
+ * (b) cycles per call without stalls, against the unit's formula (B·n + n + 2B + 15, resp. 2n + 2B + 11) and the
  *     ideal of the window stream and the δ stream at one word per cycle (B·n + n, resp. 2n);
  * (c) Verilator speed on the default chip (784-128-64-10, B = 8, variant E);
  * (d) Yosys resources of the default chip's modulator (generic, iCE40 without and with SB_MAC16, Xilinx 7-series;
@@ -29,7 +29,7 @@ if (zwArg !== '1' && zwArg !== 'all') throw new RangeError(`--zw-slots must be 1
 const ZW: ZwSlots = zwArg === 'all' ? 'all' : 1;
 const build = (cfg: ChipConfig) => modulator(cfg, { zwSlots: ZW });
 const idealCycles = (B: number, n: number) => (ZW === 'all' ? 2 * n : B * n + n);
-const formulaText = ZW === 'all' ? '2n + 2B + 15' : 'B·n + n + 2B + 15';
+const formulaText = ZW === 'all' ? '2n + 2B + 11' : 'B·n + n + 2B + 15';
 const idealText = ZW === 'all' ? '2n' : 'B·n + n';
 const { log, print } = markdownLog();
 

@@ -54,11 +54,16 @@
  * Cycles:  without stalls a call takes (modulatorCycles) from the edge that samples start to the edge of the
  *          last δ transfer (done is high in the next cycle)
  *            zwSlots 1:     B·n + n + 2B + 15   (n = 128, B = 8: 1,183)
- *            zwSlots 'all': 2n + 2B + 15        (n = 128, B = 8: 287)
- *          = B + 1 (LOAD), B + 3 (COEF), B·n + 5 resp. n + 5 (XI, one window word resp. row per cycle, then the
- *          sums drain), 1 (MEAN), n + 4 (DELTA, one δ per cycle after the pipeline fills) and the state changes
- *          between them. The ideal of the streams is B·n + n resp. 2n: δ_j needs mean(ξ) and mean(ξ⊙z) over
- *          all j, so no δ can leave before the last ξ is in.
+ *            zwSlots 'all': 2n + 2B + 11        (n = 128, B = 8: 283)
+ *          zwSlots 1: B + 1 (LOAD), B + 3 (COEF), B·n + 5 (XI, one window word per cycle, then the sums drain),
+ *          1 (MEAN), n + 4 (DELTA, one δ per cycle after the pipeline fills) and the state changes between them.
+ *          zwSlots 'all' (on the chip's critical path) overlaps the phase changes: the first coefficient issues
+ *          in the cycle that finds the three B-word streams loaded, XI starts while the last coefficient is
+ *          written, and DELTA follows XI directly while the last ξ·z is added (no MEAN state: the means are
+ *          registered every cycle from G1, G2 and are needed in stages d1 / d2 of the first δ row): B + 1
+ *          (LOAD, overlapping the first COEF issue), B + 2 (COEF), n + 4 (XI), n + 4 (DELTA).
+ *          The ideal of the streams is B·n + n resp. 2n: δ_j needs mean(ξ) and mean(ξ⊙z) over all j, so no δ
+ *          can leave before the last ξ is in.
  */
 import { ConstScale, fromReal, fx, toHls, width } from '../fixed/index.js';
 import { ModuleBuilder, constant, mux, select, sint, uint, type Expr, type Memory, type Module, type ProcScope } from '../ir/index.js';
@@ -86,7 +91,7 @@ export const MODULATOR_GUARD = 4;
 
 /** Cycles of a call without stalls: from the edge that samples start to the edge of the last δ transfer, inclusive. */
 export function modulatorCycles(B: number, n: number, zwSlots: ZwSlots = 1): number {
-  return (zwSlots === 'all' ? n : B * n) + n + 2 * B + 15;
+  return zwSlots === 'all' ? 2 * n + 2 * B + 11 : B * n + n + 2 * B + 15;
 }
 
 const sconst = (v: number | bigint): Expr => {
@@ -138,7 +143,7 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
     formats: { gram: toHls(FK), rowSum: toHls(FR), coef: toHls(FC), xi: toHls(FX), act: toHls(FZ), windowZ: toHls(FWZ), lnInvStd: toHls(FS), delta: toHls(FD) },
     guard: g,
     ...(wide ? { zwSlots } : {}),
-    cycles: wide ? '2n + 2B + 15' : 'B*n + n + 2B + 15',
+    cycles: wide ? '2n + 2B + 11' : 'B*n + n + 2B + 15',
   });
   m.clock();
   const start = m.input('start', uint(1));
@@ -217,7 +222,10 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
 
   // ---- COEF: one slot per cycle, three stages → coef memory
   const pc = m.reg('coef_p_q', uint(bw), { reset: 0 });
-  const cIssue = m.wire('coef_issue', is(S.COEF).and(pc.lt(Bc)));
+  // zwSlots 'all' overlaps the phase changes (the short call is on the chip's critical path): the first slot
+  // issues in the cycle that finds the streams loaded (every word is in its memory and Σ Rt complete)
+  const coefPhase = wide ? is(S.COEF).or(is(S.LOAD).and(loaded)) : is(S.COEF);
+  const cIssue = m.wire('coef_issue', coefPhase.and(pc.lt(Bc)));
   const pa = pc.trunc(pw);
   const memOf = (l: { mem: Memory | null }): Memory => {
     if (!l.mem) throw new Error('modulator: a stream this variant needs was not stored');
@@ -266,7 +274,8 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
   const coefRegs = wide ? Array.from({ length: B }, (_, p) => m.reg(`coef_${p}_q`, sint(width(FC)), { reset: 0 })) : [];
   if (coefMem) coefMem.write(cp2, coefIn, cv2);
   else m.seq('coef_regs', ($) => coefRegs.forEach((r, p) => $.if(cv2.and(cp2.eq(p)), () => $.set(r, coefIn))));
-  const coefDone = pc.eq(Bc).and(cv1.not()).and(cv2.not());
+  // 'all': XI may start while the last coefficient is written (its first products read the registers a cycle later)
+  const coefDone = wide ? pc.eq(Bc).and(cv1.not()) : pc.eq(Bc).and(cv1.not()).and(cv2.not());
 
   // ---- XI: Σ_p c_p (zw_c − zw_p) per row; stage x1 the products, x2 the row sum (sv, ssum, sj), x3 ξ, x4 ξ·z
   const xiStream = wide ? xiAllSlots() : xiOneSlot();
@@ -372,7 +381,9 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
       $.if(gv, () => $.set(G2, G2.add(pz).trunc(g2W)));
     });
   });
-  const xiDone = xj.eq(nSel).and(pv.not()).and(sv.not()).and(xv.not()).and(gv.not());
+  // 'all': straight to DELTA while the last ξ·z is added (G2 final a cycle later, the registered means one
+  // more: the first δ row needs M2 in stage d1, M1 in d2, one and two cycles after its issue)
+  const xiDone = wide ? xj.eq(nSel).and(pv.not()).and(sv.not()).and(xv.not()) : xj.eq(nSel).and(pv.not()).and(sv.not()).and(xv.not()).and(gv.not());
 
   // ---- MEAN
   // bounds from the word formats alone (hold for any input): |ξ| ≤ 2^(wξ−1), |z| ≤ 2^(wz−1), so
@@ -383,8 +394,10 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
   const tMax = 2 * m1Max + Math.ceil(2 ** (wz - 1 - FZ.fracBits) * m2Max) + 1;
   const m1v = fitS(byLayer(layerQ, H.map((h) => rnd(G1, h.log2n - g))), sbits(m1Max));
   const m2v = fitS(byLayer(layerQ, H.map((h) => rnd(G2, h.log2n + FZ.fracBits - g))), sbits(m2Max));
-  const M1 = m.pipe('m1_q', m1v, { reset: 0, enable: is(S.MEAN) });
-  const M2 = m.pipe('m2_q', m2v, { reset: 0, enable: is(S.MEAN) });
+  // 1: loaded in the MEAN state; 'all' (no MEAN state): follow G1, G2 every cycle (they hold still in DELTA)
+  const meanEnable = wide ? {} : { enable: is(S.MEAN) };
+  const M1 = m.pipe('m1_q', m1v, { reset: 0, ...meanEnable });
+  const M2 = m.pipe('m2_q', m2v, { reset: 0, ...meanEnable });
 
   // ---- DELTA: stalled by the output
   const dIssue = m.wire('delta_issue', inDelta.and(jd.lt(nSel)));
@@ -429,7 +442,7 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
       xiStream.enter($);
     });
     xiStream.step($);
-    $.if(is(S.XI).and(xiDone), () => $.set(state, S.MEAN));
+    $.if(is(S.XI).and(xiDone), () => $.set(state, wide ? S.DELTA : S.MEAN));
     $.if(is(S.MEAN), () => $.set(state, S.DELTA));
     $.if(adv.and(dIssue), () => $.set(jd, jd.addWrap(1)));
     $.if(finish, () => $.set(state, S.IDLE));

@@ -1993,7 +1993,7 @@ export const MODULES = {
     ]
   },
   "modulator_wide": {
-    "paramsHash": "7420d9f31ba7f85b",
+    "paramsHash": "3acf4be6b01bd393",
     "params": {
       "config": "12b664d2f127bff6",
       "variant": "E",
@@ -2025,7 +2025,7 @@ export const MODULES = {
       },
       "guard": 4,
       "zwSlots": "all",
-      "cycles": "2n + 2B + 15"
+      "cycles": "2n + 2B + 11"
     },
     "ports": [
       {
