@@ -21,15 +21,22 @@
  *   send); frame_errors[16], overruns[16] (counts, wrap, cleared by rst).
  *   Back-pressure: the line cannot be paused, so the receive FIFO absorbs what the core does not take; a
  *   byte that arrives with the FIFO full is lost and counted in `overruns`. The window the host must
- *   respect: at most fifoDepth bytes in flight beyond what the core has consumed. The protocol's
- *   request/reply rhythm keeps it: the front end takes a whole request into its payload buffer and the
- *   host sends the next request only after the previous reply (host/protocol/client.ts), so the FIFO
- *   holds at most what arrives while the core is busy with its own output.
+ *   respect: at most fifoDepth bytes sent and not yet answered (the Client's `window`; the uart engine
+ *   uses UART_WINDOW_BYTES), except a single frame sent when nothing is outstanding (the core then
+ *   takes bytes at line rate). Unconsumed bytes are always in flight, so the FIFO never overflows.
  */
 import { ModuleBuilder, cat, constant, uint, type Module } from '../ir/index.js';
 import { fifo } from '../lib/stream/fifo.js';
 import { feedStream, instanceOutStream, streamIn, streamOut, streamPortName } from '../lib/stream/bundle.js';
 import { bitsOf } from '../lib/arith/common.js';
+
+/**
+ * Bytes the host keeps in flight (sent, not yet answered) on a UART link by default: the smallest receive
+ * FIFO of the board tops (boards/<name>/board.json uart.rxFifoBytes). Every byte not yet consumed by the
+ * chip is in flight, so the FIFO never overflows; a frame larger than this is sent alone, when nothing is
+ * outstanding and the chip takes bytes at line rate.
+ */
+export const UART_WINDOW_BYTES = 1024;
 
 /** Clock cycles per bit for a clock and a baud rate; refuses a rounding error of 2 % or more. */
 export function uartDivisor(clkHz: number, baud: number): number {

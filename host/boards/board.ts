@@ -43,6 +43,8 @@ export interface Board {
     bridge: string;
     maxBaud: number;
     defaultBaud: number;
+    /** receive FIFO bytes of the board top: the host's window of bytes in flight must not exceed it */
+    rxFifoBytes: number;
     note?: string;
   };
   leds: { port: string; pin: string; activeLow: boolean; color: string }[];
@@ -83,6 +85,7 @@ export function loadBoard(name: string): Board {
   need(Number.isInteger(b.resources?.dsp?.count), 'resources.dsp.count must be an integer');
   need(b.clock?.mhz > 0, 'clock.mhz must be > 0');
   need(b.uart?.maxBaud > 0 && b.uart.defaultBaud > 0 && b.uart.defaultBaud <= b.uart.maxBaud, 'uart needs 0 < defaultBaud ≤ maxBaud');
+  need(Number.isInteger(Math.log2(b.uart?.rxFifoBytes)) && b.uart.rxFifoBytes >= 16, 'uart.rxFifoBytes must be a power of two ≥ 16');
   need(existsSync(join(dir, b.constraints)), `constraints file ${b.constraints} is missing`);
   return { ...b, dir };
 }

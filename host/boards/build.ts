@@ -32,7 +32,7 @@ export interface BuildOptions {
   /** core clock target (MHz); default: 48 on iCE40, 100 on Xilinx */
   coreMHz?: number;
   baud?: number;
-  /** receive FIFO bytes (default 512) */
+  /** receive FIFO bytes (default: the board's uart.rxFifoBytes) */
   fifoDepth?: number;
   /** run only the generation and the fit check */
   noTools?: boolean;
@@ -138,7 +138,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
   // the fit check walks exactly what is built: the board core (UART, FIFO and the core)
   const shellProbe = boardShell(board, coreMHz, cfg);
   const D = uartDivisor(shellProbe.coreMHz * 1e6, baud);
-  const bc = boardCore(cfg, { clocksPerBit: D, fifoDepth: o.fifoDepth ?? 512 }, core);
+  const bc = boardCore(cfg, { clocksPerBit: D, fifoDepth: o.fifoDepth ?? board.uart.rxFifoBytes }, core);
   const fit: FitReport = checkFit(cfg, board, [bc]);
   const finished = fitReport(cfg, board, [bc, ...chipCore(cfg).slice(1)]);
   log(`fit: ${fit.lines.map((l) => `${l.resource} ${l.needed}/${l.available}`).join(', ')}`);

@@ -7,6 +7,7 @@ import type { ChipConfig } from '../../generator/config.js';
 import { MockTransport } from '../transport/mock.js';
 import type { Transport } from '../transport/transport.js';
 import { ChipEngine, type ChipEngineOptions } from './engine.js';
+import { UART_WINDOW_BYTES } from '../../generator/boards/uart.js';
 import { ChipModel } from './model.js';
 
 export const CHIP_ENGINES = ['mock', 'sim', 'uart'] as const;
@@ -38,8 +39,10 @@ export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: Op
 
 export async function openChip(kind: ChipEngineKind, cfg: ChipConfig, seed: number, o: OpenOptions = {}): Promise<ChipEngine> {
   const t = await openTransport(kind, cfg, o);
+  // a board's receive FIFO bounds the bytes in flight (generator/boards/uart.ts)
+  const opts = kind === 'uart' && o.window === undefined ? { ...o, window: UART_WINDOW_BYTES } : o;
   try {
-    return await ChipEngine.open(cfg, t, seed, o);
+    return await ChipEngine.open(cfg, t, seed, opts);
   } catch (e) {
     await t.close();
     throw e;

@@ -45,7 +45,7 @@ describe('board link: chip top behind the board UART, through a pseudo-terminal'
     expect(existsSync(link)).toBe(true);
     const t = await UartTransport.open({ path: link, baudRate: 115200 });
     try {
-      const c = new Client(t, { timeoutMs: 60_000 });
+      const c = new Client(t, { timeoutMs: 60_000, window: 64 }); // the FIFO's 64 bytes bound the bytes in flight
       const id = await c.identify();
       expect(id.configHash).toBe(configHash(cfg));
       expect(id.layers).toEqual(cfg.layers);
@@ -59,7 +59,7 @@ describe('board link: chip top behind the board UART, through a pseudo-terminal'
       });
       // every weight word written through the line and read back (the chip's weight map, all layers)
       const spec = protocolSpec(cfg);
-      const wc = new Client(t, { timeoutMs: 60_000, spec });
+      const wc = new Client(t, { timeoutMs: 60_000, spec, window: 64 });
       const words = Array.from({ length: spec.weightWords }, (_, i) => ((i * 2654435761) % 65536) - 32768);
       await wc.loadWeights(0, words);
       expect(await wc.readWeights(0, spec.weightWords)).toEqual(words);
