@@ -74,7 +74,7 @@ const plot = async (file: string, o: { x?: string; epoch?: number }, subset: Res
 };
 await plot('window-epoch1.svg', { x: 'window', epoch: 1 }, rows.filter((r) => r.label !== 'float-paper-stored'));
 const b8 = rows.filter((r) => r.train.config.train.window === 8 && r.label?.startsWith('float-paper') && r.train.epochs.length >= 3);
-if (b8.some((r) => r.label === 'float-paper-stored')) await plot('memory-b8-epoch3.svg', { x: 'memory', epoch: 3 }, b8);
+if (b8.some((r) => r.label === 'float-paper-stored')) await plot('memory-b8-epochs.svg', { x: 'epoch' }, b8);
 const paperB8 = pick('float-paper', 8).find((r) => r.train.epochs.length >= 3);
 if (paperB8) {
   await writeTrainPlot(join(plots, 'paper-b8-epochs.svg'), paperB8.train);

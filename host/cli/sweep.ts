@@ -31,7 +31,7 @@ const positiveInt = (o: string) => parseNumber(o, { min: 1, integer: true });
 function addPlotOptions(cmd: Command): Command {
   return cmd
     .option('--plot <file.svg>', 'draw test accuracy against a swept option (mean and spread over seeds) as SVG')
-    .option('--plot-x <option>', 'the swept option on the x axis (default: the first swept option other than seed)')
+    .option('--plot-x <option>', 'the swept option on the x axis (default: the first swept option other than seed); epoch: accuracy per epoch')
     .option('--plot-epoch <n>', 'plot the accuracy after epoch N (default: the last)', positiveInt('--plot-epoch'));
 }
 

@@ -50,25 +50,29 @@ export function sweepPlotData(rows: ResultRow[], o: SweepPlotOptions): { x: stri
   const swept = sweptKeys(rows);
   const x = o.x ?? swept.find((k) => k !== 'seed') ?? swept[0];
   if (!x) throw new UsageError('--plot: the results vary no option to put on the x axis');
-  if (!rows.some((r) => x in r.options)) throw new UsageError(`--plot-x ${x}: no point of this sweep sets --${x} (swept: ${swept.join(', ') || 'none'})`);
-  const others = swept.filter((k) => k !== x && k !== 'seed');
-  const numericX = rows.every((r) => valueOf(r, x) === undefined || Number.isFinite(Number(valueOf(r, x))));
+  const perEpoch = x === 'epoch'; // x: the epochs of every point (learning curves)
+  if (!perEpoch && !rows.some((r) => x in r.options)) {
+    throw new UsageError(`--plot-x ${x}: no point of this sweep sets --${x} (swept: ${swept.join(', ') || 'none'}; or epoch)`);
+  }
+  const others = swept.filter((k) => k !== x && k !== 'seed' && !(perEpoch && k === 'epochs'));
+  const numericX = perEpoch || rows.every((r) => valueOf(r, x) === undefined || Number.isFinite(Number(valueOf(r, x))));
   const data: Datum[] = [];
   const used = new Set<number>();
   for (const r of rows) {
     const v = valueOf(r, x);
-    if (v === undefined) continue;
-    const e = o.epoch === undefined ? r.train.epochs.at(-1) : r.train.epochs.find((p) => p.epoch === o.epoch);
-    if (!e) continue;
-    used.add(e.epoch);
-    const setting = r.label ?? (others.map((k) => `${k} ${valueOf(r, k) ?? '—'}`).join(', ') || 'all points');
-    data.push({
-      x: numericX ? Number(v) : v,
-      setting,
-      seed: String(r.train.config.train.seed),
-      accuracy: 100 * e.testAccuracy,
-      wmKbit: r.workingMemoryBits ? r.workingMemoryBits.total / 1000 : null,
-    });
+    if (!perEpoch && v === undefined) continue;
+    const chosen = perEpoch ? r.train.epochs : [o.epoch === undefined ? r.train.epochs.at(-1) : r.train.epochs.find((p) => p.epoch === o.epoch)];
+    for (const e of chosen) {
+      if (!e) continue;
+      used.add(e.epoch);
+      data.push({
+        x: perEpoch ? e.epoch : numericX ? Number(v) : v!,
+        setting: r.label ?? (others.map((k) => `${k} ${valueOf(r, k) ?? '—'}`).join(', ') || 'all points'),
+        seed: String(r.train.config.train.seed),
+        accuracy: 100 * e.testAccuracy,
+        wmKbit: r.workingMemoryBits ? r.workingMemoryBits.total / 1000 : null,
+      });
+    }
   }
   if (data.length === 0) throw new UsageError(`--plot: no finished point has ${o.epoch === undefined ? 'an epoch' : `epoch ${o.epoch}`} to plot`);
   return { x, data, numericX, epochs: [...used].sort((a, b) => a - b).join(', ') };
@@ -77,14 +81,14 @@ export function sweepPlotData(rows: ResultRow[], o: SweepPlotOptions): { x: stri
 export function sweepPlotSpec(m: SweepManifest, rows: ResultRow[], o: SweepPlotOptions): TopLevelSpec {
   const { x, data, numericX, epochs } = sweepPlotData(rows, o);
   const isWindow = x === 'window';
-  const xTitle = isWindow ? 'window B (working-memory capacity, samples)' : `--${x}`;
-  const powersOfTwo = numericX && data.every((d) => Number(d.x) > 0 && Number.isInteger(Math.log2(Number(d.x))));
+  const xTitle = isWindow ? 'window B (working-memory capacity, samples)' : x === 'epoch' ? 'epoch' : `--${x}`;
+  const powersOfTwo = numericX && x !== 'epoch' && data.every((d) => Number(d.x) > 0 && Number.isInteger(Math.log2(Number(d.x))));
   const xEnc = {
     field: 'x',
     type: numericX ? ('quantitative' as const) : ('ordinal' as const),
     title: xTitle,
     ...(numericX ? { scale: powersOfTwo ? { type: 'log' as const, base: 2, nice: false, padding: 24 } : { zero: false, padding: 24 } } : {}),
-    ...(numericX ? { axis: { values: [...new Set(data.map((d) => d.x))] } } : {}),
+    axis: numericX ? { values: [...new Set(data.map((d) => d.x))] } : { labelAngle: 0 },
   };
   const settings = [...new Set(data.map((d) => d.setting))];
   const color = { field: 'setting', type: 'nominal' as const, title: null, scale: { domain: settings }, legend: { orient: 'bottom' as const, direction: 'vertical' as const, labelLimit: 0 } };
@@ -122,7 +126,7 @@ export function sweepPlotSpec(m: SweepManifest, rows: ResultRow[], o: SweepPlotO
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
-      text: `Test accuracy after epoch ${epochs} against ${isWindow ? 'the window B' : `--${x}`}`,
+      text: x === 'epoch' ? 'Test accuracy per epoch' : `Test accuracy after epoch ${epochs} against ${isWindow ? 'the window B' : `--${x}`}`,
       subtitle: [
         `mean ± sd over seeds ${seeds.join(', ')} (dots: single seeds)${wm ? '; dashed: working-memory bits of the window on the chip' : ''}`,
         `fixed train options: ${fixed.join(' ') || 'none'}`,

@@ -280,6 +280,11 @@ describe('plots', () => {
     expect(sweepPlotData(rows, { x: 'memory', epoch: 1 }).data.map((p) => p.accuracy)).toEqual([80, 70, 75]);
     expect(() => sweepPlotData(rows, { x: 'memory', epoch: 3 })).toThrow(/no finished point has epoch 3/);
     expect(() => sweepPlotData(rows, { x: 'window' })).toThrow(/--plot-x window: no point of this sweep sets --window/);
+    // x = epoch: every epoch of every point (learning curves per setting)
+    const curves = sweepPlotData(rows, { x: 'epoch' });
+    expect(curves.data.map((p) => [p.x, p.setting, p.accuracy])).toEqual([
+      [1, 'recompute', 80], [2, 'recompute', 90], [1, 'recompute', 70], [2, 'recompute', 85], [1, 'stored', 75], [2, 'stored', 95],
+    ]);
   });
 
   it('train --plot draws the run and, for the paper network, the published curves; sweep --plot draws accuracy and working memory against B', async () => {
