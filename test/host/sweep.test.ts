@@ -315,6 +315,6 @@ describe('plots', () => {
     expect(readFileSync(join(dir, 'by-memory.svg'), 'utf8')).not.toContain('working memory (kbit');
     const bad = await run(['sweep', 'collect', out, '--plot', join(dir, 'x.svg'), '--plot-x', 'gamma']);
     expect(bad.exitCode).toBe(2);
-    expect(bad.all).toMatch(/--plot-x gamma: no point of this sweep sets --gamma \(swept: window, seed, memory\)/);
+    expect(bad.all).toMatch(/--plot-x gamma: no point of this sweep sets --gamma \(swept: window, seed, memory; or epoch\)/);
   });
 });
