@@ -83,4 +83,11 @@ describe('fit check', () => {
     // weights fit the UP5K's SPRAM (4 × 256 kbit) once the banks can live there
     expect(r.weightBits).toBeLessThanOrEqual(4 * 262144);
   });
+
+  it('the shipped Arty config fits the finished design with ≤ 80 % of block RAM and DSPs', () => {
+    const cfg = loadChipConfig(new URL('../../boards/arty-a7-100t/chip.json', import.meta.url).pathname);
+    const r = fitReport(cfg, loadBoard('arty-a7-100t'));
+    expect(r.fits).toBe(true);
+    for (const l of r.lines) expect(l.needed / l.available).toBeLessThanOrEqual(0.8);
+  });
 });
