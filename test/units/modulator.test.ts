@@ -79,25 +79,26 @@ describe('modulator unit co-simulated against the golden model', () => {
     expect(seen.zeroDelta).toBeGreaterThan(0);
   });
 
-  it('a reset in the middle of a call returns it to idle; the next call is bit-exact', async () => {
-    const d = DESIGNS[1];
-    const m = await buildFromIr(modulator(d.cfg), { seed: 99 });
-    models.push(m);
-    await resetUnit(m);
-    const rng = new Rng(77);
-    const x = randomModulatorCase(d.cfg, rng);
-    await m.push('kxy', [1, 2], 'none');
-    await m.push('kz', [3, 4], 'none');
-    await m.poke('start', 1);
-    await m.step(1);
-    await m.poke('start', 0);
-    await m.step(5);
-    expect(await m.peek('busy')).toBe(1);
-    await m.reset(1);
-    expect(await m.peek('busy')).toBe(0);
-    const r = await runModulatorCase(m, d.cfg, x, { valid: 0.7, ready: 0.6 }, 5);
-    expect(modulatorMismatches(r)).toEqual([]);
-  });
+  for (const [zwSlots, d] of [[1, DESIGNS[1]], ['all', WIDE_DESIGNS[0]]] as const) {
+    it(`zwSlots ${zwSlots}: a reset in the middle of a call returns it to idle; the next call is bit-exact`, async () => {
+      const m = await buildFromIr(modulator(d.cfg, { zwSlots }), { seed: 99 });
+      models.push(m);
+      await resetUnit(m);
+      const rng = new Rng(77);
+      const x = randomModulatorCase(d.cfg, rng);
+      await m.push('kxy', [1, 2], 'none');
+      await m.push('kz', [3, 4], 'none');
+      await m.poke('start', 1);
+      await m.step(1);
+      await m.poke('start', 0);
+      await m.step(5);
+      expect(await m.peek('busy')).toBe(1);
+      await m.reset(1);
+      expect(await m.peek('busy')).toBe(0);
+      const r = await runModulatorCase(m, d.cfg, x, { valid: 0.7, ready: 0.6 }, 5, zwSlots);
+      expect(modulatorMismatches(r)).toEqual([]);
+    });
+  }
 });
 
 describe('modulator unit generation', () => {
