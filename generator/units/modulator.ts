@@ -45,8 +45,9 @@
  *                      layernorm unit's m_axis_z without the windowZ field); accepted any time in the call
  *          s_axis_zw   zwSlots 1:     zw_pj (windowZ)  n·B words, rows j in order, slot c first in each row
  *                      zwSlots 'all': {zw_(B−1)j, …, zw_1j, zw_0j}  (B × windowZ, slot p in bits [p·w, (p+1)·w),
- *                                     w = windowZ width)  n words, j = 0 … n−1, one row of every slot (the
- *                                     working memory's vector read vr_data_<p> of element j, concatenated)
+ *                                     w = windowZ width)  n words, j = 0 … n−1, one row of every slot: the
+ *                                     working memory's vector read of element j, {vr_data_<B−1>[w−1:0], …,
+ *                                     vr_data_<0>[w−1:0]} (its words are max(9, w) bits, z sign-extended)
  *                      either way row j is accepted only after zc word j
  *          m_axis_delta_{tvalid,tready,tdata,tlast}  δ_j (delta), j = 0 … n−1, tlast on j = n−1
  *          sat_coef, sat_xi, sat_delta  out  values clamped in this call (cleared by start)
