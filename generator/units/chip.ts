@@ -14,21 +14,30 @@
  *   host port   the controller's host_unit selects the Hebbian unit (0) or the output layer (1); data
  *               words cross at the controller's width (hostDataWidth), truncated to each unit's port;
  *               read data sign-extended back (weights and biases are signed)
+ *   forward     (INFER) the controller's pixel stream (px_mode) or the LayerNorm's z feeds the Hebbian unit's
+ *               vector loader; its accumulator stream feeds the LayerNorm; the last hidden layer's z (window
+ *               format) is lane-packed into zpack_mem (⌈n/L⌉ words of L lanes, block RAM), which the output
+ *               layer reads through its h port (slot 0) for the logits the controller takes the argmax of
  *   saturation  per quantity of QUANTITIES, summed over the units that round it (weight, bias: the
- *               Hebbian unit and the output layer; logit, prob, err: the output layer); the quantities
- *               of units not in this top yet (LayerNorm, working memory, modulator, kernel) read 0
+ *               Hebbian unit and the output layer; logit, prob, err: the output layer) in training; the
+ *               quantities of the training datapath not wired yet read 0
  *
- * The datapath units that TRAIN and INFER need besides these (LayerNorm, working memory, Gram array,
- * kernel, modulator) are not wired here yet; the controller refuses TRAIN and INFER (NOT_SUPPORTED).
+ * NOT YET WIRED: the training datapath (working memory, Gram array, kernel, modulator, δ buffers, the
+ * window copy of the last layer's z for the output layer's training step): the controller refuses TRAIN
+ * (NOT_SUPPORTED).
  */
-import { ModuleBuilder, constant, uint, type Expr, type Module, type Signal } from '../ir/index.js';
+import { ModuleBuilder, cat, constant, mux, uint, type Expr, type Module, type Signal } from '../ir/index.js';
+import { resolveNumeric } from '../numeric.js';
+import { bitsFor } from './lane.js';
+import { width } from '../fixed/index.js';
 import { feedStream, instanceOutStream, streamIn, streamOut, streamPortName } from '../lib/stream/bundle.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { QUANTITIES } from '../numeric.js';
 import { frontend, type FrontendOptions } from './frontend.js';
 import { controller, hostDataWidth } from './controller.js';
 import { hebbian } from './hebbian.js';
-import { outputUnit } from './output.js';
+import { outputLayout, outputUnit } from './output.js';
+import { layernorm } from './layernorm.js';
 
 export const CHIP_MODULE = 'chip';
 
@@ -42,6 +51,10 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
   const ctlMod = controller(cfg);
   const hebMod = hebbian(cfg);
   const outMod = outputUnit(cfg);
+  const lnMod = layernorm(cfg);
+  const H = cfg.layers.length - 2;
+  const outLay = outputLayout(cfg);
+  const L = cfg.lanes;
   const D = hostDataWidth(cfg);
   const port = (mod: Module, name: string): number => {
     const p = mod.ports.find((x) => x.name === name);
@@ -89,32 +102,101 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
       host_wdata: fit(hostWdata, port(mod, 'host_wdata')),
     };
   };
+  // forward datapath: controller → Hebbian passes → LayerNorm → (next layer's loader | lane-packed h copy)
+  const hw = port(ctlMod, 'fw_layer');
+  const fwLayer = m.wire('fw_layer', uint(hw));
+  const hebStart = m.wire('heb_start', uint(1));
+  const hlStart = m.wire('hl_start', uint(1));
+  const hlLayer = m.wire('hl_layer', uint(hw));
+  const lnStart = m.wire('ln_start', uint(1));
+  const outStart = m.wire('out_start', uint(1));
+  const pxMode = m.wire('px_mode', uint(1));
+  const pxValid = m.wire('px_tvalid', uint(1));
+  const pxData = m.wire('px_tdata', uint(port(ctlMod, 's_axis_px_tdata'.replace('s_axis', 'm_axis'))));
+  const lnZValid = m.wire('z_tvalid', uint(1));
+  const lnZData = m.wire('z_tdata', uint(port(lnMod, 'm_axis_z_tdata')));
+  const lnZLast = m.wire('z_tlast', uint(1));
+  const hReady = m.wire('h_tready', uint(1));
+  const zLast = m.wire('z_to_output', fwLayer.eq(constant(H - 1, uint(hw))));
+  const inW = port(hebMod, 's_axis_h_tdata');
+  const wz = width(resolveNumeric(cfg.numeric).act.format);
+  const wzw = port(outMod, 'h_rdata') / L;
+  const zOnly = lnZData.trunc(wz).asSigned();
+  const zWin = lnZData.slice(wz + wzw - 1, wz);
+  m.unused(lnZData.slice(lnZData.width - 1, wz + wzw)); // the relu′ flag: for the modulator
+  const hData = mux(pxMode, pxData, zOnly.width >= inW ? zOnly.trunc(inW).asUnsigned() : zOnly.sext(inW).asUnsigned());
+  const accReady = m.wire('acc_tready', uint(1));
+  const logitReady = m.wire('logit_tready', uint(1));
   const heb = m.instance('u_hebbian', hebMod, {
     rst: chipRst,
-    start: 0,
-    cmd_layer: 0,
+    start: hebStart,
+    cmd_layer: fit(fwLayer, port(hebMod, 'cmd_layer')),
     cmd_update: 0,
-    cmd_forward: 0,
+    cmd_forward: 1,
     cmd_cur: 0,
     cmd_nxt: 0,
     ...feedStream('delta', { valid: 0, data: 0 }),
-    [streamPortName('out', 'acc', 'tready')]: 1,
-    hl_start: 0,
-    hl_layer: 0,
+    [streamPortName('out', 'acc', 'tready')]: accReady,
+    hl_start: hlStart,
+    hl_layer: fit(hlLayer, port(hebMod, 'hl_layer')),
     hl_slot: 0,
-    ...feedStream('h', { valid: 0, data: 0 }),
+    ...feedStream('h', { valid: mux(pxMode, pxValid, lnZValid.and(zLast.not())), data: hData.asSigned() }),
     ...hostPort(hebMod, 0),
   });
+  m.assign(hReady, heb.out(streamPortName('in', 'h', 'tready')));
+  const accS = instanceOutStream(heb, 'acc');
+  const ln = m.instance('u_layernorm', lnMod, {
+    rst: chipRst,
+    start: lnStart,
+    layer: fit(fwLayer, port(lnMod, 'layer')),
+    ...feedStream('acc', { valid: accS.valid, data: accS.data }),
+    [streamPortName('out', 'z', 'tready')]: mux(zLast, constant(1, uint(1)), pxMode.not().and(hReady)),
+  });
+  m.assign(accReady, ln.out(streamPortName('in', 'acc', 'tready')));
+  const zS = instanceOutStream(ln, 'z');
+  m.assign(lnZValid, zS.valid);
+  m.assign(lnZData, zS.data);
+  m.assign(lnZLast, zS.last as Signal);
+  // the last hidden layer's z (window format), lane-packed: chunk k of L words at address k
+  const Ch = outLay.chunks;
+  const zLane = m.reg('zpack_lane_q', uint(bitsFor(L)), { reset: 0 });
+  const zChunk = m.reg('zpack_chunk_q', uint(bitsFor(Ch + 1)), { reset: 0 });
+  const zFire = m.wire('zpack_fire', zLast.and(lnZValid));
+  const lanes = Array.from({ length: L }, (_, q) => m.reg(`zpack_${q}_q`, uint(wzw), { reset: 0 }));
+  const laneNow = lanes.map((r, q) => mux(zFire.and(zLane.eq(constant(q, zLane.type))), zWin, r));
+  const packed = m.wire('zpack_word', cat(...laneNow.slice().reverse()));
+  const zMem = m.memory('zpack_mem', { depth: Math.max(Ch, 2), type: uint(L * wzw) });
+  const zWrite = m.wire('zpack_write', zFire.and(zLane.eq(constant(L - 1, zLane.type)).or(lnZLast)));
+  zMem.write(zChunk.trunc(zMem.addrType.width), packed, zWrite);
+  m.seq('zpack', ($) => {
+    $.if(lnStart, () => {
+      $.set(zLane, 0);
+      $.set(zChunk, 0);
+    }).elseIf(zFire, () => {
+      lanes.forEach((r, q) => $.if(zLane.eq(constant(q, zLane.type)), () => $.set(r, zWin)));
+      $.if(zWrite, () => {
+        $.set(zLane, 0);
+        $.set(zChunk, zChunk.addWrap(1));
+      }).else(() => $.set(zLane, zLane.addWrap(1)));
+    });
+  });
+  const hAddrW = port(outMod, 'h_addr');
+  const outH = m.wire('out_h_addr', uint(hAddrW));
+  const outHRe = m.wire('out_h_re', uint(1));
+  const hRd = zMem.readSync('zpack_rd', fit(outH, zMem.addrType.width), outHRe);
   const outU = m.instance('u_output', outMod, {
     rst: chipRst,
-    start: 0,
+    start: outStart,
     cmd_train: 0,
     cmd_slot: 0,
-    h_rdata: 0,
+    h_rdata: hRd,
     y_rdata: 0,
-    [streamPortName('out', 'logit', 'tready')]: 1,
+    [streamPortName('out', 'logit', 'tready')]: logitReady,
     ...hostPort(outMod, 1),
   });
+  m.assign(outH, outU.out('h_addr'));
+  m.assign(outHRe, outU.out('h_re'));
+  if (hAddrW > zMem.addrType.width) m.unused(outH.slice(hAddrW - 1, zMem.addrType.width));
   const sext = (e: Signal): Expr => (e.width === D ? e : e.width > D ? e.trunc(D) : e.asSigned().sext(D).asUnsigned());
   m.assign(hebRdata, sext(heb.out('host_rdata')));
   m.assign(outRdata, sext(outU.out('host_rdata')));
@@ -140,6 +222,12 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
     [streamPortName('out', 'rsp', 'tready')]: fe.out(streamPortName('in', 'rsp', 'tready')),
     heb_rdata: hebRdata,
     out_rdata: outRdata,
+    heb_busy: heb.out('busy'),
+    hl_busy: heb.out('hl_busy'),
+    ln_busy: ln.out('busy'),
+    out_busy: outU.out('busy'),
+    [streamPortName('out', 'px', 'tready')]: pxMode.and(hReady),
+    ...feedStream('logit', { ...(() => { const l = instanceOutStream(outU, 'logit'); return { valid: l.valid, data: l.data.asUnsigned(), last: l.last as Signal }; })() }),
     ...sats,
   });
   m.assign(cmdReady, ctl.out(streamPortName('in', 'cmd', 'tready')));
@@ -154,6 +242,17 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
   m.assign(hostBank, ctl.out('host_bank'));
   m.assign(hostAddr, ctl.out('host_addr'));
   m.assign(hostWdata, ctl.out('host_wdata'));
+  m.assign(logitReady, ctl.out(streamPortName('in', 'logit', 'tready')));
+  m.assign(fwLayer, ctl.out('fw_layer'));
+  m.assign(hebStart, ctl.out('heb_start'));
+  m.assign(hlStart, ctl.out('hl_start'));
+  m.assign(hlLayer, ctl.out('hl_layer'));
+  m.assign(lnStart, ctl.out('ln_start'));
+  m.assign(outStart, ctl.out('out_start'));
+  m.assign(pxMode, ctl.out('px_mode'));
+  const pxS = instanceOutStream(ctl, 'px');
+  m.assign(pxValid, pxS.valid);
+  m.assign(pxData, pxS.data);
 
   const unusedOut = (inst: { out(p: string): Signal; module: Module }, skip: string[]): void => {
     for (const p of inst.module.ports) {
@@ -161,8 +260,10 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
       m.unused(inst.out(p.name));
     }
   };
-  unusedOut(heb, ['host_rdata', 'sat_w_hi', 'sat_w_lo', 'sat_b_hi', 'sat_b_lo']);
-  unusedOut(outU, ['host_rdata', ...Object.values(satOf).flat().map((s) => s.name.replace(/^u_output_/, ''))]);
+  unusedOut(ctl, ['host_unit', 'host_re', 'host_we', 'host_kind', 'host_bank', 'host_addr', 'host_wdata', 'fw_layer', 'heb_start', 'hl_start', 'hl_layer', 'ln_start', 'out_start', 'px_mode', 'm_axis_px_tvalid', 'm_axis_px_tdata', 's_axis_cmd_tready', 'm_axis_rsp_tvalid', 'm_axis_rsp_tdata', 'm_axis_rsp_tlast', 's_axis_logit_tready', 'busy']);
+  unusedOut(heb, ['host_rdata', 'sat_w_hi', 'sat_w_lo', 'sat_b_hi', 'sat_b_lo', 'busy', 'hl_busy', 's_axis_h_tready', 'm_axis_acc_tvalid', 'm_axis_acc_tdata']);
+  unusedOut(outU, ['host_rdata', 'busy', 'h_addr', 'h_re', 'm_axis_logit_tvalid', 'm_axis_logit_tdata', 'm_axis_logit_tlast', ...Object.values(satOf).flat().map((s) => s.name.replace(/^u_output_/, ''))]);
+  unusedOut(ln, ['busy', 's_axis_acc_tready', 'm_axis_z_tvalid', 'm_axis_z_tdata', 'm_axis_z_tlast']);
   m.unused(ctl.out('busy'));
   return m.build();
 }

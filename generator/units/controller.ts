@@ -31,7 +31,12 @@
  *   NEW_EPOCH      ok (the window is empty: no training step is kept)
  *   READ_COUNTERS  u64 steps, u64 busy cycles (a command or the start-up walk running), u64 stalled
  *                  cycles (busy, waiting for a command byte or for the reply stream), u32 per quantity
- *   TRAIN, INFER   NOT_SUPPORTED (detail: opcode, 0), the payload drained
+ *   INFER          per record: the pixels (2p − 255)·2^(f_in − 8) into the Hebbian unit's layer-0 slot 0 (its
+ *                  vector loader), then per hidden layer a forward-only pass → LayerNorm → z into the next
+ *                  layer's slot 0 (or, for the last, the chip's lane-packed h copy), the output layer's
+ *                  logits of that copy, argmax (ties to the lowest class) as the record's answer byte.
+ *                  No pending update exists (TRAIN is not run), so there is nothing to flush.
+ *   TRAIN          NOT_SUPPORTED (detail: opcode, 0), the payload drained
  */
 import { ModuleBuilder, cat, constant, mux, uint, type Expr, type Module, type Signal } from '../ir/index.js';
 import { streamIn, streamOut } from '../lib/stream/bundle.js';
@@ -39,6 +44,7 @@ import { configHash, type ChipConfig } from '../config.js';
 import { ERRORS, OPCODES, protocolSpec, weightMap } from '../protocol.js';
 import { QUANTITIES, resolveNumeric } from '../numeric.js';
 import { bitsFor } from './lane.js';
+import { width } from '../fixed/index.js';
 import { hebbianLayout, HOST_KIND } from './hebbian.js';
 import { outputLayout } from './output.js';
 
@@ -58,8 +64,7 @@ function mix32(x: number): number {
 export function hostDataWidth(cfg: ChipConfig): number {
   const N = resolveNumeric(cfg.numeric);
   const spec = protocolSpec(cfg);
-  const fw = (f: { format: { intBits: number; fracBits: number; signed: boolean } }) => f.format.intBits + f.format.fracBits + (f.format.signed ? 1 : 0);
-  return Math.max(8 * spec.wordBytes, N.lfsr.width, fw(N.weight), fw(N.bias));
+  return Math.max(8 * spec.wordBytes, N.lfsr.width, width(N.weight.format), width(N.bias.format));
 }
 
 interface WeightLayer {
@@ -121,6 +126,27 @@ export function controller(cfg: ChipConfig): Module {
   const hebRdata = m.input('heb_rdata', uint(D));
   const outRdata = m.input('out_rdata', uint(D));
   const sats = QUANTITIES.map((q) => m.input(`sat_${q}`, uint(32)));
+  // forward datapath (INFER): the Hebbian unit's passes and vector loader, the LayerNorm, the output layer
+  const hw = bitsFor(H);
+  const inW = Math.max(...heb.layers.map((y) => width(y.inFormat)));
+  const fIn = N.input.format.fracBits;
+  if (fIn < 8) throw new RangeError(`controller: the input format ${N.input.format.fracBits} fraction bits cannot hold pixels (2p − 255)·2^(f_in − 8) exactly; need f_in ≥ 8`);
+  const wo = width(N.logit.format);
+  const hebStart = m.output('heb_start', uint(1));
+  const fwLayer = m.reg('fw_layer_q', uint(hw), { reset: 0 });
+  m.output('fw_layer', fwLayer);
+  const hlStart = m.output('hl_start', uint(1));
+  const hlLayer = m.reg('hl_layer_q', uint(hw), { reset: 0 });
+  m.output('hl_layer', hlLayer);
+  const lnStart = m.output('ln_start', uint(1));
+  const outStart = m.output('out_start', uint(1));
+  const pxMode = m.output('px_mode', uint(1));
+  const hebBusy = m.input('heb_busy', uint(1));
+  const hlBusy = m.input('hl_busy', uint(1));
+  const lnBusy = m.input('ln_busy', uint(1));
+  const outBusy = m.input('out_busy', uint(1));
+  const px = streamOut(m, 'px', uint(inW));
+  const logit = streamIn(m, 'logit', uint(wo), { last: true });
 
   // ---- state
   const S = {
@@ -144,6 +170,15 @@ export function controller(cfg: ChipConfig): Module {
     SEND_BYTES: 17,
     DRAIN: 18,
     AFTER_SEED: 19,
+    INF_DIV: 20,
+    INF_LOAD: 21,
+    INF_PIX: 22,
+    INF_LAYER: 23,
+    INF_WAIT0: 24,
+    INF_WAIT: 25,
+    INF_OUT: 26,
+    INF_LOGIT: 27,
+    INF_SEND: 28,
   };
   const sw = bitsFor(Object.keys(S).length);
   const state = m.reg('state_q', uint(sw), { reset: S.INIT });
@@ -270,7 +305,7 @@ export function controller(cfg: ChipConfig): Module {
   const steps = k(0, 64);
   const busyC = m.reg('busy_cycles_q', uint(64), { reset: 0 });
   const stallC = m.reg('stall_cycles_q', uint(64), { reset: 0 });
-  const waitingCmd = is(S.LEN0).or(is(S.LEN1)).or(is(S.ARGS)).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)).and(cmd.valid.not());
+  const waitingCmd = is(S.INF_PIX).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS)).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)).and(cmd.valid.not());
   const sendingStates = is(S.REPLY_ST).or(is(S.REPLY_L0)).or(is(S.REPLY_L1)).or(is(S.SEND_BYTES)).or(is(S.READ_SEND));
   const stalled = m.wire('stalled', waitingCmd.or(sendingStates.and(canSend.not())));
   const running = m.wire('running', is(S.IDLE).not());
@@ -308,6 +343,31 @@ export function controller(cfg: ChipConfig): Module {
     'n_args',
     mux(opIs(OPCODES.SET_PARAMS), k(8, 4), mux(opIs(OPCODES.LOAD_WEIGHTS), k(4, 4), mux(opIs(OPCODES.READ_WEIGHTS), k(6, 4), k(0, 4)))),
   );
+
+  // ---- INFER: records, pixels, argmax of the logits (ties to the lowest class)
+  const P = spec.pixels;
+  const recLeft = m.reg('inf_records_q', uint(bitsFor(Math.floor(4096 / P) + 2)), { reset: 0 });
+  const recDiv = m.reg('inf_div_q', uint(16), { reset: 0 });
+  const pixLeft = m.reg('inf_pixels_q', uint(bitsFor(P + 1)), { reset: 0 });
+  const best = m.reg('inf_best_q', uint(wo), { reset: 0 });
+  const bestJ = m.reg('inf_best_j_q', uint(8), { reset: 0 });
+  const logJ = m.reg('inf_j_q', uint(8), { reset: 0 });
+  m.assign(pxMode, is(S.INF_PIX));
+  m.assign(px.valid, is(S.INF_PIX).and(cmd.valid));
+  // (2p − 255)·2^(f_in − 8): p·2 − 255 in 10 bits, shifted up
+  const pxWord = cat(k(0, 1), cmd.data, k(0, 1)).asSigned().sub(constant(255, uint(9)).toSigned()).trunc(10);
+  const pxShift = fIn - 8;
+  const pxVal = pxShift > 0 ? cat(pxWord.asUnsigned(), k(0, pxShift)).asSigned() : pxWord;
+  m.assign(px.data, pxVal.width >= inW ? pxVal.trunc(inW).asUnsigned() : pxVal.sext(inW).asUnsigned());
+  m.assign(logit.ready, is(S.INF_LOGIT));
+  const lastHidden = fwLayer.eq(k(H - 1, hw));
+  const isPulse = m.reg('pulse_q', uint(1), { reset: 0 });
+  m.assign(hebStart, isPulse.and(is(S.INF_WAIT0)));
+  m.assign(lnStart, isPulse.and(is(S.INF_WAIT0)));
+  // the next layer's loader starts with the pass (its layer set in INF_LAYER); layer 0's before the pixels
+  m.assign(hlStart, is(S.INF_LOAD).or(isPulse.and(is(S.INF_WAIT0)).and(lastHidden.not())));
+  m.assign(outStart, is(S.INF_OUT));
+  const logitS = logit.data.asSigned();
 
   type Scope = Parameters<Parameters<typeof m.seq>[1]>[0];
   const startSeed = ($: Scope, seed: Expr): void => {
@@ -463,7 +523,76 @@ export function controller(cfg: ChipConfig): Module {
             $.set(sendLeft, cntBytes);
             reply(0, k(cntBytes, 16), S.SEND_BYTES);
           })
+          .case(OPCODES.INFER, () => {
+            $.set(recDiv, len);
+            $.set(recLeft, 0);
+            $.set(state, S.INF_DIV);
+          })
           .default(() => $.if(len.eq(0), () => replyError()).else(() => $.set(state, S.DRAIN)));
+      })
+      .case(S.INF_DIV, () => {
+        // records = len / pixels by subtraction (the front end checked the length is a multiple)
+        $.if(recDiv.ge(P), () => {
+          $.set(recDiv, recDiv.subWrap(P));
+          $.set(recLeft, recLeft.addWrap(1));
+        }).else(() => reply(0, recLeft.zext(16), S.INF_LOAD));
+      })
+      .case(S.INF_LOAD, () => {
+        // loader of layer 0 started this cycle (hl_start)
+        $.set(pixLeft, P);
+        $.set(fwLayer, 0);
+        $.set(state, S.INF_PIX);
+      })
+      .case(S.INF_PIX, () => {
+        $.if(px.fire, () => {
+          $.set(pixLeft, pixLeft.subWrap(1));
+          $.if(pixLeft.eq(1), () => $.set(state, S.INF_LAYER));
+        });
+      })
+      .case(S.INF_LAYER, () => {
+        // wait for the loader, then: pass of fwLayer, its LayerNorm, the next layer's loader (hl_start now)
+        $.if(hlBusy.not(), () => {
+          $.set(hlLayer, fwLayer.addWrap(1));
+          $.set(isPulse, 1);
+          $.set(state, S.INF_WAIT0);
+        });
+      })
+      .case(S.INF_WAIT0, () => {
+        $.set(isPulse, 0);
+        $.set(state, S.INF_WAIT);
+      })
+      .case(S.INF_WAIT, () => {
+        $.if(hebBusy.not().and(lnBusy.not()).and(hlBusy.not()), () => {
+          $.if(lastHidden, () => {
+            $.set(hlLayer, 0);
+            $.set(state, S.INF_OUT);
+          }).else(() => {
+            $.set(fwLayer, fwLayer.addWrap(1));
+            $.set(state, S.INF_LAYER);
+          });
+        });
+      })
+      .case(S.INF_OUT, () => {
+        $.set(logJ, 0);
+        $.set(state, S.INF_LOGIT);
+      })
+      .case(S.INF_LOGIT, () => {
+        $.if(logit.fire, () => {
+          $.set(logJ, logJ.addWrap(1));
+          $.if(logJ.eq(0).or(logitS.gt(best.asSigned())), () => {
+            $.set(best, logit.data);
+            $.set(bestJ, logJ);
+          });
+          $.if((logit.last as Signal), () => $.set(state, S.INF_SEND));
+        });
+      })
+      .case(S.INF_SEND, () => {
+        $.if(outBusy.not(), () =>
+          send(bestJ, recLeft.eq(1), () => {
+            $.set(recLeft, recLeft.subWrap(1));
+            $.if(recLeft.eq(1), () => $.set(state, S.IDLE)).else(() => $.set(state, S.INF_LOAD));
+          }),
+        );
       })
       .case(S.DRAIN, () => {
         $.if(cmd.valid, () => {
@@ -550,7 +679,7 @@ export function controller(cfg: ChipConfig): Module {
   });
 
   // command bytes are taken in the states that read them
-  m.assign(cmd.ready, is(S.IDLE).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS).and(argc.ne(nArgs))).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)));
+  m.assign(cmd.ready, is(S.INF_PIX).and(px.ready).or(is(S.IDLE).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS).and(argc.ne(nArgs))).or(is(S.LOAD_BYTES)).or(is(S.DRAIN))));
   m.unused(cmd.last as Signal);
   m.output('busy', running);
   return m.build();

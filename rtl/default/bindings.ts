@@ -764,6 +764,114 @@ export const MODULES = {
         "signed": false
       },
       {
+        "name": "heb_start",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "fw_layer",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "hl_start",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "hl_layer",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "ln_start",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "out_start",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "px_mode",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "heb_busy",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "hl_busy",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "ln_busy",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "out_busy",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_px_tvalid",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_px_tready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "m_axis_px_tdata",
+        "dir": "out",
+        "width": 16,
+        "signed": false
+      },
+      {
+        "name": "s_axis_logit_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_logit_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_logit_tdata",
+        "dir": "in",
+        "width": 16,
+        "signed": false
+      },
+      {
+        "name": "s_axis_logit_tlast",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
         "name": "busy",
         "dir": "out",
         "width": 1,

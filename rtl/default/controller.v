@@ -41,9 +41,29 @@ module controller (
   input  wire [31:0] sat_logit,
   input  wire [31:0] sat_prob,
   input  wire [31:0] sat_err,
+  output wire        heb_start,
+  output wire        fw_layer,
+  output wire        hl_start,
+  output wire        hl_layer,
+  output wire        ln_start,
+  output wire        out_start,
+  output wire        px_mode,
+  input  wire        heb_busy,
+  input  wire        hl_busy,
+  input  wire        ln_busy,
+  input  wire        out_busy,
+  output wire        m_axis_px_tvalid,
+  input  wire        m_axis_px_tready,
+  output wire [15:0] m_axis_px_tdata,
+  input  wire        s_axis_logit_tvalid,
+  output wire        s_axis_logit_tready,
+  input  wire [15:0] s_axis_logit_tdata,
+  input  wire        s_axis_logit_tlast,
   output wire        busy
 );
 
+  reg          fw_layer_q;
+  reg          hl_layer_q;
   reg  [4:0]   state_q;
   reg  [7:0]   op_q;
   reg  [15:0]  len_q;
@@ -95,12 +115,24 @@ module controller (
   reg  [1:0]   read_wait_q;
   reg  [1:0]   byte_idx_q;
   wire [3:0]   n_args;
+  reg  [2:0]   inf_records_q;
+  reg  [15:0]  inf_div_q;
+  reg  [9:0]   inf_pixels_q;
+  reg  [15:0]  inf_best_q;
+  reg  [7:0]   inf_best_j_q;
+  reg  [7:0]   inf_j_q;
+  reg          pulse_q;
   wire [63:0]  _mul_seed_prod_a;
   wire [63:0]  _mul_seed_prod_b;
   wire [15:0]  _slice_host_wdata;
+  wire [9:0]   _slice_m_axis_px_tdata;
   wire [15:0]  _slice_reply_len_q;
   wire [17:0]  _mul_reply_len_q;
   wire [31:0]  _mux_read_word_q;
+
+  assign fw_layer = fw_layer_q;
+
+  assign hl_layer = hl_layer_q;
 
   assign m_axis_rsp_tvalid = rsp_valid_q;
 
@@ -138,7 +170,7 @@ module controller (
 
   assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);
 
-  assign stalled = ((((((state_q == 5'd3) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | ((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) & (~can_send));
+  assign stalled = (((((((state_q == 5'd22) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | ((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) & (~can_send));
 
   assign running = ~(state_q == 5'd2);
 
@@ -174,6 +206,23 @@ module controller (
 
   assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : 4'd0));
 
+  assign px_mode = state_q == 5'd22;
+
+  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;
+
+  assign _slice_m_axis_px_tdata = {1'b0, s_axis_cmd_tdata, 1'b0} - 10'd255;
+  assign m_axis_px_tdata = {{6{_slice_m_axis_px_tdata[9]}}, _slice_m_axis_px_tdata};
+
+  assign s_axis_logit_tready = state_q == 5'd27;
+
+  assign heb_start = pulse_q & (state_q == 5'd24);
+
+  assign ln_start = pulse_q & (state_q == 5'd24);
+
+  assign hl_start = (state_q == 5'd21) | ((pulse_q & (state_q == 5'd24)) & (~(fw_layer_q == 1'b1)));
+
+  assign out_start = state_q == 5'd26;
+
   assign _slice_reply_len_q = walk_left_q[15:0];
   assign _mul_reply_len_q = _slice_reply_len_q * 2'd2;
   assign _mux_read_word_q = walk_is_out ? out_rdata : heb_rdata;
@@ -207,11 +256,20 @@ module controller (
       send_buf_q <= 736'd0;
       send_left_q <= 16'd0;
       walk_rem_q <= 32'd0;
+      inf_div_q <= 16'd0;
+      inf_records_q <= 3'd0;
+      inf_pixels_q <= 10'd0;
+      fw_layer_q <= 1'b0;
+      hl_layer_q <= 1'b0;
+      pulse_q <= 1'b0;
+      inf_j_q <= 8'd0;
+      inf_best_q <= 16'd0;
+      inf_best_j_q <= 8'd0;
+      rsp_data_q <= 8'd0;
+      rsp_last_q <= 1'b0;
       byte_idx_q <= 2'd0;
       read_wait_q <= 2'd0;
       read_word_q <= 16'd0;
-      rsp_data_q <= 8'd0;
-      rsp_last_q <= 1'b0;
     end else begin
       if ((m_axis_rsp_tvalid & m_axis_rsp_tready)) begin
         rsp_valid_q <= 1'b0;
@@ -402,6 +460,11 @@ module controller (
               after_hdr_q <= 5'd17;
               state_q <= 5'd14;
             end
+            8'd50: begin
+              inf_div_q <= len_q;
+              inf_records_q <= 3'd0;
+              state_q <= 5'd20;
+            end
             default: begin
               if ((len_q == 16'd0)) begin
                 send_buf_q <= {720'd0, 8'd0, op_q};
@@ -415,6 +478,83 @@ module controller (
               end
             end
           endcase
+        end
+        5'd20: begin
+          if ((inf_div_q >= 16'd784)) begin
+            inf_div_q <= inf_div_q - 16'd784;
+            inf_records_q <= inf_records_q + 3'd1;
+          end else begin
+            reply_status_q <= 8'd0;
+            reply_len_q <= {13'd0, inf_records_q};
+            after_hdr_q <= 5'd21;
+            state_q <= 5'd14;
+          end
+        end
+        5'd21: begin
+          inf_pixels_q <= 10'd784;
+          fw_layer_q <= 1'b0;
+          state_q <= 5'd22;
+        end
+        5'd22: begin
+          if ((m_axis_px_tvalid & m_axis_px_tready)) begin
+            inf_pixels_q <= inf_pixels_q - 10'd1;
+            if ((inf_pixels_q == 10'd1)) begin
+              state_q <= 5'd23;
+            end
+          end
+        end
+        5'd23: begin
+          if ((~hl_busy)) begin
+            hl_layer_q <= fw_layer_q + 1'b1;
+            pulse_q <= 1'b1;
+            state_q <= 5'd24;
+          end
+        end
+        5'd24: begin
+          pulse_q <= 1'b0;
+          state_q <= 5'd25;
+        end
+        5'd25: begin
+          if ((((~heb_busy) & (~ln_busy)) & (~hl_busy))) begin
+            if ((fw_layer_q == 1'b1)) begin
+              hl_layer_q <= 1'b0;
+              state_q <= 5'd26;
+            end else begin
+              fw_layer_q <= fw_layer_q + 1'b1;
+              state_q <= 5'd23;
+            end
+          end
+        end
+        5'd26: begin
+          inf_j_q <= 8'd0;
+          state_q <= 5'd27;
+        end
+        5'd27: begin
+          if ((s_axis_logit_tvalid & s_axis_logit_tready)) begin
+            inf_j_q <= inf_j_q + 8'd1;
+            if (((inf_j_q == 8'd0) | ($signed(s_axis_logit_tdata) > $signed(inf_best_q)))) begin
+              inf_best_q <= s_axis_logit_tdata;
+              inf_best_j_q <= inf_j_q;
+            end
+            if (s_axis_logit_tlast) begin
+              state_q <= 5'd28;
+            end
+          end
+        end
+        5'd28: begin
+          if ((~out_busy)) begin
+            if (can_send) begin
+              rsp_valid_q <= 1'b1;
+              rsp_data_q <= inf_best_j_q;
+              rsp_last_q <= inf_records_q == 3'd1;
+              inf_records_q <= inf_records_q - 3'd1;
+              if ((inf_records_q == 3'd1)) begin
+                state_q <= 5'd2;
+              end else begin
+                state_q <= 5'd21;
+              end
+            end
+          end
         end
         5'd18: begin
           if (s_axis_cmd_tvalid) begin
@@ -601,7 +741,7 @@ module controller (
     end
   end
 
-  assign s_axis_cmd_tready = (((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18);
+  assign s_axis_cmd_tready = ((state_q == 5'd22) & m_axis_px_tready) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));
 
   assign busy = running;
 

@@ -13,6 +13,8 @@ import { ChipModel } from '../../host/chip/model.js';
 import { layersToWords } from '../../host/chip/config.js';
 import { protocolSpec, ERRORS, OPCODES } from '../../generator/protocol.js';
 import { Rng } from '../../sim/rng.js';
+import { decodeCounters } from '../../host/protocol/commands.js';
+import { QUANTITIES } from '../../generator/numeric.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/index.js';
@@ -49,6 +51,19 @@ describe.each(CFGS.map((c) => [`${c.layers.join('-')} B=${c.window} L=${c.lanes}
     model.command(OPCODES.LOAD_WEIGHTS, encodeLoad(spec.wordBytes, 0, want));
     const all = await engine.readLayers();
     expect(Array.from(layersToWords(cfg, all))).toEqual(Array.from(want));
+    // INFER: the predicted class of each record equals the reference model's (the golden initial weights)
+    const inferCheck = async (records: number, what: string) => {
+      const samples = Array.from({ length: records }, () => Uint8Array.from({ length: spec.pixels }, () => (rng.int(3) === 0 ? rng.int(256) : 0)));
+      const got = await client.infer(samples);
+      const flat = new Uint8Array(records * spec.pixels);
+      samples.forEach((x, i) => flat.set(x, i * spec.pixels));
+      const r = model.command(OPCODES.INFER, flat);
+      expect(got, what).toEqual(Array.from(r.payload));
+      return got;
+    };
+    const classes = new Set<number>();
+    for (let n = 0; n < 6; n++) for (const c of await inferCheck(1 + rng.int(5), `infer batch ${n}`)) classes.add(c);
+    expect(classes.size, 'predictions vary').toBeGreaterThan(1);
     // random spans loaded with random words, read back at other random spans
     for (let n = 0; n < 12; n++) {
       const off = rng.int(spec.weightWords);
@@ -60,7 +75,15 @@ describe.each(CFGS.map((c) => [`${c.layers.join('-')} B=${c.window} L=${c.lanes}
       const rcnt = 1 + rng.int(Math.min(500, spec.weightWords - roff));
       const got = await client.readWeights(roff, rcnt);
       expect(got, `read ${roff}+${rcnt}`).toEqual(Array.from(model.words().subarray(roff, roff + rcnt)));
+      await inferCheck(2, `infer after load ${n}`);
     }
+    // READ_COUNTERS: no training steps, no saturations (inference does not count them); the busy cycles
+    // cover at least every command's bytes, the stalled ones are a part of them
+    const c = await client.readCounters();
+    const m = decodeCounters(Uint8Array.from(model.command(OPCODES.READ_COUNTERS, new Uint8Array(0)).payload), QUANTITIES.length);
+    expect(c.steps).toBe(m.steps);
+    expect(c.saturations).toEqual(m.saturations);
+    expect(c.busyCycles > 2000n && c.stalledCycles <= c.busyCycles).toBe(true);
   }, 300_000);
 });
 
@@ -126,14 +149,14 @@ describe('controller', () => {
     }
   });
 
-  it('refuses learning rates other than the generated ones (NOT_SUPPORTED, nothing written), and TRAIN / INFER', async () => {
+  it('refuses learning rates other than the generated ones (NOT_SUPPORTED, nothing written), and TRAIN', async () => {
     const lr = cfg.numeric.lr;
     await command(OPCODES.SET_PARAMS, [lr.hiddenShift + 1, lr.hiddenMul, lr.outShift, lr.outMul, 1, 0, 0, 0]);
     expect(await writes(500)).toEqual([]);
     expect(Array.from((await model.drainColumns('rsp')).data as ArrayLike<number>)).toEqual([ERRORS.NOT_SUPPORTED, 2, 0, OPCODES.SET_PARAMS, 0]);
-    await command(OPCODES.INFER, Array.from({ length: 784 }, (_, i) => i & 0xff));
+    await command(OPCODES.TRAIN, Array.from({ length: 785 }, (_, i) => i % 10));
     await model.run({ maxCycles: 2000, allowTimeout: true });
-    expect(Array.from((await model.drainColumns('rsp')).data as ArrayLike<number>)).toEqual([ERRORS.NOT_SUPPORTED, 2, 0, OPCODES.INFER, 0]);
+    expect(Array.from((await model.drainColumns('rsp')).data as ArrayLike<number>)).toEqual([ERRORS.NOT_SUPPORTED, 2, 0, OPCODES.TRAIN, 0]);
   });
 
   it('is lint clean', async () => {
