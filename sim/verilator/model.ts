@@ -339,8 +339,9 @@ export class Model {
   /** Reads `count` words of a memory by path, as bigints. */
   async peekMemBig(path: string, addr: number, count = 1): Promise<bigint[]> {
     const m = this.build.memories[this.memory(path)];
-    const col = await this.memWords(path, addr, count, (buf, off) => decodeColumn(buf, off, count, { ...memPort(m), width: Math.max(m.width, 54) }));
-    return (col as bigint[]).map((v) => fromBits(BigInt.asUintN(m.width, v), memPort(m)));
+    // decoded at the words' own width (their byte stride on the wire), then every value as a bigint
+    const col = await this.memWords(path, addr, count, (buf, off) => decodeColumn(buf, off, count, memPort(m)));
+    return Array.from(col as ArrayLike<number | bigint>, (v) => BigInt(v));
   }
 
   /** Writes words of a memory by path from address `addr` on (then settles combinational logic). */

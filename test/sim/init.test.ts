@@ -44,6 +44,7 @@ describe('co-simulation: random start-up values', () => {
     const c = await start({ seed: 8 });
     const mem = async (m: Model): Promise<number[]> => m.peekMem('no_reset.mem', 0, 16);
     expect(await mem(a)).toEqual(await mem(b));
+    expect(await a.peekMemBig('no_reset.mem', 0, 16)).toEqual((await mem(a)).map((w) => BigInt(w)));
     expect(await mem(a)).not.toEqual(await mem(c));
     expect(await a.peek('acc')).toBe(await b.peek('acc'));
     // unwritten words are not zeros (16 random bytes being all 0 has p = 2^-128)
