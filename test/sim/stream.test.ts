@@ -120,6 +120,27 @@ describe('co-simulation: stream pass-through through a skid buffer', () => {
     expect(got[n - 1].cycle - got[0].cycle).toBe(n - 1);
   });
 
+  it('gives the same words through drain, drainBig and drainColumns', async () => {
+    const data = [0, 1, 0xffff, 0x1234, 0x8000];
+    const take = async <T>(f: () => Promise<T>): Promise<T> => {
+      await m.sourcePattern('in', 1, 1);
+      await m.sinkPattern('out', 1, 1);
+      await m.reset(2);
+      await m.push('in', data);
+      await m.run({ untilLast: { bus: 'out' }, maxCycles: 100 });
+      return f();
+    };
+    const words = await take(() => m.drain('out'));
+    expect(words.map((w) => w.data)).toEqual(data);
+    const big = await take(() => m.drainBig('out'));
+    expect(big.map((w) => w.data)).toEqual(data.map((d) => BigInt(d)));
+    expect(big.map((w) => w.last)).toEqual(words.map((w) => w.last));
+    const cols = await take(() => m.drainColumns('out', { cycles: true }));
+    expect(Array.from(cols.data as Uint32Array)).toEqual(data);
+    expect(Array.from(cols.last)).toEqual([0, 0, 0, 0, 1]);
+    expect(cols.cycles!.length).toBe(5);
+  });
+
   it('keeps stream ports to the harness and checks stream arguments', async () => {
     await expect(m.poke('s_axis_in_tvalid', 1)).rejects.toThrow(/belongs to a stream/);
     await expect(m.poke('m_axis_out_tready', 1)).rejects.toThrow(/belongs to a stream/);
