@@ -46,7 +46,7 @@ export function writeDesign(dir: string, files: GeneratedFile[]): void {
   mkdirSync(dir, { recursive: true });
   const keep = new Set(files.map((f) => f.name));
   for (const old of readdirSync(dir)) {
-    if (!keep.has(old) && /\.(v|names\.json)$/.test(old)) rmSync(join(dir, old));
+    if (!keep.has(old) && /\.(v|names\.json|hex)$/.test(old)) rmSync(join(dir, old));
   }
   for (const f of files) writeFileSync(join(dir, f.name), f.content);
 }

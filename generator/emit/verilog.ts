@@ -26,11 +26,14 @@ export interface NameMapEntry {
   /** `<module>.<name>` (`<module>.<memory>` for memories). */
   readonly path: string;
   readonly verilog: string;
-  readonly kind: 'input' | 'output' | 'wire' | 'reg' | 'memory' | 'instance-output' | 'temporary' | 'instance';
+  readonly kind: 'input' | 'output' | 'wire' | 'reg' | 'memory' | 'instance-output' | 'temporary' | 'instance' | 'localparam';
   readonly width: number;
   readonly signed: boolean;
   /** Memories: number of words. */
   readonly depth?: number;
+  /** Localparams (enum members): the value, as a decimal string, and the enum. */
+  readonly value?: string;
+  readonly enum?: string;
   /** Instances: the child module; temporaries: the signal they feed. */
   readonly module?: string;
   readonly feeds?: string;
@@ -54,6 +57,8 @@ export interface EmittedModule {
   readonly nameMap: NameMap;
   /** The IR module this was emitted from. */
   readonly module: Module;
+  /** Memory images read by `$readmemh` (`<module>_<memory>.hex`), written next to the Verilog. */
+  readonly dataFiles: readonly DesignFile[];
 }
 
 /** An emitted operand: its text, whether Verilog sees it as signed, and whether it can be indexed. */
@@ -87,6 +92,15 @@ function zeros(n: number): string {
   return literal(0n, uint(n));
 }
 
+/** Conditions joined by `&&`, each parenthesized when it is an expression with operators of its own. */
+function all(conds: readonly string[]): string {
+  if (conds.length === 1) return conds[0];
+  return conds.map((c) => (/[\s?]/.test(c) && !/^\(.*\)$/.test(c) ? `(${c})` : c)).join(' && ');
+}
+
+/** Selects over at least this many values (default included) are emitted as a `case`, fewer as `?:`. */
+const CASE_MIN_OPTIONS = 3;
+
 /** The Verilog operator of each two-operand arithmetic or bitwise IR op. */
 const BINARY_OP = { add: '+', addWrap: '+', sub: '-', subWrap: '-', and: '&', or: '|', xor: '^' } as const;
 
@@ -99,7 +113,7 @@ function typeDecl(t: HwType): string {
 }
 
 class ModuleEmitter {
-  private readonly tempDecls: { name: string; width: number; feeds: string }[] = [];
+  private readonly tempDecls: { name: string; width: number; feeds: string; reg?: boolean }[] = [];
   private readonly tempCount = new Map<string, number>();
   /** Temp assigns produced while emitting the current item. */
   private pending: string[] = [];
@@ -121,6 +135,7 @@ class ModuleEmitter {
     for (const item of mod.items) {
       this.pending = [];
       const lines = this.item(item);
+      if (item.loc) lines[0] = lines[0].startsWith('  //') ? `${lines[0]} (${item.loc})` : `${lines[0]}  // ${item.loc}`;
       body.push('', ...this.pending, ...lines);
     }
     this.pending = [];
@@ -160,15 +175,25 @@ class ModuleEmitter {
   }
 
   private declarations(): string[] {
-    const rows: [string, string, string][] = [];
+    const params: string[] = [];
+    for (const en of this.mod.enums) {
+      const pw = Math.max(...en.members.map((x) => x.param.length));
+      params.push(`  // enum ${en.name}`);
+      for (const x of en.members) params.push(`  localparam ${range(en.type.width) || '[0:0]'} ${x.param.padEnd(pw)} = ${literal(x.value, en.type)};`);
+    }
+    const rows: [string, string, string, string?][] = [];
     for (const s of this.mod.signals) {
       const isReg = s.kind === 'reg' || this.combTargets.has(s);
       rows.push([isReg ? 'reg ' : 'wire', typeDecl(s.type), `${s.name};`]);
     }
-    for (const m of this.mod.memories) rows.push(['reg ', typeDecl(m.type), `${m.name} [0:${m.depth - 1}];`]);
-    for (const t of this.tempDecls) rows.push(['wire', range(t.width), `${t.name};`]);
+    for (const m of this.mod.memories) {
+      const attr = m.style ? `(* ram_style = "${m.style}" *) ` : '';
+      rows.push(['reg ', typeDecl(m.type), `${m.name} [0:${m.depth - 1}];`, attr]);
+    }
+    for (const t of this.tempDecls) rows.push([t.reg ? 'reg ' : 'wire', range(t.width), `${t.name};`]);
     const tw = Math.max(0, ...rows.map((r) => r[1].length));
-    return rows.map(([k, t, n]) => `  ${k} ${tw > 0 ? t.padEnd(tw) + ' ' : ''}${n}`);
+    const decls = rows.map(([k, t, n, attr]) => `  ${attr ?? ''}${k} ${tw > 0 ? t.padEnd(tw) + ' ' : ''}${n}`);
+    return params.length > 0 && decls.length > 0 ? [...params, '', ...decls] : [...params, ...decls];
   }
 
   // ---- items ----
@@ -195,6 +220,12 @@ class ModuleEmitter {
     const lines = [`  // seq: ${p.name}`, '  always @(posedge clk) begin'];
     if (resets.length === 0) {
       lines.push(...this.stmts(p.body, 2, '<=', p.name));
+    } else if (resets.length < p.targets.length) {
+      // registers without reset must not see rst (an `else` would make it their clock enable): the body
+      // runs every cycle and the reset, last, overrides only the registers that have one
+      lines.push(...this.stmts(p.body, 2, '<=', p.name), '    if (rst) begin');
+      for (const r of resets) lines.push(`      ${r.name} <= ${literal(r.reset as bigint, r.type)};`);
+      lines.push('    end');
     } else {
       lines.push('    if (rst) begin');
       for (const r of resets) lines.push(`      ${r.name} <= ${literal(r.reset as bigint, r.type)};`);
@@ -216,7 +247,7 @@ class ModuleEmitter {
         const sel = this.operand(s.sel, `${proc}_sel`);
         out.push(`${ind}case (${sel.s})`);
         for (const c of s.cases) {
-          const labels = c.values.map((v) => literal(v, s.sel.type)).join(', ');
+          const labels = c.values.map((v, i) => c.names?.[i] ?? literal(v, s.sel.type)).join(', ');
           out.push(`${ind}  ${labels}: begin`, ...this.stmts(c.body, depth + 2, op, proc), `${ind}  end`);
         }
         if (s.dflt) out.push(`${ind}  default: begin`, ...this.stmts(s.dflt, depth + 2, op, proc), `${ind}  end`);
@@ -243,31 +274,82 @@ class ModuleEmitter {
 
   private memory(m: Memory): string[] {
     const lines = [
-      `  // memory ${m.name}: ${m.depth} x ${typeName(m.type)}, ${m.writes.length} write / ${m.syncReads.length} sync read / ` +
-        `${m.asyncReads} async read port(s)`,
+      `  // memory ${m.name}: ${m.depth} x ${typeName(m.type)}${m.style ? ` (${m.style} RAM)` : ''}, ${m.writes.length} write / ` +
+        `${m.syncReads.length} sync read / ${m.asyncReads} async read port(s)`,
     ];
-    if (m.init) {
+    if (m.init && m.initFile) {
+      lines.push('  initial begin', `    $readmemh("${m.initFile}", ${m.name});`, '  end');
+    } else if (m.init) {
       lines.push('  initial begin');
       for (let i = 0; i < m.depth; i++) lines.push(`    ${m.name}[${i}] = ${literal(m.init[i] ?? 0n, m.type)};`);
       lines.push('  end');
     }
     if (m.writes.length === 0 && m.syncReads.length === 0) return lines;
     lines.push('  always @(posedge clk) begin');
-    const guarded = (en: Expr | null, hint: string, stmt: string): void => {
-      if (en === null) lines.push(`    ${stmt}`);
-      else lines.push(`    if (${this.operand(en, hint).s}) begin`, `      ${stmt}`, '    end');
+    const guarded = (conds: string[], stmts: string[], ind = '    '): void => {
+      if (conds.length === 0) lines.push(...stmts.map((x) => `${ind}${x}`));
+      else lines.push(`${ind}if (${all(conds)}) begin`, ...stmts.map((x) => `${ind}  ${x}`), `${ind}end`);
     };
-    m.writes.forEach((w, i) => {
+    const laneBits = (w: { lanes: Expr | null }): { i: number; hi: number; lo: number }[] => {
+      const n = w.lanes ? w.lanes.width : 1;
+      const lw = m.type.width / n;
+      return Array.from({ length: n }, (_, i) => ({ i, hi: (i + 1) * lw - 1, lo: i * lw }));
+    };
+    const writes = m.writes.map((w, i) => {
       const tag = m.writes.length > 1 ? `${m.name}_w${i}` : `${m.name}_w`;
-      const addr = this.operand(w.addr, `${tag}addr`).s;
-      guarded(w.en, `${tag}en`, `${m.name}[${addr}] <= ${this.root(w.data, `${tag}data`)};`);
+      return {
+        w,
+        tag,
+        addr: this.operand(w.addr, `${tag}addr`).s,
+        en: w.en ? this.expr(w.en, `${tag}en`, false).s : null,
+        lanes: w.lanes ? this.indexable(w.lanes, `${tag}lanes`).s : null,
+      };
     });
+    for (const { w, tag, addr, en, lanes } of writes) {
+      if (!lanes) {
+        guarded(en ? [en] : [], [`${m.name}[${addr}] <= ${this.root(w.data, `${tag}data`)};`]);
+        continue;
+      }
+      const stmts = laneBits(w).map(
+        ({ i, hi, lo }) => `if (${lanes}[${i}]) ${m.name}[${addr}][${hi}:${lo}] <= ${this.bits(w.data, hi, lo, `${tag}data`).s};`,
+      );
+      if (w.lanes) this.use(ident(lanes, false), w.lanes.width - 1, 0);
+      guarded(en ? [en] : [], stmts);
+    }
     for (const r of m.syncReads) {
       const addr = this.operand(r.addr, `${r.target.name}_addr`).s;
-      guarded(r.en, `${r.target.name}_en`, `${r.target.name} <= ${m.name}[${addr}];`);
+      const stmts = [`${r.target.name} <= ${m.name}[${addr}];`];
+      if (r.mode === 'write-first') {
+        // a write to the address read in this cycle: the new word (lane by lane) replaces the old one
+        for (const { w, tag, addr: waddr, en, lanes } of writes) {
+          const hit = [...(en ? [en] : []), ...(w.addr === r.addr ? [] : [`${waddr} == ${addr}`])];
+          if (w.addr === r.addr && w.en !== null && w.en === r.en) hit.length = 0; // the read enable already holds
+          for (const { i, hi, lo } of laneBits(w)) {
+            const c = [...hit, ...(lanes ? [`${lanes}[${i}]`] : [])];
+            const data = lanes ? this.bits(w.data, hi, lo, `${tag}data`).s : this.root(w.data, `${tag}data`);
+            const dst = lanes ? `${r.target.name}[${hi}:${lo}]` : r.target.name;
+            stmts.push(c.length > 0 ? `if (${all(c)}) ${dst} <= ${data};` : `${dst} <= ${data};`);
+          }
+        }
+      }
+      guarded(r.en ? [this.expr(r.en, `${r.target.name}_en`, false).s] : [], stmts);
+      if (r.outReg) lines.push(`    ${r.outReg.name} <= ${r.target.name};`);
     }
     lines.push('  end');
     return lines;
+  }
+
+  /** The `$readmemh` image of a memory: one word per line, hex, two's complement, every address. */
+  dataFiles(): DesignFile[] {
+    const files: DesignFile[] = [];
+    for (const m of this.mod.memories) {
+      if (!m.init || !m.initFile) continue;
+      const digits = Math.ceil(m.type.width / 4);
+      const words: string[] = [];
+      for (let i = 0; i < m.depth; i++) words.push(BigInt.asUintN(m.type.width, m.init[i] ?? 0n).toString(16).padStart(digits, '0'));
+      files.push({ name: m.initFile, content: `${words.join('\n')}\n` });
+    }
+    return files;
   }
 
   private instance(inst: Extract<Item, { kind: 'instance' }>['instance']): string[] {
@@ -344,10 +426,7 @@ class ModuleEmitter {
   private temp(op: string, e: Expr, hint: string): Text {
     const known = this.temps.get(e);
     if (known) return known;
-    const base = `_${op}_${hint}`;
-    const n = (this.tempCount.get(base) ?? 0) + 1;
-    this.tempCount.set(base, n);
-    const name = n === 1 ? base : `${base}_${n}`;
+    const name = this.tempName(`_${op}_${hint}`);
     const value = this.expr(e, hint, true);
     this.tempDecls.push({ name, width: e.width, feeds: hint });
     this.pending.push(`  assign ${name} = ${value.s};`);
@@ -357,10 +436,46 @@ class ModuleEmitter {
     return t;
   }
 
+  /**
+   * A select over many values as a `case` in its own `always @*` block, driving the temporary reg
+   * `_sel_<hint>` (the last value is the `default` when the options cover every selector value).
+   */
+  private selectCase(e: Expr, hint: string): Text {
+    const known = this.temps.get(e);
+    if (known) return known;
+    const n = e.node as Extract<Expr['node'], { op: 'select' }>;
+    const name = this.tempName(`_sel_${hint}`);
+    const sel = this.operand(n.sel, hint).s;
+    const arms = n.options.map((o, i) => ({ label: literal(BigInt(i), n.sel.type), value: this.expr(o, hint, true).s }));
+    const dflt = n.dflt ? this.expr(n.dflt, hint, true).s : (arms.pop() as { value: string }).value;
+    const lw = Math.max(...arms.map((a) => a.label.length), 'default'.length);
+    this.pending.push(
+      `  always @* begin`,
+      `    case (${sel})`,
+      ...arms.map((a) => `      ${`${a.label}:`.padEnd(lw + 1)} ${name} = ${a.value};`),
+      `      ${'default:'.padEnd(lw + 1)} ${name} = ${dflt};`,
+      '    endcase',
+      '  end',
+    );
+    this.tempDecls.push({ name, width: e.width, feeds: hint, reg: true });
+    const t = ident(name, false);
+    this.temps.set(e, t);
+    this.tempUse.set(name, new Array<boolean>(e.width).fill(false));
+    return t;
+  }
+
+  /** A fresh temporary name `base` or `base_<n>`, numbered only among temporaries of that base. */
+  private tempName(base: string): string {
+    const n = (this.tempCount.get(base) ?? 0) + 1;
+    this.tempCount.set(base, n);
+    return n === 1 ? base : `${base}_${n}`;
+  }
+
   /** An indexable text for `e` (an identifier), using a temporary if needed. */
   private indexable(e: Expr, hint: string): Text {
     if (e.node.op === 'cast') return this.indexable(e.node.a, hint);
     if (e.node.op === 'ref') return ident(e.node.sig.name, e.node.sig.signed);
+    if (e.node.op === 'select' && e.node.options.length + (e.node.dflt ? 1 : 0) >= CASE_MIN_OPTIONS) return this.selectCase(e, hint);
     return this.temp(opName(e), e, hint);
   }
 
@@ -450,6 +565,7 @@ class ModuleEmitter {
       case 'ref':
         return ident(n.sig.name, n.sig.signed);
       case 'const': {
+        if (n.name) return prim(n.name, e.signed);
         const s = literal(n.value, e.type);
         return s.startsWith('-') ? compound(s, true) : prim(s, e.signed);
       }
@@ -516,6 +632,7 @@ class ModuleEmitter {
       case 'mux':
         return compound(`${this.operand(n.cond, hint).s} ? ${this.operand(n.a, hint).s} : ${this.operand(n.b, hint).s}`);
       case 'select': {
+        if (n.options.length + (n.dflt ? 1 : 0) >= CASE_MIN_OPTIONS) return this.use(this.selectCase(e, hint), e.width - 1, 0);
         const sel = this.operand(n.sel, hint).s;
         const parts = n.options.map((o, i) => ({ i, t: this.operand(o, hint).s }));
         const last = n.dflt ? this.operand(n.dflt, hint).s : (parts.pop() as { t: string }).t;
@@ -553,6 +670,11 @@ class ModuleEmitter {
         entries.push({ path: `${mod.name}.${i.name}`, verilog: i.name, kind: 'instance', width: 0, signed: false, module: i.module.name });
       }
     }
+    for (const en of mod.enums) {
+      for (const x of en.members) {
+        entries.push({ path: `${mod.name}.${x.param}`, verilog: x.param, kind: 'localparam', width: en.type.width, signed: false, value: x.value.toString(), enum: en.name });
+      }
+    }
     for (const t of this.tempDecls) {
       entries.push({ path: `${mod.name}.${t.name}`, verilog: t.name, kind: 'temporary', width: t.width, signed: false, feeds: t.feeds });
     }
@@ -561,15 +683,50 @@ class ModuleEmitter {
   }
 }
 
+/**
+ * What a temporary of `e` holds, for its name: the operation its emitted text computes. Truncations and
+ * reinterpretations of a sum, difference or bitwise result are emitted as that operation at the narrower
+ * width (see lowBits), so they are named after it (`_add_…`), not after the slice.
+ */
 function opName(e: Expr): string {
-  const op = e.node.op;
-  return op === 'addWrap' ? 'add' : op === 'subWrap' ? 'sub' : op === 'memread' ? 'rd' : op;
+  const n = e.node;
+  switch (n.op) {
+    case 'addWrap':
+      return 'add';
+    case 'subWrap':
+      return 'sub';
+    case 'memread':
+      return 'rd';
+    case 'cast':
+      return opName(n.a);
+    case 'extend':
+      return 'ext';
+    case 'select':
+      return 'sel';
+    case 'slice': {
+      let inner = n.a;
+      while (inner.node.op === 'cast') inner = inner.node.a;
+      if (n.lo === 0 && ['add', 'addWrap', 'sub', 'subWrap', 'and', 'or', 'xor', 'neg', 'not'].includes(inner.node.op)) return opName(inner);
+      return n.lo === n.hi ? 'bit' : 'bits';
+    }
+    default:
+      return n.op;
+  }
 }
 
 /** Emits one module: its Verilog file and its name map. */
 export function emitModule(mod: Module): EmittedModule {
-  const { verilog, nameMap } = new ModuleEmitter(mod).emit();
-  return { name: mod.name, fileName: `${mod.name}.v`, verilog, nameMapFileName: `${mod.name}.names.json`, nameMap, module: mod };
+  const em = new ModuleEmitter(mod);
+  const { verilog, nameMap } = em.emit();
+  return {
+    name: mod.name,
+    fileName: `${mod.name}.v`,
+    verilog,
+    nameMapFileName: `${mod.name}.names.json`,
+    nameMap,
+    module: mod,
+    dataFiles: em.dataFiles(),
+  };
 }
 
 /** A file to write: relative name and content. */
@@ -582,7 +739,7 @@ export interface EmittedDesign {
   readonly top: string;
   /** Every module of the hierarchy once, sorted by name. */
   readonly modules: readonly EmittedModule[];
-  /** `<m>.v` and `<m>.names.json` for every module, sorted by name. */
+  /** `<m>.v`, `<m>.names.json` and the memory images (`<m>_<memory>.hex`) of every module, sorted by module. */
   readonly files: readonly DesignFile[];
 }
 
@@ -614,6 +771,7 @@ export function emitDesign(top: Module): EmittedDesign {
   for (const m of modules) {
     files.push({ name: m.fileName, content: m.verilog });
     files.push({ name: m.nameMapFileName, content: `${JSON.stringify(m.nameMap, null, 2)}\n` });
+    files.push(...m.dataFiles);
   }
   return { top: top.name, modules, files };
 }

@@ -61,7 +61,8 @@ export type BinaryOp =
 
 export type ExprNode =
   | { readonly op: 'ref'; readonly sig: Signal }
-  | { readonly op: 'const'; readonly value: bigint }
+  /** `name`: a localparam the constant is written as (named enum members), else a sized literal. */
+  | { readonly op: 'const'; readonly value: bigint; readonly name?: string }
   | { readonly op: 'memread'; readonly mem: MemoryRef; readonly addr: Expr }
   | { readonly op: BinaryOp; readonly a: Expr; readonly b: Expr }
   | { readonly op: 'neg' | 'not' | 'andReduce' | 'orReduce' | 'xorReduce'; readonly a: Expr }
@@ -476,6 +477,7 @@ function render(e: Expr): string {
     case 'ref':
       return n.sig.name;
     case 'const':
+      if (n.name) return n.name;
       return `${e.signed && n.value < 0n ? '-' : ''}${e.width}'${e.signed ? 's' : ''}d${n.value < 0n ? -n.value : n.value}`;
     case 'memread':
       return `${n.mem.name}[${render(n.addr)}]`;

@@ -6,9 +6,12 @@
  *   names.ts   identifier rules (keywords and collisions are rejected, never escaped)
  *   module.ts  ModuleBuilder → Module (ports, wires, registers, memories, instances, processes)
  *   checks.ts  latch (definite assignment) and combinational-loop checks
+ *   pipeline.ts latency-tracked values (Pipeline, Staged), lane vectors (Lanes), adder trees
+ *   srcloc.ts  the source location of each IR call (emitted as a comment)
  */
 export * from './types.js';
 export * from './expr.js';
 export * from './names.js';
 export * from './module.js';
 export { findUnassignedPath, checkCombLoops, walkExpr } from './checks.js';
+export { Pipeline, Staged, Lanes, type PipelineOptions } from './pipeline.js';

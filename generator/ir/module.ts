@@ -28,6 +28,7 @@ import {
 import { NameTable, checkIdentifier } from './names.js';
 import { HdlError, addrWidth, fits, toBigInt, typeName, uint, type HwType } from './types.js';
 import { checkCombLoops, findUnassignedPath, describePath } from './checks.js';
+import { callerLocation } from './srcloc.js';
 
 // ---------------------------------------------------------------------------------------------------
 // IR data
@@ -37,6 +38,8 @@ export type Params = { readonly [k: string]: Json };
 
 export interface SwitchCase {
   readonly values: readonly bigint[];
+  /** The localparam each value was given as (enum members), or null for a plain literal. */
+  readonly names?: readonly (string | null)[];
   readonly body: readonly Stmt[];
 }
 
@@ -62,12 +65,21 @@ export interface MemWritePort {
   readonly addr: Expr;
   readonly data: Expr;
   readonly en: Expr | null;
+  /** Lane (byte) write enables, uint(lanes): bit i writes bits [(i+1)·w/lanes − 1 : i·w/lanes]; null = whole word. */
+  readonly lanes: Expr | null;
 }
 
+/** What a synchronous read returns when the same cycle writes the address it reads. */
+export type ReadMode = 'read-first' | 'write-first';
+
 export interface MemReadPort {
+  /** The register the read lands in (the memory's own read register). */
   readonly target: Signal;
   readonly addr: Expr;
   readonly en: Expr | null;
+  readonly mode: ReadMode;
+  /** The optional output register after `target` (read latency 2), or null. */
+  readonly outReg: Signal | null;
 }
 
 export interface Instance {
@@ -79,11 +91,13 @@ export interface Instance {
   readonly outputs: ReadonlyMap<string, Signal>;
 }
 
-export type Item =
+/** `loc`: where the IR call that made the item was written (`generator/units/x.ts:42`), or null. */
+export type Item = (
   | { readonly kind: 'assign'; readonly target: Signal; readonly value: Expr }
   | { readonly kind: 'process'; readonly process: Process }
   | { readonly kind: 'memory'; readonly memory: Memory }
-  | { readonly kind: 'instance'; readonly instance: Instance };
+  | { readonly kind: 'instance'; readonly instance: Instance }
+) & { readonly loc: string | null };
 
 export interface Clock {
   readonly clk: Signal;
@@ -108,6 +122,30 @@ export interface Module {
   readonly drivers: ReadonlyMap<Signal, string>;
   /** Expressions deliberately left unused (sunk into `_unused`). */
   readonly unused: readonly Expr[];
+  /** Named enumerations (state encodings), emitted as localparams. */
+  readonly enums: readonly EnumDef[];
+}
+
+/** A named enumeration: members are localparams `<NAME>_<MEMBER>` of one unsigned type. */
+export interface EnumDef {
+  readonly name: string;
+  readonly type: HwType;
+  readonly members: readonly { readonly member: string; readonly param: string; readonly value: bigint }[];
+}
+
+/**
+ * Handle of `m.enum(name, members)`: the type, each member as a constant expression written as its
+ * localparam, and a register helper.
+ */
+export interface EnumHandle<K extends string> {
+  readonly name: string;
+  readonly type: HwType;
+  /** Member → constant expression (emitted as `<NAME>_<MEMBER>`). */
+  readonly v: Readonly<Record<K, Expr>>;
+  /** A register of the enum's type with a member as reset value (or null: no reset). */
+  reg(name: string, reset: K | null): Signal;
+  /** `value == member` as uint(1). */
+  is(value: Expr, member: K): Expr;
 }
 
 /** A port as tools outside the IR see it (the co-simulation runner, the TypeScript bindings). */
@@ -297,8 +335,10 @@ export class ProcScope {
         guard('case');
         const list = (Array.isArray(values) ? values : [values]) as Operand[];
         if (list.length === 0) throw new HdlError(`switch on ${describe(sel)}: a case needs at least one value`);
+        const names: (string | null)[] = [];
         const vals = list.map((v) => {
           const e = sizeTo(v, sel.type, `a case of switch on ${describe(sel)}`);
+          names.push(e.node.op === 'const' ? (e.node.name ?? null) : null);
           if (e.node.op !== 'const' || e.width !== sel.width || e.signed) {
             throw new HdlError(`switch on ${describe(sel)}: case values must be constants of type ${typeName(sel.type)}`);
           }
@@ -308,7 +348,7 @@ export class ProcScope {
           seen.add(e.node.value);
           return e.node.value;
         });
-        const c = { values: vals, body: [] as Stmt[] };
+        const c = { values: vals, names, body: [] as Stmt[] };
         stmt.cases.push(c);
         this.run(c.body, body);
         return chain;
@@ -349,23 +389,69 @@ export class ProcScope {
 // ---------------------------------------------------------------------------------------------------
 // Memories
 
+/** What a memory must become: block RAM, or distributed (LUT) RAM; omitted = the tool's choice. */
+export type MemoryStyle = 'block' | 'distributed';
+
 export interface MemoryOptions {
   /** Number of words (≥ 1). */
   readonly depth: number;
   /** Word type. */
   readonly type: HwType;
-  /** Initial contents (word 0 first; the rest are 0). Emitted as an `initial` block (ROMs, LUTs). */
+  /** Initial contents (word 0 first; the rest are 0): ROM images, LUTs, preloaded RAM. */
   readonly init?: readonly (number | bigint)[];
+  /**
+   * Where `init` goes: true = a `$readmemh` of `<module>_<memory>.hex`, a file the emitter writes next
+   * to the Verilog (listed in the design's files and the manifest); false = an `initial` block of
+   * assignments in the Verilog. Default: a file when the memory has more than 256 words.
+   */
+  readonly initFile?: boolean;
+  /**
+   * Emitted as `(* ram_style = "block" | "distributed" *)`, which Vivado and Yosys (memory_libmap, also for
+   * iCE40) honour. 'block' also makes `build()` reject port sets no target block RAM has (see
+   * checkMemoryPorts): at most one write and one synchronous read port, no asynchronous read, lanes of
+   * whole bytes.
+   */
+  readonly style?: MemoryStyle;
+}
+
+/** Options of a synchronous read port (`mem.readSync(name, addr, { … })`). */
+export interface ReadOptions {
+  /** Read enable: the read register loads only when it is high (always, if omitted). */
+  readonly en?: Expr;
+  /**
+   * Read during a write to the same address in the same cycle: 'read-first' (default) returns the OLD
+   * word, 'write-first' the NEW one (lane by lane with lane enables).
+   */
+  readonly mode?: ReadMode;
+  /**
+   * An output register after the read register (the block RAM's optional DO_REG): read latency 2, the
+   * returned signal is that register; it loads every cycle the read register could have changed
+   * (enabled by the read enable delayed one cycle).
+   */
+  readonly outputRegister?: boolean;
+}
+
+/** Options of a write port. */
+export interface WriteOptions {
+  /**
+   * Lane (byte) write enables, uint(L) with L dividing the word width: lane i covers bits
+   * [(i+1)·w/L − 1 : i·w/L] and is written when the port's enable and bit i are high.
+   */
+  readonly lanes?: Expr;
 }
 
 /**
  * A depth × width array with synchronous write ports and synchronous (registered, BRAM-inferable) or
- * asynchronous read ports. Reads and writes of one memory are emitted in one clocked process; a
- * synchronous read in the same cycle as a write to the same address returns the OLD word (read-first).
+ * asynchronous read ports. Reads and writes of one memory are emitted in one clocked process. A
+ * synchronous read in the same cycle as a write to the same address returns the OLD word (read-first)
+ * unless the port asks for 'write-first'.
  */
 export class Memory implements MemoryRef {
   readonly addrType: HwType;
   readonly init: readonly bigint[] | null;
+  readonly style: MemoryStyle | null;
+  /** The `$readmemh` file name (`<module>_<memory>.hex`), or null for an inline initial block / no init. */
+  readonly initFile: string | null;
   readonly writes: MemWritePort[] = [];
   readonly syncReads: MemReadPort[] = [];
   asyncReads = 0;
@@ -377,6 +463,7 @@ export class Memory implements MemoryRef {
     readonly depth: number,
     readonly type: HwType,
     init: readonly (number | bigint)[] | undefined,
+    opts: { style?: MemoryStyle; initFile?: boolean } = {},
   ) {
     this.addrType = uint(addrWidth(depth));
     if (init) {
@@ -389,10 +476,19 @@ export class Memory implements MemoryRef {
     } else {
       this.init = null;
     }
+    if (opts.style !== undefined && opts.style !== 'block' && opts.style !== 'distributed') {
+      throw new HdlError(`memory '${name}': style must be 'block' or 'distributed', got ${JSON.stringify(opts.style)}`);
+    }
+    this.style = opts.style ?? null;
+    const toFile = opts.initFile ?? depth > 256;
+    this.initFile = this.init && toFile ? `${m.name}_${name}.hex` : null;
   }
 
-  /** Synchronous write of `data` at `addr` when `en` (always, if omitted). */
-  write(addr: Operand, data: Operand, en?: Expr): void {
+  /**
+   * Synchronous write of `data` at `addr` when `en` (always, if omitted); with `{ lanes }` only the
+   * enabled lanes of the word are written.
+   */
+  write(addr: Operand, data: Operand, en?: Expr, opts: WriteOptions = {}): void {
     this.m.requireClock(`write port of memory '${this.name}'`);
     const a = this.address(addr, 'write');
     const d = sizeTo(data, this.type, `write data of memory '${this.name}'`);
@@ -406,22 +502,50 @@ export class Memory implements MemoryRef {
     const e = en === undefined ? null : checkCondition(en, `write enable of memory '${this.name}'`);
     this.m.checkOwned(d, `write data of '${this.name}'`);
     if (e) this.m.checkOwned(e, `write enable of '${this.name}'`);
-    this.writes.push({ addr: a, data: d, en: e });
+    let lanes: Expr | null = null;
+    if (opts.lanes !== undefined) {
+      const l = opts.lanes;
+      if (!(l instanceof Expr) || l.signed) {
+        throw new HdlError(`memory '${this.name}': lane enables must be an unsigned expression uint(L), one bit per lane`);
+      }
+      if (this.type.width % l.width !== 0) {
+        throw new HdlError(
+          `memory '${this.name}': ${l.width} lane enables do not divide the ${this.type.width}-bit word; ` +
+            `use a lane count that divides ${this.type.width}`,
+        );
+      }
+      this.m.checkOwned(l, `lane enables of '${this.name}'`);
+      lanes = l;
+    }
+    this.writes.push({ addr: a, data: d, en: e, lanes });
   }
 
   /**
    * Synchronous read port: returns the register `name` (no reset) that holds mem[addr] one cycle
-   * after `en` (always, if omitted) — the pattern FPGA tools map to block RAM.
+   * after `en` (always, if omitted) — the pattern FPGA tools map to block RAM. The third argument is
+   * the read enable or a ReadOptions object ({ en, mode, outputRegister }). With an output register the
+   * memory's read register is `<name>_raw` and `name` is the register after it (latency 2).
    */
-  readSync(name: string, addr: Operand, en?: Expr): Signal {
+  readSync(name: string, addr: Operand, enOrOpts?: Expr | ReadOptions): Signal {
     this.m.requireClock(`read port '${name}' of memory '${this.name}'`);
+    const opts: ReadOptions = enOrOpts === undefined ? {} : enOrOpts instanceof Expr ? { en: enOrOpts } : enOrOpts;
     const a = this.address(addr, `read port '${name}'`);
-    const e = en === undefined ? null : checkCondition(en, `read enable of memory '${this.name}'`);
+    const e = opts.en === undefined ? null : checkCondition(opts.en, `read enable of memory '${this.name}'`);
     if (e) this.m.checkOwned(e, `read enable of '${this.name}'`);
-    const target = this.m.makeSignal(name, 'reg', this.type, 'register (memory read data)', null);
+    const mode = opts.mode ?? 'read-first';
+    if (mode !== 'read-first' && mode !== 'write-first') {
+      throw new HdlError(`read port '${name}' of memory '${this.name}': mode must be 'read-first' or 'write-first', got ${JSON.stringify(mode)}`);
+    }
+    const raw = opts.outputRegister ? `${name}_raw` : name;
+    const target = this.m.makeSignal(raw, 'reg', this.type, 'register (memory read data)', null);
     this.m.claimDriver(target, `read port of memory '${this.name}'`, 'mem');
-    this.syncReads.push({ target, addr: a, en: e });
-    return target;
+    let outReg: Signal | null = null;
+    if (opts.outputRegister) {
+      outReg = this.m.makeSignal(name, 'reg', this.type, 'register (memory output register)', null);
+      this.m.claimDriver(outReg, `output register of memory '${this.name}'`, 'mem');
+    }
+    this.syncReads.push({ target, addr: a, en: e, mode, outReg });
+    return outReg ?? target;
   }
 
   /** Asynchronous (combinational) read mem[addr]; maps to distributed RAM / registers, not BRAM. */
@@ -449,11 +573,48 @@ export class Memory implements MemoryRef {
   }
 }
 
+/**
+ * The port sets the target block RAMs have in common (iCE40 SB_RAM40_4K: one write and one read port,
+ * per-bit write mask; Xilinx RAMB18E1/RAMB36E1: two ports, byte-wide write enables): a 'block' memory
+ * may have at most one write port and one synchronous read port, no asynchronous read, and lanes of
+ * whole bytes (8·k bits). A 'distributed' memory has one write port (LUT RAM). Anything else would
+ * silently become logic, a copy per read port or several RAMs, so it is an error naming the way out.
+ */
+export function checkMemoryPorts(moduleName: string, mem: Memory): void {
+  if (mem.style === null) return;
+  const where = `module '${moduleName}': memory '${mem.name}' (style '${mem.style}')`;
+  if (mem.writes.length > 1) {
+    throw new HdlError(
+      `${where} has ${mem.writes.length} write ports; block and LUT RAMs of every target have one write port ` +
+        `(iCE40 SB_RAM40_4K has one write and one read port). Time-multiplex the writes, or split the memory into banks`,
+    );
+  }
+  if (mem.style === 'distributed') return;
+  if (mem.asyncReads > 0) {
+    throw new HdlError(`${where} is read asynchronously; block RAM reads are registered: use mem.readSync (read latency 1)`);
+  }
+  if (mem.syncReads.length > 1) {
+    throw new HdlError(
+      `${where} has ${mem.syncReads.length} read ports; the block RAMs of every target give one read port next to the ` +
+        `write port (iCE40). Duplicate the memory (write both copies alike) or time-multiplex the reads`,
+    );
+  }
+  for (const w of mem.writes) {
+    if (w.lanes && (mem.type.width / w.lanes.width) % 8 !== 0) {
+      throw new HdlError(
+        `${where}: lanes of ${mem.type.width / w.lanes.width} bits; Xilinx block RAM write enables cover whole bytes, ` +
+          `so a lane must be 8·k bits wide (use fewer lanes, or one memory per lane)`,
+      );
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The builder
 
 interface MutableInstance extends Instance {
   out(port: string): Signal;
+  bind(port: string, value: Operand): void;
 }
 
 /** Handle returned by `m.instance`: read the child's outputs with `.out('port')`. */
@@ -462,6 +623,11 @@ export interface InstanceHandle {
   readonly module: Module;
   /** The parent wire connected to output `port` (named `<instance>_<port>`). */
   out(port: string): Signal;
+  /**
+   * Connects input `port` after creation (an instance made with `{ bindLater: true }`), e.g. a ready
+   * that comes from an instance created later. Every input must be bound before `build()`.
+   */
+  bind(port: string, value: Operand): void;
 }
 
 export class ModuleBuilder {
@@ -476,6 +642,8 @@ export class ModuleBuilder {
   private readonly drivers = new Map<Signal, { what: string; kind: 'assign' | 'comb' | 'seq' | 'mem' | 'inst' }>();
   private readonly processNames = new Set<string>();
   private readonly unusedList: Expr[] = [];
+  private readonly enumList: EnumDef[] = [];
+  private readonly instances: MutableInstance[] = [];
   private clk: Clock | null = null;
   private built: Module | null = null;
 
@@ -536,7 +704,7 @@ export class ModuleBuilder {
     const v = checkAssignValue(target, value, 'assign');
     this.checkOwned(v, `value for '${target.name}'`);
     this.claimDriver(target, 'assign', 'assign');
-    this.items.push({ kind: 'assign', target, value: v });
+    this.items.push({ kind: 'assign', target, value: v, loc: callerLocation() });
   }
 
   /** Combinational process (`always @*`); every path must assign every target (no latches). */
@@ -582,9 +750,9 @@ export class ModuleBuilder {
       throw new HdlError(`memory '${name}': depth must be an integer ≥ 1, got ${String(opts.depth)}`);
     }
     this.names.claim(name, 'memory');
-    const mem = new Memory(this, this.token, name, opts.depth, opts.type, opts.init);
+    const mem = new Memory(this, this.token, name, opts.depth, opts.type, opts.init, { style: opts.style, initFile: opts.initFile });
     this.memories.push(mem);
-    this.items.push({ kind: 'memory', memory: mem });
+    this.items.push({ kind: 'memory', memory: mem, loc: callerLocation() });
     return mem;
   }
 
@@ -592,7 +760,12 @@ export class ModuleBuilder {
    * Instance `name` of `child`. `connections` maps every input port (clk/rst are connected
    * automatically) to a value of exactly the port's type; outputs become wires `<name>_<port>`.
    */
-  instance(name: string, child: Module, connections: Readonly<Record<string, Operand>>): InstanceHandle {
+  instance(
+    name: string,
+    child: Module,
+    connections: Readonly<Record<string, Operand>>,
+    opts: { bindLater?: boolean } = {},
+  ): InstanceHandle {
     this.checkOpen();
     this.names.claim(name, 'instance');
     if (child.clock) this.requireClock(`instance '${name}' of clocked module '${child.name}'`);
@@ -622,25 +795,13 @@ export class ModuleBuilder {
       if (p.role) continue;
       if (p.kind === 'input') {
         if (!(p.name in connections)) {
-          throw new HdlError(`instance '${name}' of '${child.name}': input '${p.name}' (${typeName(p.type)}) is not connected`);
-        }
-        const v = sizeTo(connections[p.name], p.type, `input '${p.name}' of instance '${name}'`);
-        if (v.width !== p.type.width || v.signed !== p.type.signed) {
-          const fix =
-            v.signed !== p.type.signed
-              ? v.signed
-                ? '.asUnsigned()'
-                : '.toSigned() or .asSigned()'
-              : v.width > p.type.width
-                ? `.trunc(${p.type.width})`
-                : `.${v.signed ? 'sext' : 'zext'}(${p.type.width})`;
+          if (opts.bindLater) continue;
           throw new HdlError(
-            `instance '${name}' of '${child.name}': port '${p.name}' is ${typeName(p.type)} but ${describe(v)} is ` +
-              `${typeName(v.type)}; use ${fix}`,
+            `instance '${name}' of '${child.name}': input '${p.name}' (${typeName(p.type)}) is not connected ` +
+              `(to connect it later with .bind(), create the instance with { bindLater: true })`,
           );
         }
-        this.checkOwned(v, `input '${p.name}' of instance '${name}'`);
-        inputs.set(p.name, v);
+        inputs.set(p.name, this.instanceInput(name, child, p, connections[p.name]));
       } else {
         const w = this.makeSignal(`${name}_${p.name}`, 'instout', p.type, `output wire of instance '${name}'`);
         this.claimDriver(w, `instance '${name}'`, 'inst');
@@ -661,9 +822,90 @@ export class ModuleBuilder {
         }
         return s;
       },
+      bind: (port: string, value: Operand) => {
+        this.checkOpen();
+        const p = child.ports.find((x) => x.name === port && x.kind === 'input' && !x.role);
+        if (!p) {
+          const ins = child.ports.filter((x) => x.kind === 'input' && !x.role).map((x) => x.name);
+          throw new HdlError(`instance '${name}' of '${child.name}': bind('${port}'): not an input port; inputs are: ${ins.join(', ')}`);
+        }
+        if (inputs.has(port)) throw new HdlError(`instance '${name}': input '${port}' is already connected`);
+        inputs.set(port, this.instanceInput(name, child, p, value));
+      },
     };
-    this.items.push({ kind: 'instance', instance: inst });
+    this.items.push({ kind: 'instance', instance: inst, loc: callerLocation() });
+    this.instances.push(inst);
     return inst;
+  }
+
+  /** Sizes and checks the value for input `p` of instance `name`. */
+  private instanceInput(name: string, child: Module, p: Signal, value: Operand): Expr {
+    const v = sizeTo(value, p.type, `input '${p.name}' of instance '${name}'`);
+    if (v.width !== p.type.width || v.signed !== p.type.signed) {
+      const fix =
+        v.signed !== p.type.signed
+          ? v.signed
+            ? '.asUnsigned()'
+            : '.toSigned() or .asSigned()'
+          : v.width > p.type.width
+            ? `.trunc(${p.type.width})`
+            : `.${v.signed ? 'sext' : 'zext'}(${p.type.width})`;
+      throw new HdlError(
+        `instance '${name}' of '${child.name}': port '${p.name}' is ${typeName(p.type)} but ${describe(v)} is ` +
+          `${typeName(v.type)}; use ${fix}`,
+      );
+    }
+    this.checkOwned(v, `input '${p.name}' of instance '${name}'`);
+    return v;
+  }
+
+  /**
+   * A named enumeration (e.g. the states of a state machine): members get the values 0, 1, 2, … (or the
+   * given values), the type is the narrowest uint holding them, and each member is emitted as
+   * `localparam <NAME>_<MEMBER>` (listed in the name map) and written by that name wherever it is used.
+   *
+   *   const S = m.enum('state', ['IDLE', 'FILL', 'DUMP']);
+   *   const st = S.reg('state_q', 'IDLE');
+   *   m.seq('fsm', ($) => $.switch(st).case(S.v.IDLE, () => …).case(S.v.FILL, () => …).default(…));
+   */
+  enum<const K extends string>(name: string, members: readonly K[] | Readonly<Record<K, number>>): EnumHandle<K> {
+    this.checkOpen();
+    checkIdentifier(name, `enum in module '${this.name}'`);
+    const entries: [K, bigint][] = Array.isArray(members)
+      ? (members as readonly K[]).map((k, i) => [k, BigInt(i)])
+      : (Object.entries(members) as [K, number][]).map(([k, v]) => [k, toBigInt(v, `enum '${name}' member '${k}'`)]);
+    if (entries.length === 0) throw new HdlError(`enum '${name}' in module '${this.name}': no members`);
+    const seen = new Map<bigint, string>();
+    for (const [k, v] of entries) {
+      if (v < 0n) throw new HdlError(`enum '${name}': member '${k}' = ${v} is negative; enum values are unsigned`);
+      const prev = seen.get(v);
+      if (prev !== undefined) throw new HdlError(`enum '${name}': members '${prev}' and '${k}' both have the value ${v}`);
+      seen.set(v, k);
+    }
+    let w = 1;
+    const top = entries.reduce((mx, [, v]) => (v > mx ? v : mx), 0n);
+    while (top >> BigInt(w) !== 0n) w++;
+    const type = uint(w);
+    const def: EnumDef = {
+      name,
+      type,
+      members: entries.map(([k, v]) => {
+        const param = `${name.toUpperCase()}_${k}`;
+        this.names.claim(param, `localparam of enum '${name}'`);
+        return { member: k, param, value: v };
+      }),
+    };
+    this.enumList.push(def);
+    const v = {} as Record<K, Expr>;
+    for (const mm of def.members) v[mm.member as K] = new Expr(type, { op: 'const', value: mm.value, name: mm.param });
+    Object.freeze(v);
+    return {
+      name,
+      type,
+      v,
+      reg: (regName, reset) => this.reg(regName, type, { reset: reset === null ? null : (v[reset].node as { value: bigint }).value }),
+      is: (value, member) => value.eq(v[member]),
+    };
   }
 
   /** Marks values as deliberately unused (they feed the `_unused` sink, which lint ignores). */
@@ -686,6 +928,12 @@ export class ModuleBuilder {
           : `drive it with m.assign(${s.name}, …) or in a comb process`;
       throw new HdlError(`module '${this.name}': ${kindWord(s)} '${s.name}' is never driven; ${how}`);
     }
+    for (const inst of this.instances) {
+      const open = inst.module.ports.filter((p) => p.kind === 'input' && !p.role && !inst.inputs.has(p.name)).map((p) => p.name);
+      if (open.length > 0) {
+        throw new HdlError(`module '${this.name}': instance '${inst.name}' of '${inst.module.name}' has unbound inputs ${open.join(', ')}; call .bind(port, value)`);
+      }
+    }
     for (const mem of this.memories) {
       if (mem.writes.length === 0 && mem.init === null) {
         throw new HdlError(`module '${this.name}': memory '${mem.name}' is never written and has no init`);
@@ -693,6 +941,7 @@ export class ModuleBuilder {
       if (mem.syncReads.length === 0 && mem.asyncReads === 0) {
         throw new HdlError(`module '${this.name}': memory '${mem.name}' is never read`);
       }
+      checkMemoryPorts(this.name, mem);
     }
     const drivers = new Map<Signal, string>();
     for (const [s, d] of this.drivers) drivers.set(s, d.what);
@@ -707,6 +956,7 @@ export class ModuleBuilder {
       items: Object.freeze([...this.items]),
       drivers,
       unused: Object.freeze([...this.unusedList]),
+      enums: Object.freeze([...this.enumList]),
     });
     checkCombLoops(mod);
     this.built = mod;
@@ -789,7 +1039,7 @@ export class ModuleBuilder {
     }
     if (scope.targets.length === 0) throw new HdlError(`${kind} process '${name}' in module '${this.name}' assigns nothing`);
     const p: Process = { kind, name, body: stmts, targets: scope.targets };
-    this.items.push({ kind: 'process', process: p });
+    this.items.push({ kind: 'process', process: p, loc: callerLocation() });
     return p;
   }
 

@@ -2,13 +2,15 @@
  * Runners for the external HDL tools every emitted module must satisfy:
  *   lintVerilator  verilator --lint-only -Wall           → warnings and errors, parsed
  *   synthYosys     yosys read_verilog; synth[_ice40|_xilinx] -flatten; check; stat → cells, latches, problems
+ *   synthNetlist   yosys synth_ice40 / synth_xilinx; write_verilog → the mapped gate-level netlist
+ *   yosysDatdir    Yosys' data folder (cells_sim.v of each family, for gate-level simulation)
  *   parseIcarus    iverilog -g2005 -Wall -o /dev/null     → errors and warnings, parsed
  *   simulateIcarus iverilog -g2005 + vvp on a testbench    → what the simulation printed
  * Each writes the files into a fresh temporary folder under the repository's ignored `build/` and
  * removes it afterwards. A missing tool is an error, never a silent pass.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
@@ -125,10 +127,26 @@ const SYNTH_COMMAND: Record<SynthTarget, string> = {
   xilinx: 'synth_xilinx -flatten',
 };
 
+/**
+ * Yosys commands between reading and synthesis per target. iCE40 has no distributed (LUT) RAM, and
+ * Yosys' memory_libmap fails on `ram_style = "distributed"` there ("no valid mapping found"), so the
+ * iCE40 flow drops that attribute and lets the tool choose (block RAM or logic).
+ */
+const PREPARE: Record<SynthTarget, string[]> = {
+  generic: [],
+  ice40: ['setattr -unset ram_style a:ram_style=distributed'],
+  xilinx: [],
+};
+
+/** The `-p` script: read, target preparation, synthesis of `top`, then `tail`. */
+function synthScript(vfiles: string[], top: string, target: SynthTarget, tail: string[]): string {
+  return [`read_verilog ${vfiles.join(' ')}`, ...PREPARE[target], `${SYNTH_COMMAND[target]} -top ${top}`, ...tail].join('; ');
+}
+
 /** Yosys synthesis of `top` (flattened; generic unless `target` says otherwise), `check`, and `stat`. */
 export async function synthYosys(files: readonly ToolFile[], top: string, target: SynthTarget = 'generic'): Promise<SynthResult> {
   return withFiles(files, async (dir, vfiles) => {
-    const script = [`read_verilog ${vfiles.join(' ')}`, `${SYNTH_COMMAND[target]} -top ${top}`, 'check', 'stat'].join('; ');
+    const script = synthScript(vfiles, top, target, ['check', 'stat']);
     const { code, out } = await run('yosys', ['-p', script], dir);
     const lines = out.split('\n');
     const errors = lines.filter((l) => /^ERROR:/.test(l)).map((l) => l.replace(/^ERROR:\s*/, ''));
@@ -165,6 +183,36 @@ export async function synthYosys(files: readonly ToolFile[], top: string, target
   });
 }
 
+/**
+ * The gate-level netlist of `top` after `synth_ice40` / `synth_xilinx` (flattened, `write_verilog
+ * -noattr`): the family's primitives (SB_RAM40_4K, RAMB18E1, LUTs, flip-flops) instantiated by name,
+ * to simulate with Yosys' cell models (`<yosysDatdir()>/<family>/cells_sim.v`).
+ */
+export async function synthNetlist(files: readonly ToolFile[], top: string, target: 'ice40' | 'xilinx'): Promise<string> {
+  return withFiles(files, async (dir, vfiles) => {
+    const script = synthScript(vfiles, top, target, ['write_verilog -noattr netlist.v']);
+    const { code, out } = await run('yosys', ['-q', '-p', script], dir);
+    if (code !== 0) throw new Error(`yosys ${SYNTH_COMMAND[target]} of ${top} failed:\n${out.slice(-3000)}`);
+    return readFile(join(dir, 'netlist.v'), 'utf8');
+  });
+}
+
+let datdir: Promise<string> | undefined;
+
+/** Yosys' data folder: `yosys-config --datdir`, or <prefix>/share/yosys next to the yosys binary. */
+export function yosysDatdir(): Promise<string> {
+  datdir ??= (async () => {
+    const r = await execa('yosys-config', ['--datdir'], { reject: false });
+    if (r.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
+    const which = await execa('which', ['yosys'], { reject: false });
+    if (which.exitCode !== 0) throw new Error('yosys is not on the PATH (see scripts/setup.sh)');
+    const dir = join(dirname(await realpath(which.stdout.trim())), '..', 'share', 'yosys');
+    await access(join(dir, 'ice40', 'cells_sim.v'));
+    return dir;
+  })();
+  return datdir;
+}
+
 const ICARUS_LINE = /^([^:\s]+):(\d+):\s*(error|warning|sorry)?:?\s*(.*)$/i;
 
 /** `iverilog -g2005 -Wall` parse and elaboration of `top`, output discarded. */
@@ -194,11 +242,18 @@ export interface SimResult {
 
 /**
  * Compiles the files with `iverilog -g2005` (top = the testbench module `tbTop`) and runs the result
- * with `vvp -n`; for small directed or random tests of emitted modules against a TS reference.
+ * with `vvp -n` in the files' folder (so `$readmemh` finds its images); for small directed or random
+ * tests of emitted modules against a TS reference. `generation: '2012'` for Yosys' cell models;
+ * `defines` are passed as -D (the iCE40 models need NO_ICE40_DEFAULT_ASSIGNMENTS in Icarus).
  */
-export async function simulateIcarus(files: readonly ToolFile[], tbTop: string): Promise<SimResult> {
+export async function simulateIcarus(
+  files: readonly ToolFile[],
+  tbTop: string,
+  opts: { generation?: '2005' | '2012'; defines?: readonly string[] } = {},
+): Promise<SimResult> {
   return withFiles(files, async (dir, vfiles) => {
-    const c = await run('iverilog', ['-g2005', '-o', 'sim.vvp', '-s', tbTop, ...vfiles], dir);
+    const defs = (opts.defines ?? []).map((d) => `-D${d}`);
+    const c = await run('iverilog', [`-g${opts.generation ?? '2005'}`, ...defs, '-o', 'sim.vvp', '-s', tbTop, ...vfiles], dir);
     const compile: ParseResult = {
       ok: c.code === 0,
       errors: c.code === 0 ? [] : [{ severity: 'error', code: null, file: null, line: null, message: c.out.trim() }],

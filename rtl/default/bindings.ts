@@ -338,11 +338,15 @@ export const FORMATS = {
 /** Every generated module with its parameters and ports (direction, width, signedness). */
 export const MODULES = {
   "bram_sdp_w16_d256": {
-    "paramsHash": "38abdb4daebed4f1",
+    "paramsHash": "e8bcdf50e921aeaf",
     "params": {
       "width": 16,
       "depth": 256,
-      "ports": "simple-dual"
+      "ports": "simple-dual",
+      "style": "block",
+      "mode": "read-first",
+      "outputRegister": false,
+      "lanes": 0
     },
     "ports": [
       {
@@ -396,11 +400,15 @@ export const MODULES = {
     ]
   },
   "bram_sp_w16_d256": {
-    "paramsHash": "3980c82bd79df4f9",
+    "paramsHash": "6002ca0474ab3419",
     "params": {
       "width": 16,
       "depth": 256,
-      "ports": "single"
+      "ports": "single",
+      "style": "block",
+      "mode": "read-first",
+      "outputRegister": false,
+      "lanes": 0
     },
     "ports": [
       {

@@ -27,19 +27,19 @@ module fifo_w16_d256_bram (
   reg         bypass_sel_q;
   reg  [15:0] bypass_q;
   wire [15:0] head;
-  reg  [15:0] mem [0:255];
+  (* ram_style = "block" *) reg  [15:0] mem [0:255];
 
-  assign count = count_q;
+  assign count = count_q;  // generator/lib/stream/fifo.ts:54
 
-  assign s_axis_in_tready = count_q != 9'd256;
+  assign s_axis_in_tready = count_q != 9'd256;  // generator/lib/stream/fifo.ts:56
 
-  assign m_axis_out_tvalid = count_q != 9'd0;
+  assign m_axis_out_tvalid = count_q != 9'd0;  // generator/lib/stream/fifo.ts:57
 
-  assign push = s_axis_in_tvalid & s_axis_in_tready;
+  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:58
 
-  assign pop = m_axis_out_tvalid & m_axis_out_tready;
+  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:59
 
-  // memory mem: 256 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory mem: 256 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/fifo.ts:62)
   always @(posedge clk) begin
     if (push) begin
       mem[wr_ptr_q] <= in_word;
@@ -47,27 +47,26 @@ module fifo_w16_d256_bram (
     rdata_q <= mem[rd_next];
   end
 
-  assign in_word = s_axis_in_tdata;
+  assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:63
 
-  assign rd_next = pop ? (rd_ptr_q + 8'd1) : rd_ptr_q;
+  assign rd_next = pop ? (rd_ptr_q + 8'd1) : rd_ptr_q;  // generator/lib/stream/fifo.ts:69
 
-  // seq: bypass
+  // seq: bypass (generator/lib/stream/fifo.ts:73)
   always @(posedge clk) begin
+    bypass_sel_q <= push & (wr_ptr_q == rd_next);
+    if (push) begin
+      bypass_q <= in_word;
+    end
     if (rst) begin
       bypass_sel_q <= 1'b0;
-    end else begin
-      bypass_sel_q <= push & (wr_ptr_q == rd_next);
-      if (push) begin
-        bypass_q <= in_word;
-      end
     end
   end
 
-  assign head = bypass_sel_q ? bypass_q : rdata_q;
+  assign head = bypass_sel_q ? bypass_q : rdata_q;  // generator/lib/stream/fifo.ts:77
 
-  assign m_axis_out_tdata = head;
+  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:83
 
-  // seq: pointers
+  // seq: pointers (generator/lib/stream/fifo.ts:86)
   always @(posedge clk) begin
     if (rst) begin
       wr_ptr_q <= 8'd0;

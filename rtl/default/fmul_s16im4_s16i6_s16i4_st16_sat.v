@@ -19,21 +19,21 @@ module fmul_s16im4_s16i6_s16i4_st16_sat (
   reg                sat_q;
   reg                sat_lo_q;
   wire [31:0]        _mul_out_q;
-  wire [32:0]        _extend_out_q;
-  wire [30:0]        _slice_out_q_2;
-  wire [16:0]        _extend_out_q_2;
+  wire [32:0]        _ext_out_q;
+  wire [30:0]        _bits_out_q_2;
+  wire [16:0]        _ext_out_q_2;
   wire [31:0]        _add_out_q;
-  wire [15:0]        _slice_out_q;
+  wire [15:0]        _bits_out_q;
   wire [17:0]        _mux_out_q;
 
   assign _mul_out_q = a * b;
-  assign _extend_out_q = {_mul_out_q[31], _mul_out_q};
-  assign _slice_out_q_2 = _extend_out_q[32:2];
-  assign _extend_out_q_2 = {1'b0, r};
-  assign _add_out_q = {_slice_out_q_2[30], _slice_out_q_2} + {{15{_extend_out_q_2[16]}}, _extend_out_q_2};
-  assign _slice_out_q = _add_out_q[31:16];
-  assign _mux_out_q = ($signed({{2{_slice_out_q[15]}}, _slice_out_q}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{_slice_out_q[15]}}, _slice_out_q}) < (-18'sd32768)) ? (-18'sd32768) : {{2{_slice_out_q[15]}}, _slice_out_q});
-  // seq: out_q
+  assign _ext_out_q = {_mul_out_q[31], _mul_out_q};
+  assign _bits_out_q_2 = _ext_out_q[32:2];
+  assign _ext_out_q_2 = {1'b0, r};
+  assign _add_out_q = {_bits_out_q_2[30], _bits_out_q_2} + {{15{_ext_out_q_2[16]}}, _ext_out_q_2};
+  assign _bits_out_q = _add_out_q[31:16];
+  assign _mux_out_q = ($signed({{2{_bits_out_q[15]}}, _bits_out_q}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{_bits_out_q[15]}}, _bits_out_q}) < (-18'sd32768)) ? (-18'sd32768) : {{2{_bits_out_q[15]}}, _bits_out_q});
+  // seq: out_q (generator/lib/arith/mul.ts:152)
   always @(posedge clk) begin
     if (rst) begin
       out_q <= 16'sd0;
@@ -42,32 +42,32 @@ module fmul_s16im4_s16i6_s16i4_st16_sat (
     end
   end
 
-  assign out = out_q;
+  assign out = out_q;  // generator/lib/arith/mul.ts:153
 
-  // seq: sat_q
+  // seq: sat_q (generator/lib/arith/mul.ts:155)
   always @(posedge clk) begin
     if (rst) begin
       sat_q <= 1'b0;
     end else begin
-      sat_q <= ($signed({{2{_slice_out_q[15]}}, _slice_out_q}) > 18'sd32767) | ($signed({{2{_slice_out_q[15]}}, _slice_out_q}) < (-18'sd32768));
+      sat_q <= ($signed({{2{_bits_out_q[15]}}, _bits_out_q}) > 18'sd32767) | ($signed({{2{_bits_out_q[15]}}, _bits_out_q}) < (-18'sd32768));
     end
   end
 
-  // seq: sat_lo_q
+  // seq: sat_lo_q (generator/lib/arith/mul.ts:156)
   always @(posedge clk) begin
     if (rst) begin
       sat_lo_q <= 1'b0;
     end else begin
-      sat_lo_q <= $signed({{2{_slice_out_q[15]}}, _slice_out_q}) < (-18'sd32768);
+      sat_lo_q <= $signed({{2{_bits_out_q[15]}}, _bits_out_q}) < (-18'sd32768);
     end
   end
 
-  assign sat = sat_q;
+  assign sat = sat_q;  // generator/lib/arith/mul.ts:157
 
-  assign sat_lo = sat_lo_q;
+  assign sat_lo = sat_lo_q;  // generator/lib/arith/mul.ts:158
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, _extend_out_q[1:0], _add_out_q[15:0], _mux_out_q[17:16]};
+  wire _unused = &{1'b0, _ext_out_q[1:0], _add_out_q[15:0], _mux_out_q[17:16]};
 
 endmodule
 

@@ -14,9 +14,9 @@ module lfsr_w32_t80200003_s1bb_r16_l16 (
   reg  [31:0] state_q;
   wire [31:0] state_next;
 
-  assign state_next = {^(state_q & 32'd56173), ^(state_q & 32'd28086), ^(state_q & 32'd14043), ^(state_q & 32'd7021), ^(state_q & 32'd3510), ^(state_q & 32'd1755), ^(state_q & 32'd877), ^(state_q & 32'd438), ^(state_q & 32'd219), ^(state_q & 32'd109), ^(state_q & 32'd56155), ^(state_q & 32'd28077), ^(state_q & 32'd14038), ^(state_q & 32'd7019), ^(state_q & 32'd3509), ^(state_q & 32'd1754), ^(state_q & 32'h8000036d), ^(state_q & 32'h400001b6), ^(state_q & 32'h200000db), ^(state_q & 32'h1000006d), ^(state_q & 32'h8000036), ^(state_q & 32'h400001b), ^(state_q & 32'h200000d), ^(state_q & 32'h1000006), ^(state_q & 32'h800003), ^(state_q & 32'h400001), ^(state_q & 32'h200000), ^(state_q & 32'h100000), ^(state_q & 32'h80000), ^(state_q & 32'h40000), ^(state_q & 32'h2db6d), ^(state_q & 32'h1b6db)};
+  assign state_next = {^(state_q & 32'd56173), ^(state_q & 32'd28086), ^(state_q & 32'd14043), ^(state_q & 32'd7021), ^(state_q & 32'd3510), ^(state_q & 32'd1755), ^(state_q & 32'd877), ^(state_q & 32'd438), ^(state_q & 32'd219), ^(state_q & 32'd109), ^(state_q & 32'd56155), ^(state_q & 32'd28077), ^(state_q & 32'd14038), ^(state_q & 32'd7019), ^(state_q & 32'd3509), ^(state_q & 32'd1754), ^(state_q & 32'h8000036d), ^(state_q & 32'h400001b6), ^(state_q & 32'h200000db), ^(state_q & 32'h1000006d), ^(state_q & 32'h8000036), ^(state_q & 32'h400001b), ^(state_q & 32'h200000d), ^(state_q & 32'h1000006), ^(state_q & 32'h800003), ^(state_q & 32'h400001), ^(state_q & 32'h200000), ^(state_q & 32'h100000), ^(state_q & 32'h80000), ^(state_q & 32'h40000), ^(state_q & 32'h2db6d), ^(state_q & 32'h1b6db)};  // generator/lib/arith/lfsr.ts:56
 
-  // seq: advance
+  // seq: advance (generator/lib/arith/lfsr.ts:57)
   always @(posedge clk) begin
     if (rst) begin
       state_q <= 32'h6dfe7941;
@@ -27,7 +27,7 @@ module lfsr_w32_t80200003_s1bb_r16_l16 (
     end
   end
 
-  assign r = state_q[15:0];
+  assign r = state_q[15:0];  // generator/lib/arith/lfsr.ts:60
 
 endmodule
 

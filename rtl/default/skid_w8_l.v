@@ -27,44 +27,43 @@ module skid_w8_l (
   wire       in_fire;
   wire       out_can_load;
 
-  assign s_axis_in_tready = in_ready_q;
+  assign s_axis_in_tready = in_ready_q;  // generator/lib/stream/skid.ts:38
 
-  assign m_axis_out_tvalid = out_valid_q;
+  assign m_axis_out_tvalid = out_valid_q;  // generator/lib/stream/skid.ts:39
 
-  assign m_axis_out_tdata = out_data_q;
+  assign m_axis_out_tdata = out_data_q;  // generator/lib/stream/skid.ts:40
 
-  assign m_axis_out_tlast = out_last_q;
+  assign m_axis_out_tlast = out_last_q;  // generator/lib/stream/skid.ts:41
 
-  assign in_fire = s_axis_in_tvalid & in_ready_q;
+  assign in_fire = s_axis_in_tvalid & in_ready_q;  // generator/lib/stream/skid.ts:43
 
-  assign out_can_load = m_axis_out_tready | (~out_valid_q);
+  assign out_can_load = m_axis_out_tready | (~out_valid_q);  // generator/lib/stream/skid.ts:45
 
-  // seq: skid
+  // seq: skid (generator/lib/stream/skid.ts:47)
   always @(posedge clk) begin
+    if (out_can_load) begin
+      if (skid_valid_q) begin
+        out_valid_q <= 1'b1;
+        out_data_q <= skid_data_q;
+        out_last_q <= skid_last_q;
+        skid_valid_q <= 1'b0;
+      end else begin
+        out_valid_q <= in_fire;
+        if (in_fire) begin
+          out_data_q <= s_axis_in_tdata;
+          out_last_q <= s_axis_in_tlast;
+        end
+      end
+    end else if (in_fire) begin
+      skid_valid_q <= 1'b1;
+      skid_data_q <= s_axis_in_tdata;
+      skid_last_q <= s_axis_in_tlast;
+    end
+    in_ready_q <= out_can_load | (~(skid_valid_q | in_fire));
     if (rst) begin
       out_valid_q <= 1'b0;
       skid_valid_q <= 1'b0;
       in_ready_q <= 1'b1;
-    end else begin
-      if (out_can_load) begin
-        if (skid_valid_q) begin
-          out_valid_q <= 1'b1;
-          out_data_q <= skid_data_q;
-          out_last_q <= skid_last_q;
-          skid_valid_q <= 1'b0;
-        end else begin
-          out_valid_q <= in_fire;
-          if (in_fire) begin
-            out_data_q <= s_axis_in_tdata;
-            out_last_q <= s_axis_in_tlast;
-          end
-        end
-      end else if (in_fire) begin
-        skid_valid_q <= 1'b1;
-        skid_data_q <= s_axis_in_tdata;
-        skid_last_q <= s_axis_in_tlast;
-      end
-      in_ready_q <= out_can_load | (~(skid_valid_q | in_fire));
     end
   end
 

@@ -21,23 +21,23 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
   reg  [8:0]         n_q2;
   reg  [16:0]        y_out_q;
   reg                sat_out_q;
-  reg  [20:0]        rom_base [0:15];
-  reg  signed [16:0] rom_slope [0:15];
-  wire [11:0]        _slice_base_q_addr;
+  (* ram_style = "block" *) reg  [20:0]        rom_base [0:15];
+  (* ram_style = "block" *) reg  signed [16:0] rom_slope [0:15];
+  wire [11:0]        _bits_base_q_addr;
   wire [17:0]        _mux_v_q;
-  wire [16:0]        _slice_v_q;
+  wire [16:0]        _bits_v_q;
   wire [35:0]        _mul_v_q;
   wire [36:0]        _add_v_q;
-  wire [8:0]         _extend_y_q;
+  wire [8:0]         _ext_y_q;
   wire [25:0]        _mul_y_q;
-  wire [26:0]        _add_y_q;
-  wire [18:0]        _slice_y_q_2;
-  wire [21:0]        _slice_y_q;
+  wire [26:0]        _add_y_q_2;
+  wire [18:0]        _bits_y_q;
+  wire [21:0]        _add_y_q;
   wire [22:0]        _add_y_out_q;
   wire [21:0]        _mux_y_out_q;
 
-  assign _slice_base_q_addr = v_q[11:0];
-  // memory rom_base: 16 x uint(21), 0 write / 1 sync read / 0 async read port(s)
+  assign _bits_base_q_addr = v_q[11:0];
+  // memory rom_base: 16 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:79)
   initial begin
     rom_base[0] = 21'h100000;
     rom_base[1] = 21'hf5258;
@@ -57,10 +57,10 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     rom_base[15] = 21'h85aac;
   end
   always @(posedge clk) begin
-    base_q <= rom_base[_slice_base_q_addr[11:8]];
+    base_q <= rom_base[_bits_base_q_addr[11:8]];
   end
 
-  // memory rom_slope: 16 x sint(17), 0 write / 1 sync read / 0 async read port(s)
+  // memory rom_slope: 16 x sint(17) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:82)
   initial begin
     rom_slope[0] = -17'sd44456;
     rom_slope[1] = -17'sd42572;
@@ -80,14 +80,14 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     rom_slope[15] = -17'sd23212;
   end
   always @(posedge clk) begin
-    slope_q <= rom_slope[_slice_base_q_addr[11:8]];
+    slope_q <= rom_slope[_bits_base_q_addr[11:8]];
   end
 
   assign _mux_v_q = x[16] ? (-{x[16], x}) : 18'sd0;
-  assign _slice_v_q = _mux_v_q[16:0];
-  assign _mul_v_q = _slice_v_q * 19'h5c552;
+  assign _bits_v_q = _mux_v_q[16:0];
+  assign _mul_v_q = _bits_v_q * 19'h5c552;
   assign _add_v_q = {1'b0, _mul_v_q} + 37'd32768;
-  // seq: v_q
+  // seq: v_q (generator/lib/arith/table.ts:140)
   always @(posedge clk) begin
     if (rst) begin
       v_q <= 21'd0;
@@ -96,16 +96,16 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: f_q
+  // seq: f_q (generator/lib/arith/table.ts:146)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
     end else begin
-      f_q <= _slice_base_q_addr[7:0];
+      f_q <= _bits_base_q_addr[7:0];
     end
   end
 
-  // seq: n_q
+  // seq: n_q (generator/lib/arith/table.ts:149)
   always @(posedge clk) begin
     if (rst) begin
       n_q <= 9'd0;
@@ -114,21 +114,21 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  assign _extend_y_q = {1'b0, f_q};
-  assign _mul_y_q = slope_q * $signed(_extend_y_q);
-  assign _add_y_q = {_mul_y_q[25], _mul_y_q} + 27'd128;
-  assign _slice_y_q_2 = _add_y_q[26:8];
-  assign _slice_y_q = {1'b0, base_q} + {{3{_slice_y_q_2[18]}}, _slice_y_q_2};
-  // seq: y_q
+  assign _ext_y_q = {1'b0, f_q};
+  assign _mul_y_q = slope_q * $signed(_ext_y_q);
+  assign _add_y_q_2 = {_mul_y_q[25], _mul_y_q} + 27'd128;
+  assign _bits_y_q = _add_y_q_2[26:8];
+  assign _add_y_q = {1'b0, base_q} + {{3{_bits_y_q[18]}}, _bits_y_q};
+  // seq: y_q (generator/lib/arith/table.ts:151)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 21'd0;
     end else begin
-      y_q <= _slice_y_q[20:0];
+      y_q <= _add_y_q[20:0];
     end
   end
 
-  // seq: n_q2
+  // seq: n_q2 (generator/lib/arith/table.ts:152)
   always @(posedge clk) begin
     if (rst) begin
       n_q2 <= 9'd0;
@@ -139,7 +139,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
 
   assign _add_y_out_q = {2'd0, y_q >> ({1'b0, n_q2} + 10'd3)} + 23'd1;
   assign _mux_y_out_q = (_add_y_out_q[22:1] > 22'h1ffff) ? 22'h1ffff : _add_y_out_q[22:1];
-  // seq: y_out_q
+  // seq: y_out_q (generator/lib/arith/table.ts:232)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 17'd0;
@@ -148,7 +148,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: sat_out_q
+  // seq: sat_out_q (generator/lib/arith/table.ts:233)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -157,12 +157,12 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  assign y = y_out_q;
+  assign y = y_out_q;  // generator/lib/arith/table.ts:234
 
-  assign sat = sat_out_q;
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:235
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, _mux_v_q[17], _add_v_q[15:0], _add_y_q[7:0], _slice_y_q[21], _add_y_out_q[0], _mux_y_out_q[21:17]};
+  wire _unused = &{1'b0, _mux_v_q[17], _add_v_q[15:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[0], _mux_y_out_q[21:17]};
 
 endmodule
 

@@ -27,19 +27,20 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
   reg                zero_q3;
   reg  [16:0]        y_out_q;
   reg                sat_out_q;
-  reg  [20:0]        rom_base [0:63];
-  reg  signed [14:0] rom_slope [0:63];
-  wire [13:0]        _slice_base_q_addr;
-  wire [8:0]         _extend_y_q;
+  (* ram_style = "block" *) reg  [20:0]        rom_base [0:63];
+  (* ram_style = "block" *) reg  signed [14:0] rom_slope [0:63];
+  wire [13:0]        _bits_base_q_addr;
+  wire [8:0]         _ext_y_q;
   wire [23:0]        _mul_y_q;
-  wire [24:0]        _add_y_q;
-  wire [16:0]        _slice_y_q_2;
-  wire [21:0]        _slice_y_q;
+  wire [24:0]        _add_y_q_2;
+  wire [16:0]        _bits_y_q;
+  wire [21:0]        _add_y_q;
+  reg  [4:0]         _sel_a_q;
   wire [41:0]        _add_y_out_q;
   wire [33:0]        _mux_y_out_q;
 
-  assign _slice_base_q_addr = norm[19:6];
-  // memory rom_base: 64 x uint(21), 0 write / 1 sync read / 0 async read port(s)
+  assign _bits_base_q_addr = norm[19:6];
+  // memory rom_base: 64 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:79)
   initial begin
     rom_base[0] = 21'h100000;
     rom_base[1] = 21'hfc0fc;
@@ -107,10 +108,10 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     rom_base[63] = 21'h81020;
   end
   always @(posedge clk) begin
-    base_q <= rom_base[_slice_base_q_addr[13:8]];
+    base_q <= rom_base[_bits_base_q_addr[13:8]];
   end
 
-  // memory rom_slope: 64 x sint(15), 0 write / 1 sync read / 0 async read port(s)
+  // memory rom_slope: 64 x sint(15) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:82)
   initial begin
     rom_slope[0] = -15'sd16132;
     rom_slope[1] = -15'sd15643;
@@ -178,10 +179,10 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     rom_slope[63] = -15'sd4128;
   end
   always @(posedge clk) begin
-    slope_q <= rom_slope[_slice_base_q_addr[13:8]];
+    slope_q <= rom_slope[_bits_base_q_addr[13:8]];
   end
 
-  // comb: leading_one
+  // comb: leading_one (generator/lib/arith/table.ts:177)
   always @* begin
     lead = 5'd0;
     if (x[1]) begin
@@ -246,7 +247,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: x_q
+  // seq: x_q (generator/lib/arith/table.ts:181)
   always @(posedge clk) begin
     if (rst) begin
       x_q <= 21'd0;
@@ -255,7 +256,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: m_q
+  // seq: m_q (generator/lib/arith/table.ts:182)
   always @(posedge clk) begin
     if (rst) begin
       m_q <= 5'd0;
@@ -264,7 +265,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q
+  // seq: zero_q (generator/lib/arith/table.ts:183)
   always @(posedge clk) begin
     if (rst) begin
       zero_q <= 1'b0;
@@ -273,18 +274,18 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign norm = x_q << (5'd20 - m_q);
+  assign norm = x_q << (5'd20 - m_q);  // generator/lib/arith/table.ts:187
 
-  // seq: f_q
+  // seq: f_q (generator/lib/arith/table.ts:202)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
     end else begin
-      f_q <= _slice_base_q_addr[7:0];
+      f_q <= _bits_base_q_addr[7:0];
     end
   end
 
-  // seq: m_q2
+  // seq: m_q2 (generator/lib/arith/table.ts:204)
   always @(posedge clk) begin
     if (rst) begin
       m_q2 <= 5'd0;
@@ -293,7 +294,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q2
+  // seq: zero_q2 (generator/lib/arith/table.ts:205)
   always @(posedge clk) begin
     if (rst) begin
       zero_q2 <= 1'b0;
@@ -302,30 +303,56 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign _extend_y_q = {1'b0, f_q};
-  assign _mul_y_q = slope_q * $signed(_extend_y_q);
-  assign _add_y_q = {_mul_y_q[23], _mul_y_q} + 25'd128;
-  assign _slice_y_q_2 = _add_y_q[24:8];
-  assign _slice_y_q = {1'b0, base_q} + {{5{_slice_y_q_2[16]}}, _slice_y_q_2};
-  // seq: y_q
+  assign _ext_y_q = {1'b0, f_q};
+  assign _mul_y_q = slope_q * $signed(_ext_y_q);
+  assign _add_y_q_2 = {_mul_y_q[23], _mul_y_q} + 25'd128;
+  assign _bits_y_q = _add_y_q_2[24:8];
+  assign _add_y_q = {1'b0, base_q} + {{5{_bits_y_q[16]}}, _bits_y_q};
+  // seq: y_q (generator/lib/arith/table.ts:218)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 21'd0;
     end else begin
-      y_q <= _slice_y_q[20:0];
+      y_q <= _add_y_q[20:0];
     end
   end
 
-  // seq: a_q
+  always @* begin
+    case (m_q2)
+      5'd0:    _sel_a_q = 5'd20;
+      5'd1:    _sel_a_q = 5'd19;
+      5'd2:    _sel_a_q = 5'd18;
+      5'd3:    _sel_a_q = 5'd17;
+      5'd4:    _sel_a_q = 5'd16;
+      5'd5:    _sel_a_q = 5'd15;
+      5'd6:    _sel_a_q = 5'd14;
+      5'd7:    _sel_a_q = 5'd13;
+      5'd8:    _sel_a_q = 5'd12;
+      5'd9:    _sel_a_q = 5'd11;
+      5'd10:   _sel_a_q = 5'd10;
+      5'd11:   _sel_a_q = 5'd9;
+      5'd12:   _sel_a_q = 5'd8;
+      5'd13:   _sel_a_q = 5'd7;
+      5'd14:   _sel_a_q = 5'd6;
+      5'd15:   _sel_a_q = 5'd5;
+      5'd16:   _sel_a_q = 5'd4;
+      5'd17:   _sel_a_q = 5'd3;
+      5'd18:   _sel_a_q = 5'd2;
+      5'd19:   _sel_a_q = 5'd1;
+      5'd20:   _sel_a_q = 5'd0;
+      default: _sel_a_q = 5'd0;
+    endcase
+  end
+  // seq: a_q (generator/lib/arith/table.ts:219)
   always @(posedge clk) begin
     if (rst) begin
       a_q <= 5'd0;
     end else begin
-      a_q <= (m_q2 == 5'd0) ? 5'd20 : (m_q2 == 5'd1) ? 5'd19 : (m_q2 == 5'd2) ? 5'd18 : (m_q2 == 5'd3) ? 5'd17 : (m_q2 == 5'd4) ? 5'd16 : (m_q2 == 5'd5) ? 5'd15 : (m_q2 == 5'd6) ? 5'd14 : (m_q2 == 5'd7) ? 5'd13 : (m_q2 == 5'd8) ? 5'd12 : (m_q2 == 5'd9) ? 5'd11 : (m_q2 == 5'd10) ? 5'd10 : (m_q2 == 5'd11) ? 5'd9 : (m_q2 == 5'd12) ? 5'd8 : (m_q2 == 5'd13) ? 5'd7 : (m_q2 == 5'd14) ? 5'd6 : (m_q2 == 5'd15) ? 5'd5 : (m_q2 == 5'd16) ? 5'd4 : (m_q2 == 5'd17) ? 5'd3 : (m_q2 == 5'd18) ? 5'd2 : (m_q2 == 5'd19) ? 5'd1 : (m_q2 == 5'd20) ? 5'd0 : 5'd0;
+      a_q <= _sel_a_q;
     end
   end
 
-  // seq: zero_q3
+  // seq: zero_q3 (generator/lib/arith/table.ts:221)
   always @(posedge clk) begin
     if (rst) begin
       zero_q3 <= 1'b0;
@@ -336,7 +363,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
 
   assign _add_y_out_q = {1'b0, {20'd0, y_q} << a_q} + 42'd128;
   assign _mux_y_out_q = ((_add_y_out_q[41:8] > 34'h1ffff) | zero_q3) ? 34'h1ffff : _add_y_out_q[41:8];
-  // seq: y_out_q
+  // seq: y_out_q (generator/lib/arith/table.ts:232)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 17'd0;
@@ -345,7 +372,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: sat_out_q
+  // seq: sat_out_q (generator/lib/arith/table.ts:233)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -354,12 +381,12 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign y = y_out_q;
+  assign y = y_out_q;  // generator/lib/arith/table.ts:234
 
-  assign sat = sat_out_q;
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:235
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, norm[20], norm[5:0], _add_y_q[7:0], _slice_y_q[21], _add_y_out_q[7:0], _mux_y_out_q[33:17]};
+  wire _unused = &{1'b0, norm[20], norm[5:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[7:0], _mux_y_out_q[33:17]};
 
 endmodule
 

@@ -27,19 +27,20 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
   reg                zero_q3;
   reg  [23:0]        y_out_q;
   reg                sat_out_q;
-  reg  [19:0]        rom_base [0:63];
-  reg  signed [13:0] rom_slope [0:63];
-  wire [12:0]        _slice_base_q_addr;
-  wire [8:0]         _extend_y_q;
+  (* ram_style = "block" *) reg  [19:0]        rom_base [0:63];
+  (* ram_style = "block" *) reg  signed [13:0] rom_slope [0:63];
+  wire [12:0]        _bits_base_q_addr;
+  wire [8:0]         _ext_y_q;
   wire [22:0]        _mul_y_q;
-  wire [23:0]        _add_y_q;
-  wire [15:0]        _slice_y_q_2;
-  wire [20:0]        _slice_y_q;
+  wire [23:0]        _add_y_q_2;
+  wire [15:0]        _bits_y_q;
+  wire [20:0]        _add_y_q;
+  reg  [3:0]         _sel_a_q;
   wire [35:0]        _add_y_out_q;
   wire [24:0]        _mux_y_out_q;
 
-  assign _slice_base_q_addr = norm[30:18];
-  // memory rom_base: 64 x uint(20), 0 write / 1 sync read / 0 async read port(s)
+  assign _bits_base_q_addr = norm[30:18];
+  // memory rom_base: 64 x uint(20) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:79)
   initial begin
     rom_base[0] = 20'h80000;
     rom_base[1] = 20'h7e0bb;
@@ -107,10 +108,10 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     rom_base[63] = 20'h40818;
   end
   always @(posedge clk) begin
-    base_q <= rom_base[{m_q[0] ^ 1'b0, _slice_base_q_addr[12:8]}];
+    base_q <= rom_base[{m_q[0] ^ 1'b0, _bits_base_q_addr[12:8]}];
   end
 
-  // memory rom_slope: 64 x sint(14), 0 write / 1 sync read / 0 async read port(s)
+  // memory rom_slope: 64 x sint(14) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:82)
   initial begin
     rom_slope[0] = -14'sd8005;
     rom_slope[1] = -14'sd7649;
@@ -178,10 +179,10 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     rom_slope[63] = -14'sd2072;
   end
   always @(posedge clk) begin
-    slope_q <= rom_slope[{m_q[0] ^ 1'b0, _slice_base_q_addr[12:8]}];
+    slope_q <= rom_slope[{m_q[0] ^ 1'b0, _bits_base_q_addr[12:8]}];
   end
 
-  // comb: leading_one
+  // comb: leading_one (generator/lib/arith/table.ts:177)
   always @* begin
     lead = 5'd0;
     if (x[1]) begin
@@ -279,7 +280,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: x_q
+  // seq: x_q (generator/lib/arith/table.ts:181)
   always @(posedge clk) begin
     if (rst) begin
       x_q <= 32'd0;
@@ -288,7 +289,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: m_q
+  // seq: m_q (generator/lib/arith/table.ts:182)
   always @(posedge clk) begin
     if (rst) begin
       m_q <= 5'd0;
@@ -297,7 +298,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q
+  // seq: zero_q (generator/lib/arith/table.ts:183)
   always @(posedge clk) begin
     if (rst) begin
       zero_q <= 1'b0;
@@ -306,18 +307,18 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  assign norm = x_q << (5'd31 - m_q);
+  assign norm = x_q << (5'd31 - m_q);  // generator/lib/arith/table.ts:187
 
-  // seq: f_q
+  // seq: f_q (generator/lib/arith/table.ts:202)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
     end else begin
-      f_q <= _slice_base_q_addr[7:0];
+      f_q <= _bits_base_q_addr[7:0];
     end
   end
 
-  // seq: m_q2
+  // seq: m_q2 (generator/lib/arith/table.ts:204)
   always @(posedge clk) begin
     if (rst) begin
       m_q2 <= 5'd0;
@@ -326,7 +327,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q2
+  // seq: zero_q2 (generator/lib/arith/table.ts:205)
   always @(posedge clk) begin
     if (rst) begin
       zero_q2 <= 1'b0;
@@ -335,30 +336,66 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  assign _extend_y_q = {1'b0, f_q};
-  assign _mul_y_q = slope_q * $signed(_extend_y_q);
-  assign _add_y_q = {_mul_y_q[22], _mul_y_q} + 24'd128;
-  assign _slice_y_q_2 = _add_y_q[23:8];
-  assign _slice_y_q = {1'b0, base_q} + {{5{_slice_y_q_2[15]}}, _slice_y_q_2};
-  // seq: y_q
+  assign _ext_y_q = {1'b0, f_q};
+  assign _mul_y_q = slope_q * $signed(_ext_y_q);
+  assign _add_y_q_2 = {_mul_y_q[22], _mul_y_q} + 24'd128;
+  assign _bits_y_q = _add_y_q_2[23:8];
+  assign _add_y_q = {1'b0, base_q} + {{5{_bits_y_q[15]}}, _bits_y_q};
+  // seq: y_q (generator/lib/arith/table.ts:218)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 20'd0;
     end else begin
-      y_q <= _slice_y_q[19:0];
+      y_q <= _add_y_q[19:0];
     end
   end
 
-  // seq: a_q
+  always @* begin
+    case (m_q2)
+      5'd0:    _sel_a_q = 4'd15;
+      5'd1:    _sel_a_q = 4'd15;
+      5'd2:    _sel_a_q = 4'd14;
+      5'd3:    _sel_a_q = 4'd14;
+      5'd4:    _sel_a_q = 4'd13;
+      5'd5:    _sel_a_q = 4'd13;
+      5'd6:    _sel_a_q = 4'd12;
+      5'd7:    _sel_a_q = 4'd12;
+      5'd8:    _sel_a_q = 4'd11;
+      5'd9:    _sel_a_q = 4'd11;
+      5'd10:   _sel_a_q = 4'd10;
+      5'd11:   _sel_a_q = 4'd10;
+      5'd12:   _sel_a_q = 4'd9;
+      5'd13:   _sel_a_q = 4'd9;
+      5'd14:   _sel_a_q = 4'd8;
+      5'd15:   _sel_a_q = 4'd8;
+      5'd16:   _sel_a_q = 4'd7;
+      5'd17:   _sel_a_q = 4'd7;
+      5'd18:   _sel_a_q = 4'd6;
+      5'd19:   _sel_a_q = 4'd6;
+      5'd20:   _sel_a_q = 4'd5;
+      5'd21:   _sel_a_q = 4'd5;
+      5'd22:   _sel_a_q = 4'd4;
+      5'd23:   _sel_a_q = 4'd4;
+      5'd24:   _sel_a_q = 4'd3;
+      5'd25:   _sel_a_q = 4'd3;
+      5'd26:   _sel_a_q = 4'd2;
+      5'd27:   _sel_a_q = 4'd2;
+      5'd28:   _sel_a_q = 4'd1;
+      5'd29:   _sel_a_q = 4'd1;
+      5'd30:   _sel_a_q = 4'd0;
+      default: _sel_a_q = 4'd0;
+    endcase
+  end
+  // seq: a_q (generator/lib/arith/table.ts:219)
   always @(posedge clk) begin
     if (rst) begin
       a_q <= 4'd0;
     end else begin
-      a_q <= (m_q2 == 5'd0) ? 4'd15 : (m_q2 == 5'd1) ? 4'd15 : (m_q2 == 5'd2) ? 4'd14 : (m_q2 == 5'd3) ? 4'd14 : (m_q2 == 5'd4) ? 4'd13 : (m_q2 == 5'd5) ? 4'd13 : (m_q2 == 5'd6) ? 4'd12 : (m_q2 == 5'd7) ? 4'd12 : (m_q2 == 5'd8) ? 4'd11 : (m_q2 == 5'd9) ? 4'd11 : (m_q2 == 5'd10) ? 4'd10 : (m_q2 == 5'd11) ? 4'd10 : (m_q2 == 5'd12) ? 4'd9 : (m_q2 == 5'd13) ? 4'd9 : (m_q2 == 5'd14) ? 4'd8 : (m_q2 == 5'd15) ? 4'd8 : (m_q2 == 5'd16) ? 4'd7 : (m_q2 == 5'd17) ? 4'd7 : (m_q2 == 5'd18) ? 4'd6 : (m_q2 == 5'd19) ? 4'd6 : (m_q2 == 5'd20) ? 4'd5 : (m_q2 == 5'd21) ? 4'd5 : (m_q2 == 5'd22) ? 4'd4 : (m_q2 == 5'd23) ? 4'd4 : (m_q2 == 5'd24) ? 4'd3 : (m_q2 == 5'd25) ? 4'd3 : (m_q2 == 5'd26) ? 4'd2 : (m_q2 == 5'd27) ? 4'd2 : (m_q2 == 5'd28) ? 4'd1 : (m_q2 == 5'd29) ? 4'd1 : (m_q2 == 5'd30) ? 4'd0 : 4'd0;
+      a_q <= _sel_a_q;
     end
   end
 
-  // seq: zero_q3
+  // seq: zero_q3 (generator/lib/arith/table.ts:221)
   always @(posedge clk) begin
     if (rst) begin
       zero_q3 <= 1'b0;
@@ -369,7 +406,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
 
   assign _add_y_out_q = {1'b0, {15'd0, y_q} << a_q} + 36'd1024;
   assign _mux_y_out_q = ((_add_y_out_q[35:11] > 25'hffffff) | zero_q3) ? 25'hffffff : _add_y_out_q[35:11];
-  // seq: y_out_q
+  // seq: y_out_q (generator/lib/arith/table.ts:232)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 24'd0;
@@ -378,7 +415,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: sat_out_q
+  // seq: sat_out_q (generator/lib/arith/table.ts:233)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -387,12 +424,12 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  assign y = y_out_q;
+  assign y = y_out_q;  // generator/lib/arith/table.ts:234
 
-  assign sat = sat_out_q;
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:235
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, norm[31], norm[17:0], _add_y_q[7:0], _slice_y_q[20], _add_y_out_q[10:0], _mux_y_out_q[24]};
+  wire _unused = &{1'b0, norm[31], norm[17:0], _add_y_q_2[7:0], _add_y_q[20], _add_y_out_q[10:0], _mux_y_out_q[24]};
 
 endmodule
 

@@ -30,7 +30,11 @@ import { findStreams, validatePorts, validatePublic, type MemorySpec, type PortS
 export interface BuildSpec {
   /** Name of the top module. */
   top: string;
-  /** Verilog sources, in the order Verilator reads them; names are plain file names (`adder.v`). */
+  /**
+   * Verilog sources, in the order Verilator reads them; names are plain file names (`adder.v`). Memory
+   * images (`.hex`, `.mem`) are written next to them and read at run time by `$readmemh`: the harness
+   * runs in that folder.
+   */
   files: { name: string; text: string }[];
   /** Ports of the top module (from the generator's IR); checked against what Verilator verilated. */
   ports: PortSpec[];
@@ -89,7 +93,9 @@ export const buildStats = { verilatorRuns: 0, cacheHits: 0 };
 const DEFAULT_OPT_FAST = '-O2';
 const HARNESS_NAME = 'harness';
 const PREFIX = 'Vdut';
-const FILE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(v|sv|vh|svh)$/;
+const FILE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\.(v|sv|vh|svh|hex|mem)$/;
+/** Files that are written next to the sources but not compiled: includes and memory images. */
+const NOT_COMPILED_RE = /\.(vh|svh|hex|mem)$/;
 const MAKE_JOBS = '2';
 
 /** build/verilator under the repository root (or $IBHEBB_VERILATOR_CACHE). */
@@ -192,7 +198,7 @@ function checkSpec(spec: BuildSpec): void {
   if (spec.files.length === 0) throw new RangeError('buildModel: no Verilog files');
   const names = new Set<string>();
   for (const f of spec.files) {
-    if (!FILE_NAME_RE.test(f.name)) throw new RangeError(`file name '${f.name}' must be a plain name ending in .v/.sv/.vh/.svh`);
+    if (!FILE_NAME_RE.test(f.name)) throw new RangeError(`file name '${f.name}' must be a plain name ending in .v/.sv/.vh/.svh (or .hex/.mem for memory images)`);
     if (names.has(f.name)) throw new RangeError(`file '${f.name}' is given twice`);
     names.add(f.name);
   }
@@ -276,7 +282,7 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
     for (const f of spec.files) {
       const p = join(tmp, 'src', f.name);
       await writeFile(p, f.text);
-      if (!/\.(vh|svh)$/.test(f.name)) sources.push(p);
+      if (!NOT_COMPILED_RE.test(f.name)) sources.push(p);
     }
     const harnessPath = join(tmp, 'harness.cpp');
     await writeFile(harnessPath, harness);

@@ -132,10 +132,13 @@ function fedByOutputStream(valid: unknown): boolean {
   return valid instanceof Signal && valid.kind === 'instout' && /_m_axis_.+_tvalid$/.test(valid.name);
 }
 
-/** Emits `top` with its submodules and starts a verilated model of it (cached by content hash). */
+/** Emits `top` with its submodules (and their `$readmemh` images) and starts a verilated model of it (cached by content hash). */
 export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promise<Model> {
   const design = emitDesign(top);
-  const files = design.modules.map((m) => ({ name: m.fileName, text: m.verilog }));
+  const files = design.modules.flatMap((m) => [
+    { name: m.fileName, text: m.verilog },
+    ...m.dataFiles.map((f) => ({ name: f.name, text: f.content })),
+  ]);
   const pub = irPublic(top);
   const { trace, optFast, randomInit, memories, watchStreams, streams, ...start } = opts;
   const declared = (streams ?? []).map((d) => declaredWatch(top, d));

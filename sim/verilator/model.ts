@@ -23,7 +23,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { BuildResult } from './build.js';
 import type { MemorySpec, PortSpec, StreamGroup } from './ports.js';
@@ -237,7 +237,11 @@ export class Model {
     this.sourceIndex = new Map(this.sources.map((g, i) => [g.bus, i]));
     this.sinkIndex = new Map(this.sinks.map((g, i) => [g.bus, i]));
     build.memories.forEach((m, i) => m.paths.forEach((p) => this.memoryIndex.set(p, i)));
-    this.child = spawn(build.binary, [`+verilator+rand+reset+${mode}`, `+verilator+seed+${seed}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // the sources folder holds the memory images `$readmemh` reads (relative names)
+    this.child = spawn(build.binary, [`+verilator+rand+reset+${mode}`, `+verilator+seed+${seed}`], {
+      cwd: join(build.dir, 'src'),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     track(this.child);
     this.child.stdout.on('data', (chunk: Buffer) => this.receive(chunk));
     this.child.stderr.setEncoding('utf8');

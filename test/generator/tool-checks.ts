@@ -46,3 +46,31 @@ export async function expectToolsClean(mod: Module, { synth = true }: { synth?: 
   if (syn) expectSynthClean(syn);
   expectParseClean(parse);
 }
+
+/** Block RAM cells a module must map to: iCE40 SB_RAM40_4K, Xilinx RAMB18E1 / RAMB36E1. */
+export interface BlockRamCounts {
+  readonly ice40: number;
+  readonly xilinx: { readonly RAMB18E1: number; readonly RAMB36E1: number };
+}
+
+/** Xilinx LUT-RAM primitives (RAM32X1D, RAM64X1S, RAM256X1D, RAM32M, RAM64M, …). */
+const LUT_RAM = /^RAM\d+X\d+[SDQ]?$|^RAM\d+M$/;
+
+/**
+ * Synthesizes `mod` (with its submodules) with `synth_ice40` and `synth_xilinx` and asserts the EXACT
+ * number of block RAM cells on each, and that no LUT-RAM cell came out on Xilinx (a memory asked to be
+ * block RAM never silently becomes distributed RAM). Returns both synthesis results for further checks.
+ */
+export async function expectBlockRams(mod: Module, want: BlockRamCounts): Promise<{ ice40: SynthResult; xilinx: SynthResult }> {
+  const { files } = emitDesign(mod);
+  const [ice40, xilinx] = await Promise.all([synthYosys(files, mod.name, 'ice40'), synthYosys(files, mod.name, 'xilinx')]);
+  for (const s of [ice40, xilinx]) {
+    expect(s.errors).toEqual([]);
+    expect(s.latches).toEqual([]);
+    expect(s.ok).toBe(true);
+  }
+  const xil = (c: string): number => xilinx.cells[c] ?? 0;
+  expect({ ice40: ice40.cells.SB_RAM40_4K ?? 0, xilinx: { RAMB18E1: xil('RAMB18E1'), RAMB36E1: xil('RAMB36E1') } }, `block RAMs of ${mod.name}`).toEqual(want);
+  expect(Object.keys(xilinx.cells).filter((c) => LUT_RAM.test(c)), `LUT RAM cells of ${mod.name} on Xilinx`).toEqual([]);
+  return { ice40, xilinx };
+}

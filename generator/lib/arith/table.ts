@@ -76,9 +76,11 @@ function makeRoms(m: ModuleBuilder, fn: TableFunction, interp: boolean): Roms {
   });
   if (yMin < 0) throw new Error(`tableLookup: ${fn.name} has negative table values, which the output stage does not handle`);
   const typeOf = (r: { width: number; signed: boolean }) => (r.signed ? sint(r.width) : uint(r.width));
-  const base = m.memory('rom_base', { depth: baseRom.entries.length, type: typeOf(baseRom), init: baseRom.entries });
+  const base = m.memory('rom_base', { depth: baseRom.entries.length, type: typeOf(baseRom), init: baseRom.entries, style: 'block' });
   const slope =
-    interp && slopeRom ? m.memory('rom_slope', { depth: slopeRom.entries.length, type: typeOf(slopeRom), init: slopeRom.entries }) : null;
+    interp && slopeRom
+      ? m.memory('rom_slope', { depth: slopeRom.entries.length, type: typeOf(slopeRom), init: slopeRom.entries, style: 'block' })
+      : null;
   return { base, slope, yMax };
 }
 

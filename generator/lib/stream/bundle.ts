@@ -15,7 +15,7 @@
  * the output is empty or transferring (`canLoad` below), as every block in this folder does. The
  * co-simulation harness checks rule 2 on every DUT output stream.
  */
-import { ModuleBuilder, uint, type Expr, type HwType, type InstanceHandle, type Operand, type Signal } from '../../ir/index.js';
+import { HdlError, ModuleBuilder, sameType, typeName, uint, type Expr, type HwType, type InstanceHandle, type Operand, type Signal } from '../../ir/index.js';
 
 export interface StreamOptions {
   /** Whether the stream carries tlast (default false). */
@@ -93,4 +93,63 @@ export function instanceOutStream(inst: InstanceHandle, bus: string): { valid: S
     data: inst.out(streamPortName('out', bus, 'tdata')),
     last: hasLast ? inst.out(streamPortName('out', bus, 'tlast')) : null,
   };
+}
+
+/** A stream end inside a parent module: its own ports (streamIn / streamOut) or a child instance's stream. */
+export type StreamEnd = StreamPorts | { readonly inst: InstanceHandle; readonly bus: string };
+
+function isPorts(e: StreamEnd): e is StreamPorts {
+  return 'valid' in e;
+}
+
+/**
+ * Wires a producer to a consumer: valid, data and last forward, ready backward, with nothing in between.
+ *   from: the module's input stream (streamIn) or a child's output stream ({ inst, bus } for m_axis_<bus>_*)
+ *   to:   the module's output stream (streamOut) or a child's input stream ({ inst, bus } for s_axis_<bus>_*)
+ * Child inputs are bound with inst.bind, so create those instances with `{ bindLater: true }` when the
+ * other end is made later (a child's tready usually is). Data types and tlast presence must match.
+ */
+export function connect(m: ModuleBuilder, from: StreamEnd, to: StreamEnd): void {
+  const src = isPorts(from)
+    ? { what: `stream '${from.bus}' of '${m.name}'`, valid: from.valid as Expr, data: from.data as Expr, last: from.last as Expr | null, driveReady: (v: Expr) => m.assign(from.ready, v) }
+    : (() => {
+        const o = instanceOutStream(from.inst, from.bus);
+        return { what: `output stream '${from.bus}' of instance '${from.inst.name}'`, valid: o.valid as Expr, data: o.data as Expr, last: o.last as Expr | null, driveReady: (v: Expr) => from.inst.bind(streamPortName('out', from.bus, 'tready'), v) };
+      })();
+  const dst = isPorts(to)
+    ? {
+        what: `stream '${to.bus}' of '${m.name}'`,
+        ready: to.ready as Expr,
+        type: to.data.type,
+        hasLast: to.last !== null,
+        drive: (valid: Expr, data: Expr, last: Expr | null) => {
+          m.assign(to.valid, valid);
+          m.assign(to.data, data);
+          if (to.last && last) m.assign(to.last, last);
+        },
+      }
+    : (() => {
+        const port = (sig: 'tdata' | 'tlast') => to.inst.module.ports.find((p) => p.name === streamPortName('in', to.bus, sig));
+        const dp = port('tdata');
+        if (!dp) throw new HdlError(`connect: instance '${to.inst.name}' has no input stream '${to.bus}' (${streamPortName('in', to.bus, 'tdata')})`);
+        return {
+          what: `input stream '${to.bus}' of instance '${to.inst.name}'`,
+          ready: to.inst.out(streamPortName('in', to.bus, 'tready')) as Expr,
+          type: dp.type,
+          hasLast: port('tlast') !== undefined,
+          drive: (valid: Expr, data: Expr, last: Expr | null) => {
+            to.inst.bind(streamPortName('in', to.bus, 'tvalid'), valid);
+            to.inst.bind(streamPortName('in', to.bus, 'tdata'), data);
+            if (last) to.inst.bind(streamPortName('in', to.bus, 'tlast'), last);
+          },
+        };
+      })();
+  if (!sameType(src.data.type, dst.type)) {
+    throw new HdlError(`connect: ${src.what} carries ${typeName(src.data.type)}, ${dst.what} takes ${typeName(dst.type)}`);
+  }
+  if ((src.last !== null) !== dst.hasLast) {
+    throw new HdlError(`connect: ${src.what} ${src.last ? 'has' : 'has no'} tlast but ${dst.what} ${dst.hasLast ? 'has' : 'has no'} tlast`);
+  }
+  dst.drive(src.valid, src.data, src.last);
+  src.driveReady(dst.ready);
 }

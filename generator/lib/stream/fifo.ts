@@ -11,7 +11,8 @@
  *   - depth is a power of two ≥ 2; storage is a depth × (width [+1 for tlast]) memory `mem` with one
  *     write port and one read port:
  *       storage 'lut' (default): asynchronous read of the head (distributed RAM / LUT RAM or flip-flops);
- *       storage 'bram': registered read (block RAM). The read address looks ahead (rd_ptr + 1 when the
+ *       storage 'bram': registered read, `(* ram_style = "block" *)` (one block RAM per 4 Kbit on iCE40, one
+ *         RAMB18E1 up to 18 Kbit on Xilinx). The read address looks ahead (rd_ptr + 1 when the
  *         head transfers, else rd_ptr) so the next head is in the read register one edge later; a word
  *         written at the edge where it is also read (FIFO empty or about to be) would come back OLD from
  *         the read-first RAM, so it is caught in a bypass register (`bypass_q`) and selected instead.
@@ -58,7 +59,7 @@ export function fifo(width: number, depth: number, opts: FifoOptions = {}): Modu
   const pop = m.wire('pop', o.fire);
 
   const wordType = uint(width + (hasLast ? 1 : 0));
-  const mem = m.memory('mem', { depth, type: wordType });
+  const mem = m.memory('mem', { depth, type: wordType, ...(storage === 'bram' ? { style: 'block' as const } : {}) });
   const word = m.wire('in_word', s.last ? cat(s.last, s.data) : s.data);
   mem.write(wrPtr, word, push);
   let head: Signal;

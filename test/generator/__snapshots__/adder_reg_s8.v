@@ -14,7 +14,7 @@ module adder_reg_s8 (
 
   reg  signed [8:0] sum_q;
 
-  // seq: sum_q
+  // seq: sum_q (test/generator/examples.ts:27)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 9'sd0;
@@ -23,7 +23,7 @@ module adder_reg_s8 (
     end
   end
 
-  assign sum = sum_q;
+  assign sum = sum_q;  // test/generator/examples.ts:28
 
 endmodule
 

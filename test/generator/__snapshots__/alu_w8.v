@@ -17,11 +17,11 @@ module alu_w8 (
   wire [7:0] x;
   wire [7:0] z;
 
-  assign x = swap ? b : a;
+  assign x = swap ? b : a;  // test/generator/examples.ts:55
 
-  assign z = swap ? a : b;
+  assign z = swap ? a : b;  // test/generator/examples.ts:56
 
-  // comb: alu
+  // comb: alu (test/generator/examples.ts:58)
   always @* begin
     y = 8'd0;
     case (op)
@@ -40,9 +40,9 @@ module alu_w8 (
     endcase
   end
 
-  assign zero = y == 8'd0;
+  assign zero = y == 8'd0;  // test/generator/examples.ts:66
 
-  assign less = x < z;
+  assign less = x < z;  // test/generator/examples.ts:67
 
 endmodule
 

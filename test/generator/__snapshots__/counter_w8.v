@@ -14,7 +14,7 @@ module counter_w8 (
 
   reg  [7:0] count_q;
 
-  // seq: count
+  // seq: count (test/generator/examples.ts:13)
   always @(posedge clk) begin
     if (rst) begin
       count_q <= 8'd0;
@@ -25,9 +25,9 @@ module counter_w8 (
     end
   end
 
-  assign count = count_q;
+  assign count = count_q;  // test/generator/examples.ts:16
 
-  assign wrap = en & (count_q == 8'd255);
+  assign wrap = en & (count_q == 8'd255);  // test/generator/examples.ts:17
 
 endmodule
 

@@ -17,7 +17,7 @@ module example_top (
   wire [7:0]        u_ram_rdata;
   wire signed [8:0] u_add_sum;
 
-  counter_w4 u_counter (
+  counter_w4 u_counter (  // test/generator/examples.ts:98
     .clk   (clk),
     .rst   (rst),
     .en    (en),
@@ -25,7 +25,7 @@ module example_top (
     .wrap  (u_counter_wrap)
   );
 
-  ram_w8_d16 u_ram (
+  ram_w8_d16 u_ram (  // test/generator/examples.ts:100
     .clk   (clk),
     .rst   (rst),
     .we    (en),
@@ -36,7 +36,7 @@ module example_top (
     .rdata (u_ram_rdata)
   );
 
-  adder_reg_s8 u_add (
+  adder_reg_s8 u_add (  // test/generator/examples.ts:101
     .clk (clk),
     .rst (rst),
     .a   (u_ram_rdata),
@@ -44,9 +44,9 @@ module example_top (
     .sum (u_add_sum)
   );
 
-  assign sum = u_add_sum;
+  assign sum = u_add_sum;  // test/generator/examples.ts:102
 
-  assign wrap = u_counter_wrap;
+  assign wrap = u_counter_wrap;  // test/generator/examples.ts:103
 
 endmodule
 

@@ -20,7 +20,7 @@ module mac_s8_a20 (
   wire [15:0]        _mul_acc_q;
 
   assign _mul_acc_q = a * b;
-  // seq: accumulate
+  // seq: accumulate (test/generator/examples.ts:83)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 20'sd0;
@@ -33,11 +33,11 @@ module mac_s8_a20 (
     end
   end
 
-  assign acc = acc_q;
+  assign acc = acc_q;  // test/generator/examples.ts:87
 
-  assign negative = acc_q < 20'sd0;
+  assign negative = acc_q < 20'sd0;  // test/generator/examples.ts:88
 
-  assign half = acc_q[19:1];
+  assign half = acc_q[19:1];  // test/generator/examples.ts:89
 
 endmodule
 

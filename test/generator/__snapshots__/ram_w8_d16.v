@@ -18,7 +18,7 @@ module ram_w8_d16 (
   reg  [7:0] rdata_q;
   reg  [7:0] mem [0:15];
 
-  // memory mem: 16 x uint(8), 1 write / 1 sync read / 0 async read port(s)
+  // memory mem: 16 x uint(8), 1 write / 1 sync read / 0 async read port(s) (test/generator/examples.ts:36)
   always @(posedge clk) begin
     if (we) begin
       mem[waddr] <= wdata;
@@ -28,7 +28,7 @@ module ram_w8_d16 (
     end
   end
 
-  assign rdata = rdata_q;
+  assign rdata = rdata_q;  // test/generator/examples.ts:44
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, rst};
