@@ -197,7 +197,7 @@ module chip (
   wire               u_controller_busy;
   reg  [1023:0]      zpack_mem [0:1];
 
-  frontend u_frontend (
+  frontend u_frontend (  // generator/units/chip.ts:71
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s_axis_in_tvalid),
@@ -219,19 +219,19 @@ module chip (
     .m_axis_cmd_tlast  (u_frontend_m_axis_cmd_tlast)
   );
 
-  assign s_axis_in_tready = u_frontend_s_axis_in_tready;
+  assign s_axis_in_tready = u_frontend_s_axis_in_tready;  // generator/units/chip.ts:77
 
-  assign m_axis_out_tvalid = u_frontend_m_axis_out_tvalid;
+  assign m_axis_out_tvalid = u_frontend_m_axis_out_tvalid;  // generator/units/chip.ts:79
 
-  assign m_axis_out_tdata = u_frontend_m_axis_out_tdata;
+  assign m_axis_out_tdata = u_frontend_m_axis_out_tdata;  // generator/units/chip.ts:80
 
-  assign m_axis_out_tlast = u_frontend_m_axis_out_tlast;
+  assign m_axis_out_tlast = u_frontend_m_axis_out_tlast;  // generator/units/chip.ts:81
 
-  assign chip_rst = rst | u_frontend_chip_rst;
+  assign chip_rst = rst | u_frontend_chip_rst;  // generator/units/chip.ts:82
 
-  assign z_to_output = fw_layer == 1'b1;
+  assign z_to_output = fw_layer == 1'b1;  // generator/units/chip.ts:120
 
-  hebbian u_hebbian (
+  hebbian u_hebbian (  // generator/units/chip.ts:130
     .clk                 (clk),
     .rst                 (chip_rst),
     .start               (heb_start),
@@ -269,9 +269,9 @@ module chip (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  assign h_tready = u_hebbian_s_axis_h_tready;
+  assign h_tready = u_hebbian_s_axis_h_tready;  // generator/units/chip.ts:146
 
-  layernorm u_layernorm (
+  layernorm u_layernorm (  // generator/units/chip.ts:148
     .clk               (clk),
     .rst               (chip_rst),
     .start             (ln_start),
@@ -294,19 +294,19 @@ module chip (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/chip.ts:155
 
-  assign z_tvalid = u_layernorm_m_axis_z_tvalid;
+  assign z_tvalid = u_layernorm_m_axis_z_tvalid;  // generator/units/chip.ts:157
 
-  assign z_tdata = u_layernorm_m_axis_z_tdata;
+  assign z_tdata = u_layernorm_m_axis_z_tdata;  // generator/units/chip.ts:158
 
-  assign z_tlast = u_layernorm_m_axis_z_tlast;
+  assign z_tlast = u_layernorm_m_axis_z_tlast;  // generator/units/chip.ts:159
 
-  assign zpack_fire = z_to_output & z_tvalid;
+  assign zpack_fire = z_to_output & z_tvalid;  // generator/units/chip.ts:164
 
-  assign zpack_word = {(zpack_fire & (zpack_lane_q == 6'd63)) ? z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? z_tdata[31:16] : zpack_0_q};
+  assign zpack_word = {(zpack_fire & (zpack_lane_q == 6'd63)) ? z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? z_tdata[31:16] : zpack_0_q};  // generator/units/chip.ts:167
 
-  // memory zpack_mem: 2 x uint(1024), 1 write / 1 sync read / 0 async read port(s)
+  // memory zpack_mem: 2 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/chip.ts:168)
   always @(posedge clk) begin
     if (zpack_write) begin
       zpack_mem[zpack_chunk_q] <= zpack_word;
@@ -316,9 +316,9 @@ module chip (
     end
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | z_tlast);
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | z_tlast);  // generator/units/chip.ts:169
 
-  // seq: zpack
+  // seq: zpack (generator/units/chip.ts:171)
   always @(posedge clk) begin
     if (rst) begin
       zpack_lane_q <= 6'd0;
@@ -594,7 +594,7 @@ module chip (
     end
   end
 
-  output_layer u_output (
+  output_layer u_output (  // generator/units/chip.ts:187
     .clk                 (clk),
     .rst                 (chip_rst),
     .start               (out_start),
@@ -630,15 +630,15 @@ module chip (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;
+  assign out_h_addr = u_output_h_addr;  // generator/units/chip.ts:197
 
-  assign out_h_re = u_output_h_re;
+  assign out_h_re = u_output_h_re;  // generator/units/chip.ts:198
 
-  assign heb_rdata = u_hebbian_host_rdata;
+  assign heb_rdata = u_hebbian_host_rdata;  // generator/units/chip.ts:201
 
-  assign out_rdata = u_output_host_rdata;
+  assign out_rdata = u_output_host_rdata;  // generator/units/chip.ts:202
 
-  controller u_controller (
+  controller u_controller (  // generator/units/chip.ts:219
     .clk                 (clk),
     .rst                 (chip_rst),
     .s_axis_cmd_tvalid   (u_frontend_m_axis_cmd_tvalid),
@@ -696,47 +696,47 @@ module chip (
     .busy                (u_controller_busy)
   );
 
-  assign cmd_tready = u_controller_s_axis_cmd_tready;
+  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:233
 
-  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;
+  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:235
 
-  assign rsp_tdata = u_controller_m_axis_rsp_tdata;
+  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:236
 
-  assign rsp_tlast = u_controller_m_axis_rsp_tlast;
+  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:237
 
-  assign host_unit = u_controller_host_unit;
+  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:238
 
-  assign host_re = u_controller_host_re;
+  assign host_re = u_controller_host_re;  // generator/units/chip.ts:239
 
-  assign host_we = u_controller_host_we;
+  assign host_we = u_controller_host_we;  // generator/units/chip.ts:240
 
-  assign host_kind = u_controller_host_kind;
+  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:241
 
-  assign host_bank = u_controller_host_bank;
+  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:242
 
-  assign host_addr = u_controller_host_addr;
+  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:243
 
-  assign host_wdata = u_controller_host_wdata;
+  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:244
 
-  assign logit_tready = u_controller_s_axis_logit_tready;
+  assign logit_tready = u_controller_s_axis_logit_tready;  // generator/units/chip.ts:245
 
-  assign fw_layer = u_controller_fw_layer;
+  assign fw_layer = u_controller_fw_layer;  // generator/units/chip.ts:246
 
-  assign heb_start = u_controller_heb_start;
+  assign heb_start = u_controller_heb_start;  // generator/units/chip.ts:247
 
-  assign hl_start = u_controller_hl_start;
+  assign hl_start = u_controller_hl_start;  // generator/units/chip.ts:248
 
-  assign hl_layer = u_controller_hl_layer;
+  assign hl_layer = u_controller_hl_layer;  // generator/units/chip.ts:249
 
-  assign ln_start = u_controller_ln_start;
+  assign ln_start = u_controller_ln_start;  // generator/units/chip.ts:250
 
-  assign out_start = u_controller_out_start;
+  assign out_start = u_controller_out_start;  // generator/units/chip.ts:251
 
-  assign px_mode = u_controller_px_mode;
+  assign px_mode = u_controller_px_mode;  // generator/units/chip.ts:252
 
-  assign px_tvalid = u_controller_m_axis_px_tvalid;
+  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:254
 
-  assign px_tdata = u_controller_m_axis_px_tdata;
+  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:255
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, z_tdata[32], out_h_addr[2:1], u_hebbian_s_axis_delta_tready, u_hebbian_m_axis_acc_tlast, u_hebbian_done, u_output_y_re, u_output_y_addr, u_output_done, u_layernorm_s_inv_0, u_layernorm_s_inv_1, u_layernorm_done, u_layernorm_sat_preact, u_layernorm_sat_var, u_layernorm_sat_inv_std, u_layernorm_sat_act, u_layernorm_sat_window_z, u_controller_busy};

@@ -124,57 +124,57 @@ module controller (
   reg          pulse_q;
   wire [63:0]  _mul_seed_prod_a;
   wire [63:0]  _mul_seed_prod_b;
-  wire [15:0]  _slice_host_wdata;
-  wire [9:0]   _slice_m_axis_px_tdata;
-  wire [15:0]  _slice_reply_len_q;
+  wire [15:0]  _bits_host_wdata;
+  wire [9:0]   _sub_m_axis_px_tdata;
+  wire [15:0]  _bits_reply_len_q;
   wire [17:0]  _mul_reply_len_q;
   wire [31:0]  _mux_read_word_q;
 
-  assign fw_layer = fw_layer_q;
+  assign fw_layer = fw_layer_q;  // generator/units/controller.ts:137
 
-  assign hl_layer = hl_layer_q;
+  assign hl_layer = hl_layer_q;  // generator/units/controller.ts:140
 
-  assign m_axis_rsp_tvalid = rsp_valid_q;
+  assign m_axis_rsp_tvalid = rsp_valid_q;  // generator/units/controller.ts:196
 
-  assign m_axis_rsp_tdata = rsp_data_q;
+  assign m_axis_rsp_tdata = rsp_data_q;  // generator/units/controller.ts:197
 
-  assign m_axis_rsp_tlast = rsp_last_q;
+  assign m_axis_rsp_tlast = rsp_last_q;  // generator/units/controller.ts:198
 
-  assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;
+  assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;  // generator/units/controller.ts:199
 
-  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);
+  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:223
 
-  assign walk_at_bias = walk_in_q == walk_nin;
+  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:224
 
-  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));
+  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:225
 
-  assign walk_is_out = walk_layer_q == 2'd2;
+  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:226
 
-  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];
+  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:232
 
-  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});
+  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:241
 
-  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};
+  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:279
 
-  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};
+  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:280
 
-  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};
+  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:281
 
   assign _mul_seed_prod_a = seed_mul_a * 32'h21f0aaad;
-  assign seed_prod_a = _mul_seed_prod_a[31:0];
+  assign seed_prod_a = _mul_seed_prod_a[31:0];  // generator/units/controller.ts:282
 
   assign _mul_seed_prod_b = seed_mul_b * 32'h735a2d97;
-  assign seed_prod_b = _mul_seed_prod_b[31:0];
+  assign seed_prod_b = _mul_seed_prod_b[31:0];  // generator/units/controller.ts:283
 
-  assign seed_fold = seed_mix;
+  assign seed_fold = seed_mix;  // generator/units/controller.ts:297
 
-  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);
+  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:298
 
-  assign stalled = (((((((state_q == 5'd22) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | ((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) & (~can_send));
+  assign stalled = (((((((state_q == 5'd22) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | ((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) & (~can_send));  // generator/units/controller.ts:310
 
-  assign running = ~(state_q == 5'd2);
+  assign running = ~(state_q == 5'd2);  // generator/units/controller.ts:311
 
-  // seq: counters
+  // seq: counters (generator/units/controller.ts:312)
   always @(posedge clk) begin
     if (rst) begin
       busy_cycles_q <= 64'd0;
@@ -189,44 +189,44 @@ module controller (
     end
   end
 
-  assign host_we = (((state_q == 5'd0) & (walk_left_q != 32'd0)) | (state_q == 5'd10)) | ((state_q == 5'd1) & (seed_phase_q == 3'd4));
+  assign host_we = (((state_q == 5'd0) & (walk_left_q != 32'd0)) | (state_q == 5'd10)) | ((state_q == 5'd1) & (seed_phase_q == 3'd4));  // generator/units/controller.ts:321
 
-  assign host_re = state_q == 5'd11;
+  assign host_re = state_q == 5'd11;  // generator/units/controller.ts:322
 
-  assign host_unit = walk_is_out;
+  assign host_unit = walk_is_out;  // generator/units/controller.ts:323
 
-  assign host_kind = ((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);
+  assign host_kind = ((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:324
 
-  assign host_bank = ((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);
+  assign host_bank = ((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:325
 
-  assign host_addr = ((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? {9'd0, walk_layer_q} : walk_addr;
+  assign host_addr = ((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:326
 
-  assign _slice_host_wdata = args_q[63:48];
-  assign host_wdata = ((state_q == 5'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : {{16{_slice_host_wdata[15]}}, _slice_host_wdata});
+  assign _bits_host_wdata = args_q[63:48];
+  assign host_wdata = ((state_q == 5'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata});  // generator/units/controller.ts:329
 
-  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : 4'd0));
+  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : 4'd0));  // generator/units/controller.ts:342
 
-  assign px_mode = state_q == 5'd22;
+  assign px_mode = state_q == 5'd22;  // generator/units/controller.ts:355
 
-  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;
+  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:356
 
-  assign _slice_m_axis_px_tdata = {1'b0, s_axis_cmd_tdata, 1'b0} - 10'd255;
-  assign m_axis_px_tdata = {{6{_slice_m_axis_px_tdata[9]}}, _slice_m_axis_px_tdata};
+  assign _sub_m_axis_px_tdata = {1'b0, s_axis_cmd_tdata, 1'b0} - 10'd255;
+  assign m_axis_px_tdata = {{6{_sub_m_axis_px_tdata[9]}}, _sub_m_axis_px_tdata};  // generator/units/controller.ts:361
 
-  assign s_axis_logit_tready = state_q == 5'd27;
+  assign s_axis_logit_tready = state_q == 5'd27;  // generator/units/controller.ts:362
 
-  assign heb_start = pulse_q & (state_q == 5'd24);
+  assign heb_start = pulse_q & (state_q == 5'd24);  // generator/units/controller.ts:365
 
-  assign ln_start = pulse_q & (state_q == 5'd24);
+  assign ln_start = pulse_q & (state_q == 5'd24);  // generator/units/controller.ts:366
 
-  assign hl_start = (state_q == 5'd21) | ((pulse_q & (state_q == 5'd24)) & (~(fw_layer_q == 1'b1)));
+  assign hl_start = (state_q == 5'd21) | ((pulse_q & (state_q == 5'd24)) & (~(fw_layer_q == 1'b1)));  // generator/units/controller.ts:368
 
-  assign out_start = state_q == 5'd26;
+  assign out_start = state_q == 5'd26;  // generator/units/controller.ts:369
 
-  assign _slice_reply_len_q = walk_left_q[15:0];
-  assign _mul_reply_len_q = _slice_reply_len_q * 2'd2;
+  assign _bits_reply_len_q = walk_left_q[15:0];
+  assign _mul_reply_len_q = _bits_reply_len_q * 2'd2;
   assign _mux_read_word_q = walk_is_out ? out_rdata : heb_rdata;
-  // seq: fsm
+  // seq: fsm (generator/units/controller.ts:391)
   always @(posedge clk) begin
     if (rst) begin
       rsp_valid_q <= 1'b0;
@@ -741,9 +741,9 @@ module controller (
     end
   end
 
-  assign s_axis_cmd_tready = ((state_q == 5'd22) & m_axis_px_tready) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));
+  assign s_axis_cmd_tready = ((state_q == 5'd22) & m_axis_px_tready) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:682
 
-  assign busy = running;
+  assign busy = running;  // generator/units/controller.ts:684
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, s_axis_cmd_tlast, _mul_seed_prod_a[63:32], _mul_seed_prod_b[63:32], _mul_reply_len_q[17:16], _mux_read_word_q[31:16]};

@@ -25,30 +25,30 @@ module fifo_w39_d16 (
   wire [38:0] head;
   reg  [38:0] mem [0:15];
 
-  assign count = count_q;
+  assign count = count_q;  // generator/lib/stream/fifo.ts:54
 
-  assign s_axis_in_tready = count_q != 5'd16;
+  assign s_axis_in_tready = count_q != 5'd16;  // generator/lib/stream/fifo.ts:56
 
-  assign m_axis_out_tvalid = count_q != 5'd0;
+  assign m_axis_out_tvalid = count_q != 5'd0;  // generator/lib/stream/fifo.ts:57
 
-  assign push = s_axis_in_tvalid & s_axis_in_tready;
+  assign push = s_axis_in_tvalid & s_axis_in_tready;  // generator/lib/stream/fifo.ts:58
 
-  assign pop = m_axis_out_tvalid & m_axis_out_tready;
+  assign pop = m_axis_out_tvalid & m_axis_out_tready;  // generator/lib/stream/fifo.ts:59
 
-  // memory mem: 16 x uint(39), 1 write / 0 sync read / 1 async read port(s)
+  // memory mem: 16 x uint(39), 1 write / 0 sync read / 1 async read port(s) (generator/lib/stream/fifo.ts:62)
   always @(posedge clk) begin
     if (push) begin
       mem[wr_ptr_q] <= in_word;
     end
   end
 
-  assign in_word = s_axis_in_tdata;
+  assign in_word = s_axis_in_tdata;  // generator/lib/stream/fifo.ts:63
 
-  assign head = mem[rd_ptr_q];
+  assign head = mem[rd_ptr_q];  // generator/lib/stream/fifo.ts:67
 
-  assign m_axis_out_tdata = head;
+  assign m_axis_out_tdata = head;  // generator/lib/stream/fifo.ts:83
 
-  // seq: pointers
+  // seq: pointers (generator/lib/stream/fifo.ts:86)
   always @(posedge clk) begin
     if (rst) begin
       wr_ptr_q <= 4'd0;

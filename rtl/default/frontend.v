@@ -128,18 +128,25 @@ module frontend (
   wire [2:0]  cmd_q_count;
   reg  [7:0]  payload_buf [0:4095];
   reg  [7:0]  identify_rom [0:124];
+  reg  [7:0]  _sel_cmd_stg_data_q;
+  reg  [2:0]  _sel_tx_start_kind;
+  reg  [15:0] _sel_tx_start_len;
+  reg  [7:0]  _sel_tx_pay_byte_2;
+  reg  [7:0]  _sel_tx_pay_byte_3;
+  reg  [7:0]  _sel_tx_pay_byte;
+  reg  [7:0]  _sel_tx_push_byte;
 
-  assign receiving = (rx_state_q >= 4'd2) & (rx_state_q <= 4'd6);
+  assign receiving = (rx_state_q >= 4'd2) & (rx_state_q <= 4'd6);  // generator/units/frontend.ts:139
 
-  assign in_ready = rx_state_q <= 4'd6;
+  assign in_ready = rx_state_q <= 4'd6;  // generator/units/frontend.ts:140
 
-  assign s_axis_in_tready = in_ready;
+  assign s_axis_in_tready = in_ready;  // generator/units/frontend.ts:141
 
-  assign in_fire = s_axis_in_tvalid & in_ready;
+  assign in_fire = s_axis_in_tvalid & in_ready;  // generator/units/frontend.ts:142
 
-  assign tx_idle = tx_state_q == 4'd0;
+  assign tx_idle = tx_state_q == 4'd0;  // generator/units/frontend.ts:145
 
-  // comb: decode
+  // comb: decode (generator/units/frontend.ts:154)
   always @* begin
     cmd_known = 1'b0;
     cmd_header = 13'd0;
@@ -241,11 +248,11 @@ module frontend (
     endcase
   end
 
-  assign pay_fire = (in_fire & (rx_state_q == 4'd4)) & (~s_axis_in_tlast);
+  assign pay_fire = (in_fire & (rx_state_q == 4'd4)) & (~s_axis_in_tlast);  // generator/units/frontend.ts:175
 
-  assign in_records = idx_q >= cmd_header;
+  assign in_records = idx_q >= cmd_header;  // generator/units/frontend.ts:176
 
-  // seq: fields
+  // seq: fields (generator/units/frontend.ts:184)
   always @(posedge clk) begin
     if (rst) begin
       f_set_params_hiddenshift_q <= 8'd0;
@@ -289,15 +296,15 @@ module frontend (
     end
   end
 
-  assign range_bad = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) | ((f_set_params_hiddenmul_q < 8'd1) | ((f_set_params_outshift_q > 8'd40) | ((f_set_params_outmul_q < 8'd1) | 1'b0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) | ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) | 1'b0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) | (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) | ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) | 1'b0))) : ((op_q == 8'd49) ? (rec_bad_q | 1'b0) : 1'b0)));
+  assign range_bad = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) | ((f_set_params_hiddenmul_q < 8'd1) | ((f_set_params_outshift_q > 8'd40) | ((f_set_params_outmul_q < 8'd1) | 1'b0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) | ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) | 1'b0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) | (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) | ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) | 1'b0))) : ((op_q == 8'd49) ? (rec_bad_q | 1'b0) : 1'b0)));  // generator/units/frontend.ts:236
 
-  assign range_off = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) ? 13'd0 : ((f_set_params_hiddenmul_q < 8'd1) ? 13'd1 : ((f_set_params_outshift_q > 8'd40) ? 13'd2 : ((f_set_params_outmul_q < 8'd1) ? 13'd3 : 13'd0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) ? 13'd0 : ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) ? 13'd0 : 13'd0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) ? 13'd0 : (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) ? 13'd4 : ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) ? 13'd0 : 13'd0))) : ((op_q == 8'd49) ? (rec_bad_q ? rec_bad_off_q : 13'd0) : 13'd0)));
+  assign range_off = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) ? 13'd0 : ((f_set_params_hiddenmul_q < 8'd1) ? 13'd1 : ((f_set_params_outshift_q > 8'd40) ? 13'd2 : ((f_set_params_outmul_q < 8'd1) ? 13'd3 : 13'd0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) ? 13'd0 : ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) ? 13'd0 : 13'd0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) ? 13'd0 : (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) ? 13'd4 : ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) ? 13'd0 : 13'd0))) : ((op_q == 8'd49) ? (rec_bad_q ? rec_bad_off_q : 13'd0) : 13'd0)));  // generator/units/frontend.ts:237
 
-  assign len_ok = (cmd_known & (len_q >= {3'd0, cmd_header})) & (cmd_no_records ? (len_q == {3'd0, cmd_header}) : (((rec_pos_q == 13'd0) & (rec_cnt_q >= cmd_min_records)) & (rec_cnt_q <= cmd_max_records)));
+  assign len_ok = (cmd_known & (len_q >= {3'd0, cmd_header})) & (cmd_no_records ? (len_q == {3'd0, cmd_header}) : (((rec_pos_q == 13'd0) & (rec_cnt_q >= cmd_min_records)) & (rec_cnt_q <= cmd_max_records)));  // generator/units/frontend.ts:238
 
-  assign fe_op = (((op_q == 8'd1) | (op_q == 8'd2)) | (op_q == 8'd3)) | (op_q == 8'd15);
+  assign fe_op = (((op_q == 8'd1) | (op_q == 8'd2)) | (op_q == 8'd3)) | (op_q == 8'd15);  // generator/units/frontend.ts:242
 
-  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s)
+  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:245)
   always @(posedge clk) begin
     if (pay_fire) begin
       payload_buf[idx_q[11:0]] <= s_axis_in_tdata;
@@ -307,17 +314,17 @@ module frontend (
     end
   end
 
-  assign cmd_issue = (rx_state_q == 4'd12) & (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd4);
+  assign cmd_issue = (rx_state_q == 4'd12) & (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd4);  // generator/units/frontend.ts:255
 
-  assign disp_end = {4'd0, disp_idx_q} == ({1'b0, len_q} + 17'd2);
+  assign disp_end = {4'd0, disp_idx_q} == ({1'b0, len_q} + 17'd2);  // generator/units/frontend.ts:256
 
-  assign timeout = (receiving & (~in_fire)) & (idle_timer_q == 25'hffffff);
+  assign timeout = (receiving & (~in_fire)) & (idle_timer_q == 25'hffffff);  // generator/units/frontend.ts:257
 
-  assign rx_crc8_next = {^({s_axis_in_tdata, rx_crc8_q} & 16'd57568), ^({s_axis_in_tdata, rx_crc8_q} & 16'd28784), ^({s_axis_in_tdata, rx_crc8_q} & 16'd14392), ^({s_axis_in_tdata, rx_crc8_q} & 16'd7196), ^({s_axis_in_tdata, rx_crc8_q} & 16'd36494), ^({s_axis_in_tdata, rx_crc8_q} & 16'd18247), ^({s_axis_in_tdata, rx_crc8_q} & 16'd17219), ^({s_axis_in_tdata, rx_crc8_q} & 16'd49601)};
+  assign rx_crc8_next = {^({s_axis_in_tdata, rx_crc8_q} & 16'd57568), ^({s_axis_in_tdata, rx_crc8_q} & 16'd28784), ^({s_axis_in_tdata, rx_crc8_q} & 16'd14392), ^({s_axis_in_tdata, rx_crc8_q} & 16'd7196), ^({s_axis_in_tdata, rx_crc8_q} & 16'd36494), ^({s_axis_in_tdata, rx_crc8_q} & 16'd18247), ^({s_axis_in_tdata, rx_crc8_q} & 16'd17219), ^({s_axis_in_tdata, rx_crc8_q} & 16'd49601)};  // generator/units/frontend.ts:258
 
-  assign rx_crc16_next = {^({s_axis_in_tdata, rx_crc16_q} & 24'h888880), ^({s_axis_in_tdata, rx_crc16_q} & 24'h444440), ^({s_axis_in_tdata, rx_crc16_q} & 24'h222220), ^({s_axis_in_tdata, rx_crc16_q} & 24'h919110), ^({s_axis_in_tdata, rx_crc16_q} & 24'h404008), ^({s_axis_in_tdata, rx_crc16_q} & 24'h202004), ^({s_axis_in_tdata, rx_crc16_q} & 24'h101002), ^({s_axis_in_tdata, rx_crc16_q} & 24'h888801), ^({s_axis_in_tdata, rx_crc16_q} & 24'hc4c400), ^({s_axis_in_tdata, rx_crc16_q} & 24'h626200), ^({s_axis_in_tdata, rx_crc16_q} & 24'h313100), ^({s_axis_in_tdata, rx_crc16_q} & 24'h101000), ^({s_axis_in_tdata, rx_crc16_q} & 24'h888800), ^({s_axis_in_tdata, rx_crc16_q} & 24'h444400), ^({s_axis_in_tdata, rx_crc16_q} & 24'h222200), ^({s_axis_in_tdata, rx_crc16_q} & 24'h111100)};
+  assign rx_crc16_next = {^({s_axis_in_tdata, rx_crc16_q} & 24'h888880), ^({s_axis_in_tdata, rx_crc16_q} & 24'h444440), ^({s_axis_in_tdata, rx_crc16_q} & 24'h222220), ^({s_axis_in_tdata, rx_crc16_q} & 24'h919110), ^({s_axis_in_tdata, rx_crc16_q} & 24'h404008), ^({s_axis_in_tdata, rx_crc16_q} & 24'h202004), ^({s_axis_in_tdata, rx_crc16_q} & 24'h101002), ^({s_axis_in_tdata, rx_crc16_q} & 24'h888801), ^({s_axis_in_tdata, rx_crc16_q} & 24'hc4c400), ^({s_axis_in_tdata, rx_crc16_q} & 24'h626200), ^({s_axis_in_tdata, rx_crc16_q} & 24'h313100), ^({s_axis_in_tdata, rx_crc16_q} & 24'h101000), ^({s_axis_in_tdata, rx_crc16_q} & 24'h888800), ^({s_axis_in_tdata, rx_crc16_q} & 24'h444400), ^({s_axis_in_tdata, rx_crc16_q} & 24'h222200), ^({s_axis_in_tdata, rx_crc16_q} & 24'h111100)};  // generator/units/frontend.ts:259
 
-  // seq: rx
+  // seq: rx (generator/units/frontend.ts:267)
   always @(posedge clk) begin
     if (rst) begin
       rx_state_q <= 4'd0;
@@ -488,7 +495,7 @@ module frontend (
     end
   end
 
-  // seq: idle_timer
+  // seq: idle_timer (generator/units/frontend.ts:359)
   always @(posedge clk) begin
     if (rst) begin
       idle_timer_q <= 25'd0;
@@ -501,7 +508,7 @@ module frontend (
     end
   end
 
-  // seq: link_counters
+  // seq: link_counters (generator/units/frontend.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       accepted_q <= 32'd0;
@@ -524,9 +531,17 @@ module frontend (
     end
   end
 
-  assign chip_rst = rx_state_q == 4'd13;
+  assign chip_rst = rx_state_q == 4'd13;  // generator/units/frontend.ts:371
 
-  // seq: cmd_stage
+  always @* begin
+    case (disp_idx_q[1:0])
+      2'd0:    _sel_cmd_stg_data_q = op_q;
+      2'd1:    _sel_cmd_stg_data_q = len_q[7:0];
+      2'd2:    _sel_cmd_stg_data_q = len_q[15:8];
+      default: _sel_cmd_stg_data_q = 8'd0;
+    endcase
+  end
+  // seq: cmd_stage (generator/units/frontend.ts:374)
   always @(posedge clk) begin
     if (rst) begin
       cmd_stg_valid_q <= 1'b0;
@@ -537,35 +552,54 @@ module frontend (
       cmd_stg_valid_q <= cmd_issue;
       if (cmd_issue) begin
         cmd_stg_buf_q <= disp_idx_q >= 13'd3;
-        cmd_stg_data_q <= (disp_idx_q[1:0] == 2'd0) ? op_q : (disp_idx_q[1:0] == 2'd1) ? len_q[7:0] : (disp_idx_q[1:0] == 2'd2) ? len_q[15:8] : 8'd0;
+        cmd_stg_data_q <= _sel_cmd_stg_data_q;
         cmd_stg_last_q <= disp_end;
       end
     end
   end
 
-  assign tx_start = tx_idle & (((rx_state_q == 4'd8) | (rx_state_q == 4'd9)) | (rx_state_q == 4'd11));
+  assign tx_start = tx_idle & (((rx_state_q == 4'd8) | (rx_state_q == 4'd9)) | (rx_state_q == 4'd11));  // generator/units/frontend.ts:403
 
-  assign tx_start_kind = (rx_state_q == 4'd8) ? 3'd0 : ((rx_state_q == 4'd11) ? 3'd5 : ((op_q == 8'd15) ? 3'd4 : ((op_q[1:0] == 2'd0) ? 3'd4 : (op_q[1:0] == 2'd1) ? 3'd1 : (op_q[1:0] == 2'd2) ? 3'd2 : 3'd3)));
+  always @* begin
+    case (op_q[1:0])
+      2'd0:    _sel_tx_start_kind = 3'd4;
+      2'd1:    _sel_tx_start_kind = 3'd1;
+      2'd2:    _sel_tx_start_kind = 3'd2;
+      default: _sel_tx_start_kind = 3'd3;
+    endcase
+  end
+  assign tx_start_kind = (rx_state_q == 4'd8) ? 3'd0 : ((rx_state_q == 4'd11) ? 3'd5 : ((op_q == 8'd15) ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:412
 
-  assign tx_start_len = (tx_start_kind == 3'd0) ? 16'd4 : (tx_start_kind == 3'd1) ? 16'd125 : (tx_start_kind == 3'd2) ? len_q : (tx_start_kind == 3'd3) ? 16'd12 : (tx_start_kind == 3'd4) ? 16'd0 : (tx_start_kind == 3'd5) ? 16'd0 : 16'd0;
+  always @* begin
+    case (tx_start_kind)
+      3'd0:    _sel_tx_start_len = 16'd4;
+      3'd1:    _sel_tx_start_len = 16'd125;
+      3'd2:    _sel_tx_start_len = len_q;
+      3'd3:    _sel_tx_start_len = 16'd12;
+      3'd4:    _sel_tx_start_len = 16'd0;
+      3'd5:    _sel_tx_start_len = 16'd0;
+      default: _sel_tx_start_len = 16'd0;
+    endcase
+  end
+  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:416
 
-  assign needs_rsp = (tx_kind_q == 3'd5) & ((rsp_status_q == 8'd0) | (tx_idx_q >= 16'd2));
+  assign needs_rsp = (tx_kind_q == 3'd5) & ((rsp_status_q == 8'd0) | (tx_idx_q >= 16'd2));  // generator/units/frontend.ts:422
 
-  assign out_room = ({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd4;
+  assign out_room = ({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd4;  // generator/units/frontend.ts:423
 
-  assign tx_emitting = tx_state_q >= 4'd2;
+  assign tx_emitting = tx_state_q >= 4'd2;  // generator/units/frontend.ts:424
 
-  assign rsp_ready = (tx_state_q == 4'd1) | (((tx_state_q == 4'd9) & needs_rsp) & out_room);
+  assign rsp_ready = (tx_state_q == 4'd1) | (((tx_state_q == 4'd9) & needs_rsp) & out_room);  // generator/units/frontend.ts:425
 
-  assign s_axis_rsp_tready = rsp_ready;
+  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:426
 
-  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;
+  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:427
 
-  assign tx_issue = (tx_emitting & out_room) & (((tx_state_q != 4'd9) | (~needs_rsp)) | s_axis_rsp_tvalid);
+  assign tx_issue = (tx_emitting & out_room) & (((tx_state_q != 4'd9) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:428
 
-  assign tx_last_pay = ({1'b0, tx_idx_q} + 17'd1) == {1'b0, tx_len_q};
+  assign tx_last_pay = ({1'b0, tx_idx_q} + 17'd1) == {1'b0, tx_len_q};  // generator/units/frontend.ts:429
 
-  // memory identify_rom: 125 x uint(8), 0 write / 0 sync read / 1 async read port(s)
+  // memory identify_rom: 125 x uint(8), 0 write / 0 sync read / 1 async read port(s) (generator/units/frontend.ts:432)
   initial begin
     identify_rom[0] = 8'd1;
     identify_rom[1] = 8'd5;
@@ -694,11 +728,47 @@ module frontend (
     identify_rom[124] = 8'd1;
   end
 
-  assign rom_byte = identify_rom[tx_idx_q[6:0]];
+  assign rom_byte = identify_rom[tx_idx_q[6:0]];  // generator/units/frontend.ts:433
 
-  assign tx_pay_byte = (tx_kind_q == 3'd0) ? ((tx_idx_q[1:0] == 2'd0) ? tx_code_q : (tx_idx_q[1:0] == 2'd1) ? tx_req_op_q : (tx_idx_q[1:0] == 2'd2) ? tx_detail_q[7:0] : tx_detail_q[15:8]) : (tx_kind_q == 3'd1) ? rom_byte : (tx_kind_q == 3'd2) ? 8'd0 : (tx_kind_q == 3'd3) ? ((tx_idx_q[3:0] == 4'd0) ? accepted_q[7:0] : (tx_idx_q[3:0] == 4'd1) ? accepted_q[15:8] : (tx_idx_q[3:0] == 4'd2) ? accepted_q[23:16] : (tx_idx_q[3:0] == 4'd3) ? accepted_q[31:24] : (tx_idx_q[3:0] == 4'd4) ? rejected_q[7:0] : (tx_idx_q[3:0] == 4'd5) ? rejected_q[15:8] : (tx_idx_q[3:0] == 4'd6) ? rejected_q[23:16] : (tx_idx_q[3:0] == 4'd7) ? rejected_q[31:24] : (tx_idx_q[3:0] == 4'd8) ? dropped_q[7:0] : (tx_idx_q[3:0] == 4'd9) ? dropped_q[15:8] : (tx_idx_q[3:0] == 4'd10) ? dropped_q[23:16] : (tx_idx_q[3:0] == 4'd11) ? dropped_q[31:24] : 8'd0) : (tx_kind_q == 3'd4) ? 8'd0 : (tx_kind_q == 3'd5) ? (needs_rsp ? s_axis_rsp_tdata : ((tx_idx_q == 16'd0) ? rsp_status_q : tx_req_op_q)) : 8'd0;
+  always @* begin
+    case (tx_idx_q[1:0])
+      2'd0:    _sel_tx_pay_byte_2 = tx_code_q;
+      2'd1:    _sel_tx_pay_byte_2 = tx_req_op_q;
+      2'd2:    _sel_tx_pay_byte_2 = tx_detail_q[7:0];
+      default: _sel_tx_pay_byte_2 = tx_detail_q[15:8];
+    endcase
+  end
+  always @* begin
+    case (tx_idx_q[3:0])
+      4'd0:    _sel_tx_pay_byte_3 = accepted_q[7:0];
+      4'd1:    _sel_tx_pay_byte_3 = accepted_q[15:8];
+      4'd2:    _sel_tx_pay_byte_3 = accepted_q[23:16];
+      4'd3:    _sel_tx_pay_byte_3 = accepted_q[31:24];
+      4'd4:    _sel_tx_pay_byte_3 = rejected_q[7:0];
+      4'd5:    _sel_tx_pay_byte_3 = rejected_q[15:8];
+      4'd6:    _sel_tx_pay_byte_3 = rejected_q[23:16];
+      4'd7:    _sel_tx_pay_byte_3 = rejected_q[31:24];
+      4'd8:    _sel_tx_pay_byte_3 = dropped_q[7:0];
+      4'd9:    _sel_tx_pay_byte_3 = dropped_q[15:8];
+      4'd10:   _sel_tx_pay_byte_3 = dropped_q[23:16];
+      4'd11:   _sel_tx_pay_byte_3 = dropped_q[31:24];
+      default: _sel_tx_pay_byte_3 = 8'd0;
+    endcase
+  end
+  always @* begin
+    case (tx_kind_q)
+      3'd0:    _sel_tx_pay_byte = _sel_tx_pay_byte_2;
+      3'd1:    _sel_tx_pay_byte = rom_byte;
+      3'd2:    _sel_tx_pay_byte = 8'd0;
+      3'd3:    _sel_tx_pay_byte = _sel_tx_pay_byte_3;
+      3'd4:    _sel_tx_pay_byte = 8'd0;
+      3'd5:    _sel_tx_pay_byte = needs_rsp ? s_axis_rsp_tdata : ((tx_idx_q == 16'd0) ? rsp_status_q : tx_req_op_q);
+      default: _sel_tx_pay_byte = 8'd0;
+    endcase
+  end
+  assign tx_pay_byte = _sel_tx_pay_byte;  // generator/units/frontend.ts:435
 
-  // seq: tx
+  // seq: tx (generator/units/frontend.ts:451)
   always @(posedge clk) begin
     if (rst) begin
       stg_valid_q <= 1'b0;
@@ -870,13 +940,23 @@ module frontend (
     end
   end
 
-  assign buf_re = (cmd_issue & (disp_idx_q >= 13'd3)) | ((tx_issue & (tx_state_q == 4'd9)) & (tx_kind_q == 3'd2));
+  assign buf_re = (cmd_issue & (disp_idx_q >= 13'd3)) | ((tx_issue & (tx_state_q == 4'd9)) & (tx_kind_q == 3'd2));  // generator/units/frontend.ts:548
 
-  assign buf_raddr = (rx_state_q == 4'd12) ? (disp_idx_q[11:0] - 12'd3) : tx_idx_q[11:0];
+  assign buf_raddr = (rx_state_q == 4'd12) ? (disp_idx_q[11:0] - 12'd3) : tx_idx_q[11:0];  // generator/units/frontend.ts:549
 
-  assign tx_push_byte = (stg_sel_q == 3'd0) ? stg_data_q : (stg_sel_q == 3'd1) ? buf_rdata_q : (stg_sel_q == 3'd2) ? tx_crc8_q : (stg_sel_q == 3'd3) ? tx_crc16_q[15:8] : (stg_sel_q == 3'd4) ? tx_crc16_q[7:0] : 8'd0;
+  always @* begin
+    case (stg_sel_q)
+      3'd0:    _sel_tx_push_byte = stg_data_q;
+      3'd1:    _sel_tx_push_byte = buf_rdata_q;
+      3'd2:    _sel_tx_push_byte = tx_crc8_q;
+      3'd3:    _sel_tx_push_byte = tx_crc16_q[15:8];
+      3'd4:    _sel_tx_push_byte = tx_crc16_q[7:0];
+      default: _sel_tx_push_byte = 8'd0;
+    endcase
+  end
+  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:552
 
-  // seq: tx_crc
+  // seq: tx_crc (generator/units/frontend.ts:553)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc8_q <= 8'd0;
@@ -898,7 +978,7 @@ module frontend (
     end
   end
 
-  fifo_w8_d4_l out_q (
+  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:565
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (stg_valid_q),
@@ -912,7 +992,7 @@ module frontend (
     .count             (out_q_count)
   );
 
-  fifo_w8_d4_l cmd_q (
+  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:569
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (cmd_stg_valid_q),
@@ -926,21 +1006,21 @@ module frontend (
     .count             (cmd_q_count)
   );
 
-  assign out_fill = out_q_count;
+  assign out_fill = out_q_count;  // generator/units/frontend.ts:573
 
-  assign cmd_fill = cmd_q_count;
+  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:574
 
-  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;
+  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:577
 
-  assign m_axis_out_tdata = out_q_m_axis_out_tdata;
+  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:578
 
-  assign m_axis_out_tlast = out_q_m_axis_out_tlast;
+  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:579
 
-  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;
+  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:577
 
-  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;
+  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:578
 
-  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;
+  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:579
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};

@@ -1254,41 +1254,44 @@ module gram (
   wire               col_step;
   wire               col_item_done;
   wire               col_finish;
-  wire [4:0]         _extend_feed_p_min;
+  reg  [9:0]         _sel_feed_len_m1;
+  reg                _sel_feed_pad_n;
+  wire [4:0]         _ext_feed_p_min;
   wire [8:0]         _mul_feed_p_min;
-  wire [4:0]         _extend_feed_q_min;
+  wire [4:0]         _ext_feed_q_min;
   wire [8:0]         _mul_feed_q_min;
-  wire [4:0]         _extend_f2_aok0_q;
+  wire [4:0]         _ext_f2_aok0_q;
   wire [8:0]         _mul_f2_aok0_q;
-  wire [4:0]         _extend_f2_aok1_q;
+  wire [4:0]         _ext_f2_aok1_q;
   wire [8:0]         _mul_f2_aok1_q;
-  wire [4:0]         _extend_f2_aok2_q;
+  wire [4:0]         _ext_f2_aok2_q;
   wire [8:0]         _mul_f2_aok2_q;
-  wire [4:0]         _extend_f2_aok3_q;
+  wire [4:0]         _ext_f2_aok3_q;
   wire [8:0]         _mul_f2_aok3_q;
-  wire [4:0]         _extend_f2_aok4_q;
+  wire [4:0]         _ext_f2_aok4_q;
   wire [8:0]         _mul_f2_aok4_q;
-  wire [4:0]         _extend_f2_aok5_q;
+  wire [4:0]         _ext_f2_aok5_q;
   wire [8:0]         _mul_f2_aok5_q;
-  wire [4:0]         _extend_f2_aok6_q;
+  wire [4:0]         _ext_f2_aok6_q;
   wire [8:0]         _mul_f2_aok6_q;
-  wire [4:0]         _extend_f2_aok7_q;
+  wire [4:0]         _ext_f2_aok7_q;
   wire [8:0]         _mul_f2_aok7_q;
-  wire [4:0]         _extend_f2_bok0_q;
+  reg  [15:0]        _sel_f2_b0_q;
+  wire [4:0]         _ext_f2_bok0_q;
   wire [8:0]         _mul_f2_bok0_q;
-  wire [4:0]         _extend_f2_bok1_q;
+  wire [4:0]         _ext_f2_bok1_q;
   wire [8:0]         _mul_f2_bok1_q;
-  wire [4:0]         _extend_f2_bok2_q;
+  wire [4:0]         _ext_f2_bok2_q;
   wire [8:0]         _mul_f2_bok2_q;
-  wire [4:0]         _extend_f2_bok3_q;
+  wire [4:0]         _ext_f2_bok3_q;
   wire [8:0]         _mul_f2_bok3_q;
-  wire [4:0]         _extend_f2_bok4_q;
+  wire [4:0]         _ext_f2_bok4_q;
   wire [8:0]         _mul_f2_bok4_q;
-  wire [4:0]         _extend_f2_bok5_q;
+  wire [4:0]         _ext_f2_bok5_q;
   wire [8:0]         _mul_f2_bok5_q;
-  wire [4:0]         _extend_f2_bok6_q;
+  wire [4:0]         _ext_f2_bok6_q;
   wire [8:0]         _mul_f2_bok6_q;
-  wire [4:0]         _extend_f2_bok7_q;
+  wire [4:0]         _ext_f2_bok7_q;
   wire [8:0]         _mul_f2_bok7_q;
   wire [33:0]        _mul_pe_0_0_sum;
   wire [33:0]        _mul_pe_0_1_sum;
@@ -1354,51 +1357,69 @@ module gram (
   wire [33:0]        _mul_pe_7_5_sum;
   wire [33:0]        _mul_pe_7_6_sum;
   wire [33:0]        _mul_pe_7_7_sum;
-  wire [4:0]         _extend_col_r_last;
+  wire [4:0]         _ext_col_r_last;
   wire [8:0]         _mul_col_r_last;
   wire [4:0]         _mux_col_r_last;
-  wire [4:0]         _extend_col_c_last;
+  wire [4:0]         _ext_col_c_last;
   wire [8:0]         _mul_col_c_last;
   wire [4:0]         _mux_col_c_last;
-  wire [4:0]         _extend_col_p;
+  wire [4:0]         _ext_col_p;
   wire [8:0]         _mul_col_p;
-  wire [4:0]         _extend_col_q;
+  wire [4:0]         _ext_col_q;
   wire [8:0]         _mul_col_q;
+  reg                _sel_col_row_valid;
+  reg  [38:0]        _sel_col_row_data;
   wire [6:0]         _add_out_total_q;
-  wire [6:0]         _extend_out_total_q;
+  wire [6:0]         _ext_out_total_q;
   wire [6:0]         _sub_out_total_q;
   wire [13:0]        _mul_out_total_q_2;
-  wire [12:0]        _slice_out_total_q;
+  wire [12:0]        _bits_out_total_q;
   wire [6:0]         _mux_out_total_q;
   wire [13:0]        _mul_out_total_q;
 
-  assign go = start & (~busy_q);
+  assign go = start & (~busy_q);  // generator/units/gram.ts:232
 
-  assign full = mode_q == 1'b1;
+  assign full = mode_q == 1'b1;  // generator/units/gram.ts:233
 
-  assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;
+  assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;  // generator/units/gram.ts:240
 
-  assign feed_len_m1 = (feed_kind_q == 2'd0) ? 10'd783 : (feed_kind_q == 2'd1) ? 10'd127 : (feed_kind_q == 2'd2) ? 10'd63 : 10'd0;
+  always @* begin
+    case (feed_kind_q)
+      2'd0:    _sel_feed_len_m1 = 10'd783;
+      2'd1:    _sel_feed_len_m1 = 10'd127;
+      2'd2:    _sel_feed_len_m1 = 10'd63;
+      default: _sel_feed_len_m1 = 10'd0;
+    endcase
+  end
+  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:251
 
-  assign feed_pad_n = (feed_kind_q == 2'd0) ? 1'b0 : (feed_kind_q == 2'd1) ? 1'b0 : (feed_kind_q == 2'd2) ? 1'b0 : 1'b0;
+  always @* begin
+    case (feed_kind_q)
+      2'd0:    _sel_feed_pad_n = 1'b0;
+      2'd1:    _sel_feed_pad_n = 1'b0;
+      2'd2:    _sel_feed_pad_n = 1'b0;
+      default: _sel_feed_pad_n = 1'b0;
+    endcase
+  end
+  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:252
 
-  assign _extend_feed_p_min = {4'd0, feed_gr_q};
-  assign _mul_feed_p_min = _extend_feed_p_min * 4'd8;
-  assign feed_p_min = _mul_feed_p_min[4:0];
+  assign _ext_feed_p_min = {4'd0, feed_gr_q};
+  assign _mul_feed_p_min = _ext_feed_p_min * 4'd8;
+  assign feed_p_min = _mul_feed_p_min[4:0];  // generator/units/gram.ts:255
 
-  assign _extend_feed_q_min = {4'd0, feed_gc_q};
-  assign _mul_feed_q_min = _extend_feed_q_min * 4'd8;
-  assign feed_q_min = _mul_feed_q_min[4:0];
+  assign _ext_feed_q_min = {4'd0, feed_gc_q};
+  assign _mul_feed_q_min = _ext_feed_q_min * 4'd8;
+  assign feed_q_min = _mul_feed_q_min[4:0];  // generator/units/gram.ts:256
 
-  assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};
+  assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};  // generator/units/gram.ts:258
 
-  assign feed_needed = full ? (((feed_p_min < {1'b0, count_q}) & (feed_q_min < {1'b0, count_q})) & ((feed_p_min + 5'd1) < feed_q_end)) : (feed_p_min < {1'b0, count_q});
+  assign feed_needed = full ? (((feed_p_min < {1'b0, count_q}) & (feed_q_min < {1'b0, count_q})) & ((feed_p_min + 5'd1) < feed_q_end)) : (feed_p_min < {1'b0, count_q});  // generator/units/gram.ts:259
 
-  assign feed_last_gr = ((feed_p_min + 5'd8) >= {1'b0, count_q}) | (feed_gr_q == 1'b0);
+  assign feed_last_gr = ((feed_p_min + 5'd8) >= {1'b0, count_q}) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:260
 
-  assign feed_last_gc = ((feed_q_min + 5'd8) >= {1'b0, count_q}) | (feed_gc_q == 1'b0);
+  assign feed_last_gc = ((feed_q_min + 5'd8) >= {1'b0, count_q}) | (feed_gc_q == 1'b0);  // generator/units/gram.ts:261
 
-  fifo_w5_d2 u_desc_fifo (
+  fifo_w5_d2 u_desc_fifo (  // generator/units/gram.ts:267
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (desc_push),
@@ -1410,23 +1431,23 @@ module gram (
     .count             (u_desc_fifo_count)
   );
 
-  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);
+  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:274
 
-  assign issue = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);
+  assign issue = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:276
 
-  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);
+  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:277
 
-  assign last_elem = feed_i_q == feed_len_m1;
+  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:278
 
-  assign advance = skip_item | (issue & last_elem);
+  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:279
 
-  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;
+  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:280
 
-  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;
+  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:281
 
-  assign desc_word = end_push ? 5'd16 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};
+  assign desc_word = end_push ? 5'd16 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:282
 
-  // seq: feeder
+  // seq: feeder (generator/units/gram.ts:283)
   always @(posedge clk) begin
     if (rst) begin
       feed_active_q <= 1'b0;
@@ -1486,13 +1507,13 @@ module gram (
     end
   end
 
-  assign vr_en = issue;
+  assign vr_en = issue;  // generator/units/gram.ts:328
 
-  assign vr_kind = feed_kind_q;
+  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:329
 
-  assign vr_addr = feed_i_q;
+  assign vr_addr = feed_i_q;  // generator/units/gram.ts:330
 
-  // seq: f1_valid_q
+  // seq: f1_valid_q (generator/units/gram.ts:331)
   always @(posedge clk) begin
     if (rst) begin
       f1_valid_q <= 1'b0;
@@ -1503,7 +1524,7 @@ module gram (
     end
   end
 
-  // seq: f1_first_q
+  // seq: f1_first_q (generator/units/gram.ts:331)
   always @(posedge clk) begin
     if (rst) begin
       f1_first_q <= 1'b0;
@@ -1514,7 +1535,7 @@ module gram (
     end
   end
 
-  // seq: f1_last_q
+  // seq: f1_last_q (generator/units/gram.ts:331)
   always @(posedge clk) begin
     if (rst) begin
       f1_last_q <= 1'b0;
@@ -1525,7 +1546,7 @@ module gram (
     end
   end
 
-  // seq: f1_gr_q
+  // seq: f1_gr_q (generator/units/gram.ts:331)
   always @(posedge clk) begin
     if (rst) begin
       f1_gr_q <= 1'b0;
@@ -1536,7 +1557,7 @@ module gram (
     end
   end
 
-  // seq: f1_gc_q
+  // seq: f1_gc_q (generator/units/gram.ts:331)
   always @(posedge clk) begin
     if (rst) begin
       f1_gc_q <= 1'b0;
@@ -1547,7 +1568,7 @@ module gram (
     end
   end
 
-  // seq: f2_valid_q
+  // seq: f2_valid_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_valid_q <= 1'b0;
@@ -1558,7 +1579,7 @@ module gram (
     end
   end
 
-  // seq: f2_first_q
+  // seq: f2_first_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_first_q <= 1'b0;
@@ -1569,7 +1590,7 @@ module gram (
     end
   end
 
-  // seq: f2_last_q
+  // seq: f2_last_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_last_q <= 1'b0;
@@ -1580,65 +1601,65 @@ module gram (
     end
   end
 
-  // seq: f2_a0_q
+  // seq: f2_a0_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_a0_q <= vr_data_0;
     end
   end
 
-  // seq: f2_a1_q
+  // seq: f2_a1_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_a1_q <= vr_data_1;
     end
   end
 
-  // seq: f2_a2_q
+  // seq: f2_a2_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_a2_q <= vr_data_2;
     end
   end
 
-  // seq: f2_a3_q
+  // seq: f2_a3_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_a3_q <= vr_data_3;
     end
   end
 
-  // seq: f2_a4_q
+  // seq: f2_a4_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_a4_q <= vr_data_4;
     end
   end
 
-  // seq: f2_a5_q
+  // seq: f2_a5_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_a5_q <= vr_data_5;
     end
   end
 
-  // seq: f2_a6_q
+  // seq: f2_a6_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_a6_q <= vr_data_6;
     end
   end
 
-  // seq: f2_a7_q
+  // seq: f2_a7_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_a7_q <= vr_data_7;
     end
   end
 
-  assign _extend_f2_aok0_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok0_q = _extend_f2_aok0_q * 4'd8;
-  // seq: f2_aok0_q
+  assign _ext_f2_aok0_q = {4'd0, f1_gr_q};
+  assign _mul_f2_aok0_q = _ext_f2_aok0_q * 4'd8;
+  // seq: f2_aok0_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok0_q <= 1'b0;
@@ -1649,9 +1670,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_aok1_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok1_q = _extend_f2_aok1_q * 4'd8;
-  // seq: f2_aok1_q
+  assign _ext_f2_aok1_q = {4'd0, f1_gr_q};
+  assign _mul_f2_aok1_q = _ext_f2_aok1_q * 4'd8;
+  // seq: f2_aok1_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok1_q <= 1'b0;
@@ -1662,9 +1683,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_aok2_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok2_q = _extend_f2_aok2_q * 4'd8;
-  // seq: f2_aok2_q
+  assign _ext_f2_aok2_q = {4'd0, f1_gr_q};
+  assign _mul_f2_aok2_q = _ext_f2_aok2_q * 4'd8;
+  // seq: f2_aok2_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok2_q <= 1'b0;
@@ -1675,9 +1696,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_aok3_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok3_q = _extend_f2_aok3_q * 4'd8;
-  // seq: f2_aok3_q
+  assign _ext_f2_aok3_q = {4'd0, f1_gr_q};
+  assign _mul_f2_aok3_q = _ext_f2_aok3_q * 4'd8;
+  // seq: f2_aok3_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok3_q <= 1'b0;
@@ -1688,9 +1709,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_aok4_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok4_q = _extend_f2_aok4_q * 4'd8;
-  // seq: f2_aok4_q
+  assign _ext_f2_aok4_q = {4'd0, f1_gr_q};
+  assign _mul_f2_aok4_q = _ext_f2_aok4_q * 4'd8;
+  // seq: f2_aok4_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok4_q <= 1'b0;
@@ -1701,9 +1722,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_aok5_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok5_q = _extend_f2_aok5_q * 4'd8;
-  // seq: f2_aok5_q
+  assign _ext_f2_aok5_q = {4'd0, f1_gr_q};
+  assign _mul_f2_aok5_q = _ext_f2_aok5_q * 4'd8;
+  // seq: f2_aok5_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok5_q <= 1'b0;
@@ -1714,9 +1735,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_aok6_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok6_q = _extend_f2_aok6_q * 4'd8;
-  // seq: f2_aok6_q
+  assign _ext_f2_aok6_q = {4'd0, f1_gr_q};
+  assign _mul_f2_aok6_q = _ext_f2_aok6_q * 4'd8;
+  // seq: f2_aok6_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok6_q <= 1'b0;
@@ -1727,9 +1748,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_aok7_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok7_q = _extend_f2_aok7_q * 4'd8;
-  // seq: f2_aok7_q
+  assign _ext_f2_aok7_q = {4'd0, f1_gr_q};
+  assign _mul_f2_aok7_q = _ext_f2_aok7_q * 4'd8;
+  // seq: f2_aok7_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok7_q <= 1'b0;
@@ -1740,65 +1761,77 @@ module gram (
     end
   end
 
-  // seq: f2_b0_q
+  always @* begin
+    case (cur_q)
+      3'd0:    _sel_f2_b0_q = vr_data_0;
+      3'd1:    _sel_f2_b0_q = vr_data_1;
+      3'd2:    _sel_f2_b0_q = vr_data_2;
+      3'd3:    _sel_f2_b0_q = vr_data_3;
+      3'd4:    _sel_f2_b0_q = vr_data_4;
+      3'd5:    _sel_f2_b0_q = vr_data_5;
+      3'd6:    _sel_f2_b0_q = vr_data_6;
+      default: _sel_f2_b0_q = vr_data_7;
+    endcase
+  end
+  // seq: f2_b0_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
-      f2_b0_q <= full ? vr_data_0 : ((cur_q == 3'd0) ? vr_data_0 : (cur_q == 3'd1) ? vr_data_1 : (cur_q == 3'd2) ? vr_data_2 : (cur_q == 3'd3) ? vr_data_3 : (cur_q == 3'd4) ? vr_data_4 : (cur_q == 3'd5) ? vr_data_5 : (cur_q == 3'd6) ? vr_data_6 : vr_data_7);
+      f2_b0_q <= full ? vr_data_0 : _sel_f2_b0_q;
     end
   end
 
-  // seq: f2_b1_q
+  // seq: f2_b1_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_b1_q <= full ? vr_data_1 : 16'sd0;
     end
   end
 
-  // seq: f2_b2_q
+  // seq: f2_b2_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_b2_q <= full ? vr_data_2 : 16'sd0;
     end
   end
 
-  // seq: f2_b3_q
+  // seq: f2_b3_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_b3_q <= full ? vr_data_3 : 16'sd0;
     end
   end
 
-  // seq: f2_b4_q
+  // seq: f2_b4_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_b4_q <= full ? vr_data_4 : 16'sd0;
     end
   end
 
-  // seq: f2_b5_q
+  // seq: f2_b5_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_b5_q <= full ? vr_data_5 : 16'sd0;
     end
   end
 
-  // seq: f2_b6_q
+  // seq: f2_b6_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_b6_q <= full ? vr_data_6 : 16'sd0;
     end
   end
 
-  // seq: f2_b7_q
+  // seq: f2_b7_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (en) begin
       f2_b7_q <= full ? vr_data_7 : 16'sd0;
     end
   end
 
-  assign _extend_f2_bok0_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok0_q = _extend_f2_bok0_q * 4'd8;
-  // seq: f2_bok0_q
+  assign _ext_f2_bok0_q = {4'd0, f1_gc_q};
+  assign _mul_f2_bok0_q = _ext_f2_bok0_q * 4'd8;
+  // seq: f2_bok0_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok0_q <= 1'b0;
@@ -1809,9 +1842,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_bok1_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok1_q = _extend_f2_bok1_q * 4'd8;
-  // seq: f2_bok1_q
+  assign _ext_f2_bok1_q = {4'd0, f1_gc_q};
+  assign _mul_f2_bok1_q = _ext_f2_bok1_q * 4'd8;
+  // seq: f2_bok1_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok1_q <= 1'b0;
@@ -1822,9 +1855,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_bok2_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok2_q = _extend_f2_bok2_q * 4'd8;
-  // seq: f2_bok2_q
+  assign _ext_f2_bok2_q = {4'd0, f1_gc_q};
+  assign _mul_f2_bok2_q = _ext_f2_bok2_q * 4'd8;
+  // seq: f2_bok2_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok2_q <= 1'b0;
@@ -1835,9 +1868,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_bok3_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok3_q = _extend_f2_bok3_q * 4'd8;
-  // seq: f2_bok3_q
+  assign _ext_f2_bok3_q = {4'd0, f1_gc_q};
+  assign _mul_f2_bok3_q = _ext_f2_bok3_q * 4'd8;
+  // seq: f2_bok3_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok3_q <= 1'b0;
@@ -1848,9 +1881,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_bok4_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok4_q = _extend_f2_bok4_q * 4'd8;
-  // seq: f2_bok4_q
+  assign _ext_f2_bok4_q = {4'd0, f1_gc_q};
+  assign _mul_f2_bok4_q = _ext_f2_bok4_q * 4'd8;
+  // seq: f2_bok4_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok4_q <= 1'b0;
@@ -1861,9 +1894,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_bok5_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok5_q = _extend_f2_bok5_q * 4'd8;
-  // seq: f2_bok5_q
+  assign _ext_f2_bok5_q = {4'd0, f1_gc_q};
+  assign _mul_f2_bok5_q = _ext_f2_bok5_q * 4'd8;
+  // seq: f2_bok5_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok5_q <= 1'b0;
@@ -1874,9 +1907,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_bok6_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok6_q = _extend_f2_bok6_q * 4'd8;
-  // seq: f2_bok6_q
+  assign _ext_f2_bok6_q = {4'd0, f1_gc_q};
+  assign _mul_f2_bok6_q = _ext_f2_bok6_q * 4'd8;
+  // seq: f2_bok6_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok6_q <= 1'b0;
@@ -1887,9 +1920,9 @@ module gram (
     end
   end
 
-  assign _extend_f2_bok7_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok7_q = _extend_f2_bok7_q * 4'd8;
-  // seq: f2_bok7_q
+  assign _ext_f2_bok7_q = {4'd0, f1_gc_q};
+  assign _mul_f2_bok7_q = _ext_f2_bok7_q * 4'd8;
+  // seq: f2_bok7_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok7_q <= 1'b0;
@@ -1900,14 +1933,14 @@ module gram (
     end
   end
 
-  // seq: skew_a1_d1_q
+  // seq: skew_a1_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a1_d1_q <= f2_a1_q;
     end
   end
 
-  // seq: skew_fv1_d1_q
+  // seq: skew_fv1_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv1_d1_q <= 1'b0;
@@ -1918,7 +1951,7 @@ module gram (
     end
   end
 
-  // seq: skew_first1_d1_q
+  // seq: skew_first1_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first1_d1_q <= 1'b0;
@@ -1929,7 +1962,7 @@ module gram (
     end
   end
 
-  // seq: skew_last1_d1_q
+  // seq: skew_last1_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last1_d1_q <= 1'b0;
@@ -1940,7 +1973,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok1_d1_q
+  // seq: skew_aok1_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok1_d1_q <= 1'b0;
@@ -1951,21 +1984,21 @@ module gram (
     end
   end
 
-  // seq: skew_a2_d1_q
+  // seq: skew_a2_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a2_d1_q <= f2_a2_q;
     end
   end
 
-  // seq: skew_a2_d2_q
+  // seq: skew_a2_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a2_d2_q <= skew_a2_d1_q;
     end
   end
 
-  // seq: skew_fv2_d1_q
+  // seq: skew_fv2_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d1_q <= 1'b0;
@@ -1976,7 +2009,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv2_d2_q
+  // seq: skew_fv2_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d2_q <= 1'b0;
@@ -1987,7 +2020,7 @@ module gram (
     end
   end
 
-  // seq: skew_first2_d1_q
+  // seq: skew_first2_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d1_q <= 1'b0;
@@ -1998,7 +2031,7 @@ module gram (
     end
   end
 
-  // seq: skew_first2_d2_q
+  // seq: skew_first2_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d2_q <= 1'b0;
@@ -2009,7 +2042,7 @@ module gram (
     end
   end
 
-  // seq: skew_last2_d1_q
+  // seq: skew_last2_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d1_q <= 1'b0;
@@ -2020,7 +2053,7 @@ module gram (
     end
   end
 
-  // seq: skew_last2_d2_q
+  // seq: skew_last2_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d2_q <= 1'b0;
@@ -2031,7 +2064,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok2_d1_q
+  // seq: skew_aok2_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d1_q <= 1'b0;
@@ -2042,7 +2075,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok2_d2_q
+  // seq: skew_aok2_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d2_q <= 1'b0;
@@ -2053,28 +2086,28 @@ module gram (
     end
   end
 
-  // seq: skew_a3_d1_q
+  // seq: skew_a3_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d1_q <= f2_a3_q;
     end
   end
 
-  // seq: skew_a3_d2_q
+  // seq: skew_a3_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d2_q <= skew_a3_d1_q;
     end
   end
 
-  // seq: skew_a3_d3_q
+  // seq: skew_a3_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d3_q <= skew_a3_d2_q;
     end
   end
 
-  // seq: skew_fv3_d1_q
+  // seq: skew_fv3_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d1_q <= 1'b0;
@@ -2085,7 +2118,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv3_d2_q
+  // seq: skew_fv3_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d2_q <= 1'b0;
@@ -2096,7 +2129,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv3_d3_q
+  // seq: skew_fv3_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d3_q <= 1'b0;
@@ -2107,7 +2140,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d1_q
+  // seq: skew_first3_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d1_q <= 1'b0;
@@ -2118,7 +2151,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d2_q
+  // seq: skew_first3_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d2_q <= 1'b0;
@@ -2129,7 +2162,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d3_q
+  // seq: skew_first3_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d3_q <= 1'b0;
@@ -2140,7 +2173,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d1_q
+  // seq: skew_last3_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d1_q <= 1'b0;
@@ -2151,7 +2184,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d2_q
+  // seq: skew_last3_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d2_q <= 1'b0;
@@ -2162,7 +2195,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d3_q
+  // seq: skew_last3_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d3_q <= 1'b0;
@@ -2173,7 +2206,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d1_q
+  // seq: skew_aok3_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d1_q <= 1'b0;
@@ -2184,7 +2217,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d2_q
+  // seq: skew_aok3_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d2_q <= 1'b0;
@@ -2195,7 +2228,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d3_q
+  // seq: skew_aok3_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d3_q <= 1'b0;
@@ -2206,35 +2239,35 @@ module gram (
     end
   end
 
-  // seq: skew_a4_d1_q
+  // seq: skew_a4_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d1_q <= f2_a4_q;
     end
   end
 
-  // seq: skew_a4_d2_q
+  // seq: skew_a4_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d2_q <= skew_a4_d1_q;
     end
   end
 
-  // seq: skew_a4_d3_q
+  // seq: skew_a4_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d3_q <= skew_a4_d2_q;
     end
   end
 
-  // seq: skew_a4_d4_q
+  // seq: skew_a4_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d4_q <= skew_a4_d3_q;
     end
   end
 
-  // seq: skew_fv4_d1_q
+  // seq: skew_fv4_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d1_q <= 1'b0;
@@ -2245,7 +2278,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d2_q
+  // seq: skew_fv4_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d2_q <= 1'b0;
@@ -2256,7 +2289,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d3_q
+  // seq: skew_fv4_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d3_q <= 1'b0;
@@ -2267,7 +2300,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d4_q
+  // seq: skew_fv4_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d4_q <= 1'b0;
@@ -2278,7 +2311,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d1_q
+  // seq: skew_first4_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d1_q <= 1'b0;
@@ -2289,7 +2322,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d2_q
+  // seq: skew_first4_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d2_q <= 1'b0;
@@ -2300,7 +2333,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d3_q
+  // seq: skew_first4_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d3_q <= 1'b0;
@@ -2311,7 +2344,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d4_q
+  // seq: skew_first4_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d4_q <= 1'b0;
@@ -2322,7 +2355,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d1_q
+  // seq: skew_last4_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d1_q <= 1'b0;
@@ -2333,7 +2366,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d2_q
+  // seq: skew_last4_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d2_q <= 1'b0;
@@ -2344,7 +2377,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d3_q
+  // seq: skew_last4_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d3_q <= 1'b0;
@@ -2355,7 +2388,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d4_q
+  // seq: skew_last4_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d4_q <= 1'b0;
@@ -2366,7 +2399,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d1_q
+  // seq: skew_aok4_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d1_q <= 1'b0;
@@ -2377,7 +2410,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d2_q
+  // seq: skew_aok4_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d2_q <= 1'b0;
@@ -2388,7 +2421,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d3_q
+  // seq: skew_aok4_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d3_q <= 1'b0;
@@ -2399,7 +2432,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d4_q
+  // seq: skew_aok4_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d4_q <= 1'b0;
@@ -2410,42 +2443,42 @@ module gram (
     end
   end
 
-  // seq: skew_a5_d1_q
+  // seq: skew_a5_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d1_q <= f2_a5_q;
     end
   end
 
-  // seq: skew_a5_d2_q
+  // seq: skew_a5_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d2_q <= skew_a5_d1_q;
     end
   end
 
-  // seq: skew_a5_d3_q
+  // seq: skew_a5_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d3_q <= skew_a5_d2_q;
     end
   end
 
-  // seq: skew_a5_d4_q
+  // seq: skew_a5_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d4_q <= skew_a5_d3_q;
     end
   end
 
-  // seq: skew_a5_d5_q
+  // seq: skew_a5_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d5_q <= skew_a5_d4_q;
     end
   end
 
-  // seq: skew_fv5_d1_q
+  // seq: skew_fv5_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d1_q <= 1'b0;
@@ -2456,7 +2489,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d2_q
+  // seq: skew_fv5_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d2_q <= 1'b0;
@@ -2467,7 +2500,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d3_q
+  // seq: skew_fv5_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d3_q <= 1'b0;
@@ -2478,7 +2511,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d4_q
+  // seq: skew_fv5_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d4_q <= 1'b0;
@@ -2489,7 +2522,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d5_q
+  // seq: skew_fv5_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d5_q <= 1'b0;
@@ -2500,7 +2533,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d1_q
+  // seq: skew_first5_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d1_q <= 1'b0;
@@ -2511,7 +2544,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d2_q
+  // seq: skew_first5_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d2_q <= 1'b0;
@@ -2522,7 +2555,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d3_q
+  // seq: skew_first5_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d3_q <= 1'b0;
@@ -2533,7 +2566,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d4_q
+  // seq: skew_first5_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d4_q <= 1'b0;
@@ -2544,7 +2577,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d5_q
+  // seq: skew_first5_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d5_q <= 1'b0;
@@ -2555,7 +2588,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d1_q
+  // seq: skew_last5_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d1_q <= 1'b0;
@@ -2566,7 +2599,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d2_q
+  // seq: skew_last5_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d2_q <= 1'b0;
@@ -2577,7 +2610,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d3_q
+  // seq: skew_last5_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d3_q <= 1'b0;
@@ -2588,7 +2621,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d4_q
+  // seq: skew_last5_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d4_q <= 1'b0;
@@ -2599,7 +2632,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d5_q
+  // seq: skew_last5_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d5_q <= 1'b0;
@@ -2610,7 +2643,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d1_q
+  // seq: skew_aok5_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d1_q <= 1'b0;
@@ -2621,7 +2654,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d2_q
+  // seq: skew_aok5_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d2_q <= 1'b0;
@@ -2632,7 +2665,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d3_q
+  // seq: skew_aok5_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d3_q <= 1'b0;
@@ -2643,7 +2676,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d4_q
+  // seq: skew_aok5_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d4_q <= 1'b0;
@@ -2654,7 +2687,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d5_q
+  // seq: skew_aok5_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d5_q <= 1'b0;
@@ -2665,49 +2698,49 @@ module gram (
     end
   end
 
-  // seq: skew_a6_d1_q
+  // seq: skew_a6_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d1_q <= f2_a6_q;
     end
   end
 
-  // seq: skew_a6_d2_q
+  // seq: skew_a6_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d2_q <= skew_a6_d1_q;
     end
   end
 
-  // seq: skew_a6_d3_q
+  // seq: skew_a6_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d3_q <= skew_a6_d2_q;
     end
   end
 
-  // seq: skew_a6_d4_q
+  // seq: skew_a6_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d4_q <= skew_a6_d3_q;
     end
   end
 
-  // seq: skew_a6_d5_q
+  // seq: skew_a6_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d5_q <= skew_a6_d4_q;
     end
   end
 
-  // seq: skew_a6_d6_q
+  // seq: skew_a6_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d6_q <= skew_a6_d5_q;
     end
   end
 
-  // seq: skew_fv6_d1_q
+  // seq: skew_fv6_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d1_q <= 1'b0;
@@ -2718,7 +2751,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d2_q
+  // seq: skew_fv6_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d2_q <= 1'b0;
@@ -2729,7 +2762,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d3_q
+  // seq: skew_fv6_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d3_q <= 1'b0;
@@ -2740,7 +2773,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d4_q
+  // seq: skew_fv6_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d4_q <= 1'b0;
@@ -2751,7 +2784,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d5_q
+  // seq: skew_fv6_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d5_q <= 1'b0;
@@ -2762,7 +2795,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d6_q
+  // seq: skew_fv6_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d6_q <= 1'b0;
@@ -2773,7 +2806,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d1_q
+  // seq: skew_first6_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d1_q <= 1'b0;
@@ -2784,7 +2817,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d2_q
+  // seq: skew_first6_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d2_q <= 1'b0;
@@ -2795,7 +2828,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d3_q
+  // seq: skew_first6_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d3_q <= 1'b0;
@@ -2806,7 +2839,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d4_q
+  // seq: skew_first6_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d4_q <= 1'b0;
@@ -2817,7 +2850,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d5_q
+  // seq: skew_first6_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d5_q <= 1'b0;
@@ -2828,7 +2861,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d6_q
+  // seq: skew_first6_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d6_q <= 1'b0;
@@ -2839,7 +2872,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d1_q
+  // seq: skew_last6_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d1_q <= 1'b0;
@@ -2850,7 +2883,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d2_q
+  // seq: skew_last6_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d2_q <= 1'b0;
@@ -2861,7 +2894,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d3_q
+  // seq: skew_last6_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d3_q <= 1'b0;
@@ -2872,7 +2905,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d4_q
+  // seq: skew_last6_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d4_q <= 1'b0;
@@ -2883,7 +2916,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d5_q
+  // seq: skew_last6_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d5_q <= 1'b0;
@@ -2894,7 +2927,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d6_q
+  // seq: skew_last6_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d6_q <= 1'b0;
@@ -2905,7 +2938,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d1_q
+  // seq: skew_aok6_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d1_q <= 1'b0;
@@ -2916,7 +2949,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d2_q
+  // seq: skew_aok6_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d2_q <= 1'b0;
@@ -2927,7 +2960,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d3_q
+  // seq: skew_aok6_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d3_q <= 1'b0;
@@ -2938,7 +2971,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d4_q
+  // seq: skew_aok6_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d4_q <= 1'b0;
@@ -2949,7 +2982,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d5_q
+  // seq: skew_aok6_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d5_q <= 1'b0;
@@ -2960,7 +2993,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d6_q
+  // seq: skew_aok6_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d6_q <= 1'b0;
@@ -2971,56 +3004,56 @@ module gram (
     end
   end
 
-  // seq: skew_a7_d1_q
+  // seq: skew_a7_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d1_q <= f2_a7_q;
     end
   end
 
-  // seq: skew_a7_d2_q
+  // seq: skew_a7_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d2_q <= skew_a7_d1_q;
     end
   end
 
-  // seq: skew_a7_d3_q
+  // seq: skew_a7_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d3_q <= skew_a7_d2_q;
     end
   end
 
-  // seq: skew_a7_d4_q
+  // seq: skew_a7_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d4_q <= skew_a7_d3_q;
     end
   end
 
-  // seq: skew_a7_d5_q
+  // seq: skew_a7_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d5_q <= skew_a7_d4_q;
     end
   end
 
-  // seq: skew_a7_d6_q
+  // seq: skew_a7_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d6_q <= skew_a7_d5_q;
     end
   end
 
-  // seq: skew_a7_d7_q
+  // seq: skew_a7_d7_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d7_q <= skew_a7_d6_q;
     end
   end
 
-  // seq: skew_fv7_d1_q
+  // seq: skew_fv7_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d1_q <= 1'b0;
@@ -3031,7 +3064,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d2_q
+  // seq: skew_fv7_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d2_q <= 1'b0;
@@ -3042,7 +3075,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d3_q
+  // seq: skew_fv7_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d3_q <= 1'b0;
@@ -3053,7 +3086,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d4_q
+  // seq: skew_fv7_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d4_q <= 1'b0;
@@ -3064,7 +3097,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d5_q
+  // seq: skew_fv7_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d5_q <= 1'b0;
@@ -3075,7 +3108,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d6_q
+  // seq: skew_fv7_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d6_q <= 1'b0;
@@ -3086,7 +3119,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d7_q
+  // seq: skew_fv7_d7_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d7_q <= 1'b0;
@@ -3097,7 +3130,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d1_q
+  // seq: skew_first7_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d1_q <= 1'b0;
@@ -3108,7 +3141,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d2_q
+  // seq: skew_first7_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d2_q <= 1'b0;
@@ -3119,7 +3152,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d3_q
+  // seq: skew_first7_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d3_q <= 1'b0;
@@ -3130,7 +3163,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d4_q
+  // seq: skew_first7_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d4_q <= 1'b0;
@@ -3141,7 +3174,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d5_q
+  // seq: skew_first7_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d5_q <= 1'b0;
@@ -3152,7 +3185,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d6_q
+  // seq: skew_first7_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d6_q <= 1'b0;
@@ -3163,7 +3196,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d7_q
+  // seq: skew_first7_d7_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d7_q <= 1'b0;
@@ -3174,7 +3207,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d1_q
+  // seq: skew_last7_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d1_q <= 1'b0;
@@ -3185,7 +3218,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d2_q
+  // seq: skew_last7_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d2_q <= 1'b0;
@@ -3196,7 +3229,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d3_q
+  // seq: skew_last7_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d3_q <= 1'b0;
@@ -3207,7 +3240,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d4_q
+  // seq: skew_last7_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d4_q <= 1'b0;
@@ -3218,7 +3251,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d5_q
+  // seq: skew_last7_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d5_q <= 1'b0;
@@ -3229,7 +3262,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d6_q
+  // seq: skew_last7_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d6_q <= 1'b0;
@@ -3240,7 +3273,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d7_q
+  // seq: skew_last7_d7_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d7_q <= 1'b0;
@@ -3251,7 +3284,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d1_q
+  // seq: skew_aok7_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d1_q <= 1'b0;
@@ -3262,7 +3295,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d2_q
+  // seq: skew_aok7_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d2_q <= 1'b0;
@@ -3273,7 +3306,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d3_q
+  // seq: skew_aok7_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d3_q <= 1'b0;
@@ -3284,7 +3317,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d4_q
+  // seq: skew_aok7_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d4_q <= 1'b0;
@@ -3295,7 +3328,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d5_q
+  // seq: skew_aok7_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d5_q <= 1'b0;
@@ -3306,7 +3339,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d6_q
+  // seq: skew_aok7_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d6_q <= 1'b0;
@@ -3317,7 +3350,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d7_q
+  // seq: skew_aok7_d7_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d7_q <= 1'b0;
@@ -3328,14 +3361,14 @@ module gram (
     end
   end
 
-  // seq: skew_b1_d1_q
+  // seq: skew_b1_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b1_d1_q <= f2_b1_q;
     end
   end
 
-  // seq: skew_bok1_d1_q
+  // seq: skew_bok1_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok1_d1_q <= 1'b0;
@@ -3346,21 +3379,21 @@ module gram (
     end
   end
 
-  // seq: skew_b2_d1_q
+  // seq: skew_b2_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b2_d1_q <= f2_b2_q;
     end
   end
 
-  // seq: skew_b2_d2_q
+  // seq: skew_b2_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b2_d2_q <= skew_b2_d1_q;
     end
   end
 
-  // seq: skew_bok2_d1_q
+  // seq: skew_bok2_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok2_d1_q <= 1'b0;
@@ -3371,7 +3404,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok2_d2_q
+  // seq: skew_bok2_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok2_d2_q <= 1'b0;
@@ -3382,28 +3415,28 @@ module gram (
     end
   end
 
-  // seq: skew_b3_d1_q
+  // seq: skew_b3_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d1_q <= f2_b3_q;
     end
   end
 
-  // seq: skew_b3_d2_q
+  // seq: skew_b3_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d2_q <= skew_b3_d1_q;
     end
   end
 
-  // seq: skew_b3_d3_q
+  // seq: skew_b3_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d3_q <= skew_b3_d2_q;
     end
   end
 
-  // seq: skew_bok3_d1_q
+  // seq: skew_bok3_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d1_q <= 1'b0;
@@ -3414,7 +3447,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok3_d2_q
+  // seq: skew_bok3_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d2_q <= 1'b0;
@@ -3425,7 +3458,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok3_d3_q
+  // seq: skew_bok3_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d3_q <= 1'b0;
@@ -3436,35 +3469,35 @@ module gram (
     end
   end
 
-  // seq: skew_b4_d1_q
+  // seq: skew_b4_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d1_q <= f2_b4_q;
     end
   end
 
-  // seq: skew_b4_d2_q
+  // seq: skew_b4_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d2_q <= skew_b4_d1_q;
     end
   end
 
-  // seq: skew_b4_d3_q
+  // seq: skew_b4_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d3_q <= skew_b4_d2_q;
     end
   end
 
-  // seq: skew_b4_d4_q
+  // seq: skew_b4_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d4_q <= skew_b4_d3_q;
     end
   end
 
-  // seq: skew_bok4_d1_q
+  // seq: skew_bok4_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d1_q <= 1'b0;
@@ -3475,7 +3508,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d2_q
+  // seq: skew_bok4_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d2_q <= 1'b0;
@@ -3486,7 +3519,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d3_q
+  // seq: skew_bok4_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d3_q <= 1'b0;
@@ -3497,7 +3530,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d4_q
+  // seq: skew_bok4_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d4_q <= 1'b0;
@@ -3508,42 +3541,42 @@ module gram (
     end
   end
 
-  // seq: skew_b5_d1_q
+  // seq: skew_b5_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d1_q <= f2_b5_q;
     end
   end
 
-  // seq: skew_b5_d2_q
+  // seq: skew_b5_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d2_q <= skew_b5_d1_q;
     end
   end
 
-  // seq: skew_b5_d3_q
+  // seq: skew_b5_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d3_q <= skew_b5_d2_q;
     end
   end
 
-  // seq: skew_b5_d4_q
+  // seq: skew_b5_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d4_q <= skew_b5_d3_q;
     end
   end
 
-  // seq: skew_b5_d5_q
+  // seq: skew_b5_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d5_q <= skew_b5_d4_q;
     end
   end
 
-  // seq: skew_bok5_d1_q
+  // seq: skew_bok5_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d1_q <= 1'b0;
@@ -3554,7 +3587,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d2_q
+  // seq: skew_bok5_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d2_q <= 1'b0;
@@ -3565,7 +3598,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d3_q
+  // seq: skew_bok5_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d3_q <= 1'b0;
@@ -3576,7 +3609,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d4_q
+  // seq: skew_bok5_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d4_q <= 1'b0;
@@ -3587,7 +3620,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d5_q
+  // seq: skew_bok5_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d5_q <= 1'b0;
@@ -3598,49 +3631,49 @@ module gram (
     end
   end
 
-  // seq: skew_b6_d1_q
+  // seq: skew_b6_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d1_q <= f2_b6_q;
     end
   end
 
-  // seq: skew_b6_d2_q
+  // seq: skew_b6_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d2_q <= skew_b6_d1_q;
     end
   end
 
-  // seq: skew_b6_d3_q
+  // seq: skew_b6_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d3_q <= skew_b6_d2_q;
     end
   end
 
-  // seq: skew_b6_d4_q
+  // seq: skew_b6_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d4_q <= skew_b6_d3_q;
     end
   end
 
-  // seq: skew_b6_d5_q
+  // seq: skew_b6_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d5_q <= skew_b6_d4_q;
     end
   end
 
-  // seq: skew_b6_d6_q
+  // seq: skew_b6_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d6_q <= skew_b6_d5_q;
     end
   end
 
-  // seq: skew_bok6_d1_q
+  // seq: skew_bok6_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d1_q <= 1'b0;
@@ -3651,7 +3684,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d2_q
+  // seq: skew_bok6_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d2_q <= 1'b0;
@@ -3662,7 +3695,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d3_q
+  // seq: skew_bok6_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d3_q <= 1'b0;
@@ -3673,7 +3706,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d4_q
+  // seq: skew_bok6_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d4_q <= 1'b0;
@@ -3684,7 +3717,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d5_q
+  // seq: skew_bok6_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d5_q <= 1'b0;
@@ -3695,7 +3728,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d6_q
+  // seq: skew_bok6_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d6_q <= 1'b0;
@@ -3706,56 +3739,56 @@ module gram (
     end
   end
 
-  // seq: skew_b7_d1_q
+  // seq: skew_b7_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d1_q <= f2_b7_q;
     end
   end
 
-  // seq: skew_b7_d2_q
+  // seq: skew_b7_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d2_q <= skew_b7_d1_q;
     end
   end
 
-  // seq: skew_b7_d3_q
+  // seq: skew_b7_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d3_q <= skew_b7_d2_q;
     end
   end
 
-  // seq: skew_b7_d4_q
+  // seq: skew_b7_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d4_q <= skew_b7_d3_q;
     end
   end
 
-  // seq: skew_b7_d5_q
+  // seq: skew_b7_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d5_q <= skew_b7_d4_q;
     end
   end
 
-  // seq: skew_b7_d6_q
+  // seq: skew_b7_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d6_q <= skew_b7_d5_q;
     end
   end
 
-  // seq: skew_b7_d7_q
+  // seq: skew_b7_d7_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d7_q <= skew_b7_d6_q;
     end
   end
 
-  // seq: skew_bok7_d1_q
+  // seq: skew_bok7_d1_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d1_q <= 1'b0;
@@ -3766,7 +3799,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d2_q
+  // seq: skew_bok7_d2_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d2_q <= 1'b0;
@@ -3777,7 +3810,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d3_q
+  // seq: skew_bok7_d3_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d3_q <= 1'b0;
@@ -3788,7 +3821,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d4_q
+  // seq: skew_bok7_d4_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d4_q <= 1'b0;
@@ -3799,7 +3832,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d5_q
+  // seq: skew_bok7_d5_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d5_q <= 1'b0;
@@ -3810,7 +3843,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d6_q
+  // seq: skew_bok7_d6_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d6_q <= 1'b0;
@@ -3821,7 +3854,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d7_q
+  // seq: skew_bok7_d7_q (generator/units/gram.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d7_q <= 1'b0;
@@ -3832,13 +3865,27 @@ module gram (
     end
   end
 
-  assign pe_0_0_diff = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
+  assign pe_0_0_diff = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_0_0_sum = pe_0_0_diff * pe_0_0_diff;
-  assign pe_0_0_sum = (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {5'd0, _mul_pe_0_0_sum};
+  assign pe_0_0_sum = (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {5'd0, _mul_pe_0_0_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_0_0_pe
+  // seq: pe_0_0_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_0_0_a_q <= f2_a0_q;
+      pe_0_0_fv_q <= f2_valid_q;
+      pe_0_0_first_q <= f2_first_q;
+      pe_0_0_last_q <= f2_last_q;
+      pe_0_0_aok_q <= f2_aok0_q;
+      pe_0_0_b_q <= f2_b0_q;
+      pe_0_0_bok_q <= f2_bok0_q;
+      if (f2_valid_q) begin
+        pe_0_0_acc_q <= pe_0_0_sum;
+      end
+      pe_0_0_res_valid_q <= (((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q) | pe_0_0_res_valid_in;
+      pe_0_0_res_q <= (((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q) ? pe_0_0_sum : pe_0_0_res_in;
+    end
     if (rst) begin
       pe_0_0_fv_q <= 1'b0;
       pe_0_0_first_q <= 1'b0;
@@ -3846,31 +3893,30 @@ module gram (
       pe_0_0_aok_q <= 1'b0;
       pe_0_0_bok_q <= 1'b0;
       pe_0_0_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_0_0_a_q <= f2_a0_q;
-        pe_0_0_fv_q <= f2_valid_q;
-        pe_0_0_first_q <= f2_first_q;
-        pe_0_0_last_q <= f2_last_q;
-        pe_0_0_aok_q <= f2_aok0_q;
-        pe_0_0_b_q <= f2_b0_q;
-        pe_0_0_bok_q <= f2_bok0_q;
-        if (f2_valid_q) begin
-          pe_0_0_acc_q <= pe_0_0_sum;
-        end
-        pe_0_0_res_valid_q <= (((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q) | pe_0_0_res_valid_in;
-        pe_0_0_res_q <= (((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q) ? pe_0_0_sum : pe_0_0_res_in;
-      end
     end
   end
 
-  assign pe_0_1_diff = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};
+  assign pe_0_1_diff = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_0_1_sum = pe_0_1_diff * pe_0_1_diff;
-  assign pe_0_1_sum = (pe_0_0_first_q ? 39'd0 : pe_0_1_acc_q) + {5'd0, _mul_pe_0_1_sum};
+  assign pe_0_1_sum = (pe_0_0_first_q ? 39'd0 : pe_0_1_acc_q) + {5'd0, _mul_pe_0_1_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_0_1_pe
+  // seq: pe_0_1_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_0_1_a_q <= pe_0_0_a_q;
+      pe_0_1_fv_q <= pe_0_0_fv_q;
+      pe_0_1_first_q <= pe_0_0_first_q;
+      pe_0_1_last_q <= pe_0_0_last_q;
+      pe_0_1_aok_q <= pe_0_0_aok_q;
+      pe_0_1_b_q <= skew_b1_d1_q;
+      pe_0_1_bok_q <= skew_bok1_d1_q;
+      if (pe_0_0_fv_q) begin
+        pe_0_1_acc_q <= pe_0_1_sum;
+      end
+      pe_0_1_res_valid_q <= (((pe_0_0_fv_q & pe_0_0_last_q) & pe_0_0_aok_q) & skew_bok1_d1_q) | pe_0_1_res_valid_in;
+      pe_0_1_res_q <= (((pe_0_0_fv_q & pe_0_0_last_q) & pe_0_0_aok_q) & skew_bok1_d1_q) ? pe_0_1_sum : pe_0_1_res_in;
+    end
     if (rst) begin
       pe_0_1_fv_q <= 1'b0;
       pe_0_1_first_q <= 1'b0;
@@ -3878,31 +3924,30 @@ module gram (
       pe_0_1_aok_q <= 1'b0;
       pe_0_1_bok_q <= 1'b0;
       pe_0_1_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_0_1_a_q <= pe_0_0_a_q;
-        pe_0_1_fv_q <= pe_0_0_fv_q;
-        pe_0_1_first_q <= pe_0_0_first_q;
-        pe_0_1_last_q <= pe_0_0_last_q;
-        pe_0_1_aok_q <= pe_0_0_aok_q;
-        pe_0_1_b_q <= skew_b1_d1_q;
-        pe_0_1_bok_q <= skew_bok1_d1_q;
-        if (pe_0_0_fv_q) begin
-          pe_0_1_acc_q <= pe_0_1_sum;
-        end
-        pe_0_1_res_valid_q <= (((pe_0_0_fv_q & pe_0_0_last_q) & pe_0_0_aok_q) & skew_bok1_d1_q) | pe_0_1_res_valid_in;
-        pe_0_1_res_q <= (((pe_0_0_fv_q & pe_0_0_last_q) & pe_0_0_aok_q) & skew_bok1_d1_q) ? pe_0_1_sum : pe_0_1_res_in;
-      end
     end
   end
 
-  assign pe_0_2_diff = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};
+  assign pe_0_2_diff = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_0_2_sum = pe_0_2_diff * pe_0_2_diff;
-  assign pe_0_2_sum = (pe_0_1_first_q ? 39'd0 : pe_0_2_acc_q) + {5'd0, _mul_pe_0_2_sum};
+  assign pe_0_2_sum = (pe_0_1_first_q ? 39'd0 : pe_0_2_acc_q) + {5'd0, _mul_pe_0_2_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_0_2_pe
+  // seq: pe_0_2_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_0_2_a_q <= pe_0_1_a_q;
+      pe_0_2_fv_q <= pe_0_1_fv_q;
+      pe_0_2_first_q <= pe_0_1_first_q;
+      pe_0_2_last_q <= pe_0_1_last_q;
+      pe_0_2_aok_q <= pe_0_1_aok_q;
+      pe_0_2_b_q <= skew_b2_d2_q;
+      pe_0_2_bok_q <= skew_bok2_d2_q;
+      if (pe_0_1_fv_q) begin
+        pe_0_2_acc_q <= pe_0_2_sum;
+      end
+      pe_0_2_res_valid_q <= (((pe_0_1_fv_q & pe_0_1_last_q) & pe_0_1_aok_q) & skew_bok2_d2_q) | pe_0_2_res_valid_in;
+      pe_0_2_res_q <= (((pe_0_1_fv_q & pe_0_1_last_q) & pe_0_1_aok_q) & skew_bok2_d2_q) ? pe_0_2_sum : pe_0_2_res_in;
+    end
     if (rst) begin
       pe_0_2_fv_q <= 1'b0;
       pe_0_2_first_q <= 1'b0;
@@ -3910,31 +3955,30 @@ module gram (
       pe_0_2_aok_q <= 1'b0;
       pe_0_2_bok_q <= 1'b0;
       pe_0_2_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_0_2_a_q <= pe_0_1_a_q;
-        pe_0_2_fv_q <= pe_0_1_fv_q;
-        pe_0_2_first_q <= pe_0_1_first_q;
-        pe_0_2_last_q <= pe_0_1_last_q;
-        pe_0_2_aok_q <= pe_0_1_aok_q;
-        pe_0_2_b_q <= skew_b2_d2_q;
-        pe_0_2_bok_q <= skew_bok2_d2_q;
-        if (pe_0_1_fv_q) begin
-          pe_0_2_acc_q <= pe_0_2_sum;
-        end
-        pe_0_2_res_valid_q <= (((pe_0_1_fv_q & pe_0_1_last_q) & pe_0_1_aok_q) & skew_bok2_d2_q) | pe_0_2_res_valid_in;
-        pe_0_2_res_q <= (((pe_0_1_fv_q & pe_0_1_last_q) & pe_0_1_aok_q) & skew_bok2_d2_q) ? pe_0_2_sum : pe_0_2_res_in;
-      end
     end
   end
 
-  assign pe_0_3_diff = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};
+  assign pe_0_3_diff = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_0_3_sum = pe_0_3_diff * pe_0_3_diff;
-  assign pe_0_3_sum = (pe_0_2_first_q ? 39'd0 : pe_0_3_acc_q) + {5'd0, _mul_pe_0_3_sum};
+  assign pe_0_3_sum = (pe_0_2_first_q ? 39'd0 : pe_0_3_acc_q) + {5'd0, _mul_pe_0_3_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_0_3_pe
+  // seq: pe_0_3_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_0_3_a_q <= pe_0_2_a_q;
+      pe_0_3_fv_q <= pe_0_2_fv_q;
+      pe_0_3_first_q <= pe_0_2_first_q;
+      pe_0_3_last_q <= pe_0_2_last_q;
+      pe_0_3_aok_q <= pe_0_2_aok_q;
+      pe_0_3_b_q <= skew_b3_d3_q;
+      pe_0_3_bok_q <= skew_bok3_d3_q;
+      if (pe_0_2_fv_q) begin
+        pe_0_3_acc_q <= pe_0_3_sum;
+      end
+      pe_0_3_res_valid_q <= (((pe_0_2_fv_q & pe_0_2_last_q) & pe_0_2_aok_q) & skew_bok3_d3_q) | pe_0_3_res_valid_in;
+      pe_0_3_res_q <= (((pe_0_2_fv_q & pe_0_2_last_q) & pe_0_2_aok_q) & skew_bok3_d3_q) ? pe_0_3_sum : pe_0_3_res_in;
+    end
     if (rst) begin
       pe_0_3_fv_q <= 1'b0;
       pe_0_3_first_q <= 1'b0;
@@ -3942,31 +3986,30 @@ module gram (
       pe_0_3_aok_q <= 1'b0;
       pe_0_3_bok_q <= 1'b0;
       pe_0_3_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_0_3_a_q <= pe_0_2_a_q;
-        pe_0_3_fv_q <= pe_0_2_fv_q;
-        pe_0_3_first_q <= pe_0_2_first_q;
-        pe_0_3_last_q <= pe_0_2_last_q;
-        pe_0_3_aok_q <= pe_0_2_aok_q;
-        pe_0_3_b_q <= skew_b3_d3_q;
-        pe_0_3_bok_q <= skew_bok3_d3_q;
-        if (pe_0_2_fv_q) begin
-          pe_0_3_acc_q <= pe_0_3_sum;
-        end
-        pe_0_3_res_valid_q <= (((pe_0_2_fv_q & pe_0_2_last_q) & pe_0_2_aok_q) & skew_bok3_d3_q) | pe_0_3_res_valid_in;
-        pe_0_3_res_q <= (((pe_0_2_fv_q & pe_0_2_last_q) & pe_0_2_aok_q) & skew_bok3_d3_q) ? pe_0_3_sum : pe_0_3_res_in;
-      end
     end
   end
 
-  assign pe_0_4_diff = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};
+  assign pe_0_4_diff = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_0_4_sum = pe_0_4_diff * pe_0_4_diff;
-  assign pe_0_4_sum = (pe_0_3_first_q ? 39'd0 : pe_0_4_acc_q) + {5'd0, _mul_pe_0_4_sum};
+  assign pe_0_4_sum = (pe_0_3_first_q ? 39'd0 : pe_0_4_acc_q) + {5'd0, _mul_pe_0_4_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_0_4_pe
+  // seq: pe_0_4_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_0_4_a_q <= pe_0_3_a_q;
+      pe_0_4_fv_q <= pe_0_3_fv_q;
+      pe_0_4_first_q <= pe_0_3_first_q;
+      pe_0_4_last_q <= pe_0_3_last_q;
+      pe_0_4_aok_q <= pe_0_3_aok_q;
+      pe_0_4_b_q <= skew_b4_d4_q;
+      pe_0_4_bok_q <= skew_bok4_d4_q;
+      if (pe_0_3_fv_q) begin
+        pe_0_4_acc_q <= pe_0_4_sum;
+      end
+      pe_0_4_res_valid_q <= (((pe_0_3_fv_q & pe_0_3_last_q) & pe_0_3_aok_q) & skew_bok4_d4_q) | pe_0_4_res_valid_in;
+      pe_0_4_res_q <= (((pe_0_3_fv_q & pe_0_3_last_q) & pe_0_3_aok_q) & skew_bok4_d4_q) ? pe_0_4_sum : pe_0_4_res_in;
+    end
     if (rst) begin
       pe_0_4_fv_q <= 1'b0;
       pe_0_4_first_q <= 1'b0;
@@ -3974,31 +4017,30 @@ module gram (
       pe_0_4_aok_q <= 1'b0;
       pe_0_4_bok_q <= 1'b0;
       pe_0_4_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_0_4_a_q <= pe_0_3_a_q;
-        pe_0_4_fv_q <= pe_0_3_fv_q;
-        pe_0_4_first_q <= pe_0_3_first_q;
-        pe_0_4_last_q <= pe_0_3_last_q;
-        pe_0_4_aok_q <= pe_0_3_aok_q;
-        pe_0_4_b_q <= skew_b4_d4_q;
-        pe_0_4_bok_q <= skew_bok4_d4_q;
-        if (pe_0_3_fv_q) begin
-          pe_0_4_acc_q <= pe_0_4_sum;
-        end
-        pe_0_4_res_valid_q <= (((pe_0_3_fv_q & pe_0_3_last_q) & pe_0_3_aok_q) & skew_bok4_d4_q) | pe_0_4_res_valid_in;
-        pe_0_4_res_q <= (((pe_0_3_fv_q & pe_0_3_last_q) & pe_0_3_aok_q) & skew_bok4_d4_q) ? pe_0_4_sum : pe_0_4_res_in;
-      end
     end
   end
 
-  assign pe_0_5_diff = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};
+  assign pe_0_5_diff = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_0_5_sum = pe_0_5_diff * pe_0_5_diff;
-  assign pe_0_5_sum = (pe_0_4_first_q ? 39'd0 : pe_0_5_acc_q) + {5'd0, _mul_pe_0_5_sum};
+  assign pe_0_5_sum = (pe_0_4_first_q ? 39'd0 : pe_0_5_acc_q) + {5'd0, _mul_pe_0_5_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_0_5_pe
+  // seq: pe_0_5_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_0_5_a_q <= pe_0_4_a_q;
+      pe_0_5_fv_q <= pe_0_4_fv_q;
+      pe_0_5_first_q <= pe_0_4_first_q;
+      pe_0_5_last_q <= pe_0_4_last_q;
+      pe_0_5_aok_q <= pe_0_4_aok_q;
+      pe_0_5_b_q <= skew_b5_d5_q;
+      pe_0_5_bok_q <= skew_bok5_d5_q;
+      if (pe_0_4_fv_q) begin
+        pe_0_5_acc_q <= pe_0_5_sum;
+      end
+      pe_0_5_res_valid_q <= (((pe_0_4_fv_q & pe_0_4_last_q) & pe_0_4_aok_q) & skew_bok5_d5_q) | pe_0_5_res_valid_in;
+      pe_0_5_res_q <= (((pe_0_4_fv_q & pe_0_4_last_q) & pe_0_4_aok_q) & skew_bok5_d5_q) ? pe_0_5_sum : pe_0_5_res_in;
+    end
     if (rst) begin
       pe_0_5_fv_q <= 1'b0;
       pe_0_5_first_q <= 1'b0;
@@ -4006,31 +4048,30 @@ module gram (
       pe_0_5_aok_q <= 1'b0;
       pe_0_5_bok_q <= 1'b0;
       pe_0_5_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_0_5_a_q <= pe_0_4_a_q;
-        pe_0_5_fv_q <= pe_0_4_fv_q;
-        pe_0_5_first_q <= pe_0_4_first_q;
-        pe_0_5_last_q <= pe_0_4_last_q;
-        pe_0_5_aok_q <= pe_0_4_aok_q;
-        pe_0_5_b_q <= skew_b5_d5_q;
-        pe_0_5_bok_q <= skew_bok5_d5_q;
-        if (pe_0_4_fv_q) begin
-          pe_0_5_acc_q <= pe_0_5_sum;
-        end
-        pe_0_5_res_valid_q <= (((pe_0_4_fv_q & pe_0_4_last_q) & pe_0_4_aok_q) & skew_bok5_d5_q) | pe_0_5_res_valid_in;
-        pe_0_5_res_q <= (((pe_0_4_fv_q & pe_0_4_last_q) & pe_0_4_aok_q) & skew_bok5_d5_q) ? pe_0_5_sum : pe_0_5_res_in;
-      end
     end
   end
 
-  assign pe_0_6_diff = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};
+  assign pe_0_6_diff = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_0_6_sum = pe_0_6_diff * pe_0_6_diff;
-  assign pe_0_6_sum = (pe_0_5_first_q ? 39'd0 : pe_0_6_acc_q) + {5'd0, _mul_pe_0_6_sum};
+  assign pe_0_6_sum = (pe_0_5_first_q ? 39'd0 : pe_0_6_acc_q) + {5'd0, _mul_pe_0_6_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_0_6_pe
+  // seq: pe_0_6_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_0_6_a_q <= pe_0_5_a_q;
+      pe_0_6_fv_q <= pe_0_5_fv_q;
+      pe_0_6_first_q <= pe_0_5_first_q;
+      pe_0_6_last_q <= pe_0_5_last_q;
+      pe_0_6_aok_q <= pe_0_5_aok_q;
+      pe_0_6_b_q <= skew_b6_d6_q;
+      pe_0_6_bok_q <= skew_bok6_d6_q;
+      if (pe_0_5_fv_q) begin
+        pe_0_6_acc_q <= pe_0_6_sum;
+      end
+      pe_0_6_res_valid_q <= (((pe_0_5_fv_q & pe_0_5_last_q) & pe_0_5_aok_q) & skew_bok6_d6_q) | pe_0_6_res_valid_in;
+      pe_0_6_res_q <= (((pe_0_5_fv_q & pe_0_5_last_q) & pe_0_5_aok_q) & skew_bok6_d6_q) ? pe_0_6_sum : pe_0_6_res_in;
+    end
     if (rst) begin
       pe_0_6_fv_q <= 1'b0;
       pe_0_6_first_q <= 1'b0;
@@ -4038,31 +4079,30 @@ module gram (
       pe_0_6_aok_q <= 1'b0;
       pe_0_6_bok_q <= 1'b0;
       pe_0_6_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_0_6_a_q <= pe_0_5_a_q;
-        pe_0_6_fv_q <= pe_0_5_fv_q;
-        pe_0_6_first_q <= pe_0_5_first_q;
-        pe_0_6_last_q <= pe_0_5_last_q;
-        pe_0_6_aok_q <= pe_0_5_aok_q;
-        pe_0_6_b_q <= skew_b6_d6_q;
-        pe_0_6_bok_q <= skew_bok6_d6_q;
-        if (pe_0_5_fv_q) begin
-          pe_0_6_acc_q <= pe_0_6_sum;
-        end
-        pe_0_6_res_valid_q <= (((pe_0_5_fv_q & pe_0_5_last_q) & pe_0_5_aok_q) & skew_bok6_d6_q) | pe_0_6_res_valid_in;
-        pe_0_6_res_q <= (((pe_0_5_fv_q & pe_0_5_last_q) & pe_0_5_aok_q) & skew_bok6_d6_q) ? pe_0_6_sum : pe_0_6_res_in;
-      end
     end
   end
 
-  assign pe_0_7_diff = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};
+  assign pe_0_7_diff = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_0_7_sum = pe_0_7_diff * pe_0_7_diff;
-  assign pe_0_7_sum = (pe_0_6_first_q ? 39'd0 : pe_0_7_acc_q) + {5'd0, _mul_pe_0_7_sum};
+  assign pe_0_7_sum = (pe_0_6_first_q ? 39'd0 : pe_0_7_acc_q) + {5'd0, _mul_pe_0_7_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_0_7_pe
+  // seq: pe_0_7_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_0_7_a_q <= pe_0_6_a_q;
+      pe_0_7_fv_q <= pe_0_6_fv_q;
+      pe_0_7_first_q <= pe_0_6_first_q;
+      pe_0_7_last_q <= pe_0_6_last_q;
+      pe_0_7_aok_q <= pe_0_6_aok_q;
+      pe_0_7_b_q <= skew_b7_d7_q;
+      pe_0_7_bok_q <= skew_bok7_d7_q;
+      if (pe_0_6_fv_q) begin
+        pe_0_7_acc_q <= pe_0_7_sum;
+      end
+      pe_0_7_res_valid_q <= (((pe_0_6_fv_q & pe_0_6_last_q) & pe_0_6_aok_q) & skew_bok7_d7_q) | 1'b0;
+      pe_0_7_res_q <= (((pe_0_6_fv_q & pe_0_6_last_q) & pe_0_6_aok_q) & skew_bok7_d7_q) ? pe_0_7_sum : 39'd0;
+    end
     if (rst) begin
       pe_0_7_fv_q <= 1'b0;
       pe_0_7_first_q <= 1'b0;
@@ -4070,31 +4110,30 @@ module gram (
       pe_0_7_aok_q <= 1'b0;
       pe_0_7_bok_q <= 1'b0;
       pe_0_7_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_0_7_a_q <= pe_0_6_a_q;
-        pe_0_7_fv_q <= pe_0_6_fv_q;
-        pe_0_7_first_q <= pe_0_6_first_q;
-        pe_0_7_last_q <= pe_0_6_last_q;
-        pe_0_7_aok_q <= pe_0_6_aok_q;
-        pe_0_7_b_q <= skew_b7_d7_q;
-        pe_0_7_bok_q <= skew_bok7_d7_q;
-        if (pe_0_6_fv_q) begin
-          pe_0_7_acc_q <= pe_0_7_sum;
-        end
-        pe_0_7_res_valid_q <= (((pe_0_6_fv_q & pe_0_6_last_q) & pe_0_6_aok_q) & skew_bok7_d7_q) | 1'b0;
-        pe_0_7_res_q <= (((pe_0_6_fv_q & pe_0_6_last_q) & pe_0_6_aok_q) & skew_bok7_d7_q) ? pe_0_7_sum : 39'd0;
-      end
     end
   end
 
-  assign pe_1_0_diff = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};
+  assign pe_1_0_diff = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_1_0_sum = pe_1_0_diff * pe_1_0_diff;
-  assign pe_1_0_sum = (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {5'd0, _mul_pe_1_0_sum};
+  assign pe_1_0_sum = (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {5'd0, _mul_pe_1_0_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_1_0_pe
+  // seq: pe_1_0_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_1_0_a_q <= skew_a1_d1_q;
+      pe_1_0_fv_q <= skew_fv1_d1_q;
+      pe_1_0_first_q <= skew_first1_d1_q;
+      pe_1_0_last_q <= skew_last1_d1_q;
+      pe_1_0_aok_q <= skew_aok1_d1_q;
+      pe_1_0_b_q <= pe_0_0_b_q;
+      pe_1_0_bok_q <= pe_0_0_bok_q;
+      if (skew_fv1_d1_q) begin
+        pe_1_0_acc_q <= pe_1_0_sum;
+      end
+      pe_1_0_res_valid_q <= (((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q) | pe_1_0_res_valid_in;
+      pe_1_0_res_q <= (((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q) ? pe_1_0_sum : pe_1_0_res_in;
+    end
     if (rst) begin
       pe_1_0_fv_q <= 1'b0;
       pe_1_0_first_q <= 1'b0;
@@ -4102,31 +4141,30 @@ module gram (
       pe_1_0_aok_q <= 1'b0;
       pe_1_0_bok_q <= 1'b0;
       pe_1_0_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_1_0_a_q <= skew_a1_d1_q;
-        pe_1_0_fv_q <= skew_fv1_d1_q;
-        pe_1_0_first_q <= skew_first1_d1_q;
-        pe_1_0_last_q <= skew_last1_d1_q;
-        pe_1_0_aok_q <= skew_aok1_d1_q;
-        pe_1_0_b_q <= pe_0_0_b_q;
-        pe_1_0_bok_q <= pe_0_0_bok_q;
-        if (skew_fv1_d1_q) begin
-          pe_1_0_acc_q <= pe_1_0_sum;
-        end
-        pe_1_0_res_valid_q <= (((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q) | pe_1_0_res_valid_in;
-        pe_1_0_res_q <= (((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q) ? pe_1_0_sum : pe_1_0_res_in;
-      end
     end
   end
 
-  assign pe_1_1_diff = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};
+  assign pe_1_1_diff = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_1_1_sum = pe_1_1_diff * pe_1_1_diff;
-  assign pe_1_1_sum = (pe_1_0_first_q ? 39'd0 : pe_1_1_acc_q) + {5'd0, _mul_pe_1_1_sum};
+  assign pe_1_1_sum = (pe_1_0_first_q ? 39'd0 : pe_1_1_acc_q) + {5'd0, _mul_pe_1_1_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_1_1_pe
+  // seq: pe_1_1_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_1_1_a_q <= pe_1_0_a_q;
+      pe_1_1_fv_q <= pe_1_0_fv_q;
+      pe_1_1_first_q <= pe_1_0_first_q;
+      pe_1_1_last_q <= pe_1_0_last_q;
+      pe_1_1_aok_q <= pe_1_0_aok_q;
+      pe_1_1_b_q <= pe_0_1_b_q;
+      pe_1_1_bok_q <= pe_0_1_bok_q;
+      if (pe_1_0_fv_q) begin
+        pe_1_1_acc_q <= pe_1_1_sum;
+      end
+      pe_1_1_res_valid_q <= (((pe_1_0_fv_q & pe_1_0_last_q) & pe_1_0_aok_q) & pe_0_1_bok_q) | pe_1_1_res_valid_in;
+      pe_1_1_res_q <= (((pe_1_0_fv_q & pe_1_0_last_q) & pe_1_0_aok_q) & pe_0_1_bok_q) ? pe_1_1_sum : pe_1_1_res_in;
+    end
     if (rst) begin
       pe_1_1_fv_q <= 1'b0;
       pe_1_1_first_q <= 1'b0;
@@ -4134,31 +4172,30 @@ module gram (
       pe_1_1_aok_q <= 1'b0;
       pe_1_1_bok_q <= 1'b0;
       pe_1_1_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_1_1_a_q <= pe_1_0_a_q;
-        pe_1_1_fv_q <= pe_1_0_fv_q;
-        pe_1_1_first_q <= pe_1_0_first_q;
-        pe_1_1_last_q <= pe_1_0_last_q;
-        pe_1_1_aok_q <= pe_1_0_aok_q;
-        pe_1_1_b_q <= pe_0_1_b_q;
-        pe_1_1_bok_q <= pe_0_1_bok_q;
-        if (pe_1_0_fv_q) begin
-          pe_1_1_acc_q <= pe_1_1_sum;
-        end
-        pe_1_1_res_valid_q <= (((pe_1_0_fv_q & pe_1_0_last_q) & pe_1_0_aok_q) & pe_0_1_bok_q) | pe_1_1_res_valid_in;
-        pe_1_1_res_q <= (((pe_1_0_fv_q & pe_1_0_last_q) & pe_1_0_aok_q) & pe_0_1_bok_q) ? pe_1_1_sum : pe_1_1_res_in;
-      end
     end
   end
 
-  assign pe_1_2_diff = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};
+  assign pe_1_2_diff = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_1_2_sum = pe_1_2_diff * pe_1_2_diff;
-  assign pe_1_2_sum = (pe_1_1_first_q ? 39'd0 : pe_1_2_acc_q) + {5'd0, _mul_pe_1_2_sum};
+  assign pe_1_2_sum = (pe_1_1_first_q ? 39'd0 : pe_1_2_acc_q) + {5'd0, _mul_pe_1_2_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_1_2_pe
+  // seq: pe_1_2_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_1_2_a_q <= pe_1_1_a_q;
+      pe_1_2_fv_q <= pe_1_1_fv_q;
+      pe_1_2_first_q <= pe_1_1_first_q;
+      pe_1_2_last_q <= pe_1_1_last_q;
+      pe_1_2_aok_q <= pe_1_1_aok_q;
+      pe_1_2_b_q <= pe_0_2_b_q;
+      pe_1_2_bok_q <= pe_0_2_bok_q;
+      if (pe_1_1_fv_q) begin
+        pe_1_2_acc_q <= pe_1_2_sum;
+      end
+      pe_1_2_res_valid_q <= (((pe_1_1_fv_q & pe_1_1_last_q) & pe_1_1_aok_q) & pe_0_2_bok_q) | pe_1_2_res_valid_in;
+      pe_1_2_res_q <= (((pe_1_1_fv_q & pe_1_1_last_q) & pe_1_1_aok_q) & pe_0_2_bok_q) ? pe_1_2_sum : pe_1_2_res_in;
+    end
     if (rst) begin
       pe_1_2_fv_q <= 1'b0;
       pe_1_2_first_q <= 1'b0;
@@ -4166,31 +4203,30 @@ module gram (
       pe_1_2_aok_q <= 1'b0;
       pe_1_2_bok_q <= 1'b0;
       pe_1_2_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_1_2_a_q <= pe_1_1_a_q;
-        pe_1_2_fv_q <= pe_1_1_fv_q;
-        pe_1_2_first_q <= pe_1_1_first_q;
-        pe_1_2_last_q <= pe_1_1_last_q;
-        pe_1_2_aok_q <= pe_1_1_aok_q;
-        pe_1_2_b_q <= pe_0_2_b_q;
-        pe_1_2_bok_q <= pe_0_2_bok_q;
-        if (pe_1_1_fv_q) begin
-          pe_1_2_acc_q <= pe_1_2_sum;
-        end
-        pe_1_2_res_valid_q <= (((pe_1_1_fv_q & pe_1_1_last_q) & pe_1_1_aok_q) & pe_0_2_bok_q) | pe_1_2_res_valid_in;
-        pe_1_2_res_q <= (((pe_1_1_fv_q & pe_1_1_last_q) & pe_1_1_aok_q) & pe_0_2_bok_q) ? pe_1_2_sum : pe_1_2_res_in;
-      end
     end
   end
 
-  assign pe_1_3_diff = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};
+  assign pe_1_3_diff = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_1_3_sum = pe_1_3_diff * pe_1_3_diff;
-  assign pe_1_3_sum = (pe_1_2_first_q ? 39'd0 : pe_1_3_acc_q) + {5'd0, _mul_pe_1_3_sum};
+  assign pe_1_3_sum = (pe_1_2_first_q ? 39'd0 : pe_1_3_acc_q) + {5'd0, _mul_pe_1_3_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_1_3_pe
+  // seq: pe_1_3_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_1_3_a_q <= pe_1_2_a_q;
+      pe_1_3_fv_q <= pe_1_2_fv_q;
+      pe_1_3_first_q <= pe_1_2_first_q;
+      pe_1_3_last_q <= pe_1_2_last_q;
+      pe_1_3_aok_q <= pe_1_2_aok_q;
+      pe_1_3_b_q <= pe_0_3_b_q;
+      pe_1_3_bok_q <= pe_0_3_bok_q;
+      if (pe_1_2_fv_q) begin
+        pe_1_3_acc_q <= pe_1_3_sum;
+      end
+      pe_1_3_res_valid_q <= (((pe_1_2_fv_q & pe_1_2_last_q) & pe_1_2_aok_q) & pe_0_3_bok_q) | pe_1_3_res_valid_in;
+      pe_1_3_res_q <= (((pe_1_2_fv_q & pe_1_2_last_q) & pe_1_2_aok_q) & pe_0_3_bok_q) ? pe_1_3_sum : pe_1_3_res_in;
+    end
     if (rst) begin
       pe_1_3_fv_q <= 1'b0;
       pe_1_3_first_q <= 1'b0;
@@ -4198,31 +4234,30 @@ module gram (
       pe_1_3_aok_q <= 1'b0;
       pe_1_3_bok_q <= 1'b0;
       pe_1_3_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_1_3_a_q <= pe_1_2_a_q;
-        pe_1_3_fv_q <= pe_1_2_fv_q;
-        pe_1_3_first_q <= pe_1_2_first_q;
-        pe_1_3_last_q <= pe_1_2_last_q;
-        pe_1_3_aok_q <= pe_1_2_aok_q;
-        pe_1_3_b_q <= pe_0_3_b_q;
-        pe_1_3_bok_q <= pe_0_3_bok_q;
-        if (pe_1_2_fv_q) begin
-          pe_1_3_acc_q <= pe_1_3_sum;
-        end
-        pe_1_3_res_valid_q <= (((pe_1_2_fv_q & pe_1_2_last_q) & pe_1_2_aok_q) & pe_0_3_bok_q) | pe_1_3_res_valid_in;
-        pe_1_3_res_q <= (((pe_1_2_fv_q & pe_1_2_last_q) & pe_1_2_aok_q) & pe_0_3_bok_q) ? pe_1_3_sum : pe_1_3_res_in;
-      end
     end
   end
 
-  assign pe_1_4_diff = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};
+  assign pe_1_4_diff = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_1_4_sum = pe_1_4_diff * pe_1_4_diff;
-  assign pe_1_4_sum = (pe_1_3_first_q ? 39'd0 : pe_1_4_acc_q) + {5'd0, _mul_pe_1_4_sum};
+  assign pe_1_4_sum = (pe_1_3_first_q ? 39'd0 : pe_1_4_acc_q) + {5'd0, _mul_pe_1_4_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_1_4_pe
+  // seq: pe_1_4_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_1_4_a_q <= pe_1_3_a_q;
+      pe_1_4_fv_q <= pe_1_3_fv_q;
+      pe_1_4_first_q <= pe_1_3_first_q;
+      pe_1_4_last_q <= pe_1_3_last_q;
+      pe_1_4_aok_q <= pe_1_3_aok_q;
+      pe_1_4_b_q <= pe_0_4_b_q;
+      pe_1_4_bok_q <= pe_0_4_bok_q;
+      if (pe_1_3_fv_q) begin
+        pe_1_4_acc_q <= pe_1_4_sum;
+      end
+      pe_1_4_res_valid_q <= (((pe_1_3_fv_q & pe_1_3_last_q) & pe_1_3_aok_q) & pe_0_4_bok_q) | pe_1_4_res_valid_in;
+      pe_1_4_res_q <= (((pe_1_3_fv_q & pe_1_3_last_q) & pe_1_3_aok_q) & pe_0_4_bok_q) ? pe_1_4_sum : pe_1_4_res_in;
+    end
     if (rst) begin
       pe_1_4_fv_q <= 1'b0;
       pe_1_4_first_q <= 1'b0;
@@ -4230,31 +4265,30 @@ module gram (
       pe_1_4_aok_q <= 1'b0;
       pe_1_4_bok_q <= 1'b0;
       pe_1_4_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_1_4_a_q <= pe_1_3_a_q;
-        pe_1_4_fv_q <= pe_1_3_fv_q;
-        pe_1_4_first_q <= pe_1_3_first_q;
-        pe_1_4_last_q <= pe_1_3_last_q;
-        pe_1_4_aok_q <= pe_1_3_aok_q;
-        pe_1_4_b_q <= pe_0_4_b_q;
-        pe_1_4_bok_q <= pe_0_4_bok_q;
-        if (pe_1_3_fv_q) begin
-          pe_1_4_acc_q <= pe_1_4_sum;
-        end
-        pe_1_4_res_valid_q <= (((pe_1_3_fv_q & pe_1_3_last_q) & pe_1_3_aok_q) & pe_0_4_bok_q) | pe_1_4_res_valid_in;
-        pe_1_4_res_q <= (((pe_1_3_fv_q & pe_1_3_last_q) & pe_1_3_aok_q) & pe_0_4_bok_q) ? pe_1_4_sum : pe_1_4_res_in;
-      end
     end
   end
 
-  assign pe_1_5_diff = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};
+  assign pe_1_5_diff = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_1_5_sum = pe_1_5_diff * pe_1_5_diff;
-  assign pe_1_5_sum = (pe_1_4_first_q ? 39'd0 : pe_1_5_acc_q) + {5'd0, _mul_pe_1_5_sum};
+  assign pe_1_5_sum = (pe_1_4_first_q ? 39'd0 : pe_1_5_acc_q) + {5'd0, _mul_pe_1_5_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_1_5_pe
+  // seq: pe_1_5_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_1_5_a_q <= pe_1_4_a_q;
+      pe_1_5_fv_q <= pe_1_4_fv_q;
+      pe_1_5_first_q <= pe_1_4_first_q;
+      pe_1_5_last_q <= pe_1_4_last_q;
+      pe_1_5_aok_q <= pe_1_4_aok_q;
+      pe_1_5_b_q <= pe_0_5_b_q;
+      pe_1_5_bok_q <= pe_0_5_bok_q;
+      if (pe_1_4_fv_q) begin
+        pe_1_5_acc_q <= pe_1_5_sum;
+      end
+      pe_1_5_res_valid_q <= (((pe_1_4_fv_q & pe_1_4_last_q) & pe_1_4_aok_q) & pe_0_5_bok_q) | pe_1_5_res_valid_in;
+      pe_1_5_res_q <= (((pe_1_4_fv_q & pe_1_4_last_q) & pe_1_4_aok_q) & pe_0_5_bok_q) ? pe_1_5_sum : pe_1_5_res_in;
+    end
     if (rst) begin
       pe_1_5_fv_q <= 1'b0;
       pe_1_5_first_q <= 1'b0;
@@ -4262,31 +4296,30 @@ module gram (
       pe_1_5_aok_q <= 1'b0;
       pe_1_5_bok_q <= 1'b0;
       pe_1_5_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_1_5_a_q <= pe_1_4_a_q;
-        pe_1_5_fv_q <= pe_1_4_fv_q;
-        pe_1_5_first_q <= pe_1_4_first_q;
-        pe_1_5_last_q <= pe_1_4_last_q;
-        pe_1_5_aok_q <= pe_1_4_aok_q;
-        pe_1_5_b_q <= pe_0_5_b_q;
-        pe_1_5_bok_q <= pe_0_5_bok_q;
-        if (pe_1_4_fv_q) begin
-          pe_1_5_acc_q <= pe_1_5_sum;
-        end
-        pe_1_5_res_valid_q <= (((pe_1_4_fv_q & pe_1_4_last_q) & pe_1_4_aok_q) & pe_0_5_bok_q) | pe_1_5_res_valid_in;
-        pe_1_5_res_q <= (((pe_1_4_fv_q & pe_1_4_last_q) & pe_1_4_aok_q) & pe_0_5_bok_q) ? pe_1_5_sum : pe_1_5_res_in;
-      end
     end
   end
 
-  assign pe_1_6_diff = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};
+  assign pe_1_6_diff = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_1_6_sum = pe_1_6_diff * pe_1_6_diff;
-  assign pe_1_6_sum = (pe_1_5_first_q ? 39'd0 : pe_1_6_acc_q) + {5'd0, _mul_pe_1_6_sum};
+  assign pe_1_6_sum = (pe_1_5_first_q ? 39'd0 : pe_1_6_acc_q) + {5'd0, _mul_pe_1_6_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_1_6_pe
+  // seq: pe_1_6_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_1_6_a_q <= pe_1_5_a_q;
+      pe_1_6_fv_q <= pe_1_5_fv_q;
+      pe_1_6_first_q <= pe_1_5_first_q;
+      pe_1_6_last_q <= pe_1_5_last_q;
+      pe_1_6_aok_q <= pe_1_5_aok_q;
+      pe_1_6_b_q <= pe_0_6_b_q;
+      pe_1_6_bok_q <= pe_0_6_bok_q;
+      if (pe_1_5_fv_q) begin
+        pe_1_6_acc_q <= pe_1_6_sum;
+      end
+      pe_1_6_res_valid_q <= (((pe_1_5_fv_q & pe_1_5_last_q) & pe_1_5_aok_q) & pe_0_6_bok_q) | pe_1_6_res_valid_in;
+      pe_1_6_res_q <= (((pe_1_5_fv_q & pe_1_5_last_q) & pe_1_5_aok_q) & pe_0_6_bok_q) ? pe_1_6_sum : pe_1_6_res_in;
+    end
     if (rst) begin
       pe_1_6_fv_q <= 1'b0;
       pe_1_6_first_q <= 1'b0;
@@ -4294,31 +4327,30 @@ module gram (
       pe_1_6_aok_q <= 1'b0;
       pe_1_6_bok_q <= 1'b0;
       pe_1_6_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_1_6_a_q <= pe_1_5_a_q;
-        pe_1_6_fv_q <= pe_1_5_fv_q;
-        pe_1_6_first_q <= pe_1_5_first_q;
-        pe_1_6_last_q <= pe_1_5_last_q;
-        pe_1_6_aok_q <= pe_1_5_aok_q;
-        pe_1_6_b_q <= pe_0_6_b_q;
-        pe_1_6_bok_q <= pe_0_6_bok_q;
-        if (pe_1_5_fv_q) begin
-          pe_1_6_acc_q <= pe_1_6_sum;
-        end
-        pe_1_6_res_valid_q <= (((pe_1_5_fv_q & pe_1_5_last_q) & pe_1_5_aok_q) & pe_0_6_bok_q) | pe_1_6_res_valid_in;
-        pe_1_6_res_q <= (((pe_1_5_fv_q & pe_1_5_last_q) & pe_1_5_aok_q) & pe_0_6_bok_q) ? pe_1_6_sum : pe_1_6_res_in;
-      end
     end
   end
 
-  assign pe_1_7_diff = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};
+  assign pe_1_7_diff = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_1_7_sum = pe_1_7_diff * pe_1_7_diff;
-  assign pe_1_7_sum = (pe_1_6_first_q ? 39'd0 : pe_1_7_acc_q) + {5'd0, _mul_pe_1_7_sum};
+  assign pe_1_7_sum = (pe_1_6_first_q ? 39'd0 : pe_1_7_acc_q) + {5'd0, _mul_pe_1_7_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_1_7_pe
+  // seq: pe_1_7_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_1_7_a_q <= pe_1_6_a_q;
+      pe_1_7_fv_q <= pe_1_6_fv_q;
+      pe_1_7_first_q <= pe_1_6_first_q;
+      pe_1_7_last_q <= pe_1_6_last_q;
+      pe_1_7_aok_q <= pe_1_6_aok_q;
+      pe_1_7_b_q <= pe_0_7_b_q;
+      pe_1_7_bok_q <= pe_0_7_bok_q;
+      if (pe_1_6_fv_q) begin
+        pe_1_7_acc_q <= pe_1_7_sum;
+      end
+      pe_1_7_res_valid_q <= (((pe_1_6_fv_q & pe_1_6_last_q) & pe_1_6_aok_q) & pe_0_7_bok_q) | 1'b0;
+      pe_1_7_res_q <= (((pe_1_6_fv_q & pe_1_6_last_q) & pe_1_6_aok_q) & pe_0_7_bok_q) ? pe_1_7_sum : 39'd0;
+    end
     if (rst) begin
       pe_1_7_fv_q <= 1'b0;
       pe_1_7_first_q <= 1'b0;
@@ -4326,31 +4358,30 @@ module gram (
       pe_1_7_aok_q <= 1'b0;
       pe_1_7_bok_q <= 1'b0;
       pe_1_7_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_1_7_a_q <= pe_1_6_a_q;
-        pe_1_7_fv_q <= pe_1_6_fv_q;
-        pe_1_7_first_q <= pe_1_6_first_q;
-        pe_1_7_last_q <= pe_1_6_last_q;
-        pe_1_7_aok_q <= pe_1_6_aok_q;
-        pe_1_7_b_q <= pe_0_7_b_q;
-        pe_1_7_bok_q <= pe_0_7_bok_q;
-        if (pe_1_6_fv_q) begin
-          pe_1_7_acc_q <= pe_1_7_sum;
-        end
-        pe_1_7_res_valid_q <= (((pe_1_6_fv_q & pe_1_6_last_q) & pe_1_6_aok_q) & pe_0_7_bok_q) | 1'b0;
-        pe_1_7_res_q <= (((pe_1_6_fv_q & pe_1_6_last_q) & pe_1_6_aok_q) & pe_0_7_bok_q) ? pe_1_7_sum : 39'd0;
-      end
     end
   end
 
-  assign pe_2_0_diff = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};
+  assign pe_2_0_diff = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_2_0_sum = pe_2_0_diff * pe_2_0_diff;
-  assign pe_2_0_sum = (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {5'd0, _mul_pe_2_0_sum};
+  assign pe_2_0_sum = (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {5'd0, _mul_pe_2_0_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_2_0_pe
+  // seq: pe_2_0_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_2_0_a_q <= skew_a2_d2_q;
+      pe_2_0_fv_q <= skew_fv2_d2_q;
+      pe_2_0_first_q <= skew_first2_d2_q;
+      pe_2_0_last_q <= skew_last2_d2_q;
+      pe_2_0_aok_q <= skew_aok2_d2_q;
+      pe_2_0_b_q <= pe_1_0_b_q;
+      pe_2_0_bok_q <= pe_1_0_bok_q;
+      if (skew_fv2_d2_q) begin
+        pe_2_0_acc_q <= pe_2_0_sum;
+      end
+      pe_2_0_res_valid_q <= (((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q) | pe_2_0_res_valid_in;
+      pe_2_0_res_q <= (((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q) ? pe_2_0_sum : pe_2_0_res_in;
+    end
     if (rst) begin
       pe_2_0_fv_q <= 1'b0;
       pe_2_0_first_q <= 1'b0;
@@ -4358,31 +4389,30 @@ module gram (
       pe_2_0_aok_q <= 1'b0;
       pe_2_0_bok_q <= 1'b0;
       pe_2_0_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_2_0_a_q <= skew_a2_d2_q;
-        pe_2_0_fv_q <= skew_fv2_d2_q;
-        pe_2_0_first_q <= skew_first2_d2_q;
-        pe_2_0_last_q <= skew_last2_d2_q;
-        pe_2_0_aok_q <= skew_aok2_d2_q;
-        pe_2_0_b_q <= pe_1_0_b_q;
-        pe_2_0_bok_q <= pe_1_0_bok_q;
-        if (skew_fv2_d2_q) begin
-          pe_2_0_acc_q <= pe_2_0_sum;
-        end
-        pe_2_0_res_valid_q <= (((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q) | pe_2_0_res_valid_in;
-        pe_2_0_res_q <= (((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q) ? pe_2_0_sum : pe_2_0_res_in;
-      end
     end
   end
 
-  assign pe_2_1_diff = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};
+  assign pe_2_1_diff = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_2_1_sum = pe_2_1_diff * pe_2_1_diff;
-  assign pe_2_1_sum = (pe_2_0_first_q ? 39'd0 : pe_2_1_acc_q) + {5'd0, _mul_pe_2_1_sum};
+  assign pe_2_1_sum = (pe_2_0_first_q ? 39'd0 : pe_2_1_acc_q) + {5'd0, _mul_pe_2_1_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_2_1_pe
+  // seq: pe_2_1_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_2_1_a_q <= pe_2_0_a_q;
+      pe_2_1_fv_q <= pe_2_0_fv_q;
+      pe_2_1_first_q <= pe_2_0_first_q;
+      pe_2_1_last_q <= pe_2_0_last_q;
+      pe_2_1_aok_q <= pe_2_0_aok_q;
+      pe_2_1_b_q <= pe_1_1_b_q;
+      pe_2_1_bok_q <= pe_1_1_bok_q;
+      if (pe_2_0_fv_q) begin
+        pe_2_1_acc_q <= pe_2_1_sum;
+      end
+      pe_2_1_res_valid_q <= (((pe_2_0_fv_q & pe_2_0_last_q) & pe_2_0_aok_q) & pe_1_1_bok_q) | pe_2_1_res_valid_in;
+      pe_2_1_res_q <= (((pe_2_0_fv_q & pe_2_0_last_q) & pe_2_0_aok_q) & pe_1_1_bok_q) ? pe_2_1_sum : pe_2_1_res_in;
+    end
     if (rst) begin
       pe_2_1_fv_q <= 1'b0;
       pe_2_1_first_q <= 1'b0;
@@ -4390,31 +4420,30 @@ module gram (
       pe_2_1_aok_q <= 1'b0;
       pe_2_1_bok_q <= 1'b0;
       pe_2_1_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_2_1_a_q <= pe_2_0_a_q;
-        pe_2_1_fv_q <= pe_2_0_fv_q;
-        pe_2_1_first_q <= pe_2_0_first_q;
-        pe_2_1_last_q <= pe_2_0_last_q;
-        pe_2_1_aok_q <= pe_2_0_aok_q;
-        pe_2_1_b_q <= pe_1_1_b_q;
-        pe_2_1_bok_q <= pe_1_1_bok_q;
-        if (pe_2_0_fv_q) begin
-          pe_2_1_acc_q <= pe_2_1_sum;
-        end
-        pe_2_1_res_valid_q <= (((pe_2_0_fv_q & pe_2_0_last_q) & pe_2_0_aok_q) & pe_1_1_bok_q) | pe_2_1_res_valid_in;
-        pe_2_1_res_q <= (((pe_2_0_fv_q & pe_2_0_last_q) & pe_2_0_aok_q) & pe_1_1_bok_q) ? pe_2_1_sum : pe_2_1_res_in;
-      end
     end
   end
 
-  assign pe_2_2_diff = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};
+  assign pe_2_2_diff = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_2_2_sum = pe_2_2_diff * pe_2_2_diff;
-  assign pe_2_2_sum = (pe_2_1_first_q ? 39'd0 : pe_2_2_acc_q) + {5'd0, _mul_pe_2_2_sum};
+  assign pe_2_2_sum = (pe_2_1_first_q ? 39'd0 : pe_2_2_acc_q) + {5'd0, _mul_pe_2_2_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_2_2_pe
+  // seq: pe_2_2_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_2_2_a_q <= pe_2_1_a_q;
+      pe_2_2_fv_q <= pe_2_1_fv_q;
+      pe_2_2_first_q <= pe_2_1_first_q;
+      pe_2_2_last_q <= pe_2_1_last_q;
+      pe_2_2_aok_q <= pe_2_1_aok_q;
+      pe_2_2_b_q <= pe_1_2_b_q;
+      pe_2_2_bok_q <= pe_1_2_bok_q;
+      if (pe_2_1_fv_q) begin
+        pe_2_2_acc_q <= pe_2_2_sum;
+      end
+      pe_2_2_res_valid_q <= (((pe_2_1_fv_q & pe_2_1_last_q) & pe_2_1_aok_q) & pe_1_2_bok_q) | pe_2_2_res_valid_in;
+      pe_2_2_res_q <= (((pe_2_1_fv_q & pe_2_1_last_q) & pe_2_1_aok_q) & pe_1_2_bok_q) ? pe_2_2_sum : pe_2_2_res_in;
+    end
     if (rst) begin
       pe_2_2_fv_q <= 1'b0;
       pe_2_2_first_q <= 1'b0;
@@ -4422,31 +4451,30 @@ module gram (
       pe_2_2_aok_q <= 1'b0;
       pe_2_2_bok_q <= 1'b0;
       pe_2_2_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_2_2_a_q <= pe_2_1_a_q;
-        pe_2_2_fv_q <= pe_2_1_fv_q;
-        pe_2_2_first_q <= pe_2_1_first_q;
-        pe_2_2_last_q <= pe_2_1_last_q;
-        pe_2_2_aok_q <= pe_2_1_aok_q;
-        pe_2_2_b_q <= pe_1_2_b_q;
-        pe_2_2_bok_q <= pe_1_2_bok_q;
-        if (pe_2_1_fv_q) begin
-          pe_2_2_acc_q <= pe_2_2_sum;
-        end
-        pe_2_2_res_valid_q <= (((pe_2_1_fv_q & pe_2_1_last_q) & pe_2_1_aok_q) & pe_1_2_bok_q) | pe_2_2_res_valid_in;
-        pe_2_2_res_q <= (((pe_2_1_fv_q & pe_2_1_last_q) & pe_2_1_aok_q) & pe_1_2_bok_q) ? pe_2_2_sum : pe_2_2_res_in;
-      end
     end
   end
 
-  assign pe_2_3_diff = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};
+  assign pe_2_3_diff = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_2_3_sum = pe_2_3_diff * pe_2_3_diff;
-  assign pe_2_3_sum = (pe_2_2_first_q ? 39'd0 : pe_2_3_acc_q) + {5'd0, _mul_pe_2_3_sum};
+  assign pe_2_3_sum = (pe_2_2_first_q ? 39'd0 : pe_2_3_acc_q) + {5'd0, _mul_pe_2_3_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_2_3_pe
+  // seq: pe_2_3_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_2_3_a_q <= pe_2_2_a_q;
+      pe_2_3_fv_q <= pe_2_2_fv_q;
+      pe_2_3_first_q <= pe_2_2_first_q;
+      pe_2_3_last_q <= pe_2_2_last_q;
+      pe_2_3_aok_q <= pe_2_2_aok_q;
+      pe_2_3_b_q <= pe_1_3_b_q;
+      pe_2_3_bok_q <= pe_1_3_bok_q;
+      if (pe_2_2_fv_q) begin
+        pe_2_3_acc_q <= pe_2_3_sum;
+      end
+      pe_2_3_res_valid_q <= (((pe_2_2_fv_q & pe_2_2_last_q) & pe_2_2_aok_q) & pe_1_3_bok_q) | pe_2_3_res_valid_in;
+      pe_2_3_res_q <= (((pe_2_2_fv_q & pe_2_2_last_q) & pe_2_2_aok_q) & pe_1_3_bok_q) ? pe_2_3_sum : pe_2_3_res_in;
+    end
     if (rst) begin
       pe_2_3_fv_q <= 1'b0;
       pe_2_3_first_q <= 1'b0;
@@ -4454,31 +4482,30 @@ module gram (
       pe_2_3_aok_q <= 1'b0;
       pe_2_3_bok_q <= 1'b0;
       pe_2_3_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_2_3_a_q <= pe_2_2_a_q;
-        pe_2_3_fv_q <= pe_2_2_fv_q;
-        pe_2_3_first_q <= pe_2_2_first_q;
-        pe_2_3_last_q <= pe_2_2_last_q;
-        pe_2_3_aok_q <= pe_2_2_aok_q;
-        pe_2_3_b_q <= pe_1_3_b_q;
-        pe_2_3_bok_q <= pe_1_3_bok_q;
-        if (pe_2_2_fv_q) begin
-          pe_2_3_acc_q <= pe_2_3_sum;
-        end
-        pe_2_3_res_valid_q <= (((pe_2_2_fv_q & pe_2_2_last_q) & pe_2_2_aok_q) & pe_1_3_bok_q) | pe_2_3_res_valid_in;
-        pe_2_3_res_q <= (((pe_2_2_fv_q & pe_2_2_last_q) & pe_2_2_aok_q) & pe_1_3_bok_q) ? pe_2_3_sum : pe_2_3_res_in;
-      end
     end
   end
 
-  assign pe_2_4_diff = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};
+  assign pe_2_4_diff = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_2_4_sum = pe_2_4_diff * pe_2_4_diff;
-  assign pe_2_4_sum = (pe_2_3_first_q ? 39'd0 : pe_2_4_acc_q) + {5'd0, _mul_pe_2_4_sum};
+  assign pe_2_4_sum = (pe_2_3_first_q ? 39'd0 : pe_2_4_acc_q) + {5'd0, _mul_pe_2_4_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_2_4_pe
+  // seq: pe_2_4_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_2_4_a_q <= pe_2_3_a_q;
+      pe_2_4_fv_q <= pe_2_3_fv_q;
+      pe_2_4_first_q <= pe_2_3_first_q;
+      pe_2_4_last_q <= pe_2_3_last_q;
+      pe_2_4_aok_q <= pe_2_3_aok_q;
+      pe_2_4_b_q <= pe_1_4_b_q;
+      pe_2_4_bok_q <= pe_1_4_bok_q;
+      if (pe_2_3_fv_q) begin
+        pe_2_4_acc_q <= pe_2_4_sum;
+      end
+      pe_2_4_res_valid_q <= (((pe_2_3_fv_q & pe_2_3_last_q) & pe_2_3_aok_q) & pe_1_4_bok_q) | pe_2_4_res_valid_in;
+      pe_2_4_res_q <= (((pe_2_3_fv_q & pe_2_3_last_q) & pe_2_3_aok_q) & pe_1_4_bok_q) ? pe_2_4_sum : pe_2_4_res_in;
+    end
     if (rst) begin
       pe_2_4_fv_q <= 1'b0;
       pe_2_4_first_q <= 1'b0;
@@ -4486,31 +4513,30 @@ module gram (
       pe_2_4_aok_q <= 1'b0;
       pe_2_4_bok_q <= 1'b0;
       pe_2_4_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_2_4_a_q <= pe_2_3_a_q;
-        pe_2_4_fv_q <= pe_2_3_fv_q;
-        pe_2_4_first_q <= pe_2_3_first_q;
-        pe_2_4_last_q <= pe_2_3_last_q;
-        pe_2_4_aok_q <= pe_2_3_aok_q;
-        pe_2_4_b_q <= pe_1_4_b_q;
-        pe_2_4_bok_q <= pe_1_4_bok_q;
-        if (pe_2_3_fv_q) begin
-          pe_2_4_acc_q <= pe_2_4_sum;
-        end
-        pe_2_4_res_valid_q <= (((pe_2_3_fv_q & pe_2_3_last_q) & pe_2_3_aok_q) & pe_1_4_bok_q) | pe_2_4_res_valid_in;
-        pe_2_4_res_q <= (((pe_2_3_fv_q & pe_2_3_last_q) & pe_2_3_aok_q) & pe_1_4_bok_q) ? pe_2_4_sum : pe_2_4_res_in;
-      end
     end
   end
 
-  assign pe_2_5_diff = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};
+  assign pe_2_5_diff = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_2_5_sum = pe_2_5_diff * pe_2_5_diff;
-  assign pe_2_5_sum = (pe_2_4_first_q ? 39'd0 : pe_2_5_acc_q) + {5'd0, _mul_pe_2_5_sum};
+  assign pe_2_5_sum = (pe_2_4_first_q ? 39'd0 : pe_2_5_acc_q) + {5'd0, _mul_pe_2_5_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_2_5_pe
+  // seq: pe_2_5_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_2_5_a_q <= pe_2_4_a_q;
+      pe_2_5_fv_q <= pe_2_4_fv_q;
+      pe_2_5_first_q <= pe_2_4_first_q;
+      pe_2_5_last_q <= pe_2_4_last_q;
+      pe_2_5_aok_q <= pe_2_4_aok_q;
+      pe_2_5_b_q <= pe_1_5_b_q;
+      pe_2_5_bok_q <= pe_1_5_bok_q;
+      if (pe_2_4_fv_q) begin
+        pe_2_5_acc_q <= pe_2_5_sum;
+      end
+      pe_2_5_res_valid_q <= (((pe_2_4_fv_q & pe_2_4_last_q) & pe_2_4_aok_q) & pe_1_5_bok_q) | pe_2_5_res_valid_in;
+      pe_2_5_res_q <= (((pe_2_4_fv_q & pe_2_4_last_q) & pe_2_4_aok_q) & pe_1_5_bok_q) ? pe_2_5_sum : pe_2_5_res_in;
+    end
     if (rst) begin
       pe_2_5_fv_q <= 1'b0;
       pe_2_5_first_q <= 1'b0;
@@ -4518,31 +4544,30 @@ module gram (
       pe_2_5_aok_q <= 1'b0;
       pe_2_5_bok_q <= 1'b0;
       pe_2_5_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_2_5_a_q <= pe_2_4_a_q;
-        pe_2_5_fv_q <= pe_2_4_fv_q;
-        pe_2_5_first_q <= pe_2_4_first_q;
-        pe_2_5_last_q <= pe_2_4_last_q;
-        pe_2_5_aok_q <= pe_2_4_aok_q;
-        pe_2_5_b_q <= pe_1_5_b_q;
-        pe_2_5_bok_q <= pe_1_5_bok_q;
-        if (pe_2_4_fv_q) begin
-          pe_2_5_acc_q <= pe_2_5_sum;
-        end
-        pe_2_5_res_valid_q <= (((pe_2_4_fv_q & pe_2_4_last_q) & pe_2_4_aok_q) & pe_1_5_bok_q) | pe_2_5_res_valid_in;
-        pe_2_5_res_q <= (((pe_2_4_fv_q & pe_2_4_last_q) & pe_2_4_aok_q) & pe_1_5_bok_q) ? pe_2_5_sum : pe_2_5_res_in;
-      end
     end
   end
 
-  assign pe_2_6_diff = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};
+  assign pe_2_6_diff = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_2_6_sum = pe_2_6_diff * pe_2_6_diff;
-  assign pe_2_6_sum = (pe_2_5_first_q ? 39'd0 : pe_2_6_acc_q) + {5'd0, _mul_pe_2_6_sum};
+  assign pe_2_6_sum = (pe_2_5_first_q ? 39'd0 : pe_2_6_acc_q) + {5'd0, _mul_pe_2_6_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_2_6_pe
+  // seq: pe_2_6_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_2_6_a_q <= pe_2_5_a_q;
+      pe_2_6_fv_q <= pe_2_5_fv_q;
+      pe_2_6_first_q <= pe_2_5_first_q;
+      pe_2_6_last_q <= pe_2_5_last_q;
+      pe_2_6_aok_q <= pe_2_5_aok_q;
+      pe_2_6_b_q <= pe_1_6_b_q;
+      pe_2_6_bok_q <= pe_1_6_bok_q;
+      if (pe_2_5_fv_q) begin
+        pe_2_6_acc_q <= pe_2_6_sum;
+      end
+      pe_2_6_res_valid_q <= (((pe_2_5_fv_q & pe_2_5_last_q) & pe_2_5_aok_q) & pe_1_6_bok_q) | pe_2_6_res_valid_in;
+      pe_2_6_res_q <= (((pe_2_5_fv_q & pe_2_5_last_q) & pe_2_5_aok_q) & pe_1_6_bok_q) ? pe_2_6_sum : pe_2_6_res_in;
+    end
     if (rst) begin
       pe_2_6_fv_q <= 1'b0;
       pe_2_6_first_q <= 1'b0;
@@ -4550,31 +4575,30 @@ module gram (
       pe_2_6_aok_q <= 1'b0;
       pe_2_6_bok_q <= 1'b0;
       pe_2_6_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_2_6_a_q <= pe_2_5_a_q;
-        pe_2_6_fv_q <= pe_2_5_fv_q;
-        pe_2_6_first_q <= pe_2_5_first_q;
-        pe_2_6_last_q <= pe_2_5_last_q;
-        pe_2_6_aok_q <= pe_2_5_aok_q;
-        pe_2_6_b_q <= pe_1_6_b_q;
-        pe_2_6_bok_q <= pe_1_6_bok_q;
-        if (pe_2_5_fv_q) begin
-          pe_2_6_acc_q <= pe_2_6_sum;
-        end
-        pe_2_6_res_valid_q <= (((pe_2_5_fv_q & pe_2_5_last_q) & pe_2_5_aok_q) & pe_1_6_bok_q) | pe_2_6_res_valid_in;
-        pe_2_6_res_q <= (((pe_2_5_fv_q & pe_2_5_last_q) & pe_2_5_aok_q) & pe_1_6_bok_q) ? pe_2_6_sum : pe_2_6_res_in;
-      end
     end
   end
 
-  assign pe_2_7_diff = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};
+  assign pe_2_7_diff = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_2_7_sum = pe_2_7_diff * pe_2_7_diff;
-  assign pe_2_7_sum = (pe_2_6_first_q ? 39'd0 : pe_2_7_acc_q) + {5'd0, _mul_pe_2_7_sum};
+  assign pe_2_7_sum = (pe_2_6_first_q ? 39'd0 : pe_2_7_acc_q) + {5'd0, _mul_pe_2_7_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_2_7_pe
+  // seq: pe_2_7_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_2_7_a_q <= pe_2_6_a_q;
+      pe_2_7_fv_q <= pe_2_6_fv_q;
+      pe_2_7_first_q <= pe_2_6_first_q;
+      pe_2_7_last_q <= pe_2_6_last_q;
+      pe_2_7_aok_q <= pe_2_6_aok_q;
+      pe_2_7_b_q <= pe_1_7_b_q;
+      pe_2_7_bok_q <= pe_1_7_bok_q;
+      if (pe_2_6_fv_q) begin
+        pe_2_7_acc_q <= pe_2_7_sum;
+      end
+      pe_2_7_res_valid_q <= (((pe_2_6_fv_q & pe_2_6_last_q) & pe_2_6_aok_q) & pe_1_7_bok_q) | 1'b0;
+      pe_2_7_res_q <= (((pe_2_6_fv_q & pe_2_6_last_q) & pe_2_6_aok_q) & pe_1_7_bok_q) ? pe_2_7_sum : 39'd0;
+    end
     if (rst) begin
       pe_2_7_fv_q <= 1'b0;
       pe_2_7_first_q <= 1'b0;
@@ -4582,31 +4606,30 @@ module gram (
       pe_2_7_aok_q <= 1'b0;
       pe_2_7_bok_q <= 1'b0;
       pe_2_7_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_2_7_a_q <= pe_2_6_a_q;
-        pe_2_7_fv_q <= pe_2_6_fv_q;
-        pe_2_7_first_q <= pe_2_6_first_q;
-        pe_2_7_last_q <= pe_2_6_last_q;
-        pe_2_7_aok_q <= pe_2_6_aok_q;
-        pe_2_7_b_q <= pe_1_7_b_q;
-        pe_2_7_bok_q <= pe_1_7_bok_q;
-        if (pe_2_6_fv_q) begin
-          pe_2_7_acc_q <= pe_2_7_sum;
-        end
-        pe_2_7_res_valid_q <= (((pe_2_6_fv_q & pe_2_6_last_q) & pe_2_6_aok_q) & pe_1_7_bok_q) | 1'b0;
-        pe_2_7_res_q <= (((pe_2_6_fv_q & pe_2_6_last_q) & pe_2_6_aok_q) & pe_1_7_bok_q) ? pe_2_7_sum : 39'd0;
-      end
     end
   end
 
-  assign pe_3_0_diff = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};
+  assign pe_3_0_diff = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_3_0_sum = pe_3_0_diff * pe_3_0_diff;
-  assign pe_3_0_sum = (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {5'd0, _mul_pe_3_0_sum};
+  assign pe_3_0_sum = (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {5'd0, _mul_pe_3_0_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_3_0_pe
+  // seq: pe_3_0_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_3_0_a_q <= skew_a3_d3_q;
+      pe_3_0_fv_q <= skew_fv3_d3_q;
+      pe_3_0_first_q <= skew_first3_d3_q;
+      pe_3_0_last_q <= skew_last3_d3_q;
+      pe_3_0_aok_q <= skew_aok3_d3_q;
+      pe_3_0_b_q <= pe_2_0_b_q;
+      pe_3_0_bok_q <= pe_2_0_bok_q;
+      if (skew_fv3_d3_q) begin
+        pe_3_0_acc_q <= pe_3_0_sum;
+      end
+      pe_3_0_res_valid_q <= (((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q) | pe_3_0_res_valid_in;
+      pe_3_0_res_q <= (((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q) ? pe_3_0_sum : pe_3_0_res_in;
+    end
     if (rst) begin
       pe_3_0_fv_q <= 1'b0;
       pe_3_0_first_q <= 1'b0;
@@ -4614,31 +4637,30 @@ module gram (
       pe_3_0_aok_q <= 1'b0;
       pe_3_0_bok_q <= 1'b0;
       pe_3_0_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_3_0_a_q <= skew_a3_d3_q;
-        pe_3_0_fv_q <= skew_fv3_d3_q;
-        pe_3_0_first_q <= skew_first3_d3_q;
-        pe_3_0_last_q <= skew_last3_d3_q;
-        pe_3_0_aok_q <= skew_aok3_d3_q;
-        pe_3_0_b_q <= pe_2_0_b_q;
-        pe_3_0_bok_q <= pe_2_0_bok_q;
-        if (skew_fv3_d3_q) begin
-          pe_3_0_acc_q <= pe_3_0_sum;
-        end
-        pe_3_0_res_valid_q <= (((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q) | pe_3_0_res_valid_in;
-        pe_3_0_res_q <= (((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q) ? pe_3_0_sum : pe_3_0_res_in;
-      end
     end
   end
 
-  assign pe_3_1_diff = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};
+  assign pe_3_1_diff = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_3_1_sum = pe_3_1_diff * pe_3_1_diff;
-  assign pe_3_1_sum = (pe_3_0_first_q ? 39'd0 : pe_3_1_acc_q) + {5'd0, _mul_pe_3_1_sum};
+  assign pe_3_1_sum = (pe_3_0_first_q ? 39'd0 : pe_3_1_acc_q) + {5'd0, _mul_pe_3_1_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_3_1_pe
+  // seq: pe_3_1_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_3_1_a_q <= pe_3_0_a_q;
+      pe_3_1_fv_q <= pe_3_0_fv_q;
+      pe_3_1_first_q <= pe_3_0_first_q;
+      pe_3_1_last_q <= pe_3_0_last_q;
+      pe_3_1_aok_q <= pe_3_0_aok_q;
+      pe_3_1_b_q <= pe_2_1_b_q;
+      pe_3_1_bok_q <= pe_2_1_bok_q;
+      if (pe_3_0_fv_q) begin
+        pe_3_1_acc_q <= pe_3_1_sum;
+      end
+      pe_3_1_res_valid_q <= (((pe_3_0_fv_q & pe_3_0_last_q) & pe_3_0_aok_q) & pe_2_1_bok_q) | pe_3_1_res_valid_in;
+      pe_3_1_res_q <= (((pe_3_0_fv_q & pe_3_0_last_q) & pe_3_0_aok_q) & pe_2_1_bok_q) ? pe_3_1_sum : pe_3_1_res_in;
+    end
     if (rst) begin
       pe_3_1_fv_q <= 1'b0;
       pe_3_1_first_q <= 1'b0;
@@ -4646,31 +4668,30 @@ module gram (
       pe_3_1_aok_q <= 1'b0;
       pe_3_1_bok_q <= 1'b0;
       pe_3_1_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_3_1_a_q <= pe_3_0_a_q;
-        pe_3_1_fv_q <= pe_3_0_fv_q;
-        pe_3_1_first_q <= pe_3_0_first_q;
-        pe_3_1_last_q <= pe_3_0_last_q;
-        pe_3_1_aok_q <= pe_3_0_aok_q;
-        pe_3_1_b_q <= pe_2_1_b_q;
-        pe_3_1_bok_q <= pe_2_1_bok_q;
-        if (pe_3_0_fv_q) begin
-          pe_3_1_acc_q <= pe_3_1_sum;
-        end
-        pe_3_1_res_valid_q <= (((pe_3_0_fv_q & pe_3_0_last_q) & pe_3_0_aok_q) & pe_2_1_bok_q) | pe_3_1_res_valid_in;
-        pe_3_1_res_q <= (((pe_3_0_fv_q & pe_3_0_last_q) & pe_3_0_aok_q) & pe_2_1_bok_q) ? pe_3_1_sum : pe_3_1_res_in;
-      end
     end
   end
 
-  assign pe_3_2_diff = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};
+  assign pe_3_2_diff = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_3_2_sum = pe_3_2_diff * pe_3_2_diff;
-  assign pe_3_2_sum = (pe_3_1_first_q ? 39'd0 : pe_3_2_acc_q) + {5'd0, _mul_pe_3_2_sum};
+  assign pe_3_2_sum = (pe_3_1_first_q ? 39'd0 : pe_3_2_acc_q) + {5'd0, _mul_pe_3_2_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_3_2_pe
+  // seq: pe_3_2_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_3_2_a_q <= pe_3_1_a_q;
+      pe_3_2_fv_q <= pe_3_1_fv_q;
+      pe_3_2_first_q <= pe_3_1_first_q;
+      pe_3_2_last_q <= pe_3_1_last_q;
+      pe_3_2_aok_q <= pe_3_1_aok_q;
+      pe_3_2_b_q <= pe_2_2_b_q;
+      pe_3_2_bok_q <= pe_2_2_bok_q;
+      if (pe_3_1_fv_q) begin
+        pe_3_2_acc_q <= pe_3_2_sum;
+      end
+      pe_3_2_res_valid_q <= (((pe_3_1_fv_q & pe_3_1_last_q) & pe_3_1_aok_q) & pe_2_2_bok_q) | pe_3_2_res_valid_in;
+      pe_3_2_res_q <= (((pe_3_1_fv_q & pe_3_1_last_q) & pe_3_1_aok_q) & pe_2_2_bok_q) ? pe_3_2_sum : pe_3_2_res_in;
+    end
     if (rst) begin
       pe_3_2_fv_q <= 1'b0;
       pe_3_2_first_q <= 1'b0;
@@ -4678,31 +4699,30 @@ module gram (
       pe_3_2_aok_q <= 1'b0;
       pe_3_2_bok_q <= 1'b0;
       pe_3_2_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_3_2_a_q <= pe_3_1_a_q;
-        pe_3_2_fv_q <= pe_3_1_fv_q;
-        pe_3_2_first_q <= pe_3_1_first_q;
-        pe_3_2_last_q <= pe_3_1_last_q;
-        pe_3_2_aok_q <= pe_3_1_aok_q;
-        pe_3_2_b_q <= pe_2_2_b_q;
-        pe_3_2_bok_q <= pe_2_2_bok_q;
-        if (pe_3_1_fv_q) begin
-          pe_3_2_acc_q <= pe_3_2_sum;
-        end
-        pe_3_2_res_valid_q <= (((pe_3_1_fv_q & pe_3_1_last_q) & pe_3_1_aok_q) & pe_2_2_bok_q) | pe_3_2_res_valid_in;
-        pe_3_2_res_q <= (((pe_3_1_fv_q & pe_3_1_last_q) & pe_3_1_aok_q) & pe_2_2_bok_q) ? pe_3_2_sum : pe_3_2_res_in;
-      end
     end
   end
 
-  assign pe_3_3_diff = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};
+  assign pe_3_3_diff = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_3_3_sum = pe_3_3_diff * pe_3_3_diff;
-  assign pe_3_3_sum = (pe_3_2_first_q ? 39'd0 : pe_3_3_acc_q) + {5'd0, _mul_pe_3_3_sum};
+  assign pe_3_3_sum = (pe_3_2_first_q ? 39'd0 : pe_3_3_acc_q) + {5'd0, _mul_pe_3_3_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_3_3_pe
+  // seq: pe_3_3_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_3_3_a_q <= pe_3_2_a_q;
+      pe_3_3_fv_q <= pe_3_2_fv_q;
+      pe_3_3_first_q <= pe_3_2_first_q;
+      pe_3_3_last_q <= pe_3_2_last_q;
+      pe_3_3_aok_q <= pe_3_2_aok_q;
+      pe_3_3_b_q <= pe_2_3_b_q;
+      pe_3_3_bok_q <= pe_2_3_bok_q;
+      if (pe_3_2_fv_q) begin
+        pe_3_3_acc_q <= pe_3_3_sum;
+      end
+      pe_3_3_res_valid_q <= (((pe_3_2_fv_q & pe_3_2_last_q) & pe_3_2_aok_q) & pe_2_3_bok_q) | pe_3_3_res_valid_in;
+      pe_3_3_res_q <= (((pe_3_2_fv_q & pe_3_2_last_q) & pe_3_2_aok_q) & pe_2_3_bok_q) ? pe_3_3_sum : pe_3_3_res_in;
+    end
     if (rst) begin
       pe_3_3_fv_q <= 1'b0;
       pe_3_3_first_q <= 1'b0;
@@ -4710,31 +4730,30 @@ module gram (
       pe_3_3_aok_q <= 1'b0;
       pe_3_3_bok_q <= 1'b0;
       pe_3_3_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_3_3_a_q <= pe_3_2_a_q;
-        pe_3_3_fv_q <= pe_3_2_fv_q;
-        pe_3_3_first_q <= pe_3_2_first_q;
-        pe_3_3_last_q <= pe_3_2_last_q;
-        pe_3_3_aok_q <= pe_3_2_aok_q;
-        pe_3_3_b_q <= pe_2_3_b_q;
-        pe_3_3_bok_q <= pe_2_3_bok_q;
-        if (pe_3_2_fv_q) begin
-          pe_3_3_acc_q <= pe_3_3_sum;
-        end
-        pe_3_3_res_valid_q <= (((pe_3_2_fv_q & pe_3_2_last_q) & pe_3_2_aok_q) & pe_2_3_bok_q) | pe_3_3_res_valid_in;
-        pe_3_3_res_q <= (((pe_3_2_fv_q & pe_3_2_last_q) & pe_3_2_aok_q) & pe_2_3_bok_q) ? pe_3_3_sum : pe_3_3_res_in;
-      end
     end
   end
 
-  assign pe_3_4_diff = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};
+  assign pe_3_4_diff = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_3_4_sum = pe_3_4_diff * pe_3_4_diff;
-  assign pe_3_4_sum = (pe_3_3_first_q ? 39'd0 : pe_3_4_acc_q) + {5'd0, _mul_pe_3_4_sum};
+  assign pe_3_4_sum = (pe_3_3_first_q ? 39'd0 : pe_3_4_acc_q) + {5'd0, _mul_pe_3_4_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_3_4_pe
+  // seq: pe_3_4_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_3_4_a_q <= pe_3_3_a_q;
+      pe_3_4_fv_q <= pe_3_3_fv_q;
+      pe_3_4_first_q <= pe_3_3_first_q;
+      pe_3_4_last_q <= pe_3_3_last_q;
+      pe_3_4_aok_q <= pe_3_3_aok_q;
+      pe_3_4_b_q <= pe_2_4_b_q;
+      pe_3_4_bok_q <= pe_2_4_bok_q;
+      if (pe_3_3_fv_q) begin
+        pe_3_4_acc_q <= pe_3_4_sum;
+      end
+      pe_3_4_res_valid_q <= (((pe_3_3_fv_q & pe_3_3_last_q) & pe_3_3_aok_q) & pe_2_4_bok_q) | pe_3_4_res_valid_in;
+      pe_3_4_res_q <= (((pe_3_3_fv_q & pe_3_3_last_q) & pe_3_3_aok_q) & pe_2_4_bok_q) ? pe_3_4_sum : pe_3_4_res_in;
+    end
     if (rst) begin
       pe_3_4_fv_q <= 1'b0;
       pe_3_4_first_q <= 1'b0;
@@ -4742,31 +4761,30 @@ module gram (
       pe_3_4_aok_q <= 1'b0;
       pe_3_4_bok_q <= 1'b0;
       pe_3_4_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_3_4_a_q <= pe_3_3_a_q;
-        pe_3_4_fv_q <= pe_3_3_fv_q;
-        pe_3_4_first_q <= pe_3_3_first_q;
-        pe_3_4_last_q <= pe_3_3_last_q;
-        pe_3_4_aok_q <= pe_3_3_aok_q;
-        pe_3_4_b_q <= pe_2_4_b_q;
-        pe_3_4_bok_q <= pe_2_4_bok_q;
-        if (pe_3_3_fv_q) begin
-          pe_3_4_acc_q <= pe_3_4_sum;
-        end
-        pe_3_4_res_valid_q <= (((pe_3_3_fv_q & pe_3_3_last_q) & pe_3_3_aok_q) & pe_2_4_bok_q) | pe_3_4_res_valid_in;
-        pe_3_4_res_q <= (((pe_3_3_fv_q & pe_3_3_last_q) & pe_3_3_aok_q) & pe_2_4_bok_q) ? pe_3_4_sum : pe_3_4_res_in;
-      end
     end
   end
 
-  assign pe_3_5_diff = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};
+  assign pe_3_5_diff = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_3_5_sum = pe_3_5_diff * pe_3_5_diff;
-  assign pe_3_5_sum = (pe_3_4_first_q ? 39'd0 : pe_3_5_acc_q) + {5'd0, _mul_pe_3_5_sum};
+  assign pe_3_5_sum = (pe_3_4_first_q ? 39'd0 : pe_3_5_acc_q) + {5'd0, _mul_pe_3_5_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_3_5_pe
+  // seq: pe_3_5_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_3_5_a_q <= pe_3_4_a_q;
+      pe_3_5_fv_q <= pe_3_4_fv_q;
+      pe_3_5_first_q <= pe_3_4_first_q;
+      pe_3_5_last_q <= pe_3_4_last_q;
+      pe_3_5_aok_q <= pe_3_4_aok_q;
+      pe_3_5_b_q <= pe_2_5_b_q;
+      pe_3_5_bok_q <= pe_2_5_bok_q;
+      if (pe_3_4_fv_q) begin
+        pe_3_5_acc_q <= pe_3_5_sum;
+      end
+      pe_3_5_res_valid_q <= (((pe_3_4_fv_q & pe_3_4_last_q) & pe_3_4_aok_q) & pe_2_5_bok_q) | pe_3_5_res_valid_in;
+      pe_3_5_res_q <= (((pe_3_4_fv_q & pe_3_4_last_q) & pe_3_4_aok_q) & pe_2_5_bok_q) ? pe_3_5_sum : pe_3_5_res_in;
+    end
     if (rst) begin
       pe_3_5_fv_q <= 1'b0;
       pe_3_5_first_q <= 1'b0;
@@ -4774,31 +4792,30 @@ module gram (
       pe_3_5_aok_q <= 1'b0;
       pe_3_5_bok_q <= 1'b0;
       pe_3_5_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_3_5_a_q <= pe_3_4_a_q;
-        pe_3_5_fv_q <= pe_3_4_fv_q;
-        pe_3_5_first_q <= pe_3_4_first_q;
-        pe_3_5_last_q <= pe_3_4_last_q;
-        pe_3_5_aok_q <= pe_3_4_aok_q;
-        pe_3_5_b_q <= pe_2_5_b_q;
-        pe_3_5_bok_q <= pe_2_5_bok_q;
-        if (pe_3_4_fv_q) begin
-          pe_3_5_acc_q <= pe_3_5_sum;
-        end
-        pe_3_5_res_valid_q <= (((pe_3_4_fv_q & pe_3_4_last_q) & pe_3_4_aok_q) & pe_2_5_bok_q) | pe_3_5_res_valid_in;
-        pe_3_5_res_q <= (((pe_3_4_fv_q & pe_3_4_last_q) & pe_3_4_aok_q) & pe_2_5_bok_q) ? pe_3_5_sum : pe_3_5_res_in;
-      end
     end
   end
 
-  assign pe_3_6_diff = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};
+  assign pe_3_6_diff = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_3_6_sum = pe_3_6_diff * pe_3_6_diff;
-  assign pe_3_6_sum = (pe_3_5_first_q ? 39'd0 : pe_3_6_acc_q) + {5'd0, _mul_pe_3_6_sum};
+  assign pe_3_6_sum = (pe_3_5_first_q ? 39'd0 : pe_3_6_acc_q) + {5'd0, _mul_pe_3_6_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_3_6_pe
+  // seq: pe_3_6_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_3_6_a_q <= pe_3_5_a_q;
+      pe_3_6_fv_q <= pe_3_5_fv_q;
+      pe_3_6_first_q <= pe_3_5_first_q;
+      pe_3_6_last_q <= pe_3_5_last_q;
+      pe_3_6_aok_q <= pe_3_5_aok_q;
+      pe_3_6_b_q <= pe_2_6_b_q;
+      pe_3_6_bok_q <= pe_2_6_bok_q;
+      if (pe_3_5_fv_q) begin
+        pe_3_6_acc_q <= pe_3_6_sum;
+      end
+      pe_3_6_res_valid_q <= (((pe_3_5_fv_q & pe_3_5_last_q) & pe_3_5_aok_q) & pe_2_6_bok_q) | pe_3_6_res_valid_in;
+      pe_3_6_res_q <= (((pe_3_5_fv_q & pe_3_5_last_q) & pe_3_5_aok_q) & pe_2_6_bok_q) ? pe_3_6_sum : pe_3_6_res_in;
+    end
     if (rst) begin
       pe_3_6_fv_q <= 1'b0;
       pe_3_6_first_q <= 1'b0;
@@ -4806,31 +4823,30 @@ module gram (
       pe_3_6_aok_q <= 1'b0;
       pe_3_6_bok_q <= 1'b0;
       pe_3_6_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_3_6_a_q <= pe_3_5_a_q;
-        pe_3_6_fv_q <= pe_3_5_fv_q;
-        pe_3_6_first_q <= pe_3_5_first_q;
-        pe_3_6_last_q <= pe_3_5_last_q;
-        pe_3_6_aok_q <= pe_3_5_aok_q;
-        pe_3_6_b_q <= pe_2_6_b_q;
-        pe_3_6_bok_q <= pe_2_6_bok_q;
-        if (pe_3_5_fv_q) begin
-          pe_3_6_acc_q <= pe_3_6_sum;
-        end
-        pe_3_6_res_valid_q <= (((pe_3_5_fv_q & pe_3_5_last_q) & pe_3_5_aok_q) & pe_2_6_bok_q) | pe_3_6_res_valid_in;
-        pe_3_6_res_q <= (((pe_3_5_fv_q & pe_3_5_last_q) & pe_3_5_aok_q) & pe_2_6_bok_q) ? pe_3_6_sum : pe_3_6_res_in;
-      end
     end
   end
 
-  assign pe_3_7_diff = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};
+  assign pe_3_7_diff = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_3_7_sum = pe_3_7_diff * pe_3_7_diff;
-  assign pe_3_7_sum = (pe_3_6_first_q ? 39'd0 : pe_3_7_acc_q) + {5'd0, _mul_pe_3_7_sum};
+  assign pe_3_7_sum = (pe_3_6_first_q ? 39'd0 : pe_3_7_acc_q) + {5'd0, _mul_pe_3_7_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_3_7_pe
+  // seq: pe_3_7_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_3_7_a_q <= pe_3_6_a_q;
+      pe_3_7_fv_q <= pe_3_6_fv_q;
+      pe_3_7_first_q <= pe_3_6_first_q;
+      pe_3_7_last_q <= pe_3_6_last_q;
+      pe_3_7_aok_q <= pe_3_6_aok_q;
+      pe_3_7_b_q <= pe_2_7_b_q;
+      pe_3_7_bok_q <= pe_2_7_bok_q;
+      if (pe_3_6_fv_q) begin
+        pe_3_7_acc_q <= pe_3_7_sum;
+      end
+      pe_3_7_res_valid_q <= (((pe_3_6_fv_q & pe_3_6_last_q) & pe_3_6_aok_q) & pe_2_7_bok_q) | 1'b0;
+      pe_3_7_res_q <= (((pe_3_6_fv_q & pe_3_6_last_q) & pe_3_6_aok_q) & pe_2_7_bok_q) ? pe_3_7_sum : 39'd0;
+    end
     if (rst) begin
       pe_3_7_fv_q <= 1'b0;
       pe_3_7_first_q <= 1'b0;
@@ -4838,31 +4854,30 @@ module gram (
       pe_3_7_aok_q <= 1'b0;
       pe_3_7_bok_q <= 1'b0;
       pe_3_7_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_3_7_a_q <= pe_3_6_a_q;
-        pe_3_7_fv_q <= pe_3_6_fv_q;
-        pe_3_7_first_q <= pe_3_6_first_q;
-        pe_3_7_last_q <= pe_3_6_last_q;
-        pe_3_7_aok_q <= pe_3_6_aok_q;
-        pe_3_7_b_q <= pe_2_7_b_q;
-        pe_3_7_bok_q <= pe_2_7_bok_q;
-        if (pe_3_6_fv_q) begin
-          pe_3_7_acc_q <= pe_3_7_sum;
-        end
-        pe_3_7_res_valid_q <= (((pe_3_6_fv_q & pe_3_6_last_q) & pe_3_6_aok_q) & pe_2_7_bok_q) | 1'b0;
-        pe_3_7_res_q <= (((pe_3_6_fv_q & pe_3_6_last_q) & pe_3_6_aok_q) & pe_2_7_bok_q) ? pe_3_7_sum : 39'd0;
-      end
     end
   end
 
-  assign pe_4_0_diff = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};
+  assign pe_4_0_diff = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_4_0_sum = pe_4_0_diff * pe_4_0_diff;
-  assign pe_4_0_sum = (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {5'd0, _mul_pe_4_0_sum};
+  assign pe_4_0_sum = (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {5'd0, _mul_pe_4_0_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_4_0_pe
+  // seq: pe_4_0_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_4_0_a_q <= skew_a4_d4_q;
+      pe_4_0_fv_q <= skew_fv4_d4_q;
+      pe_4_0_first_q <= skew_first4_d4_q;
+      pe_4_0_last_q <= skew_last4_d4_q;
+      pe_4_0_aok_q <= skew_aok4_d4_q;
+      pe_4_0_b_q <= pe_3_0_b_q;
+      pe_4_0_bok_q <= pe_3_0_bok_q;
+      if (skew_fv4_d4_q) begin
+        pe_4_0_acc_q <= pe_4_0_sum;
+      end
+      pe_4_0_res_valid_q <= (((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q) | pe_4_0_res_valid_in;
+      pe_4_0_res_q <= (((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q) ? pe_4_0_sum : pe_4_0_res_in;
+    end
     if (rst) begin
       pe_4_0_fv_q <= 1'b0;
       pe_4_0_first_q <= 1'b0;
@@ -4870,31 +4885,30 @@ module gram (
       pe_4_0_aok_q <= 1'b0;
       pe_4_0_bok_q <= 1'b0;
       pe_4_0_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_4_0_a_q <= skew_a4_d4_q;
-        pe_4_0_fv_q <= skew_fv4_d4_q;
-        pe_4_0_first_q <= skew_first4_d4_q;
-        pe_4_0_last_q <= skew_last4_d4_q;
-        pe_4_0_aok_q <= skew_aok4_d4_q;
-        pe_4_0_b_q <= pe_3_0_b_q;
-        pe_4_0_bok_q <= pe_3_0_bok_q;
-        if (skew_fv4_d4_q) begin
-          pe_4_0_acc_q <= pe_4_0_sum;
-        end
-        pe_4_0_res_valid_q <= (((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q) | pe_4_0_res_valid_in;
-        pe_4_0_res_q <= (((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q) ? pe_4_0_sum : pe_4_0_res_in;
-      end
     end
   end
 
-  assign pe_4_1_diff = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};
+  assign pe_4_1_diff = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_4_1_sum = pe_4_1_diff * pe_4_1_diff;
-  assign pe_4_1_sum = (pe_4_0_first_q ? 39'd0 : pe_4_1_acc_q) + {5'd0, _mul_pe_4_1_sum};
+  assign pe_4_1_sum = (pe_4_0_first_q ? 39'd0 : pe_4_1_acc_q) + {5'd0, _mul_pe_4_1_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_4_1_pe
+  // seq: pe_4_1_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_4_1_a_q <= pe_4_0_a_q;
+      pe_4_1_fv_q <= pe_4_0_fv_q;
+      pe_4_1_first_q <= pe_4_0_first_q;
+      pe_4_1_last_q <= pe_4_0_last_q;
+      pe_4_1_aok_q <= pe_4_0_aok_q;
+      pe_4_1_b_q <= pe_3_1_b_q;
+      pe_4_1_bok_q <= pe_3_1_bok_q;
+      if (pe_4_0_fv_q) begin
+        pe_4_1_acc_q <= pe_4_1_sum;
+      end
+      pe_4_1_res_valid_q <= (((pe_4_0_fv_q & pe_4_0_last_q) & pe_4_0_aok_q) & pe_3_1_bok_q) | pe_4_1_res_valid_in;
+      pe_4_1_res_q <= (((pe_4_0_fv_q & pe_4_0_last_q) & pe_4_0_aok_q) & pe_3_1_bok_q) ? pe_4_1_sum : pe_4_1_res_in;
+    end
     if (rst) begin
       pe_4_1_fv_q <= 1'b0;
       pe_4_1_first_q <= 1'b0;
@@ -4902,31 +4916,30 @@ module gram (
       pe_4_1_aok_q <= 1'b0;
       pe_4_1_bok_q <= 1'b0;
       pe_4_1_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_4_1_a_q <= pe_4_0_a_q;
-        pe_4_1_fv_q <= pe_4_0_fv_q;
-        pe_4_1_first_q <= pe_4_0_first_q;
-        pe_4_1_last_q <= pe_4_0_last_q;
-        pe_4_1_aok_q <= pe_4_0_aok_q;
-        pe_4_1_b_q <= pe_3_1_b_q;
-        pe_4_1_bok_q <= pe_3_1_bok_q;
-        if (pe_4_0_fv_q) begin
-          pe_4_1_acc_q <= pe_4_1_sum;
-        end
-        pe_4_1_res_valid_q <= (((pe_4_0_fv_q & pe_4_0_last_q) & pe_4_0_aok_q) & pe_3_1_bok_q) | pe_4_1_res_valid_in;
-        pe_4_1_res_q <= (((pe_4_0_fv_q & pe_4_0_last_q) & pe_4_0_aok_q) & pe_3_1_bok_q) ? pe_4_1_sum : pe_4_1_res_in;
-      end
     end
   end
 
-  assign pe_4_2_diff = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};
+  assign pe_4_2_diff = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_4_2_sum = pe_4_2_diff * pe_4_2_diff;
-  assign pe_4_2_sum = (pe_4_1_first_q ? 39'd0 : pe_4_2_acc_q) + {5'd0, _mul_pe_4_2_sum};
+  assign pe_4_2_sum = (pe_4_1_first_q ? 39'd0 : pe_4_2_acc_q) + {5'd0, _mul_pe_4_2_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_4_2_pe
+  // seq: pe_4_2_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_4_2_a_q <= pe_4_1_a_q;
+      pe_4_2_fv_q <= pe_4_1_fv_q;
+      pe_4_2_first_q <= pe_4_1_first_q;
+      pe_4_2_last_q <= pe_4_1_last_q;
+      pe_4_2_aok_q <= pe_4_1_aok_q;
+      pe_4_2_b_q <= pe_3_2_b_q;
+      pe_4_2_bok_q <= pe_3_2_bok_q;
+      if (pe_4_1_fv_q) begin
+        pe_4_2_acc_q <= pe_4_2_sum;
+      end
+      pe_4_2_res_valid_q <= (((pe_4_1_fv_q & pe_4_1_last_q) & pe_4_1_aok_q) & pe_3_2_bok_q) | pe_4_2_res_valid_in;
+      pe_4_2_res_q <= (((pe_4_1_fv_q & pe_4_1_last_q) & pe_4_1_aok_q) & pe_3_2_bok_q) ? pe_4_2_sum : pe_4_2_res_in;
+    end
     if (rst) begin
       pe_4_2_fv_q <= 1'b0;
       pe_4_2_first_q <= 1'b0;
@@ -4934,31 +4947,30 @@ module gram (
       pe_4_2_aok_q <= 1'b0;
       pe_4_2_bok_q <= 1'b0;
       pe_4_2_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_4_2_a_q <= pe_4_1_a_q;
-        pe_4_2_fv_q <= pe_4_1_fv_q;
-        pe_4_2_first_q <= pe_4_1_first_q;
-        pe_4_2_last_q <= pe_4_1_last_q;
-        pe_4_2_aok_q <= pe_4_1_aok_q;
-        pe_4_2_b_q <= pe_3_2_b_q;
-        pe_4_2_bok_q <= pe_3_2_bok_q;
-        if (pe_4_1_fv_q) begin
-          pe_4_2_acc_q <= pe_4_2_sum;
-        end
-        pe_4_2_res_valid_q <= (((pe_4_1_fv_q & pe_4_1_last_q) & pe_4_1_aok_q) & pe_3_2_bok_q) | pe_4_2_res_valid_in;
-        pe_4_2_res_q <= (((pe_4_1_fv_q & pe_4_1_last_q) & pe_4_1_aok_q) & pe_3_2_bok_q) ? pe_4_2_sum : pe_4_2_res_in;
-      end
     end
   end
 
-  assign pe_4_3_diff = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};
+  assign pe_4_3_diff = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_4_3_sum = pe_4_3_diff * pe_4_3_diff;
-  assign pe_4_3_sum = (pe_4_2_first_q ? 39'd0 : pe_4_3_acc_q) + {5'd0, _mul_pe_4_3_sum};
+  assign pe_4_3_sum = (pe_4_2_first_q ? 39'd0 : pe_4_3_acc_q) + {5'd0, _mul_pe_4_3_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_4_3_pe
+  // seq: pe_4_3_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_4_3_a_q <= pe_4_2_a_q;
+      pe_4_3_fv_q <= pe_4_2_fv_q;
+      pe_4_3_first_q <= pe_4_2_first_q;
+      pe_4_3_last_q <= pe_4_2_last_q;
+      pe_4_3_aok_q <= pe_4_2_aok_q;
+      pe_4_3_b_q <= pe_3_3_b_q;
+      pe_4_3_bok_q <= pe_3_3_bok_q;
+      if (pe_4_2_fv_q) begin
+        pe_4_3_acc_q <= pe_4_3_sum;
+      end
+      pe_4_3_res_valid_q <= (((pe_4_2_fv_q & pe_4_2_last_q) & pe_4_2_aok_q) & pe_3_3_bok_q) | pe_4_3_res_valid_in;
+      pe_4_3_res_q <= (((pe_4_2_fv_q & pe_4_2_last_q) & pe_4_2_aok_q) & pe_3_3_bok_q) ? pe_4_3_sum : pe_4_3_res_in;
+    end
     if (rst) begin
       pe_4_3_fv_q <= 1'b0;
       pe_4_3_first_q <= 1'b0;
@@ -4966,31 +4978,30 @@ module gram (
       pe_4_3_aok_q <= 1'b0;
       pe_4_3_bok_q <= 1'b0;
       pe_4_3_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_4_3_a_q <= pe_4_2_a_q;
-        pe_4_3_fv_q <= pe_4_2_fv_q;
-        pe_4_3_first_q <= pe_4_2_first_q;
-        pe_4_3_last_q <= pe_4_2_last_q;
-        pe_4_3_aok_q <= pe_4_2_aok_q;
-        pe_4_3_b_q <= pe_3_3_b_q;
-        pe_4_3_bok_q <= pe_3_3_bok_q;
-        if (pe_4_2_fv_q) begin
-          pe_4_3_acc_q <= pe_4_3_sum;
-        end
-        pe_4_3_res_valid_q <= (((pe_4_2_fv_q & pe_4_2_last_q) & pe_4_2_aok_q) & pe_3_3_bok_q) | pe_4_3_res_valid_in;
-        pe_4_3_res_q <= (((pe_4_2_fv_q & pe_4_2_last_q) & pe_4_2_aok_q) & pe_3_3_bok_q) ? pe_4_3_sum : pe_4_3_res_in;
-      end
     end
   end
 
-  assign pe_4_4_diff = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};
+  assign pe_4_4_diff = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_4_4_sum = pe_4_4_diff * pe_4_4_diff;
-  assign pe_4_4_sum = (pe_4_3_first_q ? 39'd0 : pe_4_4_acc_q) + {5'd0, _mul_pe_4_4_sum};
+  assign pe_4_4_sum = (pe_4_3_first_q ? 39'd0 : pe_4_4_acc_q) + {5'd0, _mul_pe_4_4_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_4_4_pe
+  // seq: pe_4_4_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_4_4_a_q <= pe_4_3_a_q;
+      pe_4_4_fv_q <= pe_4_3_fv_q;
+      pe_4_4_first_q <= pe_4_3_first_q;
+      pe_4_4_last_q <= pe_4_3_last_q;
+      pe_4_4_aok_q <= pe_4_3_aok_q;
+      pe_4_4_b_q <= pe_3_4_b_q;
+      pe_4_4_bok_q <= pe_3_4_bok_q;
+      if (pe_4_3_fv_q) begin
+        pe_4_4_acc_q <= pe_4_4_sum;
+      end
+      pe_4_4_res_valid_q <= (((pe_4_3_fv_q & pe_4_3_last_q) & pe_4_3_aok_q) & pe_3_4_bok_q) | pe_4_4_res_valid_in;
+      pe_4_4_res_q <= (((pe_4_3_fv_q & pe_4_3_last_q) & pe_4_3_aok_q) & pe_3_4_bok_q) ? pe_4_4_sum : pe_4_4_res_in;
+    end
     if (rst) begin
       pe_4_4_fv_q <= 1'b0;
       pe_4_4_first_q <= 1'b0;
@@ -4998,31 +5009,30 @@ module gram (
       pe_4_4_aok_q <= 1'b0;
       pe_4_4_bok_q <= 1'b0;
       pe_4_4_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_4_4_a_q <= pe_4_3_a_q;
-        pe_4_4_fv_q <= pe_4_3_fv_q;
-        pe_4_4_first_q <= pe_4_3_first_q;
-        pe_4_4_last_q <= pe_4_3_last_q;
-        pe_4_4_aok_q <= pe_4_3_aok_q;
-        pe_4_4_b_q <= pe_3_4_b_q;
-        pe_4_4_bok_q <= pe_3_4_bok_q;
-        if (pe_4_3_fv_q) begin
-          pe_4_4_acc_q <= pe_4_4_sum;
-        end
-        pe_4_4_res_valid_q <= (((pe_4_3_fv_q & pe_4_3_last_q) & pe_4_3_aok_q) & pe_3_4_bok_q) | pe_4_4_res_valid_in;
-        pe_4_4_res_q <= (((pe_4_3_fv_q & pe_4_3_last_q) & pe_4_3_aok_q) & pe_3_4_bok_q) ? pe_4_4_sum : pe_4_4_res_in;
-      end
     end
   end
 
-  assign pe_4_5_diff = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};
+  assign pe_4_5_diff = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_4_5_sum = pe_4_5_diff * pe_4_5_diff;
-  assign pe_4_5_sum = (pe_4_4_first_q ? 39'd0 : pe_4_5_acc_q) + {5'd0, _mul_pe_4_5_sum};
+  assign pe_4_5_sum = (pe_4_4_first_q ? 39'd0 : pe_4_5_acc_q) + {5'd0, _mul_pe_4_5_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_4_5_pe
+  // seq: pe_4_5_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_4_5_a_q <= pe_4_4_a_q;
+      pe_4_5_fv_q <= pe_4_4_fv_q;
+      pe_4_5_first_q <= pe_4_4_first_q;
+      pe_4_5_last_q <= pe_4_4_last_q;
+      pe_4_5_aok_q <= pe_4_4_aok_q;
+      pe_4_5_b_q <= pe_3_5_b_q;
+      pe_4_5_bok_q <= pe_3_5_bok_q;
+      if (pe_4_4_fv_q) begin
+        pe_4_5_acc_q <= pe_4_5_sum;
+      end
+      pe_4_5_res_valid_q <= (((pe_4_4_fv_q & pe_4_4_last_q) & pe_4_4_aok_q) & pe_3_5_bok_q) | pe_4_5_res_valid_in;
+      pe_4_5_res_q <= (((pe_4_4_fv_q & pe_4_4_last_q) & pe_4_4_aok_q) & pe_3_5_bok_q) ? pe_4_5_sum : pe_4_5_res_in;
+    end
     if (rst) begin
       pe_4_5_fv_q <= 1'b0;
       pe_4_5_first_q <= 1'b0;
@@ -5030,31 +5040,30 @@ module gram (
       pe_4_5_aok_q <= 1'b0;
       pe_4_5_bok_q <= 1'b0;
       pe_4_5_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_4_5_a_q <= pe_4_4_a_q;
-        pe_4_5_fv_q <= pe_4_4_fv_q;
-        pe_4_5_first_q <= pe_4_4_first_q;
-        pe_4_5_last_q <= pe_4_4_last_q;
-        pe_4_5_aok_q <= pe_4_4_aok_q;
-        pe_4_5_b_q <= pe_3_5_b_q;
-        pe_4_5_bok_q <= pe_3_5_bok_q;
-        if (pe_4_4_fv_q) begin
-          pe_4_5_acc_q <= pe_4_5_sum;
-        end
-        pe_4_5_res_valid_q <= (((pe_4_4_fv_q & pe_4_4_last_q) & pe_4_4_aok_q) & pe_3_5_bok_q) | pe_4_5_res_valid_in;
-        pe_4_5_res_q <= (((pe_4_4_fv_q & pe_4_4_last_q) & pe_4_4_aok_q) & pe_3_5_bok_q) ? pe_4_5_sum : pe_4_5_res_in;
-      end
     end
   end
 
-  assign pe_4_6_diff = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};
+  assign pe_4_6_diff = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_4_6_sum = pe_4_6_diff * pe_4_6_diff;
-  assign pe_4_6_sum = (pe_4_5_first_q ? 39'd0 : pe_4_6_acc_q) + {5'd0, _mul_pe_4_6_sum};
+  assign pe_4_6_sum = (pe_4_5_first_q ? 39'd0 : pe_4_6_acc_q) + {5'd0, _mul_pe_4_6_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_4_6_pe
+  // seq: pe_4_6_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_4_6_a_q <= pe_4_5_a_q;
+      pe_4_6_fv_q <= pe_4_5_fv_q;
+      pe_4_6_first_q <= pe_4_5_first_q;
+      pe_4_6_last_q <= pe_4_5_last_q;
+      pe_4_6_aok_q <= pe_4_5_aok_q;
+      pe_4_6_b_q <= pe_3_6_b_q;
+      pe_4_6_bok_q <= pe_3_6_bok_q;
+      if (pe_4_5_fv_q) begin
+        pe_4_6_acc_q <= pe_4_6_sum;
+      end
+      pe_4_6_res_valid_q <= (((pe_4_5_fv_q & pe_4_5_last_q) & pe_4_5_aok_q) & pe_3_6_bok_q) | pe_4_6_res_valid_in;
+      pe_4_6_res_q <= (((pe_4_5_fv_q & pe_4_5_last_q) & pe_4_5_aok_q) & pe_3_6_bok_q) ? pe_4_6_sum : pe_4_6_res_in;
+    end
     if (rst) begin
       pe_4_6_fv_q <= 1'b0;
       pe_4_6_first_q <= 1'b0;
@@ -5062,31 +5071,30 @@ module gram (
       pe_4_6_aok_q <= 1'b0;
       pe_4_6_bok_q <= 1'b0;
       pe_4_6_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_4_6_a_q <= pe_4_5_a_q;
-        pe_4_6_fv_q <= pe_4_5_fv_q;
-        pe_4_6_first_q <= pe_4_5_first_q;
-        pe_4_6_last_q <= pe_4_5_last_q;
-        pe_4_6_aok_q <= pe_4_5_aok_q;
-        pe_4_6_b_q <= pe_3_6_b_q;
-        pe_4_6_bok_q <= pe_3_6_bok_q;
-        if (pe_4_5_fv_q) begin
-          pe_4_6_acc_q <= pe_4_6_sum;
-        end
-        pe_4_6_res_valid_q <= (((pe_4_5_fv_q & pe_4_5_last_q) & pe_4_5_aok_q) & pe_3_6_bok_q) | pe_4_6_res_valid_in;
-        pe_4_6_res_q <= (((pe_4_5_fv_q & pe_4_5_last_q) & pe_4_5_aok_q) & pe_3_6_bok_q) ? pe_4_6_sum : pe_4_6_res_in;
-      end
     end
   end
 
-  assign pe_4_7_diff = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};
+  assign pe_4_7_diff = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_4_7_sum = pe_4_7_diff * pe_4_7_diff;
-  assign pe_4_7_sum = (pe_4_6_first_q ? 39'd0 : pe_4_7_acc_q) + {5'd0, _mul_pe_4_7_sum};
+  assign pe_4_7_sum = (pe_4_6_first_q ? 39'd0 : pe_4_7_acc_q) + {5'd0, _mul_pe_4_7_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_4_7_pe
+  // seq: pe_4_7_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_4_7_a_q <= pe_4_6_a_q;
+      pe_4_7_fv_q <= pe_4_6_fv_q;
+      pe_4_7_first_q <= pe_4_6_first_q;
+      pe_4_7_last_q <= pe_4_6_last_q;
+      pe_4_7_aok_q <= pe_4_6_aok_q;
+      pe_4_7_b_q <= pe_3_7_b_q;
+      pe_4_7_bok_q <= pe_3_7_bok_q;
+      if (pe_4_6_fv_q) begin
+        pe_4_7_acc_q <= pe_4_7_sum;
+      end
+      pe_4_7_res_valid_q <= (((pe_4_6_fv_q & pe_4_6_last_q) & pe_4_6_aok_q) & pe_3_7_bok_q) | 1'b0;
+      pe_4_7_res_q <= (((pe_4_6_fv_q & pe_4_6_last_q) & pe_4_6_aok_q) & pe_3_7_bok_q) ? pe_4_7_sum : 39'd0;
+    end
     if (rst) begin
       pe_4_7_fv_q <= 1'b0;
       pe_4_7_first_q <= 1'b0;
@@ -5094,31 +5102,30 @@ module gram (
       pe_4_7_aok_q <= 1'b0;
       pe_4_7_bok_q <= 1'b0;
       pe_4_7_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_4_7_a_q <= pe_4_6_a_q;
-        pe_4_7_fv_q <= pe_4_6_fv_q;
-        pe_4_7_first_q <= pe_4_6_first_q;
-        pe_4_7_last_q <= pe_4_6_last_q;
-        pe_4_7_aok_q <= pe_4_6_aok_q;
-        pe_4_7_b_q <= pe_3_7_b_q;
-        pe_4_7_bok_q <= pe_3_7_bok_q;
-        if (pe_4_6_fv_q) begin
-          pe_4_7_acc_q <= pe_4_7_sum;
-        end
-        pe_4_7_res_valid_q <= (((pe_4_6_fv_q & pe_4_6_last_q) & pe_4_6_aok_q) & pe_3_7_bok_q) | 1'b0;
-        pe_4_7_res_q <= (((pe_4_6_fv_q & pe_4_6_last_q) & pe_4_6_aok_q) & pe_3_7_bok_q) ? pe_4_7_sum : 39'd0;
-      end
     end
   end
 
-  assign pe_5_0_diff = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};
+  assign pe_5_0_diff = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_5_0_sum = pe_5_0_diff * pe_5_0_diff;
-  assign pe_5_0_sum = (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {5'd0, _mul_pe_5_0_sum};
+  assign pe_5_0_sum = (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {5'd0, _mul_pe_5_0_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_5_0_pe
+  // seq: pe_5_0_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_5_0_a_q <= skew_a5_d5_q;
+      pe_5_0_fv_q <= skew_fv5_d5_q;
+      pe_5_0_first_q <= skew_first5_d5_q;
+      pe_5_0_last_q <= skew_last5_d5_q;
+      pe_5_0_aok_q <= skew_aok5_d5_q;
+      pe_5_0_b_q <= pe_4_0_b_q;
+      pe_5_0_bok_q <= pe_4_0_bok_q;
+      if (skew_fv5_d5_q) begin
+        pe_5_0_acc_q <= pe_5_0_sum;
+      end
+      pe_5_0_res_valid_q <= (((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q) | pe_5_0_res_valid_in;
+      pe_5_0_res_q <= (((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q) ? pe_5_0_sum : pe_5_0_res_in;
+    end
     if (rst) begin
       pe_5_0_fv_q <= 1'b0;
       pe_5_0_first_q <= 1'b0;
@@ -5126,31 +5133,30 @@ module gram (
       pe_5_0_aok_q <= 1'b0;
       pe_5_0_bok_q <= 1'b0;
       pe_5_0_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_5_0_a_q <= skew_a5_d5_q;
-        pe_5_0_fv_q <= skew_fv5_d5_q;
-        pe_5_0_first_q <= skew_first5_d5_q;
-        pe_5_0_last_q <= skew_last5_d5_q;
-        pe_5_0_aok_q <= skew_aok5_d5_q;
-        pe_5_0_b_q <= pe_4_0_b_q;
-        pe_5_0_bok_q <= pe_4_0_bok_q;
-        if (skew_fv5_d5_q) begin
-          pe_5_0_acc_q <= pe_5_0_sum;
-        end
-        pe_5_0_res_valid_q <= (((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q) | pe_5_0_res_valid_in;
-        pe_5_0_res_q <= (((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q) ? pe_5_0_sum : pe_5_0_res_in;
-      end
     end
   end
 
-  assign pe_5_1_diff = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};
+  assign pe_5_1_diff = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_5_1_sum = pe_5_1_diff * pe_5_1_diff;
-  assign pe_5_1_sum = (pe_5_0_first_q ? 39'd0 : pe_5_1_acc_q) + {5'd0, _mul_pe_5_1_sum};
+  assign pe_5_1_sum = (pe_5_0_first_q ? 39'd0 : pe_5_1_acc_q) + {5'd0, _mul_pe_5_1_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_5_1_pe
+  // seq: pe_5_1_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_5_1_a_q <= pe_5_0_a_q;
+      pe_5_1_fv_q <= pe_5_0_fv_q;
+      pe_5_1_first_q <= pe_5_0_first_q;
+      pe_5_1_last_q <= pe_5_0_last_q;
+      pe_5_1_aok_q <= pe_5_0_aok_q;
+      pe_5_1_b_q <= pe_4_1_b_q;
+      pe_5_1_bok_q <= pe_4_1_bok_q;
+      if (pe_5_0_fv_q) begin
+        pe_5_1_acc_q <= pe_5_1_sum;
+      end
+      pe_5_1_res_valid_q <= (((pe_5_0_fv_q & pe_5_0_last_q) & pe_5_0_aok_q) & pe_4_1_bok_q) | pe_5_1_res_valid_in;
+      pe_5_1_res_q <= (((pe_5_0_fv_q & pe_5_0_last_q) & pe_5_0_aok_q) & pe_4_1_bok_q) ? pe_5_1_sum : pe_5_1_res_in;
+    end
     if (rst) begin
       pe_5_1_fv_q <= 1'b0;
       pe_5_1_first_q <= 1'b0;
@@ -5158,31 +5164,30 @@ module gram (
       pe_5_1_aok_q <= 1'b0;
       pe_5_1_bok_q <= 1'b0;
       pe_5_1_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_5_1_a_q <= pe_5_0_a_q;
-        pe_5_1_fv_q <= pe_5_0_fv_q;
-        pe_5_1_first_q <= pe_5_0_first_q;
-        pe_5_1_last_q <= pe_5_0_last_q;
-        pe_5_1_aok_q <= pe_5_0_aok_q;
-        pe_5_1_b_q <= pe_4_1_b_q;
-        pe_5_1_bok_q <= pe_4_1_bok_q;
-        if (pe_5_0_fv_q) begin
-          pe_5_1_acc_q <= pe_5_1_sum;
-        end
-        pe_5_1_res_valid_q <= (((pe_5_0_fv_q & pe_5_0_last_q) & pe_5_0_aok_q) & pe_4_1_bok_q) | pe_5_1_res_valid_in;
-        pe_5_1_res_q <= (((pe_5_0_fv_q & pe_5_0_last_q) & pe_5_0_aok_q) & pe_4_1_bok_q) ? pe_5_1_sum : pe_5_1_res_in;
-      end
     end
   end
 
-  assign pe_5_2_diff = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};
+  assign pe_5_2_diff = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_5_2_sum = pe_5_2_diff * pe_5_2_diff;
-  assign pe_5_2_sum = (pe_5_1_first_q ? 39'd0 : pe_5_2_acc_q) + {5'd0, _mul_pe_5_2_sum};
+  assign pe_5_2_sum = (pe_5_1_first_q ? 39'd0 : pe_5_2_acc_q) + {5'd0, _mul_pe_5_2_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_5_2_pe
+  // seq: pe_5_2_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_5_2_a_q <= pe_5_1_a_q;
+      pe_5_2_fv_q <= pe_5_1_fv_q;
+      pe_5_2_first_q <= pe_5_1_first_q;
+      pe_5_2_last_q <= pe_5_1_last_q;
+      pe_5_2_aok_q <= pe_5_1_aok_q;
+      pe_5_2_b_q <= pe_4_2_b_q;
+      pe_5_2_bok_q <= pe_4_2_bok_q;
+      if (pe_5_1_fv_q) begin
+        pe_5_2_acc_q <= pe_5_2_sum;
+      end
+      pe_5_2_res_valid_q <= (((pe_5_1_fv_q & pe_5_1_last_q) & pe_5_1_aok_q) & pe_4_2_bok_q) | pe_5_2_res_valid_in;
+      pe_5_2_res_q <= (((pe_5_1_fv_q & pe_5_1_last_q) & pe_5_1_aok_q) & pe_4_2_bok_q) ? pe_5_2_sum : pe_5_2_res_in;
+    end
     if (rst) begin
       pe_5_2_fv_q <= 1'b0;
       pe_5_2_first_q <= 1'b0;
@@ -5190,31 +5195,30 @@ module gram (
       pe_5_2_aok_q <= 1'b0;
       pe_5_2_bok_q <= 1'b0;
       pe_5_2_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_5_2_a_q <= pe_5_1_a_q;
-        pe_5_2_fv_q <= pe_5_1_fv_q;
-        pe_5_2_first_q <= pe_5_1_first_q;
-        pe_5_2_last_q <= pe_5_1_last_q;
-        pe_5_2_aok_q <= pe_5_1_aok_q;
-        pe_5_2_b_q <= pe_4_2_b_q;
-        pe_5_2_bok_q <= pe_4_2_bok_q;
-        if (pe_5_1_fv_q) begin
-          pe_5_2_acc_q <= pe_5_2_sum;
-        end
-        pe_5_2_res_valid_q <= (((pe_5_1_fv_q & pe_5_1_last_q) & pe_5_1_aok_q) & pe_4_2_bok_q) | pe_5_2_res_valid_in;
-        pe_5_2_res_q <= (((pe_5_1_fv_q & pe_5_1_last_q) & pe_5_1_aok_q) & pe_4_2_bok_q) ? pe_5_2_sum : pe_5_2_res_in;
-      end
     end
   end
 
-  assign pe_5_3_diff = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};
+  assign pe_5_3_diff = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_5_3_sum = pe_5_3_diff * pe_5_3_diff;
-  assign pe_5_3_sum = (pe_5_2_first_q ? 39'd0 : pe_5_3_acc_q) + {5'd0, _mul_pe_5_3_sum};
+  assign pe_5_3_sum = (pe_5_2_first_q ? 39'd0 : pe_5_3_acc_q) + {5'd0, _mul_pe_5_3_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_5_3_pe
+  // seq: pe_5_3_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_5_3_a_q <= pe_5_2_a_q;
+      pe_5_3_fv_q <= pe_5_2_fv_q;
+      pe_5_3_first_q <= pe_5_2_first_q;
+      pe_5_3_last_q <= pe_5_2_last_q;
+      pe_5_3_aok_q <= pe_5_2_aok_q;
+      pe_5_3_b_q <= pe_4_3_b_q;
+      pe_5_3_bok_q <= pe_4_3_bok_q;
+      if (pe_5_2_fv_q) begin
+        pe_5_3_acc_q <= pe_5_3_sum;
+      end
+      pe_5_3_res_valid_q <= (((pe_5_2_fv_q & pe_5_2_last_q) & pe_5_2_aok_q) & pe_4_3_bok_q) | pe_5_3_res_valid_in;
+      pe_5_3_res_q <= (((pe_5_2_fv_q & pe_5_2_last_q) & pe_5_2_aok_q) & pe_4_3_bok_q) ? pe_5_3_sum : pe_5_3_res_in;
+    end
     if (rst) begin
       pe_5_3_fv_q <= 1'b0;
       pe_5_3_first_q <= 1'b0;
@@ -5222,31 +5226,30 @@ module gram (
       pe_5_3_aok_q <= 1'b0;
       pe_5_3_bok_q <= 1'b0;
       pe_5_3_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_5_3_a_q <= pe_5_2_a_q;
-        pe_5_3_fv_q <= pe_5_2_fv_q;
-        pe_5_3_first_q <= pe_5_2_first_q;
-        pe_5_3_last_q <= pe_5_2_last_q;
-        pe_5_3_aok_q <= pe_5_2_aok_q;
-        pe_5_3_b_q <= pe_4_3_b_q;
-        pe_5_3_bok_q <= pe_4_3_bok_q;
-        if (pe_5_2_fv_q) begin
-          pe_5_3_acc_q <= pe_5_3_sum;
-        end
-        pe_5_3_res_valid_q <= (((pe_5_2_fv_q & pe_5_2_last_q) & pe_5_2_aok_q) & pe_4_3_bok_q) | pe_5_3_res_valid_in;
-        pe_5_3_res_q <= (((pe_5_2_fv_q & pe_5_2_last_q) & pe_5_2_aok_q) & pe_4_3_bok_q) ? pe_5_3_sum : pe_5_3_res_in;
-      end
     end
   end
 
-  assign pe_5_4_diff = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};
+  assign pe_5_4_diff = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_5_4_sum = pe_5_4_diff * pe_5_4_diff;
-  assign pe_5_4_sum = (pe_5_3_first_q ? 39'd0 : pe_5_4_acc_q) + {5'd0, _mul_pe_5_4_sum};
+  assign pe_5_4_sum = (pe_5_3_first_q ? 39'd0 : pe_5_4_acc_q) + {5'd0, _mul_pe_5_4_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_5_4_pe
+  // seq: pe_5_4_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_5_4_a_q <= pe_5_3_a_q;
+      pe_5_4_fv_q <= pe_5_3_fv_q;
+      pe_5_4_first_q <= pe_5_3_first_q;
+      pe_5_4_last_q <= pe_5_3_last_q;
+      pe_5_4_aok_q <= pe_5_3_aok_q;
+      pe_5_4_b_q <= pe_4_4_b_q;
+      pe_5_4_bok_q <= pe_4_4_bok_q;
+      if (pe_5_3_fv_q) begin
+        pe_5_4_acc_q <= pe_5_4_sum;
+      end
+      pe_5_4_res_valid_q <= (((pe_5_3_fv_q & pe_5_3_last_q) & pe_5_3_aok_q) & pe_4_4_bok_q) | pe_5_4_res_valid_in;
+      pe_5_4_res_q <= (((pe_5_3_fv_q & pe_5_3_last_q) & pe_5_3_aok_q) & pe_4_4_bok_q) ? pe_5_4_sum : pe_5_4_res_in;
+    end
     if (rst) begin
       pe_5_4_fv_q <= 1'b0;
       pe_5_4_first_q <= 1'b0;
@@ -5254,31 +5257,30 @@ module gram (
       pe_5_4_aok_q <= 1'b0;
       pe_5_4_bok_q <= 1'b0;
       pe_5_4_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_5_4_a_q <= pe_5_3_a_q;
-        pe_5_4_fv_q <= pe_5_3_fv_q;
-        pe_5_4_first_q <= pe_5_3_first_q;
-        pe_5_4_last_q <= pe_5_3_last_q;
-        pe_5_4_aok_q <= pe_5_3_aok_q;
-        pe_5_4_b_q <= pe_4_4_b_q;
-        pe_5_4_bok_q <= pe_4_4_bok_q;
-        if (pe_5_3_fv_q) begin
-          pe_5_4_acc_q <= pe_5_4_sum;
-        end
-        pe_5_4_res_valid_q <= (((pe_5_3_fv_q & pe_5_3_last_q) & pe_5_3_aok_q) & pe_4_4_bok_q) | pe_5_4_res_valid_in;
-        pe_5_4_res_q <= (((pe_5_3_fv_q & pe_5_3_last_q) & pe_5_3_aok_q) & pe_4_4_bok_q) ? pe_5_4_sum : pe_5_4_res_in;
-      end
     end
   end
 
-  assign pe_5_5_diff = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};
+  assign pe_5_5_diff = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_5_5_sum = pe_5_5_diff * pe_5_5_diff;
-  assign pe_5_5_sum = (pe_5_4_first_q ? 39'd0 : pe_5_5_acc_q) + {5'd0, _mul_pe_5_5_sum};
+  assign pe_5_5_sum = (pe_5_4_first_q ? 39'd0 : pe_5_5_acc_q) + {5'd0, _mul_pe_5_5_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_5_5_pe
+  // seq: pe_5_5_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_5_5_a_q <= pe_5_4_a_q;
+      pe_5_5_fv_q <= pe_5_4_fv_q;
+      pe_5_5_first_q <= pe_5_4_first_q;
+      pe_5_5_last_q <= pe_5_4_last_q;
+      pe_5_5_aok_q <= pe_5_4_aok_q;
+      pe_5_5_b_q <= pe_4_5_b_q;
+      pe_5_5_bok_q <= pe_4_5_bok_q;
+      if (pe_5_4_fv_q) begin
+        pe_5_5_acc_q <= pe_5_5_sum;
+      end
+      pe_5_5_res_valid_q <= (((pe_5_4_fv_q & pe_5_4_last_q) & pe_5_4_aok_q) & pe_4_5_bok_q) | pe_5_5_res_valid_in;
+      pe_5_5_res_q <= (((pe_5_4_fv_q & pe_5_4_last_q) & pe_5_4_aok_q) & pe_4_5_bok_q) ? pe_5_5_sum : pe_5_5_res_in;
+    end
     if (rst) begin
       pe_5_5_fv_q <= 1'b0;
       pe_5_5_first_q <= 1'b0;
@@ -5286,31 +5288,30 @@ module gram (
       pe_5_5_aok_q <= 1'b0;
       pe_5_5_bok_q <= 1'b0;
       pe_5_5_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_5_5_a_q <= pe_5_4_a_q;
-        pe_5_5_fv_q <= pe_5_4_fv_q;
-        pe_5_5_first_q <= pe_5_4_first_q;
-        pe_5_5_last_q <= pe_5_4_last_q;
-        pe_5_5_aok_q <= pe_5_4_aok_q;
-        pe_5_5_b_q <= pe_4_5_b_q;
-        pe_5_5_bok_q <= pe_4_5_bok_q;
-        if (pe_5_4_fv_q) begin
-          pe_5_5_acc_q <= pe_5_5_sum;
-        end
-        pe_5_5_res_valid_q <= (((pe_5_4_fv_q & pe_5_4_last_q) & pe_5_4_aok_q) & pe_4_5_bok_q) | pe_5_5_res_valid_in;
-        pe_5_5_res_q <= (((pe_5_4_fv_q & pe_5_4_last_q) & pe_5_4_aok_q) & pe_4_5_bok_q) ? pe_5_5_sum : pe_5_5_res_in;
-      end
     end
   end
 
-  assign pe_5_6_diff = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};
+  assign pe_5_6_diff = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_5_6_sum = pe_5_6_diff * pe_5_6_diff;
-  assign pe_5_6_sum = (pe_5_5_first_q ? 39'd0 : pe_5_6_acc_q) + {5'd0, _mul_pe_5_6_sum};
+  assign pe_5_6_sum = (pe_5_5_first_q ? 39'd0 : pe_5_6_acc_q) + {5'd0, _mul_pe_5_6_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_5_6_pe
+  // seq: pe_5_6_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_5_6_a_q <= pe_5_5_a_q;
+      pe_5_6_fv_q <= pe_5_5_fv_q;
+      pe_5_6_first_q <= pe_5_5_first_q;
+      pe_5_6_last_q <= pe_5_5_last_q;
+      pe_5_6_aok_q <= pe_5_5_aok_q;
+      pe_5_6_b_q <= pe_4_6_b_q;
+      pe_5_6_bok_q <= pe_4_6_bok_q;
+      if (pe_5_5_fv_q) begin
+        pe_5_6_acc_q <= pe_5_6_sum;
+      end
+      pe_5_6_res_valid_q <= (((pe_5_5_fv_q & pe_5_5_last_q) & pe_5_5_aok_q) & pe_4_6_bok_q) | pe_5_6_res_valid_in;
+      pe_5_6_res_q <= (((pe_5_5_fv_q & pe_5_5_last_q) & pe_5_5_aok_q) & pe_4_6_bok_q) ? pe_5_6_sum : pe_5_6_res_in;
+    end
     if (rst) begin
       pe_5_6_fv_q <= 1'b0;
       pe_5_6_first_q <= 1'b0;
@@ -5318,31 +5319,30 @@ module gram (
       pe_5_6_aok_q <= 1'b0;
       pe_5_6_bok_q <= 1'b0;
       pe_5_6_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_5_6_a_q <= pe_5_5_a_q;
-        pe_5_6_fv_q <= pe_5_5_fv_q;
-        pe_5_6_first_q <= pe_5_5_first_q;
-        pe_5_6_last_q <= pe_5_5_last_q;
-        pe_5_6_aok_q <= pe_5_5_aok_q;
-        pe_5_6_b_q <= pe_4_6_b_q;
-        pe_5_6_bok_q <= pe_4_6_bok_q;
-        if (pe_5_5_fv_q) begin
-          pe_5_6_acc_q <= pe_5_6_sum;
-        end
-        pe_5_6_res_valid_q <= (((pe_5_5_fv_q & pe_5_5_last_q) & pe_5_5_aok_q) & pe_4_6_bok_q) | pe_5_6_res_valid_in;
-        pe_5_6_res_q <= (((pe_5_5_fv_q & pe_5_5_last_q) & pe_5_5_aok_q) & pe_4_6_bok_q) ? pe_5_6_sum : pe_5_6_res_in;
-      end
     end
   end
 
-  assign pe_5_7_diff = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};
+  assign pe_5_7_diff = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_5_7_sum = pe_5_7_diff * pe_5_7_diff;
-  assign pe_5_7_sum = (pe_5_6_first_q ? 39'd0 : pe_5_7_acc_q) + {5'd0, _mul_pe_5_7_sum};
+  assign pe_5_7_sum = (pe_5_6_first_q ? 39'd0 : pe_5_7_acc_q) + {5'd0, _mul_pe_5_7_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_5_7_pe
+  // seq: pe_5_7_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_5_7_a_q <= pe_5_6_a_q;
+      pe_5_7_fv_q <= pe_5_6_fv_q;
+      pe_5_7_first_q <= pe_5_6_first_q;
+      pe_5_7_last_q <= pe_5_6_last_q;
+      pe_5_7_aok_q <= pe_5_6_aok_q;
+      pe_5_7_b_q <= pe_4_7_b_q;
+      pe_5_7_bok_q <= pe_4_7_bok_q;
+      if (pe_5_6_fv_q) begin
+        pe_5_7_acc_q <= pe_5_7_sum;
+      end
+      pe_5_7_res_valid_q <= (((pe_5_6_fv_q & pe_5_6_last_q) & pe_5_6_aok_q) & pe_4_7_bok_q) | 1'b0;
+      pe_5_7_res_q <= (((pe_5_6_fv_q & pe_5_6_last_q) & pe_5_6_aok_q) & pe_4_7_bok_q) ? pe_5_7_sum : 39'd0;
+    end
     if (rst) begin
       pe_5_7_fv_q <= 1'b0;
       pe_5_7_first_q <= 1'b0;
@@ -5350,31 +5350,30 @@ module gram (
       pe_5_7_aok_q <= 1'b0;
       pe_5_7_bok_q <= 1'b0;
       pe_5_7_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_5_7_a_q <= pe_5_6_a_q;
-        pe_5_7_fv_q <= pe_5_6_fv_q;
-        pe_5_7_first_q <= pe_5_6_first_q;
-        pe_5_7_last_q <= pe_5_6_last_q;
-        pe_5_7_aok_q <= pe_5_6_aok_q;
-        pe_5_7_b_q <= pe_4_7_b_q;
-        pe_5_7_bok_q <= pe_4_7_bok_q;
-        if (pe_5_6_fv_q) begin
-          pe_5_7_acc_q <= pe_5_7_sum;
-        end
-        pe_5_7_res_valid_q <= (((pe_5_6_fv_q & pe_5_6_last_q) & pe_5_6_aok_q) & pe_4_7_bok_q) | 1'b0;
-        pe_5_7_res_q <= (((pe_5_6_fv_q & pe_5_6_last_q) & pe_5_6_aok_q) & pe_4_7_bok_q) ? pe_5_7_sum : 39'd0;
-      end
     end
   end
 
-  assign pe_6_0_diff = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};
+  assign pe_6_0_diff = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_6_0_sum = pe_6_0_diff * pe_6_0_diff;
-  assign pe_6_0_sum = (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {5'd0, _mul_pe_6_0_sum};
+  assign pe_6_0_sum = (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {5'd0, _mul_pe_6_0_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_6_0_pe
+  // seq: pe_6_0_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_6_0_a_q <= skew_a6_d6_q;
+      pe_6_0_fv_q <= skew_fv6_d6_q;
+      pe_6_0_first_q <= skew_first6_d6_q;
+      pe_6_0_last_q <= skew_last6_d6_q;
+      pe_6_0_aok_q <= skew_aok6_d6_q;
+      pe_6_0_b_q <= pe_5_0_b_q;
+      pe_6_0_bok_q <= pe_5_0_bok_q;
+      if (skew_fv6_d6_q) begin
+        pe_6_0_acc_q <= pe_6_0_sum;
+      end
+      pe_6_0_res_valid_q <= (((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q) | pe_6_0_res_valid_in;
+      pe_6_0_res_q <= (((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q) ? pe_6_0_sum : pe_6_0_res_in;
+    end
     if (rst) begin
       pe_6_0_fv_q <= 1'b0;
       pe_6_0_first_q <= 1'b0;
@@ -5382,31 +5381,30 @@ module gram (
       pe_6_0_aok_q <= 1'b0;
       pe_6_0_bok_q <= 1'b0;
       pe_6_0_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_6_0_a_q <= skew_a6_d6_q;
-        pe_6_0_fv_q <= skew_fv6_d6_q;
-        pe_6_0_first_q <= skew_first6_d6_q;
-        pe_6_0_last_q <= skew_last6_d6_q;
-        pe_6_0_aok_q <= skew_aok6_d6_q;
-        pe_6_0_b_q <= pe_5_0_b_q;
-        pe_6_0_bok_q <= pe_5_0_bok_q;
-        if (skew_fv6_d6_q) begin
-          pe_6_0_acc_q <= pe_6_0_sum;
-        end
-        pe_6_0_res_valid_q <= (((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q) | pe_6_0_res_valid_in;
-        pe_6_0_res_q <= (((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q) ? pe_6_0_sum : pe_6_0_res_in;
-      end
     end
   end
 
-  assign pe_6_1_diff = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};
+  assign pe_6_1_diff = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_6_1_sum = pe_6_1_diff * pe_6_1_diff;
-  assign pe_6_1_sum = (pe_6_0_first_q ? 39'd0 : pe_6_1_acc_q) + {5'd0, _mul_pe_6_1_sum};
+  assign pe_6_1_sum = (pe_6_0_first_q ? 39'd0 : pe_6_1_acc_q) + {5'd0, _mul_pe_6_1_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_6_1_pe
+  // seq: pe_6_1_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_6_1_a_q <= pe_6_0_a_q;
+      pe_6_1_fv_q <= pe_6_0_fv_q;
+      pe_6_1_first_q <= pe_6_0_first_q;
+      pe_6_1_last_q <= pe_6_0_last_q;
+      pe_6_1_aok_q <= pe_6_0_aok_q;
+      pe_6_1_b_q <= pe_5_1_b_q;
+      pe_6_1_bok_q <= pe_5_1_bok_q;
+      if (pe_6_0_fv_q) begin
+        pe_6_1_acc_q <= pe_6_1_sum;
+      end
+      pe_6_1_res_valid_q <= (((pe_6_0_fv_q & pe_6_0_last_q) & pe_6_0_aok_q) & pe_5_1_bok_q) | pe_6_1_res_valid_in;
+      pe_6_1_res_q <= (((pe_6_0_fv_q & pe_6_0_last_q) & pe_6_0_aok_q) & pe_5_1_bok_q) ? pe_6_1_sum : pe_6_1_res_in;
+    end
     if (rst) begin
       pe_6_1_fv_q <= 1'b0;
       pe_6_1_first_q <= 1'b0;
@@ -5414,31 +5412,30 @@ module gram (
       pe_6_1_aok_q <= 1'b0;
       pe_6_1_bok_q <= 1'b0;
       pe_6_1_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_6_1_a_q <= pe_6_0_a_q;
-        pe_6_1_fv_q <= pe_6_0_fv_q;
-        pe_6_1_first_q <= pe_6_0_first_q;
-        pe_6_1_last_q <= pe_6_0_last_q;
-        pe_6_1_aok_q <= pe_6_0_aok_q;
-        pe_6_1_b_q <= pe_5_1_b_q;
-        pe_6_1_bok_q <= pe_5_1_bok_q;
-        if (pe_6_0_fv_q) begin
-          pe_6_1_acc_q <= pe_6_1_sum;
-        end
-        pe_6_1_res_valid_q <= (((pe_6_0_fv_q & pe_6_0_last_q) & pe_6_0_aok_q) & pe_5_1_bok_q) | pe_6_1_res_valid_in;
-        pe_6_1_res_q <= (((pe_6_0_fv_q & pe_6_0_last_q) & pe_6_0_aok_q) & pe_5_1_bok_q) ? pe_6_1_sum : pe_6_1_res_in;
-      end
     end
   end
 
-  assign pe_6_2_diff = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};
+  assign pe_6_2_diff = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_6_2_sum = pe_6_2_diff * pe_6_2_diff;
-  assign pe_6_2_sum = (pe_6_1_first_q ? 39'd0 : pe_6_2_acc_q) + {5'd0, _mul_pe_6_2_sum};
+  assign pe_6_2_sum = (pe_6_1_first_q ? 39'd0 : pe_6_2_acc_q) + {5'd0, _mul_pe_6_2_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_6_2_pe
+  // seq: pe_6_2_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_6_2_a_q <= pe_6_1_a_q;
+      pe_6_2_fv_q <= pe_6_1_fv_q;
+      pe_6_2_first_q <= pe_6_1_first_q;
+      pe_6_2_last_q <= pe_6_1_last_q;
+      pe_6_2_aok_q <= pe_6_1_aok_q;
+      pe_6_2_b_q <= pe_5_2_b_q;
+      pe_6_2_bok_q <= pe_5_2_bok_q;
+      if (pe_6_1_fv_q) begin
+        pe_6_2_acc_q <= pe_6_2_sum;
+      end
+      pe_6_2_res_valid_q <= (((pe_6_1_fv_q & pe_6_1_last_q) & pe_6_1_aok_q) & pe_5_2_bok_q) | pe_6_2_res_valid_in;
+      pe_6_2_res_q <= (((pe_6_1_fv_q & pe_6_1_last_q) & pe_6_1_aok_q) & pe_5_2_bok_q) ? pe_6_2_sum : pe_6_2_res_in;
+    end
     if (rst) begin
       pe_6_2_fv_q <= 1'b0;
       pe_6_2_first_q <= 1'b0;
@@ -5446,31 +5443,30 @@ module gram (
       pe_6_2_aok_q <= 1'b0;
       pe_6_2_bok_q <= 1'b0;
       pe_6_2_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_6_2_a_q <= pe_6_1_a_q;
-        pe_6_2_fv_q <= pe_6_1_fv_q;
-        pe_6_2_first_q <= pe_6_1_first_q;
-        pe_6_2_last_q <= pe_6_1_last_q;
-        pe_6_2_aok_q <= pe_6_1_aok_q;
-        pe_6_2_b_q <= pe_5_2_b_q;
-        pe_6_2_bok_q <= pe_5_2_bok_q;
-        if (pe_6_1_fv_q) begin
-          pe_6_2_acc_q <= pe_6_2_sum;
-        end
-        pe_6_2_res_valid_q <= (((pe_6_1_fv_q & pe_6_1_last_q) & pe_6_1_aok_q) & pe_5_2_bok_q) | pe_6_2_res_valid_in;
-        pe_6_2_res_q <= (((pe_6_1_fv_q & pe_6_1_last_q) & pe_6_1_aok_q) & pe_5_2_bok_q) ? pe_6_2_sum : pe_6_2_res_in;
-      end
     end
   end
 
-  assign pe_6_3_diff = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};
+  assign pe_6_3_diff = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_6_3_sum = pe_6_3_diff * pe_6_3_diff;
-  assign pe_6_3_sum = (pe_6_2_first_q ? 39'd0 : pe_6_3_acc_q) + {5'd0, _mul_pe_6_3_sum};
+  assign pe_6_3_sum = (pe_6_2_first_q ? 39'd0 : pe_6_3_acc_q) + {5'd0, _mul_pe_6_3_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_6_3_pe
+  // seq: pe_6_3_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_6_3_a_q <= pe_6_2_a_q;
+      pe_6_3_fv_q <= pe_6_2_fv_q;
+      pe_6_3_first_q <= pe_6_2_first_q;
+      pe_6_3_last_q <= pe_6_2_last_q;
+      pe_6_3_aok_q <= pe_6_2_aok_q;
+      pe_6_3_b_q <= pe_5_3_b_q;
+      pe_6_3_bok_q <= pe_5_3_bok_q;
+      if (pe_6_2_fv_q) begin
+        pe_6_3_acc_q <= pe_6_3_sum;
+      end
+      pe_6_3_res_valid_q <= (((pe_6_2_fv_q & pe_6_2_last_q) & pe_6_2_aok_q) & pe_5_3_bok_q) | pe_6_3_res_valid_in;
+      pe_6_3_res_q <= (((pe_6_2_fv_q & pe_6_2_last_q) & pe_6_2_aok_q) & pe_5_3_bok_q) ? pe_6_3_sum : pe_6_3_res_in;
+    end
     if (rst) begin
       pe_6_3_fv_q <= 1'b0;
       pe_6_3_first_q <= 1'b0;
@@ -5478,31 +5474,30 @@ module gram (
       pe_6_3_aok_q <= 1'b0;
       pe_6_3_bok_q <= 1'b0;
       pe_6_3_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_6_3_a_q <= pe_6_2_a_q;
-        pe_6_3_fv_q <= pe_6_2_fv_q;
-        pe_6_3_first_q <= pe_6_2_first_q;
-        pe_6_3_last_q <= pe_6_2_last_q;
-        pe_6_3_aok_q <= pe_6_2_aok_q;
-        pe_6_3_b_q <= pe_5_3_b_q;
-        pe_6_3_bok_q <= pe_5_3_bok_q;
-        if (pe_6_2_fv_q) begin
-          pe_6_3_acc_q <= pe_6_3_sum;
-        end
-        pe_6_3_res_valid_q <= (((pe_6_2_fv_q & pe_6_2_last_q) & pe_6_2_aok_q) & pe_5_3_bok_q) | pe_6_3_res_valid_in;
-        pe_6_3_res_q <= (((pe_6_2_fv_q & pe_6_2_last_q) & pe_6_2_aok_q) & pe_5_3_bok_q) ? pe_6_3_sum : pe_6_3_res_in;
-      end
     end
   end
 
-  assign pe_6_4_diff = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};
+  assign pe_6_4_diff = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_6_4_sum = pe_6_4_diff * pe_6_4_diff;
-  assign pe_6_4_sum = (pe_6_3_first_q ? 39'd0 : pe_6_4_acc_q) + {5'd0, _mul_pe_6_4_sum};
+  assign pe_6_4_sum = (pe_6_3_first_q ? 39'd0 : pe_6_4_acc_q) + {5'd0, _mul_pe_6_4_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_6_4_pe
+  // seq: pe_6_4_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_6_4_a_q <= pe_6_3_a_q;
+      pe_6_4_fv_q <= pe_6_3_fv_q;
+      pe_6_4_first_q <= pe_6_3_first_q;
+      pe_6_4_last_q <= pe_6_3_last_q;
+      pe_6_4_aok_q <= pe_6_3_aok_q;
+      pe_6_4_b_q <= pe_5_4_b_q;
+      pe_6_4_bok_q <= pe_5_4_bok_q;
+      if (pe_6_3_fv_q) begin
+        pe_6_4_acc_q <= pe_6_4_sum;
+      end
+      pe_6_4_res_valid_q <= (((pe_6_3_fv_q & pe_6_3_last_q) & pe_6_3_aok_q) & pe_5_4_bok_q) | pe_6_4_res_valid_in;
+      pe_6_4_res_q <= (((pe_6_3_fv_q & pe_6_3_last_q) & pe_6_3_aok_q) & pe_5_4_bok_q) ? pe_6_4_sum : pe_6_4_res_in;
+    end
     if (rst) begin
       pe_6_4_fv_q <= 1'b0;
       pe_6_4_first_q <= 1'b0;
@@ -5510,31 +5505,30 @@ module gram (
       pe_6_4_aok_q <= 1'b0;
       pe_6_4_bok_q <= 1'b0;
       pe_6_4_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_6_4_a_q <= pe_6_3_a_q;
-        pe_6_4_fv_q <= pe_6_3_fv_q;
-        pe_6_4_first_q <= pe_6_3_first_q;
-        pe_6_4_last_q <= pe_6_3_last_q;
-        pe_6_4_aok_q <= pe_6_3_aok_q;
-        pe_6_4_b_q <= pe_5_4_b_q;
-        pe_6_4_bok_q <= pe_5_4_bok_q;
-        if (pe_6_3_fv_q) begin
-          pe_6_4_acc_q <= pe_6_4_sum;
-        end
-        pe_6_4_res_valid_q <= (((pe_6_3_fv_q & pe_6_3_last_q) & pe_6_3_aok_q) & pe_5_4_bok_q) | pe_6_4_res_valid_in;
-        pe_6_4_res_q <= (((pe_6_3_fv_q & pe_6_3_last_q) & pe_6_3_aok_q) & pe_5_4_bok_q) ? pe_6_4_sum : pe_6_4_res_in;
-      end
     end
   end
 
-  assign pe_6_5_diff = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};
+  assign pe_6_5_diff = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_6_5_sum = pe_6_5_diff * pe_6_5_diff;
-  assign pe_6_5_sum = (pe_6_4_first_q ? 39'd0 : pe_6_5_acc_q) + {5'd0, _mul_pe_6_5_sum};
+  assign pe_6_5_sum = (pe_6_4_first_q ? 39'd0 : pe_6_5_acc_q) + {5'd0, _mul_pe_6_5_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_6_5_pe
+  // seq: pe_6_5_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_6_5_a_q <= pe_6_4_a_q;
+      pe_6_5_fv_q <= pe_6_4_fv_q;
+      pe_6_5_first_q <= pe_6_4_first_q;
+      pe_6_5_last_q <= pe_6_4_last_q;
+      pe_6_5_aok_q <= pe_6_4_aok_q;
+      pe_6_5_b_q <= pe_5_5_b_q;
+      pe_6_5_bok_q <= pe_5_5_bok_q;
+      if (pe_6_4_fv_q) begin
+        pe_6_5_acc_q <= pe_6_5_sum;
+      end
+      pe_6_5_res_valid_q <= (((pe_6_4_fv_q & pe_6_4_last_q) & pe_6_4_aok_q) & pe_5_5_bok_q) | pe_6_5_res_valid_in;
+      pe_6_5_res_q <= (((pe_6_4_fv_q & pe_6_4_last_q) & pe_6_4_aok_q) & pe_5_5_bok_q) ? pe_6_5_sum : pe_6_5_res_in;
+    end
     if (rst) begin
       pe_6_5_fv_q <= 1'b0;
       pe_6_5_first_q <= 1'b0;
@@ -5542,31 +5536,30 @@ module gram (
       pe_6_5_aok_q <= 1'b0;
       pe_6_5_bok_q <= 1'b0;
       pe_6_5_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_6_5_a_q <= pe_6_4_a_q;
-        pe_6_5_fv_q <= pe_6_4_fv_q;
-        pe_6_5_first_q <= pe_6_4_first_q;
-        pe_6_5_last_q <= pe_6_4_last_q;
-        pe_6_5_aok_q <= pe_6_4_aok_q;
-        pe_6_5_b_q <= pe_5_5_b_q;
-        pe_6_5_bok_q <= pe_5_5_bok_q;
-        if (pe_6_4_fv_q) begin
-          pe_6_5_acc_q <= pe_6_5_sum;
-        end
-        pe_6_5_res_valid_q <= (((pe_6_4_fv_q & pe_6_4_last_q) & pe_6_4_aok_q) & pe_5_5_bok_q) | pe_6_5_res_valid_in;
-        pe_6_5_res_q <= (((pe_6_4_fv_q & pe_6_4_last_q) & pe_6_4_aok_q) & pe_5_5_bok_q) ? pe_6_5_sum : pe_6_5_res_in;
-      end
     end
   end
 
-  assign pe_6_6_diff = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};
+  assign pe_6_6_diff = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_6_6_sum = pe_6_6_diff * pe_6_6_diff;
-  assign pe_6_6_sum = (pe_6_5_first_q ? 39'd0 : pe_6_6_acc_q) + {5'd0, _mul_pe_6_6_sum};
+  assign pe_6_6_sum = (pe_6_5_first_q ? 39'd0 : pe_6_6_acc_q) + {5'd0, _mul_pe_6_6_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_6_6_pe
+  // seq: pe_6_6_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_6_6_a_q <= pe_6_5_a_q;
+      pe_6_6_fv_q <= pe_6_5_fv_q;
+      pe_6_6_first_q <= pe_6_5_first_q;
+      pe_6_6_last_q <= pe_6_5_last_q;
+      pe_6_6_aok_q <= pe_6_5_aok_q;
+      pe_6_6_b_q <= pe_5_6_b_q;
+      pe_6_6_bok_q <= pe_5_6_bok_q;
+      if (pe_6_5_fv_q) begin
+        pe_6_6_acc_q <= pe_6_6_sum;
+      end
+      pe_6_6_res_valid_q <= (((pe_6_5_fv_q & pe_6_5_last_q) & pe_6_5_aok_q) & pe_5_6_bok_q) | pe_6_6_res_valid_in;
+      pe_6_6_res_q <= (((pe_6_5_fv_q & pe_6_5_last_q) & pe_6_5_aok_q) & pe_5_6_bok_q) ? pe_6_6_sum : pe_6_6_res_in;
+    end
     if (rst) begin
       pe_6_6_fv_q <= 1'b0;
       pe_6_6_first_q <= 1'b0;
@@ -5574,31 +5567,30 @@ module gram (
       pe_6_6_aok_q <= 1'b0;
       pe_6_6_bok_q <= 1'b0;
       pe_6_6_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_6_6_a_q <= pe_6_5_a_q;
-        pe_6_6_fv_q <= pe_6_5_fv_q;
-        pe_6_6_first_q <= pe_6_5_first_q;
-        pe_6_6_last_q <= pe_6_5_last_q;
-        pe_6_6_aok_q <= pe_6_5_aok_q;
-        pe_6_6_b_q <= pe_5_6_b_q;
-        pe_6_6_bok_q <= pe_5_6_bok_q;
-        if (pe_6_5_fv_q) begin
-          pe_6_6_acc_q <= pe_6_6_sum;
-        end
-        pe_6_6_res_valid_q <= (((pe_6_5_fv_q & pe_6_5_last_q) & pe_6_5_aok_q) & pe_5_6_bok_q) | pe_6_6_res_valid_in;
-        pe_6_6_res_q <= (((pe_6_5_fv_q & pe_6_5_last_q) & pe_6_5_aok_q) & pe_5_6_bok_q) ? pe_6_6_sum : pe_6_6_res_in;
-      end
     end
   end
 
-  assign pe_6_7_diff = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};
+  assign pe_6_7_diff = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_6_7_sum = pe_6_7_diff * pe_6_7_diff;
-  assign pe_6_7_sum = (pe_6_6_first_q ? 39'd0 : pe_6_7_acc_q) + {5'd0, _mul_pe_6_7_sum};
+  assign pe_6_7_sum = (pe_6_6_first_q ? 39'd0 : pe_6_7_acc_q) + {5'd0, _mul_pe_6_7_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_6_7_pe
+  // seq: pe_6_7_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_6_7_a_q <= pe_6_6_a_q;
+      pe_6_7_fv_q <= pe_6_6_fv_q;
+      pe_6_7_first_q <= pe_6_6_first_q;
+      pe_6_7_last_q <= pe_6_6_last_q;
+      pe_6_7_aok_q <= pe_6_6_aok_q;
+      pe_6_7_b_q <= pe_5_7_b_q;
+      pe_6_7_bok_q <= pe_5_7_bok_q;
+      if (pe_6_6_fv_q) begin
+        pe_6_7_acc_q <= pe_6_7_sum;
+      end
+      pe_6_7_res_valid_q <= (((pe_6_6_fv_q & pe_6_6_last_q) & pe_6_6_aok_q) & pe_5_7_bok_q) | 1'b0;
+      pe_6_7_res_q <= (((pe_6_6_fv_q & pe_6_6_last_q) & pe_6_6_aok_q) & pe_5_7_bok_q) ? pe_6_7_sum : 39'd0;
+    end
     if (rst) begin
       pe_6_7_fv_q <= 1'b0;
       pe_6_7_first_q <= 1'b0;
@@ -5606,31 +5598,30 @@ module gram (
       pe_6_7_aok_q <= 1'b0;
       pe_6_7_bok_q <= 1'b0;
       pe_6_7_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_6_7_a_q <= pe_6_6_a_q;
-        pe_6_7_fv_q <= pe_6_6_fv_q;
-        pe_6_7_first_q <= pe_6_6_first_q;
-        pe_6_7_last_q <= pe_6_6_last_q;
-        pe_6_7_aok_q <= pe_6_6_aok_q;
-        pe_6_7_b_q <= pe_5_7_b_q;
-        pe_6_7_bok_q <= pe_5_7_bok_q;
-        if (pe_6_6_fv_q) begin
-          pe_6_7_acc_q <= pe_6_7_sum;
-        end
-        pe_6_7_res_valid_q <= (((pe_6_6_fv_q & pe_6_6_last_q) & pe_6_6_aok_q) & pe_5_7_bok_q) | 1'b0;
-        pe_6_7_res_q <= (((pe_6_6_fv_q & pe_6_6_last_q) & pe_6_6_aok_q) & pe_5_7_bok_q) ? pe_6_7_sum : 39'd0;
-      end
     end
   end
 
-  assign pe_7_0_diff = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};
+  assign pe_7_0_diff = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_7_0_sum = pe_7_0_diff * pe_7_0_diff;
-  assign pe_7_0_sum = (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {5'd0, _mul_pe_7_0_sum};
+  assign pe_7_0_sum = (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {5'd0, _mul_pe_7_0_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_7_0_pe
+  // seq: pe_7_0_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_7_0_a_q <= skew_a7_d7_q;
+      pe_7_0_fv_q <= skew_fv7_d7_q;
+      pe_7_0_first_q <= skew_first7_d7_q;
+      pe_7_0_last_q <= skew_last7_d7_q;
+      pe_7_0_aok_q <= skew_aok7_d7_q;
+      pe_7_0_b_q <= pe_6_0_b_q;
+      pe_7_0_bok_q <= pe_6_0_bok_q;
+      if (skew_fv7_d7_q) begin
+        pe_7_0_acc_q <= pe_7_0_sum;
+      end
+      pe_7_0_res_valid_q <= (((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q) | pe_7_0_res_valid_in;
+      pe_7_0_res_q <= (((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q) ? pe_7_0_sum : pe_7_0_res_in;
+    end
     if (rst) begin
       pe_7_0_fv_q <= 1'b0;
       pe_7_0_first_q <= 1'b0;
@@ -5638,31 +5629,30 @@ module gram (
       pe_7_0_aok_q <= 1'b0;
       pe_7_0_bok_q <= 1'b0;
       pe_7_0_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_7_0_a_q <= skew_a7_d7_q;
-        pe_7_0_fv_q <= skew_fv7_d7_q;
-        pe_7_0_first_q <= skew_first7_d7_q;
-        pe_7_0_last_q <= skew_last7_d7_q;
-        pe_7_0_aok_q <= skew_aok7_d7_q;
-        pe_7_0_b_q <= pe_6_0_b_q;
-        pe_7_0_bok_q <= pe_6_0_bok_q;
-        if (skew_fv7_d7_q) begin
-          pe_7_0_acc_q <= pe_7_0_sum;
-        end
-        pe_7_0_res_valid_q <= (((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q) | pe_7_0_res_valid_in;
-        pe_7_0_res_q <= (((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q) ? pe_7_0_sum : pe_7_0_res_in;
-      end
     end
   end
 
-  assign pe_7_1_diff = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};
+  assign pe_7_1_diff = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_7_1_sum = pe_7_1_diff * pe_7_1_diff;
-  assign pe_7_1_sum = (pe_7_0_first_q ? 39'd0 : pe_7_1_acc_q) + {5'd0, _mul_pe_7_1_sum};
+  assign pe_7_1_sum = (pe_7_0_first_q ? 39'd0 : pe_7_1_acc_q) + {5'd0, _mul_pe_7_1_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_7_1_pe
+  // seq: pe_7_1_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_7_1_a_q <= pe_7_0_a_q;
+      pe_7_1_fv_q <= pe_7_0_fv_q;
+      pe_7_1_first_q <= pe_7_0_first_q;
+      pe_7_1_last_q <= pe_7_0_last_q;
+      pe_7_1_aok_q <= pe_7_0_aok_q;
+      pe_7_1_b_q <= pe_6_1_b_q;
+      pe_7_1_bok_q <= pe_6_1_bok_q;
+      if (pe_7_0_fv_q) begin
+        pe_7_1_acc_q <= pe_7_1_sum;
+      end
+      pe_7_1_res_valid_q <= (((pe_7_0_fv_q & pe_7_0_last_q) & pe_7_0_aok_q) & pe_6_1_bok_q) | pe_7_1_res_valid_in;
+      pe_7_1_res_q <= (((pe_7_0_fv_q & pe_7_0_last_q) & pe_7_0_aok_q) & pe_6_1_bok_q) ? pe_7_1_sum : pe_7_1_res_in;
+    end
     if (rst) begin
       pe_7_1_fv_q <= 1'b0;
       pe_7_1_first_q <= 1'b0;
@@ -5670,31 +5660,30 @@ module gram (
       pe_7_1_aok_q <= 1'b0;
       pe_7_1_bok_q <= 1'b0;
       pe_7_1_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_7_1_a_q <= pe_7_0_a_q;
-        pe_7_1_fv_q <= pe_7_0_fv_q;
-        pe_7_1_first_q <= pe_7_0_first_q;
-        pe_7_1_last_q <= pe_7_0_last_q;
-        pe_7_1_aok_q <= pe_7_0_aok_q;
-        pe_7_1_b_q <= pe_6_1_b_q;
-        pe_7_1_bok_q <= pe_6_1_bok_q;
-        if (pe_7_0_fv_q) begin
-          pe_7_1_acc_q <= pe_7_1_sum;
-        end
-        pe_7_1_res_valid_q <= (((pe_7_0_fv_q & pe_7_0_last_q) & pe_7_0_aok_q) & pe_6_1_bok_q) | pe_7_1_res_valid_in;
-        pe_7_1_res_q <= (((pe_7_0_fv_q & pe_7_0_last_q) & pe_7_0_aok_q) & pe_6_1_bok_q) ? pe_7_1_sum : pe_7_1_res_in;
-      end
     end
   end
 
-  assign pe_7_2_diff = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};
+  assign pe_7_2_diff = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_7_2_sum = pe_7_2_diff * pe_7_2_diff;
-  assign pe_7_2_sum = (pe_7_1_first_q ? 39'd0 : pe_7_2_acc_q) + {5'd0, _mul_pe_7_2_sum};
+  assign pe_7_2_sum = (pe_7_1_first_q ? 39'd0 : pe_7_2_acc_q) + {5'd0, _mul_pe_7_2_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_7_2_pe
+  // seq: pe_7_2_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_7_2_a_q <= pe_7_1_a_q;
+      pe_7_2_fv_q <= pe_7_1_fv_q;
+      pe_7_2_first_q <= pe_7_1_first_q;
+      pe_7_2_last_q <= pe_7_1_last_q;
+      pe_7_2_aok_q <= pe_7_1_aok_q;
+      pe_7_2_b_q <= pe_6_2_b_q;
+      pe_7_2_bok_q <= pe_6_2_bok_q;
+      if (pe_7_1_fv_q) begin
+        pe_7_2_acc_q <= pe_7_2_sum;
+      end
+      pe_7_2_res_valid_q <= (((pe_7_1_fv_q & pe_7_1_last_q) & pe_7_1_aok_q) & pe_6_2_bok_q) | pe_7_2_res_valid_in;
+      pe_7_2_res_q <= (((pe_7_1_fv_q & pe_7_1_last_q) & pe_7_1_aok_q) & pe_6_2_bok_q) ? pe_7_2_sum : pe_7_2_res_in;
+    end
     if (rst) begin
       pe_7_2_fv_q <= 1'b0;
       pe_7_2_first_q <= 1'b0;
@@ -5702,31 +5691,30 @@ module gram (
       pe_7_2_aok_q <= 1'b0;
       pe_7_2_bok_q <= 1'b0;
       pe_7_2_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_7_2_a_q <= pe_7_1_a_q;
-        pe_7_2_fv_q <= pe_7_1_fv_q;
-        pe_7_2_first_q <= pe_7_1_first_q;
-        pe_7_2_last_q <= pe_7_1_last_q;
-        pe_7_2_aok_q <= pe_7_1_aok_q;
-        pe_7_2_b_q <= pe_6_2_b_q;
-        pe_7_2_bok_q <= pe_6_2_bok_q;
-        if (pe_7_1_fv_q) begin
-          pe_7_2_acc_q <= pe_7_2_sum;
-        end
-        pe_7_2_res_valid_q <= (((pe_7_1_fv_q & pe_7_1_last_q) & pe_7_1_aok_q) & pe_6_2_bok_q) | pe_7_2_res_valid_in;
-        pe_7_2_res_q <= (((pe_7_1_fv_q & pe_7_1_last_q) & pe_7_1_aok_q) & pe_6_2_bok_q) ? pe_7_2_sum : pe_7_2_res_in;
-      end
     end
   end
 
-  assign pe_7_3_diff = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};
+  assign pe_7_3_diff = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_7_3_sum = pe_7_3_diff * pe_7_3_diff;
-  assign pe_7_3_sum = (pe_7_2_first_q ? 39'd0 : pe_7_3_acc_q) + {5'd0, _mul_pe_7_3_sum};
+  assign pe_7_3_sum = (pe_7_2_first_q ? 39'd0 : pe_7_3_acc_q) + {5'd0, _mul_pe_7_3_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_7_3_pe
+  // seq: pe_7_3_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_7_3_a_q <= pe_7_2_a_q;
+      pe_7_3_fv_q <= pe_7_2_fv_q;
+      pe_7_3_first_q <= pe_7_2_first_q;
+      pe_7_3_last_q <= pe_7_2_last_q;
+      pe_7_3_aok_q <= pe_7_2_aok_q;
+      pe_7_3_b_q <= pe_6_3_b_q;
+      pe_7_3_bok_q <= pe_6_3_bok_q;
+      if (pe_7_2_fv_q) begin
+        pe_7_3_acc_q <= pe_7_3_sum;
+      end
+      pe_7_3_res_valid_q <= (((pe_7_2_fv_q & pe_7_2_last_q) & pe_7_2_aok_q) & pe_6_3_bok_q) | pe_7_3_res_valid_in;
+      pe_7_3_res_q <= (((pe_7_2_fv_q & pe_7_2_last_q) & pe_7_2_aok_q) & pe_6_3_bok_q) ? pe_7_3_sum : pe_7_3_res_in;
+    end
     if (rst) begin
       pe_7_3_fv_q <= 1'b0;
       pe_7_3_first_q <= 1'b0;
@@ -5734,31 +5722,30 @@ module gram (
       pe_7_3_aok_q <= 1'b0;
       pe_7_3_bok_q <= 1'b0;
       pe_7_3_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_7_3_a_q <= pe_7_2_a_q;
-        pe_7_3_fv_q <= pe_7_2_fv_q;
-        pe_7_3_first_q <= pe_7_2_first_q;
-        pe_7_3_last_q <= pe_7_2_last_q;
-        pe_7_3_aok_q <= pe_7_2_aok_q;
-        pe_7_3_b_q <= pe_6_3_b_q;
-        pe_7_3_bok_q <= pe_6_3_bok_q;
-        if (pe_7_2_fv_q) begin
-          pe_7_3_acc_q <= pe_7_3_sum;
-        end
-        pe_7_3_res_valid_q <= (((pe_7_2_fv_q & pe_7_2_last_q) & pe_7_2_aok_q) & pe_6_3_bok_q) | pe_7_3_res_valid_in;
-        pe_7_3_res_q <= (((pe_7_2_fv_q & pe_7_2_last_q) & pe_7_2_aok_q) & pe_6_3_bok_q) ? pe_7_3_sum : pe_7_3_res_in;
-      end
     end
   end
 
-  assign pe_7_4_diff = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};
+  assign pe_7_4_diff = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_7_4_sum = pe_7_4_diff * pe_7_4_diff;
-  assign pe_7_4_sum = (pe_7_3_first_q ? 39'd0 : pe_7_4_acc_q) + {5'd0, _mul_pe_7_4_sum};
+  assign pe_7_4_sum = (pe_7_3_first_q ? 39'd0 : pe_7_4_acc_q) + {5'd0, _mul_pe_7_4_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_7_4_pe
+  // seq: pe_7_4_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_7_4_a_q <= pe_7_3_a_q;
+      pe_7_4_fv_q <= pe_7_3_fv_q;
+      pe_7_4_first_q <= pe_7_3_first_q;
+      pe_7_4_last_q <= pe_7_3_last_q;
+      pe_7_4_aok_q <= pe_7_3_aok_q;
+      pe_7_4_b_q <= pe_6_4_b_q;
+      pe_7_4_bok_q <= pe_6_4_bok_q;
+      if (pe_7_3_fv_q) begin
+        pe_7_4_acc_q <= pe_7_4_sum;
+      end
+      pe_7_4_res_valid_q <= (((pe_7_3_fv_q & pe_7_3_last_q) & pe_7_3_aok_q) & pe_6_4_bok_q) | pe_7_4_res_valid_in;
+      pe_7_4_res_q <= (((pe_7_3_fv_q & pe_7_3_last_q) & pe_7_3_aok_q) & pe_6_4_bok_q) ? pe_7_4_sum : pe_7_4_res_in;
+    end
     if (rst) begin
       pe_7_4_fv_q <= 1'b0;
       pe_7_4_first_q <= 1'b0;
@@ -5766,31 +5753,30 @@ module gram (
       pe_7_4_aok_q <= 1'b0;
       pe_7_4_bok_q <= 1'b0;
       pe_7_4_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_7_4_a_q <= pe_7_3_a_q;
-        pe_7_4_fv_q <= pe_7_3_fv_q;
-        pe_7_4_first_q <= pe_7_3_first_q;
-        pe_7_4_last_q <= pe_7_3_last_q;
-        pe_7_4_aok_q <= pe_7_3_aok_q;
-        pe_7_4_b_q <= pe_6_4_b_q;
-        pe_7_4_bok_q <= pe_6_4_bok_q;
-        if (pe_7_3_fv_q) begin
-          pe_7_4_acc_q <= pe_7_4_sum;
-        end
-        pe_7_4_res_valid_q <= (((pe_7_3_fv_q & pe_7_3_last_q) & pe_7_3_aok_q) & pe_6_4_bok_q) | pe_7_4_res_valid_in;
-        pe_7_4_res_q <= (((pe_7_3_fv_q & pe_7_3_last_q) & pe_7_3_aok_q) & pe_6_4_bok_q) ? pe_7_4_sum : pe_7_4_res_in;
-      end
     end
   end
 
-  assign pe_7_5_diff = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};
+  assign pe_7_5_diff = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_7_5_sum = pe_7_5_diff * pe_7_5_diff;
-  assign pe_7_5_sum = (pe_7_4_first_q ? 39'd0 : pe_7_5_acc_q) + {5'd0, _mul_pe_7_5_sum};
+  assign pe_7_5_sum = (pe_7_4_first_q ? 39'd0 : pe_7_5_acc_q) + {5'd0, _mul_pe_7_5_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_7_5_pe
+  // seq: pe_7_5_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_7_5_a_q <= pe_7_4_a_q;
+      pe_7_5_fv_q <= pe_7_4_fv_q;
+      pe_7_5_first_q <= pe_7_4_first_q;
+      pe_7_5_last_q <= pe_7_4_last_q;
+      pe_7_5_aok_q <= pe_7_4_aok_q;
+      pe_7_5_b_q <= pe_6_5_b_q;
+      pe_7_5_bok_q <= pe_6_5_bok_q;
+      if (pe_7_4_fv_q) begin
+        pe_7_5_acc_q <= pe_7_5_sum;
+      end
+      pe_7_5_res_valid_q <= (((pe_7_4_fv_q & pe_7_4_last_q) & pe_7_4_aok_q) & pe_6_5_bok_q) | pe_7_5_res_valid_in;
+      pe_7_5_res_q <= (((pe_7_4_fv_q & pe_7_4_last_q) & pe_7_4_aok_q) & pe_6_5_bok_q) ? pe_7_5_sum : pe_7_5_res_in;
+    end
     if (rst) begin
       pe_7_5_fv_q <= 1'b0;
       pe_7_5_first_q <= 1'b0;
@@ -5798,31 +5784,30 @@ module gram (
       pe_7_5_aok_q <= 1'b0;
       pe_7_5_bok_q <= 1'b0;
       pe_7_5_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_7_5_a_q <= pe_7_4_a_q;
-        pe_7_5_fv_q <= pe_7_4_fv_q;
-        pe_7_5_first_q <= pe_7_4_first_q;
-        pe_7_5_last_q <= pe_7_4_last_q;
-        pe_7_5_aok_q <= pe_7_4_aok_q;
-        pe_7_5_b_q <= pe_6_5_b_q;
-        pe_7_5_bok_q <= pe_6_5_bok_q;
-        if (pe_7_4_fv_q) begin
-          pe_7_5_acc_q <= pe_7_5_sum;
-        end
-        pe_7_5_res_valid_q <= (((pe_7_4_fv_q & pe_7_4_last_q) & pe_7_4_aok_q) & pe_6_5_bok_q) | pe_7_5_res_valid_in;
-        pe_7_5_res_q <= (((pe_7_4_fv_q & pe_7_4_last_q) & pe_7_4_aok_q) & pe_6_5_bok_q) ? pe_7_5_sum : pe_7_5_res_in;
-      end
     end
   end
 
-  assign pe_7_6_diff = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};
+  assign pe_7_6_diff = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_7_6_sum = pe_7_6_diff * pe_7_6_diff;
-  assign pe_7_6_sum = (pe_7_5_first_q ? 39'd0 : pe_7_6_acc_q) + {5'd0, _mul_pe_7_6_sum};
+  assign pe_7_6_sum = (pe_7_5_first_q ? 39'd0 : pe_7_6_acc_q) + {5'd0, _mul_pe_7_6_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_7_6_pe
+  // seq: pe_7_6_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_7_6_a_q <= pe_7_5_a_q;
+      pe_7_6_fv_q <= pe_7_5_fv_q;
+      pe_7_6_first_q <= pe_7_5_first_q;
+      pe_7_6_last_q <= pe_7_5_last_q;
+      pe_7_6_aok_q <= pe_7_5_aok_q;
+      pe_7_6_b_q <= pe_6_6_b_q;
+      pe_7_6_bok_q <= pe_6_6_bok_q;
+      if (pe_7_5_fv_q) begin
+        pe_7_6_acc_q <= pe_7_6_sum;
+      end
+      pe_7_6_res_valid_q <= (((pe_7_5_fv_q & pe_7_5_last_q) & pe_7_5_aok_q) & pe_6_6_bok_q) | pe_7_6_res_valid_in;
+      pe_7_6_res_q <= (((pe_7_5_fv_q & pe_7_5_last_q) & pe_7_5_aok_q) & pe_6_6_bok_q) ? pe_7_6_sum : pe_7_6_res_in;
+    end
     if (rst) begin
       pe_7_6_fv_q <= 1'b0;
       pe_7_6_first_q <= 1'b0;
@@ -5830,31 +5815,30 @@ module gram (
       pe_7_6_aok_q <= 1'b0;
       pe_7_6_bok_q <= 1'b0;
       pe_7_6_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_7_6_a_q <= pe_7_5_a_q;
-        pe_7_6_fv_q <= pe_7_5_fv_q;
-        pe_7_6_first_q <= pe_7_5_first_q;
-        pe_7_6_last_q <= pe_7_5_last_q;
-        pe_7_6_aok_q <= pe_7_5_aok_q;
-        pe_7_6_b_q <= pe_6_6_b_q;
-        pe_7_6_bok_q <= pe_6_6_bok_q;
-        if (pe_7_5_fv_q) begin
-          pe_7_6_acc_q <= pe_7_6_sum;
-        end
-        pe_7_6_res_valid_q <= (((pe_7_5_fv_q & pe_7_5_last_q) & pe_7_5_aok_q) & pe_6_6_bok_q) | pe_7_6_res_valid_in;
-        pe_7_6_res_q <= (((pe_7_5_fv_q & pe_7_5_last_q) & pe_7_5_aok_q) & pe_6_6_bok_q) ? pe_7_6_sum : pe_7_6_res_in;
-      end
     end
   end
 
-  assign pe_7_7_diff = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};
+  assign pe_7_7_diff = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};  // generator/units/gram.ts:120
 
   assign _mul_pe_7_7_sum = pe_7_7_diff * pe_7_7_diff;
-  assign pe_7_7_sum = (pe_7_6_first_q ? 39'd0 : pe_7_7_acc_q) + {5'd0, _mul_pe_7_7_sum};
+  assign pe_7_7_sum = (pe_7_6_first_q ? 39'd0 : pe_7_7_acc_q) + {5'd0, _mul_pe_7_7_sum};  // generator/units/gram.ts:124
 
-  // seq: pe_7_7_pe
+  // seq: pe_7_7_pe (generator/units/gram.ts:126)
   always @(posedge clk) begin
+    if (en) begin
+      pe_7_7_a_q <= pe_7_6_a_q;
+      pe_7_7_fv_q <= pe_7_6_fv_q;
+      pe_7_7_first_q <= pe_7_6_first_q;
+      pe_7_7_last_q <= pe_7_6_last_q;
+      pe_7_7_aok_q <= pe_7_6_aok_q;
+      pe_7_7_b_q <= pe_6_7_b_q;
+      pe_7_7_bok_q <= pe_6_7_bok_q;
+      if (pe_7_6_fv_q) begin
+        pe_7_7_acc_q <= pe_7_7_sum;
+      end
+      pe_7_7_res_valid_q <= (((pe_7_6_fv_q & pe_7_6_last_q) & pe_7_6_aok_q) & pe_6_7_bok_q) | 1'b0;
+      pe_7_7_res_q <= (((pe_7_6_fv_q & pe_7_6_last_q) & pe_7_6_aok_q) & pe_6_7_bok_q) ? pe_7_7_sum : 39'd0;
+    end
     if (rst) begin
       pe_7_7_fv_q <= 1'b0;
       pe_7_7_first_q <= 1'b0;
@@ -5862,249 +5846,234 @@ module gram (
       pe_7_7_aok_q <= 1'b0;
       pe_7_7_bok_q <= 1'b0;
       pe_7_7_res_valid_q <= 1'b0;
-    end else begin
-      if (en) begin
-        pe_7_7_a_q <= pe_7_6_a_q;
-        pe_7_7_fv_q <= pe_7_6_fv_q;
-        pe_7_7_first_q <= pe_7_6_first_q;
-        pe_7_7_last_q <= pe_7_6_last_q;
-        pe_7_7_aok_q <= pe_7_6_aok_q;
-        pe_7_7_b_q <= pe_6_7_b_q;
-        pe_7_7_bok_q <= pe_6_7_bok_q;
-        if (pe_7_6_fv_q) begin
-          pe_7_7_acc_q <= pe_7_7_sum;
-        end
-        pe_7_7_res_valid_q <= (((pe_7_6_fv_q & pe_7_6_last_q) & pe_7_6_aok_q) & pe_6_7_bok_q) | 1'b0;
-        pe_7_7_res_q <= (((pe_7_6_fv_q & pe_7_6_last_q) & pe_7_6_aok_q) & pe_6_7_bok_q) ? pe_7_7_sum : 39'd0;
-      end
     end
   end
 
-  assign pe_0_0_res_valid_in = pe_0_1_res_valid_q;
+  assign pe_0_0_res_valid_in = pe_0_1_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_0_0_res_in = pe_0_1_res_q;
+  assign pe_0_0_res_in = pe_0_1_res_q;  // generator/units/gram.ts:416
 
-  assign pe_0_1_res_valid_in = pe_0_2_res_valid_q;
+  assign pe_0_1_res_valid_in = pe_0_2_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_0_1_res_in = pe_0_2_res_q;
+  assign pe_0_1_res_in = pe_0_2_res_q;  // generator/units/gram.ts:416
 
-  assign pe_0_2_res_valid_in = pe_0_3_res_valid_q;
+  assign pe_0_2_res_valid_in = pe_0_3_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_0_2_res_in = pe_0_3_res_q;
+  assign pe_0_2_res_in = pe_0_3_res_q;  // generator/units/gram.ts:416
 
-  assign pe_0_3_res_valid_in = pe_0_4_res_valid_q;
+  assign pe_0_3_res_valid_in = pe_0_4_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_0_3_res_in = pe_0_4_res_q;
+  assign pe_0_3_res_in = pe_0_4_res_q;  // generator/units/gram.ts:416
 
-  assign pe_0_4_res_valid_in = pe_0_5_res_valid_q;
+  assign pe_0_4_res_valid_in = pe_0_5_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_0_4_res_in = pe_0_5_res_q;
+  assign pe_0_4_res_in = pe_0_5_res_q;  // generator/units/gram.ts:416
 
-  assign pe_0_5_res_valid_in = pe_0_6_res_valid_q;
+  assign pe_0_5_res_valid_in = pe_0_6_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_0_5_res_in = pe_0_6_res_q;
+  assign pe_0_5_res_in = pe_0_6_res_q;  // generator/units/gram.ts:416
 
-  assign pe_0_6_res_valid_in = pe_0_7_res_valid_q;
+  assign pe_0_6_res_valid_in = pe_0_7_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_0_6_res_in = pe_0_7_res_q;
+  assign pe_0_6_res_in = pe_0_7_res_q;  // generator/units/gram.ts:416
 
-  assign pe_1_0_res_valid_in = pe_1_1_res_valid_q;
+  assign pe_1_0_res_valid_in = pe_1_1_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_1_0_res_in = pe_1_1_res_q;
+  assign pe_1_0_res_in = pe_1_1_res_q;  // generator/units/gram.ts:416
 
-  assign pe_1_1_res_valid_in = pe_1_2_res_valid_q;
+  assign pe_1_1_res_valid_in = pe_1_2_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_1_1_res_in = pe_1_2_res_q;
+  assign pe_1_1_res_in = pe_1_2_res_q;  // generator/units/gram.ts:416
 
-  assign pe_1_2_res_valid_in = pe_1_3_res_valid_q;
+  assign pe_1_2_res_valid_in = pe_1_3_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_1_2_res_in = pe_1_3_res_q;
+  assign pe_1_2_res_in = pe_1_3_res_q;  // generator/units/gram.ts:416
 
-  assign pe_1_3_res_valid_in = pe_1_4_res_valid_q;
+  assign pe_1_3_res_valid_in = pe_1_4_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_1_3_res_in = pe_1_4_res_q;
+  assign pe_1_3_res_in = pe_1_4_res_q;  // generator/units/gram.ts:416
 
-  assign pe_1_4_res_valid_in = pe_1_5_res_valid_q;
+  assign pe_1_4_res_valid_in = pe_1_5_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_1_4_res_in = pe_1_5_res_q;
+  assign pe_1_4_res_in = pe_1_5_res_q;  // generator/units/gram.ts:416
 
-  assign pe_1_5_res_valid_in = pe_1_6_res_valid_q;
+  assign pe_1_5_res_valid_in = pe_1_6_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_1_5_res_in = pe_1_6_res_q;
+  assign pe_1_5_res_in = pe_1_6_res_q;  // generator/units/gram.ts:416
 
-  assign pe_1_6_res_valid_in = pe_1_7_res_valid_q;
+  assign pe_1_6_res_valid_in = pe_1_7_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_1_6_res_in = pe_1_7_res_q;
+  assign pe_1_6_res_in = pe_1_7_res_q;  // generator/units/gram.ts:416
 
-  assign pe_2_0_res_valid_in = pe_2_1_res_valid_q;
+  assign pe_2_0_res_valid_in = pe_2_1_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_2_0_res_in = pe_2_1_res_q;
+  assign pe_2_0_res_in = pe_2_1_res_q;  // generator/units/gram.ts:416
 
-  assign pe_2_1_res_valid_in = pe_2_2_res_valid_q;
+  assign pe_2_1_res_valid_in = pe_2_2_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_2_1_res_in = pe_2_2_res_q;
+  assign pe_2_1_res_in = pe_2_2_res_q;  // generator/units/gram.ts:416
 
-  assign pe_2_2_res_valid_in = pe_2_3_res_valid_q;
+  assign pe_2_2_res_valid_in = pe_2_3_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_2_2_res_in = pe_2_3_res_q;
+  assign pe_2_2_res_in = pe_2_3_res_q;  // generator/units/gram.ts:416
 
-  assign pe_2_3_res_valid_in = pe_2_4_res_valid_q;
+  assign pe_2_3_res_valid_in = pe_2_4_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_2_3_res_in = pe_2_4_res_q;
+  assign pe_2_3_res_in = pe_2_4_res_q;  // generator/units/gram.ts:416
 
-  assign pe_2_4_res_valid_in = pe_2_5_res_valid_q;
+  assign pe_2_4_res_valid_in = pe_2_5_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_2_4_res_in = pe_2_5_res_q;
+  assign pe_2_4_res_in = pe_2_5_res_q;  // generator/units/gram.ts:416
 
-  assign pe_2_5_res_valid_in = pe_2_6_res_valid_q;
+  assign pe_2_5_res_valid_in = pe_2_6_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_2_5_res_in = pe_2_6_res_q;
+  assign pe_2_5_res_in = pe_2_6_res_q;  // generator/units/gram.ts:416
 
-  assign pe_2_6_res_valid_in = pe_2_7_res_valid_q;
+  assign pe_2_6_res_valid_in = pe_2_7_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_2_6_res_in = pe_2_7_res_q;
+  assign pe_2_6_res_in = pe_2_7_res_q;  // generator/units/gram.ts:416
 
-  assign pe_3_0_res_valid_in = pe_3_1_res_valid_q;
+  assign pe_3_0_res_valid_in = pe_3_1_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_3_0_res_in = pe_3_1_res_q;
+  assign pe_3_0_res_in = pe_3_1_res_q;  // generator/units/gram.ts:416
 
-  assign pe_3_1_res_valid_in = pe_3_2_res_valid_q;
+  assign pe_3_1_res_valid_in = pe_3_2_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_3_1_res_in = pe_3_2_res_q;
+  assign pe_3_1_res_in = pe_3_2_res_q;  // generator/units/gram.ts:416
 
-  assign pe_3_2_res_valid_in = pe_3_3_res_valid_q;
+  assign pe_3_2_res_valid_in = pe_3_3_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_3_2_res_in = pe_3_3_res_q;
+  assign pe_3_2_res_in = pe_3_3_res_q;  // generator/units/gram.ts:416
 
-  assign pe_3_3_res_valid_in = pe_3_4_res_valid_q;
+  assign pe_3_3_res_valid_in = pe_3_4_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_3_3_res_in = pe_3_4_res_q;
+  assign pe_3_3_res_in = pe_3_4_res_q;  // generator/units/gram.ts:416
 
-  assign pe_3_4_res_valid_in = pe_3_5_res_valid_q;
+  assign pe_3_4_res_valid_in = pe_3_5_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_3_4_res_in = pe_3_5_res_q;
+  assign pe_3_4_res_in = pe_3_5_res_q;  // generator/units/gram.ts:416
 
-  assign pe_3_5_res_valid_in = pe_3_6_res_valid_q;
+  assign pe_3_5_res_valid_in = pe_3_6_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_3_5_res_in = pe_3_6_res_q;
+  assign pe_3_5_res_in = pe_3_6_res_q;  // generator/units/gram.ts:416
 
-  assign pe_3_6_res_valid_in = pe_3_7_res_valid_q;
+  assign pe_3_6_res_valid_in = pe_3_7_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_3_6_res_in = pe_3_7_res_q;
+  assign pe_3_6_res_in = pe_3_7_res_q;  // generator/units/gram.ts:416
 
-  assign pe_4_0_res_valid_in = pe_4_1_res_valid_q;
+  assign pe_4_0_res_valid_in = pe_4_1_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_4_0_res_in = pe_4_1_res_q;
+  assign pe_4_0_res_in = pe_4_1_res_q;  // generator/units/gram.ts:416
 
-  assign pe_4_1_res_valid_in = pe_4_2_res_valid_q;
+  assign pe_4_1_res_valid_in = pe_4_2_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_4_1_res_in = pe_4_2_res_q;
+  assign pe_4_1_res_in = pe_4_2_res_q;  // generator/units/gram.ts:416
 
-  assign pe_4_2_res_valid_in = pe_4_3_res_valid_q;
+  assign pe_4_2_res_valid_in = pe_4_3_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_4_2_res_in = pe_4_3_res_q;
+  assign pe_4_2_res_in = pe_4_3_res_q;  // generator/units/gram.ts:416
 
-  assign pe_4_3_res_valid_in = pe_4_4_res_valid_q;
+  assign pe_4_3_res_valid_in = pe_4_4_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_4_3_res_in = pe_4_4_res_q;
+  assign pe_4_3_res_in = pe_4_4_res_q;  // generator/units/gram.ts:416
 
-  assign pe_4_4_res_valid_in = pe_4_5_res_valid_q;
+  assign pe_4_4_res_valid_in = pe_4_5_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_4_4_res_in = pe_4_5_res_q;
+  assign pe_4_4_res_in = pe_4_5_res_q;  // generator/units/gram.ts:416
 
-  assign pe_4_5_res_valid_in = pe_4_6_res_valid_q;
+  assign pe_4_5_res_valid_in = pe_4_6_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_4_5_res_in = pe_4_6_res_q;
+  assign pe_4_5_res_in = pe_4_6_res_q;  // generator/units/gram.ts:416
 
-  assign pe_4_6_res_valid_in = pe_4_7_res_valid_q;
+  assign pe_4_6_res_valid_in = pe_4_7_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_4_6_res_in = pe_4_7_res_q;
+  assign pe_4_6_res_in = pe_4_7_res_q;  // generator/units/gram.ts:416
 
-  assign pe_5_0_res_valid_in = pe_5_1_res_valid_q;
+  assign pe_5_0_res_valid_in = pe_5_1_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_5_0_res_in = pe_5_1_res_q;
+  assign pe_5_0_res_in = pe_5_1_res_q;  // generator/units/gram.ts:416
 
-  assign pe_5_1_res_valid_in = pe_5_2_res_valid_q;
+  assign pe_5_1_res_valid_in = pe_5_2_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_5_1_res_in = pe_5_2_res_q;
+  assign pe_5_1_res_in = pe_5_2_res_q;  // generator/units/gram.ts:416
 
-  assign pe_5_2_res_valid_in = pe_5_3_res_valid_q;
+  assign pe_5_2_res_valid_in = pe_5_3_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_5_2_res_in = pe_5_3_res_q;
+  assign pe_5_2_res_in = pe_5_3_res_q;  // generator/units/gram.ts:416
 
-  assign pe_5_3_res_valid_in = pe_5_4_res_valid_q;
+  assign pe_5_3_res_valid_in = pe_5_4_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_5_3_res_in = pe_5_4_res_q;
+  assign pe_5_3_res_in = pe_5_4_res_q;  // generator/units/gram.ts:416
 
-  assign pe_5_4_res_valid_in = pe_5_5_res_valid_q;
+  assign pe_5_4_res_valid_in = pe_5_5_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_5_4_res_in = pe_5_5_res_q;
+  assign pe_5_4_res_in = pe_5_5_res_q;  // generator/units/gram.ts:416
 
-  assign pe_5_5_res_valid_in = pe_5_6_res_valid_q;
+  assign pe_5_5_res_valid_in = pe_5_6_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_5_5_res_in = pe_5_6_res_q;
+  assign pe_5_5_res_in = pe_5_6_res_q;  // generator/units/gram.ts:416
 
-  assign pe_5_6_res_valid_in = pe_5_7_res_valid_q;
+  assign pe_5_6_res_valid_in = pe_5_7_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_5_6_res_in = pe_5_7_res_q;
+  assign pe_5_6_res_in = pe_5_7_res_q;  // generator/units/gram.ts:416
 
-  assign pe_6_0_res_valid_in = pe_6_1_res_valid_q;
+  assign pe_6_0_res_valid_in = pe_6_1_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_6_0_res_in = pe_6_1_res_q;
+  assign pe_6_0_res_in = pe_6_1_res_q;  // generator/units/gram.ts:416
 
-  assign pe_6_1_res_valid_in = pe_6_2_res_valid_q;
+  assign pe_6_1_res_valid_in = pe_6_2_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_6_1_res_in = pe_6_2_res_q;
+  assign pe_6_1_res_in = pe_6_2_res_q;  // generator/units/gram.ts:416
 
-  assign pe_6_2_res_valid_in = pe_6_3_res_valid_q;
+  assign pe_6_2_res_valid_in = pe_6_3_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_6_2_res_in = pe_6_3_res_q;
+  assign pe_6_2_res_in = pe_6_3_res_q;  // generator/units/gram.ts:416
 
-  assign pe_6_3_res_valid_in = pe_6_4_res_valid_q;
+  assign pe_6_3_res_valid_in = pe_6_4_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_6_3_res_in = pe_6_4_res_q;
+  assign pe_6_3_res_in = pe_6_4_res_q;  // generator/units/gram.ts:416
 
-  assign pe_6_4_res_valid_in = pe_6_5_res_valid_q;
+  assign pe_6_4_res_valid_in = pe_6_5_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_6_4_res_in = pe_6_5_res_q;
+  assign pe_6_4_res_in = pe_6_5_res_q;  // generator/units/gram.ts:416
 
-  assign pe_6_5_res_valid_in = pe_6_6_res_valid_q;
+  assign pe_6_5_res_valid_in = pe_6_6_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_6_5_res_in = pe_6_6_res_q;
+  assign pe_6_5_res_in = pe_6_6_res_q;  // generator/units/gram.ts:416
 
-  assign pe_6_6_res_valid_in = pe_6_7_res_valid_q;
+  assign pe_6_6_res_valid_in = pe_6_7_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_6_6_res_in = pe_6_7_res_q;
+  assign pe_6_6_res_in = pe_6_7_res_q;  // generator/units/gram.ts:416
 
-  assign pe_7_0_res_valid_in = pe_7_1_res_valid_q;
+  assign pe_7_0_res_valid_in = pe_7_1_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_7_0_res_in = pe_7_1_res_q;
+  assign pe_7_0_res_in = pe_7_1_res_q;  // generator/units/gram.ts:416
 
-  assign pe_7_1_res_valid_in = pe_7_2_res_valid_q;
+  assign pe_7_1_res_valid_in = pe_7_2_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_7_1_res_in = pe_7_2_res_q;
+  assign pe_7_1_res_in = pe_7_2_res_q;  // generator/units/gram.ts:416
 
-  assign pe_7_2_res_valid_in = pe_7_3_res_valid_q;
+  assign pe_7_2_res_valid_in = pe_7_3_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_7_2_res_in = pe_7_3_res_q;
+  assign pe_7_2_res_in = pe_7_3_res_q;  // generator/units/gram.ts:416
 
-  assign pe_7_3_res_valid_in = pe_7_4_res_valid_q;
+  assign pe_7_3_res_valid_in = pe_7_4_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_7_3_res_in = pe_7_4_res_q;
+  assign pe_7_3_res_in = pe_7_4_res_q;  // generator/units/gram.ts:416
 
-  assign pe_7_4_res_valid_in = pe_7_5_res_valid_q;
+  assign pe_7_4_res_valid_in = pe_7_5_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_7_4_res_in = pe_7_5_res_q;
+  assign pe_7_4_res_in = pe_7_5_res_q;  // generator/units/gram.ts:416
 
-  assign pe_7_5_res_valid_in = pe_7_6_res_valid_q;
+  assign pe_7_5_res_valid_in = pe_7_6_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_7_5_res_in = pe_7_6_res_q;
+  assign pe_7_5_res_in = pe_7_6_res_q;  // generator/units/gram.ts:416
 
-  assign pe_7_6_res_valid_in = pe_7_7_res_valid_q;
+  assign pe_7_6_res_valid_in = pe_7_7_res_valid_q;  // generator/units/gram.ts:415
 
-  assign pe_7_6_res_in = pe_7_7_res_q;
+  assign pe_7_6_res_in = pe_7_7_res_q;  // generator/units/gram.ts:416
 
-  fifo_w39_d16 u_row0_fifo (
+  fifo_w39_d16 u_row0_fifo (  // generator/units/gram.ts:238
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_0_0_res_valid_q),
@@ -6116,9 +6085,9 @@ module gram (
     .count             (u_row0_fifo_count)
   );
 
-  assign row0_room = u_row0_fifo_s_axis_in_tready;
+  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
 
-  fifo_w39_d16 u_row1_fifo (
+  fifo_w39_d16 u_row1_fifo (  // generator/units/gram.ts:238
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_1_0_res_valid_q),
@@ -6130,9 +6099,9 @@ module gram (
     .count             (u_row1_fifo_count)
   );
 
-  assign row1_room = u_row1_fifo_s_axis_in_tready;
+  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
 
-  fifo_w39_d16 u_row2_fifo (
+  fifo_w39_d16 u_row2_fifo (  // generator/units/gram.ts:238
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_2_0_res_valid_q),
@@ -6144,9 +6113,9 @@ module gram (
     .count             (u_row2_fifo_count)
   );
 
-  assign row2_room = u_row2_fifo_s_axis_in_tready;
+  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
 
-  fifo_w39_d16 u_row3_fifo (
+  fifo_w39_d16 u_row3_fifo (  // generator/units/gram.ts:238
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_3_0_res_valid_q),
@@ -6158,9 +6127,9 @@ module gram (
     .count             (u_row3_fifo_count)
   );
 
-  assign row3_room = u_row3_fifo_s_axis_in_tready;
+  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
 
-  fifo_w39_d16 u_row4_fifo (
+  fifo_w39_d16 u_row4_fifo (  // generator/units/gram.ts:238
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_4_0_res_valid_q),
@@ -6172,9 +6141,9 @@ module gram (
     .count             (u_row4_fifo_count)
   );
 
-  assign row4_room = u_row4_fifo_s_axis_in_tready;
+  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
 
-  fifo_w39_d16 u_row5_fifo (
+  fifo_w39_d16 u_row5_fifo (  // generator/units/gram.ts:238
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_5_0_res_valid_q),
@@ -6186,9 +6155,9 @@ module gram (
     .count             (u_row5_fifo_count)
   );
 
-  assign row5_room = u_row5_fifo_s_axis_in_tready;
+  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
 
-  fifo_w39_d16 u_row6_fifo (
+  fifo_w39_d16 u_row6_fifo (  // generator/units/gram.ts:238
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_6_0_res_valid_q),
@@ -6200,9 +6169,9 @@ module gram (
     .count             (u_row6_fifo_count)
   );
 
-  assign row6_room = u_row6_fifo_s_axis_in_tready;
+  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
 
-  fifo_w39_d16 u_row7_fifo (
+  fifo_w39_d16 u_row7_fifo (  // generator/units/gram.ts:238
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_7_0_res_valid_q),
@@ -6214,81 +6183,139 @@ module gram (
     .count             (u_row7_fifo_count)
   );
 
-  assign row7_room = u_row7_fifo_s_axis_in_tready;
+  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
 
-  assign m_axis_d_tvalid = out_valid_q;
+  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:444
 
-  assign m_axis_d_tdata = out_data_q;
+  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:445
 
-  assign m_axis_d_tlast = out_last_q;
+  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:446
 
-  assign busy = busy_q;
+  assign busy = busy_q;  // generator/units/gram.ts:447
 
-  assign done = done_q;
+  assign done = done_q;  // generator/units/gram.ts:448
 
-  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[4]);
+  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[4]);  // generator/units/gram.ts:457
 
-  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];
+  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];  // generator/units/gram.ts:458
 
-  assign _extend_col_r_last = {4'd0, u_desc_fifo_m_axis_out_tdata[1]};
-  assign _mul_col_r_last = _extend_col_r_last * 4'd8;
+  assign _ext_col_r_last = {4'd0, u_desc_fifo_m_axis_out_tdata[1]};
+  assign _mul_col_r_last = _ext_col_r_last * 4'd8;
   assign _mux_col_r_last = ((_mul_col_r_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_r_last[4:0]);
-  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;
+  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:465
 
-  assign _extend_col_c_last = {4'd0, u_desc_fifo_m_axis_out_tdata[0]};
-  assign _mul_col_c_last = _extend_col_c_last * 4'd8;
+  assign _ext_col_c_last = {4'd0, u_desc_fifo_m_axis_out_tdata[0]};
+  assign _mul_col_c_last = _ext_col_c_last * 4'd8;
   assign _mux_col_c_last = ((_mul_col_c_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_c_last[4:0]);
-  assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;
+  assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;  // generator/units/gram.ts:466
 
-  assign _extend_col_p = {4'd0, u_desc_fifo_m_axis_out_tdata[1]};
-  assign _mul_col_p = _extend_col_p * 4'd8;
-  assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};
+  assign _ext_col_p = {4'd0, u_desc_fifo_m_axis_out_tdata[1]};
+  assign _mul_col_p = _ext_col_p * 4'd8;
+  assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};  // generator/units/gram.ts:467
 
-  assign _extend_col_q = {4'd0, u_desc_fifo_m_axis_out_tdata[0]};
-  assign _mul_col_q = _extend_col_q * 4'd8;
-  assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};
+  assign _ext_col_q = {4'd0, u_desc_fifo_m_axis_out_tdata[0]};
+  assign _mul_col_q = _ext_col_q * 4'd8;
+  assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};  // generator/units/gram.ts:468
 
-  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);
+  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:469
 
-  assign col_row_valid = (col_r_q == 3'd0) ? u_row0_fifo_m_axis_out_tvalid : (col_r_q == 3'd1) ? u_row1_fifo_m_axis_out_tvalid : (col_r_q == 3'd2) ? u_row2_fifo_m_axis_out_tvalid : (col_r_q == 3'd3) ? u_row3_fifo_m_axis_out_tvalid : (col_r_q == 3'd4) ? u_row4_fifo_m_axis_out_tvalid : (col_r_q == 3'd5) ? u_row5_fifo_m_axis_out_tvalid : (col_r_q == 3'd6) ? u_row6_fifo_m_axis_out_tvalid : u_row7_fifo_m_axis_out_tvalid;
+  always @* begin
+    case (col_r_q)
+      3'd0:    _sel_col_row_valid = u_row0_fifo_m_axis_out_tvalid;
+      3'd1:    _sel_col_row_valid = u_row1_fifo_m_axis_out_tvalid;
+      3'd2:    _sel_col_row_valid = u_row2_fifo_m_axis_out_tvalid;
+      3'd3:    _sel_col_row_valid = u_row3_fifo_m_axis_out_tvalid;
+      3'd4:    _sel_col_row_valid = u_row4_fifo_m_axis_out_tvalid;
+      3'd5:    _sel_col_row_valid = u_row5_fifo_m_axis_out_tvalid;
+      3'd6:    _sel_col_row_valid = u_row6_fifo_m_axis_out_tvalid;
+      default: _sel_col_row_valid = u_row7_fifo_m_axis_out_tvalid;
+    endcase
+  end
+  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:470
 
-  assign col_row_data = (col_r_q == 3'd0) ? u_row0_fifo_m_axis_out_tdata : (col_r_q == 3'd1) ? u_row1_fifo_m_axis_out_tdata : (col_r_q == 3'd2) ? u_row2_fifo_m_axis_out_tdata : (col_r_q == 3'd3) ? u_row3_fifo_m_axis_out_tdata : (col_r_q == 3'd4) ? u_row4_fifo_m_axis_out_tdata : (col_r_q == 3'd5) ? u_row5_fifo_m_axis_out_tdata : (col_r_q == 3'd6) ? u_row6_fifo_m_axis_out_tdata : u_row7_fifo_m_axis_out_tdata;
+  always @* begin
+    case (col_r_q)
+      3'd0:    _sel_col_row_data = u_row0_fifo_m_axis_out_tdata;
+      3'd1:    _sel_col_row_data = u_row1_fifo_m_axis_out_tdata;
+      3'd2:    _sel_col_row_data = u_row2_fifo_m_axis_out_tdata;
+      3'd3:    _sel_col_row_data = u_row3_fifo_m_axis_out_tdata;
+      3'd4:    _sel_col_row_data = u_row4_fifo_m_axis_out_tdata;
+      3'd5:    _sel_col_row_data = u_row5_fifo_m_axis_out_tdata;
+      3'd6:    _sel_col_row_data = u_row6_fifo_m_axis_out_tdata;
+      default: _sel_col_row_data = u_row7_fifo_m_axis_out_tdata;
+    endcase
+  end
+  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:471
 
-  assign out_can_load = (~out_valid_q) | m_axis_d_tready;
+  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:472
 
-  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);
+  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:473
 
-  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);
+  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:474
 
-  assign col_finish = col_end & (~out_valid_q);
+  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:475
 
-  assign desc_pop = col_item_done | col_finish;
+  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:476
 
-  assign row0_pop = col_step & (col_r_q == 3'd0);
+  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:477
 
-  assign row1_pop = col_step & (col_r_q == 3'd1);
+  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:477
 
-  assign row2_pop = col_step & (col_r_q == 3'd2);
+  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:477
 
-  assign row3_pop = col_step & (col_r_q == 3'd3);
+  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:477
 
-  assign row4_pop = col_step & (col_r_q == 3'd4);
+  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:477
 
-  assign row5_pop = col_step & (col_r_q == 3'd5);
+  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:477
 
-  assign row6_pop = col_step & (col_r_q == 3'd6);
+  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:477
 
-  assign row7_pop = col_step & (col_r_q == 3'd7);
+  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:477
 
   assign _add_out_total_q = ((7'd0 + {6'd0, kinds[0]}) + {6'd0, kinds[1]}) + {6'd0, kinds[2]};
-  assign _extend_out_total_q = {3'd0, count};
+  assign _ext_out_total_q = {3'd0, count};
   assign _sub_out_total_q = {3'd0, count} - 7'd1;
-  assign _mul_out_total_q_2 = _extend_out_total_q * _sub_out_total_q;
-  assign _slice_out_total_q = _mul_out_total_q_2[13:1];
-  assign _mux_out_total_q = (mode == 1'b1) ? _slice_out_total_q[6:0] : ({3'd0, count} - 7'd1);
+  assign _mul_out_total_q_2 = _ext_out_total_q * _sub_out_total_q;
+  assign _bits_out_total_q = _mul_out_total_q_2[13:1];
+  assign _mux_out_total_q = (mode == 1'b1) ? _bits_out_total_q[6:0] : ({3'd0, count} - 7'd1);
   assign _mul_out_total_q = _add_out_total_q * _mux_out_total_q;
-  // seq: collector
+  // seq: collector (generator/units/gram.ts:480)
   always @(posedge clk) begin
+    done_q <= 1'b0;
+    if (go) begin
+      busy_q <= 1'b1;
+      mode_q <= mode;
+      kinds_q <= kinds;
+      cur_q <= cur;
+      count_q <= count;
+      out_sent_q <= 7'd0;
+      out_total_q <= _mul_out_total_q[6:0];
+    end
+    if (out_can_load) begin
+      out_valid_q <= col_step & col_keep;
+    end
+    if (col_step) begin
+      if (col_keep) begin
+        out_data_q <= {u_desc_fifo_m_axis_out_tdata[3:2], col_p[2:0], col_q[2:0], col_row_data};
+        out_last_q <= out_sent_q == (out_total_q - 7'd1);
+        out_sent_q <= out_sent_q + 7'd1;
+      end
+      if ((col_c_q == col_c_last)) begin
+        col_c_q <= 3'd0;
+        if ((col_r_q == col_r_last)) begin
+          col_r_q <= 3'd0;
+        end else begin
+          col_r_q <= col_r_q + 3'd1;
+        end
+      end else begin
+        col_c_q <= col_c_q + 3'd1;
+      end
+    end
+    if (col_finish) begin
+      busy_q <= 1'b0;
+      done_q <= 1'b1;
+    end
     if (rst) begin
       done_q <= 1'b0;
       busy_q <= 1'b0;
@@ -6302,46 +6329,11 @@ module gram (
       out_last_q <= 1'b0;
       col_c_q <= 3'd0;
       col_r_q <= 3'd0;
-    end else begin
-      done_q <= 1'b0;
-      if (go) begin
-        busy_q <= 1'b1;
-        mode_q <= mode;
-        kinds_q <= kinds;
-        cur_q <= cur;
-        count_q <= count;
-        out_sent_q <= 7'd0;
-        out_total_q <= _mul_out_total_q[6:0];
-      end
-      if (out_can_load) begin
-        out_valid_q <= col_step & col_keep;
-      end
-      if (col_step) begin
-        if (col_keep) begin
-          out_data_q <= {u_desc_fifo_m_axis_out_tdata[3:2], col_p[2:0], col_q[2:0], col_row_data};
-          out_last_q <= out_sent_q == (out_total_q - 7'd1);
-          out_sent_q <= out_sent_q + 7'd1;
-        end
-        if ((col_c_q == col_c_last)) begin
-          col_c_q <= 3'd0;
-          if ((col_r_q == col_r_last)) begin
-            col_r_q <= 3'd0;
-          end else begin
-            col_r_q <= col_r_q + 3'd1;
-          end
-        end else begin
-          col_c_q <= col_c_q + 3'd1;
-        end
-      end
-      if (col_finish) begin
-        busy_q <= 1'b0;
-        done_q <= 1'b1;
-      end
     end
   end
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, u_desc_fifo_count, pe_0_7_a_q, pe_0_7_fv_q, pe_0_7_first_q, pe_0_7_last_q, pe_0_7_aok_q, pe_1_7_a_q, pe_1_7_fv_q, pe_1_7_first_q, pe_1_7_last_q, pe_1_7_aok_q, pe_2_7_a_q, pe_2_7_fv_q, pe_2_7_first_q, pe_2_7_last_q, pe_2_7_aok_q, pe_3_7_a_q, pe_3_7_fv_q, pe_3_7_first_q, pe_3_7_last_q, pe_3_7_aok_q, pe_4_7_a_q, pe_4_7_fv_q, pe_4_7_first_q, pe_4_7_last_q, pe_4_7_aok_q, pe_5_7_a_q, pe_5_7_fv_q, pe_5_7_first_q, pe_5_7_last_q, pe_5_7_aok_q, pe_6_7_a_q, pe_6_7_fv_q, pe_6_7_first_q, pe_6_7_last_q, pe_6_7_aok_q, pe_7_7_a_q, pe_7_7_fv_q, pe_7_7_first_q, pe_7_7_last_q, pe_7_7_aok_q, pe_7_0_b_q, pe_7_0_bok_q, pe_7_1_b_q, pe_7_1_bok_q, pe_7_2_b_q, pe_7_2_bok_q, pe_7_3_b_q, pe_7_3_bok_q, pe_7_4_b_q, pe_7_4_bok_q, pe_7_5_b_q, pe_7_5_bok_q, pe_7_6_b_q, pe_7_6_bok_q, pe_7_7_b_q, pe_7_7_bok_q, u_row0_fifo_count, u_row1_fifo_count, u_row2_fifo_count, u_row3_fifo_count, u_row4_fifo_count, u_row5_fifo_count, u_row6_fifo_count, u_row7_fifo_count, _mul_feed_p_min[8:5], _mul_feed_q_min[8:5], _mul_f2_aok0_q[8:5], _mul_f2_aok1_q[8:5], _mul_f2_aok2_q[8:5], _mul_f2_aok3_q[8:5], _mul_f2_aok4_q[8:5], _mul_f2_aok5_q[8:5], _mul_f2_aok6_q[8:5], _mul_f2_aok7_q[8:5], _mul_f2_bok0_q[8:5], _mul_f2_bok1_q[8:5], _mul_f2_bok2_q[8:5], _mul_f2_bok3_q[8:5], _mul_f2_bok4_q[8:5], _mul_f2_bok5_q[8:5], _mul_f2_bok6_q[8:5], _mul_f2_bok7_q[8:5], _mul_col_r_last[8:5], _mux_col_r_last[4:3], _mul_col_c_last[8:5], _mux_col_c_last[4:3], _mul_col_p[8:5], _mul_col_q[8:5], _mul_out_total_q_2[0], _slice_out_total_q[12:7], _mul_out_total_q[13:7]};
+  wire _unused = &{1'b0, u_desc_fifo_count, pe_0_7_a_q, pe_0_7_fv_q, pe_0_7_first_q, pe_0_7_last_q, pe_0_7_aok_q, pe_1_7_a_q, pe_1_7_fv_q, pe_1_7_first_q, pe_1_7_last_q, pe_1_7_aok_q, pe_2_7_a_q, pe_2_7_fv_q, pe_2_7_first_q, pe_2_7_last_q, pe_2_7_aok_q, pe_3_7_a_q, pe_3_7_fv_q, pe_3_7_first_q, pe_3_7_last_q, pe_3_7_aok_q, pe_4_7_a_q, pe_4_7_fv_q, pe_4_7_first_q, pe_4_7_last_q, pe_4_7_aok_q, pe_5_7_a_q, pe_5_7_fv_q, pe_5_7_first_q, pe_5_7_last_q, pe_5_7_aok_q, pe_6_7_a_q, pe_6_7_fv_q, pe_6_7_first_q, pe_6_7_last_q, pe_6_7_aok_q, pe_7_7_a_q, pe_7_7_fv_q, pe_7_7_first_q, pe_7_7_last_q, pe_7_7_aok_q, pe_7_0_b_q, pe_7_0_bok_q, pe_7_1_b_q, pe_7_1_bok_q, pe_7_2_b_q, pe_7_2_bok_q, pe_7_3_b_q, pe_7_3_bok_q, pe_7_4_b_q, pe_7_4_bok_q, pe_7_5_b_q, pe_7_5_bok_q, pe_7_6_b_q, pe_7_6_bok_q, pe_7_7_b_q, pe_7_7_bok_q, u_row0_fifo_count, u_row1_fifo_count, u_row2_fifo_count, u_row3_fifo_count, u_row4_fifo_count, u_row5_fifo_count, u_row6_fifo_count, u_row7_fifo_count, _mul_feed_p_min[8:5], _mul_feed_q_min[8:5], _mul_f2_aok0_q[8:5], _mul_f2_aok1_q[8:5], _mul_f2_aok2_q[8:5], _mul_f2_aok3_q[8:5], _mul_f2_aok4_q[8:5], _mul_f2_aok5_q[8:5], _mul_f2_aok6_q[8:5], _mul_f2_aok7_q[8:5], _mul_f2_bok0_q[8:5], _mul_f2_bok1_q[8:5], _mul_f2_bok2_q[8:5], _mul_f2_bok3_q[8:5], _mul_f2_bok4_q[8:5], _mul_f2_bok5_q[8:5], _mul_f2_bok6_q[8:5], _mul_f2_bok7_q[8:5], _mul_col_r_last[8:5], _mux_col_r_last[4:3], _mul_col_c_last[8:5], _mux_col_c_last[4:3], _mul_col_p[8:5], _mul_col_q[8:5], _mul_out_total_q_2[0], _bits_out_total_q[12:7], _mul_out_total_q[13:7]};
 
 endmodule
 

@@ -1278,11 +1278,11 @@ module hebbian (
   reg  [15:0]        hbuf_62 [0:44];
   reg  [15:0]        wbank_63 [0:1791];
   reg  [15:0]        hbuf_63 [0:44];
-  wire [5:0]         _select_hc_base_q;
+  wire [5:0]         _sel_hc_base_q;
   wire [7:0]         _mul_hc_base_q;
-  wire [5:0]         _select_hn_base_q;
+  wire [5:0]         _sel_hn_base_q;
   wire [7:0]         _mul_hn_base_q;
-  wire [5:0]         _select_hl_addr_q;
+  wire [5:0]         _sel_hl_addr_q;
   wire [7:0]         _mul_hl_addr_q;
   wire [16:0]        _shl_lfsr_next_0_b;
   wire [17:0]        _shl_lfsr_next_0_b_2;
@@ -1299,11 +1299,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next2_0_b_6;
   wire [23:0]        _shl_lfsr_next2_0_b_7;
   wire [32:0]        _mul_w_upd_0_sum;
-  wire [33:0]        _extend_w_upd_0_sum;
-  wire [30:0]        _slice_w_upd_0_sum_2;
-  wire [16:0]        _extend_w_upd_0_sum_2;
+  wire [33:0]        _ext_w_upd_0_sum;
+  wire [30:0]        _bits_w_upd_0_sum_2;
+  wire [16:0]        _ext_w_upd_0_sum_2;
   wire [31:0]        _add_w_upd_0_sum;
-  wire [15:0]        _slice_w_upd_0_sum;
+  wire [15:0]        _bits_w_upd_0_sum;
   wire [16:0]        _shl_lfsr_next_1_b;
   wire [17:0]        _shl_lfsr_next_1_b_2;
   wire [17:0]        _shl_lfsr_next_1_b_3;
@@ -1312,11 +1312,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_1_b_6;
   wire [23:0]        _shl_lfsr_next_1_b_7;
   wire [32:0]        _mul_w_upd_1_sum;
-  wire [33:0]        _extend_w_upd_1_sum;
-  wire [30:0]        _slice_w_upd_1_sum_2;
-  wire [16:0]        _extend_w_upd_1_sum_2;
+  wire [33:0]        _ext_w_upd_1_sum;
+  wire [30:0]        _bits_w_upd_1_sum_2;
+  wire [16:0]        _ext_w_upd_1_sum_2;
   wire [31:0]        _add_w_upd_1_sum;
-  wire [15:0]        _slice_w_upd_1_sum;
+  wire [15:0]        _bits_w_upd_1_sum;
   wire [16:0]        _shl_lfsr_next_2_b;
   wire [17:0]        _shl_lfsr_next_2_b_2;
   wire [17:0]        _shl_lfsr_next_2_b_3;
@@ -1325,11 +1325,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_2_b_6;
   wire [23:0]        _shl_lfsr_next_2_b_7;
   wire [32:0]        _mul_w_upd_2_sum;
-  wire [33:0]        _extend_w_upd_2_sum;
-  wire [30:0]        _slice_w_upd_2_sum_2;
-  wire [16:0]        _extend_w_upd_2_sum_2;
+  wire [33:0]        _ext_w_upd_2_sum;
+  wire [30:0]        _bits_w_upd_2_sum_2;
+  wire [16:0]        _ext_w_upd_2_sum_2;
   wire [31:0]        _add_w_upd_2_sum;
-  wire [15:0]        _slice_w_upd_2_sum;
+  wire [15:0]        _bits_w_upd_2_sum;
   wire [16:0]        _shl_lfsr_next_3_b;
   wire [17:0]        _shl_lfsr_next_3_b_2;
   wire [17:0]        _shl_lfsr_next_3_b_3;
@@ -1338,11 +1338,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_3_b_6;
   wire [23:0]        _shl_lfsr_next_3_b_7;
   wire [32:0]        _mul_w_upd_3_sum;
-  wire [33:0]        _extend_w_upd_3_sum;
-  wire [30:0]        _slice_w_upd_3_sum_2;
-  wire [16:0]        _extend_w_upd_3_sum_2;
+  wire [33:0]        _ext_w_upd_3_sum;
+  wire [30:0]        _bits_w_upd_3_sum_2;
+  wire [16:0]        _ext_w_upd_3_sum_2;
   wire [31:0]        _add_w_upd_3_sum;
-  wire [15:0]        _slice_w_upd_3_sum;
+  wire [15:0]        _bits_w_upd_3_sum;
   wire [16:0]        _shl_lfsr_next_4_b;
   wire [17:0]        _shl_lfsr_next_4_b_2;
   wire [17:0]        _shl_lfsr_next_4_b_3;
@@ -1351,11 +1351,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_4_b_6;
   wire [23:0]        _shl_lfsr_next_4_b_7;
   wire [32:0]        _mul_w_upd_4_sum;
-  wire [33:0]        _extend_w_upd_4_sum;
-  wire [30:0]        _slice_w_upd_4_sum_2;
-  wire [16:0]        _extend_w_upd_4_sum_2;
+  wire [33:0]        _ext_w_upd_4_sum;
+  wire [30:0]        _bits_w_upd_4_sum_2;
+  wire [16:0]        _ext_w_upd_4_sum_2;
   wire [31:0]        _add_w_upd_4_sum;
-  wire [15:0]        _slice_w_upd_4_sum;
+  wire [15:0]        _bits_w_upd_4_sum;
   wire [16:0]        _shl_lfsr_next_5_b;
   wire [17:0]        _shl_lfsr_next_5_b_2;
   wire [17:0]        _shl_lfsr_next_5_b_3;
@@ -1364,11 +1364,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_5_b_6;
   wire [23:0]        _shl_lfsr_next_5_b_7;
   wire [32:0]        _mul_w_upd_5_sum;
-  wire [33:0]        _extend_w_upd_5_sum;
-  wire [30:0]        _slice_w_upd_5_sum_2;
-  wire [16:0]        _extend_w_upd_5_sum_2;
+  wire [33:0]        _ext_w_upd_5_sum;
+  wire [30:0]        _bits_w_upd_5_sum_2;
+  wire [16:0]        _ext_w_upd_5_sum_2;
   wire [31:0]        _add_w_upd_5_sum;
-  wire [15:0]        _slice_w_upd_5_sum;
+  wire [15:0]        _bits_w_upd_5_sum;
   wire [16:0]        _shl_lfsr_next_6_b;
   wire [17:0]        _shl_lfsr_next_6_b_2;
   wire [17:0]        _shl_lfsr_next_6_b_3;
@@ -1377,11 +1377,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_6_b_6;
   wire [23:0]        _shl_lfsr_next_6_b_7;
   wire [32:0]        _mul_w_upd_6_sum;
-  wire [33:0]        _extend_w_upd_6_sum;
-  wire [30:0]        _slice_w_upd_6_sum_2;
-  wire [16:0]        _extend_w_upd_6_sum_2;
+  wire [33:0]        _ext_w_upd_6_sum;
+  wire [30:0]        _bits_w_upd_6_sum_2;
+  wire [16:0]        _ext_w_upd_6_sum_2;
   wire [31:0]        _add_w_upd_6_sum;
-  wire [15:0]        _slice_w_upd_6_sum;
+  wire [15:0]        _bits_w_upd_6_sum;
   wire [16:0]        _shl_lfsr_next_7_b;
   wire [17:0]        _shl_lfsr_next_7_b_2;
   wire [17:0]        _shl_lfsr_next_7_b_3;
@@ -1390,11 +1390,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_7_b_6;
   wire [23:0]        _shl_lfsr_next_7_b_7;
   wire [32:0]        _mul_w_upd_7_sum;
-  wire [33:0]        _extend_w_upd_7_sum;
-  wire [30:0]        _slice_w_upd_7_sum_2;
-  wire [16:0]        _extend_w_upd_7_sum_2;
+  wire [33:0]        _ext_w_upd_7_sum;
+  wire [30:0]        _bits_w_upd_7_sum_2;
+  wire [16:0]        _ext_w_upd_7_sum_2;
   wire [31:0]        _add_w_upd_7_sum;
-  wire [15:0]        _slice_w_upd_7_sum;
+  wire [15:0]        _bits_w_upd_7_sum;
   wire [16:0]        _shl_lfsr_next_8_b;
   wire [17:0]        _shl_lfsr_next_8_b_2;
   wire [17:0]        _shl_lfsr_next_8_b_3;
@@ -1403,11 +1403,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_8_b_6;
   wire [23:0]        _shl_lfsr_next_8_b_7;
   wire [32:0]        _mul_w_upd_8_sum;
-  wire [33:0]        _extend_w_upd_8_sum;
-  wire [30:0]        _slice_w_upd_8_sum_2;
-  wire [16:0]        _extend_w_upd_8_sum_2;
+  wire [33:0]        _ext_w_upd_8_sum;
+  wire [30:0]        _bits_w_upd_8_sum_2;
+  wire [16:0]        _ext_w_upd_8_sum_2;
   wire [31:0]        _add_w_upd_8_sum;
-  wire [15:0]        _slice_w_upd_8_sum;
+  wire [15:0]        _bits_w_upd_8_sum;
   wire [16:0]        _shl_lfsr_next_9_b;
   wire [17:0]        _shl_lfsr_next_9_b_2;
   wire [17:0]        _shl_lfsr_next_9_b_3;
@@ -1416,11 +1416,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_9_b_6;
   wire [23:0]        _shl_lfsr_next_9_b_7;
   wire [32:0]        _mul_w_upd_9_sum;
-  wire [33:0]        _extend_w_upd_9_sum;
-  wire [30:0]        _slice_w_upd_9_sum_2;
-  wire [16:0]        _extend_w_upd_9_sum_2;
+  wire [33:0]        _ext_w_upd_9_sum;
+  wire [30:0]        _bits_w_upd_9_sum_2;
+  wire [16:0]        _ext_w_upd_9_sum_2;
   wire [31:0]        _add_w_upd_9_sum;
-  wire [15:0]        _slice_w_upd_9_sum;
+  wire [15:0]        _bits_w_upd_9_sum;
   wire [16:0]        _shl_lfsr_next_10_b;
   wire [17:0]        _shl_lfsr_next_10_b_2;
   wire [17:0]        _shl_lfsr_next_10_b_3;
@@ -1429,11 +1429,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_10_b_6;
   wire [23:0]        _shl_lfsr_next_10_b_7;
   wire [32:0]        _mul_w_upd_10_sum;
-  wire [33:0]        _extend_w_upd_10_sum;
-  wire [30:0]        _slice_w_upd_10_sum_2;
-  wire [16:0]        _extend_w_upd_10_sum_2;
+  wire [33:0]        _ext_w_upd_10_sum;
+  wire [30:0]        _bits_w_upd_10_sum_2;
+  wire [16:0]        _ext_w_upd_10_sum_2;
   wire [31:0]        _add_w_upd_10_sum;
-  wire [15:0]        _slice_w_upd_10_sum;
+  wire [15:0]        _bits_w_upd_10_sum;
   wire [16:0]        _shl_lfsr_next_11_b;
   wire [17:0]        _shl_lfsr_next_11_b_2;
   wire [17:0]        _shl_lfsr_next_11_b_3;
@@ -1442,11 +1442,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_11_b_6;
   wire [23:0]        _shl_lfsr_next_11_b_7;
   wire [32:0]        _mul_w_upd_11_sum;
-  wire [33:0]        _extend_w_upd_11_sum;
-  wire [30:0]        _slice_w_upd_11_sum_2;
-  wire [16:0]        _extend_w_upd_11_sum_2;
+  wire [33:0]        _ext_w_upd_11_sum;
+  wire [30:0]        _bits_w_upd_11_sum_2;
+  wire [16:0]        _ext_w_upd_11_sum_2;
   wire [31:0]        _add_w_upd_11_sum;
-  wire [15:0]        _slice_w_upd_11_sum;
+  wire [15:0]        _bits_w_upd_11_sum;
   wire [16:0]        _shl_lfsr_next_12_b;
   wire [17:0]        _shl_lfsr_next_12_b_2;
   wire [17:0]        _shl_lfsr_next_12_b_3;
@@ -1455,11 +1455,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_12_b_6;
   wire [23:0]        _shl_lfsr_next_12_b_7;
   wire [32:0]        _mul_w_upd_12_sum;
-  wire [33:0]        _extend_w_upd_12_sum;
-  wire [30:0]        _slice_w_upd_12_sum_2;
-  wire [16:0]        _extend_w_upd_12_sum_2;
+  wire [33:0]        _ext_w_upd_12_sum;
+  wire [30:0]        _bits_w_upd_12_sum_2;
+  wire [16:0]        _ext_w_upd_12_sum_2;
   wire [31:0]        _add_w_upd_12_sum;
-  wire [15:0]        _slice_w_upd_12_sum;
+  wire [15:0]        _bits_w_upd_12_sum;
   wire [16:0]        _shl_lfsr_next_13_b;
   wire [17:0]        _shl_lfsr_next_13_b_2;
   wire [17:0]        _shl_lfsr_next_13_b_3;
@@ -1468,11 +1468,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_13_b_6;
   wire [23:0]        _shl_lfsr_next_13_b_7;
   wire [32:0]        _mul_w_upd_13_sum;
-  wire [33:0]        _extend_w_upd_13_sum;
-  wire [30:0]        _slice_w_upd_13_sum_2;
-  wire [16:0]        _extend_w_upd_13_sum_2;
+  wire [33:0]        _ext_w_upd_13_sum;
+  wire [30:0]        _bits_w_upd_13_sum_2;
+  wire [16:0]        _ext_w_upd_13_sum_2;
   wire [31:0]        _add_w_upd_13_sum;
-  wire [15:0]        _slice_w_upd_13_sum;
+  wire [15:0]        _bits_w_upd_13_sum;
   wire [16:0]        _shl_lfsr_next_14_b;
   wire [17:0]        _shl_lfsr_next_14_b_2;
   wire [17:0]        _shl_lfsr_next_14_b_3;
@@ -1481,11 +1481,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_14_b_6;
   wire [23:0]        _shl_lfsr_next_14_b_7;
   wire [32:0]        _mul_w_upd_14_sum;
-  wire [33:0]        _extend_w_upd_14_sum;
-  wire [30:0]        _slice_w_upd_14_sum_2;
-  wire [16:0]        _extend_w_upd_14_sum_2;
+  wire [33:0]        _ext_w_upd_14_sum;
+  wire [30:0]        _bits_w_upd_14_sum_2;
+  wire [16:0]        _ext_w_upd_14_sum_2;
   wire [31:0]        _add_w_upd_14_sum;
-  wire [15:0]        _slice_w_upd_14_sum;
+  wire [15:0]        _bits_w_upd_14_sum;
   wire [16:0]        _shl_lfsr_next_15_b;
   wire [17:0]        _shl_lfsr_next_15_b_2;
   wire [17:0]        _shl_lfsr_next_15_b_3;
@@ -1494,11 +1494,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_15_b_6;
   wire [23:0]        _shl_lfsr_next_15_b_7;
   wire [32:0]        _mul_w_upd_15_sum;
-  wire [33:0]        _extend_w_upd_15_sum;
-  wire [30:0]        _slice_w_upd_15_sum_2;
-  wire [16:0]        _extend_w_upd_15_sum_2;
+  wire [33:0]        _ext_w_upd_15_sum;
+  wire [30:0]        _bits_w_upd_15_sum_2;
+  wire [16:0]        _ext_w_upd_15_sum_2;
   wire [31:0]        _add_w_upd_15_sum;
-  wire [15:0]        _slice_w_upd_15_sum;
+  wire [15:0]        _bits_w_upd_15_sum;
   wire [16:0]        _shl_lfsr_next_16_b;
   wire [17:0]        _shl_lfsr_next_16_b_2;
   wire [17:0]        _shl_lfsr_next_16_b_3;
@@ -1507,11 +1507,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_16_b_6;
   wire [23:0]        _shl_lfsr_next_16_b_7;
   wire [32:0]        _mul_w_upd_16_sum;
-  wire [33:0]        _extend_w_upd_16_sum;
-  wire [30:0]        _slice_w_upd_16_sum_2;
-  wire [16:0]        _extend_w_upd_16_sum_2;
+  wire [33:0]        _ext_w_upd_16_sum;
+  wire [30:0]        _bits_w_upd_16_sum_2;
+  wire [16:0]        _ext_w_upd_16_sum_2;
   wire [31:0]        _add_w_upd_16_sum;
-  wire [15:0]        _slice_w_upd_16_sum;
+  wire [15:0]        _bits_w_upd_16_sum;
   wire [16:0]        _shl_lfsr_next_17_b;
   wire [17:0]        _shl_lfsr_next_17_b_2;
   wire [17:0]        _shl_lfsr_next_17_b_3;
@@ -1520,11 +1520,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_17_b_6;
   wire [23:0]        _shl_lfsr_next_17_b_7;
   wire [32:0]        _mul_w_upd_17_sum;
-  wire [33:0]        _extend_w_upd_17_sum;
-  wire [30:0]        _slice_w_upd_17_sum_2;
-  wire [16:0]        _extend_w_upd_17_sum_2;
+  wire [33:0]        _ext_w_upd_17_sum;
+  wire [30:0]        _bits_w_upd_17_sum_2;
+  wire [16:0]        _ext_w_upd_17_sum_2;
   wire [31:0]        _add_w_upd_17_sum;
-  wire [15:0]        _slice_w_upd_17_sum;
+  wire [15:0]        _bits_w_upd_17_sum;
   wire [16:0]        _shl_lfsr_next_18_b;
   wire [17:0]        _shl_lfsr_next_18_b_2;
   wire [17:0]        _shl_lfsr_next_18_b_3;
@@ -1533,11 +1533,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_18_b_6;
   wire [23:0]        _shl_lfsr_next_18_b_7;
   wire [32:0]        _mul_w_upd_18_sum;
-  wire [33:0]        _extend_w_upd_18_sum;
-  wire [30:0]        _slice_w_upd_18_sum_2;
-  wire [16:0]        _extend_w_upd_18_sum_2;
+  wire [33:0]        _ext_w_upd_18_sum;
+  wire [30:0]        _bits_w_upd_18_sum_2;
+  wire [16:0]        _ext_w_upd_18_sum_2;
   wire [31:0]        _add_w_upd_18_sum;
-  wire [15:0]        _slice_w_upd_18_sum;
+  wire [15:0]        _bits_w_upd_18_sum;
   wire [16:0]        _shl_lfsr_next_19_b;
   wire [17:0]        _shl_lfsr_next_19_b_2;
   wire [17:0]        _shl_lfsr_next_19_b_3;
@@ -1546,11 +1546,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_19_b_6;
   wire [23:0]        _shl_lfsr_next_19_b_7;
   wire [32:0]        _mul_w_upd_19_sum;
-  wire [33:0]        _extend_w_upd_19_sum;
-  wire [30:0]        _slice_w_upd_19_sum_2;
-  wire [16:0]        _extend_w_upd_19_sum_2;
+  wire [33:0]        _ext_w_upd_19_sum;
+  wire [30:0]        _bits_w_upd_19_sum_2;
+  wire [16:0]        _ext_w_upd_19_sum_2;
   wire [31:0]        _add_w_upd_19_sum;
-  wire [15:0]        _slice_w_upd_19_sum;
+  wire [15:0]        _bits_w_upd_19_sum;
   wire [16:0]        _shl_lfsr_next_20_b;
   wire [17:0]        _shl_lfsr_next_20_b_2;
   wire [17:0]        _shl_lfsr_next_20_b_3;
@@ -1559,11 +1559,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_20_b_6;
   wire [23:0]        _shl_lfsr_next_20_b_7;
   wire [32:0]        _mul_w_upd_20_sum;
-  wire [33:0]        _extend_w_upd_20_sum;
-  wire [30:0]        _slice_w_upd_20_sum_2;
-  wire [16:0]        _extend_w_upd_20_sum_2;
+  wire [33:0]        _ext_w_upd_20_sum;
+  wire [30:0]        _bits_w_upd_20_sum_2;
+  wire [16:0]        _ext_w_upd_20_sum_2;
   wire [31:0]        _add_w_upd_20_sum;
-  wire [15:0]        _slice_w_upd_20_sum;
+  wire [15:0]        _bits_w_upd_20_sum;
   wire [16:0]        _shl_lfsr_next_21_b;
   wire [17:0]        _shl_lfsr_next_21_b_2;
   wire [17:0]        _shl_lfsr_next_21_b_3;
@@ -1572,11 +1572,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_21_b_6;
   wire [23:0]        _shl_lfsr_next_21_b_7;
   wire [32:0]        _mul_w_upd_21_sum;
-  wire [33:0]        _extend_w_upd_21_sum;
-  wire [30:0]        _slice_w_upd_21_sum_2;
-  wire [16:0]        _extend_w_upd_21_sum_2;
+  wire [33:0]        _ext_w_upd_21_sum;
+  wire [30:0]        _bits_w_upd_21_sum_2;
+  wire [16:0]        _ext_w_upd_21_sum_2;
   wire [31:0]        _add_w_upd_21_sum;
-  wire [15:0]        _slice_w_upd_21_sum;
+  wire [15:0]        _bits_w_upd_21_sum;
   wire [16:0]        _shl_lfsr_next_22_b;
   wire [17:0]        _shl_lfsr_next_22_b_2;
   wire [17:0]        _shl_lfsr_next_22_b_3;
@@ -1585,11 +1585,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_22_b_6;
   wire [23:0]        _shl_lfsr_next_22_b_7;
   wire [32:0]        _mul_w_upd_22_sum;
-  wire [33:0]        _extend_w_upd_22_sum;
-  wire [30:0]        _slice_w_upd_22_sum_2;
-  wire [16:0]        _extend_w_upd_22_sum_2;
+  wire [33:0]        _ext_w_upd_22_sum;
+  wire [30:0]        _bits_w_upd_22_sum_2;
+  wire [16:0]        _ext_w_upd_22_sum_2;
   wire [31:0]        _add_w_upd_22_sum;
-  wire [15:0]        _slice_w_upd_22_sum;
+  wire [15:0]        _bits_w_upd_22_sum;
   wire [16:0]        _shl_lfsr_next_23_b;
   wire [17:0]        _shl_lfsr_next_23_b_2;
   wire [17:0]        _shl_lfsr_next_23_b_3;
@@ -1598,11 +1598,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_23_b_6;
   wire [23:0]        _shl_lfsr_next_23_b_7;
   wire [32:0]        _mul_w_upd_23_sum;
-  wire [33:0]        _extend_w_upd_23_sum;
-  wire [30:0]        _slice_w_upd_23_sum_2;
-  wire [16:0]        _extend_w_upd_23_sum_2;
+  wire [33:0]        _ext_w_upd_23_sum;
+  wire [30:0]        _bits_w_upd_23_sum_2;
+  wire [16:0]        _ext_w_upd_23_sum_2;
   wire [31:0]        _add_w_upd_23_sum;
-  wire [15:0]        _slice_w_upd_23_sum;
+  wire [15:0]        _bits_w_upd_23_sum;
   wire [16:0]        _shl_lfsr_next_24_b;
   wire [17:0]        _shl_lfsr_next_24_b_2;
   wire [17:0]        _shl_lfsr_next_24_b_3;
@@ -1611,11 +1611,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_24_b_6;
   wire [23:0]        _shl_lfsr_next_24_b_7;
   wire [32:0]        _mul_w_upd_24_sum;
-  wire [33:0]        _extend_w_upd_24_sum;
-  wire [30:0]        _slice_w_upd_24_sum_2;
-  wire [16:0]        _extend_w_upd_24_sum_2;
+  wire [33:0]        _ext_w_upd_24_sum;
+  wire [30:0]        _bits_w_upd_24_sum_2;
+  wire [16:0]        _ext_w_upd_24_sum_2;
   wire [31:0]        _add_w_upd_24_sum;
-  wire [15:0]        _slice_w_upd_24_sum;
+  wire [15:0]        _bits_w_upd_24_sum;
   wire [16:0]        _shl_lfsr_next_25_b;
   wire [17:0]        _shl_lfsr_next_25_b_2;
   wire [17:0]        _shl_lfsr_next_25_b_3;
@@ -1624,11 +1624,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_25_b_6;
   wire [23:0]        _shl_lfsr_next_25_b_7;
   wire [32:0]        _mul_w_upd_25_sum;
-  wire [33:0]        _extend_w_upd_25_sum;
-  wire [30:0]        _slice_w_upd_25_sum_2;
-  wire [16:0]        _extend_w_upd_25_sum_2;
+  wire [33:0]        _ext_w_upd_25_sum;
+  wire [30:0]        _bits_w_upd_25_sum_2;
+  wire [16:0]        _ext_w_upd_25_sum_2;
   wire [31:0]        _add_w_upd_25_sum;
-  wire [15:0]        _slice_w_upd_25_sum;
+  wire [15:0]        _bits_w_upd_25_sum;
   wire [16:0]        _shl_lfsr_next_26_b;
   wire [17:0]        _shl_lfsr_next_26_b_2;
   wire [17:0]        _shl_lfsr_next_26_b_3;
@@ -1637,11 +1637,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_26_b_6;
   wire [23:0]        _shl_lfsr_next_26_b_7;
   wire [32:0]        _mul_w_upd_26_sum;
-  wire [33:0]        _extend_w_upd_26_sum;
-  wire [30:0]        _slice_w_upd_26_sum_2;
-  wire [16:0]        _extend_w_upd_26_sum_2;
+  wire [33:0]        _ext_w_upd_26_sum;
+  wire [30:0]        _bits_w_upd_26_sum_2;
+  wire [16:0]        _ext_w_upd_26_sum_2;
   wire [31:0]        _add_w_upd_26_sum;
-  wire [15:0]        _slice_w_upd_26_sum;
+  wire [15:0]        _bits_w_upd_26_sum;
   wire [16:0]        _shl_lfsr_next_27_b;
   wire [17:0]        _shl_lfsr_next_27_b_2;
   wire [17:0]        _shl_lfsr_next_27_b_3;
@@ -1650,11 +1650,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_27_b_6;
   wire [23:0]        _shl_lfsr_next_27_b_7;
   wire [32:0]        _mul_w_upd_27_sum;
-  wire [33:0]        _extend_w_upd_27_sum;
-  wire [30:0]        _slice_w_upd_27_sum_2;
-  wire [16:0]        _extend_w_upd_27_sum_2;
+  wire [33:0]        _ext_w_upd_27_sum;
+  wire [30:0]        _bits_w_upd_27_sum_2;
+  wire [16:0]        _ext_w_upd_27_sum_2;
   wire [31:0]        _add_w_upd_27_sum;
-  wire [15:0]        _slice_w_upd_27_sum;
+  wire [15:0]        _bits_w_upd_27_sum;
   wire [16:0]        _shl_lfsr_next_28_b;
   wire [17:0]        _shl_lfsr_next_28_b_2;
   wire [17:0]        _shl_lfsr_next_28_b_3;
@@ -1663,11 +1663,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_28_b_6;
   wire [23:0]        _shl_lfsr_next_28_b_7;
   wire [32:0]        _mul_w_upd_28_sum;
-  wire [33:0]        _extend_w_upd_28_sum;
-  wire [30:0]        _slice_w_upd_28_sum_2;
-  wire [16:0]        _extend_w_upd_28_sum_2;
+  wire [33:0]        _ext_w_upd_28_sum;
+  wire [30:0]        _bits_w_upd_28_sum_2;
+  wire [16:0]        _ext_w_upd_28_sum_2;
   wire [31:0]        _add_w_upd_28_sum;
-  wire [15:0]        _slice_w_upd_28_sum;
+  wire [15:0]        _bits_w_upd_28_sum;
   wire [16:0]        _shl_lfsr_next_29_b;
   wire [17:0]        _shl_lfsr_next_29_b_2;
   wire [17:0]        _shl_lfsr_next_29_b_3;
@@ -1676,11 +1676,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_29_b_6;
   wire [23:0]        _shl_lfsr_next_29_b_7;
   wire [32:0]        _mul_w_upd_29_sum;
-  wire [33:0]        _extend_w_upd_29_sum;
-  wire [30:0]        _slice_w_upd_29_sum_2;
-  wire [16:0]        _extend_w_upd_29_sum_2;
+  wire [33:0]        _ext_w_upd_29_sum;
+  wire [30:0]        _bits_w_upd_29_sum_2;
+  wire [16:0]        _ext_w_upd_29_sum_2;
   wire [31:0]        _add_w_upd_29_sum;
-  wire [15:0]        _slice_w_upd_29_sum;
+  wire [15:0]        _bits_w_upd_29_sum;
   wire [16:0]        _shl_lfsr_next_30_b;
   wire [17:0]        _shl_lfsr_next_30_b_2;
   wire [17:0]        _shl_lfsr_next_30_b_3;
@@ -1689,11 +1689,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_30_b_6;
   wire [23:0]        _shl_lfsr_next_30_b_7;
   wire [32:0]        _mul_w_upd_30_sum;
-  wire [33:0]        _extend_w_upd_30_sum;
-  wire [30:0]        _slice_w_upd_30_sum_2;
-  wire [16:0]        _extend_w_upd_30_sum_2;
+  wire [33:0]        _ext_w_upd_30_sum;
+  wire [30:0]        _bits_w_upd_30_sum_2;
+  wire [16:0]        _ext_w_upd_30_sum_2;
   wire [31:0]        _add_w_upd_30_sum;
-  wire [15:0]        _slice_w_upd_30_sum;
+  wire [15:0]        _bits_w_upd_30_sum;
   wire [16:0]        _shl_lfsr_next_31_b;
   wire [17:0]        _shl_lfsr_next_31_b_2;
   wire [17:0]        _shl_lfsr_next_31_b_3;
@@ -1702,11 +1702,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_31_b_6;
   wire [23:0]        _shl_lfsr_next_31_b_7;
   wire [32:0]        _mul_w_upd_31_sum;
-  wire [33:0]        _extend_w_upd_31_sum;
-  wire [30:0]        _slice_w_upd_31_sum_2;
-  wire [16:0]        _extend_w_upd_31_sum_2;
+  wire [33:0]        _ext_w_upd_31_sum;
+  wire [30:0]        _bits_w_upd_31_sum_2;
+  wire [16:0]        _ext_w_upd_31_sum_2;
   wire [31:0]        _add_w_upd_31_sum;
-  wire [15:0]        _slice_w_upd_31_sum;
+  wire [15:0]        _bits_w_upd_31_sum;
   wire [16:0]        _shl_lfsr_next_32_b;
   wire [17:0]        _shl_lfsr_next_32_b_2;
   wire [17:0]        _shl_lfsr_next_32_b_3;
@@ -1715,11 +1715,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_32_b_6;
   wire [23:0]        _shl_lfsr_next_32_b_7;
   wire [32:0]        _mul_w_upd_32_sum;
-  wire [33:0]        _extend_w_upd_32_sum;
-  wire [30:0]        _slice_w_upd_32_sum_2;
-  wire [16:0]        _extend_w_upd_32_sum_2;
+  wire [33:0]        _ext_w_upd_32_sum;
+  wire [30:0]        _bits_w_upd_32_sum_2;
+  wire [16:0]        _ext_w_upd_32_sum_2;
   wire [31:0]        _add_w_upd_32_sum;
-  wire [15:0]        _slice_w_upd_32_sum;
+  wire [15:0]        _bits_w_upd_32_sum;
   wire [16:0]        _shl_lfsr_next_33_b;
   wire [17:0]        _shl_lfsr_next_33_b_2;
   wire [17:0]        _shl_lfsr_next_33_b_3;
@@ -1728,11 +1728,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_33_b_6;
   wire [23:0]        _shl_lfsr_next_33_b_7;
   wire [32:0]        _mul_w_upd_33_sum;
-  wire [33:0]        _extend_w_upd_33_sum;
-  wire [30:0]        _slice_w_upd_33_sum_2;
-  wire [16:0]        _extend_w_upd_33_sum_2;
+  wire [33:0]        _ext_w_upd_33_sum;
+  wire [30:0]        _bits_w_upd_33_sum_2;
+  wire [16:0]        _ext_w_upd_33_sum_2;
   wire [31:0]        _add_w_upd_33_sum;
-  wire [15:0]        _slice_w_upd_33_sum;
+  wire [15:0]        _bits_w_upd_33_sum;
   wire [16:0]        _shl_lfsr_next_34_b;
   wire [17:0]        _shl_lfsr_next_34_b_2;
   wire [17:0]        _shl_lfsr_next_34_b_3;
@@ -1741,11 +1741,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_34_b_6;
   wire [23:0]        _shl_lfsr_next_34_b_7;
   wire [32:0]        _mul_w_upd_34_sum;
-  wire [33:0]        _extend_w_upd_34_sum;
-  wire [30:0]        _slice_w_upd_34_sum_2;
-  wire [16:0]        _extend_w_upd_34_sum_2;
+  wire [33:0]        _ext_w_upd_34_sum;
+  wire [30:0]        _bits_w_upd_34_sum_2;
+  wire [16:0]        _ext_w_upd_34_sum_2;
   wire [31:0]        _add_w_upd_34_sum;
-  wire [15:0]        _slice_w_upd_34_sum;
+  wire [15:0]        _bits_w_upd_34_sum;
   wire [16:0]        _shl_lfsr_next_35_b;
   wire [17:0]        _shl_lfsr_next_35_b_2;
   wire [17:0]        _shl_lfsr_next_35_b_3;
@@ -1754,11 +1754,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_35_b_6;
   wire [23:0]        _shl_lfsr_next_35_b_7;
   wire [32:0]        _mul_w_upd_35_sum;
-  wire [33:0]        _extend_w_upd_35_sum;
-  wire [30:0]        _slice_w_upd_35_sum_2;
-  wire [16:0]        _extend_w_upd_35_sum_2;
+  wire [33:0]        _ext_w_upd_35_sum;
+  wire [30:0]        _bits_w_upd_35_sum_2;
+  wire [16:0]        _ext_w_upd_35_sum_2;
   wire [31:0]        _add_w_upd_35_sum;
-  wire [15:0]        _slice_w_upd_35_sum;
+  wire [15:0]        _bits_w_upd_35_sum;
   wire [16:0]        _shl_lfsr_next_36_b;
   wire [17:0]        _shl_lfsr_next_36_b_2;
   wire [17:0]        _shl_lfsr_next_36_b_3;
@@ -1767,11 +1767,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_36_b_6;
   wire [23:0]        _shl_lfsr_next_36_b_7;
   wire [32:0]        _mul_w_upd_36_sum;
-  wire [33:0]        _extend_w_upd_36_sum;
-  wire [30:0]        _slice_w_upd_36_sum_2;
-  wire [16:0]        _extend_w_upd_36_sum_2;
+  wire [33:0]        _ext_w_upd_36_sum;
+  wire [30:0]        _bits_w_upd_36_sum_2;
+  wire [16:0]        _ext_w_upd_36_sum_2;
   wire [31:0]        _add_w_upd_36_sum;
-  wire [15:0]        _slice_w_upd_36_sum;
+  wire [15:0]        _bits_w_upd_36_sum;
   wire [16:0]        _shl_lfsr_next_37_b;
   wire [17:0]        _shl_lfsr_next_37_b_2;
   wire [17:0]        _shl_lfsr_next_37_b_3;
@@ -1780,11 +1780,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_37_b_6;
   wire [23:0]        _shl_lfsr_next_37_b_7;
   wire [32:0]        _mul_w_upd_37_sum;
-  wire [33:0]        _extend_w_upd_37_sum;
-  wire [30:0]        _slice_w_upd_37_sum_2;
-  wire [16:0]        _extend_w_upd_37_sum_2;
+  wire [33:0]        _ext_w_upd_37_sum;
+  wire [30:0]        _bits_w_upd_37_sum_2;
+  wire [16:0]        _ext_w_upd_37_sum_2;
   wire [31:0]        _add_w_upd_37_sum;
-  wire [15:0]        _slice_w_upd_37_sum;
+  wire [15:0]        _bits_w_upd_37_sum;
   wire [16:0]        _shl_lfsr_next_38_b;
   wire [17:0]        _shl_lfsr_next_38_b_2;
   wire [17:0]        _shl_lfsr_next_38_b_3;
@@ -1793,11 +1793,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_38_b_6;
   wire [23:0]        _shl_lfsr_next_38_b_7;
   wire [32:0]        _mul_w_upd_38_sum;
-  wire [33:0]        _extend_w_upd_38_sum;
-  wire [30:0]        _slice_w_upd_38_sum_2;
-  wire [16:0]        _extend_w_upd_38_sum_2;
+  wire [33:0]        _ext_w_upd_38_sum;
+  wire [30:0]        _bits_w_upd_38_sum_2;
+  wire [16:0]        _ext_w_upd_38_sum_2;
   wire [31:0]        _add_w_upd_38_sum;
-  wire [15:0]        _slice_w_upd_38_sum;
+  wire [15:0]        _bits_w_upd_38_sum;
   wire [16:0]        _shl_lfsr_next_39_b;
   wire [17:0]        _shl_lfsr_next_39_b_2;
   wire [17:0]        _shl_lfsr_next_39_b_3;
@@ -1806,11 +1806,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_39_b_6;
   wire [23:0]        _shl_lfsr_next_39_b_7;
   wire [32:0]        _mul_w_upd_39_sum;
-  wire [33:0]        _extend_w_upd_39_sum;
-  wire [30:0]        _slice_w_upd_39_sum_2;
-  wire [16:0]        _extend_w_upd_39_sum_2;
+  wire [33:0]        _ext_w_upd_39_sum;
+  wire [30:0]        _bits_w_upd_39_sum_2;
+  wire [16:0]        _ext_w_upd_39_sum_2;
   wire [31:0]        _add_w_upd_39_sum;
-  wire [15:0]        _slice_w_upd_39_sum;
+  wire [15:0]        _bits_w_upd_39_sum;
   wire [16:0]        _shl_lfsr_next_40_b;
   wire [17:0]        _shl_lfsr_next_40_b_2;
   wire [17:0]        _shl_lfsr_next_40_b_3;
@@ -1819,11 +1819,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_40_b_6;
   wire [23:0]        _shl_lfsr_next_40_b_7;
   wire [32:0]        _mul_w_upd_40_sum;
-  wire [33:0]        _extend_w_upd_40_sum;
-  wire [30:0]        _slice_w_upd_40_sum_2;
-  wire [16:0]        _extend_w_upd_40_sum_2;
+  wire [33:0]        _ext_w_upd_40_sum;
+  wire [30:0]        _bits_w_upd_40_sum_2;
+  wire [16:0]        _ext_w_upd_40_sum_2;
   wire [31:0]        _add_w_upd_40_sum;
-  wire [15:0]        _slice_w_upd_40_sum;
+  wire [15:0]        _bits_w_upd_40_sum;
   wire [16:0]        _shl_lfsr_next_41_b;
   wire [17:0]        _shl_lfsr_next_41_b_2;
   wire [17:0]        _shl_lfsr_next_41_b_3;
@@ -1832,11 +1832,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_41_b_6;
   wire [23:0]        _shl_lfsr_next_41_b_7;
   wire [32:0]        _mul_w_upd_41_sum;
-  wire [33:0]        _extend_w_upd_41_sum;
-  wire [30:0]        _slice_w_upd_41_sum_2;
-  wire [16:0]        _extend_w_upd_41_sum_2;
+  wire [33:0]        _ext_w_upd_41_sum;
+  wire [30:0]        _bits_w_upd_41_sum_2;
+  wire [16:0]        _ext_w_upd_41_sum_2;
   wire [31:0]        _add_w_upd_41_sum;
-  wire [15:0]        _slice_w_upd_41_sum;
+  wire [15:0]        _bits_w_upd_41_sum;
   wire [16:0]        _shl_lfsr_next_42_b;
   wire [17:0]        _shl_lfsr_next_42_b_2;
   wire [17:0]        _shl_lfsr_next_42_b_3;
@@ -1845,11 +1845,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_42_b_6;
   wire [23:0]        _shl_lfsr_next_42_b_7;
   wire [32:0]        _mul_w_upd_42_sum;
-  wire [33:0]        _extend_w_upd_42_sum;
-  wire [30:0]        _slice_w_upd_42_sum_2;
-  wire [16:0]        _extend_w_upd_42_sum_2;
+  wire [33:0]        _ext_w_upd_42_sum;
+  wire [30:0]        _bits_w_upd_42_sum_2;
+  wire [16:0]        _ext_w_upd_42_sum_2;
   wire [31:0]        _add_w_upd_42_sum;
-  wire [15:0]        _slice_w_upd_42_sum;
+  wire [15:0]        _bits_w_upd_42_sum;
   wire [16:0]        _shl_lfsr_next_43_b;
   wire [17:0]        _shl_lfsr_next_43_b_2;
   wire [17:0]        _shl_lfsr_next_43_b_3;
@@ -1858,11 +1858,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_43_b_6;
   wire [23:0]        _shl_lfsr_next_43_b_7;
   wire [32:0]        _mul_w_upd_43_sum;
-  wire [33:0]        _extend_w_upd_43_sum;
-  wire [30:0]        _slice_w_upd_43_sum_2;
-  wire [16:0]        _extend_w_upd_43_sum_2;
+  wire [33:0]        _ext_w_upd_43_sum;
+  wire [30:0]        _bits_w_upd_43_sum_2;
+  wire [16:0]        _ext_w_upd_43_sum_2;
   wire [31:0]        _add_w_upd_43_sum;
-  wire [15:0]        _slice_w_upd_43_sum;
+  wire [15:0]        _bits_w_upd_43_sum;
   wire [16:0]        _shl_lfsr_next_44_b;
   wire [17:0]        _shl_lfsr_next_44_b_2;
   wire [17:0]        _shl_lfsr_next_44_b_3;
@@ -1871,11 +1871,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_44_b_6;
   wire [23:0]        _shl_lfsr_next_44_b_7;
   wire [32:0]        _mul_w_upd_44_sum;
-  wire [33:0]        _extend_w_upd_44_sum;
-  wire [30:0]        _slice_w_upd_44_sum_2;
-  wire [16:0]        _extend_w_upd_44_sum_2;
+  wire [33:0]        _ext_w_upd_44_sum;
+  wire [30:0]        _bits_w_upd_44_sum_2;
+  wire [16:0]        _ext_w_upd_44_sum_2;
   wire [31:0]        _add_w_upd_44_sum;
-  wire [15:0]        _slice_w_upd_44_sum;
+  wire [15:0]        _bits_w_upd_44_sum;
   wire [16:0]        _shl_lfsr_next_45_b;
   wire [17:0]        _shl_lfsr_next_45_b_2;
   wire [17:0]        _shl_lfsr_next_45_b_3;
@@ -1884,11 +1884,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_45_b_6;
   wire [23:0]        _shl_lfsr_next_45_b_7;
   wire [32:0]        _mul_w_upd_45_sum;
-  wire [33:0]        _extend_w_upd_45_sum;
-  wire [30:0]        _slice_w_upd_45_sum_2;
-  wire [16:0]        _extend_w_upd_45_sum_2;
+  wire [33:0]        _ext_w_upd_45_sum;
+  wire [30:0]        _bits_w_upd_45_sum_2;
+  wire [16:0]        _ext_w_upd_45_sum_2;
   wire [31:0]        _add_w_upd_45_sum;
-  wire [15:0]        _slice_w_upd_45_sum;
+  wire [15:0]        _bits_w_upd_45_sum;
   wire [16:0]        _shl_lfsr_next_46_b;
   wire [17:0]        _shl_lfsr_next_46_b_2;
   wire [17:0]        _shl_lfsr_next_46_b_3;
@@ -1897,11 +1897,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_46_b_6;
   wire [23:0]        _shl_lfsr_next_46_b_7;
   wire [32:0]        _mul_w_upd_46_sum;
-  wire [33:0]        _extend_w_upd_46_sum;
-  wire [30:0]        _slice_w_upd_46_sum_2;
-  wire [16:0]        _extend_w_upd_46_sum_2;
+  wire [33:0]        _ext_w_upd_46_sum;
+  wire [30:0]        _bits_w_upd_46_sum_2;
+  wire [16:0]        _ext_w_upd_46_sum_2;
   wire [31:0]        _add_w_upd_46_sum;
-  wire [15:0]        _slice_w_upd_46_sum;
+  wire [15:0]        _bits_w_upd_46_sum;
   wire [16:0]        _shl_lfsr_next_47_b;
   wire [17:0]        _shl_lfsr_next_47_b_2;
   wire [17:0]        _shl_lfsr_next_47_b_3;
@@ -1910,11 +1910,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_47_b_6;
   wire [23:0]        _shl_lfsr_next_47_b_7;
   wire [32:0]        _mul_w_upd_47_sum;
-  wire [33:0]        _extend_w_upd_47_sum;
-  wire [30:0]        _slice_w_upd_47_sum_2;
-  wire [16:0]        _extend_w_upd_47_sum_2;
+  wire [33:0]        _ext_w_upd_47_sum;
+  wire [30:0]        _bits_w_upd_47_sum_2;
+  wire [16:0]        _ext_w_upd_47_sum_2;
   wire [31:0]        _add_w_upd_47_sum;
-  wire [15:0]        _slice_w_upd_47_sum;
+  wire [15:0]        _bits_w_upd_47_sum;
   wire [16:0]        _shl_lfsr_next_48_b;
   wire [17:0]        _shl_lfsr_next_48_b_2;
   wire [17:0]        _shl_lfsr_next_48_b_3;
@@ -1923,11 +1923,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_48_b_6;
   wire [23:0]        _shl_lfsr_next_48_b_7;
   wire [32:0]        _mul_w_upd_48_sum;
-  wire [33:0]        _extend_w_upd_48_sum;
-  wire [30:0]        _slice_w_upd_48_sum_2;
-  wire [16:0]        _extend_w_upd_48_sum_2;
+  wire [33:0]        _ext_w_upd_48_sum;
+  wire [30:0]        _bits_w_upd_48_sum_2;
+  wire [16:0]        _ext_w_upd_48_sum_2;
   wire [31:0]        _add_w_upd_48_sum;
-  wire [15:0]        _slice_w_upd_48_sum;
+  wire [15:0]        _bits_w_upd_48_sum;
   wire [16:0]        _shl_lfsr_next_49_b;
   wire [17:0]        _shl_lfsr_next_49_b_2;
   wire [17:0]        _shl_lfsr_next_49_b_3;
@@ -1936,11 +1936,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_49_b_6;
   wire [23:0]        _shl_lfsr_next_49_b_7;
   wire [32:0]        _mul_w_upd_49_sum;
-  wire [33:0]        _extend_w_upd_49_sum;
-  wire [30:0]        _slice_w_upd_49_sum_2;
-  wire [16:0]        _extend_w_upd_49_sum_2;
+  wire [33:0]        _ext_w_upd_49_sum;
+  wire [30:0]        _bits_w_upd_49_sum_2;
+  wire [16:0]        _ext_w_upd_49_sum_2;
   wire [31:0]        _add_w_upd_49_sum;
-  wire [15:0]        _slice_w_upd_49_sum;
+  wire [15:0]        _bits_w_upd_49_sum;
   wire [16:0]        _shl_lfsr_next_50_b;
   wire [17:0]        _shl_lfsr_next_50_b_2;
   wire [17:0]        _shl_lfsr_next_50_b_3;
@@ -1949,11 +1949,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_50_b_6;
   wire [23:0]        _shl_lfsr_next_50_b_7;
   wire [32:0]        _mul_w_upd_50_sum;
-  wire [33:0]        _extend_w_upd_50_sum;
-  wire [30:0]        _slice_w_upd_50_sum_2;
-  wire [16:0]        _extend_w_upd_50_sum_2;
+  wire [33:0]        _ext_w_upd_50_sum;
+  wire [30:0]        _bits_w_upd_50_sum_2;
+  wire [16:0]        _ext_w_upd_50_sum_2;
   wire [31:0]        _add_w_upd_50_sum;
-  wire [15:0]        _slice_w_upd_50_sum;
+  wire [15:0]        _bits_w_upd_50_sum;
   wire [16:0]        _shl_lfsr_next_51_b;
   wire [17:0]        _shl_lfsr_next_51_b_2;
   wire [17:0]        _shl_lfsr_next_51_b_3;
@@ -1962,11 +1962,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_51_b_6;
   wire [23:0]        _shl_lfsr_next_51_b_7;
   wire [32:0]        _mul_w_upd_51_sum;
-  wire [33:0]        _extend_w_upd_51_sum;
-  wire [30:0]        _slice_w_upd_51_sum_2;
-  wire [16:0]        _extend_w_upd_51_sum_2;
+  wire [33:0]        _ext_w_upd_51_sum;
+  wire [30:0]        _bits_w_upd_51_sum_2;
+  wire [16:0]        _ext_w_upd_51_sum_2;
   wire [31:0]        _add_w_upd_51_sum;
-  wire [15:0]        _slice_w_upd_51_sum;
+  wire [15:0]        _bits_w_upd_51_sum;
   wire [16:0]        _shl_lfsr_next_52_b;
   wire [17:0]        _shl_lfsr_next_52_b_2;
   wire [17:0]        _shl_lfsr_next_52_b_3;
@@ -1975,11 +1975,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_52_b_6;
   wire [23:0]        _shl_lfsr_next_52_b_7;
   wire [32:0]        _mul_w_upd_52_sum;
-  wire [33:0]        _extend_w_upd_52_sum;
-  wire [30:0]        _slice_w_upd_52_sum_2;
-  wire [16:0]        _extend_w_upd_52_sum_2;
+  wire [33:0]        _ext_w_upd_52_sum;
+  wire [30:0]        _bits_w_upd_52_sum_2;
+  wire [16:0]        _ext_w_upd_52_sum_2;
   wire [31:0]        _add_w_upd_52_sum;
-  wire [15:0]        _slice_w_upd_52_sum;
+  wire [15:0]        _bits_w_upd_52_sum;
   wire [16:0]        _shl_lfsr_next_53_b;
   wire [17:0]        _shl_lfsr_next_53_b_2;
   wire [17:0]        _shl_lfsr_next_53_b_3;
@@ -1988,11 +1988,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_53_b_6;
   wire [23:0]        _shl_lfsr_next_53_b_7;
   wire [32:0]        _mul_w_upd_53_sum;
-  wire [33:0]        _extend_w_upd_53_sum;
-  wire [30:0]        _slice_w_upd_53_sum_2;
-  wire [16:0]        _extend_w_upd_53_sum_2;
+  wire [33:0]        _ext_w_upd_53_sum;
+  wire [30:0]        _bits_w_upd_53_sum_2;
+  wire [16:0]        _ext_w_upd_53_sum_2;
   wire [31:0]        _add_w_upd_53_sum;
-  wire [15:0]        _slice_w_upd_53_sum;
+  wire [15:0]        _bits_w_upd_53_sum;
   wire [16:0]        _shl_lfsr_next_54_b;
   wire [17:0]        _shl_lfsr_next_54_b_2;
   wire [17:0]        _shl_lfsr_next_54_b_3;
@@ -2001,11 +2001,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_54_b_6;
   wire [23:0]        _shl_lfsr_next_54_b_7;
   wire [32:0]        _mul_w_upd_54_sum;
-  wire [33:0]        _extend_w_upd_54_sum;
-  wire [30:0]        _slice_w_upd_54_sum_2;
-  wire [16:0]        _extend_w_upd_54_sum_2;
+  wire [33:0]        _ext_w_upd_54_sum;
+  wire [30:0]        _bits_w_upd_54_sum_2;
+  wire [16:0]        _ext_w_upd_54_sum_2;
   wire [31:0]        _add_w_upd_54_sum;
-  wire [15:0]        _slice_w_upd_54_sum;
+  wire [15:0]        _bits_w_upd_54_sum;
   wire [16:0]        _shl_lfsr_next_55_b;
   wire [17:0]        _shl_lfsr_next_55_b_2;
   wire [17:0]        _shl_lfsr_next_55_b_3;
@@ -2014,11 +2014,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_55_b_6;
   wire [23:0]        _shl_lfsr_next_55_b_7;
   wire [32:0]        _mul_w_upd_55_sum;
-  wire [33:0]        _extend_w_upd_55_sum;
-  wire [30:0]        _slice_w_upd_55_sum_2;
-  wire [16:0]        _extend_w_upd_55_sum_2;
+  wire [33:0]        _ext_w_upd_55_sum;
+  wire [30:0]        _bits_w_upd_55_sum_2;
+  wire [16:0]        _ext_w_upd_55_sum_2;
   wire [31:0]        _add_w_upd_55_sum;
-  wire [15:0]        _slice_w_upd_55_sum;
+  wire [15:0]        _bits_w_upd_55_sum;
   wire [16:0]        _shl_lfsr_next_56_b;
   wire [17:0]        _shl_lfsr_next_56_b_2;
   wire [17:0]        _shl_lfsr_next_56_b_3;
@@ -2027,11 +2027,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_56_b_6;
   wire [23:0]        _shl_lfsr_next_56_b_7;
   wire [32:0]        _mul_w_upd_56_sum;
-  wire [33:0]        _extend_w_upd_56_sum;
-  wire [30:0]        _slice_w_upd_56_sum_2;
-  wire [16:0]        _extend_w_upd_56_sum_2;
+  wire [33:0]        _ext_w_upd_56_sum;
+  wire [30:0]        _bits_w_upd_56_sum_2;
+  wire [16:0]        _ext_w_upd_56_sum_2;
   wire [31:0]        _add_w_upd_56_sum;
-  wire [15:0]        _slice_w_upd_56_sum;
+  wire [15:0]        _bits_w_upd_56_sum;
   wire [16:0]        _shl_lfsr_next_57_b;
   wire [17:0]        _shl_lfsr_next_57_b_2;
   wire [17:0]        _shl_lfsr_next_57_b_3;
@@ -2040,11 +2040,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_57_b_6;
   wire [23:0]        _shl_lfsr_next_57_b_7;
   wire [32:0]        _mul_w_upd_57_sum;
-  wire [33:0]        _extend_w_upd_57_sum;
-  wire [30:0]        _slice_w_upd_57_sum_2;
-  wire [16:0]        _extend_w_upd_57_sum_2;
+  wire [33:0]        _ext_w_upd_57_sum;
+  wire [30:0]        _bits_w_upd_57_sum_2;
+  wire [16:0]        _ext_w_upd_57_sum_2;
   wire [31:0]        _add_w_upd_57_sum;
-  wire [15:0]        _slice_w_upd_57_sum;
+  wire [15:0]        _bits_w_upd_57_sum;
   wire [16:0]        _shl_lfsr_next_58_b;
   wire [17:0]        _shl_lfsr_next_58_b_2;
   wire [17:0]        _shl_lfsr_next_58_b_3;
@@ -2053,11 +2053,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_58_b_6;
   wire [23:0]        _shl_lfsr_next_58_b_7;
   wire [32:0]        _mul_w_upd_58_sum;
-  wire [33:0]        _extend_w_upd_58_sum;
-  wire [30:0]        _slice_w_upd_58_sum_2;
-  wire [16:0]        _extend_w_upd_58_sum_2;
+  wire [33:0]        _ext_w_upd_58_sum;
+  wire [30:0]        _bits_w_upd_58_sum_2;
+  wire [16:0]        _ext_w_upd_58_sum_2;
   wire [31:0]        _add_w_upd_58_sum;
-  wire [15:0]        _slice_w_upd_58_sum;
+  wire [15:0]        _bits_w_upd_58_sum;
   wire [16:0]        _shl_lfsr_next_59_b;
   wire [17:0]        _shl_lfsr_next_59_b_2;
   wire [17:0]        _shl_lfsr_next_59_b_3;
@@ -2066,11 +2066,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_59_b_6;
   wire [23:0]        _shl_lfsr_next_59_b_7;
   wire [32:0]        _mul_w_upd_59_sum;
-  wire [33:0]        _extend_w_upd_59_sum;
-  wire [30:0]        _slice_w_upd_59_sum_2;
-  wire [16:0]        _extend_w_upd_59_sum_2;
+  wire [33:0]        _ext_w_upd_59_sum;
+  wire [30:0]        _bits_w_upd_59_sum_2;
+  wire [16:0]        _ext_w_upd_59_sum_2;
   wire [31:0]        _add_w_upd_59_sum;
-  wire [15:0]        _slice_w_upd_59_sum;
+  wire [15:0]        _bits_w_upd_59_sum;
   wire [16:0]        _shl_lfsr_next_60_b;
   wire [17:0]        _shl_lfsr_next_60_b_2;
   wire [17:0]        _shl_lfsr_next_60_b_3;
@@ -2079,11 +2079,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_60_b_6;
   wire [23:0]        _shl_lfsr_next_60_b_7;
   wire [32:0]        _mul_w_upd_60_sum;
-  wire [33:0]        _extend_w_upd_60_sum;
-  wire [30:0]        _slice_w_upd_60_sum_2;
-  wire [16:0]        _extend_w_upd_60_sum_2;
+  wire [33:0]        _ext_w_upd_60_sum;
+  wire [30:0]        _bits_w_upd_60_sum_2;
+  wire [16:0]        _ext_w_upd_60_sum_2;
   wire [31:0]        _add_w_upd_60_sum;
-  wire [15:0]        _slice_w_upd_60_sum;
+  wire [15:0]        _bits_w_upd_60_sum;
   wire [16:0]        _shl_lfsr_next_61_b;
   wire [17:0]        _shl_lfsr_next_61_b_2;
   wire [17:0]        _shl_lfsr_next_61_b_3;
@@ -2092,11 +2092,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_61_b_6;
   wire [23:0]        _shl_lfsr_next_61_b_7;
   wire [32:0]        _mul_w_upd_61_sum;
-  wire [33:0]        _extend_w_upd_61_sum;
-  wire [30:0]        _slice_w_upd_61_sum_2;
-  wire [16:0]        _extend_w_upd_61_sum_2;
+  wire [33:0]        _ext_w_upd_61_sum;
+  wire [30:0]        _bits_w_upd_61_sum_2;
+  wire [16:0]        _ext_w_upd_61_sum_2;
   wire [31:0]        _add_w_upd_61_sum;
-  wire [15:0]        _slice_w_upd_61_sum;
+  wire [15:0]        _bits_w_upd_61_sum;
   wire [16:0]        _shl_lfsr_next_62_b;
   wire [17:0]        _shl_lfsr_next_62_b_2;
   wire [17:0]        _shl_lfsr_next_62_b_3;
@@ -2105,11 +2105,11 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_62_b_6;
   wire [23:0]        _shl_lfsr_next_62_b_7;
   wire [32:0]        _mul_w_upd_62_sum;
-  wire [33:0]        _extend_w_upd_62_sum;
-  wire [30:0]        _slice_w_upd_62_sum_2;
-  wire [16:0]        _extend_w_upd_62_sum_2;
+  wire [33:0]        _ext_w_upd_62_sum;
+  wire [30:0]        _bits_w_upd_62_sum_2;
+  wire [16:0]        _ext_w_upd_62_sum_2;
   wire [31:0]        _add_w_upd_62_sum;
-  wire [15:0]        _slice_w_upd_62_sum;
+  wire [15:0]        _bits_w_upd_62_sum;
   wire [16:0]        _shl_lfsr_next_63_b;
   wire [17:0]        _shl_lfsr_next_63_b_2;
   wire [17:0]        _shl_lfsr_next_63_b_3;
@@ -2118,14 +2118,14 @@ module hebbian (
   wire [23:0]        _shl_lfsr_next_63_b_6;
   wire [23:0]        _shl_lfsr_next_63_b_7;
   wire [32:0]        _mul_w_upd_63_sum;
-  wire [33:0]        _extend_w_upd_63_sum;
-  wire [30:0]        _slice_w_upd_63_sum_2;
-  wire [16:0]        _extend_w_upd_63_sum_2;
+  wire [33:0]        _ext_w_upd_63_sum;
+  wire [30:0]        _bits_w_upd_63_sum_2;
+  wire [16:0]        _ext_w_upd_63_sum_2;
   wire [31:0]        _add_w_upd_63_sum;
-  wire [15:0]        _slice_w_upd_63_sum;
-  wire [9:0]         _extend_b_upd_sum;
+  wire [15:0]        _bits_w_upd_63_sum;
+  wire [9:0]         _ext_b_upd_sum;
   wire [18:0]        _add_b_upd_sum;
-  wire [9:0]         _slice_b_upd_sum;
+  wire [9:0]         _bits_b_upd_sum;
   wire [31:0]        _mul_sum_q;
   wire [31:0]        _mul_sum_q_2;
   wire [31:0]        _mul_sum_q_3;
@@ -2239,10 +2239,10 @@ module hebbian (
   wire [31:0]        _mul_sum_q_64;
   wire [31:0]        _mux_sum_q_48;
   wire [25:0]        _mux_sum_q_49;
-  wire [37:0]        _slice_acc_push_data;
-  wire [39:0]        _select_acc_push_data;
+  wire [37:0]        _bits_acc_push_data;
+  wire [39:0]        _sel_acc_push_data;
 
-  fifo_w48_d16_l acc_queue (
+  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:296
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (acc_push),
@@ -2256,33 +2256,33 @@ module hebbian (
     .count             (acc_queue_count)
   );
 
-  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;
+  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:302
 
-  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;
+  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:303
 
-  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;
+  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:304
 
-  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;
+  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:306
 
-  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);
+  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:314
 
-  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);
+  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:315
 
-  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);
+  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:317
 
-  assign issue = can_issue & (~skip_row);
+  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:318
 
-  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;
+  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:321
 
-  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);
+  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:322
 
-  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));
+  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:345
 
-  assign _select_hc_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
-  assign _mul_hc_base_q = cmd_cur * _select_hc_base_q;
-  assign _select_hn_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
-  assign _mul_hn_base_q = cmd_nxt * _select_hn_base_q;
-  // seq: pass_control
+  assign _sel_hc_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
+  assign _mul_hc_base_q = cmd_cur * _sel_hc_base_q;
+  assign _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
+  assign _mul_hn_base_q = cmd_nxt * _sel_hn_base_q;
+  // seq: pass_control (generator/units/hebbian.ts:346)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -2345,7 +2345,7 @@ module hebbian (
     end
   end
 
-  // seq: pipe_control
+  // seq: pipe_control (generator/units/hebbian.ts:379)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
@@ -2388,19 +2388,19 @@ module hebbian (
     end
   end
 
-  assign busy = busy_q;
+  assign busy = busy_q;  // generator/units/hebbian.ts:401
 
-  assign done = done_q;
+  assign done = done_q;  // generator/units/hebbian.ts:402
 
-  assign hc_addr = hc_base_q + {2'd0, chunk_q};
+  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:408
 
-  assign s_axis_h_tready = hl_busy_q;
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:441
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:444
 
-  assign _select_hl_addr_q = (hl_layer == 1'b0) ? 6'd13 : 6'd2;
-  assign _mul_hl_addr_q = hl_slot * _select_hl_addr_q;
-  // seq: loader
+  assign _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd13 : 6'd2;
+  assign _mul_hl_addr_q = hl_slot * _sel_hl_addr_q;
+  // seq: loader (generator/units/hebbian.ts:448)
   always @(posedge clk) begin
     if (rst) begin
       hl_busy_q <= 1'b0;
@@ -2431,31 +2431,31 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:465
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:467)
   always @(posedge clk) begin
-    if ((busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1)))) begin
+    if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? baddr1_q : host_addr[7:0])] <= busy_q ? b_new : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & (chunk_q == last_chunk_q)) : (((~busy_q) & host_re) & (host_kind == 2'd1)))) begin
+    if (busy_q ? (issue & (chunk_q == last_chunk_q)) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd_q <= bias_mem[(busy_q ? baddr_q : host_addr[7:0])];
     end
   end
 
-  // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0)))) begin
+    if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_0 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd0))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd0)) begin
       hbuf_0[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -2466,7 +2466,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_0_b = {lfsr_0[15:0], 1'b0};
   assign _shl_lfsr_next_0_b_2 = {lfsr_0[15:0], 2'd0};
@@ -2475,13 +2475,13 @@ module hebbian (
   assign _shl_lfsr_next_0_b_5 = {(((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_0_b_6 = {(((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_0_b_7 = {(((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0], 8'd0};
-  assign lfsr_next_0_b = ((((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0]) ^ _shl_lfsr_next_0_b_7[15:0];
+  assign lfsr_next_0_b = ((((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0]) ^ _shl_lfsr_next_0_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};
+  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_0 = lfsr_next_0[15:0];
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:487
 
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:491
 
   assign _shl_lfsr_next2_0_b = {lfsr_next_0[15:0], 1'b0};
   assign _shl_lfsr_next2_0_b_2 = {lfsr_next_0[15:0], 2'd0};
@@ -2490,11 +2490,11 @@ module hebbian (
   assign _shl_lfsr_next2_0_b_5 = {(((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0], 4'd0};
   assign _shl_lfsr_next2_0_b_6 = {(((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0], 8'd0};
   assign _shl_lfsr_next2_0_b_7 = {(((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0], 8'd0};
-  assign lfsr_next2_0_b = ((((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0]) ^ _shl_lfsr_next2_0_b_7[15:0];
+  assign lfsr_next2_0_b = ((((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0]) ^ _shl_lfsr_next2_0_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};
+  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/hebbian.ts:493
 
-  // seq: lfsr_lane_0
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0 <= (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
@@ -2503,7 +2503,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_0
+  // seq: lfsr_bank_0 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_0 <= 32'd1;
@@ -2523,39 +2523,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_0_sum = nu1_q * $signed(hc_rd_0);
-  assign _extend_w_upd_0_sum = {_mul_w_upd_0_sum[32], _mul_w_upd_0_sum};
-  assign _slice_w_upd_0_sum_2 = _extend_w_upd_0_sum[33:3];
-  assign _extend_w_upd_0_sum_2 = {1'b0, r_0};
-  assign _add_w_upd_0_sum = {_slice_w_upd_0_sum_2[30], _slice_w_upd_0_sum_2} + {{15{_extend_w_upd_0_sum_2[16]}}, _extend_w_upd_0_sum_2};
-  assign _slice_w_upd_0_sum = _add_w_upd_0_sum[31:16];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {_slice_w_upd_0_sum[15], _slice_w_upd_0_sum};
+  assign _ext_w_upd_0_sum = {_mul_w_upd_0_sum[32], _mul_w_upd_0_sum};
+  assign _bits_w_upd_0_sum_2 = _ext_w_upd_0_sum[33:3];
+  assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
+  assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[30], _bits_w_upd_0_sum_2} + {{15{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
+  assign _bits_w_upd_0_sum = _add_w_upd_0_sum[31:16];
+  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {_bits_w_upd_0_sum[15], _bits_w_upd_0_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);
+  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));
+  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_0 = (v1_q & act1_q) & 1'b1;
+  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_0 = w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0]);
+  assign w_new_0 = w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_0
+  // seq: wn_0 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_0 <= w_we_0 ? w_new_0 : w_rd_0;
   end
 
-  // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1)))) begin
+    if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_1 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd1))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd1)) begin
       hbuf_1[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -2566,7 +2566,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_1_b = {lfsr_1[15:0], 1'b0};
   assign _shl_lfsr_next_1_b_2 = {lfsr_1[15:0], 2'd0};
@@ -2575,13 +2575,13 @@ module hebbian (
   assign _shl_lfsr_next_1_b_5 = {(((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_1_b_6 = {(((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_1_b_7 = {(((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0], 8'd0};
-  assign lfsr_next_1_b = ((((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0]) ^ _shl_lfsr_next_1_b_7[15:0];
+  assign lfsr_next_1_b = ((((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0]) ^ _shl_lfsr_next_1_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};
+  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_1 = lfsr_next_1[15:0];
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_1
+  // seq: lfsr_lane_1 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1 <= (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
@@ -2590,7 +2590,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_1
+  // seq: lfsr_bank_1 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_1 <= 32'd2;
@@ -2610,39 +2610,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_1_sum = nu1_q * $signed(hc_rd_1);
-  assign _extend_w_upd_1_sum = {_mul_w_upd_1_sum[32], _mul_w_upd_1_sum};
-  assign _slice_w_upd_1_sum_2 = _extend_w_upd_1_sum[33:3];
-  assign _extend_w_upd_1_sum_2 = {1'b0, r_1};
-  assign _add_w_upd_1_sum = {_slice_w_upd_1_sum_2[30], _slice_w_upd_1_sum_2} + {{15{_extend_w_upd_1_sum_2[16]}}, _extend_w_upd_1_sum_2};
-  assign _slice_w_upd_1_sum = _add_w_upd_1_sum[31:16];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {_slice_w_upd_1_sum[15], _slice_w_upd_1_sum};
+  assign _ext_w_upd_1_sum = {_mul_w_upd_1_sum[32], _mul_w_upd_1_sum};
+  assign _bits_w_upd_1_sum_2 = _ext_w_upd_1_sum[33:3];
+  assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
+  assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[30], _bits_w_upd_1_sum_2} + {{15{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
+  assign _bits_w_upd_1_sum = _add_w_upd_1_sum[31:16];
+  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {_bits_w_upd_1_sum[15], _bits_w_upd_1_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);
+  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));
+  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_1 = (v1_q & act1_q) & 1'b1;
+  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_1 = w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0]);
+  assign w_new_1 = w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_1
+  // seq: wn_1 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_1 <= w_we_1 ? w_new_1 : w_rd_1;
   end
 
-  // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2)))) begin
+    if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_2 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd2))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd2)) begin
       hbuf_2[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -2653,7 +2653,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_2_b = {lfsr_2[15:0], 1'b0};
   assign _shl_lfsr_next_2_b_2 = {lfsr_2[15:0], 2'd0};
@@ -2662,13 +2662,13 @@ module hebbian (
   assign _shl_lfsr_next_2_b_5 = {(((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_2_b_6 = {(((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_2_b_7 = {(((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0], 8'd0};
-  assign lfsr_next_2_b = ((((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0]) ^ _shl_lfsr_next_2_b_7[15:0];
+  assign lfsr_next_2_b = ((((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0]) ^ _shl_lfsr_next_2_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};
+  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_2 = lfsr_next_2[15:0];
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_2
+  // seq: lfsr_lane_2 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_2 <= (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
@@ -2677,7 +2677,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_2
+  // seq: lfsr_bank_2 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_2 <= 32'd3;
@@ -2697,39 +2697,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_2_sum = nu1_q * $signed(hc_rd_2);
-  assign _extend_w_upd_2_sum = {_mul_w_upd_2_sum[32], _mul_w_upd_2_sum};
-  assign _slice_w_upd_2_sum_2 = _extend_w_upd_2_sum[33:3];
-  assign _extend_w_upd_2_sum_2 = {1'b0, r_2};
-  assign _add_w_upd_2_sum = {_slice_w_upd_2_sum_2[30], _slice_w_upd_2_sum_2} + {{15{_extend_w_upd_2_sum_2[16]}}, _extend_w_upd_2_sum_2};
-  assign _slice_w_upd_2_sum = _add_w_upd_2_sum[31:16];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {_slice_w_upd_2_sum[15], _slice_w_upd_2_sum};
+  assign _ext_w_upd_2_sum = {_mul_w_upd_2_sum[32], _mul_w_upd_2_sum};
+  assign _bits_w_upd_2_sum_2 = _ext_w_upd_2_sum[33:3];
+  assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
+  assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[30], _bits_w_upd_2_sum_2} + {{15{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
+  assign _bits_w_upd_2_sum = _add_w_upd_2_sum[31:16];
+  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {_bits_w_upd_2_sum[15], _bits_w_upd_2_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);
+  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));
+  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_2 = (v1_q & act1_q) & 1'b1;
+  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_2 = w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0]);
+  assign w_new_2 = w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_2
+  // seq: wn_2 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_2 <= w_we_2 ? w_new_2 : w_rd_2;
   end
 
-  // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3)))) begin
+    if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_3 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd3))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd3)) begin
       hbuf_3[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -2740,7 +2740,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_3_b = {lfsr_3[15:0], 1'b0};
   assign _shl_lfsr_next_3_b_2 = {lfsr_3[15:0], 2'd0};
@@ -2749,13 +2749,13 @@ module hebbian (
   assign _shl_lfsr_next_3_b_5 = {(((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_3_b_6 = {(((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_3_b_7 = {(((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0], 8'd0};
-  assign lfsr_next_3_b = ((((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0]) ^ _shl_lfsr_next_3_b_7[15:0];
+  assign lfsr_next_3_b = ((((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0]) ^ _shl_lfsr_next_3_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};
+  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_3 = lfsr_next_3[15:0];
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_3
+  // seq: lfsr_lane_3 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3 <= (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
@@ -2764,7 +2764,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_3
+  // seq: lfsr_bank_3 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_3 <= 32'd4;
@@ -2784,39 +2784,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_3_sum = nu1_q * $signed(hc_rd_3);
-  assign _extend_w_upd_3_sum = {_mul_w_upd_3_sum[32], _mul_w_upd_3_sum};
-  assign _slice_w_upd_3_sum_2 = _extend_w_upd_3_sum[33:3];
-  assign _extend_w_upd_3_sum_2 = {1'b0, r_3};
-  assign _add_w_upd_3_sum = {_slice_w_upd_3_sum_2[30], _slice_w_upd_3_sum_2} + {{15{_extend_w_upd_3_sum_2[16]}}, _extend_w_upd_3_sum_2};
-  assign _slice_w_upd_3_sum = _add_w_upd_3_sum[31:16];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {_slice_w_upd_3_sum[15], _slice_w_upd_3_sum};
+  assign _ext_w_upd_3_sum = {_mul_w_upd_3_sum[32], _mul_w_upd_3_sum};
+  assign _bits_w_upd_3_sum_2 = _ext_w_upd_3_sum[33:3];
+  assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
+  assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[30], _bits_w_upd_3_sum_2} + {{15{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
+  assign _bits_w_upd_3_sum = _add_w_upd_3_sum[31:16];
+  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {_bits_w_upd_3_sum[15], _bits_w_upd_3_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);
+  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));
+  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_3 = (v1_q & act1_q) & 1'b1;
+  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_3 = w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0]);
+  assign w_new_3 = w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_3
+  // seq: wn_3 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_3 <= w_we_3 ? w_new_3 : w_rd_3;
   end
 
-  // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4)))) begin
+    if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_4 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd4))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd4)) begin
       hbuf_4[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -2827,7 +2827,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_4_b = {lfsr_4[15:0], 1'b0};
   assign _shl_lfsr_next_4_b_2 = {lfsr_4[15:0], 2'd0};
@@ -2836,13 +2836,13 @@ module hebbian (
   assign _shl_lfsr_next_4_b_5 = {(((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_4_b_6 = {(((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_4_b_7 = {(((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0], 8'd0};
-  assign lfsr_next_4_b = ((((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0]) ^ _shl_lfsr_next_4_b_7[15:0];
+  assign lfsr_next_4_b = ((((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0]) ^ _shl_lfsr_next_4_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};
+  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_4 = lfsr_next_4[15:0];
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_4
+  // seq: lfsr_lane_4 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_4 <= (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
@@ -2851,7 +2851,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_4
+  // seq: lfsr_bank_4 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_4 <= 32'd5;
@@ -2871,39 +2871,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_4_sum = nu1_q * $signed(hc_rd_4);
-  assign _extend_w_upd_4_sum = {_mul_w_upd_4_sum[32], _mul_w_upd_4_sum};
-  assign _slice_w_upd_4_sum_2 = _extend_w_upd_4_sum[33:3];
-  assign _extend_w_upd_4_sum_2 = {1'b0, r_4};
-  assign _add_w_upd_4_sum = {_slice_w_upd_4_sum_2[30], _slice_w_upd_4_sum_2} + {{15{_extend_w_upd_4_sum_2[16]}}, _extend_w_upd_4_sum_2};
-  assign _slice_w_upd_4_sum = _add_w_upd_4_sum[31:16];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {_slice_w_upd_4_sum[15], _slice_w_upd_4_sum};
+  assign _ext_w_upd_4_sum = {_mul_w_upd_4_sum[32], _mul_w_upd_4_sum};
+  assign _bits_w_upd_4_sum_2 = _ext_w_upd_4_sum[33:3];
+  assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
+  assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[30], _bits_w_upd_4_sum_2} + {{15{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
+  assign _bits_w_upd_4_sum = _add_w_upd_4_sum[31:16];
+  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {_bits_w_upd_4_sum[15], _bits_w_upd_4_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);
+  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));
+  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_4 = (v1_q & act1_q) & 1'b1;
+  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_4 = w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0]);
+  assign w_new_4 = w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_4
+  // seq: wn_4 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_4 <= w_we_4 ? w_new_4 : w_rd_4;
   end
 
-  // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5)))) begin
+    if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_5 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd5))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd5)) begin
       hbuf_5[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -2914,7 +2914,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_5_b = {lfsr_5[15:0], 1'b0};
   assign _shl_lfsr_next_5_b_2 = {lfsr_5[15:0], 2'd0};
@@ -2923,13 +2923,13 @@ module hebbian (
   assign _shl_lfsr_next_5_b_5 = {(((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_5_b_6 = {(((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_5_b_7 = {(((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0], 8'd0};
-  assign lfsr_next_5_b = ((((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0]) ^ _shl_lfsr_next_5_b_7[15:0];
+  assign lfsr_next_5_b = ((((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0]) ^ _shl_lfsr_next_5_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};
+  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_5 = lfsr_next_5[15:0];
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_5
+  // seq: lfsr_lane_5 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5 <= (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
@@ -2938,7 +2938,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_5
+  // seq: lfsr_bank_5 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_5 <= 32'd6;
@@ -2958,39 +2958,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_5_sum = nu1_q * $signed(hc_rd_5);
-  assign _extend_w_upd_5_sum = {_mul_w_upd_5_sum[32], _mul_w_upd_5_sum};
-  assign _slice_w_upd_5_sum_2 = _extend_w_upd_5_sum[33:3];
-  assign _extend_w_upd_5_sum_2 = {1'b0, r_5};
-  assign _add_w_upd_5_sum = {_slice_w_upd_5_sum_2[30], _slice_w_upd_5_sum_2} + {{15{_extend_w_upd_5_sum_2[16]}}, _extend_w_upd_5_sum_2};
-  assign _slice_w_upd_5_sum = _add_w_upd_5_sum[31:16];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {_slice_w_upd_5_sum[15], _slice_w_upd_5_sum};
+  assign _ext_w_upd_5_sum = {_mul_w_upd_5_sum[32], _mul_w_upd_5_sum};
+  assign _bits_w_upd_5_sum_2 = _ext_w_upd_5_sum[33:3];
+  assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
+  assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[30], _bits_w_upd_5_sum_2} + {{15{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
+  assign _bits_w_upd_5_sum = _add_w_upd_5_sum[31:16];
+  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {_bits_w_upd_5_sum[15], _bits_w_upd_5_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);
+  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));
+  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_5 = (v1_q & act1_q) & 1'b1;
+  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_5 = w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0]);
+  assign w_new_5 = w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_5
+  // seq: wn_5 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_5 <= w_we_5 ? w_new_5 : w_rd_5;
   end
 
-  // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6)))) begin
+    if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_6 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd6))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd6)) begin
       hbuf_6[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3001,7 +3001,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_6_b = {lfsr_6[15:0], 1'b0};
   assign _shl_lfsr_next_6_b_2 = {lfsr_6[15:0], 2'd0};
@@ -3010,13 +3010,13 @@ module hebbian (
   assign _shl_lfsr_next_6_b_5 = {(((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_6_b_6 = {(((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_6_b_7 = {(((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0], 8'd0};
-  assign lfsr_next_6_b = ((((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0]) ^ _shl_lfsr_next_6_b_7[15:0];
+  assign lfsr_next_6_b = ((((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0]) ^ _shl_lfsr_next_6_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};
+  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_6 = lfsr_next_6[15:0];
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_6
+  // seq: lfsr_lane_6 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_6 <= (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
@@ -3025,7 +3025,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_6
+  // seq: lfsr_bank_6 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_6 <= 32'd7;
@@ -3045,39 +3045,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_6_sum = nu1_q * $signed(hc_rd_6);
-  assign _extend_w_upd_6_sum = {_mul_w_upd_6_sum[32], _mul_w_upd_6_sum};
-  assign _slice_w_upd_6_sum_2 = _extend_w_upd_6_sum[33:3];
-  assign _extend_w_upd_6_sum_2 = {1'b0, r_6};
-  assign _add_w_upd_6_sum = {_slice_w_upd_6_sum_2[30], _slice_w_upd_6_sum_2} + {{15{_extend_w_upd_6_sum_2[16]}}, _extend_w_upd_6_sum_2};
-  assign _slice_w_upd_6_sum = _add_w_upd_6_sum[31:16];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {_slice_w_upd_6_sum[15], _slice_w_upd_6_sum};
+  assign _ext_w_upd_6_sum = {_mul_w_upd_6_sum[32], _mul_w_upd_6_sum};
+  assign _bits_w_upd_6_sum_2 = _ext_w_upd_6_sum[33:3];
+  assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
+  assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[30], _bits_w_upd_6_sum_2} + {{15{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
+  assign _bits_w_upd_6_sum = _add_w_upd_6_sum[31:16];
+  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {_bits_w_upd_6_sum[15], _bits_w_upd_6_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);
+  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));
+  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_6 = (v1_q & act1_q) & 1'b1;
+  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_6 = w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0]);
+  assign w_new_6 = w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_6
+  // seq: wn_6 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_6 <= w_we_6 ? w_new_6 : w_rd_6;
   end
 
-  // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7)))) begin
+    if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_7 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd7))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd7)) begin
       hbuf_7[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3088,7 +3088,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_7_b = {lfsr_7[15:0], 1'b0};
   assign _shl_lfsr_next_7_b_2 = {lfsr_7[15:0], 2'd0};
@@ -3097,13 +3097,13 @@ module hebbian (
   assign _shl_lfsr_next_7_b_5 = {(((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_7_b_6 = {(((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_7_b_7 = {(((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0], 8'd0};
-  assign lfsr_next_7_b = ((((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0]) ^ _shl_lfsr_next_7_b_7[15:0];
+  assign lfsr_next_7_b = ((((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0]) ^ _shl_lfsr_next_7_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};
+  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_7 = lfsr_next_7[15:0];
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_7
+  // seq: lfsr_lane_7 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7 <= (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
@@ -3112,7 +3112,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_7
+  // seq: lfsr_bank_7 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_7 <= 32'd8;
@@ -3132,39 +3132,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_7_sum = nu1_q * $signed(hc_rd_7);
-  assign _extend_w_upd_7_sum = {_mul_w_upd_7_sum[32], _mul_w_upd_7_sum};
-  assign _slice_w_upd_7_sum_2 = _extend_w_upd_7_sum[33:3];
-  assign _extend_w_upd_7_sum_2 = {1'b0, r_7};
-  assign _add_w_upd_7_sum = {_slice_w_upd_7_sum_2[30], _slice_w_upd_7_sum_2} + {{15{_extend_w_upd_7_sum_2[16]}}, _extend_w_upd_7_sum_2};
-  assign _slice_w_upd_7_sum = _add_w_upd_7_sum[31:16];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {_slice_w_upd_7_sum[15], _slice_w_upd_7_sum};
+  assign _ext_w_upd_7_sum = {_mul_w_upd_7_sum[32], _mul_w_upd_7_sum};
+  assign _bits_w_upd_7_sum_2 = _ext_w_upd_7_sum[33:3];
+  assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
+  assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[30], _bits_w_upd_7_sum_2} + {{15{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
+  assign _bits_w_upd_7_sum = _add_w_upd_7_sum[31:16];
+  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {_bits_w_upd_7_sum[15], _bits_w_upd_7_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);
+  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));
+  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_7 = (v1_q & act1_q) & 1'b1;
+  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_7 = w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0]);
+  assign w_new_7 = w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_7
+  // seq: wn_7 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_7 <= w_we_7 ? w_new_7 : w_rd_7;
   end
 
-  // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8)))) begin
+    if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_8 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd8))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd8)) begin
       hbuf_8[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3175,7 +3175,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_8_b = {lfsr_8[15:0], 1'b0};
   assign _shl_lfsr_next_8_b_2 = {lfsr_8[15:0], 2'd0};
@@ -3184,13 +3184,13 @@ module hebbian (
   assign _shl_lfsr_next_8_b_5 = {(((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_8_b_6 = {(((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_8_b_7 = {(((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0], 8'd0};
-  assign lfsr_next_8_b = ((((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0]) ^ _shl_lfsr_next_8_b_7[15:0];
+  assign lfsr_next_8_b = ((((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0]) ^ _shl_lfsr_next_8_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};
+  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_8 = lfsr_next_8[15:0];
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_8
+  // seq: lfsr_lane_8 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_8 <= (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
@@ -3199,7 +3199,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_8
+  // seq: lfsr_bank_8 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_8 <= 32'd9;
@@ -3219,39 +3219,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_8_sum = nu1_q * $signed(hc_rd_8);
-  assign _extend_w_upd_8_sum = {_mul_w_upd_8_sum[32], _mul_w_upd_8_sum};
-  assign _slice_w_upd_8_sum_2 = _extend_w_upd_8_sum[33:3];
-  assign _extend_w_upd_8_sum_2 = {1'b0, r_8};
-  assign _add_w_upd_8_sum = {_slice_w_upd_8_sum_2[30], _slice_w_upd_8_sum_2} + {{15{_extend_w_upd_8_sum_2[16]}}, _extend_w_upd_8_sum_2};
-  assign _slice_w_upd_8_sum = _add_w_upd_8_sum[31:16];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {_slice_w_upd_8_sum[15], _slice_w_upd_8_sum};
+  assign _ext_w_upd_8_sum = {_mul_w_upd_8_sum[32], _mul_w_upd_8_sum};
+  assign _bits_w_upd_8_sum_2 = _ext_w_upd_8_sum[33:3];
+  assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
+  assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[30], _bits_w_upd_8_sum_2} + {{15{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
+  assign _bits_w_upd_8_sum = _add_w_upd_8_sum[31:16];
+  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {_bits_w_upd_8_sum[15], _bits_w_upd_8_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);
+  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));
+  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_8 = (v1_q & act1_q) & 1'b1;
+  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_8 = w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0]);
+  assign w_new_8 = w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_8
+  // seq: wn_8 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_8 <= w_we_8 ? w_new_8 : w_rd_8;
   end
 
-  // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9)))) begin
+    if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_9 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd9))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd9)) begin
       hbuf_9[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3262,7 +3262,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_9_b = {lfsr_9[15:0], 1'b0};
   assign _shl_lfsr_next_9_b_2 = {lfsr_9[15:0], 2'd0};
@@ -3271,13 +3271,13 @@ module hebbian (
   assign _shl_lfsr_next_9_b_5 = {(((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_9_b_6 = {(((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_9_b_7 = {(((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0], 8'd0};
-  assign lfsr_next_9_b = ((((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0]) ^ _shl_lfsr_next_9_b_7[15:0];
+  assign lfsr_next_9_b = ((((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0]) ^ _shl_lfsr_next_9_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};
+  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_9 = lfsr_next_9[15:0];
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_9
+  // seq: lfsr_lane_9 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9 <= (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
@@ -3286,7 +3286,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_9
+  // seq: lfsr_bank_9 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_9 <= 32'd10;
@@ -3306,39 +3306,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_9_sum = nu1_q * $signed(hc_rd_9);
-  assign _extend_w_upd_9_sum = {_mul_w_upd_9_sum[32], _mul_w_upd_9_sum};
-  assign _slice_w_upd_9_sum_2 = _extend_w_upd_9_sum[33:3];
-  assign _extend_w_upd_9_sum_2 = {1'b0, r_9};
-  assign _add_w_upd_9_sum = {_slice_w_upd_9_sum_2[30], _slice_w_upd_9_sum_2} + {{15{_extend_w_upd_9_sum_2[16]}}, _extend_w_upd_9_sum_2};
-  assign _slice_w_upd_9_sum = _add_w_upd_9_sum[31:16];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {_slice_w_upd_9_sum[15], _slice_w_upd_9_sum};
+  assign _ext_w_upd_9_sum = {_mul_w_upd_9_sum[32], _mul_w_upd_9_sum};
+  assign _bits_w_upd_9_sum_2 = _ext_w_upd_9_sum[33:3];
+  assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
+  assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[30], _bits_w_upd_9_sum_2} + {{15{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
+  assign _bits_w_upd_9_sum = _add_w_upd_9_sum[31:16];
+  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {_bits_w_upd_9_sum[15], _bits_w_upd_9_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);
+  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));
+  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_9 = (v1_q & act1_q) & 1'b1;
+  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_9 = w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0]);
+  assign w_new_9 = w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_9
+  // seq: wn_9 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_9 <= w_we_9 ? w_new_9 : w_rd_9;
   end
 
-  // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10)))) begin
+    if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_10 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd10))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd10)) begin
       hbuf_10[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3349,7 +3349,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_10_b = {lfsr_10[15:0], 1'b0};
   assign _shl_lfsr_next_10_b_2 = {lfsr_10[15:0], 2'd0};
@@ -3358,13 +3358,13 @@ module hebbian (
   assign _shl_lfsr_next_10_b_5 = {(((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_10_b_6 = {(((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_10_b_7 = {(((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0], 8'd0};
-  assign lfsr_next_10_b = ((((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0]) ^ _shl_lfsr_next_10_b_7[15:0];
+  assign lfsr_next_10_b = ((((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0]) ^ _shl_lfsr_next_10_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};
+  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_10 = lfsr_next_10[15:0];
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_10
+  // seq: lfsr_lane_10 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_10 <= (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
@@ -3373,7 +3373,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_10
+  // seq: lfsr_bank_10 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_10 <= 32'd11;
@@ -3393,39 +3393,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_10_sum = nu1_q * $signed(hc_rd_10);
-  assign _extend_w_upd_10_sum = {_mul_w_upd_10_sum[32], _mul_w_upd_10_sum};
-  assign _slice_w_upd_10_sum_2 = _extend_w_upd_10_sum[33:3];
-  assign _extend_w_upd_10_sum_2 = {1'b0, r_10};
-  assign _add_w_upd_10_sum = {_slice_w_upd_10_sum_2[30], _slice_w_upd_10_sum_2} + {{15{_extend_w_upd_10_sum_2[16]}}, _extend_w_upd_10_sum_2};
-  assign _slice_w_upd_10_sum = _add_w_upd_10_sum[31:16];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {_slice_w_upd_10_sum[15], _slice_w_upd_10_sum};
+  assign _ext_w_upd_10_sum = {_mul_w_upd_10_sum[32], _mul_w_upd_10_sum};
+  assign _bits_w_upd_10_sum_2 = _ext_w_upd_10_sum[33:3];
+  assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
+  assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[30], _bits_w_upd_10_sum_2} + {{15{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
+  assign _bits_w_upd_10_sum = _add_w_upd_10_sum[31:16];
+  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {_bits_w_upd_10_sum[15], _bits_w_upd_10_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);
+  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));
+  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_10 = (v1_q & act1_q) & 1'b1;
+  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_10 = w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0]);
+  assign w_new_10 = w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_10
+  // seq: wn_10 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_10 <= w_we_10 ? w_new_10 : w_rd_10;
   end
 
-  // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11)))) begin
+    if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_11 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd11))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd11)) begin
       hbuf_11[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3436,7 +3436,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_11_b = {lfsr_11[15:0], 1'b0};
   assign _shl_lfsr_next_11_b_2 = {lfsr_11[15:0], 2'd0};
@@ -3445,13 +3445,13 @@ module hebbian (
   assign _shl_lfsr_next_11_b_5 = {(((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_11_b_6 = {(((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_11_b_7 = {(((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0], 8'd0};
-  assign lfsr_next_11_b = ((((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0]) ^ _shl_lfsr_next_11_b_7[15:0];
+  assign lfsr_next_11_b = ((((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0]) ^ _shl_lfsr_next_11_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};
+  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_11 = lfsr_next_11[15:0];
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_11
+  // seq: lfsr_lane_11 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11 <= (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
@@ -3460,7 +3460,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_11
+  // seq: lfsr_bank_11 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_11 <= 32'd12;
@@ -3480,39 +3480,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_11_sum = nu1_q * $signed(hc_rd_11);
-  assign _extend_w_upd_11_sum = {_mul_w_upd_11_sum[32], _mul_w_upd_11_sum};
-  assign _slice_w_upd_11_sum_2 = _extend_w_upd_11_sum[33:3];
-  assign _extend_w_upd_11_sum_2 = {1'b0, r_11};
-  assign _add_w_upd_11_sum = {_slice_w_upd_11_sum_2[30], _slice_w_upd_11_sum_2} + {{15{_extend_w_upd_11_sum_2[16]}}, _extend_w_upd_11_sum_2};
-  assign _slice_w_upd_11_sum = _add_w_upd_11_sum[31:16];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {_slice_w_upd_11_sum[15], _slice_w_upd_11_sum};
+  assign _ext_w_upd_11_sum = {_mul_w_upd_11_sum[32], _mul_w_upd_11_sum};
+  assign _bits_w_upd_11_sum_2 = _ext_w_upd_11_sum[33:3];
+  assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
+  assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[30], _bits_w_upd_11_sum_2} + {{15{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
+  assign _bits_w_upd_11_sum = _add_w_upd_11_sum[31:16];
+  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {_bits_w_upd_11_sum[15], _bits_w_upd_11_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);
+  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));
+  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_11 = (v1_q & act1_q) & 1'b1;
+  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_11 = w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0]);
+  assign w_new_11 = w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_11
+  // seq: wn_11 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_11 <= w_we_11 ? w_new_11 : w_rd_11;
   end
 
-  // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12)))) begin
+    if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_12 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd12))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd12)) begin
       hbuf_12[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3523,7 +3523,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_12_b = {lfsr_12[15:0], 1'b0};
   assign _shl_lfsr_next_12_b_2 = {lfsr_12[15:0], 2'd0};
@@ -3532,13 +3532,13 @@ module hebbian (
   assign _shl_lfsr_next_12_b_5 = {(((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_12_b_6 = {(((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_12_b_7 = {(((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0], 8'd0};
-  assign lfsr_next_12_b = ((((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0]) ^ _shl_lfsr_next_12_b_7[15:0];
+  assign lfsr_next_12_b = ((((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0]) ^ _shl_lfsr_next_12_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};
+  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_12 = lfsr_next_12[15:0];
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_12
+  // seq: lfsr_lane_12 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_12 <= (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
@@ -3547,7 +3547,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_12
+  // seq: lfsr_bank_12 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_12 <= 32'd13;
@@ -3567,39 +3567,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_12_sum = nu1_q * $signed(hc_rd_12);
-  assign _extend_w_upd_12_sum = {_mul_w_upd_12_sum[32], _mul_w_upd_12_sum};
-  assign _slice_w_upd_12_sum_2 = _extend_w_upd_12_sum[33:3];
-  assign _extend_w_upd_12_sum_2 = {1'b0, r_12};
-  assign _add_w_upd_12_sum = {_slice_w_upd_12_sum_2[30], _slice_w_upd_12_sum_2} + {{15{_extend_w_upd_12_sum_2[16]}}, _extend_w_upd_12_sum_2};
-  assign _slice_w_upd_12_sum = _add_w_upd_12_sum[31:16];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {_slice_w_upd_12_sum[15], _slice_w_upd_12_sum};
+  assign _ext_w_upd_12_sum = {_mul_w_upd_12_sum[32], _mul_w_upd_12_sum};
+  assign _bits_w_upd_12_sum_2 = _ext_w_upd_12_sum[33:3];
+  assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
+  assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[30], _bits_w_upd_12_sum_2} + {{15{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
+  assign _bits_w_upd_12_sum = _add_w_upd_12_sum[31:16];
+  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {_bits_w_upd_12_sum[15], _bits_w_upd_12_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);
+  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));
+  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_12 = (v1_q & act1_q) & 1'b1;
+  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_12 = w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0]);
+  assign w_new_12 = w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_12
+  // seq: wn_12 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_12 <= w_we_12 ? w_new_12 : w_rd_12;
   end
 
-  // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13)))) begin
+    if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_13 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd13))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd13)) begin
       hbuf_13[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3610,7 +3610,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_13_b = {lfsr_13[15:0], 1'b0};
   assign _shl_lfsr_next_13_b_2 = {lfsr_13[15:0], 2'd0};
@@ -3619,13 +3619,13 @@ module hebbian (
   assign _shl_lfsr_next_13_b_5 = {(((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_13_b_6 = {(((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_13_b_7 = {(((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0], 8'd0};
-  assign lfsr_next_13_b = ((((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0]) ^ _shl_lfsr_next_13_b_7[15:0];
+  assign lfsr_next_13_b = ((((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0]) ^ _shl_lfsr_next_13_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};
+  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_13 = lfsr_next_13[15:0];
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_13
+  // seq: lfsr_lane_13 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13 <= (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
@@ -3634,7 +3634,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_13
+  // seq: lfsr_bank_13 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_13 <= 32'd14;
@@ -3654,39 +3654,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_13_sum = nu1_q * $signed(hc_rd_13);
-  assign _extend_w_upd_13_sum = {_mul_w_upd_13_sum[32], _mul_w_upd_13_sum};
-  assign _slice_w_upd_13_sum_2 = _extend_w_upd_13_sum[33:3];
-  assign _extend_w_upd_13_sum_2 = {1'b0, r_13};
-  assign _add_w_upd_13_sum = {_slice_w_upd_13_sum_2[30], _slice_w_upd_13_sum_2} + {{15{_extend_w_upd_13_sum_2[16]}}, _extend_w_upd_13_sum_2};
-  assign _slice_w_upd_13_sum = _add_w_upd_13_sum[31:16];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {_slice_w_upd_13_sum[15], _slice_w_upd_13_sum};
+  assign _ext_w_upd_13_sum = {_mul_w_upd_13_sum[32], _mul_w_upd_13_sum};
+  assign _bits_w_upd_13_sum_2 = _ext_w_upd_13_sum[33:3];
+  assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
+  assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[30], _bits_w_upd_13_sum_2} + {{15{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
+  assign _bits_w_upd_13_sum = _add_w_upd_13_sum[31:16];
+  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {_bits_w_upd_13_sum[15], _bits_w_upd_13_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);
+  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));
+  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_13 = (v1_q & act1_q) & 1'b1;
+  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_13 = w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0]);
+  assign w_new_13 = w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_13
+  // seq: wn_13 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_13 <= w_we_13 ? w_new_13 : w_rd_13;
   end
 
-  // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14)))) begin
+    if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_14 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd14))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd14)) begin
       hbuf_14[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3697,7 +3697,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_14_b = {lfsr_14[15:0], 1'b0};
   assign _shl_lfsr_next_14_b_2 = {lfsr_14[15:0], 2'd0};
@@ -3706,13 +3706,13 @@ module hebbian (
   assign _shl_lfsr_next_14_b_5 = {(((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_14_b_6 = {(((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_14_b_7 = {(((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0], 8'd0};
-  assign lfsr_next_14_b = ((((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0]) ^ _shl_lfsr_next_14_b_7[15:0];
+  assign lfsr_next_14_b = ((((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0]) ^ _shl_lfsr_next_14_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};
+  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_14 = lfsr_next_14[15:0];
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_14
+  // seq: lfsr_lane_14 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_14 <= (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
@@ -3721,7 +3721,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_14
+  // seq: lfsr_bank_14 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_14 <= 32'd15;
@@ -3741,39 +3741,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_14_sum = nu1_q * $signed(hc_rd_14);
-  assign _extend_w_upd_14_sum = {_mul_w_upd_14_sum[32], _mul_w_upd_14_sum};
-  assign _slice_w_upd_14_sum_2 = _extend_w_upd_14_sum[33:3];
-  assign _extend_w_upd_14_sum_2 = {1'b0, r_14};
-  assign _add_w_upd_14_sum = {_slice_w_upd_14_sum_2[30], _slice_w_upd_14_sum_2} + {{15{_extend_w_upd_14_sum_2[16]}}, _extend_w_upd_14_sum_2};
-  assign _slice_w_upd_14_sum = _add_w_upd_14_sum[31:16];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {_slice_w_upd_14_sum[15], _slice_w_upd_14_sum};
+  assign _ext_w_upd_14_sum = {_mul_w_upd_14_sum[32], _mul_w_upd_14_sum};
+  assign _bits_w_upd_14_sum_2 = _ext_w_upd_14_sum[33:3];
+  assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
+  assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[30], _bits_w_upd_14_sum_2} + {{15{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
+  assign _bits_w_upd_14_sum = _add_w_upd_14_sum[31:16];
+  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {_bits_w_upd_14_sum[15], _bits_w_upd_14_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);
+  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));
+  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_14 = (v1_q & act1_q) & 1'b1;
+  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_14 = w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0]);
+  assign w_new_14 = w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_14
+  // seq: wn_14 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_14 <= w_we_14 ? w_new_14 : w_rd_14;
   end
 
-  // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15)))) begin
+    if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_15 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd15))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd15)) begin
       hbuf_15[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3784,7 +3784,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;
+  assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_15_b = {lfsr_15[15:0], 1'b0};
   assign _shl_lfsr_next_15_b_2 = {lfsr_15[15:0], 2'd0};
@@ -3793,13 +3793,13 @@ module hebbian (
   assign _shl_lfsr_next_15_b_5 = {(((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_15_b_6 = {(((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_15_b_7 = {(((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0], 8'd0};
-  assign lfsr_next_15_b = ((((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0]) ^ _shl_lfsr_next_15_b_7[15:0];
+  assign lfsr_next_15_b = ((((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0]) ^ _shl_lfsr_next_15_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};
+  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_15 = lfsr_next_15[15:0];
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_15
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -3808,7 +3808,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_15
+  // seq: lfsr_bank_15 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_15 <= 32'd16;
@@ -3828,39 +3828,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_15_sum = nu1_q * $signed(hc_rd_15);
-  assign _extend_w_upd_15_sum = {_mul_w_upd_15_sum[32], _mul_w_upd_15_sum};
-  assign _slice_w_upd_15_sum_2 = _extend_w_upd_15_sum[33:3];
-  assign _extend_w_upd_15_sum_2 = {1'b0, r_15};
-  assign _add_w_upd_15_sum = {_slice_w_upd_15_sum_2[30], _slice_w_upd_15_sum_2} + {{15{_extend_w_upd_15_sum_2[16]}}, _extend_w_upd_15_sum_2};
-  assign _slice_w_upd_15_sum = _add_w_upd_15_sum[31:16];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {_slice_w_upd_15_sum[15], _slice_w_upd_15_sum};
+  assign _ext_w_upd_15_sum = {_mul_w_upd_15_sum[32], _mul_w_upd_15_sum};
+  assign _bits_w_upd_15_sum_2 = _ext_w_upd_15_sum[33:3];
+  assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
+  assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[30], _bits_w_upd_15_sum_2} + {{15{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
+  assign _bits_w_upd_15_sum = _add_w_upd_15_sum[31:16];
+  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {_bits_w_upd_15_sum[15], _bits_w_upd_15_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);
+  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));
+  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_15 = (v1_q & act1_q) & 1'b1;
+  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
-  assign w_new_15 = w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0]);
+  assign w_new_15 = w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_15
+  // seq: wn_15 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_15 <= w_we_15 ? w_new_15 : w_rd_15;
   end
 
-  // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16)))) begin
+    if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_16 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd16))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd16)) begin
       hbuf_16[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3871,7 +3871,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_16_b = {lfsr_16[15:0], 1'b0};
   assign _shl_lfsr_next_16_b_2 = {lfsr_16[15:0], 2'd0};
@@ -3880,15 +3880,15 @@ module hebbian (
   assign _shl_lfsr_next_16_b_5 = {(((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_16_b_6 = {(((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_16_b_7 = {(((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0], 8'd0};
-  assign lfsr_next_16_b = ((((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0]) ^ _shl_lfsr_next_16_b_7[15:0];
+  assign lfsr_next_16_b = ((((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0]) ^ _shl_lfsr_next_16_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};
+  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_16 = lfsr_next_16[15:0];
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:487
 
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:491
 
-  // seq: lfsr_lane_16
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16 <= (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
@@ -3897,7 +3897,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_16
+  // seq: lfsr_bank_16 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_16 <= 32'd17;
@@ -3917,39 +3917,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_16_sum = nu1_q * $signed(hc_rd_16);
-  assign _extend_w_upd_16_sum = {_mul_w_upd_16_sum[32], _mul_w_upd_16_sum};
-  assign _slice_w_upd_16_sum_2 = _extend_w_upd_16_sum[33:3];
-  assign _extend_w_upd_16_sum_2 = {1'b0, r_16};
-  assign _add_w_upd_16_sum = {_slice_w_upd_16_sum_2[30], _slice_w_upd_16_sum_2} + {{15{_extend_w_upd_16_sum_2[16]}}, _extend_w_upd_16_sum_2};
-  assign _slice_w_upd_16_sum = _add_w_upd_16_sum[31:16];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {_slice_w_upd_16_sum[15], _slice_w_upd_16_sum};
+  assign _ext_w_upd_16_sum = {_mul_w_upd_16_sum[32], _mul_w_upd_16_sum};
+  assign _bits_w_upd_16_sum_2 = _ext_w_upd_16_sum[33:3];
+  assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
+  assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[30], _bits_w_upd_16_sum_2} + {{15{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
+  assign _bits_w_upd_16_sum = _add_w_upd_16_sum[31:16];
+  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {_bits_w_upd_16_sum[15], _bits_w_upd_16_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);
+  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));
+  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_16 = w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0]);
+  assign w_new_16 = w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_16
+  // seq: wn_16 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_16 <= w_we_16 ? w_new_16 : w_rd_16;
   end
 
-  // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17)))) begin
+    if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_17 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd17))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd17)) begin
       hbuf_17[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -3960,7 +3960,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_17_b = {lfsr_17[15:0], 1'b0};
   assign _shl_lfsr_next_17_b_2 = {lfsr_17[15:0], 2'd0};
@@ -3969,13 +3969,13 @@ module hebbian (
   assign _shl_lfsr_next_17_b_5 = {(((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_17_b_6 = {(((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_17_b_7 = {(((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0], 8'd0};
-  assign lfsr_next_17_b = ((((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0]) ^ _shl_lfsr_next_17_b_7[15:0];
+  assign lfsr_next_17_b = ((((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0]) ^ _shl_lfsr_next_17_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};
+  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_17 = lfsr_next_17[15:0];
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_17
+  // seq: lfsr_lane_17 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17 <= (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
@@ -3984,7 +3984,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_17
+  // seq: lfsr_bank_17 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_17 <= 32'd18;
@@ -4004,39 +4004,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_17_sum = nu1_q * $signed(hc_rd_17);
-  assign _extend_w_upd_17_sum = {_mul_w_upd_17_sum[32], _mul_w_upd_17_sum};
-  assign _slice_w_upd_17_sum_2 = _extend_w_upd_17_sum[33:3];
-  assign _extend_w_upd_17_sum_2 = {1'b0, r_17};
-  assign _add_w_upd_17_sum = {_slice_w_upd_17_sum_2[30], _slice_w_upd_17_sum_2} + {{15{_extend_w_upd_17_sum_2[16]}}, _extend_w_upd_17_sum_2};
-  assign _slice_w_upd_17_sum = _add_w_upd_17_sum[31:16];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {_slice_w_upd_17_sum[15], _slice_w_upd_17_sum};
+  assign _ext_w_upd_17_sum = {_mul_w_upd_17_sum[32], _mul_w_upd_17_sum};
+  assign _bits_w_upd_17_sum_2 = _ext_w_upd_17_sum[33:3];
+  assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
+  assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[30], _bits_w_upd_17_sum_2} + {{15{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
+  assign _bits_w_upd_17_sum = _add_w_upd_17_sum[31:16];
+  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {_bits_w_upd_17_sum[15], _bits_w_upd_17_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);
+  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));
+  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_17 = w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0]);
+  assign w_new_17 = w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_17
+  // seq: wn_17 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_17 <= w_we_17 ? w_new_17 : w_rd_17;
   end
 
-  // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18)))) begin
+    if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_18 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd18))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd18)) begin
       hbuf_18[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4047,7 +4047,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_18_b = {lfsr_18[15:0], 1'b0};
   assign _shl_lfsr_next_18_b_2 = {lfsr_18[15:0], 2'd0};
@@ -4056,13 +4056,13 @@ module hebbian (
   assign _shl_lfsr_next_18_b_5 = {(((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_18_b_6 = {(((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_18_b_7 = {(((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0], 8'd0};
-  assign lfsr_next_18_b = ((((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0]) ^ _shl_lfsr_next_18_b_7[15:0];
+  assign lfsr_next_18_b = ((((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0]) ^ _shl_lfsr_next_18_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};
+  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_18 = lfsr_next_18[15:0];
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_18
+  // seq: lfsr_lane_18 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_18 <= (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
@@ -4071,7 +4071,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_18
+  // seq: lfsr_bank_18 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_18 <= 32'd19;
@@ -4091,39 +4091,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_18_sum = nu1_q * $signed(hc_rd_18);
-  assign _extend_w_upd_18_sum = {_mul_w_upd_18_sum[32], _mul_w_upd_18_sum};
-  assign _slice_w_upd_18_sum_2 = _extend_w_upd_18_sum[33:3];
-  assign _extend_w_upd_18_sum_2 = {1'b0, r_18};
-  assign _add_w_upd_18_sum = {_slice_w_upd_18_sum_2[30], _slice_w_upd_18_sum_2} + {{15{_extend_w_upd_18_sum_2[16]}}, _extend_w_upd_18_sum_2};
-  assign _slice_w_upd_18_sum = _add_w_upd_18_sum[31:16];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {_slice_w_upd_18_sum[15], _slice_w_upd_18_sum};
+  assign _ext_w_upd_18_sum = {_mul_w_upd_18_sum[32], _mul_w_upd_18_sum};
+  assign _bits_w_upd_18_sum_2 = _ext_w_upd_18_sum[33:3];
+  assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
+  assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[30], _bits_w_upd_18_sum_2} + {{15{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
+  assign _bits_w_upd_18_sum = _add_w_upd_18_sum[31:16];
+  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {_bits_w_upd_18_sum[15], _bits_w_upd_18_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);
+  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));
+  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_18 = w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0]);
+  assign w_new_18 = w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_18
+  // seq: wn_18 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_18 <= w_we_18 ? w_new_18 : w_rd_18;
   end
 
-  // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19)))) begin
+    if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_19 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd19))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd19)) begin
       hbuf_19[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4134,7 +4134,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_19_b = {lfsr_19[15:0], 1'b0};
   assign _shl_lfsr_next_19_b_2 = {lfsr_19[15:0], 2'd0};
@@ -4143,13 +4143,13 @@ module hebbian (
   assign _shl_lfsr_next_19_b_5 = {(((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_19_b_6 = {(((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_19_b_7 = {(((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0], 8'd0};
-  assign lfsr_next_19_b = ((((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0]) ^ _shl_lfsr_next_19_b_7[15:0];
+  assign lfsr_next_19_b = ((((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0]) ^ _shl_lfsr_next_19_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};
+  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_19 = lfsr_next_19[15:0];
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_19
+  // seq: lfsr_lane_19 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19 <= (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
@@ -4158,7 +4158,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_19
+  // seq: lfsr_bank_19 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_19 <= 32'd20;
@@ -4178,39 +4178,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_19_sum = nu1_q * $signed(hc_rd_19);
-  assign _extend_w_upd_19_sum = {_mul_w_upd_19_sum[32], _mul_w_upd_19_sum};
-  assign _slice_w_upd_19_sum_2 = _extend_w_upd_19_sum[33:3];
-  assign _extend_w_upd_19_sum_2 = {1'b0, r_19};
-  assign _add_w_upd_19_sum = {_slice_w_upd_19_sum_2[30], _slice_w_upd_19_sum_2} + {{15{_extend_w_upd_19_sum_2[16]}}, _extend_w_upd_19_sum_2};
-  assign _slice_w_upd_19_sum = _add_w_upd_19_sum[31:16];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {_slice_w_upd_19_sum[15], _slice_w_upd_19_sum};
+  assign _ext_w_upd_19_sum = {_mul_w_upd_19_sum[32], _mul_w_upd_19_sum};
+  assign _bits_w_upd_19_sum_2 = _ext_w_upd_19_sum[33:3];
+  assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
+  assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[30], _bits_w_upd_19_sum_2} + {{15{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
+  assign _bits_w_upd_19_sum = _add_w_upd_19_sum[31:16];
+  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {_bits_w_upd_19_sum[15], _bits_w_upd_19_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);
+  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));
+  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_19 = w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0]);
+  assign w_new_19 = w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_19
+  // seq: wn_19 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_19 <= w_we_19 ? w_new_19 : w_rd_19;
   end
 
-  // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20)))) begin
+    if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_20 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd20))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd20)) begin
       hbuf_20[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4221,7 +4221,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_20_b = {lfsr_20[15:0], 1'b0};
   assign _shl_lfsr_next_20_b_2 = {lfsr_20[15:0], 2'd0};
@@ -4230,13 +4230,13 @@ module hebbian (
   assign _shl_lfsr_next_20_b_5 = {(((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_20_b_6 = {(((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_20_b_7 = {(((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0], 8'd0};
-  assign lfsr_next_20_b = ((((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0]) ^ _shl_lfsr_next_20_b_7[15:0];
+  assign lfsr_next_20_b = ((((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0]) ^ _shl_lfsr_next_20_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};
+  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_20 = lfsr_next_20[15:0];
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_20
+  // seq: lfsr_lane_20 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_20 <= (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
@@ -4245,7 +4245,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_20
+  // seq: lfsr_bank_20 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_20 <= 32'd21;
@@ -4265,39 +4265,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_20_sum = nu1_q * $signed(hc_rd_20);
-  assign _extend_w_upd_20_sum = {_mul_w_upd_20_sum[32], _mul_w_upd_20_sum};
-  assign _slice_w_upd_20_sum_2 = _extend_w_upd_20_sum[33:3];
-  assign _extend_w_upd_20_sum_2 = {1'b0, r_20};
-  assign _add_w_upd_20_sum = {_slice_w_upd_20_sum_2[30], _slice_w_upd_20_sum_2} + {{15{_extend_w_upd_20_sum_2[16]}}, _extend_w_upd_20_sum_2};
-  assign _slice_w_upd_20_sum = _add_w_upd_20_sum[31:16];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {_slice_w_upd_20_sum[15], _slice_w_upd_20_sum};
+  assign _ext_w_upd_20_sum = {_mul_w_upd_20_sum[32], _mul_w_upd_20_sum};
+  assign _bits_w_upd_20_sum_2 = _ext_w_upd_20_sum[33:3];
+  assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
+  assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[30], _bits_w_upd_20_sum_2} + {{15{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
+  assign _bits_w_upd_20_sum = _add_w_upd_20_sum[31:16];
+  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {_bits_w_upd_20_sum[15], _bits_w_upd_20_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);
+  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));
+  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_20 = w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0]);
+  assign w_new_20 = w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_20
+  // seq: wn_20 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_20 <= w_we_20 ? w_new_20 : w_rd_20;
   end
 
-  // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21)))) begin
+    if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_21 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd21))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd21)) begin
       hbuf_21[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4308,7 +4308,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_21_b = {lfsr_21[15:0], 1'b0};
   assign _shl_lfsr_next_21_b_2 = {lfsr_21[15:0], 2'd0};
@@ -4317,13 +4317,13 @@ module hebbian (
   assign _shl_lfsr_next_21_b_5 = {(((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_21_b_6 = {(((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_21_b_7 = {(((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0], 8'd0};
-  assign lfsr_next_21_b = ((((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0]) ^ _shl_lfsr_next_21_b_7[15:0];
+  assign lfsr_next_21_b = ((((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0]) ^ _shl_lfsr_next_21_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};
+  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_21 = lfsr_next_21[15:0];
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_21
+  // seq: lfsr_lane_21 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21 <= (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
@@ -4332,7 +4332,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_21
+  // seq: lfsr_bank_21 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_21 <= 32'd22;
@@ -4352,39 +4352,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_21_sum = nu1_q * $signed(hc_rd_21);
-  assign _extend_w_upd_21_sum = {_mul_w_upd_21_sum[32], _mul_w_upd_21_sum};
-  assign _slice_w_upd_21_sum_2 = _extend_w_upd_21_sum[33:3];
-  assign _extend_w_upd_21_sum_2 = {1'b0, r_21};
-  assign _add_w_upd_21_sum = {_slice_w_upd_21_sum_2[30], _slice_w_upd_21_sum_2} + {{15{_extend_w_upd_21_sum_2[16]}}, _extend_w_upd_21_sum_2};
-  assign _slice_w_upd_21_sum = _add_w_upd_21_sum[31:16];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {_slice_w_upd_21_sum[15], _slice_w_upd_21_sum};
+  assign _ext_w_upd_21_sum = {_mul_w_upd_21_sum[32], _mul_w_upd_21_sum};
+  assign _bits_w_upd_21_sum_2 = _ext_w_upd_21_sum[33:3];
+  assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
+  assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[30], _bits_w_upd_21_sum_2} + {{15{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
+  assign _bits_w_upd_21_sum = _add_w_upd_21_sum[31:16];
+  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {_bits_w_upd_21_sum[15], _bits_w_upd_21_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);
+  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));
+  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_21 = w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0]);
+  assign w_new_21 = w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_21
+  // seq: wn_21 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_21 <= w_we_21 ? w_new_21 : w_rd_21;
   end
 
-  // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22)))) begin
+    if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_22 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd22))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd22)) begin
       hbuf_22[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4395,7 +4395,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_22_b = {lfsr_22[15:0], 1'b0};
   assign _shl_lfsr_next_22_b_2 = {lfsr_22[15:0], 2'd0};
@@ -4404,13 +4404,13 @@ module hebbian (
   assign _shl_lfsr_next_22_b_5 = {(((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_22_b_6 = {(((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_22_b_7 = {(((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0], 8'd0};
-  assign lfsr_next_22_b = ((((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0]) ^ _shl_lfsr_next_22_b_7[15:0];
+  assign lfsr_next_22_b = ((((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0]) ^ _shl_lfsr_next_22_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};
+  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_22 = lfsr_next_22[15:0];
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_22
+  // seq: lfsr_lane_22 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_22 <= (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
@@ -4419,7 +4419,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_22
+  // seq: lfsr_bank_22 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_22 <= 32'd23;
@@ -4439,39 +4439,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_22_sum = nu1_q * $signed(hc_rd_22);
-  assign _extend_w_upd_22_sum = {_mul_w_upd_22_sum[32], _mul_w_upd_22_sum};
-  assign _slice_w_upd_22_sum_2 = _extend_w_upd_22_sum[33:3];
-  assign _extend_w_upd_22_sum_2 = {1'b0, r_22};
-  assign _add_w_upd_22_sum = {_slice_w_upd_22_sum_2[30], _slice_w_upd_22_sum_2} + {{15{_extend_w_upd_22_sum_2[16]}}, _extend_w_upd_22_sum_2};
-  assign _slice_w_upd_22_sum = _add_w_upd_22_sum[31:16];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {_slice_w_upd_22_sum[15], _slice_w_upd_22_sum};
+  assign _ext_w_upd_22_sum = {_mul_w_upd_22_sum[32], _mul_w_upd_22_sum};
+  assign _bits_w_upd_22_sum_2 = _ext_w_upd_22_sum[33:3];
+  assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
+  assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[30], _bits_w_upd_22_sum_2} + {{15{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
+  assign _bits_w_upd_22_sum = _add_w_upd_22_sum[31:16];
+  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {_bits_w_upd_22_sum[15], _bits_w_upd_22_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);
+  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));
+  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_22 = w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0]);
+  assign w_new_22 = w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_22
+  // seq: wn_22 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_22 <= w_we_22 ? w_new_22 : w_rd_22;
   end
 
-  // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23)))) begin
+    if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_23 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd23))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd23)) begin
       hbuf_23[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4482,7 +4482,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_23_b = {lfsr_23[15:0], 1'b0};
   assign _shl_lfsr_next_23_b_2 = {lfsr_23[15:0], 2'd0};
@@ -4491,13 +4491,13 @@ module hebbian (
   assign _shl_lfsr_next_23_b_5 = {(((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_23_b_6 = {(((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_23_b_7 = {(((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0], 8'd0};
-  assign lfsr_next_23_b = ((((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0]) ^ _shl_lfsr_next_23_b_7[15:0];
+  assign lfsr_next_23_b = ((((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0]) ^ _shl_lfsr_next_23_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};
+  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_23 = lfsr_next_23[15:0];
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_23
+  // seq: lfsr_lane_23 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23 <= (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
@@ -4506,7 +4506,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_23
+  // seq: lfsr_bank_23 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_23 <= 32'd24;
@@ -4526,39 +4526,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_23_sum = nu1_q * $signed(hc_rd_23);
-  assign _extend_w_upd_23_sum = {_mul_w_upd_23_sum[32], _mul_w_upd_23_sum};
-  assign _slice_w_upd_23_sum_2 = _extend_w_upd_23_sum[33:3];
-  assign _extend_w_upd_23_sum_2 = {1'b0, r_23};
-  assign _add_w_upd_23_sum = {_slice_w_upd_23_sum_2[30], _slice_w_upd_23_sum_2} + {{15{_extend_w_upd_23_sum_2[16]}}, _extend_w_upd_23_sum_2};
-  assign _slice_w_upd_23_sum = _add_w_upd_23_sum[31:16];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {_slice_w_upd_23_sum[15], _slice_w_upd_23_sum};
+  assign _ext_w_upd_23_sum = {_mul_w_upd_23_sum[32], _mul_w_upd_23_sum};
+  assign _bits_w_upd_23_sum_2 = _ext_w_upd_23_sum[33:3];
+  assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
+  assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[30], _bits_w_upd_23_sum_2} + {{15{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
+  assign _bits_w_upd_23_sum = _add_w_upd_23_sum[31:16];
+  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {_bits_w_upd_23_sum[15], _bits_w_upd_23_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);
+  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));
+  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_23 = w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0]);
+  assign w_new_23 = w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_23
+  // seq: wn_23 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_23 <= w_we_23 ? w_new_23 : w_rd_23;
   end
 
-  // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24)))) begin
+    if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_24 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd24))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd24)) begin
       hbuf_24[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4569,7 +4569,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_24_b = {lfsr_24[15:0], 1'b0};
   assign _shl_lfsr_next_24_b_2 = {lfsr_24[15:0], 2'd0};
@@ -4578,13 +4578,13 @@ module hebbian (
   assign _shl_lfsr_next_24_b_5 = {(((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_24_b_6 = {(((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_24_b_7 = {(((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0], 8'd0};
-  assign lfsr_next_24_b = ((((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0]) ^ _shl_lfsr_next_24_b_7[15:0];
+  assign lfsr_next_24_b = ((((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0]) ^ _shl_lfsr_next_24_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};
+  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_24 = lfsr_next_24[15:0];
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_24
+  // seq: lfsr_lane_24 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_24 <= (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
@@ -4593,7 +4593,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_24
+  // seq: lfsr_bank_24 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_24 <= 32'd25;
@@ -4613,39 +4613,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_24_sum = nu1_q * $signed(hc_rd_24);
-  assign _extend_w_upd_24_sum = {_mul_w_upd_24_sum[32], _mul_w_upd_24_sum};
-  assign _slice_w_upd_24_sum_2 = _extend_w_upd_24_sum[33:3];
-  assign _extend_w_upd_24_sum_2 = {1'b0, r_24};
-  assign _add_w_upd_24_sum = {_slice_w_upd_24_sum_2[30], _slice_w_upd_24_sum_2} + {{15{_extend_w_upd_24_sum_2[16]}}, _extend_w_upd_24_sum_2};
-  assign _slice_w_upd_24_sum = _add_w_upd_24_sum[31:16];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {_slice_w_upd_24_sum[15], _slice_w_upd_24_sum};
+  assign _ext_w_upd_24_sum = {_mul_w_upd_24_sum[32], _mul_w_upd_24_sum};
+  assign _bits_w_upd_24_sum_2 = _ext_w_upd_24_sum[33:3];
+  assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
+  assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[30], _bits_w_upd_24_sum_2} + {{15{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
+  assign _bits_w_upd_24_sum = _add_w_upd_24_sum[31:16];
+  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {_bits_w_upd_24_sum[15], _bits_w_upd_24_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);
+  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));
+  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_24 = w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0]);
+  assign w_new_24 = w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_24
+  // seq: wn_24 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_24 <= w_we_24 ? w_new_24 : w_rd_24;
   end
 
-  // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25)))) begin
+    if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_25 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd25))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd25)) begin
       hbuf_25[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4656,7 +4656,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_25_b = {lfsr_25[15:0], 1'b0};
   assign _shl_lfsr_next_25_b_2 = {lfsr_25[15:0], 2'd0};
@@ -4665,13 +4665,13 @@ module hebbian (
   assign _shl_lfsr_next_25_b_5 = {(((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_25_b_6 = {(((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_25_b_7 = {(((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0], 8'd0};
-  assign lfsr_next_25_b = ((((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0]) ^ _shl_lfsr_next_25_b_7[15:0];
+  assign lfsr_next_25_b = ((((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0]) ^ _shl_lfsr_next_25_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};
+  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_25 = lfsr_next_25[15:0];
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_25
+  // seq: lfsr_lane_25 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25 <= (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
@@ -4680,7 +4680,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_25
+  // seq: lfsr_bank_25 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_25 <= 32'd26;
@@ -4700,39 +4700,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_25_sum = nu1_q * $signed(hc_rd_25);
-  assign _extend_w_upd_25_sum = {_mul_w_upd_25_sum[32], _mul_w_upd_25_sum};
-  assign _slice_w_upd_25_sum_2 = _extend_w_upd_25_sum[33:3];
-  assign _extend_w_upd_25_sum_2 = {1'b0, r_25};
-  assign _add_w_upd_25_sum = {_slice_w_upd_25_sum_2[30], _slice_w_upd_25_sum_2} + {{15{_extend_w_upd_25_sum_2[16]}}, _extend_w_upd_25_sum_2};
-  assign _slice_w_upd_25_sum = _add_w_upd_25_sum[31:16];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {_slice_w_upd_25_sum[15], _slice_w_upd_25_sum};
+  assign _ext_w_upd_25_sum = {_mul_w_upd_25_sum[32], _mul_w_upd_25_sum};
+  assign _bits_w_upd_25_sum_2 = _ext_w_upd_25_sum[33:3];
+  assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
+  assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[30], _bits_w_upd_25_sum_2} + {{15{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
+  assign _bits_w_upd_25_sum = _add_w_upd_25_sum[31:16];
+  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {_bits_w_upd_25_sum[15], _bits_w_upd_25_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);
+  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));
+  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_25 = w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0]);
+  assign w_new_25 = w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_25
+  // seq: wn_25 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_25 <= w_we_25 ? w_new_25 : w_rd_25;
   end
 
-  // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26)))) begin
+    if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_26 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd26))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd26)) begin
       hbuf_26[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4743,7 +4743,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_26_b = {lfsr_26[15:0], 1'b0};
   assign _shl_lfsr_next_26_b_2 = {lfsr_26[15:0], 2'd0};
@@ -4752,13 +4752,13 @@ module hebbian (
   assign _shl_lfsr_next_26_b_5 = {(((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_26_b_6 = {(((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_26_b_7 = {(((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0], 8'd0};
-  assign lfsr_next_26_b = ((((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0]) ^ _shl_lfsr_next_26_b_7[15:0];
+  assign lfsr_next_26_b = ((((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0]) ^ _shl_lfsr_next_26_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};
+  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_26 = lfsr_next_26[15:0];
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_26
+  // seq: lfsr_lane_26 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_26 <= (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
@@ -4767,7 +4767,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_26
+  // seq: lfsr_bank_26 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_26 <= 32'd27;
@@ -4787,39 +4787,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_26_sum = nu1_q * $signed(hc_rd_26);
-  assign _extend_w_upd_26_sum = {_mul_w_upd_26_sum[32], _mul_w_upd_26_sum};
-  assign _slice_w_upd_26_sum_2 = _extend_w_upd_26_sum[33:3];
-  assign _extend_w_upd_26_sum_2 = {1'b0, r_26};
-  assign _add_w_upd_26_sum = {_slice_w_upd_26_sum_2[30], _slice_w_upd_26_sum_2} + {{15{_extend_w_upd_26_sum_2[16]}}, _extend_w_upd_26_sum_2};
-  assign _slice_w_upd_26_sum = _add_w_upd_26_sum[31:16];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {_slice_w_upd_26_sum[15], _slice_w_upd_26_sum};
+  assign _ext_w_upd_26_sum = {_mul_w_upd_26_sum[32], _mul_w_upd_26_sum};
+  assign _bits_w_upd_26_sum_2 = _ext_w_upd_26_sum[33:3];
+  assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
+  assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[30], _bits_w_upd_26_sum_2} + {{15{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
+  assign _bits_w_upd_26_sum = _add_w_upd_26_sum[31:16];
+  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {_bits_w_upd_26_sum[15], _bits_w_upd_26_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);
+  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));
+  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_26 = w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0]);
+  assign w_new_26 = w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_26
+  // seq: wn_26 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_26 <= w_we_26 ? w_new_26 : w_rd_26;
   end
 
-  // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27)))) begin
+    if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_27 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd27))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd27)) begin
       hbuf_27[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4830,7 +4830,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_27_b = {lfsr_27[15:0], 1'b0};
   assign _shl_lfsr_next_27_b_2 = {lfsr_27[15:0], 2'd0};
@@ -4839,13 +4839,13 @@ module hebbian (
   assign _shl_lfsr_next_27_b_5 = {(((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_27_b_6 = {(((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_27_b_7 = {(((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0], 8'd0};
-  assign lfsr_next_27_b = ((((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0]) ^ _shl_lfsr_next_27_b_7[15:0];
+  assign lfsr_next_27_b = ((((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0]) ^ _shl_lfsr_next_27_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};
+  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_27 = lfsr_next_27[15:0];
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_27
+  // seq: lfsr_lane_27 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27 <= (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
@@ -4854,7 +4854,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_27
+  // seq: lfsr_bank_27 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_27 <= 32'd28;
@@ -4874,39 +4874,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_27_sum = nu1_q * $signed(hc_rd_27);
-  assign _extend_w_upd_27_sum = {_mul_w_upd_27_sum[32], _mul_w_upd_27_sum};
-  assign _slice_w_upd_27_sum_2 = _extend_w_upd_27_sum[33:3];
-  assign _extend_w_upd_27_sum_2 = {1'b0, r_27};
-  assign _add_w_upd_27_sum = {_slice_w_upd_27_sum_2[30], _slice_w_upd_27_sum_2} + {{15{_extend_w_upd_27_sum_2[16]}}, _extend_w_upd_27_sum_2};
-  assign _slice_w_upd_27_sum = _add_w_upd_27_sum[31:16];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {_slice_w_upd_27_sum[15], _slice_w_upd_27_sum};
+  assign _ext_w_upd_27_sum = {_mul_w_upd_27_sum[32], _mul_w_upd_27_sum};
+  assign _bits_w_upd_27_sum_2 = _ext_w_upd_27_sum[33:3];
+  assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
+  assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[30], _bits_w_upd_27_sum_2} + {{15{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
+  assign _bits_w_upd_27_sum = _add_w_upd_27_sum[31:16];
+  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {_bits_w_upd_27_sum[15], _bits_w_upd_27_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);
+  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));
+  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_27 = w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0]);
+  assign w_new_27 = w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_27
+  // seq: wn_27 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_27 <= w_we_27 ? w_new_27 : w_rd_27;
   end
 
-  // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28)))) begin
+    if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_28 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd28))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd28)) begin
       hbuf_28[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -4917,7 +4917,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_28_b = {lfsr_28[15:0], 1'b0};
   assign _shl_lfsr_next_28_b_2 = {lfsr_28[15:0], 2'd0};
@@ -4926,13 +4926,13 @@ module hebbian (
   assign _shl_lfsr_next_28_b_5 = {(((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_28_b_6 = {(((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_28_b_7 = {(((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0], 8'd0};
-  assign lfsr_next_28_b = ((((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0]) ^ _shl_lfsr_next_28_b_7[15:0];
+  assign lfsr_next_28_b = ((((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0]) ^ _shl_lfsr_next_28_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};
+  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_28 = lfsr_next_28[15:0];
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_28
+  // seq: lfsr_lane_28 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_28 <= (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
@@ -4941,7 +4941,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_28
+  // seq: lfsr_bank_28 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_28 <= 32'd29;
@@ -4961,39 +4961,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_28_sum = nu1_q * $signed(hc_rd_28);
-  assign _extend_w_upd_28_sum = {_mul_w_upd_28_sum[32], _mul_w_upd_28_sum};
-  assign _slice_w_upd_28_sum_2 = _extend_w_upd_28_sum[33:3];
-  assign _extend_w_upd_28_sum_2 = {1'b0, r_28};
-  assign _add_w_upd_28_sum = {_slice_w_upd_28_sum_2[30], _slice_w_upd_28_sum_2} + {{15{_extend_w_upd_28_sum_2[16]}}, _extend_w_upd_28_sum_2};
-  assign _slice_w_upd_28_sum = _add_w_upd_28_sum[31:16];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {_slice_w_upd_28_sum[15], _slice_w_upd_28_sum};
+  assign _ext_w_upd_28_sum = {_mul_w_upd_28_sum[32], _mul_w_upd_28_sum};
+  assign _bits_w_upd_28_sum_2 = _ext_w_upd_28_sum[33:3];
+  assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
+  assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[30], _bits_w_upd_28_sum_2} + {{15{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
+  assign _bits_w_upd_28_sum = _add_w_upd_28_sum[31:16];
+  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {_bits_w_upd_28_sum[15], _bits_w_upd_28_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);
+  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));
+  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_28 = w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0]);
+  assign w_new_28 = w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_28
+  // seq: wn_28 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_28 <= w_we_28 ? w_new_28 : w_rd_28;
   end
 
-  // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29)))) begin
+    if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_29 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd29))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd29)) begin
       hbuf_29[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5004,7 +5004,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_29_b = {lfsr_29[15:0], 1'b0};
   assign _shl_lfsr_next_29_b_2 = {lfsr_29[15:0], 2'd0};
@@ -5013,13 +5013,13 @@ module hebbian (
   assign _shl_lfsr_next_29_b_5 = {(((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_29_b_6 = {(((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_29_b_7 = {(((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0], 8'd0};
-  assign lfsr_next_29_b = ((((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0]) ^ _shl_lfsr_next_29_b_7[15:0];
+  assign lfsr_next_29_b = ((((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0]) ^ _shl_lfsr_next_29_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};
+  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_29 = lfsr_next_29[15:0];
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_29
+  // seq: lfsr_lane_29 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29 <= (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
@@ -5028,7 +5028,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_29
+  // seq: lfsr_bank_29 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_29 <= 32'd30;
@@ -5048,39 +5048,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_29_sum = nu1_q * $signed(hc_rd_29);
-  assign _extend_w_upd_29_sum = {_mul_w_upd_29_sum[32], _mul_w_upd_29_sum};
-  assign _slice_w_upd_29_sum_2 = _extend_w_upd_29_sum[33:3];
-  assign _extend_w_upd_29_sum_2 = {1'b0, r_29};
-  assign _add_w_upd_29_sum = {_slice_w_upd_29_sum_2[30], _slice_w_upd_29_sum_2} + {{15{_extend_w_upd_29_sum_2[16]}}, _extend_w_upd_29_sum_2};
-  assign _slice_w_upd_29_sum = _add_w_upd_29_sum[31:16];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {_slice_w_upd_29_sum[15], _slice_w_upd_29_sum};
+  assign _ext_w_upd_29_sum = {_mul_w_upd_29_sum[32], _mul_w_upd_29_sum};
+  assign _bits_w_upd_29_sum_2 = _ext_w_upd_29_sum[33:3];
+  assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
+  assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[30], _bits_w_upd_29_sum_2} + {{15{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
+  assign _bits_w_upd_29_sum = _add_w_upd_29_sum[31:16];
+  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {_bits_w_upd_29_sum[15], _bits_w_upd_29_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);
+  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));
+  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_29 = w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0]);
+  assign w_new_29 = w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_29
+  // seq: wn_29 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_29 <= w_we_29 ? w_new_29 : w_rd_29;
   end
 
-  // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30)))) begin
+    if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_30 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd30))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd30)) begin
       hbuf_30[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5091,7 +5091,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_30_b = {lfsr_30[15:0], 1'b0};
   assign _shl_lfsr_next_30_b_2 = {lfsr_30[15:0], 2'd0};
@@ -5100,13 +5100,13 @@ module hebbian (
   assign _shl_lfsr_next_30_b_5 = {(((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_30_b_6 = {(((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_30_b_7 = {(((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0], 8'd0};
-  assign lfsr_next_30_b = ((((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0]) ^ _shl_lfsr_next_30_b_7[15:0];
+  assign lfsr_next_30_b = ((((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0]) ^ _shl_lfsr_next_30_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};
+  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_30 = lfsr_next_30[15:0];
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_30
+  // seq: lfsr_lane_30 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_30 <= (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
@@ -5115,7 +5115,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_30
+  // seq: lfsr_bank_30 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_30 <= 32'd31;
@@ -5135,39 +5135,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_30_sum = nu1_q * $signed(hc_rd_30);
-  assign _extend_w_upd_30_sum = {_mul_w_upd_30_sum[32], _mul_w_upd_30_sum};
-  assign _slice_w_upd_30_sum_2 = _extend_w_upd_30_sum[33:3];
-  assign _extend_w_upd_30_sum_2 = {1'b0, r_30};
-  assign _add_w_upd_30_sum = {_slice_w_upd_30_sum_2[30], _slice_w_upd_30_sum_2} + {{15{_extend_w_upd_30_sum_2[16]}}, _extend_w_upd_30_sum_2};
-  assign _slice_w_upd_30_sum = _add_w_upd_30_sum[31:16];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {_slice_w_upd_30_sum[15], _slice_w_upd_30_sum};
+  assign _ext_w_upd_30_sum = {_mul_w_upd_30_sum[32], _mul_w_upd_30_sum};
+  assign _bits_w_upd_30_sum_2 = _ext_w_upd_30_sum[33:3];
+  assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
+  assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[30], _bits_w_upd_30_sum_2} + {{15{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
+  assign _bits_w_upd_30_sum = _add_w_upd_30_sum[31:16];
+  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {_bits_w_upd_30_sum[15], _bits_w_upd_30_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);
+  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));
+  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_30 = w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0]);
+  assign w_new_30 = w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_30
+  // seq: wn_30 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_30 <= w_we_30 ? w_new_30 : w_rd_30;
   end
 
-  // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31)))) begin
+    if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_31 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd31))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd31)) begin
       hbuf_31[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5178,7 +5178,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_31_b = {lfsr_31[15:0], 1'b0};
   assign _shl_lfsr_next_31_b_2 = {lfsr_31[15:0], 2'd0};
@@ -5187,13 +5187,13 @@ module hebbian (
   assign _shl_lfsr_next_31_b_5 = {(((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_31_b_6 = {(((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_31_b_7 = {(((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0], 8'd0};
-  assign lfsr_next_31_b = ((((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0]) ^ _shl_lfsr_next_31_b_7[15:0];
+  assign lfsr_next_31_b = ((((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0]) ^ _shl_lfsr_next_31_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};
+  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_31 = lfsr_next_31[15:0];
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_31
+  // seq: lfsr_lane_31 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31 <= (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
@@ -5202,7 +5202,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_31
+  // seq: lfsr_bank_31 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_31 <= 32'd32;
@@ -5222,39 +5222,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_31_sum = nu1_q * $signed(hc_rd_31);
-  assign _extend_w_upd_31_sum = {_mul_w_upd_31_sum[32], _mul_w_upd_31_sum};
-  assign _slice_w_upd_31_sum_2 = _extend_w_upd_31_sum[33:3];
-  assign _extend_w_upd_31_sum_2 = {1'b0, r_31};
-  assign _add_w_upd_31_sum = {_slice_w_upd_31_sum_2[30], _slice_w_upd_31_sum_2} + {{15{_extend_w_upd_31_sum_2[16]}}, _extend_w_upd_31_sum_2};
-  assign _slice_w_upd_31_sum = _add_w_upd_31_sum[31:16];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {_slice_w_upd_31_sum[15], _slice_w_upd_31_sum};
+  assign _ext_w_upd_31_sum = {_mul_w_upd_31_sum[32], _mul_w_upd_31_sum};
+  assign _bits_w_upd_31_sum_2 = _ext_w_upd_31_sum[33:3];
+  assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
+  assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[30], _bits_w_upd_31_sum_2} + {{15{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
+  assign _bits_w_upd_31_sum = _add_w_upd_31_sum[31:16];
+  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {_bits_w_upd_31_sum[15], _bits_w_upd_31_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);
+  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));
+  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_31 = w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0]);
+  assign w_new_31 = w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_31
+  // seq: wn_31 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_31 <= w_we_31 ? w_new_31 : w_rd_31;
   end
 
-  // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32)))) begin
+    if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_32 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd32))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd32)) begin
       hbuf_32[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5265,7 +5265,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_32_b = {lfsr_32[15:0], 1'b0};
   assign _shl_lfsr_next_32_b_2 = {lfsr_32[15:0], 2'd0};
@@ -5274,13 +5274,13 @@ module hebbian (
   assign _shl_lfsr_next_32_b_5 = {(((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_32_b_6 = {(((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_32_b_7 = {(((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0], 8'd0};
-  assign lfsr_next_32_b = ((((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0]) ^ _shl_lfsr_next_32_b_7[15:0];
+  assign lfsr_next_32_b = ((((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0]) ^ _shl_lfsr_next_32_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};
+  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_32 = lfsr_next_32[15:0];
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_32
+  // seq: lfsr_lane_32 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_32 <= (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
@@ -5289,7 +5289,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_32
+  // seq: lfsr_bank_32 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_32 <= 32'd33;
@@ -5309,39 +5309,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_32_sum = nu1_q * $signed(hc_rd_32);
-  assign _extend_w_upd_32_sum = {_mul_w_upd_32_sum[32], _mul_w_upd_32_sum};
-  assign _slice_w_upd_32_sum_2 = _extend_w_upd_32_sum[33:3];
-  assign _extend_w_upd_32_sum_2 = {1'b0, r_32};
-  assign _add_w_upd_32_sum = {_slice_w_upd_32_sum_2[30], _slice_w_upd_32_sum_2} + {{15{_extend_w_upd_32_sum_2[16]}}, _extend_w_upd_32_sum_2};
-  assign _slice_w_upd_32_sum = _add_w_upd_32_sum[31:16];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {_slice_w_upd_32_sum[15], _slice_w_upd_32_sum};
+  assign _ext_w_upd_32_sum = {_mul_w_upd_32_sum[32], _mul_w_upd_32_sum};
+  assign _bits_w_upd_32_sum_2 = _ext_w_upd_32_sum[33:3];
+  assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
+  assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[30], _bits_w_upd_32_sum_2} + {{15{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
+  assign _bits_w_upd_32_sum = _add_w_upd_32_sum[31:16];
+  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {_bits_w_upd_32_sum[15], _bits_w_upd_32_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);
+  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));
+  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_32 = w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0]);
+  assign w_new_32 = w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_32
+  // seq: wn_32 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_32 <= w_we_32 ? w_new_32 : w_rd_32;
   end
 
-  // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33)))) begin
+    if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_33 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd33))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd33)) begin
       hbuf_33[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5352,7 +5352,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_33_b = {lfsr_33[15:0], 1'b0};
   assign _shl_lfsr_next_33_b_2 = {lfsr_33[15:0], 2'd0};
@@ -5361,13 +5361,13 @@ module hebbian (
   assign _shl_lfsr_next_33_b_5 = {(((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_33_b_6 = {(((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_33_b_7 = {(((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0], 8'd0};
-  assign lfsr_next_33_b = ((((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0]) ^ _shl_lfsr_next_33_b_7[15:0];
+  assign lfsr_next_33_b = ((((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0]) ^ _shl_lfsr_next_33_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};
+  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_33 = lfsr_next_33[15:0];
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_33
+  // seq: lfsr_lane_33 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33 <= (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
@@ -5376,7 +5376,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_33
+  // seq: lfsr_bank_33 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_33 <= 32'd34;
@@ -5396,39 +5396,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_33_sum = nu1_q * $signed(hc_rd_33);
-  assign _extend_w_upd_33_sum = {_mul_w_upd_33_sum[32], _mul_w_upd_33_sum};
-  assign _slice_w_upd_33_sum_2 = _extend_w_upd_33_sum[33:3];
-  assign _extend_w_upd_33_sum_2 = {1'b0, r_33};
-  assign _add_w_upd_33_sum = {_slice_w_upd_33_sum_2[30], _slice_w_upd_33_sum_2} + {{15{_extend_w_upd_33_sum_2[16]}}, _extend_w_upd_33_sum_2};
-  assign _slice_w_upd_33_sum = _add_w_upd_33_sum[31:16];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {_slice_w_upd_33_sum[15], _slice_w_upd_33_sum};
+  assign _ext_w_upd_33_sum = {_mul_w_upd_33_sum[32], _mul_w_upd_33_sum};
+  assign _bits_w_upd_33_sum_2 = _ext_w_upd_33_sum[33:3];
+  assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
+  assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[30], _bits_w_upd_33_sum_2} + {{15{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
+  assign _bits_w_upd_33_sum = _add_w_upd_33_sum[31:16];
+  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {_bits_w_upd_33_sum[15], _bits_w_upd_33_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);
+  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));
+  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_33 = w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0]);
+  assign w_new_33 = w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_33
+  // seq: wn_33 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_33 <= w_we_33 ? w_new_33 : w_rd_33;
   end
 
-  // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34)))) begin
+    if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_34 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd34))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd34)) begin
       hbuf_34[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5439,7 +5439,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_34_b = {lfsr_34[15:0], 1'b0};
   assign _shl_lfsr_next_34_b_2 = {lfsr_34[15:0], 2'd0};
@@ -5448,13 +5448,13 @@ module hebbian (
   assign _shl_lfsr_next_34_b_5 = {(((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_34_b_6 = {(((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_34_b_7 = {(((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0], 8'd0};
-  assign lfsr_next_34_b = ((((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0]) ^ _shl_lfsr_next_34_b_7[15:0];
+  assign lfsr_next_34_b = ((((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0]) ^ _shl_lfsr_next_34_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};
+  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_34 = lfsr_next_34[15:0];
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_34
+  // seq: lfsr_lane_34 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_34 <= (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
@@ -5463,7 +5463,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_34
+  // seq: lfsr_bank_34 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_34 <= 32'd35;
@@ -5483,39 +5483,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_34_sum = nu1_q * $signed(hc_rd_34);
-  assign _extend_w_upd_34_sum = {_mul_w_upd_34_sum[32], _mul_w_upd_34_sum};
-  assign _slice_w_upd_34_sum_2 = _extend_w_upd_34_sum[33:3];
-  assign _extend_w_upd_34_sum_2 = {1'b0, r_34};
-  assign _add_w_upd_34_sum = {_slice_w_upd_34_sum_2[30], _slice_w_upd_34_sum_2} + {{15{_extend_w_upd_34_sum_2[16]}}, _extend_w_upd_34_sum_2};
-  assign _slice_w_upd_34_sum = _add_w_upd_34_sum[31:16];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {_slice_w_upd_34_sum[15], _slice_w_upd_34_sum};
+  assign _ext_w_upd_34_sum = {_mul_w_upd_34_sum[32], _mul_w_upd_34_sum};
+  assign _bits_w_upd_34_sum_2 = _ext_w_upd_34_sum[33:3];
+  assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
+  assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[30], _bits_w_upd_34_sum_2} + {{15{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
+  assign _bits_w_upd_34_sum = _add_w_upd_34_sum[31:16];
+  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {_bits_w_upd_34_sum[15], _bits_w_upd_34_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);
+  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));
+  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_34 = w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0]);
+  assign w_new_34 = w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_34
+  // seq: wn_34 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_34 <= w_we_34 ? w_new_34 : w_rd_34;
   end
 
-  // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35)))) begin
+    if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_35 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd35))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd35)) begin
       hbuf_35[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5526,7 +5526,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_35_b = {lfsr_35[15:0], 1'b0};
   assign _shl_lfsr_next_35_b_2 = {lfsr_35[15:0], 2'd0};
@@ -5535,13 +5535,13 @@ module hebbian (
   assign _shl_lfsr_next_35_b_5 = {(((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_35_b_6 = {(((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_35_b_7 = {(((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0], 8'd0};
-  assign lfsr_next_35_b = ((((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0]) ^ _shl_lfsr_next_35_b_7[15:0];
+  assign lfsr_next_35_b = ((((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0]) ^ _shl_lfsr_next_35_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};
+  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_35 = lfsr_next_35[15:0];
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_35
+  // seq: lfsr_lane_35 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35 <= (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
@@ -5550,7 +5550,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_35
+  // seq: lfsr_bank_35 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_35 <= 32'd36;
@@ -5570,39 +5570,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_35_sum = nu1_q * $signed(hc_rd_35);
-  assign _extend_w_upd_35_sum = {_mul_w_upd_35_sum[32], _mul_w_upd_35_sum};
-  assign _slice_w_upd_35_sum_2 = _extend_w_upd_35_sum[33:3];
-  assign _extend_w_upd_35_sum_2 = {1'b0, r_35};
-  assign _add_w_upd_35_sum = {_slice_w_upd_35_sum_2[30], _slice_w_upd_35_sum_2} + {{15{_extend_w_upd_35_sum_2[16]}}, _extend_w_upd_35_sum_2};
-  assign _slice_w_upd_35_sum = _add_w_upd_35_sum[31:16];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {_slice_w_upd_35_sum[15], _slice_w_upd_35_sum};
+  assign _ext_w_upd_35_sum = {_mul_w_upd_35_sum[32], _mul_w_upd_35_sum};
+  assign _bits_w_upd_35_sum_2 = _ext_w_upd_35_sum[33:3];
+  assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
+  assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[30], _bits_w_upd_35_sum_2} + {{15{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
+  assign _bits_w_upd_35_sum = _add_w_upd_35_sum[31:16];
+  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {_bits_w_upd_35_sum[15], _bits_w_upd_35_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);
+  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));
+  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_35 = w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0]);
+  assign w_new_35 = w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_35
+  // seq: wn_35 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_35 <= w_we_35 ? w_new_35 : w_rd_35;
   end
 
-  // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36)))) begin
+    if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_36 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd36))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd36)) begin
       hbuf_36[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5613,7 +5613,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_36_b = {lfsr_36[15:0], 1'b0};
   assign _shl_lfsr_next_36_b_2 = {lfsr_36[15:0], 2'd0};
@@ -5622,13 +5622,13 @@ module hebbian (
   assign _shl_lfsr_next_36_b_5 = {(((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_36_b_6 = {(((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_36_b_7 = {(((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0], 8'd0};
-  assign lfsr_next_36_b = ((((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0]) ^ _shl_lfsr_next_36_b_7[15:0];
+  assign lfsr_next_36_b = ((((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0]) ^ _shl_lfsr_next_36_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};
+  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_36 = lfsr_next_36[15:0];
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_36
+  // seq: lfsr_lane_36 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_36 <= (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
@@ -5637,7 +5637,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_36
+  // seq: lfsr_bank_36 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_36 <= 32'd37;
@@ -5657,39 +5657,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_36_sum = nu1_q * $signed(hc_rd_36);
-  assign _extend_w_upd_36_sum = {_mul_w_upd_36_sum[32], _mul_w_upd_36_sum};
-  assign _slice_w_upd_36_sum_2 = _extend_w_upd_36_sum[33:3];
-  assign _extend_w_upd_36_sum_2 = {1'b0, r_36};
-  assign _add_w_upd_36_sum = {_slice_w_upd_36_sum_2[30], _slice_w_upd_36_sum_2} + {{15{_extend_w_upd_36_sum_2[16]}}, _extend_w_upd_36_sum_2};
-  assign _slice_w_upd_36_sum = _add_w_upd_36_sum[31:16];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {_slice_w_upd_36_sum[15], _slice_w_upd_36_sum};
+  assign _ext_w_upd_36_sum = {_mul_w_upd_36_sum[32], _mul_w_upd_36_sum};
+  assign _bits_w_upd_36_sum_2 = _ext_w_upd_36_sum[33:3];
+  assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
+  assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[30], _bits_w_upd_36_sum_2} + {{15{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
+  assign _bits_w_upd_36_sum = _add_w_upd_36_sum[31:16];
+  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {_bits_w_upd_36_sum[15], _bits_w_upd_36_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);
+  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));
+  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_36 = w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0]);
+  assign w_new_36 = w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_36
+  // seq: wn_36 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_36 <= w_we_36 ? w_new_36 : w_rd_36;
   end
 
-  // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37)))) begin
+    if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_37 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd37))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd37)) begin
       hbuf_37[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5700,7 +5700,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_37_b = {lfsr_37[15:0], 1'b0};
   assign _shl_lfsr_next_37_b_2 = {lfsr_37[15:0], 2'd0};
@@ -5709,13 +5709,13 @@ module hebbian (
   assign _shl_lfsr_next_37_b_5 = {(((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_37_b_6 = {(((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_37_b_7 = {(((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0], 8'd0};
-  assign lfsr_next_37_b = ((((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0]) ^ _shl_lfsr_next_37_b_7[15:0];
+  assign lfsr_next_37_b = ((((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0]) ^ _shl_lfsr_next_37_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};
+  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_37 = lfsr_next_37[15:0];
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_37
+  // seq: lfsr_lane_37 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37 <= (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
@@ -5724,7 +5724,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_37
+  // seq: lfsr_bank_37 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_37 <= 32'd38;
@@ -5744,39 +5744,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_37_sum = nu1_q * $signed(hc_rd_37);
-  assign _extend_w_upd_37_sum = {_mul_w_upd_37_sum[32], _mul_w_upd_37_sum};
-  assign _slice_w_upd_37_sum_2 = _extend_w_upd_37_sum[33:3];
-  assign _extend_w_upd_37_sum_2 = {1'b0, r_37};
-  assign _add_w_upd_37_sum = {_slice_w_upd_37_sum_2[30], _slice_w_upd_37_sum_2} + {{15{_extend_w_upd_37_sum_2[16]}}, _extend_w_upd_37_sum_2};
-  assign _slice_w_upd_37_sum = _add_w_upd_37_sum[31:16];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {_slice_w_upd_37_sum[15], _slice_w_upd_37_sum};
+  assign _ext_w_upd_37_sum = {_mul_w_upd_37_sum[32], _mul_w_upd_37_sum};
+  assign _bits_w_upd_37_sum_2 = _ext_w_upd_37_sum[33:3];
+  assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
+  assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[30], _bits_w_upd_37_sum_2} + {{15{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
+  assign _bits_w_upd_37_sum = _add_w_upd_37_sum[31:16];
+  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {_bits_w_upd_37_sum[15], _bits_w_upd_37_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);
+  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));
+  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_37 = w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0]);
+  assign w_new_37 = w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_37
+  // seq: wn_37 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_37 <= w_we_37 ? w_new_37 : w_rd_37;
   end
 
-  // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38)))) begin
+    if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_38 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd38))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd38)) begin
       hbuf_38[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5787,7 +5787,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_38_b = {lfsr_38[15:0], 1'b0};
   assign _shl_lfsr_next_38_b_2 = {lfsr_38[15:0], 2'd0};
@@ -5796,13 +5796,13 @@ module hebbian (
   assign _shl_lfsr_next_38_b_5 = {(((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_38_b_6 = {(((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_38_b_7 = {(((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0], 8'd0};
-  assign lfsr_next_38_b = ((((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0]) ^ _shl_lfsr_next_38_b_7[15:0];
+  assign lfsr_next_38_b = ((((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0]) ^ _shl_lfsr_next_38_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};
+  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_38 = lfsr_next_38[15:0];
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_38
+  // seq: lfsr_lane_38 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_38 <= (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
@@ -5811,7 +5811,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_38
+  // seq: lfsr_bank_38 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_38 <= 32'd39;
@@ -5831,39 +5831,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_38_sum = nu1_q * $signed(hc_rd_38);
-  assign _extend_w_upd_38_sum = {_mul_w_upd_38_sum[32], _mul_w_upd_38_sum};
-  assign _slice_w_upd_38_sum_2 = _extend_w_upd_38_sum[33:3];
-  assign _extend_w_upd_38_sum_2 = {1'b0, r_38};
-  assign _add_w_upd_38_sum = {_slice_w_upd_38_sum_2[30], _slice_w_upd_38_sum_2} + {{15{_extend_w_upd_38_sum_2[16]}}, _extend_w_upd_38_sum_2};
-  assign _slice_w_upd_38_sum = _add_w_upd_38_sum[31:16];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {_slice_w_upd_38_sum[15], _slice_w_upd_38_sum};
+  assign _ext_w_upd_38_sum = {_mul_w_upd_38_sum[32], _mul_w_upd_38_sum};
+  assign _bits_w_upd_38_sum_2 = _ext_w_upd_38_sum[33:3];
+  assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
+  assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[30], _bits_w_upd_38_sum_2} + {{15{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
+  assign _bits_w_upd_38_sum = _add_w_upd_38_sum[31:16];
+  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {_bits_w_upd_38_sum[15], _bits_w_upd_38_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);
+  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));
+  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_38 = w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0]);
+  assign w_new_38 = w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_38
+  // seq: wn_38 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_38 <= w_we_38 ? w_new_38 : w_rd_38;
   end
 
-  // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39)))) begin
+    if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_39 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd39))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd39)) begin
       hbuf_39[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5874,7 +5874,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_39_b = {lfsr_39[15:0], 1'b0};
   assign _shl_lfsr_next_39_b_2 = {lfsr_39[15:0], 2'd0};
@@ -5883,13 +5883,13 @@ module hebbian (
   assign _shl_lfsr_next_39_b_5 = {(((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_39_b_6 = {(((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_39_b_7 = {(((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0], 8'd0};
-  assign lfsr_next_39_b = ((((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0]) ^ _shl_lfsr_next_39_b_7[15:0];
+  assign lfsr_next_39_b = ((((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0]) ^ _shl_lfsr_next_39_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};
+  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_39 = lfsr_next_39[15:0];
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_39
+  // seq: lfsr_lane_39 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39 <= (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
@@ -5898,7 +5898,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_39
+  // seq: lfsr_bank_39 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_39 <= 32'd40;
@@ -5918,39 +5918,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_39_sum = nu1_q * $signed(hc_rd_39);
-  assign _extend_w_upd_39_sum = {_mul_w_upd_39_sum[32], _mul_w_upd_39_sum};
-  assign _slice_w_upd_39_sum_2 = _extend_w_upd_39_sum[33:3];
-  assign _extend_w_upd_39_sum_2 = {1'b0, r_39};
-  assign _add_w_upd_39_sum = {_slice_w_upd_39_sum_2[30], _slice_w_upd_39_sum_2} + {{15{_extend_w_upd_39_sum_2[16]}}, _extend_w_upd_39_sum_2};
-  assign _slice_w_upd_39_sum = _add_w_upd_39_sum[31:16];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {_slice_w_upd_39_sum[15], _slice_w_upd_39_sum};
+  assign _ext_w_upd_39_sum = {_mul_w_upd_39_sum[32], _mul_w_upd_39_sum};
+  assign _bits_w_upd_39_sum_2 = _ext_w_upd_39_sum[33:3];
+  assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
+  assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[30], _bits_w_upd_39_sum_2} + {{15{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
+  assign _bits_w_upd_39_sum = _add_w_upd_39_sum[31:16];
+  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {_bits_w_upd_39_sum[15], _bits_w_upd_39_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);
+  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));
+  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_39 = w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0]);
+  assign w_new_39 = w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_39
+  // seq: wn_39 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_39 <= w_we_39 ? w_new_39 : w_rd_39;
   end
 
-  // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40)))) begin
+    if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_40 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd40))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd40)) begin
       hbuf_40[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -5961,7 +5961,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_40_b = {lfsr_40[15:0], 1'b0};
   assign _shl_lfsr_next_40_b_2 = {lfsr_40[15:0], 2'd0};
@@ -5970,13 +5970,13 @@ module hebbian (
   assign _shl_lfsr_next_40_b_5 = {(((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_40_b_6 = {(((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_40_b_7 = {(((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0], 8'd0};
-  assign lfsr_next_40_b = ((((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0]) ^ _shl_lfsr_next_40_b_7[15:0];
+  assign lfsr_next_40_b = ((((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0]) ^ _shl_lfsr_next_40_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};
+  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_40 = lfsr_next_40[15:0];
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_40
+  // seq: lfsr_lane_40 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_40 <= (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
@@ -5985,7 +5985,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_40
+  // seq: lfsr_bank_40 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_40 <= 32'd41;
@@ -6005,39 +6005,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_40_sum = nu1_q * $signed(hc_rd_40);
-  assign _extend_w_upd_40_sum = {_mul_w_upd_40_sum[32], _mul_w_upd_40_sum};
-  assign _slice_w_upd_40_sum_2 = _extend_w_upd_40_sum[33:3];
-  assign _extend_w_upd_40_sum_2 = {1'b0, r_40};
-  assign _add_w_upd_40_sum = {_slice_w_upd_40_sum_2[30], _slice_w_upd_40_sum_2} + {{15{_extend_w_upd_40_sum_2[16]}}, _extend_w_upd_40_sum_2};
-  assign _slice_w_upd_40_sum = _add_w_upd_40_sum[31:16];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {_slice_w_upd_40_sum[15], _slice_w_upd_40_sum};
+  assign _ext_w_upd_40_sum = {_mul_w_upd_40_sum[32], _mul_w_upd_40_sum};
+  assign _bits_w_upd_40_sum_2 = _ext_w_upd_40_sum[33:3];
+  assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
+  assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[30], _bits_w_upd_40_sum_2} + {{15{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
+  assign _bits_w_upd_40_sum = _add_w_upd_40_sum[31:16];
+  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {_bits_w_upd_40_sum[15], _bits_w_upd_40_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);
+  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));
+  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_40 = w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0]);
+  assign w_new_40 = w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_40
+  // seq: wn_40 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_40 <= w_we_40 ? w_new_40 : w_rd_40;
   end
 
-  // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41)))) begin
+    if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_41 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd41))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd41)) begin
       hbuf_41[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6048,7 +6048,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_41_b = {lfsr_41[15:0], 1'b0};
   assign _shl_lfsr_next_41_b_2 = {lfsr_41[15:0], 2'd0};
@@ -6057,13 +6057,13 @@ module hebbian (
   assign _shl_lfsr_next_41_b_5 = {(((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_41_b_6 = {(((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_41_b_7 = {(((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0], 8'd0};
-  assign lfsr_next_41_b = ((((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0]) ^ _shl_lfsr_next_41_b_7[15:0];
+  assign lfsr_next_41_b = ((((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0]) ^ _shl_lfsr_next_41_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};
+  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_41 = lfsr_next_41[15:0];
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_41
+  // seq: lfsr_lane_41 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41 <= (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
@@ -6072,7 +6072,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_41
+  // seq: lfsr_bank_41 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_41 <= 32'd42;
@@ -6092,39 +6092,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_41_sum = nu1_q * $signed(hc_rd_41);
-  assign _extend_w_upd_41_sum = {_mul_w_upd_41_sum[32], _mul_w_upd_41_sum};
-  assign _slice_w_upd_41_sum_2 = _extend_w_upd_41_sum[33:3];
-  assign _extend_w_upd_41_sum_2 = {1'b0, r_41};
-  assign _add_w_upd_41_sum = {_slice_w_upd_41_sum_2[30], _slice_w_upd_41_sum_2} + {{15{_extend_w_upd_41_sum_2[16]}}, _extend_w_upd_41_sum_2};
-  assign _slice_w_upd_41_sum = _add_w_upd_41_sum[31:16];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {_slice_w_upd_41_sum[15], _slice_w_upd_41_sum};
+  assign _ext_w_upd_41_sum = {_mul_w_upd_41_sum[32], _mul_w_upd_41_sum};
+  assign _bits_w_upd_41_sum_2 = _ext_w_upd_41_sum[33:3];
+  assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
+  assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[30], _bits_w_upd_41_sum_2} + {{15{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
+  assign _bits_w_upd_41_sum = _add_w_upd_41_sum[31:16];
+  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {_bits_w_upd_41_sum[15], _bits_w_upd_41_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);
+  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));
+  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_41 = w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0]);
+  assign w_new_41 = w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_41
+  // seq: wn_41 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_41 <= w_we_41 ? w_new_41 : w_rd_41;
   end
 
-  // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42)))) begin
+    if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_42 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd42))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd42)) begin
       hbuf_42[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6135,7 +6135,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_42_b = {lfsr_42[15:0], 1'b0};
   assign _shl_lfsr_next_42_b_2 = {lfsr_42[15:0], 2'd0};
@@ -6144,13 +6144,13 @@ module hebbian (
   assign _shl_lfsr_next_42_b_5 = {(((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_42_b_6 = {(((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_42_b_7 = {(((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0], 8'd0};
-  assign lfsr_next_42_b = ((((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0]) ^ _shl_lfsr_next_42_b_7[15:0];
+  assign lfsr_next_42_b = ((((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0]) ^ _shl_lfsr_next_42_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};
+  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_42 = lfsr_next_42[15:0];
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_42
+  // seq: lfsr_lane_42 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_42 <= (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
@@ -6159,7 +6159,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_42
+  // seq: lfsr_bank_42 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_42 <= 32'd43;
@@ -6179,39 +6179,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_42_sum = nu1_q * $signed(hc_rd_42);
-  assign _extend_w_upd_42_sum = {_mul_w_upd_42_sum[32], _mul_w_upd_42_sum};
-  assign _slice_w_upd_42_sum_2 = _extend_w_upd_42_sum[33:3];
-  assign _extend_w_upd_42_sum_2 = {1'b0, r_42};
-  assign _add_w_upd_42_sum = {_slice_w_upd_42_sum_2[30], _slice_w_upd_42_sum_2} + {{15{_extend_w_upd_42_sum_2[16]}}, _extend_w_upd_42_sum_2};
-  assign _slice_w_upd_42_sum = _add_w_upd_42_sum[31:16];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {_slice_w_upd_42_sum[15], _slice_w_upd_42_sum};
+  assign _ext_w_upd_42_sum = {_mul_w_upd_42_sum[32], _mul_w_upd_42_sum};
+  assign _bits_w_upd_42_sum_2 = _ext_w_upd_42_sum[33:3];
+  assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
+  assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[30], _bits_w_upd_42_sum_2} + {{15{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
+  assign _bits_w_upd_42_sum = _add_w_upd_42_sum[31:16];
+  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {_bits_w_upd_42_sum[15], _bits_w_upd_42_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);
+  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));
+  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_42 = w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0]);
+  assign w_new_42 = w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_42
+  // seq: wn_42 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_42 <= w_we_42 ? w_new_42 : w_rd_42;
   end
 
-  // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43)))) begin
+    if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_43 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd43))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd43)) begin
       hbuf_43[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6222,7 +6222,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_43_b = {lfsr_43[15:0], 1'b0};
   assign _shl_lfsr_next_43_b_2 = {lfsr_43[15:0], 2'd0};
@@ -6231,13 +6231,13 @@ module hebbian (
   assign _shl_lfsr_next_43_b_5 = {(((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_43_b_6 = {(((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_43_b_7 = {(((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0], 8'd0};
-  assign lfsr_next_43_b = ((((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0]) ^ _shl_lfsr_next_43_b_7[15:0];
+  assign lfsr_next_43_b = ((((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0]) ^ _shl_lfsr_next_43_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};
+  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_43 = lfsr_next_43[15:0];
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_43
+  // seq: lfsr_lane_43 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43 <= (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
@@ -6246,7 +6246,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_43
+  // seq: lfsr_bank_43 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_43 <= 32'd44;
@@ -6266,39 +6266,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_43_sum = nu1_q * $signed(hc_rd_43);
-  assign _extend_w_upd_43_sum = {_mul_w_upd_43_sum[32], _mul_w_upd_43_sum};
-  assign _slice_w_upd_43_sum_2 = _extend_w_upd_43_sum[33:3];
-  assign _extend_w_upd_43_sum_2 = {1'b0, r_43};
-  assign _add_w_upd_43_sum = {_slice_w_upd_43_sum_2[30], _slice_w_upd_43_sum_2} + {{15{_extend_w_upd_43_sum_2[16]}}, _extend_w_upd_43_sum_2};
-  assign _slice_w_upd_43_sum = _add_w_upd_43_sum[31:16];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {_slice_w_upd_43_sum[15], _slice_w_upd_43_sum};
+  assign _ext_w_upd_43_sum = {_mul_w_upd_43_sum[32], _mul_w_upd_43_sum};
+  assign _bits_w_upd_43_sum_2 = _ext_w_upd_43_sum[33:3];
+  assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
+  assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[30], _bits_w_upd_43_sum_2} + {{15{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
+  assign _bits_w_upd_43_sum = _add_w_upd_43_sum[31:16];
+  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {_bits_w_upd_43_sum[15], _bits_w_upd_43_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);
+  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));
+  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_43 = w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0]);
+  assign w_new_43 = w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_43
+  // seq: wn_43 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_43 <= w_we_43 ? w_new_43 : w_rd_43;
   end
 
-  // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44)))) begin
+    if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_44 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd44))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd44)) begin
       hbuf_44[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6309,7 +6309,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_44_b = {lfsr_44[15:0], 1'b0};
   assign _shl_lfsr_next_44_b_2 = {lfsr_44[15:0], 2'd0};
@@ -6318,13 +6318,13 @@ module hebbian (
   assign _shl_lfsr_next_44_b_5 = {(((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_44_b_6 = {(((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_44_b_7 = {(((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0], 8'd0};
-  assign lfsr_next_44_b = ((((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0]) ^ _shl_lfsr_next_44_b_7[15:0];
+  assign lfsr_next_44_b = ((((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0]) ^ _shl_lfsr_next_44_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};
+  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_44 = lfsr_next_44[15:0];
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_44
+  // seq: lfsr_lane_44 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_44 <= (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
@@ -6333,7 +6333,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_44
+  // seq: lfsr_bank_44 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_44 <= 32'd45;
@@ -6353,39 +6353,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_44_sum = nu1_q * $signed(hc_rd_44);
-  assign _extend_w_upd_44_sum = {_mul_w_upd_44_sum[32], _mul_w_upd_44_sum};
-  assign _slice_w_upd_44_sum_2 = _extend_w_upd_44_sum[33:3];
-  assign _extend_w_upd_44_sum_2 = {1'b0, r_44};
-  assign _add_w_upd_44_sum = {_slice_w_upd_44_sum_2[30], _slice_w_upd_44_sum_2} + {{15{_extend_w_upd_44_sum_2[16]}}, _extend_w_upd_44_sum_2};
-  assign _slice_w_upd_44_sum = _add_w_upd_44_sum[31:16];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {_slice_w_upd_44_sum[15], _slice_w_upd_44_sum};
+  assign _ext_w_upd_44_sum = {_mul_w_upd_44_sum[32], _mul_w_upd_44_sum};
+  assign _bits_w_upd_44_sum_2 = _ext_w_upd_44_sum[33:3];
+  assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
+  assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[30], _bits_w_upd_44_sum_2} + {{15{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
+  assign _bits_w_upd_44_sum = _add_w_upd_44_sum[31:16];
+  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {_bits_w_upd_44_sum[15], _bits_w_upd_44_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);
+  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));
+  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_44 = w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0]);
+  assign w_new_44 = w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_44
+  // seq: wn_44 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_44 <= w_we_44 ? w_new_44 : w_rd_44;
   end
 
-  // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45)))) begin
+    if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_45 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd45))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd45)) begin
       hbuf_45[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6396,7 +6396,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_45_b = {lfsr_45[15:0], 1'b0};
   assign _shl_lfsr_next_45_b_2 = {lfsr_45[15:0], 2'd0};
@@ -6405,13 +6405,13 @@ module hebbian (
   assign _shl_lfsr_next_45_b_5 = {(((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_45_b_6 = {(((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_45_b_7 = {(((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0], 8'd0};
-  assign lfsr_next_45_b = ((((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0]) ^ _shl_lfsr_next_45_b_7[15:0];
+  assign lfsr_next_45_b = ((((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0]) ^ _shl_lfsr_next_45_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};
+  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_45 = lfsr_next_45[15:0];
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_45
+  // seq: lfsr_lane_45 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45 <= (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
@@ -6420,7 +6420,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_45
+  // seq: lfsr_bank_45 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_45 <= 32'd46;
@@ -6440,39 +6440,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_45_sum = nu1_q * $signed(hc_rd_45);
-  assign _extend_w_upd_45_sum = {_mul_w_upd_45_sum[32], _mul_w_upd_45_sum};
-  assign _slice_w_upd_45_sum_2 = _extend_w_upd_45_sum[33:3];
-  assign _extend_w_upd_45_sum_2 = {1'b0, r_45};
-  assign _add_w_upd_45_sum = {_slice_w_upd_45_sum_2[30], _slice_w_upd_45_sum_2} + {{15{_extend_w_upd_45_sum_2[16]}}, _extend_w_upd_45_sum_2};
-  assign _slice_w_upd_45_sum = _add_w_upd_45_sum[31:16];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {_slice_w_upd_45_sum[15], _slice_w_upd_45_sum};
+  assign _ext_w_upd_45_sum = {_mul_w_upd_45_sum[32], _mul_w_upd_45_sum};
+  assign _bits_w_upd_45_sum_2 = _ext_w_upd_45_sum[33:3];
+  assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
+  assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[30], _bits_w_upd_45_sum_2} + {{15{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
+  assign _bits_w_upd_45_sum = _add_w_upd_45_sum[31:16];
+  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {_bits_w_upd_45_sum[15], _bits_w_upd_45_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);
+  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));
+  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_45 = w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0]);
+  assign w_new_45 = w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_45
+  // seq: wn_45 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_45 <= w_we_45 ? w_new_45 : w_rd_45;
   end
 
-  // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46)))) begin
+    if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_46 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd46))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd46)) begin
       hbuf_46[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6483,7 +6483,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_46_b = {lfsr_46[15:0], 1'b0};
   assign _shl_lfsr_next_46_b_2 = {lfsr_46[15:0], 2'd0};
@@ -6492,13 +6492,13 @@ module hebbian (
   assign _shl_lfsr_next_46_b_5 = {(((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_46_b_6 = {(((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_46_b_7 = {(((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0], 8'd0};
-  assign lfsr_next_46_b = ((((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0]) ^ _shl_lfsr_next_46_b_7[15:0];
+  assign lfsr_next_46_b = ((((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0]) ^ _shl_lfsr_next_46_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};
+  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_46 = lfsr_next_46[15:0];
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_46
+  // seq: lfsr_lane_46 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_46 <= (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
@@ -6507,7 +6507,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_46
+  // seq: lfsr_bank_46 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_46 <= 32'd47;
@@ -6527,39 +6527,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_46_sum = nu1_q * $signed(hc_rd_46);
-  assign _extend_w_upd_46_sum = {_mul_w_upd_46_sum[32], _mul_w_upd_46_sum};
-  assign _slice_w_upd_46_sum_2 = _extend_w_upd_46_sum[33:3];
-  assign _extend_w_upd_46_sum_2 = {1'b0, r_46};
-  assign _add_w_upd_46_sum = {_slice_w_upd_46_sum_2[30], _slice_w_upd_46_sum_2} + {{15{_extend_w_upd_46_sum_2[16]}}, _extend_w_upd_46_sum_2};
-  assign _slice_w_upd_46_sum = _add_w_upd_46_sum[31:16];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {_slice_w_upd_46_sum[15], _slice_w_upd_46_sum};
+  assign _ext_w_upd_46_sum = {_mul_w_upd_46_sum[32], _mul_w_upd_46_sum};
+  assign _bits_w_upd_46_sum_2 = _ext_w_upd_46_sum[33:3];
+  assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
+  assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[30], _bits_w_upd_46_sum_2} + {{15{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
+  assign _bits_w_upd_46_sum = _add_w_upd_46_sum[31:16];
+  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {_bits_w_upd_46_sum[15], _bits_w_upd_46_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);
+  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));
+  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_46 = w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0]);
+  assign w_new_46 = w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_46
+  // seq: wn_46 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_46 <= w_we_46 ? w_new_46 : w_rd_46;
   end
 
-  // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47)))) begin
+    if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_47 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd47))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd47)) begin
       hbuf_47[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6570,7 +6570,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_47_b = {lfsr_47[15:0], 1'b0};
   assign _shl_lfsr_next_47_b_2 = {lfsr_47[15:0], 2'd0};
@@ -6579,13 +6579,13 @@ module hebbian (
   assign _shl_lfsr_next_47_b_5 = {(((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_47_b_6 = {(((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_47_b_7 = {(((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0], 8'd0};
-  assign lfsr_next_47_b = ((((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0]) ^ _shl_lfsr_next_47_b_7[15:0];
+  assign lfsr_next_47_b = ((((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0]) ^ _shl_lfsr_next_47_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};
+  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_47 = lfsr_next_47[15:0];
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_47
+  // seq: lfsr_lane_47 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47 <= (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
@@ -6594,7 +6594,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_47
+  // seq: lfsr_bank_47 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_47 <= 32'd48;
@@ -6614,39 +6614,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_47_sum = nu1_q * $signed(hc_rd_47);
-  assign _extend_w_upd_47_sum = {_mul_w_upd_47_sum[32], _mul_w_upd_47_sum};
-  assign _slice_w_upd_47_sum_2 = _extend_w_upd_47_sum[33:3];
-  assign _extend_w_upd_47_sum_2 = {1'b0, r_47};
-  assign _add_w_upd_47_sum = {_slice_w_upd_47_sum_2[30], _slice_w_upd_47_sum_2} + {{15{_extend_w_upd_47_sum_2[16]}}, _extend_w_upd_47_sum_2};
-  assign _slice_w_upd_47_sum = _add_w_upd_47_sum[31:16];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {_slice_w_upd_47_sum[15], _slice_w_upd_47_sum};
+  assign _ext_w_upd_47_sum = {_mul_w_upd_47_sum[32], _mul_w_upd_47_sum};
+  assign _bits_w_upd_47_sum_2 = _ext_w_upd_47_sum[33:3];
+  assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
+  assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[30], _bits_w_upd_47_sum_2} + {{15{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
+  assign _bits_w_upd_47_sum = _add_w_upd_47_sum[31:16];
+  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {_bits_w_upd_47_sum[15], _bits_w_upd_47_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);
+  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));
+  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_47 = w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0]);
+  assign w_new_47 = w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_47
+  // seq: wn_47 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_47 <= w_we_47 ? w_new_47 : w_rd_47;
   end
 
-  // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48)))) begin
+    if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_48 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd48))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd48)) begin
       hbuf_48[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6657,7 +6657,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_48_b = {lfsr_48[15:0], 1'b0};
   assign _shl_lfsr_next_48_b_2 = {lfsr_48[15:0], 2'd0};
@@ -6666,13 +6666,13 @@ module hebbian (
   assign _shl_lfsr_next_48_b_5 = {(((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_48_b_6 = {(((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_48_b_7 = {(((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0], 8'd0};
-  assign lfsr_next_48_b = ((((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0]) ^ _shl_lfsr_next_48_b_7[15:0];
+  assign lfsr_next_48_b = ((((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0]) ^ _shl_lfsr_next_48_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};
+  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_48 = lfsr_next_48[15:0];
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_48
+  // seq: lfsr_lane_48 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_48 <= (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
@@ -6681,7 +6681,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_48
+  // seq: lfsr_bank_48 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_48 <= 32'd49;
@@ -6701,39 +6701,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_48_sum = nu1_q * $signed(hc_rd_48);
-  assign _extend_w_upd_48_sum = {_mul_w_upd_48_sum[32], _mul_w_upd_48_sum};
-  assign _slice_w_upd_48_sum_2 = _extend_w_upd_48_sum[33:3];
-  assign _extend_w_upd_48_sum_2 = {1'b0, r_48};
-  assign _add_w_upd_48_sum = {_slice_w_upd_48_sum_2[30], _slice_w_upd_48_sum_2} + {{15{_extend_w_upd_48_sum_2[16]}}, _extend_w_upd_48_sum_2};
-  assign _slice_w_upd_48_sum = _add_w_upd_48_sum[31:16];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {_slice_w_upd_48_sum[15], _slice_w_upd_48_sum};
+  assign _ext_w_upd_48_sum = {_mul_w_upd_48_sum[32], _mul_w_upd_48_sum};
+  assign _bits_w_upd_48_sum_2 = _ext_w_upd_48_sum[33:3];
+  assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
+  assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[30], _bits_w_upd_48_sum_2} + {{15{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
+  assign _bits_w_upd_48_sum = _add_w_upd_48_sum[31:16];
+  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {_bits_w_upd_48_sum[15], _bits_w_upd_48_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);
+  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));
+  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_48 = w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0]);
+  assign w_new_48 = w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_48
+  // seq: wn_48 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_48 <= w_we_48 ? w_new_48 : w_rd_48;
   end
 
-  // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49)))) begin
+    if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_49 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd49))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd49)) begin
       hbuf_49[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6744,7 +6744,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_49_b = {lfsr_49[15:0], 1'b0};
   assign _shl_lfsr_next_49_b_2 = {lfsr_49[15:0], 2'd0};
@@ -6753,13 +6753,13 @@ module hebbian (
   assign _shl_lfsr_next_49_b_5 = {(((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_49_b_6 = {(((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_49_b_7 = {(((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0], 8'd0};
-  assign lfsr_next_49_b = ((((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0]) ^ _shl_lfsr_next_49_b_7[15:0];
+  assign lfsr_next_49_b = ((((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0]) ^ _shl_lfsr_next_49_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};
+  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_49 = lfsr_next_49[15:0];
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_49
+  // seq: lfsr_lane_49 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49 <= (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
@@ -6768,7 +6768,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_49
+  // seq: lfsr_bank_49 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_49 <= 32'd50;
@@ -6788,39 +6788,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_49_sum = nu1_q * $signed(hc_rd_49);
-  assign _extend_w_upd_49_sum = {_mul_w_upd_49_sum[32], _mul_w_upd_49_sum};
-  assign _slice_w_upd_49_sum_2 = _extend_w_upd_49_sum[33:3];
-  assign _extend_w_upd_49_sum_2 = {1'b0, r_49};
-  assign _add_w_upd_49_sum = {_slice_w_upd_49_sum_2[30], _slice_w_upd_49_sum_2} + {{15{_extend_w_upd_49_sum_2[16]}}, _extend_w_upd_49_sum_2};
-  assign _slice_w_upd_49_sum = _add_w_upd_49_sum[31:16];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {_slice_w_upd_49_sum[15], _slice_w_upd_49_sum};
+  assign _ext_w_upd_49_sum = {_mul_w_upd_49_sum[32], _mul_w_upd_49_sum};
+  assign _bits_w_upd_49_sum_2 = _ext_w_upd_49_sum[33:3];
+  assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
+  assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[30], _bits_w_upd_49_sum_2} + {{15{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
+  assign _bits_w_upd_49_sum = _add_w_upd_49_sum[31:16];
+  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {_bits_w_upd_49_sum[15], _bits_w_upd_49_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);
+  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));
+  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_49 = w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0]);
+  assign w_new_49 = w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_49
+  // seq: wn_49 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_49 <= w_we_49 ? w_new_49 : w_rd_49;
   end
 
-  // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50)))) begin
+    if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_50 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd50))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd50)) begin
       hbuf_50[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6831,7 +6831,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_50_b = {lfsr_50[15:0], 1'b0};
   assign _shl_lfsr_next_50_b_2 = {lfsr_50[15:0], 2'd0};
@@ -6840,13 +6840,13 @@ module hebbian (
   assign _shl_lfsr_next_50_b_5 = {(((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_50_b_6 = {(((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_50_b_7 = {(((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0], 8'd0};
-  assign lfsr_next_50_b = ((((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0]) ^ _shl_lfsr_next_50_b_7[15:0];
+  assign lfsr_next_50_b = ((((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0]) ^ _shl_lfsr_next_50_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};
+  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_50 = lfsr_next_50[15:0];
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_50
+  // seq: lfsr_lane_50 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_50 <= (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
@@ -6855,7 +6855,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_50
+  // seq: lfsr_bank_50 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_50 <= 32'd51;
@@ -6875,39 +6875,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_50_sum = nu1_q * $signed(hc_rd_50);
-  assign _extend_w_upd_50_sum = {_mul_w_upd_50_sum[32], _mul_w_upd_50_sum};
-  assign _slice_w_upd_50_sum_2 = _extend_w_upd_50_sum[33:3];
-  assign _extend_w_upd_50_sum_2 = {1'b0, r_50};
-  assign _add_w_upd_50_sum = {_slice_w_upd_50_sum_2[30], _slice_w_upd_50_sum_2} + {{15{_extend_w_upd_50_sum_2[16]}}, _extend_w_upd_50_sum_2};
-  assign _slice_w_upd_50_sum = _add_w_upd_50_sum[31:16];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {_slice_w_upd_50_sum[15], _slice_w_upd_50_sum};
+  assign _ext_w_upd_50_sum = {_mul_w_upd_50_sum[32], _mul_w_upd_50_sum};
+  assign _bits_w_upd_50_sum_2 = _ext_w_upd_50_sum[33:3];
+  assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
+  assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[30], _bits_w_upd_50_sum_2} + {{15{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
+  assign _bits_w_upd_50_sum = _add_w_upd_50_sum[31:16];
+  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {_bits_w_upd_50_sum[15], _bits_w_upd_50_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);
+  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));
+  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_50 = w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0]);
+  assign w_new_50 = w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_50
+  // seq: wn_50 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_50 <= w_we_50 ? w_new_50 : w_rd_50;
   end
 
-  // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51)))) begin
+    if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_51 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd51))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd51)) begin
       hbuf_51[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -6918,7 +6918,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_51_b = {lfsr_51[15:0], 1'b0};
   assign _shl_lfsr_next_51_b_2 = {lfsr_51[15:0], 2'd0};
@@ -6927,13 +6927,13 @@ module hebbian (
   assign _shl_lfsr_next_51_b_5 = {(((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_51_b_6 = {(((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_51_b_7 = {(((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0], 8'd0};
-  assign lfsr_next_51_b = ((((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0]) ^ _shl_lfsr_next_51_b_7[15:0];
+  assign lfsr_next_51_b = ((((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0]) ^ _shl_lfsr_next_51_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};
+  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_51 = lfsr_next_51[15:0];
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_51
+  // seq: lfsr_lane_51 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51 <= (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
@@ -6942,7 +6942,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_51
+  // seq: lfsr_bank_51 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_51 <= 32'd52;
@@ -6962,39 +6962,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_51_sum = nu1_q * $signed(hc_rd_51);
-  assign _extend_w_upd_51_sum = {_mul_w_upd_51_sum[32], _mul_w_upd_51_sum};
-  assign _slice_w_upd_51_sum_2 = _extend_w_upd_51_sum[33:3];
-  assign _extend_w_upd_51_sum_2 = {1'b0, r_51};
-  assign _add_w_upd_51_sum = {_slice_w_upd_51_sum_2[30], _slice_w_upd_51_sum_2} + {{15{_extend_w_upd_51_sum_2[16]}}, _extend_w_upd_51_sum_2};
-  assign _slice_w_upd_51_sum = _add_w_upd_51_sum[31:16];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {_slice_w_upd_51_sum[15], _slice_w_upd_51_sum};
+  assign _ext_w_upd_51_sum = {_mul_w_upd_51_sum[32], _mul_w_upd_51_sum};
+  assign _bits_w_upd_51_sum_2 = _ext_w_upd_51_sum[33:3];
+  assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
+  assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[30], _bits_w_upd_51_sum_2} + {{15{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
+  assign _bits_w_upd_51_sum = _add_w_upd_51_sum[31:16];
+  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {_bits_w_upd_51_sum[15], _bits_w_upd_51_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);
+  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));
+  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_51 = w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0]);
+  assign w_new_51 = w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_51
+  // seq: wn_51 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_51 <= w_we_51 ? w_new_51 : w_rd_51;
   end
 
-  // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52)))) begin
+    if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_52 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd52))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd52)) begin
       hbuf_52[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7005,7 +7005,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_52_b = {lfsr_52[15:0], 1'b0};
   assign _shl_lfsr_next_52_b_2 = {lfsr_52[15:0], 2'd0};
@@ -7014,13 +7014,13 @@ module hebbian (
   assign _shl_lfsr_next_52_b_5 = {(((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_52_b_6 = {(((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_52_b_7 = {(((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0], 8'd0};
-  assign lfsr_next_52_b = ((((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0]) ^ _shl_lfsr_next_52_b_7[15:0];
+  assign lfsr_next_52_b = ((((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0]) ^ _shl_lfsr_next_52_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};
+  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_52 = lfsr_next_52[15:0];
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_52
+  // seq: lfsr_lane_52 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_52 <= (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
@@ -7029,7 +7029,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_52
+  // seq: lfsr_bank_52 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_52 <= 32'd53;
@@ -7049,39 +7049,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_52_sum = nu1_q * $signed(hc_rd_52);
-  assign _extend_w_upd_52_sum = {_mul_w_upd_52_sum[32], _mul_w_upd_52_sum};
-  assign _slice_w_upd_52_sum_2 = _extend_w_upd_52_sum[33:3];
-  assign _extend_w_upd_52_sum_2 = {1'b0, r_52};
-  assign _add_w_upd_52_sum = {_slice_w_upd_52_sum_2[30], _slice_w_upd_52_sum_2} + {{15{_extend_w_upd_52_sum_2[16]}}, _extend_w_upd_52_sum_2};
-  assign _slice_w_upd_52_sum = _add_w_upd_52_sum[31:16];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {_slice_w_upd_52_sum[15], _slice_w_upd_52_sum};
+  assign _ext_w_upd_52_sum = {_mul_w_upd_52_sum[32], _mul_w_upd_52_sum};
+  assign _bits_w_upd_52_sum_2 = _ext_w_upd_52_sum[33:3];
+  assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
+  assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[30], _bits_w_upd_52_sum_2} + {{15{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
+  assign _bits_w_upd_52_sum = _add_w_upd_52_sum[31:16];
+  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {_bits_w_upd_52_sum[15], _bits_w_upd_52_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);
+  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));
+  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_52 = w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0]);
+  assign w_new_52 = w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_52
+  // seq: wn_52 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_52 <= w_we_52 ? w_new_52 : w_rd_52;
   end
 
-  // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53)))) begin
+    if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_53 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd53))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd53)) begin
       hbuf_53[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7092,7 +7092,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_53_b = {lfsr_53[15:0], 1'b0};
   assign _shl_lfsr_next_53_b_2 = {lfsr_53[15:0], 2'd0};
@@ -7101,13 +7101,13 @@ module hebbian (
   assign _shl_lfsr_next_53_b_5 = {(((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_53_b_6 = {(((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_53_b_7 = {(((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0], 8'd0};
-  assign lfsr_next_53_b = ((((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0]) ^ _shl_lfsr_next_53_b_7[15:0];
+  assign lfsr_next_53_b = ((((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0]) ^ _shl_lfsr_next_53_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};
+  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_53 = lfsr_next_53[15:0];
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_53
+  // seq: lfsr_lane_53 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53 <= (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
@@ -7116,7 +7116,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_53
+  // seq: lfsr_bank_53 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_53 <= 32'd54;
@@ -7136,39 +7136,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_53_sum = nu1_q * $signed(hc_rd_53);
-  assign _extend_w_upd_53_sum = {_mul_w_upd_53_sum[32], _mul_w_upd_53_sum};
-  assign _slice_w_upd_53_sum_2 = _extend_w_upd_53_sum[33:3];
-  assign _extend_w_upd_53_sum_2 = {1'b0, r_53};
-  assign _add_w_upd_53_sum = {_slice_w_upd_53_sum_2[30], _slice_w_upd_53_sum_2} + {{15{_extend_w_upd_53_sum_2[16]}}, _extend_w_upd_53_sum_2};
-  assign _slice_w_upd_53_sum = _add_w_upd_53_sum[31:16];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {_slice_w_upd_53_sum[15], _slice_w_upd_53_sum};
+  assign _ext_w_upd_53_sum = {_mul_w_upd_53_sum[32], _mul_w_upd_53_sum};
+  assign _bits_w_upd_53_sum_2 = _ext_w_upd_53_sum[33:3];
+  assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
+  assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[30], _bits_w_upd_53_sum_2} + {{15{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
+  assign _bits_w_upd_53_sum = _add_w_upd_53_sum[31:16];
+  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {_bits_w_upd_53_sum[15], _bits_w_upd_53_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);
+  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));
+  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_53 = w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0]);
+  assign w_new_53 = w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_53
+  // seq: wn_53 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_53 <= w_we_53 ? w_new_53 : w_rd_53;
   end
 
-  // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54)))) begin
+    if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_54 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd54))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd54)) begin
       hbuf_54[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7179,7 +7179,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_54_b = {lfsr_54[15:0], 1'b0};
   assign _shl_lfsr_next_54_b_2 = {lfsr_54[15:0], 2'd0};
@@ -7188,13 +7188,13 @@ module hebbian (
   assign _shl_lfsr_next_54_b_5 = {(((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_54_b_6 = {(((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_54_b_7 = {(((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0], 8'd0};
-  assign lfsr_next_54_b = ((((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0]) ^ _shl_lfsr_next_54_b_7[15:0];
+  assign lfsr_next_54_b = ((((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0]) ^ _shl_lfsr_next_54_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};
+  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_54 = lfsr_next_54[15:0];
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_54
+  // seq: lfsr_lane_54 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_54 <= (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
@@ -7203,7 +7203,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_54
+  // seq: lfsr_bank_54 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_54 <= 32'd55;
@@ -7223,39 +7223,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_54_sum = nu1_q * $signed(hc_rd_54);
-  assign _extend_w_upd_54_sum = {_mul_w_upd_54_sum[32], _mul_w_upd_54_sum};
-  assign _slice_w_upd_54_sum_2 = _extend_w_upd_54_sum[33:3];
-  assign _extend_w_upd_54_sum_2 = {1'b0, r_54};
-  assign _add_w_upd_54_sum = {_slice_w_upd_54_sum_2[30], _slice_w_upd_54_sum_2} + {{15{_extend_w_upd_54_sum_2[16]}}, _extend_w_upd_54_sum_2};
-  assign _slice_w_upd_54_sum = _add_w_upd_54_sum[31:16];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {_slice_w_upd_54_sum[15], _slice_w_upd_54_sum};
+  assign _ext_w_upd_54_sum = {_mul_w_upd_54_sum[32], _mul_w_upd_54_sum};
+  assign _bits_w_upd_54_sum_2 = _ext_w_upd_54_sum[33:3];
+  assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
+  assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[30], _bits_w_upd_54_sum_2} + {{15{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
+  assign _bits_w_upd_54_sum = _add_w_upd_54_sum[31:16];
+  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {_bits_w_upd_54_sum[15], _bits_w_upd_54_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);
+  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));
+  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_54 = w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0]);
+  assign w_new_54 = w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_54
+  // seq: wn_54 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_54 <= w_we_54 ? w_new_54 : w_rd_54;
   end
 
-  // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55)))) begin
+    if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_55 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd55))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd55)) begin
       hbuf_55[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7266,7 +7266,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_55_b = {lfsr_55[15:0], 1'b0};
   assign _shl_lfsr_next_55_b_2 = {lfsr_55[15:0], 2'd0};
@@ -7275,13 +7275,13 @@ module hebbian (
   assign _shl_lfsr_next_55_b_5 = {(((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_55_b_6 = {(((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_55_b_7 = {(((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0], 8'd0};
-  assign lfsr_next_55_b = ((((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0]) ^ _shl_lfsr_next_55_b_7[15:0];
+  assign lfsr_next_55_b = ((((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0]) ^ _shl_lfsr_next_55_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};
+  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_55 = lfsr_next_55[15:0];
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_55
+  // seq: lfsr_lane_55 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55 <= (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
@@ -7290,7 +7290,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_55
+  // seq: lfsr_bank_55 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_55 <= 32'd56;
@@ -7310,39 +7310,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_55_sum = nu1_q * $signed(hc_rd_55);
-  assign _extend_w_upd_55_sum = {_mul_w_upd_55_sum[32], _mul_w_upd_55_sum};
-  assign _slice_w_upd_55_sum_2 = _extend_w_upd_55_sum[33:3];
-  assign _extend_w_upd_55_sum_2 = {1'b0, r_55};
-  assign _add_w_upd_55_sum = {_slice_w_upd_55_sum_2[30], _slice_w_upd_55_sum_2} + {{15{_extend_w_upd_55_sum_2[16]}}, _extend_w_upd_55_sum_2};
-  assign _slice_w_upd_55_sum = _add_w_upd_55_sum[31:16];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {_slice_w_upd_55_sum[15], _slice_w_upd_55_sum};
+  assign _ext_w_upd_55_sum = {_mul_w_upd_55_sum[32], _mul_w_upd_55_sum};
+  assign _bits_w_upd_55_sum_2 = _ext_w_upd_55_sum[33:3];
+  assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
+  assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[30], _bits_w_upd_55_sum_2} + {{15{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
+  assign _bits_w_upd_55_sum = _add_w_upd_55_sum[31:16];
+  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {_bits_w_upd_55_sum[15], _bits_w_upd_55_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);
+  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));
+  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_55 = w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0]);
+  assign w_new_55 = w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_55
+  // seq: wn_55 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_55 <= w_we_55 ? w_new_55 : w_rd_55;
   end
 
-  // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56)))) begin
+    if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_56 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd56))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd56)) begin
       hbuf_56[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7353,7 +7353,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_56_b = {lfsr_56[15:0], 1'b0};
   assign _shl_lfsr_next_56_b_2 = {lfsr_56[15:0], 2'd0};
@@ -7362,13 +7362,13 @@ module hebbian (
   assign _shl_lfsr_next_56_b_5 = {(((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_56_b_6 = {(((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_56_b_7 = {(((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0], 8'd0};
-  assign lfsr_next_56_b = ((((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0]) ^ _shl_lfsr_next_56_b_7[15:0];
+  assign lfsr_next_56_b = ((((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0]) ^ _shl_lfsr_next_56_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};
+  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_56 = lfsr_next_56[15:0];
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_56
+  // seq: lfsr_lane_56 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_56 <= (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
@@ -7377,7 +7377,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_56
+  // seq: lfsr_bank_56 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_56 <= 32'd57;
@@ -7397,39 +7397,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_56_sum = nu1_q * $signed(hc_rd_56);
-  assign _extend_w_upd_56_sum = {_mul_w_upd_56_sum[32], _mul_w_upd_56_sum};
-  assign _slice_w_upd_56_sum_2 = _extend_w_upd_56_sum[33:3];
-  assign _extend_w_upd_56_sum_2 = {1'b0, r_56};
-  assign _add_w_upd_56_sum = {_slice_w_upd_56_sum_2[30], _slice_w_upd_56_sum_2} + {{15{_extend_w_upd_56_sum_2[16]}}, _extend_w_upd_56_sum_2};
-  assign _slice_w_upd_56_sum = _add_w_upd_56_sum[31:16];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {_slice_w_upd_56_sum[15], _slice_w_upd_56_sum};
+  assign _ext_w_upd_56_sum = {_mul_w_upd_56_sum[32], _mul_w_upd_56_sum};
+  assign _bits_w_upd_56_sum_2 = _ext_w_upd_56_sum[33:3];
+  assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
+  assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[30], _bits_w_upd_56_sum_2} + {{15{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
+  assign _bits_w_upd_56_sum = _add_w_upd_56_sum[31:16];
+  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {_bits_w_upd_56_sum[15], _bits_w_upd_56_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);
+  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));
+  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_56 = w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0]);
+  assign w_new_56 = w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_56
+  // seq: wn_56 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_56 <= w_we_56 ? w_new_56 : w_rd_56;
   end
 
-  // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57)))) begin
+    if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_57 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd57))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd57)) begin
       hbuf_57[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7440,7 +7440,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_57_b = {lfsr_57[15:0], 1'b0};
   assign _shl_lfsr_next_57_b_2 = {lfsr_57[15:0], 2'd0};
@@ -7449,13 +7449,13 @@ module hebbian (
   assign _shl_lfsr_next_57_b_5 = {(((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_57_b_6 = {(((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_57_b_7 = {(((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0], 8'd0};
-  assign lfsr_next_57_b = ((((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0]) ^ _shl_lfsr_next_57_b_7[15:0];
+  assign lfsr_next_57_b = ((((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0]) ^ _shl_lfsr_next_57_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};
+  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_57 = lfsr_next_57[15:0];
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_57
+  // seq: lfsr_lane_57 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57 <= (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
@@ -7464,7 +7464,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_57
+  // seq: lfsr_bank_57 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_57 <= 32'd58;
@@ -7484,39 +7484,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_57_sum = nu1_q * $signed(hc_rd_57);
-  assign _extend_w_upd_57_sum = {_mul_w_upd_57_sum[32], _mul_w_upd_57_sum};
-  assign _slice_w_upd_57_sum_2 = _extend_w_upd_57_sum[33:3];
-  assign _extend_w_upd_57_sum_2 = {1'b0, r_57};
-  assign _add_w_upd_57_sum = {_slice_w_upd_57_sum_2[30], _slice_w_upd_57_sum_2} + {{15{_extend_w_upd_57_sum_2[16]}}, _extend_w_upd_57_sum_2};
-  assign _slice_w_upd_57_sum = _add_w_upd_57_sum[31:16];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {_slice_w_upd_57_sum[15], _slice_w_upd_57_sum};
+  assign _ext_w_upd_57_sum = {_mul_w_upd_57_sum[32], _mul_w_upd_57_sum};
+  assign _bits_w_upd_57_sum_2 = _ext_w_upd_57_sum[33:3];
+  assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
+  assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[30], _bits_w_upd_57_sum_2} + {{15{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
+  assign _bits_w_upd_57_sum = _add_w_upd_57_sum[31:16];
+  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {_bits_w_upd_57_sum[15], _bits_w_upd_57_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);
+  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));
+  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_57 = w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0]);
+  assign w_new_57 = w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_57
+  // seq: wn_57 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_57 <= w_we_57 ? w_new_57 : w_rd_57;
   end
 
-  // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58)))) begin
+    if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_58 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd58))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd58)) begin
       hbuf_58[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7527,7 +7527,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_58_b = {lfsr_58[15:0], 1'b0};
   assign _shl_lfsr_next_58_b_2 = {lfsr_58[15:0], 2'd0};
@@ -7536,13 +7536,13 @@ module hebbian (
   assign _shl_lfsr_next_58_b_5 = {(((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_58_b_6 = {(((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_58_b_7 = {(((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0], 8'd0};
-  assign lfsr_next_58_b = ((((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0]) ^ _shl_lfsr_next_58_b_7[15:0];
+  assign lfsr_next_58_b = ((((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0]) ^ _shl_lfsr_next_58_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};
+  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_58 = lfsr_next_58[15:0];
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_58
+  // seq: lfsr_lane_58 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_58 <= (cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
@@ -7551,7 +7551,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_58
+  // seq: lfsr_bank_58 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_58 <= 32'd59;
@@ -7571,39 +7571,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_58_sum = nu1_q * $signed(hc_rd_58);
-  assign _extend_w_upd_58_sum = {_mul_w_upd_58_sum[32], _mul_w_upd_58_sum};
-  assign _slice_w_upd_58_sum_2 = _extend_w_upd_58_sum[33:3];
-  assign _extend_w_upd_58_sum_2 = {1'b0, r_58};
-  assign _add_w_upd_58_sum = {_slice_w_upd_58_sum_2[30], _slice_w_upd_58_sum_2} + {{15{_extend_w_upd_58_sum_2[16]}}, _extend_w_upd_58_sum_2};
-  assign _slice_w_upd_58_sum = _add_w_upd_58_sum[31:16];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {_slice_w_upd_58_sum[15], _slice_w_upd_58_sum};
+  assign _ext_w_upd_58_sum = {_mul_w_upd_58_sum[32], _mul_w_upd_58_sum};
+  assign _bits_w_upd_58_sum_2 = _ext_w_upd_58_sum[33:3];
+  assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
+  assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[30], _bits_w_upd_58_sum_2} + {{15{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
+  assign _bits_w_upd_58_sum = _add_w_upd_58_sum[31:16];
+  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {_bits_w_upd_58_sum[15], _bits_w_upd_58_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);
+  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));
+  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_58 = w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0]);
+  assign w_new_58 = w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_58
+  // seq: wn_58 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_58 <= w_we_58 ? w_new_58 : w_rd_58;
   end
 
-  // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59)))) begin
+    if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_59 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd59))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd59)) begin
       hbuf_59[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7614,7 +7614,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_59_b = {lfsr_59[15:0], 1'b0};
   assign _shl_lfsr_next_59_b_2 = {lfsr_59[15:0], 2'd0};
@@ -7623,13 +7623,13 @@ module hebbian (
   assign _shl_lfsr_next_59_b_5 = {(((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_59_b_6 = {(((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_59_b_7 = {(((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0], 8'd0};
-  assign lfsr_next_59_b = ((((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0]) ^ _shl_lfsr_next_59_b_7[15:0];
+  assign lfsr_next_59_b = ((((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0]) ^ _shl_lfsr_next_59_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};
+  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_59 = lfsr_next_59[15:0];
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_59
+  // seq: lfsr_lane_59 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59 <= (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
@@ -7638,7 +7638,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_59
+  // seq: lfsr_bank_59 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_59 <= 32'd60;
@@ -7658,39 +7658,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_59_sum = nu1_q * $signed(hc_rd_59);
-  assign _extend_w_upd_59_sum = {_mul_w_upd_59_sum[32], _mul_w_upd_59_sum};
-  assign _slice_w_upd_59_sum_2 = _extend_w_upd_59_sum[33:3];
-  assign _extend_w_upd_59_sum_2 = {1'b0, r_59};
-  assign _add_w_upd_59_sum = {_slice_w_upd_59_sum_2[30], _slice_w_upd_59_sum_2} + {{15{_extend_w_upd_59_sum_2[16]}}, _extend_w_upd_59_sum_2};
-  assign _slice_w_upd_59_sum = _add_w_upd_59_sum[31:16];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {_slice_w_upd_59_sum[15], _slice_w_upd_59_sum};
+  assign _ext_w_upd_59_sum = {_mul_w_upd_59_sum[32], _mul_w_upd_59_sum};
+  assign _bits_w_upd_59_sum_2 = _ext_w_upd_59_sum[33:3];
+  assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
+  assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[30], _bits_w_upd_59_sum_2} + {{15{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
+  assign _bits_w_upd_59_sum = _add_w_upd_59_sum[31:16];
+  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {_bits_w_upd_59_sum[15], _bits_w_upd_59_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);
+  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));
+  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_59 = w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0]);
+  assign w_new_59 = w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_59
+  // seq: wn_59 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_59 <= w_we_59 ? w_new_59 : w_rd_59;
   end
 
-  // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60)))) begin
+    if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_60 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd60))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd60)) begin
       hbuf_60[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7701,7 +7701,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_60_b = {lfsr_60[15:0], 1'b0};
   assign _shl_lfsr_next_60_b_2 = {lfsr_60[15:0], 2'd0};
@@ -7710,13 +7710,13 @@ module hebbian (
   assign _shl_lfsr_next_60_b_5 = {(((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_60_b_6 = {(((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_60_b_7 = {(((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0], 8'd0};
-  assign lfsr_next_60_b = ((((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0]) ^ _shl_lfsr_next_60_b_7[15:0];
+  assign lfsr_next_60_b = ((((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0]) ^ _shl_lfsr_next_60_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};
+  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_60 = lfsr_next_60[15:0];
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_60
+  // seq: lfsr_lane_60 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_60 <= (cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
@@ -7725,7 +7725,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_60
+  // seq: lfsr_bank_60 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_60 <= 32'd61;
@@ -7745,39 +7745,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_60_sum = nu1_q * $signed(hc_rd_60);
-  assign _extend_w_upd_60_sum = {_mul_w_upd_60_sum[32], _mul_w_upd_60_sum};
-  assign _slice_w_upd_60_sum_2 = _extend_w_upd_60_sum[33:3];
-  assign _extend_w_upd_60_sum_2 = {1'b0, r_60};
-  assign _add_w_upd_60_sum = {_slice_w_upd_60_sum_2[30], _slice_w_upd_60_sum_2} + {{15{_extend_w_upd_60_sum_2[16]}}, _extend_w_upd_60_sum_2};
-  assign _slice_w_upd_60_sum = _add_w_upd_60_sum[31:16];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {_slice_w_upd_60_sum[15], _slice_w_upd_60_sum};
+  assign _ext_w_upd_60_sum = {_mul_w_upd_60_sum[32], _mul_w_upd_60_sum};
+  assign _bits_w_upd_60_sum_2 = _ext_w_upd_60_sum[33:3];
+  assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
+  assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[30], _bits_w_upd_60_sum_2} + {{15{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
+  assign _bits_w_upd_60_sum = _add_w_upd_60_sum[31:16];
+  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {_bits_w_upd_60_sum[15], _bits_w_upd_60_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);
+  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));
+  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_60 = w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0]);
+  assign w_new_60 = w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_60
+  // seq: wn_60 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_60 <= w_we_60 ? w_new_60 : w_rd_60;
   end
 
-  // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61)))) begin
+    if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_61 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd61))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd61)) begin
       hbuf_61[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7788,7 +7788,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_61_b = {lfsr_61[15:0], 1'b0};
   assign _shl_lfsr_next_61_b_2 = {lfsr_61[15:0], 2'd0};
@@ -7797,13 +7797,13 @@ module hebbian (
   assign _shl_lfsr_next_61_b_5 = {(((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_61_b_6 = {(((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_61_b_7 = {(((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0], 8'd0};
-  assign lfsr_next_61_b = ((((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0]) ^ _shl_lfsr_next_61_b_7[15:0];
+  assign lfsr_next_61_b = ((((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0]) ^ _shl_lfsr_next_61_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};
+  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_61 = lfsr_next_61[15:0];
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_61
+  // seq: lfsr_lane_61 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
@@ -7812,7 +7812,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_61
+  // seq: lfsr_bank_61 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_61 <= 32'd62;
@@ -7832,39 +7832,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_61_sum = nu1_q * $signed(hc_rd_61);
-  assign _extend_w_upd_61_sum = {_mul_w_upd_61_sum[32], _mul_w_upd_61_sum};
-  assign _slice_w_upd_61_sum_2 = _extend_w_upd_61_sum[33:3];
-  assign _extend_w_upd_61_sum_2 = {1'b0, r_61};
-  assign _add_w_upd_61_sum = {_slice_w_upd_61_sum_2[30], _slice_w_upd_61_sum_2} + {{15{_extend_w_upd_61_sum_2[16]}}, _extend_w_upd_61_sum_2};
-  assign _slice_w_upd_61_sum = _add_w_upd_61_sum[31:16];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {_slice_w_upd_61_sum[15], _slice_w_upd_61_sum};
+  assign _ext_w_upd_61_sum = {_mul_w_upd_61_sum[32], _mul_w_upd_61_sum};
+  assign _bits_w_upd_61_sum_2 = _ext_w_upd_61_sum[33:3];
+  assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
+  assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[30], _bits_w_upd_61_sum_2} + {{15{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
+  assign _bits_w_upd_61_sum = _add_w_upd_61_sum[31:16];
+  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {_bits_w_upd_61_sum[15], _bits_w_upd_61_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);
+  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));
+  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_61 = w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0]);
+  assign w_new_61 = w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_61
+  // seq: wn_61 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_61 <= w_we_61 ? w_new_61 : w_rd_61;
   end
 
-  // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62)))) begin
+    if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_62 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd62))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd62)) begin
       hbuf_62[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7875,7 +7875,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_62_b = {lfsr_62[15:0], 1'b0};
   assign _shl_lfsr_next_62_b_2 = {lfsr_62[15:0], 2'd0};
@@ -7884,13 +7884,13 @@ module hebbian (
   assign _shl_lfsr_next_62_b_5 = {(((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_62_b_6 = {(((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_62_b_7 = {(((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0], 8'd0};
-  assign lfsr_next_62_b = ((((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0]) ^ _shl_lfsr_next_62_b_7[15:0];
+  assign lfsr_next_62_b = ((((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0]) ^ _shl_lfsr_next_62_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};
+  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_62 = lfsr_next_62[15:0];
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_62
+  // seq: lfsr_lane_62 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_62 <= (cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
@@ -7899,7 +7899,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_62
+  // seq: lfsr_bank_62 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_62 <= 32'd63;
@@ -7919,39 +7919,39 @@ module hebbian (
   end
 
   assign _mul_w_upd_62_sum = nu1_q * $signed(hc_rd_62);
-  assign _extend_w_upd_62_sum = {_mul_w_upd_62_sum[32], _mul_w_upd_62_sum};
-  assign _slice_w_upd_62_sum_2 = _extend_w_upd_62_sum[33:3];
-  assign _extend_w_upd_62_sum_2 = {1'b0, r_62};
-  assign _add_w_upd_62_sum = {_slice_w_upd_62_sum_2[30], _slice_w_upd_62_sum_2} + {{15{_extend_w_upd_62_sum_2[16]}}, _extend_w_upd_62_sum_2};
-  assign _slice_w_upd_62_sum = _add_w_upd_62_sum[31:16];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {_slice_w_upd_62_sum[15], _slice_w_upd_62_sum};
+  assign _ext_w_upd_62_sum = {_mul_w_upd_62_sum[32], _mul_w_upd_62_sum};
+  assign _bits_w_upd_62_sum_2 = _ext_w_upd_62_sum[33:3];
+  assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
+  assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[30], _bits_w_upd_62_sum_2} + {{15{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
+  assign _bits_w_upd_62_sum = _add_w_upd_62_sum[31:16];
+  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {_bits_w_upd_62_sum[15], _bits_w_upd_62_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);
+  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));
+  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_62 = w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0]);
+  assign w_new_62 = w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_62
+  // seq: wn_62 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_62 <= w_we_62 ? w_new_62 : w_rd_62;
   end
 
-  // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63)))) begin
+    if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_63 : host_wdata[15:0];
     end
-    if ((busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63)))) begin
+    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s)
+  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
   always @(posedge clk) begin
-    if (((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd63))) begin
+    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd63)) begin
       hbuf_63[hl_addr_q] <= h_aligned;
     end
     if (issue) begin
@@ -7962,7 +7962,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
 
   assign _shl_lfsr_next_63_b = {lfsr_63[15:0], 1'b0};
   assign _shl_lfsr_next_63_b_2 = {lfsr_63[15:0], 2'd0};
@@ -7971,13 +7971,13 @@ module hebbian (
   assign _shl_lfsr_next_63_b_5 = {(((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_63_b_6 = {(((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_63_b_7 = {(((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0], 8'd0};
-  assign lfsr_next_63_b = ((((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0]) ^ _shl_lfsr_next_63_b_7[15:0];
+  assign lfsr_next_63_b = ((((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0]) ^ _shl_lfsr_next_63_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};
+  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/hebbian.ts:486
 
-  assign r_63 = lfsr_next_63[15:0];
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_63
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:501)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -7986,7 +7986,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_63
+  // seq: lfsr_bank_63 (generator/units/hebbian.ts:504)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_63 <= 32'd64;
@@ -8006,42 +8006,42 @@ module hebbian (
   end
 
   assign _mul_w_upd_63_sum = nu1_q * $signed(hc_rd_63);
-  assign _extend_w_upd_63_sum = {_mul_w_upd_63_sum[32], _mul_w_upd_63_sum};
-  assign _slice_w_upd_63_sum_2 = _extend_w_upd_63_sum[33:3];
-  assign _extend_w_upd_63_sum_2 = {1'b0, r_63};
-  assign _add_w_upd_63_sum = {_slice_w_upd_63_sum_2[30], _slice_w_upd_63_sum_2} + {{15{_extend_w_upd_63_sum_2[16]}}, _extend_w_upd_63_sum_2};
-  assign _slice_w_upd_63_sum = _add_w_upd_63_sum[31:16];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {_slice_w_upd_63_sum[15], _slice_w_upd_63_sum};
+  assign _ext_w_upd_63_sum = {_mul_w_upd_63_sum[32], _mul_w_upd_63_sum};
+  assign _bits_w_upd_63_sum_2 = _ext_w_upd_63_sum[33:3];
+  assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
+  assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[30], _bits_w_upd_63_sum_2} + {{15{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
+  assign _bits_w_upd_63_sum = _add_w_upd_63_sum[31:16];
+  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {_bits_w_upd_63_sum[15], _bits_w_upd_63_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);
+  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));
+  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));
+  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
-  assign w_new_63 = w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0]);
+  assign w_new_63 = w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0]);  // generator/units/hebbian.ts:514
 
-  // seq: wn_63
+  // seq: wn_63 (generator/units/hebbian.ts:520)
   always @(posedge clk) begin
     wn_63 <= w_we_63 ? w_new_63 : w_rd_63;
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:528
 
-  assign _extend_b_upd_sum = {1'b0, r_bias[15:7]};
-  assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_extend_b_upd_sum[9]}}, _extend_b_upd_sum};
-  assign _slice_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_slice_b_upd_sum[9]}}, _slice_b_upd_sum};
+  assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
+  assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
+  assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:152
 
-  assign b_upd_sat_hi = (~b_upd_sum[16]) & (|b_upd_sum[16:15]);
+  assign b_upd_sat_hi = (~b_upd_sum[16]) & (|b_upd_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));
+  assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign b_we = (v1_q & act1_q) & last1_q;
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:530
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:531
 
-  // seq: bn_q
+  // seq: bn_q (generator/units/hebbian.ts:535)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -8159,7 +8159,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(hn_rd_63);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 32'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q
+  // seq: sum_q (generator/units/hebbian.ts:548)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -8168,9 +8168,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:550
 
-  // seq: acc_q
+  // seq: acc_q (generator/units/hebbian.ts:551)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 40'sd0;
@@ -8181,15 +8181,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:557
 
-  assign _slice_acc_push_data = acc_next[39:2];
-  assign _select_acc_push_data = (layer_q == 1'b0) ? {{2{_slice_acc_push_data[37]}}, _slice_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_select_acc_push_data[39]}}, _select_acc_push_data};
+  assign _bits_acc_push_data = acc_next[39:2];
+  assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:558
 
-  assign acc_push_last = final3_q;
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:559
 
-  // seq: credits
+  // seq: credits (generator/units/hebbian.ts:560)
   always @(posedge clk) begin
     if (rst) begin
       inflight_q <= 5'd0;
@@ -8202,13 +8202,13 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};
+  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};  // generator/units/hebbian.ts:567
 
-  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};
+  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};  // generator/units/hebbian.ts:567
 
-  assign any_sat = ((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (b_we & (b_upd_sat_hi | b_upd_sat_lo));
+  assign any_sat = ((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (b_we & (b_upd_sat_hi | b_upd_sat_lo));  // generator/units/hebbian.ts:577
 
-  // seq: sat_count
+  // seq: sat_count (generator/units/hebbian.ts:579)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -8225,15 +8225,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/hebbian.ts:587
 
-  assign sat_w_lo = sat_w_lo_q;
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/hebbian.ts:587
 
-  assign sat_b_hi = sat_b_hi_q;
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/hebbian.ts:587
 
-  assign sat_b_lo = sat_b_lo_q;
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/hebbian.ts:587
 
-  // seq: host_read
+  // seq: host_read (generator/units/hebbian.ts:608)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -8653,10 +8653,10 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;
+  assign host_rdata = host_rdata_q;  // generator/units/hebbian.ts:623
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shl_lfsr_next_0_b[16], _shl_lfsr_next_0_b_2[17:16], _shl_lfsr_next_0_b_3[17:16], _shl_lfsr_next_0_b_4[19:16], _shl_lfsr_next_0_b_5[19:16], _shl_lfsr_next_0_b_6[23:16], _shl_lfsr_next_0_b_7[23:16], _shl_lfsr_next2_0_b[16], _shl_lfsr_next2_0_b_2[17:16], _shl_lfsr_next2_0_b_3[17:16], _shl_lfsr_next2_0_b_4[19:16], _shl_lfsr_next2_0_b_5[19:16], _shl_lfsr_next2_0_b_6[23:16], _shl_lfsr_next2_0_b_7[23:16], _extend_w_upd_0_sum[2:0], _add_w_upd_0_sum[15:0], _shl_lfsr_next_1_b[16], _shl_lfsr_next_1_b_2[17:16], _shl_lfsr_next_1_b_3[17:16], _shl_lfsr_next_1_b_4[19:16], _shl_lfsr_next_1_b_5[19:16], _shl_lfsr_next_1_b_6[23:16], _shl_lfsr_next_1_b_7[23:16], _extend_w_upd_1_sum[2:0], _add_w_upd_1_sum[15:0], _shl_lfsr_next_2_b[16], _shl_lfsr_next_2_b_2[17:16], _shl_lfsr_next_2_b_3[17:16], _shl_lfsr_next_2_b_4[19:16], _shl_lfsr_next_2_b_5[19:16], _shl_lfsr_next_2_b_6[23:16], _shl_lfsr_next_2_b_7[23:16], _extend_w_upd_2_sum[2:0], _add_w_upd_2_sum[15:0], _shl_lfsr_next_3_b[16], _shl_lfsr_next_3_b_2[17:16], _shl_lfsr_next_3_b_3[17:16], _shl_lfsr_next_3_b_4[19:16], _shl_lfsr_next_3_b_5[19:16], _shl_lfsr_next_3_b_6[23:16], _shl_lfsr_next_3_b_7[23:16], _extend_w_upd_3_sum[2:0], _add_w_upd_3_sum[15:0], _shl_lfsr_next_4_b[16], _shl_lfsr_next_4_b_2[17:16], _shl_lfsr_next_4_b_3[17:16], _shl_lfsr_next_4_b_4[19:16], _shl_lfsr_next_4_b_5[19:16], _shl_lfsr_next_4_b_6[23:16], _shl_lfsr_next_4_b_7[23:16], _extend_w_upd_4_sum[2:0], _add_w_upd_4_sum[15:0], _shl_lfsr_next_5_b[16], _shl_lfsr_next_5_b_2[17:16], _shl_lfsr_next_5_b_3[17:16], _shl_lfsr_next_5_b_4[19:16], _shl_lfsr_next_5_b_5[19:16], _shl_lfsr_next_5_b_6[23:16], _shl_lfsr_next_5_b_7[23:16], _extend_w_upd_5_sum[2:0], _add_w_upd_5_sum[15:0], _shl_lfsr_next_6_b[16], _shl_lfsr_next_6_b_2[17:16], _shl_lfsr_next_6_b_3[17:16], _shl_lfsr_next_6_b_4[19:16], _shl_lfsr_next_6_b_5[19:16], _shl_lfsr_next_6_b_6[23:16], _shl_lfsr_next_6_b_7[23:16], _extend_w_upd_6_sum[2:0], _add_w_upd_6_sum[15:0], _shl_lfsr_next_7_b[16], _shl_lfsr_next_7_b_2[17:16], _shl_lfsr_next_7_b_3[17:16], _shl_lfsr_next_7_b_4[19:16], _shl_lfsr_next_7_b_5[19:16], _shl_lfsr_next_7_b_6[23:16], _shl_lfsr_next_7_b_7[23:16], _extend_w_upd_7_sum[2:0], _add_w_upd_7_sum[15:0], _shl_lfsr_next_8_b[16], _shl_lfsr_next_8_b_2[17:16], _shl_lfsr_next_8_b_3[17:16], _shl_lfsr_next_8_b_4[19:16], _shl_lfsr_next_8_b_5[19:16], _shl_lfsr_next_8_b_6[23:16], _shl_lfsr_next_8_b_7[23:16], _extend_w_upd_8_sum[2:0], _add_w_upd_8_sum[15:0], _shl_lfsr_next_9_b[16], _shl_lfsr_next_9_b_2[17:16], _shl_lfsr_next_9_b_3[17:16], _shl_lfsr_next_9_b_4[19:16], _shl_lfsr_next_9_b_5[19:16], _shl_lfsr_next_9_b_6[23:16], _shl_lfsr_next_9_b_7[23:16], _extend_w_upd_9_sum[2:0], _add_w_upd_9_sum[15:0], _shl_lfsr_next_10_b[16], _shl_lfsr_next_10_b_2[17:16], _shl_lfsr_next_10_b_3[17:16], _shl_lfsr_next_10_b_4[19:16], _shl_lfsr_next_10_b_5[19:16], _shl_lfsr_next_10_b_6[23:16], _shl_lfsr_next_10_b_7[23:16], _extend_w_upd_10_sum[2:0], _add_w_upd_10_sum[15:0], _shl_lfsr_next_11_b[16], _shl_lfsr_next_11_b_2[17:16], _shl_lfsr_next_11_b_3[17:16], _shl_lfsr_next_11_b_4[19:16], _shl_lfsr_next_11_b_5[19:16], _shl_lfsr_next_11_b_6[23:16], _shl_lfsr_next_11_b_7[23:16], _extend_w_upd_11_sum[2:0], _add_w_upd_11_sum[15:0], _shl_lfsr_next_12_b[16], _shl_lfsr_next_12_b_2[17:16], _shl_lfsr_next_12_b_3[17:16], _shl_lfsr_next_12_b_4[19:16], _shl_lfsr_next_12_b_5[19:16], _shl_lfsr_next_12_b_6[23:16], _shl_lfsr_next_12_b_7[23:16], _extend_w_upd_12_sum[2:0], _add_w_upd_12_sum[15:0], _shl_lfsr_next_13_b[16], _shl_lfsr_next_13_b_2[17:16], _shl_lfsr_next_13_b_3[17:16], _shl_lfsr_next_13_b_4[19:16], _shl_lfsr_next_13_b_5[19:16], _shl_lfsr_next_13_b_6[23:16], _shl_lfsr_next_13_b_7[23:16], _extend_w_upd_13_sum[2:0], _add_w_upd_13_sum[15:0], _shl_lfsr_next_14_b[16], _shl_lfsr_next_14_b_2[17:16], _shl_lfsr_next_14_b_3[17:16], _shl_lfsr_next_14_b_4[19:16], _shl_lfsr_next_14_b_5[19:16], _shl_lfsr_next_14_b_6[23:16], _shl_lfsr_next_14_b_7[23:16], _extend_w_upd_14_sum[2:0], _add_w_upd_14_sum[15:0], _shl_lfsr_next_15_b[16], _shl_lfsr_next_15_b_2[17:16], _shl_lfsr_next_15_b_3[17:16], _shl_lfsr_next_15_b_4[19:16], _shl_lfsr_next_15_b_5[19:16], _shl_lfsr_next_15_b_6[23:16], _shl_lfsr_next_15_b_7[23:16], _extend_w_upd_15_sum[2:0], _add_w_upd_15_sum[15:0], _shl_lfsr_next_16_b[16], _shl_lfsr_next_16_b_2[17:16], _shl_lfsr_next_16_b_3[17:16], _shl_lfsr_next_16_b_4[19:16], _shl_lfsr_next_16_b_5[19:16], _shl_lfsr_next_16_b_6[23:16], _shl_lfsr_next_16_b_7[23:16], _extend_w_upd_16_sum[2:0], _add_w_upd_16_sum[15:0], _shl_lfsr_next_17_b[16], _shl_lfsr_next_17_b_2[17:16], _shl_lfsr_next_17_b_3[17:16], _shl_lfsr_next_17_b_4[19:16], _shl_lfsr_next_17_b_5[19:16], _shl_lfsr_next_17_b_6[23:16], _shl_lfsr_next_17_b_7[23:16], _extend_w_upd_17_sum[2:0], _add_w_upd_17_sum[15:0], _shl_lfsr_next_18_b[16], _shl_lfsr_next_18_b_2[17:16], _shl_lfsr_next_18_b_3[17:16], _shl_lfsr_next_18_b_4[19:16], _shl_lfsr_next_18_b_5[19:16], _shl_lfsr_next_18_b_6[23:16], _shl_lfsr_next_18_b_7[23:16], _extend_w_upd_18_sum[2:0], _add_w_upd_18_sum[15:0], _shl_lfsr_next_19_b[16], _shl_lfsr_next_19_b_2[17:16], _shl_lfsr_next_19_b_3[17:16], _shl_lfsr_next_19_b_4[19:16], _shl_lfsr_next_19_b_5[19:16], _shl_lfsr_next_19_b_6[23:16], _shl_lfsr_next_19_b_7[23:16], _extend_w_upd_19_sum[2:0], _add_w_upd_19_sum[15:0], _shl_lfsr_next_20_b[16], _shl_lfsr_next_20_b_2[17:16], _shl_lfsr_next_20_b_3[17:16], _shl_lfsr_next_20_b_4[19:16], _shl_lfsr_next_20_b_5[19:16], _shl_lfsr_next_20_b_6[23:16], _shl_lfsr_next_20_b_7[23:16], _extend_w_upd_20_sum[2:0], _add_w_upd_20_sum[15:0], _shl_lfsr_next_21_b[16], _shl_lfsr_next_21_b_2[17:16], _shl_lfsr_next_21_b_3[17:16], _shl_lfsr_next_21_b_4[19:16], _shl_lfsr_next_21_b_5[19:16], _shl_lfsr_next_21_b_6[23:16], _shl_lfsr_next_21_b_7[23:16], _extend_w_upd_21_sum[2:0], _add_w_upd_21_sum[15:0], _shl_lfsr_next_22_b[16], _shl_lfsr_next_22_b_2[17:16], _shl_lfsr_next_22_b_3[17:16], _shl_lfsr_next_22_b_4[19:16], _shl_lfsr_next_22_b_5[19:16], _shl_lfsr_next_22_b_6[23:16], _shl_lfsr_next_22_b_7[23:16], _extend_w_upd_22_sum[2:0], _add_w_upd_22_sum[15:0], _shl_lfsr_next_23_b[16], _shl_lfsr_next_23_b_2[17:16], _shl_lfsr_next_23_b_3[17:16], _shl_lfsr_next_23_b_4[19:16], _shl_lfsr_next_23_b_5[19:16], _shl_lfsr_next_23_b_6[23:16], _shl_lfsr_next_23_b_7[23:16], _extend_w_upd_23_sum[2:0], _add_w_upd_23_sum[15:0], _shl_lfsr_next_24_b[16], _shl_lfsr_next_24_b_2[17:16], _shl_lfsr_next_24_b_3[17:16], _shl_lfsr_next_24_b_4[19:16], _shl_lfsr_next_24_b_5[19:16], _shl_lfsr_next_24_b_6[23:16], _shl_lfsr_next_24_b_7[23:16], _extend_w_upd_24_sum[2:0], _add_w_upd_24_sum[15:0], _shl_lfsr_next_25_b[16], _shl_lfsr_next_25_b_2[17:16], _shl_lfsr_next_25_b_3[17:16], _shl_lfsr_next_25_b_4[19:16], _shl_lfsr_next_25_b_5[19:16], _shl_lfsr_next_25_b_6[23:16], _shl_lfsr_next_25_b_7[23:16], _extend_w_upd_25_sum[2:0], _add_w_upd_25_sum[15:0], _shl_lfsr_next_26_b[16], _shl_lfsr_next_26_b_2[17:16], _shl_lfsr_next_26_b_3[17:16], _shl_lfsr_next_26_b_4[19:16], _shl_lfsr_next_26_b_5[19:16], _shl_lfsr_next_26_b_6[23:16], _shl_lfsr_next_26_b_7[23:16], _extend_w_upd_26_sum[2:0], _add_w_upd_26_sum[15:0], _shl_lfsr_next_27_b[16], _shl_lfsr_next_27_b_2[17:16], _shl_lfsr_next_27_b_3[17:16], _shl_lfsr_next_27_b_4[19:16], _shl_lfsr_next_27_b_5[19:16], _shl_lfsr_next_27_b_6[23:16], _shl_lfsr_next_27_b_7[23:16], _extend_w_upd_27_sum[2:0], _add_w_upd_27_sum[15:0], _shl_lfsr_next_28_b[16], _shl_lfsr_next_28_b_2[17:16], _shl_lfsr_next_28_b_3[17:16], _shl_lfsr_next_28_b_4[19:16], _shl_lfsr_next_28_b_5[19:16], _shl_lfsr_next_28_b_6[23:16], _shl_lfsr_next_28_b_7[23:16], _extend_w_upd_28_sum[2:0], _add_w_upd_28_sum[15:0], _shl_lfsr_next_29_b[16], _shl_lfsr_next_29_b_2[17:16], _shl_lfsr_next_29_b_3[17:16], _shl_lfsr_next_29_b_4[19:16], _shl_lfsr_next_29_b_5[19:16], _shl_lfsr_next_29_b_6[23:16], _shl_lfsr_next_29_b_7[23:16], _extend_w_upd_29_sum[2:0], _add_w_upd_29_sum[15:0], _shl_lfsr_next_30_b[16], _shl_lfsr_next_30_b_2[17:16], _shl_lfsr_next_30_b_3[17:16], _shl_lfsr_next_30_b_4[19:16], _shl_lfsr_next_30_b_5[19:16], _shl_lfsr_next_30_b_6[23:16], _shl_lfsr_next_30_b_7[23:16], _extend_w_upd_30_sum[2:0], _add_w_upd_30_sum[15:0], _shl_lfsr_next_31_b[16], _shl_lfsr_next_31_b_2[17:16], _shl_lfsr_next_31_b_3[17:16], _shl_lfsr_next_31_b_4[19:16], _shl_lfsr_next_31_b_5[19:16], _shl_lfsr_next_31_b_6[23:16], _shl_lfsr_next_31_b_7[23:16], _extend_w_upd_31_sum[2:0], _add_w_upd_31_sum[15:0], _shl_lfsr_next_32_b[16], _shl_lfsr_next_32_b_2[17:16], _shl_lfsr_next_32_b_3[17:16], _shl_lfsr_next_32_b_4[19:16], _shl_lfsr_next_32_b_5[19:16], _shl_lfsr_next_32_b_6[23:16], _shl_lfsr_next_32_b_7[23:16], _extend_w_upd_32_sum[2:0], _add_w_upd_32_sum[15:0], _shl_lfsr_next_33_b[16], _shl_lfsr_next_33_b_2[17:16], _shl_lfsr_next_33_b_3[17:16], _shl_lfsr_next_33_b_4[19:16], _shl_lfsr_next_33_b_5[19:16], _shl_lfsr_next_33_b_6[23:16], _shl_lfsr_next_33_b_7[23:16], _extend_w_upd_33_sum[2:0], _add_w_upd_33_sum[15:0], _shl_lfsr_next_34_b[16], _shl_lfsr_next_34_b_2[17:16], _shl_lfsr_next_34_b_3[17:16], _shl_lfsr_next_34_b_4[19:16], _shl_lfsr_next_34_b_5[19:16], _shl_lfsr_next_34_b_6[23:16], _shl_lfsr_next_34_b_7[23:16], _extend_w_upd_34_sum[2:0], _add_w_upd_34_sum[15:0], _shl_lfsr_next_35_b[16], _shl_lfsr_next_35_b_2[17:16], _shl_lfsr_next_35_b_3[17:16], _shl_lfsr_next_35_b_4[19:16], _shl_lfsr_next_35_b_5[19:16], _shl_lfsr_next_35_b_6[23:16], _shl_lfsr_next_35_b_7[23:16], _extend_w_upd_35_sum[2:0], _add_w_upd_35_sum[15:0], _shl_lfsr_next_36_b[16], _shl_lfsr_next_36_b_2[17:16], _shl_lfsr_next_36_b_3[17:16], _shl_lfsr_next_36_b_4[19:16], _shl_lfsr_next_36_b_5[19:16], _shl_lfsr_next_36_b_6[23:16], _shl_lfsr_next_36_b_7[23:16], _extend_w_upd_36_sum[2:0], _add_w_upd_36_sum[15:0], _shl_lfsr_next_37_b[16], _shl_lfsr_next_37_b_2[17:16], _shl_lfsr_next_37_b_3[17:16], _shl_lfsr_next_37_b_4[19:16], _shl_lfsr_next_37_b_5[19:16], _shl_lfsr_next_37_b_6[23:16], _shl_lfsr_next_37_b_7[23:16], _extend_w_upd_37_sum[2:0], _add_w_upd_37_sum[15:0], _shl_lfsr_next_38_b[16], _shl_lfsr_next_38_b_2[17:16], _shl_lfsr_next_38_b_3[17:16], _shl_lfsr_next_38_b_4[19:16], _shl_lfsr_next_38_b_5[19:16], _shl_lfsr_next_38_b_6[23:16], _shl_lfsr_next_38_b_7[23:16], _extend_w_upd_38_sum[2:0], _add_w_upd_38_sum[15:0], _shl_lfsr_next_39_b[16], _shl_lfsr_next_39_b_2[17:16], _shl_lfsr_next_39_b_3[17:16], _shl_lfsr_next_39_b_4[19:16], _shl_lfsr_next_39_b_5[19:16], _shl_lfsr_next_39_b_6[23:16], _shl_lfsr_next_39_b_7[23:16], _extend_w_upd_39_sum[2:0], _add_w_upd_39_sum[15:0], _shl_lfsr_next_40_b[16], _shl_lfsr_next_40_b_2[17:16], _shl_lfsr_next_40_b_3[17:16], _shl_lfsr_next_40_b_4[19:16], _shl_lfsr_next_40_b_5[19:16], _shl_lfsr_next_40_b_6[23:16], _shl_lfsr_next_40_b_7[23:16], _extend_w_upd_40_sum[2:0], _add_w_upd_40_sum[15:0], _shl_lfsr_next_41_b[16], _shl_lfsr_next_41_b_2[17:16], _shl_lfsr_next_41_b_3[17:16], _shl_lfsr_next_41_b_4[19:16], _shl_lfsr_next_41_b_5[19:16], _shl_lfsr_next_41_b_6[23:16], _shl_lfsr_next_41_b_7[23:16], _extend_w_upd_41_sum[2:0], _add_w_upd_41_sum[15:0], _shl_lfsr_next_42_b[16], _shl_lfsr_next_42_b_2[17:16], _shl_lfsr_next_42_b_3[17:16], _shl_lfsr_next_42_b_4[19:16], _shl_lfsr_next_42_b_5[19:16], _shl_lfsr_next_42_b_6[23:16], _shl_lfsr_next_42_b_7[23:16], _extend_w_upd_42_sum[2:0], _add_w_upd_42_sum[15:0], _shl_lfsr_next_43_b[16], _shl_lfsr_next_43_b_2[17:16], _shl_lfsr_next_43_b_3[17:16], _shl_lfsr_next_43_b_4[19:16], _shl_lfsr_next_43_b_5[19:16], _shl_lfsr_next_43_b_6[23:16], _shl_lfsr_next_43_b_7[23:16], _extend_w_upd_43_sum[2:0], _add_w_upd_43_sum[15:0], _shl_lfsr_next_44_b[16], _shl_lfsr_next_44_b_2[17:16], _shl_lfsr_next_44_b_3[17:16], _shl_lfsr_next_44_b_4[19:16], _shl_lfsr_next_44_b_5[19:16], _shl_lfsr_next_44_b_6[23:16], _shl_lfsr_next_44_b_7[23:16], _extend_w_upd_44_sum[2:0], _add_w_upd_44_sum[15:0], _shl_lfsr_next_45_b[16], _shl_lfsr_next_45_b_2[17:16], _shl_lfsr_next_45_b_3[17:16], _shl_lfsr_next_45_b_4[19:16], _shl_lfsr_next_45_b_5[19:16], _shl_lfsr_next_45_b_6[23:16], _shl_lfsr_next_45_b_7[23:16], _extend_w_upd_45_sum[2:0], _add_w_upd_45_sum[15:0], _shl_lfsr_next_46_b[16], _shl_lfsr_next_46_b_2[17:16], _shl_lfsr_next_46_b_3[17:16], _shl_lfsr_next_46_b_4[19:16], _shl_lfsr_next_46_b_5[19:16], _shl_lfsr_next_46_b_6[23:16], _shl_lfsr_next_46_b_7[23:16], _extend_w_upd_46_sum[2:0], _add_w_upd_46_sum[15:0], _shl_lfsr_next_47_b[16], _shl_lfsr_next_47_b_2[17:16], _shl_lfsr_next_47_b_3[17:16], _shl_lfsr_next_47_b_4[19:16], _shl_lfsr_next_47_b_5[19:16], _shl_lfsr_next_47_b_6[23:16], _shl_lfsr_next_47_b_7[23:16], _extend_w_upd_47_sum[2:0], _add_w_upd_47_sum[15:0], _shl_lfsr_next_48_b[16], _shl_lfsr_next_48_b_2[17:16], _shl_lfsr_next_48_b_3[17:16], _shl_lfsr_next_48_b_4[19:16], _shl_lfsr_next_48_b_5[19:16], _shl_lfsr_next_48_b_6[23:16], _shl_lfsr_next_48_b_7[23:16], _extend_w_upd_48_sum[2:0], _add_w_upd_48_sum[15:0], _shl_lfsr_next_49_b[16], _shl_lfsr_next_49_b_2[17:16], _shl_lfsr_next_49_b_3[17:16], _shl_lfsr_next_49_b_4[19:16], _shl_lfsr_next_49_b_5[19:16], _shl_lfsr_next_49_b_6[23:16], _shl_lfsr_next_49_b_7[23:16], _extend_w_upd_49_sum[2:0], _add_w_upd_49_sum[15:0], _shl_lfsr_next_50_b[16], _shl_lfsr_next_50_b_2[17:16], _shl_lfsr_next_50_b_3[17:16], _shl_lfsr_next_50_b_4[19:16], _shl_lfsr_next_50_b_5[19:16], _shl_lfsr_next_50_b_6[23:16], _shl_lfsr_next_50_b_7[23:16], _extend_w_upd_50_sum[2:0], _add_w_upd_50_sum[15:0], _shl_lfsr_next_51_b[16], _shl_lfsr_next_51_b_2[17:16], _shl_lfsr_next_51_b_3[17:16], _shl_lfsr_next_51_b_4[19:16], _shl_lfsr_next_51_b_5[19:16], _shl_lfsr_next_51_b_6[23:16], _shl_lfsr_next_51_b_7[23:16], _extend_w_upd_51_sum[2:0], _add_w_upd_51_sum[15:0], _shl_lfsr_next_52_b[16], _shl_lfsr_next_52_b_2[17:16], _shl_lfsr_next_52_b_3[17:16], _shl_lfsr_next_52_b_4[19:16], _shl_lfsr_next_52_b_5[19:16], _shl_lfsr_next_52_b_6[23:16], _shl_lfsr_next_52_b_7[23:16], _extend_w_upd_52_sum[2:0], _add_w_upd_52_sum[15:0], _shl_lfsr_next_53_b[16], _shl_lfsr_next_53_b_2[17:16], _shl_lfsr_next_53_b_3[17:16], _shl_lfsr_next_53_b_4[19:16], _shl_lfsr_next_53_b_5[19:16], _shl_lfsr_next_53_b_6[23:16], _shl_lfsr_next_53_b_7[23:16], _extend_w_upd_53_sum[2:0], _add_w_upd_53_sum[15:0], _shl_lfsr_next_54_b[16], _shl_lfsr_next_54_b_2[17:16], _shl_lfsr_next_54_b_3[17:16], _shl_lfsr_next_54_b_4[19:16], _shl_lfsr_next_54_b_5[19:16], _shl_lfsr_next_54_b_6[23:16], _shl_lfsr_next_54_b_7[23:16], _extend_w_upd_54_sum[2:0], _add_w_upd_54_sum[15:0], _shl_lfsr_next_55_b[16], _shl_lfsr_next_55_b_2[17:16], _shl_lfsr_next_55_b_3[17:16], _shl_lfsr_next_55_b_4[19:16], _shl_lfsr_next_55_b_5[19:16], _shl_lfsr_next_55_b_6[23:16], _shl_lfsr_next_55_b_7[23:16], _extend_w_upd_55_sum[2:0], _add_w_upd_55_sum[15:0], _shl_lfsr_next_56_b[16], _shl_lfsr_next_56_b_2[17:16], _shl_lfsr_next_56_b_3[17:16], _shl_lfsr_next_56_b_4[19:16], _shl_lfsr_next_56_b_5[19:16], _shl_lfsr_next_56_b_6[23:16], _shl_lfsr_next_56_b_7[23:16], _extend_w_upd_56_sum[2:0], _add_w_upd_56_sum[15:0], _shl_lfsr_next_57_b[16], _shl_lfsr_next_57_b_2[17:16], _shl_lfsr_next_57_b_3[17:16], _shl_lfsr_next_57_b_4[19:16], _shl_lfsr_next_57_b_5[19:16], _shl_lfsr_next_57_b_6[23:16], _shl_lfsr_next_57_b_7[23:16], _extend_w_upd_57_sum[2:0], _add_w_upd_57_sum[15:0], _shl_lfsr_next_58_b[16], _shl_lfsr_next_58_b_2[17:16], _shl_lfsr_next_58_b_3[17:16], _shl_lfsr_next_58_b_4[19:16], _shl_lfsr_next_58_b_5[19:16], _shl_lfsr_next_58_b_6[23:16], _shl_lfsr_next_58_b_7[23:16], _extend_w_upd_58_sum[2:0], _add_w_upd_58_sum[15:0], _shl_lfsr_next_59_b[16], _shl_lfsr_next_59_b_2[17:16], _shl_lfsr_next_59_b_3[17:16], _shl_lfsr_next_59_b_4[19:16], _shl_lfsr_next_59_b_5[19:16], _shl_lfsr_next_59_b_6[23:16], _shl_lfsr_next_59_b_7[23:16], _extend_w_upd_59_sum[2:0], _add_w_upd_59_sum[15:0], _shl_lfsr_next_60_b[16], _shl_lfsr_next_60_b_2[17:16], _shl_lfsr_next_60_b_3[17:16], _shl_lfsr_next_60_b_4[19:16], _shl_lfsr_next_60_b_5[19:16], _shl_lfsr_next_60_b_6[23:16], _shl_lfsr_next_60_b_7[23:16], _extend_w_upd_60_sum[2:0], _add_w_upd_60_sum[15:0], _shl_lfsr_next_61_b[16], _shl_lfsr_next_61_b_2[17:16], _shl_lfsr_next_61_b_3[17:16], _shl_lfsr_next_61_b_4[19:16], _shl_lfsr_next_61_b_5[19:16], _shl_lfsr_next_61_b_6[23:16], _shl_lfsr_next_61_b_7[23:16], _extend_w_upd_61_sum[2:0], _add_w_upd_61_sum[15:0], _shl_lfsr_next_62_b[16], _shl_lfsr_next_62_b_2[17:16], _shl_lfsr_next_62_b_3[17:16], _shl_lfsr_next_62_b_4[19:16], _shl_lfsr_next_62_b_5[19:16], _shl_lfsr_next_62_b_6[23:16], _shl_lfsr_next_62_b_7[23:16], _extend_w_upd_62_sum[2:0], _add_w_upd_62_sum[15:0], _shl_lfsr_next_63_b[16], _shl_lfsr_next_63_b_2[17:16], _shl_lfsr_next_63_b_3[17:16], _shl_lfsr_next_63_b_4[19:16], _shl_lfsr_next_63_b_5[19:16], _shl_lfsr_next_63_b_6[23:16], _shl_lfsr_next_63_b_7[23:16], _extend_w_upd_63_sum[2:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[8:0]};
+  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shl_lfsr_next_0_b[16], _shl_lfsr_next_0_b_2[17:16], _shl_lfsr_next_0_b_3[17:16], _shl_lfsr_next_0_b_4[19:16], _shl_lfsr_next_0_b_5[19:16], _shl_lfsr_next_0_b_6[23:16], _shl_lfsr_next_0_b_7[23:16], _shl_lfsr_next2_0_b[16], _shl_lfsr_next2_0_b_2[17:16], _shl_lfsr_next2_0_b_3[17:16], _shl_lfsr_next2_0_b_4[19:16], _shl_lfsr_next2_0_b_5[19:16], _shl_lfsr_next2_0_b_6[23:16], _shl_lfsr_next2_0_b_7[23:16], _ext_w_upd_0_sum[2:0], _add_w_upd_0_sum[15:0], _shl_lfsr_next_1_b[16], _shl_lfsr_next_1_b_2[17:16], _shl_lfsr_next_1_b_3[17:16], _shl_lfsr_next_1_b_4[19:16], _shl_lfsr_next_1_b_5[19:16], _shl_lfsr_next_1_b_6[23:16], _shl_lfsr_next_1_b_7[23:16], _ext_w_upd_1_sum[2:0], _add_w_upd_1_sum[15:0], _shl_lfsr_next_2_b[16], _shl_lfsr_next_2_b_2[17:16], _shl_lfsr_next_2_b_3[17:16], _shl_lfsr_next_2_b_4[19:16], _shl_lfsr_next_2_b_5[19:16], _shl_lfsr_next_2_b_6[23:16], _shl_lfsr_next_2_b_7[23:16], _ext_w_upd_2_sum[2:0], _add_w_upd_2_sum[15:0], _shl_lfsr_next_3_b[16], _shl_lfsr_next_3_b_2[17:16], _shl_lfsr_next_3_b_3[17:16], _shl_lfsr_next_3_b_4[19:16], _shl_lfsr_next_3_b_5[19:16], _shl_lfsr_next_3_b_6[23:16], _shl_lfsr_next_3_b_7[23:16], _ext_w_upd_3_sum[2:0], _add_w_upd_3_sum[15:0], _shl_lfsr_next_4_b[16], _shl_lfsr_next_4_b_2[17:16], _shl_lfsr_next_4_b_3[17:16], _shl_lfsr_next_4_b_4[19:16], _shl_lfsr_next_4_b_5[19:16], _shl_lfsr_next_4_b_6[23:16], _shl_lfsr_next_4_b_7[23:16], _ext_w_upd_4_sum[2:0], _add_w_upd_4_sum[15:0], _shl_lfsr_next_5_b[16], _shl_lfsr_next_5_b_2[17:16], _shl_lfsr_next_5_b_3[17:16], _shl_lfsr_next_5_b_4[19:16], _shl_lfsr_next_5_b_5[19:16], _shl_lfsr_next_5_b_6[23:16], _shl_lfsr_next_5_b_7[23:16], _ext_w_upd_5_sum[2:0], _add_w_upd_5_sum[15:0], _shl_lfsr_next_6_b[16], _shl_lfsr_next_6_b_2[17:16], _shl_lfsr_next_6_b_3[17:16], _shl_lfsr_next_6_b_4[19:16], _shl_lfsr_next_6_b_5[19:16], _shl_lfsr_next_6_b_6[23:16], _shl_lfsr_next_6_b_7[23:16], _ext_w_upd_6_sum[2:0], _add_w_upd_6_sum[15:0], _shl_lfsr_next_7_b[16], _shl_lfsr_next_7_b_2[17:16], _shl_lfsr_next_7_b_3[17:16], _shl_lfsr_next_7_b_4[19:16], _shl_lfsr_next_7_b_5[19:16], _shl_lfsr_next_7_b_6[23:16], _shl_lfsr_next_7_b_7[23:16], _ext_w_upd_7_sum[2:0], _add_w_upd_7_sum[15:0], _shl_lfsr_next_8_b[16], _shl_lfsr_next_8_b_2[17:16], _shl_lfsr_next_8_b_3[17:16], _shl_lfsr_next_8_b_4[19:16], _shl_lfsr_next_8_b_5[19:16], _shl_lfsr_next_8_b_6[23:16], _shl_lfsr_next_8_b_7[23:16], _ext_w_upd_8_sum[2:0], _add_w_upd_8_sum[15:0], _shl_lfsr_next_9_b[16], _shl_lfsr_next_9_b_2[17:16], _shl_lfsr_next_9_b_3[17:16], _shl_lfsr_next_9_b_4[19:16], _shl_lfsr_next_9_b_5[19:16], _shl_lfsr_next_9_b_6[23:16], _shl_lfsr_next_9_b_7[23:16], _ext_w_upd_9_sum[2:0], _add_w_upd_9_sum[15:0], _shl_lfsr_next_10_b[16], _shl_lfsr_next_10_b_2[17:16], _shl_lfsr_next_10_b_3[17:16], _shl_lfsr_next_10_b_4[19:16], _shl_lfsr_next_10_b_5[19:16], _shl_lfsr_next_10_b_6[23:16], _shl_lfsr_next_10_b_7[23:16], _ext_w_upd_10_sum[2:0], _add_w_upd_10_sum[15:0], _shl_lfsr_next_11_b[16], _shl_lfsr_next_11_b_2[17:16], _shl_lfsr_next_11_b_3[17:16], _shl_lfsr_next_11_b_4[19:16], _shl_lfsr_next_11_b_5[19:16], _shl_lfsr_next_11_b_6[23:16], _shl_lfsr_next_11_b_7[23:16], _ext_w_upd_11_sum[2:0], _add_w_upd_11_sum[15:0], _shl_lfsr_next_12_b[16], _shl_lfsr_next_12_b_2[17:16], _shl_lfsr_next_12_b_3[17:16], _shl_lfsr_next_12_b_4[19:16], _shl_lfsr_next_12_b_5[19:16], _shl_lfsr_next_12_b_6[23:16], _shl_lfsr_next_12_b_7[23:16], _ext_w_upd_12_sum[2:0], _add_w_upd_12_sum[15:0], _shl_lfsr_next_13_b[16], _shl_lfsr_next_13_b_2[17:16], _shl_lfsr_next_13_b_3[17:16], _shl_lfsr_next_13_b_4[19:16], _shl_lfsr_next_13_b_5[19:16], _shl_lfsr_next_13_b_6[23:16], _shl_lfsr_next_13_b_7[23:16], _ext_w_upd_13_sum[2:0], _add_w_upd_13_sum[15:0], _shl_lfsr_next_14_b[16], _shl_lfsr_next_14_b_2[17:16], _shl_lfsr_next_14_b_3[17:16], _shl_lfsr_next_14_b_4[19:16], _shl_lfsr_next_14_b_5[19:16], _shl_lfsr_next_14_b_6[23:16], _shl_lfsr_next_14_b_7[23:16], _ext_w_upd_14_sum[2:0], _add_w_upd_14_sum[15:0], _shl_lfsr_next_15_b[16], _shl_lfsr_next_15_b_2[17:16], _shl_lfsr_next_15_b_3[17:16], _shl_lfsr_next_15_b_4[19:16], _shl_lfsr_next_15_b_5[19:16], _shl_lfsr_next_15_b_6[23:16], _shl_lfsr_next_15_b_7[23:16], _ext_w_upd_15_sum[2:0], _add_w_upd_15_sum[15:0], _shl_lfsr_next_16_b[16], _shl_lfsr_next_16_b_2[17:16], _shl_lfsr_next_16_b_3[17:16], _shl_lfsr_next_16_b_4[19:16], _shl_lfsr_next_16_b_5[19:16], _shl_lfsr_next_16_b_6[23:16], _shl_lfsr_next_16_b_7[23:16], _ext_w_upd_16_sum[2:0], _add_w_upd_16_sum[15:0], _shl_lfsr_next_17_b[16], _shl_lfsr_next_17_b_2[17:16], _shl_lfsr_next_17_b_3[17:16], _shl_lfsr_next_17_b_4[19:16], _shl_lfsr_next_17_b_5[19:16], _shl_lfsr_next_17_b_6[23:16], _shl_lfsr_next_17_b_7[23:16], _ext_w_upd_17_sum[2:0], _add_w_upd_17_sum[15:0], _shl_lfsr_next_18_b[16], _shl_lfsr_next_18_b_2[17:16], _shl_lfsr_next_18_b_3[17:16], _shl_lfsr_next_18_b_4[19:16], _shl_lfsr_next_18_b_5[19:16], _shl_lfsr_next_18_b_6[23:16], _shl_lfsr_next_18_b_7[23:16], _ext_w_upd_18_sum[2:0], _add_w_upd_18_sum[15:0], _shl_lfsr_next_19_b[16], _shl_lfsr_next_19_b_2[17:16], _shl_lfsr_next_19_b_3[17:16], _shl_lfsr_next_19_b_4[19:16], _shl_lfsr_next_19_b_5[19:16], _shl_lfsr_next_19_b_6[23:16], _shl_lfsr_next_19_b_7[23:16], _ext_w_upd_19_sum[2:0], _add_w_upd_19_sum[15:0], _shl_lfsr_next_20_b[16], _shl_lfsr_next_20_b_2[17:16], _shl_lfsr_next_20_b_3[17:16], _shl_lfsr_next_20_b_4[19:16], _shl_lfsr_next_20_b_5[19:16], _shl_lfsr_next_20_b_6[23:16], _shl_lfsr_next_20_b_7[23:16], _ext_w_upd_20_sum[2:0], _add_w_upd_20_sum[15:0], _shl_lfsr_next_21_b[16], _shl_lfsr_next_21_b_2[17:16], _shl_lfsr_next_21_b_3[17:16], _shl_lfsr_next_21_b_4[19:16], _shl_lfsr_next_21_b_5[19:16], _shl_lfsr_next_21_b_6[23:16], _shl_lfsr_next_21_b_7[23:16], _ext_w_upd_21_sum[2:0], _add_w_upd_21_sum[15:0], _shl_lfsr_next_22_b[16], _shl_lfsr_next_22_b_2[17:16], _shl_lfsr_next_22_b_3[17:16], _shl_lfsr_next_22_b_4[19:16], _shl_lfsr_next_22_b_5[19:16], _shl_lfsr_next_22_b_6[23:16], _shl_lfsr_next_22_b_7[23:16], _ext_w_upd_22_sum[2:0], _add_w_upd_22_sum[15:0], _shl_lfsr_next_23_b[16], _shl_lfsr_next_23_b_2[17:16], _shl_lfsr_next_23_b_3[17:16], _shl_lfsr_next_23_b_4[19:16], _shl_lfsr_next_23_b_5[19:16], _shl_lfsr_next_23_b_6[23:16], _shl_lfsr_next_23_b_7[23:16], _ext_w_upd_23_sum[2:0], _add_w_upd_23_sum[15:0], _shl_lfsr_next_24_b[16], _shl_lfsr_next_24_b_2[17:16], _shl_lfsr_next_24_b_3[17:16], _shl_lfsr_next_24_b_4[19:16], _shl_lfsr_next_24_b_5[19:16], _shl_lfsr_next_24_b_6[23:16], _shl_lfsr_next_24_b_7[23:16], _ext_w_upd_24_sum[2:0], _add_w_upd_24_sum[15:0], _shl_lfsr_next_25_b[16], _shl_lfsr_next_25_b_2[17:16], _shl_lfsr_next_25_b_3[17:16], _shl_lfsr_next_25_b_4[19:16], _shl_lfsr_next_25_b_5[19:16], _shl_lfsr_next_25_b_6[23:16], _shl_lfsr_next_25_b_7[23:16], _ext_w_upd_25_sum[2:0], _add_w_upd_25_sum[15:0], _shl_lfsr_next_26_b[16], _shl_lfsr_next_26_b_2[17:16], _shl_lfsr_next_26_b_3[17:16], _shl_lfsr_next_26_b_4[19:16], _shl_lfsr_next_26_b_5[19:16], _shl_lfsr_next_26_b_6[23:16], _shl_lfsr_next_26_b_7[23:16], _ext_w_upd_26_sum[2:0], _add_w_upd_26_sum[15:0], _shl_lfsr_next_27_b[16], _shl_lfsr_next_27_b_2[17:16], _shl_lfsr_next_27_b_3[17:16], _shl_lfsr_next_27_b_4[19:16], _shl_lfsr_next_27_b_5[19:16], _shl_lfsr_next_27_b_6[23:16], _shl_lfsr_next_27_b_7[23:16], _ext_w_upd_27_sum[2:0], _add_w_upd_27_sum[15:0], _shl_lfsr_next_28_b[16], _shl_lfsr_next_28_b_2[17:16], _shl_lfsr_next_28_b_3[17:16], _shl_lfsr_next_28_b_4[19:16], _shl_lfsr_next_28_b_5[19:16], _shl_lfsr_next_28_b_6[23:16], _shl_lfsr_next_28_b_7[23:16], _ext_w_upd_28_sum[2:0], _add_w_upd_28_sum[15:0], _shl_lfsr_next_29_b[16], _shl_lfsr_next_29_b_2[17:16], _shl_lfsr_next_29_b_3[17:16], _shl_lfsr_next_29_b_4[19:16], _shl_lfsr_next_29_b_5[19:16], _shl_lfsr_next_29_b_6[23:16], _shl_lfsr_next_29_b_7[23:16], _ext_w_upd_29_sum[2:0], _add_w_upd_29_sum[15:0], _shl_lfsr_next_30_b[16], _shl_lfsr_next_30_b_2[17:16], _shl_lfsr_next_30_b_3[17:16], _shl_lfsr_next_30_b_4[19:16], _shl_lfsr_next_30_b_5[19:16], _shl_lfsr_next_30_b_6[23:16], _shl_lfsr_next_30_b_7[23:16], _ext_w_upd_30_sum[2:0], _add_w_upd_30_sum[15:0], _shl_lfsr_next_31_b[16], _shl_lfsr_next_31_b_2[17:16], _shl_lfsr_next_31_b_3[17:16], _shl_lfsr_next_31_b_4[19:16], _shl_lfsr_next_31_b_5[19:16], _shl_lfsr_next_31_b_6[23:16], _shl_lfsr_next_31_b_7[23:16], _ext_w_upd_31_sum[2:0], _add_w_upd_31_sum[15:0], _shl_lfsr_next_32_b[16], _shl_lfsr_next_32_b_2[17:16], _shl_lfsr_next_32_b_3[17:16], _shl_lfsr_next_32_b_4[19:16], _shl_lfsr_next_32_b_5[19:16], _shl_lfsr_next_32_b_6[23:16], _shl_lfsr_next_32_b_7[23:16], _ext_w_upd_32_sum[2:0], _add_w_upd_32_sum[15:0], _shl_lfsr_next_33_b[16], _shl_lfsr_next_33_b_2[17:16], _shl_lfsr_next_33_b_3[17:16], _shl_lfsr_next_33_b_4[19:16], _shl_lfsr_next_33_b_5[19:16], _shl_lfsr_next_33_b_6[23:16], _shl_lfsr_next_33_b_7[23:16], _ext_w_upd_33_sum[2:0], _add_w_upd_33_sum[15:0], _shl_lfsr_next_34_b[16], _shl_lfsr_next_34_b_2[17:16], _shl_lfsr_next_34_b_3[17:16], _shl_lfsr_next_34_b_4[19:16], _shl_lfsr_next_34_b_5[19:16], _shl_lfsr_next_34_b_6[23:16], _shl_lfsr_next_34_b_7[23:16], _ext_w_upd_34_sum[2:0], _add_w_upd_34_sum[15:0], _shl_lfsr_next_35_b[16], _shl_lfsr_next_35_b_2[17:16], _shl_lfsr_next_35_b_3[17:16], _shl_lfsr_next_35_b_4[19:16], _shl_lfsr_next_35_b_5[19:16], _shl_lfsr_next_35_b_6[23:16], _shl_lfsr_next_35_b_7[23:16], _ext_w_upd_35_sum[2:0], _add_w_upd_35_sum[15:0], _shl_lfsr_next_36_b[16], _shl_lfsr_next_36_b_2[17:16], _shl_lfsr_next_36_b_3[17:16], _shl_lfsr_next_36_b_4[19:16], _shl_lfsr_next_36_b_5[19:16], _shl_lfsr_next_36_b_6[23:16], _shl_lfsr_next_36_b_7[23:16], _ext_w_upd_36_sum[2:0], _add_w_upd_36_sum[15:0], _shl_lfsr_next_37_b[16], _shl_lfsr_next_37_b_2[17:16], _shl_lfsr_next_37_b_3[17:16], _shl_lfsr_next_37_b_4[19:16], _shl_lfsr_next_37_b_5[19:16], _shl_lfsr_next_37_b_6[23:16], _shl_lfsr_next_37_b_7[23:16], _ext_w_upd_37_sum[2:0], _add_w_upd_37_sum[15:0], _shl_lfsr_next_38_b[16], _shl_lfsr_next_38_b_2[17:16], _shl_lfsr_next_38_b_3[17:16], _shl_lfsr_next_38_b_4[19:16], _shl_lfsr_next_38_b_5[19:16], _shl_lfsr_next_38_b_6[23:16], _shl_lfsr_next_38_b_7[23:16], _ext_w_upd_38_sum[2:0], _add_w_upd_38_sum[15:0], _shl_lfsr_next_39_b[16], _shl_lfsr_next_39_b_2[17:16], _shl_lfsr_next_39_b_3[17:16], _shl_lfsr_next_39_b_4[19:16], _shl_lfsr_next_39_b_5[19:16], _shl_lfsr_next_39_b_6[23:16], _shl_lfsr_next_39_b_7[23:16], _ext_w_upd_39_sum[2:0], _add_w_upd_39_sum[15:0], _shl_lfsr_next_40_b[16], _shl_lfsr_next_40_b_2[17:16], _shl_lfsr_next_40_b_3[17:16], _shl_lfsr_next_40_b_4[19:16], _shl_lfsr_next_40_b_5[19:16], _shl_lfsr_next_40_b_6[23:16], _shl_lfsr_next_40_b_7[23:16], _ext_w_upd_40_sum[2:0], _add_w_upd_40_sum[15:0], _shl_lfsr_next_41_b[16], _shl_lfsr_next_41_b_2[17:16], _shl_lfsr_next_41_b_3[17:16], _shl_lfsr_next_41_b_4[19:16], _shl_lfsr_next_41_b_5[19:16], _shl_lfsr_next_41_b_6[23:16], _shl_lfsr_next_41_b_7[23:16], _ext_w_upd_41_sum[2:0], _add_w_upd_41_sum[15:0], _shl_lfsr_next_42_b[16], _shl_lfsr_next_42_b_2[17:16], _shl_lfsr_next_42_b_3[17:16], _shl_lfsr_next_42_b_4[19:16], _shl_lfsr_next_42_b_5[19:16], _shl_lfsr_next_42_b_6[23:16], _shl_lfsr_next_42_b_7[23:16], _ext_w_upd_42_sum[2:0], _add_w_upd_42_sum[15:0], _shl_lfsr_next_43_b[16], _shl_lfsr_next_43_b_2[17:16], _shl_lfsr_next_43_b_3[17:16], _shl_lfsr_next_43_b_4[19:16], _shl_lfsr_next_43_b_5[19:16], _shl_lfsr_next_43_b_6[23:16], _shl_lfsr_next_43_b_7[23:16], _ext_w_upd_43_sum[2:0], _add_w_upd_43_sum[15:0], _shl_lfsr_next_44_b[16], _shl_lfsr_next_44_b_2[17:16], _shl_lfsr_next_44_b_3[17:16], _shl_lfsr_next_44_b_4[19:16], _shl_lfsr_next_44_b_5[19:16], _shl_lfsr_next_44_b_6[23:16], _shl_lfsr_next_44_b_7[23:16], _ext_w_upd_44_sum[2:0], _add_w_upd_44_sum[15:0], _shl_lfsr_next_45_b[16], _shl_lfsr_next_45_b_2[17:16], _shl_lfsr_next_45_b_3[17:16], _shl_lfsr_next_45_b_4[19:16], _shl_lfsr_next_45_b_5[19:16], _shl_lfsr_next_45_b_6[23:16], _shl_lfsr_next_45_b_7[23:16], _ext_w_upd_45_sum[2:0], _add_w_upd_45_sum[15:0], _shl_lfsr_next_46_b[16], _shl_lfsr_next_46_b_2[17:16], _shl_lfsr_next_46_b_3[17:16], _shl_lfsr_next_46_b_4[19:16], _shl_lfsr_next_46_b_5[19:16], _shl_lfsr_next_46_b_6[23:16], _shl_lfsr_next_46_b_7[23:16], _ext_w_upd_46_sum[2:0], _add_w_upd_46_sum[15:0], _shl_lfsr_next_47_b[16], _shl_lfsr_next_47_b_2[17:16], _shl_lfsr_next_47_b_3[17:16], _shl_lfsr_next_47_b_4[19:16], _shl_lfsr_next_47_b_5[19:16], _shl_lfsr_next_47_b_6[23:16], _shl_lfsr_next_47_b_7[23:16], _ext_w_upd_47_sum[2:0], _add_w_upd_47_sum[15:0], _shl_lfsr_next_48_b[16], _shl_lfsr_next_48_b_2[17:16], _shl_lfsr_next_48_b_3[17:16], _shl_lfsr_next_48_b_4[19:16], _shl_lfsr_next_48_b_5[19:16], _shl_lfsr_next_48_b_6[23:16], _shl_lfsr_next_48_b_7[23:16], _ext_w_upd_48_sum[2:0], _add_w_upd_48_sum[15:0], _shl_lfsr_next_49_b[16], _shl_lfsr_next_49_b_2[17:16], _shl_lfsr_next_49_b_3[17:16], _shl_lfsr_next_49_b_4[19:16], _shl_lfsr_next_49_b_5[19:16], _shl_lfsr_next_49_b_6[23:16], _shl_lfsr_next_49_b_7[23:16], _ext_w_upd_49_sum[2:0], _add_w_upd_49_sum[15:0], _shl_lfsr_next_50_b[16], _shl_lfsr_next_50_b_2[17:16], _shl_lfsr_next_50_b_3[17:16], _shl_lfsr_next_50_b_4[19:16], _shl_lfsr_next_50_b_5[19:16], _shl_lfsr_next_50_b_6[23:16], _shl_lfsr_next_50_b_7[23:16], _ext_w_upd_50_sum[2:0], _add_w_upd_50_sum[15:0], _shl_lfsr_next_51_b[16], _shl_lfsr_next_51_b_2[17:16], _shl_lfsr_next_51_b_3[17:16], _shl_lfsr_next_51_b_4[19:16], _shl_lfsr_next_51_b_5[19:16], _shl_lfsr_next_51_b_6[23:16], _shl_lfsr_next_51_b_7[23:16], _ext_w_upd_51_sum[2:0], _add_w_upd_51_sum[15:0], _shl_lfsr_next_52_b[16], _shl_lfsr_next_52_b_2[17:16], _shl_lfsr_next_52_b_3[17:16], _shl_lfsr_next_52_b_4[19:16], _shl_lfsr_next_52_b_5[19:16], _shl_lfsr_next_52_b_6[23:16], _shl_lfsr_next_52_b_7[23:16], _ext_w_upd_52_sum[2:0], _add_w_upd_52_sum[15:0], _shl_lfsr_next_53_b[16], _shl_lfsr_next_53_b_2[17:16], _shl_lfsr_next_53_b_3[17:16], _shl_lfsr_next_53_b_4[19:16], _shl_lfsr_next_53_b_5[19:16], _shl_lfsr_next_53_b_6[23:16], _shl_lfsr_next_53_b_7[23:16], _ext_w_upd_53_sum[2:0], _add_w_upd_53_sum[15:0], _shl_lfsr_next_54_b[16], _shl_lfsr_next_54_b_2[17:16], _shl_lfsr_next_54_b_3[17:16], _shl_lfsr_next_54_b_4[19:16], _shl_lfsr_next_54_b_5[19:16], _shl_lfsr_next_54_b_6[23:16], _shl_lfsr_next_54_b_7[23:16], _ext_w_upd_54_sum[2:0], _add_w_upd_54_sum[15:0], _shl_lfsr_next_55_b[16], _shl_lfsr_next_55_b_2[17:16], _shl_lfsr_next_55_b_3[17:16], _shl_lfsr_next_55_b_4[19:16], _shl_lfsr_next_55_b_5[19:16], _shl_lfsr_next_55_b_6[23:16], _shl_lfsr_next_55_b_7[23:16], _ext_w_upd_55_sum[2:0], _add_w_upd_55_sum[15:0], _shl_lfsr_next_56_b[16], _shl_lfsr_next_56_b_2[17:16], _shl_lfsr_next_56_b_3[17:16], _shl_lfsr_next_56_b_4[19:16], _shl_lfsr_next_56_b_5[19:16], _shl_lfsr_next_56_b_6[23:16], _shl_lfsr_next_56_b_7[23:16], _ext_w_upd_56_sum[2:0], _add_w_upd_56_sum[15:0], _shl_lfsr_next_57_b[16], _shl_lfsr_next_57_b_2[17:16], _shl_lfsr_next_57_b_3[17:16], _shl_lfsr_next_57_b_4[19:16], _shl_lfsr_next_57_b_5[19:16], _shl_lfsr_next_57_b_6[23:16], _shl_lfsr_next_57_b_7[23:16], _ext_w_upd_57_sum[2:0], _add_w_upd_57_sum[15:0], _shl_lfsr_next_58_b[16], _shl_lfsr_next_58_b_2[17:16], _shl_lfsr_next_58_b_3[17:16], _shl_lfsr_next_58_b_4[19:16], _shl_lfsr_next_58_b_5[19:16], _shl_lfsr_next_58_b_6[23:16], _shl_lfsr_next_58_b_7[23:16], _ext_w_upd_58_sum[2:0], _add_w_upd_58_sum[15:0], _shl_lfsr_next_59_b[16], _shl_lfsr_next_59_b_2[17:16], _shl_lfsr_next_59_b_3[17:16], _shl_lfsr_next_59_b_4[19:16], _shl_lfsr_next_59_b_5[19:16], _shl_lfsr_next_59_b_6[23:16], _shl_lfsr_next_59_b_7[23:16], _ext_w_upd_59_sum[2:0], _add_w_upd_59_sum[15:0], _shl_lfsr_next_60_b[16], _shl_lfsr_next_60_b_2[17:16], _shl_lfsr_next_60_b_3[17:16], _shl_lfsr_next_60_b_4[19:16], _shl_lfsr_next_60_b_5[19:16], _shl_lfsr_next_60_b_6[23:16], _shl_lfsr_next_60_b_7[23:16], _ext_w_upd_60_sum[2:0], _add_w_upd_60_sum[15:0], _shl_lfsr_next_61_b[16], _shl_lfsr_next_61_b_2[17:16], _shl_lfsr_next_61_b_3[17:16], _shl_lfsr_next_61_b_4[19:16], _shl_lfsr_next_61_b_5[19:16], _shl_lfsr_next_61_b_6[23:16], _shl_lfsr_next_61_b_7[23:16], _ext_w_upd_61_sum[2:0], _add_w_upd_61_sum[15:0], _shl_lfsr_next_62_b[16], _shl_lfsr_next_62_b_2[17:16], _shl_lfsr_next_62_b_3[17:16], _shl_lfsr_next_62_b_4[19:16], _shl_lfsr_next_62_b_5[19:16], _shl_lfsr_next_62_b_6[23:16], _shl_lfsr_next_62_b_7[23:16], _ext_w_upd_62_sum[2:0], _add_w_upd_62_sum[15:0], _shl_lfsr_next_63_b[16], _shl_lfsr_next_63_b_2[17:16], _shl_lfsr_next_63_b_3[17:16], _shl_lfsr_next_63_b_4[19:16], _shl_lfsr_next_63_b_5[19:16], _shl_lfsr_next_63_b_6[23:16], _shl_lfsr_next_63_b_7[23:16], _ext_w_upd_63_sum[2:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[8:0]};
 
 endmodule
 

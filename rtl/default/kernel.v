@@ -74,19 +74,23 @@ module kernel (
   wire [4:0]  u_out_count;
   wire        out_fire;
   wire [4:0]  credit_used_next;
-  wire [17:0] _select_s1_prod_q;
+  reg  [17:0] _sel_s1_prod_q;
   wire [58:0] _add_s2_t_q;
   wire [29:0] _mux_s2_t_q;
   wire [58:0] _add_s2_t_q_2;
   wire [41:0] _mux_s2_t_q_2;
   wire [58:0] _add_s2_t_q_3;
   wire [42:0] _mux_s2_t_q_3;
+  reg  [15:0] _sel_s2_t_q;
+  reg         _sel_s2_sat_arg_q;
+  reg  [23:0] _sel_result;
+  reg         _sel_result_sat;
 
-  assign s_axis_req_tready = req_ready_q;
+  assign s_axis_req_tready = req_ready_q;  // generator/units/kernel.ts:120
 
-  assign accept = s_axis_req_tvalid & req_ready_q;
+  assign accept = s_axis_req_tvalid & req_ready_q;  // generator/units/kernel.ts:121
 
-  // seq: s0_valid_q
+  // seq: s0_valid_q (generator/units/kernel.ts:124)
   always @(posedge clk) begin
     if (rst) begin
       s0_valid_q <= 1'b0;
@@ -95,7 +99,7 @@ module kernel (
     end
   end
 
-  // seq: s0_fn_q
+  // seq: s0_fn_q (generator/units/kernel.ts:125)
   always @(posedge clk) begin
     if (rst) begin
       s0_fn_q <= 3'd0;
@@ -106,7 +110,7 @@ module kernel (
     end
   end
 
-  // seq: s0_arg_q
+  // seq: s0_arg_q (generator/units/kernel.ts:126)
   always @(posedge clk) begin
     if (rst) begin
       s0_arg_q <= 39'd0;
@@ -117,7 +121,7 @@ module kernel (
     end
   end
 
-  // seq: s0_last_q
+  // seq: s0_last_q (generator/units/kernel.ts:127)
   always @(posedge clk) begin
     if (rst) begin
       s0_last_q <= 1'b0;
@@ -128,17 +132,24 @@ module kernel (
     end
   end
 
-  assign _select_s1_prod_q = (s0_fn_q == 3'd0) ? 18'h29cbc : (s0_fn_q == 3'd1) ? 18'd1 : (s0_fn_q == 3'd2) ? 18'd1 : 18'd0;
-  // seq: s1_prod_q
+  always @* begin
+    case (s0_fn_q)
+      3'd0:    _sel_s1_prod_q = 18'h29cbc;
+      3'd1:    _sel_s1_prod_q = 18'd1;
+      3'd2:    _sel_s1_prod_q = 18'd1;
+      default: _sel_s1_prod_q = 18'd0;
+    endcase
+  end
+  // seq: s1_prod_q (generator/units/kernel.ts:137)
   always @(posedge clk) begin
     if (rst) begin
       s1_prod_q <= 57'd0;
     end else begin
-      s1_prod_q <= s0_arg_q * _select_s1_prod_q;
+      s1_prod_q <= s0_arg_q * _sel_s1_prod_q;
     end
   end
 
-  // seq: s1_arg_q
+  // seq: s1_arg_q (generator/units/kernel.ts:138)
   always @(posedge clk) begin
     if (rst) begin
       s1_arg_q <= 39'd0;
@@ -147,7 +158,7 @@ module kernel (
     end
   end
 
-  // seq: s1_valid_q
+  // seq: s1_valid_q (generator/units/kernel.ts:139)
   always @(posedge clk) begin
     if (rst) begin
       s1_valid_q <= 1'b0;
@@ -156,7 +167,7 @@ module kernel (
     end
   end
 
-  // seq: s1_fn_q
+  // seq: s1_fn_q (generator/units/kernel.ts:140)
   always @(posedge clk) begin
     if (rst) begin
       s1_fn_q <= 3'd0;
@@ -165,7 +176,7 @@ module kernel (
     end
   end
 
-  // seq: s1_last_q
+  // seq: s1_last_q (generator/units/kernel.ts:141)
   always @(posedge clk) begin
     if (rst) begin
       s1_last_q <= 1'b0;
@@ -180,25 +191,41 @@ module kernel (
   assign _mux_s2_t_q_2 = (_add_s2_t_q_2[58:17] > 42'd65535) ? 42'd65535 : _add_s2_t_q_2[58:17];
   assign _add_s2_t_q_3 = {2'd0, s1_prod_q} + 59'd32768;
   assign _mux_s2_t_q_3 = (_add_s2_t_q_3[58:16] > 43'd65535) ? 43'd65535 : _add_s2_t_q_3[58:16];
-  // seq: s2_t_q
+  always @* begin
+    case (s1_fn_q)
+      3'd0:    _sel_s2_t_q = _mux_s2_t_q[15:0];
+      3'd1:    _sel_s2_t_q = _mux_s2_t_q_2[15:0];
+      3'd2:    _sel_s2_t_q = _mux_s2_t_q_3[15:0];
+      default: _sel_s2_t_q = 16'd0;
+    endcase
+  end
+  // seq: s2_t_q (generator/units/kernel.ts:148)
   always @(posedge clk) begin
     if (rst) begin
       s2_t_q <= 16'd0;
     end else begin
-      s2_t_q <= (s1_fn_q == 3'd0) ? _mux_s2_t_q[15:0] : (s1_fn_q == 3'd1) ? _mux_s2_t_q_2[15:0] : (s1_fn_q == 3'd2) ? _mux_s2_t_q_3[15:0] : 16'd0;
+      s2_t_q <= _sel_s2_t_q;
     end
   end
 
-  // seq: s2_sat_arg_q
+  always @* begin
+    case (s1_fn_q)
+      3'd0:    _sel_s2_sat_arg_q = _add_s2_t_q[58:29] > 30'd65535;
+      3'd1:    _sel_s2_sat_arg_q = _add_s2_t_q_2[58:17] > 42'd65535;
+      3'd2:    _sel_s2_sat_arg_q = _add_s2_t_q_3[58:16] > 43'd65535;
+      default: _sel_s2_sat_arg_q = 1'b0;
+    endcase
+  end
+  // seq: s2_sat_arg_q (generator/units/kernel.ts:149)
   always @(posedge clk) begin
     if (rst) begin
       s2_sat_arg_q <= 1'b0;
     end else begin
-      s2_sat_arg_q <= (s1_fn_q == 3'd0) ? (_add_s2_t_q[58:29] > 30'd65535) : (s1_fn_q == 3'd1) ? (_add_s2_t_q_2[58:17] > 42'd65535) : (s1_fn_q == 3'd2) ? (_add_s2_t_q_3[58:16] > 43'd65535) : 1'b0;
+      s2_sat_arg_q <= _sel_s2_sat_arg_q;
     end
   end
 
-  // seq: s2_arg_q
+  // seq: s2_arg_q (generator/units/kernel.ts:150)
   always @(posedge clk) begin
     if (rst) begin
       s2_arg_q <= 39'd0;
@@ -207,7 +234,7 @@ module kernel (
     end
   end
 
-  // seq: s2_label_eq_q
+  // seq: s2_label_eq_q (generator/units/kernel.ts:152)
   always @(posedge clk) begin
     if (rst) begin
       s2_label_eq_q <= 1'b0;
@@ -216,7 +243,7 @@ module kernel (
     end
   end
 
-  // seq: s2_valid_q
+  // seq: s2_valid_q (generator/units/kernel.ts:153)
   always @(posedge clk) begin
     if (rst) begin
       s2_valid_q <= 1'b0;
@@ -225,7 +252,7 @@ module kernel (
     end
   end
 
-  // seq: s2_fn_q
+  // seq: s2_fn_q (generator/units/kernel.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       s2_fn_q <= 3'd0;
@@ -234,7 +261,7 @@ module kernel (
     end
   end
 
-  // seq: s2_last_q
+  // seq: s2_last_q (generator/units/kernel.ts:155)
   always @(posedge clk) begin
     if (rst) begin
       s2_last_q <= 1'b0;
@@ -243,7 +270,7 @@ module kernel (
     end
   end
 
-  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 u_expneg (
+  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 u_expneg (  // generator/units/kernel.ts:160
     .clk (clk),
     .rst (rst),
     .x   (s2_t_q),
@@ -251,7 +278,7 @@ module kernel (
     .sat (u_expneg_sat)
   );
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 u_exp (
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 u_exp (  // generator/units/kernel.ts:160
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[16:0]),
@@ -259,7 +286,7 @@ module kernel (
     .sat (u_exp_sat)
   );
 
-  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 u_rsqrt (
+  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 u_rsqrt (  // generator/units/kernel.ts:160
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[31:0]),
@@ -267,7 +294,7 @@ module kernel (
     .sat (u_rsqrt_sat)
   );
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 u_recip (
+  tbl_recip_u21i5_u17i1_n6_s8_g4 u_recip (  // generator/units/kernel.ts:160
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[20:0]),
@@ -275,7 +302,7 @@ module kernel (
     .sat (u_recip_sat)
   );
 
-  // seq: s3_valid_q
+  // seq: s3_valid_q (generator/units/kernel.ts:174)
   always @(posedge clk) begin
     if (rst) begin
       s3_valid_q <= 1'b0;
@@ -284,7 +311,7 @@ module kernel (
     end
   end
 
-  // seq: s3_fn_q
+  // seq: s3_fn_q (generator/units/kernel.ts:175)
   always @(posedge clk) begin
     if (rst) begin
       s3_fn_q <= 3'd0;
@@ -293,7 +320,7 @@ module kernel (
     end
   end
 
-  // seq: s3_last_q
+  // seq: s3_last_q (generator/units/kernel.ts:176)
   always @(posedge clk) begin
     if (rst) begin
       s3_last_q <= 1'b0;
@@ -302,7 +329,7 @@ module kernel (
     end
   end
 
-  // seq: s3_sat_arg_q
+  // seq: s3_sat_arg_q (generator/units/kernel.ts:177)
   always @(posedge clk) begin
     if (rst) begin
       s3_sat_arg_q <= 1'b0;
@@ -311,7 +338,7 @@ module kernel (
     end
   end
 
-  // seq: s3_label_eq_q
+  // seq: s3_label_eq_q (generator/units/kernel.ts:178)
   always @(posedge clk) begin
     if (rst) begin
       s3_label_eq_q <= 1'b0;
@@ -320,7 +347,7 @@ module kernel (
     end
   end
 
-  // seq: s4_valid_q
+  // seq: s4_valid_q (generator/units/kernel.ts:174)
   always @(posedge clk) begin
     if (rst) begin
       s4_valid_q <= 1'b0;
@@ -329,7 +356,7 @@ module kernel (
     end
   end
 
-  // seq: s4_fn_q
+  // seq: s4_fn_q (generator/units/kernel.ts:175)
   always @(posedge clk) begin
     if (rst) begin
       s4_fn_q <= 3'd0;
@@ -338,7 +365,7 @@ module kernel (
     end
   end
 
-  // seq: s4_last_q
+  // seq: s4_last_q (generator/units/kernel.ts:176)
   always @(posedge clk) begin
     if (rst) begin
       s4_last_q <= 1'b0;
@@ -347,7 +374,7 @@ module kernel (
     end
   end
 
-  // seq: s4_sat_arg_q
+  // seq: s4_sat_arg_q (generator/units/kernel.ts:177)
   always @(posedge clk) begin
     if (rst) begin
       s4_sat_arg_q <= 1'b0;
@@ -356,7 +383,7 @@ module kernel (
     end
   end
 
-  // seq: s4_label_eq_q
+  // seq: s4_label_eq_q (generator/units/kernel.ts:178)
   always @(posedge clk) begin
     if (rst) begin
       s4_label_eq_q <= 1'b0;
@@ -365,7 +392,7 @@ module kernel (
     end
   end
 
-  // seq: s5_valid_q
+  // seq: s5_valid_q (generator/units/kernel.ts:174)
   always @(posedge clk) begin
     if (rst) begin
       s5_valid_q <= 1'b0;
@@ -374,7 +401,7 @@ module kernel (
     end
   end
 
-  // seq: s5_fn_q
+  // seq: s5_fn_q (generator/units/kernel.ts:175)
   always @(posedge clk) begin
     if (rst) begin
       s5_fn_q <= 3'd0;
@@ -383,7 +410,7 @@ module kernel (
     end
   end
 
-  // seq: s5_last_q
+  // seq: s5_last_q (generator/units/kernel.ts:176)
   always @(posedge clk) begin
     if (rst) begin
       s5_last_q <= 1'b0;
@@ -392,7 +419,7 @@ module kernel (
     end
   end
 
-  // seq: s5_sat_arg_q
+  // seq: s5_sat_arg_q (generator/units/kernel.ts:177)
   always @(posedge clk) begin
     if (rst) begin
       s5_sat_arg_q <= 1'b0;
@@ -401,7 +428,7 @@ module kernel (
     end
   end
 
-  // seq: s5_label_eq_q
+  // seq: s5_label_eq_q (generator/units/kernel.ts:178)
   always @(posedge clk) begin
     if (rst) begin
       s5_label_eq_q <= 1'b0;
@@ -410,7 +437,7 @@ module kernel (
     end
   end
 
-  // seq: s6_valid_q
+  // seq: s6_valid_q (generator/units/kernel.ts:174)
   always @(posedge clk) begin
     if (rst) begin
       s6_valid_q <= 1'b0;
@@ -419,7 +446,7 @@ module kernel (
     end
   end
 
-  // seq: s6_fn_q
+  // seq: s6_fn_q (generator/units/kernel.ts:175)
   always @(posedge clk) begin
     if (rst) begin
       s6_fn_q <= 3'd0;
@@ -428,7 +455,7 @@ module kernel (
     end
   end
 
-  // seq: s6_last_q
+  // seq: s6_last_q (generator/units/kernel.ts:176)
   always @(posedge clk) begin
     if (rst) begin
       s6_last_q <= 1'b0;
@@ -437,7 +464,7 @@ module kernel (
     end
   end
 
-  // seq: s6_sat_arg_q
+  // seq: s6_sat_arg_q (generator/units/kernel.ts:177)
   always @(posedge clk) begin
     if (rst) begin
       s6_sat_arg_q <= 1'b0;
@@ -446,7 +473,7 @@ module kernel (
     end
   end
 
-  // seq: s6_label_eq_q
+  // seq: s6_label_eq_q (generator/units/kernel.ts:178)
   always @(posedge clk) begin
     if (rst) begin
       s6_label_eq_q <= 1'b0;
@@ -455,13 +482,37 @@ module kernel (
     end
   end
 
-  assign result = (s6_fn_q == 3'd0) ? {7'd0, u_expneg_y} : (s6_fn_q == 3'd1) ? {7'd0, u_expneg_y} : (s6_fn_q == 3'd2) ? {7'd0, u_expneg_y} : (s6_fn_q == 3'd3) ? (s6_label_eq_q ? 24'h10000 : 24'd3) : (s6_fn_q == 3'd4) ? {7'd0, u_exp_y} : (s6_fn_q == 3'd5) ? u_rsqrt_y : (s6_fn_q == 3'd6) ? {7'd0, u_recip_y} : 24'd0;
+  always @* begin
+    case (s6_fn_q)
+      3'd0:    _sel_result = {7'd0, u_expneg_y};
+      3'd1:    _sel_result = {7'd0, u_expneg_y};
+      3'd2:    _sel_result = {7'd0, u_expneg_y};
+      3'd3:    _sel_result = s6_label_eq_q ? 24'h10000 : 24'd3;
+      3'd4:    _sel_result = {7'd0, u_exp_y};
+      3'd5:    _sel_result = u_rsqrt_y;
+      3'd6:    _sel_result = {7'd0, u_recip_y};
+      default: _sel_result = 24'd0;
+    endcase
+  end
+  assign result = _sel_result;  // generator/units/kernel.ts:194
 
-  assign result_sat = (s6_fn_q == 3'd0) ? u_expneg_sat : (s6_fn_q == 3'd1) ? u_expneg_sat : (s6_fn_q == 3'd2) ? u_expneg_sat : (s6_fn_q == 3'd3) ? 1'b0 : (s6_fn_q == 3'd4) ? u_exp_sat : (s6_fn_q == 3'd5) ? u_rsqrt_sat : (s6_fn_q == 3'd6) ? u_recip_sat : 1'b0;
+  always @* begin
+    case (s6_fn_q)
+      3'd0:    _sel_result_sat = u_expneg_sat;
+      3'd1:    _sel_result_sat = u_expneg_sat;
+      3'd2:    _sel_result_sat = u_expneg_sat;
+      3'd3:    _sel_result_sat = 1'b0;
+      3'd4:    _sel_result_sat = u_exp_sat;
+      3'd5:    _sel_result_sat = u_rsqrt_sat;
+      3'd6:    _sel_result_sat = u_recip_sat;
+      default: _sel_result_sat = 1'b0;
+    endcase
+  end
+  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:195
 
-  assign result_is_kernel = s6_fn_q < 3'd3;
+  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:196
 
-  fifo_w26_d16_l u_out (
+  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:199
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s6_valid_q),
@@ -475,17 +526,17 @@ module kernel (
     .count             (u_out_count)
   );
 
-  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;
+  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:206
 
-  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;
+  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:207
 
-  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;
+  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:208
 
-  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;
+  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:209
 
-  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);
+  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:210
 
-  // seq: credits
+  // seq: credits (generator/units/kernel.ts:211)
   always @(posedge clk) begin
     if (rst) begin
       credit_used_q <= 5'd0;

@@ -77,32 +77,32 @@ module layernorm (
   wire [37:0]        _mux_a_2;
   wire [43:0]        _mul_v_exact;
   wire [45:0]        _add_var_q_2;
-  wire [27:0]        _slice_var_q;
+  wire [27:0]        _bits_var_q;
   wire [45:0]        _add_var_q_3;
-  wire [29:0]        _select_var_q;
+  wire [29:0]        _sel_var_q;
   wire [30:0]        _add_var_q;
   wire [33:0]        _mux_var_q;
   wire [22:0]        _sub_p2_q;
-  wire [24:0]        _extend_p2_q;
+  wire [24:0]        _ext_p2_q;
   wire [48:0]        _add_z;
-  wire [26:0]        _slice_z;
+  wire [26:0]        _bits_z;
   wire [48:0]        _add_z_2;
   wire [27:0]        _mux_z;
   wire [17:0]        _mux_out_data_q;
 
-  assign go = start & (state_q == 3'd0);
+  assign go = start & (state_q == 3'd0);  // generator/units/layernorm.ts:90
 
-  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;
+  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;  // generator/units/layernorm.ts:93
 
-  assign s_axis_acc_tready = (state_q == 3'd1) & (acc_count_q < n_sel);
+  assign s_axis_acc_tready = (state_q == 3'd1) & (acc_count_q < n_sel);  // generator/units/layernorm.ts:98
 
   assign _add_a = {{2{s_axis_acc_tdata[47]}}, s_axis_acc_tdata} + 50'd512;
   assign _mux_a = ($signed(_add_a[49:10]) > 40'sd32767) ? 40'sd32767 : (($signed(_add_a[49:10]) < (-40'sd32768)) ? (-40'sd32768) : _add_a[49:10]);
   assign _add_a_2 = {{2{s_axis_acc_tdata[47]}}, s_axis_acc_tdata} + 50'd2048;
   assign _mux_a_2 = ($signed(_add_a_2[49:12]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_a_2[49:12]) < (-38'sd32768)) ? (-38'sd32768) : _add_a_2[49:12]);
-  assign a = (layer_q == 1'b0) ? _mux_a[15:0] : _mux_a_2[15:0];
+  assign a = (layer_q == 1'b0) ? _mux_a[15:0] : _mux_a_2[15:0];  // generator/units/layernorm.ts:103
 
-  // seq: r0_q
+  // seq: r0_q (generator/units/layernorm.ts:107)
   always @(posedge clk) begin
     if (rst) begin
       r0_q <= 15'd0;
@@ -113,7 +113,7 @@ module layernorm (
     end
   end
 
-  // seq: j0_q
+  // seq: j0_q (generator/units/layernorm.ts:108)
   always @(posedge clk) begin
     if (rst) begin
       j0_q <= 7'd0;
@@ -124,7 +124,7 @@ module layernorm (
     end
   end
 
-  // seq: v0_q
+  // seq: v0_q (generator/units/layernorm.ts:109)
   always @(posedge clk) begin
     if (rst) begin
       v0_q <= 1'b0;
@@ -133,7 +133,7 @@ module layernorm (
     end
   end
 
-  // memory r_mem: 128 x uint(15), 1 write / 1 sync read / 0 async read port(s)
+  // memory r_mem: 128 x uint(15), 1 write / 1 sync read / 0 async read port(s) (generator/units/layernorm.ts:110)
   always @(posedge clk) begin
     if (v0_q) begin
       r_mem[j0_q] <= r0_q;
@@ -143,7 +143,7 @@ module layernorm (
     end
   end
 
-  // seq: rr1_q
+  // seq: rr1_q (generator/units/layernorm.ts:112)
   always @(posedge clk) begin
     if (rst) begin
       rr1_q <= 30'd0;
@@ -152,7 +152,7 @@ module layernorm (
     end
   end
 
-  // seq: v1_q
+  // seq: v1_q (generator/units/layernorm.ts:113)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
@@ -161,7 +161,7 @@ module layernorm (
     end
   end
 
-  // seq: sums
+  // seq: sums (generator/units/layernorm.ts:118)
   always @(posedge clk) begin
     if (rst) begin
       s1_q <= 22'd0;
@@ -182,9 +182,9 @@ module layernorm (
   end
 
   assign _mul_v_exact = s1_q * s1_q;
-  assign v_exact = {1'b0, (layer_q == 1'b0) ? {s2_q, 7'd0} : {1'b0, {s2_q, 6'd0}}} - {1'b0, _mul_v_exact};
+  assign v_exact = {1'b0, (layer_q == 1'b0) ? {s2_q, 7'd0} : {1'b0, {s2_q, 6'd0}}} - {1'b0, _mul_v_exact};  // generator/units/layernorm.ts:130
 
-  // seq: v_q
+  // seq: v_q (generator/units/layernorm.ts:131)
   always @(posedge clk) begin
     if (rst) begin
       v_q <= 45'sd0;
@@ -196,12 +196,12 @@ module layernorm (
   end
 
   assign _add_var_q_2 = {v_q[44], v_q} + 46'h20000;
-  assign _slice_var_q = _add_var_q_2[45:18];
+  assign _bits_var_q = _add_var_q_2[45:18];
   assign _add_var_q_3 = {v_q[44], v_q} + 46'd32768;
-  assign _select_var_q = (layer_q == 1'b0) ? {{2{_slice_var_q[27]}}, _slice_var_q} : _add_var_q_3[45:16];
-  assign _add_var_q = {_select_var_q[29], _select_var_q} + 31'd655;
+  assign _sel_var_q = (layer_q == 1'b0) ? {{2{_bits_var_q[27]}}, _bits_var_q} : _add_var_q_3[45:16];
+  assign _add_var_q = {_sel_var_q[29], _sel_var_q} + 31'd655;
   assign _mux_var_q = ($signed({{3{_add_var_q[30]}}, _add_var_q}) > 34'shffffffff) ? 34'shffffffff : (($signed({{3{_add_var_q[30]}}, _add_var_q}) < 34'sd0) ? 34'sd0 : {{3{_add_var_q[30]}}, _add_var_q});
-  // seq: var_q
+  // seq: var_q (generator/units/layernorm.ts:137)
   always @(posedge clk) begin
     if (rst) begin
       var_q <= 32'd0;
@@ -212,7 +212,7 @@ module layernorm (
     end
   end
 
-  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 rsqrt (
+  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 rsqrt (  // generator/units/layernorm.ts:138
     .clk (clk),
     .rst (rst),
     .x   (var_q),
@@ -220,7 +220,7 @@ module layernorm (
     .sat (rsqrt_sat)
   );
 
-  // seq: s_inv_q
+  // seq: s_inv_q (generator/units/layernorm.ts:143)
   always @(posedge clk) begin
     if (rst) begin
       s_inv_q <= 24'd0;
@@ -231,7 +231,7 @@ module layernorm (
     end
   end
 
-  // seq: s_inv_layer0_q
+  // seq: s_inv_layer0_q (generator/units/layernorm.ts:146)
   always @(posedge clk) begin
     if (rst) begin
       s_inv_layer0_q <= 24'd0;
@@ -242,9 +242,9 @@ module layernorm (
     end
   end
 
-  assign s_inv_0 = s_inv_layer0_q;
+  assign s_inv_0 = s_inv_layer0_q;  // generator/units/layernorm.ts:146
 
-  // seq: s_inv_layer1_q
+  // seq: s_inv_layer1_q (generator/units/layernorm.ts:146)
   always @(posedge clk) begin
     if (rst) begin
       s_inv_layer1_q <= 24'd0;
@@ -255,13 +255,13 @@ module layernorm (
     end
   end
 
-  assign s_inv_1 = s_inv_layer1_q;
+  assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:146
 
-  assign adv = (~out_valid_q) | m_axis_z_tready;
+  assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:125
 
-  assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);
+  assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:152
 
-  // seq: n1_valid_q
+  // seq: n1_valid_q (generator/units/layernorm.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       n1_valid_q <= 1'b0;
@@ -272,7 +272,7 @@ module layernorm (
     end
   end
 
-  // seq: n1_last_q
+  // seq: n1_last_q (generator/units/layernorm.ts:155)
   always @(posedge clk) begin
     if (rst) begin
       n1_last_q <= 1'b0;
@@ -284,19 +284,19 @@ module layernorm (
   end
 
   assign _sub_p2_q = {1'b0, (layer_q == 1'b0) ? {r_rd, 7'd0} : {1'b0, {r_rd, 6'd0}}} - {1'b0, s1_q};
-  assign _extend_p2_q = {1'b0, s_inv_q};
-  // seq: p2_q
+  assign _ext_p2_q = {1'b0, s_inv_q};
+  // seq: p2_q (generator/units/layernorm.ts:158)
   always @(posedge clk) begin
     if (rst) begin
       p2_q <= 48'sd0;
     end else begin
       if (adv) begin
-        p2_q <= $signed(_sub_p2_q) * $signed(_extend_p2_q);
+        p2_q <= $signed(_sub_p2_q) * $signed(_ext_p2_q);
       end
     end
   end
 
-  // seq: n2_valid_q
+  // seq: n2_valid_q (generator/units/layernorm.ts:159)
   always @(posedge clk) begin
     if (rst) begin
       n2_valid_q <= 1'b0;
@@ -307,7 +307,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_last_q
+  // seq: n2_last_q (generator/units/layernorm.ts:160)
   always @(posedge clk) begin
     if (rst) begin
       n2_last_q <= 1'b0;
@@ -318,7 +318,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_pos_q
+  // seq: n2_pos_q (generator/units/layernorm.ts:161)
   always @(posedge clk) begin
     if (rst) begin
       n2_pos_q <= 1'b0;
@@ -330,13 +330,13 @@ module layernorm (
   end
 
   assign _add_z = {p2_q[47], p2_q} + 49'h200000;
-  assign _slice_z = _add_z[48:22];
+  assign _bits_z = _add_z[48:22];
   assign _add_z_2 = {p2_q[47], p2_q} + 49'h100000;
-  assign _mux_z = ($signed(((layer_q == 1'b0) ? {_slice_z[26], _slice_z} : _add_z_2[48:21])) > 28'sd32767) ? 28'sd32767 : (($signed(((layer_q == 1'b0) ? {_slice_z[26], _slice_z} : _add_z_2[48:21])) < (-28'sd32768)) ? (-28'sd32768) : ((layer_q == 1'b0) ? {_slice_z[26], _slice_z} : _add_z_2[48:21]));
-  assign z = _mux_z[15:0];
+  assign _mux_z = ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) ? 28'sd32767 : (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)) ? (-28'sd32768) : ((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21]));
+  assign z = _mux_z[15:0];  // generator/units/layernorm.ts:165
 
   assign _mux_out_data_q = ($signed({{2{z[15]}}, z}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{z[15]}}, z}) < (-18'sd32768)) ? (-18'sd32768) : {{2{z[15]}}, z});
-  // seq: out
+  // seq: out (generator/units/common.ts:129)
   always @(posedge clk) begin
     if (rst) begin
       out_valid_q <= 1'b0;
@@ -351,15 +351,15 @@ module layernorm (
     end
   end
 
-  assign m_axis_z_tvalid = out_valid_q;
+  assign m_axis_z_tvalid = out_valid_q;  // generator/units/common.ts:136
 
-  assign m_axis_z_tdata = out_data_q;
+  assign m_axis_z_tdata = out_data_q;  // generator/units/common.ts:137
 
-  assign m_axis_z_tlast = out_last_q;
+  assign m_axis_z_tlast = out_last_q;  // generator/units/common.ts:138
 
-  assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;
+  assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:139
 
-  // seq: control
+  // seq: control (generator/units/layernorm.ts:170)
   always @(posedge clk) begin
     if (rst) begin
       state_q <= 3'd0;
@@ -402,9 +402,9 @@ module layernorm (
     end
   end
 
-  assign busy = state_q != 3'd0;
+  assign busy = state_q != 3'd0;  // generator/units/layernorm.ts:191
 
-  // seq: done_q
+  // seq: done_q (generator/units/layernorm.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -413,9 +413,9 @@ module layernorm (
     end
   end
 
-  assign done = done_q;
+  assign done = done_q;  // generator/units/layernorm.ts:192
 
-  // seq: sat_preact_q
+  // seq: sat_preact_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 8'd0;
@@ -428,9 +428,9 @@ module layernorm (
     end
   end
 
-  assign sat_preact = sat_preact_q;
+  assign sat_preact = sat_preact_q;  // generator/units/common.ts:98
 
-  // seq: sat_var_q
+  // seq: sat_var_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_var_q <= 1'b0;
@@ -443,9 +443,9 @@ module layernorm (
     end
   end
 
-  assign sat_var = sat_var_q;
+  assign sat_var = sat_var_q;  // generator/units/common.ts:98
 
-  // seq: sat_inv_std_q
+  // seq: sat_inv_std_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_inv_std_q <= 1'b0;
@@ -458,24 +458,24 @@ module layernorm (
     end
   end
 
-  assign sat_inv_std = sat_inv_std_q;
+  assign sat_inv_std = sat_inv_std_q;  // generator/units/common.ts:98
 
-  // seq: sat_act_q
+  // seq: sat_act_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_act_q <= 8'd0;
     end else begin
       if (go) begin
         sat_act_q <= 8'd0;
-      end else if ((((adv & n2_valid_q) & (($signed(((layer_q == 1'b0) ? {_slice_z[26], _slice_z} : _add_z_2[48:21])) > 28'sd32767) | ($signed(((layer_q == 1'b0) ? {_slice_z[26], _slice_z} : _add_z_2[48:21])) < (-28'sd32768)))) & (~(sat_act_q == 8'd255)))) begin
+      end else if ((((adv & n2_valid_q) & (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) | ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)))) & (~(sat_act_q == 8'd255)))) begin
         sat_act_q <= sat_act_q + 8'd1;
       end
     end
   end
 
-  assign sat_act = sat_act_q;
+  assign sat_act = sat_act_q;  // generator/units/common.ts:98
 
-  // seq: sat_window_z_q
+  // seq: sat_window_z_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_window_z_q <= 8'd0;
@@ -488,7 +488,7 @@ module layernorm (
     end
   end
 
-  assign sat_window_z = sat_window_z_q;
+  assign sat_window_z = sat_window_z_q;  // generator/units/common.ts:98
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, _add_a[9:0], _mux_a[39:16], _add_a_2[11:0], _mux_a_2[37:16], _add_var_q_2[17:0], _add_var_q_3[15:0], _mux_var_q[33:32], _add_z[21:0], _add_z_2[20:0], _mux_z[27:16], _mux_out_data_q[17:16]};

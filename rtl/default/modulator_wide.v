@@ -121,7 +121,7 @@ module modulator_wide (
   reg  [39:0]        rsum_mem [0:7];
   reg  [16:0]        zc_mem [0:127];
   reg  signed [15:0] xi_mem [0:127];
-  wire [19:0]        _slice_sum_rt_q;
+  wire [19:0]        _bits_sum_rt_q;
   wire [25:0]        _mul_sum_rt_q;
   wire [26:0]        _sub_sum_rt_q;
   wire [24:0]        _shl_nd_c_q;
@@ -130,40 +130,41 @@ module modulator_wide (
   wire [27:0]        _mul_nd_c_q;
   wire [31:0]        _mul_w_q;
   wire [39:0]        _rd_w_q;
-  wire [19:0]        _slice_w_q;
+  wire [19:0]        _bits_w_q;
   wire [25:0]        _mul_w_q_3;
   wire [26:0]        _sub_w_q_2;
   wire [31:0]        _mul_w_q_2;
   wire [32:0]        _add_w_q;
   wire [33:0]        _sub_w_q;
   wire [33:0]        _rd_w_q_2;
-  wire [16:0]        _slice_w_q_2;
+  wire [16:0]        _bits_w_q_2;
   wire [22:0]        _mul_w_q_5;
   wire [23:0]        _sub_w_q_3;
   wire [31:0]        _mul_w_q_4;
-  wire [17:0]        _extend_u_q;
+  wire [17:0]        _ext_u_q;
   wire [52:0]        _mul_u_q;
   wire [53:0]        _add_u_q;
   wire [18:0]        _const_u_scaled;
   wire [57:0]        _add_coef_0_q;
-  wire [32:0]        _slice_coef_0_q;
+  wire [32:0]        _bits_coef_0_q;
   wire [57:0]        _add_coef_0_q_2;
   wire [33:0]        _mux_coef_0_q;
-  wire [15:0]        _slice_x1_prod0_q;
+  reg  [15:0]        _sel_zw_c;
+  wire [15:0]        _bits_x1_prod0_q;
   wire [16:0]        _sub_x1_prod0_q;
-  wire [15:0]        _slice_x1_prod1_q;
+  wire [15:0]        _bits_x1_prod1_q;
   wire [16:0]        _sub_x1_prod1_q;
-  wire [15:0]        _slice_x1_prod2_q;
+  wire [15:0]        _bits_x1_prod2_q;
   wire [16:0]        _sub_x1_prod2_q;
-  wire [15:0]        _slice_x1_prod3_q;
+  wire [15:0]        _bits_x1_prod3_q;
   wire [16:0]        _sub_x1_prod3_q;
-  wire [15:0]        _slice_x1_prod4_q;
+  wire [15:0]        _bits_x1_prod4_q;
   wire [16:0]        _sub_x1_prod4_q;
-  wire [15:0]        _slice_x1_prod5_q;
+  wire [15:0]        _bits_x1_prod5_q;
   wire [16:0]        _sub_x1_prod5_q;
-  wire [15:0]        _slice_x1_prod6_q;
+  wire [15:0]        _bits_x1_prod6_q;
   wire [16:0]        _sub_x1_prod6_q;
-  wire [15:0]        _slice_x1_prod7_q;
+  wire [15:0]        _bits_x1_prod7_q;
   wire [16:0]        _sub_x1_prod7_q;
   wire [41:0]        _add_x2_sum_q_2;
   wire [41:0]        _add_x2_sum_q_3;
@@ -173,63 +174,63 @@ module modulator_wide (
   wire [42:0]        _add_x2_sum_q_4;
   wire [44:0]        _add_x3_xi_q;
   wire [24:0]        _mux_x3_xi_q;
-  wire [15:0]        _slice_x4_xz_q;
+  wire [15:0]        _bits_x4_xz_q;
   wire [24:0]        _add_m1_q;
-  wire [21:0]        _slice_m1_q;
+  wire [21:0]        _bits_m1_q;
   wire [24:0]        _add_m1_q_2;
-  wire [22:0]        _select_m1_q;
+  wire [22:0]        _sel_m1_q;
   wire [40:0]        _add_m2_q;
-  wire [27:0]        _slice_m2_q;
+  wire [27:0]        _bits_m2_q;
   wire [40:0]        _add_m2_q_2;
-  wire [28:0]        _select_m2_q;
+  wire [28:0]        _sel_m2_q;
   wire [19:0]        _shl_d3_p_q;
-  wire [21:0]        _sub_d3_p_q;
+  wire [21:0]        _sub_d3_p_q_2;
   wire [42:0]        _add_d3_p_q;
-  wire [32:0]        _slice_d3_p_q_2;
-  wire [30:0]        _slice_d3_p_q;
-  wire [24:0]        _extend_d3_p_q;
+  wire [32:0]        _bits_d3_p_q;
+  wire [30:0]        _sub_d3_p_q;
+  wire [24:0]        _ext_d3_p_q;
   wire [56:0]        _add_out_data_q;
   wire [37:0]        _mux_out_data_q;
 
-  assign go = start & (state_q == 3'd0);
+  assign go = start & (state_q == 3'd0);  // generator/units/modulator.ts:166
 
-  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;
+  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;  // generator/units/modulator.ts:171
 
-  assign s_axis_kxy_tready = (state_q == 3'd1) & (kxy_count_q < 4'd8);
+  assign s_axis_kxy_tready = (state_q == 3'd1) & (kxy_count_q < 4'd8);  // generator/units/modulator.ts:178
 
-  // memory kxy_mem: 8 x uint(34), 1 write / 0 sync read / 1 async read port(s)
+  // memory kxy_mem: 8 x uint(34), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:183)
   always @(posedge clk) begin
-    if ((s_axis_kxy_tvalid & s_axis_kxy_tready)) begin
+    if (s_axis_kxy_tvalid & s_axis_kxy_tready) begin
       kxy_mem[kxy_count_q[2:0]] <= s_axis_kxy_tdata;
     end
   end
 
-  assign s_axis_kz_tready = (state_q == 3'd1) & (kz_count_q < 4'd8);
+  assign s_axis_kz_tready = (state_q == 3'd1) & (kz_count_q < 4'd8);  // generator/units/modulator.ts:178
 
-  // memory kz_mem: 8 x uint(17), 1 write / 0 sync read / 1 async read port(s)
+  // memory kz_mem: 8 x uint(17), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:183)
   always @(posedge clk) begin
-    if ((s_axis_kz_tvalid & s_axis_kz_tready)) begin
+    if (s_axis_kz_tvalid & s_axis_kz_tready) begin
       kz_mem[kz_count_q[2:0]] <= s_axis_kz_tdata;
     end
   end
 
-  assign s_axis_rsum_tready = (state_q == 3'd1) & (rsum_count_q < 4'd8);
+  assign s_axis_rsum_tready = (state_q == 3'd1) & (rsum_count_q < 4'd8);  // generator/units/modulator.ts:178
 
-  // memory rsum_mem: 8 x uint(40), 1 write / 0 sync read / 1 async read port(s)
+  // memory rsum_mem: 8 x uint(40), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:183)
   always @(posedge clk) begin
-    if ((s_axis_rsum_tvalid & s_axis_rsum_tready)) begin
+    if (s_axis_rsum_tvalid & s_axis_rsum_tready) begin
       rsum_mem[rsum_count_q[2:0]] <= s_axis_rsum_tdata;
     end
   end
 
-  assign _slice_sum_rt_q = s_axis_rsum_tdata[39:20];
-  assign _mul_sum_rt_q = _slice_sum_rt_q * 6'd32;
+  assign _bits_sum_rt_q = s_axis_rsum_tdata[39:20];
+  assign _mul_sum_rt_q = _bits_sum_rt_q * 6'd32;
   assign _sub_sum_rt_q = {3'd0, {s_axis_rsum_tdata[19:0], 4'd0}} - {1'b0, _mul_sum_rt_q};
   assign _shl_nd_c_q = {21'h80000 - {1'b0, s_axis_rsum_tdata[19:0]}, 4'd0};
   assign _sub_nd_c_q = 21'h80000 - {1'b0, s_axis_rsum_tdata[39:20]};
   assign _const_nd_c_q = 7'd32;
   assign _mul_nd_c_q = $signed(_sub_nd_c_q) * $signed(_const_nd_c_q);
-  // seq: row_terms
+  // seq: row_terms (generator/units/modulator.ts:206)
   always @(posedge clk) begin
     if (rst) begin
       sum_rt_q <= 31'sd0;
@@ -248,34 +249,34 @@ module modulator_wide (
     end
   end
 
-  assign s_axis_zc_tready = (state_q != 3'd0) & (zc_count_q < n_sel);
+  assign s_axis_zc_tready = (state_q != 3'd0) & (zc_count_q < n_sel);  // generator/units/modulator.ts:220
 
-  // memory zc_mem: 128 x uint(17), 1 write / 1 sync read / 0 async read port(s)
+  // memory zc_mem: 128 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:221)
   always @(posedge clk) begin
-    if ((s_axis_zc_tvalid & s_axis_zc_tready)) begin
+    if (s_axis_zc_tvalid & s_axis_zc_tready) begin
       zc_mem[zc_count_q[6:0]] <= s_axis_zc_tdata;
     end
-    if (((~(state_q == 3'd5)) | adv)) begin
+    if ((~(state_q == 3'd5)) | adv) begin
       zc_rd <= zc_mem[((state_q == 3'd5) ? delta_j_q[6:0] : x2_j_q)];
     end
   end
 
-  assign coef_issue = ((state_q == 3'd2) | ((state_q == 3'd1) & (((kxy_count_q == 4'd8) & (kz_count_q == 4'd8)) & (rsum_count_q == 4'd8)))) & (coef_p_q < 4'd8);
+  assign coef_issue = ((state_q == 3'd2) | ((state_q == 3'd1) & (((kxy_count_q == 4'd8) & (kz_count_q == 4'd8)) & (rsum_count_q == 4'd8)))) & (coef_p_q < 4'd8);  // generator/units/modulator.ts:229
 
   assign _mul_w_q = 5'sd8 * rt_c_q;
   assign _rd_w_q = rsum_mem[coef_p_q[2:0]];
-  assign _slice_w_q = _rd_w_q[39:20];
-  assign _mul_w_q_3 = _slice_w_q * 6'd32;
+  assign _bits_w_q = _rd_w_q[39:20];
+  assign _mul_w_q_3 = _bits_w_q * 6'd32;
   assign _sub_w_q_2 = {3'd0, {_rd_w_q[19:0], 4'd0}} - {1'b0, _mul_w_q_3};
   assign _mul_w_q_2 = 5'sd8 * $signed(_sub_w_q_2);
   assign _add_w_q = {_mul_w_q[31], _mul_w_q} + {_mul_w_q_2[31], _mul_w_q_2};
   assign _sub_w_q = {_add_w_q[32], _add_w_q} - {{3{sum_rt_q[30]}}, sum_rt_q};
   assign _rd_w_q_2 = kxy_mem[coef_p_q[2:0]];
-  assign _slice_w_q_2 = _rd_w_q_2[33:17];
-  assign _mul_w_q_5 = _slice_w_q_2 * 6'd32;
+  assign _bits_w_q_2 = _rd_w_q_2[33:17];
+  assign _mul_w_q_5 = _bits_w_q_2 * 6'd32;
   assign _sub_w_q_3 = {3'd0, {_rd_w_q_2[16:0], 4'd0}} - {1'b0, _mul_w_q_5};
   assign _mul_w_q_4 = 8'sd64 * $signed(_sub_w_q_3);
-  // seq: w_q
+  // seq: w_q (generator/units/modulator.ts:256)
   always @(posedge clk) begin
     if (rst) begin
       w_q <= 35'sd0;
@@ -284,7 +285,7 @@ module modulator_wide (
     end
   end
 
-  // seq: kz_q
+  // seq: kz_q (generator/units/modulator.ts:257)
   always @(posedge clk) begin
     if (rst) begin
       kz_q <= 17'd0;
@@ -293,7 +294,7 @@ module modulator_wide (
     end
   end
 
-  // seq: c1_valid_q
+  // seq: c1_valid_q (generator/units/modulator.ts:258)
   always @(posedge clk) begin
     if (rst) begin
       c1_valid_q <= 1'b0;
@@ -302,7 +303,7 @@ module modulator_wide (
     end
   end
 
-  // seq: c1_p_q
+  // seq: c1_p_q (generator/units/modulator.ts:259)
   always @(posedge clk) begin
     if (rst) begin
       c1_p_q <= 3'd0;
@@ -311,10 +312,10 @@ module modulator_wide (
     end
   end
 
-  assign _extend_u_q = {1'b0, kz_q};
-  assign _mul_u_q = w_q * $signed(_extend_u_q);
+  assign _ext_u_q = {1'b0, kz_q};
+  assign _mul_u_q = w_q * $signed(_ext_u_q);
   assign _add_u_q = {_mul_u_q[52], _mul_u_q} + 54'd32768;
-  // seq: u_q
+  // seq: u_q (generator/units/modulator.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       u_q <= 38'sd0;
@@ -323,7 +324,7 @@ module modulator_wide (
     end
   end
 
-  // seq: c2_valid_q
+  // seq: c2_valid_q (generator/units/modulator.ts:261)
   always @(posedge clk) begin
     if (rst) begin
       c2_valid_q <= 1'b0;
@@ -332,7 +333,7 @@ module modulator_wide (
     end
   end
 
-  // seq: c2_p_q
+  // seq: c2_p_q (generator/units/modulator.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       c2_p_q <= 3'd0;
@@ -342,13 +343,13 @@ module modulator_wide (
   end
 
   assign _const_u_scaled = 19'h29cbc;
-  assign u_scaled = u_q * $signed(_const_u_scaled);
+  assign u_scaled = u_q * $signed(_const_u_scaled);  // generator/units/modulator.ts:265
 
   assign _add_coef_0_q = {u_scaled[56], u_scaled} + 58'h1000000;
-  assign _slice_coef_0_q = _add_coef_0_q[57:25];
+  assign _bits_coef_0_q = _add_coef_0_q[57:25];
   assign _add_coef_0_q_2 = {u_scaled[56], u_scaled} + 58'h800000;
-  assign _mux_coef_0_q = ($signed(((layer_q == 1'b0) ? {_slice_coef_0_q[32], _slice_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) ? 34'sh7fffff : (($signed(((layer_q == 1'b0) ? {_slice_coef_0_q[32], _slice_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)) ? (-34'sh800000) : ((layer_q == 1'b0) ? {_slice_coef_0_q[32], _slice_coef_0_q} : _add_coef_0_q_2[57:24]));
-  // seq: coef_regs
+  assign _mux_coef_0_q = ($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) ? 34'sh7fffff : (($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)) ? (-34'sh800000) : ((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24]));
+  // seq: coef_regs (generator/units/modulator.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       coef_0_q <= 24'sd0;
@@ -387,11 +388,23 @@ module modulator_wide (
     end
   end
 
-  assign s_axis_zw_tready = ((state_q == 3'd3) & (xi_j_q < n_sel)) & (zc_count_q > xi_j_q);
+  assign s_axis_zw_tready = ((state_q == 3'd3) & (xi_j_q < n_sel)) & (zc_count_q > xi_j_q);  // generator/units/modulator.ts:288
 
-  assign zw_c = (slot_q == 3'd0) ? s_axis_zw_tdata[15:0] : (slot_q == 3'd1) ? s_axis_zw_tdata[31:16] : (slot_q == 3'd2) ? s_axis_zw_tdata[47:32] : (slot_q == 3'd3) ? s_axis_zw_tdata[63:48] : (slot_q == 3'd4) ? s_axis_zw_tdata[79:64] : (slot_q == 3'd5) ? s_axis_zw_tdata[95:80] : (slot_q == 3'd6) ? s_axis_zw_tdata[111:96] : s_axis_zw_tdata[127:112];
+  always @* begin
+    case (slot_q)
+      3'd0:    _sel_zw_c = s_axis_zw_tdata[15:0];
+      3'd1:    _sel_zw_c = s_axis_zw_tdata[31:16];
+      3'd2:    _sel_zw_c = s_axis_zw_tdata[47:32];
+      3'd3:    _sel_zw_c = s_axis_zw_tdata[63:48];
+      3'd4:    _sel_zw_c = s_axis_zw_tdata[79:64];
+      3'd5:    _sel_zw_c = s_axis_zw_tdata[95:80];
+      3'd6:    _sel_zw_c = s_axis_zw_tdata[111:96];
+      default: _sel_zw_c = s_axis_zw_tdata[127:112];
+    endcase
+  end
+  assign zw_c = _sel_zw_c;  // generator/units/modulator.ts:338
 
-  // seq: x1_valid_q
+  // seq: x1_valid_q (generator/units/modulator.ts:340)
   always @(posedge clk) begin
     if (rst) begin
       x1_valid_q <= 1'b0;
@@ -400,9 +413,9 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x1_prod0_q = s_axis_zw_tdata[15:0];
-  assign _sub_x1_prod0_q = {zw_c[15], zw_c} - {_slice_x1_prod0_q[15], _slice_x1_prod0_q};
-  // seq: x1_prod0_q
+  assign _bits_x1_prod0_q = s_axis_zw_tdata[15:0];
+  assign _sub_x1_prod0_q = {zw_c[15], zw_c} - {_bits_x1_prod0_q[15], _bits_x1_prod0_q};
+  // seq: x1_prod0_q (generator/units/modulator.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod0_q <= 41'sd0;
@@ -413,9 +426,9 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x1_prod1_q = s_axis_zw_tdata[31:16];
-  assign _sub_x1_prod1_q = {zw_c[15], zw_c} - {_slice_x1_prod1_q[15], _slice_x1_prod1_q};
-  // seq: x1_prod1_q
+  assign _bits_x1_prod1_q = s_axis_zw_tdata[31:16];
+  assign _sub_x1_prod1_q = {zw_c[15], zw_c} - {_bits_x1_prod1_q[15], _bits_x1_prod1_q};
+  // seq: x1_prod1_q (generator/units/modulator.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod1_q <= 41'sd0;
@@ -426,9 +439,9 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x1_prod2_q = s_axis_zw_tdata[47:32];
-  assign _sub_x1_prod2_q = {zw_c[15], zw_c} - {_slice_x1_prod2_q[15], _slice_x1_prod2_q};
-  // seq: x1_prod2_q
+  assign _bits_x1_prod2_q = s_axis_zw_tdata[47:32];
+  assign _sub_x1_prod2_q = {zw_c[15], zw_c} - {_bits_x1_prod2_q[15], _bits_x1_prod2_q};
+  // seq: x1_prod2_q (generator/units/modulator.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod2_q <= 41'sd0;
@@ -439,9 +452,9 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x1_prod3_q = s_axis_zw_tdata[63:48];
-  assign _sub_x1_prod3_q = {zw_c[15], zw_c} - {_slice_x1_prod3_q[15], _slice_x1_prod3_q};
-  // seq: x1_prod3_q
+  assign _bits_x1_prod3_q = s_axis_zw_tdata[63:48];
+  assign _sub_x1_prod3_q = {zw_c[15], zw_c} - {_bits_x1_prod3_q[15], _bits_x1_prod3_q};
+  // seq: x1_prod3_q (generator/units/modulator.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod3_q <= 41'sd0;
@@ -452,9 +465,9 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x1_prod4_q = s_axis_zw_tdata[79:64];
-  assign _sub_x1_prod4_q = {zw_c[15], zw_c} - {_slice_x1_prod4_q[15], _slice_x1_prod4_q};
-  // seq: x1_prod4_q
+  assign _bits_x1_prod4_q = s_axis_zw_tdata[79:64];
+  assign _sub_x1_prod4_q = {zw_c[15], zw_c} - {_bits_x1_prod4_q[15], _bits_x1_prod4_q};
+  // seq: x1_prod4_q (generator/units/modulator.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod4_q <= 41'sd0;
@@ -465,9 +478,9 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x1_prod5_q = s_axis_zw_tdata[95:80];
-  assign _sub_x1_prod5_q = {zw_c[15], zw_c} - {_slice_x1_prod5_q[15], _slice_x1_prod5_q};
-  // seq: x1_prod5_q
+  assign _bits_x1_prod5_q = s_axis_zw_tdata[95:80];
+  assign _sub_x1_prod5_q = {zw_c[15], zw_c} - {_bits_x1_prod5_q[15], _bits_x1_prod5_q};
+  // seq: x1_prod5_q (generator/units/modulator.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod5_q <= 41'sd0;
@@ -478,9 +491,9 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x1_prod6_q = s_axis_zw_tdata[111:96];
-  assign _sub_x1_prod6_q = {zw_c[15], zw_c} - {_slice_x1_prod6_q[15], _slice_x1_prod6_q};
-  // seq: x1_prod6_q
+  assign _bits_x1_prod6_q = s_axis_zw_tdata[111:96];
+  assign _sub_x1_prod6_q = {zw_c[15], zw_c} - {_bits_x1_prod6_q[15], _bits_x1_prod6_q};
+  // seq: x1_prod6_q (generator/units/modulator.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod6_q <= 41'sd0;
@@ -491,9 +504,9 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x1_prod7_q = s_axis_zw_tdata[127:112];
-  assign _sub_x1_prod7_q = {zw_c[15], zw_c} - {_slice_x1_prod7_q[15], _slice_x1_prod7_q};
-  // seq: x1_prod7_q
+  assign _bits_x1_prod7_q = s_axis_zw_tdata[127:112];
+  assign _sub_x1_prod7_q = {zw_c[15], zw_c} - {_bits_x1_prod7_q[15], _bits_x1_prod7_q};
+  // seq: x1_prod7_q (generator/units/modulator.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod7_q <= 41'sd0;
@@ -504,7 +517,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x1_j_q
+  // seq: x1_j_q (generator/units/modulator.ts:342)
   always @(posedge clk) begin
     if (rst) begin
       x1_j_q <= 7'd0;
@@ -515,7 +528,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x2_valid_q
+  // seq: x2_valid_q (generator/units/modulator.ts:349)
   always @(posedge clk) begin
     if (rst) begin
       x2_valid_q <= 1'b0;
@@ -530,7 +543,7 @@ module modulator_wide (
   assign _add_x2_sum_q_5 = {x1_prod4_q[40], x1_prod4_q} + {x1_prod5_q[40], x1_prod5_q};
   assign _add_x2_sum_q_6 = {x1_prod6_q[40], x1_prod6_q} + {x1_prod7_q[40], x1_prod7_q};
   assign _add_x2_sum_q_4 = {_add_x2_sum_q_5[41], _add_x2_sum_q_5} + {_add_x2_sum_q_6[41], _add_x2_sum_q_6};
-  // seq: x2_sum_q
+  // seq: x2_sum_q (generator/units/modulator.ts:350)
   always @(posedge clk) begin
     if (rst) begin
       x2_sum_q <= 44'sd0;
@@ -541,7 +554,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x2_j_q
+  // seq: x2_j_q (generator/units/modulator.ts:351)
   always @(posedge clk) begin
     if (rst) begin
       x2_j_q <= 7'd0;
@@ -552,7 +565,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x3_valid_q
+  // seq: x3_valid_q (generator/units/modulator.ts:359)
   always @(posedge clk) begin
     if (rst) begin
       x3_valid_q <= 1'b0;
@@ -563,7 +576,7 @@ module modulator_wide (
 
   assign _add_x3_xi_q = {x2_sum_q[43], x2_sum_q} + 45'h80000;
   assign _mux_x3_xi_q = ($signed(_add_x3_xi_q[44:20]) > 25'sd32767) ? 25'sd32767 : (($signed(_add_x3_xi_q[44:20]) < (-25'sd32768)) ? (-25'sd32768) : _add_x3_xi_q[44:20]);
-  // seq: x3_xi_q
+  // seq: x3_xi_q (generator/units/modulator.ts:360)
   always @(posedge clk) begin
     if (rst) begin
       x3_xi_q <= 16'sd0;
@@ -572,7 +585,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x3_j_q
+  // seq: x3_j_q (generator/units/modulator.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       x3_j_q <= 7'd0;
@@ -581,9 +594,9 @@ module modulator_wide (
     end
   end
 
-  assign adv = (~out_valid_q) | m_axis_delta_tready;
+  assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:125
 
-  // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:368)
   always @(posedge clk) begin
     if (x3_valid_q) begin
       xi_mem[x3_j_q] <= x3_xi_q;
@@ -593,7 +606,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x4_valid_q
+  // seq: x4_valid_q (generator/units/modulator.ts:374)
   always @(posedge clk) begin
     if (rst) begin
       x4_valid_q <= 1'b0;
@@ -602,17 +615,17 @@ module modulator_wide (
     end
   end
 
-  assign _slice_x4_xz_q = zc_rd[15:0];
-  // seq: x4_xz_q
+  assign _bits_x4_xz_q = zc_rd[15:0];
+  // seq: x4_xz_q (generator/units/modulator.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       x4_xz_q <= 32'sd0;
     end else begin
-      x4_xz_q <= x3_xi_q * $signed(_slice_x4_xz_q);
+      x4_xz_q <= x3_xi_q * $signed(_bits_x4_xz_q);
     end
   end
 
-  // seq: g_sums
+  // seq: g_sums (generator/units/modulator.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g1_q <= 24'sd0;
@@ -633,34 +646,34 @@ module modulator_wide (
   end
 
   assign _add_m1_q = {g1_q[23], g1_q} + 25'd4;
-  assign _slice_m1_q = _add_m1_q[24:3];
+  assign _bits_m1_q = _add_m1_q[24:3];
   assign _add_m1_q_2 = {g1_q[23], g1_q} + 25'd2;
-  assign _select_m1_q = (layer_q == 1'b0) ? {_slice_m1_q[21], _slice_m1_q} : _add_m1_q_2[24:2];
-  // seq: m1_q
+  assign _sel_m1_q = (layer_q == 1'b0) ? {_bits_m1_q[21], _bits_m1_q} : _add_m1_q_2[24:2];
+  // seq: m1_q (generator/units/modulator.ts:400)
   always @(posedge clk) begin
     if (rst) begin
       m1_q <= 21'sd0;
     end else begin
-      m1_q <= _select_m1_q[20:0];
+      m1_q <= _sel_m1_q[20:0];
     end
   end
 
   assign _add_m2_q = {g2_q[39], g2_q} + 41'd4096;
-  assign _slice_m2_q = _add_m2_q[40:13];
+  assign _bits_m2_q = _add_m2_q[40:13];
   assign _add_m2_q_2 = {g2_q[39], g2_q} + 41'd2048;
-  assign _select_m2_q = (layer_q == 1'b0) ? {_slice_m2_q[27], _slice_m2_q} : _add_m2_q_2[40:12];
-  // seq: m2_q
+  assign _sel_m2_q = (layer_q == 1'b0) ? {_bits_m2_q[27], _bits_m2_q} : _add_m2_q_2[40:12];
+  // seq: m2_q (generator/units/modulator.ts:401)
   always @(posedge clk) begin
     if (rst) begin
       m2_q <= 26'sd0;
     end else begin
-      m2_q <= _select_m2_q[25:0];
+      m2_q <= _sel_m2_q[25:0];
     end
   end
 
-  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);
+  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:404
 
-  // seq: d1_valid_q
+  // seq: d1_valid_q (generator/units/modulator.ts:406)
   always @(posedge clk) begin
     if (rst) begin
       d1_valid_q <= 1'b0;
@@ -671,7 +684,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d1_last_q
+  // seq: d1_last_q (generator/units/modulator.ts:407)
   always @(posedge clk) begin
     if (rst) begin
       d1_last_q <= 1'b0;
@@ -682,18 +695,18 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_zm2_q
+  // seq: d2_zm2_q (generator/units/modulator.ts:408)
   always @(posedge clk) begin
     if (rst) begin
       d2_zm2_q <= 42'sd0;
     end else begin
       if (adv) begin
-        d2_zm2_q <= $signed(_slice_x4_xz_q) * m2_q;
+        d2_zm2_q <= $signed(_bits_x4_xz_q) * m2_q;
       end
     end
   end
 
-  // seq: d2_xi_q
+  // seq: d2_xi_q (generator/units/modulator.ts:409)
   always @(posedge clk) begin
     if (rst) begin
       d2_xi_q <= 16'sd0;
@@ -704,7 +717,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_pos_q
+  // seq: d2_pos_q (generator/units/modulator.ts:410)
   always @(posedge clk) begin
     if (rst) begin
       d2_pos_q <= 1'b0;
@@ -715,7 +728,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_valid_q
+  // seq: d2_valid_q (generator/units/modulator.ts:411)
   always @(posedge clk) begin
     if (rst) begin
       d2_valid_q <= 1'b0;
@@ -726,7 +739,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_last_q
+  // seq: d2_last_q (generator/units/modulator.ts:412)
   always @(posedge clk) begin
     if (rst) begin
       d2_last_q <= 1'b0;
@@ -738,23 +751,23 @@ module modulator_wide (
   end
 
   assign _shl_d3_p_q = {d2_xi_q, 4'd0};
-  assign _sub_d3_p_q = {{2{_shl_d3_p_q[19]}}, _shl_d3_p_q} - {m1_q[20], m1_q};
+  assign _sub_d3_p_q_2 = {{2{_shl_d3_p_q[19]}}, _shl_d3_p_q} - {m1_q[20], m1_q};
   assign _add_d3_p_q = {d2_zm2_q[41], d2_zm2_q} + 43'd512;
-  assign _slice_d3_p_q_2 = _add_d3_p_q[42:10];
-  assign _slice_d3_p_q = {{9{_sub_d3_p_q[21]}}, _sub_d3_p_q} - _slice_d3_p_q_2[30:0];
-  assign _extend_d3_p_q = {1'b0, s_inv_q};
-  // seq: d3_p_q
+  assign _bits_d3_p_q = _add_d3_p_q[42:10];
+  assign _sub_d3_p_q = {{9{_sub_d3_p_q_2[21]}}, _sub_d3_p_q_2} - _bits_d3_p_q[30:0];
+  assign _ext_d3_p_q = {1'b0, s_inv_q};
+  // seq: d3_p_q (generator/units/modulator.ts:414)
   always @(posedge clk) begin
     if (rst) begin
       d3_p_q <= 56'sd0;
     end else begin
       if (adv) begin
-        d3_p_q <= $signed(_slice_d3_p_q) * $signed(_extend_d3_p_q);
+        d3_p_q <= $signed(_sub_d3_p_q) * $signed(_ext_d3_p_q);
       end
     end
   end
 
-  // seq: d3_pos_q
+  // seq: d3_pos_q (generator/units/modulator.ts:415)
   always @(posedge clk) begin
     if (rst) begin
       d3_pos_q <= 1'b0;
@@ -765,7 +778,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_valid_q
+  // seq: d3_valid_q (generator/units/modulator.ts:416)
   always @(posedge clk) begin
     if (rst) begin
       d3_valid_q <= 1'b0;
@@ -776,7 +789,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_last_q
+  // seq: d3_last_q (generator/units/modulator.ts:417)
   always @(posedge clk) begin
     if (rst) begin
       d3_last_q <= 1'b0;
@@ -789,7 +802,7 @@ module modulator_wide (
 
   assign _add_out_data_q = {d3_p_q[55], d3_p_q} + 57'h40000;
   assign _mux_out_data_q = ($signed(_add_out_data_q[56:19]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_out_data_q[56:19]) < (-38'sd32768)) ? (-38'sd32768) : _add_out_data_q[56:19]);
-  // seq: out
+  // seq: out (generator/units/common.ts:129)
   always @(posedge clk) begin
     if (rst) begin
       out_valid_q <= 1'b0;
@@ -804,15 +817,15 @@ module modulator_wide (
     end
   end
 
-  assign m_axis_delta_tvalid = out_valid_q;
+  assign m_axis_delta_tvalid = out_valid_q;  // generator/units/common.ts:136
 
-  assign m_axis_delta_tdata = out_data_q;
+  assign m_axis_delta_tdata = out_data_q;  // generator/units/common.ts:137
 
-  assign m_axis_delta_tlast = out_last_q;
+  assign m_axis_delta_tlast = out_last_q;  // generator/units/common.ts:138
 
-  assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;
+  assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:139
 
-  // seq: control
+  // seq: control (generator/units/modulator.ts:422)
   always @(posedge clk) begin
     if (rst) begin
       state_q <= 3'd0;
@@ -879,9 +892,9 @@ module modulator_wide (
     end
   end
 
-  assign busy = state_q != 3'd0;
+  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:451
 
-  // seq: done_q
+  // seq: done_q (generator/units/modulator.ts:452)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -890,24 +903,24 @@ module modulator_wide (
     end
   end
 
-  assign done = done_q;
+  assign done = done_q;  // generator/units/modulator.ts:452
 
-  // seq: sat_coef_q
+  // seq: sat_coef_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_coef_q <= 4'd0;
     end else begin
       if (go) begin
         sat_coef_q <= 4'd0;
-      end else if ((((c2_valid_q & (~(c2_p_q == slot_q))) & (($signed(((layer_q == 1'b0) ? {_slice_coef_0_q[32], _slice_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) | ($signed(((layer_q == 1'b0) ? {_slice_coef_0_q[32], _slice_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)))) & (~(sat_coef_q == 4'd15)))) begin
+      end else if ((((c2_valid_q & (~(c2_p_q == slot_q))) & (($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) | ($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)))) & (~(sat_coef_q == 4'd15)))) begin
         sat_coef_q <= sat_coef_q + 4'd1;
       end
     end
   end
 
-  assign sat_coef = sat_coef_q;
+  assign sat_coef = sat_coef_q;  // generator/units/common.ts:98
 
-  // seq: sat_xi_q
+  // seq: sat_xi_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_xi_q <= 8'd0;
@@ -920,9 +933,9 @@ module modulator_wide (
     end
   end
 
-  assign sat_xi = sat_xi_q;
+  assign sat_xi = sat_xi_q;  // generator/units/common.ts:98
 
-  // seq: sat_delta_q
+  // seq: sat_delta_q (generator/units/common.ts:95)
   always @(posedge clk) begin
     if (rst) begin
       sat_delta_q <= 8'd0;
@@ -935,10 +948,10 @@ module modulator_wide (
     end
   end
 
-  assign sat_delta = sat_delta_q;
+  assign sat_delta = sat_delta_q;  // generator/units/common.ts:98
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, nd_c_q, _add_u_q[15:0], _add_coef_0_q[24:0], _add_coef_0_q_2[23:0], _mux_coef_0_q[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[24:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _select_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _select_m2_q[28:26], _add_d3_p_q[9:0], _slice_d3_p_q_2[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
+  wire _unused = &{1'b0, nd_c_q, _add_u_q[15:0], _add_coef_0_q[24:0], _add_coef_0_q_2[23:0], _mux_coef_0_q[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[24:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q[9:0], _bits_d3_p_q[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
 
 endmodule
 

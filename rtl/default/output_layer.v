@@ -1061,14 +1061,14 @@ module output_layer (
   reg  [16:0]        r_mem [0:7];
   wire [4:0]         _mul_w_addr;
   wire [3:0]         _mul_h_addr;
-  wire [6:0]         _extend_err_mem_waddr;
+  wire [6:0]         _ext_err_mem_waddr;
   wire [10:0]        _mul_err_mem_waddr;
-  wire [17:0]        _extend_err_mem_wdata;
+  wire [17:0]        _ext_err_mem_wdata;
   wire [17:0]        _mux_err_mem_wdata_2;
   wire [18:0]        _sub_err_mem_wdata;
   wire [19:0]        _add_err_mem_wdata;
   wire [18:0]        _mux_err_mem_wdata;
-  wire [6:0]         _extend_err_rd_addr;
+  wire [6:0]         _ext_err_rd_addr;
   wire [10:0]        _mul_err_rd_addr;
   wire [15:0]        _mux_prod_0;
   wire [16:0]        _shl_lfsr_next_0_b;
@@ -1086,11 +1086,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next2_0_b_6;
   wire [23:0]        _shl_lfsr_next2_0_b_7;
   wire [35:0]        _neg_w_upd_0_sum;
-  wire [36:0]        _extend_w_upd_0_sum;
-  wire [29:0]        _slice_w_upd_0_sum_2;
-  wire [16:0]        _extend_w_upd_0_sum_2;
+  wire [36:0]        _ext_w_upd_0_sum;
+  wire [29:0]        _bits_w_upd_0_sum_2;
+  wire [16:0]        _ext_w_upd_0_sum_2;
   wire [30:0]        _add_w_upd_0_sum;
-  wire [14:0]        _slice_w_upd_0_sum;
+  wire [14:0]        _bits_w_upd_0_sum;
   wire [15:0]        _mux_prod_1;
   wire [16:0]        _shl_lfsr_next_1_b;
   wire [17:0]        _shl_lfsr_next_1_b_2;
@@ -1100,11 +1100,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_1_b_6;
   wire [23:0]        _shl_lfsr_next_1_b_7;
   wire [35:0]        _neg_w_upd_1_sum;
-  wire [36:0]        _extend_w_upd_1_sum;
-  wire [29:0]        _slice_w_upd_1_sum_2;
-  wire [16:0]        _extend_w_upd_1_sum_2;
+  wire [36:0]        _ext_w_upd_1_sum;
+  wire [29:0]        _bits_w_upd_1_sum_2;
+  wire [16:0]        _ext_w_upd_1_sum_2;
   wire [30:0]        _add_w_upd_1_sum;
-  wire [14:0]        _slice_w_upd_1_sum;
+  wire [14:0]        _bits_w_upd_1_sum;
   wire [15:0]        _mux_prod_2;
   wire [16:0]        _shl_lfsr_next_2_b;
   wire [17:0]        _shl_lfsr_next_2_b_2;
@@ -1114,11 +1114,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_2_b_6;
   wire [23:0]        _shl_lfsr_next_2_b_7;
   wire [35:0]        _neg_w_upd_2_sum;
-  wire [36:0]        _extend_w_upd_2_sum;
-  wire [29:0]        _slice_w_upd_2_sum_2;
-  wire [16:0]        _extend_w_upd_2_sum_2;
+  wire [36:0]        _ext_w_upd_2_sum;
+  wire [29:0]        _bits_w_upd_2_sum_2;
+  wire [16:0]        _ext_w_upd_2_sum_2;
   wire [30:0]        _add_w_upd_2_sum;
-  wire [14:0]        _slice_w_upd_2_sum;
+  wire [14:0]        _bits_w_upd_2_sum;
   wire [15:0]        _mux_prod_3;
   wire [16:0]        _shl_lfsr_next_3_b;
   wire [17:0]        _shl_lfsr_next_3_b_2;
@@ -1128,11 +1128,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_3_b_6;
   wire [23:0]        _shl_lfsr_next_3_b_7;
   wire [35:0]        _neg_w_upd_3_sum;
-  wire [36:0]        _extend_w_upd_3_sum;
-  wire [29:0]        _slice_w_upd_3_sum_2;
-  wire [16:0]        _extend_w_upd_3_sum_2;
+  wire [36:0]        _ext_w_upd_3_sum;
+  wire [29:0]        _bits_w_upd_3_sum_2;
+  wire [16:0]        _ext_w_upd_3_sum_2;
   wire [30:0]        _add_w_upd_3_sum;
-  wire [14:0]        _slice_w_upd_3_sum;
+  wire [14:0]        _bits_w_upd_3_sum;
   wire [15:0]        _mux_prod_4;
   wire [16:0]        _shl_lfsr_next_4_b;
   wire [17:0]        _shl_lfsr_next_4_b_2;
@@ -1142,11 +1142,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_4_b_6;
   wire [23:0]        _shl_lfsr_next_4_b_7;
   wire [35:0]        _neg_w_upd_4_sum;
-  wire [36:0]        _extend_w_upd_4_sum;
-  wire [29:0]        _slice_w_upd_4_sum_2;
-  wire [16:0]        _extend_w_upd_4_sum_2;
+  wire [36:0]        _ext_w_upd_4_sum;
+  wire [29:0]        _bits_w_upd_4_sum_2;
+  wire [16:0]        _ext_w_upd_4_sum_2;
   wire [30:0]        _add_w_upd_4_sum;
-  wire [14:0]        _slice_w_upd_4_sum;
+  wire [14:0]        _bits_w_upd_4_sum;
   wire [15:0]        _mux_prod_5;
   wire [16:0]        _shl_lfsr_next_5_b;
   wire [17:0]        _shl_lfsr_next_5_b_2;
@@ -1156,11 +1156,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_5_b_6;
   wire [23:0]        _shl_lfsr_next_5_b_7;
   wire [35:0]        _neg_w_upd_5_sum;
-  wire [36:0]        _extend_w_upd_5_sum;
-  wire [29:0]        _slice_w_upd_5_sum_2;
-  wire [16:0]        _extend_w_upd_5_sum_2;
+  wire [36:0]        _ext_w_upd_5_sum;
+  wire [29:0]        _bits_w_upd_5_sum_2;
+  wire [16:0]        _ext_w_upd_5_sum_2;
   wire [30:0]        _add_w_upd_5_sum;
-  wire [14:0]        _slice_w_upd_5_sum;
+  wire [14:0]        _bits_w_upd_5_sum;
   wire [15:0]        _mux_prod_6;
   wire [16:0]        _shl_lfsr_next_6_b;
   wire [17:0]        _shl_lfsr_next_6_b_2;
@@ -1170,11 +1170,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_6_b_6;
   wire [23:0]        _shl_lfsr_next_6_b_7;
   wire [35:0]        _neg_w_upd_6_sum;
-  wire [36:0]        _extend_w_upd_6_sum;
-  wire [29:0]        _slice_w_upd_6_sum_2;
-  wire [16:0]        _extend_w_upd_6_sum_2;
+  wire [36:0]        _ext_w_upd_6_sum;
+  wire [29:0]        _bits_w_upd_6_sum_2;
+  wire [16:0]        _ext_w_upd_6_sum_2;
   wire [30:0]        _add_w_upd_6_sum;
-  wire [14:0]        _slice_w_upd_6_sum;
+  wire [14:0]        _bits_w_upd_6_sum;
   wire [15:0]        _mux_prod_7;
   wire [16:0]        _shl_lfsr_next_7_b;
   wire [17:0]        _shl_lfsr_next_7_b_2;
@@ -1184,11 +1184,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_7_b_6;
   wire [23:0]        _shl_lfsr_next_7_b_7;
   wire [35:0]        _neg_w_upd_7_sum;
-  wire [36:0]        _extend_w_upd_7_sum;
-  wire [29:0]        _slice_w_upd_7_sum_2;
-  wire [16:0]        _extend_w_upd_7_sum_2;
+  wire [36:0]        _ext_w_upd_7_sum;
+  wire [29:0]        _bits_w_upd_7_sum_2;
+  wire [16:0]        _ext_w_upd_7_sum_2;
   wire [30:0]        _add_w_upd_7_sum;
-  wire [14:0]        _slice_w_upd_7_sum;
+  wire [14:0]        _bits_w_upd_7_sum;
   wire [15:0]        _mux_prod_8;
   wire [16:0]        _shl_lfsr_next_8_b;
   wire [17:0]        _shl_lfsr_next_8_b_2;
@@ -1198,11 +1198,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_8_b_6;
   wire [23:0]        _shl_lfsr_next_8_b_7;
   wire [35:0]        _neg_w_upd_8_sum;
-  wire [36:0]        _extend_w_upd_8_sum;
-  wire [29:0]        _slice_w_upd_8_sum_2;
-  wire [16:0]        _extend_w_upd_8_sum_2;
+  wire [36:0]        _ext_w_upd_8_sum;
+  wire [29:0]        _bits_w_upd_8_sum_2;
+  wire [16:0]        _ext_w_upd_8_sum_2;
   wire [30:0]        _add_w_upd_8_sum;
-  wire [14:0]        _slice_w_upd_8_sum;
+  wire [14:0]        _bits_w_upd_8_sum;
   wire [15:0]        _mux_prod_9;
   wire [16:0]        _shl_lfsr_next_9_b;
   wire [17:0]        _shl_lfsr_next_9_b_2;
@@ -1212,11 +1212,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_9_b_6;
   wire [23:0]        _shl_lfsr_next_9_b_7;
   wire [35:0]        _neg_w_upd_9_sum;
-  wire [36:0]        _extend_w_upd_9_sum;
-  wire [29:0]        _slice_w_upd_9_sum_2;
-  wire [16:0]        _extend_w_upd_9_sum_2;
+  wire [36:0]        _ext_w_upd_9_sum;
+  wire [29:0]        _bits_w_upd_9_sum_2;
+  wire [16:0]        _ext_w_upd_9_sum_2;
   wire [30:0]        _add_w_upd_9_sum;
-  wire [14:0]        _slice_w_upd_9_sum;
+  wire [14:0]        _bits_w_upd_9_sum;
   wire [15:0]        _mux_prod_10;
   wire [16:0]        _shl_lfsr_next_10_b;
   wire [17:0]        _shl_lfsr_next_10_b_2;
@@ -1226,11 +1226,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_10_b_6;
   wire [23:0]        _shl_lfsr_next_10_b_7;
   wire [35:0]        _neg_w_upd_10_sum;
-  wire [36:0]        _extend_w_upd_10_sum;
-  wire [29:0]        _slice_w_upd_10_sum_2;
-  wire [16:0]        _extend_w_upd_10_sum_2;
+  wire [36:0]        _ext_w_upd_10_sum;
+  wire [29:0]        _bits_w_upd_10_sum_2;
+  wire [16:0]        _ext_w_upd_10_sum_2;
   wire [30:0]        _add_w_upd_10_sum;
-  wire [14:0]        _slice_w_upd_10_sum;
+  wire [14:0]        _bits_w_upd_10_sum;
   wire [15:0]        _mux_prod_11;
   wire [16:0]        _shl_lfsr_next_11_b;
   wire [17:0]        _shl_lfsr_next_11_b_2;
@@ -1240,11 +1240,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_11_b_6;
   wire [23:0]        _shl_lfsr_next_11_b_7;
   wire [35:0]        _neg_w_upd_11_sum;
-  wire [36:0]        _extend_w_upd_11_sum;
-  wire [29:0]        _slice_w_upd_11_sum_2;
-  wire [16:0]        _extend_w_upd_11_sum_2;
+  wire [36:0]        _ext_w_upd_11_sum;
+  wire [29:0]        _bits_w_upd_11_sum_2;
+  wire [16:0]        _ext_w_upd_11_sum_2;
   wire [30:0]        _add_w_upd_11_sum;
-  wire [14:0]        _slice_w_upd_11_sum;
+  wire [14:0]        _bits_w_upd_11_sum;
   wire [15:0]        _mux_prod_12;
   wire [16:0]        _shl_lfsr_next_12_b;
   wire [17:0]        _shl_lfsr_next_12_b_2;
@@ -1254,11 +1254,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_12_b_6;
   wire [23:0]        _shl_lfsr_next_12_b_7;
   wire [35:0]        _neg_w_upd_12_sum;
-  wire [36:0]        _extend_w_upd_12_sum;
-  wire [29:0]        _slice_w_upd_12_sum_2;
-  wire [16:0]        _extend_w_upd_12_sum_2;
+  wire [36:0]        _ext_w_upd_12_sum;
+  wire [29:0]        _bits_w_upd_12_sum_2;
+  wire [16:0]        _ext_w_upd_12_sum_2;
   wire [30:0]        _add_w_upd_12_sum;
-  wire [14:0]        _slice_w_upd_12_sum;
+  wire [14:0]        _bits_w_upd_12_sum;
   wire [15:0]        _mux_prod_13;
   wire [16:0]        _shl_lfsr_next_13_b;
   wire [17:0]        _shl_lfsr_next_13_b_2;
@@ -1268,11 +1268,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_13_b_6;
   wire [23:0]        _shl_lfsr_next_13_b_7;
   wire [35:0]        _neg_w_upd_13_sum;
-  wire [36:0]        _extend_w_upd_13_sum;
-  wire [29:0]        _slice_w_upd_13_sum_2;
-  wire [16:0]        _extend_w_upd_13_sum_2;
+  wire [36:0]        _ext_w_upd_13_sum;
+  wire [29:0]        _bits_w_upd_13_sum_2;
+  wire [16:0]        _ext_w_upd_13_sum_2;
   wire [30:0]        _add_w_upd_13_sum;
-  wire [14:0]        _slice_w_upd_13_sum;
+  wire [14:0]        _bits_w_upd_13_sum;
   wire [15:0]        _mux_prod_14;
   wire [16:0]        _shl_lfsr_next_14_b;
   wire [17:0]        _shl_lfsr_next_14_b_2;
@@ -1282,11 +1282,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_14_b_6;
   wire [23:0]        _shl_lfsr_next_14_b_7;
   wire [35:0]        _neg_w_upd_14_sum;
-  wire [36:0]        _extend_w_upd_14_sum;
-  wire [29:0]        _slice_w_upd_14_sum_2;
-  wire [16:0]        _extend_w_upd_14_sum_2;
+  wire [36:0]        _ext_w_upd_14_sum;
+  wire [29:0]        _bits_w_upd_14_sum_2;
+  wire [16:0]        _ext_w_upd_14_sum_2;
   wire [30:0]        _add_w_upd_14_sum;
-  wire [14:0]        _slice_w_upd_14_sum;
+  wire [14:0]        _bits_w_upd_14_sum;
   wire [15:0]        _mux_prod_15;
   wire [16:0]        _shl_lfsr_next_15_b;
   wire [17:0]        _shl_lfsr_next_15_b_2;
@@ -1296,11 +1296,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_15_b_6;
   wire [23:0]        _shl_lfsr_next_15_b_7;
   wire [35:0]        _neg_w_upd_15_sum;
-  wire [36:0]        _extend_w_upd_15_sum;
-  wire [29:0]        _slice_w_upd_15_sum_2;
-  wire [16:0]        _extend_w_upd_15_sum_2;
+  wire [36:0]        _ext_w_upd_15_sum;
+  wire [29:0]        _bits_w_upd_15_sum_2;
+  wire [16:0]        _ext_w_upd_15_sum_2;
   wire [30:0]        _add_w_upd_15_sum;
-  wire [14:0]        _slice_w_upd_15_sum;
+  wire [14:0]        _bits_w_upd_15_sum;
   wire [15:0]        _mux_prod_16;
   wire [16:0]        _shl_lfsr_next_16_b;
   wire [17:0]        _shl_lfsr_next_16_b_2;
@@ -1310,11 +1310,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_16_b_6;
   wire [23:0]        _shl_lfsr_next_16_b_7;
   wire [35:0]        _neg_w_upd_16_sum;
-  wire [36:0]        _extend_w_upd_16_sum;
-  wire [29:0]        _slice_w_upd_16_sum_2;
-  wire [16:0]        _extend_w_upd_16_sum_2;
+  wire [36:0]        _ext_w_upd_16_sum;
+  wire [29:0]        _bits_w_upd_16_sum_2;
+  wire [16:0]        _ext_w_upd_16_sum_2;
   wire [30:0]        _add_w_upd_16_sum;
-  wire [14:0]        _slice_w_upd_16_sum;
+  wire [14:0]        _bits_w_upd_16_sum;
   wire [15:0]        _mux_prod_17;
   wire [16:0]        _shl_lfsr_next_17_b;
   wire [17:0]        _shl_lfsr_next_17_b_2;
@@ -1324,11 +1324,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_17_b_6;
   wire [23:0]        _shl_lfsr_next_17_b_7;
   wire [35:0]        _neg_w_upd_17_sum;
-  wire [36:0]        _extend_w_upd_17_sum;
-  wire [29:0]        _slice_w_upd_17_sum_2;
-  wire [16:0]        _extend_w_upd_17_sum_2;
+  wire [36:0]        _ext_w_upd_17_sum;
+  wire [29:0]        _bits_w_upd_17_sum_2;
+  wire [16:0]        _ext_w_upd_17_sum_2;
   wire [30:0]        _add_w_upd_17_sum;
-  wire [14:0]        _slice_w_upd_17_sum;
+  wire [14:0]        _bits_w_upd_17_sum;
   wire [15:0]        _mux_prod_18;
   wire [16:0]        _shl_lfsr_next_18_b;
   wire [17:0]        _shl_lfsr_next_18_b_2;
@@ -1338,11 +1338,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_18_b_6;
   wire [23:0]        _shl_lfsr_next_18_b_7;
   wire [35:0]        _neg_w_upd_18_sum;
-  wire [36:0]        _extend_w_upd_18_sum;
-  wire [29:0]        _slice_w_upd_18_sum_2;
-  wire [16:0]        _extend_w_upd_18_sum_2;
+  wire [36:0]        _ext_w_upd_18_sum;
+  wire [29:0]        _bits_w_upd_18_sum_2;
+  wire [16:0]        _ext_w_upd_18_sum_2;
   wire [30:0]        _add_w_upd_18_sum;
-  wire [14:0]        _slice_w_upd_18_sum;
+  wire [14:0]        _bits_w_upd_18_sum;
   wire [15:0]        _mux_prod_19;
   wire [16:0]        _shl_lfsr_next_19_b;
   wire [17:0]        _shl_lfsr_next_19_b_2;
@@ -1352,11 +1352,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_19_b_6;
   wire [23:0]        _shl_lfsr_next_19_b_7;
   wire [35:0]        _neg_w_upd_19_sum;
-  wire [36:0]        _extend_w_upd_19_sum;
-  wire [29:0]        _slice_w_upd_19_sum_2;
-  wire [16:0]        _extend_w_upd_19_sum_2;
+  wire [36:0]        _ext_w_upd_19_sum;
+  wire [29:0]        _bits_w_upd_19_sum_2;
+  wire [16:0]        _ext_w_upd_19_sum_2;
   wire [30:0]        _add_w_upd_19_sum;
-  wire [14:0]        _slice_w_upd_19_sum;
+  wire [14:0]        _bits_w_upd_19_sum;
   wire [15:0]        _mux_prod_20;
   wire [16:0]        _shl_lfsr_next_20_b;
   wire [17:0]        _shl_lfsr_next_20_b_2;
@@ -1366,11 +1366,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_20_b_6;
   wire [23:0]        _shl_lfsr_next_20_b_7;
   wire [35:0]        _neg_w_upd_20_sum;
-  wire [36:0]        _extend_w_upd_20_sum;
-  wire [29:0]        _slice_w_upd_20_sum_2;
-  wire [16:0]        _extend_w_upd_20_sum_2;
+  wire [36:0]        _ext_w_upd_20_sum;
+  wire [29:0]        _bits_w_upd_20_sum_2;
+  wire [16:0]        _ext_w_upd_20_sum_2;
   wire [30:0]        _add_w_upd_20_sum;
-  wire [14:0]        _slice_w_upd_20_sum;
+  wire [14:0]        _bits_w_upd_20_sum;
   wire [15:0]        _mux_prod_21;
   wire [16:0]        _shl_lfsr_next_21_b;
   wire [17:0]        _shl_lfsr_next_21_b_2;
@@ -1380,11 +1380,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_21_b_6;
   wire [23:0]        _shl_lfsr_next_21_b_7;
   wire [35:0]        _neg_w_upd_21_sum;
-  wire [36:0]        _extend_w_upd_21_sum;
-  wire [29:0]        _slice_w_upd_21_sum_2;
-  wire [16:0]        _extend_w_upd_21_sum_2;
+  wire [36:0]        _ext_w_upd_21_sum;
+  wire [29:0]        _bits_w_upd_21_sum_2;
+  wire [16:0]        _ext_w_upd_21_sum_2;
   wire [30:0]        _add_w_upd_21_sum;
-  wire [14:0]        _slice_w_upd_21_sum;
+  wire [14:0]        _bits_w_upd_21_sum;
   wire [15:0]        _mux_prod_22;
   wire [16:0]        _shl_lfsr_next_22_b;
   wire [17:0]        _shl_lfsr_next_22_b_2;
@@ -1394,11 +1394,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_22_b_6;
   wire [23:0]        _shl_lfsr_next_22_b_7;
   wire [35:0]        _neg_w_upd_22_sum;
-  wire [36:0]        _extend_w_upd_22_sum;
-  wire [29:0]        _slice_w_upd_22_sum_2;
-  wire [16:0]        _extend_w_upd_22_sum_2;
+  wire [36:0]        _ext_w_upd_22_sum;
+  wire [29:0]        _bits_w_upd_22_sum_2;
+  wire [16:0]        _ext_w_upd_22_sum_2;
   wire [30:0]        _add_w_upd_22_sum;
-  wire [14:0]        _slice_w_upd_22_sum;
+  wire [14:0]        _bits_w_upd_22_sum;
   wire [15:0]        _mux_prod_23;
   wire [16:0]        _shl_lfsr_next_23_b;
   wire [17:0]        _shl_lfsr_next_23_b_2;
@@ -1408,11 +1408,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_23_b_6;
   wire [23:0]        _shl_lfsr_next_23_b_7;
   wire [35:0]        _neg_w_upd_23_sum;
-  wire [36:0]        _extend_w_upd_23_sum;
-  wire [29:0]        _slice_w_upd_23_sum_2;
-  wire [16:0]        _extend_w_upd_23_sum_2;
+  wire [36:0]        _ext_w_upd_23_sum;
+  wire [29:0]        _bits_w_upd_23_sum_2;
+  wire [16:0]        _ext_w_upd_23_sum_2;
   wire [30:0]        _add_w_upd_23_sum;
-  wire [14:0]        _slice_w_upd_23_sum;
+  wire [14:0]        _bits_w_upd_23_sum;
   wire [15:0]        _mux_prod_24;
   wire [16:0]        _shl_lfsr_next_24_b;
   wire [17:0]        _shl_lfsr_next_24_b_2;
@@ -1422,11 +1422,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_24_b_6;
   wire [23:0]        _shl_lfsr_next_24_b_7;
   wire [35:0]        _neg_w_upd_24_sum;
-  wire [36:0]        _extend_w_upd_24_sum;
-  wire [29:0]        _slice_w_upd_24_sum_2;
-  wire [16:0]        _extend_w_upd_24_sum_2;
+  wire [36:0]        _ext_w_upd_24_sum;
+  wire [29:0]        _bits_w_upd_24_sum_2;
+  wire [16:0]        _ext_w_upd_24_sum_2;
   wire [30:0]        _add_w_upd_24_sum;
-  wire [14:0]        _slice_w_upd_24_sum;
+  wire [14:0]        _bits_w_upd_24_sum;
   wire [15:0]        _mux_prod_25;
   wire [16:0]        _shl_lfsr_next_25_b;
   wire [17:0]        _shl_lfsr_next_25_b_2;
@@ -1436,11 +1436,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_25_b_6;
   wire [23:0]        _shl_lfsr_next_25_b_7;
   wire [35:0]        _neg_w_upd_25_sum;
-  wire [36:0]        _extend_w_upd_25_sum;
-  wire [29:0]        _slice_w_upd_25_sum_2;
-  wire [16:0]        _extend_w_upd_25_sum_2;
+  wire [36:0]        _ext_w_upd_25_sum;
+  wire [29:0]        _bits_w_upd_25_sum_2;
+  wire [16:0]        _ext_w_upd_25_sum_2;
   wire [30:0]        _add_w_upd_25_sum;
-  wire [14:0]        _slice_w_upd_25_sum;
+  wire [14:0]        _bits_w_upd_25_sum;
   wire [15:0]        _mux_prod_26;
   wire [16:0]        _shl_lfsr_next_26_b;
   wire [17:0]        _shl_lfsr_next_26_b_2;
@@ -1450,11 +1450,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_26_b_6;
   wire [23:0]        _shl_lfsr_next_26_b_7;
   wire [35:0]        _neg_w_upd_26_sum;
-  wire [36:0]        _extend_w_upd_26_sum;
-  wire [29:0]        _slice_w_upd_26_sum_2;
-  wire [16:0]        _extend_w_upd_26_sum_2;
+  wire [36:0]        _ext_w_upd_26_sum;
+  wire [29:0]        _bits_w_upd_26_sum_2;
+  wire [16:0]        _ext_w_upd_26_sum_2;
   wire [30:0]        _add_w_upd_26_sum;
-  wire [14:0]        _slice_w_upd_26_sum;
+  wire [14:0]        _bits_w_upd_26_sum;
   wire [15:0]        _mux_prod_27;
   wire [16:0]        _shl_lfsr_next_27_b;
   wire [17:0]        _shl_lfsr_next_27_b_2;
@@ -1464,11 +1464,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_27_b_6;
   wire [23:0]        _shl_lfsr_next_27_b_7;
   wire [35:0]        _neg_w_upd_27_sum;
-  wire [36:0]        _extend_w_upd_27_sum;
-  wire [29:0]        _slice_w_upd_27_sum_2;
-  wire [16:0]        _extend_w_upd_27_sum_2;
+  wire [36:0]        _ext_w_upd_27_sum;
+  wire [29:0]        _bits_w_upd_27_sum_2;
+  wire [16:0]        _ext_w_upd_27_sum_2;
   wire [30:0]        _add_w_upd_27_sum;
-  wire [14:0]        _slice_w_upd_27_sum;
+  wire [14:0]        _bits_w_upd_27_sum;
   wire [15:0]        _mux_prod_28;
   wire [16:0]        _shl_lfsr_next_28_b;
   wire [17:0]        _shl_lfsr_next_28_b_2;
@@ -1478,11 +1478,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_28_b_6;
   wire [23:0]        _shl_lfsr_next_28_b_7;
   wire [35:0]        _neg_w_upd_28_sum;
-  wire [36:0]        _extend_w_upd_28_sum;
-  wire [29:0]        _slice_w_upd_28_sum_2;
-  wire [16:0]        _extend_w_upd_28_sum_2;
+  wire [36:0]        _ext_w_upd_28_sum;
+  wire [29:0]        _bits_w_upd_28_sum_2;
+  wire [16:0]        _ext_w_upd_28_sum_2;
   wire [30:0]        _add_w_upd_28_sum;
-  wire [14:0]        _slice_w_upd_28_sum;
+  wire [14:0]        _bits_w_upd_28_sum;
   wire [15:0]        _mux_prod_29;
   wire [16:0]        _shl_lfsr_next_29_b;
   wire [17:0]        _shl_lfsr_next_29_b_2;
@@ -1492,11 +1492,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_29_b_6;
   wire [23:0]        _shl_lfsr_next_29_b_7;
   wire [35:0]        _neg_w_upd_29_sum;
-  wire [36:0]        _extend_w_upd_29_sum;
-  wire [29:0]        _slice_w_upd_29_sum_2;
-  wire [16:0]        _extend_w_upd_29_sum_2;
+  wire [36:0]        _ext_w_upd_29_sum;
+  wire [29:0]        _bits_w_upd_29_sum_2;
+  wire [16:0]        _ext_w_upd_29_sum_2;
   wire [30:0]        _add_w_upd_29_sum;
-  wire [14:0]        _slice_w_upd_29_sum;
+  wire [14:0]        _bits_w_upd_29_sum;
   wire [15:0]        _mux_prod_30;
   wire [16:0]        _shl_lfsr_next_30_b;
   wire [17:0]        _shl_lfsr_next_30_b_2;
@@ -1506,11 +1506,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_30_b_6;
   wire [23:0]        _shl_lfsr_next_30_b_7;
   wire [35:0]        _neg_w_upd_30_sum;
-  wire [36:0]        _extend_w_upd_30_sum;
-  wire [29:0]        _slice_w_upd_30_sum_2;
-  wire [16:0]        _extend_w_upd_30_sum_2;
+  wire [36:0]        _ext_w_upd_30_sum;
+  wire [29:0]        _bits_w_upd_30_sum_2;
+  wire [16:0]        _ext_w_upd_30_sum_2;
   wire [30:0]        _add_w_upd_30_sum;
-  wire [14:0]        _slice_w_upd_30_sum;
+  wire [14:0]        _bits_w_upd_30_sum;
   wire [15:0]        _mux_prod_31;
   wire [16:0]        _shl_lfsr_next_31_b;
   wire [17:0]        _shl_lfsr_next_31_b_2;
@@ -1520,11 +1520,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_31_b_6;
   wire [23:0]        _shl_lfsr_next_31_b_7;
   wire [35:0]        _neg_w_upd_31_sum;
-  wire [36:0]        _extend_w_upd_31_sum;
-  wire [29:0]        _slice_w_upd_31_sum_2;
-  wire [16:0]        _extend_w_upd_31_sum_2;
+  wire [36:0]        _ext_w_upd_31_sum;
+  wire [29:0]        _bits_w_upd_31_sum_2;
+  wire [16:0]        _ext_w_upd_31_sum_2;
   wire [30:0]        _add_w_upd_31_sum;
-  wire [14:0]        _slice_w_upd_31_sum;
+  wire [14:0]        _bits_w_upd_31_sum;
   wire [15:0]        _mux_prod_32;
   wire [16:0]        _shl_lfsr_next_32_b;
   wire [17:0]        _shl_lfsr_next_32_b_2;
@@ -1534,11 +1534,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_32_b_6;
   wire [23:0]        _shl_lfsr_next_32_b_7;
   wire [35:0]        _neg_w_upd_32_sum;
-  wire [36:0]        _extend_w_upd_32_sum;
-  wire [29:0]        _slice_w_upd_32_sum_2;
-  wire [16:0]        _extend_w_upd_32_sum_2;
+  wire [36:0]        _ext_w_upd_32_sum;
+  wire [29:0]        _bits_w_upd_32_sum_2;
+  wire [16:0]        _ext_w_upd_32_sum_2;
   wire [30:0]        _add_w_upd_32_sum;
-  wire [14:0]        _slice_w_upd_32_sum;
+  wire [14:0]        _bits_w_upd_32_sum;
   wire [15:0]        _mux_prod_33;
   wire [16:0]        _shl_lfsr_next_33_b;
   wire [17:0]        _shl_lfsr_next_33_b_2;
@@ -1548,11 +1548,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_33_b_6;
   wire [23:0]        _shl_lfsr_next_33_b_7;
   wire [35:0]        _neg_w_upd_33_sum;
-  wire [36:0]        _extend_w_upd_33_sum;
-  wire [29:0]        _slice_w_upd_33_sum_2;
-  wire [16:0]        _extend_w_upd_33_sum_2;
+  wire [36:0]        _ext_w_upd_33_sum;
+  wire [29:0]        _bits_w_upd_33_sum_2;
+  wire [16:0]        _ext_w_upd_33_sum_2;
   wire [30:0]        _add_w_upd_33_sum;
-  wire [14:0]        _slice_w_upd_33_sum;
+  wire [14:0]        _bits_w_upd_33_sum;
   wire [15:0]        _mux_prod_34;
   wire [16:0]        _shl_lfsr_next_34_b;
   wire [17:0]        _shl_lfsr_next_34_b_2;
@@ -1562,11 +1562,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_34_b_6;
   wire [23:0]        _shl_lfsr_next_34_b_7;
   wire [35:0]        _neg_w_upd_34_sum;
-  wire [36:0]        _extend_w_upd_34_sum;
-  wire [29:0]        _slice_w_upd_34_sum_2;
-  wire [16:0]        _extend_w_upd_34_sum_2;
+  wire [36:0]        _ext_w_upd_34_sum;
+  wire [29:0]        _bits_w_upd_34_sum_2;
+  wire [16:0]        _ext_w_upd_34_sum_2;
   wire [30:0]        _add_w_upd_34_sum;
-  wire [14:0]        _slice_w_upd_34_sum;
+  wire [14:0]        _bits_w_upd_34_sum;
   wire [15:0]        _mux_prod_35;
   wire [16:0]        _shl_lfsr_next_35_b;
   wire [17:0]        _shl_lfsr_next_35_b_2;
@@ -1576,11 +1576,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_35_b_6;
   wire [23:0]        _shl_lfsr_next_35_b_7;
   wire [35:0]        _neg_w_upd_35_sum;
-  wire [36:0]        _extend_w_upd_35_sum;
-  wire [29:0]        _slice_w_upd_35_sum_2;
-  wire [16:0]        _extend_w_upd_35_sum_2;
+  wire [36:0]        _ext_w_upd_35_sum;
+  wire [29:0]        _bits_w_upd_35_sum_2;
+  wire [16:0]        _ext_w_upd_35_sum_2;
   wire [30:0]        _add_w_upd_35_sum;
-  wire [14:0]        _slice_w_upd_35_sum;
+  wire [14:0]        _bits_w_upd_35_sum;
   wire [15:0]        _mux_prod_36;
   wire [16:0]        _shl_lfsr_next_36_b;
   wire [17:0]        _shl_lfsr_next_36_b_2;
@@ -1590,11 +1590,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_36_b_6;
   wire [23:0]        _shl_lfsr_next_36_b_7;
   wire [35:0]        _neg_w_upd_36_sum;
-  wire [36:0]        _extend_w_upd_36_sum;
-  wire [29:0]        _slice_w_upd_36_sum_2;
-  wire [16:0]        _extend_w_upd_36_sum_2;
+  wire [36:0]        _ext_w_upd_36_sum;
+  wire [29:0]        _bits_w_upd_36_sum_2;
+  wire [16:0]        _ext_w_upd_36_sum_2;
   wire [30:0]        _add_w_upd_36_sum;
-  wire [14:0]        _slice_w_upd_36_sum;
+  wire [14:0]        _bits_w_upd_36_sum;
   wire [15:0]        _mux_prod_37;
   wire [16:0]        _shl_lfsr_next_37_b;
   wire [17:0]        _shl_lfsr_next_37_b_2;
@@ -1604,11 +1604,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_37_b_6;
   wire [23:0]        _shl_lfsr_next_37_b_7;
   wire [35:0]        _neg_w_upd_37_sum;
-  wire [36:0]        _extend_w_upd_37_sum;
-  wire [29:0]        _slice_w_upd_37_sum_2;
-  wire [16:0]        _extend_w_upd_37_sum_2;
+  wire [36:0]        _ext_w_upd_37_sum;
+  wire [29:0]        _bits_w_upd_37_sum_2;
+  wire [16:0]        _ext_w_upd_37_sum_2;
   wire [30:0]        _add_w_upd_37_sum;
-  wire [14:0]        _slice_w_upd_37_sum;
+  wire [14:0]        _bits_w_upd_37_sum;
   wire [15:0]        _mux_prod_38;
   wire [16:0]        _shl_lfsr_next_38_b;
   wire [17:0]        _shl_lfsr_next_38_b_2;
@@ -1618,11 +1618,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_38_b_6;
   wire [23:0]        _shl_lfsr_next_38_b_7;
   wire [35:0]        _neg_w_upd_38_sum;
-  wire [36:0]        _extend_w_upd_38_sum;
-  wire [29:0]        _slice_w_upd_38_sum_2;
-  wire [16:0]        _extend_w_upd_38_sum_2;
+  wire [36:0]        _ext_w_upd_38_sum;
+  wire [29:0]        _bits_w_upd_38_sum_2;
+  wire [16:0]        _ext_w_upd_38_sum_2;
   wire [30:0]        _add_w_upd_38_sum;
-  wire [14:0]        _slice_w_upd_38_sum;
+  wire [14:0]        _bits_w_upd_38_sum;
   wire [15:0]        _mux_prod_39;
   wire [16:0]        _shl_lfsr_next_39_b;
   wire [17:0]        _shl_lfsr_next_39_b_2;
@@ -1632,11 +1632,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_39_b_6;
   wire [23:0]        _shl_lfsr_next_39_b_7;
   wire [35:0]        _neg_w_upd_39_sum;
-  wire [36:0]        _extend_w_upd_39_sum;
-  wire [29:0]        _slice_w_upd_39_sum_2;
-  wire [16:0]        _extend_w_upd_39_sum_2;
+  wire [36:0]        _ext_w_upd_39_sum;
+  wire [29:0]        _bits_w_upd_39_sum_2;
+  wire [16:0]        _ext_w_upd_39_sum_2;
   wire [30:0]        _add_w_upd_39_sum;
-  wire [14:0]        _slice_w_upd_39_sum;
+  wire [14:0]        _bits_w_upd_39_sum;
   wire [15:0]        _mux_prod_40;
   wire [16:0]        _shl_lfsr_next_40_b;
   wire [17:0]        _shl_lfsr_next_40_b_2;
@@ -1646,11 +1646,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_40_b_6;
   wire [23:0]        _shl_lfsr_next_40_b_7;
   wire [35:0]        _neg_w_upd_40_sum;
-  wire [36:0]        _extend_w_upd_40_sum;
-  wire [29:0]        _slice_w_upd_40_sum_2;
-  wire [16:0]        _extend_w_upd_40_sum_2;
+  wire [36:0]        _ext_w_upd_40_sum;
+  wire [29:0]        _bits_w_upd_40_sum_2;
+  wire [16:0]        _ext_w_upd_40_sum_2;
   wire [30:0]        _add_w_upd_40_sum;
-  wire [14:0]        _slice_w_upd_40_sum;
+  wire [14:0]        _bits_w_upd_40_sum;
   wire [15:0]        _mux_prod_41;
   wire [16:0]        _shl_lfsr_next_41_b;
   wire [17:0]        _shl_lfsr_next_41_b_2;
@@ -1660,11 +1660,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_41_b_6;
   wire [23:0]        _shl_lfsr_next_41_b_7;
   wire [35:0]        _neg_w_upd_41_sum;
-  wire [36:0]        _extend_w_upd_41_sum;
-  wire [29:0]        _slice_w_upd_41_sum_2;
-  wire [16:0]        _extend_w_upd_41_sum_2;
+  wire [36:0]        _ext_w_upd_41_sum;
+  wire [29:0]        _bits_w_upd_41_sum_2;
+  wire [16:0]        _ext_w_upd_41_sum_2;
   wire [30:0]        _add_w_upd_41_sum;
-  wire [14:0]        _slice_w_upd_41_sum;
+  wire [14:0]        _bits_w_upd_41_sum;
   wire [15:0]        _mux_prod_42;
   wire [16:0]        _shl_lfsr_next_42_b;
   wire [17:0]        _shl_lfsr_next_42_b_2;
@@ -1674,11 +1674,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_42_b_6;
   wire [23:0]        _shl_lfsr_next_42_b_7;
   wire [35:0]        _neg_w_upd_42_sum;
-  wire [36:0]        _extend_w_upd_42_sum;
-  wire [29:0]        _slice_w_upd_42_sum_2;
-  wire [16:0]        _extend_w_upd_42_sum_2;
+  wire [36:0]        _ext_w_upd_42_sum;
+  wire [29:0]        _bits_w_upd_42_sum_2;
+  wire [16:0]        _ext_w_upd_42_sum_2;
   wire [30:0]        _add_w_upd_42_sum;
-  wire [14:0]        _slice_w_upd_42_sum;
+  wire [14:0]        _bits_w_upd_42_sum;
   wire [15:0]        _mux_prod_43;
   wire [16:0]        _shl_lfsr_next_43_b;
   wire [17:0]        _shl_lfsr_next_43_b_2;
@@ -1688,11 +1688,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_43_b_6;
   wire [23:0]        _shl_lfsr_next_43_b_7;
   wire [35:0]        _neg_w_upd_43_sum;
-  wire [36:0]        _extend_w_upd_43_sum;
-  wire [29:0]        _slice_w_upd_43_sum_2;
-  wire [16:0]        _extend_w_upd_43_sum_2;
+  wire [36:0]        _ext_w_upd_43_sum;
+  wire [29:0]        _bits_w_upd_43_sum_2;
+  wire [16:0]        _ext_w_upd_43_sum_2;
   wire [30:0]        _add_w_upd_43_sum;
-  wire [14:0]        _slice_w_upd_43_sum;
+  wire [14:0]        _bits_w_upd_43_sum;
   wire [15:0]        _mux_prod_44;
   wire [16:0]        _shl_lfsr_next_44_b;
   wire [17:0]        _shl_lfsr_next_44_b_2;
@@ -1702,11 +1702,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_44_b_6;
   wire [23:0]        _shl_lfsr_next_44_b_7;
   wire [35:0]        _neg_w_upd_44_sum;
-  wire [36:0]        _extend_w_upd_44_sum;
-  wire [29:0]        _slice_w_upd_44_sum_2;
-  wire [16:0]        _extend_w_upd_44_sum_2;
+  wire [36:0]        _ext_w_upd_44_sum;
+  wire [29:0]        _bits_w_upd_44_sum_2;
+  wire [16:0]        _ext_w_upd_44_sum_2;
   wire [30:0]        _add_w_upd_44_sum;
-  wire [14:0]        _slice_w_upd_44_sum;
+  wire [14:0]        _bits_w_upd_44_sum;
   wire [15:0]        _mux_prod_45;
   wire [16:0]        _shl_lfsr_next_45_b;
   wire [17:0]        _shl_lfsr_next_45_b_2;
@@ -1716,11 +1716,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_45_b_6;
   wire [23:0]        _shl_lfsr_next_45_b_7;
   wire [35:0]        _neg_w_upd_45_sum;
-  wire [36:0]        _extend_w_upd_45_sum;
-  wire [29:0]        _slice_w_upd_45_sum_2;
-  wire [16:0]        _extend_w_upd_45_sum_2;
+  wire [36:0]        _ext_w_upd_45_sum;
+  wire [29:0]        _bits_w_upd_45_sum_2;
+  wire [16:0]        _ext_w_upd_45_sum_2;
   wire [30:0]        _add_w_upd_45_sum;
-  wire [14:0]        _slice_w_upd_45_sum;
+  wire [14:0]        _bits_w_upd_45_sum;
   wire [15:0]        _mux_prod_46;
   wire [16:0]        _shl_lfsr_next_46_b;
   wire [17:0]        _shl_lfsr_next_46_b_2;
@@ -1730,11 +1730,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_46_b_6;
   wire [23:0]        _shl_lfsr_next_46_b_7;
   wire [35:0]        _neg_w_upd_46_sum;
-  wire [36:0]        _extend_w_upd_46_sum;
-  wire [29:0]        _slice_w_upd_46_sum_2;
-  wire [16:0]        _extend_w_upd_46_sum_2;
+  wire [36:0]        _ext_w_upd_46_sum;
+  wire [29:0]        _bits_w_upd_46_sum_2;
+  wire [16:0]        _ext_w_upd_46_sum_2;
   wire [30:0]        _add_w_upd_46_sum;
-  wire [14:0]        _slice_w_upd_46_sum;
+  wire [14:0]        _bits_w_upd_46_sum;
   wire [15:0]        _mux_prod_47;
   wire [16:0]        _shl_lfsr_next_47_b;
   wire [17:0]        _shl_lfsr_next_47_b_2;
@@ -1744,11 +1744,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_47_b_6;
   wire [23:0]        _shl_lfsr_next_47_b_7;
   wire [35:0]        _neg_w_upd_47_sum;
-  wire [36:0]        _extend_w_upd_47_sum;
-  wire [29:0]        _slice_w_upd_47_sum_2;
-  wire [16:0]        _extend_w_upd_47_sum_2;
+  wire [36:0]        _ext_w_upd_47_sum;
+  wire [29:0]        _bits_w_upd_47_sum_2;
+  wire [16:0]        _ext_w_upd_47_sum_2;
   wire [30:0]        _add_w_upd_47_sum;
-  wire [14:0]        _slice_w_upd_47_sum;
+  wire [14:0]        _bits_w_upd_47_sum;
   wire [15:0]        _mux_prod_48;
   wire [16:0]        _shl_lfsr_next_48_b;
   wire [17:0]        _shl_lfsr_next_48_b_2;
@@ -1758,11 +1758,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_48_b_6;
   wire [23:0]        _shl_lfsr_next_48_b_7;
   wire [35:0]        _neg_w_upd_48_sum;
-  wire [36:0]        _extend_w_upd_48_sum;
-  wire [29:0]        _slice_w_upd_48_sum_2;
-  wire [16:0]        _extend_w_upd_48_sum_2;
+  wire [36:0]        _ext_w_upd_48_sum;
+  wire [29:0]        _bits_w_upd_48_sum_2;
+  wire [16:0]        _ext_w_upd_48_sum_2;
   wire [30:0]        _add_w_upd_48_sum;
-  wire [14:0]        _slice_w_upd_48_sum;
+  wire [14:0]        _bits_w_upd_48_sum;
   wire [15:0]        _mux_prod_49;
   wire [16:0]        _shl_lfsr_next_49_b;
   wire [17:0]        _shl_lfsr_next_49_b_2;
@@ -1772,11 +1772,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_49_b_6;
   wire [23:0]        _shl_lfsr_next_49_b_7;
   wire [35:0]        _neg_w_upd_49_sum;
-  wire [36:0]        _extend_w_upd_49_sum;
-  wire [29:0]        _slice_w_upd_49_sum_2;
-  wire [16:0]        _extend_w_upd_49_sum_2;
+  wire [36:0]        _ext_w_upd_49_sum;
+  wire [29:0]        _bits_w_upd_49_sum_2;
+  wire [16:0]        _ext_w_upd_49_sum_2;
   wire [30:0]        _add_w_upd_49_sum;
-  wire [14:0]        _slice_w_upd_49_sum;
+  wire [14:0]        _bits_w_upd_49_sum;
   wire [15:0]        _mux_prod_50;
   wire [16:0]        _shl_lfsr_next_50_b;
   wire [17:0]        _shl_lfsr_next_50_b_2;
@@ -1786,11 +1786,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_50_b_6;
   wire [23:0]        _shl_lfsr_next_50_b_7;
   wire [35:0]        _neg_w_upd_50_sum;
-  wire [36:0]        _extend_w_upd_50_sum;
-  wire [29:0]        _slice_w_upd_50_sum_2;
-  wire [16:0]        _extend_w_upd_50_sum_2;
+  wire [36:0]        _ext_w_upd_50_sum;
+  wire [29:0]        _bits_w_upd_50_sum_2;
+  wire [16:0]        _ext_w_upd_50_sum_2;
   wire [30:0]        _add_w_upd_50_sum;
-  wire [14:0]        _slice_w_upd_50_sum;
+  wire [14:0]        _bits_w_upd_50_sum;
   wire [15:0]        _mux_prod_51;
   wire [16:0]        _shl_lfsr_next_51_b;
   wire [17:0]        _shl_lfsr_next_51_b_2;
@@ -1800,11 +1800,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_51_b_6;
   wire [23:0]        _shl_lfsr_next_51_b_7;
   wire [35:0]        _neg_w_upd_51_sum;
-  wire [36:0]        _extend_w_upd_51_sum;
-  wire [29:0]        _slice_w_upd_51_sum_2;
-  wire [16:0]        _extend_w_upd_51_sum_2;
+  wire [36:0]        _ext_w_upd_51_sum;
+  wire [29:0]        _bits_w_upd_51_sum_2;
+  wire [16:0]        _ext_w_upd_51_sum_2;
   wire [30:0]        _add_w_upd_51_sum;
-  wire [14:0]        _slice_w_upd_51_sum;
+  wire [14:0]        _bits_w_upd_51_sum;
   wire [15:0]        _mux_prod_52;
   wire [16:0]        _shl_lfsr_next_52_b;
   wire [17:0]        _shl_lfsr_next_52_b_2;
@@ -1814,11 +1814,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_52_b_6;
   wire [23:0]        _shl_lfsr_next_52_b_7;
   wire [35:0]        _neg_w_upd_52_sum;
-  wire [36:0]        _extend_w_upd_52_sum;
-  wire [29:0]        _slice_w_upd_52_sum_2;
-  wire [16:0]        _extend_w_upd_52_sum_2;
+  wire [36:0]        _ext_w_upd_52_sum;
+  wire [29:0]        _bits_w_upd_52_sum_2;
+  wire [16:0]        _ext_w_upd_52_sum_2;
   wire [30:0]        _add_w_upd_52_sum;
-  wire [14:0]        _slice_w_upd_52_sum;
+  wire [14:0]        _bits_w_upd_52_sum;
   wire [15:0]        _mux_prod_53;
   wire [16:0]        _shl_lfsr_next_53_b;
   wire [17:0]        _shl_lfsr_next_53_b_2;
@@ -1828,11 +1828,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_53_b_6;
   wire [23:0]        _shl_lfsr_next_53_b_7;
   wire [35:0]        _neg_w_upd_53_sum;
-  wire [36:0]        _extend_w_upd_53_sum;
-  wire [29:0]        _slice_w_upd_53_sum_2;
-  wire [16:0]        _extend_w_upd_53_sum_2;
+  wire [36:0]        _ext_w_upd_53_sum;
+  wire [29:0]        _bits_w_upd_53_sum_2;
+  wire [16:0]        _ext_w_upd_53_sum_2;
   wire [30:0]        _add_w_upd_53_sum;
-  wire [14:0]        _slice_w_upd_53_sum;
+  wire [14:0]        _bits_w_upd_53_sum;
   wire [15:0]        _mux_prod_54;
   wire [16:0]        _shl_lfsr_next_54_b;
   wire [17:0]        _shl_lfsr_next_54_b_2;
@@ -1842,11 +1842,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_54_b_6;
   wire [23:0]        _shl_lfsr_next_54_b_7;
   wire [35:0]        _neg_w_upd_54_sum;
-  wire [36:0]        _extend_w_upd_54_sum;
-  wire [29:0]        _slice_w_upd_54_sum_2;
-  wire [16:0]        _extend_w_upd_54_sum_2;
+  wire [36:0]        _ext_w_upd_54_sum;
+  wire [29:0]        _bits_w_upd_54_sum_2;
+  wire [16:0]        _ext_w_upd_54_sum_2;
   wire [30:0]        _add_w_upd_54_sum;
-  wire [14:0]        _slice_w_upd_54_sum;
+  wire [14:0]        _bits_w_upd_54_sum;
   wire [15:0]        _mux_prod_55;
   wire [16:0]        _shl_lfsr_next_55_b;
   wire [17:0]        _shl_lfsr_next_55_b_2;
@@ -1856,11 +1856,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_55_b_6;
   wire [23:0]        _shl_lfsr_next_55_b_7;
   wire [35:0]        _neg_w_upd_55_sum;
-  wire [36:0]        _extend_w_upd_55_sum;
-  wire [29:0]        _slice_w_upd_55_sum_2;
-  wire [16:0]        _extend_w_upd_55_sum_2;
+  wire [36:0]        _ext_w_upd_55_sum;
+  wire [29:0]        _bits_w_upd_55_sum_2;
+  wire [16:0]        _ext_w_upd_55_sum_2;
   wire [30:0]        _add_w_upd_55_sum;
-  wire [14:0]        _slice_w_upd_55_sum;
+  wire [14:0]        _bits_w_upd_55_sum;
   wire [15:0]        _mux_prod_56;
   wire [16:0]        _shl_lfsr_next_56_b;
   wire [17:0]        _shl_lfsr_next_56_b_2;
@@ -1870,11 +1870,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_56_b_6;
   wire [23:0]        _shl_lfsr_next_56_b_7;
   wire [35:0]        _neg_w_upd_56_sum;
-  wire [36:0]        _extend_w_upd_56_sum;
-  wire [29:0]        _slice_w_upd_56_sum_2;
-  wire [16:0]        _extend_w_upd_56_sum_2;
+  wire [36:0]        _ext_w_upd_56_sum;
+  wire [29:0]        _bits_w_upd_56_sum_2;
+  wire [16:0]        _ext_w_upd_56_sum_2;
   wire [30:0]        _add_w_upd_56_sum;
-  wire [14:0]        _slice_w_upd_56_sum;
+  wire [14:0]        _bits_w_upd_56_sum;
   wire [15:0]        _mux_prod_57;
   wire [16:0]        _shl_lfsr_next_57_b;
   wire [17:0]        _shl_lfsr_next_57_b_2;
@@ -1884,11 +1884,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_57_b_6;
   wire [23:0]        _shl_lfsr_next_57_b_7;
   wire [35:0]        _neg_w_upd_57_sum;
-  wire [36:0]        _extend_w_upd_57_sum;
-  wire [29:0]        _slice_w_upd_57_sum_2;
-  wire [16:0]        _extend_w_upd_57_sum_2;
+  wire [36:0]        _ext_w_upd_57_sum;
+  wire [29:0]        _bits_w_upd_57_sum_2;
+  wire [16:0]        _ext_w_upd_57_sum_2;
   wire [30:0]        _add_w_upd_57_sum;
-  wire [14:0]        _slice_w_upd_57_sum;
+  wire [14:0]        _bits_w_upd_57_sum;
   wire [15:0]        _mux_prod_58;
   wire [16:0]        _shl_lfsr_next_58_b;
   wire [17:0]        _shl_lfsr_next_58_b_2;
@@ -1898,11 +1898,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_58_b_6;
   wire [23:0]        _shl_lfsr_next_58_b_7;
   wire [35:0]        _neg_w_upd_58_sum;
-  wire [36:0]        _extend_w_upd_58_sum;
-  wire [29:0]        _slice_w_upd_58_sum_2;
-  wire [16:0]        _extend_w_upd_58_sum_2;
+  wire [36:0]        _ext_w_upd_58_sum;
+  wire [29:0]        _bits_w_upd_58_sum_2;
+  wire [16:0]        _ext_w_upd_58_sum_2;
   wire [30:0]        _add_w_upd_58_sum;
-  wire [14:0]        _slice_w_upd_58_sum;
+  wire [14:0]        _bits_w_upd_58_sum;
   wire [15:0]        _mux_prod_59;
   wire [16:0]        _shl_lfsr_next_59_b;
   wire [17:0]        _shl_lfsr_next_59_b_2;
@@ -1912,11 +1912,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_59_b_6;
   wire [23:0]        _shl_lfsr_next_59_b_7;
   wire [35:0]        _neg_w_upd_59_sum;
-  wire [36:0]        _extend_w_upd_59_sum;
-  wire [29:0]        _slice_w_upd_59_sum_2;
-  wire [16:0]        _extend_w_upd_59_sum_2;
+  wire [36:0]        _ext_w_upd_59_sum;
+  wire [29:0]        _bits_w_upd_59_sum_2;
+  wire [16:0]        _ext_w_upd_59_sum_2;
   wire [30:0]        _add_w_upd_59_sum;
-  wire [14:0]        _slice_w_upd_59_sum;
+  wire [14:0]        _bits_w_upd_59_sum;
   wire [15:0]        _mux_prod_60;
   wire [16:0]        _shl_lfsr_next_60_b;
   wire [17:0]        _shl_lfsr_next_60_b_2;
@@ -1926,11 +1926,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_60_b_6;
   wire [23:0]        _shl_lfsr_next_60_b_7;
   wire [35:0]        _neg_w_upd_60_sum;
-  wire [36:0]        _extend_w_upd_60_sum;
-  wire [29:0]        _slice_w_upd_60_sum_2;
-  wire [16:0]        _extend_w_upd_60_sum_2;
+  wire [36:0]        _ext_w_upd_60_sum;
+  wire [29:0]        _bits_w_upd_60_sum_2;
+  wire [16:0]        _ext_w_upd_60_sum_2;
   wire [30:0]        _add_w_upd_60_sum;
-  wire [14:0]        _slice_w_upd_60_sum;
+  wire [14:0]        _bits_w_upd_60_sum;
   wire [15:0]        _mux_prod_61;
   wire [16:0]        _shl_lfsr_next_61_b;
   wire [17:0]        _shl_lfsr_next_61_b_2;
@@ -1940,11 +1940,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_61_b_6;
   wire [23:0]        _shl_lfsr_next_61_b_7;
   wire [35:0]        _neg_w_upd_61_sum;
-  wire [36:0]        _extend_w_upd_61_sum;
-  wire [29:0]        _slice_w_upd_61_sum_2;
-  wire [16:0]        _extend_w_upd_61_sum_2;
+  wire [36:0]        _ext_w_upd_61_sum;
+  wire [29:0]        _bits_w_upd_61_sum_2;
+  wire [16:0]        _ext_w_upd_61_sum_2;
   wire [30:0]        _add_w_upd_61_sum;
-  wire [14:0]        _slice_w_upd_61_sum;
+  wire [14:0]        _bits_w_upd_61_sum;
   wire [15:0]        _mux_prod_62;
   wire [16:0]        _shl_lfsr_next_62_b;
   wire [17:0]        _shl_lfsr_next_62_b_2;
@@ -1954,11 +1954,11 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_62_b_6;
   wire [23:0]        _shl_lfsr_next_62_b_7;
   wire [35:0]        _neg_w_upd_62_sum;
-  wire [36:0]        _extend_w_upd_62_sum;
-  wire [29:0]        _slice_w_upd_62_sum_2;
-  wire [16:0]        _extend_w_upd_62_sum_2;
+  wire [36:0]        _ext_w_upd_62_sum;
+  wire [29:0]        _bits_w_upd_62_sum_2;
+  wire [16:0]        _ext_w_upd_62_sum_2;
   wire [30:0]        _add_w_upd_62_sum;
-  wire [14:0]        _slice_w_upd_62_sum;
+  wire [14:0]        _bits_w_upd_62_sum;
   wire [15:0]        _mux_prod_63;
   wire [16:0]        _shl_lfsr_next_63_b;
   wire [17:0]        _shl_lfsr_next_63_b_2;
@@ -1968,37 +1968,37 @@ module output_layer (
   wire [23:0]        _shl_lfsr_next_63_b_6;
   wire [23:0]        _shl_lfsr_next_63_b_7;
   wire [35:0]        _neg_w_upd_63_sum;
-  wire [36:0]        _extend_w_upd_63_sum;
-  wire [29:0]        _slice_w_upd_63_sum_2;
-  wire [16:0]        _extend_w_upd_63_sum_2;
+  wire [36:0]        _ext_w_upd_63_sum;
+  wire [29:0]        _bits_w_upd_63_sum_2;
+  wire [16:0]        _ext_w_upd_63_sum_2;
   wire [30:0]        _add_w_upd_63_sum;
-  wire [14:0]        _slice_w_upd_63_sum;
+  wire [14:0]        _bits_w_upd_63_sum;
   wire [35:0]        _neg_b_upd_sum;
-  wire [13:0]        _extend_b_upd_sum;
+  wire [13:0]        _ext_b_upd_sum;
   wire [37:0]        _add_b_upd_sum;
-  wire [24:0]        _slice_b_upd_sum;
+  wire [24:0]        _bits_b_upd_sum;
   wire [25:0]        _mux_sum_q;
   wire [40:0]        _add_logit;
   wire [28:0]        _mux_logit;
-  wire [6:0]         _extend_logit_mem_waddr;
+  wire [6:0]         _ext_logit_mem_waddr;
   wire [10:0]        _mul_logit_mem_waddr;
-  wire [6:0]         _extend_logit_rd_addr;
+  wire [6:0]         _ext_logit_rd_addr;
   wire [10:0]        _mul_logit_rd_addr;
-  wire [6:0]         _extend_e_mem_waddr;
+  wire [6:0]         _ext_e_mem_waddr;
   wire [10:0]        _mul_e_mem_waddr;
-  wire [6:0]         _extend_e_rd_addr;
+  wire [6:0]         _ext_e_rd_addr;
   wire [10:0]        _mul_e_rd_addr;
   wire [33:0]        _mul_p_sat;
   wire [34:0]        _add_p_sat;
-  wire [18:0]        _slice_p_clamped;
+  wire [18:0]        _bits_p_clamped;
 
-  assign issue = issuing_q;
+  assign issue = issuing_q;  // generator/units/output.ts:208
 
-  assign loop_end = (phase_q == 3'd1) ? (((train_q ? (p_q == 3'd7) : 1'b1) & (k_q == 1'b0)) & (j_q == 4'd9)) : (((phase_q == 3'd2) | (phase_q == 3'd4)) ? ((p_q == 3'd7) & (j_q == 4'd9)) : ((phase_q == 3'd3) ? (p_q == 3'd7) : (((j_q == 4'd9) & (k_q == 1'b0)) & (p_q == 3'd7))));
+  assign loop_end = (phase_q == 3'd1) ? (((train_q ? (p_q == 3'd7) : 1'b1) & (k_q == 1'b0)) & (j_q == 4'd9)) : (((phase_q == 3'd2) | (phase_q == 3'd4)) ? ((p_q == 3'd7) & (j_q == 4'd9)) : ((phase_q == 3'd3) ? (p_q == 3'd7) : (((j_q == 4'd9) & (k_q == 1'b0)) & (p_q == 3'd7))));  // generator/units/output.ts:210
 
-  assign pipe_empty = (~issuing_q) & ((((((~v1_q) & (~v2_q)) & (~v3_q)) & (~v4_q)) & (~v5_q)) & (~v6_q));
+  assign pipe_empty = (~issuing_q) & ((((((~v1_q) & (~v2_q)) & (~v3_q)) & (~v4_q)) & (~v5_q)) & (~v6_q));  // generator/units/output.ts:220
 
-  fifo_w16_d16_l logit_queue (
+  fifo_w16_d16_l logit_queue (  // generator/units/output.ts:228
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (logit_push),
@@ -2012,17 +2012,17 @@ module output_layer (
     .count             (logit_queue_count)
   );
 
-  assign m_axis_logit_tvalid = logit_queue_m_axis_out_tvalid;
+  assign m_axis_logit_tvalid = logit_queue_m_axis_out_tvalid;  // generator/units/output.ts:229
 
-  assign m_axis_logit_tdata = logit_queue_m_axis_out_tdata;
+  assign m_axis_logit_tdata = logit_queue_m_axis_out_tdata;  // generator/units/output.ts:230
 
-  assign m_axis_logit_tlast = logit_queue_m_axis_out_tlast;
+  assign m_axis_logit_tlast = logit_queue_m_axis_out_tlast;  // generator/units/output.ts:231
 
-  assign finish = ((busy_q & pipe_empty) & (((phase_q == 3'd1) ? (train_q ? 3'd2 : 3'd0) : ((phase_q == 3'd2) ? 3'd3 : ((phase_q == 3'd3) ? 3'd4 : ((phase_q == 3'd4) ? 3'd5 : 3'd0)))) == 3'd0)) & (phase_q != 3'd0);
+  assign finish = ((busy_q & pipe_empty) & (((phase_q == 3'd1) ? (train_q ? 3'd2 : 3'd0) : ((phase_q == 3'd2) ? 3'd3 : ((phase_q == 3'd3) ? 3'd4 : ((phase_q == 3'd4) ? 3'd5 : 3'd0)))) == 3'd0)) & (phase_q != 3'd0);  // generator/units/output.ts:237
 
-  assign advance_phase = ((busy_q & pipe_empty) & (phase_q != 3'd0)) & (~finish);
+  assign advance_phase = ((busy_q & pipe_empty) & (phase_q != 3'd0)) & (~finish);  // generator/units/output.ts:238
 
-  // seq: control
+  // seq: control (generator/units/output.ts:241)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -2100,11 +2100,11 @@ module output_layer (
     end
   end
 
-  assign busy = busy_q;
+  assign busy = busy_q;  // generator/units/output.ts:293
 
-  assign done = done_q;
+  assign done = done_q;  // generator/units/output.ts:294
 
-  // seq: valids
+  // seq: valids (generator/units/output.ts:309)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
@@ -2123,7 +2123,7 @@ module output_layer (
     end
   end
 
-  // seq: p_tags
+  // seq: p_tags (generator/units/output.ts:300)
   always @(posedge clk) begin
     if (rst) begin
       p1_q <= 3'd0;
@@ -2140,7 +2140,7 @@ module output_layer (
     end
   end
 
-  // seq: j_tags
+  // seq: j_tags (generator/units/output.ts:300)
   always @(posedge clk) begin
     if (rst) begin
       j1_q <= 4'd0;
@@ -2157,7 +2157,7 @@ module output_layer (
     end
   end
 
-  // seq: k_first_tags
+  // seq: k_first_tags (generator/units/output.ts:300)
   always @(posedge clk) begin
     if (rst) begin
       k_first1_q <= 1'b0;
@@ -2168,7 +2168,7 @@ module output_layer (
     end
   end
 
-  // seq: k_last_tags
+  // seq: k_last_tags (generator/units/output.ts:300)
   always @(posedge clk) begin
     if (rst) begin
       k_last1_q <= 1'b0;
@@ -2179,7 +2179,7 @@ module output_layer (
     end
   end
 
-  // seq: j_first_tags
+  // seq: j_first_tags (generator/units/output.ts:300)
   always @(posedge clk) begin
     if (rst) begin
       j_first1_q <= 1'b0;
@@ -2196,7 +2196,7 @@ module output_layer (
     end
   end
 
-  // seq: j_last_tags
+  // seq: j_last_tags (generator/units/output.ts:300)
   always @(posedge clk) begin
     if (rst) begin
       j_last1_q <= 1'b0;
@@ -2213,7 +2213,7 @@ module output_layer (
     end
   end
 
-  // seq: p_first_tags
+  // seq: p_first_tags (generator/units/output.ts:300)
   always @(posedge clk) begin
     if (rst) begin
       p_first1_q <= 1'b0;
@@ -2222,7 +2222,7 @@ module output_layer (
     end
   end
 
-  // seq: p_last_tags
+  // seq: p_last_tags (generator/units/output.ts:300)
   always @(posedge clk) begin
     if (rst) begin
       p_last1_q <= 1'b0;
@@ -2234,47 +2234,47 @@ module output_layer (
   end
 
   assign _mul_w_addr = j_q * 1'b1;
-  assign w_addr = _mul_w_addr[3:0] + {3'd0, k_q};
+  assign w_addr = _mul_w_addr[3:0] + {3'd0, k_q};  // generator/units/output.ts:331
 
-  assign h_re = issue & ((phase_q == 3'd1) | (phase_q == 3'd5));
+  assign h_re = issue & ((phase_q == 3'd1) | (phase_q == 3'd5));  // generator/units/output.ts:334
 
   assign _mul_h_addr = p_q * 1'b1;
-  assign h_addr = _mul_h_addr[2:0] + {2'd0, k_q};
+  assign h_addr = _mul_h_addr[2:0] + {2'd0, k_q};  // generator/units/output.ts:335
 
-  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:337)
   always @(posedge clk) begin
-    if ((busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1)))) begin
+    if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & (((phase_q == 3'd1) & (k_q == 1'b0)) | (((phase_q == 3'd5) & (k_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1)))) begin
+    if (busy_q ? (issue & (((phase_q == 3'd1) & (k_q == 1'b0)) | (((phase_q == 3'd5) & (k_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd <= bias_mem[(busy_q ? j_q : host_addr)];
     end
   end
 
-  assign _extend_err_mem_waddr = {4'd0, p1_q};
-  assign _mul_err_mem_waddr = _extend_err_mem_waddr * 4'd10;
-  assign _extend_err_mem_wdata = {1'b0, p_clamped};
+  assign _ext_err_mem_waddr = {4'd0, p1_q};
+  assign _mul_err_mem_waddr = _ext_err_mem_waddr * 4'd10;
+  assign _ext_err_mem_wdata = {1'b0, p_clamped};
   assign _mux_err_mem_wdata_2 = (y_rdata == j1_q) ? 18'sh10000 : 18'sd0;
-  assign _sub_err_mem_wdata = {_extend_err_mem_wdata[17], _extend_err_mem_wdata} - {_mux_err_mem_wdata_2[17], _mux_err_mem_wdata_2};
+  assign _sub_err_mem_wdata = {_ext_err_mem_wdata[17], _ext_err_mem_wdata} - {_mux_err_mem_wdata_2[17], _mux_err_mem_wdata_2};
   assign _add_err_mem_wdata = {_sub_err_mem_wdata[18], _sub_err_mem_wdata} + 20'd1;
   assign _mux_err_mem_wdata = ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767) ? 19'sd32767 : (($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)) ? (-19'sd32768) : _add_err_mem_wdata[19:1]);
-  assign _extend_err_rd_addr = {4'd0, p_q};
-  assign _mul_err_rd_addr = _extend_err_rd_addr * 4'd10;
-  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  assign _ext_err_rd_addr = {4'd0, p_q};
+  assign _mul_err_rd_addr = _ext_err_rd_addr * 4'd10;
+  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:349)
   always @(posedge clk) begin
     if (err_done) begin
       err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, j1_q})] <= _mux_err_mem_wdata[15:0];
     end
-    if ((issue & (phase_q == 3'd5))) begin
+    if (issue & (phase_q == 3'd5)) begin
       err_rd <= err_mem[(_mul_err_rd_addr[6:0] + {3'd0, j_q})];
     end
   end
 
-  assign d1 = v1_q & (phase_q == 3'd5);
+  assign d1 = v1_q & (phase_q == 3'd5);  // generator/units/output.ts:353
 
-  assign upd2 = (v2_q & (phase_q == 3'd5)) & p_last2_q;
+  assign upd2 = (v2_q & (phase_q == 3'd5)) & p_last2_q;  // generator/units/output.ts:354
 
-  // seq: w_addr_tags
+  // seq: w_addr_tags (generator/units/output.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       w_addr1_q <= 4'd0;
@@ -2285,22 +2285,22 @@ module output_layer (
     end
   end
 
-  // memory wbank_0: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_0: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0)))) begin
+    if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_0 = h_rdata[15:0];
+  assign h_0 = h_rdata[15:0];  // generator/units/output.ts:367
 
   assign _mux_prod_0 = (phase_q == 3'd5) ? err_rd : w_rd_0;
-  assign prod_0 = h_0 * $signed(_mux_prod_0);
+  assign prod_0 = h_0 * $signed(_mux_prod_0);  // generator/units/output.ts:371
 
-  // seq: g_0
+  // seq: g_0 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_0 <= 35'sd0;
@@ -2311,7 +2311,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_0_b = {lfsr_0[15:0], 1'b0};
   assign _shl_lfsr_next_0_b_2 = {lfsr_0[15:0], 2'd0};
@@ -2320,13 +2320,13 @@ module output_layer (
   assign _shl_lfsr_next_0_b_5 = {(((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_0_b_6 = {(((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_0_b_7 = {(((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0], 8'd0};
-  assign lfsr_next_0_b = ((((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0]) ^ _shl_lfsr_next_0_b_7[15:0];
+  assign lfsr_next_0_b = ((((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0]) ^ _shl_lfsr_next_0_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};
+  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_0 = lfsr_next_0[15:0];
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:383
 
-  assign draw_b = upd2 & k_last2_q;
+  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:386
 
   assign _shl_lfsr_next2_0_b = {lfsr_next_0[15:0], 1'b0};
   assign _shl_lfsr_next2_0_b_2 = {lfsr_next_0[15:0], 2'd0};
@@ -2335,13 +2335,13 @@ module output_layer (
   assign _shl_lfsr_next2_0_b_5 = {(((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0], 4'd0};
   assign _shl_lfsr_next2_0_b_6 = {(((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0], 8'd0};
   assign _shl_lfsr_next2_0_b_7 = {(((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0], 8'd0};
-  assign lfsr_next2_0_b = ((((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0]) ^ _shl_lfsr_next2_0_b_7[15:0];
+  assign lfsr_next2_0_b = ((((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0]) ^ _shl_lfsr_next2_0_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};
+  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:389
 
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:391
 
-  // seq: lfsr_0
+  // seq: lfsr_0 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_0 <= 32'd1;
@@ -2355,35 +2355,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_0_sum = -{g_0[34], g_0};
-  assign _extend_w_upd_0_sum = {_neg_w_upd_0_sum[35], _neg_w_upd_0_sum};
-  assign _slice_w_upd_0_sum_2 = _extend_w_upd_0_sum[36:7];
-  assign _extend_w_upd_0_sum_2 = {1'b0, r_0};
-  assign _add_w_upd_0_sum = {_slice_w_upd_0_sum_2[29], _slice_w_upd_0_sum_2} + {{14{_extend_w_upd_0_sum_2[16]}}, _extend_w_upd_0_sum_2};
-  assign _slice_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_slice_w_upd_0_sum[14]}}, _slice_w_upd_0_sum};
+  assign _ext_w_upd_0_sum = {_neg_w_upd_0_sum[35], _neg_w_upd_0_sum};
+  assign _bits_w_upd_0_sum_2 = _ext_w_upd_0_sum[36:7];
+  assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
+  assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
+  assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
+  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);
+  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));
+  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_0 = upd2 & 1'b1;
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1)))) begin
+    if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_1 = h_rdata[31:16];
+  assign h_1 = h_rdata[31:16];  // generator/units/output.ts:367
 
   assign _mux_prod_1 = (phase_q == 3'd5) ? err_rd : w_rd_1;
-  assign prod_1 = h_1 * $signed(_mux_prod_1);
+  assign prod_1 = h_1 * $signed(_mux_prod_1);  // generator/units/output.ts:371
 
-  // seq: g_1
+  // seq: g_1 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_1 <= 35'sd0;
@@ -2394,7 +2394,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_1_b = {lfsr_1[15:0], 1'b0};
   assign _shl_lfsr_next_1_b_2 = {lfsr_1[15:0], 2'd0};
@@ -2403,13 +2403,13 @@ module output_layer (
   assign _shl_lfsr_next_1_b_5 = {(((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_1_b_6 = {(((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_1_b_7 = {(((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0], 8'd0};
-  assign lfsr_next_1_b = ((((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0]) ^ _shl_lfsr_next_1_b_7[15:0];
+  assign lfsr_next_1_b = ((((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0]) ^ _shl_lfsr_next_1_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};
+  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_1 = lfsr_next_1[15:0];
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_1
+  // seq: lfsr_1 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_1 <= 32'd2;
@@ -2423,35 +2423,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_1_sum = -{g_1[34], g_1};
-  assign _extend_w_upd_1_sum = {_neg_w_upd_1_sum[35], _neg_w_upd_1_sum};
-  assign _slice_w_upd_1_sum_2 = _extend_w_upd_1_sum[36:7];
-  assign _extend_w_upd_1_sum_2 = {1'b0, r_1};
-  assign _add_w_upd_1_sum = {_slice_w_upd_1_sum_2[29], _slice_w_upd_1_sum_2} + {{14{_extend_w_upd_1_sum_2[16]}}, _extend_w_upd_1_sum_2};
-  assign _slice_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_slice_w_upd_1_sum[14]}}, _slice_w_upd_1_sum};
+  assign _ext_w_upd_1_sum = {_neg_w_upd_1_sum[35], _neg_w_upd_1_sum};
+  assign _bits_w_upd_1_sum_2 = _ext_w_upd_1_sum[36:7];
+  assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
+  assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
+  assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
+  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);
+  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));
+  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_1 = upd2 & 1'b1;
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2)))) begin
+    if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_2 = h_rdata[47:32];
+  assign h_2 = h_rdata[47:32];  // generator/units/output.ts:367
 
   assign _mux_prod_2 = (phase_q == 3'd5) ? err_rd : w_rd_2;
-  assign prod_2 = h_2 * $signed(_mux_prod_2);
+  assign prod_2 = h_2 * $signed(_mux_prod_2);  // generator/units/output.ts:371
 
-  // seq: g_2
+  // seq: g_2 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_2 <= 35'sd0;
@@ -2462,7 +2462,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_2_b = {lfsr_2[15:0], 1'b0};
   assign _shl_lfsr_next_2_b_2 = {lfsr_2[15:0], 2'd0};
@@ -2471,13 +2471,13 @@ module output_layer (
   assign _shl_lfsr_next_2_b_5 = {(((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_2_b_6 = {(((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_2_b_7 = {(((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0], 8'd0};
-  assign lfsr_next_2_b = ((((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0]) ^ _shl_lfsr_next_2_b_7[15:0];
+  assign lfsr_next_2_b = ((((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0]) ^ _shl_lfsr_next_2_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};
+  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_2 = lfsr_next_2[15:0];
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_2
+  // seq: lfsr_2 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_2 <= 32'd3;
@@ -2491,35 +2491,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_2_sum = -{g_2[34], g_2};
-  assign _extend_w_upd_2_sum = {_neg_w_upd_2_sum[35], _neg_w_upd_2_sum};
-  assign _slice_w_upd_2_sum_2 = _extend_w_upd_2_sum[36:7];
-  assign _extend_w_upd_2_sum_2 = {1'b0, r_2};
-  assign _add_w_upd_2_sum = {_slice_w_upd_2_sum_2[29], _slice_w_upd_2_sum_2} + {{14{_extend_w_upd_2_sum_2[16]}}, _extend_w_upd_2_sum_2};
-  assign _slice_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_slice_w_upd_2_sum[14]}}, _slice_w_upd_2_sum};
+  assign _ext_w_upd_2_sum = {_neg_w_upd_2_sum[35], _neg_w_upd_2_sum};
+  assign _bits_w_upd_2_sum_2 = _ext_w_upd_2_sum[36:7];
+  assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
+  assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
+  assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
+  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);
+  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));
+  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_2 = upd2 & 1'b1;
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3)))) begin
+    if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_3 = h_rdata[63:48];
+  assign h_3 = h_rdata[63:48];  // generator/units/output.ts:367
 
   assign _mux_prod_3 = (phase_q == 3'd5) ? err_rd : w_rd_3;
-  assign prod_3 = h_3 * $signed(_mux_prod_3);
+  assign prod_3 = h_3 * $signed(_mux_prod_3);  // generator/units/output.ts:371
 
-  // seq: g_3
+  // seq: g_3 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_3 <= 35'sd0;
@@ -2530,7 +2530,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_3_b = {lfsr_3[15:0], 1'b0};
   assign _shl_lfsr_next_3_b_2 = {lfsr_3[15:0], 2'd0};
@@ -2539,13 +2539,13 @@ module output_layer (
   assign _shl_lfsr_next_3_b_5 = {(((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_3_b_6 = {(((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_3_b_7 = {(((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0], 8'd0};
-  assign lfsr_next_3_b = ((((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0]) ^ _shl_lfsr_next_3_b_7[15:0];
+  assign lfsr_next_3_b = ((((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0]) ^ _shl_lfsr_next_3_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};
+  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_3 = lfsr_next_3[15:0];
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_3
+  // seq: lfsr_3 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_3 <= 32'd4;
@@ -2559,35 +2559,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_3_sum = -{g_3[34], g_3};
-  assign _extend_w_upd_3_sum = {_neg_w_upd_3_sum[35], _neg_w_upd_3_sum};
-  assign _slice_w_upd_3_sum_2 = _extend_w_upd_3_sum[36:7];
-  assign _extend_w_upd_3_sum_2 = {1'b0, r_3};
-  assign _add_w_upd_3_sum = {_slice_w_upd_3_sum_2[29], _slice_w_upd_3_sum_2} + {{14{_extend_w_upd_3_sum_2[16]}}, _extend_w_upd_3_sum_2};
-  assign _slice_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_slice_w_upd_3_sum[14]}}, _slice_w_upd_3_sum};
+  assign _ext_w_upd_3_sum = {_neg_w_upd_3_sum[35], _neg_w_upd_3_sum};
+  assign _bits_w_upd_3_sum_2 = _ext_w_upd_3_sum[36:7];
+  assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
+  assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
+  assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
+  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);
+  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));
+  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_3 = upd2 & 1'b1;
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4)))) begin
+    if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_4 = h_rdata[79:64];
+  assign h_4 = h_rdata[79:64];  // generator/units/output.ts:367
 
   assign _mux_prod_4 = (phase_q == 3'd5) ? err_rd : w_rd_4;
-  assign prod_4 = h_4 * $signed(_mux_prod_4);
+  assign prod_4 = h_4 * $signed(_mux_prod_4);  // generator/units/output.ts:371
 
-  // seq: g_4
+  // seq: g_4 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_4 <= 35'sd0;
@@ -2598,7 +2598,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_4_b = {lfsr_4[15:0], 1'b0};
   assign _shl_lfsr_next_4_b_2 = {lfsr_4[15:0], 2'd0};
@@ -2607,13 +2607,13 @@ module output_layer (
   assign _shl_lfsr_next_4_b_5 = {(((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_4_b_6 = {(((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_4_b_7 = {(((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0], 8'd0};
-  assign lfsr_next_4_b = ((((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0]) ^ _shl_lfsr_next_4_b_7[15:0];
+  assign lfsr_next_4_b = ((((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0]) ^ _shl_lfsr_next_4_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};
+  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_4 = lfsr_next_4[15:0];
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_4
+  // seq: lfsr_4 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_4 <= 32'd5;
@@ -2627,35 +2627,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_4_sum = -{g_4[34], g_4};
-  assign _extend_w_upd_4_sum = {_neg_w_upd_4_sum[35], _neg_w_upd_4_sum};
-  assign _slice_w_upd_4_sum_2 = _extend_w_upd_4_sum[36:7];
-  assign _extend_w_upd_4_sum_2 = {1'b0, r_4};
-  assign _add_w_upd_4_sum = {_slice_w_upd_4_sum_2[29], _slice_w_upd_4_sum_2} + {{14{_extend_w_upd_4_sum_2[16]}}, _extend_w_upd_4_sum_2};
-  assign _slice_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_slice_w_upd_4_sum[14]}}, _slice_w_upd_4_sum};
+  assign _ext_w_upd_4_sum = {_neg_w_upd_4_sum[35], _neg_w_upd_4_sum};
+  assign _bits_w_upd_4_sum_2 = _ext_w_upd_4_sum[36:7];
+  assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
+  assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
+  assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
+  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);
+  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));
+  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_4 = upd2 & 1'b1;
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5)))) begin
+    if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_5 = h_rdata[95:80];
+  assign h_5 = h_rdata[95:80];  // generator/units/output.ts:367
 
   assign _mux_prod_5 = (phase_q == 3'd5) ? err_rd : w_rd_5;
-  assign prod_5 = h_5 * $signed(_mux_prod_5);
+  assign prod_5 = h_5 * $signed(_mux_prod_5);  // generator/units/output.ts:371
 
-  // seq: g_5
+  // seq: g_5 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_5 <= 35'sd0;
@@ -2666,7 +2666,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_5_b = {lfsr_5[15:0], 1'b0};
   assign _shl_lfsr_next_5_b_2 = {lfsr_5[15:0], 2'd0};
@@ -2675,13 +2675,13 @@ module output_layer (
   assign _shl_lfsr_next_5_b_5 = {(((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_5_b_6 = {(((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_5_b_7 = {(((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0], 8'd0};
-  assign lfsr_next_5_b = ((((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0]) ^ _shl_lfsr_next_5_b_7[15:0];
+  assign lfsr_next_5_b = ((((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0]) ^ _shl_lfsr_next_5_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};
+  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_5 = lfsr_next_5[15:0];
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_5
+  // seq: lfsr_5 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_5 <= 32'd6;
@@ -2695,35 +2695,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_5_sum = -{g_5[34], g_5};
-  assign _extend_w_upd_5_sum = {_neg_w_upd_5_sum[35], _neg_w_upd_5_sum};
-  assign _slice_w_upd_5_sum_2 = _extend_w_upd_5_sum[36:7];
-  assign _extend_w_upd_5_sum_2 = {1'b0, r_5};
-  assign _add_w_upd_5_sum = {_slice_w_upd_5_sum_2[29], _slice_w_upd_5_sum_2} + {{14{_extend_w_upd_5_sum_2[16]}}, _extend_w_upd_5_sum_2};
-  assign _slice_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_slice_w_upd_5_sum[14]}}, _slice_w_upd_5_sum};
+  assign _ext_w_upd_5_sum = {_neg_w_upd_5_sum[35], _neg_w_upd_5_sum};
+  assign _bits_w_upd_5_sum_2 = _ext_w_upd_5_sum[36:7];
+  assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
+  assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
+  assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
+  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);
+  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));
+  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_5 = upd2 & 1'b1;
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6)))) begin
+    if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_6 = h_rdata[111:96];
+  assign h_6 = h_rdata[111:96];  // generator/units/output.ts:367
 
   assign _mux_prod_6 = (phase_q == 3'd5) ? err_rd : w_rd_6;
-  assign prod_6 = h_6 * $signed(_mux_prod_6);
+  assign prod_6 = h_6 * $signed(_mux_prod_6);  // generator/units/output.ts:371
 
-  // seq: g_6
+  // seq: g_6 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_6 <= 35'sd0;
@@ -2734,7 +2734,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_6_b = {lfsr_6[15:0], 1'b0};
   assign _shl_lfsr_next_6_b_2 = {lfsr_6[15:0], 2'd0};
@@ -2743,13 +2743,13 @@ module output_layer (
   assign _shl_lfsr_next_6_b_5 = {(((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_6_b_6 = {(((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_6_b_7 = {(((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0], 8'd0};
-  assign lfsr_next_6_b = ((((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0]) ^ _shl_lfsr_next_6_b_7[15:0];
+  assign lfsr_next_6_b = ((((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0]) ^ _shl_lfsr_next_6_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};
+  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_6 = lfsr_next_6[15:0];
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_6
+  // seq: lfsr_6 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_6 <= 32'd7;
@@ -2763,35 +2763,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_6_sum = -{g_6[34], g_6};
-  assign _extend_w_upd_6_sum = {_neg_w_upd_6_sum[35], _neg_w_upd_6_sum};
-  assign _slice_w_upd_6_sum_2 = _extend_w_upd_6_sum[36:7];
-  assign _extend_w_upd_6_sum_2 = {1'b0, r_6};
-  assign _add_w_upd_6_sum = {_slice_w_upd_6_sum_2[29], _slice_w_upd_6_sum_2} + {{14{_extend_w_upd_6_sum_2[16]}}, _extend_w_upd_6_sum_2};
-  assign _slice_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_slice_w_upd_6_sum[14]}}, _slice_w_upd_6_sum};
+  assign _ext_w_upd_6_sum = {_neg_w_upd_6_sum[35], _neg_w_upd_6_sum};
+  assign _bits_w_upd_6_sum_2 = _ext_w_upd_6_sum[36:7];
+  assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
+  assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
+  assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
+  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);
+  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));
+  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_6 = upd2 & 1'b1;
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7)))) begin
+    if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_7 = h_rdata[127:112];
+  assign h_7 = h_rdata[127:112];  // generator/units/output.ts:367
 
   assign _mux_prod_7 = (phase_q == 3'd5) ? err_rd : w_rd_7;
-  assign prod_7 = h_7 * $signed(_mux_prod_7);
+  assign prod_7 = h_7 * $signed(_mux_prod_7);  // generator/units/output.ts:371
 
-  // seq: g_7
+  // seq: g_7 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_7 <= 35'sd0;
@@ -2802,7 +2802,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_7_b = {lfsr_7[15:0], 1'b0};
   assign _shl_lfsr_next_7_b_2 = {lfsr_7[15:0], 2'd0};
@@ -2811,13 +2811,13 @@ module output_layer (
   assign _shl_lfsr_next_7_b_5 = {(((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_7_b_6 = {(((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_7_b_7 = {(((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0], 8'd0};
-  assign lfsr_next_7_b = ((((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0]) ^ _shl_lfsr_next_7_b_7[15:0];
+  assign lfsr_next_7_b = ((((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0]) ^ _shl_lfsr_next_7_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};
+  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_7 = lfsr_next_7[15:0];
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_7
+  // seq: lfsr_7 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_7 <= 32'd8;
@@ -2831,35 +2831,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_7_sum = -{g_7[34], g_7};
-  assign _extend_w_upd_7_sum = {_neg_w_upd_7_sum[35], _neg_w_upd_7_sum};
-  assign _slice_w_upd_7_sum_2 = _extend_w_upd_7_sum[36:7];
-  assign _extend_w_upd_7_sum_2 = {1'b0, r_7};
-  assign _add_w_upd_7_sum = {_slice_w_upd_7_sum_2[29], _slice_w_upd_7_sum_2} + {{14{_extend_w_upd_7_sum_2[16]}}, _extend_w_upd_7_sum_2};
-  assign _slice_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_slice_w_upd_7_sum[14]}}, _slice_w_upd_7_sum};
+  assign _ext_w_upd_7_sum = {_neg_w_upd_7_sum[35], _neg_w_upd_7_sum};
+  assign _bits_w_upd_7_sum_2 = _ext_w_upd_7_sum[36:7];
+  assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
+  assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
+  assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
+  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);
+  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));
+  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_7 = upd2 & 1'b1;
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8)))) begin
+    if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_8 = h_rdata[143:128];
+  assign h_8 = h_rdata[143:128];  // generator/units/output.ts:367
 
   assign _mux_prod_8 = (phase_q == 3'd5) ? err_rd : w_rd_8;
-  assign prod_8 = h_8 * $signed(_mux_prod_8);
+  assign prod_8 = h_8 * $signed(_mux_prod_8);  // generator/units/output.ts:371
 
-  // seq: g_8
+  // seq: g_8 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_8 <= 35'sd0;
@@ -2870,7 +2870,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_8_b = {lfsr_8[15:0], 1'b0};
   assign _shl_lfsr_next_8_b_2 = {lfsr_8[15:0], 2'd0};
@@ -2879,13 +2879,13 @@ module output_layer (
   assign _shl_lfsr_next_8_b_5 = {(((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_8_b_6 = {(((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_8_b_7 = {(((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0], 8'd0};
-  assign lfsr_next_8_b = ((((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0]) ^ _shl_lfsr_next_8_b_7[15:0];
+  assign lfsr_next_8_b = ((((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0]) ^ _shl_lfsr_next_8_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};
+  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_8 = lfsr_next_8[15:0];
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_8
+  // seq: lfsr_8 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_8 <= 32'd9;
@@ -2899,35 +2899,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_8_sum = -{g_8[34], g_8};
-  assign _extend_w_upd_8_sum = {_neg_w_upd_8_sum[35], _neg_w_upd_8_sum};
-  assign _slice_w_upd_8_sum_2 = _extend_w_upd_8_sum[36:7];
-  assign _extend_w_upd_8_sum_2 = {1'b0, r_8};
-  assign _add_w_upd_8_sum = {_slice_w_upd_8_sum_2[29], _slice_w_upd_8_sum_2} + {{14{_extend_w_upd_8_sum_2[16]}}, _extend_w_upd_8_sum_2};
-  assign _slice_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_slice_w_upd_8_sum[14]}}, _slice_w_upd_8_sum};
+  assign _ext_w_upd_8_sum = {_neg_w_upd_8_sum[35], _neg_w_upd_8_sum};
+  assign _bits_w_upd_8_sum_2 = _ext_w_upd_8_sum[36:7];
+  assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
+  assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
+  assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
+  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);
+  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));
+  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_8 = upd2 & 1'b1;
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9)))) begin
+    if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_9 = h_rdata[159:144];
+  assign h_9 = h_rdata[159:144];  // generator/units/output.ts:367
 
   assign _mux_prod_9 = (phase_q == 3'd5) ? err_rd : w_rd_9;
-  assign prod_9 = h_9 * $signed(_mux_prod_9);
+  assign prod_9 = h_9 * $signed(_mux_prod_9);  // generator/units/output.ts:371
 
-  // seq: g_9
+  // seq: g_9 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_9 <= 35'sd0;
@@ -2938,7 +2938,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_9_b = {lfsr_9[15:0], 1'b0};
   assign _shl_lfsr_next_9_b_2 = {lfsr_9[15:0], 2'd0};
@@ -2947,13 +2947,13 @@ module output_layer (
   assign _shl_lfsr_next_9_b_5 = {(((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_9_b_6 = {(((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_9_b_7 = {(((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0], 8'd0};
-  assign lfsr_next_9_b = ((((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0]) ^ _shl_lfsr_next_9_b_7[15:0];
+  assign lfsr_next_9_b = ((((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0]) ^ _shl_lfsr_next_9_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};
+  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_9 = lfsr_next_9[15:0];
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_9
+  // seq: lfsr_9 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_9 <= 32'd10;
@@ -2967,35 +2967,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_9_sum = -{g_9[34], g_9};
-  assign _extend_w_upd_9_sum = {_neg_w_upd_9_sum[35], _neg_w_upd_9_sum};
-  assign _slice_w_upd_9_sum_2 = _extend_w_upd_9_sum[36:7];
-  assign _extend_w_upd_9_sum_2 = {1'b0, r_9};
-  assign _add_w_upd_9_sum = {_slice_w_upd_9_sum_2[29], _slice_w_upd_9_sum_2} + {{14{_extend_w_upd_9_sum_2[16]}}, _extend_w_upd_9_sum_2};
-  assign _slice_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_slice_w_upd_9_sum[14]}}, _slice_w_upd_9_sum};
+  assign _ext_w_upd_9_sum = {_neg_w_upd_9_sum[35], _neg_w_upd_9_sum};
+  assign _bits_w_upd_9_sum_2 = _ext_w_upd_9_sum[36:7];
+  assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
+  assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
+  assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
+  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);
+  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));
+  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_9 = upd2 & 1'b1;
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10)))) begin
+    if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_10 = h_rdata[175:160];
+  assign h_10 = h_rdata[175:160];  // generator/units/output.ts:367
 
   assign _mux_prod_10 = (phase_q == 3'd5) ? err_rd : w_rd_10;
-  assign prod_10 = h_10 * $signed(_mux_prod_10);
+  assign prod_10 = h_10 * $signed(_mux_prod_10);  // generator/units/output.ts:371
 
-  // seq: g_10
+  // seq: g_10 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_10 <= 35'sd0;
@@ -3006,7 +3006,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_10_b = {lfsr_10[15:0], 1'b0};
   assign _shl_lfsr_next_10_b_2 = {lfsr_10[15:0], 2'd0};
@@ -3015,13 +3015,13 @@ module output_layer (
   assign _shl_lfsr_next_10_b_5 = {(((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_10_b_6 = {(((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_10_b_7 = {(((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0], 8'd0};
-  assign lfsr_next_10_b = ((((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0]) ^ _shl_lfsr_next_10_b_7[15:0];
+  assign lfsr_next_10_b = ((((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0]) ^ _shl_lfsr_next_10_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};
+  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_10 = lfsr_next_10[15:0];
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_10
+  // seq: lfsr_10 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_10 <= 32'd11;
@@ -3035,35 +3035,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_10_sum = -{g_10[34], g_10};
-  assign _extend_w_upd_10_sum = {_neg_w_upd_10_sum[35], _neg_w_upd_10_sum};
-  assign _slice_w_upd_10_sum_2 = _extend_w_upd_10_sum[36:7];
-  assign _extend_w_upd_10_sum_2 = {1'b0, r_10};
-  assign _add_w_upd_10_sum = {_slice_w_upd_10_sum_2[29], _slice_w_upd_10_sum_2} + {{14{_extend_w_upd_10_sum_2[16]}}, _extend_w_upd_10_sum_2};
-  assign _slice_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_slice_w_upd_10_sum[14]}}, _slice_w_upd_10_sum};
+  assign _ext_w_upd_10_sum = {_neg_w_upd_10_sum[35], _neg_w_upd_10_sum};
+  assign _bits_w_upd_10_sum_2 = _ext_w_upd_10_sum[36:7];
+  assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
+  assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
+  assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
+  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);
+  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));
+  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_10 = upd2 & 1'b1;
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11)))) begin
+    if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_11 = h_rdata[191:176];
+  assign h_11 = h_rdata[191:176];  // generator/units/output.ts:367
 
   assign _mux_prod_11 = (phase_q == 3'd5) ? err_rd : w_rd_11;
-  assign prod_11 = h_11 * $signed(_mux_prod_11);
+  assign prod_11 = h_11 * $signed(_mux_prod_11);  // generator/units/output.ts:371
 
-  // seq: g_11
+  // seq: g_11 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_11 <= 35'sd0;
@@ -3074,7 +3074,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_11_b = {lfsr_11[15:0], 1'b0};
   assign _shl_lfsr_next_11_b_2 = {lfsr_11[15:0], 2'd0};
@@ -3083,13 +3083,13 @@ module output_layer (
   assign _shl_lfsr_next_11_b_5 = {(((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_11_b_6 = {(((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_11_b_7 = {(((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0], 8'd0};
-  assign lfsr_next_11_b = ((((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0]) ^ _shl_lfsr_next_11_b_7[15:0];
+  assign lfsr_next_11_b = ((((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0]) ^ _shl_lfsr_next_11_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};
+  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_11 = lfsr_next_11[15:0];
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_11
+  // seq: lfsr_11 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_11 <= 32'd12;
@@ -3103,35 +3103,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_11_sum = -{g_11[34], g_11};
-  assign _extend_w_upd_11_sum = {_neg_w_upd_11_sum[35], _neg_w_upd_11_sum};
-  assign _slice_w_upd_11_sum_2 = _extend_w_upd_11_sum[36:7];
-  assign _extend_w_upd_11_sum_2 = {1'b0, r_11};
-  assign _add_w_upd_11_sum = {_slice_w_upd_11_sum_2[29], _slice_w_upd_11_sum_2} + {{14{_extend_w_upd_11_sum_2[16]}}, _extend_w_upd_11_sum_2};
-  assign _slice_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_slice_w_upd_11_sum[14]}}, _slice_w_upd_11_sum};
+  assign _ext_w_upd_11_sum = {_neg_w_upd_11_sum[35], _neg_w_upd_11_sum};
+  assign _bits_w_upd_11_sum_2 = _ext_w_upd_11_sum[36:7];
+  assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
+  assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
+  assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
+  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);
+  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));
+  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_11 = upd2 & 1'b1;
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12)))) begin
+    if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_12 = h_rdata[207:192];
+  assign h_12 = h_rdata[207:192];  // generator/units/output.ts:367
 
   assign _mux_prod_12 = (phase_q == 3'd5) ? err_rd : w_rd_12;
-  assign prod_12 = h_12 * $signed(_mux_prod_12);
+  assign prod_12 = h_12 * $signed(_mux_prod_12);  // generator/units/output.ts:371
 
-  // seq: g_12
+  // seq: g_12 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_12 <= 35'sd0;
@@ -3142,7 +3142,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_12_b = {lfsr_12[15:0], 1'b0};
   assign _shl_lfsr_next_12_b_2 = {lfsr_12[15:0], 2'd0};
@@ -3151,13 +3151,13 @@ module output_layer (
   assign _shl_lfsr_next_12_b_5 = {(((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_12_b_6 = {(((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_12_b_7 = {(((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0], 8'd0};
-  assign lfsr_next_12_b = ((((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0]) ^ _shl_lfsr_next_12_b_7[15:0];
+  assign lfsr_next_12_b = ((((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0]) ^ _shl_lfsr_next_12_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};
+  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_12 = lfsr_next_12[15:0];
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_12
+  // seq: lfsr_12 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_12 <= 32'd13;
@@ -3171,35 +3171,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_12_sum = -{g_12[34], g_12};
-  assign _extend_w_upd_12_sum = {_neg_w_upd_12_sum[35], _neg_w_upd_12_sum};
-  assign _slice_w_upd_12_sum_2 = _extend_w_upd_12_sum[36:7];
-  assign _extend_w_upd_12_sum_2 = {1'b0, r_12};
-  assign _add_w_upd_12_sum = {_slice_w_upd_12_sum_2[29], _slice_w_upd_12_sum_2} + {{14{_extend_w_upd_12_sum_2[16]}}, _extend_w_upd_12_sum_2};
-  assign _slice_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_slice_w_upd_12_sum[14]}}, _slice_w_upd_12_sum};
+  assign _ext_w_upd_12_sum = {_neg_w_upd_12_sum[35], _neg_w_upd_12_sum};
+  assign _bits_w_upd_12_sum_2 = _ext_w_upd_12_sum[36:7];
+  assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
+  assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
+  assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
+  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);
+  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));
+  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_12 = upd2 & 1'b1;
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13)))) begin
+    if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_13 = h_rdata[223:208];
+  assign h_13 = h_rdata[223:208];  // generator/units/output.ts:367
 
   assign _mux_prod_13 = (phase_q == 3'd5) ? err_rd : w_rd_13;
-  assign prod_13 = h_13 * $signed(_mux_prod_13);
+  assign prod_13 = h_13 * $signed(_mux_prod_13);  // generator/units/output.ts:371
 
-  // seq: g_13
+  // seq: g_13 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_13 <= 35'sd0;
@@ -3210,7 +3210,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_13_b = {lfsr_13[15:0], 1'b0};
   assign _shl_lfsr_next_13_b_2 = {lfsr_13[15:0], 2'd0};
@@ -3219,13 +3219,13 @@ module output_layer (
   assign _shl_lfsr_next_13_b_5 = {(((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_13_b_6 = {(((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_13_b_7 = {(((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0], 8'd0};
-  assign lfsr_next_13_b = ((((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0]) ^ _shl_lfsr_next_13_b_7[15:0];
+  assign lfsr_next_13_b = ((((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0]) ^ _shl_lfsr_next_13_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};
+  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_13 = lfsr_next_13[15:0];
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_13
+  // seq: lfsr_13 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_13 <= 32'd14;
@@ -3239,35 +3239,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_13_sum = -{g_13[34], g_13};
-  assign _extend_w_upd_13_sum = {_neg_w_upd_13_sum[35], _neg_w_upd_13_sum};
-  assign _slice_w_upd_13_sum_2 = _extend_w_upd_13_sum[36:7];
-  assign _extend_w_upd_13_sum_2 = {1'b0, r_13};
-  assign _add_w_upd_13_sum = {_slice_w_upd_13_sum_2[29], _slice_w_upd_13_sum_2} + {{14{_extend_w_upd_13_sum_2[16]}}, _extend_w_upd_13_sum_2};
-  assign _slice_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_slice_w_upd_13_sum[14]}}, _slice_w_upd_13_sum};
+  assign _ext_w_upd_13_sum = {_neg_w_upd_13_sum[35], _neg_w_upd_13_sum};
+  assign _bits_w_upd_13_sum_2 = _ext_w_upd_13_sum[36:7];
+  assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
+  assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
+  assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
+  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);
+  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));
+  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_13 = upd2 & 1'b1;
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14)))) begin
+    if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_14 = h_rdata[239:224];
+  assign h_14 = h_rdata[239:224];  // generator/units/output.ts:367
 
   assign _mux_prod_14 = (phase_q == 3'd5) ? err_rd : w_rd_14;
-  assign prod_14 = h_14 * $signed(_mux_prod_14);
+  assign prod_14 = h_14 * $signed(_mux_prod_14);  // generator/units/output.ts:371
 
-  // seq: g_14
+  // seq: g_14 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_14 <= 35'sd0;
@@ -3278,7 +3278,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_14_b = {lfsr_14[15:0], 1'b0};
   assign _shl_lfsr_next_14_b_2 = {lfsr_14[15:0], 2'd0};
@@ -3287,13 +3287,13 @@ module output_layer (
   assign _shl_lfsr_next_14_b_5 = {(((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_14_b_6 = {(((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_14_b_7 = {(((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0], 8'd0};
-  assign lfsr_next_14_b = ((((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0]) ^ _shl_lfsr_next_14_b_7[15:0];
+  assign lfsr_next_14_b = ((((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0]) ^ _shl_lfsr_next_14_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};
+  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_14 = lfsr_next_14[15:0];
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_14
+  // seq: lfsr_14 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_14 <= 32'd15;
@@ -3307,35 +3307,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_14_sum = -{g_14[34], g_14};
-  assign _extend_w_upd_14_sum = {_neg_w_upd_14_sum[35], _neg_w_upd_14_sum};
-  assign _slice_w_upd_14_sum_2 = _extend_w_upd_14_sum[36:7];
-  assign _extend_w_upd_14_sum_2 = {1'b0, r_14};
-  assign _add_w_upd_14_sum = {_slice_w_upd_14_sum_2[29], _slice_w_upd_14_sum_2} + {{14{_extend_w_upd_14_sum_2[16]}}, _extend_w_upd_14_sum_2};
-  assign _slice_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_slice_w_upd_14_sum[14]}}, _slice_w_upd_14_sum};
+  assign _ext_w_upd_14_sum = {_neg_w_upd_14_sum[35], _neg_w_upd_14_sum};
+  assign _bits_w_upd_14_sum_2 = _ext_w_upd_14_sum[36:7];
+  assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
+  assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
+  assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
+  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);
+  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));
+  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_14 = upd2 & 1'b1;
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15)))) begin
+    if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_15 = h_rdata[255:240];
+  assign h_15 = h_rdata[255:240];  // generator/units/output.ts:367
 
   assign _mux_prod_15 = (phase_q == 3'd5) ? err_rd : w_rd_15;
-  assign prod_15 = h_15 * $signed(_mux_prod_15);
+  assign prod_15 = h_15 * $signed(_mux_prod_15);  // generator/units/output.ts:371
 
-  // seq: g_15
+  // seq: g_15 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_15 <= 35'sd0;
@@ -3346,7 +3346,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_15_b = {lfsr_15[15:0], 1'b0};
   assign _shl_lfsr_next_15_b_2 = {lfsr_15[15:0], 2'd0};
@@ -3355,13 +3355,13 @@ module output_layer (
   assign _shl_lfsr_next_15_b_5 = {(((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_15_b_6 = {(((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_15_b_7 = {(((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0], 8'd0};
-  assign lfsr_next_15_b = ((((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0]) ^ _shl_lfsr_next_15_b_7[15:0];
+  assign lfsr_next_15_b = ((((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0]) ^ _shl_lfsr_next_15_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};
+  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_15 = lfsr_next_15[15:0];
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_15
+  // seq: lfsr_15 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_15 <= 32'd16;
@@ -3375,35 +3375,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_15_sum = -{g_15[34], g_15};
-  assign _extend_w_upd_15_sum = {_neg_w_upd_15_sum[35], _neg_w_upd_15_sum};
-  assign _slice_w_upd_15_sum_2 = _extend_w_upd_15_sum[36:7];
-  assign _extend_w_upd_15_sum_2 = {1'b0, r_15};
-  assign _add_w_upd_15_sum = {_slice_w_upd_15_sum_2[29], _slice_w_upd_15_sum_2} + {{14{_extend_w_upd_15_sum_2[16]}}, _extend_w_upd_15_sum_2};
-  assign _slice_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_slice_w_upd_15_sum[14]}}, _slice_w_upd_15_sum};
+  assign _ext_w_upd_15_sum = {_neg_w_upd_15_sum[35], _neg_w_upd_15_sum};
+  assign _bits_w_upd_15_sum_2 = _ext_w_upd_15_sum[36:7];
+  assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
+  assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
+  assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
+  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);
+  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));
+  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_15 = upd2 & 1'b1;
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16)))) begin
+    if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_16 = h_rdata[271:256];
+  assign h_16 = h_rdata[271:256];  // generator/units/output.ts:367
 
   assign _mux_prod_16 = (phase_q == 3'd5) ? err_rd : w_rd_16;
-  assign prod_16 = h_16 * $signed(_mux_prod_16);
+  assign prod_16 = h_16 * $signed(_mux_prod_16);  // generator/units/output.ts:371
 
-  // seq: g_16
+  // seq: g_16 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_16 <= 35'sd0;
@@ -3414,7 +3414,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_16_b = {lfsr_16[15:0], 1'b0};
   assign _shl_lfsr_next_16_b_2 = {lfsr_16[15:0], 2'd0};
@@ -3423,13 +3423,13 @@ module output_layer (
   assign _shl_lfsr_next_16_b_5 = {(((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_16_b_6 = {(((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_16_b_7 = {(((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0], 8'd0};
-  assign lfsr_next_16_b = ((((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0]) ^ _shl_lfsr_next_16_b_7[15:0];
+  assign lfsr_next_16_b = ((((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0]) ^ _shl_lfsr_next_16_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};
+  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_16 = lfsr_next_16[15:0];
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_16
+  // seq: lfsr_16 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_16 <= 32'd17;
@@ -3443,35 +3443,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_16_sum = -{g_16[34], g_16};
-  assign _extend_w_upd_16_sum = {_neg_w_upd_16_sum[35], _neg_w_upd_16_sum};
-  assign _slice_w_upd_16_sum_2 = _extend_w_upd_16_sum[36:7];
-  assign _extend_w_upd_16_sum_2 = {1'b0, r_16};
-  assign _add_w_upd_16_sum = {_slice_w_upd_16_sum_2[29], _slice_w_upd_16_sum_2} + {{14{_extend_w_upd_16_sum_2[16]}}, _extend_w_upd_16_sum_2};
-  assign _slice_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_slice_w_upd_16_sum[14]}}, _slice_w_upd_16_sum};
+  assign _ext_w_upd_16_sum = {_neg_w_upd_16_sum[35], _neg_w_upd_16_sum};
+  assign _bits_w_upd_16_sum_2 = _ext_w_upd_16_sum[36:7];
+  assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
+  assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
+  assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
+  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);
+  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));
+  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_16 = upd2 & 1'b1;
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17)))) begin
+    if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_17 = h_rdata[287:272];
+  assign h_17 = h_rdata[287:272];  // generator/units/output.ts:367
 
   assign _mux_prod_17 = (phase_q == 3'd5) ? err_rd : w_rd_17;
-  assign prod_17 = h_17 * $signed(_mux_prod_17);
+  assign prod_17 = h_17 * $signed(_mux_prod_17);  // generator/units/output.ts:371
 
-  // seq: g_17
+  // seq: g_17 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_17 <= 35'sd0;
@@ -3482,7 +3482,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_17_b = {lfsr_17[15:0], 1'b0};
   assign _shl_lfsr_next_17_b_2 = {lfsr_17[15:0], 2'd0};
@@ -3491,13 +3491,13 @@ module output_layer (
   assign _shl_lfsr_next_17_b_5 = {(((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_17_b_6 = {(((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_17_b_7 = {(((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0], 8'd0};
-  assign lfsr_next_17_b = ((((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0]) ^ _shl_lfsr_next_17_b_7[15:0];
+  assign lfsr_next_17_b = ((((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0]) ^ _shl_lfsr_next_17_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};
+  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_17 = lfsr_next_17[15:0];
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_17
+  // seq: lfsr_17 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_17 <= 32'd18;
@@ -3511,35 +3511,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_17_sum = -{g_17[34], g_17};
-  assign _extend_w_upd_17_sum = {_neg_w_upd_17_sum[35], _neg_w_upd_17_sum};
-  assign _slice_w_upd_17_sum_2 = _extend_w_upd_17_sum[36:7];
-  assign _extend_w_upd_17_sum_2 = {1'b0, r_17};
-  assign _add_w_upd_17_sum = {_slice_w_upd_17_sum_2[29], _slice_w_upd_17_sum_2} + {{14{_extend_w_upd_17_sum_2[16]}}, _extend_w_upd_17_sum_2};
-  assign _slice_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_slice_w_upd_17_sum[14]}}, _slice_w_upd_17_sum};
+  assign _ext_w_upd_17_sum = {_neg_w_upd_17_sum[35], _neg_w_upd_17_sum};
+  assign _bits_w_upd_17_sum_2 = _ext_w_upd_17_sum[36:7];
+  assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
+  assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
+  assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
+  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);
+  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));
+  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_17 = upd2 & 1'b1;
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18)))) begin
+    if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_18 = h_rdata[303:288];
+  assign h_18 = h_rdata[303:288];  // generator/units/output.ts:367
 
   assign _mux_prod_18 = (phase_q == 3'd5) ? err_rd : w_rd_18;
-  assign prod_18 = h_18 * $signed(_mux_prod_18);
+  assign prod_18 = h_18 * $signed(_mux_prod_18);  // generator/units/output.ts:371
 
-  // seq: g_18
+  // seq: g_18 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_18 <= 35'sd0;
@@ -3550,7 +3550,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_18_b = {lfsr_18[15:0], 1'b0};
   assign _shl_lfsr_next_18_b_2 = {lfsr_18[15:0], 2'd0};
@@ -3559,13 +3559,13 @@ module output_layer (
   assign _shl_lfsr_next_18_b_5 = {(((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_18_b_6 = {(((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_18_b_7 = {(((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0], 8'd0};
-  assign lfsr_next_18_b = ((((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0]) ^ _shl_lfsr_next_18_b_7[15:0];
+  assign lfsr_next_18_b = ((((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0]) ^ _shl_lfsr_next_18_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};
+  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_18 = lfsr_next_18[15:0];
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_18
+  // seq: lfsr_18 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_18 <= 32'd19;
@@ -3579,35 +3579,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_18_sum = -{g_18[34], g_18};
-  assign _extend_w_upd_18_sum = {_neg_w_upd_18_sum[35], _neg_w_upd_18_sum};
-  assign _slice_w_upd_18_sum_2 = _extend_w_upd_18_sum[36:7];
-  assign _extend_w_upd_18_sum_2 = {1'b0, r_18};
-  assign _add_w_upd_18_sum = {_slice_w_upd_18_sum_2[29], _slice_w_upd_18_sum_2} + {{14{_extend_w_upd_18_sum_2[16]}}, _extend_w_upd_18_sum_2};
-  assign _slice_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_slice_w_upd_18_sum[14]}}, _slice_w_upd_18_sum};
+  assign _ext_w_upd_18_sum = {_neg_w_upd_18_sum[35], _neg_w_upd_18_sum};
+  assign _bits_w_upd_18_sum_2 = _ext_w_upd_18_sum[36:7];
+  assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
+  assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
+  assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
+  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);
+  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));
+  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_18 = upd2 & 1'b1;
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19)))) begin
+    if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_19 = h_rdata[319:304];
+  assign h_19 = h_rdata[319:304];  // generator/units/output.ts:367
 
   assign _mux_prod_19 = (phase_q == 3'd5) ? err_rd : w_rd_19;
-  assign prod_19 = h_19 * $signed(_mux_prod_19);
+  assign prod_19 = h_19 * $signed(_mux_prod_19);  // generator/units/output.ts:371
 
-  // seq: g_19
+  // seq: g_19 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_19 <= 35'sd0;
@@ -3618,7 +3618,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_19_b = {lfsr_19[15:0], 1'b0};
   assign _shl_lfsr_next_19_b_2 = {lfsr_19[15:0], 2'd0};
@@ -3627,13 +3627,13 @@ module output_layer (
   assign _shl_lfsr_next_19_b_5 = {(((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_19_b_6 = {(((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_19_b_7 = {(((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0], 8'd0};
-  assign lfsr_next_19_b = ((((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0]) ^ _shl_lfsr_next_19_b_7[15:0];
+  assign lfsr_next_19_b = ((((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0]) ^ _shl_lfsr_next_19_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};
+  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_19 = lfsr_next_19[15:0];
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_19
+  // seq: lfsr_19 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_19 <= 32'd20;
@@ -3647,35 +3647,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_19_sum = -{g_19[34], g_19};
-  assign _extend_w_upd_19_sum = {_neg_w_upd_19_sum[35], _neg_w_upd_19_sum};
-  assign _slice_w_upd_19_sum_2 = _extend_w_upd_19_sum[36:7];
-  assign _extend_w_upd_19_sum_2 = {1'b0, r_19};
-  assign _add_w_upd_19_sum = {_slice_w_upd_19_sum_2[29], _slice_w_upd_19_sum_2} + {{14{_extend_w_upd_19_sum_2[16]}}, _extend_w_upd_19_sum_2};
-  assign _slice_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_slice_w_upd_19_sum[14]}}, _slice_w_upd_19_sum};
+  assign _ext_w_upd_19_sum = {_neg_w_upd_19_sum[35], _neg_w_upd_19_sum};
+  assign _bits_w_upd_19_sum_2 = _ext_w_upd_19_sum[36:7];
+  assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
+  assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
+  assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
+  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);
+  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));
+  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_19 = upd2 & 1'b1;
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20)))) begin
+    if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_20 = h_rdata[335:320];
+  assign h_20 = h_rdata[335:320];  // generator/units/output.ts:367
 
   assign _mux_prod_20 = (phase_q == 3'd5) ? err_rd : w_rd_20;
-  assign prod_20 = h_20 * $signed(_mux_prod_20);
+  assign prod_20 = h_20 * $signed(_mux_prod_20);  // generator/units/output.ts:371
 
-  // seq: g_20
+  // seq: g_20 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_20 <= 35'sd0;
@@ -3686,7 +3686,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_20_b = {lfsr_20[15:0], 1'b0};
   assign _shl_lfsr_next_20_b_2 = {lfsr_20[15:0], 2'd0};
@@ -3695,13 +3695,13 @@ module output_layer (
   assign _shl_lfsr_next_20_b_5 = {(((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_20_b_6 = {(((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_20_b_7 = {(((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0], 8'd0};
-  assign lfsr_next_20_b = ((((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0]) ^ _shl_lfsr_next_20_b_7[15:0];
+  assign lfsr_next_20_b = ((((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0]) ^ _shl_lfsr_next_20_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};
+  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_20 = lfsr_next_20[15:0];
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_20
+  // seq: lfsr_20 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_20 <= 32'd21;
@@ -3715,35 +3715,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_20_sum = -{g_20[34], g_20};
-  assign _extend_w_upd_20_sum = {_neg_w_upd_20_sum[35], _neg_w_upd_20_sum};
-  assign _slice_w_upd_20_sum_2 = _extend_w_upd_20_sum[36:7];
-  assign _extend_w_upd_20_sum_2 = {1'b0, r_20};
-  assign _add_w_upd_20_sum = {_slice_w_upd_20_sum_2[29], _slice_w_upd_20_sum_2} + {{14{_extend_w_upd_20_sum_2[16]}}, _extend_w_upd_20_sum_2};
-  assign _slice_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_slice_w_upd_20_sum[14]}}, _slice_w_upd_20_sum};
+  assign _ext_w_upd_20_sum = {_neg_w_upd_20_sum[35], _neg_w_upd_20_sum};
+  assign _bits_w_upd_20_sum_2 = _ext_w_upd_20_sum[36:7];
+  assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
+  assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
+  assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
+  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);
+  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));
+  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_20 = upd2 & 1'b1;
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21)))) begin
+    if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_21 = h_rdata[351:336];
+  assign h_21 = h_rdata[351:336];  // generator/units/output.ts:367
 
   assign _mux_prod_21 = (phase_q == 3'd5) ? err_rd : w_rd_21;
-  assign prod_21 = h_21 * $signed(_mux_prod_21);
+  assign prod_21 = h_21 * $signed(_mux_prod_21);  // generator/units/output.ts:371
 
-  // seq: g_21
+  // seq: g_21 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_21 <= 35'sd0;
@@ -3754,7 +3754,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_21_b = {lfsr_21[15:0], 1'b0};
   assign _shl_lfsr_next_21_b_2 = {lfsr_21[15:0], 2'd0};
@@ -3763,13 +3763,13 @@ module output_layer (
   assign _shl_lfsr_next_21_b_5 = {(((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_21_b_6 = {(((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_21_b_7 = {(((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0], 8'd0};
-  assign lfsr_next_21_b = ((((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0]) ^ _shl_lfsr_next_21_b_7[15:0];
+  assign lfsr_next_21_b = ((((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0]) ^ _shl_lfsr_next_21_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};
+  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_21 = lfsr_next_21[15:0];
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_21
+  // seq: lfsr_21 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_21 <= 32'd22;
@@ -3783,35 +3783,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_21_sum = -{g_21[34], g_21};
-  assign _extend_w_upd_21_sum = {_neg_w_upd_21_sum[35], _neg_w_upd_21_sum};
-  assign _slice_w_upd_21_sum_2 = _extend_w_upd_21_sum[36:7];
-  assign _extend_w_upd_21_sum_2 = {1'b0, r_21};
-  assign _add_w_upd_21_sum = {_slice_w_upd_21_sum_2[29], _slice_w_upd_21_sum_2} + {{14{_extend_w_upd_21_sum_2[16]}}, _extend_w_upd_21_sum_2};
-  assign _slice_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_slice_w_upd_21_sum[14]}}, _slice_w_upd_21_sum};
+  assign _ext_w_upd_21_sum = {_neg_w_upd_21_sum[35], _neg_w_upd_21_sum};
+  assign _bits_w_upd_21_sum_2 = _ext_w_upd_21_sum[36:7];
+  assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
+  assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
+  assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
+  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);
+  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));
+  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_21 = upd2 & 1'b1;
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22)))) begin
+    if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_22 = h_rdata[367:352];
+  assign h_22 = h_rdata[367:352];  // generator/units/output.ts:367
 
   assign _mux_prod_22 = (phase_q == 3'd5) ? err_rd : w_rd_22;
-  assign prod_22 = h_22 * $signed(_mux_prod_22);
+  assign prod_22 = h_22 * $signed(_mux_prod_22);  // generator/units/output.ts:371
 
-  // seq: g_22
+  // seq: g_22 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_22 <= 35'sd0;
@@ -3822,7 +3822,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_22_b = {lfsr_22[15:0], 1'b0};
   assign _shl_lfsr_next_22_b_2 = {lfsr_22[15:0], 2'd0};
@@ -3831,13 +3831,13 @@ module output_layer (
   assign _shl_lfsr_next_22_b_5 = {(((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_22_b_6 = {(((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_22_b_7 = {(((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0], 8'd0};
-  assign lfsr_next_22_b = ((((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0]) ^ _shl_lfsr_next_22_b_7[15:0];
+  assign lfsr_next_22_b = ((((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0]) ^ _shl_lfsr_next_22_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};
+  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_22 = lfsr_next_22[15:0];
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_22
+  // seq: lfsr_22 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_22 <= 32'd23;
@@ -3851,35 +3851,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_22_sum = -{g_22[34], g_22};
-  assign _extend_w_upd_22_sum = {_neg_w_upd_22_sum[35], _neg_w_upd_22_sum};
-  assign _slice_w_upd_22_sum_2 = _extend_w_upd_22_sum[36:7];
-  assign _extend_w_upd_22_sum_2 = {1'b0, r_22};
-  assign _add_w_upd_22_sum = {_slice_w_upd_22_sum_2[29], _slice_w_upd_22_sum_2} + {{14{_extend_w_upd_22_sum_2[16]}}, _extend_w_upd_22_sum_2};
-  assign _slice_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_slice_w_upd_22_sum[14]}}, _slice_w_upd_22_sum};
+  assign _ext_w_upd_22_sum = {_neg_w_upd_22_sum[35], _neg_w_upd_22_sum};
+  assign _bits_w_upd_22_sum_2 = _ext_w_upd_22_sum[36:7];
+  assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
+  assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
+  assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
+  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);
+  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));
+  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_22 = upd2 & 1'b1;
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23)))) begin
+    if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_23 = h_rdata[383:368];
+  assign h_23 = h_rdata[383:368];  // generator/units/output.ts:367
 
   assign _mux_prod_23 = (phase_q == 3'd5) ? err_rd : w_rd_23;
-  assign prod_23 = h_23 * $signed(_mux_prod_23);
+  assign prod_23 = h_23 * $signed(_mux_prod_23);  // generator/units/output.ts:371
 
-  // seq: g_23
+  // seq: g_23 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_23 <= 35'sd0;
@@ -3890,7 +3890,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_23_b = {lfsr_23[15:0], 1'b0};
   assign _shl_lfsr_next_23_b_2 = {lfsr_23[15:0], 2'd0};
@@ -3899,13 +3899,13 @@ module output_layer (
   assign _shl_lfsr_next_23_b_5 = {(((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_23_b_6 = {(((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_23_b_7 = {(((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0], 8'd0};
-  assign lfsr_next_23_b = ((((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0]) ^ _shl_lfsr_next_23_b_7[15:0];
+  assign lfsr_next_23_b = ((((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0]) ^ _shl_lfsr_next_23_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};
+  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_23 = lfsr_next_23[15:0];
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_23
+  // seq: lfsr_23 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_23 <= 32'd24;
@@ -3919,35 +3919,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_23_sum = -{g_23[34], g_23};
-  assign _extend_w_upd_23_sum = {_neg_w_upd_23_sum[35], _neg_w_upd_23_sum};
-  assign _slice_w_upd_23_sum_2 = _extend_w_upd_23_sum[36:7];
-  assign _extend_w_upd_23_sum_2 = {1'b0, r_23};
-  assign _add_w_upd_23_sum = {_slice_w_upd_23_sum_2[29], _slice_w_upd_23_sum_2} + {{14{_extend_w_upd_23_sum_2[16]}}, _extend_w_upd_23_sum_2};
-  assign _slice_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_slice_w_upd_23_sum[14]}}, _slice_w_upd_23_sum};
+  assign _ext_w_upd_23_sum = {_neg_w_upd_23_sum[35], _neg_w_upd_23_sum};
+  assign _bits_w_upd_23_sum_2 = _ext_w_upd_23_sum[36:7];
+  assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
+  assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
+  assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
+  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);
+  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));
+  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_23 = upd2 & 1'b1;
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24)))) begin
+    if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_24 = h_rdata[399:384];
+  assign h_24 = h_rdata[399:384];  // generator/units/output.ts:367
 
   assign _mux_prod_24 = (phase_q == 3'd5) ? err_rd : w_rd_24;
-  assign prod_24 = h_24 * $signed(_mux_prod_24);
+  assign prod_24 = h_24 * $signed(_mux_prod_24);  // generator/units/output.ts:371
 
-  // seq: g_24
+  // seq: g_24 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_24 <= 35'sd0;
@@ -3958,7 +3958,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_24_b = {lfsr_24[15:0], 1'b0};
   assign _shl_lfsr_next_24_b_2 = {lfsr_24[15:0], 2'd0};
@@ -3967,13 +3967,13 @@ module output_layer (
   assign _shl_lfsr_next_24_b_5 = {(((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_24_b_6 = {(((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_24_b_7 = {(((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0], 8'd0};
-  assign lfsr_next_24_b = ((((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0]) ^ _shl_lfsr_next_24_b_7[15:0];
+  assign lfsr_next_24_b = ((((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0]) ^ _shl_lfsr_next_24_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};
+  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_24 = lfsr_next_24[15:0];
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_24
+  // seq: lfsr_24 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_24 <= 32'd25;
@@ -3987,35 +3987,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_24_sum = -{g_24[34], g_24};
-  assign _extend_w_upd_24_sum = {_neg_w_upd_24_sum[35], _neg_w_upd_24_sum};
-  assign _slice_w_upd_24_sum_2 = _extend_w_upd_24_sum[36:7];
-  assign _extend_w_upd_24_sum_2 = {1'b0, r_24};
-  assign _add_w_upd_24_sum = {_slice_w_upd_24_sum_2[29], _slice_w_upd_24_sum_2} + {{14{_extend_w_upd_24_sum_2[16]}}, _extend_w_upd_24_sum_2};
-  assign _slice_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_slice_w_upd_24_sum[14]}}, _slice_w_upd_24_sum};
+  assign _ext_w_upd_24_sum = {_neg_w_upd_24_sum[35], _neg_w_upd_24_sum};
+  assign _bits_w_upd_24_sum_2 = _ext_w_upd_24_sum[36:7];
+  assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
+  assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
+  assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
+  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);
+  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));
+  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_24 = upd2 & 1'b1;
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25)))) begin
+    if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_25 = h_rdata[415:400];
+  assign h_25 = h_rdata[415:400];  // generator/units/output.ts:367
 
   assign _mux_prod_25 = (phase_q == 3'd5) ? err_rd : w_rd_25;
-  assign prod_25 = h_25 * $signed(_mux_prod_25);
+  assign prod_25 = h_25 * $signed(_mux_prod_25);  // generator/units/output.ts:371
 
-  // seq: g_25
+  // seq: g_25 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_25 <= 35'sd0;
@@ -4026,7 +4026,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_25_b = {lfsr_25[15:0], 1'b0};
   assign _shl_lfsr_next_25_b_2 = {lfsr_25[15:0], 2'd0};
@@ -4035,13 +4035,13 @@ module output_layer (
   assign _shl_lfsr_next_25_b_5 = {(((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_25_b_6 = {(((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_25_b_7 = {(((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0], 8'd0};
-  assign lfsr_next_25_b = ((((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0]) ^ _shl_lfsr_next_25_b_7[15:0];
+  assign lfsr_next_25_b = ((((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0]) ^ _shl_lfsr_next_25_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};
+  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_25 = lfsr_next_25[15:0];
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_25
+  // seq: lfsr_25 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_25 <= 32'd26;
@@ -4055,35 +4055,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_25_sum = -{g_25[34], g_25};
-  assign _extend_w_upd_25_sum = {_neg_w_upd_25_sum[35], _neg_w_upd_25_sum};
-  assign _slice_w_upd_25_sum_2 = _extend_w_upd_25_sum[36:7];
-  assign _extend_w_upd_25_sum_2 = {1'b0, r_25};
-  assign _add_w_upd_25_sum = {_slice_w_upd_25_sum_2[29], _slice_w_upd_25_sum_2} + {{14{_extend_w_upd_25_sum_2[16]}}, _extend_w_upd_25_sum_2};
-  assign _slice_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_slice_w_upd_25_sum[14]}}, _slice_w_upd_25_sum};
+  assign _ext_w_upd_25_sum = {_neg_w_upd_25_sum[35], _neg_w_upd_25_sum};
+  assign _bits_w_upd_25_sum_2 = _ext_w_upd_25_sum[36:7];
+  assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
+  assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
+  assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
+  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);
+  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));
+  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_25 = upd2 & 1'b1;
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26)))) begin
+    if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_26 = h_rdata[431:416];
+  assign h_26 = h_rdata[431:416];  // generator/units/output.ts:367
 
   assign _mux_prod_26 = (phase_q == 3'd5) ? err_rd : w_rd_26;
-  assign prod_26 = h_26 * $signed(_mux_prod_26);
+  assign prod_26 = h_26 * $signed(_mux_prod_26);  // generator/units/output.ts:371
 
-  // seq: g_26
+  // seq: g_26 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_26 <= 35'sd0;
@@ -4094,7 +4094,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_26_b = {lfsr_26[15:0], 1'b0};
   assign _shl_lfsr_next_26_b_2 = {lfsr_26[15:0], 2'd0};
@@ -4103,13 +4103,13 @@ module output_layer (
   assign _shl_lfsr_next_26_b_5 = {(((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_26_b_6 = {(((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_26_b_7 = {(((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0], 8'd0};
-  assign lfsr_next_26_b = ((((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0]) ^ _shl_lfsr_next_26_b_7[15:0];
+  assign lfsr_next_26_b = ((((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0]) ^ _shl_lfsr_next_26_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};
+  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_26 = lfsr_next_26[15:0];
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_26
+  // seq: lfsr_26 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_26 <= 32'd27;
@@ -4123,35 +4123,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_26_sum = -{g_26[34], g_26};
-  assign _extend_w_upd_26_sum = {_neg_w_upd_26_sum[35], _neg_w_upd_26_sum};
-  assign _slice_w_upd_26_sum_2 = _extend_w_upd_26_sum[36:7];
-  assign _extend_w_upd_26_sum_2 = {1'b0, r_26};
-  assign _add_w_upd_26_sum = {_slice_w_upd_26_sum_2[29], _slice_w_upd_26_sum_2} + {{14{_extend_w_upd_26_sum_2[16]}}, _extend_w_upd_26_sum_2};
-  assign _slice_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_slice_w_upd_26_sum[14]}}, _slice_w_upd_26_sum};
+  assign _ext_w_upd_26_sum = {_neg_w_upd_26_sum[35], _neg_w_upd_26_sum};
+  assign _bits_w_upd_26_sum_2 = _ext_w_upd_26_sum[36:7];
+  assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
+  assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
+  assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
+  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);
+  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));
+  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_26 = upd2 & 1'b1;
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27)))) begin
+    if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_27 = h_rdata[447:432];
+  assign h_27 = h_rdata[447:432];  // generator/units/output.ts:367
 
   assign _mux_prod_27 = (phase_q == 3'd5) ? err_rd : w_rd_27;
-  assign prod_27 = h_27 * $signed(_mux_prod_27);
+  assign prod_27 = h_27 * $signed(_mux_prod_27);  // generator/units/output.ts:371
 
-  // seq: g_27
+  // seq: g_27 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_27 <= 35'sd0;
@@ -4162,7 +4162,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_27_b = {lfsr_27[15:0], 1'b0};
   assign _shl_lfsr_next_27_b_2 = {lfsr_27[15:0], 2'd0};
@@ -4171,13 +4171,13 @@ module output_layer (
   assign _shl_lfsr_next_27_b_5 = {(((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_27_b_6 = {(((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_27_b_7 = {(((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0], 8'd0};
-  assign lfsr_next_27_b = ((((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0]) ^ _shl_lfsr_next_27_b_7[15:0];
+  assign lfsr_next_27_b = ((((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0]) ^ _shl_lfsr_next_27_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};
+  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_27 = lfsr_next_27[15:0];
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_27
+  // seq: lfsr_27 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_27 <= 32'd28;
@@ -4191,35 +4191,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_27_sum = -{g_27[34], g_27};
-  assign _extend_w_upd_27_sum = {_neg_w_upd_27_sum[35], _neg_w_upd_27_sum};
-  assign _slice_w_upd_27_sum_2 = _extend_w_upd_27_sum[36:7];
-  assign _extend_w_upd_27_sum_2 = {1'b0, r_27};
-  assign _add_w_upd_27_sum = {_slice_w_upd_27_sum_2[29], _slice_w_upd_27_sum_2} + {{14{_extend_w_upd_27_sum_2[16]}}, _extend_w_upd_27_sum_2};
-  assign _slice_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_slice_w_upd_27_sum[14]}}, _slice_w_upd_27_sum};
+  assign _ext_w_upd_27_sum = {_neg_w_upd_27_sum[35], _neg_w_upd_27_sum};
+  assign _bits_w_upd_27_sum_2 = _ext_w_upd_27_sum[36:7];
+  assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
+  assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
+  assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
+  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);
+  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));
+  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_27 = upd2 & 1'b1;
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28)))) begin
+    if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_28 = h_rdata[463:448];
+  assign h_28 = h_rdata[463:448];  // generator/units/output.ts:367
 
   assign _mux_prod_28 = (phase_q == 3'd5) ? err_rd : w_rd_28;
-  assign prod_28 = h_28 * $signed(_mux_prod_28);
+  assign prod_28 = h_28 * $signed(_mux_prod_28);  // generator/units/output.ts:371
 
-  // seq: g_28
+  // seq: g_28 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_28 <= 35'sd0;
@@ -4230,7 +4230,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_28_b = {lfsr_28[15:0], 1'b0};
   assign _shl_lfsr_next_28_b_2 = {lfsr_28[15:0], 2'd0};
@@ -4239,13 +4239,13 @@ module output_layer (
   assign _shl_lfsr_next_28_b_5 = {(((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_28_b_6 = {(((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_28_b_7 = {(((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0], 8'd0};
-  assign lfsr_next_28_b = ((((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0]) ^ _shl_lfsr_next_28_b_7[15:0];
+  assign lfsr_next_28_b = ((((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0]) ^ _shl_lfsr_next_28_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};
+  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_28 = lfsr_next_28[15:0];
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_28
+  // seq: lfsr_28 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_28 <= 32'd29;
@@ -4259,35 +4259,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_28_sum = -{g_28[34], g_28};
-  assign _extend_w_upd_28_sum = {_neg_w_upd_28_sum[35], _neg_w_upd_28_sum};
-  assign _slice_w_upd_28_sum_2 = _extend_w_upd_28_sum[36:7];
-  assign _extend_w_upd_28_sum_2 = {1'b0, r_28};
-  assign _add_w_upd_28_sum = {_slice_w_upd_28_sum_2[29], _slice_w_upd_28_sum_2} + {{14{_extend_w_upd_28_sum_2[16]}}, _extend_w_upd_28_sum_2};
-  assign _slice_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_slice_w_upd_28_sum[14]}}, _slice_w_upd_28_sum};
+  assign _ext_w_upd_28_sum = {_neg_w_upd_28_sum[35], _neg_w_upd_28_sum};
+  assign _bits_w_upd_28_sum_2 = _ext_w_upd_28_sum[36:7];
+  assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
+  assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
+  assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
+  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);
+  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));
+  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_28 = upd2 & 1'b1;
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29)))) begin
+    if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_29 = h_rdata[479:464];
+  assign h_29 = h_rdata[479:464];  // generator/units/output.ts:367
 
   assign _mux_prod_29 = (phase_q == 3'd5) ? err_rd : w_rd_29;
-  assign prod_29 = h_29 * $signed(_mux_prod_29);
+  assign prod_29 = h_29 * $signed(_mux_prod_29);  // generator/units/output.ts:371
 
-  // seq: g_29
+  // seq: g_29 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_29 <= 35'sd0;
@@ -4298,7 +4298,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_29_b = {lfsr_29[15:0], 1'b0};
   assign _shl_lfsr_next_29_b_2 = {lfsr_29[15:0], 2'd0};
@@ -4307,13 +4307,13 @@ module output_layer (
   assign _shl_lfsr_next_29_b_5 = {(((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_29_b_6 = {(((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_29_b_7 = {(((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0], 8'd0};
-  assign lfsr_next_29_b = ((((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0]) ^ _shl_lfsr_next_29_b_7[15:0];
+  assign lfsr_next_29_b = ((((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0]) ^ _shl_lfsr_next_29_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};
+  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_29 = lfsr_next_29[15:0];
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_29
+  // seq: lfsr_29 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_29 <= 32'd30;
@@ -4327,35 +4327,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_29_sum = -{g_29[34], g_29};
-  assign _extend_w_upd_29_sum = {_neg_w_upd_29_sum[35], _neg_w_upd_29_sum};
-  assign _slice_w_upd_29_sum_2 = _extend_w_upd_29_sum[36:7];
-  assign _extend_w_upd_29_sum_2 = {1'b0, r_29};
-  assign _add_w_upd_29_sum = {_slice_w_upd_29_sum_2[29], _slice_w_upd_29_sum_2} + {{14{_extend_w_upd_29_sum_2[16]}}, _extend_w_upd_29_sum_2};
-  assign _slice_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_slice_w_upd_29_sum[14]}}, _slice_w_upd_29_sum};
+  assign _ext_w_upd_29_sum = {_neg_w_upd_29_sum[35], _neg_w_upd_29_sum};
+  assign _bits_w_upd_29_sum_2 = _ext_w_upd_29_sum[36:7];
+  assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
+  assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
+  assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
+  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);
+  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));
+  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_29 = upd2 & 1'b1;
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30)))) begin
+    if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_30 = h_rdata[495:480];
+  assign h_30 = h_rdata[495:480];  // generator/units/output.ts:367
 
   assign _mux_prod_30 = (phase_q == 3'd5) ? err_rd : w_rd_30;
-  assign prod_30 = h_30 * $signed(_mux_prod_30);
+  assign prod_30 = h_30 * $signed(_mux_prod_30);  // generator/units/output.ts:371
 
-  // seq: g_30
+  // seq: g_30 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_30 <= 35'sd0;
@@ -4366,7 +4366,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_30_b = {lfsr_30[15:0], 1'b0};
   assign _shl_lfsr_next_30_b_2 = {lfsr_30[15:0], 2'd0};
@@ -4375,13 +4375,13 @@ module output_layer (
   assign _shl_lfsr_next_30_b_5 = {(((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_30_b_6 = {(((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_30_b_7 = {(((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0], 8'd0};
-  assign lfsr_next_30_b = ((((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0]) ^ _shl_lfsr_next_30_b_7[15:0];
+  assign lfsr_next_30_b = ((((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0]) ^ _shl_lfsr_next_30_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};
+  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_30 = lfsr_next_30[15:0];
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_30
+  // seq: lfsr_30 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_30 <= 32'd31;
@@ -4395,35 +4395,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_30_sum = -{g_30[34], g_30};
-  assign _extend_w_upd_30_sum = {_neg_w_upd_30_sum[35], _neg_w_upd_30_sum};
-  assign _slice_w_upd_30_sum_2 = _extend_w_upd_30_sum[36:7];
-  assign _extend_w_upd_30_sum_2 = {1'b0, r_30};
-  assign _add_w_upd_30_sum = {_slice_w_upd_30_sum_2[29], _slice_w_upd_30_sum_2} + {{14{_extend_w_upd_30_sum_2[16]}}, _extend_w_upd_30_sum_2};
-  assign _slice_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_slice_w_upd_30_sum[14]}}, _slice_w_upd_30_sum};
+  assign _ext_w_upd_30_sum = {_neg_w_upd_30_sum[35], _neg_w_upd_30_sum};
+  assign _bits_w_upd_30_sum_2 = _ext_w_upd_30_sum[36:7];
+  assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
+  assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
+  assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
+  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);
+  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));
+  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_30 = upd2 & 1'b1;
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31)))) begin
+    if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_31 = h_rdata[511:496];
+  assign h_31 = h_rdata[511:496];  // generator/units/output.ts:367
 
   assign _mux_prod_31 = (phase_q == 3'd5) ? err_rd : w_rd_31;
-  assign prod_31 = h_31 * $signed(_mux_prod_31);
+  assign prod_31 = h_31 * $signed(_mux_prod_31);  // generator/units/output.ts:371
 
-  // seq: g_31
+  // seq: g_31 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_31 <= 35'sd0;
@@ -4434,7 +4434,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_31_b = {lfsr_31[15:0], 1'b0};
   assign _shl_lfsr_next_31_b_2 = {lfsr_31[15:0], 2'd0};
@@ -4443,13 +4443,13 @@ module output_layer (
   assign _shl_lfsr_next_31_b_5 = {(((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_31_b_6 = {(((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_31_b_7 = {(((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0], 8'd0};
-  assign lfsr_next_31_b = ((((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0]) ^ _shl_lfsr_next_31_b_7[15:0];
+  assign lfsr_next_31_b = ((((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0]) ^ _shl_lfsr_next_31_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};
+  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_31 = lfsr_next_31[15:0];
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_31
+  // seq: lfsr_31 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_31 <= 32'd32;
@@ -4463,35 +4463,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_31_sum = -{g_31[34], g_31};
-  assign _extend_w_upd_31_sum = {_neg_w_upd_31_sum[35], _neg_w_upd_31_sum};
-  assign _slice_w_upd_31_sum_2 = _extend_w_upd_31_sum[36:7];
-  assign _extend_w_upd_31_sum_2 = {1'b0, r_31};
-  assign _add_w_upd_31_sum = {_slice_w_upd_31_sum_2[29], _slice_w_upd_31_sum_2} + {{14{_extend_w_upd_31_sum_2[16]}}, _extend_w_upd_31_sum_2};
-  assign _slice_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_slice_w_upd_31_sum[14]}}, _slice_w_upd_31_sum};
+  assign _ext_w_upd_31_sum = {_neg_w_upd_31_sum[35], _neg_w_upd_31_sum};
+  assign _bits_w_upd_31_sum_2 = _ext_w_upd_31_sum[36:7];
+  assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
+  assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
+  assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
+  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);
+  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));
+  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_31 = upd2 & 1'b1;
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32)))) begin
+    if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_32 = h_rdata[527:512];
+  assign h_32 = h_rdata[527:512];  // generator/units/output.ts:367
 
   assign _mux_prod_32 = (phase_q == 3'd5) ? err_rd : w_rd_32;
-  assign prod_32 = h_32 * $signed(_mux_prod_32);
+  assign prod_32 = h_32 * $signed(_mux_prod_32);  // generator/units/output.ts:371
 
-  // seq: g_32
+  // seq: g_32 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_32 <= 35'sd0;
@@ -4502,7 +4502,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_32 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_32 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_32_b = {lfsr_32[15:0], 1'b0};
   assign _shl_lfsr_next_32_b_2 = {lfsr_32[15:0], 2'd0};
@@ -4511,13 +4511,13 @@ module output_layer (
   assign _shl_lfsr_next_32_b_5 = {(((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_32_b_6 = {(((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_32_b_7 = {(((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0], 8'd0};
-  assign lfsr_next_32_b = ((((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0]) ^ _shl_lfsr_next_32_b_7[15:0];
+  assign lfsr_next_32_b = ((((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0]) ^ _shl_lfsr_next_32_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};
+  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_32 = lfsr_next_32[15:0];
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_32
+  // seq: lfsr_32 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_32 <= 32'd33;
@@ -4531,35 +4531,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_32_sum = -{g_32[34], g_32};
-  assign _extend_w_upd_32_sum = {_neg_w_upd_32_sum[35], _neg_w_upd_32_sum};
-  assign _slice_w_upd_32_sum_2 = _extend_w_upd_32_sum[36:7];
-  assign _extend_w_upd_32_sum_2 = {1'b0, r_32};
-  assign _add_w_upd_32_sum = {_slice_w_upd_32_sum_2[29], _slice_w_upd_32_sum_2} + {{14{_extend_w_upd_32_sum_2[16]}}, _extend_w_upd_32_sum_2};
-  assign _slice_w_upd_32_sum = _add_w_upd_32_sum[30:16];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_slice_w_upd_32_sum[14]}}, _slice_w_upd_32_sum};
+  assign _ext_w_upd_32_sum = {_neg_w_upd_32_sum[35], _neg_w_upd_32_sum};
+  assign _bits_w_upd_32_sum_2 = _ext_w_upd_32_sum[36:7];
+  assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
+  assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
+  assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
+  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);
+  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));
+  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_32 = upd2 & 1'b1;
+  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33)))) begin
+    if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_33 = h_rdata[543:528];
+  assign h_33 = h_rdata[543:528];  // generator/units/output.ts:367
 
   assign _mux_prod_33 = (phase_q == 3'd5) ? err_rd : w_rd_33;
-  assign prod_33 = h_33 * $signed(_mux_prod_33);
+  assign prod_33 = h_33 * $signed(_mux_prod_33);  // generator/units/output.ts:371
 
-  // seq: g_33
+  // seq: g_33 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_33 <= 35'sd0;
@@ -4570,7 +4570,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_33 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_33 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_33_b = {lfsr_33[15:0], 1'b0};
   assign _shl_lfsr_next_33_b_2 = {lfsr_33[15:0], 2'd0};
@@ -4579,13 +4579,13 @@ module output_layer (
   assign _shl_lfsr_next_33_b_5 = {(((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_33_b_6 = {(((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_33_b_7 = {(((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0], 8'd0};
-  assign lfsr_next_33_b = ((((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0]) ^ _shl_lfsr_next_33_b_7[15:0];
+  assign lfsr_next_33_b = ((((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0]) ^ _shl_lfsr_next_33_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};
+  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_33 = lfsr_next_33[15:0];
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_33
+  // seq: lfsr_33 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_33 <= 32'd34;
@@ -4599,35 +4599,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_33_sum = -{g_33[34], g_33};
-  assign _extend_w_upd_33_sum = {_neg_w_upd_33_sum[35], _neg_w_upd_33_sum};
-  assign _slice_w_upd_33_sum_2 = _extend_w_upd_33_sum[36:7];
-  assign _extend_w_upd_33_sum_2 = {1'b0, r_33};
-  assign _add_w_upd_33_sum = {_slice_w_upd_33_sum_2[29], _slice_w_upd_33_sum_2} + {{14{_extend_w_upd_33_sum_2[16]}}, _extend_w_upd_33_sum_2};
-  assign _slice_w_upd_33_sum = _add_w_upd_33_sum[30:16];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_slice_w_upd_33_sum[14]}}, _slice_w_upd_33_sum};
+  assign _ext_w_upd_33_sum = {_neg_w_upd_33_sum[35], _neg_w_upd_33_sum};
+  assign _bits_w_upd_33_sum_2 = _ext_w_upd_33_sum[36:7];
+  assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
+  assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
+  assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
+  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);
+  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));
+  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_33 = upd2 & 1'b1;
+  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34)))) begin
+    if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_34 = h_rdata[559:544];
+  assign h_34 = h_rdata[559:544];  // generator/units/output.ts:367
 
   assign _mux_prod_34 = (phase_q == 3'd5) ? err_rd : w_rd_34;
-  assign prod_34 = h_34 * $signed(_mux_prod_34);
+  assign prod_34 = h_34 * $signed(_mux_prod_34);  // generator/units/output.ts:371
 
-  // seq: g_34
+  // seq: g_34 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_34 <= 35'sd0;
@@ -4638,7 +4638,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_34 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_34 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_34_b = {lfsr_34[15:0], 1'b0};
   assign _shl_lfsr_next_34_b_2 = {lfsr_34[15:0], 2'd0};
@@ -4647,13 +4647,13 @@ module output_layer (
   assign _shl_lfsr_next_34_b_5 = {(((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_34_b_6 = {(((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_34_b_7 = {(((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0], 8'd0};
-  assign lfsr_next_34_b = ((((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0]) ^ _shl_lfsr_next_34_b_7[15:0];
+  assign lfsr_next_34_b = ((((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0]) ^ _shl_lfsr_next_34_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};
+  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_34 = lfsr_next_34[15:0];
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_34
+  // seq: lfsr_34 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_34 <= 32'd35;
@@ -4667,35 +4667,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_34_sum = -{g_34[34], g_34};
-  assign _extend_w_upd_34_sum = {_neg_w_upd_34_sum[35], _neg_w_upd_34_sum};
-  assign _slice_w_upd_34_sum_2 = _extend_w_upd_34_sum[36:7];
-  assign _extend_w_upd_34_sum_2 = {1'b0, r_34};
-  assign _add_w_upd_34_sum = {_slice_w_upd_34_sum_2[29], _slice_w_upd_34_sum_2} + {{14{_extend_w_upd_34_sum_2[16]}}, _extend_w_upd_34_sum_2};
-  assign _slice_w_upd_34_sum = _add_w_upd_34_sum[30:16];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_slice_w_upd_34_sum[14]}}, _slice_w_upd_34_sum};
+  assign _ext_w_upd_34_sum = {_neg_w_upd_34_sum[35], _neg_w_upd_34_sum};
+  assign _bits_w_upd_34_sum_2 = _ext_w_upd_34_sum[36:7];
+  assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
+  assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
+  assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
+  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);
+  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));
+  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_34 = upd2 & 1'b1;
+  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35)))) begin
+    if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_35 = h_rdata[575:560];
+  assign h_35 = h_rdata[575:560];  // generator/units/output.ts:367
 
   assign _mux_prod_35 = (phase_q == 3'd5) ? err_rd : w_rd_35;
-  assign prod_35 = h_35 * $signed(_mux_prod_35);
+  assign prod_35 = h_35 * $signed(_mux_prod_35);  // generator/units/output.ts:371
 
-  // seq: g_35
+  // seq: g_35 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_35 <= 35'sd0;
@@ -4706,7 +4706,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_35 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_35 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_35_b = {lfsr_35[15:0], 1'b0};
   assign _shl_lfsr_next_35_b_2 = {lfsr_35[15:0], 2'd0};
@@ -4715,13 +4715,13 @@ module output_layer (
   assign _shl_lfsr_next_35_b_5 = {(((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_35_b_6 = {(((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_35_b_7 = {(((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0], 8'd0};
-  assign lfsr_next_35_b = ((((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0]) ^ _shl_lfsr_next_35_b_7[15:0];
+  assign lfsr_next_35_b = ((((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0]) ^ _shl_lfsr_next_35_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};
+  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_35 = lfsr_next_35[15:0];
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_35
+  // seq: lfsr_35 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_35 <= 32'd36;
@@ -4735,35 +4735,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_35_sum = -{g_35[34], g_35};
-  assign _extend_w_upd_35_sum = {_neg_w_upd_35_sum[35], _neg_w_upd_35_sum};
-  assign _slice_w_upd_35_sum_2 = _extend_w_upd_35_sum[36:7];
-  assign _extend_w_upd_35_sum_2 = {1'b0, r_35};
-  assign _add_w_upd_35_sum = {_slice_w_upd_35_sum_2[29], _slice_w_upd_35_sum_2} + {{14{_extend_w_upd_35_sum_2[16]}}, _extend_w_upd_35_sum_2};
-  assign _slice_w_upd_35_sum = _add_w_upd_35_sum[30:16];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_slice_w_upd_35_sum[14]}}, _slice_w_upd_35_sum};
+  assign _ext_w_upd_35_sum = {_neg_w_upd_35_sum[35], _neg_w_upd_35_sum};
+  assign _bits_w_upd_35_sum_2 = _ext_w_upd_35_sum[36:7];
+  assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
+  assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
+  assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
+  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);
+  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));
+  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_35 = upd2 & 1'b1;
+  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36)))) begin
+    if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_36 = h_rdata[591:576];
+  assign h_36 = h_rdata[591:576];  // generator/units/output.ts:367
 
   assign _mux_prod_36 = (phase_q == 3'd5) ? err_rd : w_rd_36;
-  assign prod_36 = h_36 * $signed(_mux_prod_36);
+  assign prod_36 = h_36 * $signed(_mux_prod_36);  // generator/units/output.ts:371
 
-  // seq: g_36
+  // seq: g_36 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_36 <= 35'sd0;
@@ -4774,7 +4774,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_36 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_36 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_36_b = {lfsr_36[15:0], 1'b0};
   assign _shl_lfsr_next_36_b_2 = {lfsr_36[15:0], 2'd0};
@@ -4783,13 +4783,13 @@ module output_layer (
   assign _shl_lfsr_next_36_b_5 = {(((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_36_b_6 = {(((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_36_b_7 = {(((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0], 8'd0};
-  assign lfsr_next_36_b = ((((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0]) ^ _shl_lfsr_next_36_b_7[15:0];
+  assign lfsr_next_36_b = ((((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0]) ^ _shl_lfsr_next_36_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};
+  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_36 = lfsr_next_36[15:0];
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_36
+  // seq: lfsr_36 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_36 <= 32'd37;
@@ -4803,35 +4803,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_36_sum = -{g_36[34], g_36};
-  assign _extend_w_upd_36_sum = {_neg_w_upd_36_sum[35], _neg_w_upd_36_sum};
-  assign _slice_w_upd_36_sum_2 = _extend_w_upd_36_sum[36:7];
-  assign _extend_w_upd_36_sum_2 = {1'b0, r_36};
-  assign _add_w_upd_36_sum = {_slice_w_upd_36_sum_2[29], _slice_w_upd_36_sum_2} + {{14{_extend_w_upd_36_sum_2[16]}}, _extend_w_upd_36_sum_2};
-  assign _slice_w_upd_36_sum = _add_w_upd_36_sum[30:16];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_slice_w_upd_36_sum[14]}}, _slice_w_upd_36_sum};
+  assign _ext_w_upd_36_sum = {_neg_w_upd_36_sum[35], _neg_w_upd_36_sum};
+  assign _bits_w_upd_36_sum_2 = _ext_w_upd_36_sum[36:7];
+  assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
+  assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
+  assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
+  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);
+  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));
+  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_36 = upd2 & 1'b1;
+  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37)))) begin
+    if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_37 = h_rdata[607:592];
+  assign h_37 = h_rdata[607:592];  // generator/units/output.ts:367
 
   assign _mux_prod_37 = (phase_q == 3'd5) ? err_rd : w_rd_37;
-  assign prod_37 = h_37 * $signed(_mux_prod_37);
+  assign prod_37 = h_37 * $signed(_mux_prod_37);  // generator/units/output.ts:371
 
-  // seq: g_37
+  // seq: g_37 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_37 <= 35'sd0;
@@ -4842,7 +4842,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_37 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_37 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_37_b = {lfsr_37[15:0], 1'b0};
   assign _shl_lfsr_next_37_b_2 = {lfsr_37[15:0], 2'd0};
@@ -4851,13 +4851,13 @@ module output_layer (
   assign _shl_lfsr_next_37_b_5 = {(((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_37_b_6 = {(((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_37_b_7 = {(((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0], 8'd0};
-  assign lfsr_next_37_b = ((((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0]) ^ _shl_lfsr_next_37_b_7[15:0];
+  assign lfsr_next_37_b = ((((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0]) ^ _shl_lfsr_next_37_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};
+  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_37 = lfsr_next_37[15:0];
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_37
+  // seq: lfsr_37 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_37 <= 32'd38;
@@ -4871,35 +4871,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_37_sum = -{g_37[34], g_37};
-  assign _extend_w_upd_37_sum = {_neg_w_upd_37_sum[35], _neg_w_upd_37_sum};
-  assign _slice_w_upd_37_sum_2 = _extend_w_upd_37_sum[36:7];
-  assign _extend_w_upd_37_sum_2 = {1'b0, r_37};
-  assign _add_w_upd_37_sum = {_slice_w_upd_37_sum_2[29], _slice_w_upd_37_sum_2} + {{14{_extend_w_upd_37_sum_2[16]}}, _extend_w_upd_37_sum_2};
-  assign _slice_w_upd_37_sum = _add_w_upd_37_sum[30:16];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_slice_w_upd_37_sum[14]}}, _slice_w_upd_37_sum};
+  assign _ext_w_upd_37_sum = {_neg_w_upd_37_sum[35], _neg_w_upd_37_sum};
+  assign _bits_w_upd_37_sum_2 = _ext_w_upd_37_sum[36:7];
+  assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
+  assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
+  assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
+  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);
+  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));
+  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_37 = upd2 & 1'b1;
+  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38)))) begin
+    if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_38 = h_rdata[623:608];
+  assign h_38 = h_rdata[623:608];  // generator/units/output.ts:367
 
   assign _mux_prod_38 = (phase_q == 3'd5) ? err_rd : w_rd_38;
-  assign prod_38 = h_38 * $signed(_mux_prod_38);
+  assign prod_38 = h_38 * $signed(_mux_prod_38);  // generator/units/output.ts:371
 
-  // seq: g_38
+  // seq: g_38 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_38 <= 35'sd0;
@@ -4910,7 +4910,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_38 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_38 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_38_b = {lfsr_38[15:0], 1'b0};
   assign _shl_lfsr_next_38_b_2 = {lfsr_38[15:0], 2'd0};
@@ -4919,13 +4919,13 @@ module output_layer (
   assign _shl_lfsr_next_38_b_5 = {(((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_38_b_6 = {(((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_38_b_7 = {(((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0], 8'd0};
-  assign lfsr_next_38_b = ((((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0]) ^ _shl_lfsr_next_38_b_7[15:0];
+  assign lfsr_next_38_b = ((((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0]) ^ _shl_lfsr_next_38_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};
+  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_38 = lfsr_next_38[15:0];
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_38
+  // seq: lfsr_38 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_38 <= 32'd39;
@@ -4939,35 +4939,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_38_sum = -{g_38[34], g_38};
-  assign _extend_w_upd_38_sum = {_neg_w_upd_38_sum[35], _neg_w_upd_38_sum};
-  assign _slice_w_upd_38_sum_2 = _extend_w_upd_38_sum[36:7];
-  assign _extend_w_upd_38_sum_2 = {1'b0, r_38};
-  assign _add_w_upd_38_sum = {_slice_w_upd_38_sum_2[29], _slice_w_upd_38_sum_2} + {{14{_extend_w_upd_38_sum_2[16]}}, _extend_w_upd_38_sum_2};
-  assign _slice_w_upd_38_sum = _add_w_upd_38_sum[30:16];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_slice_w_upd_38_sum[14]}}, _slice_w_upd_38_sum};
+  assign _ext_w_upd_38_sum = {_neg_w_upd_38_sum[35], _neg_w_upd_38_sum};
+  assign _bits_w_upd_38_sum_2 = _ext_w_upd_38_sum[36:7];
+  assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
+  assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
+  assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
+  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);
+  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));
+  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_38 = upd2 & 1'b1;
+  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39)))) begin
+    if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_39 = h_rdata[639:624];
+  assign h_39 = h_rdata[639:624];  // generator/units/output.ts:367
 
   assign _mux_prod_39 = (phase_q == 3'd5) ? err_rd : w_rd_39;
-  assign prod_39 = h_39 * $signed(_mux_prod_39);
+  assign prod_39 = h_39 * $signed(_mux_prod_39);  // generator/units/output.ts:371
 
-  // seq: g_39
+  // seq: g_39 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_39 <= 35'sd0;
@@ -4978,7 +4978,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_39 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_39 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_39_b = {lfsr_39[15:0], 1'b0};
   assign _shl_lfsr_next_39_b_2 = {lfsr_39[15:0], 2'd0};
@@ -4987,13 +4987,13 @@ module output_layer (
   assign _shl_lfsr_next_39_b_5 = {(((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_39_b_6 = {(((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_39_b_7 = {(((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0], 8'd0};
-  assign lfsr_next_39_b = ((((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0]) ^ _shl_lfsr_next_39_b_7[15:0];
+  assign lfsr_next_39_b = ((((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0]) ^ _shl_lfsr_next_39_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};
+  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_39 = lfsr_next_39[15:0];
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_39
+  // seq: lfsr_39 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_39 <= 32'd40;
@@ -5007,35 +5007,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_39_sum = -{g_39[34], g_39};
-  assign _extend_w_upd_39_sum = {_neg_w_upd_39_sum[35], _neg_w_upd_39_sum};
-  assign _slice_w_upd_39_sum_2 = _extend_w_upd_39_sum[36:7];
-  assign _extend_w_upd_39_sum_2 = {1'b0, r_39};
-  assign _add_w_upd_39_sum = {_slice_w_upd_39_sum_2[29], _slice_w_upd_39_sum_2} + {{14{_extend_w_upd_39_sum_2[16]}}, _extend_w_upd_39_sum_2};
-  assign _slice_w_upd_39_sum = _add_w_upd_39_sum[30:16];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_slice_w_upd_39_sum[14]}}, _slice_w_upd_39_sum};
+  assign _ext_w_upd_39_sum = {_neg_w_upd_39_sum[35], _neg_w_upd_39_sum};
+  assign _bits_w_upd_39_sum_2 = _ext_w_upd_39_sum[36:7];
+  assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
+  assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
+  assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
+  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);
+  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));
+  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_39 = upd2 & 1'b1;
+  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40)))) begin
+    if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_40 = h_rdata[655:640];
+  assign h_40 = h_rdata[655:640];  // generator/units/output.ts:367
 
   assign _mux_prod_40 = (phase_q == 3'd5) ? err_rd : w_rd_40;
-  assign prod_40 = h_40 * $signed(_mux_prod_40);
+  assign prod_40 = h_40 * $signed(_mux_prod_40);  // generator/units/output.ts:371
 
-  // seq: g_40
+  // seq: g_40 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_40 <= 35'sd0;
@@ -5046,7 +5046,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_40 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_40 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_40_b = {lfsr_40[15:0], 1'b0};
   assign _shl_lfsr_next_40_b_2 = {lfsr_40[15:0], 2'd0};
@@ -5055,13 +5055,13 @@ module output_layer (
   assign _shl_lfsr_next_40_b_5 = {(((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_40_b_6 = {(((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_40_b_7 = {(((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0], 8'd0};
-  assign lfsr_next_40_b = ((((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0]) ^ _shl_lfsr_next_40_b_7[15:0];
+  assign lfsr_next_40_b = ((((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0]) ^ _shl_lfsr_next_40_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};
+  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_40 = lfsr_next_40[15:0];
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_40
+  // seq: lfsr_40 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_40 <= 32'd41;
@@ -5075,35 +5075,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_40_sum = -{g_40[34], g_40};
-  assign _extend_w_upd_40_sum = {_neg_w_upd_40_sum[35], _neg_w_upd_40_sum};
-  assign _slice_w_upd_40_sum_2 = _extend_w_upd_40_sum[36:7];
-  assign _extend_w_upd_40_sum_2 = {1'b0, r_40};
-  assign _add_w_upd_40_sum = {_slice_w_upd_40_sum_2[29], _slice_w_upd_40_sum_2} + {{14{_extend_w_upd_40_sum_2[16]}}, _extend_w_upd_40_sum_2};
-  assign _slice_w_upd_40_sum = _add_w_upd_40_sum[30:16];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_slice_w_upd_40_sum[14]}}, _slice_w_upd_40_sum};
+  assign _ext_w_upd_40_sum = {_neg_w_upd_40_sum[35], _neg_w_upd_40_sum};
+  assign _bits_w_upd_40_sum_2 = _ext_w_upd_40_sum[36:7];
+  assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
+  assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
+  assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
+  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);
+  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));
+  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_40 = upd2 & 1'b1;
+  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41)))) begin
+    if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_41 = h_rdata[671:656];
+  assign h_41 = h_rdata[671:656];  // generator/units/output.ts:367
 
   assign _mux_prod_41 = (phase_q == 3'd5) ? err_rd : w_rd_41;
-  assign prod_41 = h_41 * $signed(_mux_prod_41);
+  assign prod_41 = h_41 * $signed(_mux_prod_41);  // generator/units/output.ts:371
 
-  // seq: g_41
+  // seq: g_41 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_41 <= 35'sd0;
@@ -5114,7 +5114,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_41 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_41 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_41_b = {lfsr_41[15:0], 1'b0};
   assign _shl_lfsr_next_41_b_2 = {lfsr_41[15:0], 2'd0};
@@ -5123,13 +5123,13 @@ module output_layer (
   assign _shl_lfsr_next_41_b_5 = {(((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_41_b_6 = {(((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_41_b_7 = {(((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0], 8'd0};
-  assign lfsr_next_41_b = ((((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0]) ^ _shl_lfsr_next_41_b_7[15:0];
+  assign lfsr_next_41_b = ((((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0]) ^ _shl_lfsr_next_41_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};
+  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_41 = lfsr_next_41[15:0];
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_41
+  // seq: lfsr_41 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_41 <= 32'd42;
@@ -5143,35 +5143,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_41_sum = -{g_41[34], g_41};
-  assign _extend_w_upd_41_sum = {_neg_w_upd_41_sum[35], _neg_w_upd_41_sum};
-  assign _slice_w_upd_41_sum_2 = _extend_w_upd_41_sum[36:7];
-  assign _extend_w_upd_41_sum_2 = {1'b0, r_41};
-  assign _add_w_upd_41_sum = {_slice_w_upd_41_sum_2[29], _slice_w_upd_41_sum_2} + {{14{_extend_w_upd_41_sum_2[16]}}, _extend_w_upd_41_sum_2};
-  assign _slice_w_upd_41_sum = _add_w_upd_41_sum[30:16];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_slice_w_upd_41_sum[14]}}, _slice_w_upd_41_sum};
+  assign _ext_w_upd_41_sum = {_neg_w_upd_41_sum[35], _neg_w_upd_41_sum};
+  assign _bits_w_upd_41_sum_2 = _ext_w_upd_41_sum[36:7];
+  assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
+  assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
+  assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
+  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);
+  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));
+  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_41 = upd2 & 1'b1;
+  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42)))) begin
+    if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_42 = h_rdata[687:672];
+  assign h_42 = h_rdata[687:672];  // generator/units/output.ts:367
 
   assign _mux_prod_42 = (phase_q == 3'd5) ? err_rd : w_rd_42;
-  assign prod_42 = h_42 * $signed(_mux_prod_42);
+  assign prod_42 = h_42 * $signed(_mux_prod_42);  // generator/units/output.ts:371
 
-  // seq: g_42
+  // seq: g_42 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_42 <= 35'sd0;
@@ -5182,7 +5182,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_42 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_42 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_42_b = {lfsr_42[15:0], 1'b0};
   assign _shl_lfsr_next_42_b_2 = {lfsr_42[15:0], 2'd0};
@@ -5191,13 +5191,13 @@ module output_layer (
   assign _shl_lfsr_next_42_b_5 = {(((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_42_b_6 = {(((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_42_b_7 = {(((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0], 8'd0};
-  assign lfsr_next_42_b = ((((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0]) ^ _shl_lfsr_next_42_b_7[15:0];
+  assign lfsr_next_42_b = ((((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0]) ^ _shl_lfsr_next_42_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};
+  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_42 = lfsr_next_42[15:0];
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_42
+  // seq: lfsr_42 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_42 <= 32'd43;
@@ -5211,35 +5211,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_42_sum = -{g_42[34], g_42};
-  assign _extend_w_upd_42_sum = {_neg_w_upd_42_sum[35], _neg_w_upd_42_sum};
-  assign _slice_w_upd_42_sum_2 = _extend_w_upd_42_sum[36:7];
-  assign _extend_w_upd_42_sum_2 = {1'b0, r_42};
-  assign _add_w_upd_42_sum = {_slice_w_upd_42_sum_2[29], _slice_w_upd_42_sum_2} + {{14{_extend_w_upd_42_sum_2[16]}}, _extend_w_upd_42_sum_2};
-  assign _slice_w_upd_42_sum = _add_w_upd_42_sum[30:16];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_slice_w_upd_42_sum[14]}}, _slice_w_upd_42_sum};
+  assign _ext_w_upd_42_sum = {_neg_w_upd_42_sum[35], _neg_w_upd_42_sum};
+  assign _bits_w_upd_42_sum_2 = _ext_w_upd_42_sum[36:7];
+  assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
+  assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
+  assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
+  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);
+  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));
+  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_42 = upd2 & 1'b1;
+  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43)))) begin
+    if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_43 = h_rdata[703:688];
+  assign h_43 = h_rdata[703:688];  // generator/units/output.ts:367
 
   assign _mux_prod_43 = (phase_q == 3'd5) ? err_rd : w_rd_43;
-  assign prod_43 = h_43 * $signed(_mux_prod_43);
+  assign prod_43 = h_43 * $signed(_mux_prod_43);  // generator/units/output.ts:371
 
-  // seq: g_43
+  // seq: g_43 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_43 <= 35'sd0;
@@ -5250,7 +5250,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_43 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_43 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_43_b = {lfsr_43[15:0], 1'b0};
   assign _shl_lfsr_next_43_b_2 = {lfsr_43[15:0], 2'd0};
@@ -5259,13 +5259,13 @@ module output_layer (
   assign _shl_lfsr_next_43_b_5 = {(((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_43_b_6 = {(((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_43_b_7 = {(((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0], 8'd0};
-  assign lfsr_next_43_b = ((((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0]) ^ _shl_lfsr_next_43_b_7[15:0];
+  assign lfsr_next_43_b = ((((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0]) ^ _shl_lfsr_next_43_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};
+  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_43 = lfsr_next_43[15:0];
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_43
+  // seq: lfsr_43 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_43 <= 32'd44;
@@ -5279,35 +5279,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_43_sum = -{g_43[34], g_43};
-  assign _extend_w_upd_43_sum = {_neg_w_upd_43_sum[35], _neg_w_upd_43_sum};
-  assign _slice_w_upd_43_sum_2 = _extend_w_upd_43_sum[36:7];
-  assign _extend_w_upd_43_sum_2 = {1'b0, r_43};
-  assign _add_w_upd_43_sum = {_slice_w_upd_43_sum_2[29], _slice_w_upd_43_sum_2} + {{14{_extend_w_upd_43_sum_2[16]}}, _extend_w_upd_43_sum_2};
-  assign _slice_w_upd_43_sum = _add_w_upd_43_sum[30:16];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_slice_w_upd_43_sum[14]}}, _slice_w_upd_43_sum};
+  assign _ext_w_upd_43_sum = {_neg_w_upd_43_sum[35], _neg_w_upd_43_sum};
+  assign _bits_w_upd_43_sum_2 = _ext_w_upd_43_sum[36:7];
+  assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
+  assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
+  assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
+  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);
+  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));
+  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_43 = upd2 & 1'b1;
+  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44)))) begin
+    if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_44 = h_rdata[719:704];
+  assign h_44 = h_rdata[719:704];  // generator/units/output.ts:367
 
   assign _mux_prod_44 = (phase_q == 3'd5) ? err_rd : w_rd_44;
-  assign prod_44 = h_44 * $signed(_mux_prod_44);
+  assign prod_44 = h_44 * $signed(_mux_prod_44);  // generator/units/output.ts:371
 
-  // seq: g_44
+  // seq: g_44 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_44 <= 35'sd0;
@@ -5318,7 +5318,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_44 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_44 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_44_b = {lfsr_44[15:0], 1'b0};
   assign _shl_lfsr_next_44_b_2 = {lfsr_44[15:0], 2'd0};
@@ -5327,13 +5327,13 @@ module output_layer (
   assign _shl_lfsr_next_44_b_5 = {(((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_44_b_6 = {(((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_44_b_7 = {(((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0], 8'd0};
-  assign lfsr_next_44_b = ((((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0]) ^ _shl_lfsr_next_44_b_7[15:0];
+  assign lfsr_next_44_b = ((((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0]) ^ _shl_lfsr_next_44_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};
+  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_44 = lfsr_next_44[15:0];
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_44
+  // seq: lfsr_44 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_44 <= 32'd45;
@@ -5347,35 +5347,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_44_sum = -{g_44[34], g_44};
-  assign _extend_w_upd_44_sum = {_neg_w_upd_44_sum[35], _neg_w_upd_44_sum};
-  assign _slice_w_upd_44_sum_2 = _extend_w_upd_44_sum[36:7];
-  assign _extend_w_upd_44_sum_2 = {1'b0, r_44};
-  assign _add_w_upd_44_sum = {_slice_w_upd_44_sum_2[29], _slice_w_upd_44_sum_2} + {{14{_extend_w_upd_44_sum_2[16]}}, _extend_w_upd_44_sum_2};
-  assign _slice_w_upd_44_sum = _add_w_upd_44_sum[30:16];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_slice_w_upd_44_sum[14]}}, _slice_w_upd_44_sum};
+  assign _ext_w_upd_44_sum = {_neg_w_upd_44_sum[35], _neg_w_upd_44_sum};
+  assign _bits_w_upd_44_sum_2 = _ext_w_upd_44_sum[36:7];
+  assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
+  assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
+  assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
+  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);
+  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));
+  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_44 = upd2 & 1'b1;
+  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45)))) begin
+    if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_45 = h_rdata[735:720];
+  assign h_45 = h_rdata[735:720];  // generator/units/output.ts:367
 
   assign _mux_prod_45 = (phase_q == 3'd5) ? err_rd : w_rd_45;
-  assign prod_45 = h_45 * $signed(_mux_prod_45);
+  assign prod_45 = h_45 * $signed(_mux_prod_45);  // generator/units/output.ts:371
 
-  // seq: g_45
+  // seq: g_45 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_45 <= 35'sd0;
@@ -5386,7 +5386,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_45 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_45 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_45_b = {lfsr_45[15:0], 1'b0};
   assign _shl_lfsr_next_45_b_2 = {lfsr_45[15:0], 2'd0};
@@ -5395,13 +5395,13 @@ module output_layer (
   assign _shl_lfsr_next_45_b_5 = {(((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_45_b_6 = {(((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_45_b_7 = {(((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0], 8'd0};
-  assign lfsr_next_45_b = ((((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0]) ^ _shl_lfsr_next_45_b_7[15:0];
+  assign lfsr_next_45_b = ((((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0]) ^ _shl_lfsr_next_45_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};
+  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_45 = lfsr_next_45[15:0];
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_45
+  // seq: lfsr_45 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_45 <= 32'd46;
@@ -5415,35 +5415,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_45_sum = -{g_45[34], g_45};
-  assign _extend_w_upd_45_sum = {_neg_w_upd_45_sum[35], _neg_w_upd_45_sum};
-  assign _slice_w_upd_45_sum_2 = _extend_w_upd_45_sum[36:7];
-  assign _extend_w_upd_45_sum_2 = {1'b0, r_45};
-  assign _add_w_upd_45_sum = {_slice_w_upd_45_sum_2[29], _slice_w_upd_45_sum_2} + {{14{_extend_w_upd_45_sum_2[16]}}, _extend_w_upd_45_sum_2};
-  assign _slice_w_upd_45_sum = _add_w_upd_45_sum[30:16];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_slice_w_upd_45_sum[14]}}, _slice_w_upd_45_sum};
+  assign _ext_w_upd_45_sum = {_neg_w_upd_45_sum[35], _neg_w_upd_45_sum};
+  assign _bits_w_upd_45_sum_2 = _ext_w_upd_45_sum[36:7];
+  assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
+  assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
+  assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
+  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);
+  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));
+  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_45 = upd2 & 1'b1;
+  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46)))) begin
+    if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_46 = h_rdata[751:736];
+  assign h_46 = h_rdata[751:736];  // generator/units/output.ts:367
 
   assign _mux_prod_46 = (phase_q == 3'd5) ? err_rd : w_rd_46;
-  assign prod_46 = h_46 * $signed(_mux_prod_46);
+  assign prod_46 = h_46 * $signed(_mux_prod_46);  // generator/units/output.ts:371
 
-  // seq: g_46
+  // seq: g_46 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_46 <= 35'sd0;
@@ -5454,7 +5454,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_46 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_46 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_46_b = {lfsr_46[15:0], 1'b0};
   assign _shl_lfsr_next_46_b_2 = {lfsr_46[15:0], 2'd0};
@@ -5463,13 +5463,13 @@ module output_layer (
   assign _shl_lfsr_next_46_b_5 = {(((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_46_b_6 = {(((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_46_b_7 = {(((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0], 8'd0};
-  assign lfsr_next_46_b = ((((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0]) ^ _shl_lfsr_next_46_b_7[15:0];
+  assign lfsr_next_46_b = ((((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0]) ^ _shl_lfsr_next_46_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};
+  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_46 = lfsr_next_46[15:0];
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_46
+  // seq: lfsr_46 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_46 <= 32'd47;
@@ -5483,35 +5483,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_46_sum = -{g_46[34], g_46};
-  assign _extend_w_upd_46_sum = {_neg_w_upd_46_sum[35], _neg_w_upd_46_sum};
-  assign _slice_w_upd_46_sum_2 = _extend_w_upd_46_sum[36:7];
-  assign _extend_w_upd_46_sum_2 = {1'b0, r_46};
-  assign _add_w_upd_46_sum = {_slice_w_upd_46_sum_2[29], _slice_w_upd_46_sum_2} + {{14{_extend_w_upd_46_sum_2[16]}}, _extend_w_upd_46_sum_2};
-  assign _slice_w_upd_46_sum = _add_w_upd_46_sum[30:16];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_slice_w_upd_46_sum[14]}}, _slice_w_upd_46_sum};
+  assign _ext_w_upd_46_sum = {_neg_w_upd_46_sum[35], _neg_w_upd_46_sum};
+  assign _bits_w_upd_46_sum_2 = _ext_w_upd_46_sum[36:7];
+  assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
+  assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
+  assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
+  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);
+  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));
+  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_46 = upd2 & 1'b1;
+  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47)))) begin
+    if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_47 = h_rdata[767:752];
+  assign h_47 = h_rdata[767:752];  // generator/units/output.ts:367
 
   assign _mux_prod_47 = (phase_q == 3'd5) ? err_rd : w_rd_47;
-  assign prod_47 = h_47 * $signed(_mux_prod_47);
+  assign prod_47 = h_47 * $signed(_mux_prod_47);  // generator/units/output.ts:371
 
-  // seq: g_47
+  // seq: g_47 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_47 <= 35'sd0;
@@ -5522,7 +5522,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_47 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_47 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_47_b = {lfsr_47[15:0], 1'b0};
   assign _shl_lfsr_next_47_b_2 = {lfsr_47[15:0], 2'd0};
@@ -5531,13 +5531,13 @@ module output_layer (
   assign _shl_lfsr_next_47_b_5 = {(((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_47_b_6 = {(((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_47_b_7 = {(((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0], 8'd0};
-  assign lfsr_next_47_b = ((((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0]) ^ _shl_lfsr_next_47_b_7[15:0];
+  assign lfsr_next_47_b = ((((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0]) ^ _shl_lfsr_next_47_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};
+  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_47 = lfsr_next_47[15:0];
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_47
+  // seq: lfsr_47 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_47 <= 32'd48;
@@ -5551,35 +5551,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_47_sum = -{g_47[34], g_47};
-  assign _extend_w_upd_47_sum = {_neg_w_upd_47_sum[35], _neg_w_upd_47_sum};
-  assign _slice_w_upd_47_sum_2 = _extend_w_upd_47_sum[36:7];
-  assign _extend_w_upd_47_sum_2 = {1'b0, r_47};
-  assign _add_w_upd_47_sum = {_slice_w_upd_47_sum_2[29], _slice_w_upd_47_sum_2} + {{14{_extend_w_upd_47_sum_2[16]}}, _extend_w_upd_47_sum_2};
-  assign _slice_w_upd_47_sum = _add_w_upd_47_sum[30:16];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_slice_w_upd_47_sum[14]}}, _slice_w_upd_47_sum};
+  assign _ext_w_upd_47_sum = {_neg_w_upd_47_sum[35], _neg_w_upd_47_sum};
+  assign _bits_w_upd_47_sum_2 = _ext_w_upd_47_sum[36:7];
+  assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
+  assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
+  assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
+  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);
+  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));
+  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_47 = upd2 & 1'b1;
+  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48)))) begin
+    if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_48 = h_rdata[783:768];
+  assign h_48 = h_rdata[783:768];  // generator/units/output.ts:367
 
   assign _mux_prod_48 = (phase_q == 3'd5) ? err_rd : w_rd_48;
-  assign prod_48 = h_48 * $signed(_mux_prod_48);
+  assign prod_48 = h_48 * $signed(_mux_prod_48);  // generator/units/output.ts:371
 
-  // seq: g_48
+  // seq: g_48 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_48 <= 35'sd0;
@@ -5590,7 +5590,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_48 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_48 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_48_b = {lfsr_48[15:0], 1'b0};
   assign _shl_lfsr_next_48_b_2 = {lfsr_48[15:0], 2'd0};
@@ -5599,13 +5599,13 @@ module output_layer (
   assign _shl_lfsr_next_48_b_5 = {(((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_48_b_6 = {(((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_48_b_7 = {(((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0], 8'd0};
-  assign lfsr_next_48_b = ((((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0]) ^ _shl_lfsr_next_48_b_7[15:0];
+  assign lfsr_next_48_b = ((((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0]) ^ _shl_lfsr_next_48_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};
+  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_48 = lfsr_next_48[15:0];
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_48
+  // seq: lfsr_48 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_48 <= 32'd49;
@@ -5619,35 +5619,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_48_sum = -{g_48[34], g_48};
-  assign _extend_w_upd_48_sum = {_neg_w_upd_48_sum[35], _neg_w_upd_48_sum};
-  assign _slice_w_upd_48_sum_2 = _extend_w_upd_48_sum[36:7];
-  assign _extend_w_upd_48_sum_2 = {1'b0, r_48};
-  assign _add_w_upd_48_sum = {_slice_w_upd_48_sum_2[29], _slice_w_upd_48_sum_2} + {{14{_extend_w_upd_48_sum_2[16]}}, _extend_w_upd_48_sum_2};
-  assign _slice_w_upd_48_sum = _add_w_upd_48_sum[30:16];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_slice_w_upd_48_sum[14]}}, _slice_w_upd_48_sum};
+  assign _ext_w_upd_48_sum = {_neg_w_upd_48_sum[35], _neg_w_upd_48_sum};
+  assign _bits_w_upd_48_sum_2 = _ext_w_upd_48_sum[36:7];
+  assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
+  assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
+  assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
+  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);
+  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));
+  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_48 = upd2 & 1'b1;
+  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49)))) begin
+    if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_49 = h_rdata[799:784];
+  assign h_49 = h_rdata[799:784];  // generator/units/output.ts:367
 
   assign _mux_prod_49 = (phase_q == 3'd5) ? err_rd : w_rd_49;
-  assign prod_49 = h_49 * $signed(_mux_prod_49);
+  assign prod_49 = h_49 * $signed(_mux_prod_49);  // generator/units/output.ts:371
 
-  // seq: g_49
+  // seq: g_49 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_49 <= 35'sd0;
@@ -5658,7 +5658,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_49 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_49 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_49_b = {lfsr_49[15:0], 1'b0};
   assign _shl_lfsr_next_49_b_2 = {lfsr_49[15:0], 2'd0};
@@ -5667,13 +5667,13 @@ module output_layer (
   assign _shl_lfsr_next_49_b_5 = {(((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_49_b_6 = {(((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_49_b_7 = {(((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0], 8'd0};
-  assign lfsr_next_49_b = ((((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0]) ^ _shl_lfsr_next_49_b_7[15:0];
+  assign lfsr_next_49_b = ((((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0]) ^ _shl_lfsr_next_49_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};
+  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_49 = lfsr_next_49[15:0];
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_49
+  // seq: lfsr_49 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_49 <= 32'd50;
@@ -5687,35 +5687,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_49_sum = -{g_49[34], g_49};
-  assign _extend_w_upd_49_sum = {_neg_w_upd_49_sum[35], _neg_w_upd_49_sum};
-  assign _slice_w_upd_49_sum_2 = _extend_w_upd_49_sum[36:7];
-  assign _extend_w_upd_49_sum_2 = {1'b0, r_49};
-  assign _add_w_upd_49_sum = {_slice_w_upd_49_sum_2[29], _slice_w_upd_49_sum_2} + {{14{_extend_w_upd_49_sum_2[16]}}, _extend_w_upd_49_sum_2};
-  assign _slice_w_upd_49_sum = _add_w_upd_49_sum[30:16];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_slice_w_upd_49_sum[14]}}, _slice_w_upd_49_sum};
+  assign _ext_w_upd_49_sum = {_neg_w_upd_49_sum[35], _neg_w_upd_49_sum};
+  assign _bits_w_upd_49_sum_2 = _ext_w_upd_49_sum[36:7];
+  assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
+  assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
+  assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
+  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);
+  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));
+  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_49 = upd2 & 1'b1;
+  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50)))) begin
+    if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_50 = h_rdata[815:800];
+  assign h_50 = h_rdata[815:800];  // generator/units/output.ts:367
 
   assign _mux_prod_50 = (phase_q == 3'd5) ? err_rd : w_rd_50;
-  assign prod_50 = h_50 * $signed(_mux_prod_50);
+  assign prod_50 = h_50 * $signed(_mux_prod_50);  // generator/units/output.ts:371
 
-  // seq: g_50
+  // seq: g_50 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_50 <= 35'sd0;
@@ -5726,7 +5726,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_50 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_50 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_50_b = {lfsr_50[15:0], 1'b0};
   assign _shl_lfsr_next_50_b_2 = {lfsr_50[15:0], 2'd0};
@@ -5735,13 +5735,13 @@ module output_layer (
   assign _shl_lfsr_next_50_b_5 = {(((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_50_b_6 = {(((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_50_b_7 = {(((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0], 8'd0};
-  assign lfsr_next_50_b = ((((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0]) ^ _shl_lfsr_next_50_b_7[15:0];
+  assign lfsr_next_50_b = ((((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0]) ^ _shl_lfsr_next_50_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};
+  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_50 = lfsr_next_50[15:0];
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_50
+  // seq: lfsr_50 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_50 <= 32'd51;
@@ -5755,35 +5755,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_50_sum = -{g_50[34], g_50};
-  assign _extend_w_upd_50_sum = {_neg_w_upd_50_sum[35], _neg_w_upd_50_sum};
-  assign _slice_w_upd_50_sum_2 = _extend_w_upd_50_sum[36:7];
-  assign _extend_w_upd_50_sum_2 = {1'b0, r_50};
-  assign _add_w_upd_50_sum = {_slice_w_upd_50_sum_2[29], _slice_w_upd_50_sum_2} + {{14{_extend_w_upd_50_sum_2[16]}}, _extend_w_upd_50_sum_2};
-  assign _slice_w_upd_50_sum = _add_w_upd_50_sum[30:16];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_slice_w_upd_50_sum[14]}}, _slice_w_upd_50_sum};
+  assign _ext_w_upd_50_sum = {_neg_w_upd_50_sum[35], _neg_w_upd_50_sum};
+  assign _bits_w_upd_50_sum_2 = _ext_w_upd_50_sum[36:7];
+  assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
+  assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
+  assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
+  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);
+  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));
+  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_50 = upd2 & 1'b1;
+  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51)))) begin
+    if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_51 = h_rdata[831:816];
+  assign h_51 = h_rdata[831:816];  // generator/units/output.ts:367
 
   assign _mux_prod_51 = (phase_q == 3'd5) ? err_rd : w_rd_51;
-  assign prod_51 = h_51 * $signed(_mux_prod_51);
+  assign prod_51 = h_51 * $signed(_mux_prod_51);  // generator/units/output.ts:371
 
-  // seq: g_51
+  // seq: g_51 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_51 <= 35'sd0;
@@ -5794,7 +5794,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_51 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_51 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_51_b = {lfsr_51[15:0], 1'b0};
   assign _shl_lfsr_next_51_b_2 = {lfsr_51[15:0], 2'd0};
@@ -5803,13 +5803,13 @@ module output_layer (
   assign _shl_lfsr_next_51_b_5 = {(((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_51_b_6 = {(((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_51_b_7 = {(((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0], 8'd0};
-  assign lfsr_next_51_b = ((((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0]) ^ _shl_lfsr_next_51_b_7[15:0];
+  assign lfsr_next_51_b = ((((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0]) ^ _shl_lfsr_next_51_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};
+  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_51 = lfsr_next_51[15:0];
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_51
+  // seq: lfsr_51 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_51 <= 32'd52;
@@ -5823,35 +5823,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_51_sum = -{g_51[34], g_51};
-  assign _extend_w_upd_51_sum = {_neg_w_upd_51_sum[35], _neg_w_upd_51_sum};
-  assign _slice_w_upd_51_sum_2 = _extend_w_upd_51_sum[36:7];
-  assign _extend_w_upd_51_sum_2 = {1'b0, r_51};
-  assign _add_w_upd_51_sum = {_slice_w_upd_51_sum_2[29], _slice_w_upd_51_sum_2} + {{14{_extend_w_upd_51_sum_2[16]}}, _extend_w_upd_51_sum_2};
-  assign _slice_w_upd_51_sum = _add_w_upd_51_sum[30:16];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_slice_w_upd_51_sum[14]}}, _slice_w_upd_51_sum};
+  assign _ext_w_upd_51_sum = {_neg_w_upd_51_sum[35], _neg_w_upd_51_sum};
+  assign _bits_w_upd_51_sum_2 = _ext_w_upd_51_sum[36:7];
+  assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
+  assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
+  assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
+  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);
+  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));
+  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_51 = upd2 & 1'b1;
+  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52)))) begin
+    if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_52 = h_rdata[847:832];
+  assign h_52 = h_rdata[847:832];  // generator/units/output.ts:367
 
   assign _mux_prod_52 = (phase_q == 3'd5) ? err_rd : w_rd_52;
-  assign prod_52 = h_52 * $signed(_mux_prod_52);
+  assign prod_52 = h_52 * $signed(_mux_prod_52);  // generator/units/output.ts:371
 
-  // seq: g_52
+  // seq: g_52 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_52 <= 35'sd0;
@@ -5862,7 +5862,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_52 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_52 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_52_b = {lfsr_52[15:0], 1'b0};
   assign _shl_lfsr_next_52_b_2 = {lfsr_52[15:0], 2'd0};
@@ -5871,13 +5871,13 @@ module output_layer (
   assign _shl_lfsr_next_52_b_5 = {(((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_52_b_6 = {(((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_52_b_7 = {(((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0], 8'd0};
-  assign lfsr_next_52_b = ((((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0]) ^ _shl_lfsr_next_52_b_7[15:0];
+  assign lfsr_next_52_b = ((((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0]) ^ _shl_lfsr_next_52_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};
+  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_52 = lfsr_next_52[15:0];
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_52
+  // seq: lfsr_52 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_52 <= 32'd53;
@@ -5891,35 +5891,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_52_sum = -{g_52[34], g_52};
-  assign _extend_w_upd_52_sum = {_neg_w_upd_52_sum[35], _neg_w_upd_52_sum};
-  assign _slice_w_upd_52_sum_2 = _extend_w_upd_52_sum[36:7];
-  assign _extend_w_upd_52_sum_2 = {1'b0, r_52};
-  assign _add_w_upd_52_sum = {_slice_w_upd_52_sum_2[29], _slice_w_upd_52_sum_2} + {{14{_extend_w_upd_52_sum_2[16]}}, _extend_w_upd_52_sum_2};
-  assign _slice_w_upd_52_sum = _add_w_upd_52_sum[30:16];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_slice_w_upd_52_sum[14]}}, _slice_w_upd_52_sum};
+  assign _ext_w_upd_52_sum = {_neg_w_upd_52_sum[35], _neg_w_upd_52_sum};
+  assign _bits_w_upd_52_sum_2 = _ext_w_upd_52_sum[36:7];
+  assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
+  assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
+  assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
+  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);
+  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));
+  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_52 = upd2 & 1'b1;
+  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53)))) begin
+    if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_53 = h_rdata[863:848];
+  assign h_53 = h_rdata[863:848];  // generator/units/output.ts:367
 
   assign _mux_prod_53 = (phase_q == 3'd5) ? err_rd : w_rd_53;
-  assign prod_53 = h_53 * $signed(_mux_prod_53);
+  assign prod_53 = h_53 * $signed(_mux_prod_53);  // generator/units/output.ts:371
 
-  // seq: g_53
+  // seq: g_53 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_53 <= 35'sd0;
@@ -5930,7 +5930,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_53 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_53 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_53_b = {lfsr_53[15:0], 1'b0};
   assign _shl_lfsr_next_53_b_2 = {lfsr_53[15:0], 2'd0};
@@ -5939,13 +5939,13 @@ module output_layer (
   assign _shl_lfsr_next_53_b_5 = {(((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_53_b_6 = {(((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_53_b_7 = {(((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0], 8'd0};
-  assign lfsr_next_53_b = ((((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0]) ^ _shl_lfsr_next_53_b_7[15:0];
+  assign lfsr_next_53_b = ((((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0]) ^ _shl_lfsr_next_53_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};
+  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_53 = lfsr_next_53[15:0];
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_53
+  // seq: lfsr_53 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_53 <= 32'd54;
@@ -5959,35 +5959,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_53_sum = -{g_53[34], g_53};
-  assign _extend_w_upd_53_sum = {_neg_w_upd_53_sum[35], _neg_w_upd_53_sum};
-  assign _slice_w_upd_53_sum_2 = _extend_w_upd_53_sum[36:7];
-  assign _extend_w_upd_53_sum_2 = {1'b0, r_53};
-  assign _add_w_upd_53_sum = {_slice_w_upd_53_sum_2[29], _slice_w_upd_53_sum_2} + {{14{_extend_w_upd_53_sum_2[16]}}, _extend_w_upd_53_sum_2};
-  assign _slice_w_upd_53_sum = _add_w_upd_53_sum[30:16];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_slice_w_upd_53_sum[14]}}, _slice_w_upd_53_sum};
+  assign _ext_w_upd_53_sum = {_neg_w_upd_53_sum[35], _neg_w_upd_53_sum};
+  assign _bits_w_upd_53_sum_2 = _ext_w_upd_53_sum[36:7];
+  assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
+  assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
+  assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
+  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);
+  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));
+  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_53 = upd2 & 1'b1;
+  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54)))) begin
+    if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_54 = h_rdata[879:864];
+  assign h_54 = h_rdata[879:864];  // generator/units/output.ts:367
 
   assign _mux_prod_54 = (phase_q == 3'd5) ? err_rd : w_rd_54;
-  assign prod_54 = h_54 * $signed(_mux_prod_54);
+  assign prod_54 = h_54 * $signed(_mux_prod_54);  // generator/units/output.ts:371
 
-  // seq: g_54
+  // seq: g_54 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_54 <= 35'sd0;
@@ -5998,7 +5998,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_54 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_54 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_54_b = {lfsr_54[15:0], 1'b0};
   assign _shl_lfsr_next_54_b_2 = {lfsr_54[15:0], 2'd0};
@@ -6007,13 +6007,13 @@ module output_layer (
   assign _shl_lfsr_next_54_b_5 = {(((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_54_b_6 = {(((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_54_b_7 = {(((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0], 8'd0};
-  assign lfsr_next_54_b = ((((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0]) ^ _shl_lfsr_next_54_b_7[15:0];
+  assign lfsr_next_54_b = ((((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0]) ^ _shl_lfsr_next_54_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};
+  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_54 = lfsr_next_54[15:0];
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_54
+  // seq: lfsr_54 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_54 <= 32'd55;
@@ -6027,35 +6027,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_54_sum = -{g_54[34], g_54};
-  assign _extend_w_upd_54_sum = {_neg_w_upd_54_sum[35], _neg_w_upd_54_sum};
-  assign _slice_w_upd_54_sum_2 = _extend_w_upd_54_sum[36:7];
-  assign _extend_w_upd_54_sum_2 = {1'b0, r_54};
-  assign _add_w_upd_54_sum = {_slice_w_upd_54_sum_2[29], _slice_w_upd_54_sum_2} + {{14{_extend_w_upd_54_sum_2[16]}}, _extend_w_upd_54_sum_2};
-  assign _slice_w_upd_54_sum = _add_w_upd_54_sum[30:16];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_slice_w_upd_54_sum[14]}}, _slice_w_upd_54_sum};
+  assign _ext_w_upd_54_sum = {_neg_w_upd_54_sum[35], _neg_w_upd_54_sum};
+  assign _bits_w_upd_54_sum_2 = _ext_w_upd_54_sum[36:7];
+  assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
+  assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
+  assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
+  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);
+  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));
+  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_54 = upd2 & 1'b1;
+  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55)))) begin
+    if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_55 = h_rdata[895:880];
+  assign h_55 = h_rdata[895:880];  // generator/units/output.ts:367
 
   assign _mux_prod_55 = (phase_q == 3'd5) ? err_rd : w_rd_55;
-  assign prod_55 = h_55 * $signed(_mux_prod_55);
+  assign prod_55 = h_55 * $signed(_mux_prod_55);  // generator/units/output.ts:371
 
-  // seq: g_55
+  // seq: g_55 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_55 <= 35'sd0;
@@ -6066,7 +6066,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_55 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_55 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_55_b = {lfsr_55[15:0], 1'b0};
   assign _shl_lfsr_next_55_b_2 = {lfsr_55[15:0], 2'd0};
@@ -6075,13 +6075,13 @@ module output_layer (
   assign _shl_lfsr_next_55_b_5 = {(((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_55_b_6 = {(((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_55_b_7 = {(((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0], 8'd0};
-  assign lfsr_next_55_b = ((((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0]) ^ _shl_lfsr_next_55_b_7[15:0];
+  assign lfsr_next_55_b = ((((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0]) ^ _shl_lfsr_next_55_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};
+  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_55 = lfsr_next_55[15:0];
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_55
+  // seq: lfsr_55 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_55 <= 32'd56;
@@ -6095,35 +6095,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_55_sum = -{g_55[34], g_55};
-  assign _extend_w_upd_55_sum = {_neg_w_upd_55_sum[35], _neg_w_upd_55_sum};
-  assign _slice_w_upd_55_sum_2 = _extend_w_upd_55_sum[36:7];
-  assign _extend_w_upd_55_sum_2 = {1'b0, r_55};
-  assign _add_w_upd_55_sum = {_slice_w_upd_55_sum_2[29], _slice_w_upd_55_sum_2} + {{14{_extend_w_upd_55_sum_2[16]}}, _extend_w_upd_55_sum_2};
-  assign _slice_w_upd_55_sum = _add_w_upd_55_sum[30:16];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_slice_w_upd_55_sum[14]}}, _slice_w_upd_55_sum};
+  assign _ext_w_upd_55_sum = {_neg_w_upd_55_sum[35], _neg_w_upd_55_sum};
+  assign _bits_w_upd_55_sum_2 = _ext_w_upd_55_sum[36:7];
+  assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
+  assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
+  assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
+  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);
+  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));
+  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_55 = upd2 & 1'b1;
+  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56)))) begin
+    if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_56 = h_rdata[911:896];
+  assign h_56 = h_rdata[911:896];  // generator/units/output.ts:367
 
   assign _mux_prod_56 = (phase_q == 3'd5) ? err_rd : w_rd_56;
-  assign prod_56 = h_56 * $signed(_mux_prod_56);
+  assign prod_56 = h_56 * $signed(_mux_prod_56);  // generator/units/output.ts:371
 
-  // seq: g_56
+  // seq: g_56 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_56 <= 35'sd0;
@@ -6134,7 +6134,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_56 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_56 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_56_b = {lfsr_56[15:0], 1'b0};
   assign _shl_lfsr_next_56_b_2 = {lfsr_56[15:0], 2'd0};
@@ -6143,13 +6143,13 @@ module output_layer (
   assign _shl_lfsr_next_56_b_5 = {(((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_56_b_6 = {(((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_56_b_7 = {(((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0], 8'd0};
-  assign lfsr_next_56_b = ((((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0]) ^ _shl_lfsr_next_56_b_7[15:0];
+  assign lfsr_next_56_b = ((((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0]) ^ _shl_lfsr_next_56_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};
+  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_56 = lfsr_next_56[15:0];
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_56
+  // seq: lfsr_56 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_56 <= 32'd57;
@@ -6163,35 +6163,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_56_sum = -{g_56[34], g_56};
-  assign _extend_w_upd_56_sum = {_neg_w_upd_56_sum[35], _neg_w_upd_56_sum};
-  assign _slice_w_upd_56_sum_2 = _extend_w_upd_56_sum[36:7];
-  assign _extend_w_upd_56_sum_2 = {1'b0, r_56};
-  assign _add_w_upd_56_sum = {_slice_w_upd_56_sum_2[29], _slice_w_upd_56_sum_2} + {{14{_extend_w_upd_56_sum_2[16]}}, _extend_w_upd_56_sum_2};
-  assign _slice_w_upd_56_sum = _add_w_upd_56_sum[30:16];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_slice_w_upd_56_sum[14]}}, _slice_w_upd_56_sum};
+  assign _ext_w_upd_56_sum = {_neg_w_upd_56_sum[35], _neg_w_upd_56_sum};
+  assign _bits_w_upd_56_sum_2 = _ext_w_upd_56_sum[36:7];
+  assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
+  assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
+  assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
+  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);
+  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));
+  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_56 = upd2 & 1'b1;
+  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57)))) begin
+    if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_57 = h_rdata[927:912];
+  assign h_57 = h_rdata[927:912];  // generator/units/output.ts:367
 
   assign _mux_prod_57 = (phase_q == 3'd5) ? err_rd : w_rd_57;
-  assign prod_57 = h_57 * $signed(_mux_prod_57);
+  assign prod_57 = h_57 * $signed(_mux_prod_57);  // generator/units/output.ts:371
 
-  // seq: g_57
+  // seq: g_57 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_57 <= 35'sd0;
@@ -6202,7 +6202,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_57 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_57 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_57_b = {lfsr_57[15:0], 1'b0};
   assign _shl_lfsr_next_57_b_2 = {lfsr_57[15:0], 2'd0};
@@ -6211,13 +6211,13 @@ module output_layer (
   assign _shl_lfsr_next_57_b_5 = {(((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_57_b_6 = {(((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_57_b_7 = {(((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0], 8'd0};
-  assign lfsr_next_57_b = ((((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0]) ^ _shl_lfsr_next_57_b_7[15:0];
+  assign lfsr_next_57_b = ((((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0]) ^ _shl_lfsr_next_57_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};
+  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_57 = lfsr_next_57[15:0];
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_57
+  // seq: lfsr_57 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_57 <= 32'd58;
@@ -6231,35 +6231,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_57_sum = -{g_57[34], g_57};
-  assign _extend_w_upd_57_sum = {_neg_w_upd_57_sum[35], _neg_w_upd_57_sum};
-  assign _slice_w_upd_57_sum_2 = _extend_w_upd_57_sum[36:7];
-  assign _extend_w_upd_57_sum_2 = {1'b0, r_57};
-  assign _add_w_upd_57_sum = {_slice_w_upd_57_sum_2[29], _slice_w_upd_57_sum_2} + {{14{_extend_w_upd_57_sum_2[16]}}, _extend_w_upd_57_sum_2};
-  assign _slice_w_upd_57_sum = _add_w_upd_57_sum[30:16];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_slice_w_upd_57_sum[14]}}, _slice_w_upd_57_sum};
+  assign _ext_w_upd_57_sum = {_neg_w_upd_57_sum[35], _neg_w_upd_57_sum};
+  assign _bits_w_upd_57_sum_2 = _ext_w_upd_57_sum[36:7];
+  assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
+  assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
+  assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
+  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);
+  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));
+  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_57 = upd2 & 1'b1;
+  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58)))) begin
+    if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_58 = h_rdata[943:928];
+  assign h_58 = h_rdata[943:928];  // generator/units/output.ts:367
 
   assign _mux_prod_58 = (phase_q == 3'd5) ? err_rd : w_rd_58;
-  assign prod_58 = h_58 * $signed(_mux_prod_58);
+  assign prod_58 = h_58 * $signed(_mux_prod_58);  // generator/units/output.ts:371
 
-  // seq: g_58
+  // seq: g_58 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_58 <= 35'sd0;
@@ -6270,7 +6270,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_58 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_58 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_58_b = {lfsr_58[15:0], 1'b0};
   assign _shl_lfsr_next_58_b_2 = {lfsr_58[15:0], 2'd0};
@@ -6279,13 +6279,13 @@ module output_layer (
   assign _shl_lfsr_next_58_b_5 = {(((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_58_b_6 = {(((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_58_b_7 = {(((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0], 8'd0};
-  assign lfsr_next_58_b = ((((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0]) ^ _shl_lfsr_next_58_b_7[15:0];
+  assign lfsr_next_58_b = ((((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0]) ^ _shl_lfsr_next_58_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};
+  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_58 = lfsr_next_58[15:0];
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_58
+  // seq: lfsr_58 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_58 <= 32'd59;
@@ -6299,35 +6299,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_58_sum = -{g_58[34], g_58};
-  assign _extend_w_upd_58_sum = {_neg_w_upd_58_sum[35], _neg_w_upd_58_sum};
-  assign _slice_w_upd_58_sum_2 = _extend_w_upd_58_sum[36:7];
-  assign _extend_w_upd_58_sum_2 = {1'b0, r_58};
-  assign _add_w_upd_58_sum = {_slice_w_upd_58_sum_2[29], _slice_w_upd_58_sum_2} + {{14{_extend_w_upd_58_sum_2[16]}}, _extend_w_upd_58_sum_2};
-  assign _slice_w_upd_58_sum = _add_w_upd_58_sum[30:16];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_slice_w_upd_58_sum[14]}}, _slice_w_upd_58_sum};
+  assign _ext_w_upd_58_sum = {_neg_w_upd_58_sum[35], _neg_w_upd_58_sum};
+  assign _bits_w_upd_58_sum_2 = _ext_w_upd_58_sum[36:7];
+  assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
+  assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
+  assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
+  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);
+  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));
+  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_58 = upd2 & 1'b1;
+  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59)))) begin
+    if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_59 = h_rdata[959:944];
+  assign h_59 = h_rdata[959:944];  // generator/units/output.ts:367
 
   assign _mux_prod_59 = (phase_q == 3'd5) ? err_rd : w_rd_59;
-  assign prod_59 = h_59 * $signed(_mux_prod_59);
+  assign prod_59 = h_59 * $signed(_mux_prod_59);  // generator/units/output.ts:371
 
-  // seq: g_59
+  // seq: g_59 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_59 <= 35'sd0;
@@ -6338,7 +6338,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_59 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_59 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_59_b = {lfsr_59[15:0], 1'b0};
   assign _shl_lfsr_next_59_b_2 = {lfsr_59[15:0], 2'd0};
@@ -6347,13 +6347,13 @@ module output_layer (
   assign _shl_lfsr_next_59_b_5 = {(((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_59_b_6 = {(((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_59_b_7 = {(((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0], 8'd0};
-  assign lfsr_next_59_b = ((((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0]) ^ _shl_lfsr_next_59_b_7[15:0];
+  assign lfsr_next_59_b = ((((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0]) ^ _shl_lfsr_next_59_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};
+  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_59 = lfsr_next_59[15:0];
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_59
+  // seq: lfsr_59 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_59 <= 32'd60;
@@ -6367,35 +6367,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_59_sum = -{g_59[34], g_59};
-  assign _extend_w_upd_59_sum = {_neg_w_upd_59_sum[35], _neg_w_upd_59_sum};
-  assign _slice_w_upd_59_sum_2 = _extend_w_upd_59_sum[36:7];
-  assign _extend_w_upd_59_sum_2 = {1'b0, r_59};
-  assign _add_w_upd_59_sum = {_slice_w_upd_59_sum_2[29], _slice_w_upd_59_sum_2} + {{14{_extend_w_upd_59_sum_2[16]}}, _extend_w_upd_59_sum_2};
-  assign _slice_w_upd_59_sum = _add_w_upd_59_sum[30:16];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_slice_w_upd_59_sum[14]}}, _slice_w_upd_59_sum};
+  assign _ext_w_upd_59_sum = {_neg_w_upd_59_sum[35], _neg_w_upd_59_sum};
+  assign _bits_w_upd_59_sum_2 = _ext_w_upd_59_sum[36:7];
+  assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
+  assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
+  assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
+  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);
+  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));
+  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_59 = upd2 & 1'b1;
+  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60)))) begin
+    if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_60 = h_rdata[975:960];
+  assign h_60 = h_rdata[975:960];  // generator/units/output.ts:367
 
   assign _mux_prod_60 = (phase_q == 3'd5) ? err_rd : w_rd_60;
-  assign prod_60 = h_60 * $signed(_mux_prod_60);
+  assign prod_60 = h_60 * $signed(_mux_prod_60);  // generator/units/output.ts:371
 
-  // seq: g_60
+  // seq: g_60 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_60 <= 35'sd0;
@@ -6406,7 +6406,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_60 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_60 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_60_b = {lfsr_60[15:0], 1'b0};
   assign _shl_lfsr_next_60_b_2 = {lfsr_60[15:0], 2'd0};
@@ -6415,13 +6415,13 @@ module output_layer (
   assign _shl_lfsr_next_60_b_5 = {(((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_60_b_6 = {(((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_60_b_7 = {(((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0], 8'd0};
-  assign lfsr_next_60_b = ((((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0]) ^ _shl_lfsr_next_60_b_7[15:0];
+  assign lfsr_next_60_b = ((((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0]) ^ _shl_lfsr_next_60_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};
+  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_60 = lfsr_next_60[15:0];
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_60
+  // seq: lfsr_60 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_60 <= 32'd61;
@@ -6435,35 +6435,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_60_sum = -{g_60[34], g_60};
-  assign _extend_w_upd_60_sum = {_neg_w_upd_60_sum[35], _neg_w_upd_60_sum};
-  assign _slice_w_upd_60_sum_2 = _extend_w_upd_60_sum[36:7];
-  assign _extend_w_upd_60_sum_2 = {1'b0, r_60};
-  assign _add_w_upd_60_sum = {_slice_w_upd_60_sum_2[29], _slice_w_upd_60_sum_2} + {{14{_extend_w_upd_60_sum_2[16]}}, _extend_w_upd_60_sum_2};
-  assign _slice_w_upd_60_sum = _add_w_upd_60_sum[30:16];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_slice_w_upd_60_sum[14]}}, _slice_w_upd_60_sum};
+  assign _ext_w_upd_60_sum = {_neg_w_upd_60_sum[35], _neg_w_upd_60_sum};
+  assign _bits_w_upd_60_sum_2 = _ext_w_upd_60_sum[36:7];
+  assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
+  assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
+  assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
+  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);
+  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));
+  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_60 = upd2 & 1'b1;
+  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61)))) begin
+    if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_61 = h_rdata[991:976];
+  assign h_61 = h_rdata[991:976];  // generator/units/output.ts:367
 
   assign _mux_prod_61 = (phase_q == 3'd5) ? err_rd : w_rd_61;
-  assign prod_61 = h_61 * $signed(_mux_prod_61);
+  assign prod_61 = h_61 * $signed(_mux_prod_61);  // generator/units/output.ts:371
 
-  // seq: g_61
+  // seq: g_61 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_61 <= 35'sd0;
@@ -6474,7 +6474,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_61 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_61 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_61_b = {lfsr_61[15:0], 1'b0};
   assign _shl_lfsr_next_61_b_2 = {lfsr_61[15:0], 2'd0};
@@ -6483,13 +6483,13 @@ module output_layer (
   assign _shl_lfsr_next_61_b_5 = {(((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_61_b_6 = {(((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_61_b_7 = {(((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0], 8'd0};
-  assign lfsr_next_61_b = ((((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0]) ^ _shl_lfsr_next_61_b_7[15:0];
+  assign lfsr_next_61_b = ((((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0]) ^ _shl_lfsr_next_61_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};
+  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_61 = lfsr_next_61[15:0];
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_61
+  // seq: lfsr_61 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_61 <= 32'd62;
@@ -6503,35 +6503,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_61_sum = -{g_61[34], g_61};
-  assign _extend_w_upd_61_sum = {_neg_w_upd_61_sum[35], _neg_w_upd_61_sum};
-  assign _slice_w_upd_61_sum_2 = _extend_w_upd_61_sum[36:7];
-  assign _extend_w_upd_61_sum_2 = {1'b0, r_61};
-  assign _add_w_upd_61_sum = {_slice_w_upd_61_sum_2[29], _slice_w_upd_61_sum_2} + {{14{_extend_w_upd_61_sum_2[16]}}, _extend_w_upd_61_sum_2};
-  assign _slice_w_upd_61_sum = _add_w_upd_61_sum[30:16];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_slice_w_upd_61_sum[14]}}, _slice_w_upd_61_sum};
+  assign _ext_w_upd_61_sum = {_neg_w_upd_61_sum[35], _neg_w_upd_61_sum};
+  assign _bits_w_upd_61_sum_2 = _ext_w_upd_61_sum[36:7];
+  assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
+  assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
+  assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
+  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);
+  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));
+  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_61 = upd2 & 1'b1;
+  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62)))) begin
+    if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_62 = h_rdata[1007:992];
+  assign h_62 = h_rdata[1007:992];  // generator/units/output.ts:367
 
   assign _mux_prod_62 = (phase_q == 3'd5) ? err_rd : w_rd_62;
-  assign prod_62 = h_62 * $signed(_mux_prod_62);
+  assign prod_62 = h_62 * $signed(_mux_prod_62);  // generator/units/output.ts:371
 
-  // seq: g_62
+  // seq: g_62 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_62 <= 35'sd0;
@@ -6542,7 +6542,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_62 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_62 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_62_b = {lfsr_62[15:0], 1'b0};
   assign _shl_lfsr_next_62_b_2 = {lfsr_62[15:0], 2'd0};
@@ -6551,13 +6551,13 @@ module output_layer (
   assign _shl_lfsr_next_62_b_5 = {(((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_62_b_6 = {(((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_62_b_7 = {(((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0], 8'd0};
-  assign lfsr_next_62_b = ((((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0]) ^ _shl_lfsr_next_62_b_7[15:0];
+  assign lfsr_next_62_b = ((((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0]) ^ _shl_lfsr_next_62_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};
+  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_62 = lfsr_next_62[15:0];
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_62
+  // seq: lfsr_62 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_62 <= 32'd63;
@@ -6571,35 +6571,35 @@ module output_layer (
   end
 
   assign _neg_w_upd_62_sum = -{g_62[34], g_62};
-  assign _extend_w_upd_62_sum = {_neg_w_upd_62_sum[35], _neg_w_upd_62_sum};
-  assign _slice_w_upd_62_sum_2 = _extend_w_upd_62_sum[36:7];
-  assign _extend_w_upd_62_sum_2 = {1'b0, r_62};
-  assign _add_w_upd_62_sum = {_slice_w_upd_62_sum_2[29], _slice_w_upd_62_sum_2} + {{14{_extend_w_upd_62_sum_2[16]}}, _extend_w_upd_62_sum_2};
-  assign _slice_w_upd_62_sum = _add_w_upd_62_sum[30:16];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_slice_w_upd_62_sum[14]}}, _slice_w_upd_62_sum};
+  assign _ext_w_upd_62_sum = {_neg_w_upd_62_sum[35], _neg_w_upd_62_sum};
+  assign _bits_w_upd_62_sum_2 = _ext_w_upd_62_sum[36:7];
+  assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
+  assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
+  assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
+  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);
+  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));
+  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_62 = upd2 & 1'b1;
+  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
   always @(posedge clk) begin
-    if ((busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63)))) begin
+    if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
     end
-    if ((busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63)))) begin
+    if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? w_addr : host_addr)];
     end
   end
 
-  assign h_63 = h_rdata[1023:1008];
+  assign h_63 = h_rdata[1023:1008];  // generator/units/output.ts:367
 
   assign _mux_prod_63 = (phase_q == 3'd5) ? err_rd : w_rd_63;
-  assign prod_63 = h_63 * $signed(_mux_prod_63);
+  assign prod_63 = h_63 * $signed(_mux_prod_63);  // generator/units/output.ts:371
 
-  // seq: g_63
+  // seq: g_63 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_63 <= 35'sd0;
@@ -6610,7 +6610,7 @@ module output_layer (
     end
   end
 
-  assign draw_w_63 = (upd2 & 1'b1) & 1'b1;
+  assign draw_w_63 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign _shl_lfsr_next_63_b = {lfsr_63[15:0], 1'b0};
   assign _shl_lfsr_next_63_b_2 = {lfsr_63[15:0], 2'd0};
@@ -6619,13 +6619,13 @@ module output_layer (
   assign _shl_lfsr_next_63_b_5 = {(((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0], 4'd0};
   assign _shl_lfsr_next_63_b_6 = {(((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0], 8'd0};
   assign _shl_lfsr_next_63_b_7 = {(((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0], 8'd0};
-  assign lfsr_next_63_b = ((((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0]) ^ _shl_lfsr_next_63_b_7[15:0];
+  assign lfsr_next_63_b = ((((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0]) ^ _shl_lfsr_next_63_b_7[15:0];  // generator/units/lane.ts:111
 
-  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};
+  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_63 = lfsr_next_63[15:0];
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_63
+  // seq: lfsr_63 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_63 <= 32'd64;
@@ -6639,20 +6639,20 @@ module output_layer (
   end
 
   assign _neg_w_upd_63_sum = -{g_63[34], g_63};
-  assign _extend_w_upd_63_sum = {_neg_w_upd_63_sum[35], _neg_w_upd_63_sum};
-  assign _slice_w_upd_63_sum_2 = _extend_w_upd_63_sum[36:7];
-  assign _extend_w_upd_63_sum_2 = {1'b0, r_63};
-  assign _add_w_upd_63_sum = {_slice_w_upd_63_sum_2[29], _slice_w_upd_63_sum_2} + {{14{_extend_w_upd_63_sum_2[16]}}, _extend_w_upd_63_sum_2};
-  assign _slice_w_upd_63_sum = _add_w_upd_63_sum[30:16];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_slice_w_upd_63_sum[14]}}, _slice_w_upd_63_sum};
+  assign _ext_w_upd_63_sum = {_neg_w_upd_63_sum[35], _neg_w_upd_63_sum};
+  assign _bits_w_upd_63_sum_2 = _ext_w_upd_63_sum[36:7];
+  assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
+  assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
+  assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
+  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};  // generator/units/lane.ts:152
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);
+  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:157
 
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));
+  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:158
 
-  assign w_we_63 = upd2 & 1'b1;
+  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:403
 
-  // seq: g_bias
+  // seq: g_bias (generator/units/output.ts:411)
   always @(posedge clk) begin
     if (rst) begin
       g_bias_q <= 35'sd0;
@@ -6664,19 +6664,19 @@ module output_layer (
   end
 
   assign _neg_b_upd_sum = -{g_bias_q[34], g_bias_q};
-  assign _extend_b_upd_sum = {1'b0, r_bias[15:3]};
-  assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_extend_b_upd_sum[13]}}, _extend_b_upd_sum};
-  assign _slice_b_upd_sum = _add_b_upd_sum[37:13];
-  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_slice_b_upd_sum[24], _slice_b_upd_sum};
+  assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
+  assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
+  assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
+  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};  // generator/units/lane.ts:152
 
-  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);
+  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);  // generator/units/lane.ts:157
 
-  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));
+  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:158
 
-  assign b_we = upd2 & k_last2_q;
+  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:414
 
   assign _mux_sum_q = k_first1_q ? {bias_rd, 10'd0} : 26'sd0;
-  // seq: sum_q
+  // seq: sum_q (generator/units/output.ts:428)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -6685,40 +6685,40 @@ module output_layer (
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s)
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:429)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 3'd1);
+  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:431
 
-  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;
+  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:432
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:435
 
-  assign logit_done = a2 & k_last2_q;
+  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:436
 
-  assign _extend_logit_mem_waddr = {4'd0, p2_q};
-  assign _mul_logit_mem_waddr = _extend_logit_mem_waddr * 4'd10;
-  assign _extend_logit_rd_addr = {4'd0, p_q};
-  assign _mul_logit_rd_addr = _extend_logit_rd_addr * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s)
+  assign _ext_logit_mem_waddr = {4'd0, p2_q};
+  assign _mul_logit_mem_waddr = _ext_logit_mem_waddr * 4'd10;
+  assign _ext_logit_rd_addr = {4'd0, p_q};
+  assign _mul_logit_rd_addr = _ext_logit_rd_addr * 4'd10;
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:437)
   always @(posedge clk) begin
-    if ((logit_done & train_q)) begin
+    if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
     end
-    if ((issue & (phase_q == 3'd2))) begin
+    if (issue & (phase_q == 3'd2)) begin
       logit_rd <= logit_mem[(_mul_logit_rd_addr[6:0] + {3'd0, j_q})];
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:440
 
-  // seq: max_q
+  // seq: max_q (generator/units/output.ts:441)
   always @(posedge clk) begin
     if (rst) begin
       max_q <= 16'sd0;
@@ -6729,23 +6729,23 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:442)
   always @(posedge clk) begin
-    if ((logit_done & j_last2_q)) begin
+    if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
     end
-    if ((issue & (phase_q == 3'd2))) begin
+    if (issue & (phase_q == 3'd2)) begin
       max_rd <= max_mem[p_q];
     end
   end
 
-  assign logit_push = logit_done & (~train_q);
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:444
 
-  assign logit_push_data = logit;
+  assign logit_push_data = logit;  // generator/units/output.ts:445
 
-  assign logit_push_last = j_last2_q;
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:446
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:453
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -6753,25 +6753,25 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = v5_q & (phase_q == 3'd2);
+  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:455
 
-  assign _extend_e_mem_waddr = {4'd0, p5_q};
-  assign _mul_e_mem_waddr = _extend_e_mem_waddr * 4'd10;
-  assign _extend_e_rd_addr = {4'd0, p_q};
-  assign _mul_e_rd_addr = _extend_e_rd_addr * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s)
+  assign _ext_e_mem_waddr = {4'd0, p5_q};
+  assign _mul_e_mem_waddr = _ext_e_mem_waddr * 4'd10;
+  assign _ext_e_rd_addr = {4'd0, p_q};
+  assign _mul_e_rd_addr = _ext_e_rd_addr * 4'd10;
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:456)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, j5_q})] <= exp_table_y;
     end
-    if ((issue & (phase_q == 3'd4))) begin
+    if (issue & (phase_q == 3'd4)) begin
       e_rd <= e_mem[(_mul_e_rd_addr[6:0] + {3'd0, j_q})];
     end
   end
 
-  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};
+  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:462
 
-  // seq: s_q
+  // seq: s_q (generator/units/output.ts:463)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -6782,17 +6782,17 @@ module output_layer (
     end
   end
 
-  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s)
+  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:464)
   always @(posedge clk) begin
-    if ((exp_done & j_last5_q)) begin
+    if (exp_done & j_last5_q) begin
       s_mem[p5_q] <= s_new;
     end
-    if ((issue & (phase_q == 3'd3))) begin
+    if (issue & (phase_q == 3'd3)) begin
       s_rd <= s_mem[p_q];
     end
   end
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:469
     .clk (clk),
     .rst (rst),
     .x   (s_rd),
@@ -6800,50 +6800,50 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:471)
   always @(posedge clk) begin
-    if ((v5_q & (phase_q == 3'd3))) begin
+    if (v5_q & (phase_q == 3'd3)) begin
       r_mem[p5_q] <= recip_table_y;
     end
-    if ((issue & (phase_q == 3'd4))) begin
+    if (issue & (phase_q == 3'd4)) begin
       r_rd <= r_mem[p_q];
     end
   end
 
-  assign y_re = issue & (phase_q == 3'd4);
+  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:477
 
-  assign y_addr = p_q;
+  assign y_addr = p_q;  // generator/units/output.ts:478
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:484
 
-  assign _slice_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _slice_p_clamped[16:0];
+  assign _bits_p_clamped = _add_p_sat[34:16];
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:485
 
-  assign err_done = v1_q & (phase_q == 3'd4);
+  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:492
 
-  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};
+  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};  // generator/units/output.ts:508
 
-  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};
+  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};  // generator/units/output.ts:508
 
-  assign sat_b_hi_vec = b_we & b_upd_sat_hi;
+  assign sat_b_hi_vec = b_we & b_upd_sat_hi;  // generator/units/output.ts:508
 
-  assign sat_b_lo_vec = b_we & b_upd_sat_lo;
+  assign sat_b_lo_vec = b_we & b_upd_sat_lo;  // generator/units/output.ts:508
 
-  assign sat_logit_hi_vec = (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767);
+  assign sat_logit_hi_vec = (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767);  // generator/units/output.ts:508
 
-  assign sat_logit_lo_vec = (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768));
+  assign sat_logit_lo_vec = (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768));  // generator/units/output.ts:508
 
-  assign sat_prob_hi_vec = {err_done & p_sat, exp_done & exp_table_sat};
+  assign sat_prob_hi_vec = {err_done & p_sat, exp_done & exp_table_sat};  // generator/units/output.ts:508
 
-  assign sat_err_hi_vec = err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767);
+  assign sat_err_hi_vec = err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767);  // generator/units/output.ts:508
 
-  assign sat_err_lo_vec = err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768));
+  assign sat_err_lo_vec = err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768));  // generator/units/output.ts:508
 
-  assign any_sat = ((((((((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (|sat_b_hi_vec)) | (|sat_b_lo_vec)) | (|sat_logit_hi_vec)) | (|sat_logit_lo_vec)) | (|sat_prob_hi_vec)) | (|sat_err_hi_vec)) | (|sat_err_lo_vec);
+  assign any_sat = ((((((((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (|sat_b_hi_vec)) | (|sat_b_lo_vec)) | (|sat_logit_hi_vec)) | (|sat_logit_lo_vec)) | (|sat_prob_hi_vec)) | (|sat_err_hi_vec)) | (|sat_err_lo_vec);  // generator/units/output.ts:509
 
-  // seq: sat_count
+  // seq: sat_count (generator/units/output.ts:511)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -6870,25 +6870,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/output.ts:519
 
-  assign sat_w_lo = sat_w_lo_q;
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/output.ts:519
 
-  assign sat_b_hi = sat_b_hi_q;
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/output.ts:519
 
-  assign sat_b_lo = sat_b_lo_q;
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/output.ts:519
 
-  assign sat_logit_hi = sat_logit_hi_q;
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/output.ts:519
 
-  assign sat_logit_lo = sat_logit_lo_q;
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/output.ts:519
 
-  assign sat_prob_hi = sat_prob_hi_q;
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/output.ts:519
 
-  assign sat_err_hi = sat_err_hi_q;
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/output.ts:519
 
-  assign sat_err_lo = sat_err_lo_q;
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/output.ts:519
 
-  // seq: host_read
+  // seq: host_read (generator/units/output.ts:538)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7306,10 +7306,10 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;
+  assign host_rdata = host_rdata_q;  // generator/units/output.ts:552
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, r_bias[2:0], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _shl_lfsr_next_0_b[16], _shl_lfsr_next_0_b_2[17:16], _shl_lfsr_next_0_b_3[17:16], _shl_lfsr_next_0_b_4[19:16], _shl_lfsr_next_0_b_5[19:16], _shl_lfsr_next_0_b_6[23:16], _shl_lfsr_next_0_b_7[23:16], _shl_lfsr_next2_0_b[16], _shl_lfsr_next2_0_b_2[17:16], _shl_lfsr_next2_0_b_3[17:16], _shl_lfsr_next2_0_b_4[19:16], _shl_lfsr_next2_0_b_5[19:16], _shl_lfsr_next2_0_b_6[23:16], _shl_lfsr_next2_0_b_7[23:16], _extend_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _shl_lfsr_next_1_b[16], _shl_lfsr_next_1_b_2[17:16], _shl_lfsr_next_1_b_3[17:16], _shl_lfsr_next_1_b_4[19:16], _shl_lfsr_next_1_b_5[19:16], _shl_lfsr_next_1_b_6[23:16], _shl_lfsr_next_1_b_7[23:16], _extend_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _shl_lfsr_next_2_b[16], _shl_lfsr_next_2_b_2[17:16], _shl_lfsr_next_2_b_3[17:16], _shl_lfsr_next_2_b_4[19:16], _shl_lfsr_next_2_b_5[19:16], _shl_lfsr_next_2_b_6[23:16], _shl_lfsr_next_2_b_7[23:16], _extend_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _shl_lfsr_next_3_b[16], _shl_lfsr_next_3_b_2[17:16], _shl_lfsr_next_3_b_3[17:16], _shl_lfsr_next_3_b_4[19:16], _shl_lfsr_next_3_b_5[19:16], _shl_lfsr_next_3_b_6[23:16], _shl_lfsr_next_3_b_7[23:16], _extend_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _shl_lfsr_next_4_b[16], _shl_lfsr_next_4_b_2[17:16], _shl_lfsr_next_4_b_3[17:16], _shl_lfsr_next_4_b_4[19:16], _shl_lfsr_next_4_b_5[19:16], _shl_lfsr_next_4_b_6[23:16], _shl_lfsr_next_4_b_7[23:16], _extend_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _shl_lfsr_next_5_b[16], _shl_lfsr_next_5_b_2[17:16], _shl_lfsr_next_5_b_3[17:16], _shl_lfsr_next_5_b_4[19:16], _shl_lfsr_next_5_b_5[19:16], _shl_lfsr_next_5_b_6[23:16], _shl_lfsr_next_5_b_7[23:16], _extend_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _shl_lfsr_next_6_b[16], _shl_lfsr_next_6_b_2[17:16], _shl_lfsr_next_6_b_3[17:16], _shl_lfsr_next_6_b_4[19:16], _shl_lfsr_next_6_b_5[19:16], _shl_lfsr_next_6_b_6[23:16], _shl_lfsr_next_6_b_7[23:16], _extend_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _shl_lfsr_next_7_b[16], _shl_lfsr_next_7_b_2[17:16], _shl_lfsr_next_7_b_3[17:16], _shl_lfsr_next_7_b_4[19:16], _shl_lfsr_next_7_b_5[19:16], _shl_lfsr_next_7_b_6[23:16], _shl_lfsr_next_7_b_7[23:16], _extend_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _shl_lfsr_next_8_b[16], _shl_lfsr_next_8_b_2[17:16], _shl_lfsr_next_8_b_3[17:16], _shl_lfsr_next_8_b_4[19:16], _shl_lfsr_next_8_b_5[19:16], _shl_lfsr_next_8_b_6[23:16], _shl_lfsr_next_8_b_7[23:16], _extend_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _shl_lfsr_next_9_b[16], _shl_lfsr_next_9_b_2[17:16], _shl_lfsr_next_9_b_3[17:16], _shl_lfsr_next_9_b_4[19:16], _shl_lfsr_next_9_b_5[19:16], _shl_lfsr_next_9_b_6[23:16], _shl_lfsr_next_9_b_7[23:16], _extend_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _shl_lfsr_next_10_b[16], _shl_lfsr_next_10_b_2[17:16], _shl_lfsr_next_10_b_3[17:16], _shl_lfsr_next_10_b_4[19:16], _shl_lfsr_next_10_b_5[19:16], _shl_lfsr_next_10_b_6[23:16], _shl_lfsr_next_10_b_7[23:16], _extend_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _shl_lfsr_next_11_b[16], _shl_lfsr_next_11_b_2[17:16], _shl_lfsr_next_11_b_3[17:16], _shl_lfsr_next_11_b_4[19:16], _shl_lfsr_next_11_b_5[19:16], _shl_lfsr_next_11_b_6[23:16], _shl_lfsr_next_11_b_7[23:16], _extend_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _shl_lfsr_next_12_b[16], _shl_lfsr_next_12_b_2[17:16], _shl_lfsr_next_12_b_3[17:16], _shl_lfsr_next_12_b_4[19:16], _shl_lfsr_next_12_b_5[19:16], _shl_lfsr_next_12_b_6[23:16], _shl_lfsr_next_12_b_7[23:16], _extend_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _shl_lfsr_next_13_b[16], _shl_lfsr_next_13_b_2[17:16], _shl_lfsr_next_13_b_3[17:16], _shl_lfsr_next_13_b_4[19:16], _shl_lfsr_next_13_b_5[19:16], _shl_lfsr_next_13_b_6[23:16], _shl_lfsr_next_13_b_7[23:16], _extend_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _shl_lfsr_next_14_b[16], _shl_lfsr_next_14_b_2[17:16], _shl_lfsr_next_14_b_3[17:16], _shl_lfsr_next_14_b_4[19:16], _shl_lfsr_next_14_b_5[19:16], _shl_lfsr_next_14_b_6[23:16], _shl_lfsr_next_14_b_7[23:16], _extend_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _shl_lfsr_next_15_b[16], _shl_lfsr_next_15_b_2[17:16], _shl_lfsr_next_15_b_3[17:16], _shl_lfsr_next_15_b_4[19:16], _shl_lfsr_next_15_b_5[19:16], _shl_lfsr_next_15_b_6[23:16], _shl_lfsr_next_15_b_7[23:16], _extend_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _shl_lfsr_next_16_b[16], _shl_lfsr_next_16_b_2[17:16], _shl_lfsr_next_16_b_3[17:16], _shl_lfsr_next_16_b_4[19:16], _shl_lfsr_next_16_b_5[19:16], _shl_lfsr_next_16_b_6[23:16], _shl_lfsr_next_16_b_7[23:16], _extend_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _shl_lfsr_next_17_b[16], _shl_lfsr_next_17_b_2[17:16], _shl_lfsr_next_17_b_3[17:16], _shl_lfsr_next_17_b_4[19:16], _shl_lfsr_next_17_b_5[19:16], _shl_lfsr_next_17_b_6[23:16], _shl_lfsr_next_17_b_7[23:16], _extend_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _shl_lfsr_next_18_b[16], _shl_lfsr_next_18_b_2[17:16], _shl_lfsr_next_18_b_3[17:16], _shl_lfsr_next_18_b_4[19:16], _shl_lfsr_next_18_b_5[19:16], _shl_lfsr_next_18_b_6[23:16], _shl_lfsr_next_18_b_7[23:16], _extend_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _shl_lfsr_next_19_b[16], _shl_lfsr_next_19_b_2[17:16], _shl_lfsr_next_19_b_3[17:16], _shl_lfsr_next_19_b_4[19:16], _shl_lfsr_next_19_b_5[19:16], _shl_lfsr_next_19_b_6[23:16], _shl_lfsr_next_19_b_7[23:16], _extend_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _shl_lfsr_next_20_b[16], _shl_lfsr_next_20_b_2[17:16], _shl_lfsr_next_20_b_3[17:16], _shl_lfsr_next_20_b_4[19:16], _shl_lfsr_next_20_b_5[19:16], _shl_lfsr_next_20_b_6[23:16], _shl_lfsr_next_20_b_7[23:16], _extend_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _shl_lfsr_next_21_b[16], _shl_lfsr_next_21_b_2[17:16], _shl_lfsr_next_21_b_3[17:16], _shl_lfsr_next_21_b_4[19:16], _shl_lfsr_next_21_b_5[19:16], _shl_lfsr_next_21_b_6[23:16], _shl_lfsr_next_21_b_7[23:16], _extend_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _shl_lfsr_next_22_b[16], _shl_lfsr_next_22_b_2[17:16], _shl_lfsr_next_22_b_3[17:16], _shl_lfsr_next_22_b_4[19:16], _shl_lfsr_next_22_b_5[19:16], _shl_lfsr_next_22_b_6[23:16], _shl_lfsr_next_22_b_7[23:16], _extend_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _shl_lfsr_next_23_b[16], _shl_lfsr_next_23_b_2[17:16], _shl_lfsr_next_23_b_3[17:16], _shl_lfsr_next_23_b_4[19:16], _shl_lfsr_next_23_b_5[19:16], _shl_lfsr_next_23_b_6[23:16], _shl_lfsr_next_23_b_7[23:16], _extend_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _shl_lfsr_next_24_b[16], _shl_lfsr_next_24_b_2[17:16], _shl_lfsr_next_24_b_3[17:16], _shl_lfsr_next_24_b_4[19:16], _shl_lfsr_next_24_b_5[19:16], _shl_lfsr_next_24_b_6[23:16], _shl_lfsr_next_24_b_7[23:16], _extend_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _shl_lfsr_next_25_b[16], _shl_lfsr_next_25_b_2[17:16], _shl_lfsr_next_25_b_3[17:16], _shl_lfsr_next_25_b_4[19:16], _shl_lfsr_next_25_b_5[19:16], _shl_lfsr_next_25_b_6[23:16], _shl_lfsr_next_25_b_7[23:16], _extend_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _shl_lfsr_next_26_b[16], _shl_lfsr_next_26_b_2[17:16], _shl_lfsr_next_26_b_3[17:16], _shl_lfsr_next_26_b_4[19:16], _shl_lfsr_next_26_b_5[19:16], _shl_lfsr_next_26_b_6[23:16], _shl_lfsr_next_26_b_7[23:16], _extend_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _shl_lfsr_next_27_b[16], _shl_lfsr_next_27_b_2[17:16], _shl_lfsr_next_27_b_3[17:16], _shl_lfsr_next_27_b_4[19:16], _shl_lfsr_next_27_b_5[19:16], _shl_lfsr_next_27_b_6[23:16], _shl_lfsr_next_27_b_7[23:16], _extend_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _shl_lfsr_next_28_b[16], _shl_lfsr_next_28_b_2[17:16], _shl_lfsr_next_28_b_3[17:16], _shl_lfsr_next_28_b_4[19:16], _shl_lfsr_next_28_b_5[19:16], _shl_lfsr_next_28_b_6[23:16], _shl_lfsr_next_28_b_7[23:16], _extend_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _shl_lfsr_next_29_b[16], _shl_lfsr_next_29_b_2[17:16], _shl_lfsr_next_29_b_3[17:16], _shl_lfsr_next_29_b_4[19:16], _shl_lfsr_next_29_b_5[19:16], _shl_lfsr_next_29_b_6[23:16], _shl_lfsr_next_29_b_7[23:16], _extend_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _shl_lfsr_next_30_b[16], _shl_lfsr_next_30_b_2[17:16], _shl_lfsr_next_30_b_3[17:16], _shl_lfsr_next_30_b_4[19:16], _shl_lfsr_next_30_b_5[19:16], _shl_lfsr_next_30_b_6[23:16], _shl_lfsr_next_30_b_7[23:16], _extend_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _shl_lfsr_next_31_b[16], _shl_lfsr_next_31_b_2[17:16], _shl_lfsr_next_31_b_3[17:16], _shl_lfsr_next_31_b_4[19:16], _shl_lfsr_next_31_b_5[19:16], _shl_lfsr_next_31_b_6[23:16], _shl_lfsr_next_31_b_7[23:16], _extend_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _shl_lfsr_next_32_b[16], _shl_lfsr_next_32_b_2[17:16], _shl_lfsr_next_32_b_3[17:16], _shl_lfsr_next_32_b_4[19:16], _shl_lfsr_next_32_b_5[19:16], _shl_lfsr_next_32_b_6[23:16], _shl_lfsr_next_32_b_7[23:16], _extend_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _shl_lfsr_next_33_b[16], _shl_lfsr_next_33_b_2[17:16], _shl_lfsr_next_33_b_3[17:16], _shl_lfsr_next_33_b_4[19:16], _shl_lfsr_next_33_b_5[19:16], _shl_lfsr_next_33_b_6[23:16], _shl_lfsr_next_33_b_7[23:16], _extend_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _shl_lfsr_next_34_b[16], _shl_lfsr_next_34_b_2[17:16], _shl_lfsr_next_34_b_3[17:16], _shl_lfsr_next_34_b_4[19:16], _shl_lfsr_next_34_b_5[19:16], _shl_lfsr_next_34_b_6[23:16], _shl_lfsr_next_34_b_7[23:16], _extend_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _shl_lfsr_next_35_b[16], _shl_lfsr_next_35_b_2[17:16], _shl_lfsr_next_35_b_3[17:16], _shl_lfsr_next_35_b_4[19:16], _shl_lfsr_next_35_b_5[19:16], _shl_lfsr_next_35_b_6[23:16], _shl_lfsr_next_35_b_7[23:16], _extend_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _shl_lfsr_next_36_b[16], _shl_lfsr_next_36_b_2[17:16], _shl_lfsr_next_36_b_3[17:16], _shl_lfsr_next_36_b_4[19:16], _shl_lfsr_next_36_b_5[19:16], _shl_lfsr_next_36_b_6[23:16], _shl_lfsr_next_36_b_7[23:16], _extend_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _shl_lfsr_next_37_b[16], _shl_lfsr_next_37_b_2[17:16], _shl_lfsr_next_37_b_3[17:16], _shl_lfsr_next_37_b_4[19:16], _shl_lfsr_next_37_b_5[19:16], _shl_lfsr_next_37_b_6[23:16], _shl_lfsr_next_37_b_7[23:16], _extend_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _shl_lfsr_next_38_b[16], _shl_lfsr_next_38_b_2[17:16], _shl_lfsr_next_38_b_3[17:16], _shl_lfsr_next_38_b_4[19:16], _shl_lfsr_next_38_b_5[19:16], _shl_lfsr_next_38_b_6[23:16], _shl_lfsr_next_38_b_7[23:16], _extend_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _shl_lfsr_next_39_b[16], _shl_lfsr_next_39_b_2[17:16], _shl_lfsr_next_39_b_3[17:16], _shl_lfsr_next_39_b_4[19:16], _shl_lfsr_next_39_b_5[19:16], _shl_lfsr_next_39_b_6[23:16], _shl_lfsr_next_39_b_7[23:16], _extend_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _shl_lfsr_next_40_b[16], _shl_lfsr_next_40_b_2[17:16], _shl_lfsr_next_40_b_3[17:16], _shl_lfsr_next_40_b_4[19:16], _shl_lfsr_next_40_b_5[19:16], _shl_lfsr_next_40_b_6[23:16], _shl_lfsr_next_40_b_7[23:16], _extend_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _shl_lfsr_next_41_b[16], _shl_lfsr_next_41_b_2[17:16], _shl_lfsr_next_41_b_3[17:16], _shl_lfsr_next_41_b_4[19:16], _shl_lfsr_next_41_b_5[19:16], _shl_lfsr_next_41_b_6[23:16], _shl_lfsr_next_41_b_7[23:16], _extend_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _shl_lfsr_next_42_b[16], _shl_lfsr_next_42_b_2[17:16], _shl_lfsr_next_42_b_3[17:16], _shl_lfsr_next_42_b_4[19:16], _shl_lfsr_next_42_b_5[19:16], _shl_lfsr_next_42_b_6[23:16], _shl_lfsr_next_42_b_7[23:16], _extend_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _shl_lfsr_next_43_b[16], _shl_lfsr_next_43_b_2[17:16], _shl_lfsr_next_43_b_3[17:16], _shl_lfsr_next_43_b_4[19:16], _shl_lfsr_next_43_b_5[19:16], _shl_lfsr_next_43_b_6[23:16], _shl_lfsr_next_43_b_7[23:16], _extend_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _shl_lfsr_next_44_b[16], _shl_lfsr_next_44_b_2[17:16], _shl_lfsr_next_44_b_3[17:16], _shl_lfsr_next_44_b_4[19:16], _shl_lfsr_next_44_b_5[19:16], _shl_lfsr_next_44_b_6[23:16], _shl_lfsr_next_44_b_7[23:16], _extend_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _shl_lfsr_next_45_b[16], _shl_lfsr_next_45_b_2[17:16], _shl_lfsr_next_45_b_3[17:16], _shl_lfsr_next_45_b_4[19:16], _shl_lfsr_next_45_b_5[19:16], _shl_lfsr_next_45_b_6[23:16], _shl_lfsr_next_45_b_7[23:16], _extend_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _shl_lfsr_next_46_b[16], _shl_lfsr_next_46_b_2[17:16], _shl_lfsr_next_46_b_3[17:16], _shl_lfsr_next_46_b_4[19:16], _shl_lfsr_next_46_b_5[19:16], _shl_lfsr_next_46_b_6[23:16], _shl_lfsr_next_46_b_7[23:16], _extend_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _shl_lfsr_next_47_b[16], _shl_lfsr_next_47_b_2[17:16], _shl_lfsr_next_47_b_3[17:16], _shl_lfsr_next_47_b_4[19:16], _shl_lfsr_next_47_b_5[19:16], _shl_lfsr_next_47_b_6[23:16], _shl_lfsr_next_47_b_7[23:16], _extend_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _shl_lfsr_next_48_b[16], _shl_lfsr_next_48_b_2[17:16], _shl_lfsr_next_48_b_3[17:16], _shl_lfsr_next_48_b_4[19:16], _shl_lfsr_next_48_b_5[19:16], _shl_lfsr_next_48_b_6[23:16], _shl_lfsr_next_48_b_7[23:16], _extend_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _shl_lfsr_next_49_b[16], _shl_lfsr_next_49_b_2[17:16], _shl_lfsr_next_49_b_3[17:16], _shl_lfsr_next_49_b_4[19:16], _shl_lfsr_next_49_b_5[19:16], _shl_lfsr_next_49_b_6[23:16], _shl_lfsr_next_49_b_7[23:16], _extend_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _shl_lfsr_next_50_b[16], _shl_lfsr_next_50_b_2[17:16], _shl_lfsr_next_50_b_3[17:16], _shl_lfsr_next_50_b_4[19:16], _shl_lfsr_next_50_b_5[19:16], _shl_lfsr_next_50_b_6[23:16], _shl_lfsr_next_50_b_7[23:16], _extend_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _shl_lfsr_next_51_b[16], _shl_lfsr_next_51_b_2[17:16], _shl_lfsr_next_51_b_3[17:16], _shl_lfsr_next_51_b_4[19:16], _shl_lfsr_next_51_b_5[19:16], _shl_lfsr_next_51_b_6[23:16], _shl_lfsr_next_51_b_7[23:16], _extend_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _shl_lfsr_next_52_b[16], _shl_lfsr_next_52_b_2[17:16], _shl_lfsr_next_52_b_3[17:16], _shl_lfsr_next_52_b_4[19:16], _shl_lfsr_next_52_b_5[19:16], _shl_lfsr_next_52_b_6[23:16], _shl_lfsr_next_52_b_7[23:16], _extend_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _shl_lfsr_next_53_b[16], _shl_lfsr_next_53_b_2[17:16], _shl_lfsr_next_53_b_3[17:16], _shl_lfsr_next_53_b_4[19:16], _shl_lfsr_next_53_b_5[19:16], _shl_lfsr_next_53_b_6[23:16], _shl_lfsr_next_53_b_7[23:16], _extend_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _shl_lfsr_next_54_b[16], _shl_lfsr_next_54_b_2[17:16], _shl_lfsr_next_54_b_3[17:16], _shl_lfsr_next_54_b_4[19:16], _shl_lfsr_next_54_b_5[19:16], _shl_lfsr_next_54_b_6[23:16], _shl_lfsr_next_54_b_7[23:16], _extend_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _shl_lfsr_next_55_b[16], _shl_lfsr_next_55_b_2[17:16], _shl_lfsr_next_55_b_3[17:16], _shl_lfsr_next_55_b_4[19:16], _shl_lfsr_next_55_b_5[19:16], _shl_lfsr_next_55_b_6[23:16], _shl_lfsr_next_55_b_7[23:16], _extend_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _shl_lfsr_next_56_b[16], _shl_lfsr_next_56_b_2[17:16], _shl_lfsr_next_56_b_3[17:16], _shl_lfsr_next_56_b_4[19:16], _shl_lfsr_next_56_b_5[19:16], _shl_lfsr_next_56_b_6[23:16], _shl_lfsr_next_56_b_7[23:16], _extend_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _shl_lfsr_next_57_b[16], _shl_lfsr_next_57_b_2[17:16], _shl_lfsr_next_57_b_3[17:16], _shl_lfsr_next_57_b_4[19:16], _shl_lfsr_next_57_b_5[19:16], _shl_lfsr_next_57_b_6[23:16], _shl_lfsr_next_57_b_7[23:16], _extend_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _shl_lfsr_next_58_b[16], _shl_lfsr_next_58_b_2[17:16], _shl_lfsr_next_58_b_3[17:16], _shl_lfsr_next_58_b_4[19:16], _shl_lfsr_next_58_b_5[19:16], _shl_lfsr_next_58_b_6[23:16], _shl_lfsr_next_58_b_7[23:16], _extend_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _shl_lfsr_next_59_b[16], _shl_lfsr_next_59_b_2[17:16], _shl_lfsr_next_59_b_3[17:16], _shl_lfsr_next_59_b_4[19:16], _shl_lfsr_next_59_b_5[19:16], _shl_lfsr_next_59_b_6[23:16], _shl_lfsr_next_59_b_7[23:16], _extend_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _shl_lfsr_next_60_b[16], _shl_lfsr_next_60_b_2[17:16], _shl_lfsr_next_60_b_3[17:16], _shl_lfsr_next_60_b_4[19:16], _shl_lfsr_next_60_b_5[19:16], _shl_lfsr_next_60_b_6[23:16], _shl_lfsr_next_60_b_7[23:16], _extend_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _shl_lfsr_next_61_b[16], _shl_lfsr_next_61_b_2[17:16], _shl_lfsr_next_61_b_3[17:16], _shl_lfsr_next_61_b_4[19:16], _shl_lfsr_next_61_b_5[19:16], _shl_lfsr_next_61_b_6[23:16], _shl_lfsr_next_61_b_7[23:16], _extend_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _shl_lfsr_next_62_b[16], _shl_lfsr_next_62_b_2[17:16], _shl_lfsr_next_62_b_3[17:16], _shl_lfsr_next_62_b_4[19:16], _shl_lfsr_next_62_b_5[19:16], _shl_lfsr_next_62_b_6[23:16], _shl_lfsr_next_62_b_7[23:16], _extend_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _shl_lfsr_next_63_b[16], _shl_lfsr_next_63_b_2[17:16], _shl_lfsr_next_63_b_3[17:16], _shl_lfsr_next_63_b_4[19:16], _shl_lfsr_next_63_b_5[19:16], _shl_lfsr_next_63_b_6[23:16], _shl_lfsr_next_63_b_7[23:16], _extend_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _slice_p_clamped[18:17]};
+  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, r_bias[2:0], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _shl_lfsr_next_0_b[16], _shl_lfsr_next_0_b_2[17:16], _shl_lfsr_next_0_b_3[17:16], _shl_lfsr_next_0_b_4[19:16], _shl_lfsr_next_0_b_5[19:16], _shl_lfsr_next_0_b_6[23:16], _shl_lfsr_next_0_b_7[23:16], _shl_lfsr_next2_0_b[16], _shl_lfsr_next2_0_b_2[17:16], _shl_lfsr_next2_0_b_3[17:16], _shl_lfsr_next2_0_b_4[19:16], _shl_lfsr_next2_0_b_5[19:16], _shl_lfsr_next2_0_b_6[23:16], _shl_lfsr_next2_0_b_7[23:16], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _shl_lfsr_next_1_b[16], _shl_lfsr_next_1_b_2[17:16], _shl_lfsr_next_1_b_3[17:16], _shl_lfsr_next_1_b_4[19:16], _shl_lfsr_next_1_b_5[19:16], _shl_lfsr_next_1_b_6[23:16], _shl_lfsr_next_1_b_7[23:16], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _shl_lfsr_next_2_b[16], _shl_lfsr_next_2_b_2[17:16], _shl_lfsr_next_2_b_3[17:16], _shl_lfsr_next_2_b_4[19:16], _shl_lfsr_next_2_b_5[19:16], _shl_lfsr_next_2_b_6[23:16], _shl_lfsr_next_2_b_7[23:16], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _shl_lfsr_next_3_b[16], _shl_lfsr_next_3_b_2[17:16], _shl_lfsr_next_3_b_3[17:16], _shl_lfsr_next_3_b_4[19:16], _shl_lfsr_next_3_b_5[19:16], _shl_lfsr_next_3_b_6[23:16], _shl_lfsr_next_3_b_7[23:16], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _shl_lfsr_next_4_b[16], _shl_lfsr_next_4_b_2[17:16], _shl_lfsr_next_4_b_3[17:16], _shl_lfsr_next_4_b_4[19:16], _shl_lfsr_next_4_b_5[19:16], _shl_lfsr_next_4_b_6[23:16], _shl_lfsr_next_4_b_7[23:16], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _shl_lfsr_next_5_b[16], _shl_lfsr_next_5_b_2[17:16], _shl_lfsr_next_5_b_3[17:16], _shl_lfsr_next_5_b_4[19:16], _shl_lfsr_next_5_b_5[19:16], _shl_lfsr_next_5_b_6[23:16], _shl_lfsr_next_5_b_7[23:16], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _shl_lfsr_next_6_b[16], _shl_lfsr_next_6_b_2[17:16], _shl_lfsr_next_6_b_3[17:16], _shl_lfsr_next_6_b_4[19:16], _shl_lfsr_next_6_b_5[19:16], _shl_lfsr_next_6_b_6[23:16], _shl_lfsr_next_6_b_7[23:16], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _shl_lfsr_next_7_b[16], _shl_lfsr_next_7_b_2[17:16], _shl_lfsr_next_7_b_3[17:16], _shl_lfsr_next_7_b_4[19:16], _shl_lfsr_next_7_b_5[19:16], _shl_lfsr_next_7_b_6[23:16], _shl_lfsr_next_7_b_7[23:16], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _shl_lfsr_next_8_b[16], _shl_lfsr_next_8_b_2[17:16], _shl_lfsr_next_8_b_3[17:16], _shl_lfsr_next_8_b_4[19:16], _shl_lfsr_next_8_b_5[19:16], _shl_lfsr_next_8_b_6[23:16], _shl_lfsr_next_8_b_7[23:16], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _shl_lfsr_next_9_b[16], _shl_lfsr_next_9_b_2[17:16], _shl_lfsr_next_9_b_3[17:16], _shl_lfsr_next_9_b_4[19:16], _shl_lfsr_next_9_b_5[19:16], _shl_lfsr_next_9_b_6[23:16], _shl_lfsr_next_9_b_7[23:16], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _shl_lfsr_next_10_b[16], _shl_lfsr_next_10_b_2[17:16], _shl_lfsr_next_10_b_3[17:16], _shl_lfsr_next_10_b_4[19:16], _shl_lfsr_next_10_b_5[19:16], _shl_lfsr_next_10_b_6[23:16], _shl_lfsr_next_10_b_7[23:16], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _shl_lfsr_next_11_b[16], _shl_lfsr_next_11_b_2[17:16], _shl_lfsr_next_11_b_3[17:16], _shl_lfsr_next_11_b_4[19:16], _shl_lfsr_next_11_b_5[19:16], _shl_lfsr_next_11_b_6[23:16], _shl_lfsr_next_11_b_7[23:16], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _shl_lfsr_next_12_b[16], _shl_lfsr_next_12_b_2[17:16], _shl_lfsr_next_12_b_3[17:16], _shl_lfsr_next_12_b_4[19:16], _shl_lfsr_next_12_b_5[19:16], _shl_lfsr_next_12_b_6[23:16], _shl_lfsr_next_12_b_7[23:16], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _shl_lfsr_next_13_b[16], _shl_lfsr_next_13_b_2[17:16], _shl_lfsr_next_13_b_3[17:16], _shl_lfsr_next_13_b_4[19:16], _shl_lfsr_next_13_b_5[19:16], _shl_lfsr_next_13_b_6[23:16], _shl_lfsr_next_13_b_7[23:16], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _shl_lfsr_next_14_b[16], _shl_lfsr_next_14_b_2[17:16], _shl_lfsr_next_14_b_3[17:16], _shl_lfsr_next_14_b_4[19:16], _shl_lfsr_next_14_b_5[19:16], _shl_lfsr_next_14_b_6[23:16], _shl_lfsr_next_14_b_7[23:16], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _shl_lfsr_next_15_b[16], _shl_lfsr_next_15_b_2[17:16], _shl_lfsr_next_15_b_3[17:16], _shl_lfsr_next_15_b_4[19:16], _shl_lfsr_next_15_b_5[19:16], _shl_lfsr_next_15_b_6[23:16], _shl_lfsr_next_15_b_7[23:16], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _shl_lfsr_next_16_b[16], _shl_lfsr_next_16_b_2[17:16], _shl_lfsr_next_16_b_3[17:16], _shl_lfsr_next_16_b_4[19:16], _shl_lfsr_next_16_b_5[19:16], _shl_lfsr_next_16_b_6[23:16], _shl_lfsr_next_16_b_7[23:16], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _shl_lfsr_next_17_b[16], _shl_lfsr_next_17_b_2[17:16], _shl_lfsr_next_17_b_3[17:16], _shl_lfsr_next_17_b_4[19:16], _shl_lfsr_next_17_b_5[19:16], _shl_lfsr_next_17_b_6[23:16], _shl_lfsr_next_17_b_7[23:16], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _shl_lfsr_next_18_b[16], _shl_lfsr_next_18_b_2[17:16], _shl_lfsr_next_18_b_3[17:16], _shl_lfsr_next_18_b_4[19:16], _shl_lfsr_next_18_b_5[19:16], _shl_lfsr_next_18_b_6[23:16], _shl_lfsr_next_18_b_7[23:16], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _shl_lfsr_next_19_b[16], _shl_lfsr_next_19_b_2[17:16], _shl_lfsr_next_19_b_3[17:16], _shl_lfsr_next_19_b_4[19:16], _shl_lfsr_next_19_b_5[19:16], _shl_lfsr_next_19_b_6[23:16], _shl_lfsr_next_19_b_7[23:16], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _shl_lfsr_next_20_b[16], _shl_lfsr_next_20_b_2[17:16], _shl_lfsr_next_20_b_3[17:16], _shl_lfsr_next_20_b_4[19:16], _shl_lfsr_next_20_b_5[19:16], _shl_lfsr_next_20_b_6[23:16], _shl_lfsr_next_20_b_7[23:16], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _shl_lfsr_next_21_b[16], _shl_lfsr_next_21_b_2[17:16], _shl_lfsr_next_21_b_3[17:16], _shl_lfsr_next_21_b_4[19:16], _shl_lfsr_next_21_b_5[19:16], _shl_lfsr_next_21_b_6[23:16], _shl_lfsr_next_21_b_7[23:16], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _shl_lfsr_next_22_b[16], _shl_lfsr_next_22_b_2[17:16], _shl_lfsr_next_22_b_3[17:16], _shl_lfsr_next_22_b_4[19:16], _shl_lfsr_next_22_b_5[19:16], _shl_lfsr_next_22_b_6[23:16], _shl_lfsr_next_22_b_7[23:16], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _shl_lfsr_next_23_b[16], _shl_lfsr_next_23_b_2[17:16], _shl_lfsr_next_23_b_3[17:16], _shl_lfsr_next_23_b_4[19:16], _shl_lfsr_next_23_b_5[19:16], _shl_lfsr_next_23_b_6[23:16], _shl_lfsr_next_23_b_7[23:16], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _shl_lfsr_next_24_b[16], _shl_lfsr_next_24_b_2[17:16], _shl_lfsr_next_24_b_3[17:16], _shl_lfsr_next_24_b_4[19:16], _shl_lfsr_next_24_b_5[19:16], _shl_lfsr_next_24_b_6[23:16], _shl_lfsr_next_24_b_7[23:16], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _shl_lfsr_next_25_b[16], _shl_lfsr_next_25_b_2[17:16], _shl_lfsr_next_25_b_3[17:16], _shl_lfsr_next_25_b_4[19:16], _shl_lfsr_next_25_b_5[19:16], _shl_lfsr_next_25_b_6[23:16], _shl_lfsr_next_25_b_7[23:16], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _shl_lfsr_next_26_b[16], _shl_lfsr_next_26_b_2[17:16], _shl_lfsr_next_26_b_3[17:16], _shl_lfsr_next_26_b_4[19:16], _shl_lfsr_next_26_b_5[19:16], _shl_lfsr_next_26_b_6[23:16], _shl_lfsr_next_26_b_7[23:16], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _shl_lfsr_next_27_b[16], _shl_lfsr_next_27_b_2[17:16], _shl_lfsr_next_27_b_3[17:16], _shl_lfsr_next_27_b_4[19:16], _shl_lfsr_next_27_b_5[19:16], _shl_lfsr_next_27_b_6[23:16], _shl_lfsr_next_27_b_7[23:16], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _shl_lfsr_next_28_b[16], _shl_lfsr_next_28_b_2[17:16], _shl_lfsr_next_28_b_3[17:16], _shl_lfsr_next_28_b_4[19:16], _shl_lfsr_next_28_b_5[19:16], _shl_lfsr_next_28_b_6[23:16], _shl_lfsr_next_28_b_7[23:16], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _shl_lfsr_next_29_b[16], _shl_lfsr_next_29_b_2[17:16], _shl_lfsr_next_29_b_3[17:16], _shl_lfsr_next_29_b_4[19:16], _shl_lfsr_next_29_b_5[19:16], _shl_lfsr_next_29_b_6[23:16], _shl_lfsr_next_29_b_7[23:16], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _shl_lfsr_next_30_b[16], _shl_lfsr_next_30_b_2[17:16], _shl_lfsr_next_30_b_3[17:16], _shl_lfsr_next_30_b_4[19:16], _shl_lfsr_next_30_b_5[19:16], _shl_lfsr_next_30_b_6[23:16], _shl_lfsr_next_30_b_7[23:16], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _shl_lfsr_next_31_b[16], _shl_lfsr_next_31_b_2[17:16], _shl_lfsr_next_31_b_3[17:16], _shl_lfsr_next_31_b_4[19:16], _shl_lfsr_next_31_b_5[19:16], _shl_lfsr_next_31_b_6[23:16], _shl_lfsr_next_31_b_7[23:16], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _shl_lfsr_next_32_b[16], _shl_lfsr_next_32_b_2[17:16], _shl_lfsr_next_32_b_3[17:16], _shl_lfsr_next_32_b_4[19:16], _shl_lfsr_next_32_b_5[19:16], _shl_lfsr_next_32_b_6[23:16], _shl_lfsr_next_32_b_7[23:16], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _shl_lfsr_next_33_b[16], _shl_lfsr_next_33_b_2[17:16], _shl_lfsr_next_33_b_3[17:16], _shl_lfsr_next_33_b_4[19:16], _shl_lfsr_next_33_b_5[19:16], _shl_lfsr_next_33_b_6[23:16], _shl_lfsr_next_33_b_7[23:16], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _shl_lfsr_next_34_b[16], _shl_lfsr_next_34_b_2[17:16], _shl_lfsr_next_34_b_3[17:16], _shl_lfsr_next_34_b_4[19:16], _shl_lfsr_next_34_b_5[19:16], _shl_lfsr_next_34_b_6[23:16], _shl_lfsr_next_34_b_7[23:16], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _shl_lfsr_next_35_b[16], _shl_lfsr_next_35_b_2[17:16], _shl_lfsr_next_35_b_3[17:16], _shl_lfsr_next_35_b_4[19:16], _shl_lfsr_next_35_b_5[19:16], _shl_lfsr_next_35_b_6[23:16], _shl_lfsr_next_35_b_7[23:16], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _shl_lfsr_next_36_b[16], _shl_lfsr_next_36_b_2[17:16], _shl_lfsr_next_36_b_3[17:16], _shl_lfsr_next_36_b_4[19:16], _shl_lfsr_next_36_b_5[19:16], _shl_lfsr_next_36_b_6[23:16], _shl_lfsr_next_36_b_7[23:16], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _shl_lfsr_next_37_b[16], _shl_lfsr_next_37_b_2[17:16], _shl_lfsr_next_37_b_3[17:16], _shl_lfsr_next_37_b_4[19:16], _shl_lfsr_next_37_b_5[19:16], _shl_lfsr_next_37_b_6[23:16], _shl_lfsr_next_37_b_7[23:16], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _shl_lfsr_next_38_b[16], _shl_lfsr_next_38_b_2[17:16], _shl_lfsr_next_38_b_3[17:16], _shl_lfsr_next_38_b_4[19:16], _shl_lfsr_next_38_b_5[19:16], _shl_lfsr_next_38_b_6[23:16], _shl_lfsr_next_38_b_7[23:16], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _shl_lfsr_next_39_b[16], _shl_lfsr_next_39_b_2[17:16], _shl_lfsr_next_39_b_3[17:16], _shl_lfsr_next_39_b_4[19:16], _shl_lfsr_next_39_b_5[19:16], _shl_lfsr_next_39_b_6[23:16], _shl_lfsr_next_39_b_7[23:16], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _shl_lfsr_next_40_b[16], _shl_lfsr_next_40_b_2[17:16], _shl_lfsr_next_40_b_3[17:16], _shl_lfsr_next_40_b_4[19:16], _shl_lfsr_next_40_b_5[19:16], _shl_lfsr_next_40_b_6[23:16], _shl_lfsr_next_40_b_7[23:16], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _shl_lfsr_next_41_b[16], _shl_lfsr_next_41_b_2[17:16], _shl_lfsr_next_41_b_3[17:16], _shl_lfsr_next_41_b_4[19:16], _shl_lfsr_next_41_b_5[19:16], _shl_lfsr_next_41_b_6[23:16], _shl_lfsr_next_41_b_7[23:16], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _shl_lfsr_next_42_b[16], _shl_lfsr_next_42_b_2[17:16], _shl_lfsr_next_42_b_3[17:16], _shl_lfsr_next_42_b_4[19:16], _shl_lfsr_next_42_b_5[19:16], _shl_lfsr_next_42_b_6[23:16], _shl_lfsr_next_42_b_7[23:16], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _shl_lfsr_next_43_b[16], _shl_lfsr_next_43_b_2[17:16], _shl_lfsr_next_43_b_3[17:16], _shl_lfsr_next_43_b_4[19:16], _shl_lfsr_next_43_b_5[19:16], _shl_lfsr_next_43_b_6[23:16], _shl_lfsr_next_43_b_7[23:16], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _shl_lfsr_next_44_b[16], _shl_lfsr_next_44_b_2[17:16], _shl_lfsr_next_44_b_3[17:16], _shl_lfsr_next_44_b_4[19:16], _shl_lfsr_next_44_b_5[19:16], _shl_lfsr_next_44_b_6[23:16], _shl_lfsr_next_44_b_7[23:16], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _shl_lfsr_next_45_b[16], _shl_lfsr_next_45_b_2[17:16], _shl_lfsr_next_45_b_3[17:16], _shl_lfsr_next_45_b_4[19:16], _shl_lfsr_next_45_b_5[19:16], _shl_lfsr_next_45_b_6[23:16], _shl_lfsr_next_45_b_7[23:16], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _shl_lfsr_next_46_b[16], _shl_lfsr_next_46_b_2[17:16], _shl_lfsr_next_46_b_3[17:16], _shl_lfsr_next_46_b_4[19:16], _shl_lfsr_next_46_b_5[19:16], _shl_lfsr_next_46_b_6[23:16], _shl_lfsr_next_46_b_7[23:16], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _shl_lfsr_next_47_b[16], _shl_lfsr_next_47_b_2[17:16], _shl_lfsr_next_47_b_3[17:16], _shl_lfsr_next_47_b_4[19:16], _shl_lfsr_next_47_b_5[19:16], _shl_lfsr_next_47_b_6[23:16], _shl_lfsr_next_47_b_7[23:16], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _shl_lfsr_next_48_b[16], _shl_lfsr_next_48_b_2[17:16], _shl_lfsr_next_48_b_3[17:16], _shl_lfsr_next_48_b_4[19:16], _shl_lfsr_next_48_b_5[19:16], _shl_lfsr_next_48_b_6[23:16], _shl_lfsr_next_48_b_7[23:16], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _shl_lfsr_next_49_b[16], _shl_lfsr_next_49_b_2[17:16], _shl_lfsr_next_49_b_3[17:16], _shl_lfsr_next_49_b_4[19:16], _shl_lfsr_next_49_b_5[19:16], _shl_lfsr_next_49_b_6[23:16], _shl_lfsr_next_49_b_7[23:16], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _shl_lfsr_next_50_b[16], _shl_lfsr_next_50_b_2[17:16], _shl_lfsr_next_50_b_3[17:16], _shl_lfsr_next_50_b_4[19:16], _shl_lfsr_next_50_b_5[19:16], _shl_lfsr_next_50_b_6[23:16], _shl_lfsr_next_50_b_7[23:16], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _shl_lfsr_next_51_b[16], _shl_lfsr_next_51_b_2[17:16], _shl_lfsr_next_51_b_3[17:16], _shl_lfsr_next_51_b_4[19:16], _shl_lfsr_next_51_b_5[19:16], _shl_lfsr_next_51_b_6[23:16], _shl_lfsr_next_51_b_7[23:16], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _shl_lfsr_next_52_b[16], _shl_lfsr_next_52_b_2[17:16], _shl_lfsr_next_52_b_3[17:16], _shl_lfsr_next_52_b_4[19:16], _shl_lfsr_next_52_b_5[19:16], _shl_lfsr_next_52_b_6[23:16], _shl_lfsr_next_52_b_7[23:16], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _shl_lfsr_next_53_b[16], _shl_lfsr_next_53_b_2[17:16], _shl_lfsr_next_53_b_3[17:16], _shl_lfsr_next_53_b_4[19:16], _shl_lfsr_next_53_b_5[19:16], _shl_lfsr_next_53_b_6[23:16], _shl_lfsr_next_53_b_7[23:16], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _shl_lfsr_next_54_b[16], _shl_lfsr_next_54_b_2[17:16], _shl_lfsr_next_54_b_3[17:16], _shl_lfsr_next_54_b_4[19:16], _shl_lfsr_next_54_b_5[19:16], _shl_lfsr_next_54_b_6[23:16], _shl_lfsr_next_54_b_7[23:16], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _shl_lfsr_next_55_b[16], _shl_lfsr_next_55_b_2[17:16], _shl_lfsr_next_55_b_3[17:16], _shl_lfsr_next_55_b_4[19:16], _shl_lfsr_next_55_b_5[19:16], _shl_lfsr_next_55_b_6[23:16], _shl_lfsr_next_55_b_7[23:16], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _shl_lfsr_next_56_b[16], _shl_lfsr_next_56_b_2[17:16], _shl_lfsr_next_56_b_3[17:16], _shl_lfsr_next_56_b_4[19:16], _shl_lfsr_next_56_b_5[19:16], _shl_lfsr_next_56_b_6[23:16], _shl_lfsr_next_56_b_7[23:16], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _shl_lfsr_next_57_b[16], _shl_lfsr_next_57_b_2[17:16], _shl_lfsr_next_57_b_3[17:16], _shl_lfsr_next_57_b_4[19:16], _shl_lfsr_next_57_b_5[19:16], _shl_lfsr_next_57_b_6[23:16], _shl_lfsr_next_57_b_7[23:16], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _shl_lfsr_next_58_b[16], _shl_lfsr_next_58_b_2[17:16], _shl_lfsr_next_58_b_3[17:16], _shl_lfsr_next_58_b_4[19:16], _shl_lfsr_next_58_b_5[19:16], _shl_lfsr_next_58_b_6[23:16], _shl_lfsr_next_58_b_7[23:16], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _shl_lfsr_next_59_b[16], _shl_lfsr_next_59_b_2[17:16], _shl_lfsr_next_59_b_3[17:16], _shl_lfsr_next_59_b_4[19:16], _shl_lfsr_next_59_b_5[19:16], _shl_lfsr_next_59_b_6[23:16], _shl_lfsr_next_59_b_7[23:16], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _shl_lfsr_next_60_b[16], _shl_lfsr_next_60_b_2[17:16], _shl_lfsr_next_60_b_3[17:16], _shl_lfsr_next_60_b_4[19:16], _shl_lfsr_next_60_b_5[19:16], _shl_lfsr_next_60_b_6[23:16], _shl_lfsr_next_60_b_7[23:16], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _shl_lfsr_next_61_b[16], _shl_lfsr_next_61_b_2[17:16], _shl_lfsr_next_61_b_3[17:16], _shl_lfsr_next_61_b_4[19:16], _shl_lfsr_next_61_b_5[19:16], _shl_lfsr_next_61_b_6[23:16], _shl_lfsr_next_61_b_7[23:16], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _shl_lfsr_next_62_b[16], _shl_lfsr_next_62_b_2[17:16], _shl_lfsr_next_62_b_3[17:16], _shl_lfsr_next_62_b_4[19:16], _shl_lfsr_next_62_b_5[19:16], _shl_lfsr_next_62_b_6[23:16], _shl_lfsr_next_62_b_7[23:16], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _shl_lfsr_next_63_b[16], _shl_lfsr_next_63_b_2[17:16], _shl_lfsr_next_63_b_3[17:16], _shl_lfsr_next_63_b_4[19:16], _shl_lfsr_next_63_b_5[19:16], _shl_lfsr_next_63_b_6[23:16], _shl_lfsr_next_63_b_7[23:16], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
 
 endmodule
 

@@ -117,20 +117,20 @@ module wm (
   wire [15:0] u_z2_5_rdata;
   wire [15:0] u_z2_6_rdata;
   wire [15:0] u_z2_7_rdata;
-  wire [4:0]  _extend_krow_tri;
+  wire [4:0]  _ext_krow_tri;
   wire [4:0]  _sub_krow_tri;
   wire [9:0]  _mul_krow_tri;
-  wire [8:0]  _slice_krow_tri;
-  wire [4:0]  _extend_kr_tri;
+  wire [8:0]  _bits_krow_tri;
+  wire [4:0]  _ext_kr_tri;
   wire [4:0]  _sub_kr_tri;
   wire [9:0]  _mul_kr_tri;
-  wire [8:0]  _slice_kr_tri;
-  wire [17:0] _extend_u_rx_wdata;
-  wire [17:0] _extend_u_rx_wdata_2;
-  wire [20:0] _slice_u_rx_wdata;
-  wire [17:0] _extend_u_ry_wdata;
-  wire [17:0] _extend_u_ry_wdata_2;
-  wire [20:0] _slice_u_ry_wdata;
+  wire [8:0]  _bits_kr_tri;
+  wire [17:0] _ext_u_rx_wdata;
+  wire [17:0] _ext_u_rx_wdata_2;
+  wire [20:0] _sub_u_rx_wdata;
+  wire [17:0] _ext_u_ry_wdata;
+  wire [17:0] _ext_u_ry_wdata_2;
+  wire [20:0] _sub_u_ry_wdata;
   wire [9:0]  _mux_u_z1_0_waddr;
   wire [9:0]  _mux_u_z1_1_waddr;
   wire [9:0]  _mux_u_z1_2_waddr;
@@ -147,34 +147,42 @@ module wm (
   wire [9:0]  _mux_u_z2_5_waddr;
   wire [9:0]  _mux_u_z2_6_waddr;
   wire [9:0]  _mux_u_z2_7_waddr;
+  reg  [15:0] _sel_vr_data_0;
+  reg  [15:0] _sel_vr_data_1;
+  reg  [15:0] _sel_vr_data_2;
+  reg  [15:0] _sel_vr_data_3;
+  reg  [15:0] _sel_vr_data_4;
+  reg  [15:0] _sel_vr_data_5;
+  reg  [15:0] _sel_vr_data_6;
+  reg  [15:0] _sel_vr_data_7;
 
-  assign idle = state_q == 2'd0;
+  assign idle = state_q == 2'd0;  // generator/units/wm.ts:139
 
-  assign clearing = state_q == 2'd1;
+  assign clearing = state_q == 2'd1;  // generator/units/wm.ts:140
 
-  assign cmd_clear = (start & idle) & (op == 2'd0);
+  assign cmd_clear = (start & idle) & (op == 2'd0);  // generator/units/wm.ts:142
 
-  assign cmd_new = (start & idle) & (op == 2'd1);
+  assign cmd_new = (start & idle) & (op == 2'd1);  // generator/units/wm.ts:143
 
-  assign cmd_krow = (start & idle) & (op == 2'd2);
+  assign cmd_krow = (start & idle) & (op == 2'd2);  // generator/units/wm.ts:144
 
-  assign busy = ~idle;
+  assign busy = ~idle;  // generator/units/wm.ts:145
 
-  assign done = done_q;
+  assign done = done_q;  // generator/units/wm.ts:146
 
-  assign cur = cur_q;
+  assign cur = cur_q;  // generator/units/wm.ts:147
 
-  assign count = count_q;
+  assign count = count_q;  // generator/units/wm.ts:148
 
-  assign head = head_q;
+  assign head = head_q;  // generator/units/wm.ts:149
 
-  assign s_axis_px_tready = ~clearing;
+  assign s_axis_px_tready = ~clearing;  // generator/units/wm.ts:153
 
-  assign s_axis_z1_tready = ~clearing;
+  assign s_axis_z1_tready = ~clearing;  // generator/units/wm.ts:156
 
-  assign s_axis_z2_tready = ~clearing;
+  assign s_axis_z2_tready = ~clearing;  // generator/units/wm.ts:156
 
-  // seq: write_pointers
+  // seq: write_pointers (generator/units/wm.ts:161)
   always @(posedge clk) begin
     if (rst) begin
       px_wptr_q <= 10'd0;
@@ -199,43 +207,43 @@ module wm (
     end
   end
 
-  assign in_krow = state_q == 2'd2;
+  assign in_krow = state_q == 2'd2;  // generator/units/wm.ts:171
 
-  assign krow_ready = in_krow & (krow_left_q != 4'd0);
+  assign krow_ready = in_krow & (krow_left_q != 4'd0);  // generator/units/wm.ts:172
 
-  assign s_axis_krow_tready = krow_ready;
+  assign s_axis_krow_tready = krow_ready;  // generator/units/wm.ts:173
 
-  assign krow_accept = s_axis_krow_tvalid & krow_ready;
+  assign krow_accept = s_axis_krow_tvalid & krow_ready;  // generator/units/wm.ts:174
 
-  assign krow_tri_lo = (cur_q < krow_q_q) ? cur_q : krow_q_q;
+  assign krow_tri_lo = (cur_q < krow_q_q) ? cur_q : krow_q_q;  // generator/units/wm.ts:177
 
-  assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;
+  assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;  // generator/units/wm.ts:178
 
-  assign _extend_krow_tri = {2'd0, krow_tri_lo};
+  assign _ext_krow_tri = {2'd0, krow_tri_lo};
   assign _sub_krow_tri = 5'd15 - {2'd0, krow_tri_lo};
-  assign _mul_krow_tri = _extend_krow_tri * _sub_krow_tri;
-  assign _slice_krow_tri = _mul_krow_tri[9:1];
-  assign krow_tri = _slice_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};
+  assign _mul_krow_tri = _ext_krow_tri * _sub_krow_tri;
+  assign _bits_krow_tri = _mul_krow_tri[9:1];
+  assign krow_tri = _bits_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};  // generator/units/wm.ts:184
 
-  assign rc_write = (in_krow & (krow_left_q == 4'd0)) & (~w_valid_q);
+  assign rc_write = (in_krow & (krow_left_q == 4'd0)) & (~w_valid_q);  // generator/units/wm.ts:194
 
-  assign kr_tri_lo = (kr_p < kr_q) ? kr_p : kr_q;
+  assign kr_tri_lo = (kr_p < kr_q) ? kr_p : kr_q;  // generator/units/wm.ts:177
 
-  assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;
+  assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;  // generator/units/wm.ts:178
 
-  assign _extend_kr_tri = {2'd0, kr_tri_lo};
+  assign _ext_kr_tri = {2'd0, kr_tri_lo};
   assign _sub_kr_tri = 5'd15 - {2'd0, kr_tri_lo};
-  assign _mul_kr_tri = _extend_kr_tri * _sub_kr_tri;
-  assign _slice_kr_tri = _mul_kr_tri[9:1];
-  assign kr_tri = _slice_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};
+  assign _mul_kr_tri = _ext_kr_tri * _sub_kr_tri;
+  assign _bits_kr_tri = _mul_kr_tri[9:1];
+  assign kr_tri = _bits_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};  // generator/units/wm.ts:184
 
-  assign k_re = in_krow ? krow_accept : (kr_en & idle);
+  assign k_re = in_krow ? krow_accept : (kr_en & idle);  // generator/units/wm.ts:201
 
-  assign k_raddr = in_krow ? krow_tri : kr_tri;
+  assign k_raddr = in_krow ? krow_tri : kr_tri;  // generator/units/wm.ts:202
 
-  assign r_raddr = in_krow ? krow_q_q : kr_q;
+  assign r_raddr = in_krow ? krow_q_q : kr_q;  // generator/units/wm.ts:203
 
-  bram_sdp_w17_d28 u_kx (
+  bram_sdp_w17_d28 u_kx (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    ((clearing & (clear_cnt_q < 10'd28)) | w_valid_q),
@@ -246,7 +254,7 @@ module wm (
     .rdata (u_kx_rdata)
   );
 
-  bram_sdp_w17_d28 u_ky (
+  bram_sdp_w17_d28 u_ky (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    ((clearing & (clear_cnt_q < 10'd28)) | w_valid_q),
@@ -257,39 +265,39 @@ module wm (
     .rdata (u_ky_rdata)
   );
 
-  assign _extend_u_rx_wdata = {1'b0, w_kx_q};
-  assign _extend_u_rx_wdata_2 = {1'b0, u_kx_rdata};
-  assign _slice_u_rx_wdata = ({1'b0, rx_rdata} + {{3{_extend_u_rx_wdata[17]}}, _extend_u_rx_wdata}) - {{3{_extend_u_rx_wdata_2[17]}}, _extend_u_rx_wdata_2};
-  bram_sdp_w20_d8 u_rx (
+  assign _ext_u_rx_wdata = {1'b0, w_kx_q};
+  assign _ext_u_rx_wdata_2 = {1'b0, u_kx_rdata};
+  assign _sub_u_rx_wdata = ({1'b0, rx_rdata} + {{3{_ext_u_rx_wdata[17]}}, _ext_u_rx_wdata}) - {{3{_ext_u_rx_wdata_2[17]}}, _ext_u_rx_wdata_2};
+  bram_sdp_w20_d8 u_rx (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (((clearing & (clear_cnt_q < 10'd8)) | w_valid_q) | rc_write),
     .waddr (clearing ? clear_cnt_q[2:0] : (rc_write ? cur_q : w_q_q)),
-    .wdata (clearing ? 20'd0 : (rc_write ? (rc_x_q + 20'h10000) : _slice_u_rx_wdata[19:0])),
+    .wdata (clearing ? 20'd0 : (rc_write ? (rc_x_q + 20'h10000) : _sub_u_rx_wdata[19:0])),
     .re    (k_re),
     .raddr (r_raddr),
     .rdata (u_rx_rdata)
   );
 
-  assign rx_rdata = u_rx_rdata;
+  assign rx_rdata = u_rx_rdata;  // generator/units/wm.ts:220
 
-  assign _extend_u_ry_wdata = {1'b0, w_ky_q};
-  assign _extend_u_ry_wdata_2 = {1'b0, u_ky_rdata};
-  assign _slice_u_ry_wdata = ({1'b0, ry_rdata} + {{3{_extend_u_ry_wdata[17]}}, _extend_u_ry_wdata}) - {{3{_extend_u_ry_wdata_2[17]}}, _extend_u_ry_wdata_2};
-  bram_sdp_w20_d8 u_ry (
+  assign _ext_u_ry_wdata = {1'b0, w_ky_q};
+  assign _ext_u_ry_wdata_2 = {1'b0, u_ky_rdata};
+  assign _sub_u_ry_wdata = ({1'b0, ry_rdata} + {{3{_ext_u_ry_wdata[17]}}, _ext_u_ry_wdata}) - {{3{_ext_u_ry_wdata_2[17]}}, _ext_u_ry_wdata_2};
+  bram_sdp_w20_d8 u_ry (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (((clearing & (clear_cnt_q < 10'd8)) | w_valid_q) | rc_write),
     .waddr (clearing ? clear_cnt_q[2:0] : (rc_write ? cur_q : w_q_q)),
-    .wdata (clearing ? 20'd0 : (rc_write ? (rc_y_q + 20'h10000) : _slice_u_ry_wdata[19:0])),
+    .wdata (clearing ? 20'd0 : (rc_write ? (rc_y_q + 20'h10000) : _sub_u_ry_wdata[19:0])),
     .re    (k_re),
     .raddr (r_raddr),
     .rdata (u_ry_rdata)
   );
 
-  assign ry_rdata = u_ry_rdata;
+  assign ry_rdata = u_ry_rdata;  // generator/units/wm.ts:221
 
-  bram_sdp_w4_d8 u_labels (
+  bram_sdp_w4_d8 u_labels (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    ((clearing & (clear_cnt_q < 10'd8)) | cmd_new),
@@ -300,7 +308,7 @@ module wm (
     .rdata (u_labels_rdata)
   );
 
-  // seq: kr_diag
+  // seq: kr_diag (generator/units/wm.ts:232)
   always @(posedge clk) begin
     if (rst) begin
       kr_diag_q <= 1'b0;
@@ -311,17 +319,17 @@ module wm (
     end
   end
 
-  assign kr_kx = kr_diag_q ? 17'h10000 : u_kx_rdata;
+  assign kr_kx = kr_diag_q ? 17'h10000 : u_kx_rdata;  // generator/units/wm.ts:234
 
-  assign kr_ky = kr_diag_q ? 17'h10000 : u_ky_rdata;
+  assign kr_ky = kr_diag_q ? 17'h10000 : u_ky_rdata;  // generator/units/wm.ts:235
 
-  assign kr_rx = rx_rdata;
+  assign kr_rx = rx_rdata;  // generator/units/wm.ts:236
 
-  assign kr_ry = ry_rdata;
+  assign kr_ry = ry_rdata;  // generator/units/wm.ts:237
 
-  assign kr_label = u_labels_rdata;
+  assign kr_label = u_labels_rdata;  // generator/units/wm.ts:238
 
-  // seq: vr_kind
+  // seq: vr_kind (generator/units/wm.ts:245)
   always @(posedge clk) begin
     if (rst) begin
       vr_kind_q <= 2'd0;
@@ -332,7 +340,7 @@ module wm (
     end
   end
 
-  bram_sdp_w8_d784 u_px_0 (
+  bram_sdp_w8_d784 u_px_0 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd0))),
@@ -343,7 +351,7 @@ module wm (
     .rdata (u_px_0_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_1 (
+  bram_sdp_w8_d784 u_px_1 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd1))),
@@ -354,7 +362,7 @@ module wm (
     .rdata (u_px_1_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_2 (
+  bram_sdp_w8_d784 u_px_2 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd2))),
@@ -365,7 +373,7 @@ module wm (
     .rdata (u_px_2_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_3 (
+  bram_sdp_w8_d784 u_px_3 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd3))),
@@ -376,7 +384,7 @@ module wm (
     .rdata (u_px_3_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_4 (
+  bram_sdp_w8_d784 u_px_4 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd4))),
@@ -387,7 +395,7 @@ module wm (
     .rdata (u_px_4_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_5 (
+  bram_sdp_w8_d784 u_px_5 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd5))),
@@ -398,7 +406,7 @@ module wm (
     .rdata (u_px_5_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_6 (
+  bram_sdp_w8_d784 u_px_6 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd6))),
@@ -409,7 +417,7 @@ module wm (
     .rdata (u_px_6_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_7 (
+  bram_sdp_w8_d784 u_px_7 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd7))),
@@ -421,7 +429,7 @@ module wm (
   );
 
   assign _mux_u_z1_0_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_0 (
+  bram_sdp_w16_d128 u_z1_0 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd0))),
@@ -433,7 +441,7 @@ module wm (
   );
 
   assign _mux_u_z1_1_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_1 (
+  bram_sdp_w16_d128 u_z1_1 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd1))),
@@ -445,7 +453,7 @@ module wm (
   );
 
   assign _mux_u_z1_2_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_2 (
+  bram_sdp_w16_d128 u_z1_2 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd2))),
@@ -457,7 +465,7 @@ module wm (
   );
 
   assign _mux_u_z1_3_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_3 (
+  bram_sdp_w16_d128 u_z1_3 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd3))),
@@ -469,7 +477,7 @@ module wm (
   );
 
   assign _mux_u_z1_4_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_4 (
+  bram_sdp_w16_d128 u_z1_4 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd4))),
@@ -481,7 +489,7 @@ module wm (
   );
 
   assign _mux_u_z1_5_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_5 (
+  bram_sdp_w16_d128 u_z1_5 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd5))),
@@ -493,7 +501,7 @@ module wm (
   );
 
   assign _mux_u_z1_6_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_6 (
+  bram_sdp_w16_d128 u_z1_6 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd6))),
@@ -505,7 +513,7 @@ module wm (
   );
 
   assign _mux_u_z1_7_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_7 (
+  bram_sdp_w16_d128 u_z1_7 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd7))),
@@ -517,7 +525,7 @@ module wm (
   );
 
   assign _mux_u_z2_0_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_0 (
+  bram_sdp_w16_d64 u_z2_0 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd0))),
@@ -529,7 +537,7 @@ module wm (
   );
 
   assign _mux_u_z2_1_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_1 (
+  bram_sdp_w16_d64 u_z2_1 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd1))),
@@ -541,7 +549,7 @@ module wm (
   );
 
   assign _mux_u_z2_2_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_2 (
+  bram_sdp_w16_d64 u_z2_2 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd2))),
@@ -553,7 +561,7 @@ module wm (
   );
 
   assign _mux_u_z2_3_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_3 (
+  bram_sdp_w16_d64 u_z2_3 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd3))),
@@ -565,7 +573,7 @@ module wm (
   );
 
   assign _mux_u_z2_4_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_4 (
+  bram_sdp_w16_d64 u_z2_4 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd4))),
@@ -577,7 +585,7 @@ module wm (
   );
 
   assign _mux_u_z2_5_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_5 (
+  bram_sdp_w16_d64 u_z2_5 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd5))),
@@ -589,7 +597,7 @@ module wm (
   );
 
   assign _mux_u_z2_6_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_6 (
+  bram_sdp_w16_d64 u_z2_6 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd6))),
@@ -601,7 +609,7 @@ module wm (
   );
 
   assign _mux_u_z2_7_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_7 (
+  bram_sdp_w16_d64 u_z2_7 (  // generator/units/wm.ts:90
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd7))),
@@ -612,23 +620,87 @@ module wm (
     .rdata (u_z2_7_rdata)
   );
 
-  assign vr_data_0 = (vr_kind_q == 2'd0) ? {8'd0, u_px_0_rdata} : (vr_kind_q == 2'd1) ? u_z1_0_rdata : (vr_kind_q == 2'd2) ? u_z2_0_rdata : 16'sd0;
+  always @* begin
+    case (vr_kind_q)
+      2'd0:    _sel_vr_data_0 = {8'd0, u_px_0_rdata};
+      2'd1:    _sel_vr_data_0 = u_z1_0_rdata;
+      2'd2:    _sel_vr_data_0 = u_z2_0_rdata;
+      default: _sel_vr_data_0 = 16'sd0;
+    endcase
+  end
+  assign vr_data_0 = _sel_vr_data_0;  // generator/units/wm.ts:264
 
-  assign vr_data_1 = (vr_kind_q == 2'd0) ? {8'd0, u_px_1_rdata} : (vr_kind_q == 2'd1) ? u_z1_1_rdata : (vr_kind_q == 2'd2) ? u_z2_1_rdata : 16'sd0;
+  always @* begin
+    case (vr_kind_q)
+      2'd0:    _sel_vr_data_1 = {8'd0, u_px_1_rdata};
+      2'd1:    _sel_vr_data_1 = u_z1_1_rdata;
+      2'd2:    _sel_vr_data_1 = u_z2_1_rdata;
+      default: _sel_vr_data_1 = 16'sd0;
+    endcase
+  end
+  assign vr_data_1 = _sel_vr_data_1;  // generator/units/wm.ts:264
 
-  assign vr_data_2 = (vr_kind_q == 2'd0) ? {8'd0, u_px_2_rdata} : (vr_kind_q == 2'd1) ? u_z1_2_rdata : (vr_kind_q == 2'd2) ? u_z2_2_rdata : 16'sd0;
+  always @* begin
+    case (vr_kind_q)
+      2'd0:    _sel_vr_data_2 = {8'd0, u_px_2_rdata};
+      2'd1:    _sel_vr_data_2 = u_z1_2_rdata;
+      2'd2:    _sel_vr_data_2 = u_z2_2_rdata;
+      default: _sel_vr_data_2 = 16'sd0;
+    endcase
+  end
+  assign vr_data_2 = _sel_vr_data_2;  // generator/units/wm.ts:264
 
-  assign vr_data_3 = (vr_kind_q == 2'd0) ? {8'd0, u_px_3_rdata} : (vr_kind_q == 2'd1) ? u_z1_3_rdata : (vr_kind_q == 2'd2) ? u_z2_3_rdata : 16'sd0;
+  always @* begin
+    case (vr_kind_q)
+      2'd0:    _sel_vr_data_3 = {8'd0, u_px_3_rdata};
+      2'd1:    _sel_vr_data_3 = u_z1_3_rdata;
+      2'd2:    _sel_vr_data_3 = u_z2_3_rdata;
+      default: _sel_vr_data_3 = 16'sd0;
+    endcase
+  end
+  assign vr_data_3 = _sel_vr_data_3;  // generator/units/wm.ts:264
 
-  assign vr_data_4 = (vr_kind_q == 2'd0) ? {8'd0, u_px_4_rdata} : (vr_kind_q == 2'd1) ? u_z1_4_rdata : (vr_kind_q == 2'd2) ? u_z2_4_rdata : 16'sd0;
+  always @* begin
+    case (vr_kind_q)
+      2'd0:    _sel_vr_data_4 = {8'd0, u_px_4_rdata};
+      2'd1:    _sel_vr_data_4 = u_z1_4_rdata;
+      2'd2:    _sel_vr_data_4 = u_z2_4_rdata;
+      default: _sel_vr_data_4 = 16'sd0;
+    endcase
+  end
+  assign vr_data_4 = _sel_vr_data_4;  // generator/units/wm.ts:264
 
-  assign vr_data_5 = (vr_kind_q == 2'd0) ? {8'd0, u_px_5_rdata} : (vr_kind_q == 2'd1) ? u_z1_5_rdata : (vr_kind_q == 2'd2) ? u_z2_5_rdata : 16'sd0;
+  always @* begin
+    case (vr_kind_q)
+      2'd0:    _sel_vr_data_5 = {8'd0, u_px_5_rdata};
+      2'd1:    _sel_vr_data_5 = u_z1_5_rdata;
+      2'd2:    _sel_vr_data_5 = u_z2_5_rdata;
+      default: _sel_vr_data_5 = 16'sd0;
+    endcase
+  end
+  assign vr_data_5 = _sel_vr_data_5;  // generator/units/wm.ts:264
 
-  assign vr_data_6 = (vr_kind_q == 2'd0) ? {8'd0, u_px_6_rdata} : (vr_kind_q == 2'd1) ? u_z1_6_rdata : (vr_kind_q == 2'd2) ? u_z2_6_rdata : 16'sd0;
+  always @* begin
+    case (vr_kind_q)
+      2'd0:    _sel_vr_data_6 = {8'd0, u_px_6_rdata};
+      2'd1:    _sel_vr_data_6 = u_z1_6_rdata;
+      2'd2:    _sel_vr_data_6 = u_z2_6_rdata;
+      default: _sel_vr_data_6 = 16'sd0;
+    endcase
+  end
+  assign vr_data_6 = _sel_vr_data_6;  // generator/units/wm.ts:264
 
-  assign vr_data_7 = (vr_kind_q == 2'd0) ? {8'd0, u_px_7_rdata} : (vr_kind_q == 2'd1) ? u_z1_7_rdata : (vr_kind_q == 2'd2) ? u_z2_7_rdata : 16'sd0;
+  always @* begin
+    case (vr_kind_q)
+      2'd0:    _sel_vr_data_7 = {8'd0, u_px_7_rdata};
+      2'd1:    _sel_vr_data_7 = u_z1_7_rdata;
+      2'd2:    _sel_vr_data_7 = u_z2_7_rdata;
+      default: _sel_vr_data_7 = 16'sd0;
+    endcase
+  end
+  assign vr_data_7 = _sel_vr_data_7;  // generator/units/wm.ts:264
 
-  // seq: control
+  // seq: control (generator/units/wm.ts:269)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -694,7 +766,7 @@ module wm (
   end
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, _mul_krow_tri[0], _slice_krow_tri[8:5], _mul_kr_tri[0], _slice_kr_tri[8:5], _slice_u_rx_wdata[20], _slice_u_ry_wdata[20], _mux_u_z1_0_waddr[9:7], _mux_u_z1_1_waddr[9:7], _mux_u_z1_2_waddr[9:7], _mux_u_z1_3_waddr[9:7], _mux_u_z1_4_waddr[9:7], _mux_u_z1_5_waddr[9:7], _mux_u_z1_6_waddr[9:7], _mux_u_z1_7_waddr[9:7], _mux_u_z2_0_waddr[9:6], _mux_u_z2_1_waddr[9:6], _mux_u_z2_2_waddr[9:6], _mux_u_z2_3_waddr[9:6], _mux_u_z2_4_waddr[9:6], _mux_u_z2_5_waddr[9:6], _mux_u_z2_6_waddr[9:6], _mux_u_z2_7_waddr[9:6]};
+  wire _unused = &{1'b0, _mul_krow_tri[0], _bits_krow_tri[8:5], _mul_kr_tri[0], _bits_kr_tri[8:5], _sub_u_rx_wdata[20], _sub_u_ry_wdata[20], _mux_u_z1_0_waddr[9:7], _mux_u_z1_1_waddr[9:7], _mux_u_z1_2_waddr[9:7], _mux_u_z1_3_waddr[9:7], _mux_u_z1_4_waddr[9:7], _mux_u_z1_5_waddr[9:7], _mux_u_z1_6_waddr[9:7], _mux_u_z1_7_waddr[9:7], _mux_u_z2_0_waddr[9:6], _mux_u_z2_1_waddr[9:6], _mux_u_z2_2_waddr[9:6], _mux_u_z2_3_waddr[9:6], _mux_u_z2_4_waddr[9:6], _mux_u_z2_5_waddr[9:6], _mux_u_z2_6_waddr[9:6], _mux_u_z2_7_waddr[9:6]};
 
 endmodule
 
