@@ -138,6 +138,8 @@ function zoo() {
     mux: mux(c, sa, sb.sext(8)),
     sel: select(n.slice(1, 0), [a, a.not(), 5, a.xor(0x55)]),
     sel_dflt: select(n, [sb, sb.neg().trunc(5)], -1),
+    sel_many: select(n, [sa, sa.neg().trunc(8), sb.sext(8), -100, sa.not(), sa.addWrap(sb.sext(8)), 77, sa.shr(2).sext(8)]),
+    sel_bits: select(n.slice(1, 0), [a, b.zext(8), a.xor(0x33)], 9).slice(6, 3),
     red: cat(a.andReduce(), a.orReduce(), a.xorReduce(), sb.orReduce()),
     resize_dn: sa.resize(4),
     resize_up: sb.resize(10),
