@@ -132,9 +132,11 @@ const SYNTH_COMMAND: Record<SynthTarget, string> = {
  * Yosys' memory_libmap fails on `ram_style = "distributed"` there ("no valid mapping found"), so the
  * iCE40 flow drops that attribute and lets the tool choose (block RAM or logic).
  */
+const ICE40_PREPARE = ['setattr -unset ram_style a:ram_style=distributed'];
 const PREPARE: Record<SynthTarget, string[]> = {
   generic: [],
-  ice40: ['setattr -unset ram_style a:ram_style=distributed'],
+  ice40: ICE40_PREPARE,
+  'ice40-dsp': ICE40_PREPARE,
   xilinx: [],
 };
 
@@ -188,7 +190,7 @@ export async function synthYosys(files: readonly ToolFile[], top: string, target
  * -noattr`): the family's primitives (SB_RAM40_4K, RAMB18E1, LUTs, flip-flops) instantiated by name,
  * to simulate with Yosys' cell models (`<yosysDatdir()>/<family>/cells_sim.v`).
  */
-export async function synthNetlist(files: readonly ToolFile[], top: string, target: 'ice40' | 'xilinx'): Promise<string> {
+export async function synthNetlist(files: readonly ToolFile[], top: string, target: Exclude<SynthTarget, 'generic'>): Promise<string> {
   return withFiles(files, async (dir, vfiles) => {
     const script = synthScript(vfiles, top, target, ['write_verilog -noattr netlist.v']);
     const { code, out } = await run('yosys', ['-q', '-p', script], dir);
