@@ -28,7 +28,7 @@ import {
 import { NameTable, checkIdentifier } from './names.js';
 import { HdlError, addrWidth, fits, toBigInt, typeName, uint, type HwType } from './types.js';
 import { checkCombLoops, findUnassignedPath, describePath } from './checks.js';
-import { callerLocation } from './srcloc.js';
+import { captureSite, withLocation } from './srcloc.js';
 
 // ---------------------------------------------------------------------------------------------------
 // IR data
@@ -704,7 +704,7 @@ export class ModuleBuilder {
     const v = checkAssignValue(target, value, 'assign');
     this.checkOwned(v, `value for '${target.name}'`);
     this.claimDriver(target, 'assign', 'assign');
-    this.items.push({ kind: 'assign', target, value: v, loc: callerLocation() });
+    this.items.push(withLocation({ kind: 'assign', target, value: v }, captureSite()));
   }
 
   /** Combinational process (`always @*`); every path must assign every target (no latches). */
@@ -752,7 +752,7 @@ export class ModuleBuilder {
     this.names.claim(name, 'memory');
     const mem = new Memory(this, this.token, name, opts.depth, opts.type, opts.init, { style: opts.style, initFile: opts.initFile });
     this.memories.push(mem);
-    this.items.push({ kind: 'memory', memory: mem, loc: callerLocation() });
+    this.items.push(withLocation({ kind: 'memory', memory: mem }, captureSite()));
     return mem;
   }
 
@@ -833,7 +833,7 @@ export class ModuleBuilder {
         inputs.set(port, this.instanceInput(name, child, p, value));
       },
     };
-    this.items.push({ kind: 'instance', instance: inst, loc: callerLocation() });
+    this.items.push(withLocation({ kind: 'instance', instance: inst }, captureSite()));
     this.instances.push(inst);
     return inst;
   }
@@ -1039,7 +1039,7 @@ export class ModuleBuilder {
     }
     if (scope.targets.length === 0) throw new HdlError(`${kind} process '${name}' in module '${this.name}' assigns nothing`);
     const p: Process = { kind, name, body: stmts, targets: scope.targets };
-    this.items.push({ kind: 'process', process: p, loc: callerLocation() });
+    this.items.push(withLocation({ kind: 'process', process: p }, captureSite()));
     return p;
   }
 

@@ -14,10 +14,32 @@ const SKIP = ['generator/ir/', 'node_modules/'];
 
 /** `<file>:<line>` of the first caller outside generator/ir, or null when there is none in the repository. */
 export function callerLocation(): string | null {
+  return locationOf(captureSite());
+}
+
+/**
+ * The call stack here, unformatted: V8 keeps the frames and formats them (through the source maps, the
+ * costly part) only when `.stack` is read, so building a module stays fast and only emission pays.
+ */
+export function captureSite(): Error {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 40;
-  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = 10;
+  const site = new Error();
   Error.stackTraceLimit = limit;
+  return site;
+}
+
+/** `item` with a `loc` property that reads the captured site once, when first asked. */
+export function withLocation<T extends object>(item: T, site: Error): T & { readonly loc: string | null } {
+  let loc: string | null | undefined;
+  return Object.defineProperty(item, 'loc', {
+    enumerable: true,
+    get: () => (loc === undefined ? (loc = locationOf(site)) : loc),
+  }) as T & { readonly loc: string | null };
+}
+
+function locationOf(site: Error): string | null {
+  const stack = site.stack ?? '';
   for (const line of stack.split('\n').slice(1)) {
     const m = FRAME.exec(line);
     if (!m || !m[1].startsWith(ROOT)) continue;
