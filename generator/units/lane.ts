@@ -11,7 +11,7 @@
  * shifted copies: a handful of operations per lane instead of one parity per state bit, which keeps
  * the verilated lanes fast; the gates are the same XOR network either way.
  */
-import { Lfsr, fx, width, type FixedFormat, type Rounding } from '../fixed/index.js';
+import { fx, width, type FixedFormat, type Rounding } from '../fixed/index.js';
 import { constant, mux, sint, uint, type Expr, type ModuleBuilder, type Signal } from '../ir/index.js';
 import { resizeHw } from '../lib/arith/index.js';
 
@@ -119,16 +119,6 @@ export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr
   return out;
 }
 
-/** An Lfsr-compatible check that the plan reproduces `leap` steps (throws otherwise). */
-export function checkLeapPlan(plan: LeapPlan, taps: number, seeds: number[]): void {
-  for (const seed of seeds) {
-    const l = new Lfsr({ width: plan.width, taps, seed, rbits: 1, leap: plan.leap });
-    l.draw();
-    const got = leapNumber(plan, seed);
-    if (got !== l.state) throw new Error(`leapPlan: state ${seed} → ${got}, the LFSR gives ${l.state}`);
-  }
-}
-
 /**
  * One update word: value = sat_F(w + round(x, k)), x a signed product with k fraction bits above the
  * weight's (k ≤ 0: an exact left shift, nothing drawn). `r` is the draw for stochastic rounding (k > 0).
@@ -161,7 +151,7 @@ export function updateWord(
 }
 
 /** Balanced sum of signed terms (exact widths). */
-export function sumTree(terms: Expr[]): Expr {
+function sumTree(terms: Expr[]): Expr {
   if (terms.length === 0) throw new Error('sumTree: no terms');
   let level = terms;
   while (level.length > 1) {
