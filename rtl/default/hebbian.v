@@ -2528,11 +2528,11 @@ module hebbian (
   assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
   assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[30], _bits_w_upd_0_sum_2} + {{15{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
   assign _bits_w_upd_0_sum = _add_w_upd_0_sum[31:16];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {_bits_w_upd_0_sum[15], _bits_w_upd_0_sum};  // generator/units/lane.ts:152
+  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {_bits_w_upd_0_sum[15], _bits_w_upd_0_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -2615,11 +2615,11 @@ module hebbian (
   assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
   assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[30], _bits_w_upd_1_sum_2} + {{15{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
   assign _bits_w_upd_1_sum = _add_w_upd_1_sum[31:16];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {_bits_w_upd_1_sum[15], _bits_w_upd_1_sum};  // generator/units/lane.ts:152
+  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {_bits_w_upd_1_sum[15], _bits_w_upd_1_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -2702,11 +2702,11 @@ module hebbian (
   assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
   assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[30], _bits_w_upd_2_sum_2} + {{15{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
   assign _bits_w_upd_2_sum = _add_w_upd_2_sum[31:16];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {_bits_w_upd_2_sum[15], _bits_w_upd_2_sum};  // generator/units/lane.ts:152
+  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {_bits_w_upd_2_sum[15], _bits_w_upd_2_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -2789,11 +2789,11 @@ module hebbian (
   assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
   assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[30], _bits_w_upd_3_sum_2} + {{15{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
   assign _bits_w_upd_3_sum = _add_w_upd_3_sum[31:16];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {_bits_w_upd_3_sum[15], _bits_w_upd_3_sum};  // generator/units/lane.ts:152
+  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {_bits_w_upd_3_sum[15], _bits_w_upd_3_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -2876,11 +2876,11 @@ module hebbian (
   assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
   assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[30], _bits_w_upd_4_sum_2} + {{15{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
   assign _bits_w_upd_4_sum = _add_w_upd_4_sum[31:16];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {_bits_w_upd_4_sum[15], _bits_w_upd_4_sum};  // generator/units/lane.ts:152
+  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {_bits_w_upd_4_sum[15], _bits_w_upd_4_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -2963,11 +2963,11 @@ module hebbian (
   assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
   assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[30], _bits_w_upd_5_sum_2} + {{15{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
   assign _bits_w_upd_5_sum = _add_w_upd_5_sum[31:16];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {_bits_w_upd_5_sum[15], _bits_w_upd_5_sum};  // generator/units/lane.ts:152
+  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {_bits_w_upd_5_sum[15], _bits_w_upd_5_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3050,11 +3050,11 @@ module hebbian (
   assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
   assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[30], _bits_w_upd_6_sum_2} + {{15{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
   assign _bits_w_upd_6_sum = _add_w_upd_6_sum[31:16];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {_bits_w_upd_6_sum[15], _bits_w_upd_6_sum};  // generator/units/lane.ts:152
+  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {_bits_w_upd_6_sum[15], _bits_w_upd_6_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3137,11 +3137,11 @@ module hebbian (
   assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
   assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[30], _bits_w_upd_7_sum_2} + {{15{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
   assign _bits_w_upd_7_sum = _add_w_upd_7_sum[31:16];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {_bits_w_upd_7_sum[15], _bits_w_upd_7_sum};  // generator/units/lane.ts:152
+  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {_bits_w_upd_7_sum[15], _bits_w_upd_7_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3224,11 +3224,11 @@ module hebbian (
   assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
   assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[30], _bits_w_upd_8_sum_2} + {{15{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
   assign _bits_w_upd_8_sum = _add_w_upd_8_sum[31:16];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {_bits_w_upd_8_sum[15], _bits_w_upd_8_sum};  // generator/units/lane.ts:152
+  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {_bits_w_upd_8_sum[15], _bits_w_upd_8_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3311,11 +3311,11 @@ module hebbian (
   assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
   assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[30], _bits_w_upd_9_sum_2} + {{15{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
   assign _bits_w_upd_9_sum = _add_w_upd_9_sum[31:16];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {_bits_w_upd_9_sum[15], _bits_w_upd_9_sum};  // generator/units/lane.ts:152
+  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {_bits_w_upd_9_sum[15], _bits_w_upd_9_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3398,11 +3398,11 @@ module hebbian (
   assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
   assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[30], _bits_w_upd_10_sum_2} + {{15{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
   assign _bits_w_upd_10_sum = _add_w_upd_10_sum[31:16];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {_bits_w_upd_10_sum[15], _bits_w_upd_10_sum};  // generator/units/lane.ts:152
+  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {_bits_w_upd_10_sum[15], _bits_w_upd_10_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3485,11 +3485,11 @@ module hebbian (
   assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
   assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[30], _bits_w_upd_11_sum_2} + {{15{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
   assign _bits_w_upd_11_sum = _add_w_upd_11_sum[31:16];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {_bits_w_upd_11_sum[15], _bits_w_upd_11_sum};  // generator/units/lane.ts:152
+  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {_bits_w_upd_11_sum[15], _bits_w_upd_11_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3572,11 +3572,11 @@ module hebbian (
   assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
   assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[30], _bits_w_upd_12_sum_2} + {{15{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
   assign _bits_w_upd_12_sum = _add_w_upd_12_sum[31:16];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {_bits_w_upd_12_sum[15], _bits_w_upd_12_sum};  // generator/units/lane.ts:152
+  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {_bits_w_upd_12_sum[15], _bits_w_upd_12_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3659,11 +3659,11 @@ module hebbian (
   assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
   assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[30], _bits_w_upd_13_sum_2} + {{15{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
   assign _bits_w_upd_13_sum = _add_w_upd_13_sum[31:16];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {_bits_w_upd_13_sum[15], _bits_w_upd_13_sum};  // generator/units/lane.ts:152
+  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {_bits_w_upd_13_sum[15], _bits_w_upd_13_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3746,11 +3746,11 @@ module hebbian (
   assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
   assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[30], _bits_w_upd_14_sum_2} + {{15{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
   assign _bits_w_upd_14_sum = _add_w_upd_14_sum[31:16];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {_bits_w_upd_14_sum[15], _bits_w_upd_14_sum};  // generator/units/lane.ts:152
+  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {_bits_w_upd_14_sum[15], _bits_w_upd_14_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3833,11 +3833,11 @@ module hebbian (
   assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
   assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[30], _bits_w_upd_15_sum_2} + {{15{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
   assign _bits_w_upd_15_sum = _add_w_upd_15_sum[31:16];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {_bits_w_upd_15_sum[15], _bits_w_upd_15_sum};  // generator/units/lane.ts:152
+  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {_bits_w_upd_15_sum[15], _bits_w_upd_15_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
 
@@ -3922,11 +3922,11 @@ module hebbian (
   assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
   assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[30], _bits_w_upd_16_sum_2} + {{15{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
   assign _bits_w_upd_16_sum = _add_w_upd_16_sum[31:16];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {_bits_w_upd_16_sum[15], _bits_w_upd_16_sum};  // generator/units/lane.ts:152
+  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {_bits_w_upd_16_sum[15], _bits_w_upd_16_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4009,11 +4009,11 @@ module hebbian (
   assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
   assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[30], _bits_w_upd_17_sum_2} + {{15{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
   assign _bits_w_upd_17_sum = _add_w_upd_17_sum[31:16];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {_bits_w_upd_17_sum[15], _bits_w_upd_17_sum};  // generator/units/lane.ts:152
+  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {_bits_w_upd_17_sum[15], _bits_w_upd_17_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4096,11 +4096,11 @@ module hebbian (
   assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
   assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[30], _bits_w_upd_18_sum_2} + {{15{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
   assign _bits_w_upd_18_sum = _add_w_upd_18_sum[31:16];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {_bits_w_upd_18_sum[15], _bits_w_upd_18_sum};  // generator/units/lane.ts:152
+  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {_bits_w_upd_18_sum[15], _bits_w_upd_18_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4183,11 +4183,11 @@ module hebbian (
   assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
   assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[30], _bits_w_upd_19_sum_2} + {{15{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
   assign _bits_w_upd_19_sum = _add_w_upd_19_sum[31:16];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {_bits_w_upd_19_sum[15], _bits_w_upd_19_sum};  // generator/units/lane.ts:152
+  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {_bits_w_upd_19_sum[15], _bits_w_upd_19_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4270,11 +4270,11 @@ module hebbian (
   assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
   assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[30], _bits_w_upd_20_sum_2} + {{15{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
   assign _bits_w_upd_20_sum = _add_w_upd_20_sum[31:16];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {_bits_w_upd_20_sum[15], _bits_w_upd_20_sum};  // generator/units/lane.ts:152
+  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {_bits_w_upd_20_sum[15], _bits_w_upd_20_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4357,11 +4357,11 @@ module hebbian (
   assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
   assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[30], _bits_w_upd_21_sum_2} + {{15{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
   assign _bits_w_upd_21_sum = _add_w_upd_21_sum[31:16];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {_bits_w_upd_21_sum[15], _bits_w_upd_21_sum};  // generator/units/lane.ts:152
+  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {_bits_w_upd_21_sum[15], _bits_w_upd_21_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4444,11 +4444,11 @@ module hebbian (
   assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
   assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[30], _bits_w_upd_22_sum_2} + {{15{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
   assign _bits_w_upd_22_sum = _add_w_upd_22_sum[31:16];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {_bits_w_upd_22_sum[15], _bits_w_upd_22_sum};  // generator/units/lane.ts:152
+  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {_bits_w_upd_22_sum[15], _bits_w_upd_22_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4531,11 +4531,11 @@ module hebbian (
   assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
   assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[30], _bits_w_upd_23_sum_2} + {{15{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
   assign _bits_w_upd_23_sum = _add_w_upd_23_sum[31:16];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {_bits_w_upd_23_sum[15], _bits_w_upd_23_sum};  // generator/units/lane.ts:152
+  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {_bits_w_upd_23_sum[15], _bits_w_upd_23_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4618,11 +4618,11 @@ module hebbian (
   assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
   assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[30], _bits_w_upd_24_sum_2} + {{15{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
   assign _bits_w_upd_24_sum = _add_w_upd_24_sum[31:16];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {_bits_w_upd_24_sum[15], _bits_w_upd_24_sum};  // generator/units/lane.ts:152
+  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {_bits_w_upd_24_sum[15], _bits_w_upd_24_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4705,11 +4705,11 @@ module hebbian (
   assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
   assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[30], _bits_w_upd_25_sum_2} + {{15{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
   assign _bits_w_upd_25_sum = _add_w_upd_25_sum[31:16];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {_bits_w_upd_25_sum[15], _bits_w_upd_25_sum};  // generator/units/lane.ts:152
+  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {_bits_w_upd_25_sum[15], _bits_w_upd_25_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4792,11 +4792,11 @@ module hebbian (
   assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
   assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[30], _bits_w_upd_26_sum_2} + {{15{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
   assign _bits_w_upd_26_sum = _add_w_upd_26_sum[31:16];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {_bits_w_upd_26_sum[15], _bits_w_upd_26_sum};  // generator/units/lane.ts:152
+  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {_bits_w_upd_26_sum[15], _bits_w_upd_26_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4879,11 +4879,11 @@ module hebbian (
   assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
   assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[30], _bits_w_upd_27_sum_2} + {{15{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
   assign _bits_w_upd_27_sum = _add_w_upd_27_sum[31:16];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {_bits_w_upd_27_sum[15], _bits_w_upd_27_sum};  // generator/units/lane.ts:152
+  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {_bits_w_upd_27_sum[15], _bits_w_upd_27_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -4966,11 +4966,11 @@ module hebbian (
   assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
   assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[30], _bits_w_upd_28_sum_2} + {{15{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
   assign _bits_w_upd_28_sum = _add_w_upd_28_sum[31:16];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {_bits_w_upd_28_sum[15], _bits_w_upd_28_sum};  // generator/units/lane.ts:152
+  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {_bits_w_upd_28_sum[15], _bits_w_upd_28_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5053,11 +5053,11 @@ module hebbian (
   assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
   assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[30], _bits_w_upd_29_sum_2} + {{15{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
   assign _bits_w_upd_29_sum = _add_w_upd_29_sum[31:16];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {_bits_w_upd_29_sum[15], _bits_w_upd_29_sum};  // generator/units/lane.ts:152
+  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {_bits_w_upd_29_sum[15], _bits_w_upd_29_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5140,11 +5140,11 @@ module hebbian (
   assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
   assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[30], _bits_w_upd_30_sum_2} + {{15{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
   assign _bits_w_upd_30_sum = _add_w_upd_30_sum[31:16];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {_bits_w_upd_30_sum[15], _bits_w_upd_30_sum};  // generator/units/lane.ts:152
+  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {_bits_w_upd_30_sum[15], _bits_w_upd_30_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5227,11 +5227,11 @@ module hebbian (
   assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
   assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[30], _bits_w_upd_31_sum_2} + {{15{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
   assign _bits_w_upd_31_sum = _add_w_upd_31_sum[31:16];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {_bits_w_upd_31_sum[15], _bits_w_upd_31_sum};  // generator/units/lane.ts:152
+  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {_bits_w_upd_31_sum[15], _bits_w_upd_31_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5314,11 +5314,11 @@ module hebbian (
   assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
   assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[30], _bits_w_upd_32_sum_2} + {{15{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
   assign _bits_w_upd_32_sum = _add_w_upd_32_sum[31:16];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {_bits_w_upd_32_sum[15], _bits_w_upd_32_sum};  // generator/units/lane.ts:152
+  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {_bits_w_upd_32_sum[15], _bits_w_upd_32_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5401,11 +5401,11 @@ module hebbian (
   assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
   assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[30], _bits_w_upd_33_sum_2} + {{15{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
   assign _bits_w_upd_33_sum = _add_w_upd_33_sum[31:16];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {_bits_w_upd_33_sum[15], _bits_w_upd_33_sum};  // generator/units/lane.ts:152
+  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {_bits_w_upd_33_sum[15], _bits_w_upd_33_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5488,11 +5488,11 @@ module hebbian (
   assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
   assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[30], _bits_w_upd_34_sum_2} + {{15{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
   assign _bits_w_upd_34_sum = _add_w_upd_34_sum[31:16];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {_bits_w_upd_34_sum[15], _bits_w_upd_34_sum};  // generator/units/lane.ts:152
+  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {_bits_w_upd_34_sum[15], _bits_w_upd_34_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5575,11 +5575,11 @@ module hebbian (
   assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
   assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[30], _bits_w_upd_35_sum_2} + {{15{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
   assign _bits_w_upd_35_sum = _add_w_upd_35_sum[31:16];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {_bits_w_upd_35_sum[15], _bits_w_upd_35_sum};  // generator/units/lane.ts:152
+  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {_bits_w_upd_35_sum[15], _bits_w_upd_35_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5662,11 +5662,11 @@ module hebbian (
   assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
   assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[30], _bits_w_upd_36_sum_2} + {{15{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
   assign _bits_w_upd_36_sum = _add_w_upd_36_sum[31:16];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {_bits_w_upd_36_sum[15], _bits_w_upd_36_sum};  // generator/units/lane.ts:152
+  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {_bits_w_upd_36_sum[15], _bits_w_upd_36_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5749,11 +5749,11 @@ module hebbian (
   assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
   assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[30], _bits_w_upd_37_sum_2} + {{15{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
   assign _bits_w_upd_37_sum = _add_w_upd_37_sum[31:16];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {_bits_w_upd_37_sum[15], _bits_w_upd_37_sum};  // generator/units/lane.ts:152
+  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {_bits_w_upd_37_sum[15], _bits_w_upd_37_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5836,11 +5836,11 @@ module hebbian (
   assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
   assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[30], _bits_w_upd_38_sum_2} + {{15{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
   assign _bits_w_upd_38_sum = _add_w_upd_38_sum[31:16];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {_bits_w_upd_38_sum[15], _bits_w_upd_38_sum};  // generator/units/lane.ts:152
+  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {_bits_w_upd_38_sum[15], _bits_w_upd_38_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -5923,11 +5923,11 @@ module hebbian (
   assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
   assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[30], _bits_w_upd_39_sum_2} + {{15{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
   assign _bits_w_upd_39_sum = _add_w_upd_39_sum[31:16];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {_bits_w_upd_39_sum[15], _bits_w_upd_39_sum};  // generator/units/lane.ts:152
+  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {_bits_w_upd_39_sum[15], _bits_w_upd_39_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6010,11 +6010,11 @@ module hebbian (
   assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
   assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[30], _bits_w_upd_40_sum_2} + {{15{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
   assign _bits_w_upd_40_sum = _add_w_upd_40_sum[31:16];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {_bits_w_upd_40_sum[15], _bits_w_upd_40_sum};  // generator/units/lane.ts:152
+  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {_bits_w_upd_40_sum[15], _bits_w_upd_40_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6097,11 +6097,11 @@ module hebbian (
   assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
   assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[30], _bits_w_upd_41_sum_2} + {{15{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
   assign _bits_w_upd_41_sum = _add_w_upd_41_sum[31:16];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {_bits_w_upd_41_sum[15], _bits_w_upd_41_sum};  // generator/units/lane.ts:152
+  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {_bits_w_upd_41_sum[15], _bits_w_upd_41_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6184,11 +6184,11 @@ module hebbian (
   assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
   assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[30], _bits_w_upd_42_sum_2} + {{15{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
   assign _bits_w_upd_42_sum = _add_w_upd_42_sum[31:16];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {_bits_w_upd_42_sum[15], _bits_w_upd_42_sum};  // generator/units/lane.ts:152
+  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {_bits_w_upd_42_sum[15], _bits_w_upd_42_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6271,11 +6271,11 @@ module hebbian (
   assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
   assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[30], _bits_w_upd_43_sum_2} + {{15{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
   assign _bits_w_upd_43_sum = _add_w_upd_43_sum[31:16];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {_bits_w_upd_43_sum[15], _bits_w_upd_43_sum};  // generator/units/lane.ts:152
+  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {_bits_w_upd_43_sum[15], _bits_w_upd_43_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6358,11 +6358,11 @@ module hebbian (
   assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
   assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[30], _bits_w_upd_44_sum_2} + {{15{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
   assign _bits_w_upd_44_sum = _add_w_upd_44_sum[31:16];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {_bits_w_upd_44_sum[15], _bits_w_upd_44_sum};  // generator/units/lane.ts:152
+  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {_bits_w_upd_44_sum[15], _bits_w_upd_44_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6445,11 +6445,11 @@ module hebbian (
   assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
   assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[30], _bits_w_upd_45_sum_2} + {{15{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
   assign _bits_w_upd_45_sum = _add_w_upd_45_sum[31:16];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {_bits_w_upd_45_sum[15], _bits_w_upd_45_sum};  // generator/units/lane.ts:152
+  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {_bits_w_upd_45_sum[15], _bits_w_upd_45_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6532,11 +6532,11 @@ module hebbian (
   assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
   assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[30], _bits_w_upd_46_sum_2} + {{15{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
   assign _bits_w_upd_46_sum = _add_w_upd_46_sum[31:16];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {_bits_w_upd_46_sum[15], _bits_w_upd_46_sum};  // generator/units/lane.ts:152
+  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {_bits_w_upd_46_sum[15], _bits_w_upd_46_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6619,11 +6619,11 @@ module hebbian (
   assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
   assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[30], _bits_w_upd_47_sum_2} + {{15{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
   assign _bits_w_upd_47_sum = _add_w_upd_47_sum[31:16];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {_bits_w_upd_47_sum[15], _bits_w_upd_47_sum};  // generator/units/lane.ts:152
+  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {_bits_w_upd_47_sum[15], _bits_w_upd_47_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6706,11 +6706,11 @@ module hebbian (
   assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
   assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[30], _bits_w_upd_48_sum_2} + {{15{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
   assign _bits_w_upd_48_sum = _add_w_upd_48_sum[31:16];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {_bits_w_upd_48_sum[15], _bits_w_upd_48_sum};  // generator/units/lane.ts:152
+  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {_bits_w_upd_48_sum[15], _bits_w_upd_48_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6793,11 +6793,11 @@ module hebbian (
   assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
   assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[30], _bits_w_upd_49_sum_2} + {{15{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
   assign _bits_w_upd_49_sum = _add_w_upd_49_sum[31:16];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {_bits_w_upd_49_sum[15], _bits_w_upd_49_sum};  // generator/units/lane.ts:152
+  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {_bits_w_upd_49_sum[15], _bits_w_upd_49_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6880,11 +6880,11 @@ module hebbian (
   assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
   assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[30], _bits_w_upd_50_sum_2} + {{15{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
   assign _bits_w_upd_50_sum = _add_w_upd_50_sum[31:16];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {_bits_w_upd_50_sum[15], _bits_w_upd_50_sum};  // generator/units/lane.ts:152
+  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {_bits_w_upd_50_sum[15], _bits_w_upd_50_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -6967,11 +6967,11 @@ module hebbian (
   assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
   assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[30], _bits_w_upd_51_sum_2} + {{15{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
   assign _bits_w_upd_51_sum = _add_w_upd_51_sum[31:16];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {_bits_w_upd_51_sum[15], _bits_w_upd_51_sum};  // generator/units/lane.ts:152
+  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {_bits_w_upd_51_sum[15], _bits_w_upd_51_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7054,11 +7054,11 @@ module hebbian (
   assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
   assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[30], _bits_w_upd_52_sum_2} + {{15{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
   assign _bits_w_upd_52_sum = _add_w_upd_52_sum[31:16];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {_bits_w_upd_52_sum[15], _bits_w_upd_52_sum};  // generator/units/lane.ts:152
+  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {_bits_w_upd_52_sum[15], _bits_w_upd_52_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7141,11 +7141,11 @@ module hebbian (
   assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
   assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[30], _bits_w_upd_53_sum_2} + {{15{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
   assign _bits_w_upd_53_sum = _add_w_upd_53_sum[31:16];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {_bits_w_upd_53_sum[15], _bits_w_upd_53_sum};  // generator/units/lane.ts:152
+  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {_bits_w_upd_53_sum[15], _bits_w_upd_53_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7228,11 +7228,11 @@ module hebbian (
   assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
   assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[30], _bits_w_upd_54_sum_2} + {{15{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
   assign _bits_w_upd_54_sum = _add_w_upd_54_sum[31:16];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {_bits_w_upd_54_sum[15], _bits_w_upd_54_sum};  // generator/units/lane.ts:152
+  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {_bits_w_upd_54_sum[15], _bits_w_upd_54_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7315,11 +7315,11 @@ module hebbian (
   assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
   assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[30], _bits_w_upd_55_sum_2} + {{15{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
   assign _bits_w_upd_55_sum = _add_w_upd_55_sum[31:16];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {_bits_w_upd_55_sum[15], _bits_w_upd_55_sum};  // generator/units/lane.ts:152
+  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {_bits_w_upd_55_sum[15], _bits_w_upd_55_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7402,11 +7402,11 @@ module hebbian (
   assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
   assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[30], _bits_w_upd_56_sum_2} + {{15{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
   assign _bits_w_upd_56_sum = _add_w_upd_56_sum[31:16];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {_bits_w_upd_56_sum[15], _bits_w_upd_56_sum};  // generator/units/lane.ts:152
+  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {_bits_w_upd_56_sum[15], _bits_w_upd_56_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7489,11 +7489,11 @@ module hebbian (
   assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
   assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[30], _bits_w_upd_57_sum_2} + {{15{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
   assign _bits_w_upd_57_sum = _add_w_upd_57_sum[31:16];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {_bits_w_upd_57_sum[15], _bits_w_upd_57_sum};  // generator/units/lane.ts:152
+  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {_bits_w_upd_57_sum[15], _bits_w_upd_57_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7576,11 +7576,11 @@ module hebbian (
   assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
   assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[30], _bits_w_upd_58_sum_2} + {{15{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
   assign _bits_w_upd_58_sum = _add_w_upd_58_sum[31:16];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {_bits_w_upd_58_sum[15], _bits_w_upd_58_sum};  // generator/units/lane.ts:152
+  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {_bits_w_upd_58_sum[15], _bits_w_upd_58_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7663,11 +7663,11 @@ module hebbian (
   assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
   assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[30], _bits_w_upd_59_sum_2} + {{15{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
   assign _bits_w_upd_59_sum = _add_w_upd_59_sum[31:16];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {_bits_w_upd_59_sum[15], _bits_w_upd_59_sum};  // generator/units/lane.ts:152
+  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {_bits_w_upd_59_sum[15], _bits_w_upd_59_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7750,11 +7750,11 @@ module hebbian (
   assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
   assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[30], _bits_w_upd_60_sum_2} + {{15{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
   assign _bits_w_upd_60_sum = _add_w_upd_60_sum[31:16];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {_bits_w_upd_60_sum[15], _bits_w_upd_60_sum};  // generator/units/lane.ts:152
+  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {_bits_w_upd_60_sum[15], _bits_w_upd_60_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7837,11 +7837,11 @@ module hebbian (
   assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
   assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[30], _bits_w_upd_61_sum_2} + {{15{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
   assign _bits_w_upd_61_sum = _add_w_upd_61_sum[31:16];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {_bits_w_upd_61_sum[15], _bits_w_upd_61_sum};  // generator/units/lane.ts:152
+  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {_bits_w_upd_61_sum[15], _bits_w_upd_61_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -7924,11 +7924,11 @@ module hebbian (
   assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
   assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[30], _bits_w_upd_62_sum_2} + {{15{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
   assign _bits_w_upd_62_sum = _add_w_upd_62_sum[31:16];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {_bits_w_upd_62_sum[15], _bits_w_upd_62_sum};  // generator/units/lane.ts:152
+  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {_bits_w_upd_62_sum[15], _bits_w_upd_62_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -8011,11 +8011,11 @@ module hebbian (
   assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
   assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[30], _bits_w_upd_63_sum_2} + {{15{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
   assign _bits_w_upd_63_sum = _add_w_upd_63_sum[31:16];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {_bits_w_upd_63_sum[15], _bits_w_upd_63_sum};  // generator/units/lane.ts:152
+  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {_bits_w_upd_63_sum[15], _bits_w_upd_63_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
 
@@ -8031,11 +8031,11 @@ module hebbian (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:152
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:142
 
-  assign b_upd_sat_hi = (~b_upd_sum[16]) & (|b_upd_sum[16:15]);  // generator/units/lane.ts:157
+  assign b_upd_sat_hi = (~b_upd_sum[16]) & (|b_upd_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));  // generator/units/lane.ts:158
+  assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));  // generator/units/lane.ts:148
 
   assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:530
 

@@ -2360,11 +2360,11 @@ module output_layer (
   assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
   assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
   assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};  // generator/units/lane.ts:152
+  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2428,11 +2428,11 @@ module output_layer (
   assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
   assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
   assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};  // generator/units/lane.ts:152
+  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2496,11 +2496,11 @@ module output_layer (
   assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
   assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
   assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};  // generator/units/lane.ts:152
+  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2564,11 +2564,11 @@ module output_layer (
   assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
   assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
   assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};  // generator/units/lane.ts:152
+  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2632,11 +2632,11 @@ module output_layer (
   assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
   assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
   assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};  // generator/units/lane.ts:152
+  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2700,11 +2700,11 @@ module output_layer (
   assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
   assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
   assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};  // generator/units/lane.ts:152
+  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2768,11 +2768,11 @@ module output_layer (
   assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
   assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
   assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};  // generator/units/lane.ts:152
+  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2836,11 +2836,11 @@ module output_layer (
   assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
   assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
   assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};  // generator/units/lane.ts:152
+  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2904,11 +2904,11 @@ module output_layer (
   assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
   assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
   assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};  // generator/units/lane.ts:152
+  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2972,11 +2972,11 @@ module output_layer (
   assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
   assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
   assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};  // generator/units/lane.ts:152
+  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3040,11 +3040,11 @@ module output_layer (
   assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
   assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
   assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};  // generator/units/lane.ts:152
+  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3108,11 +3108,11 @@ module output_layer (
   assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
   assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
   assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};  // generator/units/lane.ts:152
+  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3176,11 +3176,11 @@ module output_layer (
   assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
   assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
   assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};  // generator/units/lane.ts:152
+  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3244,11 +3244,11 @@ module output_layer (
   assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
   assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
   assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};  // generator/units/lane.ts:152
+  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3312,11 +3312,11 @@ module output_layer (
   assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
   assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
   assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};  // generator/units/lane.ts:152
+  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3380,11 +3380,11 @@ module output_layer (
   assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
   assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
   assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};  // generator/units/lane.ts:152
+  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3448,11 +3448,11 @@ module output_layer (
   assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
   assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
   assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};  // generator/units/lane.ts:152
+  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3516,11 +3516,11 @@ module output_layer (
   assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
   assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
   assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};  // generator/units/lane.ts:152
+  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3584,11 +3584,11 @@ module output_layer (
   assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
   assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
   assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};  // generator/units/lane.ts:152
+  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3652,11 +3652,11 @@ module output_layer (
   assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
   assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
   assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};  // generator/units/lane.ts:152
+  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3720,11 +3720,11 @@ module output_layer (
   assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
   assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
   assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};  // generator/units/lane.ts:152
+  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3788,11 +3788,11 @@ module output_layer (
   assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
   assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
   assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};  // generator/units/lane.ts:152
+  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3856,11 +3856,11 @@ module output_layer (
   assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
   assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
   assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};  // generator/units/lane.ts:152
+  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3924,11 +3924,11 @@ module output_layer (
   assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
   assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
   assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};  // generator/units/lane.ts:152
+  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3992,11 +3992,11 @@ module output_layer (
   assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
   assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
   assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};  // generator/units/lane.ts:152
+  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4060,11 +4060,11 @@ module output_layer (
   assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
   assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
   assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};  // generator/units/lane.ts:152
+  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4128,11 +4128,11 @@ module output_layer (
   assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
   assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
   assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};  // generator/units/lane.ts:152
+  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4196,11 +4196,11 @@ module output_layer (
   assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
   assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
   assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};  // generator/units/lane.ts:152
+  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4264,11 +4264,11 @@ module output_layer (
   assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
   assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
   assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};  // generator/units/lane.ts:152
+  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4332,11 +4332,11 @@ module output_layer (
   assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
   assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
   assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};  // generator/units/lane.ts:152
+  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4400,11 +4400,11 @@ module output_layer (
   assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
   assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
   assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};  // generator/units/lane.ts:152
+  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4468,11 +4468,11 @@ module output_layer (
   assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
   assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
   assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};  // generator/units/lane.ts:152
+  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4536,11 +4536,11 @@ module output_layer (
   assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
   assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
   assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};  // generator/units/lane.ts:152
+  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4604,11 +4604,11 @@ module output_layer (
   assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
   assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
   assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};  // generator/units/lane.ts:152
+  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4672,11 +4672,11 @@ module output_layer (
   assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
   assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
   assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};  // generator/units/lane.ts:152
+  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4740,11 +4740,11 @@ module output_layer (
   assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
   assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
   assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};  // generator/units/lane.ts:152
+  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4808,11 +4808,11 @@ module output_layer (
   assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
   assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
   assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};  // generator/units/lane.ts:152
+  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4876,11 +4876,11 @@ module output_layer (
   assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
   assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
   assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};  // generator/units/lane.ts:152
+  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4944,11 +4944,11 @@ module output_layer (
   assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
   assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
   assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};  // generator/units/lane.ts:152
+  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5012,11 +5012,11 @@ module output_layer (
   assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
   assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
   assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};  // generator/units/lane.ts:152
+  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5080,11 +5080,11 @@ module output_layer (
   assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
   assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
   assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};  // generator/units/lane.ts:152
+  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5148,11 +5148,11 @@ module output_layer (
   assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
   assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
   assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};  // generator/units/lane.ts:152
+  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5216,11 +5216,11 @@ module output_layer (
   assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
   assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
   assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};  // generator/units/lane.ts:152
+  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5284,11 +5284,11 @@ module output_layer (
   assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
   assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
   assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};  // generator/units/lane.ts:152
+  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5352,11 +5352,11 @@ module output_layer (
   assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
   assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
   assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};  // generator/units/lane.ts:152
+  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5420,11 +5420,11 @@ module output_layer (
   assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
   assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
   assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};  // generator/units/lane.ts:152
+  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5488,11 +5488,11 @@ module output_layer (
   assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
   assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
   assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};  // generator/units/lane.ts:152
+  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5556,11 +5556,11 @@ module output_layer (
   assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
   assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
   assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};  // generator/units/lane.ts:152
+  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5624,11 +5624,11 @@ module output_layer (
   assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
   assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
   assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};  // generator/units/lane.ts:152
+  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5692,11 +5692,11 @@ module output_layer (
   assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
   assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
   assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};  // generator/units/lane.ts:152
+  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5760,11 +5760,11 @@ module output_layer (
   assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
   assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
   assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};  // generator/units/lane.ts:152
+  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5828,11 +5828,11 @@ module output_layer (
   assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
   assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
   assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};  // generator/units/lane.ts:152
+  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5896,11 +5896,11 @@ module output_layer (
   assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
   assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
   assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};  // generator/units/lane.ts:152
+  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5964,11 +5964,11 @@ module output_layer (
   assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
   assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
   assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};  // generator/units/lane.ts:152
+  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6032,11 +6032,11 @@ module output_layer (
   assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
   assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
   assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};  // generator/units/lane.ts:152
+  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6100,11 +6100,11 @@ module output_layer (
   assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
   assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
   assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};  // generator/units/lane.ts:152
+  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6168,11 +6168,11 @@ module output_layer (
   assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
   assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
   assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};  // generator/units/lane.ts:152
+  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6236,11 +6236,11 @@ module output_layer (
   assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
   assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
   assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};  // generator/units/lane.ts:152
+  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6304,11 +6304,11 @@ module output_layer (
   assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
   assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
   assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};  // generator/units/lane.ts:152
+  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6372,11 +6372,11 @@ module output_layer (
   assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
   assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
   assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};  // generator/units/lane.ts:152
+  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6440,11 +6440,11 @@ module output_layer (
   assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
   assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
   assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};  // generator/units/lane.ts:152
+  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6508,11 +6508,11 @@ module output_layer (
   assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
   assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
   assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};  // generator/units/lane.ts:152
+  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6576,11 +6576,11 @@ module output_layer (
   assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
   assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
   assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};  // generator/units/lane.ts:152
+  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6644,11 +6644,11 @@ module output_layer (
   assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
   assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
   assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};  // generator/units/lane.ts:152
+  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};  // generator/units/lane.ts:142
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:157
+  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:147
 
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:158
+  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:148
 
   assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6667,11 +6667,11 @@ module output_layer (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
   assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
-  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};  // generator/units/lane.ts:152
+  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};  // generator/units/lane.ts:142
 
-  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);  // generator/units/lane.ts:157
+  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);  // generator/units/lane.ts:147
 
-  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:158
+  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:148
 
   assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:414
 
