@@ -14,7 +14,7 @@ import { synthYosys } from '../../generator/tools/index.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/index.js';
 import { Rng } from '../../sim/rng.js';
-import { expectToolsClean } from '../generator/tool-checks.js';
+import { expectBlockRams, expectToolsClean } from '../generator/tool-checks.js';
 import { engineOf, randomChip, withWindowZ } from './helpers.js';
 import { wmRun } from './wm-cosim.js';
 
@@ -34,6 +34,11 @@ describe('working memory', () => {
     await expectToolsClean(workingMemory({ ...DEFAULT_CHIP, layers: [3, 2, 2], window: 2 }));
     await expectToolsClean(workingMemory({ ...DEFAULT_CHIP, layers: [12, 8, 4, 3], window: 5 }));
   });
+
+  it('maps every memory of the default working memory to block RAM on iCE40 and Xilinx, counted exactly (no LUT RAM)', async () => {
+    // 8 pixel banks (784 × 8: 2 SB_RAM40_4K / 1 RAMB18E1 each), 16 z banks, labels, K_X, K_Y, R_X, R_Y: one each
+    await expectBlockRams(workingMemory(DEFAULT_CHIP), { ice40: 41, xilinx: { RAMB18E1: 29, RAMB36E1: 0 } });
+  }, 600_000);
 
   it('keeps every bank in block RAM on iCE40 (the default chip): SB_RAM40_4K cells, no memory in flip-flops', async () => {
     const mod = workingMemory(DEFAULT_CHIP);
