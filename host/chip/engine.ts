@@ -17,8 +17,7 @@ import type { Engine, EngineState, LayerWeights, TrainConfig } from '../../sim/e
 import { encodeWeightFile, FixedPointEngine, type RawLayer } from '../../sim/golden/fixed/index.js';
 import { Client, type Request } from '../protocol/client.js';
 import { ChipError } from '../protocol/commands.js';
-import { OPCODES, commandSpec } from '../protocol/spec.js';
-import { encodePayload } from '../protocol/commands.js';
+import { OPCODES } from '../protocol/spec.js';
 import type { Transport } from '../transport/transport.js';
 import { chipTrainConfig, layersToWords, wordsToLayers } from './config.js';
 
@@ -104,26 +103,17 @@ export class ChipEngine implements Engine {
   /** Sends every queued operation as one pipelined batch; with `check`, compares the weights when due. */
   async flush(): Promise<void> {
     if (this.queue.length) {
-      const train = commandSpec(this.spec, 'TRAIN');
       const reqs: Request[] = [];
-      let recs: Uint8Array[] = [];
-      const cut = () => {
-        if (recs.length) reqs.push({ op: train.code, payload: encodePayload(this.spec, 'TRAIN', {}, recs) });
-        recs = [];
-      };
+      let run: { pixels: Uint8Array; label: number }[] = [];
       for (const op of this.queue) {
-        if (op.kind === 'epoch') {
-          cut();
-          reqs.push({ op: OPCODES.NEW_EPOCH });
+        if (op.kind === 'train') {
+          run.push(op);
           continue;
         }
-        const r = new Uint8Array(this.spec.pixels + 1);
-        r.set(op.pixels);
-        r[this.spec.pixels] = op.label;
-        recs.push(r);
-        if (recs.length === train.maxRecords) cut();
+        reqs.push(...this.client.trainRequests(run), { op: OPCODES.NEW_EPOCH });
+        run = [];
       }
-      cut();
+      reqs.push(...this.client.trainRequests(run));
       this.queue = [];
       const answers = await this.client.batch(reqs);
       for (const a of answers) if (!a.ok) throw a.error;

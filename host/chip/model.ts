@@ -20,6 +20,7 @@ import { configHash, type ChipConfig } from '../../generator/config.js';
 import { protocolSpec, type ProtocolSpec } from '../../generator/protocol.js';
 import { QUANTITIES } from '../../generator/numeric.js';
 import { ERRORS, OPCODES } from '../protocol/spec.js';
+import { decodeWords, encodeCounters, encodeWords } from '../protocol/commands.js';
 import type { ControllerReply } from '../protocol/frontend-model.js';
 import { FixedPointEngine, laneSeed, type ChipState, type RawLayer } from '../../sim/golden/fixed/index.js';
 import type { Split } from '../../sim/data.js';
@@ -101,7 +102,6 @@ export class ChipModel {
       return v;
     };
     const wb = this.spec.wordBytes;
-    const span = 2 ** (8 * wb);
     switch (op) {
       case OPCODES.SET_PARAMS: {
         this.lr = { hiddenShift: p[0], hiddenMul: p[1], outShift: p[2], outMul: p[3] };
@@ -109,25 +109,13 @@ export class ChipModel {
         this.rebuild(true);
         return ok([]);
       }
-      case OPCODES.LOAD_WEIGHTS: {
-        const words: number[] = [];
-        for (let i = 4; i < p.length; i += wb) {
-          const v = u(i, wb);
-          words.push(v >= span / 2 ? v - span : v);
-        }
-        this.setWords(u(0, 4), words);
+      case OPCODES.LOAD_WEIGHTS:
+        this.setWords(u(0, 4), decodeWords(p.subarray(4), wb));
         return ok([]);
-      }
       case OPCODES.READ_WEIGHTS: {
         const off = u(0, 4);
-        const count = u(4, 2);
-        const all = this.words();
-        const out: number[] = [];
-        for (let w = off; w < off + count; w++) {
-          const v = all[w] < 0 ? all[w] + span : all[w];
-          for (let k = 0; k < wb; k++) out.push(Math.floor(v / 2 ** (8 * k)) & 0xff);
-        }
-        return ok(out);
+        const words = Array.from(this.words().subarray(off, off + u(4, 2)));
+        return ok(encodeWords(words, wb).flatMap((b) => [...b]));
       }
       case OPCODES.NEW_EPOCH:
         this.engine.beginEpoch();
@@ -146,19 +134,9 @@ export class ChipModel {
         return ok(out);
       }
       case OPCODES.READ_COUNTERS: {
-        const out: number[] = [];
-        const u64 = (v: bigint) => {
-          for (let k = 0n; k < 8n; k++) out.push(Number((v >> (8n * k)) & 0xffn));
-        };
-        u64(this.steps);
-        u64(0n);
-        u64(0n);
         const snap = this.engine.sat.snapshot();
-        for (const q of QUANTITIES) {
-          const c = snap[q] ? snap[q].high + snap[q].low : 0;
-          for (let k = 0; k < 4; k++) out.push(Math.floor(c / 2 ** (8 * k)) & 0xff);
-        }
-        return ok(out);
+        const saturations = QUANTITIES.map((q) => (snap[q] ? snap[q].high + snap[q].low : 0));
+        return ok(encodeCounters({ steps: this.steps, busyCycles: 0n, stalledCycles: 0n, saturations }));
       }
       default:
         return { status: ERRORS.NOT_SUPPORTED, payload: [op, 0] };

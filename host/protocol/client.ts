@@ -187,6 +187,11 @@ export class Client {
 
   /** One training step per sample, in frames of as many samples as fit, all pipelined. */
   async train(samples: readonly { pixels: ArrayLike<number>; label: number }[]): Promise<void> {
+    this.throwFirst(await this.batch(this.trainRequests(samples)));
+  }
+
+  /** The TRAIN frames of `samples` (as many samples per frame as fit), for a batch of its own or a larger one. */
+  trainRequests(samples: readonly { pixels: ArrayLike<number>; label: number }[]): Request[] {
     const c = commandSpec(this.spec, 'TRAIN');
     const reqs: Request[] = [];
     for (let i = 0; i < samples.length; i += c.maxRecords) {
@@ -199,7 +204,7 @@ export class Client {
       });
       reqs.push({ op: c.code, payload: this.payload('TRAIN', {}, recs) });
     }
-    this.throwFirst(await this.batch(reqs));
+    return reqs;
   }
 
   /** Predicted class of each sample. */

@@ -166,6 +166,19 @@ export function decodeCounters(p: Uint8Array, quantities: number): Counters {
   return c;
 }
 
+/** READ_COUNTERS' payload (what the controller answers): u64 steps, busy, stalled cycles, u32 saturations. */
+export function encodeCounters(c: Counters): number[] {
+  const out: number[] = [];
+  const le = (v: bigint, bytes: number) => {
+    for (let k = 0n; k < BigInt(bytes); k++) out.push(Number((v >> (8n * k)) & 0xffn));
+  };
+  le(c.steps, 8);
+  le(c.busyCycles, 8);
+  le(c.stalledCycles, 8);
+  for (const n of c.saturations) le(BigInt(n), 4);
+  return out;
+}
+
 /** READ_WEIGHTS' payload: little-endian two's-complement words of `wordBytes` bytes. */
 export function decodeWords(p: Uint8Array, wordBytes: number): number[] {
   if (p.length % wordBytes !== 0) throw new ProtocolError(`READ_WEIGHTS: ${p.length} bytes is not a whole number of ${wordBytes}-byte words`);

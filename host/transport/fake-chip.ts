@@ -7,6 +7,7 @@
 import { ERRORS, OPCODES, type ProtocolSpec } from '../protocol/spec.js';
 import type { ControllerReply } from '../protocol/frontend-model.js';
 import { QUANTITIES } from '../../generator/numeric.js';
+import { decodeWords, encodeCounters, encodeWords } from '../protocol/commands.js';
 
 export class FakeChip {
   weights: Int32Array;
@@ -33,28 +34,17 @@ export class FakeChip {
       return v;
     };
     const wb = s.wordBytes;
-    const span = 2 ** (8 * wb);
     switch (op) {
       case OPCODES.SET_PARAMS:
         this.params = { hiddenShift: p[0], hiddenMul: p[1], outShift: p[2], outMul: p[3], seed: u(4, 4) };
         return ok([]);
-      case OPCODES.LOAD_WEIGHTS: {
-        const off = u(0, 4);
-        for (let i = 4, w = off; i < p.length; i += wb, w++) {
-          const v = u(i, wb);
-          this.weights[w] = v >= span / 2 ? v - span : v;
-        }
+      case OPCODES.LOAD_WEIGHTS:
+        this.weights.set(decodeWords(p.subarray(4), wb), u(0, 4));
         return ok([]);
-      }
       case OPCODES.READ_WEIGHTS: {
         const off = u(0, 4);
-        const count = u(4, 2);
-        const out: number[] = [];
-        for (let w = off; w < off + count; w++) {
-          const v = this.weights[w] < 0 ? this.weights[w] + span : this.weights[w];
-          for (let k = 0; k < wb; k++) out.push(Math.floor(v / 2 ** (8 * k)) & 0xff);
-        }
-        return ok(out);
+        const words = Array.from(this.weights.subarray(off, off + u(4, 2)));
+        return ok(encodeWords(words, wb).flatMap((b) => [...b]));
       }
       case OPCODES.NEW_EPOCH:
         this.epochs++;
@@ -75,17 +65,8 @@ export class FakeChip {
         }
         return ok(out);
       }
-      case OPCODES.READ_COUNTERS: {
-        const out: number[] = [];
-        const u64 = (v: bigint) => {
-          for (let k = 0n; k < 8n; k++) out.push(Number((v >> (8n * k)) & 0xffn));
-        };
-        u64(this.steps);
-        u64(this.steps * 1712n);
-        u64(0n);
-        for (let q = 0; q < QUANTITIES.length; q++) out.push(0, 0, 0, 0);
-        return ok(out);
-      }
+      case OPCODES.READ_COUNTERS:
+        return ok(encodeCounters({ steps: this.steps, busyCycles: this.steps * 1712n, stalledCycles: 0n, saturations: QUANTITIES.map(() => 0) }));
       default:
         return { status: ERRORS.NOT_SUPPORTED, payload: [op, 0] };
     }
