@@ -53,6 +53,8 @@ export const OPCODES = {
   SET_PARAMS: 0x10,
   LOAD_WEIGHTS: 0x20,
   READ_WEIGHTS: 0x21,
+  LOAD_LFSR: 0x22,
+  READ_LFSR: 0x23,
   NEW_EPOCH: 0x30,
   TRAIN: 0x31,
   INFER: 0x32,
@@ -142,6 +144,14 @@ export interface ProtocolSpec {
   readonly wordBytes: number;
   readonly weightWords: number;
   readonly layers: readonly LayerMap[];
+  /**
+   * LFSR lane states of stochastic rounding (LOAD_LFSR / READ_LFSR): state n = lane n mod lanes of
+   * weight layer ⌊n / lanes⌋ (the hidden layers, then the output layer), `lfsrBytes` bytes each,
+   * little-endian, the register's `lfsrWidth` low bits.
+   */
+  readonly lfsrWidth: number;
+  readonly lfsrBytes: number;
+  readonly lfsrStates: number;
   readonly pixels: number;
   readonly classes: number;
   readonly commands: readonly CommandSpec[];
@@ -170,8 +180,40 @@ export function protocolSpec(cfg: ChipConfig): ProtocolSpec {
   const weightWords = layers.reduce((s, l) => s + l.words, 0);
   const pixels = cfg.layers[0];
   const classes = cfg.layers[cfg.layers.length - 1];
-  const maxLoad = Math.floor((MAX_PAYLOAD - 4) / wordBytes);
-  const maxRead = Math.floor(MAX_PAYLOAD / wordBytes);
+  const lfsrWidth = N.lfsr.width;
+  const lfsrBytes = Math.ceil(lfsrWidth / 8);
+  const lfsrStates = layers.length * cfg.lanes;
+  if (lfsrStates > 0xffff) throw new RangeError(`protocol: ${lfsrStates} LFSR lanes (layers × lanes) exceed the u16 state map`);
+  /**
+   * A memory's LOAD and READ commands: LOAD = u<offsetBytes> offset + k records of `unit` bytes, READ =
+   * offset + u16 count; offset + k (count) ≤ limit.
+   */
+  const spanCommands = (
+    [load, read]: [CommandName, CommandName],
+    offsetBytes: 2 | 4,
+    unit: number,
+    limit: number,
+    doc: { load: string; read: string; response: string; offset: string; count: string },
+  ): CommandSpec[] => {
+    const offset: FieldSpec = { name: 'offset', in: 'header', offset: 0, bytes: offsetBytes, min: 0, max: limit - 1, doc: doc.offset };
+    return [
+      {
+        ...fixed(load, 'controller', doc.load, 'empty'),
+        header: offsetBytes,
+        record: unit,
+        minRecords: 1,
+        maxRecords: Math.floor((MAX_PAYLOAD - offsetBytes) / unit),
+        fields: [offset],
+        span: { offset: 'offset', count: 'records', limit },
+      },
+      {
+        ...fixed(read, 'controller', doc.read, doc.response),
+        header: offsetBytes + 2,
+        fields: [offset, { name: 'count', in: 'header', offset: offsetBytes, bytes: 2, min: 1, max: Math.floor(MAX_PAYLOAD / unit), doc: doc.count }],
+        span: { offset: 'offset', count: 'count', limit },
+      },
+    ];
+  };
   const fixed = (name: CommandName, handler: CommandSpec['handler'], doc: string, response: string): CommandSpec => ({
     name,
     code: OPCODES[name],
@@ -205,24 +247,20 @@ export function protocolSpec(cfg: ChipConfig): ProtocolSpec {
         { name: 'seed', in: 'header', offset: 4, bytes: 4, min: 0, max: U32, doc: 'LFSR base seed of stochastic rounding' },
       ],
     },
-    {
-      ...fixed('LOAD_WEIGHTS', 'controller', 'Writes k consecutive weight words from word `offset` of the weight map.', 'empty'),
-      header: 4,
-      record: wordBytes,
-      minRecords: 1,
-      maxRecords: maxLoad,
-      fields: [{ name: 'offset', in: 'header', offset: 0, bytes: 4, min: 0, max: weightWords - 1, doc: 'first word (weight map)' }],
-      span: { offset: 'offset', count: 'records', limit: weightWords },
-    },
-    {
-      ...fixed('READ_WEIGHTS', 'controller', 'Reads `count` consecutive weight words from word `offset`.', 'count words'),
-      header: 6,
-      fields: [
-        { name: 'offset', in: 'header', offset: 0, bytes: 4, min: 0, max: weightWords - 1, doc: 'first word (weight map)' },
-        { name: 'count', in: 'header', offset: 4, bytes: 2, min: 1, max: maxRead, doc: 'words to read' },
-      ],
-      span: { offset: 'offset', count: 'count', limit: weightWords },
-    },
+    ...spanCommands(['LOAD_WEIGHTS', 'READ_WEIGHTS'], 4, wordBytes, weightWords, {
+      load: 'Writes k consecutive weight words from word `offset` of the weight map.',
+      read: 'Reads `count` consecutive weight words from word `offset`.',
+      response: 'count words',
+      offset: 'first word (weight map)',
+      count: 'words to read',
+    }),
+    ...spanCommands(['LOAD_LFSR', 'READ_LFSR'], 2, lfsrBytes, lfsrStates, {
+      load: 'Writes k consecutive LFSR lane states from state `offset` (state n: lane n mod lanes of weight layer ⌊n/lanes⌋).',
+      read: 'Reads `count` consecutive LFSR lane states from state `offset`.',
+      response: 'count states',
+      offset: 'first state (lane map)',
+      count: 'states to read',
+    }),
     fixed('NEW_EPOCH', 'controller', 'Starts an epoch: clears the working-memory window.', 'empty'),
     {
       ...fixed('TRAIN', 'controller', 'One training step per sample: k records of the u8 pixels and the label.', 'empty, once the steps are done'),
@@ -256,6 +294,9 @@ export function protocolSpec(cfg: ChipConfig): ProtocolSpec {
     wordBytes,
     weightWords,
     layers,
+    lfsrWidth,
+    lfsrBytes,
+    lfsrStates,
     pixels,
     classes,
     commands,

@@ -14,6 +14,13 @@ export interface EpochRecord {
   trainSamples: number;
   seconds: number;
   samplesPerSecond: number;
+  /** Chip engines (host/chip/engine.ts ChipFigures): chip cycles per TRAIN sample and how they were counted, */
+  cyclesPerSample?: number | null;
+  cyclesSource?: 'sim' | 'counters' | null;
+  /** ⌈weight words / lanes⌉, */
+  boundCyclesPerSample?: number;
+  /** and the simulation's speed (sim only; null otherwise). */
+  simCyclesPerSecond?: number | null;
 }
 
 /** Where the loop stands: `epoch` (1-based) is the epoch in progress, `offset` the next sample of its order. */

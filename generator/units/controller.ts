@@ -28,6 +28,10 @@
  *                  row j of hidden layer l at bank i mod L, address wBase_l + j·C_l + ⌊i/L⌋ (Hebbian unit),
  *                  the bias at bBase_l + j; the output layer's at bank i mod L, j·C + ⌊i/L⌋ and j.
  *                  LOAD: one word per wordBytes + 1 cycles; READ: wordBytes + 3 cycles a word.
+ *   LOAD_LFSR / READ_LFSR   state n = lane n mod L of weight layer ⌊n/L⌋: the offset is divided by L by
+ *                  subtracting L per cycle (≤ layers cycles), then one state at a time through host kind
+ *                  lfsr (bank = lane, addr = layer; unit 1 for the output layer), lanes then layers.
+ *                  LOAD: lfsrBytes + 1 cycles a state (the low W bits written); READ: lfsrBytes + 3.
  *   NEW_EPOCH      ok (the window is empty: no training step is kept)
  *   READ_COUNTERS  u64 steps, u64 busy cycles (a command or the start-up walk running), u64 stalled
  *                  cycles (busy, waiting for a command byte or for the reply stream), u32 per quantity
@@ -179,6 +183,10 @@ export function controller(cfg: ChipConfig): Module {
     INF_OUT: 26,
     INF_LOGIT: 27,
     INF_SEND: 28,
+    LFSR_DIV: 29,
+    LFSR_BYTES: 30,
+    LFSR_WRITE: 31,
+    LFSR_SEND: 32,
   };
   const sw = bitsFor(Object.keys(S).length);
   const state = m.reg('state_q', uint(sw), { reset: S.INIT });
@@ -305,8 +313,8 @@ export function controller(cfg: ChipConfig): Module {
   const steps = k(0, 64);
   const busyC = m.reg('busy_cycles_q', uint(64), { reset: 0 });
   const stallC = m.reg('stall_cycles_q', uint(64), { reset: 0 });
-  const waitingCmd = is(S.INF_PIX).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS)).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)).and(cmd.valid.not());
-  const sendingStates = is(S.REPLY_ST).or(is(S.REPLY_L0)).or(is(S.REPLY_L1)).or(is(S.SEND_BYTES)).or(is(S.READ_SEND));
+  const waitingCmd = is(S.INF_PIX).or(is(S.LFSR_BYTES)).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS)).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)).and(cmd.valid.not());
+  const sendingStates = is(S.REPLY_ST).or(is(S.REPLY_L0)).or(is(S.REPLY_L1)).or(is(S.SEND_BYTES)).or(is(S.READ_SEND)).or(is(S.LFSR_SEND));
   const stalled = m.wire('stalled', waitingCmd.or(sendingStates.and(canSend.not())));
   const running = m.wire('running', is(S.IDLE).not());
   m.seq('counters', ($) => {
@@ -318,20 +326,26 @@ export function controller(cfg: ChipConfig): Module {
   const seedWrite = is(S.SEED).and(seedPh.eq(4));
   const initWrite = is(S.INIT).and(wLeft.ne(0));
   const loadWrite = is(S.LOAD_WRITE);
-  m.assign(hostWe, initWrite.or(loadWrite).or(seedWrite));
+  // LOAD_LFSR / READ_LFSR: lane wQ of weight layer wL, the state assembled in / read into lfsrWord
+  const SB = spec.lfsrBytes;
+  const lfsrWord = m.reg('lfsr_word_q', uint(8 * SB), { reset: 0 });
+  const lfsrWrite = is(S.LFSR_WRITE);
+  const lfsrPort = m.wire('lfsr_port', seedWrite.or(lfsrWrite).or(is(S.READ_ISSUE).and(opIs(OPCODES.READ_LFSR))));
+  m.assign(hostWe, initWrite.or(loadWrite).or(seedWrite).or(lfsrWrite));
   m.assign(hostRe, is(S.READ_ISSUE));
   m.assign(hostUnit, isOut);
-  m.assign(hostKind, mux(seedWrite, k(HOST_KIND.lfsr, 2), mux(atBias, k(HOST_KIND.bias, 2), k(HOST_KIND.weight, 2))));
-  m.assign(hostBank, mux(seedWrite, wQ, mux(atBias, k(0, qw), wQ)));
-  m.assign(hostAddr, mux(seedWrite, wL.zext(aw), wordAddr));
+  m.assign(hostKind, mux(lfsrPort, k(HOST_KIND.lfsr, 2), mux(atBias, k(HOST_KIND.bias, 2), k(HOST_KIND.weight, 2))));
+  m.assign(hostBank, mux(lfsrPort, wQ, mux(atBias, k(0, qw), wQ)));
+  m.assign(hostAddr, mux(lfsrPort, wL.zext(aw), wordAddr));
   const loadWord = args.slice(63, 64 - 8 * wb);
   const loadExt = D > 8 * wb ? loadWord.asSigned().sext(D).asUnsigned() : loadWord.trunc(D);
-  m.assign(hostWdata, mux(initWrite, k(0, D), mux(seedWrite, seedVal.trunc(Math.min(32, LW)).zext(D), loadExt)));
+  const lfsrIn = LW < 8 * SB ? lfsrWord.trunc(LW) : lfsrWord;
+  m.assign(hostWdata, mux(initWrite, k(0, D), mux(seedWrite, seedVal.trunc(Math.min(32, LW)).zext(D), mux(lfsrWrite, lfsrIn.zext(D), loadExt))));
   const readWord = m.reg('read_word_q', uint(8 * wb), { reset: 0 });
   const rdSel = mux(isOut, outRdata, hebRdata);
   const rdBytes = D >= 8 * wb ? rdSel.trunc(8 * wb) : rdSel.asSigned().sext(8 * wb).asUnsigned();
   const readWait = m.reg('read_wait_q', uint(2), { reset: 0 });
-  const byteIdx = m.reg('byte_idx_q', uint(bitsFor(wb + 1)), { reset: 0 });
+  const byteIdx = m.reg('byte_idx_q', uint(bitsFor(Math.max(wb, spec.lfsrBytes) + 1)), { reset: 0 });
 
   // READ_COUNTERS payload: counters in order, little-endian
   const cntParts: Expr[] = [steps, busyC, stallC, ...sats];
@@ -341,7 +355,11 @@ export function controller(cfg: ChipConfig): Module {
   const lrOk = args.slice(31, 0).eq(k(((lrCfg.outMul << 24) | (lrCfg.outShift << 16) | (lrCfg.hiddenMul << 8) | lrCfg.hiddenShift) >>> 0, 32));
   const nArgs = m.wire(
     'n_args',
-    mux(opIs(OPCODES.SET_PARAMS), k(8, 4), mux(opIs(OPCODES.LOAD_WEIGHTS), k(4, 4), mux(opIs(OPCODES.READ_WEIGHTS), k(6, 4), k(0, 4)))),
+    mux(
+      opIs(OPCODES.SET_PARAMS),
+      k(8, 4),
+      mux(opIs(OPCODES.LOAD_WEIGHTS), k(4, 4), mux(opIs(OPCODES.READ_WEIGHTS), k(6, 4), mux(opIs(OPCODES.LOAD_LFSR), k(2, 4), mux(opIs(OPCODES.READ_LFSR), k(4, 4), k(0, 4))))),
+    ),
   );
 
   // ---- INFER: records, pixels, argmax of the logits (ties to the lowest class)
@@ -387,6 +405,13 @@ export function controller(cfg: ChipConfig): Module {
     $.set(wK, 0);
     $.set(wRow, perL((y) => y.wBase, aw, layerOf));
     $.set(wBias, perL((y) => y.bBase, aw, layerOf));
+  };
+  /** The next LFSR state of the lane map: the next lane, or lane 0 of the next layer. */
+  const lfsrStep = ($: Scope): void => {
+    $.if(wQ.eq(L - 1), () => {
+      $.set(wQ, 0);
+      $.set(wL, wL.addWrap(1));
+    }).else(() => $.set(wQ, wQ.addWrap(1)));
   };
   m.seq('fsm', ($) => {
     $.if(rsp.fire, () => $.set(rspValid, 0));
@@ -516,6 +541,19 @@ export function controller(cfg: ChipConfig): Module {
             walkFrom($);
             $.set(wLeft, args.slice(63, 48).zext(32));
             $.set(state, S.WALK_ROW);
+          })
+          .case(OPCODES.LOAD_LFSR, () => {
+            // offset: args[63:48]; len: the states' bytes
+            $.set(wRem, args.slice(63, 48).zext(32));
+            $.set(wL, 0);
+            $.set(state, S.LFSR_DIV);
+          })
+          .case(OPCODES.READ_LFSR, () => {
+            // offset: args[47:32], count: args[63:48]
+            $.set(wRem, args.slice(47, 32).zext(32));
+            $.set(wLeft, args.slice(63, 48).zext(32));
+            $.set(wL, 0);
+            $.set(state, S.LFSR_DIV);
           })
           .case(OPCODES.NEW_EPOCH, () => reply(0, k(0, 16), S.IDLE))
           .case(OPCODES.READ_COUNTERS, () => {
@@ -647,7 +685,7 @@ export function controller(cfg: ChipConfig): Module {
         $.set(readWait, readWait.addWrap(1));
         $.if(readWait.eq(1), () => {
           $.set(byteIdx, 0);
-          $.set(state, S.READ_SEND);
+          $.set(state, mux(opIs(OPCODES.READ_LFSR), k(S.LFSR_SEND, sw), k(S.READ_SEND, sw)));
         });
       })
       .case(S.READ_SEND, () => {
@@ -660,6 +698,46 @@ export function controller(cfg: ChipConfig): Module {
             $.set(readWord, wb > 1 ? readWord.shr(8).zext(8 * wb) : readWord);
             $.if(lastByte, () => {
               walkStep($);
+              $.if(wLeft.eq(1), () => $.set(state, S.IDLE)).else(() => $.set(state, S.READ_ISSUE));
+            }).else(() => $.set(byteIdx, byteIdx.addWrap(1)));
+          });
+        });
+      })
+      .case(S.LFSR_DIV, () => {
+        // the state's layer and lane: offset / L by subtraction
+        $.if(wRem.ge(L), () => {
+          $.set(wRem, wRem.subWrap(L));
+          $.set(wL, wL.addWrap(1));
+        }).else(() => {
+          $.set(wQ, wRem.trunc(qw));
+          $.set(byteIdx, 0);
+          $.if(opIs(OPCODES.LOAD_LFSR), () => $.set(state, S.LFSR_BYTES)).else(() => reply(0, wLeft.trunc(16).mul(k(SB, bitsFor(SB + 1))).trunc(16), S.READ_ISSUE));
+        });
+      })
+      .case(S.LFSR_BYTES, () => {
+        $.if(cmd.valid, () => {
+          $.set(lfsrWord, SB > 1 ? cat(cmd.data, lfsrWord.slice(8 * SB - 1, 8)) : cmd.data);
+          $.set(len, len.subWrap(1));
+          $.if(byteIdx.eq(SB - 1), () => $.set(state, S.LFSR_WRITE)).else(() => $.set(byteIdx, byteIdx.addWrap(1)));
+        });
+      })
+      .case(S.LFSR_WRITE, () => {
+        // written this cycle (host_we); the next lane
+        lfsrStep($);
+        $.set(byteIdx, 0);
+        $.if(len.eq(0), () => reply(0, k(0, 16), S.IDLE)).else(() => $.set(state, S.LFSR_BYTES));
+      })
+      .case(S.LFSR_SEND, () => {
+        $.if(byteIdx.eq(0).and(readWait.eq(2)), () => {
+          $.set(lfsrWord, rdSel.trunc(LW).zext(8 * SB));
+          $.set(readWait, 3);
+        }).else(() => {
+          const lastByte = byteIdx.eq(SB - 1);
+          send(lfsrWord.trunc(8), lastByte.and(wLeft.eq(1)), () => {
+            $.set(lfsrWord, SB > 1 ? lfsrWord.shr(8).zext(8 * SB) : lfsrWord);
+            $.if(lastByte, () => {
+              lfsrStep($);
+              $.set(wLeft, wLeft.subWrap(1));
               $.if(wLeft.eq(1), () => $.set(state, S.IDLE)).else(() => $.set(state, S.READ_ISSUE));
             }).else(() => $.set(byteIdx, byteIdx.addWrap(1)));
           });
@@ -679,7 +757,7 @@ export function controller(cfg: ChipConfig): Module {
   });
 
   // command bytes are taken in the states that read them
-  m.assign(cmd.ready, is(S.INF_PIX).and(px.ready).or(is(S.IDLE).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS).and(argc.ne(nArgs))).or(is(S.LOAD_BYTES)).or(is(S.DRAIN))));
+  m.assign(cmd.ready, is(S.INF_PIX).and(px.ready).or(is(S.LFSR_BYTES)).or(is(S.IDLE).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS).and(argc.ne(nArgs))).or(is(S.LOAD_BYTES)).or(is(S.DRAIN))));
   m.unused(cmd.last as Signal);
   m.output('busy', running);
   return m.build();

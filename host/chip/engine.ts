@@ -7,6 +7,13 @@
  * Samples are queued by trainSample and sent in pipelined TRAIN frames when the loop flushes (every
  * progress point and before an evaluation): no round trip per sample. An epoch boundary is a NEW_EPOCH
  * frame in the same stream.
+ *
+ * Checkpoints: at an epoch boundary (the window is cleared by the next NEW_EPOCH) the chip's whole
+ * learning state is its weights and its LFSR lane states. exportChipState reads both over the protocol
+ * (READ_WEIGHTS, READ_LFSR) into the arrays the fixed golden engine's checkpoints use (W<l>, b<l> and
+ * lfsr<l> as Int32Array, the raw integers); importChipState loads them (LOAD_WEIGHTS, LOAD_LFSR), so a
+ * resumed run continues with exactly the chip's state. Mid-epoch the window is not readable, so the
+ * state is refused there.
  */
 import type { ChipConfig } from '../../generator/config.js';
 import { configHash } from '../../generator/config.js';
@@ -32,6 +39,34 @@ export interface ChipEngineOptions {
 
 type Op = { kind: 'train'; pixels: Uint8Array; label: number } | { kind: 'epoch' };
 
+/**
+ * An epoch's chip figures (train JSON, per epoch):
+ *   cyclesPerSample       chip clock cycles per TRAIN sample over the epoch's training (its evaluation
+ *                         excluded): with `sim`, the simulated clock cycles (link bytes included: what the
+ *                         chip takes per sample as fed); otherwise the busy cycles of READ_COUNTERS; null
+ *                         where neither exists (`mock`: the reference model spends no cycles)
+ *   cyclesSource          'sim' | 'counters' | null: which of the two
+ *   boundCyclesPerSample  ⌈weight words of the hidden and output layers / lanes⌉: one pass over every
+ *                         weight at L words a cycle, the update's lower bound per step
+ *   simCyclesPerSecond    simulated cycles per wall-clock second over the epoch's training (sim only)
+ */
+export interface ChipFigures {
+  cyclesPerSample: number | null;
+  cyclesSource: 'sim' | 'counters' | null;
+  boundCyclesPerSample: number;
+  simCyclesPerSecond: number | null;
+}
+
+/** The simulated clock cycles a transport has run, when it runs a simulation. */
+function simCycles(t: Transport): number | null {
+  const c = (t as Partial<{ cycles: number }>).cycles;
+  return typeof c === 'number' ? c : null;
+}
+
+/** meta.kind of a chip engine's checkpoint state. */
+export const CHIP_STATE_KIND = 'ibhebb-chip';
+export const CHIP_STATE_VERSION = 1;
+
 export class ChipMismatch extends Error {
   constructor(message: string) {
     super(message);
@@ -49,6 +84,12 @@ export class ChipEngine implements Engine {
   private count = 0;
   private steps = 0;
   private lastCheck = 0;
+  /** Set by beginEpoch: take the epoch's starting mark at the next flush, after its NEW_EPOCH. */
+  private markDue = false;
+  private mark: { busy: bigint; cycles: number | null; t: number } | null = null;
+  private epochSamples = 0;
+  /** The figures of the last epoch whose training ended (evaluateAsync closes an epoch). */
+  figures: ChipFigures | null = null;
 
   private constructor(
     readonly chip: ChipConfig,
@@ -83,6 +124,8 @@ export class ChipEngine implements Engine {
   beginEpoch(): void {
     this.queue.push({ kind: 'epoch' });
     this.count = 0;
+    this.markDue = true;
+    this.epochSamples = 0;
     if (this.o.check) this.golden.beginEpoch();
   }
 
@@ -93,6 +136,7 @@ export class ChipEngine implements Engine {
     const label = split.y[index];
     if (label >= this.spec.classes) throw new RangeError(`chip engine: label ${label} ≥ ${this.spec.classes} classes`);
     this.queue.push({ kind: 'train', pixels, label });
+    this.epochSamples++;
     if (this.o.check) this.golden.trainSample(split, index);
     if (this.count < this.chip.window) this.count++;
     const stepped = this.count >= this.chip.window;
@@ -102,6 +146,14 @@ export class ChipEngine implements Engine {
 
   /** Sends every queued operation as one pipelined batch; with `check`, compares the weights when due. */
   async flush(): Promise<void> {
+    if (this.markDue && this.queue[0]?.kind === 'epoch') {
+      // the epoch's NEW_EPOCH alone, then its starting mark (the training to come is what it measures)
+      this.queue.shift();
+      this.markDue = false;
+      this.throwAll(await this.client.batch([{ op: OPCODES.NEW_EPOCH }]));
+      const c = await this.client.readCounters();
+      this.mark = { busy: c.busyCycles, cycles: simCycles(this.transport), t: performance.now() };
+    }
     if (this.queue.length) {
       const reqs: Request[] = [];
       let run: { pixels: Uint8Array; label: number }[] = [];
@@ -115,13 +167,37 @@ export class ChipEngine implements Engine {
       }
       reqs.push(...this.client.trainRequests(run));
       this.queue = [];
-      const answers = await this.client.batch(reqs);
-      for (const a of answers) if (!a.ok) throw a.error;
+      this.throwAll(await this.client.batch(reqs));
     }
     if (this.o.check && this.steps - this.lastCheck >= this.o.check) {
       this.lastCheck = this.steps;
       await this.compare();
     }
+  }
+
+  private throwAll(answers: { ok: boolean; error?: Error }[]): void {
+    for (const a of answers) if (!a.ok) throw a.error;
+  }
+
+  /** Ends the epoch's measured training: its figures from the mark taken after its NEW_EPOCH. */
+  private async closeEpoch(): Promise<void> {
+    await this.flush();
+    const m = this.mark;
+    if (!m) return;
+    this.mark = null;
+    const seconds = (performance.now() - m.t) / 1000;
+    const c = await this.client.readCounters();
+    const cycles = simCycles(this.transport);
+    const samples = this.epochSamples;
+    const simRun = cycles !== null && m.cycles !== null ? cycles - m.cycles : null;
+    const busy = Number(c.busyCycles - m.busy);
+    const cyclesSource = samples <= 0 ? null : simRun !== null ? 'sim' : busy > 0 ? 'counters' : null;
+    this.figures = {
+      cyclesPerSample: cyclesSource === 'sim' ? (simRun as number) / samples : cyclesSource === 'counters' ? busy / samples : null,
+      cyclesSource,
+      boundCyclesPerSample: boundCyclesPerSample(this.chip),
+      simCyclesPerSecond: simRun !== null && seconds > 0 ? simRun / seconds : null,
+    };
   }
 
   /** The chip's parameters, read back. */
@@ -170,6 +246,7 @@ export class ChipEngine implements Engine {
   }
 
   async evaluateAsync(split: Split, limit?: number): Promise<number> {
+    await this.closeEpoch();
     const n = Math.min(split.n, limit ?? split.n);
     if (n <= 0) return 0;
     const pred = await this.inferAll(split, n);
@@ -185,11 +262,64 @@ export class ChipEngine implements Engine {
   }
 
   exportState(): EngineState {
-    throw new Error('chip engine: the state lives on the chip; checkpoints read it with readLayers');
+    throw new Error('chip engine: the state lives on the chip; read it with exportChipState');
   }
 
   importState(): void {
-    throw new Error('chip engine: load weights with LOAD_WEIGHTS');
+    throw new Error('chip engine: load the state with importChipState');
+  }
+
+  /**
+   * The chip's learning state, read back: weights and biases (W<l>, b<l>) and LFSR lane states (lfsr<l>,
+   * the registers' bits as int32 words, as LfsrBank.states) of every weight layer. It is the whole state
+   * only at an epoch boundary, i.e. when the next operation is beginEpoch (the window is not readable):
+   * the caller saves it there only.
+   */
+  async exportChipState(): Promise<EngineState> {
+    const layers = await this.readLayers();
+    const states = await this.client.readLfsr(0, this.spec.lfsrStates);
+    const L = this.chip.lanes;
+    const arrays: EngineState['arrays'] = {};
+    layers.forEach((y, l) => {
+      arrays[`W${l}`] = y.W;
+      arrays[`b${l}`] = y.b;
+      arrays[`lfsr${l}`] = Int32Array.from(states.slice(l * L, (l + 1) * L), (v) => v | 0);
+    });
+    return { meta: { kind: CHIP_STATE_KIND, version: CHIP_STATE_VERSION, configHash: configHash(this.chip), steps: this.steps }, arrays };
+  }
+
+  /** Loads a state of exportChipState into the chip (and into the golden model run beside it when checking). */
+  async importChipState(state: EngineState): Promise<void> {
+    const m = state.meta;
+    if (m.kind !== CHIP_STATE_KIND || m.version !== CHIP_STATE_VERSION) {
+      throw new RangeError(`chip engine: not a ${CHIP_STATE_KIND} v${CHIP_STATE_VERSION} state (got ${String(m.kind)} v${String(m.version)})`);
+    }
+    if (m.configHash !== configHash(this.chip)) throw new RangeError(`chip engine: the state was saved from a chip of configuration ${String(m.configHash)}, this one is ${configHash(this.chip)}`);
+    if (!Number.isInteger(m.steps) || (m.steps as number) < 0) throw new RangeError(`chip engine: state step count ${String(m.steps)} is not an integer ≥ 0`);
+    const L = this.chip.lanes;
+    const layers: RawLayer[] = this.spec.layers.map((y, l) => {
+      const W = state.arrays[`W${l}`];
+      const b = state.arrays[`b${l}`];
+      const q = state.arrays[`lfsr${l}`];
+      if (!(W instanceof Int32Array) || W.length !== y.nIn * y.nOut) throw new RangeError(`chip engine: state array W${l} is missing or not ${y.nIn * y.nOut} int32 words`);
+      if (!(b instanceof Int32Array) || b.length !== y.nOut) throw new RangeError(`chip engine: state array b${l} is missing or not ${y.nOut} int32 words`);
+      if (!(q instanceof Int32Array) || q.length !== L) throw new RangeError(`chip engine: state array lfsr${l} is missing or not ${L} int32 words`);
+      return { nIn: y.nIn, nOut: y.nOut, W, b };
+    });
+    const states = this.spec.layers.flatMap((_, l) => Array.from(state.arrays[`lfsr${l}`], (v) => v >>> 0));
+    await this.flush();
+    await this.client.loadWeights(0, Array.from(layersToWords(this.chip, layers)));
+    await this.client.loadLfsr(0, states);
+    this.steps = m.steps as number;
+    this.lastCheck = this.steps;
+    if (this.o.check) {
+      const g = this.golden.state;
+      layers.forEach((y, l) => {
+        g.W[l].set(y.W);
+        g.b[l].set(y.b);
+        g.banks[l].states.set(state.arrays[`lfsr${l}`]);
+      });
+    }
   }
 
   weights(): LayerWeights[] {
@@ -207,3 +337,8 @@ export class ChipEngine implements Engine {
 }
 
 export { ChipError };
+
+/** ⌈weight words of the hidden and output layers / lanes⌉ (biases included): one pass over every weight. */
+export function boundCyclesPerSample(cfg: ChipConfig): number {
+  return Math.ceil(protocolSpec(cfg).weightWords / cfg.lanes);
+}

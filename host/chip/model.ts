@@ -8,6 +8,8 @@
  *                 laneSeed(numeric.lfsr.seed, s, l, q) (sim/golden/fixed/lfsr-bank.ts), as the golden
  *                 model built with seed s seeds its banks. The window and the weights are kept.
  *   LOAD_WEIGHTS / READ_WEIGHTS   the weight map (row j of a layer: nIn weights, then the bias)
+ *   LOAD_LFSR / READ_LFSR   the LFSR lane states: state n is lane n mod lanes of weight layer ⌊n/lanes⌋
+ *                 (the engine's LfsrBank states), the low numeric.lfsr.width bits of each record
  *   NEW_EPOCH     the window is cleared (weights, LFSR states and counters kept)
  *   TRAIN         one training step per record, in order
  *   INFER         the predicted class of each record (argmax, ties to the lowest class)
@@ -20,7 +22,7 @@ import { configHash, type ChipConfig } from '../../generator/config.js';
 import { protocolSpec, type ProtocolSpec } from '../../generator/protocol.js';
 import { QUANTITIES } from '../../generator/numeric.js';
 import { ERRORS, OPCODES } from '../protocol/spec.js';
-import { decodeWords, encodeCounters, encodeWords } from '../protocol/commands.js';
+import { decodeStates, decodeWords, encodeCounters, encodeStateBytes, encodeWords } from '../protocol/commands.js';
 import type { ControllerReply } from '../protocol/frontend-model.js';
 import { FixedPointEngine, laneSeed, type ChipState, type RawLayer } from '../../sim/golden/fixed/index.js';
 import type { Split } from '../../sim/data.js';
@@ -82,6 +84,20 @@ export class ChipModel {
     });
   }
 
+  /** Every LFSR lane state, in the protocol's lane map (layer-major), as unsigned values. */
+  lfsrStates(): number[] {
+    return this.engine.state.banks.flatMap((b) => Array.from(b.states, (s) => s >>> 0));
+  }
+
+  private setStates(offset: number, states: readonly number[]): void {
+    const L = this.cfg.lanes;
+    const mask = 2 ** this.spec.lfsrWidth - 1;
+    states.forEach((s, i) => {
+      const n = offset + i;
+      this.engine.state.banks[Math.floor(n / L)].states[n % L] = (s % (mask + 1)) | 0;
+    });
+  }
+
   private split(p: Uint8Array, withLabel: boolean): Split {
     const dim = this.spec.pixels;
     const rec = dim + (withLabel ? 1 : 0);
@@ -116,6 +132,13 @@ export class ChipModel {
         const off = u(0, 4);
         const words = Array.from(this.words().subarray(off, off + u(4, 2)));
         return ok(encodeWords(words, wb).flatMap((b) => [...b]));
+      }
+      case OPCODES.LOAD_LFSR:
+        this.setStates(u(0, 2), decodeStates(p.subarray(2), this.spec.lfsrBytes));
+        return ok([]);
+      case OPCODES.READ_LFSR: {
+        const off = u(0, 2);
+        return ok(encodeStateBytes(this.lfsrStates().slice(off, off + u(2, 2)), this.spec.lfsrBytes));
       }
       case OPCODES.NEW_EPOCH:
         this.engine.beginEpoch();

@@ -10,10 +10,10 @@ import { createEngine, ENGINES, isChipEngine, isFixed, NUMERICS, type EngineKind
 import { DEFAULT_CHIP, loadChipConfig, validateChip, ConfigError, type ChipConfig } from '../../generator/config.js';
 import { chipTrainConfig } from '../chip/config.js';
 import { openChip } from '../chip/open.js';
-import type { ChipEngine } from '../chip/engine.js';
+import type { ChipEngine, ChipFigures } from '../chip/engine.js';
 import { FIXED_PRESETS, presetFor } from '../presets.js';
 import { lrShifts, lrToShift, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DATASET_NAMES, type DatasetName } from '../data/index.js';
 import { runTraining, type EpochRecord, type LoopPosition } from '../train.js';
@@ -273,6 +273,13 @@ export function checkFit(spec: RunSpec, data: Dataset): void {
   if (n < spec.train.window) throw new UsageError(`--window ${spec.train.window} is larger than the ${n} training samples`);
 }
 
+/** The chip figures of an epoch line: cycles per sample against the bound, simulation speed. */
+function fmtFigures(f: ChipFigures): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const cycles = f.cyclesPerSample === null ? 'cycles per sample unknown (the reference model counts none)' : `${n(f.cyclesPerSample)} cycles/sample (${f.cyclesSource})`;
+  return `${cycles}, bound ${n(f.boundCyclesPerSample)}` + (f.simCyclesPerSecond !== null ? `, ${(f.simCyclesPerSecond / 1e3).toFixed(1)} k sim cycles/s` : '');
+}
+
 function fmtPct(x: number): string {
   return `${(100 * x).toFixed(2)}%`;
 }
@@ -317,7 +324,6 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   try {
     if (isChipEngine(spec.engine)) {
       if (!data.train.pixels) throw new UsageError(`--engine ${spec.engine}: the chip takes u8 pixel images; ${data.name} has none (use --dataset mnist)`);
-      if (o.checkpoint) throw new UsageError(`--checkpoint: not available with --engine ${spec.engine} yet (the chip's LFSR states cannot be read back over the protocol)`);
       chipEngine = await openChip(spec.engine, spec.chip!, spec.train.seed, {
         ...(o.check ? { check: o.check } : {}),
         ...(o.port ? { port: o.port } : {}),
@@ -329,7 +335,16 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
     if (e instanceof RangeError) throw new UsageError(e.message);
     throw e;
   }
-  if (engineState) engine.importState(engineState);
+  if (engineState) {
+    try {
+      if (chipEngine) await chipEngine.importChipState(engineState);
+      else engine.importState(engineState);
+    } catch (e) {
+      if (chipEngine) await chipEngine.close();
+      if (e instanceof RangeError) throw new UsageError(`--resume ${o.checkpoint}: ${e.message}`);
+      throw e;
+    }
+  }
 
   const t = spec.train;
   const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -348,13 +363,19 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   };
   const writeJson = () => {
     if (!o.json) return;
-    const fixed = isFixed(engine) ? (({ text: _text, ...rest }) => rest)(engine.report()) : undefined;
+    const fixed = !chipEngine && isFixed(engine) ? (({ text: _text, ...rest }) => rest)(engine.report()) : undefined;
     writeFileAtomic(o.json, `${JSON.stringify({ config: spec, epochs: records, ...(fixed ? { fixed } : {}) }, null, 2)}\n`);
   };
-  const checkpoint = (position: LoopPosition) => {
-    if (!o.checkpoint) return;
-    const s = engine.exportState();
+  /**
+   * Saves the run at `position`. A chip's state is its weights and LFSR states only at an epoch boundary
+   * (its window cannot be read back), so chip engines save there and keep the last epoch's file otherwise.
+   */
+  const checkpoint = async (position: LoopPosition): Promise<boolean> => {
+    if (!o.checkpoint) return false;
+    if (chipEngine && position.offset !== 0) return false;
+    const s = chipEngine ? await chipEngine.exportChipState() : engine.exportState();
     saveCheckpoint(o.checkpoint, { meta: { run: spec, position, records, engine: s.meta }, arrays: s.arrays });
+    return true;
   };
 
   let stop = false;
@@ -374,24 +395,32 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
       ...(start ? { start } : {}),
       ...(bar ? { onProgress: (p) => bar.update(p) } : {}),
       shouldStop: () => stop,
-      onEpochEnd: (r, next) => {
+      onEpochEnd: async (epoch, next) => {
         bar?.clear();
+        const r: EpochRecord = chipEngine?.figures ? { ...epoch, ...chipEngine.figures } : epoch;
         records.push(r);
         log(
           `epoch ${r.epoch}/${spec.epochs}: test accuracy ${fmtPct(r.testAccuracy)}, ${r.trainSamples} samples in ` +
-            `${r.seconds.toFixed(1)} s (${Math.round(r.samplesPerSecond)} samples/s)`,
+            `${r.seconds.toFixed(1)} s (${Math.round(r.samplesPerSecond)} samples/s)` +
+            (chipEngine?.figures ? `; ${fmtFigures(chipEngine.figures)}` : ''),
         );
         writeJson();
-        checkpoint(next);
+        await checkpoint(next);
       },
     });
     failed = false;
     if (result.stoppedAt) {
       bar?.clear();
-      checkpoint(result.stoppedAt);
+      const saved = await checkpoint(result.stoppedAt);
       log(
         `interrupted at epoch ${result.stoppedAt.epoch}, sample ${result.stoppedAt.offset}` +
-          (o.checkpoint ? `; state saved to ${o.checkpoint} (continue with --resume)` : ' (no --checkpoint given: state not saved)'),
+          (saved
+            ? `; state saved to ${o.checkpoint} (continue with --resume)`
+            : !o.checkpoint
+              ? ' (no --checkpoint given: state not saved)'
+              : existsSync(o.checkpoint)
+                ? `; the chip's window cannot be read back mid-epoch: ${o.checkpoint} holds the state after the last finished epoch (--resume repeats this epoch)`
+                : `; the chip's window cannot be read back mid-epoch and no epoch has finished: nothing saved`),
       );
       writeJson();
       await writePlot();

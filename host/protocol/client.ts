@@ -12,7 +12,9 @@ import {
   decodeError,
   decodeIdentify,
   decodeLinkStatus,
+  decodeStates,
   decodeWords,
+  encodeStates,
   encodePayload,
   encodeWords,
   type Counters,
@@ -166,23 +168,39 @@ export class Client {
 
   /** Writes weight words from `offset` (the weight map), as many frames as needed, pipelined. */
   async loadWeights(offset: number, words: readonly number[]): Promise<void> {
-    const c = commandSpec(this.spec, 'LOAD_WEIGHTS');
-    const reqs: Request[] = [];
-    for (let i = 0; i < words.length; i += c.maxRecords) {
-      const part = words.slice(i, i + c.maxRecords);
-      reqs.push({ op: c.code, payload: this.payload('LOAD_WEIGHTS', { offset: offset + i }, encodeWords(part, this.spec.wordBytes)) });
-    }
-    this.throwFirst(await this.batch(reqs));
+    await this.loadSpan('LOAD_WEIGHTS', offset, encodeWords(words, this.spec.wordBytes));
   }
 
   /** Reads `count` weight words from `offset`. */
   async readWeights(offset: number, count: number): Promise<number[]> {
-    const c = commandSpec(this.spec, 'READ_WEIGHTS');
+    return (await this.readSpan('READ_WEIGHTS', offset, count)).flatMap((p) => decodeWords(p, this.spec.wordBytes));
+  }
+
+  /** Writes LFSR lane states from state `offset` (state n: lane n mod lanes of weight layer ⌊n/lanes⌋). */
+  async loadLfsr(offset: number, states: readonly number[]): Promise<void> {
+    await this.loadSpan('LOAD_LFSR', offset, encodeStates(states, this.spec.lfsrBytes, this.spec.lfsrWidth));
+  }
+
+  /** Reads `count` LFSR lane states from state `offset`. */
+  async readLfsr(offset: number, count: number): Promise<number[]> {
+    return (await this.readSpan('READ_LFSR', offset, count)).flatMap((p) => decodeStates(p, this.spec.lfsrBytes));
+  }
+
+  /** A LOAD command's records from `offset`, as many frames as needed, pipelined. */
+  private async loadSpan(name: 'LOAD_WEIGHTS' | 'LOAD_LFSR', offset: number, recs: Uint8Array[]): Promise<void> {
+    const c = commandSpec(this.spec, name);
+    const reqs: Request[] = [];
+    for (let i = 0; i < recs.length; i += c.maxRecords) reqs.push({ op: c.code, payload: this.payload(name, { offset: offset + i }, recs.slice(i, i + c.maxRecords)) });
+    this.throwFirst(await this.batch(reqs));
+  }
+
+  /** The answers' payloads of a READ command over `count` units from `offset`, as many frames as needed. */
+  private async readSpan(name: 'READ_WEIGHTS' | 'READ_LFSR', offset: number, count: number): Promise<Uint8Array[]> {
+    const c = commandSpec(this.spec, name);
     const max = (c.fields.find((f) => f.name === 'count') as { max: number }).max;
     const reqs: Request[] = [];
-    for (let i = 0; i < count; i += max) reqs.push({ op: c.code, payload: this.payload('READ_WEIGHTS', { offset: offset + i, count: Math.min(max, count - i) }) });
-    const answers = this.throwFirst(await this.batch(reqs));
-    return answers.flatMap((f) => decodeWords(f.payload, this.spec.wordBytes));
+    for (let i = 0; i < count; i += max) reqs.push({ op: c.code, payload: this.payload(name, { offset: offset + i, count: Math.min(max, count - i) }) });
+    return this.throwFirst(await this.batch(reqs)).map((f) => f.payload);
   }
 
   /** One training step per sample, in frames of as many samples as fit, all pipelined. */

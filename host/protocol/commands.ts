@@ -201,3 +201,31 @@ export function encodeWords(words: readonly number[], wordBytes: number): Uint8A
     return Uint8Array.from({ length: wordBytes }, (_, k) => Math.floor(u / 2 ** (8 * k)) & 0xff);
   });
 }
+
+/** READ_LFSR's payload: unsigned little-endian lane states of `bytes` bytes. */
+export function decodeStates(p: Uint8Array, bytes: number): number[] {
+  if (p.length % bytes !== 0) throw new ProtocolError(`READ_LFSR: ${p.length} bytes is not a whole number of ${bytes}-byte states`);
+  const out: number[] = [];
+  for (let i = 0; i < p.length; i += bytes) {
+    let v = 0;
+    for (let k = bytes - 1; k >= 0; k--) v = v * 256 + p[i + k];
+    out.push(v);
+  }
+  return out;
+}
+
+/**
+ * LFSR lane states as LOAD_LFSR records. A state must be a nonzero `width`-bit value: 0 locks a Galois
+ * LFSR at 0 (the chip would store it, and every stochastic rounding of that lane would round down).
+ */
+export function encodeStates(states: readonly number[], bytes: number, width: number): Uint8Array[] {
+  return states.map((s, i) => {
+    if (!Number.isInteger(s) || s < 1 || s > 2 ** width - 1) throw new RangeError(`LFSR state ${i} = ${s} must be an integer in 1..2^${width}−1`);
+    return Uint8Array.from({ length: bytes }, (_, k) => Math.floor(s / 2 ** (8 * k)) & 0xff);
+  });
+}
+
+/** READ_LFSR's answer (what the controller sends): unsigned little-endian states of `bytes` bytes. */
+export function encodeStateBytes(states: readonly number[], bytes: number): number[] {
+  return states.flatMap((s) => Array.from({ length: bytes }, (_, k) => Math.floor(s / 2 ** (8 * k)) & 0xff));
+}

@@ -1,16 +1,17 @@
 /**
- * A fake chip behind the mock transport's front end: it keeps the weight memory, the run-time
- * parameters and the counters the protocol exposes, and answers every controller command with a reply
+ * A fake chip behind the mock transport's front end: it keeps the weight memory, the LFSR lane states
+ * (stored as loaded, masked to the register width; 0 after reset), the run-time parameters and the counters the protocol exposes, and answers every controller command with a reply
  * of the documented shape. It does not learn: TRAIN counts steps, INFER predicts the class
  * (sum of pixels) mod classes, so host code and its tests can check what went where.
  */
 import { ERRORS, OPCODES, type ProtocolSpec } from '../protocol/spec.js';
 import type { ControllerReply } from '../protocol/frontend-model.js';
 import { QUANTITIES } from '../../generator/numeric.js';
-import { decodeWords, encodeCounters, encodeWords } from '../protocol/commands.js';
+import { decodeStates, decodeWords, encodeCounters, encodeStateBytes, encodeWords } from '../protocol/commands.js';
 
 export class FakeChip {
   weights: Int32Array;
+  lfsr: number[];
   params = { hiddenShift: 0, hiddenMul: 1, outShift: 0, outMul: 1, seed: 0 };
   steps = 0n;
   epochs = 0;
@@ -18,10 +19,12 @@ export class FakeChip {
 
   constructor(readonly spec: ProtocolSpec) {
     this.weights = new Int32Array(spec.weightWords);
+    this.lfsr = new Array<number>(spec.lfsrStates).fill(0);
   }
 
   reset(): void {
     this.weights.fill(0);
+    this.lfsr.fill(0);
     this.steps = 0n;
     this.window = 0;
   }
@@ -46,6 +49,13 @@ export class FakeChip {
         const words = Array.from(this.weights.subarray(off, off + u(4, 2)));
         return ok(encodeWords(words, wb).flatMap((b) => [...b]));
       }
+      case OPCODES.LOAD_LFSR: {
+        const mod = 2 ** s.lfsrWidth;
+        decodeStates(p.subarray(2), s.lfsrBytes).forEach((v, i) => (this.lfsr[u(0, 2) + i] = v % mod));
+        return ok([]);
+      }
+      case OPCODES.READ_LFSR:
+        return ok(encodeStateBytes(this.lfsr.slice(u(0, 2), u(0, 2) + u(2, 2)), s.lfsrBytes));
       case OPCODES.NEW_EPOCH:
         this.epochs++;
         this.window = 0;

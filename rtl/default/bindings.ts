@@ -3097,6 +3097,8 @@ export const OPCODES = {
   "SET_PARAMS": 16,
   "LOAD_WEIGHTS": 32,
   "READ_WEIGHTS": 33,
+  "LOAD_LFSR": 34,
+  "READ_LFSR": 35,
   "NEW_EPOCH": 48,
   "TRAIN": 49,
   "INFER": 50,
@@ -3158,6 +3160,9 @@ export const PROTOCOL = {
       "words": 650
     }
   ],
+  "lfsrWidth": 32,
+  "lfsrBytes": 4,
+  "lfsrStates": 192,
   "pixels": 784,
   "classes": 10,
   "commands": [
@@ -3334,6 +3339,69 @@ export const PROTOCOL = {
       },
       "doc": "Reads `count` consecutive weight words from word `offset`.",
       "response": "count words"
+    },
+    {
+      "name": "LOAD_LFSR",
+      "code": 34,
+      "handler": "controller",
+      "header": 2,
+      "record": 4,
+      "minRecords": 1,
+      "maxRecords": 1021,
+      "fields": [
+        {
+          "name": "offset",
+          "in": "header",
+          "offset": 0,
+          "bytes": 2,
+          "min": 0,
+          "max": 191,
+          "doc": "first state (lane map)"
+        }
+      ],
+      "span": {
+        "offset": "offset",
+        "count": "records",
+        "limit": 192
+      },
+      "doc": "Writes k consecutive LFSR lane states from state `offset` (state n: lane n mod lanes of weight layer ⌊n/lanes⌋).",
+      "response": "empty"
+    },
+    {
+      "name": "READ_LFSR",
+      "code": 35,
+      "handler": "controller",
+      "header": 4,
+      "record": 0,
+      "minRecords": 0,
+      "maxRecords": 0,
+      "fields": [
+        {
+          "name": "offset",
+          "in": "header",
+          "offset": 0,
+          "bytes": 2,
+          "min": 0,
+          "max": 191,
+          "doc": "first state (lane map)"
+        },
+        {
+          "name": "count",
+          "in": "header",
+          "offset": 2,
+          "bytes": 2,
+          "min": 1,
+          "max": 1022,
+          "doc": "states to read"
+        }
+      ],
+      "span": {
+        "offset": "offset",
+        "count": "count",
+        "limit": 192
+      },
+      "doc": "Reads `count` consecutive LFSR lane states from state `offset`.",
+      "response": "count states"
     },
     {
       "name": "NEW_EPOCH",

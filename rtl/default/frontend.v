@@ -66,6 +66,9 @@ module frontend (
   reg  [31:0] f_load_weights_offset_q;
   reg  [31:0] f_read_weights_offset_q;
   reg  [15:0] f_read_weights_count_q;
+  reg  [15:0] f_load_lfsr_offset_q;
+  reg  [15:0] f_read_lfsr_offset_q;
+  reg  [15:0] f_read_lfsr_count_q;
   wire        range_bad;
   wire [12:0] range_off;
   wire        len_ok;
@@ -211,6 +214,22 @@ module frontend (
         cmd_min_records = 13'd0;
         cmd_max_records = 13'd0;
       end
+      8'd34: begin
+        cmd_known = 1'b1;
+        cmd_header = 13'd2;
+        cmd_record_m1 = 13'd3;
+        cmd_no_records = 1'b0;
+        cmd_min_records = 13'd1;
+        cmd_max_records = 13'd1021;
+      end
+      8'd35: begin
+        cmd_known = 1'b1;
+        cmd_header = 13'd4;
+        cmd_record_m1 = 13'd0;
+        cmd_no_records = 1'b1;
+        cmd_min_records = 13'd0;
+        cmd_max_records = 13'd0;
+      end
       8'd48: begin
         cmd_known = 1'b1;
         cmd_header = 13'd0;
@@ -262,6 +281,9 @@ module frontend (
       f_load_weights_offset_q <= 32'd0;
       f_read_weights_offset_q <= 32'd0;
       f_read_weights_count_q <= 16'd0;
+      f_load_lfsr_offset_q <= 16'd0;
+      f_read_lfsr_offset_q <= 16'd0;
+      f_read_lfsr_count_q <= 16'd0;
       rec_bad_q <= 1'b0;
       rec_bad_off_q <= 13'd0;
     end else begin
@@ -286,6 +308,15 @@ module frontend (
       if (((pay_fire & (op_q == 8'd33)) & ((idx_q >= 13'd4) & (idx_q < 13'd6)))) begin
         f_read_weights_count_q <= {s_axis_in_tdata, f_read_weights_count_q[15:8]};
       end
+      if (((pay_fire & (op_q == 8'd34)) & (idx_q < 13'd2))) begin
+        f_load_lfsr_offset_q <= {s_axis_in_tdata, f_load_lfsr_offset_q[15:8]};
+      end
+      if (((pay_fire & (op_q == 8'd35)) & (idx_q < 13'd2))) begin
+        f_read_lfsr_offset_q <= {s_axis_in_tdata, f_read_lfsr_offset_q[15:8]};
+      end
+      if (((pay_fire & (op_q == 8'd35)) & ((idx_q >= 13'd2) & (idx_q < 13'd4)))) begin
+        f_read_lfsr_count_q <= {s_axis_in_tdata, f_read_lfsr_count_q[15:8]};
+      end
       if ((rx_state_q == 4'd3)) begin
         rec_bad_q <= 1'b0;
       end
@@ -296,9 +327,9 @@ module frontend (
     end
   end
 
-  assign range_bad = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) | ((f_set_params_hiddenmul_q < 8'd1) | ((f_set_params_outshift_q > 8'd40) | ((f_set_params_outmul_q < 8'd1) | 1'b0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) | ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) | 1'b0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) | (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) | ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) | 1'b0))) : ((op_q == 8'd49) ? (rec_bad_q | 1'b0) : 1'b0)));  // generator/units/frontend.ts:236
+  assign range_bad = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) | ((f_set_params_hiddenmul_q < 8'd1) | ((f_set_params_outshift_q > 8'd40) | ((f_set_params_outmul_q < 8'd1) | 1'b0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) | ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) | 1'b0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) | (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) | ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) | 1'b0))) : ((op_q == 8'd34) ? ((f_load_lfsr_offset_q > 16'd191) | ((({1'b0, f_load_lfsr_offset_q} + {4'd0, rec_cnt_q}) > 17'd192) | 1'b0)) : ((op_q == 8'd35) ? ((f_read_lfsr_offset_q > 16'd191) | (((f_read_lfsr_count_q < 16'd1) | (f_read_lfsr_count_q > 16'd1022)) | ((({1'b0, f_read_lfsr_offset_q} + {1'b0, f_read_lfsr_count_q}) > 17'd192) | 1'b0))) : ((op_q == 8'd49) ? (rec_bad_q | 1'b0) : 1'b0)))));  // generator/units/frontend.ts:236
 
-  assign range_off = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) ? 13'd0 : ((f_set_params_hiddenmul_q < 8'd1) ? 13'd1 : ((f_set_params_outshift_q > 8'd40) ? 13'd2 : ((f_set_params_outmul_q < 8'd1) ? 13'd3 : 13'd0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) ? 13'd0 : ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) ? 13'd0 : 13'd0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) ? 13'd0 : (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) ? 13'd4 : ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) ? 13'd0 : 13'd0))) : ((op_q == 8'd49) ? (rec_bad_q ? rec_bad_off_q : 13'd0) : 13'd0)));  // generator/units/frontend.ts:237
+  assign range_off = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) ? 13'd0 : ((f_set_params_hiddenmul_q < 8'd1) ? 13'd1 : ((f_set_params_outshift_q > 8'd40) ? 13'd2 : ((f_set_params_outmul_q < 8'd1) ? 13'd3 : 13'd0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) ? 13'd0 : ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) ? 13'd0 : 13'd0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) ? 13'd0 : (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) ? 13'd4 : ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) ? 13'd0 : 13'd0))) : ((op_q == 8'd34) ? ((f_load_lfsr_offset_q > 16'd191) ? 13'd0 : ((({1'b0, f_load_lfsr_offset_q} + {4'd0, rec_cnt_q}) > 17'd192) ? 13'd0 : 13'd0)) : ((op_q == 8'd35) ? ((f_read_lfsr_offset_q > 16'd191) ? 13'd0 : (((f_read_lfsr_count_q < 16'd1) | (f_read_lfsr_count_q > 16'd1022)) ? 13'd2 : ((({1'b0, f_read_lfsr_offset_q} + {1'b0, f_read_lfsr_count_q}) > 17'd192) ? 13'd0 : 13'd0))) : ((op_q == 8'd49) ? (rec_bad_q ? rec_bad_off_q : 13'd0) : 13'd0)))));  // generator/units/frontend.ts:237
 
   assign len_ok = (cmd_known & (len_q >= {3'd0, cmd_header})) & (cmd_no_records ? (len_q == {3'd0, cmd_header}) : (((rec_pos_q == 13'd0) & (rec_cnt_q >= cmd_min_records)) & (rec_cnt_q <= cmd_max_records)));  // generator/units/frontend.ts:238
 

@@ -35,7 +35,7 @@ describe('TypeScript bindings of a generated design', () => {
       const B: 8 = CONFIG.window;
       const train: 0x31 = OPCODES.TRAIN;
       const range: 6 = ERRORS.OUT_OF_RANGE;
-      const label: 9 = PROTOCOL.commands[8].fields[0].max;
+      const label: 9 = PROTOCOL.commands[10].fields[0].max;
       export { w, acc, frac, m, B, train, range, label };
     `;
     expect(typecheck(text, ok)).toEqual([]);

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadCheckpoint } from '../../host/checkpoint.js';
 
 const BIN = new URL('../../bin/ibhebb.js', import.meta.url).pathname;
 const run = (args: string[]) => execa('node', [BIN, ...args], { reject: false, all: true });
@@ -27,6 +28,43 @@ describe('ibhebb train --engine mock --config FILE', () => {
     expect(b.all).toContain('lr 0.25 (out 0.015625)');
     expect(Buffer.compare(readFileSync(join(dir, 'a.bin')), readFileSync(join(dir, 'b.bin')))).toBe(0);
   });
+
+  it('--checkpoint / --resume: a run resumed from its epoch-1 checkpoint ends with the weights of an uninterrupted one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibhebb-chipck-'));
+    const cfg = join(dir, 'chip.json');
+    writeFileSync(cfg, JSON.stringify({ layers: [784, 16, 8, 10], window: 4, lanes: 5 }));
+    const ck = join(dir, 'run.ckpt');
+    const common = ['--engine', 'mock', '--config', cfg, '--train-limit', '120', '--test-limit', '30', '--seed', '5', '--no-progress'];
+    const whole = await run(['train', ...common, '--epochs', '2', '--weights-out', join(dir, 'whole.bin'), '--json', join(dir, 'whole.json')]);
+    expect(whole.exitCode, whole.all).toBe(0);
+    const first = await run(['train', ...common, '--epochs', '1', '--checkpoint', ck, '--weights-out', join(dir, 'first.bin')]);
+    expect(first.exitCode, first.all).toBe(0);
+    // the checkpoint holds the chip's weights and LFSR states in the fixed engine's array names
+    const saved = loadCheckpoint(ck);
+    expect(Object.keys(saved.arrays).sort()).toEqual(['W0', 'W1', 'W2', 'b0', 'b1', 'b2', 'lfsr0', 'lfsr1', 'lfsr2']);
+    expect(saved.arrays.lfsr0.length).toBe(5);
+    expect((saved.meta as { position: unknown }).position).toEqual({ epoch: 2, offset: 0 });
+    const resumed = await run(['train', '--checkpoint', ck, '--resume', '--epochs', '2', '--engine', 'mock', '--no-progress', '--weights-out', join(dir, 'resumed.bin'), '--json', join(dir, 'resumed.json')]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(resumed.all).toContain('resuming at epoch 2, sample 0');
+    const a = readFileSync(join(dir, 'whole.bin'));
+    expect(Buffer.compare(a, readFileSync(join(dir, 'first.bin'))), 'epoch 2 changed the weights').not.toBe(0);
+    expect(Buffer.compare(a, readFileSync(join(dir, 'resumed.bin')))).toBe(0);
+    const acc = (f: string) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { epochs: { testAccuracy: number }[] }).epochs.map((e) => e.testAccuracy);
+    expect(acc('resumed.json')).toEqual(acc('whole.json'));
+    // chip figures of every epoch: the reference model counts no cycles (null), the bound is ⌈words / lanes⌉
+    const words = 16 * 785 + 8 * 17 + 10 * 9;
+    const epochs = (JSON.parse(readFileSync(join(dir, 'whole.json'), 'utf8')) as { epochs: Record<string, unknown>[] }).epochs;
+    expect(epochs).toHaveLength(2);
+    for (const e of epochs) expect(e).toMatchObject({ cyclesPerSample: null, cyclesSource: null, boundCyclesPerSample: Math.ceil(words / 5), simCyclesPerSecond: null });
+    expect(whole.all).toContain(`bound ${Math.ceil(words / 5).toLocaleString('en-US')}`);
+    // a resumed state from another chip configuration is refused, naming the mismatch
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ layers: [784, 16, 8, 10], window: 4, lanes: 4 }));
+    const bad = await run(['train', '--checkpoint', ck, '--resume', '--config', other, '--engine', 'mock', '--no-progress']);
+    expect(bad.exitCode, bad.all).toBe(2);
+    expect(bad.all).toMatch(/--resume: --config .* differs from the checkpoint's/);
+  }, 120_000);
 
   it('refuses options that do not fit a chip engine, naming them', async () => {
     const cases: [string[], RegExp][] = [

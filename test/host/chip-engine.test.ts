@@ -12,6 +12,8 @@ import { chipTrainConfig } from '../../host/chip/config.js';
 import { MockTransport } from '../../host/transport/mock.js';
 import { FixedPointEngine } from '../../sim/golden/fixed/index.js';
 import { runTraining } from '../../host/train.js';
+import { FakeChip } from '../../host/transport/fake-chip.js';
+import { protocolSpec } from '../../generator/protocol.js';
 
 function small(over: Partial<ChipConfig> = {}): ChipConfig {
   const lanes = over.lanes ?? 8;
@@ -65,6 +67,21 @@ describe('host driver over the mock transport (controller reference model)', () 
     await expect(engine.compare()).rejects.toThrow(/after step 9: layer 2, row 2, word 5: the chip holds/);
     for (let i = 12; i < 30; i++) engine.trainSample(data.train, i);
     await expect(engine.flush()).rejects.toThrow(ChipMismatch);
+  });
+
+  it('reports chip figures per epoch: none counted by the reference model, busy cycles of a chip that counts them', async () => {
+    const cfg = small();
+    const bound = Math.ceil(((16 * 785) + (8 * 17) + (10 * 9)) / 8);
+    const opts = { epochs: 1, trainLimit: 23, testLimit: 4, shuffleSeed: 1, progressEvery: 10 };
+    const { engine } = await open(cfg, 2);
+    await runTraining(engine, data, opts);
+    expect(engine.figures).toEqual({ cyclesPerSample: null, cyclesSource: null, boundCyclesPerSample: bound, simCyclesPerSecond: null });
+    // a chip whose READ_COUNTERS counts 1,712 busy cycles per TRAIN sample
+    const fake = new FakeChip(protocolSpec(cfg));
+    const t = new MockTransport({ config: cfg, controller: (op, p) => fake.command(op, p) });
+    const e = await ChipEngine.open(cfg, t, 2);
+    await runTraining(e, data, { ...opts, epochs: 2 });
+    expect(e.figures).toEqual({ cyclesPerSample: 1712, cyclesSource: 'counters', boundCyclesPerSample: bound, simCyclesPerSecond: null });
   });
 
   it('refuses a chip of another configuration, naming both hashes', async () => {
