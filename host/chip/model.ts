@@ -4,7 +4,9 @@
  * transport puts it behind the front end's reference, so the host driver runs the chip's exact arithmetic
  * without Verilator; the RTL controller must answer every command as this model does.
  *
- *   SET_PARAMS    learning rates lr = mul·2^−shift; seed s: lane q of weight layer l is seeded with
+ *   SET_PARAMS    learning rates lr = mul·2^−shift, which must be the configuration's (numeric.lr: the
+ *                 RTL wires them into its datapaths; other rates are refused with NOT_SUPPORTED, detail
+ *                 opcode, 0, and change nothing); seed s: lane q of weight layer l is seeded with
  *                 laneSeed(numeric.lfsr.seed, s, l, q) (sim/golden/fixed/lfsr-bank.ts), as the golden
  *                 model built with seed s seeds its banks. The window and the weights are kept.
  *   LOAD_WEIGHTS / READ_WEIGHTS   the weight map (row j of a layer: nIn weights, then the bias)
@@ -120,6 +122,9 @@ export class ChipModel {
     const wb = this.spec.wordBytes;
     switch (op) {
       case OPCODES.SET_PARAMS: {
+        // the chip's learning rates are generation constants: other rates are refused, nothing changes
+        const c = this.cfg.numeric.lr;
+        if (p[0] !== c.hiddenShift || p[1] !== c.hiddenMul || p[2] !== c.outShift || p[3] !== c.outMul) return { status: ERRORS.NOT_SUPPORTED, payload: [op, 0] };
         this.lr = { hiddenShift: p[0], hiddenMul: p[1], outShift: p[2], outMul: p[3] };
         this.seed = u(4, 4);
         this.rebuild(true);

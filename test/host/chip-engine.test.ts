@@ -13,6 +13,9 @@ import { MockTransport } from '../../host/transport/mock.js';
 import { FixedPointEngine } from '../../sim/golden/fixed/index.js';
 import { runTraining } from '../../host/train.js';
 import { FakeChip } from '../../host/transport/fake-chip.js';
+import { SimTransport } from '../../host/transport/sim.js';
+import { frontend } from '../../generator/units/frontend.js';
+import { DEFAULT_SPEC } from '../../host/protocol/spec.js';
 import { protocolSpec } from '../../generator/protocol.js';
 
 function small(over: Partial<ChipConfig> = {}): ChipConfig {
@@ -89,4 +92,26 @@ describe('host driver over the mock transport (controller reference model)', () 
     const t = new MockTransport({ config: small(), controller: (op, p) => model.command(op, p) });
     await expect(ChipEngine.open(small({ window: 5 }), t, 1)).rejects.toThrow(/configuration hash is [0-9a-f]{16}, this run's is [0-9a-f]{16}/);
   });
+});
+
+describe('chip figures over the sim transport (the RTL front end, a FakeChip behind it)', () => {
+  it('count cycles per sample on the simulated clock and the simulation speed', async () => {
+    const data = loadDataset('mnist');
+    const fake = new FakeChip(DEFAULT_SPEC);
+    const t = await SimTransport.start(frontend(DEFAULT_CHIP), { controller: (op, p) => fake.command(op, p), onChipReset: () => fake.reset() });
+    try {
+      const e = await ChipEngine.open(DEFAULT_CHIP, t, 1);
+      await runTraining(e, data, { epochs: 1, trainLimit: 30, testLimit: 5, shuffleSeed: 1, progressEvery: 10 });
+      const f = e.figures;
+      expect(f?.cyclesSource).toBe('sim');
+      // the front end takes a request byte a cycle and forwards a frame once stored: 785 bytes a sample at
+      // least, about twice that in all (bench/RESULTS.md: 1,591 cycles for a 785-byte ECHO)
+      expect(f?.cyclesPerSample).toBeGreaterThanOrEqual(785);
+      expect(f?.cyclesPerSample).toBeLessThan(2 * 1591);
+      expect(f?.simCyclesPerSecond).toBeGreaterThan(0);
+      expect(f?.boundCyclesPerSample).toBe(Math.ceil(DEFAULT_SPEC.weightWords / DEFAULT_CHIP.lanes));
+    } finally {
+      await t.close();
+    }
+  }, 600_000);
 });

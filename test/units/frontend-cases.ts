@@ -59,11 +59,13 @@ const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)];
 
 /** A well-formed payload for command c: fields in range, span respected, a few records. */
 export function validPayload(spec: ProtocolSpec, c: CommandSpec, rng: Rng, maxRecords = 40): Uint8Array {
-  const k = c.record === 0 ? 0 : c.minRecords + rng.int(Math.min(c.maxRecords, Math.max(c.minRecords, maxRecords)) - c.minRecords + 1);
+  // records and counts stay within a span's limit (a small chip's memories hold fewer words than a frame)
+  const most = Math.min(c.maxRecords, c.span?.count === 'records' ? c.span.limit : Infinity);
+  const k = c.record === 0 ? 0 : c.minRecords + rng.int(Math.min(most, Math.max(c.minRecords, maxRecords)) - c.minRecords + 1);
   const fields: Record<string, number> = {};
   for (const f of c.fields) if (f.in === 'header') fields[f.name] = f.min + rng.int(f.max - f.min + 1);
   if (c.span) {
-    const count = c.span.count === 'records' ? k : (fields[c.span.count] = 1 + rng.int(Math.min(64, fields[c.span.count])));
+    const count = c.span.count === 'records' ? k : (fields[c.span.count] = 1 + rng.int(Math.min(64, fields[c.span.count], c.span.limit)));
     fields[c.span.offset] = rng.int(c.span.limit - count + 1);
   }
   const records = Array.from({ length: k }, () => {
