@@ -364,7 +364,9 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   const writeJson = () => {
     if (!o.json) return;
     const fixed = !chipEngine && isFixed(engine) ? (({ text: _text, ...rest }) => rest)(engine.report()) : undefined;
-    writeFileAtomic(o.json, `${JSON.stringify({ config: spec, epochs: records, ...(fixed ? { fixed } : {}) }, null, 2)}\n`);
+    // chip engines: the last epoch's figures as the report's `chip` object (what sweeps collect)
+    const chip = chipEngine?.figures ? { chip: chipEngine.figures } : {};
+    writeFileAtomic(o.json, `${JSON.stringify({ config: spec, epochs: records, ...(fixed ? { fixed } : {}), ...chip }, null, 2)}\n`);
   };
   /**
    * Saves the run at `position`. A chip's state is its weights and LFSR states only at an epoch boundary

@@ -58,6 +58,8 @@ describe('ibhebb train --engine mock --config FILE', () => {
     expect(epochs).toHaveLength(2);
     for (const e of epochs) expect(e).toMatchObject({ cyclesPerSample: null, cyclesSource: null, boundCyclesPerSample: Math.ceil(words / 5), simCyclesPerSecond: null });
     expect(whole.all).toContain(`bound ${Math.ceil(words / 5).toLocaleString('en-US')}`);
+    // the last epoch's figures are the report's `chip` object, which sweeps collect
+    expect(JSON.parse(readFileSync(join(dir, 'whole.json'), 'utf8')).chip).toEqual({ cyclesPerSample: null, cyclesSource: null, boundCyclesPerSample: Math.ceil(words / 5), simCyclesPerSecond: null });
     // a resumed state from another chip configuration is refused, naming the mismatch
     const other = join(dir, 'other.json');
     writeFileSync(other, JSON.stringify({ layers: [784, 16, 8, 10], window: 4, lanes: 4 }));
