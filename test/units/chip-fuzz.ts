@@ -18,7 +18,7 @@ import { DEFAULT_CHIP, validateChip, type ChipConfig } from '../../generator/con
 import { withNumeric } from '../../generator/numeric.js';
 import { identifyBlock, protocolSpec, type ProtocolSpec } from '../../generator/protocol.js';
 import { FrameParser, encodeFrame, type Frame } from '../../host/protocol/frame.js';
-import { encodePayload, encodeStates, encodeWords } from '../../host/protocol/commands.js';
+import { encodePayload, encodeStateBytes, encodeStates, encodeWords } from '../../host/protocol/commands.js';
 import { ERRORS, OPCODES, commandSpec } from '../../host/protocol/spec.js';
 import { FrontEndModel } from '../../host/protocol/frontend-model.js';
 import { ChipModel } from '../../host/chip/model.js';
@@ -36,7 +36,7 @@ export function fuzzConfig(): ChipConfig {
 }
 export const FUZZ_TIMEOUT_CYCLES = 3000;
 
-export type FuzzKind = Kind | 'read' | 'refusedParams' | 'timeout' | 'rst' | 'resetCommand' | 'reload';
+export type FuzzKind = Kind | 'read' | 'train' | 'refusedParams' | 'timeout' | 'rst' | 'resetCommand' | 'reload';
 
 export interface FuzzOptions {
   /** Frames to send (fuzz items that start with a sync pair; random-byte runs come on top). */
@@ -49,6 +49,12 @@ export interface FuzzOptions {
   pOut?: number;
   /** Items per batch between checks (default 150). */
   batch?: number;
+  /**
+   * Well-formed TRAIN frames too (about 1 in 25 items, 1 … 3 records): the learning state then changes,
+   * and what must read back at the end is the reference model's state (default false: nothing trains,
+   * and the state loaded at the start must read back).
+   */
+  train?: boolean;
 }
 
 export interface FuzzOutcome {
@@ -154,6 +160,7 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
         it = partial('rst', 1);
         event = 'rst';
       } else if (r < 13) it = good('resetCommand', OPCODES.RESET, []);
+      else if (o.train && r < 53) it = good('train', OPCODES.TRAIN, validPayload(spec, commandSpec(spec, 'TRAIN'), rng, 3));
       else if (r < 250) it = read();
       else if (r < 280) it = refusedParams();
       else it = fault();
@@ -204,7 +211,7 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
     if (problems.length >= 5) break;
   }
 
-  // the state reads back as loaded, on the chip and in the reference
+  // the chip's state reads back as the reference's, which is the state loaded unless TRAIN frames were sent
   const t = nextTag();
   const rw = commandSpec(spec, 'READ_WEIGHTS');
   const maxRead = (rw.fields.find((f) => f.name === 'count') as { max: number }).max;
@@ -215,13 +222,13 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
   fe.feedAll(reads);
   await m.run({ untilSinkCount: { bus: 'out', n: fe.out.length }, maxCycles: 200_000 + 40 * fe.out.length });
   const tail = new FrameParser().push(Array.from((await m.drainColumns('out')).data as ArrayLike<number>));
-  const wantW = encodeWords(words, spec.wordBytes).flatMap((b) => [...b]);
-  const wantS = encodeStates(states, spec.lfsrBytes, spec.lfsrWidth).flatMap((b) => [...b]);
+  const wantW = encodeWords(Array.from(model.words()), spec.wordBytes).flatMap((b) => [...b]);
+  const wantS = encodeStateBytes(model.lfsrStates(), spec.lfsrBytes);
   const gotW = tail.slice(0, -1).flatMap((f) => [...f.payload]);
   const gotS = tail.length ? [...tail[tail.length - 1].payload] : [];
-  if (gotW.join() !== wantW.join()) problems.push('the weights did not read back as loaded');
-  if (gotS.join() !== wantS.join()) problems.push('the LFSR states did not read back as loaded');
-  if (Array.from(model.words()).join() !== words.join() || model.lfsrStates().join() !== states.join()) problems.push('the reference model lost the loaded state');
+  if (gotW.join() !== wantW.join()) problems.push("the weights did not read back as the reference model's");
+  if (gotS.join() !== wantS.join()) problems.push("the LFSR states did not read back as the reference model's");
+  if (!o.train && (Array.from(model.words()).join() !== words.join() || model.lfsrStates().join() !== states.join())) problems.push('the state loaded at the start changed');
   res.cycles = (await m.status()).cycle - start;
   return res;
 }
