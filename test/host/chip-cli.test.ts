@@ -44,7 +44,8 @@ describe('ibhebb train --engine mock --config FILE', () => {
     expect(Object.keys(saved.arrays).sort()).toEqual(['W0', 'W1', 'W2', 'b0', 'b1', 'b2', 'lfsr0', 'lfsr1', 'lfsr2']);
     expect(saved.arrays.lfsr0.length).toBe(5);
     expect((saved.meta as { position: unknown }).position).toEqual({ epoch: 2, offset: 0 });
-    const resumed = await run(['train', '--checkpoint', ck, '--resume', '--epochs', '2', '--engine', 'mock', '--no-progress', '--weights-out', join(dir, 'resumed.bin'), '--json', join(dir, 'resumed.json')]);
+    // --check on the resumed run: the golden model beside the chip starts from the checkpoint's state too
+    const resumed = await run(['train', '--checkpoint', ck, '--resume', '--epochs', '2', '--engine', 'mock', '--check', '20', '--no-progress', '--weights-out', join(dir, 'resumed.bin'), '--json', join(dir, 'resumed.json')]);
     expect(resumed.exitCode, resumed.all).toBe(0);
     expect(resumed.all).toContain('resuming at epoch 2, sample 0');
     const a = readFileSync(join(dir, 'whole.bin'));
