@@ -157,6 +157,22 @@ for (const s of SETTINGS) {
   console.log(`| ${s} | ${gains.join(' | ')} | ${top.w} (${pct(top.a)}) |`);
 }
 
+console.log('\nDifference to B = 8 of the same seed (same initial weights and sample order), 3-epoch runs, points: mean (seed by seed):\n');
+console.log(`| setting | epoch | ${windows.filter((w) => w !== 8).map((w) => `B = ${w}`).join(' | ')} |`);
+console.log(`|---|---|${windows.filter((w) => w !== 8).map(() => '---').join('|')}|`);
+for (const s of SETTINGS) {
+  const three = (w: number) => new Map(pick(s, w).filter((r) => r.train.epochs.length >= 3).map((r) => [r.train.config.train.seed, r]));
+  const ref = three(8);
+  for (const e of [1, 3]) {
+    const cells = windows.filter((w) => w !== 8).map((w) => {
+      const d = [...three(w)].filter(([seed]) => ref.has(seed)).map(([seed, r]) => accAt(r, e)! - accAt(ref.get(seed)!, e)!);
+      const f = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(2)}`;
+      return d.length ? `${f(d.reduce((a, b) => a + b, 0) / d.length)} (${d.map(f).join(', ')})` : '';
+    });
+    if (cells.some((x) => x !== '')) console.log(`| ${s} | ${e} | ${cells.join(' | ')} |`);
+  }
+}
+
 console.log('\nWorking memory of the window on the chip, bits (default chip formats, row sums widened for B):\n');
 console.log('| B | stored window (chip: x, y, z, K_X/K_Y, row sums) | of which pixels | of which z | recomputed z (no z stored) | weights + biases |');
 console.log('|---|---|---|---|---|---|');
