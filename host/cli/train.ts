@@ -13,7 +13,7 @@ import { openChip } from '../chip/open.js';
 import type { ChipEngine, ChipFigures } from '../chip/engine.js';
 import { FIXED_PRESETS, presetFor } from '../presets.js';
 import { lrShifts, lrToShift, validateNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { DATASET_NAMES, type DatasetName } from '../data/index.js';
 import { runTraining, type EpochRecord, type LoopPosition } from '../train.js';
@@ -389,6 +389,8 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
   const bar = o.progress && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
   let failed = true;
   try {
+    // a chip's state is saved at epoch boundaries only: the start is one, so a Ctrl-C in the first epoch resumes too
+    if (chipEngine && !start) await checkpoint({ epoch: 1, offset: 0 });
     const result = await runTraining(engine, data, {
       epochs: spec.epochs,
       ...(spec.trainLimit !== undefined ? { trainLimit: spec.trainLimit } : {}),
@@ -420,9 +422,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
             ? `; state saved to ${o.checkpoint} (continue with --resume)`
             : !o.checkpoint
               ? ' (no --checkpoint given: state not saved)'
-              : existsSync(o.checkpoint)
-                ? `; the chip's window cannot be read back mid-epoch: ${o.checkpoint} holds the state after the last finished epoch (--resume repeats this epoch)`
-                : `; the chip's window cannot be read back mid-epoch and no epoch has finished: nothing saved`),
+              : `; the chip's window cannot be read back mid-epoch: ${o.checkpoint} holds the state at the start of this epoch (--resume repeats it)`),
       );
       writeJson();
       await writePlot();
