@@ -157,15 +157,15 @@ for (const s of SETTINGS) {
   console.log(`| ${s} | ${gains.join(' | ')} | ${top.w} (${pct(top.a)}) |`);
 }
 
-console.log('\nDifference to B = 8 of the same seed (same initial weights and sample order), 3-epoch runs, points: mean (seed by seed):\n');
+console.log('\nDifference to B = 8 of the same seed (same initial weights and sample order), points: mean (seed by seed):\n');
 console.log(`| setting | epoch | ${windows.filter((w) => w !== 8).map((w) => `B = ${w}`).join(' | ')} |`);
 console.log(`|---|---|${windows.filter((w) => w !== 8).map(() => '---').join('|')}|`);
 for (const s of SETTINGS) {
-  const three = (w: number) => new Map(pick(s, w).filter((r) => r.train.epochs.length >= 3).map((r) => [r.train.config.train.seed, r]));
-  const ref = three(8);
+  const upTo = (w: number, e: number) => new Map(pick(s, w).filter((r) => r.train.epochs.length >= e).map((r) => [r.train.config.train.seed, r]));
   for (const e of [1, 3]) {
+    const ref = upTo(8, e);
     const cells = windows.filter((w) => w !== 8).map((w) => {
-      const d = [...three(w)].filter(([seed]) => ref.has(seed)).map(([seed, r]) => accAt(r, e)! - accAt(ref.get(seed)!, e)!);
+      const d = [...upTo(w, e)].filter(([seed]) => ref.has(seed)).map(([seed, r]) => accAt(r, e)! - accAt(ref.get(seed)!, e)!);
       const f = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(2)}`;
       return d.length ? `${f(d.reduce((a, b) => a + b, 0) / d.length)} (${d.map(f).join(', ')})` : '';
     });
