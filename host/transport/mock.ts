@@ -5,13 +5,13 @@
  */
 import { FrontEndModel, type Controller } from '../protocol/frontend-model.js';
 import { DEFAULT_SPEC, type ProtocolSpec } from '../protocol/spec.js';
-import { identifyBlock } from '../../generator/protocol.js';
+import { identifyBlock, protocolSpec } from '../../generator/protocol.js';
 import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
 import { FakeChip } from './fake-chip.js';
 import { ByteQueue, type Transport } from './transport.js';
 
 export interface MockOptions {
-  /** The configuration the mock claims to be (IDENTIFY); default the default chip. */
+  /** The configuration the mock claims to be (IDENTIFY, and its protocol unless `spec`); default the default chip. */
   config?: ChipConfig;
   spec?: ProtocolSpec;
   /** The controller behind the front end; default a FakeChip. */
@@ -26,7 +26,8 @@ export class MockTransport implements Transport {
   private closed = false;
 
   constructor(o: MockOptions = {}) {
-    const spec = o.spec ?? DEFAULT_SPEC;
+    // the protocol of the configuration it claims to be (its memories' limits, record sizes)
+    const spec = o.spec ?? (o.config ? protocolSpec(o.config) : DEFAULT_SPEC);
     this.chip = o.controller ? null : new FakeChip(spec);
     const controller = o.controller ?? ((op, p) => (this.chip as FakeChip).command(op, p));
     this.frontEnd = new FrontEndModel(spec, identifyBlock(o.config ?? DEFAULT_CHIP, 1 << 24), controller);

@@ -7,7 +7,7 @@ import { DEFAULT_CHIP, validateChip, type ChipConfig } from '../../generator/con
 import { withNumeric } from '../../generator/numeric.js';
 import { loadDataset } from '../../host/data/index.js';
 import { ChipEngine, ChipMismatch } from '../../host/chip/engine.js';
-import { ChipModel } from '../../host/chip/model.js';
+import { ChipModel, chipLaneSeed } from '../../host/chip/model.js';
 import { chipTrainConfig } from '../../host/chip/config.js';
 import { MockTransport } from '../../host/transport/mock.js';
 import { FixedPointEngine } from '../../sim/golden/fixed/index.js';
@@ -85,6 +85,24 @@ describe('host driver over the mock transport (controller reference model)', () 
     const e = await ChipEngine.open(cfg, t, 2);
     await runTraining(e, data, { ...opts, epochs: 2 });
     expect(e.figures).toEqual({ cyclesPerSample: 1712, cyclesSource: 'counters', boundCyclesPerSample: bound, simCyclesPerSecond: null });
+  });
+
+  it('LOAD_LFSR / READ_LFSR: lanes in the layer-major map, 16-bit registers in 2 bytes, bad states refused by the client', async () => {
+    const cfg = small({ lanes: 3 });
+    const narrow = validateChip({ ...cfg, numeric: withNumeric(cfg.numeric, { lfsr: { ...cfg.numeric.lfsr, width: 16, rbits: 12 } }) });
+    const { model, engine } = await open(narrow, 4);
+    const c = engine.client;
+    expect(c.spec.lfsrBytes).toBe(2);
+    expect(c.spec.lfsrStates).toBe(9);
+    // after SET_PARAMS seed 4 (open): lane q of layer l holds laneSeed(…, 4, l, q)
+    expect(await c.readLfsr(0, 9)).toEqual([0, 1, 2].flatMap((l) => [0, 1, 2].map((q) => chipLaneSeed(narrow, 4, l, q))));
+    await c.loadLfsr(4, [0xffff, 1, 0x1234]);
+    expect(Array.from(model.engine.state.banks[1].states)).toEqual([chipLaneSeed(narrow, 4, 1, 0), 0xffff, 1]);
+    expect(model.engine.state.banks[2].states[0]).toBe(0x1234);
+    expect(await c.readLfsr(3, 4)).toEqual([chipLaneSeed(narrow, 4, 1, 0), 0xffff, 1, 0x1234]);
+    await expect(c.loadLfsr(0, [0])).rejects.toThrow(/LFSR state 0 = 0 must be an integer in 1\.\.2\^16−1/);
+    await expect(c.loadLfsr(0, [1, 0x10000])).rejects.toThrow(/LFSR state 1 = 65536/);
+    await expect(c.readLfsr(8, 2)).rejects.toThrow(/OUT_OF_RANGE/);
   });
 
   it('refuses a chip of another configuration, naming both hashes', async () => {
