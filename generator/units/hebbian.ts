@@ -508,8 +508,7 @@ export function hebbian(cfg: ChipConfig): Module {
     });
 
     // update word
-    const prod = nu1.mul(hcRd.asSigned());
-    const upd = updateWord(m, `w_upd_${q}`, wRd.asSigned(), prod, K, N.weight.rounding, rWord, FW);
+    const upd = updateWord(m, `w_upd_${q}`, wRd.asSigned(), { a: nu1, b: hcRd.asSigned() }, K, N.weight.rounding, rWord, FW);
     const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
     const wNew = m.wire(`w_new_${q}`, upd.value);
     wSatHi.push(writeLane.and(upd.satHi));

@@ -12,7 +12,7 @@
  * the verilated lanes fast; the gates are the same XOR network either way.
  */
 import { fx, width, type FixedFormat, type Rounding } from '../fixed/index.js';
-import { constant, mux, sint, uint, type Expr, type ModuleBuilder, type Signal } from '../ir/index.js';
+import { Expr, Signal, constant, mux, sint, uint, type ModuleBuilder } from '../ir/index.js';
 import { resizeHw } from '../lib/arith/index.js';
 
 /** GF(2) inverse of p (bit i = coefficient of x^i, p(0) = 1) modulo x^n, as a bigint. */
@@ -43,6 +43,25 @@ export interface LeapPlan {
   taps: number[];
 }
 
+/** GF(2) division a / p, or null when p does not divide a. */
+function divExact(a: bigint, p: bigint): bigint | null {
+  const dp = p.toString(2).length - 1;
+  let q = 0n;
+  let rem = a;
+  for (let d = rem.toString(2).length - 1; rem > 0n && d >= dp; d = rem.toString(2).length - 1) {
+    q |= 1n << BigInt(d - dp);
+    rem ^= p << BigInt(d - dp);
+  }
+  return rem === 0n ? q : null;
+}
+
+/** Exponents e > 0 of the set bits of p below x^n. */
+function exponents(p: bigint, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < n; i++) if ((p >> BigInt(i)) & 1n) out.push(i);
+  return out;
+}
+
 export function leapPlan(widthBits: number, taps: number, leap: number): LeapPlan {
   const tk: number[] = [];
   for (let i = 0; i < widthBits; i++) if (Math.floor(taps / 2 ** i) % 2 === 1) tk.push(i);
@@ -51,13 +70,31 @@ export function leapPlan(widthBits: number, taps: number, leap: number): LeapPla
   const q = inverseMod(p, leap);
   const inv: number[] = [];
   for (let i = 0; i < leap; i++) if ((q >> BigInt(i)) & 1n) inv.push(i);
-  // the same inverse as a product of sparse factors: P = 1 + R, 1/(1 + R) = Π_i (1 + R^(2^i)) mod x^leap,
-  // R^(2^i) = R(x^(2^i)) over GF(2); used when it needs fewer shifted copies than `inv`
-  const factors: number[][] = [];
+  const cost = (f: number[][]): number => f.reduce((n, x) => n + x.length, 0);
+  // the same inverse as a product of sparse factors (1 + Σ x^e), applied one after another:
+  // (a) P = 1 + R, 1/(1 + R) = Π_i (1 + R^(2^i)) mod x^leap, R^(2^i) = R(x^(2^i)) over GF(2);
+  // (b) P dividing 1 + x^a (a the order of P): 1/P = M / (1 + x^a) = M · Π_i (1 + x^(a·2^i)), M = (1 + x^a)/P
+  //     (for P = 1 + x + x²: 1/P = (1 + x)(1 + x³)(1 + x⁶)(1 + x¹²) mod x^16, four shifted copies)
+  const candidates: number[][][] = [];
   const R = tk.filter((t) => t + 1 < leap).map((t) => t + 1);
-  for (let sh = 1; R.length > 0 && R[0] * sh < leap; sh *= 2) factors.push(R.map((e) => e * sh).filter((e) => e < leap));
-  const cost = factors.reduce((n, f) => n + f.length, 0);
-  return { width: widthBits, leap, inv, factors: cost < inv.length - 1 ? factors : null, taps: tk.map((t) => t - leap + 1) };
+  if (R.length > 0) {
+    const fa: number[][] = [];
+    for (let sh = 1; R[0] * sh < leap; sh *= 2) fa.push(R.map((e) => e * sh).filter((e) => e < leap));
+    candidates.push(fa);
+    for (let a = 1; a <= 4 * leap; a++) {
+      const M = divExact((1n << BigInt(a)) | 1n, p);
+      if (M === null) continue;
+      const fb: number[][] = [];
+      const mExp = exponents(M, leap);
+      if (mExp.length > 0) fb.push(mExp);
+      for (let e = a; e < leap; e *= 2) fb.push([e]);
+      candidates.push(fb);
+      break;
+    }
+  }
+  candidates.sort((x, y) => cost(x) - cost(y));
+  const best = candidates.length > 0 && cost(candidates[0]) < inv.length - 1 ? candidates[0] : null;
+  return { width: widthBits, leap, inv, factors: best, taps: tk.map((t) => t - leap + 1) };
 }
 
 /** The same advance in TypeScript (checks the plan against Lfsr in the tests). */
@@ -82,21 +119,24 @@ export function leapNumber(plan: LeapPlan, s: number): number {
 }
 
 /**
- * The IR of one advance: `s` is uint(width); returns uint(width). The shifted copies are XORed at full
- * width and masked once (bits above LEAP never reach the low LEAP bits of a left shift); the out-bits B
- * become wire `<name>_b`.
+ * The IR of one advance: `s` is uint(width); returns uint(width). The factors work on the whole register
+ * width (or LEAP bits if wider), each a named wire `<name>_f<i>`: left shifts wrap at that width and the bits
+ * above LEAP, garbage, never come back down, so one mask at the end (wire `<name>_b`, the out-bits B) is
+ * all the truncation there is — native-width shifts and XORs for the simulator, the same XOR network for
+ * synthesis.
  */
 export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr): Expr {
   const { width: W, leap } = plan;
   let acc: Expr;
   if (plan.factors) {
-    // each factor on the low LEAP bits (the higher bits of a left shift never come back down)
-    acc = leap <= W ? s.trunc(leap) : s.zext(leap);
-    for (const f of plan.factors) {
+    const WF = Math.max(W, leap);
+    acc = WF > W ? s.zext(WF) : s;
+    plan.factors.forEach((f, i) => {
       let t = acc;
-      for (const e of f) t = t.xor(acc.shl(e).trunc(leap));
-      acc = t;
-    }
+      for (const e of f) if (e < WF) t = t.xor(acc.trunc(WF - e).shl(e));
+      acc = m.wire(`${name}_f${i}`, t);
+    });
+    acc = acc.trunc(leap);
   } else {
     const WB = Math.max(W, leap) + Math.max(...plan.inv);
     const sx = s.zext(WB);
@@ -119,26 +159,89 @@ export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr
   return out;
 }
 
+/** A product left as its two signed factors, so that updateWord can form it at the native width. */
+export interface Product {
+  a: Expr;
+  b: Expr;
+}
+
+/** The simulator's native word: values that provably fit are computed in 64-bit wrapping arithmetic. */
+export const NATIVE = 64;
+
+const sharedFactors = new WeakMap<ModuleBuilder, Map<Expr, Expr>>();
+
+/**
+ * `p` (a product, or a signed value) sign-extended to NATIVE bits, or null when it does not fit with two bits
+ * to spare. A product is formed as a·b at exactly NATIVE bits (a extended once, a wire shared by every word
+ * that multiplies by the same a), so the simulator multiplies 64-bit words without masks.
+ */
+function nativeValue(m: ModuleBuilder, name: string, p: Expr | Product): Expr | null {
+  if (p instanceof Expr) return p.width + 2 <= NATIVE ? (p.signed ? p : p.toSigned()).sext(NATIVE) : null;
+  const { a, b } = p;
+  if (!a.signed || !b.signed) throw new Error('updateWord: the factors of a product must be signed (internal)');
+  if (a.width + b.width + 2 > NATIVE) return null;
+  let cache = sharedFactors.get(m);
+  if (!cache) sharedFactors.set(m, (cache = new Map()));
+  let ax = cache.get(a);
+  if (!ax) {
+    ax = m.wire(`${a instanceof Signal ? a.name : name}_x`, a.sext(NATIVE - b.width));
+    cache.set(a, ax);
+  }
+  return ax.mul(b);
+}
+
 /**
  * One update word: value = sat_F(w + round(x, k)), x a signed product with k fraction bits above the
  * weight's (k ≤ 0: an exact left shift, nothing drawn). `r` is the draw for stochastic rounding (k > 0).
  * Returns the saturated word (sint of F's width) and the two saturation flags (wires `<name>_sum`,
  * `<name>_sat_hi`, `<name>_sat_lo` hold the shared parts, so no expression is emitted twice).
+ *
+ * When every intermediate value fits 64 bits (the default formats: a 33-bit product), the word is computed in
+ * 64-bit wrapping arithmetic — sign-extended operands, arithmetic shifts, a signed compare against the rails
+ * — which gives the exact values (nothing wraps) and lets the simulator work on whole machine words; the
+ * roundings other than floor, nearest and stochastic, and wider values, take resizeHw's exact-width path.
  */
 export function updateWord(
   m: ModuleBuilder,
   name: string,
   w: Expr,
-  x: Expr,
+  x: Expr | Product,
   k: number,
   rounding: Rounding,
   r: Signal | null,
   F: FixedFormat,
 ): { value: Expr; satHi: Expr; satLo: Expr } {
-  // the rounded value's own width (resizeHw's widest rounding), so the 'wrap' below never drops a bit
-  const wd = k > 0 ? Math.max(x.width, k + 2) + 2 - k : x.width - k;
-  const d = resizeHw(m, x, k, fx(wd, wd, true), rounding, 'wrap', rounding === 'stochastic' && k > 0 ? r : null).value;
   const wo = width(F);
+  const hiV = 2n ** BigInt(wo - 1) - 1n;
+  const loV = -(2n ** BigInt(wo - 1));
+  const native = ['floor', 'nearest', 'stochastic'].includes(rounding) && -k + 2 <= NATIVE - (x instanceof Expr ? x.width : x.a.width + x.b.width) && w.width < NATIVE
+    ? nativeValue(m, name, x)
+    : null;
+  if (native) {
+    const sra = (v: Expr, n: number): Expr => (n === 0 ? v : v.shrBy(constant(n, uint(bitsFor(NATIVE)))));
+    const add = (v: Expr, u: Expr): Expr => v.addWrap(u.width < NATIVE ? u.zext(NATIVE).asSigned() : u);
+    let q: Expr;
+    if (k <= 0) q = k === 0 ? native : native.shlBy(constant(-k, uint(bitsFor(NATIVE))));
+    else if (rounding === 'floor') q = sra(native, k);
+    else if (rounding === 'nearest') q = sra(native.addWrap(constant(2n ** BigInt(k - 1), sint(NATIVE))), k);
+    else {
+      if (!r) throw new Error('updateWord: stochastic rounding needs the draw r');
+      const rb = r.width;
+      if (k >= rb) q = sra(add(sra(native, k - rb), r), rb);
+      else {
+        m.unused(r.slice(rb - k - 1, 0)); // ⌊r·2^(k−rbits)⌋ keeps only the top k bits of the draw
+        q = sra(add(native, r.shr(rb - k)), k);
+      }
+    }
+    const sum = m.wire(`${name}_sum`, w.sext(NATIVE).addWrap(q));
+    const satHi = m.wire(`${name}_sat_hi`, sum.gt(constant(hiV, sint(NATIVE))));
+    const satLo = m.wire(`${name}_sat_lo`, sum.lt(constant(loV, sint(NATIVE))));
+    return { value: mux(satHi, constant(hiV, sint(wo)), mux(satLo, constant(loV, sint(wo)), sum.trunc(wo))), satHi, satLo };
+  }
+  const xe = x instanceof Expr ? x : x.a.mul(x.b);
+  // the rounded value's own width (resizeHw's widest rounding), so the 'wrap' below never drops a bit
+  const wd = k > 0 ? Math.max(xe.width, k + 2) + 2 - k : xe.width - k;
+  const d = resizeHw(m, xe, k, fx(wd, wd, true), rounding, 'wrap', rounding === 'stochastic' && k > 0 ? r : null).value;
   const sum = m.wire(`${name}_sum`, w.add(d));
   const WS = sum.width;
   // out of range iff the bits from wo − 1 up are not all equal: cheap slices instead of wide compares
@@ -146,7 +249,7 @@ export function updateWord(
   const neg = sum.asUnsigned().bit(WS - 1);
   const satHi = m.wire(`${name}_sat_hi`, neg.not().and(top.orReduce()));
   const satLo = m.wire(`${name}_sat_lo`, neg.and(top.andReduce().not()));
-  const value = mux(satHi, constant(2n ** BigInt(wo - 1) - 1n, sint(wo)), mux(satLo, constant(-(2n ** BigInt(wo - 1)), sint(wo)), sum.trunc(wo)));
+  const value = mux(satHi, constant(hiV, sint(wo)), mux(satLo, constant(loV, sint(wo)), sum.trunc(wo)));
   return { value, satHi, satLo };
 }
 
