@@ -581,9 +581,13 @@ class ModuleEmitter {
       }
       case 'mul': {
         if (!root) return this.use(this.temp('mul', e, hint), e.width - 1, 0);
-        // operands as identifiers or literals: Verilator widens a compound operand to the product's width
-        const factor = (x: Expr): Text =>
-          x.node.op === 'const' ? this.operand(x, hint) : this.use(this.indexable(x, hint), x.width - 1, 0);
+        // operands as identifiers or literals: Verilator widens a compound operand to the product's width.
+        // A factor extended by its own signedness, the product's, is written unextended: the product's
+        // width extends it the same way (one extension in the simulator instead of a temporary and two)
+        const factor = (x: Expr): Text => {
+          if (x.node.op === 'extend' && x.node.a.signed === e.signed) return factor(x.node.a);
+          return x.node.op === 'const' ? this.operand(x, hint) : this.use(this.indexable(x, hint), x.width - 1, 0);
+        };
         const a = factor(n.a);
         const b = factor(n.b);
         return e.signed

@@ -57,7 +57,7 @@ import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { bitsFor, leapExpr, leapPlan, popCount, sumTreeWrap, updateWord } from './lane.js';
+import { bitsFor, laneProduct, laneSum, leapExpr, leapPlan, popCount, updateWord } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -430,6 +430,7 @@ export function hebbian(cfg: ChipConfig): Module {
   const biasDraws: { q: number; r: Expr }[] = [];
   const hostRdW: Expr[] = [];
   const hostRdL: Expr[] = [];
+  const lfsrLanes: { lf: Signal; saves: Signal[] }[] = [];
   const layerRdQ = m.reg('host_layer_q', uint(lw), { reset: 0 });
 
   // loader state (declared before the lanes: they write hbuf)
@@ -501,11 +502,7 @@ export function hebbian(cfg: ChipConfig): Module {
     m.seq(`lfsr_lane_${q}`, ($) => {
       $.if(loadLfsr, () => $.set(lf, H === 1 ? saves[0] : select(cmdLayer, saves, constant(0, uint(LW))))).else(() => $.set(lf, nextState));
     });
-    m.seq(`lfsr_bank_${q}`, ($) => {
-      saves.forEach((sv, l) => {
-        $.if(finish.and(layerQ.eq(l)), () => $.set(sv, lf)).elseIf(hostLfsrWe.and(hostBank.eq(q)).and(hostLayer.eq(l)), () => $.set(sv, hostWdata.trunc(LW)));
-      });
-    });
+    lfsrLanes.push({ lf, saves });
 
     // update word
     const upd = updateWord(m, `w_upd_${q}`, wRd.asSigned(), { a: nu1, b: hcRd.asSigned() }, K, N.weight.rounding, rWord, FW);
@@ -519,9 +516,22 @@ export function hebbian(cfg: ChipConfig): Module {
     m.seq(`wn_${q}`, ($) => $.set(wn, mux(writeLane, wNew, wRd.asSigned())));
     // S2: product with h_next, zero for lanes without a word
     const live2 = laneLive(q, last2);
-    const fp = wn.mul(hnRd.asSigned());
+    const fp = laneProduct(wn, hnRd.asSigned());
     fprods.push(live2.node.op === 'const' ? fp : mux(live2, fp, constant(0, sint(fp.width))));
   }
+
+  // the banks change only when a pass finishes (its layer's bank takes the working registers) or on a host
+  // write (busy low, so never both): one process, so the simulator tests the two conditions once a cycle
+  m.seq('lfsr_banks', ($) => {
+    $.if(finish, () => {
+      lay.layers.forEach((_, l) => $.if(layerQ.eq(l), () => lfsrLanes.forEach(({ lf, saves }) => $.set(saves[l], lf))));
+    }).elseIf(hostLfsrWe, () => {
+      let sw = $.switch(hostBank);
+      lfsrLanes.forEach(({ saves }, q) => {
+        sw = sw.case(q, () => saves.forEach((sv, l) => $.if(hostLayer.eq(l), () => $.set(sv, hostWdata.trunc(LW)))));
+      });
+    });
+  });
 
   // ---- bias (S1)
   const rBias = biasDraws.length === 0 ? null : m.wire('r_bias', H === 1 || biasDraws.length === 1 ? biasDraws[0].r : select(layerQ, lay.layers.map((y) => (biasDraws.find((b) => b.q === y.biasLane) ?? biasDraws[0]).r), constant(0, uint(rb))));
@@ -540,11 +550,11 @@ export function hebbian(cfg: ChipConfig): Module {
   // a chunk's sum is a partial sum of the row's exact accumulator, so it fits accW bits (the spec's proof);
   // the tree adds at that width (or the width the L + 1 terms can reach, if smaller)
   const accW = Math.max(...lay.layers.map((y) => width(y.accFormat) + y.align));
-  const termW = Math.max(...fprods.map((t) => t.width), biasTerm.width);
+  const termW = Math.max(ww + lay.hWidth, biasTerm.width);
   const sumW = Math.min(termW + bitsFor(L + 2), accW);
-  const tree = sumTreeWrap([...fprods, biasTerm], Math.max(sumW, termW));
+  const tree = laneSum(m, 'fwd_sum', [...fprods, biasTerm], sumW);
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
-  m.seq('sum_q', ($) => $.set(sumQ, tree.resize(sumW)));
+  m.seq('sum_q', ($) => $.set(sumQ, tree));
   const accQ = m.reg('acc_q', sint(accW), { reset: 0 });
   const accNext = m.wire('acc_next', mux(first3, constant(0, sint(accW)), accQ).add(sumQ).resize(accW));
   m.seq('acc_q', ($) => $.if(v3, () => $.set(accQ, accNext)));

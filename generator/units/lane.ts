@@ -12,7 +12,7 @@
  * the verilated lanes fast; the gates are the same XOR network either way.
  */
 import { fx, width, type FixedFormat, type Rounding } from '../fixed/index.js';
-import { Expr, Signal, constant, mux, sint, uint, type ModuleBuilder } from '../ir/index.js';
+import { Expr, constant, mux, sint, uint, type ModuleBuilder, type Signal } from '../ir/index.js';
 import { resizeHw } from '../lib/arith/index.js';
 
 /** GF(2) inverse of p (bit i = coefficient of x^i, p(0) = 1) modulo x^n, as a bigint. */
@@ -136,6 +136,7 @@ export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr
       for (const e of f) if (e < WF) t = t.xor(acc.trunc(WF - e).shl(e));
       acc = m.wire(`${name}_f${i}`, t);
     });
+    if (WF > leap) m.unused(acc.slice(WF - 1, leap));
     acc = acc.trunc(leap);
   } else {
     const WB = Math.max(W, leap) + Math.max(...plan.inv);
@@ -168,26 +169,30 @@ export interface Product {
 /** The simulator's native word: values that provably fit are computed in 64-bit wrapping arithmetic. */
 export const NATIVE = 64;
 
-const sharedFactors = new WeakMap<ModuleBuilder, Map<Expr, Expr>>();
+/** The product a·b at NATIVE bits, or null when it does not fit with two bits to spare. */
+function nativeProduct({ a, b }: Product): Expr | null {
+  if (!a.signed || !b.signed) throw new Error('updateWord: the factors of a product must be signed (internal)');
+  return a.width + b.width + 2 <= NATIVE ? laneProduct(a, b) : null;
+}
 
 /**
- * `p` (a product, or a signed value) sign-extended to NATIVE bits, or null when it does not fit with two bits
- * to spare. A product is formed as a·b at exactly NATIVE bits (a extended once, a wire shared by every word
- * that multiplies by the same a), so the simulator multiplies 64-bit words without masks.
+ * a·b of two signed values, formed at NATIVE bits when the exact product fits there (the simulator then
+ * multiplies whole words: the emitter writes the factors unextended), else at its exact width.
  */
-function nativeValue(m: ModuleBuilder, name: string, p: Expr | Product): Expr | null {
-  if (p instanceof Expr) return p.width + 2 <= NATIVE ? (p.signed ? p : p.toSigned()).sext(NATIVE) : null;
-  const { a, b } = p;
-  if (!a.signed || !b.signed) throw new Error('updateWord: the factors of a product must be signed (internal)');
-  if (a.width + b.width + 2 > NATIVE) return null;
-  let cache = sharedFactors.get(m);
-  if (!cache) sharedFactors.set(m, (cache = new Map()));
-  let ax = cache.get(a);
-  if (!ax) {
-    ax = m.wire(`${a instanceof Signal ? a.name : name}_x`, a.sext(NATIVE - b.width));
-    cache.set(a, ax);
-  }
-  return ax.mul(b);
+export function laneProduct(a: Expr, b: Expr): Expr {
+  return a.width + b.width <= NATIVE ? a.sext(NATIVE - b.width).mul(b) : a.mul(b);
+}
+
+/**
+ * Σ terms resized to sumW bits (the caller proves the exact sum fits sumW): modulo 2^NATIVE as wire `name`
+ * when every term fits NATIVE bits (whole-word adds), else modulo 2^max(sumW, widest term).
+ */
+export function laneSum(m: ModuleBuilder, name: string, terms: Expr[], sumW: number): Expr {
+  const w = Math.max(sumW, ...terms.map((t) => t.width));
+  if (w > NATIVE) return sumTreeWrap(terms, w).resize(sumW);
+  const sum = m.wire(name, sumTreeWrap(terms, NATIVE));
+  if (sumW < NATIVE) m.unused(sum.slice(NATIVE - 1, sumW));
+  return sum.resize(sumW);
 }
 
 /**
@@ -214,9 +219,11 @@ export function updateWord(
   const wo = width(F);
   const hiV = 2n ** BigInt(wo - 1) - 1n;
   const loV = -(2n ** BigInt(wo - 1));
-  const native = ['floor', 'nearest', 'stochastic'].includes(rounding) && -k + 2 <= NATIVE - (x instanceof Expr ? x.width : x.a.width + x.b.width) && w.width < NATIVE
-    ? nativeValue(m, name, x)
-    : null;
+  const xw = x instanceof Expr ? x.width : x.a.width + x.b.width;
+  const native = !(x instanceof Expr) && ['floor', 'nearest', 'stochastic'].includes(rounding) && xw - k + 2 <= NATIVE ? nativeProduct(x) : null;
+  // the rounded value's own width (resizeHw's widest rounding), so the 'wrap' below never drops a bit
+  const wd = k > 0 ? Math.max(xw, k + 2) + 2 - k : xw - k;
+  let d: Expr;
   if (native) {
     const sra = (v: Expr, n: number): Expr => (n === 0 ? v : v.shrBy(constant(n, uint(bitsFor(NATIVE)))));
     const add = (v: Expr, u: Expr): Expr => v.addWrap(u.width < NATIVE ? u.zext(NATIVE).asSigned() : u);
@@ -233,15 +240,11 @@ export function updateWord(
         q = sra(add(native, r.shr(rb - k)), k);
       }
     }
-    const sum = m.wire(`${name}_sum`, w.sext(NATIVE).addWrap(q));
-    const satHi = m.wire(`${name}_sat_hi`, sum.gt(constant(hiV, sint(NATIVE))));
-    const satLo = m.wire(`${name}_sat_lo`, sum.lt(constant(loV, sint(NATIVE))));
-    return { value: mux(satHi, constant(hiV, sint(wo)), mux(satLo, constant(loV, sint(wo)), sum.trunc(wo))), satHi, satLo };
+    d = q.trunc(Math.min(wd, NATIVE));
+  } else {
+    const xe = x instanceof Expr ? x : x.a.mul(x.b);
+    d = resizeHw(m, xe, k, fx(wd, wd, true), rounding, 'wrap', rounding === 'stochastic' && k > 0 ? r : null).value;
   }
-  const xe = x instanceof Expr ? x : x.a.mul(x.b);
-  // the rounded value's own width (resizeHw's widest rounding), so the 'wrap' below never drops a bit
-  const wd = k > 0 ? Math.max(xe.width, k + 2) + 2 - k : xe.width - k;
-  const d = resizeHw(m, xe, k, fx(wd, wd, true), rounding, 'wrap', rounding === 'stochastic' && k > 0 ? r : null).value;
   const sum = m.wire(`${name}_sum`, w.add(d));
   const WS = sum.width;
   // out of range iff the bits from wo − 1 up are not all equal: cheap slices instead of wide compares

@@ -48,7 +48,7 @@ import { streamOut } from '../lib/stream/bundle.js';
 import { ConstScale } from '../fixed/scale.js';
 import type { ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric, type ResolvedNumeric } from '../numeric.js';
-import { bitsFor, leapExpr, leapPlan, popCount, sumTreeWrap, updateWord } from './lane.js';
+import { bitsFor, laneProduct, laneSum, leapExpr, leapPlan, popCount, updateWord } from './lane.js';
 import { HOST_KIND } from './hebbian.js';
 
 export interface OutputLayout {
@@ -368,7 +368,7 @@ export function outputUnit(cfg: ChipConfig): Module {
     // one multiplier per lane: W·h for the logits (A), h·e for the gradient (D)
     const fw = Math.max(we, ww);
     const factor = mux(inD, errRd.asSigned().sext(fw), wRd.asSigned().sext(fw));
-    const prod = m.wire(`prod_${q}`, hq.mul(factor));
+    const prod = m.wire(`prod_${q}`, laneProduct(hq, factor));
     const liveA = live(q, kLastT[0]);
     prods.push(liveA.node.op === 'const' ? prod : mux(liveA, prod, constant(0, sint(prod.width))));
     // gradient accumulator of this lane
@@ -420,12 +420,12 @@ export function outputUnit(cfg: ChipConfig): Module {
   const bShift = FW.fracBits + FZ.fracBits - FB.fracBits;
   if (bShift < 0) throw new RangeError(`output: the bias format has more fraction bits than W·h (${bShift})`);
   const accW = width(lay.accFormat);
-  const termW = Math.max(...prods.map((t) => t.width), wb + bShift);
+  const termW = Math.max(wz + Math.max(we, ww), wb + bShift);
   const sumW = Math.min(termW + bitsFor(L + 2), accW);
   const biasTerm = mux(kFirstT[0], bRd.asSigned().shl(bShift), constant(0, sint(wb + bShift)));
-  const tree = sumTreeWrap([...prods, biasTerm], Math.max(sumW, termW));
+  const tree = laneSum(m, 'logit_sum', [...prods, biasTerm], sumW);
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
-  m.seq('sum_q', ($) => $.set(sumQ, tree.resize(sumW)));
+  m.seq('sum_q', ($) => $.set(sumQ, tree));
   const accMem = m.memory('acc_mem', { depth: Math.max(C, 2), type: sint(accW) });
   const accOld = accMem.readAsync(jT[1].zext(bAw));
   const a2 = m.wire('a2', vs[1].and(phase.eq(PHASE.logits)));

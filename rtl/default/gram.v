@@ -1256,42 +1256,24 @@ module gram (
   wire               col_finish;
   reg  [9:0]         _sel_feed_len_m1;
   reg                _sel_feed_pad_n;
-  wire [4:0]         _ext_feed_p_min;
   wire [8:0]         _mul_feed_p_min;
-  wire [4:0]         _ext_feed_q_min;
   wire [8:0]         _mul_feed_q_min;
-  wire [4:0]         _ext_f2_aok0_q;
   wire [8:0]         _mul_f2_aok0_q;
-  wire [4:0]         _ext_f2_aok1_q;
   wire [8:0]         _mul_f2_aok1_q;
-  wire [4:0]         _ext_f2_aok2_q;
   wire [8:0]         _mul_f2_aok2_q;
-  wire [4:0]         _ext_f2_aok3_q;
   wire [8:0]         _mul_f2_aok3_q;
-  wire [4:0]         _ext_f2_aok4_q;
   wire [8:0]         _mul_f2_aok4_q;
-  wire [4:0]         _ext_f2_aok5_q;
   wire [8:0]         _mul_f2_aok5_q;
-  wire [4:0]         _ext_f2_aok6_q;
   wire [8:0]         _mul_f2_aok6_q;
-  wire [4:0]         _ext_f2_aok7_q;
   wire [8:0]         _mul_f2_aok7_q;
   reg  [15:0]        _sel_f2_b0_q;
-  wire [4:0]         _ext_f2_bok0_q;
   wire [8:0]         _mul_f2_bok0_q;
-  wire [4:0]         _ext_f2_bok1_q;
   wire [8:0]         _mul_f2_bok1_q;
-  wire [4:0]         _ext_f2_bok2_q;
   wire [8:0]         _mul_f2_bok2_q;
-  wire [4:0]         _ext_f2_bok3_q;
   wire [8:0]         _mul_f2_bok3_q;
-  wire [4:0]         _ext_f2_bok4_q;
   wire [8:0]         _mul_f2_bok4_q;
-  wire [4:0]         _ext_f2_bok5_q;
   wire [8:0]         _mul_f2_bok5_q;
-  wire [4:0]         _ext_f2_bok6_q;
   wire [8:0]         _mul_f2_bok6_q;
-  wire [4:0]         _ext_f2_bok7_q;
   wire [8:0]         _mul_f2_bok7_q;
   wire [33:0]        _mul_pe_0_0_sum;
   wire [33:0]        _mul_pe_0_1_sum;
@@ -1357,20 +1339,17 @@ module gram (
   wire [33:0]        _mul_pe_7_5_sum;
   wire [33:0]        _mul_pe_7_6_sum;
   wire [33:0]        _mul_pe_7_7_sum;
-  wire [4:0]         _ext_col_r_last;
+  wire               _bit_col_r_last;
   wire [8:0]         _mul_col_r_last;
   wire [4:0]         _mux_col_r_last;
-  wire [4:0]         _ext_col_c_last;
+  wire               _bit_col_c_last;
   wire [8:0]         _mul_col_c_last;
   wire [4:0]         _mux_col_c_last;
-  wire [4:0]         _ext_col_p;
   wire [8:0]         _mul_col_p;
-  wire [4:0]         _ext_col_q;
   wire [8:0]         _mul_col_q;
   reg                _sel_col_row_valid;
   reg  [38:0]        _sel_col_row_data;
   wire [6:0]         _add_out_total_q;
-  wire [6:0]         _ext_out_total_q;
   wire [6:0]         _sub_out_total_q;
   wire [13:0]        _mul_out_total_q_2;
   wire [12:0]        _bits_out_total_q;
@@ -1403,12 +1382,10 @@ module gram (
   end
   assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:252
 
-  assign _ext_feed_p_min = {4'd0, feed_gr_q};
-  assign _mul_feed_p_min = _ext_feed_p_min * 4'd8;
+  assign _mul_feed_p_min = feed_gr_q * 4'd8;
   assign feed_p_min = _mul_feed_p_min[4:0];  // generator/units/gram.ts:255
 
-  assign _ext_feed_q_min = {4'd0, feed_gc_q};
-  assign _mul_feed_q_min = _ext_feed_q_min * 4'd8;
+  assign _mul_feed_q_min = feed_gc_q * 4'd8;
   assign feed_q_min = _mul_feed_q_min[4:0];  // generator/units/gram.ts:256
 
   assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};  // generator/units/gram.ts:258
@@ -1657,8 +1634,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_aok0_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok0_q = _ext_f2_aok0_q * 4'd8;
+  assign _mul_f2_aok0_q = f1_gr_q * 4'd8;
   // seq: f2_aok0_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1670,8 +1646,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_aok1_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok1_q = _ext_f2_aok1_q * 4'd8;
+  assign _mul_f2_aok1_q = f1_gr_q * 4'd8;
   // seq: f2_aok1_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1683,8 +1658,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_aok2_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok2_q = _ext_f2_aok2_q * 4'd8;
+  assign _mul_f2_aok2_q = f1_gr_q * 4'd8;
   // seq: f2_aok2_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1696,8 +1670,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_aok3_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok3_q = _ext_f2_aok3_q * 4'd8;
+  assign _mul_f2_aok3_q = f1_gr_q * 4'd8;
   // seq: f2_aok3_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1709,8 +1682,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_aok4_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok4_q = _ext_f2_aok4_q * 4'd8;
+  assign _mul_f2_aok4_q = f1_gr_q * 4'd8;
   // seq: f2_aok4_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1722,8 +1694,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_aok5_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok5_q = _ext_f2_aok5_q * 4'd8;
+  assign _mul_f2_aok5_q = f1_gr_q * 4'd8;
   // seq: f2_aok5_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1735,8 +1706,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_aok6_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok6_q = _ext_f2_aok6_q * 4'd8;
+  assign _mul_f2_aok6_q = f1_gr_q * 4'd8;
   // seq: f2_aok6_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1748,8 +1718,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_aok7_q = {4'd0, f1_gr_q};
-  assign _mul_f2_aok7_q = _ext_f2_aok7_q * 4'd8;
+  assign _mul_f2_aok7_q = f1_gr_q * 4'd8;
   // seq: f2_aok7_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1829,8 +1798,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_bok0_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok0_q = _ext_f2_bok0_q * 4'd8;
+  assign _mul_f2_bok0_q = f1_gc_q * 4'd8;
   // seq: f2_bok0_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1842,8 +1810,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_bok1_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok1_q = _ext_f2_bok1_q * 4'd8;
+  assign _mul_f2_bok1_q = f1_gc_q * 4'd8;
   // seq: f2_bok1_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1855,8 +1822,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_bok2_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok2_q = _ext_f2_bok2_q * 4'd8;
+  assign _mul_f2_bok2_q = f1_gc_q * 4'd8;
   // seq: f2_bok2_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1868,8 +1834,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_bok3_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok3_q = _ext_f2_bok3_q * 4'd8;
+  assign _mul_f2_bok3_q = f1_gc_q * 4'd8;
   // seq: f2_bok3_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1881,8 +1846,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_bok4_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok4_q = _ext_f2_bok4_q * 4'd8;
+  assign _mul_f2_bok4_q = f1_gc_q * 4'd8;
   // seq: f2_bok4_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1894,8 +1858,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_bok5_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok5_q = _ext_f2_bok5_q * 4'd8;
+  assign _mul_f2_bok5_q = f1_gc_q * 4'd8;
   // seq: f2_bok5_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1907,8 +1870,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_bok6_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok6_q = _ext_f2_bok6_q * 4'd8;
+  assign _mul_f2_bok6_q = f1_gc_q * 4'd8;
   // seq: f2_bok6_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -1920,8 +1882,7 @@ module gram (
     end
   end
 
-  assign _ext_f2_bok7_q = {4'd0, f1_gc_q};
-  assign _mul_f2_bok7_q = _ext_f2_bok7_q * 4'd8;
+  assign _mul_f2_bok7_q = f1_gc_q * 4'd8;
   // seq: f2_bok7_q (generator/units/gram.ts:351)
   always @(posedge clk) begin
     if (rst) begin
@@ -6199,22 +6160,20 @@ module gram (
 
   assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];  // generator/units/gram.ts:458
 
-  assign _ext_col_r_last = {4'd0, u_desc_fifo_m_axis_out_tdata[1]};
-  assign _mul_col_r_last = _ext_col_r_last * 4'd8;
+  assign _bit_col_r_last = u_desc_fifo_m_axis_out_tdata[1];
+  assign _mul_col_r_last = _bit_col_r_last * 4'd8;
   assign _mux_col_r_last = ((_mul_col_r_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_r_last[4:0]);
   assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:465
 
-  assign _ext_col_c_last = {4'd0, u_desc_fifo_m_axis_out_tdata[0]};
-  assign _mul_col_c_last = _ext_col_c_last * 4'd8;
+  assign _bit_col_c_last = u_desc_fifo_m_axis_out_tdata[0];
+  assign _mul_col_c_last = _bit_col_c_last * 4'd8;
   assign _mux_col_c_last = ((_mul_col_c_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_c_last[4:0]);
   assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;  // generator/units/gram.ts:466
 
-  assign _ext_col_p = {4'd0, u_desc_fifo_m_axis_out_tdata[1]};
-  assign _mul_col_p = _ext_col_p * 4'd8;
+  assign _mul_col_p = _bit_col_r_last * 4'd8;
   assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};  // generator/units/gram.ts:467
 
-  assign _ext_col_q = {4'd0, u_desc_fifo_m_axis_out_tdata[0]};
-  assign _mul_col_q = _ext_col_q * 4'd8;
+  assign _mul_col_q = _bit_col_c_last * 4'd8;
   assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};  // generator/units/gram.ts:468
 
   assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:469
@@ -6274,9 +6233,8 @@ module gram (
   assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:477
 
   assign _add_out_total_q = ((7'd0 + {6'd0, kinds[0]}) + {6'd0, kinds[1]}) + {6'd0, kinds[2]};
-  assign _ext_out_total_q = {3'd0, count};
   assign _sub_out_total_q = {3'd0, count} - 7'd1;
-  assign _mul_out_total_q_2 = _ext_out_total_q * _sub_out_total_q;
+  assign _mul_out_total_q_2 = count * _sub_out_total_q;
   assign _bits_out_total_q = _mul_out_total_q_2[13:1];
   assign _mux_out_total_q = (mode == 1'b1) ? _bits_out_total_q[6:0] : ({3'd0, count} - 7'd1);
   assign _mul_out_total_q = _add_out_total_q * _mux_out_total_q;

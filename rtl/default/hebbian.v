@@ -107,10 +107,18 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_0;
   reg  [31:0]        lfsr_save_1_0;
   wire               draw_w_0;
+  wire [31:0]        lfsr_next_0_f0;
+  wire [31:0]        lfsr_next_0_f1;
+  wire [31:0]        lfsr_next_0_f2;
+  wire [31:0]        lfsr_next_0_f3;
   wire [15:0]        lfsr_next_0_b;
   wire [31:0]        lfsr_next_0;
   wire [15:0]        r_0;
   wire               draw_b_0;
+  wire [31:0]        lfsr_next2_0_f0;
+  wire [31:0]        lfsr_next2_0_f1;
+  wire [31:0]        lfsr_next2_0_f2;
+  wire [31:0]        lfsr_next2_0_f3;
   wire [15:0]        lfsr_next2_0_b;
   wire [31:0]        lfsr_next2_0;
   wire signed [16:0] w_upd_0_sum;
@@ -126,6 +134,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_1;
   reg  [31:0]        lfsr_save_1_1;
   wire               draw_w_1;
+  wire [31:0]        lfsr_next_1_f0;
+  wire [31:0]        lfsr_next_1_f1;
+  wire [31:0]        lfsr_next_1_f2;
+  wire [31:0]        lfsr_next_1_f3;
   wire [15:0]        lfsr_next_1_b;
   wire [31:0]        lfsr_next_1;
   wire [15:0]        r_1;
@@ -142,6 +154,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_2;
   reg  [31:0]        lfsr_save_1_2;
   wire               draw_w_2;
+  wire [31:0]        lfsr_next_2_f0;
+  wire [31:0]        lfsr_next_2_f1;
+  wire [31:0]        lfsr_next_2_f2;
+  wire [31:0]        lfsr_next_2_f3;
   wire [15:0]        lfsr_next_2_b;
   wire [31:0]        lfsr_next_2;
   wire [15:0]        r_2;
@@ -158,6 +174,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_3;
   reg  [31:0]        lfsr_save_1_3;
   wire               draw_w_3;
+  wire [31:0]        lfsr_next_3_f0;
+  wire [31:0]        lfsr_next_3_f1;
+  wire [31:0]        lfsr_next_3_f2;
+  wire [31:0]        lfsr_next_3_f3;
   wire [15:0]        lfsr_next_3_b;
   wire [31:0]        lfsr_next_3;
   wire [15:0]        r_3;
@@ -174,6 +194,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_4;
   reg  [31:0]        lfsr_save_1_4;
   wire               draw_w_4;
+  wire [31:0]        lfsr_next_4_f0;
+  wire [31:0]        lfsr_next_4_f1;
+  wire [31:0]        lfsr_next_4_f2;
+  wire [31:0]        lfsr_next_4_f3;
   wire [15:0]        lfsr_next_4_b;
   wire [31:0]        lfsr_next_4;
   wire [15:0]        r_4;
@@ -190,6 +214,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_5;
   reg  [31:0]        lfsr_save_1_5;
   wire               draw_w_5;
+  wire [31:0]        lfsr_next_5_f0;
+  wire [31:0]        lfsr_next_5_f1;
+  wire [31:0]        lfsr_next_5_f2;
+  wire [31:0]        lfsr_next_5_f3;
   wire [15:0]        lfsr_next_5_b;
   wire [31:0]        lfsr_next_5;
   wire [15:0]        r_5;
@@ -206,6 +234,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_6;
   reg  [31:0]        lfsr_save_1_6;
   wire               draw_w_6;
+  wire [31:0]        lfsr_next_6_f0;
+  wire [31:0]        lfsr_next_6_f1;
+  wire [31:0]        lfsr_next_6_f2;
+  wire [31:0]        lfsr_next_6_f3;
   wire [15:0]        lfsr_next_6_b;
   wire [31:0]        lfsr_next_6;
   wire [15:0]        r_6;
@@ -222,6 +254,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_7;
   reg  [31:0]        lfsr_save_1_7;
   wire               draw_w_7;
+  wire [31:0]        lfsr_next_7_f0;
+  wire [31:0]        lfsr_next_7_f1;
+  wire [31:0]        lfsr_next_7_f2;
+  wire [31:0]        lfsr_next_7_f3;
   wire [15:0]        lfsr_next_7_b;
   wire [31:0]        lfsr_next_7;
   wire [15:0]        r_7;
@@ -238,6 +274,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_8;
   reg  [31:0]        lfsr_save_1_8;
   wire               draw_w_8;
+  wire [31:0]        lfsr_next_8_f0;
+  wire [31:0]        lfsr_next_8_f1;
+  wire [31:0]        lfsr_next_8_f2;
+  wire [31:0]        lfsr_next_8_f3;
   wire [15:0]        lfsr_next_8_b;
   wire [31:0]        lfsr_next_8;
   wire [15:0]        r_8;
@@ -254,6 +294,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_9;
   reg  [31:0]        lfsr_save_1_9;
   wire               draw_w_9;
+  wire [31:0]        lfsr_next_9_f0;
+  wire [31:0]        lfsr_next_9_f1;
+  wire [31:0]        lfsr_next_9_f2;
+  wire [31:0]        lfsr_next_9_f3;
   wire [15:0]        lfsr_next_9_b;
   wire [31:0]        lfsr_next_9;
   wire [15:0]        r_9;
@@ -270,6 +314,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_10;
   reg  [31:0]        lfsr_save_1_10;
   wire               draw_w_10;
+  wire [31:0]        lfsr_next_10_f0;
+  wire [31:0]        lfsr_next_10_f1;
+  wire [31:0]        lfsr_next_10_f2;
+  wire [31:0]        lfsr_next_10_f3;
   wire [15:0]        lfsr_next_10_b;
   wire [31:0]        lfsr_next_10;
   wire [15:0]        r_10;
@@ -286,6 +334,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_11;
   reg  [31:0]        lfsr_save_1_11;
   wire               draw_w_11;
+  wire [31:0]        lfsr_next_11_f0;
+  wire [31:0]        lfsr_next_11_f1;
+  wire [31:0]        lfsr_next_11_f2;
+  wire [31:0]        lfsr_next_11_f3;
   wire [15:0]        lfsr_next_11_b;
   wire [31:0]        lfsr_next_11;
   wire [15:0]        r_11;
@@ -302,6 +354,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_12;
   reg  [31:0]        lfsr_save_1_12;
   wire               draw_w_12;
+  wire [31:0]        lfsr_next_12_f0;
+  wire [31:0]        lfsr_next_12_f1;
+  wire [31:0]        lfsr_next_12_f2;
+  wire [31:0]        lfsr_next_12_f3;
   wire [15:0]        lfsr_next_12_b;
   wire [31:0]        lfsr_next_12;
   wire [15:0]        r_12;
@@ -318,6 +374,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_13;
   reg  [31:0]        lfsr_save_1_13;
   wire               draw_w_13;
+  wire [31:0]        lfsr_next_13_f0;
+  wire [31:0]        lfsr_next_13_f1;
+  wire [31:0]        lfsr_next_13_f2;
+  wire [31:0]        lfsr_next_13_f3;
   wire [15:0]        lfsr_next_13_b;
   wire [31:0]        lfsr_next_13;
   wire [15:0]        r_13;
@@ -334,6 +394,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_14;
   reg  [31:0]        lfsr_save_1_14;
   wire               draw_w_14;
+  wire [31:0]        lfsr_next_14_f0;
+  wire [31:0]        lfsr_next_14_f1;
+  wire [31:0]        lfsr_next_14_f2;
+  wire [31:0]        lfsr_next_14_f3;
   wire [15:0]        lfsr_next_14_b;
   wire [31:0]        lfsr_next_14;
   wire [15:0]        r_14;
@@ -350,6 +414,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_15;
   reg  [31:0]        lfsr_save_1_15;
   wire               draw_w_15;
+  wire [31:0]        lfsr_next_15_f0;
+  wire [31:0]        lfsr_next_15_f1;
+  wire [31:0]        lfsr_next_15_f2;
+  wire [31:0]        lfsr_next_15_f3;
   wire [15:0]        lfsr_next_15_b;
   wire [31:0]        lfsr_next_15;
   wire [15:0]        r_15;
@@ -366,6 +434,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_16;
   reg  [31:0]        lfsr_save_1_16;
   wire               draw_w_16;
+  wire [31:0]        lfsr_next_16_f0;
+  wire [31:0]        lfsr_next_16_f1;
+  wire [31:0]        lfsr_next_16_f2;
+  wire [31:0]        lfsr_next_16_f3;
   wire [15:0]        lfsr_next_16_b;
   wire [31:0]        lfsr_next_16;
   wire [15:0]        r_16;
@@ -383,6 +455,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_17;
   reg  [31:0]        lfsr_save_1_17;
   wire               draw_w_17;
+  wire [31:0]        lfsr_next_17_f0;
+  wire [31:0]        lfsr_next_17_f1;
+  wire [31:0]        lfsr_next_17_f2;
+  wire [31:0]        lfsr_next_17_f3;
   wire [15:0]        lfsr_next_17_b;
   wire [31:0]        lfsr_next_17;
   wire [15:0]        r_17;
@@ -399,6 +475,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_18;
   reg  [31:0]        lfsr_save_1_18;
   wire               draw_w_18;
+  wire [31:0]        lfsr_next_18_f0;
+  wire [31:0]        lfsr_next_18_f1;
+  wire [31:0]        lfsr_next_18_f2;
+  wire [31:0]        lfsr_next_18_f3;
   wire [15:0]        lfsr_next_18_b;
   wire [31:0]        lfsr_next_18;
   wire [15:0]        r_18;
@@ -415,6 +495,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_19;
   reg  [31:0]        lfsr_save_1_19;
   wire               draw_w_19;
+  wire [31:0]        lfsr_next_19_f0;
+  wire [31:0]        lfsr_next_19_f1;
+  wire [31:0]        lfsr_next_19_f2;
+  wire [31:0]        lfsr_next_19_f3;
   wire [15:0]        lfsr_next_19_b;
   wire [31:0]        lfsr_next_19;
   wire [15:0]        r_19;
@@ -431,6 +515,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_20;
   reg  [31:0]        lfsr_save_1_20;
   wire               draw_w_20;
+  wire [31:0]        lfsr_next_20_f0;
+  wire [31:0]        lfsr_next_20_f1;
+  wire [31:0]        lfsr_next_20_f2;
+  wire [31:0]        lfsr_next_20_f3;
   wire [15:0]        lfsr_next_20_b;
   wire [31:0]        lfsr_next_20;
   wire [15:0]        r_20;
@@ -447,6 +535,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_21;
   reg  [31:0]        lfsr_save_1_21;
   wire               draw_w_21;
+  wire [31:0]        lfsr_next_21_f0;
+  wire [31:0]        lfsr_next_21_f1;
+  wire [31:0]        lfsr_next_21_f2;
+  wire [31:0]        lfsr_next_21_f3;
   wire [15:0]        lfsr_next_21_b;
   wire [31:0]        lfsr_next_21;
   wire [15:0]        r_21;
@@ -463,6 +555,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_22;
   reg  [31:0]        lfsr_save_1_22;
   wire               draw_w_22;
+  wire [31:0]        lfsr_next_22_f0;
+  wire [31:0]        lfsr_next_22_f1;
+  wire [31:0]        lfsr_next_22_f2;
+  wire [31:0]        lfsr_next_22_f3;
   wire [15:0]        lfsr_next_22_b;
   wire [31:0]        lfsr_next_22;
   wire [15:0]        r_22;
@@ -479,6 +575,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_23;
   reg  [31:0]        lfsr_save_1_23;
   wire               draw_w_23;
+  wire [31:0]        lfsr_next_23_f0;
+  wire [31:0]        lfsr_next_23_f1;
+  wire [31:0]        lfsr_next_23_f2;
+  wire [31:0]        lfsr_next_23_f3;
   wire [15:0]        lfsr_next_23_b;
   wire [31:0]        lfsr_next_23;
   wire [15:0]        r_23;
@@ -495,6 +595,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_24;
   reg  [31:0]        lfsr_save_1_24;
   wire               draw_w_24;
+  wire [31:0]        lfsr_next_24_f0;
+  wire [31:0]        lfsr_next_24_f1;
+  wire [31:0]        lfsr_next_24_f2;
+  wire [31:0]        lfsr_next_24_f3;
   wire [15:0]        lfsr_next_24_b;
   wire [31:0]        lfsr_next_24;
   wire [15:0]        r_24;
@@ -511,6 +615,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_25;
   reg  [31:0]        lfsr_save_1_25;
   wire               draw_w_25;
+  wire [31:0]        lfsr_next_25_f0;
+  wire [31:0]        lfsr_next_25_f1;
+  wire [31:0]        lfsr_next_25_f2;
+  wire [31:0]        lfsr_next_25_f3;
   wire [15:0]        lfsr_next_25_b;
   wire [31:0]        lfsr_next_25;
   wire [15:0]        r_25;
@@ -527,6 +635,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_26;
   reg  [31:0]        lfsr_save_1_26;
   wire               draw_w_26;
+  wire [31:0]        lfsr_next_26_f0;
+  wire [31:0]        lfsr_next_26_f1;
+  wire [31:0]        lfsr_next_26_f2;
+  wire [31:0]        lfsr_next_26_f3;
   wire [15:0]        lfsr_next_26_b;
   wire [31:0]        lfsr_next_26;
   wire [15:0]        r_26;
@@ -543,6 +655,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_27;
   reg  [31:0]        lfsr_save_1_27;
   wire               draw_w_27;
+  wire [31:0]        lfsr_next_27_f0;
+  wire [31:0]        lfsr_next_27_f1;
+  wire [31:0]        lfsr_next_27_f2;
+  wire [31:0]        lfsr_next_27_f3;
   wire [15:0]        lfsr_next_27_b;
   wire [31:0]        lfsr_next_27;
   wire [15:0]        r_27;
@@ -559,6 +675,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_28;
   reg  [31:0]        lfsr_save_1_28;
   wire               draw_w_28;
+  wire [31:0]        lfsr_next_28_f0;
+  wire [31:0]        lfsr_next_28_f1;
+  wire [31:0]        lfsr_next_28_f2;
+  wire [31:0]        lfsr_next_28_f3;
   wire [15:0]        lfsr_next_28_b;
   wire [31:0]        lfsr_next_28;
   wire [15:0]        r_28;
@@ -575,6 +695,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_29;
   reg  [31:0]        lfsr_save_1_29;
   wire               draw_w_29;
+  wire [31:0]        lfsr_next_29_f0;
+  wire [31:0]        lfsr_next_29_f1;
+  wire [31:0]        lfsr_next_29_f2;
+  wire [31:0]        lfsr_next_29_f3;
   wire [15:0]        lfsr_next_29_b;
   wire [31:0]        lfsr_next_29;
   wire [15:0]        r_29;
@@ -591,6 +715,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_30;
   reg  [31:0]        lfsr_save_1_30;
   wire               draw_w_30;
+  wire [31:0]        lfsr_next_30_f0;
+  wire [31:0]        lfsr_next_30_f1;
+  wire [31:0]        lfsr_next_30_f2;
+  wire [31:0]        lfsr_next_30_f3;
   wire [15:0]        lfsr_next_30_b;
   wire [31:0]        lfsr_next_30;
   wire [15:0]        r_30;
@@ -607,6 +735,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_31;
   reg  [31:0]        lfsr_save_1_31;
   wire               draw_w_31;
+  wire [31:0]        lfsr_next_31_f0;
+  wire [31:0]        lfsr_next_31_f1;
+  wire [31:0]        lfsr_next_31_f2;
+  wire [31:0]        lfsr_next_31_f3;
   wire [15:0]        lfsr_next_31_b;
   wire [31:0]        lfsr_next_31;
   wire [15:0]        r_31;
@@ -623,6 +755,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_32;
   reg  [31:0]        lfsr_save_1_32;
   wire               draw_w_32;
+  wire [31:0]        lfsr_next_32_f0;
+  wire [31:0]        lfsr_next_32_f1;
+  wire [31:0]        lfsr_next_32_f2;
+  wire [31:0]        lfsr_next_32_f3;
   wire [15:0]        lfsr_next_32_b;
   wire [31:0]        lfsr_next_32;
   wire [15:0]        r_32;
@@ -639,6 +775,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_33;
   reg  [31:0]        lfsr_save_1_33;
   wire               draw_w_33;
+  wire [31:0]        lfsr_next_33_f0;
+  wire [31:0]        lfsr_next_33_f1;
+  wire [31:0]        lfsr_next_33_f2;
+  wire [31:0]        lfsr_next_33_f3;
   wire [15:0]        lfsr_next_33_b;
   wire [31:0]        lfsr_next_33;
   wire [15:0]        r_33;
@@ -655,6 +795,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_34;
   reg  [31:0]        lfsr_save_1_34;
   wire               draw_w_34;
+  wire [31:0]        lfsr_next_34_f0;
+  wire [31:0]        lfsr_next_34_f1;
+  wire [31:0]        lfsr_next_34_f2;
+  wire [31:0]        lfsr_next_34_f3;
   wire [15:0]        lfsr_next_34_b;
   wire [31:0]        lfsr_next_34;
   wire [15:0]        r_34;
@@ -671,6 +815,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_35;
   reg  [31:0]        lfsr_save_1_35;
   wire               draw_w_35;
+  wire [31:0]        lfsr_next_35_f0;
+  wire [31:0]        lfsr_next_35_f1;
+  wire [31:0]        lfsr_next_35_f2;
+  wire [31:0]        lfsr_next_35_f3;
   wire [15:0]        lfsr_next_35_b;
   wire [31:0]        lfsr_next_35;
   wire [15:0]        r_35;
@@ -687,6 +835,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_36;
   reg  [31:0]        lfsr_save_1_36;
   wire               draw_w_36;
+  wire [31:0]        lfsr_next_36_f0;
+  wire [31:0]        lfsr_next_36_f1;
+  wire [31:0]        lfsr_next_36_f2;
+  wire [31:0]        lfsr_next_36_f3;
   wire [15:0]        lfsr_next_36_b;
   wire [31:0]        lfsr_next_36;
   wire [15:0]        r_36;
@@ -703,6 +855,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_37;
   reg  [31:0]        lfsr_save_1_37;
   wire               draw_w_37;
+  wire [31:0]        lfsr_next_37_f0;
+  wire [31:0]        lfsr_next_37_f1;
+  wire [31:0]        lfsr_next_37_f2;
+  wire [31:0]        lfsr_next_37_f3;
   wire [15:0]        lfsr_next_37_b;
   wire [31:0]        lfsr_next_37;
   wire [15:0]        r_37;
@@ -719,6 +875,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_38;
   reg  [31:0]        lfsr_save_1_38;
   wire               draw_w_38;
+  wire [31:0]        lfsr_next_38_f0;
+  wire [31:0]        lfsr_next_38_f1;
+  wire [31:0]        lfsr_next_38_f2;
+  wire [31:0]        lfsr_next_38_f3;
   wire [15:0]        lfsr_next_38_b;
   wire [31:0]        lfsr_next_38;
   wire [15:0]        r_38;
@@ -735,6 +895,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_39;
   reg  [31:0]        lfsr_save_1_39;
   wire               draw_w_39;
+  wire [31:0]        lfsr_next_39_f0;
+  wire [31:0]        lfsr_next_39_f1;
+  wire [31:0]        lfsr_next_39_f2;
+  wire [31:0]        lfsr_next_39_f3;
   wire [15:0]        lfsr_next_39_b;
   wire [31:0]        lfsr_next_39;
   wire [15:0]        r_39;
@@ -751,6 +915,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_40;
   reg  [31:0]        lfsr_save_1_40;
   wire               draw_w_40;
+  wire [31:0]        lfsr_next_40_f0;
+  wire [31:0]        lfsr_next_40_f1;
+  wire [31:0]        lfsr_next_40_f2;
+  wire [31:0]        lfsr_next_40_f3;
   wire [15:0]        lfsr_next_40_b;
   wire [31:0]        lfsr_next_40;
   wire [15:0]        r_40;
@@ -767,6 +935,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_41;
   reg  [31:0]        lfsr_save_1_41;
   wire               draw_w_41;
+  wire [31:0]        lfsr_next_41_f0;
+  wire [31:0]        lfsr_next_41_f1;
+  wire [31:0]        lfsr_next_41_f2;
+  wire [31:0]        lfsr_next_41_f3;
   wire [15:0]        lfsr_next_41_b;
   wire [31:0]        lfsr_next_41;
   wire [15:0]        r_41;
@@ -783,6 +955,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_42;
   reg  [31:0]        lfsr_save_1_42;
   wire               draw_w_42;
+  wire [31:0]        lfsr_next_42_f0;
+  wire [31:0]        lfsr_next_42_f1;
+  wire [31:0]        lfsr_next_42_f2;
+  wire [31:0]        lfsr_next_42_f3;
   wire [15:0]        lfsr_next_42_b;
   wire [31:0]        lfsr_next_42;
   wire [15:0]        r_42;
@@ -799,6 +975,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_43;
   reg  [31:0]        lfsr_save_1_43;
   wire               draw_w_43;
+  wire [31:0]        lfsr_next_43_f0;
+  wire [31:0]        lfsr_next_43_f1;
+  wire [31:0]        lfsr_next_43_f2;
+  wire [31:0]        lfsr_next_43_f3;
   wire [15:0]        lfsr_next_43_b;
   wire [31:0]        lfsr_next_43;
   wire [15:0]        r_43;
@@ -815,6 +995,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_44;
   reg  [31:0]        lfsr_save_1_44;
   wire               draw_w_44;
+  wire [31:0]        lfsr_next_44_f0;
+  wire [31:0]        lfsr_next_44_f1;
+  wire [31:0]        lfsr_next_44_f2;
+  wire [31:0]        lfsr_next_44_f3;
   wire [15:0]        lfsr_next_44_b;
   wire [31:0]        lfsr_next_44;
   wire [15:0]        r_44;
@@ -831,6 +1015,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_45;
   reg  [31:0]        lfsr_save_1_45;
   wire               draw_w_45;
+  wire [31:0]        lfsr_next_45_f0;
+  wire [31:0]        lfsr_next_45_f1;
+  wire [31:0]        lfsr_next_45_f2;
+  wire [31:0]        lfsr_next_45_f3;
   wire [15:0]        lfsr_next_45_b;
   wire [31:0]        lfsr_next_45;
   wire [15:0]        r_45;
@@ -847,6 +1035,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_46;
   reg  [31:0]        lfsr_save_1_46;
   wire               draw_w_46;
+  wire [31:0]        lfsr_next_46_f0;
+  wire [31:0]        lfsr_next_46_f1;
+  wire [31:0]        lfsr_next_46_f2;
+  wire [31:0]        lfsr_next_46_f3;
   wire [15:0]        lfsr_next_46_b;
   wire [31:0]        lfsr_next_46;
   wire [15:0]        r_46;
@@ -863,6 +1055,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_47;
   reg  [31:0]        lfsr_save_1_47;
   wire               draw_w_47;
+  wire [31:0]        lfsr_next_47_f0;
+  wire [31:0]        lfsr_next_47_f1;
+  wire [31:0]        lfsr_next_47_f2;
+  wire [31:0]        lfsr_next_47_f3;
   wire [15:0]        lfsr_next_47_b;
   wire [31:0]        lfsr_next_47;
   wire [15:0]        r_47;
@@ -879,6 +1075,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_48;
   reg  [31:0]        lfsr_save_1_48;
   wire               draw_w_48;
+  wire [31:0]        lfsr_next_48_f0;
+  wire [31:0]        lfsr_next_48_f1;
+  wire [31:0]        lfsr_next_48_f2;
+  wire [31:0]        lfsr_next_48_f3;
   wire [15:0]        lfsr_next_48_b;
   wire [31:0]        lfsr_next_48;
   wire [15:0]        r_48;
@@ -895,6 +1095,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_49;
   reg  [31:0]        lfsr_save_1_49;
   wire               draw_w_49;
+  wire [31:0]        lfsr_next_49_f0;
+  wire [31:0]        lfsr_next_49_f1;
+  wire [31:0]        lfsr_next_49_f2;
+  wire [31:0]        lfsr_next_49_f3;
   wire [15:0]        lfsr_next_49_b;
   wire [31:0]        lfsr_next_49;
   wire [15:0]        r_49;
@@ -911,6 +1115,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_50;
   reg  [31:0]        lfsr_save_1_50;
   wire               draw_w_50;
+  wire [31:0]        lfsr_next_50_f0;
+  wire [31:0]        lfsr_next_50_f1;
+  wire [31:0]        lfsr_next_50_f2;
+  wire [31:0]        lfsr_next_50_f3;
   wire [15:0]        lfsr_next_50_b;
   wire [31:0]        lfsr_next_50;
   wire [15:0]        r_50;
@@ -927,6 +1135,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_51;
   reg  [31:0]        lfsr_save_1_51;
   wire               draw_w_51;
+  wire [31:0]        lfsr_next_51_f0;
+  wire [31:0]        lfsr_next_51_f1;
+  wire [31:0]        lfsr_next_51_f2;
+  wire [31:0]        lfsr_next_51_f3;
   wire [15:0]        lfsr_next_51_b;
   wire [31:0]        lfsr_next_51;
   wire [15:0]        r_51;
@@ -943,6 +1155,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_52;
   reg  [31:0]        lfsr_save_1_52;
   wire               draw_w_52;
+  wire [31:0]        lfsr_next_52_f0;
+  wire [31:0]        lfsr_next_52_f1;
+  wire [31:0]        lfsr_next_52_f2;
+  wire [31:0]        lfsr_next_52_f3;
   wire [15:0]        lfsr_next_52_b;
   wire [31:0]        lfsr_next_52;
   wire [15:0]        r_52;
@@ -959,6 +1175,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_53;
   reg  [31:0]        lfsr_save_1_53;
   wire               draw_w_53;
+  wire [31:0]        lfsr_next_53_f0;
+  wire [31:0]        lfsr_next_53_f1;
+  wire [31:0]        lfsr_next_53_f2;
+  wire [31:0]        lfsr_next_53_f3;
   wire [15:0]        lfsr_next_53_b;
   wire [31:0]        lfsr_next_53;
   wire [15:0]        r_53;
@@ -975,6 +1195,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_54;
   reg  [31:0]        lfsr_save_1_54;
   wire               draw_w_54;
+  wire [31:0]        lfsr_next_54_f0;
+  wire [31:0]        lfsr_next_54_f1;
+  wire [31:0]        lfsr_next_54_f2;
+  wire [31:0]        lfsr_next_54_f3;
   wire [15:0]        lfsr_next_54_b;
   wire [31:0]        lfsr_next_54;
   wire [15:0]        r_54;
@@ -991,6 +1215,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_55;
   reg  [31:0]        lfsr_save_1_55;
   wire               draw_w_55;
+  wire [31:0]        lfsr_next_55_f0;
+  wire [31:0]        lfsr_next_55_f1;
+  wire [31:0]        lfsr_next_55_f2;
+  wire [31:0]        lfsr_next_55_f3;
   wire [15:0]        lfsr_next_55_b;
   wire [31:0]        lfsr_next_55;
   wire [15:0]        r_55;
@@ -1007,6 +1235,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_56;
   reg  [31:0]        lfsr_save_1_56;
   wire               draw_w_56;
+  wire [31:0]        lfsr_next_56_f0;
+  wire [31:0]        lfsr_next_56_f1;
+  wire [31:0]        lfsr_next_56_f2;
+  wire [31:0]        lfsr_next_56_f3;
   wire [15:0]        lfsr_next_56_b;
   wire [31:0]        lfsr_next_56;
   wire [15:0]        r_56;
@@ -1023,6 +1255,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_57;
   reg  [31:0]        lfsr_save_1_57;
   wire               draw_w_57;
+  wire [31:0]        lfsr_next_57_f0;
+  wire [31:0]        lfsr_next_57_f1;
+  wire [31:0]        lfsr_next_57_f2;
+  wire [31:0]        lfsr_next_57_f3;
   wire [15:0]        lfsr_next_57_b;
   wire [31:0]        lfsr_next_57;
   wire [15:0]        r_57;
@@ -1039,6 +1275,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_58;
   reg  [31:0]        lfsr_save_1_58;
   wire               draw_w_58;
+  wire [31:0]        lfsr_next_58_f0;
+  wire [31:0]        lfsr_next_58_f1;
+  wire [31:0]        lfsr_next_58_f2;
+  wire [31:0]        lfsr_next_58_f3;
   wire [15:0]        lfsr_next_58_b;
   wire [31:0]        lfsr_next_58;
   wire [15:0]        r_58;
@@ -1055,6 +1295,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_59;
   reg  [31:0]        lfsr_save_1_59;
   wire               draw_w_59;
+  wire [31:0]        lfsr_next_59_f0;
+  wire [31:0]        lfsr_next_59_f1;
+  wire [31:0]        lfsr_next_59_f2;
+  wire [31:0]        lfsr_next_59_f3;
   wire [15:0]        lfsr_next_59_b;
   wire [31:0]        lfsr_next_59;
   wire [15:0]        r_59;
@@ -1071,6 +1315,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_60;
   reg  [31:0]        lfsr_save_1_60;
   wire               draw_w_60;
+  wire [31:0]        lfsr_next_60_f0;
+  wire [31:0]        lfsr_next_60_f1;
+  wire [31:0]        lfsr_next_60_f2;
+  wire [31:0]        lfsr_next_60_f3;
   wire [15:0]        lfsr_next_60_b;
   wire [31:0]        lfsr_next_60;
   wire [15:0]        r_60;
@@ -1087,6 +1335,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_61;
   reg  [31:0]        lfsr_save_1_61;
   wire               draw_w_61;
+  wire [31:0]        lfsr_next_61_f0;
+  wire [31:0]        lfsr_next_61_f1;
+  wire [31:0]        lfsr_next_61_f2;
+  wire [31:0]        lfsr_next_61_f3;
   wire [15:0]        lfsr_next_61_b;
   wire [31:0]        lfsr_next_61;
   wire [15:0]        r_61;
@@ -1103,6 +1355,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_62;
   reg  [31:0]        lfsr_save_1_62;
   wire               draw_w_62;
+  wire [31:0]        lfsr_next_62_f0;
+  wire [31:0]        lfsr_next_62_f1;
+  wire [31:0]        lfsr_next_62_f2;
+  wire [31:0]        lfsr_next_62_f3;
   wire [15:0]        lfsr_next_62_b;
   wire [31:0]        lfsr_next_62;
   wire [15:0]        r_62;
@@ -1119,6 +1375,10 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_63;
   reg  [31:0]        lfsr_save_1_63;
   wire               draw_w_63;
+  wire [31:0]        lfsr_next_63_f0;
+  wire [31:0]        lfsr_next_63_f1;
+  wire [31:0]        lfsr_next_63_f2;
+  wire [31:0]        lfsr_next_63_f3;
   wire [15:0]        lfsr_next_63_b;
   wire [31:0]        lfsr_next_63;
   wire [15:0]        r_63;
@@ -1135,6 +1395,7 @@ module hebbian (
   wire               b_we;
   wire signed [15:0] b_new;
   reg  signed [15:0] bn_q;
+  wire signed [63:0] fwd_sum;
   reg  signed [38:0] sum_q;
   reg  signed [39:0] acc_q;
   wire signed [39:0] acc_next;
@@ -1284,961 +1545,330 @@ module hebbian (
   wire [7:0]         _mul_hn_base_q;
   wire [5:0]         _sel_hl_addr_q;
   wire [7:0]         _mul_hl_addr_q;
-  wire [16:0]        _shl_lfsr_next_0_b;
-  wire [17:0]        _shl_lfsr_next_0_b_2;
-  wire [17:0]        _shl_lfsr_next_0_b_3;
-  wire [19:0]        _shl_lfsr_next_0_b_4;
-  wire [19:0]        _shl_lfsr_next_0_b_5;
-  wire [23:0]        _shl_lfsr_next_0_b_6;
-  wire [23:0]        _shl_lfsr_next_0_b_7;
-  wire [16:0]        _shl_lfsr_next2_0_b;
-  wire [17:0]        _shl_lfsr_next2_0_b_2;
-  wire [17:0]        _shl_lfsr_next2_0_b_3;
-  wire [19:0]        _shl_lfsr_next2_0_b_4;
-  wire [19:0]        _shl_lfsr_next2_0_b_5;
-  wire [23:0]        _shl_lfsr_next2_0_b_6;
-  wire [23:0]        _shl_lfsr_next2_0_b_7;
-  wire [32:0]        _mul_w_upd_0_sum;
-  wire [33:0]        _ext_w_upd_0_sum;
-  wire [30:0]        _bits_w_upd_0_sum_2;
-  wire [16:0]        _ext_w_upd_0_sum_2;
-  wire [31:0]        _add_w_upd_0_sum;
+  wire [63:0]        _mul_w_upd_0_sum;
+  wire [63:0]        _shr_w_upd_0_sum;
+  wire [63:0]        _shrBy_w_upd_0_sum;
   wire [15:0]        _bits_w_upd_0_sum;
-  wire [16:0]        _shl_lfsr_next_1_b;
-  wire [17:0]        _shl_lfsr_next_1_b_2;
-  wire [17:0]        _shl_lfsr_next_1_b_3;
-  wire [19:0]        _shl_lfsr_next_1_b_4;
-  wire [19:0]        _shl_lfsr_next_1_b_5;
-  wire [23:0]        _shl_lfsr_next_1_b_6;
-  wire [23:0]        _shl_lfsr_next_1_b_7;
-  wire [32:0]        _mul_w_upd_1_sum;
-  wire [33:0]        _ext_w_upd_1_sum;
-  wire [30:0]        _bits_w_upd_1_sum_2;
-  wire [16:0]        _ext_w_upd_1_sum_2;
-  wire [31:0]        _add_w_upd_1_sum;
+  wire [63:0]        _mul_w_upd_1_sum;
+  wire [63:0]        _shr_w_upd_1_sum;
+  wire [63:0]        _shrBy_w_upd_1_sum;
   wire [15:0]        _bits_w_upd_1_sum;
-  wire [16:0]        _shl_lfsr_next_2_b;
-  wire [17:0]        _shl_lfsr_next_2_b_2;
-  wire [17:0]        _shl_lfsr_next_2_b_3;
-  wire [19:0]        _shl_lfsr_next_2_b_4;
-  wire [19:0]        _shl_lfsr_next_2_b_5;
-  wire [23:0]        _shl_lfsr_next_2_b_6;
-  wire [23:0]        _shl_lfsr_next_2_b_7;
-  wire [32:0]        _mul_w_upd_2_sum;
-  wire [33:0]        _ext_w_upd_2_sum;
-  wire [30:0]        _bits_w_upd_2_sum_2;
-  wire [16:0]        _ext_w_upd_2_sum_2;
-  wire [31:0]        _add_w_upd_2_sum;
+  wire [63:0]        _mul_w_upd_2_sum;
+  wire [63:0]        _shr_w_upd_2_sum;
+  wire [63:0]        _shrBy_w_upd_2_sum;
   wire [15:0]        _bits_w_upd_2_sum;
-  wire [16:0]        _shl_lfsr_next_3_b;
-  wire [17:0]        _shl_lfsr_next_3_b_2;
-  wire [17:0]        _shl_lfsr_next_3_b_3;
-  wire [19:0]        _shl_lfsr_next_3_b_4;
-  wire [19:0]        _shl_lfsr_next_3_b_5;
-  wire [23:0]        _shl_lfsr_next_3_b_6;
-  wire [23:0]        _shl_lfsr_next_3_b_7;
-  wire [32:0]        _mul_w_upd_3_sum;
-  wire [33:0]        _ext_w_upd_3_sum;
-  wire [30:0]        _bits_w_upd_3_sum_2;
-  wire [16:0]        _ext_w_upd_3_sum_2;
-  wire [31:0]        _add_w_upd_3_sum;
+  wire [63:0]        _mul_w_upd_3_sum;
+  wire [63:0]        _shr_w_upd_3_sum;
+  wire [63:0]        _shrBy_w_upd_3_sum;
   wire [15:0]        _bits_w_upd_3_sum;
-  wire [16:0]        _shl_lfsr_next_4_b;
-  wire [17:0]        _shl_lfsr_next_4_b_2;
-  wire [17:0]        _shl_lfsr_next_4_b_3;
-  wire [19:0]        _shl_lfsr_next_4_b_4;
-  wire [19:0]        _shl_lfsr_next_4_b_5;
-  wire [23:0]        _shl_lfsr_next_4_b_6;
-  wire [23:0]        _shl_lfsr_next_4_b_7;
-  wire [32:0]        _mul_w_upd_4_sum;
-  wire [33:0]        _ext_w_upd_4_sum;
-  wire [30:0]        _bits_w_upd_4_sum_2;
-  wire [16:0]        _ext_w_upd_4_sum_2;
-  wire [31:0]        _add_w_upd_4_sum;
+  wire [63:0]        _mul_w_upd_4_sum;
+  wire [63:0]        _shr_w_upd_4_sum;
+  wire [63:0]        _shrBy_w_upd_4_sum;
   wire [15:0]        _bits_w_upd_4_sum;
-  wire [16:0]        _shl_lfsr_next_5_b;
-  wire [17:0]        _shl_lfsr_next_5_b_2;
-  wire [17:0]        _shl_lfsr_next_5_b_3;
-  wire [19:0]        _shl_lfsr_next_5_b_4;
-  wire [19:0]        _shl_lfsr_next_5_b_5;
-  wire [23:0]        _shl_lfsr_next_5_b_6;
-  wire [23:0]        _shl_lfsr_next_5_b_7;
-  wire [32:0]        _mul_w_upd_5_sum;
-  wire [33:0]        _ext_w_upd_5_sum;
-  wire [30:0]        _bits_w_upd_5_sum_2;
-  wire [16:0]        _ext_w_upd_5_sum_2;
-  wire [31:0]        _add_w_upd_5_sum;
+  wire [63:0]        _mul_w_upd_5_sum;
+  wire [63:0]        _shr_w_upd_5_sum;
+  wire [63:0]        _shrBy_w_upd_5_sum;
   wire [15:0]        _bits_w_upd_5_sum;
-  wire [16:0]        _shl_lfsr_next_6_b;
-  wire [17:0]        _shl_lfsr_next_6_b_2;
-  wire [17:0]        _shl_lfsr_next_6_b_3;
-  wire [19:0]        _shl_lfsr_next_6_b_4;
-  wire [19:0]        _shl_lfsr_next_6_b_5;
-  wire [23:0]        _shl_lfsr_next_6_b_6;
-  wire [23:0]        _shl_lfsr_next_6_b_7;
-  wire [32:0]        _mul_w_upd_6_sum;
-  wire [33:0]        _ext_w_upd_6_sum;
-  wire [30:0]        _bits_w_upd_6_sum_2;
-  wire [16:0]        _ext_w_upd_6_sum_2;
-  wire [31:0]        _add_w_upd_6_sum;
+  wire [63:0]        _mul_w_upd_6_sum;
+  wire [63:0]        _shr_w_upd_6_sum;
+  wire [63:0]        _shrBy_w_upd_6_sum;
   wire [15:0]        _bits_w_upd_6_sum;
-  wire [16:0]        _shl_lfsr_next_7_b;
-  wire [17:0]        _shl_lfsr_next_7_b_2;
-  wire [17:0]        _shl_lfsr_next_7_b_3;
-  wire [19:0]        _shl_lfsr_next_7_b_4;
-  wire [19:0]        _shl_lfsr_next_7_b_5;
-  wire [23:0]        _shl_lfsr_next_7_b_6;
-  wire [23:0]        _shl_lfsr_next_7_b_7;
-  wire [32:0]        _mul_w_upd_7_sum;
-  wire [33:0]        _ext_w_upd_7_sum;
-  wire [30:0]        _bits_w_upd_7_sum_2;
-  wire [16:0]        _ext_w_upd_7_sum_2;
-  wire [31:0]        _add_w_upd_7_sum;
+  wire [63:0]        _mul_w_upd_7_sum;
+  wire [63:0]        _shr_w_upd_7_sum;
+  wire [63:0]        _shrBy_w_upd_7_sum;
   wire [15:0]        _bits_w_upd_7_sum;
-  wire [16:0]        _shl_lfsr_next_8_b;
-  wire [17:0]        _shl_lfsr_next_8_b_2;
-  wire [17:0]        _shl_lfsr_next_8_b_3;
-  wire [19:0]        _shl_lfsr_next_8_b_4;
-  wire [19:0]        _shl_lfsr_next_8_b_5;
-  wire [23:0]        _shl_lfsr_next_8_b_6;
-  wire [23:0]        _shl_lfsr_next_8_b_7;
-  wire [32:0]        _mul_w_upd_8_sum;
-  wire [33:0]        _ext_w_upd_8_sum;
-  wire [30:0]        _bits_w_upd_8_sum_2;
-  wire [16:0]        _ext_w_upd_8_sum_2;
-  wire [31:0]        _add_w_upd_8_sum;
+  wire [63:0]        _mul_w_upd_8_sum;
+  wire [63:0]        _shr_w_upd_8_sum;
+  wire [63:0]        _shrBy_w_upd_8_sum;
   wire [15:0]        _bits_w_upd_8_sum;
-  wire [16:0]        _shl_lfsr_next_9_b;
-  wire [17:0]        _shl_lfsr_next_9_b_2;
-  wire [17:0]        _shl_lfsr_next_9_b_3;
-  wire [19:0]        _shl_lfsr_next_9_b_4;
-  wire [19:0]        _shl_lfsr_next_9_b_5;
-  wire [23:0]        _shl_lfsr_next_9_b_6;
-  wire [23:0]        _shl_lfsr_next_9_b_7;
-  wire [32:0]        _mul_w_upd_9_sum;
-  wire [33:0]        _ext_w_upd_9_sum;
-  wire [30:0]        _bits_w_upd_9_sum_2;
-  wire [16:0]        _ext_w_upd_9_sum_2;
-  wire [31:0]        _add_w_upd_9_sum;
+  wire [63:0]        _mul_w_upd_9_sum;
+  wire [63:0]        _shr_w_upd_9_sum;
+  wire [63:0]        _shrBy_w_upd_9_sum;
   wire [15:0]        _bits_w_upd_9_sum;
-  wire [16:0]        _shl_lfsr_next_10_b;
-  wire [17:0]        _shl_lfsr_next_10_b_2;
-  wire [17:0]        _shl_lfsr_next_10_b_3;
-  wire [19:0]        _shl_lfsr_next_10_b_4;
-  wire [19:0]        _shl_lfsr_next_10_b_5;
-  wire [23:0]        _shl_lfsr_next_10_b_6;
-  wire [23:0]        _shl_lfsr_next_10_b_7;
-  wire [32:0]        _mul_w_upd_10_sum;
-  wire [33:0]        _ext_w_upd_10_sum;
-  wire [30:0]        _bits_w_upd_10_sum_2;
-  wire [16:0]        _ext_w_upd_10_sum_2;
-  wire [31:0]        _add_w_upd_10_sum;
+  wire [63:0]        _mul_w_upd_10_sum;
+  wire [63:0]        _shr_w_upd_10_sum;
+  wire [63:0]        _shrBy_w_upd_10_sum;
   wire [15:0]        _bits_w_upd_10_sum;
-  wire [16:0]        _shl_lfsr_next_11_b;
-  wire [17:0]        _shl_lfsr_next_11_b_2;
-  wire [17:0]        _shl_lfsr_next_11_b_3;
-  wire [19:0]        _shl_lfsr_next_11_b_4;
-  wire [19:0]        _shl_lfsr_next_11_b_5;
-  wire [23:0]        _shl_lfsr_next_11_b_6;
-  wire [23:0]        _shl_lfsr_next_11_b_7;
-  wire [32:0]        _mul_w_upd_11_sum;
-  wire [33:0]        _ext_w_upd_11_sum;
-  wire [30:0]        _bits_w_upd_11_sum_2;
-  wire [16:0]        _ext_w_upd_11_sum_2;
-  wire [31:0]        _add_w_upd_11_sum;
+  wire [63:0]        _mul_w_upd_11_sum;
+  wire [63:0]        _shr_w_upd_11_sum;
+  wire [63:0]        _shrBy_w_upd_11_sum;
   wire [15:0]        _bits_w_upd_11_sum;
-  wire [16:0]        _shl_lfsr_next_12_b;
-  wire [17:0]        _shl_lfsr_next_12_b_2;
-  wire [17:0]        _shl_lfsr_next_12_b_3;
-  wire [19:0]        _shl_lfsr_next_12_b_4;
-  wire [19:0]        _shl_lfsr_next_12_b_5;
-  wire [23:0]        _shl_lfsr_next_12_b_6;
-  wire [23:0]        _shl_lfsr_next_12_b_7;
-  wire [32:0]        _mul_w_upd_12_sum;
-  wire [33:0]        _ext_w_upd_12_sum;
-  wire [30:0]        _bits_w_upd_12_sum_2;
-  wire [16:0]        _ext_w_upd_12_sum_2;
-  wire [31:0]        _add_w_upd_12_sum;
+  wire [63:0]        _mul_w_upd_12_sum;
+  wire [63:0]        _shr_w_upd_12_sum;
+  wire [63:0]        _shrBy_w_upd_12_sum;
   wire [15:0]        _bits_w_upd_12_sum;
-  wire [16:0]        _shl_lfsr_next_13_b;
-  wire [17:0]        _shl_lfsr_next_13_b_2;
-  wire [17:0]        _shl_lfsr_next_13_b_3;
-  wire [19:0]        _shl_lfsr_next_13_b_4;
-  wire [19:0]        _shl_lfsr_next_13_b_5;
-  wire [23:0]        _shl_lfsr_next_13_b_6;
-  wire [23:0]        _shl_lfsr_next_13_b_7;
-  wire [32:0]        _mul_w_upd_13_sum;
-  wire [33:0]        _ext_w_upd_13_sum;
-  wire [30:0]        _bits_w_upd_13_sum_2;
-  wire [16:0]        _ext_w_upd_13_sum_2;
-  wire [31:0]        _add_w_upd_13_sum;
+  wire [63:0]        _mul_w_upd_13_sum;
+  wire [63:0]        _shr_w_upd_13_sum;
+  wire [63:0]        _shrBy_w_upd_13_sum;
   wire [15:0]        _bits_w_upd_13_sum;
-  wire [16:0]        _shl_lfsr_next_14_b;
-  wire [17:0]        _shl_lfsr_next_14_b_2;
-  wire [17:0]        _shl_lfsr_next_14_b_3;
-  wire [19:0]        _shl_lfsr_next_14_b_4;
-  wire [19:0]        _shl_lfsr_next_14_b_5;
-  wire [23:0]        _shl_lfsr_next_14_b_6;
-  wire [23:0]        _shl_lfsr_next_14_b_7;
-  wire [32:0]        _mul_w_upd_14_sum;
-  wire [33:0]        _ext_w_upd_14_sum;
-  wire [30:0]        _bits_w_upd_14_sum_2;
-  wire [16:0]        _ext_w_upd_14_sum_2;
-  wire [31:0]        _add_w_upd_14_sum;
+  wire [63:0]        _mul_w_upd_14_sum;
+  wire [63:0]        _shr_w_upd_14_sum;
+  wire [63:0]        _shrBy_w_upd_14_sum;
   wire [15:0]        _bits_w_upd_14_sum;
-  wire [16:0]        _shl_lfsr_next_15_b;
-  wire [17:0]        _shl_lfsr_next_15_b_2;
-  wire [17:0]        _shl_lfsr_next_15_b_3;
-  wire [19:0]        _shl_lfsr_next_15_b_4;
-  wire [19:0]        _shl_lfsr_next_15_b_5;
-  wire [23:0]        _shl_lfsr_next_15_b_6;
-  wire [23:0]        _shl_lfsr_next_15_b_7;
-  wire [32:0]        _mul_w_upd_15_sum;
-  wire [33:0]        _ext_w_upd_15_sum;
-  wire [30:0]        _bits_w_upd_15_sum_2;
-  wire [16:0]        _ext_w_upd_15_sum_2;
-  wire [31:0]        _add_w_upd_15_sum;
+  wire [63:0]        _mul_w_upd_15_sum;
+  wire [63:0]        _shr_w_upd_15_sum;
+  wire [63:0]        _shrBy_w_upd_15_sum;
   wire [15:0]        _bits_w_upd_15_sum;
-  wire [16:0]        _shl_lfsr_next_16_b;
-  wire [17:0]        _shl_lfsr_next_16_b_2;
-  wire [17:0]        _shl_lfsr_next_16_b_3;
-  wire [19:0]        _shl_lfsr_next_16_b_4;
-  wire [19:0]        _shl_lfsr_next_16_b_5;
-  wire [23:0]        _shl_lfsr_next_16_b_6;
-  wire [23:0]        _shl_lfsr_next_16_b_7;
-  wire [32:0]        _mul_w_upd_16_sum;
-  wire [33:0]        _ext_w_upd_16_sum;
-  wire [30:0]        _bits_w_upd_16_sum_2;
-  wire [16:0]        _ext_w_upd_16_sum_2;
-  wire [31:0]        _add_w_upd_16_sum;
+  wire [63:0]        _mul_w_upd_16_sum;
+  wire [63:0]        _shr_w_upd_16_sum;
+  wire [63:0]        _shrBy_w_upd_16_sum;
   wire [15:0]        _bits_w_upd_16_sum;
-  wire [16:0]        _shl_lfsr_next_17_b;
-  wire [17:0]        _shl_lfsr_next_17_b_2;
-  wire [17:0]        _shl_lfsr_next_17_b_3;
-  wire [19:0]        _shl_lfsr_next_17_b_4;
-  wire [19:0]        _shl_lfsr_next_17_b_5;
-  wire [23:0]        _shl_lfsr_next_17_b_6;
-  wire [23:0]        _shl_lfsr_next_17_b_7;
-  wire [32:0]        _mul_w_upd_17_sum;
-  wire [33:0]        _ext_w_upd_17_sum;
-  wire [30:0]        _bits_w_upd_17_sum_2;
-  wire [16:0]        _ext_w_upd_17_sum_2;
-  wire [31:0]        _add_w_upd_17_sum;
+  wire [63:0]        _mul_w_upd_17_sum;
+  wire [63:0]        _shr_w_upd_17_sum;
+  wire [63:0]        _shrBy_w_upd_17_sum;
   wire [15:0]        _bits_w_upd_17_sum;
-  wire [16:0]        _shl_lfsr_next_18_b;
-  wire [17:0]        _shl_lfsr_next_18_b_2;
-  wire [17:0]        _shl_lfsr_next_18_b_3;
-  wire [19:0]        _shl_lfsr_next_18_b_4;
-  wire [19:0]        _shl_lfsr_next_18_b_5;
-  wire [23:0]        _shl_lfsr_next_18_b_6;
-  wire [23:0]        _shl_lfsr_next_18_b_7;
-  wire [32:0]        _mul_w_upd_18_sum;
-  wire [33:0]        _ext_w_upd_18_sum;
-  wire [30:0]        _bits_w_upd_18_sum_2;
-  wire [16:0]        _ext_w_upd_18_sum_2;
-  wire [31:0]        _add_w_upd_18_sum;
+  wire [63:0]        _mul_w_upd_18_sum;
+  wire [63:0]        _shr_w_upd_18_sum;
+  wire [63:0]        _shrBy_w_upd_18_sum;
   wire [15:0]        _bits_w_upd_18_sum;
-  wire [16:0]        _shl_lfsr_next_19_b;
-  wire [17:0]        _shl_lfsr_next_19_b_2;
-  wire [17:0]        _shl_lfsr_next_19_b_3;
-  wire [19:0]        _shl_lfsr_next_19_b_4;
-  wire [19:0]        _shl_lfsr_next_19_b_5;
-  wire [23:0]        _shl_lfsr_next_19_b_6;
-  wire [23:0]        _shl_lfsr_next_19_b_7;
-  wire [32:0]        _mul_w_upd_19_sum;
-  wire [33:0]        _ext_w_upd_19_sum;
-  wire [30:0]        _bits_w_upd_19_sum_2;
-  wire [16:0]        _ext_w_upd_19_sum_2;
-  wire [31:0]        _add_w_upd_19_sum;
+  wire [63:0]        _mul_w_upd_19_sum;
+  wire [63:0]        _shr_w_upd_19_sum;
+  wire [63:0]        _shrBy_w_upd_19_sum;
   wire [15:0]        _bits_w_upd_19_sum;
-  wire [16:0]        _shl_lfsr_next_20_b;
-  wire [17:0]        _shl_lfsr_next_20_b_2;
-  wire [17:0]        _shl_lfsr_next_20_b_3;
-  wire [19:0]        _shl_lfsr_next_20_b_4;
-  wire [19:0]        _shl_lfsr_next_20_b_5;
-  wire [23:0]        _shl_lfsr_next_20_b_6;
-  wire [23:0]        _shl_lfsr_next_20_b_7;
-  wire [32:0]        _mul_w_upd_20_sum;
-  wire [33:0]        _ext_w_upd_20_sum;
-  wire [30:0]        _bits_w_upd_20_sum_2;
-  wire [16:0]        _ext_w_upd_20_sum_2;
-  wire [31:0]        _add_w_upd_20_sum;
+  wire [63:0]        _mul_w_upd_20_sum;
+  wire [63:0]        _shr_w_upd_20_sum;
+  wire [63:0]        _shrBy_w_upd_20_sum;
   wire [15:0]        _bits_w_upd_20_sum;
-  wire [16:0]        _shl_lfsr_next_21_b;
-  wire [17:0]        _shl_lfsr_next_21_b_2;
-  wire [17:0]        _shl_lfsr_next_21_b_3;
-  wire [19:0]        _shl_lfsr_next_21_b_4;
-  wire [19:0]        _shl_lfsr_next_21_b_5;
-  wire [23:0]        _shl_lfsr_next_21_b_6;
-  wire [23:0]        _shl_lfsr_next_21_b_7;
-  wire [32:0]        _mul_w_upd_21_sum;
-  wire [33:0]        _ext_w_upd_21_sum;
-  wire [30:0]        _bits_w_upd_21_sum_2;
-  wire [16:0]        _ext_w_upd_21_sum_2;
-  wire [31:0]        _add_w_upd_21_sum;
+  wire [63:0]        _mul_w_upd_21_sum;
+  wire [63:0]        _shr_w_upd_21_sum;
+  wire [63:0]        _shrBy_w_upd_21_sum;
   wire [15:0]        _bits_w_upd_21_sum;
-  wire [16:0]        _shl_lfsr_next_22_b;
-  wire [17:0]        _shl_lfsr_next_22_b_2;
-  wire [17:0]        _shl_lfsr_next_22_b_3;
-  wire [19:0]        _shl_lfsr_next_22_b_4;
-  wire [19:0]        _shl_lfsr_next_22_b_5;
-  wire [23:0]        _shl_lfsr_next_22_b_6;
-  wire [23:0]        _shl_lfsr_next_22_b_7;
-  wire [32:0]        _mul_w_upd_22_sum;
-  wire [33:0]        _ext_w_upd_22_sum;
-  wire [30:0]        _bits_w_upd_22_sum_2;
-  wire [16:0]        _ext_w_upd_22_sum_2;
-  wire [31:0]        _add_w_upd_22_sum;
+  wire [63:0]        _mul_w_upd_22_sum;
+  wire [63:0]        _shr_w_upd_22_sum;
+  wire [63:0]        _shrBy_w_upd_22_sum;
   wire [15:0]        _bits_w_upd_22_sum;
-  wire [16:0]        _shl_lfsr_next_23_b;
-  wire [17:0]        _shl_lfsr_next_23_b_2;
-  wire [17:0]        _shl_lfsr_next_23_b_3;
-  wire [19:0]        _shl_lfsr_next_23_b_4;
-  wire [19:0]        _shl_lfsr_next_23_b_5;
-  wire [23:0]        _shl_lfsr_next_23_b_6;
-  wire [23:0]        _shl_lfsr_next_23_b_7;
-  wire [32:0]        _mul_w_upd_23_sum;
-  wire [33:0]        _ext_w_upd_23_sum;
-  wire [30:0]        _bits_w_upd_23_sum_2;
-  wire [16:0]        _ext_w_upd_23_sum_2;
-  wire [31:0]        _add_w_upd_23_sum;
+  wire [63:0]        _mul_w_upd_23_sum;
+  wire [63:0]        _shr_w_upd_23_sum;
+  wire [63:0]        _shrBy_w_upd_23_sum;
   wire [15:0]        _bits_w_upd_23_sum;
-  wire [16:0]        _shl_lfsr_next_24_b;
-  wire [17:0]        _shl_lfsr_next_24_b_2;
-  wire [17:0]        _shl_lfsr_next_24_b_3;
-  wire [19:0]        _shl_lfsr_next_24_b_4;
-  wire [19:0]        _shl_lfsr_next_24_b_5;
-  wire [23:0]        _shl_lfsr_next_24_b_6;
-  wire [23:0]        _shl_lfsr_next_24_b_7;
-  wire [32:0]        _mul_w_upd_24_sum;
-  wire [33:0]        _ext_w_upd_24_sum;
-  wire [30:0]        _bits_w_upd_24_sum_2;
-  wire [16:0]        _ext_w_upd_24_sum_2;
-  wire [31:0]        _add_w_upd_24_sum;
+  wire [63:0]        _mul_w_upd_24_sum;
+  wire [63:0]        _shr_w_upd_24_sum;
+  wire [63:0]        _shrBy_w_upd_24_sum;
   wire [15:0]        _bits_w_upd_24_sum;
-  wire [16:0]        _shl_lfsr_next_25_b;
-  wire [17:0]        _shl_lfsr_next_25_b_2;
-  wire [17:0]        _shl_lfsr_next_25_b_3;
-  wire [19:0]        _shl_lfsr_next_25_b_4;
-  wire [19:0]        _shl_lfsr_next_25_b_5;
-  wire [23:0]        _shl_lfsr_next_25_b_6;
-  wire [23:0]        _shl_lfsr_next_25_b_7;
-  wire [32:0]        _mul_w_upd_25_sum;
-  wire [33:0]        _ext_w_upd_25_sum;
-  wire [30:0]        _bits_w_upd_25_sum_2;
-  wire [16:0]        _ext_w_upd_25_sum_2;
-  wire [31:0]        _add_w_upd_25_sum;
+  wire [63:0]        _mul_w_upd_25_sum;
+  wire [63:0]        _shr_w_upd_25_sum;
+  wire [63:0]        _shrBy_w_upd_25_sum;
   wire [15:0]        _bits_w_upd_25_sum;
-  wire [16:0]        _shl_lfsr_next_26_b;
-  wire [17:0]        _shl_lfsr_next_26_b_2;
-  wire [17:0]        _shl_lfsr_next_26_b_3;
-  wire [19:0]        _shl_lfsr_next_26_b_4;
-  wire [19:0]        _shl_lfsr_next_26_b_5;
-  wire [23:0]        _shl_lfsr_next_26_b_6;
-  wire [23:0]        _shl_lfsr_next_26_b_7;
-  wire [32:0]        _mul_w_upd_26_sum;
-  wire [33:0]        _ext_w_upd_26_sum;
-  wire [30:0]        _bits_w_upd_26_sum_2;
-  wire [16:0]        _ext_w_upd_26_sum_2;
-  wire [31:0]        _add_w_upd_26_sum;
+  wire [63:0]        _mul_w_upd_26_sum;
+  wire [63:0]        _shr_w_upd_26_sum;
+  wire [63:0]        _shrBy_w_upd_26_sum;
   wire [15:0]        _bits_w_upd_26_sum;
-  wire [16:0]        _shl_lfsr_next_27_b;
-  wire [17:0]        _shl_lfsr_next_27_b_2;
-  wire [17:0]        _shl_lfsr_next_27_b_3;
-  wire [19:0]        _shl_lfsr_next_27_b_4;
-  wire [19:0]        _shl_lfsr_next_27_b_5;
-  wire [23:0]        _shl_lfsr_next_27_b_6;
-  wire [23:0]        _shl_lfsr_next_27_b_7;
-  wire [32:0]        _mul_w_upd_27_sum;
-  wire [33:0]        _ext_w_upd_27_sum;
-  wire [30:0]        _bits_w_upd_27_sum_2;
-  wire [16:0]        _ext_w_upd_27_sum_2;
-  wire [31:0]        _add_w_upd_27_sum;
+  wire [63:0]        _mul_w_upd_27_sum;
+  wire [63:0]        _shr_w_upd_27_sum;
+  wire [63:0]        _shrBy_w_upd_27_sum;
   wire [15:0]        _bits_w_upd_27_sum;
-  wire [16:0]        _shl_lfsr_next_28_b;
-  wire [17:0]        _shl_lfsr_next_28_b_2;
-  wire [17:0]        _shl_lfsr_next_28_b_3;
-  wire [19:0]        _shl_lfsr_next_28_b_4;
-  wire [19:0]        _shl_lfsr_next_28_b_5;
-  wire [23:0]        _shl_lfsr_next_28_b_6;
-  wire [23:0]        _shl_lfsr_next_28_b_7;
-  wire [32:0]        _mul_w_upd_28_sum;
-  wire [33:0]        _ext_w_upd_28_sum;
-  wire [30:0]        _bits_w_upd_28_sum_2;
-  wire [16:0]        _ext_w_upd_28_sum_2;
-  wire [31:0]        _add_w_upd_28_sum;
+  wire [63:0]        _mul_w_upd_28_sum;
+  wire [63:0]        _shr_w_upd_28_sum;
+  wire [63:0]        _shrBy_w_upd_28_sum;
   wire [15:0]        _bits_w_upd_28_sum;
-  wire [16:0]        _shl_lfsr_next_29_b;
-  wire [17:0]        _shl_lfsr_next_29_b_2;
-  wire [17:0]        _shl_lfsr_next_29_b_3;
-  wire [19:0]        _shl_lfsr_next_29_b_4;
-  wire [19:0]        _shl_lfsr_next_29_b_5;
-  wire [23:0]        _shl_lfsr_next_29_b_6;
-  wire [23:0]        _shl_lfsr_next_29_b_7;
-  wire [32:0]        _mul_w_upd_29_sum;
-  wire [33:0]        _ext_w_upd_29_sum;
-  wire [30:0]        _bits_w_upd_29_sum_2;
-  wire [16:0]        _ext_w_upd_29_sum_2;
-  wire [31:0]        _add_w_upd_29_sum;
+  wire [63:0]        _mul_w_upd_29_sum;
+  wire [63:0]        _shr_w_upd_29_sum;
+  wire [63:0]        _shrBy_w_upd_29_sum;
   wire [15:0]        _bits_w_upd_29_sum;
-  wire [16:0]        _shl_lfsr_next_30_b;
-  wire [17:0]        _shl_lfsr_next_30_b_2;
-  wire [17:0]        _shl_lfsr_next_30_b_3;
-  wire [19:0]        _shl_lfsr_next_30_b_4;
-  wire [19:0]        _shl_lfsr_next_30_b_5;
-  wire [23:0]        _shl_lfsr_next_30_b_6;
-  wire [23:0]        _shl_lfsr_next_30_b_7;
-  wire [32:0]        _mul_w_upd_30_sum;
-  wire [33:0]        _ext_w_upd_30_sum;
-  wire [30:0]        _bits_w_upd_30_sum_2;
-  wire [16:0]        _ext_w_upd_30_sum_2;
-  wire [31:0]        _add_w_upd_30_sum;
+  wire [63:0]        _mul_w_upd_30_sum;
+  wire [63:0]        _shr_w_upd_30_sum;
+  wire [63:0]        _shrBy_w_upd_30_sum;
   wire [15:0]        _bits_w_upd_30_sum;
-  wire [16:0]        _shl_lfsr_next_31_b;
-  wire [17:0]        _shl_lfsr_next_31_b_2;
-  wire [17:0]        _shl_lfsr_next_31_b_3;
-  wire [19:0]        _shl_lfsr_next_31_b_4;
-  wire [19:0]        _shl_lfsr_next_31_b_5;
-  wire [23:0]        _shl_lfsr_next_31_b_6;
-  wire [23:0]        _shl_lfsr_next_31_b_7;
-  wire [32:0]        _mul_w_upd_31_sum;
-  wire [33:0]        _ext_w_upd_31_sum;
-  wire [30:0]        _bits_w_upd_31_sum_2;
-  wire [16:0]        _ext_w_upd_31_sum_2;
-  wire [31:0]        _add_w_upd_31_sum;
+  wire [63:0]        _mul_w_upd_31_sum;
+  wire [63:0]        _shr_w_upd_31_sum;
+  wire [63:0]        _shrBy_w_upd_31_sum;
   wire [15:0]        _bits_w_upd_31_sum;
-  wire [16:0]        _shl_lfsr_next_32_b;
-  wire [17:0]        _shl_lfsr_next_32_b_2;
-  wire [17:0]        _shl_lfsr_next_32_b_3;
-  wire [19:0]        _shl_lfsr_next_32_b_4;
-  wire [19:0]        _shl_lfsr_next_32_b_5;
-  wire [23:0]        _shl_lfsr_next_32_b_6;
-  wire [23:0]        _shl_lfsr_next_32_b_7;
-  wire [32:0]        _mul_w_upd_32_sum;
-  wire [33:0]        _ext_w_upd_32_sum;
-  wire [30:0]        _bits_w_upd_32_sum_2;
-  wire [16:0]        _ext_w_upd_32_sum_2;
-  wire [31:0]        _add_w_upd_32_sum;
+  wire [63:0]        _mul_w_upd_32_sum;
+  wire [63:0]        _shr_w_upd_32_sum;
+  wire [63:0]        _shrBy_w_upd_32_sum;
   wire [15:0]        _bits_w_upd_32_sum;
-  wire [16:0]        _shl_lfsr_next_33_b;
-  wire [17:0]        _shl_lfsr_next_33_b_2;
-  wire [17:0]        _shl_lfsr_next_33_b_3;
-  wire [19:0]        _shl_lfsr_next_33_b_4;
-  wire [19:0]        _shl_lfsr_next_33_b_5;
-  wire [23:0]        _shl_lfsr_next_33_b_6;
-  wire [23:0]        _shl_lfsr_next_33_b_7;
-  wire [32:0]        _mul_w_upd_33_sum;
-  wire [33:0]        _ext_w_upd_33_sum;
-  wire [30:0]        _bits_w_upd_33_sum_2;
-  wire [16:0]        _ext_w_upd_33_sum_2;
-  wire [31:0]        _add_w_upd_33_sum;
+  wire [63:0]        _mul_w_upd_33_sum;
+  wire [63:0]        _shr_w_upd_33_sum;
+  wire [63:0]        _shrBy_w_upd_33_sum;
   wire [15:0]        _bits_w_upd_33_sum;
-  wire [16:0]        _shl_lfsr_next_34_b;
-  wire [17:0]        _shl_lfsr_next_34_b_2;
-  wire [17:0]        _shl_lfsr_next_34_b_3;
-  wire [19:0]        _shl_lfsr_next_34_b_4;
-  wire [19:0]        _shl_lfsr_next_34_b_5;
-  wire [23:0]        _shl_lfsr_next_34_b_6;
-  wire [23:0]        _shl_lfsr_next_34_b_7;
-  wire [32:0]        _mul_w_upd_34_sum;
-  wire [33:0]        _ext_w_upd_34_sum;
-  wire [30:0]        _bits_w_upd_34_sum_2;
-  wire [16:0]        _ext_w_upd_34_sum_2;
-  wire [31:0]        _add_w_upd_34_sum;
+  wire [63:0]        _mul_w_upd_34_sum;
+  wire [63:0]        _shr_w_upd_34_sum;
+  wire [63:0]        _shrBy_w_upd_34_sum;
   wire [15:0]        _bits_w_upd_34_sum;
-  wire [16:0]        _shl_lfsr_next_35_b;
-  wire [17:0]        _shl_lfsr_next_35_b_2;
-  wire [17:0]        _shl_lfsr_next_35_b_3;
-  wire [19:0]        _shl_lfsr_next_35_b_4;
-  wire [19:0]        _shl_lfsr_next_35_b_5;
-  wire [23:0]        _shl_lfsr_next_35_b_6;
-  wire [23:0]        _shl_lfsr_next_35_b_7;
-  wire [32:0]        _mul_w_upd_35_sum;
-  wire [33:0]        _ext_w_upd_35_sum;
-  wire [30:0]        _bits_w_upd_35_sum_2;
-  wire [16:0]        _ext_w_upd_35_sum_2;
-  wire [31:0]        _add_w_upd_35_sum;
+  wire [63:0]        _mul_w_upd_35_sum;
+  wire [63:0]        _shr_w_upd_35_sum;
+  wire [63:0]        _shrBy_w_upd_35_sum;
   wire [15:0]        _bits_w_upd_35_sum;
-  wire [16:0]        _shl_lfsr_next_36_b;
-  wire [17:0]        _shl_lfsr_next_36_b_2;
-  wire [17:0]        _shl_lfsr_next_36_b_3;
-  wire [19:0]        _shl_lfsr_next_36_b_4;
-  wire [19:0]        _shl_lfsr_next_36_b_5;
-  wire [23:0]        _shl_lfsr_next_36_b_6;
-  wire [23:0]        _shl_lfsr_next_36_b_7;
-  wire [32:0]        _mul_w_upd_36_sum;
-  wire [33:0]        _ext_w_upd_36_sum;
-  wire [30:0]        _bits_w_upd_36_sum_2;
-  wire [16:0]        _ext_w_upd_36_sum_2;
-  wire [31:0]        _add_w_upd_36_sum;
+  wire [63:0]        _mul_w_upd_36_sum;
+  wire [63:0]        _shr_w_upd_36_sum;
+  wire [63:0]        _shrBy_w_upd_36_sum;
   wire [15:0]        _bits_w_upd_36_sum;
-  wire [16:0]        _shl_lfsr_next_37_b;
-  wire [17:0]        _shl_lfsr_next_37_b_2;
-  wire [17:0]        _shl_lfsr_next_37_b_3;
-  wire [19:0]        _shl_lfsr_next_37_b_4;
-  wire [19:0]        _shl_lfsr_next_37_b_5;
-  wire [23:0]        _shl_lfsr_next_37_b_6;
-  wire [23:0]        _shl_lfsr_next_37_b_7;
-  wire [32:0]        _mul_w_upd_37_sum;
-  wire [33:0]        _ext_w_upd_37_sum;
-  wire [30:0]        _bits_w_upd_37_sum_2;
-  wire [16:0]        _ext_w_upd_37_sum_2;
-  wire [31:0]        _add_w_upd_37_sum;
+  wire [63:0]        _mul_w_upd_37_sum;
+  wire [63:0]        _shr_w_upd_37_sum;
+  wire [63:0]        _shrBy_w_upd_37_sum;
   wire [15:0]        _bits_w_upd_37_sum;
-  wire [16:0]        _shl_lfsr_next_38_b;
-  wire [17:0]        _shl_lfsr_next_38_b_2;
-  wire [17:0]        _shl_lfsr_next_38_b_3;
-  wire [19:0]        _shl_lfsr_next_38_b_4;
-  wire [19:0]        _shl_lfsr_next_38_b_5;
-  wire [23:0]        _shl_lfsr_next_38_b_6;
-  wire [23:0]        _shl_lfsr_next_38_b_7;
-  wire [32:0]        _mul_w_upd_38_sum;
-  wire [33:0]        _ext_w_upd_38_sum;
-  wire [30:0]        _bits_w_upd_38_sum_2;
-  wire [16:0]        _ext_w_upd_38_sum_2;
-  wire [31:0]        _add_w_upd_38_sum;
+  wire [63:0]        _mul_w_upd_38_sum;
+  wire [63:0]        _shr_w_upd_38_sum;
+  wire [63:0]        _shrBy_w_upd_38_sum;
   wire [15:0]        _bits_w_upd_38_sum;
-  wire [16:0]        _shl_lfsr_next_39_b;
-  wire [17:0]        _shl_lfsr_next_39_b_2;
-  wire [17:0]        _shl_lfsr_next_39_b_3;
-  wire [19:0]        _shl_lfsr_next_39_b_4;
-  wire [19:0]        _shl_lfsr_next_39_b_5;
-  wire [23:0]        _shl_lfsr_next_39_b_6;
-  wire [23:0]        _shl_lfsr_next_39_b_7;
-  wire [32:0]        _mul_w_upd_39_sum;
-  wire [33:0]        _ext_w_upd_39_sum;
-  wire [30:0]        _bits_w_upd_39_sum_2;
-  wire [16:0]        _ext_w_upd_39_sum_2;
-  wire [31:0]        _add_w_upd_39_sum;
+  wire [63:0]        _mul_w_upd_39_sum;
+  wire [63:0]        _shr_w_upd_39_sum;
+  wire [63:0]        _shrBy_w_upd_39_sum;
   wire [15:0]        _bits_w_upd_39_sum;
-  wire [16:0]        _shl_lfsr_next_40_b;
-  wire [17:0]        _shl_lfsr_next_40_b_2;
-  wire [17:0]        _shl_lfsr_next_40_b_3;
-  wire [19:0]        _shl_lfsr_next_40_b_4;
-  wire [19:0]        _shl_lfsr_next_40_b_5;
-  wire [23:0]        _shl_lfsr_next_40_b_6;
-  wire [23:0]        _shl_lfsr_next_40_b_7;
-  wire [32:0]        _mul_w_upd_40_sum;
-  wire [33:0]        _ext_w_upd_40_sum;
-  wire [30:0]        _bits_w_upd_40_sum_2;
-  wire [16:0]        _ext_w_upd_40_sum_2;
-  wire [31:0]        _add_w_upd_40_sum;
+  wire [63:0]        _mul_w_upd_40_sum;
+  wire [63:0]        _shr_w_upd_40_sum;
+  wire [63:0]        _shrBy_w_upd_40_sum;
   wire [15:0]        _bits_w_upd_40_sum;
-  wire [16:0]        _shl_lfsr_next_41_b;
-  wire [17:0]        _shl_lfsr_next_41_b_2;
-  wire [17:0]        _shl_lfsr_next_41_b_3;
-  wire [19:0]        _shl_lfsr_next_41_b_4;
-  wire [19:0]        _shl_lfsr_next_41_b_5;
-  wire [23:0]        _shl_lfsr_next_41_b_6;
-  wire [23:0]        _shl_lfsr_next_41_b_7;
-  wire [32:0]        _mul_w_upd_41_sum;
-  wire [33:0]        _ext_w_upd_41_sum;
-  wire [30:0]        _bits_w_upd_41_sum_2;
-  wire [16:0]        _ext_w_upd_41_sum_2;
-  wire [31:0]        _add_w_upd_41_sum;
+  wire [63:0]        _mul_w_upd_41_sum;
+  wire [63:0]        _shr_w_upd_41_sum;
+  wire [63:0]        _shrBy_w_upd_41_sum;
   wire [15:0]        _bits_w_upd_41_sum;
-  wire [16:0]        _shl_lfsr_next_42_b;
-  wire [17:0]        _shl_lfsr_next_42_b_2;
-  wire [17:0]        _shl_lfsr_next_42_b_3;
-  wire [19:0]        _shl_lfsr_next_42_b_4;
-  wire [19:0]        _shl_lfsr_next_42_b_5;
-  wire [23:0]        _shl_lfsr_next_42_b_6;
-  wire [23:0]        _shl_lfsr_next_42_b_7;
-  wire [32:0]        _mul_w_upd_42_sum;
-  wire [33:0]        _ext_w_upd_42_sum;
-  wire [30:0]        _bits_w_upd_42_sum_2;
-  wire [16:0]        _ext_w_upd_42_sum_2;
-  wire [31:0]        _add_w_upd_42_sum;
+  wire [63:0]        _mul_w_upd_42_sum;
+  wire [63:0]        _shr_w_upd_42_sum;
+  wire [63:0]        _shrBy_w_upd_42_sum;
   wire [15:0]        _bits_w_upd_42_sum;
-  wire [16:0]        _shl_lfsr_next_43_b;
-  wire [17:0]        _shl_lfsr_next_43_b_2;
-  wire [17:0]        _shl_lfsr_next_43_b_3;
-  wire [19:0]        _shl_lfsr_next_43_b_4;
-  wire [19:0]        _shl_lfsr_next_43_b_5;
-  wire [23:0]        _shl_lfsr_next_43_b_6;
-  wire [23:0]        _shl_lfsr_next_43_b_7;
-  wire [32:0]        _mul_w_upd_43_sum;
-  wire [33:0]        _ext_w_upd_43_sum;
-  wire [30:0]        _bits_w_upd_43_sum_2;
-  wire [16:0]        _ext_w_upd_43_sum_2;
-  wire [31:0]        _add_w_upd_43_sum;
+  wire [63:0]        _mul_w_upd_43_sum;
+  wire [63:0]        _shr_w_upd_43_sum;
+  wire [63:0]        _shrBy_w_upd_43_sum;
   wire [15:0]        _bits_w_upd_43_sum;
-  wire [16:0]        _shl_lfsr_next_44_b;
-  wire [17:0]        _shl_lfsr_next_44_b_2;
-  wire [17:0]        _shl_lfsr_next_44_b_3;
-  wire [19:0]        _shl_lfsr_next_44_b_4;
-  wire [19:0]        _shl_lfsr_next_44_b_5;
-  wire [23:0]        _shl_lfsr_next_44_b_6;
-  wire [23:0]        _shl_lfsr_next_44_b_7;
-  wire [32:0]        _mul_w_upd_44_sum;
-  wire [33:0]        _ext_w_upd_44_sum;
-  wire [30:0]        _bits_w_upd_44_sum_2;
-  wire [16:0]        _ext_w_upd_44_sum_2;
-  wire [31:0]        _add_w_upd_44_sum;
+  wire [63:0]        _mul_w_upd_44_sum;
+  wire [63:0]        _shr_w_upd_44_sum;
+  wire [63:0]        _shrBy_w_upd_44_sum;
   wire [15:0]        _bits_w_upd_44_sum;
-  wire [16:0]        _shl_lfsr_next_45_b;
-  wire [17:0]        _shl_lfsr_next_45_b_2;
-  wire [17:0]        _shl_lfsr_next_45_b_3;
-  wire [19:0]        _shl_lfsr_next_45_b_4;
-  wire [19:0]        _shl_lfsr_next_45_b_5;
-  wire [23:0]        _shl_lfsr_next_45_b_6;
-  wire [23:0]        _shl_lfsr_next_45_b_7;
-  wire [32:0]        _mul_w_upd_45_sum;
-  wire [33:0]        _ext_w_upd_45_sum;
-  wire [30:0]        _bits_w_upd_45_sum_2;
-  wire [16:0]        _ext_w_upd_45_sum_2;
-  wire [31:0]        _add_w_upd_45_sum;
+  wire [63:0]        _mul_w_upd_45_sum;
+  wire [63:0]        _shr_w_upd_45_sum;
+  wire [63:0]        _shrBy_w_upd_45_sum;
   wire [15:0]        _bits_w_upd_45_sum;
-  wire [16:0]        _shl_lfsr_next_46_b;
-  wire [17:0]        _shl_lfsr_next_46_b_2;
-  wire [17:0]        _shl_lfsr_next_46_b_3;
-  wire [19:0]        _shl_lfsr_next_46_b_4;
-  wire [19:0]        _shl_lfsr_next_46_b_5;
-  wire [23:0]        _shl_lfsr_next_46_b_6;
-  wire [23:0]        _shl_lfsr_next_46_b_7;
-  wire [32:0]        _mul_w_upd_46_sum;
-  wire [33:0]        _ext_w_upd_46_sum;
-  wire [30:0]        _bits_w_upd_46_sum_2;
-  wire [16:0]        _ext_w_upd_46_sum_2;
-  wire [31:0]        _add_w_upd_46_sum;
+  wire [63:0]        _mul_w_upd_46_sum;
+  wire [63:0]        _shr_w_upd_46_sum;
+  wire [63:0]        _shrBy_w_upd_46_sum;
   wire [15:0]        _bits_w_upd_46_sum;
-  wire [16:0]        _shl_lfsr_next_47_b;
-  wire [17:0]        _shl_lfsr_next_47_b_2;
-  wire [17:0]        _shl_lfsr_next_47_b_3;
-  wire [19:0]        _shl_lfsr_next_47_b_4;
-  wire [19:0]        _shl_lfsr_next_47_b_5;
-  wire [23:0]        _shl_lfsr_next_47_b_6;
-  wire [23:0]        _shl_lfsr_next_47_b_7;
-  wire [32:0]        _mul_w_upd_47_sum;
-  wire [33:0]        _ext_w_upd_47_sum;
-  wire [30:0]        _bits_w_upd_47_sum_2;
-  wire [16:0]        _ext_w_upd_47_sum_2;
-  wire [31:0]        _add_w_upd_47_sum;
+  wire [63:0]        _mul_w_upd_47_sum;
+  wire [63:0]        _shr_w_upd_47_sum;
+  wire [63:0]        _shrBy_w_upd_47_sum;
   wire [15:0]        _bits_w_upd_47_sum;
-  wire [16:0]        _shl_lfsr_next_48_b;
-  wire [17:0]        _shl_lfsr_next_48_b_2;
-  wire [17:0]        _shl_lfsr_next_48_b_3;
-  wire [19:0]        _shl_lfsr_next_48_b_4;
-  wire [19:0]        _shl_lfsr_next_48_b_5;
-  wire [23:0]        _shl_lfsr_next_48_b_6;
-  wire [23:0]        _shl_lfsr_next_48_b_7;
-  wire [32:0]        _mul_w_upd_48_sum;
-  wire [33:0]        _ext_w_upd_48_sum;
-  wire [30:0]        _bits_w_upd_48_sum_2;
-  wire [16:0]        _ext_w_upd_48_sum_2;
-  wire [31:0]        _add_w_upd_48_sum;
+  wire [63:0]        _mul_w_upd_48_sum;
+  wire [63:0]        _shr_w_upd_48_sum;
+  wire [63:0]        _shrBy_w_upd_48_sum;
   wire [15:0]        _bits_w_upd_48_sum;
-  wire [16:0]        _shl_lfsr_next_49_b;
-  wire [17:0]        _shl_lfsr_next_49_b_2;
-  wire [17:0]        _shl_lfsr_next_49_b_3;
-  wire [19:0]        _shl_lfsr_next_49_b_4;
-  wire [19:0]        _shl_lfsr_next_49_b_5;
-  wire [23:0]        _shl_lfsr_next_49_b_6;
-  wire [23:0]        _shl_lfsr_next_49_b_7;
-  wire [32:0]        _mul_w_upd_49_sum;
-  wire [33:0]        _ext_w_upd_49_sum;
-  wire [30:0]        _bits_w_upd_49_sum_2;
-  wire [16:0]        _ext_w_upd_49_sum_2;
-  wire [31:0]        _add_w_upd_49_sum;
+  wire [63:0]        _mul_w_upd_49_sum;
+  wire [63:0]        _shr_w_upd_49_sum;
+  wire [63:0]        _shrBy_w_upd_49_sum;
   wire [15:0]        _bits_w_upd_49_sum;
-  wire [16:0]        _shl_lfsr_next_50_b;
-  wire [17:0]        _shl_lfsr_next_50_b_2;
-  wire [17:0]        _shl_lfsr_next_50_b_3;
-  wire [19:0]        _shl_lfsr_next_50_b_4;
-  wire [19:0]        _shl_lfsr_next_50_b_5;
-  wire [23:0]        _shl_lfsr_next_50_b_6;
-  wire [23:0]        _shl_lfsr_next_50_b_7;
-  wire [32:0]        _mul_w_upd_50_sum;
-  wire [33:0]        _ext_w_upd_50_sum;
-  wire [30:0]        _bits_w_upd_50_sum_2;
-  wire [16:0]        _ext_w_upd_50_sum_2;
-  wire [31:0]        _add_w_upd_50_sum;
+  wire [63:0]        _mul_w_upd_50_sum;
+  wire [63:0]        _shr_w_upd_50_sum;
+  wire [63:0]        _shrBy_w_upd_50_sum;
   wire [15:0]        _bits_w_upd_50_sum;
-  wire [16:0]        _shl_lfsr_next_51_b;
-  wire [17:0]        _shl_lfsr_next_51_b_2;
-  wire [17:0]        _shl_lfsr_next_51_b_3;
-  wire [19:0]        _shl_lfsr_next_51_b_4;
-  wire [19:0]        _shl_lfsr_next_51_b_5;
-  wire [23:0]        _shl_lfsr_next_51_b_6;
-  wire [23:0]        _shl_lfsr_next_51_b_7;
-  wire [32:0]        _mul_w_upd_51_sum;
-  wire [33:0]        _ext_w_upd_51_sum;
-  wire [30:0]        _bits_w_upd_51_sum_2;
-  wire [16:0]        _ext_w_upd_51_sum_2;
-  wire [31:0]        _add_w_upd_51_sum;
+  wire [63:0]        _mul_w_upd_51_sum;
+  wire [63:0]        _shr_w_upd_51_sum;
+  wire [63:0]        _shrBy_w_upd_51_sum;
   wire [15:0]        _bits_w_upd_51_sum;
-  wire [16:0]        _shl_lfsr_next_52_b;
-  wire [17:0]        _shl_lfsr_next_52_b_2;
-  wire [17:0]        _shl_lfsr_next_52_b_3;
-  wire [19:0]        _shl_lfsr_next_52_b_4;
-  wire [19:0]        _shl_lfsr_next_52_b_5;
-  wire [23:0]        _shl_lfsr_next_52_b_6;
-  wire [23:0]        _shl_lfsr_next_52_b_7;
-  wire [32:0]        _mul_w_upd_52_sum;
-  wire [33:0]        _ext_w_upd_52_sum;
-  wire [30:0]        _bits_w_upd_52_sum_2;
-  wire [16:0]        _ext_w_upd_52_sum_2;
-  wire [31:0]        _add_w_upd_52_sum;
+  wire [63:0]        _mul_w_upd_52_sum;
+  wire [63:0]        _shr_w_upd_52_sum;
+  wire [63:0]        _shrBy_w_upd_52_sum;
   wire [15:0]        _bits_w_upd_52_sum;
-  wire [16:0]        _shl_lfsr_next_53_b;
-  wire [17:0]        _shl_lfsr_next_53_b_2;
-  wire [17:0]        _shl_lfsr_next_53_b_3;
-  wire [19:0]        _shl_lfsr_next_53_b_4;
-  wire [19:0]        _shl_lfsr_next_53_b_5;
-  wire [23:0]        _shl_lfsr_next_53_b_6;
-  wire [23:0]        _shl_lfsr_next_53_b_7;
-  wire [32:0]        _mul_w_upd_53_sum;
-  wire [33:0]        _ext_w_upd_53_sum;
-  wire [30:0]        _bits_w_upd_53_sum_2;
-  wire [16:0]        _ext_w_upd_53_sum_2;
-  wire [31:0]        _add_w_upd_53_sum;
+  wire [63:0]        _mul_w_upd_53_sum;
+  wire [63:0]        _shr_w_upd_53_sum;
+  wire [63:0]        _shrBy_w_upd_53_sum;
   wire [15:0]        _bits_w_upd_53_sum;
-  wire [16:0]        _shl_lfsr_next_54_b;
-  wire [17:0]        _shl_lfsr_next_54_b_2;
-  wire [17:0]        _shl_lfsr_next_54_b_3;
-  wire [19:0]        _shl_lfsr_next_54_b_4;
-  wire [19:0]        _shl_lfsr_next_54_b_5;
-  wire [23:0]        _shl_lfsr_next_54_b_6;
-  wire [23:0]        _shl_lfsr_next_54_b_7;
-  wire [32:0]        _mul_w_upd_54_sum;
-  wire [33:0]        _ext_w_upd_54_sum;
-  wire [30:0]        _bits_w_upd_54_sum_2;
-  wire [16:0]        _ext_w_upd_54_sum_2;
-  wire [31:0]        _add_w_upd_54_sum;
+  wire [63:0]        _mul_w_upd_54_sum;
+  wire [63:0]        _shr_w_upd_54_sum;
+  wire [63:0]        _shrBy_w_upd_54_sum;
   wire [15:0]        _bits_w_upd_54_sum;
-  wire [16:0]        _shl_lfsr_next_55_b;
-  wire [17:0]        _shl_lfsr_next_55_b_2;
-  wire [17:0]        _shl_lfsr_next_55_b_3;
-  wire [19:0]        _shl_lfsr_next_55_b_4;
-  wire [19:0]        _shl_lfsr_next_55_b_5;
-  wire [23:0]        _shl_lfsr_next_55_b_6;
-  wire [23:0]        _shl_lfsr_next_55_b_7;
-  wire [32:0]        _mul_w_upd_55_sum;
-  wire [33:0]        _ext_w_upd_55_sum;
-  wire [30:0]        _bits_w_upd_55_sum_2;
-  wire [16:0]        _ext_w_upd_55_sum_2;
-  wire [31:0]        _add_w_upd_55_sum;
+  wire [63:0]        _mul_w_upd_55_sum;
+  wire [63:0]        _shr_w_upd_55_sum;
+  wire [63:0]        _shrBy_w_upd_55_sum;
   wire [15:0]        _bits_w_upd_55_sum;
-  wire [16:0]        _shl_lfsr_next_56_b;
-  wire [17:0]        _shl_lfsr_next_56_b_2;
-  wire [17:0]        _shl_lfsr_next_56_b_3;
-  wire [19:0]        _shl_lfsr_next_56_b_4;
-  wire [19:0]        _shl_lfsr_next_56_b_5;
-  wire [23:0]        _shl_lfsr_next_56_b_6;
-  wire [23:0]        _shl_lfsr_next_56_b_7;
-  wire [32:0]        _mul_w_upd_56_sum;
-  wire [33:0]        _ext_w_upd_56_sum;
-  wire [30:0]        _bits_w_upd_56_sum_2;
-  wire [16:0]        _ext_w_upd_56_sum_2;
-  wire [31:0]        _add_w_upd_56_sum;
+  wire [63:0]        _mul_w_upd_56_sum;
+  wire [63:0]        _shr_w_upd_56_sum;
+  wire [63:0]        _shrBy_w_upd_56_sum;
   wire [15:0]        _bits_w_upd_56_sum;
-  wire [16:0]        _shl_lfsr_next_57_b;
-  wire [17:0]        _shl_lfsr_next_57_b_2;
-  wire [17:0]        _shl_lfsr_next_57_b_3;
-  wire [19:0]        _shl_lfsr_next_57_b_4;
-  wire [19:0]        _shl_lfsr_next_57_b_5;
-  wire [23:0]        _shl_lfsr_next_57_b_6;
-  wire [23:0]        _shl_lfsr_next_57_b_7;
-  wire [32:0]        _mul_w_upd_57_sum;
-  wire [33:0]        _ext_w_upd_57_sum;
-  wire [30:0]        _bits_w_upd_57_sum_2;
-  wire [16:0]        _ext_w_upd_57_sum_2;
-  wire [31:0]        _add_w_upd_57_sum;
+  wire [63:0]        _mul_w_upd_57_sum;
+  wire [63:0]        _shr_w_upd_57_sum;
+  wire [63:0]        _shrBy_w_upd_57_sum;
   wire [15:0]        _bits_w_upd_57_sum;
-  wire [16:0]        _shl_lfsr_next_58_b;
-  wire [17:0]        _shl_lfsr_next_58_b_2;
-  wire [17:0]        _shl_lfsr_next_58_b_3;
-  wire [19:0]        _shl_lfsr_next_58_b_4;
-  wire [19:0]        _shl_lfsr_next_58_b_5;
-  wire [23:0]        _shl_lfsr_next_58_b_6;
-  wire [23:0]        _shl_lfsr_next_58_b_7;
-  wire [32:0]        _mul_w_upd_58_sum;
-  wire [33:0]        _ext_w_upd_58_sum;
-  wire [30:0]        _bits_w_upd_58_sum_2;
-  wire [16:0]        _ext_w_upd_58_sum_2;
-  wire [31:0]        _add_w_upd_58_sum;
+  wire [63:0]        _mul_w_upd_58_sum;
+  wire [63:0]        _shr_w_upd_58_sum;
+  wire [63:0]        _shrBy_w_upd_58_sum;
   wire [15:0]        _bits_w_upd_58_sum;
-  wire [16:0]        _shl_lfsr_next_59_b;
-  wire [17:0]        _shl_lfsr_next_59_b_2;
-  wire [17:0]        _shl_lfsr_next_59_b_3;
-  wire [19:0]        _shl_lfsr_next_59_b_4;
-  wire [19:0]        _shl_lfsr_next_59_b_5;
-  wire [23:0]        _shl_lfsr_next_59_b_6;
-  wire [23:0]        _shl_lfsr_next_59_b_7;
-  wire [32:0]        _mul_w_upd_59_sum;
-  wire [33:0]        _ext_w_upd_59_sum;
-  wire [30:0]        _bits_w_upd_59_sum_2;
-  wire [16:0]        _ext_w_upd_59_sum_2;
-  wire [31:0]        _add_w_upd_59_sum;
+  wire [63:0]        _mul_w_upd_59_sum;
+  wire [63:0]        _shr_w_upd_59_sum;
+  wire [63:0]        _shrBy_w_upd_59_sum;
   wire [15:0]        _bits_w_upd_59_sum;
-  wire [16:0]        _shl_lfsr_next_60_b;
-  wire [17:0]        _shl_lfsr_next_60_b_2;
-  wire [17:0]        _shl_lfsr_next_60_b_3;
-  wire [19:0]        _shl_lfsr_next_60_b_4;
-  wire [19:0]        _shl_lfsr_next_60_b_5;
-  wire [23:0]        _shl_lfsr_next_60_b_6;
-  wire [23:0]        _shl_lfsr_next_60_b_7;
-  wire [32:0]        _mul_w_upd_60_sum;
-  wire [33:0]        _ext_w_upd_60_sum;
-  wire [30:0]        _bits_w_upd_60_sum_2;
-  wire [16:0]        _ext_w_upd_60_sum_2;
-  wire [31:0]        _add_w_upd_60_sum;
+  wire [63:0]        _mul_w_upd_60_sum;
+  wire [63:0]        _shr_w_upd_60_sum;
+  wire [63:0]        _shrBy_w_upd_60_sum;
   wire [15:0]        _bits_w_upd_60_sum;
-  wire [16:0]        _shl_lfsr_next_61_b;
-  wire [17:0]        _shl_lfsr_next_61_b_2;
-  wire [17:0]        _shl_lfsr_next_61_b_3;
-  wire [19:0]        _shl_lfsr_next_61_b_4;
-  wire [19:0]        _shl_lfsr_next_61_b_5;
-  wire [23:0]        _shl_lfsr_next_61_b_6;
-  wire [23:0]        _shl_lfsr_next_61_b_7;
-  wire [32:0]        _mul_w_upd_61_sum;
-  wire [33:0]        _ext_w_upd_61_sum;
-  wire [30:0]        _bits_w_upd_61_sum_2;
-  wire [16:0]        _ext_w_upd_61_sum_2;
-  wire [31:0]        _add_w_upd_61_sum;
+  wire [63:0]        _mul_w_upd_61_sum;
+  wire [63:0]        _shr_w_upd_61_sum;
+  wire [63:0]        _shrBy_w_upd_61_sum;
   wire [15:0]        _bits_w_upd_61_sum;
-  wire [16:0]        _shl_lfsr_next_62_b;
-  wire [17:0]        _shl_lfsr_next_62_b_2;
-  wire [17:0]        _shl_lfsr_next_62_b_3;
-  wire [19:0]        _shl_lfsr_next_62_b_4;
-  wire [19:0]        _shl_lfsr_next_62_b_5;
-  wire [23:0]        _shl_lfsr_next_62_b_6;
-  wire [23:0]        _shl_lfsr_next_62_b_7;
-  wire [32:0]        _mul_w_upd_62_sum;
-  wire [33:0]        _ext_w_upd_62_sum;
-  wire [30:0]        _bits_w_upd_62_sum_2;
-  wire [16:0]        _ext_w_upd_62_sum_2;
-  wire [31:0]        _add_w_upd_62_sum;
+  wire [63:0]        _mul_w_upd_62_sum;
+  wire [63:0]        _shr_w_upd_62_sum;
+  wire [63:0]        _shrBy_w_upd_62_sum;
   wire [15:0]        _bits_w_upd_62_sum;
-  wire [16:0]        _shl_lfsr_next_63_b;
-  wire [17:0]        _shl_lfsr_next_63_b_2;
-  wire [17:0]        _shl_lfsr_next_63_b_3;
-  wire [19:0]        _shl_lfsr_next_63_b_4;
-  wire [19:0]        _shl_lfsr_next_63_b_5;
-  wire [23:0]        _shl_lfsr_next_63_b_6;
-  wire [23:0]        _shl_lfsr_next_63_b_7;
-  wire [32:0]        _mul_w_upd_63_sum;
-  wire [33:0]        _ext_w_upd_63_sum;
-  wire [30:0]        _bits_w_upd_63_sum_2;
-  wire [16:0]        _ext_w_upd_63_sum_2;
-  wire [31:0]        _add_w_upd_63_sum;
+  wire [63:0]        _mul_w_upd_63_sum;
+  wire [63:0]        _shr_w_upd_63_sum;
+  wire [63:0]        _shrBy_w_upd_63_sum;
   wire [15:0]        _bits_w_upd_63_sum;
   wire [9:0]         _ext_b_upd_sum;
   wire [18:0]        _add_b_upd_sum;
   wire [9:0]         _bits_b_upd_sum;
-  wire [31:0]        _mul_sum_q;
-  wire [31:0]        _mul_sum_q_2;
-  wire [31:0]        _mul_sum_q_3;
-  wire [31:0]        _mul_sum_q_4;
-  wire [31:0]        _mul_sum_q_5;
-  wire [31:0]        _mul_sum_q_6;
-  wire [31:0]        _mul_sum_q_7;
-  wire [31:0]        _mul_sum_q_8;
-  wire [31:0]        _mul_sum_q_9;
-  wire [31:0]        _mul_sum_q_10;
-  wire [31:0]        _mul_sum_q_11;
-  wire [31:0]        _mul_sum_q_12;
-  wire [31:0]        _mul_sum_q_13;
-  wire [31:0]        _mul_sum_q_14;
-  wire [31:0]        _mul_sum_q_15;
-  wire [31:0]        _mul_sum_q_16;
-  wire [31:0]        _mul_sum_q_17;
-  wire [31:0]        _mux_sum_q;
-  wire [31:0]        _mul_sum_q_18;
-  wire [31:0]        _mux_sum_q_2;
-  wire [31:0]        _mul_sum_q_19;
-  wire [31:0]        _mux_sum_q_3;
-  wire [31:0]        _mul_sum_q_20;
-  wire [31:0]        _mux_sum_q_4;
-  wire [31:0]        _mul_sum_q_21;
-  wire [31:0]        _mux_sum_q_5;
-  wire [31:0]        _mul_sum_q_22;
-  wire [31:0]        _mux_sum_q_6;
-  wire [31:0]        _mul_sum_q_23;
-  wire [31:0]        _mux_sum_q_7;
-  wire [31:0]        _mul_sum_q_24;
-  wire [31:0]        _mux_sum_q_8;
-  wire [31:0]        _mul_sum_q_25;
-  wire [31:0]        _mux_sum_q_9;
-  wire [31:0]        _mul_sum_q_26;
-  wire [31:0]        _mux_sum_q_10;
-  wire [31:0]        _mul_sum_q_27;
-  wire [31:0]        _mux_sum_q_11;
-  wire [31:0]        _mul_sum_q_28;
-  wire [31:0]        _mux_sum_q_12;
-  wire [31:0]        _mul_sum_q_29;
-  wire [31:0]        _mux_sum_q_13;
-  wire [31:0]        _mul_sum_q_30;
-  wire [31:0]        _mux_sum_q_14;
-  wire [31:0]        _mul_sum_q_31;
-  wire [31:0]        _mux_sum_q_15;
-  wire [31:0]        _mul_sum_q_32;
-  wire [31:0]        _mux_sum_q_16;
-  wire [31:0]        _mul_sum_q_33;
-  wire [31:0]        _mux_sum_q_17;
-  wire [31:0]        _mul_sum_q_34;
-  wire [31:0]        _mux_sum_q_18;
-  wire [31:0]        _mul_sum_q_35;
-  wire [31:0]        _mux_sum_q_19;
-  wire [31:0]        _mul_sum_q_36;
-  wire [31:0]        _mux_sum_q_20;
-  wire [31:0]        _mul_sum_q_37;
-  wire [31:0]        _mux_sum_q_21;
-  wire [31:0]        _mul_sum_q_38;
-  wire [31:0]        _mux_sum_q_22;
-  wire [31:0]        _mul_sum_q_39;
-  wire [31:0]        _mux_sum_q_23;
-  wire [31:0]        _mul_sum_q_40;
-  wire [31:0]        _mux_sum_q_24;
-  wire [31:0]        _mul_sum_q_41;
-  wire [31:0]        _mux_sum_q_25;
-  wire [31:0]        _mul_sum_q_42;
-  wire [31:0]        _mux_sum_q_26;
-  wire [31:0]        _mul_sum_q_43;
-  wire [31:0]        _mux_sum_q_27;
-  wire [31:0]        _mul_sum_q_44;
-  wire [31:0]        _mux_sum_q_28;
-  wire [31:0]        _mul_sum_q_45;
-  wire [31:0]        _mux_sum_q_29;
-  wire [31:0]        _mul_sum_q_46;
-  wire [31:0]        _mux_sum_q_30;
-  wire [31:0]        _mul_sum_q_47;
-  wire [31:0]        _mux_sum_q_31;
-  wire [31:0]        _mul_sum_q_48;
-  wire [31:0]        _mux_sum_q_32;
-  wire [31:0]        _mul_sum_q_49;
-  wire [31:0]        _mux_sum_q_33;
-  wire [31:0]        _mul_sum_q_50;
-  wire [31:0]        _mux_sum_q_34;
-  wire [31:0]        _mul_sum_q_51;
-  wire [31:0]        _mux_sum_q_35;
-  wire [31:0]        _mul_sum_q_52;
-  wire [31:0]        _mux_sum_q_36;
-  wire [31:0]        _mul_sum_q_53;
-  wire [31:0]        _mux_sum_q_37;
-  wire [31:0]        _mul_sum_q_54;
-  wire [31:0]        _mux_sum_q_38;
-  wire [31:0]        _mul_sum_q_55;
-  wire [31:0]        _mux_sum_q_39;
-  wire [31:0]        _mul_sum_q_56;
-  wire [31:0]        _mux_sum_q_40;
-  wire [31:0]        _mul_sum_q_57;
-  wire [31:0]        _mux_sum_q_41;
-  wire [31:0]        _mul_sum_q_58;
-  wire [31:0]        _mux_sum_q_42;
-  wire [31:0]        _mul_sum_q_59;
-  wire [31:0]        _mux_sum_q_43;
-  wire [31:0]        _mul_sum_q_60;
-  wire [31:0]        _mux_sum_q_44;
-  wire [31:0]        _mul_sum_q_61;
-  wire [31:0]        _mux_sum_q_45;
-  wire [31:0]        _mul_sum_q_62;
-  wire [31:0]        _mux_sum_q_46;
-  wire [31:0]        _mul_sum_q_63;
-  wire [31:0]        _mux_sum_q_47;
-  wire [31:0]        _mul_sum_q_64;
-  wire [31:0]        _mux_sum_q_48;
-  wire [25:0]        _mux_sum_q_49;
+  wire [63:0]        _mul_fwd_sum;
+  wire [63:0]        _mul_fwd_sum_2;
+  wire [63:0]        _mul_fwd_sum_3;
+  wire [63:0]        _mul_fwd_sum_4;
+  wire [63:0]        _mul_fwd_sum_5;
+  wire [63:0]        _mul_fwd_sum_6;
+  wire [63:0]        _mul_fwd_sum_7;
+  wire [63:0]        _mul_fwd_sum_8;
+  wire [63:0]        _mul_fwd_sum_9;
+  wire [63:0]        _mul_fwd_sum_10;
+  wire [63:0]        _mul_fwd_sum_11;
+  wire [63:0]        _mul_fwd_sum_12;
+  wire [63:0]        _mul_fwd_sum_13;
+  wire [63:0]        _mul_fwd_sum_14;
+  wire [63:0]        _mul_fwd_sum_15;
+  wire [63:0]        _mul_fwd_sum_16;
+  wire [63:0]        _mul_fwd_sum_17;
+  wire [63:0]        _mul_fwd_sum_18;
+  wire [63:0]        _mul_fwd_sum_19;
+  wire [63:0]        _mul_fwd_sum_20;
+  wire [63:0]        _mul_fwd_sum_21;
+  wire [63:0]        _mul_fwd_sum_22;
+  wire [63:0]        _mul_fwd_sum_23;
+  wire [63:0]        _mul_fwd_sum_24;
+  wire [63:0]        _mul_fwd_sum_25;
+  wire [63:0]        _mul_fwd_sum_26;
+  wire [63:0]        _mul_fwd_sum_27;
+  wire [63:0]        _mul_fwd_sum_28;
+  wire [63:0]        _mul_fwd_sum_29;
+  wire [63:0]        _mul_fwd_sum_30;
+  wire [63:0]        _mul_fwd_sum_31;
+  wire [63:0]        _mul_fwd_sum_32;
+  wire [63:0]        _mul_fwd_sum_33;
+  wire [63:0]        _mul_fwd_sum_34;
+  wire [63:0]        _mul_fwd_sum_35;
+  wire [63:0]        _mul_fwd_sum_36;
+  wire [63:0]        _mul_fwd_sum_37;
+  wire [63:0]        _mul_fwd_sum_38;
+  wire [63:0]        _mul_fwd_sum_39;
+  wire [63:0]        _mul_fwd_sum_40;
+  wire [63:0]        _mul_fwd_sum_41;
+  wire [63:0]        _mul_fwd_sum_42;
+  wire [63:0]        _mul_fwd_sum_43;
+  wire [63:0]        _mul_fwd_sum_44;
+  wire [63:0]        _mul_fwd_sum_45;
+  wire [63:0]        _mul_fwd_sum_46;
+  wire [63:0]        _mul_fwd_sum_47;
+  wire [63:0]        _mul_fwd_sum_48;
+  wire [63:0]        _mul_fwd_sum_49;
+  wire [63:0]        _mul_fwd_sum_50;
+  wire [63:0]        _mul_fwd_sum_51;
+  wire [63:0]        _mul_fwd_sum_52;
+  wire [63:0]        _mul_fwd_sum_53;
+  wire [63:0]        _mul_fwd_sum_54;
+  wire [63:0]        _mul_fwd_sum_55;
+  wire [63:0]        _mul_fwd_sum_56;
+  wire [63:0]        _mul_fwd_sum_57;
+  wire [63:0]        _mul_fwd_sum_58;
+  wire [63:0]        _mul_fwd_sum_59;
+  wire [63:0]        _mul_fwd_sum_60;
+  wire [63:0]        _mul_fwd_sum_61;
+  wire [63:0]        _mul_fwd_sum_62;
+  wire [63:0]        _mul_fwd_sum_63;
+  wire [63:0]        _mul_fwd_sum_64;
+  wire [25:0]        _mux_fwd_sum;
   wire [37:0]        _bits_acc_push_data;
   wire [39:0]        _sel_acc_push_data;
 
@@ -2394,13 +2024,13 @@ module hebbian (
 
   assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:408
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:441
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:442
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:444
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:445
 
   assign _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd13 : 6'd2;
   assign _mul_hl_addr_q = hl_slot * _sel_hl_addr_q;
-  // seq: loader (generator/units/hebbian.ts:448)
+  // seq: loader (generator/units/hebbian.ts:449)
   always @(posedge clk) begin
     if (rst) begin
       hl_busy_q <= 1'b0;
@@ -2431,9 +2061,9 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:465
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:466
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:467)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:468)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? baddr1_q : host_addr[7:0])] <= busy_q ? b_new : host_wdata[15:0];
@@ -2443,7 +2073,7 @@ module hebbian (
     end
   end
 
-  // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_0 : host_wdata[15:0];
@@ -2453,7 +2083,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd0)) begin
       hbuf_0[hl_addr_q] <= h_aligned;
@@ -2466,35 +2096,37 @@ module hebbian (
     end
   end
 
-  assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_0_b = {lfsr_0[15:0], 1'b0};
-  assign _shl_lfsr_next_0_b_2 = {lfsr_0[15:0], 2'd0};
-  assign _shl_lfsr_next_0_b_3 = {(lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_0_b_4 = {(lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_0_b_5 = {(((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_0_b_6 = {(((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_0_b_7 = {(((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0], 8'd0};
-  assign lfsr_next_0_b = ((((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0]) ^ _shl_lfsr_next_0_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:491
+  assign lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};  // generator/units/lane.ts:137
 
-  assign _shl_lfsr_next2_0_b = {lfsr_next_0[15:0], 1'b0};
-  assign _shl_lfsr_next2_0_b_2 = {lfsr_next_0[15:0], 2'd0};
-  assign _shl_lfsr_next2_0_b_3 = {(lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next2_0_b_4 = {(lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next2_0_b_5 = {(((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next2_0_b_6 = {(((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next2_0_b_7 = {(((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0], 8'd0};
-  assign lfsr_next2_0_b = ((((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0]) ^ _shl_lfsr_next2_0_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:152
 
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/hebbian.ts:493
+  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/hebbian.ts:487
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:501)
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:488
+
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:492
+
+  assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/hebbian.ts:494
+
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0 <= (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
@@ -2503,47 +2135,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_0 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_0 <= 32'd1;
-      lfsr_save_1_0 <= 32'd65;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_0 <= lfsr_0;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd0)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_0 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_0 <= lfsr_0;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd0)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_0 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_0_sum = nu1_q * $signed(hc_rd_0);
-  assign _ext_w_upd_0_sum = {_mul_w_upd_0_sum[32], _mul_w_upd_0_sum};
-  assign _bits_w_upd_0_sum_2 = _ext_w_upd_0_sum[33:3];
-  assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
-  assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[30], _bits_w_upd_0_sum_2} + {{15{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
-  assign _bits_w_upd_0_sum = _add_w_upd_0_sum[31:16];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {_bits_w_upd_0_sum[15], _bits_w_upd_0_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_0_sum = $signed(_mul_w_upd_0_sum) >>> 6'd3;
+  assign _shrBy_w_upd_0_sum = $signed((_shr_w_upd_0_sum + {48'd0, r_0})) >>> 6'd16;
+  assign _bits_w_upd_0_sum = _shrBy_w_upd_0_sum[15:0];
+  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {_bits_w_upd_0_sum[15], _bits_w_upd_0_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_0 = w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_0 = w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_0 (generator/units/hebbian.ts:520)
+  // seq: wn_0 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_0 <= w_we_0 ? w_new_0 : w_rd_0;
   end
 
-  // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_1 : host_wdata[15:0];
@@ -2553,7 +2164,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd1)) begin
       hbuf_1[hl_addr_q] <= h_aligned;
@@ -2566,22 +2177,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_1_b = {lfsr_1[15:0], 1'b0};
-  assign _shl_lfsr_next_1_b_2 = {lfsr_1[15:0], 2'd0};
-  assign _shl_lfsr_next_1_b_3 = {(lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_1_b_4 = {(lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_1_b_5 = {(((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_1_b_6 = {(((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_1_b_7 = {(((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0], 8'd0};
-  assign lfsr_next_1_b = ((((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0]) ^ _shl_lfsr_next_1_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_1 (generator/units/hebbian.ts:501)
+  assign lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_1 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1 <= (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
@@ -2590,47 +2202,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_1 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_1 <= 32'd2;
-      lfsr_save_1_1 <= 32'd66;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_1 <= lfsr_1;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd1)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_1 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_1 <= lfsr_1;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd1)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_1 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_1_sum = nu1_q * $signed(hc_rd_1);
-  assign _ext_w_upd_1_sum = {_mul_w_upd_1_sum[32], _mul_w_upd_1_sum};
-  assign _bits_w_upd_1_sum_2 = _ext_w_upd_1_sum[33:3];
-  assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
-  assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[30], _bits_w_upd_1_sum_2} + {{15{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
-  assign _bits_w_upd_1_sum = _add_w_upd_1_sum[31:16];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {_bits_w_upd_1_sum[15], _bits_w_upd_1_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_1_sum = $signed(_mul_w_upd_1_sum) >>> 6'd3;
+  assign _shrBy_w_upd_1_sum = $signed((_shr_w_upd_1_sum + {48'd0, r_1})) >>> 6'd16;
+  assign _bits_w_upd_1_sum = _shrBy_w_upd_1_sum[15:0];
+  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {_bits_w_upd_1_sum[15], _bits_w_upd_1_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_1 = w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_1 = w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_1 (generator/units/hebbian.ts:520)
+  // seq: wn_1 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_1 <= w_we_1 ? w_new_1 : w_rd_1;
   end
 
-  // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_2 : host_wdata[15:0];
@@ -2640,7 +2231,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd2)) begin
       hbuf_2[hl_addr_q] <= h_aligned;
@@ -2653,22 +2244,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_2_b = {lfsr_2[15:0], 1'b0};
-  assign _shl_lfsr_next_2_b_2 = {lfsr_2[15:0], 2'd0};
-  assign _shl_lfsr_next_2_b_3 = {(lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_2_b_4 = {(lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_2_b_5 = {(((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_2_b_6 = {(((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_2_b_7 = {(((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0], 8'd0};
-  assign lfsr_next_2_b = ((((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0]) ^ _shl_lfsr_next_2_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_2 (generator/units/hebbian.ts:501)
+  assign lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_2 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_2 <= (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
@@ -2677,47 +2269,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_2 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_2 <= 32'd3;
-      lfsr_save_1_2 <= 32'd67;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_2 <= lfsr_2;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd2)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_2 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_2 <= lfsr_2;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd2)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_2 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_2_sum = nu1_q * $signed(hc_rd_2);
-  assign _ext_w_upd_2_sum = {_mul_w_upd_2_sum[32], _mul_w_upd_2_sum};
-  assign _bits_w_upd_2_sum_2 = _ext_w_upd_2_sum[33:3];
-  assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
-  assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[30], _bits_w_upd_2_sum_2} + {{15{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
-  assign _bits_w_upd_2_sum = _add_w_upd_2_sum[31:16];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {_bits_w_upd_2_sum[15], _bits_w_upd_2_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_2_sum = $signed(_mul_w_upd_2_sum) >>> 6'd3;
+  assign _shrBy_w_upd_2_sum = $signed((_shr_w_upd_2_sum + {48'd0, r_2})) >>> 6'd16;
+  assign _bits_w_upd_2_sum = _shrBy_w_upd_2_sum[15:0];
+  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {_bits_w_upd_2_sum[15], _bits_w_upd_2_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_2 = w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_2 = w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_2 (generator/units/hebbian.ts:520)
+  // seq: wn_2 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_2 <= w_we_2 ? w_new_2 : w_rd_2;
   end
 
-  // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_3 : host_wdata[15:0];
@@ -2727,7 +2298,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd3)) begin
       hbuf_3[hl_addr_q] <= h_aligned;
@@ -2740,22 +2311,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_3_b = {lfsr_3[15:0], 1'b0};
-  assign _shl_lfsr_next_3_b_2 = {lfsr_3[15:0], 2'd0};
-  assign _shl_lfsr_next_3_b_3 = {(lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_3_b_4 = {(lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_3_b_5 = {(((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_3_b_6 = {(((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_3_b_7 = {(((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0], 8'd0};
-  assign lfsr_next_3_b = ((((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0]) ^ _shl_lfsr_next_3_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_3 (generator/units/hebbian.ts:501)
+  assign lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_3 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3 <= (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
@@ -2764,47 +2336,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_3 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_3 <= 32'd4;
-      lfsr_save_1_3 <= 32'd68;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_3 <= lfsr_3;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd3)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_3 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_3 <= lfsr_3;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd3)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_3 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_3_sum = nu1_q * $signed(hc_rd_3);
-  assign _ext_w_upd_3_sum = {_mul_w_upd_3_sum[32], _mul_w_upd_3_sum};
-  assign _bits_w_upd_3_sum_2 = _ext_w_upd_3_sum[33:3];
-  assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
-  assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[30], _bits_w_upd_3_sum_2} + {{15{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
-  assign _bits_w_upd_3_sum = _add_w_upd_3_sum[31:16];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {_bits_w_upd_3_sum[15], _bits_w_upd_3_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_3_sum = $signed(_mul_w_upd_3_sum) >>> 6'd3;
+  assign _shrBy_w_upd_3_sum = $signed((_shr_w_upd_3_sum + {48'd0, r_3})) >>> 6'd16;
+  assign _bits_w_upd_3_sum = _shrBy_w_upd_3_sum[15:0];
+  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {_bits_w_upd_3_sum[15], _bits_w_upd_3_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_3 = w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_3 = w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_3 (generator/units/hebbian.ts:520)
+  // seq: wn_3 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_3 <= w_we_3 ? w_new_3 : w_rd_3;
   end
 
-  // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_4 : host_wdata[15:0];
@@ -2814,7 +2365,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd4)) begin
       hbuf_4[hl_addr_q] <= h_aligned;
@@ -2827,22 +2378,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_4_b = {lfsr_4[15:0], 1'b0};
-  assign _shl_lfsr_next_4_b_2 = {lfsr_4[15:0], 2'd0};
-  assign _shl_lfsr_next_4_b_3 = {(lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_4_b_4 = {(lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_4_b_5 = {(((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_4_b_6 = {(((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_4_b_7 = {(((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0], 8'd0};
-  assign lfsr_next_4_b = ((((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0]) ^ _shl_lfsr_next_4_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_4 (generator/units/hebbian.ts:501)
+  assign lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_4 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_4 <= (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
@@ -2851,47 +2403,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_4 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_4 <= 32'd5;
-      lfsr_save_1_4 <= 32'd69;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_4 <= lfsr_4;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd4)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_4 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_4 <= lfsr_4;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd4)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_4 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_4_sum = nu1_q * $signed(hc_rd_4);
-  assign _ext_w_upd_4_sum = {_mul_w_upd_4_sum[32], _mul_w_upd_4_sum};
-  assign _bits_w_upd_4_sum_2 = _ext_w_upd_4_sum[33:3];
-  assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
-  assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[30], _bits_w_upd_4_sum_2} + {{15{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
-  assign _bits_w_upd_4_sum = _add_w_upd_4_sum[31:16];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {_bits_w_upd_4_sum[15], _bits_w_upd_4_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_4_sum = $signed(_mul_w_upd_4_sum) >>> 6'd3;
+  assign _shrBy_w_upd_4_sum = $signed((_shr_w_upd_4_sum + {48'd0, r_4})) >>> 6'd16;
+  assign _bits_w_upd_4_sum = _shrBy_w_upd_4_sum[15:0];
+  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {_bits_w_upd_4_sum[15], _bits_w_upd_4_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_4 = w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_4 = w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_4 (generator/units/hebbian.ts:520)
+  // seq: wn_4 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_4 <= w_we_4 ? w_new_4 : w_rd_4;
   end
 
-  // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_5 : host_wdata[15:0];
@@ -2901,7 +2432,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd5)) begin
       hbuf_5[hl_addr_q] <= h_aligned;
@@ -2914,22 +2445,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_5_b = {lfsr_5[15:0], 1'b0};
-  assign _shl_lfsr_next_5_b_2 = {lfsr_5[15:0], 2'd0};
-  assign _shl_lfsr_next_5_b_3 = {(lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_5_b_4 = {(lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_5_b_5 = {(((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_5_b_6 = {(((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_5_b_7 = {(((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0], 8'd0};
-  assign lfsr_next_5_b = ((((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0]) ^ _shl_lfsr_next_5_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_5 (generator/units/hebbian.ts:501)
+  assign lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_5 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5 <= (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
@@ -2938,47 +2470,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_5 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_5 <= 32'd6;
-      lfsr_save_1_5 <= 32'd70;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_5 <= lfsr_5;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd5)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_5 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_5 <= lfsr_5;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd5)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_5 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_5_sum = nu1_q * $signed(hc_rd_5);
-  assign _ext_w_upd_5_sum = {_mul_w_upd_5_sum[32], _mul_w_upd_5_sum};
-  assign _bits_w_upd_5_sum_2 = _ext_w_upd_5_sum[33:3];
-  assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
-  assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[30], _bits_w_upd_5_sum_2} + {{15{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
-  assign _bits_w_upd_5_sum = _add_w_upd_5_sum[31:16];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {_bits_w_upd_5_sum[15], _bits_w_upd_5_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_5_sum = $signed(_mul_w_upd_5_sum) >>> 6'd3;
+  assign _shrBy_w_upd_5_sum = $signed((_shr_w_upd_5_sum + {48'd0, r_5})) >>> 6'd16;
+  assign _bits_w_upd_5_sum = _shrBy_w_upd_5_sum[15:0];
+  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {_bits_w_upd_5_sum[15], _bits_w_upd_5_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_5 = w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_5 = w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_5 (generator/units/hebbian.ts:520)
+  // seq: wn_5 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_5 <= w_we_5 ? w_new_5 : w_rd_5;
   end
 
-  // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_6 : host_wdata[15:0];
@@ -2988,7 +2499,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd6)) begin
       hbuf_6[hl_addr_q] <= h_aligned;
@@ -3001,22 +2512,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_6_b = {lfsr_6[15:0], 1'b0};
-  assign _shl_lfsr_next_6_b_2 = {lfsr_6[15:0], 2'd0};
-  assign _shl_lfsr_next_6_b_3 = {(lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_6_b_4 = {(lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_6_b_5 = {(((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_6_b_6 = {(((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_6_b_7 = {(((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0], 8'd0};
-  assign lfsr_next_6_b = ((((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0]) ^ _shl_lfsr_next_6_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_6 (generator/units/hebbian.ts:501)
+  assign lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_6 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_6 <= (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
@@ -3025,47 +2537,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_6 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_6 <= 32'd7;
-      lfsr_save_1_6 <= 32'd71;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_6 <= lfsr_6;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd6)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_6 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_6 <= lfsr_6;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd6)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_6 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_6_sum = nu1_q * $signed(hc_rd_6);
-  assign _ext_w_upd_6_sum = {_mul_w_upd_6_sum[32], _mul_w_upd_6_sum};
-  assign _bits_w_upd_6_sum_2 = _ext_w_upd_6_sum[33:3];
-  assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
-  assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[30], _bits_w_upd_6_sum_2} + {{15{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
-  assign _bits_w_upd_6_sum = _add_w_upd_6_sum[31:16];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {_bits_w_upd_6_sum[15], _bits_w_upd_6_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_6_sum = $signed(_mul_w_upd_6_sum) >>> 6'd3;
+  assign _shrBy_w_upd_6_sum = $signed((_shr_w_upd_6_sum + {48'd0, r_6})) >>> 6'd16;
+  assign _bits_w_upd_6_sum = _shrBy_w_upd_6_sum[15:0];
+  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {_bits_w_upd_6_sum[15], _bits_w_upd_6_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_6 = w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_6 = w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_6 (generator/units/hebbian.ts:520)
+  // seq: wn_6 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_6 <= w_we_6 ? w_new_6 : w_rd_6;
   end
 
-  // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_7 : host_wdata[15:0];
@@ -3075,7 +2566,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd7)) begin
       hbuf_7[hl_addr_q] <= h_aligned;
@@ -3088,22 +2579,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_7_b = {lfsr_7[15:0], 1'b0};
-  assign _shl_lfsr_next_7_b_2 = {lfsr_7[15:0], 2'd0};
-  assign _shl_lfsr_next_7_b_3 = {(lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_7_b_4 = {(lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_7_b_5 = {(((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_7_b_6 = {(((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_7_b_7 = {(((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0], 8'd0};
-  assign lfsr_next_7_b = ((((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0]) ^ _shl_lfsr_next_7_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_7 (generator/units/hebbian.ts:501)
+  assign lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_7 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7 <= (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
@@ -3112,47 +2604,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_7 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_7 <= 32'd8;
-      lfsr_save_1_7 <= 32'd72;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_7 <= lfsr_7;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd7)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_7 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_7 <= lfsr_7;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd7)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_7 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_7_sum = nu1_q * $signed(hc_rd_7);
-  assign _ext_w_upd_7_sum = {_mul_w_upd_7_sum[32], _mul_w_upd_7_sum};
-  assign _bits_w_upd_7_sum_2 = _ext_w_upd_7_sum[33:3];
-  assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
-  assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[30], _bits_w_upd_7_sum_2} + {{15{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
-  assign _bits_w_upd_7_sum = _add_w_upd_7_sum[31:16];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {_bits_w_upd_7_sum[15], _bits_w_upd_7_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_7_sum = $signed(_mul_w_upd_7_sum) >>> 6'd3;
+  assign _shrBy_w_upd_7_sum = $signed((_shr_w_upd_7_sum + {48'd0, r_7})) >>> 6'd16;
+  assign _bits_w_upd_7_sum = _shrBy_w_upd_7_sum[15:0];
+  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {_bits_w_upd_7_sum[15], _bits_w_upd_7_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_7 = w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_7 = w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_7 (generator/units/hebbian.ts:520)
+  // seq: wn_7 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_7 <= w_we_7 ? w_new_7 : w_rd_7;
   end
 
-  // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_8 : host_wdata[15:0];
@@ -3162,7 +2633,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd8)) begin
       hbuf_8[hl_addr_q] <= h_aligned;
@@ -3175,22 +2646,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_8_b = {lfsr_8[15:0], 1'b0};
-  assign _shl_lfsr_next_8_b_2 = {lfsr_8[15:0], 2'd0};
-  assign _shl_lfsr_next_8_b_3 = {(lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_8_b_4 = {(lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_8_b_5 = {(((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_8_b_6 = {(((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_8_b_7 = {(((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0], 8'd0};
-  assign lfsr_next_8_b = ((((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0]) ^ _shl_lfsr_next_8_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_8 (generator/units/hebbian.ts:501)
+  assign lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_8 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_8 <= (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
@@ -3199,47 +2671,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_8 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_8 <= 32'd9;
-      lfsr_save_1_8 <= 32'd73;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_8 <= lfsr_8;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd8)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_8 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_8 <= lfsr_8;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd8)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_8 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_8_sum = nu1_q * $signed(hc_rd_8);
-  assign _ext_w_upd_8_sum = {_mul_w_upd_8_sum[32], _mul_w_upd_8_sum};
-  assign _bits_w_upd_8_sum_2 = _ext_w_upd_8_sum[33:3];
-  assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
-  assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[30], _bits_w_upd_8_sum_2} + {{15{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
-  assign _bits_w_upd_8_sum = _add_w_upd_8_sum[31:16];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {_bits_w_upd_8_sum[15], _bits_w_upd_8_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_8_sum = $signed(_mul_w_upd_8_sum) >>> 6'd3;
+  assign _shrBy_w_upd_8_sum = $signed((_shr_w_upd_8_sum + {48'd0, r_8})) >>> 6'd16;
+  assign _bits_w_upd_8_sum = _shrBy_w_upd_8_sum[15:0];
+  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {_bits_w_upd_8_sum[15], _bits_w_upd_8_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_8 = w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_8 = w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_8 (generator/units/hebbian.ts:520)
+  // seq: wn_8 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_8 <= w_we_8 ? w_new_8 : w_rd_8;
   end
 
-  // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_9 : host_wdata[15:0];
@@ -3249,7 +2700,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd9)) begin
       hbuf_9[hl_addr_q] <= h_aligned;
@@ -3262,22 +2713,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_9_b = {lfsr_9[15:0], 1'b0};
-  assign _shl_lfsr_next_9_b_2 = {lfsr_9[15:0], 2'd0};
-  assign _shl_lfsr_next_9_b_3 = {(lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_9_b_4 = {(lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_9_b_5 = {(((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_9_b_6 = {(((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_9_b_7 = {(((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0], 8'd0};
-  assign lfsr_next_9_b = ((((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0]) ^ _shl_lfsr_next_9_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_9 (generator/units/hebbian.ts:501)
+  assign lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_9 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9 <= (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
@@ -3286,47 +2738,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_9 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_9 <= 32'd10;
-      lfsr_save_1_9 <= 32'd74;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_9 <= lfsr_9;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd9)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_9 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_9 <= lfsr_9;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd9)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_9 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_9_sum = nu1_q * $signed(hc_rd_9);
-  assign _ext_w_upd_9_sum = {_mul_w_upd_9_sum[32], _mul_w_upd_9_sum};
-  assign _bits_w_upd_9_sum_2 = _ext_w_upd_9_sum[33:3];
-  assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
-  assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[30], _bits_w_upd_9_sum_2} + {{15{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
-  assign _bits_w_upd_9_sum = _add_w_upd_9_sum[31:16];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {_bits_w_upd_9_sum[15], _bits_w_upd_9_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_9_sum = $signed(_mul_w_upd_9_sum) >>> 6'd3;
+  assign _shrBy_w_upd_9_sum = $signed((_shr_w_upd_9_sum + {48'd0, r_9})) >>> 6'd16;
+  assign _bits_w_upd_9_sum = _shrBy_w_upd_9_sum[15:0];
+  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {_bits_w_upd_9_sum[15], _bits_w_upd_9_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_9 = w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_9 = w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_9 (generator/units/hebbian.ts:520)
+  // seq: wn_9 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_9 <= w_we_9 ? w_new_9 : w_rd_9;
   end
 
-  // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_10 : host_wdata[15:0];
@@ -3336,7 +2767,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd10)) begin
       hbuf_10[hl_addr_q] <= h_aligned;
@@ -3349,22 +2780,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_10_b = {lfsr_10[15:0], 1'b0};
-  assign _shl_lfsr_next_10_b_2 = {lfsr_10[15:0], 2'd0};
-  assign _shl_lfsr_next_10_b_3 = {(lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_10_b_4 = {(lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_10_b_5 = {(((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_10_b_6 = {(((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_10_b_7 = {(((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0], 8'd0};
-  assign lfsr_next_10_b = ((((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0]) ^ _shl_lfsr_next_10_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_10 (generator/units/hebbian.ts:501)
+  assign lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_10 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_10 <= (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
@@ -3373,47 +2805,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_10 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_10 <= 32'd11;
-      lfsr_save_1_10 <= 32'd75;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_10 <= lfsr_10;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd10)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_10 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_10 <= lfsr_10;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd10)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_10 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_10_sum = nu1_q * $signed(hc_rd_10);
-  assign _ext_w_upd_10_sum = {_mul_w_upd_10_sum[32], _mul_w_upd_10_sum};
-  assign _bits_w_upd_10_sum_2 = _ext_w_upd_10_sum[33:3];
-  assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
-  assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[30], _bits_w_upd_10_sum_2} + {{15{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
-  assign _bits_w_upd_10_sum = _add_w_upd_10_sum[31:16];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {_bits_w_upd_10_sum[15], _bits_w_upd_10_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_10_sum = $signed(_mul_w_upd_10_sum) >>> 6'd3;
+  assign _shrBy_w_upd_10_sum = $signed((_shr_w_upd_10_sum + {48'd0, r_10})) >>> 6'd16;
+  assign _bits_w_upd_10_sum = _shrBy_w_upd_10_sum[15:0];
+  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {_bits_w_upd_10_sum[15], _bits_w_upd_10_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_10 = w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_10 = w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_10 (generator/units/hebbian.ts:520)
+  // seq: wn_10 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_10 <= w_we_10 ? w_new_10 : w_rd_10;
   end
 
-  // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_11 : host_wdata[15:0];
@@ -3423,7 +2834,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd11)) begin
       hbuf_11[hl_addr_q] <= h_aligned;
@@ -3436,22 +2847,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_11_b = {lfsr_11[15:0], 1'b0};
-  assign _shl_lfsr_next_11_b_2 = {lfsr_11[15:0], 2'd0};
-  assign _shl_lfsr_next_11_b_3 = {(lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_11_b_4 = {(lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_11_b_5 = {(((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_11_b_6 = {(((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_11_b_7 = {(((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0], 8'd0};
-  assign lfsr_next_11_b = ((((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0]) ^ _shl_lfsr_next_11_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_11 (generator/units/hebbian.ts:501)
+  assign lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_11 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11 <= (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
@@ -3460,47 +2872,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_11 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_11 <= 32'd12;
-      lfsr_save_1_11 <= 32'd76;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_11 <= lfsr_11;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd11)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_11 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_11 <= lfsr_11;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd11)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_11 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_11_sum = nu1_q * $signed(hc_rd_11);
-  assign _ext_w_upd_11_sum = {_mul_w_upd_11_sum[32], _mul_w_upd_11_sum};
-  assign _bits_w_upd_11_sum_2 = _ext_w_upd_11_sum[33:3];
-  assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
-  assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[30], _bits_w_upd_11_sum_2} + {{15{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
-  assign _bits_w_upd_11_sum = _add_w_upd_11_sum[31:16];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {_bits_w_upd_11_sum[15], _bits_w_upd_11_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_11_sum = $signed(_mul_w_upd_11_sum) >>> 6'd3;
+  assign _shrBy_w_upd_11_sum = $signed((_shr_w_upd_11_sum + {48'd0, r_11})) >>> 6'd16;
+  assign _bits_w_upd_11_sum = _shrBy_w_upd_11_sum[15:0];
+  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {_bits_w_upd_11_sum[15], _bits_w_upd_11_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_11 = w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_11 = w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_11 (generator/units/hebbian.ts:520)
+  // seq: wn_11 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_11 <= w_we_11 ? w_new_11 : w_rd_11;
   end
 
-  // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_12 : host_wdata[15:0];
@@ -3510,7 +2901,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd12)) begin
       hbuf_12[hl_addr_q] <= h_aligned;
@@ -3523,22 +2914,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_12_b = {lfsr_12[15:0], 1'b0};
-  assign _shl_lfsr_next_12_b_2 = {lfsr_12[15:0], 2'd0};
-  assign _shl_lfsr_next_12_b_3 = {(lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_12_b_4 = {(lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_12_b_5 = {(((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_12_b_6 = {(((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_12_b_7 = {(((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0], 8'd0};
-  assign lfsr_next_12_b = ((((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0]) ^ _shl_lfsr_next_12_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_12 (generator/units/hebbian.ts:501)
+  assign lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_12 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_12 <= (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
@@ -3547,47 +2939,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_12 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_12 <= 32'd13;
-      lfsr_save_1_12 <= 32'd77;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_12 <= lfsr_12;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd12)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_12 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_12 <= lfsr_12;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd12)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_12 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_12_sum = nu1_q * $signed(hc_rd_12);
-  assign _ext_w_upd_12_sum = {_mul_w_upd_12_sum[32], _mul_w_upd_12_sum};
-  assign _bits_w_upd_12_sum_2 = _ext_w_upd_12_sum[33:3];
-  assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
-  assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[30], _bits_w_upd_12_sum_2} + {{15{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
-  assign _bits_w_upd_12_sum = _add_w_upd_12_sum[31:16];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {_bits_w_upd_12_sum[15], _bits_w_upd_12_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_12_sum = $signed(_mul_w_upd_12_sum) >>> 6'd3;
+  assign _shrBy_w_upd_12_sum = $signed((_shr_w_upd_12_sum + {48'd0, r_12})) >>> 6'd16;
+  assign _bits_w_upd_12_sum = _shrBy_w_upd_12_sum[15:0];
+  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {_bits_w_upd_12_sum[15], _bits_w_upd_12_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_12 = w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_12 = w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_12 (generator/units/hebbian.ts:520)
+  // seq: wn_12 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_12 <= w_we_12 ? w_new_12 : w_rd_12;
   end
 
-  // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_13 : host_wdata[15:0];
@@ -3597,7 +2968,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd13)) begin
       hbuf_13[hl_addr_q] <= h_aligned;
@@ -3610,22 +2981,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_13_b = {lfsr_13[15:0], 1'b0};
-  assign _shl_lfsr_next_13_b_2 = {lfsr_13[15:0], 2'd0};
-  assign _shl_lfsr_next_13_b_3 = {(lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_13_b_4 = {(lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_13_b_5 = {(((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_13_b_6 = {(((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_13_b_7 = {(((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0], 8'd0};
-  assign lfsr_next_13_b = ((((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0]) ^ _shl_lfsr_next_13_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_13 (generator/units/hebbian.ts:501)
+  assign lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_13 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13 <= (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
@@ -3634,47 +3006,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_13 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_13 <= 32'd14;
-      lfsr_save_1_13 <= 32'd78;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_13 <= lfsr_13;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd13)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_13 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_13 <= lfsr_13;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd13)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_13 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_13_sum = nu1_q * $signed(hc_rd_13);
-  assign _ext_w_upd_13_sum = {_mul_w_upd_13_sum[32], _mul_w_upd_13_sum};
-  assign _bits_w_upd_13_sum_2 = _ext_w_upd_13_sum[33:3];
-  assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
-  assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[30], _bits_w_upd_13_sum_2} + {{15{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
-  assign _bits_w_upd_13_sum = _add_w_upd_13_sum[31:16];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {_bits_w_upd_13_sum[15], _bits_w_upd_13_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_13_sum = $signed(_mul_w_upd_13_sum) >>> 6'd3;
+  assign _shrBy_w_upd_13_sum = $signed((_shr_w_upd_13_sum + {48'd0, r_13})) >>> 6'd16;
+  assign _bits_w_upd_13_sum = _shrBy_w_upd_13_sum[15:0];
+  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {_bits_w_upd_13_sum[15], _bits_w_upd_13_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_13 = w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_13 = w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_13 (generator/units/hebbian.ts:520)
+  // seq: wn_13 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_13 <= w_we_13 ? w_new_13 : w_rd_13;
   end
 
-  // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_14 : host_wdata[15:0];
@@ -3684,7 +3035,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd14)) begin
       hbuf_14[hl_addr_q] <= h_aligned;
@@ -3697,22 +3048,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_14_b = {lfsr_14[15:0], 1'b0};
-  assign _shl_lfsr_next_14_b_2 = {lfsr_14[15:0], 2'd0};
-  assign _shl_lfsr_next_14_b_3 = {(lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_14_b_4 = {(lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_14_b_5 = {(((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_14_b_6 = {(((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_14_b_7 = {(((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0], 8'd0};
-  assign lfsr_next_14_b = ((((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0]) ^ _shl_lfsr_next_14_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_14 (generator/units/hebbian.ts:501)
+  assign lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_14 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_14 <= (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
@@ -3721,47 +3073,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_14 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_14 <= 32'd15;
-      lfsr_save_1_14 <= 32'd79;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_14 <= lfsr_14;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd14)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_14 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_14 <= lfsr_14;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd14)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_14 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_14_sum = nu1_q * $signed(hc_rd_14);
-  assign _ext_w_upd_14_sum = {_mul_w_upd_14_sum[32], _mul_w_upd_14_sum};
-  assign _bits_w_upd_14_sum_2 = _ext_w_upd_14_sum[33:3];
-  assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
-  assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[30], _bits_w_upd_14_sum_2} + {{15{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
-  assign _bits_w_upd_14_sum = _add_w_upd_14_sum[31:16];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {_bits_w_upd_14_sum[15], _bits_w_upd_14_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_14_sum = $signed(_mul_w_upd_14_sum) >>> 6'd3;
+  assign _shrBy_w_upd_14_sum = $signed((_shr_w_upd_14_sum + {48'd0, r_14})) >>> 6'd16;
+  assign _bits_w_upd_14_sum = _shrBy_w_upd_14_sum[15:0];
+  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {_bits_w_upd_14_sum[15], _bits_w_upd_14_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_14 = w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_14 = w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_14 (generator/units/hebbian.ts:520)
+  // seq: wn_14 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_14 <= w_we_14 ? w_new_14 : w_rd_14;
   end
 
-  // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_15 : host_wdata[15:0];
@@ -3771,7 +3102,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd15)) begin
       hbuf_15[hl_addr_q] <= h_aligned;
@@ -3784,22 +3115,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:485
+  assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_15_b = {lfsr_15[15:0], 1'b0};
-  assign _shl_lfsr_next_15_b_2 = {lfsr_15[15:0], 2'd0};
-  assign _shl_lfsr_next_15_b_3 = {(lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_15_b_4 = {(lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_15_b_5 = {(((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_15_b_6 = {(((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_15_b_7 = {(((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0], 8'd0};
-  assign lfsr_next_15_b = ((((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0]) ^ _shl_lfsr_next_15_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:501)
+  assign lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -3808,47 +3140,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_15 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_15 <= 32'd16;
-      lfsr_save_1_15 <= 32'd80;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_15 <= lfsr_15;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd15)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_15 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_15 <= lfsr_15;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd15)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_15 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_15_sum = nu1_q * $signed(hc_rd_15);
-  assign _ext_w_upd_15_sum = {_mul_w_upd_15_sum[32], _mul_w_upd_15_sum};
-  assign _bits_w_upd_15_sum_2 = _ext_w_upd_15_sum[33:3];
-  assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
-  assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[30], _bits_w_upd_15_sum_2} + {{15{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
-  assign _bits_w_upd_15_sum = _add_w_upd_15_sum[31:16];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {_bits_w_upd_15_sum[15], _bits_w_upd_15_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_15_sum = $signed(_mul_w_upd_15_sum) >>> 6'd3;
+  assign _shrBy_w_upd_15_sum = $signed((_shr_w_upd_15_sum + {48'd0, r_15})) >>> 6'd16;
+  assign _bits_w_upd_15_sum = _shrBy_w_upd_15_sum[15:0];
+  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {_bits_w_upd_15_sum[15], _bits_w_upd_15_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:513
+  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
-  assign w_new_15 = w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_15 = w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_15 (generator/units/hebbian.ts:520)
+  // seq: wn_15 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_15 <= w_we_15 ? w_new_15 : w_rd_15;
   end
 
-  // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_16 : host_wdata[15:0];
@@ -3858,7 +3169,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd16)) begin
       hbuf_16[hl_addr_q] <= h_aligned;
@@ -3871,24 +3182,25 @@ module hebbian (
     end
   end
 
-  assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_16_b = {lfsr_16[15:0], 1'b0};
-  assign _shl_lfsr_next_16_b_2 = {lfsr_16[15:0], 2'd0};
-  assign _shl_lfsr_next_16_b_3 = {(lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_16_b_4 = {(lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_16_b_5 = {(((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_16_b_6 = {(((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_16_b_7 = {(((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0], 8'd0};
-  assign lfsr_next_16_b = ((((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0]) ^ _shl_lfsr_next_16_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:491
+  assign lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:501)
+  assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:488
+
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:492
+
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16 <= (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
@@ -3897,47 +3209,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_16 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_16 <= 32'd17;
-      lfsr_save_1_16 <= 32'd81;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_16 <= lfsr_16;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd16)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_16 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_16 <= lfsr_16;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd16)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_16 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_16_sum = nu1_q * $signed(hc_rd_16);
-  assign _ext_w_upd_16_sum = {_mul_w_upd_16_sum[32], _mul_w_upd_16_sum};
-  assign _bits_w_upd_16_sum_2 = _ext_w_upd_16_sum[33:3];
-  assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
-  assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[30], _bits_w_upd_16_sum_2} + {{15{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
-  assign _bits_w_upd_16_sum = _add_w_upd_16_sum[31:16];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {_bits_w_upd_16_sum[15], _bits_w_upd_16_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_16_sum = $signed(_mul_w_upd_16_sum) >>> 6'd3;
+  assign _shrBy_w_upd_16_sum = $signed((_shr_w_upd_16_sum + {48'd0, r_16})) >>> 6'd16;
+  assign _bits_w_upd_16_sum = _shrBy_w_upd_16_sum[15:0];
+  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {_bits_w_upd_16_sum[15], _bits_w_upd_16_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_16 = w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_16 = w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_16 (generator/units/hebbian.ts:520)
+  // seq: wn_16 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_16 <= w_we_16 ? w_new_16 : w_rd_16;
   end
 
-  // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_17 : host_wdata[15:0];
@@ -3947,7 +3238,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd17)) begin
       hbuf_17[hl_addr_q] <= h_aligned;
@@ -3960,22 +3251,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_17_b = {lfsr_17[15:0], 1'b0};
-  assign _shl_lfsr_next_17_b_2 = {lfsr_17[15:0], 2'd0};
-  assign _shl_lfsr_next_17_b_3 = {(lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_17_b_4 = {(lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_17_b_5 = {(((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_17_b_6 = {(((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_17_b_7 = {(((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0], 8'd0};
-  assign lfsr_next_17_b = ((((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0]) ^ _shl_lfsr_next_17_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_17 (generator/units/hebbian.ts:501)
+  assign lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_17 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17 <= (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
@@ -3984,47 +3276,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_17 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_17 <= 32'd18;
-      lfsr_save_1_17 <= 32'd82;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_17 <= lfsr_17;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd17)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_17 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_17 <= lfsr_17;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd17)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_17 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_17_sum = nu1_q * $signed(hc_rd_17);
-  assign _ext_w_upd_17_sum = {_mul_w_upd_17_sum[32], _mul_w_upd_17_sum};
-  assign _bits_w_upd_17_sum_2 = _ext_w_upd_17_sum[33:3];
-  assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
-  assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[30], _bits_w_upd_17_sum_2} + {{15{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
-  assign _bits_w_upd_17_sum = _add_w_upd_17_sum[31:16];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {_bits_w_upd_17_sum[15], _bits_w_upd_17_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_17_sum = $signed(_mul_w_upd_17_sum) >>> 6'd3;
+  assign _shrBy_w_upd_17_sum = $signed((_shr_w_upd_17_sum + {48'd0, r_17})) >>> 6'd16;
+  assign _bits_w_upd_17_sum = _shrBy_w_upd_17_sum[15:0];
+  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {_bits_w_upd_17_sum[15], _bits_w_upd_17_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_17 = w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_17 = w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_17 (generator/units/hebbian.ts:520)
+  // seq: wn_17 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_17 <= w_we_17 ? w_new_17 : w_rd_17;
   end
 
-  // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_18 : host_wdata[15:0];
@@ -4034,7 +3305,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd18)) begin
       hbuf_18[hl_addr_q] <= h_aligned;
@@ -4047,22 +3318,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_18_b = {lfsr_18[15:0], 1'b0};
-  assign _shl_lfsr_next_18_b_2 = {lfsr_18[15:0], 2'd0};
-  assign _shl_lfsr_next_18_b_3 = {(lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_18_b_4 = {(lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_18_b_5 = {(((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_18_b_6 = {(((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_18_b_7 = {(((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0], 8'd0};
-  assign lfsr_next_18_b = ((((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0]) ^ _shl_lfsr_next_18_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_18 (generator/units/hebbian.ts:501)
+  assign lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_18 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_18 <= (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
@@ -4071,47 +3343,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_18 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_18 <= 32'd19;
-      lfsr_save_1_18 <= 32'd83;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_18 <= lfsr_18;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd18)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_18 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_18 <= lfsr_18;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd18)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_18 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_18_sum = nu1_q * $signed(hc_rd_18);
-  assign _ext_w_upd_18_sum = {_mul_w_upd_18_sum[32], _mul_w_upd_18_sum};
-  assign _bits_w_upd_18_sum_2 = _ext_w_upd_18_sum[33:3];
-  assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
-  assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[30], _bits_w_upd_18_sum_2} + {{15{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
-  assign _bits_w_upd_18_sum = _add_w_upd_18_sum[31:16];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {_bits_w_upd_18_sum[15], _bits_w_upd_18_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_18_sum = $signed(_mul_w_upd_18_sum) >>> 6'd3;
+  assign _shrBy_w_upd_18_sum = $signed((_shr_w_upd_18_sum + {48'd0, r_18})) >>> 6'd16;
+  assign _bits_w_upd_18_sum = _shrBy_w_upd_18_sum[15:0];
+  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {_bits_w_upd_18_sum[15], _bits_w_upd_18_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_18 = w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_18 = w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_18 (generator/units/hebbian.ts:520)
+  // seq: wn_18 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_18 <= w_we_18 ? w_new_18 : w_rd_18;
   end
 
-  // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_19 : host_wdata[15:0];
@@ -4121,7 +3372,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd19)) begin
       hbuf_19[hl_addr_q] <= h_aligned;
@@ -4134,22 +3385,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_19_b = {lfsr_19[15:0], 1'b0};
-  assign _shl_lfsr_next_19_b_2 = {lfsr_19[15:0], 2'd0};
-  assign _shl_lfsr_next_19_b_3 = {(lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_19_b_4 = {(lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_19_b_5 = {(((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_19_b_6 = {(((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_19_b_7 = {(((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0], 8'd0};
-  assign lfsr_next_19_b = ((((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0]) ^ _shl_lfsr_next_19_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_19 (generator/units/hebbian.ts:501)
+  assign lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_19 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19 <= (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
@@ -4158,47 +3410,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_19 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_19 <= 32'd20;
-      lfsr_save_1_19 <= 32'd84;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_19 <= lfsr_19;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd19)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_19 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_19 <= lfsr_19;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd19)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_19 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_19_sum = nu1_q * $signed(hc_rd_19);
-  assign _ext_w_upd_19_sum = {_mul_w_upd_19_sum[32], _mul_w_upd_19_sum};
-  assign _bits_w_upd_19_sum_2 = _ext_w_upd_19_sum[33:3];
-  assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
-  assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[30], _bits_w_upd_19_sum_2} + {{15{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
-  assign _bits_w_upd_19_sum = _add_w_upd_19_sum[31:16];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {_bits_w_upd_19_sum[15], _bits_w_upd_19_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_19_sum = $signed(_mul_w_upd_19_sum) >>> 6'd3;
+  assign _shrBy_w_upd_19_sum = $signed((_shr_w_upd_19_sum + {48'd0, r_19})) >>> 6'd16;
+  assign _bits_w_upd_19_sum = _shrBy_w_upd_19_sum[15:0];
+  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {_bits_w_upd_19_sum[15], _bits_w_upd_19_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_19 = w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_19 = w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_19 (generator/units/hebbian.ts:520)
+  // seq: wn_19 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_19 <= w_we_19 ? w_new_19 : w_rd_19;
   end
 
-  // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_20 : host_wdata[15:0];
@@ -4208,7 +3439,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd20)) begin
       hbuf_20[hl_addr_q] <= h_aligned;
@@ -4221,22 +3452,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_20_b = {lfsr_20[15:0], 1'b0};
-  assign _shl_lfsr_next_20_b_2 = {lfsr_20[15:0], 2'd0};
-  assign _shl_lfsr_next_20_b_3 = {(lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_20_b_4 = {(lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_20_b_5 = {(((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_20_b_6 = {(((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_20_b_7 = {(((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0], 8'd0};
-  assign lfsr_next_20_b = ((((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0]) ^ _shl_lfsr_next_20_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_20 (generator/units/hebbian.ts:501)
+  assign lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_20 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_20 <= (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
@@ -4245,47 +3477,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_20 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_20 <= 32'd21;
-      lfsr_save_1_20 <= 32'd85;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_20 <= lfsr_20;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd20)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_20 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_20 <= lfsr_20;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd20)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_20 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_20_sum = nu1_q * $signed(hc_rd_20);
-  assign _ext_w_upd_20_sum = {_mul_w_upd_20_sum[32], _mul_w_upd_20_sum};
-  assign _bits_w_upd_20_sum_2 = _ext_w_upd_20_sum[33:3];
-  assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
-  assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[30], _bits_w_upd_20_sum_2} + {{15{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
-  assign _bits_w_upd_20_sum = _add_w_upd_20_sum[31:16];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {_bits_w_upd_20_sum[15], _bits_w_upd_20_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_20_sum = $signed(_mul_w_upd_20_sum) >>> 6'd3;
+  assign _shrBy_w_upd_20_sum = $signed((_shr_w_upd_20_sum + {48'd0, r_20})) >>> 6'd16;
+  assign _bits_w_upd_20_sum = _shrBy_w_upd_20_sum[15:0];
+  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {_bits_w_upd_20_sum[15], _bits_w_upd_20_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_20 = w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_20 = w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_20 (generator/units/hebbian.ts:520)
+  // seq: wn_20 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_20 <= w_we_20 ? w_new_20 : w_rd_20;
   end
 
-  // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_21 : host_wdata[15:0];
@@ -4295,7 +3506,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd21)) begin
       hbuf_21[hl_addr_q] <= h_aligned;
@@ -4308,22 +3519,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_21_b = {lfsr_21[15:0], 1'b0};
-  assign _shl_lfsr_next_21_b_2 = {lfsr_21[15:0], 2'd0};
-  assign _shl_lfsr_next_21_b_3 = {(lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_21_b_4 = {(lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_21_b_5 = {(((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_21_b_6 = {(((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_21_b_7 = {(((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0], 8'd0};
-  assign lfsr_next_21_b = ((((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0]) ^ _shl_lfsr_next_21_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_21 (generator/units/hebbian.ts:501)
+  assign lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_21 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21 <= (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
@@ -4332,47 +3544,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_21 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_21 <= 32'd22;
-      lfsr_save_1_21 <= 32'd86;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_21 <= lfsr_21;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd21)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_21 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_21 <= lfsr_21;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd21)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_21 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_21_sum = nu1_q * $signed(hc_rd_21);
-  assign _ext_w_upd_21_sum = {_mul_w_upd_21_sum[32], _mul_w_upd_21_sum};
-  assign _bits_w_upd_21_sum_2 = _ext_w_upd_21_sum[33:3];
-  assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
-  assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[30], _bits_w_upd_21_sum_2} + {{15{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
-  assign _bits_w_upd_21_sum = _add_w_upd_21_sum[31:16];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {_bits_w_upd_21_sum[15], _bits_w_upd_21_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_21_sum = $signed(_mul_w_upd_21_sum) >>> 6'd3;
+  assign _shrBy_w_upd_21_sum = $signed((_shr_w_upd_21_sum + {48'd0, r_21})) >>> 6'd16;
+  assign _bits_w_upd_21_sum = _shrBy_w_upd_21_sum[15:0];
+  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {_bits_w_upd_21_sum[15], _bits_w_upd_21_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_21 = w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_21 = w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_21 (generator/units/hebbian.ts:520)
+  // seq: wn_21 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_21 <= w_we_21 ? w_new_21 : w_rd_21;
   end
 
-  // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_22 : host_wdata[15:0];
@@ -4382,7 +3573,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd22)) begin
       hbuf_22[hl_addr_q] <= h_aligned;
@@ -4395,22 +3586,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_22_b = {lfsr_22[15:0], 1'b0};
-  assign _shl_lfsr_next_22_b_2 = {lfsr_22[15:0], 2'd0};
-  assign _shl_lfsr_next_22_b_3 = {(lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_22_b_4 = {(lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_22_b_5 = {(((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_22_b_6 = {(((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_22_b_7 = {(((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0], 8'd0};
-  assign lfsr_next_22_b = ((((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0]) ^ _shl_lfsr_next_22_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_22 (generator/units/hebbian.ts:501)
+  assign lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_22 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_22 <= (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
@@ -4419,47 +3611,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_22 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_22 <= 32'd23;
-      lfsr_save_1_22 <= 32'd87;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_22 <= lfsr_22;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd22)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_22 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_22 <= lfsr_22;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd22)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_22 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_22_sum = nu1_q * $signed(hc_rd_22);
-  assign _ext_w_upd_22_sum = {_mul_w_upd_22_sum[32], _mul_w_upd_22_sum};
-  assign _bits_w_upd_22_sum_2 = _ext_w_upd_22_sum[33:3];
-  assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
-  assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[30], _bits_w_upd_22_sum_2} + {{15{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
-  assign _bits_w_upd_22_sum = _add_w_upd_22_sum[31:16];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {_bits_w_upd_22_sum[15], _bits_w_upd_22_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_22_sum = $signed(_mul_w_upd_22_sum) >>> 6'd3;
+  assign _shrBy_w_upd_22_sum = $signed((_shr_w_upd_22_sum + {48'd0, r_22})) >>> 6'd16;
+  assign _bits_w_upd_22_sum = _shrBy_w_upd_22_sum[15:0];
+  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {_bits_w_upd_22_sum[15], _bits_w_upd_22_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_22 = w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_22 = w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_22 (generator/units/hebbian.ts:520)
+  // seq: wn_22 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_22 <= w_we_22 ? w_new_22 : w_rd_22;
   end
 
-  // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_23 : host_wdata[15:0];
@@ -4469,7 +3640,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd23)) begin
       hbuf_23[hl_addr_q] <= h_aligned;
@@ -4482,22 +3653,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_23_b = {lfsr_23[15:0], 1'b0};
-  assign _shl_lfsr_next_23_b_2 = {lfsr_23[15:0], 2'd0};
-  assign _shl_lfsr_next_23_b_3 = {(lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_23_b_4 = {(lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_23_b_5 = {(((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_23_b_6 = {(((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_23_b_7 = {(((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0], 8'd0};
-  assign lfsr_next_23_b = ((((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0]) ^ _shl_lfsr_next_23_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_23 (generator/units/hebbian.ts:501)
+  assign lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_23 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23 <= (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
@@ -4506,47 +3678,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_23 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_23 <= 32'd24;
-      lfsr_save_1_23 <= 32'd88;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_23 <= lfsr_23;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd23)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_23 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_23 <= lfsr_23;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd23)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_23 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_23_sum = nu1_q * $signed(hc_rd_23);
-  assign _ext_w_upd_23_sum = {_mul_w_upd_23_sum[32], _mul_w_upd_23_sum};
-  assign _bits_w_upd_23_sum_2 = _ext_w_upd_23_sum[33:3];
-  assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
-  assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[30], _bits_w_upd_23_sum_2} + {{15{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
-  assign _bits_w_upd_23_sum = _add_w_upd_23_sum[31:16];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {_bits_w_upd_23_sum[15], _bits_w_upd_23_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_23_sum = $signed(_mul_w_upd_23_sum) >>> 6'd3;
+  assign _shrBy_w_upd_23_sum = $signed((_shr_w_upd_23_sum + {48'd0, r_23})) >>> 6'd16;
+  assign _bits_w_upd_23_sum = _shrBy_w_upd_23_sum[15:0];
+  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {_bits_w_upd_23_sum[15], _bits_w_upd_23_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_23 = w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_23 = w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_23 (generator/units/hebbian.ts:520)
+  // seq: wn_23 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_23 <= w_we_23 ? w_new_23 : w_rd_23;
   end
 
-  // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_24 : host_wdata[15:0];
@@ -4556,7 +3707,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd24)) begin
       hbuf_24[hl_addr_q] <= h_aligned;
@@ -4569,22 +3720,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_24_b = {lfsr_24[15:0], 1'b0};
-  assign _shl_lfsr_next_24_b_2 = {lfsr_24[15:0], 2'd0};
-  assign _shl_lfsr_next_24_b_3 = {(lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_24_b_4 = {(lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_24_b_5 = {(((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_24_b_6 = {(((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_24_b_7 = {(((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0], 8'd0};
-  assign lfsr_next_24_b = ((((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0]) ^ _shl_lfsr_next_24_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_24 (generator/units/hebbian.ts:501)
+  assign lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_24 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_24 <= (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
@@ -4593,47 +3745,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_24 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_24 <= 32'd25;
-      lfsr_save_1_24 <= 32'd89;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_24 <= lfsr_24;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd24)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_24 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_24 <= lfsr_24;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd24)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_24 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_24_sum = nu1_q * $signed(hc_rd_24);
-  assign _ext_w_upd_24_sum = {_mul_w_upd_24_sum[32], _mul_w_upd_24_sum};
-  assign _bits_w_upd_24_sum_2 = _ext_w_upd_24_sum[33:3];
-  assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
-  assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[30], _bits_w_upd_24_sum_2} + {{15{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
-  assign _bits_w_upd_24_sum = _add_w_upd_24_sum[31:16];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {_bits_w_upd_24_sum[15], _bits_w_upd_24_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_24_sum = $signed(_mul_w_upd_24_sum) >>> 6'd3;
+  assign _shrBy_w_upd_24_sum = $signed((_shr_w_upd_24_sum + {48'd0, r_24})) >>> 6'd16;
+  assign _bits_w_upd_24_sum = _shrBy_w_upd_24_sum[15:0];
+  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {_bits_w_upd_24_sum[15], _bits_w_upd_24_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_24 = w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_24 = w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_24 (generator/units/hebbian.ts:520)
+  // seq: wn_24 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_24 <= w_we_24 ? w_new_24 : w_rd_24;
   end
 
-  // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_25 : host_wdata[15:0];
@@ -4643,7 +3774,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd25)) begin
       hbuf_25[hl_addr_q] <= h_aligned;
@@ -4656,22 +3787,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_25_b = {lfsr_25[15:0], 1'b0};
-  assign _shl_lfsr_next_25_b_2 = {lfsr_25[15:0], 2'd0};
-  assign _shl_lfsr_next_25_b_3 = {(lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_25_b_4 = {(lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_25_b_5 = {(((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_25_b_6 = {(((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_25_b_7 = {(((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0], 8'd0};
-  assign lfsr_next_25_b = ((((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0]) ^ _shl_lfsr_next_25_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_25 (generator/units/hebbian.ts:501)
+  assign lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_25 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25 <= (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
@@ -4680,47 +3812,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_25 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_25 <= 32'd26;
-      lfsr_save_1_25 <= 32'd90;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_25 <= lfsr_25;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd25)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_25 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_25 <= lfsr_25;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd25)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_25 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_25_sum = nu1_q * $signed(hc_rd_25);
-  assign _ext_w_upd_25_sum = {_mul_w_upd_25_sum[32], _mul_w_upd_25_sum};
-  assign _bits_w_upd_25_sum_2 = _ext_w_upd_25_sum[33:3];
-  assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
-  assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[30], _bits_w_upd_25_sum_2} + {{15{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
-  assign _bits_w_upd_25_sum = _add_w_upd_25_sum[31:16];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {_bits_w_upd_25_sum[15], _bits_w_upd_25_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_25_sum = $signed(_mul_w_upd_25_sum) >>> 6'd3;
+  assign _shrBy_w_upd_25_sum = $signed((_shr_w_upd_25_sum + {48'd0, r_25})) >>> 6'd16;
+  assign _bits_w_upd_25_sum = _shrBy_w_upd_25_sum[15:0];
+  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {_bits_w_upd_25_sum[15], _bits_w_upd_25_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_25 = w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_25 = w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_25 (generator/units/hebbian.ts:520)
+  // seq: wn_25 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_25 <= w_we_25 ? w_new_25 : w_rd_25;
   end
 
-  // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_26 : host_wdata[15:0];
@@ -4730,7 +3841,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd26)) begin
       hbuf_26[hl_addr_q] <= h_aligned;
@@ -4743,22 +3854,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_26_b = {lfsr_26[15:0], 1'b0};
-  assign _shl_lfsr_next_26_b_2 = {lfsr_26[15:0], 2'd0};
-  assign _shl_lfsr_next_26_b_3 = {(lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_26_b_4 = {(lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_26_b_5 = {(((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_26_b_6 = {(((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_26_b_7 = {(((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0], 8'd0};
-  assign lfsr_next_26_b = ((((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0]) ^ _shl_lfsr_next_26_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_26 (generator/units/hebbian.ts:501)
+  assign lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_26 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_26 <= (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
@@ -4767,47 +3879,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_26 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_26 <= 32'd27;
-      lfsr_save_1_26 <= 32'd91;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_26 <= lfsr_26;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd26)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_26 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_26 <= lfsr_26;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd26)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_26 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_26_sum = nu1_q * $signed(hc_rd_26);
-  assign _ext_w_upd_26_sum = {_mul_w_upd_26_sum[32], _mul_w_upd_26_sum};
-  assign _bits_w_upd_26_sum_2 = _ext_w_upd_26_sum[33:3];
-  assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
-  assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[30], _bits_w_upd_26_sum_2} + {{15{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
-  assign _bits_w_upd_26_sum = _add_w_upd_26_sum[31:16];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {_bits_w_upd_26_sum[15], _bits_w_upd_26_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_26_sum = $signed(_mul_w_upd_26_sum) >>> 6'd3;
+  assign _shrBy_w_upd_26_sum = $signed((_shr_w_upd_26_sum + {48'd0, r_26})) >>> 6'd16;
+  assign _bits_w_upd_26_sum = _shrBy_w_upd_26_sum[15:0];
+  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {_bits_w_upd_26_sum[15], _bits_w_upd_26_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_26 = w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_26 = w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_26 (generator/units/hebbian.ts:520)
+  // seq: wn_26 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_26 <= w_we_26 ? w_new_26 : w_rd_26;
   end
 
-  // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_27 : host_wdata[15:0];
@@ -4817,7 +3908,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd27)) begin
       hbuf_27[hl_addr_q] <= h_aligned;
@@ -4830,22 +3921,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_27_b = {lfsr_27[15:0], 1'b0};
-  assign _shl_lfsr_next_27_b_2 = {lfsr_27[15:0], 2'd0};
-  assign _shl_lfsr_next_27_b_3 = {(lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_27_b_4 = {(lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_27_b_5 = {(((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_27_b_6 = {(((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_27_b_7 = {(((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0], 8'd0};
-  assign lfsr_next_27_b = ((((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0]) ^ _shl_lfsr_next_27_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_27 (generator/units/hebbian.ts:501)
+  assign lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_27 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27 <= (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
@@ -4854,47 +3946,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_27 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_27 <= 32'd28;
-      lfsr_save_1_27 <= 32'd92;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_27 <= lfsr_27;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd27)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_27 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_27 <= lfsr_27;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd27)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_27 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_27_sum = nu1_q * $signed(hc_rd_27);
-  assign _ext_w_upd_27_sum = {_mul_w_upd_27_sum[32], _mul_w_upd_27_sum};
-  assign _bits_w_upd_27_sum_2 = _ext_w_upd_27_sum[33:3];
-  assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
-  assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[30], _bits_w_upd_27_sum_2} + {{15{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
-  assign _bits_w_upd_27_sum = _add_w_upd_27_sum[31:16];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {_bits_w_upd_27_sum[15], _bits_w_upd_27_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_27_sum = $signed(_mul_w_upd_27_sum) >>> 6'd3;
+  assign _shrBy_w_upd_27_sum = $signed((_shr_w_upd_27_sum + {48'd0, r_27})) >>> 6'd16;
+  assign _bits_w_upd_27_sum = _shrBy_w_upd_27_sum[15:0];
+  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {_bits_w_upd_27_sum[15], _bits_w_upd_27_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_27 = w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_27 = w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_27 (generator/units/hebbian.ts:520)
+  // seq: wn_27 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_27 <= w_we_27 ? w_new_27 : w_rd_27;
   end
 
-  // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_28 : host_wdata[15:0];
@@ -4904,7 +3975,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd28)) begin
       hbuf_28[hl_addr_q] <= h_aligned;
@@ -4917,22 +3988,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_28_b = {lfsr_28[15:0], 1'b0};
-  assign _shl_lfsr_next_28_b_2 = {lfsr_28[15:0], 2'd0};
-  assign _shl_lfsr_next_28_b_3 = {(lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_28_b_4 = {(lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_28_b_5 = {(((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_28_b_6 = {(((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_28_b_7 = {(((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0], 8'd0};
-  assign lfsr_next_28_b = ((((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0]) ^ _shl_lfsr_next_28_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_28 (generator/units/hebbian.ts:501)
+  assign lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_28 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_28 <= (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
@@ -4941,47 +4013,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_28 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_28 <= 32'd29;
-      lfsr_save_1_28 <= 32'd93;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_28 <= lfsr_28;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd28)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_28 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_28 <= lfsr_28;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd28)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_28 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_28_sum = nu1_q * $signed(hc_rd_28);
-  assign _ext_w_upd_28_sum = {_mul_w_upd_28_sum[32], _mul_w_upd_28_sum};
-  assign _bits_w_upd_28_sum_2 = _ext_w_upd_28_sum[33:3];
-  assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
-  assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[30], _bits_w_upd_28_sum_2} + {{15{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
-  assign _bits_w_upd_28_sum = _add_w_upd_28_sum[31:16];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {_bits_w_upd_28_sum[15], _bits_w_upd_28_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_28_sum = $signed(_mul_w_upd_28_sum) >>> 6'd3;
+  assign _shrBy_w_upd_28_sum = $signed((_shr_w_upd_28_sum + {48'd0, r_28})) >>> 6'd16;
+  assign _bits_w_upd_28_sum = _shrBy_w_upd_28_sum[15:0];
+  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {_bits_w_upd_28_sum[15], _bits_w_upd_28_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_28 = w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_28 = w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_28 (generator/units/hebbian.ts:520)
+  // seq: wn_28 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_28 <= w_we_28 ? w_new_28 : w_rd_28;
   end
 
-  // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_29 : host_wdata[15:0];
@@ -4991,7 +4042,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd29)) begin
       hbuf_29[hl_addr_q] <= h_aligned;
@@ -5004,22 +4055,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_29_b = {lfsr_29[15:0], 1'b0};
-  assign _shl_lfsr_next_29_b_2 = {lfsr_29[15:0], 2'd0};
-  assign _shl_lfsr_next_29_b_3 = {(lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_29_b_4 = {(lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_29_b_5 = {(((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_29_b_6 = {(((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_29_b_7 = {(((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0], 8'd0};
-  assign lfsr_next_29_b = ((((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0]) ^ _shl_lfsr_next_29_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_29 (generator/units/hebbian.ts:501)
+  assign lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_29 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29 <= (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
@@ -5028,47 +4080,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_29 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_29 <= 32'd30;
-      lfsr_save_1_29 <= 32'd94;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_29 <= lfsr_29;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd29)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_29 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_29 <= lfsr_29;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd29)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_29 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_29_sum = nu1_q * $signed(hc_rd_29);
-  assign _ext_w_upd_29_sum = {_mul_w_upd_29_sum[32], _mul_w_upd_29_sum};
-  assign _bits_w_upd_29_sum_2 = _ext_w_upd_29_sum[33:3];
-  assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
-  assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[30], _bits_w_upd_29_sum_2} + {{15{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
-  assign _bits_w_upd_29_sum = _add_w_upd_29_sum[31:16];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {_bits_w_upd_29_sum[15], _bits_w_upd_29_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_29_sum = $signed(_mul_w_upd_29_sum) >>> 6'd3;
+  assign _shrBy_w_upd_29_sum = $signed((_shr_w_upd_29_sum + {48'd0, r_29})) >>> 6'd16;
+  assign _bits_w_upd_29_sum = _shrBy_w_upd_29_sum[15:0];
+  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {_bits_w_upd_29_sum[15], _bits_w_upd_29_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_29 = w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_29 = w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_29 (generator/units/hebbian.ts:520)
+  // seq: wn_29 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_29 <= w_we_29 ? w_new_29 : w_rd_29;
   end
 
-  // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_30 : host_wdata[15:0];
@@ -5078,7 +4109,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd30)) begin
       hbuf_30[hl_addr_q] <= h_aligned;
@@ -5091,22 +4122,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_30_b = {lfsr_30[15:0], 1'b0};
-  assign _shl_lfsr_next_30_b_2 = {lfsr_30[15:0], 2'd0};
-  assign _shl_lfsr_next_30_b_3 = {(lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_30_b_4 = {(lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_30_b_5 = {(((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_30_b_6 = {(((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_30_b_7 = {(((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0], 8'd0};
-  assign lfsr_next_30_b = ((((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0]) ^ _shl_lfsr_next_30_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_30 (generator/units/hebbian.ts:501)
+  assign lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_30 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_30 <= (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
@@ -5115,47 +4147,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_30 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_30 <= 32'd31;
-      lfsr_save_1_30 <= 32'd95;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_30 <= lfsr_30;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd30)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_30 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_30 <= lfsr_30;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd30)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_30 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_30_sum = nu1_q * $signed(hc_rd_30);
-  assign _ext_w_upd_30_sum = {_mul_w_upd_30_sum[32], _mul_w_upd_30_sum};
-  assign _bits_w_upd_30_sum_2 = _ext_w_upd_30_sum[33:3];
-  assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
-  assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[30], _bits_w_upd_30_sum_2} + {{15{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
-  assign _bits_w_upd_30_sum = _add_w_upd_30_sum[31:16];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {_bits_w_upd_30_sum[15], _bits_w_upd_30_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_30_sum = $signed(_mul_w_upd_30_sum) >>> 6'd3;
+  assign _shrBy_w_upd_30_sum = $signed((_shr_w_upd_30_sum + {48'd0, r_30})) >>> 6'd16;
+  assign _bits_w_upd_30_sum = _shrBy_w_upd_30_sum[15:0];
+  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {_bits_w_upd_30_sum[15], _bits_w_upd_30_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_30 = w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_30 = w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_30 (generator/units/hebbian.ts:520)
+  // seq: wn_30 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_30 <= w_we_30 ? w_new_30 : w_rd_30;
   end
 
-  // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_31 : host_wdata[15:0];
@@ -5165,7 +4176,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd31)) begin
       hbuf_31[hl_addr_q] <= h_aligned;
@@ -5178,22 +4189,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_31_b = {lfsr_31[15:0], 1'b0};
-  assign _shl_lfsr_next_31_b_2 = {lfsr_31[15:0], 2'd0};
-  assign _shl_lfsr_next_31_b_3 = {(lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_31_b_4 = {(lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_31_b_5 = {(((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_31_b_6 = {(((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_31_b_7 = {(((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0], 8'd0};
-  assign lfsr_next_31_b = ((((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0]) ^ _shl_lfsr_next_31_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_31 (generator/units/hebbian.ts:501)
+  assign lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_31 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31 <= (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
@@ -5202,47 +4214,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_31 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_31 <= 32'd32;
-      lfsr_save_1_31 <= 32'd96;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_31 <= lfsr_31;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd31)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_31 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_31 <= lfsr_31;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd31)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_31 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_31_sum = nu1_q * $signed(hc_rd_31);
-  assign _ext_w_upd_31_sum = {_mul_w_upd_31_sum[32], _mul_w_upd_31_sum};
-  assign _bits_w_upd_31_sum_2 = _ext_w_upd_31_sum[33:3];
-  assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
-  assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[30], _bits_w_upd_31_sum_2} + {{15{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
-  assign _bits_w_upd_31_sum = _add_w_upd_31_sum[31:16];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {_bits_w_upd_31_sum[15], _bits_w_upd_31_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_31_sum = $signed(_mul_w_upd_31_sum) >>> 6'd3;
+  assign _shrBy_w_upd_31_sum = $signed((_shr_w_upd_31_sum + {48'd0, r_31})) >>> 6'd16;
+  assign _bits_w_upd_31_sum = _shrBy_w_upd_31_sum[15:0];
+  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {_bits_w_upd_31_sum[15], _bits_w_upd_31_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_31 = w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_31 = w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_31 (generator/units/hebbian.ts:520)
+  // seq: wn_31 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_31 <= w_we_31 ? w_new_31 : w_rd_31;
   end
 
-  // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_32 : host_wdata[15:0];
@@ -5252,7 +4243,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd32)) begin
       hbuf_32[hl_addr_q] <= h_aligned;
@@ -5265,22 +4256,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_32_b = {lfsr_32[15:0], 1'b0};
-  assign _shl_lfsr_next_32_b_2 = {lfsr_32[15:0], 2'd0};
-  assign _shl_lfsr_next_32_b_3 = {(lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_32_b_4 = {(lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_32_b_5 = {(((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_32_b_6 = {(((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_32_b_7 = {(((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0], 8'd0};
-  assign lfsr_next_32_b = ((((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0]) ^ _shl_lfsr_next_32_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_32 (generator/units/hebbian.ts:501)
+  assign lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_32 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_32 <= (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
@@ -5289,47 +4281,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_32 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_32 <= 32'd33;
-      lfsr_save_1_32 <= 32'd97;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_32 <= lfsr_32;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd32)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_32 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_32 <= lfsr_32;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd32)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_32 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_32_sum = nu1_q * $signed(hc_rd_32);
-  assign _ext_w_upd_32_sum = {_mul_w_upd_32_sum[32], _mul_w_upd_32_sum};
-  assign _bits_w_upd_32_sum_2 = _ext_w_upd_32_sum[33:3];
-  assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
-  assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[30], _bits_w_upd_32_sum_2} + {{15{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
-  assign _bits_w_upd_32_sum = _add_w_upd_32_sum[31:16];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {_bits_w_upd_32_sum[15], _bits_w_upd_32_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_32_sum = $signed(_mul_w_upd_32_sum) >>> 6'd3;
+  assign _shrBy_w_upd_32_sum = $signed((_shr_w_upd_32_sum + {48'd0, r_32})) >>> 6'd16;
+  assign _bits_w_upd_32_sum = _shrBy_w_upd_32_sum[15:0];
+  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {_bits_w_upd_32_sum[15], _bits_w_upd_32_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_32 = w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_32 = w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_32 (generator/units/hebbian.ts:520)
+  // seq: wn_32 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_32 <= w_we_32 ? w_new_32 : w_rd_32;
   end
 
-  // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_33 : host_wdata[15:0];
@@ -5339,7 +4310,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd33)) begin
       hbuf_33[hl_addr_q] <= h_aligned;
@@ -5352,22 +4323,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_33_b = {lfsr_33[15:0], 1'b0};
-  assign _shl_lfsr_next_33_b_2 = {lfsr_33[15:0], 2'd0};
-  assign _shl_lfsr_next_33_b_3 = {(lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_33_b_4 = {(lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_33_b_5 = {(((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_33_b_6 = {(((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_33_b_7 = {(((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0], 8'd0};
-  assign lfsr_next_33_b = ((((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0]) ^ _shl_lfsr_next_33_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_33 (generator/units/hebbian.ts:501)
+  assign lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_33 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33 <= (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
@@ -5376,47 +4348,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_33 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_33 <= 32'd34;
-      lfsr_save_1_33 <= 32'd98;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_33 <= lfsr_33;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd33)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_33 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_33 <= lfsr_33;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd33)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_33 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_33_sum = nu1_q * $signed(hc_rd_33);
-  assign _ext_w_upd_33_sum = {_mul_w_upd_33_sum[32], _mul_w_upd_33_sum};
-  assign _bits_w_upd_33_sum_2 = _ext_w_upd_33_sum[33:3];
-  assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
-  assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[30], _bits_w_upd_33_sum_2} + {{15{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
-  assign _bits_w_upd_33_sum = _add_w_upd_33_sum[31:16];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {_bits_w_upd_33_sum[15], _bits_w_upd_33_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_33_sum = $signed(_mul_w_upd_33_sum) >>> 6'd3;
+  assign _shrBy_w_upd_33_sum = $signed((_shr_w_upd_33_sum + {48'd0, r_33})) >>> 6'd16;
+  assign _bits_w_upd_33_sum = _shrBy_w_upd_33_sum[15:0];
+  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {_bits_w_upd_33_sum[15], _bits_w_upd_33_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_33 = w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_33 = w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_33 (generator/units/hebbian.ts:520)
+  // seq: wn_33 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_33 <= w_we_33 ? w_new_33 : w_rd_33;
   end
 
-  // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_34 : host_wdata[15:0];
@@ -5426,7 +4377,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd34)) begin
       hbuf_34[hl_addr_q] <= h_aligned;
@@ -5439,22 +4390,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_34_b = {lfsr_34[15:0], 1'b0};
-  assign _shl_lfsr_next_34_b_2 = {lfsr_34[15:0], 2'd0};
-  assign _shl_lfsr_next_34_b_3 = {(lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_34_b_4 = {(lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_34_b_5 = {(((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_34_b_6 = {(((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_34_b_7 = {(((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0], 8'd0};
-  assign lfsr_next_34_b = ((((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0]) ^ _shl_lfsr_next_34_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_34 (generator/units/hebbian.ts:501)
+  assign lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_34 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_34 <= (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
@@ -5463,47 +4415,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_34 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_34 <= 32'd35;
-      lfsr_save_1_34 <= 32'd99;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_34 <= lfsr_34;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd34)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_34 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_34 <= lfsr_34;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd34)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_34 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_34_sum = nu1_q * $signed(hc_rd_34);
-  assign _ext_w_upd_34_sum = {_mul_w_upd_34_sum[32], _mul_w_upd_34_sum};
-  assign _bits_w_upd_34_sum_2 = _ext_w_upd_34_sum[33:3];
-  assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
-  assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[30], _bits_w_upd_34_sum_2} + {{15{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
-  assign _bits_w_upd_34_sum = _add_w_upd_34_sum[31:16];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {_bits_w_upd_34_sum[15], _bits_w_upd_34_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_34_sum = $signed(_mul_w_upd_34_sum) >>> 6'd3;
+  assign _shrBy_w_upd_34_sum = $signed((_shr_w_upd_34_sum + {48'd0, r_34})) >>> 6'd16;
+  assign _bits_w_upd_34_sum = _shrBy_w_upd_34_sum[15:0];
+  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {_bits_w_upd_34_sum[15], _bits_w_upd_34_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_34 = w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_34 = w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_34 (generator/units/hebbian.ts:520)
+  // seq: wn_34 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_34 <= w_we_34 ? w_new_34 : w_rd_34;
   end
 
-  // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_35 : host_wdata[15:0];
@@ -5513,7 +4444,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd35)) begin
       hbuf_35[hl_addr_q] <= h_aligned;
@@ -5526,22 +4457,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_35_b = {lfsr_35[15:0], 1'b0};
-  assign _shl_lfsr_next_35_b_2 = {lfsr_35[15:0], 2'd0};
-  assign _shl_lfsr_next_35_b_3 = {(lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_35_b_4 = {(lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_35_b_5 = {(((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_35_b_6 = {(((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_35_b_7 = {(((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0], 8'd0};
-  assign lfsr_next_35_b = ((((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0]) ^ _shl_lfsr_next_35_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_35 (generator/units/hebbian.ts:501)
+  assign lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_35 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35 <= (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
@@ -5550,47 +4482,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_35 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_35 <= 32'd36;
-      lfsr_save_1_35 <= 32'd100;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_35 <= lfsr_35;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd35)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_35 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_35 <= lfsr_35;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd35)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_35 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_35_sum = nu1_q * $signed(hc_rd_35);
-  assign _ext_w_upd_35_sum = {_mul_w_upd_35_sum[32], _mul_w_upd_35_sum};
-  assign _bits_w_upd_35_sum_2 = _ext_w_upd_35_sum[33:3];
-  assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
-  assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[30], _bits_w_upd_35_sum_2} + {{15{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
-  assign _bits_w_upd_35_sum = _add_w_upd_35_sum[31:16];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {_bits_w_upd_35_sum[15], _bits_w_upd_35_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_35_sum = $signed(_mul_w_upd_35_sum) >>> 6'd3;
+  assign _shrBy_w_upd_35_sum = $signed((_shr_w_upd_35_sum + {48'd0, r_35})) >>> 6'd16;
+  assign _bits_w_upd_35_sum = _shrBy_w_upd_35_sum[15:0];
+  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {_bits_w_upd_35_sum[15], _bits_w_upd_35_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_35 = w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_35 = w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_35 (generator/units/hebbian.ts:520)
+  // seq: wn_35 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_35 <= w_we_35 ? w_new_35 : w_rd_35;
   end
 
-  // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_36 : host_wdata[15:0];
@@ -5600,7 +4511,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd36)) begin
       hbuf_36[hl_addr_q] <= h_aligned;
@@ -5613,22 +4524,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_36_b = {lfsr_36[15:0], 1'b0};
-  assign _shl_lfsr_next_36_b_2 = {lfsr_36[15:0], 2'd0};
-  assign _shl_lfsr_next_36_b_3 = {(lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_36_b_4 = {(lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_36_b_5 = {(((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_36_b_6 = {(((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_36_b_7 = {(((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0], 8'd0};
-  assign lfsr_next_36_b = ((((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0]) ^ _shl_lfsr_next_36_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_36 (generator/units/hebbian.ts:501)
+  assign lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_36 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_36 <= (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
@@ -5637,47 +4549,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_36 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_36 <= 32'd37;
-      lfsr_save_1_36 <= 32'd101;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_36 <= lfsr_36;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd36)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_36 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_36 <= lfsr_36;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd36)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_36 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_36_sum = nu1_q * $signed(hc_rd_36);
-  assign _ext_w_upd_36_sum = {_mul_w_upd_36_sum[32], _mul_w_upd_36_sum};
-  assign _bits_w_upd_36_sum_2 = _ext_w_upd_36_sum[33:3];
-  assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
-  assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[30], _bits_w_upd_36_sum_2} + {{15{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
-  assign _bits_w_upd_36_sum = _add_w_upd_36_sum[31:16];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {_bits_w_upd_36_sum[15], _bits_w_upd_36_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_36_sum = $signed(_mul_w_upd_36_sum) >>> 6'd3;
+  assign _shrBy_w_upd_36_sum = $signed((_shr_w_upd_36_sum + {48'd0, r_36})) >>> 6'd16;
+  assign _bits_w_upd_36_sum = _shrBy_w_upd_36_sum[15:0];
+  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {_bits_w_upd_36_sum[15], _bits_w_upd_36_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_36 = w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_36 = w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_36 (generator/units/hebbian.ts:520)
+  // seq: wn_36 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_36 <= w_we_36 ? w_new_36 : w_rd_36;
   end
 
-  // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_37 : host_wdata[15:0];
@@ -5687,7 +4578,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd37)) begin
       hbuf_37[hl_addr_q] <= h_aligned;
@@ -5700,22 +4591,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_37_b = {lfsr_37[15:0], 1'b0};
-  assign _shl_lfsr_next_37_b_2 = {lfsr_37[15:0], 2'd0};
-  assign _shl_lfsr_next_37_b_3 = {(lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_37_b_4 = {(lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_37_b_5 = {(((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_37_b_6 = {(((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_37_b_7 = {(((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0], 8'd0};
-  assign lfsr_next_37_b = ((((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0]) ^ _shl_lfsr_next_37_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_37 (generator/units/hebbian.ts:501)
+  assign lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_37 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37 <= (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
@@ -5724,47 +4616,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_37 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_37 <= 32'd38;
-      lfsr_save_1_37 <= 32'd102;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_37 <= lfsr_37;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd37)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_37 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_37 <= lfsr_37;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd37)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_37 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_37_sum = nu1_q * $signed(hc_rd_37);
-  assign _ext_w_upd_37_sum = {_mul_w_upd_37_sum[32], _mul_w_upd_37_sum};
-  assign _bits_w_upd_37_sum_2 = _ext_w_upd_37_sum[33:3];
-  assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
-  assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[30], _bits_w_upd_37_sum_2} + {{15{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
-  assign _bits_w_upd_37_sum = _add_w_upd_37_sum[31:16];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {_bits_w_upd_37_sum[15], _bits_w_upd_37_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_37_sum = $signed(_mul_w_upd_37_sum) >>> 6'd3;
+  assign _shrBy_w_upd_37_sum = $signed((_shr_w_upd_37_sum + {48'd0, r_37})) >>> 6'd16;
+  assign _bits_w_upd_37_sum = _shrBy_w_upd_37_sum[15:0];
+  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {_bits_w_upd_37_sum[15], _bits_w_upd_37_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_37 = w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_37 = w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_37 (generator/units/hebbian.ts:520)
+  // seq: wn_37 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_37 <= w_we_37 ? w_new_37 : w_rd_37;
   end
 
-  // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_38 : host_wdata[15:0];
@@ -5774,7 +4645,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd38)) begin
       hbuf_38[hl_addr_q] <= h_aligned;
@@ -5787,22 +4658,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_38_b = {lfsr_38[15:0], 1'b0};
-  assign _shl_lfsr_next_38_b_2 = {lfsr_38[15:0], 2'd0};
-  assign _shl_lfsr_next_38_b_3 = {(lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_38_b_4 = {(lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_38_b_5 = {(((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_38_b_6 = {(((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_38_b_7 = {(((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0], 8'd0};
-  assign lfsr_next_38_b = ((((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0]) ^ _shl_lfsr_next_38_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_38 (generator/units/hebbian.ts:501)
+  assign lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_38 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_38 <= (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
@@ -5811,47 +4683,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_38 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_38 <= 32'd39;
-      lfsr_save_1_38 <= 32'd103;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_38 <= lfsr_38;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd38)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_38 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_38 <= lfsr_38;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd38)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_38 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_38_sum = nu1_q * $signed(hc_rd_38);
-  assign _ext_w_upd_38_sum = {_mul_w_upd_38_sum[32], _mul_w_upd_38_sum};
-  assign _bits_w_upd_38_sum_2 = _ext_w_upd_38_sum[33:3];
-  assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
-  assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[30], _bits_w_upd_38_sum_2} + {{15{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
-  assign _bits_w_upd_38_sum = _add_w_upd_38_sum[31:16];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {_bits_w_upd_38_sum[15], _bits_w_upd_38_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_38_sum = $signed(_mul_w_upd_38_sum) >>> 6'd3;
+  assign _shrBy_w_upd_38_sum = $signed((_shr_w_upd_38_sum + {48'd0, r_38})) >>> 6'd16;
+  assign _bits_w_upd_38_sum = _shrBy_w_upd_38_sum[15:0];
+  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {_bits_w_upd_38_sum[15], _bits_w_upd_38_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_38 = w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_38 = w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_38 (generator/units/hebbian.ts:520)
+  // seq: wn_38 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_38 <= w_we_38 ? w_new_38 : w_rd_38;
   end
 
-  // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_39 : host_wdata[15:0];
@@ -5861,7 +4712,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd39)) begin
       hbuf_39[hl_addr_q] <= h_aligned;
@@ -5874,22 +4725,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_39_b = {lfsr_39[15:0], 1'b0};
-  assign _shl_lfsr_next_39_b_2 = {lfsr_39[15:0], 2'd0};
-  assign _shl_lfsr_next_39_b_3 = {(lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_39_b_4 = {(lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_39_b_5 = {(((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_39_b_6 = {(((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_39_b_7 = {(((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0], 8'd0};
-  assign lfsr_next_39_b = ((((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0]) ^ _shl_lfsr_next_39_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_39 (generator/units/hebbian.ts:501)
+  assign lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_39 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39 <= (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
@@ -5898,47 +4750,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_39 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_39 <= 32'd40;
-      lfsr_save_1_39 <= 32'd104;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_39 <= lfsr_39;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd39)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_39 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_39 <= lfsr_39;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd39)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_39 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_39_sum = nu1_q * $signed(hc_rd_39);
-  assign _ext_w_upd_39_sum = {_mul_w_upd_39_sum[32], _mul_w_upd_39_sum};
-  assign _bits_w_upd_39_sum_2 = _ext_w_upd_39_sum[33:3];
-  assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
-  assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[30], _bits_w_upd_39_sum_2} + {{15{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
-  assign _bits_w_upd_39_sum = _add_w_upd_39_sum[31:16];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {_bits_w_upd_39_sum[15], _bits_w_upd_39_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_39_sum = $signed(_mul_w_upd_39_sum) >>> 6'd3;
+  assign _shrBy_w_upd_39_sum = $signed((_shr_w_upd_39_sum + {48'd0, r_39})) >>> 6'd16;
+  assign _bits_w_upd_39_sum = _shrBy_w_upd_39_sum[15:0];
+  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {_bits_w_upd_39_sum[15], _bits_w_upd_39_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_39 = w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_39 = w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_39 (generator/units/hebbian.ts:520)
+  // seq: wn_39 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_39 <= w_we_39 ? w_new_39 : w_rd_39;
   end
 
-  // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_40 : host_wdata[15:0];
@@ -5948,7 +4779,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd40)) begin
       hbuf_40[hl_addr_q] <= h_aligned;
@@ -5961,22 +4792,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_40_b = {lfsr_40[15:0], 1'b0};
-  assign _shl_lfsr_next_40_b_2 = {lfsr_40[15:0], 2'd0};
-  assign _shl_lfsr_next_40_b_3 = {(lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_40_b_4 = {(lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_40_b_5 = {(((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_40_b_6 = {(((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_40_b_7 = {(((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0], 8'd0};
-  assign lfsr_next_40_b = ((((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0]) ^ _shl_lfsr_next_40_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_40 (generator/units/hebbian.ts:501)
+  assign lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_40 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_40 <= (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
@@ -5985,47 +4817,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_40 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_40 <= 32'd41;
-      lfsr_save_1_40 <= 32'd105;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_40 <= lfsr_40;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd40)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_40 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_40 <= lfsr_40;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd40)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_40 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_40_sum = nu1_q * $signed(hc_rd_40);
-  assign _ext_w_upd_40_sum = {_mul_w_upd_40_sum[32], _mul_w_upd_40_sum};
-  assign _bits_w_upd_40_sum_2 = _ext_w_upd_40_sum[33:3];
-  assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
-  assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[30], _bits_w_upd_40_sum_2} + {{15{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
-  assign _bits_w_upd_40_sum = _add_w_upd_40_sum[31:16];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {_bits_w_upd_40_sum[15], _bits_w_upd_40_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_40_sum = $signed(_mul_w_upd_40_sum) >>> 6'd3;
+  assign _shrBy_w_upd_40_sum = $signed((_shr_w_upd_40_sum + {48'd0, r_40})) >>> 6'd16;
+  assign _bits_w_upd_40_sum = _shrBy_w_upd_40_sum[15:0];
+  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {_bits_w_upd_40_sum[15], _bits_w_upd_40_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_40 = w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_40 = w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_40 (generator/units/hebbian.ts:520)
+  // seq: wn_40 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_40 <= w_we_40 ? w_new_40 : w_rd_40;
   end
 
-  // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_41 : host_wdata[15:0];
@@ -6035,7 +4846,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd41)) begin
       hbuf_41[hl_addr_q] <= h_aligned;
@@ -6048,22 +4859,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_41_b = {lfsr_41[15:0], 1'b0};
-  assign _shl_lfsr_next_41_b_2 = {lfsr_41[15:0], 2'd0};
-  assign _shl_lfsr_next_41_b_3 = {(lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_41_b_4 = {(lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_41_b_5 = {(((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_41_b_6 = {(((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_41_b_7 = {(((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0], 8'd0};
-  assign lfsr_next_41_b = ((((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0]) ^ _shl_lfsr_next_41_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_41 (generator/units/hebbian.ts:501)
+  assign lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_41 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41 <= (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
@@ -6072,47 +4884,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_41 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_41 <= 32'd42;
-      lfsr_save_1_41 <= 32'd106;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_41 <= lfsr_41;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd41)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_41 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_41 <= lfsr_41;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd41)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_41 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_41_sum = nu1_q * $signed(hc_rd_41);
-  assign _ext_w_upd_41_sum = {_mul_w_upd_41_sum[32], _mul_w_upd_41_sum};
-  assign _bits_w_upd_41_sum_2 = _ext_w_upd_41_sum[33:3];
-  assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
-  assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[30], _bits_w_upd_41_sum_2} + {{15{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
-  assign _bits_w_upd_41_sum = _add_w_upd_41_sum[31:16];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {_bits_w_upd_41_sum[15], _bits_w_upd_41_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_41_sum = $signed(_mul_w_upd_41_sum) >>> 6'd3;
+  assign _shrBy_w_upd_41_sum = $signed((_shr_w_upd_41_sum + {48'd0, r_41})) >>> 6'd16;
+  assign _bits_w_upd_41_sum = _shrBy_w_upd_41_sum[15:0];
+  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {_bits_w_upd_41_sum[15], _bits_w_upd_41_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_41 = w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_41 = w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_41 (generator/units/hebbian.ts:520)
+  // seq: wn_41 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_41 <= w_we_41 ? w_new_41 : w_rd_41;
   end
 
-  // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_42 : host_wdata[15:0];
@@ -6122,7 +4913,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd42)) begin
       hbuf_42[hl_addr_q] <= h_aligned;
@@ -6135,22 +4926,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_42_b = {lfsr_42[15:0], 1'b0};
-  assign _shl_lfsr_next_42_b_2 = {lfsr_42[15:0], 2'd0};
-  assign _shl_lfsr_next_42_b_3 = {(lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_42_b_4 = {(lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_42_b_5 = {(((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_42_b_6 = {(((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_42_b_7 = {(((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0], 8'd0};
-  assign lfsr_next_42_b = ((((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0]) ^ _shl_lfsr_next_42_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_42 (generator/units/hebbian.ts:501)
+  assign lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_42 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_42 <= (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
@@ -6159,47 +4951,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_42 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_42 <= 32'd43;
-      lfsr_save_1_42 <= 32'd107;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_42 <= lfsr_42;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd42)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_42 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_42 <= lfsr_42;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd42)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_42 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_42_sum = nu1_q * $signed(hc_rd_42);
-  assign _ext_w_upd_42_sum = {_mul_w_upd_42_sum[32], _mul_w_upd_42_sum};
-  assign _bits_w_upd_42_sum_2 = _ext_w_upd_42_sum[33:3];
-  assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
-  assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[30], _bits_w_upd_42_sum_2} + {{15{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
-  assign _bits_w_upd_42_sum = _add_w_upd_42_sum[31:16];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {_bits_w_upd_42_sum[15], _bits_w_upd_42_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_42_sum = $signed(_mul_w_upd_42_sum) >>> 6'd3;
+  assign _shrBy_w_upd_42_sum = $signed((_shr_w_upd_42_sum + {48'd0, r_42})) >>> 6'd16;
+  assign _bits_w_upd_42_sum = _shrBy_w_upd_42_sum[15:0];
+  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {_bits_w_upd_42_sum[15], _bits_w_upd_42_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_42 = w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_42 = w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_42 (generator/units/hebbian.ts:520)
+  // seq: wn_42 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_42 <= w_we_42 ? w_new_42 : w_rd_42;
   end
 
-  // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_43 : host_wdata[15:0];
@@ -6209,7 +4980,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd43)) begin
       hbuf_43[hl_addr_q] <= h_aligned;
@@ -6222,22 +4993,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_43_b = {lfsr_43[15:0], 1'b0};
-  assign _shl_lfsr_next_43_b_2 = {lfsr_43[15:0], 2'd0};
-  assign _shl_lfsr_next_43_b_3 = {(lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_43_b_4 = {(lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_43_b_5 = {(((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_43_b_6 = {(((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_43_b_7 = {(((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0], 8'd0};
-  assign lfsr_next_43_b = ((((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0]) ^ _shl_lfsr_next_43_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_43 (generator/units/hebbian.ts:501)
+  assign lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_43 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43 <= (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
@@ -6246,47 +5018,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_43 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_43 <= 32'd44;
-      lfsr_save_1_43 <= 32'd108;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_43 <= lfsr_43;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd43)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_43 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_43 <= lfsr_43;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd43)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_43 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_43_sum = nu1_q * $signed(hc_rd_43);
-  assign _ext_w_upd_43_sum = {_mul_w_upd_43_sum[32], _mul_w_upd_43_sum};
-  assign _bits_w_upd_43_sum_2 = _ext_w_upd_43_sum[33:3];
-  assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
-  assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[30], _bits_w_upd_43_sum_2} + {{15{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
-  assign _bits_w_upd_43_sum = _add_w_upd_43_sum[31:16];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {_bits_w_upd_43_sum[15], _bits_w_upd_43_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_43_sum = $signed(_mul_w_upd_43_sum) >>> 6'd3;
+  assign _shrBy_w_upd_43_sum = $signed((_shr_w_upd_43_sum + {48'd0, r_43})) >>> 6'd16;
+  assign _bits_w_upd_43_sum = _shrBy_w_upd_43_sum[15:0];
+  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {_bits_w_upd_43_sum[15], _bits_w_upd_43_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_43 = w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_43 = w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_43 (generator/units/hebbian.ts:520)
+  // seq: wn_43 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_43 <= w_we_43 ? w_new_43 : w_rd_43;
   end
 
-  // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_44 : host_wdata[15:0];
@@ -6296,7 +5047,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd44)) begin
       hbuf_44[hl_addr_q] <= h_aligned;
@@ -6309,22 +5060,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_44_b = {lfsr_44[15:0], 1'b0};
-  assign _shl_lfsr_next_44_b_2 = {lfsr_44[15:0], 2'd0};
-  assign _shl_lfsr_next_44_b_3 = {(lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_44_b_4 = {(lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_44_b_5 = {(((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_44_b_6 = {(((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_44_b_7 = {(((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0], 8'd0};
-  assign lfsr_next_44_b = ((((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0]) ^ _shl_lfsr_next_44_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_44 (generator/units/hebbian.ts:501)
+  assign lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_44 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_44 <= (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
@@ -6333,47 +5085,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_44 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_44 <= 32'd45;
-      lfsr_save_1_44 <= 32'd109;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_44 <= lfsr_44;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd44)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_44 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_44 <= lfsr_44;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd44)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_44 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_44_sum = nu1_q * $signed(hc_rd_44);
-  assign _ext_w_upd_44_sum = {_mul_w_upd_44_sum[32], _mul_w_upd_44_sum};
-  assign _bits_w_upd_44_sum_2 = _ext_w_upd_44_sum[33:3];
-  assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
-  assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[30], _bits_w_upd_44_sum_2} + {{15{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
-  assign _bits_w_upd_44_sum = _add_w_upd_44_sum[31:16];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {_bits_w_upd_44_sum[15], _bits_w_upd_44_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_44_sum = $signed(_mul_w_upd_44_sum) >>> 6'd3;
+  assign _shrBy_w_upd_44_sum = $signed((_shr_w_upd_44_sum + {48'd0, r_44})) >>> 6'd16;
+  assign _bits_w_upd_44_sum = _shrBy_w_upd_44_sum[15:0];
+  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {_bits_w_upd_44_sum[15], _bits_w_upd_44_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_44 = w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_44 = w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_44 (generator/units/hebbian.ts:520)
+  // seq: wn_44 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_44 <= w_we_44 ? w_new_44 : w_rd_44;
   end
 
-  // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_45 : host_wdata[15:0];
@@ -6383,7 +5114,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd45)) begin
       hbuf_45[hl_addr_q] <= h_aligned;
@@ -6396,22 +5127,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_45_b = {lfsr_45[15:0], 1'b0};
-  assign _shl_lfsr_next_45_b_2 = {lfsr_45[15:0], 2'd0};
-  assign _shl_lfsr_next_45_b_3 = {(lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_45_b_4 = {(lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_45_b_5 = {(((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_45_b_6 = {(((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_45_b_7 = {(((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0], 8'd0};
-  assign lfsr_next_45_b = ((((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0]) ^ _shl_lfsr_next_45_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_45 (generator/units/hebbian.ts:501)
+  assign lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_45 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45 <= (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
@@ -6420,47 +5152,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_45 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_45 <= 32'd46;
-      lfsr_save_1_45 <= 32'd110;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_45 <= lfsr_45;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd45)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_45 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_45 <= lfsr_45;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd45)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_45 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_45_sum = nu1_q * $signed(hc_rd_45);
-  assign _ext_w_upd_45_sum = {_mul_w_upd_45_sum[32], _mul_w_upd_45_sum};
-  assign _bits_w_upd_45_sum_2 = _ext_w_upd_45_sum[33:3];
-  assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
-  assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[30], _bits_w_upd_45_sum_2} + {{15{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
-  assign _bits_w_upd_45_sum = _add_w_upd_45_sum[31:16];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {_bits_w_upd_45_sum[15], _bits_w_upd_45_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_45_sum = $signed(_mul_w_upd_45_sum) >>> 6'd3;
+  assign _shrBy_w_upd_45_sum = $signed((_shr_w_upd_45_sum + {48'd0, r_45})) >>> 6'd16;
+  assign _bits_w_upd_45_sum = _shrBy_w_upd_45_sum[15:0];
+  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {_bits_w_upd_45_sum[15], _bits_w_upd_45_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_45 = w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_45 = w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_45 (generator/units/hebbian.ts:520)
+  // seq: wn_45 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_45 <= w_we_45 ? w_new_45 : w_rd_45;
   end
 
-  // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_46 : host_wdata[15:0];
@@ -6470,7 +5181,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd46)) begin
       hbuf_46[hl_addr_q] <= h_aligned;
@@ -6483,22 +5194,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_46_b = {lfsr_46[15:0], 1'b0};
-  assign _shl_lfsr_next_46_b_2 = {lfsr_46[15:0], 2'd0};
-  assign _shl_lfsr_next_46_b_3 = {(lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_46_b_4 = {(lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_46_b_5 = {(((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_46_b_6 = {(((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_46_b_7 = {(((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0], 8'd0};
-  assign lfsr_next_46_b = ((((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0]) ^ _shl_lfsr_next_46_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_46 (generator/units/hebbian.ts:501)
+  assign lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_46 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_46 <= (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
@@ -6507,47 +5219,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_46 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_46 <= 32'd47;
-      lfsr_save_1_46 <= 32'd111;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_46 <= lfsr_46;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd46)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_46 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_46 <= lfsr_46;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd46)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_46 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_46_sum = nu1_q * $signed(hc_rd_46);
-  assign _ext_w_upd_46_sum = {_mul_w_upd_46_sum[32], _mul_w_upd_46_sum};
-  assign _bits_w_upd_46_sum_2 = _ext_w_upd_46_sum[33:3];
-  assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
-  assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[30], _bits_w_upd_46_sum_2} + {{15{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
-  assign _bits_w_upd_46_sum = _add_w_upd_46_sum[31:16];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {_bits_w_upd_46_sum[15], _bits_w_upd_46_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_46_sum = $signed(_mul_w_upd_46_sum) >>> 6'd3;
+  assign _shrBy_w_upd_46_sum = $signed((_shr_w_upd_46_sum + {48'd0, r_46})) >>> 6'd16;
+  assign _bits_w_upd_46_sum = _shrBy_w_upd_46_sum[15:0];
+  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {_bits_w_upd_46_sum[15], _bits_w_upd_46_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_46 = w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_46 = w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_46 (generator/units/hebbian.ts:520)
+  // seq: wn_46 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_46 <= w_we_46 ? w_new_46 : w_rd_46;
   end
 
-  // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_47 : host_wdata[15:0];
@@ -6557,7 +5248,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd47)) begin
       hbuf_47[hl_addr_q] <= h_aligned;
@@ -6570,22 +5261,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_47_b = {lfsr_47[15:0], 1'b0};
-  assign _shl_lfsr_next_47_b_2 = {lfsr_47[15:0], 2'd0};
-  assign _shl_lfsr_next_47_b_3 = {(lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_47_b_4 = {(lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_47_b_5 = {(((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_47_b_6 = {(((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_47_b_7 = {(((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0], 8'd0};
-  assign lfsr_next_47_b = ((((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0]) ^ _shl_lfsr_next_47_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_47 (generator/units/hebbian.ts:501)
+  assign lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_47 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47 <= (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
@@ -6594,47 +5286,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_47 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_47 <= 32'd48;
-      lfsr_save_1_47 <= 32'd112;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_47 <= lfsr_47;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd47)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_47 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_47 <= lfsr_47;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd47)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_47 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_47_sum = nu1_q * $signed(hc_rd_47);
-  assign _ext_w_upd_47_sum = {_mul_w_upd_47_sum[32], _mul_w_upd_47_sum};
-  assign _bits_w_upd_47_sum_2 = _ext_w_upd_47_sum[33:3];
-  assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
-  assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[30], _bits_w_upd_47_sum_2} + {{15{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
-  assign _bits_w_upd_47_sum = _add_w_upd_47_sum[31:16];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {_bits_w_upd_47_sum[15], _bits_w_upd_47_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_47_sum = $signed(_mul_w_upd_47_sum) >>> 6'd3;
+  assign _shrBy_w_upd_47_sum = $signed((_shr_w_upd_47_sum + {48'd0, r_47})) >>> 6'd16;
+  assign _bits_w_upd_47_sum = _shrBy_w_upd_47_sum[15:0];
+  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {_bits_w_upd_47_sum[15], _bits_w_upd_47_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_47 = w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_47 = w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_47 (generator/units/hebbian.ts:520)
+  // seq: wn_47 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_47 <= w_we_47 ? w_new_47 : w_rd_47;
   end
 
-  // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_48 : host_wdata[15:0];
@@ -6644,7 +5315,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd48)) begin
       hbuf_48[hl_addr_q] <= h_aligned;
@@ -6657,22 +5328,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_48_b = {lfsr_48[15:0], 1'b0};
-  assign _shl_lfsr_next_48_b_2 = {lfsr_48[15:0], 2'd0};
-  assign _shl_lfsr_next_48_b_3 = {(lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_48_b_4 = {(lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_48_b_5 = {(((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_48_b_6 = {(((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_48_b_7 = {(((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0], 8'd0};
-  assign lfsr_next_48_b = ((((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0]) ^ _shl_lfsr_next_48_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_48 (generator/units/hebbian.ts:501)
+  assign lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_48 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_48 <= (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
@@ -6681,47 +5353,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_48 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_48 <= 32'd49;
-      lfsr_save_1_48 <= 32'd113;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_48 <= lfsr_48;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd48)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_48 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_48 <= lfsr_48;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd48)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_48 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_48_sum = nu1_q * $signed(hc_rd_48);
-  assign _ext_w_upd_48_sum = {_mul_w_upd_48_sum[32], _mul_w_upd_48_sum};
-  assign _bits_w_upd_48_sum_2 = _ext_w_upd_48_sum[33:3];
-  assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
-  assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[30], _bits_w_upd_48_sum_2} + {{15{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
-  assign _bits_w_upd_48_sum = _add_w_upd_48_sum[31:16];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {_bits_w_upd_48_sum[15], _bits_w_upd_48_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_48_sum = $signed(_mul_w_upd_48_sum) >>> 6'd3;
+  assign _shrBy_w_upd_48_sum = $signed((_shr_w_upd_48_sum + {48'd0, r_48})) >>> 6'd16;
+  assign _bits_w_upd_48_sum = _shrBy_w_upd_48_sum[15:0];
+  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {_bits_w_upd_48_sum[15], _bits_w_upd_48_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_48 = w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_48 = w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_48 (generator/units/hebbian.ts:520)
+  // seq: wn_48 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_48 <= w_we_48 ? w_new_48 : w_rd_48;
   end
 
-  // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_49 : host_wdata[15:0];
@@ -6731,7 +5382,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd49)) begin
       hbuf_49[hl_addr_q] <= h_aligned;
@@ -6744,22 +5395,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_49_b = {lfsr_49[15:0], 1'b0};
-  assign _shl_lfsr_next_49_b_2 = {lfsr_49[15:0], 2'd0};
-  assign _shl_lfsr_next_49_b_3 = {(lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_49_b_4 = {(lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_49_b_5 = {(((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_49_b_6 = {(((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_49_b_7 = {(((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0], 8'd0};
-  assign lfsr_next_49_b = ((((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0]) ^ _shl_lfsr_next_49_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_49 (generator/units/hebbian.ts:501)
+  assign lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_49 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49 <= (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
@@ -6768,47 +5420,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_49 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_49 <= 32'd50;
-      lfsr_save_1_49 <= 32'd114;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_49 <= lfsr_49;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd49)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_49 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_49 <= lfsr_49;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd49)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_49 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_49_sum = nu1_q * $signed(hc_rd_49);
-  assign _ext_w_upd_49_sum = {_mul_w_upd_49_sum[32], _mul_w_upd_49_sum};
-  assign _bits_w_upd_49_sum_2 = _ext_w_upd_49_sum[33:3];
-  assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
-  assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[30], _bits_w_upd_49_sum_2} + {{15{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
-  assign _bits_w_upd_49_sum = _add_w_upd_49_sum[31:16];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {_bits_w_upd_49_sum[15], _bits_w_upd_49_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_49_sum = $signed(_mul_w_upd_49_sum) >>> 6'd3;
+  assign _shrBy_w_upd_49_sum = $signed((_shr_w_upd_49_sum + {48'd0, r_49})) >>> 6'd16;
+  assign _bits_w_upd_49_sum = _shrBy_w_upd_49_sum[15:0];
+  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {_bits_w_upd_49_sum[15], _bits_w_upd_49_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_49 = w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_49 = w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_49 (generator/units/hebbian.ts:520)
+  // seq: wn_49 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_49 <= w_we_49 ? w_new_49 : w_rd_49;
   end
 
-  // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_50 : host_wdata[15:0];
@@ -6818,7 +5449,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd50)) begin
       hbuf_50[hl_addr_q] <= h_aligned;
@@ -6831,22 +5462,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_50_b = {lfsr_50[15:0], 1'b0};
-  assign _shl_lfsr_next_50_b_2 = {lfsr_50[15:0], 2'd0};
-  assign _shl_lfsr_next_50_b_3 = {(lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_50_b_4 = {(lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_50_b_5 = {(((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_50_b_6 = {(((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_50_b_7 = {(((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0], 8'd0};
-  assign lfsr_next_50_b = ((((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0]) ^ _shl_lfsr_next_50_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_50 (generator/units/hebbian.ts:501)
+  assign lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_50 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_50 <= (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
@@ -6855,47 +5487,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_50 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_50 <= 32'd51;
-      lfsr_save_1_50 <= 32'd115;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_50 <= lfsr_50;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd50)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_50 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_50 <= lfsr_50;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd50)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_50 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_50_sum = nu1_q * $signed(hc_rd_50);
-  assign _ext_w_upd_50_sum = {_mul_w_upd_50_sum[32], _mul_w_upd_50_sum};
-  assign _bits_w_upd_50_sum_2 = _ext_w_upd_50_sum[33:3];
-  assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
-  assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[30], _bits_w_upd_50_sum_2} + {{15{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
-  assign _bits_w_upd_50_sum = _add_w_upd_50_sum[31:16];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {_bits_w_upd_50_sum[15], _bits_w_upd_50_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_50_sum = $signed(_mul_w_upd_50_sum) >>> 6'd3;
+  assign _shrBy_w_upd_50_sum = $signed((_shr_w_upd_50_sum + {48'd0, r_50})) >>> 6'd16;
+  assign _bits_w_upd_50_sum = _shrBy_w_upd_50_sum[15:0];
+  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {_bits_w_upd_50_sum[15], _bits_w_upd_50_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_50 = w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_50 = w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_50 (generator/units/hebbian.ts:520)
+  // seq: wn_50 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_50 <= w_we_50 ? w_new_50 : w_rd_50;
   end
 
-  // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_51 : host_wdata[15:0];
@@ -6905,7 +5516,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd51)) begin
       hbuf_51[hl_addr_q] <= h_aligned;
@@ -6918,22 +5529,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_51_b = {lfsr_51[15:0], 1'b0};
-  assign _shl_lfsr_next_51_b_2 = {lfsr_51[15:0], 2'd0};
-  assign _shl_lfsr_next_51_b_3 = {(lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_51_b_4 = {(lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_51_b_5 = {(((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_51_b_6 = {(((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_51_b_7 = {(((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0], 8'd0};
-  assign lfsr_next_51_b = ((((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0]) ^ _shl_lfsr_next_51_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_51 (generator/units/hebbian.ts:501)
+  assign lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_51 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51 <= (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
@@ -6942,47 +5554,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_51 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_51 <= 32'd52;
-      lfsr_save_1_51 <= 32'd116;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_51 <= lfsr_51;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd51)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_51 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_51 <= lfsr_51;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd51)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_51 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_51_sum = nu1_q * $signed(hc_rd_51);
-  assign _ext_w_upd_51_sum = {_mul_w_upd_51_sum[32], _mul_w_upd_51_sum};
-  assign _bits_w_upd_51_sum_2 = _ext_w_upd_51_sum[33:3];
-  assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
-  assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[30], _bits_w_upd_51_sum_2} + {{15{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
-  assign _bits_w_upd_51_sum = _add_w_upd_51_sum[31:16];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {_bits_w_upd_51_sum[15], _bits_w_upd_51_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_51_sum = $signed(_mul_w_upd_51_sum) >>> 6'd3;
+  assign _shrBy_w_upd_51_sum = $signed((_shr_w_upd_51_sum + {48'd0, r_51})) >>> 6'd16;
+  assign _bits_w_upd_51_sum = _shrBy_w_upd_51_sum[15:0];
+  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {_bits_w_upd_51_sum[15], _bits_w_upd_51_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_51 = w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_51 = w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_51 (generator/units/hebbian.ts:520)
+  // seq: wn_51 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_51 <= w_we_51 ? w_new_51 : w_rd_51;
   end
 
-  // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_52 : host_wdata[15:0];
@@ -6992,7 +5583,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd52)) begin
       hbuf_52[hl_addr_q] <= h_aligned;
@@ -7005,22 +5596,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_52_b = {lfsr_52[15:0], 1'b0};
-  assign _shl_lfsr_next_52_b_2 = {lfsr_52[15:0], 2'd0};
-  assign _shl_lfsr_next_52_b_3 = {(lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_52_b_4 = {(lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_52_b_5 = {(((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_52_b_6 = {(((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_52_b_7 = {(((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0], 8'd0};
-  assign lfsr_next_52_b = ((((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0]) ^ _shl_lfsr_next_52_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_52 (generator/units/hebbian.ts:501)
+  assign lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_52 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_52 <= (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
@@ -7029,47 +5621,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_52 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_52 <= 32'd53;
-      lfsr_save_1_52 <= 32'd117;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_52 <= lfsr_52;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd52)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_52 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_52 <= lfsr_52;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd52)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_52 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_52_sum = nu1_q * $signed(hc_rd_52);
-  assign _ext_w_upd_52_sum = {_mul_w_upd_52_sum[32], _mul_w_upd_52_sum};
-  assign _bits_w_upd_52_sum_2 = _ext_w_upd_52_sum[33:3];
-  assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
-  assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[30], _bits_w_upd_52_sum_2} + {{15{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
-  assign _bits_w_upd_52_sum = _add_w_upd_52_sum[31:16];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {_bits_w_upd_52_sum[15], _bits_w_upd_52_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_52_sum = $signed(_mul_w_upd_52_sum) >>> 6'd3;
+  assign _shrBy_w_upd_52_sum = $signed((_shr_w_upd_52_sum + {48'd0, r_52})) >>> 6'd16;
+  assign _bits_w_upd_52_sum = _shrBy_w_upd_52_sum[15:0];
+  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {_bits_w_upd_52_sum[15], _bits_w_upd_52_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_52 = w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_52 = w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_52 (generator/units/hebbian.ts:520)
+  // seq: wn_52 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_52 <= w_we_52 ? w_new_52 : w_rd_52;
   end
 
-  // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_53 : host_wdata[15:0];
@@ -7079,7 +5650,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd53)) begin
       hbuf_53[hl_addr_q] <= h_aligned;
@@ -7092,22 +5663,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_53_b = {lfsr_53[15:0], 1'b0};
-  assign _shl_lfsr_next_53_b_2 = {lfsr_53[15:0], 2'd0};
-  assign _shl_lfsr_next_53_b_3 = {(lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_53_b_4 = {(lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_53_b_5 = {(((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_53_b_6 = {(((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_53_b_7 = {(((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0], 8'd0};
-  assign lfsr_next_53_b = ((((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0]) ^ _shl_lfsr_next_53_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_53 (generator/units/hebbian.ts:501)
+  assign lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_53 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53 <= (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
@@ -7116,47 +5688,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_53 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_53 <= 32'd54;
-      lfsr_save_1_53 <= 32'd118;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_53 <= lfsr_53;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd53)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_53 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_53 <= lfsr_53;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd53)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_53 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_53_sum = nu1_q * $signed(hc_rd_53);
-  assign _ext_w_upd_53_sum = {_mul_w_upd_53_sum[32], _mul_w_upd_53_sum};
-  assign _bits_w_upd_53_sum_2 = _ext_w_upd_53_sum[33:3];
-  assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
-  assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[30], _bits_w_upd_53_sum_2} + {{15{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
-  assign _bits_w_upd_53_sum = _add_w_upd_53_sum[31:16];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {_bits_w_upd_53_sum[15], _bits_w_upd_53_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_53_sum = $signed(_mul_w_upd_53_sum) >>> 6'd3;
+  assign _shrBy_w_upd_53_sum = $signed((_shr_w_upd_53_sum + {48'd0, r_53})) >>> 6'd16;
+  assign _bits_w_upd_53_sum = _shrBy_w_upd_53_sum[15:0];
+  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {_bits_w_upd_53_sum[15], _bits_w_upd_53_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_53 = w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_53 = w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_53 (generator/units/hebbian.ts:520)
+  // seq: wn_53 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_53 <= w_we_53 ? w_new_53 : w_rd_53;
   end
 
-  // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_54 : host_wdata[15:0];
@@ -7166,7 +5717,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd54)) begin
       hbuf_54[hl_addr_q] <= h_aligned;
@@ -7179,22 +5730,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_54_b = {lfsr_54[15:0], 1'b0};
-  assign _shl_lfsr_next_54_b_2 = {lfsr_54[15:0], 2'd0};
-  assign _shl_lfsr_next_54_b_3 = {(lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_54_b_4 = {(lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_54_b_5 = {(((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_54_b_6 = {(((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_54_b_7 = {(((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0], 8'd0};
-  assign lfsr_next_54_b = ((((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0]) ^ _shl_lfsr_next_54_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_54 (generator/units/hebbian.ts:501)
+  assign lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_54 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_54 <= (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
@@ -7203,47 +5755,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_54 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_54 <= 32'd55;
-      lfsr_save_1_54 <= 32'd119;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_54 <= lfsr_54;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd54)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_54 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_54 <= lfsr_54;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd54)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_54 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_54_sum = nu1_q * $signed(hc_rd_54);
-  assign _ext_w_upd_54_sum = {_mul_w_upd_54_sum[32], _mul_w_upd_54_sum};
-  assign _bits_w_upd_54_sum_2 = _ext_w_upd_54_sum[33:3];
-  assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
-  assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[30], _bits_w_upd_54_sum_2} + {{15{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
-  assign _bits_w_upd_54_sum = _add_w_upd_54_sum[31:16];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {_bits_w_upd_54_sum[15], _bits_w_upd_54_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_54_sum = $signed(_mul_w_upd_54_sum) >>> 6'd3;
+  assign _shrBy_w_upd_54_sum = $signed((_shr_w_upd_54_sum + {48'd0, r_54})) >>> 6'd16;
+  assign _bits_w_upd_54_sum = _shrBy_w_upd_54_sum[15:0];
+  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {_bits_w_upd_54_sum[15], _bits_w_upd_54_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_54 = w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_54 = w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_54 (generator/units/hebbian.ts:520)
+  // seq: wn_54 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_54 <= w_we_54 ? w_new_54 : w_rd_54;
   end
 
-  // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_55 : host_wdata[15:0];
@@ -7253,7 +5784,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd55)) begin
       hbuf_55[hl_addr_q] <= h_aligned;
@@ -7266,22 +5797,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_55_b = {lfsr_55[15:0], 1'b0};
-  assign _shl_lfsr_next_55_b_2 = {lfsr_55[15:0], 2'd0};
-  assign _shl_lfsr_next_55_b_3 = {(lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_55_b_4 = {(lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_55_b_5 = {(((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_55_b_6 = {(((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_55_b_7 = {(((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0], 8'd0};
-  assign lfsr_next_55_b = ((((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0]) ^ _shl_lfsr_next_55_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_55 (generator/units/hebbian.ts:501)
+  assign lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_55 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55 <= (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
@@ -7290,47 +5822,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_55 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_55 <= 32'd56;
-      lfsr_save_1_55 <= 32'd120;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_55 <= lfsr_55;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd55)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_55 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_55 <= lfsr_55;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd55)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_55 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_55_sum = nu1_q * $signed(hc_rd_55);
-  assign _ext_w_upd_55_sum = {_mul_w_upd_55_sum[32], _mul_w_upd_55_sum};
-  assign _bits_w_upd_55_sum_2 = _ext_w_upd_55_sum[33:3];
-  assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
-  assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[30], _bits_w_upd_55_sum_2} + {{15{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
-  assign _bits_w_upd_55_sum = _add_w_upd_55_sum[31:16];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {_bits_w_upd_55_sum[15], _bits_w_upd_55_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_55_sum = $signed(_mul_w_upd_55_sum) >>> 6'd3;
+  assign _shrBy_w_upd_55_sum = $signed((_shr_w_upd_55_sum + {48'd0, r_55})) >>> 6'd16;
+  assign _bits_w_upd_55_sum = _shrBy_w_upd_55_sum[15:0];
+  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {_bits_w_upd_55_sum[15], _bits_w_upd_55_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_55 = w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_55 = w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_55 (generator/units/hebbian.ts:520)
+  // seq: wn_55 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_55 <= w_we_55 ? w_new_55 : w_rd_55;
   end
 
-  // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_56 : host_wdata[15:0];
@@ -7340,7 +5851,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd56)) begin
       hbuf_56[hl_addr_q] <= h_aligned;
@@ -7353,22 +5864,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_56_b = {lfsr_56[15:0], 1'b0};
-  assign _shl_lfsr_next_56_b_2 = {lfsr_56[15:0], 2'd0};
-  assign _shl_lfsr_next_56_b_3 = {(lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_56_b_4 = {(lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_56_b_5 = {(((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_56_b_6 = {(((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_56_b_7 = {(((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0], 8'd0};
-  assign lfsr_next_56_b = ((((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0]) ^ _shl_lfsr_next_56_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_56 (generator/units/hebbian.ts:501)
+  assign lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_56 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_56 <= (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
@@ -7377,47 +5889,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_56 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_56 <= 32'd57;
-      lfsr_save_1_56 <= 32'd121;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_56 <= lfsr_56;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd56)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_56 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_56 <= lfsr_56;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd56)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_56 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_56_sum = nu1_q * $signed(hc_rd_56);
-  assign _ext_w_upd_56_sum = {_mul_w_upd_56_sum[32], _mul_w_upd_56_sum};
-  assign _bits_w_upd_56_sum_2 = _ext_w_upd_56_sum[33:3];
-  assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
-  assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[30], _bits_w_upd_56_sum_2} + {{15{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
-  assign _bits_w_upd_56_sum = _add_w_upd_56_sum[31:16];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {_bits_w_upd_56_sum[15], _bits_w_upd_56_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_56_sum = $signed(_mul_w_upd_56_sum) >>> 6'd3;
+  assign _shrBy_w_upd_56_sum = $signed((_shr_w_upd_56_sum + {48'd0, r_56})) >>> 6'd16;
+  assign _bits_w_upd_56_sum = _shrBy_w_upd_56_sum[15:0];
+  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {_bits_w_upd_56_sum[15], _bits_w_upd_56_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_56 = w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_56 = w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_56 (generator/units/hebbian.ts:520)
+  // seq: wn_56 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_56 <= w_we_56 ? w_new_56 : w_rd_56;
   end
 
-  // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_57 : host_wdata[15:0];
@@ -7427,7 +5918,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd57)) begin
       hbuf_57[hl_addr_q] <= h_aligned;
@@ -7440,22 +5931,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_57_b = {lfsr_57[15:0], 1'b0};
-  assign _shl_lfsr_next_57_b_2 = {lfsr_57[15:0], 2'd0};
-  assign _shl_lfsr_next_57_b_3 = {(lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_57_b_4 = {(lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_57_b_5 = {(((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_57_b_6 = {(((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_57_b_7 = {(((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0], 8'd0};
-  assign lfsr_next_57_b = ((((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0]) ^ _shl_lfsr_next_57_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_57 (generator/units/hebbian.ts:501)
+  assign lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_57 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57 <= (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
@@ -7464,47 +5956,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_57 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_57 <= 32'd58;
-      lfsr_save_1_57 <= 32'd122;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_57 <= lfsr_57;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd57)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_57 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_57 <= lfsr_57;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd57)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_57 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_57_sum = nu1_q * $signed(hc_rd_57);
-  assign _ext_w_upd_57_sum = {_mul_w_upd_57_sum[32], _mul_w_upd_57_sum};
-  assign _bits_w_upd_57_sum_2 = _ext_w_upd_57_sum[33:3];
-  assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
-  assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[30], _bits_w_upd_57_sum_2} + {{15{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
-  assign _bits_w_upd_57_sum = _add_w_upd_57_sum[31:16];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {_bits_w_upd_57_sum[15], _bits_w_upd_57_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_57_sum = $signed(_mul_w_upd_57_sum) >>> 6'd3;
+  assign _shrBy_w_upd_57_sum = $signed((_shr_w_upd_57_sum + {48'd0, r_57})) >>> 6'd16;
+  assign _bits_w_upd_57_sum = _shrBy_w_upd_57_sum[15:0];
+  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {_bits_w_upd_57_sum[15], _bits_w_upd_57_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_57 = w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_57 = w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_57 (generator/units/hebbian.ts:520)
+  // seq: wn_57 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_57 <= w_we_57 ? w_new_57 : w_rd_57;
   end
 
-  // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_58 : host_wdata[15:0];
@@ -7514,7 +5985,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd58)) begin
       hbuf_58[hl_addr_q] <= h_aligned;
@@ -7527,22 +5998,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_58_b = {lfsr_58[15:0], 1'b0};
-  assign _shl_lfsr_next_58_b_2 = {lfsr_58[15:0], 2'd0};
-  assign _shl_lfsr_next_58_b_3 = {(lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_58_b_4 = {(lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_58_b_5 = {(((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_58_b_6 = {(((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_58_b_7 = {(((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0], 8'd0};
-  assign lfsr_next_58_b = ((((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0]) ^ _shl_lfsr_next_58_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_58 (generator/units/hebbian.ts:501)
+  assign lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_58 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_58 <= (cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
@@ -7551,47 +6023,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_58 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_58 <= 32'd59;
-      lfsr_save_1_58 <= 32'd123;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_58 <= lfsr_58;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd58)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_58 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_58 <= lfsr_58;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd58)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_58 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_58_sum = nu1_q * $signed(hc_rd_58);
-  assign _ext_w_upd_58_sum = {_mul_w_upd_58_sum[32], _mul_w_upd_58_sum};
-  assign _bits_w_upd_58_sum_2 = _ext_w_upd_58_sum[33:3];
-  assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
-  assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[30], _bits_w_upd_58_sum_2} + {{15{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
-  assign _bits_w_upd_58_sum = _add_w_upd_58_sum[31:16];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {_bits_w_upd_58_sum[15], _bits_w_upd_58_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_58_sum = $signed(_mul_w_upd_58_sum) >>> 6'd3;
+  assign _shrBy_w_upd_58_sum = $signed((_shr_w_upd_58_sum + {48'd0, r_58})) >>> 6'd16;
+  assign _bits_w_upd_58_sum = _shrBy_w_upd_58_sum[15:0];
+  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {_bits_w_upd_58_sum[15], _bits_w_upd_58_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_58 = w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_58 = w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_58 (generator/units/hebbian.ts:520)
+  // seq: wn_58 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_58 <= w_we_58 ? w_new_58 : w_rd_58;
   end
 
-  // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_59 : host_wdata[15:0];
@@ -7601,7 +6052,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd59)) begin
       hbuf_59[hl_addr_q] <= h_aligned;
@@ -7614,22 +6065,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_59_b = {lfsr_59[15:0], 1'b0};
-  assign _shl_lfsr_next_59_b_2 = {lfsr_59[15:0], 2'd0};
-  assign _shl_lfsr_next_59_b_3 = {(lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_59_b_4 = {(lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_59_b_5 = {(((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_59_b_6 = {(((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_59_b_7 = {(((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0], 8'd0};
-  assign lfsr_next_59_b = ((((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0]) ^ _shl_lfsr_next_59_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_59 (generator/units/hebbian.ts:501)
+  assign lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_59 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59 <= (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
@@ -7638,47 +6090,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_59 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_59 <= 32'd60;
-      lfsr_save_1_59 <= 32'd124;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_59 <= lfsr_59;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd59)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_59 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_59 <= lfsr_59;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd59)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_59 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_59_sum = nu1_q * $signed(hc_rd_59);
-  assign _ext_w_upd_59_sum = {_mul_w_upd_59_sum[32], _mul_w_upd_59_sum};
-  assign _bits_w_upd_59_sum_2 = _ext_w_upd_59_sum[33:3];
-  assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
-  assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[30], _bits_w_upd_59_sum_2} + {{15{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
-  assign _bits_w_upd_59_sum = _add_w_upd_59_sum[31:16];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {_bits_w_upd_59_sum[15], _bits_w_upd_59_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_59_sum = $signed(_mul_w_upd_59_sum) >>> 6'd3;
+  assign _shrBy_w_upd_59_sum = $signed((_shr_w_upd_59_sum + {48'd0, r_59})) >>> 6'd16;
+  assign _bits_w_upd_59_sum = _shrBy_w_upd_59_sum[15:0];
+  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {_bits_w_upd_59_sum[15], _bits_w_upd_59_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_59 = w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_59 = w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_59 (generator/units/hebbian.ts:520)
+  // seq: wn_59 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_59 <= w_we_59 ? w_new_59 : w_rd_59;
   end
 
-  // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_60 : host_wdata[15:0];
@@ -7688,7 +6119,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd60)) begin
       hbuf_60[hl_addr_q] <= h_aligned;
@@ -7701,22 +6132,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_60_b = {lfsr_60[15:0], 1'b0};
-  assign _shl_lfsr_next_60_b_2 = {lfsr_60[15:0], 2'd0};
-  assign _shl_lfsr_next_60_b_3 = {(lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_60_b_4 = {(lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_60_b_5 = {(((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_60_b_6 = {(((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_60_b_7 = {(((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0], 8'd0};
-  assign lfsr_next_60_b = ((((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0]) ^ _shl_lfsr_next_60_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_60 (generator/units/hebbian.ts:501)
+  assign lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_60 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_60 <= (cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
@@ -7725,47 +6157,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_60 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_60 <= 32'd61;
-      lfsr_save_1_60 <= 32'd125;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_60 <= lfsr_60;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd60)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_60 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_60 <= lfsr_60;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd60)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_60 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_60_sum = nu1_q * $signed(hc_rd_60);
-  assign _ext_w_upd_60_sum = {_mul_w_upd_60_sum[32], _mul_w_upd_60_sum};
-  assign _bits_w_upd_60_sum_2 = _ext_w_upd_60_sum[33:3];
-  assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
-  assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[30], _bits_w_upd_60_sum_2} + {{15{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
-  assign _bits_w_upd_60_sum = _add_w_upd_60_sum[31:16];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {_bits_w_upd_60_sum[15], _bits_w_upd_60_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_60_sum = $signed(_mul_w_upd_60_sum) >>> 6'd3;
+  assign _shrBy_w_upd_60_sum = $signed((_shr_w_upd_60_sum + {48'd0, r_60})) >>> 6'd16;
+  assign _bits_w_upd_60_sum = _shrBy_w_upd_60_sum[15:0];
+  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {_bits_w_upd_60_sum[15], _bits_w_upd_60_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_60 = w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_60 = w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_60 (generator/units/hebbian.ts:520)
+  // seq: wn_60 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_60 <= w_we_60 ? w_new_60 : w_rd_60;
   end
 
-  // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_61 : host_wdata[15:0];
@@ -7775,7 +6186,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd61)) begin
       hbuf_61[hl_addr_q] <= h_aligned;
@@ -7788,22 +6199,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_61_b = {lfsr_61[15:0], 1'b0};
-  assign _shl_lfsr_next_61_b_2 = {lfsr_61[15:0], 2'd0};
-  assign _shl_lfsr_next_61_b_3 = {(lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_61_b_4 = {(lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_61_b_5 = {(((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_61_b_6 = {(((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_61_b_7 = {(((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0], 8'd0};
-  assign lfsr_next_61_b = ((((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0]) ^ _shl_lfsr_next_61_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_61 (generator/units/hebbian.ts:501)
+  assign lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_61 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
@@ -7812,47 +6224,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_61 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_61 <= 32'd62;
-      lfsr_save_1_61 <= 32'd126;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_61 <= lfsr_61;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd61)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_61 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_61 <= lfsr_61;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd61)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_61 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_61_sum = nu1_q * $signed(hc_rd_61);
-  assign _ext_w_upd_61_sum = {_mul_w_upd_61_sum[32], _mul_w_upd_61_sum};
-  assign _bits_w_upd_61_sum_2 = _ext_w_upd_61_sum[33:3];
-  assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
-  assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[30], _bits_w_upd_61_sum_2} + {{15{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
-  assign _bits_w_upd_61_sum = _add_w_upd_61_sum[31:16];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {_bits_w_upd_61_sum[15], _bits_w_upd_61_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_61_sum = $signed(_mul_w_upd_61_sum) >>> 6'd3;
+  assign _shrBy_w_upd_61_sum = $signed((_shr_w_upd_61_sum + {48'd0, r_61})) >>> 6'd16;
+  assign _bits_w_upd_61_sum = _shrBy_w_upd_61_sum[15:0];
+  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {_bits_w_upd_61_sum[15], _bits_w_upd_61_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_61 = w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_61 = w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_61 (generator/units/hebbian.ts:520)
+  // seq: wn_61 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_61 <= w_we_61 ? w_new_61 : w_rd_61;
   end
 
-  // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_62 : host_wdata[15:0];
@@ -7862,7 +6253,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd62)) begin
       hbuf_62[hl_addr_q] <= h_aligned;
@@ -7875,22 +6266,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_62_b = {lfsr_62[15:0], 1'b0};
-  assign _shl_lfsr_next_62_b_2 = {lfsr_62[15:0], 2'd0};
-  assign _shl_lfsr_next_62_b_3 = {(lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_62_b_4 = {(lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_62_b_5 = {(((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_62_b_6 = {(((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_62_b_7 = {(((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0], 8'd0};
-  assign lfsr_next_62_b = ((((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0]) ^ _shl_lfsr_next_62_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_62 (generator/units/hebbian.ts:501)
+  assign lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_62 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_62 <= (cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
@@ -7899,47 +6291,26 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_62 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_62 <= 32'd63;
-      lfsr_save_1_62 <= 32'd127;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_62 <= lfsr_62;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd62)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_62 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_62 <= lfsr_62;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd62)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_62 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_62_sum = nu1_q * $signed(hc_rd_62);
-  assign _ext_w_upd_62_sum = {_mul_w_upd_62_sum[32], _mul_w_upd_62_sum};
-  assign _bits_w_upd_62_sum_2 = _ext_w_upd_62_sum[33:3];
-  assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
-  assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[30], _bits_w_upd_62_sum_2} + {{15{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
-  assign _bits_w_upd_62_sum = _add_w_upd_62_sum[31:16];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {_bits_w_upd_62_sum[15], _bits_w_upd_62_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_62_sum = $signed(_mul_w_upd_62_sum) >>> 6'd3;
+  assign _shrBy_w_upd_62_sum = $signed((_shr_w_upd_62_sum + {48'd0, r_62})) >>> 6'd16;
+  assign _bits_w_upd_62_sum = _shrBy_w_upd_62_sum[15:0];
+  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {_bits_w_upd_62_sum[15], _bits_w_upd_62_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_62 = w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_62 = w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_62 (generator/units/hebbian.ts:520)
+  // seq: wn_62 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_62 <= w_we_62 ? w_new_62 : w_rd_62;
   end
 
-  // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:472)
+  // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:473)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_63 : host_wdata[15:0];
@@ -7949,7 +6320,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:475)
+  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd63)) begin
       hbuf_63[hl_addr_q] <= h_aligned;
@@ -7962,22 +6333,23 @@ module hebbian (
     end
   end
 
-  assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:485
+  assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign _shl_lfsr_next_63_b = {lfsr_63[15:0], 1'b0};
-  assign _shl_lfsr_next_63_b_2 = {lfsr_63[15:0], 2'd0};
-  assign _shl_lfsr_next_63_b_3 = {(lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_63_b_4 = {(lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_63_b_5 = {(((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_63_b_6 = {(((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_63_b_7 = {(((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0], 8'd0};
-  assign lfsr_next_63_b = ((((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0]) ^ _shl_lfsr_next_63_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:137
 
-  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/hebbian.ts:486
+  assign lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};  // generator/units/lane.ts:137
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:487
+  assign lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};  // generator/units/lane.ts:137
 
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:501)
+  assign lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:152
+
+  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/hebbian.ts:487
+
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:488
+
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -7986,191 +6358,908 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_bank_63 (generator/units/hebbian.ts:504)
-  always @(posedge clk) begin
-    if (rst) begin
-      lfsr_save_0_63 <= 32'd64;
-      lfsr_save_1_63 <= 32'd128;
-    end else begin
-      if ((finish & (layer_q == 1'b0))) begin
-        lfsr_save_0_63 <= lfsr_63;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd63)) & (host_addr[0] == 1'b0))) begin
-        lfsr_save_0_63 <= host_wdata;
-      end
-      if ((finish & (layer_q == 1'b1))) begin
-        lfsr_save_1_63 <= lfsr_63;
-      end else if ((((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd63)) & (host_addr[0] == 1'b1))) begin
-        lfsr_save_1_63 <= host_wdata;
-      end
-    end
-  end
-
   assign _mul_w_upd_63_sum = nu1_q * $signed(hc_rd_63);
-  assign _ext_w_upd_63_sum = {_mul_w_upd_63_sum[32], _mul_w_upd_63_sum};
-  assign _bits_w_upd_63_sum_2 = _ext_w_upd_63_sum[33:3];
-  assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
-  assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[30], _bits_w_upd_63_sum_2} + {{15{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
-  assign _bits_w_upd_63_sum = _add_w_upd_63_sum[31:16];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {_bits_w_upd_63_sum[15], _bits_w_upd_63_sum};  // generator/units/lane.ts:142
+  assign _shr_w_upd_63_sum = $signed(_mul_w_upd_63_sum) >>> 6'd3;
+  assign _shrBy_w_upd_63_sum = $signed((_shr_w_upd_63_sum + {48'd0, r_63})) >>> 6'd16;
+  assign _bits_w_upd_63_sum = _shrBy_w_upd_63_sum[15:0];
+  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {_bits_w_upd_63_sum[15], _bits_w_upd_63_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:513
+  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
-  assign w_new_63 = w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0]);  // generator/units/hebbian.ts:514
+  assign w_new_63 = w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0]);  // generator/units/hebbian.ts:510
 
-  // seq: wn_63 (generator/units/hebbian.ts:520)
+  // seq: wn_63 (generator/units/hebbian.ts:516)
   always @(posedge clk) begin
     wn_63 <= w_we_63 ? w_new_63 : w_rd_63;
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:528
+  // seq: lfsr_banks (generator/units/hebbian.ts:525)
+  always @(posedge clk) begin
+    if (rst) begin
+      lfsr_save_0_0 <= 32'd1;
+      lfsr_save_0_1 <= 32'd2;
+      lfsr_save_0_2 <= 32'd3;
+      lfsr_save_0_3 <= 32'd4;
+      lfsr_save_0_4 <= 32'd5;
+      lfsr_save_0_5 <= 32'd6;
+      lfsr_save_0_6 <= 32'd7;
+      lfsr_save_0_7 <= 32'd8;
+      lfsr_save_0_8 <= 32'd9;
+      lfsr_save_0_9 <= 32'd10;
+      lfsr_save_0_10 <= 32'd11;
+      lfsr_save_0_11 <= 32'd12;
+      lfsr_save_0_12 <= 32'd13;
+      lfsr_save_0_13 <= 32'd14;
+      lfsr_save_0_14 <= 32'd15;
+      lfsr_save_0_15 <= 32'd16;
+      lfsr_save_0_16 <= 32'd17;
+      lfsr_save_0_17 <= 32'd18;
+      lfsr_save_0_18 <= 32'd19;
+      lfsr_save_0_19 <= 32'd20;
+      lfsr_save_0_20 <= 32'd21;
+      lfsr_save_0_21 <= 32'd22;
+      lfsr_save_0_22 <= 32'd23;
+      lfsr_save_0_23 <= 32'd24;
+      lfsr_save_0_24 <= 32'd25;
+      lfsr_save_0_25 <= 32'd26;
+      lfsr_save_0_26 <= 32'd27;
+      lfsr_save_0_27 <= 32'd28;
+      lfsr_save_0_28 <= 32'd29;
+      lfsr_save_0_29 <= 32'd30;
+      lfsr_save_0_30 <= 32'd31;
+      lfsr_save_0_31 <= 32'd32;
+      lfsr_save_0_32 <= 32'd33;
+      lfsr_save_0_33 <= 32'd34;
+      lfsr_save_0_34 <= 32'd35;
+      lfsr_save_0_35 <= 32'd36;
+      lfsr_save_0_36 <= 32'd37;
+      lfsr_save_0_37 <= 32'd38;
+      lfsr_save_0_38 <= 32'd39;
+      lfsr_save_0_39 <= 32'd40;
+      lfsr_save_0_40 <= 32'd41;
+      lfsr_save_0_41 <= 32'd42;
+      lfsr_save_0_42 <= 32'd43;
+      lfsr_save_0_43 <= 32'd44;
+      lfsr_save_0_44 <= 32'd45;
+      lfsr_save_0_45 <= 32'd46;
+      lfsr_save_0_46 <= 32'd47;
+      lfsr_save_0_47 <= 32'd48;
+      lfsr_save_0_48 <= 32'd49;
+      lfsr_save_0_49 <= 32'd50;
+      lfsr_save_0_50 <= 32'd51;
+      lfsr_save_0_51 <= 32'd52;
+      lfsr_save_0_52 <= 32'd53;
+      lfsr_save_0_53 <= 32'd54;
+      lfsr_save_0_54 <= 32'd55;
+      lfsr_save_0_55 <= 32'd56;
+      lfsr_save_0_56 <= 32'd57;
+      lfsr_save_0_57 <= 32'd58;
+      lfsr_save_0_58 <= 32'd59;
+      lfsr_save_0_59 <= 32'd60;
+      lfsr_save_0_60 <= 32'd61;
+      lfsr_save_0_61 <= 32'd62;
+      lfsr_save_0_62 <= 32'd63;
+      lfsr_save_0_63 <= 32'd64;
+      lfsr_save_1_0 <= 32'd65;
+      lfsr_save_1_1 <= 32'd66;
+      lfsr_save_1_2 <= 32'd67;
+      lfsr_save_1_3 <= 32'd68;
+      lfsr_save_1_4 <= 32'd69;
+      lfsr_save_1_5 <= 32'd70;
+      lfsr_save_1_6 <= 32'd71;
+      lfsr_save_1_7 <= 32'd72;
+      lfsr_save_1_8 <= 32'd73;
+      lfsr_save_1_9 <= 32'd74;
+      lfsr_save_1_10 <= 32'd75;
+      lfsr_save_1_11 <= 32'd76;
+      lfsr_save_1_12 <= 32'd77;
+      lfsr_save_1_13 <= 32'd78;
+      lfsr_save_1_14 <= 32'd79;
+      lfsr_save_1_15 <= 32'd80;
+      lfsr_save_1_16 <= 32'd81;
+      lfsr_save_1_17 <= 32'd82;
+      lfsr_save_1_18 <= 32'd83;
+      lfsr_save_1_19 <= 32'd84;
+      lfsr_save_1_20 <= 32'd85;
+      lfsr_save_1_21 <= 32'd86;
+      lfsr_save_1_22 <= 32'd87;
+      lfsr_save_1_23 <= 32'd88;
+      lfsr_save_1_24 <= 32'd89;
+      lfsr_save_1_25 <= 32'd90;
+      lfsr_save_1_26 <= 32'd91;
+      lfsr_save_1_27 <= 32'd92;
+      lfsr_save_1_28 <= 32'd93;
+      lfsr_save_1_29 <= 32'd94;
+      lfsr_save_1_30 <= 32'd95;
+      lfsr_save_1_31 <= 32'd96;
+      lfsr_save_1_32 <= 32'd97;
+      lfsr_save_1_33 <= 32'd98;
+      lfsr_save_1_34 <= 32'd99;
+      lfsr_save_1_35 <= 32'd100;
+      lfsr_save_1_36 <= 32'd101;
+      lfsr_save_1_37 <= 32'd102;
+      lfsr_save_1_38 <= 32'd103;
+      lfsr_save_1_39 <= 32'd104;
+      lfsr_save_1_40 <= 32'd105;
+      lfsr_save_1_41 <= 32'd106;
+      lfsr_save_1_42 <= 32'd107;
+      lfsr_save_1_43 <= 32'd108;
+      lfsr_save_1_44 <= 32'd109;
+      lfsr_save_1_45 <= 32'd110;
+      lfsr_save_1_46 <= 32'd111;
+      lfsr_save_1_47 <= 32'd112;
+      lfsr_save_1_48 <= 32'd113;
+      lfsr_save_1_49 <= 32'd114;
+      lfsr_save_1_50 <= 32'd115;
+      lfsr_save_1_51 <= 32'd116;
+      lfsr_save_1_52 <= 32'd117;
+      lfsr_save_1_53 <= 32'd118;
+      lfsr_save_1_54 <= 32'd119;
+      lfsr_save_1_55 <= 32'd120;
+      lfsr_save_1_56 <= 32'd121;
+      lfsr_save_1_57 <= 32'd122;
+      lfsr_save_1_58 <= 32'd123;
+      lfsr_save_1_59 <= 32'd124;
+      lfsr_save_1_60 <= 32'd125;
+      lfsr_save_1_61 <= 32'd126;
+      lfsr_save_1_62 <= 32'd127;
+      lfsr_save_1_63 <= 32'd128;
+    end else begin
+      if (finish) begin
+        if ((layer_q == 1'b0)) begin
+          lfsr_save_0_0 <= lfsr_0;
+          lfsr_save_0_1 <= lfsr_1;
+          lfsr_save_0_2 <= lfsr_2;
+          lfsr_save_0_3 <= lfsr_3;
+          lfsr_save_0_4 <= lfsr_4;
+          lfsr_save_0_5 <= lfsr_5;
+          lfsr_save_0_6 <= lfsr_6;
+          lfsr_save_0_7 <= lfsr_7;
+          lfsr_save_0_8 <= lfsr_8;
+          lfsr_save_0_9 <= lfsr_9;
+          lfsr_save_0_10 <= lfsr_10;
+          lfsr_save_0_11 <= lfsr_11;
+          lfsr_save_0_12 <= lfsr_12;
+          lfsr_save_0_13 <= lfsr_13;
+          lfsr_save_0_14 <= lfsr_14;
+          lfsr_save_0_15 <= lfsr_15;
+          lfsr_save_0_16 <= lfsr_16;
+          lfsr_save_0_17 <= lfsr_17;
+          lfsr_save_0_18 <= lfsr_18;
+          lfsr_save_0_19 <= lfsr_19;
+          lfsr_save_0_20 <= lfsr_20;
+          lfsr_save_0_21 <= lfsr_21;
+          lfsr_save_0_22 <= lfsr_22;
+          lfsr_save_0_23 <= lfsr_23;
+          lfsr_save_0_24 <= lfsr_24;
+          lfsr_save_0_25 <= lfsr_25;
+          lfsr_save_0_26 <= lfsr_26;
+          lfsr_save_0_27 <= lfsr_27;
+          lfsr_save_0_28 <= lfsr_28;
+          lfsr_save_0_29 <= lfsr_29;
+          lfsr_save_0_30 <= lfsr_30;
+          lfsr_save_0_31 <= lfsr_31;
+          lfsr_save_0_32 <= lfsr_32;
+          lfsr_save_0_33 <= lfsr_33;
+          lfsr_save_0_34 <= lfsr_34;
+          lfsr_save_0_35 <= lfsr_35;
+          lfsr_save_0_36 <= lfsr_36;
+          lfsr_save_0_37 <= lfsr_37;
+          lfsr_save_0_38 <= lfsr_38;
+          lfsr_save_0_39 <= lfsr_39;
+          lfsr_save_0_40 <= lfsr_40;
+          lfsr_save_0_41 <= lfsr_41;
+          lfsr_save_0_42 <= lfsr_42;
+          lfsr_save_0_43 <= lfsr_43;
+          lfsr_save_0_44 <= lfsr_44;
+          lfsr_save_0_45 <= lfsr_45;
+          lfsr_save_0_46 <= lfsr_46;
+          lfsr_save_0_47 <= lfsr_47;
+          lfsr_save_0_48 <= lfsr_48;
+          lfsr_save_0_49 <= lfsr_49;
+          lfsr_save_0_50 <= lfsr_50;
+          lfsr_save_0_51 <= lfsr_51;
+          lfsr_save_0_52 <= lfsr_52;
+          lfsr_save_0_53 <= lfsr_53;
+          lfsr_save_0_54 <= lfsr_54;
+          lfsr_save_0_55 <= lfsr_55;
+          lfsr_save_0_56 <= lfsr_56;
+          lfsr_save_0_57 <= lfsr_57;
+          lfsr_save_0_58 <= lfsr_58;
+          lfsr_save_0_59 <= lfsr_59;
+          lfsr_save_0_60 <= lfsr_60;
+          lfsr_save_0_61 <= lfsr_61;
+          lfsr_save_0_62 <= lfsr_62;
+          lfsr_save_0_63 <= lfsr_63;
+        end
+        if ((layer_q == 1'b1)) begin
+          lfsr_save_1_0 <= lfsr_0;
+          lfsr_save_1_1 <= lfsr_1;
+          lfsr_save_1_2 <= lfsr_2;
+          lfsr_save_1_3 <= lfsr_3;
+          lfsr_save_1_4 <= lfsr_4;
+          lfsr_save_1_5 <= lfsr_5;
+          lfsr_save_1_6 <= lfsr_6;
+          lfsr_save_1_7 <= lfsr_7;
+          lfsr_save_1_8 <= lfsr_8;
+          lfsr_save_1_9 <= lfsr_9;
+          lfsr_save_1_10 <= lfsr_10;
+          lfsr_save_1_11 <= lfsr_11;
+          lfsr_save_1_12 <= lfsr_12;
+          lfsr_save_1_13 <= lfsr_13;
+          lfsr_save_1_14 <= lfsr_14;
+          lfsr_save_1_15 <= lfsr_15;
+          lfsr_save_1_16 <= lfsr_16;
+          lfsr_save_1_17 <= lfsr_17;
+          lfsr_save_1_18 <= lfsr_18;
+          lfsr_save_1_19 <= lfsr_19;
+          lfsr_save_1_20 <= lfsr_20;
+          lfsr_save_1_21 <= lfsr_21;
+          lfsr_save_1_22 <= lfsr_22;
+          lfsr_save_1_23 <= lfsr_23;
+          lfsr_save_1_24 <= lfsr_24;
+          lfsr_save_1_25 <= lfsr_25;
+          lfsr_save_1_26 <= lfsr_26;
+          lfsr_save_1_27 <= lfsr_27;
+          lfsr_save_1_28 <= lfsr_28;
+          lfsr_save_1_29 <= lfsr_29;
+          lfsr_save_1_30 <= lfsr_30;
+          lfsr_save_1_31 <= lfsr_31;
+          lfsr_save_1_32 <= lfsr_32;
+          lfsr_save_1_33 <= lfsr_33;
+          lfsr_save_1_34 <= lfsr_34;
+          lfsr_save_1_35 <= lfsr_35;
+          lfsr_save_1_36 <= lfsr_36;
+          lfsr_save_1_37 <= lfsr_37;
+          lfsr_save_1_38 <= lfsr_38;
+          lfsr_save_1_39 <= lfsr_39;
+          lfsr_save_1_40 <= lfsr_40;
+          lfsr_save_1_41 <= lfsr_41;
+          lfsr_save_1_42 <= lfsr_42;
+          lfsr_save_1_43 <= lfsr_43;
+          lfsr_save_1_44 <= lfsr_44;
+          lfsr_save_1_45 <= lfsr_45;
+          lfsr_save_1_46 <= lfsr_46;
+          lfsr_save_1_47 <= lfsr_47;
+          lfsr_save_1_48 <= lfsr_48;
+          lfsr_save_1_49 <= lfsr_49;
+          lfsr_save_1_50 <= lfsr_50;
+          lfsr_save_1_51 <= lfsr_51;
+          lfsr_save_1_52 <= lfsr_52;
+          lfsr_save_1_53 <= lfsr_53;
+          lfsr_save_1_54 <= lfsr_54;
+          lfsr_save_1_55 <= lfsr_55;
+          lfsr_save_1_56 <= lfsr_56;
+          lfsr_save_1_57 <= lfsr_57;
+          lfsr_save_1_58 <= lfsr_58;
+          lfsr_save_1_59 <= lfsr_59;
+          lfsr_save_1_60 <= lfsr_60;
+          lfsr_save_1_61 <= lfsr_61;
+          lfsr_save_1_62 <= lfsr_62;
+          lfsr_save_1_63 <= lfsr_63;
+        end
+      end else if ((((~busy_q) & host_we) & (host_kind == 2'd2))) begin
+        case (host_bank)
+          6'd0: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_0 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_0 <= host_wdata;
+            end
+          end
+          6'd1: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_1 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_1 <= host_wdata;
+            end
+          end
+          6'd2: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_2 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_2 <= host_wdata;
+            end
+          end
+          6'd3: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_3 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_3 <= host_wdata;
+            end
+          end
+          6'd4: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_4 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_4 <= host_wdata;
+            end
+          end
+          6'd5: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_5 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_5 <= host_wdata;
+            end
+          end
+          6'd6: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_6 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_6 <= host_wdata;
+            end
+          end
+          6'd7: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_7 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_7 <= host_wdata;
+            end
+          end
+          6'd8: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_8 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_8 <= host_wdata;
+            end
+          end
+          6'd9: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_9 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_9 <= host_wdata;
+            end
+          end
+          6'd10: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_10 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_10 <= host_wdata;
+            end
+          end
+          6'd11: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_11 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_11 <= host_wdata;
+            end
+          end
+          6'd12: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_12 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_12 <= host_wdata;
+            end
+          end
+          6'd13: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_13 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_13 <= host_wdata;
+            end
+          end
+          6'd14: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_14 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_14 <= host_wdata;
+            end
+          end
+          6'd15: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_15 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_15 <= host_wdata;
+            end
+          end
+          6'd16: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_16 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_16 <= host_wdata;
+            end
+          end
+          6'd17: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_17 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_17 <= host_wdata;
+            end
+          end
+          6'd18: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_18 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_18 <= host_wdata;
+            end
+          end
+          6'd19: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_19 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_19 <= host_wdata;
+            end
+          end
+          6'd20: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_20 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_20 <= host_wdata;
+            end
+          end
+          6'd21: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_21 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_21 <= host_wdata;
+            end
+          end
+          6'd22: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_22 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_22 <= host_wdata;
+            end
+          end
+          6'd23: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_23 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_23 <= host_wdata;
+            end
+          end
+          6'd24: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_24 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_24 <= host_wdata;
+            end
+          end
+          6'd25: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_25 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_25 <= host_wdata;
+            end
+          end
+          6'd26: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_26 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_26 <= host_wdata;
+            end
+          end
+          6'd27: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_27 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_27 <= host_wdata;
+            end
+          end
+          6'd28: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_28 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_28 <= host_wdata;
+            end
+          end
+          6'd29: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_29 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_29 <= host_wdata;
+            end
+          end
+          6'd30: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_30 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_30 <= host_wdata;
+            end
+          end
+          6'd31: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_31 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_31 <= host_wdata;
+            end
+          end
+          6'd32: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_32 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_32 <= host_wdata;
+            end
+          end
+          6'd33: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_33 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_33 <= host_wdata;
+            end
+          end
+          6'd34: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_34 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_34 <= host_wdata;
+            end
+          end
+          6'd35: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_35 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_35 <= host_wdata;
+            end
+          end
+          6'd36: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_36 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_36 <= host_wdata;
+            end
+          end
+          6'd37: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_37 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_37 <= host_wdata;
+            end
+          end
+          6'd38: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_38 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_38 <= host_wdata;
+            end
+          end
+          6'd39: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_39 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_39 <= host_wdata;
+            end
+          end
+          6'd40: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_40 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_40 <= host_wdata;
+            end
+          end
+          6'd41: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_41 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_41 <= host_wdata;
+            end
+          end
+          6'd42: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_42 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_42 <= host_wdata;
+            end
+          end
+          6'd43: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_43 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_43 <= host_wdata;
+            end
+          end
+          6'd44: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_44 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_44 <= host_wdata;
+            end
+          end
+          6'd45: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_45 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_45 <= host_wdata;
+            end
+          end
+          6'd46: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_46 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_46 <= host_wdata;
+            end
+          end
+          6'd47: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_47 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_47 <= host_wdata;
+            end
+          end
+          6'd48: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_48 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_48 <= host_wdata;
+            end
+          end
+          6'd49: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_49 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_49 <= host_wdata;
+            end
+          end
+          6'd50: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_50 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_50 <= host_wdata;
+            end
+          end
+          6'd51: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_51 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_51 <= host_wdata;
+            end
+          end
+          6'd52: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_52 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_52 <= host_wdata;
+            end
+          end
+          6'd53: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_53 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_53 <= host_wdata;
+            end
+          end
+          6'd54: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_54 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_54 <= host_wdata;
+            end
+          end
+          6'd55: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_55 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_55 <= host_wdata;
+            end
+          end
+          6'd56: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_56 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_56 <= host_wdata;
+            end
+          end
+          6'd57: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_57 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_57 <= host_wdata;
+            end
+          end
+          6'd58: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_58 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_58 <= host_wdata;
+            end
+          end
+          6'd59: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_59 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_59 <= host_wdata;
+            end
+          end
+          6'd60: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_60 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_60 <= host_wdata;
+            end
+          end
+          6'd61: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_61 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_61 <= host_wdata;
+            end
+          end
+          6'd62: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_62 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_62 <= host_wdata;
+            end
+          end
+          6'd63: begin
+            if ((host_addr[0] == 1'b0)) begin
+              lfsr_save_0_63 <= host_wdata;
+            end
+            if ((host_addr[0] == 1'b1)) begin
+              lfsr_save_1_63 <= host_wdata;
+            end
+          end
+        endcase
+      end
+    end
+  end
+
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:537
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:142
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:248
 
-  assign b_upd_sat_hi = (~b_upd_sum[16]) & (|b_upd_sum[16:15]);  // generator/units/lane.ts:147
+  assign b_upd_sat_hi = (~b_upd_sum[16]) & (|b_upd_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));  // generator/units/lane.ts:148
+  assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));  // generator/units/lane.ts:254
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:530
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:539
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:531
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:540
 
-  // seq: bn_q (generator/units/hebbian.ts:535)
+  // seq: bn_q (generator/units/hebbian.ts:544)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
 
-  assign _mul_sum_q = wn_0 * $signed(hn_rd_0);
-  assign _mul_sum_q_2 = wn_1 * $signed(hn_rd_1);
-  assign _mul_sum_q_3 = wn_2 * $signed(hn_rd_2);
-  assign _mul_sum_q_4 = wn_3 * $signed(hn_rd_3);
-  assign _mul_sum_q_5 = wn_4 * $signed(hn_rd_4);
-  assign _mul_sum_q_6 = wn_5 * $signed(hn_rd_5);
-  assign _mul_sum_q_7 = wn_6 * $signed(hn_rd_6);
-  assign _mul_sum_q_8 = wn_7 * $signed(hn_rd_7);
-  assign _mul_sum_q_9 = wn_8 * $signed(hn_rd_8);
-  assign _mul_sum_q_10 = wn_9 * $signed(hn_rd_9);
-  assign _mul_sum_q_11 = wn_10 * $signed(hn_rd_10);
-  assign _mul_sum_q_12 = wn_11 * $signed(hn_rd_11);
-  assign _mul_sum_q_13 = wn_12 * $signed(hn_rd_12);
-  assign _mul_sum_q_14 = wn_13 * $signed(hn_rd_13);
-  assign _mul_sum_q_15 = wn_14 * $signed(hn_rd_14);
-  assign _mul_sum_q_16 = wn_15 * $signed(hn_rd_15);
-  assign _mul_sum_q_17 = wn_16 * $signed(hn_rd_16);
-  assign _mux_sum_q = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_17 : 32'sd0;
-  assign _mul_sum_q_18 = wn_17 * $signed(hn_rd_17);
-  assign _mux_sum_q_2 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_18 : 32'sd0;
-  assign _mul_sum_q_19 = wn_18 * $signed(hn_rd_18);
-  assign _mux_sum_q_3 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_19 : 32'sd0;
-  assign _mul_sum_q_20 = wn_19 * $signed(hn_rd_19);
-  assign _mux_sum_q_4 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_20 : 32'sd0;
-  assign _mul_sum_q_21 = wn_20 * $signed(hn_rd_20);
-  assign _mux_sum_q_5 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_21 : 32'sd0;
-  assign _mul_sum_q_22 = wn_21 * $signed(hn_rd_21);
-  assign _mux_sum_q_6 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_22 : 32'sd0;
-  assign _mul_sum_q_23 = wn_22 * $signed(hn_rd_22);
-  assign _mux_sum_q_7 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_23 : 32'sd0;
-  assign _mul_sum_q_24 = wn_23 * $signed(hn_rd_23);
-  assign _mux_sum_q_8 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_24 : 32'sd0;
-  assign _mul_sum_q_25 = wn_24 * $signed(hn_rd_24);
-  assign _mux_sum_q_9 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_25 : 32'sd0;
-  assign _mul_sum_q_26 = wn_25 * $signed(hn_rd_25);
-  assign _mux_sum_q_10 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_26 : 32'sd0;
-  assign _mul_sum_q_27 = wn_26 * $signed(hn_rd_26);
-  assign _mux_sum_q_11 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_27 : 32'sd0;
-  assign _mul_sum_q_28 = wn_27 * $signed(hn_rd_27);
-  assign _mux_sum_q_12 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_28 : 32'sd0;
-  assign _mul_sum_q_29 = wn_28 * $signed(hn_rd_28);
-  assign _mux_sum_q_13 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_29 : 32'sd0;
-  assign _mul_sum_q_30 = wn_29 * $signed(hn_rd_29);
-  assign _mux_sum_q_14 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_30 : 32'sd0;
-  assign _mul_sum_q_31 = wn_30 * $signed(hn_rd_30);
-  assign _mux_sum_q_15 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_31 : 32'sd0;
-  assign _mul_sum_q_32 = wn_31 * $signed(hn_rd_31);
-  assign _mux_sum_q_16 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_32 : 32'sd0;
-  assign _mul_sum_q_33 = wn_32 * $signed(hn_rd_32);
-  assign _mux_sum_q_17 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_33 : 32'sd0;
-  assign _mul_sum_q_34 = wn_33 * $signed(hn_rd_33);
-  assign _mux_sum_q_18 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_34 : 32'sd0;
-  assign _mul_sum_q_35 = wn_34 * $signed(hn_rd_34);
-  assign _mux_sum_q_19 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_35 : 32'sd0;
-  assign _mul_sum_q_36 = wn_35 * $signed(hn_rd_35);
-  assign _mux_sum_q_20 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_36 : 32'sd0;
-  assign _mul_sum_q_37 = wn_36 * $signed(hn_rd_36);
-  assign _mux_sum_q_21 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_37 : 32'sd0;
-  assign _mul_sum_q_38 = wn_37 * $signed(hn_rd_37);
-  assign _mux_sum_q_22 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_38 : 32'sd0;
-  assign _mul_sum_q_39 = wn_38 * $signed(hn_rd_38);
-  assign _mux_sum_q_23 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_39 : 32'sd0;
-  assign _mul_sum_q_40 = wn_39 * $signed(hn_rd_39);
-  assign _mux_sum_q_24 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_40 : 32'sd0;
-  assign _mul_sum_q_41 = wn_40 * $signed(hn_rd_40);
-  assign _mux_sum_q_25 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_41 : 32'sd0;
-  assign _mul_sum_q_42 = wn_41 * $signed(hn_rd_41);
-  assign _mux_sum_q_26 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_42 : 32'sd0;
-  assign _mul_sum_q_43 = wn_42 * $signed(hn_rd_42);
-  assign _mux_sum_q_27 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_43 : 32'sd0;
-  assign _mul_sum_q_44 = wn_43 * $signed(hn_rd_43);
-  assign _mux_sum_q_28 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_44 : 32'sd0;
-  assign _mul_sum_q_45 = wn_44 * $signed(hn_rd_44);
-  assign _mux_sum_q_29 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_45 : 32'sd0;
-  assign _mul_sum_q_46 = wn_45 * $signed(hn_rd_45);
-  assign _mux_sum_q_30 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_46 : 32'sd0;
-  assign _mul_sum_q_47 = wn_46 * $signed(hn_rd_46);
-  assign _mux_sum_q_31 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_47 : 32'sd0;
-  assign _mul_sum_q_48 = wn_47 * $signed(hn_rd_47);
-  assign _mux_sum_q_32 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_48 : 32'sd0;
-  assign _mul_sum_q_49 = wn_48 * $signed(hn_rd_48);
-  assign _mux_sum_q_33 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_49 : 32'sd0;
-  assign _mul_sum_q_50 = wn_49 * $signed(hn_rd_49);
-  assign _mux_sum_q_34 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_50 : 32'sd0;
-  assign _mul_sum_q_51 = wn_50 * $signed(hn_rd_50);
-  assign _mux_sum_q_35 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_51 : 32'sd0;
-  assign _mul_sum_q_52 = wn_51 * $signed(hn_rd_51);
-  assign _mux_sum_q_36 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_52 : 32'sd0;
-  assign _mul_sum_q_53 = wn_52 * $signed(hn_rd_52);
-  assign _mux_sum_q_37 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_53 : 32'sd0;
-  assign _mul_sum_q_54 = wn_53 * $signed(hn_rd_53);
-  assign _mux_sum_q_38 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_54 : 32'sd0;
-  assign _mul_sum_q_55 = wn_54 * $signed(hn_rd_54);
-  assign _mux_sum_q_39 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_55 : 32'sd0;
-  assign _mul_sum_q_56 = wn_55 * $signed(hn_rd_55);
-  assign _mux_sum_q_40 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_56 : 32'sd0;
-  assign _mul_sum_q_57 = wn_56 * $signed(hn_rd_56);
-  assign _mux_sum_q_41 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_57 : 32'sd0;
-  assign _mul_sum_q_58 = wn_57 * $signed(hn_rd_57);
-  assign _mux_sum_q_42 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_58 : 32'sd0;
-  assign _mul_sum_q_59 = wn_58 * $signed(hn_rd_58);
-  assign _mux_sum_q_43 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_59 : 32'sd0;
-  assign _mul_sum_q_60 = wn_59 * $signed(hn_rd_59);
-  assign _mux_sum_q_44 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_60 : 32'sd0;
-  assign _mul_sum_q_61 = wn_60 * $signed(hn_rd_60);
-  assign _mux_sum_q_45 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_61 : 32'sd0;
-  assign _mul_sum_q_62 = wn_61 * $signed(hn_rd_61);
-  assign _mux_sum_q_46 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_62 : 32'sd0;
-  assign _mul_sum_q_63 = wn_62 * $signed(hn_rd_62);
-  assign _mux_sum_q_47 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_63 : 32'sd0;
-  assign _mul_sum_q_64 = wn_63 * $signed(hn_rd_63);
-  assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 32'sd0;
-  assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:548)
+  assign _mul_fwd_sum = wn_0 * $signed(hn_rd_0);
+  assign _mul_fwd_sum_2 = wn_1 * $signed(hn_rd_1);
+  assign _mul_fwd_sum_3 = wn_2 * $signed(hn_rd_2);
+  assign _mul_fwd_sum_4 = wn_3 * $signed(hn_rd_3);
+  assign _mul_fwd_sum_5 = wn_4 * $signed(hn_rd_4);
+  assign _mul_fwd_sum_6 = wn_5 * $signed(hn_rd_5);
+  assign _mul_fwd_sum_7 = wn_6 * $signed(hn_rd_6);
+  assign _mul_fwd_sum_8 = wn_7 * $signed(hn_rd_7);
+  assign _mul_fwd_sum_9 = wn_8 * $signed(hn_rd_8);
+  assign _mul_fwd_sum_10 = wn_9 * $signed(hn_rd_9);
+  assign _mul_fwd_sum_11 = wn_10 * $signed(hn_rd_10);
+  assign _mul_fwd_sum_12 = wn_11 * $signed(hn_rd_11);
+  assign _mul_fwd_sum_13 = wn_12 * $signed(hn_rd_12);
+  assign _mul_fwd_sum_14 = wn_13 * $signed(hn_rd_13);
+  assign _mul_fwd_sum_15 = wn_14 * $signed(hn_rd_14);
+  assign _mul_fwd_sum_16 = wn_15 * $signed(hn_rd_15);
+  assign _mul_fwd_sum_17 = wn_16 * $signed(hn_rd_16);
+  assign _mul_fwd_sum_18 = wn_17 * $signed(hn_rd_17);
+  assign _mul_fwd_sum_19 = wn_18 * $signed(hn_rd_18);
+  assign _mul_fwd_sum_20 = wn_19 * $signed(hn_rd_19);
+  assign _mul_fwd_sum_21 = wn_20 * $signed(hn_rd_20);
+  assign _mul_fwd_sum_22 = wn_21 * $signed(hn_rd_21);
+  assign _mul_fwd_sum_23 = wn_22 * $signed(hn_rd_22);
+  assign _mul_fwd_sum_24 = wn_23 * $signed(hn_rd_23);
+  assign _mul_fwd_sum_25 = wn_24 * $signed(hn_rd_24);
+  assign _mul_fwd_sum_26 = wn_25 * $signed(hn_rd_25);
+  assign _mul_fwd_sum_27 = wn_26 * $signed(hn_rd_26);
+  assign _mul_fwd_sum_28 = wn_27 * $signed(hn_rd_27);
+  assign _mul_fwd_sum_29 = wn_28 * $signed(hn_rd_28);
+  assign _mul_fwd_sum_30 = wn_29 * $signed(hn_rd_29);
+  assign _mul_fwd_sum_31 = wn_30 * $signed(hn_rd_30);
+  assign _mul_fwd_sum_32 = wn_31 * $signed(hn_rd_31);
+  assign _mul_fwd_sum_33 = wn_32 * $signed(hn_rd_32);
+  assign _mul_fwd_sum_34 = wn_33 * $signed(hn_rd_33);
+  assign _mul_fwd_sum_35 = wn_34 * $signed(hn_rd_34);
+  assign _mul_fwd_sum_36 = wn_35 * $signed(hn_rd_35);
+  assign _mul_fwd_sum_37 = wn_36 * $signed(hn_rd_36);
+  assign _mul_fwd_sum_38 = wn_37 * $signed(hn_rd_37);
+  assign _mul_fwd_sum_39 = wn_38 * $signed(hn_rd_38);
+  assign _mul_fwd_sum_40 = wn_39 * $signed(hn_rd_39);
+  assign _mul_fwd_sum_41 = wn_40 * $signed(hn_rd_40);
+  assign _mul_fwd_sum_42 = wn_41 * $signed(hn_rd_41);
+  assign _mul_fwd_sum_43 = wn_42 * $signed(hn_rd_42);
+  assign _mul_fwd_sum_44 = wn_43 * $signed(hn_rd_43);
+  assign _mul_fwd_sum_45 = wn_44 * $signed(hn_rd_44);
+  assign _mul_fwd_sum_46 = wn_45 * $signed(hn_rd_45);
+  assign _mul_fwd_sum_47 = wn_46 * $signed(hn_rd_46);
+  assign _mul_fwd_sum_48 = wn_47 * $signed(hn_rd_47);
+  assign _mul_fwd_sum_49 = wn_48 * $signed(hn_rd_48);
+  assign _mul_fwd_sum_50 = wn_49 * $signed(hn_rd_49);
+  assign _mul_fwd_sum_51 = wn_50 * $signed(hn_rd_50);
+  assign _mul_fwd_sum_52 = wn_51 * $signed(hn_rd_51);
+  assign _mul_fwd_sum_53 = wn_52 * $signed(hn_rd_52);
+  assign _mul_fwd_sum_54 = wn_53 * $signed(hn_rd_53);
+  assign _mul_fwd_sum_55 = wn_54 * $signed(hn_rd_54);
+  assign _mul_fwd_sum_56 = wn_55 * $signed(hn_rd_55);
+  assign _mul_fwd_sum_57 = wn_56 * $signed(hn_rd_56);
+  assign _mul_fwd_sum_58 = wn_57 * $signed(hn_rd_57);
+  assign _mul_fwd_sum_59 = wn_58 * $signed(hn_rd_58);
+  assign _mul_fwd_sum_60 = wn_59 * $signed(hn_rd_59);
+  assign _mul_fwd_sum_61 = wn_60 * $signed(hn_rd_60);
+  assign _mul_fwd_sum_62 = wn_61 * $signed(hn_rd_61);
+  assign _mul_fwd_sum_63 = wn_62 * $signed(hn_rd_62);
+  assign _mul_fwd_sum_64 = wn_63 * $signed(hn_rd_63);
+  assign _mux_fwd_sum = last2_q ? {bn_q, 10'd0} : 26'sd0;
+  assign fwd_sum = ((((((_mul_fwd_sum + _mul_fwd_sum_2) + (_mul_fwd_sum_3 + _mul_fwd_sum_4)) + ((_mul_fwd_sum_5 + _mul_fwd_sum_6) + (_mul_fwd_sum_7 + _mul_fwd_sum_8))) + (((_mul_fwd_sum_9 + _mul_fwd_sum_10) + (_mul_fwd_sum_11 + _mul_fwd_sum_12)) + ((_mul_fwd_sum_13 + _mul_fwd_sum_14) + (_mul_fwd_sum_15 + _mul_fwd_sum_16)))) + (((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_17 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_18 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_19 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_20 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_21 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_22 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_23 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_24 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_25 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_26 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_27 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_28 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_29 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_30 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_31 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_32 : 64'sd0)))))) + ((((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_33 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_34 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_35 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_36 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_37 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_38 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_39 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_40 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_41 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_42 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_43 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_44 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_45 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_46 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_47 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_48 : 64'sd0))))) + (((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_49 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_50 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_51 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_52 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_53 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_54 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_55 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_56 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_57 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_58 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_59 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_60 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_61 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_62 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_63 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_64 : 64'sd0))))))) + {{38{_mux_fwd_sum[25]}}, _mux_fwd_sum};  // generator/units/lane.ts:193
+
+  // seq: sum_q (generator/units/hebbian.ts:557)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
     end else begin
-      sum_q <= (((((({{7{_mul_sum_q[31]}}, _mul_sum_q} + {{7{_mul_sum_q_2[31]}}, _mul_sum_q_2}) + ({{7{_mul_sum_q_3[31]}}, _mul_sum_q_3} + {{7{_mul_sum_q_4[31]}}, _mul_sum_q_4})) + (({{7{_mul_sum_q_5[31]}}, _mul_sum_q_5} + {{7{_mul_sum_q_6[31]}}, _mul_sum_q_6}) + ({{7{_mul_sum_q_7[31]}}, _mul_sum_q_7} + {{7{_mul_sum_q_8[31]}}, _mul_sum_q_8}))) + ((({{7{_mul_sum_q_9[31]}}, _mul_sum_q_9} + {{7{_mul_sum_q_10[31]}}, _mul_sum_q_10}) + ({{7{_mul_sum_q_11[31]}}, _mul_sum_q_11} + {{7{_mul_sum_q_12[31]}}, _mul_sum_q_12})) + (({{7{_mul_sum_q_13[31]}}, _mul_sum_q_13} + {{7{_mul_sum_q_14[31]}}, _mul_sum_q_14}) + ({{7{_mul_sum_q_15[31]}}, _mul_sum_q_15} + {{7{_mul_sum_q_16[31]}}, _mul_sum_q_16})))) + (((({{7{_mux_sum_q[31]}}, _mux_sum_q} + {{7{_mux_sum_q_2[31]}}, _mux_sum_q_2}) + ({{7{_mux_sum_q_3[31]}}, _mux_sum_q_3} + {{7{_mux_sum_q_4[31]}}, _mux_sum_q_4})) + (({{7{_mux_sum_q_5[31]}}, _mux_sum_q_5} + {{7{_mux_sum_q_6[31]}}, _mux_sum_q_6}) + ({{7{_mux_sum_q_7[31]}}, _mux_sum_q_7} + {{7{_mux_sum_q_8[31]}}, _mux_sum_q_8}))) + ((({{7{_mux_sum_q_9[31]}}, _mux_sum_q_9} + {{7{_mux_sum_q_10[31]}}, _mux_sum_q_10}) + ({{7{_mux_sum_q_11[31]}}, _mux_sum_q_11} + {{7{_mux_sum_q_12[31]}}, _mux_sum_q_12})) + (({{7{_mux_sum_q_13[31]}}, _mux_sum_q_13} + {{7{_mux_sum_q_14[31]}}, _mux_sum_q_14}) + ({{7{_mux_sum_q_15[31]}}, _mux_sum_q_15} + {{7{_mux_sum_q_16[31]}}, _mux_sum_q_16}))))) + ((((({{7{_mux_sum_q_17[31]}}, _mux_sum_q_17} + {{7{_mux_sum_q_18[31]}}, _mux_sum_q_18}) + ({{7{_mux_sum_q_19[31]}}, _mux_sum_q_19} + {{7{_mux_sum_q_20[31]}}, _mux_sum_q_20})) + (({{7{_mux_sum_q_21[31]}}, _mux_sum_q_21} + {{7{_mux_sum_q_22[31]}}, _mux_sum_q_22}) + ({{7{_mux_sum_q_23[31]}}, _mux_sum_q_23} + {{7{_mux_sum_q_24[31]}}, _mux_sum_q_24}))) + ((({{7{_mux_sum_q_25[31]}}, _mux_sum_q_25} + {{7{_mux_sum_q_26[31]}}, _mux_sum_q_26}) + ({{7{_mux_sum_q_27[31]}}, _mux_sum_q_27} + {{7{_mux_sum_q_28[31]}}, _mux_sum_q_28})) + (({{7{_mux_sum_q_29[31]}}, _mux_sum_q_29} + {{7{_mux_sum_q_30[31]}}, _mux_sum_q_30}) + ({{7{_mux_sum_q_31[31]}}, _mux_sum_q_31} + {{7{_mux_sum_q_32[31]}}, _mux_sum_q_32})))) + (((({{7{_mux_sum_q_33[31]}}, _mux_sum_q_33} + {{7{_mux_sum_q_34[31]}}, _mux_sum_q_34}) + ({{7{_mux_sum_q_35[31]}}, _mux_sum_q_35} + {{7{_mux_sum_q_36[31]}}, _mux_sum_q_36})) + (({{7{_mux_sum_q_37[31]}}, _mux_sum_q_37} + {{7{_mux_sum_q_38[31]}}, _mux_sum_q_38}) + ({{7{_mux_sum_q_39[31]}}, _mux_sum_q_39} + {{7{_mux_sum_q_40[31]}}, _mux_sum_q_40}))) + ((({{7{_mux_sum_q_41[31]}}, _mux_sum_q_41} + {{7{_mux_sum_q_42[31]}}, _mux_sum_q_42}) + ({{7{_mux_sum_q_43[31]}}, _mux_sum_q_43} + {{7{_mux_sum_q_44[31]}}, _mux_sum_q_44})) + (({{7{_mux_sum_q_45[31]}}, _mux_sum_q_45} + {{7{_mux_sum_q_46[31]}}, _mux_sum_q_46}) + ({{7{_mux_sum_q_47[31]}}, _mux_sum_q_47} + {{7{_mux_sum_q_48[31]}}, _mux_sum_q_48})))))) + {{13{_mux_sum_q_49[25]}}, _mux_sum_q_49};
+      sum_q <= fwd_sum[38:0];
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:550
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:559
 
-  // seq: acc_q (generator/units/hebbian.ts:551)
+  // seq: acc_q (generator/units/hebbian.ts:560)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 40'sd0;
@@ -8181,15 +7270,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:557
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:566
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:558
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:567
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:559
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:568
 
-  // seq: credits (generator/units/hebbian.ts:560)
+  // seq: credits (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     if (rst) begin
       inflight_q <= 5'd0;
@@ -8202,13 +7291,13 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};  // generator/units/hebbian.ts:567
+  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};  // generator/units/hebbian.ts:576
 
-  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};  // generator/units/hebbian.ts:567
+  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};  // generator/units/hebbian.ts:576
 
-  assign any_sat = ((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (b_we & (b_upd_sat_hi | b_upd_sat_lo));  // generator/units/hebbian.ts:577
+  assign any_sat = ((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (b_we & (b_upd_sat_hi | b_upd_sat_lo));  // generator/units/hebbian.ts:586
 
-  // seq: sat_count (generator/units/hebbian.ts:579)
+  // seq: sat_count (generator/units/hebbian.ts:588)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -8225,15 +7314,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/hebbian.ts:587
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/hebbian.ts:596
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/hebbian.ts:587
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/hebbian.ts:596
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/hebbian.ts:587
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/hebbian.ts:596
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/hebbian.ts:587
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/hebbian.ts:596
 
-  // seq: host_read (generator/units/hebbian.ts:608)
+  // seq: host_read (generator/units/hebbian.ts:617)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -8653,10 +7742,10 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/hebbian.ts:623
+  assign host_rdata = host_rdata_q;  // generator/units/hebbian.ts:632
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shl_lfsr_next_0_b[16], _shl_lfsr_next_0_b_2[17:16], _shl_lfsr_next_0_b_3[17:16], _shl_lfsr_next_0_b_4[19:16], _shl_lfsr_next_0_b_5[19:16], _shl_lfsr_next_0_b_6[23:16], _shl_lfsr_next_0_b_7[23:16], _shl_lfsr_next2_0_b[16], _shl_lfsr_next2_0_b_2[17:16], _shl_lfsr_next2_0_b_3[17:16], _shl_lfsr_next2_0_b_4[19:16], _shl_lfsr_next2_0_b_5[19:16], _shl_lfsr_next2_0_b_6[23:16], _shl_lfsr_next2_0_b_7[23:16], _ext_w_upd_0_sum[2:0], _add_w_upd_0_sum[15:0], _shl_lfsr_next_1_b[16], _shl_lfsr_next_1_b_2[17:16], _shl_lfsr_next_1_b_3[17:16], _shl_lfsr_next_1_b_4[19:16], _shl_lfsr_next_1_b_5[19:16], _shl_lfsr_next_1_b_6[23:16], _shl_lfsr_next_1_b_7[23:16], _ext_w_upd_1_sum[2:0], _add_w_upd_1_sum[15:0], _shl_lfsr_next_2_b[16], _shl_lfsr_next_2_b_2[17:16], _shl_lfsr_next_2_b_3[17:16], _shl_lfsr_next_2_b_4[19:16], _shl_lfsr_next_2_b_5[19:16], _shl_lfsr_next_2_b_6[23:16], _shl_lfsr_next_2_b_7[23:16], _ext_w_upd_2_sum[2:0], _add_w_upd_2_sum[15:0], _shl_lfsr_next_3_b[16], _shl_lfsr_next_3_b_2[17:16], _shl_lfsr_next_3_b_3[17:16], _shl_lfsr_next_3_b_4[19:16], _shl_lfsr_next_3_b_5[19:16], _shl_lfsr_next_3_b_6[23:16], _shl_lfsr_next_3_b_7[23:16], _ext_w_upd_3_sum[2:0], _add_w_upd_3_sum[15:0], _shl_lfsr_next_4_b[16], _shl_lfsr_next_4_b_2[17:16], _shl_lfsr_next_4_b_3[17:16], _shl_lfsr_next_4_b_4[19:16], _shl_lfsr_next_4_b_5[19:16], _shl_lfsr_next_4_b_6[23:16], _shl_lfsr_next_4_b_7[23:16], _ext_w_upd_4_sum[2:0], _add_w_upd_4_sum[15:0], _shl_lfsr_next_5_b[16], _shl_lfsr_next_5_b_2[17:16], _shl_lfsr_next_5_b_3[17:16], _shl_lfsr_next_5_b_4[19:16], _shl_lfsr_next_5_b_5[19:16], _shl_lfsr_next_5_b_6[23:16], _shl_lfsr_next_5_b_7[23:16], _ext_w_upd_5_sum[2:0], _add_w_upd_5_sum[15:0], _shl_lfsr_next_6_b[16], _shl_lfsr_next_6_b_2[17:16], _shl_lfsr_next_6_b_3[17:16], _shl_lfsr_next_6_b_4[19:16], _shl_lfsr_next_6_b_5[19:16], _shl_lfsr_next_6_b_6[23:16], _shl_lfsr_next_6_b_7[23:16], _ext_w_upd_6_sum[2:0], _add_w_upd_6_sum[15:0], _shl_lfsr_next_7_b[16], _shl_lfsr_next_7_b_2[17:16], _shl_lfsr_next_7_b_3[17:16], _shl_lfsr_next_7_b_4[19:16], _shl_lfsr_next_7_b_5[19:16], _shl_lfsr_next_7_b_6[23:16], _shl_lfsr_next_7_b_7[23:16], _ext_w_upd_7_sum[2:0], _add_w_upd_7_sum[15:0], _shl_lfsr_next_8_b[16], _shl_lfsr_next_8_b_2[17:16], _shl_lfsr_next_8_b_3[17:16], _shl_lfsr_next_8_b_4[19:16], _shl_lfsr_next_8_b_5[19:16], _shl_lfsr_next_8_b_6[23:16], _shl_lfsr_next_8_b_7[23:16], _ext_w_upd_8_sum[2:0], _add_w_upd_8_sum[15:0], _shl_lfsr_next_9_b[16], _shl_lfsr_next_9_b_2[17:16], _shl_lfsr_next_9_b_3[17:16], _shl_lfsr_next_9_b_4[19:16], _shl_lfsr_next_9_b_5[19:16], _shl_lfsr_next_9_b_6[23:16], _shl_lfsr_next_9_b_7[23:16], _ext_w_upd_9_sum[2:0], _add_w_upd_9_sum[15:0], _shl_lfsr_next_10_b[16], _shl_lfsr_next_10_b_2[17:16], _shl_lfsr_next_10_b_3[17:16], _shl_lfsr_next_10_b_4[19:16], _shl_lfsr_next_10_b_5[19:16], _shl_lfsr_next_10_b_6[23:16], _shl_lfsr_next_10_b_7[23:16], _ext_w_upd_10_sum[2:0], _add_w_upd_10_sum[15:0], _shl_lfsr_next_11_b[16], _shl_lfsr_next_11_b_2[17:16], _shl_lfsr_next_11_b_3[17:16], _shl_lfsr_next_11_b_4[19:16], _shl_lfsr_next_11_b_5[19:16], _shl_lfsr_next_11_b_6[23:16], _shl_lfsr_next_11_b_7[23:16], _ext_w_upd_11_sum[2:0], _add_w_upd_11_sum[15:0], _shl_lfsr_next_12_b[16], _shl_lfsr_next_12_b_2[17:16], _shl_lfsr_next_12_b_3[17:16], _shl_lfsr_next_12_b_4[19:16], _shl_lfsr_next_12_b_5[19:16], _shl_lfsr_next_12_b_6[23:16], _shl_lfsr_next_12_b_7[23:16], _ext_w_upd_12_sum[2:0], _add_w_upd_12_sum[15:0], _shl_lfsr_next_13_b[16], _shl_lfsr_next_13_b_2[17:16], _shl_lfsr_next_13_b_3[17:16], _shl_lfsr_next_13_b_4[19:16], _shl_lfsr_next_13_b_5[19:16], _shl_lfsr_next_13_b_6[23:16], _shl_lfsr_next_13_b_7[23:16], _ext_w_upd_13_sum[2:0], _add_w_upd_13_sum[15:0], _shl_lfsr_next_14_b[16], _shl_lfsr_next_14_b_2[17:16], _shl_lfsr_next_14_b_3[17:16], _shl_lfsr_next_14_b_4[19:16], _shl_lfsr_next_14_b_5[19:16], _shl_lfsr_next_14_b_6[23:16], _shl_lfsr_next_14_b_7[23:16], _ext_w_upd_14_sum[2:0], _add_w_upd_14_sum[15:0], _shl_lfsr_next_15_b[16], _shl_lfsr_next_15_b_2[17:16], _shl_lfsr_next_15_b_3[17:16], _shl_lfsr_next_15_b_4[19:16], _shl_lfsr_next_15_b_5[19:16], _shl_lfsr_next_15_b_6[23:16], _shl_lfsr_next_15_b_7[23:16], _ext_w_upd_15_sum[2:0], _add_w_upd_15_sum[15:0], _shl_lfsr_next_16_b[16], _shl_lfsr_next_16_b_2[17:16], _shl_lfsr_next_16_b_3[17:16], _shl_lfsr_next_16_b_4[19:16], _shl_lfsr_next_16_b_5[19:16], _shl_lfsr_next_16_b_6[23:16], _shl_lfsr_next_16_b_7[23:16], _ext_w_upd_16_sum[2:0], _add_w_upd_16_sum[15:0], _shl_lfsr_next_17_b[16], _shl_lfsr_next_17_b_2[17:16], _shl_lfsr_next_17_b_3[17:16], _shl_lfsr_next_17_b_4[19:16], _shl_lfsr_next_17_b_5[19:16], _shl_lfsr_next_17_b_6[23:16], _shl_lfsr_next_17_b_7[23:16], _ext_w_upd_17_sum[2:0], _add_w_upd_17_sum[15:0], _shl_lfsr_next_18_b[16], _shl_lfsr_next_18_b_2[17:16], _shl_lfsr_next_18_b_3[17:16], _shl_lfsr_next_18_b_4[19:16], _shl_lfsr_next_18_b_5[19:16], _shl_lfsr_next_18_b_6[23:16], _shl_lfsr_next_18_b_7[23:16], _ext_w_upd_18_sum[2:0], _add_w_upd_18_sum[15:0], _shl_lfsr_next_19_b[16], _shl_lfsr_next_19_b_2[17:16], _shl_lfsr_next_19_b_3[17:16], _shl_lfsr_next_19_b_4[19:16], _shl_lfsr_next_19_b_5[19:16], _shl_lfsr_next_19_b_6[23:16], _shl_lfsr_next_19_b_7[23:16], _ext_w_upd_19_sum[2:0], _add_w_upd_19_sum[15:0], _shl_lfsr_next_20_b[16], _shl_lfsr_next_20_b_2[17:16], _shl_lfsr_next_20_b_3[17:16], _shl_lfsr_next_20_b_4[19:16], _shl_lfsr_next_20_b_5[19:16], _shl_lfsr_next_20_b_6[23:16], _shl_lfsr_next_20_b_7[23:16], _ext_w_upd_20_sum[2:0], _add_w_upd_20_sum[15:0], _shl_lfsr_next_21_b[16], _shl_lfsr_next_21_b_2[17:16], _shl_lfsr_next_21_b_3[17:16], _shl_lfsr_next_21_b_4[19:16], _shl_lfsr_next_21_b_5[19:16], _shl_lfsr_next_21_b_6[23:16], _shl_lfsr_next_21_b_7[23:16], _ext_w_upd_21_sum[2:0], _add_w_upd_21_sum[15:0], _shl_lfsr_next_22_b[16], _shl_lfsr_next_22_b_2[17:16], _shl_lfsr_next_22_b_3[17:16], _shl_lfsr_next_22_b_4[19:16], _shl_lfsr_next_22_b_5[19:16], _shl_lfsr_next_22_b_6[23:16], _shl_lfsr_next_22_b_7[23:16], _ext_w_upd_22_sum[2:0], _add_w_upd_22_sum[15:0], _shl_lfsr_next_23_b[16], _shl_lfsr_next_23_b_2[17:16], _shl_lfsr_next_23_b_3[17:16], _shl_lfsr_next_23_b_4[19:16], _shl_lfsr_next_23_b_5[19:16], _shl_lfsr_next_23_b_6[23:16], _shl_lfsr_next_23_b_7[23:16], _ext_w_upd_23_sum[2:0], _add_w_upd_23_sum[15:0], _shl_lfsr_next_24_b[16], _shl_lfsr_next_24_b_2[17:16], _shl_lfsr_next_24_b_3[17:16], _shl_lfsr_next_24_b_4[19:16], _shl_lfsr_next_24_b_5[19:16], _shl_lfsr_next_24_b_6[23:16], _shl_lfsr_next_24_b_7[23:16], _ext_w_upd_24_sum[2:0], _add_w_upd_24_sum[15:0], _shl_lfsr_next_25_b[16], _shl_lfsr_next_25_b_2[17:16], _shl_lfsr_next_25_b_3[17:16], _shl_lfsr_next_25_b_4[19:16], _shl_lfsr_next_25_b_5[19:16], _shl_lfsr_next_25_b_6[23:16], _shl_lfsr_next_25_b_7[23:16], _ext_w_upd_25_sum[2:0], _add_w_upd_25_sum[15:0], _shl_lfsr_next_26_b[16], _shl_lfsr_next_26_b_2[17:16], _shl_lfsr_next_26_b_3[17:16], _shl_lfsr_next_26_b_4[19:16], _shl_lfsr_next_26_b_5[19:16], _shl_lfsr_next_26_b_6[23:16], _shl_lfsr_next_26_b_7[23:16], _ext_w_upd_26_sum[2:0], _add_w_upd_26_sum[15:0], _shl_lfsr_next_27_b[16], _shl_lfsr_next_27_b_2[17:16], _shl_lfsr_next_27_b_3[17:16], _shl_lfsr_next_27_b_4[19:16], _shl_lfsr_next_27_b_5[19:16], _shl_lfsr_next_27_b_6[23:16], _shl_lfsr_next_27_b_7[23:16], _ext_w_upd_27_sum[2:0], _add_w_upd_27_sum[15:0], _shl_lfsr_next_28_b[16], _shl_lfsr_next_28_b_2[17:16], _shl_lfsr_next_28_b_3[17:16], _shl_lfsr_next_28_b_4[19:16], _shl_lfsr_next_28_b_5[19:16], _shl_lfsr_next_28_b_6[23:16], _shl_lfsr_next_28_b_7[23:16], _ext_w_upd_28_sum[2:0], _add_w_upd_28_sum[15:0], _shl_lfsr_next_29_b[16], _shl_lfsr_next_29_b_2[17:16], _shl_lfsr_next_29_b_3[17:16], _shl_lfsr_next_29_b_4[19:16], _shl_lfsr_next_29_b_5[19:16], _shl_lfsr_next_29_b_6[23:16], _shl_lfsr_next_29_b_7[23:16], _ext_w_upd_29_sum[2:0], _add_w_upd_29_sum[15:0], _shl_lfsr_next_30_b[16], _shl_lfsr_next_30_b_2[17:16], _shl_lfsr_next_30_b_3[17:16], _shl_lfsr_next_30_b_4[19:16], _shl_lfsr_next_30_b_5[19:16], _shl_lfsr_next_30_b_6[23:16], _shl_lfsr_next_30_b_7[23:16], _ext_w_upd_30_sum[2:0], _add_w_upd_30_sum[15:0], _shl_lfsr_next_31_b[16], _shl_lfsr_next_31_b_2[17:16], _shl_lfsr_next_31_b_3[17:16], _shl_lfsr_next_31_b_4[19:16], _shl_lfsr_next_31_b_5[19:16], _shl_lfsr_next_31_b_6[23:16], _shl_lfsr_next_31_b_7[23:16], _ext_w_upd_31_sum[2:0], _add_w_upd_31_sum[15:0], _shl_lfsr_next_32_b[16], _shl_lfsr_next_32_b_2[17:16], _shl_lfsr_next_32_b_3[17:16], _shl_lfsr_next_32_b_4[19:16], _shl_lfsr_next_32_b_5[19:16], _shl_lfsr_next_32_b_6[23:16], _shl_lfsr_next_32_b_7[23:16], _ext_w_upd_32_sum[2:0], _add_w_upd_32_sum[15:0], _shl_lfsr_next_33_b[16], _shl_lfsr_next_33_b_2[17:16], _shl_lfsr_next_33_b_3[17:16], _shl_lfsr_next_33_b_4[19:16], _shl_lfsr_next_33_b_5[19:16], _shl_lfsr_next_33_b_6[23:16], _shl_lfsr_next_33_b_7[23:16], _ext_w_upd_33_sum[2:0], _add_w_upd_33_sum[15:0], _shl_lfsr_next_34_b[16], _shl_lfsr_next_34_b_2[17:16], _shl_lfsr_next_34_b_3[17:16], _shl_lfsr_next_34_b_4[19:16], _shl_lfsr_next_34_b_5[19:16], _shl_lfsr_next_34_b_6[23:16], _shl_lfsr_next_34_b_7[23:16], _ext_w_upd_34_sum[2:0], _add_w_upd_34_sum[15:0], _shl_lfsr_next_35_b[16], _shl_lfsr_next_35_b_2[17:16], _shl_lfsr_next_35_b_3[17:16], _shl_lfsr_next_35_b_4[19:16], _shl_lfsr_next_35_b_5[19:16], _shl_lfsr_next_35_b_6[23:16], _shl_lfsr_next_35_b_7[23:16], _ext_w_upd_35_sum[2:0], _add_w_upd_35_sum[15:0], _shl_lfsr_next_36_b[16], _shl_lfsr_next_36_b_2[17:16], _shl_lfsr_next_36_b_3[17:16], _shl_lfsr_next_36_b_4[19:16], _shl_lfsr_next_36_b_5[19:16], _shl_lfsr_next_36_b_6[23:16], _shl_lfsr_next_36_b_7[23:16], _ext_w_upd_36_sum[2:0], _add_w_upd_36_sum[15:0], _shl_lfsr_next_37_b[16], _shl_lfsr_next_37_b_2[17:16], _shl_lfsr_next_37_b_3[17:16], _shl_lfsr_next_37_b_4[19:16], _shl_lfsr_next_37_b_5[19:16], _shl_lfsr_next_37_b_6[23:16], _shl_lfsr_next_37_b_7[23:16], _ext_w_upd_37_sum[2:0], _add_w_upd_37_sum[15:0], _shl_lfsr_next_38_b[16], _shl_lfsr_next_38_b_2[17:16], _shl_lfsr_next_38_b_3[17:16], _shl_lfsr_next_38_b_4[19:16], _shl_lfsr_next_38_b_5[19:16], _shl_lfsr_next_38_b_6[23:16], _shl_lfsr_next_38_b_7[23:16], _ext_w_upd_38_sum[2:0], _add_w_upd_38_sum[15:0], _shl_lfsr_next_39_b[16], _shl_lfsr_next_39_b_2[17:16], _shl_lfsr_next_39_b_3[17:16], _shl_lfsr_next_39_b_4[19:16], _shl_lfsr_next_39_b_5[19:16], _shl_lfsr_next_39_b_6[23:16], _shl_lfsr_next_39_b_7[23:16], _ext_w_upd_39_sum[2:0], _add_w_upd_39_sum[15:0], _shl_lfsr_next_40_b[16], _shl_lfsr_next_40_b_2[17:16], _shl_lfsr_next_40_b_3[17:16], _shl_lfsr_next_40_b_4[19:16], _shl_lfsr_next_40_b_5[19:16], _shl_lfsr_next_40_b_6[23:16], _shl_lfsr_next_40_b_7[23:16], _ext_w_upd_40_sum[2:0], _add_w_upd_40_sum[15:0], _shl_lfsr_next_41_b[16], _shl_lfsr_next_41_b_2[17:16], _shl_lfsr_next_41_b_3[17:16], _shl_lfsr_next_41_b_4[19:16], _shl_lfsr_next_41_b_5[19:16], _shl_lfsr_next_41_b_6[23:16], _shl_lfsr_next_41_b_7[23:16], _ext_w_upd_41_sum[2:0], _add_w_upd_41_sum[15:0], _shl_lfsr_next_42_b[16], _shl_lfsr_next_42_b_2[17:16], _shl_lfsr_next_42_b_3[17:16], _shl_lfsr_next_42_b_4[19:16], _shl_lfsr_next_42_b_5[19:16], _shl_lfsr_next_42_b_6[23:16], _shl_lfsr_next_42_b_7[23:16], _ext_w_upd_42_sum[2:0], _add_w_upd_42_sum[15:0], _shl_lfsr_next_43_b[16], _shl_lfsr_next_43_b_2[17:16], _shl_lfsr_next_43_b_3[17:16], _shl_lfsr_next_43_b_4[19:16], _shl_lfsr_next_43_b_5[19:16], _shl_lfsr_next_43_b_6[23:16], _shl_lfsr_next_43_b_7[23:16], _ext_w_upd_43_sum[2:0], _add_w_upd_43_sum[15:0], _shl_lfsr_next_44_b[16], _shl_lfsr_next_44_b_2[17:16], _shl_lfsr_next_44_b_3[17:16], _shl_lfsr_next_44_b_4[19:16], _shl_lfsr_next_44_b_5[19:16], _shl_lfsr_next_44_b_6[23:16], _shl_lfsr_next_44_b_7[23:16], _ext_w_upd_44_sum[2:0], _add_w_upd_44_sum[15:0], _shl_lfsr_next_45_b[16], _shl_lfsr_next_45_b_2[17:16], _shl_lfsr_next_45_b_3[17:16], _shl_lfsr_next_45_b_4[19:16], _shl_lfsr_next_45_b_5[19:16], _shl_lfsr_next_45_b_6[23:16], _shl_lfsr_next_45_b_7[23:16], _ext_w_upd_45_sum[2:0], _add_w_upd_45_sum[15:0], _shl_lfsr_next_46_b[16], _shl_lfsr_next_46_b_2[17:16], _shl_lfsr_next_46_b_3[17:16], _shl_lfsr_next_46_b_4[19:16], _shl_lfsr_next_46_b_5[19:16], _shl_lfsr_next_46_b_6[23:16], _shl_lfsr_next_46_b_7[23:16], _ext_w_upd_46_sum[2:0], _add_w_upd_46_sum[15:0], _shl_lfsr_next_47_b[16], _shl_lfsr_next_47_b_2[17:16], _shl_lfsr_next_47_b_3[17:16], _shl_lfsr_next_47_b_4[19:16], _shl_lfsr_next_47_b_5[19:16], _shl_lfsr_next_47_b_6[23:16], _shl_lfsr_next_47_b_7[23:16], _ext_w_upd_47_sum[2:0], _add_w_upd_47_sum[15:0], _shl_lfsr_next_48_b[16], _shl_lfsr_next_48_b_2[17:16], _shl_lfsr_next_48_b_3[17:16], _shl_lfsr_next_48_b_4[19:16], _shl_lfsr_next_48_b_5[19:16], _shl_lfsr_next_48_b_6[23:16], _shl_lfsr_next_48_b_7[23:16], _ext_w_upd_48_sum[2:0], _add_w_upd_48_sum[15:0], _shl_lfsr_next_49_b[16], _shl_lfsr_next_49_b_2[17:16], _shl_lfsr_next_49_b_3[17:16], _shl_lfsr_next_49_b_4[19:16], _shl_lfsr_next_49_b_5[19:16], _shl_lfsr_next_49_b_6[23:16], _shl_lfsr_next_49_b_7[23:16], _ext_w_upd_49_sum[2:0], _add_w_upd_49_sum[15:0], _shl_lfsr_next_50_b[16], _shl_lfsr_next_50_b_2[17:16], _shl_lfsr_next_50_b_3[17:16], _shl_lfsr_next_50_b_4[19:16], _shl_lfsr_next_50_b_5[19:16], _shl_lfsr_next_50_b_6[23:16], _shl_lfsr_next_50_b_7[23:16], _ext_w_upd_50_sum[2:0], _add_w_upd_50_sum[15:0], _shl_lfsr_next_51_b[16], _shl_lfsr_next_51_b_2[17:16], _shl_lfsr_next_51_b_3[17:16], _shl_lfsr_next_51_b_4[19:16], _shl_lfsr_next_51_b_5[19:16], _shl_lfsr_next_51_b_6[23:16], _shl_lfsr_next_51_b_7[23:16], _ext_w_upd_51_sum[2:0], _add_w_upd_51_sum[15:0], _shl_lfsr_next_52_b[16], _shl_lfsr_next_52_b_2[17:16], _shl_lfsr_next_52_b_3[17:16], _shl_lfsr_next_52_b_4[19:16], _shl_lfsr_next_52_b_5[19:16], _shl_lfsr_next_52_b_6[23:16], _shl_lfsr_next_52_b_7[23:16], _ext_w_upd_52_sum[2:0], _add_w_upd_52_sum[15:0], _shl_lfsr_next_53_b[16], _shl_lfsr_next_53_b_2[17:16], _shl_lfsr_next_53_b_3[17:16], _shl_lfsr_next_53_b_4[19:16], _shl_lfsr_next_53_b_5[19:16], _shl_lfsr_next_53_b_6[23:16], _shl_lfsr_next_53_b_7[23:16], _ext_w_upd_53_sum[2:0], _add_w_upd_53_sum[15:0], _shl_lfsr_next_54_b[16], _shl_lfsr_next_54_b_2[17:16], _shl_lfsr_next_54_b_3[17:16], _shl_lfsr_next_54_b_4[19:16], _shl_lfsr_next_54_b_5[19:16], _shl_lfsr_next_54_b_6[23:16], _shl_lfsr_next_54_b_7[23:16], _ext_w_upd_54_sum[2:0], _add_w_upd_54_sum[15:0], _shl_lfsr_next_55_b[16], _shl_lfsr_next_55_b_2[17:16], _shl_lfsr_next_55_b_3[17:16], _shl_lfsr_next_55_b_4[19:16], _shl_lfsr_next_55_b_5[19:16], _shl_lfsr_next_55_b_6[23:16], _shl_lfsr_next_55_b_7[23:16], _ext_w_upd_55_sum[2:0], _add_w_upd_55_sum[15:0], _shl_lfsr_next_56_b[16], _shl_lfsr_next_56_b_2[17:16], _shl_lfsr_next_56_b_3[17:16], _shl_lfsr_next_56_b_4[19:16], _shl_lfsr_next_56_b_5[19:16], _shl_lfsr_next_56_b_6[23:16], _shl_lfsr_next_56_b_7[23:16], _ext_w_upd_56_sum[2:0], _add_w_upd_56_sum[15:0], _shl_lfsr_next_57_b[16], _shl_lfsr_next_57_b_2[17:16], _shl_lfsr_next_57_b_3[17:16], _shl_lfsr_next_57_b_4[19:16], _shl_lfsr_next_57_b_5[19:16], _shl_lfsr_next_57_b_6[23:16], _shl_lfsr_next_57_b_7[23:16], _ext_w_upd_57_sum[2:0], _add_w_upd_57_sum[15:0], _shl_lfsr_next_58_b[16], _shl_lfsr_next_58_b_2[17:16], _shl_lfsr_next_58_b_3[17:16], _shl_lfsr_next_58_b_4[19:16], _shl_lfsr_next_58_b_5[19:16], _shl_lfsr_next_58_b_6[23:16], _shl_lfsr_next_58_b_7[23:16], _ext_w_upd_58_sum[2:0], _add_w_upd_58_sum[15:0], _shl_lfsr_next_59_b[16], _shl_lfsr_next_59_b_2[17:16], _shl_lfsr_next_59_b_3[17:16], _shl_lfsr_next_59_b_4[19:16], _shl_lfsr_next_59_b_5[19:16], _shl_lfsr_next_59_b_6[23:16], _shl_lfsr_next_59_b_7[23:16], _ext_w_upd_59_sum[2:0], _add_w_upd_59_sum[15:0], _shl_lfsr_next_60_b[16], _shl_lfsr_next_60_b_2[17:16], _shl_lfsr_next_60_b_3[17:16], _shl_lfsr_next_60_b_4[19:16], _shl_lfsr_next_60_b_5[19:16], _shl_lfsr_next_60_b_6[23:16], _shl_lfsr_next_60_b_7[23:16], _ext_w_upd_60_sum[2:0], _add_w_upd_60_sum[15:0], _shl_lfsr_next_61_b[16], _shl_lfsr_next_61_b_2[17:16], _shl_lfsr_next_61_b_3[17:16], _shl_lfsr_next_61_b_4[19:16], _shl_lfsr_next_61_b_5[19:16], _shl_lfsr_next_61_b_6[23:16], _shl_lfsr_next_61_b_7[23:16], _ext_w_upd_61_sum[2:0], _add_w_upd_61_sum[15:0], _shl_lfsr_next_62_b[16], _shl_lfsr_next_62_b_2[17:16], _shl_lfsr_next_62_b_3[17:16], _shl_lfsr_next_62_b_4[19:16], _shl_lfsr_next_62_b_5[19:16], _shl_lfsr_next_62_b_6[23:16], _shl_lfsr_next_62_b_7[23:16], _ext_w_upd_62_sum[2:0], _add_w_upd_62_sum[15:0], _shl_lfsr_next_63_b[16], _shl_lfsr_next_63_b_2[17:16], _shl_lfsr_next_63_b_3[17:16], _shl_lfsr_next_63_b_4[19:16], _shl_lfsr_next_63_b_5[19:16], _shl_lfsr_next_63_b_6[23:16], _shl_lfsr_next_63_b_7[23:16], _ext_w_upd_63_sum[2:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[8:0]};
+  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], fwd_sum[63:39], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:16], _shrBy_w_upd_1_sum[63:16], _shrBy_w_upd_2_sum[63:16], _shrBy_w_upd_3_sum[63:16], _shrBy_w_upd_4_sum[63:16], _shrBy_w_upd_5_sum[63:16], _shrBy_w_upd_6_sum[63:16], _shrBy_w_upd_7_sum[63:16], _shrBy_w_upd_8_sum[63:16], _shrBy_w_upd_9_sum[63:16], _shrBy_w_upd_10_sum[63:16], _shrBy_w_upd_11_sum[63:16], _shrBy_w_upd_12_sum[63:16], _shrBy_w_upd_13_sum[63:16], _shrBy_w_upd_14_sum[63:16], _shrBy_w_upd_15_sum[63:16], _shrBy_w_upd_16_sum[63:16], _shrBy_w_upd_17_sum[63:16], _shrBy_w_upd_18_sum[63:16], _shrBy_w_upd_19_sum[63:16], _shrBy_w_upd_20_sum[63:16], _shrBy_w_upd_21_sum[63:16], _shrBy_w_upd_22_sum[63:16], _shrBy_w_upd_23_sum[63:16], _shrBy_w_upd_24_sum[63:16], _shrBy_w_upd_25_sum[63:16], _shrBy_w_upd_26_sum[63:16], _shrBy_w_upd_27_sum[63:16], _shrBy_w_upd_28_sum[63:16], _shrBy_w_upd_29_sum[63:16], _shrBy_w_upd_30_sum[63:16], _shrBy_w_upd_31_sum[63:16], _shrBy_w_upd_32_sum[63:16], _shrBy_w_upd_33_sum[63:16], _shrBy_w_upd_34_sum[63:16], _shrBy_w_upd_35_sum[63:16], _shrBy_w_upd_36_sum[63:16], _shrBy_w_upd_37_sum[63:16], _shrBy_w_upd_38_sum[63:16], _shrBy_w_upd_39_sum[63:16], _shrBy_w_upd_40_sum[63:16], _shrBy_w_upd_41_sum[63:16], _shrBy_w_upd_42_sum[63:16], _shrBy_w_upd_43_sum[63:16], _shrBy_w_upd_44_sum[63:16], _shrBy_w_upd_45_sum[63:16], _shrBy_w_upd_46_sum[63:16], _shrBy_w_upd_47_sum[63:16], _shrBy_w_upd_48_sum[63:16], _shrBy_w_upd_49_sum[63:16], _shrBy_w_upd_50_sum[63:16], _shrBy_w_upd_51_sum[63:16], _shrBy_w_upd_52_sum[63:16], _shrBy_w_upd_53_sum[63:16], _shrBy_w_upd_54_sum[63:16], _shrBy_w_upd_55_sum[63:16], _shrBy_w_upd_56_sum[63:16], _shrBy_w_upd_57_sum[63:16], _shrBy_w_upd_58_sum[63:16], _shrBy_w_upd_59_sum[63:16], _shrBy_w_upd_60_sum[63:16], _shrBy_w_upd_61_sum[63:16], _shrBy_w_upd_62_sum[63:16], _shrBy_w_upd_63_sum[63:16], _add_b_upd_sum[8:0]};
 
 endmodule
 

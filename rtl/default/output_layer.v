@@ -104,14 +104,22 @@ module output_layer (
   reg  signed [34:0] g_bias_q;
   reg  [15:0]        w_rd_0;
   wire signed [15:0] h_0;
-  wire signed [31:0] prod_0;
+  wire signed [63:0] prod_0;
   reg  signed [34:0] g_0;
   reg  [31:0]        lfsr_0;
   wire               draw_w_0;
+  wire [31:0]        lfsr_next_0_f0;
+  wire [31:0]        lfsr_next_0_f1;
+  wire [31:0]        lfsr_next_0_f2;
+  wire [31:0]        lfsr_next_0_f3;
   wire [15:0]        lfsr_next_0_b;
   wire [31:0]        lfsr_next_0;
   wire [15:0]        r_0;
   wire               draw_b;
+  wire [31:0]        lfsr_next2_0_f0;
+  wire [31:0]        lfsr_next2_0_f1;
+  wire [31:0]        lfsr_next2_0_f2;
+  wire [31:0]        lfsr_next2_0_f3;
   wire [15:0]        lfsr_next2_0_b;
   wire [31:0]        lfsr_next2_0;
   wire [15:0]        r_bias;
@@ -121,10 +129,14 @@ module output_layer (
   wire               w_we_0;
   reg  [15:0]        w_rd_1;
   wire signed [15:0] h_1;
-  wire signed [31:0] prod_1;
+  wire signed [63:0] prod_1;
   reg  signed [34:0] g_1;
   reg  [31:0]        lfsr_1;
   wire               draw_w_1;
+  wire [31:0]        lfsr_next_1_f0;
+  wire [31:0]        lfsr_next_1_f1;
+  wire [31:0]        lfsr_next_1_f2;
+  wire [31:0]        lfsr_next_1_f3;
   wire [15:0]        lfsr_next_1_b;
   wire [31:0]        lfsr_next_1;
   wire [15:0]        r_1;
@@ -134,10 +146,14 @@ module output_layer (
   wire               w_we_1;
   reg  [15:0]        w_rd_2;
   wire signed [15:0] h_2;
-  wire signed [31:0] prod_2;
+  wire signed [63:0] prod_2;
   reg  signed [34:0] g_2;
   reg  [31:0]        lfsr_2;
   wire               draw_w_2;
+  wire [31:0]        lfsr_next_2_f0;
+  wire [31:0]        lfsr_next_2_f1;
+  wire [31:0]        lfsr_next_2_f2;
+  wire [31:0]        lfsr_next_2_f3;
   wire [15:0]        lfsr_next_2_b;
   wire [31:0]        lfsr_next_2;
   wire [15:0]        r_2;
@@ -147,10 +163,14 @@ module output_layer (
   wire               w_we_2;
   reg  [15:0]        w_rd_3;
   wire signed [15:0] h_3;
-  wire signed [31:0] prod_3;
+  wire signed [63:0] prod_3;
   reg  signed [34:0] g_3;
   reg  [31:0]        lfsr_3;
   wire               draw_w_3;
+  wire [31:0]        lfsr_next_3_f0;
+  wire [31:0]        lfsr_next_3_f1;
+  wire [31:0]        lfsr_next_3_f2;
+  wire [31:0]        lfsr_next_3_f3;
   wire [15:0]        lfsr_next_3_b;
   wire [31:0]        lfsr_next_3;
   wire [15:0]        r_3;
@@ -160,10 +180,14 @@ module output_layer (
   wire               w_we_3;
   reg  [15:0]        w_rd_4;
   wire signed [15:0] h_4;
-  wire signed [31:0] prod_4;
+  wire signed [63:0] prod_4;
   reg  signed [34:0] g_4;
   reg  [31:0]        lfsr_4;
   wire               draw_w_4;
+  wire [31:0]        lfsr_next_4_f0;
+  wire [31:0]        lfsr_next_4_f1;
+  wire [31:0]        lfsr_next_4_f2;
+  wire [31:0]        lfsr_next_4_f3;
   wire [15:0]        lfsr_next_4_b;
   wire [31:0]        lfsr_next_4;
   wire [15:0]        r_4;
@@ -173,10 +197,14 @@ module output_layer (
   wire               w_we_4;
   reg  [15:0]        w_rd_5;
   wire signed [15:0] h_5;
-  wire signed [31:0] prod_5;
+  wire signed [63:0] prod_5;
   reg  signed [34:0] g_5;
   reg  [31:0]        lfsr_5;
   wire               draw_w_5;
+  wire [31:0]        lfsr_next_5_f0;
+  wire [31:0]        lfsr_next_5_f1;
+  wire [31:0]        lfsr_next_5_f2;
+  wire [31:0]        lfsr_next_5_f3;
   wire [15:0]        lfsr_next_5_b;
   wire [31:0]        lfsr_next_5;
   wire [15:0]        r_5;
@@ -186,10 +214,14 @@ module output_layer (
   wire               w_we_5;
   reg  [15:0]        w_rd_6;
   wire signed [15:0] h_6;
-  wire signed [31:0] prod_6;
+  wire signed [63:0] prod_6;
   reg  signed [34:0] g_6;
   reg  [31:0]        lfsr_6;
   wire               draw_w_6;
+  wire [31:0]        lfsr_next_6_f0;
+  wire [31:0]        lfsr_next_6_f1;
+  wire [31:0]        lfsr_next_6_f2;
+  wire [31:0]        lfsr_next_6_f3;
   wire [15:0]        lfsr_next_6_b;
   wire [31:0]        lfsr_next_6;
   wire [15:0]        r_6;
@@ -199,10 +231,14 @@ module output_layer (
   wire               w_we_6;
   reg  [15:0]        w_rd_7;
   wire signed [15:0] h_7;
-  wire signed [31:0] prod_7;
+  wire signed [63:0] prod_7;
   reg  signed [34:0] g_7;
   reg  [31:0]        lfsr_7;
   wire               draw_w_7;
+  wire [31:0]        lfsr_next_7_f0;
+  wire [31:0]        lfsr_next_7_f1;
+  wire [31:0]        lfsr_next_7_f2;
+  wire [31:0]        lfsr_next_7_f3;
   wire [15:0]        lfsr_next_7_b;
   wire [31:0]        lfsr_next_7;
   wire [15:0]        r_7;
@@ -212,10 +248,14 @@ module output_layer (
   wire               w_we_7;
   reg  [15:0]        w_rd_8;
   wire signed [15:0] h_8;
-  wire signed [31:0] prod_8;
+  wire signed [63:0] prod_8;
   reg  signed [34:0] g_8;
   reg  [31:0]        lfsr_8;
   wire               draw_w_8;
+  wire [31:0]        lfsr_next_8_f0;
+  wire [31:0]        lfsr_next_8_f1;
+  wire [31:0]        lfsr_next_8_f2;
+  wire [31:0]        lfsr_next_8_f3;
   wire [15:0]        lfsr_next_8_b;
   wire [31:0]        lfsr_next_8;
   wire [15:0]        r_8;
@@ -225,10 +265,14 @@ module output_layer (
   wire               w_we_8;
   reg  [15:0]        w_rd_9;
   wire signed [15:0] h_9;
-  wire signed [31:0] prod_9;
+  wire signed [63:0] prod_9;
   reg  signed [34:0] g_9;
   reg  [31:0]        lfsr_9;
   wire               draw_w_9;
+  wire [31:0]        lfsr_next_9_f0;
+  wire [31:0]        lfsr_next_9_f1;
+  wire [31:0]        lfsr_next_9_f2;
+  wire [31:0]        lfsr_next_9_f3;
   wire [15:0]        lfsr_next_9_b;
   wire [31:0]        lfsr_next_9;
   wire [15:0]        r_9;
@@ -238,10 +282,14 @@ module output_layer (
   wire               w_we_9;
   reg  [15:0]        w_rd_10;
   wire signed [15:0] h_10;
-  wire signed [31:0] prod_10;
+  wire signed [63:0] prod_10;
   reg  signed [34:0] g_10;
   reg  [31:0]        lfsr_10;
   wire               draw_w_10;
+  wire [31:0]        lfsr_next_10_f0;
+  wire [31:0]        lfsr_next_10_f1;
+  wire [31:0]        lfsr_next_10_f2;
+  wire [31:0]        lfsr_next_10_f3;
   wire [15:0]        lfsr_next_10_b;
   wire [31:0]        lfsr_next_10;
   wire [15:0]        r_10;
@@ -251,10 +299,14 @@ module output_layer (
   wire               w_we_10;
   reg  [15:0]        w_rd_11;
   wire signed [15:0] h_11;
-  wire signed [31:0] prod_11;
+  wire signed [63:0] prod_11;
   reg  signed [34:0] g_11;
   reg  [31:0]        lfsr_11;
   wire               draw_w_11;
+  wire [31:0]        lfsr_next_11_f0;
+  wire [31:0]        lfsr_next_11_f1;
+  wire [31:0]        lfsr_next_11_f2;
+  wire [31:0]        lfsr_next_11_f3;
   wire [15:0]        lfsr_next_11_b;
   wire [31:0]        lfsr_next_11;
   wire [15:0]        r_11;
@@ -264,10 +316,14 @@ module output_layer (
   wire               w_we_11;
   reg  [15:0]        w_rd_12;
   wire signed [15:0] h_12;
-  wire signed [31:0] prod_12;
+  wire signed [63:0] prod_12;
   reg  signed [34:0] g_12;
   reg  [31:0]        lfsr_12;
   wire               draw_w_12;
+  wire [31:0]        lfsr_next_12_f0;
+  wire [31:0]        lfsr_next_12_f1;
+  wire [31:0]        lfsr_next_12_f2;
+  wire [31:0]        lfsr_next_12_f3;
   wire [15:0]        lfsr_next_12_b;
   wire [31:0]        lfsr_next_12;
   wire [15:0]        r_12;
@@ -277,10 +333,14 @@ module output_layer (
   wire               w_we_12;
   reg  [15:0]        w_rd_13;
   wire signed [15:0] h_13;
-  wire signed [31:0] prod_13;
+  wire signed [63:0] prod_13;
   reg  signed [34:0] g_13;
   reg  [31:0]        lfsr_13;
   wire               draw_w_13;
+  wire [31:0]        lfsr_next_13_f0;
+  wire [31:0]        lfsr_next_13_f1;
+  wire [31:0]        lfsr_next_13_f2;
+  wire [31:0]        lfsr_next_13_f3;
   wire [15:0]        lfsr_next_13_b;
   wire [31:0]        lfsr_next_13;
   wire [15:0]        r_13;
@@ -290,10 +350,14 @@ module output_layer (
   wire               w_we_13;
   reg  [15:0]        w_rd_14;
   wire signed [15:0] h_14;
-  wire signed [31:0] prod_14;
+  wire signed [63:0] prod_14;
   reg  signed [34:0] g_14;
   reg  [31:0]        lfsr_14;
   wire               draw_w_14;
+  wire [31:0]        lfsr_next_14_f0;
+  wire [31:0]        lfsr_next_14_f1;
+  wire [31:0]        lfsr_next_14_f2;
+  wire [31:0]        lfsr_next_14_f3;
   wire [15:0]        lfsr_next_14_b;
   wire [31:0]        lfsr_next_14;
   wire [15:0]        r_14;
@@ -303,10 +367,14 @@ module output_layer (
   wire               w_we_14;
   reg  [15:0]        w_rd_15;
   wire signed [15:0] h_15;
-  wire signed [31:0] prod_15;
+  wire signed [63:0] prod_15;
   reg  signed [34:0] g_15;
   reg  [31:0]        lfsr_15;
   wire               draw_w_15;
+  wire [31:0]        lfsr_next_15_f0;
+  wire [31:0]        lfsr_next_15_f1;
+  wire [31:0]        lfsr_next_15_f2;
+  wire [31:0]        lfsr_next_15_f3;
   wire [15:0]        lfsr_next_15_b;
   wire [31:0]        lfsr_next_15;
   wire [15:0]        r_15;
@@ -316,10 +384,14 @@ module output_layer (
   wire               w_we_15;
   reg  [15:0]        w_rd_16;
   wire signed [15:0] h_16;
-  wire signed [31:0] prod_16;
+  wire signed [63:0] prod_16;
   reg  signed [34:0] g_16;
   reg  [31:0]        lfsr_16;
   wire               draw_w_16;
+  wire [31:0]        lfsr_next_16_f0;
+  wire [31:0]        lfsr_next_16_f1;
+  wire [31:0]        lfsr_next_16_f2;
+  wire [31:0]        lfsr_next_16_f3;
   wire [15:0]        lfsr_next_16_b;
   wire [31:0]        lfsr_next_16;
   wire [15:0]        r_16;
@@ -329,10 +401,14 @@ module output_layer (
   wire               w_we_16;
   reg  [15:0]        w_rd_17;
   wire signed [15:0] h_17;
-  wire signed [31:0] prod_17;
+  wire signed [63:0] prod_17;
   reg  signed [34:0] g_17;
   reg  [31:0]        lfsr_17;
   wire               draw_w_17;
+  wire [31:0]        lfsr_next_17_f0;
+  wire [31:0]        lfsr_next_17_f1;
+  wire [31:0]        lfsr_next_17_f2;
+  wire [31:0]        lfsr_next_17_f3;
   wire [15:0]        lfsr_next_17_b;
   wire [31:0]        lfsr_next_17;
   wire [15:0]        r_17;
@@ -342,10 +418,14 @@ module output_layer (
   wire               w_we_17;
   reg  [15:0]        w_rd_18;
   wire signed [15:0] h_18;
-  wire signed [31:0] prod_18;
+  wire signed [63:0] prod_18;
   reg  signed [34:0] g_18;
   reg  [31:0]        lfsr_18;
   wire               draw_w_18;
+  wire [31:0]        lfsr_next_18_f0;
+  wire [31:0]        lfsr_next_18_f1;
+  wire [31:0]        lfsr_next_18_f2;
+  wire [31:0]        lfsr_next_18_f3;
   wire [15:0]        lfsr_next_18_b;
   wire [31:0]        lfsr_next_18;
   wire [15:0]        r_18;
@@ -355,10 +435,14 @@ module output_layer (
   wire               w_we_18;
   reg  [15:0]        w_rd_19;
   wire signed [15:0] h_19;
-  wire signed [31:0] prod_19;
+  wire signed [63:0] prod_19;
   reg  signed [34:0] g_19;
   reg  [31:0]        lfsr_19;
   wire               draw_w_19;
+  wire [31:0]        lfsr_next_19_f0;
+  wire [31:0]        lfsr_next_19_f1;
+  wire [31:0]        lfsr_next_19_f2;
+  wire [31:0]        lfsr_next_19_f3;
   wire [15:0]        lfsr_next_19_b;
   wire [31:0]        lfsr_next_19;
   wire [15:0]        r_19;
@@ -368,10 +452,14 @@ module output_layer (
   wire               w_we_19;
   reg  [15:0]        w_rd_20;
   wire signed [15:0] h_20;
-  wire signed [31:0] prod_20;
+  wire signed [63:0] prod_20;
   reg  signed [34:0] g_20;
   reg  [31:0]        lfsr_20;
   wire               draw_w_20;
+  wire [31:0]        lfsr_next_20_f0;
+  wire [31:0]        lfsr_next_20_f1;
+  wire [31:0]        lfsr_next_20_f2;
+  wire [31:0]        lfsr_next_20_f3;
   wire [15:0]        lfsr_next_20_b;
   wire [31:0]        lfsr_next_20;
   wire [15:0]        r_20;
@@ -381,10 +469,14 @@ module output_layer (
   wire               w_we_20;
   reg  [15:0]        w_rd_21;
   wire signed [15:0] h_21;
-  wire signed [31:0] prod_21;
+  wire signed [63:0] prod_21;
   reg  signed [34:0] g_21;
   reg  [31:0]        lfsr_21;
   wire               draw_w_21;
+  wire [31:0]        lfsr_next_21_f0;
+  wire [31:0]        lfsr_next_21_f1;
+  wire [31:0]        lfsr_next_21_f2;
+  wire [31:0]        lfsr_next_21_f3;
   wire [15:0]        lfsr_next_21_b;
   wire [31:0]        lfsr_next_21;
   wire [15:0]        r_21;
@@ -394,10 +486,14 @@ module output_layer (
   wire               w_we_21;
   reg  [15:0]        w_rd_22;
   wire signed [15:0] h_22;
-  wire signed [31:0] prod_22;
+  wire signed [63:0] prod_22;
   reg  signed [34:0] g_22;
   reg  [31:0]        lfsr_22;
   wire               draw_w_22;
+  wire [31:0]        lfsr_next_22_f0;
+  wire [31:0]        lfsr_next_22_f1;
+  wire [31:0]        lfsr_next_22_f2;
+  wire [31:0]        lfsr_next_22_f3;
   wire [15:0]        lfsr_next_22_b;
   wire [31:0]        lfsr_next_22;
   wire [15:0]        r_22;
@@ -407,10 +503,14 @@ module output_layer (
   wire               w_we_22;
   reg  [15:0]        w_rd_23;
   wire signed [15:0] h_23;
-  wire signed [31:0] prod_23;
+  wire signed [63:0] prod_23;
   reg  signed [34:0] g_23;
   reg  [31:0]        lfsr_23;
   wire               draw_w_23;
+  wire [31:0]        lfsr_next_23_f0;
+  wire [31:0]        lfsr_next_23_f1;
+  wire [31:0]        lfsr_next_23_f2;
+  wire [31:0]        lfsr_next_23_f3;
   wire [15:0]        lfsr_next_23_b;
   wire [31:0]        lfsr_next_23;
   wire [15:0]        r_23;
@@ -420,10 +520,14 @@ module output_layer (
   wire               w_we_23;
   reg  [15:0]        w_rd_24;
   wire signed [15:0] h_24;
-  wire signed [31:0] prod_24;
+  wire signed [63:0] prod_24;
   reg  signed [34:0] g_24;
   reg  [31:0]        lfsr_24;
   wire               draw_w_24;
+  wire [31:0]        lfsr_next_24_f0;
+  wire [31:0]        lfsr_next_24_f1;
+  wire [31:0]        lfsr_next_24_f2;
+  wire [31:0]        lfsr_next_24_f3;
   wire [15:0]        lfsr_next_24_b;
   wire [31:0]        lfsr_next_24;
   wire [15:0]        r_24;
@@ -433,10 +537,14 @@ module output_layer (
   wire               w_we_24;
   reg  [15:0]        w_rd_25;
   wire signed [15:0] h_25;
-  wire signed [31:0] prod_25;
+  wire signed [63:0] prod_25;
   reg  signed [34:0] g_25;
   reg  [31:0]        lfsr_25;
   wire               draw_w_25;
+  wire [31:0]        lfsr_next_25_f0;
+  wire [31:0]        lfsr_next_25_f1;
+  wire [31:0]        lfsr_next_25_f2;
+  wire [31:0]        lfsr_next_25_f3;
   wire [15:0]        lfsr_next_25_b;
   wire [31:0]        lfsr_next_25;
   wire [15:0]        r_25;
@@ -446,10 +554,14 @@ module output_layer (
   wire               w_we_25;
   reg  [15:0]        w_rd_26;
   wire signed [15:0] h_26;
-  wire signed [31:0] prod_26;
+  wire signed [63:0] prod_26;
   reg  signed [34:0] g_26;
   reg  [31:0]        lfsr_26;
   wire               draw_w_26;
+  wire [31:0]        lfsr_next_26_f0;
+  wire [31:0]        lfsr_next_26_f1;
+  wire [31:0]        lfsr_next_26_f2;
+  wire [31:0]        lfsr_next_26_f3;
   wire [15:0]        lfsr_next_26_b;
   wire [31:0]        lfsr_next_26;
   wire [15:0]        r_26;
@@ -459,10 +571,14 @@ module output_layer (
   wire               w_we_26;
   reg  [15:0]        w_rd_27;
   wire signed [15:0] h_27;
-  wire signed [31:0] prod_27;
+  wire signed [63:0] prod_27;
   reg  signed [34:0] g_27;
   reg  [31:0]        lfsr_27;
   wire               draw_w_27;
+  wire [31:0]        lfsr_next_27_f0;
+  wire [31:0]        lfsr_next_27_f1;
+  wire [31:0]        lfsr_next_27_f2;
+  wire [31:0]        lfsr_next_27_f3;
   wire [15:0]        lfsr_next_27_b;
   wire [31:0]        lfsr_next_27;
   wire [15:0]        r_27;
@@ -472,10 +588,14 @@ module output_layer (
   wire               w_we_27;
   reg  [15:0]        w_rd_28;
   wire signed [15:0] h_28;
-  wire signed [31:0] prod_28;
+  wire signed [63:0] prod_28;
   reg  signed [34:0] g_28;
   reg  [31:0]        lfsr_28;
   wire               draw_w_28;
+  wire [31:0]        lfsr_next_28_f0;
+  wire [31:0]        lfsr_next_28_f1;
+  wire [31:0]        lfsr_next_28_f2;
+  wire [31:0]        lfsr_next_28_f3;
   wire [15:0]        lfsr_next_28_b;
   wire [31:0]        lfsr_next_28;
   wire [15:0]        r_28;
@@ -485,10 +605,14 @@ module output_layer (
   wire               w_we_28;
   reg  [15:0]        w_rd_29;
   wire signed [15:0] h_29;
-  wire signed [31:0] prod_29;
+  wire signed [63:0] prod_29;
   reg  signed [34:0] g_29;
   reg  [31:0]        lfsr_29;
   wire               draw_w_29;
+  wire [31:0]        lfsr_next_29_f0;
+  wire [31:0]        lfsr_next_29_f1;
+  wire [31:0]        lfsr_next_29_f2;
+  wire [31:0]        lfsr_next_29_f3;
   wire [15:0]        lfsr_next_29_b;
   wire [31:0]        lfsr_next_29;
   wire [15:0]        r_29;
@@ -498,10 +622,14 @@ module output_layer (
   wire               w_we_29;
   reg  [15:0]        w_rd_30;
   wire signed [15:0] h_30;
-  wire signed [31:0] prod_30;
+  wire signed [63:0] prod_30;
   reg  signed [34:0] g_30;
   reg  [31:0]        lfsr_30;
   wire               draw_w_30;
+  wire [31:0]        lfsr_next_30_f0;
+  wire [31:0]        lfsr_next_30_f1;
+  wire [31:0]        lfsr_next_30_f2;
+  wire [31:0]        lfsr_next_30_f3;
   wire [15:0]        lfsr_next_30_b;
   wire [31:0]        lfsr_next_30;
   wire [15:0]        r_30;
@@ -511,10 +639,14 @@ module output_layer (
   wire               w_we_30;
   reg  [15:0]        w_rd_31;
   wire signed [15:0] h_31;
-  wire signed [31:0] prod_31;
+  wire signed [63:0] prod_31;
   reg  signed [34:0] g_31;
   reg  [31:0]        lfsr_31;
   wire               draw_w_31;
+  wire [31:0]        lfsr_next_31_f0;
+  wire [31:0]        lfsr_next_31_f1;
+  wire [31:0]        lfsr_next_31_f2;
+  wire [31:0]        lfsr_next_31_f3;
   wire [15:0]        lfsr_next_31_b;
   wire [31:0]        lfsr_next_31;
   wire [15:0]        r_31;
@@ -524,10 +656,14 @@ module output_layer (
   wire               w_we_31;
   reg  [15:0]        w_rd_32;
   wire signed [15:0] h_32;
-  wire signed [31:0] prod_32;
+  wire signed [63:0] prod_32;
   reg  signed [34:0] g_32;
   reg  [31:0]        lfsr_32;
   wire               draw_w_32;
+  wire [31:0]        lfsr_next_32_f0;
+  wire [31:0]        lfsr_next_32_f1;
+  wire [31:0]        lfsr_next_32_f2;
+  wire [31:0]        lfsr_next_32_f3;
   wire [15:0]        lfsr_next_32_b;
   wire [31:0]        lfsr_next_32;
   wire [15:0]        r_32;
@@ -537,10 +673,14 @@ module output_layer (
   wire               w_we_32;
   reg  [15:0]        w_rd_33;
   wire signed [15:0] h_33;
-  wire signed [31:0] prod_33;
+  wire signed [63:0] prod_33;
   reg  signed [34:0] g_33;
   reg  [31:0]        lfsr_33;
   wire               draw_w_33;
+  wire [31:0]        lfsr_next_33_f0;
+  wire [31:0]        lfsr_next_33_f1;
+  wire [31:0]        lfsr_next_33_f2;
+  wire [31:0]        lfsr_next_33_f3;
   wire [15:0]        lfsr_next_33_b;
   wire [31:0]        lfsr_next_33;
   wire [15:0]        r_33;
@@ -550,10 +690,14 @@ module output_layer (
   wire               w_we_33;
   reg  [15:0]        w_rd_34;
   wire signed [15:0] h_34;
-  wire signed [31:0] prod_34;
+  wire signed [63:0] prod_34;
   reg  signed [34:0] g_34;
   reg  [31:0]        lfsr_34;
   wire               draw_w_34;
+  wire [31:0]        lfsr_next_34_f0;
+  wire [31:0]        lfsr_next_34_f1;
+  wire [31:0]        lfsr_next_34_f2;
+  wire [31:0]        lfsr_next_34_f3;
   wire [15:0]        lfsr_next_34_b;
   wire [31:0]        lfsr_next_34;
   wire [15:0]        r_34;
@@ -563,10 +707,14 @@ module output_layer (
   wire               w_we_34;
   reg  [15:0]        w_rd_35;
   wire signed [15:0] h_35;
-  wire signed [31:0] prod_35;
+  wire signed [63:0] prod_35;
   reg  signed [34:0] g_35;
   reg  [31:0]        lfsr_35;
   wire               draw_w_35;
+  wire [31:0]        lfsr_next_35_f0;
+  wire [31:0]        lfsr_next_35_f1;
+  wire [31:0]        lfsr_next_35_f2;
+  wire [31:0]        lfsr_next_35_f3;
   wire [15:0]        lfsr_next_35_b;
   wire [31:0]        lfsr_next_35;
   wire [15:0]        r_35;
@@ -576,10 +724,14 @@ module output_layer (
   wire               w_we_35;
   reg  [15:0]        w_rd_36;
   wire signed [15:0] h_36;
-  wire signed [31:0] prod_36;
+  wire signed [63:0] prod_36;
   reg  signed [34:0] g_36;
   reg  [31:0]        lfsr_36;
   wire               draw_w_36;
+  wire [31:0]        lfsr_next_36_f0;
+  wire [31:0]        lfsr_next_36_f1;
+  wire [31:0]        lfsr_next_36_f2;
+  wire [31:0]        lfsr_next_36_f3;
   wire [15:0]        lfsr_next_36_b;
   wire [31:0]        lfsr_next_36;
   wire [15:0]        r_36;
@@ -589,10 +741,14 @@ module output_layer (
   wire               w_we_36;
   reg  [15:0]        w_rd_37;
   wire signed [15:0] h_37;
-  wire signed [31:0] prod_37;
+  wire signed [63:0] prod_37;
   reg  signed [34:0] g_37;
   reg  [31:0]        lfsr_37;
   wire               draw_w_37;
+  wire [31:0]        lfsr_next_37_f0;
+  wire [31:0]        lfsr_next_37_f1;
+  wire [31:0]        lfsr_next_37_f2;
+  wire [31:0]        lfsr_next_37_f3;
   wire [15:0]        lfsr_next_37_b;
   wire [31:0]        lfsr_next_37;
   wire [15:0]        r_37;
@@ -602,10 +758,14 @@ module output_layer (
   wire               w_we_37;
   reg  [15:0]        w_rd_38;
   wire signed [15:0] h_38;
-  wire signed [31:0] prod_38;
+  wire signed [63:0] prod_38;
   reg  signed [34:0] g_38;
   reg  [31:0]        lfsr_38;
   wire               draw_w_38;
+  wire [31:0]        lfsr_next_38_f0;
+  wire [31:0]        lfsr_next_38_f1;
+  wire [31:0]        lfsr_next_38_f2;
+  wire [31:0]        lfsr_next_38_f3;
   wire [15:0]        lfsr_next_38_b;
   wire [31:0]        lfsr_next_38;
   wire [15:0]        r_38;
@@ -615,10 +775,14 @@ module output_layer (
   wire               w_we_38;
   reg  [15:0]        w_rd_39;
   wire signed [15:0] h_39;
-  wire signed [31:0] prod_39;
+  wire signed [63:0] prod_39;
   reg  signed [34:0] g_39;
   reg  [31:0]        lfsr_39;
   wire               draw_w_39;
+  wire [31:0]        lfsr_next_39_f0;
+  wire [31:0]        lfsr_next_39_f1;
+  wire [31:0]        lfsr_next_39_f2;
+  wire [31:0]        lfsr_next_39_f3;
   wire [15:0]        lfsr_next_39_b;
   wire [31:0]        lfsr_next_39;
   wire [15:0]        r_39;
@@ -628,10 +792,14 @@ module output_layer (
   wire               w_we_39;
   reg  [15:0]        w_rd_40;
   wire signed [15:0] h_40;
-  wire signed [31:0] prod_40;
+  wire signed [63:0] prod_40;
   reg  signed [34:0] g_40;
   reg  [31:0]        lfsr_40;
   wire               draw_w_40;
+  wire [31:0]        lfsr_next_40_f0;
+  wire [31:0]        lfsr_next_40_f1;
+  wire [31:0]        lfsr_next_40_f2;
+  wire [31:0]        lfsr_next_40_f3;
   wire [15:0]        lfsr_next_40_b;
   wire [31:0]        lfsr_next_40;
   wire [15:0]        r_40;
@@ -641,10 +809,14 @@ module output_layer (
   wire               w_we_40;
   reg  [15:0]        w_rd_41;
   wire signed [15:0] h_41;
-  wire signed [31:0] prod_41;
+  wire signed [63:0] prod_41;
   reg  signed [34:0] g_41;
   reg  [31:0]        lfsr_41;
   wire               draw_w_41;
+  wire [31:0]        lfsr_next_41_f0;
+  wire [31:0]        lfsr_next_41_f1;
+  wire [31:0]        lfsr_next_41_f2;
+  wire [31:0]        lfsr_next_41_f3;
   wire [15:0]        lfsr_next_41_b;
   wire [31:0]        lfsr_next_41;
   wire [15:0]        r_41;
@@ -654,10 +826,14 @@ module output_layer (
   wire               w_we_41;
   reg  [15:0]        w_rd_42;
   wire signed [15:0] h_42;
-  wire signed [31:0] prod_42;
+  wire signed [63:0] prod_42;
   reg  signed [34:0] g_42;
   reg  [31:0]        lfsr_42;
   wire               draw_w_42;
+  wire [31:0]        lfsr_next_42_f0;
+  wire [31:0]        lfsr_next_42_f1;
+  wire [31:0]        lfsr_next_42_f2;
+  wire [31:0]        lfsr_next_42_f3;
   wire [15:0]        lfsr_next_42_b;
   wire [31:0]        lfsr_next_42;
   wire [15:0]        r_42;
@@ -667,10 +843,14 @@ module output_layer (
   wire               w_we_42;
   reg  [15:0]        w_rd_43;
   wire signed [15:0] h_43;
-  wire signed [31:0] prod_43;
+  wire signed [63:0] prod_43;
   reg  signed [34:0] g_43;
   reg  [31:0]        lfsr_43;
   wire               draw_w_43;
+  wire [31:0]        lfsr_next_43_f0;
+  wire [31:0]        lfsr_next_43_f1;
+  wire [31:0]        lfsr_next_43_f2;
+  wire [31:0]        lfsr_next_43_f3;
   wire [15:0]        lfsr_next_43_b;
   wire [31:0]        lfsr_next_43;
   wire [15:0]        r_43;
@@ -680,10 +860,14 @@ module output_layer (
   wire               w_we_43;
   reg  [15:0]        w_rd_44;
   wire signed [15:0] h_44;
-  wire signed [31:0] prod_44;
+  wire signed [63:0] prod_44;
   reg  signed [34:0] g_44;
   reg  [31:0]        lfsr_44;
   wire               draw_w_44;
+  wire [31:0]        lfsr_next_44_f0;
+  wire [31:0]        lfsr_next_44_f1;
+  wire [31:0]        lfsr_next_44_f2;
+  wire [31:0]        lfsr_next_44_f3;
   wire [15:0]        lfsr_next_44_b;
   wire [31:0]        lfsr_next_44;
   wire [15:0]        r_44;
@@ -693,10 +877,14 @@ module output_layer (
   wire               w_we_44;
   reg  [15:0]        w_rd_45;
   wire signed [15:0] h_45;
-  wire signed [31:0] prod_45;
+  wire signed [63:0] prod_45;
   reg  signed [34:0] g_45;
   reg  [31:0]        lfsr_45;
   wire               draw_w_45;
+  wire [31:0]        lfsr_next_45_f0;
+  wire [31:0]        lfsr_next_45_f1;
+  wire [31:0]        lfsr_next_45_f2;
+  wire [31:0]        lfsr_next_45_f3;
   wire [15:0]        lfsr_next_45_b;
   wire [31:0]        lfsr_next_45;
   wire [15:0]        r_45;
@@ -706,10 +894,14 @@ module output_layer (
   wire               w_we_45;
   reg  [15:0]        w_rd_46;
   wire signed [15:0] h_46;
-  wire signed [31:0] prod_46;
+  wire signed [63:0] prod_46;
   reg  signed [34:0] g_46;
   reg  [31:0]        lfsr_46;
   wire               draw_w_46;
+  wire [31:0]        lfsr_next_46_f0;
+  wire [31:0]        lfsr_next_46_f1;
+  wire [31:0]        lfsr_next_46_f2;
+  wire [31:0]        lfsr_next_46_f3;
   wire [15:0]        lfsr_next_46_b;
   wire [31:0]        lfsr_next_46;
   wire [15:0]        r_46;
@@ -719,10 +911,14 @@ module output_layer (
   wire               w_we_46;
   reg  [15:0]        w_rd_47;
   wire signed [15:0] h_47;
-  wire signed [31:0] prod_47;
+  wire signed [63:0] prod_47;
   reg  signed [34:0] g_47;
   reg  [31:0]        lfsr_47;
   wire               draw_w_47;
+  wire [31:0]        lfsr_next_47_f0;
+  wire [31:0]        lfsr_next_47_f1;
+  wire [31:0]        lfsr_next_47_f2;
+  wire [31:0]        lfsr_next_47_f3;
   wire [15:0]        lfsr_next_47_b;
   wire [31:0]        lfsr_next_47;
   wire [15:0]        r_47;
@@ -732,10 +928,14 @@ module output_layer (
   wire               w_we_47;
   reg  [15:0]        w_rd_48;
   wire signed [15:0] h_48;
-  wire signed [31:0] prod_48;
+  wire signed [63:0] prod_48;
   reg  signed [34:0] g_48;
   reg  [31:0]        lfsr_48;
   wire               draw_w_48;
+  wire [31:0]        lfsr_next_48_f0;
+  wire [31:0]        lfsr_next_48_f1;
+  wire [31:0]        lfsr_next_48_f2;
+  wire [31:0]        lfsr_next_48_f3;
   wire [15:0]        lfsr_next_48_b;
   wire [31:0]        lfsr_next_48;
   wire [15:0]        r_48;
@@ -745,10 +945,14 @@ module output_layer (
   wire               w_we_48;
   reg  [15:0]        w_rd_49;
   wire signed [15:0] h_49;
-  wire signed [31:0] prod_49;
+  wire signed [63:0] prod_49;
   reg  signed [34:0] g_49;
   reg  [31:0]        lfsr_49;
   wire               draw_w_49;
+  wire [31:0]        lfsr_next_49_f0;
+  wire [31:0]        lfsr_next_49_f1;
+  wire [31:0]        lfsr_next_49_f2;
+  wire [31:0]        lfsr_next_49_f3;
   wire [15:0]        lfsr_next_49_b;
   wire [31:0]        lfsr_next_49;
   wire [15:0]        r_49;
@@ -758,10 +962,14 @@ module output_layer (
   wire               w_we_49;
   reg  [15:0]        w_rd_50;
   wire signed [15:0] h_50;
-  wire signed [31:0] prod_50;
+  wire signed [63:0] prod_50;
   reg  signed [34:0] g_50;
   reg  [31:0]        lfsr_50;
   wire               draw_w_50;
+  wire [31:0]        lfsr_next_50_f0;
+  wire [31:0]        lfsr_next_50_f1;
+  wire [31:0]        lfsr_next_50_f2;
+  wire [31:0]        lfsr_next_50_f3;
   wire [15:0]        lfsr_next_50_b;
   wire [31:0]        lfsr_next_50;
   wire [15:0]        r_50;
@@ -771,10 +979,14 @@ module output_layer (
   wire               w_we_50;
   reg  [15:0]        w_rd_51;
   wire signed [15:0] h_51;
-  wire signed [31:0] prod_51;
+  wire signed [63:0] prod_51;
   reg  signed [34:0] g_51;
   reg  [31:0]        lfsr_51;
   wire               draw_w_51;
+  wire [31:0]        lfsr_next_51_f0;
+  wire [31:0]        lfsr_next_51_f1;
+  wire [31:0]        lfsr_next_51_f2;
+  wire [31:0]        lfsr_next_51_f3;
   wire [15:0]        lfsr_next_51_b;
   wire [31:0]        lfsr_next_51;
   wire [15:0]        r_51;
@@ -784,10 +996,14 @@ module output_layer (
   wire               w_we_51;
   reg  [15:0]        w_rd_52;
   wire signed [15:0] h_52;
-  wire signed [31:0] prod_52;
+  wire signed [63:0] prod_52;
   reg  signed [34:0] g_52;
   reg  [31:0]        lfsr_52;
   wire               draw_w_52;
+  wire [31:0]        lfsr_next_52_f0;
+  wire [31:0]        lfsr_next_52_f1;
+  wire [31:0]        lfsr_next_52_f2;
+  wire [31:0]        lfsr_next_52_f3;
   wire [15:0]        lfsr_next_52_b;
   wire [31:0]        lfsr_next_52;
   wire [15:0]        r_52;
@@ -797,10 +1013,14 @@ module output_layer (
   wire               w_we_52;
   reg  [15:0]        w_rd_53;
   wire signed [15:0] h_53;
-  wire signed [31:0] prod_53;
+  wire signed [63:0] prod_53;
   reg  signed [34:0] g_53;
   reg  [31:0]        lfsr_53;
   wire               draw_w_53;
+  wire [31:0]        lfsr_next_53_f0;
+  wire [31:0]        lfsr_next_53_f1;
+  wire [31:0]        lfsr_next_53_f2;
+  wire [31:0]        lfsr_next_53_f3;
   wire [15:0]        lfsr_next_53_b;
   wire [31:0]        lfsr_next_53;
   wire [15:0]        r_53;
@@ -810,10 +1030,14 @@ module output_layer (
   wire               w_we_53;
   reg  [15:0]        w_rd_54;
   wire signed [15:0] h_54;
-  wire signed [31:0] prod_54;
+  wire signed [63:0] prod_54;
   reg  signed [34:0] g_54;
   reg  [31:0]        lfsr_54;
   wire               draw_w_54;
+  wire [31:0]        lfsr_next_54_f0;
+  wire [31:0]        lfsr_next_54_f1;
+  wire [31:0]        lfsr_next_54_f2;
+  wire [31:0]        lfsr_next_54_f3;
   wire [15:0]        lfsr_next_54_b;
   wire [31:0]        lfsr_next_54;
   wire [15:0]        r_54;
@@ -823,10 +1047,14 @@ module output_layer (
   wire               w_we_54;
   reg  [15:0]        w_rd_55;
   wire signed [15:0] h_55;
-  wire signed [31:0] prod_55;
+  wire signed [63:0] prod_55;
   reg  signed [34:0] g_55;
   reg  [31:0]        lfsr_55;
   wire               draw_w_55;
+  wire [31:0]        lfsr_next_55_f0;
+  wire [31:0]        lfsr_next_55_f1;
+  wire [31:0]        lfsr_next_55_f2;
+  wire [31:0]        lfsr_next_55_f3;
   wire [15:0]        lfsr_next_55_b;
   wire [31:0]        lfsr_next_55;
   wire [15:0]        r_55;
@@ -836,10 +1064,14 @@ module output_layer (
   wire               w_we_55;
   reg  [15:0]        w_rd_56;
   wire signed [15:0] h_56;
-  wire signed [31:0] prod_56;
+  wire signed [63:0] prod_56;
   reg  signed [34:0] g_56;
   reg  [31:0]        lfsr_56;
   wire               draw_w_56;
+  wire [31:0]        lfsr_next_56_f0;
+  wire [31:0]        lfsr_next_56_f1;
+  wire [31:0]        lfsr_next_56_f2;
+  wire [31:0]        lfsr_next_56_f3;
   wire [15:0]        lfsr_next_56_b;
   wire [31:0]        lfsr_next_56;
   wire [15:0]        r_56;
@@ -849,10 +1081,14 @@ module output_layer (
   wire               w_we_56;
   reg  [15:0]        w_rd_57;
   wire signed [15:0] h_57;
-  wire signed [31:0] prod_57;
+  wire signed [63:0] prod_57;
   reg  signed [34:0] g_57;
   reg  [31:0]        lfsr_57;
   wire               draw_w_57;
+  wire [31:0]        lfsr_next_57_f0;
+  wire [31:0]        lfsr_next_57_f1;
+  wire [31:0]        lfsr_next_57_f2;
+  wire [31:0]        lfsr_next_57_f3;
   wire [15:0]        lfsr_next_57_b;
   wire [31:0]        lfsr_next_57;
   wire [15:0]        r_57;
@@ -862,10 +1098,14 @@ module output_layer (
   wire               w_we_57;
   reg  [15:0]        w_rd_58;
   wire signed [15:0] h_58;
-  wire signed [31:0] prod_58;
+  wire signed [63:0] prod_58;
   reg  signed [34:0] g_58;
   reg  [31:0]        lfsr_58;
   wire               draw_w_58;
+  wire [31:0]        lfsr_next_58_f0;
+  wire [31:0]        lfsr_next_58_f1;
+  wire [31:0]        lfsr_next_58_f2;
+  wire [31:0]        lfsr_next_58_f3;
   wire [15:0]        lfsr_next_58_b;
   wire [31:0]        lfsr_next_58;
   wire [15:0]        r_58;
@@ -875,10 +1115,14 @@ module output_layer (
   wire               w_we_58;
   reg  [15:0]        w_rd_59;
   wire signed [15:0] h_59;
-  wire signed [31:0] prod_59;
+  wire signed [63:0] prod_59;
   reg  signed [34:0] g_59;
   reg  [31:0]        lfsr_59;
   wire               draw_w_59;
+  wire [31:0]        lfsr_next_59_f0;
+  wire [31:0]        lfsr_next_59_f1;
+  wire [31:0]        lfsr_next_59_f2;
+  wire [31:0]        lfsr_next_59_f3;
   wire [15:0]        lfsr_next_59_b;
   wire [31:0]        lfsr_next_59;
   wire [15:0]        r_59;
@@ -888,10 +1132,14 @@ module output_layer (
   wire               w_we_59;
   reg  [15:0]        w_rd_60;
   wire signed [15:0] h_60;
-  wire signed [31:0] prod_60;
+  wire signed [63:0] prod_60;
   reg  signed [34:0] g_60;
   reg  [31:0]        lfsr_60;
   wire               draw_w_60;
+  wire [31:0]        lfsr_next_60_f0;
+  wire [31:0]        lfsr_next_60_f1;
+  wire [31:0]        lfsr_next_60_f2;
+  wire [31:0]        lfsr_next_60_f3;
   wire [15:0]        lfsr_next_60_b;
   wire [31:0]        lfsr_next_60;
   wire [15:0]        r_60;
@@ -901,10 +1149,14 @@ module output_layer (
   wire               w_we_60;
   reg  [15:0]        w_rd_61;
   wire signed [15:0] h_61;
-  wire signed [31:0] prod_61;
+  wire signed [63:0] prod_61;
   reg  signed [34:0] g_61;
   reg  [31:0]        lfsr_61;
   wire               draw_w_61;
+  wire [31:0]        lfsr_next_61_f0;
+  wire [31:0]        lfsr_next_61_f1;
+  wire [31:0]        lfsr_next_61_f2;
+  wire [31:0]        lfsr_next_61_f3;
   wire [15:0]        lfsr_next_61_b;
   wire [31:0]        lfsr_next_61;
   wire [15:0]        r_61;
@@ -914,10 +1166,14 @@ module output_layer (
   wire               w_we_61;
   reg  [15:0]        w_rd_62;
   wire signed [15:0] h_62;
-  wire signed [31:0] prod_62;
+  wire signed [63:0] prod_62;
   reg  signed [34:0] g_62;
   reg  [31:0]        lfsr_62;
   wire               draw_w_62;
+  wire [31:0]        lfsr_next_62_f0;
+  wire [31:0]        lfsr_next_62_f1;
+  wire [31:0]        lfsr_next_62_f2;
+  wire [31:0]        lfsr_next_62_f3;
   wire [15:0]        lfsr_next_62_b;
   wire [31:0]        lfsr_next_62;
   wire [15:0]        r_62;
@@ -927,10 +1183,14 @@ module output_layer (
   wire               w_we_62;
   reg  [15:0]        w_rd_63;
   wire signed [15:0] h_63;
-  wire signed [31:0] prod_63;
+  wire signed [63:0] prod_63;
   reg  signed [34:0] g_63;
   reg  [31:0]        lfsr_63;
   wire               draw_w_63;
+  wire [31:0]        lfsr_next_63_f0;
+  wire [31:0]        lfsr_next_63_f1;
+  wire [31:0]        lfsr_next_63_f2;
+  wire [31:0]        lfsr_next_63_f3;
   wire [15:0]        lfsr_next_63_b;
   wire [31:0]        lfsr_next_63;
   wire [15:0]        r_63;
@@ -942,6 +1202,7 @@ module output_layer (
   wire               b_upd_sat_hi;
   wire               b_upd_sat_lo;
   wire               b_we;
+  wire signed [63:0] logit_sum;
   reg  signed [38:0] sum_q;
   wire               a2;
   wire signed [38:0] acc_new;
@@ -1061,30 +1322,14 @@ module output_layer (
   reg  [16:0]        r_mem [0:7];
   wire [4:0]         _mul_w_addr;
   wire [3:0]         _mul_h_addr;
-  wire [6:0]         _ext_err_mem_waddr;
   wire [10:0]        _mul_err_mem_waddr;
   wire [17:0]        _ext_err_mem_wdata;
   wire [17:0]        _mux_err_mem_wdata_2;
   wire [18:0]        _sub_err_mem_wdata;
   wire [19:0]        _add_err_mem_wdata;
   wire [18:0]        _mux_err_mem_wdata;
-  wire [6:0]         _ext_err_rd_addr;
   wire [10:0]        _mul_err_rd_addr;
   wire [15:0]        _mux_prod_0;
-  wire [16:0]        _shl_lfsr_next_0_b;
-  wire [17:0]        _shl_lfsr_next_0_b_2;
-  wire [17:0]        _shl_lfsr_next_0_b_3;
-  wire [19:0]        _shl_lfsr_next_0_b_4;
-  wire [19:0]        _shl_lfsr_next_0_b_5;
-  wire [23:0]        _shl_lfsr_next_0_b_6;
-  wire [23:0]        _shl_lfsr_next_0_b_7;
-  wire [16:0]        _shl_lfsr_next2_0_b;
-  wire [17:0]        _shl_lfsr_next2_0_b_2;
-  wire [17:0]        _shl_lfsr_next2_0_b_3;
-  wire [19:0]        _shl_lfsr_next2_0_b_4;
-  wire [19:0]        _shl_lfsr_next2_0_b_5;
-  wire [23:0]        _shl_lfsr_next2_0_b_6;
-  wire [23:0]        _shl_lfsr_next2_0_b_7;
   wire [35:0]        _neg_w_upd_0_sum;
   wire [36:0]        _ext_w_upd_0_sum;
   wire [29:0]        _bits_w_upd_0_sum_2;
@@ -1092,13 +1337,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_0_sum;
   wire [14:0]        _bits_w_upd_0_sum;
   wire [15:0]        _mux_prod_1;
-  wire [16:0]        _shl_lfsr_next_1_b;
-  wire [17:0]        _shl_lfsr_next_1_b_2;
-  wire [17:0]        _shl_lfsr_next_1_b_3;
-  wire [19:0]        _shl_lfsr_next_1_b_4;
-  wire [19:0]        _shl_lfsr_next_1_b_5;
-  wire [23:0]        _shl_lfsr_next_1_b_6;
-  wire [23:0]        _shl_lfsr_next_1_b_7;
   wire [35:0]        _neg_w_upd_1_sum;
   wire [36:0]        _ext_w_upd_1_sum;
   wire [29:0]        _bits_w_upd_1_sum_2;
@@ -1106,13 +1344,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_1_sum;
   wire [14:0]        _bits_w_upd_1_sum;
   wire [15:0]        _mux_prod_2;
-  wire [16:0]        _shl_lfsr_next_2_b;
-  wire [17:0]        _shl_lfsr_next_2_b_2;
-  wire [17:0]        _shl_lfsr_next_2_b_3;
-  wire [19:0]        _shl_lfsr_next_2_b_4;
-  wire [19:0]        _shl_lfsr_next_2_b_5;
-  wire [23:0]        _shl_lfsr_next_2_b_6;
-  wire [23:0]        _shl_lfsr_next_2_b_7;
   wire [35:0]        _neg_w_upd_2_sum;
   wire [36:0]        _ext_w_upd_2_sum;
   wire [29:0]        _bits_w_upd_2_sum_2;
@@ -1120,13 +1351,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_2_sum;
   wire [14:0]        _bits_w_upd_2_sum;
   wire [15:0]        _mux_prod_3;
-  wire [16:0]        _shl_lfsr_next_3_b;
-  wire [17:0]        _shl_lfsr_next_3_b_2;
-  wire [17:0]        _shl_lfsr_next_3_b_3;
-  wire [19:0]        _shl_lfsr_next_3_b_4;
-  wire [19:0]        _shl_lfsr_next_3_b_5;
-  wire [23:0]        _shl_lfsr_next_3_b_6;
-  wire [23:0]        _shl_lfsr_next_3_b_7;
   wire [35:0]        _neg_w_upd_3_sum;
   wire [36:0]        _ext_w_upd_3_sum;
   wire [29:0]        _bits_w_upd_3_sum_2;
@@ -1134,13 +1358,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_3_sum;
   wire [14:0]        _bits_w_upd_3_sum;
   wire [15:0]        _mux_prod_4;
-  wire [16:0]        _shl_lfsr_next_4_b;
-  wire [17:0]        _shl_lfsr_next_4_b_2;
-  wire [17:0]        _shl_lfsr_next_4_b_3;
-  wire [19:0]        _shl_lfsr_next_4_b_4;
-  wire [19:0]        _shl_lfsr_next_4_b_5;
-  wire [23:0]        _shl_lfsr_next_4_b_6;
-  wire [23:0]        _shl_lfsr_next_4_b_7;
   wire [35:0]        _neg_w_upd_4_sum;
   wire [36:0]        _ext_w_upd_4_sum;
   wire [29:0]        _bits_w_upd_4_sum_2;
@@ -1148,13 +1365,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_4_sum;
   wire [14:0]        _bits_w_upd_4_sum;
   wire [15:0]        _mux_prod_5;
-  wire [16:0]        _shl_lfsr_next_5_b;
-  wire [17:0]        _shl_lfsr_next_5_b_2;
-  wire [17:0]        _shl_lfsr_next_5_b_3;
-  wire [19:0]        _shl_lfsr_next_5_b_4;
-  wire [19:0]        _shl_lfsr_next_5_b_5;
-  wire [23:0]        _shl_lfsr_next_5_b_6;
-  wire [23:0]        _shl_lfsr_next_5_b_7;
   wire [35:0]        _neg_w_upd_5_sum;
   wire [36:0]        _ext_w_upd_5_sum;
   wire [29:0]        _bits_w_upd_5_sum_2;
@@ -1162,13 +1372,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_5_sum;
   wire [14:0]        _bits_w_upd_5_sum;
   wire [15:0]        _mux_prod_6;
-  wire [16:0]        _shl_lfsr_next_6_b;
-  wire [17:0]        _shl_lfsr_next_6_b_2;
-  wire [17:0]        _shl_lfsr_next_6_b_3;
-  wire [19:0]        _shl_lfsr_next_6_b_4;
-  wire [19:0]        _shl_lfsr_next_6_b_5;
-  wire [23:0]        _shl_lfsr_next_6_b_6;
-  wire [23:0]        _shl_lfsr_next_6_b_7;
   wire [35:0]        _neg_w_upd_6_sum;
   wire [36:0]        _ext_w_upd_6_sum;
   wire [29:0]        _bits_w_upd_6_sum_2;
@@ -1176,13 +1379,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_6_sum;
   wire [14:0]        _bits_w_upd_6_sum;
   wire [15:0]        _mux_prod_7;
-  wire [16:0]        _shl_lfsr_next_7_b;
-  wire [17:0]        _shl_lfsr_next_7_b_2;
-  wire [17:0]        _shl_lfsr_next_7_b_3;
-  wire [19:0]        _shl_lfsr_next_7_b_4;
-  wire [19:0]        _shl_lfsr_next_7_b_5;
-  wire [23:0]        _shl_lfsr_next_7_b_6;
-  wire [23:0]        _shl_lfsr_next_7_b_7;
   wire [35:0]        _neg_w_upd_7_sum;
   wire [36:0]        _ext_w_upd_7_sum;
   wire [29:0]        _bits_w_upd_7_sum_2;
@@ -1190,13 +1386,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_7_sum;
   wire [14:0]        _bits_w_upd_7_sum;
   wire [15:0]        _mux_prod_8;
-  wire [16:0]        _shl_lfsr_next_8_b;
-  wire [17:0]        _shl_lfsr_next_8_b_2;
-  wire [17:0]        _shl_lfsr_next_8_b_3;
-  wire [19:0]        _shl_lfsr_next_8_b_4;
-  wire [19:0]        _shl_lfsr_next_8_b_5;
-  wire [23:0]        _shl_lfsr_next_8_b_6;
-  wire [23:0]        _shl_lfsr_next_8_b_7;
   wire [35:0]        _neg_w_upd_8_sum;
   wire [36:0]        _ext_w_upd_8_sum;
   wire [29:0]        _bits_w_upd_8_sum_2;
@@ -1204,13 +1393,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_8_sum;
   wire [14:0]        _bits_w_upd_8_sum;
   wire [15:0]        _mux_prod_9;
-  wire [16:0]        _shl_lfsr_next_9_b;
-  wire [17:0]        _shl_lfsr_next_9_b_2;
-  wire [17:0]        _shl_lfsr_next_9_b_3;
-  wire [19:0]        _shl_lfsr_next_9_b_4;
-  wire [19:0]        _shl_lfsr_next_9_b_5;
-  wire [23:0]        _shl_lfsr_next_9_b_6;
-  wire [23:0]        _shl_lfsr_next_9_b_7;
   wire [35:0]        _neg_w_upd_9_sum;
   wire [36:0]        _ext_w_upd_9_sum;
   wire [29:0]        _bits_w_upd_9_sum_2;
@@ -1218,13 +1400,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_9_sum;
   wire [14:0]        _bits_w_upd_9_sum;
   wire [15:0]        _mux_prod_10;
-  wire [16:0]        _shl_lfsr_next_10_b;
-  wire [17:0]        _shl_lfsr_next_10_b_2;
-  wire [17:0]        _shl_lfsr_next_10_b_3;
-  wire [19:0]        _shl_lfsr_next_10_b_4;
-  wire [19:0]        _shl_lfsr_next_10_b_5;
-  wire [23:0]        _shl_lfsr_next_10_b_6;
-  wire [23:0]        _shl_lfsr_next_10_b_7;
   wire [35:0]        _neg_w_upd_10_sum;
   wire [36:0]        _ext_w_upd_10_sum;
   wire [29:0]        _bits_w_upd_10_sum_2;
@@ -1232,13 +1407,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_10_sum;
   wire [14:0]        _bits_w_upd_10_sum;
   wire [15:0]        _mux_prod_11;
-  wire [16:0]        _shl_lfsr_next_11_b;
-  wire [17:0]        _shl_lfsr_next_11_b_2;
-  wire [17:0]        _shl_lfsr_next_11_b_3;
-  wire [19:0]        _shl_lfsr_next_11_b_4;
-  wire [19:0]        _shl_lfsr_next_11_b_5;
-  wire [23:0]        _shl_lfsr_next_11_b_6;
-  wire [23:0]        _shl_lfsr_next_11_b_7;
   wire [35:0]        _neg_w_upd_11_sum;
   wire [36:0]        _ext_w_upd_11_sum;
   wire [29:0]        _bits_w_upd_11_sum_2;
@@ -1246,13 +1414,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_11_sum;
   wire [14:0]        _bits_w_upd_11_sum;
   wire [15:0]        _mux_prod_12;
-  wire [16:0]        _shl_lfsr_next_12_b;
-  wire [17:0]        _shl_lfsr_next_12_b_2;
-  wire [17:0]        _shl_lfsr_next_12_b_3;
-  wire [19:0]        _shl_lfsr_next_12_b_4;
-  wire [19:0]        _shl_lfsr_next_12_b_5;
-  wire [23:0]        _shl_lfsr_next_12_b_6;
-  wire [23:0]        _shl_lfsr_next_12_b_7;
   wire [35:0]        _neg_w_upd_12_sum;
   wire [36:0]        _ext_w_upd_12_sum;
   wire [29:0]        _bits_w_upd_12_sum_2;
@@ -1260,13 +1421,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_12_sum;
   wire [14:0]        _bits_w_upd_12_sum;
   wire [15:0]        _mux_prod_13;
-  wire [16:0]        _shl_lfsr_next_13_b;
-  wire [17:0]        _shl_lfsr_next_13_b_2;
-  wire [17:0]        _shl_lfsr_next_13_b_3;
-  wire [19:0]        _shl_lfsr_next_13_b_4;
-  wire [19:0]        _shl_lfsr_next_13_b_5;
-  wire [23:0]        _shl_lfsr_next_13_b_6;
-  wire [23:0]        _shl_lfsr_next_13_b_7;
   wire [35:0]        _neg_w_upd_13_sum;
   wire [36:0]        _ext_w_upd_13_sum;
   wire [29:0]        _bits_w_upd_13_sum_2;
@@ -1274,13 +1428,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_13_sum;
   wire [14:0]        _bits_w_upd_13_sum;
   wire [15:0]        _mux_prod_14;
-  wire [16:0]        _shl_lfsr_next_14_b;
-  wire [17:0]        _shl_lfsr_next_14_b_2;
-  wire [17:0]        _shl_lfsr_next_14_b_3;
-  wire [19:0]        _shl_lfsr_next_14_b_4;
-  wire [19:0]        _shl_lfsr_next_14_b_5;
-  wire [23:0]        _shl_lfsr_next_14_b_6;
-  wire [23:0]        _shl_lfsr_next_14_b_7;
   wire [35:0]        _neg_w_upd_14_sum;
   wire [36:0]        _ext_w_upd_14_sum;
   wire [29:0]        _bits_w_upd_14_sum_2;
@@ -1288,13 +1435,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_14_sum;
   wire [14:0]        _bits_w_upd_14_sum;
   wire [15:0]        _mux_prod_15;
-  wire [16:0]        _shl_lfsr_next_15_b;
-  wire [17:0]        _shl_lfsr_next_15_b_2;
-  wire [17:0]        _shl_lfsr_next_15_b_3;
-  wire [19:0]        _shl_lfsr_next_15_b_4;
-  wire [19:0]        _shl_lfsr_next_15_b_5;
-  wire [23:0]        _shl_lfsr_next_15_b_6;
-  wire [23:0]        _shl_lfsr_next_15_b_7;
   wire [35:0]        _neg_w_upd_15_sum;
   wire [36:0]        _ext_w_upd_15_sum;
   wire [29:0]        _bits_w_upd_15_sum_2;
@@ -1302,13 +1442,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_15_sum;
   wire [14:0]        _bits_w_upd_15_sum;
   wire [15:0]        _mux_prod_16;
-  wire [16:0]        _shl_lfsr_next_16_b;
-  wire [17:0]        _shl_lfsr_next_16_b_2;
-  wire [17:0]        _shl_lfsr_next_16_b_3;
-  wire [19:0]        _shl_lfsr_next_16_b_4;
-  wire [19:0]        _shl_lfsr_next_16_b_5;
-  wire [23:0]        _shl_lfsr_next_16_b_6;
-  wire [23:0]        _shl_lfsr_next_16_b_7;
   wire [35:0]        _neg_w_upd_16_sum;
   wire [36:0]        _ext_w_upd_16_sum;
   wire [29:0]        _bits_w_upd_16_sum_2;
@@ -1316,13 +1449,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_16_sum;
   wire [14:0]        _bits_w_upd_16_sum;
   wire [15:0]        _mux_prod_17;
-  wire [16:0]        _shl_lfsr_next_17_b;
-  wire [17:0]        _shl_lfsr_next_17_b_2;
-  wire [17:0]        _shl_lfsr_next_17_b_3;
-  wire [19:0]        _shl_lfsr_next_17_b_4;
-  wire [19:0]        _shl_lfsr_next_17_b_5;
-  wire [23:0]        _shl_lfsr_next_17_b_6;
-  wire [23:0]        _shl_lfsr_next_17_b_7;
   wire [35:0]        _neg_w_upd_17_sum;
   wire [36:0]        _ext_w_upd_17_sum;
   wire [29:0]        _bits_w_upd_17_sum_2;
@@ -1330,13 +1456,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_17_sum;
   wire [14:0]        _bits_w_upd_17_sum;
   wire [15:0]        _mux_prod_18;
-  wire [16:0]        _shl_lfsr_next_18_b;
-  wire [17:0]        _shl_lfsr_next_18_b_2;
-  wire [17:0]        _shl_lfsr_next_18_b_3;
-  wire [19:0]        _shl_lfsr_next_18_b_4;
-  wire [19:0]        _shl_lfsr_next_18_b_5;
-  wire [23:0]        _shl_lfsr_next_18_b_6;
-  wire [23:0]        _shl_lfsr_next_18_b_7;
   wire [35:0]        _neg_w_upd_18_sum;
   wire [36:0]        _ext_w_upd_18_sum;
   wire [29:0]        _bits_w_upd_18_sum_2;
@@ -1344,13 +1463,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_18_sum;
   wire [14:0]        _bits_w_upd_18_sum;
   wire [15:0]        _mux_prod_19;
-  wire [16:0]        _shl_lfsr_next_19_b;
-  wire [17:0]        _shl_lfsr_next_19_b_2;
-  wire [17:0]        _shl_lfsr_next_19_b_3;
-  wire [19:0]        _shl_lfsr_next_19_b_4;
-  wire [19:0]        _shl_lfsr_next_19_b_5;
-  wire [23:0]        _shl_lfsr_next_19_b_6;
-  wire [23:0]        _shl_lfsr_next_19_b_7;
   wire [35:0]        _neg_w_upd_19_sum;
   wire [36:0]        _ext_w_upd_19_sum;
   wire [29:0]        _bits_w_upd_19_sum_2;
@@ -1358,13 +1470,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_19_sum;
   wire [14:0]        _bits_w_upd_19_sum;
   wire [15:0]        _mux_prod_20;
-  wire [16:0]        _shl_lfsr_next_20_b;
-  wire [17:0]        _shl_lfsr_next_20_b_2;
-  wire [17:0]        _shl_lfsr_next_20_b_3;
-  wire [19:0]        _shl_lfsr_next_20_b_4;
-  wire [19:0]        _shl_lfsr_next_20_b_5;
-  wire [23:0]        _shl_lfsr_next_20_b_6;
-  wire [23:0]        _shl_lfsr_next_20_b_7;
   wire [35:0]        _neg_w_upd_20_sum;
   wire [36:0]        _ext_w_upd_20_sum;
   wire [29:0]        _bits_w_upd_20_sum_2;
@@ -1372,13 +1477,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_20_sum;
   wire [14:0]        _bits_w_upd_20_sum;
   wire [15:0]        _mux_prod_21;
-  wire [16:0]        _shl_lfsr_next_21_b;
-  wire [17:0]        _shl_lfsr_next_21_b_2;
-  wire [17:0]        _shl_lfsr_next_21_b_3;
-  wire [19:0]        _shl_lfsr_next_21_b_4;
-  wire [19:0]        _shl_lfsr_next_21_b_5;
-  wire [23:0]        _shl_lfsr_next_21_b_6;
-  wire [23:0]        _shl_lfsr_next_21_b_7;
   wire [35:0]        _neg_w_upd_21_sum;
   wire [36:0]        _ext_w_upd_21_sum;
   wire [29:0]        _bits_w_upd_21_sum_2;
@@ -1386,13 +1484,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_21_sum;
   wire [14:0]        _bits_w_upd_21_sum;
   wire [15:0]        _mux_prod_22;
-  wire [16:0]        _shl_lfsr_next_22_b;
-  wire [17:0]        _shl_lfsr_next_22_b_2;
-  wire [17:0]        _shl_lfsr_next_22_b_3;
-  wire [19:0]        _shl_lfsr_next_22_b_4;
-  wire [19:0]        _shl_lfsr_next_22_b_5;
-  wire [23:0]        _shl_lfsr_next_22_b_6;
-  wire [23:0]        _shl_lfsr_next_22_b_7;
   wire [35:0]        _neg_w_upd_22_sum;
   wire [36:0]        _ext_w_upd_22_sum;
   wire [29:0]        _bits_w_upd_22_sum_2;
@@ -1400,13 +1491,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_22_sum;
   wire [14:0]        _bits_w_upd_22_sum;
   wire [15:0]        _mux_prod_23;
-  wire [16:0]        _shl_lfsr_next_23_b;
-  wire [17:0]        _shl_lfsr_next_23_b_2;
-  wire [17:0]        _shl_lfsr_next_23_b_3;
-  wire [19:0]        _shl_lfsr_next_23_b_4;
-  wire [19:0]        _shl_lfsr_next_23_b_5;
-  wire [23:0]        _shl_lfsr_next_23_b_6;
-  wire [23:0]        _shl_lfsr_next_23_b_7;
   wire [35:0]        _neg_w_upd_23_sum;
   wire [36:0]        _ext_w_upd_23_sum;
   wire [29:0]        _bits_w_upd_23_sum_2;
@@ -1414,13 +1498,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_23_sum;
   wire [14:0]        _bits_w_upd_23_sum;
   wire [15:0]        _mux_prod_24;
-  wire [16:0]        _shl_lfsr_next_24_b;
-  wire [17:0]        _shl_lfsr_next_24_b_2;
-  wire [17:0]        _shl_lfsr_next_24_b_3;
-  wire [19:0]        _shl_lfsr_next_24_b_4;
-  wire [19:0]        _shl_lfsr_next_24_b_5;
-  wire [23:0]        _shl_lfsr_next_24_b_6;
-  wire [23:0]        _shl_lfsr_next_24_b_7;
   wire [35:0]        _neg_w_upd_24_sum;
   wire [36:0]        _ext_w_upd_24_sum;
   wire [29:0]        _bits_w_upd_24_sum_2;
@@ -1428,13 +1505,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_24_sum;
   wire [14:0]        _bits_w_upd_24_sum;
   wire [15:0]        _mux_prod_25;
-  wire [16:0]        _shl_lfsr_next_25_b;
-  wire [17:0]        _shl_lfsr_next_25_b_2;
-  wire [17:0]        _shl_lfsr_next_25_b_3;
-  wire [19:0]        _shl_lfsr_next_25_b_4;
-  wire [19:0]        _shl_lfsr_next_25_b_5;
-  wire [23:0]        _shl_lfsr_next_25_b_6;
-  wire [23:0]        _shl_lfsr_next_25_b_7;
   wire [35:0]        _neg_w_upd_25_sum;
   wire [36:0]        _ext_w_upd_25_sum;
   wire [29:0]        _bits_w_upd_25_sum_2;
@@ -1442,13 +1512,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_25_sum;
   wire [14:0]        _bits_w_upd_25_sum;
   wire [15:0]        _mux_prod_26;
-  wire [16:0]        _shl_lfsr_next_26_b;
-  wire [17:0]        _shl_lfsr_next_26_b_2;
-  wire [17:0]        _shl_lfsr_next_26_b_3;
-  wire [19:0]        _shl_lfsr_next_26_b_4;
-  wire [19:0]        _shl_lfsr_next_26_b_5;
-  wire [23:0]        _shl_lfsr_next_26_b_6;
-  wire [23:0]        _shl_lfsr_next_26_b_7;
   wire [35:0]        _neg_w_upd_26_sum;
   wire [36:0]        _ext_w_upd_26_sum;
   wire [29:0]        _bits_w_upd_26_sum_2;
@@ -1456,13 +1519,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_26_sum;
   wire [14:0]        _bits_w_upd_26_sum;
   wire [15:0]        _mux_prod_27;
-  wire [16:0]        _shl_lfsr_next_27_b;
-  wire [17:0]        _shl_lfsr_next_27_b_2;
-  wire [17:0]        _shl_lfsr_next_27_b_3;
-  wire [19:0]        _shl_lfsr_next_27_b_4;
-  wire [19:0]        _shl_lfsr_next_27_b_5;
-  wire [23:0]        _shl_lfsr_next_27_b_6;
-  wire [23:0]        _shl_lfsr_next_27_b_7;
   wire [35:0]        _neg_w_upd_27_sum;
   wire [36:0]        _ext_w_upd_27_sum;
   wire [29:0]        _bits_w_upd_27_sum_2;
@@ -1470,13 +1526,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_27_sum;
   wire [14:0]        _bits_w_upd_27_sum;
   wire [15:0]        _mux_prod_28;
-  wire [16:0]        _shl_lfsr_next_28_b;
-  wire [17:0]        _shl_lfsr_next_28_b_2;
-  wire [17:0]        _shl_lfsr_next_28_b_3;
-  wire [19:0]        _shl_lfsr_next_28_b_4;
-  wire [19:0]        _shl_lfsr_next_28_b_5;
-  wire [23:0]        _shl_lfsr_next_28_b_6;
-  wire [23:0]        _shl_lfsr_next_28_b_7;
   wire [35:0]        _neg_w_upd_28_sum;
   wire [36:0]        _ext_w_upd_28_sum;
   wire [29:0]        _bits_w_upd_28_sum_2;
@@ -1484,13 +1533,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_28_sum;
   wire [14:0]        _bits_w_upd_28_sum;
   wire [15:0]        _mux_prod_29;
-  wire [16:0]        _shl_lfsr_next_29_b;
-  wire [17:0]        _shl_lfsr_next_29_b_2;
-  wire [17:0]        _shl_lfsr_next_29_b_3;
-  wire [19:0]        _shl_lfsr_next_29_b_4;
-  wire [19:0]        _shl_lfsr_next_29_b_5;
-  wire [23:0]        _shl_lfsr_next_29_b_6;
-  wire [23:0]        _shl_lfsr_next_29_b_7;
   wire [35:0]        _neg_w_upd_29_sum;
   wire [36:0]        _ext_w_upd_29_sum;
   wire [29:0]        _bits_w_upd_29_sum_2;
@@ -1498,13 +1540,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_29_sum;
   wire [14:0]        _bits_w_upd_29_sum;
   wire [15:0]        _mux_prod_30;
-  wire [16:0]        _shl_lfsr_next_30_b;
-  wire [17:0]        _shl_lfsr_next_30_b_2;
-  wire [17:0]        _shl_lfsr_next_30_b_3;
-  wire [19:0]        _shl_lfsr_next_30_b_4;
-  wire [19:0]        _shl_lfsr_next_30_b_5;
-  wire [23:0]        _shl_lfsr_next_30_b_6;
-  wire [23:0]        _shl_lfsr_next_30_b_7;
   wire [35:0]        _neg_w_upd_30_sum;
   wire [36:0]        _ext_w_upd_30_sum;
   wire [29:0]        _bits_w_upd_30_sum_2;
@@ -1512,13 +1547,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_30_sum;
   wire [14:0]        _bits_w_upd_30_sum;
   wire [15:0]        _mux_prod_31;
-  wire [16:0]        _shl_lfsr_next_31_b;
-  wire [17:0]        _shl_lfsr_next_31_b_2;
-  wire [17:0]        _shl_lfsr_next_31_b_3;
-  wire [19:0]        _shl_lfsr_next_31_b_4;
-  wire [19:0]        _shl_lfsr_next_31_b_5;
-  wire [23:0]        _shl_lfsr_next_31_b_6;
-  wire [23:0]        _shl_lfsr_next_31_b_7;
   wire [35:0]        _neg_w_upd_31_sum;
   wire [36:0]        _ext_w_upd_31_sum;
   wire [29:0]        _bits_w_upd_31_sum_2;
@@ -1526,13 +1554,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_31_sum;
   wire [14:0]        _bits_w_upd_31_sum;
   wire [15:0]        _mux_prod_32;
-  wire [16:0]        _shl_lfsr_next_32_b;
-  wire [17:0]        _shl_lfsr_next_32_b_2;
-  wire [17:0]        _shl_lfsr_next_32_b_3;
-  wire [19:0]        _shl_lfsr_next_32_b_4;
-  wire [19:0]        _shl_lfsr_next_32_b_5;
-  wire [23:0]        _shl_lfsr_next_32_b_6;
-  wire [23:0]        _shl_lfsr_next_32_b_7;
   wire [35:0]        _neg_w_upd_32_sum;
   wire [36:0]        _ext_w_upd_32_sum;
   wire [29:0]        _bits_w_upd_32_sum_2;
@@ -1540,13 +1561,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_32_sum;
   wire [14:0]        _bits_w_upd_32_sum;
   wire [15:0]        _mux_prod_33;
-  wire [16:0]        _shl_lfsr_next_33_b;
-  wire [17:0]        _shl_lfsr_next_33_b_2;
-  wire [17:0]        _shl_lfsr_next_33_b_3;
-  wire [19:0]        _shl_lfsr_next_33_b_4;
-  wire [19:0]        _shl_lfsr_next_33_b_5;
-  wire [23:0]        _shl_lfsr_next_33_b_6;
-  wire [23:0]        _shl_lfsr_next_33_b_7;
   wire [35:0]        _neg_w_upd_33_sum;
   wire [36:0]        _ext_w_upd_33_sum;
   wire [29:0]        _bits_w_upd_33_sum_2;
@@ -1554,13 +1568,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_33_sum;
   wire [14:0]        _bits_w_upd_33_sum;
   wire [15:0]        _mux_prod_34;
-  wire [16:0]        _shl_lfsr_next_34_b;
-  wire [17:0]        _shl_lfsr_next_34_b_2;
-  wire [17:0]        _shl_lfsr_next_34_b_3;
-  wire [19:0]        _shl_lfsr_next_34_b_4;
-  wire [19:0]        _shl_lfsr_next_34_b_5;
-  wire [23:0]        _shl_lfsr_next_34_b_6;
-  wire [23:0]        _shl_lfsr_next_34_b_7;
   wire [35:0]        _neg_w_upd_34_sum;
   wire [36:0]        _ext_w_upd_34_sum;
   wire [29:0]        _bits_w_upd_34_sum_2;
@@ -1568,13 +1575,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_34_sum;
   wire [14:0]        _bits_w_upd_34_sum;
   wire [15:0]        _mux_prod_35;
-  wire [16:0]        _shl_lfsr_next_35_b;
-  wire [17:0]        _shl_lfsr_next_35_b_2;
-  wire [17:0]        _shl_lfsr_next_35_b_3;
-  wire [19:0]        _shl_lfsr_next_35_b_4;
-  wire [19:0]        _shl_lfsr_next_35_b_5;
-  wire [23:0]        _shl_lfsr_next_35_b_6;
-  wire [23:0]        _shl_lfsr_next_35_b_7;
   wire [35:0]        _neg_w_upd_35_sum;
   wire [36:0]        _ext_w_upd_35_sum;
   wire [29:0]        _bits_w_upd_35_sum_2;
@@ -1582,13 +1582,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_35_sum;
   wire [14:0]        _bits_w_upd_35_sum;
   wire [15:0]        _mux_prod_36;
-  wire [16:0]        _shl_lfsr_next_36_b;
-  wire [17:0]        _shl_lfsr_next_36_b_2;
-  wire [17:0]        _shl_lfsr_next_36_b_3;
-  wire [19:0]        _shl_lfsr_next_36_b_4;
-  wire [19:0]        _shl_lfsr_next_36_b_5;
-  wire [23:0]        _shl_lfsr_next_36_b_6;
-  wire [23:0]        _shl_lfsr_next_36_b_7;
   wire [35:0]        _neg_w_upd_36_sum;
   wire [36:0]        _ext_w_upd_36_sum;
   wire [29:0]        _bits_w_upd_36_sum_2;
@@ -1596,13 +1589,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_36_sum;
   wire [14:0]        _bits_w_upd_36_sum;
   wire [15:0]        _mux_prod_37;
-  wire [16:0]        _shl_lfsr_next_37_b;
-  wire [17:0]        _shl_lfsr_next_37_b_2;
-  wire [17:0]        _shl_lfsr_next_37_b_3;
-  wire [19:0]        _shl_lfsr_next_37_b_4;
-  wire [19:0]        _shl_lfsr_next_37_b_5;
-  wire [23:0]        _shl_lfsr_next_37_b_6;
-  wire [23:0]        _shl_lfsr_next_37_b_7;
   wire [35:0]        _neg_w_upd_37_sum;
   wire [36:0]        _ext_w_upd_37_sum;
   wire [29:0]        _bits_w_upd_37_sum_2;
@@ -1610,13 +1596,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_37_sum;
   wire [14:0]        _bits_w_upd_37_sum;
   wire [15:0]        _mux_prod_38;
-  wire [16:0]        _shl_lfsr_next_38_b;
-  wire [17:0]        _shl_lfsr_next_38_b_2;
-  wire [17:0]        _shl_lfsr_next_38_b_3;
-  wire [19:0]        _shl_lfsr_next_38_b_4;
-  wire [19:0]        _shl_lfsr_next_38_b_5;
-  wire [23:0]        _shl_lfsr_next_38_b_6;
-  wire [23:0]        _shl_lfsr_next_38_b_7;
   wire [35:0]        _neg_w_upd_38_sum;
   wire [36:0]        _ext_w_upd_38_sum;
   wire [29:0]        _bits_w_upd_38_sum_2;
@@ -1624,13 +1603,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_38_sum;
   wire [14:0]        _bits_w_upd_38_sum;
   wire [15:0]        _mux_prod_39;
-  wire [16:0]        _shl_lfsr_next_39_b;
-  wire [17:0]        _shl_lfsr_next_39_b_2;
-  wire [17:0]        _shl_lfsr_next_39_b_3;
-  wire [19:0]        _shl_lfsr_next_39_b_4;
-  wire [19:0]        _shl_lfsr_next_39_b_5;
-  wire [23:0]        _shl_lfsr_next_39_b_6;
-  wire [23:0]        _shl_lfsr_next_39_b_7;
   wire [35:0]        _neg_w_upd_39_sum;
   wire [36:0]        _ext_w_upd_39_sum;
   wire [29:0]        _bits_w_upd_39_sum_2;
@@ -1638,13 +1610,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_39_sum;
   wire [14:0]        _bits_w_upd_39_sum;
   wire [15:0]        _mux_prod_40;
-  wire [16:0]        _shl_lfsr_next_40_b;
-  wire [17:0]        _shl_lfsr_next_40_b_2;
-  wire [17:0]        _shl_lfsr_next_40_b_3;
-  wire [19:0]        _shl_lfsr_next_40_b_4;
-  wire [19:0]        _shl_lfsr_next_40_b_5;
-  wire [23:0]        _shl_lfsr_next_40_b_6;
-  wire [23:0]        _shl_lfsr_next_40_b_7;
   wire [35:0]        _neg_w_upd_40_sum;
   wire [36:0]        _ext_w_upd_40_sum;
   wire [29:0]        _bits_w_upd_40_sum_2;
@@ -1652,13 +1617,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_40_sum;
   wire [14:0]        _bits_w_upd_40_sum;
   wire [15:0]        _mux_prod_41;
-  wire [16:0]        _shl_lfsr_next_41_b;
-  wire [17:0]        _shl_lfsr_next_41_b_2;
-  wire [17:0]        _shl_lfsr_next_41_b_3;
-  wire [19:0]        _shl_lfsr_next_41_b_4;
-  wire [19:0]        _shl_lfsr_next_41_b_5;
-  wire [23:0]        _shl_lfsr_next_41_b_6;
-  wire [23:0]        _shl_lfsr_next_41_b_7;
   wire [35:0]        _neg_w_upd_41_sum;
   wire [36:0]        _ext_w_upd_41_sum;
   wire [29:0]        _bits_w_upd_41_sum_2;
@@ -1666,13 +1624,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_41_sum;
   wire [14:0]        _bits_w_upd_41_sum;
   wire [15:0]        _mux_prod_42;
-  wire [16:0]        _shl_lfsr_next_42_b;
-  wire [17:0]        _shl_lfsr_next_42_b_2;
-  wire [17:0]        _shl_lfsr_next_42_b_3;
-  wire [19:0]        _shl_lfsr_next_42_b_4;
-  wire [19:0]        _shl_lfsr_next_42_b_5;
-  wire [23:0]        _shl_lfsr_next_42_b_6;
-  wire [23:0]        _shl_lfsr_next_42_b_7;
   wire [35:0]        _neg_w_upd_42_sum;
   wire [36:0]        _ext_w_upd_42_sum;
   wire [29:0]        _bits_w_upd_42_sum_2;
@@ -1680,13 +1631,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_42_sum;
   wire [14:0]        _bits_w_upd_42_sum;
   wire [15:0]        _mux_prod_43;
-  wire [16:0]        _shl_lfsr_next_43_b;
-  wire [17:0]        _shl_lfsr_next_43_b_2;
-  wire [17:0]        _shl_lfsr_next_43_b_3;
-  wire [19:0]        _shl_lfsr_next_43_b_4;
-  wire [19:0]        _shl_lfsr_next_43_b_5;
-  wire [23:0]        _shl_lfsr_next_43_b_6;
-  wire [23:0]        _shl_lfsr_next_43_b_7;
   wire [35:0]        _neg_w_upd_43_sum;
   wire [36:0]        _ext_w_upd_43_sum;
   wire [29:0]        _bits_w_upd_43_sum_2;
@@ -1694,13 +1638,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_43_sum;
   wire [14:0]        _bits_w_upd_43_sum;
   wire [15:0]        _mux_prod_44;
-  wire [16:0]        _shl_lfsr_next_44_b;
-  wire [17:0]        _shl_lfsr_next_44_b_2;
-  wire [17:0]        _shl_lfsr_next_44_b_3;
-  wire [19:0]        _shl_lfsr_next_44_b_4;
-  wire [19:0]        _shl_lfsr_next_44_b_5;
-  wire [23:0]        _shl_lfsr_next_44_b_6;
-  wire [23:0]        _shl_lfsr_next_44_b_7;
   wire [35:0]        _neg_w_upd_44_sum;
   wire [36:0]        _ext_w_upd_44_sum;
   wire [29:0]        _bits_w_upd_44_sum_2;
@@ -1708,13 +1645,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_44_sum;
   wire [14:0]        _bits_w_upd_44_sum;
   wire [15:0]        _mux_prod_45;
-  wire [16:0]        _shl_lfsr_next_45_b;
-  wire [17:0]        _shl_lfsr_next_45_b_2;
-  wire [17:0]        _shl_lfsr_next_45_b_3;
-  wire [19:0]        _shl_lfsr_next_45_b_4;
-  wire [19:0]        _shl_lfsr_next_45_b_5;
-  wire [23:0]        _shl_lfsr_next_45_b_6;
-  wire [23:0]        _shl_lfsr_next_45_b_7;
   wire [35:0]        _neg_w_upd_45_sum;
   wire [36:0]        _ext_w_upd_45_sum;
   wire [29:0]        _bits_w_upd_45_sum_2;
@@ -1722,13 +1652,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_45_sum;
   wire [14:0]        _bits_w_upd_45_sum;
   wire [15:0]        _mux_prod_46;
-  wire [16:0]        _shl_lfsr_next_46_b;
-  wire [17:0]        _shl_lfsr_next_46_b_2;
-  wire [17:0]        _shl_lfsr_next_46_b_3;
-  wire [19:0]        _shl_lfsr_next_46_b_4;
-  wire [19:0]        _shl_lfsr_next_46_b_5;
-  wire [23:0]        _shl_lfsr_next_46_b_6;
-  wire [23:0]        _shl_lfsr_next_46_b_7;
   wire [35:0]        _neg_w_upd_46_sum;
   wire [36:0]        _ext_w_upd_46_sum;
   wire [29:0]        _bits_w_upd_46_sum_2;
@@ -1736,13 +1659,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_46_sum;
   wire [14:0]        _bits_w_upd_46_sum;
   wire [15:0]        _mux_prod_47;
-  wire [16:0]        _shl_lfsr_next_47_b;
-  wire [17:0]        _shl_lfsr_next_47_b_2;
-  wire [17:0]        _shl_lfsr_next_47_b_3;
-  wire [19:0]        _shl_lfsr_next_47_b_4;
-  wire [19:0]        _shl_lfsr_next_47_b_5;
-  wire [23:0]        _shl_lfsr_next_47_b_6;
-  wire [23:0]        _shl_lfsr_next_47_b_7;
   wire [35:0]        _neg_w_upd_47_sum;
   wire [36:0]        _ext_w_upd_47_sum;
   wire [29:0]        _bits_w_upd_47_sum_2;
@@ -1750,13 +1666,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_47_sum;
   wire [14:0]        _bits_w_upd_47_sum;
   wire [15:0]        _mux_prod_48;
-  wire [16:0]        _shl_lfsr_next_48_b;
-  wire [17:0]        _shl_lfsr_next_48_b_2;
-  wire [17:0]        _shl_lfsr_next_48_b_3;
-  wire [19:0]        _shl_lfsr_next_48_b_4;
-  wire [19:0]        _shl_lfsr_next_48_b_5;
-  wire [23:0]        _shl_lfsr_next_48_b_6;
-  wire [23:0]        _shl_lfsr_next_48_b_7;
   wire [35:0]        _neg_w_upd_48_sum;
   wire [36:0]        _ext_w_upd_48_sum;
   wire [29:0]        _bits_w_upd_48_sum_2;
@@ -1764,13 +1673,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_48_sum;
   wire [14:0]        _bits_w_upd_48_sum;
   wire [15:0]        _mux_prod_49;
-  wire [16:0]        _shl_lfsr_next_49_b;
-  wire [17:0]        _shl_lfsr_next_49_b_2;
-  wire [17:0]        _shl_lfsr_next_49_b_3;
-  wire [19:0]        _shl_lfsr_next_49_b_4;
-  wire [19:0]        _shl_lfsr_next_49_b_5;
-  wire [23:0]        _shl_lfsr_next_49_b_6;
-  wire [23:0]        _shl_lfsr_next_49_b_7;
   wire [35:0]        _neg_w_upd_49_sum;
   wire [36:0]        _ext_w_upd_49_sum;
   wire [29:0]        _bits_w_upd_49_sum_2;
@@ -1778,13 +1680,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_49_sum;
   wire [14:0]        _bits_w_upd_49_sum;
   wire [15:0]        _mux_prod_50;
-  wire [16:0]        _shl_lfsr_next_50_b;
-  wire [17:0]        _shl_lfsr_next_50_b_2;
-  wire [17:0]        _shl_lfsr_next_50_b_3;
-  wire [19:0]        _shl_lfsr_next_50_b_4;
-  wire [19:0]        _shl_lfsr_next_50_b_5;
-  wire [23:0]        _shl_lfsr_next_50_b_6;
-  wire [23:0]        _shl_lfsr_next_50_b_7;
   wire [35:0]        _neg_w_upd_50_sum;
   wire [36:0]        _ext_w_upd_50_sum;
   wire [29:0]        _bits_w_upd_50_sum_2;
@@ -1792,13 +1687,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_50_sum;
   wire [14:0]        _bits_w_upd_50_sum;
   wire [15:0]        _mux_prod_51;
-  wire [16:0]        _shl_lfsr_next_51_b;
-  wire [17:0]        _shl_lfsr_next_51_b_2;
-  wire [17:0]        _shl_lfsr_next_51_b_3;
-  wire [19:0]        _shl_lfsr_next_51_b_4;
-  wire [19:0]        _shl_lfsr_next_51_b_5;
-  wire [23:0]        _shl_lfsr_next_51_b_6;
-  wire [23:0]        _shl_lfsr_next_51_b_7;
   wire [35:0]        _neg_w_upd_51_sum;
   wire [36:0]        _ext_w_upd_51_sum;
   wire [29:0]        _bits_w_upd_51_sum_2;
@@ -1806,13 +1694,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_51_sum;
   wire [14:0]        _bits_w_upd_51_sum;
   wire [15:0]        _mux_prod_52;
-  wire [16:0]        _shl_lfsr_next_52_b;
-  wire [17:0]        _shl_lfsr_next_52_b_2;
-  wire [17:0]        _shl_lfsr_next_52_b_3;
-  wire [19:0]        _shl_lfsr_next_52_b_4;
-  wire [19:0]        _shl_lfsr_next_52_b_5;
-  wire [23:0]        _shl_lfsr_next_52_b_6;
-  wire [23:0]        _shl_lfsr_next_52_b_7;
   wire [35:0]        _neg_w_upd_52_sum;
   wire [36:0]        _ext_w_upd_52_sum;
   wire [29:0]        _bits_w_upd_52_sum_2;
@@ -1820,13 +1701,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_52_sum;
   wire [14:0]        _bits_w_upd_52_sum;
   wire [15:0]        _mux_prod_53;
-  wire [16:0]        _shl_lfsr_next_53_b;
-  wire [17:0]        _shl_lfsr_next_53_b_2;
-  wire [17:0]        _shl_lfsr_next_53_b_3;
-  wire [19:0]        _shl_lfsr_next_53_b_4;
-  wire [19:0]        _shl_lfsr_next_53_b_5;
-  wire [23:0]        _shl_lfsr_next_53_b_6;
-  wire [23:0]        _shl_lfsr_next_53_b_7;
   wire [35:0]        _neg_w_upd_53_sum;
   wire [36:0]        _ext_w_upd_53_sum;
   wire [29:0]        _bits_w_upd_53_sum_2;
@@ -1834,13 +1708,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_53_sum;
   wire [14:0]        _bits_w_upd_53_sum;
   wire [15:0]        _mux_prod_54;
-  wire [16:0]        _shl_lfsr_next_54_b;
-  wire [17:0]        _shl_lfsr_next_54_b_2;
-  wire [17:0]        _shl_lfsr_next_54_b_3;
-  wire [19:0]        _shl_lfsr_next_54_b_4;
-  wire [19:0]        _shl_lfsr_next_54_b_5;
-  wire [23:0]        _shl_lfsr_next_54_b_6;
-  wire [23:0]        _shl_lfsr_next_54_b_7;
   wire [35:0]        _neg_w_upd_54_sum;
   wire [36:0]        _ext_w_upd_54_sum;
   wire [29:0]        _bits_w_upd_54_sum_2;
@@ -1848,13 +1715,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_54_sum;
   wire [14:0]        _bits_w_upd_54_sum;
   wire [15:0]        _mux_prod_55;
-  wire [16:0]        _shl_lfsr_next_55_b;
-  wire [17:0]        _shl_lfsr_next_55_b_2;
-  wire [17:0]        _shl_lfsr_next_55_b_3;
-  wire [19:0]        _shl_lfsr_next_55_b_4;
-  wire [19:0]        _shl_lfsr_next_55_b_5;
-  wire [23:0]        _shl_lfsr_next_55_b_6;
-  wire [23:0]        _shl_lfsr_next_55_b_7;
   wire [35:0]        _neg_w_upd_55_sum;
   wire [36:0]        _ext_w_upd_55_sum;
   wire [29:0]        _bits_w_upd_55_sum_2;
@@ -1862,13 +1722,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_55_sum;
   wire [14:0]        _bits_w_upd_55_sum;
   wire [15:0]        _mux_prod_56;
-  wire [16:0]        _shl_lfsr_next_56_b;
-  wire [17:0]        _shl_lfsr_next_56_b_2;
-  wire [17:0]        _shl_lfsr_next_56_b_3;
-  wire [19:0]        _shl_lfsr_next_56_b_4;
-  wire [19:0]        _shl_lfsr_next_56_b_5;
-  wire [23:0]        _shl_lfsr_next_56_b_6;
-  wire [23:0]        _shl_lfsr_next_56_b_7;
   wire [35:0]        _neg_w_upd_56_sum;
   wire [36:0]        _ext_w_upd_56_sum;
   wire [29:0]        _bits_w_upd_56_sum_2;
@@ -1876,13 +1729,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_56_sum;
   wire [14:0]        _bits_w_upd_56_sum;
   wire [15:0]        _mux_prod_57;
-  wire [16:0]        _shl_lfsr_next_57_b;
-  wire [17:0]        _shl_lfsr_next_57_b_2;
-  wire [17:0]        _shl_lfsr_next_57_b_3;
-  wire [19:0]        _shl_lfsr_next_57_b_4;
-  wire [19:0]        _shl_lfsr_next_57_b_5;
-  wire [23:0]        _shl_lfsr_next_57_b_6;
-  wire [23:0]        _shl_lfsr_next_57_b_7;
   wire [35:0]        _neg_w_upd_57_sum;
   wire [36:0]        _ext_w_upd_57_sum;
   wire [29:0]        _bits_w_upd_57_sum_2;
@@ -1890,13 +1736,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_57_sum;
   wire [14:0]        _bits_w_upd_57_sum;
   wire [15:0]        _mux_prod_58;
-  wire [16:0]        _shl_lfsr_next_58_b;
-  wire [17:0]        _shl_lfsr_next_58_b_2;
-  wire [17:0]        _shl_lfsr_next_58_b_3;
-  wire [19:0]        _shl_lfsr_next_58_b_4;
-  wire [19:0]        _shl_lfsr_next_58_b_5;
-  wire [23:0]        _shl_lfsr_next_58_b_6;
-  wire [23:0]        _shl_lfsr_next_58_b_7;
   wire [35:0]        _neg_w_upd_58_sum;
   wire [36:0]        _ext_w_upd_58_sum;
   wire [29:0]        _bits_w_upd_58_sum_2;
@@ -1904,13 +1743,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_58_sum;
   wire [14:0]        _bits_w_upd_58_sum;
   wire [15:0]        _mux_prod_59;
-  wire [16:0]        _shl_lfsr_next_59_b;
-  wire [17:0]        _shl_lfsr_next_59_b_2;
-  wire [17:0]        _shl_lfsr_next_59_b_3;
-  wire [19:0]        _shl_lfsr_next_59_b_4;
-  wire [19:0]        _shl_lfsr_next_59_b_5;
-  wire [23:0]        _shl_lfsr_next_59_b_6;
-  wire [23:0]        _shl_lfsr_next_59_b_7;
   wire [35:0]        _neg_w_upd_59_sum;
   wire [36:0]        _ext_w_upd_59_sum;
   wire [29:0]        _bits_w_upd_59_sum_2;
@@ -1918,13 +1750,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_59_sum;
   wire [14:0]        _bits_w_upd_59_sum;
   wire [15:0]        _mux_prod_60;
-  wire [16:0]        _shl_lfsr_next_60_b;
-  wire [17:0]        _shl_lfsr_next_60_b_2;
-  wire [17:0]        _shl_lfsr_next_60_b_3;
-  wire [19:0]        _shl_lfsr_next_60_b_4;
-  wire [19:0]        _shl_lfsr_next_60_b_5;
-  wire [23:0]        _shl_lfsr_next_60_b_6;
-  wire [23:0]        _shl_lfsr_next_60_b_7;
   wire [35:0]        _neg_w_upd_60_sum;
   wire [36:0]        _ext_w_upd_60_sum;
   wire [29:0]        _bits_w_upd_60_sum_2;
@@ -1932,13 +1757,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_60_sum;
   wire [14:0]        _bits_w_upd_60_sum;
   wire [15:0]        _mux_prod_61;
-  wire [16:0]        _shl_lfsr_next_61_b;
-  wire [17:0]        _shl_lfsr_next_61_b_2;
-  wire [17:0]        _shl_lfsr_next_61_b_3;
-  wire [19:0]        _shl_lfsr_next_61_b_4;
-  wire [19:0]        _shl_lfsr_next_61_b_5;
-  wire [23:0]        _shl_lfsr_next_61_b_6;
-  wire [23:0]        _shl_lfsr_next_61_b_7;
   wire [35:0]        _neg_w_upd_61_sum;
   wire [36:0]        _ext_w_upd_61_sum;
   wire [29:0]        _bits_w_upd_61_sum_2;
@@ -1946,13 +1764,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_61_sum;
   wire [14:0]        _bits_w_upd_61_sum;
   wire [15:0]        _mux_prod_62;
-  wire [16:0]        _shl_lfsr_next_62_b;
-  wire [17:0]        _shl_lfsr_next_62_b_2;
-  wire [17:0]        _shl_lfsr_next_62_b_3;
-  wire [19:0]        _shl_lfsr_next_62_b_4;
-  wire [19:0]        _shl_lfsr_next_62_b_5;
-  wire [23:0]        _shl_lfsr_next_62_b_6;
-  wire [23:0]        _shl_lfsr_next_62_b_7;
   wire [35:0]        _neg_w_upd_62_sum;
   wire [36:0]        _ext_w_upd_62_sum;
   wire [29:0]        _bits_w_upd_62_sum_2;
@@ -1960,13 +1771,6 @@ module output_layer (
   wire [30:0]        _add_w_upd_62_sum;
   wire [14:0]        _bits_w_upd_62_sum;
   wire [15:0]        _mux_prod_63;
-  wire [16:0]        _shl_lfsr_next_63_b;
-  wire [17:0]        _shl_lfsr_next_63_b_2;
-  wire [17:0]        _shl_lfsr_next_63_b_3;
-  wire [19:0]        _shl_lfsr_next_63_b_4;
-  wire [19:0]        _shl_lfsr_next_63_b_5;
-  wire [23:0]        _shl_lfsr_next_63_b_6;
-  wire [23:0]        _shl_lfsr_next_63_b_7;
   wire [35:0]        _neg_w_upd_63_sum;
   wire [36:0]        _ext_w_upd_63_sum;
   wire [29:0]        _bits_w_upd_63_sum_2;
@@ -1977,16 +1781,12 @@ module output_layer (
   wire [13:0]        _ext_b_upd_sum;
   wire [37:0]        _add_b_upd_sum;
   wire [24:0]        _bits_b_upd_sum;
-  wire [25:0]        _mux_sum_q;
+  wire [25:0]        _mux_logit_sum;
   wire [40:0]        _add_logit;
   wire [28:0]        _mux_logit;
-  wire [6:0]         _ext_logit_mem_waddr;
   wire [10:0]        _mul_logit_mem_waddr;
-  wire [6:0]         _ext_logit_rd_addr;
   wire [10:0]        _mul_logit_rd_addr;
-  wire [6:0]         _ext_e_mem_waddr;
   wire [10:0]        _mul_e_mem_waddr;
-  wire [6:0]         _ext_e_rd_addr;
   wire [10:0]        _mul_e_rd_addr;
   wire [33:0]        _mul_p_sat;
   wire [34:0]        _add_p_sat;
@@ -2251,15 +2051,13 @@ module output_layer (
     end
   end
 
-  assign _ext_err_mem_waddr = {4'd0, p1_q};
-  assign _mul_err_mem_waddr = _ext_err_mem_waddr * 4'd10;
+  assign _mul_err_mem_waddr = p1_q * 4'd10;
   assign _ext_err_mem_wdata = {1'b0, p_clamped};
   assign _mux_err_mem_wdata_2 = (y_rdata == j1_q) ? 18'sh10000 : 18'sd0;
   assign _sub_err_mem_wdata = {_ext_err_mem_wdata[17], _ext_err_mem_wdata} - {_mux_err_mem_wdata_2[17], _mux_err_mem_wdata_2};
   assign _add_err_mem_wdata = {_sub_err_mem_wdata[18], _sub_err_mem_wdata} + 20'd1;
   assign _mux_err_mem_wdata = ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767) ? 19'sd32767 : (($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)) ? (-19'sd32768) : _add_err_mem_wdata[19:1]);
-  assign _ext_err_rd_addr = {4'd0, p_q};
-  assign _mul_err_rd_addr = _ext_err_rd_addr * 4'd10;
+  assign _mul_err_rd_addr = p_q * 4'd10;
   // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:349)
   always @(posedge clk) begin
     if (err_done) begin
@@ -2306,21 +2104,22 @@ module output_layer (
       g_0 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_0 <= (p_first1_q ? 35'sd0 : g_0) + {{3{prod_0[31]}}, prod_0};
+        g_0 <= (p_first1_q ? 35'sd0 : g_0) + prod_0[34:0];
       end
     end
   end
 
   assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_0_b = {lfsr_0[15:0], 1'b0};
-  assign _shl_lfsr_next_0_b_2 = {lfsr_0[15:0], 2'd0};
-  assign _shl_lfsr_next_0_b_3 = {(lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_0_b_4 = {(lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_0_b_5 = {(((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_0_b_6 = {(((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_0_b_7 = {(((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0], 8'd0};
-  assign lfsr_next_0_b = ((((((lfsr_0[15:0] ^ _shl_lfsr_next_0_b[15:0]) ^ _shl_lfsr_next_0_b_2[15:0]) ^ _shl_lfsr_next_0_b_3[15:0]) ^ _shl_lfsr_next_0_b_4[15:0]) ^ _shl_lfsr_next_0_b_5[15:0]) ^ _shl_lfsr_next_0_b_6[15:0]) ^ _shl_lfsr_next_0_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2328,14 +2127,15 @@ module output_layer (
 
   assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:386
 
-  assign _shl_lfsr_next2_0_b = {lfsr_next_0[15:0], 1'b0};
-  assign _shl_lfsr_next2_0_b_2 = {lfsr_next_0[15:0], 2'd0};
-  assign _shl_lfsr_next2_0_b_3 = {(lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next2_0_b_4 = {(lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next2_0_b_5 = {(((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next2_0_b_6 = {(((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next2_0_b_7 = {(((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0], 8'd0};
-  assign lfsr_next2_0_b = ((((((lfsr_next_0[15:0] ^ _shl_lfsr_next2_0_b[15:0]) ^ _shl_lfsr_next2_0_b_2[15:0]) ^ _shl_lfsr_next2_0_b_3[15:0]) ^ _shl_lfsr_next2_0_b_4[15:0]) ^ _shl_lfsr_next2_0_b_5[15:0]) ^ _shl_lfsr_next2_0_b_6[15:0]) ^ _shl_lfsr_next2_0_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:389
 
@@ -2360,11 +2160,11 @@ module output_layer (
   assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
   assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
   assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};  // generator/units/lane.ts:142
+  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2389,21 +2189,22 @@ module output_layer (
       g_1 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_1 <= (p_first1_q ? 35'sd0 : g_1) + {{3{prod_1[31]}}, prod_1};
+        g_1 <= (p_first1_q ? 35'sd0 : g_1) + prod_1[34:0];
       end
     end
   end
 
   assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_1_b = {lfsr_1[15:0], 1'b0};
-  assign _shl_lfsr_next_1_b_2 = {lfsr_1[15:0], 2'd0};
-  assign _shl_lfsr_next_1_b_3 = {(lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_1_b_4 = {(lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_1_b_5 = {(((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_1_b_6 = {(((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_1_b_7 = {(((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0], 8'd0};
-  assign lfsr_next_1_b = ((((((lfsr_1[15:0] ^ _shl_lfsr_next_1_b[15:0]) ^ _shl_lfsr_next_1_b_2[15:0]) ^ _shl_lfsr_next_1_b_3[15:0]) ^ _shl_lfsr_next_1_b_4[15:0]) ^ _shl_lfsr_next_1_b_5[15:0]) ^ _shl_lfsr_next_1_b_6[15:0]) ^ _shl_lfsr_next_1_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2428,11 +2229,11 @@ module output_layer (
   assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
   assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
   assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};  // generator/units/lane.ts:142
+  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2457,21 +2258,22 @@ module output_layer (
       g_2 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_2 <= (p_first1_q ? 35'sd0 : g_2) + {{3{prod_2[31]}}, prod_2};
+        g_2 <= (p_first1_q ? 35'sd0 : g_2) + prod_2[34:0];
       end
     end
   end
 
   assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_2_b = {lfsr_2[15:0], 1'b0};
-  assign _shl_lfsr_next_2_b_2 = {lfsr_2[15:0], 2'd0};
-  assign _shl_lfsr_next_2_b_3 = {(lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_2_b_4 = {(lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_2_b_5 = {(((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_2_b_6 = {(((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_2_b_7 = {(((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0], 8'd0};
-  assign lfsr_next_2_b = ((((((lfsr_2[15:0] ^ _shl_lfsr_next_2_b[15:0]) ^ _shl_lfsr_next_2_b_2[15:0]) ^ _shl_lfsr_next_2_b_3[15:0]) ^ _shl_lfsr_next_2_b_4[15:0]) ^ _shl_lfsr_next_2_b_5[15:0]) ^ _shl_lfsr_next_2_b_6[15:0]) ^ _shl_lfsr_next_2_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2496,11 +2298,11 @@ module output_layer (
   assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
   assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
   assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};  // generator/units/lane.ts:142
+  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2525,21 +2327,22 @@ module output_layer (
       g_3 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_3 <= (p_first1_q ? 35'sd0 : g_3) + {{3{prod_3[31]}}, prod_3};
+        g_3 <= (p_first1_q ? 35'sd0 : g_3) + prod_3[34:0];
       end
     end
   end
 
   assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_3_b = {lfsr_3[15:0], 1'b0};
-  assign _shl_lfsr_next_3_b_2 = {lfsr_3[15:0], 2'd0};
-  assign _shl_lfsr_next_3_b_3 = {(lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_3_b_4 = {(lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_3_b_5 = {(((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_3_b_6 = {(((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_3_b_7 = {(((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0], 8'd0};
-  assign lfsr_next_3_b = ((((((lfsr_3[15:0] ^ _shl_lfsr_next_3_b[15:0]) ^ _shl_lfsr_next_3_b_2[15:0]) ^ _shl_lfsr_next_3_b_3[15:0]) ^ _shl_lfsr_next_3_b_4[15:0]) ^ _shl_lfsr_next_3_b_5[15:0]) ^ _shl_lfsr_next_3_b_6[15:0]) ^ _shl_lfsr_next_3_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2564,11 +2367,11 @@ module output_layer (
   assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
   assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
   assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};  // generator/units/lane.ts:142
+  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2593,21 +2396,22 @@ module output_layer (
       g_4 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_4 <= (p_first1_q ? 35'sd0 : g_4) + {{3{prod_4[31]}}, prod_4};
+        g_4 <= (p_first1_q ? 35'sd0 : g_4) + prod_4[34:0];
       end
     end
   end
 
   assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_4_b = {lfsr_4[15:0], 1'b0};
-  assign _shl_lfsr_next_4_b_2 = {lfsr_4[15:0], 2'd0};
-  assign _shl_lfsr_next_4_b_3 = {(lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_4_b_4 = {(lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_4_b_5 = {(((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_4_b_6 = {(((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_4_b_7 = {(((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0], 8'd0};
-  assign lfsr_next_4_b = ((((((lfsr_4[15:0] ^ _shl_lfsr_next_4_b[15:0]) ^ _shl_lfsr_next_4_b_2[15:0]) ^ _shl_lfsr_next_4_b_3[15:0]) ^ _shl_lfsr_next_4_b_4[15:0]) ^ _shl_lfsr_next_4_b_5[15:0]) ^ _shl_lfsr_next_4_b_6[15:0]) ^ _shl_lfsr_next_4_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2632,11 +2436,11 @@ module output_layer (
   assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
   assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
   assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};  // generator/units/lane.ts:142
+  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2661,21 +2465,22 @@ module output_layer (
       g_5 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_5 <= (p_first1_q ? 35'sd0 : g_5) + {{3{prod_5[31]}}, prod_5};
+        g_5 <= (p_first1_q ? 35'sd0 : g_5) + prod_5[34:0];
       end
     end
   end
 
   assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_5_b = {lfsr_5[15:0], 1'b0};
-  assign _shl_lfsr_next_5_b_2 = {lfsr_5[15:0], 2'd0};
-  assign _shl_lfsr_next_5_b_3 = {(lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_5_b_4 = {(lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_5_b_5 = {(((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_5_b_6 = {(((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_5_b_7 = {(((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0], 8'd0};
-  assign lfsr_next_5_b = ((((((lfsr_5[15:0] ^ _shl_lfsr_next_5_b[15:0]) ^ _shl_lfsr_next_5_b_2[15:0]) ^ _shl_lfsr_next_5_b_3[15:0]) ^ _shl_lfsr_next_5_b_4[15:0]) ^ _shl_lfsr_next_5_b_5[15:0]) ^ _shl_lfsr_next_5_b_6[15:0]) ^ _shl_lfsr_next_5_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2700,11 +2505,11 @@ module output_layer (
   assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
   assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
   assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};  // generator/units/lane.ts:142
+  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2729,21 +2534,22 @@ module output_layer (
       g_6 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_6 <= (p_first1_q ? 35'sd0 : g_6) + {{3{prod_6[31]}}, prod_6};
+        g_6 <= (p_first1_q ? 35'sd0 : g_6) + prod_6[34:0];
       end
     end
   end
 
   assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_6_b = {lfsr_6[15:0], 1'b0};
-  assign _shl_lfsr_next_6_b_2 = {lfsr_6[15:0], 2'd0};
-  assign _shl_lfsr_next_6_b_3 = {(lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_6_b_4 = {(lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_6_b_5 = {(((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_6_b_6 = {(((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_6_b_7 = {(((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0], 8'd0};
-  assign lfsr_next_6_b = ((((((lfsr_6[15:0] ^ _shl_lfsr_next_6_b[15:0]) ^ _shl_lfsr_next_6_b_2[15:0]) ^ _shl_lfsr_next_6_b_3[15:0]) ^ _shl_lfsr_next_6_b_4[15:0]) ^ _shl_lfsr_next_6_b_5[15:0]) ^ _shl_lfsr_next_6_b_6[15:0]) ^ _shl_lfsr_next_6_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2768,11 +2574,11 @@ module output_layer (
   assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
   assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
   assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};  // generator/units/lane.ts:142
+  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2797,21 +2603,22 @@ module output_layer (
       g_7 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_7 <= (p_first1_q ? 35'sd0 : g_7) + {{3{prod_7[31]}}, prod_7};
+        g_7 <= (p_first1_q ? 35'sd0 : g_7) + prod_7[34:0];
       end
     end
   end
 
   assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_7_b = {lfsr_7[15:0], 1'b0};
-  assign _shl_lfsr_next_7_b_2 = {lfsr_7[15:0], 2'd0};
-  assign _shl_lfsr_next_7_b_3 = {(lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_7_b_4 = {(lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_7_b_5 = {(((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_7_b_6 = {(((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_7_b_7 = {(((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0], 8'd0};
-  assign lfsr_next_7_b = ((((((lfsr_7[15:0] ^ _shl_lfsr_next_7_b[15:0]) ^ _shl_lfsr_next_7_b_2[15:0]) ^ _shl_lfsr_next_7_b_3[15:0]) ^ _shl_lfsr_next_7_b_4[15:0]) ^ _shl_lfsr_next_7_b_5[15:0]) ^ _shl_lfsr_next_7_b_6[15:0]) ^ _shl_lfsr_next_7_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2836,11 +2643,11 @@ module output_layer (
   assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
   assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
   assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};  // generator/units/lane.ts:142
+  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2865,21 +2672,22 @@ module output_layer (
       g_8 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_8 <= (p_first1_q ? 35'sd0 : g_8) + {{3{prod_8[31]}}, prod_8};
+        g_8 <= (p_first1_q ? 35'sd0 : g_8) + prod_8[34:0];
       end
     end
   end
 
   assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_8_b = {lfsr_8[15:0], 1'b0};
-  assign _shl_lfsr_next_8_b_2 = {lfsr_8[15:0], 2'd0};
-  assign _shl_lfsr_next_8_b_3 = {(lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_8_b_4 = {(lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_8_b_5 = {(((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_8_b_6 = {(((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_8_b_7 = {(((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0], 8'd0};
-  assign lfsr_next_8_b = ((((((lfsr_8[15:0] ^ _shl_lfsr_next_8_b[15:0]) ^ _shl_lfsr_next_8_b_2[15:0]) ^ _shl_lfsr_next_8_b_3[15:0]) ^ _shl_lfsr_next_8_b_4[15:0]) ^ _shl_lfsr_next_8_b_5[15:0]) ^ _shl_lfsr_next_8_b_6[15:0]) ^ _shl_lfsr_next_8_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2904,11 +2712,11 @@ module output_layer (
   assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
   assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
   assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};  // generator/units/lane.ts:142
+  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -2933,21 +2741,22 @@ module output_layer (
       g_9 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_9 <= (p_first1_q ? 35'sd0 : g_9) + {{3{prod_9[31]}}, prod_9};
+        g_9 <= (p_first1_q ? 35'sd0 : g_9) + prod_9[34:0];
       end
     end
   end
 
   assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_9_b = {lfsr_9[15:0], 1'b0};
-  assign _shl_lfsr_next_9_b_2 = {lfsr_9[15:0], 2'd0};
-  assign _shl_lfsr_next_9_b_3 = {(lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_9_b_4 = {(lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_9_b_5 = {(((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_9_b_6 = {(((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_9_b_7 = {(((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0], 8'd0};
-  assign lfsr_next_9_b = ((((((lfsr_9[15:0] ^ _shl_lfsr_next_9_b[15:0]) ^ _shl_lfsr_next_9_b_2[15:0]) ^ _shl_lfsr_next_9_b_3[15:0]) ^ _shl_lfsr_next_9_b_4[15:0]) ^ _shl_lfsr_next_9_b_5[15:0]) ^ _shl_lfsr_next_9_b_6[15:0]) ^ _shl_lfsr_next_9_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/output.ts:382
 
@@ -2972,11 +2781,11 @@ module output_layer (
   assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
   assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
   assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};  // generator/units/lane.ts:142
+  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3001,21 +2810,22 @@ module output_layer (
       g_10 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_10 <= (p_first1_q ? 35'sd0 : g_10) + {{3{prod_10[31]}}, prod_10};
+        g_10 <= (p_first1_q ? 35'sd0 : g_10) + prod_10[34:0];
       end
     end
   end
 
   assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_10_b = {lfsr_10[15:0], 1'b0};
-  assign _shl_lfsr_next_10_b_2 = {lfsr_10[15:0], 2'd0};
-  assign _shl_lfsr_next_10_b_3 = {(lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_10_b_4 = {(lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_10_b_5 = {(((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_10_b_6 = {(((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_10_b_7 = {(((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0], 8'd0};
-  assign lfsr_next_10_b = ((((((lfsr_10[15:0] ^ _shl_lfsr_next_10_b[15:0]) ^ _shl_lfsr_next_10_b_2[15:0]) ^ _shl_lfsr_next_10_b_3[15:0]) ^ _shl_lfsr_next_10_b_4[15:0]) ^ _shl_lfsr_next_10_b_5[15:0]) ^ _shl_lfsr_next_10_b_6[15:0]) ^ _shl_lfsr_next_10_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3040,11 +2850,11 @@ module output_layer (
   assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
   assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
   assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};  // generator/units/lane.ts:142
+  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3069,21 +2879,22 @@ module output_layer (
       g_11 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_11 <= (p_first1_q ? 35'sd0 : g_11) + {{3{prod_11[31]}}, prod_11};
+        g_11 <= (p_first1_q ? 35'sd0 : g_11) + prod_11[34:0];
       end
     end
   end
 
   assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_11_b = {lfsr_11[15:0], 1'b0};
-  assign _shl_lfsr_next_11_b_2 = {lfsr_11[15:0], 2'd0};
-  assign _shl_lfsr_next_11_b_3 = {(lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_11_b_4 = {(lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_11_b_5 = {(((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_11_b_6 = {(((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_11_b_7 = {(((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0], 8'd0};
-  assign lfsr_next_11_b = ((((((lfsr_11[15:0] ^ _shl_lfsr_next_11_b[15:0]) ^ _shl_lfsr_next_11_b_2[15:0]) ^ _shl_lfsr_next_11_b_3[15:0]) ^ _shl_lfsr_next_11_b_4[15:0]) ^ _shl_lfsr_next_11_b_5[15:0]) ^ _shl_lfsr_next_11_b_6[15:0]) ^ _shl_lfsr_next_11_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3108,11 +2919,11 @@ module output_layer (
   assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
   assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
   assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};  // generator/units/lane.ts:142
+  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3137,21 +2948,22 @@ module output_layer (
       g_12 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_12 <= (p_first1_q ? 35'sd0 : g_12) + {{3{prod_12[31]}}, prod_12};
+        g_12 <= (p_first1_q ? 35'sd0 : g_12) + prod_12[34:0];
       end
     end
   end
 
   assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_12_b = {lfsr_12[15:0], 1'b0};
-  assign _shl_lfsr_next_12_b_2 = {lfsr_12[15:0], 2'd0};
-  assign _shl_lfsr_next_12_b_3 = {(lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_12_b_4 = {(lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_12_b_5 = {(((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_12_b_6 = {(((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_12_b_7 = {(((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0], 8'd0};
-  assign lfsr_next_12_b = ((((((lfsr_12[15:0] ^ _shl_lfsr_next_12_b[15:0]) ^ _shl_lfsr_next_12_b_2[15:0]) ^ _shl_lfsr_next_12_b_3[15:0]) ^ _shl_lfsr_next_12_b_4[15:0]) ^ _shl_lfsr_next_12_b_5[15:0]) ^ _shl_lfsr_next_12_b_6[15:0]) ^ _shl_lfsr_next_12_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3176,11 +2988,11 @@ module output_layer (
   assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
   assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
   assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};  // generator/units/lane.ts:142
+  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3205,21 +3017,22 @@ module output_layer (
       g_13 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_13 <= (p_first1_q ? 35'sd0 : g_13) + {{3{prod_13[31]}}, prod_13};
+        g_13 <= (p_first1_q ? 35'sd0 : g_13) + prod_13[34:0];
       end
     end
   end
 
   assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_13_b = {lfsr_13[15:0], 1'b0};
-  assign _shl_lfsr_next_13_b_2 = {lfsr_13[15:0], 2'd0};
-  assign _shl_lfsr_next_13_b_3 = {(lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_13_b_4 = {(lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_13_b_5 = {(((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_13_b_6 = {(((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_13_b_7 = {(((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0], 8'd0};
-  assign lfsr_next_13_b = ((((((lfsr_13[15:0] ^ _shl_lfsr_next_13_b[15:0]) ^ _shl_lfsr_next_13_b_2[15:0]) ^ _shl_lfsr_next_13_b_3[15:0]) ^ _shl_lfsr_next_13_b_4[15:0]) ^ _shl_lfsr_next_13_b_5[15:0]) ^ _shl_lfsr_next_13_b_6[15:0]) ^ _shl_lfsr_next_13_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3244,11 +3057,11 @@ module output_layer (
   assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
   assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
   assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};  // generator/units/lane.ts:142
+  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3273,21 +3086,22 @@ module output_layer (
       g_14 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_14 <= (p_first1_q ? 35'sd0 : g_14) + {{3{prod_14[31]}}, prod_14};
+        g_14 <= (p_first1_q ? 35'sd0 : g_14) + prod_14[34:0];
       end
     end
   end
 
   assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_14_b = {lfsr_14[15:0], 1'b0};
-  assign _shl_lfsr_next_14_b_2 = {lfsr_14[15:0], 2'd0};
-  assign _shl_lfsr_next_14_b_3 = {(lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_14_b_4 = {(lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_14_b_5 = {(((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_14_b_6 = {(((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_14_b_7 = {(((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0], 8'd0};
-  assign lfsr_next_14_b = ((((((lfsr_14[15:0] ^ _shl_lfsr_next_14_b[15:0]) ^ _shl_lfsr_next_14_b_2[15:0]) ^ _shl_lfsr_next_14_b_3[15:0]) ^ _shl_lfsr_next_14_b_4[15:0]) ^ _shl_lfsr_next_14_b_5[15:0]) ^ _shl_lfsr_next_14_b_6[15:0]) ^ _shl_lfsr_next_14_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3312,11 +3126,11 @@ module output_layer (
   assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
   assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
   assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};  // generator/units/lane.ts:142
+  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3341,21 +3155,22 @@ module output_layer (
       g_15 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_15 <= (p_first1_q ? 35'sd0 : g_15) + {{3{prod_15[31]}}, prod_15};
+        g_15 <= (p_first1_q ? 35'sd0 : g_15) + prod_15[34:0];
       end
     end
   end
 
   assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_15_b = {lfsr_15[15:0], 1'b0};
-  assign _shl_lfsr_next_15_b_2 = {lfsr_15[15:0], 2'd0};
-  assign _shl_lfsr_next_15_b_3 = {(lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_15_b_4 = {(lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_15_b_5 = {(((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_15_b_6 = {(((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_15_b_7 = {(((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0], 8'd0};
-  assign lfsr_next_15_b = ((((((lfsr_15[15:0] ^ _shl_lfsr_next_15_b[15:0]) ^ _shl_lfsr_next_15_b_2[15:0]) ^ _shl_lfsr_next_15_b_3[15:0]) ^ _shl_lfsr_next_15_b_4[15:0]) ^ _shl_lfsr_next_15_b_5[15:0]) ^ _shl_lfsr_next_15_b_6[15:0]) ^ _shl_lfsr_next_15_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3380,11 +3195,11 @@ module output_layer (
   assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
   assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
   assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};  // generator/units/lane.ts:142
+  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3409,21 +3224,22 @@ module output_layer (
       g_16 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_16 <= (p_first1_q ? 35'sd0 : g_16) + {{3{prod_16[31]}}, prod_16};
+        g_16 <= (p_first1_q ? 35'sd0 : g_16) + prod_16[34:0];
       end
     end
   end
 
   assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_16_b = {lfsr_16[15:0], 1'b0};
-  assign _shl_lfsr_next_16_b_2 = {lfsr_16[15:0], 2'd0};
-  assign _shl_lfsr_next_16_b_3 = {(lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_16_b_4 = {(lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_16_b_5 = {(((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_16_b_6 = {(((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_16_b_7 = {(((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0], 8'd0};
-  assign lfsr_next_16_b = ((((((lfsr_16[15:0] ^ _shl_lfsr_next_16_b[15:0]) ^ _shl_lfsr_next_16_b_2[15:0]) ^ _shl_lfsr_next_16_b_3[15:0]) ^ _shl_lfsr_next_16_b_4[15:0]) ^ _shl_lfsr_next_16_b_5[15:0]) ^ _shl_lfsr_next_16_b_6[15:0]) ^ _shl_lfsr_next_16_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3448,11 +3264,11 @@ module output_layer (
   assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
   assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
   assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};  // generator/units/lane.ts:142
+  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3477,21 +3293,22 @@ module output_layer (
       g_17 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_17 <= (p_first1_q ? 35'sd0 : g_17) + {{3{prod_17[31]}}, prod_17};
+        g_17 <= (p_first1_q ? 35'sd0 : g_17) + prod_17[34:0];
       end
     end
   end
 
   assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_17_b = {lfsr_17[15:0], 1'b0};
-  assign _shl_lfsr_next_17_b_2 = {lfsr_17[15:0], 2'd0};
-  assign _shl_lfsr_next_17_b_3 = {(lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_17_b_4 = {(lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_17_b_5 = {(((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_17_b_6 = {(((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_17_b_7 = {(((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0], 8'd0};
-  assign lfsr_next_17_b = ((((((lfsr_17[15:0] ^ _shl_lfsr_next_17_b[15:0]) ^ _shl_lfsr_next_17_b_2[15:0]) ^ _shl_lfsr_next_17_b_3[15:0]) ^ _shl_lfsr_next_17_b_4[15:0]) ^ _shl_lfsr_next_17_b_5[15:0]) ^ _shl_lfsr_next_17_b_6[15:0]) ^ _shl_lfsr_next_17_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3516,11 +3333,11 @@ module output_layer (
   assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
   assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
   assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};  // generator/units/lane.ts:142
+  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3545,21 +3362,22 @@ module output_layer (
       g_18 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_18 <= (p_first1_q ? 35'sd0 : g_18) + {{3{prod_18[31]}}, prod_18};
+        g_18 <= (p_first1_q ? 35'sd0 : g_18) + prod_18[34:0];
       end
     end
   end
 
   assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_18_b = {lfsr_18[15:0], 1'b0};
-  assign _shl_lfsr_next_18_b_2 = {lfsr_18[15:0], 2'd0};
-  assign _shl_lfsr_next_18_b_3 = {(lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_18_b_4 = {(lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_18_b_5 = {(((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_18_b_6 = {(((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_18_b_7 = {(((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0], 8'd0};
-  assign lfsr_next_18_b = ((((((lfsr_18[15:0] ^ _shl_lfsr_next_18_b[15:0]) ^ _shl_lfsr_next_18_b_2[15:0]) ^ _shl_lfsr_next_18_b_3[15:0]) ^ _shl_lfsr_next_18_b_4[15:0]) ^ _shl_lfsr_next_18_b_5[15:0]) ^ _shl_lfsr_next_18_b_6[15:0]) ^ _shl_lfsr_next_18_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3584,11 +3402,11 @@ module output_layer (
   assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
   assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
   assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};  // generator/units/lane.ts:142
+  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3613,21 +3431,22 @@ module output_layer (
       g_19 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_19 <= (p_first1_q ? 35'sd0 : g_19) + {{3{prod_19[31]}}, prod_19};
+        g_19 <= (p_first1_q ? 35'sd0 : g_19) + prod_19[34:0];
       end
     end
   end
 
   assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_19_b = {lfsr_19[15:0], 1'b0};
-  assign _shl_lfsr_next_19_b_2 = {lfsr_19[15:0], 2'd0};
-  assign _shl_lfsr_next_19_b_3 = {(lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_19_b_4 = {(lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_19_b_5 = {(((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_19_b_6 = {(((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_19_b_7 = {(((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0], 8'd0};
-  assign lfsr_next_19_b = ((((((lfsr_19[15:0] ^ _shl_lfsr_next_19_b[15:0]) ^ _shl_lfsr_next_19_b_2[15:0]) ^ _shl_lfsr_next_19_b_3[15:0]) ^ _shl_lfsr_next_19_b_4[15:0]) ^ _shl_lfsr_next_19_b_5[15:0]) ^ _shl_lfsr_next_19_b_6[15:0]) ^ _shl_lfsr_next_19_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3652,11 +3471,11 @@ module output_layer (
   assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
   assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
   assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};  // generator/units/lane.ts:142
+  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3681,21 +3500,22 @@ module output_layer (
       g_20 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_20 <= (p_first1_q ? 35'sd0 : g_20) + {{3{prod_20[31]}}, prod_20};
+        g_20 <= (p_first1_q ? 35'sd0 : g_20) + prod_20[34:0];
       end
     end
   end
 
   assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_20_b = {lfsr_20[15:0], 1'b0};
-  assign _shl_lfsr_next_20_b_2 = {lfsr_20[15:0], 2'd0};
-  assign _shl_lfsr_next_20_b_3 = {(lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_20_b_4 = {(lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_20_b_5 = {(((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_20_b_6 = {(((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_20_b_7 = {(((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0], 8'd0};
-  assign lfsr_next_20_b = ((((((lfsr_20[15:0] ^ _shl_lfsr_next_20_b[15:0]) ^ _shl_lfsr_next_20_b_2[15:0]) ^ _shl_lfsr_next_20_b_3[15:0]) ^ _shl_lfsr_next_20_b_4[15:0]) ^ _shl_lfsr_next_20_b_5[15:0]) ^ _shl_lfsr_next_20_b_6[15:0]) ^ _shl_lfsr_next_20_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3720,11 +3540,11 @@ module output_layer (
   assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
   assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
   assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};  // generator/units/lane.ts:142
+  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3749,21 +3569,22 @@ module output_layer (
       g_21 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_21 <= (p_first1_q ? 35'sd0 : g_21) + {{3{prod_21[31]}}, prod_21};
+        g_21 <= (p_first1_q ? 35'sd0 : g_21) + prod_21[34:0];
       end
     end
   end
 
   assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_21_b = {lfsr_21[15:0], 1'b0};
-  assign _shl_lfsr_next_21_b_2 = {lfsr_21[15:0], 2'd0};
-  assign _shl_lfsr_next_21_b_3 = {(lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_21_b_4 = {(lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_21_b_5 = {(((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_21_b_6 = {(((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_21_b_7 = {(((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0], 8'd0};
-  assign lfsr_next_21_b = ((((((lfsr_21[15:0] ^ _shl_lfsr_next_21_b[15:0]) ^ _shl_lfsr_next_21_b_2[15:0]) ^ _shl_lfsr_next_21_b_3[15:0]) ^ _shl_lfsr_next_21_b_4[15:0]) ^ _shl_lfsr_next_21_b_5[15:0]) ^ _shl_lfsr_next_21_b_6[15:0]) ^ _shl_lfsr_next_21_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3788,11 +3609,11 @@ module output_layer (
   assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
   assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
   assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};  // generator/units/lane.ts:142
+  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3817,21 +3638,22 @@ module output_layer (
       g_22 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_22 <= (p_first1_q ? 35'sd0 : g_22) + {{3{prod_22[31]}}, prod_22};
+        g_22 <= (p_first1_q ? 35'sd0 : g_22) + prod_22[34:0];
       end
     end
   end
 
   assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_22_b = {lfsr_22[15:0], 1'b0};
-  assign _shl_lfsr_next_22_b_2 = {lfsr_22[15:0], 2'd0};
-  assign _shl_lfsr_next_22_b_3 = {(lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_22_b_4 = {(lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_22_b_5 = {(((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_22_b_6 = {(((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_22_b_7 = {(((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0], 8'd0};
-  assign lfsr_next_22_b = ((((((lfsr_22[15:0] ^ _shl_lfsr_next_22_b[15:0]) ^ _shl_lfsr_next_22_b_2[15:0]) ^ _shl_lfsr_next_22_b_3[15:0]) ^ _shl_lfsr_next_22_b_4[15:0]) ^ _shl_lfsr_next_22_b_5[15:0]) ^ _shl_lfsr_next_22_b_6[15:0]) ^ _shl_lfsr_next_22_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3856,11 +3678,11 @@ module output_layer (
   assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
   assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
   assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};  // generator/units/lane.ts:142
+  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3885,21 +3707,22 @@ module output_layer (
       g_23 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_23 <= (p_first1_q ? 35'sd0 : g_23) + {{3{prod_23[31]}}, prod_23};
+        g_23 <= (p_first1_q ? 35'sd0 : g_23) + prod_23[34:0];
       end
     end
   end
 
   assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_23_b = {lfsr_23[15:0], 1'b0};
-  assign _shl_lfsr_next_23_b_2 = {lfsr_23[15:0], 2'd0};
-  assign _shl_lfsr_next_23_b_3 = {(lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_23_b_4 = {(lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_23_b_5 = {(((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_23_b_6 = {(((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_23_b_7 = {(((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0], 8'd0};
-  assign lfsr_next_23_b = ((((((lfsr_23[15:0] ^ _shl_lfsr_next_23_b[15:0]) ^ _shl_lfsr_next_23_b_2[15:0]) ^ _shl_lfsr_next_23_b_3[15:0]) ^ _shl_lfsr_next_23_b_4[15:0]) ^ _shl_lfsr_next_23_b_5[15:0]) ^ _shl_lfsr_next_23_b_6[15:0]) ^ _shl_lfsr_next_23_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3924,11 +3747,11 @@ module output_layer (
   assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
   assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
   assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};  // generator/units/lane.ts:142
+  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -3953,21 +3776,22 @@ module output_layer (
       g_24 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_24 <= (p_first1_q ? 35'sd0 : g_24) + {{3{prod_24[31]}}, prod_24};
+        g_24 <= (p_first1_q ? 35'sd0 : g_24) + prod_24[34:0];
       end
     end
   end
 
   assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_24_b = {lfsr_24[15:0], 1'b0};
-  assign _shl_lfsr_next_24_b_2 = {lfsr_24[15:0], 2'd0};
-  assign _shl_lfsr_next_24_b_3 = {(lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_24_b_4 = {(lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_24_b_5 = {(((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_24_b_6 = {(((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_24_b_7 = {(((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0], 8'd0};
-  assign lfsr_next_24_b = ((((((lfsr_24[15:0] ^ _shl_lfsr_next_24_b[15:0]) ^ _shl_lfsr_next_24_b_2[15:0]) ^ _shl_lfsr_next_24_b_3[15:0]) ^ _shl_lfsr_next_24_b_4[15:0]) ^ _shl_lfsr_next_24_b_5[15:0]) ^ _shl_lfsr_next_24_b_6[15:0]) ^ _shl_lfsr_next_24_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/output.ts:382
 
@@ -3992,11 +3816,11 @@ module output_layer (
   assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
   assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
   assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};  // generator/units/lane.ts:142
+  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4021,21 +3845,22 @@ module output_layer (
       g_25 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_25 <= (p_first1_q ? 35'sd0 : g_25) + {{3{prod_25[31]}}, prod_25};
+        g_25 <= (p_first1_q ? 35'sd0 : g_25) + prod_25[34:0];
       end
     end
   end
 
   assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_25_b = {lfsr_25[15:0], 1'b0};
-  assign _shl_lfsr_next_25_b_2 = {lfsr_25[15:0], 2'd0};
-  assign _shl_lfsr_next_25_b_3 = {(lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_25_b_4 = {(lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_25_b_5 = {(((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_25_b_6 = {(((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_25_b_7 = {(((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0], 8'd0};
-  assign lfsr_next_25_b = ((((((lfsr_25[15:0] ^ _shl_lfsr_next_25_b[15:0]) ^ _shl_lfsr_next_25_b_2[15:0]) ^ _shl_lfsr_next_25_b_3[15:0]) ^ _shl_lfsr_next_25_b_4[15:0]) ^ _shl_lfsr_next_25_b_5[15:0]) ^ _shl_lfsr_next_25_b_6[15:0]) ^ _shl_lfsr_next_25_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4060,11 +3885,11 @@ module output_layer (
   assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
   assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
   assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};  // generator/units/lane.ts:142
+  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4089,21 +3914,22 @@ module output_layer (
       g_26 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_26 <= (p_first1_q ? 35'sd0 : g_26) + {{3{prod_26[31]}}, prod_26};
+        g_26 <= (p_first1_q ? 35'sd0 : g_26) + prod_26[34:0];
       end
     end
   end
 
   assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_26_b = {lfsr_26[15:0], 1'b0};
-  assign _shl_lfsr_next_26_b_2 = {lfsr_26[15:0], 2'd0};
-  assign _shl_lfsr_next_26_b_3 = {(lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_26_b_4 = {(lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_26_b_5 = {(((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_26_b_6 = {(((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_26_b_7 = {(((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0], 8'd0};
-  assign lfsr_next_26_b = ((((((lfsr_26[15:0] ^ _shl_lfsr_next_26_b[15:0]) ^ _shl_lfsr_next_26_b_2[15:0]) ^ _shl_lfsr_next_26_b_3[15:0]) ^ _shl_lfsr_next_26_b_4[15:0]) ^ _shl_lfsr_next_26_b_5[15:0]) ^ _shl_lfsr_next_26_b_6[15:0]) ^ _shl_lfsr_next_26_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4128,11 +3954,11 @@ module output_layer (
   assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
   assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
   assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};  // generator/units/lane.ts:142
+  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4157,21 +3983,22 @@ module output_layer (
       g_27 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_27 <= (p_first1_q ? 35'sd0 : g_27) + {{3{prod_27[31]}}, prod_27};
+        g_27 <= (p_first1_q ? 35'sd0 : g_27) + prod_27[34:0];
       end
     end
   end
 
   assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_27_b = {lfsr_27[15:0], 1'b0};
-  assign _shl_lfsr_next_27_b_2 = {lfsr_27[15:0], 2'd0};
-  assign _shl_lfsr_next_27_b_3 = {(lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_27_b_4 = {(lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_27_b_5 = {(((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_27_b_6 = {(((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_27_b_7 = {(((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0], 8'd0};
-  assign lfsr_next_27_b = ((((((lfsr_27[15:0] ^ _shl_lfsr_next_27_b[15:0]) ^ _shl_lfsr_next_27_b_2[15:0]) ^ _shl_lfsr_next_27_b_3[15:0]) ^ _shl_lfsr_next_27_b_4[15:0]) ^ _shl_lfsr_next_27_b_5[15:0]) ^ _shl_lfsr_next_27_b_6[15:0]) ^ _shl_lfsr_next_27_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4196,11 +4023,11 @@ module output_layer (
   assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
   assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
   assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};  // generator/units/lane.ts:142
+  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4225,21 +4052,22 @@ module output_layer (
       g_28 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_28 <= (p_first1_q ? 35'sd0 : g_28) + {{3{prod_28[31]}}, prod_28};
+        g_28 <= (p_first1_q ? 35'sd0 : g_28) + prod_28[34:0];
       end
     end
   end
 
   assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_28_b = {lfsr_28[15:0], 1'b0};
-  assign _shl_lfsr_next_28_b_2 = {lfsr_28[15:0], 2'd0};
-  assign _shl_lfsr_next_28_b_3 = {(lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_28_b_4 = {(lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_28_b_5 = {(((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_28_b_6 = {(((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_28_b_7 = {(((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0], 8'd0};
-  assign lfsr_next_28_b = ((((((lfsr_28[15:0] ^ _shl_lfsr_next_28_b[15:0]) ^ _shl_lfsr_next_28_b_2[15:0]) ^ _shl_lfsr_next_28_b_3[15:0]) ^ _shl_lfsr_next_28_b_4[15:0]) ^ _shl_lfsr_next_28_b_5[15:0]) ^ _shl_lfsr_next_28_b_6[15:0]) ^ _shl_lfsr_next_28_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4264,11 +4092,11 @@ module output_layer (
   assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
   assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
   assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};  // generator/units/lane.ts:142
+  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4293,21 +4121,22 @@ module output_layer (
       g_29 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_29 <= (p_first1_q ? 35'sd0 : g_29) + {{3{prod_29[31]}}, prod_29};
+        g_29 <= (p_first1_q ? 35'sd0 : g_29) + prod_29[34:0];
       end
     end
   end
 
   assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_29_b = {lfsr_29[15:0], 1'b0};
-  assign _shl_lfsr_next_29_b_2 = {lfsr_29[15:0], 2'd0};
-  assign _shl_lfsr_next_29_b_3 = {(lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_29_b_4 = {(lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_29_b_5 = {(((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_29_b_6 = {(((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_29_b_7 = {(((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0], 8'd0};
-  assign lfsr_next_29_b = ((((((lfsr_29[15:0] ^ _shl_lfsr_next_29_b[15:0]) ^ _shl_lfsr_next_29_b_2[15:0]) ^ _shl_lfsr_next_29_b_3[15:0]) ^ _shl_lfsr_next_29_b_4[15:0]) ^ _shl_lfsr_next_29_b_5[15:0]) ^ _shl_lfsr_next_29_b_6[15:0]) ^ _shl_lfsr_next_29_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4332,11 +4161,11 @@ module output_layer (
   assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
   assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
   assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};  // generator/units/lane.ts:142
+  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4361,21 +4190,22 @@ module output_layer (
       g_30 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_30 <= (p_first1_q ? 35'sd0 : g_30) + {{3{prod_30[31]}}, prod_30};
+        g_30 <= (p_first1_q ? 35'sd0 : g_30) + prod_30[34:0];
       end
     end
   end
 
   assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_30_b = {lfsr_30[15:0], 1'b0};
-  assign _shl_lfsr_next_30_b_2 = {lfsr_30[15:0], 2'd0};
-  assign _shl_lfsr_next_30_b_3 = {(lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_30_b_4 = {(lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_30_b_5 = {(((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_30_b_6 = {(((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_30_b_7 = {(((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0], 8'd0};
-  assign lfsr_next_30_b = ((((((lfsr_30[15:0] ^ _shl_lfsr_next_30_b[15:0]) ^ _shl_lfsr_next_30_b_2[15:0]) ^ _shl_lfsr_next_30_b_3[15:0]) ^ _shl_lfsr_next_30_b_4[15:0]) ^ _shl_lfsr_next_30_b_5[15:0]) ^ _shl_lfsr_next_30_b_6[15:0]) ^ _shl_lfsr_next_30_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4400,11 +4230,11 @@ module output_layer (
   assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
   assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
   assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};  // generator/units/lane.ts:142
+  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4429,21 +4259,22 @@ module output_layer (
       g_31 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_31 <= (p_first1_q ? 35'sd0 : g_31) + {{3{prod_31[31]}}, prod_31};
+        g_31 <= (p_first1_q ? 35'sd0 : g_31) + prod_31[34:0];
       end
     end
   end
 
   assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_31_b = {lfsr_31[15:0], 1'b0};
-  assign _shl_lfsr_next_31_b_2 = {lfsr_31[15:0], 2'd0};
-  assign _shl_lfsr_next_31_b_3 = {(lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_31_b_4 = {(lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_31_b_5 = {(((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_31_b_6 = {(((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_31_b_7 = {(((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0], 8'd0};
-  assign lfsr_next_31_b = ((((((lfsr_31[15:0] ^ _shl_lfsr_next_31_b[15:0]) ^ _shl_lfsr_next_31_b_2[15:0]) ^ _shl_lfsr_next_31_b_3[15:0]) ^ _shl_lfsr_next_31_b_4[15:0]) ^ _shl_lfsr_next_31_b_5[15:0]) ^ _shl_lfsr_next_31_b_6[15:0]) ^ _shl_lfsr_next_31_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4468,11 +4299,11 @@ module output_layer (
   assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
   assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
   assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};  // generator/units/lane.ts:142
+  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4497,21 +4328,22 @@ module output_layer (
       g_32 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_32 <= (p_first1_q ? 35'sd0 : g_32) + {{3{prod_32[31]}}, prod_32};
+        g_32 <= (p_first1_q ? 35'sd0 : g_32) + prod_32[34:0];
       end
     end
   end
 
   assign draw_w_32 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_32_b = {lfsr_32[15:0], 1'b0};
-  assign _shl_lfsr_next_32_b_2 = {lfsr_32[15:0], 2'd0};
-  assign _shl_lfsr_next_32_b_3 = {(lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_32_b_4 = {(lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_32_b_5 = {(((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_32_b_6 = {(((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_32_b_7 = {(((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0], 8'd0};
-  assign lfsr_next_32_b = ((((((lfsr_32[15:0] ^ _shl_lfsr_next_32_b[15:0]) ^ _shl_lfsr_next_32_b_2[15:0]) ^ _shl_lfsr_next_32_b_3[15:0]) ^ _shl_lfsr_next_32_b_4[15:0]) ^ _shl_lfsr_next_32_b_5[15:0]) ^ _shl_lfsr_next_32_b_6[15:0]) ^ _shl_lfsr_next_32_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4536,11 +4368,11 @@ module output_layer (
   assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
   assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
   assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};  // generator/units/lane.ts:142
+  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4565,21 +4397,22 @@ module output_layer (
       g_33 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_33 <= (p_first1_q ? 35'sd0 : g_33) + {{3{prod_33[31]}}, prod_33};
+        g_33 <= (p_first1_q ? 35'sd0 : g_33) + prod_33[34:0];
       end
     end
   end
 
   assign draw_w_33 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_33_b = {lfsr_33[15:0], 1'b0};
-  assign _shl_lfsr_next_33_b_2 = {lfsr_33[15:0], 2'd0};
-  assign _shl_lfsr_next_33_b_3 = {(lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_33_b_4 = {(lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_33_b_5 = {(((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_33_b_6 = {(((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_33_b_7 = {(((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0], 8'd0};
-  assign lfsr_next_33_b = ((((((lfsr_33[15:0] ^ _shl_lfsr_next_33_b[15:0]) ^ _shl_lfsr_next_33_b_2[15:0]) ^ _shl_lfsr_next_33_b_3[15:0]) ^ _shl_lfsr_next_33_b_4[15:0]) ^ _shl_lfsr_next_33_b_5[15:0]) ^ _shl_lfsr_next_33_b_6[15:0]) ^ _shl_lfsr_next_33_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4604,11 +4437,11 @@ module output_layer (
   assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
   assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
   assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};  // generator/units/lane.ts:142
+  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4633,21 +4466,22 @@ module output_layer (
       g_34 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_34 <= (p_first1_q ? 35'sd0 : g_34) + {{3{prod_34[31]}}, prod_34};
+        g_34 <= (p_first1_q ? 35'sd0 : g_34) + prod_34[34:0];
       end
     end
   end
 
   assign draw_w_34 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_34_b = {lfsr_34[15:0], 1'b0};
-  assign _shl_lfsr_next_34_b_2 = {lfsr_34[15:0], 2'd0};
-  assign _shl_lfsr_next_34_b_3 = {(lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_34_b_4 = {(lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_34_b_5 = {(((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_34_b_6 = {(((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_34_b_7 = {(((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0], 8'd0};
-  assign lfsr_next_34_b = ((((((lfsr_34[15:0] ^ _shl_lfsr_next_34_b[15:0]) ^ _shl_lfsr_next_34_b_2[15:0]) ^ _shl_lfsr_next_34_b_3[15:0]) ^ _shl_lfsr_next_34_b_4[15:0]) ^ _shl_lfsr_next_34_b_5[15:0]) ^ _shl_lfsr_next_34_b_6[15:0]) ^ _shl_lfsr_next_34_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4672,11 +4506,11 @@ module output_layer (
   assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
   assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
   assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};  // generator/units/lane.ts:142
+  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4701,21 +4535,22 @@ module output_layer (
       g_35 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_35 <= (p_first1_q ? 35'sd0 : g_35) + {{3{prod_35[31]}}, prod_35};
+        g_35 <= (p_first1_q ? 35'sd0 : g_35) + prod_35[34:0];
       end
     end
   end
 
   assign draw_w_35 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_35_b = {lfsr_35[15:0], 1'b0};
-  assign _shl_lfsr_next_35_b_2 = {lfsr_35[15:0], 2'd0};
-  assign _shl_lfsr_next_35_b_3 = {(lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_35_b_4 = {(lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_35_b_5 = {(((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_35_b_6 = {(((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_35_b_7 = {(((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0], 8'd0};
-  assign lfsr_next_35_b = ((((((lfsr_35[15:0] ^ _shl_lfsr_next_35_b[15:0]) ^ _shl_lfsr_next_35_b_2[15:0]) ^ _shl_lfsr_next_35_b_3[15:0]) ^ _shl_lfsr_next_35_b_4[15:0]) ^ _shl_lfsr_next_35_b_5[15:0]) ^ _shl_lfsr_next_35_b_6[15:0]) ^ _shl_lfsr_next_35_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4740,11 +4575,11 @@ module output_layer (
   assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
   assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
   assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};  // generator/units/lane.ts:142
+  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4769,21 +4604,22 @@ module output_layer (
       g_36 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_36 <= (p_first1_q ? 35'sd0 : g_36) + {{3{prod_36[31]}}, prod_36};
+        g_36 <= (p_first1_q ? 35'sd0 : g_36) + prod_36[34:0];
       end
     end
   end
 
   assign draw_w_36 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_36_b = {lfsr_36[15:0], 1'b0};
-  assign _shl_lfsr_next_36_b_2 = {lfsr_36[15:0], 2'd0};
-  assign _shl_lfsr_next_36_b_3 = {(lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_36_b_4 = {(lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_36_b_5 = {(((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_36_b_6 = {(((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_36_b_7 = {(((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0], 8'd0};
-  assign lfsr_next_36_b = ((((((lfsr_36[15:0] ^ _shl_lfsr_next_36_b[15:0]) ^ _shl_lfsr_next_36_b_2[15:0]) ^ _shl_lfsr_next_36_b_3[15:0]) ^ _shl_lfsr_next_36_b_4[15:0]) ^ _shl_lfsr_next_36_b_5[15:0]) ^ _shl_lfsr_next_36_b_6[15:0]) ^ _shl_lfsr_next_36_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4808,11 +4644,11 @@ module output_layer (
   assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
   assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
   assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};  // generator/units/lane.ts:142
+  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4837,21 +4673,22 @@ module output_layer (
       g_37 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_37 <= (p_first1_q ? 35'sd0 : g_37) + {{3{prod_37[31]}}, prod_37};
+        g_37 <= (p_first1_q ? 35'sd0 : g_37) + prod_37[34:0];
       end
     end
   end
 
   assign draw_w_37 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_37_b = {lfsr_37[15:0], 1'b0};
-  assign _shl_lfsr_next_37_b_2 = {lfsr_37[15:0], 2'd0};
-  assign _shl_lfsr_next_37_b_3 = {(lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_37_b_4 = {(lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_37_b_5 = {(((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_37_b_6 = {(((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_37_b_7 = {(((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0], 8'd0};
-  assign lfsr_next_37_b = ((((((lfsr_37[15:0] ^ _shl_lfsr_next_37_b[15:0]) ^ _shl_lfsr_next_37_b_2[15:0]) ^ _shl_lfsr_next_37_b_3[15:0]) ^ _shl_lfsr_next_37_b_4[15:0]) ^ _shl_lfsr_next_37_b_5[15:0]) ^ _shl_lfsr_next_37_b_6[15:0]) ^ _shl_lfsr_next_37_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4876,11 +4713,11 @@ module output_layer (
   assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
   assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
   assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};  // generator/units/lane.ts:142
+  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4905,21 +4742,22 @@ module output_layer (
       g_38 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_38 <= (p_first1_q ? 35'sd0 : g_38) + {{3{prod_38[31]}}, prod_38};
+        g_38 <= (p_first1_q ? 35'sd0 : g_38) + prod_38[34:0];
       end
     end
   end
 
   assign draw_w_38 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_38_b = {lfsr_38[15:0], 1'b0};
-  assign _shl_lfsr_next_38_b_2 = {lfsr_38[15:0], 2'd0};
-  assign _shl_lfsr_next_38_b_3 = {(lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_38_b_4 = {(lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_38_b_5 = {(((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_38_b_6 = {(((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_38_b_7 = {(((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0], 8'd0};
-  assign lfsr_next_38_b = ((((((lfsr_38[15:0] ^ _shl_lfsr_next_38_b[15:0]) ^ _shl_lfsr_next_38_b_2[15:0]) ^ _shl_lfsr_next_38_b_3[15:0]) ^ _shl_lfsr_next_38_b_4[15:0]) ^ _shl_lfsr_next_38_b_5[15:0]) ^ _shl_lfsr_next_38_b_6[15:0]) ^ _shl_lfsr_next_38_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/output.ts:382
 
@@ -4944,11 +4782,11 @@ module output_layer (
   assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
   assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
   assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};  // generator/units/lane.ts:142
+  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -4973,21 +4811,22 @@ module output_layer (
       g_39 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_39 <= (p_first1_q ? 35'sd0 : g_39) + {{3{prod_39[31]}}, prod_39};
+        g_39 <= (p_first1_q ? 35'sd0 : g_39) + prod_39[34:0];
       end
     end
   end
 
   assign draw_w_39 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_39_b = {lfsr_39[15:0], 1'b0};
-  assign _shl_lfsr_next_39_b_2 = {lfsr_39[15:0], 2'd0};
-  assign _shl_lfsr_next_39_b_3 = {(lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_39_b_4 = {(lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_39_b_5 = {(((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_39_b_6 = {(((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_39_b_7 = {(((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0], 8'd0};
-  assign lfsr_next_39_b = ((((((lfsr_39[15:0] ^ _shl_lfsr_next_39_b[15:0]) ^ _shl_lfsr_next_39_b_2[15:0]) ^ _shl_lfsr_next_39_b_3[15:0]) ^ _shl_lfsr_next_39_b_4[15:0]) ^ _shl_lfsr_next_39_b_5[15:0]) ^ _shl_lfsr_next_39_b_6[15:0]) ^ _shl_lfsr_next_39_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5012,11 +4851,11 @@ module output_layer (
   assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
   assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
   assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};  // generator/units/lane.ts:142
+  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5041,21 +4880,22 @@ module output_layer (
       g_40 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_40 <= (p_first1_q ? 35'sd0 : g_40) + {{3{prod_40[31]}}, prod_40};
+        g_40 <= (p_first1_q ? 35'sd0 : g_40) + prod_40[34:0];
       end
     end
   end
 
   assign draw_w_40 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_40_b = {lfsr_40[15:0], 1'b0};
-  assign _shl_lfsr_next_40_b_2 = {lfsr_40[15:0], 2'd0};
-  assign _shl_lfsr_next_40_b_3 = {(lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_40_b_4 = {(lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_40_b_5 = {(((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_40_b_6 = {(((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_40_b_7 = {(((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0], 8'd0};
-  assign lfsr_next_40_b = ((((((lfsr_40[15:0] ^ _shl_lfsr_next_40_b[15:0]) ^ _shl_lfsr_next_40_b_2[15:0]) ^ _shl_lfsr_next_40_b_3[15:0]) ^ _shl_lfsr_next_40_b_4[15:0]) ^ _shl_lfsr_next_40_b_5[15:0]) ^ _shl_lfsr_next_40_b_6[15:0]) ^ _shl_lfsr_next_40_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5080,11 +4920,11 @@ module output_layer (
   assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
   assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
   assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};  // generator/units/lane.ts:142
+  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5109,21 +4949,22 @@ module output_layer (
       g_41 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_41 <= (p_first1_q ? 35'sd0 : g_41) + {{3{prod_41[31]}}, prod_41};
+        g_41 <= (p_first1_q ? 35'sd0 : g_41) + prod_41[34:0];
       end
     end
   end
 
   assign draw_w_41 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_41_b = {lfsr_41[15:0], 1'b0};
-  assign _shl_lfsr_next_41_b_2 = {lfsr_41[15:0], 2'd0};
-  assign _shl_lfsr_next_41_b_3 = {(lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_41_b_4 = {(lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_41_b_5 = {(((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_41_b_6 = {(((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_41_b_7 = {(((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0], 8'd0};
-  assign lfsr_next_41_b = ((((((lfsr_41[15:0] ^ _shl_lfsr_next_41_b[15:0]) ^ _shl_lfsr_next_41_b_2[15:0]) ^ _shl_lfsr_next_41_b_3[15:0]) ^ _shl_lfsr_next_41_b_4[15:0]) ^ _shl_lfsr_next_41_b_5[15:0]) ^ _shl_lfsr_next_41_b_6[15:0]) ^ _shl_lfsr_next_41_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5148,11 +4989,11 @@ module output_layer (
   assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
   assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
   assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};  // generator/units/lane.ts:142
+  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5177,21 +5018,22 @@ module output_layer (
       g_42 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_42 <= (p_first1_q ? 35'sd0 : g_42) + {{3{prod_42[31]}}, prod_42};
+        g_42 <= (p_first1_q ? 35'sd0 : g_42) + prod_42[34:0];
       end
     end
   end
 
   assign draw_w_42 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_42_b = {lfsr_42[15:0], 1'b0};
-  assign _shl_lfsr_next_42_b_2 = {lfsr_42[15:0], 2'd0};
-  assign _shl_lfsr_next_42_b_3 = {(lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_42_b_4 = {(lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_42_b_5 = {(((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_42_b_6 = {(((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_42_b_7 = {(((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0], 8'd0};
-  assign lfsr_next_42_b = ((((((lfsr_42[15:0] ^ _shl_lfsr_next_42_b[15:0]) ^ _shl_lfsr_next_42_b_2[15:0]) ^ _shl_lfsr_next_42_b_3[15:0]) ^ _shl_lfsr_next_42_b_4[15:0]) ^ _shl_lfsr_next_42_b_5[15:0]) ^ _shl_lfsr_next_42_b_6[15:0]) ^ _shl_lfsr_next_42_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5216,11 +5058,11 @@ module output_layer (
   assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
   assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
   assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};  // generator/units/lane.ts:142
+  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5245,21 +5087,22 @@ module output_layer (
       g_43 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_43 <= (p_first1_q ? 35'sd0 : g_43) + {{3{prod_43[31]}}, prod_43};
+        g_43 <= (p_first1_q ? 35'sd0 : g_43) + prod_43[34:0];
       end
     end
   end
 
   assign draw_w_43 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_43_b = {lfsr_43[15:0], 1'b0};
-  assign _shl_lfsr_next_43_b_2 = {lfsr_43[15:0], 2'd0};
-  assign _shl_lfsr_next_43_b_3 = {(lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_43_b_4 = {(lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_43_b_5 = {(((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_43_b_6 = {(((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_43_b_7 = {(((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0], 8'd0};
-  assign lfsr_next_43_b = ((((((lfsr_43[15:0] ^ _shl_lfsr_next_43_b[15:0]) ^ _shl_lfsr_next_43_b_2[15:0]) ^ _shl_lfsr_next_43_b_3[15:0]) ^ _shl_lfsr_next_43_b_4[15:0]) ^ _shl_lfsr_next_43_b_5[15:0]) ^ _shl_lfsr_next_43_b_6[15:0]) ^ _shl_lfsr_next_43_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5284,11 +5127,11 @@ module output_layer (
   assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
   assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
   assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};  // generator/units/lane.ts:142
+  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5313,21 +5156,22 @@ module output_layer (
       g_44 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_44 <= (p_first1_q ? 35'sd0 : g_44) + {{3{prod_44[31]}}, prod_44};
+        g_44 <= (p_first1_q ? 35'sd0 : g_44) + prod_44[34:0];
       end
     end
   end
 
   assign draw_w_44 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_44_b = {lfsr_44[15:0], 1'b0};
-  assign _shl_lfsr_next_44_b_2 = {lfsr_44[15:0], 2'd0};
-  assign _shl_lfsr_next_44_b_3 = {(lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_44_b_4 = {(lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_44_b_5 = {(((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_44_b_6 = {(((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_44_b_7 = {(((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0], 8'd0};
-  assign lfsr_next_44_b = ((((((lfsr_44[15:0] ^ _shl_lfsr_next_44_b[15:0]) ^ _shl_lfsr_next_44_b_2[15:0]) ^ _shl_lfsr_next_44_b_3[15:0]) ^ _shl_lfsr_next_44_b_4[15:0]) ^ _shl_lfsr_next_44_b_5[15:0]) ^ _shl_lfsr_next_44_b_6[15:0]) ^ _shl_lfsr_next_44_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5352,11 +5196,11 @@ module output_layer (
   assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
   assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
   assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};  // generator/units/lane.ts:142
+  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5381,21 +5225,22 @@ module output_layer (
       g_45 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_45 <= (p_first1_q ? 35'sd0 : g_45) + {{3{prod_45[31]}}, prod_45};
+        g_45 <= (p_first1_q ? 35'sd0 : g_45) + prod_45[34:0];
       end
     end
   end
 
   assign draw_w_45 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_45_b = {lfsr_45[15:0], 1'b0};
-  assign _shl_lfsr_next_45_b_2 = {lfsr_45[15:0], 2'd0};
-  assign _shl_lfsr_next_45_b_3 = {(lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_45_b_4 = {(lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_45_b_5 = {(((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_45_b_6 = {(((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_45_b_7 = {(((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0], 8'd0};
-  assign lfsr_next_45_b = ((((((lfsr_45[15:0] ^ _shl_lfsr_next_45_b[15:0]) ^ _shl_lfsr_next_45_b_2[15:0]) ^ _shl_lfsr_next_45_b_3[15:0]) ^ _shl_lfsr_next_45_b_4[15:0]) ^ _shl_lfsr_next_45_b_5[15:0]) ^ _shl_lfsr_next_45_b_6[15:0]) ^ _shl_lfsr_next_45_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5420,11 +5265,11 @@ module output_layer (
   assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
   assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
   assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};  // generator/units/lane.ts:142
+  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5449,21 +5294,22 @@ module output_layer (
       g_46 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_46 <= (p_first1_q ? 35'sd0 : g_46) + {{3{prod_46[31]}}, prod_46};
+        g_46 <= (p_first1_q ? 35'sd0 : g_46) + prod_46[34:0];
       end
     end
   end
 
   assign draw_w_46 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_46_b = {lfsr_46[15:0], 1'b0};
-  assign _shl_lfsr_next_46_b_2 = {lfsr_46[15:0], 2'd0};
-  assign _shl_lfsr_next_46_b_3 = {(lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_46_b_4 = {(lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_46_b_5 = {(((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_46_b_6 = {(((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_46_b_7 = {(((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0], 8'd0};
-  assign lfsr_next_46_b = ((((((lfsr_46[15:0] ^ _shl_lfsr_next_46_b[15:0]) ^ _shl_lfsr_next_46_b_2[15:0]) ^ _shl_lfsr_next_46_b_3[15:0]) ^ _shl_lfsr_next_46_b_4[15:0]) ^ _shl_lfsr_next_46_b_5[15:0]) ^ _shl_lfsr_next_46_b_6[15:0]) ^ _shl_lfsr_next_46_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5488,11 +5334,11 @@ module output_layer (
   assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
   assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
   assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};  // generator/units/lane.ts:142
+  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5517,21 +5363,22 @@ module output_layer (
       g_47 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_47 <= (p_first1_q ? 35'sd0 : g_47) + {{3{prod_47[31]}}, prod_47};
+        g_47 <= (p_first1_q ? 35'sd0 : g_47) + prod_47[34:0];
       end
     end
   end
 
   assign draw_w_47 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_47_b = {lfsr_47[15:0], 1'b0};
-  assign _shl_lfsr_next_47_b_2 = {lfsr_47[15:0], 2'd0};
-  assign _shl_lfsr_next_47_b_3 = {(lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_47_b_4 = {(lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_47_b_5 = {(((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_47_b_6 = {(((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_47_b_7 = {(((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0], 8'd0};
-  assign lfsr_next_47_b = ((((((lfsr_47[15:0] ^ _shl_lfsr_next_47_b[15:0]) ^ _shl_lfsr_next_47_b_2[15:0]) ^ _shl_lfsr_next_47_b_3[15:0]) ^ _shl_lfsr_next_47_b_4[15:0]) ^ _shl_lfsr_next_47_b_5[15:0]) ^ _shl_lfsr_next_47_b_6[15:0]) ^ _shl_lfsr_next_47_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5556,11 +5403,11 @@ module output_layer (
   assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
   assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
   assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};  // generator/units/lane.ts:142
+  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5585,21 +5432,22 @@ module output_layer (
       g_48 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_48 <= (p_first1_q ? 35'sd0 : g_48) + {{3{prod_48[31]}}, prod_48};
+        g_48 <= (p_first1_q ? 35'sd0 : g_48) + prod_48[34:0];
       end
     end
   end
 
   assign draw_w_48 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_48_b = {lfsr_48[15:0], 1'b0};
-  assign _shl_lfsr_next_48_b_2 = {lfsr_48[15:0], 2'd0};
-  assign _shl_lfsr_next_48_b_3 = {(lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_48_b_4 = {(lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_48_b_5 = {(((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_48_b_6 = {(((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_48_b_7 = {(((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0], 8'd0};
-  assign lfsr_next_48_b = ((((((lfsr_48[15:0] ^ _shl_lfsr_next_48_b[15:0]) ^ _shl_lfsr_next_48_b_2[15:0]) ^ _shl_lfsr_next_48_b_3[15:0]) ^ _shl_lfsr_next_48_b_4[15:0]) ^ _shl_lfsr_next_48_b_5[15:0]) ^ _shl_lfsr_next_48_b_6[15:0]) ^ _shl_lfsr_next_48_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5624,11 +5472,11 @@ module output_layer (
   assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
   assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
   assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};  // generator/units/lane.ts:142
+  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5653,21 +5501,22 @@ module output_layer (
       g_49 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_49 <= (p_first1_q ? 35'sd0 : g_49) + {{3{prod_49[31]}}, prod_49};
+        g_49 <= (p_first1_q ? 35'sd0 : g_49) + prod_49[34:0];
       end
     end
   end
 
   assign draw_w_49 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_49_b = {lfsr_49[15:0], 1'b0};
-  assign _shl_lfsr_next_49_b_2 = {lfsr_49[15:0], 2'd0};
-  assign _shl_lfsr_next_49_b_3 = {(lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_49_b_4 = {(lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_49_b_5 = {(((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_49_b_6 = {(((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_49_b_7 = {(((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0], 8'd0};
-  assign lfsr_next_49_b = ((((((lfsr_49[15:0] ^ _shl_lfsr_next_49_b[15:0]) ^ _shl_lfsr_next_49_b_2[15:0]) ^ _shl_lfsr_next_49_b_3[15:0]) ^ _shl_lfsr_next_49_b_4[15:0]) ^ _shl_lfsr_next_49_b_5[15:0]) ^ _shl_lfsr_next_49_b_6[15:0]) ^ _shl_lfsr_next_49_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5692,11 +5541,11 @@ module output_layer (
   assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
   assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
   assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};  // generator/units/lane.ts:142
+  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5721,21 +5570,22 @@ module output_layer (
       g_50 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_50 <= (p_first1_q ? 35'sd0 : g_50) + {{3{prod_50[31]}}, prod_50};
+        g_50 <= (p_first1_q ? 35'sd0 : g_50) + prod_50[34:0];
       end
     end
   end
 
   assign draw_w_50 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_50_b = {lfsr_50[15:0], 1'b0};
-  assign _shl_lfsr_next_50_b_2 = {lfsr_50[15:0], 2'd0};
-  assign _shl_lfsr_next_50_b_3 = {(lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_50_b_4 = {(lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_50_b_5 = {(((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_50_b_6 = {(((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_50_b_7 = {(((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0], 8'd0};
-  assign lfsr_next_50_b = ((((((lfsr_50[15:0] ^ _shl_lfsr_next_50_b[15:0]) ^ _shl_lfsr_next_50_b_2[15:0]) ^ _shl_lfsr_next_50_b_3[15:0]) ^ _shl_lfsr_next_50_b_4[15:0]) ^ _shl_lfsr_next_50_b_5[15:0]) ^ _shl_lfsr_next_50_b_6[15:0]) ^ _shl_lfsr_next_50_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5760,11 +5610,11 @@ module output_layer (
   assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
   assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
   assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};  // generator/units/lane.ts:142
+  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5789,21 +5639,22 @@ module output_layer (
       g_51 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_51 <= (p_first1_q ? 35'sd0 : g_51) + {{3{prod_51[31]}}, prod_51};
+        g_51 <= (p_first1_q ? 35'sd0 : g_51) + prod_51[34:0];
       end
     end
   end
 
   assign draw_w_51 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_51_b = {lfsr_51[15:0], 1'b0};
-  assign _shl_lfsr_next_51_b_2 = {lfsr_51[15:0], 2'd0};
-  assign _shl_lfsr_next_51_b_3 = {(lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_51_b_4 = {(lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_51_b_5 = {(((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_51_b_6 = {(((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_51_b_7 = {(((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0], 8'd0};
-  assign lfsr_next_51_b = ((((((lfsr_51[15:0] ^ _shl_lfsr_next_51_b[15:0]) ^ _shl_lfsr_next_51_b_2[15:0]) ^ _shl_lfsr_next_51_b_3[15:0]) ^ _shl_lfsr_next_51_b_4[15:0]) ^ _shl_lfsr_next_51_b_5[15:0]) ^ _shl_lfsr_next_51_b_6[15:0]) ^ _shl_lfsr_next_51_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5828,11 +5679,11 @@ module output_layer (
   assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
   assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
   assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};  // generator/units/lane.ts:142
+  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5857,21 +5708,22 @@ module output_layer (
       g_52 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_52 <= (p_first1_q ? 35'sd0 : g_52) + {{3{prod_52[31]}}, prod_52};
+        g_52 <= (p_first1_q ? 35'sd0 : g_52) + prod_52[34:0];
       end
     end
   end
 
   assign draw_w_52 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_52_b = {lfsr_52[15:0], 1'b0};
-  assign _shl_lfsr_next_52_b_2 = {lfsr_52[15:0], 2'd0};
-  assign _shl_lfsr_next_52_b_3 = {(lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_52_b_4 = {(lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_52_b_5 = {(((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_52_b_6 = {(((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_52_b_7 = {(((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0], 8'd0};
-  assign lfsr_next_52_b = ((((((lfsr_52[15:0] ^ _shl_lfsr_next_52_b[15:0]) ^ _shl_lfsr_next_52_b_2[15:0]) ^ _shl_lfsr_next_52_b_3[15:0]) ^ _shl_lfsr_next_52_b_4[15:0]) ^ _shl_lfsr_next_52_b_5[15:0]) ^ _shl_lfsr_next_52_b_6[15:0]) ^ _shl_lfsr_next_52_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5896,11 +5748,11 @@ module output_layer (
   assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
   assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
   assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};  // generator/units/lane.ts:142
+  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5925,21 +5777,22 @@ module output_layer (
       g_53 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_53 <= (p_first1_q ? 35'sd0 : g_53) + {{3{prod_53[31]}}, prod_53};
+        g_53 <= (p_first1_q ? 35'sd0 : g_53) + prod_53[34:0];
       end
     end
   end
 
   assign draw_w_53 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_53_b = {lfsr_53[15:0], 1'b0};
-  assign _shl_lfsr_next_53_b_2 = {lfsr_53[15:0], 2'd0};
-  assign _shl_lfsr_next_53_b_3 = {(lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_53_b_4 = {(lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_53_b_5 = {(((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_53_b_6 = {(((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_53_b_7 = {(((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0], 8'd0};
-  assign lfsr_next_53_b = ((((((lfsr_53[15:0] ^ _shl_lfsr_next_53_b[15:0]) ^ _shl_lfsr_next_53_b_2[15:0]) ^ _shl_lfsr_next_53_b_3[15:0]) ^ _shl_lfsr_next_53_b_4[15:0]) ^ _shl_lfsr_next_53_b_5[15:0]) ^ _shl_lfsr_next_53_b_6[15:0]) ^ _shl_lfsr_next_53_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/output.ts:382
 
@@ -5964,11 +5817,11 @@ module output_layer (
   assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
   assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
   assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};  // generator/units/lane.ts:142
+  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -5993,21 +5846,22 @@ module output_layer (
       g_54 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_54 <= (p_first1_q ? 35'sd0 : g_54) + {{3{prod_54[31]}}, prod_54};
+        g_54 <= (p_first1_q ? 35'sd0 : g_54) + prod_54[34:0];
       end
     end
   end
 
   assign draw_w_54 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_54_b = {lfsr_54[15:0], 1'b0};
-  assign _shl_lfsr_next_54_b_2 = {lfsr_54[15:0], 2'd0};
-  assign _shl_lfsr_next_54_b_3 = {(lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_54_b_4 = {(lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_54_b_5 = {(((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_54_b_6 = {(((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_54_b_7 = {(((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0], 8'd0};
-  assign lfsr_next_54_b = ((((((lfsr_54[15:0] ^ _shl_lfsr_next_54_b[15:0]) ^ _shl_lfsr_next_54_b_2[15:0]) ^ _shl_lfsr_next_54_b_3[15:0]) ^ _shl_lfsr_next_54_b_4[15:0]) ^ _shl_lfsr_next_54_b_5[15:0]) ^ _shl_lfsr_next_54_b_6[15:0]) ^ _shl_lfsr_next_54_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6032,11 +5886,11 @@ module output_layer (
   assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
   assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
   assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};  // generator/units/lane.ts:142
+  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6061,21 +5915,22 @@ module output_layer (
       g_55 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_55 <= (p_first1_q ? 35'sd0 : g_55) + {{3{prod_55[31]}}, prod_55};
+        g_55 <= (p_first1_q ? 35'sd0 : g_55) + prod_55[34:0];
       end
     end
   end
 
   assign draw_w_55 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_55_b = {lfsr_55[15:0], 1'b0};
-  assign _shl_lfsr_next_55_b_2 = {lfsr_55[15:0], 2'd0};
-  assign _shl_lfsr_next_55_b_3 = {(lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_55_b_4 = {(lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_55_b_5 = {(((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_55_b_6 = {(((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_55_b_7 = {(((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0], 8'd0};
-  assign lfsr_next_55_b = ((((((lfsr_55[15:0] ^ _shl_lfsr_next_55_b[15:0]) ^ _shl_lfsr_next_55_b_2[15:0]) ^ _shl_lfsr_next_55_b_3[15:0]) ^ _shl_lfsr_next_55_b_4[15:0]) ^ _shl_lfsr_next_55_b_5[15:0]) ^ _shl_lfsr_next_55_b_6[15:0]) ^ _shl_lfsr_next_55_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6100,11 +5955,11 @@ module output_layer (
   assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
   assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
   assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};  // generator/units/lane.ts:142
+  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6129,21 +5984,22 @@ module output_layer (
       g_56 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_56 <= (p_first1_q ? 35'sd0 : g_56) + {{3{prod_56[31]}}, prod_56};
+        g_56 <= (p_first1_q ? 35'sd0 : g_56) + prod_56[34:0];
       end
     end
   end
 
   assign draw_w_56 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_56_b = {lfsr_56[15:0], 1'b0};
-  assign _shl_lfsr_next_56_b_2 = {lfsr_56[15:0], 2'd0};
-  assign _shl_lfsr_next_56_b_3 = {(lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_56_b_4 = {(lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_56_b_5 = {(((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_56_b_6 = {(((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_56_b_7 = {(((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0], 8'd0};
-  assign lfsr_next_56_b = ((((((lfsr_56[15:0] ^ _shl_lfsr_next_56_b[15:0]) ^ _shl_lfsr_next_56_b_2[15:0]) ^ _shl_lfsr_next_56_b_3[15:0]) ^ _shl_lfsr_next_56_b_4[15:0]) ^ _shl_lfsr_next_56_b_5[15:0]) ^ _shl_lfsr_next_56_b_6[15:0]) ^ _shl_lfsr_next_56_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6168,11 +6024,11 @@ module output_layer (
   assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
   assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
   assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};  // generator/units/lane.ts:142
+  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6197,21 +6053,22 @@ module output_layer (
       g_57 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_57 <= (p_first1_q ? 35'sd0 : g_57) + {{3{prod_57[31]}}, prod_57};
+        g_57 <= (p_first1_q ? 35'sd0 : g_57) + prod_57[34:0];
       end
     end
   end
 
   assign draw_w_57 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_57_b = {lfsr_57[15:0], 1'b0};
-  assign _shl_lfsr_next_57_b_2 = {lfsr_57[15:0], 2'd0};
-  assign _shl_lfsr_next_57_b_3 = {(lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_57_b_4 = {(lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_57_b_5 = {(((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_57_b_6 = {(((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_57_b_7 = {(((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0], 8'd0};
-  assign lfsr_next_57_b = ((((((lfsr_57[15:0] ^ _shl_lfsr_next_57_b[15:0]) ^ _shl_lfsr_next_57_b_2[15:0]) ^ _shl_lfsr_next_57_b_3[15:0]) ^ _shl_lfsr_next_57_b_4[15:0]) ^ _shl_lfsr_next_57_b_5[15:0]) ^ _shl_lfsr_next_57_b_6[15:0]) ^ _shl_lfsr_next_57_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6236,11 +6093,11 @@ module output_layer (
   assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
   assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
   assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};  // generator/units/lane.ts:142
+  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6265,21 +6122,22 @@ module output_layer (
       g_58 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_58 <= (p_first1_q ? 35'sd0 : g_58) + {{3{prod_58[31]}}, prod_58};
+        g_58 <= (p_first1_q ? 35'sd0 : g_58) + prod_58[34:0];
       end
     end
   end
 
   assign draw_w_58 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_58_b = {lfsr_58[15:0], 1'b0};
-  assign _shl_lfsr_next_58_b_2 = {lfsr_58[15:0], 2'd0};
-  assign _shl_lfsr_next_58_b_3 = {(lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_58_b_4 = {(lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_58_b_5 = {(((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_58_b_6 = {(((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_58_b_7 = {(((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0], 8'd0};
-  assign lfsr_next_58_b = ((((((lfsr_58[15:0] ^ _shl_lfsr_next_58_b[15:0]) ^ _shl_lfsr_next_58_b_2[15:0]) ^ _shl_lfsr_next_58_b_3[15:0]) ^ _shl_lfsr_next_58_b_4[15:0]) ^ _shl_lfsr_next_58_b_5[15:0]) ^ _shl_lfsr_next_58_b_6[15:0]) ^ _shl_lfsr_next_58_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6304,11 +6162,11 @@ module output_layer (
   assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
   assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
   assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};  // generator/units/lane.ts:142
+  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6333,21 +6191,22 @@ module output_layer (
       g_59 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_59 <= (p_first1_q ? 35'sd0 : g_59) + {{3{prod_59[31]}}, prod_59};
+        g_59 <= (p_first1_q ? 35'sd0 : g_59) + prod_59[34:0];
       end
     end
   end
 
   assign draw_w_59 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_59_b = {lfsr_59[15:0], 1'b0};
-  assign _shl_lfsr_next_59_b_2 = {lfsr_59[15:0], 2'd0};
-  assign _shl_lfsr_next_59_b_3 = {(lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_59_b_4 = {(lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_59_b_5 = {(((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_59_b_6 = {(((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_59_b_7 = {(((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0], 8'd0};
-  assign lfsr_next_59_b = ((((((lfsr_59[15:0] ^ _shl_lfsr_next_59_b[15:0]) ^ _shl_lfsr_next_59_b_2[15:0]) ^ _shl_lfsr_next_59_b_3[15:0]) ^ _shl_lfsr_next_59_b_4[15:0]) ^ _shl_lfsr_next_59_b_5[15:0]) ^ _shl_lfsr_next_59_b_6[15:0]) ^ _shl_lfsr_next_59_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6372,11 +6231,11 @@ module output_layer (
   assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
   assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
   assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};  // generator/units/lane.ts:142
+  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6401,21 +6260,22 @@ module output_layer (
       g_60 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_60 <= (p_first1_q ? 35'sd0 : g_60) + {{3{prod_60[31]}}, prod_60};
+        g_60 <= (p_first1_q ? 35'sd0 : g_60) + prod_60[34:0];
       end
     end
   end
 
   assign draw_w_60 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_60_b = {lfsr_60[15:0], 1'b0};
-  assign _shl_lfsr_next_60_b_2 = {lfsr_60[15:0], 2'd0};
-  assign _shl_lfsr_next_60_b_3 = {(lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_60_b_4 = {(lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_60_b_5 = {(((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_60_b_6 = {(((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_60_b_7 = {(((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0], 8'd0};
-  assign lfsr_next_60_b = ((((((lfsr_60[15:0] ^ _shl_lfsr_next_60_b[15:0]) ^ _shl_lfsr_next_60_b_2[15:0]) ^ _shl_lfsr_next_60_b_3[15:0]) ^ _shl_lfsr_next_60_b_4[15:0]) ^ _shl_lfsr_next_60_b_5[15:0]) ^ _shl_lfsr_next_60_b_6[15:0]) ^ _shl_lfsr_next_60_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6440,11 +6300,11 @@ module output_layer (
   assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
   assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
   assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};  // generator/units/lane.ts:142
+  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6469,21 +6329,22 @@ module output_layer (
       g_61 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_61 <= (p_first1_q ? 35'sd0 : g_61) + {{3{prod_61[31]}}, prod_61};
+        g_61 <= (p_first1_q ? 35'sd0 : g_61) + prod_61[34:0];
       end
     end
   end
 
   assign draw_w_61 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_61_b = {lfsr_61[15:0], 1'b0};
-  assign _shl_lfsr_next_61_b_2 = {lfsr_61[15:0], 2'd0};
-  assign _shl_lfsr_next_61_b_3 = {(lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_61_b_4 = {(lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_61_b_5 = {(((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_61_b_6 = {(((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_61_b_7 = {(((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0], 8'd0};
-  assign lfsr_next_61_b = ((((((lfsr_61[15:0] ^ _shl_lfsr_next_61_b[15:0]) ^ _shl_lfsr_next_61_b_2[15:0]) ^ _shl_lfsr_next_61_b_3[15:0]) ^ _shl_lfsr_next_61_b_4[15:0]) ^ _shl_lfsr_next_61_b_5[15:0]) ^ _shl_lfsr_next_61_b_6[15:0]) ^ _shl_lfsr_next_61_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6508,11 +6369,11 @@ module output_layer (
   assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
   assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
   assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};  // generator/units/lane.ts:142
+  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6537,21 +6398,22 @@ module output_layer (
       g_62 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_62 <= (p_first1_q ? 35'sd0 : g_62) + {{3{prod_62[31]}}, prod_62};
+        g_62 <= (p_first1_q ? 35'sd0 : g_62) + prod_62[34:0];
       end
     end
   end
 
   assign draw_w_62 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_62_b = {lfsr_62[15:0], 1'b0};
-  assign _shl_lfsr_next_62_b_2 = {lfsr_62[15:0], 2'd0};
-  assign _shl_lfsr_next_62_b_3 = {(lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_62_b_4 = {(lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_62_b_5 = {(((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_62_b_6 = {(((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_62_b_7 = {(((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0], 8'd0};
-  assign lfsr_next_62_b = ((((((lfsr_62[15:0] ^ _shl_lfsr_next_62_b[15:0]) ^ _shl_lfsr_next_62_b_2[15:0]) ^ _shl_lfsr_next_62_b_3[15:0]) ^ _shl_lfsr_next_62_b_4[15:0]) ^ _shl_lfsr_next_62_b_5[15:0]) ^ _shl_lfsr_next_62_b_6[15:0]) ^ _shl_lfsr_next_62_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6576,11 +6438,11 @@ module output_layer (
   assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
   assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
   assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};  // generator/units/lane.ts:142
+  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6605,21 +6467,22 @@ module output_layer (
       g_63 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_63 <= (p_first1_q ? 35'sd0 : g_63) + {{3{prod_63[31]}}, prod_63};
+        g_63 <= (p_first1_q ? 35'sd0 : g_63) + prod_63[34:0];
       end
     end
   end
 
   assign draw_w_63 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign _shl_lfsr_next_63_b = {lfsr_63[15:0], 1'b0};
-  assign _shl_lfsr_next_63_b_2 = {lfsr_63[15:0], 2'd0};
-  assign _shl_lfsr_next_63_b_3 = {(lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0], 2'd0};
-  assign _shl_lfsr_next_63_b_4 = {(lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0], 4'd0};
-  assign _shl_lfsr_next_63_b_5 = {(((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0], 4'd0};
-  assign _shl_lfsr_next_63_b_6 = {(((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0], 8'd0};
-  assign _shl_lfsr_next_63_b_7 = {(((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0], 8'd0};
-  assign lfsr_next_63_b = ((((((lfsr_63[15:0] ^ _shl_lfsr_next_63_b[15:0]) ^ _shl_lfsr_next_63_b_2[15:0]) ^ _shl_lfsr_next_63_b_3[15:0]) ^ _shl_lfsr_next_63_b_4[15:0]) ^ _shl_lfsr_next_63_b_5[15:0]) ^ _shl_lfsr_next_63_b_6[15:0]) ^ _shl_lfsr_next_63_b_7[15:0];  // generator/units/lane.ts:111
+  assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+
+  assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:152
 
   assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/output.ts:382
 
@@ -6644,11 +6507,11 @@ module output_layer (
   assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
   assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
   assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};  // generator/units/lane.ts:142
+  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};  // generator/units/lane.ts:248
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:147
+  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:253
 
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:148
+  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:254
 
   assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:403
 
@@ -6667,21 +6530,23 @@ module output_layer (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
   assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
-  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};  // generator/units/lane.ts:142
+  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};  // generator/units/lane.ts:248
 
-  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);  // generator/units/lane.ts:147
+  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);  // generator/units/lane.ts:253
 
-  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:148
+  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:254
 
   assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:414
 
-  assign _mux_sum_q = k_first1_q ? {bias_rd, 10'd0} : 26'sd0;
+  assign _mux_logit_sum = k_first1_q ? {bias_rd, 10'd0} : 26'sd0;
+  assign logit_sum = ((((((prod_0 + prod_1) + (prod_2 + prod_3)) + ((prod_4 + prod_5) + (prod_6 + prod_7))) + (((prod_8 + prod_9) + (prod_10 + prod_11)) + ((prod_12 + prod_13) + (prod_14 + prod_15)))) + ((((prod_16 + prod_17) + (prod_18 + prod_19)) + ((prod_20 + prod_21) + (prod_22 + prod_23))) + (((prod_24 + prod_25) + (prod_26 + prod_27)) + ((prod_28 + prod_29) + (prod_30 + prod_31))))) + (((((prod_32 + prod_33) + (prod_34 + prod_35)) + ((prod_36 + prod_37) + (prod_38 + prod_39))) + (((prod_40 + prod_41) + (prod_42 + prod_43)) + ((prod_44 + prod_45) + (prod_46 + prod_47)))) + ((((prod_48 + prod_49) + (prod_50 + prod_51)) + ((prod_52 + prod_53) + (prod_54 + prod_55))) + (((prod_56 + prod_57) + (prod_58 + prod_59)) + ((prod_60 + prod_61) + (prod_62 + prod_63)))))) + {{38{_mux_logit_sum[25]}}, _mux_logit_sum};  // generator/units/lane.ts:193
+
   // seq: sum_q (generator/units/output.ts:428)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
     end else begin
-      sum_q <= (((((({{7{prod_0[31]}}, prod_0} + {{7{prod_1[31]}}, prod_1}) + ({{7{prod_2[31]}}, prod_2} + {{7{prod_3[31]}}, prod_3})) + (({{7{prod_4[31]}}, prod_4} + {{7{prod_5[31]}}, prod_5}) + ({{7{prod_6[31]}}, prod_6} + {{7{prod_7[31]}}, prod_7}))) + ((({{7{prod_8[31]}}, prod_8} + {{7{prod_9[31]}}, prod_9}) + ({{7{prod_10[31]}}, prod_10} + {{7{prod_11[31]}}, prod_11})) + (({{7{prod_12[31]}}, prod_12} + {{7{prod_13[31]}}, prod_13}) + ({{7{prod_14[31]}}, prod_14} + {{7{prod_15[31]}}, prod_15})))) + (((({{7{prod_16[31]}}, prod_16} + {{7{prod_17[31]}}, prod_17}) + ({{7{prod_18[31]}}, prod_18} + {{7{prod_19[31]}}, prod_19})) + (({{7{prod_20[31]}}, prod_20} + {{7{prod_21[31]}}, prod_21}) + ({{7{prod_22[31]}}, prod_22} + {{7{prod_23[31]}}, prod_23}))) + ((({{7{prod_24[31]}}, prod_24} + {{7{prod_25[31]}}, prod_25}) + ({{7{prod_26[31]}}, prod_26} + {{7{prod_27[31]}}, prod_27})) + (({{7{prod_28[31]}}, prod_28} + {{7{prod_29[31]}}, prod_29}) + ({{7{prod_30[31]}}, prod_30} + {{7{prod_31[31]}}, prod_31}))))) + ((((({{7{prod_32[31]}}, prod_32} + {{7{prod_33[31]}}, prod_33}) + ({{7{prod_34[31]}}, prod_34} + {{7{prod_35[31]}}, prod_35})) + (({{7{prod_36[31]}}, prod_36} + {{7{prod_37[31]}}, prod_37}) + ({{7{prod_38[31]}}, prod_38} + {{7{prod_39[31]}}, prod_39}))) + ((({{7{prod_40[31]}}, prod_40} + {{7{prod_41[31]}}, prod_41}) + ({{7{prod_42[31]}}, prod_42} + {{7{prod_43[31]}}, prod_43})) + (({{7{prod_44[31]}}, prod_44} + {{7{prod_45[31]}}, prod_45}) + ({{7{prod_46[31]}}, prod_46} + {{7{prod_47[31]}}, prod_47})))) + (((({{7{prod_48[31]}}, prod_48} + {{7{prod_49[31]}}, prod_49}) + ({{7{prod_50[31]}}, prod_50} + {{7{prod_51[31]}}, prod_51})) + (({{7{prod_52[31]}}, prod_52} + {{7{prod_53[31]}}, prod_53}) + ({{7{prod_54[31]}}, prod_54} + {{7{prod_55[31]}}, prod_55}))) + ((({{7{prod_56[31]}}, prod_56} + {{7{prod_57[31]}}, prod_57}) + ({{7{prod_58[31]}}, prod_58} + {{7{prod_59[31]}}, prod_59})) + (({{7{prod_60[31]}}, prod_60} + {{7{prod_61[31]}}, prod_61}) + ({{7{prod_62[31]}}, prod_62} + {{7{prod_63[31]}}, prod_63})))))) + {{13{_mux_sum_q[25]}}, _mux_sum_q};
+      sum_q <= logit_sum[38:0];
     end
   end
 
@@ -6702,10 +6567,8 @@ module output_layer (
 
   assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:436
 
-  assign _ext_logit_mem_waddr = {4'd0, p2_q};
-  assign _mul_logit_mem_waddr = _ext_logit_mem_waddr * 4'd10;
-  assign _ext_logit_rd_addr = {4'd0, p_q};
-  assign _mul_logit_rd_addr = _ext_logit_rd_addr * 4'd10;
+  assign _mul_logit_mem_waddr = p2_q * 4'd10;
+  assign _mul_logit_rd_addr = p_q * 4'd10;
   // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:437)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
@@ -6755,10 +6618,8 @@ module output_layer (
 
   assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:455
 
-  assign _ext_e_mem_waddr = {4'd0, p5_q};
-  assign _mul_e_mem_waddr = _ext_e_mem_waddr * 4'd10;
-  assign _ext_e_rd_addr = {4'd0, p_q};
-  assign _mul_e_rd_addr = _ext_e_rd_addr * 4'd10;
+  assign _mul_e_mem_waddr = p5_q * 4'd10;
+  assign _mul_e_rd_addr = p_q * 4'd10;
   // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:456)
   always @(posedge clk) begin
     if (exp_done) begin
@@ -7309,7 +7170,7 @@ module output_layer (
   assign host_rdata = host_rdata_q;  // generator/units/output.ts:552
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, r_bias[2:0], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _shl_lfsr_next_0_b[16], _shl_lfsr_next_0_b_2[17:16], _shl_lfsr_next_0_b_3[17:16], _shl_lfsr_next_0_b_4[19:16], _shl_lfsr_next_0_b_5[19:16], _shl_lfsr_next_0_b_6[23:16], _shl_lfsr_next_0_b_7[23:16], _shl_lfsr_next2_0_b[16], _shl_lfsr_next2_0_b_2[17:16], _shl_lfsr_next2_0_b_3[17:16], _shl_lfsr_next2_0_b_4[19:16], _shl_lfsr_next2_0_b_5[19:16], _shl_lfsr_next2_0_b_6[23:16], _shl_lfsr_next2_0_b_7[23:16], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _shl_lfsr_next_1_b[16], _shl_lfsr_next_1_b_2[17:16], _shl_lfsr_next_1_b_3[17:16], _shl_lfsr_next_1_b_4[19:16], _shl_lfsr_next_1_b_5[19:16], _shl_lfsr_next_1_b_6[23:16], _shl_lfsr_next_1_b_7[23:16], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _shl_lfsr_next_2_b[16], _shl_lfsr_next_2_b_2[17:16], _shl_lfsr_next_2_b_3[17:16], _shl_lfsr_next_2_b_4[19:16], _shl_lfsr_next_2_b_5[19:16], _shl_lfsr_next_2_b_6[23:16], _shl_lfsr_next_2_b_7[23:16], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _shl_lfsr_next_3_b[16], _shl_lfsr_next_3_b_2[17:16], _shl_lfsr_next_3_b_3[17:16], _shl_lfsr_next_3_b_4[19:16], _shl_lfsr_next_3_b_5[19:16], _shl_lfsr_next_3_b_6[23:16], _shl_lfsr_next_3_b_7[23:16], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _shl_lfsr_next_4_b[16], _shl_lfsr_next_4_b_2[17:16], _shl_lfsr_next_4_b_3[17:16], _shl_lfsr_next_4_b_4[19:16], _shl_lfsr_next_4_b_5[19:16], _shl_lfsr_next_4_b_6[23:16], _shl_lfsr_next_4_b_7[23:16], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _shl_lfsr_next_5_b[16], _shl_lfsr_next_5_b_2[17:16], _shl_lfsr_next_5_b_3[17:16], _shl_lfsr_next_5_b_4[19:16], _shl_lfsr_next_5_b_5[19:16], _shl_lfsr_next_5_b_6[23:16], _shl_lfsr_next_5_b_7[23:16], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _shl_lfsr_next_6_b[16], _shl_lfsr_next_6_b_2[17:16], _shl_lfsr_next_6_b_3[17:16], _shl_lfsr_next_6_b_4[19:16], _shl_lfsr_next_6_b_5[19:16], _shl_lfsr_next_6_b_6[23:16], _shl_lfsr_next_6_b_7[23:16], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _shl_lfsr_next_7_b[16], _shl_lfsr_next_7_b_2[17:16], _shl_lfsr_next_7_b_3[17:16], _shl_lfsr_next_7_b_4[19:16], _shl_lfsr_next_7_b_5[19:16], _shl_lfsr_next_7_b_6[23:16], _shl_lfsr_next_7_b_7[23:16], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _shl_lfsr_next_8_b[16], _shl_lfsr_next_8_b_2[17:16], _shl_lfsr_next_8_b_3[17:16], _shl_lfsr_next_8_b_4[19:16], _shl_lfsr_next_8_b_5[19:16], _shl_lfsr_next_8_b_6[23:16], _shl_lfsr_next_8_b_7[23:16], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _shl_lfsr_next_9_b[16], _shl_lfsr_next_9_b_2[17:16], _shl_lfsr_next_9_b_3[17:16], _shl_lfsr_next_9_b_4[19:16], _shl_lfsr_next_9_b_5[19:16], _shl_lfsr_next_9_b_6[23:16], _shl_lfsr_next_9_b_7[23:16], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _shl_lfsr_next_10_b[16], _shl_lfsr_next_10_b_2[17:16], _shl_lfsr_next_10_b_3[17:16], _shl_lfsr_next_10_b_4[19:16], _shl_lfsr_next_10_b_5[19:16], _shl_lfsr_next_10_b_6[23:16], _shl_lfsr_next_10_b_7[23:16], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _shl_lfsr_next_11_b[16], _shl_lfsr_next_11_b_2[17:16], _shl_lfsr_next_11_b_3[17:16], _shl_lfsr_next_11_b_4[19:16], _shl_lfsr_next_11_b_5[19:16], _shl_lfsr_next_11_b_6[23:16], _shl_lfsr_next_11_b_7[23:16], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _shl_lfsr_next_12_b[16], _shl_lfsr_next_12_b_2[17:16], _shl_lfsr_next_12_b_3[17:16], _shl_lfsr_next_12_b_4[19:16], _shl_lfsr_next_12_b_5[19:16], _shl_lfsr_next_12_b_6[23:16], _shl_lfsr_next_12_b_7[23:16], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _shl_lfsr_next_13_b[16], _shl_lfsr_next_13_b_2[17:16], _shl_lfsr_next_13_b_3[17:16], _shl_lfsr_next_13_b_4[19:16], _shl_lfsr_next_13_b_5[19:16], _shl_lfsr_next_13_b_6[23:16], _shl_lfsr_next_13_b_7[23:16], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _shl_lfsr_next_14_b[16], _shl_lfsr_next_14_b_2[17:16], _shl_lfsr_next_14_b_3[17:16], _shl_lfsr_next_14_b_4[19:16], _shl_lfsr_next_14_b_5[19:16], _shl_lfsr_next_14_b_6[23:16], _shl_lfsr_next_14_b_7[23:16], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _shl_lfsr_next_15_b[16], _shl_lfsr_next_15_b_2[17:16], _shl_lfsr_next_15_b_3[17:16], _shl_lfsr_next_15_b_4[19:16], _shl_lfsr_next_15_b_5[19:16], _shl_lfsr_next_15_b_6[23:16], _shl_lfsr_next_15_b_7[23:16], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _shl_lfsr_next_16_b[16], _shl_lfsr_next_16_b_2[17:16], _shl_lfsr_next_16_b_3[17:16], _shl_lfsr_next_16_b_4[19:16], _shl_lfsr_next_16_b_5[19:16], _shl_lfsr_next_16_b_6[23:16], _shl_lfsr_next_16_b_7[23:16], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _shl_lfsr_next_17_b[16], _shl_lfsr_next_17_b_2[17:16], _shl_lfsr_next_17_b_3[17:16], _shl_lfsr_next_17_b_4[19:16], _shl_lfsr_next_17_b_5[19:16], _shl_lfsr_next_17_b_6[23:16], _shl_lfsr_next_17_b_7[23:16], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _shl_lfsr_next_18_b[16], _shl_lfsr_next_18_b_2[17:16], _shl_lfsr_next_18_b_3[17:16], _shl_lfsr_next_18_b_4[19:16], _shl_lfsr_next_18_b_5[19:16], _shl_lfsr_next_18_b_6[23:16], _shl_lfsr_next_18_b_7[23:16], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _shl_lfsr_next_19_b[16], _shl_lfsr_next_19_b_2[17:16], _shl_lfsr_next_19_b_3[17:16], _shl_lfsr_next_19_b_4[19:16], _shl_lfsr_next_19_b_5[19:16], _shl_lfsr_next_19_b_6[23:16], _shl_lfsr_next_19_b_7[23:16], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _shl_lfsr_next_20_b[16], _shl_lfsr_next_20_b_2[17:16], _shl_lfsr_next_20_b_3[17:16], _shl_lfsr_next_20_b_4[19:16], _shl_lfsr_next_20_b_5[19:16], _shl_lfsr_next_20_b_6[23:16], _shl_lfsr_next_20_b_7[23:16], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _shl_lfsr_next_21_b[16], _shl_lfsr_next_21_b_2[17:16], _shl_lfsr_next_21_b_3[17:16], _shl_lfsr_next_21_b_4[19:16], _shl_lfsr_next_21_b_5[19:16], _shl_lfsr_next_21_b_6[23:16], _shl_lfsr_next_21_b_7[23:16], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _shl_lfsr_next_22_b[16], _shl_lfsr_next_22_b_2[17:16], _shl_lfsr_next_22_b_3[17:16], _shl_lfsr_next_22_b_4[19:16], _shl_lfsr_next_22_b_5[19:16], _shl_lfsr_next_22_b_6[23:16], _shl_lfsr_next_22_b_7[23:16], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _shl_lfsr_next_23_b[16], _shl_lfsr_next_23_b_2[17:16], _shl_lfsr_next_23_b_3[17:16], _shl_lfsr_next_23_b_4[19:16], _shl_lfsr_next_23_b_5[19:16], _shl_lfsr_next_23_b_6[23:16], _shl_lfsr_next_23_b_7[23:16], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _shl_lfsr_next_24_b[16], _shl_lfsr_next_24_b_2[17:16], _shl_lfsr_next_24_b_3[17:16], _shl_lfsr_next_24_b_4[19:16], _shl_lfsr_next_24_b_5[19:16], _shl_lfsr_next_24_b_6[23:16], _shl_lfsr_next_24_b_7[23:16], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _shl_lfsr_next_25_b[16], _shl_lfsr_next_25_b_2[17:16], _shl_lfsr_next_25_b_3[17:16], _shl_lfsr_next_25_b_4[19:16], _shl_lfsr_next_25_b_5[19:16], _shl_lfsr_next_25_b_6[23:16], _shl_lfsr_next_25_b_7[23:16], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _shl_lfsr_next_26_b[16], _shl_lfsr_next_26_b_2[17:16], _shl_lfsr_next_26_b_3[17:16], _shl_lfsr_next_26_b_4[19:16], _shl_lfsr_next_26_b_5[19:16], _shl_lfsr_next_26_b_6[23:16], _shl_lfsr_next_26_b_7[23:16], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _shl_lfsr_next_27_b[16], _shl_lfsr_next_27_b_2[17:16], _shl_lfsr_next_27_b_3[17:16], _shl_lfsr_next_27_b_4[19:16], _shl_lfsr_next_27_b_5[19:16], _shl_lfsr_next_27_b_6[23:16], _shl_lfsr_next_27_b_7[23:16], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _shl_lfsr_next_28_b[16], _shl_lfsr_next_28_b_2[17:16], _shl_lfsr_next_28_b_3[17:16], _shl_lfsr_next_28_b_4[19:16], _shl_lfsr_next_28_b_5[19:16], _shl_lfsr_next_28_b_6[23:16], _shl_lfsr_next_28_b_7[23:16], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _shl_lfsr_next_29_b[16], _shl_lfsr_next_29_b_2[17:16], _shl_lfsr_next_29_b_3[17:16], _shl_lfsr_next_29_b_4[19:16], _shl_lfsr_next_29_b_5[19:16], _shl_lfsr_next_29_b_6[23:16], _shl_lfsr_next_29_b_7[23:16], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _shl_lfsr_next_30_b[16], _shl_lfsr_next_30_b_2[17:16], _shl_lfsr_next_30_b_3[17:16], _shl_lfsr_next_30_b_4[19:16], _shl_lfsr_next_30_b_5[19:16], _shl_lfsr_next_30_b_6[23:16], _shl_lfsr_next_30_b_7[23:16], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _shl_lfsr_next_31_b[16], _shl_lfsr_next_31_b_2[17:16], _shl_lfsr_next_31_b_3[17:16], _shl_lfsr_next_31_b_4[19:16], _shl_lfsr_next_31_b_5[19:16], _shl_lfsr_next_31_b_6[23:16], _shl_lfsr_next_31_b_7[23:16], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _shl_lfsr_next_32_b[16], _shl_lfsr_next_32_b_2[17:16], _shl_lfsr_next_32_b_3[17:16], _shl_lfsr_next_32_b_4[19:16], _shl_lfsr_next_32_b_5[19:16], _shl_lfsr_next_32_b_6[23:16], _shl_lfsr_next_32_b_7[23:16], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _shl_lfsr_next_33_b[16], _shl_lfsr_next_33_b_2[17:16], _shl_lfsr_next_33_b_3[17:16], _shl_lfsr_next_33_b_4[19:16], _shl_lfsr_next_33_b_5[19:16], _shl_lfsr_next_33_b_6[23:16], _shl_lfsr_next_33_b_7[23:16], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _shl_lfsr_next_34_b[16], _shl_lfsr_next_34_b_2[17:16], _shl_lfsr_next_34_b_3[17:16], _shl_lfsr_next_34_b_4[19:16], _shl_lfsr_next_34_b_5[19:16], _shl_lfsr_next_34_b_6[23:16], _shl_lfsr_next_34_b_7[23:16], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _shl_lfsr_next_35_b[16], _shl_lfsr_next_35_b_2[17:16], _shl_lfsr_next_35_b_3[17:16], _shl_lfsr_next_35_b_4[19:16], _shl_lfsr_next_35_b_5[19:16], _shl_lfsr_next_35_b_6[23:16], _shl_lfsr_next_35_b_7[23:16], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _shl_lfsr_next_36_b[16], _shl_lfsr_next_36_b_2[17:16], _shl_lfsr_next_36_b_3[17:16], _shl_lfsr_next_36_b_4[19:16], _shl_lfsr_next_36_b_5[19:16], _shl_lfsr_next_36_b_6[23:16], _shl_lfsr_next_36_b_7[23:16], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _shl_lfsr_next_37_b[16], _shl_lfsr_next_37_b_2[17:16], _shl_lfsr_next_37_b_3[17:16], _shl_lfsr_next_37_b_4[19:16], _shl_lfsr_next_37_b_5[19:16], _shl_lfsr_next_37_b_6[23:16], _shl_lfsr_next_37_b_7[23:16], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _shl_lfsr_next_38_b[16], _shl_lfsr_next_38_b_2[17:16], _shl_lfsr_next_38_b_3[17:16], _shl_lfsr_next_38_b_4[19:16], _shl_lfsr_next_38_b_5[19:16], _shl_lfsr_next_38_b_6[23:16], _shl_lfsr_next_38_b_7[23:16], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _shl_lfsr_next_39_b[16], _shl_lfsr_next_39_b_2[17:16], _shl_lfsr_next_39_b_3[17:16], _shl_lfsr_next_39_b_4[19:16], _shl_lfsr_next_39_b_5[19:16], _shl_lfsr_next_39_b_6[23:16], _shl_lfsr_next_39_b_7[23:16], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _shl_lfsr_next_40_b[16], _shl_lfsr_next_40_b_2[17:16], _shl_lfsr_next_40_b_3[17:16], _shl_lfsr_next_40_b_4[19:16], _shl_lfsr_next_40_b_5[19:16], _shl_lfsr_next_40_b_6[23:16], _shl_lfsr_next_40_b_7[23:16], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _shl_lfsr_next_41_b[16], _shl_lfsr_next_41_b_2[17:16], _shl_lfsr_next_41_b_3[17:16], _shl_lfsr_next_41_b_4[19:16], _shl_lfsr_next_41_b_5[19:16], _shl_lfsr_next_41_b_6[23:16], _shl_lfsr_next_41_b_7[23:16], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _shl_lfsr_next_42_b[16], _shl_lfsr_next_42_b_2[17:16], _shl_lfsr_next_42_b_3[17:16], _shl_lfsr_next_42_b_4[19:16], _shl_lfsr_next_42_b_5[19:16], _shl_lfsr_next_42_b_6[23:16], _shl_lfsr_next_42_b_7[23:16], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _shl_lfsr_next_43_b[16], _shl_lfsr_next_43_b_2[17:16], _shl_lfsr_next_43_b_3[17:16], _shl_lfsr_next_43_b_4[19:16], _shl_lfsr_next_43_b_5[19:16], _shl_lfsr_next_43_b_6[23:16], _shl_lfsr_next_43_b_7[23:16], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _shl_lfsr_next_44_b[16], _shl_lfsr_next_44_b_2[17:16], _shl_lfsr_next_44_b_3[17:16], _shl_lfsr_next_44_b_4[19:16], _shl_lfsr_next_44_b_5[19:16], _shl_lfsr_next_44_b_6[23:16], _shl_lfsr_next_44_b_7[23:16], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _shl_lfsr_next_45_b[16], _shl_lfsr_next_45_b_2[17:16], _shl_lfsr_next_45_b_3[17:16], _shl_lfsr_next_45_b_4[19:16], _shl_lfsr_next_45_b_5[19:16], _shl_lfsr_next_45_b_6[23:16], _shl_lfsr_next_45_b_7[23:16], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _shl_lfsr_next_46_b[16], _shl_lfsr_next_46_b_2[17:16], _shl_lfsr_next_46_b_3[17:16], _shl_lfsr_next_46_b_4[19:16], _shl_lfsr_next_46_b_5[19:16], _shl_lfsr_next_46_b_6[23:16], _shl_lfsr_next_46_b_7[23:16], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _shl_lfsr_next_47_b[16], _shl_lfsr_next_47_b_2[17:16], _shl_lfsr_next_47_b_3[17:16], _shl_lfsr_next_47_b_4[19:16], _shl_lfsr_next_47_b_5[19:16], _shl_lfsr_next_47_b_6[23:16], _shl_lfsr_next_47_b_7[23:16], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _shl_lfsr_next_48_b[16], _shl_lfsr_next_48_b_2[17:16], _shl_lfsr_next_48_b_3[17:16], _shl_lfsr_next_48_b_4[19:16], _shl_lfsr_next_48_b_5[19:16], _shl_lfsr_next_48_b_6[23:16], _shl_lfsr_next_48_b_7[23:16], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _shl_lfsr_next_49_b[16], _shl_lfsr_next_49_b_2[17:16], _shl_lfsr_next_49_b_3[17:16], _shl_lfsr_next_49_b_4[19:16], _shl_lfsr_next_49_b_5[19:16], _shl_lfsr_next_49_b_6[23:16], _shl_lfsr_next_49_b_7[23:16], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _shl_lfsr_next_50_b[16], _shl_lfsr_next_50_b_2[17:16], _shl_lfsr_next_50_b_3[17:16], _shl_lfsr_next_50_b_4[19:16], _shl_lfsr_next_50_b_5[19:16], _shl_lfsr_next_50_b_6[23:16], _shl_lfsr_next_50_b_7[23:16], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _shl_lfsr_next_51_b[16], _shl_lfsr_next_51_b_2[17:16], _shl_lfsr_next_51_b_3[17:16], _shl_lfsr_next_51_b_4[19:16], _shl_lfsr_next_51_b_5[19:16], _shl_lfsr_next_51_b_6[23:16], _shl_lfsr_next_51_b_7[23:16], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _shl_lfsr_next_52_b[16], _shl_lfsr_next_52_b_2[17:16], _shl_lfsr_next_52_b_3[17:16], _shl_lfsr_next_52_b_4[19:16], _shl_lfsr_next_52_b_5[19:16], _shl_lfsr_next_52_b_6[23:16], _shl_lfsr_next_52_b_7[23:16], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _shl_lfsr_next_53_b[16], _shl_lfsr_next_53_b_2[17:16], _shl_lfsr_next_53_b_3[17:16], _shl_lfsr_next_53_b_4[19:16], _shl_lfsr_next_53_b_5[19:16], _shl_lfsr_next_53_b_6[23:16], _shl_lfsr_next_53_b_7[23:16], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _shl_lfsr_next_54_b[16], _shl_lfsr_next_54_b_2[17:16], _shl_lfsr_next_54_b_3[17:16], _shl_lfsr_next_54_b_4[19:16], _shl_lfsr_next_54_b_5[19:16], _shl_lfsr_next_54_b_6[23:16], _shl_lfsr_next_54_b_7[23:16], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _shl_lfsr_next_55_b[16], _shl_lfsr_next_55_b_2[17:16], _shl_lfsr_next_55_b_3[17:16], _shl_lfsr_next_55_b_4[19:16], _shl_lfsr_next_55_b_5[19:16], _shl_lfsr_next_55_b_6[23:16], _shl_lfsr_next_55_b_7[23:16], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _shl_lfsr_next_56_b[16], _shl_lfsr_next_56_b_2[17:16], _shl_lfsr_next_56_b_3[17:16], _shl_lfsr_next_56_b_4[19:16], _shl_lfsr_next_56_b_5[19:16], _shl_lfsr_next_56_b_6[23:16], _shl_lfsr_next_56_b_7[23:16], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _shl_lfsr_next_57_b[16], _shl_lfsr_next_57_b_2[17:16], _shl_lfsr_next_57_b_3[17:16], _shl_lfsr_next_57_b_4[19:16], _shl_lfsr_next_57_b_5[19:16], _shl_lfsr_next_57_b_6[23:16], _shl_lfsr_next_57_b_7[23:16], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _shl_lfsr_next_58_b[16], _shl_lfsr_next_58_b_2[17:16], _shl_lfsr_next_58_b_3[17:16], _shl_lfsr_next_58_b_4[19:16], _shl_lfsr_next_58_b_5[19:16], _shl_lfsr_next_58_b_6[23:16], _shl_lfsr_next_58_b_7[23:16], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _shl_lfsr_next_59_b[16], _shl_lfsr_next_59_b_2[17:16], _shl_lfsr_next_59_b_3[17:16], _shl_lfsr_next_59_b_4[19:16], _shl_lfsr_next_59_b_5[19:16], _shl_lfsr_next_59_b_6[23:16], _shl_lfsr_next_59_b_7[23:16], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _shl_lfsr_next_60_b[16], _shl_lfsr_next_60_b_2[17:16], _shl_lfsr_next_60_b_3[17:16], _shl_lfsr_next_60_b_4[19:16], _shl_lfsr_next_60_b_5[19:16], _shl_lfsr_next_60_b_6[23:16], _shl_lfsr_next_60_b_7[23:16], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _shl_lfsr_next_61_b[16], _shl_lfsr_next_61_b_2[17:16], _shl_lfsr_next_61_b_3[17:16], _shl_lfsr_next_61_b_4[19:16], _shl_lfsr_next_61_b_5[19:16], _shl_lfsr_next_61_b_6[23:16], _shl_lfsr_next_61_b_7[23:16], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _shl_lfsr_next_62_b[16], _shl_lfsr_next_62_b_2[17:16], _shl_lfsr_next_62_b_3[17:16], _shl_lfsr_next_62_b_4[19:16], _shl_lfsr_next_62_b_5[19:16], _shl_lfsr_next_62_b_6[23:16], _shl_lfsr_next_62_b_7[23:16], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _shl_lfsr_next_63_b[16], _shl_lfsr_next_63_b_2[17:16], _shl_lfsr_next_63_b_3[17:16], _shl_lfsr_next_63_b_4[19:16], _shl_lfsr_next_63_b_5[19:16], _shl_lfsr_next_63_b_6[23:16], _shl_lfsr_next_63_b_7[23:16], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
+  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], logit_sum[63:39], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
 
 endmodule
 

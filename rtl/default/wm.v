@@ -117,11 +117,9 @@ module wm (
   wire [15:0] u_z2_5_rdata;
   wire [15:0] u_z2_6_rdata;
   wire [15:0] u_z2_7_rdata;
-  wire [4:0]  _ext_krow_tri;
   wire [4:0]  _sub_krow_tri;
   wire [9:0]  _mul_krow_tri;
   wire [8:0]  _bits_krow_tri;
-  wire [4:0]  _ext_kr_tri;
   wire [4:0]  _sub_kr_tri;
   wire [9:0]  _mul_kr_tri;
   wire [8:0]  _bits_kr_tri;
@@ -219,9 +217,8 @@ module wm (
 
   assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;  // generator/units/wm.ts:178
 
-  assign _ext_krow_tri = {2'd0, krow_tri_lo};
   assign _sub_krow_tri = 5'd15 - {2'd0, krow_tri_lo};
-  assign _mul_krow_tri = _ext_krow_tri * _sub_krow_tri;
+  assign _mul_krow_tri = krow_tri_lo * _sub_krow_tri;
   assign _bits_krow_tri = _mul_krow_tri[9:1];
   assign krow_tri = _bits_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};  // generator/units/wm.ts:184
 
@@ -231,9 +228,8 @@ module wm (
 
   assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;  // generator/units/wm.ts:178
 
-  assign _ext_kr_tri = {2'd0, kr_tri_lo};
   assign _sub_kr_tri = 5'd15 - {2'd0, kr_tri_lo};
-  assign _mul_kr_tri = _ext_kr_tri * _sub_kr_tri;
+  assign _mul_kr_tri = kr_tri_lo * _sub_kr_tri;
   assign _bits_kr_tri = _mul_kr_tri[9:1];
   assign kr_tri = _bits_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};  // generator/units/wm.ts:184
 
