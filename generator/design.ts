@@ -22,6 +22,7 @@ import { hebbian } from './units/hebbian.js';
 import { outputUnit } from './units/output.js';
 import { controller } from './units/controller.js';
 import { chip } from './units/chip.js';
+import { sequencer } from './units/sequencer.js';
 
 export function designModules(cfg: ChipConfig): Module[] {
   const N = resolveNumeric(cfg.numeric);
@@ -44,6 +45,7 @@ export function designModules(cfg: ChipConfig): Module[] {
     gramArray(cfg),
     hebbian(cfg),
     outputUnit(cfg),
+    sequencer(cfg),
     controller(cfg),
     chip(cfg),
   ];

@@ -7,7 +7,9 @@
  *   m_axis_rsp_*    one reply per command: status, len lo, len hi, payload (tlast on the last byte)
  *   host_unit, host_re, host_we, host_kind, host_bank, host_addr, host_wdata   the units' host ports
  *                   (host_unit 0: the Hebbian unit, 1: the output layer; kind/bank/addr as theirs)
- *   heb_rdata, out_rdata   the units' host read data (latency 2; weight words sign-extended)
+ *   host_rdata      the selected unit's host read data (latency 2; weight words sign-extended)
+ *   seq_start, seq_op, seq_busy, seq_done, seq_pending, seq_result, m_axis_px, steps   the sequencer's
+ *                   command interface, the record bytes it takes and its step counter (sequencer.ts)
  *   sat_<quantity>  saturation counts of training (32-bit) in QUANTITIES order, for READ_COUNTERS
  *
  * COMMANDS
@@ -32,15 +34,15 @@
  *                  subtracting L per cycle (≤ layers cycles), then one state at a time through host kind
  *                  lfsr (bank = lane, addr = layer; unit 1 for the output layer), lanes then layers.
  *                  LOAD: lfsrBytes + 1 cycles a state (the low W bits written); READ: lfsrBytes + 3.
- *   NEW_EPOCH      ok (the window is empty: no training step is kept)
+ *   NEW_EPOCH      the sequencer's CLEAR (the window emptied; weights and LFSR states kept), then ok
  *   READ_COUNTERS  u64 steps, u64 busy cycles (a command or the start-up walk running), u64 stalled
  *                  cycles (busy, waiting for a command byte or for the reply stream), u32 per quantity
- *   INFER          per record: the pixels (2p − 255)·2^(f_in − 8) into the Hebbian unit's layer-0 slot 0 (its
- *                  vector loader), then per hidden layer a forward-only pass → LayerNorm → z into the next
- *                  layer's slot 0 (or, for the last, the chip's lane-packed h copy), the output layer's
- *                  logits of that copy, argmax (ties to the lowest class) as the record's answer byte.
- *                  No pending update exists (TRAIN is not run), so there is nothing to flush.
- *   TRAIN          NOT_SUPPORTED (detail: opcode, 0), the payload drained
+ *   TRAIN          per record (784 pixels, label): the sequencer's TRAIN (one training step, sequencer.ts),
+ *                  the record's bytes streamed to it; ok once every record's step is done
+ *   INFER          the reply header (k records) first, then per record the sequencer's INFER and its
+ *                  predicted class as the answer byte
+ *   FLUSH          before every command other than TRAIN, a pending update is applied first (the
+ *                  sequencer's FLUSH), so weights read, loaded, used or reseeded are the model's
  */
 import { ModuleBuilder, cat, constant, mux, uint, type Expr, type Module, type Signal } from '../ir/index.js';
 import { streamIn, streamOut } from '../lib/stream/bundle.js';
@@ -50,6 +52,7 @@ import { QUANTITIES, resolveNumeric } from '../numeric.js';
 import { bitsFor } from './lane.js';
 import { width } from '../fixed/index.js';
 import { hebbianLayout, HOST_KIND } from './hebbian.js';
+import { hostDataWidth, SEQ_OP } from './sequencer.js';
 import { outputLayout } from './output.js';
 
 export const CONTROLLER_MODULE = 'controller';
@@ -64,12 +67,7 @@ function mix32(x: number): number {
   return (t ^ (t >>> 15)) >>> 0;
 }
 
-/** Width of the host data bus between the controller and the units. */
-export function hostDataWidth(cfg: ChipConfig): number {
-  const N = resolveNumeric(cfg.numeric);
-  const spec = protocolSpec(cfg);
-  return Math.max(8 * spec.wordBytes, N.lfsr.width, width(N.weight.format), width(N.bias.format));
-}
+export { hostDataWidth };
 
 interface WeightLayer {
   nIn: number;
@@ -127,30 +125,17 @@ export function controller(cfg: ChipConfig): Module {
   const hostBank = m.output('host_bank', uint(qw));
   const hostAddr = m.output('host_addr', uint(aw));
   const hostWdata = m.output('host_wdata', uint(D));
-  const hebRdata = m.input('heb_rdata', uint(D));
-  const outRdata = m.input('out_rdata', uint(D));
+  const hostRdata = m.input('host_rdata', uint(D));
   const sats = QUANTITIES.map((q) => m.input(`sat_${q}`, uint(32)));
-  // forward datapath (INFER): the Hebbian unit's passes and vector loader, the LayerNorm, the output layer
-  const hw = bitsFor(H);
-  const inW = Math.max(...heb.layers.map((y) => width(y.inFormat)));
-  const fIn = N.input.format.fracBits;
-  if (fIn < 8) throw new RangeError(`controller: the input format ${N.input.format.fracBits} fraction bits cannot hold pixels (2p − 255)·2^(f_in − 8) exactly; need f_in ≥ 8`);
-  const wo = width(N.logit.format);
-  const hebStart = m.output('heb_start', uint(1));
-  const fwLayer = m.reg('fw_layer_q', uint(hw), { reset: 0 });
-  m.output('fw_layer', fwLayer);
-  const hlStart = m.output('hl_start', uint(1));
-  const hlLayer = m.reg('hl_layer_q', uint(hw), { reset: 0 });
-  m.output('hl_layer', hlLayer);
-  const lnStart = m.output('ln_start', uint(1));
-  const outStart = m.output('out_start', uint(1));
-  const pxMode = m.output('px_mode', uint(1));
-  const hebBusy = m.input('heb_busy', uint(1));
-  const hlBusy = m.input('hl_busy', uint(1));
-  const lnBusy = m.input('ln_busy', uint(1));
-  const outBusy = m.input('out_busy', uint(1));
-  const px = streamOut(m, 'px', uint(inW));
-  const logit = streamIn(m, 'logit', uint(wo), { last: true });
+  // the sequencer (sequencer.ts): one command at a time, a record's bytes on m_axis_px
+  const seqStart = m.output('seq_start', uint(1));
+  const seqOp = m.output('seq_op', uint(2));
+  const seqBusy = m.input('seq_busy', uint(1));
+  const seqDone = m.input('seq_done', uint(1));
+  const seqPending = m.input('seq_pending', uint(1));
+  const seqResult = m.input('seq_result', uint(8));
+  const stepsIn = m.input('steps', uint(64));
+  const px = streamOut(m, 'px', uint(8));
 
   // ---- state
   const S = {
@@ -174,19 +159,18 @@ export function controller(cfg: ChipConfig): Module {
     SEND_BYTES: 17,
     DRAIN: 18,
     AFTER_SEED: 19,
-    INF_DIV: 20,
-    INF_LOAD: 21,
-    INF_PIX: 22,
-    INF_LAYER: 23,
-    INF_WAIT0: 24,
-    INF_WAIT: 25,
-    INF_OUT: 26,
-    INF_LOGIT: 27,
-    INF_SEND: 28,
-    LFSR_DIV: 29,
-    LFSR_BYTES: 30,
-    LFSR_WRITE: 31,
-    LFSR_SEND: 32,
+    REC_DIV: 20,
+    REC_START: 21,
+    REC_PIX: 22,
+    REC_WAIT: 23,
+    REC_SEND: 24,
+    PRE_FLUSH: 25,
+    FLUSH_WAIT: 26,
+    EPOCH_WAIT: 27,
+    LFSR_DIV: 28,
+    LFSR_BYTES: 29,
+    LFSR_WRITE: 30,
+    LFSR_SEND: 31,
   };
   const sw = bitsFor(Object.keys(S).length);
   const state = m.reg('state_q', uint(sw), { reset: S.INIT });
@@ -309,11 +293,10 @@ export function controller(cfg: ChipConfig): Module {
   const layerMul = (sel: Expr): Expr => perL((_, l) => Math.imul(l + 1, LAYER_MUL) >>> 0, 32, sel);
 
   // ---- counters
-  // training steps: TRAIN is not run by this controller yet, so none are counted
-  const steps = k(0, 64);
+  const steps = stepsIn;
   const busyC = m.reg('busy_cycles_q', uint(64), { reset: 0 });
   const stallC = m.reg('stall_cycles_q', uint(64), { reset: 0 });
-  const waitingCmd = is(S.INF_PIX).or(is(S.LFSR_BYTES)).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS)).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)).and(cmd.valid.not());
+  const waitingCmd = is(S.REC_PIX).or(is(S.LFSR_BYTES)).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS)).or(is(S.LOAD_BYTES)).or(is(S.DRAIN)).and(cmd.valid.not());
   const sendingStates = is(S.REPLY_ST).or(is(S.REPLY_L0)).or(is(S.REPLY_L1)).or(is(S.SEND_BYTES)).or(is(S.READ_SEND)).or(is(S.LFSR_SEND));
   const stalled = m.wire('stalled', waitingCmd.or(sendingStates.and(canSend.not())));
   const running = m.wire('running', is(S.IDLE).not());
@@ -342,7 +325,9 @@ export function controller(cfg: ChipConfig): Module {
   const lfsrIn = LW < 8 * SB ? lfsrWord.trunc(LW) : lfsrWord;
   m.assign(hostWdata, mux(initWrite, k(0, D), mux(seedWrite, seedVal.trunc(Math.min(32, LW)).zext(D), mux(lfsrWrite, lfsrIn.zext(D), loadExt))));
   const readWord = m.reg('read_word_q', uint(8 * wb), { reset: 0 });
-  const rdSel = mux(isOut, outRdata, hebRdata);
+  const rdSel = hostRdata;
+  if (D > 8 * wb) m.unused(hostRdata.slice(D - 1, 8 * wb));
+  m.unused(seqBusy);
   const rdBytes = D >= 8 * wb ? rdSel.trunc(8 * wb) : rdSel.asSigned().sext(8 * wb).asUnsigned();
   const readWait = m.reg('read_wait_q', uint(2), { reset: 0 });
   const byteIdx = m.reg('byte_idx_q', uint(bitsFor(Math.max(wb, spec.lfsrBytes) + 1)), { reset: 0 });
@@ -362,30 +347,19 @@ export function controller(cfg: ChipConfig): Module {
     ),
   );
 
-  // ---- INFER: records, pixels, argmax of the logits (ties to the lowest class)
+  // ---- TRAIN / INFER: records streamed to the sequencer
   const P = spec.pixels;
-  const recLeft = m.reg('inf_records_q', uint(bitsFor(Math.floor(4096 / P) + 2)), { reset: 0 });
-  const recDiv = m.reg('inf_div_q', uint(16), { reset: 0 });
-  const pixLeft = m.reg('inf_pixels_q', uint(bitsFor(P + 1)), { reset: 0 });
-  const best = m.reg('inf_best_q', uint(wo), { reset: 0 });
-  const bestJ = m.reg('inf_best_j_q', uint(8), { reset: 0 });
-  const logJ = m.reg('inf_j_q', uint(8), { reset: 0 });
-  m.assign(pxMode, is(S.INF_PIX));
-  m.assign(px.valid, is(S.INF_PIX).and(cmd.valid));
-  // (2p − 255)·2^(f_in − 8): p·2 − 255 in 10 bits, shifted up
-  const pxWord = cat(k(0, 1), cmd.data, k(0, 1)).asSigned().sub(constant(255, uint(9)).toSigned()).trunc(10);
-  const pxShift = fIn - 8;
-  const pxVal = pxShift > 0 ? cat(pxWord.asUnsigned(), k(0, pxShift)).asSigned() : pxWord;
-  m.assign(px.data, pxVal.width >= inW ? pxVal.trunc(inW).asUnsigned() : pxVal.sext(inW).asUnsigned());
-  m.assign(logit.ready, is(S.INF_LOGIT));
-  const lastHidden = fwLayer.eq(k(H - 1, hw));
-  const isPulse = m.reg('pulse_q', uint(1), { reset: 0 });
-  m.assign(hebStart, isPulse.and(is(S.INF_WAIT0)));
-  m.assign(lnStart, isPulse.and(is(S.INF_WAIT0)));
-  // the next layer's loader starts with the pass (its layer set in INF_LAYER); layer 0's before the pixels
-  m.assign(hlStart, is(S.INF_LOAD).or(isPulse.and(is(S.INF_WAIT0)).and(lastHidden.not())));
-  m.assign(outStart, is(S.INF_OUT));
-  const logitS = logit.data.asSigned();
+  const isTrain = m.wire('op_train', opIs(OPCODES.TRAIN));
+  const recBytes = mux(isTrain, k(P + 1, 16), k(P, 16));
+  const recLeft = m.reg('rec_records_q', uint(bitsFor(Math.floor(4096 / P) + 2)), { reset: 0 });
+  const recDiv = m.reg('rec_div_q', uint(16), { reset: 0 });
+  const pixLeft = m.reg('rec_bytes_q', uint(bitsFor(P + 2)), { reset: 0 });
+  const seqGo = m.reg('seq_go_q', uint(1), { reset: 0 });
+  const seqOpQ = m.reg('seq_op_q', uint(2), { reset: 0 });
+  m.assign(seqStart, seqGo);
+  m.assign(seqOp, seqOpQ);
+  m.assign(px.valid, is(S.REC_PIX).and(cmd.valid));
+  m.assign(px.data, cmd.data);
 
   type Scope = Parameters<Parameters<typeof m.seq>[1]>[0];
   const startSeed = ($: Scope, seed: Expr): void => {
@@ -415,6 +389,11 @@ export function controller(cfg: ChipConfig): Module {
   };
   m.seq('fsm', ($) => {
     $.if(rsp.fire, () => $.set(rspValid, 0));
+    $.set(seqGo, 0);
+    const seqCommand = (o: Expr | number): void => {
+      $.set(seqGo, 1);
+      $.set(seqOpQ, o);
+    };
     const send = (byte: Expr, last: Expr, next: () => void): void => {
       $.if(canSend, () => {
         $.set(rspValid, 1);
@@ -516,12 +495,21 @@ export function controller(cfg: ChipConfig): Module {
         });
       })
       .case(S.ARGS, () => {
-        $.if(argc.eq(nArgs), () => $.set(state, S.DISPATCH)).elseIf(cmd.valid, () => {
+        $.if(argc.eq(nArgs), () => $.set(state, S.PRE_FLUSH)).elseIf(cmd.valid, () => {
           $.set(args, cat(cmd.data, args.slice(63, 8)));
           $.set(argc, argc.addWrap(1));
           $.set(len, len.subWrap(1));
         });
       })
+      .case(S.PRE_FLUSH, () => {
+        // a pending update is applied before any command but TRAIN reads, loads, uses or reseeds the weights
+        $.if(isTrain.or(seqPending.not()), () => $.set(state, S.DISPATCH)).else(() => {
+          seqCommand(SEQ_OP.FLUSH);
+          $.set(state, S.FLUSH_WAIT);
+        });
+      })
+      .case(S.FLUSH_WAIT, () => $.if(seqDone, () => $.set(state, S.DISPATCH)))
+      .case(S.EPOCH_WAIT, () => $.if(seqDone, () => reply(0, k(0, 16), S.IDLE)))
       .case(S.DISPATCH, () => {
         // args hold the header in the top bytes; bring it down to bit 0
         $.set(argc, 0);
@@ -555,7 +543,10 @@ export function controller(cfg: ChipConfig): Module {
             $.set(wL, 0);
             $.set(state, S.LFSR_DIV);
           })
-          .case(OPCODES.NEW_EPOCH, () => reply(0, k(0, 16), S.IDLE))
+          .case(OPCODES.NEW_EPOCH, () => {
+            seqCommand(SEQ_OP.CLEAR);
+            $.set(state, S.EPOCH_WAIT);
+          })
           .case(OPCODES.READ_COUNTERS, () => {
             $.set(sendBuf, cntWord);
             $.set(sendLeft, cntBytes);
@@ -564,73 +555,49 @@ export function controller(cfg: ChipConfig): Module {
           .case(OPCODES.INFER, () => {
             $.set(recDiv, len);
             $.set(recLeft, 0);
-            $.set(state, S.INF_DIV);
+            $.set(state, S.REC_DIV);
+          })
+          .case(OPCODES.TRAIN, () => {
+            $.set(recDiv, len);
+            $.set(recLeft, 0);
+            $.set(state, S.REC_DIV);
           })
           .default(() => $.if(len.eq(0), () => replyError()).else(() => $.set(state, S.DRAIN)));
       })
-      .case(S.INF_DIV, () => {
-        // records = len / pixels by subtraction (the front end checked the length is a multiple)
-        $.if(recDiv.ge(P), () => {
-          $.set(recDiv, recDiv.subWrap(P));
+      .case(S.REC_DIV, () => {
+        // records = len / record bytes by subtraction (the front end checked the length is a multiple);
+        // INFER replies with its header first, TRAIN once every step is done
+        $.if(recDiv.ge(recBytes), () => {
+          $.set(recDiv, recDiv.subWrap(recBytes));
           $.set(recLeft, recLeft.addWrap(1));
-        }).else(() => reply(0, recLeft.zext(16), S.INF_LOAD));
+        })
+          .elseIf(isTrain, () => $.set(state, S.REC_START))
+          .else(() => reply(0, recLeft.zext(16), S.REC_START));
       })
-      .case(S.INF_LOAD, () => {
-        // loader of layer 0 started this cycle (hl_start)
-        $.set(pixLeft, P);
-        $.set(fwLayer, 0);
-        $.set(state, S.INF_PIX);
+      .case(S.REC_START, () => {
+        seqCommand(mux(isTrain, k(SEQ_OP.TRAIN, 2), k(SEQ_OP.INFER, 2)));
+        $.set(pixLeft, recBytes.trunc(pixLeft.width));
+        $.set(state, S.REC_PIX);
       })
-      .case(S.INF_PIX, () => {
+      .case(S.REC_PIX, () => {
         $.if(px.fire, () => {
           $.set(pixLeft, pixLeft.subWrap(1));
-          $.if(pixLeft.eq(1), () => $.set(state, S.INF_LAYER));
+          $.if(pixLeft.eq(1), () => $.set(state, S.REC_WAIT));
         });
       })
-      .case(S.INF_LAYER, () => {
-        // wait for the loader, then: pass of fwLayer, its LayerNorm, the next layer's loader (hl_start now)
-        $.if(hlBusy.not(), () => {
-          $.set(hlLayer, fwLayer.addWrap(1));
-          $.set(isPulse, 1);
-          $.set(state, S.INF_WAIT0);
-        });
-      })
-      .case(S.INF_WAIT0, () => {
-        $.set(isPulse, 0);
-        $.set(state, S.INF_WAIT);
-      })
-      .case(S.INF_WAIT, () => {
-        $.if(hebBusy.not().and(lnBusy.not()).and(hlBusy.not()), () => {
-          $.if(lastHidden, () => {
-            $.set(hlLayer, 0);
-            $.set(state, S.INF_OUT);
-          }).else(() => {
-            $.set(fwLayer, fwLayer.addWrap(1));
-            $.set(state, S.INF_LAYER);
-          });
-        });
-      })
-      .case(S.INF_OUT, () => {
-        $.set(logJ, 0);
-        $.set(state, S.INF_LOGIT);
-      })
-      .case(S.INF_LOGIT, () => {
-        $.if(logit.fire, () => {
-          $.set(logJ, logJ.addWrap(1));
-          $.if(logJ.eq(0).or(logitS.gt(best.asSigned())), () => {
-            $.set(best, logit.data);
-            $.set(bestJ, logJ);
-          });
-          $.if((logit.last as Signal), () => $.set(state, S.INF_SEND));
-        });
-      })
-      .case(S.INF_SEND, () => {
-        $.if(outBusy.not(), () =>
-          send(bestJ, recLeft.eq(1), () => {
+      .case(S.REC_WAIT, () => {
+        $.if(seqDone, () => {
+          $.if(isTrain, () => {
             $.set(recLeft, recLeft.subWrap(1));
-            $.if(recLeft.eq(1), () => $.set(state, S.IDLE)).else(() => $.set(state, S.INF_LOAD));
-          }),
-        );
+            $.if(recLeft.eq(1), () => reply(0, k(0, 16), S.IDLE)).else(() => $.set(state, S.REC_START));
+          }).else(() => $.set(state, S.REC_SEND));
+        });
+      })
+      .case(S.REC_SEND, () => {
+        send(seqResult, recLeft.eq(1), () => {
+          $.set(recLeft, recLeft.subWrap(1));
+          $.if(recLeft.eq(1), () => $.set(state, S.IDLE)).else(() => $.set(state, S.REC_START));
+        });
       })
       .case(S.DRAIN, () => {
         $.if(cmd.valid, () => {
@@ -757,7 +724,7 @@ export function controller(cfg: ChipConfig): Module {
   });
 
   // command bytes are taken in the states that read them
-  m.assign(cmd.ready, is(S.INF_PIX).and(px.ready).or(is(S.LFSR_BYTES)).or(is(S.IDLE).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS).and(argc.ne(nArgs))).or(is(S.LOAD_BYTES)).or(is(S.DRAIN))));
+  m.assign(cmd.ready, is(S.REC_PIX).and(px.ready).or(is(S.LFSR_BYTES)).or(is(S.IDLE).or(is(S.LEN0)).or(is(S.LEN1)).or(is(S.ARGS).and(argc.ne(nArgs))).or(is(S.LOAD_BYTES)).or(is(S.DRAIN))));
   m.unused(cmd.last as Signal);
   m.output('busy', running);
   return m.build();

@@ -1,0 +1,767 @@
+/**
+ * SEQUENCER (module `sequencer`): the accelerator's datapath — every unit of the training step — and the
+ * schedule that runs one training step per TRAIN record and one inference per INFER record. Its spec is the
+ * fixed-point golden model's composition, sim/golden/fixed/step.ts: `trainStep` (§ STEP) and `predict`;
+ * the controller (controller.ts) talks to the host, this module computes.
+ *
+ * UNITS (one instance each): hebbian (weights of the hidden layers, fused update + forward passes),
+ * layernorm, wm (the window), gram (systolic Gram array), kernel (table functions), modulator_wide (ξ, δ),
+ * output_layer; and these memories of its own:
+ *   delta_mem  δ of every hidden layer (layer l at Σ_{k<l} n_k): written by the modulator in step c, read by
+ *              the update pass of step c + 1 (or a flush)
+ *   zc_mem     {relu′, z} of the current sample per hidden layer (layernorm → modulator)
+ *   zpack_mem  the last hidden layer's window z, lane-packed for the output layer's h port: slot p's chunk k
+ *              (L words) at p·C_h + k; slot B holds the sample being inferred, so inference leaves the
+ *              window's copy alone
+ *   labels     the window's labels (registers: the output layer's y port and the K_Y words)
+ *
+ * PORTS (clk, rst synchronous active high)
+ *   start, op   a command (op sampled at start, ignored while busy): TRAIN, INFER, FLUSH, CLEAR (SEQ_OP)
+ *   busy, done  busy from the edge after start until done (1-cycle pulse)
+ *   s_axis_px   the record's bytes: TRAIN 784 u8 pixels then the label, INFER the pixels
+ *   result      INFER: the predicted class (argmax of the logits, ties to the lowest), valid at done
+ *   pending     an update is pending (the δ of the last step not yet applied)
+ *   host_*      the units' host ports (host_unit 0: hebbian, 1: output layer), only while idle;
+ *               host_rdata sign-extended to the controller's width (hostDataWidth)
+ *   steps       training steps that updated the parameters (64-bit)
+ *   sat_<q>     saturations of training per quantity (QUANTITIES order, 32-bit, wrap)
+ *
+ * SCHEDULE of a TRAIN record (sample c; "pending" = δ_l(c − 1) in delta_mem, h_l(c − 1) in Hebbian slot sPrev):
+ *   NEW       wm NEW (slot c = head); the layer-1 loader starts on Hebbian slot sNew
+ *   PIX       each pixel to the loader ((2p − 255)·2^(f_in − 8)) and to wm's pixel bank of c; the label
+ *             to wm (LABEL) and the label registers
+ *   K_X       gram ROW over the pixels → kernel → {K_Y, K_X} words → wm KROW (beside the passes below)
+ *   PASS l    Hebbian pass of layer l: update with δ_l(c − 1) ⊗ h(sPrev) if pending, forward h(sNew) with the
+ *             updated weights → layernorm → z: to the next layer's loader (slot sNew), wm's z bank of c,
+ *             zc_mem, and for the last hidden layer zpack_mem slot c
+ *   (window not full: the step ends here, nothing is pending)
+ *   OUT       output layer training step over the window (beside the modulator calls)
+ *   MOD l     gram ROW over layer l's stored z → kernel → K_Z row (word c: a filler the modulator drops) →
+ *             modulator_wide with the K rows and row sums from wm (K read port), z_c from zc_mem and the
+ *             window z rows from wm's vector read → δ_l(c) into delta_mem
+ *   then pending; sPrev ↔ sNew.
+ * FLUSH: if pending, an update-only pass per hidden layer. CLEAR: wm CLEAR (the epoch boundary).
+ * INFER: loader, forward-only passes → layernorm → zpack slot B → output layer logits → argmax.
+ * The controller flushes before every command other than TRAIN, so INFER never sees a pending update.
+ */
+import { ModuleBuilder, cat, constant, mux, uint, type Expr, type Module, type Signal } from '../ir/index.js';
+import { feedStream, instanceOutStream, streamIn, streamPortName } from '../lib/stream/bundle.js';
+import { configHash, type ChipConfig } from '../config.js';
+import { QUANTITIES, resolveNumeric, type Quantity } from '../numeric.js';
+import { width } from '../fixed/index.js';
+import { bitsFor } from './lane.js';
+import { bitsOf } from './common.js';
+import { hebbian, hebbianLayout } from './hebbian.js';
+import { layernorm } from './layernorm.js';
+import { WM_OP, workingMemory } from './wm.js';
+import { GRAM_MODE, gramArray } from './gram.js';
+import { kernelCodes, kernelConstants, kernelUnit } from './kernel.js';
+import { modulator } from './modulator.js';
+import { outputLayout, outputUnit } from './output.js';
+import { unitShapes } from './shapes.js';
+import { protocolSpec } from '../protocol.js';
+
+export const SEQUENCER_MODULE = 'sequencer';
+export const SEQ_OP = { TRAIN: 0, INFER: 1, FLUSH: 2, CLEAR: 3 } as const;
+
+/** Width of the host data bus between the controller and the units. */
+export function hostDataWidth(cfg: ChipConfig): number {
+  const N = resolveNumeric(cfg.numeric);
+  return Math.max(8 * protocolSpec(cfg).wordBytes, N.lfsr.width, width(N.weight.format), width(N.bias.format));
+}
+
+type Scope = Parameters<Parameters<ModuleBuilder['seq']>[1]>[0];
+
+/**
+ * A stream read out of a memory with a registered read (latency 1): `start` restarts it at `base` for `n`
+ * words; reads issue only while `gate` is high and the two-word queue has room, so the stream runs at one word
+ * per cycle and holds its word while the sink stalls.
+ */
+function memStream(
+  m: ModuleBuilder,
+  name: string,
+  aw: number,
+  start: Expr,
+  base: Expr,
+  n: Expr,
+  gate: Expr,
+  ready: Expr,
+  read: (re: Expr, addr: Expr) => Expr,
+): { valid: Signal; data: Signal; fire: Signal } {
+  const left = m.reg(`${name}_left_q`, uint(n.width), { reset: 0 });
+  const addr = m.reg(`${name}_addr_q`, uint(aw), { reset: 0 });
+  const rv = m.reg(`${name}_rv_q`, uint(1), { reset: 0 });
+  const occ = m.reg(`${name}_occ_q`, uint(2), { reset: 0 });
+  const valid = m.wire(`${name}_valid`, occ.ne(0));
+  const pop = m.wire(`${name}_pop`, valid.and(ready));
+  const room = occ.zext(3).addWrap(rv.zext(3)).le(pop.zext(3).addWrap(1));
+  const issue = m.wire(`${name}_issue`, gate.and(left.ne(0)).and(room).and(start.not()));
+  const rdata = read(issue, addr);
+  const e0 = m.reg(`${name}_e0_q`, uint(rdata.width), { reset: 0 });
+  const e1 = m.reg(`${name}_e1_q`, uint(rdata.width), { reset: 0 });
+  m.seq(`${name}_stream`, ($) => {
+    $.set(rv, issue);
+    $.if(start, () => {
+      $.set(left, n);
+      $.set(addr, base.width > aw ? base.trunc(aw) : base.zext(aw));
+      $.set(occ, 0);
+    }).else(() => {
+      $.if(issue, () => {
+        $.set(left, left.subWrap(1));
+        $.set(addr, addr.addWrap(1));
+      });
+      $.if(rv.and(pop), () => {
+        $.if(occ.eq(1), () => $.set(e0, rdata)).else(() => {
+          $.set(e0, e1);
+          $.set(e1, rdata);
+        });
+      })
+        .elseIf(rv, () => {
+          $.if(occ.eq(0), () => $.set(e0, rdata)).else(() => $.set(e1, rdata));
+          $.set(occ, occ.addWrap(1));
+        })
+        .elseIf(pop, () => {
+          $.set(e0, e1);
+          $.set(occ, occ.subWrap(1));
+        });
+    });
+  });
+  return { valid, data: e0, fire: pop };
+}
+
+export function sequencer(cfg: ChipConfig): Module {
+  const N = resolveNumeric(cfg.numeric);
+  const sh = unitShapes(cfg);
+  const heb = hebbianLayout(cfg);
+  const outLay = outputLayout(cfg);
+  const kc = kernelConstants(cfg, sh);
+  const codes = kernelCodes(cfg, sh);
+  const L = cfg.lanes;
+  const B = cfg.window;
+  const H = cfg.layers.length - 2;
+  const P = cfg.layers[0];
+  const hidden = cfg.layers.slice(1, H + 1);
+  const D = hostDataWidth(cfg);
+  const SB = sh.slotBits;
+  const LB = sh.labelBits;
+  const hw = bitsFor(H);
+  const k = (v: number | bigint, w: number): Expr => constant(v, uint(w));
+  const fit = (e: Expr, w: number): Expr => (e.width === w ? e : e.width > w ? e.trunc(w) : e.zext(w));
+
+  const hebMod = hebbian(cfg);
+  const lnMod = layernorm(cfg);
+  const wmMod = workingMemory(cfg);
+  const gramMod = gramArray(cfg);
+  const kerMod = kernelUnit(cfg);
+  const modMod = modulator(cfg, { zwSlots: 'all' });
+  const outMod = outputUnit(cfg);
+  const port = (mod: Module, name: string): number => {
+    const p = mod.ports.find((x) => x.name === name);
+    if (!p) throw new Error(`sequencer: module ${mod.name} has no port ${name}`);
+    return p.type.width;
+  };
+
+  const m = new ModuleBuilder(SEQUENCER_MODULE, { config: configHash(cfg), layers: cfg.layers.slice(), lanes: L, window: B });
+  const { rst } = m.clock();
+
+  // ---- ports
+  const start = m.input('start', uint(1));
+  const opIn = m.input('op', uint(2));
+  const px = streamIn(m, 'px', uint(8));
+  const hostUnit = m.input('host_unit', uint(1));
+  const hostRe = m.input('host_re', uint(1));
+  const hostWe = m.input('host_we', uint(1));
+  const hostKind = m.input('host_kind', uint(2));
+  const hostBankW = Math.max(port(hebMod, 'host_bank'), port(outMod, 'host_bank'));
+  const hostAddrW = Math.max(port(hebMod, 'host_addr'), port(outMod, 'host_addr'));
+  const hostBank = m.input('host_bank', uint(hostBankW));
+  const hostAddr = m.input('host_addr', uint(hostAddrW));
+  const hostWdata = m.input('host_wdata', uint(D));
+
+  // ---- state
+  const S = {
+    IDLE: 0,
+    T_NEW: 1,
+    PIX: 2,
+    T_LABEL: 3,
+    T_KROW: 4,
+    PASS: 5,
+    PASS_W0: 6,
+    PASS_WAIT: 7,
+    T_KXWAIT: 8,
+    MOD: 9,
+    MOD_W0: 10,
+    MOD_WAIT: 11,
+    OUT_WAIT: 12,
+    I_OUT: 13,
+    I_LOGIT: 14,
+    FLUSH: 15,
+    FLUSH_W0: 16,
+    FLUSH_WAIT: 17,
+    CLEAR: 18,
+    CLEAR_WAIT: 19,
+    DONE: 20,
+  };
+  const sw = bitsFor(Object.keys(S).length);
+  const state = m.reg('state_q', uint(sw), { reset: S.IDLE });
+  const is = (s: number): Signal => m.wire(`in_${Object.entries(S).find(([, v]) => v === s)![0].toLowerCase()}`, state.eq(k(s, sw)));
+  const sIdle = is(S.IDLE);
+  const sPix = is(S.PIX);
+  const sLabel = is(S.T_LABEL);
+  const sPass = is(S.PASS);
+  const sMod = is(S.MOD);
+  const sFlush = is(S.FLUSH);
+  const train = m.reg('train_q', uint(1), { reset: 0 });
+  const pending = m.reg('pending_q', uint(1), { reset: 0 });
+  const sPrev = m.reg('slot_prev_q', uint(2), { reset: 1 });
+  const sNew = m.reg('slot_new_q', uint(2), { reset: 0 });
+  const layer = m.reg('layer_q', uint(hw), { reset: 0 });
+  const pixLeft = m.reg('pix_left_q', uint(bitsFor(P + 1)), { reset: 0 });
+  const done = m.reg('done_q', uint(1), { reset: 0 });
+  const slotC = m.reg('slot_c_q', uint(SB), { reset: 0 });
+  const labelC = m.reg('label_c_q', uint(LB), { reset: 0 });
+  const labels = Array.from({ length: B }, (_, s) => m.reg(`label_${s}_q`, uint(LB), { reset: 0 }));
+  m.output('busy', sIdle.not());
+  m.output('done', done);
+  m.output('pending', pending);
+  const lastLayer = m.wire('last_layer', layer.eq(k(H - 1, hw)));
+  const perLayer = (vals: number[], w: number, sel: Expr = layer): Expr => {
+    let e = k(vals[vals.length - 1], w);
+    for (let l = vals.length - 2; l >= 0; l--) e = mux(sel.eq(k(l, hw)), k(vals[l], w), e);
+    return e;
+  };
+  const bases = hidden.map((_, l) => hidden.slice(0, l).reduce((a, b) => a + b, 0));
+  const totalN = hidden.reduce((a, b) => a + b, 0);
+  const nw = bitsFor(Math.max(...hidden) + 1);
+  const baseW = bitsFor(totalN);
+
+  // ---- the units' wires (declared first: they feed each other)
+  const hebStart = m.wire('heb_start', uint(1));
+  const hlStart = m.wire('hl_start', uint(1));
+  const hlLayer = m.wire('hl_layer', uint(hw));
+  const hValid = m.wire('h_tvalid', uint(1));
+  const hData = m.wire('h_tdata', uint(port(hebMod, 's_axis_h_tdata')));
+  const dValid = m.wire('delta_tvalid', uint(1));
+  const dData = m.wire('delta_tdata', uint(port(hebMod, 's_axis_delta_tdata')));
+  const accReady = m.wire('acc_tready', uint(1));
+  const lnStart = m.wire('ln_start', uint(1));
+  const zReady = m.wire('z_tready', uint(1));
+  const hostPort = (mod: Module, unit: number): Record<string, Expr> => {
+    const mine = hostUnit.eq(k(unit, 1));
+    return {
+      host_re: hostRe.and(mine),
+      host_we: hostWe.and(mine),
+      host_kind: hostKind,
+      host_bank: fit(hostBank, port(mod, 'host_bank')),
+      host_addr: fit(hostAddr, port(mod, 'host_addr')),
+      host_wdata: fit(hostWdata, port(mod, 'host_wdata')),
+    };
+  };
+
+  // ---- Hebbian unit and layernorm
+  const hebU = m.instance('u_hebbian', hebMod, {
+    start: hebStart,
+    cmd_layer: fit(layer, port(hebMod, 'cmd_layer')),
+    cmd_update: m.wire('heb_cmd_update', sFlush.or(pending.and(train))),
+    cmd_forward: sFlush.not(),
+    cmd_cur: sPrev,
+    cmd_nxt: sNew,
+    ...feedStream('delta', { valid: dValid, data: dData.asSigned() }),
+    [streamPortName('out', 'acc', 'tready')]: accReady,
+    hl_start: hlStart,
+    hl_layer: fit(hlLayer, port(hebMod, 'hl_layer')),
+    hl_slot: sNew,
+    ...feedStream('h', { valid: hValid, data: hData.asSigned() }),
+    ...hostPort(hebMod, 0),
+  });
+  const hReady = hebU.out(streamPortName('in', 'h', 'tready'));
+  const hebBusy = hebU.out('busy');
+  const hlBusy = hebU.out('hl_busy');
+  const accS = instanceOutStream(hebU, 'acc');
+  const lnU = m.instance('u_layernorm', lnMod, {
+    start: lnStart,
+    layer: fit(layer, port(lnMod, 'layer')),
+    ...feedStream('acc', { valid: accS.valid, data: accS.data }),
+    [streamPortName('out', 'z', 'tready')]: zReady,
+  });
+  m.assign(accReady, lnU.out(streamPortName('in', 'acc', 'tready')));
+  const lnBusy = lnU.out('busy');
+  const zS = instanceOutStream(lnU, 'z');
+  const wz = width(N.act.format);
+  const wzw = width(N.windowZ.format);
+  const zOnly = zS.data.trunc(wz).asSigned();
+  const zWin = zS.data.slice(wz + wzw - 1, wz);
+  const zPos = zS.data.bit(zS.data.width - 1);
+  const inW = hData.width;
+  const zAsH = zOnly.width >= inW ? zOnly.trunc(inW).asUnsigned() : zOnly.sext(inW).asUnsigned();
+  const sInv = (l: number): Signal => lnU.out(`s_inv_${l}`);
+
+  // ---- working memory
+  const wmStart = m.wire('wm_start', uint(1));
+  const wmOp = m.wire('wm_op', uint(2));
+  const krowValid = m.wire('krow_tvalid', uint(1));
+  const krowData = m.wire('krow_tdata', uint(port(wmMod, 's_axis_krow_tdata')));
+  const krEn = m.wire('kr_en', uint(1));
+  const krQ = m.wire('kr_q', uint(SB));
+  const vrEn = m.wire('vr_en', uint(1));
+  const vrKind = m.wire('vr_kind', uint(port(wmMod, 'vr_kind')));
+  const vrAddr = m.wire('vr_addr', uint(port(wmMod, 'vr_addr')));
+  const wmPxValid = m.wire('wm_px_tvalid', uint(1));
+  const wmZValid = hidden.map((_, l) => m.wire(`wm_z${l + 1}_tvalid`, uint(1)));
+  const wmU = m.instance('u_wm', wmMod, {
+    start: wmStart,
+    op: wmOp,
+    label: fit(px.data, LB),
+    ...feedStream('px', { valid: wmPxValid, data: px.data }),
+    ...Object.assign({}, ...hidden.map((_, l) => feedStream(`z${l + 1}`, { valid: wmZValid[l], data: zWin }))),
+    ...feedStream('krow', { valid: krowValid, data: krowData }),
+    kr_en: krEn,
+    kr_p: slotC,
+    kr_q: krQ,
+    vr_en: vrEn,
+    vr_kind: vrKind,
+    vr_addr: vrAddr,
+  });
+  const wmBusy = wmU.out('busy');
+  const wmCount = wmU.out('count');
+  const wmPxReady = wmU.out(streamPortName('in', 'px', 'tready'));
+  const wmZReady = hidden.map((_, l) => wmU.out(streamPortName('in', `z${l + 1}`, 'tready')));
+  const vrData = Array.from({ length: B }, (_, s) => wmU.out(`vr_data_${s}`));
+
+  // ---- Gram array → kernel
+  const gramStart = m.wire('gram_start', uint(1));
+  const gramKinds = m.wire('gram_kinds', uint(port(gramMod, 'kinds')));
+  const gramCount = m.wire('gram_count', uint(port(gramMod, 'count')));
+  const kreqReady = m.wire('kreq_tready', uint(1));
+  const gramU = m.instance('u_gram', gramMod, {
+    start: gramStart,
+    mode: GRAM_MODE.ROW,
+    kinds: gramKinds,
+    cur: slotC,
+    count: gramCount,
+    ...Object.fromEntries(vrData.map((d, s) => [`vr_data_${s}`, d])),
+    [streamPortName('out', 'd', 'tready')]: kreqReady,
+  });
+  const gramBusy = gramU.out('busy');
+  const dS = instanceOutStream(gramU, 'd');
+  const DB = sh.distBits;
+  const gKind = dS.data.slice(dS.data.width - 1, dS.data.width - sh.kindBits);
+  const kResReady = m.wire('krsp_tready', uint(1));
+  const kerU = m.instance('u_kernel', kerMod, {
+    ...feedStream('req', { valid: dS.valid, data: cat(fit(gKind, codes.fnBits), fit(dS.data.trunc(DB), codes.argBits)), last: dS.last as Signal }),
+    [streamPortName('out', 'rsp', 'tready')]: kResReady,
+  });
+  m.assign(kreqReady, kerU.out(streamPortName('in', 'req', 'tready')));
+  const kS = instanceOutStream(kerU, 'rsp');
+  m.unused(kS.last as Signal);
+  const YW = codes.yBits;
+  const wg = width(N.gram.format);
+  const kY = kS.data.trunc(YW);
+  const kSatOut = kS.data.bit(YW);
+  const kSatArg = kS.data.bit(YW + 1);
+  if (kS.data.width > YW + 2) m.unused(kS.data.slice(kS.data.width - 1, YW + 2));
+  const kWord = fit(kY, wg);
+  // K_X path (kpath 0): the words of the occupied slots q ≠ c in increasing q, with their K_Y words
+  const kpath = m.reg('kpath_q', uint(1), { reset: 0 });
+  const kq = m.reg('k_q_q', uint(SB), { reset: 0 });
+  const labelOf = (q: Expr): Expr => {
+    let e: Expr = labels[B - 1];
+    for (let s = B - 2; s >= 0; s--) e = mux(q.eq(k(s, SB)), labels[s], e);
+    return e;
+  };
+  const kyWord = mux(labelOf(kq).eq(labelC), k(kc.one, wg), k(kc.kyDiff, wg));
+  const krowReady = wmU.out(streamPortName('in', 'krow', 'tready'));
+  m.assign(krowValid, kS.valid.and(kpath.not()));
+  m.assign(krowData, cat(kyWord, kWord));
+  // K_Z path (kpath 1): B words p = 0 … B − 1, a filler at c
+  const kzLeft = m.reg('kz_left_q', uint(bitsFor(B + 1)), { reset: 0 });
+  const kzFill = m.wire('kz_fill', kpath.and(kzLeft.ne(0)).and(kq.eq(slotC)));
+  const kzReady = m.wire('kz_tready', uint(1));
+  const kzValid = m.wire('kz_tvalid', kpath.and(kzLeft.ne(0)).and(kzFill.or(kS.valid)));
+  const kzData = mux(kzFill, k(0, wg), kWord);
+  m.assign(kResReady, mux(kpath, kzReady.and(kzFill.not()), krowReady));
+  const kFire = m.wire('krsp_fire', kS.valid.and(kResReady));
+  const kqStep = m.wire('k_q_step', mux(kpath, kzValid.and(kzReady), kFire));
+  const kqStart = m.wire('k_q_start', uint(1));
+
+  // ---- modulator
+  const modStart = m.wire('mod_start', uint(1));
+  const krV = m.wire('kr_tvalid', uint(1));
+  const krRdy = { kxy: m.wire('kxy_tready', uint(1)), rsum: m.wire('rsum_tready', uint(1)) };
+  const zcV = m.wire('zc_tvalid', uint(1));
+  const zcD = m.wire('zc_tdata', uint(port(modMod, 's_axis_zc_tdata')));
+  const zwV = m.wire('zw_tvalid', uint(1));
+  const zwD = m.wire('zw_tdata', uint(port(modMod, 's_axis_zw_tdata')));
+  const kxyD = m.wire('kxy_tdata', uint(port(modMod, 's_axis_kxy_tdata')));
+  const rsumD = m.wire('rsum_tdata', uint(port(modMod, 's_axis_rsum_tdata')));
+  const deltaReady = k(1, 1);
+  const modU = m.instance('u_modulator', modMod, {
+    start: modStart,
+    layer: fit(layer, port(modMod, 'layer')),
+    slot: slotC,
+    s_inv: H === 1 ? sInv(0) : hidden.map((_, l) => sInv(l) as Expr).reduceRight((acc, e, l) => mux(layer.eq(k(l, hw)), e, acc)),
+    ...feedStream('kxy', { valid: krV.and(krRdy.rsum), data: kxyD }),
+    ...feedStream('kz', { valid: kzValid, data: kzData }),
+    ...feedStream('rsum', { valid: krV.and(krRdy.kxy), data: rsumD }),
+    ...feedStream('zc', { valid: zcV, data: zcD }),
+    ...feedStream('zw', { valid: zwV, data: zwD }),
+    [streamPortName('out', 'delta', 'tready')]: deltaReady,
+  });
+  m.assign(krRdy.kxy, modU.out(streamPortName('in', 'kxy', 'tready')));
+  m.assign(krRdy.rsum, modU.out(streamPortName('in', 'rsum', 'tready')));
+  m.assign(kzReady, modU.out(streamPortName('in', 'kz', 'tready')));
+  const zcReady = modU.out(streamPortName('in', 'zc', 'tready'));
+  const zwReady = modU.out(streamPortName('in', 'zw', 'tready'));
+  const modBusy = modU.out('busy');
+  const deltaS = instanceOutStream(modU, 'delta');
+  m.unused(deltaS.last as Signal);
+
+  // K rows and row sums of slot c from wm's K read port (p = 0 … B − 1)
+  const krS = memStream(m, 'kr', SB, modStart, k(0, SB), k(B, bitsFor(B + 1)), k(1, 1), krRdy.kxy.and(krRdy.rsum), (re, addr) => {
+    m.assign(krEn, re);
+    m.assign(krQ, addr);
+    return cat(wmU.out('kr_ry'), wmU.out('kr_rx'), wmU.out('kr_ky'), wmU.out('kr_kx'));
+  });
+  m.assign(krV, krS.valid);
+  const wr = port(wmMod, 'kr_rx');
+  m.assign(kxyD, krS.data.trunc(2 * wg));
+  m.assign(rsumD, krS.data.slice(2 * wg + 2 * wr - 1, 2 * wg));
+  m.unused(wmU.out('kr_label'));
+
+  // zc_mem: {relu′, z} of the current sample per hidden layer
+  const zcMem = m.memory('zc_mem', { depth: Math.max(totalN, 2), type: uint(1 + wz) });
+  const zcW = m.reg('zc_waddr_q', uint(zcMem.addrType.width), { reset: 0 });
+  const zFire = m.wire('z_fire', zS.valid.and(zReady));
+  zcMem.write(zcW, cat(zPos, zOnly.asUnsigned()), zFire.and(train));
+  const zcS = memStream(m, 'zc', zcMem.addrType.width, modStart, perLayer(bases, baseW), perLayer(hidden, nw), k(1, 1), zcReady, (re, addr) =>
+    zcMem.readSync('zc_rdata', addr, re),
+  );
+  m.assign(zcV, zcS.valid);
+  m.assign(zcD, zcS.data);
+
+  // window z rows (all B slots of element j) from wm's vector read, once the Gram array is done with it
+  const zwGate = m.reg('zw_gate_q', uint(1), { reset: 0 });
+  const zwVr = { en: m.wire('zw_vr_en', uint(1)), addr: m.wire('zw_vr_addr', uint(vrAddr.width)) };
+  const zwS = memStream(m, 'zw', vrAddr.width, modStart, k(0, vrAddr.width), perLayer(hidden, nw), zwGate, zwReady, (re, addr) => {
+    m.assign(zwVr.en, re);
+    m.assign(zwVr.addr, addr);
+    return cat(...vrData.slice().reverse().map((d) => d.trunc(wzw)));
+  });
+  m.assign(zwV, zwS.valid);
+  m.assign(zwD, zwS.data);
+  m.assign(vrEn, mux(zwGate, zwVr.en, gramU.out('vr_en')));
+  m.assign(vrKind, mux(zwGate, fit(layer.zext(hw + 1).addWrap(1), vrKind.width), gramU.out('vr_kind')));
+  m.assign(vrAddr, mux(zwGate, zwVr.addr, gramU.out('vr_addr')));
+
+  // delta_mem: δ of every hidden layer
+  const dMem = m.memory('delta_mem', { depth: Math.max(totalN, 2), type: uint(dData.width) });
+  const dW = m.reg('delta_waddr_q', uint(dMem.addrType.width), { reset: 0 });
+  dMem.write(dW, fit(deltaS.data.asUnsigned(), dData.width), deltaS.valid);
+  const hebUpdate = m.wire('heb_update', sFlush.or(pending.and(train)));
+  const dS2 = memStream(m, 'delta', dMem.addrType.width, hebStart.and(hebUpdate), perLayer(bases, baseW), perLayer(hidden, nw), k(1, 1), hebU.out(streamPortName('in', 'delta', 'tready')), (re, addr) =>
+    dMem.readSync('delta_rdata', addr, re),
+  );
+  m.assign(dValid, dS2.valid);
+  m.assign(dData, dS2.data);
+
+  // ---- the last hidden layer's window z, lane-packed (slot p at p·C_h; slot B: inference)
+  const Ch = outLay.chunks;
+  const zpLane = m.reg('zpack_lane_q', uint(bitsFor(L)), { reset: 0 });
+  const zpAddr = m.reg('zpack_addr_q', uint(bitsFor((B + 1) * Ch)), { reset: 0 });
+  const zpFire = m.wire('zpack_fire', zFire.and(lastLayer));
+  const zpLanes = Array.from({ length: L }, (_, q) => m.reg(`zpack_${q}_q`, uint(wzw), { reset: 0 }));
+  const lanesNow = zpLanes.map((r, q) => mux(zpFire.and(zpLane.eq(k(q, zpLane.width))), zWin, r));
+  const zpMem = m.memory('zpack_mem', { depth: (B + 1) * Ch, type: uint(L * wzw) });
+  const zpWrite = m.wire('zpack_write', zpFire.and(zpLane.eq(k(L - 1, zpLane.width)).or(zS.last as Signal)));
+  zpMem.write(fit(zpAddr, zpMem.addrType.width), cat(...lanesNow.slice().reverse()), zpWrite);
+  const outStart = m.wire('out_start', uint(1));
+  const outH = m.wire('out_h_addr', uint(port(outMod, 'h_addr')));
+  const outHRe = m.wire('out_h_re', uint(1));
+  const hRd = zpMem.readSync('zpack_rd', fit(fit(outH, zpMem.addrType.width).addWrap(mux(train, k(0, zpMem.addrType.width), k(B * Ch, zpMem.addrType.width))), zpMem.addrType.width), outHRe);
+  const yAddr = m.wire('out_y_addr', uint(port(outMod, 'y_addr')));
+  const yRe = m.wire('out_y_re', uint(1));
+  const yQ = m.reg('y_rdata_q', uint(LB), { reset: 0 });
+  m.seq('y_read', ($) => $.if(yRe, () => $.set(yQ, labelOf(fit(yAddr, SB)))));
+  const logitReady = m.wire('logit_tready', uint(1));
+  const outU = m.instance('u_output', outMod, {
+    start: outStart,
+    cmd_train: train,
+    cmd_slot: 0,
+    h_rdata: hRd,
+    y_rdata: fit(yQ, port(outMod, 'y_rdata')),
+    [streamPortName('out', 'logit', 'tready')]: logitReady,
+    ...hostPort(outMod, 1),
+  });
+  m.assign(outH, outU.out('h_addr'));
+  m.assign(outHRe, outU.out('h_re'));
+  m.assign(yAddr, outU.out('y_addr'));
+  m.assign(yRe, outU.out('y_re'));
+  const outBusy = outU.out('busy');
+  const logitS = instanceOutStream(outU, 'logit');
+
+  // ---- host read data, sign-extended to the controller's width
+  const sext = (e: Signal): Expr => (e.width === D ? e : e.width > D ? e.trunc(D) : e.asSigned().sext(D).asUnsigned());
+  m.output('host_rdata', mux(hostUnit, sext(outU.out('host_rdata')), sext(hebU.out('host_rdata'))));
+
+  // ---- pixel and z routing
+  const pxWord = cat(k(0, 1), px.data, k(0, 1)).asSigned().sub(constant(255, uint(9)).toSigned()).trunc(10);
+  const pxShift = N.input.format.fracBits - 8;
+  if (pxShift < 0) throw new RangeError(`sequencer: the input format's ${N.input.format.fracBits} fraction bits cannot hold pixels (2p − 255)·2^(f_in − 8) exactly; need ≥ 8`);
+  const pxVal = pxShift > 0 ? cat(pxWord.asUnsigned(), k(0, pxShift)).asSigned() : pxWord;
+  const pxH = pxVal.width >= inW ? pxVal.trunc(inW).asUnsigned() : pxVal.sext(inW).asUnsigned();
+  const toWm = train; // pixels and z go to the window only in training
+  const pxReady = m.wire('px_ready', hReady.and(toWm.not().or(wmPxReady)));
+  m.assign(px.ready, sPix.and(pxReady).or(sLabel));
+  const pxFire = m.wire('px_fire', sPix.and(px.valid).and(pxReady));
+  // z of layer l: to the next layer's loader, wm's z bank (training), zc_mem (always ready), zpack
+  const zToH = lastLayer.not();
+  let wmZR: Expr = k(1, 1);
+  hidden.forEach((_, l) => {
+    wmZR = mux(layer.eq(k(l, hw)), wmZReady[l], wmZR);
+  });
+  const zOthers = (h: boolean, w: boolean): Expr => {
+    let e: Expr = k(1, 1);
+    if (h) e = e.and(zToH.not().or(hReady));
+    if (w) e = e.and(toWm.not().or(wmZR));
+    return e;
+  };
+  m.assign(zReady, zOthers(true, true));
+  m.assign(hValid, mux(sPix, px.valid.and(toWm.not().or(wmPxReady)), zS.valid.and(zToH).and(zOthers(false, true))));
+  m.assign(hData, mux(sPix, pxH, zAsH));
+  m.assign(wmPxValid, sPix.and(px.valid).and(hReady).and(toWm));
+  hidden.forEach((_, l) => m.assign(wmZValid[l], zS.valid.and(toWm).and(layer.eq(k(l, hw))).and(zOthers(true, false))));
+
+  // ---- saturation counters (training only) and steps
+  const satRegs = new Map<Quantity, Signal>();
+  const satReg = (q: Quantity): Signal => {
+    let r = satRegs.get(q);
+    if (!r) {
+      r = m.reg(`sat_${q}_q`, uint(32), { reset: 0 });
+      satRegs.set(q, r);
+    }
+    return r;
+  };
+  const steps = m.reg('steps_q', uint(64), { reset: 0 });
+  const lnDone = lnU.out('done');
+  const modDone = modU.out('done');
+  const lnSat: [Quantity, string][] = [
+    ['preact', 'sat_preact'],
+    ['lnVar', 'sat_var'],
+    ['lnInvStd', 'sat_inv_std'],
+    ['act', 'sat_act'],
+    ['windowZ', 'sat_window_z'],
+  ];
+  const modSat: [Quantity, string][] = [
+    ['coef', 'sat_coef'],
+    ['xi', 'sat_xi'],
+    ['delta', 'sat_delta'],
+  ];
+  m.seq('sat_counts', ($) => {
+    $.if(lnDone.and(train), () => {
+      for (const [q, p] of lnSat) $.set(satReg(q), satReg(q).addWrap(fit(lnU.out(p), 32)));
+    });
+    $.if(modDone, () => {
+      for (const [q, p] of modSat) $.set(satReg(q), satReg(q).addWrap(fit(modU.out(p), 32)));
+    });
+    $.if(kFire, () => {
+      $.set(satReg('kernelArg'), satReg('kernelArg').addWrap(kSatArg.zext(32)));
+      $.set(satReg('gram'), satReg('gram').addWrap(kSatOut.zext(32)));
+    });
+  });
+  const sum = (sigs: Signal[]): Expr => sigs.map((s) => fit(s, 32)).reduce((a, b) => a.addWrap(b));
+  const unitSat: Partial<Record<Quantity, Signal[]>> = {
+    weight: [hebU.out('sat_w_hi'), hebU.out('sat_w_lo'), outU.out('sat_w_hi'), outU.out('sat_w_lo')],
+    bias: [hebU.out('sat_b_hi'), hebU.out('sat_b_lo'), outU.out('sat_b_hi'), outU.out('sat_b_lo')],
+    logit: [outU.out('sat_logit_hi'), outU.out('sat_logit_lo')],
+    prob: [outU.out('sat_prob_hi')],
+    err: [outU.out('sat_err_hi'), outU.out('sat_err_lo')],
+  };
+  for (const q of QUANTITIES) {
+    const u = unitSat[q];
+    const r = satRegs.get(q);
+    m.output(`sat_${q}`, u ? sum(u) : r ?? k(0, 32));
+  }
+  m.output('steps', steps);
+
+  // ---- inference argmax
+  const wo = logitS.data.width;
+  const best = m.reg('best_q', uint(wo), { reset: 0 });
+  const bestJ = m.reg('best_j_q', uint(8), { reset: 0 });
+  const logJ = m.reg('logit_j_q', uint(8), { reset: 0 });
+  m.assign(logitReady, is(S.I_LOGIT));
+  m.output('result', bestJ);
+
+  // ---- command pulses (combinational from the state)
+  const passGo = m.wire('pass_go', sPass.and(hlBusy.not()).and(hebBusy.not()).and(lnBusy.not()));
+  m.assign(hebStart, passGo.or(sFlush.and(pending).and(hebBusy.not())));
+  m.assign(lnStart, passGo);
+  const tNew = is(S.T_NEW);
+  m.assign(hlStart, tNew.or(passGo.and(lastLayer.not())));
+  m.assign(hlLayer, mux(tNew, k(0, hw), layer.addWrap(1)));
+  const tKrow = is(S.T_KROW);
+  const sClear = is(S.CLEAR);
+  m.assign(wmStart, tNew.and(train).or(sLabel.and(px.valid)).or(tKrow).or(sClear));
+  m.assign(wmOp, mux(tNew, k(WM_OP.NEW, 2), mux(sLabel, k(WM_OP.LABEL, 2), mux(tKrow, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2)))));
+  m.assign(gramStart, tKrow.or(sMod));
+  m.assign(gramKinds, mux(tKrow, k(1, gramKinds.width), perLayer(hidden.map((_, l) => 2 << l), gramKinds.width)));
+  m.assign(gramCount, mux(tKrow, fit(wmCount, gramCount.width), k(B, gramCount.width)));
+  m.assign(kqStart, tKrow.or(sMod));
+  m.assign(modStart, sMod);
+  m.assign(outStart, is(S.T_KXWAIT).and(wmBusy.not()).and(gramBusy.not()).and(wmCount.eq(B)).or(is(S.I_OUT)));
+
+  m.seq('k_words', ($) => {
+    $.if(kqStart, () => $.set(kzLeft, B)).elseIf(kpath.and(kqStep), () => $.set(kzLeft, kzLeft.subWrap(1)));
+    $.if(kqStart, () => {
+      $.set(kpath, sMod);
+      $.set(kq, mux(sMod.not().and(slotC.eq(0)), k(1, SB), k(0, SB)));
+    }).elseIf(kqStep, () => {
+      const q1 = kq.addWrap(1);
+      $.set(kq, mux(kpath.not().and(q1.eq(slotC)), q1.addWrap(1), q1));
+    });
+  });
+  m.seq('buffers', ($) => {
+    $.if(passGo, () => $.set(zcW, fit(perLayer(bases, baseW), zcW.width))).elseIf(zFire.and(train), () => $.set(zcW, zcW.addWrap(1)));
+    $.if(sMod, () => $.set(dW, fit(perLayer(bases, baseW), dW.width))).elseIf(deltaS.valid, () => $.set(dW, dW.addWrap(1)));
+    // the modulator's window-z reads own the vector read port from the end of the K_Z Gram row to the call's end
+    $.set(zwGate, is(S.MOD_WAIT).and(zwGate.or(gramBusy.not())));
+    $.if(passGo, () => {
+      $.set(zpLane, 0);
+      $.set(zpAddr, mux(train, fit(slotC.zext(zpAddr.width).mul(k(Ch, zpAddr.width)), zpAddr.width), k(B * Ch, zpAddr.width)));
+    }).elseIf(zpFire, () => {
+      $.if(zpWrite, () => {
+        $.set(zpLane, 0);
+        $.set(zpAddr, zpAddr.addWrap(1));
+      }).else(() => $.set(zpLane, zpLane.addWrap(1)));
+    });
+    zpLanes.forEach((r, q) => $.if(zpFire.and(zpLane.eq(k(q, zpLane.width))), () => $.set(r, zWin)));
+  });
+
+  // ---- the schedule
+  m.seq('fsm', ($: Scope) => {
+    $.set(done, 0);
+    const finish = (): void => {
+      $.set(state, S.DONE);
+    };
+    $.switch(state)
+      .case(S.IDLE, () => {
+        $.if(start, () => {
+          $.set(layer, 0);
+          $.switch(opIn)
+            .case(SEQ_OP.TRAIN, () => {
+              $.set(train, 1);
+              $.set(state, S.T_NEW);
+            })
+            .case(SEQ_OP.INFER, () => {
+              $.set(train, 0);
+              $.set(state, S.T_NEW);
+            })
+            .case(SEQ_OP.FLUSH, () => $.set(state, S.FLUSH))
+            .default(() => $.set(state, S.CLEAR));
+        });
+      })
+      .case(S.T_NEW, () => {
+        // wm NEW (training) and the layer-1 loader started this cycle
+        $.set(slotC, mux(train, fit(wmU.out('head'), SB), slotC));
+        $.set(pixLeft, P);
+        $.set(state, S.PIX);
+      })
+      .case(S.PIX, () => {
+        $.if(pxFire, () => {
+          $.set(pixLeft, pixLeft.subWrap(1));
+          $.if(pixLeft.eq(1), () => $.set(state, mux(train, k(S.T_LABEL, sw), k(S.PASS, sw))));
+        });
+      })
+      .case(S.T_LABEL, () => {
+        $.if(px.valid, () => {
+          $.set(labelC, fit(px.data, LB));
+          labels.forEach((r, s) => $.if(slotC.eq(k(s, SB)), () => $.set(r, fit(px.data, LB))));
+          $.set(state, S.T_KROW);
+        });
+      })
+      .case(S.T_KROW, () => $.set(state, S.PASS))
+      .case(S.PASS, () => {
+        $.if(passGo, () => {
+          $.set(state, S.PASS_W0);
+        });
+      })
+      .case(S.PASS_W0, () => $.set(state, S.PASS_WAIT))
+      .case(S.PASS_WAIT, () => {
+        $.if(hebBusy.not().and(lnBusy.not()).and(hlBusy.not()), () => {
+          $.if(lastLayer, () => {
+            $.set(layer, 0);
+            $.set(state, mux(train, k(S.T_KXWAIT, sw), k(S.I_OUT, sw)));
+          }).else(() => {
+            $.set(layer, layer.addWrap(1));
+            $.set(state, S.PASS);
+          });
+        });
+      })
+      .case(S.T_KXWAIT, () => {
+        $.if(wmBusy.not().and(gramBusy.not()), () => {
+          $.if(wmCount.eq(B), () => $.set(state, S.MOD)).else(() => finish());
+        });
+      })
+      .case(S.MOD, () => $.set(state, S.MOD_W0))
+      .case(S.MOD_W0, () => $.set(state, S.MOD_WAIT))
+      .case(S.MOD_WAIT, () => {
+        $.if(modBusy.not().and(gramBusy.not()), () => {
+          $.if(lastLayer, () => $.set(state, S.OUT_WAIT)).else(() => {
+            $.set(layer, layer.addWrap(1));
+            $.set(state, S.MOD);
+          });
+        });
+      })
+      .case(S.OUT_WAIT, () => {
+        $.if(outBusy.not(), () => {
+          $.if(train, () => {
+            $.set(pending, 1);
+            $.set(sPrev, sNew);
+            $.set(sNew, sPrev);
+            $.set(steps, steps.addWrap(1));
+          });
+          finish();
+        });
+      })
+      .case(S.I_OUT, () => {
+        $.set(logJ, 0);
+        $.set(state, S.I_LOGIT);
+      })
+      .case(S.I_LOGIT, () => {
+        $.if(logitS.valid, () => {
+          $.set(logJ, logJ.addWrap(1));
+          $.if(logJ.eq(0).or(logitS.data.asSigned().gt(best.asSigned())), () => {
+            $.set(best, logitS.data.asUnsigned());
+            $.set(bestJ, logJ);
+          });
+          $.if(logitS.last as Signal, () => $.set(state, S.OUT_WAIT));
+        });
+      })
+      .case(S.FLUSH, () => {
+        $.if(pending.not(), () => finish()).elseIf(hebBusy.not(), () => $.set(state, S.FLUSH_W0));
+      })
+      .case(S.FLUSH_W0, () => $.set(state, S.FLUSH_WAIT))
+      .case(S.FLUSH_WAIT, () => {
+        $.if(hebBusy.not(), () => {
+          $.if(lastLayer, () => {
+            $.set(pending, 0);
+            $.set(layer, 0);
+            finish();
+          }).else(() => {
+            $.set(layer, layer.addWrap(1));
+            $.set(state, S.FLUSH);
+          });
+        });
+      })
+      .case(S.CLEAR, () => $.set(state, S.CLEAR_WAIT))
+      .case(S.CLEAR_WAIT, () => $.if(wmBusy.not(), () => finish()))
+      .case(S.DONE, () => {
+        $.set(done, 1);
+        $.set(state, S.IDLE);
+      })
+      .default(() => $.set(state, S.IDLE));
+  });
+  m.unused(rst, hebU.out('done'), accS.last as Signal, wmU.out('done'), wmU.out('cur'), gramU.out('done'), outU.out('done'));
+  m.unused(dS.data.slice(dS.data.width - sh.kindBits - 1, DB));
+
+  return m.build();
+}
