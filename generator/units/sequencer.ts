@@ -429,7 +429,7 @@ export function sequencer(cfg: ChipConfig): Module {
   m.unused(wmU.out('kr_label'));
 
   // zc_mem: {relu′, z} of the current sample per hidden layer
-  const zcMem = m.memory('zc_mem', { depth: Math.max(totalN, 2), type: uint(1 + wz) });
+  const zcMem = m.memory('zc_mem', { depth: Math.max(totalN, 2), type: uint(1 + wz), style: 'block' });
   const zcW = m.reg('zc_waddr_q', uint(zcMem.addrType.width), { reset: 0 });
   const zFire = m.wire('z_fire', zS.valid.and(zReady));
   zcMem.write(zcW, cat(zPos, zOnly.asUnsigned()), zFire.and(train));
@@ -454,7 +454,7 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(vrAddr, mux(zwGate, zwVr.addr, gramU.out('vr_addr')));
 
   // delta_mem: δ of every hidden layer
-  const dMem = m.memory('delta_mem', { depth: Math.max(totalN, 2), type: uint(dData.width) });
+  const dMem = m.memory('delta_mem', { depth: Math.max(totalN, 2), type: uint(dData.width), style: 'block' });
   const dW = m.reg('delta_waddr_q', uint(dMem.addrType.width), { reset: 0 });
   dMem.write(dW, fit(deltaS.data.asUnsigned(), dData.width), deltaS.valid);
   const hebUpdate = m.wire('heb_update', sFlush.or(pending.and(train)));

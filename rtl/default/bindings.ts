@@ -658,13 +658,7 @@ export const MODULES = {
         "signed": false
       },
       {
-        "name": "heb_rdata",
-        "dir": "in",
-        "width": 32,
-        "signed": false
-      },
-      {
-        "name": "out_rdata",
+        "name": "host_rdata",
         "dir": "in",
         "width": 32,
         "signed": false
@@ -772,69 +766,45 @@ export const MODULES = {
         "signed": false
       },
       {
-        "name": "heb_start",
+        "name": "seq_start",
         "dir": "out",
         "width": 1,
         "signed": false
       },
       {
-        "name": "fw_layer",
+        "name": "seq_op",
         "dir": "out",
-        "width": 1,
+        "width": 2,
         "signed": false
       },
       {
-        "name": "hl_start",
-        "dir": "out",
-        "width": 1,
-        "signed": false
-      },
-      {
-        "name": "hl_layer",
-        "dir": "out",
-        "width": 1,
-        "signed": false
-      },
-      {
-        "name": "ln_start",
-        "dir": "out",
-        "width": 1,
-        "signed": false
-      },
-      {
-        "name": "out_start",
-        "dir": "out",
-        "width": 1,
-        "signed": false
-      },
-      {
-        "name": "px_mode",
-        "dir": "out",
-        "width": 1,
-        "signed": false
-      },
-      {
-        "name": "heb_busy",
+        "name": "seq_busy",
         "dir": "in",
         "width": 1,
         "signed": false
       },
       {
-        "name": "hl_busy",
+        "name": "seq_done",
         "dir": "in",
         "width": 1,
         "signed": false
       },
       {
-        "name": "ln_busy",
+        "name": "seq_pending",
         "dir": "in",
         "width": 1,
         "signed": false
       },
       {
-        "name": "out_busy",
+        "name": "seq_result",
         "dir": "in",
-        "width": 1,
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "steps",
+        "dir": "in",
+        "width": 64,
         "signed": false
       },
       {
@@ -852,31 +822,7 @@ export const MODULES = {
       {
         "name": "m_axis_px_tdata",
         "dir": "out",
-        "width": 16,
-        "signed": false
-      },
-      {
-        "name": "s_axis_logit_tvalid",
-        "dir": "in",
-        "width": 1,
-        "signed": false
-      },
-      {
-        "name": "s_axis_logit_tready",
-        "dir": "out",
-        "width": 1,
-        "signed": false
-      },
-      {
-        "name": "s_axis_logit_tdata",
-        "dir": "in",
-        "width": 16,
-        "signed": false
-      },
-      {
-        "name": "s_axis_logit_tlast",
-        "dir": "in",
-        "width": 1,
+        "width": 8,
         "signed": false
       },
       {
@@ -2552,6 +2498,244 @@ export const MODULES = {
         "name": "host_rdata",
         "dir": "out",
         "width": 32,
+        "signed": false
+      }
+    ]
+  },
+  "sequencer": {
+    "paramsHash": "2afec9b7187adccd",
+    "params": {
+      "config": "12b664d2f127bff6",
+      "layers": [
+        784,
+        128,
+        64,
+        10
+      ],
+      "lanes": 64,
+      "window": 8
+    },
+    "ports": [
+      {
+        "name": "clk",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "rst",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "start",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "op",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "s_axis_px_tvalid",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_px_tready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "s_axis_px_tdata",
+        "dir": "in",
+        "width": 8,
+        "signed": false
+      },
+      {
+        "name": "host_unit",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_re",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_we",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_kind",
+        "dir": "in",
+        "width": 2,
+        "signed": false
+      },
+      {
+        "name": "host_bank",
+        "dir": "in",
+        "width": 6,
+        "signed": false
+      },
+      {
+        "name": "host_addr",
+        "dir": "in",
+        "width": 11,
+        "signed": false
+      },
+      {
+        "name": "host_wdata",
+        "dir": "in",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "done",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "pending",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "host_rdata",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_input",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_weight",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_bias",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_preact",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_act",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_windowZ",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_kernelArg",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_gram",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_rowSum",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_coef",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_xi",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_lnVar",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_lnInvStd",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_delta",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_logit",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_prob",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "sat_err",
+        "dir": "out",
+        "width": 32,
+        "signed": false
+      },
+      {
+        "name": "steps",
+        "dir": "out",
+        "width": 64,
+        "signed": false
+      },
+      {
+        "name": "result",
+        "dir": "out",
+        "width": 8,
         "signed": false
       }
     ]

@@ -17,187 +17,73 @@ module chip (
   output wire       m_axis_out_tlast
 );
 
-  wire               rsp_tvalid;
-  wire [7:0]         rsp_tdata;
-  wire               rsp_tlast;
-  wire               cmd_tready;
-  wire               u_frontend_s_axis_in_tready;
-  wire               u_frontend_s_axis_rsp_tready;
-  wire               u_frontend_chip_rst;
-  wire               u_frontend_m_axis_out_tvalid;
-  wire [7:0]         u_frontend_m_axis_out_tdata;
-  wire               u_frontend_m_axis_out_tlast;
-  wire               u_frontend_m_axis_cmd_tvalid;
-  wire [7:0]         u_frontend_m_axis_cmd_tdata;
-  wire               u_frontend_m_axis_cmd_tlast;
-  wire               chip_rst;
-  wire [31:0]        heb_rdata;
-  wire [31:0]        out_rdata;
-  wire               host_unit;
-  wire               host_re;
-  wire               host_we;
-  wire [1:0]         host_kind;
-  wire [5:0]         host_bank;
-  wire [10:0]        host_addr;
-  wire [31:0]        host_wdata;
-  wire               fw_layer;
-  wire               heb_start;
-  wire               hl_start;
-  wire               hl_layer;
-  wire               ln_start;
-  wire               out_start;
-  wire               px_mode;
-  wire               px_tvalid;
-  wire [15:0]        px_tdata;
-  wire               z_tvalid;
-  wire [32:0]        z_tdata;
-  wire               z_tlast;
-  wire               h_tready;
-  wire               z_to_output;
-  wire               acc_tready;
-  wire               logit_tready;
-  wire               u_hebbian_s_axis_delta_tready;
-  wire               u_hebbian_m_axis_acc_tvalid;
-  wire signed [47:0] u_hebbian_m_axis_acc_tdata;
-  wire               u_hebbian_m_axis_acc_tlast;
-  wire               u_hebbian_s_axis_h_tready;
-  wire               u_hebbian_busy;
-  wire               u_hebbian_done;
-  wire               u_hebbian_hl_busy;
-  wire [31:0]        u_hebbian_sat_w_hi;
-  wire [31:0]        u_hebbian_sat_w_lo;
-  wire [31:0]        u_hebbian_sat_b_hi;
-  wire [31:0]        u_hebbian_sat_b_lo;
-  wire [31:0]        u_hebbian_host_rdata;
-  wire               u_layernorm_s_axis_acc_tready;
-  wire               u_layernorm_m_axis_z_tvalid;
-  wire [32:0]        u_layernorm_m_axis_z_tdata;
-  wire               u_layernorm_m_axis_z_tlast;
-  wire [23:0]        u_layernorm_s_inv_0;
-  wire [23:0]        u_layernorm_s_inv_1;
-  wire               u_layernorm_busy;
-  wire               u_layernorm_done;
-  wire [7:0]         u_layernorm_sat_preact;
-  wire               u_layernorm_sat_var;
-  wire               u_layernorm_sat_inv_std;
-  wire [7:0]         u_layernorm_sat_act;
-  wire [7:0]         u_layernorm_sat_window_z;
-  reg  [5:0]         zpack_lane_q;
-  reg                zpack_chunk_q;
-  wire               zpack_fire;
-  reg  [15:0]        zpack_0_q;
-  reg  [15:0]        zpack_1_q;
-  reg  [15:0]        zpack_2_q;
-  reg  [15:0]        zpack_3_q;
-  reg  [15:0]        zpack_4_q;
-  reg  [15:0]        zpack_5_q;
-  reg  [15:0]        zpack_6_q;
-  reg  [15:0]        zpack_7_q;
-  reg  [15:0]        zpack_8_q;
-  reg  [15:0]        zpack_9_q;
-  reg  [15:0]        zpack_10_q;
-  reg  [15:0]        zpack_11_q;
-  reg  [15:0]        zpack_12_q;
-  reg  [15:0]        zpack_13_q;
-  reg  [15:0]        zpack_14_q;
-  reg  [15:0]        zpack_15_q;
-  reg  [15:0]        zpack_16_q;
-  reg  [15:0]        zpack_17_q;
-  reg  [15:0]        zpack_18_q;
-  reg  [15:0]        zpack_19_q;
-  reg  [15:0]        zpack_20_q;
-  reg  [15:0]        zpack_21_q;
-  reg  [15:0]        zpack_22_q;
-  reg  [15:0]        zpack_23_q;
-  reg  [15:0]        zpack_24_q;
-  reg  [15:0]        zpack_25_q;
-  reg  [15:0]        zpack_26_q;
-  reg  [15:0]        zpack_27_q;
-  reg  [15:0]        zpack_28_q;
-  reg  [15:0]        zpack_29_q;
-  reg  [15:0]        zpack_30_q;
-  reg  [15:0]        zpack_31_q;
-  reg  [15:0]        zpack_32_q;
-  reg  [15:0]        zpack_33_q;
-  reg  [15:0]        zpack_34_q;
-  reg  [15:0]        zpack_35_q;
-  reg  [15:0]        zpack_36_q;
-  reg  [15:0]        zpack_37_q;
-  reg  [15:0]        zpack_38_q;
-  reg  [15:0]        zpack_39_q;
-  reg  [15:0]        zpack_40_q;
-  reg  [15:0]        zpack_41_q;
-  reg  [15:0]        zpack_42_q;
-  reg  [15:0]        zpack_43_q;
-  reg  [15:0]        zpack_44_q;
-  reg  [15:0]        zpack_45_q;
-  reg  [15:0]        zpack_46_q;
-  reg  [15:0]        zpack_47_q;
-  reg  [15:0]        zpack_48_q;
-  reg  [15:0]        zpack_49_q;
-  reg  [15:0]        zpack_50_q;
-  reg  [15:0]        zpack_51_q;
-  reg  [15:0]        zpack_52_q;
-  reg  [15:0]        zpack_53_q;
-  reg  [15:0]        zpack_54_q;
-  reg  [15:0]        zpack_55_q;
-  reg  [15:0]        zpack_56_q;
-  reg  [15:0]        zpack_57_q;
-  reg  [15:0]        zpack_58_q;
-  reg  [15:0]        zpack_59_q;
-  reg  [15:0]        zpack_60_q;
-  reg  [15:0]        zpack_61_q;
-  reg  [15:0]        zpack_62_q;
-  reg  [15:0]        zpack_63_q;
-  wire [1023:0]      zpack_word;
-  wire               zpack_write;
-  wire [2:0]         out_h_addr;
-  wire               out_h_re;
-  reg  [1023:0]      zpack_rd;
-  wire               u_output_h_re;
-  wire [2:0]         u_output_h_addr;
-  wire               u_output_y_re;
-  wire [2:0]         u_output_y_addr;
-  wire               u_output_m_axis_logit_tvalid;
-  wire signed [15:0] u_output_m_axis_logit_tdata;
-  wire               u_output_m_axis_logit_tlast;
-  wire               u_output_busy;
-  wire               u_output_done;
-  wire [31:0]        u_output_sat_w_hi;
-  wire [31:0]        u_output_sat_w_lo;
-  wire [31:0]        u_output_sat_b_hi;
-  wire [31:0]        u_output_sat_b_lo;
-  wire [31:0]        u_output_sat_logit_hi;
-  wire [31:0]        u_output_sat_logit_lo;
-  wire [31:0]        u_output_sat_prob_hi;
-  wire [31:0]        u_output_sat_err_hi;
-  wire [31:0]        u_output_sat_err_lo;
-  wire [31:0]        u_output_host_rdata;
-  wire               u_controller_s_axis_cmd_tready;
-  wire               u_controller_m_axis_rsp_tvalid;
-  wire [7:0]         u_controller_m_axis_rsp_tdata;
-  wire               u_controller_m_axis_rsp_tlast;
-  wire               u_controller_host_unit;
-  wire               u_controller_host_re;
-  wire               u_controller_host_we;
-  wire [1:0]         u_controller_host_kind;
-  wire [5:0]         u_controller_host_bank;
-  wire [10:0]        u_controller_host_addr;
-  wire [31:0]        u_controller_host_wdata;
-  wire               u_controller_heb_start;
-  wire               u_controller_fw_layer;
-  wire               u_controller_hl_start;
-  wire               u_controller_hl_layer;
-  wire               u_controller_ln_start;
-  wire               u_controller_out_start;
-  wire               u_controller_px_mode;
-  wire               u_controller_m_axis_px_tvalid;
-  wire [15:0]        u_controller_m_axis_px_tdata;
-  wire               u_controller_s_axis_logit_tready;
-  wire               u_controller_busy;
-  reg  [1023:0]      zpack_mem [0:1];
+  wire        rsp_tvalid;
+  wire [7:0]  rsp_tdata;
+  wire        rsp_tlast;
+  wire        cmd_tready;
+  wire        u_frontend_s_axis_in_tready;
+  wire        u_frontend_s_axis_rsp_tready;
+  wire        u_frontend_chip_rst;
+  wire        u_frontend_m_axis_out_tvalid;
+  wire [7:0]  u_frontend_m_axis_out_tdata;
+  wire        u_frontend_m_axis_out_tlast;
+  wire        u_frontend_m_axis_cmd_tvalid;
+  wire [7:0]  u_frontend_m_axis_cmd_tdata;
+  wire        u_frontend_m_axis_cmd_tlast;
+  wire        chip_rst;
+  wire        host_unit;
+  wire        host_re;
+  wire        host_we;
+  wire [1:0]  host_kind;
+  wire [5:0]  host_bank;
+  wire [10:0] host_addr;
+  wire [31:0] host_wdata;
+  wire        seq_start;
+  wire [1:0]  seq_op;
+  wire        px_tvalid;
+  wire [7:0]  px_tdata;
+  wire        u_sequencer_s_axis_px_tready;
+  wire        u_sequencer_busy;
+  wire        u_sequencer_done;
+  wire        u_sequencer_pending;
+  wire [31:0] u_sequencer_host_rdata;
+  wire [31:0] u_sequencer_sat_input;
+  wire [31:0] u_sequencer_sat_weight;
+  wire [31:0] u_sequencer_sat_bias;
+  wire [31:0] u_sequencer_sat_preact;
+  wire [31:0] u_sequencer_sat_act;
+  wire [31:0] u_sequencer_sat_windowZ;
+  wire [31:0] u_sequencer_sat_kernelArg;
+  wire [31:0] u_sequencer_sat_gram;
+  wire [31:0] u_sequencer_sat_rowSum;
+  wire [31:0] u_sequencer_sat_coef;
+  wire [31:0] u_sequencer_sat_xi;
+  wire [31:0] u_sequencer_sat_lnVar;
+  wire [31:0] u_sequencer_sat_lnInvStd;
+  wire [31:0] u_sequencer_sat_delta;
+  wire [31:0] u_sequencer_sat_logit;
+  wire [31:0] u_sequencer_sat_prob;
+  wire [31:0] u_sequencer_sat_err;
+  wire [63:0] u_sequencer_steps;
+  wire [7:0]  u_sequencer_result;
+  wire        u_controller_s_axis_cmd_tready;
+  wire        u_controller_m_axis_rsp_tvalid;
+  wire [7:0]  u_controller_m_axis_rsp_tdata;
+  wire        u_controller_m_axis_rsp_tlast;
+  wire        u_controller_host_unit;
+  wire        u_controller_host_re;
+  wire        u_controller_host_we;
+  wire [1:0]  u_controller_host_kind;
+  wire [5:0]  u_controller_host_bank;
+  wire [10:0] u_controller_host_addr;
+  wire [31:0] u_controller_host_wdata;
+  wire        u_controller_seq_start;
+  wire [1:0]  u_controller_seq_op;
+  wire        u_controller_m_axis_px_tvalid;
+  wire [7:0]  u_controller_m_axis_px_tdata;
+  wire        u_controller_busy;
 
-  frontend u_frontend (  // generator/units/chip.ts:71
+  frontend u_frontend (  // generator/units/chip.ts:49
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s_axis_in_tvalid),
@@ -219,527 +105,137 @@ module chip (
     .m_axis_cmd_tlast  (u_frontend_m_axis_cmd_tlast)
   );
 
-  assign s_axis_in_tready = u_frontend_s_axis_in_tready;  // generator/units/chip.ts:77
+  assign s_axis_in_tready = u_frontend_s_axis_in_tready;  // generator/units/chip.ts:55
 
-  assign m_axis_out_tvalid = u_frontend_m_axis_out_tvalid;  // generator/units/chip.ts:79
+  assign m_axis_out_tvalid = u_frontend_m_axis_out_tvalid;  // generator/units/chip.ts:57
 
-  assign m_axis_out_tdata = u_frontend_m_axis_out_tdata;  // generator/units/chip.ts:80
+  assign m_axis_out_tdata = u_frontend_m_axis_out_tdata;  // generator/units/chip.ts:58
 
-  assign m_axis_out_tlast = u_frontend_m_axis_out_tlast;  // generator/units/chip.ts:81
+  assign m_axis_out_tlast = u_frontend_m_axis_out_tlast;  // generator/units/chip.ts:59
 
-  assign chip_rst = rst | u_frontend_chip_rst;  // generator/units/chip.ts:82
+  assign chip_rst = rst | u_frontend_chip_rst;  // generator/units/chip.ts:60
 
-  assign z_to_output = fw_layer == 1'b1;  // generator/units/chip.ts:120
-
-  hebbian u_hebbian (  // generator/units/chip.ts:130
-    .clk                 (clk),
-    .rst                 (chip_rst),
-    .start               (heb_start),
-    .cmd_layer           (fw_layer),
-    .cmd_update          (1'b0),
-    .cmd_forward         (1'b1),
-    .cmd_cur             (2'd0),
-    .cmd_nxt             (2'd0),
-    .s_axis_delta_tvalid (1'b0),
-    .s_axis_delta_tready (u_hebbian_s_axis_delta_tready),
-    .s_axis_delta_tdata  (16'sd0),
-    .m_axis_acc_tvalid   (u_hebbian_m_axis_acc_tvalid),
-    .m_axis_acc_tready   (acc_tready),
-    .m_axis_acc_tdata    (u_hebbian_m_axis_acc_tdata),
-    .m_axis_acc_tlast    (u_hebbian_m_axis_acc_tlast),
-    .hl_start            (hl_start),
-    .hl_layer            (hl_layer),
-    .hl_slot             (2'd0),
-    .s_axis_h_tvalid     (px_mode ? px_tvalid : (z_tvalid & (~z_to_output))),
-    .s_axis_h_tready     (u_hebbian_s_axis_h_tready),
-    .s_axis_h_tdata      (px_mode ? px_tdata : z_tdata[15:0]),
-    .host_re             (host_re & (host_unit == 1'b0)),
-    .host_we             (host_we & (host_unit == 1'b0)),
-    .host_kind           (host_kind),
-    .host_bank           (host_bank),
-    .host_addr           (host_addr),
-    .host_wdata          (host_wdata),
-    .busy                (u_hebbian_busy),
-    .done                (u_hebbian_done),
-    .hl_busy             (u_hebbian_hl_busy),
-    .sat_w_hi            (u_hebbian_sat_w_hi),
-    .sat_w_lo            (u_hebbian_sat_w_lo),
-    .sat_b_hi            (u_hebbian_sat_b_hi),
-    .sat_b_lo            (u_hebbian_sat_b_lo),
-    .host_rdata          (u_hebbian_host_rdata)
+  sequencer u_sequencer (  // generator/units/chip.ts:75
+    .clk              (clk),
+    .rst              (chip_rst),
+    .start            (seq_start),
+    .op               (seq_op),
+    .s_axis_px_tvalid (px_tvalid),
+    .s_axis_px_tready (u_sequencer_s_axis_px_tready),
+    .s_axis_px_tdata  (px_tdata),
+    .host_unit        (host_unit),
+    .host_re          (host_re),
+    .host_we          (host_we),
+    .host_kind        (host_kind),
+    .host_bank        (host_bank),
+    .host_addr        (host_addr),
+    .host_wdata       (host_wdata),
+    .busy             (u_sequencer_busy),
+    .done             (u_sequencer_done),
+    .pending          (u_sequencer_pending),
+    .host_rdata       (u_sequencer_host_rdata),
+    .sat_input        (u_sequencer_sat_input),
+    .sat_weight       (u_sequencer_sat_weight),
+    .sat_bias         (u_sequencer_sat_bias),
+    .sat_preact       (u_sequencer_sat_preact),
+    .sat_act          (u_sequencer_sat_act),
+    .sat_windowZ      (u_sequencer_sat_windowZ),
+    .sat_kernelArg    (u_sequencer_sat_kernelArg),
+    .sat_gram         (u_sequencer_sat_gram),
+    .sat_rowSum       (u_sequencer_sat_rowSum),
+    .sat_coef         (u_sequencer_sat_coef),
+    .sat_xi           (u_sequencer_sat_xi),
+    .sat_lnVar        (u_sequencer_sat_lnVar),
+    .sat_lnInvStd     (u_sequencer_sat_lnInvStd),
+    .sat_delta        (u_sequencer_sat_delta),
+    .sat_logit        (u_sequencer_sat_logit),
+    .sat_prob         (u_sequencer_sat_prob),
+    .sat_err          (u_sequencer_sat_err),
+    .steps            (u_sequencer_steps),
+    .result           (u_sequencer_result)
   );
 
-  assign h_tready = u_hebbian_s_axis_h_tready;  // generator/units/chip.ts:146
-
-  layernorm u_layernorm (  // generator/units/chip.ts:148
+  controller u_controller (  // generator/units/chip.ts:90
     .clk               (clk),
     .rst               (chip_rst),
-    .start             (ln_start),
-    .layer             (fw_layer),
-    .s_axis_acc_tvalid (u_hebbian_m_axis_acc_tvalid),
-    .s_axis_acc_tready (u_layernorm_s_axis_acc_tready),
-    .s_axis_acc_tdata  (u_hebbian_m_axis_acc_tdata),
-    .m_axis_z_tvalid   (u_layernorm_m_axis_z_tvalid),
-    .m_axis_z_tready   (z_to_output ? 1'b1 : ((~px_mode) & h_tready)),
-    .m_axis_z_tdata    (u_layernorm_m_axis_z_tdata),
-    .m_axis_z_tlast    (u_layernorm_m_axis_z_tlast),
-    .s_inv_0           (u_layernorm_s_inv_0),
-    .s_inv_1           (u_layernorm_s_inv_1),
-    .busy              (u_layernorm_busy),
-    .done              (u_layernorm_done),
-    .sat_preact        (u_layernorm_sat_preact),
-    .sat_var           (u_layernorm_sat_var),
-    .sat_inv_std       (u_layernorm_sat_inv_std),
-    .sat_act           (u_layernorm_sat_act),
-    .sat_window_z      (u_layernorm_sat_window_z)
+    .s_axis_cmd_tvalid (u_frontend_m_axis_cmd_tvalid),
+    .s_axis_cmd_tready (u_controller_s_axis_cmd_tready),
+    .s_axis_cmd_tdata  (u_frontend_m_axis_cmd_tdata),
+    .s_axis_cmd_tlast  (u_frontend_m_axis_cmd_tlast),
+    .m_axis_rsp_tvalid (u_controller_m_axis_rsp_tvalid),
+    .m_axis_rsp_tready (u_frontend_s_axis_rsp_tready),
+    .m_axis_rsp_tdata  (u_controller_m_axis_rsp_tdata),
+    .m_axis_rsp_tlast  (u_controller_m_axis_rsp_tlast),
+    .host_unit         (u_controller_host_unit),
+    .host_re           (u_controller_host_re),
+    .host_we           (u_controller_host_we),
+    .host_kind         (u_controller_host_kind),
+    .host_bank         (u_controller_host_bank),
+    .host_addr         (u_controller_host_addr),
+    .host_wdata        (u_controller_host_wdata),
+    .host_rdata        (u_sequencer_host_rdata),
+    .sat_input         (u_sequencer_sat_input),
+    .sat_weight        (u_sequencer_sat_weight),
+    .sat_bias          (u_sequencer_sat_bias),
+    .sat_preact        (u_sequencer_sat_preact),
+    .sat_act           (u_sequencer_sat_act),
+    .sat_windowZ       (u_sequencer_sat_windowZ),
+    .sat_kernelArg     (u_sequencer_sat_kernelArg),
+    .sat_gram          (u_sequencer_sat_gram),
+    .sat_rowSum        (u_sequencer_sat_rowSum),
+    .sat_coef          (u_sequencer_sat_coef),
+    .sat_xi            (u_sequencer_sat_xi),
+    .sat_lnVar         (u_sequencer_sat_lnVar),
+    .sat_lnInvStd      (u_sequencer_sat_lnInvStd),
+    .sat_delta         (u_sequencer_sat_delta),
+    .sat_logit         (u_sequencer_sat_logit),
+    .sat_prob          (u_sequencer_sat_prob),
+    .sat_err           (u_sequencer_sat_err),
+    .seq_start         (u_controller_seq_start),
+    .seq_op            (u_controller_seq_op),
+    .seq_busy          (u_sequencer_busy),
+    .seq_done          (u_sequencer_done),
+    .seq_pending       (u_sequencer_pending),
+    .seq_result        (u_sequencer_result),
+    .steps             (u_sequencer_steps),
+    .m_axis_px_tvalid  (u_controller_m_axis_px_tvalid),
+    .m_axis_px_tready  (u_sequencer_s_axis_px_tready),
+    .m_axis_px_tdata   (u_controller_m_axis_px_tdata),
+    .busy              (u_controller_busy)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/chip.ts:155
+  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:103
 
-  assign z_tvalid = u_layernorm_m_axis_z_tvalid;  // generator/units/chip.ts:157
+  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:105
 
-  assign z_tdata = u_layernorm_m_axis_z_tdata;  // generator/units/chip.ts:158
+  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:106
 
-  assign z_tlast = u_layernorm_m_axis_z_tlast;  // generator/units/chip.ts:159
+  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:107
 
-  assign zpack_fire = z_to_output & z_tvalid;  // generator/units/chip.ts:164
+  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:108
 
-  assign zpack_word = {(zpack_fire & (zpack_lane_q == 6'd63)) ? z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? z_tdata[31:16] : zpack_0_q};  // generator/units/chip.ts:167
+  assign host_re = u_controller_host_re;  // generator/units/chip.ts:109
 
-  // memory zpack_mem: 2 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/chip.ts:168)
-  always @(posedge clk) begin
-    if (zpack_write) begin
-      zpack_mem[zpack_chunk_q] <= zpack_word;
-    end
-    if (out_h_re) begin
-      zpack_rd <= zpack_mem[out_h_addr[0]];
-    end
-  end
+  assign host_we = u_controller_host_we;  // generator/units/chip.ts:110
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | z_tlast);  // generator/units/chip.ts:169
+  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:111
 
-  // seq: zpack (generator/units/chip.ts:171)
-  always @(posedge clk) begin
-    if (rst) begin
-      zpack_lane_q <= 6'd0;
-      zpack_chunk_q <= 1'b0;
-      zpack_0_q <= 16'd0;
-      zpack_1_q <= 16'd0;
-      zpack_2_q <= 16'd0;
-      zpack_3_q <= 16'd0;
-      zpack_4_q <= 16'd0;
-      zpack_5_q <= 16'd0;
-      zpack_6_q <= 16'd0;
-      zpack_7_q <= 16'd0;
-      zpack_8_q <= 16'd0;
-      zpack_9_q <= 16'd0;
-      zpack_10_q <= 16'd0;
-      zpack_11_q <= 16'd0;
-      zpack_12_q <= 16'd0;
-      zpack_13_q <= 16'd0;
-      zpack_14_q <= 16'd0;
-      zpack_15_q <= 16'd0;
-      zpack_16_q <= 16'd0;
-      zpack_17_q <= 16'd0;
-      zpack_18_q <= 16'd0;
-      zpack_19_q <= 16'd0;
-      zpack_20_q <= 16'd0;
-      zpack_21_q <= 16'd0;
-      zpack_22_q <= 16'd0;
-      zpack_23_q <= 16'd0;
-      zpack_24_q <= 16'd0;
-      zpack_25_q <= 16'd0;
-      zpack_26_q <= 16'd0;
-      zpack_27_q <= 16'd0;
-      zpack_28_q <= 16'd0;
-      zpack_29_q <= 16'd0;
-      zpack_30_q <= 16'd0;
-      zpack_31_q <= 16'd0;
-      zpack_32_q <= 16'd0;
-      zpack_33_q <= 16'd0;
-      zpack_34_q <= 16'd0;
-      zpack_35_q <= 16'd0;
-      zpack_36_q <= 16'd0;
-      zpack_37_q <= 16'd0;
-      zpack_38_q <= 16'd0;
-      zpack_39_q <= 16'd0;
-      zpack_40_q <= 16'd0;
-      zpack_41_q <= 16'd0;
-      zpack_42_q <= 16'd0;
-      zpack_43_q <= 16'd0;
-      zpack_44_q <= 16'd0;
-      zpack_45_q <= 16'd0;
-      zpack_46_q <= 16'd0;
-      zpack_47_q <= 16'd0;
-      zpack_48_q <= 16'd0;
-      zpack_49_q <= 16'd0;
-      zpack_50_q <= 16'd0;
-      zpack_51_q <= 16'd0;
-      zpack_52_q <= 16'd0;
-      zpack_53_q <= 16'd0;
-      zpack_54_q <= 16'd0;
-      zpack_55_q <= 16'd0;
-      zpack_56_q <= 16'd0;
-      zpack_57_q <= 16'd0;
-      zpack_58_q <= 16'd0;
-      zpack_59_q <= 16'd0;
-      zpack_60_q <= 16'd0;
-      zpack_61_q <= 16'd0;
-      zpack_62_q <= 16'd0;
-      zpack_63_q <= 16'd0;
-    end else begin
-      if (ln_start) begin
-        zpack_lane_q <= 6'd0;
-        zpack_chunk_q <= 1'b0;
-      end else if (zpack_fire) begin
-        if ((zpack_lane_q == 6'd0)) begin
-          zpack_0_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd1)) begin
-          zpack_1_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd2)) begin
-          zpack_2_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd3)) begin
-          zpack_3_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd4)) begin
-          zpack_4_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd5)) begin
-          zpack_5_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd6)) begin
-          zpack_6_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd7)) begin
-          zpack_7_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd8)) begin
-          zpack_8_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd9)) begin
-          zpack_9_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd10)) begin
-          zpack_10_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd11)) begin
-          zpack_11_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd12)) begin
-          zpack_12_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd13)) begin
-          zpack_13_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd14)) begin
-          zpack_14_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd15)) begin
-          zpack_15_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd16)) begin
-          zpack_16_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd17)) begin
-          zpack_17_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd18)) begin
-          zpack_18_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd19)) begin
-          zpack_19_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd20)) begin
-          zpack_20_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd21)) begin
-          zpack_21_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd22)) begin
-          zpack_22_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd23)) begin
-          zpack_23_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd24)) begin
-          zpack_24_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd25)) begin
-          zpack_25_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd26)) begin
-          zpack_26_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd27)) begin
-          zpack_27_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd28)) begin
-          zpack_28_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd29)) begin
-          zpack_29_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd30)) begin
-          zpack_30_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd31)) begin
-          zpack_31_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd32)) begin
-          zpack_32_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd33)) begin
-          zpack_33_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd34)) begin
-          zpack_34_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd35)) begin
-          zpack_35_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd36)) begin
-          zpack_36_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd37)) begin
-          zpack_37_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd38)) begin
-          zpack_38_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd39)) begin
-          zpack_39_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd40)) begin
-          zpack_40_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd41)) begin
-          zpack_41_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd42)) begin
-          zpack_42_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd43)) begin
-          zpack_43_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd44)) begin
-          zpack_44_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd45)) begin
-          zpack_45_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd46)) begin
-          zpack_46_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd47)) begin
-          zpack_47_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd48)) begin
-          zpack_48_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd49)) begin
-          zpack_49_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd50)) begin
-          zpack_50_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd51)) begin
-          zpack_51_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd52)) begin
-          zpack_52_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd53)) begin
-          zpack_53_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd54)) begin
-          zpack_54_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd55)) begin
-          zpack_55_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd56)) begin
-          zpack_56_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd57)) begin
-          zpack_57_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd58)) begin
-          zpack_58_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd59)) begin
-          zpack_59_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd60)) begin
-          zpack_60_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd61)) begin
-          zpack_61_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd62)) begin
-          zpack_62_q <= z_tdata[31:16];
-        end
-        if ((zpack_lane_q == 6'd63)) begin
-          zpack_63_q <= z_tdata[31:16];
-        end
-        if (zpack_write) begin
-          zpack_lane_q <= 6'd0;
-          zpack_chunk_q <= zpack_chunk_q + 1'b1;
-        end else begin
-          zpack_lane_q <= zpack_lane_q + 6'd1;
-        end
-      end
-    end
-  end
+  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:112
 
-  output_layer u_output (  // generator/units/chip.ts:187
-    .clk                 (clk),
-    .rst                 (chip_rst),
-    .start               (out_start),
-    .cmd_train           (1'b0),
-    .cmd_slot            (3'd0),
-    .h_re                (u_output_h_re),
-    .h_addr              (u_output_h_addr),
-    .h_rdata             (zpack_rd),
-    .y_re                (u_output_y_re),
-    .y_addr              (u_output_y_addr),
-    .y_rdata             (4'd0),
-    .m_axis_logit_tvalid (u_output_m_axis_logit_tvalid),
-    .m_axis_logit_tready (logit_tready),
-    .m_axis_logit_tdata  (u_output_m_axis_logit_tdata),
-    .m_axis_logit_tlast  (u_output_m_axis_logit_tlast),
-    .host_re             (host_re & (host_unit == 1'b1)),
-    .host_we             (host_we & (host_unit == 1'b1)),
-    .host_kind           (host_kind),
-    .host_bank           (host_bank),
-    .host_addr           (host_addr[3:0]),
-    .host_wdata          (host_wdata),
-    .busy                (u_output_busy),
-    .done                (u_output_done),
-    .sat_w_hi            (u_output_sat_w_hi),
-    .sat_w_lo            (u_output_sat_w_lo),
-    .sat_b_hi            (u_output_sat_b_hi),
-    .sat_b_lo            (u_output_sat_b_lo),
-    .sat_logit_hi        (u_output_sat_logit_hi),
-    .sat_logit_lo        (u_output_sat_logit_lo),
-    .sat_prob_hi         (u_output_sat_prob_hi),
-    .sat_err_hi          (u_output_sat_err_hi),
-    .sat_err_lo          (u_output_sat_err_lo),
-    .host_rdata          (u_output_host_rdata)
-  );
+  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:113
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/chip.ts:197
+  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:114
 
-  assign out_h_re = u_output_h_re;  // generator/units/chip.ts:198
+  assign seq_start = u_controller_seq_start;  // generator/units/chip.ts:115
 
-  assign heb_rdata = u_hebbian_host_rdata;  // generator/units/chip.ts:201
+  assign seq_op = u_controller_seq_op;  // generator/units/chip.ts:116
 
-  assign out_rdata = u_output_host_rdata;  // generator/units/chip.ts:202
+  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:118
 
-  controller u_controller (  // generator/units/chip.ts:219
-    .clk                 (clk),
-    .rst                 (chip_rst),
-    .s_axis_cmd_tvalid   (u_frontend_m_axis_cmd_tvalid),
-    .s_axis_cmd_tready   (u_controller_s_axis_cmd_tready),
-    .s_axis_cmd_tdata    (u_frontend_m_axis_cmd_tdata),
-    .s_axis_cmd_tlast    (u_frontend_m_axis_cmd_tlast),
-    .m_axis_rsp_tvalid   (u_controller_m_axis_rsp_tvalid),
-    .m_axis_rsp_tready   (u_frontend_s_axis_rsp_tready),
-    .m_axis_rsp_tdata    (u_controller_m_axis_rsp_tdata),
-    .m_axis_rsp_tlast    (u_controller_m_axis_rsp_tlast),
-    .host_unit           (u_controller_host_unit),
-    .host_re             (u_controller_host_re),
-    .host_we             (u_controller_host_we),
-    .host_kind           (u_controller_host_kind),
-    .host_bank           (u_controller_host_bank),
-    .host_addr           (u_controller_host_addr),
-    .host_wdata          (u_controller_host_wdata),
-    .heb_rdata           (heb_rdata),
-    .out_rdata           (out_rdata),
-    .sat_input           (32'd0),
-    .sat_weight          (((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo),
-    .sat_bias            (((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo),
-    .sat_preact          (32'd0),
-    .sat_act             (32'd0),
-    .sat_windowZ         (32'd0),
-    .sat_kernelArg       (32'd0),
-    .sat_gram            (32'd0),
-    .sat_rowSum          (32'd0),
-    .sat_coef            (32'd0),
-    .sat_xi              (32'd0),
-    .sat_lnVar           (32'd0),
-    .sat_lnInvStd        (32'd0),
-    .sat_delta           (32'd0),
-    .sat_logit           (u_output_sat_logit_hi + u_output_sat_logit_lo),
-    .sat_prob            (u_output_sat_prob_hi),
-    .sat_err             (u_output_sat_err_hi + u_output_sat_err_lo),
-    .heb_start           (u_controller_heb_start),
-    .fw_layer            (u_controller_fw_layer),
-    .hl_start            (u_controller_hl_start),
-    .hl_layer            (u_controller_hl_layer),
-    .ln_start            (u_controller_ln_start),
-    .out_start           (u_controller_out_start),
-    .px_mode             (u_controller_px_mode),
-    .heb_busy            (u_hebbian_busy),
-    .hl_busy             (u_hebbian_hl_busy),
-    .ln_busy             (u_layernorm_busy),
-    .out_busy            (u_output_busy),
-    .m_axis_px_tvalid    (u_controller_m_axis_px_tvalid),
-    .m_axis_px_tready    (px_mode & h_tready),
-    .m_axis_px_tdata     (u_controller_m_axis_px_tdata),
-    .s_axis_logit_tvalid (u_output_m_axis_logit_tvalid),
-    .s_axis_logit_tready (u_controller_s_axis_logit_tready),
-    .s_axis_logit_tdata  (u_output_m_axis_logit_tdata),
-    .s_axis_logit_tlast  (u_output_m_axis_logit_tlast),
-    .busy                (u_controller_busy)
-  );
-
-  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:233
-
-  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:235
-
-  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:236
-
-  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:237
-
-  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:238
-
-  assign host_re = u_controller_host_re;  // generator/units/chip.ts:239
-
-  assign host_we = u_controller_host_we;  // generator/units/chip.ts:240
-
-  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:241
-
-  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:242
-
-  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:243
-
-  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:244
-
-  assign logit_tready = u_controller_s_axis_logit_tready;  // generator/units/chip.ts:245
-
-  assign fw_layer = u_controller_fw_layer;  // generator/units/chip.ts:246
-
-  assign heb_start = u_controller_heb_start;  // generator/units/chip.ts:247
-
-  assign hl_start = u_controller_hl_start;  // generator/units/chip.ts:248
-
-  assign hl_layer = u_controller_hl_layer;  // generator/units/chip.ts:249
-
-  assign ln_start = u_controller_ln_start;  // generator/units/chip.ts:250
-
-  assign out_start = u_controller_out_start;  // generator/units/chip.ts:251
-
-  assign px_mode = u_controller_px_mode;  // generator/units/chip.ts:252
-
-  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:254
-
-  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:255
+  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:119
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, z_tdata[32], out_h_addr[2:1], u_hebbian_s_axis_delta_tready, u_hebbian_m_axis_acc_tlast, u_hebbian_done, u_output_y_re, u_output_y_addr, u_output_done, u_layernorm_s_inv_0, u_layernorm_s_inv_1, u_layernorm_done, u_layernorm_sat_preact, u_layernorm_sat_var, u_layernorm_sat_inv_std, u_layernorm_sat_act, u_layernorm_sat_window_z, u_controller_busy};
+  wire _unused = &{1'b0, u_controller_busy};
 
 endmodule
 

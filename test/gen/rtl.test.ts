@@ -29,8 +29,8 @@ describe('rtl/default', () => {
   // 64 lane multipliers likewise: these are synthesized at small shapes in their unit tests and at the default
   // for iCE40 / Xilinx in bench/units (bench/RESULTS.md); here they are linted and parsed. The modulator with
   // the all-slot window stream likewise (its B ξ multipliers; synthesized at a small shape in its unit test),
-  // and the chip top, which holds all of them (synthesized per board by `ibhebb build`, bench/RESULTS.md)
-  const synthInBench = new Set(['wm', 'gram', 'hebbian', 'output_layer', 'modulator_wide', 'chip']);
+  // and the sequencer and the chip top, which hold all of them (synthesized per board by `ibhebb build`, bench/RESULTS.md)
+  const synthInBench = new Set(['wm', 'gram', 'hebbian', 'output_layer', 'modulator_wide', 'sequencer', 'chip']);
   for (const top of designModules(DEFAULT_CHIP)) {
     const synth = !synthInBench.has(top.name);
     it(`${top.name}: lints with zero warnings, ${synth ? 'synthesizes without latches ' : ''}and parses in Icarus`, async () => {
