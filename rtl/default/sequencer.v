@@ -358,7 +358,6 @@ module sequencer (
   reg  [1023:0]      zpack_mem [0:8];
   wire [23:0]        _bits_krow_tdata;
   wire [9:0]         _sub_h_tdata;
-  wire [3:0]         _ext_zpack_addr_q;
   wire [7:0]         _mul_zpack_addr_q;
 
   assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:207
@@ -1058,8 +1057,7 @@ module sequencer (
 
   assign in_mod_wait = state_q == 5'd11;  // generator/units/sequencer.ts:207
 
-  assign _ext_zpack_addr_q = {1'b0, slot_c_q};
-  assign _mul_zpack_addr_q = _ext_zpack_addr_q * 4'd1;
+  assign _mul_zpack_addr_q = slot_c_q * 4'd1;
   // seq: buffers (generator/units/sequencer.ts:622)
   always @(posedge clk) begin
     if (rst) begin
