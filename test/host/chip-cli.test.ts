@@ -84,3 +84,28 @@ describe('ibhebb train --engine mock --config FILE', () => {
     }
   });
 });
+
+describe('ibhebb train --engine sim --checkpoint / --resume', () => {
+  it('a run on the simulated chip resumed from its epoch-1 checkpoint ends with the weights of an uninterrupted one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibhebb-simck-'));
+    const cfg = join(dir, 'chip.json');
+    // the small chip of test/units/chip.test.ts (784-16-8-10, B = 4, 8 lanes): its Verilator build is cached
+    writeFileSync(cfg, JSON.stringify({ layers: [784, 16, 8, 10], window: 4, lanes: 8 }));
+    const ck = join(dir, 'run.ckpt');
+    const common = ['--engine', 'sim', '--config', cfg, '--train-limit', '24', '--test-limit', '8', '--seed', '9', '--no-progress'];
+    const whole = await run(['train', ...common, '--epochs', '2', '--weights-out', join(dir, 'whole.bin'), '--json', join(dir, 'whole.json')]);
+    expect(whole.exitCode, whole.all).toBe(0);
+    const first = await run(['train', ...common, '--epochs', '1', '--checkpoint', ck]);
+    expect(first.exitCode, first.all).toBe(0);
+    const resumed = await run(['train', '--checkpoint', ck, '--resume', '--epochs', '2', '--engine', 'sim', '--no-progress', '--weights-out', join(dir, 'resumed.bin')]);
+    expect(resumed.exitCode, resumed.all).toBe(0);
+    expect(Buffer.compare(readFileSync(join(dir, 'whole.bin')), readFileSync(join(dir, 'resumed.bin')))).toBe(0);
+    // the simulated chip's figures: cycles per sample on its clock, at least the bound, and the simulation's speed
+    const epochs = (JSON.parse(readFileSync(join(dir, 'whole.json'), 'utf8')) as { epochs: { cyclesPerSample: number; cyclesSource: string; boundCyclesPerSample: number; simCyclesPerSecond: number }[] }).epochs;
+    for (const e of epochs) {
+      expect(e.cyclesSource).toBe('sim');
+      expect(e.cyclesPerSample).toBeGreaterThanOrEqual(e.boundCyclesPerSample);
+      expect(e.simCyclesPerSecond).toBeGreaterThan(0);
+    }
+  }, 900_000);
+});

@@ -18,7 +18,7 @@ import { DEFAULT_CHIP, validateChip, type ChipConfig } from '../../generator/con
 import { withNumeric } from '../../generator/numeric.js';
 import { identifyBlock, protocolSpec, type ProtocolSpec } from '../../generator/protocol.js';
 import { FrameParser, encodeFrame, type Frame } from '../../host/protocol/frame.js';
-import { encodePayload, encodeStateBytes, encodeStates, encodeWords } from '../../host/protocol/commands.js';
+import { decodeStates, decodeWords, encodePayload, encodeStates, encodeWords } from '../../host/protocol/commands.js';
 import { ERRORS, OPCODES, commandSpec } from '../../host/protocol/spec.js';
 import { FrontEndModel } from '../../host/protocol/frontend-model.js';
 import { ChipModel } from '../../host/chip/model.js';
@@ -55,6 +55,8 @@ export interface FuzzOptions {
    * and the state loaded at the start must read back).
    */
   train?: boolean;
+  /** Read the whole state back after every batch (finds the batch where chip and reference part). */
+  probe?: boolean;
 }
 
 export interface FuzzOutcome {
@@ -145,6 +147,32 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
     return { ...it, fuzz: kind };
   };
 
+  /** Reads every weight and LFSR state from the chip and the reference; what differs, or null. */
+  const stateMismatch = async (): Promise<string | null> => {
+    const t = nextTag();
+    const rw = commandSpec(spec, 'READ_WEIGHTS');
+    const maxRead = (rw.fields.find((f) => f.name === 'count') as { max: number }).max;
+    const reads: number[] = [];
+    for (let i = 0; i < spec.weightWords; i += maxRead) reads.push(...encodeFrame(OPCODES.READ_WEIGHTS, t, encodePayload(spec, 'READ_WEIGHTS', { offset: i, count: Math.min(maxRead, spec.weightWords - i) })));
+    reads.push(...encodeFrame(OPCODES.READ_LFSR, t, encodePayload(spec, 'READ_LFSR', { offset: 0, count: spec.lfsrStates })));
+    await m.push('in', reads, 'none');
+    fe.feedAll(reads);
+    await m.run({ untilSinkCount: { bus: 'out', n: fe.out.length }, maxCycles: 200_000 + 40 * fe.out.length });
+    fe.out.length = 0;
+    fe.cmd.length = 0;
+    fe.cmdLast.length = 0;
+    const tail = new FrameParser().push(Array.from((await m.drainColumns('out')).data as ArrayLike<number>));
+    const want = Array.from(model.words());
+    const got = tail.slice(0, -1).flatMap((f) => decodeWords(f.payload, spec.wordBytes));
+    const bad = want.findIndex((w, i) => got[i] !== w);
+    if (bad >= 0) return `weight word ${bad}: the chip holds ${got[bad]}, the reference model ${want[bad]}`;
+    const gotS = tail.length ? decodeStates(tail[tail.length - 1].payload, spec.lfsrBytes) : [];
+    const wantS = model.lfsrStates();
+    const badS = wantS.findIndex((v, i) => gotS[i] !== v);
+    if (badS >= 0) return `LFSR state ${badS}: the chip holds ${gotS[badS]}, the reference model ${wantS[badS]}`;
+    return null;
+  };
+
   let pending: FuzzItem[] = reload();
   let sent = 0;
   while (sent < o.frames || pending.length) {
@@ -202,6 +230,10 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
     fe.out.length = 0;
     fe.cmd.length = 0;
     fe.cmdLast.length = 0;
+    if (o.probe && !bad) {
+      const diff = await stateMismatch();
+      if (diff) problems.push(`after the batch ending at frame ${res.frames} (${items.map((it) => it.fuzz).join(' ')}): ${diff}`);
+    }
     if (event === 'rst') {
       await m.reset(4);
       fe.reset();
@@ -212,22 +244,8 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
   }
 
   // the chip's state reads back as the reference's, which is the state loaded unless TRAIN frames were sent
-  const t = nextTag();
-  const rw = commandSpec(spec, 'READ_WEIGHTS');
-  const maxRead = (rw.fields.find((f) => f.name === 'count') as { max: number }).max;
-  const reads: number[] = [];
-  for (let i = 0; i < spec.weightWords; i += maxRead) reads.push(...encodeFrame(OPCODES.READ_WEIGHTS, t, encodePayload(spec, 'READ_WEIGHTS', { offset: i, count: Math.min(maxRead, spec.weightWords - i) })));
-  reads.push(...encodeFrame(OPCODES.READ_LFSR, t, encodePayload(spec, 'READ_LFSR', { offset: 0, count: spec.lfsrStates })));
-  await m.push('in', reads, 'none');
-  fe.feedAll(reads);
-  await m.run({ untilSinkCount: { bus: 'out', n: fe.out.length }, maxCycles: 200_000 + 40 * fe.out.length });
-  const tail = new FrameParser().push(Array.from((await m.drainColumns('out')).data as ArrayLike<number>));
-  const wantW = encodeWords(Array.from(model.words()), spec.wordBytes).flatMap((b) => [...b]);
-  const wantS = encodeStateBytes(model.lfsrStates(), spec.lfsrBytes);
-  const gotW = tail.slice(0, -1).flatMap((f) => [...f.payload]);
-  const gotS = tail.length ? [...tail[tail.length - 1].payload] : [];
-  if (gotW.join() !== wantW.join()) problems.push("the weights did not read back as the reference model's");
-  if (gotS.join() !== wantS.join()) problems.push("the LFSR states did not read back as the reference model's");
+  const final = await stateMismatch();
+  if (final) problems.push(final);
   if (!o.train && (Array.from(model.words()).join() !== words.join() || model.lfsrStates().join() !== states.join())) problems.push('the state loaded at the start changed');
   res.cycles = (await m.status()).cycle - start;
   return res;
