@@ -51,20 +51,20 @@
  * skip it) + 4 (drain), with a ready δ source and acc sink. Skipped rows: no write, no draw.
  */
 import { fx, mulFormat, sumFormat, toHls, width, type FixedFormat } from '../fixed/index.js';
-import { ModuleBuilder, cat, constant, mux, select, sint, uint, addrWidth, type Expr, type Module, type Signal } from '../ir/index.js';
+import { ModuleBuilder, constant, mux, select, sint, uint, addrWidth, type Expr, type Module, type Signal } from '../ir/index.js';
 import { fifo } from '../lib/stream/fifo.js';
 import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { bitsFor, laneProduct, laneSum, leapExpr, leapPlan, popCount, updateWord } from './lane.js';
+import { HOST_KIND, bitsFor, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWord } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
 /** Depth of the accumulator output queue. */
 export const ACC_QUEUE = 16;
-/** Host port kinds. */
-export const HOST_KIND = { weight: 0, bias: 1, lfsr: 2 } as const;
+/** Host port kinds (host_kind). */
+export { HOST_KIND };
 
 export interface HiddenLayer {
   nIn: number;
@@ -571,64 +571,15 @@ export function hebbian(cfg: ChipConfig): Module {
     $.if(inc.and(pushV.not()), () => $.set(inflight, inflight.addWrap(1))).elseIf(pushV.and(inc.not()), () => $.set(inflight, inflight.subWrap(1)));
   });
 
-  // ---- saturation counters (S1): flag vectors, counted only in cycles where some word saturated
-  const cw = 32;
-  const vec = (name: string, flags: Expr[]): Signal => m.wire(name, flags.length === 1 ? flags[0] : cat(...flags.slice().reverse()));
-  const hiV = vec('sat_w_hi_vec', wSatHi);
-  const loV = vec('sat_w_lo_vec', wSatLo);
-  const bits = (v: Signal): Expr[] => Array.from({ length: v.width }, (_, i) => v.bit(i));
-  const counters: [string, Expr[]][] = [
-    ['sat_w_hi', bits(hiV)],
-    ['sat_w_lo', bits(loV)],
+  // ---- saturation counters (S1), counted only in cycles where some word saturated
+  satCounters(m, [
+    ['sat_w_hi', wSatHi],
+    ['sat_w_lo', wSatLo],
     ['sat_b_hi', [bWe.and(bUpd.satHi)]],
     ['sat_b_lo', [bWe.and(bUpd.satLo)]],
-  ];
-  const anySat = m.wire('any_sat', hiV.orReduce().or(loV.orReduce()).or(bWe.and(bUpd.satHi.or(bUpd.satLo))));
-  const cregs = counters.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
-  m.seq('sat_count', ($) => {
-    $.if(anySat, () => {
-      counters.forEach(([, flags], k) => {
-        const cnt = popCount(flags);
-        $.set(cregs[k], cregs[k].addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)));
-      });
-    });
-  });
-  counters.forEach(([nm], k) => m.output(nm, cregs[k]));
+  ]);
 
   // ---- host read data (latency 2): the bank's read register, selected once into host_rdata_q
-  const kindQ = m.reg('host_kind_q', uint(2), { reset: 0 });
-  const bankQ = m.reg('host_bank_q', uint(qw), { reset: 0 });
-  const rdPend = m.reg('host_rd_pend_q', uint(1), { reset: 0 });
-  const rdata = m.reg('host_rdata_q', uint(hostDw), { reset: 0 });
-  const ext = (e: Expr, signed: boolean): Expr => (e.width === hostDw ? e : signed ? e.asSigned().sext(hostDw).asUnsigned() : e.zext(hostDw));
-  // the bank is chosen by a case statement inside the pending branch, so simulation evaluates it only
-  // for host reads (a select expression would become a wire evaluated every cycle)
-  const byBank = ($: Parameters<Parameters<typeof m.seq>[1]>[0], words: Expr[], signed: boolean): void => {
-    if (L === 1) {
-      $.set(rdata, ext(words[0], signed));
-      return;
-    }
-    let sw = $.switch(bankQ);
-    words.forEach((w, q) => {
-      sw = sw.case(q, () => $.set(rdata, ext(w, signed)));
-    });
-    if (2 ** qw !== L) sw.default(() => $.set(rdata, 0));
-  };
-  m.seq('host_read', ($) => {
-    $.set(rdPend, hostIdle.and(hostRe));
-    $.if(hostIdle.and(hostRe), () => {
-      $.set(kindQ, hostKind);
-      $.set(bankQ, hostBank);
-      $.set(layerRdQ, hostLayer);
-    });
-    $.if(rdPend, () => {
-      $.switch(kindQ)
-        .case(HOST_KIND.weight, () => byBank($, hostRdW, true))
-        .case(HOST_KIND.bias, () => $.set(rdata, ext(bRead, true)))
-        .case(HOST_KIND.lfsr, () => byBank($, hostRdL, false))
-        .default(() => $.set(rdata, 0));
-    });
-  });
-  m.output('host_rdata', rdata);
+  hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs: hostRdL, bias: bRead }, hostDw, [[layerRdQ, hostLayer]]);
   return m.build();
 }

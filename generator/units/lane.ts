@@ -1,7 +1,8 @@
 /**
  * Pieces of the weight-lane datapath shared by the Hebbian-update unit (hebbian.ts) and the output-layer
  * unit (output.ts): the LFSR draw unrolled over LEAP steps as a few shifts and XORs, the rounded and
- * saturated update word W ← sat(W + SR(x, k)), the weight layout of L lanes, and the adder tree over lanes.
+ * saturated update word W ← sat(W + SR(x, k)), the weight layout of L lanes, the adder tree over lanes, the
+ * saturation counters and the host read port.
  *
  * LFSR leap (generator/fixed/lfsr.ts: a Galois register shifting right with tap mask T; a draw is LEAP
  * steps then the low RBITS bits). The LEAP steps shift out the bits b_0 … b_{LEAP−1}; b_t is bit t of the
@@ -12,7 +13,7 @@
  * the verilated lanes fast; the gates are the same XOR network either way.
  */
 import { fx, width, type FixedFormat, type Rounding } from '../fixed/index.js';
-import { Expr, constant, mux, sint, uint, type ModuleBuilder, type Signal } from '../ir/index.js';
+import { Expr, cat, constant, mux, sint, uint, type ModuleBuilder, type Signal } from '../ir/index.js';
 import { resizeHw } from '../lib/arith/index.js';
 
 /** GF(2) inverse of p (bit i = coefficient of x^i, p(0) = 1) modulo x^n, as a bigint. */
@@ -294,4 +295,85 @@ export function bitsFor(n: number): number {
   let b = 1;
   while (2 ** b < n) b++;
   return b;
+}
+
+/** Host port kinds of the lane units (host_kind). */
+export const HOST_KIND = { weight: 0, bias: 1, lfsr: 2 } as const;
+
+/**
+ * Saturation counters: one 32-bit register `<name>_q` and output `<name>` per entry, adding how many of its
+ * flags are set; the flags of an entry with several form wire `<name>_vec`, and the counters add only in
+ * cycles where some flag is set (wire `any_sat`), so the population counts are evaluated only then.
+ */
+export function satCounters(m: ModuleBuilder, counters: [string, Expr[]][]): void {
+  const cw = 32;
+  const vecs = counters.map(([nm, f]) => (f.length === 1 ? f[0] : m.wire(`${nm}_vec`, cat(...f.slice().reverse()))));
+  const anySat = m.wire('any_sat', vecs.map((v) => (v.width === 1 ? v : v.orReduce())).reduce((a, b) => a.or(b)));
+  const cregs = counters.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
+  m.seq('sat_count', ($) => {
+    $.if(anySat, () => {
+      vecs.forEach((v, k) => {
+        const cnt = v.width === 1 ? v : popCount(Array.from({ length: v.width }, (_, b) => v.bit(b)));
+        $.set(cregs[k], cregs[k].addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)));
+      });
+    });
+  });
+  counters.forEach(([nm], k) => m.output(nm, cregs[k]));
+}
+
+/** What the host port reads: per bank (lane) a weight word (signed) and an LFSR state, and the bias word. */
+export interface HostReadSources {
+  weights: Expr[];
+  lfsrs: Expr[];
+  bias: Expr;
+}
+
+/**
+ * The lane units' host read port, latency 2: host_re (while `idle`) samples kind and bank (and the
+ * `capture` registers, e.g. a layer for the LFSR selection); the memories' read registers hold the word at
+ * the first edge, and the second edge copies the selected one into host_rdata_q (output `host_rdata`,
+ * held until the next read), signed words sign-extended. The bank is chosen by a case statement inside
+ * the pending branch, so simulation evaluates it only for host reads.
+ */
+export function hostReadPort(
+  m: ModuleBuilder,
+  port: { idle: Expr; re: Expr; kind: Expr; bank: Expr },
+  src: HostReadSources,
+  dataWidth: number,
+  capture: [Signal, Expr][] = [],
+): void {
+  const L = src.weights.length;
+  const kindQ = m.reg('host_kind_q', uint(2), { reset: 0 });
+  const bankQ = m.reg('host_bank_q', uint(port.bank.width), { reset: 0 });
+  const rdPend = m.reg('host_rd_pend_q', uint(1), { reset: 0 });
+  const rdata = m.reg('host_rdata_q', uint(dataWidth), { reset: 0 });
+  const ext = (e: Expr, signed: boolean): Expr => (e.width === dataWidth ? e.asUnsigned() : signed ? e.asSigned().sext(dataWidth).asUnsigned() : e.zext(dataWidth));
+  const read = port.idle.and(port.re);
+  m.seq('host_read', ($) => {
+    const byBank = (words: Expr[], signed: boolean): void => {
+      if (L === 1) {
+        $.set(rdata, ext(words[0], signed));
+        return;
+      }
+      let sw = $.switch(bankQ);
+      words.forEach((w, q) => {
+        sw = sw.case(q, () => $.set(rdata, ext(w, signed)));
+      });
+      if (2 ** port.bank.width !== L) sw.default(() => $.set(rdata, 0));
+    };
+    $.set(rdPend, read);
+    $.if(read, () => {
+      $.set(kindQ, port.kind);
+      $.set(bankQ, port.bank);
+      for (const [r, v] of capture) $.set(r, v);
+    });
+    $.if(rdPend, () => {
+      $.switch(kindQ)
+        .case(HOST_KIND.weight, () => byBank(src.weights, true))
+        .case(HOST_KIND.bias, () => $.set(rdata, ext(src.bias, true)))
+        .case(HOST_KIND.lfsr, () => byBank(src.lfsrs, false))
+        .default(() => $.set(rdata, 0));
+    });
+  });
+  m.output('host_rdata', rdata);
 }

@@ -41,15 +41,14 @@
  *   80 + 86 + 14 + 83 + 83 ≈ 350 cycles per step, beside the 1,669-cycle layer-1 pass.
  */
 import { dotFormat, fx, mulFormat, sumFormat, toHls, width, DEFAULT_TAPS, type FixedFormat, type TableFunction } from '../fixed/index.js';
-import { ModuleBuilder, addrWidth, cat, constant, mux, sint, uint, type Expr, type Module, type Signal } from '../ir/index.js';
+import { ModuleBuilder, addrWidth, constant, mux, sint, uint, type Expr, type Module, type Signal } from '../ir/index.js';
 import { resizeHw, tableLookup, TABLE_LATENCY } from '../lib/arith/index.js';
 import { fifo } from '../lib/stream/fifo.js';
 import { streamOut } from '../lib/stream/bundle.js';
 import { ConstScale } from '../fixed/scale.js';
 import type { ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric, type ResolvedNumeric } from '../numeric.js';
-import { bitsFor, laneProduct, laneSum, leapExpr, leapPlan, popCount, updateWord } from './lane.js';
-import { HOST_KIND } from './hebbian.js';
+import { HOST_KIND, bitsFor, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWord } from './lane.js';
 
 export interface OutputLayout {
   nIn: number;
@@ -493,8 +492,7 @@ export function outputUnit(cfg: ChipConfig): Module {
   errMem.write(eIdx(pT[0], jT[0]), er.value.asUnsigned(), c2);
 
   // ---- saturation counters (training steps only)
-  const cw = 32;
-  const satFlags: [string, Expr[]][] = [
+  satCounters(m, [
     ['sat_w_hi', wSatHi],
     ['sat_w_lo', wSatLo],
     ['sat_b_hi', [bWe.and(bUpd.satHi)]],
@@ -504,52 +502,10 @@ export function outputUnit(cfg: ChipConfig): Module {
     ['sat_prob_hi', [bDone.and(expI.out('sat')), c2.and(pSat)]],
     ['sat_err_hi', [c2.and(er.satHi ?? constant(0, uint(1)))]],
     ['sat_err_lo', [c2.and(er.satLo ?? constant(0, uint(1)))]],
-  ];
-  const vecs = satFlags.map(([nm, f]) => m.wire(`${nm}_vec`, f.length === 1 ? f[0] : cat(...f.slice().reverse())));
-  const anySat = m.wire('any_sat', vecs.map((v) => v.orReduce()).reduce((a, b) => a.or(b)));
-  const cregs = satFlags.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
-  m.seq('sat_count', ($) => {
-    $.if(anySat, () => {
-      vecs.forEach((v, i) => {
-        const cnt = v.width === 1 ? v : popCount(Array.from({ length: v.width }, (_, b) => v.bit(b)));
-        $.set(cregs[i], cregs[i].addWrap(cnt.zext(cw)));
-      });
-    });
-  });
-  satFlags.forEach(([nm], i) => m.output(nm, cregs[i]));
+  ]);
 
   // ---- host read data (latency 2)
-  const kindQ = m.reg('host_kind_q', uint(2), { reset: 0 });
-  const bankQ = m.reg('host_bank_q', uint(qw), { reset: 0 });
-  const rdPend = m.reg('host_rd_pend_q', uint(1), { reset: 0 });
-  const rdata = m.reg('host_rdata_q', uint(hostDw), { reset: 0 });
-  const ext = (e: Expr, signed: boolean): Expr => (e.width === hostDw ? e : signed ? e.asSigned().sext(hostDw).asUnsigned() : e.zext(hostDw));
-  const byBank = ($: Parameters<Parameters<typeof m.seq>[1]>[0], words: Expr[], signed: boolean): void => {
-    if (L === 1) {
-      $.set(rdata, ext(words[0], signed));
-      return;
-    }
-    let sw = $.switch(bankQ);
-    words.forEach((w, q) => {
-      sw = sw.case(q, () => $.set(rdata, ext(w, signed)));
-    });
-    if (2 ** qw !== L) sw.default(() => $.set(rdata, 0));
-  };
-  m.seq('host_read', ($) => {
-    $.set(rdPend, hostIdle.and(hostRe));
-    $.if(hostIdle.and(hostRe), () => {
-      $.set(kindQ, hostKind);
-      $.set(bankQ, hostBank);
-    });
-    $.if(rdPend, () => {
-      $.switch(kindQ)
-        .case(HOST_KIND.weight, () => byBank($, hostRdW, true))
-        .case(HOST_KIND.bias, () => $.set(rdata, ext(bRd, true)))
-        .case(HOST_KIND.lfsr, () => byBank($, lfsrs, false))
-        .default(() => $.set(rdata, 0));
-    });
-  });
-  m.output('host_rdata', rdata);
+  hostReadPort(m, { idle: hostIdle, re: hostRe, kind: hostKind, bank: hostBank }, { weights: hostRdW, lfsrs, bias: bRd }, hostDw);
   return m.build();
 }
 

@@ -2098,15 +2098,15 @@ module hebbian (
 
   assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2114,15 +2114,15 @@ module hebbian (
 
   assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:492
 
-  assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/hebbian.ts:494
 
@@ -2139,11 +2139,11 @@ module hebbian (
   assign _shr_w_upd_0_sum = $signed(_mul_w_upd_0_sum) >>> 6'd3;
   assign _shrBy_w_upd_0_sum = $signed((_shr_w_upd_0_sum + {48'd0, r_0})) >>> 6'd16;
   assign _bits_w_upd_0_sum = _shrBy_w_upd_0_sum[15:0];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {_bits_w_upd_0_sum[15], _bits_w_upd_0_sum};  // generator/units/lane.ts:248
+  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {_bits_w_upd_0_sum[15], _bits_w_upd_0_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2179,15 +2179,15 @@ module hebbian (
 
   assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2206,11 +2206,11 @@ module hebbian (
   assign _shr_w_upd_1_sum = $signed(_mul_w_upd_1_sum) >>> 6'd3;
   assign _shrBy_w_upd_1_sum = $signed((_shr_w_upd_1_sum + {48'd0, r_1})) >>> 6'd16;
   assign _bits_w_upd_1_sum = _shrBy_w_upd_1_sum[15:0];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {_bits_w_upd_1_sum[15], _bits_w_upd_1_sum};  // generator/units/lane.ts:248
+  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {_bits_w_upd_1_sum[15], _bits_w_upd_1_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2246,15 +2246,15 @@ module hebbian (
 
   assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2273,11 +2273,11 @@ module hebbian (
   assign _shr_w_upd_2_sum = $signed(_mul_w_upd_2_sum) >>> 6'd3;
   assign _shrBy_w_upd_2_sum = $signed((_shr_w_upd_2_sum + {48'd0, r_2})) >>> 6'd16;
   assign _bits_w_upd_2_sum = _shrBy_w_upd_2_sum[15:0];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {_bits_w_upd_2_sum[15], _bits_w_upd_2_sum};  // generator/units/lane.ts:248
+  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {_bits_w_upd_2_sum[15], _bits_w_upd_2_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2313,15 +2313,15 @@ module hebbian (
 
   assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2340,11 +2340,11 @@ module hebbian (
   assign _shr_w_upd_3_sum = $signed(_mul_w_upd_3_sum) >>> 6'd3;
   assign _shrBy_w_upd_3_sum = $signed((_shr_w_upd_3_sum + {48'd0, r_3})) >>> 6'd16;
   assign _bits_w_upd_3_sum = _shrBy_w_upd_3_sum[15:0];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {_bits_w_upd_3_sum[15], _bits_w_upd_3_sum};  // generator/units/lane.ts:248
+  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {_bits_w_upd_3_sum[15], _bits_w_upd_3_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2380,15 +2380,15 @@ module hebbian (
 
   assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2407,11 +2407,11 @@ module hebbian (
   assign _shr_w_upd_4_sum = $signed(_mul_w_upd_4_sum) >>> 6'd3;
   assign _shrBy_w_upd_4_sum = $signed((_shr_w_upd_4_sum + {48'd0, r_4})) >>> 6'd16;
   assign _bits_w_upd_4_sum = _shrBy_w_upd_4_sum[15:0];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {_bits_w_upd_4_sum[15], _bits_w_upd_4_sum};  // generator/units/lane.ts:248
+  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {_bits_w_upd_4_sum[15], _bits_w_upd_4_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2447,15 +2447,15 @@ module hebbian (
 
   assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2474,11 +2474,11 @@ module hebbian (
   assign _shr_w_upd_5_sum = $signed(_mul_w_upd_5_sum) >>> 6'd3;
   assign _shrBy_w_upd_5_sum = $signed((_shr_w_upd_5_sum + {48'd0, r_5})) >>> 6'd16;
   assign _bits_w_upd_5_sum = _shrBy_w_upd_5_sum[15:0];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {_bits_w_upd_5_sum[15], _bits_w_upd_5_sum};  // generator/units/lane.ts:248
+  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {_bits_w_upd_5_sum[15], _bits_w_upd_5_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2514,15 +2514,15 @@ module hebbian (
 
   assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2541,11 +2541,11 @@ module hebbian (
   assign _shr_w_upd_6_sum = $signed(_mul_w_upd_6_sum) >>> 6'd3;
   assign _shrBy_w_upd_6_sum = $signed((_shr_w_upd_6_sum + {48'd0, r_6})) >>> 6'd16;
   assign _bits_w_upd_6_sum = _shrBy_w_upd_6_sum[15:0];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {_bits_w_upd_6_sum[15], _bits_w_upd_6_sum};  // generator/units/lane.ts:248
+  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {_bits_w_upd_6_sum[15], _bits_w_upd_6_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2581,15 +2581,15 @@ module hebbian (
 
   assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2608,11 +2608,11 @@ module hebbian (
   assign _shr_w_upd_7_sum = $signed(_mul_w_upd_7_sum) >>> 6'd3;
   assign _shrBy_w_upd_7_sum = $signed((_shr_w_upd_7_sum + {48'd0, r_7})) >>> 6'd16;
   assign _bits_w_upd_7_sum = _shrBy_w_upd_7_sum[15:0];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {_bits_w_upd_7_sum[15], _bits_w_upd_7_sum};  // generator/units/lane.ts:248
+  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {_bits_w_upd_7_sum[15], _bits_w_upd_7_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2648,15 +2648,15 @@ module hebbian (
 
   assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2675,11 +2675,11 @@ module hebbian (
   assign _shr_w_upd_8_sum = $signed(_mul_w_upd_8_sum) >>> 6'd3;
   assign _shrBy_w_upd_8_sum = $signed((_shr_w_upd_8_sum + {48'd0, r_8})) >>> 6'd16;
   assign _bits_w_upd_8_sum = _shrBy_w_upd_8_sum[15:0];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {_bits_w_upd_8_sum[15], _bits_w_upd_8_sum};  // generator/units/lane.ts:248
+  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {_bits_w_upd_8_sum[15], _bits_w_upd_8_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2715,15 +2715,15 @@ module hebbian (
 
   assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2742,11 +2742,11 @@ module hebbian (
   assign _shr_w_upd_9_sum = $signed(_mul_w_upd_9_sum) >>> 6'd3;
   assign _shrBy_w_upd_9_sum = $signed((_shr_w_upd_9_sum + {48'd0, r_9})) >>> 6'd16;
   assign _bits_w_upd_9_sum = _shrBy_w_upd_9_sum[15:0];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {_bits_w_upd_9_sum[15], _bits_w_upd_9_sum};  // generator/units/lane.ts:248
+  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {_bits_w_upd_9_sum[15], _bits_w_upd_9_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2782,15 +2782,15 @@ module hebbian (
 
   assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2809,11 +2809,11 @@ module hebbian (
   assign _shr_w_upd_10_sum = $signed(_mul_w_upd_10_sum) >>> 6'd3;
   assign _shrBy_w_upd_10_sum = $signed((_shr_w_upd_10_sum + {48'd0, r_10})) >>> 6'd16;
   assign _bits_w_upd_10_sum = _shrBy_w_upd_10_sum[15:0];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {_bits_w_upd_10_sum[15], _bits_w_upd_10_sum};  // generator/units/lane.ts:248
+  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {_bits_w_upd_10_sum[15], _bits_w_upd_10_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2849,15 +2849,15 @@ module hebbian (
 
   assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2876,11 +2876,11 @@ module hebbian (
   assign _shr_w_upd_11_sum = $signed(_mul_w_upd_11_sum) >>> 6'd3;
   assign _shrBy_w_upd_11_sum = $signed((_shr_w_upd_11_sum + {48'd0, r_11})) >>> 6'd16;
   assign _bits_w_upd_11_sum = _shrBy_w_upd_11_sum[15:0];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {_bits_w_upd_11_sum[15], _bits_w_upd_11_sum};  // generator/units/lane.ts:248
+  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {_bits_w_upd_11_sum[15], _bits_w_upd_11_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2916,15 +2916,15 @@ module hebbian (
 
   assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -2943,11 +2943,11 @@ module hebbian (
   assign _shr_w_upd_12_sum = $signed(_mul_w_upd_12_sum) >>> 6'd3;
   assign _shrBy_w_upd_12_sum = $signed((_shr_w_upd_12_sum + {48'd0, r_12})) >>> 6'd16;
   assign _bits_w_upd_12_sum = _shrBy_w_upd_12_sum[15:0];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {_bits_w_upd_12_sum[15], _bits_w_upd_12_sum};  // generator/units/lane.ts:248
+  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {_bits_w_upd_12_sum[15], _bits_w_upd_12_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -2983,15 +2983,15 @@ module hebbian (
 
   assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3010,11 +3010,11 @@ module hebbian (
   assign _shr_w_upd_13_sum = $signed(_mul_w_upd_13_sum) >>> 6'd3;
   assign _shrBy_w_upd_13_sum = $signed((_shr_w_upd_13_sum + {48'd0, r_13})) >>> 6'd16;
   assign _bits_w_upd_13_sum = _shrBy_w_upd_13_sum[15:0];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {_bits_w_upd_13_sum[15], _bits_w_upd_13_sum};  // generator/units/lane.ts:248
+  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {_bits_w_upd_13_sum[15], _bits_w_upd_13_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -3050,15 +3050,15 @@ module hebbian (
 
   assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3077,11 +3077,11 @@ module hebbian (
   assign _shr_w_upd_14_sum = $signed(_mul_w_upd_14_sum) >>> 6'd3;
   assign _shrBy_w_upd_14_sum = $signed((_shr_w_upd_14_sum + {48'd0, r_14})) >>> 6'd16;
   assign _bits_w_upd_14_sum = _shrBy_w_upd_14_sum[15:0];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {_bits_w_upd_14_sum[15], _bits_w_upd_14_sum};  // generator/units/lane.ts:248
+  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {_bits_w_upd_14_sum[15], _bits_w_upd_14_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -3117,15 +3117,15 @@ module hebbian (
 
   assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3144,11 +3144,11 @@ module hebbian (
   assign _shr_w_upd_15_sum = $signed(_mul_w_upd_15_sum) >>> 6'd3;
   assign _shrBy_w_upd_15_sum = $signed((_shr_w_upd_15_sum + {48'd0, r_15})) >>> 6'd16;
   assign _bits_w_upd_15_sum = _shrBy_w_upd_15_sum[15:0];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {_bits_w_upd_15_sum[15], _bits_w_upd_15_sum};  // generator/units/lane.ts:248
+  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {_bits_w_upd_15_sum[15], _bits_w_upd_15_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:509
 
@@ -3184,15 +3184,15 @@ module hebbian (
 
   assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3213,11 +3213,11 @@ module hebbian (
   assign _shr_w_upd_16_sum = $signed(_mul_w_upd_16_sum) >>> 6'd3;
   assign _shrBy_w_upd_16_sum = $signed((_shr_w_upd_16_sum + {48'd0, r_16})) >>> 6'd16;
   assign _bits_w_upd_16_sum = _shrBy_w_upd_16_sum[15:0];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {_bits_w_upd_16_sum[15], _bits_w_upd_16_sum};  // generator/units/lane.ts:248
+  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {_bits_w_upd_16_sum[15], _bits_w_upd_16_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3253,15 +3253,15 @@ module hebbian (
 
   assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3280,11 +3280,11 @@ module hebbian (
   assign _shr_w_upd_17_sum = $signed(_mul_w_upd_17_sum) >>> 6'd3;
   assign _shrBy_w_upd_17_sum = $signed((_shr_w_upd_17_sum + {48'd0, r_17})) >>> 6'd16;
   assign _bits_w_upd_17_sum = _shrBy_w_upd_17_sum[15:0];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {_bits_w_upd_17_sum[15], _bits_w_upd_17_sum};  // generator/units/lane.ts:248
+  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {_bits_w_upd_17_sum[15], _bits_w_upd_17_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3320,15 +3320,15 @@ module hebbian (
 
   assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3347,11 +3347,11 @@ module hebbian (
   assign _shr_w_upd_18_sum = $signed(_mul_w_upd_18_sum) >>> 6'd3;
   assign _shrBy_w_upd_18_sum = $signed((_shr_w_upd_18_sum + {48'd0, r_18})) >>> 6'd16;
   assign _bits_w_upd_18_sum = _shrBy_w_upd_18_sum[15:0];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {_bits_w_upd_18_sum[15], _bits_w_upd_18_sum};  // generator/units/lane.ts:248
+  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {_bits_w_upd_18_sum[15], _bits_w_upd_18_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3387,15 +3387,15 @@ module hebbian (
 
   assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3414,11 +3414,11 @@ module hebbian (
   assign _shr_w_upd_19_sum = $signed(_mul_w_upd_19_sum) >>> 6'd3;
   assign _shrBy_w_upd_19_sum = $signed((_shr_w_upd_19_sum + {48'd0, r_19})) >>> 6'd16;
   assign _bits_w_upd_19_sum = _shrBy_w_upd_19_sum[15:0];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {_bits_w_upd_19_sum[15], _bits_w_upd_19_sum};  // generator/units/lane.ts:248
+  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {_bits_w_upd_19_sum[15], _bits_w_upd_19_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3454,15 +3454,15 @@ module hebbian (
 
   assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3481,11 +3481,11 @@ module hebbian (
   assign _shr_w_upd_20_sum = $signed(_mul_w_upd_20_sum) >>> 6'd3;
   assign _shrBy_w_upd_20_sum = $signed((_shr_w_upd_20_sum + {48'd0, r_20})) >>> 6'd16;
   assign _bits_w_upd_20_sum = _shrBy_w_upd_20_sum[15:0];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {_bits_w_upd_20_sum[15], _bits_w_upd_20_sum};  // generator/units/lane.ts:248
+  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {_bits_w_upd_20_sum[15], _bits_w_upd_20_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3521,15 +3521,15 @@ module hebbian (
 
   assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3548,11 +3548,11 @@ module hebbian (
   assign _shr_w_upd_21_sum = $signed(_mul_w_upd_21_sum) >>> 6'd3;
   assign _shrBy_w_upd_21_sum = $signed((_shr_w_upd_21_sum + {48'd0, r_21})) >>> 6'd16;
   assign _bits_w_upd_21_sum = _shrBy_w_upd_21_sum[15:0];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {_bits_w_upd_21_sum[15], _bits_w_upd_21_sum};  // generator/units/lane.ts:248
+  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {_bits_w_upd_21_sum[15], _bits_w_upd_21_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3588,15 +3588,15 @@ module hebbian (
 
   assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3615,11 +3615,11 @@ module hebbian (
   assign _shr_w_upd_22_sum = $signed(_mul_w_upd_22_sum) >>> 6'd3;
   assign _shrBy_w_upd_22_sum = $signed((_shr_w_upd_22_sum + {48'd0, r_22})) >>> 6'd16;
   assign _bits_w_upd_22_sum = _shrBy_w_upd_22_sum[15:0];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {_bits_w_upd_22_sum[15], _bits_w_upd_22_sum};  // generator/units/lane.ts:248
+  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {_bits_w_upd_22_sum[15], _bits_w_upd_22_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3655,15 +3655,15 @@ module hebbian (
 
   assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3682,11 +3682,11 @@ module hebbian (
   assign _shr_w_upd_23_sum = $signed(_mul_w_upd_23_sum) >>> 6'd3;
   assign _shrBy_w_upd_23_sum = $signed((_shr_w_upd_23_sum + {48'd0, r_23})) >>> 6'd16;
   assign _bits_w_upd_23_sum = _shrBy_w_upd_23_sum[15:0];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {_bits_w_upd_23_sum[15], _bits_w_upd_23_sum};  // generator/units/lane.ts:248
+  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {_bits_w_upd_23_sum[15], _bits_w_upd_23_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3722,15 +3722,15 @@ module hebbian (
 
   assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3749,11 +3749,11 @@ module hebbian (
   assign _shr_w_upd_24_sum = $signed(_mul_w_upd_24_sum) >>> 6'd3;
   assign _shrBy_w_upd_24_sum = $signed((_shr_w_upd_24_sum + {48'd0, r_24})) >>> 6'd16;
   assign _bits_w_upd_24_sum = _shrBy_w_upd_24_sum[15:0];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {_bits_w_upd_24_sum[15], _bits_w_upd_24_sum};  // generator/units/lane.ts:248
+  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {_bits_w_upd_24_sum[15], _bits_w_upd_24_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3789,15 +3789,15 @@ module hebbian (
 
   assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3816,11 +3816,11 @@ module hebbian (
   assign _shr_w_upd_25_sum = $signed(_mul_w_upd_25_sum) >>> 6'd3;
   assign _shrBy_w_upd_25_sum = $signed((_shr_w_upd_25_sum + {48'd0, r_25})) >>> 6'd16;
   assign _bits_w_upd_25_sum = _shrBy_w_upd_25_sum[15:0];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {_bits_w_upd_25_sum[15], _bits_w_upd_25_sum};  // generator/units/lane.ts:248
+  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {_bits_w_upd_25_sum[15], _bits_w_upd_25_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3856,15 +3856,15 @@ module hebbian (
 
   assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3883,11 +3883,11 @@ module hebbian (
   assign _shr_w_upd_26_sum = $signed(_mul_w_upd_26_sum) >>> 6'd3;
   assign _shrBy_w_upd_26_sum = $signed((_shr_w_upd_26_sum + {48'd0, r_26})) >>> 6'd16;
   assign _bits_w_upd_26_sum = _shrBy_w_upd_26_sum[15:0];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {_bits_w_upd_26_sum[15], _bits_w_upd_26_sum};  // generator/units/lane.ts:248
+  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {_bits_w_upd_26_sum[15], _bits_w_upd_26_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3923,15 +3923,15 @@ module hebbian (
 
   assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -3950,11 +3950,11 @@ module hebbian (
   assign _shr_w_upd_27_sum = $signed(_mul_w_upd_27_sum) >>> 6'd3;
   assign _shrBy_w_upd_27_sum = $signed((_shr_w_upd_27_sum + {48'd0, r_27})) >>> 6'd16;
   assign _bits_w_upd_27_sum = _shrBy_w_upd_27_sum[15:0];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {_bits_w_upd_27_sum[15], _bits_w_upd_27_sum};  // generator/units/lane.ts:248
+  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {_bits_w_upd_27_sum[15], _bits_w_upd_27_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -3990,15 +3990,15 @@ module hebbian (
 
   assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4017,11 +4017,11 @@ module hebbian (
   assign _shr_w_upd_28_sum = $signed(_mul_w_upd_28_sum) >>> 6'd3;
   assign _shrBy_w_upd_28_sum = $signed((_shr_w_upd_28_sum + {48'd0, r_28})) >>> 6'd16;
   assign _bits_w_upd_28_sum = _shrBy_w_upd_28_sum[15:0];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {_bits_w_upd_28_sum[15], _bits_w_upd_28_sum};  // generator/units/lane.ts:248
+  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {_bits_w_upd_28_sum[15], _bits_w_upd_28_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4057,15 +4057,15 @@ module hebbian (
 
   assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4084,11 +4084,11 @@ module hebbian (
   assign _shr_w_upd_29_sum = $signed(_mul_w_upd_29_sum) >>> 6'd3;
   assign _shrBy_w_upd_29_sum = $signed((_shr_w_upd_29_sum + {48'd0, r_29})) >>> 6'd16;
   assign _bits_w_upd_29_sum = _shrBy_w_upd_29_sum[15:0];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {_bits_w_upd_29_sum[15], _bits_w_upd_29_sum};  // generator/units/lane.ts:248
+  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {_bits_w_upd_29_sum[15], _bits_w_upd_29_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4124,15 +4124,15 @@ module hebbian (
 
   assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4151,11 +4151,11 @@ module hebbian (
   assign _shr_w_upd_30_sum = $signed(_mul_w_upd_30_sum) >>> 6'd3;
   assign _shrBy_w_upd_30_sum = $signed((_shr_w_upd_30_sum + {48'd0, r_30})) >>> 6'd16;
   assign _bits_w_upd_30_sum = _shrBy_w_upd_30_sum[15:0];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {_bits_w_upd_30_sum[15], _bits_w_upd_30_sum};  // generator/units/lane.ts:248
+  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {_bits_w_upd_30_sum[15], _bits_w_upd_30_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4191,15 +4191,15 @@ module hebbian (
 
   assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4218,11 +4218,11 @@ module hebbian (
   assign _shr_w_upd_31_sum = $signed(_mul_w_upd_31_sum) >>> 6'd3;
   assign _shrBy_w_upd_31_sum = $signed((_shr_w_upd_31_sum + {48'd0, r_31})) >>> 6'd16;
   assign _bits_w_upd_31_sum = _shrBy_w_upd_31_sum[15:0];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {_bits_w_upd_31_sum[15], _bits_w_upd_31_sum};  // generator/units/lane.ts:248
+  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {_bits_w_upd_31_sum[15], _bits_w_upd_31_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4258,15 +4258,15 @@ module hebbian (
 
   assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4285,11 +4285,11 @@ module hebbian (
   assign _shr_w_upd_32_sum = $signed(_mul_w_upd_32_sum) >>> 6'd3;
   assign _shrBy_w_upd_32_sum = $signed((_shr_w_upd_32_sum + {48'd0, r_32})) >>> 6'd16;
   assign _bits_w_upd_32_sum = _shrBy_w_upd_32_sum[15:0];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {_bits_w_upd_32_sum[15], _bits_w_upd_32_sum};  // generator/units/lane.ts:248
+  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {_bits_w_upd_32_sum[15], _bits_w_upd_32_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4325,15 +4325,15 @@ module hebbian (
 
   assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4352,11 +4352,11 @@ module hebbian (
   assign _shr_w_upd_33_sum = $signed(_mul_w_upd_33_sum) >>> 6'd3;
   assign _shrBy_w_upd_33_sum = $signed((_shr_w_upd_33_sum + {48'd0, r_33})) >>> 6'd16;
   assign _bits_w_upd_33_sum = _shrBy_w_upd_33_sum[15:0];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {_bits_w_upd_33_sum[15], _bits_w_upd_33_sum};  // generator/units/lane.ts:248
+  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {_bits_w_upd_33_sum[15], _bits_w_upd_33_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4392,15 +4392,15 @@ module hebbian (
 
   assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4419,11 +4419,11 @@ module hebbian (
   assign _shr_w_upd_34_sum = $signed(_mul_w_upd_34_sum) >>> 6'd3;
   assign _shrBy_w_upd_34_sum = $signed((_shr_w_upd_34_sum + {48'd0, r_34})) >>> 6'd16;
   assign _bits_w_upd_34_sum = _shrBy_w_upd_34_sum[15:0];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {_bits_w_upd_34_sum[15], _bits_w_upd_34_sum};  // generator/units/lane.ts:248
+  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {_bits_w_upd_34_sum[15], _bits_w_upd_34_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4459,15 +4459,15 @@ module hebbian (
 
   assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4486,11 +4486,11 @@ module hebbian (
   assign _shr_w_upd_35_sum = $signed(_mul_w_upd_35_sum) >>> 6'd3;
   assign _shrBy_w_upd_35_sum = $signed((_shr_w_upd_35_sum + {48'd0, r_35})) >>> 6'd16;
   assign _bits_w_upd_35_sum = _shrBy_w_upd_35_sum[15:0];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {_bits_w_upd_35_sum[15], _bits_w_upd_35_sum};  // generator/units/lane.ts:248
+  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {_bits_w_upd_35_sum[15], _bits_w_upd_35_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4526,15 +4526,15 @@ module hebbian (
 
   assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4553,11 +4553,11 @@ module hebbian (
   assign _shr_w_upd_36_sum = $signed(_mul_w_upd_36_sum) >>> 6'd3;
   assign _shrBy_w_upd_36_sum = $signed((_shr_w_upd_36_sum + {48'd0, r_36})) >>> 6'd16;
   assign _bits_w_upd_36_sum = _shrBy_w_upd_36_sum[15:0];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {_bits_w_upd_36_sum[15], _bits_w_upd_36_sum};  // generator/units/lane.ts:248
+  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {_bits_w_upd_36_sum[15], _bits_w_upd_36_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4593,15 +4593,15 @@ module hebbian (
 
   assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4620,11 +4620,11 @@ module hebbian (
   assign _shr_w_upd_37_sum = $signed(_mul_w_upd_37_sum) >>> 6'd3;
   assign _shrBy_w_upd_37_sum = $signed((_shr_w_upd_37_sum + {48'd0, r_37})) >>> 6'd16;
   assign _bits_w_upd_37_sum = _shrBy_w_upd_37_sum[15:0];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {_bits_w_upd_37_sum[15], _bits_w_upd_37_sum};  // generator/units/lane.ts:248
+  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {_bits_w_upd_37_sum[15], _bits_w_upd_37_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4660,15 +4660,15 @@ module hebbian (
 
   assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4687,11 +4687,11 @@ module hebbian (
   assign _shr_w_upd_38_sum = $signed(_mul_w_upd_38_sum) >>> 6'd3;
   assign _shrBy_w_upd_38_sum = $signed((_shr_w_upd_38_sum + {48'd0, r_38})) >>> 6'd16;
   assign _bits_w_upd_38_sum = _shrBy_w_upd_38_sum[15:0];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {_bits_w_upd_38_sum[15], _bits_w_upd_38_sum};  // generator/units/lane.ts:248
+  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {_bits_w_upd_38_sum[15], _bits_w_upd_38_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4727,15 +4727,15 @@ module hebbian (
 
   assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4754,11 +4754,11 @@ module hebbian (
   assign _shr_w_upd_39_sum = $signed(_mul_w_upd_39_sum) >>> 6'd3;
   assign _shrBy_w_upd_39_sum = $signed((_shr_w_upd_39_sum + {48'd0, r_39})) >>> 6'd16;
   assign _bits_w_upd_39_sum = _shrBy_w_upd_39_sum[15:0];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {_bits_w_upd_39_sum[15], _bits_w_upd_39_sum};  // generator/units/lane.ts:248
+  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {_bits_w_upd_39_sum[15], _bits_w_upd_39_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4794,15 +4794,15 @@ module hebbian (
 
   assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4821,11 +4821,11 @@ module hebbian (
   assign _shr_w_upd_40_sum = $signed(_mul_w_upd_40_sum) >>> 6'd3;
   assign _shrBy_w_upd_40_sum = $signed((_shr_w_upd_40_sum + {48'd0, r_40})) >>> 6'd16;
   assign _bits_w_upd_40_sum = _shrBy_w_upd_40_sum[15:0];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {_bits_w_upd_40_sum[15], _bits_w_upd_40_sum};  // generator/units/lane.ts:248
+  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {_bits_w_upd_40_sum[15], _bits_w_upd_40_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4861,15 +4861,15 @@ module hebbian (
 
   assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4888,11 +4888,11 @@ module hebbian (
   assign _shr_w_upd_41_sum = $signed(_mul_w_upd_41_sum) >>> 6'd3;
   assign _shrBy_w_upd_41_sum = $signed((_shr_w_upd_41_sum + {48'd0, r_41})) >>> 6'd16;
   assign _bits_w_upd_41_sum = _shrBy_w_upd_41_sum[15:0];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {_bits_w_upd_41_sum[15], _bits_w_upd_41_sum};  // generator/units/lane.ts:248
+  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {_bits_w_upd_41_sum[15], _bits_w_upd_41_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4928,15 +4928,15 @@ module hebbian (
 
   assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -4955,11 +4955,11 @@ module hebbian (
   assign _shr_w_upd_42_sum = $signed(_mul_w_upd_42_sum) >>> 6'd3;
   assign _shrBy_w_upd_42_sum = $signed((_shr_w_upd_42_sum + {48'd0, r_42})) >>> 6'd16;
   assign _bits_w_upd_42_sum = _shrBy_w_upd_42_sum[15:0];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {_bits_w_upd_42_sum[15], _bits_w_upd_42_sum};  // generator/units/lane.ts:248
+  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {_bits_w_upd_42_sum[15], _bits_w_upd_42_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -4995,15 +4995,15 @@ module hebbian (
 
   assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5022,11 +5022,11 @@ module hebbian (
   assign _shr_w_upd_43_sum = $signed(_mul_w_upd_43_sum) >>> 6'd3;
   assign _shrBy_w_upd_43_sum = $signed((_shr_w_upd_43_sum + {48'd0, r_43})) >>> 6'd16;
   assign _bits_w_upd_43_sum = _shrBy_w_upd_43_sum[15:0];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {_bits_w_upd_43_sum[15], _bits_w_upd_43_sum};  // generator/units/lane.ts:248
+  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {_bits_w_upd_43_sum[15], _bits_w_upd_43_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5062,15 +5062,15 @@ module hebbian (
 
   assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5089,11 +5089,11 @@ module hebbian (
   assign _shr_w_upd_44_sum = $signed(_mul_w_upd_44_sum) >>> 6'd3;
   assign _shrBy_w_upd_44_sum = $signed((_shr_w_upd_44_sum + {48'd0, r_44})) >>> 6'd16;
   assign _bits_w_upd_44_sum = _shrBy_w_upd_44_sum[15:0];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {_bits_w_upd_44_sum[15], _bits_w_upd_44_sum};  // generator/units/lane.ts:248
+  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {_bits_w_upd_44_sum[15], _bits_w_upd_44_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5129,15 +5129,15 @@ module hebbian (
 
   assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5156,11 +5156,11 @@ module hebbian (
   assign _shr_w_upd_45_sum = $signed(_mul_w_upd_45_sum) >>> 6'd3;
   assign _shrBy_w_upd_45_sum = $signed((_shr_w_upd_45_sum + {48'd0, r_45})) >>> 6'd16;
   assign _bits_w_upd_45_sum = _shrBy_w_upd_45_sum[15:0];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {_bits_w_upd_45_sum[15], _bits_w_upd_45_sum};  // generator/units/lane.ts:248
+  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {_bits_w_upd_45_sum[15], _bits_w_upd_45_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5196,15 +5196,15 @@ module hebbian (
 
   assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5223,11 +5223,11 @@ module hebbian (
   assign _shr_w_upd_46_sum = $signed(_mul_w_upd_46_sum) >>> 6'd3;
   assign _shrBy_w_upd_46_sum = $signed((_shr_w_upd_46_sum + {48'd0, r_46})) >>> 6'd16;
   assign _bits_w_upd_46_sum = _shrBy_w_upd_46_sum[15:0];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {_bits_w_upd_46_sum[15], _bits_w_upd_46_sum};  // generator/units/lane.ts:248
+  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {_bits_w_upd_46_sum[15], _bits_w_upd_46_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5263,15 +5263,15 @@ module hebbian (
 
   assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5290,11 +5290,11 @@ module hebbian (
   assign _shr_w_upd_47_sum = $signed(_mul_w_upd_47_sum) >>> 6'd3;
   assign _shrBy_w_upd_47_sum = $signed((_shr_w_upd_47_sum + {48'd0, r_47})) >>> 6'd16;
   assign _bits_w_upd_47_sum = _shrBy_w_upd_47_sum[15:0];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {_bits_w_upd_47_sum[15], _bits_w_upd_47_sum};  // generator/units/lane.ts:248
+  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {_bits_w_upd_47_sum[15], _bits_w_upd_47_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5330,15 +5330,15 @@ module hebbian (
 
   assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5357,11 +5357,11 @@ module hebbian (
   assign _shr_w_upd_48_sum = $signed(_mul_w_upd_48_sum) >>> 6'd3;
   assign _shrBy_w_upd_48_sum = $signed((_shr_w_upd_48_sum + {48'd0, r_48})) >>> 6'd16;
   assign _bits_w_upd_48_sum = _shrBy_w_upd_48_sum[15:0];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {_bits_w_upd_48_sum[15], _bits_w_upd_48_sum};  // generator/units/lane.ts:248
+  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {_bits_w_upd_48_sum[15], _bits_w_upd_48_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5397,15 +5397,15 @@ module hebbian (
 
   assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5424,11 +5424,11 @@ module hebbian (
   assign _shr_w_upd_49_sum = $signed(_mul_w_upd_49_sum) >>> 6'd3;
   assign _shrBy_w_upd_49_sum = $signed((_shr_w_upd_49_sum + {48'd0, r_49})) >>> 6'd16;
   assign _bits_w_upd_49_sum = _shrBy_w_upd_49_sum[15:0];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {_bits_w_upd_49_sum[15], _bits_w_upd_49_sum};  // generator/units/lane.ts:248
+  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {_bits_w_upd_49_sum[15], _bits_w_upd_49_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5464,15 +5464,15 @@ module hebbian (
 
   assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5491,11 +5491,11 @@ module hebbian (
   assign _shr_w_upd_50_sum = $signed(_mul_w_upd_50_sum) >>> 6'd3;
   assign _shrBy_w_upd_50_sum = $signed((_shr_w_upd_50_sum + {48'd0, r_50})) >>> 6'd16;
   assign _bits_w_upd_50_sum = _shrBy_w_upd_50_sum[15:0];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {_bits_w_upd_50_sum[15], _bits_w_upd_50_sum};  // generator/units/lane.ts:248
+  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {_bits_w_upd_50_sum[15], _bits_w_upd_50_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5531,15 +5531,15 @@ module hebbian (
 
   assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5558,11 +5558,11 @@ module hebbian (
   assign _shr_w_upd_51_sum = $signed(_mul_w_upd_51_sum) >>> 6'd3;
   assign _shrBy_w_upd_51_sum = $signed((_shr_w_upd_51_sum + {48'd0, r_51})) >>> 6'd16;
   assign _bits_w_upd_51_sum = _shrBy_w_upd_51_sum[15:0];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {_bits_w_upd_51_sum[15], _bits_w_upd_51_sum};  // generator/units/lane.ts:248
+  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {_bits_w_upd_51_sum[15], _bits_w_upd_51_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5598,15 +5598,15 @@ module hebbian (
 
   assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5625,11 +5625,11 @@ module hebbian (
   assign _shr_w_upd_52_sum = $signed(_mul_w_upd_52_sum) >>> 6'd3;
   assign _shrBy_w_upd_52_sum = $signed((_shr_w_upd_52_sum + {48'd0, r_52})) >>> 6'd16;
   assign _bits_w_upd_52_sum = _shrBy_w_upd_52_sum[15:0];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {_bits_w_upd_52_sum[15], _bits_w_upd_52_sum};  // generator/units/lane.ts:248
+  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {_bits_w_upd_52_sum[15], _bits_w_upd_52_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5665,15 +5665,15 @@ module hebbian (
 
   assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5692,11 +5692,11 @@ module hebbian (
   assign _shr_w_upd_53_sum = $signed(_mul_w_upd_53_sum) >>> 6'd3;
   assign _shrBy_w_upd_53_sum = $signed((_shr_w_upd_53_sum + {48'd0, r_53})) >>> 6'd16;
   assign _bits_w_upd_53_sum = _shrBy_w_upd_53_sum[15:0];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {_bits_w_upd_53_sum[15], _bits_w_upd_53_sum};  // generator/units/lane.ts:248
+  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {_bits_w_upd_53_sum[15], _bits_w_upd_53_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5732,15 +5732,15 @@ module hebbian (
 
   assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5759,11 +5759,11 @@ module hebbian (
   assign _shr_w_upd_54_sum = $signed(_mul_w_upd_54_sum) >>> 6'd3;
   assign _shrBy_w_upd_54_sum = $signed((_shr_w_upd_54_sum + {48'd0, r_54})) >>> 6'd16;
   assign _bits_w_upd_54_sum = _shrBy_w_upd_54_sum[15:0];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {_bits_w_upd_54_sum[15], _bits_w_upd_54_sum};  // generator/units/lane.ts:248
+  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {_bits_w_upd_54_sum[15], _bits_w_upd_54_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5799,15 +5799,15 @@ module hebbian (
 
   assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5826,11 +5826,11 @@ module hebbian (
   assign _shr_w_upd_55_sum = $signed(_mul_w_upd_55_sum) >>> 6'd3;
   assign _shrBy_w_upd_55_sum = $signed((_shr_w_upd_55_sum + {48'd0, r_55})) >>> 6'd16;
   assign _bits_w_upd_55_sum = _shrBy_w_upd_55_sum[15:0];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {_bits_w_upd_55_sum[15], _bits_w_upd_55_sum};  // generator/units/lane.ts:248
+  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {_bits_w_upd_55_sum[15], _bits_w_upd_55_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5866,15 +5866,15 @@ module hebbian (
 
   assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5893,11 +5893,11 @@ module hebbian (
   assign _shr_w_upd_56_sum = $signed(_mul_w_upd_56_sum) >>> 6'd3;
   assign _shrBy_w_upd_56_sum = $signed((_shr_w_upd_56_sum + {48'd0, r_56})) >>> 6'd16;
   assign _bits_w_upd_56_sum = _shrBy_w_upd_56_sum[15:0];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {_bits_w_upd_56_sum[15], _bits_w_upd_56_sum};  // generator/units/lane.ts:248
+  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {_bits_w_upd_56_sum[15], _bits_w_upd_56_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -5933,15 +5933,15 @@ module hebbian (
 
   assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -5960,11 +5960,11 @@ module hebbian (
   assign _shr_w_upd_57_sum = $signed(_mul_w_upd_57_sum) >>> 6'd3;
   assign _shrBy_w_upd_57_sum = $signed((_shr_w_upd_57_sum + {48'd0, r_57})) >>> 6'd16;
   assign _bits_w_upd_57_sum = _shrBy_w_upd_57_sum[15:0];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {_bits_w_upd_57_sum[15], _bits_w_upd_57_sum};  // generator/units/lane.ts:248
+  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {_bits_w_upd_57_sum[15], _bits_w_upd_57_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -6000,15 +6000,15 @@ module hebbian (
 
   assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -6027,11 +6027,11 @@ module hebbian (
   assign _shr_w_upd_58_sum = $signed(_mul_w_upd_58_sum) >>> 6'd3;
   assign _shrBy_w_upd_58_sum = $signed((_shr_w_upd_58_sum + {48'd0, r_58})) >>> 6'd16;
   assign _bits_w_upd_58_sum = _shrBy_w_upd_58_sum[15:0];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {_bits_w_upd_58_sum[15], _bits_w_upd_58_sum};  // generator/units/lane.ts:248
+  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {_bits_w_upd_58_sum[15], _bits_w_upd_58_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -6067,15 +6067,15 @@ module hebbian (
 
   assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -6094,11 +6094,11 @@ module hebbian (
   assign _shr_w_upd_59_sum = $signed(_mul_w_upd_59_sum) >>> 6'd3;
   assign _shrBy_w_upd_59_sum = $signed((_shr_w_upd_59_sum + {48'd0, r_59})) >>> 6'd16;
   assign _bits_w_upd_59_sum = _shrBy_w_upd_59_sum[15:0];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {_bits_w_upd_59_sum[15], _bits_w_upd_59_sum};  // generator/units/lane.ts:248
+  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {_bits_w_upd_59_sum[15], _bits_w_upd_59_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -6134,15 +6134,15 @@ module hebbian (
 
   assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -6161,11 +6161,11 @@ module hebbian (
   assign _shr_w_upd_60_sum = $signed(_mul_w_upd_60_sum) >>> 6'd3;
   assign _shrBy_w_upd_60_sum = $signed((_shr_w_upd_60_sum + {48'd0, r_60})) >>> 6'd16;
   assign _bits_w_upd_60_sum = _shrBy_w_upd_60_sum[15:0];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {_bits_w_upd_60_sum[15], _bits_w_upd_60_sum};  // generator/units/lane.ts:248
+  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {_bits_w_upd_60_sum[15], _bits_w_upd_60_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -6201,15 +6201,15 @@ module hebbian (
 
   assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -6228,11 +6228,11 @@ module hebbian (
   assign _shr_w_upd_61_sum = $signed(_mul_w_upd_61_sum) >>> 6'd3;
   assign _shrBy_w_upd_61_sum = $signed((_shr_w_upd_61_sum + {48'd0, r_61})) >>> 6'd16;
   assign _bits_w_upd_61_sum = _shrBy_w_upd_61_sum[15:0];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {_bits_w_upd_61_sum[15], _bits_w_upd_61_sum};  // generator/units/lane.ts:248
+  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {_bits_w_upd_61_sum[15], _bits_w_upd_61_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -6268,15 +6268,15 @@ module hebbian (
 
   assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -6295,11 +6295,11 @@ module hebbian (
   assign _shr_w_upd_62_sum = $signed(_mul_w_upd_62_sum) >>> 6'd3;
   assign _shrBy_w_upd_62_sum = $signed((_shr_w_upd_62_sum + {48'd0, r_62})) >>> 6'd16;
   assign _bits_w_upd_62_sum = _shrBy_w_upd_62_sum[15:0];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {_bits_w_upd_62_sum[15], _bits_w_upd_62_sum};  // generator/units/lane.ts:248
+  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {_bits_w_upd_62_sum[15], _bits_w_upd_62_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -6335,15 +6335,15 @@ module hebbian (
 
   assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:486
 
-  assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:153
 
   assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/hebbian.ts:487
 
@@ -6362,11 +6362,11 @@ module hebbian (
   assign _shr_w_upd_63_sum = $signed(_mul_w_upd_63_sum) >>> 6'd3;
   assign _shrBy_w_upd_63_sum = $signed((_shr_w_upd_63_sum + {48'd0, r_63})) >>> 6'd16;
   assign _bits_w_upd_63_sum = _shrBy_w_upd_63_sum[15:0];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {_bits_w_upd_63_sum[15], _bits_w_upd_63_sum};  // generator/units/lane.ts:248
+  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {_bits_w_upd_63_sum[15], _bits_w_upd_63_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:255
 
   assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:509
 
@@ -7166,11 +7166,11 @@ module hebbian (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:248
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:249
 
-  assign b_upd_sat_hi = (~b_upd_sum[16]) & (|b_upd_sum[16:15]);  // generator/units/lane.ts:253
+  assign b_upd_sat_hi = (~b_upd_sum[16]) & (|b_upd_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));  // generator/units/lane.ts:254
+  assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));  // generator/units/lane.ts:255
 
   assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:539
 
@@ -7246,7 +7246,7 @@ module hebbian (
   assign _mul_fwd_sum_63 = wn_62 * $signed(hn_rd_62);
   assign _mul_fwd_sum_64 = wn_63 * $signed(hn_rd_63);
   assign _mux_fwd_sum = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  assign fwd_sum = ((((((_mul_fwd_sum + _mul_fwd_sum_2) + (_mul_fwd_sum_3 + _mul_fwd_sum_4)) + ((_mul_fwd_sum_5 + _mul_fwd_sum_6) + (_mul_fwd_sum_7 + _mul_fwd_sum_8))) + (((_mul_fwd_sum_9 + _mul_fwd_sum_10) + (_mul_fwd_sum_11 + _mul_fwd_sum_12)) + ((_mul_fwd_sum_13 + _mul_fwd_sum_14) + (_mul_fwd_sum_15 + _mul_fwd_sum_16)))) + (((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_17 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_18 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_19 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_20 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_21 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_22 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_23 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_24 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_25 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_26 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_27 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_28 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_29 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_30 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_31 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_32 : 64'sd0)))))) + ((((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_33 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_34 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_35 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_36 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_37 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_38 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_39 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_40 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_41 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_42 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_43 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_44 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_45 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_46 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_47 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_48 : 64'sd0))))) + (((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_49 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_50 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_51 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_52 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_53 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_54 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_55 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_56 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_57 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_58 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_59 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_60 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_61 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_62 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_63 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_64 : 64'sd0))))))) + {{38{_mux_fwd_sum[25]}}, _mux_fwd_sum};  // generator/units/lane.ts:193
+  assign fwd_sum = ((((((_mul_fwd_sum + _mul_fwd_sum_2) + (_mul_fwd_sum_3 + _mul_fwd_sum_4)) + ((_mul_fwd_sum_5 + _mul_fwd_sum_6) + (_mul_fwd_sum_7 + _mul_fwd_sum_8))) + (((_mul_fwd_sum_9 + _mul_fwd_sum_10) + (_mul_fwd_sum_11 + _mul_fwd_sum_12)) + ((_mul_fwd_sum_13 + _mul_fwd_sum_14) + (_mul_fwd_sum_15 + _mul_fwd_sum_16)))) + (((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_17 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_18 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_19 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_20 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_21 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_22 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_23 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_24 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_25 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_26 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_27 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_28 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_29 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_30 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_31 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_32 : 64'sd0)))))) + ((((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_33 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_34 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_35 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_36 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_37 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_38 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_39 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_40 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_41 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_42 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_43 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_44 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_45 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_46 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_47 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_48 : 64'sd0))))) + (((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_49 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_50 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_51 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_52 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_53 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_54 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_55 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_56 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_57 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_58 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_59 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_60 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_61 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_62 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_63 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_64 : 64'sd0))))))) + {{38{_mux_fwd_sum[25]}}, _mux_fwd_sum};  // generator/units/lane.ts:194
 
   // seq: sum_q (generator/units/hebbian.ts:557)
   always @(posedge clk) begin
@@ -7291,13 +7291,13 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};  // generator/units/hebbian.ts:576
+  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};  // generator/units/lane.ts:310
 
-  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};  // generator/units/hebbian.ts:576
+  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};  // generator/units/lane.ts:310
 
-  assign any_sat = ((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (b_we & (b_upd_sat_hi | b_upd_sat_lo));  // generator/units/hebbian.ts:586
+  assign any_sat = (((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (b_we & b_upd_sat_hi)) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:311
 
-  // seq: sat_count (generator/units/hebbian.ts:588)
+  // seq: sat_count (generator/units/lane.ts:313)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -7314,15 +7314,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/hebbian.ts:596
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:321
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/hebbian.ts:596
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:321
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/hebbian.ts:596
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:321
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/hebbian.ts:596
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:321
 
-  // seq: host_read (generator/units/hebbian.ts:617)
+  // seq: host_read (generator/units/lane.ts:352)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7742,7 +7742,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/hebbian.ts:632
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:378
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], fwd_sum[63:39], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:16], _shrBy_w_upd_1_sum[63:16], _shrBy_w_upd_2_sum[63:16], _shrBy_w_upd_3_sum[63:16], _shrBy_w_upd_4_sum[63:16], _shrBy_w_upd_5_sum[63:16], _shrBy_w_upd_6_sum[63:16], _shrBy_w_upd_7_sum[63:16], _shrBy_w_upd_8_sum[63:16], _shrBy_w_upd_9_sum[63:16], _shrBy_w_upd_10_sum[63:16], _shrBy_w_upd_11_sum[63:16], _shrBy_w_upd_12_sum[63:16], _shrBy_w_upd_13_sum[63:16], _shrBy_w_upd_14_sum[63:16], _shrBy_w_upd_15_sum[63:16], _shrBy_w_upd_16_sum[63:16], _shrBy_w_upd_17_sum[63:16], _shrBy_w_upd_18_sum[63:16], _shrBy_w_upd_19_sum[63:16], _shrBy_w_upd_20_sum[63:16], _shrBy_w_upd_21_sum[63:16], _shrBy_w_upd_22_sum[63:16], _shrBy_w_upd_23_sum[63:16], _shrBy_w_upd_24_sum[63:16], _shrBy_w_upd_25_sum[63:16], _shrBy_w_upd_26_sum[63:16], _shrBy_w_upd_27_sum[63:16], _shrBy_w_upd_28_sum[63:16], _shrBy_w_upd_29_sum[63:16], _shrBy_w_upd_30_sum[63:16], _shrBy_w_upd_31_sum[63:16], _shrBy_w_upd_32_sum[63:16], _shrBy_w_upd_33_sum[63:16], _shrBy_w_upd_34_sum[63:16], _shrBy_w_upd_35_sum[63:16], _shrBy_w_upd_36_sum[63:16], _shrBy_w_upd_37_sum[63:16], _shrBy_w_upd_38_sum[63:16], _shrBy_w_upd_39_sum[63:16], _shrBy_w_upd_40_sum[63:16], _shrBy_w_upd_41_sum[63:16], _shrBy_w_upd_42_sum[63:16], _shrBy_w_upd_43_sum[63:16], _shrBy_w_upd_44_sum[63:16], _shrBy_w_upd_45_sum[63:16], _shrBy_w_upd_46_sum[63:16], _shrBy_w_upd_47_sum[63:16], _shrBy_w_upd_48_sum[63:16], _shrBy_w_upd_49_sum[63:16], _shrBy_w_upd_50_sum[63:16], _shrBy_w_upd_51_sum[63:16], _shrBy_w_upd_52_sum[63:16], _shrBy_w_upd_53_sum[63:16], _shrBy_w_upd_54_sum[63:16], _shrBy_w_upd_55_sum[63:16], _shrBy_w_upd_56_sum[63:16], _shrBy_w_upd_57_sum[63:16], _shrBy_w_upd_58_sum[63:16], _shrBy_w_upd_59_sum[63:16], _shrBy_w_upd_60_sum[63:16], _shrBy_w_upd_61_sum[63:16], _shrBy_w_upd_62_sum[63:16], _shrBy_w_upd_63_sum[63:16], _add_b_upd_sum[8:0]};

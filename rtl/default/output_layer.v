@@ -1227,13 +1227,7 @@ module output_layer (
   wire               err_done;
   wire [63:0]        sat_w_hi_vec;
   wire [63:0]        sat_w_lo_vec;
-  wire               sat_b_hi_vec;
-  wire               sat_b_lo_vec;
-  wire               sat_logit_hi_vec;
-  wire               sat_logit_lo_vec;
   wire [1:0]         sat_prob_hi_vec;
-  wire               sat_err_hi_vec;
-  wire               sat_err_lo_vec;
   wire               any_sat;
   reg  [31:0]        sat_w_hi_q;
   reg  [31:0]        sat_w_lo_q;
@@ -1792,13 +1786,13 @@ module output_layer (
   wire [34:0]        _add_p_sat;
   wire [18:0]        _bits_p_clamped;
 
-  assign issue = issuing_q;  // generator/units/output.ts:208
+  assign issue = issuing_q;  // generator/units/output.ts:207
 
-  assign loop_end = (phase_q == 3'd1) ? (((train_q ? (p_q == 3'd7) : 1'b1) & (k_q == 1'b0)) & (j_q == 4'd9)) : (((phase_q == 3'd2) | (phase_q == 3'd4)) ? ((p_q == 3'd7) & (j_q == 4'd9)) : ((phase_q == 3'd3) ? (p_q == 3'd7) : (((j_q == 4'd9) & (k_q == 1'b0)) & (p_q == 3'd7))));  // generator/units/output.ts:210
+  assign loop_end = (phase_q == 3'd1) ? (((train_q ? (p_q == 3'd7) : 1'b1) & (k_q == 1'b0)) & (j_q == 4'd9)) : (((phase_q == 3'd2) | (phase_q == 3'd4)) ? ((p_q == 3'd7) & (j_q == 4'd9)) : ((phase_q == 3'd3) ? (p_q == 3'd7) : (((j_q == 4'd9) & (k_q == 1'b0)) & (p_q == 3'd7))));  // generator/units/output.ts:209
 
-  assign pipe_empty = (~issuing_q) & ((((((~v1_q) & (~v2_q)) & (~v3_q)) & (~v4_q)) & (~v5_q)) & (~v6_q));  // generator/units/output.ts:220
+  assign pipe_empty = (~issuing_q) & ((((((~v1_q) & (~v2_q)) & (~v3_q)) & (~v4_q)) & (~v5_q)) & (~v6_q));  // generator/units/output.ts:219
 
-  fifo_w16_d16_l logit_queue (  // generator/units/output.ts:228
+  fifo_w16_d16_l logit_queue (  // generator/units/output.ts:227
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (logit_push),
@@ -1812,17 +1806,17 @@ module output_layer (
     .count             (logit_queue_count)
   );
 
-  assign m_axis_logit_tvalid = logit_queue_m_axis_out_tvalid;  // generator/units/output.ts:229
+  assign m_axis_logit_tvalid = logit_queue_m_axis_out_tvalid;  // generator/units/output.ts:228
 
-  assign m_axis_logit_tdata = logit_queue_m_axis_out_tdata;  // generator/units/output.ts:230
+  assign m_axis_logit_tdata = logit_queue_m_axis_out_tdata;  // generator/units/output.ts:229
 
-  assign m_axis_logit_tlast = logit_queue_m_axis_out_tlast;  // generator/units/output.ts:231
+  assign m_axis_logit_tlast = logit_queue_m_axis_out_tlast;  // generator/units/output.ts:230
 
-  assign finish = ((busy_q & pipe_empty) & (((phase_q == 3'd1) ? (train_q ? 3'd2 : 3'd0) : ((phase_q == 3'd2) ? 3'd3 : ((phase_q == 3'd3) ? 3'd4 : ((phase_q == 3'd4) ? 3'd5 : 3'd0)))) == 3'd0)) & (phase_q != 3'd0);  // generator/units/output.ts:237
+  assign finish = ((busy_q & pipe_empty) & (((phase_q == 3'd1) ? (train_q ? 3'd2 : 3'd0) : ((phase_q == 3'd2) ? 3'd3 : ((phase_q == 3'd3) ? 3'd4 : ((phase_q == 3'd4) ? 3'd5 : 3'd0)))) == 3'd0)) & (phase_q != 3'd0);  // generator/units/output.ts:236
 
-  assign advance_phase = ((busy_q & pipe_empty) & (phase_q != 3'd0)) & (~finish);  // generator/units/output.ts:238
+  assign advance_phase = ((busy_q & pipe_empty) & (phase_q != 3'd0)) & (~finish);  // generator/units/output.ts:237
 
-  // seq: control (generator/units/output.ts:241)
+  // seq: control (generator/units/output.ts:240)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -1900,11 +1894,11 @@ module output_layer (
     end
   end
 
-  assign busy = busy_q;  // generator/units/output.ts:293
+  assign busy = busy_q;  // generator/units/output.ts:292
 
-  assign done = done_q;  // generator/units/output.ts:294
+  assign done = done_q;  // generator/units/output.ts:293
 
-  // seq: valids (generator/units/output.ts:309)
+  // seq: valids (generator/units/output.ts:308)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
@@ -1923,7 +1917,7 @@ module output_layer (
     end
   end
 
-  // seq: p_tags (generator/units/output.ts:300)
+  // seq: p_tags (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       p1_q <= 3'd0;
@@ -1940,7 +1934,7 @@ module output_layer (
     end
   end
 
-  // seq: j_tags (generator/units/output.ts:300)
+  // seq: j_tags (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       j1_q <= 4'd0;
@@ -1957,7 +1951,7 @@ module output_layer (
     end
   end
 
-  // seq: k_first_tags (generator/units/output.ts:300)
+  // seq: k_first_tags (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       k_first1_q <= 1'b0;
@@ -1968,7 +1962,7 @@ module output_layer (
     end
   end
 
-  // seq: k_last_tags (generator/units/output.ts:300)
+  // seq: k_last_tags (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       k_last1_q <= 1'b0;
@@ -1979,7 +1973,7 @@ module output_layer (
     end
   end
 
-  // seq: j_first_tags (generator/units/output.ts:300)
+  // seq: j_first_tags (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       j_first1_q <= 1'b0;
@@ -1996,7 +1990,7 @@ module output_layer (
     end
   end
 
-  // seq: j_last_tags (generator/units/output.ts:300)
+  // seq: j_last_tags (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       j_last1_q <= 1'b0;
@@ -2013,7 +2007,7 @@ module output_layer (
     end
   end
 
-  // seq: p_first_tags (generator/units/output.ts:300)
+  // seq: p_first_tags (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       p_first1_q <= 1'b0;
@@ -2022,7 +2016,7 @@ module output_layer (
     end
   end
 
-  // seq: p_last_tags (generator/units/output.ts:300)
+  // seq: p_last_tags (generator/units/output.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       p_last1_q <= 1'b0;
@@ -2034,14 +2028,14 @@ module output_layer (
   end
 
   assign _mul_w_addr = j_q * 1'b1;
-  assign w_addr = _mul_w_addr[3:0] + {3'd0, k_q};  // generator/units/output.ts:331
+  assign w_addr = _mul_w_addr[3:0] + {3'd0, k_q};  // generator/units/output.ts:330
 
-  assign h_re = issue & ((phase_q == 3'd1) | (phase_q == 3'd5));  // generator/units/output.ts:334
+  assign h_re = issue & ((phase_q == 3'd1) | (phase_q == 3'd5));  // generator/units/output.ts:333
 
   assign _mul_h_addr = p_q * 1'b1;
-  assign h_addr = _mul_h_addr[2:0] + {2'd0, k_q};  // generator/units/output.ts:335
+  assign h_addr = _mul_h_addr[2:0] + {2'd0, k_q};  // generator/units/output.ts:334
 
-  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:337)
+  // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:336)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0])) : host_wdata[15:0];
@@ -2058,7 +2052,7 @@ module output_layer (
   assign _add_err_mem_wdata = {_sub_err_mem_wdata[18], _sub_err_mem_wdata} + 20'd1;
   assign _mux_err_mem_wdata = ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767) ? 19'sd32767 : (($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)) ? (-19'sd32768) : _add_err_mem_wdata[19:1]);
   assign _mul_err_rd_addr = p_q * 4'd10;
-  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:349)
+  // memory err_mem: 80 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:348)
   always @(posedge clk) begin
     if (err_done) begin
       err_mem[(_mul_err_mem_waddr[6:0] + {3'd0, j1_q})] <= _mux_err_mem_wdata[15:0];
@@ -2068,11 +2062,11 @@ module output_layer (
     end
   end
 
-  assign d1 = v1_q & (phase_q == 3'd5);  // generator/units/output.ts:353
+  assign d1 = v1_q & (phase_q == 3'd5);  // generator/units/output.ts:352
 
-  assign upd2 = (v2_q & (phase_q == 3'd5)) & p_last2_q;  // generator/units/output.ts:354
+  assign upd2 = (v2_q & (phase_q == 3'd5)) & p_last2_q;  // generator/units/output.ts:353
 
-  // seq: w_addr_tags (generator/units/output.ts:358)
+  // seq: w_addr_tags (generator/units/output.ts:357)
   always @(posedge clk) begin
     if (rst) begin
       w_addr1_q <= 4'd0;
@@ -2083,7 +2077,7 @@ module output_layer (
     end
   end
 
-  // memory wbank_0: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_0: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
@@ -2093,12 +2087,12 @@ module output_layer (
     end
   end
 
-  assign h_0 = h_rdata[15:0];  // generator/units/output.ts:367
+  assign h_0 = h_rdata[15:0];  // generator/units/output.ts:366
 
   assign _mux_prod_0 = (phase_q == 3'd5) ? err_rd : w_rd_0;
-  assign prod_0 = h_0 * $signed(_mux_prod_0);  // generator/units/output.ts:371
+  assign prod_0 = h_0 * $signed(_mux_prod_0);  // generator/units/output.ts:370
 
-  // seq: g_0 (generator/units/output.ts:376)
+  // seq: g_0 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_0 <= 35'sd0;
@@ -2109,39 +2103,39 @@ module output_layer (
     end
   end
 
-  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:383
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:382
 
-  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:386
+  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:385
 
-  assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:389
+  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:388
 
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:391
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:390
 
-  // seq: lfsr_0 (generator/units/output.ts:398)
+  // seq: lfsr_0 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_0 <= 32'd1;
@@ -2160,15 +2154,15 @@ module output_layer (
   assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
   assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
   assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};  // generator/units/lane.ts:248
+  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
@@ -2178,12 +2172,12 @@ module output_layer (
     end
   end
 
-  assign h_1 = h_rdata[31:16];  // generator/units/output.ts:367
+  assign h_1 = h_rdata[31:16];  // generator/units/output.ts:366
 
   assign _mux_prod_1 = (phase_q == 3'd5) ? err_rd : w_rd_1;
-  assign prod_1 = h_1 * $signed(_mux_prod_1);  // generator/units/output.ts:371
+  assign prod_1 = h_1 * $signed(_mux_prod_1);  // generator/units/output.ts:370
 
-  // seq: g_1 (generator/units/output.ts:376)
+  // seq: g_1 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_1 <= 35'sd0;
@@ -2194,23 +2188,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:383
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_1 (generator/units/output.ts:398)
+  // seq: lfsr_1 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_1 <= 32'd2;
@@ -2229,15 +2223,15 @@ module output_layer (
   assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
   assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
   assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};  // generator/units/lane.ts:248
+  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
@@ -2247,12 +2241,12 @@ module output_layer (
     end
   end
 
-  assign h_2 = h_rdata[47:32];  // generator/units/output.ts:367
+  assign h_2 = h_rdata[47:32];  // generator/units/output.ts:366
 
   assign _mux_prod_2 = (phase_q == 3'd5) ? err_rd : w_rd_2;
-  assign prod_2 = h_2 * $signed(_mux_prod_2);  // generator/units/output.ts:371
+  assign prod_2 = h_2 * $signed(_mux_prod_2);  // generator/units/output.ts:370
 
-  // seq: g_2 (generator/units/output.ts:376)
+  // seq: g_2 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_2 <= 35'sd0;
@@ -2263,23 +2257,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:383
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_2 (generator/units/output.ts:398)
+  // seq: lfsr_2 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_2 <= 32'd3;
@@ -2298,15 +2292,15 @@ module output_layer (
   assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
   assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
   assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};  // generator/units/lane.ts:248
+  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
@@ -2316,12 +2310,12 @@ module output_layer (
     end
   end
 
-  assign h_3 = h_rdata[63:48];  // generator/units/output.ts:367
+  assign h_3 = h_rdata[63:48];  // generator/units/output.ts:366
 
   assign _mux_prod_3 = (phase_q == 3'd5) ? err_rd : w_rd_3;
-  assign prod_3 = h_3 * $signed(_mux_prod_3);  // generator/units/output.ts:371
+  assign prod_3 = h_3 * $signed(_mux_prod_3);  // generator/units/output.ts:370
 
-  // seq: g_3 (generator/units/output.ts:376)
+  // seq: g_3 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_3 <= 35'sd0;
@@ -2332,23 +2326,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:383
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_3 (generator/units/output.ts:398)
+  // seq: lfsr_3 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_3 <= 32'd4;
@@ -2367,15 +2361,15 @@ module output_layer (
   assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
   assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
   assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};  // generator/units/lane.ts:248
+  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
@@ -2385,12 +2379,12 @@ module output_layer (
     end
   end
 
-  assign h_4 = h_rdata[79:64];  // generator/units/output.ts:367
+  assign h_4 = h_rdata[79:64];  // generator/units/output.ts:366
 
   assign _mux_prod_4 = (phase_q == 3'd5) ? err_rd : w_rd_4;
-  assign prod_4 = h_4 * $signed(_mux_prod_4);  // generator/units/output.ts:371
+  assign prod_4 = h_4 * $signed(_mux_prod_4);  // generator/units/output.ts:370
 
-  // seq: g_4 (generator/units/output.ts:376)
+  // seq: g_4 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_4 <= 35'sd0;
@@ -2401,23 +2395,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:383
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_4 (generator/units/output.ts:398)
+  // seq: lfsr_4 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_4 <= 32'd5;
@@ -2436,15 +2430,15 @@ module output_layer (
   assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
   assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
   assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};  // generator/units/lane.ts:248
+  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
@@ -2454,12 +2448,12 @@ module output_layer (
     end
   end
 
-  assign h_5 = h_rdata[95:80];  // generator/units/output.ts:367
+  assign h_5 = h_rdata[95:80];  // generator/units/output.ts:366
 
   assign _mux_prod_5 = (phase_q == 3'd5) ? err_rd : w_rd_5;
-  assign prod_5 = h_5 * $signed(_mux_prod_5);  // generator/units/output.ts:371
+  assign prod_5 = h_5 * $signed(_mux_prod_5);  // generator/units/output.ts:370
 
-  // seq: g_5 (generator/units/output.ts:376)
+  // seq: g_5 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_5 <= 35'sd0;
@@ -2470,23 +2464,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:383
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_5 (generator/units/output.ts:398)
+  // seq: lfsr_5 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_5 <= 32'd6;
@@ -2505,15 +2499,15 @@ module output_layer (
   assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
   assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
   assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};  // generator/units/lane.ts:248
+  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
@@ -2523,12 +2517,12 @@ module output_layer (
     end
   end
 
-  assign h_6 = h_rdata[111:96];  // generator/units/output.ts:367
+  assign h_6 = h_rdata[111:96];  // generator/units/output.ts:366
 
   assign _mux_prod_6 = (phase_q == 3'd5) ? err_rd : w_rd_6;
-  assign prod_6 = h_6 * $signed(_mux_prod_6);  // generator/units/output.ts:371
+  assign prod_6 = h_6 * $signed(_mux_prod_6);  // generator/units/output.ts:370
 
-  // seq: g_6 (generator/units/output.ts:376)
+  // seq: g_6 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_6 <= 35'sd0;
@@ -2539,23 +2533,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:383
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_6 (generator/units/output.ts:398)
+  // seq: lfsr_6 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_6 <= 32'd7;
@@ -2574,15 +2568,15 @@ module output_layer (
   assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
   assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
   assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};  // generator/units/lane.ts:248
+  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
@@ -2592,12 +2586,12 @@ module output_layer (
     end
   end
 
-  assign h_7 = h_rdata[127:112];  // generator/units/output.ts:367
+  assign h_7 = h_rdata[127:112];  // generator/units/output.ts:366
 
   assign _mux_prod_7 = (phase_q == 3'd5) ? err_rd : w_rd_7;
-  assign prod_7 = h_7 * $signed(_mux_prod_7);  // generator/units/output.ts:371
+  assign prod_7 = h_7 * $signed(_mux_prod_7);  // generator/units/output.ts:370
 
-  // seq: g_7 (generator/units/output.ts:376)
+  // seq: g_7 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_7 <= 35'sd0;
@@ -2608,23 +2602,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:383
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_7 (generator/units/output.ts:398)
+  // seq: lfsr_7 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_7 <= 32'd8;
@@ -2643,15 +2637,15 @@ module output_layer (
   assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
   assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
   assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};  // generator/units/lane.ts:248
+  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
@@ -2661,12 +2655,12 @@ module output_layer (
     end
   end
 
-  assign h_8 = h_rdata[143:128];  // generator/units/output.ts:367
+  assign h_8 = h_rdata[143:128];  // generator/units/output.ts:366
 
   assign _mux_prod_8 = (phase_q == 3'd5) ? err_rd : w_rd_8;
-  assign prod_8 = h_8 * $signed(_mux_prod_8);  // generator/units/output.ts:371
+  assign prod_8 = h_8 * $signed(_mux_prod_8);  // generator/units/output.ts:370
 
-  // seq: g_8 (generator/units/output.ts:376)
+  // seq: g_8 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_8 <= 35'sd0;
@@ -2677,23 +2671,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:383
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_8 (generator/units/output.ts:398)
+  // seq: lfsr_8 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_8 <= 32'd9;
@@ -2712,15 +2706,15 @@ module output_layer (
   assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
   assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
   assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};  // generator/units/lane.ts:248
+  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
@@ -2730,12 +2724,12 @@ module output_layer (
     end
   end
 
-  assign h_9 = h_rdata[159:144];  // generator/units/output.ts:367
+  assign h_9 = h_rdata[159:144];  // generator/units/output.ts:366
 
   assign _mux_prod_9 = (phase_q == 3'd5) ? err_rd : w_rd_9;
-  assign prod_9 = h_9 * $signed(_mux_prod_9);  // generator/units/output.ts:371
+  assign prod_9 = h_9 * $signed(_mux_prod_9);  // generator/units/output.ts:370
 
-  // seq: g_9 (generator/units/output.ts:376)
+  // seq: g_9 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_9 <= 35'sd0;
@@ -2746,23 +2740,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:383
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_9 (generator/units/output.ts:398)
+  // seq: lfsr_9 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_9 <= 32'd10;
@@ -2781,15 +2775,15 @@ module output_layer (
   assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
   assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
   assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};  // generator/units/lane.ts:248
+  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
@@ -2799,12 +2793,12 @@ module output_layer (
     end
   end
 
-  assign h_10 = h_rdata[175:160];  // generator/units/output.ts:367
+  assign h_10 = h_rdata[175:160];  // generator/units/output.ts:366
 
   assign _mux_prod_10 = (phase_q == 3'd5) ? err_rd : w_rd_10;
-  assign prod_10 = h_10 * $signed(_mux_prod_10);  // generator/units/output.ts:371
+  assign prod_10 = h_10 * $signed(_mux_prod_10);  // generator/units/output.ts:370
 
-  // seq: g_10 (generator/units/output.ts:376)
+  // seq: g_10 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_10 <= 35'sd0;
@@ -2815,23 +2809,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:383
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_10 (generator/units/output.ts:398)
+  // seq: lfsr_10 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_10 <= 32'd11;
@@ -2850,15 +2844,15 @@ module output_layer (
   assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
   assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
   assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};  // generator/units/lane.ts:248
+  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
@@ -2868,12 +2862,12 @@ module output_layer (
     end
   end
 
-  assign h_11 = h_rdata[191:176];  // generator/units/output.ts:367
+  assign h_11 = h_rdata[191:176];  // generator/units/output.ts:366
 
   assign _mux_prod_11 = (phase_q == 3'd5) ? err_rd : w_rd_11;
-  assign prod_11 = h_11 * $signed(_mux_prod_11);  // generator/units/output.ts:371
+  assign prod_11 = h_11 * $signed(_mux_prod_11);  // generator/units/output.ts:370
 
-  // seq: g_11 (generator/units/output.ts:376)
+  // seq: g_11 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_11 <= 35'sd0;
@@ -2884,23 +2878,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:383
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_11 (generator/units/output.ts:398)
+  // seq: lfsr_11 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_11 <= 32'd12;
@@ -2919,15 +2913,15 @@ module output_layer (
   assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
   assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
   assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};  // generator/units/lane.ts:248
+  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
@@ -2937,12 +2931,12 @@ module output_layer (
     end
   end
 
-  assign h_12 = h_rdata[207:192];  // generator/units/output.ts:367
+  assign h_12 = h_rdata[207:192];  // generator/units/output.ts:366
 
   assign _mux_prod_12 = (phase_q == 3'd5) ? err_rd : w_rd_12;
-  assign prod_12 = h_12 * $signed(_mux_prod_12);  // generator/units/output.ts:371
+  assign prod_12 = h_12 * $signed(_mux_prod_12);  // generator/units/output.ts:370
 
-  // seq: g_12 (generator/units/output.ts:376)
+  // seq: g_12 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_12 <= 35'sd0;
@@ -2953,23 +2947,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:383
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_12 (generator/units/output.ts:398)
+  // seq: lfsr_12 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_12 <= 32'd13;
@@ -2988,15 +2982,15 @@ module output_layer (
   assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
   assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
   assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};  // generator/units/lane.ts:248
+  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
@@ -3006,12 +3000,12 @@ module output_layer (
     end
   end
 
-  assign h_13 = h_rdata[223:208];  // generator/units/output.ts:367
+  assign h_13 = h_rdata[223:208];  // generator/units/output.ts:366
 
   assign _mux_prod_13 = (phase_q == 3'd5) ? err_rd : w_rd_13;
-  assign prod_13 = h_13 * $signed(_mux_prod_13);  // generator/units/output.ts:371
+  assign prod_13 = h_13 * $signed(_mux_prod_13);  // generator/units/output.ts:370
 
-  // seq: g_13 (generator/units/output.ts:376)
+  // seq: g_13 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_13 <= 35'sd0;
@@ -3022,23 +3016,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:383
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_13 (generator/units/output.ts:398)
+  // seq: lfsr_13 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_13 <= 32'd14;
@@ -3057,15 +3051,15 @@ module output_layer (
   assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
   assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
   assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};  // generator/units/lane.ts:248
+  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
@@ -3075,12 +3069,12 @@ module output_layer (
     end
   end
 
-  assign h_14 = h_rdata[239:224];  // generator/units/output.ts:367
+  assign h_14 = h_rdata[239:224];  // generator/units/output.ts:366
 
   assign _mux_prod_14 = (phase_q == 3'd5) ? err_rd : w_rd_14;
-  assign prod_14 = h_14 * $signed(_mux_prod_14);  // generator/units/output.ts:371
+  assign prod_14 = h_14 * $signed(_mux_prod_14);  // generator/units/output.ts:370
 
-  // seq: g_14 (generator/units/output.ts:376)
+  // seq: g_14 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_14 <= 35'sd0;
@@ -3091,23 +3085,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:383
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_14 (generator/units/output.ts:398)
+  // seq: lfsr_14 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_14 <= 32'd15;
@@ -3126,15 +3120,15 @@ module output_layer (
   assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
   assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
   assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};  // generator/units/lane.ts:248
+  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
@@ -3144,12 +3138,12 @@ module output_layer (
     end
   end
 
-  assign h_15 = h_rdata[255:240];  // generator/units/output.ts:367
+  assign h_15 = h_rdata[255:240];  // generator/units/output.ts:366
 
   assign _mux_prod_15 = (phase_q == 3'd5) ? err_rd : w_rd_15;
-  assign prod_15 = h_15 * $signed(_mux_prod_15);  // generator/units/output.ts:371
+  assign prod_15 = h_15 * $signed(_mux_prod_15);  // generator/units/output.ts:370
 
-  // seq: g_15 (generator/units/output.ts:376)
+  // seq: g_15 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_15 <= 35'sd0;
@@ -3160,23 +3154,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:383
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_15 (generator/units/output.ts:398)
+  // seq: lfsr_15 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_15 <= 32'd16;
@@ -3195,15 +3189,15 @@ module output_layer (
   assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
   assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
   assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};  // generator/units/lane.ts:248
+  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
@@ -3213,12 +3207,12 @@ module output_layer (
     end
   end
 
-  assign h_16 = h_rdata[271:256];  // generator/units/output.ts:367
+  assign h_16 = h_rdata[271:256];  // generator/units/output.ts:366
 
   assign _mux_prod_16 = (phase_q == 3'd5) ? err_rd : w_rd_16;
-  assign prod_16 = h_16 * $signed(_mux_prod_16);  // generator/units/output.ts:371
+  assign prod_16 = h_16 * $signed(_mux_prod_16);  // generator/units/output.ts:370
 
-  // seq: g_16 (generator/units/output.ts:376)
+  // seq: g_16 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_16 <= 35'sd0;
@@ -3229,23 +3223,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:383
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_16 (generator/units/output.ts:398)
+  // seq: lfsr_16 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_16 <= 32'd17;
@@ -3264,15 +3258,15 @@ module output_layer (
   assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
   assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
   assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};  // generator/units/lane.ts:248
+  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
@@ -3282,12 +3276,12 @@ module output_layer (
     end
   end
 
-  assign h_17 = h_rdata[287:272];  // generator/units/output.ts:367
+  assign h_17 = h_rdata[287:272];  // generator/units/output.ts:366
 
   assign _mux_prod_17 = (phase_q == 3'd5) ? err_rd : w_rd_17;
-  assign prod_17 = h_17 * $signed(_mux_prod_17);  // generator/units/output.ts:371
+  assign prod_17 = h_17 * $signed(_mux_prod_17);  // generator/units/output.ts:370
 
-  // seq: g_17 (generator/units/output.ts:376)
+  // seq: g_17 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_17 <= 35'sd0;
@@ -3298,23 +3292,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:383
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_17 (generator/units/output.ts:398)
+  // seq: lfsr_17 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_17 <= 32'd18;
@@ -3333,15 +3327,15 @@ module output_layer (
   assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
   assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
   assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};  // generator/units/lane.ts:248
+  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
@@ -3351,12 +3345,12 @@ module output_layer (
     end
   end
 
-  assign h_18 = h_rdata[303:288];  // generator/units/output.ts:367
+  assign h_18 = h_rdata[303:288];  // generator/units/output.ts:366
 
   assign _mux_prod_18 = (phase_q == 3'd5) ? err_rd : w_rd_18;
-  assign prod_18 = h_18 * $signed(_mux_prod_18);  // generator/units/output.ts:371
+  assign prod_18 = h_18 * $signed(_mux_prod_18);  // generator/units/output.ts:370
 
-  // seq: g_18 (generator/units/output.ts:376)
+  // seq: g_18 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_18 <= 35'sd0;
@@ -3367,23 +3361,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:383
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_18 (generator/units/output.ts:398)
+  // seq: lfsr_18 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_18 <= 32'd19;
@@ -3402,15 +3396,15 @@ module output_layer (
   assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
   assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
   assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};  // generator/units/lane.ts:248
+  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
@@ -3420,12 +3414,12 @@ module output_layer (
     end
   end
 
-  assign h_19 = h_rdata[319:304];  // generator/units/output.ts:367
+  assign h_19 = h_rdata[319:304];  // generator/units/output.ts:366
 
   assign _mux_prod_19 = (phase_q == 3'd5) ? err_rd : w_rd_19;
-  assign prod_19 = h_19 * $signed(_mux_prod_19);  // generator/units/output.ts:371
+  assign prod_19 = h_19 * $signed(_mux_prod_19);  // generator/units/output.ts:370
 
-  // seq: g_19 (generator/units/output.ts:376)
+  // seq: g_19 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_19 <= 35'sd0;
@@ -3436,23 +3430,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:383
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_19 (generator/units/output.ts:398)
+  // seq: lfsr_19 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_19 <= 32'd20;
@@ -3471,15 +3465,15 @@ module output_layer (
   assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
   assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
   assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};  // generator/units/lane.ts:248
+  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
@@ -3489,12 +3483,12 @@ module output_layer (
     end
   end
 
-  assign h_20 = h_rdata[335:320];  // generator/units/output.ts:367
+  assign h_20 = h_rdata[335:320];  // generator/units/output.ts:366
 
   assign _mux_prod_20 = (phase_q == 3'd5) ? err_rd : w_rd_20;
-  assign prod_20 = h_20 * $signed(_mux_prod_20);  // generator/units/output.ts:371
+  assign prod_20 = h_20 * $signed(_mux_prod_20);  // generator/units/output.ts:370
 
-  // seq: g_20 (generator/units/output.ts:376)
+  // seq: g_20 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_20 <= 35'sd0;
@@ -3505,23 +3499,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:383
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_20 (generator/units/output.ts:398)
+  // seq: lfsr_20 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_20 <= 32'd21;
@@ -3540,15 +3534,15 @@ module output_layer (
   assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
   assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
   assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};  // generator/units/lane.ts:248
+  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
@@ -3558,12 +3552,12 @@ module output_layer (
     end
   end
 
-  assign h_21 = h_rdata[351:336];  // generator/units/output.ts:367
+  assign h_21 = h_rdata[351:336];  // generator/units/output.ts:366
 
   assign _mux_prod_21 = (phase_q == 3'd5) ? err_rd : w_rd_21;
-  assign prod_21 = h_21 * $signed(_mux_prod_21);  // generator/units/output.ts:371
+  assign prod_21 = h_21 * $signed(_mux_prod_21);  // generator/units/output.ts:370
 
-  // seq: g_21 (generator/units/output.ts:376)
+  // seq: g_21 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_21 <= 35'sd0;
@@ -3574,23 +3568,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:383
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_21 (generator/units/output.ts:398)
+  // seq: lfsr_21 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_21 <= 32'd22;
@@ -3609,15 +3603,15 @@ module output_layer (
   assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
   assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
   assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};  // generator/units/lane.ts:248
+  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
@@ -3627,12 +3621,12 @@ module output_layer (
     end
   end
 
-  assign h_22 = h_rdata[367:352];  // generator/units/output.ts:367
+  assign h_22 = h_rdata[367:352];  // generator/units/output.ts:366
 
   assign _mux_prod_22 = (phase_q == 3'd5) ? err_rd : w_rd_22;
-  assign prod_22 = h_22 * $signed(_mux_prod_22);  // generator/units/output.ts:371
+  assign prod_22 = h_22 * $signed(_mux_prod_22);  // generator/units/output.ts:370
 
-  // seq: g_22 (generator/units/output.ts:376)
+  // seq: g_22 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_22 <= 35'sd0;
@@ -3643,23 +3637,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:383
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_22 (generator/units/output.ts:398)
+  // seq: lfsr_22 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_22 <= 32'd23;
@@ -3678,15 +3672,15 @@ module output_layer (
   assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
   assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
   assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};  // generator/units/lane.ts:248
+  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
@@ -3696,12 +3690,12 @@ module output_layer (
     end
   end
 
-  assign h_23 = h_rdata[383:368];  // generator/units/output.ts:367
+  assign h_23 = h_rdata[383:368];  // generator/units/output.ts:366
 
   assign _mux_prod_23 = (phase_q == 3'd5) ? err_rd : w_rd_23;
-  assign prod_23 = h_23 * $signed(_mux_prod_23);  // generator/units/output.ts:371
+  assign prod_23 = h_23 * $signed(_mux_prod_23);  // generator/units/output.ts:370
 
-  // seq: g_23 (generator/units/output.ts:376)
+  // seq: g_23 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_23 <= 35'sd0;
@@ -3712,23 +3706,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:383
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_23 (generator/units/output.ts:398)
+  // seq: lfsr_23 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_23 <= 32'd24;
@@ -3747,15 +3741,15 @@ module output_layer (
   assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
   assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
   assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};  // generator/units/lane.ts:248
+  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
@@ -3765,12 +3759,12 @@ module output_layer (
     end
   end
 
-  assign h_24 = h_rdata[399:384];  // generator/units/output.ts:367
+  assign h_24 = h_rdata[399:384];  // generator/units/output.ts:366
 
   assign _mux_prod_24 = (phase_q == 3'd5) ? err_rd : w_rd_24;
-  assign prod_24 = h_24 * $signed(_mux_prod_24);  // generator/units/output.ts:371
+  assign prod_24 = h_24 * $signed(_mux_prod_24);  // generator/units/output.ts:370
 
-  // seq: g_24 (generator/units/output.ts:376)
+  // seq: g_24 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_24 <= 35'sd0;
@@ -3781,23 +3775,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:383
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_24 (generator/units/output.ts:398)
+  // seq: lfsr_24 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_24 <= 32'd25;
@@ -3816,15 +3810,15 @@ module output_layer (
   assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
   assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
   assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};  // generator/units/lane.ts:248
+  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
@@ -3834,12 +3828,12 @@ module output_layer (
     end
   end
 
-  assign h_25 = h_rdata[415:400];  // generator/units/output.ts:367
+  assign h_25 = h_rdata[415:400];  // generator/units/output.ts:366
 
   assign _mux_prod_25 = (phase_q == 3'd5) ? err_rd : w_rd_25;
-  assign prod_25 = h_25 * $signed(_mux_prod_25);  // generator/units/output.ts:371
+  assign prod_25 = h_25 * $signed(_mux_prod_25);  // generator/units/output.ts:370
 
-  // seq: g_25 (generator/units/output.ts:376)
+  // seq: g_25 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_25 <= 35'sd0;
@@ -3850,23 +3844,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:383
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_25 (generator/units/output.ts:398)
+  // seq: lfsr_25 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_25 <= 32'd26;
@@ -3885,15 +3879,15 @@ module output_layer (
   assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
   assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
   assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};  // generator/units/lane.ts:248
+  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
@@ -3903,12 +3897,12 @@ module output_layer (
     end
   end
 
-  assign h_26 = h_rdata[431:416];  // generator/units/output.ts:367
+  assign h_26 = h_rdata[431:416];  // generator/units/output.ts:366
 
   assign _mux_prod_26 = (phase_q == 3'd5) ? err_rd : w_rd_26;
-  assign prod_26 = h_26 * $signed(_mux_prod_26);  // generator/units/output.ts:371
+  assign prod_26 = h_26 * $signed(_mux_prod_26);  // generator/units/output.ts:370
 
-  // seq: g_26 (generator/units/output.ts:376)
+  // seq: g_26 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_26 <= 35'sd0;
@@ -3919,23 +3913,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:383
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_26 (generator/units/output.ts:398)
+  // seq: lfsr_26 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_26 <= 32'd27;
@@ -3954,15 +3948,15 @@ module output_layer (
   assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
   assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
   assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};  // generator/units/lane.ts:248
+  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
@@ -3972,12 +3966,12 @@ module output_layer (
     end
   end
 
-  assign h_27 = h_rdata[447:432];  // generator/units/output.ts:367
+  assign h_27 = h_rdata[447:432];  // generator/units/output.ts:366
 
   assign _mux_prod_27 = (phase_q == 3'd5) ? err_rd : w_rd_27;
-  assign prod_27 = h_27 * $signed(_mux_prod_27);  // generator/units/output.ts:371
+  assign prod_27 = h_27 * $signed(_mux_prod_27);  // generator/units/output.ts:370
 
-  // seq: g_27 (generator/units/output.ts:376)
+  // seq: g_27 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_27 <= 35'sd0;
@@ -3988,23 +3982,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:383
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_27 (generator/units/output.ts:398)
+  // seq: lfsr_27 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_27 <= 32'd28;
@@ -4023,15 +4017,15 @@ module output_layer (
   assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
   assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
   assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};  // generator/units/lane.ts:248
+  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
@@ -4041,12 +4035,12 @@ module output_layer (
     end
   end
 
-  assign h_28 = h_rdata[463:448];  // generator/units/output.ts:367
+  assign h_28 = h_rdata[463:448];  // generator/units/output.ts:366
 
   assign _mux_prod_28 = (phase_q == 3'd5) ? err_rd : w_rd_28;
-  assign prod_28 = h_28 * $signed(_mux_prod_28);  // generator/units/output.ts:371
+  assign prod_28 = h_28 * $signed(_mux_prod_28);  // generator/units/output.ts:370
 
-  // seq: g_28 (generator/units/output.ts:376)
+  // seq: g_28 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_28 <= 35'sd0;
@@ -4057,23 +4051,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:383
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_28 (generator/units/output.ts:398)
+  // seq: lfsr_28 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_28 <= 32'd29;
@@ -4092,15 +4086,15 @@ module output_layer (
   assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
   assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
   assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};  // generator/units/lane.ts:248
+  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
@@ -4110,12 +4104,12 @@ module output_layer (
     end
   end
 
-  assign h_29 = h_rdata[479:464];  // generator/units/output.ts:367
+  assign h_29 = h_rdata[479:464];  // generator/units/output.ts:366
 
   assign _mux_prod_29 = (phase_q == 3'd5) ? err_rd : w_rd_29;
-  assign prod_29 = h_29 * $signed(_mux_prod_29);  // generator/units/output.ts:371
+  assign prod_29 = h_29 * $signed(_mux_prod_29);  // generator/units/output.ts:370
 
-  // seq: g_29 (generator/units/output.ts:376)
+  // seq: g_29 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_29 <= 35'sd0;
@@ -4126,23 +4120,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:383
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_29 (generator/units/output.ts:398)
+  // seq: lfsr_29 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_29 <= 32'd30;
@@ -4161,15 +4155,15 @@ module output_layer (
   assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
   assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
   assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};  // generator/units/lane.ts:248
+  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
@@ -4179,12 +4173,12 @@ module output_layer (
     end
   end
 
-  assign h_30 = h_rdata[495:480];  // generator/units/output.ts:367
+  assign h_30 = h_rdata[495:480];  // generator/units/output.ts:366
 
   assign _mux_prod_30 = (phase_q == 3'd5) ? err_rd : w_rd_30;
-  assign prod_30 = h_30 * $signed(_mux_prod_30);  // generator/units/output.ts:371
+  assign prod_30 = h_30 * $signed(_mux_prod_30);  // generator/units/output.ts:370
 
-  // seq: g_30 (generator/units/output.ts:376)
+  // seq: g_30 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_30 <= 35'sd0;
@@ -4195,23 +4189,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:383
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_30 (generator/units/output.ts:398)
+  // seq: lfsr_30 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_30 <= 32'd31;
@@ -4230,15 +4224,15 @@ module output_layer (
   assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
   assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
   assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};  // generator/units/lane.ts:248
+  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
@@ -4248,12 +4242,12 @@ module output_layer (
     end
   end
 
-  assign h_31 = h_rdata[511:496];  // generator/units/output.ts:367
+  assign h_31 = h_rdata[511:496];  // generator/units/output.ts:366
 
   assign _mux_prod_31 = (phase_q == 3'd5) ? err_rd : w_rd_31;
-  assign prod_31 = h_31 * $signed(_mux_prod_31);  // generator/units/output.ts:371
+  assign prod_31 = h_31 * $signed(_mux_prod_31);  // generator/units/output.ts:370
 
-  // seq: g_31 (generator/units/output.ts:376)
+  // seq: g_31 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_31 <= 35'sd0;
@@ -4264,23 +4258,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:383
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_31 (generator/units/output.ts:398)
+  // seq: lfsr_31 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_31 <= 32'd32;
@@ -4299,15 +4293,15 @@ module output_layer (
   assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
   assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
   assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};  // generator/units/lane.ts:248
+  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
@@ -4317,12 +4311,12 @@ module output_layer (
     end
   end
 
-  assign h_32 = h_rdata[527:512];  // generator/units/output.ts:367
+  assign h_32 = h_rdata[527:512];  // generator/units/output.ts:366
 
   assign _mux_prod_32 = (phase_q == 3'd5) ? err_rd : w_rd_32;
-  assign prod_32 = h_32 * $signed(_mux_prod_32);  // generator/units/output.ts:371
+  assign prod_32 = h_32 * $signed(_mux_prod_32);  // generator/units/output.ts:370
 
-  // seq: g_32 (generator/units/output.ts:376)
+  // seq: g_32 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_32 <= 35'sd0;
@@ -4333,23 +4327,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_32 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_32 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/output.ts:383
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_32 (generator/units/output.ts:398)
+  // seq: lfsr_32 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_32 <= 32'd33;
@@ -4368,15 +4362,15 @@ module output_layer (
   assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
   assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
   assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};  // generator/units/lane.ts:248
+  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
@@ -4386,12 +4380,12 @@ module output_layer (
     end
   end
 
-  assign h_33 = h_rdata[543:528];  // generator/units/output.ts:367
+  assign h_33 = h_rdata[543:528];  // generator/units/output.ts:366
 
   assign _mux_prod_33 = (phase_q == 3'd5) ? err_rd : w_rd_33;
-  assign prod_33 = h_33 * $signed(_mux_prod_33);  // generator/units/output.ts:371
+  assign prod_33 = h_33 * $signed(_mux_prod_33);  // generator/units/output.ts:370
 
-  // seq: g_33 (generator/units/output.ts:376)
+  // seq: g_33 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_33 <= 35'sd0;
@@ -4402,23 +4396,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_33 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_33 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/output.ts:383
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_33 (generator/units/output.ts:398)
+  // seq: lfsr_33 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_33 <= 32'd34;
@@ -4437,15 +4431,15 @@ module output_layer (
   assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
   assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
   assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};  // generator/units/lane.ts:248
+  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
@@ -4455,12 +4449,12 @@ module output_layer (
     end
   end
 
-  assign h_34 = h_rdata[559:544];  // generator/units/output.ts:367
+  assign h_34 = h_rdata[559:544];  // generator/units/output.ts:366
 
   assign _mux_prod_34 = (phase_q == 3'd5) ? err_rd : w_rd_34;
-  assign prod_34 = h_34 * $signed(_mux_prod_34);  // generator/units/output.ts:371
+  assign prod_34 = h_34 * $signed(_mux_prod_34);  // generator/units/output.ts:370
 
-  // seq: g_34 (generator/units/output.ts:376)
+  // seq: g_34 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_34 <= 35'sd0;
@@ -4471,23 +4465,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_34 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_34 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/output.ts:383
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_34 (generator/units/output.ts:398)
+  // seq: lfsr_34 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_34 <= 32'd35;
@@ -4506,15 +4500,15 @@ module output_layer (
   assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
   assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
   assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};  // generator/units/lane.ts:248
+  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
@@ -4524,12 +4518,12 @@ module output_layer (
     end
   end
 
-  assign h_35 = h_rdata[575:560];  // generator/units/output.ts:367
+  assign h_35 = h_rdata[575:560];  // generator/units/output.ts:366
 
   assign _mux_prod_35 = (phase_q == 3'd5) ? err_rd : w_rd_35;
-  assign prod_35 = h_35 * $signed(_mux_prod_35);  // generator/units/output.ts:371
+  assign prod_35 = h_35 * $signed(_mux_prod_35);  // generator/units/output.ts:370
 
-  // seq: g_35 (generator/units/output.ts:376)
+  // seq: g_35 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_35 <= 35'sd0;
@@ -4540,23 +4534,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_35 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_35 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/output.ts:383
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_35 (generator/units/output.ts:398)
+  // seq: lfsr_35 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_35 <= 32'd36;
@@ -4575,15 +4569,15 @@ module output_layer (
   assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
   assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
   assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};  // generator/units/lane.ts:248
+  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
@@ -4593,12 +4587,12 @@ module output_layer (
     end
   end
 
-  assign h_36 = h_rdata[591:576];  // generator/units/output.ts:367
+  assign h_36 = h_rdata[591:576];  // generator/units/output.ts:366
 
   assign _mux_prod_36 = (phase_q == 3'd5) ? err_rd : w_rd_36;
-  assign prod_36 = h_36 * $signed(_mux_prod_36);  // generator/units/output.ts:371
+  assign prod_36 = h_36 * $signed(_mux_prod_36);  // generator/units/output.ts:370
 
-  // seq: g_36 (generator/units/output.ts:376)
+  // seq: g_36 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_36 <= 35'sd0;
@@ -4609,23 +4603,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_36 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_36 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/output.ts:383
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_36 (generator/units/output.ts:398)
+  // seq: lfsr_36 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_36 <= 32'd37;
@@ -4644,15 +4638,15 @@ module output_layer (
   assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
   assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
   assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};  // generator/units/lane.ts:248
+  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
@@ -4662,12 +4656,12 @@ module output_layer (
     end
   end
 
-  assign h_37 = h_rdata[607:592];  // generator/units/output.ts:367
+  assign h_37 = h_rdata[607:592];  // generator/units/output.ts:366
 
   assign _mux_prod_37 = (phase_q == 3'd5) ? err_rd : w_rd_37;
-  assign prod_37 = h_37 * $signed(_mux_prod_37);  // generator/units/output.ts:371
+  assign prod_37 = h_37 * $signed(_mux_prod_37);  // generator/units/output.ts:370
 
-  // seq: g_37 (generator/units/output.ts:376)
+  // seq: g_37 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_37 <= 35'sd0;
@@ -4678,23 +4672,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_37 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_37 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/output.ts:383
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_37 (generator/units/output.ts:398)
+  // seq: lfsr_37 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_37 <= 32'd38;
@@ -4713,15 +4707,15 @@ module output_layer (
   assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
   assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
   assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};  // generator/units/lane.ts:248
+  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
@@ -4731,12 +4725,12 @@ module output_layer (
     end
   end
 
-  assign h_38 = h_rdata[623:608];  // generator/units/output.ts:367
+  assign h_38 = h_rdata[623:608];  // generator/units/output.ts:366
 
   assign _mux_prod_38 = (phase_q == 3'd5) ? err_rd : w_rd_38;
-  assign prod_38 = h_38 * $signed(_mux_prod_38);  // generator/units/output.ts:371
+  assign prod_38 = h_38 * $signed(_mux_prod_38);  // generator/units/output.ts:370
 
-  // seq: g_38 (generator/units/output.ts:376)
+  // seq: g_38 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_38 <= 35'sd0;
@@ -4747,23 +4741,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_38 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_38 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/output.ts:383
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_38 (generator/units/output.ts:398)
+  // seq: lfsr_38 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_38 <= 32'd39;
@@ -4782,15 +4776,15 @@ module output_layer (
   assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
   assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
   assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};  // generator/units/lane.ts:248
+  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
@@ -4800,12 +4794,12 @@ module output_layer (
     end
   end
 
-  assign h_39 = h_rdata[639:624];  // generator/units/output.ts:367
+  assign h_39 = h_rdata[639:624];  // generator/units/output.ts:366
 
   assign _mux_prod_39 = (phase_q == 3'd5) ? err_rd : w_rd_39;
-  assign prod_39 = h_39 * $signed(_mux_prod_39);  // generator/units/output.ts:371
+  assign prod_39 = h_39 * $signed(_mux_prod_39);  // generator/units/output.ts:370
 
-  // seq: g_39 (generator/units/output.ts:376)
+  // seq: g_39 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_39 <= 35'sd0;
@@ -4816,23 +4810,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_39 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_39 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/output.ts:383
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_39 (generator/units/output.ts:398)
+  // seq: lfsr_39 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_39 <= 32'd40;
@@ -4851,15 +4845,15 @@ module output_layer (
   assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
   assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
   assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};  // generator/units/lane.ts:248
+  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
@@ -4869,12 +4863,12 @@ module output_layer (
     end
   end
 
-  assign h_40 = h_rdata[655:640];  // generator/units/output.ts:367
+  assign h_40 = h_rdata[655:640];  // generator/units/output.ts:366
 
   assign _mux_prod_40 = (phase_q == 3'd5) ? err_rd : w_rd_40;
-  assign prod_40 = h_40 * $signed(_mux_prod_40);  // generator/units/output.ts:371
+  assign prod_40 = h_40 * $signed(_mux_prod_40);  // generator/units/output.ts:370
 
-  // seq: g_40 (generator/units/output.ts:376)
+  // seq: g_40 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_40 <= 35'sd0;
@@ -4885,23 +4879,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_40 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_40 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/output.ts:383
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_40 (generator/units/output.ts:398)
+  // seq: lfsr_40 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_40 <= 32'd41;
@@ -4920,15 +4914,15 @@ module output_layer (
   assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
   assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
   assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};  // generator/units/lane.ts:248
+  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
@@ -4938,12 +4932,12 @@ module output_layer (
     end
   end
 
-  assign h_41 = h_rdata[671:656];  // generator/units/output.ts:367
+  assign h_41 = h_rdata[671:656];  // generator/units/output.ts:366
 
   assign _mux_prod_41 = (phase_q == 3'd5) ? err_rd : w_rd_41;
-  assign prod_41 = h_41 * $signed(_mux_prod_41);  // generator/units/output.ts:371
+  assign prod_41 = h_41 * $signed(_mux_prod_41);  // generator/units/output.ts:370
 
-  // seq: g_41 (generator/units/output.ts:376)
+  // seq: g_41 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_41 <= 35'sd0;
@@ -4954,23 +4948,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_41 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_41 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/output.ts:383
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_41 (generator/units/output.ts:398)
+  // seq: lfsr_41 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_41 <= 32'd42;
@@ -4989,15 +4983,15 @@ module output_layer (
   assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
   assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
   assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};  // generator/units/lane.ts:248
+  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
@@ -5007,12 +5001,12 @@ module output_layer (
     end
   end
 
-  assign h_42 = h_rdata[687:672];  // generator/units/output.ts:367
+  assign h_42 = h_rdata[687:672];  // generator/units/output.ts:366
 
   assign _mux_prod_42 = (phase_q == 3'd5) ? err_rd : w_rd_42;
-  assign prod_42 = h_42 * $signed(_mux_prod_42);  // generator/units/output.ts:371
+  assign prod_42 = h_42 * $signed(_mux_prod_42);  // generator/units/output.ts:370
 
-  // seq: g_42 (generator/units/output.ts:376)
+  // seq: g_42 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_42 <= 35'sd0;
@@ -5023,23 +5017,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_42 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_42 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/output.ts:383
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_42 (generator/units/output.ts:398)
+  // seq: lfsr_42 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_42 <= 32'd43;
@@ -5058,15 +5052,15 @@ module output_layer (
   assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
   assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
   assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};  // generator/units/lane.ts:248
+  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
@@ -5076,12 +5070,12 @@ module output_layer (
     end
   end
 
-  assign h_43 = h_rdata[703:688];  // generator/units/output.ts:367
+  assign h_43 = h_rdata[703:688];  // generator/units/output.ts:366
 
   assign _mux_prod_43 = (phase_q == 3'd5) ? err_rd : w_rd_43;
-  assign prod_43 = h_43 * $signed(_mux_prod_43);  // generator/units/output.ts:371
+  assign prod_43 = h_43 * $signed(_mux_prod_43);  // generator/units/output.ts:370
 
-  // seq: g_43 (generator/units/output.ts:376)
+  // seq: g_43 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_43 <= 35'sd0;
@@ -5092,23 +5086,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_43 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_43 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/output.ts:383
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_43 (generator/units/output.ts:398)
+  // seq: lfsr_43 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_43 <= 32'd44;
@@ -5127,15 +5121,15 @@ module output_layer (
   assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
   assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
   assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};  // generator/units/lane.ts:248
+  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
@@ -5145,12 +5139,12 @@ module output_layer (
     end
   end
 
-  assign h_44 = h_rdata[719:704];  // generator/units/output.ts:367
+  assign h_44 = h_rdata[719:704];  // generator/units/output.ts:366
 
   assign _mux_prod_44 = (phase_q == 3'd5) ? err_rd : w_rd_44;
-  assign prod_44 = h_44 * $signed(_mux_prod_44);  // generator/units/output.ts:371
+  assign prod_44 = h_44 * $signed(_mux_prod_44);  // generator/units/output.ts:370
 
-  // seq: g_44 (generator/units/output.ts:376)
+  // seq: g_44 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_44 <= 35'sd0;
@@ -5161,23 +5155,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_44 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_44 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/output.ts:383
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_44 (generator/units/output.ts:398)
+  // seq: lfsr_44 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_44 <= 32'd45;
@@ -5196,15 +5190,15 @@ module output_layer (
   assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
   assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
   assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};  // generator/units/lane.ts:248
+  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
@@ -5214,12 +5208,12 @@ module output_layer (
     end
   end
 
-  assign h_45 = h_rdata[735:720];  // generator/units/output.ts:367
+  assign h_45 = h_rdata[735:720];  // generator/units/output.ts:366
 
   assign _mux_prod_45 = (phase_q == 3'd5) ? err_rd : w_rd_45;
-  assign prod_45 = h_45 * $signed(_mux_prod_45);  // generator/units/output.ts:371
+  assign prod_45 = h_45 * $signed(_mux_prod_45);  // generator/units/output.ts:370
 
-  // seq: g_45 (generator/units/output.ts:376)
+  // seq: g_45 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_45 <= 35'sd0;
@@ -5230,23 +5224,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_45 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_45 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/output.ts:383
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_45 (generator/units/output.ts:398)
+  // seq: lfsr_45 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_45 <= 32'd46;
@@ -5265,15 +5259,15 @@ module output_layer (
   assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
   assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
   assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};  // generator/units/lane.ts:248
+  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
@@ -5283,12 +5277,12 @@ module output_layer (
     end
   end
 
-  assign h_46 = h_rdata[751:736];  // generator/units/output.ts:367
+  assign h_46 = h_rdata[751:736];  // generator/units/output.ts:366
 
   assign _mux_prod_46 = (phase_q == 3'd5) ? err_rd : w_rd_46;
-  assign prod_46 = h_46 * $signed(_mux_prod_46);  // generator/units/output.ts:371
+  assign prod_46 = h_46 * $signed(_mux_prod_46);  // generator/units/output.ts:370
 
-  // seq: g_46 (generator/units/output.ts:376)
+  // seq: g_46 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_46 <= 35'sd0;
@@ -5299,23 +5293,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_46 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_46 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/output.ts:383
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_46 (generator/units/output.ts:398)
+  // seq: lfsr_46 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_46 <= 32'd47;
@@ -5334,15 +5328,15 @@ module output_layer (
   assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
   assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
   assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};  // generator/units/lane.ts:248
+  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
@@ -5352,12 +5346,12 @@ module output_layer (
     end
   end
 
-  assign h_47 = h_rdata[767:752];  // generator/units/output.ts:367
+  assign h_47 = h_rdata[767:752];  // generator/units/output.ts:366
 
   assign _mux_prod_47 = (phase_q == 3'd5) ? err_rd : w_rd_47;
-  assign prod_47 = h_47 * $signed(_mux_prod_47);  // generator/units/output.ts:371
+  assign prod_47 = h_47 * $signed(_mux_prod_47);  // generator/units/output.ts:370
 
-  // seq: g_47 (generator/units/output.ts:376)
+  // seq: g_47 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_47 <= 35'sd0;
@@ -5368,23 +5362,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_47 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_47 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/output.ts:383
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_47 (generator/units/output.ts:398)
+  // seq: lfsr_47 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_47 <= 32'd48;
@@ -5403,15 +5397,15 @@ module output_layer (
   assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
   assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
   assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};  // generator/units/lane.ts:248
+  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
@@ -5421,12 +5415,12 @@ module output_layer (
     end
   end
 
-  assign h_48 = h_rdata[783:768];  // generator/units/output.ts:367
+  assign h_48 = h_rdata[783:768];  // generator/units/output.ts:366
 
   assign _mux_prod_48 = (phase_q == 3'd5) ? err_rd : w_rd_48;
-  assign prod_48 = h_48 * $signed(_mux_prod_48);  // generator/units/output.ts:371
+  assign prod_48 = h_48 * $signed(_mux_prod_48);  // generator/units/output.ts:370
 
-  // seq: g_48 (generator/units/output.ts:376)
+  // seq: g_48 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_48 <= 35'sd0;
@@ -5437,23 +5431,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_48 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_48 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/output.ts:383
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_48 (generator/units/output.ts:398)
+  // seq: lfsr_48 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_48 <= 32'd49;
@@ -5472,15 +5466,15 @@ module output_layer (
   assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
   assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
   assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};  // generator/units/lane.ts:248
+  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
@@ -5490,12 +5484,12 @@ module output_layer (
     end
   end
 
-  assign h_49 = h_rdata[799:784];  // generator/units/output.ts:367
+  assign h_49 = h_rdata[799:784];  // generator/units/output.ts:366
 
   assign _mux_prod_49 = (phase_q == 3'd5) ? err_rd : w_rd_49;
-  assign prod_49 = h_49 * $signed(_mux_prod_49);  // generator/units/output.ts:371
+  assign prod_49 = h_49 * $signed(_mux_prod_49);  // generator/units/output.ts:370
 
-  // seq: g_49 (generator/units/output.ts:376)
+  // seq: g_49 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_49 <= 35'sd0;
@@ -5506,23 +5500,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_49 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_49 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/output.ts:383
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_49 (generator/units/output.ts:398)
+  // seq: lfsr_49 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_49 <= 32'd50;
@@ -5541,15 +5535,15 @@ module output_layer (
   assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
   assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
   assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};  // generator/units/lane.ts:248
+  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
@@ -5559,12 +5553,12 @@ module output_layer (
     end
   end
 
-  assign h_50 = h_rdata[815:800];  // generator/units/output.ts:367
+  assign h_50 = h_rdata[815:800];  // generator/units/output.ts:366
 
   assign _mux_prod_50 = (phase_q == 3'd5) ? err_rd : w_rd_50;
-  assign prod_50 = h_50 * $signed(_mux_prod_50);  // generator/units/output.ts:371
+  assign prod_50 = h_50 * $signed(_mux_prod_50);  // generator/units/output.ts:370
 
-  // seq: g_50 (generator/units/output.ts:376)
+  // seq: g_50 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_50 <= 35'sd0;
@@ -5575,23 +5569,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_50 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_50 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/output.ts:383
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_50 (generator/units/output.ts:398)
+  // seq: lfsr_50 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_50 <= 32'd51;
@@ -5610,15 +5604,15 @@ module output_layer (
   assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
   assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
   assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};  // generator/units/lane.ts:248
+  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
@@ -5628,12 +5622,12 @@ module output_layer (
     end
   end
 
-  assign h_51 = h_rdata[831:816];  // generator/units/output.ts:367
+  assign h_51 = h_rdata[831:816];  // generator/units/output.ts:366
 
   assign _mux_prod_51 = (phase_q == 3'd5) ? err_rd : w_rd_51;
-  assign prod_51 = h_51 * $signed(_mux_prod_51);  // generator/units/output.ts:371
+  assign prod_51 = h_51 * $signed(_mux_prod_51);  // generator/units/output.ts:370
 
-  // seq: g_51 (generator/units/output.ts:376)
+  // seq: g_51 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_51 <= 35'sd0;
@@ -5644,23 +5638,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_51 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_51 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/output.ts:383
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_51 (generator/units/output.ts:398)
+  // seq: lfsr_51 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_51 <= 32'd52;
@@ -5679,15 +5673,15 @@ module output_layer (
   assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
   assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
   assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};  // generator/units/lane.ts:248
+  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
@@ -5697,12 +5691,12 @@ module output_layer (
     end
   end
 
-  assign h_52 = h_rdata[847:832];  // generator/units/output.ts:367
+  assign h_52 = h_rdata[847:832];  // generator/units/output.ts:366
 
   assign _mux_prod_52 = (phase_q == 3'd5) ? err_rd : w_rd_52;
-  assign prod_52 = h_52 * $signed(_mux_prod_52);  // generator/units/output.ts:371
+  assign prod_52 = h_52 * $signed(_mux_prod_52);  // generator/units/output.ts:370
 
-  // seq: g_52 (generator/units/output.ts:376)
+  // seq: g_52 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_52 <= 35'sd0;
@@ -5713,23 +5707,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_52 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_52 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/output.ts:383
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_52 (generator/units/output.ts:398)
+  // seq: lfsr_52 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_52 <= 32'd53;
@@ -5748,15 +5742,15 @@ module output_layer (
   assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
   assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
   assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};  // generator/units/lane.ts:248
+  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
@@ -5766,12 +5760,12 @@ module output_layer (
     end
   end
 
-  assign h_53 = h_rdata[863:848];  // generator/units/output.ts:367
+  assign h_53 = h_rdata[863:848];  // generator/units/output.ts:366
 
   assign _mux_prod_53 = (phase_q == 3'd5) ? err_rd : w_rd_53;
-  assign prod_53 = h_53 * $signed(_mux_prod_53);  // generator/units/output.ts:371
+  assign prod_53 = h_53 * $signed(_mux_prod_53);  // generator/units/output.ts:370
 
-  // seq: g_53 (generator/units/output.ts:376)
+  // seq: g_53 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_53 <= 35'sd0;
@@ -5782,23 +5776,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_53 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_53 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/output.ts:383
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_53 (generator/units/output.ts:398)
+  // seq: lfsr_53 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_53 <= 32'd54;
@@ -5817,15 +5811,15 @@ module output_layer (
   assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
   assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
   assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};  // generator/units/lane.ts:248
+  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
@@ -5835,12 +5829,12 @@ module output_layer (
     end
   end
 
-  assign h_54 = h_rdata[879:864];  // generator/units/output.ts:367
+  assign h_54 = h_rdata[879:864];  // generator/units/output.ts:366
 
   assign _mux_prod_54 = (phase_q == 3'd5) ? err_rd : w_rd_54;
-  assign prod_54 = h_54 * $signed(_mux_prod_54);  // generator/units/output.ts:371
+  assign prod_54 = h_54 * $signed(_mux_prod_54);  // generator/units/output.ts:370
 
-  // seq: g_54 (generator/units/output.ts:376)
+  // seq: g_54 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_54 <= 35'sd0;
@@ -5851,23 +5845,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_54 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_54 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/output.ts:383
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_54 (generator/units/output.ts:398)
+  // seq: lfsr_54 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_54 <= 32'd55;
@@ -5886,15 +5880,15 @@ module output_layer (
   assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
   assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
   assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};  // generator/units/lane.ts:248
+  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
@@ -5904,12 +5898,12 @@ module output_layer (
     end
   end
 
-  assign h_55 = h_rdata[895:880];  // generator/units/output.ts:367
+  assign h_55 = h_rdata[895:880];  // generator/units/output.ts:366
 
   assign _mux_prod_55 = (phase_q == 3'd5) ? err_rd : w_rd_55;
-  assign prod_55 = h_55 * $signed(_mux_prod_55);  // generator/units/output.ts:371
+  assign prod_55 = h_55 * $signed(_mux_prod_55);  // generator/units/output.ts:370
 
-  // seq: g_55 (generator/units/output.ts:376)
+  // seq: g_55 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_55 <= 35'sd0;
@@ -5920,23 +5914,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_55 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_55 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/output.ts:383
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_55 (generator/units/output.ts:398)
+  // seq: lfsr_55 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_55 <= 32'd56;
@@ -5955,15 +5949,15 @@ module output_layer (
   assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
   assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
   assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};  // generator/units/lane.ts:248
+  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
@@ -5973,12 +5967,12 @@ module output_layer (
     end
   end
 
-  assign h_56 = h_rdata[911:896];  // generator/units/output.ts:367
+  assign h_56 = h_rdata[911:896];  // generator/units/output.ts:366
 
   assign _mux_prod_56 = (phase_q == 3'd5) ? err_rd : w_rd_56;
-  assign prod_56 = h_56 * $signed(_mux_prod_56);  // generator/units/output.ts:371
+  assign prod_56 = h_56 * $signed(_mux_prod_56);  // generator/units/output.ts:370
 
-  // seq: g_56 (generator/units/output.ts:376)
+  // seq: g_56 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_56 <= 35'sd0;
@@ -5989,23 +5983,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_56 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_56 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/output.ts:383
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_56 (generator/units/output.ts:398)
+  // seq: lfsr_56 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_56 <= 32'd57;
@@ -6024,15 +6018,15 @@ module output_layer (
   assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
   assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
   assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};  // generator/units/lane.ts:248
+  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
@@ -6042,12 +6036,12 @@ module output_layer (
     end
   end
 
-  assign h_57 = h_rdata[927:912];  // generator/units/output.ts:367
+  assign h_57 = h_rdata[927:912];  // generator/units/output.ts:366
 
   assign _mux_prod_57 = (phase_q == 3'd5) ? err_rd : w_rd_57;
-  assign prod_57 = h_57 * $signed(_mux_prod_57);  // generator/units/output.ts:371
+  assign prod_57 = h_57 * $signed(_mux_prod_57);  // generator/units/output.ts:370
 
-  // seq: g_57 (generator/units/output.ts:376)
+  // seq: g_57 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_57 <= 35'sd0;
@@ -6058,23 +6052,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_57 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_57 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/output.ts:383
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_57 (generator/units/output.ts:398)
+  // seq: lfsr_57 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_57 <= 32'd58;
@@ -6093,15 +6087,15 @@ module output_layer (
   assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
   assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
   assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};  // generator/units/lane.ts:248
+  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
@@ -6111,12 +6105,12 @@ module output_layer (
     end
   end
 
-  assign h_58 = h_rdata[943:928];  // generator/units/output.ts:367
+  assign h_58 = h_rdata[943:928];  // generator/units/output.ts:366
 
   assign _mux_prod_58 = (phase_q == 3'd5) ? err_rd : w_rd_58;
-  assign prod_58 = h_58 * $signed(_mux_prod_58);  // generator/units/output.ts:371
+  assign prod_58 = h_58 * $signed(_mux_prod_58);  // generator/units/output.ts:370
 
-  // seq: g_58 (generator/units/output.ts:376)
+  // seq: g_58 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_58 <= 35'sd0;
@@ -6127,23 +6121,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_58 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_58 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/output.ts:383
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_58 (generator/units/output.ts:398)
+  // seq: lfsr_58 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_58 <= 32'd59;
@@ -6162,15 +6156,15 @@ module output_layer (
   assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
   assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
   assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};  // generator/units/lane.ts:248
+  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
@@ -6180,12 +6174,12 @@ module output_layer (
     end
   end
 
-  assign h_59 = h_rdata[959:944];  // generator/units/output.ts:367
+  assign h_59 = h_rdata[959:944];  // generator/units/output.ts:366
 
   assign _mux_prod_59 = (phase_q == 3'd5) ? err_rd : w_rd_59;
-  assign prod_59 = h_59 * $signed(_mux_prod_59);  // generator/units/output.ts:371
+  assign prod_59 = h_59 * $signed(_mux_prod_59);  // generator/units/output.ts:370
 
-  // seq: g_59 (generator/units/output.ts:376)
+  // seq: g_59 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_59 <= 35'sd0;
@@ -6196,23 +6190,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_59 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_59 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/output.ts:383
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_59 (generator/units/output.ts:398)
+  // seq: lfsr_59 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_59 <= 32'd60;
@@ -6231,15 +6225,15 @@ module output_layer (
   assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
   assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
   assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};  // generator/units/lane.ts:248
+  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
@@ -6249,12 +6243,12 @@ module output_layer (
     end
   end
 
-  assign h_60 = h_rdata[975:960];  // generator/units/output.ts:367
+  assign h_60 = h_rdata[975:960];  // generator/units/output.ts:366
 
   assign _mux_prod_60 = (phase_q == 3'd5) ? err_rd : w_rd_60;
-  assign prod_60 = h_60 * $signed(_mux_prod_60);  // generator/units/output.ts:371
+  assign prod_60 = h_60 * $signed(_mux_prod_60);  // generator/units/output.ts:370
 
-  // seq: g_60 (generator/units/output.ts:376)
+  // seq: g_60 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_60 <= 35'sd0;
@@ -6265,23 +6259,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_60 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_60 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/output.ts:383
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_60 (generator/units/output.ts:398)
+  // seq: lfsr_60 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_60 <= 32'd61;
@@ -6300,15 +6294,15 @@ module output_layer (
   assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
   assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
   assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};  // generator/units/lane.ts:248
+  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
@@ -6318,12 +6312,12 @@ module output_layer (
     end
   end
 
-  assign h_61 = h_rdata[991:976];  // generator/units/output.ts:367
+  assign h_61 = h_rdata[991:976];  // generator/units/output.ts:366
 
   assign _mux_prod_61 = (phase_q == 3'd5) ? err_rd : w_rd_61;
-  assign prod_61 = h_61 * $signed(_mux_prod_61);  // generator/units/output.ts:371
+  assign prod_61 = h_61 * $signed(_mux_prod_61);  // generator/units/output.ts:370
 
-  // seq: g_61 (generator/units/output.ts:376)
+  // seq: g_61 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_61 <= 35'sd0;
@@ -6334,23 +6328,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_61 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_61 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/output.ts:383
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_61 (generator/units/output.ts:398)
+  // seq: lfsr_61 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_61 <= 32'd62;
@@ -6369,15 +6363,15 @@ module output_layer (
   assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
   assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
   assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};  // generator/units/lane.ts:248
+  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
@@ -6387,12 +6381,12 @@ module output_layer (
     end
   end
 
-  assign h_62 = h_rdata[1007:992];  // generator/units/output.ts:367
+  assign h_62 = h_rdata[1007:992];  // generator/units/output.ts:366
 
   assign _mux_prod_62 = (phase_q == 3'd5) ? err_rd : w_rd_62;
-  assign prod_62 = h_62 * $signed(_mux_prod_62);  // generator/units/output.ts:371
+  assign prod_62 = h_62 * $signed(_mux_prod_62);  // generator/units/output.ts:370
 
-  // seq: g_62 (generator/units/output.ts:376)
+  // seq: g_62 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_62 <= 35'sd0;
@@ -6403,23 +6397,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_62 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_62 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/output.ts:383
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_62 (generator/units/output.ts:398)
+  // seq: lfsr_62 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_62 <= 32'd63;
@@ -6438,15 +6432,15 @@ module output_layer (
   assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
   assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
   assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};  // generator/units/lane.ts:248
+  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:364)
+  // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
@@ -6456,12 +6450,12 @@ module output_layer (
     end
   end
 
-  assign h_63 = h_rdata[1023:1008];  // generator/units/output.ts:367
+  assign h_63 = h_rdata[1023:1008];  // generator/units/output.ts:366
 
   assign _mux_prod_63 = (phase_q == 3'd5) ? err_rd : w_rd_63;
-  assign prod_63 = h_63 * $signed(_mux_prod_63);  // generator/units/output.ts:371
+  assign prod_63 = h_63 * $signed(_mux_prod_63);  // generator/units/output.ts:370
 
-  // seq: g_63 (generator/units/output.ts:376)
+  // seq: g_63 (generator/units/output.ts:375)
   always @(posedge clk) begin
     if (rst) begin
       g_63 <= 35'sd0;
@@ -6472,23 +6466,23 @@ module output_layer (
     end
   end
 
-  assign draw_w_63 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
+  assign draw_w_63 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
 
-  assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:137
+  assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};  // generator/units/lane.ts:137
+  assign lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};  // generator/units/lane.ts:138
 
-  assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:152
+  assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/output.ts:382
+  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/output.ts:381
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/output.ts:383
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_63 (generator/units/output.ts:398)
+  // seq: lfsr_63 (generator/units/output.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_63 <= 32'd64;
@@ -6507,15 +6501,15 @@ module output_layer (
   assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
   assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
   assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};  // generator/units/lane.ts:248
+  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};  // generator/units/lane.ts:249
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:253
+  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:254
 
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:254
+  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:403
+  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:402
 
-  // seq: g_bias (generator/units/output.ts:411)
+  // seq: g_bias (generator/units/output.ts:410)
   always @(posedge clk) begin
     if (rst) begin
       g_bias_q <= 35'sd0;
@@ -6530,18 +6524,18 @@ module output_layer (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
   assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
-  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};  // generator/units/lane.ts:248
+  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};  // generator/units/lane.ts:249
 
-  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);  // generator/units/lane.ts:253
+  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);  // generator/units/lane.ts:254
 
-  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:254
+  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:255
 
-  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:414
+  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:413
 
   assign _mux_logit_sum = k_first1_q ? {bias_rd, 10'd0} : 26'sd0;
-  assign logit_sum = ((((((prod_0 + prod_1) + (prod_2 + prod_3)) + ((prod_4 + prod_5) + (prod_6 + prod_7))) + (((prod_8 + prod_9) + (prod_10 + prod_11)) + ((prod_12 + prod_13) + (prod_14 + prod_15)))) + ((((prod_16 + prod_17) + (prod_18 + prod_19)) + ((prod_20 + prod_21) + (prod_22 + prod_23))) + (((prod_24 + prod_25) + (prod_26 + prod_27)) + ((prod_28 + prod_29) + (prod_30 + prod_31))))) + (((((prod_32 + prod_33) + (prod_34 + prod_35)) + ((prod_36 + prod_37) + (prod_38 + prod_39))) + (((prod_40 + prod_41) + (prod_42 + prod_43)) + ((prod_44 + prod_45) + (prod_46 + prod_47)))) + ((((prod_48 + prod_49) + (prod_50 + prod_51)) + ((prod_52 + prod_53) + (prod_54 + prod_55))) + (((prod_56 + prod_57) + (prod_58 + prod_59)) + ((prod_60 + prod_61) + (prod_62 + prod_63)))))) + {{38{_mux_logit_sum[25]}}, _mux_logit_sum};  // generator/units/lane.ts:193
+  assign logit_sum = ((((((prod_0 + prod_1) + (prod_2 + prod_3)) + ((prod_4 + prod_5) + (prod_6 + prod_7))) + (((prod_8 + prod_9) + (prod_10 + prod_11)) + ((prod_12 + prod_13) + (prod_14 + prod_15)))) + ((((prod_16 + prod_17) + (prod_18 + prod_19)) + ((prod_20 + prod_21) + (prod_22 + prod_23))) + (((prod_24 + prod_25) + (prod_26 + prod_27)) + ((prod_28 + prod_29) + (prod_30 + prod_31))))) + (((((prod_32 + prod_33) + (prod_34 + prod_35)) + ((prod_36 + prod_37) + (prod_38 + prod_39))) + (((prod_40 + prod_41) + (prod_42 + prod_43)) + ((prod_44 + prod_45) + (prod_46 + prod_47)))) + ((((prod_48 + prod_49) + (prod_50 + prod_51)) + ((prod_52 + prod_53) + (prod_54 + prod_55))) + (((prod_56 + prod_57) + (prod_58 + prod_59)) + ((prod_60 + prod_61) + (prod_62 + prod_63)))))) + {{38{_mux_logit_sum[25]}}, _mux_logit_sum};  // generator/units/lane.ts:194
 
-  // seq: sum_q (generator/units/output.ts:428)
+  // seq: sum_q (generator/units/output.ts:427)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -6550,26 +6544,26 @@ module output_layer (
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:429)
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:428)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:431
+  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:430
 
-  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:432
+  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:431
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];  // generator/units/output.ts:435
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:434
 
-  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:436
+  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:435
 
   assign _mul_logit_mem_waddr = p2_q * 4'd10;
   assign _mul_logit_rd_addr = p_q * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:437)
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
@@ -6579,9 +6573,9 @@ module output_layer (
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:440
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:439
 
-  // seq: max_q (generator/units/output.ts:441)
+  // seq: max_q (generator/units/output.ts:440)
   always @(posedge clk) begin
     if (rst) begin
       max_q <= 16'sd0;
@@ -6592,7 +6586,7 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:442)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:441)
   always @(posedge clk) begin
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
@@ -6602,13 +6596,13 @@ module output_layer (
     end
   end
 
-  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:444
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:443
 
-  assign logit_push_data = logit;  // generator/units/output.ts:445
+  assign logit_push_data = logit;  // generator/units/output.ts:444
 
-  assign logit_push_last = j_last2_q;  // generator/units/output.ts:446
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:445
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:453
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:452
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -6616,11 +6610,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:455
+  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:454
 
   assign _mul_e_mem_waddr = p5_q * 4'd10;
   assign _mul_e_rd_addr = p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:456)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:455)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, j5_q})] <= exp_table_y;
@@ -6630,9 +6624,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:462
+  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:461
 
-  // seq: s_q (generator/units/output.ts:463)
+  // seq: s_q (generator/units/output.ts:462)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -6643,7 +6637,7 @@ module output_layer (
     end
   end
 
-  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:464)
+  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:463)
   always @(posedge clk) begin
     if (exp_done & j_last5_q) begin
       s_mem[p5_q] <= s_new;
@@ -6653,7 +6647,7 @@ module output_layer (
     end
   end
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:469
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:468
     .clk (clk),
     .rst (rst),
     .x   (s_rd),
@@ -6661,7 +6655,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:471)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (v5_q & (phase_q == 3'd3)) begin
       r_mem[p5_q] <= recip_table_y;
@@ -6671,40 +6665,28 @@ module output_layer (
     end
   end
 
-  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:477
+  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:476
 
-  assign y_addr = p_q;  // generator/units/output.ts:478
+  assign y_addr = p_q;  // generator/units/output.ts:477
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:484
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:483
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:485
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:484
 
-  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:492
+  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:491
 
-  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};  // generator/units/output.ts:508
+  assign sat_w_hi_vec = {w_we_63 & w_upd_63_sat_hi, w_we_62 & w_upd_62_sat_hi, w_we_61 & w_upd_61_sat_hi, w_we_60 & w_upd_60_sat_hi, w_we_59 & w_upd_59_sat_hi, w_we_58 & w_upd_58_sat_hi, w_we_57 & w_upd_57_sat_hi, w_we_56 & w_upd_56_sat_hi, w_we_55 & w_upd_55_sat_hi, w_we_54 & w_upd_54_sat_hi, w_we_53 & w_upd_53_sat_hi, w_we_52 & w_upd_52_sat_hi, w_we_51 & w_upd_51_sat_hi, w_we_50 & w_upd_50_sat_hi, w_we_49 & w_upd_49_sat_hi, w_we_48 & w_upd_48_sat_hi, w_we_47 & w_upd_47_sat_hi, w_we_46 & w_upd_46_sat_hi, w_we_45 & w_upd_45_sat_hi, w_we_44 & w_upd_44_sat_hi, w_we_43 & w_upd_43_sat_hi, w_we_42 & w_upd_42_sat_hi, w_we_41 & w_upd_41_sat_hi, w_we_40 & w_upd_40_sat_hi, w_we_39 & w_upd_39_sat_hi, w_we_38 & w_upd_38_sat_hi, w_we_37 & w_upd_37_sat_hi, w_we_36 & w_upd_36_sat_hi, w_we_35 & w_upd_35_sat_hi, w_we_34 & w_upd_34_sat_hi, w_we_33 & w_upd_33_sat_hi, w_we_32 & w_upd_32_sat_hi, w_we_31 & w_upd_31_sat_hi, w_we_30 & w_upd_30_sat_hi, w_we_29 & w_upd_29_sat_hi, w_we_28 & w_upd_28_sat_hi, w_we_27 & w_upd_27_sat_hi, w_we_26 & w_upd_26_sat_hi, w_we_25 & w_upd_25_sat_hi, w_we_24 & w_upd_24_sat_hi, w_we_23 & w_upd_23_sat_hi, w_we_22 & w_upd_22_sat_hi, w_we_21 & w_upd_21_sat_hi, w_we_20 & w_upd_20_sat_hi, w_we_19 & w_upd_19_sat_hi, w_we_18 & w_upd_18_sat_hi, w_we_17 & w_upd_17_sat_hi, w_we_16 & w_upd_16_sat_hi, w_we_15 & w_upd_15_sat_hi, w_we_14 & w_upd_14_sat_hi, w_we_13 & w_upd_13_sat_hi, w_we_12 & w_upd_12_sat_hi, w_we_11 & w_upd_11_sat_hi, w_we_10 & w_upd_10_sat_hi, w_we_9 & w_upd_9_sat_hi, w_we_8 & w_upd_8_sat_hi, w_we_7 & w_upd_7_sat_hi, w_we_6 & w_upd_6_sat_hi, w_we_5 & w_upd_5_sat_hi, w_we_4 & w_upd_4_sat_hi, w_we_3 & w_upd_3_sat_hi, w_we_2 & w_upd_2_sat_hi, w_we_1 & w_upd_1_sat_hi, w_we_0 & w_upd_0_sat_hi};  // generator/units/lane.ts:310
 
-  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};  // generator/units/output.ts:508
+  assign sat_w_lo_vec = {w_we_63 & w_upd_63_sat_lo, w_we_62 & w_upd_62_sat_lo, w_we_61 & w_upd_61_sat_lo, w_we_60 & w_upd_60_sat_lo, w_we_59 & w_upd_59_sat_lo, w_we_58 & w_upd_58_sat_lo, w_we_57 & w_upd_57_sat_lo, w_we_56 & w_upd_56_sat_lo, w_we_55 & w_upd_55_sat_lo, w_we_54 & w_upd_54_sat_lo, w_we_53 & w_upd_53_sat_lo, w_we_52 & w_upd_52_sat_lo, w_we_51 & w_upd_51_sat_lo, w_we_50 & w_upd_50_sat_lo, w_we_49 & w_upd_49_sat_lo, w_we_48 & w_upd_48_sat_lo, w_we_47 & w_upd_47_sat_lo, w_we_46 & w_upd_46_sat_lo, w_we_45 & w_upd_45_sat_lo, w_we_44 & w_upd_44_sat_lo, w_we_43 & w_upd_43_sat_lo, w_we_42 & w_upd_42_sat_lo, w_we_41 & w_upd_41_sat_lo, w_we_40 & w_upd_40_sat_lo, w_we_39 & w_upd_39_sat_lo, w_we_38 & w_upd_38_sat_lo, w_we_37 & w_upd_37_sat_lo, w_we_36 & w_upd_36_sat_lo, w_we_35 & w_upd_35_sat_lo, w_we_34 & w_upd_34_sat_lo, w_we_33 & w_upd_33_sat_lo, w_we_32 & w_upd_32_sat_lo, w_we_31 & w_upd_31_sat_lo, w_we_30 & w_upd_30_sat_lo, w_we_29 & w_upd_29_sat_lo, w_we_28 & w_upd_28_sat_lo, w_we_27 & w_upd_27_sat_lo, w_we_26 & w_upd_26_sat_lo, w_we_25 & w_upd_25_sat_lo, w_we_24 & w_upd_24_sat_lo, w_we_23 & w_upd_23_sat_lo, w_we_22 & w_upd_22_sat_lo, w_we_21 & w_upd_21_sat_lo, w_we_20 & w_upd_20_sat_lo, w_we_19 & w_upd_19_sat_lo, w_we_18 & w_upd_18_sat_lo, w_we_17 & w_upd_17_sat_lo, w_we_16 & w_upd_16_sat_lo, w_we_15 & w_upd_15_sat_lo, w_we_14 & w_upd_14_sat_lo, w_we_13 & w_upd_13_sat_lo, w_we_12 & w_upd_12_sat_lo, w_we_11 & w_upd_11_sat_lo, w_we_10 & w_upd_10_sat_lo, w_we_9 & w_upd_9_sat_lo, w_we_8 & w_upd_8_sat_lo, w_we_7 & w_upd_7_sat_lo, w_we_6 & w_upd_6_sat_lo, w_we_5 & w_upd_5_sat_lo, w_we_4 & w_upd_4_sat_lo, w_we_3 & w_upd_3_sat_lo, w_we_2 & w_upd_2_sat_lo, w_we_1 & w_upd_1_sat_lo, w_we_0 & w_upd_0_sat_lo};  // generator/units/lane.ts:310
 
-  assign sat_b_hi_vec = b_we & b_upd_sat_hi;  // generator/units/output.ts:508
+  assign sat_prob_hi_vec = {err_done & p_sat, exp_done & exp_table_sat};  // generator/units/lane.ts:310
 
-  assign sat_b_lo_vec = b_we & b_upd_sat_lo;  // generator/units/output.ts:508
+  assign any_sat = ((((((((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (b_we & b_upd_sat_hi)) | (b_we & b_upd_sat_lo)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767))) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (|sat_prob_hi_vec)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:311
 
-  assign sat_logit_hi_vec = (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767);  // generator/units/output.ts:508
-
-  assign sat_logit_lo_vec = (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768));  // generator/units/output.ts:508
-
-  assign sat_prob_hi_vec = {err_done & p_sat, exp_done & exp_table_sat};  // generator/units/output.ts:508
-
-  assign sat_err_hi_vec = err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767);  // generator/units/output.ts:508
-
-  assign sat_err_lo_vec = err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768));  // generator/units/output.ts:508
-
-  assign any_sat = ((((((((|sat_w_hi_vec) | (|sat_w_lo_vec)) | (|sat_b_hi_vec)) | (|sat_b_lo_vec)) | (|sat_logit_hi_vec)) | (|sat_logit_lo_vec)) | (|sat_prob_hi_vec)) | (|sat_err_hi_vec)) | (|sat_err_lo_vec);  // generator/units/output.ts:509
-
-  // seq: sat_count (generator/units/output.ts:511)
+  // seq: sat_count (generator/units/lane.ts:313)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -6720,36 +6702,36 @@ module output_layer (
       if (any_sat) begin
         sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, sat_w_hi_vec[0]} + {1'b0, sat_w_hi_vec[1]}} + {1'b0, {1'b0, sat_w_hi_vec[2]} + {1'b0, sat_w_hi_vec[3]}}} + {1'b0, {1'b0, {1'b0, sat_w_hi_vec[4]} + {1'b0, sat_w_hi_vec[5]}} + {1'b0, {1'b0, sat_w_hi_vec[6]} + {1'b0, sat_w_hi_vec[7]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, sat_w_hi_vec[8]} + {1'b0, sat_w_hi_vec[9]}} + {1'b0, {1'b0, sat_w_hi_vec[10]} + {1'b0, sat_w_hi_vec[11]}}} + {1'b0, {1'b0, {1'b0, sat_w_hi_vec[12]} + {1'b0, sat_w_hi_vec[13]}} + {1'b0, {1'b0, sat_w_hi_vec[14]} + {1'b0, sat_w_hi_vec[15]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, sat_w_hi_vec[16]} + {1'b0, sat_w_hi_vec[17]}} + {1'b0, {1'b0, sat_w_hi_vec[18]} + {1'b0, sat_w_hi_vec[19]}}} + {1'b0, {1'b0, {1'b0, sat_w_hi_vec[20]} + {1'b0, sat_w_hi_vec[21]}} + {1'b0, {1'b0, sat_w_hi_vec[22]} + {1'b0, sat_w_hi_vec[23]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, sat_w_hi_vec[24]} + {1'b0, sat_w_hi_vec[25]}} + {1'b0, {1'b0, sat_w_hi_vec[26]} + {1'b0, sat_w_hi_vec[27]}}} + {1'b0, {1'b0, {1'b0, sat_w_hi_vec[28]} + {1'b0, sat_w_hi_vec[29]}} + {1'b0, {1'b0, sat_w_hi_vec[30]} + {1'b0, sat_w_hi_vec[31]}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, sat_w_hi_vec[32]} + {1'b0, sat_w_hi_vec[33]}} + {1'b0, {1'b0, sat_w_hi_vec[34]} + {1'b0, sat_w_hi_vec[35]}}} + {1'b0, {1'b0, {1'b0, sat_w_hi_vec[36]} + {1'b0, sat_w_hi_vec[37]}} + {1'b0, {1'b0, sat_w_hi_vec[38]} + {1'b0, sat_w_hi_vec[39]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, sat_w_hi_vec[40]} + {1'b0, sat_w_hi_vec[41]}} + {1'b0, {1'b0, sat_w_hi_vec[42]} + {1'b0, sat_w_hi_vec[43]}}} + {1'b0, {1'b0, {1'b0, sat_w_hi_vec[44]} + {1'b0, sat_w_hi_vec[45]}} + {1'b0, {1'b0, sat_w_hi_vec[46]} + {1'b0, sat_w_hi_vec[47]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, sat_w_hi_vec[48]} + {1'b0, sat_w_hi_vec[49]}} + {1'b0, {1'b0, sat_w_hi_vec[50]} + {1'b0, sat_w_hi_vec[51]}}} + {1'b0, {1'b0, {1'b0, sat_w_hi_vec[52]} + {1'b0, sat_w_hi_vec[53]}} + {1'b0, {1'b0, sat_w_hi_vec[54]} + {1'b0, sat_w_hi_vec[55]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, sat_w_hi_vec[56]} + {1'b0, sat_w_hi_vec[57]}} + {1'b0, {1'b0, sat_w_hi_vec[58]} + {1'b0, sat_w_hi_vec[59]}}} + {1'b0, {1'b0, {1'b0, sat_w_hi_vec[60]} + {1'b0, sat_w_hi_vec[61]}} + {1'b0, {1'b0, sat_w_hi_vec[62]} + {1'b0, sat_w_hi_vec[63]}}}}}}};
         sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, sat_w_lo_vec[0]} + {1'b0, sat_w_lo_vec[1]}} + {1'b0, {1'b0, sat_w_lo_vec[2]} + {1'b0, sat_w_lo_vec[3]}}} + {1'b0, {1'b0, {1'b0, sat_w_lo_vec[4]} + {1'b0, sat_w_lo_vec[5]}} + {1'b0, {1'b0, sat_w_lo_vec[6]} + {1'b0, sat_w_lo_vec[7]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, sat_w_lo_vec[8]} + {1'b0, sat_w_lo_vec[9]}} + {1'b0, {1'b0, sat_w_lo_vec[10]} + {1'b0, sat_w_lo_vec[11]}}} + {1'b0, {1'b0, {1'b0, sat_w_lo_vec[12]} + {1'b0, sat_w_lo_vec[13]}} + {1'b0, {1'b0, sat_w_lo_vec[14]} + {1'b0, sat_w_lo_vec[15]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, sat_w_lo_vec[16]} + {1'b0, sat_w_lo_vec[17]}} + {1'b0, {1'b0, sat_w_lo_vec[18]} + {1'b0, sat_w_lo_vec[19]}}} + {1'b0, {1'b0, {1'b0, sat_w_lo_vec[20]} + {1'b0, sat_w_lo_vec[21]}} + {1'b0, {1'b0, sat_w_lo_vec[22]} + {1'b0, sat_w_lo_vec[23]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, sat_w_lo_vec[24]} + {1'b0, sat_w_lo_vec[25]}} + {1'b0, {1'b0, sat_w_lo_vec[26]} + {1'b0, sat_w_lo_vec[27]}}} + {1'b0, {1'b0, {1'b0, sat_w_lo_vec[28]} + {1'b0, sat_w_lo_vec[29]}} + {1'b0, {1'b0, sat_w_lo_vec[30]} + {1'b0, sat_w_lo_vec[31]}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, sat_w_lo_vec[32]} + {1'b0, sat_w_lo_vec[33]}} + {1'b0, {1'b0, sat_w_lo_vec[34]} + {1'b0, sat_w_lo_vec[35]}}} + {1'b0, {1'b0, {1'b0, sat_w_lo_vec[36]} + {1'b0, sat_w_lo_vec[37]}} + {1'b0, {1'b0, sat_w_lo_vec[38]} + {1'b0, sat_w_lo_vec[39]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, sat_w_lo_vec[40]} + {1'b0, sat_w_lo_vec[41]}} + {1'b0, {1'b0, sat_w_lo_vec[42]} + {1'b0, sat_w_lo_vec[43]}}} + {1'b0, {1'b0, {1'b0, sat_w_lo_vec[44]} + {1'b0, sat_w_lo_vec[45]}} + {1'b0, {1'b0, sat_w_lo_vec[46]} + {1'b0, sat_w_lo_vec[47]}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, sat_w_lo_vec[48]} + {1'b0, sat_w_lo_vec[49]}} + {1'b0, {1'b0, sat_w_lo_vec[50]} + {1'b0, sat_w_lo_vec[51]}}} + {1'b0, {1'b0, {1'b0, sat_w_lo_vec[52]} + {1'b0, sat_w_lo_vec[53]}} + {1'b0, {1'b0, sat_w_lo_vec[54]} + {1'b0, sat_w_lo_vec[55]}}}} + {1'b0, {1'b0, {1'b0, {1'b0, sat_w_lo_vec[56]} + {1'b0, sat_w_lo_vec[57]}} + {1'b0, {1'b0, sat_w_lo_vec[58]} + {1'b0, sat_w_lo_vec[59]}}} + {1'b0, {1'b0, {1'b0, sat_w_lo_vec[60]} + {1'b0, sat_w_lo_vec[61]}} + {1'b0, {1'b0, sat_w_lo_vec[62]} + {1'b0, sat_w_lo_vec[63]}}}}}}};
-        sat_b_hi_q <= sat_b_hi_q + {31'd0, sat_b_hi_vec};
-        sat_b_lo_q <= sat_b_lo_q + {31'd0, sat_b_lo_vec};
-        sat_logit_hi_q <= sat_logit_hi_q + {31'd0, sat_logit_hi_vec};
-        sat_logit_lo_q <= sat_logit_lo_q + {31'd0, sat_logit_lo_vec};
+        sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & b_upd_sat_hi};
+        sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & b_upd_sat_lo};
+        sat_logit_hi_q <= sat_logit_hi_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)};
+        sat_logit_lo_q <= sat_logit_lo_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768))};
         sat_prob_hi_q <= sat_prob_hi_q + {30'd0, {1'b0, sat_prob_hi_vec[0]} + {1'b0, sat_prob_hi_vec[1]}};
-        sat_err_hi_q <= sat_err_hi_q + {31'd0, sat_err_hi_vec};
-        sat_err_lo_q <= sat_err_lo_q + {31'd0, sat_err_lo_vec};
+        sat_err_hi_q <= sat_err_hi_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767)};
+        sat_err_lo_q <= sat_err_lo_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768))};
       end
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/output.ts:519
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:321
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/output.ts:519
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:321
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/output.ts:519
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:321
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/output.ts:519
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:321
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/output.ts:519
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:321
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/output.ts:519
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:321
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/output.ts:519
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:321
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/output.ts:519
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:321
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/output.ts:519
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:321
 
-  // seq: host_read (generator/units/output.ts:538)
+  // seq: host_read (generator/units/lane.ts:352)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7167,7 +7149,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/output.ts:552
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:378
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], logit_sum[63:39], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};

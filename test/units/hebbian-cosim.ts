@@ -10,13 +10,14 @@ import { maxRawNum, minRawNum, width, SatCounter } from '../../generator/fixed/i
 import type { ChipConfig } from '../../generator/config.js';
 import { DEFAULT_CHIP } from '../../generator/config.js';
 import { withNumeric, type NumericConfig } from '../../generator/numeric.js';
-import { HOST_KIND, hebbian, hebbianLayout, weightAddress, type HebbianLayout, H_SLOTS } from '../../generator/units/hebbian.js';
+import { hebbian, hebbianLayout, weightAddress, type HebbianLayout, H_SLOTS } from '../../generator/units/hebbian.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/model.js';
 import { LfsrBank } from '../../sim/golden/fixed/lfsr-bank.js';
 import { satSlots } from '../../sim/golden/fixed/common.js';
 import { rank1Update, updateParams } from '../../sim/golden/fixed/update.js';
 import { Rng } from '../../sim/rng.js';
+import { LaneHost, randRaw, type HostLayer } from './lane-host.js';
 
 /** A unit configuration: shapes and lanes (the output width is irrelevant to the unit). */
 export function unitConfig(layers: number[], lanes: number, patch: Partial<NumericConfig> = {}): ChipConfig {
@@ -24,12 +25,6 @@ export function unitConfig(layers: number[], lanes: number, patch: Partial<Numer
   return { ...DEFAULT_CHIP, layers, lanes, numeric: { ...base, lfsr: { ...base.lfsr, lanes } } };
 }
 
-/** Signed value of the low `w` bits of v. */
-const sx = (v: number, w: number): number => {
-  const m = v % 2 ** w;
-  return m >= 2 ** (w - 1) ? m - 2 ** w : m;
-};
-const ux = (v: number, w: number): number => (v < 0 ? v + 2 ** w : v);
 
 interface LayerState {
   W: Int32Array;
@@ -55,6 +50,7 @@ export class HebbianCosim {
     readonly m: Model,
   ) {
     this.lay = hebbianLayout(cfg);
+    this.host = new LaneHost(m);
   }
 
   static async start(cfg: ChipConfig): Promise<HebbianCosim> {
@@ -65,47 +61,26 @@ export class HebbianCosim {
     await this.m.close();
   }
 
-  // ---- host port
+  private readonly host: LaneHost;
 
-  private hostWrite(kind: number, bank: number, addr: number, data: number): void {
-    const m = this.m;
-    void m.poke('host_kind', kind);
-    void m.poke('host_bank', bank);
-    void m.poke('host_addr', addr);
-    void m.poke('host_wdata', data);
-    void m.poke('host_we', 1);
-    void m.step(1);
-    void m.poke('host_we', 0);
-  }
-
-  private hostRead(kind: number, bank: number, addr: number): Promise<number> {
-    const m = this.m;
-    void m.poke('host_kind', kind);
-    void m.poke('host_bank', bank);
-    void m.poke('host_addr', addr);
-    void m.poke('host_re', 1);
-    void m.step(1);
-    void m.poke('host_re', 0);
-    void m.step(1);
-    return m.peek('host_rdata');
+  /** Layer l's parameters behind the host port. */
+  private hostLayer(l: number): HostLayer {
+    const { lay } = this;
+    const y = lay.layers[l];
+    return {
+      rows: y.nOut,
+      nIn: y.nIn,
+      lanes: lay.lanes,
+      ww: width(lay.N.weight.format),
+      wb: width(lay.N.bias.format),
+      weight: (j, i) => weightAddress(lay, l, j, i),
+      biasAddr: (j) => y.bBase + j,
+      lfsrAddr: l,
+    };
   }
 
   async load(st: LayerState[]): Promise<void> {
-    const { lay } = this;
-    const N = lay.N;
-    const ww = width(N.weight.format);
-    const wb = width(N.bias.format);
-    st.forEach((s, l) => {
-      const y = lay.layers[l];
-      for (let j = 0; j < y.nOut; j++) {
-        for (let i = 0; i < y.nIn; i++) {
-          const a = weightAddress(lay, l, j, i);
-          this.hostWrite(HOST_KIND.weight, a.bank, a.addr, ux(s.W[j * y.nIn + i], ww));
-        }
-        this.hostWrite(HOST_KIND.bias, 0, y.bBase + j, ux(s.b[j], wb));
-      }
-      for (let q = 0; q < lay.lanes; q++) this.hostWrite(HOST_KIND.lfsr, q, l, s.bank.states[q] >>> 0);
-    });
+    st.forEach((s, l) => this.host.writeLayer(this.hostLayer(l), s.W, s.b, s.bank.states));
     for (let l = 0; l < st.length; l++) for (let slot = 0; slot < H_SLOTS; slot++) await this.loadVector(l, slot, st[l].h[slot], 1, 0);
     await this.m.step(1);
   }
@@ -126,27 +101,12 @@ export class HebbianCosim {
 
   /** Reads back every weight, bias and LFSR state into the given arrays' shapes. */
   async readBack(): Promise<{ W: Int32Array[]; b: Int32Array[]; lfsr: Uint32Array[] }> {
-    const { lay } = this;
-    const N = lay.N;
-    const ww = width(N.weight.format);
-    const wb = width(N.bias.format);
     const out = { W: [] as Int32Array[], b: [] as Int32Array[], lfsr: [] as Uint32Array[] };
-    for (let l = 0; l < lay.layers.length; l++) {
-      const y = lay.layers[l];
-      const wp: Promise<number>[] = [];
-      const bp: Promise<number>[] = [];
-      const lp: Promise<number>[] = [];
-      for (let j = 0; j < y.nOut; j++) {
-        for (let i = 0; i < y.nIn; i++) {
-          const a = weightAddress(lay, l, j, i);
-          wp.push(this.hostRead(HOST_KIND.weight, a.bank, a.addr));
-        }
-        bp.push(this.hostRead(HOST_KIND.bias, 0, y.bBase + j));
-      }
-      for (let q = 0; q < lay.lanes; q++) lp.push(this.hostRead(HOST_KIND.lfsr, q, l));
-      out.W.push(Int32Array.from(await Promise.all(wp), (v) => sx(v, ww)));
-      out.b.push(Int32Array.from(await Promise.all(bp), (v) => sx(v, wb)));
-      out.lfsr.push(Uint32Array.from(await Promise.all(lp)));
+    for (let l = 0; l < this.lay.layers.length; l++) {
+      const r = await this.host.readLayer(this.hostLayer(l));
+      out.W.push(r.W);
+      out.b.push(r.b);
+      out.lfsr.push(r.lfsr);
     }
     return out;
   }
@@ -198,16 +158,6 @@ export class HebbianCosim {
     if (upd && st.queued.delta !== 0) throw new Error(`pass left ${st.queued.delta} δ words unconsumed`);
     return { acc: got.map((w) => ({ data: w.data, last: w.last })), cycles: c1 - c0 };
   }
-}
-
-/** Random raw word of a format: full range, or small values, or extremes. */
-function randRaw(rng: Rng, lo: number, hi: number, mode: number): number {
-  if (mode === 0) return lo + rng.int(hi - lo + 1);
-  if (mode === 1) {
-    const span = Math.max(1, Math.floor((hi - lo) / 64));
-    return rng.int(2 * span + 1) - span;
-  }
-  return rng.uniform() < 0.5 ? hi - rng.int(4) : lo + rng.int(4);
 }
 
 /**

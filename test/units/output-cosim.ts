@@ -8,7 +8,6 @@
 import { maxRawNum, minRawNum, width, SatCounter } from '../../generator/fixed/index.js';
 import { ModuleBuilder, uint, type Module } from '../../generator/ir/index.js';
 import type { ChipConfig } from '../../generator/config.js';
-import { HOST_KIND } from '../../generator/units/hebbian.js';
 import { outputLayout, outputUnit, outputWeightAddress, type OutputLayout } from '../../generator/units/output.js';
 import { bitsFor } from '../../generator/units/lane.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
@@ -17,6 +16,7 @@ import { LfsrBank } from '../../sim/golden/fixed/lfsr-bank.js';
 import { satSlots } from '../../sim/golden/fixed/common.js';
 import { outputLogits, outputParams, outputScratch, outputStep, type OutputParams } from '../../sim/golden/fixed/output.js';
 import { Rng } from '../../sim/rng.js';
+import { LaneHost, randRaw, ux, type HostLayer } from './lane-host.js';
 
 /** The unit with the window and label memories it reads (read latency 1, as the working memory's). */
 export function outputBench(cfg: ChipConfig): Module {
@@ -54,11 +54,6 @@ export function outputBench(cfg: ChipConfig): Module {
   return m.build();
 }
 
-const sx = (v: number, w: number): number => {
-  const r = v % 2 ** w;
-  return r >= 2 ** (w - 1) ? r - 2 ** w : r;
-};
-const ux = (v: number, w: number): number => (v < 0 ? v + 2 ** w : v);
 
 const SAT_PORTS = ['sat_w_hi', 'sat_w_lo', 'sat_b_hi', 'sat_b_lo', 'sat_logit_hi', 'sat_logit_lo', 'sat_prob_hi', 'sat_err_hi', 'sat_err_lo'] as const;
 
@@ -73,6 +68,7 @@ export class OutputCosim {
     this.lay = outputLayout(cfg);
     const l = this.lay;
     this.p = outputParams(l.N, l.nIn, l.C, l.B, l.tables.exp, l.tables.recip);
+    this.host = new LaneHost(m);
   }
 
   static async start(cfg: ChipConfig): Promise<OutputCosim> {
@@ -84,41 +80,25 @@ export class OutputCosim {
     await this.m.close();
   }
 
-  private hostWrite(kind: number, bank: number, addr: number, data: number): void {
-    const m = this.m;
-    void m.poke('host_kind', kind);
-    void m.poke('host_bank', bank);
-    void m.poke('host_addr', addr);
-    void m.poke('host_wdata', data);
-    void m.poke('host_we', 1);
-    void m.step(1);
-    void m.poke('host_we', 0);
-  }
+  private readonly host: LaneHost;
 
-  private hostRead(kind: number, bank: number, addr: number): Promise<number> {
-    const m = this.m;
-    void m.poke('host_kind', kind);
-    void m.poke('host_bank', bank);
-    void m.poke('host_addr', addr);
-    void m.poke('host_re', 1);
-    void m.step(1);
-    void m.poke('host_re', 0);
-    void m.step(1);
-    return m.peek('host_rdata');
+  /** The layer's parameters behind the host port. */
+  private hostLayer(): HostLayer {
+    const { lay } = this;
+    return {
+      rows: lay.C,
+      nIn: lay.nIn,
+      lanes: lay.lanes,
+      ww: width(lay.N.weight.format),
+      wb: width(lay.N.bias.format),
+      weight: (j, i) => outputWeightAddress(lay, j, i),
+      biasAddr: (j) => j,
+      lfsrAddr: 0,
+    };
   }
 
   async loadParams(W: Int32Array, b: Int32Array, bank: LfsrBank): Promise<void> {
-    const { lay } = this;
-    const ww = width(lay.N.weight.format);
-    const wb = width(lay.N.bias.format);
-    for (let j = 0; j < lay.C; j++) {
-      for (let i = 0; i < lay.nIn; i++) {
-        const a = outputWeightAddress(lay, j, i);
-        this.hostWrite(HOST_KIND.weight, a.bank, a.addr, ux(W[j * lay.nIn + i], ww));
-      }
-      this.hostWrite(HOST_KIND.bias, 0, j, ux(b[j], wb));
-    }
-    for (let q = 0; q < lay.lanes; q++) this.hostWrite(HOST_KIND.lfsr, q, 0, bank.states[q] >>> 0);
+    this.host.writeLayer(this.hostLayer(), W, b, bank.states);
     await this.m.step(1);
   }
 
@@ -142,25 +122,7 @@ export class OutputCosim {
   }
 
   async readBack(): Promise<{ W: Int32Array; b: Int32Array; lfsr: Uint32Array }> {
-    const { lay } = this;
-    const ww = width(lay.N.weight.format);
-    const wb = width(lay.N.bias.format);
-    const wp: Promise<number>[] = [];
-    const bp: Promise<number>[] = [];
-    const lp: Promise<number>[] = [];
-    for (let j = 0; j < lay.C; j++) {
-      for (let i = 0; i < lay.nIn; i++) {
-        const a = outputWeightAddress(lay, j, i);
-        wp.push(this.hostRead(HOST_KIND.weight, a.bank, a.addr));
-      }
-      bp.push(this.hostRead(HOST_KIND.bias, 0, j));
-    }
-    for (let q = 0; q < lay.lanes; q++) lp.push(this.hostRead(HOST_KIND.lfsr, q, 0));
-    return {
-      W: Int32Array.from(await Promise.all(wp), (v) => sx(v, ww)),
-      b: Int32Array.from(await Promise.all(bp), (v) => sx(v, wb)),
-      lfsr: Uint32Array.from(await Promise.all(lp)),
-    };
+    return this.host.readLayer(this.hostLayer());
   }
 
   async satCounts(): Promise<Record<(typeof SAT_PORTS)[number], number>> {
@@ -191,15 +153,6 @@ export class OutputCosim {
     const got = train ? [] : await m.drain('logit');
     return { logits: got.map((w) => ({ data: w.data, last: w.last })), cycles: c1 - c0 };
   }
-}
-
-function randRaw(rng: Rng, lo: number, hi: number, mode: number): number {
-  if (mode === 0) return lo + rng.int(hi - lo + 1);
-  if (mode === 1) {
-    const span = Math.max(1, Math.floor((hi - lo) / 64));
-    return rng.int(2 * span + 1) - span;
-  }
-  return rng.uniform() < 0.5 ? hi - rng.int(4) : lo + rng.int(4);
 }
 
 export interface OutputCaseStats {

@@ -9,7 +9,7 @@ import { sat, type SatSlots } from './common.js';
 import type { Resizer } from './forward.js';
 import type { LfsrBank } from './lfsr-bank.js';
 import { ConstScale, rshiftNearest } from './scale.js';
-import { roundUpdate } from './update.js';
+import { roundUpdate, updateRow } from './update.js';
 
 export interface OutputParams {
   readonly nIn: number;
@@ -142,30 +142,11 @@ export function outputGradient(p: OutputParams, H: Int32Array, e: Float64Array, 
 
 /** The update W ← sat(W + SR(−mul·G)), b likewise, with the output layer's bank (rbuf: scratch ≥ nIn words). */
 export function outputUpdate(p: OutputParams, W: Int32Array, b: Int32Array, G: Float64Array, Gb: Float64Array, bank: LfsrBank, rbuf: Int32Array, s: SatSlots): void {
-  const { nIn, C, m, kW, kB, wLo, wHi, bLo, bHi, rbits: rb } = p;
-  const lanes = bank.lanes;
-  const rmask = bank.rmask;
-  const fastOut = p.wRounding === 'stochastic' && kW >= rb;
-  const pre = 2 ** -(kW - rb);
-  const post = 2 ** -rb;
-  const Sw = s.weight;
+  const { nIn, C, m, kW, kB, wLo, wHi, bLo, bHi } = p;
   for (let j = 0; j < C; j++) {
+    // word i of every row draws from lane i mod lanes; output rows are never skipped
     const r = j * nIn;
-    let lane = 0; // word i of every row draws from lane i mod lanes; output rows are never skipped
-    if (fastOut) {
-      bank.fillRow(rbuf, nIn);
-      lane = nIn % lanes;
-      for (let i = 0; i < nIn; i++) {
-        // SR for k ≥ rbits; |m·G| < 2^53 (checkBounds), so floor of a power-of-two scaling is exact
-        W[r + i] = sat(W[r + i] + Math.floor((Math.floor(m * G[r + i] * pre) + (rbuf[i] & rmask)) * post), wLo, wHi, Sw);
-      }
-    } else {
-      for (let i = 0; i < nIn; i++) {
-        const w = W[r + i] + roundUpdate(m * G[r + i], kW, bank, lane, p.wRounding);
-        if (++lane === lanes) lane = 0;
-        W[r + i] = sat(w, wLo, wHi, Sw);
-      }
-    }
+    const lane = updateRow(W, r, nIn, (i) => m * G[r + i], kW, p.wRounding, bank, rbuf, wLo, wHi, s.weight);
     b[j] = sat(b[j] + roundUpdate(m * Gb[j], kB, bank, lane, p.bRounding), bLo, bHi, s.bias);
   }
 }

@@ -5,7 +5,7 @@
  * memory). § UPDATE of the specification (step.ts header). |m·v·h| < 2^53 (checkBounds); intPath (32-bit
  * integer arithmetic) gives the same words when the formats bound the product below 2^31.
  */
-import { fast, maxRawNum, minRawNum, width, type FixedFormat, type Rounding } from '../../../generator/fixed/index.js';
+import { fast, maxRawNum, minRawNum, width, type FixedFormat, type Rounding, type SatSlot } from '../../../generator/fixed/index.js';
 import type { ResolvedNumeric } from '../../../generator/numeric.js';
 import { sat, type SatSlots } from './common.js';
 import { macRow } from './forward.js';
@@ -65,6 +65,48 @@ export function roundUpdate(x: number, k: number, bank: LfsrBank, lane: number, 
   return Math.floor((x + Math.floor(r * 2 ** -(rb - k))) * 2 ** -k);
 }
 
+/**
+ * One row of updates W[o + i] ← sat(W[o + i] + round(x(i), k)), i = 0 … nIn − 1, word i drawing from lane
+ * i mod lanes of `bank` (stochastic rounding: the row's draws generated lane by lane, then exact float64 SR,
+ * x(i) an integer below 2^53); returns the lane the next draw (the row's bias) takes.
+ */
+export function updateRow(
+  W: Int32Array,
+  o: number,
+  nIn: number,
+  x: (i: number) => number,
+  k: number,
+  rounding: Rounding,
+  bank: LfsrBank,
+  rbuf: Int32Array,
+  lo: number,
+  hi: number,
+  slot: SatSlot,
+): number {
+  const lanes = bank.lanes;
+  if (rounding === 'stochastic' && k > 0) {
+    bank.fillRow(rbuf, nIn);
+    const rb = bank.rbits;
+    const rmask = bank.rmask;
+    if (k >= rb) {
+      const pre = 2 ** -(k - rb);
+      const post = 2 ** -rb;
+      for (let i = 0; i < nIn; i++) W[o + i] = sat(W[o + i] + Math.floor((Math.floor(x(i) * pre) + (rbuf[i] & rmask)) * post), lo, hi, slot);
+    } else {
+      const lowR = 2 ** -(rb - k); // only the top k bits of the draw are added
+      const lowK = 2 ** -k;
+      for (let i = 0; i < nIn; i++) W[o + i] = sat(W[o + i] + Math.floor((x(i) + Math.floor((rbuf[i] & rmask) * lowR)) * lowK), lo, hi, slot);
+    }
+    return nIn % lanes;
+  }
+  let lane = 0;
+  for (let i = 0; i < nIn; i++) {
+    W[o + i] = sat(W[o + i] + roundUpdate(x(i), k, bank, lane, rounding), lo, hi, slot);
+    if (++lane === lanes) lane = 0;
+  }
+  return lane;
+}
+
 /** The next input of a fused pass and where its accumulators go (acc[j], j = 0 … n − 1). */
 export interface FusedForward {
   h: Int32Array;
@@ -92,13 +134,8 @@ export function rank1Update(
   const { nIn, n, m, kW, kB, wLo, wHi, bLo, bHi, rbits: rb } = p;
   const rmask = bank.rmask;
   const lanes = bank.lanes;
-  const stoch = p.wRounding === 'stochastic';
   const Sw = s.weight;
   const sh1 = kW - rb;
-  const pre = 2 ** -(kW - rb);
-  const post = 2 ** -rb;
-  const lowR = 2 ** -(rb - kW); // 0 < kW < rb: only the top kW bits of the draw are added
-  const lowK = 2 ** -kW;
   for (let j = 0; j < n; j++) {
     const nu = m * v[j];
     const o = j * nIn;
@@ -115,22 +152,7 @@ export function rank1Update(
         const d = ((Math.imul(nu, h[i]) >> sh1) + (rbuf[i] & rmask)) >> rb;
         W[o + i] = sat(W[o + i] + d, wLo, wHi, Sw);
       }
-    } else if (stoch && kW > 0) {
-      // the same SR on float64 integers (exact below 2^53, checkBounds)
-      bank.fillRow(rbuf, nIn);
-      lane = nIn % lanes;
-      for (let i = 0; i < nIn; i++) {
-        const r = rbuf[i] & rmask;
-        const d = kW >= rb ? Math.floor((Math.floor(nu * h[i] * pre) + r) * post) : Math.floor((nu * h[i] + Math.floor(r * lowR)) * lowK);
-        W[o + i] = sat(W[o + i] + d, wLo, wHi, Sw);
-      }
-    } else {
-      for (let i = 0; i < nIn; i++) {
-        const d = roundUpdate(nu * h[i], kW, bank, lane, p.wRounding);
-        if (++lane === lanes) lane = 0;
-        W[o + i] = sat(W[o + i] + d, wLo, wHi, Sw);
-      }
-    }
+    } else lane = updateRow(W, o, nIn, (i) => nu * h[i], kW, p.wRounding, bank, rbuf, wLo, wHi, Sw);
     // bias word (i = nIn)
     b[j] = sat(b[j] + roundUpdate(nu, kB, bank, lane, p.bRounding), bLo, bHi, s.bias);
     if (next) next.acc[j] = macRow(W, o, nIn, next.h, b[j] * next.bShift);
