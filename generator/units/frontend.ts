@@ -40,6 +40,7 @@
  */
 import { ModuleBuilder, cat, constant, mux, select, uint, type Expr, type Module, type ProcScope, type Signal } from '../ir/index.js';
 import { fifo } from '../lib/stream/fifo.js';
+import { skidBuffer } from '../lib/stream/skid.js';
 import { feedStream, instanceOutStream, streamIn, streamPortName } from '../lib/stream/bundle.js';
 import { configHash, type ChipConfig } from '../config.js';
 import {
@@ -84,7 +85,7 @@ export function crcByteNext(crc: Expr, byte: Expr, poly: number): Expr {
   return cat(...bits.reverse());
 }
 
-const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13 };
+const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13, CHECK: 14 };
 const TX = { IDLE: 0, RSPH: 1, S0: 2, S1: 3, OP: 4, TAG: 5, L0: 6, L1: 7, HC: 8, PAY: 9, CH: 10, CL: 11 };
 const KIND = { ERR: 0, ROM: 1, BUF: 2, STATUS: 3, ACK: 4, CTRL: 5 };
 const SEL = { REG: 0, BUF: 1, HCRC: 2, CRCH: 3, CRCL: 4 };
@@ -95,6 +96,28 @@ function heldFields(c: CommandSpec) {
   return c.fields.filter(
     (f) => f.in === 'header' && (f.min > 0 || f.max < 2 ** (8 * f.bytes) - 1 || c.span?.offset === f.name || c.span?.count === f.name),
   );
+}
+
+/**
+ * offset + count > limit without a full-width sum: either operand above the limit decides it alone;
+ * otherwise both fit in bits(limit) bits and their sum in one more (short carry chains for iCE40).
+ */
+function spanExceeds(offset: Expr, count: Expr, limit: number): Expr {
+  const w = Math.max(1, Math.ceil(Math.log2(limit + 1)));
+  const narrow = (e: Expr) => (e.width > w ? e.trunc(w) : e.zext(w));
+  const over = (e: Expr) => (2 ** e.width - 1 > limit ? e.gt(limit) : k(0, 1));
+  return over(offset).or(over(count)).or(narrow(offset).add(narrow(count)).gt(limit));
+}
+
+/**
+ * Room for one more byte in an output queue (FIFO + its one-byte stage), registered: the bytes queued
+ * or staged now plus the one issued now must be fewer than QDEPTH. The queue pops only, so this is
+ * at most one cycle pessimistic, and the issue logic starts at a register.
+ */
+function queueRoom(m: ModuleBuilder, room: Signal, count: Expr, staged: Expr, issue: Expr): void {
+  const held = count.add(staged);
+  // the issue selects between two compares of registers (it is the latest-arriving input)
+  m.next(room, mux(issue, held.lt(QDEPTH - 1), held.lt(QDEPTH)));
 }
 
 export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
@@ -111,7 +134,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const AW = Math.ceil(Math.log2(MAX_PAYLOAD));
   const TW = Math.ceil(Math.log2(timeoutCycles + 1));
 
-  const sIn = streamIn(m, 'in', uint(8), { last: true });
+  const sInPort = streamIn(m, 'in', uint(8), { last: true });
   const sRsp = streamIn(m, 'rsp', uint(8), { last: true });
   const qMod = fifo(8, QDEPTH, { last: true });
 
@@ -136,44 +159,65 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const rejected = m.reg('rejected_q', uint(32), { reset: 0 });
   const dropped = m.reg('dropped_q', uint(32), { reset: 0 });
 
-  const receiving = m.wire('receiving', rxState.ge(RX.HDR).and(rxState.le(RX.CRC1)));
-  const inReady = m.wire('in_ready', rxState.le(RX.CRC1));
-  m.assign(sIn.ready, inReady);
+  // decoded state flags kept as registers beside rx_state_q (goTo writes all of them): the input's
+  // ready and the payload-byte enables start at a flip-flop
+  const rxFlags = {
+    open: (st: number) => st <= RX.CRC1,
+    receiving: (st: number) => st >= RX.HDR && st <= RX.CRC1,
+    pay: (st: number) => st === RX.PAY,
+  };
+  const flag = Object.fromEntries(
+    Object.entries(rxFlags).map(([name, f]) => [name, m.reg(`rx_${name}_q`, uint(1), { reset: f(RX.HUNT) ? 1 : 0 })]),
+  ) as Record<keyof typeof rxFlags, Signal>;
+  /** Next receive state: a state, or `cond ? a : b`. */
+  const goTo = ($: ProcScope, a: number, cond?: Expr, b?: number) => {
+    const pick = (x: number, y: number): Expr => (cond === undefined || b === undefined ? k(x, 4) : mux(cond, k(x, 4), k(y, 4)));
+    $.set(rxState, pick(a, b ?? a));
+    for (const [name, f] of Object.entries(rxFlags)) {
+      const fa = f(a) ? 1 : 0;
+      const fb = f(b ?? a) ? 1 : 0;
+      $.set(flag[name as keyof typeof rxFlags], fa === fb || cond === undefined ? k(fa, 1) : mux(cond, k(fa, 1), k(fb, 1)));
+    }
+  };
+  const receiving = flag.receiving;
+  const inReady = m.wire('in_ready', flag.open);
+  // request bytes pass a skid buffer first: every per-byte path starts at a register, and the input's
+  // tready is a register too (one cycle of latency, full rate)
+  const inSkid = m.instance('in_skid', skidBuffer(8, { last: true }), {
+    ...feedStream('in', { valid: sInPort.valid, data: sInPort.data, last: sInPort.last as Signal }),
+    [streamPortName('out', 'out', 'tready')]: inReady,
+  });
+  m.assign(sInPort.ready, inSkid.out(streamPortName('in', 'in', 'tready')));
+  const sIn = instanceOutStream(inSkid, 'out');
   const inFire = m.wire('in_fire', sIn.valid.and(inReady));
   const byte = sIn.data;
   const inLast = sIn.last as Signal;
   const txIdle = m.wire('tx_idle', txState.eq(TX.IDLE));
 
-  // ---- per-command constants, decoded from the opcode -------------------------------------------
-  const known = m.wire('cmd_known', uint(1));
-  const curHeader = m.wire('cmd_header', uint(IW));
-  const curRecM1 = m.wire('cmd_record_m1', uint(IW));
-  const curNoRec = m.wire('cmd_no_records', uint(1));
-  const curMin = m.wire('cmd_min_records', uint(IW));
-  const curMax = m.wire('cmd_max_records', uint(IW));
-  m.comb('decode', ($) => {
-    $.set(known, 0);
-    $.set(curHeader, 0);
-    $.set(curRecM1, 0);
-    $.set(curNoRec, 1);
-    $.set(curMin, 0);
-    $.set(curMax, 0);
-    let sw = $.switch(opQ);
-    for (const c of spec.commands) {
-      sw = sw.case(c.code, () => {
-        $.set(known, 1);
-        $.set(curHeader, c.header);
-        $.set(curRecM1, Math.max(c.record - 1, 0));
-        $.set(curNoRec, c.record === 0 ? 1 : 0);
-        $.set(curMin, c.minRecords);
-        $.set(curMax, c.maxRecords);
-      });
-    }
-  });
+  // ---- per-command constants, decoded from the opcode ---------------------------------------------
+  // Two register stages: one flag per command (op_q is its opcode), then each constant as an AND-OR of
+  // the flags. op_q is written by the first header byte, and the first use (in PAY) comes at least four
+  // input bytes later, so the decode is off the per-byte paths.
+  const isCmd = new Map(spec.commands.map((c) => [c.name, m.pipe(`cmd_is_${c.name.toLowerCase()}_q`, opQ.eq(c.code), { reset: 0 })]));
+  const is = (c: CommandSpec) => isCmd.get(c.name) as Signal;
+  const constant_ = (name: string, w: number, value: (c: CommandSpec) => number, dflt = 0) =>
+    m.pipe(
+      `cmd_${name}_q`,
+      spec.commands.reduce<Expr>((acc, c) => (value(c) === dflt ? acc : mux(is(c), k(value(c) ^ dflt, w), k(0, w)).or(acc)), k(0, w)).xor(k(dflt, w)),
+      { reset: dflt },
+    );
+  const known = m.pipe('cmd_known_q', spec.commands.map(is).reduce<Expr>((a, b) => a.or(b), k(0, 1)), { reset: 0 });
+  const curHeader = constant_('header', IW, (c) => c.header);
+  const curHeaderM1 = constant_('header_m1', IW, (c) => Math.max(c.header - 1, 0));
+  const curRecM1 = constant_('record_m1', IW, (c) => Math.max(c.record - 1, 0));
+  const curNoRec = constant_('no_records', 1, (c) => (c.record === 0 ? 1 : 0), 1);
+  const curMin = constant_('min_records', IW, (c) => c.minRecords);
+  const curMax = constant_('max_records', IW, (c) => c.maxRecords);
 
   // ---- field checks ------------------------------------------------------------------------------
-  const payFire = m.wire('pay_fire', inFire.and(rxState.eq(RX.PAY)).and(inLast.not()));
-  const inRecords = m.wire('in_records', idx.ge(curHeader));
+  const payFire = m.wire('pay_fire', inFire.and(flag.pay).and(inLast.not()));
+  // idx ≥ the command's header bytes, kept as a flag (set at HCRC, raised by the last header byte)
+  const inRecords = m.reg('in_records_q', uint(1), { reset: 0 });
   const recBad = m.reg('rec_bad_q', uint(1), { reset: 0 });
   const recBadOff = m.reg('rec_bad_off_q', uint(IW), { reset: 0 });
   const held = new Map<string, Signal>();
@@ -181,14 +225,17 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     for (const f of heldFields(c)) held.set(`${c.name}.${f.name}`, m.reg(`f_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, uint(8 * f.bytes), { reset: 0 }));
   }
   const recordChecks = spec.commands.flatMap((c) => c.fields.filter((f) => f.in === 'record').map((f) => ({ c, f })));
+  const payIdx = m.pipe('pay_idx_q', idx, { reset: 0 });
+  const payByteD = m.pipe('pay_byte_q', byte, { reset: 0 });
   m.seq('fields', ($) => {
     for (const c of spec.commands) {
       for (const f of heldFields(c)) {
         const r = held.get(`${c.name}.${f.name}`) as Signal;
         const at = f.bytes === 1 ? idx.eq(f.offset) : f.offset === 0 ? idx.lt(f.bytes) : idx.ge(f.offset).and(idx.lt(f.offset + f.bytes));
-        const hit = payFire.and(opQ.eq(c.code)).and(at);
+        // one cycle late: the byte's destination is registered first (payByteD is the byte)
+        const hit = m.pipe(`${r.name.replace(/_q$/, '')}_hit_q`, payFire.and(is(c)).and(at), { reset: 0 });
         // little-endian: shift right, the new byte on top; after `bytes` bytes the value is in place
-        $.if(hit, () => $.set(r, f.bytes === 1 ? byte : cat(byte, r.slice(8 * f.bytes - 1, 8))));
+        $.if(hit, () => $.set(r, f.bytes === 1 ? payByteD : cat(payByteD, r.slice(8 * f.bytes - 1, 8))));
       }
     }
     $.if(rxState.eq(RX.HCRC), () => $.set(recBad, 0));
@@ -196,14 +243,22 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
       const outs = [...(f.min > 0 ? [byte.lt(f.min)] : []), ...(f.max < 255 ? [byte.gt(f.max)] : [])];
       if (outs.length === 0) continue;
       const out = outs.reduce((a, b) => a.or(b));
-      $.if(payFire.and(inRecords).and(opQ.eq(c.code)).and(recPos.eq(f.offset)).and(out).and(recBad.not()), () => {
+      // one cycle late: the byte's verdict is registered first, the first bad one kept
+      const hit = m.pipe(`rec_chk_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, payFire.and(inRecords).and(is(c)).and(recPos.eq(f.offset)).and(out), { reset: 0 });
+      $.if(hit.and(recBad.not()), () => {
         $.set(recBad, 1);
-        $.set(recBadOff, idx);
+        $.set(recBadOff, payIdx);
       });
     }
   });
 
-  // range verdict: header fields in order, then the span, then the first bad record byte
+  // ---- the verdict, in two register stages --------------------------------------------------------
+  // Every input of the verdict (held fields, record checks, record count and position, length, opcode)
+  // is final once the last payload byte is taken (or at HCRC for an empty payload), and the two CRC-16
+  // bytes take at least one cycle each before DECIDE. So the verdict runs free, one stage per cycle:
+  // stage 1 registers every check's bit (chk_<command>_q) and the length rule (len_ok_q), stage 2 the
+  // first failing check of the command and its offset (range_bad_q, range_off_q); at DECIDE both hold
+  // the verdict of the whole frame, with no added latency.
   let rangeBad: Expr = k(0, 1);
   let rangeOff: Expr = k(0, IW);
   for (const c of [...spec.commands].reverse()) {
@@ -219,27 +274,32 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     if (c.span) {
       const count = c.span.count === 'records' ? recCnt : value(c.span.count);
       const offField = c.fields.find((f) => f.name === c.span?.offset) as { offset: number };
-      checks.push({ bad: value(c.span.offset).add(count).gt(c.span.limit), off: offField.offset });
+      checks.push({ bad: spanExceeds(value(c.span.offset), count, c.span.limit), off: offField.offset });
     }
-    if (c.fields.some((f) => f.in === 'record')) checks.push({ bad: recBad, off: recBadOff });
-    if (checks.length === 0) continue;
+    if (checks.length === 0 && !c.fields.some((f) => f.in === 'record')) continue;
+    // stage 1: the check bits, first check in bit 0
+    const bits = checks.length ? m.pipe(`chk_${c.name.toLowerCase()}_q`, cat(...checks.map((ch) => ch.bad).reverse()), { reset: 0 }) : null;
+    const staged = checks.map((ch, i) => ({ bad: (bits as Signal).bit(i), off: ch.off }));
+    if (c.fields.some((f) => f.in === 'record')) staged.push({ bad: recBad, off: recBadOff });
     let bad: Expr = k(0, 1);
     let off: Expr = k(0, IW);
-    for (const ch of checks.reverse()) {
+    for (const ch of staged.reverse()) {
       off = mux(ch.bad, typeof ch.off === 'number' ? k(ch.off, IW) : ch.off, off);
       bad = ch.bad.or(bad);
     }
-    const mine = opQ.eq(c.code);
-    rangeOff = mux(mine, off, rangeOff);
-    rangeBad = mux(mine, bad, rangeBad);
+    // AND-OR over the commands (one flag at most is set)
+    rangeOff = is(c).repeat(IW).and(off).or(rangeOff);
+    rangeBad = is(c).and(bad).or(rangeBad);
   }
-  const rangeBadW = m.wire('range_bad', rangeBad);
-  const rangeOffW = m.wire('range_off', rangeOff);
-  const lenOk = m.wire(
-    'len_ok',
+  // stage 2
+  const rangeBadW = m.pipe('range_bad_q', rangeBad, { reset: 0 });
+  const rangeOffW = m.pipe('range_off_q', rangeOff, { reset: 0 });
+  const lenOk = m.pipe(
+    'len_ok_q',
     known.and(lenQ.ge(curHeader)).and(mux(curNoRec, lenQ.eq(curHeader), recPos.eq(0).and(recCnt.ge(curMin)).and(recCnt.le(curMax)))),
+    { reset: 0 },
   );
-  const feOp = m.wire('fe_op', [OPCODES.IDENTIFY, OPCODES.ECHO, OPCODES.LINK_STATUS, OPCODES.RESET].map((o) => opQ.eq(o)).reduce((a, b) => a.or(b)));
+  const feOp = m.wire('fe_op', spec.commands.filter((c) => c.handler === 'frontend').map(is).reduce<Expr>((a, b) => a.or(b), k(0, 1)));
 
   // ---- payload buffer ----------------------------------------------------------------------------
   const buf = m.memory('payload_buf', { depth: 2 ** AW, type: uint(8) });
@@ -252,41 +312,82 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const cmdStgBuf = m.reg('cmd_stg_buf_q', uint(1), { reset: 0 });
   const cmdStgData = m.reg('cmd_stg_data_q', uint(8), { reset: 0 });
   const cmdStgLast = m.reg('cmd_stg_last_q', uint(1), { reset: 0 });
-  const cmdIssue = m.wire('cmd_issue', rxState.eq(RX.DISPATCH).and(cmdQCount.add(cmdStgValid).lt(QDEPTH)));
-  const dispEnd = m.wire('disp_end', disp.zext(17).eq(lenQ.add(2)));
-  const timeout = m.wire('timeout', receiving.and(inFire.not()).and(timer.eq(timeoutCycles - 1)));
+  const cmdRoom = m.reg('cmd_room_q', uint(1), { reset: 1 });
+  const cmdIssue = m.wire('cmd_issue', rxState.eq(RX.DISPATCH).and(cmdRoom));
+  queueRoom(m, cmdRoom, cmdQCount, cmdStgValid, cmdIssue);
+  // lenQ + 2 (the last command byte's index), registered: lenQ is final long before DISPATCH
+  // "disp is the last command byte (lenQ + 2)", kept across disp's advance (disp is 0 on entry)
+  const dispEnd = m.reg('disp_end_q', uint(1), { reset: 0 });
+  const lenP1 = m.pipe('len_p1_q', lenQ.add(1), { reset: 0 });
+  const lenP2 = m.pipe('len_p2_q', lenQ.add(2), { reset: 0 });
+  m.next(dispEnd, rxState.eq(RX.DISPATCH).and(mux(cmdIssue, disp.zext(17).eq(lenP1), disp.zext(17).eq(lenP2))));
+  // "the idle timer is at timeoutCycles − 1", registered one count ahead (the compare is off the path)
+  const timerAtEnd = m.reg('idle_timer_end_q', uint(1), { reset: 0 });
+  const timeout = m.wire('timeout', receiving.and(inFire.not()).and(timerAtEnd));
   const crc8Next = m.wire('rx_crc8_next', crcByteNext(crc8, byte, CRC8.poly));
   const crc16Next = m.wire('rx_crc16_next', crcByteNext(crc16, byte, CRC16.poly));
+  // the frame's CRC-16 residue is final in CHECK (after the last CRC byte); its zero test registered
+  const crcOk = m.pipe('rx_crc_ok_q', crc16.eq(0), { reset: 0 });
 
-  const fail = ($: ProcScope, code: number, detail: Expr | number) => {
-    $.set(errCode, code);
-    $.set(errDetail, detail);
-    $.set(rxState, RX.REPORT);
-  };
+  // lenQ − 1, registered: lenQ is final at HCRC, this is used from the first payload byte on
+  const lenM1 = m.pipe('len_m1_q', lenQ.subWrap(1), { reset: 0 });
+  const lenM2 = m.pipe('len_m2_q', lenQ.subWrap(2), { reset: 0 });
+  // "the payload byte at idx is the last", kept across idx's advance (in HCRC idx is 0)
+  const payLast = m.reg('pay_last_q', uint(1), { reset: 0 });
+  m.next(payLast, mux(flag.pay, mux(payFire, idx.zext(16).eq(lenM2), idx.zext(16).eq(lenM1)), lenQ.eq(1)));
+
+  // A failure moves the receive FSM to REPORT; the error's code and detail are written in every cycle
+  // outside REPORT with the answer the failure of that cycle would give (so their enable is the state
+  // alone, not the failure conditions), and held through REPORT.
+  const fail = ($: ProcScope) => goTo($, RX.REPORT);
+  m.seq('err', ($) => {
+    const set = (code: number, detail: Expr | number) => {
+      $.set(errCode, code);
+      $.set(errDetail, detail);
+    };
+    $.if(rxState.eq(RX.DECIDE), () => {
+      $.if(crcOk.not(), () => set(ERRORS.BAD_CRC, 0))
+        .elseIf(known.not(), () => set(ERRORS.UNKNOWN_OPCODE, opQ.zext(16)))
+        .elseIf(lenOk.not(), () => set(ERRORS.BAD_LENGTH, lenQ))
+        .else(() => set(ERRORS.OUT_OF_RANGE, rangeOffW.zext(16)));
+    })
+      .elseIf(rxState.eq(RX.REPORT), () => {})
+      .elseIf(inFire.and(inLast).and(rxState.ne(RX.CRC1)), () => set(ERRORS.TRUNCATED, got.addWrap(1)))
+      .elseIf(rxState.eq(RX.HCRC).and(inFire), () => {
+        $.if(byte.ne(crc8), () => set(ERRORS.HEADER_CRC, 0)).else(() => set(ERRORS.BAD_LENGTH, lenQ));
+      })
+      .else(() => set(ERRORS.TRUNCATED, got));
+  });
 
   m.seq('rx', ($) => {
     $.switch(rxState)
-      .case(RX.HUNT, () => {
-        $.if(inFire.and(byte.eq(SYNC[0])), () => $.set(rxState, RX.SYNC1));
-      })
-      .case(RX.SYNC1, () => {
-        $.if(inFire, () => {
-          $.if(byte.eq(SYNC[1]), () => {
-            $.set(rxState, RX.HDR);
-            $.set(hidx, 0);
-            $.set(got, 0);
-            $.set(opQ, 0);
-            $.set(tagQ, 0);
-            $.set(crc8, CRC8.init);
-            $.set(crc16, CRC16.init);
-          }).elseIf(byte.ne(SYNC[0]), () => $.set(rxState, RX.HUNT));
+      .case([RX.HUNT, RX.SYNC1], () => {
+        // the frame registers start over in every hunting cycle, whatever arrives (the transmit side
+        // took op and tag at its start): off the byte paths
+        $.set(hidx, 0);
+        $.set(got, 0);
+        $.set(opQ, 0);
+        $.set(tagQ, 0);
+        $.set(crc8, CRC8.init);
+        $.set(crc16, CRC16.init);
+        $.if(rxState.eq(RX.HUNT), () => {
+          $.if(inFire.and(byte.eq(SYNC[0])), () => goTo($, RX.SYNC1));
+        }).elseIf(inFire, () => {
+          $.if(byte.eq(SYNC[1]), () => goTo($, RX.HDR)).elseIf(byte.ne(SYNC[0]), () => goTo($, RX.HUNT));
         });
       })
       .case([RX.HDR, RX.HCRC, RX.PAY, RX.CRC0, RX.CRC1], () => {
+        // the payload counters start over in every header cycle, whatever arrives: off the byte paths
+        $.if(rxState.le(RX.HCRC), () => {
+          $.set(idx, 0);
+          $.set(recPos, 0);
+          $.set(recCnt, 0);
+          $.set(inRecords, curHeader.eq(0));
+        });
         $.if(inFire, () => {
           $.set(got, got.addWrap(1));
           $.set(crc16, crc16Next);
-          $.if(inLast.and(rxState.ne(RX.CRC1)), () => fail($, ERRORS.TRUNCATED, got.addWrap(1))).else(() => {
+          $.if(inLast.and(rxState.ne(RX.CRC1)), () => fail($)).else(() => {
             $.switch(rxState)
               .case(RX.HDR, () => {
                 $.set(crc8, crc8Next);
@@ -297,22 +398,16 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
                   .case(2, () => $.set(lenQ, cat(lenQ.slice(15, 8), byte)))
                   .case(3, () => {
                     $.set(lenQ, cat(byte, lenQ.slice(7, 0)));
-                    $.set(rxState, RX.HCRC);
+                    goTo($, RX.HCRC);
                   });
               })
               .case(RX.HCRC, () => {
-                $.if(byte.ne(crc8), () => fail($, ERRORS.HEADER_CRC, 0))
-                  .elseIf(lenQ.gt(MAX_PAYLOAD), () => fail($, ERRORS.BAD_LENGTH, lenQ))
-                  .else(() => {
-                    $.set(idx, 0);
-                    $.set(recPos, 0);
-                    $.set(recCnt, 0);
-                    $.set(rxState, mux(lenQ.eq(0), k(RX.CRC0, 4), k(RX.PAY, 4)));
-                  });
+                $.if(byte.ne(crc8).or(lenQ.gt(MAX_PAYLOAD)), () => fail($)).else(() => goTo($, RX.CRC0, lenQ.eq(0), RX.PAY));
               })
               .case(RX.PAY, () => {
                 $.set(idx, idx.addWrap(1));
-                $.if(idx.add(1).eq(lenQ), () => $.set(rxState, RX.CRC0));
+                $.if(payLast, () => goTo($, RX.CRC0));
+                $.if(idx.eq(curHeaderM1), () => $.set(inRecords, 1));
                 $.if(inRecords, () => {
                   $.if(recPos.eq(curRecM1), () => {
                     $.set(recPos, 0);
@@ -320,52 +415,57 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
                   }).else(() => $.set(recPos, recPos.addWrap(1)));
                 });
               })
-              .case(RX.CRC0, () => $.set(rxState, RX.CRC1))
-              .case(RX.CRC1, () => $.set(rxState, RX.DECIDE));
+              .case(RX.CRC0, () => goTo($, RX.CRC1))
+              .case(RX.CRC1, () => goTo($, RX.CHECK));
           });
-        }).elseIf(timeout, () => fail($, ERRORS.TRUNCATED, got));
+        }).elseIf(timeout, () => fail($));
       })
+      .case(RX.CHECK, () => goTo($, RX.DECIDE))
       .case(RX.DECIDE, () => {
-        $.if(crc16.ne(0), () => fail($, ERRORS.BAD_CRC, 0))
-          .elseIf(known.not(), () => fail($, ERRORS.UNKNOWN_OPCODE, opQ.zext(16)))
-          .elseIf(lenOk.not(), () => fail($, ERRORS.BAD_LENGTH, lenQ))
-          .elseIf(rangeBadW, () => fail($, ERRORS.OUT_OF_RANGE, rangeOffW.zext(16)))
-          .else(() => $.set(rxState, mux(feOp, k(RX.REPLY, 4), k(RX.DISPWAIT, 4))));
+        $.if(crcOk.not().or(known.not()).or(lenOk.not()).or(rangeBadW), () => fail($)).else(() => goTo($, RX.REPLY, feOp, RX.DISPWAIT));
       })
       .case(RX.REPORT, () => {
-        $.if(txIdle, () => $.set(rxState, RX.HUNT));
+        $.if(txIdle, () => goTo($, RX.HUNT));
       })
       .case(RX.REPLY, () => {
-        $.if(txIdle, () => $.set(rxState, mux(opQ.eq(OPCODES.IDENTIFY), k(RX.HUNT, 4), k(RX.WAITTX, 4))));
+        $.if(txIdle, () => goTo($, RX.HUNT, opQ.eq(OPCODES.IDENTIFY), RX.WAITTX));
       })
       .case(RX.WAITTX, () => {
-        $.if(txIdle, () => $.set(rxState, mux(opQ.eq(OPCODES.RESET), k(RX.RESETP, 4), k(RX.HUNT, 4))));
+        $.if(txIdle, () => goTo($, RX.RESETP, opQ.eq(OPCODES.RESET), RX.HUNT));
       })
       .case(RX.DISPWAIT, () => {
         $.if(txIdle, () => {
-          $.set(rxState, RX.DISPATCH);
+          goTo($, RX.DISPATCH);
           $.set(disp, 0);
         });
       })
       .case(RX.DISPATCH, () => {
         $.if(cmdIssue, () => {
           $.set(disp, disp.addWrap(1));
-          $.if(dispEnd, () => $.set(rxState, RX.HUNT));
+          $.if(dispEnd, () => goTo($, RX.HUNT));
         });
       })
-      .default(() => $.set(rxState, RX.HUNT));
+      .default(() => goTo($, RX.HUNT));
   });
 
   m.seq('idle_timer', ($) => {
-    $.if(receiving.and(inFire.not()).and(timeout.not()), () => $.set(timer, timer.addWrap(1))).else(() => $.set(timer, 0));
+    const counting = receiving.and(inFire.not()).and(timeout.not());
+    $.if(counting, () => $.set(timer, timer.addWrap(1))).else(() => $.set(timer, 0));
+    $.set(timerAtEnd, counting.and(timer.eq(timeoutCycles - 2)));
   });
 
+  // the counters add what the previous cycle counted (registered events: the 32-bit adders and their
+  // enables start at registers); LINK_STATUS reads them at least seven cycles after its own DECIDE
+  const acceptedEv = m.pipe('accepted_ev_q', rxState.eq(RX.DECIDE).and(crcOk).and(known).and(lenOk).and(rangeBadW.not()), { reset: 0 });
+  const rejectedEv = m.pipe('rejected_ev_q', rxState.eq(RX.REPORT).and(txIdle), { reset: 0 });
+  const huntDrop = inFire.and(rxState.eq(RX.HUNT)).and(byte.ne(SYNC[0]));
+  const syncDrop1 = inFire.and(rxState.eq(RX.SYNC1)).and(byte.eq(SYNC[0]));
+  const syncDrop2 = inFire.and(rxState.eq(RX.SYNC1)).and(byte.ne(SYNC[1]));
+  const droppedEv = m.pipe('dropped_ev_q', mux(huntDrop.or(syncDrop1), k(1, 2), mux(syncDrop2, k(2, 2), k(0, 2))), { reset: 0 });
   m.seq('link_counters', ($) => {
-    $.if(rxState.eq(RX.DECIDE).and(crc16.eq(0)).and(known).and(lenOk).and(rangeBadW.not()), () => $.set(accepted, accepted.addWrap(1)));
-    $.if(rxState.eq(RX.REPORT).and(txIdle), () => $.set(rejected, rejected.addWrap(1)));
-    $.if(inFire.and(rxState.eq(RX.HUNT)).and(byte.ne(SYNC[0])), () => $.set(dropped, dropped.addWrap(1)))
-      .elseIf(inFire.and(rxState.eq(RX.SYNC1)).and(byte.eq(SYNC[0])), () => $.set(dropped, dropped.addWrap(1)))
-      .elseIf(inFire.and(rxState.eq(RX.SYNC1)).and(byte.ne(SYNC[1])), () => $.set(dropped, dropped.addWrap(2)));
+    $.if(acceptedEv, () => $.set(accepted, accepted.addWrap(1)));
+    $.if(rejectedEv, () => $.set(rejected, rejected.addWrap(1)));
+    $.if(droppedEv.ne(0), () => $.set(dropped, dropped.addWrap(droppedEv.zext(32))));
   });
 
   m.output('chip_rst', rxState.eq(RX.RESETP));
@@ -419,18 +519,35 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   );
 
   const rspStatus = m.reg('rsp_status_q', uint(8), { reset: 0 });
-  const needsRsp = m.wire('needs_rsp', kind.eq(KIND.CTRL).and(rspStatus.eq(0).or(txIdx.ge(2))));
-  const outRoom = m.wire('out_room', outQCount.add(stgValid).lt(QDEPTH));
+  // payload bytes that come from the controller's reply: all of an ok reply's, an error reply's from the
+  // third on (status and request opcode first). From registers: the kind and the status are final long
+  // before PAY, and txIdx ≥ 2 is tracked across the advance (txIdx resets to 0 in IDLE)
+  const txAdvance = m.wire('tx_advance', uint(1));
+  const pastTwo = m.pipe('tx_past_two_q', txState.ne(TX.IDLE).and(mux(txAdvance, txIdx.ge(1), txIdx.ge(2))), { reset: 0 });
+  const isCtrl = m.pipe('tx_ctrl_q', kind.eq(KIND.CTRL), { reset: 0 });
+  const rspOk = m.pipe('rsp_ok_q', rspStatus.eq(0), { reset: 0 });
+  const needsRsp = m.wire('needs_rsp', isCtrl.and(rspOk.or(pastTwo)));
+  const outRoom = m.reg('out_room_q', uint(1), { reset: 1 });
   const emitting = m.wire('tx_emitting', txState.ge(TX.S0));
   const rspReady = m.wire('rsp_ready', txState.eq(TX.RSPH).or(txState.eq(TX.PAY).and(needsRsp).and(outRoom)));
   m.assign(sRsp.ready, rspReady);
   const rspFire = m.wire('rsp_fire', sRsp.valid.and(rspReady));
   const txIssue = m.wire('tx_issue', emitting.and(outRoom).and(txState.ne(TX.PAY).or(needsRsp.not()).or(sRsp.valid)));
-  const lastPay = m.wire('tx_last_pay', txIdx.add(1).eq(txLen));
+  queueRoom(m, outRoom, outQCount, stgValid, txIssue);
+  // txLen − 1, registered: txLen is final at least six cycles (S0 … HC) before the first payload byte
+  const lastPay = m.wire('tx_last_pay', txIdx.eq(m.pipe('tx_len_m1_q', txLen.subWrap(1), { reset: 0 })));
 
+  // The identify ROM, read ahead: two registered reads of txIdx (the byte there and the one after it),
+  // and txIdx advanced by at most one since, so the payload byte is a 2:1 choice of registers (and the
+  // ROM's address is not a function of this cycle's issue)
   const romAW = Math.max(1, Math.ceil(Math.log2(identify.length)));
-  const rom = m.memory('identify_rom', { depth: identify.length, type: uint(8), init: identify });
-  const romByte = m.wire('rom_byte', rom.readAsync(txIdx.trunc(romAW)));
+  const romRead = (name: string, words: readonly number[]) =>
+    m.memory(name, { depth: words.length, type: uint(8), init: words }).readSync(`${name}_q`, txIdx.trunc(romAW));
+  const romHere = romRead('identify_rom', identify);
+  const romNext = romRead('identify_rom_next', [...identify.slice(1), 0]);
+  m.assign(txAdvance, txIssue.and(txState.eq(TX.PAY)));
+  const txAdvanced = m.pipe('tx_advanced_q', txAdvance, { reset: 0 });
+  const romByte = m.wire('rom_byte', mux(txAdvanced, romNext, romHere));
   const counterBytes = [accepted, rejected, dropped].flatMap((c) => [0, 1, 2, 3].map((b) => c.slice(8 * b + 7, 8 * b)));
   const payByte = m.wire(
     'tx_pay_byte',
@@ -545,9 +662,9 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   });
 
   // ---- buffer read port (command replay or ECHO) and the two output queues ------------------------
-  const bufRe = m.wire('buf_re', cmdIssue.and(disp.ge(3)).or(txIssue.and(txState.eq(TX.PAY)).and(kind.eq(KIND.BUF))));
+  // read every cycle: a byte read is consumed by the stage in the very next cycle, or not at all
   const bufAddr = m.wire('buf_raddr', mux(rxState.eq(RX.DISPATCH), disp.subWrap(3).trunc(AW), txIdx.trunc(AW)));
-  const bufData = buf.readSync('buf_rdata_q', bufAddr, bufRe);
+  const bufData = buf.readSync('buf_rdata_q', bufAddr);
 
   const pushByte = m.wire('tx_push_byte', select(stgSel, [stgData, bufData, txCrc8, txCrc16.slice(15, 8), txCrc16.slice(7, 0)], k(0, 8)));
   m.seq('tx_crc', ($) => {
