@@ -85,7 +85,7 @@ export function crcByteNext(crc: Expr, byte: Expr, poly: number): Expr {
   return cat(...bits.reverse());
 }
 
-const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13, CHECK: 14 };
+const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13, CHECK: 14, HCHK: 15 };
 const TX = { IDLE: 0, RSPH: 1, S0: 2, S1: 3, OP: 4, TAG: 5, L0: 6, L1: 7, HC: 8, PAY: 9, CH: 10, CL: 11 };
 const KIND = { ERR: 0, ROM: 1, BUF: 2, STATUS: 3, ACK: 4, CTRL: 5 };
 const SEL = { REG: 0, BUF: 1, HCRC: 2, CRCH: 3, CRCL: 4 };
@@ -99,14 +99,45 @@ function heldFields(c: CommandSpec) {
 }
 
 /**
+ * e > c or e < c for a constant c, byte by byte above 8 bits (short carry chains in parallel and
+ * equalities instead of one long chain).
+ */
+function cmpConst(e: Expr, c: number, op: 'gt' | 'lt'): Expr {
+  if (c >= 2 ** e.width) return k(op === 'lt' ? 1 : 0, 1);
+  if (e.width <= 8) return op === 'gt' ? e.gt(c) : e.lt(c);
+  const hi = e.slice(e.width - 1, 8);
+  const lo = e.slice(7, 0);
+  const cHi = Math.floor(c / 256);
+  const cLo = c % 256;
+  return cmpConst(hi, cHi, op).or(hi.eq(cHi).and(op === 'gt' ? lo.gt(cLo) : lo.lt(cLo)));
+}
+
+/**
  * offset + count > limit without a full-width sum: either operand above the limit decides it alone;
  * otherwise both fit in bits(limit) bits and their sum in one more (short carry chains for iCE40).
  */
-function spanExceeds(offset: Expr, count: Expr, limit: number): Expr {
+function spanExceeds(m: ModuleBuilder, name: string, offset: Expr, count: Expr, limit: number): Expr {
   const w = Math.max(1, Math.ceil(Math.log2(limit + 1)));
   const narrow = (e: Expr) => (e.width > w ? e.trunc(w) : e.zext(w));
-  const over = (e: Expr) => (2 ** e.width - 1 > limit ? e.gt(limit) : k(0, 1));
-  return over(offset).or(over(count)).or(narrow(offset).add(narrow(count)).gt(limit));
+  const over = (e: Expr) => cmpConst(e, limit, 'gt');
+  // the narrow sum has a register stage of its own (span_sum_<command>_q)
+  return over(offset).or(over(count)).or(m.pipe(`span_sum_${name}_q`, narrow(offset).add(narrow(count)), { reset: 0 }).gt(limit));
+}
+
+/**
+ * Decoded flags of a state register, kept as registers beside it: `goTo` writes the state and every
+ * flag, so logic that tests a flag starts at a flip-flop instead of a state decode.
+ */
+function stateFlags<F extends string>(m: ModuleBuilder, state: Signal, prefix: string, resetState: number, preds: Record<F, (st: number) => boolean>) {
+  const names = Object.keys(preds) as F[];
+  const flag = Object.fromEntries(names.map((n) => [n, m.reg(`${prefix}_${n}_q`, uint(1), { reset: preds[n](resetState) ? 1 : 0 })])) as Record<F, Signal>;
+  /** Next state: a state, or `cond ? a : b`. */
+  const goTo = ($: ProcScope, a: number, cond?: Expr, b?: number) => {
+    const pick = (x: number, y: number, w: number): Expr => (cond === undefined || b === undefined || x === y ? k(x, w) : mux(cond, k(x, w), k(y, w)));
+    $.set(state, pick(a, b ?? a, state.width));
+    for (const n of names) $.set(flag[n], pick(preds[n](a) ? 1 : 0, preds[n](b ?? a) ? 1 : 0, 1));
+  };
+  return { flag, goTo };
 }
 
 /**
@@ -148,6 +179,8 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const got = m.reg('got_q', uint(16), { reset: 0 });
   const idx = m.reg('idx_q', uint(IW), { reset: 0 });
   const recPos = m.reg('rec_pos_q', uint(IW), { reset: 0 });
+  // "rec_pos_q is the record's last byte", kept across its advance
+  const recEnd = m.reg('rec_end_q', uint(1), { reset: 0 });
   const recCnt = m.reg('rec_cnt_q', uint(IW), { reset: 0 });
   const crc8 = m.reg('rx_crc8_q', uint(8), { reset: 0 });
   const crc16 = m.reg('rx_crc16_q', uint(16), { reset: CRC16.init });
@@ -155,44 +188,45 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const errDetail = m.reg('err_detail_q', uint(16), { reset: 0 });
   const timer = m.reg('idle_timer_q', uint(TW), { reset: 0 });
   const disp = m.reg('disp_idx_q', uint(IW), { reset: 0 });
+  // disp − 3, the buffer address of the payload byte dispatched (a counter beside disp: no subtractor)
+  const dispAddr = m.reg('disp_addr_q', uint(AW), { reset: 0 });
   const accepted = m.reg('accepted_q', uint(32), { reset: 0 });
   const rejected = m.reg('rejected_q', uint(32), { reset: 0 });
   const dropped = m.reg('dropped_q', uint(32), { reset: 0 });
 
-  // decoded state flags kept as registers beside rx_state_q (goTo writes all of them): the input's
-  // ready and the payload-byte enables start at a flip-flop
-  const rxFlags = {
-    open: (st: number) => st <= RX.CRC1,
-    receiving: (st: number) => st >= RX.HDR && st <= RX.CRC1,
-    pay: (st: number) => st === RX.PAY,
-  };
-  const flag = Object.fromEntries(
-    Object.entries(rxFlags).map(([name, f]) => [name, m.reg(`rx_${name}_q`, uint(1), { reset: f(RX.HUNT) ? 1 : 0 })]),
-  ) as Record<keyof typeof rxFlags, Signal>;
-  /** Next receive state: a state, or `cond ? a : b`. */
-  const goTo = ($: ProcScope, a: number, cond?: Expr, b?: number) => {
-    const pick = (x: number, y: number): Expr => (cond === undefined || b === undefined ? k(x, 4) : mux(cond, k(x, 4), k(y, 4)));
-    $.set(rxState, pick(a, b ?? a));
-    for (const [name, f] of Object.entries(rxFlags)) {
-      const fa = f(a) ? 1 : 0;
-      const fb = f(b ?? a) ? 1 : 0;
-      $.set(flag[name as keyof typeof rxFlags], fa === fb || cond === undefined ? k(fa, 1) : mux(cond, k(fa, 1), k(fb, 1)));
-    }
-  };
+  // decoded state flags (registers): the input's ready and the payload-byte enables start at a flip-flop
+  const { flag, goTo } = stateFlags(m, rxState, 'rx', RX.HUNT, {
+    open: (st) => st <= RX.CRC1,
+    receiving: (st) => (st >= RX.HDR && st <= RX.CRC1) || st === RX.HCHK,
+    pay: (st) => st === RX.PAY,
+    hunting: (st) => st === RX.HUNT || st === RX.SYNC1,
+    hdr: (st) => st === RX.HDR,
+    header: (st) => st === RX.HDR || st === RX.HCRC,
+    dispatch: (st) => st === RX.DISPATCH,
+  });
   const receiving = flag.receiving;
   const inReady = m.wire('in_ready', flag.open);
   // request bytes pass a skid buffer first: every per-byte path starts at a register, and the input's
   // tready is a register too (one cycle of latency, full rate)
-  const inSkid = m.instance('in_skid', skidBuffer(8, { last: true }), {
-    ...feedStream('in', { valid: sInPort.valid, data: sInPort.data, last: sInPort.last as Signal }),
+  // tracks the byte's two sync compares beside it (bits 8, 9)
+  const inSkid = m.instance('in_skid', skidBuffer(10, { last: true }), {
+    ...feedStream('in', { valid: sInPort.valid, data: cat(sInPort.data.eq(SYNC[1]), sInPort.data.eq(SYNC[0]), sInPort.data), last: sInPort.last as Signal }),
     [streamPortName('out', 'out', 'tready')]: inReady,
   });
   m.assign(sInPort.ready, inSkid.out(streamPortName('in', 'in', 'tready')));
   const sIn = instanceOutStream(inSkid, 'out');
   const inFire = m.wire('in_fire', sIn.valid.and(inReady));
-  const byte = sIn.data;
+  const byte = m.wire('in_byte', sIn.data.slice(7, 0));
+  const isSync0 = sIn.data.bit(8);
+  const isSync1 = sIn.data.bit(9);
   const inLast = sIn.last as Signal;
-  const txIdle = m.wire('tx_idle', txState.eq(TX.IDLE));
+  const tx = stateFlags(m, txState, 'tx', TX.IDLE, {
+    idle: (st) => st === TX.IDLE,
+    emitting: (st) => st >= TX.S0,
+    pay: (st) => st === TX.PAY,
+    rsph: (st) => st === TX.RSPH,
+  });
+  const txIdle = tx.flag.idle;
 
   // ---- per-command constants, decoded from the opcode ---------------------------------------------
   // Two register stages: one flag per command (op_q is its opcode), then each constant as an AND-OR of
@@ -209,7 +243,8 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const known = m.pipe('cmd_known_q', spec.commands.map(is).reduce<Expr>((a, b) => a.or(b), k(0, 1)), { reset: 0 });
   const curHeader = constant_('header', IW, (c) => c.header);
   const curHeaderM1 = constant_('header_m1', IW, (c) => Math.max(c.header - 1, 0));
-  const curRecM1 = constant_('record_m1', IW, (c) => Math.max(c.record - 1, 0));
+  const curRecM2 = constant_('record_m2', IW, (c) => Math.max(c.record - 2, 0));
+  const curRecOne = constant_('record_one', 1, (c) => (c.record <= 1 ? 1 : 0));
   const curNoRec = constant_('no_records', 1, (c) => (c.record === 0 ? 1 : 0), 1);
   const curMin = constant_('min_records', IW, (c) => c.minRecords);
   const curMax = constant_('max_records', IW, (c) => c.maxRecords);
@@ -226,16 +261,17 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   }
   const recordChecks = spec.commands.flatMap((c) => c.fields.filter((f) => f.in === 'record').map((f) => ({ c, f })));
   const payIdx = m.pipe('pay_idx_q', idx, { reset: 0 });
-  const payByteD = m.pipe('pay_byte_q', byte, { reset: 0 });
   m.seq('fields', ($) => {
     for (const c of spec.commands) {
       for (const f of heldFields(c)) {
         const r = held.get(`${c.name}.${f.name}`) as Signal;
-        const at = f.bytes === 1 ? idx.eq(f.offset) : f.offset === 0 ? idx.lt(f.bytes) : idx.ge(f.offset).and(idx.lt(f.offset + f.bytes));
-        // one cycle late: the byte's destination is registered first (payByteD is the byte)
-        const hit = m.pipe(`${r.name.replace(/_q$/, '')}_hit_q`, payFire.and(is(c)).and(at), { reset: 0 });
+        // "idx is in the field", registered and kept across idx's advance (idx is 0 before PAY)
+        const span = (lo: number, hi: number) => (lo <= 0 ? idx.lt(hi) : idx.ge(lo).and(idx.lt(hi)));
+        const next = mux(flag.pay, mux(payFire, span(f.offset - 1, f.offset + f.bytes - 1), span(f.offset, f.offset + f.bytes)), k(f.offset === 0 ? 1 : 0, 1));
+        const at = m.pipe(`${r.name.replace(/_q$/, '')}_at_q`, next, { reset: 0 });
+        const hit = payFire.and(is(c)).and(at);
         // little-endian: shift right, the new byte on top; after `bytes` bytes the value is in place
-        $.if(hit, () => $.set(r, f.bytes === 1 ? payByteD : cat(payByteD, r.slice(8 * f.bytes - 1, 8))));
+        $.if(hit, () => $.set(r, f.bytes === 1 ? byte : cat(byte, r.slice(8 * f.bytes - 1, 8))));
       }
     }
     $.if(rxState.eq(RX.HCRC), () => $.set(recBad, 0));
@@ -267,14 +303,14 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     for (const f of heldFields(c)) {
       const r = value(f.name);
       const conds: Expr[] = [];
-      if (f.min > 0) conds.push(r.lt(f.min));
-      if (f.max < 2 ** (8 * f.bytes) - 1) conds.push(r.gt(f.max));
+      if (f.min > 0) conds.push(cmpConst(r, f.min, 'lt'));
+      if (f.max < 2 ** (8 * f.bytes) - 1) conds.push(cmpConst(r, f.max, 'gt'));
       if (conds.length) checks.push({ bad: conds.reduce((a, b) => a.or(b)), off: f.offset });
     }
     if (c.span) {
       const count = c.span.count === 'records' ? recCnt : value(c.span.count);
       const offField = c.fields.find((f) => f.name === c.span?.offset) as { offset: number };
-      checks.push({ bad: spanExceeds(value(c.span.offset), count, c.span.limit), off: offField.offset });
+      checks.push({ bad: spanExceeds(m, c.name.toLowerCase(), value(c.span.offset), count, c.span.limit), off: offField.offset });
     }
     if (checks.length === 0 && !c.fields.some((f) => f.in === 'record')) continue;
     // stage 1: the check bits, first check in bit 0
@@ -320,12 +356,16 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const dispEnd = m.reg('disp_end_q', uint(1), { reset: 0 });
   const lenP1 = m.pipe('len_p1_q', lenQ.add(1), { reset: 0 });
   const lenP2 = m.pipe('len_p2_q', lenQ.add(2), { reset: 0 });
-  m.next(dispEnd, rxState.eq(RX.DISPATCH).and(mux(cmdIssue, disp.zext(17).eq(lenP1), disp.zext(17).eq(lenP2))));
+  m.next(dispEnd, flag.dispatch.and(mux(cmdIssue, disp.zext(17).eq(lenP1), disp.zext(17).eq(lenP2))));
   // "the idle timer is at timeoutCycles − 1", registered one count ahead (the compare is off the path)
   const timerAtEnd = m.reg('idle_timer_end_q', uint(1), { reset: 0 });
   const timeout = m.wire('timeout', receiving.and(inFire.not()).and(timerAtEnd));
   const crc8Next = m.wire('rx_crc8_next', crcByteNext(crc8, byte, CRC8.poly));
   const crc16Next = m.wire('rx_crc16_next', crcByteNext(crc16, byte, CRC16.poly));
+  // the header's CRC byte and length, judged in HCHK (the cycle after the CRC byte, input paused) from
+  // registers: the compare is off the state logic
+  const hdrCrcBad = m.pipe('hdr_crc_bad_q', byte.ne(crc8), { reset: 0 });
+  const lenBig = m.pipe('len_big_q', lenQ.gt(MAX_PAYLOAD), { reset: 0 });
   // the frame's CRC-16 residue is final in CHECK (after the last CRC byte); its zero test registered
   const crcOk = m.pipe('rx_crc_ok_q', crc16.eq(0), { reset: 0 });
 
@@ -353,8 +393,8 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     })
       .elseIf(rxState.eq(RX.REPORT), () => {})
       .elseIf(inFire.and(inLast).and(rxState.ne(RX.CRC1)), () => set(ERRORS.TRUNCATED, got.addWrap(1)))
-      .elseIf(rxState.eq(RX.HCRC).and(inFire), () => {
-        $.if(byte.ne(crc8), () => set(ERRORS.HEADER_CRC, 0)).else(() => set(ERRORS.BAD_LENGTH, lenQ));
+      .elseIf(rxState.eq(RX.HCHK), () => {
+        $.if(hdrCrcBad, () => set(ERRORS.HEADER_CRC, 0)).else(() => set(ERRORS.BAD_LENGTH, lenQ));
       })
       .else(() => set(ERRORS.TRUNCATED, got));
   });
@@ -362,63 +402,30 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   m.seq('rx', ($) => {
     $.switch(rxState)
       .case([RX.HUNT, RX.SYNC1], () => {
-        // the frame registers start over in every hunting cycle, whatever arrives (the transmit side
-        // took op and tag at its start): off the byte paths
-        $.set(hidx, 0);
-        $.set(got, 0);
-        $.set(opQ, 0);
-        $.set(tagQ, 0);
-        $.set(crc8, CRC8.init);
-        $.set(crc16, CRC16.init);
         $.if(rxState.eq(RX.HUNT), () => {
-          $.if(inFire.and(byte.eq(SYNC[0])), () => goTo($, RX.SYNC1));
+          $.if(inFire.and(isSync0), () => goTo($, RX.SYNC1));
         }).elseIf(inFire, () => {
-          $.if(byte.eq(SYNC[1]), () => goTo($, RX.HDR)).elseIf(byte.ne(SYNC[0]), () => goTo($, RX.HUNT));
+          $.if(isSync1, () => goTo($, RX.HDR)).elseIf(isSync0.not(), () => goTo($, RX.HUNT));
         });
       })
       .case([RX.HDR, RX.HCRC, RX.PAY, RX.CRC0, RX.CRC1], () => {
-        // the payload counters start over in every header cycle, whatever arrives: off the byte paths
-        $.if(rxState.le(RX.HCRC), () => {
-          $.set(idx, 0);
-          $.set(recPos, 0);
-          $.set(recCnt, 0);
-          $.set(inRecords, curHeader.eq(0));
-        });
         $.if(inFire, () => {
-          $.set(got, got.addWrap(1));
-          $.set(crc16, crc16Next);
           $.if(inLast.and(rxState.ne(RX.CRC1)), () => fail($)).else(() => {
             $.switch(rxState)
               .case(RX.HDR, () => {
-                $.set(crc8, crc8Next);
-                $.set(hidx, hidx.addWrap(1));
-                $.switch(hidx)
-                  .case(0, () => $.set(opQ, byte))
-                  .case(1, () => $.set(tagQ, byte))
-                  .case(2, () => $.set(lenQ, cat(lenQ.slice(15, 8), byte)))
-                  .case(3, () => {
-                    $.set(lenQ, cat(byte, lenQ.slice(7, 0)));
-                    goTo($, RX.HCRC);
-                  });
+                $.if(hidx.eq(3), () => goTo($, RX.HCRC));
               })
-              .case(RX.HCRC, () => {
-                $.if(byte.ne(crc8).or(lenQ.gt(MAX_PAYLOAD)), () => fail($)).else(() => goTo($, RX.CRC0, lenQ.eq(0), RX.PAY));
-              })
+              .case(RX.HCRC, () => goTo($, RX.HCHK))
               .case(RX.PAY, () => {
-                $.set(idx, idx.addWrap(1));
                 $.if(payLast, () => goTo($, RX.CRC0));
-                $.if(idx.eq(curHeaderM1), () => $.set(inRecords, 1));
-                $.if(inRecords, () => {
-                  $.if(recPos.eq(curRecM1), () => {
-                    $.set(recPos, 0);
-                    $.set(recCnt, recCnt.addWrap(1));
-                  }).else(() => $.set(recPos, recPos.addWrap(1)));
-                });
               })
               .case(RX.CRC0, () => goTo($, RX.CRC1))
               .case(RX.CRC1, () => goTo($, RX.CHECK));
           });
         }).elseIf(timeout, () => fail($));
+      })
+      .case(RX.HCHK, () => {
+        $.if(hdrCrcBad.or(lenBig), () => fail($)).else(() => goTo($, RX.CRC0, lenQ.eq(0), RX.PAY));
       })
       .case(RX.CHECK, () => goTo($, RX.DECIDE))
       .case(RX.DECIDE, () => {
@@ -437,15 +444,66 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
         $.if(txIdle, () => {
           goTo($, RX.DISPATCH);
           $.set(disp, 0);
+          $.set(dispAddr, 2 ** AW - 3);
         });
       })
       .case(RX.DISPATCH, () => {
         $.if(cmdIssue, () => {
           $.set(disp, disp.addWrap(1));
+          $.set(dispAddr, dispAddr.addWrap(1));
           $.if(dispEnd, () => goTo($, RX.HUNT));
         });
       })
       .default(() => goTo($, RX.HUNT));
+  });
+
+  // The frame's registers, apart from the state logic (each on its own flag and the byte's fire):
+  // header fields and CRCs start over in every hunting cycle (the transmit side took op and tag at its
+  // start), the payload counters in every header cycle
+  const hdrFire = inFire.and(flag.hdr).and(inLast.not());
+  m.seq('rx_frame', ($) => {
+    $.if(flag.hunting, () => {
+      $.set(hidx, 0);
+      $.set(got, 0);
+      $.set(opQ, 0);
+      $.set(tagQ, 0);
+      $.set(crc8, CRC8.init);
+      $.set(crc16, CRC16.init);
+    }).elseIf(inFire, () => {
+      $.set(got, got.addWrap(1));
+      $.set(crc16, crc16Next);
+    });
+    $.if(hdrFire, () => {
+      $.set(crc8, crc8Next);
+      $.set(hidx, hidx.addWrap(1));
+      $.switch(hidx)
+        .case(0, () => $.set(opQ, byte))
+        .case(1, () => $.set(tagQ, byte))
+        .case(2, () => $.set(lenQ, cat(lenQ.slice(15, 8), byte)))
+        .case(3, () => $.set(lenQ, cat(byte, lenQ.slice(7, 0))));
+    });
+  });
+  m.seq('rx_payload', ($) => {
+    $.if(flag.header, () => {
+      $.set(idx, 0);
+      $.set(recPos, 0);
+      $.set(recEnd, curRecOne);
+      $.set(recCnt, 0);
+      $.set(inRecords, curHeader.eq(0));
+    }).elseIf(payFire, () => {
+      $.set(idx, idx.addWrap(1));
+      $.if(idx.eq(curHeaderM1), () => $.set(inRecords, 1));
+      $.if(inRecords, () => {
+        $.if(recEnd, () => {
+          $.set(recPos, 0);
+          $.set(recEnd, curRecOne);
+          $.set(recCnt, recCnt.addWrap(1));
+        }).else(() => {
+          $.set(recPos, recPos.addWrap(1));
+          $.set(recEnd, recPos.eq(curRecM2));
+        });
+      });
+    });
   });
 
   m.seq('idle_timer', ($) => {
@@ -458,9 +516,9 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // enables start at registers); LINK_STATUS reads them at least seven cycles after its own DECIDE
   const acceptedEv = m.pipe('accepted_ev_q', rxState.eq(RX.DECIDE).and(crcOk).and(known).and(lenOk).and(rangeBadW.not()), { reset: 0 });
   const rejectedEv = m.pipe('rejected_ev_q', rxState.eq(RX.REPORT).and(txIdle), { reset: 0 });
-  const huntDrop = inFire.and(rxState.eq(RX.HUNT)).and(byte.ne(SYNC[0]));
-  const syncDrop1 = inFire.and(rxState.eq(RX.SYNC1)).and(byte.eq(SYNC[0]));
-  const syncDrop2 = inFire.and(rxState.eq(RX.SYNC1)).and(byte.ne(SYNC[1]));
+  const huntDrop = inFire.and(rxState.eq(RX.HUNT)).and(isSync0.not());
+  const syncDrop1 = inFire.and(rxState.eq(RX.SYNC1)).and(isSync0);
+  const syncDrop2 = inFire.and(rxState.eq(RX.SYNC1)).and(isSync1.not());
   const droppedEv = m.pipe('dropped_ev_q', mux(huntDrop.or(syncDrop1), k(1, 2), mux(syncDrop2, k(2, 2), k(0, 2))), { reset: 0 });
   m.seq('link_counters', ($) => {
     $.if(acceptedEv, () => $.set(accepted, accepted.addWrap(1)));
@@ -523,29 +581,33 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // third on (status and request opcode first). From registers: the kind and the status are final long
   // before PAY, and txIdx ≥ 2 is tracked across the advance (txIdx resets to 0 in IDLE)
   const txAdvance = m.wire('tx_advance', uint(1));
-  const pastTwo = m.pipe('tx_past_two_q', txState.ne(TX.IDLE).and(mux(txAdvance, txIdx.ge(1), txIdx.ge(2))), { reset: 0 });
+  const pastTwo = m.pipe('tx_past_two_q', txIdle.not().and(mux(txAdvance, txIdx.ge(1), txIdx.ge(2))), { reset: 0 });
   const isCtrl = m.pipe('tx_ctrl_q', kind.eq(KIND.CTRL), { reset: 0 });
   const rspOk = m.pipe('rsp_ok_q', rspStatus.eq(0), { reset: 0 });
   const needsRsp = m.wire('needs_rsp', isCtrl.and(rspOk.or(pastTwo)));
   const outRoom = m.reg('out_room_q', uint(1), { reset: 1 });
-  const emitting = m.wire('tx_emitting', txState.ge(TX.S0));
-  const rspReady = m.wire('rsp_ready', txState.eq(TX.RSPH).or(txState.eq(TX.PAY).and(needsRsp).and(outRoom)));
+  const emitting = tx.flag.emitting;
+  const rspReady = m.wire('rsp_ready', tx.flag.rsph.or(tx.flag.pay.and(needsRsp).and(outRoom)));
   m.assign(sRsp.ready, rspReady);
   const rspFire = m.wire('rsp_fire', sRsp.valid.and(rspReady));
-  const txIssue = m.wire('tx_issue', emitting.and(outRoom).and(txState.ne(TX.PAY).or(needsRsp.not()).or(sRsp.valid)));
+  const txIssue = m.wire('tx_issue', emitting.and(outRoom).and(tx.flag.pay.not().or(needsRsp.not()).or(sRsp.valid)));
   queueRoom(m, outRoom, outQCount, stgValid, txIssue);
-  // txLen − 1, registered: txLen is final at least six cycles (S0 … HC) before the first payload byte
-  const lastPay = m.wire('tx_last_pay', txIdx.eq(m.pipe('tx_len_m1_q', txLen.subWrap(1), { reset: 0 })));
+  // "txIdx is the last payload byte", kept across txIdx's advance (txIdx is 0 before PAY); txLen − 1 and
+  // − 2 registered: txLen is final at least six cycles (S0 … HC) before the first payload byte
+  const txLenM1 = m.pipe('tx_len_m1_q', txLen.subWrap(1), { reset: 0 });
+  const txLenM2 = m.pipe('tx_len_m2_q', txLen.subWrap(2), { reset: 0 });
+  const lastPay = m.reg('tx_last_pay_q', uint(1), { reset: 0 });
+  m.next(lastPay, mux(tx.flag.pay, mux(txAdvance, txIdx.eq(txLenM2), txIdx.eq(txLenM1)), txLenM1.eq(0)));
 
-  // The identify ROM, read ahead: two registered reads of txIdx (the byte there and the one after it),
-  // and txIdx advanced by at most one since, so the payload byte is a 2:1 choice of registers (and the
-  // ROM's address is not a function of this cycle's issue)
+  // The identify ROM, read ahead: a block-RAM ROM of byte pairs (the byte at i and the one after it),
+  // read at txIdx every cycle; txIdx advanced by at most one since, so the payload byte is a 2:1
+  // choice of the RAM's output register (and the ROM's address is not a function of this cycle's issue)
   const romAW = Math.max(1, Math.ceil(Math.log2(identify.length)));
-  const romRead = (name: string, words: readonly number[]) =>
-    m.memory(name, { depth: words.length, type: uint(8), init: words }).readSync(`${name}_q`, txIdx.trunc(romAW));
-  const romHere = romRead('identify_rom', identify);
-  const romNext = romRead('identify_rom_next', [...identify.slice(1), 0]);
-  m.assign(txAdvance, txIssue.and(txState.eq(TX.PAY)));
+  const romPairs = identify.map((b, i) => (b | ((identify[i + 1] ?? 0) << 8)));
+  const romWord = m.memory('identify_rom', { depth: identify.length, type: uint(16), init: romPairs, style: 'block' }).readSync('identify_rom_q', txIdx.trunc(romAW));
+  const romHere = romWord.slice(7, 0);
+  const romNext = romWord.slice(15, 8);
+  m.assign(txAdvance, txIssue.and(tx.flag.pay));
   const txAdvanced = m.pipe('tx_advanced_q', txAdvance, { reset: 0 });
   const romByte = m.wire('rom_byte', mux(txAdvanced, romNext, romHere));
   const counterBytes = [accepted, rejected, dropped].flatMap((c) => [0, 1, 2, 3].map((b) => c.slice(8 * b + 7, 8 * b)));
@@ -588,7 +650,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
           $.set(txDetail, errDetail);
           $.set(rspStatus, 0);
           $.set(rspHdr, 0);
-          $.set(txState, mux(rxState.eq(RX.DISPWAIT), k(TX.RSPH, 4), k(TX.S0, 4)));
+          tx.goTo($, TX.RSPH, rxState.eq(RX.DISPWAIT), TX.S0);
         });
       })
       .case(TX.RSPH, () => {
@@ -605,16 +667,16 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
                 $.set(txLen, len.addWrap(2));
                 $.set(txOp, ERROR_OPCODE);
               });
-              $.set(txState, TX.S0);
+              tx.goTo($, TX.S0);
             })
-            .default(() => $.set(txState, TX.S0));
+            .default(() => tx.goTo($, TX.S0));
         });
       })
       .case(TX.PAY, () => {
         $.if(txIssue, () => {
           stage(mux(kind.eq(KIND.BUF), k(SEL.BUF, 3), k(SEL.REG, 3)), payByte, 0, 1);
           $.set(txIdx, txIdx.addWrap(1));
-          $.if(lastPay, () => $.set(txState, TX.CH));
+          $.if(lastPay, () => tx.goTo($, TX.CH));
         });
       })
       .default(() => {
@@ -622,48 +684,48 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
           $.switch(txState)
             .case(TX.S0, () => {
               stage(SEL.REG, SYNC[0], 0, 0);
-              $.set(txState, TX.S1);
+              tx.goTo($, TX.S1);
             })
             .case(TX.S1, () => {
               stage(SEL.REG, SYNC[1], 0, 0, 0, 1);
-              $.set(txState, TX.OP);
+              tx.goTo($, TX.OP);
             })
             .case(TX.OP, () => {
               stage(SEL.REG, txOp, 1, 1);
-              $.set(txState, TX.TAG);
+              tx.goTo($, TX.TAG);
             })
             .case(TX.TAG, () => {
               stage(SEL.REG, txTag, 1, 1);
-              $.set(txState, TX.L0);
+              tx.goTo($, TX.L0);
             })
             .case(TX.L0, () => {
               stage(SEL.REG, txLen.slice(7, 0), 1, 1);
-              $.set(txState, TX.L1);
+              tx.goTo($, TX.L1);
             })
             .case(TX.L1, () => {
               stage(SEL.REG, txLen.slice(15, 8), 1, 1);
-              $.set(txState, TX.HC);
+              tx.goTo($, TX.HC);
             })
             .case(TX.HC, () => {
               stage(SEL.HCRC, 0, 0, 1);
-              $.set(txState, mux(txLen.eq(0), k(TX.CH, 4), k(TX.PAY, 4)));
+              tx.goTo($, TX.CH, txLen.eq(0), TX.PAY);
             })
             .case(TX.CH, () => {
               stage(SEL.CRCH, 0, 0, 0);
-              $.set(txState, TX.CL);
+              tx.goTo($, TX.CL);
             })
             .case(TX.CL, () => {
               stage(SEL.CRCL, 0, 0, 0, 1);
-              $.set(txState, TX.IDLE);
+              tx.goTo($, TX.IDLE);
             })
-            .default(() => $.set(txState, TX.IDLE));
+            .default(() => tx.goTo($, TX.IDLE));
         });
       });
   });
 
   // ---- buffer read port (command replay or ECHO) and the two output queues ------------------------
   // read every cycle: a byte read is consumed by the stage in the very next cycle, or not at all
-  const bufAddr = m.wire('buf_raddr', mux(rxState.eq(RX.DISPATCH), disp.subWrap(3).trunc(AW), txIdx.trunc(AW)));
+  const bufAddr = m.wire('buf_raddr', mux(flag.dispatch, dispAddr, txIdx.trunc(AW)));
   const bufData = buf.readSync('buf_rdata_q', bufAddr);
 
   const pushByte = m.wire('tx_push_byte', select(stgSel, [stgData, bufData, txCrc8, txCrc16.slice(15, 8), txCrc16.slice(7, 0)], k(0, 8)));
