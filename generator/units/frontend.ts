@@ -85,7 +85,7 @@ export function crcByteNext(crc: Expr, byte: Expr, poly: number): Expr {
   return cat(...bits.reverse());
 }
 
-const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13, CHECK: 14, HCHK: 15 };
+const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13, CHECK: 14, HCHK: 15, CHECK2: 16 };
 const TX = { IDLE: 0, RSPH: 1, S0: 2, S1: 3, OP: 4, TAG: 5, L0: 6, L1: 7, HC: 8, PAY: 9, CH: 10, CL: 11 };
 const KIND = { ERR: 0, ROM: 1, BUF: 2, STATUS: 3, ACK: 4, CTRL: 5 };
 const SEL = { REG: 0, BUF: 1, HCRC: 2, CRCH: 3, CRCL: 4 };
@@ -116,12 +116,11 @@ function cmpConst(e: Expr, c: number, op: 'gt' | 'lt'): Expr {
  * offset + count > limit without a full-width sum: either operand above the limit decides it alone;
  * otherwise both fit in bits(limit) bits and their sum in one more (short carry chains for iCE40).
  */
-function spanExceeds(m: ModuleBuilder, name: string, offset: Expr, count: Expr, limit: number): Expr {
+function spanExceeds(m: ModuleBuilder, name: string, offset: Expr, count: Expr, offsetOver: Expr, countOver: Expr, limit: number): Expr {
   const w = Math.max(1, Math.ceil(Math.log2(limit + 1)));
   const narrow = (e: Expr) => (e.width > w ? e.trunc(w) : e.zext(w));
-  const over = (e: Expr) => cmpConst(e, limit, 'gt');
   // the narrow sum has a register stage of its own (span_sum_<command>_q)
-  return over(offset).or(over(count)).or(m.pipe(`span_sum_${name}_q`, narrow(offset).add(narrow(count)), { reset: 0 }).gt(limit));
+  return offsetOver.or(countOver).or(m.pipe(`span_sum_${name}_q`, narrow(offset).add(narrow(count)), { reset: 0 }).gt(limit));
 }
 
 /**
@@ -170,7 +169,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const qMod = fifo(8, QDEPTH, { last: true });
 
   // ---- state -----------------------------------------------------------------------------------
-  const rxState = m.reg('rx_state_q', uint(4), { reset: RX.HUNT });
+  const rxState = m.reg('rx_state_q', uint(5), { reset: RX.HUNT });
   const txState = m.reg('tx_state_q', uint(4), { reset: TX.IDLE });
   const opQ = m.reg('op_q', uint(8), { reset: 0 });
   const tagQ = m.reg('tag_q', uint(8), { reset: 0 });
@@ -251,6 +250,13 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
 
   // ---- field checks ------------------------------------------------------------------------------
   const payFire = m.wire('pay_fire', inFire.and(flag.pay).and(inLast.not()));
+  // The payload stage runs one cycle behind the receive FSM, on registered copies of the payload byte,
+  // its index and its fire (few and short paths start at the input): the buffer write, the record
+  // counters, the field captures and the record checks. Only idx (and the last-byte flag) advance with
+  // the FSM.
+  const payD = m.pipe('pay_d_q', payFire, { reset: 0 });
+  const byteD = m.pipe('pay_byte_d_q', byte, { reset: 0 });
+  const idxD = m.pipe('pay_idx_d_q', idx, { reset: 0 });
   // idx ≥ the command's header bytes, kept as a flag (set at HCRC, raised by the last header byte)
   const inRecords = m.reg('in_records_q', uint(1), { reset: 0 });
   const recBad = m.reg('rec_bad_q', uint(1), { reset: 0 });
@@ -260,27 +266,48 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     for (const f of heldFields(c)) held.set(`${c.name}.${f.name}`, m.reg(`f_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, uint(8 * f.bytes), { reset: 0 }));
   }
   const recordChecks = spec.commands.flatMap((c) => c.fields.filter((f) => f.in === 'record').map((f) => ({ c, f })));
-  const payIdx = m.pipe('pay_idx_q', idx, { reset: 0 });
+  const payIdx = m.pipe('pay_idx_q', idxD, { reset: 0 });
+  // Each held field's compares with the constants the checks need (range, span limit), kept byte by
+  // byte as the field arrives (little-endian: a byte decides unless it equals the constant's byte, then
+  // the less significant bytes decide): 8-bit compares instead of full-width ones after the payload.
+  const fieldCmp = new Map<string, Expr>();
+  const cmpKey = (c: CommandSpec, f: string, op: 'gt' | 'lt', v: number) => `${c.name}.${f}.${op}.${v}`;
   m.seq('fields', ($) => {
     for (const c of spec.commands) {
       for (const f of heldFields(c)) {
         const r = held.get(`${c.name}.${f.name}`) as Signal;
-        // "idx is in the field", registered and kept across idx's advance (idx is 0 before PAY)
-        const span = (lo: number, hi: number) => (lo <= 0 ? idx.lt(hi) : idx.ge(lo).and(idx.lt(hi)));
-        const next = mux(flag.pay, mux(payFire, span(f.offset - 1, f.offset + f.bytes - 1), span(f.offset, f.offset + f.bytes)), k(f.offset === 0 ? 1 : 0, 1));
-        const at = m.pipe(`${r.name.replace(/_q$/, '')}_at_q`, next, { reset: 0 });
-        const hit = payFire.and(is(c)).and(at);
-        // little-endian: shift right, the new byte on top; after `bytes` bytes the value is in place
-        $.if(hit, () => $.set(r, f.bytes === 1 ? byte : cat(byte, r.slice(8 * f.bytes - 1, 8))));
+        const cmps: ['gt' | 'lt', number][] = [];
+        if (f.min > 0) cmps.push(['lt', f.min]);
+        if (f.max < 2 ** (8 * f.bytes) - 1) cmps.push(['gt', f.max]);
+        if (c.span && (c.span.offset === f.name || c.span.count === f.name) && !cmps.some(([op, v]) => op === 'gt' && v === c.span?.limit)) cmps.push(['gt', c.span.limit]);
+        const cmpRegs = cmps.map(([op, v], i) => {
+          if (v >= 2 ** (8 * f.bytes)) return { op, v, reg: null };
+          const reg = m.reg(`${r.name.replace(/_q$/, '')}_${op}${i}_q`, uint(1), { reset: 0 });
+          return { op, v, reg };
+        });
+        for (const { op, v, reg } of cmpRegs) fieldCmp.set(cmpKey(c, f.name, op, v), reg ?? k(op === 'lt' ? 1 : 0, 1));
+        for (let j = 0; j < f.bytes; j++) {
+          const hit = payD.and(is(c)).and(idxD.eq(f.offset + j));
+          $.if(hit, () => {
+            // little-endian: shift right, the new byte on top; after `bytes` bytes the value is in place
+            $.set(r, f.bytes === 1 ? byteD : cat(byteD, r.slice(8 * f.bytes - 1, 8)));
+            for (const { op, v, reg } of cmpRegs) {
+              if (!reg) continue;
+              const cj = Math.floor(v / 256 ** j) % 256;
+              const decided = op === 'gt' ? byteD.gt(cj) : byteD.lt(cj);
+              $.set(reg, j === 0 ? decided : decided.or(byteD.eq(cj).and(reg)));
+            }
+          });
+        }
       }
     }
     $.if(rxState.eq(RX.HCRC), () => $.set(recBad, 0));
     for (const { c, f } of recordChecks) {
-      const outs = [...(f.min > 0 ? [byte.lt(f.min)] : []), ...(f.max < 255 ? [byte.gt(f.max)] : [])];
+      const outs = [...(f.min > 0 ? [byteD.lt(f.min)] : []), ...(f.max < 255 ? [byteD.gt(f.max)] : [])];
       if (outs.length === 0) continue;
       const out = outs.reduce((a, b) => a.or(b));
       // one cycle late: the byte's verdict is registered first, the first bad one kept
-      const hit = m.pipe(`rec_chk_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, payFire.and(inRecords).and(is(c)).and(recPos.eq(f.offset)).and(out), { reset: 0 });
+      const hit = m.pipe(`rec_chk_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, payD.and(inRecords).and(is(c)).and(recPos.eq(f.offset)).and(out), { reset: 0 });
       $.if(hit.and(recBad.not()), () => {
         $.set(recBad, 1);
         $.set(recBadOff, payIdx);
@@ -301,16 +328,18 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     const checks: { bad: Expr; off: number | Expr }[] = [];
     const value = (name: string) => held.get(`${c.name}.${name}`) as Signal;
     for (const f of heldFields(c)) {
-      const r = value(f.name);
       const conds: Expr[] = [];
-      if (f.min > 0) conds.push(cmpConst(r, f.min, 'lt'));
-      if (f.max < 2 ** (8 * f.bytes) - 1) conds.push(cmpConst(r, f.max, 'gt'));
+      if (f.min > 0) conds.push(fieldCmp.get(cmpKey(c, f.name, 'lt', f.min)) as Expr);
+      if (f.max < 2 ** (8 * f.bytes) - 1) conds.push(fieldCmp.get(cmpKey(c, f.name, 'gt', f.max)) as Expr);
       if (conds.length) checks.push({ bad: conds.reduce((a, b) => a.or(b)), off: f.offset });
     }
     if (c.span) {
-      const count = c.span.count === 'records' ? recCnt : value(c.span.count);
-      const offField = c.fields.find((f) => f.name === c.span?.offset) as { offset: number };
-      checks.push({ bad: spanExceeds(m, c.name.toLowerCase(), value(c.span.offset), count, c.span.limit), off: offField.offset });
+      const { offset, count, limit } = c.span;
+      const over = (name: string) => fieldCmp.get(cmpKey(c, name, 'gt', limit)) as Expr;
+      const countValue = count === 'records' ? recCnt : value(count);
+      const countOver = count === 'records' ? cmpConst(recCnt, limit, 'gt') : over(count);
+      const offField = c.fields.find((f) => f.name === offset) as { offset: number };
+      checks.push({ bad: spanExceeds(m, c.name.toLowerCase(), value(offset), countValue, over(offset), countOver, limit), off: offField.offset });
     }
     if (checks.length === 0 && !c.fields.some((f) => f.in === 'record')) continue;
     // stage 1: the check bits, first check in bit 0
@@ -330,16 +359,14 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // stage 2
   const rangeBadW = m.pipe('range_bad_q', rangeBad, { reset: 0 });
   const rangeOffW = m.pipe('range_off_q', rangeOff, { reset: 0 });
-  const lenOk = m.pipe(
-    'len_ok_q',
-    known.and(lenQ.ge(curHeader)).and(mux(curNoRec, lenQ.eq(curHeader), recPos.eq(0).and(recCnt.ge(curMin)).and(recCnt.le(curMax)))),
-    { reset: 0 },
-  );
+  // the length rule in two stages too: its compares (len_cmp_q), then their combination
+  const lenCmp = m.pipe('len_cmp_q', cat(lenQ.ge(curHeader), lenQ.eq(curHeader), recPos.eq(0), recCnt.ge(curMin), recCnt.le(curMax)), { reset: 0 });
+  const lenOk = m.pipe('len_ok_q', known.and(lenCmp.bit(4)).and(mux(curNoRec, lenCmp.bit(3), lenCmp.slice(2, 0).andReduce())), { reset: 0 });
   const feOp = m.wire('fe_op', spec.commands.filter((c) => c.handler === 'frontend').map(is).reduce<Expr>((a, b) => a.or(b), k(0, 1)));
 
   // ---- payload buffer ----------------------------------------------------------------------------
   const buf = m.memory('payload_buf', { depth: 2 ** AW, type: uint(8) });
-  buf.write(idx.trunc(AW), byte, payFire);
+  buf.write(idxD.trunc(AW), byteD, payD);
 
   // ---- receive FSM -------------------------------------------------------------------------------
   const cmdQCount = m.wire('cmd_fill', uint(3));
@@ -351,12 +378,11 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const cmdRoom = m.reg('cmd_room_q', uint(1), { reset: 1 });
   const cmdIssue = m.wire('cmd_issue', rxState.eq(RX.DISPATCH).and(cmdRoom));
   queueRoom(m, cmdRoom, cmdQCount, cmdStgValid, cmdIssue);
-  // lenQ + 2 (the last command byte's index), registered: lenQ is final long before DISPATCH
-  // "disp is the last command byte (lenQ + 2)", kept across disp's advance (disp is 0 on entry)
+  // "disp is the last command byte (lenQ + 2)", kept across disp's advance (disp is 0 on entry, never
+  // the last); lenQ + 1 registered: lenQ is final long before DISPATCH
   const dispEnd = m.reg('disp_end_q', uint(1), { reset: 0 });
   const lenP1 = m.pipe('len_p1_q', lenQ.add(1), { reset: 0 });
-  const lenP2 = m.pipe('len_p2_q', lenQ.add(2), { reset: 0 });
-  m.next(dispEnd, flag.dispatch.and(mux(cmdIssue, disp.zext(17).eq(lenP1), disp.zext(17).eq(lenP2))));
+  m.next(dispEnd, flag.dispatch.and(mux(cmdIssue, disp.zext(17).eq(lenP1), dispEnd)));
   // "the idle timer is at timeoutCycles − 1", registered one count ahead (the compare is off the path)
   const timerAtEnd = m.reg('idle_timer_end_q', uint(1), { reset: 0 });
   const timeout = m.wire('timeout', receiving.and(inFire.not()).and(timerAtEnd));
@@ -369,12 +395,11 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // the frame's CRC-16 residue is final in CHECK (after the last CRC byte); its zero test registered
   const crcOk = m.pipe('rx_crc_ok_q', crc16.eq(0), { reset: 0 });
 
-  // lenQ − 1, registered: lenQ is final at HCRC, this is used from the first payload byte on
-  const lenM1 = m.pipe('len_m1_q', lenQ.subWrap(1), { reset: 0 });
+  // "the payload byte at idx is the last", kept across idx's advance (idx is 0 in the header, and holds
+  // in HCHK); lenQ − 2 registered: lenQ is final at HCRC, this is used from the first payload byte on
   const lenM2 = m.pipe('len_m2_q', lenQ.subWrap(2), { reset: 0 });
-  // "the payload byte at idx is the last", kept across idx's advance (in HCRC idx is 0)
   const payLast = m.reg('pay_last_q', uint(1), { reset: 0 });
-  m.next(payLast, mux(flag.pay, mux(payFire, idx.zext(16).eq(lenM2), idx.zext(16).eq(lenM1)), lenQ.eq(1)));
+  m.next(payLast, mux(flag.header, lenQ.eq(1), mux(payFire, idx.zext(16).eq(lenM2), payLast)));
 
   // A failure moves the receive FSM to REPORT; the error's code and detail are written in every cycle
   // outside REPORT with the answer the failure of that cycle would give (so their enable is the state
@@ -427,7 +452,8 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
       .case(RX.HCHK, () => {
         $.if(hdrCrcBad.or(lenBig), () => fail($)).else(() => goTo($, RX.CRC0, lenQ.eq(0), RX.PAY));
       })
-      .case(RX.CHECK, () => goTo($, RX.DECIDE))
+      .case(RX.CHECK, () => goTo($, RX.CHECK2))
+      .case(RX.CHECK2, () => goTo($, RX.DECIDE))
       .case(RX.DECIDE, () => {
         $.if(crcOk.not().or(known.not()).or(lenOk.not()).or(rangeBadW), () => fail($)).else(() => goTo($, RX.REPLY, feOp, RX.DISPWAIT));
       })
@@ -484,15 +510,16 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     });
   });
   m.seq('rx_payload', ($) => {
+    $.if(flag.header, () => $.set(idx, 0)).elseIf(payFire, () => $.set(idx, idx.addWrap(1)));
+  });
+  m.seq('rx_records', ($) => {
     $.if(flag.header, () => {
-      $.set(idx, 0);
       $.set(recPos, 0);
       $.set(recEnd, curRecOne);
       $.set(recCnt, 0);
       $.set(inRecords, curHeader.eq(0));
-    }).elseIf(payFire, () => {
-      $.set(idx, idx.addWrap(1));
-      $.if(idx.eq(curHeaderM1), () => $.set(inRecords, 1));
+    }).elseIf(payD, () => {
+      $.if(idxD.eq(curHeaderM1), () => $.set(inRecords, 1));
       $.if(inRecords, () => {
         $.if(recEnd, () => {
           $.set(recPos, 0);
@@ -597,7 +624,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const txLenM1 = m.pipe('tx_len_m1_q', txLen.subWrap(1), { reset: 0 });
   const txLenM2 = m.pipe('tx_len_m2_q', txLen.subWrap(2), { reset: 0 });
   const lastPay = m.reg('tx_last_pay_q', uint(1), { reset: 0 });
-  m.next(lastPay, mux(tx.flag.pay, mux(txAdvance, txIdx.eq(txLenM2), txIdx.eq(txLenM1)), txLenM1.eq(0)));
+  m.next(lastPay, mux(tx.flag.pay, mux(txAdvance, txIdx.eq(txLenM2), lastPay), txLenM1.eq(0)));
 
   // The identify ROM, read ahead: a block-RAM ROM of byte pairs (the byte at i and the one after it),
   // read at txIdx every cycle; txIdx advanced by at most one since, so the payload byte is a 2:1
@@ -611,21 +638,24 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const txAdvanced = m.pipe('tx_advanced_q', txAdvance, { reset: 0 });
   const romByte = m.wire('rom_byte', mux(txAdvanced, romNext, romHere));
   const counterBytes = [accepted, rejected, dropped].flatMap((c) => [0, 1, 2, 3].map((b) => c.slice(8 * b + 7, 8 * b)));
-  const payByte = m.wire(
-    'tx_pay_byte',
-    select(
-      kind,
-      [
-        select(txIdx.slice(1, 0), [txCode, txReqOp, txDetail.slice(7, 0), txDetail.slice(15, 8)]),
-        romByte,
-        k(0, 8),
-        select(txIdx.slice(3, 0), counterBytes, k(0, 8)),
-        k(0, 8),
-        mux(needsRsp, sRsp.data, mux(txIdx.eq(0), rspStatus, txReqOp)),
-      ],
-      k(0, 8),
-    ),
-  );
+  // The payload bytes kept in registers (error fields; link counters; the status and opcode of an error
+  // reply) go through a shift register loaded when the header CRC byte is staged (the counters are
+  // final by then: the receive side waits for the transmit side) and shifted a byte per payload byte,
+  // so the payload byte is its low byte
+  const SHW = 8 * counterBytes.length;
+  const txShift = m.reg('tx_shift_q', uint(SHW), { reset: 0 });
+  const load = (bytes: Expr[]) => cat(...[...bytes, ...new Array<Expr>(counterBytes.length - bytes.length).fill(k(0, 8))].reverse());
+  m.seq('tx_shift', ($) => {
+    $.if(txIssue.and(txState.eq(TX.HC)), () => {
+      $.set(
+        txShift,
+        select(kind, [load([txCode, txReqOp, txDetail.slice(7, 0), txDetail.slice(15, 8)]), k(0, SHW), k(0, SHW), load(counterBytes), k(0, SHW), load([rspStatus, txReqOp])], k(0, SHW)),
+      );
+    }).elseIf(txAdvance, () => $.set(txShift, cat(k(0, 8), txShift.slice(SHW - 1, 8))));
+  });
+  const isRom = m.pipe('tx_rom_q', kind.eq(KIND.ROM), { reset: 0 });
+  // a buffer byte comes from the RAM at the stage (stg_sel_q), an empty reply has no payload
+  const payByte = m.wire('tx_pay_byte', mux(isRom, romByte, mux(needsRsp, sRsp.data, txShift.slice(7, 0))));
 
   m.seq('tx', ($) => {
     $.set(stgValid, txIssue);
