@@ -134,9 +134,11 @@ export function uartTx(D: number): Module {
   const bits = m.reg('bits_q', uint(4), { reset: 0 });
   const cnt = m.reg('cnt_q', uint(CW), { reset: 0 });
   m.output('tx', tx);
-  const tick = m.wire('tick', cnt.eq(constant(0, uint(CW))));
+  // cnt = 0 and bits = 0 kept as flags beside the counters (tready is then one gate after registers)
+  const tick = m.reg('tick_q', uint(1), { reset: 1 });
+  const lastBit = m.reg('bits_zero_q', uint(1), { reset: 1 });
   // the stop bit's last cycle: the next byte may start at this edge (frames back to back, 10·D each)
-  const ending = m.wire('ending', busy.and(tick).and(bits.eq(0)));
+  const ending = m.wire('ending', busy.and(tick).and(lastBit));
   const ready = m.wire('ready', busy.not().or(ending));
   m.assign(s.ready, ready);
   const full = constant(D - 1, uint(CW));
@@ -146,15 +148,22 @@ export function uartTx(D: number): Module {
       $.set(tx, 0);
       $.set(shift, cat(constant(1, uint(1)), s.data));
       $.set(bits, 9);
+      $.set(lastBit, 0);
       $.set(cnt, full);
+      $.set(tick, 0);
     }).elseIf(ending, () => $.set(busy, 0))
       .elseIf(busy.and(tick), () => {
         $.set(tx, shift.bit(0));
         $.set(shift, cat(constant(1, uint(1)), shift.slice(8, 1)));
         $.set(bits, bits.subWrap(constant(1, uint(4))));
+        $.set(lastBit, bits.eq(constant(1, uint(4))));
         $.set(cnt, full);
+        $.set(tick, 0);
       })
-      .elseIf(busy, () => $.set(cnt, cnt.subWrap(constant(1, uint(CW)))));
+      .elseIf(busy, () => {
+        $.set(cnt, cnt.subWrap(constant(1, uint(CW))));
+        $.set(tick, cnt.eq(constant(1, uint(CW))));
+      });
   });
   return m.build();
 }

@@ -56,6 +56,7 @@ import {
   identifyBlock,
   protocolSpec,
   type CommandSpec,
+  type FieldSpec,
 } from '../protocol.js';
 
 export interface FrontendOptions {
@@ -70,28 +71,36 @@ const k = (v: number | bigint, w: number): Expr => constant(v, uint(w));
  * each output bit is the parity of the input bits (register and byte) the serial algorithm folds into it.
  */
 export function crcByteNext(crc: Expr, byte: Expr, poly: number): Expr {
+  return crcBytesNext(crc, [byte], poly);
+}
+
+/** The same after several bytes (first byte first), still one XOR network over all the input bits. */
+export function crcBytesNext(crc: Expr, bytes: readonly Expr[], poly: number): Expr {
   const w = crc.width;
-  // masks over the inputs: bits 0..w-1 the register, w..w+7 the byte
+  const n = w + 8 * bytes.length;
+  // masks over the inputs: bits 0..w-1 the register, then 8 bits per byte
   let state: bigint[] = Array.from({ length: w }, (_, i) => 1n << BigInt(i));
-  for (let j = 0; j < 8; j++) state[w - 8 + j] ^= 1n << BigInt(w + j);
-  for (let step = 0; step < 8; step++) {
-    const top = state[w - 1];
-    const next: bigint[] = new Array<bigint>(w);
-    for (let i = 0; i < w; i++) next[i] = (i === 0 ? 0n : state[i - 1]) ^ ((poly >> i) & 1 ? top : 0n);
-    state = next;
-  }
-  const all = cat(byte, crc);
-  const bits = state.map((mask) => all.and(constant(mask, uint(w + 8))).xorReduce());
+  bytes.forEach((_, b) => {
+    for (let j = 0; j < 8; j++) state[w - 8 + j] ^= 1n << BigInt(w + 8 * b + j);
+    for (let step = 0; step < 8; step++) {
+      const top = state[w - 1];
+      const next: bigint[] = new Array<bigint>(w);
+      for (let i = 0; i < w; i++) next[i] = (i === 0 ? 0n : state[i - 1]) ^ ((poly >> i) & 1 ? top : 0n);
+      state = next;
+    }
+  });
+  const all = cat(...[...bytes].reverse(), crc);
+  const bits = state.map((mask) => all.and(constant(mask, uint(n))).xorReduce());
   return cat(...bits.reverse());
 }
 
 const RX = { HUNT: 0, SYNC1: 1, HDR: 2, HCRC: 3, PAY: 4, CRC0: 5, CRC1: 6, DECIDE: 7, REPORT: 8, REPLY: 9, WAITTX: 10, DISPWAIT: 11, DISPATCH: 12, RESETP: 13, CHECK: 14, HCHK: 15, CHECK2: 16 };
-const TX = { IDLE: 0, RSPH: 1, S0: 2, S1: 3, OP: 4, TAG: 5, L0: 6, L1: 7, HC: 8, PAY: 9, CH: 10, CL: 11 };
+const TX = { IDLE: 0, RSPH: 1, S0: 2, S1: 3, OP: 4, TAG: 5, L0: 6, L1: 7, HC: 8, PAY: 9, CH: 10, CL: 11, CW: 12 };
 const KIND = { ERR: 0, ROM: 1, BUF: 2, STATUS: 3, ACK: 4, CTRL: 5 };
 const SEL = { REG: 0, BUF: 1, HCRC: 2, CRCH: 3, CRCL: 4 };
 const QDEPTH = 4;
 
-/** Header fields whose value the front end must hold: range-checked or used by the span check. */
+/** Header fields the front end checks: range-checked or used by the span check. */
 function heldFields(c: CommandSpec) {
   return c.fields.filter(
     (f) => f.in === 'header' && (f.min > 0 || f.max < 2 ** (8 * f.bytes) - 1 || c.span?.offset === f.name || c.span?.count === f.name),
@@ -202,6 +211,9 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     hdr: (st) => st === RX.HDR,
     header: (st) => st === RX.HDR || st === RX.HCRC,
     dispatch: (st) => st === RX.DISPATCH,
+    report: (st) => st === RX.REPORT,
+    dispwait: (st) => st === RX.DISPWAIT,
+    answering: (st) => st === RX.REPORT || st === RX.REPLY || st === RX.DISPWAIT,
   });
   const receiving = flag.receiving;
   const inReady = m.wire('in_ready', flag.open);
@@ -221,7 +233,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const inLast = sIn.last as Signal;
   const tx = stateFlags(m, txState, 'tx', TX.IDLE, {
     idle: (st) => st === TX.IDLE,
-    emitting: (st) => st >= TX.S0,
+    emitting: (st) => st >= TX.S0 && st !== TX.CW,
     pay: (st) => st === TX.PAY,
     rsph: (st) => st === TX.RSPH,
   });
@@ -233,6 +245,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // input bytes later, so the decode is off the per-byte paths.
   const isCmd = new Map(spec.commands.map((c) => [c.name, m.pipe(`cmd_is_${c.name.toLowerCase()}_q`, opQ.eq(c.code), { reset: 0 })]));
   const is = (c: CommandSpec) => isCmd.get(c.name) as Signal;
+  const isOp = (name: CommandSpec['name']) => isCmd.get(name) as Signal;
   const constant_ = (name: string, w: number, value: (c: CommandSpec) => number, dflt = 0) =>
     m.pipe(
       `cmd_${name}_q`,
@@ -261,9 +274,13 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const inRecords = m.reg('in_records_q', uint(1), { reset: 0 });
   const recBad = m.reg('rec_bad_q', uint(1), { reset: 0 });
   const recBadOff = m.reg('rec_bad_off_q', uint(IW), { reset: 0 });
+  // the values of the fields the span check adds (the range checks keep only their compares)
   const held = new Map<string, Signal>();
+  const fieldName = (c: CommandSpec, f: FieldSpec) => `f_${c.name.toLowerCase()}_${f.name.toLowerCase()}`;
   for (const c of spec.commands) {
-    for (const f of heldFields(c)) held.set(`${c.name}.${f.name}`, m.reg(`f_${c.name.toLowerCase()}_${f.name.toLowerCase()}_q`, uint(8 * f.bytes), { reset: 0 }));
+    for (const f of heldFields(c)) {
+      if (c.span?.offset === f.name || c.span?.count === f.name) held.set(`${c.name}.${f.name}`, m.reg(`${fieldName(c, f)}_q`, uint(8 * f.bytes), { reset: 0 }));
+    }
   }
   const recordChecks = spec.commands.flatMap((c) => c.fields.filter((f) => f.in === 'record').map((f) => ({ c, f })));
   const payIdx = m.pipe('pay_idx_q', idxD, { reset: 0 });
@@ -275,14 +292,14 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   m.seq('fields', ($) => {
     for (const c of spec.commands) {
       for (const f of heldFields(c)) {
-        const r = held.get(`${c.name}.${f.name}`) as Signal;
+        const r = held.get(`${c.name}.${f.name}`);
         const cmps: ['gt' | 'lt', number][] = [];
         if (f.min > 0) cmps.push(['lt', f.min]);
         if (f.max < 2 ** (8 * f.bytes) - 1) cmps.push(['gt', f.max]);
         if (c.span && (c.span.offset === f.name || c.span.count === f.name) && !cmps.some(([op, v]) => op === 'gt' && v === c.span?.limit)) cmps.push(['gt', c.span.limit]);
         const cmpRegs = cmps.map(([op, v], i) => {
           if (v >= 2 ** (8 * f.bytes)) return { op, v, reg: null };
-          const reg = m.reg(`${r.name.replace(/_q$/, '')}_${op}${i}_q`, uint(1), { reset: 0 });
+          const reg = m.reg(`${fieldName(c, f)}_${op}${i}_q`, uint(1), { reset: 0 });
           return { op, v, reg };
         });
         for (const { op, v, reg } of cmpRegs) fieldCmp.set(cmpKey(c, f.name, op, v), reg ?? k(op === 'lt' ? 1 : 0, 1));
@@ -290,11 +307,12 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
           const hit = payD.and(is(c)).and(idxD.eq(f.offset + j));
           $.if(hit, () => {
             // little-endian: shift right, the new byte on top; after `bytes` bytes the value is in place
-            $.set(r, f.bytes === 1 ? byteD : cat(byteD, r.slice(8 * f.bytes - 1, 8)));
+            if (r) $.set(r, f.bytes === 1 ? byteD : cat(byteD, r.slice(8 * f.bytes - 1, 8)));
             for (const { op, v, reg } of cmpRegs) {
               if (!reg) continue;
               const cj = Math.floor(v / 256 ** j) % 256;
-              const decided = op === 'gt' ? byteD.gt(cj) : byteD.lt(cj);
+              const never = op === 'gt' ? cj === 255 : cj === 0;
+              const decided = never ? k(0, 1) : op === 'gt' ? byteD.gt(cj) : byteD.lt(cj);
               $.set(reg, j === 0 ? decided : decided.or(byteD.eq(cj).and(reg)));
             }
           });
@@ -461,10 +479,10 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
         $.if(txIdle, () => goTo($, RX.HUNT));
       })
       .case(RX.REPLY, () => {
-        $.if(txIdle, () => goTo($, RX.HUNT, opQ.eq(OPCODES.IDENTIFY), RX.WAITTX));
+        $.if(txIdle, () => goTo($, RX.HUNT, isOp('IDENTIFY'), RX.WAITTX));
       })
       .case(RX.WAITTX, () => {
-        $.if(txIdle, () => goTo($, RX.RESETP, opQ.eq(OPCODES.RESET), RX.HUNT));
+        $.if(txIdle, () => goTo($, RX.RESETP, isOp('RESET'), RX.HUNT));
       })
       .case(RX.DISPWAIT, () => {
         $.if(txIdle, () => {
@@ -542,7 +560,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // the counters add what the previous cycle counted (registered events: the 32-bit adders and their
   // enables start at registers); LINK_STATUS reads them at least seven cycles after its own DECIDE
   const acceptedEv = m.pipe('accepted_ev_q', rxState.eq(RX.DECIDE).and(crcOk).and(known).and(lenOk).and(rangeBadW.not()), { reset: 0 });
-  const rejectedEv = m.pipe('rejected_ev_q', rxState.eq(RX.REPORT).and(txIdle), { reset: 0 });
+  const rejectedEv = m.pipe('rejected_ev_q', flag.report.and(txIdle), { reset: 0 });
   const huntDrop = inFire.and(rxState.eq(RX.HUNT)).and(isSync0.not());
   const syncDrop1 = inFire.and(rxState.eq(RX.SYNC1)).and(isSync0);
   const syncDrop2 = inFire.and(rxState.eq(RX.SYNC1)).and(isSync1.not());
@@ -575,17 +593,15 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const txCode = m.reg('tx_code_q', uint(8), { reset: 0 });
   const txDetail = m.reg('tx_detail_q', uint(16), { reset: 0 });
   const rspHdr = m.reg('rsp_hdr_idx_q', uint(2), { reset: 0 });
-  const txCrc8 = m.reg('tx_crc8_q', uint(8), { reset: 0 });
   const txCrc16 = m.reg('tx_crc16_q', uint(16), { reset: CRC16.init });
   const stgValid = m.reg('stg_valid_q', uint(1), { reset: 0 });
   const stgSel = m.reg('stg_sel_q', uint(3), { reset: 0 });
   const stgData = m.reg('stg_data_q', uint(8), { reset: 0 });
   const stgLast = m.reg('stg_last_q', uint(1), { reset: 0 });
-  const stgC8 = m.reg('stg_crc8_q', uint(1), { reset: 0 });
   const stgC16 = m.reg('stg_crc16_q', uint(1), { reset: 0 });
   const stgInit = m.reg('stg_init_q', uint(1), { reset: 0 });
 
-  const txStart = m.wire('tx_start', txIdle.and(rxState.eq(RX.REPORT).or(rxState.eq(RX.REPLY)).or(rxState.eq(RX.DISPWAIT))));
+  const txStart = m.wire('tx_start', txIdle.and(flag.answering));
   const feKind = select(
     opQ.slice(1, 0),
     [k(KIND.ACK, 3), k(KIND.ROM, 3), k(KIND.BUF, 3), k(KIND.STATUS, 3)],
@@ -596,7 +612,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   }
   const startKind = m.wire(
     'tx_start_kind',
-    mux(rxState.eq(RX.REPORT), k(KIND.ERR, 3), mux(rxState.eq(RX.DISPWAIT), k(KIND.CTRL, 3), mux(opQ.eq(OPCODES.RESET), k(KIND.ACK, 3), feKind))),
+    mux(flag.report, k(KIND.ERR, 3), mux(flag.dispwait, k(KIND.CTRL, 3), mux(isOp('RESET'), k(KIND.ACK, 3), feKind))),
   );
   const startLen = m.wire(
     'tx_start_len',
@@ -659,10 +675,9 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
 
   m.seq('tx', ($) => {
     $.set(stgValid, txIssue);
-    const stage = (sel: Expr | number, data: Expr | number, c8: number, c16: number, last = 0, init = 0) => {
+    const stage = (sel: Expr | number, data: Expr | number, c16: number, last = 0, init = 0) => {
       $.set(stgSel, sel);
       $.set(stgData, data);
-      $.set(stgC8, c8);
       $.set(stgC16, c16);
       $.set(stgLast, last);
       $.set(stgInit, init);
@@ -673,14 +688,14 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
           $.set(kind, startKind);
           $.set(txTag, tagQ);
           $.set(txReqOp, opQ);
-          $.set(txOp, mux(rxState.eq(RX.REPORT), k(ERROR_OPCODE, 8), opQ.or(RESPONSE_BIT)));
+          $.set(txOp, mux(flag.report, k(ERROR_OPCODE, 8), opQ.or(RESPONSE_BIT)));
           $.set(txLen, startLen);
           $.set(txIdx, 0);
           $.set(txCode, errCode);
           $.set(txDetail, errDetail);
           $.set(rspStatus, 0);
           $.set(rspHdr, 0);
-          tx.goTo($, TX.RSPH, rxState.eq(RX.DISPWAIT), TX.S0);
+          tx.goTo($, TX.RSPH, flag.dispwait, TX.S0);
         });
       })
       .case(TX.RSPH, () => {
@@ -704,48 +719,49 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
       })
       .case(TX.PAY, () => {
         $.if(txIssue, () => {
-          stage(mux(kind.eq(KIND.BUF), k(SEL.BUF, 3), k(SEL.REG, 3)), payByte, 0, 1);
+          stage(mux(kind.eq(KIND.BUF), k(SEL.BUF, 3), k(SEL.REG, 3)), payByte, 1);
           $.set(txIdx, txIdx.addWrap(1));
-          $.if(lastPay, () => tx.goTo($, TX.CH));
+          $.if(lastPay, () => tx.goTo($, TX.CW));
         });
       })
+      .case(TX.CW, () => tx.goTo($, TX.CH))
       .default(() => {
         $.if(txIssue, () => {
           $.switch(txState)
             .case(TX.S0, () => {
-              stage(SEL.REG, SYNC[0], 0, 0);
+              stage(SEL.REG, SYNC[0], 0);
               tx.goTo($, TX.S1);
             })
             .case(TX.S1, () => {
-              stage(SEL.REG, SYNC[1], 0, 0, 0, 1);
+              stage(SEL.REG, SYNC[1], 0, 0, 1);
               tx.goTo($, TX.OP);
             })
             .case(TX.OP, () => {
-              stage(SEL.REG, txOp, 1, 1);
+              stage(SEL.REG, txOp, 1);
               tx.goTo($, TX.TAG);
             })
             .case(TX.TAG, () => {
-              stage(SEL.REG, txTag, 1, 1);
+              stage(SEL.REG, txTag, 1);
               tx.goTo($, TX.L0);
             })
             .case(TX.L0, () => {
-              stage(SEL.REG, txLen.slice(7, 0), 1, 1);
+              stage(SEL.REG, txLen.slice(7, 0), 1);
               tx.goTo($, TX.L1);
             })
             .case(TX.L1, () => {
-              stage(SEL.REG, txLen.slice(15, 8), 1, 1);
+              stage(SEL.REG, txLen.slice(15, 8), 1);
               tx.goTo($, TX.HC);
             })
             .case(TX.HC, () => {
-              stage(SEL.HCRC, 0, 0, 1);
-              tx.goTo($, TX.CH, txLen.eq(0), TX.PAY);
+              stage(SEL.HCRC, 0, 1);
+              tx.goTo($, TX.CW, txLen.eq(0), TX.PAY);
             })
             .case(TX.CH, () => {
-              stage(SEL.CRCH, 0, 0, 0);
+              stage(SEL.CRCH, 0, 0);
               tx.goTo($, TX.CL);
             })
             .case(TX.CL, () => {
-              stage(SEL.CRCL, 0, 0, 0, 1);
+              stage(SEL.CRCL, 0, 0, 1);
               tx.goTo($, TX.IDLE);
             })
             .default(() => tx.goTo($, TX.IDLE));
@@ -758,17 +774,16 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const bufAddr = m.wire('buf_raddr', mux(flag.dispatch, dispAddr, txIdx.trunc(AW)));
   const bufData = buf.readSync('buf_rdata_q', bufAddr);
 
-  const pushByte = m.wire('tx_push_byte', select(stgSel, [stgData, bufData, txCrc8, txCrc16.slice(15, 8), txCrc16.slice(7, 0)], k(0, 8)));
+  // The header CRC-8 is a function of registers final since the frame's start (op, tag, length): one
+  // XOR network, registered. The CRC-16 runs one byte behind the pushed bytes (tx_crc_byte_q and its
+  // flags): CW, a cycle without a byte between the payload and the CRC-16 bytes, lets it catch up.
+  const txHcrc = m.pipe('tx_hcrc_q', crcBytesNext(k(CRC8.init, 8), [txOp, txTag, txLen.slice(7, 0), txLen.slice(15, 8)], CRC8.poly), { reset: 0 });
+  const pushByte = m.wire('tx_push_byte', select(stgSel, [stgData, bufData, txHcrc, txCrc16.slice(15, 8), txCrc16.slice(7, 0)], k(0, 8)));
+  const crcByte = m.pipe('tx_crc_byte_q', pushByte, { reset: 0 });
+  const crcTake = m.pipe('tx_crc_take_q', stgValid.and(stgC16), { reset: 0 });
+  const crcInit = m.pipe('tx_crc_init_q', stgValid.and(stgInit), { reset: 0 });
   m.seq('tx_crc', ($) => {
-    $.if(stgValid, () => {
-      $.if(stgInit, () => {
-        $.set(txCrc8, CRC8.init);
-        $.set(txCrc16, CRC16.init);
-      }).else(() => {
-        $.if(stgC8, () => $.set(txCrc8, crcByteNext(txCrc8, pushByte, CRC8.poly)));
-        $.if(stgC16, () => $.set(txCrc16, crcByteNext(txCrc16, pushByte, CRC16.poly)));
-      });
-    });
+    $.if(crcInit, () => $.set(txCrc16, CRC16.init)).elseIf(crcTake, () => $.set(txCrc16, crcByteNext(txCrc16, crcByte, CRC16.poly)));
   });
 
   const outQ = m.instance('out_q', qMod, {
