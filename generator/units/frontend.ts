@@ -183,7 +183,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const opQ = m.reg('op_q', uint(8), { reset: 0 });
   const tagQ = m.reg('tag_q', uint(8), { reset: 0 });
   const lenQ = m.reg('len_q', uint(16), { reset: 0 });
-  const hidx = m.reg('hdr_idx_q', uint(2), { reset: 0 });
+  const hdrAt = m.reg('hdr_at_q', uint(4), { reset: 1 }); // one-hot: which header byte comes next
   const got = m.reg('got_q', uint(16), { reset: 0 });
   const idx = m.reg('idx_q', uint(IW), { reset: 0 });
   const recPos = m.reg('rec_pos_q', uint(IW), { reset: 0 });
@@ -289,6 +289,12 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // the less significant bytes decide): 8-bit compares instead of full-width ones after the payload.
   const fieldCmp = new Map<string, Expr>();
   const cmpKey = (c: CommandSpec, f: string, op: 'gt' | 'lt', v: number) => `${c.name}.${f}.${op}.${v}`;
+  // "the payload stage's byte is at index j" for the few header indexes fields use, registered beside idxD
+  const atIndex = new Map<number, Signal>();
+  const at = (j: number) => {
+    if (!atIndex.has(j)) atIndex.set(j, m.pipe(`pay_at${j}_q`, idx.eq(j), { reset: 0 }));
+    return atIndex.get(j) as Signal;
+  };
   m.seq('fields', ($) => {
     for (const c of spec.commands) {
       for (const f of heldFields(c)) {
@@ -304,7 +310,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
         });
         for (const { op, v, reg } of cmpRegs) fieldCmp.set(cmpKey(c, f.name, op, v), reg ?? k(op === 'lt' ? 1 : 0, 1));
         for (let j = 0; j < f.bytes; j++) {
-          const hit = payD.and(is(c)).and(idxD.eq(f.offset + j));
+          const hit = payD.and(is(c)).and(at(f.offset + j));
           $.if(hit, () => {
             // little-endian: shift right, the new byte on top; after `bytes` bytes the value is in place
             if (r) $.set(r, f.bytes === 1 ? byteD : cat(byteD, r.slice(8 * f.bytes - 1, 8)));
@@ -423,6 +429,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // outside REPORT with the answer the failure of that cycle would give (so their enable is the state
   // alone, not the failure conditions), and held through REPORT.
   const fail = ($: ProcScope) => goTo($, RX.REPORT);
+  const hdrLast = hdrAt.bit(3);
   m.seq('err', ($) => {
     const set = (code: number, detail: Expr | number) => {
       $.set(errCode, code);
@@ -456,7 +463,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
           $.if(inLast.and(rxState.ne(RX.CRC1)), () => fail($)).else(() => {
             $.switch(rxState)
               .case(RX.HDR, () => {
-                $.if(hidx.eq(3), () => goTo($, RX.HCRC));
+                $.if(hdrLast, () => goTo($, RX.HCRC));
               })
               .case(RX.HCRC, () => goTo($, RX.HCHK))
               .case(RX.PAY, () => {
@@ -507,7 +514,7 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   const hdrFire = inFire.and(flag.hdr).and(inLast.not());
   m.seq('rx_frame', ($) => {
     $.if(flag.hunting, () => {
-      $.set(hidx, 0);
+      $.set(hdrAt, 1);
       $.set(got, 0);
       $.set(opQ, 0);
       $.set(tagQ, 0);
@@ -519,12 +526,11 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     });
     $.if(hdrFire, () => {
       $.set(crc8, crc8Next);
-      $.set(hidx, hidx.addWrap(1));
-      $.switch(hidx)
-        .case(0, () => $.set(opQ, byte))
-        .case(1, () => $.set(tagQ, byte))
-        .case(2, () => $.set(lenQ, cat(lenQ.slice(15, 8), byte)))
-        .case(3, () => $.set(lenQ, cat(byte, lenQ.slice(7, 0))));
+      $.set(hdrAt, cat(hdrAt.slice(2, 0), hdrAt.bit(3)));
+      $.if(hdrAt.bit(0), () => $.set(opQ, byte));
+      $.if(hdrAt.bit(1), () => $.set(tagQ, byte));
+      $.if(hdrAt.bit(2), () => $.set(lenQ, cat(lenQ.slice(15, 8), byte)));
+      $.if(hdrAt.bit(3), () => $.set(lenQ, cat(byte, lenQ.slice(7, 0))));
     });
   });
   m.seq('rx_payload', ($) => {
