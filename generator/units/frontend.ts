@@ -26,17 +26,35 @@
  * next command is forwarded only after the previous reply has been framed; meanwhile the next request is
  * received and checked, so the link and the controller overlap.
  *
- * Structure: a receive FSM (hunt sync, header with CRC-8, payload into a MAX_PAYLOAD-byte buffer with
- * the CRC-16 and the field checks running per byte, decide), a transmit FSM (one frame at a time from
- * a job: error, identify ROM, buffer, link counters, empty, controller reply) and two 4-deep output
- * FIFOs (fifo_w8_d4_l) behind one-byte stages, so every stream output comes from a register or a FIFO.
+ * Structure: the request bytes pass a skid buffer (skid_w10_l, which also carries the byte's two sync
+ * compares); a receive FSM (hunt sync, header with CRC-8, payload, the two CRC-16 bytes, CHECK,
+ * CHECK2, decide) whose decoded states are kept as flag registers beside it (stateFlags); a payload
+ * stage one cycle behind it (buffer write into a MAX_PAYLOAD-byte buffer, record counters, field
+ * captures and record checks on registered copies of the byte, its index and its fire); a transmit FSM
+ * (one frame at a time from a job: error, identify ROM, buffer, link counters, empty, controller reply)
+ * and two 4-deep output FIFOs (fifo_w8_d4_l) behind one-byte stages, so every stream output comes from a
+ * register or a FIFO.
  *
- * Cycle counts (streams at full rate): a request of len payload bytes is taken in len + 9 cycles. The
- * first byte of a verified command on m_axis_cmd, or of the front end's own answer, transfers 5 cycles
- * after the request's last byte; then a byte per cycle (3 + len command beats, the input waiting
- * meanwhile: one buffer; n + 9 bytes for an answer of n payload bytes). Pipelined ECHO frames of L bytes take 2L + 21 cycles each (measured: 21, 53 and 1,591
- * for L = 0, 16, 785; bench/frontend.ts). An input gap of `timeoutCycles` cycles inside a frame cuts it
- * (TRUNCATED). Payload buffer: one block RAM of 2^⌈log2 MAX_PAYLOAD⌉ bytes (8 SB_RAM40_4K, 1 RAMB36).
+ * Timing (iCE40 UP5K ≥ 48 MHz; bench/RESULTS.md "Boards"): every per-byte path starts and ends at a
+ * register within a few LUT levels. The CRC-16 runs per byte (one XOR network of register and byte);
+ * the verdict is pipelined instead: the field range checks are kept byte by byte as each field arrives
+ * (8-bit compares), the header CRC byte is compared in the cycle after it (HCHK, the input pauses one
+ * cycle), the check bits, the span sum, the length rule and the CRC-16 residue are registered during
+ * the CRC bytes, CHECK and CHECK2, so DECIDE reads registers. Counters that end a phase (last payload
+ * byte, last command byte, last reply byte, idle timeout, record end) are flags kept one step ahead.
+ * The reply's header CRC-8 is one XOR network of its registers, its CRC-16 runs one byte behind the
+ * pushed bytes and CW (a cycle without a byte before the CRC-16 bytes) lets it catch up; the identify
+ * ROM is a block RAM of byte pairs read ahead, the register-held payload bytes (error fields, link
+ * counters) leave through a shift register.
+ *
+ * Cycle counts (streams at full rate): a request of len payload bytes is taken in len + 10 cycles (one
+ * pause after the header CRC byte). The first byte of a verified command on m_axis_cmd, or of the
+ * front end's own answer, transfers 9 cycles after the request's last byte; then a byte per cycle
+ * (3 + len command beats, the input waiting meanwhile: one buffer; n + 9 bytes for an answer of n
+ * payload bytes, one cycle without a byte before its CRC-16). Pipelined ECHO frames of L bytes take
+ * 2L + 25 cycles each (measured: 25, 57 and 1,595 for L = 0, 16, 785; bench/frontend.ts). An input gap of
+ * `timeoutCycles` cycles inside a frame cuts it (TRUNCATED). Payload buffer: one block RAM of
+ * 2^⌈log2 MAX_PAYLOAD⌉ bytes (8 SB_RAM40_4K, 1 RAMB36); identify ROM: one more (1 SB_RAM40_4K).
  */
 import { ModuleBuilder, cat, constant, mux, select, uint, type Expr, type Module, type ProcScope, type Signal } from '../ir/index.js';
 import { fifo } from '../lib/stream/fifo.js';

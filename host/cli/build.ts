@@ -1,6 +1,8 @@
 /**
  * `ibhebb build --board icebreaker|arty-a7-100t [--config FILE] --out DIR --json FILE`: fit check, board
  * top, and the board's flow (host/boards/build.ts). A config that does not fit stops before any tool runs.
+ * `--core frontend` builds the board top around the stream front end alone (it answers IDENTIFY, ECHO,
+ * LINK_STATUS and RESET itself): the link's own resources and Fmax.
  */
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { DEFAULT_CHIP, loadChipConfig } from '../../generator/config.js';
 import { boardNames, loadBoard } from '../boards/board.js';
 import { buildBoard } from '../boards/build.js';
 import { UsageError } from './options.js';
+import { frontend } from '../../generator/units/frontend.js';
 
 export function buildCommand(): Command {
   return new Command('build')
@@ -19,7 +22,9 @@ export function buildCommand(): Command {
     .option('--baud <n>', 'UART baud rate (default: the board’s defaultBaud)')
     .option('--mhz <f>', 'core clock target in MHz (default: 48 on iCE40, 100 on Xilinx)')
     .option('--fit-only', 'stop after the fit check and the generated Verilog')
-    .action(async (o: { board: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean }) => {
+    .option('--core <name>', 'the core behind the UART: chip (the chip top) or frontend (the stream front end alone)', 'chip')
+    .option('--seeds <n>', 'iCE40: nextpnr seeds to try until the core clock is met', '8')
+    .action(async (o: { board: string; config?: string; out: string; json?: string; baud?: string; mhz?: string; fitOnly?: boolean; core: string; seeds: string }) => {
       const num = (v: string | undefined, what: string) => {
         if (v === undefined) return undefined;
         const n = Number(v);
@@ -28,6 +33,9 @@ export function buildCommand(): Command {
       };
       const board = loadBoard(o.board);
       const cfg = o.config ? loadChipConfig(o.config) : DEFAULT_CHIP;
+      if (o.core !== 'chip' && o.core !== 'frontend') throw new UsageError(`--core must be chip or frontend, got '${o.core}'`);
+      const seeds = Number(o.seeds);
+      if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds must be an integer ≥ 1, got '${o.seeds}'`);
       const t0 = Date.now();
       const r = await buildBoard({
         board,
@@ -37,12 +45,14 @@ export function buildCommand(): Command {
         baud: num(o.baud, 'baud'),
         coreMHz: num(o.mhz, 'mhz'),
         noTools: o.fitOnly === true,
+        core: o.core === 'frontend' ? frontend(cfg) : undefined,
+        seeds,
         log: (l) => process.stderr.write(`ibhebb build: ${l}\n`),
       });
       const u = Object.entries(r.utilization).map(([k, v]) => `${k} ${v.used}/${v.available ?? '?'}`);
       const s = r.projectedSamplesPerSecond;
       process.stdout.write(
-        `${board.title}: core ${r.core} at ${r.coreMHz.toFixed(2)} MHz, Fmax ${r.fmaxMHz ?? 'n/a (no place and route)'}${r.fmaxMHz ? ' MHz' : ''}\n` +
+        `${board.title}: core ${r.core} at ${r.coreMHz.toFixed(2)} MHz, Fmax ${r.fmaxMHz ?? 'n/a (no place and route)'}${r.fmaxMHz ? ' MHz' : ''}${r.placement ? ` (nextpnr seed ${r.placement.seed}; seeds tried: ${r.placement.fmaxBySeed.join(', ')} MHz)` : ''}\n` +
           (u.length ? `utilization: ${u.join(', ')}\n` : '') +
           `samples/s: compute ${s.compute} (${r.cyclesPerSample} cycles per sample), link ${s.link} (${r.baud} baud, ${r.bytesPerSample} bytes per sample) → ${s.projected}, bound by the ${s.boundBy}\n` +
           `files in ${o.out}: ${r.files.join(', ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`,

@@ -26,15 +26,16 @@ module frontend (
   output wire       m_axis_cmd_tlast
 );
 
-  reg  [3:0]  rx_state_q;
+  reg  [4:0]  rx_state_q;
   reg  [3:0]  tx_state_q;
   reg  [7:0]  op_q;
   reg  [7:0]  tag_q;
   reg  [15:0] len_q;
-  reg  [1:0]  hdr_idx_q;
+  reg  [3:0]  hdr_at_q;
   reg  [15:0] got_q;
   reg  [12:0] idx_q;
   reg  [12:0] rec_pos_q;
+  reg         rec_end_q;
   reg  [12:0] rec_cnt_q;
   reg  [7:0]  rx_crc8_q;
   reg  [15:0] rx_crc16_q;
@@ -42,36 +43,103 @@ module frontend (
   reg  [15:0] err_detail_q;
   reg  [24:0] idle_timer_q;
   reg  [12:0] disp_idx_q;
+  reg  [11:0] disp_addr_q;
   reg  [31:0] accepted_q;
   reg  [31:0] rejected_q;
   reg  [31:0] dropped_q;
-  wire        receiving;
+  reg         rx_open_q;
+  reg         rx_receiving_q;
+  reg         rx_pay_q;
+  reg         rx_hunting_q;
+  reg         rx_hdr_q;
+  reg         rx_header_q;
+  reg         rx_dispatch_q;
+  reg         rx_report_q;
+  reg         rx_dispwait_q;
+  reg         rx_answering_q;
   wire        in_ready;
+  wire        in_skid_s_axis_in_tready;
+  wire        in_skid_m_axis_out_tvalid;
+  wire [9:0]  in_skid_m_axis_out_tdata;
+  wire        in_skid_m_axis_out_tlast;
   wire        in_fire;
-  wire        tx_idle;
-  reg         cmd_known;
-  reg  [12:0] cmd_header;
-  reg  [12:0] cmd_record_m1;
-  reg         cmd_no_records;
-  reg  [12:0] cmd_min_records;
-  reg  [12:0] cmd_max_records;
+  wire [7:0]  in_byte;
+  reg         tx_idle_q;
+  reg         tx_emitting_q;
+  reg         tx_pay_q;
+  reg         tx_rsph_q;
+  reg         cmd_is_identify_q;
+  reg         cmd_is_echo_q;
+  reg         cmd_is_link_status_q;
+  reg         cmd_is_reset_q;
+  reg         cmd_is_set_params_q;
+  reg         cmd_is_load_weights_q;
+  reg         cmd_is_read_weights_q;
+  reg         cmd_is_load_lfsr_q;
+  reg         cmd_is_read_lfsr_q;
+  reg         cmd_is_new_epoch_q;
+  reg         cmd_is_train_q;
+  reg         cmd_is_infer_q;
+  reg         cmd_is_read_counters_q;
+  reg         cmd_known_q;
+  reg  [12:0] cmd_header_q;
+  reg  [12:0] cmd_header_m1_q;
+  reg  [12:0] cmd_record_m2_q;
+  reg         cmd_record_one_q;
+  reg         cmd_no_records_q;
+  reg  [12:0] cmd_min_records_q;
+  reg  [12:0] cmd_max_records_q;
   wire        pay_fire;
-  wire        in_records;
+  reg         pay_d_q;
+  reg  [7:0]  pay_byte_d_q;
+  reg  [12:0] pay_idx_d_q;
+  reg         in_records_q;
   reg         rec_bad_q;
   reg  [12:0] rec_bad_off_q;
-  reg  [7:0]  f_set_params_hiddenshift_q;
-  reg  [7:0]  f_set_params_hiddenmul_q;
-  reg  [7:0]  f_set_params_outshift_q;
-  reg  [7:0]  f_set_params_outmul_q;
   reg  [31:0] f_load_weights_offset_q;
   reg  [31:0] f_read_weights_offset_q;
   reg  [15:0] f_read_weights_count_q;
   reg  [15:0] f_load_lfsr_offset_q;
   reg  [15:0] f_read_lfsr_offset_q;
   reg  [15:0] f_read_lfsr_count_q;
-  wire        range_bad;
-  wire [12:0] range_off;
-  wire        len_ok;
+  reg  [12:0] pay_idx_q;
+  reg         f_set_params_hiddenshift_gt0_q;
+  reg         pay_at0_q;
+  reg         f_set_params_hiddenmul_lt0_q;
+  reg         pay_at1_q;
+  reg         f_set_params_outshift_gt0_q;
+  reg         pay_at2_q;
+  reg         f_set_params_outmul_lt0_q;
+  reg         pay_at3_q;
+  reg         f_load_weights_offset_gt0_q;
+  reg         f_load_weights_offset_gt1_q;
+  reg         f_read_weights_offset_gt0_q;
+  reg         f_read_weights_offset_gt1_q;
+  reg         f_read_weights_count_lt0_q;
+  reg         f_read_weights_count_gt1_q;
+  reg         pay_at4_q;
+  reg         pay_at5_q;
+  reg         f_load_lfsr_offset_gt0_q;
+  reg         f_load_lfsr_offset_gt1_q;
+  reg         f_read_lfsr_offset_gt0_q;
+  reg         f_read_lfsr_offset_gt1_q;
+  reg         f_read_lfsr_count_lt0_q;
+  reg         f_read_lfsr_count_gt1_q;
+  reg         f_read_lfsr_count_gt2_q;
+  reg         rec_chk_train_label_q;
+  reg  [8:0]  span_sum_read_lfsr_q;
+  reg  [2:0]  chk_read_lfsr_q;
+  reg  [8:0]  span_sum_load_lfsr_q;
+  reg  [1:0]  chk_load_lfsr_q;
+  reg  [17:0] span_sum_read_weights_q;
+  reg  [2:0]  chk_read_weights_q;
+  reg  [17:0] span_sum_load_weights_q;
+  reg  [1:0]  chk_load_weights_q;
+  reg  [3:0]  chk_set_params_q;
+  reg         range_bad_q;
+  reg  [12:0] range_off_q;
+  reg  [4:0]  len_cmp_q;
+  reg         len_ok_q;
   wire        fe_op;
   wire [2:0]  cmd_fill;
   wire [2:0]  out_fill;
@@ -79,11 +147,22 @@ module frontend (
   reg         cmd_stg_buf_q;
   reg  [7:0]  cmd_stg_data_q;
   reg         cmd_stg_last_q;
+  reg         cmd_room_q;
   wire        cmd_issue;
-  wire        disp_end;
+  reg         disp_end_q;
+  reg  [16:0] len_p1_q;
+  reg         idle_timer_end_q;
   wire        timeout;
   wire [7:0]  rx_crc8_next;
   wire [15:0] rx_crc16_next;
+  reg         hdr_crc_bad_q;
+  reg         len_big_q;
+  reg         rx_crc_ok_q;
+  reg  [15:0] len_m2_q;
+  reg         pay_last_q;
+  reg         accepted_ev_q;
+  reg         rejected_ev_q;
+  reg  [1:0]  dropped_ev_q;
   reg  [2:0]  tx_kind_q;
   reg  [7:0]  tx_op_q;
   reg  [7:0]  tx_tag_q;
@@ -93,32 +172,42 @@ module frontend (
   reg  [7:0]  tx_code_q;
   reg  [15:0] tx_detail_q;
   reg  [1:0]  rsp_hdr_idx_q;
-  reg  [7:0]  tx_crc8_q;
   reg  [15:0] tx_crc16_q;
   reg         stg_valid_q;
   reg  [2:0]  stg_sel_q;
   reg  [7:0]  stg_data_q;
   reg         stg_last_q;
-  reg         stg_crc8_q;
   reg         stg_crc16_q;
   reg         stg_init_q;
   wire        tx_start;
   wire [2:0]  tx_start_kind;
   wire [15:0] tx_start_len;
   reg  [7:0]  rsp_status_q;
+  wire        tx_advance;
+  reg         tx_past_two_q;
+  reg         tx_ctrl_q;
+  reg         rsp_ok_q;
   wire        needs_rsp;
-  wire        out_room;
-  wire        tx_emitting;
+  reg         out_room_q;
   wire        rsp_ready;
   wire        rsp_fire;
   wire        tx_issue;
-  wire        tx_last_pay;
+  reg  [15:0] tx_len_m1_q;
+  reg  [15:0] tx_len_m2_q;
+  reg         tx_last_pay_q;
+  reg  [15:0] identify_rom_q;
+  reg         tx_advanced_q;
   wire [7:0]  rom_byte;
+  reg  [95:0] tx_shift_q;
+  reg         tx_rom_q;
   wire [7:0]  tx_pay_byte;
-  wire        buf_re;
   wire [11:0] buf_raddr;
   reg  [7:0]  buf_rdata_q;
+  reg  [7:0]  tx_hcrc_q;
   wire [7:0]  tx_push_byte;
+  reg  [7:0]  tx_crc_byte_q;
+  reg         tx_crc_take_q;
+  reg         tx_crc_init_q;
   wire        out_q_s_axis_in_tready;
   wire        out_q_m_axis_out_tvalid;
   wire [7:0]  out_q_m_axis_out_tdata;
@@ -130,439 +219,1192 @@ module frontend (
   wire        cmd_q_m_axis_out_tlast;
   wire [2:0]  cmd_q_count;
   reg  [7:0]  payload_buf [0:4095];
-  reg  [7:0]  identify_rom [0:124];
+  (* ram_style = "block" *) reg  [15:0] identify_rom [0:124];
   reg  [7:0]  _sel_cmd_stg_data_q;
   reg  [2:0]  _sel_tx_start_kind;
   reg  [15:0] _sel_tx_start_len;
-  reg  [7:0]  _sel_tx_pay_byte_2;
-  reg  [7:0]  _sel_tx_pay_byte_3;
-  reg  [7:0]  _sel_tx_pay_byte;
+  reg  [95:0] _sel_tx_shift_q;
   reg  [7:0]  _sel_tx_push_byte;
 
-  assign receiving = (rx_state_q >= 4'd2) & (rx_state_q <= 4'd6);  // generator/units/frontend.ts:139
+  assign in_ready = rx_open_q;  // generator/units/frontend.ts:237
 
-  assign in_ready = rx_state_q <= 4'd6;  // generator/units/frontend.ts:140
+  skid_w10_l in_skid (  // generator/units/frontend.ts:241
+    .clk               (clk),
+    .rst               (rst),
+    .s_axis_in_tvalid  (s_axis_in_tvalid),
+    .s_axis_in_tready  (in_skid_s_axis_in_tready),
+    .s_axis_in_tdata   ({s_axis_in_tdata == 8'd90, s_axis_in_tdata == 8'd165, s_axis_in_tdata}),
+    .s_axis_in_tlast   (s_axis_in_tlast),
+    .m_axis_out_tvalid (in_skid_m_axis_out_tvalid),
+    .m_axis_out_tready (in_ready),
+    .m_axis_out_tdata  (in_skid_m_axis_out_tdata),
+    .m_axis_out_tlast  (in_skid_m_axis_out_tlast)
+  );
 
-  assign s_axis_in_tready = in_ready;  // generator/units/frontend.ts:141
+  assign s_axis_in_tready = in_skid_s_axis_in_tready;  // generator/units/frontend.ts:245
 
-  assign in_fire = s_axis_in_tvalid & in_ready;  // generator/units/frontend.ts:142
+  assign in_fire = in_skid_m_axis_out_tvalid & in_ready;  // generator/units/frontend.ts:247
 
-  assign tx_idle = tx_state_q == 4'd0;  // generator/units/frontend.ts:145
+  assign in_byte = in_skid_m_axis_out_tdata[7:0];  // generator/units/frontend.ts:248
 
-  // comb: decode (generator/units/frontend.ts:154)
-  always @* begin
-    cmd_known = 1'b0;
-    cmd_header = 13'd0;
-    cmd_record_m1 = 13'd0;
-    cmd_no_records = 1'b1;
-    cmd_min_records = 13'd0;
-    cmd_max_records = 13'd0;
-    case (op_q)
-      8'd1: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd0;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b1;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd0;
-      end
-      8'd2: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd0;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b0;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd4088;
-      end
-      8'd3: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd0;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b1;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd0;
-      end
-      8'd15: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd0;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b1;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd0;
-      end
-      8'd16: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd8;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b1;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd0;
-      end
-      8'd32: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd4;
-        cmd_record_m1 = 13'd1;
-        cmd_no_records = 1'b0;
-        cmd_min_records = 13'd1;
-        cmd_max_records = 13'd2042;
-      end
-      8'd33: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd6;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b1;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd0;
-      end
-      8'd34: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd2;
-        cmd_record_m1 = 13'd3;
-        cmd_no_records = 1'b0;
-        cmd_min_records = 13'd1;
-        cmd_max_records = 13'd1021;
-      end
-      8'd35: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd4;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b1;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd0;
-      end
-      8'd48: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd0;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b1;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd0;
-      end
-      8'd49: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd0;
-        cmd_record_m1 = 13'd784;
-        cmd_no_records = 1'b0;
-        cmd_min_records = 13'd1;
-        cmd_max_records = 13'd5;
-      end
-      8'd50: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd0;
-        cmd_record_m1 = 13'd783;
-        cmd_no_records = 1'b0;
-        cmd_min_records = 13'd1;
-        cmd_max_records = 13'd5;
-      end
-      8'd64: begin
-        cmd_known = 1'b1;
-        cmd_header = 13'd0;
-        cmd_record_m1 = 13'd0;
-        cmd_no_records = 1'b1;
-        cmd_min_records = 13'd0;
-        cmd_max_records = 13'd0;
-      end
-      default: begin
-      end
-    endcase
-  end
-
-  assign pay_fire = (in_fire & (rx_state_q == 4'd4)) & (~s_axis_in_tlast);  // generator/units/frontend.ts:175
-
-  assign in_records = idx_q >= cmd_header;  // generator/units/frontend.ts:176
-
-  // seq: fields (generator/units/frontend.ts:184)
+  // seq: cmd_is_identify_q (generator/units/frontend.ts:264)
   always @(posedge clk) begin
     if (rst) begin
-      f_set_params_hiddenshift_q <= 8'd0;
-      f_set_params_hiddenmul_q <= 8'd0;
-      f_set_params_outshift_q <= 8'd0;
-      f_set_params_outmul_q <= 8'd0;
+      cmd_is_identify_q <= 1'b0;
+    end else begin
+      cmd_is_identify_q <= op_q == 8'd1;
+    end
+  end
+
+  // seq: cmd_is_echo_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_echo_q <= 1'b0;
+    end else begin
+      cmd_is_echo_q <= op_q == 8'd2;
+    end
+  end
+
+  // seq: cmd_is_link_status_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_link_status_q <= 1'b0;
+    end else begin
+      cmd_is_link_status_q <= op_q == 8'd3;
+    end
+  end
+
+  // seq: cmd_is_reset_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_reset_q <= 1'b0;
+    end else begin
+      cmd_is_reset_q <= op_q == 8'd15;
+    end
+  end
+
+  // seq: cmd_is_set_params_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_set_params_q <= 1'b0;
+    end else begin
+      cmd_is_set_params_q <= op_q == 8'd16;
+    end
+  end
+
+  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_load_weights_q <= 1'b0;
+    end else begin
+      cmd_is_load_weights_q <= op_q == 8'd32;
+    end
+  end
+
+  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_read_weights_q <= 1'b0;
+    end else begin
+      cmd_is_read_weights_q <= op_q == 8'd33;
+    end
+  end
+
+  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_load_lfsr_q <= 1'b0;
+    end else begin
+      cmd_is_load_lfsr_q <= op_q == 8'd34;
+    end
+  end
+
+  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_read_lfsr_q <= 1'b0;
+    end else begin
+      cmd_is_read_lfsr_q <= op_q == 8'd35;
+    end
+  end
+
+  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_new_epoch_q <= 1'b0;
+    end else begin
+      cmd_is_new_epoch_q <= op_q == 8'd48;
+    end
+  end
+
+  // seq: cmd_is_train_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_train_q <= 1'b0;
+    end else begin
+      cmd_is_train_q <= op_q == 8'd49;
+    end
+  end
+
+  // seq: cmd_is_infer_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_infer_q <= 1'b0;
+    end else begin
+      cmd_is_infer_q <= op_q == 8'd50;
+    end
+  end
+
+  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:264)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_is_read_counters_q <= 1'b0;
+    end else begin
+      cmd_is_read_counters_q <= op_q == 8'd64;
+    end
+  end
+
+  // seq: cmd_known_q (generator/units/frontend.ts:273)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_known_q <= 1'b0;
+    end else begin
+      cmd_known_q <= ((((((((((((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q) | cmd_is_set_params_q) | cmd_is_load_weights_q) | cmd_is_read_weights_q) | cmd_is_load_lfsr_q) | cmd_is_read_lfsr_q) | cmd_is_new_epoch_q) | cmd_is_train_q) | cmd_is_infer_q) | cmd_is_read_counters_q;
+    end
+  end
+
+  // seq: cmd_header_q (generator/units/frontend.ts:268)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_header_q <= 13'd0;
+    end else begin
+      cmd_header_q <= ((cmd_is_read_lfsr_q ? 13'd4 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | ((cmd_is_read_weights_q ? 13'd6 : 13'd0) | ((cmd_is_load_weights_q ? 13'd4 : 13'd0) | ((cmd_is_set_params_q ? 13'd8 : 13'd0) | 13'd0))))) ^ 13'd0;
+    end
+  end
+
+  // seq: cmd_header_m1_q (generator/units/frontend.ts:268)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_header_m1_q <= 13'd0;
+    end else begin
+      cmd_header_m1_q <= ((cmd_is_read_lfsr_q ? 13'd3 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_read_weights_q ? 13'd5 : 13'd0) | ((cmd_is_load_weights_q ? 13'd3 : 13'd0) | ((cmd_is_set_params_q ? 13'd7 : 13'd0) | 13'd0))))) ^ 13'd0;
+    end
+  end
+
+  // seq: cmd_record_m2_q (generator/units/frontend.ts:268)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_record_m2_q <= 13'd0;
+    end else begin
+      cmd_record_m2_q <= ((cmd_is_infer_q ? 13'd782 : 13'd0) | ((cmd_is_train_q ? 13'd783 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | 13'd0))) ^ 13'd0;
+    end
+  end
+
+  // seq: cmd_record_one_q (generator/units/frontend.ts:268)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_record_one_q <= 1'b0;
+    end else begin
+      cmd_record_one_q <= ((cmd_is_read_counters_q ? 1'b1 : 1'b0) | ((cmd_is_new_epoch_q ? 1'b1 : 1'b0) | ((cmd_is_read_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_read_weights_q ? 1'b1 : 1'b0) | ((cmd_is_set_params_q ? 1'b1 : 1'b0) | ((cmd_is_reset_q ? 1'b1 : 1'b0) | ((cmd_is_link_status_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | ((cmd_is_identify_q ? 1'b1 : 1'b0) | 1'b0))))))))) ^ 1'b0;
+    end
+  end
+
+  // seq: cmd_no_records_q (generator/units/frontend.ts:268)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_no_records_q <= 1'b1;
+    end else begin
+      cmd_no_records_q <= ((cmd_is_infer_q ? 1'b1 : 1'b0) | ((cmd_is_train_q ? 1'b1 : 1'b0) | ((cmd_is_load_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_load_weights_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | 1'b0))))) ^ 1'b1;
+    end
+  end
+
+  // seq: cmd_min_records_q (generator/units/frontend.ts:268)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_min_records_q <= 13'd0;
+    end else begin
+      cmd_min_records_q <= ((cmd_is_infer_q ? 13'd1 : 13'd0) | ((cmd_is_train_q ? 13'd1 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_load_weights_q ? 13'd1 : 13'd0) | 13'd0)))) ^ 13'd0;
+    end
+  end
+
+  // seq: cmd_max_records_q (generator/units/frontend.ts:268)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_max_records_q <= 13'd0;
+    end else begin
+      cmd_max_records_q <= ((cmd_is_infer_q ? 13'd5 : 13'd0) | ((cmd_is_train_q ? 13'd5 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1021 : 13'd0) | ((cmd_is_load_weights_q ? 13'd2042 : 13'd0) | ((cmd_is_echo_q ? 13'd4088 : 13'd0) | 13'd0))))) ^ 13'd0;
+    end
+  end
+
+  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:283
+
+  // seq: pay_d_q (generator/units/frontend.ts:288)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_d_q <= 1'b0;
+    end else begin
+      pay_d_q <= pay_fire;
+    end
+  end
+
+  // seq: pay_byte_d_q (generator/units/frontend.ts:289)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_byte_d_q <= 8'd0;
+    end else begin
+      pay_byte_d_q <= in_byte;
+    end
+  end
+
+  // seq: pay_idx_d_q (generator/units/frontend.ts:290)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_idx_d_q <= 13'd0;
+    end else begin
+      pay_idx_d_q <= idx_q;
+    end
+  end
+
+  // seq: pay_idx_q (generator/units/frontend.ts:304)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_idx_q <= 13'd0;
+    end else begin
+      pay_idx_q <= pay_idx_d_q;
+    end
+  end
+
+  // seq: pay_at0_q (generator/units/frontend.ts:313)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_at0_q <= 1'b0;
+    end else begin
+      pay_at0_q <= idx_q == 13'd0;
+    end
+  end
+
+  // seq: pay_at1_q (generator/units/frontend.ts:313)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_at1_q <= 1'b0;
+    end else begin
+      pay_at1_q <= idx_q == 13'd1;
+    end
+  end
+
+  // seq: pay_at2_q (generator/units/frontend.ts:313)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_at2_q <= 1'b0;
+    end else begin
+      pay_at2_q <= idx_q == 13'd2;
+    end
+  end
+
+  // seq: pay_at3_q (generator/units/frontend.ts:313)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_at3_q <= 1'b0;
+    end else begin
+      pay_at3_q <= idx_q == 13'd3;
+    end
+  end
+
+  // seq: pay_at4_q (generator/units/frontend.ts:313)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_at4_q <= 1'b0;
+    end else begin
+      pay_at4_q <= idx_q == 13'd4;
+    end
+  end
+
+  // seq: pay_at5_q (generator/units/frontend.ts:313)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_at5_q <= 1'b0;
+    end else begin
+      pay_at5_q <= idx_q == 13'd5;
+    end
+  end
+
+  // seq: rec_chk_train_label_q (generator/units/frontend.ts:352)
+  always @(posedge clk) begin
+    if (rst) begin
+      rec_chk_train_label_q <= 1'b0;
+    end else begin
+      rec_chk_train_label_q <= (((pay_d_q & in_records_q) & cmd_is_train_q) & (rec_pos_q == 13'd784)) & (pay_byte_d_q > 8'd9);
+    end
+  end
+
+  // seq: fields (generator/units/frontend.ts:316)
+  always @(posedge clk) begin
+    if (rst) begin
+      f_set_params_hiddenshift_gt0_q <= 1'b0;
+      f_set_params_hiddenmul_lt0_q <= 1'b0;
+      f_set_params_outshift_gt0_q <= 1'b0;
+      f_set_params_outmul_lt0_q <= 1'b0;
       f_load_weights_offset_q <= 32'd0;
+      f_load_weights_offset_gt0_q <= 1'b0;
+      f_load_weights_offset_gt1_q <= 1'b0;
       f_read_weights_offset_q <= 32'd0;
+      f_read_weights_offset_gt0_q <= 1'b0;
+      f_read_weights_offset_gt1_q <= 1'b0;
       f_read_weights_count_q <= 16'd0;
+      f_read_weights_count_lt0_q <= 1'b0;
+      f_read_weights_count_gt1_q <= 1'b0;
       f_load_lfsr_offset_q <= 16'd0;
+      f_load_lfsr_offset_gt0_q <= 1'b0;
+      f_load_lfsr_offset_gt1_q <= 1'b0;
       f_read_lfsr_offset_q <= 16'd0;
+      f_read_lfsr_offset_gt0_q <= 1'b0;
+      f_read_lfsr_offset_gt1_q <= 1'b0;
       f_read_lfsr_count_q <= 16'd0;
+      f_read_lfsr_count_lt0_q <= 1'b0;
+      f_read_lfsr_count_gt1_q <= 1'b0;
+      f_read_lfsr_count_gt2_q <= 1'b0;
       rec_bad_q <= 1'b0;
       rec_bad_off_q <= 13'd0;
     end else begin
-      if (((pay_fire & (op_q == 8'd16)) & (idx_q == 13'd0))) begin
-        f_set_params_hiddenshift_q <= s_axis_in_tdata;
+      if (((pay_d_q & cmd_is_set_params_q) & pay_at0_q)) begin
+        f_set_params_hiddenshift_gt0_q <= pay_byte_d_q > 8'd40;
       end
-      if (((pay_fire & (op_q == 8'd16)) & (idx_q == 13'd1))) begin
-        f_set_params_hiddenmul_q <= s_axis_in_tdata;
+      if (((pay_d_q & cmd_is_set_params_q) & pay_at1_q)) begin
+        f_set_params_hiddenmul_lt0_q <= pay_byte_d_q < 8'd1;
       end
-      if (((pay_fire & (op_q == 8'd16)) & (idx_q == 13'd2))) begin
-        f_set_params_outshift_q <= s_axis_in_tdata;
+      if (((pay_d_q & cmd_is_set_params_q) & pay_at2_q)) begin
+        f_set_params_outshift_gt0_q <= pay_byte_d_q > 8'd40;
       end
-      if (((pay_fire & (op_q == 8'd16)) & (idx_q == 13'd3))) begin
-        f_set_params_outmul_q <= s_axis_in_tdata;
+      if (((pay_d_q & cmd_is_set_params_q) & pay_at3_q)) begin
+        f_set_params_outmul_lt0_q <= pay_byte_d_q < 8'd1;
       end
-      if (((pay_fire & (op_q == 8'd32)) & (idx_q < 13'd4))) begin
-        f_load_weights_offset_q <= {s_axis_in_tdata, f_load_weights_offset_q[31:8]};
+      if (((pay_d_q & cmd_is_load_weights_q) & pay_at0_q)) begin
+        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
+        f_load_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
       end
-      if (((pay_fire & (op_q == 8'd33)) & (idx_q < 13'd4))) begin
-        f_read_weights_offset_q <= {s_axis_in_tdata, f_read_weights_offset_q[31:8]};
+      if (((pay_d_q & cmd_is_load_weights_q) & pay_at1_q)) begin
+        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_load_weights_offset_gt1_q);
       end
-      if (((pay_fire & (op_q == 8'd33)) & ((idx_q >= 13'd4) & (idx_q < 13'd6)))) begin
-        f_read_weights_count_q <= {s_axis_in_tdata, f_read_weights_count_q[15:8]};
+      if (((pay_d_q & cmd_is_load_weights_q) & pay_at2_q)) begin
+        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_load_weights_offset_gt1_q);
       end
-      if (((pay_fire & (op_q == 8'd34)) & (idx_q < 13'd2))) begin
-        f_load_lfsr_offset_q <= {s_axis_in_tdata, f_load_lfsr_offset_q[15:8]};
+      if (((pay_d_q & cmd_is_load_weights_q) & pay_at3_q)) begin
+        f_load_weights_offset_q <= {pay_byte_d_q, f_load_weights_offset_q[31:8]};
+        f_load_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt0_q);
+        f_load_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_weights_offset_gt1_q);
       end
-      if (((pay_fire & (op_q == 8'd35)) & (idx_q < 13'd2))) begin
-        f_read_lfsr_offset_q <= {s_axis_in_tdata, f_read_lfsr_offset_q[15:8]};
+      if (((pay_d_q & cmd_is_read_weights_q) & pay_at0_q)) begin
+        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= pay_byte_d_q > 8'd73;
+        f_read_weights_offset_gt1_q <= pay_byte_d_q > 8'd74;
       end
-      if (((pay_fire & (op_q == 8'd35)) & ((idx_q >= 13'd2) & (idx_q < 13'd4)))) begin
-        f_read_lfsr_count_q <= {s_axis_in_tdata, f_read_lfsr_count_q[15:8]};
+      if (((pay_d_q & cmd_is_read_weights_q) & pay_at1_q)) begin
+        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd171) | ((pay_byte_d_q == 8'd171) & f_read_weights_offset_gt1_q);
       end
-      if ((rx_state_q == 4'd3)) begin
+      if (((pay_d_q & cmd_is_read_weights_q) & pay_at2_q)) begin
+        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd1) | ((pay_byte_d_q == 8'd1) & f_read_weights_offset_gt1_q);
+      end
+      if (((pay_d_q & cmd_is_read_weights_q) & pay_at3_q)) begin
+        f_read_weights_offset_q <= {pay_byte_d_q, f_read_weights_offset_q[31:8]};
+        f_read_weights_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt0_q);
+        f_read_weights_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_weights_offset_gt1_q);
+      end
+      if (((pay_d_q & cmd_is_read_weights_q) & pay_at4_q)) begin
+        f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
+        f_read_weights_count_lt0_q <= pay_byte_d_q < 8'd1;
+        f_read_weights_count_gt1_q <= pay_byte_d_q > 8'd252;
+      end
+      if (((pay_d_q & cmd_is_read_weights_q) & pay_at5_q)) begin
+        f_read_weights_count_q <= {pay_byte_d_q, f_read_weights_count_q[15:8]};
+        f_read_weights_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_weights_count_lt0_q);
+        f_read_weights_count_gt1_q <= (pay_byte_d_q > 8'd7) | ((pay_byte_d_q == 8'd7) & f_read_weights_count_gt1_q);
+      end
+      if (((pay_d_q & cmd_is_load_lfsr_q) & pay_at0_q)) begin
+        f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
+        f_load_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
+        f_load_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
+      end
+      if (((pay_d_q & cmd_is_load_lfsr_q) & pay_at1_q)) begin
+        f_load_lfsr_offset_q <= {pay_byte_d_q, f_load_lfsr_offset_q[15:8]};
+        f_load_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt0_q);
+        f_load_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_load_lfsr_offset_gt1_q);
+      end
+      if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at0_q)) begin
+        f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
+        f_read_lfsr_offset_gt0_q <= pay_byte_d_q > 8'd191;
+        f_read_lfsr_offset_gt1_q <= pay_byte_d_q > 8'd192;
+      end
+      if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at1_q)) begin
+        f_read_lfsr_offset_q <= {pay_byte_d_q, f_read_lfsr_offset_q[15:8]};
+        f_read_lfsr_offset_gt0_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt0_q);
+        f_read_lfsr_offset_gt1_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_offset_gt1_q);
+      end
+      if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at2_q)) begin
+        f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
+        f_read_lfsr_count_lt0_q <= pay_byte_d_q < 8'd1;
+        f_read_lfsr_count_gt1_q <= pay_byte_d_q > 8'd254;
+        f_read_lfsr_count_gt2_q <= pay_byte_d_q > 8'd192;
+      end
+      if (((pay_d_q & cmd_is_read_lfsr_q) & pay_at3_q)) begin
+        f_read_lfsr_count_q <= {pay_byte_d_q, f_read_lfsr_count_q[15:8]};
+        f_read_lfsr_count_lt0_q <= 1'b0 | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_lt0_q);
+        f_read_lfsr_count_gt1_q <= (pay_byte_d_q > 8'd3) | ((pay_byte_d_q == 8'd3) & f_read_lfsr_count_gt1_q);
+        f_read_lfsr_count_gt2_q <= (pay_byte_d_q > 8'd0) | ((pay_byte_d_q == 8'd0) & f_read_lfsr_count_gt2_q);
+      end
+      if ((rx_state_q == 5'd3)) begin
         rec_bad_q <= 1'b0;
       end
-      if ((((((pay_fire & in_records) & (op_q == 8'd49)) & (rec_pos_q == 13'd784)) & (s_axis_in_tdata > 8'd9)) & (~rec_bad_q))) begin
+      if ((rec_chk_train_label_q & (~rec_bad_q))) begin
         rec_bad_q <= 1'b1;
-        rec_bad_off_q <= idx_q;
+        rec_bad_off_q <= pay_idx_q;
       end
     end
   end
 
-  assign range_bad = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) | ((f_set_params_hiddenmul_q < 8'd1) | ((f_set_params_outshift_q > 8'd40) | ((f_set_params_outmul_q < 8'd1) | 1'b0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) | ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) | 1'b0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) | (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) | ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) | 1'b0))) : ((op_q == 8'd34) ? ((f_load_lfsr_offset_q > 16'd191) | ((({1'b0, f_load_lfsr_offset_q} + {4'd0, rec_cnt_q}) > 17'd192) | 1'b0)) : ((op_q == 8'd35) ? ((f_read_lfsr_offset_q > 16'd191) | (((f_read_lfsr_count_q < 16'd1) | (f_read_lfsr_count_q > 16'd1022)) | ((({1'b0, f_read_lfsr_offset_q} + {1'b0, f_read_lfsr_count_q}) > 17'd192) | 1'b0))) : ((op_q == 8'd49) ? (rec_bad_q | 1'b0) : 1'b0)))));  // generator/units/frontend.ts:236
-
-  assign range_off = (op_q == 8'd16) ? ((f_set_params_hiddenshift_q > 8'd40) ? 13'd0 : ((f_set_params_hiddenmul_q < 8'd1) ? 13'd1 : ((f_set_params_outshift_q > 8'd40) ? 13'd2 : ((f_set_params_outmul_q < 8'd1) ? 13'd3 : 13'd0)))) : ((op_q == 8'd32) ? ((f_load_weights_offset_q > 32'h1ab49) ? 13'd0 : ((({1'b0, f_load_weights_offset_q} + {20'd0, rec_cnt_q}) > 33'h1ab4a) ? 13'd0 : 13'd0)) : ((op_q == 8'd33) ? ((f_read_weights_offset_q > 32'h1ab49) ? 13'd0 : (((f_read_weights_count_q < 16'd1) | (f_read_weights_count_q > 16'd2044)) ? 13'd4 : ((({1'b0, f_read_weights_offset_q} + {17'd0, f_read_weights_count_q}) > 33'h1ab4a) ? 13'd0 : 13'd0))) : ((op_q == 8'd34) ? ((f_load_lfsr_offset_q > 16'd191) ? 13'd0 : ((({1'b0, f_load_lfsr_offset_q} + {4'd0, rec_cnt_q}) > 17'd192) ? 13'd0 : 13'd0)) : ((op_q == 8'd35) ? ((f_read_lfsr_offset_q > 16'd191) ? 13'd0 : (((f_read_lfsr_count_q < 16'd1) | (f_read_lfsr_count_q > 16'd1022)) ? 13'd2 : ((({1'b0, f_read_lfsr_offset_q} + {1'b0, f_read_lfsr_count_q}) > 17'd192) ? 13'd0 : 13'd0))) : ((op_q == 8'd49) ? (rec_bad_q ? rec_bad_off_q : 13'd0) : 13'd0)))));  // generator/units/frontend.ts:237
-
-  assign len_ok = (cmd_known & (len_q >= {3'd0, cmd_header})) & (cmd_no_records ? (len_q == {3'd0, cmd_header}) : (((rec_pos_q == 13'd0) & (rec_cnt_q >= cmd_min_records)) & (rec_cnt_q <= cmd_max_records)));  // generator/units/frontend.ts:238
-
-  assign fe_op = (((op_q == 8'd1) | (op_q == 8'd2)) | (op_q == 8'd3)) | (op_q == 8'd15);  // generator/units/frontend.ts:242
-
-  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:245)
+  // seq: span_sum_read_lfsr_q (generator/units/frontend.ts:150)
   always @(posedge clk) begin
-    if (pay_fire) begin
-      payload_buf[idx_q[11:0]] <= s_axis_in_tdata;
-    end
-    if (buf_re) begin
-      buf_rdata_q <= payload_buf[buf_raddr];
+    if (rst) begin
+      span_sum_read_lfsr_q <= 9'd0;
+    end else begin
+      span_sum_read_lfsr_q <= {1'b0, f_read_lfsr_offset_q[7:0]} + {1'b0, f_read_lfsr_count_q[7:0]};
     end
   end
 
-  assign cmd_issue = (rx_state_q == 4'd12) & (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd4);  // generator/units/frontend.ts:255
-
-  assign disp_end = {4'd0, disp_idx_q} == ({1'b0, len_q} + 17'd2);  // generator/units/frontend.ts:256
-
-  assign timeout = (receiving & (~in_fire)) & (idle_timer_q == 25'hffffff);  // generator/units/frontend.ts:257
-
-  assign rx_crc8_next = {^({s_axis_in_tdata, rx_crc8_q} & 16'd57568), ^({s_axis_in_tdata, rx_crc8_q} & 16'd28784), ^({s_axis_in_tdata, rx_crc8_q} & 16'd14392), ^({s_axis_in_tdata, rx_crc8_q} & 16'd7196), ^({s_axis_in_tdata, rx_crc8_q} & 16'd36494), ^({s_axis_in_tdata, rx_crc8_q} & 16'd18247), ^({s_axis_in_tdata, rx_crc8_q} & 16'd17219), ^({s_axis_in_tdata, rx_crc8_q} & 16'd49601)};  // generator/units/frontend.ts:258
-
-  assign rx_crc16_next = {^({s_axis_in_tdata, rx_crc16_q} & 24'h888880), ^({s_axis_in_tdata, rx_crc16_q} & 24'h444440), ^({s_axis_in_tdata, rx_crc16_q} & 24'h222220), ^({s_axis_in_tdata, rx_crc16_q} & 24'h919110), ^({s_axis_in_tdata, rx_crc16_q} & 24'h404008), ^({s_axis_in_tdata, rx_crc16_q} & 24'h202004), ^({s_axis_in_tdata, rx_crc16_q} & 24'h101002), ^({s_axis_in_tdata, rx_crc16_q} & 24'h888801), ^({s_axis_in_tdata, rx_crc16_q} & 24'hc4c400), ^({s_axis_in_tdata, rx_crc16_q} & 24'h626200), ^({s_axis_in_tdata, rx_crc16_q} & 24'h313100), ^({s_axis_in_tdata, rx_crc16_q} & 24'h101000), ^({s_axis_in_tdata, rx_crc16_q} & 24'h888800), ^({s_axis_in_tdata, rx_crc16_q} & 24'h444400), ^({s_axis_in_tdata, rx_crc16_q} & 24'h222200), ^({s_axis_in_tdata, rx_crc16_q} & 24'h111100)};  // generator/units/frontend.ts:259
-
-  // seq: rx (generator/units/frontend.ts:267)
+  // seq: chk_read_lfsr_q (generator/units/frontend.ts:388)
   always @(posedge clk) begin
     if (rst) begin
-      rx_state_q <= 4'd0;
-      hdr_idx_q <= 2'd0;
-      got_q <= 16'd0;
-      op_q <= 8'd0;
-      tag_q <= 8'd0;
-      rx_crc8_q <= 8'd0;
-      rx_crc16_q <= 16'd65535;
+      chk_read_lfsr_q <= 3'd0;
+    end else begin
+      chk_read_lfsr_q <= {(f_read_lfsr_offset_gt1_q | f_read_lfsr_count_gt2_q) | (span_sum_read_lfsr_q > 9'd192), f_read_lfsr_count_lt0_q | f_read_lfsr_count_gt1_q, f_read_lfsr_offset_gt0_q};
+    end
+  end
+
+  // seq: span_sum_load_lfsr_q (generator/units/frontend.ts:150)
+  always @(posedge clk) begin
+    if (rst) begin
+      span_sum_load_lfsr_q <= 9'd0;
+    end else begin
+      span_sum_load_lfsr_q <= {1'b0, f_load_lfsr_offset_q[7:0]} + {1'b0, rec_cnt_q[7:0]};
+    end
+  end
+
+  // seq: chk_load_lfsr_q (generator/units/frontend.ts:388)
+  always @(posedge clk) begin
+    if (rst) begin
+      chk_load_lfsr_q <= 2'd0;
+    end else begin
+      chk_load_lfsr_q <= {(f_load_lfsr_offset_gt1_q | ((rec_cnt_q[12:8] > 5'd0) | ((rec_cnt_q[12:8] == 5'd0) & (rec_cnt_q[7:0] > 8'd192)))) | (span_sum_load_lfsr_q > 9'd192), f_load_lfsr_offset_gt0_q};
+    end
+  end
+
+  // seq: span_sum_read_weights_q (generator/units/frontend.ts:150)
+  always @(posedge clk) begin
+    if (rst) begin
+      span_sum_read_weights_q <= 18'd0;
+    end else begin
+      span_sum_read_weights_q <= {1'b0, f_read_weights_offset_q[16:0]} + {2'd0, f_read_weights_count_q};
+    end
+  end
+
+  // seq: chk_read_weights_q (generator/units/frontend.ts:388)
+  always @(posedge clk) begin
+    if (rst) begin
+      chk_read_weights_q <= 3'd0;
+    end else begin
+      chk_read_weights_q <= {(f_read_weights_offset_gt1_q | 1'b0) | (span_sum_read_weights_q > 18'h1ab4a), f_read_weights_count_lt0_q | f_read_weights_count_gt1_q, f_read_weights_offset_gt0_q};
+    end
+  end
+
+  // seq: span_sum_load_weights_q (generator/units/frontend.ts:150)
+  always @(posedge clk) begin
+    if (rst) begin
+      span_sum_load_weights_q <= 18'd0;
+    end else begin
+      span_sum_load_weights_q <= {1'b0, f_load_weights_offset_q[16:0]} + {5'd0, rec_cnt_q};
+    end
+  end
+
+  // seq: chk_load_weights_q (generator/units/frontend.ts:388)
+  always @(posedge clk) begin
+    if (rst) begin
+      chk_load_weights_q <= 2'd0;
+    end else begin
+      chk_load_weights_q <= {(f_load_weights_offset_gt1_q | 1'b0) | (span_sum_load_weights_q > 18'h1ab4a), f_load_weights_offset_gt0_q};
+    end
+  end
+
+  // seq: chk_set_params_q (generator/units/frontend.ts:388)
+  always @(posedge clk) begin
+    if (rst) begin
+      chk_set_params_q <= 4'd0;
+    end else begin
+      chk_set_params_q <= {f_set_params_outmul_lt0_q, f_set_params_outshift_gt0_q, f_set_params_hiddenmul_lt0_q, f_set_params_hiddenshift_gt0_q};
+    end
+  end
+
+  // seq: range_bad_q (generator/units/frontend.ts:402)
+  always @(posedge clk) begin
+    if (rst) begin
+      range_bad_q <= 1'b0;
+    end else begin
+      range_bad_q <= (cmd_is_set_params_q & (chk_set_params_q[0] | (chk_set_params_q[1] | (chk_set_params_q[2] | (chk_set_params_q[3] | 1'b0))))) | ((cmd_is_load_weights_q & (chk_load_weights_q[0] | (chk_load_weights_q[1] | 1'b0))) | ((cmd_is_read_weights_q & (chk_read_weights_q[0] | (chk_read_weights_q[1] | (chk_read_weights_q[2] | 1'b0)))) | ((cmd_is_load_lfsr_q & (chk_load_lfsr_q[0] | (chk_load_lfsr_q[1] | 1'b0))) | ((cmd_is_read_lfsr_q & (chk_read_lfsr_q[0] | (chk_read_lfsr_q[1] | (chk_read_lfsr_q[2] | 1'b0)))) | ((cmd_is_train_q & (rec_bad_q | 1'b0)) | 1'b0)))));
+    end
+  end
+
+  // seq: range_off_q (generator/units/frontend.ts:403)
+  always @(posedge clk) begin
+    if (rst) begin
+      range_off_q <= 13'd0;
+    end else begin
+      range_off_q <= ({13{cmd_is_set_params_q}} & (chk_set_params_q[0] ? 13'd0 : (chk_set_params_q[1] ? 13'd1 : (chk_set_params_q[2] ? 13'd2 : (chk_set_params_q[3] ? 13'd3 : 13'd0))))) | (({13{cmd_is_load_weights_q}} & (chk_load_weights_q[0] ? 13'd0 : (chk_load_weights_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_weights_q}} & (chk_read_weights_q[0] ? 13'd0 : (chk_read_weights_q[1] ? 13'd4 : (chk_read_weights_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_load_lfsr_q}} & (chk_load_lfsr_q[0] ? 13'd0 : (chk_load_lfsr_q[1] ? 13'd0 : 13'd0))) | (({13{cmd_is_read_lfsr_q}} & (chk_read_lfsr_q[0] ? 13'd0 : (chk_read_lfsr_q[1] ? 13'd2 : (chk_read_lfsr_q[2] ? 13'd0 : 13'd0)))) | (({13{cmd_is_train_q}} & (rec_bad_q ? rec_bad_off_q : 13'd0)) | 13'd0)))));
+    end
+  end
+
+  // seq: len_cmp_q (generator/units/frontend.ts:405)
+  always @(posedge clk) begin
+    if (rst) begin
+      len_cmp_q <= 5'd0;
+    end else begin
+      len_cmp_q <= {len_q >= {3'd0, cmd_header_q}, len_q == {3'd0, cmd_header_q}, rec_pos_q == 13'd0, rec_cnt_q >= cmd_min_records_q, rec_cnt_q <= cmd_max_records_q};
+    end
+  end
+
+  // seq: len_ok_q (generator/units/frontend.ts:406)
+  always @(posedge clk) begin
+    if (rst) begin
+      len_ok_q <= 1'b0;
+    end else begin
+      len_ok_q <= (cmd_known_q & len_cmp_q[4]) & (cmd_no_records_q ? len_cmp_q[3] : (&len_cmp_q[2:0]));
+    end
+  end
+
+  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:407
+
+  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:410)
+  always @(posedge clk) begin
+    if (pay_d_q) begin
+      payload_buf[pay_idx_d_q[11:0]] <= pay_byte_d_q;
+    end
+    buf_rdata_q <= payload_buf[buf_raddr];
+  end
+
+  assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:421
+
+  // seq: cmd_room_q (generator/units/frontend.ts:177)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_room_q <= 1'b1;
+    end else begin
+      cmd_room_q <= cmd_issue ? (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd3) : (({1'b0, cmd_fill} + {3'd0, cmd_stg_valid_q}) < 4'd4);
+    end
+  end
+
+  // seq: len_p1_q (generator/units/frontend.ts:426)
+  always @(posedge clk) begin
+    if (rst) begin
+      len_p1_q <= 17'd0;
+    end else begin
+      len_p1_q <= {1'b0, len_q} + 17'd1;
+    end
+  end
+
+  // seq: disp_end_q (generator/units/frontend.ts:427)
+  always @(posedge clk) begin
+    if (rst) begin
+      disp_end_q <= 1'b0;
+    end else begin
+      disp_end_q <= rx_dispatch_q & (cmd_issue ? ({4'd0, disp_idx_q} == len_p1_q) : disp_end_q);
+    end
+  end
+
+  assign timeout = (rx_receiving_q & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:430
+
+  assign rx_crc8_next = {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};  // generator/units/frontend.ts:431
+
+  assign rx_crc16_next = {^({in_byte, rx_crc16_q} & 24'h888880), ^({in_byte, rx_crc16_q} & 24'h444440), ^({in_byte, rx_crc16_q} & 24'h222220), ^({in_byte, rx_crc16_q} & 24'h919110), ^({in_byte, rx_crc16_q} & 24'h404008), ^({in_byte, rx_crc16_q} & 24'h202004), ^({in_byte, rx_crc16_q} & 24'h101002), ^({in_byte, rx_crc16_q} & 24'h888801), ^({in_byte, rx_crc16_q} & 24'hc4c400), ^({in_byte, rx_crc16_q} & 24'h626200), ^({in_byte, rx_crc16_q} & 24'h313100), ^({in_byte, rx_crc16_q} & 24'h101000), ^({in_byte, rx_crc16_q} & 24'h888800), ^({in_byte, rx_crc16_q} & 24'h444400), ^({in_byte, rx_crc16_q} & 24'h222200), ^({in_byte, rx_crc16_q} & 24'h111100)};  // generator/units/frontend.ts:432
+
+  // seq: hdr_crc_bad_q (generator/units/frontend.ts:435)
+  always @(posedge clk) begin
+    if (rst) begin
+      hdr_crc_bad_q <= 1'b0;
+    end else begin
+      hdr_crc_bad_q <= in_byte != rx_crc8_q;
+    end
+  end
+
+  // seq: len_big_q (generator/units/frontend.ts:436)
+  always @(posedge clk) begin
+    if (rst) begin
+      len_big_q <= 1'b0;
+    end else begin
+      len_big_q <= len_q > 16'd4088;
+    end
+  end
+
+  // seq: rx_crc_ok_q (generator/units/frontend.ts:438)
+  always @(posedge clk) begin
+    if (rst) begin
+      rx_crc_ok_q <= 1'b0;
+    end else begin
+      rx_crc_ok_q <= rx_crc16_q == 16'd0;
+    end
+  end
+
+  // seq: len_m2_q (generator/units/frontend.ts:442)
+  always @(posedge clk) begin
+    if (rst) begin
+      len_m2_q <= 16'd0;
+    end else begin
+      len_m2_q <= len_q - 16'd2;
+    end
+  end
+
+  // seq: pay_last_q (generator/units/frontend.ts:444)
+  always @(posedge clk) begin
+    if (rst) begin
+      pay_last_q <= 1'b0;
+    end else begin
+      pay_last_q <= rx_header_q ? (len_q == 16'd1) : (pay_fire ? ({3'd0, idx_q} == len_m2_q) : pay_last_q);
+    end
+  end
+
+  // seq: err (generator/units/frontend.ts:451)
+  always @(posedge clk) begin
+    if (rst) begin
       err_code_q <= 8'd0;
       err_detail_q <= 16'd0;
-      len_q <= 16'd0;
-      idx_q <= 13'd0;
-      rec_pos_q <= 13'd0;
-      rec_cnt_q <= 13'd0;
+    end else begin
+      if ((rx_state_q == 5'd7)) begin
+        if ((~rx_crc_ok_q)) begin
+          err_code_q <= 8'd4;
+          err_detail_q <= 16'd0;
+        end else if ((~cmd_known_q)) begin
+          err_code_q <= 8'd2;
+          err_detail_q <= {8'd0, op_q};
+        end else if ((~len_ok_q)) begin
+          err_code_q <= 8'd3;
+          err_detail_q <= len_q;
+        end else begin
+          err_code_q <= 8'd6;
+          err_detail_q <= {3'd0, range_off_q};
+        end
+      end else if ((rx_state_q == 5'd8)) begin
+      end else if (((in_fire & in_skid_m_axis_out_tlast) & (rx_state_q != 5'd6))) begin
+        err_code_q <= 8'd5;
+        err_detail_q <= got_q + 16'd1;
+      end else if ((rx_state_q == 5'd15)) begin
+        if (hdr_crc_bad_q) begin
+          err_code_q <= 8'd1;
+          err_detail_q <= 16'd0;
+        end else begin
+          err_code_q <= 8'd3;
+          err_detail_q <= len_q;
+        end
+      end else begin
+        err_code_q <= 8'd5;
+        err_detail_q <= got_q;
+      end
+    end
+  end
+
+  // seq: rx (generator/units/frontend.ts:470)
+  always @(posedge clk) begin
+    if (rst) begin
+      rx_state_q <= 5'd0;
+      rx_open_q <= 1'b1;
+      rx_receiving_q <= 1'b0;
+      rx_pay_q <= 1'b0;
+      rx_hunting_q <= 1'b1;
+      rx_hdr_q <= 1'b0;
+      rx_header_q <= 1'b0;
+      rx_dispatch_q <= 1'b0;
+      rx_report_q <= 1'b0;
+      rx_dispwait_q <= 1'b0;
+      rx_answering_q <= 1'b0;
       disp_idx_q <= 13'd0;
+      disp_addr_q <= 12'd0;
     end else begin
       case (rx_state_q)
-        4'd0: begin
-          if ((in_fire & (s_axis_in_tdata == 8'd165))) begin
-            rx_state_q <= 4'd1;
-          end
-        end
-        4'd1: begin
-          if (in_fire) begin
-            if ((s_axis_in_tdata == 8'd90)) begin
-              rx_state_q <= 4'd2;
-              hdr_idx_q <= 2'd0;
-              got_q <= 16'd0;
-              op_q <= 8'd0;
-              tag_q <= 8'd0;
-              rx_crc8_q <= 8'd0;
-              rx_crc16_q <= 16'd65535;
-            end else if ((s_axis_in_tdata != 8'd165)) begin
-              rx_state_q <= 4'd0;
+        5'd0, 5'd1: begin
+          if ((rx_state_q == 5'd0)) begin
+            if ((in_fire & in_skid_m_axis_out_tdata[8])) begin
+              rx_state_q <= 5'd1;
+              rx_open_q <= 1'b1;
+              rx_receiving_q <= 1'b0;
+              rx_pay_q <= 1'b0;
+              rx_hunting_q <= 1'b1;
+              rx_hdr_q <= 1'b0;
+              rx_header_q <= 1'b0;
+              rx_dispatch_q <= 1'b0;
+              rx_report_q <= 1'b0;
+              rx_dispwait_q <= 1'b0;
+              rx_answering_q <= 1'b0;
+            end
+          end else if (in_fire) begin
+            if (in_skid_m_axis_out_tdata[9]) begin
+              rx_state_q <= 5'd2;
+              rx_open_q <= 1'b1;
+              rx_receiving_q <= 1'b1;
+              rx_pay_q <= 1'b0;
+              rx_hunting_q <= 1'b0;
+              rx_hdr_q <= 1'b1;
+              rx_header_q <= 1'b1;
+              rx_dispatch_q <= 1'b0;
+              rx_report_q <= 1'b0;
+              rx_dispwait_q <= 1'b0;
+              rx_answering_q <= 1'b0;
+            end else if ((~in_skid_m_axis_out_tdata[8])) begin
+              rx_state_q <= 5'd0;
+              rx_open_q <= 1'b1;
+              rx_receiving_q <= 1'b0;
+              rx_pay_q <= 1'b0;
+              rx_hunting_q <= 1'b1;
+              rx_hdr_q <= 1'b0;
+              rx_header_q <= 1'b0;
+              rx_dispatch_q <= 1'b0;
+              rx_report_q <= 1'b0;
+              rx_dispwait_q <= 1'b0;
+              rx_answering_q <= 1'b0;
             end
           end
         end
-        4'd2, 4'd3, 4'd4, 4'd5, 4'd6: begin
+        5'd2, 5'd3, 5'd4, 5'd5, 5'd6: begin
           if (in_fire) begin
-            got_q <= got_q + 16'd1;
-            rx_crc16_q <= rx_crc16_next;
-            if ((s_axis_in_tlast & (rx_state_q != 4'd6))) begin
-              err_code_q <= 8'd5;
-              err_detail_q <= got_q + 16'd1;
-              rx_state_q <= 4'd8;
+            if ((in_skid_m_axis_out_tlast & (rx_state_q != 5'd6))) begin
+              rx_state_q <= 5'd8;
+              rx_open_q <= 1'b0;
+              rx_receiving_q <= 1'b0;
+              rx_pay_q <= 1'b0;
+              rx_hunting_q <= 1'b0;
+              rx_hdr_q <= 1'b0;
+              rx_header_q <= 1'b0;
+              rx_dispatch_q <= 1'b0;
+              rx_report_q <= 1'b1;
+              rx_dispwait_q <= 1'b0;
+              rx_answering_q <= 1'b1;
             end else begin
               case (rx_state_q)
-                4'd2: begin
-                  rx_crc8_q <= rx_crc8_next;
-                  hdr_idx_q <= hdr_idx_q + 2'd1;
-                  case (hdr_idx_q)
-                    2'd0: begin
-                      op_q <= s_axis_in_tdata;
-                    end
-                    2'd1: begin
-                      tag_q <= s_axis_in_tdata;
-                    end
-                    2'd2: begin
-                      len_q <= {len_q[15:8], s_axis_in_tdata};
-                    end
-                    2'd3: begin
-                      len_q <= {s_axis_in_tdata, len_q[7:0]};
-                      rx_state_q <= 4'd3;
-                    end
-                  endcase
-                end
-                4'd3: begin
-                  if ((s_axis_in_tdata != rx_crc8_q)) begin
-                    err_code_q <= 8'd1;
-                    err_detail_q <= 16'd0;
-                    rx_state_q <= 4'd8;
-                  end else if ((len_q > 16'd4088)) begin
-                    err_code_q <= 8'd3;
-                    err_detail_q <= len_q;
-                    rx_state_q <= 4'd8;
-                  end else begin
-                    idx_q <= 13'd0;
-                    rec_pos_q <= 13'd0;
-                    rec_cnt_q <= 13'd0;
-                    rx_state_q <= (len_q == 16'd0) ? 4'd5 : 4'd4;
+                5'd2: begin
+                  if (hdr_at_q[3]) begin
+                    rx_state_q <= 5'd3;
+                    rx_open_q <= 1'b1;
+                    rx_receiving_q <= 1'b1;
+                    rx_pay_q <= 1'b0;
+                    rx_hunting_q <= 1'b0;
+                    rx_hdr_q <= 1'b0;
+                    rx_header_q <= 1'b1;
+                    rx_dispatch_q <= 1'b0;
+                    rx_report_q <= 1'b0;
+                    rx_dispwait_q <= 1'b0;
+                    rx_answering_q <= 1'b0;
                   end
                 end
-                4'd4: begin
-                  idx_q <= idx_q + 13'd1;
-                  if (({2'd0, {1'b0, idx_q} + 14'd1} == len_q)) begin
-                    rx_state_q <= 4'd5;
-                  end
-                  if (in_records) begin
-                    if ((rec_pos_q == cmd_record_m1)) begin
-                      rec_pos_q <= 13'd0;
-                      rec_cnt_q <= rec_cnt_q + 13'd1;
-                    end else begin
-                      rec_pos_q <= rec_pos_q + 13'd1;
-                    end
+                5'd3: begin
+                  rx_state_q <= 5'd15;
+                  rx_open_q <= 1'b0;
+                  rx_receiving_q <= 1'b1;
+                  rx_pay_q <= 1'b0;
+                  rx_hunting_q <= 1'b0;
+                  rx_hdr_q <= 1'b0;
+                  rx_header_q <= 1'b0;
+                  rx_dispatch_q <= 1'b0;
+                  rx_report_q <= 1'b0;
+                  rx_dispwait_q <= 1'b0;
+                  rx_answering_q <= 1'b0;
+                end
+                5'd4: begin
+                  if (pay_last_q) begin
+                    rx_state_q <= 5'd5;
+                    rx_open_q <= 1'b1;
+                    rx_receiving_q <= 1'b1;
+                    rx_pay_q <= 1'b0;
+                    rx_hunting_q <= 1'b0;
+                    rx_hdr_q <= 1'b0;
+                    rx_header_q <= 1'b0;
+                    rx_dispatch_q <= 1'b0;
+                    rx_report_q <= 1'b0;
+                    rx_dispwait_q <= 1'b0;
+                    rx_answering_q <= 1'b0;
                   end
                 end
-                4'd5: begin
-                  rx_state_q <= 4'd6;
+                5'd5: begin
+                  rx_state_q <= 5'd6;
+                  rx_open_q <= 1'b1;
+                  rx_receiving_q <= 1'b1;
+                  rx_pay_q <= 1'b0;
+                  rx_hunting_q <= 1'b0;
+                  rx_hdr_q <= 1'b0;
+                  rx_header_q <= 1'b0;
+                  rx_dispatch_q <= 1'b0;
+                  rx_report_q <= 1'b0;
+                  rx_dispwait_q <= 1'b0;
+                  rx_answering_q <= 1'b0;
                 end
-                4'd6: begin
-                  rx_state_q <= 4'd7;
+                5'd6: begin
+                  rx_state_q <= 5'd14;
+                  rx_open_q <= 1'b0;
+                  rx_receiving_q <= 1'b0;
+                  rx_pay_q <= 1'b0;
+                  rx_hunting_q <= 1'b0;
+                  rx_hdr_q <= 1'b0;
+                  rx_header_q <= 1'b0;
+                  rx_dispatch_q <= 1'b0;
+                  rx_report_q <= 1'b0;
+                  rx_dispwait_q <= 1'b0;
+                  rx_answering_q <= 1'b0;
                 end
                 default: begin
                 end
               endcase
             end
           end else if (timeout) begin
-            err_code_q <= 8'd5;
-            err_detail_q <= got_q;
-            rx_state_q <= 4'd8;
+            rx_state_q <= 5'd8;
+            rx_open_q <= 1'b0;
+            rx_receiving_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b0;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b1;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b1;
           end
         end
-        4'd7: begin
-          if ((rx_crc16_q != 16'd0)) begin
-            err_code_q <= 8'd4;
-            err_detail_q <= 16'd0;
-            rx_state_q <= 4'd8;
-          end else if ((~cmd_known)) begin
-            err_code_q <= 8'd2;
-            err_detail_q <= {8'd0, op_q};
-            rx_state_q <= 4'd8;
-          end else if ((~len_ok)) begin
-            err_code_q <= 8'd3;
-            err_detail_q <= len_q;
-            rx_state_q <= 4'd8;
-          end else if (range_bad) begin
-            err_code_q <= 8'd6;
-            err_detail_q <= {3'd0, range_off};
-            rx_state_q <= 4'd8;
+        5'd15: begin
+          if ((hdr_crc_bad_q | len_big_q)) begin
+            rx_state_q <= 5'd8;
+            rx_open_q <= 1'b0;
+            rx_receiving_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b0;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b1;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b1;
           end else begin
-            rx_state_q <= fe_op ? 4'd9 : 4'd11;
+            rx_state_q <= (len_q == 16'd0) ? 5'd5 : 5'd4;
+            rx_open_q <= 1'b1;
+            rx_receiving_q <= 1'b1;
+            rx_pay_q <= (len_q == 16'd0) ? 1'b0 : 1'b1;
+            rx_hunting_q <= 1'b0;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
           end
         end
-        4'd8: begin
-          if (tx_idle) begin
-            rx_state_q <= 4'd0;
+        5'd14: begin
+          rx_state_q <= 5'd16;
+          rx_open_q <= 1'b0;
+          rx_receiving_q <= 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b0;
+        end
+        5'd16: begin
+          rx_state_q <= 5'd7;
+          rx_open_q <= 1'b0;
+          rx_receiving_q <= 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b0;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b0;
+        end
+        5'd7: begin
+          if (((((~rx_crc_ok_q) | (~cmd_known_q)) | (~len_ok_q)) | range_bad_q)) begin
+            rx_state_q <= 5'd8;
+            rx_open_q <= 1'b0;
+            rx_receiving_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b0;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b1;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b1;
+          end else begin
+            rx_state_q <= fe_op ? 5'd9 : 5'd11;
+            rx_open_q <= 1'b0;
+            rx_receiving_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b0;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= fe_op ? 1'b0 : 1'b1;
+            rx_answering_q <= 1'b1;
           end
         end
-        4'd9: begin
-          if (tx_idle) begin
-            rx_state_q <= (op_q == 8'd1) ? 4'd0 : 4'd10;
+        5'd8: begin
+          if (tx_idle_q) begin
+            rx_state_q <= 5'd0;
+            rx_open_q <= 1'b1;
+            rx_receiving_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b1;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
           end
         end
-        4'd10: begin
-          if (tx_idle) begin
-            rx_state_q <= (op_q == 8'd15) ? 4'd13 : 4'd0;
+        5'd9: begin
+          if (tx_idle_q) begin
+            rx_state_q <= cmd_is_identify_q ? 5'd0 : 5'd10;
+            rx_open_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
+            rx_receiving_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
           end
         end
-        4'd11: begin
-          if (tx_idle) begin
-            rx_state_q <= 4'd12;
+        5'd10: begin
+          if (tx_idle_q) begin
+            rx_state_q <= cmd_is_reset_q ? 5'd13 : 5'd0;
+            rx_open_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
+            rx_receiving_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b0;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
+          end
+        end
+        5'd11: begin
+          if (tx_idle_q) begin
+            rx_state_q <= 5'd12;
+            rx_open_q <= 1'b0;
+            rx_receiving_q <= 1'b0;
+            rx_pay_q <= 1'b0;
+            rx_hunting_q <= 1'b0;
+            rx_hdr_q <= 1'b0;
+            rx_header_q <= 1'b0;
+            rx_dispatch_q <= 1'b1;
+            rx_report_q <= 1'b0;
+            rx_dispwait_q <= 1'b0;
+            rx_answering_q <= 1'b0;
             disp_idx_q <= 13'd0;
+            disp_addr_q <= 12'd4093;
           end
         end
-        4'd12: begin
+        5'd12: begin
           if (cmd_issue) begin
             disp_idx_q <= disp_idx_q + 13'd1;
-            if (disp_end) begin
-              rx_state_q <= 4'd0;
+            disp_addr_q <= disp_addr_q + 12'd1;
+            if (disp_end_q) begin
+              rx_state_q <= 5'd0;
+              rx_open_q <= 1'b1;
+              rx_receiving_q <= 1'b0;
+              rx_pay_q <= 1'b0;
+              rx_hunting_q <= 1'b1;
+              rx_hdr_q <= 1'b0;
+              rx_header_q <= 1'b0;
+              rx_dispatch_q <= 1'b0;
+              rx_report_q <= 1'b0;
+              rx_dispwait_q <= 1'b0;
+              rx_answering_q <= 1'b0;
             end
           end
         end
         default: begin
-          rx_state_q <= 4'd0;
+          rx_state_q <= 5'd0;
+          rx_open_q <= 1'b1;
+          rx_receiving_q <= 1'b0;
+          rx_pay_q <= 1'b0;
+          rx_hunting_q <= 1'b1;
+          rx_hdr_q <= 1'b0;
+          rx_header_q <= 1'b0;
+          rx_dispatch_q <= 1'b0;
+          rx_report_q <= 1'b0;
+          rx_dispwait_q <= 1'b0;
+          rx_answering_q <= 1'b0;
         end
       endcase
     end
   end
 
-  // seq: idle_timer (generator/units/frontend.ts:359)
+  // seq: rx_frame (generator/units/frontend.ts:533)
   always @(posedge clk) begin
     if (rst) begin
-      idle_timer_q <= 25'd0;
+      hdr_at_q <= 4'd1;
+      got_q <= 16'd0;
+      op_q <= 8'd0;
+      tag_q <= 8'd0;
+      rx_crc8_q <= 8'd0;
+      rx_crc16_q <= 16'd65535;
+      len_q <= 16'd0;
     end else begin
-      if (((receiving & (~in_fire)) & (~timeout))) begin
-        idle_timer_q <= idle_timer_q + 25'd1;
-      end else begin
-        idle_timer_q <= 25'd0;
+      if (rx_hunting_q) begin
+        hdr_at_q <= 4'd1;
+        got_q <= 16'd0;
+        op_q <= 8'd0;
+        tag_q <= 8'd0;
+        rx_crc8_q <= 8'd0;
+        rx_crc16_q <= 16'd65535;
+      end else if (in_fire) begin
+        got_q <= got_q + 16'd1;
+        rx_crc16_q <= rx_crc16_next;
+      end
+      if (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast))) begin
+        rx_crc8_q <= rx_crc8_next;
+        hdr_at_q <= {hdr_at_q[2:0], hdr_at_q[3]};
+        if (hdr_at_q[0]) begin
+          op_q <= in_byte;
+        end
+        if (hdr_at_q[1]) begin
+          tag_q <= in_byte;
+        end
+        if (hdr_at_q[2]) begin
+          len_q <= {len_q[15:8], in_byte};
+        end
+        if (hdr_at_q[3]) begin
+          len_q <= {in_byte, len_q[7:0]};
+        end
       end
     end
   end
 
-  // seq: link_counters (generator/units/frontend.ts:363)
+  // seq: rx_payload (generator/units/frontend.ts:554)
+  always @(posedge clk) begin
+    if (rst) begin
+      idx_q <= 13'd0;
+    end else begin
+      if (rx_header_q) begin
+        idx_q <= 13'd0;
+      end else if (pay_fire) begin
+        idx_q <= idx_q + 13'd1;
+      end
+    end
+  end
+
+  // seq: rx_records (generator/units/frontend.ts:557)
+  always @(posedge clk) begin
+    if (rst) begin
+      rec_pos_q <= 13'd0;
+      rec_end_q <= 1'b0;
+      rec_cnt_q <= 13'd0;
+      in_records_q <= 1'b0;
+    end else begin
+      if (rx_header_q) begin
+        rec_pos_q <= 13'd0;
+        rec_end_q <= cmd_record_one_q;
+        rec_cnt_q <= 13'd0;
+        in_records_q <= cmd_header_q == 13'd0;
+      end else if (pay_d_q) begin
+        if ((pay_idx_d_q == cmd_header_m1_q)) begin
+          in_records_q <= 1'b1;
+        end
+        if (in_records_q) begin
+          if (rec_end_q) begin
+            rec_pos_q <= 13'd0;
+            rec_end_q <= cmd_record_one_q;
+            rec_cnt_q <= rec_cnt_q + 13'd1;
+          end else begin
+            rec_pos_q <= rec_pos_q + 13'd1;
+            rec_end_q <= rec_pos_q == cmd_record_m2_q;
+          end
+        end
+      end
+    end
+  end
+
+  // seq: idle_timer (generator/units/frontend.ts:578)
+  always @(posedge clk) begin
+    if (rst) begin
+      idle_timer_q <= 25'd0;
+      idle_timer_end_q <= 1'b0;
+    end else begin
+      if (((rx_receiving_q & (~in_fire)) & (~timeout))) begin
+        idle_timer_q <= idle_timer_q + 25'd1;
+      end else begin
+        idle_timer_q <= 25'd0;
+      end
+      idle_timer_end_q <= ((rx_receiving_q & (~in_fire)) & (~timeout)) & (idle_timer_q == 25'hfffffe);
+    end
+  end
+
+  // seq: accepted_ev_q (generator/units/frontend.ts:586)
+  always @(posedge clk) begin
+    if (rst) begin
+      accepted_ev_q <= 1'b0;
+    end else begin
+      accepted_ev_q <= ((((rx_state_q == 5'd7) & rx_crc_ok_q) & cmd_known_q) & len_ok_q) & (~range_bad_q);
+    end
+  end
+
+  // seq: rejected_ev_q (generator/units/frontend.ts:587)
+  always @(posedge clk) begin
+    if (rst) begin
+      rejected_ev_q <= 1'b0;
+    end else begin
+      rejected_ev_q <= rx_report_q & tx_idle_q;
+    end
+  end
+
+  // seq: dropped_ev_q (generator/units/frontend.ts:591)
+  always @(posedge clk) begin
+    if (rst) begin
+      dropped_ev_q <= 2'd0;
+    end else begin
+      dropped_ev_q <= (((in_fire & (rx_state_q == 5'd0)) & (~in_skid_m_axis_out_tdata[8])) | ((in_fire & (rx_state_q == 5'd1)) & in_skid_m_axis_out_tdata[8])) ? 2'd1 : (((in_fire & (rx_state_q == 5'd1)) & (~in_skid_m_axis_out_tdata[9])) ? 2'd2 : 2'd0);
+    end
+  end
+
+  // seq: link_counters (generator/units/frontend.ts:592)
   always @(posedge clk) begin
     if (rst) begin
       accepted_q <= 32'd0;
       rejected_q <= 32'd0;
       dropped_q <= 32'd0;
     end else begin
-      if ((((((rx_state_q == 4'd7) & (rx_crc16_q == 16'd0)) & cmd_known) & len_ok) & (~range_bad))) begin
+      if (accepted_ev_q) begin
         accepted_q <= accepted_q + 32'd1;
       end
-      if (((rx_state_q == 4'd8) & tx_idle)) begin
+      if (rejected_ev_q) begin
         rejected_q <= rejected_q + 32'd1;
       end
-      if (((in_fire & (rx_state_q == 4'd0)) & (s_axis_in_tdata != 8'd165))) begin
-        dropped_q <= dropped_q + 32'd1;
-      end else if (((in_fire & (rx_state_q == 4'd1)) & (s_axis_in_tdata == 8'd165))) begin
-        dropped_q <= dropped_q + 32'd1;
-      end else if (((in_fire & (rx_state_q == 4'd1)) & (s_axis_in_tdata != 8'd90))) begin
-        dropped_q <= dropped_q + 32'd2;
+      if ((dropped_ev_q != 2'd0)) begin
+        dropped_q <= dropped_q + {30'd0, dropped_ev_q};
       end
     end
   end
 
-  assign chip_rst = rx_state_q == 4'd13;  // generator/units/frontend.ts:371
+  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:598
 
   always @* begin
     case (disp_idx_q[1:0])
@@ -572,7 +1414,7 @@ module frontend (
       default: _sel_cmd_stg_data_q = 8'd0;
     endcase
   end
-  // seq: cmd_stage (generator/units/frontend.ts:374)
+  // seq: cmd_stage (generator/units/frontend.ts:601)
   always @(posedge clk) begin
     if (rst) begin
       cmd_stg_valid_q <= 1'b0;
@@ -584,12 +1426,12 @@ module frontend (
       if (cmd_issue) begin
         cmd_stg_buf_q <= disp_idx_q >= 13'd3;
         cmd_stg_data_q <= _sel_cmd_stg_data_q;
-        cmd_stg_last_q <= disp_end;
+        cmd_stg_last_q <= disp_end_q;
       end
     end
   end
 
-  assign tx_start = tx_idle & (((rx_state_q == 4'd8) | (rx_state_q == 4'd9)) | (rx_state_q == 4'd11));  // generator/units/frontend.ts:403
+  assign tx_start = tx_idle_q & rx_answering_q;  // generator/units/frontend.ts:628
 
   always @* begin
     case (op_q[1:0])
@@ -599,7 +1441,7 @@ module frontend (
       default: _sel_tx_start_kind = 3'd3;
     endcase
   end
-  assign tx_start_kind = (rx_state_q == 4'd8) ? 3'd0 : ((rx_state_q == 4'd11) ? 3'd5 : ((op_q == 8'd15) ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:412
+  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:637
 
   always @* begin
     case (tx_start_kind)
@@ -612,194 +1454,262 @@ module frontend (
       default: _sel_tx_start_len = 16'd0;
     endcase
   end
-  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:416
+  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:641
 
-  assign needs_rsp = (tx_kind_q == 3'd5) & ((rsp_status_q == 8'd0) | (tx_idx_q >= 16'd2));  // generator/units/frontend.ts:422
+  // seq: tx_past_two_q (generator/units/frontend.ts:651)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_past_two_q <= 1'b0;
+    end else begin
+      tx_past_two_q <= (~tx_idle_q) & (tx_advance ? (tx_idx_q >= 16'd1) : (tx_idx_q >= 16'd2));
+    end
+  end
 
-  assign out_room = ({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd4;  // generator/units/frontend.ts:423
+  // seq: tx_ctrl_q (generator/units/frontend.ts:652)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_ctrl_q <= 1'b0;
+    end else begin
+      tx_ctrl_q <= tx_kind_q == 3'd5;
+    end
+  end
 
-  assign tx_emitting = tx_state_q >= 4'd2;  // generator/units/frontend.ts:424
+  // seq: rsp_ok_q (generator/units/frontend.ts:653)
+  always @(posedge clk) begin
+    if (rst) begin
+      rsp_ok_q <= 1'b0;
+    end else begin
+      rsp_ok_q <= rsp_status_q == 8'd0;
+    end
+  end
 
-  assign rsp_ready = (tx_state_q == 4'd1) | (((tx_state_q == 4'd9) & needs_rsp) & out_room);  // generator/units/frontend.ts:425
+  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:654
 
-  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:426
+  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:657
 
-  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:427
+  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:658
 
-  assign tx_issue = (tx_emitting & out_room) & (((tx_state_q != 4'd9) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:428
+  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:659
 
-  assign tx_last_pay = ({1'b0, tx_idx_q} + 17'd1) == {1'b0, tx_len_q};  // generator/units/frontend.ts:429
+  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:660
 
-  // memory identify_rom: 125 x uint(8), 0 write / 0 sync read / 1 async read port(s) (generator/units/frontend.ts:432)
+  // seq: out_room_q (generator/units/frontend.ts:177)
+  always @(posedge clk) begin
+    if (rst) begin
+      out_room_q <= 1'b1;
+    end else begin
+      out_room_q <= tx_issue ? (({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd3) : (({1'b0, out_fill} + {3'd0, stg_valid_q}) < 4'd4);
+    end
+  end
+
+  // seq: tx_len_m1_q (generator/units/frontend.ts:664)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_len_m1_q <= 16'd0;
+    end else begin
+      tx_len_m1_q <= tx_len_q - 16'd1;
+    end
+  end
+
+  // seq: tx_len_m2_q (generator/units/frontend.ts:665)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_len_m2_q <= 16'd0;
+    end else begin
+      tx_len_m2_q <= tx_len_q - 16'd2;
+    end
+  end
+
+  // seq: tx_last_pay_q (generator/units/frontend.ts:667)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_last_pay_q <= 1'b0;
+    end else begin
+      tx_last_pay_q <= tx_pay_q ? (tx_advance ? (tx_idx_q == tx_len_m2_q) : tx_last_pay_q) : (tx_len_m1_q == 16'd0);
+    end
+  end
+
+  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:674)
   initial begin
-    identify_rom[0] = 8'd1;
-    identify_rom[1] = 8'd5;
-    identify_rom[2] = 8'd48;
-    identify_rom[3] = 8'd46;
-    identify_rom[4] = 8'd49;
-    identify_rom[5] = 8'd46;
-    identify_rom[6] = 8'd48;
-    identify_rom[7] = 8'd18;
-    identify_rom[8] = 8'd182;
-    identify_rom[9] = 8'd100;
-    identify_rom[10] = 8'd210;
-    identify_rom[11] = 8'd241;
-    identify_rom[12] = 8'd39;
-    identify_rom[13] = 8'd191;
-    identify_rom[14] = 8'd246;
-    identify_rom[15] = 8'd248;
-    identify_rom[16] = 8'd15;
-    identify_rom[17] = 8'd0;
-    identify_rom[18] = 8'd0;
-    identify_rom[19] = 8'd0;
-    identify_rom[20] = 8'd1;
-    identify_rom[21] = 8'd4;
-    identify_rom[22] = 8'd16;
-    identify_rom[23] = 8'd3;
-    identify_rom[24] = 8'd128;
-    identify_rom[25] = 8'd0;
-    identify_rom[26] = 8'd64;
-    identify_rom[27] = 8'd0;
-    identify_rom[28] = 8'd10;
-    identify_rom[29] = 8'd0;
-    identify_rom[30] = 8'd8;
-    identify_rom[31] = 8'd0;
-    identify_rom[32] = 8'd64;
-    identify_rom[33] = 8'd0;
-    identify_rom[34] = 8'd74;
-    identify_rom[35] = 8'd171;
-    identify_rom[36] = 8'd1;
-    identify_rom[37] = 8'd0;
-    identify_rom[38] = 8'd2;
-    identify_rom[39] = 8'd17;
-    identify_rom[40] = 8'd9;
-    identify_rom[41] = 8'd8;
-    identify_rom[42] = 8'd1;
-    identify_rom[43] = 8'd2;
-    identify_rom[44] = 8'd1;
-    identify_rom[45] = 8'd16;
-    identify_rom[46] = 8'd12;
-    identify_rom[47] = 8'd1;
-    identify_rom[48] = 8'd4;
-    identify_rom[49] = 8'd1;
-    identify_rom[50] = 8'd16;
-    identify_rom[51] = 8'd12;
-    identify_rom[52] = 8'd1;
-    identify_rom[53] = 8'd4;
-    identify_rom[54] = 8'd1;
-    identify_rom[55] = 8'd16;
-    identify_rom[56] = 8'd10;
-    identify_rom[57] = 8'd1;
-    identify_rom[58] = 8'd2;
-    identify_rom[59] = 8'd1;
-    identify_rom[60] = 8'd16;
-    identify_rom[61] = 8'd10;
-    identify_rom[62] = 8'd1;
-    identify_rom[63] = 8'd2;
-    identify_rom[64] = 8'd1;
-    identify_rom[65] = 8'd16;
-    identify_rom[66] = 8'd10;
-    identify_rom[67] = 8'd1;
-    identify_rom[68] = 8'd2;
-    identify_rom[69] = 8'd1;
-    identify_rom[70] = 8'd16;
-    identify_rom[71] = 8'd11;
-    identify_rom[72] = 8'd0;
-    identify_rom[73] = 8'd2;
-    identify_rom[74] = 8'd1;
-    identify_rom[75] = 8'd17;
-    identify_rom[76] = 8'd16;
-    identify_rom[77] = 8'd0;
-    identify_rom[78] = 8'd2;
-    identify_rom[79] = 8'd1;
-    identify_rom[80] = 8'd20;
-    identify_rom[81] = 8'd16;
-    identify_rom[82] = 8'd0;
-    identify_rom[83] = 8'd2;
-    identify_rom[84] = 8'd1;
-    identify_rom[85] = 8'd24;
-    identify_rom[86] = 8'd30;
-    identify_rom[87] = 8'd1;
-    identify_rom[88] = 8'd2;
-    identify_rom[89] = 8'd1;
-    identify_rom[90] = 8'd16;
-    identify_rom[91] = 8'd20;
-    identify_rom[92] = 8'd1;
-    identify_rom[93] = 8'd2;
-    identify_rom[94] = 8'd1;
-    identify_rom[95] = 8'd32;
-    identify_rom[96] = 8'd16;
-    identify_rom[97] = 8'd0;
-    identify_rom[98] = 8'd2;
-    identify_rom[99] = 8'd1;
-    identify_rom[100] = 8'd24;
-    identify_rom[101] = 8'd15;
-    identify_rom[102] = 8'd0;
-    identify_rom[103] = 8'd2;
-    identify_rom[104] = 8'd1;
-    identify_rom[105] = 8'd16;
-    identify_rom[106] = 8'd20;
-    identify_rom[107] = 8'd1;
-    identify_rom[108] = 8'd2;
-    identify_rom[109] = 8'd1;
-    identify_rom[110] = 8'd16;
-    identify_rom[111] = 8'd10;
-    identify_rom[112] = 8'd1;
-    identify_rom[113] = 8'd2;
-    identify_rom[114] = 8'd1;
-    identify_rom[115] = 8'd17;
-    identify_rom[116] = 8'd16;
-    identify_rom[117] = 8'd0;
-    identify_rom[118] = 8'd2;
-    identify_rom[119] = 8'd1;
-    identify_rom[120] = 8'd16;
-    identify_rom[121] = 8'd18;
-    identify_rom[122] = 8'd1;
-    identify_rom[123] = 8'd2;
-    identify_rom[124] = 8'd1;
+    identify_rom[0] = 16'd1281;
+    identify_rom[1] = 16'd12293;
+    identify_rom[2] = 16'd11824;
+    identify_rom[3] = 16'd12590;
+    identify_rom[4] = 16'd11825;
+    identify_rom[5] = 16'd12334;
+    identify_rom[6] = 16'd4656;
+    identify_rom[7] = 16'd46610;
+    identify_rom[8] = 16'd25782;
+    identify_rom[9] = 16'd53860;
+    identify_rom[10] = 16'd61906;
+    identify_rom[11] = 16'd10225;
+    identify_rom[12] = 16'd48935;
+    identify_rom[13] = 16'd63167;
+    identify_rom[14] = 16'd63734;
+    identify_rom[15] = 16'd4088;
+    identify_rom[16] = 16'd15;
+    identify_rom[17] = 16'd0;
+    identify_rom[18] = 16'd0;
+    identify_rom[19] = 16'd256;
+    identify_rom[20] = 16'd1025;
+    identify_rom[21] = 16'd4100;
+    identify_rom[22] = 16'd784;
+    identify_rom[23] = 16'd32771;
+    identify_rom[24] = 16'd128;
+    identify_rom[25] = 16'd16384;
+    identify_rom[26] = 16'd64;
+    identify_rom[27] = 16'd2560;
+    identify_rom[28] = 16'd10;
+    identify_rom[29] = 16'd2048;
+    identify_rom[30] = 16'd8;
+    identify_rom[31] = 16'd16384;
+    identify_rom[32] = 16'd64;
+    identify_rom[33] = 16'd18944;
+    identify_rom[34] = 16'd43850;
+    identify_rom[35] = 16'd427;
+    identify_rom[36] = 16'd1;
+    identify_rom[37] = 16'd512;
+    identify_rom[38] = 16'd4354;
+    identify_rom[39] = 16'd2321;
+    identify_rom[40] = 16'd2057;
+    identify_rom[41] = 16'd264;
+    identify_rom[42] = 16'd513;
+    identify_rom[43] = 16'd258;
+    identify_rom[44] = 16'd4097;
+    identify_rom[45] = 16'd3088;
+    identify_rom[46] = 16'd268;
+    identify_rom[47] = 16'd1025;
+    identify_rom[48] = 16'd260;
+    identify_rom[49] = 16'd4097;
+    identify_rom[50] = 16'd3088;
+    identify_rom[51] = 16'd268;
+    identify_rom[52] = 16'd1025;
+    identify_rom[53] = 16'd260;
+    identify_rom[54] = 16'd4097;
+    identify_rom[55] = 16'd2576;
+    identify_rom[56] = 16'd266;
+    identify_rom[57] = 16'd513;
+    identify_rom[58] = 16'd258;
+    identify_rom[59] = 16'd4097;
+    identify_rom[60] = 16'd2576;
+    identify_rom[61] = 16'd266;
+    identify_rom[62] = 16'd513;
+    identify_rom[63] = 16'd258;
+    identify_rom[64] = 16'd4097;
+    identify_rom[65] = 16'd2576;
+    identify_rom[66] = 16'd266;
+    identify_rom[67] = 16'd513;
+    identify_rom[68] = 16'd258;
+    identify_rom[69] = 16'd4097;
+    identify_rom[70] = 16'd2832;
+    identify_rom[71] = 16'd11;
+    identify_rom[72] = 16'd512;
+    identify_rom[73] = 16'd258;
+    identify_rom[74] = 16'd4353;
+    identify_rom[75] = 16'd4113;
+    identify_rom[76] = 16'd16;
+    identify_rom[77] = 16'd512;
+    identify_rom[78] = 16'd258;
+    identify_rom[79] = 16'd5121;
+    identify_rom[80] = 16'd4116;
+    identify_rom[81] = 16'd16;
+    identify_rom[82] = 16'd512;
+    identify_rom[83] = 16'd258;
+    identify_rom[84] = 16'd6145;
+    identify_rom[85] = 16'd7704;
+    identify_rom[86] = 16'd286;
+    identify_rom[87] = 16'd513;
+    identify_rom[88] = 16'd258;
+    identify_rom[89] = 16'd4097;
+    identify_rom[90] = 16'd5136;
+    identify_rom[91] = 16'd276;
+    identify_rom[92] = 16'd513;
+    identify_rom[93] = 16'd258;
+    identify_rom[94] = 16'd8193;
+    identify_rom[95] = 16'd4128;
+    identify_rom[96] = 16'd16;
+    identify_rom[97] = 16'd512;
+    identify_rom[98] = 16'd258;
+    identify_rom[99] = 16'd6145;
+    identify_rom[100] = 16'd3864;
+    identify_rom[101] = 16'd15;
+    identify_rom[102] = 16'd512;
+    identify_rom[103] = 16'd258;
+    identify_rom[104] = 16'd4097;
+    identify_rom[105] = 16'd5136;
+    identify_rom[106] = 16'd276;
+    identify_rom[107] = 16'd513;
+    identify_rom[108] = 16'd258;
+    identify_rom[109] = 16'd4097;
+    identify_rom[110] = 16'd2576;
+    identify_rom[111] = 16'd266;
+    identify_rom[112] = 16'd513;
+    identify_rom[113] = 16'd258;
+    identify_rom[114] = 16'd4353;
+    identify_rom[115] = 16'd4113;
+    identify_rom[116] = 16'd16;
+    identify_rom[117] = 16'd512;
+    identify_rom[118] = 16'd258;
+    identify_rom[119] = 16'd4097;
+    identify_rom[120] = 16'd4624;
+    identify_rom[121] = 16'd274;
+    identify_rom[122] = 16'd513;
+    identify_rom[123] = 16'd258;
+    identify_rom[124] = 16'd1;
+  end
+  always @(posedge clk) begin
+    identify_rom_q <= identify_rom[tx_idx_q[6:0]];
   end
 
-  assign rom_byte = identify_rom[tx_idx_q[6:0]];  // generator/units/frontend.ts:433
+  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:677
 
-  always @* begin
-    case (tx_idx_q[1:0])
-      2'd0:    _sel_tx_pay_byte_2 = tx_code_q;
-      2'd1:    _sel_tx_pay_byte_2 = tx_req_op_q;
-      2'd2:    _sel_tx_pay_byte_2 = tx_detail_q[7:0];
-      default: _sel_tx_pay_byte_2 = tx_detail_q[15:8];
-    endcase
+  // seq: tx_advanced_q (generator/units/frontend.ts:678)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_advanced_q <= 1'b0;
+    end else begin
+      tx_advanced_q <= tx_advance;
+    end
   end
-  always @* begin
-    case (tx_idx_q[3:0])
-      4'd0:    _sel_tx_pay_byte_3 = accepted_q[7:0];
-      4'd1:    _sel_tx_pay_byte_3 = accepted_q[15:8];
-      4'd2:    _sel_tx_pay_byte_3 = accepted_q[23:16];
-      4'd3:    _sel_tx_pay_byte_3 = accepted_q[31:24];
-      4'd4:    _sel_tx_pay_byte_3 = rejected_q[7:0];
-      4'd5:    _sel_tx_pay_byte_3 = rejected_q[15:8];
-      4'd6:    _sel_tx_pay_byte_3 = rejected_q[23:16];
-      4'd7:    _sel_tx_pay_byte_3 = rejected_q[31:24];
-      4'd8:    _sel_tx_pay_byte_3 = dropped_q[7:0];
-      4'd9:    _sel_tx_pay_byte_3 = dropped_q[15:8];
-      4'd10:   _sel_tx_pay_byte_3 = dropped_q[23:16];
-      4'd11:   _sel_tx_pay_byte_3 = dropped_q[31:24];
-      default: _sel_tx_pay_byte_3 = 8'd0;
-    endcase
-  end
+
+  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:679
+
   always @* begin
     case (tx_kind_q)
-      3'd0:    _sel_tx_pay_byte = _sel_tx_pay_byte_2;
-      3'd1:    _sel_tx_pay_byte = rom_byte;
-      3'd2:    _sel_tx_pay_byte = 8'd0;
-      3'd3:    _sel_tx_pay_byte = _sel_tx_pay_byte_3;
-      3'd4:    _sel_tx_pay_byte = 8'd0;
-      3'd5:    _sel_tx_pay_byte = needs_rsp ? s_axis_rsp_tdata : ((tx_idx_q == 16'd0) ? rsp_status_q : tx_req_op_q);
-      default: _sel_tx_pay_byte = 8'd0;
+      3'd0:    _sel_tx_shift_q = {8'd0, 8'd0, 8'd0, 8'd0, 8'd0, 8'd0, 8'd0, 8'd0, tx_detail_q[15:8], tx_detail_q[7:0], tx_req_op_q, tx_code_q};
+      3'd1:    _sel_tx_shift_q = 96'd0;
+      3'd2:    _sel_tx_shift_q = 96'd0;
+      3'd3:    _sel_tx_shift_q = {dropped_q[31:24], dropped_q[23:16], dropped_q[15:8], dropped_q[7:0], rejected_q[31:24], rejected_q[23:16], rejected_q[15:8], rejected_q[7:0], accepted_q[31:24], accepted_q[23:16], accepted_q[15:8], accepted_q[7:0]};
+      3'd4:    _sel_tx_shift_q = 96'd0;
+      3'd5:    _sel_tx_shift_q = {8'd0, 8'd0, 8'd0, 8'd0, 8'd0, 8'd0, 8'd0, 8'd0, 8'd0, 8'd0, tx_req_op_q, rsp_status_q};
+      default: _sel_tx_shift_q = 96'd0;
     endcase
   end
-  assign tx_pay_byte = _sel_tx_pay_byte;  // generator/units/frontend.ts:435
+  // seq: tx_shift (generator/units/frontend.ts:688)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_shift_q <= 96'd0;
+    end else begin
+      if ((tx_issue & (tx_state_q == 4'd8))) begin
+        tx_shift_q <= _sel_tx_shift_q;
+      end else if (tx_advance) begin
+        tx_shift_q <= {8'd0, tx_shift_q[95:8]};
+      end
+    end
+  end
 
-  // seq: tx (generator/units/frontend.ts:451)
+  // seq: tx_rom_q (generator/units/frontend.ts:696)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_rom_q <= 1'b0;
+    end else begin
+      tx_rom_q <= tx_kind_q == 3'd1;
+    end
+  end
+
+  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:698
+
+  // seq: tx (generator/units/frontend.ts:700)
   always @(posedge clk) begin
     if (rst) begin
       stg_valid_q <= 1'b0;
@@ -814,9 +1724,12 @@ module frontend (
       rsp_status_q <= 8'd0;
       rsp_hdr_idx_q <= 2'd0;
       tx_state_q <= 4'd0;
+      tx_idle_q <= 1'b1;
+      tx_emitting_q <= 1'b0;
+      tx_pay_q <= 1'b0;
+      tx_rsph_q <= 1'b0;
       stg_sel_q <= 3'd0;
       stg_data_q <= 8'd0;
-      stg_crc8_q <= 1'b0;
       stg_crc16_q <= 1'b0;
       stg_last_q <= 1'b0;
       stg_init_q <= 1'b0;
@@ -828,14 +1741,18 @@ module frontend (
             tx_kind_q <= tx_start_kind;
             tx_tag_q <= tag_q;
             tx_req_op_q <= op_q;
-            tx_op_q <= (rx_state_q == 4'd8) ? 8'd255 : (op_q | 8'd128);
+            tx_op_q <= rx_report_q ? 8'd255 : (op_q | 8'd128);
             tx_len_q <= tx_start_len;
             tx_idx_q <= 16'd0;
             tx_code_q <= err_code_q;
             tx_detail_q <= err_detail_q;
             rsp_status_q <= 8'd0;
             rsp_hdr_idx_q <= 2'd0;
-            tx_state_q <= (rx_state_q == 4'd11) ? 4'd1 : 4'd2;
+            tx_state_q <= rx_dispwait_q ? 4'd1 : 4'd2;
+            tx_idle_q <= 1'b0;
+            tx_emitting_q <= rx_dispwait_q ? 1'b0 : 1'b1;
+            tx_pay_q <= 1'b0;
+            tx_rsph_q <= rx_dispwait_q ? 1'b1 : 1'b0;
           end
         end
         4'd1: begin
@@ -856,9 +1773,17 @@ module frontend (
                   tx_op_q <= 8'd255;
                 end
                 tx_state_q <= 4'd2;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               default: begin
                 tx_state_q <= 4'd2;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
             endcase
           end
@@ -867,15 +1792,25 @@ module frontend (
           if (tx_issue) begin
             stg_sel_q <= (tx_kind_q == 3'd2) ? 3'd1 : 3'd0;
             stg_data_q <= tx_pay_byte;
-            stg_crc8_q <= 1'b0;
             stg_crc16_q <= 1'b1;
             stg_last_q <= 1'b0;
             stg_init_q <= 1'b0;
             tx_idx_q <= tx_idx_q + 16'd1;
-            if (tx_last_pay) begin
-              tx_state_q <= 4'd10;
+            if (tx_last_pay_q) begin
+              tx_state_q <= 4'd12;
+              tx_idle_q <= 1'b0;
+              tx_emitting_q <= 1'b0;
+              tx_pay_q <= 1'b0;
+              tx_rsph_q <= 1'b0;
             end
           end
+        end
+        4'd12: begin
+          tx_state_q <= 4'd10;
+          tx_idle_q <= 1'b0;
+          tx_emitting_q <= 1'b1;
+          tx_pay_q <= 1'b0;
+          tx_rsph_q <= 1'b0;
         end
         default: begin
           if (tx_issue) begin
@@ -883,86 +1818,117 @@ module frontend (
               4'd2: begin
                 stg_sel_q <= 3'd0;
                 stg_data_q <= 8'd165;
-                stg_crc8_q <= 1'b0;
                 stg_crc16_q <= 1'b0;
                 stg_last_q <= 1'b0;
                 stg_init_q <= 1'b0;
                 tx_state_q <= 4'd3;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               4'd3: begin
                 stg_sel_q <= 3'd0;
                 stg_data_q <= 8'd90;
-                stg_crc8_q <= 1'b0;
                 stg_crc16_q <= 1'b0;
                 stg_last_q <= 1'b0;
                 stg_init_q <= 1'b1;
                 tx_state_q <= 4'd4;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               4'd4: begin
                 stg_sel_q <= 3'd0;
                 stg_data_q <= tx_op_q;
-                stg_crc8_q <= 1'b1;
                 stg_crc16_q <= 1'b1;
                 stg_last_q <= 1'b0;
                 stg_init_q <= 1'b0;
                 tx_state_q <= 4'd5;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               4'd5: begin
                 stg_sel_q <= 3'd0;
                 stg_data_q <= tx_tag_q;
-                stg_crc8_q <= 1'b1;
                 stg_crc16_q <= 1'b1;
                 stg_last_q <= 1'b0;
                 stg_init_q <= 1'b0;
                 tx_state_q <= 4'd6;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               4'd6: begin
                 stg_sel_q <= 3'd0;
                 stg_data_q <= tx_len_q[7:0];
-                stg_crc8_q <= 1'b1;
                 stg_crc16_q <= 1'b1;
                 stg_last_q <= 1'b0;
                 stg_init_q <= 1'b0;
                 tx_state_q <= 4'd7;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               4'd7: begin
                 stg_sel_q <= 3'd0;
                 stg_data_q <= tx_len_q[15:8];
-                stg_crc8_q <= 1'b1;
                 stg_crc16_q <= 1'b1;
                 stg_last_q <= 1'b0;
                 stg_init_q <= 1'b0;
                 tx_state_q <= 4'd8;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               4'd8: begin
                 stg_sel_q <= 3'd2;
                 stg_data_q <= 8'd0;
-                stg_crc8_q <= 1'b0;
                 stg_crc16_q <= 1'b1;
                 stg_last_q <= 1'b0;
                 stg_init_q <= 1'b0;
-                tx_state_q <= (tx_len_q == 16'd0) ? 4'd10 : 4'd9;
+                tx_state_q <= (tx_len_q == 16'd0) ? 4'd12 : 4'd9;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= (tx_len_q == 16'd0) ? 1'b0 : 1'b1;
+                tx_pay_q <= (tx_len_q == 16'd0) ? 1'b0 : 1'b1;
+                tx_rsph_q <= 1'b0;
               end
               4'd10: begin
                 stg_sel_q <= 3'd3;
                 stg_data_q <= 8'd0;
-                stg_crc8_q <= 1'b0;
                 stg_crc16_q <= 1'b0;
                 stg_last_q <= 1'b0;
                 stg_init_q <= 1'b0;
                 tx_state_q <= 4'd11;
+                tx_idle_q <= 1'b0;
+                tx_emitting_q <= 1'b1;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               4'd11: begin
                 stg_sel_q <= 3'd4;
                 stg_data_q <= 8'd0;
-                stg_crc8_q <= 1'b0;
                 stg_crc16_q <= 1'b0;
                 stg_last_q <= 1'b1;
                 stg_init_q <= 1'b0;
                 tx_state_q <= 4'd0;
+                tx_idle_q <= 1'b1;
+                tx_emitting_q <= 1'b0;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
               default: begin
                 tx_state_q <= 4'd0;
+                tx_idle_q <= 1'b1;
+                tx_emitting_q <= 1'b0;
+                tx_pay_q <= 1'b0;
+                tx_rsph_q <= 1'b0;
               end
             endcase
           end
@@ -971,45 +1937,70 @@ module frontend (
     end
   end
 
-  assign buf_re = (cmd_issue & (disp_idx_q >= 13'd3)) | ((tx_issue & (tx_state_q == 4'd9)) & (tx_kind_q == 3'd2));  // generator/units/frontend.ts:548
+  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:798
 
-  assign buf_raddr = (rx_state_q == 4'd12) ? (disp_idx_q[11:0] - 12'd3) : tx_idx_q[11:0];  // generator/units/frontend.ts:549
+  // seq: tx_hcrc_q (generator/units/frontend.ts:804)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_hcrc_q <= 8'd0;
+    end else begin
+      tx_hcrc_q <= {^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'he0a8566868), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h70542b3434), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h38aa159a9a), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h1cd50acdcd), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h8e6a856666), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h47b5423333), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'h43f2f77171), ^({tx_len_q[15:8], tx_len_q[7:0], tx_tag_q, tx_op_q, 8'd0} & 40'hc151add0d0)};
+    end
+  end
 
   always @* begin
     case (stg_sel_q)
       3'd0:    _sel_tx_push_byte = stg_data_q;
       3'd1:    _sel_tx_push_byte = buf_rdata_q;
-      3'd2:    _sel_tx_push_byte = tx_crc8_q;
+      3'd2:    _sel_tx_push_byte = tx_hcrc_q;
       3'd3:    _sel_tx_push_byte = tx_crc16_q[15:8];
       3'd4:    _sel_tx_push_byte = tx_crc16_q[7:0];
       default: _sel_tx_push_byte = 8'd0;
     endcase
   end
-  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:552
+  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:805
 
-  // seq: tx_crc (generator/units/frontend.ts:553)
+  // seq: tx_crc_byte_q (generator/units/frontend.ts:806)
   always @(posedge clk) begin
     if (rst) begin
-      tx_crc8_q <= 8'd0;
+      tx_crc_byte_q <= 8'd0;
+    end else begin
+      tx_crc_byte_q <= tx_push_byte;
+    end
+  end
+
+  // seq: tx_crc_take_q (generator/units/frontend.ts:807)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_crc_take_q <= 1'b0;
+    end else begin
+      tx_crc_take_q <= stg_valid_q & stg_crc16_q;
+    end
+  end
+
+  // seq: tx_crc_init_q (generator/units/frontend.ts:808)
+  always @(posedge clk) begin
+    if (rst) begin
+      tx_crc_init_q <= 1'b0;
+    end else begin
+      tx_crc_init_q <= stg_valid_q & stg_init_q;
+    end
+  end
+
+  // seq: tx_crc (generator/units/frontend.ts:809)
+  always @(posedge clk) begin
+    if (rst) begin
       tx_crc16_q <= 16'd65535;
     end else begin
-      if (stg_valid_q) begin
-        if (stg_init_q) begin
-          tx_crc8_q <= 8'd0;
-          tx_crc16_q <= 16'd65535;
-        end else begin
-          if (stg_crc8_q) begin
-            tx_crc8_q <= {^({tx_push_byte, tx_crc8_q} & 16'd57568), ^({tx_push_byte, tx_crc8_q} & 16'd28784), ^({tx_push_byte, tx_crc8_q} & 16'd14392), ^({tx_push_byte, tx_crc8_q} & 16'd7196), ^({tx_push_byte, tx_crc8_q} & 16'd36494), ^({tx_push_byte, tx_crc8_q} & 16'd18247), ^({tx_push_byte, tx_crc8_q} & 16'd17219), ^({tx_push_byte, tx_crc8_q} & 16'd49601)};
-          end
-          if (stg_crc16_q) begin
-            tx_crc16_q <= {^({tx_push_byte, tx_crc16_q} & 24'h888880), ^({tx_push_byte, tx_crc16_q} & 24'h444440), ^({tx_push_byte, tx_crc16_q} & 24'h222220), ^({tx_push_byte, tx_crc16_q} & 24'h919110), ^({tx_push_byte, tx_crc16_q} & 24'h404008), ^({tx_push_byte, tx_crc16_q} & 24'h202004), ^({tx_push_byte, tx_crc16_q} & 24'h101002), ^({tx_push_byte, tx_crc16_q} & 24'h888801), ^({tx_push_byte, tx_crc16_q} & 24'hc4c400), ^({tx_push_byte, tx_crc16_q} & 24'h626200), ^({tx_push_byte, tx_crc16_q} & 24'h313100), ^({tx_push_byte, tx_crc16_q} & 24'h101000), ^({tx_push_byte, tx_crc16_q} & 24'h888800), ^({tx_push_byte, tx_crc16_q} & 24'h444400), ^({tx_push_byte, tx_crc16_q} & 24'h222200), ^({tx_push_byte, tx_crc16_q} & 24'h111100)};
-          end
-        end
+      if (tx_crc_init_q) begin
+        tx_crc16_q <= 16'd65535;
+      end else if (tx_crc_take_q) begin
+        tx_crc16_q <= {^({tx_crc_byte_q, tx_crc16_q} & 24'h888880), ^({tx_crc_byte_q, tx_crc16_q} & 24'h444440), ^({tx_crc_byte_q, tx_crc16_q} & 24'h222220), ^({tx_crc_byte_q, tx_crc16_q} & 24'h919110), ^({tx_crc_byte_q, tx_crc16_q} & 24'h404008), ^({tx_crc_byte_q, tx_crc16_q} & 24'h202004), ^({tx_crc_byte_q, tx_crc16_q} & 24'h101002), ^({tx_crc_byte_q, tx_crc16_q} & 24'h888801), ^({tx_crc_byte_q, tx_crc16_q} & 24'hc4c400), ^({tx_crc_byte_q, tx_crc16_q} & 24'h626200), ^({tx_crc_byte_q, tx_crc16_q} & 24'h313100), ^({tx_crc_byte_q, tx_crc16_q} & 24'h101000), ^({tx_crc_byte_q, tx_crc16_q} & 24'h888800), ^({tx_crc_byte_q, tx_crc16_q} & 24'h444400), ^({tx_crc_byte_q, tx_crc16_q} & 24'h222200), ^({tx_crc_byte_q, tx_crc16_q} & 24'h111100)};
       end
     end
   end
 
-  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:565
+  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:813
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (stg_valid_q),
@@ -1023,7 +2014,7 @@ module frontend (
     .count             (out_q_count)
   );
 
-  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:569
+  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:817
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (cmd_stg_valid_q),
@@ -1037,21 +2028,21 @@ module frontend (
     .count             (cmd_q_count)
   );
 
-  assign out_fill = out_q_count;  // generator/units/frontend.ts:573
+  assign out_fill = out_q_count;  // generator/units/frontend.ts:821
 
-  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:574
+  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:822
 
-  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:577
+  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:825
 
-  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:578
+  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:826
 
-  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:579
+  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:827
 
-  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:577
+  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:825
 
-  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:578
+  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:826
 
-  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:579
+  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:827
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};
