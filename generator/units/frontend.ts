@@ -145,7 +145,11 @@ function cmpConst(e: Expr, c: number, op: 'gt' | 'lt'): Expr {
  */
 function spanExceeds(m: ModuleBuilder, name: string, offset: Expr, count: Expr, offsetOver: Expr, countOver: Expr, limit: number): Expr {
   const w = Math.max(1, Math.ceil(Math.log2(limit + 1)));
-  const narrow = (e: Expr) => (e.width > w ? e.trunc(w) : e.zext(w));
+  const narrow = (e: Expr) => {
+    if (e.width <= w) return e.zext(w);
+    m.unused(e.slice(e.width - 1, w)); // the bits above decide through offsetOver / countOver
+    return e.trunc(w);
+  };
   // the narrow sum has a register stage of its own (span_sum_<command>_q)
   return offsetOver.or(countOver).or(m.pipe(`span_sum_${name}_q`, narrow(offset).add(narrow(count)), { reset: 0 }).gt(limit));
 }

@@ -226,9 +226,9 @@ module frontend (
   reg  [95:0] _sel_tx_shift_q;
   reg  [7:0]  _sel_tx_push_byte;
 
-  assign in_ready = rx_open_q;  // generator/units/frontend.ts:237
+  assign in_ready = rx_open_q;  // generator/units/frontend.ts:241
 
-  skid_w10_l in_skid (  // generator/units/frontend.ts:241
+  skid_w10_l in_skid (  // generator/units/frontend.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s_axis_in_tvalid),
@@ -241,13 +241,13 @@ module frontend (
     .m_axis_out_tlast  (in_skid_m_axis_out_tlast)
   );
 
-  assign s_axis_in_tready = in_skid_s_axis_in_tready;  // generator/units/frontend.ts:245
+  assign s_axis_in_tready = in_skid_s_axis_in_tready;  // generator/units/frontend.ts:249
 
-  assign in_fire = in_skid_m_axis_out_tvalid & in_ready;  // generator/units/frontend.ts:247
+  assign in_fire = in_skid_m_axis_out_tvalid & in_ready;  // generator/units/frontend.ts:251
 
-  assign in_byte = in_skid_m_axis_out_tdata[7:0];  // generator/units/frontend.ts:248
+  assign in_byte = in_skid_m_axis_out_tdata[7:0];  // generator/units/frontend.ts:252
 
-  // seq: cmd_is_identify_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_identify_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_identify_q <= 1'b0;
@@ -256,7 +256,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_echo_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_echo_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_echo_q <= 1'b0;
@@ -265,7 +265,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_link_status_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_link_status_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_link_status_q <= 1'b0;
@@ -274,7 +274,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_reset_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_reset_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_reset_q <= 1'b0;
@@ -283,7 +283,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_set_params_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_set_params_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_set_params_q <= 1'b0;
@@ -292,7 +292,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_load_weights_q <= 1'b0;
@@ -301,7 +301,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_read_weights_q <= 1'b0;
@@ -310,7 +310,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_load_lfsr_q <= 1'b0;
@@ -319,7 +319,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_read_lfsr_q <= 1'b0;
@@ -328,7 +328,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_new_epoch_q <= 1'b0;
@@ -337,7 +337,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_train_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_train_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_train_q <= 1'b0;
@@ -346,7 +346,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_infer_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_infer_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_infer_q <= 1'b0;
@@ -355,7 +355,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:264)
+  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:268)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_read_counters_q <= 1'b0;
@@ -364,7 +364,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_known_q (generator/units/frontend.ts:273)
+  // seq: cmd_known_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       cmd_known_q <= 1'b0;
@@ -373,7 +373,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_header_q (generator/units/frontend.ts:268)
+  // seq: cmd_header_q (generator/units/frontend.ts:272)
   always @(posedge clk) begin
     if (rst) begin
       cmd_header_q <= 13'd0;
@@ -382,7 +382,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_header_m1_q (generator/units/frontend.ts:268)
+  // seq: cmd_header_m1_q (generator/units/frontend.ts:272)
   always @(posedge clk) begin
     if (rst) begin
       cmd_header_m1_q <= 13'd0;
@@ -391,7 +391,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_record_m2_q (generator/units/frontend.ts:268)
+  // seq: cmd_record_m2_q (generator/units/frontend.ts:272)
   always @(posedge clk) begin
     if (rst) begin
       cmd_record_m2_q <= 13'd0;
@@ -400,7 +400,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_record_one_q (generator/units/frontend.ts:268)
+  // seq: cmd_record_one_q (generator/units/frontend.ts:272)
   always @(posedge clk) begin
     if (rst) begin
       cmd_record_one_q <= 1'b0;
@@ -409,7 +409,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_no_records_q (generator/units/frontend.ts:268)
+  // seq: cmd_no_records_q (generator/units/frontend.ts:272)
   always @(posedge clk) begin
     if (rst) begin
       cmd_no_records_q <= 1'b1;
@@ -418,7 +418,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_min_records_q (generator/units/frontend.ts:268)
+  // seq: cmd_min_records_q (generator/units/frontend.ts:272)
   always @(posedge clk) begin
     if (rst) begin
       cmd_min_records_q <= 13'd0;
@@ -427,7 +427,7 @@ module frontend (
     end
   end
 
-  // seq: cmd_max_records_q (generator/units/frontend.ts:268)
+  // seq: cmd_max_records_q (generator/units/frontend.ts:272)
   always @(posedge clk) begin
     if (rst) begin
       cmd_max_records_q <= 13'd0;
@@ -436,9 +436,9 @@ module frontend (
     end
   end
 
-  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:283
+  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:287
 
-  // seq: pay_d_q (generator/units/frontend.ts:288)
+  // seq: pay_d_q (generator/units/frontend.ts:292)
   always @(posedge clk) begin
     if (rst) begin
       pay_d_q <= 1'b0;
@@ -447,7 +447,7 @@ module frontend (
     end
   end
 
-  // seq: pay_byte_d_q (generator/units/frontend.ts:289)
+  // seq: pay_byte_d_q (generator/units/frontend.ts:293)
   always @(posedge clk) begin
     if (rst) begin
       pay_byte_d_q <= 8'd0;
@@ -456,7 +456,7 @@ module frontend (
     end
   end
 
-  // seq: pay_idx_d_q (generator/units/frontend.ts:290)
+  // seq: pay_idx_d_q (generator/units/frontend.ts:294)
   always @(posedge clk) begin
     if (rst) begin
       pay_idx_d_q <= 13'd0;
@@ -465,7 +465,7 @@ module frontend (
     end
   end
 
-  // seq: pay_idx_q (generator/units/frontend.ts:304)
+  // seq: pay_idx_q (generator/units/frontend.ts:308)
   always @(posedge clk) begin
     if (rst) begin
       pay_idx_q <= 13'd0;
@@ -474,7 +474,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at0_q (generator/units/frontend.ts:313)
+  // seq: pay_at0_q (generator/units/frontend.ts:317)
   always @(posedge clk) begin
     if (rst) begin
       pay_at0_q <= 1'b0;
@@ -483,7 +483,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at1_q (generator/units/frontend.ts:313)
+  // seq: pay_at1_q (generator/units/frontend.ts:317)
   always @(posedge clk) begin
     if (rst) begin
       pay_at1_q <= 1'b0;
@@ -492,7 +492,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at2_q (generator/units/frontend.ts:313)
+  // seq: pay_at2_q (generator/units/frontend.ts:317)
   always @(posedge clk) begin
     if (rst) begin
       pay_at2_q <= 1'b0;
@@ -501,7 +501,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at3_q (generator/units/frontend.ts:313)
+  // seq: pay_at3_q (generator/units/frontend.ts:317)
   always @(posedge clk) begin
     if (rst) begin
       pay_at3_q <= 1'b0;
@@ -510,7 +510,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at4_q (generator/units/frontend.ts:313)
+  // seq: pay_at4_q (generator/units/frontend.ts:317)
   always @(posedge clk) begin
     if (rst) begin
       pay_at4_q <= 1'b0;
@@ -519,7 +519,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at5_q (generator/units/frontend.ts:313)
+  // seq: pay_at5_q (generator/units/frontend.ts:317)
   always @(posedge clk) begin
     if (rst) begin
       pay_at5_q <= 1'b0;
@@ -528,7 +528,7 @@ module frontend (
     end
   end
 
-  // seq: rec_chk_train_label_q (generator/units/frontend.ts:352)
+  // seq: rec_chk_train_label_q (generator/units/frontend.ts:356)
   always @(posedge clk) begin
     if (rst) begin
       rec_chk_train_label_q <= 1'b0;
@@ -537,7 +537,7 @@ module frontend (
     end
   end
 
-  // seq: fields (generator/units/frontend.ts:316)
+  // seq: fields (generator/units/frontend.ts:320)
   always @(posedge clk) begin
     if (rst) begin
       f_set_params_hiddenshift_gt0_q <= 1'b0;
@@ -670,7 +670,7 @@ module frontend (
     end
   end
 
-  // seq: span_sum_read_lfsr_q (generator/units/frontend.ts:150)
+  // seq: span_sum_read_lfsr_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       span_sum_read_lfsr_q <= 9'd0;
@@ -679,7 +679,7 @@ module frontend (
     end
   end
 
-  // seq: chk_read_lfsr_q (generator/units/frontend.ts:388)
+  // seq: chk_read_lfsr_q (generator/units/frontend.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       chk_read_lfsr_q <= 3'd0;
@@ -688,7 +688,7 @@ module frontend (
     end
   end
 
-  // seq: span_sum_load_lfsr_q (generator/units/frontend.ts:150)
+  // seq: span_sum_load_lfsr_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       span_sum_load_lfsr_q <= 9'd0;
@@ -697,7 +697,7 @@ module frontend (
     end
   end
 
-  // seq: chk_load_lfsr_q (generator/units/frontend.ts:388)
+  // seq: chk_load_lfsr_q (generator/units/frontend.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       chk_load_lfsr_q <= 2'd0;
@@ -706,7 +706,7 @@ module frontend (
     end
   end
 
-  // seq: span_sum_read_weights_q (generator/units/frontend.ts:150)
+  // seq: span_sum_read_weights_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       span_sum_read_weights_q <= 18'd0;
@@ -715,7 +715,7 @@ module frontend (
     end
   end
 
-  // seq: chk_read_weights_q (generator/units/frontend.ts:388)
+  // seq: chk_read_weights_q (generator/units/frontend.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       chk_read_weights_q <= 3'd0;
@@ -724,7 +724,7 @@ module frontend (
     end
   end
 
-  // seq: span_sum_load_weights_q (generator/units/frontend.ts:150)
+  // seq: span_sum_load_weights_q (generator/units/frontend.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       span_sum_load_weights_q <= 18'd0;
@@ -733,7 +733,7 @@ module frontend (
     end
   end
 
-  // seq: chk_load_weights_q (generator/units/frontend.ts:388)
+  // seq: chk_load_weights_q (generator/units/frontend.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       chk_load_weights_q <= 2'd0;
@@ -742,7 +742,7 @@ module frontend (
     end
   end
 
-  // seq: chk_set_params_q (generator/units/frontend.ts:388)
+  // seq: chk_set_params_q (generator/units/frontend.ts:392)
   always @(posedge clk) begin
     if (rst) begin
       chk_set_params_q <= 4'd0;
@@ -751,7 +751,7 @@ module frontend (
     end
   end
 
-  // seq: range_bad_q (generator/units/frontend.ts:402)
+  // seq: range_bad_q (generator/units/frontend.ts:406)
   always @(posedge clk) begin
     if (rst) begin
       range_bad_q <= 1'b0;
@@ -760,7 +760,7 @@ module frontend (
     end
   end
 
-  // seq: range_off_q (generator/units/frontend.ts:403)
+  // seq: range_off_q (generator/units/frontend.ts:407)
   always @(posedge clk) begin
     if (rst) begin
       range_off_q <= 13'd0;
@@ -769,7 +769,7 @@ module frontend (
     end
   end
 
-  // seq: len_cmp_q (generator/units/frontend.ts:405)
+  // seq: len_cmp_q (generator/units/frontend.ts:409)
   always @(posedge clk) begin
     if (rst) begin
       len_cmp_q <= 5'd0;
@@ -778,7 +778,7 @@ module frontend (
     end
   end
 
-  // seq: len_ok_q (generator/units/frontend.ts:406)
+  // seq: len_ok_q (generator/units/frontend.ts:410)
   always @(posedge clk) begin
     if (rst) begin
       len_ok_q <= 1'b0;
@@ -787,9 +787,9 @@ module frontend (
     end
   end
 
-  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:407
+  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:411
 
-  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:410)
+  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:414)
   always @(posedge clk) begin
     if (pay_d_q) begin
       payload_buf[pay_idx_d_q[11:0]] <= pay_byte_d_q;
@@ -797,9 +797,9 @@ module frontend (
     buf_rdata_q <= payload_buf[buf_raddr];
   end
 
-  assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:421
+  assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:425
 
-  // seq: cmd_room_q (generator/units/frontend.ts:177)
+  // seq: cmd_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
     if (rst) begin
       cmd_room_q <= 1'b1;
@@ -808,7 +808,7 @@ module frontend (
     end
   end
 
-  // seq: len_p1_q (generator/units/frontend.ts:426)
+  // seq: len_p1_q (generator/units/frontend.ts:430)
   always @(posedge clk) begin
     if (rst) begin
       len_p1_q <= 17'd0;
@@ -817,7 +817,7 @@ module frontend (
     end
   end
 
-  // seq: disp_end_q (generator/units/frontend.ts:427)
+  // seq: disp_end_q (generator/units/frontend.ts:431)
   always @(posedge clk) begin
     if (rst) begin
       disp_end_q <= 1'b0;
@@ -826,13 +826,13 @@ module frontend (
     end
   end
 
-  assign timeout = (rx_receiving_q & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:430
+  assign timeout = (rx_receiving_q & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:434
 
-  assign rx_crc8_next = {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};  // generator/units/frontend.ts:431
+  assign rx_crc8_next = {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};  // generator/units/frontend.ts:435
 
-  assign rx_crc16_next = {^({in_byte, rx_crc16_q} & 24'h888880), ^({in_byte, rx_crc16_q} & 24'h444440), ^({in_byte, rx_crc16_q} & 24'h222220), ^({in_byte, rx_crc16_q} & 24'h919110), ^({in_byte, rx_crc16_q} & 24'h404008), ^({in_byte, rx_crc16_q} & 24'h202004), ^({in_byte, rx_crc16_q} & 24'h101002), ^({in_byte, rx_crc16_q} & 24'h888801), ^({in_byte, rx_crc16_q} & 24'hc4c400), ^({in_byte, rx_crc16_q} & 24'h626200), ^({in_byte, rx_crc16_q} & 24'h313100), ^({in_byte, rx_crc16_q} & 24'h101000), ^({in_byte, rx_crc16_q} & 24'h888800), ^({in_byte, rx_crc16_q} & 24'h444400), ^({in_byte, rx_crc16_q} & 24'h222200), ^({in_byte, rx_crc16_q} & 24'h111100)};  // generator/units/frontend.ts:432
+  assign rx_crc16_next = {^({in_byte, rx_crc16_q} & 24'h888880), ^({in_byte, rx_crc16_q} & 24'h444440), ^({in_byte, rx_crc16_q} & 24'h222220), ^({in_byte, rx_crc16_q} & 24'h919110), ^({in_byte, rx_crc16_q} & 24'h404008), ^({in_byte, rx_crc16_q} & 24'h202004), ^({in_byte, rx_crc16_q} & 24'h101002), ^({in_byte, rx_crc16_q} & 24'h888801), ^({in_byte, rx_crc16_q} & 24'hc4c400), ^({in_byte, rx_crc16_q} & 24'h626200), ^({in_byte, rx_crc16_q} & 24'h313100), ^({in_byte, rx_crc16_q} & 24'h101000), ^({in_byte, rx_crc16_q} & 24'h888800), ^({in_byte, rx_crc16_q} & 24'h444400), ^({in_byte, rx_crc16_q} & 24'h222200), ^({in_byte, rx_crc16_q} & 24'h111100)};  // generator/units/frontend.ts:436
 
-  // seq: hdr_crc_bad_q (generator/units/frontend.ts:435)
+  // seq: hdr_crc_bad_q (generator/units/frontend.ts:439)
   always @(posedge clk) begin
     if (rst) begin
       hdr_crc_bad_q <= 1'b0;
@@ -841,7 +841,7 @@ module frontend (
     end
   end
 
-  // seq: len_big_q (generator/units/frontend.ts:436)
+  // seq: len_big_q (generator/units/frontend.ts:440)
   always @(posedge clk) begin
     if (rst) begin
       len_big_q <= 1'b0;
@@ -850,7 +850,7 @@ module frontend (
     end
   end
 
-  // seq: rx_crc_ok_q (generator/units/frontend.ts:438)
+  // seq: rx_crc_ok_q (generator/units/frontend.ts:442)
   always @(posedge clk) begin
     if (rst) begin
       rx_crc_ok_q <= 1'b0;
@@ -859,7 +859,7 @@ module frontend (
     end
   end
 
-  // seq: len_m2_q (generator/units/frontend.ts:442)
+  // seq: len_m2_q (generator/units/frontend.ts:446)
   always @(posedge clk) begin
     if (rst) begin
       len_m2_q <= 16'd0;
@@ -868,7 +868,7 @@ module frontend (
     end
   end
 
-  // seq: pay_last_q (generator/units/frontend.ts:444)
+  // seq: pay_last_q (generator/units/frontend.ts:448)
   always @(posedge clk) begin
     if (rst) begin
       pay_last_q <= 1'b0;
@@ -877,7 +877,7 @@ module frontend (
     end
   end
 
-  // seq: err (generator/units/frontend.ts:451)
+  // seq: err (generator/units/frontend.ts:455)
   always @(posedge clk) begin
     if (rst) begin
       err_code_q <= 8'd0;
@@ -916,7 +916,7 @@ module frontend (
     end
   end
 
-  // seq: rx (generator/units/frontend.ts:470)
+  // seq: rx (generator/units/frontend.ts:474)
   always @(posedge clk) begin
     if (rst) begin
       rx_state_q <= 5'd0;
@@ -1258,7 +1258,7 @@ module frontend (
     end
   end
 
-  // seq: rx_frame (generator/units/frontend.ts:533)
+  // seq: rx_frame (generator/units/frontend.ts:537)
   always @(posedge clk) begin
     if (rst) begin
       hdr_at_q <= 4'd1;
@@ -1299,7 +1299,7 @@ module frontend (
     end
   end
 
-  // seq: rx_payload (generator/units/frontend.ts:554)
+  // seq: rx_payload (generator/units/frontend.ts:558)
   always @(posedge clk) begin
     if (rst) begin
       idx_q <= 13'd0;
@@ -1312,7 +1312,7 @@ module frontend (
     end
   end
 
-  // seq: rx_records (generator/units/frontend.ts:557)
+  // seq: rx_records (generator/units/frontend.ts:561)
   always @(posedge clk) begin
     if (rst) begin
       rec_pos_q <= 13'd0;
@@ -1343,7 +1343,7 @@ module frontend (
     end
   end
 
-  // seq: idle_timer (generator/units/frontend.ts:578)
+  // seq: idle_timer (generator/units/frontend.ts:582)
   always @(posedge clk) begin
     if (rst) begin
       idle_timer_q <= 25'd0;
@@ -1358,7 +1358,7 @@ module frontend (
     end
   end
 
-  // seq: accepted_ev_q (generator/units/frontend.ts:586)
+  // seq: accepted_ev_q (generator/units/frontend.ts:590)
   always @(posedge clk) begin
     if (rst) begin
       accepted_ev_q <= 1'b0;
@@ -1367,7 +1367,7 @@ module frontend (
     end
   end
 
-  // seq: rejected_ev_q (generator/units/frontend.ts:587)
+  // seq: rejected_ev_q (generator/units/frontend.ts:591)
   always @(posedge clk) begin
     if (rst) begin
       rejected_ev_q <= 1'b0;
@@ -1376,7 +1376,7 @@ module frontend (
     end
   end
 
-  // seq: dropped_ev_q (generator/units/frontend.ts:591)
+  // seq: dropped_ev_q (generator/units/frontend.ts:595)
   always @(posedge clk) begin
     if (rst) begin
       dropped_ev_q <= 2'd0;
@@ -1385,7 +1385,7 @@ module frontend (
     end
   end
 
-  // seq: link_counters (generator/units/frontend.ts:592)
+  // seq: link_counters (generator/units/frontend.ts:596)
   always @(posedge clk) begin
     if (rst) begin
       accepted_q <= 32'd0;
@@ -1404,7 +1404,7 @@ module frontend (
     end
   end
 
-  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:598
+  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:602
 
   always @* begin
     case (disp_idx_q[1:0])
@@ -1414,7 +1414,7 @@ module frontend (
       default: _sel_cmd_stg_data_q = 8'd0;
     endcase
   end
-  // seq: cmd_stage (generator/units/frontend.ts:601)
+  // seq: cmd_stage (generator/units/frontend.ts:605)
   always @(posedge clk) begin
     if (rst) begin
       cmd_stg_valid_q <= 1'b0;
@@ -1431,7 +1431,7 @@ module frontend (
     end
   end
 
-  assign tx_start = tx_idle_q & rx_answering_q;  // generator/units/frontend.ts:628
+  assign tx_start = tx_idle_q & rx_answering_q;  // generator/units/frontend.ts:632
 
   always @* begin
     case (op_q[1:0])
@@ -1441,7 +1441,7 @@ module frontend (
       default: _sel_tx_start_kind = 3'd3;
     endcase
   end
-  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:637
+  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:641
 
   always @* begin
     case (tx_start_kind)
@@ -1454,9 +1454,9 @@ module frontend (
       default: _sel_tx_start_len = 16'd0;
     endcase
   end
-  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:641
+  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:645
 
-  // seq: tx_past_two_q (generator/units/frontend.ts:651)
+  // seq: tx_past_two_q (generator/units/frontend.ts:655)
   always @(posedge clk) begin
     if (rst) begin
       tx_past_two_q <= 1'b0;
@@ -1465,7 +1465,7 @@ module frontend (
     end
   end
 
-  // seq: tx_ctrl_q (generator/units/frontend.ts:652)
+  // seq: tx_ctrl_q (generator/units/frontend.ts:656)
   always @(posedge clk) begin
     if (rst) begin
       tx_ctrl_q <= 1'b0;
@@ -1474,7 +1474,7 @@ module frontend (
     end
   end
 
-  // seq: rsp_ok_q (generator/units/frontend.ts:653)
+  // seq: rsp_ok_q (generator/units/frontend.ts:657)
   always @(posedge clk) begin
     if (rst) begin
       rsp_ok_q <= 1'b0;
@@ -1483,17 +1483,17 @@ module frontend (
     end
   end
 
-  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:654
+  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:658
 
-  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:657
+  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:661
 
-  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:658
+  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:662
 
-  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:659
+  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:663
 
-  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:660
+  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:664
 
-  // seq: out_room_q (generator/units/frontend.ts:177)
+  // seq: out_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
     if (rst) begin
       out_room_q <= 1'b1;
@@ -1502,7 +1502,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m1_q (generator/units/frontend.ts:664)
+  // seq: tx_len_m1_q (generator/units/frontend.ts:668)
   always @(posedge clk) begin
     if (rst) begin
       tx_len_m1_q <= 16'd0;
@@ -1511,7 +1511,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m2_q (generator/units/frontend.ts:665)
+  // seq: tx_len_m2_q (generator/units/frontend.ts:669)
   always @(posedge clk) begin
     if (rst) begin
       tx_len_m2_q <= 16'd0;
@@ -1520,7 +1520,7 @@ module frontend (
     end
   end
 
-  // seq: tx_last_pay_q (generator/units/frontend.ts:667)
+  // seq: tx_last_pay_q (generator/units/frontend.ts:671)
   always @(posedge clk) begin
     if (rst) begin
       tx_last_pay_q <= 1'b0;
@@ -1529,7 +1529,7 @@ module frontend (
     end
   end
 
-  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:674)
+  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:678)
   initial begin
     identify_rom[0] = 16'd1281;
     identify_rom[1] = 16'd12293;
@@ -1661,9 +1661,9 @@ module frontend (
     identify_rom_q <= identify_rom[tx_idx_q[6:0]];
   end
 
-  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:677
+  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:681
 
-  // seq: tx_advanced_q (generator/units/frontend.ts:678)
+  // seq: tx_advanced_q (generator/units/frontend.ts:682)
   always @(posedge clk) begin
     if (rst) begin
       tx_advanced_q <= 1'b0;
@@ -1672,7 +1672,7 @@ module frontend (
     end
   end
 
-  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:679
+  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:683
 
   always @* begin
     case (tx_kind_q)
@@ -1685,7 +1685,7 @@ module frontend (
       default: _sel_tx_shift_q = 96'd0;
     endcase
   end
-  // seq: tx_shift (generator/units/frontend.ts:688)
+  // seq: tx_shift (generator/units/frontend.ts:692)
   always @(posedge clk) begin
     if (rst) begin
       tx_shift_q <= 96'd0;
@@ -1698,7 +1698,7 @@ module frontend (
     end
   end
 
-  // seq: tx_rom_q (generator/units/frontend.ts:696)
+  // seq: tx_rom_q (generator/units/frontend.ts:700)
   always @(posedge clk) begin
     if (rst) begin
       tx_rom_q <= 1'b0;
@@ -1707,9 +1707,9 @@ module frontend (
     end
   end
 
-  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:698
+  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:702
 
-  // seq: tx (generator/units/frontend.ts:700)
+  // seq: tx (generator/units/frontend.ts:704)
   always @(posedge clk) begin
     if (rst) begin
       stg_valid_q <= 1'b0;
@@ -1937,9 +1937,9 @@ module frontend (
     end
   end
 
-  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:798
+  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:802
 
-  // seq: tx_hcrc_q (generator/units/frontend.ts:804)
+  // seq: tx_hcrc_q (generator/units/frontend.ts:808)
   always @(posedge clk) begin
     if (rst) begin
       tx_hcrc_q <= 8'd0;
@@ -1958,9 +1958,9 @@ module frontend (
       default: _sel_tx_push_byte = 8'd0;
     endcase
   end
-  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:805
+  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:809
 
-  // seq: tx_crc_byte_q (generator/units/frontend.ts:806)
+  // seq: tx_crc_byte_q (generator/units/frontend.ts:810)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_byte_q <= 8'd0;
@@ -1969,7 +1969,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_take_q (generator/units/frontend.ts:807)
+  // seq: tx_crc_take_q (generator/units/frontend.ts:811)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_take_q <= 1'b0;
@@ -1978,7 +1978,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_init_q (generator/units/frontend.ts:808)
+  // seq: tx_crc_init_q (generator/units/frontend.ts:812)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_init_q <= 1'b0;
@@ -1987,7 +1987,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc (generator/units/frontend.ts:809)
+  // seq: tx_crc (generator/units/frontend.ts:813)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc16_q <= 16'd65535;
@@ -2000,7 +2000,7 @@ module frontend (
     end
   end
 
-  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:813
+  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:817
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (stg_valid_q),
@@ -2014,7 +2014,7 @@ module frontend (
     .count             (out_q_count)
   );
 
-  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:817
+  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:821
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (cmd_stg_valid_q),
@@ -2028,24 +2028,24 @@ module frontend (
     .count             (cmd_q_count)
   );
 
-  assign out_fill = out_q_count;  // generator/units/frontend.ts:821
+  assign out_fill = out_q_count;  // generator/units/frontend.ts:825
 
-  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:822
+  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:826
 
-  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:825
+  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:829
 
-  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:826
+  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:830
 
-  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:827
+  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:831
 
-  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:825
+  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:829
 
-  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:826
+  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:830
 
-  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:827
+  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:831
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};
+  wire _unused = &{1'b0, f_read_lfsr_offset_q[15:8], f_read_lfsr_count_q[15:8], f_load_lfsr_offset_q[15:8], rec_cnt_q[12:8], f_read_weights_offset_q[31:17], f_load_weights_offset_q[31:17], out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};
 
 endmodule
 
