@@ -327,7 +327,7 @@ export function controller(cfg: ChipConfig): Module {
   const readWord = m.reg('read_word_q', uint(8 * wb), { reset: 0 });
   const rdSel = hostRdata;
   if (D > 8 * wb) m.unused(hostRdata.slice(D - 1, 8 * wb));
-  m.unused(seqBusy);
+  m.unused(seqBusy, seqPending);
   const rdBytes = D >= 8 * wb ? rdSel.trunc(8 * wb) : rdSel.asSigned().sext(8 * wb).asUnsigned();
   const readWait = m.reg('read_wait_q', uint(2), { reset: 0 });
   const byteIdx = m.reg('byte_idx_q', uint(bitsFor(Math.max(wb, spec.lfsrBytes) + 1)), { reset: 0 });
@@ -502,8 +502,9 @@ export function controller(cfg: ChipConfig): Module {
         });
       })
       .case(S.PRE_FLUSH, () => {
-        // a pending update is applied before any command but TRAIN reads, loads, uses or reseeds the weights
-        $.if(isTrain.or(seqPending.not()), () => $.set(state, S.DISPATCH)).else(() => {
+        // before any command but TRAIN the sequencer finishes the steps' background work (K_X row, modulator,
+        // output layer) and applies a pending update: the weights, LFSR states and counters are then final
+        $.if(isTrain, () => $.set(state, S.DISPATCH)).else(() => {
           seqCommand(SEQ_OP.FLUSH);
           $.set(state, S.FLUSH_WAIT);
         });

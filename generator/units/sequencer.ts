@@ -184,24 +184,24 @@ export function sequencer(cfg: ChipConfig): Module {
     T_NEW: 1,
     PIX: 2,
     T_LABEL: 3,
-    T_KROW: 4,
-    PASS: 5,
-    PASS_W0: 6,
-    PASS_WAIT: 7,
-    T_KXWAIT: 8,
-    MOD: 9,
-    MOD_W0: 10,
-    MOD_WAIT: 11,
-    OUT_WAIT: 12,
-    I_OUT: 13,
-    I_LOGIT: 14,
-    FLUSH: 15,
-    FLUSH_W0: 16,
-    FLUSH_WAIT: 17,
-    CLEAR: 18,
-    CLEAR_WAIT: 19,
-    DONE: 20,
+    PASS: 4,
+    PASS_W0: 5,
+    PASS_WAIT: 6,
+    T_END: 7,
+    I_OUT: 8,
+    I_LOGIT: 9,
+    I_WAIT: 10,
+    SYNC: 11,
+    FLUSH: 12,
+    FLUSH_W0: 13,
+    FLUSH_WAIT: 14,
+    CLEAR: 15,
+    CLEAR_WAIT: 16,
+    DONE: 17,
   };
+  // the K_X row of a step (beside its passes) and the modulator calls of a full step (beside the next passes)
+  const KS = { IDLE: 0, REQ: 1, GO: 2, RUN: 3 };
+  const MS = { IDLE: 0, START: 1, W0: 2, WAIT: 3 };
   const sw = bitsFor(Object.keys(S).length);
   const state = m.reg('state_q', uint(sw), { reset: S.IDLE });
   const is = (s: number): Signal => m.wire(`in_${Object.entries(S).find(([, v]) => v === s)![0].toLowerCase()}`, state.eq(k(s, sw)));
@@ -209,17 +209,30 @@ export function sequencer(cfg: ChipConfig): Module {
   const sPix = is(S.PIX);
   const sLabel = is(S.T_LABEL);
   const sPass = is(S.PASS);
-  const sMod = is(S.MOD);
   const sFlush = is(S.FLUSH);
+  const kstate = m.reg('kx_state_q', uint(2), { reset: KS.IDLE });
+  const mstate = m.reg('mod_state_q', uint(2), { reset: MS.IDLE });
+  const kGo = m.wire('kx_go', kstate.eq(KS.GO));
+  const mStart = m.wire('mod_go', mstate.eq(MS.START));
+  const mWait = m.wire('mod_wait', mstate.eq(MS.WAIT));
   const train = m.reg('train_q', uint(1), { reset: 0 });
   const pending = m.reg('pending_q', uint(1), { reset: 0 });
   const sPrev = m.reg('slot_prev_q', uint(2), { reset: 1 });
   const sNew = m.reg('slot_new_q', uint(2), { reset: 0 });
   const layer = m.reg('layer_q', uint(hw), { reset: 0 });
+  const mLayer = m.reg('mod_layer_q', uint(hw), { reset: 0 });
   const pixLeft = m.reg('pix_left_q', uint(bitsFor(P + 1)), { reset: 0 });
   const done = m.reg('done_q', uint(1), { reset: 0 });
-  const slotC = m.reg('slot_c_q', uint(SB), { reset: 0 });
+  // slotP: the slot of the step whose record and passes run; slotM: the step of the K_X row and the modulator
+  const slotP = m.reg('slot_pass_q', uint(SB), { reset: 0 });
+  const slotM = m.reg('slot_mod_q', uint(SB), { reset: 0 });
+  const labelNext = m.reg('label_next_q', uint(LB), { reset: 0 });
   const labelC = m.reg('label_c_q', uint(LB), { reset: 0 });
+  const passFull = m.reg('pass_full_q', uint(1), { reset: 0 });
+  const kxFull = m.reg('kx_full_q', uint(1), { reset: 0 });
+  const kxReady = m.reg('kx_ready_q', uint(1), { reset: 0 });
+  const lnAhead = m.reg('ln_ahead_q', uint(bitsFor(H + 1)), { reset: 0 });
+  const dRdy = hidden.map((_, l) => m.reg(`delta_ready_${l}_q`, uint(1), { reset: 0 }));
   const labels = Array.from({ length: B }, (_, s) => m.reg(`label_${s}_q`, uint(LB), { reset: 0 }));
   m.output('busy', sIdle.not());
   m.output('done', done);
@@ -316,7 +329,7 @@ export function sequencer(cfg: ChipConfig): Module {
     ...Object.assign({}, ...hidden.map((_, l) => feedStream(`z${l + 1}`, { valid: wmZValid[l], data: zWin }))),
     ...feedStream('krow', { valid: krowValid, data: krowData }),
     kr_en: krEn,
-    kr_p: slotC,
+    kr_p: slotM,
     kr_q: krQ,
     vr_en: vrEn,
     vr_kind: vrKind,
@@ -337,7 +350,7 @@ export function sequencer(cfg: ChipConfig): Module {
     start: gramStart,
     mode: GRAM_MODE.ROW,
     kinds: gramKinds,
-    cur: slotC,
+    cur: slotM,
     count: gramCount,
     ...Object.fromEntries(vrData.map((d, s) => [`vr_data_${s}`, d])),
     [streamPortName('out', 'd', 'tready')]: kreqReady,
@@ -375,7 +388,7 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(krowData, cat(kyWord, kWord));
   // K_Z path (kpath 1): B words p = 0 … B − 1, a filler at c
   const kzLeft = m.reg('kz_left_q', uint(bitsFor(B + 1)), { reset: 0 });
-  const kzFill = m.wire('kz_fill', kpath.and(kzLeft.ne(0)).and(kq.eq(slotC)));
+  const kzFill = m.wire('kz_fill', kpath.and(kzLeft.ne(0)).and(kq.eq(slotM)));
   const kzReady = m.wire('kz_tready', uint(1));
   const kzValid = m.wire('kz_tvalid', kpath.and(kzLeft.ne(0)).and(kzFill.or(kS.valid)));
   const kzData = mux(kzFill, k(0, wg), kWord);
@@ -397,9 +410,9 @@ export function sequencer(cfg: ChipConfig): Module {
   const deltaReady = k(1, 1);
   const modU = m.instance('u_modulator', modMod, {
     start: modStart,
-    layer: fit(layer, port(modMod, 'layer')),
-    slot: slotC,
-    s_inv: H === 1 ? sInv(0) : hidden.map((_, l) => sInv(l) as Expr).reduceRight((acc, e, l) => mux(layer.eq(k(l, hw)), e, acc)),
+    layer: fit(mLayer, port(modMod, 'layer')),
+    slot: slotM,
+    s_inv: H === 1 ? sInv(0) : hidden.map((_, l) => sInv(l) as Expr).reduceRight((acc, e, l) => mux(mLayer.eq(k(l, hw)), e, acc)),
     ...feedStream('kxy', { valid: krV.and(krRdy.rsum), data: kxyD }),
     ...feedStream('kz', { valid: kzValid, data: kzData }),
     ...feedStream('rsum', { valid: krV.and(krRdy.kxy), data: rsumD }),
@@ -433,7 +446,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const zcW = m.reg('zc_waddr_q', uint(zcMem.addrType.width), { reset: 0 });
   const zFire = m.wire('z_fire', zS.valid.and(zReady));
   zcMem.write(zcW, cat(zPos, zOnly.asUnsigned()), zFire.and(train));
-  const zcS = memStream(m, 'zc', zcMem.addrType.width, modStart, perLayer(bases, baseW), perLayer(hidden, nw), k(1, 1), zcReady, (re, addr) =>
+  const zcS = memStream(m, 'zc', zcMem.addrType.width, modStart, perLayer(bases, baseW, mLayer), perLayer(hidden, nw, mLayer), k(1, 1), zcReady, (re, addr) =>
     zcMem.readSync('zc_rdata', addr, re),
   );
   m.assign(zcV, zcS.valid);
@@ -442,7 +455,7 @@ export function sequencer(cfg: ChipConfig): Module {
   // window z rows (all B slots of element j) from wm's vector read, once the Gram array is done with it
   const zwGate = m.reg('zw_gate_q', uint(1), { reset: 0 });
   const zwVr = { en: m.wire('zw_vr_en', uint(1)), addr: m.wire('zw_vr_addr', uint(vrAddr.width)) };
-  const zwS = memStream(m, 'zw', vrAddr.width, modStart, k(0, vrAddr.width), perLayer(hidden, nw), zwGate, zwReady, (re, addr) => {
+  const zwS = memStream(m, 'zw', vrAddr.width, modStart, k(0, vrAddr.width), perLayer(hidden, nw, mLayer), zwGate, zwReady, (re, addr) => {
     m.assign(zwVr.en, re);
     m.assign(zwVr.addr, addr);
     return cat(...vrData.slice().reverse().map((d) => d.trunc(wzw)));
@@ -450,15 +463,14 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(zwV, zwS.valid);
   m.assign(zwD, zwS.data);
   m.assign(vrEn, mux(zwGate, zwVr.en, gramU.out('vr_en')));
-  m.assign(vrKind, mux(zwGate, fit(layer.zext(hw + 1).addWrap(1), vrKind.width), gramU.out('vr_kind')));
+  m.assign(vrKind, mux(zwGate, fit(mLayer.zext(hw + 1).addWrap(1), vrKind.width), gramU.out('vr_kind')));
   m.assign(vrAddr, mux(zwGate, zwVr.addr, gramU.out('vr_addr')));
 
   // delta_mem: δ of every hidden layer
   const dMem = m.memory('delta_mem', { depth: Math.max(totalN, 2), type: uint(dData.width), style: 'block' });
   const dW = m.reg('delta_waddr_q', uint(dMem.addrType.width), { reset: 0 });
   dMem.write(dW, fit(deltaS.data.asUnsigned(), dData.width), deltaS.valid);
-  const hebUpdate = m.wire('heb_update', sFlush.or(pending.and(train)));
-  const dS2 = memStream(m, 'delta', dMem.addrType.width, hebStart.and(hebUpdate), perLayer(bases, baseW), perLayer(hidden, nw), k(1, 1), hebU.out(streamPortName('in', 'delta', 'tready')), (re, addr) =>
+  const dS2 = memStream(m, 'delta', dMem.addrType.width, hebStart.and(sFlush.or(pending.and(train))), perLayer(bases, baseW), perLayer(hidden, nw), k(1, 1), hebU.out(streamPortName('in', 'delta', 'tready')), (re, addr) =>
     dMem.readSync('delta_rdata', addr, re),
   );
   m.assign(dValid, dS2.valid);
@@ -591,42 +603,59 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(logitReady, is(S.I_LOGIT));
   m.output('result', bestJ);
 
-  // ---- command pulses (combinational from the state)
-  const passGo = m.wire('pass_go', sPass.and(hlBusy.not()).and(hebBusy.not()).and(lnBusy.not()));
-  m.assign(hebStart, passGo.or(sFlush.and(pending).and(hebBusy.not())));
+  // ---- background work of the steps: the K_X row, the modulator chain, the output layer
+  const bgIdle = m.wire(
+    'background_idle',
+    kstate.eq(KS.IDLE).and(mstate.eq(MS.IDLE)).and(kxReady.not()).and(lnAhead.eq(0)).and(outBusy.not()).and(gramBusy.not()).and(wmBusy.not()),
+  );
+  const dReadyAt = (sel: Expr): Expr => dRdy.reduceRight<Expr>((acc, r, l) => (l === H - 1 ? r : mux(sel.eq(k(l, hw)), r, acc)), k(0, 1));
+  const hebUpdateNow = m.wire('heb_update_now', sFlush.or(pending.and(train)));
+  const passGo = m.wire(
+    'pass_go',
+    sPass
+      .and(hlBusy.not())
+      .and(hebBusy.not())
+      .and(lnBusy.not())
+      .and(hebUpdateNow.not().or(dReadyAt(layer)))
+      .and(lastLayer.and(train).not().or(outBusy.not())),
+  );
+  const flushGo = m.wire('flush_go', sFlush.and(pending).and(hebBusy.not()).and(dReadyAt(layer)));
+  m.assign(hebStart, passGo.or(flushGo));
   m.assign(lnStart, passGo);
   const tNew = is(S.T_NEW);
-  m.assign(hlStart, tNew.or(passGo.and(lastLayer.not())));
+  const newGo = m.wire('new_go', tNew.and(train.not().or(kstate.eq(KS.IDLE).and(wmBusy.not()))));
+  m.assign(hlStart, newGo.or(passGo.and(lastLayer.not())));
   m.assign(hlLayer, mux(tNew, k(0, hw), layer.addWrap(1)));
-  const tKrow = is(S.T_KROW);
   const sClear = is(S.CLEAR);
-  m.assign(wmStart, tNew.and(train).or(sLabel.and(px.valid)).or(tKrow).or(sClear));
-  m.assign(wmOp, mux(tNew, k(WM_OP.NEW, 2), mux(sLabel, k(WM_OP.LABEL, 2), mux(tKrow, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2)))));
-  m.assign(gramStart, tKrow.or(sMod));
-  m.assign(gramKinds, mux(tKrow, k(1, gramKinds.width), perLayer(hidden.map((_, l) => 2 << l), gramKinds.width)));
-  m.assign(gramCount, mux(tKrow, fit(wmCount, gramCount.width), k(B, gramCount.width)));
-  m.assign(kqStart, tKrow.or(sMod));
-  m.assign(modStart, sMod);
-  m.assign(outStart, is(S.T_KXWAIT).and(wmBusy.not()).and(gramBusy.not()).and(wmCount.eq(B)).or(is(S.I_OUT)));
+  const labelByte = m.wire('label_byte', sLabel.and(px.valid));
+  m.assign(wmStart, newGo.and(train).or(labelByte).or(kGo).or(sClear));
+  m.assign(wmOp, mux(tNew, k(WM_OP.NEW, 2), mux(sLabel, k(WM_OP.LABEL, 2), mux(kGo, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2)))));
+  m.assign(gramStart, kGo.or(mStart));
+  m.assign(gramKinds, mux(kGo, k(1, gramKinds.width), perLayer(hidden.map((_, l) => 2 << l), gramKinds.width, mLayer)));
+  m.assign(gramCount, mux(kGo, fit(wmCount, gramCount.width), k(B, gramCount.width)));
+  m.assign(kqStart, kGo.or(mStart));
+  m.assign(modStart, mStart);
+  const tEnd = is(S.T_END);
+  m.assign(outStart, tEnd.and(passFull).and(outBusy.not()).or(is(S.I_OUT)));
 
   m.seq('k_words', ($) => {
     $.if(kqStart, () => $.set(kzLeft, B)).elseIf(kpath.and(kqStep), () => $.set(kzLeft, kzLeft.subWrap(1)));
     $.if(kqStart, () => {
-      $.set(kpath, sMod);
-      $.set(kq, mux(sMod.not().and(slotC.eq(0)), k(1, SB), k(0, SB)));
+      $.set(kpath, mStart);
+      $.set(kq, mux(mStart.not().and(slotM.eq(0)), k(1, SB), k(0, SB)));
     }).elseIf(kqStep, () => {
       const q1 = kq.addWrap(1);
-      $.set(kq, mux(kpath.not().and(q1.eq(slotC)), q1.addWrap(1), q1));
+      $.set(kq, mux(kpath.not().and(q1.eq(slotM)), q1.addWrap(1), q1));
     });
   });
   m.seq('buffers', ($) => {
     $.if(passGo, () => $.set(zcW, fit(perLayer(bases, baseW), zcW.width))).elseIf(zFire.and(train), () => $.set(zcW, zcW.addWrap(1)));
-    $.if(sMod, () => $.set(dW, fit(perLayer(bases, baseW), dW.width))).elseIf(deltaS.valid, () => $.set(dW, dW.addWrap(1)));
+    $.if(mStart, () => $.set(dW, fit(perLayer(bases, baseW, mLayer), dW.width))).elseIf(deltaS.valid, () => $.set(dW, dW.addWrap(1)));
     // the modulator's window-z reads own the vector read port from the end of the K_Z Gram row to the call's end
-    $.set(zwGate, is(S.MOD_WAIT).and(zwGate.or(gramBusy.not())));
+    $.set(zwGate, mWait.and(zwGate.or(gramBusy.not())));
     $.if(passGo, () => {
       $.set(zpLane, 0);
-      $.set(zpAddr, mux(train, fit(slotC.zext(zpAddr.width).mul(k(Ch, zpAddr.width)), zpAddr.width), k(B * Ch, zpAddr.width)));
+      $.set(zpAddr, mux(train, fit(slotP.zext(zpAddr.width).mul(k(Ch, zpAddr.width)), zpAddr.width), k(B * Ch, zpAddr.width)));
     }).elseIf(zpFire, () => {
       $.if(zpWrite, () => {
         $.set(zpLane, 0);
@@ -636,7 +665,53 @@ export function sequencer(cfg: ChipConfig): Module {
     zpLanes.forEach((r, q) => $.if(zpFire.and(zpLane.eq(k(q, zpLane.width))), () => $.set(r, zWin)));
   });
 
-  // ---- the schedule
+  // K_X row of the step in slotP, once its label is in and the previous step's modulator chain and output
+  // step are done (they read the K rows, the row sums and the labels it rewrites)
+  const modCallDone = m.wire('mod_call_done', mWait.and(modBusy.not()).and(gramBusy.not()));
+  m.seq('kx', ($) => {
+    $.switch(kstate)
+      .case(KS.REQ, () => {
+        $.if(mstate.eq(MS.IDLE).and(kxReady.not()).and(outBusy.not()).and(gramBusy.not()).and(wmBusy.not()), () => {
+          $.set(slotM, slotP);
+          $.set(labelC, labelNext);
+          labels.forEach((r, sl) => $.if(slotP.eq(k(sl, SB)), () => $.set(r, labelNext)));
+          $.set(kxFull, passFull);
+          $.set(kstate, KS.GO);
+        });
+      })
+      .case(KS.GO, () => $.set(kstate, KS.RUN))
+      .case(KS.RUN, () => {
+        $.if(gramBusy.not().and(wmBusy.not()), () => {
+          $.set(kxReady, kxFull);
+          $.set(kstate, KS.IDLE);
+        });
+      })
+      .default(() => $.if(labelByte.and(train), () => $.set(kstate, KS.REQ)));
+    // the modulator chain of a full step: layer l once the K_X row and layer l's forward are done
+    $.switch(mstate)
+      .case(MS.IDLE, () => {
+        $.if(kxReady.and(lnAhead.ne(0)).and(kstate.eq(KS.IDLE)).and(gramBusy.not()).and(modBusy.not()), () => $.set(mstate, MS.START));
+      })
+      .case(MS.START, () => $.set(mstate, MS.W0))
+      .case(MS.W0, () => $.set(mstate, MS.WAIT))
+      .default(() => {
+        $.if(modCallDone, () => {
+          dRdy.forEach((r, l) => $.if(mLayer.eq(k(l, hw)), () => $.set(r, 1)));
+          $.set(mstate, MS.IDLE);
+          $.if(mLayer.eq(k(H - 1, hw)), () => {
+            $.set(mLayer, 0);
+            $.set(kxReady, 0);
+          }).else(() => $.set(mLayer, mLayer.addWrap(1)));
+        });
+      });
+    // δ_l consumed by the update pass of layer l (a training pass or a flush)
+    $.if(hebStart.and(hebUpdateNow), () => dRdy.forEach((r, l) => $.if(layer.eq(k(l, hw)), () => $.set(r, 0))));
+    const lnInc = lnDone.and(train).and(passFull);
+    const lnDec = modCallDone;
+    $.if(lnInc.and(lnDec.not()), () => $.set(lnAhead, lnAhead.addWrap(1))).elseIf(lnDec.and(lnInc.not()), () => $.set(lnAhead, lnAhead.subWrap(1)));
+  });
+
+  // ---- the schedule of a command
   m.seq('fsm', ($: Scope) => {
     $.set(done, 0);
     const finish = (): void => {
@@ -655,15 +730,20 @@ export function sequencer(cfg: ChipConfig): Module {
               $.set(train, 0);
               $.set(state, S.T_NEW);
             })
-            .case(SEQ_OP.FLUSH, () => $.set(state, S.FLUSH))
+            .case(SEQ_OP.FLUSH, () => $.set(state, S.SYNC))
             .default(() => $.set(state, S.CLEAR));
         });
       })
       .case(S.T_NEW, () => {
-        // wm NEW (training) and the layer-1 loader started this cycle
-        $.set(slotC, mux(train, fit(wmU.out('head'), SB), slotC));
-        $.set(pixLeft, P);
-        $.set(state, S.PIX);
+        // wm NEW (training) and the layer-1 loader start this cycle, once the previous K_X row has read the pixels
+        $.if(newGo, () => {
+          $.if(train, () => {
+            $.set(slotP, fit(wmU.out('head'), SB));
+            $.set(passFull, wmCount.ge(B - 1));
+          });
+          $.set(pixLeft, P);
+          $.set(state, S.PIX);
+        });
       })
       .case(S.PIX, () => {
         $.if(pxFire, () => {
@@ -673,52 +753,30 @@ export function sequencer(cfg: ChipConfig): Module {
       })
       .case(S.T_LABEL, () => {
         $.if(px.valid, () => {
-          $.set(labelC, fit(px.data, LB));
-          labels.forEach((r, s) => $.if(slotC.eq(k(s, SB)), () => $.set(r, fit(px.data, LB))));
-          $.set(state, S.T_KROW);
+          $.set(labelNext, fit(px.data, LB));
+          $.set(state, S.PASS);
         });
       })
-      .case(S.T_KROW, () => $.set(state, S.PASS))
-      .case(S.PASS, () => {
-        $.if(passGo, () => {
-          $.set(state, S.PASS_W0);
-        });
-      })
+      .case(S.PASS, () => $.if(passGo, () => $.set(state, S.PASS_W0)))
       .case(S.PASS_W0, () => $.set(state, S.PASS_WAIT))
       .case(S.PASS_WAIT, () => {
         $.if(hebBusy.not().and(lnBusy.not()).and(hlBusy.not()), () => {
           $.if(lastLayer, () => {
             $.set(layer, 0);
-            $.set(state, mux(train, k(S.T_KXWAIT, sw), k(S.I_OUT, sw)));
+            $.set(state, mux(train, k(S.T_END, sw), k(S.I_OUT, sw)));
           }).else(() => {
             $.set(layer, layer.addWrap(1));
             $.set(state, S.PASS);
           });
         });
       })
-      .case(S.T_KXWAIT, () => {
-        $.if(wmBusy.not().and(gramBusy.not()), () => {
-          $.if(wmCount.eq(B), () => $.set(state, S.MOD)).else(() => finish());
-        });
-      })
-      .case(S.MOD, () => $.set(state, S.MOD_W0))
-      .case(S.MOD_W0, () => $.set(state, S.MOD_WAIT))
-      .case(S.MOD_WAIT, () => {
-        $.if(modBusy.not().and(gramBusy.not()), () => {
-          $.if(lastLayer, () => $.set(state, S.OUT_WAIT)).else(() => {
-            $.set(layer, layer.addWrap(1));
-            $.set(state, S.MOD);
-          });
-        });
-      })
-      .case(S.OUT_WAIT, () => {
-        $.if(outBusy.not(), () => {
-          $.if(train, () => {
-            $.set(pending, 1);
-            $.set(sPrev, sNew);
-            $.set(sNew, sPrev);
-            $.set(steps, steps.addWrap(1));
-          });
+      .case(S.T_END, () => {
+        // a full step: its output-layer step starts, its δ become the pending update
+        $.if(passFull.not(), () => finish()).elseIf(outBusy.not(), () => {
+          $.set(pending, 1);
+          $.set(sPrev, sNew);
+          $.set(sNew, sPrev);
+          $.set(steps, steps.addWrap(1));
           finish();
         });
       })
@@ -733,11 +791,13 @@ export function sequencer(cfg: ChipConfig): Module {
             $.set(best, logitS.data.asUnsigned());
             $.set(bestJ, logJ);
           });
-          $.if(logitS.last as Signal, () => $.set(state, S.OUT_WAIT));
+          $.if(logitS.last as Signal, () => $.set(state, S.I_WAIT));
         });
       })
+      .case(S.I_WAIT, () => $.if(outBusy.not(), () => finish()))
+      .case(S.SYNC, () => $.if(bgIdle, () => $.set(state, S.FLUSH)))
       .case(S.FLUSH, () => {
-        $.if(pending.not(), () => finish()).elseIf(hebBusy.not(), () => $.set(state, S.FLUSH_W0));
+        $.if(pending.not(), () => finish()).elseIf(flushGo, () => $.set(state, S.FLUSH_W0));
       })
       .case(S.FLUSH_W0, () => $.set(state, S.FLUSH_WAIT))
       .case(S.FLUSH_WAIT, () => {

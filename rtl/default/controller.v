@@ -384,7 +384,7 @@ module controller (
           end
         end
         5'd25: begin
-          if ((op_train | (~seq_pending))) begin
+          if (op_train) begin
             state_q <= 5'd6;
           end else begin
             seq_go_q <= 1'b1;
@@ -812,12 +812,12 @@ module controller (
     end
   end
 
-  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd29)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:727
+  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd29)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:728
 
-  assign busy = running;  // generator/units/controller.ts:729
+  assign busy = running;  // generator/units/controller.ts:730
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, host_rdata[31:16], seq_busy, s_axis_cmd_tlast, _mul_seed_prod_a[63:32], _mul_seed_prod_b[63:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};
+  wire _unused = &{1'b0, host_rdata[31:16], seq_busy, seq_pending, s_axis_cmd_tlast, _mul_seed_prod_a[63:32], _mul_seed_prod_b[63:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};
 
 endmodule
 

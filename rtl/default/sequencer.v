@@ -49,17 +49,30 @@ module sequencer (
   wire               in_pix;
   wire               in_t_label;
   wire               in_pass;
-  wire               in_mod;
   wire               in_flush;
+  reg  [1:0]         kx_state_q;
+  reg  [1:0]         mod_state_q;
+  wire               kx_go;
+  wire               mod_go;
+  wire               mod_wait;
   reg                train_q;
   reg                pending_q;
   reg  [1:0]         slot_prev_q;
   reg  [1:0]         slot_new_q;
   reg                layer_q;
+  reg                mod_layer_q;
   reg  [9:0]         pix_left_q;
   reg                done_q;
-  reg  [2:0]         slot_c_q;
+  reg  [2:0]         slot_pass_q;
+  reg  [2:0]         slot_mod_q;
+  reg  [3:0]         label_next_q;
   reg  [3:0]         label_c_q;
+  reg                pass_full_q;
+  reg                kx_full_q;
+  reg                kx_ready_q;
+  reg  [1:0]         ln_ahead_q;
+  reg                delta_ready_0_q;
+  reg                delta_ready_1_q;
   reg  [3:0]         label_0_q;
   reg  [3:0]         label_1_q;
   reg  [3:0]         label_2_q;
@@ -223,7 +236,6 @@ module sequencer (
   reg  [127:0]       zw_e0_q;
   reg  [127:0]       zw_e1_q;
   reg  [7:0]         delta_waddr_q;
-  wire               heb_update;
   reg  [7:0]         delta_left_q;
   reg  [7:0]         delta_addr_q;
   reg                delta_rv_q;
@@ -346,13 +358,17 @@ module sequencer (
   reg  [7:0]         best_j_q;
   reg  [7:0]         logit_j_q;
   wire               in_i_logit;
+  wire               background_idle;
+  wire               heb_update_now;
   wire               pass_go;
+  wire               flush_go;
   wire               in_t_new;
-  wire               in_t_krow;
+  wire               new_go;
   wire               in_clear;
-  wire               in_t_kxwait;
+  wire               label_byte;
+  wire               in_t_end;
   wire               in_i_out;
-  wire               in_mod_wait;
+  wire               mod_call_done;
   (* ram_style = "block" *) reg  [16:0]        zc_mem [0:191];
   (* ram_style = "block" *) reg  [15:0]        delta_mem [0:191];
   reg  [1023:0]      zpack_mem [0:8];
@@ -366,23 +382,27 @@ module sequencer (
 
   assign in_t_label = state_q == 5'd3;  // generator/units/sequencer.ts:207
 
-  assign in_pass = state_q == 5'd5;  // generator/units/sequencer.ts:207
+  assign in_pass = state_q == 5'd4;  // generator/units/sequencer.ts:207
 
-  assign in_mod = state_q == 5'd9;  // generator/units/sequencer.ts:207
+  assign in_flush = state_q == 5'd12;  // generator/units/sequencer.ts:207
 
-  assign in_flush = state_q == 5'd15;  // generator/units/sequencer.ts:207
+  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:215
 
-  assign busy = ~in_idle;  // generator/units/sequencer.ts:224
+  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:216
 
-  assign done = done_q;  // generator/units/sequencer.ts:225
+  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:217
 
-  assign pending = pending_q;  // generator/units/sequencer.ts:226
+  assign busy = ~in_idle;  // generator/units/sequencer.ts:237
 
-  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:227
+  assign done = done_q;  // generator/units/sequencer.ts:238
 
-  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:265
+  assign pending = pending_q;  // generator/units/sequencer.ts:239
 
-  hebbian u_hebbian (  // generator/units/sequencer.ts:262
+  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:240
+
+  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:278
+
+  hebbian u_hebbian (  // generator/units/sequencer.ts:275
     .clk                 (clk),
     .rst                 (rst),
     .start               (heb_start),
@@ -420,7 +440,7 @@ module sequencer (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  layernorm u_layernorm (  // generator/units/sequencer.ts:281
+  layernorm u_layernorm (  // generator/units/sequencer.ts:294
     .clk               (clk),
     .rst               (rst),
     .start             (ln_start),
@@ -443,9 +463,9 @@ module sequencer (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:287
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:300
 
-  wm u_wm (  // generator/units/sequencer.ts:311
+  wm u_wm (  // generator/units/sequencer.ts:324
     .clk                (clk),
     .rst                (rst),
     .start              (wm_start),
@@ -469,7 +489,7 @@ module sequencer (
     .s_axis_krow_tready (u_wm_s_axis_krow_tready),
     .s_axis_krow_tdata  (krow_tdata),
     .kr_en              (kr_en),
-    .kr_p               (slot_c_q),
+    .kr_p               (slot_mod_q),
     .kr_q               (kr_q),
     .kr_kx              (u_wm_kr_kx),
     .kr_ky              (u_wm_kr_ky),
@@ -489,13 +509,13 @@ module sequencer (
     .vr_data_7          (u_wm_vr_data_7)
   );
 
-  gram u_gram (  // generator/units/sequencer.ts:336
+  gram u_gram (  // generator/units/sequencer.ts:349
     .clk             (clk),
     .rst             (rst),
     .start           (gram_start),
     .mode            (1'b0),
     .kinds           (gram_kinds),
-    .cur             (slot_c_q),
+    .cur             (slot_mod_q),
     .count           (gram_count),
     .vr_data_0       (u_wm_vr_data_0),
     .vr_data_1       (u_wm_vr_data_1),
@@ -516,7 +536,7 @@ module sequencer (
     .done            (u_gram_done)
   );
 
-  kernel u_kernel (  // generator/units/sequencer.ts:350
+  kernel u_kernel (  // generator/units/sequencer.ts:363
     .clk               (clk),
     .rst               (rst),
     .s_axis_req_tvalid (u_gram_m_axis_d_tvalid),
@@ -529,30 +549,30 @@ module sequencer (
     .m_axis_rsp_tlast  (u_kernel_m_axis_rsp_tlast)
   );
 
-  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:354
+  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:367
 
-  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:374
+  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:387
 
   assign _bits_krow_tdata = u_kernel_m_axis_rsp_tdata[23:0];
-  assign krow_tdata = {(((k_q_q == 3'd0) ? label_0_q : ((k_q_q == 3'd1) ? label_1_q : ((k_q_q == 3'd2) ? label_2_q : ((k_q_q == 3'd3) ? label_3_q : ((k_q_q == 3'd4) ? label_4_q : ((k_q_q == 3'd5) ? label_5_q : ((k_q_q == 3'd6) ? label_6_q : label_7_q))))))) == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:375
+  assign krow_tdata = {(((k_q_q == 3'd0) ? label_0_q : ((k_q_q == 3'd1) ? label_1_q : ((k_q_q == 3'd2) ? label_2_q : ((k_q_q == 3'd3) ? label_3_q : ((k_q_q == 3'd4) ? label_4_q : ((k_q_q == 3'd5) ? label_5_q : ((k_q_q == 3'd6) ? label_6_q : label_7_q))))))) == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:388
 
-  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_c_q);  // generator/units/sequencer.ts:378
+  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:391
 
-  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:380
+  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:393
 
-  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:382
+  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:395
 
-  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:383
+  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:396
 
-  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:384
+  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:397
 
-  modulator_wide u_modulator (  // generator/units/sequencer.ts:398
+  modulator_wide u_modulator (  // generator/units/sequencer.ts:411
     .clk                 (clk),
     .rst                 (rst),
     .start               (mod_start),
-    .layer               (layer_q),
-    .slot                (slot_c_q),
-    .s_inv               ((layer_q == 1'b0) ? u_layernorm_s_inv_0 : u_layernorm_s_inv_1),
+    .layer               (mod_layer_q),
+    .slot                (slot_mod_q),
+    .s_inv               ((mod_layer_q == 1'b0) ? u_layernorm_s_inv_0 : u_layernorm_s_inv_1),
     .s_axis_kxy_tvalid   (kr_tvalid & rsum_tready),
     .s_axis_kxy_tready   (u_modulator_s_axis_kxy_tready),
     .s_axis_kxy_tdata    (kxy_tdata),
@@ -579,11 +599,11 @@ module sequencer (
     .sat_delta           (u_modulator_sat_delta)
   );
 
-  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:410
+  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:423
 
-  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:411
+  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:424
 
-  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:412
+  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:425
 
   assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -591,9 +611,9 @@ module sequencer (
 
   assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:98
 
-  assign kr_en = kr_issue;  // generator/units/sequencer.ts:421
+  assign kr_en = kr_issue;  // generator/units/sequencer.ts:434
 
-  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:422
+  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:435
 
   // seq: kr_stream (generator/units/sequencer.ts:102)
   always @(posedge clk) begin
@@ -637,13 +657,13 @@ module sequencer (
     end
   end
 
-  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:425
+  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:438
 
-  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:427
+  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:440
 
-  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:428
+  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:441
 
-  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:432)
+  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:445)
   always @(posedge clk) begin
     if (z_fire & train_q) begin
       zc_mem[zc_waddr_q] <= {u_layernorm_m_axis_z_tdata[32], u_layernorm_m_axis_z_tdata[15:0]};
@@ -653,7 +673,7 @@ module sequencer (
     end
   end
 
-  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:434
+  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:447
 
   assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -673,8 +693,8 @@ module sequencer (
     end else begin
       zc_rv_q <= zc_issue;
       if (mod_start) begin
-        zc_left_q <= (layer_q == 1'b0) ? 8'd128 : 8'd64;
-        zc_addr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
+        zc_left_q <= (mod_layer_q == 1'b0) ? 8'd128 : 8'd64;
+        zc_addr_q <= (mod_layer_q == 1'b0) ? 8'd0 : 8'd128;
         zc_occ_q <= 2'd0;
       end else begin
         if (zc_issue) begin
@@ -703,9 +723,9 @@ module sequencer (
     end
   end
 
-  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:439
+  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:452
 
-  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:440
+  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:453
 
   assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -713,9 +733,9 @@ module sequencer (
 
   assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:98
 
-  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:446
+  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:459
 
-  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:447
+  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:460
 
   // seq: zw_stream (generator/units/sequencer.ts:102)
   always @(posedge clk) begin
@@ -729,7 +749,7 @@ module sequencer (
     end else begin
       zw_rv_q <= zw_issue;
       if (mod_start) begin
-        zw_left_q <= (layer_q == 1'b0) ? 8'd128 : 8'd64;
+        zw_left_q <= (mod_layer_q == 1'b0) ? 8'd128 : 8'd64;
         zw_addr_q <= 10'd0;
         zw_occ_q <= 2'd0;
       end else begin
@@ -759,17 +779,17 @@ module sequencer (
     end
   end
 
-  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:450
+  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:463
 
-  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:451
+  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:464
 
-  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:452
+  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:465
 
-  assign vr_kind = zw_gate_q ? ({1'b0, layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:453
+  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:466
 
-  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:454
+  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:467
 
-  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:457)
+  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:470)
   always @(posedge clk) begin
     if (u_modulator_m_axis_delta_tvalid) begin
       delta_mem[delta_waddr_q] <= u_modulator_m_axis_delta_tdata;
@@ -779,13 +799,11 @@ module sequencer (
     end
   end
 
-  assign heb_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:460
-
   assign delta_valid = delta_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
   assign delta_pop = delta_valid & u_hebbian_s_axis_delta_tready;  // generator/units/sequencer.ts:96
 
-  assign delta_issue = ((1'b1 & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & heb_update));  // generator/units/sequencer.ts:98
+  assign delta_issue = ((1'b1 & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & (in_flush | (pending_q & train_q))));  // generator/units/sequencer.ts:98
 
   // seq: delta_stream (generator/units/sequencer.ts:102)
   always @(posedge clk) begin
@@ -798,7 +816,7 @@ module sequencer (
       delta_e1_q <= 16'd0;
     end else begin
       delta_rv_q <= delta_issue;
-      if ((heb_start & heb_update)) begin
+      if ((heb_start & (in_flush | (pending_q & train_q)))) begin
         delta_left_q <= (layer_q == 1'b0) ? 8'd128 : 8'd64;
         delta_addr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
         delta_occ_q <= 2'd0;
@@ -829,13 +847,13 @@ module sequencer (
     end
   end
 
-  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:464
+  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:476
 
-  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:465
+  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:477
 
-  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:471
+  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:483
 
-  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:474)
+  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:486)
   always @(posedge clk) begin
     if (zpack_write) begin
       zpack_mem[zpack_addr_q] <= {(zpack_fire & (zpack_lane_q == 6'd63)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_0_q};
@@ -845,9 +863,9 @@ module sequencer (
     end
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:475
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:487
 
-  // seq: y_read (generator/units/sequencer.ts:484)
+  // seq: y_read (generator/units/sequencer.ts:496)
   always @(posedge clk) begin
     if (rst) begin
       y_rdata_q <= 4'd0;
@@ -858,7 +876,7 @@ module sequencer (
     end
   end
 
-  output_layer u_output (  // generator/units/sequencer.ts:486
+  output_layer u_output (  // generator/units/sequencer.ts:498
     .clk                 (clk),
     .rst                 (rst),
     .start               (out_start),
@@ -894,36 +912,36 @@ module sequencer (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:495
+  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:507
 
-  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:496
+  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:508
 
-  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:497
+  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:509
 
-  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:498
+  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:510
 
-  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:504
+  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:516
 
-  assign px_ready = u_hebbian_s_axis_h_tready & ((~train_q) | u_wm_s_axis_px_tready);  // generator/units/sequencer.ts:513
+  assign px_ready = u_hebbian_s_axis_h_tready & ((~train_q) | u_wm_s_axis_px_tready);  // generator/units/sequencer.ts:525
 
-  assign s_axis_px_tready = (in_pix & px_ready) | in_t_label;  // generator/units/sequencer.ts:514
+  assign s_axis_px_tready = (in_pix & px_ready) | in_t_label;  // generator/units/sequencer.ts:526
 
-  assign px_fire = (in_pix & s_axis_px_tvalid) & px_ready;  // generator/units/sequencer.ts:515
+  assign px_fire = (in_pix & s_axis_px_tvalid) & px_ready;  // generator/units/sequencer.ts:527
 
-  assign z_tready = (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready)) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:528
+  assign z_tready = (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready)) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:540
 
-  assign h_tvalid = in_pix ? (s_axis_px_tvalid & ((~train_q) | u_wm_s_axis_px_tready)) : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & (1'b1 & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:529
+  assign h_tvalid = in_pix ? (s_axis_px_tvalid & ((~train_q) | u_wm_s_axis_px_tready)) : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & (1'b1 & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:541
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = in_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:530
+  assign h_tdata = in_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:542
 
-  assign wm_px_tvalid = ((in_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready) & train_q;  // generator/units/sequencer.ts:531
+  assign wm_px_tvalid = ((in_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready) & train_q;  // generator/units/sequencer.ts:543
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:532
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:544
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:532
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:544
 
-  // seq: sat_counts (generator/units/sequencer.ts:559)
+  // seq: sat_counts (generator/units/sequencer.ts:571)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -956,85 +974,93 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:582
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:594
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:582
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:594
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:582
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:594
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:582
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:594
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:582
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:594
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:582
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:594
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:582
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:594
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:582
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:594
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:582
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:594
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:582
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:594
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:582
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:594
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:582
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:594
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:582
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:594
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:582
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:594
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:582
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:594
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:582
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:594
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:582
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:594
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:584
+  assign steps = steps_q;  // generator/units/sequencer.ts:596
 
-  assign in_i_logit = state_q == 5'd14;  // generator/units/sequencer.ts:207
+  assign in_i_logit = state_q == 5'd9;  // generator/units/sequencer.ts:207
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:591
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:603
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:592
+  assign result = best_j_q;  // generator/units/sequencer.ts:604
 
-  assign pass_go = ((in_pass & (~u_hebbian_hl_busy)) & (~u_hebbian_busy)) & (~u_layernorm_busy);  // generator/units/sequencer.ts:595
+  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:607
 
-  assign heb_start = pass_go | ((in_flush & pending_q) & (~u_hebbian_busy));  // generator/units/sequencer.ts:596
+  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:612
 
-  assign ln_start = pass_go;  // generator/units/sequencer.ts:597
+  assign pass_go = ((((in_pass & (~u_hebbian_hl_busy)) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:613
+
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:622
+
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:623
+
+  assign ln_start = pass_go;  // generator/units/sequencer.ts:624
 
   assign in_t_new = state_q == 5'd1;  // generator/units/sequencer.ts:207
 
-  assign hl_start = in_t_new | (pass_go & (~last_layer));  // generator/units/sequencer.ts:599
+  assign new_go = in_t_new & ((~train_q) | ((kx_state_q == 2'd0) & (~u_wm_busy)));  // generator/units/sequencer.ts:626
 
-  assign hl_layer = in_t_new ? 1'b0 : (layer_q + 1'b1);  // generator/units/sequencer.ts:600
+  assign hl_start = new_go | (pass_go & (~last_layer));  // generator/units/sequencer.ts:627
 
-  assign in_t_krow = state_q == 5'd4;  // generator/units/sequencer.ts:207
+  assign hl_layer = in_t_new ? 1'b0 : (layer_q + 1'b1);  // generator/units/sequencer.ts:628
 
-  assign in_clear = state_q == 5'd18;  // generator/units/sequencer.ts:207
+  assign in_clear = state_q == 5'd15;  // generator/units/sequencer.ts:207
 
-  assign wm_start = (((in_t_new & train_q) | (in_t_label & s_axis_px_tvalid)) | in_t_krow) | in_clear;  // generator/units/sequencer.ts:603
+  assign label_byte = in_t_label & s_axis_px_tvalid;  // generator/units/sequencer.ts:630
 
-  assign wm_op = in_t_new ? 2'd1 : (in_t_label ? 2'd3 : (in_t_krow ? 2'd2 : 2'd0));  // generator/units/sequencer.ts:604
+  assign wm_start = (((new_go & train_q) | label_byte) | kx_go) | in_clear;  // generator/units/sequencer.ts:631
 
-  assign gram_start = in_t_krow | in_mod;  // generator/units/sequencer.ts:605
+  assign wm_op = in_t_new ? 2'd1 : (in_t_label ? 2'd3 : (kx_go ? 2'd2 : 2'd0));  // generator/units/sequencer.ts:632
 
-  assign gram_kinds = in_t_krow ? 3'd1 : ((layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:606
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:633
 
-  assign gram_count = in_t_krow ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:607
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:634
 
-  assign k_q_start = in_t_krow | in_mod;  // generator/units/sequencer.ts:608
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:635
 
-  assign mod_start = in_mod;  // generator/units/sequencer.ts:609
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:636
 
-  assign in_t_kxwait = state_q == 5'd8;  // generator/units/sequencer.ts:207
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:637
 
-  assign in_i_out = state_q == 5'd13;  // generator/units/sequencer.ts:207
+  assign in_t_end = state_q == 5'd7;  // generator/units/sequencer.ts:207
 
-  assign out_start = (((in_t_kxwait & (~u_wm_busy)) & (~u_gram_busy)) & (u_wm_count == 4'd8)) | in_i_out;  // generator/units/sequencer.ts:610
+  assign in_i_out = state_q == 5'd8;  // generator/units/sequencer.ts:207
 
-  // seq: k_words (generator/units/sequencer.ts:612)
+  assign out_start = ((in_t_end & pass_full_q) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:639
+
+  // seq: k_words (generator/units/sequencer.ts:641)
   always @(posedge clk) begin
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1047,18 +1073,16 @@ module sequencer (
         kz_left_q <= kz_left_q - 4'd1;
       end
       if (k_q_start) begin
-        kpath_q <= in_mod;
-        k_q_q <= ((~in_mod) & (slot_c_q == 3'd0)) ? 3'd1 : 3'd0;
+        kpath_q <= mod_go;
+        k_q_q <= ((~mod_go) & (slot_mod_q == 3'd0)) ? 3'd1 : 3'd0;
       end else if (k_q_step) begin
-        k_q_q <= ((~kpath_q) & ((k_q_q + 3'd1) == slot_c_q)) ? ((k_q_q + 3'd1) + 3'd1) : (k_q_q + 3'd1);
+        k_q_q <= ((~kpath_q) & ((k_q_q + 3'd1) == slot_mod_q)) ? ((k_q_q + 3'd1) + 3'd1) : (k_q_q + 3'd1);
       end
     end
   end
 
-  assign in_mod_wait = state_q == 5'd11;  // generator/units/sequencer.ts:207
-
-  assign _mul_zpack_addr_q = slot_c_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:622)
+  assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
+  // seq: buffers (generator/units/sequencer.ts:651)
   always @(posedge clk) begin
     if (rst) begin
       zc_waddr_q <= 8'd0;
@@ -1136,12 +1160,12 @@ module sequencer (
       end else if ((z_fire & train_q)) begin
         zc_waddr_q <= zc_waddr_q + 8'd1;
       end
-      if (in_mod) begin
-        delta_waddr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
+      if (mod_go) begin
+        delta_waddr_q <= (mod_layer_q == 1'b0) ? 8'd0 : 8'd128;
       end else if (u_modulator_m_axis_delta_tvalid) begin
         delta_waddr_q <= delta_waddr_q + 8'd1;
       end
-      zw_gate_q <= in_mod_wait & (zw_gate_q | (~u_gram_busy));
+      zw_gate_q <= mod_wait & (zw_gate_q | (~u_gram_busy));
       if (pass_go) begin
         zpack_lane_q <= 6'd0;
         zpack_addr_q <= train_q ? _mul_zpack_addr_q[3:0] : 4'd8;
@@ -1348,15 +1372,12 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:640)
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:670
+
+  // seq: kx (generator/units/sequencer.ts:671)
   always @(posedge clk) begin
     if (rst) begin
-      done_q <= 1'b0;
-      layer_q <= 1'b0;
-      train_q <= 1'b0;
-      state_q <= 5'd0;
-      slot_c_q <= 3'd0;
-      pix_left_q <= 10'd0;
+      slot_mod_q <= 3'd0;
       label_c_q <= 4'd0;
       label_0_q <= 4'd0;
       label_1_q <= 4'd0;
@@ -1366,6 +1387,120 @@ module sequencer (
       label_5_q <= 4'd0;
       label_6_q <= 4'd0;
       label_7_q <= 4'd0;
+      kx_full_q <= 1'b0;
+      kx_state_q <= 2'd0;
+      kx_ready_q <= 1'b0;
+      mod_state_q <= 2'd0;
+      delta_ready_0_q <= 1'b0;
+      delta_ready_1_q <= 1'b0;
+      mod_layer_q <= 1'b0;
+      ln_ahead_q <= 2'd0;
+    end else begin
+      case (kx_state_q)
+        2'd1: begin
+          if ((((((mod_state_q == 2'd0) & (~kx_ready_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy))) begin
+            slot_mod_q <= slot_pass_q;
+            label_c_q <= label_next_q;
+            if ((slot_pass_q == 3'd0)) begin
+              label_0_q <= label_next_q;
+            end
+            if ((slot_pass_q == 3'd1)) begin
+              label_1_q <= label_next_q;
+            end
+            if ((slot_pass_q == 3'd2)) begin
+              label_2_q <= label_next_q;
+            end
+            if ((slot_pass_q == 3'd3)) begin
+              label_3_q <= label_next_q;
+            end
+            if ((slot_pass_q == 3'd4)) begin
+              label_4_q <= label_next_q;
+            end
+            if ((slot_pass_q == 3'd5)) begin
+              label_5_q <= label_next_q;
+            end
+            if ((slot_pass_q == 3'd6)) begin
+              label_6_q <= label_next_q;
+            end
+            if ((slot_pass_q == 3'd7)) begin
+              label_7_q <= label_next_q;
+            end
+            kx_full_q <= pass_full_q;
+            kx_state_q <= 2'd2;
+          end
+        end
+        2'd2: begin
+          kx_state_q <= 2'd3;
+        end
+        2'd3: begin
+          if (((~u_gram_busy) & (~u_wm_busy))) begin
+            kx_ready_q <= kx_full_q;
+            kx_state_q <= 2'd0;
+          end
+        end
+        default: begin
+          if ((label_byte & train_q)) begin
+            kx_state_q <= 2'd1;
+          end
+        end
+      endcase
+      case (mod_state_q)
+        2'd0: begin
+          if (((((kx_ready_q & (ln_ahead_q != 2'd0)) & (kx_state_q == 2'd0)) & (~u_gram_busy)) & (~u_modulator_busy))) begin
+            mod_state_q <= 2'd1;
+          end
+        end
+        2'd1: begin
+          mod_state_q <= 2'd2;
+        end
+        2'd2: begin
+          mod_state_q <= 2'd3;
+        end
+        default: begin
+          if (mod_call_done) begin
+            if ((mod_layer_q == 1'b0)) begin
+              delta_ready_0_q <= 1'b1;
+            end
+            if ((mod_layer_q == 1'b1)) begin
+              delta_ready_1_q <= 1'b1;
+            end
+            mod_state_q <= 2'd0;
+            if ((mod_layer_q == 1'b1)) begin
+              mod_layer_q <= 1'b0;
+              kx_ready_q <= 1'b0;
+            end else begin
+              mod_layer_q <= mod_layer_q + 1'b1;
+            end
+          end
+        end
+      endcase
+      if ((heb_start & heb_update_now)) begin
+        if ((layer_q == 1'b0)) begin
+          delta_ready_0_q <= 1'b0;
+        end
+        if ((layer_q == 1'b1)) begin
+          delta_ready_1_q <= 1'b0;
+        end
+      end
+      if ((((u_layernorm_done & train_q) & pass_full_q) & (~mod_call_done))) begin
+        ln_ahead_q <= ln_ahead_q + 2'd1;
+      end else if ((mod_call_done & (~((u_layernorm_done & train_q) & pass_full_q)))) begin
+        ln_ahead_q <= ln_ahead_q - 2'd1;
+      end
+    end
+  end
+
+  // seq: fsm (generator/units/sequencer.ts:715)
+  always @(posedge clk) begin
+    if (rst) begin
+      done_q <= 1'b0;
+      layer_q <= 1'b0;
+      train_q <= 1'b0;
+      state_q <= 5'd0;
+      slot_pass_q <= 3'd0;
+      pass_full_q <= 1'b0;
+      pix_left_q <= 10'd0;
+      label_next_q <= 4'd0;
       pending_q <= 1'b0;
       slot_prev_q <= 2'd1;
       slot_new_q <= 2'd0;
@@ -1389,120 +1524,73 @@ module sequencer (
                 state_q <= 5'd1;
               end
               2'd2: begin
-                state_q <= 5'd15;
+                state_q <= 5'd11;
               end
               default: begin
-                state_q <= 5'd18;
+                state_q <= 5'd15;
               end
             endcase
           end
         end
         5'd1: begin
-          slot_c_q <= train_q ? u_wm_head : slot_c_q;
-          pix_left_q <= 10'd784;
-          state_q <= 5'd2;
+          if (new_go) begin
+            if (train_q) begin
+              slot_pass_q <= u_wm_head;
+              pass_full_q <= u_wm_count >= 4'd7;
+            end
+            pix_left_q <= 10'd784;
+            state_q <= 5'd2;
+          end
         end
         5'd2: begin
           if (px_fire) begin
             pix_left_q <= pix_left_q - 10'd1;
             if ((pix_left_q == 10'd1)) begin
-              state_q <= train_q ? 5'd3 : 5'd5;
+              state_q <= train_q ? 5'd3 : 5'd4;
             end
           end
         end
         5'd3: begin
           if (s_axis_px_tvalid) begin
-            label_c_q <= s_axis_px_tdata[3:0];
-            if ((slot_c_q == 3'd0)) begin
-              label_0_q <= s_axis_px_tdata[3:0];
-            end
-            if ((slot_c_q == 3'd1)) begin
-              label_1_q <= s_axis_px_tdata[3:0];
-            end
-            if ((slot_c_q == 3'd2)) begin
-              label_2_q <= s_axis_px_tdata[3:0];
-            end
-            if ((slot_c_q == 3'd3)) begin
-              label_3_q <= s_axis_px_tdata[3:0];
-            end
-            if ((slot_c_q == 3'd4)) begin
-              label_4_q <= s_axis_px_tdata[3:0];
-            end
-            if ((slot_c_q == 3'd5)) begin
-              label_5_q <= s_axis_px_tdata[3:0];
-            end
-            if ((slot_c_q == 3'd6)) begin
-              label_6_q <= s_axis_px_tdata[3:0];
-            end
-            if ((slot_c_q == 3'd7)) begin
-              label_7_q <= s_axis_px_tdata[3:0];
-            end
+            label_next_q <= s_axis_px_tdata[3:0];
             state_q <= 5'd4;
           end
         end
         5'd4: begin
-          state_q <= 5'd5;
-        end
-        5'd5: begin
           if (pass_go) begin
-            state_q <= 5'd6;
+            state_q <= 5'd5;
           end
         end
-        5'd6: begin
-          state_q <= 5'd7;
+        5'd5: begin
+          state_q <= 5'd6;
         end
-        5'd7: begin
+        5'd6: begin
           if ((((~u_hebbian_busy) & (~u_layernorm_busy)) & (~u_hebbian_hl_busy))) begin
             if (last_layer) begin
               layer_q <= 1'b0;
-              state_q <= train_q ? 5'd8 : 5'd13;
+              state_q <= train_q ? 5'd7 : 5'd8;
             end else begin
               layer_q <= layer_q + 1'b1;
-              state_q <= 5'd5;
+              state_q <= 5'd4;
             end
+          end
+        end
+        5'd7: begin
+          if ((~pass_full_q)) begin
+            state_q <= 5'd17;
+          end else if ((~u_output_busy)) begin
+            pending_q <= 1'b1;
+            slot_prev_q <= slot_new_q;
+            slot_new_q <= slot_prev_q;
+            steps_q <= steps_q + 64'd1;
+            state_q <= 5'd17;
           end
         end
         5'd8: begin
-          if (((~u_wm_busy) & (~u_gram_busy))) begin
-            if ((u_wm_count == 4'd8)) begin
-              state_q <= 5'd9;
-            end else begin
-              state_q <= 5'd20;
-            end
-          end
+          logit_j_q <= 8'd0;
+          state_q <= 5'd9;
         end
         5'd9: begin
-          state_q <= 5'd10;
-        end
-        5'd10: begin
-          state_q <= 5'd11;
-        end
-        5'd11: begin
-          if (((~u_modulator_busy) & (~u_gram_busy))) begin
-            if (last_layer) begin
-              state_q <= 5'd12;
-            end else begin
-              layer_q <= layer_q + 1'b1;
-              state_q <= 5'd9;
-            end
-          end
-        end
-        5'd12: begin
-          if ((~u_output_busy)) begin
-            if (train_q) begin
-              pending_q <= 1'b1;
-              slot_prev_q <= slot_new_q;
-              slot_new_q <= slot_prev_q;
-              steps_q <= steps_q + 64'd1;
-            end
-            state_q <= 5'd20;
-          end
-        end
-        5'd13: begin
-          logit_j_q <= 8'd0;
-          state_q <= 5'd14;
-        end
-        5'd14: begin
           if (u_output_m_axis_logit_tvalid) begin
             logit_j_q <= logit_j_q + 8'd1;
             if (((logit_j_q == 8'd0) | (u_output_m_axis_logit_tdata > $signed(best_q)))) begin
@@ -1510,41 +1598,51 @@ module sequencer (
               best_j_q <= logit_j_q;
             end
             if (u_output_m_axis_logit_tlast) begin
+              state_q <= 5'd10;
+            end
+          end
+        end
+        5'd10: begin
+          if ((~u_output_busy)) begin
+            state_q <= 5'd17;
+          end
+        end
+        5'd11: begin
+          if (background_idle) begin
+            state_q <= 5'd12;
+          end
+        end
+        5'd12: begin
+          if ((~pending_q)) begin
+            state_q <= 5'd17;
+          end else if (flush_go) begin
+            state_q <= 5'd13;
+          end
+        end
+        5'd13: begin
+          state_q <= 5'd14;
+        end
+        5'd14: begin
+          if ((~u_hebbian_busy)) begin
+            if (last_layer) begin
+              pending_q <= 1'b0;
+              layer_q <= 1'b0;
+              state_q <= 5'd17;
+            end else begin
+              layer_q <= layer_q + 1'b1;
               state_q <= 5'd12;
             end
           end
         end
         5'd15: begin
-          if ((~pending_q)) begin
-            state_q <= 5'd20;
-          end else if ((~u_hebbian_busy)) begin
-            state_q <= 5'd16;
-          end
+          state_q <= 5'd16;
         end
         5'd16: begin
-          state_q <= 5'd17;
+          if ((~u_wm_busy)) begin
+            state_q <= 5'd17;
+          end
         end
         5'd17: begin
-          if ((~u_hebbian_busy)) begin
-            if (last_layer) begin
-              pending_q <= 1'b0;
-              layer_q <= 1'b0;
-              state_q <= 5'd20;
-            end else begin
-              layer_q <= layer_q + 1'b1;
-              state_q <= 5'd15;
-            end
-          end
-        end
-        5'd18: begin
-          state_q <= 5'd19;
-        end
-        5'd19: begin
-          if ((~u_wm_busy)) begin
-            state_q <= 5'd20;
-          end
-        end
-        5'd20: begin
           done_q <= 1'b1;
           state_q <= 5'd0;
         end
