@@ -180,6 +180,8 @@ describe('controller', () => {
   let model: Model;
   beforeAll(async () => {
     model = await buildFromIr(controller(cfg));
+    // the sequencer is absent: it finishes every command at once (the controller flushes it before SET_PARAMS)
+    await model.poke('seq_done', 1);
     await model.reset(2);
   }, 600_000);
   afterAll(async () => {
