@@ -48,7 +48,10 @@
  *   done (all writes retired), so a pass never reads a word an earlier pass has yet to write.
  *
  * CYCLES per pass: 1 (start) + nOut·C (issue; update-only passes spend 1 cycle on a row with δ = 0 and
- * skip it) + 4 (drain), with a ready δ source and acc sink. Skipped rows: no write, no draw.
+ * skip it) + 4 (drain), with a ready δ source and acc sink. Skipped rows: no write, no draw. Rows issue back
+ * to back; a row's last chunk leaves L − r_l lanes idle (e.g. 128 inputs at L = 48: 3 chunks for 128 words),
+ * because word i draws from LFSR lane i mod L, the spec's order — packing the next row's head into them would
+ * change the draws.
  */
 import { fx, mulFormat, sumFormat, toHls, width, type FixedFormat } from '../fixed/index.js';
 import { ModuleBuilder, constant, mux, select, sint, uint, addrWidth, type Expr, type Module, type Signal } from '../ir/index.js';
