@@ -17,6 +17,9 @@ import { OPCODES } from '../../host/protocol/spec.js';
 import { PtyBridge } from '../../host/transport/pty.js';
 import { UartTransport } from '../../host/transport/uart.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
+import { ChipEngine } from '../../host/chip/engine.js';
+import { pixelToInput } from '../../sim/data.js';
+import { Rng } from '../../sim/rng.js';
 
 const lanes = 2;
 const cfg = validateChip({
@@ -30,21 +33,23 @@ const cfg = validateChip({
 
 describe('board link: chip top behind the board UART, through a pseudo-terminal', () => {
   let bridge: PtyBridge;
+  let t: UartTransport;
   const link = join(tmpdir(), `ibhebb-board-tty-${process.pid}`);
   beforeAll(async () => {
     const model = await buildFromIr(boardLink(cfg, { clocksPerBit: 4, fifoDepth: 64 }));
     await model.reset(4);
     bridge = await PtyBridge.start(model, { link });
+    expect(existsSync(link)).toBe(true);
+    t = await UartTransport.open({ path: link, baudRate: 115200 });
   }, 900_000);
   afterAll(async () => {
+    await t?.close();
     await bridge?.close();
     await bridge?.model.close();
   });
 
   it('identifies, echoes, answers a pipelined batch and round-trips every weight word through the simulated 8N1 line, no byte lost', async () => {
-    expect(existsSync(link)).toBe(true);
-    const t = await UartTransport.open({ path: link, baudRate: 115200 });
-    try {
+    {
       const c = new Client(t, { timeoutMs: 60_000, window: 64 }); // the FIFO's 64 bytes bound the bytes in flight
       const id = await c.identify();
       expect(id.configHash).toBe(configHash(cfg));
@@ -65,8 +70,30 @@ describe('board link: chip top behind the board UART, through a pseudo-terminal'
       expect(await wc.readWeights(0, spec.weightWords)).toEqual(words);
       expect(await bridge.model.peek('overruns')).toBe(0);
       expect(await bridge.model.peek('frame_errors')).toBe(0);
-    } finally {
-      await t.close();
+    }
+  }, 600_000);
+
+  it('trains through the uart transport bit-exactly: weights and predictions equal the fixed golden model', async () => {
+    {
+      // u8 images of the configuration's 16 pixels, labels of its 3 classes
+      const rng = new Rng(9);
+      const n = 300;
+      const dim = cfg.layers[0];
+      const pixels = Uint8Array.from({ length: n * dim }, () => rng.int(256));
+      const y = Uint8Array.from({ length: n }, () => rng.int(cfg.layers[cfg.layers.length - 1]));
+      const split = { n, dim, x: Float64Array.from(pixels, pixelToInput), y, pixels };
+      const e = await ChipEngine.open(cfg, t, 4, { check: 100, window: 64, timeoutMs: 60_000 });
+      e.beginEpoch();
+      for (let i = 0; i < n; i++) {
+        e.trainSample(split, i);
+        if (i % 10 === 9) await e.flush(); // compares every weight with the golden model every 100 steps
+      }
+      await e.flush();
+      await e.compare();
+      const got = await e.inferAll(split, 40);
+      expect(got).toEqual(Array.from({ length: 40 }, (_, i) => e.golden.predict(split, i)));
+      expect(await bridge.model.peek('overruns')).toBe(0);
+      expect(await bridge.model.peek('frame_errors')).toBe(0);
     }
   }, 600_000);
 });
