@@ -389,8 +389,12 @@ export class ProcScope {
 // ---------------------------------------------------------------------------------------------------
 // Memories
 
-/** What a memory must become: block RAM, or distributed (LUT) RAM; omitted = the tool's choice. */
-export type MemoryStyle = 'block' | 'distributed';
+/**
+ * What a memory must become: block RAM, distributed (LUT) RAM, or the family's large single-port RAM
+ * ('huge': iCE40 UltraPlus SB_SPRAM256KA, 16K × 16; Yosys memory_libmap's "huge" kind); omitted = the
+ * tool's choice.
+ */
+export type MemoryStyle = 'block' | 'distributed' | 'huge';
 
 export interface MemoryOptions {
   /** Number of words (≥ 1). */
@@ -406,10 +410,13 @@ export interface MemoryOptions {
    */
   readonly initFile?: boolean;
   /**
-   * Emitted as `(* ram_style = "block" | "distributed" *)`, which Vivado and Yosys (memory_libmap, also for
-   * iCE40) honour. 'block' also makes `build()` reject port sets no target block RAM has (see
+   * Emitted as `(* ram_style = "block" | "distributed" | "huge" *)`, which Vivado and Yosys (memory_libmap,
+   * also for iCE40) honour. 'block' also makes `build()` reject port sets no target block RAM has (see
    * checkMemoryPorts): at most one write and one synchronous read port, no asynchronous read, lanes of
-   * whole bytes.
+   * whole bytes. 'huge' (SPRAM) asks for a single port: one write and one synchronous read port on the
+   * same address, the read enabled only in cycles without a write (a write cycle reads nothing),
+   * as bramSinglePort(…, { style: 'huge' }) emits it. Families without such a RAM (Xilinx 7-series) take
+   * it as block RAM (the Yosys flows of generator/tools and `ibhebb build` map the attribute to "block").
    */
   readonly style?: MemoryStyle;
 }
@@ -476,8 +483,8 @@ export class Memory implements MemoryRef {
     } else {
       this.init = null;
     }
-    if (opts.style !== undefined && opts.style !== 'block' && opts.style !== 'distributed') {
-      throw new HdlError(`memory '${name}': style must be 'block' or 'distributed', got ${JSON.stringify(opts.style)}`);
+    if (opts.style !== undefined && opts.style !== 'block' && opts.style !== 'distributed' && opts.style !== 'huge') {
+      throw new HdlError(`memory '${name}': style must be 'block', 'distributed' or 'huge', got ${JSON.stringify(opts.style)}`);
     }
     this.style = opts.style ?? null;
     const toFile = opts.initFile ?? depth > 256;
@@ -590,6 +597,16 @@ export function checkMemoryPorts(moduleName: string, mem: Memory): void {
     );
   }
   if (mem.style === 'distributed') return;
+  if (mem.style === 'huge') {
+    const [w] = mem.writes;
+    const [r] = mem.syncReads;
+    if (mem.asyncReads > 0 || mem.syncReads.length !== 1 || !w || w.addr !== r.addr || r.en === null || r.mode !== 'read-first') {
+      throw new HdlError(
+        `${where}: a single-port RAM (iCE40 SB_SPRAM256KA) has one address for its write and its registered read, ` +
+          `and reads only in cycles without a write: use bramSinglePort(width, depth, { style: 'huge' })`,
+      );
+    }
+  }
   if (mem.asyncReads > 0) {
     throw new HdlError(`${where} is read asynchronously; block RAM reads are registered: use mem.readSync (read latency 1)`);
   }

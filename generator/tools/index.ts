@@ -133,11 +133,13 @@ const SYNTH_COMMAND: Record<SynthTarget, string> = {
  * iCE40 flow drops that attribute and lets the tool choose (block RAM or logic).
  */
 const ICE40_PREPARE = ['setattr -unset ram_style a:ram_style=distributed'];
+/** Xilinx 7-series has no single-port "huge" RAM (UltraRAM): those memories go to block RAM. */
+export const XILINX_PREPARE = ['setattr -set ram_style "block" a:ram_style=huge'];
 const PREPARE: Record<SynthTarget, string[]> = {
   generic: [],
   ice40: ICE40_PREPARE,
   'ice40-dsp': ICE40_PREPARE,
-  xilinx: [],
+  xilinx: XILINX_PREPARE,
 };
 
 /** The `-p` script: read, target preparation, synthesis of `top`, then `tail`. */

@@ -24,6 +24,7 @@ import { FRAME_OVERHEAD, MAX_PAYLOAD } from '../../generator/protocol.js';
 import { hebbianLayout } from '../../generator/units/hebbian.js';
 import type { Board } from './board.js';
 import { checkFit, fitReport, type FitReport } from './fit.js';
+import { XILINX_PREPARE } from '../../generator/tools/index.js';
 
 export interface BuildOptions {
   board: Board;
@@ -200,7 +201,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
     } else {
       log('yosys synth_xilinx …');
       const ylogFile = join(out, 'yosys.log');
-      await run('yosys', ['-q', '-l', ylogFile, '-p', `read_verilog ${vFiles.join(' ')}; synth_xilinx -flatten -top ${shellProbe.name}; stat`], out, join(out, 'yosys.stdout'));
+      await run('yosys', ['-q', '-l', ylogFile, '-p', `read_verilog ${vFiles.join(' ')}; ${XILINX_PREPARE.join('; ')}; synth_xilinx -flatten -top ${shellProbe.name}; stat`], out, join(out, 'yosys.stdout'));
       files.push('yosys.log');
       const cells = parseYosysStat(readFileSync(ylogFile, 'utf8'));
       const sum = (re: RegExp) => Object.entries(cells).filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);

@@ -5,7 +5,9 @@
  *   memories     every memory in the design hierarchy (module path, width × depth, read kind). Registered-read
  *                memories go to block RAM, in as many primitives as the cheapest of the board's depth × width
  *                modes needs (⌈w / mode width⌉ · ⌈d / mode depth⌉); memories under the board's logicMaxBits /
- *                logicMaxDepth and asynchronous-read ones go to logic (what Yosys does with them).
+ *                logicMaxDepth and asynchronous-read ones go to logic (what Yosys does with them). Memories of
+ *                style 'huge' go to the board's single-port RAM (iCE40 UP: SB_SPRAM256KA, ⌈w / 16⌉ · ⌈d / 16K⌉
+ *                each) when it has one, else to block RAM like the others.
  *   multipliers  every `mul` of two non-constant operands; DSP tiles per product: ⌈a / A⌉ · ⌈b / B⌉ with the
  *                board's DSP operand widths (16 × 16 SB_MAC16, 25 × 18 DSP48E1); products of a 1-bit
  *                operand or under the board's minProductBits are logic (Yosys's rule).
@@ -23,15 +25,17 @@ import { hebbianLayout } from '../../generator/units/hebbian.js';
 import { outputLayout } from '../../generator/units/output.js';
 import { wmBits } from '../../generator/units/wm.js';
 import { chipCore } from '../../generator/boards/core.js';
-import type { Board } from './board.js';
+import type { Board, BlockResource } from './board.js';
 
 export interface MemoryUse {
   path: string;
   width: number;
   depth: number;
-  kind: 'block' | 'logic';
+  kind: 'block' | 'logic' | 'spram';
   /** primitives of the board's block RAM */
   blocks: number;
+  /** primitives of the board's single-port RAM (style 'huge') */
+  sprams: number;
 }
 
 export interface MulUse {
@@ -85,9 +89,14 @@ function moduleExprs(m: Module): Expr[] {
   return out;
 }
 
+/** Primitives of a block resource for a width × depth memory: the cheapest of its depth × width modes. */
+function primitivesFor(r: BlockResource, w: number, d: number): number {
+  return Math.min(...r.shapes.map(([md, mw]) => Math.ceil(w / mw) * Math.ceil(d / md)));
+}
+
 /** Block-RAM primitives for a width × depth memory: the cheapest of the board's modes. */
 export function blocksFor(board: Board, w: number, d: number): number {
-  return Math.min(...board.resources.bram.shapes.map(([md, mw]) => Math.ceil(w / mw) * Math.ceil(d / md)));
+  return primitivesFor(board.resources.bram, w, d);
 }
 
 function dspOperands(board: Board): [number, number] {
@@ -107,8 +116,13 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
       const d = mem.depth;
       const br = board.resources.bram;
       const small = w * d <= (br.logicMaxBits ?? 0) || d <= (br.logicMaxDepth ?? 0);
-      const block = mem.syncReads.length > 0 && mem.asyncReads === 0 && !small;
-      memories.push({ path: `${path}.${mem.name}`, width: w, depth: d, kind: block ? 'block' : 'logic', blocks: block ? blocksFor(board, w, d) : 0 });
+      const sp = board.resources.spram;
+      if (mem.style === 'huge' && sp) {
+        memories.push({ path: `${path}.${mem.name}`, width: w, depth: d, kind: 'spram', blocks: 0, sprams: primitivesFor(sp, w, d) });
+        continue;
+      }
+      const block = mem.syncReads.length > 0 && mem.asyncReads === 0 && (!small || mem.style === 'huge');
+      memories.push({ path: `${path}.${mem.name}`, width: w, depth: d, kind: block ? 'block' : 'logic', blocks: block ? blocksFor(board, w, d) : 0, sprams: 0 });
     }
     for (const e of moduleExprs(m)) {
       walkExpr(e, (x) => {
@@ -146,8 +160,9 @@ export function fitReport(cfg: ChipConfig, board: Board, top: Module[] = chipCor
   const tiles = multipliers.reduce((a, m) => a + m.tiles, 0);
   const blockBits = R.bram.count * R.bram.bits;
   const biggest = [...memories].sort((p, q) => q.blocks - p.blocks).slice(0, 3).map((m) => `${m.path} ${m.depth}×${m.width}: ${m.blocks}`);
+  const sprams = memories.reduce((a, m) => a + m.sprams, 0);
   const spramNote = R.spram
-    ? ` The ${R.spram.count} ${R.spram.name} (${fmtBits(R.spram.count * R.spram.bits)}) are not used: the weight banks are simple dual port (read and write every cycle) and SPRAM has one port.`
+    ? ` The ${R.spram.count} ${R.spram.name} (${fmtBits(R.spram.count * R.spram.bits)}) hold only memories of style 'huge' (single port: read and write in different cycles); ${sprams} used.`
     : '';
   const lines: FitLine[] = [
     {
@@ -167,6 +182,16 @@ export function fitReport(cfg: ChipConfig, board: Board, top: Module[] = chipCor
       advice: `${multipliers.length} multipliers (${cfg.lanes} lanes: the Hebbian unit has two per lane, the output layer one; the Gram array ${cfg.gram.rows}×${cfg.gram.cols}). Fewer lanes, a smaller gram {rows, cols}, or narrower formats.`,
     },
   ];
+  if (R.spram) {
+    const largest = memories.filter((m) => m.kind === 'spram').sort((p, q) => q.sprams - p.sprams).slice(0, 3).map((m) => `${m.path} ${m.depth}×${m.width}: ${m.sprams}`);
+    lines.push({
+      resource: `single-port RAM (${R.spram.name})`,
+      needed: sprams,
+      available: R.spram.count,
+      ok: sprams <= R.spram.count,
+      advice: `memories of style 'huge'${largest.length ? `; largest: ${largest.join(', ')}` : ''}. Fewer or narrower weights, or some of them in block RAM.`,
+    });
+  }
   return { board: board.name, fits: lines.every((l) => l.ok), lines, memories, multipliers, weightBits: wBits, wmBits: wm, lanes: cfg.lanes };
 }
 

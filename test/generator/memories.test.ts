@@ -33,7 +33,7 @@ describe('memory style', () => {
     expect(v('block')).toMatch(/^ {2}\(\* ram_style = "block" \*\) reg {2}\[15:0\] mem \[0:15\];$/m);
     expect(v('distributed')).toContain('(* ram_style = "distributed" *) reg');
     expect(v(undefined)).not.toContain('ram_style');
-    expect(() => new ModuleBuilder('x').memory('m', { depth: 4, type: uint(4), style: 'lut' as never })).toThrow(/style must be 'block' or 'distributed'/);
+    expect(() => new ModuleBuilder('x').memory('m', { depth: 4, type: uint(4), style: 'lut' as never })).toThrow(/style must be 'block', 'distributed' or 'huge'/);
   });
 
   it('block RAM: port sets no target has are rejected at build() with the way out', () => {

@@ -8,6 +8,11 @@
  *   When en: the word at addr is read (rdata holds it from the next edge on) and, if we, wdata is
  *   written there (only the lanes whose wlanes bit is set, with lanes). Read latency 1 (2 with the output
  *   register); rdata keeps its value while en is low.
+ *   style 'huge' (iCE40 UltraPlus SB_SPRAM256KA, 16K × 16 each; Yosys combines them for wider or deeper
+ *   memories): when en and we, wdata is written and nothing is read: rdata is undefined from then until
+ *   the next read (the RTL keeps the old word, Yosys' SB_SPRAM256KA model drives x); when en and not we,
+ *   the word at addr is read. Read and write of the memory take different cycles. Block RAM on families
+ *   without SPRAM.
  *
  * bramDualPort(width, depth, opts)     module bram_sdp_w<width>_d<depth>[suffix]  (simple dual port: 1 write + 1 read)
  *   we, waddr[aw], wdata[width] (, wlanes[L]); re, raddr[aw] → rdata[width]
@@ -21,9 +26,10 @@
  *
  * Options (BramOptions): mode 'read-first' (default: a read of the address written in the same cycle
  * returns the OLD word) or 'write-first' (the NEW word); outputRegister (read latency 2); lanes L (byte
- * write enables `wlanes`, lanes of whole bytes); style 'block' (default) or 'distributed'; init / initFile
+ * write enables `wlanes`, lanes of whole bytes); style 'block' (default), 'distributed' or 'huge'
+ * (single port only, no write-first, no init: SPRAM has no initial contents); init / initFile
  * (contents, `$readmemh` file for large images). The suffix names every non-default option:
- * `_wf`, `_or`, `_l<L>`, `_dist`, `_i<hash>` (init contents).
+ * `_wf`, `_or`, `_l<L>`, `_dist`, `_huge`, `_i<hash>` (init contents).
  *
  * A true dual-port (two write ports) memory is not offered: the iCE40 SB_RAM40_4K has one read and
  * one write port, and this pattern maps on every family. aw = ceil(log2(depth)) (at least 1);
@@ -42,7 +48,12 @@ export interface BramOptions {
   readonly initFile?: boolean;
 }
 
-function checkShape(what: string, width: number, depth: number, opts: BramOptions): void {
+function checkShape(what: string, width: number, depth: number, opts: BramOptions, singlePort = false): void {
+  if (opts.style === 'huge') {
+    if (!singlePort) throw new HdlError(`${what}: style 'huge' (SPRAM) has a single port; use bramSinglePort, reading and writing in different cycles`);
+    if (opts.mode === 'write-first') throw new HdlError(`${what}: style 'huge' (SPRAM) reads nothing in a write cycle, so it has no write-first mode`);
+    if (opts.init) throw new HdlError(`${what}: style 'huge' (SPRAM) has no initial contents; load it through the write port`);
+  }
   if (!Number.isInteger(width) || width < 1) throw new HdlError(`${what}: width must be an integer ≥ 1, got ${String(width)}`);
   if (!Number.isInteger(depth) || depth < 2) throw new HdlError(`${what}: depth must be an integer ≥ 2, got ${String(depth)}`);
   const l = opts.lanes ?? 0;
@@ -57,7 +68,7 @@ function variant(opts: BramOptions): { suffix: string; params: Record<string, st
   const mode = opts.mode ?? 'read-first';
   const lanes = opts.lanes ?? 0;
   let suffix = `${mode === 'write-first' ? '_wf' : ''}${opts.outputRegister ? '_or' : ''}${lanes > 0 ? `_l${lanes}` : ''}`;
-  suffix += style === 'distributed' ? '_dist' : '';
+  suffix += style === 'distributed' ? '_dist' : style === 'huge' ? '_huge' : '';
   const params: Record<string, string | number | boolean> = { style, mode, outputRegister: opts.outputRegister === true, lanes };
   if (opts.init) {
     const h = createHash('sha256').update(opts.init.map(String).join(',')).digest('hex').slice(0, 8);
@@ -77,7 +88,7 @@ function laneInput(m: ModuleBuilder, opts: BramOptions): Signal | undefined {
 }
 
 export function bramSinglePort(width: number, depth: number, opts: BramOptions = {}): Module {
-  checkShape('bramSinglePort', width, depth, opts);
+  checkShape('bramSinglePort', width, depth, opts, true);
   const v = variant(opts);
   const m = new ModuleBuilder(`bram_sp_w${width}_d${depth}${v.suffix}`, { width, depth, ports: 'single', ...v.params });
   m.clock();
@@ -88,7 +99,9 @@ export function bramSinglePort(width: number, depth: number, opts: BramOptions =
   const wdata = m.input('wdata', uint(width));
   const lanes = laneInput(m, opts);
   mem.write(addr, wdata, en.and(we), { lanes });
-  m.output('rdata', mem.readSync('rdata_q', addr, { en, mode: opts.mode, outputRegister: opts.outputRegister }));
+  // SPRAM reads nothing in a write cycle: the read is enabled by en without we
+  const ren = opts.style === 'huge' ? en.and(we.not()) : en;
+  m.output('rdata', mem.readSync('rdata_q', addr, { en: ren, mode: opts.mode, outputRegister: opts.outputRegister }));
   return m.build();
 }
 
