@@ -18,7 +18,7 @@ module bram_sdp_w17_d28 (
   reg  [16:0] rdata_q;
   (* ram_style = "block" *) reg  [16:0] mem [0:27];
 
-  // memory mem: 28 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/bram.ts:71)
+  // memory mem: 28 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/bram.ts:82)
   always @(posedge clk) begin
     if (we) begin
       mem[waddr] <= wdata;
@@ -28,7 +28,7 @@ module bram_sdp_w17_d28 (
     end
   end
 
-  assign rdata = rdata_q;  // generator/lib/stream/bram.ts:108
+  assign rdata = rdata_q;  // generator/lib/stream/bram.ts:121
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, rst};

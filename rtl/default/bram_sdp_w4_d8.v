@@ -18,7 +18,7 @@ module bram_sdp_w4_d8 (
   reg  [3:0] rdata_q;
   (* ram_style = "block" *) reg  [3:0] mem [0:7];
 
-  // memory mem: 8 x uint(4) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/bram.ts:71)
+  // memory mem: 8 x uint(4) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/lib/stream/bram.ts:82)
   always @(posedge clk) begin
     if (we) begin
       mem[waddr] <= wdata;
@@ -28,7 +28,7 @@ module bram_sdp_w4_d8 (
     end
   end
 
-  assign rdata = rdata_q;  // generator/lib/stream/bram.ts:108
+  assign rdata = rdata_q;  // generator/lib/stream/bram.ts:121
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, rst};
