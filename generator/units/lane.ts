@@ -13,7 +13,7 @@
  * the verilated lanes fast; the gates are the same XOR network either way.
  */
 import { fx, width, type FixedFormat, type Rounding } from '../fixed/index.js';
-import { Expr, cat, constant, mux, sint, uint, type ModuleBuilder, type Signal } from '../ir/index.js';
+import { Expr, constant, mux, sint, uint, type ModuleBuilder, type Signal } from '../ir/index.js';
 import { resizeHw } from '../lib/arith/index.js';
 
 /** GF(2) inverse of p (bit i = coefficient of x^i, p(0) = 1) modulo x^n, as a bigint. */
@@ -302,18 +302,17 @@ export const HOST_KIND = { weight: 0, bias: 1, lfsr: 2 } as const;
 
 /**
  * Saturation counters: one 32-bit register `<name>_q` and output `<name>` per entry, adding how many of its
- * flags are set; the flags of an entry with several form wire `<name>_vec`, and the counters add only in
- * cycles where some flag is set (wire `any_sat`), so the population counts are evaluated only then.
+ * flags are set. The counters add only in cycles where some flag is set (wire `any_sat`, an OR of the flags
+ * themselves, no flag vectors), so the population counts are evaluated only then.
  */
 export function satCounters(m: ModuleBuilder, counters: [string, Expr[]][]): void {
   const cw = 32;
-  const vecs = counters.map(([nm, f]) => (f.length === 1 ? f[0] : m.wire(`${nm}_vec`, cat(...f.slice().reverse()))));
-  const anySat = m.wire('any_sat', vecs.map((v) => (v.width === 1 ? v : v.orReduce())).reduce((a, b) => a.or(b)));
+  const anySat = m.wire('any_sat', counters.flatMap(([, f]) => f).reduce((a, b) => a.or(b)));
   const cregs = counters.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
   m.seq('sat_count', ($) => {
     $.if(anySat, () => {
-      vecs.forEach((v, k) => {
-        const cnt = v.width === 1 ? v : popCount(Array.from({ length: v.width }, (_, b) => v.bit(b)));
+      counters.forEach(([, f], k) => {
+        const cnt = f.length === 1 ? f[0] : popCount(f);
         $.set(cregs[k], cregs[k].addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)));
       });
     });
