@@ -14,7 +14,9 @@
  *
  * COMMANDS
  *   after rst      every weight and bias word is written 0 (a walk over the weight map, one word a cycle),
- *                  then the LFSR lanes are seeded with seed 0 (as SET_PARAMS); commands wait meanwhile
+ *                  then the LFSR lanes are seeded with seed 0 (as SET_PARAMS), then the window is emptied
+ *                  (the sequencer's CLEAR, as NEW_EPOCH: its memories keep their contents through a reset);
+ *                  commands wait meanwhile
  *   SET_PARAMS     the learning rates are generation constants of the units (their rounding shifts and
  *                  multipliers are wired into the datapaths): rates other than the configuration's are
  *                  refused with NOT_SUPPORTED (detail: opcode, 0) and change nothing. The seed s seeds lane
@@ -171,6 +173,7 @@ export function controller(cfg: ChipConfig): Module {
     LFSR_BYTES: 29,
     LFSR_WRITE: 30,
     LFSR_SEND: 31,
+    INIT_CLEAR: 32,
   };
   const sw = bitsFor(Object.keys(S).length);
   const state = m.reg('state_q', uint(sw), { reset: S.INIT });
@@ -473,8 +476,12 @@ export function controller(cfg: ChipConfig): Module {
       })
       .case(S.AFTER_SEED, () => {
         $.set(wL, 0);
-        $.if(op.eq(OPCODES.SET_PARAMS), () => reply(0, k(0, 16), S.IDLE)).else(() => $.set(state, S.IDLE));
+        $.if(op.eq(OPCODES.SET_PARAMS), () => reply(0, k(0, 16), S.IDLE)).else(() => {
+          seqCommand(SEQ_OP.CLEAR);
+          $.set(state, S.INIT_CLEAR);
+        });
       })
+      .case(S.INIT_CLEAR, () => $.if(seqDone, () => $.set(state, S.IDLE)))
       .case(S.IDLE, () => {
         $.if(cmd.valid, () => {
           $.set(op, cmd.data);

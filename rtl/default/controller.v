@@ -53,7 +53,7 @@ module controller (
   output wire        busy
 );
 
-  reg  [4:0]   state_q;
+  reg  [5:0]   state_q;
   reg  [7:0]   op_q;
   reg  [15:0]  len_q;
   reg  [63:0]  args_q;
@@ -64,7 +64,7 @@ module controller (
   wire         can_send;
   reg  [7:0]   reply_status_q;
   reg  [15:0]  reply_len_q;
-  reg  [4:0]   after_hdr_q;
+  reg  [5:0]   after_hdr_q;
   reg  [735:0] send_buf_q;
   reg  [15:0]  send_left_q;
   reg  [1:0]   walk_layer_q;
@@ -121,47 +121,47 @@ module controller (
   wire [15:0]  _bits_reply_len_q_2;
   wire [18:0]  _mul_reply_len_q_2;
 
-  assign m_axis_rsp_tvalid = rsp_valid_q;  // generator/units/controller.ts:188
+  assign m_axis_rsp_tvalid = rsp_valid_q;  // generator/units/controller.ts:191
 
-  assign m_axis_rsp_tdata = rsp_data_q;  // generator/units/controller.ts:189
+  assign m_axis_rsp_tdata = rsp_data_q;  // generator/units/controller.ts:192
 
-  assign m_axis_rsp_tlast = rsp_last_q;  // generator/units/controller.ts:190
+  assign m_axis_rsp_tlast = rsp_last_q;  // generator/units/controller.ts:193
 
-  assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;  // generator/units/controller.ts:191
+  assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;  // generator/units/controller.ts:194
 
-  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:215
+  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:218
 
-  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:216
+  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:219
 
-  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:217
+  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:220
 
-  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:218
+  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:221
 
-  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:224
+  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:227
 
-  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:233
+  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:236
 
-  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:271
+  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:274
 
-  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:272
+  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:275
 
-  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:273
+  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:276
 
   assign _mul_seed_prod_a = seed_mul_a * 32'h21f0aaad;
-  assign seed_prod_a = _mul_seed_prod_a[31:0];  // generator/units/controller.ts:274
+  assign seed_prod_a = _mul_seed_prod_a[31:0];  // generator/units/controller.ts:277
 
   assign _mul_seed_prod_b = seed_mul_b * 32'h735a2d97;
-  assign seed_prod_b = _mul_seed_prod_b[31:0];  // generator/units/controller.ts:275
+  assign seed_prod_b = _mul_seed_prod_b[31:0];  // generator/units/controller.ts:278
 
-  assign seed_fold = seed_mix;  // generator/units/controller.ts:289
+  assign seed_fold = seed_mix;  // generator/units/controller.ts:292
 
-  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:290
+  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:293
 
-  assign stalled = ((((((((state_q == 5'd22) | (state_q == 5'd29)) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) | (state_q == 5'd31)) & (~can_send));  // generator/units/controller.ts:301
+  assign stalled = ((((((((state_q == 6'd22) | (state_q == 6'd29)) | (state_q == 6'd3)) | (state_q == 6'd4)) | (state_q == 6'd5)) | (state_q == 6'd9)) | (state_q == 6'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 6'd14) | (state_q == 6'd15)) | (state_q == 6'd16)) | (state_q == 6'd17)) | (state_q == 6'd13)) | (state_q == 6'd31)) & (~can_send));  // generator/units/controller.ts:304
 
-  assign running = ~(state_q == 5'd2);  // generator/units/controller.ts:302
+  assign running = ~(state_q == 6'd2);  // generator/units/controller.ts:305
 
-  // seq: counters (generator/units/controller.ts:303)
+  // seq: counters (generator/units/controller.ts:306)
   always @(posedge clk) begin
     if (rst) begin
       busy_cycles_q <= 64'd0;
@@ -176,41 +176,41 @@ module controller (
     end
   end
 
-  assign lfsr_port = (((state_q == 5'd1) & (seed_phase_q == 3'd4)) | (state_q == 5'd30)) | ((state_q == 5'd11) & (op_q == 8'd35));  // generator/units/controller.ts:316
+  assign lfsr_port = (((state_q == 6'd1) & (seed_phase_q == 3'd4)) | (state_q == 6'd30)) | ((state_q == 6'd11) & (op_q == 8'd35));  // generator/units/controller.ts:319
 
-  assign host_we = ((((state_q == 5'd0) & (walk_left_q != 32'd0)) | (state_q == 5'd10)) | ((state_q == 5'd1) & (seed_phase_q == 3'd4))) | (state_q == 5'd30);  // generator/units/controller.ts:317
+  assign host_we = ((((state_q == 6'd0) & (walk_left_q != 32'd0)) | (state_q == 6'd10)) | ((state_q == 6'd1) & (seed_phase_q == 3'd4))) | (state_q == 6'd30);  // generator/units/controller.ts:320
 
-  assign host_re = state_q == 5'd11;  // generator/units/controller.ts:318
+  assign host_re = state_q == 6'd11;  // generator/units/controller.ts:321
 
-  assign host_unit = walk_is_out;  // generator/units/controller.ts:319
+  assign host_unit = walk_is_out;  // generator/units/controller.ts:322
 
-  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:320
+  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:323
 
-  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:321
+  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:324
 
-  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:322
+  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:325
 
   assign _bits_host_wdata = args_q[63:48];
-  assign host_wdata = ((state_q == 5'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 5'd30) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:326
+  assign host_wdata = ((state_q == 6'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 6'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 6'd30) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:329
 
-  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:341
+  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:344
 
-  assign op_train = op_q == 8'd49;  // generator/units/controller.ts:352
+  assign op_train = op_q == 8'd49;  // generator/units/controller.ts:355
 
-  assign seq_start = seq_go_q;  // generator/units/controller.ts:359
+  assign seq_start = seq_go_q;  // generator/units/controller.ts:362
 
-  assign seq_op = seq_op_q;  // generator/units/controller.ts:360
+  assign seq_op = seq_op_q;  // generator/units/controller.ts:363
 
-  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:361
+  assign m_axis_px_tvalid = (state_q == 6'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:364
 
-  assign m_axis_px_tdata = s_axis_cmd_tdata;  // generator/units/controller.ts:362
+  assign m_axis_px_tdata = s_axis_cmd_tdata;  // generator/units/controller.ts:365
 
   assign _mux_rec_bytes_q = op_train ? 16'd785 : 16'd784;
   assign _bits_reply_len_q = walk_left_q[15:0];
   assign _mul_reply_len_q = _bits_reply_len_q * 2'd2;
   assign _bits_reply_len_q_2 = walk_left_q[15:0];
   assign _mul_reply_len_q_2 = _bits_reply_len_q_2 * 3'd4;
-  // seq: fsm (generator/units/controller.ts:390)
+  // seq: fsm (generator/units/controller.ts:393)
   always @(posedge clk) begin
     if (rst) begin
       rsp_valid_q <= 1'b0;
@@ -223,7 +223,7 @@ module controller (
       walk_row_addr_q <= 11'd0;
       walk_bias_addr_q <= 11'd0;
       walk_left_q <= 32'h1ab4a;
-      state_q <= 5'd0;
+      state_q <= 6'd0;
       seed_t_q <= 32'd0;
       seed_phase_q <= 3'd0;
       seed_target_q <= 2'd0;
@@ -233,12 +233,12 @@ module controller (
       seed_value_q <= 32'd0;
       reply_status_q <= 8'd0;
       reply_len_q <= 16'd0;
-      after_hdr_q <= 5'd0;
+      after_hdr_q <= 6'd0;
+      seq_op_q <= 2'd0;
       op_q <= 8'd0;
       len_q <= 16'd0;
       argc_q <= 4'd0;
       args_q <= 64'd0;
-      seq_op_q <= 2'd0;
       send_buf_q <= 736'd0;
       send_left_q <= 16'd0;
       walk_rem_q <= 32'd0;
@@ -257,7 +257,7 @@ module controller (
       end
       seq_go_q <= 1'b0;
       case (state_q)
-        5'd0: begin
+        6'd0: begin
           if ((walk_left_q != 32'd0)) begin
             if (walk_at_bias) begin
               walk_in_q <= 10'd0;
@@ -284,7 +284,7 @@ module controller (
             end
             walk_left_q <= walk_left_q - 32'd1;
           end else begin
-            state_q <= 5'd1;
+            state_q <= 6'd1;
             seed_t_q <= 32'hc31a895 ^ 32'd0;
             seed_phase_q <= 3'd1;
             seed_target_q <= 2'd0;
@@ -293,7 +293,7 @@ module controller (
             seed_lane_k_q <= 32'h27d4eb2f;
           end
         end
-        5'd1: begin
+        6'd1: begin
           case (seed_phase_q)
             3'd1: begin
               seed_t_q <= seed_prod_a;
@@ -330,7 +330,7 @@ module controller (
                 seed_lane_k_q <= 32'h27d4eb2f;
                 seed_target_q <= 2'd1;
                 if ((walk_layer_q == 2'd2)) begin
-                  state_q <= 5'd19;
+                  state_q <= 6'd19;
                 end else begin
                   walk_layer_q <= walk_layer_q + 2'd1;
                   seed_t_q <= seed_h1_q ^ (((walk_layer_q + 2'd1) == 2'd0) ? 32'hc2b2ae35 : (((walk_layer_q + 2'd1) == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
@@ -344,73 +344,80 @@ module controller (
             end
           endcase
         end
-        5'd19: begin
+        6'd19: begin
           walk_layer_q <= 2'd0;
           if ((op_q == 8'd16)) begin
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd0;
-            after_hdr_q <= 5'd2;
-            state_q <= 5'd14;
+            after_hdr_q <= 6'd2;
+            state_q <= 6'd14;
           end else begin
-            state_q <= 5'd2;
+            seq_go_q <= 1'b1;
+            seq_op_q <= 2'd3;
+            state_q <= 6'd32;
           end
         end
-        5'd2: begin
+        6'd32: begin
+          if (seq_done) begin
+            state_q <= 6'd2;
+          end
+        end
+        6'd2: begin
           if (s_axis_cmd_tvalid) begin
             op_q <= s_axis_cmd_tdata;
-            state_q <= 5'd3;
+            state_q <= 6'd3;
           end
         end
-        5'd3: begin
+        6'd3: begin
           if (s_axis_cmd_tvalid) begin
             len_q <= {8'd0, s_axis_cmd_tdata};
-            state_q <= 5'd4;
+            state_q <= 6'd4;
           end
         end
-        5'd4: begin
+        6'd4: begin
           if (s_axis_cmd_tvalid) begin
             len_q <= {s_axis_cmd_tdata, len_q[7:0]};
             argc_q <= 4'd0;
-            state_q <= 5'd5;
+            state_q <= 6'd5;
           end
         end
-        5'd5: begin
+        6'd5: begin
           if ((argc_q == n_args)) begin
-            state_q <= 5'd25;
+            state_q <= 6'd25;
           end else if (s_axis_cmd_tvalid) begin
             args_q <= {s_axis_cmd_tdata, args_q[63:8]};
             argc_q <= argc_q + 4'd1;
             len_q <= len_q - 16'd1;
           end
         end
-        5'd25: begin
+        6'd25: begin
           if (op_train) begin
-            state_q <= 5'd6;
+            state_q <= 6'd6;
           end else begin
             seq_go_q <= 1'b1;
             seq_op_q <= 2'd2;
-            state_q <= 5'd26;
+            state_q <= 6'd26;
           end
         end
-        5'd26: begin
+        6'd26: begin
           if (seq_done) begin
-            state_q <= 5'd6;
+            state_q <= 6'd6;
           end
         end
-        5'd27: begin
+        6'd27: begin
           if (seq_done) begin
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd0;
-            after_hdr_q <= 5'd2;
-            state_q <= 5'd14;
+            after_hdr_q <= 6'd2;
+            state_q <= 6'd14;
           end
         end
-        5'd6: begin
+        6'd6: begin
           argc_q <= 4'd0;
           case (op_q)
             8'd16: begin
               if ((args_q[31:0] == 32'h1070101)) begin
-                state_q <= 5'd1;
+                state_q <= 6'd1;
                 seed_t_q <= 32'hc31a895 ^ args_q[63:32];
                 seed_phase_q <= 3'd1;
                 seed_target_q <= 2'd0;
@@ -422,8 +429,8 @@ module controller (
                 send_left_q <= 16'd2;
                 reply_status_q <= 8'd64;
                 reply_len_q <= 16'd2;
-                after_hdr_q <= 5'd17;
-                state_q <= 5'd14;
+                after_hdr_q <= 6'd17;
+                state_q <= 6'd14;
               end
             end
             8'd32: begin
@@ -436,7 +443,7 @@ module controller (
               walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
               walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
               walk_left_q <= {16'd0, len_q};
-              state_q <= 5'd7;
+              state_q <= 6'd7;
             end
             8'd33: begin
               walk_layer_q <= (arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0);
@@ -448,41 +455,41 @@ module controller (
               walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
               walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
               walk_left_q <= {16'd0, args_q[63:48]};
-              state_q <= 5'd7;
+              state_q <= 6'd7;
             end
             8'd34: begin
               walk_rem_q <= {16'd0, args_q[63:48]};
               walk_layer_q <= 2'd0;
-              state_q <= 5'd28;
+              state_q <= 6'd28;
             end
             8'd35: begin
               walk_rem_q <= {16'd0, args_q[47:32]};
               walk_left_q <= {16'd0, args_q[63:48]};
               walk_layer_q <= 2'd0;
-              state_q <= 5'd28;
+              state_q <= 6'd28;
             end
             8'd48: begin
               seq_go_q <= 1'b1;
               seq_op_q <= 2'd3;
-              state_q <= 5'd27;
+              state_q <= 6'd27;
             end
             8'd64: begin
               send_buf_q <= {sat_err, sat_prob, sat_logit, sat_delta, sat_lnInvStd, sat_lnVar, sat_xi, sat_coef, sat_rowSum, sat_gram, sat_kernelArg, sat_windowZ, sat_act, sat_preact, sat_bias, sat_weight, sat_input, stall_cycles_q, busy_cycles_q, steps};
               send_left_q <= 16'd92;
               reply_status_q <= 8'd0;
               reply_len_q <= 16'd92;
-              after_hdr_q <= 5'd17;
-              state_q <= 5'd14;
+              after_hdr_q <= 6'd17;
+              state_q <= 6'd14;
             end
             8'd50: begin
               rec_div_q <= len_q;
               rec_records_q <= 3'd0;
-              state_q <= 5'd20;
+              state_q <= 6'd20;
             end
             8'd49: begin
               rec_div_q <= len_q;
               rec_records_q <= 3'd0;
-              state_q <= 5'd20;
+              state_q <= 6'd20;
             end
             default: begin
               if ((len_q == 16'd0)) begin
@@ -490,72 +497,72 @@ module controller (
                 send_left_q <= 16'd2;
                 reply_status_q <= 8'd64;
                 reply_len_q <= 16'd2;
-                after_hdr_q <= 5'd17;
-                state_q <= 5'd14;
+                after_hdr_q <= 6'd17;
+                state_q <= 6'd14;
               end else begin
-                state_q <= 5'd18;
+                state_q <= 6'd18;
               end
             end
           endcase
         end
-        5'd20: begin
+        6'd20: begin
           if ((rec_div_q >= (op_train ? 16'd785 : 16'd784))) begin
             rec_div_q <= rec_div_q - (op_train ? 16'd785 : 16'd784);
             rec_records_q <= rec_records_q + 3'd1;
           end else if (op_train) begin
-            state_q <= 5'd21;
+            state_q <= 6'd21;
           end else begin
             reply_status_q <= 8'd0;
             reply_len_q <= {13'd0, rec_records_q};
-            after_hdr_q <= 5'd21;
-            state_q <= 5'd14;
+            after_hdr_q <= 6'd21;
+            state_q <= 6'd14;
           end
         end
-        5'd21: begin
+        6'd21: begin
           seq_go_q <= 1'b1;
           seq_op_q <= op_train ? 2'd0 : 2'd1;
           rec_bytes_q <= _mux_rec_bytes_q[9:0];
-          state_q <= 5'd22;
+          state_q <= 6'd22;
         end
-        5'd22: begin
+        6'd22: begin
           if ((m_axis_px_tvalid & m_axis_px_tready)) begin
             rec_bytes_q <= rec_bytes_q - 10'd1;
             if ((rec_bytes_q == 10'd1)) begin
-              state_q <= 5'd23;
+              state_q <= 6'd23;
             end
           end
         end
-        5'd23: begin
+        6'd23: begin
           if (seq_done) begin
             if (op_train) begin
               rec_records_q <= rec_records_q - 3'd1;
               if ((rec_records_q == 3'd1)) begin
                 reply_status_q <= 8'd0;
                 reply_len_q <= 16'd0;
-                after_hdr_q <= 5'd2;
-                state_q <= 5'd14;
+                after_hdr_q <= 6'd2;
+                state_q <= 6'd14;
               end else begin
-                state_q <= 5'd21;
+                state_q <= 6'd21;
               end
             end else begin
-              state_q <= 5'd24;
+              state_q <= 6'd24;
             end
           end
         end
-        5'd24: begin
+        6'd24: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= seq_result;
             rsp_last_q <= rec_records_q == 3'd1;
             rec_records_q <= rec_records_q - 3'd1;
             if ((rec_records_q == 3'd1)) begin
-              state_q <= 5'd2;
+              state_q <= 6'd2;
             end else begin
-              state_q <= 5'd21;
+              state_q <= 6'd21;
             end
           end
         end
-        5'd18: begin
+        6'd18: begin
           if (s_axis_cmd_tvalid) begin
             len_q <= len_q - 16'd1;
             if ((len_q == 16'd1)) begin
@@ -563,12 +570,12 @@ module controller (
               send_left_q <= 16'd2;
               reply_status_q <= 8'd64;
               reply_len_q <= 16'd2;
-              after_hdr_q <= 5'd17;
-              state_q <= 5'd14;
+              after_hdr_q <= 6'd17;
+              state_q <= 6'd14;
             end
           end
         end
-        5'd7: begin
+        6'd7: begin
           if ((walk_rem_q >= ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65)))) begin
             walk_rem_q <= walk_rem_q - ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65));
             walk_row_q <= walk_row_q + 8'd1;
@@ -576,10 +583,10 @@ module controller (
             walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
           end else begin
             walk_in_q <= walk_rem_q[9:0];
-            state_q <= 5'd8;
+            state_q <= 6'd8;
           end
         end
-        5'd8: begin
+        6'd8: begin
           if ((walk_rem_q >= 32'd64)) begin
             walk_rem_q <= walk_rem_q - 32'd64;
             walk_chunk_q <= walk_chunk_q + 4'd1;
@@ -587,28 +594,28 @@ module controller (
             walk_lane_q <= walk_rem_q[5:0];
             byte_idx_q <= 3'd0;
             if ((op_q == 8'd32)) begin
-              state_q <= 5'd9;
+              state_q <= 6'd9;
             end else begin
               reply_status_q <= 8'd0;
               reply_len_q <= _mul_reply_len_q[15:0];
-              after_hdr_q <= 5'd11;
-              state_q <= 5'd14;
+              after_hdr_q <= 6'd11;
+              state_q <= 6'd14;
             end
           end
         end
-        5'd9: begin
+        6'd9: begin
           if (s_axis_cmd_tvalid) begin
             args_q <= {s_axis_cmd_tdata, args_q[63:8]};
             len_q <= len_q - 16'd1;
             if ((byte_idx_q == 3'd1)) begin
               byte_idx_q <= 3'd0;
-              state_q <= 5'd10;
+              state_q <= 6'd10;
             end else begin
               byte_idx_q <= byte_idx_q + 3'd1;
             end
           end
         end
-        5'd10: begin
+        6'd10: begin
           if (walk_at_bias) begin
             walk_in_q <= 10'd0;
             walk_lane_q <= 6'd0;
@@ -636,24 +643,24 @@ module controller (
           if ((len_q == 16'd0)) begin
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd0;
-            after_hdr_q <= 5'd2;
-            state_q <= 5'd14;
+            after_hdr_q <= 6'd2;
+            state_q <= 6'd14;
           end else begin
-            state_q <= 5'd9;
+            state_q <= 6'd9;
           end
         end
-        5'd11: begin
+        6'd11: begin
           read_wait_q <= 2'd0;
-          state_q <= 5'd12;
+          state_q <= 6'd12;
         end
-        5'd12: begin
+        6'd12: begin
           read_wait_q <= read_wait_q + 2'd1;
           if ((read_wait_q == 2'd1)) begin
             byte_idx_q <= 3'd0;
-            state_q <= (op_q == 8'd35) ? 5'd31 : 5'd13;
+            state_q <= (op_q == 8'd35) ? 6'd31 : 6'd13;
           end
         end
-        5'd13: begin
+        6'd13: begin
           if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
             read_word_q <= host_rdata[15:0];
             read_wait_q <= 2'd3;
@@ -688,16 +695,16 @@ module controller (
               end
               walk_left_q <= walk_left_q - 32'd1;
               if ((walk_left_q == 32'd1)) begin
-                state_q <= 5'd2;
+                state_q <= 6'd2;
               end else begin
-                state_q <= 5'd11;
+                state_q <= 6'd11;
               end
             end else begin
               byte_idx_q <= byte_idx_q + 3'd1;
             end
           end
         end
-        5'd28: begin
+        6'd28: begin
           if ((walk_rem_q >= 32'd64)) begin
             walk_rem_q <= walk_rem_q - 32'd64;
             walk_layer_q <= walk_layer_q + 2'd1;
@@ -705,27 +712,27 @@ module controller (
             walk_lane_q <= walk_rem_q[5:0];
             byte_idx_q <= 3'd0;
             if ((op_q == 8'd34)) begin
-              state_q <= 5'd29;
+              state_q <= 6'd29;
             end else begin
               reply_status_q <= 8'd0;
               reply_len_q <= _mul_reply_len_q_2[15:0];
-              after_hdr_q <= 5'd11;
-              state_q <= 5'd14;
+              after_hdr_q <= 6'd11;
+              state_q <= 6'd14;
             end
           end
         end
-        5'd29: begin
+        6'd29: begin
           if (s_axis_cmd_tvalid) begin
             lfsr_word_q <= {s_axis_cmd_tdata, lfsr_word_q[31:8]};
             len_q <= len_q - 16'd1;
             if ((byte_idx_q == 3'd3)) begin
-              state_q <= 5'd30;
+              state_q <= 6'd30;
             end else begin
               byte_idx_q <= byte_idx_q + 3'd1;
             end
           end
         end
-        5'd30: begin
+        6'd30: begin
           if ((walk_lane_q == 6'd63)) begin
             walk_lane_q <= 6'd0;
             walk_layer_q <= walk_layer_q + 2'd1;
@@ -736,13 +743,13 @@ module controller (
           if ((len_q == 16'd0)) begin
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd0;
-            after_hdr_q <= 5'd2;
-            state_q <= 5'd14;
+            after_hdr_q <= 6'd2;
+            state_q <= 6'd14;
           end else begin
-            state_q <= 5'd29;
+            state_q <= 6'd29;
           end
         end
-        5'd31: begin
+        6'd31: begin
           if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
             lfsr_word_q <= host_rdata;
             read_wait_q <= 2'd3;
@@ -760,32 +767,32 @@ module controller (
               end
               walk_left_q <= walk_left_q - 32'd1;
               if ((walk_left_q == 32'd1)) begin
-                state_q <= 5'd2;
+                state_q <= 6'd2;
               end else begin
-                state_q <= 5'd11;
+                state_q <= 6'd11;
               end
             end else begin
               byte_idx_q <= byte_idx_q + 3'd1;
             end
           end
         end
-        5'd14: begin
+        6'd14: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= reply_status_q;
             rsp_last_q <= 1'b0;
-            state_q <= 5'd15;
+            state_q <= 6'd15;
           end
         end
-        5'd15: begin
+        6'd15: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= reply_len_q[7:0];
             rsp_last_q <= 1'b0;
-            state_q <= 5'd16;
+            state_q <= 6'd16;
           end
         end
-        5'd16: begin
+        6'd16: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= reply_len_q[15:8];
@@ -793,7 +800,7 @@ module controller (
             state_q <= after_hdr_q;
           end
         end
-        5'd17: begin
+        6'd17: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= send_buf_q[7:0];
@@ -801,20 +808,20 @@ module controller (
             send_buf_q <= {8'd0, send_buf_q[735:8]};
             send_left_q <= send_left_q - 16'd1;
             if ((send_left_q == 16'd1)) begin
-              state_q <= 5'd2;
+              state_q <= 6'd2;
             end
           end
         end
         default: begin
-          state_q <= 5'd2;
+          state_q <= 6'd2;
         end
       endcase
     end
   end
 
-  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd29)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:728
+  assign s_axis_cmd_tready = (((state_q == 6'd22) & m_axis_px_tready) | (state_q == 6'd29)) | ((((((state_q == 6'd2) | (state_q == 6'd3)) | (state_q == 6'd4)) | ((state_q == 6'd5) & (argc_q != n_args))) | (state_q == 6'd9)) | (state_q == 6'd18));  // generator/units/controller.ts:735
 
-  assign busy = running;  // generator/units/controller.ts:730
+  assign busy = running;  // generator/units/controller.ts:737
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, host_rdata[31:16], seq_busy, seq_pending, s_axis_cmd_tlast, _mul_seed_prod_a[63:32], _mul_seed_prod_b[63:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};

@@ -1,7 +1,8 @@
 /**
  * The whole chip (front end, controller, units) under ≥ 10,000 fuzz frames (test/units/chip-fuzz.ts):
  * every malformed frame gets its error frame or is dropped as docs/protocol.md says, every well-formed
- * one the reference model's answer, nothing hangs, and the weights and LFSR states read back unchanged.
+ * one the reference model's answer, nothing hangs, and the weights and LFSR states read back unchanged
+ * (with TRAIN frames among them: as the reference model trained them, resets included).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chip } from '../../generator/units/chip.js';
@@ -27,5 +28,12 @@ describe('chip fuzz', () => {
       expect(r.perKind[k] ?? 0, k).toBeGreaterThan(50);
     }
     for (const k of ['garbage', 'timeout', 'rst']) expect(r.perKind[k] ?? 0, k).toBeGreaterThan(5);
+  }, 600_000);
+
+  it('with TRAIN frames among them: the same, and the learning state reads back as the reference model trained it', async () => {
+    const r = await fuzzChip(m, cfg, { frames: 10_000, seed: 2, timeoutCycles: FUZZ_TIMEOUT_CYCLES, train: true });
+    expect(r.problems).toEqual([]);
+    expect(r.perKind.train).toBeGreaterThan(300);
+    expect(r.perKind.resetCommand! + r.perKind.rst!).toBeGreaterThan(50);
   }, 600_000);
 });

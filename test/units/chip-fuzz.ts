@@ -230,7 +230,7 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
     fe.out.length = 0;
     fe.cmd.length = 0;
     fe.cmdLast.length = 0;
-    if (o.probe && !bad) {
+    if (o.probe && !bad && event !== 'rst') {
       const diff = await stateMismatch();
       if (diff) problems.push(`after the batch ending at frame ${res.frames} (${items.map((it) => it.fuzz).join(' ')}): ${diff}`);
     }

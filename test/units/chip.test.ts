@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
 import { chip } from '../../generator/units/chip.js';
 import { controller } from '../../generator/units/controller.js';
+import { SEQ_OP } from '../../generator/units/sequencer.js';
 import { SimTransport } from '../../host/transport/sim.js';
 import { Client } from '../../host/protocol/client.js';
 import { ChipEngine } from '../../host/chip/engine.js';
@@ -210,13 +211,16 @@ describe('controller', () => {
     await model.push('cmd', [op, payload.length & 0xff, payload.length >> 8, ...payload]);
   };
 
-  it('zeroes every weight word once after reset, then seeds every LFSR lane with laneSeed(seed 0)', async () => {
+  it('zeroes every weight word once after reset, seeds every LFSR lane with laneSeed(seed 0), then empties the window', async () => {
     const w = await writes(spec.weightWords + 2000);
     const zero = w.slice(0, spec.weightWords);
     expect(zero.every((x) => x.data === 0 && x.kind !== 2)).toBe(true);
     const keys = new Set(zero.map((x) => `${x.unit}:${x.kind}:${x.bank}:${x.addr}`));
     expect(keys.size).toBe(spec.weightWords);
     expect(w.slice(spec.weightWords)).toEqual(seedsOf(0));
+    // then the sequencer was asked for CLEAR (its memories keep their contents through a reset), and it is idle
+    expect(await model.peek('seq_op')).toBe(SEQ_OP.CLEAR);
+    expect(await model.peek('busy')).toBe(0);
   });
 
   it('SET_PARAMS seeds the lanes of every weight layer with laneSeed(numeric.lfsr.seed, seed, layer, lane) and answers ok', async () => {
