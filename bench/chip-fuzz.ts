@@ -4,9 +4,10 @@
  * back-pressure, every answer checked against the protocol's promise and the reference model, the learning
  * state read back at the end. Prints frames per second and simulated cycles per second.
  *
- *   node bin/run-ts.js bench/chip-fuzz.ts [--frames 100000] [--seed 1] [--train] [--probe] [--batch 150]
+ *   node bin/run-ts.js bench/chip-fuzz.ts [--frames 100000] [--seed 1] [--train] [--train-records 1] [--probe] [--batch 150]
  *
- * --train adds well-formed TRAIN frames (the chip's state must then read back as the reference model's);
+ * --train adds well-formed TRAIN frames of 1 … --train-records records (the chip's state must then read
+ * back as the reference model's);
  * --probe reads the whole state back after every batch of --batch items, to find where chip and model part.
  */
 import { performance } from 'node:perf_hooks';
@@ -24,15 +25,16 @@ const SEED = arg('seed', 1);
 const TRAIN = process.argv.includes('--train');
 const PROBE = process.argv.includes('--probe');
 const BATCH = arg('batch', 150);
+const RECORDS = arg('train-records', 1);
 
 const cfg = fuzzConfig();
 const t0 = performance.now();
 const m = await buildFromIr(chip(cfg, { timeoutCycles: FUZZ_TIMEOUT_CYCLES }));
 const built = performance.now();
 try {
-  const r = await fuzzChip(m, cfg, { frames: FRAMES, seed: SEED, timeoutCycles: FUZZ_TIMEOUT_CYCLES, train: TRAIN, probe: PROBE, batch: BATCH });
+  const r = await fuzzChip(m, cfg, { frames: FRAMES, seed: SEED, timeoutCycles: FUZZ_TIMEOUT_CYCLES, train: TRAIN, trainRecords: RECORDS, probe: PROBE, batch: BATCH });
   const s = (performance.now() - built) / 1000;
-  console.log(`chip ${cfg.layers.join('-')} B=${cfg.window} L=${cfg.lanes}, idle timeout ${FUZZ_TIMEOUT_CYCLES} cycles, seed ${SEED}${TRAIN ? ', with TRAIN frames' : ''}, load average ${loadavg()[0].toFixed(1)}`);
+  console.log(`chip ${cfg.layers.join('-')} B=${cfg.window} L=${cfg.lanes}, idle timeout ${FUZZ_TIMEOUT_CYCLES} cycles, seed ${SEED}${TRAIN ? `, with TRAIN frames of 1 … ${RECORDS} records` : ''}, load average ${loadavg()[0].toFixed(1)}`);
   console.log(`build/start ${((built - t0) / 1000).toFixed(1)} s`);
   console.log(`${r.frames} frames + ${r.garbageRuns} random-byte runs: ${r.bytesIn} bytes in, ${r.bytesOut} out, ${r.cycles} cycles in ${s.toFixed(1)} s`);
   console.log(`${Math.round(r.frames / s)} frames/s, ${Math.round(r.cycles / s)} simulated cycles/s`);

@@ -50,11 +50,13 @@ export interface FuzzOptions {
   /** Items per batch between checks (default 150). */
   batch?: number;
   /**
-   * Well-formed TRAIN frames too (about 1 in 25 items, 1 … 3 records): the learning state then changes,
-   * and what must read back at the end is the reference model's state (default false: nothing trains,
-   * and the state loaded at the start must read back).
+   * Well-formed TRAIN frames too (about 1 in 25 items): the learning state then changes, and what must
+   * read back at the end is the reference model's state (default false: nothing trains, and the state
+   * loaded at the start must read back).
    */
   train?: boolean;
+  /** Records per TRAIN frame: 1 … this many (default 1). */
+  trainRecords?: number;
   /** Read the whole state back after every batch (finds the batch where chip and reference part). */
   probe?: boolean;
 }
@@ -188,7 +190,7 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
         it = partial('rst', 1);
         event = 'rst';
       } else if (r < 13) it = good('resetCommand', OPCODES.RESET, []);
-      else if (o.train && r < 53) it = good('train', OPCODES.TRAIN, validPayload(spec, commandSpec(spec, 'TRAIN'), rng, 3));
+      else if (o.train && r < 53) it = good('train', OPCODES.TRAIN, validPayload(spec, commandSpec(spec, 'TRAIN'), rng, o.trainRecords ?? 1));
       else if (r < 250) it = read();
       else if (r < 280) it = refusedParams();
       else it = fault();
@@ -217,9 +219,16 @@ export async function fuzzChip(m: Model, cfg: ChipConfig, o: FuzzOptions): Promi
     res.bytesIn += bytes.length;
     await m.push('in', bytes, last);
     const maxCycles = 200_000 + 40 * bytes.length + 40 * fe.out.length;
-    await m.run({ untilSourcesEmpty: true, maxCycles });
-    if (event === 'timeout') await m.run({ cycles: o.timeoutCycles + 50 });
-    if (fe.out.length) await m.run({ untilSinkCount: { bus: 'out', n: fe.out.length }, maxCycles });
+    try {
+      await m.run({ untilSourcesEmpty: true, maxCycles });
+      if (event === 'timeout') await m.run({ cycles: o.timeoutCycles + 50 });
+      if (fe.out.length) await m.run({ untilSinkCount: { bus: 'out', n: fe.out.length }, maxCycles });
+    } catch (e) {
+      // a hang: name the batch's items (kind and opcode) and stop, the chip's state being unknown
+      const what = items.map((it) => `${it.fuzz}${it.bytes.length > 2 ? `:${it.bytes[2].toString(16)}` : ''}`).join(' ');
+      problems.push(`the batch ending at frame ${res.frames} hung (${(e as Error).message}); its items: ${what}`);
+      return res;
+    }
     await m.run({ cycles: 200 }); // nothing more may come out
     const got = await m.drainColumns('out');
     const out = Array.from(got.data as ArrayLike<number>);
