@@ -105,6 +105,11 @@ function dspOperands(board: Board): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
+/** Bits of an operand that carry information: a sign or zero extension adds none (synthesis drops them). */
+function significant(e: Expr): number {
+  return e.node.op === 'extend' ? significant(e.node.a) : e.width;
+}
+
 /** Walks the hierarchy under `top`: its memories and multipliers with the board's mapping. */
 export function inventory(top: Module[], board: Board): { memories: MemoryUse[]; multipliers: MulUse[] } {
   const memories: MemoryUse[] = [];
@@ -128,7 +133,7 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
       walkExpr(e, (x) => {
         const n = x.node;
         if (n.op !== 'mul' || n.a.node.op === 'const' || n.b.node.op === 'const') return;
-        const [a, b] = [n.a.width, n.b.width].sort((p, q) => q - p);
+        const [a, b] = [significant(n.a), significant(n.b)].sort((p, q) => q - p);
         if (b < 2 || a + b < board.resources.dsp.minProductBits) return;
         const tiles = Math.min(Math.ceil(a / A) * Math.ceil(b / B), Math.ceil(a / B) * Math.ceil(b / A));
         multipliers.push({ path, a, b, tiles });
