@@ -117,11 +117,13 @@ function peLogic(m: ModuleBuilder, p: string, i: PeIn, DB: number): PeOut {
     chD: m.reg(`${p}res_q`, uint(DB), { reset: null }),
   };
   const acc = m.reg(`${p}acc_q`, uint(DB), { reset: null });
-  const diff = m.wire(`${p}diff`, i.a.sub(i.b));
+  // (a − b)² and the sum are written into the register process, not as wires: a simulator then evaluates them
+  // only in the enabled cycles of a valid element, not every cycle (the same hardware)
+  const diff = i.a.sub(i.b);
   const sqFull = diff.mul(diff).asUnsigned();
   const sq = sqFull.width >= DB ? sqFull.trunc(DB) : sqFull.zext(DB);
   if (sqFull.width > DB) m.unused(sqFull.slice(sqFull.width - 1, DB)); // |a − b|² < 2^DB for every kind
-  const sum = m.wire(`${p}sum`, mux(i.first, constant(0, uint(DB)), acc).addWrap(sq));
+  const sum = mux(i.first, constant(0, uint(DB)), acc).addWrap(sq);
   const emit = i.fv.and(i.last).and(i.aok).and(i.bok);
   m.seq(`${p}pe`, ($) => {
     $.if(i.en, () => {
@@ -132,9 +134,11 @@ function peLogic(m: ModuleBuilder, p: string, i: PeIn, DB: number): PeOut {
       $.set(o.aok, i.aok);
       $.set(o.b, i.b);
       $.set(o.bok, i.bok);
-      $.if(i.fv, () => $.set(acc, sum));
       $.set(o.chV, emit.or(i.chV));
-      $.set(o.chD, mux(emit, sum, i.chD));
+      $.if(i.fv, () => {
+        $.set(acc, sum);
+        $.if(emit, () => $.set(o.chD, sum)).else(() => $.set(o.chD, i.chD));
+      }).else(() => $.set(o.chD, i.chD));
     });
   });
   return o;
@@ -382,6 +386,12 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   };
   const zeroD = constant(0, uint(DB));
   const zero1 = constant(0, uint(1));
+  // The mesh runs only while a command is in flight (its state is idle — no valid element, no result — when the
+  // previous one has finished), and in ROW mode only column 0 works: columns ≥ 1 get no B operand (bok = 0), so
+  // they never emit and hold their idle state. Gating them changes no output and saves the simulator (and the
+  // chip's clock tree) the cycles of 64 PEs when at most R are useful.
+  const meshEn = m.wire('mesh_en', en.and(busyQ));
+  const meshFullEn = m.wire('mesh_full_en', meshEn.and(full));
   for (let r = 0; r < R; r++) {
     pe.push([]);
     for (let c = 0; c < C; c++) {
@@ -390,11 +400,11 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
       const up = r === 0 ? edgeB[c] : pe[r - 1][c];
       const chV = c === C - 1 ? zero1 : chainIn(`pe_${r}_${c}_res_valid_in`, uint(1));
       const chD = c === C - 1 ? zeroD : chainIn(`pe_${r}_${c}_res_in`, uint(DB));
-      const inp: PeIn = { en, a: left.a, fv: left.fv, first: left.first, last: left.last, aok: left.aok, b: up.b, bok: up.bok, chV, chD };
+      const inp: PeIn = { en: c === 0 ? meshEn : meshFullEn, a: left.a, fv: left.fv, first: left.first, last: left.last, aok: left.aok, b: up.b, bok: up.bok, chV, chD };
       if (peStyle === 'inline') pe[r].push(peLogic(m, `pe_${r}_${c}_`, inp, DB));
       else {
         const u = m.instance(`u_pe_${r}_${c}`, gramPe(WB, DB), {
-          en,
+          en: inp.en,
           a_in: inp.a,
           fv_in: inp.fv,
           first_in: inp.first,

@@ -380,22 +380,25 @@ export function outputUnit(cfg: ChipConfig): Module {
     const wordDraw = m.wire(`draw_w_${q}`, upd2.and(live2).and(lay.drawW ? 1 : 0));
     const s1 = m.wire(`lfsr_next_${q}`, leapExpr(m, `lfsr_next_${q}`, plan, lf));
     const rWord = m.wire(`r_${q}`, s1.trunc(rb));
-    let next: Expr = mux(wordDraw, s1, lf);
+    let next: Expr = s1;
+    let draws: Expr = wordDraw;
     if (lay.drawB && q === lay.biasLane) {
       const biasDraw = m.wire('draw_b', upd2.and(chunkLast2));
+      draws = wordDraw.or(biasDraw);
       if (lay.lastLanes === L && lay.drawW) {
         // the row's last chunk is full: its word on this lane draws first, then the bias (2·LEAP steps)
         const s2 = m.wire(`lfsr_next2_${q}`, leapExpr(m, `lfsr_next2_${q}`, plan, s1));
-        next = mux(biasDraw, mux(wordDraw, s2, s1), next);
+        next = mux(biasDraw.and(wordDraw), s2, s1);
         rBias = m.wire('r_bias', mux(wordDraw, s2.trunc(rb), s1.trunc(rb)));
       } else {
-        next = mux(biasDraw, s1, next);
         rBias = m.wire('r_bias', s1.trunc(rb));
       }
     }
     const hostLfsrWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.lfsr)).and(hostBank.eq(q));
     m.seq(`lfsr_${q}`, ($) => {
-      $.if(hostLfsrWe, () => $.set(lf, hostWdata.trunc(LW))).else(() => $.set(lf, next));
+      // written only when it changes (a host write or a draw): the register holds otherwise, and a simulator
+      // skips the lanes' 64 selects in every cycle without a draw
+      $.if(hostLfsrWe, () => $.set(lf, hostWdata.trunc(LW))).elseIf(draws, () => $.set(lf, next));
     });
     const xq = mul === 1 ? g.neg() : g.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
     const upd = updateWord(m, `w_upd_${q}`, wRd.asSigned(), xq, lay.kW, N.weight.rounding, rWord, FW);
@@ -424,7 +427,8 @@ export function outputUnit(cfg: ChipConfig): Module {
   const biasTerm = mux(kFirstT[0], bRd.asSigned().shl(bShift), constant(0, sint(wb + bShift)));
   const tree = laneSum(m, 'logit_sum', [...prods, biasTerm], sumW);
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
-  m.seq('sum_q', ($) => $.set(sumQ, tree));
+  // taken only for a logit item (read at stage 2 of phase A; the phase cannot change while an item is in flight)
+  m.seq('sum_q', ($) => $.if(vs[0].and(inA), () => $.set(sumQ, tree)));
   const accMem = m.memory('acc_mem', { depth: Math.max(C, 2), type: sint(accW) });
   const accOld = accMem.readAsync(jT[1].zext(bAw));
   const a2 = m.wire('a2', vs[1].and(phase.eq(PHASE.logits)));

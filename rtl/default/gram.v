@@ -313,6 +313,8 @@ module gram (
   reg                skew_bok7_d5_q;
   reg                skew_bok7_d6_q;
   reg                skew_bok7_d7_q;
+  wire               mesh_en;
+  wire               mesh_full_en;
   wire               pe_0_0_res_valid_in;
   wire [38:0]        pe_0_0_res_in;
   reg  signed [15:0] pe_0_0_a_q;
@@ -325,8 +327,6 @@ module gram (
   reg                pe_0_0_res_valid_q;
   reg  [38:0]        pe_0_0_res_q;
   reg  [38:0]        pe_0_0_acc_q;
-  wire signed [16:0] pe_0_0_diff;
-  wire [38:0]        pe_0_0_sum;
   wire               pe_0_1_res_valid_in;
   wire [38:0]        pe_0_1_res_in;
   reg  signed [15:0] pe_0_1_a_q;
@@ -339,8 +339,6 @@ module gram (
   reg                pe_0_1_res_valid_q;
   reg  [38:0]        pe_0_1_res_q;
   reg  [38:0]        pe_0_1_acc_q;
-  wire signed [16:0] pe_0_1_diff;
-  wire [38:0]        pe_0_1_sum;
   wire               pe_0_2_res_valid_in;
   wire [38:0]        pe_0_2_res_in;
   reg  signed [15:0] pe_0_2_a_q;
@@ -353,8 +351,6 @@ module gram (
   reg                pe_0_2_res_valid_q;
   reg  [38:0]        pe_0_2_res_q;
   reg  [38:0]        pe_0_2_acc_q;
-  wire signed [16:0] pe_0_2_diff;
-  wire [38:0]        pe_0_2_sum;
   wire               pe_0_3_res_valid_in;
   wire [38:0]        pe_0_3_res_in;
   reg  signed [15:0] pe_0_3_a_q;
@@ -367,8 +363,6 @@ module gram (
   reg                pe_0_3_res_valid_q;
   reg  [38:0]        pe_0_3_res_q;
   reg  [38:0]        pe_0_3_acc_q;
-  wire signed [16:0] pe_0_3_diff;
-  wire [38:0]        pe_0_3_sum;
   wire               pe_0_4_res_valid_in;
   wire [38:0]        pe_0_4_res_in;
   reg  signed [15:0] pe_0_4_a_q;
@@ -381,8 +375,6 @@ module gram (
   reg                pe_0_4_res_valid_q;
   reg  [38:0]        pe_0_4_res_q;
   reg  [38:0]        pe_0_4_acc_q;
-  wire signed [16:0] pe_0_4_diff;
-  wire [38:0]        pe_0_4_sum;
   wire               pe_0_5_res_valid_in;
   wire [38:0]        pe_0_5_res_in;
   reg  signed [15:0] pe_0_5_a_q;
@@ -395,8 +387,6 @@ module gram (
   reg                pe_0_5_res_valid_q;
   reg  [38:0]        pe_0_5_res_q;
   reg  [38:0]        pe_0_5_acc_q;
-  wire signed [16:0] pe_0_5_diff;
-  wire [38:0]        pe_0_5_sum;
   wire               pe_0_6_res_valid_in;
   wire [38:0]        pe_0_6_res_in;
   reg  signed [15:0] pe_0_6_a_q;
@@ -409,8 +399,6 @@ module gram (
   reg                pe_0_6_res_valid_q;
   reg  [38:0]        pe_0_6_res_q;
   reg  [38:0]        pe_0_6_acc_q;
-  wire signed [16:0] pe_0_6_diff;
-  wire [38:0]        pe_0_6_sum;
   reg  signed [15:0] pe_0_7_a_q;
   reg                pe_0_7_fv_q;
   reg                pe_0_7_first_q;
@@ -421,8 +409,6 @@ module gram (
   reg                pe_0_7_res_valid_q;
   reg  [38:0]        pe_0_7_res_q;
   reg  [38:0]        pe_0_7_acc_q;
-  wire signed [16:0] pe_0_7_diff;
-  wire [38:0]        pe_0_7_sum;
   wire               pe_1_0_res_valid_in;
   wire [38:0]        pe_1_0_res_in;
   reg  signed [15:0] pe_1_0_a_q;
@@ -435,8 +421,6 @@ module gram (
   reg                pe_1_0_res_valid_q;
   reg  [38:0]        pe_1_0_res_q;
   reg  [38:0]        pe_1_0_acc_q;
-  wire signed [16:0] pe_1_0_diff;
-  wire [38:0]        pe_1_0_sum;
   wire               pe_1_1_res_valid_in;
   wire [38:0]        pe_1_1_res_in;
   reg  signed [15:0] pe_1_1_a_q;
@@ -449,8 +433,6 @@ module gram (
   reg                pe_1_1_res_valid_q;
   reg  [38:0]        pe_1_1_res_q;
   reg  [38:0]        pe_1_1_acc_q;
-  wire signed [16:0] pe_1_1_diff;
-  wire [38:0]        pe_1_1_sum;
   wire               pe_1_2_res_valid_in;
   wire [38:0]        pe_1_2_res_in;
   reg  signed [15:0] pe_1_2_a_q;
@@ -463,8 +445,6 @@ module gram (
   reg                pe_1_2_res_valid_q;
   reg  [38:0]        pe_1_2_res_q;
   reg  [38:0]        pe_1_2_acc_q;
-  wire signed [16:0] pe_1_2_diff;
-  wire [38:0]        pe_1_2_sum;
   wire               pe_1_3_res_valid_in;
   wire [38:0]        pe_1_3_res_in;
   reg  signed [15:0] pe_1_3_a_q;
@@ -477,8 +457,6 @@ module gram (
   reg                pe_1_3_res_valid_q;
   reg  [38:0]        pe_1_3_res_q;
   reg  [38:0]        pe_1_3_acc_q;
-  wire signed [16:0] pe_1_3_diff;
-  wire [38:0]        pe_1_3_sum;
   wire               pe_1_4_res_valid_in;
   wire [38:0]        pe_1_4_res_in;
   reg  signed [15:0] pe_1_4_a_q;
@@ -491,8 +469,6 @@ module gram (
   reg                pe_1_4_res_valid_q;
   reg  [38:0]        pe_1_4_res_q;
   reg  [38:0]        pe_1_4_acc_q;
-  wire signed [16:0] pe_1_4_diff;
-  wire [38:0]        pe_1_4_sum;
   wire               pe_1_5_res_valid_in;
   wire [38:0]        pe_1_5_res_in;
   reg  signed [15:0] pe_1_5_a_q;
@@ -505,8 +481,6 @@ module gram (
   reg                pe_1_5_res_valid_q;
   reg  [38:0]        pe_1_5_res_q;
   reg  [38:0]        pe_1_5_acc_q;
-  wire signed [16:0] pe_1_5_diff;
-  wire [38:0]        pe_1_5_sum;
   wire               pe_1_6_res_valid_in;
   wire [38:0]        pe_1_6_res_in;
   reg  signed [15:0] pe_1_6_a_q;
@@ -519,8 +493,6 @@ module gram (
   reg                pe_1_6_res_valid_q;
   reg  [38:0]        pe_1_6_res_q;
   reg  [38:0]        pe_1_6_acc_q;
-  wire signed [16:0] pe_1_6_diff;
-  wire [38:0]        pe_1_6_sum;
   reg  signed [15:0] pe_1_7_a_q;
   reg                pe_1_7_fv_q;
   reg                pe_1_7_first_q;
@@ -531,8 +503,6 @@ module gram (
   reg                pe_1_7_res_valid_q;
   reg  [38:0]        pe_1_7_res_q;
   reg  [38:0]        pe_1_7_acc_q;
-  wire signed [16:0] pe_1_7_diff;
-  wire [38:0]        pe_1_7_sum;
   wire               pe_2_0_res_valid_in;
   wire [38:0]        pe_2_0_res_in;
   reg  signed [15:0] pe_2_0_a_q;
@@ -545,8 +515,6 @@ module gram (
   reg                pe_2_0_res_valid_q;
   reg  [38:0]        pe_2_0_res_q;
   reg  [38:0]        pe_2_0_acc_q;
-  wire signed [16:0] pe_2_0_diff;
-  wire [38:0]        pe_2_0_sum;
   wire               pe_2_1_res_valid_in;
   wire [38:0]        pe_2_1_res_in;
   reg  signed [15:0] pe_2_1_a_q;
@@ -559,8 +527,6 @@ module gram (
   reg                pe_2_1_res_valid_q;
   reg  [38:0]        pe_2_1_res_q;
   reg  [38:0]        pe_2_1_acc_q;
-  wire signed [16:0] pe_2_1_diff;
-  wire [38:0]        pe_2_1_sum;
   wire               pe_2_2_res_valid_in;
   wire [38:0]        pe_2_2_res_in;
   reg  signed [15:0] pe_2_2_a_q;
@@ -573,8 +539,6 @@ module gram (
   reg                pe_2_2_res_valid_q;
   reg  [38:0]        pe_2_2_res_q;
   reg  [38:0]        pe_2_2_acc_q;
-  wire signed [16:0] pe_2_2_diff;
-  wire [38:0]        pe_2_2_sum;
   wire               pe_2_3_res_valid_in;
   wire [38:0]        pe_2_3_res_in;
   reg  signed [15:0] pe_2_3_a_q;
@@ -587,8 +551,6 @@ module gram (
   reg                pe_2_3_res_valid_q;
   reg  [38:0]        pe_2_3_res_q;
   reg  [38:0]        pe_2_3_acc_q;
-  wire signed [16:0] pe_2_3_diff;
-  wire [38:0]        pe_2_3_sum;
   wire               pe_2_4_res_valid_in;
   wire [38:0]        pe_2_4_res_in;
   reg  signed [15:0] pe_2_4_a_q;
@@ -601,8 +563,6 @@ module gram (
   reg                pe_2_4_res_valid_q;
   reg  [38:0]        pe_2_4_res_q;
   reg  [38:0]        pe_2_4_acc_q;
-  wire signed [16:0] pe_2_4_diff;
-  wire [38:0]        pe_2_4_sum;
   wire               pe_2_5_res_valid_in;
   wire [38:0]        pe_2_5_res_in;
   reg  signed [15:0] pe_2_5_a_q;
@@ -615,8 +575,6 @@ module gram (
   reg                pe_2_5_res_valid_q;
   reg  [38:0]        pe_2_5_res_q;
   reg  [38:0]        pe_2_5_acc_q;
-  wire signed [16:0] pe_2_5_diff;
-  wire [38:0]        pe_2_5_sum;
   wire               pe_2_6_res_valid_in;
   wire [38:0]        pe_2_6_res_in;
   reg  signed [15:0] pe_2_6_a_q;
@@ -629,8 +587,6 @@ module gram (
   reg                pe_2_6_res_valid_q;
   reg  [38:0]        pe_2_6_res_q;
   reg  [38:0]        pe_2_6_acc_q;
-  wire signed [16:0] pe_2_6_diff;
-  wire [38:0]        pe_2_6_sum;
   reg  signed [15:0] pe_2_7_a_q;
   reg                pe_2_7_fv_q;
   reg                pe_2_7_first_q;
@@ -641,8 +597,6 @@ module gram (
   reg                pe_2_7_res_valid_q;
   reg  [38:0]        pe_2_7_res_q;
   reg  [38:0]        pe_2_7_acc_q;
-  wire signed [16:0] pe_2_7_diff;
-  wire [38:0]        pe_2_7_sum;
   wire               pe_3_0_res_valid_in;
   wire [38:0]        pe_3_0_res_in;
   reg  signed [15:0] pe_3_0_a_q;
@@ -655,8 +609,6 @@ module gram (
   reg                pe_3_0_res_valid_q;
   reg  [38:0]        pe_3_0_res_q;
   reg  [38:0]        pe_3_0_acc_q;
-  wire signed [16:0] pe_3_0_diff;
-  wire [38:0]        pe_3_0_sum;
   wire               pe_3_1_res_valid_in;
   wire [38:0]        pe_3_1_res_in;
   reg  signed [15:0] pe_3_1_a_q;
@@ -669,8 +621,6 @@ module gram (
   reg                pe_3_1_res_valid_q;
   reg  [38:0]        pe_3_1_res_q;
   reg  [38:0]        pe_3_1_acc_q;
-  wire signed [16:0] pe_3_1_diff;
-  wire [38:0]        pe_3_1_sum;
   wire               pe_3_2_res_valid_in;
   wire [38:0]        pe_3_2_res_in;
   reg  signed [15:0] pe_3_2_a_q;
@@ -683,8 +633,6 @@ module gram (
   reg                pe_3_2_res_valid_q;
   reg  [38:0]        pe_3_2_res_q;
   reg  [38:0]        pe_3_2_acc_q;
-  wire signed [16:0] pe_3_2_diff;
-  wire [38:0]        pe_3_2_sum;
   wire               pe_3_3_res_valid_in;
   wire [38:0]        pe_3_3_res_in;
   reg  signed [15:0] pe_3_3_a_q;
@@ -697,8 +645,6 @@ module gram (
   reg                pe_3_3_res_valid_q;
   reg  [38:0]        pe_3_3_res_q;
   reg  [38:0]        pe_3_3_acc_q;
-  wire signed [16:0] pe_3_3_diff;
-  wire [38:0]        pe_3_3_sum;
   wire               pe_3_4_res_valid_in;
   wire [38:0]        pe_3_4_res_in;
   reg  signed [15:0] pe_3_4_a_q;
@@ -711,8 +657,6 @@ module gram (
   reg                pe_3_4_res_valid_q;
   reg  [38:0]        pe_3_4_res_q;
   reg  [38:0]        pe_3_4_acc_q;
-  wire signed [16:0] pe_3_4_diff;
-  wire [38:0]        pe_3_4_sum;
   wire               pe_3_5_res_valid_in;
   wire [38:0]        pe_3_5_res_in;
   reg  signed [15:0] pe_3_5_a_q;
@@ -725,8 +669,6 @@ module gram (
   reg                pe_3_5_res_valid_q;
   reg  [38:0]        pe_3_5_res_q;
   reg  [38:0]        pe_3_5_acc_q;
-  wire signed [16:0] pe_3_5_diff;
-  wire [38:0]        pe_3_5_sum;
   wire               pe_3_6_res_valid_in;
   wire [38:0]        pe_3_6_res_in;
   reg  signed [15:0] pe_3_6_a_q;
@@ -739,8 +681,6 @@ module gram (
   reg                pe_3_6_res_valid_q;
   reg  [38:0]        pe_3_6_res_q;
   reg  [38:0]        pe_3_6_acc_q;
-  wire signed [16:0] pe_3_6_diff;
-  wire [38:0]        pe_3_6_sum;
   reg  signed [15:0] pe_3_7_a_q;
   reg                pe_3_7_fv_q;
   reg                pe_3_7_first_q;
@@ -751,8 +691,6 @@ module gram (
   reg                pe_3_7_res_valid_q;
   reg  [38:0]        pe_3_7_res_q;
   reg  [38:0]        pe_3_7_acc_q;
-  wire signed [16:0] pe_3_7_diff;
-  wire [38:0]        pe_3_7_sum;
   wire               pe_4_0_res_valid_in;
   wire [38:0]        pe_4_0_res_in;
   reg  signed [15:0] pe_4_0_a_q;
@@ -765,8 +703,6 @@ module gram (
   reg                pe_4_0_res_valid_q;
   reg  [38:0]        pe_4_0_res_q;
   reg  [38:0]        pe_4_0_acc_q;
-  wire signed [16:0] pe_4_0_diff;
-  wire [38:0]        pe_4_0_sum;
   wire               pe_4_1_res_valid_in;
   wire [38:0]        pe_4_1_res_in;
   reg  signed [15:0] pe_4_1_a_q;
@@ -779,8 +715,6 @@ module gram (
   reg                pe_4_1_res_valid_q;
   reg  [38:0]        pe_4_1_res_q;
   reg  [38:0]        pe_4_1_acc_q;
-  wire signed [16:0] pe_4_1_diff;
-  wire [38:0]        pe_4_1_sum;
   wire               pe_4_2_res_valid_in;
   wire [38:0]        pe_4_2_res_in;
   reg  signed [15:0] pe_4_2_a_q;
@@ -793,8 +727,6 @@ module gram (
   reg                pe_4_2_res_valid_q;
   reg  [38:0]        pe_4_2_res_q;
   reg  [38:0]        pe_4_2_acc_q;
-  wire signed [16:0] pe_4_2_diff;
-  wire [38:0]        pe_4_2_sum;
   wire               pe_4_3_res_valid_in;
   wire [38:0]        pe_4_3_res_in;
   reg  signed [15:0] pe_4_3_a_q;
@@ -807,8 +739,6 @@ module gram (
   reg                pe_4_3_res_valid_q;
   reg  [38:0]        pe_4_3_res_q;
   reg  [38:0]        pe_4_3_acc_q;
-  wire signed [16:0] pe_4_3_diff;
-  wire [38:0]        pe_4_3_sum;
   wire               pe_4_4_res_valid_in;
   wire [38:0]        pe_4_4_res_in;
   reg  signed [15:0] pe_4_4_a_q;
@@ -821,8 +751,6 @@ module gram (
   reg                pe_4_4_res_valid_q;
   reg  [38:0]        pe_4_4_res_q;
   reg  [38:0]        pe_4_4_acc_q;
-  wire signed [16:0] pe_4_4_diff;
-  wire [38:0]        pe_4_4_sum;
   wire               pe_4_5_res_valid_in;
   wire [38:0]        pe_4_5_res_in;
   reg  signed [15:0] pe_4_5_a_q;
@@ -835,8 +763,6 @@ module gram (
   reg                pe_4_5_res_valid_q;
   reg  [38:0]        pe_4_5_res_q;
   reg  [38:0]        pe_4_5_acc_q;
-  wire signed [16:0] pe_4_5_diff;
-  wire [38:0]        pe_4_5_sum;
   wire               pe_4_6_res_valid_in;
   wire [38:0]        pe_4_6_res_in;
   reg  signed [15:0] pe_4_6_a_q;
@@ -849,8 +775,6 @@ module gram (
   reg                pe_4_6_res_valid_q;
   reg  [38:0]        pe_4_6_res_q;
   reg  [38:0]        pe_4_6_acc_q;
-  wire signed [16:0] pe_4_6_diff;
-  wire [38:0]        pe_4_6_sum;
   reg  signed [15:0] pe_4_7_a_q;
   reg                pe_4_7_fv_q;
   reg                pe_4_7_first_q;
@@ -861,8 +785,6 @@ module gram (
   reg                pe_4_7_res_valid_q;
   reg  [38:0]        pe_4_7_res_q;
   reg  [38:0]        pe_4_7_acc_q;
-  wire signed [16:0] pe_4_7_diff;
-  wire [38:0]        pe_4_7_sum;
   wire               pe_5_0_res_valid_in;
   wire [38:0]        pe_5_0_res_in;
   reg  signed [15:0] pe_5_0_a_q;
@@ -875,8 +797,6 @@ module gram (
   reg                pe_5_0_res_valid_q;
   reg  [38:0]        pe_5_0_res_q;
   reg  [38:0]        pe_5_0_acc_q;
-  wire signed [16:0] pe_5_0_diff;
-  wire [38:0]        pe_5_0_sum;
   wire               pe_5_1_res_valid_in;
   wire [38:0]        pe_5_1_res_in;
   reg  signed [15:0] pe_5_1_a_q;
@@ -889,8 +809,6 @@ module gram (
   reg                pe_5_1_res_valid_q;
   reg  [38:0]        pe_5_1_res_q;
   reg  [38:0]        pe_5_1_acc_q;
-  wire signed [16:0] pe_5_1_diff;
-  wire [38:0]        pe_5_1_sum;
   wire               pe_5_2_res_valid_in;
   wire [38:0]        pe_5_2_res_in;
   reg  signed [15:0] pe_5_2_a_q;
@@ -903,8 +821,6 @@ module gram (
   reg                pe_5_2_res_valid_q;
   reg  [38:0]        pe_5_2_res_q;
   reg  [38:0]        pe_5_2_acc_q;
-  wire signed [16:0] pe_5_2_diff;
-  wire [38:0]        pe_5_2_sum;
   wire               pe_5_3_res_valid_in;
   wire [38:0]        pe_5_3_res_in;
   reg  signed [15:0] pe_5_3_a_q;
@@ -917,8 +833,6 @@ module gram (
   reg                pe_5_3_res_valid_q;
   reg  [38:0]        pe_5_3_res_q;
   reg  [38:0]        pe_5_3_acc_q;
-  wire signed [16:0] pe_5_3_diff;
-  wire [38:0]        pe_5_3_sum;
   wire               pe_5_4_res_valid_in;
   wire [38:0]        pe_5_4_res_in;
   reg  signed [15:0] pe_5_4_a_q;
@@ -931,8 +845,6 @@ module gram (
   reg                pe_5_4_res_valid_q;
   reg  [38:0]        pe_5_4_res_q;
   reg  [38:0]        pe_5_4_acc_q;
-  wire signed [16:0] pe_5_4_diff;
-  wire [38:0]        pe_5_4_sum;
   wire               pe_5_5_res_valid_in;
   wire [38:0]        pe_5_5_res_in;
   reg  signed [15:0] pe_5_5_a_q;
@@ -945,8 +857,6 @@ module gram (
   reg                pe_5_5_res_valid_q;
   reg  [38:0]        pe_5_5_res_q;
   reg  [38:0]        pe_5_5_acc_q;
-  wire signed [16:0] pe_5_5_diff;
-  wire [38:0]        pe_5_5_sum;
   wire               pe_5_6_res_valid_in;
   wire [38:0]        pe_5_6_res_in;
   reg  signed [15:0] pe_5_6_a_q;
@@ -959,8 +869,6 @@ module gram (
   reg                pe_5_6_res_valid_q;
   reg  [38:0]        pe_5_6_res_q;
   reg  [38:0]        pe_5_6_acc_q;
-  wire signed [16:0] pe_5_6_diff;
-  wire [38:0]        pe_5_6_sum;
   reg  signed [15:0] pe_5_7_a_q;
   reg                pe_5_7_fv_q;
   reg                pe_5_7_first_q;
@@ -971,8 +879,6 @@ module gram (
   reg                pe_5_7_res_valid_q;
   reg  [38:0]        pe_5_7_res_q;
   reg  [38:0]        pe_5_7_acc_q;
-  wire signed [16:0] pe_5_7_diff;
-  wire [38:0]        pe_5_7_sum;
   wire               pe_6_0_res_valid_in;
   wire [38:0]        pe_6_0_res_in;
   reg  signed [15:0] pe_6_0_a_q;
@@ -985,8 +891,6 @@ module gram (
   reg                pe_6_0_res_valid_q;
   reg  [38:0]        pe_6_0_res_q;
   reg  [38:0]        pe_6_0_acc_q;
-  wire signed [16:0] pe_6_0_diff;
-  wire [38:0]        pe_6_0_sum;
   wire               pe_6_1_res_valid_in;
   wire [38:0]        pe_6_1_res_in;
   reg  signed [15:0] pe_6_1_a_q;
@@ -999,8 +903,6 @@ module gram (
   reg                pe_6_1_res_valid_q;
   reg  [38:0]        pe_6_1_res_q;
   reg  [38:0]        pe_6_1_acc_q;
-  wire signed [16:0] pe_6_1_diff;
-  wire [38:0]        pe_6_1_sum;
   wire               pe_6_2_res_valid_in;
   wire [38:0]        pe_6_2_res_in;
   reg  signed [15:0] pe_6_2_a_q;
@@ -1013,8 +915,6 @@ module gram (
   reg                pe_6_2_res_valid_q;
   reg  [38:0]        pe_6_2_res_q;
   reg  [38:0]        pe_6_2_acc_q;
-  wire signed [16:0] pe_6_2_diff;
-  wire [38:0]        pe_6_2_sum;
   wire               pe_6_3_res_valid_in;
   wire [38:0]        pe_6_3_res_in;
   reg  signed [15:0] pe_6_3_a_q;
@@ -1027,8 +927,6 @@ module gram (
   reg                pe_6_3_res_valid_q;
   reg  [38:0]        pe_6_3_res_q;
   reg  [38:0]        pe_6_3_acc_q;
-  wire signed [16:0] pe_6_3_diff;
-  wire [38:0]        pe_6_3_sum;
   wire               pe_6_4_res_valid_in;
   wire [38:0]        pe_6_4_res_in;
   reg  signed [15:0] pe_6_4_a_q;
@@ -1041,8 +939,6 @@ module gram (
   reg                pe_6_4_res_valid_q;
   reg  [38:0]        pe_6_4_res_q;
   reg  [38:0]        pe_6_4_acc_q;
-  wire signed [16:0] pe_6_4_diff;
-  wire [38:0]        pe_6_4_sum;
   wire               pe_6_5_res_valid_in;
   wire [38:0]        pe_6_5_res_in;
   reg  signed [15:0] pe_6_5_a_q;
@@ -1055,8 +951,6 @@ module gram (
   reg                pe_6_5_res_valid_q;
   reg  [38:0]        pe_6_5_res_q;
   reg  [38:0]        pe_6_5_acc_q;
-  wire signed [16:0] pe_6_5_diff;
-  wire [38:0]        pe_6_5_sum;
   wire               pe_6_6_res_valid_in;
   wire [38:0]        pe_6_6_res_in;
   reg  signed [15:0] pe_6_6_a_q;
@@ -1069,8 +963,6 @@ module gram (
   reg                pe_6_6_res_valid_q;
   reg  [38:0]        pe_6_6_res_q;
   reg  [38:0]        pe_6_6_acc_q;
-  wire signed [16:0] pe_6_6_diff;
-  wire [38:0]        pe_6_6_sum;
   reg  signed [15:0] pe_6_7_a_q;
   reg                pe_6_7_fv_q;
   reg                pe_6_7_first_q;
@@ -1081,8 +973,6 @@ module gram (
   reg                pe_6_7_res_valid_q;
   reg  [38:0]        pe_6_7_res_q;
   reg  [38:0]        pe_6_7_acc_q;
-  wire signed [16:0] pe_6_7_diff;
-  wire [38:0]        pe_6_7_sum;
   wire               pe_7_0_res_valid_in;
   wire [38:0]        pe_7_0_res_in;
   reg  signed [15:0] pe_7_0_a_q;
@@ -1095,8 +985,6 @@ module gram (
   reg                pe_7_0_res_valid_q;
   reg  [38:0]        pe_7_0_res_q;
   reg  [38:0]        pe_7_0_acc_q;
-  wire signed [16:0] pe_7_0_diff;
-  wire [38:0]        pe_7_0_sum;
   wire               pe_7_1_res_valid_in;
   wire [38:0]        pe_7_1_res_in;
   reg  signed [15:0] pe_7_1_a_q;
@@ -1109,8 +997,6 @@ module gram (
   reg                pe_7_1_res_valid_q;
   reg  [38:0]        pe_7_1_res_q;
   reg  [38:0]        pe_7_1_acc_q;
-  wire signed [16:0] pe_7_1_diff;
-  wire [38:0]        pe_7_1_sum;
   wire               pe_7_2_res_valid_in;
   wire [38:0]        pe_7_2_res_in;
   reg  signed [15:0] pe_7_2_a_q;
@@ -1123,8 +1009,6 @@ module gram (
   reg                pe_7_2_res_valid_q;
   reg  [38:0]        pe_7_2_res_q;
   reg  [38:0]        pe_7_2_acc_q;
-  wire signed [16:0] pe_7_2_diff;
-  wire [38:0]        pe_7_2_sum;
   wire               pe_7_3_res_valid_in;
   wire [38:0]        pe_7_3_res_in;
   reg  signed [15:0] pe_7_3_a_q;
@@ -1137,8 +1021,6 @@ module gram (
   reg                pe_7_3_res_valid_q;
   reg  [38:0]        pe_7_3_res_q;
   reg  [38:0]        pe_7_3_acc_q;
-  wire signed [16:0] pe_7_3_diff;
-  wire [38:0]        pe_7_3_sum;
   wire               pe_7_4_res_valid_in;
   wire [38:0]        pe_7_4_res_in;
   reg  signed [15:0] pe_7_4_a_q;
@@ -1151,8 +1033,6 @@ module gram (
   reg                pe_7_4_res_valid_q;
   reg  [38:0]        pe_7_4_res_q;
   reg  [38:0]        pe_7_4_acc_q;
-  wire signed [16:0] pe_7_4_diff;
-  wire [38:0]        pe_7_4_sum;
   wire               pe_7_5_res_valid_in;
   wire [38:0]        pe_7_5_res_in;
   reg  signed [15:0] pe_7_5_a_q;
@@ -1165,8 +1045,6 @@ module gram (
   reg                pe_7_5_res_valid_q;
   reg  [38:0]        pe_7_5_res_q;
   reg  [38:0]        pe_7_5_acc_q;
-  wire signed [16:0] pe_7_5_diff;
-  wire [38:0]        pe_7_5_sum;
   wire               pe_7_6_res_valid_in;
   wire [38:0]        pe_7_6_res_in;
   reg  signed [15:0] pe_7_6_a_q;
@@ -1179,8 +1057,6 @@ module gram (
   reg                pe_7_6_res_valid_q;
   reg  [38:0]        pe_7_6_res_q;
   reg  [38:0]        pe_7_6_acc_q;
-  wire signed [16:0] pe_7_6_diff;
-  wire [38:0]        pe_7_6_sum;
   reg  signed [15:0] pe_7_7_a_q;
   reg                pe_7_7_fv_q;
   reg                pe_7_7_first_q;
@@ -1191,8 +1067,6 @@ module gram (
   reg                pe_7_7_res_valid_q;
   reg  [38:0]        pe_7_7_res_q;
   reg  [38:0]        pe_7_7_acc_q;
-  wire signed [16:0] pe_7_7_diff;
-  wire [38:0]        pe_7_7_sum;
   wire               row0_pop;
   wire               row1_pop;
   wire               row2_pop;
@@ -1275,70 +1149,134 @@ module gram (
   wire [8:0]         _mul_f2_bok5_q;
   wire [8:0]         _mul_f2_bok6_q;
   wire [8:0]         _mul_f2_bok7_q;
-  wire [33:0]        _mul_pe_0_0_sum;
-  wire [33:0]        _mul_pe_0_1_sum;
-  wire [33:0]        _mul_pe_0_2_sum;
-  wire [33:0]        _mul_pe_0_3_sum;
-  wire [33:0]        _mul_pe_0_4_sum;
-  wire [33:0]        _mul_pe_0_5_sum;
-  wire [33:0]        _mul_pe_0_6_sum;
-  wire [33:0]        _mul_pe_0_7_sum;
-  wire [33:0]        _mul_pe_1_0_sum;
-  wire [33:0]        _mul_pe_1_1_sum;
-  wire [33:0]        _mul_pe_1_2_sum;
-  wire [33:0]        _mul_pe_1_3_sum;
-  wire [33:0]        _mul_pe_1_4_sum;
-  wire [33:0]        _mul_pe_1_5_sum;
-  wire [33:0]        _mul_pe_1_6_sum;
-  wire [33:0]        _mul_pe_1_7_sum;
-  wire [33:0]        _mul_pe_2_0_sum;
-  wire [33:0]        _mul_pe_2_1_sum;
-  wire [33:0]        _mul_pe_2_2_sum;
-  wire [33:0]        _mul_pe_2_3_sum;
-  wire [33:0]        _mul_pe_2_4_sum;
-  wire [33:0]        _mul_pe_2_5_sum;
-  wire [33:0]        _mul_pe_2_6_sum;
-  wire [33:0]        _mul_pe_2_7_sum;
-  wire [33:0]        _mul_pe_3_0_sum;
-  wire [33:0]        _mul_pe_3_1_sum;
-  wire [33:0]        _mul_pe_3_2_sum;
-  wire [33:0]        _mul_pe_3_3_sum;
-  wire [33:0]        _mul_pe_3_4_sum;
-  wire [33:0]        _mul_pe_3_5_sum;
-  wire [33:0]        _mul_pe_3_6_sum;
-  wire [33:0]        _mul_pe_3_7_sum;
-  wire [33:0]        _mul_pe_4_0_sum;
-  wire [33:0]        _mul_pe_4_1_sum;
-  wire [33:0]        _mul_pe_4_2_sum;
-  wire [33:0]        _mul_pe_4_3_sum;
-  wire [33:0]        _mul_pe_4_4_sum;
-  wire [33:0]        _mul_pe_4_5_sum;
-  wire [33:0]        _mul_pe_4_6_sum;
-  wire [33:0]        _mul_pe_4_7_sum;
-  wire [33:0]        _mul_pe_5_0_sum;
-  wire [33:0]        _mul_pe_5_1_sum;
-  wire [33:0]        _mul_pe_5_2_sum;
-  wire [33:0]        _mul_pe_5_3_sum;
-  wire [33:0]        _mul_pe_5_4_sum;
-  wire [33:0]        _mul_pe_5_5_sum;
-  wire [33:0]        _mul_pe_5_6_sum;
-  wire [33:0]        _mul_pe_5_7_sum;
-  wire [33:0]        _mul_pe_6_0_sum;
-  wire [33:0]        _mul_pe_6_1_sum;
-  wire [33:0]        _mul_pe_6_2_sum;
-  wire [33:0]        _mul_pe_6_3_sum;
-  wire [33:0]        _mul_pe_6_4_sum;
-  wire [33:0]        _mul_pe_6_5_sum;
-  wire [33:0]        _mul_pe_6_6_sum;
-  wire [33:0]        _mul_pe_6_7_sum;
-  wire [33:0]        _mul_pe_7_0_sum;
-  wire [33:0]        _mul_pe_7_1_sum;
-  wire [33:0]        _mul_pe_7_2_sum;
-  wire [33:0]        _mul_pe_7_3_sum;
-  wire [33:0]        _mul_pe_7_4_sum;
-  wire [33:0]        _mul_pe_7_5_sum;
-  wire [33:0]        _mul_pe_7_6_sum;
-  wire [33:0]        _mul_pe_7_7_sum;
+  wire [16:0]        _sub_pe_0_0_acc_q;
+  wire [33:0]        _mul_pe_0_0_acc_q;
+  wire [16:0]        _sub_pe_0_1_acc_q;
+  wire [33:0]        _mul_pe_0_1_acc_q;
+  wire [16:0]        _sub_pe_0_2_acc_q;
+  wire [33:0]        _mul_pe_0_2_acc_q;
+  wire [16:0]        _sub_pe_0_3_acc_q;
+  wire [33:0]        _mul_pe_0_3_acc_q;
+  wire [16:0]        _sub_pe_0_4_acc_q;
+  wire [33:0]        _mul_pe_0_4_acc_q;
+  wire [16:0]        _sub_pe_0_5_acc_q;
+  wire [33:0]        _mul_pe_0_5_acc_q;
+  wire [16:0]        _sub_pe_0_6_acc_q;
+  wire [33:0]        _mul_pe_0_6_acc_q;
+  wire [16:0]        _sub_pe_0_7_acc_q;
+  wire [33:0]        _mul_pe_0_7_acc_q;
+  wire [16:0]        _sub_pe_1_0_acc_q;
+  wire [33:0]        _mul_pe_1_0_acc_q;
+  wire [16:0]        _sub_pe_1_1_acc_q;
+  wire [33:0]        _mul_pe_1_1_acc_q;
+  wire [16:0]        _sub_pe_1_2_acc_q;
+  wire [33:0]        _mul_pe_1_2_acc_q;
+  wire [16:0]        _sub_pe_1_3_acc_q;
+  wire [33:0]        _mul_pe_1_3_acc_q;
+  wire [16:0]        _sub_pe_1_4_acc_q;
+  wire [33:0]        _mul_pe_1_4_acc_q;
+  wire [16:0]        _sub_pe_1_5_acc_q;
+  wire [33:0]        _mul_pe_1_5_acc_q;
+  wire [16:0]        _sub_pe_1_6_acc_q;
+  wire [33:0]        _mul_pe_1_6_acc_q;
+  wire [16:0]        _sub_pe_1_7_acc_q;
+  wire [33:0]        _mul_pe_1_7_acc_q;
+  wire [16:0]        _sub_pe_2_0_acc_q;
+  wire [33:0]        _mul_pe_2_0_acc_q;
+  wire [16:0]        _sub_pe_2_1_acc_q;
+  wire [33:0]        _mul_pe_2_1_acc_q;
+  wire [16:0]        _sub_pe_2_2_acc_q;
+  wire [33:0]        _mul_pe_2_2_acc_q;
+  wire [16:0]        _sub_pe_2_3_acc_q;
+  wire [33:0]        _mul_pe_2_3_acc_q;
+  wire [16:0]        _sub_pe_2_4_acc_q;
+  wire [33:0]        _mul_pe_2_4_acc_q;
+  wire [16:0]        _sub_pe_2_5_acc_q;
+  wire [33:0]        _mul_pe_2_5_acc_q;
+  wire [16:0]        _sub_pe_2_6_acc_q;
+  wire [33:0]        _mul_pe_2_6_acc_q;
+  wire [16:0]        _sub_pe_2_7_acc_q;
+  wire [33:0]        _mul_pe_2_7_acc_q;
+  wire [16:0]        _sub_pe_3_0_acc_q;
+  wire [33:0]        _mul_pe_3_0_acc_q;
+  wire [16:0]        _sub_pe_3_1_acc_q;
+  wire [33:0]        _mul_pe_3_1_acc_q;
+  wire [16:0]        _sub_pe_3_2_acc_q;
+  wire [33:0]        _mul_pe_3_2_acc_q;
+  wire [16:0]        _sub_pe_3_3_acc_q;
+  wire [33:0]        _mul_pe_3_3_acc_q;
+  wire [16:0]        _sub_pe_3_4_acc_q;
+  wire [33:0]        _mul_pe_3_4_acc_q;
+  wire [16:0]        _sub_pe_3_5_acc_q;
+  wire [33:0]        _mul_pe_3_5_acc_q;
+  wire [16:0]        _sub_pe_3_6_acc_q;
+  wire [33:0]        _mul_pe_3_6_acc_q;
+  wire [16:0]        _sub_pe_3_7_acc_q;
+  wire [33:0]        _mul_pe_3_7_acc_q;
+  wire [16:0]        _sub_pe_4_0_acc_q;
+  wire [33:0]        _mul_pe_4_0_acc_q;
+  wire [16:0]        _sub_pe_4_1_acc_q;
+  wire [33:0]        _mul_pe_4_1_acc_q;
+  wire [16:0]        _sub_pe_4_2_acc_q;
+  wire [33:0]        _mul_pe_4_2_acc_q;
+  wire [16:0]        _sub_pe_4_3_acc_q;
+  wire [33:0]        _mul_pe_4_3_acc_q;
+  wire [16:0]        _sub_pe_4_4_acc_q;
+  wire [33:0]        _mul_pe_4_4_acc_q;
+  wire [16:0]        _sub_pe_4_5_acc_q;
+  wire [33:0]        _mul_pe_4_5_acc_q;
+  wire [16:0]        _sub_pe_4_6_acc_q;
+  wire [33:0]        _mul_pe_4_6_acc_q;
+  wire [16:0]        _sub_pe_4_7_acc_q;
+  wire [33:0]        _mul_pe_4_7_acc_q;
+  wire [16:0]        _sub_pe_5_0_acc_q;
+  wire [33:0]        _mul_pe_5_0_acc_q;
+  wire [16:0]        _sub_pe_5_1_acc_q;
+  wire [33:0]        _mul_pe_5_1_acc_q;
+  wire [16:0]        _sub_pe_5_2_acc_q;
+  wire [33:0]        _mul_pe_5_2_acc_q;
+  wire [16:0]        _sub_pe_5_3_acc_q;
+  wire [33:0]        _mul_pe_5_3_acc_q;
+  wire [16:0]        _sub_pe_5_4_acc_q;
+  wire [33:0]        _mul_pe_5_4_acc_q;
+  wire [16:0]        _sub_pe_5_5_acc_q;
+  wire [33:0]        _mul_pe_5_5_acc_q;
+  wire [16:0]        _sub_pe_5_6_acc_q;
+  wire [33:0]        _mul_pe_5_6_acc_q;
+  wire [16:0]        _sub_pe_5_7_acc_q;
+  wire [33:0]        _mul_pe_5_7_acc_q;
+  wire [16:0]        _sub_pe_6_0_acc_q;
+  wire [33:0]        _mul_pe_6_0_acc_q;
+  wire [16:0]        _sub_pe_6_1_acc_q;
+  wire [33:0]        _mul_pe_6_1_acc_q;
+  wire [16:0]        _sub_pe_6_2_acc_q;
+  wire [33:0]        _mul_pe_6_2_acc_q;
+  wire [16:0]        _sub_pe_6_3_acc_q;
+  wire [33:0]        _mul_pe_6_3_acc_q;
+  wire [16:0]        _sub_pe_6_4_acc_q;
+  wire [33:0]        _mul_pe_6_4_acc_q;
+  wire [16:0]        _sub_pe_6_5_acc_q;
+  wire [33:0]        _mul_pe_6_5_acc_q;
+  wire [16:0]        _sub_pe_6_6_acc_q;
+  wire [33:0]        _mul_pe_6_6_acc_q;
+  wire [16:0]        _sub_pe_6_7_acc_q;
+  wire [33:0]        _mul_pe_6_7_acc_q;
+  wire [16:0]        _sub_pe_7_0_acc_q;
+  wire [33:0]        _mul_pe_7_0_acc_q;
+  wire [16:0]        _sub_pe_7_1_acc_q;
+  wire [33:0]        _mul_pe_7_1_acc_q;
+  wire [16:0]        _sub_pe_7_2_acc_q;
+  wire [33:0]        _mul_pe_7_2_acc_q;
+  wire [16:0]        _sub_pe_7_3_acc_q;
+  wire [33:0]        _mul_pe_7_3_acc_q;
+  wire [16:0]        _sub_pe_7_4_acc_q;
+  wire [33:0]        _mul_pe_7_4_acc_q;
+  wire [16:0]        _sub_pe_7_5_acc_q;
+  wire [33:0]        _mul_pe_7_5_acc_q;
+  wire [16:0]        _sub_pe_7_6_acc_q;
+  wire [33:0]        _mul_pe_7_6_acc_q;
+  wire [16:0]        _sub_pe_7_7_acc_q;
+  wire [33:0]        _mul_pe_7_7_acc_q;
   wire               _bit_col_r_last;
   wire [8:0]         _mul_col_r_last;
   wire [4:0]         _mux_col_r_last;
@@ -1356,11 +1294,11 @@ module gram (
   wire [6:0]         _mux_out_total_q;
   wire [13:0]        _mul_out_total_q;
 
-  assign go = start & (~busy_q);  // generator/units/gram.ts:232
+  assign go = start & (~busy_q);  // generator/units/gram.ts:236
 
-  assign full = mode_q == 1'b1;  // generator/units/gram.ts:233
+  assign full = mode_q == 1'b1;  // generator/units/gram.ts:237
 
-  assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;  // generator/units/gram.ts:240
+  assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;  // generator/units/gram.ts:244
 
   always @* begin
     case (feed_kind_q)
@@ -1370,7 +1308,7 @@ module gram (
       default: _sel_feed_len_m1 = 10'd0;
     endcase
   end
-  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:251
+  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:255
 
   always @* begin
     case (feed_kind_q)
@@ -1380,23 +1318,23 @@ module gram (
       default: _sel_feed_pad_n = 1'b0;
     endcase
   end
-  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:252
+  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:256
 
   assign _mul_feed_p_min = feed_gr_q * 4'd8;
-  assign feed_p_min = _mul_feed_p_min[4:0];  // generator/units/gram.ts:255
+  assign feed_p_min = _mul_feed_p_min[4:0];  // generator/units/gram.ts:259
 
   assign _mul_feed_q_min = feed_gc_q * 4'd8;
-  assign feed_q_min = _mul_feed_q_min[4:0];  // generator/units/gram.ts:256
+  assign feed_q_min = _mul_feed_q_min[4:0];  // generator/units/gram.ts:260
 
-  assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};  // generator/units/gram.ts:258
+  assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};  // generator/units/gram.ts:262
 
-  assign feed_needed = full ? (((feed_p_min < {1'b0, count_q}) & (feed_q_min < {1'b0, count_q})) & ((feed_p_min + 5'd1) < feed_q_end)) : (feed_p_min < {1'b0, count_q});  // generator/units/gram.ts:259
+  assign feed_needed = full ? (((feed_p_min < {1'b0, count_q}) & (feed_q_min < {1'b0, count_q})) & ((feed_p_min + 5'd1) < feed_q_end)) : (feed_p_min < {1'b0, count_q});  // generator/units/gram.ts:263
 
-  assign feed_last_gr = ((feed_p_min + 5'd8) >= {1'b0, count_q}) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:260
+  assign feed_last_gr = ((feed_p_min + 5'd8) >= {1'b0, count_q}) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:264
 
-  assign feed_last_gc = ((feed_q_min + 5'd8) >= {1'b0, count_q}) | (feed_gc_q == 1'b0);  // generator/units/gram.ts:261
+  assign feed_last_gc = ((feed_q_min + 5'd8) >= {1'b0, count_q}) | (feed_gc_q == 1'b0);  // generator/units/gram.ts:265
 
-  fifo_w5_d2 u_desc_fifo (  // generator/units/gram.ts:267
+  fifo_w5_d2 u_desc_fifo (  // generator/units/gram.ts:271
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (desc_push),
@@ -1408,23 +1346,23 @@ module gram (
     .count             (u_desc_fifo_count)
   );
 
-  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:274
+  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:278
 
-  assign issue = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:276
+  assign issue = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:280
 
-  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:277
+  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:281
 
-  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:278
+  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:282
 
-  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:279
+  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:283
 
-  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:280
+  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:284
 
-  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:281
+  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:285
 
-  assign desc_word = end_push ? 5'd16 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:282
+  assign desc_word = end_push ? 5'd16 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:286
 
-  // seq: feeder (generator/units/gram.ts:283)
+  // seq: feeder (generator/units/gram.ts:287)
   always @(posedge clk) begin
     if (rst) begin
       feed_active_q <= 1'b0;
@@ -1484,13 +1422,13 @@ module gram (
     end
   end
 
-  assign vr_en = issue;  // generator/units/gram.ts:328
+  assign vr_en = issue;  // generator/units/gram.ts:332
 
-  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:329
+  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:333
 
-  assign vr_addr = feed_i_q;  // generator/units/gram.ts:330
+  assign vr_addr = feed_i_q;  // generator/units/gram.ts:334
 
-  // seq: f1_valid_q (generator/units/gram.ts:331)
+  // seq: f1_valid_q (generator/units/gram.ts:335)
   always @(posedge clk) begin
     if (rst) begin
       f1_valid_q <= 1'b0;
@@ -1501,7 +1439,7 @@ module gram (
     end
   end
 
-  // seq: f1_first_q (generator/units/gram.ts:331)
+  // seq: f1_first_q (generator/units/gram.ts:335)
   always @(posedge clk) begin
     if (rst) begin
       f1_first_q <= 1'b0;
@@ -1512,7 +1450,7 @@ module gram (
     end
   end
 
-  // seq: f1_last_q (generator/units/gram.ts:331)
+  // seq: f1_last_q (generator/units/gram.ts:335)
   always @(posedge clk) begin
     if (rst) begin
       f1_last_q <= 1'b0;
@@ -1523,7 +1461,7 @@ module gram (
     end
   end
 
-  // seq: f1_gr_q (generator/units/gram.ts:331)
+  // seq: f1_gr_q (generator/units/gram.ts:335)
   always @(posedge clk) begin
     if (rst) begin
       f1_gr_q <= 1'b0;
@@ -1534,7 +1472,7 @@ module gram (
     end
   end
 
-  // seq: f1_gc_q (generator/units/gram.ts:331)
+  // seq: f1_gc_q (generator/units/gram.ts:335)
   always @(posedge clk) begin
     if (rst) begin
       f1_gc_q <= 1'b0;
@@ -1545,7 +1483,7 @@ module gram (
     end
   end
 
-  // seq: f2_valid_q (generator/units/gram.ts:351)
+  // seq: f2_valid_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_valid_q <= 1'b0;
@@ -1556,7 +1494,7 @@ module gram (
     end
   end
 
-  // seq: f2_first_q (generator/units/gram.ts:351)
+  // seq: f2_first_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_first_q <= 1'b0;
@@ -1567,7 +1505,7 @@ module gram (
     end
   end
 
-  // seq: f2_last_q (generator/units/gram.ts:351)
+  // seq: f2_last_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_last_q <= 1'b0;
@@ -1578,56 +1516,56 @@ module gram (
     end
   end
 
-  // seq: f2_a0_q (generator/units/gram.ts:351)
+  // seq: f2_a0_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_a0_q <= vr_data_0;
     end
   end
 
-  // seq: f2_a1_q (generator/units/gram.ts:351)
+  // seq: f2_a1_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_a1_q <= vr_data_1;
     end
   end
 
-  // seq: f2_a2_q (generator/units/gram.ts:351)
+  // seq: f2_a2_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_a2_q <= vr_data_2;
     end
   end
 
-  // seq: f2_a3_q (generator/units/gram.ts:351)
+  // seq: f2_a3_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_a3_q <= vr_data_3;
     end
   end
 
-  // seq: f2_a4_q (generator/units/gram.ts:351)
+  // seq: f2_a4_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_a4_q <= vr_data_4;
     end
   end
 
-  // seq: f2_a5_q (generator/units/gram.ts:351)
+  // seq: f2_a5_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_a5_q <= vr_data_5;
     end
   end
 
-  // seq: f2_a6_q (generator/units/gram.ts:351)
+  // seq: f2_a6_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_a6_q <= vr_data_6;
     end
   end
 
-  // seq: f2_a7_q (generator/units/gram.ts:351)
+  // seq: f2_a7_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_a7_q <= vr_data_7;
@@ -1635,7 +1573,7 @@ module gram (
   end
 
   assign _mul_f2_aok0_q = f1_gr_q * 4'd8;
-  // seq: f2_aok0_q (generator/units/gram.ts:351)
+  // seq: f2_aok0_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok0_q <= 1'b0;
@@ -1647,7 +1585,7 @@ module gram (
   end
 
   assign _mul_f2_aok1_q = f1_gr_q * 4'd8;
-  // seq: f2_aok1_q (generator/units/gram.ts:351)
+  // seq: f2_aok1_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok1_q <= 1'b0;
@@ -1659,7 +1597,7 @@ module gram (
   end
 
   assign _mul_f2_aok2_q = f1_gr_q * 4'd8;
-  // seq: f2_aok2_q (generator/units/gram.ts:351)
+  // seq: f2_aok2_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok2_q <= 1'b0;
@@ -1671,7 +1609,7 @@ module gram (
   end
 
   assign _mul_f2_aok3_q = f1_gr_q * 4'd8;
-  // seq: f2_aok3_q (generator/units/gram.ts:351)
+  // seq: f2_aok3_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok3_q <= 1'b0;
@@ -1683,7 +1621,7 @@ module gram (
   end
 
   assign _mul_f2_aok4_q = f1_gr_q * 4'd8;
-  // seq: f2_aok4_q (generator/units/gram.ts:351)
+  // seq: f2_aok4_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok4_q <= 1'b0;
@@ -1695,7 +1633,7 @@ module gram (
   end
 
   assign _mul_f2_aok5_q = f1_gr_q * 4'd8;
-  // seq: f2_aok5_q (generator/units/gram.ts:351)
+  // seq: f2_aok5_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok5_q <= 1'b0;
@@ -1707,7 +1645,7 @@ module gram (
   end
 
   assign _mul_f2_aok6_q = f1_gr_q * 4'd8;
-  // seq: f2_aok6_q (generator/units/gram.ts:351)
+  // seq: f2_aok6_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok6_q <= 1'b0;
@@ -1719,7 +1657,7 @@ module gram (
   end
 
   assign _mul_f2_aok7_q = f1_gr_q * 4'd8;
-  // seq: f2_aok7_q (generator/units/gram.ts:351)
+  // seq: f2_aok7_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok7_q <= 1'b0;
@@ -1742,56 +1680,56 @@ module gram (
       default: _sel_f2_b0_q = vr_data_7;
     endcase
   end
-  // seq: f2_b0_q (generator/units/gram.ts:351)
+  // seq: f2_b0_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_b0_q <= full ? vr_data_0 : _sel_f2_b0_q;
     end
   end
 
-  // seq: f2_b1_q (generator/units/gram.ts:351)
+  // seq: f2_b1_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_b1_q <= full ? vr_data_1 : 16'sd0;
     end
   end
 
-  // seq: f2_b2_q (generator/units/gram.ts:351)
+  // seq: f2_b2_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_b2_q <= full ? vr_data_2 : 16'sd0;
     end
   end
 
-  // seq: f2_b3_q (generator/units/gram.ts:351)
+  // seq: f2_b3_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_b3_q <= full ? vr_data_3 : 16'sd0;
     end
   end
 
-  // seq: f2_b4_q (generator/units/gram.ts:351)
+  // seq: f2_b4_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_b4_q <= full ? vr_data_4 : 16'sd0;
     end
   end
 
-  // seq: f2_b5_q (generator/units/gram.ts:351)
+  // seq: f2_b5_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_b5_q <= full ? vr_data_5 : 16'sd0;
     end
   end
 
-  // seq: f2_b6_q (generator/units/gram.ts:351)
+  // seq: f2_b6_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_b6_q <= full ? vr_data_6 : 16'sd0;
     end
   end
 
-  // seq: f2_b7_q (generator/units/gram.ts:351)
+  // seq: f2_b7_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (en) begin
       f2_b7_q <= full ? vr_data_7 : 16'sd0;
@@ -1799,7 +1737,7 @@ module gram (
   end
 
   assign _mul_f2_bok0_q = f1_gc_q * 4'd8;
-  // seq: f2_bok0_q (generator/units/gram.ts:351)
+  // seq: f2_bok0_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok0_q <= 1'b0;
@@ -1811,7 +1749,7 @@ module gram (
   end
 
   assign _mul_f2_bok1_q = f1_gc_q * 4'd8;
-  // seq: f2_bok1_q (generator/units/gram.ts:351)
+  // seq: f2_bok1_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok1_q <= 1'b0;
@@ -1823,7 +1761,7 @@ module gram (
   end
 
   assign _mul_f2_bok2_q = f1_gc_q * 4'd8;
-  // seq: f2_bok2_q (generator/units/gram.ts:351)
+  // seq: f2_bok2_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok2_q <= 1'b0;
@@ -1835,7 +1773,7 @@ module gram (
   end
 
   assign _mul_f2_bok3_q = f1_gc_q * 4'd8;
-  // seq: f2_bok3_q (generator/units/gram.ts:351)
+  // seq: f2_bok3_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok3_q <= 1'b0;
@@ -1847,7 +1785,7 @@ module gram (
   end
 
   assign _mul_f2_bok4_q = f1_gc_q * 4'd8;
-  // seq: f2_bok4_q (generator/units/gram.ts:351)
+  // seq: f2_bok4_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok4_q <= 1'b0;
@@ -1859,7 +1797,7 @@ module gram (
   end
 
   assign _mul_f2_bok5_q = f1_gc_q * 4'd8;
-  // seq: f2_bok5_q (generator/units/gram.ts:351)
+  // seq: f2_bok5_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok5_q <= 1'b0;
@@ -1871,7 +1809,7 @@ module gram (
   end
 
   assign _mul_f2_bok6_q = f1_gc_q * 4'd8;
-  // seq: f2_bok6_q (generator/units/gram.ts:351)
+  // seq: f2_bok6_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok6_q <= 1'b0;
@@ -1883,7 +1821,7 @@ module gram (
   end
 
   assign _mul_f2_bok7_q = f1_gc_q * 4'd8;
-  // seq: f2_bok7_q (generator/units/gram.ts:351)
+  // seq: f2_bok7_q (generator/units/gram.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok7_q <= 1'b0;
@@ -1894,14 +1832,14 @@ module gram (
     end
   end
 
-  // seq: skew_a1_d1_q (generator/units/gram.ts:363)
+  // seq: skew_a1_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a1_d1_q <= f2_a1_q;
     end
   end
 
-  // seq: skew_fv1_d1_q (generator/units/gram.ts:363)
+  // seq: skew_fv1_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv1_d1_q <= 1'b0;
@@ -1912,7 +1850,7 @@ module gram (
     end
   end
 
-  // seq: skew_first1_d1_q (generator/units/gram.ts:363)
+  // seq: skew_first1_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first1_d1_q <= 1'b0;
@@ -1923,7 +1861,7 @@ module gram (
     end
   end
 
-  // seq: skew_last1_d1_q (generator/units/gram.ts:363)
+  // seq: skew_last1_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last1_d1_q <= 1'b0;
@@ -1934,7 +1872,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok1_d1_q (generator/units/gram.ts:363)
+  // seq: skew_aok1_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok1_d1_q <= 1'b0;
@@ -1945,21 +1883,21 @@ module gram (
     end
   end
 
-  // seq: skew_a2_d1_q (generator/units/gram.ts:363)
+  // seq: skew_a2_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a2_d1_q <= f2_a2_q;
     end
   end
 
-  // seq: skew_a2_d2_q (generator/units/gram.ts:363)
+  // seq: skew_a2_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a2_d2_q <= skew_a2_d1_q;
     end
   end
 
-  // seq: skew_fv2_d1_q (generator/units/gram.ts:363)
+  // seq: skew_fv2_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d1_q <= 1'b0;
@@ -1970,7 +1908,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv2_d2_q (generator/units/gram.ts:363)
+  // seq: skew_fv2_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d2_q <= 1'b0;
@@ -1981,7 +1919,7 @@ module gram (
     end
   end
 
-  // seq: skew_first2_d1_q (generator/units/gram.ts:363)
+  // seq: skew_first2_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d1_q <= 1'b0;
@@ -1992,7 +1930,7 @@ module gram (
     end
   end
 
-  // seq: skew_first2_d2_q (generator/units/gram.ts:363)
+  // seq: skew_first2_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d2_q <= 1'b0;
@@ -2003,7 +1941,7 @@ module gram (
     end
   end
 
-  // seq: skew_last2_d1_q (generator/units/gram.ts:363)
+  // seq: skew_last2_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d1_q <= 1'b0;
@@ -2014,7 +1952,7 @@ module gram (
     end
   end
 
-  // seq: skew_last2_d2_q (generator/units/gram.ts:363)
+  // seq: skew_last2_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d2_q <= 1'b0;
@@ -2025,7 +1963,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok2_d1_q (generator/units/gram.ts:363)
+  // seq: skew_aok2_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d1_q <= 1'b0;
@@ -2036,7 +1974,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok2_d2_q (generator/units/gram.ts:363)
+  // seq: skew_aok2_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d2_q <= 1'b0;
@@ -2047,28 +1985,28 @@ module gram (
     end
   end
 
-  // seq: skew_a3_d1_q (generator/units/gram.ts:363)
+  // seq: skew_a3_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d1_q <= f2_a3_q;
     end
   end
 
-  // seq: skew_a3_d2_q (generator/units/gram.ts:363)
+  // seq: skew_a3_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d2_q <= skew_a3_d1_q;
     end
   end
 
-  // seq: skew_a3_d3_q (generator/units/gram.ts:363)
+  // seq: skew_a3_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d3_q <= skew_a3_d2_q;
     end
   end
 
-  // seq: skew_fv3_d1_q (generator/units/gram.ts:363)
+  // seq: skew_fv3_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d1_q <= 1'b0;
@@ -2079,7 +2017,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv3_d2_q (generator/units/gram.ts:363)
+  // seq: skew_fv3_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d2_q <= 1'b0;
@@ -2090,7 +2028,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv3_d3_q (generator/units/gram.ts:363)
+  // seq: skew_fv3_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d3_q <= 1'b0;
@@ -2101,7 +2039,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d1_q (generator/units/gram.ts:363)
+  // seq: skew_first3_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d1_q <= 1'b0;
@@ -2112,7 +2050,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d2_q (generator/units/gram.ts:363)
+  // seq: skew_first3_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d2_q <= 1'b0;
@@ -2123,7 +2061,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d3_q (generator/units/gram.ts:363)
+  // seq: skew_first3_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d3_q <= 1'b0;
@@ -2134,7 +2072,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d1_q (generator/units/gram.ts:363)
+  // seq: skew_last3_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d1_q <= 1'b0;
@@ -2145,7 +2083,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d2_q (generator/units/gram.ts:363)
+  // seq: skew_last3_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d2_q <= 1'b0;
@@ -2156,7 +2094,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d3_q (generator/units/gram.ts:363)
+  // seq: skew_last3_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d3_q <= 1'b0;
@@ -2167,7 +2105,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d1_q (generator/units/gram.ts:363)
+  // seq: skew_aok3_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d1_q <= 1'b0;
@@ -2178,7 +2116,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d2_q (generator/units/gram.ts:363)
+  // seq: skew_aok3_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d2_q <= 1'b0;
@@ -2189,7 +2127,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d3_q (generator/units/gram.ts:363)
+  // seq: skew_aok3_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d3_q <= 1'b0;
@@ -2200,35 +2138,35 @@ module gram (
     end
   end
 
-  // seq: skew_a4_d1_q (generator/units/gram.ts:363)
+  // seq: skew_a4_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d1_q <= f2_a4_q;
     end
   end
 
-  // seq: skew_a4_d2_q (generator/units/gram.ts:363)
+  // seq: skew_a4_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d2_q <= skew_a4_d1_q;
     end
   end
 
-  // seq: skew_a4_d3_q (generator/units/gram.ts:363)
+  // seq: skew_a4_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d3_q <= skew_a4_d2_q;
     end
   end
 
-  // seq: skew_a4_d4_q (generator/units/gram.ts:363)
+  // seq: skew_a4_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d4_q <= skew_a4_d3_q;
     end
   end
 
-  // seq: skew_fv4_d1_q (generator/units/gram.ts:363)
+  // seq: skew_fv4_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d1_q <= 1'b0;
@@ -2239,7 +2177,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d2_q (generator/units/gram.ts:363)
+  // seq: skew_fv4_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d2_q <= 1'b0;
@@ -2250,7 +2188,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d3_q (generator/units/gram.ts:363)
+  // seq: skew_fv4_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d3_q <= 1'b0;
@@ -2261,7 +2199,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d4_q (generator/units/gram.ts:363)
+  // seq: skew_fv4_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d4_q <= 1'b0;
@@ -2272,7 +2210,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d1_q (generator/units/gram.ts:363)
+  // seq: skew_first4_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d1_q <= 1'b0;
@@ -2283,7 +2221,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d2_q (generator/units/gram.ts:363)
+  // seq: skew_first4_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d2_q <= 1'b0;
@@ -2294,7 +2232,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d3_q (generator/units/gram.ts:363)
+  // seq: skew_first4_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d3_q <= 1'b0;
@@ -2305,7 +2243,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d4_q (generator/units/gram.ts:363)
+  // seq: skew_first4_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d4_q <= 1'b0;
@@ -2316,7 +2254,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d1_q (generator/units/gram.ts:363)
+  // seq: skew_last4_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d1_q <= 1'b0;
@@ -2327,7 +2265,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d2_q (generator/units/gram.ts:363)
+  // seq: skew_last4_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d2_q <= 1'b0;
@@ -2338,7 +2276,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d3_q (generator/units/gram.ts:363)
+  // seq: skew_last4_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d3_q <= 1'b0;
@@ -2349,7 +2287,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d4_q (generator/units/gram.ts:363)
+  // seq: skew_last4_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d4_q <= 1'b0;
@@ -2360,7 +2298,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d1_q (generator/units/gram.ts:363)
+  // seq: skew_aok4_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d1_q <= 1'b0;
@@ -2371,7 +2309,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d2_q (generator/units/gram.ts:363)
+  // seq: skew_aok4_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d2_q <= 1'b0;
@@ -2382,7 +2320,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d3_q (generator/units/gram.ts:363)
+  // seq: skew_aok4_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d3_q <= 1'b0;
@@ -2393,7 +2331,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d4_q (generator/units/gram.ts:363)
+  // seq: skew_aok4_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d4_q <= 1'b0;
@@ -2404,42 +2342,42 @@ module gram (
     end
   end
 
-  // seq: skew_a5_d1_q (generator/units/gram.ts:363)
+  // seq: skew_a5_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d1_q <= f2_a5_q;
     end
   end
 
-  // seq: skew_a5_d2_q (generator/units/gram.ts:363)
+  // seq: skew_a5_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d2_q <= skew_a5_d1_q;
     end
   end
 
-  // seq: skew_a5_d3_q (generator/units/gram.ts:363)
+  // seq: skew_a5_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d3_q <= skew_a5_d2_q;
     end
   end
 
-  // seq: skew_a5_d4_q (generator/units/gram.ts:363)
+  // seq: skew_a5_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d4_q <= skew_a5_d3_q;
     end
   end
 
-  // seq: skew_a5_d5_q (generator/units/gram.ts:363)
+  // seq: skew_a5_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d5_q <= skew_a5_d4_q;
     end
   end
 
-  // seq: skew_fv5_d1_q (generator/units/gram.ts:363)
+  // seq: skew_fv5_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d1_q <= 1'b0;
@@ -2450,7 +2388,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d2_q (generator/units/gram.ts:363)
+  // seq: skew_fv5_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d2_q <= 1'b0;
@@ -2461,7 +2399,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d3_q (generator/units/gram.ts:363)
+  // seq: skew_fv5_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d3_q <= 1'b0;
@@ -2472,7 +2410,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d4_q (generator/units/gram.ts:363)
+  // seq: skew_fv5_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d4_q <= 1'b0;
@@ -2483,7 +2421,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d5_q (generator/units/gram.ts:363)
+  // seq: skew_fv5_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d5_q <= 1'b0;
@@ -2494,7 +2432,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d1_q (generator/units/gram.ts:363)
+  // seq: skew_first5_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d1_q <= 1'b0;
@@ -2505,7 +2443,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d2_q (generator/units/gram.ts:363)
+  // seq: skew_first5_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d2_q <= 1'b0;
@@ -2516,7 +2454,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d3_q (generator/units/gram.ts:363)
+  // seq: skew_first5_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d3_q <= 1'b0;
@@ -2527,7 +2465,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d4_q (generator/units/gram.ts:363)
+  // seq: skew_first5_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d4_q <= 1'b0;
@@ -2538,7 +2476,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d5_q (generator/units/gram.ts:363)
+  // seq: skew_first5_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d5_q <= 1'b0;
@@ -2549,7 +2487,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d1_q (generator/units/gram.ts:363)
+  // seq: skew_last5_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d1_q <= 1'b0;
@@ -2560,7 +2498,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d2_q (generator/units/gram.ts:363)
+  // seq: skew_last5_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d2_q <= 1'b0;
@@ -2571,7 +2509,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d3_q (generator/units/gram.ts:363)
+  // seq: skew_last5_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d3_q <= 1'b0;
@@ -2582,7 +2520,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d4_q (generator/units/gram.ts:363)
+  // seq: skew_last5_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d4_q <= 1'b0;
@@ -2593,7 +2531,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d5_q (generator/units/gram.ts:363)
+  // seq: skew_last5_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d5_q <= 1'b0;
@@ -2604,7 +2542,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d1_q (generator/units/gram.ts:363)
+  // seq: skew_aok5_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d1_q <= 1'b0;
@@ -2615,7 +2553,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d2_q (generator/units/gram.ts:363)
+  // seq: skew_aok5_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d2_q <= 1'b0;
@@ -2626,7 +2564,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d3_q (generator/units/gram.ts:363)
+  // seq: skew_aok5_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d3_q <= 1'b0;
@@ -2637,7 +2575,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d4_q (generator/units/gram.ts:363)
+  // seq: skew_aok5_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d4_q <= 1'b0;
@@ -2648,7 +2586,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d5_q (generator/units/gram.ts:363)
+  // seq: skew_aok5_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d5_q <= 1'b0;
@@ -2659,49 +2597,49 @@ module gram (
     end
   end
 
-  // seq: skew_a6_d1_q (generator/units/gram.ts:363)
+  // seq: skew_a6_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d1_q <= f2_a6_q;
     end
   end
 
-  // seq: skew_a6_d2_q (generator/units/gram.ts:363)
+  // seq: skew_a6_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d2_q <= skew_a6_d1_q;
     end
   end
 
-  // seq: skew_a6_d3_q (generator/units/gram.ts:363)
+  // seq: skew_a6_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d3_q <= skew_a6_d2_q;
     end
   end
 
-  // seq: skew_a6_d4_q (generator/units/gram.ts:363)
+  // seq: skew_a6_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d4_q <= skew_a6_d3_q;
     end
   end
 
-  // seq: skew_a6_d5_q (generator/units/gram.ts:363)
+  // seq: skew_a6_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d5_q <= skew_a6_d4_q;
     end
   end
 
-  // seq: skew_a6_d6_q (generator/units/gram.ts:363)
+  // seq: skew_a6_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d6_q <= skew_a6_d5_q;
     end
   end
 
-  // seq: skew_fv6_d1_q (generator/units/gram.ts:363)
+  // seq: skew_fv6_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d1_q <= 1'b0;
@@ -2712,7 +2650,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d2_q (generator/units/gram.ts:363)
+  // seq: skew_fv6_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d2_q <= 1'b0;
@@ -2723,7 +2661,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d3_q (generator/units/gram.ts:363)
+  // seq: skew_fv6_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d3_q <= 1'b0;
@@ -2734,7 +2672,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d4_q (generator/units/gram.ts:363)
+  // seq: skew_fv6_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d4_q <= 1'b0;
@@ -2745,7 +2683,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d5_q (generator/units/gram.ts:363)
+  // seq: skew_fv6_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d5_q <= 1'b0;
@@ -2756,7 +2694,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d6_q (generator/units/gram.ts:363)
+  // seq: skew_fv6_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d6_q <= 1'b0;
@@ -2767,7 +2705,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d1_q (generator/units/gram.ts:363)
+  // seq: skew_first6_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d1_q <= 1'b0;
@@ -2778,7 +2716,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d2_q (generator/units/gram.ts:363)
+  // seq: skew_first6_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d2_q <= 1'b0;
@@ -2789,7 +2727,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d3_q (generator/units/gram.ts:363)
+  // seq: skew_first6_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d3_q <= 1'b0;
@@ -2800,7 +2738,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d4_q (generator/units/gram.ts:363)
+  // seq: skew_first6_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d4_q <= 1'b0;
@@ -2811,7 +2749,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d5_q (generator/units/gram.ts:363)
+  // seq: skew_first6_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d5_q <= 1'b0;
@@ -2822,7 +2760,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d6_q (generator/units/gram.ts:363)
+  // seq: skew_first6_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d6_q <= 1'b0;
@@ -2833,7 +2771,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d1_q (generator/units/gram.ts:363)
+  // seq: skew_last6_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d1_q <= 1'b0;
@@ -2844,7 +2782,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d2_q (generator/units/gram.ts:363)
+  // seq: skew_last6_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d2_q <= 1'b0;
@@ -2855,7 +2793,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d3_q (generator/units/gram.ts:363)
+  // seq: skew_last6_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d3_q <= 1'b0;
@@ -2866,7 +2804,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d4_q (generator/units/gram.ts:363)
+  // seq: skew_last6_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d4_q <= 1'b0;
@@ -2877,7 +2815,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d5_q (generator/units/gram.ts:363)
+  // seq: skew_last6_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d5_q <= 1'b0;
@@ -2888,7 +2826,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d6_q (generator/units/gram.ts:363)
+  // seq: skew_last6_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d6_q <= 1'b0;
@@ -2899,7 +2837,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d1_q (generator/units/gram.ts:363)
+  // seq: skew_aok6_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d1_q <= 1'b0;
@@ -2910,7 +2848,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d2_q (generator/units/gram.ts:363)
+  // seq: skew_aok6_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d2_q <= 1'b0;
@@ -2921,7 +2859,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d3_q (generator/units/gram.ts:363)
+  // seq: skew_aok6_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d3_q <= 1'b0;
@@ -2932,7 +2870,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d4_q (generator/units/gram.ts:363)
+  // seq: skew_aok6_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d4_q <= 1'b0;
@@ -2943,7 +2881,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d5_q (generator/units/gram.ts:363)
+  // seq: skew_aok6_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d5_q <= 1'b0;
@@ -2954,7 +2892,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d6_q (generator/units/gram.ts:363)
+  // seq: skew_aok6_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d6_q <= 1'b0;
@@ -2965,56 +2903,56 @@ module gram (
     end
   end
 
-  // seq: skew_a7_d1_q (generator/units/gram.ts:363)
+  // seq: skew_a7_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d1_q <= f2_a7_q;
     end
   end
 
-  // seq: skew_a7_d2_q (generator/units/gram.ts:363)
+  // seq: skew_a7_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d2_q <= skew_a7_d1_q;
     end
   end
 
-  // seq: skew_a7_d3_q (generator/units/gram.ts:363)
+  // seq: skew_a7_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d3_q <= skew_a7_d2_q;
     end
   end
 
-  // seq: skew_a7_d4_q (generator/units/gram.ts:363)
+  // seq: skew_a7_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d4_q <= skew_a7_d3_q;
     end
   end
 
-  // seq: skew_a7_d5_q (generator/units/gram.ts:363)
+  // seq: skew_a7_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d5_q <= skew_a7_d4_q;
     end
   end
 
-  // seq: skew_a7_d6_q (generator/units/gram.ts:363)
+  // seq: skew_a7_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d6_q <= skew_a7_d5_q;
     end
   end
 
-  // seq: skew_a7_d7_q (generator/units/gram.ts:363)
+  // seq: skew_a7_d7_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d7_q <= skew_a7_d6_q;
     end
   end
 
-  // seq: skew_fv7_d1_q (generator/units/gram.ts:363)
+  // seq: skew_fv7_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d1_q <= 1'b0;
@@ -3025,7 +2963,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d2_q (generator/units/gram.ts:363)
+  // seq: skew_fv7_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d2_q <= 1'b0;
@@ -3036,7 +2974,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d3_q (generator/units/gram.ts:363)
+  // seq: skew_fv7_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d3_q <= 1'b0;
@@ -3047,7 +2985,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d4_q (generator/units/gram.ts:363)
+  // seq: skew_fv7_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d4_q <= 1'b0;
@@ -3058,7 +2996,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d5_q (generator/units/gram.ts:363)
+  // seq: skew_fv7_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d5_q <= 1'b0;
@@ -3069,7 +3007,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d6_q (generator/units/gram.ts:363)
+  // seq: skew_fv7_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d6_q <= 1'b0;
@@ -3080,7 +3018,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d7_q (generator/units/gram.ts:363)
+  // seq: skew_fv7_d7_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d7_q <= 1'b0;
@@ -3091,7 +3029,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d1_q (generator/units/gram.ts:363)
+  // seq: skew_first7_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d1_q <= 1'b0;
@@ -3102,7 +3040,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d2_q (generator/units/gram.ts:363)
+  // seq: skew_first7_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d2_q <= 1'b0;
@@ -3113,7 +3051,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d3_q (generator/units/gram.ts:363)
+  // seq: skew_first7_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d3_q <= 1'b0;
@@ -3124,7 +3062,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d4_q (generator/units/gram.ts:363)
+  // seq: skew_first7_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d4_q <= 1'b0;
@@ -3135,7 +3073,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d5_q (generator/units/gram.ts:363)
+  // seq: skew_first7_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d5_q <= 1'b0;
@@ -3146,7 +3084,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d6_q (generator/units/gram.ts:363)
+  // seq: skew_first7_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d6_q <= 1'b0;
@@ -3157,7 +3095,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d7_q (generator/units/gram.ts:363)
+  // seq: skew_first7_d7_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d7_q <= 1'b0;
@@ -3168,7 +3106,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d1_q (generator/units/gram.ts:363)
+  // seq: skew_last7_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d1_q <= 1'b0;
@@ -3179,7 +3117,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d2_q (generator/units/gram.ts:363)
+  // seq: skew_last7_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d2_q <= 1'b0;
@@ -3190,7 +3128,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d3_q (generator/units/gram.ts:363)
+  // seq: skew_last7_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d3_q <= 1'b0;
@@ -3201,7 +3139,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d4_q (generator/units/gram.ts:363)
+  // seq: skew_last7_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d4_q <= 1'b0;
@@ -3212,7 +3150,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d5_q (generator/units/gram.ts:363)
+  // seq: skew_last7_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d5_q <= 1'b0;
@@ -3223,7 +3161,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d6_q (generator/units/gram.ts:363)
+  // seq: skew_last7_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d6_q <= 1'b0;
@@ -3234,7 +3172,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d7_q (generator/units/gram.ts:363)
+  // seq: skew_last7_d7_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d7_q <= 1'b0;
@@ -3245,7 +3183,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d1_q (generator/units/gram.ts:363)
+  // seq: skew_aok7_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d1_q <= 1'b0;
@@ -3256,7 +3194,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d2_q (generator/units/gram.ts:363)
+  // seq: skew_aok7_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d2_q <= 1'b0;
@@ -3267,7 +3205,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d3_q (generator/units/gram.ts:363)
+  // seq: skew_aok7_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d3_q <= 1'b0;
@@ -3278,7 +3216,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d4_q (generator/units/gram.ts:363)
+  // seq: skew_aok7_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d4_q <= 1'b0;
@@ -3289,7 +3227,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d5_q (generator/units/gram.ts:363)
+  // seq: skew_aok7_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d5_q <= 1'b0;
@@ -3300,7 +3238,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d6_q (generator/units/gram.ts:363)
+  // seq: skew_aok7_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d6_q <= 1'b0;
@@ -3311,7 +3249,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d7_q (generator/units/gram.ts:363)
+  // seq: skew_aok7_d7_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d7_q <= 1'b0;
@@ -3322,14 +3260,14 @@ module gram (
     end
   end
 
-  // seq: skew_b1_d1_q (generator/units/gram.ts:363)
+  // seq: skew_b1_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b1_d1_q <= f2_b1_q;
     end
   end
 
-  // seq: skew_bok1_d1_q (generator/units/gram.ts:363)
+  // seq: skew_bok1_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok1_d1_q <= 1'b0;
@@ -3340,21 +3278,21 @@ module gram (
     end
   end
 
-  // seq: skew_b2_d1_q (generator/units/gram.ts:363)
+  // seq: skew_b2_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b2_d1_q <= f2_b2_q;
     end
   end
 
-  // seq: skew_b2_d2_q (generator/units/gram.ts:363)
+  // seq: skew_b2_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b2_d2_q <= skew_b2_d1_q;
     end
   end
 
-  // seq: skew_bok2_d1_q (generator/units/gram.ts:363)
+  // seq: skew_bok2_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok2_d1_q <= 1'b0;
@@ -3365,7 +3303,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok2_d2_q (generator/units/gram.ts:363)
+  // seq: skew_bok2_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok2_d2_q <= 1'b0;
@@ -3376,28 +3314,28 @@ module gram (
     end
   end
 
-  // seq: skew_b3_d1_q (generator/units/gram.ts:363)
+  // seq: skew_b3_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d1_q <= f2_b3_q;
     end
   end
 
-  // seq: skew_b3_d2_q (generator/units/gram.ts:363)
+  // seq: skew_b3_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d2_q <= skew_b3_d1_q;
     end
   end
 
-  // seq: skew_b3_d3_q (generator/units/gram.ts:363)
+  // seq: skew_b3_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d3_q <= skew_b3_d2_q;
     end
   end
 
-  // seq: skew_bok3_d1_q (generator/units/gram.ts:363)
+  // seq: skew_bok3_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d1_q <= 1'b0;
@@ -3408,7 +3346,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok3_d2_q (generator/units/gram.ts:363)
+  // seq: skew_bok3_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d2_q <= 1'b0;
@@ -3419,7 +3357,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok3_d3_q (generator/units/gram.ts:363)
+  // seq: skew_bok3_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d3_q <= 1'b0;
@@ -3430,35 +3368,35 @@ module gram (
     end
   end
 
-  // seq: skew_b4_d1_q (generator/units/gram.ts:363)
+  // seq: skew_b4_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d1_q <= f2_b4_q;
     end
   end
 
-  // seq: skew_b4_d2_q (generator/units/gram.ts:363)
+  // seq: skew_b4_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d2_q <= skew_b4_d1_q;
     end
   end
 
-  // seq: skew_b4_d3_q (generator/units/gram.ts:363)
+  // seq: skew_b4_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d3_q <= skew_b4_d2_q;
     end
   end
 
-  // seq: skew_b4_d4_q (generator/units/gram.ts:363)
+  // seq: skew_b4_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d4_q <= skew_b4_d3_q;
     end
   end
 
-  // seq: skew_bok4_d1_q (generator/units/gram.ts:363)
+  // seq: skew_bok4_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d1_q <= 1'b0;
@@ -3469,7 +3407,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d2_q (generator/units/gram.ts:363)
+  // seq: skew_bok4_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d2_q <= 1'b0;
@@ -3480,7 +3418,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d3_q (generator/units/gram.ts:363)
+  // seq: skew_bok4_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d3_q <= 1'b0;
@@ -3491,7 +3429,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d4_q (generator/units/gram.ts:363)
+  // seq: skew_bok4_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d4_q <= 1'b0;
@@ -3502,42 +3440,42 @@ module gram (
     end
   end
 
-  // seq: skew_b5_d1_q (generator/units/gram.ts:363)
+  // seq: skew_b5_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d1_q <= f2_b5_q;
     end
   end
 
-  // seq: skew_b5_d2_q (generator/units/gram.ts:363)
+  // seq: skew_b5_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d2_q <= skew_b5_d1_q;
     end
   end
 
-  // seq: skew_b5_d3_q (generator/units/gram.ts:363)
+  // seq: skew_b5_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d3_q <= skew_b5_d2_q;
     end
   end
 
-  // seq: skew_b5_d4_q (generator/units/gram.ts:363)
+  // seq: skew_b5_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d4_q <= skew_b5_d3_q;
     end
   end
 
-  // seq: skew_b5_d5_q (generator/units/gram.ts:363)
+  // seq: skew_b5_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d5_q <= skew_b5_d4_q;
     end
   end
 
-  // seq: skew_bok5_d1_q (generator/units/gram.ts:363)
+  // seq: skew_bok5_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d1_q <= 1'b0;
@@ -3548,7 +3486,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d2_q (generator/units/gram.ts:363)
+  // seq: skew_bok5_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d2_q <= 1'b0;
@@ -3559,7 +3497,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d3_q (generator/units/gram.ts:363)
+  // seq: skew_bok5_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d3_q <= 1'b0;
@@ -3570,7 +3508,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d4_q (generator/units/gram.ts:363)
+  // seq: skew_bok5_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d4_q <= 1'b0;
@@ -3581,7 +3519,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d5_q (generator/units/gram.ts:363)
+  // seq: skew_bok5_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d5_q <= 1'b0;
@@ -3592,49 +3530,49 @@ module gram (
     end
   end
 
-  // seq: skew_b6_d1_q (generator/units/gram.ts:363)
+  // seq: skew_b6_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d1_q <= f2_b6_q;
     end
   end
 
-  // seq: skew_b6_d2_q (generator/units/gram.ts:363)
+  // seq: skew_b6_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d2_q <= skew_b6_d1_q;
     end
   end
 
-  // seq: skew_b6_d3_q (generator/units/gram.ts:363)
+  // seq: skew_b6_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d3_q <= skew_b6_d2_q;
     end
   end
 
-  // seq: skew_b6_d4_q (generator/units/gram.ts:363)
+  // seq: skew_b6_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d4_q <= skew_b6_d3_q;
     end
   end
 
-  // seq: skew_b6_d5_q (generator/units/gram.ts:363)
+  // seq: skew_b6_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d5_q <= skew_b6_d4_q;
     end
   end
 
-  // seq: skew_b6_d6_q (generator/units/gram.ts:363)
+  // seq: skew_b6_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d6_q <= skew_b6_d5_q;
     end
   end
 
-  // seq: skew_bok6_d1_q (generator/units/gram.ts:363)
+  // seq: skew_bok6_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d1_q <= 1'b0;
@@ -3645,7 +3583,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d2_q (generator/units/gram.ts:363)
+  // seq: skew_bok6_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d2_q <= 1'b0;
@@ -3656,7 +3594,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d3_q (generator/units/gram.ts:363)
+  // seq: skew_bok6_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d3_q <= 1'b0;
@@ -3667,7 +3605,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d4_q (generator/units/gram.ts:363)
+  // seq: skew_bok6_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d4_q <= 1'b0;
@@ -3678,7 +3616,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d5_q (generator/units/gram.ts:363)
+  // seq: skew_bok6_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d5_q <= 1'b0;
@@ -3689,7 +3627,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d6_q (generator/units/gram.ts:363)
+  // seq: skew_bok6_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d6_q <= 1'b0;
@@ -3700,56 +3638,56 @@ module gram (
     end
   end
 
-  // seq: skew_b7_d1_q (generator/units/gram.ts:363)
+  // seq: skew_b7_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d1_q <= f2_b7_q;
     end
   end
 
-  // seq: skew_b7_d2_q (generator/units/gram.ts:363)
+  // seq: skew_b7_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d2_q <= skew_b7_d1_q;
     end
   end
 
-  // seq: skew_b7_d3_q (generator/units/gram.ts:363)
+  // seq: skew_b7_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d3_q <= skew_b7_d2_q;
     end
   end
 
-  // seq: skew_b7_d4_q (generator/units/gram.ts:363)
+  // seq: skew_b7_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d4_q <= skew_b7_d3_q;
     end
   end
 
-  // seq: skew_b7_d5_q (generator/units/gram.ts:363)
+  // seq: skew_b7_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d5_q <= skew_b7_d4_q;
     end
   end
 
-  // seq: skew_b7_d6_q (generator/units/gram.ts:363)
+  // seq: skew_b7_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d6_q <= skew_b7_d5_q;
     end
   end
 
-  // seq: skew_b7_d7_q (generator/units/gram.ts:363)
+  // seq: skew_b7_d7_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d7_q <= skew_b7_d6_q;
     end
   end
 
-  // seq: skew_bok7_d1_q (generator/units/gram.ts:363)
+  // seq: skew_bok7_d1_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d1_q <= 1'b0;
@@ -3760,7 +3698,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d2_q (generator/units/gram.ts:363)
+  // seq: skew_bok7_d2_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d2_q <= 1'b0;
@@ -3771,7 +3709,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d3_q (generator/units/gram.ts:363)
+  // seq: skew_bok7_d3_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d3_q <= 1'b0;
@@ -3782,7 +3720,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d4_q (generator/units/gram.ts:363)
+  // seq: skew_bok7_d4_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d4_q <= 1'b0;
@@ -3793,7 +3731,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d5_q (generator/units/gram.ts:363)
+  // seq: skew_bok7_d5_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d5_q <= 1'b0;
@@ -3804,7 +3742,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d6_q (generator/units/gram.ts:363)
+  // seq: skew_bok7_d6_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d6_q <= 1'b0;
@@ -3815,7 +3753,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d7_q (generator/units/gram.ts:363)
+  // seq: skew_bok7_d7_q (generator/units/gram.ts:367)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d7_q <= 1'b0;
@@ -3826,14 +3764,15 @@ module gram (
     end
   end
 
-  assign pe_0_0_diff = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};  // generator/units/gram.ts:120
+  assign mesh_en = en & busy_q;  // generator/units/gram.ts:393
 
-  assign _mul_pe_0_0_sum = pe_0_0_diff * pe_0_0_diff;
-  assign pe_0_0_sum = (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {5'd0, _mul_pe_0_0_sum};  // generator/units/gram.ts:124
+  assign mesh_full_en = mesh_en & full;  // generator/units/gram.ts:394
 
-  // seq: pe_0_0_pe (generator/units/gram.ts:126)
+  assign _sub_pe_0_0_acc_q = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
+  assign _mul_pe_0_0_acc_q = $signed(_sub_pe_0_0_acc_q) * $signed(_sub_pe_0_0_acc_q);
+  // seq: pe_0_0_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       pe_0_0_a_q <= f2_a0_q;
       pe_0_0_fv_q <= f2_valid_q;
       pe_0_0_first_q <= f2_first_q;
@@ -3841,11 +3780,17 @@ module gram (
       pe_0_0_aok_q <= f2_aok0_q;
       pe_0_0_b_q <= f2_b0_q;
       pe_0_0_bok_q <= f2_bok0_q;
-      if (f2_valid_q) begin
-        pe_0_0_acc_q <= pe_0_0_sum;
-      end
       pe_0_0_res_valid_q <= (((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q) | pe_0_0_res_valid_in;
-      pe_0_0_res_q <= (((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q) ? pe_0_0_sum : pe_0_0_res_in;
+      if (f2_valid_q) begin
+        pe_0_0_acc_q <= (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {5'd0, _mul_pe_0_0_acc_q};
+        if ((((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q)) begin
+          pe_0_0_res_q <= (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {5'd0, _mul_pe_0_0_acc_q};
+        end else begin
+          pe_0_0_res_q <= pe_0_0_res_in;
+        end
+      end else begin
+        pe_0_0_res_q <= pe_0_0_res_in;
+      end
     end
     if (rst) begin
       pe_0_0_fv_q <= 1'b0;
@@ -3857,14 +3802,11 @@ module gram (
     end
   end
 
-  assign pe_0_1_diff = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_0_1_sum = pe_0_1_diff * pe_0_1_diff;
-  assign pe_0_1_sum = (pe_0_0_first_q ? 39'd0 : pe_0_1_acc_q) + {5'd0, _mul_pe_0_1_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_0_1_pe (generator/units/gram.ts:126)
+  assign _sub_pe_0_1_acc_q = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};
+  assign _mul_pe_0_1_acc_q = $signed(_sub_pe_0_1_acc_q) * $signed(_sub_pe_0_1_acc_q);
+  // seq: pe_0_1_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_0_1_a_q <= pe_0_0_a_q;
       pe_0_1_fv_q <= pe_0_0_fv_q;
       pe_0_1_first_q <= pe_0_0_first_q;
@@ -3872,11 +3814,17 @@ module gram (
       pe_0_1_aok_q <= pe_0_0_aok_q;
       pe_0_1_b_q <= skew_b1_d1_q;
       pe_0_1_bok_q <= skew_bok1_d1_q;
-      if (pe_0_0_fv_q) begin
-        pe_0_1_acc_q <= pe_0_1_sum;
-      end
       pe_0_1_res_valid_q <= (((pe_0_0_fv_q & pe_0_0_last_q) & pe_0_0_aok_q) & skew_bok1_d1_q) | pe_0_1_res_valid_in;
-      pe_0_1_res_q <= (((pe_0_0_fv_q & pe_0_0_last_q) & pe_0_0_aok_q) & skew_bok1_d1_q) ? pe_0_1_sum : pe_0_1_res_in;
+      if (pe_0_0_fv_q) begin
+        pe_0_1_acc_q <= (pe_0_0_first_q ? 39'd0 : pe_0_1_acc_q) + {5'd0, _mul_pe_0_1_acc_q};
+        if ((((pe_0_0_fv_q & pe_0_0_last_q) & pe_0_0_aok_q) & skew_bok1_d1_q)) begin
+          pe_0_1_res_q <= (pe_0_0_first_q ? 39'd0 : pe_0_1_acc_q) + {5'd0, _mul_pe_0_1_acc_q};
+        end else begin
+          pe_0_1_res_q <= pe_0_1_res_in;
+        end
+      end else begin
+        pe_0_1_res_q <= pe_0_1_res_in;
+      end
     end
     if (rst) begin
       pe_0_1_fv_q <= 1'b0;
@@ -3888,14 +3836,11 @@ module gram (
     end
   end
 
-  assign pe_0_2_diff = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_0_2_sum = pe_0_2_diff * pe_0_2_diff;
-  assign pe_0_2_sum = (pe_0_1_first_q ? 39'd0 : pe_0_2_acc_q) + {5'd0, _mul_pe_0_2_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_0_2_pe (generator/units/gram.ts:126)
+  assign _sub_pe_0_2_acc_q = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};
+  assign _mul_pe_0_2_acc_q = $signed(_sub_pe_0_2_acc_q) * $signed(_sub_pe_0_2_acc_q);
+  // seq: pe_0_2_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_0_2_a_q <= pe_0_1_a_q;
       pe_0_2_fv_q <= pe_0_1_fv_q;
       pe_0_2_first_q <= pe_0_1_first_q;
@@ -3903,11 +3848,17 @@ module gram (
       pe_0_2_aok_q <= pe_0_1_aok_q;
       pe_0_2_b_q <= skew_b2_d2_q;
       pe_0_2_bok_q <= skew_bok2_d2_q;
-      if (pe_0_1_fv_q) begin
-        pe_0_2_acc_q <= pe_0_2_sum;
-      end
       pe_0_2_res_valid_q <= (((pe_0_1_fv_q & pe_0_1_last_q) & pe_0_1_aok_q) & skew_bok2_d2_q) | pe_0_2_res_valid_in;
-      pe_0_2_res_q <= (((pe_0_1_fv_q & pe_0_1_last_q) & pe_0_1_aok_q) & skew_bok2_d2_q) ? pe_0_2_sum : pe_0_2_res_in;
+      if (pe_0_1_fv_q) begin
+        pe_0_2_acc_q <= (pe_0_1_first_q ? 39'd0 : pe_0_2_acc_q) + {5'd0, _mul_pe_0_2_acc_q};
+        if ((((pe_0_1_fv_q & pe_0_1_last_q) & pe_0_1_aok_q) & skew_bok2_d2_q)) begin
+          pe_0_2_res_q <= (pe_0_1_first_q ? 39'd0 : pe_0_2_acc_q) + {5'd0, _mul_pe_0_2_acc_q};
+        end else begin
+          pe_0_2_res_q <= pe_0_2_res_in;
+        end
+      end else begin
+        pe_0_2_res_q <= pe_0_2_res_in;
+      end
     end
     if (rst) begin
       pe_0_2_fv_q <= 1'b0;
@@ -3919,14 +3870,11 @@ module gram (
     end
   end
 
-  assign pe_0_3_diff = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_0_3_sum = pe_0_3_diff * pe_0_3_diff;
-  assign pe_0_3_sum = (pe_0_2_first_q ? 39'd0 : pe_0_3_acc_q) + {5'd0, _mul_pe_0_3_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_0_3_pe (generator/units/gram.ts:126)
+  assign _sub_pe_0_3_acc_q = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};
+  assign _mul_pe_0_3_acc_q = $signed(_sub_pe_0_3_acc_q) * $signed(_sub_pe_0_3_acc_q);
+  // seq: pe_0_3_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_0_3_a_q <= pe_0_2_a_q;
       pe_0_3_fv_q <= pe_0_2_fv_q;
       pe_0_3_first_q <= pe_0_2_first_q;
@@ -3934,11 +3882,17 @@ module gram (
       pe_0_3_aok_q <= pe_0_2_aok_q;
       pe_0_3_b_q <= skew_b3_d3_q;
       pe_0_3_bok_q <= skew_bok3_d3_q;
-      if (pe_0_2_fv_q) begin
-        pe_0_3_acc_q <= pe_0_3_sum;
-      end
       pe_0_3_res_valid_q <= (((pe_0_2_fv_q & pe_0_2_last_q) & pe_0_2_aok_q) & skew_bok3_d3_q) | pe_0_3_res_valid_in;
-      pe_0_3_res_q <= (((pe_0_2_fv_q & pe_0_2_last_q) & pe_0_2_aok_q) & skew_bok3_d3_q) ? pe_0_3_sum : pe_0_3_res_in;
+      if (pe_0_2_fv_q) begin
+        pe_0_3_acc_q <= (pe_0_2_first_q ? 39'd0 : pe_0_3_acc_q) + {5'd0, _mul_pe_0_3_acc_q};
+        if ((((pe_0_2_fv_q & pe_0_2_last_q) & pe_0_2_aok_q) & skew_bok3_d3_q)) begin
+          pe_0_3_res_q <= (pe_0_2_first_q ? 39'd0 : pe_0_3_acc_q) + {5'd0, _mul_pe_0_3_acc_q};
+        end else begin
+          pe_0_3_res_q <= pe_0_3_res_in;
+        end
+      end else begin
+        pe_0_3_res_q <= pe_0_3_res_in;
+      end
     end
     if (rst) begin
       pe_0_3_fv_q <= 1'b0;
@@ -3950,14 +3904,11 @@ module gram (
     end
   end
 
-  assign pe_0_4_diff = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_0_4_sum = pe_0_4_diff * pe_0_4_diff;
-  assign pe_0_4_sum = (pe_0_3_first_q ? 39'd0 : pe_0_4_acc_q) + {5'd0, _mul_pe_0_4_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_0_4_pe (generator/units/gram.ts:126)
+  assign _sub_pe_0_4_acc_q = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};
+  assign _mul_pe_0_4_acc_q = $signed(_sub_pe_0_4_acc_q) * $signed(_sub_pe_0_4_acc_q);
+  // seq: pe_0_4_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_0_4_a_q <= pe_0_3_a_q;
       pe_0_4_fv_q <= pe_0_3_fv_q;
       pe_0_4_first_q <= pe_0_3_first_q;
@@ -3965,11 +3916,17 @@ module gram (
       pe_0_4_aok_q <= pe_0_3_aok_q;
       pe_0_4_b_q <= skew_b4_d4_q;
       pe_0_4_bok_q <= skew_bok4_d4_q;
-      if (pe_0_3_fv_q) begin
-        pe_0_4_acc_q <= pe_0_4_sum;
-      end
       pe_0_4_res_valid_q <= (((pe_0_3_fv_q & pe_0_3_last_q) & pe_0_3_aok_q) & skew_bok4_d4_q) | pe_0_4_res_valid_in;
-      pe_0_4_res_q <= (((pe_0_3_fv_q & pe_0_3_last_q) & pe_0_3_aok_q) & skew_bok4_d4_q) ? pe_0_4_sum : pe_0_4_res_in;
+      if (pe_0_3_fv_q) begin
+        pe_0_4_acc_q <= (pe_0_3_first_q ? 39'd0 : pe_0_4_acc_q) + {5'd0, _mul_pe_0_4_acc_q};
+        if ((((pe_0_3_fv_q & pe_0_3_last_q) & pe_0_3_aok_q) & skew_bok4_d4_q)) begin
+          pe_0_4_res_q <= (pe_0_3_first_q ? 39'd0 : pe_0_4_acc_q) + {5'd0, _mul_pe_0_4_acc_q};
+        end else begin
+          pe_0_4_res_q <= pe_0_4_res_in;
+        end
+      end else begin
+        pe_0_4_res_q <= pe_0_4_res_in;
+      end
     end
     if (rst) begin
       pe_0_4_fv_q <= 1'b0;
@@ -3981,14 +3938,11 @@ module gram (
     end
   end
 
-  assign pe_0_5_diff = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_0_5_sum = pe_0_5_diff * pe_0_5_diff;
-  assign pe_0_5_sum = (pe_0_4_first_q ? 39'd0 : pe_0_5_acc_q) + {5'd0, _mul_pe_0_5_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_0_5_pe (generator/units/gram.ts:126)
+  assign _sub_pe_0_5_acc_q = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};
+  assign _mul_pe_0_5_acc_q = $signed(_sub_pe_0_5_acc_q) * $signed(_sub_pe_0_5_acc_q);
+  // seq: pe_0_5_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_0_5_a_q <= pe_0_4_a_q;
       pe_0_5_fv_q <= pe_0_4_fv_q;
       pe_0_5_first_q <= pe_0_4_first_q;
@@ -3996,11 +3950,17 @@ module gram (
       pe_0_5_aok_q <= pe_0_4_aok_q;
       pe_0_5_b_q <= skew_b5_d5_q;
       pe_0_5_bok_q <= skew_bok5_d5_q;
-      if (pe_0_4_fv_q) begin
-        pe_0_5_acc_q <= pe_0_5_sum;
-      end
       pe_0_5_res_valid_q <= (((pe_0_4_fv_q & pe_0_4_last_q) & pe_0_4_aok_q) & skew_bok5_d5_q) | pe_0_5_res_valid_in;
-      pe_0_5_res_q <= (((pe_0_4_fv_q & pe_0_4_last_q) & pe_0_4_aok_q) & skew_bok5_d5_q) ? pe_0_5_sum : pe_0_5_res_in;
+      if (pe_0_4_fv_q) begin
+        pe_0_5_acc_q <= (pe_0_4_first_q ? 39'd0 : pe_0_5_acc_q) + {5'd0, _mul_pe_0_5_acc_q};
+        if ((((pe_0_4_fv_q & pe_0_4_last_q) & pe_0_4_aok_q) & skew_bok5_d5_q)) begin
+          pe_0_5_res_q <= (pe_0_4_first_q ? 39'd0 : pe_0_5_acc_q) + {5'd0, _mul_pe_0_5_acc_q};
+        end else begin
+          pe_0_5_res_q <= pe_0_5_res_in;
+        end
+      end else begin
+        pe_0_5_res_q <= pe_0_5_res_in;
+      end
     end
     if (rst) begin
       pe_0_5_fv_q <= 1'b0;
@@ -4012,14 +3972,11 @@ module gram (
     end
   end
 
-  assign pe_0_6_diff = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_0_6_sum = pe_0_6_diff * pe_0_6_diff;
-  assign pe_0_6_sum = (pe_0_5_first_q ? 39'd0 : pe_0_6_acc_q) + {5'd0, _mul_pe_0_6_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_0_6_pe (generator/units/gram.ts:126)
+  assign _sub_pe_0_6_acc_q = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};
+  assign _mul_pe_0_6_acc_q = $signed(_sub_pe_0_6_acc_q) * $signed(_sub_pe_0_6_acc_q);
+  // seq: pe_0_6_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_0_6_a_q <= pe_0_5_a_q;
       pe_0_6_fv_q <= pe_0_5_fv_q;
       pe_0_6_first_q <= pe_0_5_first_q;
@@ -4027,11 +3984,17 @@ module gram (
       pe_0_6_aok_q <= pe_0_5_aok_q;
       pe_0_6_b_q <= skew_b6_d6_q;
       pe_0_6_bok_q <= skew_bok6_d6_q;
-      if (pe_0_5_fv_q) begin
-        pe_0_6_acc_q <= pe_0_6_sum;
-      end
       pe_0_6_res_valid_q <= (((pe_0_5_fv_q & pe_0_5_last_q) & pe_0_5_aok_q) & skew_bok6_d6_q) | pe_0_6_res_valid_in;
-      pe_0_6_res_q <= (((pe_0_5_fv_q & pe_0_5_last_q) & pe_0_5_aok_q) & skew_bok6_d6_q) ? pe_0_6_sum : pe_0_6_res_in;
+      if (pe_0_5_fv_q) begin
+        pe_0_6_acc_q <= (pe_0_5_first_q ? 39'd0 : pe_0_6_acc_q) + {5'd0, _mul_pe_0_6_acc_q};
+        if ((((pe_0_5_fv_q & pe_0_5_last_q) & pe_0_5_aok_q) & skew_bok6_d6_q)) begin
+          pe_0_6_res_q <= (pe_0_5_first_q ? 39'd0 : pe_0_6_acc_q) + {5'd0, _mul_pe_0_6_acc_q};
+        end else begin
+          pe_0_6_res_q <= pe_0_6_res_in;
+        end
+      end else begin
+        pe_0_6_res_q <= pe_0_6_res_in;
+      end
     end
     if (rst) begin
       pe_0_6_fv_q <= 1'b0;
@@ -4043,14 +4006,11 @@ module gram (
     end
   end
 
-  assign pe_0_7_diff = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_0_7_sum = pe_0_7_diff * pe_0_7_diff;
-  assign pe_0_7_sum = (pe_0_6_first_q ? 39'd0 : pe_0_7_acc_q) + {5'd0, _mul_pe_0_7_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_0_7_pe (generator/units/gram.ts:126)
+  assign _sub_pe_0_7_acc_q = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};
+  assign _mul_pe_0_7_acc_q = $signed(_sub_pe_0_7_acc_q) * $signed(_sub_pe_0_7_acc_q);
+  // seq: pe_0_7_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_0_7_a_q <= pe_0_6_a_q;
       pe_0_7_fv_q <= pe_0_6_fv_q;
       pe_0_7_first_q <= pe_0_6_first_q;
@@ -4058,11 +4018,17 @@ module gram (
       pe_0_7_aok_q <= pe_0_6_aok_q;
       pe_0_7_b_q <= skew_b7_d7_q;
       pe_0_7_bok_q <= skew_bok7_d7_q;
-      if (pe_0_6_fv_q) begin
-        pe_0_7_acc_q <= pe_0_7_sum;
-      end
       pe_0_7_res_valid_q <= (((pe_0_6_fv_q & pe_0_6_last_q) & pe_0_6_aok_q) & skew_bok7_d7_q) | 1'b0;
-      pe_0_7_res_q <= (((pe_0_6_fv_q & pe_0_6_last_q) & pe_0_6_aok_q) & skew_bok7_d7_q) ? pe_0_7_sum : 39'd0;
+      if (pe_0_6_fv_q) begin
+        pe_0_7_acc_q <= (pe_0_6_first_q ? 39'd0 : pe_0_7_acc_q) + {5'd0, _mul_pe_0_7_acc_q};
+        if ((((pe_0_6_fv_q & pe_0_6_last_q) & pe_0_6_aok_q) & skew_bok7_d7_q)) begin
+          pe_0_7_res_q <= (pe_0_6_first_q ? 39'd0 : pe_0_7_acc_q) + {5'd0, _mul_pe_0_7_acc_q};
+        end else begin
+          pe_0_7_res_q <= 39'd0;
+        end
+      end else begin
+        pe_0_7_res_q <= 39'd0;
+      end
     end
     if (rst) begin
       pe_0_7_fv_q <= 1'b0;
@@ -4074,14 +4040,11 @@ module gram (
     end
   end
 
-  assign pe_1_0_diff = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_1_0_sum = pe_1_0_diff * pe_1_0_diff;
-  assign pe_1_0_sum = (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {5'd0, _mul_pe_1_0_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_1_0_pe (generator/units/gram.ts:126)
+  assign _sub_pe_1_0_acc_q = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};
+  assign _mul_pe_1_0_acc_q = $signed(_sub_pe_1_0_acc_q) * $signed(_sub_pe_1_0_acc_q);
+  // seq: pe_1_0_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       pe_1_0_a_q <= skew_a1_d1_q;
       pe_1_0_fv_q <= skew_fv1_d1_q;
       pe_1_0_first_q <= skew_first1_d1_q;
@@ -4089,11 +4052,17 @@ module gram (
       pe_1_0_aok_q <= skew_aok1_d1_q;
       pe_1_0_b_q <= pe_0_0_b_q;
       pe_1_0_bok_q <= pe_0_0_bok_q;
-      if (skew_fv1_d1_q) begin
-        pe_1_0_acc_q <= pe_1_0_sum;
-      end
       pe_1_0_res_valid_q <= (((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q) | pe_1_0_res_valid_in;
-      pe_1_0_res_q <= (((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q) ? pe_1_0_sum : pe_1_0_res_in;
+      if (skew_fv1_d1_q) begin
+        pe_1_0_acc_q <= (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {5'd0, _mul_pe_1_0_acc_q};
+        if ((((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q)) begin
+          pe_1_0_res_q <= (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {5'd0, _mul_pe_1_0_acc_q};
+        end else begin
+          pe_1_0_res_q <= pe_1_0_res_in;
+        end
+      end else begin
+        pe_1_0_res_q <= pe_1_0_res_in;
+      end
     end
     if (rst) begin
       pe_1_0_fv_q <= 1'b0;
@@ -4105,14 +4074,11 @@ module gram (
     end
   end
 
-  assign pe_1_1_diff = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_1_1_sum = pe_1_1_diff * pe_1_1_diff;
-  assign pe_1_1_sum = (pe_1_0_first_q ? 39'd0 : pe_1_1_acc_q) + {5'd0, _mul_pe_1_1_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_1_1_pe (generator/units/gram.ts:126)
+  assign _sub_pe_1_1_acc_q = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};
+  assign _mul_pe_1_1_acc_q = $signed(_sub_pe_1_1_acc_q) * $signed(_sub_pe_1_1_acc_q);
+  // seq: pe_1_1_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_1_1_a_q <= pe_1_0_a_q;
       pe_1_1_fv_q <= pe_1_0_fv_q;
       pe_1_1_first_q <= pe_1_0_first_q;
@@ -4120,11 +4086,17 @@ module gram (
       pe_1_1_aok_q <= pe_1_0_aok_q;
       pe_1_1_b_q <= pe_0_1_b_q;
       pe_1_1_bok_q <= pe_0_1_bok_q;
-      if (pe_1_0_fv_q) begin
-        pe_1_1_acc_q <= pe_1_1_sum;
-      end
       pe_1_1_res_valid_q <= (((pe_1_0_fv_q & pe_1_0_last_q) & pe_1_0_aok_q) & pe_0_1_bok_q) | pe_1_1_res_valid_in;
-      pe_1_1_res_q <= (((pe_1_0_fv_q & pe_1_0_last_q) & pe_1_0_aok_q) & pe_0_1_bok_q) ? pe_1_1_sum : pe_1_1_res_in;
+      if (pe_1_0_fv_q) begin
+        pe_1_1_acc_q <= (pe_1_0_first_q ? 39'd0 : pe_1_1_acc_q) + {5'd0, _mul_pe_1_1_acc_q};
+        if ((((pe_1_0_fv_q & pe_1_0_last_q) & pe_1_0_aok_q) & pe_0_1_bok_q)) begin
+          pe_1_1_res_q <= (pe_1_0_first_q ? 39'd0 : pe_1_1_acc_q) + {5'd0, _mul_pe_1_1_acc_q};
+        end else begin
+          pe_1_1_res_q <= pe_1_1_res_in;
+        end
+      end else begin
+        pe_1_1_res_q <= pe_1_1_res_in;
+      end
     end
     if (rst) begin
       pe_1_1_fv_q <= 1'b0;
@@ -4136,14 +4108,11 @@ module gram (
     end
   end
 
-  assign pe_1_2_diff = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_1_2_sum = pe_1_2_diff * pe_1_2_diff;
-  assign pe_1_2_sum = (pe_1_1_first_q ? 39'd0 : pe_1_2_acc_q) + {5'd0, _mul_pe_1_2_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_1_2_pe (generator/units/gram.ts:126)
+  assign _sub_pe_1_2_acc_q = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};
+  assign _mul_pe_1_2_acc_q = $signed(_sub_pe_1_2_acc_q) * $signed(_sub_pe_1_2_acc_q);
+  // seq: pe_1_2_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_1_2_a_q <= pe_1_1_a_q;
       pe_1_2_fv_q <= pe_1_1_fv_q;
       pe_1_2_first_q <= pe_1_1_first_q;
@@ -4151,11 +4120,17 @@ module gram (
       pe_1_2_aok_q <= pe_1_1_aok_q;
       pe_1_2_b_q <= pe_0_2_b_q;
       pe_1_2_bok_q <= pe_0_2_bok_q;
-      if (pe_1_1_fv_q) begin
-        pe_1_2_acc_q <= pe_1_2_sum;
-      end
       pe_1_2_res_valid_q <= (((pe_1_1_fv_q & pe_1_1_last_q) & pe_1_1_aok_q) & pe_0_2_bok_q) | pe_1_2_res_valid_in;
-      pe_1_2_res_q <= (((pe_1_1_fv_q & pe_1_1_last_q) & pe_1_1_aok_q) & pe_0_2_bok_q) ? pe_1_2_sum : pe_1_2_res_in;
+      if (pe_1_1_fv_q) begin
+        pe_1_2_acc_q <= (pe_1_1_first_q ? 39'd0 : pe_1_2_acc_q) + {5'd0, _mul_pe_1_2_acc_q};
+        if ((((pe_1_1_fv_q & pe_1_1_last_q) & pe_1_1_aok_q) & pe_0_2_bok_q)) begin
+          pe_1_2_res_q <= (pe_1_1_first_q ? 39'd0 : pe_1_2_acc_q) + {5'd0, _mul_pe_1_2_acc_q};
+        end else begin
+          pe_1_2_res_q <= pe_1_2_res_in;
+        end
+      end else begin
+        pe_1_2_res_q <= pe_1_2_res_in;
+      end
     end
     if (rst) begin
       pe_1_2_fv_q <= 1'b0;
@@ -4167,14 +4142,11 @@ module gram (
     end
   end
 
-  assign pe_1_3_diff = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_1_3_sum = pe_1_3_diff * pe_1_3_diff;
-  assign pe_1_3_sum = (pe_1_2_first_q ? 39'd0 : pe_1_3_acc_q) + {5'd0, _mul_pe_1_3_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_1_3_pe (generator/units/gram.ts:126)
+  assign _sub_pe_1_3_acc_q = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};
+  assign _mul_pe_1_3_acc_q = $signed(_sub_pe_1_3_acc_q) * $signed(_sub_pe_1_3_acc_q);
+  // seq: pe_1_3_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_1_3_a_q <= pe_1_2_a_q;
       pe_1_3_fv_q <= pe_1_2_fv_q;
       pe_1_3_first_q <= pe_1_2_first_q;
@@ -4182,11 +4154,17 @@ module gram (
       pe_1_3_aok_q <= pe_1_2_aok_q;
       pe_1_3_b_q <= pe_0_3_b_q;
       pe_1_3_bok_q <= pe_0_3_bok_q;
-      if (pe_1_2_fv_q) begin
-        pe_1_3_acc_q <= pe_1_3_sum;
-      end
       pe_1_3_res_valid_q <= (((pe_1_2_fv_q & pe_1_2_last_q) & pe_1_2_aok_q) & pe_0_3_bok_q) | pe_1_3_res_valid_in;
-      pe_1_3_res_q <= (((pe_1_2_fv_q & pe_1_2_last_q) & pe_1_2_aok_q) & pe_0_3_bok_q) ? pe_1_3_sum : pe_1_3_res_in;
+      if (pe_1_2_fv_q) begin
+        pe_1_3_acc_q <= (pe_1_2_first_q ? 39'd0 : pe_1_3_acc_q) + {5'd0, _mul_pe_1_3_acc_q};
+        if ((((pe_1_2_fv_q & pe_1_2_last_q) & pe_1_2_aok_q) & pe_0_3_bok_q)) begin
+          pe_1_3_res_q <= (pe_1_2_first_q ? 39'd0 : pe_1_3_acc_q) + {5'd0, _mul_pe_1_3_acc_q};
+        end else begin
+          pe_1_3_res_q <= pe_1_3_res_in;
+        end
+      end else begin
+        pe_1_3_res_q <= pe_1_3_res_in;
+      end
     end
     if (rst) begin
       pe_1_3_fv_q <= 1'b0;
@@ -4198,14 +4176,11 @@ module gram (
     end
   end
 
-  assign pe_1_4_diff = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_1_4_sum = pe_1_4_diff * pe_1_4_diff;
-  assign pe_1_4_sum = (pe_1_3_first_q ? 39'd0 : pe_1_4_acc_q) + {5'd0, _mul_pe_1_4_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_1_4_pe (generator/units/gram.ts:126)
+  assign _sub_pe_1_4_acc_q = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};
+  assign _mul_pe_1_4_acc_q = $signed(_sub_pe_1_4_acc_q) * $signed(_sub_pe_1_4_acc_q);
+  // seq: pe_1_4_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_1_4_a_q <= pe_1_3_a_q;
       pe_1_4_fv_q <= pe_1_3_fv_q;
       pe_1_4_first_q <= pe_1_3_first_q;
@@ -4213,11 +4188,17 @@ module gram (
       pe_1_4_aok_q <= pe_1_3_aok_q;
       pe_1_4_b_q <= pe_0_4_b_q;
       pe_1_4_bok_q <= pe_0_4_bok_q;
-      if (pe_1_3_fv_q) begin
-        pe_1_4_acc_q <= pe_1_4_sum;
-      end
       pe_1_4_res_valid_q <= (((pe_1_3_fv_q & pe_1_3_last_q) & pe_1_3_aok_q) & pe_0_4_bok_q) | pe_1_4_res_valid_in;
-      pe_1_4_res_q <= (((pe_1_3_fv_q & pe_1_3_last_q) & pe_1_3_aok_q) & pe_0_4_bok_q) ? pe_1_4_sum : pe_1_4_res_in;
+      if (pe_1_3_fv_q) begin
+        pe_1_4_acc_q <= (pe_1_3_first_q ? 39'd0 : pe_1_4_acc_q) + {5'd0, _mul_pe_1_4_acc_q};
+        if ((((pe_1_3_fv_q & pe_1_3_last_q) & pe_1_3_aok_q) & pe_0_4_bok_q)) begin
+          pe_1_4_res_q <= (pe_1_3_first_q ? 39'd0 : pe_1_4_acc_q) + {5'd0, _mul_pe_1_4_acc_q};
+        end else begin
+          pe_1_4_res_q <= pe_1_4_res_in;
+        end
+      end else begin
+        pe_1_4_res_q <= pe_1_4_res_in;
+      end
     end
     if (rst) begin
       pe_1_4_fv_q <= 1'b0;
@@ -4229,14 +4210,11 @@ module gram (
     end
   end
 
-  assign pe_1_5_diff = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_1_5_sum = pe_1_5_diff * pe_1_5_diff;
-  assign pe_1_5_sum = (pe_1_4_first_q ? 39'd0 : pe_1_5_acc_q) + {5'd0, _mul_pe_1_5_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_1_5_pe (generator/units/gram.ts:126)
+  assign _sub_pe_1_5_acc_q = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};
+  assign _mul_pe_1_5_acc_q = $signed(_sub_pe_1_5_acc_q) * $signed(_sub_pe_1_5_acc_q);
+  // seq: pe_1_5_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_1_5_a_q <= pe_1_4_a_q;
       pe_1_5_fv_q <= pe_1_4_fv_q;
       pe_1_5_first_q <= pe_1_4_first_q;
@@ -4244,11 +4222,17 @@ module gram (
       pe_1_5_aok_q <= pe_1_4_aok_q;
       pe_1_5_b_q <= pe_0_5_b_q;
       pe_1_5_bok_q <= pe_0_5_bok_q;
-      if (pe_1_4_fv_q) begin
-        pe_1_5_acc_q <= pe_1_5_sum;
-      end
       pe_1_5_res_valid_q <= (((pe_1_4_fv_q & pe_1_4_last_q) & pe_1_4_aok_q) & pe_0_5_bok_q) | pe_1_5_res_valid_in;
-      pe_1_5_res_q <= (((pe_1_4_fv_q & pe_1_4_last_q) & pe_1_4_aok_q) & pe_0_5_bok_q) ? pe_1_5_sum : pe_1_5_res_in;
+      if (pe_1_4_fv_q) begin
+        pe_1_5_acc_q <= (pe_1_4_first_q ? 39'd0 : pe_1_5_acc_q) + {5'd0, _mul_pe_1_5_acc_q};
+        if ((((pe_1_4_fv_q & pe_1_4_last_q) & pe_1_4_aok_q) & pe_0_5_bok_q)) begin
+          pe_1_5_res_q <= (pe_1_4_first_q ? 39'd0 : pe_1_5_acc_q) + {5'd0, _mul_pe_1_5_acc_q};
+        end else begin
+          pe_1_5_res_q <= pe_1_5_res_in;
+        end
+      end else begin
+        pe_1_5_res_q <= pe_1_5_res_in;
+      end
     end
     if (rst) begin
       pe_1_5_fv_q <= 1'b0;
@@ -4260,14 +4244,11 @@ module gram (
     end
   end
 
-  assign pe_1_6_diff = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_1_6_sum = pe_1_6_diff * pe_1_6_diff;
-  assign pe_1_6_sum = (pe_1_5_first_q ? 39'd0 : pe_1_6_acc_q) + {5'd0, _mul_pe_1_6_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_1_6_pe (generator/units/gram.ts:126)
+  assign _sub_pe_1_6_acc_q = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};
+  assign _mul_pe_1_6_acc_q = $signed(_sub_pe_1_6_acc_q) * $signed(_sub_pe_1_6_acc_q);
+  // seq: pe_1_6_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_1_6_a_q <= pe_1_5_a_q;
       pe_1_6_fv_q <= pe_1_5_fv_q;
       pe_1_6_first_q <= pe_1_5_first_q;
@@ -4275,11 +4256,17 @@ module gram (
       pe_1_6_aok_q <= pe_1_5_aok_q;
       pe_1_6_b_q <= pe_0_6_b_q;
       pe_1_6_bok_q <= pe_0_6_bok_q;
-      if (pe_1_5_fv_q) begin
-        pe_1_6_acc_q <= pe_1_6_sum;
-      end
       pe_1_6_res_valid_q <= (((pe_1_5_fv_q & pe_1_5_last_q) & pe_1_5_aok_q) & pe_0_6_bok_q) | pe_1_6_res_valid_in;
-      pe_1_6_res_q <= (((pe_1_5_fv_q & pe_1_5_last_q) & pe_1_5_aok_q) & pe_0_6_bok_q) ? pe_1_6_sum : pe_1_6_res_in;
+      if (pe_1_5_fv_q) begin
+        pe_1_6_acc_q <= (pe_1_5_first_q ? 39'd0 : pe_1_6_acc_q) + {5'd0, _mul_pe_1_6_acc_q};
+        if ((((pe_1_5_fv_q & pe_1_5_last_q) & pe_1_5_aok_q) & pe_0_6_bok_q)) begin
+          pe_1_6_res_q <= (pe_1_5_first_q ? 39'd0 : pe_1_6_acc_q) + {5'd0, _mul_pe_1_6_acc_q};
+        end else begin
+          pe_1_6_res_q <= pe_1_6_res_in;
+        end
+      end else begin
+        pe_1_6_res_q <= pe_1_6_res_in;
+      end
     end
     if (rst) begin
       pe_1_6_fv_q <= 1'b0;
@@ -4291,14 +4278,11 @@ module gram (
     end
   end
 
-  assign pe_1_7_diff = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_1_7_sum = pe_1_7_diff * pe_1_7_diff;
-  assign pe_1_7_sum = (pe_1_6_first_q ? 39'd0 : pe_1_7_acc_q) + {5'd0, _mul_pe_1_7_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_1_7_pe (generator/units/gram.ts:126)
+  assign _sub_pe_1_7_acc_q = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};
+  assign _mul_pe_1_7_acc_q = $signed(_sub_pe_1_7_acc_q) * $signed(_sub_pe_1_7_acc_q);
+  // seq: pe_1_7_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_1_7_a_q <= pe_1_6_a_q;
       pe_1_7_fv_q <= pe_1_6_fv_q;
       pe_1_7_first_q <= pe_1_6_first_q;
@@ -4306,11 +4290,17 @@ module gram (
       pe_1_7_aok_q <= pe_1_6_aok_q;
       pe_1_7_b_q <= pe_0_7_b_q;
       pe_1_7_bok_q <= pe_0_7_bok_q;
-      if (pe_1_6_fv_q) begin
-        pe_1_7_acc_q <= pe_1_7_sum;
-      end
       pe_1_7_res_valid_q <= (((pe_1_6_fv_q & pe_1_6_last_q) & pe_1_6_aok_q) & pe_0_7_bok_q) | 1'b0;
-      pe_1_7_res_q <= (((pe_1_6_fv_q & pe_1_6_last_q) & pe_1_6_aok_q) & pe_0_7_bok_q) ? pe_1_7_sum : 39'd0;
+      if (pe_1_6_fv_q) begin
+        pe_1_7_acc_q <= (pe_1_6_first_q ? 39'd0 : pe_1_7_acc_q) + {5'd0, _mul_pe_1_7_acc_q};
+        if ((((pe_1_6_fv_q & pe_1_6_last_q) & pe_1_6_aok_q) & pe_0_7_bok_q)) begin
+          pe_1_7_res_q <= (pe_1_6_first_q ? 39'd0 : pe_1_7_acc_q) + {5'd0, _mul_pe_1_7_acc_q};
+        end else begin
+          pe_1_7_res_q <= 39'd0;
+        end
+      end else begin
+        pe_1_7_res_q <= 39'd0;
+      end
     end
     if (rst) begin
       pe_1_7_fv_q <= 1'b0;
@@ -4322,14 +4312,11 @@ module gram (
     end
   end
 
-  assign pe_2_0_diff = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_2_0_sum = pe_2_0_diff * pe_2_0_diff;
-  assign pe_2_0_sum = (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {5'd0, _mul_pe_2_0_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_2_0_pe (generator/units/gram.ts:126)
+  assign _sub_pe_2_0_acc_q = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};
+  assign _mul_pe_2_0_acc_q = $signed(_sub_pe_2_0_acc_q) * $signed(_sub_pe_2_0_acc_q);
+  // seq: pe_2_0_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       pe_2_0_a_q <= skew_a2_d2_q;
       pe_2_0_fv_q <= skew_fv2_d2_q;
       pe_2_0_first_q <= skew_first2_d2_q;
@@ -4337,11 +4324,17 @@ module gram (
       pe_2_0_aok_q <= skew_aok2_d2_q;
       pe_2_0_b_q <= pe_1_0_b_q;
       pe_2_0_bok_q <= pe_1_0_bok_q;
-      if (skew_fv2_d2_q) begin
-        pe_2_0_acc_q <= pe_2_0_sum;
-      end
       pe_2_0_res_valid_q <= (((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q) | pe_2_0_res_valid_in;
-      pe_2_0_res_q <= (((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q) ? pe_2_0_sum : pe_2_0_res_in;
+      if (skew_fv2_d2_q) begin
+        pe_2_0_acc_q <= (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {5'd0, _mul_pe_2_0_acc_q};
+        if ((((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q)) begin
+          pe_2_0_res_q <= (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {5'd0, _mul_pe_2_0_acc_q};
+        end else begin
+          pe_2_0_res_q <= pe_2_0_res_in;
+        end
+      end else begin
+        pe_2_0_res_q <= pe_2_0_res_in;
+      end
     end
     if (rst) begin
       pe_2_0_fv_q <= 1'b0;
@@ -4353,14 +4346,11 @@ module gram (
     end
   end
 
-  assign pe_2_1_diff = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_2_1_sum = pe_2_1_diff * pe_2_1_diff;
-  assign pe_2_1_sum = (pe_2_0_first_q ? 39'd0 : pe_2_1_acc_q) + {5'd0, _mul_pe_2_1_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_2_1_pe (generator/units/gram.ts:126)
+  assign _sub_pe_2_1_acc_q = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};
+  assign _mul_pe_2_1_acc_q = $signed(_sub_pe_2_1_acc_q) * $signed(_sub_pe_2_1_acc_q);
+  // seq: pe_2_1_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_2_1_a_q <= pe_2_0_a_q;
       pe_2_1_fv_q <= pe_2_0_fv_q;
       pe_2_1_first_q <= pe_2_0_first_q;
@@ -4368,11 +4358,17 @@ module gram (
       pe_2_1_aok_q <= pe_2_0_aok_q;
       pe_2_1_b_q <= pe_1_1_b_q;
       pe_2_1_bok_q <= pe_1_1_bok_q;
-      if (pe_2_0_fv_q) begin
-        pe_2_1_acc_q <= pe_2_1_sum;
-      end
       pe_2_1_res_valid_q <= (((pe_2_0_fv_q & pe_2_0_last_q) & pe_2_0_aok_q) & pe_1_1_bok_q) | pe_2_1_res_valid_in;
-      pe_2_1_res_q <= (((pe_2_0_fv_q & pe_2_0_last_q) & pe_2_0_aok_q) & pe_1_1_bok_q) ? pe_2_1_sum : pe_2_1_res_in;
+      if (pe_2_0_fv_q) begin
+        pe_2_1_acc_q <= (pe_2_0_first_q ? 39'd0 : pe_2_1_acc_q) + {5'd0, _mul_pe_2_1_acc_q};
+        if ((((pe_2_0_fv_q & pe_2_0_last_q) & pe_2_0_aok_q) & pe_1_1_bok_q)) begin
+          pe_2_1_res_q <= (pe_2_0_first_q ? 39'd0 : pe_2_1_acc_q) + {5'd0, _mul_pe_2_1_acc_q};
+        end else begin
+          pe_2_1_res_q <= pe_2_1_res_in;
+        end
+      end else begin
+        pe_2_1_res_q <= pe_2_1_res_in;
+      end
     end
     if (rst) begin
       pe_2_1_fv_q <= 1'b0;
@@ -4384,14 +4380,11 @@ module gram (
     end
   end
 
-  assign pe_2_2_diff = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_2_2_sum = pe_2_2_diff * pe_2_2_diff;
-  assign pe_2_2_sum = (pe_2_1_first_q ? 39'd0 : pe_2_2_acc_q) + {5'd0, _mul_pe_2_2_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_2_2_pe (generator/units/gram.ts:126)
+  assign _sub_pe_2_2_acc_q = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};
+  assign _mul_pe_2_2_acc_q = $signed(_sub_pe_2_2_acc_q) * $signed(_sub_pe_2_2_acc_q);
+  // seq: pe_2_2_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_2_2_a_q <= pe_2_1_a_q;
       pe_2_2_fv_q <= pe_2_1_fv_q;
       pe_2_2_first_q <= pe_2_1_first_q;
@@ -4399,11 +4392,17 @@ module gram (
       pe_2_2_aok_q <= pe_2_1_aok_q;
       pe_2_2_b_q <= pe_1_2_b_q;
       pe_2_2_bok_q <= pe_1_2_bok_q;
-      if (pe_2_1_fv_q) begin
-        pe_2_2_acc_q <= pe_2_2_sum;
-      end
       pe_2_2_res_valid_q <= (((pe_2_1_fv_q & pe_2_1_last_q) & pe_2_1_aok_q) & pe_1_2_bok_q) | pe_2_2_res_valid_in;
-      pe_2_2_res_q <= (((pe_2_1_fv_q & pe_2_1_last_q) & pe_2_1_aok_q) & pe_1_2_bok_q) ? pe_2_2_sum : pe_2_2_res_in;
+      if (pe_2_1_fv_q) begin
+        pe_2_2_acc_q <= (pe_2_1_first_q ? 39'd0 : pe_2_2_acc_q) + {5'd0, _mul_pe_2_2_acc_q};
+        if ((((pe_2_1_fv_q & pe_2_1_last_q) & pe_2_1_aok_q) & pe_1_2_bok_q)) begin
+          pe_2_2_res_q <= (pe_2_1_first_q ? 39'd0 : pe_2_2_acc_q) + {5'd0, _mul_pe_2_2_acc_q};
+        end else begin
+          pe_2_2_res_q <= pe_2_2_res_in;
+        end
+      end else begin
+        pe_2_2_res_q <= pe_2_2_res_in;
+      end
     end
     if (rst) begin
       pe_2_2_fv_q <= 1'b0;
@@ -4415,14 +4414,11 @@ module gram (
     end
   end
 
-  assign pe_2_3_diff = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_2_3_sum = pe_2_3_diff * pe_2_3_diff;
-  assign pe_2_3_sum = (pe_2_2_first_q ? 39'd0 : pe_2_3_acc_q) + {5'd0, _mul_pe_2_3_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_2_3_pe (generator/units/gram.ts:126)
+  assign _sub_pe_2_3_acc_q = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};
+  assign _mul_pe_2_3_acc_q = $signed(_sub_pe_2_3_acc_q) * $signed(_sub_pe_2_3_acc_q);
+  // seq: pe_2_3_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_2_3_a_q <= pe_2_2_a_q;
       pe_2_3_fv_q <= pe_2_2_fv_q;
       pe_2_3_first_q <= pe_2_2_first_q;
@@ -4430,11 +4426,17 @@ module gram (
       pe_2_3_aok_q <= pe_2_2_aok_q;
       pe_2_3_b_q <= pe_1_3_b_q;
       pe_2_3_bok_q <= pe_1_3_bok_q;
-      if (pe_2_2_fv_q) begin
-        pe_2_3_acc_q <= pe_2_3_sum;
-      end
       pe_2_3_res_valid_q <= (((pe_2_2_fv_q & pe_2_2_last_q) & pe_2_2_aok_q) & pe_1_3_bok_q) | pe_2_3_res_valid_in;
-      pe_2_3_res_q <= (((pe_2_2_fv_q & pe_2_2_last_q) & pe_2_2_aok_q) & pe_1_3_bok_q) ? pe_2_3_sum : pe_2_3_res_in;
+      if (pe_2_2_fv_q) begin
+        pe_2_3_acc_q <= (pe_2_2_first_q ? 39'd0 : pe_2_3_acc_q) + {5'd0, _mul_pe_2_3_acc_q};
+        if ((((pe_2_2_fv_q & pe_2_2_last_q) & pe_2_2_aok_q) & pe_1_3_bok_q)) begin
+          pe_2_3_res_q <= (pe_2_2_first_q ? 39'd0 : pe_2_3_acc_q) + {5'd0, _mul_pe_2_3_acc_q};
+        end else begin
+          pe_2_3_res_q <= pe_2_3_res_in;
+        end
+      end else begin
+        pe_2_3_res_q <= pe_2_3_res_in;
+      end
     end
     if (rst) begin
       pe_2_3_fv_q <= 1'b0;
@@ -4446,14 +4448,11 @@ module gram (
     end
   end
 
-  assign pe_2_4_diff = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_2_4_sum = pe_2_4_diff * pe_2_4_diff;
-  assign pe_2_4_sum = (pe_2_3_first_q ? 39'd0 : pe_2_4_acc_q) + {5'd0, _mul_pe_2_4_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_2_4_pe (generator/units/gram.ts:126)
+  assign _sub_pe_2_4_acc_q = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};
+  assign _mul_pe_2_4_acc_q = $signed(_sub_pe_2_4_acc_q) * $signed(_sub_pe_2_4_acc_q);
+  // seq: pe_2_4_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_2_4_a_q <= pe_2_3_a_q;
       pe_2_4_fv_q <= pe_2_3_fv_q;
       pe_2_4_first_q <= pe_2_3_first_q;
@@ -4461,11 +4460,17 @@ module gram (
       pe_2_4_aok_q <= pe_2_3_aok_q;
       pe_2_4_b_q <= pe_1_4_b_q;
       pe_2_4_bok_q <= pe_1_4_bok_q;
-      if (pe_2_3_fv_q) begin
-        pe_2_4_acc_q <= pe_2_4_sum;
-      end
       pe_2_4_res_valid_q <= (((pe_2_3_fv_q & pe_2_3_last_q) & pe_2_3_aok_q) & pe_1_4_bok_q) | pe_2_4_res_valid_in;
-      pe_2_4_res_q <= (((pe_2_3_fv_q & pe_2_3_last_q) & pe_2_3_aok_q) & pe_1_4_bok_q) ? pe_2_4_sum : pe_2_4_res_in;
+      if (pe_2_3_fv_q) begin
+        pe_2_4_acc_q <= (pe_2_3_first_q ? 39'd0 : pe_2_4_acc_q) + {5'd0, _mul_pe_2_4_acc_q};
+        if ((((pe_2_3_fv_q & pe_2_3_last_q) & pe_2_3_aok_q) & pe_1_4_bok_q)) begin
+          pe_2_4_res_q <= (pe_2_3_first_q ? 39'd0 : pe_2_4_acc_q) + {5'd0, _mul_pe_2_4_acc_q};
+        end else begin
+          pe_2_4_res_q <= pe_2_4_res_in;
+        end
+      end else begin
+        pe_2_4_res_q <= pe_2_4_res_in;
+      end
     end
     if (rst) begin
       pe_2_4_fv_q <= 1'b0;
@@ -4477,14 +4482,11 @@ module gram (
     end
   end
 
-  assign pe_2_5_diff = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_2_5_sum = pe_2_5_diff * pe_2_5_diff;
-  assign pe_2_5_sum = (pe_2_4_first_q ? 39'd0 : pe_2_5_acc_q) + {5'd0, _mul_pe_2_5_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_2_5_pe (generator/units/gram.ts:126)
+  assign _sub_pe_2_5_acc_q = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};
+  assign _mul_pe_2_5_acc_q = $signed(_sub_pe_2_5_acc_q) * $signed(_sub_pe_2_5_acc_q);
+  // seq: pe_2_5_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_2_5_a_q <= pe_2_4_a_q;
       pe_2_5_fv_q <= pe_2_4_fv_q;
       pe_2_5_first_q <= pe_2_4_first_q;
@@ -4492,11 +4494,17 @@ module gram (
       pe_2_5_aok_q <= pe_2_4_aok_q;
       pe_2_5_b_q <= pe_1_5_b_q;
       pe_2_5_bok_q <= pe_1_5_bok_q;
-      if (pe_2_4_fv_q) begin
-        pe_2_5_acc_q <= pe_2_5_sum;
-      end
       pe_2_5_res_valid_q <= (((pe_2_4_fv_q & pe_2_4_last_q) & pe_2_4_aok_q) & pe_1_5_bok_q) | pe_2_5_res_valid_in;
-      pe_2_5_res_q <= (((pe_2_4_fv_q & pe_2_4_last_q) & pe_2_4_aok_q) & pe_1_5_bok_q) ? pe_2_5_sum : pe_2_5_res_in;
+      if (pe_2_4_fv_q) begin
+        pe_2_5_acc_q <= (pe_2_4_first_q ? 39'd0 : pe_2_5_acc_q) + {5'd0, _mul_pe_2_5_acc_q};
+        if ((((pe_2_4_fv_q & pe_2_4_last_q) & pe_2_4_aok_q) & pe_1_5_bok_q)) begin
+          pe_2_5_res_q <= (pe_2_4_first_q ? 39'd0 : pe_2_5_acc_q) + {5'd0, _mul_pe_2_5_acc_q};
+        end else begin
+          pe_2_5_res_q <= pe_2_5_res_in;
+        end
+      end else begin
+        pe_2_5_res_q <= pe_2_5_res_in;
+      end
     end
     if (rst) begin
       pe_2_5_fv_q <= 1'b0;
@@ -4508,14 +4516,11 @@ module gram (
     end
   end
 
-  assign pe_2_6_diff = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_2_6_sum = pe_2_6_diff * pe_2_6_diff;
-  assign pe_2_6_sum = (pe_2_5_first_q ? 39'd0 : pe_2_6_acc_q) + {5'd0, _mul_pe_2_6_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_2_6_pe (generator/units/gram.ts:126)
+  assign _sub_pe_2_6_acc_q = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};
+  assign _mul_pe_2_6_acc_q = $signed(_sub_pe_2_6_acc_q) * $signed(_sub_pe_2_6_acc_q);
+  // seq: pe_2_6_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_2_6_a_q <= pe_2_5_a_q;
       pe_2_6_fv_q <= pe_2_5_fv_q;
       pe_2_6_first_q <= pe_2_5_first_q;
@@ -4523,11 +4528,17 @@ module gram (
       pe_2_6_aok_q <= pe_2_5_aok_q;
       pe_2_6_b_q <= pe_1_6_b_q;
       pe_2_6_bok_q <= pe_1_6_bok_q;
-      if (pe_2_5_fv_q) begin
-        pe_2_6_acc_q <= pe_2_6_sum;
-      end
       pe_2_6_res_valid_q <= (((pe_2_5_fv_q & pe_2_5_last_q) & pe_2_5_aok_q) & pe_1_6_bok_q) | pe_2_6_res_valid_in;
-      pe_2_6_res_q <= (((pe_2_5_fv_q & pe_2_5_last_q) & pe_2_5_aok_q) & pe_1_6_bok_q) ? pe_2_6_sum : pe_2_6_res_in;
+      if (pe_2_5_fv_q) begin
+        pe_2_6_acc_q <= (pe_2_5_first_q ? 39'd0 : pe_2_6_acc_q) + {5'd0, _mul_pe_2_6_acc_q};
+        if ((((pe_2_5_fv_q & pe_2_5_last_q) & pe_2_5_aok_q) & pe_1_6_bok_q)) begin
+          pe_2_6_res_q <= (pe_2_5_first_q ? 39'd0 : pe_2_6_acc_q) + {5'd0, _mul_pe_2_6_acc_q};
+        end else begin
+          pe_2_6_res_q <= pe_2_6_res_in;
+        end
+      end else begin
+        pe_2_6_res_q <= pe_2_6_res_in;
+      end
     end
     if (rst) begin
       pe_2_6_fv_q <= 1'b0;
@@ -4539,14 +4550,11 @@ module gram (
     end
   end
 
-  assign pe_2_7_diff = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_2_7_sum = pe_2_7_diff * pe_2_7_diff;
-  assign pe_2_7_sum = (pe_2_6_first_q ? 39'd0 : pe_2_7_acc_q) + {5'd0, _mul_pe_2_7_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_2_7_pe (generator/units/gram.ts:126)
+  assign _sub_pe_2_7_acc_q = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};
+  assign _mul_pe_2_7_acc_q = $signed(_sub_pe_2_7_acc_q) * $signed(_sub_pe_2_7_acc_q);
+  // seq: pe_2_7_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_2_7_a_q <= pe_2_6_a_q;
       pe_2_7_fv_q <= pe_2_6_fv_q;
       pe_2_7_first_q <= pe_2_6_first_q;
@@ -4554,11 +4562,17 @@ module gram (
       pe_2_7_aok_q <= pe_2_6_aok_q;
       pe_2_7_b_q <= pe_1_7_b_q;
       pe_2_7_bok_q <= pe_1_7_bok_q;
-      if (pe_2_6_fv_q) begin
-        pe_2_7_acc_q <= pe_2_7_sum;
-      end
       pe_2_7_res_valid_q <= (((pe_2_6_fv_q & pe_2_6_last_q) & pe_2_6_aok_q) & pe_1_7_bok_q) | 1'b0;
-      pe_2_7_res_q <= (((pe_2_6_fv_q & pe_2_6_last_q) & pe_2_6_aok_q) & pe_1_7_bok_q) ? pe_2_7_sum : 39'd0;
+      if (pe_2_6_fv_q) begin
+        pe_2_7_acc_q <= (pe_2_6_first_q ? 39'd0 : pe_2_7_acc_q) + {5'd0, _mul_pe_2_7_acc_q};
+        if ((((pe_2_6_fv_q & pe_2_6_last_q) & pe_2_6_aok_q) & pe_1_7_bok_q)) begin
+          pe_2_7_res_q <= (pe_2_6_first_q ? 39'd0 : pe_2_7_acc_q) + {5'd0, _mul_pe_2_7_acc_q};
+        end else begin
+          pe_2_7_res_q <= 39'd0;
+        end
+      end else begin
+        pe_2_7_res_q <= 39'd0;
+      end
     end
     if (rst) begin
       pe_2_7_fv_q <= 1'b0;
@@ -4570,14 +4584,11 @@ module gram (
     end
   end
 
-  assign pe_3_0_diff = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_3_0_sum = pe_3_0_diff * pe_3_0_diff;
-  assign pe_3_0_sum = (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {5'd0, _mul_pe_3_0_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_3_0_pe (generator/units/gram.ts:126)
+  assign _sub_pe_3_0_acc_q = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};
+  assign _mul_pe_3_0_acc_q = $signed(_sub_pe_3_0_acc_q) * $signed(_sub_pe_3_0_acc_q);
+  // seq: pe_3_0_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       pe_3_0_a_q <= skew_a3_d3_q;
       pe_3_0_fv_q <= skew_fv3_d3_q;
       pe_3_0_first_q <= skew_first3_d3_q;
@@ -4585,11 +4596,17 @@ module gram (
       pe_3_0_aok_q <= skew_aok3_d3_q;
       pe_3_0_b_q <= pe_2_0_b_q;
       pe_3_0_bok_q <= pe_2_0_bok_q;
-      if (skew_fv3_d3_q) begin
-        pe_3_0_acc_q <= pe_3_0_sum;
-      end
       pe_3_0_res_valid_q <= (((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q) | pe_3_0_res_valid_in;
-      pe_3_0_res_q <= (((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q) ? pe_3_0_sum : pe_3_0_res_in;
+      if (skew_fv3_d3_q) begin
+        pe_3_0_acc_q <= (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {5'd0, _mul_pe_3_0_acc_q};
+        if ((((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q)) begin
+          pe_3_0_res_q <= (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {5'd0, _mul_pe_3_0_acc_q};
+        end else begin
+          pe_3_0_res_q <= pe_3_0_res_in;
+        end
+      end else begin
+        pe_3_0_res_q <= pe_3_0_res_in;
+      end
     end
     if (rst) begin
       pe_3_0_fv_q <= 1'b0;
@@ -4601,14 +4618,11 @@ module gram (
     end
   end
 
-  assign pe_3_1_diff = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_3_1_sum = pe_3_1_diff * pe_3_1_diff;
-  assign pe_3_1_sum = (pe_3_0_first_q ? 39'd0 : pe_3_1_acc_q) + {5'd0, _mul_pe_3_1_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_3_1_pe (generator/units/gram.ts:126)
+  assign _sub_pe_3_1_acc_q = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};
+  assign _mul_pe_3_1_acc_q = $signed(_sub_pe_3_1_acc_q) * $signed(_sub_pe_3_1_acc_q);
+  // seq: pe_3_1_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_3_1_a_q <= pe_3_0_a_q;
       pe_3_1_fv_q <= pe_3_0_fv_q;
       pe_3_1_first_q <= pe_3_0_first_q;
@@ -4616,11 +4630,17 @@ module gram (
       pe_3_1_aok_q <= pe_3_0_aok_q;
       pe_3_1_b_q <= pe_2_1_b_q;
       pe_3_1_bok_q <= pe_2_1_bok_q;
-      if (pe_3_0_fv_q) begin
-        pe_3_1_acc_q <= pe_3_1_sum;
-      end
       pe_3_1_res_valid_q <= (((pe_3_0_fv_q & pe_3_0_last_q) & pe_3_0_aok_q) & pe_2_1_bok_q) | pe_3_1_res_valid_in;
-      pe_3_1_res_q <= (((pe_3_0_fv_q & pe_3_0_last_q) & pe_3_0_aok_q) & pe_2_1_bok_q) ? pe_3_1_sum : pe_3_1_res_in;
+      if (pe_3_0_fv_q) begin
+        pe_3_1_acc_q <= (pe_3_0_first_q ? 39'd0 : pe_3_1_acc_q) + {5'd0, _mul_pe_3_1_acc_q};
+        if ((((pe_3_0_fv_q & pe_3_0_last_q) & pe_3_0_aok_q) & pe_2_1_bok_q)) begin
+          pe_3_1_res_q <= (pe_3_0_first_q ? 39'd0 : pe_3_1_acc_q) + {5'd0, _mul_pe_3_1_acc_q};
+        end else begin
+          pe_3_1_res_q <= pe_3_1_res_in;
+        end
+      end else begin
+        pe_3_1_res_q <= pe_3_1_res_in;
+      end
     end
     if (rst) begin
       pe_3_1_fv_q <= 1'b0;
@@ -4632,14 +4652,11 @@ module gram (
     end
   end
 
-  assign pe_3_2_diff = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_3_2_sum = pe_3_2_diff * pe_3_2_diff;
-  assign pe_3_2_sum = (pe_3_1_first_q ? 39'd0 : pe_3_2_acc_q) + {5'd0, _mul_pe_3_2_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_3_2_pe (generator/units/gram.ts:126)
+  assign _sub_pe_3_2_acc_q = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};
+  assign _mul_pe_3_2_acc_q = $signed(_sub_pe_3_2_acc_q) * $signed(_sub_pe_3_2_acc_q);
+  // seq: pe_3_2_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_3_2_a_q <= pe_3_1_a_q;
       pe_3_2_fv_q <= pe_3_1_fv_q;
       pe_3_2_first_q <= pe_3_1_first_q;
@@ -4647,11 +4664,17 @@ module gram (
       pe_3_2_aok_q <= pe_3_1_aok_q;
       pe_3_2_b_q <= pe_2_2_b_q;
       pe_3_2_bok_q <= pe_2_2_bok_q;
-      if (pe_3_1_fv_q) begin
-        pe_3_2_acc_q <= pe_3_2_sum;
-      end
       pe_3_2_res_valid_q <= (((pe_3_1_fv_q & pe_3_1_last_q) & pe_3_1_aok_q) & pe_2_2_bok_q) | pe_3_2_res_valid_in;
-      pe_3_2_res_q <= (((pe_3_1_fv_q & pe_3_1_last_q) & pe_3_1_aok_q) & pe_2_2_bok_q) ? pe_3_2_sum : pe_3_2_res_in;
+      if (pe_3_1_fv_q) begin
+        pe_3_2_acc_q <= (pe_3_1_first_q ? 39'd0 : pe_3_2_acc_q) + {5'd0, _mul_pe_3_2_acc_q};
+        if ((((pe_3_1_fv_q & pe_3_1_last_q) & pe_3_1_aok_q) & pe_2_2_bok_q)) begin
+          pe_3_2_res_q <= (pe_3_1_first_q ? 39'd0 : pe_3_2_acc_q) + {5'd0, _mul_pe_3_2_acc_q};
+        end else begin
+          pe_3_2_res_q <= pe_3_2_res_in;
+        end
+      end else begin
+        pe_3_2_res_q <= pe_3_2_res_in;
+      end
     end
     if (rst) begin
       pe_3_2_fv_q <= 1'b0;
@@ -4663,14 +4686,11 @@ module gram (
     end
   end
 
-  assign pe_3_3_diff = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_3_3_sum = pe_3_3_diff * pe_3_3_diff;
-  assign pe_3_3_sum = (pe_3_2_first_q ? 39'd0 : pe_3_3_acc_q) + {5'd0, _mul_pe_3_3_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_3_3_pe (generator/units/gram.ts:126)
+  assign _sub_pe_3_3_acc_q = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};
+  assign _mul_pe_3_3_acc_q = $signed(_sub_pe_3_3_acc_q) * $signed(_sub_pe_3_3_acc_q);
+  // seq: pe_3_3_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_3_3_a_q <= pe_3_2_a_q;
       pe_3_3_fv_q <= pe_3_2_fv_q;
       pe_3_3_first_q <= pe_3_2_first_q;
@@ -4678,11 +4698,17 @@ module gram (
       pe_3_3_aok_q <= pe_3_2_aok_q;
       pe_3_3_b_q <= pe_2_3_b_q;
       pe_3_3_bok_q <= pe_2_3_bok_q;
-      if (pe_3_2_fv_q) begin
-        pe_3_3_acc_q <= pe_3_3_sum;
-      end
       pe_3_3_res_valid_q <= (((pe_3_2_fv_q & pe_3_2_last_q) & pe_3_2_aok_q) & pe_2_3_bok_q) | pe_3_3_res_valid_in;
-      pe_3_3_res_q <= (((pe_3_2_fv_q & pe_3_2_last_q) & pe_3_2_aok_q) & pe_2_3_bok_q) ? pe_3_3_sum : pe_3_3_res_in;
+      if (pe_3_2_fv_q) begin
+        pe_3_3_acc_q <= (pe_3_2_first_q ? 39'd0 : pe_3_3_acc_q) + {5'd0, _mul_pe_3_3_acc_q};
+        if ((((pe_3_2_fv_q & pe_3_2_last_q) & pe_3_2_aok_q) & pe_2_3_bok_q)) begin
+          pe_3_3_res_q <= (pe_3_2_first_q ? 39'd0 : pe_3_3_acc_q) + {5'd0, _mul_pe_3_3_acc_q};
+        end else begin
+          pe_3_3_res_q <= pe_3_3_res_in;
+        end
+      end else begin
+        pe_3_3_res_q <= pe_3_3_res_in;
+      end
     end
     if (rst) begin
       pe_3_3_fv_q <= 1'b0;
@@ -4694,14 +4720,11 @@ module gram (
     end
   end
 
-  assign pe_3_4_diff = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_3_4_sum = pe_3_4_diff * pe_3_4_diff;
-  assign pe_3_4_sum = (pe_3_3_first_q ? 39'd0 : pe_3_4_acc_q) + {5'd0, _mul_pe_3_4_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_3_4_pe (generator/units/gram.ts:126)
+  assign _sub_pe_3_4_acc_q = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};
+  assign _mul_pe_3_4_acc_q = $signed(_sub_pe_3_4_acc_q) * $signed(_sub_pe_3_4_acc_q);
+  // seq: pe_3_4_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_3_4_a_q <= pe_3_3_a_q;
       pe_3_4_fv_q <= pe_3_3_fv_q;
       pe_3_4_first_q <= pe_3_3_first_q;
@@ -4709,11 +4732,17 @@ module gram (
       pe_3_4_aok_q <= pe_3_3_aok_q;
       pe_3_4_b_q <= pe_2_4_b_q;
       pe_3_4_bok_q <= pe_2_4_bok_q;
-      if (pe_3_3_fv_q) begin
-        pe_3_4_acc_q <= pe_3_4_sum;
-      end
       pe_3_4_res_valid_q <= (((pe_3_3_fv_q & pe_3_3_last_q) & pe_3_3_aok_q) & pe_2_4_bok_q) | pe_3_4_res_valid_in;
-      pe_3_4_res_q <= (((pe_3_3_fv_q & pe_3_3_last_q) & pe_3_3_aok_q) & pe_2_4_bok_q) ? pe_3_4_sum : pe_3_4_res_in;
+      if (pe_3_3_fv_q) begin
+        pe_3_4_acc_q <= (pe_3_3_first_q ? 39'd0 : pe_3_4_acc_q) + {5'd0, _mul_pe_3_4_acc_q};
+        if ((((pe_3_3_fv_q & pe_3_3_last_q) & pe_3_3_aok_q) & pe_2_4_bok_q)) begin
+          pe_3_4_res_q <= (pe_3_3_first_q ? 39'd0 : pe_3_4_acc_q) + {5'd0, _mul_pe_3_4_acc_q};
+        end else begin
+          pe_3_4_res_q <= pe_3_4_res_in;
+        end
+      end else begin
+        pe_3_4_res_q <= pe_3_4_res_in;
+      end
     end
     if (rst) begin
       pe_3_4_fv_q <= 1'b0;
@@ -4725,14 +4754,11 @@ module gram (
     end
   end
 
-  assign pe_3_5_diff = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_3_5_sum = pe_3_5_diff * pe_3_5_diff;
-  assign pe_3_5_sum = (pe_3_4_first_q ? 39'd0 : pe_3_5_acc_q) + {5'd0, _mul_pe_3_5_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_3_5_pe (generator/units/gram.ts:126)
+  assign _sub_pe_3_5_acc_q = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};
+  assign _mul_pe_3_5_acc_q = $signed(_sub_pe_3_5_acc_q) * $signed(_sub_pe_3_5_acc_q);
+  // seq: pe_3_5_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_3_5_a_q <= pe_3_4_a_q;
       pe_3_5_fv_q <= pe_3_4_fv_q;
       pe_3_5_first_q <= pe_3_4_first_q;
@@ -4740,11 +4766,17 @@ module gram (
       pe_3_5_aok_q <= pe_3_4_aok_q;
       pe_3_5_b_q <= pe_2_5_b_q;
       pe_3_5_bok_q <= pe_2_5_bok_q;
-      if (pe_3_4_fv_q) begin
-        pe_3_5_acc_q <= pe_3_5_sum;
-      end
       pe_3_5_res_valid_q <= (((pe_3_4_fv_q & pe_3_4_last_q) & pe_3_4_aok_q) & pe_2_5_bok_q) | pe_3_5_res_valid_in;
-      pe_3_5_res_q <= (((pe_3_4_fv_q & pe_3_4_last_q) & pe_3_4_aok_q) & pe_2_5_bok_q) ? pe_3_5_sum : pe_3_5_res_in;
+      if (pe_3_4_fv_q) begin
+        pe_3_5_acc_q <= (pe_3_4_first_q ? 39'd0 : pe_3_5_acc_q) + {5'd0, _mul_pe_3_5_acc_q};
+        if ((((pe_3_4_fv_q & pe_3_4_last_q) & pe_3_4_aok_q) & pe_2_5_bok_q)) begin
+          pe_3_5_res_q <= (pe_3_4_first_q ? 39'd0 : pe_3_5_acc_q) + {5'd0, _mul_pe_3_5_acc_q};
+        end else begin
+          pe_3_5_res_q <= pe_3_5_res_in;
+        end
+      end else begin
+        pe_3_5_res_q <= pe_3_5_res_in;
+      end
     end
     if (rst) begin
       pe_3_5_fv_q <= 1'b0;
@@ -4756,14 +4788,11 @@ module gram (
     end
   end
 
-  assign pe_3_6_diff = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_3_6_sum = pe_3_6_diff * pe_3_6_diff;
-  assign pe_3_6_sum = (pe_3_5_first_q ? 39'd0 : pe_3_6_acc_q) + {5'd0, _mul_pe_3_6_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_3_6_pe (generator/units/gram.ts:126)
+  assign _sub_pe_3_6_acc_q = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};
+  assign _mul_pe_3_6_acc_q = $signed(_sub_pe_3_6_acc_q) * $signed(_sub_pe_3_6_acc_q);
+  // seq: pe_3_6_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_3_6_a_q <= pe_3_5_a_q;
       pe_3_6_fv_q <= pe_3_5_fv_q;
       pe_3_6_first_q <= pe_3_5_first_q;
@@ -4771,11 +4800,17 @@ module gram (
       pe_3_6_aok_q <= pe_3_5_aok_q;
       pe_3_6_b_q <= pe_2_6_b_q;
       pe_3_6_bok_q <= pe_2_6_bok_q;
-      if (pe_3_5_fv_q) begin
-        pe_3_6_acc_q <= pe_3_6_sum;
-      end
       pe_3_6_res_valid_q <= (((pe_3_5_fv_q & pe_3_5_last_q) & pe_3_5_aok_q) & pe_2_6_bok_q) | pe_3_6_res_valid_in;
-      pe_3_6_res_q <= (((pe_3_5_fv_q & pe_3_5_last_q) & pe_3_5_aok_q) & pe_2_6_bok_q) ? pe_3_6_sum : pe_3_6_res_in;
+      if (pe_3_5_fv_q) begin
+        pe_3_6_acc_q <= (pe_3_5_first_q ? 39'd0 : pe_3_6_acc_q) + {5'd0, _mul_pe_3_6_acc_q};
+        if ((((pe_3_5_fv_q & pe_3_5_last_q) & pe_3_5_aok_q) & pe_2_6_bok_q)) begin
+          pe_3_6_res_q <= (pe_3_5_first_q ? 39'd0 : pe_3_6_acc_q) + {5'd0, _mul_pe_3_6_acc_q};
+        end else begin
+          pe_3_6_res_q <= pe_3_6_res_in;
+        end
+      end else begin
+        pe_3_6_res_q <= pe_3_6_res_in;
+      end
     end
     if (rst) begin
       pe_3_6_fv_q <= 1'b0;
@@ -4787,14 +4822,11 @@ module gram (
     end
   end
 
-  assign pe_3_7_diff = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_3_7_sum = pe_3_7_diff * pe_3_7_diff;
-  assign pe_3_7_sum = (pe_3_6_first_q ? 39'd0 : pe_3_7_acc_q) + {5'd0, _mul_pe_3_7_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_3_7_pe (generator/units/gram.ts:126)
+  assign _sub_pe_3_7_acc_q = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};
+  assign _mul_pe_3_7_acc_q = $signed(_sub_pe_3_7_acc_q) * $signed(_sub_pe_3_7_acc_q);
+  // seq: pe_3_7_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_3_7_a_q <= pe_3_6_a_q;
       pe_3_7_fv_q <= pe_3_6_fv_q;
       pe_3_7_first_q <= pe_3_6_first_q;
@@ -4802,11 +4834,17 @@ module gram (
       pe_3_7_aok_q <= pe_3_6_aok_q;
       pe_3_7_b_q <= pe_2_7_b_q;
       pe_3_7_bok_q <= pe_2_7_bok_q;
-      if (pe_3_6_fv_q) begin
-        pe_3_7_acc_q <= pe_3_7_sum;
-      end
       pe_3_7_res_valid_q <= (((pe_3_6_fv_q & pe_3_6_last_q) & pe_3_6_aok_q) & pe_2_7_bok_q) | 1'b0;
-      pe_3_7_res_q <= (((pe_3_6_fv_q & pe_3_6_last_q) & pe_3_6_aok_q) & pe_2_7_bok_q) ? pe_3_7_sum : 39'd0;
+      if (pe_3_6_fv_q) begin
+        pe_3_7_acc_q <= (pe_3_6_first_q ? 39'd0 : pe_3_7_acc_q) + {5'd0, _mul_pe_3_7_acc_q};
+        if ((((pe_3_6_fv_q & pe_3_6_last_q) & pe_3_6_aok_q) & pe_2_7_bok_q)) begin
+          pe_3_7_res_q <= (pe_3_6_first_q ? 39'd0 : pe_3_7_acc_q) + {5'd0, _mul_pe_3_7_acc_q};
+        end else begin
+          pe_3_7_res_q <= 39'd0;
+        end
+      end else begin
+        pe_3_7_res_q <= 39'd0;
+      end
     end
     if (rst) begin
       pe_3_7_fv_q <= 1'b0;
@@ -4818,14 +4856,11 @@ module gram (
     end
   end
 
-  assign pe_4_0_diff = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_4_0_sum = pe_4_0_diff * pe_4_0_diff;
-  assign pe_4_0_sum = (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {5'd0, _mul_pe_4_0_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_4_0_pe (generator/units/gram.ts:126)
+  assign _sub_pe_4_0_acc_q = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};
+  assign _mul_pe_4_0_acc_q = $signed(_sub_pe_4_0_acc_q) * $signed(_sub_pe_4_0_acc_q);
+  // seq: pe_4_0_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       pe_4_0_a_q <= skew_a4_d4_q;
       pe_4_0_fv_q <= skew_fv4_d4_q;
       pe_4_0_first_q <= skew_first4_d4_q;
@@ -4833,11 +4868,17 @@ module gram (
       pe_4_0_aok_q <= skew_aok4_d4_q;
       pe_4_0_b_q <= pe_3_0_b_q;
       pe_4_0_bok_q <= pe_3_0_bok_q;
-      if (skew_fv4_d4_q) begin
-        pe_4_0_acc_q <= pe_4_0_sum;
-      end
       pe_4_0_res_valid_q <= (((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q) | pe_4_0_res_valid_in;
-      pe_4_0_res_q <= (((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q) ? pe_4_0_sum : pe_4_0_res_in;
+      if (skew_fv4_d4_q) begin
+        pe_4_0_acc_q <= (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {5'd0, _mul_pe_4_0_acc_q};
+        if ((((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q)) begin
+          pe_4_0_res_q <= (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {5'd0, _mul_pe_4_0_acc_q};
+        end else begin
+          pe_4_0_res_q <= pe_4_0_res_in;
+        end
+      end else begin
+        pe_4_0_res_q <= pe_4_0_res_in;
+      end
     end
     if (rst) begin
       pe_4_0_fv_q <= 1'b0;
@@ -4849,14 +4890,11 @@ module gram (
     end
   end
 
-  assign pe_4_1_diff = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_4_1_sum = pe_4_1_diff * pe_4_1_diff;
-  assign pe_4_1_sum = (pe_4_0_first_q ? 39'd0 : pe_4_1_acc_q) + {5'd0, _mul_pe_4_1_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_4_1_pe (generator/units/gram.ts:126)
+  assign _sub_pe_4_1_acc_q = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};
+  assign _mul_pe_4_1_acc_q = $signed(_sub_pe_4_1_acc_q) * $signed(_sub_pe_4_1_acc_q);
+  // seq: pe_4_1_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_4_1_a_q <= pe_4_0_a_q;
       pe_4_1_fv_q <= pe_4_0_fv_q;
       pe_4_1_first_q <= pe_4_0_first_q;
@@ -4864,11 +4902,17 @@ module gram (
       pe_4_1_aok_q <= pe_4_0_aok_q;
       pe_4_1_b_q <= pe_3_1_b_q;
       pe_4_1_bok_q <= pe_3_1_bok_q;
-      if (pe_4_0_fv_q) begin
-        pe_4_1_acc_q <= pe_4_1_sum;
-      end
       pe_4_1_res_valid_q <= (((pe_4_0_fv_q & pe_4_0_last_q) & pe_4_0_aok_q) & pe_3_1_bok_q) | pe_4_1_res_valid_in;
-      pe_4_1_res_q <= (((pe_4_0_fv_q & pe_4_0_last_q) & pe_4_0_aok_q) & pe_3_1_bok_q) ? pe_4_1_sum : pe_4_1_res_in;
+      if (pe_4_0_fv_q) begin
+        pe_4_1_acc_q <= (pe_4_0_first_q ? 39'd0 : pe_4_1_acc_q) + {5'd0, _mul_pe_4_1_acc_q};
+        if ((((pe_4_0_fv_q & pe_4_0_last_q) & pe_4_0_aok_q) & pe_3_1_bok_q)) begin
+          pe_4_1_res_q <= (pe_4_0_first_q ? 39'd0 : pe_4_1_acc_q) + {5'd0, _mul_pe_4_1_acc_q};
+        end else begin
+          pe_4_1_res_q <= pe_4_1_res_in;
+        end
+      end else begin
+        pe_4_1_res_q <= pe_4_1_res_in;
+      end
     end
     if (rst) begin
       pe_4_1_fv_q <= 1'b0;
@@ -4880,14 +4924,11 @@ module gram (
     end
   end
 
-  assign pe_4_2_diff = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_4_2_sum = pe_4_2_diff * pe_4_2_diff;
-  assign pe_4_2_sum = (pe_4_1_first_q ? 39'd0 : pe_4_2_acc_q) + {5'd0, _mul_pe_4_2_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_4_2_pe (generator/units/gram.ts:126)
+  assign _sub_pe_4_2_acc_q = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};
+  assign _mul_pe_4_2_acc_q = $signed(_sub_pe_4_2_acc_q) * $signed(_sub_pe_4_2_acc_q);
+  // seq: pe_4_2_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_4_2_a_q <= pe_4_1_a_q;
       pe_4_2_fv_q <= pe_4_1_fv_q;
       pe_4_2_first_q <= pe_4_1_first_q;
@@ -4895,11 +4936,17 @@ module gram (
       pe_4_2_aok_q <= pe_4_1_aok_q;
       pe_4_2_b_q <= pe_3_2_b_q;
       pe_4_2_bok_q <= pe_3_2_bok_q;
-      if (pe_4_1_fv_q) begin
-        pe_4_2_acc_q <= pe_4_2_sum;
-      end
       pe_4_2_res_valid_q <= (((pe_4_1_fv_q & pe_4_1_last_q) & pe_4_1_aok_q) & pe_3_2_bok_q) | pe_4_2_res_valid_in;
-      pe_4_2_res_q <= (((pe_4_1_fv_q & pe_4_1_last_q) & pe_4_1_aok_q) & pe_3_2_bok_q) ? pe_4_2_sum : pe_4_2_res_in;
+      if (pe_4_1_fv_q) begin
+        pe_4_2_acc_q <= (pe_4_1_first_q ? 39'd0 : pe_4_2_acc_q) + {5'd0, _mul_pe_4_2_acc_q};
+        if ((((pe_4_1_fv_q & pe_4_1_last_q) & pe_4_1_aok_q) & pe_3_2_bok_q)) begin
+          pe_4_2_res_q <= (pe_4_1_first_q ? 39'd0 : pe_4_2_acc_q) + {5'd0, _mul_pe_4_2_acc_q};
+        end else begin
+          pe_4_2_res_q <= pe_4_2_res_in;
+        end
+      end else begin
+        pe_4_2_res_q <= pe_4_2_res_in;
+      end
     end
     if (rst) begin
       pe_4_2_fv_q <= 1'b0;
@@ -4911,14 +4958,11 @@ module gram (
     end
   end
 
-  assign pe_4_3_diff = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_4_3_sum = pe_4_3_diff * pe_4_3_diff;
-  assign pe_4_3_sum = (pe_4_2_first_q ? 39'd0 : pe_4_3_acc_q) + {5'd0, _mul_pe_4_3_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_4_3_pe (generator/units/gram.ts:126)
+  assign _sub_pe_4_3_acc_q = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};
+  assign _mul_pe_4_3_acc_q = $signed(_sub_pe_4_3_acc_q) * $signed(_sub_pe_4_3_acc_q);
+  // seq: pe_4_3_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_4_3_a_q <= pe_4_2_a_q;
       pe_4_3_fv_q <= pe_4_2_fv_q;
       pe_4_3_first_q <= pe_4_2_first_q;
@@ -4926,11 +4970,17 @@ module gram (
       pe_4_3_aok_q <= pe_4_2_aok_q;
       pe_4_3_b_q <= pe_3_3_b_q;
       pe_4_3_bok_q <= pe_3_3_bok_q;
-      if (pe_4_2_fv_q) begin
-        pe_4_3_acc_q <= pe_4_3_sum;
-      end
       pe_4_3_res_valid_q <= (((pe_4_2_fv_q & pe_4_2_last_q) & pe_4_2_aok_q) & pe_3_3_bok_q) | pe_4_3_res_valid_in;
-      pe_4_3_res_q <= (((pe_4_2_fv_q & pe_4_2_last_q) & pe_4_2_aok_q) & pe_3_3_bok_q) ? pe_4_3_sum : pe_4_3_res_in;
+      if (pe_4_2_fv_q) begin
+        pe_4_3_acc_q <= (pe_4_2_first_q ? 39'd0 : pe_4_3_acc_q) + {5'd0, _mul_pe_4_3_acc_q};
+        if ((((pe_4_2_fv_q & pe_4_2_last_q) & pe_4_2_aok_q) & pe_3_3_bok_q)) begin
+          pe_4_3_res_q <= (pe_4_2_first_q ? 39'd0 : pe_4_3_acc_q) + {5'd0, _mul_pe_4_3_acc_q};
+        end else begin
+          pe_4_3_res_q <= pe_4_3_res_in;
+        end
+      end else begin
+        pe_4_3_res_q <= pe_4_3_res_in;
+      end
     end
     if (rst) begin
       pe_4_3_fv_q <= 1'b0;
@@ -4942,14 +4992,11 @@ module gram (
     end
   end
 
-  assign pe_4_4_diff = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_4_4_sum = pe_4_4_diff * pe_4_4_diff;
-  assign pe_4_4_sum = (pe_4_3_first_q ? 39'd0 : pe_4_4_acc_q) + {5'd0, _mul_pe_4_4_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_4_4_pe (generator/units/gram.ts:126)
+  assign _sub_pe_4_4_acc_q = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};
+  assign _mul_pe_4_4_acc_q = $signed(_sub_pe_4_4_acc_q) * $signed(_sub_pe_4_4_acc_q);
+  // seq: pe_4_4_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_4_4_a_q <= pe_4_3_a_q;
       pe_4_4_fv_q <= pe_4_3_fv_q;
       pe_4_4_first_q <= pe_4_3_first_q;
@@ -4957,11 +5004,17 @@ module gram (
       pe_4_4_aok_q <= pe_4_3_aok_q;
       pe_4_4_b_q <= pe_3_4_b_q;
       pe_4_4_bok_q <= pe_3_4_bok_q;
-      if (pe_4_3_fv_q) begin
-        pe_4_4_acc_q <= pe_4_4_sum;
-      end
       pe_4_4_res_valid_q <= (((pe_4_3_fv_q & pe_4_3_last_q) & pe_4_3_aok_q) & pe_3_4_bok_q) | pe_4_4_res_valid_in;
-      pe_4_4_res_q <= (((pe_4_3_fv_q & pe_4_3_last_q) & pe_4_3_aok_q) & pe_3_4_bok_q) ? pe_4_4_sum : pe_4_4_res_in;
+      if (pe_4_3_fv_q) begin
+        pe_4_4_acc_q <= (pe_4_3_first_q ? 39'd0 : pe_4_4_acc_q) + {5'd0, _mul_pe_4_4_acc_q};
+        if ((((pe_4_3_fv_q & pe_4_3_last_q) & pe_4_3_aok_q) & pe_3_4_bok_q)) begin
+          pe_4_4_res_q <= (pe_4_3_first_q ? 39'd0 : pe_4_4_acc_q) + {5'd0, _mul_pe_4_4_acc_q};
+        end else begin
+          pe_4_4_res_q <= pe_4_4_res_in;
+        end
+      end else begin
+        pe_4_4_res_q <= pe_4_4_res_in;
+      end
     end
     if (rst) begin
       pe_4_4_fv_q <= 1'b0;
@@ -4973,14 +5026,11 @@ module gram (
     end
   end
 
-  assign pe_4_5_diff = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_4_5_sum = pe_4_5_diff * pe_4_5_diff;
-  assign pe_4_5_sum = (pe_4_4_first_q ? 39'd0 : pe_4_5_acc_q) + {5'd0, _mul_pe_4_5_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_4_5_pe (generator/units/gram.ts:126)
+  assign _sub_pe_4_5_acc_q = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};
+  assign _mul_pe_4_5_acc_q = $signed(_sub_pe_4_5_acc_q) * $signed(_sub_pe_4_5_acc_q);
+  // seq: pe_4_5_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_4_5_a_q <= pe_4_4_a_q;
       pe_4_5_fv_q <= pe_4_4_fv_q;
       pe_4_5_first_q <= pe_4_4_first_q;
@@ -4988,11 +5038,17 @@ module gram (
       pe_4_5_aok_q <= pe_4_4_aok_q;
       pe_4_5_b_q <= pe_3_5_b_q;
       pe_4_5_bok_q <= pe_3_5_bok_q;
-      if (pe_4_4_fv_q) begin
-        pe_4_5_acc_q <= pe_4_5_sum;
-      end
       pe_4_5_res_valid_q <= (((pe_4_4_fv_q & pe_4_4_last_q) & pe_4_4_aok_q) & pe_3_5_bok_q) | pe_4_5_res_valid_in;
-      pe_4_5_res_q <= (((pe_4_4_fv_q & pe_4_4_last_q) & pe_4_4_aok_q) & pe_3_5_bok_q) ? pe_4_5_sum : pe_4_5_res_in;
+      if (pe_4_4_fv_q) begin
+        pe_4_5_acc_q <= (pe_4_4_first_q ? 39'd0 : pe_4_5_acc_q) + {5'd0, _mul_pe_4_5_acc_q};
+        if ((((pe_4_4_fv_q & pe_4_4_last_q) & pe_4_4_aok_q) & pe_3_5_bok_q)) begin
+          pe_4_5_res_q <= (pe_4_4_first_q ? 39'd0 : pe_4_5_acc_q) + {5'd0, _mul_pe_4_5_acc_q};
+        end else begin
+          pe_4_5_res_q <= pe_4_5_res_in;
+        end
+      end else begin
+        pe_4_5_res_q <= pe_4_5_res_in;
+      end
     end
     if (rst) begin
       pe_4_5_fv_q <= 1'b0;
@@ -5004,14 +5060,11 @@ module gram (
     end
   end
 
-  assign pe_4_6_diff = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_4_6_sum = pe_4_6_diff * pe_4_6_diff;
-  assign pe_4_6_sum = (pe_4_5_first_q ? 39'd0 : pe_4_6_acc_q) + {5'd0, _mul_pe_4_6_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_4_6_pe (generator/units/gram.ts:126)
+  assign _sub_pe_4_6_acc_q = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};
+  assign _mul_pe_4_6_acc_q = $signed(_sub_pe_4_6_acc_q) * $signed(_sub_pe_4_6_acc_q);
+  // seq: pe_4_6_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_4_6_a_q <= pe_4_5_a_q;
       pe_4_6_fv_q <= pe_4_5_fv_q;
       pe_4_6_first_q <= pe_4_5_first_q;
@@ -5019,11 +5072,17 @@ module gram (
       pe_4_6_aok_q <= pe_4_5_aok_q;
       pe_4_6_b_q <= pe_3_6_b_q;
       pe_4_6_bok_q <= pe_3_6_bok_q;
-      if (pe_4_5_fv_q) begin
-        pe_4_6_acc_q <= pe_4_6_sum;
-      end
       pe_4_6_res_valid_q <= (((pe_4_5_fv_q & pe_4_5_last_q) & pe_4_5_aok_q) & pe_3_6_bok_q) | pe_4_6_res_valid_in;
-      pe_4_6_res_q <= (((pe_4_5_fv_q & pe_4_5_last_q) & pe_4_5_aok_q) & pe_3_6_bok_q) ? pe_4_6_sum : pe_4_6_res_in;
+      if (pe_4_5_fv_q) begin
+        pe_4_6_acc_q <= (pe_4_5_first_q ? 39'd0 : pe_4_6_acc_q) + {5'd0, _mul_pe_4_6_acc_q};
+        if ((((pe_4_5_fv_q & pe_4_5_last_q) & pe_4_5_aok_q) & pe_3_6_bok_q)) begin
+          pe_4_6_res_q <= (pe_4_5_first_q ? 39'd0 : pe_4_6_acc_q) + {5'd0, _mul_pe_4_6_acc_q};
+        end else begin
+          pe_4_6_res_q <= pe_4_6_res_in;
+        end
+      end else begin
+        pe_4_6_res_q <= pe_4_6_res_in;
+      end
     end
     if (rst) begin
       pe_4_6_fv_q <= 1'b0;
@@ -5035,14 +5094,11 @@ module gram (
     end
   end
 
-  assign pe_4_7_diff = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_4_7_sum = pe_4_7_diff * pe_4_7_diff;
-  assign pe_4_7_sum = (pe_4_6_first_q ? 39'd0 : pe_4_7_acc_q) + {5'd0, _mul_pe_4_7_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_4_7_pe (generator/units/gram.ts:126)
+  assign _sub_pe_4_7_acc_q = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};
+  assign _mul_pe_4_7_acc_q = $signed(_sub_pe_4_7_acc_q) * $signed(_sub_pe_4_7_acc_q);
+  // seq: pe_4_7_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_4_7_a_q <= pe_4_6_a_q;
       pe_4_7_fv_q <= pe_4_6_fv_q;
       pe_4_7_first_q <= pe_4_6_first_q;
@@ -5050,11 +5106,17 @@ module gram (
       pe_4_7_aok_q <= pe_4_6_aok_q;
       pe_4_7_b_q <= pe_3_7_b_q;
       pe_4_7_bok_q <= pe_3_7_bok_q;
-      if (pe_4_6_fv_q) begin
-        pe_4_7_acc_q <= pe_4_7_sum;
-      end
       pe_4_7_res_valid_q <= (((pe_4_6_fv_q & pe_4_6_last_q) & pe_4_6_aok_q) & pe_3_7_bok_q) | 1'b0;
-      pe_4_7_res_q <= (((pe_4_6_fv_q & pe_4_6_last_q) & pe_4_6_aok_q) & pe_3_7_bok_q) ? pe_4_7_sum : 39'd0;
+      if (pe_4_6_fv_q) begin
+        pe_4_7_acc_q <= (pe_4_6_first_q ? 39'd0 : pe_4_7_acc_q) + {5'd0, _mul_pe_4_7_acc_q};
+        if ((((pe_4_6_fv_q & pe_4_6_last_q) & pe_4_6_aok_q) & pe_3_7_bok_q)) begin
+          pe_4_7_res_q <= (pe_4_6_first_q ? 39'd0 : pe_4_7_acc_q) + {5'd0, _mul_pe_4_7_acc_q};
+        end else begin
+          pe_4_7_res_q <= 39'd0;
+        end
+      end else begin
+        pe_4_7_res_q <= 39'd0;
+      end
     end
     if (rst) begin
       pe_4_7_fv_q <= 1'b0;
@@ -5066,14 +5128,11 @@ module gram (
     end
   end
 
-  assign pe_5_0_diff = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_5_0_sum = pe_5_0_diff * pe_5_0_diff;
-  assign pe_5_0_sum = (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {5'd0, _mul_pe_5_0_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_5_0_pe (generator/units/gram.ts:126)
+  assign _sub_pe_5_0_acc_q = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};
+  assign _mul_pe_5_0_acc_q = $signed(_sub_pe_5_0_acc_q) * $signed(_sub_pe_5_0_acc_q);
+  // seq: pe_5_0_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       pe_5_0_a_q <= skew_a5_d5_q;
       pe_5_0_fv_q <= skew_fv5_d5_q;
       pe_5_0_first_q <= skew_first5_d5_q;
@@ -5081,11 +5140,17 @@ module gram (
       pe_5_0_aok_q <= skew_aok5_d5_q;
       pe_5_0_b_q <= pe_4_0_b_q;
       pe_5_0_bok_q <= pe_4_0_bok_q;
-      if (skew_fv5_d5_q) begin
-        pe_5_0_acc_q <= pe_5_0_sum;
-      end
       pe_5_0_res_valid_q <= (((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q) | pe_5_0_res_valid_in;
-      pe_5_0_res_q <= (((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q) ? pe_5_0_sum : pe_5_0_res_in;
+      if (skew_fv5_d5_q) begin
+        pe_5_0_acc_q <= (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {5'd0, _mul_pe_5_0_acc_q};
+        if ((((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q)) begin
+          pe_5_0_res_q <= (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {5'd0, _mul_pe_5_0_acc_q};
+        end else begin
+          pe_5_0_res_q <= pe_5_0_res_in;
+        end
+      end else begin
+        pe_5_0_res_q <= pe_5_0_res_in;
+      end
     end
     if (rst) begin
       pe_5_0_fv_q <= 1'b0;
@@ -5097,14 +5162,11 @@ module gram (
     end
   end
 
-  assign pe_5_1_diff = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_5_1_sum = pe_5_1_diff * pe_5_1_diff;
-  assign pe_5_1_sum = (pe_5_0_first_q ? 39'd0 : pe_5_1_acc_q) + {5'd0, _mul_pe_5_1_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_5_1_pe (generator/units/gram.ts:126)
+  assign _sub_pe_5_1_acc_q = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};
+  assign _mul_pe_5_1_acc_q = $signed(_sub_pe_5_1_acc_q) * $signed(_sub_pe_5_1_acc_q);
+  // seq: pe_5_1_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_5_1_a_q <= pe_5_0_a_q;
       pe_5_1_fv_q <= pe_5_0_fv_q;
       pe_5_1_first_q <= pe_5_0_first_q;
@@ -5112,11 +5174,17 @@ module gram (
       pe_5_1_aok_q <= pe_5_0_aok_q;
       pe_5_1_b_q <= pe_4_1_b_q;
       pe_5_1_bok_q <= pe_4_1_bok_q;
-      if (pe_5_0_fv_q) begin
-        pe_5_1_acc_q <= pe_5_1_sum;
-      end
       pe_5_1_res_valid_q <= (((pe_5_0_fv_q & pe_5_0_last_q) & pe_5_0_aok_q) & pe_4_1_bok_q) | pe_5_1_res_valid_in;
-      pe_5_1_res_q <= (((pe_5_0_fv_q & pe_5_0_last_q) & pe_5_0_aok_q) & pe_4_1_bok_q) ? pe_5_1_sum : pe_5_1_res_in;
+      if (pe_5_0_fv_q) begin
+        pe_5_1_acc_q <= (pe_5_0_first_q ? 39'd0 : pe_5_1_acc_q) + {5'd0, _mul_pe_5_1_acc_q};
+        if ((((pe_5_0_fv_q & pe_5_0_last_q) & pe_5_0_aok_q) & pe_4_1_bok_q)) begin
+          pe_5_1_res_q <= (pe_5_0_first_q ? 39'd0 : pe_5_1_acc_q) + {5'd0, _mul_pe_5_1_acc_q};
+        end else begin
+          pe_5_1_res_q <= pe_5_1_res_in;
+        end
+      end else begin
+        pe_5_1_res_q <= pe_5_1_res_in;
+      end
     end
     if (rst) begin
       pe_5_1_fv_q <= 1'b0;
@@ -5128,14 +5196,11 @@ module gram (
     end
   end
 
-  assign pe_5_2_diff = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_5_2_sum = pe_5_2_diff * pe_5_2_diff;
-  assign pe_5_2_sum = (pe_5_1_first_q ? 39'd0 : pe_5_2_acc_q) + {5'd0, _mul_pe_5_2_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_5_2_pe (generator/units/gram.ts:126)
+  assign _sub_pe_5_2_acc_q = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};
+  assign _mul_pe_5_2_acc_q = $signed(_sub_pe_5_2_acc_q) * $signed(_sub_pe_5_2_acc_q);
+  // seq: pe_5_2_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_5_2_a_q <= pe_5_1_a_q;
       pe_5_2_fv_q <= pe_5_1_fv_q;
       pe_5_2_first_q <= pe_5_1_first_q;
@@ -5143,11 +5208,17 @@ module gram (
       pe_5_2_aok_q <= pe_5_1_aok_q;
       pe_5_2_b_q <= pe_4_2_b_q;
       pe_5_2_bok_q <= pe_4_2_bok_q;
-      if (pe_5_1_fv_q) begin
-        pe_5_2_acc_q <= pe_5_2_sum;
-      end
       pe_5_2_res_valid_q <= (((pe_5_1_fv_q & pe_5_1_last_q) & pe_5_1_aok_q) & pe_4_2_bok_q) | pe_5_2_res_valid_in;
-      pe_5_2_res_q <= (((pe_5_1_fv_q & pe_5_1_last_q) & pe_5_1_aok_q) & pe_4_2_bok_q) ? pe_5_2_sum : pe_5_2_res_in;
+      if (pe_5_1_fv_q) begin
+        pe_5_2_acc_q <= (pe_5_1_first_q ? 39'd0 : pe_5_2_acc_q) + {5'd0, _mul_pe_5_2_acc_q};
+        if ((((pe_5_1_fv_q & pe_5_1_last_q) & pe_5_1_aok_q) & pe_4_2_bok_q)) begin
+          pe_5_2_res_q <= (pe_5_1_first_q ? 39'd0 : pe_5_2_acc_q) + {5'd0, _mul_pe_5_2_acc_q};
+        end else begin
+          pe_5_2_res_q <= pe_5_2_res_in;
+        end
+      end else begin
+        pe_5_2_res_q <= pe_5_2_res_in;
+      end
     end
     if (rst) begin
       pe_5_2_fv_q <= 1'b0;
@@ -5159,14 +5230,11 @@ module gram (
     end
   end
 
-  assign pe_5_3_diff = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_5_3_sum = pe_5_3_diff * pe_5_3_diff;
-  assign pe_5_3_sum = (pe_5_2_first_q ? 39'd0 : pe_5_3_acc_q) + {5'd0, _mul_pe_5_3_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_5_3_pe (generator/units/gram.ts:126)
+  assign _sub_pe_5_3_acc_q = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};
+  assign _mul_pe_5_3_acc_q = $signed(_sub_pe_5_3_acc_q) * $signed(_sub_pe_5_3_acc_q);
+  // seq: pe_5_3_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_5_3_a_q <= pe_5_2_a_q;
       pe_5_3_fv_q <= pe_5_2_fv_q;
       pe_5_3_first_q <= pe_5_2_first_q;
@@ -5174,11 +5242,17 @@ module gram (
       pe_5_3_aok_q <= pe_5_2_aok_q;
       pe_5_3_b_q <= pe_4_3_b_q;
       pe_5_3_bok_q <= pe_4_3_bok_q;
-      if (pe_5_2_fv_q) begin
-        pe_5_3_acc_q <= pe_5_3_sum;
-      end
       pe_5_3_res_valid_q <= (((pe_5_2_fv_q & pe_5_2_last_q) & pe_5_2_aok_q) & pe_4_3_bok_q) | pe_5_3_res_valid_in;
-      pe_5_3_res_q <= (((pe_5_2_fv_q & pe_5_2_last_q) & pe_5_2_aok_q) & pe_4_3_bok_q) ? pe_5_3_sum : pe_5_3_res_in;
+      if (pe_5_2_fv_q) begin
+        pe_5_3_acc_q <= (pe_5_2_first_q ? 39'd0 : pe_5_3_acc_q) + {5'd0, _mul_pe_5_3_acc_q};
+        if ((((pe_5_2_fv_q & pe_5_2_last_q) & pe_5_2_aok_q) & pe_4_3_bok_q)) begin
+          pe_5_3_res_q <= (pe_5_2_first_q ? 39'd0 : pe_5_3_acc_q) + {5'd0, _mul_pe_5_3_acc_q};
+        end else begin
+          pe_5_3_res_q <= pe_5_3_res_in;
+        end
+      end else begin
+        pe_5_3_res_q <= pe_5_3_res_in;
+      end
     end
     if (rst) begin
       pe_5_3_fv_q <= 1'b0;
@@ -5190,14 +5264,11 @@ module gram (
     end
   end
 
-  assign pe_5_4_diff = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_5_4_sum = pe_5_4_diff * pe_5_4_diff;
-  assign pe_5_4_sum = (pe_5_3_first_q ? 39'd0 : pe_5_4_acc_q) + {5'd0, _mul_pe_5_4_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_5_4_pe (generator/units/gram.ts:126)
+  assign _sub_pe_5_4_acc_q = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};
+  assign _mul_pe_5_4_acc_q = $signed(_sub_pe_5_4_acc_q) * $signed(_sub_pe_5_4_acc_q);
+  // seq: pe_5_4_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_5_4_a_q <= pe_5_3_a_q;
       pe_5_4_fv_q <= pe_5_3_fv_q;
       pe_5_4_first_q <= pe_5_3_first_q;
@@ -5205,11 +5276,17 @@ module gram (
       pe_5_4_aok_q <= pe_5_3_aok_q;
       pe_5_4_b_q <= pe_4_4_b_q;
       pe_5_4_bok_q <= pe_4_4_bok_q;
-      if (pe_5_3_fv_q) begin
-        pe_5_4_acc_q <= pe_5_4_sum;
-      end
       pe_5_4_res_valid_q <= (((pe_5_3_fv_q & pe_5_3_last_q) & pe_5_3_aok_q) & pe_4_4_bok_q) | pe_5_4_res_valid_in;
-      pe_5_4_res_q <= (((pe_5_3_fv_q & pe_5_3_last_q) & pe_5_3_aok_q) & pe_4_4_bok_q) ? pe_5_4_sum : pe_5_4_res_in;
+      if (pe_5_3_fv_q) begin
+        pe_5_4_acc_q <= (pe_5_3_first_q ? 39'd0 : pe_5_4_acc_q) + {5'd0, _mul_pe_5_4_acc_q};
+        if ((((pe_5_3_fv_q & pe_5_3_last_q) & pe_5_3_aok_q) & pe_4_4_bok_q)) begin
+          pe_5_4_res_q <= (pe_5_3_first_q ? 39'd0 : pe_5_4_acc_q) + {5'd0, _mul_pe_5_4_acc_q};
+        end else begin
+          pe_5_4_res_q <= pe_5_4_res_in;
+        end
+      end else begin
+        pe_5_4_res_q <= pe_5_4_res_in;
+      end
     end
     if (rst) begin
       pe_5_4_fv_q <= 1'b0;
@@ -5221,14 +5298,11 @@ module gram (
     end
   end
 
-  assign pe_5_5_diff = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_5_5_sum = pe_5_5_diff * pe_5_5_diff;
-  assign pe_5_5_sum = (pe_5_4_first_q ? 39'd0 : pe_5_5_acc_q) + {5'd0, _mul_pe_5_5_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_5_5_pe (generator/units/gram.ts:126)
+  assign _sub_pe_5_5_acc_q = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};
+  assign _mul_pe_5_5_acc_q = $signed(_sub_pe_5_5_acc_q) * $signed(_sub_pe_5_5_acc_q);
+  // seq: pe_5_5_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_5_5_a_q <= pe_5_4_a_q;
       pe_5_5_fv_q <= pe_5_4_fv_q;
       pe_5_5_first_q <= pe_5_4_first_q;
@@ -5236,11 +5310,17 @@ module gram (
       pe_5_5_aok_q <= pe_5_4_aok_q;
       pe_5_5_b_q <= pe_4_5_b_q;
       pe_5_5_bok_q <= pe_4_5_bok_q;
-      if (pe_5_4_fv_q) begin
-        pe_5_5_acc_q <= pe_5_5_sum;
-      end
       pe_5_5_res_valid_q <= (((pe_5_4_fv_q & pe_5_4_last_q) & pe_5_4_aok_q) & pe_4_5_bok_q) | pe_5_5_res_valid_in;
-      pe_5_5_res_q <= (((pe_5_4_fv_q & pe_5_4_last_q) & pe_5_4_aok_q) & pe_4_5_bok_q) ? pe_5_5_sum : pe_5_5_res_in;
+      if (pe_5_4_fv_q) begin
+        pe_5_5_acc_q <= (pe_5_4_first_q ? 39'd0 : pe_5_5_acc_q) + {5'd0, _mul_pe_5_5_acc_q};
+        if ((((pe_5_4_fv_q & pe_5_4_last_q) & pe_5_4_aok_q) & pe_4_5_bok_q)) begin
+          pe_5_5_res_q <= (pe_5_4_first_q ? 39'd0 : pe_5_5_acc_q) + {5'd0, _mul_pe_5_5_acc_q};
+        end else begin
+          pe_5_5_res_q <= pe_5_5_res_in;
+        end
+      end else begin
+        pe_5_5_res_q <= pe_5_5_res_in;
+      end
     end
     if (rst) begin
       pe_5_5_fv_q <= 1'b0;
@@ -5252,14 +5332,11 @@ module gram (
     end
   end
 
-  assign pe_5_6_diff = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_5_6_sum = pe_5_6_diff * pe_5_6_diff;
-  assign pe_5_6_sum = (pe_5_5_first_q ? 39'd0 : pe_5_6_acc_q) + {5'd0, _mul_pe_5_6_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_5_6_pe (generator/units/gram.ts:126)
+  assign _sub_pe_5_6_acc_q = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};
+  assign _mul_pe_5_6_acc_q = $signed(_sub_pe_5_6_acc_q) * $signed(_sub_pe_5_6_acc_q);
+  // seq: pe_5_6_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_5_6_a_q <= pe_5_5_a_q;
       pe_5_6_fv_q <= pe_5_5_fv_q;
       pe_5_6_first_q <= pe_5_5_first_q;
@@ -5267,11 +5344,17 @@ module gram (
       pe_5_6_aok_q <= pe_5_5_aok_q;
       pe_5_6_b_q <= pe_4_6_b_q;
       pe_5_6_bok_q <= pe_4_6_bok_q;
-      if (pe_5_5_fv_q) begin
-        pe_5_6_acc_q <= pe_5_6_sum;
-      end
       pe_5_6_res_valid_q <= (((pe_5_5_fv_q & pe_5_5_last_q) & pe_5_5_aok_q) & pe_4_6_bok_q) | pe_5_6_res_valid_in;
-      pe_5_6_res_q <= (((pe_5_5_fv_q & pe_5_5_last_q) & pe_5_5_aok_q) & pe_4_6_bok_q) ? pe_5_6_sum : pe_5_6_res_in;
+      if (pe_5_5_fv_q) begin
+        pe_5_6_acc_q <= (pe_5_5_first_q ? 39'd0 : pe_5_6_acc_q) + {5'd0, _mul_pe_5_6_acc_q};
+        if ((((pe_5_5_fv_q & pe_5_5_last_q) & pe_5_5_aok_q) & pe_4_6_bok_q)) begin
+          pe_5_6_res_q <= (pe_5_5_first_q ? 39'd0 : pe_5_6_acc_q) + {5'd0, _mul_pe_5_6_acc_q};
+        end else begin
+          pe_5_6_res_q <= pe_5_6_res_in;
+        end
+      end else begin
+        pe_5_6_res_q <= pe_5_6_res_in;
+      end
     end
     if (rst) begin
       pe_5_6_fv_q <= 1'b0;
@@ -5283,14 +5366,11 @@ module gram (
     end
   end
 
-  assign pe_5_7_diff = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_5_7_sum = pe_5_7_diff * pe_5_7_diff;
-  assign pe_5_7_sum = (pe_5_6_first_q ? 39'd0 : pe_5_7_acc_q) + {5'd0, _mul_pe_5_7_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_5_7_pe (generator/units/gram.ts:126)
+  assign _sub_pe_5_7_acc_q = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};
+  assign _mul_pe_5_7_acc_q = $signed(_sub_pe_5_7_acc_q) * $signed(_sub_pe_5_7_acc_q);
+  // seq: pe_5_7_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_5_7_a_q <= pe_5_6_a_q;
       pe_5_7_fv_q <= pe_5_6_fv_q;
       pe_5_7_first_q <= pe_5_6_first_q;
@@ -5298,11 +5378,17 @@ module gram (
       pe_5_7_aok_q <= pe_5_6_aok_q;
       pe_5_7_b_q <= pe_4_7_b_q;
       pe_5_7_bok_q <= pe_4_7_bok_q;
-      if (pe_5_6_fv_q) begin
-        pe_5_7_acc_q <= pe_5_7_sum;
-      end
       pe_5_7_res_valid_q <= (((pe_5_6_fv_q & pe_5_6_last_q) & pe_5_6_aok_q) & pe_4_7_bok_q) | 1'b0;
-      pe_5_7_res_q <= (((pe_5_6_fv_q & pe_5_6_last_q) & pe_5_6_aok_q) & pe_4_7_bok_q) ? pe_5_7_sum : 39'd0;
+      if (pe_5_6_fv_q) begin
+        pe_5_7_acc_q <= (pe_5_6_first_q ? 39'd0 : pe_5_7_acc_q) + {5'd0, _mul_pe_5_7_acc_q};
+        if ((((pe_5_6_fv_q & pe_5_6_last_q) & pe_5_6_aok_q) & pe_4_7_bok_q)) begin
+          pe_5_7_res_q <= (pe_5_6_first_q ? 39'd0 : pe_5_7_acc_q) + {5'd0, _mul_pe_5_7_acc_q};
+        end else begin
+          pe_5_7_res_q <= 39'd0;
+        end
+      end else begin
+        pe_5_7_res_q <= 39'd0;
+      end
     end
     if (rst) begin
       pe_5_7_fv_q <= 1'b0;
@@ -5314,14 +5400,11 @@ module gram (
     end
   end
 
-  assign pe_6_0_diff = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_6_0_sum = pe_6_0_diff * pe_6_0_diff;
-  assign pe_6_0_sum = (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {5'd0, _mul_pe_6_0_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_6_0_pe (generator/units/gram.ts:126)
+  assign _sub_pe_6_0_acc_q = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};
+  assign _mul_pe_6_0_acc_q = $signed(_sub_pe_6_0_acc_q) * $signed(_sub_pe_6_0_acc_q);
+  // seq: pe_6_0_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       pe_6_0_a_q <= skew_a6_d6_q;
       pe_6_0_fv_q <= skew_fv6_d6_q;
       pe_6_0_first_q <= skew_first6_d6_q;
@@ -5329,11 +5412,17 @@ module gram (
       pe_6_0_aok_q <= skew_aok6_d6_q;
       pe_6_0_b_q <= pe_5_0_b_q;
       pe_6_0_bok_q <= pe_5_0_bok_q;
-      if (skew_fv6_d6_q) begin
-        pe_6_0_acc_q <= pe_6_0_sum;
-      end
       pe_6_0_res_valid_q <= (((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q) | pe_6_0_res_valid_in;
-      pe_6_0_res_q <= (((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q) ? pe_6_0_sum : pe_6_0_res_in;
+      if (skew_fv6_d6_q) begin
+        pe_6_0_acc_q <= (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {5'd0, _mul_pe_6_0_acc_q};
+        if ((((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q)) begin
+          pe_6_0_res_q <= (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {5'd0, _mul_pe_6_0_acc_q};
+        end else begin
+          pe_6_0_res_q <= pe_6_0_res_in;
+        end
+      end else begin
+        pe_6_0_res_q <= pe_6_0_res_in;
+      end
     end
     if (rst) begin
       pe_6_0_fv_q <= 1'b0;
@@ -5345,14 +5434,11 @@ module gram (
     end
   end
 
-  assign pe_6_1_diff = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_6_1_sum = pe_6_1_diff * pe_6_1_diff;
-  assign pe_6_1_sum = (pe_6_0_first_q ? 39'd0 : pe_6_1_acc_q) + {5'd0, _mul_pe_6_1_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_6_1_pe (generator/units/gram.ts:126)
+  assign _sub_pe_6_1_acc_q = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};
+  assign _mul_pe_6_1_acc_q = $signed(_sub_pe_6_1_acc_q) * $signed(_sub_pe_6_1_acc_q);
+  // seq: pe_6_1_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_6_1_a_q <= pe_6_0_a_q;
       pe_6_1_fv_q <= pe_6_0_fv_q;
       pe_6_1_first_q <= pe_6_0_first_q;
@@ -5360,11 +5446,17 @@ module gram (
       pe_6_1_aok_q <= pe_6_0_aok_q;
       pe_6_1_b_q <= pe_5_1_b_q;
       pe_6_1_bok_q <= pe_5_1_bok_q;
-      if (pe_6_0_fv_q) begin
-        pe_6_1_acc_q <= pe_6_1_sum;
-      end
       pe_6_1_res_valid_q <= (((pe_6_0_fv_q & pe_6_0_last_q) & pe_6_0_aok_q) & pe_5_1_bok_q) | pe_6_1_res_valid_in;
-      pe_6_1_res_q <= (((pe_6_0_fv_q & pe_6_0_last_q) & pe_6_0_aok_q) & pe_5_1_bok_q) ? pe_6_1_sum : pe_6_1_res_in;
+      if (pe_6_0_fv_q) begin
+        pe_6_1_acc_q <= (pe_6_0_first_q ? 39'd0 : pe_6_1_acc_q) + {5'd0, _mul_pe_6_1_acc_q};
+        if ((((pe_6_0_fv_q & pe_6_0_last_q) & pe_6_0_aok_q) & pe_5_1_bok_q)) begin
+          pe_6_1_res_q <= (pe_6_0_first_q ? 39'd0 : pe_6_1_acc_q) + {5'd0, _mul_pe_6_1_acc_q};
+        end else begin
+          pe_6_1_res_q <= pe_6_1_res_in;
+        end
+      end else begin
+        pe_6_1_res_q <= pe_6_1_res_in;
+      end
     end
     if (rst) begin
       pe_6_1_fv_q <= 1'b0;
@@ -5376,14 +5468,11 @@ module gram (
     end
   end
 
-  assign pe_6_2_diff = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_6_2_sum = pe_6_2_diff * pe_6_2_diff;
-  assign pe_6_2_sum = (pe_6_1_first_q ? 39'd0 : pe_6_2_acc_q) + {5'd0, _mul_pe_6_2_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_6_2_pe (generator/units/gram.ts:126)
+  assign _sub_pe_6_2_acc_q = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};
+  assign _mul_pe_6_2_acc_q = $signed(_sub_pe_6_2_acc_q) * $signed(_sub_pe_6_2_acc_q);
+  // seq: pe_6_2_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_6_2_a_q <= pe_6_1_a_q;
       pe_6_2_fv_q <= pe_6_1_fv_q;
       pe_6_2_first_q <= pe_6_1_first_q;
@@ -5391,11 +5480,17 @@ module gram (
       pe_6_2_aok_q <= pe_6_1_aok_q;
       pe_6_2_b_q <= pe_5_2_b_q;
       pe_6_2_bok_q <= pe_5_2_bok_q;
-      if (pe_6_1_fv_q) begin
-        pe_6_2_acc_q <= pe_6_2_sum;
-      end
       pe_6_2_res_valid_q <= (((pe_6_1_fv_q & pe_6_1_last_q) & pe_6_1_aok_q) & pe_5_2_bok_q) | pe_6_2_res_valid_in;
-      pe_6_2_res_q <= (((pe_6_1_fv_q & pe_6_1_last_q) & pe_6_1_aok_q) & pe_5_2_bok_q) ? pe_6_2_sum : pe_6_2_res_in;
+      if (pe_6_1_fv_q) begin
+        pe_6_2_acc_q <= (pe_6_1_first_q ? 39'd0 : pe_6_2_acc_q) + {5'd0, _mul_pe_6_2_acc_q};
+        if ((((pe_6_1_fv_q & pe_6_1_last_q) & pe_6_1_aok_q) & pe_5_2_bok_q)) begin
+          pe_6_2_res_q <= (pe_6_1_first_q ? 39'd0 : pe_6_2_acc_q) + {5'd0, _mul_pe_6_2_acc_q};
+        end else begin
+          pe_6_2_res_q <= pe_6_2_res_in;
+        end
+      end else begin
+        pe_6_2_res_q <= pe_6_2_res_in;
+      end
     end
     if (rst) begin
       pe_6_2_fv_q <= 1'b0;
@@ -5407,14 +5502,11 @@ module gram (
     end
   end
 
-  assign pe_6_3_diff = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_6_3_sum = pe_6_3_diff * pe_6_3_diff;
-  assign pe_6_3_sum = (pe_6_2_first_q ? 39'd0 : pe_6_3_acc_q) + {5'd0, _mul_pe_6_3_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_6_3_pe (generator/units/gram.ts:126)
+  assign _sub_pe_6_3_acc_q = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};
+  assign _mul_pe_6_3_acc_q = $signed(_sub_pe_6_3_acc_q) * $signed(_sub_pe_6_3_acc_q);
+  // seq: pe_6_3_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_6_3_a_q <= pe_6_2_a_q;
       pe_6_3_fv_q <= pe_6_2_fv_q;
       pe_6_3_first_q <= pe_6_2_first_q;
@@ -5422,11 +5514,17 @@ module gram (
       pe_6_3_aok_q <= pe_6_2_aok_q;
       pe_6_3_b_q <= pe_5_3_b_q;
       pe_6_3_bok_q <= pe_5_3_bok_q;
-      if (pe_6_2_fv_q) begin
-        pe_6_3_acc_q <= pe_6_3_sum;
-      end
       pe_6_3_res_valid_q <= (((pe_6_2_fv_q & pe_6_2_last_q) & pe_6_2_aok_q) & pe_5_3_bok_q) | pe_6_3_res_valid_in;
-      pe_6_3_res_q <= (((pe_6_2_fv_q & pe_6_2_last_q) & pe_6_2_aok_q) & pe_5_3_bok_q) ? pe_6_3_sum : pe_6_3_res_in;
+      if (pe_6_2_fv_q) begin
+        pe_6_3_acc_q <= (pe_6_2_first_q ? 39'd0 : pe_6_3_acc_q) + {5'd0, _mul_pe_6_3_acc_q};
+        if ((((pe_6_2_fv_q & pe_6_2_last_q) & pe_6_2_aok_q) & pe_5_3_bok_q)) begin
+          pe_6_3_res_q <= (pe_6_2_first_q ? 39'd0 : pe_6_3_acc_q) + {5'd0, _mul_pe_6_3_acc_q};
+        end else begin
+          pe_6_3_res_q <= pe_6_3_res_in;
+        end
+      end else begin
+        pe_6_3_res_q <= pe_6_3_res_in;
+      end
     end
     if (rst) begin
       pe_6_3_fv_q <= 1'b0;
@@ -5438,14 +5536,11 @@ module gram (
     end
   end
 
-  assign pe_6_4_diff = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_6_4_sum = pe_6_4_diff * pe_6_4_diff;
-  assign pe_6_4_sum = (pe_6_3_first_q ? 39'd0 : pe_6_4_acc_q) + {5'd0, _mul_pe_6_4_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_6_4_pe (generator/units/gram.ts:126)
+  assign _sub_pe_6_4_acc_q = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};
+  assign _mul_pe_6_4_acc_q = $signed(_sub_pe_6_4_acc_q) * $signed(_sub_pe_6_4_acc_q);
+  // seq: pe_6_4_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_6_4_a_q <= pe_6_3_a_q;
       pe_6_4_fv_q <= pe_6_3_fv_q;
       pe_6_4_first_q <= pe_6_3_first_q;
@@ -5453,11 +5548,17 @@ module gram (
       pe_6_4_aok_q <= pe_6_3_aok_q;
       pe_6_4_b_q <= pe_5_4_b_q;
       pe_6_4_bok_q <= pe_5_4_bok_q;
-      if (pe_6_3_fv_q) begin
-        pe_6_4_acc_q <= pe_6_4_sum;
-      end
       pe_6_4_res_valid_q <= (((pe_6_3_fv_q & pe_6_3_last_q) & pe_6_3_aok_q) & pe_5_4_bok_q) | pe_6_4_res_valid_in;
-      pe_6_4_res_q <= (((pe_6_3_fv_q & pe_6_3_last_q) & pe_6_3_aok_q) & pe_5_4_bok_q) ? pe_6_4_sum : pe_6_4_res_in;
+      if (pe_6_3_fv_q) begin
+        pe_6_4_acc_q <= (pe_6_3_first_q ? 39'd0 : pe_6_4_acc_q) + {5'd0, _mul_pe_6_4_acc_q};
+        if ((((pe_6_3_fv_q & pe_6_3_last_q) & pe_6_3_aok_q) & pe_5_4_bok_q)) begin
+          pe_6_4_res_q <= (pe_6_3_first_q ? 39'd0 : pe_6_4_acc_q) + {5'd0, _mul_pe_6_4_acc_q};
+        end else begin
+          pe_6_4_res_q <= pe_6_4_res_in;
+        end
+      end else begin
+        pe_6_4_res_q <= pe_6_4_res_in;
+      end
     end
     if (rst) begin
       pe_6_4_fv_q <= 1'b0;
@@ -5469,14 +5570,11 @@ module gram (
     end
   end
 
-  assign pe_6_5_diff = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_6_5_sum = pe_6_5_diff * pe_6_5_diff;
-  assign pe_6_5_sum = (pe_6_4_first_q ? 39'd0 : pe_6_5_acc_q) + {5'd0, _mul_pe_6_5_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_6_5_pe (generator/units/gram.ts:126)
+  assign _sub_pe_6_5_acc_q = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};
+  assign _mul_pe_6_5_acc_q = $signed(_sub_pe_6_5_acc_q) * $signed(_sub_pe_6_5_acc_q);
+  // seq: pe_6_5_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_6_5_a_q <= pe_6_4_a_q;
       pe_6_5_fv_q <= pe_6_4_fv_q;
       pe_6_5_first_q <= pe_6_4_first_q;
@@ -5484,11 +5582,17 @@ module gram (
       pe_6_5_aok_q <= pe_6_4_aok_q;
       pe_6_5_b_q <= pe_5_5_b_q;
       pe_6_5_bok_q <= pe_5_5_bok_q;
-      if (pe_6_4_fv_q) begin
-        pe_6_5_acc_q <= pe_6_5_sum;
-      end
       pe_6_5_res_valid_q <= (((pe_6_4_fv_q & pe_6_4_last_q) & pe_6_4_aok_q) & pe_5_5_bok_q) | pe_6_5_res_valid_in;
-      pe_6_5_res_q <= (((pe_6_4_fv_q & pe_6_4_last_q) & pe_6_4_aok_q) & pe_5_5_bok_q) ? pe_6_5_sum : pe_6_5_res_in;
+      if (pe_6_4_fv_q) begin
+        pe_6_5_acc_q <= (pe_6_4_first_q ? 39'd0 : pe_6_5_acc_q) + {5'd0, _mul_pe_6_5_acc_q};
+        if ((((pe_6_4_fv_q & pe_6_4_last_q) & pe_6_4_aok_q) & pe_5_5_bok_q)) begin
+          pe_6_5_res_q <= (pe_6_4_first_q ? 39'd0 : pe_6_5_acc_q) + {5'd0, _mul_pe_6_5_acc_q};
+        end else begin
+          pe_6_5_res_q <= pe_6_5_res_in;
+        end
+      end else begin
+        pe_6_5_res_q <= pe_6_5_res_in;
+      end
     end
     if (rst) begin
       pe_6_5_fv_q <= 1'b0;
@@ -5500,14 +5604,11 @@ module gram (
     end
   end
 
-  assign pe_6_6_diff = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_6_6_sum = pe_6_6_diff * pe_6_6_diff;
-  assign pe_6_6_sum = (pe_6_5_first_q ? 39'd0 : pe_6_6_acc_q) + {5'd0, _mul_pe_6_6_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_6_6_pe (generator/units/gram.ts:126)
+  assign _sub_pe_6_6_acc_q = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};
+  assign _mul_pe_6_6_acc_q = $signed(_sub_pe_6_6_acc_q) * $signed(_sub_pe_6_6_acc_q);
+  // seq: pe_6_6_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_6_6_a_q <= pe_6_5_a_q;
       pe_6_6_fv_q <= pe_6_5_fv_q;
       pe_6_6_first_q <= pe_6_5_first_q;
@@ -5515,11 +5616,17 @@ module gram (
       pe_6_6_aok_q <= pe_6_5_aok_q;
       pe_6_6_b_q <= pe_5_6_b_q;
       pe_6_6_bok_q <= pe_5_6_bok_q;
-      if (pe_6_5_fv_q) begin
-        pe_6_6_acc_q <= pe_6_6_sum;
-      end
       pe_6_6_res_valid_q <= (((pe_6_5_fv_q & pe_6_5_last_q) & pe_6_5_aok_q) & pe_5_6_bok_q) | pe_6_6_res_valid_in;
-      pe_6_6_res_q <= (((pe_6_5_fv_q & pe_6_5_last_q) & pe_6_5_aok_q) & pe_5_6_bok_q) ? pe_6_6_sum : pe_6_6_res_in;
+      if (pe_6_5_fv_q) begin
+        pe_6_6_acc_q <= (pe_6_5_first_q ? 39'd0 : pe_6_6_acc_q) + {5'd0, _mul_pe_6_6_acc_q};
+        if ((((pe_6_5_fv_q & pe_6_5_last_q) & pe_6_5_aok_q) & pe_5_6_bok_q)) begin
+          pe_6_6_res_q <= (pe_6_5_first_q ? 39'd0 : pe_6_6_acc_q) + {5'd0, _mul_pe_6_6_acc_q};
+        end else begin
+          pe_6_6_res_q <= pe_6_6_res_in;
+        end
+      end else begin
+        pe_6_6_res_q <= pe_6_6_res_in;
+      end
     end
     if (rst) begin
       pe_6_6_fv_q <= 1'b0;
@@ -5531,14 +5638,11 @@ module gram (
     end
   end
 
-  assign pe_6_7_diff = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_6_7_sum = pe_6_7_diff * pe_6_7_diff;
-  assign pe_6_7_sum = (pe_6_6_first_q ? 39'd0 : pe_6_7_acc_q) + {5'd0, _mul_pe_6_7_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_6_7_pe (generator/units/gram.ts:126)
+  assign _sub_pe_6_7_acc_q = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};
+  assign _mul_pe_6_7_acc_q = $signed(_sub_pe_6_7_acc_q) * $signed(_sub_pe_6_7_acc_q);
+  // seq: pe_6_7_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_6_7_a_q <= pe_6_6_a_q;
       pe_6_7_fv_q <= pe_6_6_fv_q;
       pe_6_7_first_q <= pe_6_6_first_q;
@@ -5546,11 +5650,17 @@ module gram (
       pe_6_7_aok_q <= pe_6_6_aok_q;
       pe_6_7_b_q <= pe_5_7_b_q;
       pe_6_7_bok_q <= pe_5_7_bok_q;
-      if (pe_6_6_fv_q) begin
-        pe_6_7_acc_q <= pe_6_7_sum;
-      end
       pe_6_7_res_valid_q <= (((pe_6_6_fv_q & pe_6_6_last_q) & pe_6_6_aok_q) & pe_5_7_bok_q) | 1'b0;
-      pe_6_7_res_q <= (((pe_6_6_fv_q & pe_6_6_last_q) & pe_6_6_aok_q) & pe_5_7_bok_q) ? pe_6_7_sum : 39'd0;
+      if (pe_6_6_fv_q) begin
+        pe_6_7_acc_q <= (pe_6_6_first_q ? 39'd0 : pe_6_7_acc_q) + {5'd0, _mul_pe_6_7_acc_q};
+        if ((((pe_6_6_fv_q & pe_6_6_last_q) & pe_6_6_aok_q) & pe_5_7_bok_q)) begin
+          pe_6_7_res_q <= (pe_6_6_first_q ? 39'd0 : pe_6_7_acc_q) + {5'd0, _mul_pe_6_7_acc_q};
+        end else begin
+          pe_6_7_res_q <= 39'd0;
+        end
+      end else begin
+        pe_6_7_res_q <= 39'd0;
+      end
     end
     if (rst) begin
       pe_6_7_fv_q <= 1'b0;
@@ -5562,14 +5672,11 @@ module gram (
     end
   end
 
-  assign pe_7_0_diff = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_7_0_sum = pe_7_0_diff * pe_7_0_diff;
-  assign pe_7_0_sum = (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {5'd0, _mul_pe_7_0_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_7_0_pe (generator/units/gram.ts:126)
+  assign _sub_pe_7_0_acc_q = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};
+  assign _mul_pe_7_0_acc_q = $signed(_sub_pe_7_0_acc_q) * $signed(_sub_pe_7_0_acc_q);
+  // seq: pe_7_0_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_en) begin
       pe_7_0_a_q <= skew_a7_d7_q;
       pe_7_0_fv_q <= skew_fv7_d7_q;
       pe_7_0_first_q <= skew_first7_d7_q;
@@ -5577,11 +5684,17 @@ module gram (
       pe_7_0_aok_q <= skew_aok7_d7_q;
       pe_7_0_b_q <= pe_6_0_b_q;
       pe_7_0_bok_q <= pe_6_0_bok_q;
-      if (skew_fv7_d7_q) begin
-        pe_7_0_acc_q <= pe_7_0_sum;
-      end
       pe_7_0_res_valid_q <= (((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q) | pe_7_0_res_valid_in;
-      pe_7_0_res_q <= (((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q) ? pe_7_0_sum : pe_7_0_res_in;
+      if (skew_fv7_d7_q) begin
+        pe_7_0_acc_q <= (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {5'd0, _mul_pe_7_0_acc_q};
+        if ((((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q)) begin
+          pe_7_0_res_q <= (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {5'd0, _mul_pe_7_0_acc_q};
+        end else begin
+          pe_7_0_res_q <= pe_7_0_res_in;
+        end
+      end else begin
+        pe_7_0_res_q <= pe_7_0_res_in;
+      end
     end
     if (rst) begin
       pe_7_0_fv_q <= 1'b0;
@@ -5593,14 +5706,11 @@ module gram (
     end
   end
 
-  assign pe_7_1_diff = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_7_1_sum = pe_7_1_diff * pe_7_1_diff;
-  assign pe_7_1_sum = (pe_7_0_first_q ? 39'd0 : pe_7_1_acc_q) + {5'd0, _mul_pe_7_1_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_7_1_pe (generator/units/gram.ts:126)
+  assign _sub_pe_7_1_acc_q = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};
+  assign _mul_pe_7_1_acc_q = $signed(_sub_pe_7_1_acc_q) * $signed(_sub_pe_7_1_acc_q);
+  // seq: pe_7_1_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_7_1_a_q <= pe_7_0_a_q;
       pe_7_1_fv_q <= pe_7_0_fv_q;
       pe_7_1_first_q <= pe_7_0_first_q;
@@ -5608,11 +5718,17 @@ module gram (
       pe_7_1_aok_q <= pe_7_0_aok_q;
       pe_7_1_b_q <= pe_6_1_b_q;
       pe_7_1_bok_q <= pe_6_1_bok_q;
-      if (pe_7_0_fv_q) begin
-        pe_7_1_acc_q <= pe_7_1_sum;
-      end
       pe_7_1_res_valid_q <= (((pe_7_0_fv_q & pe_7_0_last_q) & pe_7_0_aok_q) & pe_6_1_bok_q) | pe_7_1_res_valid_in;
-      pe_7_1_res_q <= (((pe_7_0_fv_q & pe_7_0_last_q) & pe_7_0_aok_q) & pe_6_1_bok_q) ? pe_7_1_sum : pe_7_1_res_in;
+      if (pe_7_0_fv_q) begin
+        pe_7_1_acc_q <= (pe_7_0_first_q ? 39'd0 : pe_7_1_acc_q) + {5'd0, _mul_pe_7_1_acc_q};
+        if ((((pe_7_0_fv_q & pe_7_0_last_q) & pe_7_0_aok_q) & pe_6_1_bok_q)) begin
+          pe_7_1_res_q <= (pe_7_0_first_q ? 39'd0 : pe_7_1_acc_q) + {5'd0, _mul_pe_7_1_acc_q};
+        end else begin
+          pe_7_1_res_q <= pe_7_1_res_in;
+        end
+      end else begin
+        pe_7_1_res_q <= pe_7_1_res_in;
+      end
     end
     if (rst) begin
       pe_7_1_fv_q <= 1'b0;
@@ -5624,14 +5740,11 @@ module gram (
     end
   end
 
-  assign pe_7_2_diff = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_7_2_sum = pe_7_2_diff * pe_7_2_diff;
-  assign pe_7_2_sum = (pe_7_1_first_q ? 39'd0 : pe_7_2_acc_q) + {5'd0, _mul_pe_7_2_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_7_2_pe (generator/units/gram.ts:126)
+  assign _sub_pe_7_2_acc_q = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};
+  assign _mul_pe_7_2_acc_q = $signed(_sub_pe_7_2_acc_q) * $signed(_sub_pe_7_2_acc_q);
+  // seq: pe_7_2_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_7_2_a_q <= pe_7_1_a_q;
       pe_7_2_fv_q <= pe_7_1_fv_q;
       pe_7_2_first_q <= pe_7_1_first_q;
@@ -5639,11 +5752,17 @@ module gram (
       pe_7_2_aok_q <= pe_7_1_aok_q;
       pe_7_2_b_q <= pe_6_2_b_q;
       pe_7_2_bok_q <= pe_6_2_bok_q;
-      if (pe_7_1_fv_q) begin
-        pe_7_2_acc_q <= pe_7_2_sum;
-      end
       pe_7_2_res_valid_q <= (((pe_7_1_fv_q & pe_7_1_last_q) & pe_7_1_aok_q) & pe_6_2_bok_q) | pe_7_2_res_valid_in;
-      pe_7_2_res_q <= (((pe_7_1_fv_q & pe_7_1_last_q) & pe_7_1_aok_q) & pe_6_2_bok_q) ? pe_7_2_sum : pe_7_2_res_in;
+      if (pe_7_1_fv_q) begin
+        pe_7_2_acc_q <= (pe_7_1_first_q ? 39'd0 : pe_7_2_acc_q) + {5'd0, _mul_pe_7_2_acc_q};
+        if ((((pe_7_1_fv_q & pe_7_1_last_q) & pe_7_1_aok_q) & pe_6_2_bok_q)) begin
+          pe_7_2_res_q <= (pe_7_1_first_q ? 39'd0 : pe_7_2_acc_q) + {5'd0, _mul_pe_7_2_acc_q};
+        end else begin
+          pe_7_2_res_q <= pe_7_2_res_in;
+        end
+      end else begin
+        pe_7_2_res_q <= pe_7_2_res_in;
+      end
     end
     if (rst) begin
       pe_7_2_fv_q <= 1'b0;
@@ -5655,14 +5774,11 @@ module gram (
     end
   end
 
-  assign pe_7_3_diff = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_7_3_sum = pe_7_3_diff * pe_7_3_diff;
-  assign pe_7_3_sum = (pe_7_2_first_q ? 39'd0 : pe_7_3_acc_q) + {5'd0, _mul_pe_7_3_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_7_3_pe (generator/units/gram.ts:126)
+  assign _sub_pe_7_3_acc_q = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};
+  assign _mul_pe_7_3_acc_q = $signed(_sub_pe_7_3_acc_q) * $signed(_sub_pe_7_3_acc_q);
+  // seq: pe_7_3_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_7_3_a_q <= pe_7_2_a_q;
       pe_7_3_fv_q <= pe_7_2_fv_q;
       pe_7_3_first_q <= pe_7_2_first_q;
@@ -5670,11 +5786,17 @@ module gram (
       pe_7_3_aok_q <= pe_7_2_aok_q;
       pe_7_3_b_q <= pe_6_3_b_q;
       pe_7_3_bok_q <= pe_6_3_bok_q;
-      if (pe_7_2_fv_q) begin
-        pe_7_3_acc_q <= pe_7_3_sum;
-      end
       pe_7_3_res_valid_q <= (((pe_7_2_fv_q & pe_7_2_last_q) & pe_7_2_aok_q) & pe_6_3_bok_q) | pe_7_3_res_valid_in;
-      pe_7_3_res_q <= (((pe_7_2_fv_q & pe_7_2_last_q) & pe_7_2_aok_q) & pe_6_3_bok_q) ? pe_7_3_sum : pe_7_3_res_in;
+      if (pe_7_2_fv_q) begin
+        pe_7_3_acc_q <= (pe_7_2_first_q ? 39'd0 : pe_7_3_acc_q) + {5'd0, _mul_pe_7_3_acc_q};
+        if ((((pe_7_2_fv_q & pe_7_2_last_q) & pe_7_2_aok_q) & pe_6_3_bok_q)) begin
+          pe_7_3_res_q <= (pe_7_2_first_q ? 39'd0 : pe_7_3_acc_q) + {5'd0, _mul_pe_7_3_acc_q};
+        end else begin
+          pe_7_3_res_q <= pe_7_3_res_in;
+        end
+      end else begin
+        pe_7_3_res_q <= pe_7_3_res_in;
+      end
     end
     if (rst) begin
       pe_7_3_fv_q <= 1'b0;
@@ -5686,14 +5808,11 @@ module gram (
     end
   end
 
-  assign pe_7_4_diff = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_7_4_sum = pe_7_4_diff * pe_7_4_diff;
-  assign pe_7_4_sum = (pe_7_3_first_q ? 39'd0 : pe_7_4_acc_q) + {5'd0, _mul_pe_7_4_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_7_4_pe (generator/units/gram.ts:126)
+  assign _sub_pe_7_4_acc_q = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};
+  assign _mul_pe_7_4_acc_q = $signed(_sub_pe_7_4_acc_q) * $signed(_sub_pe_7_4_acc_q);
+  // seq: pe_7_4_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_7_4_a_q <= pe_7_3_a_q;
       pe_7_4_fv_q <= pe_7_3_fv_q;
       pe_7_4_first_q <= pe_7_3_first_q;
@@ -5701,11 +5820,17 @@ module gram (
       pe_7_4_aok_q <= pe_7_3_aok_q;
       pe_7_4_b_q <= pe_6_4_b_q;
       pe_7_4_bok_q <= pe_6_4_bok_q;
-      if (pe_7_3_fv_q) begin
-        pe_7_4_acc_q <= pe_7_4_sum;
-      end
       pe_7_4_res_valid_q <= (((pe_7_3_fv_q & pe_7_3_last_q) & pe_7_3_aok_q) & pe_6_4_bok_q) | pe_7_4_res_valid_in;
-      pe_7_4_res_q <= (((pe_7_3_fv_q & pe_7_3_last_q) & pe_7_3_aok_q) & pe_6_4_bok_q) ? pe_7_4_sum : pe_7_4_res_in;
+      if (pe_7_3_fv_q) begin
+        pe_7_4_acc_q <= (pe_7_3_first_q ? 39'd0 : pe_7_4_acc_q) + {5'd0, _mul_pe_7_4_acc_q};
+        if ((((pe_7_3_fv_q & pe_7_3_last_q) & pe_7_3_aok_q) & pe_6_4_bok_q)) begin
+          pe_7_4_res_q <= (pe_7_3_first_q ? 39'd0 : pe_7_4_acc_q) + {5'd0, _mul_pe_7_4_acc_q};
+        end else begin
+          pe_7_4_res_q <= pe_7_4_res_in;
+        end
+      end else begin
+        pe_7_4_res_q <= pe_7_4_res_in;
+      end
     end
     if (rst) begin
       pe_7_4_fv_q <= 1'b0;
@@ -5717,14 +5842,11 @@ module gram (
     end
   end
 
-  assign pe_7_5_diff = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_7_5_sum = pe_7_5_diff * pe_7_5_diff;
-  assign pe_7_5_sum = (pe_7_4_first_q ? 39'd0 : pe_7_5_acc_q) + {5'd0, _mul_pe_7_5_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_7_5_pe (generator/units/gram.ts:126)
+  assign _sub_pe_7_5_acc_q = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};
+  assign _mul_pe_7_5_acc_q = $signed(_sub_pe_7_5_acc_q) * $signed(_sub_pe_7_5_acc_q);
+  // seq: pe_7_5_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_7_5_a_q <= pe_7_4_a_q;
       pe_7_5_fv_q <= pe_7_4_fv_q;
       pe_7_5_first_q <= pe_7_4_first_q;
@@ -5732,11 +5854,17 @@ module gram (
       pe_7_5_aok_q <= pe_7_4_aok_q;
       pe_7_5_b_q <= pe_6_5_b_q;
       pe_7_5_bok_q <= pe_6_5_bok_q;
-      if (pe_7_4_fv_q) begin
-        pe_7_5_acc_q <= pe_7_5_sum;
-      end
       pe_7_5_res_valid_q <= (((pe_7_4_fv_q & pe_7_4_last_q) & pe_7_4_aok_q) & pe_6_5_bok_q) | pe_7_5_res_valid_in;
-      pe_7_5_res_q <= (((pe_7_4_fv_q & pe_7_4_last_q) & pe_7_4_aok_q) & pe_6_5_bok_q) ? pe_7_5_sum : pe_7_5_res_in;
+      if (pe_7_4_fv_q) begin
+        pe_7_5_acc_q <= (pe_7_4_first_q ? 39'd0 : pe_7_5_acc_q) + {5'd0, _mul_pe_7_5_acc_q};
+        if ((((pe_7_4_fv_q & pe_7_4_last_q) & pe_7_4_aok_q) & pe_6_5_bok_q)) begin
+          pe_7_5_res_q <= (pe_7_4_first_q ? 39'd0 : pe_7_5_acc_q) + {5'd0, _mul_pe_7_5_acc_q};
+        end else begin
+          pe_7_5_res_q <= pe_7_5_res_in;
+        end
+      end else begin
+        pe_7_5_res_q <= pe_7_5_res_in;
+      end
     end
     if (rst) begin
       pe_7_5_fv_q <= 1'b0;
@@ -5748,14 +5876,11 @@ module gram (
     end
   end
 
-  assign pe_7_6_diff = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_7_6_sum = pe_7_6_diff * pe_7_6_diff;
-  assign pe_7_6_sum = (pe_7_5_first_q ? 39'd0 : pe_7_6_acc_q) + {5'd0, _mul_pe_7_6_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_7_6_pe (generator/units/gram.ts:126)
+  assign _sub_pe_7_6_acc_q = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};
+  assign _mul_pe_7_6_acc_q = $signed(_sub_pe_7_6_acc_q) * $signed(_sub_pe_7_6_acc_q);
+  // seq: pe_7_6_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_7_6_a_q <= pe_7_5_a_q;
       pe_7_6_fv_q <= pe_7_5_fv_q;
       pe_7_6_first_q <= pe_7_5_first_q;
@@ -5763,11 +5888,17 @@ module gram (
       pe_7_6_aok_q <= pe_7_5_aok_q;
       pe_7_6_b_q <= pe_6_6_b_q;
       pe_7_6_bok_q <= pe_6_6_bok_q;
-      if (pe_7_5_fv_q) begin
-        pe_7_6_acc_q <= pe_7_6_sum;
-      end
       pe_7_6_res_valid_q <= (((pe_7_5_fv_q & pe_7_5_last_q) & pe_7_5_aok_q) & pe_6_6_bok_q) | pe_7_6_res_valid_in;
-      pe_7_6_res_q <= (((pe_7_5_fv_q & pe_7_5_last_q) & pe_7_5_aok_q) & pe_6_6_bok_q) ? pe_7_6_sum : pe_7_6_res_in;
+      if (pe_7_5_fv_q) begin
+        pe_7_6_acc_q <= (pe_7_5_first_q ? 39'd0 : pe_7_6_acc_q) + {5'd0, _mul_pe_7_6_acc_q};
+        if ((((pe_7_5_fv_q & pe_7_5_last_q) & pe_7_5_aok_q) & pe_6_6_bok_q)) begin
+          pe_7_6_res_q <= (pe_7_5_first_q ? 39'd0 : pe_7_6_acc_q) + {5'd0, _mul_pe_7_6_acc_q};
+        end else begin
+          pe_7_6_res_q <= pe_7_6_res_in;
+        end
+      end else begin
+        pe_7_6_res_q <= pe_7_6_res_in;
+      end
     end
     if (rst) begin
       pe_7_6_fv_q <= 1'b0;
@@ -5779,14 +5910,11 @@ module gram (
     end
   end
 
-  assign pe_7_7_diff = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};  // generator/units/gram.ts:120
-
-  assign _mul_pe_7_7_sum = pe_7_7_diff * pe_7_7_diff;
-  assign pe_7_7_sum = (pe_7_6_first_q ? 39'd0 : pe_7_7_acc_q) + {5'd0, _mul_pe_7_7_sum};  // generator/units/gram.ts:124
-
-  // seq: pe_7_7_pe (generator/units/gram.ts:126)
+  assign _sub_pe_7_7_acc_q = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};
+  assign _mul_pe_7_7_acc_q = $signed(_sub_pe_7_7_acc_q) * $signed(_sub_pe_7_7_acc_q);
+  // seq: pe_7_7_pe (generator/units/gram.ts:128)
   always @(posedge clk) begin
-    if (en) begin
+    if (mesh_full_en) begin
       pe_7_7_a_q <= pe_7_6_a_q;
       pe_7_7_fv_q <= pe_7_6_fv_q;
       pe_7_7_first_q <= pe_7_6_first_q;
@@ -5794,11 +5922,17 @@ module gram (
       pe_7_7_aok_q <= pe_7_6_aok_q;
       pe_7_7_b_q <= pe_6_7_b_q;
       pe_7_7_bok_q <= pe_6_7_bok_q;
-      if (pe_7_6_fv_q) begin
-        pe_7_7_acc_q <= pe_7_7_sum;
-      end
       pe_7_7_res_valid_q <= (((pe_7_6_fv_q & pe_7_6_last_q) & pe_7_6_aok_q) & pe_6_7_bok_q) | 1'b0;
-      pe_7_7_res_q <= (((pe_7_6_fv_q & pe_7_6_last_q) & pe_7_6_aok_q) & pe_6_7_bok_q) ? pe_7_7_sum : 39'd0;
+      if (pe_7_6_fv_q) begin
+        pe_7_7_acc_q <= (pe_7_6_first_q ? 39'd0 : pe_7_7_acc_q) + {5'd0, _mul_pe_7_7_acc_q};
+        if ((((pe_7_6_fv_q & pe_7_6_last_q) & pe_7_6_aok_q) & pe_6_7_bok_q)) begin
+          pe_7_7_res_q <= (pe_7_6_first_q ? 39'd0 : pe_7_7_acc_q) + {5'd0, _mul_pe_7_7_acc_q};
+        end else begin
+          pe_7_7_res_q <= 39'd0;
+        end
+      end else begin
+        pe_7_7_res_q <= 39'd0;
+      end
     end
     if (rst) begin
       pe_7_7_fv_q <= 1'b0;
@@ -5810,231 +5944,231 @@ module gram (
     end
   end
 
-  assign pe_0_0_res_valid_in = pe_0_1_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_0_0_res_valid_in = pe_0_1_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_0_0_res_in = pe_0_1_res_q;  // generator/units/gram.ts:416
+  assign pe_0_0_res_in = pe_0_1_res_q;  // generator/units/gram.ts:426
 
-  assign pe_0_1_res_valid_in = pe_0_2_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_0_1_res_valid_in = pe_0_2_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_0_1_res_in = pe_0_2_res_q;  // generator/units/gram.ts:416
+  assign pe_0_1_res_in = pe_0_2_res_q;  // generator/units/gram.ts:426
 
-  assign pe_0_2_res_valid_in = pe_0_3_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_0_2_res_valid_in = pe_0_3_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_0_2_res_in = pe_0_3_res_q;  // generator/units/gram.ts:416
+  assign pe_0_2_res_in = pe_0_3_res_q;  // generator/units/gram.ts:426
 
-  assign pe_0_3_res_valid_in = pe_0_4_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_0_3_res_valid_in = pe_0_4_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_0_3_res_in = pe_0_4_res_q;  // generator/units/gram.ts:416
+  assign pe_0_3_res_in = pe_0_4_res_q;  // generator/units/gram.ts:426
 
-  assign pe_0_4_res_valid_in = pe_0_5_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_0_4_res_valid_in = pe_0_5_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_0_4_res_in = pe_0_5_res_q;  // generator/units/gram.ts:416
+  assign pe_0_4_res_in = pe_0_5_res_q;  // generator/units/gram.ts:426
 
-  assign pe_0_5_res_valid_in = pe_0_6_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_0_5_res_valid_in = pe_0_6_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_0_5_res_in = pe_0_6_res_q;  // generator/units/gram.ts:416
+  assign pe_0_5_res_in = pe_0_6_res_q;  // generator/units/gram.ts:426
 
-  assign pe_0_6_res_valid_in = pe_0_7_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_0_6_res_valid_in = pe_0_7_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_0_6_res_in = pe_0_7_res_q;  // generator/units/gram.ts:416
+  assign pe_0_6_res_in = pe_0_7_res_q;  // generator/units/gram.ts:426
 
-  assign pe_1_0_res_valid_in = pe_1_1_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_1_0_res_valid_in = pe_1_1_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_1_0_res_in = pe_1_1_res_q;  // generator/units/gram.ts:416
+  assign pe_1_0_res_in = pe_1_1_res_q;  // generator/units/gram.ts:426
 
-  assign pe_1_1_res_valid_in = pe_1_2_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_1_1_res_valid_in = pe_1_2_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_1_1_res_in = pe_1_2_res_q;  // generator/units/gram.ts:416
+  assign pe_1_1_res_in = pe_1_2_res_q;  // generator/units/gram.ts:426
 
-  assign pe_1_2_res_valid_in = pe_1_3_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_1_2_res_valid_in = pe_1_3_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_1_2_res_in = pe_1_3_res_q;  // generator/units/gram.ts:416
+  assign pe_1_2_res_in = pe_1_3_res_q;  // generator/units/gram.ts:426
 
-  assign pe_1_3_res_valid_in = pe_1_4_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_1_3_res_valid_in = pe_1_4_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_1_3_res_in = pe_1_4_res_q;  // generator/units/gram.ts:416
+  assign pe_1_3_res_in = pe_1_4_res_q;  // generator/units/gram.ts:426
 
-  assign pe_1_4_res_valid_in = pe_1_5_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_1_4_res_valid_in = pe_1_5_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_1_4_res_in = pe_1_5_res_q;  // generator/units/gram.ts:416
+  assign pe_1_4_res_in = pe_1_5_res_q;  // generator/units/gram.ts:426
 
-  assign pe_1_5_res_valid_in = pe_1_6_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_1_5_res_valid_in = pe_1_6_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_1_5_res_in = pe_1_6_res_q;  // generator/units/gram.ts:416
+  assign pe_1_5_res_in = pe_1_6_res_q;  // generator/units/gram.ts:426
 
-  assign pe_1_6_res_valid_in = pe_1_7_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_1_6_res_valid_in = pe_1_7_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_1_6_res_in = pe_1_7_res_q;  // generator/units/gram.ts:416
+  assign pe_1_6_res_in = pe_1_7_res_q;  // generator/units/gram.ts:426
 
-  assign pe_2_0_res_valid_in = pe_2_1_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_2_0_res_valid_in = pe_2_1_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_2_0_res_in = pe_2_1_res_q;  // generator/units/gram.ts:416
+  assign pe_2_0_res_in = pe_2_1_res_q;  // generator/units/gram.ts:426
 
-  assign pe_2_1_res_valid_in = pe_2_2_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_2_1_res_valid_in = pe_2_2_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_2_1_res_in = pe_2_2_res_q;  // generator/units/gram.ts:416
+  assign pe_2_1_res_in = pe_2_2_res_q;  // generator/units/gram.ts:426
 
-  assign pe_2_2_res_valid_in = pe_2_3_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_2_2_res_valid_in = pe_2_3_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_2_2_res_in = pe_2_3_res_q;  // generator/units/gram.ts:416
+  assign pe_2_2_res_in = pe_2_3_res_q;  // generator/units/gram.ts:426
 
-  assign pe_2_3_res_valid_in = pe_2_4_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_2_3_res_valid_in = pe_2_4_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_2_3_res_in = pe_2_4_res_q;  // generator/units/gram.ts:416
+  assign pe_2_3_res_in = pe_2_4_res_q;  // generator/units/gram.ts:426
 
-  assign pe_2_4_res_valid_in = pe_2_5_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_2_4_res_valid_in = pe_2_5_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_2_4_res_in = pe_2_5_res_q;  // generator/units/gram.ts:416
+  assign pe_2_4_res_in = pe_2_5_res_q;  // generator/units/gram.ts:426
 
-  assign pe_2_5_res_valid_in = pe_2_6_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_2_5_res_valid_in = pe_2_6_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_2_5_res_in = pe_2_6_res_q;  // generator/units/gram.ts:416
+  assign pe_2_5_res_in = pe_2_6_res_q;  // generator/units/gram.ts:426
 
-  assign pe_2_6_res_valid_in = pe_2_7_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_2_6_res_valid_in = pe_2_7_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_2_6_res_in = pe_2_7_res_q;  // generator/units/gram.ts:416
+  assign pe_2_6_res_in = pe_2_7_res_q;  // generator/units/gram.ts:426
 
-  assign pe_3_0_res_valid_in = pe_3_1_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_3_0_res_valid_in = pe_3_1_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_3_0_res_in = pe_3_1_res_q;  // generator/units/gram.ts:416
+  assign pe_3_0_res_in = pe_3_1_res_q;  // generator/units/gram.ts:426
 
-  assign pe_3_1_res_valid_in = pe_3_2_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_3_1_res_valid_in = pe_3_2_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_3_1_res_in = pe_3_2_res_q;  // generator/units/gram.ts:416
+  assign pe_3_1_res_in = pe_3_2_res_q;  // generator/units/gram.ts:426
 
-  assign pe_3_2_res_valid_in = pe_3_3_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_3_2_res_valid_in = pe_3_3_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_3_2_res_in = pe_3_3_res_q;  // generator/units/gram.ts:416
+  assign pe_3_2_res_in = pe_3_3_res_q;  // generator/units/gram.ts:426
 
-  assign pe_3_3_res_valid_in = pe_3_4_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_3_3_res_valid_in = pe_3_4_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_3_3_res_in = pe_3_4_res_q;  // generator/units/gram.ts:416
+  assign pe_3_3_res_in = pe_3_4_res_q;  // generator/units/gram.ts:426
 
-  assign pe_3_4_res_valid_in = pe_3_5_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_3_4_res_valid_in = pe_3_5_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_3_4_res_in = pe_3_5_res_q;  // generator/units/gram.ts:416
+  assign pe_3_4_res_in = pe_3_5_res_q;  // generator/units/gram.ts:426
 
-  assign pe_3_5_res_valid_in = pe_3_6_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_3_5_res_valid_in = pe_3_6_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_3_5_res_in = pe_3_6_res_q;  // generator/units/gram.ts:416
+  assign pe_3_5_res_in = pe_3_6_res_q;  // generator/units/gram.ts:426
 
-  assign pe_3_6_res_valid_in = pe_3_7_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_3_6_res_valid_in = pe_3_7_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_3_6_res_in = pe_3_7_res_q;  // generator/units/gram.ts:416
+  assign pe_3_6_res_in = pe_3_7_res_q;  // generator/units/gram.ts:426
 
-  assign pe_4_0_res_valid_in = pe_4_1_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_4_0_res_valid_in = pe_4_1_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_4_0_res_in = pe_4_1_res_q;  // generator/units/gram.ts:416
+  assign pe_4_0_res_in = pe_4_1_res_q;  // generator/units/gram.ts:426
 
-  assign pe_4_1_res_valid_in = pe_4_2_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_4_1_res_valid_in = pe_4_2_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_4_1_res_in = pe_4_2_res_q;  // generator/units/gram.ts:416
+  assign pe_4_1_res_in = pe_4_2_res_q;  // generator/units/gram.ts:426
 
-  assign pe_4_2_res_valid_in = pe_4_3_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_4_2_res_valid_in = pe_4_3_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_4_2_res_in = pe_4_3_res_q;  // generator/units/gram.ts:416
+  assign pe_4_2_res_in = pe_4_3_res_q;  // generator/units/gram.ts:426
 
-  assign pe_4_3_res_valid_in = pe_4_4_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_4_3_res_valid_in = pe_4_4_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_4_3_res_in = pe_4_4_res_q;  // generator/units/gram.ts:416
+  assign pe_4_3_res_in = pe_4_4_res_q;  // generator/units/gram.ts:426
 
-  assign pe_4_4_res_valid_in = pe_4_5_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_4_4_res_valid_in = pe_4_5_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_4_4_res_in = pe_4_5_res_q;  // generator/units/gram.ts:416
+  assign pe_4_4_res_in = pe_4_5_res_q;  // generator/units/gram.ts:426
 
-  assign pe_4_5_res_valid_in = pe_4_6_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_4_5_res_valid_in = pe_4_6_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_4_5_res_in = pe_4_6_res_q;  // generator/units/gram.ts:416
+  assign pe_4_5_res_in = pe_4_6_res_q;  // generator/units/gram.ts:426
 
-  assign pe_4_6_res_valid_in = pe_4_7_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_4_6_res_valid_in = pe_4_7_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_4_6_res_in = pe_4_7_res_q;  // generator/units/gram.ts:416
+  assign pe_4_6_res_in = pe_4_7_res_q;  // generator/units/gram.ts:426
 
-  assign pe_5_0_res_valid_in = pe_5_1_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_5_0_res_valid_in = pe_5_1_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_5_0_res_in = pe_5_1_res_q;  // generator/units/gram.ts:416
+  assign pe_5_0_res_in = pe_5_1_res_q;  // generator/units/gram.ts:426
 
-  assign pe_5_1_res_valid_in = pe_5_2_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_5_1_res_valid_in = pe_5_2_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_5_1_res_in = pe_5_2_res_q;  // generator/units/gram.ts:416
+  assign pe_5_1_res_in = pe_5_2_res_q;  // generator/units/gram.ts:426
 
-  assign pe_5_2_res_valid_in = pe_5_3_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_5_2_res_valid_in = pe_5_3_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_5_2_res_in = pe_5_3_res_q;  // generator/units/gram.ts:416
+  assign pe_5_2_res_in = pe_5_3_res_q;  // generator/units/gram.ts:426
 
-  assign pe_5_3_res_valid_in = pe_5_4_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_5_3_res_valid_in = pe_5_4_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_5_3_res_in = pe_5_4_res_q;  // generator/units/gram.ts:416
+  assign pe_5_3_res_in = pe_5_4_res_q;  // generator/units/gram.ts:426
 
-  assign pe_5_4_res_valid_in = pe_5_5_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_5_4_res_valid_in = pe_5_5_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_5_4_res_in = pe_5_5_res_q;  // generator/units/gram.ts:416
+  assign pe_5_4_res_in = pe_5_5_res_q;  // generator/units/gram.ts:426
 
-  assign pe_5_5_res_valid_in = pe_5_6_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_5_5_res_valid_in = pe_5_6_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_5_5_res_in = pe_5_6_res_q;  // generator/units/gram.ts:416
+  assign pe_5_5_res_in = pe_5_6_res_q;  // generator/units/gram.ts:426
 
-  assign pe_5_6_res_valid_in = pe_5_7_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_5_6_res_valid_in = pe_5_7_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_5_6_res_in = pe_5_7_res_q;  // generator/units/gram.ts:416
+  assign pe_5_6_res_in = pe_5_7_res_q;  // generator/units/gram.ts:426
 
-  assign pe_6_0_res_valid_in = pe_6_1_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_6_0_res_valid_in = pe_6_1_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_6_0_res_in = pe_6_1_res_q;  // generator/units/gram.ts:416
+  assign pe_6_0_res_in = pe_6_1_res_q;  // generator/units/gram.ts:426
 
-  assign pe_6_1_res_valid_in = pe_6_2_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_6_1_res_valid_in = pe_6_2_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_6_1_res_in = pe_6_2_res_q;  // generator/units/gram.ts:416
+  assign pe_6_1_res_in = pe_6_2_res_q;  // generator/units/gram.ts:426
 
-  assign pe_6_2_res_valid_in = pe_6_3_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_6_2_res_valid_in = pe_6_3_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_6_2_res_in = pe_6_3_res_q;  // generator/units/gram.ts:416
+  assign pe_6_2_res_in = pe_6_3_res_q;  // generator/units/gram.ts:426
 
-  assign pe_6_3_res_valid_in = pe_6_4_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_6_3_res_valid_in = pe_6_4_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_6_3_res_in = pe_6_4_res_q;  // generator/units/gram.ts:416
+  assign pe_6_3_res_in = pe_6_4_res_q;  // generator/units/gram.ts:426
 
-  assign pe_6_4_res_valid_in = pe_6_5_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_6_4_res_valid_in = pe_6_5_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_6_4_res_in = pe_6_5_res_q;  // generator/units/gram.ts:416
+  assign pe_6_4_res_in = pe_6_5_res_q;  // generator/units/gram.ts:426
 
-  assign pe_6_5_res_valid_in = pe_6_6_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_6_5_res_valid_in = pe_6_6_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_6_5_res_in = pe_6_6_res_q;  // generator/units/gram.ts:416
+  assign pe_6_5_res_in = pe_6_6_res_q;  // generator/units/gram.ts:426
 
-  assign pe_6_6_res_valid_in = pe_6_7_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_6_6_res_valid_in = pe_6_7_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_6_6_res_in = pe_6_7_res_q;  // generator/units/gram.ts:416
+  assign pe_6_6_res_in = pe_6_7_res_q;  // generator/units/gram.ts:426
 
-  assign pe_7_0_res_valid_in = pe_7_1_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_7_0_res_valid_in = pe_7_1_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_7_0_res_in = pe_7_1_res_q;  // generator/units/gram.ts:416
+  assign pe_7_0_res_in = pe_7_1_res_q;  // generator/units/gram.ts:426
 
-  assign pe_7_1_res_valid_in = pe_7_2_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_7_1_res_valid_in = pe_7_2_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_7_1_res_in = pe_7_2_res_q;  // generator/units/gram.ts:416
+  assign pe_7_1_res_in = pe_7_2_res_q;  // generator/units/gram.ts:426
 
-  assign pe_7_2_res_valid_in = pe_7_3_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_7_2_res_valid_in = pe_7_3_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_7_2_res_in = pe_7_3_res_q;  // generator/units/gram.ts:416
+  assign pe_7_2_res_in = pe_7_3_res_q;  // generator/units/gram.ts:426
 
-  assign pe_7_3_res_valid_in = pe_7_4_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_7_3_res_valid_in = pe_7_4_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_7_3_res_in = pe_7_4_res_q;  // generator/units/gram.ts:416
+  assign pe_7_3_res_in = pe_7_4_res_q;  // generator/units/gram.ts:426
 
-  assign pe_7_4_res_valid_in = pe_7_5_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_7_4_res_valid_in = pe_7_5_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_7_4_res_in = pe_7_5_res_q;  // generator/units/gram.ts:416
+  assign pe_7_4_res_in = pe_7_5_res_q;  // generator/units/gram.ts:426
 
-  assign pe_7_5_res_valid_in = pe_7_6_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_7_5_res_valid_in = pe_7_6_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_7_5_res_in = pe_7_6_res_q;  // generator/units/gram.ts:416
+  assign pe_7_5_res_in = pe_7_6_res_q;  // generator/units/gram.ts:426
 
-  assign pe_7_6_res_valid_in = pe_7_7_res_valid_q;  // generator/units/gram.ts:415
+  assign pe_7_6_res_valid_in = pe_7_7_res_valid_q;  // generator/units/gram.ts:425
 
-  assign pe_7_6_res_in = pe_7_7_res_q;  // generator/units/gram.ts:416
+  assign pe_7_6_res_in = pe_7_7_res_q;  // generator/units/gram.ts:426
 
-  fifo_w39_d16 u_row0_fifo (  // generator/units/gram.ts:238
+  fifo_w39_d16 u_row0_fifo (  // generator/units/gram.ts:242
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_0_0_res_valid_q),
@@ -6046,9 +6180,9 @@ module gram (
     .count             (u_row0_fifo_count)
   );
 
-  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
+  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
 
-  fifo_w39_d16 u_row1_fifo (  // generator/units/gram.ts:238
+  fifo_w39_d16 u_row1_fifo (  // generator/units/gram.ts:242
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_1_0_res_valid_q),
@@ -6060,9 +6194,9 @@ module gram (
     .count             (u_row1_fifo_count)
   );
 
-  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
+  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
 
-  fifo_w39_d16 u_row2_fifo (  // generator/units/gram.ts:238
+  fifo_w39_d16 u_row2_fifo (  // generator/units/gram.ts:242
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_2_0_res_valid_q),
@@ -6074,9 +6208,9 @@ module gram (
     .count             (u_row2_fifo_count)
   );
 
-  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
+  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
 
-  fifo_w39_d16 u_row3_fifo (  // generator/units/gram.ts:238
+  fifo_w39_d16 u_row3_fifo (  // generator/units/gram.ts:242
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_3_0_res_valid_q),
@@ -6088,9 +6222,9 @@ module gram (
     .count             (u_row3_fifo_count)
   );
 
-  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
+  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
 
-  fifo_w39_d16 u_row4_fifo (  // generator/units/gram.ts:238
+  fifo_w39_d16 u_row4_fifo (  // generator/units/gram.ts:242
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_4_0_res_valid_q),
@@ -6102,9 +6236,9 @@ module gram (
     .count             (u_row4_fifo_count)
   );
 
-  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
+  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
 
-  fifo_w39_d16 u_row5_fifo (  // generator/units/gram.ts:238
+  fifo_w39_d16 u_row5_fifo (  // generator/units/gram.ts:242
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_5_0_res_valid_q),
@@ -6116,9 +6250,9 @@ module gram (
     .count             (u_row5_fifo_count)
   );
 
-  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
+  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
 
-  fifo_w39_d16 u_row6_fifo (  // generator/units/gram.ts:238
+  fifo_w39_d16 u_row6_fifo (  // generator/units/gram.ts:242
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_6_0_res_valid_q),
@@ -6130,9 +6264,9 @@ module gram (
     .count             (u_row6_fifo_count)
   );
 
-  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
+  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
 
-  fifo_w39_d16 u_row7_fifo (  // generator/units/gram.ts:238
+  fifo_w39_d16 u_row7_fifo (  // generator/units/gram.ts:242
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_7_0_res_valid_q),
@@ -6144,39 +6278,39 @@ module gram (
     .count             (u_row7_fifo_count)
   );
 
-  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:427
+  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
 
-  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:444
+  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:454
 
-  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:445
+  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:455
 
-  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:446
+  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:456
 
-  assign busy = busy_q;  // generator/units/gram.ts:447
+  assign busy = busy_q;  // generator/units/gram.ts:457
 
-  assign done = done_q;  // generator/units/gram.ts:448
+  assign done = done_q;  // generator/units/gram.ts:458
 
-  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[4]);  // generator/units/gram.ts:457
+  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[4]);  // generator/units/gram.ts:467
 
-  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];  // generator/units/gram.ts:458
+  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];  // generator/units/gram.ts:468
 
   assign _bit_col_r_last = u_desc_fifo_m_axis_out_tdata[1];
   assign _mul_col_r_last = _bit_col_r_last * 4'd8;
   assign _mux_col_r_last = ((_mul_col_r_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_r_last[4:0]);
-  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:465
+  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:475
 
   assign _bit_col_c_last = u_desc_fifo_m_axis_out_tdata[0];
   assign _mul_col_c_last = _bit_col_c_last * 4'd8;
   assign _mux_col_c_last = ((_mul_col_c_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_c_last[4:0]);
-  assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;  // generator/units/gram.ts:466
+  assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;  // generator/units/gram.ts:476
 
   assign _mul_col_p = _bit_col_r_last * 4'd8;
-  assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};  // generator/units/gram.ts:467
+  assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};  // generator/units/gram.ts:477
 
   assign _mul_col_q = _bit_col_c_last * 4'd8;
-  assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};  // generator/units/gram.ts:468
+  assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};  // generator/units/gram.ts:478
 
-  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:469
+  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:479
 
   always @* begin
     case (col_r_q)
@@ -6190,7 +6324,7 @@ module gram (
       default: _sel_col_row_valid = u_row7_fifo_m_axis_out_tvalid;
     endcase
   end
-  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:470
+  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:480
 
   always @* begin
     case (col_r_q)
@@ -6204,33 +6338,33 @@ module gram (
       default: _sel_col_row_data = u_row7_fifo_m_axis_out_tdata;
     endcase
   end
-  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:471
+  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:481
 
-  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:472
+  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:482
 
-  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:473
+  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:483
 
-  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:474
+  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:484
 
-  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:475
+  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:485
 
-  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:476
+  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:486
 
-  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:477
+  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:487
 
-  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:477
+  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:487
 
-  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:477
+  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:487
 
-  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:477
+  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:487
 
-  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:477
+  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:487
 
-  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:477
+  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:487
 
-  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:477
+  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:487
 
-  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:477
+  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:487
 
   assign _add_out_total_q = ((7'd0 + {6'd0, kinds[0]}) + {6'd0, kinds[1]}) + {6'd0, kinds[2]};
   assign _sub_out_total_q = {3'd0, count} - 7'd1;
@@ -6238,7 +6372,7 @@ module gram (
   assign _bits_out_total_q = _mul_out_total_q_2[13:1];
   assign _mux_out_total_q = (mode == 1'b1) ? _bits_out_total_q[6:0] : ({3'd0, count} - 7'd1);
   assign _mul_out_total_q = _add_out_total_q * _mux_out_total_q;
-  // seq: collector (generator/units/gram.ts:480)
+  // seq: collector (generator/units/gram.ts:490)
   always @(posedge clk) begin
     done_q <= 1'b0;
     if (go) begin

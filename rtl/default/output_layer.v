@@ -2116,7 +2116,7 @@ module output_layer (
 
   assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:382
 
-  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:385
+  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:386
 
   assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2128,19 +2128,19 @@ module output_layer (
 
   assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:388
+  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:390
 
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:390
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:392
 
-  // seq: lfsr_0 (generator/units/output.ts:397)
+  // seq: lfsr_0 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_0 <= 32'd1;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd0))) begin
         lfsr_0 <= host_wdata;
-      end else begin
-        lfsr_0 <= draw_b ? (draw_w_0 ? lfsr_next2_0 : lfsr_next_0) : (draw_w_0 ? lfsr_next_0 : lfsr_0);
+      end else if ((draw_w_0 | draw_b)) begin
+        lfsr_0 <= (draw_b & draw_w_0) ? lfsr_next2_0 : lfsr_next_0;
       end
     end
   end
@@ -2157,7 +2157,7 @@ module output_layer (
 
   assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2201,15 +2201,15 @@ module output_layer (
 
   assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_1 (generator/units/output.ts:397)
+  // seq: lfsr_1 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_1 <= 32'd2;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd1))) begin
         lfsr_1 <= host_wdata;
-      end else begin
-        lfsr_1 <= draw_w_1 ? lfsr_next_1 : lfsr_1;
+      end else if (draw_w_1) begin
+        lfsr_1 <= lfsr_next_1;
       end
     end
   end
@@ -2226,7 +2226,7 @@ module output_layer (
 
   assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2270,15 +2270,15 @@ module output_layer (
 
   assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_2 (generator/units/output.ts:397)
+  // seq: lfsr_2 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_2 <= 32'd3;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd2))) begin
         lfsr_2 <= host_wdata;
-      end else begin
-        lfsr_2 <= draw_w_2 ? lfsr_next_2 : lfsr_2;
+      end else if (draw_w_2) begin
+        lfsr_2 <= lfsr_next_2;
       end
     end
   end
@@ -2295,7 +2295,7 @@ module output_layer (
 
   assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2339,15 +2339,15 @@ module output_layer (
 
   assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_3 (generator/units/output.ts:397)
+  // seq: lfsr_3 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_3 <= 32'd4;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd3))) begin
         lfsr_3 <= host_wdata;
-      end else begin
-        lfsr_3 <= draw_w_3 ? lfsr_next_3 : lfsr_3;
+      end else if (draw_w_3) begin
+        lfsr_3 <= lfsr_next_3;
       end
     end
   end
@@ -2364,7 +2364,7 @@ module output_layer (
 
   assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2408,15 +2408,15 @@ module output_layer (
 
   assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_4 (generator/units/output.ts:397)
+  // seq: lfsr_4 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_4 <= 32'd5;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd4))) begin
         lfsr_4 <= host_wdata;
-      end else begin
-        lfsr_4 <= draw_w_4 ? lfsr_next_4 : lfsr_4;
+      end else if (draw_w_4) begin
+        lfsr_4 <= lfsr_next_4;
       end
     end
   end
@@ -2433,7 +2433,7 @@ module output_layer (
 
   assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2477,15 +2477,15 @@ module output_layer (
 
   assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_5 (generator/units/output.ts:397)
+  // seq: lfsr_5 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_5 <= 32'd6;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd5))) begin
         lfsr_5 <= host_wdata;
-      end else begin
-        lfsr_5 <= draw_w_5 ? lfsr_next_5 : lfsr_5;
+      end else if (draw_w_5) begin
+        lfsr_5 <= lfsr_next_5;
       end
     end
   end
@@ -2502,7 +2502,7 @@ module output_layer (
 
   assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2546,15 +2546,15 @@ module output_layer (
 
   assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_6 (generator/units/output.ts:397)
+  // seq: lfsr_6 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_6 <= 32'd7;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd6))) begin
         lfsr_6 <= host_wdata;
-      end else begin
-        lfsr_6 <= draw_w_6 ? lfsr_next_6 : lfsr_6;
+      end else if (draw_w_6) begin
+        lfsr_6 <= lfsr_next_6;
       end
     end
   end
@@ -2571,7 +2571,7 @@ module output_layer (
 
   assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2615,15 +2615,15 @@ module output_layer (
 
   assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_7 (generator/units/output.ts:397)
+  // seq: lfsr_7 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_7 <= 32'd8;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd7))) begin
         lfsr_7 <= host_wdata;
-      end else begin
-        lfsr_7 <= draw_w_7 ? lfsr_next_7 : lfsr_7;
+      end else if (draw_w_7) begin
+        lfsr_7 <= lfsr_next_7;
       end
     end
   end
@@ -2640,7 +2640,7 @@ module output_layer (
 
   assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2684,15 +2684,15 @@ module output_layer (
 
   assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_8 (generator/units/output.ts:397)
+  // seq: lfsr_8 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_8 <= 32'd9;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd8))) begin
         lfsr_8 <= host_wdata;
-      end else begin
-        lfsr_8 <= draw_w_8 ? lfsr_next_8 : lfsr_8;
+      end else if (draw_w_8) begin
+        lfsr_8 <= lfsr_next_8;
       end
     end
   end
@@ -2709,7 +2709,7 @@ module output_layer (
 
   assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2753,15 +2753,15 @@ module output_layer (
 
   assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_9 (generator/units/output.ts:397)
+  // seq: lfsr_9 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_9 <= 32'd10;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd9))) begin
         lfsr_9 <= host_wdata;
-      end else begin
-        lfsr_9 <= draw_w_9 ? lfsr_next_9 : lfsr_9;
+      end else if (draw_w_9) begin
+        lfsr_9 <= lfsr_next_9;
       end
     end
   end
@@ -2778,7 +2778,7 @@ module output_layer (
 
   assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2822,15 +2822,15 @@ module output_layer (
 
   assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_10 (generator/units/output.ts:397)
+  // seq: lfsr_10 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_10 <= 32'd11;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd10))) begin
         lfsr_10 <= host_wdata;
-      end else begin
-        lfsr_10 <= draw_w_10 ? lfsr_next_10 : lfsr_10;
+      end else if (draw_w_10) begin
+        lfsr_10 <= lfsr_next_10;
       end
     end
   end
@@ -2847,7 +2847,7 @@ module output_layer (
 
   assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2891,15 +2891,15 @@ module output_layer (
 
   assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_11 (generator/units/output.ts:397)
+  // seq: lfsr_11 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_11 <= 32'd12;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd11))) begin
         lfsr_11 <= host_wdata;
-      end else begin
-        lfsr_11 <= draw_w_11 ? lfsr_next_11 : lfsr_11;
+      end else if (draw_w_11) begin
+        lfsr_11 <= lfsr_next_11;
       end
     end
   end
@@ -2916,7 +2916,7 @@ module output_layer (
 
   assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -2960,15 +2960,15 @@ module output_layer (
 
   assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_12 (generator/units/output.ts:397)
+  // seq: lfsr_12 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_12 <= 32'd13;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd12))) begin
         lfsr_12 <= host_wdata;
-      end else begin
-        lfsr_12 <= draw_w_12 ? lfsr_next_12 : lfsr_12;
+      end else if (draw_w_12) begin
+        lfsr_12 <= lfsr_next_12;
       end
     end
   end
@@ -2985,7 +2985,7 @@ module output_layer (
 
   assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3029,15 +3029,15 @@ module output_layer (
 
   assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_13 (generator/units/output.ts:397)
+  // seq: lfsr_13 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_13 <= 32'd14;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd13))) begin
         lfsr_13 <= host_wdata;
-      end else begin
-        lfsr_13 <= draw_w_13 ? lfsr_next_13 : lfsr_13;
+      end else if (draw_w_13) begin
+        lfsr_13 <= lfsr_next_13;
       end
     end
   end
@@ -3054,7 +3054,7 @@ module output_layer (
 
   assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3098,15 +3098,15 @@ module output_layer (
 
   assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_14 (generator/units/output.ts:397)
+  // seq: lfsr_14 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_14 <= 32'd15;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd14))) begin
         lfsr_14 <= host_wdata;
-      end else begin
-        lfsr_14 <= draw_w_14 ? lfsr_next_14 : lfsr_14;
+      end else if (draw_w_14) begin
+        lfsr_14 <= lfsr_next_14;
       end
     end
   end
@@ -3123,7 +3123,7 @@ module output_layer (
 
   assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3167,15 +3167,15 @@ module output_layer (
 
   assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_15 (generator/units/output.ts:397)
+  // seq: lfsr_15 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_15 <= 32'd16;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd15))) begin
         lfsr_15 <= host_wdata;
-      end else begin
-        lfsr_15 <= draw_w_15 ? lfsr_next_15 : lfsr_15;
+      end else if (draw_w_15) begin
+        lfsr_15 <= lfsr_next_15;
       end
     end
   end
@@ -3192,7 +3192,7 @@ module output_layer (
 
   assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3236,15 +3236,15 @@ module output_layer (
 
   assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_16 (generator/units/output.ts:397)
+  // seq: lfsr_16 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_16 <= 32'd17;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd16))) begin
         lfsr_16 <= host_wdata;
-      end else begin
-        lfsr_16 <= draw_w_16 ? lfsr_next_16 : lfsr_16;
+      end else if (draw_w_16) begin
+        lfsr_16 <= lfsr_next_16;
       end
     end
   end
@@ -3261,7 +3261,7 @@ module output_layer (
 
   assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3305,15 +3305,15 @@ module output_layer (
 
   assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_17 (generator/units/output.ts:397)
+  // seq: lfsr_17 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_17 <= 32'd18;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd17))) begin
         lfsr_17 <= host_wdata;
-      end else begin
-        lfsr_17 <= draw_w_17 ? lfsr_next_17 : lfsr_17;
+      end else if (draw_w_17) begin
+        lfsr_17 <= lfsr_next_17;
       end
     end
   end
@@ -3330,7 +3330,7 @@ module output_layer (
 
   assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3374,15 +3374,15 @@ module output_layer (
 
   assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_18 (generator/units/output.ts:397)
+  // seq: lfsr_18 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_18 <= 32'd19;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd18))) begin
         lfsr_18 <= host_wdata;
-      end else begin
-        lfsr_18 <= draw_w_18 ? lfsr_next_18 : lfsr_18;
+      end else if (draw_w_18) begin
+        lfsr_18 <= lfsr_next_18;
       end
     end
   end
@@ -3399,7 +3399,7 @@ module output_layer (
 
   assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3443,15 +3443,15 @@ module output_layer (
 
   assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_19 (generator/units/output.ts:397)
+  // seq: lfsr_19 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_19 <= 32'd20;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd19))) begin
         lfsr_19 <= host_wdata;
-      end else begin
-        lfsr_19 <= draw_w_19 ? lfsr_next_19 : lfsr_19;
+      end else if (draw_w_19) begin
+        lfsr_19 <= lfsr_next_19;
       end
     end
   end
@@ -3468,7 +3468,7 @@ module output_layer (
 
   assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3512,15 +3512,15 @@ module output_layer (
 
   assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_20 (generator/units/output.ts:397)
+  // seq: lfsr_20 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_20 <= 32'd21;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd20))) begin
         lfsr_20 <= host_wdata;
-      end else begin
-        lfsr_20 <= draw_w_20 ? lfsr_next_20 : lfsr_20;
+      end else if (draw_w_20) begin
+        lfsr_20 <= lfsr_next_20;
       end
     end
   end
@@ -3537,7 +3537,7 @@ module output_layer (
 
   assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3581,15 +3581,15 @@ module output_layer (
 
   assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_21 (generator/units/output.ts:397)
+  // seq: lfsr_21 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_21 <= 32'd22;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd21))) begin
         lfsr_21 <= host_wdata;
-      end else begin
-        lfsr_21 <= draw_w_21 ? lfsr_next_21 : lfsr_21;
+      end else if (draw_w_21) begin
+        lfsr_21 <= lfsr_next_21;
       end
     end
   end
@@ -3606,7 +3606,7 @@ module output_layer (
 
   assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3650,15 +3650,15 @@ module output_layer (
 
   assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_22 (generator/units/output.ts:397)
+  // seq: lfsr_22 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_22 <= 32'd23;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd22))) begin
         lfsr_22 <= host_wdata;
-      end else begin
-        lfsr_22 <= draw_w_22 ? lfsr_next_22 : lfsr_22;
+      end else if (draw_w_22) begin
+        lfsr_22 <= lfsr_next_22;
       end
     end
   end
@@ -3675,7 +3675,7 @@ module output_layer (
 
   assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3719,15 +3719,15 @@ module output_layer (
 
   assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_23 (generator/units/output.ts:397)
+  // seq: lfsr_23 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_23 <= 32'd24;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd23))) begin
         lfsr_23 <= host_wdata;
-      end else begin
-        lfsr_23 <= draw_w_23 ? lfsr_next_23 : lfsr_23;
+      end else if (draw_w_23) begin
+        lfsr_23 <= lfsr_next_23;
       end
     end
   end
@@ -3744,7 +3744,7 @@ module output_layer (
 
   assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3788,15 +3788,15 @@ module output_layer (
 
   assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_24 (generator/units/output.ts:397)
+  // seq: lfsr_24 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_24 <= 32'd25;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd24))) begin
         lfsr_24 <= host_wdata;
-      end else begin
-        lfsr_24 <= draw_w_24 ? lfsr_next_24 : lfsr_24;
+      end else if (draw_w_24) begin
+        lfsr_24 <= lfsr_next_24;
       end
     end
   end
@@ -3813,7 +3813,7 @@ module output_layer (
 
   assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3857,15 +3857,15 @@ module output_layer (
 
   assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_25 (generator/units/output.ts:397)
+  // seq: lfsr_25 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_25 <= 32'd26;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd25))) begin
         lfsr_25 <= host_wdata;
-      end else begin
-        lfsr_25 <= draw_w_25 ? lfsr_next_25 : lfsr_25;
+      end else if (draw_w_25) begin
+        lfsr_25 <= lfsr_next_25;
       end
     end
   end
@@ -3882,7 +3882,7 @@ module output_layer (
 
   assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3926,15 +3926,15 @@ module output_layer (
 
   assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_26 (generator/units/output.ts:397)
+  // seq: lfsr_26 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_26 <= 32'd27;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd26))) begin
         lfsr_26 <= host_wdata;
-      end else begin
-        lfsr_26 <= draw_w_26 ? lfsr_next_26 : lfsr_26;
+      end else if (draw_w_26) begin
+        lfsr_26 <= lfsr_next_26;
       end
     end
   end
@@ -3951,7 +3951,7 @@ module output_layer (
 
   assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -3995,15 +3995,15 @@ module output_layer (
 
   assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_27 (generator/units/output.ts:397)
+  // seq: lfsr_27 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_27 <= 32'd28;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd27))) begin
         lfsr_27 <= host_wdata;
-      end else begin
-        lfsr_27 <= draw_w_27 ? lfsr_next_27 : lfsr_27;
+      end else if (draw_w_27) begin
+        lfsr_27 <= lfsr_next_27;
       end
     end
   end
@@ -4020,7 +4020,7 @@ module output_layer (
 
   assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4064,15 +4064,15 @@ module output_layer (
 
   assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_28 (generator/units/output.ts:397)
+  // seq: lfsr_28 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_28 <= 32'd29;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd28))) begin
         lfsr_28 <= host_wdata;
-      end else begin
-        lfsr_28 <= draw_w_28 ? lfsr_next_28 : lfsr_28;
+      end else if (draw_w_28) begin
+        lfsr_28 <= lfsr_next_28;
       end
     end
   end
@@ -4089,7 +4089,7 @@ module output_layer (
 
   assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4133,15 +4133,15 @@ module output_layer (
 
   assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_29 (generator/units/output.ts:397)
+  // seq: lfsr_29 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_29 <= 32'd30;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd29))) begin
         lfsr_29 <= host_wdata;
-      end else begin
-        lfsr_29 <= draw_w_29 ? lfsr_next_29 : lfsr_29;
+      end else if (draw_w_29) begin
+        lfsr_29 <= lfsr_next_29;
       end
     end
   end
@@ -4158,7 +4158,7 @@ module output_layer (
 
   assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4202,15 +4202,15 @@ module output_layer (
 
   assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_30 (generator/units/output.ts:397)
+  // seq: lfsr_30 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_30 <= 32'd31;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd30))) begin
         lfsr_30 <= host_wdata;
-      end else begin
-        lfsr_30 <= draw_w_30 ? lfsr_next_30 : lfsr_30;
+      end else if (draw_w_30) begin
+        lfsr_30 <= lfsr_next_30;
       end
     end
   end
@@ -4227,7 +4227,7 @@ module output_layer (
 
   assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4271,15 +4271,15 @@ module output_layer (
 
   assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_31 (generator/units/output.ts:397)
+  // seq: lfsr_31 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_31 <= 32'd32;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd31))) begin
         lfsr_31 <= host_wdata;
-      end else begin
-        lfsr_31 <= draw_w_31 ? lfsr_next_31 : lfsr_31;
+      end else if (draw_w_31) begin
+        lfsr_31 <= lfsr_next_31;
       end
     end
   end
@@ -4296,7 +4296,7 @@ module output_layer (
 
   assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4340,15 +4340,15 @@ module output_layer (
 
   assign r_32 = lfsr_next_32[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_32 (generator/units/output.ts:397)
+  // seq: lfsr_32 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_32 <= 32'd33;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd32))) begin
         lfsr_32 <= host_wdata;
-      end else begin
-        lfsr_32 <= draw_w_32 ? lfsr_next_32 : lfsr_32;
+      end else if (draw_w_32) begin
+        lfsr_32 <= lfsr_next_32;
       end
     end
   end
@@ -4365,7 +4365,7 @@ module output_layer (
 
   assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4409,15 +4409,15 @@ module output_layer (
 
   assign r_33 = lfsr_next_33[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_33 (generator/units/output.ts:397)
+  // seq: lfsr_33 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_33 <= 32'd34;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd33))) begin
         lfsr_33 <= host_wdata;
-      end else begin
-        lfsr_33 <= draw_w_33 ? lfsr_next_33 : lfsr_33;
+      end else if (draw_w_33) begin
+        lfsr_33 <= lfsr_next_33;
       end
     end
   end
@@ -4434,7 +4434,7 @@ module output_layer (
 
   assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4478,15 +4478,15 @@ module output_layer (
 
   assign r_34 = lfsr_next_34[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_34 (generator/units/output.ts:397)
+  // seq: lfsr_34 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_34 <= 32'd35;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd34))) begin
         lfsr_34 <= host_wdata;
-      end else begin
-        lfsr_34 <= draw_w_34 ? lfsr_next_34 : lfsr_34;
+      end else if (draw_w_34) begin
+        lfsr_34 <= lfsr_next_34;
       end
     end
   end
@@ -4503,7 +4503,7 @@ module output_layer (
 
   assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4547,15 +4547,15 @@ module output_layer (
 
   assign r_35 = lfsr_next_35[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_35 (generator/units/output.ts:397)
+  // seq: lfsr_35 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_35 <= 32'd36;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd35))) begin
         lfsr_35 <= host_wdata;
-      end else begin
-        lfsr_35 <= draw_w_35 ? lfsr_next_35 : lfsr_35;
+      end else if (draw_w_35) begin
+        lfsr_35 <= lfsr_next_35;
       end
     end
   end
@@ -4572,7 +4572,7 @@ module output_layer (
 
   assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4616,15 +4616,15 @@ module output_layer (
 
   assign r_36 = lfsr_next_36[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_36 (generator/units/output.ts:397)
+  // seq: lfsr_36 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_36 <= 32'd37;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd36))) begin
         lfsr_36 <= host_wdata;
-      end else begin
-        lfsr_36 <= draw_w_36 ? lfsr_next_36 : lfsr_36;
+      end else if (draw_w_36) begin
+        lfsr_36 <= lfsr_next_36;
       end
     end
   end
@@ -4641,7 +4641,7 @@ module output_layer (
 
   assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4685,15 +4685,15 @@ module output_layer (
 
   assign r_37 = lfsr_next_37[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_37 (generator/units/output.ts:397)
+  // seq: lfsr_37 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_37 <= 32'd38;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd37))) begin
         lfsr_37 <= host_wdata;
-      end else begin
-        lfsr_37 <= draw_w_37 ? lfsr_next_37 : lfsr_37;
+      end else if (draw_w_37) begin
+        lfsr_37 <= lfsr_next_37;
       end
     end
   end
@@ -4710,7 +4710,7 @@ module output_layer (
 
   assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4754,15 +4754,15 @@ module output_layer (
 
   assign r_38 = lfsr_next_38[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_38 (generator/units/output.ts:397)
+  // seq: lfsr_38 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_38 <= 32'd39;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd38))) begin
         lfsr_38 <= host_wdata;
-      end else begin
-        lfsr_38 <= draw_w_38 ? lfsr_next_38 : lfsr_38;
+      end else if (draw_w_38) begin
+        lfsr_38 <= lfsr_next_38;
       end
     end
   end
@@ -4779,7 +4779,7 @@ module output_layer (
 
   assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4823,15 +4823,15 @@ module output_layer (
 
   assign r_39 = lfsr_next_39[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_39 (generator/units/output.ts:397)
+  // seq: lfsr_39 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_39 <= 32'd40;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd39))) begin
         lfsr_39 <= host_wdata;
-      end else begin
-        lfsr_39 <= draw_w_39 ? lfsr_next_39 : lfsr_39;
+      end else if (draw_w_39) begin
+        lfsr_39 <= lfsr_next_39;
       end
     end
   end
@@ -4848,7 +4848,7 @@ module output_layer (
 
   assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4892,15 +4892,15 @@ module output_layer (
 
   assign r_40 = lfsr_next_40[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_40 (generator/units/output.ts:397)
+  // seq: lfsr_40 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_40 <= 32'd41;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd40))) begin
         lfsr_40 <= host_wdata;
-      end else begin
-        lfsr_40 <= draw_w_40 ? lfsr_next_40 : lfsr_40;
+      end else if (draw_w_40) begin
+        lfsr_40 <= lfsr_next_40;
       end
     end
   end
@@ -4917,7 +4917,7 @@ module output_layer (
 
   assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -4961,15 +4961,15 @@ module output_layer (
 
   assign r_41 = lfsr_next_41[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_41 (generator/units/output.ts:397)
+  // seq: lfsr_41 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_41 <= 32'd42;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd41))) begin
         lfsr_41 <= host_wdata;
-      end else begin
-        lfsr_41 <= draw_w_41 ? lfsr_next_41 : lfsr_41;
+      end else if (draw_w_41) begin
+        lfsr_41 <= lfsr_next_41;
       end
     end
   end
@@ -4986,7 +4986,7 @@ module output_layer (
 
   assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5030,15 +5030,15 @@ module output_layer (
 
   assign r_42 = lfsr_next_42[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_42 (generator/units/output.ts:397)
+  // seq: lfsr_42 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_42 <= 32'd43;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd42))) begin
         lfsr_42 <= host_wdata;
-      end else begin
-        lfsr_42 <= draw_w_42 ? lfsr_next_42 : lfsr_42;
+      end else if (draw_w_42) begin
+        lfsr_42 <= lfsr_next_42;
       end
     end
   end
@@ -5055,7 +5055,7 @@ module output_layer (
 
   assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5099,15 +5099,15 @@ module output_layer (
 
   assign r_43 = lfsr_next_43[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_43 (generator/units/output.ts:397)
+  // seq: lfsr_43 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_43 <= 32'd44;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd43))) begin
         lfsr_43 <= host_wdata;
-      end else begin
-        lfsr_43 <= draw_w_43 ? lfsr_next_43 : lfsr_43;
+      end else if (draw_w_43) begin
+        lfsr_43 <= lfsr_next_43;
       end
     end
   end
@@ -5124,7 +5124,7 @@ module output_layer (
 
   assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5168,15 +5168,15 @@ module output_layer (
 
   assign r_44 = lfsr_next_44[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_44 (generator/units/output.ts:397)
+  // seq: lfsr_44 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_44 <= 32'd45;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd44))) begin
         lfsr_44 <= host_wdata;
-      end else begin
-        lfsr_44 <= draw_w_44 ? lfsr_next_44 : lfsr_44;
+      end else if (draw_w_44) begin
+        lfsr_44 <= lfsr_next_44;
       end
     end
   end
@@ -5193,7 +5193,7 @@ module output_layer (
 
   assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5237,15 +5237,15 @@ module output_layer (
 
   assign r_45 = lfsr_next_45[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_45 (generator/units/output.ts:397)
+  // seq: lfsr_45 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_45 <= 32'd46;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd45))) begin
         lfsr_45 <= host_wdata;
-      end else begin
-        lfsr_45 <= draw_w_45 ? lfsr_next_45 : lfsr_45;
+      end else if (draw_w_45) begin
+        lfsr_45 <= lfsr_next_45;
       end
     end
   end
@@ -5262,7 +5262,7 @@ module output_layer (
 
   assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5306,15 +5306,15 @@ module output_layer (
 
   assign r_46 = lfsr_next_46[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_46 (generator/units/output.ts:397)
+  // seq: lfsr_46 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_46 <= 32'd47;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd46))) begin
         lfsr_46 <= host_wdata;
-      end else begin
-        lfsr_46 <= draw_w_46 ? lfsr_next_46 : lfsr_46;
+      end else if (draw_w_46) begin
+        lfsr_46 <= lfsr_next_46;
       end
     end
   end
@@ -5331,7 +5331,7 @@ module output_layer (
 
   assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5375,15 +5375,15 @@ module output_layer (
 
   assign r_47 = lfsr_next_47[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_47 (generator/units/output.ts:397)
+  // seq: lfsr_47 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_47 <= 32'd48;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd47))) begin
         lfsr_47 <= host_wdata;
-      end else begin
-        lfsr_47 <= draw_w_47 ? lfsr_next_47 : lfsr_47;
+      end else if (draw_w_47) begin
+        lfsr_47 <= lfsr_next_47;
       end
     end
   end
@@ -5400,7 +5400,7 @@ module output_layer (
 
   assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5444,15 +5444,15 @@ module output_layer (
 
   assign r_48 = lfsr_next_48[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_48 (generator/units/output.ts:397)
+  // seq: lfsr_48 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_48 <= 32'd49;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd48))) begin
         lfsr_48 <= host_wdata;
-      end else begin
-        lfsr_48 <= draw_w_48 ? lfsr_next_48 : lfsr_48;
+      end else if (draw_w_48) begin
+        lfsr_48 <= lfsr_next_48;
       end
     end
   end
@@ -5469,7 +5469,7 @@ module output_layer (
 
   assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5513,15 +5513,15 @@ module output_layer (
 
   assign r_49 = lfsr_next_49[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_49 (generator/units/output.ts:397)
+  // seq: lfsr_49 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_49 <= 32'd50;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd49))) begin
         lfsr_49 <= host_wdata;
-      end else begin
-        lfsr_49 <= draw_w_49 ? lfsr_next_49 : lfsr_49;
+      end else if (draw_w_49) begin
+        lfsr_49 <= lfsr_next_49;
       end
     end
   end
@@ -5538,7 +5538,7 @@ module output_layer (
 
   assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5582,15 +5582,15 @@ module output_layer (
 
   assign r_50 = lfsr_next_50[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_50 (generator/units/output.ts:397)
+  // seq: lfsr_50 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_50 <= 32'd51;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd50))) begin
         lfsr_50 <= host_wdata;
-      end else begin
-        lfsr_50 <= draw_w_50 ? lfsr_next_50 : lfsr_50;
+      end else if (draw_w_50) begin
+        lfsr_50 <= lfsr_next_50;
       end
     end
   end
@@ -5607,7 +5607,7 @@ module output_layer (
 
   assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5651,15 +5651,15 @@ module output_layer (
 
   assign r_51 = lfsr_next_51[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_51 (generator/units/output.ts:397)
+  // seq: lfsr_51 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_51 <= 32'd52;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd51))) begin
         lfsr_51 <= host_wdata;
-      end else begin
-        lfsr_51 <= draw_w_51 ? lfsr_next_51 : lfsr_51;
+      end else if (draw_w_51) begin
+        lfsr_51 <= lfsr_next_51;
       end
     end
   end
@@ -5676,7 +5676,7 @@ module output_layer (
 
   assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5720,15 +5720,15 @@ module output_layer (
 
   assign r_52 = lfsr_next_52[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_52 (generator/units/output.ts:397)
+  // seq: lfsr_52 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_52 <= 32'd53;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd52))) begin
         lfsr_52 <= host_wdata;
-      end else begin
-        lfsr_52 <= draw_w_52 ? lfsr_next_52 : lfsr_52;
+      end else if (draw_w_52) begin
+        lfsr_52 <= lfsr_next_52;
       end
     end
   end
@@ -5745,7 +5745,7 @@ module output_layer (
 
   assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5789,15 +5789,15 @@ module output_layer (
 
   assign r_53 = lfsr_next_53[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_53 (generator/units/output.ts:397)
+  // seq: lfsr_53 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_53 <= 32'd54;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd53))) begin
         lfsr_53 <= host_wdata;
-      end else begin
-        lfsr_53 <= draw_w_53 ? lfsr_next_53 : lfsr_53;
+      end else if (draw_w_53) begin
+        lfsr_53 <= lfsr_next_53;
       end
     end
   end
@@ -5814,7 +5814,7 @@ module output_layer (
 
   assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5858,15 +5858,15 @@ module output_layer (
 
   assign r_54 = lfsr_next_54[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_54 (generator/units/output.ts:397)
+  // seq: lfsr_54 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_54 <= 32'd55;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd54))) begin
         lfsr_54 <= host_wdata;
-      end else begin
-        lfsr_54 <= draw_w_54 ? lfsr_next_54 : lfsr_54;
+      end else if (draw_w_54) begin
+        lfsr_54 <= lfsr_next_54;
       end
     end
   end
@@ -5883,7 +5883,7 @@ module output_layer (
 
   assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5927,15 +5927,15 @@ module output_layer (
 
   assign r_55 = lfsr_next_55[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_55 (generator/units/output.ts:397)
+  // seq: lfsr_55 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_55 <= 32'd56;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd55))) begin
         lfsr_55 <= host_wdata;
-      end else begin
-        lfsr_55 <= draw_w_55 ? lfsr_next_55 : lfsr_55;
+      end else if (draw_w_55) begin
+        lfsr_55 <= lfsr_next_55;
       end
     end
   end
@@ -5952,7 +5952,7 @@ module output_layer (
 
   assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -5996,15 +5996,15 @@ module output_layer (
 
   assign r_56 = lfsr_next_56[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_56 (generator/units/output.ts:397)
+  // seq: lfsr_56 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_56 <= 32'd57;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd56))) begin
         lfsr_56 <= host_wdata;
-      end else begin
-        lfsr_56 <= draw_w_56 ? lfsr_next_56 : lfsr_56;
+      end else if (draw_w_56) begin
+        lfsr_56 <= lfsr_next_56;
       end
     end
   end
@@ -6021,7 +6021,7 @@ module output_layer (
 
   assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -6065,15 +6065,15 @@ module output_layer (
 
   assign r_57 = lfsr_next_57[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_57 (generator/units/output.ts:397)
+  // seq: lfsr_57 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_57 <= 32'd58;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd57))) begin
         lfsr_57 <= host_wdata;
-      end else begin
-        lfsr_57 <= draw_w_57 ? lfsr_next_57 : lfsr_57;
+      end else if (draw_w_57) begin
+        lfsr_57 <= lfsr_next_57;
       end
     end
   end
@@ -6090,7 +6090,7 @@ module output_layer (
 
   assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -6134,15 +6134,15 @@ module output_layer (
 
   assign r_58 = lfsr_next_58[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_58 (generator/units/output.ts:397)
+  // seq: lfsr_58 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_58 <= 32'd59;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd58))) begin
         lfsr_58 <= host_wdata;
-      end else begin
-        lfsr_58 <= draw_w_58 ? lfsr_next_58 : lfsr_58;
+      end else if (draw_w_58) begin
+        lfsr_58 <= lfsr_next_58;
       end
     end
   end
@@ -6159,7 +6159,7 @@ module output_layer (
 
   assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -6203,15 +6203,15 @@ module output_layer (
 
   assign r_59 = lfsr_next_59[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_59 (generator/units/output.ts:397)
+  // seq: lfsr_59 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_59 <= 32'd60;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd59))) begin
         lfsr_59 <= host_wdata;
-      end else begin
-        lfsr_59 <= draw_w_59 ? lfsr_next_59 : lfsr_59;
+      end else if (draw_w_59) begin
+        lfsr_59 <= lfsr_next_59;
       end
     end
   end
@@ -6228,7 +6228,7 @@ module output_layer (
 
   assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -6272,15 +6272,15 @@ module output_layer (
 
   assign r_60 = lfsr_next_60[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_60 (generator/units/output.ts:397)
+  // seq: lfsr_60 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_60 <= 32'd61;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd60))) begin
         lfsr_60 <= host_wdata;
-      end else begin
-        lfsr_60 <= draw_w_60 ? lfsr_next_60 : lfsr_60;
+      end else if (draw_w_60) begin
+        lfsr_60 <= lfsr_next_60;
       end
     end
   end
@@ -6297,7 +6297,7 @@ module output_layer (
 
   assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -6341,15 +6341,15 @@ module output_layer (
 
   assign r_61 = lfsr_next_61[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_61 (generator/units/output.ts:397)
+  // seq: lfsr_61 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_61 <= 32'd62;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd61))) begin
         lfsr_61 <= host_wdata;
-      end else begin
-        lfsr_61 <= draw_w_61 ? lfsr_next_61 : lfsr_61;
+      end else if (draw_w_61) begin
+        lfsr_61 <= lfsr_next_61;
       end
     end
   end
@@ -6366,7 +6366,7 @@ module output_layer (
 
   assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -6410,15 +6410,15 @@ module output_layer (
 
   assign r_62 = lfsr_next_62[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_62 (generator/units/output.ts:397)
+  // seq: lfsr_62 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_62 <= 32'd63;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd62))) begin
         lfsr_62 <= host_wdata;
-      end else begin
-        lfsr_62 <= draw_w_62 ? lfsr_next_62 : lfsr_62;
+      end else if (draw_w_62) begin
+        lfsr_62 <= lfsr_next_62;
       end
     end
   end
@@ -6435,7 +6435,7 @@ module output_layer (
 
   assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:405
 
   // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
@@ -6479,15 +6479,15 @@ module output_layer (
 
   assign r_63 = lfsr_next_63[15:0];  // generator/units/output.ts:382
 
-  // seq: lfsr_63 (generator/units/output.ts:397)
+  // seq: lfsr_63 (generator/units/output.ts:398)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_63 <= 32'd64;
     end else begin
       if (((((~busy_q) & host_we) & (host_kind == 2'd2)) & (host_bank == 6'd63))) begin
         lfsr_63 <= host_wdata;
-      end else begin
-        lfsr_63 <= draw_w_63 ? lfsr_next_63 : lfsr_63;
+      end else if (draw_w_63) begin
+        lfsr_63 <= lfsr_next_63;
       end
     end
   end
@@ -6504,9 +6504,9 @@ module output_layer (
 
   assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:402
+  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:405
 
-  // seq: g_bias (generator/units/output.ts:410)
+  // seq: g_bias (generator/units/output.ts:413)
   always @(posedge clk) begin
     if (rst) begin
       g_bias_q <= 35'sd0;
@@ -6527,40 +6527,42 @@ module output_layer (
 
   assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:255
 
-  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:413
+  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:416
 
   assign _mux_logit_sum = k_first1_q ? {bias_rd, 10'd0} : 26'sd0;
   assign logit_sum = ((((((prod_0 + prod_1) + (prod_2 + prod_3)) + ((prod_4 + prod_5) + (prod_6 + prod_7))) + (((prod_8 + prod_9) + (prod_10 + prod_11)) + ((prod_12 + prod_13) + (prod_14 + prod_15)))) + ((((prod_16 + prod_17) + (prod_18 + prod_19)) + ((prod_20 + prod_21) + (prod_22 + prod_23))) + (((prod_24 + prod_25) + (prod_26 + prod_27)) + ((prod_28 + prod_29) + (prod_30 + prod_31))))) + (((((prod_32 + prod_33) + (prod_34 + prod_35)) + ((prod_36 + prod_37) + (prod_38 + prod_39))) + (((prod_40 + prod_41) + (prod_42 + prod_43)) + ((prod_44 + prod_45) + (prod_46 + prod_47)))) + ((((prod_48 + prod_49) + (prod_50 + prod_51)) + ((prod_52 + prod_53) + (prod_54 + prod_55))) + (((prod_56 + prod_57) + (prod_58 + prod_59)) + ((prod_60 + prod_61) + (prod_62 + prod_63)))))) + {{38{_mux_logit_sum[25]}}, _mux_logit_sum};  // generator/units/lane.ts:194
 
-  // seq: sum_q (generator/units/output.ts:427)
+  // seq: sum_q (generator/units/output.ts:431)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
     end else begin
-      sum_q <= logit_sum[38:0];
+      if ((v1_q & (phase_q == 3'd1))) begin
+        sum_q <= logit_sum[38:0];
+      end
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:428)
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:432)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:430
+  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:434
 
-  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:431
+  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:435
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];  // generator/units/output.ts:434
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:438
 
-  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:435
+  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:439
 
   assign _mul_logit_mem_waddr = p2_q * 4'd10;
   assign _mul_logit_rd_addr = p_q * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:436)
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:440)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
@@ -6570,9 +6572,9 @@ module output_layer (
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:439
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:443
 
-  // seq: max_q (generator/units/output.ts:440)
+  // seq: max_q (generator/units/output.ts:444)
   always @(posedge clk) begin
     if (rst) begin
       max_q <= 16'sd0;
@@ -6583,7 +6585,7 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:441)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:445)
   always @(posedge clk) begin
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
@@ -6593,13 +6595,13 @@ module output_layer (
     end
   end
 
-  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:443
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:447
 
-  assign logit_push_data = logit;  // generator/units/output.ts:444
+  assign logit_push_data = logit;  // generator/units/output.ts:448
 
-  assign logit_push_last = j_last2_q;  // generator/units/output.ts:445
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:449
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:452
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:456
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -6607,11 +6609,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:454
+  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:458
 
   assign _mul_e_mem_waddr = p5_q * 4'd10;
   assign _mul_e_rd_addr = p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:455)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:459)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, j5_q})] <= exp_table_y;
@@ -6621,9 +6623,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:461
+  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:465
 
-  // seq: s_q (generator/units/output.ts:462)
+  // seq: s_q (generator/units/output.ts:466)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -6634,7 +6636,7 @@ module output_layer (
     end
   end
 
-  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:463)
+  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:467)
   always @(posedge clk) begin
     if (exp_done & j_last5_q) begin
       s_mem[p5_q] <= s_new;
@@ -6644,7 +6646,7 @@ module output_layer (
     end
   end
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:468
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:472
     .clk (clk),
     .rst (rst),
     .x   (s_rd),
@@ -6652,7 +6654,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:470)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:474)
   always @(posedge clk) begin
     if (v5_q & (phase_q == 3'd3)) begin
       r_mem[p5_q] <= recip_table_y;
@@ -6662,18 +6664,18 @@ module output_layer (
     end
   end
 
-  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:476
+  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:480
 
-  assign y_addr = p_q;  // generator/units/output.ts:477
+  assign y_addr = p_q;  // generator/units/output.ts:481
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:483
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:487
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:484
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:488
 
-  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:491
+  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:495
 
   assign any_sat = (((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_we_0 & w_upd_0_sat_hi) | (w_we_1 & w_upd_1_sat_hi)) | (w_we_2 & w_upd_2_sat_hi)) | (w_we_3 & w_upd_3_sat_hi)) | (w_we_4 & w_upd_4_sat_hi)) | (w_we_5 & w_upd_5_sat_hi)) | (w_we_6 & w_upd_6_sat_hi)) | (w_we_7 & w_upd_7_sat_hi)) | (w_we_8 & w_upd_8_sat_hi)) | (w_we_9 & w_upd_9_sat_hi)) | (w_we_10 & w_upd_10_sat_hi)) | (w_we_11 & w_upd_11_sat_hi)) | (w_we_12 & w_upd_12_sat_hi)) | (w_we_13 & w_upd_13_sat_hi)) | (w_we_14 & w_upd_14_sat_hi)) | (w_we_15 & w_upd_15_sat_hi)) | (w_we_16 & w_upd_16_sat_hi)) | (w_we_17 & w_upd_17_sat_hi)) | (w_we_18 & w_upd_18_sat_hi)) | (w_we_19 & w_upd_19_sat_hi)) | (w_we_20 & w_upd_20_sat_hi)) | (w_we_21 & w_upd_21_sat_hi)) | (w_we_22 & w_upd_22_sat_hi)) | (w_we_23 & w_upd_23_sat_hi)) | (w_we_24 & w_upd_24_sat_hi)) | (w_we_25 & w_upd_25_sat_hi)) | (w_we_26 & w_upd_26_sat_hi)) | (w_we_27 & w_upd_27_sat_hi)) | (w_we_28 & w_upd_28_sat_hi)) | (w_we_29 & w_upd_29_sat_hi)) | (w_we_30 & w_upd_30_sat_hi)) | (w_we_31 & w_upd_31_sat_hi)) | (w_we_32 & w_upd_32_sat_hi)) | (w_we_33 & w_upd_33_sat_hi)) | (w_we_34 & w_upd_34_sat_hi)) | (w_we_35 & w_upd_35_sat_hi)) | (w_we_36 & w_upd_36_sat_hi)) | (w_we_37 & w_upd_37_sat_hi)) | (w_we_38 & w_upd_38_sat_hi)) | (w_we_39 & w_upd_39_sat_hi)) | (w_we_40 & w_upd_40_sat_hi)) | (w_we_41 & w_upd_41_sat_hi)) | (w_we_42 & w_upd_42_sat_hi)) | (w_we_43 & w_upd_43_sat_hi)) | (w_we_44 & w_upd_44_sat_hi)) | (w_we_45 & w_upd_45_sat_hi)) | (w_we_46 & w_upd_46_sat_hi)) | (w_we_47 & w_upd_47_sat_hi)) | (w_we_48 & w_upd_48_sat_hi)) | (w_we_49 & w_upd_49_sat_hi)) | (w_we_50 & w_upd_50_sat_hi)) | (w_we_51 & w_upd_51_sat_hi)) | (w_we_52 & w_upd_52_sat_hi)) | (w_we_53 & w_upd_53_sat_hi)) | (w_we_54 & w_upd_54_sat_hi)) | (w_we_55 & w_upd_55_sat_hi)) | (w_we_56 & w_upd_56_sat_hi)) | (w_we_57 & w_upd_57_sat_hi)) | (w_we_58 & w_upd_58_sat_hi)) | (w_we_59 & w_upd_59_sat_hi)) | (w_we_60 & w_upd_60_sat_hi)) | (w_we_61 & w_upd_61_sat_hi)) | (w_we_62 & w_upd_62_sat_hi)) | (w_we_63 & w_upd_63_sat_hi)) | (w_we_0 & w_upd_0_sat_lo)) | (w_we_1 & w_upd_1_sat_lo)) | (w_we_2 & w_upd_2_sat_lo)) | (w_we_3 & w_upd_3_sat_lo)) | (w_we_4 & w_upd_4_sat_lo)) | (w_we_5 & w_upd_5_sat_lo)) | (w_we_6 & w_upd_6_sat_lo)) | (w_we_7 & w_upd_7_sat_lo)) | (w_we_8 & w_upd_8_sat_lo)) | (w_we_9 & w_upd_9_sat_lo)) | (w_we_10 & w_upd_10_sat_lo)) | (w_we_11 & w_upd_11_sat_lo)) | (w_we_12 & w_upd_12_sat_lo)) | (w_we_13 & w_upd_13_sat_lo)) | (w_we_14 & w_upd_14_sat_lo)) | (w_we_15 & w_upd_15_sat_lo)) | (w_we_16 & w_upd_16_sat_lo)) | (w_we_17 & w_upd_17_sat_lo)) | (w_we_18 & w_upd_18_sat_lo)) | (w_we_19 & w_upd_19_sat_lo)) | (w_we_20 & w_upd_20_sat_lo)) | (w_we_21 & w_upd_21_sat_lo)) | (w_we_22 & w_upd_22_sat_lo)) | (w_we_23 & w_upd_23_sat_lo)) | (w_we_24 & w_upd_24_sat_lo)) | (w_we_25 & w_upd_25_sat_lo)) | (w_we_26 & w_upd_26_sat_lo)) | (w_we_27 & w_upd_27_sat_lo)) | (w_we_28 & w_upd_28_sat_lo)) | (w_we_29 & w_upd_29_sat_lo)) | (w_we_30 & w_upd_30_sat_lo)) | (w_we_31 & w_upd_31_sat_lo)) | (w_we_32 & w_upd_32_sat_lo)) | (w_we_33 & w_upd_33_sat_lo)) | (w_we_34 & w_upd_34_sat_lo)) | (w_we_35 & w_upd_35_sat_lo)) | (w_we_36 & w_upd_36_sat_lo)) | (w_we_37 & w_upd_37_sat_lo)) | (w_we_38 & w_upd_38_sat_lo)) | (w_we_39 & w_upd_39_sat_lo)) | (w_we_40 & w_upd_40_sat_lo)) | (w_we_41 & w_upd_41_sat_lo)) | (w_we_42 & w_upd_42_sat_lo)) | (w_we_43 & w_upd_43_sat_lo)) | (w_we_44 & w_upd_44_sat_lo)) | (w_we_45 & w_upd_45_sat_lo)) | (w_we_46 & w_upd_46_sat_lo)) | (w_we_47 & w_upd_47_sat_lo)) | (w_we_48 & w_upd_48_sat_lo)) | (w_we_49 & w_upd_49_sat_lo)) | (w_we_50 & w_upd_50_sat_lo)) | (w_we_51 & w_upd_51_sat_lo)) | (w_we_52 & w_upd_52_sat_lo)) | (w_we_53 & w_upd_53_sat_lo)) | (w_we_54 & w_upd_54_sat_lo)) | (w_we_55 & w_upd_55_sat_lo)) | (w_we_56 & w_upd_56_sat_lo)) | (w_we_57 & w_upd_57_sat_lo)) | (w_we_58 & w_upd_58_sat_lo)) | (w_we_59 & w_upd_59_sat_lo)) | (w_we_60 & w_upd_60_sat_lo)) | (w_we_61 & w_upd_61_sat_lo)) | (w_we_62 & w_upd_62_sat_lo)) | (w_we_63 & w_upd_63_sat_lo)) | (b_we & b_upd_sat_hi)) | (b_we & b_upd_sat_lo)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767))) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:310
 
