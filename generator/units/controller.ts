@@ -40,7 +40,9 @@
  *   READ_COUNTERS  u64 steps, u64 busy cycles (a command or the start-up walk running), u64 stalled
  *                  cycles (busy, waiting for a command byte or for the reply stream), u32 per quantity
  *   TRAIN          per record (784 pixels, label): the sequencer's TRAIN (one training step, sequencer.ts),
- *                  the record's bytes streamed to it; ok once every record's step is done
+ *                  the record's bytes streamed to it; ok once every record's step is done, background work
+ *                  (K_X row, modulator, output layer) included, so a RESET after the answer finds the
+ *                  datapath idle
  *   INFER          the reply header (k records) first, then per record the sequencer's INFER and its
  *                  predicted class as the answer byte
  *   FLUSH          before every command other than TRAIN, a pending update is applied first (the
@@ -136,6 +138,7 @@ export function controller(cfg: ChipConfig): Module {
   const seqDone = m.input('seq_done', uint(1));
   const seqPending = m.input('seq_pending', uint(1));
   const seqResult = m.input('seq_result', uint(8));
+  const seqQuiet = m.input('seq_quiet', uint(1));
   const stepsIn = m.input('steps', uint(64));
   const px = streamOut(m, 'px', uint(8));
 
@@ -169,6 +172,7 @@ export function controller(cfg: ChipConfig): Module {
     PRE_FLUSH: 25,
     FLUSH_WAIT: 26,
     EPOCH_WAIT: 27,
+    REC_QUIET: 33,
     LFSR_DIV: 28,
     LFSR_BYTES: 29,
     LFSR_WRITE: 30,
@@ -597,10 +601,11 @@ export function controller(cfg: ChipConfig): Module {
         $.if(seqDone, () => {
           $.if(isTrain, () => {
             $.set(recLeft, recLeft.subWrap(1));
-            $.if(recLeft.eq(1), () => reply(0, k(0, 16), S.IDLE)).else(() => $.set(state, S.REC_START));
+            $.if(recLeft.eq(1), () => $.set(state, S.REC_QUIET)).else(() => $.set(state, S.REC_START));
           }).else(() => $.set(state, S.REC_SEND));
         });
       })
+      .case(S.REC_QUIET, () => $.if(seqQuiet, () => reply(0, k(0, 16), S.IDLE)))
       .case(S.REC_SEND, () => {
         send(seqResult, recLeft.eq(1), () => {
           $.set(recLeft, recLeft.subWrap(1));

@@ -237,6 +237,8 @@ export function sequencer(cfg: ChipConfig): Module {
   m.output('busy', sIdle.not());
   m.output('done', done);
   m.output('pending', pending);
+  const quiet = m.wire('all_quiet', uint(1));
+  m.output('quiet', quiet);
   const lastLayer = m.wire('last_layer', layer.eq(k(H - 1, hw)));
   const perLayer = (vals: number[], w: number, sel: Expr = layer): Expr => {
     let e = k(vals[vals.length - 1], w);
@@ -608,6 +610,7 @@ export function sequencer(cfg: ChipConfig): Module {
     'background_idle',
     kstate.eq(KS.IDLE).and(mstate.eq(MS.IDLE)).and(kxReady.not()).and(lnAhead.eq(0)).and(outBusy.not()).and(gramBusy.not()).and(wmBusy.not()),
   );
+  m.assign(quiet, sIdle.and(bgIdle));
   const dReadyAt = (sel: Expr): Expr => dRdy.reduceRight<Expr>((acc, r, l) => (l === H - 1 ? r : mux(sel.eq(k(l, hw)), r, acc)), k(0, 1));
   const hebUpdateNow = m.wire('heb_update_now', sFlush.or(pending.and(train)));
   const passGo = m.wire(
@@ -690,7 +693,8 @@ export function sequencer(cfg: ChipConfig): Module {
     // the modulator chain of a full step: layer l once the K_X row and layer l's forward are done
     $.switch(mstate)
       .case(MS.IDLE, () => {
-        $.if(kxReady.and(lnAhead.ne(0)).and(kstate.eq(KS.IDLE)).and(gramBusy.not()).and(modBusy.not()), () => $.set(mstate, MS.START));
+        // (with kxReady set the K_X unit is idle or waiting for this chain: it cannot start before the chain ends)
+        $.if(kxReady.and(lnAhead.ne(0)).and(gramBusy.not()).and(modBusy.not()), () => $.set(mstate, MS.START));
       })
       .case(MS.START, () => $.set(mstate, MS.W0))
       .case(MS.W0, () => $.set(mstate, MS.WAIT))

@@ -802,6 +802,12 @@ export const MODULES = {
         "signed": false
       },
       {
+        "name": "seq_quiet",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
         "name": "steps",
         "dir": "in",
         "width": 64,
@@ -2614,6 +2620,12 @@ export const MODULES = {
       },
       {
         "name": "pending",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "quiet",
         "dir": "out",
         "width": 1,
         "signed": false

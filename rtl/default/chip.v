@@ -46,6 +46,7 @@ module chip (
   wire        u_sequencer_busy;
   wire        u_sequencer_done;
   wire        u_sequencer_pending;
+  wire        u_sequencer_quiet;
   wire [31:0] u_sequencer_host_rdata;
   wire [31:0] u_sequencer_sat_input;
   wire [31:0] u_sequencer_sat_weight;
@@ -133,6 +134,7 @@ module chip (
     .busy             (u_sequencer_busy),
     .done             (u_sequencer_done),
     .pending          (u_sequencer_pending),
+    .quiet            (u_sequencer_quiet),
     .host_rdata       (u_sequencer_host_rdata),
     .sat_input        (u_sequencer_sat_input),
     .sat_weight       (u_sequencer_sat_weight),
@@ -197,6 +199,7 @@ module chip (
     .seq_done          (u_sequencer_done),
     .seq_pending       (u_sequencer_pending),
     .seq_result        (u_sequencer_result),
+    .seq_quiet         (u_sequencer_quiet),
     .steps             (u_sequencer_steps),
     .m_axis_px_tvalid  (u_controller_m_axis_px_tvalid),
     .m_axis_px_tready  (u_sequencer_s_axis_px_tready),
@@ -204,35 +207,35 @@ module chip (
     .busy              (u_controller_busy)
   );
 
-  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:103
+  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:104
 
-  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:105
+  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:106
 
-  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:106
+  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:107
 
-  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:107
+  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:108
 
-  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:108
+  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:109
 
-  assign host_re = u_controller_host_re;  // generator/units/chip.ts:109
+  assign host_re = u_controller_host_re;  // generator/units/chip.ts:110
 
-  assign host_we = u_controller_host_we;  // generator/units/chip.ts:110
+  assign host_we = u_controller_host_we;  // generator/units/chip.ts:111
 
-  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:111
+  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:112
 
-  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:112
+  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:113
 
-  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:113
+  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:114
 
-  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:114
+  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:115
 
-  assign seq_start = u_controller_seq_start;  // generator/units/chip.ts:115
+  assign seq_start = u_controller_seq_start;  // generator/units/chip.ts:116
 
-  assign seq_op = u_controller_seq_op;  // generator/units/chip.ts:116
+  assign seq_op = u_controller_seq_op;  // generator/units/chip.ts:117
 
-  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:118
+  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:119
 
-  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:119
+  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:120
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, u_controller_busy};

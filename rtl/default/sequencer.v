@@ -22,6 +22,7 @@ module sequencer (
   output wire        busy,
   output wire        done,
   output wire        pending,
+  output wire        quiet,
   output wire [31:0] host_rdata,
   output wire [31:0] sat_input,
   output wire [31:0] sat_weight,
@@ -81,6 +82,7 @@ module sequencer (
   reg  [3:0]         label_5_q;
   reg  [3:0]         label_6_q;
   reg  [3:0]         label_7_q;
+  wire               all_quiet;
   wire               last_layer;
   wire               heb_start;
   wire               hl_start;
@@ -398,11 +400,13 @@ module sequencer (
 
   assign pending = pending_q;  // generator/units/sequencer.ts:239
 
-  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:240
+  assign quiet = all_quiet;  // generator/units/sequencer.ts:241
 
-  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:278
+  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:242
 
-  hebbian u_hebbian (  // generator/units/sequencer.ts:275
+  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:280
+
+  hebbian u_hebbian (  // generator/units/sequencer.ts:277
     .clk                 (clk),
     .rst                 (rst),
     .start               (heb_start),
@@ -440,7 +444,7 @@ module sequencer (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  layernorm u_layernorm (  // generator/units/sequencer.ts:294
+  layernorm u_layernorm (  // generator/units/sequencer.ts:296
     .clk               (clk),
     .rst               (rst),
     .start             (ln_start),
@@ -463,9 +467,9 @@ module sequencer (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:300
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:302
 
-  wm u_wm (  // generator/units/sequencer.ts:324
+  wm u_wm (  // generator/units/sequencer.ts:326
     .clk                (clk),
     .rst                (rst),
     .start              (wm_start),
@@ -509,7 +513,7 @@ module sequencer (
     .vr_data_7          (u_wm_vr_data_7)
   );
 
-  gram u_gram (  // generator/units/sequencer.ts:349
+  gram u_gram (  // generator/units/sequencer.ts:351
     .clk             (clk),
     .rst             (rst),
     .start           (gram_start),
@@ -536,7 +540,7 @@ module sequencer (
     .done            (u_gram_done)
   );
 
-  kernel u_kernel (  // generator/units/sequencer.ts:363
+  kernel u_kernel (  // generator/units/sequencer.ts:365
     .clk               (clk),
     .rst               (rst),
     .s_axis_req_tvalid (u_gram_m_axis_d_tvalid),
@@ -549,24 +553,24 @@ module sequencer (
     .m_axis_rsp_tlast  (u_kernel_m_axis_rsp_tlast)
   );
 
-  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:367
+  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:369
 
-  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:387
+  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:389
 
   assign _bits_krow_tdata = u_kernel_m_axis_rsp_tdata[23:0];
-  assign krow_tdata = {(((k_q_q == 3'd0) ? label_0_q : ((k_q_q == 3'd1) ? label_1_q : ((k_q_q == 3'd2) ? label_2_q : ((k_q_q == 3'd3) ? label_3_q : ((k_q_q == 3'd4) ? label_4_q : ((k_q_q == 3'd5) ? label_5_q : ((k_q_q == 3'd6) ? label_6_q : label_7_q))))))) == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:388
+  assign krow_tdata = {(((k_q_q == 3'd0) ? label_0_q : ((k_q_q == 3'd1) ? label_1_q : ((k_q_q == 3'd2) ? label_2_q : ((k_q_q == 3'd3) ? label_3_q : ((k_q_q == 3'd4) ? label_4_q : ((k_q_q == 3'd5) ? label_5_q : ((k_q_q == 3'd6) ? label_6_q : label_7_q))))))) == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:390
 
-  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:391
+  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:393
 
-  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:393
+  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:395
 
-  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:395
+  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:397
 
-  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:396
+  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:398
 
-  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:397
+  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:399
 
-  modulator_wide u_modulator (  // generator/units/sequencer.ts:411
+  modulator_wide u_modulator (  // generator/units/sequencer.ts:413
     .clk                 (clk),
     .rst                 (rst),
     .start               (mod_start),
@@ -599,11 +603,11 @@ module sequencer (
     .sat_delta           (u_modulator_sat_delta)
   );
 
-  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:423
+  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:425
 
-  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:424
+  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:426
 
-  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:425
+  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:427
 
   assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -611,9 +615,9 @@ module sequencer (
 
   assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:98
 
-  assign kr_en = kr_issue;  // generator/units/sequencer.ts:434
+  assign kr_en = kr_issue;  // generator/units/sequencer.ts:436
 
-  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:435
+  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:437
 
   // seq: kr_stream (generator/units/sequencer.ts:102)
   always @(posedge clk) begin
@@ -657,13 +661,13 @@ module sequencer (
     end
   end
 
-  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:438
+  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:440
 
-  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:440
+  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:442
 
-  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:441
+  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:443
 
-  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:445)
+  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:447)
   always @(posedge clk) begin
     if (z_fire & train_q) begin
       zc_mem[zc_waddr_q] <= {u_layernorm_m_axis_z_tdata[32], u_layernorm_m_axis_z_tdata[15:0]};
@@ -673,7 +677,7 @@ module sequencer (
     end
   end
 
-  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:447
+  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:449
 
   assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -723,9 +727,9 @@ module sequencer (
     end
   end
 
-  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:452
+  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:454
 
-  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:453
+  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:455
 
   assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -733,9 +737,9 @@ module sequencer (
 
   assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:98
 
-  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:459
+  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:461
 
-  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:460
+  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:462
 
   // seq: zw_stream (generator/units/sequencer.ts:102)
   always @(posedge clk) begin
@@ -779,17 +783,17 @@ module sequencer (
     end
   end
 
-  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:463
+  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:465
 
-  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:464
+  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:466
 
-  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:465
+  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:467
 
-  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:466
+  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:468
 
-  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:467
+  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:469
 
-  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:470)
+  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:472)
   always @(posedge clk) begin
     if (u_modulator_m_axis_delta_tvalid) begin
       delta_mem[delta_waddr_q] <= u_modulator_m_axis_delta_tdata;
@@ -847,13 +851,13 @@ module sequencer (
     end
   end
 
-  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:476
+  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:478
 
-  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:477
+  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:479
 
-  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:483
+  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:485
 
-  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:486)
+  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:488)
   always @(posedge clk) begin
     if (zpack_write) begin
       zpack_mem[zpack_addr_q] <= {(zpack_fire & (zpack_lane_q == 6'd63)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_0_q};
@@ -863,9 +867,9 @@ module sequencer (
     end
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:487
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:489
 
-  // seq: y_read (generator/units/sequencer.ts:496)
+  // seq: y_read (generator/units/sequencer.ts:498)
   always @(posedge clk) begin
     if (rst) begin
       y_rdata_q <= 4'd0;
@@ -876,7 +880,7 @@ module sequencer (
     end
   end
 
-  output_layer u_output (  // generator/units/sequencer.ts:498
+  output_layer u_output (  // generator/units/sequencer.ts:500
     .clk                 (clk),
     .rst                 (rst),
     .start               (out_start),
@@ -912,36 +916,36 @@ module sequencer (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:507
+  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:509
 
-  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:508
+  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:510
 
-  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:509
+  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:511
 
-  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:510
+  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:512
 
-  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:516
+  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:518
 
-  assign px_ready = u_hebbian_s_axis_h_tready & ((~train_q) | u_wm_s_axis_px_tready);  // generator/units/sequencer.ts:525
+  assign px_ready = u_hebbian_s_axis_h_tready & ((~train_q) | u_wm_s_axis_px_tready);  // generator/units/sequencer.ts:527
 
-  assign s_axis_px_tready = (in_pix & px_ready) | in_t_label;  // generator/units/sequencer.ts:526
+  assign s_axis_px_tready = (in_pix & px_ready) | in_t_label;  // generator/units/sequencer.ts:528
 
-  assign px_fire = (in_pix & s_axis_px_tvalid) & px_ready;  // generator/units/sequencer.ts:527
+  assign px_fire = (in_pix & s_axis_px_tvalid) & px_ready;  // generator/units/sequencer.ts:529
 
-  assign z_tready = (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready)) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:540
+  assign z_tready = (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready)) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:542
 
-  assign h_tvalid = in_pix ? (s_axis_px_tvalid & ((~train_q) | u_wm_s_axis_px_tready)) : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & (1'b1 & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:541
+  assign h_tvalid = in_pix ? (s_axis_px_tvalid & ((~train_q) | u_wm_s_axis_px_tready)) : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & (1'b1 & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:543
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = in_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:542
+  assign h_tdata = in_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:544
 
-  assign wm_px_tvalid = ((in_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready) & train_q;  // generator/units/sequencer.ts:543
+  assign wm_px_tvalid = ((in_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready) & train_q;  // generator/units/sequencer.ts:545
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:544
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:546
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:544
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:546
 
-  // seq: sat_counts (generator/units/sequencer.ts:571)
+  // seq: sat_counts (generator/units/sequencer.ts:573)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -974,93 +978,95 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:594
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:596
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:594
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:596
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:594
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:596
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:594
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:596
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:594
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:596
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:594
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:596
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:594
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:596
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:594
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:596
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:594
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:596
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:594
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:596
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:594
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:596
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:594
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:596
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:594
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:596
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:594
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:596
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:594
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:596
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:594
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:596
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:594
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:596
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:596
+  assign steps = steps_q;  // generator/units/sequencer.ts:598
 
   assign in_i_logit = state_q == 5'd9;  // generator/units/sequencer.ts:207
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:603
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:605
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:604
+  assign result = best_j_q;  // generator/units/sequencer.ts:606
 
-  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:607
+  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:609
 
-  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:612
+  assign all_quiet = in_idle & background_idle;  // generator/units/sequencer.ts:613
 
-  assign pass_go = ((((in_pass & (~u_hebbian_hl_busy)) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:613
+  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:615
 
-  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:622
+  assign pass_go = ((((in_pass & (~u_hebbian_hl_busy)) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:616
 
-  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:623
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:625
 
-  assign ln_start = pass_go;  // generator/units/sequencer.ts:624
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:626
+
+  assign ln_start = pass_go;  // generator/units/sequencer.ts:627
 
   assign in_t_new = state_q == 5'd1;  // generator/units/sequencer.ts:207
 
-  assign new_go = in_t_new & ((~train_q) | ((kx_state_q == 2'd0) & (~u_wm_busy)));  // generator/units/sequencer.ts:626
+  assign new_go = in_t_new & ((~train_q) | ((kx_state_q == 2'd0) & (~u_wm_busy)));  // generator/units/sequencer.ts:629
 
-  assign hl_start = new_go | (pass_go & (~last_layer));  // generator/units/sequencer.ts:627
+  assign hl_start = new_go | (pass_go & (~last_layer));  // generator/units/sequencer.ts:630
 
-  assign hl_layer = in_t_new ? 1'b0 : (layer_q + 1'b1);  // generator/units/sequencer.ts:628
+  assign hl_layer = in_t_new ? 1'b0 : (layer_q + 1'b1);  // generator/units/sequencer.ts:631
 
   assign in_clear = state_q == 5'd15;  // generator/units/sequencer.ts:207
 
-  assign label_byte = in_t_label & s_axis_px_tvalid;  // generator/units/sequencer.ts:630
+  assign label_byte = in_t_label & s_axis_px_tvalid;  // generator/units/sequencer.ts:633
 
-  assign wm_start = (((new_go & train_q) | label_byte) | kx_go) | in_clear;  // generator/units/sequencer.ts:631
+  assign wm_start = (((new_go & train_q) | label_byte) | kx_go) | in_clear;  // generator/units/sequencer.ts:634
 
-  assign wm_op = in_t_new ? 2'd1 : (in_t_label ? 2'd3 : (kx_go ? 2'd2 : 2'd0));  // generator/units/sequencer.ts:632
+  assign wm_op = in_t_new ? 2'd1 : (in_t_label ? 2'd3 : (kx_go ? 2'd2 : 2'd0));  // generator/units/sequencer.ts:635
 
-  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:633
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:636
 
-  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:634
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:637
 
-  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:635
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:638
 
-  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:636
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:639
 
-  assign mod_start = mod_go;  // generator/units/sequencer.ts:637
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:640
 
   assign in_t_end = state_q == 5'd7;  // generator/units/sequencer.ts:207
 
   assign in_i_out = state_q == 5'd8;  // generator/units/sequencer.ts:207
 
-  assign out_start = ((in_t_end & pass_full_q) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:639
+  assign out_start = ((in_t_end & pass_full_q) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:642
 
-  // seq: k_words (generator/units/sequencer.ts:641)
+  // seq: k_words (generator/units/sequencer.ts:644)
   always @(posedge clk) begin
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1082,7 +1088,7 @@ module sequencer (
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:651)
+  // seq: buffers (generator/units/sequencer.ts:654)
   always @(posedge clk) begin
     if (rst) begin
       zc_waddr_q <= 8'd0;
@@ -1372,9 +1378,9 @@ module sequencer (
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:670
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:673
 
-  // seq: kx (generator/units/sequencer.ts:671)
+  // seq: kx (generator/units/sequencer.ts:674)
   always @(posedge clk) begin
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1446,7 +1452,7 @@ module sequencer (
       endcase
       case (mod_state_q)
         2'd0: begin
-          if (((((kx_ready_q & (ln_ahead_q != 2'd0)) & (kx_state_q == 2'd0)) & (~u_gram_busy)) & (~u_modulator_busy))) begin
+          if ((((kx_ready_q & (ln_ahead_q != 2'd0)) & (~u_gram_busy)) & (~u_modulator_busy))) begin
             mod_state_q <= 2'd1;
           end
         end
@@ -1490,7 +1496,7 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:715)
+  // seq: fsm (generator/units/sequencer.ts:719)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
