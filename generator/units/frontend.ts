@@ -227,7 +227,6 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // decoded state flags (registers): the input's ready and the payload-byte enables start at a flip-flop
   const { flag, goTo } = stateFlags(m, rxState, 'rx', RX.HUNT, {
     open: (st) => st <= RX.CRC1,
-    receiving: (st) => (st >= RX.HDR && st <= RX.CRC1) || st === RX.HCHK,
     pay: (st) => st === RX.PAY,
     hunting: (st) => st === RX.HUNT || st === RX.SYNC1,
     hdr: (st) => st === RX.HDR,
@@ -237,7 +236,8 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
     dispwait: (st) => st === RX.DISPWAIT,
     answering: (st) => st === RX.REPORT || st === RX.REPLY || st === RX.DISPWAIT,
   });
-  const receiving = flag.receiving;
+  // inside a frame's bytes (the idle timer runs): open and not hunting (HCHK's paused cycle restarts it)
+  const receiving = m.wire('receiving', flag.open.and(flag.hunting.not()));
   const inReady = m.wire('in_ready', flag.open);
   // request bytes pass a skid buffer first: every per-byte path starts at a register, and the input's
   // tready is a register too (one cycle of latency, full rate)
@@ -652,7 +652,9 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // third on (status and request opcode first). From registers: the kind and the status are final long
   // before PAY, and txIdx ≥ 2 is tracked across the advance (txIdx resets to 0 in IDLE)
   const txAdvance = m.wire('tx_advance', uint(1));
-  const pastTwo = m.pipe('tx_past_two_q', txIdle.not().and(mux(txAdvance, txIdx.ge(1), txIdx.ge(2))), { reset: 0 });
+  const pastTwo = m.reg('tx_past_two_q', uint(1), { reset: 0 });
+  // txIdx only counts up from 0 within a frame: it passes 2 when it advances from a non-zero index
+  m.next(pastTwo, txIdle.not().and(pastTwo.or(txAdvance.and(txIdx.ne(0)))));
   const isCtrl = m.pipe('tx_ctrl_q', kind.eq(KIND.CTRL), { reset: 0 });
   const rspOk = m.pipe('rsp_ok_q', rspStatus.eq(0), { reset: 0 });
   const needsRsp = m.wire('needs_rsp', isCtrl.and(rspOk.or(pastTwo)));

@@ -48,7 +48,6 @@ module frontend (
   reg  [31:0] rejected_q;
   reg  [31:0] dropped_q;
   reg         rx_open_q;
-  reg         rx_receiving_q;
   reg         rx_pay_q;
   reg         rx_hunting_q;
   reg         rx_hdr_q;
@@ -57,6 +56,7 @@ module frontend (
   reg         rx_report_q;
   reg         rx_dispwait_q;
   reg         rx_answering_q;
+  wire        receiving;
   wire        in_ready;
   wire        in_skid_s_axis_in_tready;
   wire        in_skid_m_axis_out_tvalid;
@@ -225,6 +225,8 @@ module frontend (
   reg  [15:0] _sel_tx_start_len;
   reg  [95:0] _sel_tx_shift_q;
   reg  [7:0]  _sel_tx_push_byte;
+
+  assign receiving = rx_open_q & (~rx_hunting_q);  // generator/units/frontend.ts:240
 
   assign in_ready = rx_open_q;  // generator/units/frontend.ts:241
 
@@ -826,7 +828,7 @@ module frontend (
     end
   end
 
-  assign timeout = (rx_receiving_q & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:434
+  assign timeout = (receiving & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:434
 
   assign rx_crc8_next = {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};  // generator/units/frontend.ts:435
 
@@ -921,7 +923,6 @@ module frontend (
     if (rst) begin
       rx_state_q <= 5'd0;
       rx_open_q <= 1'b1;
-      rx_receiving_q <= 1'b0;
       rx_pay_q <= 1'b0;
       rx_hunting_q <= 1'b1;
       rx_hdr_q <= 1'b0;
@@ -939,7 +940,6 @@ module frontend (
             if ((in_fire & in_skid_m_axis_out_tdata[8])) begin
               rx_state_q <= 5'd1;
               rx_open_q <= 1'b1;
-              rx_receiving_q <= 1'b0;
               rx_pay_q <= 1'b0;
               rx_hunting_q <= 1'b1;
               rx_hdr_q <= 1'b0;
@@ -953,7 +953,6 @@ module frontend (
             if (in_skid_m_axis_out_tdata[9]) begin
               rx_state_q <= 5'd2;
               rx_open_q <= 1'b1;
-              rx_receiving_q <= 1'b1;
               rx_pay_q <= 1'b0;
               rx_hunting_q <= 1'b0;
               rx_hdr_q <= 1'b1;
@@ -965,7 +964,6 @@ module frontend (
             end else if ((~in_skid_m_axis_out_tdata[8])) begin
               rx_state_q <= 5'd0;
               rx_open_q <= 1'b1;
-              rx_receiving_q <= 1'b0;
               rx_pay_q <= 1'b0;
               rx_hunting_q <= 1'b1;
               rx_hdr_q <= 1'b0;
@@ -982,7 +980,6 @@ module frontend (
             if ((in_skid_m_axis_out_tlast & (rx_state_q != 5'd6))) begin
               rx_state_q <= 5'd8;
               rx_open_q <= 1'b0;
-              rx_receiving_q <= 1'b0;
               rx_pay_q <= 1'b0;
               rx_hunting_q <= 1'b0;
               rx_hdr_q <= 1'b0;
@@ -997,7 +994,6 @@ module frontend (
                   if (hdr_at_q[3]) begin
                     rx_state_q <= 5'd3;
                     rx_open_q <= 1'b1;
-                    rx_receiving_q <= 1'b1;
                     rx_pay_q <= 1'b0;
                     rx_hunting_q <= 1'b0;
                     rx_hdr_q <= 1'b0;
@@ -1011,7 +1007,6 @@ module frontend (
                 5'd3: begin
                   rx_state_q <= 5'd15;
                   rx_open_q <= 1'b0;
-                  rx_receiving_q <= 1'b1;
                   rx_pay_q <= 1'b0;
                   rx_hunting_q <= 1'b0;
                   rx_hdr_q <= 1'b0;
@@ -1025,7 +1020,6 @@ module frontend (
                   if (pay_last_q) begin
                     rx_state_q <= 5'd5;
                     rx_open_q <= 1'b1;
-                    rx_receiving_q <= 1'b1;
                     rx_pay_q <= 1'b0;
                     rx_hunting_q <= 1'b0;
                     rx_hdr_q <= 1'b0;
@@ -1039,7 +1033,6 @@ module frontend (
                 5'd5: begin
                   rx_state_q <= 5'd6;
                   rx_open_q <= 1'b1;
-                  rx_receiving_q <= 1'b1;
                   rx_pay_q <= 1'b0;
                   rx_hunting_q <= 1'b0;
                   rx_hdr_q <= 1'b0;
@@ -1052,7 +1045,6 @@ module frontend (
                 5'd6: begin
                   rx_state_q <= 5'd14;
                   rx_open_q <= 1'b0;
-                  rx_receiving_q <= 1'b0;
                   rx_pay_q <= 1'b0;
                   rx_hunting_q <= 1'b0;
                   rx_hdr_q <= 1'b0;
@@ -1069,7 +1061,6 @@ module frontend (
           end else if (timeout) begin
             rx_state_q <= 5'd8;
             rx_open_q <= 1'b0;
-            rx_receiving_q <= 1'b0;
             rx_pay_q <= 1'b0;
             rx_hunting_q <= 1'b0;
             rx_hdr_q <= 1'b0;
@@ -1084,7 +1075,6 @@ module frontend (
           if ((hdr_crc_bad_q | len_big_q)) begin
             rx_state_q <= 5'd8;
             rx_open_q <= 1'b0;
-            rx_receiving_q <= 1'b0;
             rx_pay_q <= 1'b0;
             rx_hunting_q <= 1'b0;
             rx_hdr_q <= 1'b0;
@@ -1096,7 +1086,6 @@ module frontend (
           end else begin
             rx_state_q <= (len_q == 16'd0) ? 5'd5 : 5'd4;
             rx_open_q <= 1'b1;
-            rx_receiving_q <= 1'b1;
             rx_pay_q <= (len_q == 16'd0) ? 1'b0 : 1'b1;
             rx_hunting_q <= 1'b0;
             rx_hdr_q <= 1'b0;
@@ -1110,7 +1099,6 @@ module frontend (
         5'd14: begin
           rx_state_q <= 5'd16;
           rx_open_q <= 1'b0;
-          rx_receiving_q <= 1'b0;
           rx_pay_q <= 1'b0;
           rx_hunting_q <= 1'b0;
           rx_hdr_q <= 1'b0;
@@ -1123,7 +1111,6 @@ module frontend (
         5'd16: begin
           rx_state_q <= 5'd7;
           rx_open_q <= 1'b0;
-          rx_receiving_q <= 1'b0;
           rx_pay_q <= 1'b0;
           rx_hunting_q <= 1'b0;
           rx_hdr_q <= 1'b0;
@@ -1137,7 +1124,6 @@ module frontend (
           if (((((~rx_crc_ok_q) | (~cmd_known_q)) | (~len_ok_q)) | range_bad_q)) begin
             rx_state_q <= 5'd8;
             rx_open_q <= 1'b0;
-            rx_receiving_q <= 1'b0;
             rx_pay_q <= 1'b0;
             rx_hunting_q <= 1'b0;
             rx_hdr_q <= 1'b0;
@@ -1149,7 +1135,6 @@ module frontend (
           end else begin
             rx_state_q <= fe_op ? 5'd9 : 5'd11;
             rx_open_q <= 1'b0;
-            rx_receiving_q <= 1'b0;
             rx_pay_q <= 1'b0;
             rx_hunting_q <= 1'b0;
             rx_hdr_q <= 1'b0;
@@ -1164,7 +1149,6 @@ module frontend (
           if (tx_idle_q) begin
             rx_state_q <= 5'd0;
             rx_open_q <= 1'b1;
-            rx_receiving_q <= 1'b0;
             rx_pay_q <= 1'b0;
             rx_hunting_q <= 1'b1;
             rx_hdr_q <= 1'b0;
@@ -1179,7 +1163,6 @@ module frontend (
           if (tx_idle_q) begin
             rx_state_q <= cmd_is_identify_q ? 5'd0 : 5'd10;
             rx_open_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
-            rx_receiving_q <= 1'b0;
             rx_pay_q <= 1'b0;
             rx_hunting_q <= cmd_is_identify_q ? 1'b1 : 1'b0;
             rx_hdr_q <= 1'b0;
@@ -1194,7 +1177,6 @@ module frontend (
           if (tx_idle_q) begin
             rx_state_q <= cmd_is_reset_q ? 5'd13 : 5'd0;
             rx_open_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
-            rx_receiving_q <= 1'b0;
             rx_pay_q <= 1'b0;
             rx_hunting_q <= cmd_is_reset_q ? 1'b0 : 1'b1;
             rx_hdr_q <= 1'b0;
@@ -1209,7 +1191,6 @@ module frontend (
           if (tx_idle_q) begin
             rx_state_q <= 5'd12;
             rx_open_q <= 1'b0;
-            rx_receiving_q <= 1'b0;
             rx_pay_q <= 1'b0;
             rx_hunting_q <= 1'b0;
             rx_hdr_q <= 1'b0;
@@ -1229,7 +1210,6 @@ module frontend (
             if (disp_end_q) begin
               rx_state_q <= 5'd0;
               rx_open_q <= 1'b1;
-              rx_receiving_q <= 1'b0;
               rx_pay_q <= 1'b0;
               rx_hunting_q <= 1'b1;
               rx_hdr_q <= 1'b0;
@@ -1244,7 +1224,6 @@ module frontend (
         default: begin
           rx_state_q <= 5'd0;
           rx_open_q <= 1'b1;
-          rx_receiving_q <= 1'b0;
           rx_pay_q <= 1'b0;
           rx_hunting_q <= 1'b1;
           rx_hdr_q <= 1'b0;
@@ -1349,12 +1328,12 @@ module frontend (
       idle_timer_q <= 25'd0;
       idle_timer_end_q <= 1'b0;
     end else begin
-      if (((rx_receiving_q & (~in_fire)) & (~timeout))) begin
+      if (((receiving & (~in_fire)) & (~timeout))) begin
         idle_timer_q <= idle_timer_q + 25'd1;
       end else begin
         idle_timer_q <= 25'd0;
       end
-      idle_timer_end_q <= ((rx_receiving_q & (~in_fire)) & (~timeout)) & (idle_timer_q == 25'hfffffe);
+      idle_timer_end_q <= ((receiving & (~in_fire)) & (~timeout)) & (idle_timer_q == 25'hfffffe);
     end
   end
 
@@ -1456,16 +1435,16 @@ module frontend (
   end
   assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:645
 
-  // seq: tx_past_two_q (generator/units/frontend.ts:655)
+  // seq: tx_past_two_q (generator/units/frontend.ts:657)
   always @(posedge clk) begin
     if (rst) begin
       tx_past_two_q <= 1'b0;
     end else begin
-      tx_past_two_q <= (~tx_idle_q) & (tx_advance ? (tx_idx_q >= 16'd1) : (tx_idx_q >= 16'd2));
+      tx_past_two_q <= (~tx_idle_q) & (tx_past_two_q | (tx_advance & (tx_idx_q != 16'd0)));
     end
   end
 
-  // seq: tx_ctrl_q (generator/units/frontend.ts:656)
+  // seq: tx_ctrl_q (generator/units/frontend.ts:658)
   always @(posedge clk) begin
     if (rst) begin
       tx_ctrl_q <= 1'b0;
@@ -1474,7 +1453,7 @@ module frontend (
     end
   end
 
-  // seq: rsp_ok_q (generator/units/frontend.ts:657)
+  // seq: rsp_ok_q (generator/units/frontend.ts:659)
   always @(posedge clk) begin
     if (rst) begin
       rsp_ok_q <= 1'b0;
@@ -1483,15 +1462,15 @@ module frontend (
     end
   end
 
-  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:658
+  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:660
 
-  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:661
+  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:663
 
-  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:662
+  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:664
 
-  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:663
+  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:665
 
-  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:664
+  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:666
 
   // seq: out_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
@@ -1502,7 +1481,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m1_q (generator/units/frontend.ts:668)
+  // seq: tx_len_m1_q (generator/units/frontend.ts:670)
   always @(posedge clk) begin
     if (rst) begin
       tx_len_m1_q <= 16'd0;
@@ -1511,7 +1490,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m2_q (generator/units/frontend.ts:669)
+  // seq: tx_len_m2_q (generator/units/frontend.ts:671)
   always @(posedge clk) begin
     if (rst) begin
       tx_len_m2_q <= 16'd0;
@@ -1520,7 +1499,7 @@ module frontend (
     end
   end
 
-  // seq: tx_last_pay_q (generator/units/frontend.ts:671)
+  // seq: tx_last_pay_q (generator/units/frontend.ts:673)
   always @(posedge clk) begin
     if (rst) begin
       tx_last_pay_q <= 1'b0;
@@ -1529,7 +1508,7 @@ module frontend (
     end
   end
 
-  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:678)
+  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:680)
   initial begin
     identify_rom[0] = 16'd1281;
     identify_rom[1] = 16'd12293;
@@ -1661,9 +1640,9 @@ module frontend (
     identify_rom_q <= identify_rom[tx_idx_q[6:0]];
   end
 
-  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:681
+  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:683
 
-  // seq: tx_advanced_q (generator/units/frontend.ts:682)
+  // seq: tx_advanced_q (generator/units/frontend.ts:684)
   always @(posedge clk) begin
     if (rst) begin
       tx_advanced_q <= 1'b0;
@@ -1672,7 +1651,7 @@ module frontend (
     end
   end
 
-  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:683
+  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:685
 
   always @* begin
     case (tx_kind_q)
@@ -1685,7 +1664,7 @@ module frontend (
       default: _sel_tx_shift_q = 96'd0;
     endcase
   end
-  // seq: tx_shift (generator/units/frontend.ts:692)
+  // seq: tx_shift (generator/units/frontend.ts:694)
   always @(posedge clk) begin
     if (rst) begin
       tx_shift_q <= 96'd0;
@@ -1698,7 +1677,7 @@ module frontend (
     end
   end
 
-  // seq: tx_rom_q (generator/units/frontend.ts:700)
+  // seq: tx_rom_q (generator/units/frontend.ts:702)
   always @(posedge clk) begin
     if (rst) begin
       tx_rom_q <= 1'b0;
@@ -1707,9 +1686,9 @@ module frontend (
     end
   end
 
-  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:702
+  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:704
 
-  // seq: tx (generator/units/frontend.ts:704)
+  // seq: tx (generator/units/frontend.ts:706)
   always @(posedge clk) begin
     if (rst) begin
       stg_valid_q <= 1'b0;
@@ -1937,9 +1916,9 @@ module frontend (
     end
   end
 
-  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:802
+  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:804
 
-  // seq: tx_hcrc_q (generator/units/frontend.ts:808)
+  // seq: tx_hcrc_q (generator/units/frontend.ts:810)
   always @(posedge clk) begin
     if (rst) begin
       tx_hcrc_q <= 8'd0;
@@ -1958,9 +1937,9 @@ module frontend (
       default: _sel_tx_push_byte = 8'd0;
     endcase
   end
-  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:809
+  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:811
 
-  // seq: tx_crc_byte_q (generator/units/frontend.ts:810)
+  // seq: tx_crc_byte_q (generator/units/frontend.ts:812)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_byte_q <= 8'd0;
@@ -1969,7 +1948,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_take_q (generator/units/frontend.ts:811)
+  // seq: tx_crc_take_q (generator/units/frontend.ts:813)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_take_q <= 1'b0;
@@ -1978,7 +1957,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_init_q (generator/units/frontend.ts:812)
+  // seq: tx_crc_init_q (generator/units/frontend.ts:814)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_init_q <= 1'b0;
@@ -1987,7 +1966,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc (generator/units/frontend.ts:813)
+  // seq: tx_crc (generator/units/frontend.ts:815)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc16_q <= 16'd65535;
@@ -2000,7 +1979,7 @@ module frontend (
     end
   end
 
-  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:817
+  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:819
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (stg_valid_q),
@@ -2014,7 +1993,7 @@ module frontend (
     .count             (out_q_count)
   );
 
-  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:821
+  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:823
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (cmd_stg_valid_q),
@@ -2028,21 +2007,21 @@ module frontend (
     .count             (cmd_q_count)
   );
 
-  assign out_fill = out_q_count;  // generator/units/frontend.ts:825
+  assign out_fill = out_q_count;  // generator/units/frontend.ts:827
 
-  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:826
+  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:828
 
-  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:829
+  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:831
 
-  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:830
+  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:832
 
-  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:831
+  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:833
 
-  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:829
+  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:831
 
-  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:830
+  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:832
 
-  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:831
+  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:833
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, f_read_lfsr_offset_q[15:8], f_read_lfsr_count_q[15:8], f_load_lfsr_offset_q[15:8], rec_cnt_q[12:8], f_read_weights_offset_q[31:17], f_load_weights_offset_q[31:17], out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};
