@@ -96,6 +96,7 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
     seq_done: seq.out('done'),
     seq_pending: seq.out('pending'),
     seq_result: seq.out('result'),
+    seq_rec_ready: seq.out('rec_ready'),
     seq_quiet: seq.out('quiet'),
     steps: seq.out('steps'),
     [streamPortName('out', 'px', 'tready')]: seq.out(streamPortName('in', 'px', 'tready')),

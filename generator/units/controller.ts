@@ -138,6 +138,7 @@ export function controller(cfg: ChipConfig): Module {
   const seqDone = m.input('seq_done', uint(1));
   const seqPending = m.input('seq_pending', uint(1));
   const seqResult = m.input('seq_result', uint(8));
+  const seqRecReady = m.input('seq_rec_ready', uint(1));
   const seqQuiet = m.input('seq_quiet', uint(1));
   const stepsIn = m.input('steps', uint(64));
   const px = streamOut(m, 'px', uint(8));
@@ -172,7 +173,7 @@ export function controller(cfg: ChipConfig): Module {
     PRE_FLUSH: 25,
     FLUSH_WAIT: 26,
     EPOCH_WAIT: 27,
-    REC_QUIET: 33,
+    REC_DRAIN: 33,
     LFSR_DIV: 28,
     LFSR_BYTES: 29,
     LFSR_WRITE: 30,
@@ -587,25 +588,26 @@ export function controller(cfg: ChipConfig): Module {
           .else(() => reply(0, recLeft.zext(16), S.REC_START));
       })
       .case(S.REC_START, () => {
-        seqCommand(mux(isTrain, k(SEQ_OP.TRAIN, 2), k(SEQ_OP.INFER, 2)));
-        $.set(pixLeft, recBytes.trunc(pixLeft.width));
-        $.set(state, S.REC_PIX);
+        // the sequencer takes a record's bytes while it still runs the previous step
+        $.if(seqRecReady.and(seqGo.not()), () => {
+          seqCommand(mux(isTrain, k(SEQ_OP.TRAIN, 2), k(SEQ_OP.INFER, 2)));
+          $.set(pixLeft, recBytes.trunc(pixLeft.width));
+          $.set(state, S.REC_PIX);
+        });
       })
       .case(S.REC_PIX, () => {
         $.if(px.fire, () => {
           $.set(pixLeft, pixLeft.subWrap(1));
-          $.if(pixLeft.eq(1), () => $.set(state, S.REC_WAIT));
+          $.if(pixLeft.eq(1), () => {
+            $.if(isTrain, () => {
+              $.set(recLeft, recLeft.subWrap(1));
+              $.set(state, mux(recLeft.eq(1), k(S.REC_DRAIN, sw), k(S.REC_START, sw)));
+            }).else(() => $.set(state, S.REC_WAIT));
+          });
         });
       })
-      .case(S.REC_WAIT, () => {
-        $.if(seqDone, () => {
-          $.if(isTrain, () => {
-            $.set(recLeft, recLeft.subWrap(1));
-            $.if(recLeft.eq(1), () => $.set(state, S.REC_QUIET)).else(() => $.set(state, S.REC_START));
-          }).else(() => $.set(state, S.REC_SEND));
-        });
-      })
-      .case(S.REC_QUIET, () => $.if(seqQuiet, () => reply(0, k(0, 16), S.IDLE)))
+      .case(S.REC_DRAIN, () => $.if(seqQuiet.and(seqGo.not()), () => reply(0, k(0, 16), S.IDLE)))
+      .case(S.REC_WAIT, () => $.if(seqDone, () => $.set(state, S.REC_SEND)))
       .case(S.REC_SEND, () => {
         send(seqResult, recLeft.eq(1), () => {
           $.set(recLeft, recLeft.subWrap(1));

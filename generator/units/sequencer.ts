@@ -181,24 +181,26 @@ export function sequencer(cfg: ChipConfig): Module {
   // ---- state
   const S = {
     IDLE: 0,
-    T_NEW: 1,
-    PIX: 2,
-    T_LABEL: 3,
-    PASS: 4,
-    PASS_W0: 5,
-    PASS_WAIT: 6,
-    T_END: 7,
-    I_OUT: 8,
-    I_LOGIT: 9,
-    I_WAIT: 10,
-    SYNC: 11,
-    FLUSH: 12,
-    FLUSH_W0: 13,
-    FLUSH_WAIT: 14,
-    CLEAR: 15,
-    CLEAR_WAIT: 16,
-    DONE: 17,
+    PASS: 1,
+    PASS_W0: 2,
+    PASS_RUN: 3,
+    PASS_LOAD: 4,
+    PASS_WAIT: 5,
+    T_END: 6,
+    I_OUT: 7,
+    I_LOGIT: 8,
+    I_WAIT: 9,
+    SYNC: 10,
+    FLUSH: 11,
+    FLUSH_W0: 12,
+    FLUSH_WAIT: 13,
+    CLEAR: 14,
+    CLEAR_WAIT: 15,
+    DONE: 16,
   };
+  // the intake of a record: its pixels into the Hebbian unit's layer-1 slot sIn (and the window's pixel bank of
+  // the next slot), its label; beside the previous step's layer-1 pass
+  const IS = { IDLE: 0, START: 1, PIX: 2, LABEL: 3, READY: 4 };
   // the K_X row of a step (beside its passes) and the modulator calls of a full step (beside the next passes)
   const KS = { IDLE: 0, REQ: 1, GO: 2, RUN: 3 };
   const MS = { IDLE: 0, START: 1, W0: 2, WAIT: 3 };
@@ -206,8 +208,14 @@ export function sequencer(cfg: ChipConfig): Module {
   const state = m.reg('state_q', uint(sw), { reset: S.IDLE });
   const is = (s: number): Signal => m.wire(`in_${Object.entries(S).find(([, v]) => v === s)![0].toLowerCase()}`, state.eq(k(s, sw)));
   const sIdle = is(S.IDLE);
-  const sPix = is(S.PIX);
-  const sLabel = is(S.T_LABEL);
+  const istate = m.reg('intake_state_q', uint(3), { reset: IS.IDLE });
+  const iIs = (v: number, name: string): Signal => m.wire(name, istate.eq(k(v, 3)));
+  const sPix = iIs(IS.PIX, 'intake_pix');
+  const sLabel = iIs(IS.LABEL, 'intake_label');
+  const intakeStart = iIs(IS.START, 'intake_start');
+  const recTrain = m.reg('rec_train_q', uint(1), { reset: 0 });
+  const kxOwed = m.reg('kx_owed_q', uint(1), { reset: 0 });
+  const myLoad = m.reg('step_load_q', uint(2), { reset: 0 });
   const sPass = is(S.PASS);
   const sFlush = is(S.FLUSH);
   const kstate = m.reg('kx_state_q', uint(2), { reset: KS.IDLE });
@@ -217,8 +225,10 @@ export function sequencer(cfg: ChipConfig): Module {
   const mWait = m.wire('mod_wait', mstate.eq(MS.WAIT));
   const train = m.reg('train_q', uint(1), { reset: 0 });
   const pending = m.reg('pending_q', uint(1), { reset: 0 });
+  // Hebbian input slots: sPrev holds the pending update's h, sCur the step's, sIn the record coming in
   const sPrev = m.reg('slot_prev_q', uint(2), { reset: 1 });
-  const sNew = m.reg('slot_new_q', uint(2), { reset: 0 });
+  const sCur = m.reg('slot_cur_q', uint(2), { reset: 0 });
+  const sIn = m.reg('slot_in_q', uint(2), { reset: 2 });
   const layer = m.reg('layer_q', uint(hw), { reset: 0 });
   const mLayer = m.reg('mod_layer_q', uint(hw), { reset: 0 });
   const pixLeft = m.reg('pix_left_q', uint(bitsFor(P + 1)), { reset: 0 });
@@ -227,6 +237,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const slotP = m.reg('slot_pass_q', uint(SB), { reset: 0 });
   const slotM = m.reg('slot_mod_q', uint(SB), { reset: 0 });
   const labelNext = m.reg('label_next_q', uint(LB), { reset: 0 });
+  const labelStep = m.reg('label_step_q', uint(LB), { reset: 0 });
   const labelC = m.reg('label_c_q', uint(LB), { reset: 0 });
   const passFull = m.reg('pass_full_q', uint(1), { reset: 0 });
   const kxFull = m.reg('kx_full_q', uint(1), { reset: 0 });
@@ -234,7 +245,8 @@ export function sequencer(cfg: ChipConfig): Module {
   const lnAhead = m.reg('ln_ahead_q', uint(bitsFor(H + 1)), { reset: 0 });
   const dRdy = hidden.map((_, l) => m.reg(`delta_ready_${l}_q`, uint(1), { reset: 0 }));
   const labels = Array.from({ length: B }, (_, s) => m.reg(`label_${s}_q`, uint(LB), { reset: 0 }));
-  m.output('busy', sIdle.not());
+  const seqIdle = m.wire('seq_idle', sIdle.and(istate.eq(IS.IDLE)));
+  m.output('busy', seqIdle.not());
   m.output('done', done);
   m.output('pending', pending);
   const quiet = m.wire('all_quiet', uint(1));
@@ -280,12 +292,12 @@ export function sequencer(cfg: ChipConfig): Module {
     cmd_update: m.wire('heb_cmd_update', sFlush.or(pending.and(train))),
     cmd_forward: sFlush.not(),
     cmd_cur: sPrev,
-    cmd_nxt: sNew,
+    cmd_nxt: sCur,
     ...feedStream('delta', { valid: dValid, data: dData.asSigned() }),
     [streamPortName('out', 'acc', 'tready')]: accReady,
     hl_start: hlStart,
     hl_layer: fit(hlLayer, port(hebMod, 'hl_layer')),
-    hl_slot: sNew,
+    hl_slot: m.wire('hl_slot', mux(intakeStart, sIn, sCur)),
     ...feedStream('h', { valid: hValid, data: hData.asSigned() }),
     ...hostPort(hebMod, 0),
   });
@@ -326,7 +338,8 @@ export function sequencer(cfg: ChipConfig): Module {
   const wmU = m.instance('u_wm', wmMod, {
     start: wmStart,
     op: wmOp,
-    label: fit(px.data, LB),
+    label: labelNext,
+    px_at_head: 1,
     ...feedStream('px', { valid: wmPxValid, data: px.data }),
     ...Object.assign({}, ...hidden.map((_, l) => feedStream(`z${l + 1}`, { valid: wmZValid[l], data: zWin }))),
     ...feedStream('krow', { valid: krowValid, data: krowData }),
@@ -523,8 +536,8 @@ export function sequencer(cfg: ChipConfig): Module {
   if (pxShift < 0) throw new RangeError(`sequencer: the input format's ${N.input.format.fracBits} fraction bits cannot hold pixels (2p − 255)·2^(f_in − 8) exactly; need ≥ 8`);
   const pxVal = pxShift > 0 ? cat(pxWord.asUnsigned(), k(0, pxShift)).asSigned() : pxWord;
   const pxH = pxVal.width >= inW ? pxVal.trunc(inW).asUnsigned() : pxVal.sext(inW).asUnsigned();
-  const toWm = train; // pixels and z go to the window only in training
-  const pxReady = m.wire('px_ready', hReady.and(toWm.not().or(wmPxReady)));
+  const toWm = train; // z goes to the window only in training steps, pixels only in training records
+  const pxReady = m.wire('px_ready', hReady.and(recTrain.not().or(wmPxReady)));
   m.assign(px.ready, sPix.and(pxReady).or(sLabel));
   const pxFire = m.wire('px_fire', sPix.and(px.valid).and(pxReady));
   // z of layer l: to the next layer's loader, wm's z bank (training), zc_mem (always ready), zpack
@@ -535,14 +548,14 @@ export function sequencer(cfg: ChipConfig): Module {
   });
   const zOthers = (h: boolean, w: boolean): Expr => {
     let e: Expr = k(1, 1);
-    if (h) e = e.and(zToH.not().or(hReady));
+    if (h) e = e.and(zToH.not().or(hReady.and(sPix.not())));
     if (w) e = e.and(toWm.not().or(wmZR));
     return e;
   };
   m.assign(zReady, zOthers(true, true));
-  m.assign(hValid, mux(sPix, px.valid.and(toWm.not().or(wmPxReady)), zS.valid.and(zToH).and(zOthers(false, true))));
+  m.assign(hValid, mux(sPix, px.valid.and(recTrain.not().or(wmPxReady)), zS.valid.and(zToH).and(zOthers(false, true))));
   m.assign(hData, mux(sPix, pxH, zAsH));
-  m.assign(wmPxValid, sPix.and(px.valid).and(hReady).and(toWm));
+  m.assign(wmPxValid, sPix.and(px.valid).and(hReady).and(recTrain));
   hidden.forEach((_, l) => m.assign(wmZValid[l], zS.valid.and(toWm).and(layer.eq(k(l, hw))).and(zOthers(true, false))));
 
   // ---- saturation counters (training only) and steps
@@ -610,13 +623,13 @@ export function sequencer(cfg: ChipConfig): Module {
     'background_idle',
     kstate.eq(KS.IDLE).and(mstate.eq(MS.IDLE)).and(kxReady.not()).and(lnAhead.eq(0)).and(outBusy.not()).and(gramBusy.not()).and(wmBusy.not()),
   );
-  m.assign(quiet, sIdle.and(bgIdle));
+  m.assign(quiet, seqIdle.and(bgIdle));
   const dReadyAt = (sel: Expr): Expr => dRdy.reduceRight<Expr>((acc, r, l) => (l === H - 1 ? r : mux(sel.eq(k(l, hw)), r, acc)), k(0, 1));
   const hebUpdateNow = m.wire('heb_update_now', sFlush.or(pending.and(train)));
   const passGo = m.wire(
     'pass_go',
     sPass
-      .and(hlBusy.not())
+      .and(mux(layer.eq(0), hlBusy.not(), myLoad.eq(0)))
       .and(hebBusy.not())
       .and(lnBusy.not())
       .and(hebUpdateNow.not().or(dReadyAt(layer)))
@@ -625,14 +638,21 @@ export function sequencer(cfg: ChipConfig): Module {
   const flushGo = m.wire('flush_go', sFlush.and(pending).and(hebBusy.not()).and(dReadyAt(layer)));
   m.assign(hebStart, passGo.or(flushGo));
   m.assign(lnStart, passGo);
-  const tNew = is(S.T_NEW);
-  const newGo = m.wire('new_go', tNew.and(train.not().or(kstate.eq(KS.IDLE).and(wmBusy.not()))));
-  m.assign(hlStart, newGo.or(passGo.and(lastLayer.not())));
-  m.assign(hlLayer, mux(tNew, k(0, hw), layer.addWrap(1)));
+  // a record is taken by the step FSM once its intake is complete (training: the window's NEW now)
+  const take = m.wire('take', sIdle.and(istate.eq(IS.READY)).and(recTrain.not().or(wmBusy.not())));
+  // the loader: the step's next-layer load when its pass is done (first), else a record's intake
+  const sPassLoad = is(S.PASS_LOAD);
+  const stepLoad = m.wire('step_load', sPassLoad.and(hlBusy.not()));
+  const intakeLoad = m.wire('intake_load', intakeStart.and(hlBusy.not()).and(sPassLoad.not()));
+  m.assign(hlStart, stepLoad.or(intakeLoad));
+  m.assign(hlLayer, mux(stepLoad, layer.addWrap(1), k(0, hw)));
   const sClear = is(S.CLEAR);
-  const labelByte = m.wire('label_byte', sLabel.and(px.valid));
-  m.assign(wmStart, newGo.and(train).or(labelByte).or(kGo).or(sClear));
-  m.assign(wmOp, mux(tNew, k(WM_OP.NEW, 2), mux(sLabel, k(WM_OP.LABEL, 2), mux(kGo, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2)))));
+  m.assign(wmStart, take.and(recTrain).or(kGo).or(sClear));
+  m.assign(wmOp, mux(take, k(WM_OP.NEW, 2), mux(kGo, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2))));
+  // a record may enter once the previous step's K_X row has read the pixel banks (the oldest slot is rewritten)
+  const recReady = m.wire('record_ready', istate.eq(IS.IDLE).and(kxOwed.not()));
+  m.output('rec_ready', recReady);
+  const slot3 = (a: Expr, b: Expr): Expr => mux(a.ne(0).and(b.ne(0)), k(0, 2), mux(a.ne(1).and(b.ne(1)), k(1, 2), k(2, 2)));
   m.assign(gramStart, kGo.or(mStart));
   m.assign(gramKinds, mux(kGo, k(1, gramKinds.width), perLayer(hidden.map((_, l) => 2 << l), gramKinds.width, mLayer)));
   m.assign(gramCount, mux(kGo, fit(wmCount, gramCount.width), k(B, gramCount.width)));
@@ -676,8 +696,8 @@ export function sequencer(cfg: ChipConfig): Module {
       .case(KS.REQ, () => {
         $.if(mstate.eq(MS.IDLE).and(kxReady.not()).and(outBusy.not()).and(gramBusy.not()).and(wmBusy.not()), () => {
           $.set(slotM, slotP);
-          $.set(labelC, labelNext);
-          labels.forEach((r, sl) => $.if(slotP.eq(k(sl, SB)), () => $.set(r, labelNext)));
+          $.set(labelC, labelStep);
+          labels.forEach((r, sl) => $.if(slotP.eq(k(sl, SB)), () => $.set(r, labelStep)));
           $.set(kxFull, passFull);
           $.set(kstate, KS.GO);
         });
@@ -686,10 +706,14 @@ export function sequencer(cfg: ChipConfig): Module {
       .case(KS.RUN, () => {
         $.if(gramBusy.not().and(wmBusy.not()), () => {
           $.set(kxReady, kxFull);
+          $.set(kxOwed, 0);
           $.set(kstate, KS.IDLE);
         });
       })
-      .default(() => $.if(labelByte.and(train), () => $.set(kstate, KS.REQ)));
+      .default(() => $.if(take.and(recTrain), () => {
+        $.set(kstate, KS.REQ);
+        $.set(kxOwed, 1);
+      }));
     // the modulator chain of a full step: layer l once the K_X row and layer l's forward are done
     $.switch(mstate)
       .case(MS.IDLE, () => {
@@ -715,7 +739,42 @@ export function sequencer(cfg: ChipConfig): Module {
     $.if(lnInc.and(lnDec.not()), () => $.set(lnAhead, lnAhead.addWrap(1))).elseIf(lnDec.and(lnInc.not()), () => $.set(lnAhead, lnAhead.subWrap(1)));
   });
 
-  // ---- the schedule of a command
+  // ---- the intake of a record
+  m.seq('intake', ($: Scope) => {
+    $.switch(istate)
+      .case(IS.IDLE, () => {
+        $.if(start.and(recReady).and(opIn.eq(SEQ_OP.TRAIN).or(opIn.eq(SEQ_OP.INFER))), () => {
+          $.set(recTrain, opIn.eq(SEQ_OP.TRAIN));
+          $.set(sIn, slot3(sPrev, sCur));
+          $.set(istate, IS.START);
+        });
+      })
+      .case(IS.START, () => {
+        $.if(intakeLoad, () => {
+          $.set(pixLeft, P);
+          $.set(istate, IS.PIX);
+        });
+      })
+      .case(IS.PIX, () => {
+        $.if(pxFire, () => {
+          $.set(pixLeft, pixLeft.subWrap(1));
+          $.if(pixLeft.eq(1), () => $.set(istate, mux(recTrain, k(IS.LABEL, 3), k(IS.READY, 3))));
+        });
+      })
+      .case(IS.LABEL, () => {
+        $.if(px.valid, () => {
+          $.set(labelNext, fit(px.data, LB));
+          $.set(istate, IS.READY);
+        });
+      })
+      .default(() => $.if(take, () => $.set(istate, IS.IDLE)));
+    // the step's own next-layer load: done when the loader goes idle after it started
+    $.if(stepLoad, () => $.set(myLoad, 2))
+      .elseIf(myLoad.eq(2), () => $.set(myLoad, 1))
+      .elseIf(myLoad.eq(1).and(hlBusy.not()), () => $.set(myLoad, 0));
+  });
+
+  // ---- the schedule of a step (TRAIN or INFER record), a flush or the epoch clear
   m.seq('fsm', ($: Scope) => {
     $.set(done, 0);
     const finish = (): void => {
@@ -723,48 +782,30 @@ export function sequencer(cfg: ChipConfig): Module {
     };
     $.switch(state)
       .case(S.IDLE, () => {
-        $.if(start, () => {
+        $.if(take, () => {
           $.set(layer, 0);
-          $.switch(opIn)
-            .case(SEQ_OP.TRAIN, () => {
-              $.set(train, 1);
-              $.set(state, S.T_NEW);
-            })
-            .case(SEQ_OP.INFER, () => {
-              $.set(train, 0);
-              $.set(state, S.T_NEW);
-            })
-            .case(SEQ_OP.FLUSH, () => $.set(state, S.SYNC))
-            .default(() => $.set(state, S.CLEAR));
-        });
-      })
-      .case(S.T_NEW, () => {
-        // wm NEW (training) and the layer-1 loader start this cycle, once the previous K_X row has read the pixels
-        $.if(newGo, () => {
-          $.if(train, () => {
+          $.set(train, recTrain);
+          $.set(sCur, sIn);
+          $.if(recTrain, () => {
             $.set(slotP, fit(wmU.out('head'), SB));
             $.set(passFull, wmCount.ge(B - 1));
+            $.set(labelStep, labelNext);
           });
-          $.set(pixLeft, P);
-          $.set(state, S.PIX);
-        });
-      })
-      .case(S.PIX, () => {
-        $.if(pxFire, () => {
-          $.set(pixLeft, pixLeft.subWrap(1));
-          $.if(pixLeft.eq(1), () => $.set(state, mux(train, k(S.T_LABEL, sw), k(S.PASS, sw))));
-        });
-      })
-      .case(S.T_LABEL, () => {
-        $.if(px.valid, () => {
-          $.set(labelNext, fit(px.data, LB));
           $.set(state, S.PASS);
-        });
+        }).elseIf(start.and(istate.eq(IS.IDLE)).and(opIn.eq(SEQ_OP.FLUSH)), () => {
+          $.set(layer, 0);
+          $.set(state, S.SYNC);
+        }).elseIf(start.and(istate.eq(IS.IDLE)).and(opIn.eq(SEQ_OP.CLEAR)), () => $.set(state, S.CLEAR));
       })
       .case(S.PASS, () => $.if(passGo, () => $.set(state, S.PASS_W0)))
-      .case(S.PASS_W0, () => $.set(state, S.PASS_WAIT))
+      .case(S.PASS_W0, () => $.set(state, S.PASS_RUN))
+      .case(S.PASS_RUN, () => {
+        // the pass has delivered its accumulators: the next layer's input load may start
+        $.if(hebBusy.not(), () => $.set(state, mux(lastLayer, k(S.PASS_WAIT, sw), k(S.PASS_LOAD, sw))));
+      })
+      .case(S.PASS_LOAD, () => $.if(stepLoad, () => $.set(state, S.PASS_WAIT)))
       .case(S.PASS_WAIT, () => {
-        $.if(hebBusy.not().and(lnBusy.not()).and(hlBusy.not()), () => {
+        $.if(hebBusy.not().and(lnBusy.not()).and(myLoad.eq(0)).and(stepLoad.not()), () => {
           $.if(lastLayer, () => {
             $.set(layer, 0);
             $.set(state, mux(train, k(S.T_END, sw), k(S.I_OUT, sw)));
@@ -778,8 +819,7 @@ export function sequencer(cfg: ChipConfig): Module {
         // a full step: its output-layer step starts, its δ become the pending update
         $.if(passFull.not(), () => finish()).elseIf(outBusy.not(), () => {
           $.set(pending, 1);
-          $.set(sPrev, sNew);
-          $.set(sNew, sPrev);
+          $.set(sPrev, sCur);
           $.set(steps, steps.addWrap(1));
           finish();
         });

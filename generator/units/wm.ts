@@ -24,7 +24,8 @@
  *                 2 cycles after the last word (1 cycle after start when count = 1).
  *     start while busy is ignored.
  *   status    cur (slot c of the last NEW), count (occupied slots), head
- *   s_axis_px    u8 pixel stream of the current sample: word i → pixel bank c, address i
+ *   s_axis_px    u8 pixel stream of the current sample: word i → pixel bank c, address i; with px_at_head = 1
+ *                pixel bank head instead (the next sample's pixels before its NEW, whose label then follows them)
  *   s_axis_z<l>  stored-z stream of hidden layer l (windowZ raw): word j → z<l> bank c, address j
  *   (the sample streams' tready is low during CLEAR)
  *   s_axis_krow  {K_Y word, K_X word} (gram format each), accepted only during KROW
@@ -125,6 +126,7 @@ export function workingMemory(cfg: ChipConfig): Module {
   const start = m.input('start', uint(1));
   const op = m.input('op', uint(2));
   const labelIn = m.input('label', uint(sh.labelBits));
+  const pxAtHead = m.input('px_at_head', uint(1));
 
   // ---- control state
   const S_IDLE = 0;
@@ -252,7 +254,7 @@ export function workingMemory(cfg: ChipConfig): Module {
     const row: Signal[] = [];
     const data = l === 0 ? pxIn.data : zIns[l - 1].data;
     for (let s = 0; s < B; s++) {
-      const mine = cur.eq(constant(s, uint(SB)));
+      const mine = (l === 0 ? mux(pxAtHead, head, cur) : cur).eq(constant(s, uint(SB)));
       const wrp: WritePort = {
         we: mux(clearing, clr.lt(constant(k.len, uint(CW))), fires[l].and(mine)),
         waddr: mux(clearing, clr.resize(Math.max(ptrs[l].width, CW)), ptrs[l].zext(Math.max(ptrs[l].width, CW))),
