@@ -802,6 +802,12 @@ export const MODULES = {
         "signed": false
       },
       {
+        "name": "seq_rec_ready",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
         "name": "seq_quiet",
         "dir": "in",
         "width": 1,
@@ -2749,6 +2755,12 @@ export const MODULES = {
         "dir": "out",
         "width": 8,
         "signed": false
+      },
+      {
+        "name": "rec_ready",
+        "dir": "out",
+        "width": 1,
+        "signed": false
       }
     ]
   },
@@ -3063,6 +3075,12 @@ export const MODULES = {
         "name": "label",
         "dir": "in",
         "width": 4,
+        "signed": false
+      },
+      {
+        "name": "px_at_head",
+        "dir": "in",
+        "width": 1,
         "signed": false
       },
       {

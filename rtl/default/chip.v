@@ -67,6 +67,7 @@ module chip (
   wire [31:0] u_sequencer_sat_err;
   wire [63:0] u_sequencer_steps;
   wire [7:0]  u_sequencer_result;
+  wire        u_sequencer_rec_ready;
   wire        u_controller_s_axis_cmd_tready;
   wire        u_controller_m_axis_rsp_tvalid;
   wire [7:0]  u_controller_m_axis_rsp_tdata;
@@ -154,7 +155,8 @@ module chip (
     .sat_prob         (u_sequencer_sat_prob),
     .sat_err          (u_sequencer_sat_err),
     .steps            (u_sequencer_steps),
-    .result           (u_sequencer_result)
+    .result           (u_sequencer_result),
+    .rec_ready        (u_sequencer_rec_ready)
   );
 
   controller u_controller (  // generator/units/chip.ts:90
@@ -199,6 +201,7 @@ module chip (
     .seq_done          (u_sequencer_done),
     .seq_pending       (u_sequencer_pending),
     .seq_result        (u_sequencer_result),
+    .seq_rec_ready     (u_sequencer_rec_ready),
     .seq_quiet         (u_sequencer_quiet),
     .steps             (u_sequencer_steps),
     .m_axis_px_tvalid  (u_controller_m_axis_px_tvalid),
@@ -207,35 +210,35 @@ module chip (
     .busy              (u_controller_busy)
   );
 
-  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:104
+  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:105
 
-  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:106
+  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:107
 
-  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:107
+  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:108
 
-  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:108
+  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:109
 
-  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:109
+  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:110
 
-  assign host_re = u_controller_host_re;  // generator/units/chip.ts:110
+  assign host_re = u_controller_host_re;  // generator/units/chip.ts:111
 
-  assign host_we = u_controller_host_we;  // generator/units/chip.ts:111
+  assign host_we = u_controller_host_we;  // generator/units/chip.ts:112
 
-  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:112
+  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:113
 
-  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:113
+  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:114
 
-  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:114
+  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:115
 
-  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:115
+  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:116
 
-  assign seq_start = u_controller_seq_start;  // generator/units/chip.ts:116
+  assign seq_start = u_controller_seq_start;  // generator/units/chip.ts:117
 
-  assign seq_op = u_controller_seq_op;  // generator/units/chip.ts:117
+  assign seq_op = u_controller_seq_op;  // generator/units/chip.ts:118
 
-  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:119
+  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:120
 
-  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:120
+  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:121
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, u_controller_busy};

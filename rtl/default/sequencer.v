@@ -42,13 +42,19 @@ module sequencer (
   output wire [31:0] sat_prob,
   output wire [31:0] sat_err,
   output wire [63:0] steps,
-  output wire [7:0]  result
+  output wire [7:0]  result,
+  output wire        rec_ready
 );
 
   reg  [4:0]         state_q;
   wire               in_idle;
-  wire               in_pix;
-  wire               in_t_label;
+  reg  [2:0]         intake_state_q;
+  wire               intake_pix;
+  wire               intake_label;
+  wire               intake_start;
+  reg                rec_train_q;
+  reg                kx_owed_q;
+  reg  [1:0]         step_load_q;
   wire               in_pass;
   wire               in_flush;
   reg  [1:0]         kx_state_q;
@@ -59,7 +65,8 @@ module sequencer (
   reg                train_q;
   reg                pending_q;
   reg  [1:0]         slot_prev_q;
-  reg  [1:0]         slot_new_q;
+  reg  [1:0]         slot_cur_q;
+  reg  [1:0]         slot_in_q;
   reg                layer_q;
   reg                mod_layer_q;
   reg  [9:0]         pix_left_q;
@@ -67,6 +74,7 @@ module sequencer (
   reg  [2:0]         slot_pass_q;
   reg  [2:0]         slot_mod_q;
   reg  [3:0]         label_next_q;
+  reg  [3:0]         label_step_q;
   reg  [3:0]         label_c_q;
   reg                pass_full_q;
   reg                kx_full_q;
@@ -82,6 +90,7 @@ module sequencer (
   reg  [3:0]         label_5_q;
   reg  [3:0]         label_6_q;
   reg  [3:0]         label_7_q;
+  wire               seq_idle;
   wire               all_quiet;
   wire               last_layer;
   wire               heb_start;
@@ -95,6 +104,7 @@ module sequencer (
   wire               ln_start;
   wire               z_tready;
   wire               heb_cmd_update;
+  wire [1:0]         hl_slot;
   wire               u_hebbian_s_axis_delta_tready;
   wire               u_hebbian_m_axis_acc_tvalid;
   wire signed [47:0] u_hebbian_m_axis_acc_tdata;
@@ -364,10 +374,12 @@ module sequencer (
   wire               heb_update_now;
   wire               pass_go;
   wire               flush_go;
-  wire               in_t_new;
-  wire               new_go;
+  wire               take;
+  wire               in_pass_load;
+  wire               step_load;
+  wire               intake_load;
   wire               in_clear;
-  wire               label_byte;
+  wire               record_ready;
   wire               in_t_end;
   wire               in_i_out;
   wire               mod_call_done;
@@ -378,35 +390,41 @@ module sequencer (
   wire [9:0]         _sub_h_tdata;
   wire [7:0]         _mul_zpack_addr_q;
 
-  assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:207
+  assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:209
 
-  assign in_pix = state_q == 5'd2;  // generator/units/sequencer.ts:207
+  assign intake_pix = intake_state_q == 3'd2;  // generator/units/sequencer.ts:212
 
-  assign in_t_label = state_q == 5'd3;  // generator/units/sequencer.ts:207
+  assign intake_label = intake_state_q == 3'd3;  // generator/units/sequencer.ts:212
 
-  assign in_pass = state_q == 5'd4;  // generator/units/sequencer.ts:207
+  assign intake_start = intake_state_q == 3'd1;  // generator/units/sequencer.ts:212
 
-  assign in_flush = state_q == 5'd12;  // generator/units/sequencer.ts:207
+  assign in_pass = state_q == 5'd1;  // generator/units/sequencer.ts:209
 
-  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:215
+  assign in_flush = state_q == 5'd11;  // generator/units/sequencer.ts:209
 
-  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:216
+  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:223
 
-  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:217
+  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:224
 
-  assign busy = ~in_idle;  // generator/units/sequencer.ts:237
+  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:225
 
-  assign done = done_q;  // generator/units/sequencer.ts:238
+  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:248
 
-  assign pending = pending_q;  // generator/units/sequencer.ts:239
+  assign busy = ~seq_idle;  // generator/units/sequencer.ts:249
 
-  assign quiet = all_quiet;  // generator/units/sequencer.ts:241
+  assign done = done_q;  // generator/units/sequencer.ts:250
 
-  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:242
+  assign pending = pending_q;  // generator/units/sequencer.ts:251
 
-  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:280
+  assign quiet = all_quiet;  // generator/units/sequencer.ts:253
 
-  hebbian u_hebbian (  // generator/units/sequencer.ts:277
+  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:254
+
+  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:292
+
+  assign hl_slot = intake_start ? slot_in_q : slot_cur_q;  // generator/units/sequencer.ts:300
+
+  hebbian u_hebbian (  // generator/units/sequencer.ts:289
     .clk                 (clk),
     .rst                 (rst),
     .start               (heb_start),
@@ -414,7 +432,7 @@ module sequencer (
     .cmd_update          (heb_cmd_update),
     .cmd_forward         (~in_flush),
     .cmd_cur             (slot_prev_q),
-    .cmd_nxt             (slot_new_q),
+    .cmd_nxt             (slot_cur_q),
     .s_axis_delta_tvalid (delta_tvalid),
     .s_axis_delta_tready (u_hebbian_s_axis_delta_tready),
     .s_axis_delta_tdata  (delta_tdata),
@@ -424,7 +442,7 @@ module sequencer (
     .m_axis_acc_tlast    (u_hebbian_m_axis_acc_tlast),
     .hl_start            (hl_start),
     .hl_layer            (hl_layer),
-    .hl_slot             (slot_new_q),
+    .hl_slot             (hl_slot),
     .s_axis_h_tvalid     (h_tvalid),
     .s_axis_h_tready     (u_hebbian_s_axis_h_tready),
     .s_axis_h_tdata      (h_tdata),
@@ -444,7 +462,7 @@ module sequencer (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  layernorm u_layernorm (  // generator/units/sequencer.ts:296
+  layernorm u_layernorm (  // generator/units/sequencer.ts:308
     .clk               (clk),
     .rst               (rst),
     .start             (ln_start),
@@ -467,14 +485,15 @@ module sequencer (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:302
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:314
 
-  wm u_wm (  // generator/units/sequencer.ts:326
+  wm u_wm (  // generator/units/sequencer.ts:338
     .clk                (clk),
     .rst                (rst),
     .start              (wm_start),
     .op                 (wm_op),
-    .label              (s_axis_px_tdata[3:0]),
+    .label              (label_next_q),
+    .px_at_head         (1'b1),
     .busy               (u_wm_busy),
     .done               (u_wm_done),
     .cur                (u_wm_cur),
@@ -513,7 +532,7 @@ module sequencer (
     .vr_data_7          (u_wm_vr_data_7)
   );
 
-  gram u_gram (  // generator/units/sequencer.ts:351
+  gram u_gram (  // generator/units/sequencer.ts:364
     .clk             (clk),
     .rst             (rst),
     .start           (gram_start),
@@ -540,7 +559,7 @@ module sequencer (
     .done            (u_gram_done)
   );
 
-  kernel u_kernel (  // generator/units/sequencer.ts:365
+  kernel u_kernel (  // generator/units/sequencer.ts:378
     .clk               (clk),
     .rst               (rst),
     .s_axis_req_tvalid (u_gram_m_axis_d_tvalid),
@@ -553,24 +572,24 @@ module sequencer (
     .m_axis_rsp_tlast  (u_kernel_m_axis_rsp_tlast)
   );
 
-  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:369
+  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:382
 
-  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:389
+  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:402
 
   assign _bits_krow_tdata = u_kernel_m_axis_rsp_tdata[23:0];
-  assign krow_tdata = {(((k_q_q == 3'd0) ? label_0_q : ((k_q_q == 3'd1) ? label_1_q : ((k_q_q == 3'd2) ? label_2_q : ((k_q_q == 3'd3) ? label_3_q : ((k_q_q == 3'd4) ? label_4_q : ((k_q_q == 3'd5) ? label_5_q : ((k_q_q == 3'd6) ? label_6_q : label_7_q))))))) == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:390
+  assign krow_tdata = {(((k_q_q == 3'd0) ? label_0_q : ((k_q_q == 3'd1) ? label_1_q : ((k_q_q == 3'd2) ? label_2_q : ((k_q_q == 3'd3) ? label_3_q : ((k_q_q == 3'd4) ? label_4_q : ((k_q_q == 3'd5) ? label_5_q : ((k_q_q == 3'd6) ? label_6_q : label_7_q))))))) == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:403
 
-  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:393
+  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:406
 
-  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:395
+  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:408
 
-  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:397
+  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:410
 
-  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:398
+  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:411
 
-  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:399
+  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:412
 
-  modulator_wide u_modulator (  // generator/units/sequencer.ts:413
+  modulator_wide u_modulator (  // generator/units/sequencer.ts:426
     .clk                 (clk),
     .rst                 (rst),
     .start               (mod_start),
@@ -603,11 +622,11 @@ module sequencer (
     .sat_delta           (u_modulator_sat_delta)
   );
 
-  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:425
+  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:438
 
-  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:426
+  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:439
 
-  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:427
+  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:440
 
   assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -615,9 +634,9 @@ module sequencer (
 
   assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:98
 
-  assign kr_en = kr_issue;  // generator/units/sequencer.ts:436
+  assign kr_en = kr_issue;  // generator/units/sequencer.ts:449
 
-  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:437
+  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:450
 
   // seq: kr_stream (generator/units/sequencer.ts:102)
   always @(posedge clk) begin
@@ -661,13 +680,13 @@ module sequencer (
     end
   end
 
-  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:440
+  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:453
 
-  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:442
+  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:455
 
-  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:443
+  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:456
 
-  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:447)
+  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:460)
   always @(posedge clk) begin
     if (z_fire & train_q) begin
       zc_mem[zc_waddr_q] <= {u_layernorm_m_axis_z_tdata[32], u_layernorm_m_axis_z_tdata[15:0]};
@@ -677,7 +696,7 @@ module sequencer (
     end
   end
 
-  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:449
+  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:462
 
   assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -727,9 +746,9 @@ module sequencer (
     end
   end
 
-  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:454
+  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:467
 
-  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:455
+  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:468
 
   assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:95
 
@@ -737,9 +756,9 @@ module sequencer (
 
   assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:98
 
-  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:461
+  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:474
 
-  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:462
+  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:475
 
   // seq: zw_stream (generator/units/sequencer.ts:102)
   always @(posedge clk) begin
@@ -783,17 +802,17 @@ module sequencer (
     end
   end
 
-  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:465
+  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:478
 
-  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:466
+  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:479
 
-  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:467
+  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:480
 
-  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:468
+  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:481
 
-  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:469
+  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:482
 
-  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:472)
+  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:485)
   always @(posedge clk) begin
     if (u_modulator_m_axis_delta_tvalid) begin
       delta_mem[delta_waddr_q] <= u_modulator_m_axis_delta_tdata;
@@ -851,13 +870,13 @@ module sequencer (
     end
   end
 
-  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:478
+  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:491
 
-  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:479
+  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:492
 
-  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:485
+  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:498
 
-  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:488)
+  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:501)
   always @(posedge clk) begin
     if (zpack_write) begin
       zpack_mem[zpack_addr_q] <= {(zpack_fire & (zpack_lane_q == 6'd63)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_0_q};
@@ -867,9 +886,9 @@ module sequencer (
     end
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:489
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:502
 
-  // seq: y_read (generator/units/sequencer.ts:498)
+  // seq: y_read (generator/units/sequencer.ts:511)
   always @(posedge clk) begin
     if (rst) begin
       y_rdata_q <= 4'd0;
@@ -880,7 +899,7 @@ module sequencer (
     end
   end
 
-  output_layer u_output (  // generator/units/sequencer.ts:500
+  output_layer u_output (  // generator/units/sequencer.ts:513
     .clk                 (clk),
     .rst                 (rst),
     .start               (out_start),
@@ -916,36 +935,36 @@ module sequencer (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:509
+  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:522
 
-  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:510
+  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:523
 
-  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:511
+  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:524
 
-  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:512
+  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:525
 
-  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:518
+  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:531
 
-  assign px_ready = u_hebbian_s_axis_h_tready & ((~train_q) | u_wm_s_axis_px_tready);  // generator/units/sequencer.ts:527
+  assign px_ready = u_hebbian_s_axis_h_tready & ((~rec_train_q) | u_wm_s_axis_px_tready);  // generator/units/sequencer.ts:540
 
-  assign s_axis_px_tready = (in_pix & px_ready) | in_t_label;  // generator/units/sequencer.ts:528
+  assign s_axis_px_tready = (intake_pix & px_ready) | intake_label;  // generator/units/sequencer.ts:541
 
-  assign px_fire = (in_pix & s_axis_px_tvalid) & px_ready;  // generator/units/sequencer.ts:529
+  assign px_fire = (intake_pix & s_axis_px_tvalid) & px_ready;  // generator/units/sequencer.ts:542
 
-  assign z_tready = (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready)) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:542
+  assign z_tready = (1'b1 & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:555
 
-  assign h_tvalid = in_pix ? (s_axis_px_tvalid & ((~train_q) | u_wm_s_axis_px_tready)) : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & (1'b1 & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:543
+  assign h_tvalid = intake_pix ? (s_axis_px_tvalid & ((~rec_train_q) | u_wm_s_axis_px_tready)) : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & (1'b1 & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:556
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = in_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:544
+  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:557
 
-  assign wm_px_tvalid = ((in_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready) & train_q;  // generator/units/sequencer.ts:545
+  assign wm_px_tvalid = ((intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready) & rec_train_q;  // generator/units/sequencer.ts:558
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:546
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & (1'b1 & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:559
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & (1'b1 & ((~(~last_layer)) | u_hebbian_s_axis_h_tready));  // generator/units/sequencer.ts:546
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & (1'b1 & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:559
 
-  // seq: sat_counts (generator/units/sequencer.ts:573)
+  // seq: sat_counts (generator/units/sequencer.ts:586)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -978,95 +997,101 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:596
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:609
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:596
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:609
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:596
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:609
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:596
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:609
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:596
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:609
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:596
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:609
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:596
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:609
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:596
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:609
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:596
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:609
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:596
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:609
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:596
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:609
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:596
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:609
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:596
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:609
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:596
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:609
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:596
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:609
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:596
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:609
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:596
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:609
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:598
+  assign steps = steps_q;  // generator/units/sequencer.ts:611
 
-  assign in_i_logit = state_q == 5'd9;  // generator/units/sequencer.ts:207
+  assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:209
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:605
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:618
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:606
+  assign result = best_j_q;  // generator/units/sequencer.ts:619
 
-  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:609
+  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:622
 
-  assign all_quiet = in_idle & background_idle;  // generator/units/sequencer.ts:613
+  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:626
 
-  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:615
+  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:628
 
-  assign pass_go = ((((in_pass & (~u_hebbian_hl_busy)) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:616
+  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~u_hebbian_hl_busy) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:629
 
-  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:625
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:638
 
-  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:626
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:639
 
-  assign ln_start = pass_go;  // generator/units/sequencer.ts:627
+  assign ln_start = pass_go;  // generator/units/sequencer.ts:640
 
-  assign in_t_new = state_q == 5'd1;  // generator/units/sequencer.ts:207
+  assign take = (in_idle & (intake_state_q == 3'd4)) & ((~rec_train_q) | (~u_wm_busy));  // generator/units/sequencer.ts:642
 
-  assign new_go = in_t_new & ((~train_q) | ((kx_state_q == 2'd0) & (~u_wm_busy)));  // generator/units/sequencer.ts:629
+  assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:209
 
-  assign hl_start = new_go | (pass_go & (~last_layer));  // generator/units/sequencer.ts:630
+  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:645
 
-  assign hl_layer = in_t_new ? 1'b0 : (layer_q + 1'b1);  // generator/units/sequencer.ts:631
+  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:646
 
-  assign in_clear = state_q == 5'd15;  // generator/units/sequencer.ts:207
+  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:647
 
-  assign label_byte = in_t_label & s_axis_px_tvalid;  // generator/units/sequencer.ts:633
+  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:648
 
-  assign wm_start = (((new_go & train_q) | label_byte) | kx_go) | in_clear;  // generator/units/sequencer.ts:634
+  assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:209
 
-  assign wm_op = in_t_new ? 2'd1 : (in_t_label ? 2'd3 : (kx_go ? 2'd2 : 2'd0));  // generator/units/sequencer.ts:635
+  assign wm_start = ((take & rec_train_q) | kx_go) | in_clear;  // generator/units/sequencer.ts:650
 
-  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:636
+  assign wm_op = take ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:651
 
-  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:637
+  assign record_ready = (intake_state_q == 3'd0) & (~kx_owed_q);  // generator/units/sequencer.ts:653
 
-  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:638
+  assign rec_ready = record_ready;  // generator/units/sequencer.ts:654
 
-  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:639
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:656
 
-  assign mod_start = mod_go;  // generator/units/sequencer.ts:640
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:657
 
-  assign in_t_end = state_q == 5'd7;  // generator/units/sequencer.ts:207
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:658
 
-  assign in_i_out = state_q == 5'd8;  // generator/units/sequencer.ts:207
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:659
 
-  assign out_start = ((in_t_end & pass_full_q) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:642
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:660
 
-  // seq: k_words (generator/units/sequencer.ts:644)
+  assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:209
+
+  assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:209
+
+  assign out_start = ((in_t_end & pass_full_q) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:662
+
+  // seq: k_words (generator/units/sequencer.ts:664)
   always @(posedge clk) begin
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1088,7 +1113,7 @@ module sequencer (
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:654)
+  // seq: buffers (generator/units/sequencer.ts:674)
   always @(posedge clk) begin
     if (rst) begin
       zc_waddr_q <= 8'd0;
@@ -1378,9 +1403,9 @@ module sequencer (
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:673
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:693
 
-  // seq: kx (generator/units/sequencer.ts:674)
+  // seq: kx (generator/units/sequencer.ts:694)
   always @(posedge clk) begin
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1396,6 +1421,7 @@ module sequencer (
       kx_full_q <= 1'b0;
       kx_state_q <= 2'd0;
       kx_ready_q <= 1'b0;
+      kx_owed_q <= 1'b0;
       mod_state_q <= 2'd0;
       delta_ready_0_q <= 1'b0;
       delta_ready_1_q <= 1'b0;
@@ -1406,30 +1432,30 @@ module sequencer (
         2'd1: begin
           if ((((((mod_state_q == 2'd0) & (~kx_ready_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy))) begin
             slot_mod_q <= slot_pass_q;
-            label_c_q <= label_next_q;
+            label_c_q <= label_step_q;
             if ((slot_pass_q == 3'd0)) begin
-              label_0_q <= label_next_q;
+              label_0_q <= label_step_q;
             end
             if ((slot_pass_q == 3'd1)) begin
-              label_1_q <= label_next_q;
+              label_1_q <= label_step_q;
             end
             if ((slot_pass_q == 3'd2)) begin
-              label_2_q <= label_next_q;
+              label_2_q <= label_step_q;
             end
             if ((slot_pass_q == 3'd3)) begin
-              label_3_q <= label_next_q;
+              label_3_q <= label_step_q;
             end
             if ((slot_pass_q == 3'd4)) begin
-              label_4_q <= label_next_q;
+              label_4_q <= label_step_q;
             end
             if ((slot_pass_q == 3'd5)) begin
-              label_5_q <= label_next_q;
+              label_5_q <= label_step_q;
             end
             if ((slot_pass_q == 3'd6)) begin
-              label_6_q <= label_next_q;
+              label_6_q <= label_step_q;
             end
             if ((slot_pass_q == 3'd7)) begin
-              label_7_q <= label_next_q;
+              label_7_q <= label_step_q;
             end
             kx_full_q <= pass_full_q;
             kx_state_q <= 2'd2;
@@ -1441,12 +1467,14 @@ module sequencer (
         2'd3: begin
           if (((~u_gram_busy) & (~u_wm_busy))) begin
             kx_ready_q <= kx_full_q;
+            kx_owed_q <= 1'b0;
             kx_state_q <= 2'd0;
           end
         end
         default: begin
-          if ((label_byte & train_q)) begin
+          if ((take & rec_train_q)) begin
             kx_state_q <= 2'd1;
+            kx_owed_q <= 1'b1;
           end
         end
       endcase
@@ -1496,20 +1524,73 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:719)
+  // seq: intake (generator/units/sequencer.ts:743)
+  always @(posedge clk) begin
+    if (rst) begin
+      rec_train_q <= 1'b0;
+      slot_in_q <= 2'd2;
+      intake_state_q <= 3'd0;
+      pix_left_q <= 10'd0;
+      label_next_q <= 4'd0;
+      step_load_q <= 2'd0;
+    end else begin
+      case (intake_state_q)
+        3'd0: begin
+          if (((start & record_ready) & ((op == 2'd0) | (op == 2'd1)))) begin
+            rec_train_q <= op == 2'd0;
+            slot_in_q <= ((slot_prev_q != 2'd0) & (slot_cur_q != 2'd0)) ? 2'd0 : (((slot_prev_q != 2'd1) & (slot_cur_q != 2'd1)) ? 2'd1 : 2'd2);
+            intake_state_q <= 3'd1;
+          end
+        end
+        3'd1: begin
+          if (intake_load) begin
+            pix_left_q <= 10'd784;
+            intake_state_q <= 3'd2;
+          end
+        end
+        3'd2: begin
+          if (px_fire) begin
+            pix_left_q <= pix_left_q - 10'd1;
+            if ((pix_left_q == 10'd1)) begin
+              intake_state_q <= rec_train_q ? 3'd3 : 3'd4;
+            end
+          end
+        end
+        3'd3: begin
+          if (s_axis_px_tvalid) begin
+            label_next_q <= s_axis_px_tdata[3:0];
+            intake_state_q <= 3'd4;
+          end
+        end
+        default: begin
+          if (take) begin
+            intake_state_q <= 3'd0;
+          end
+        end
+      endcase
+      if (step_load) begin
+        step_load_q <= 2'd2;
+      end else if ((step_load_q == 2'd2)) begin
+        step_load_q <= 2'd1;
+      end else if (((step_load_q == 2'd1) & (~u_hebbian_hl_busy))) begin
+        step_load_q <= 2'd0;
+      end
+    end
+  end
+
+  // seq: fsm (generator/units/sequencer.ts:778)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
       layer_q <= 1'b0;
       train_q <= 1'b0;
-      state_q <= 5'd0;
+      slot_cur_q <= 2'd0;
       slot_pass_q <= 3'd0;
       pass_full_q <= 1'b0;
-      pix_left_q <= 10'd0;
-      label_next_q <= 4'd0;
+      label_step_q <= 4'd0;
+      state_q <= 5'd0;
       pending_q <= 1'b0;
       slot_prev_q <= 2'd1;
-      slot_new_q <= 2'd0;
       steps_q <= 64'd0;
       logit_j_q <= 8'd0;
       best_q <= 16'd0;
@@ -1518,85 +1599,67 @@ module sequencer (
       done_q <= 1'b0;
       case (state_q)
         5'd0: begin
-          if (start) begin
+          if (take) begin
             layer_q <= 1'b0;
-            case (op)
-              2'd0: begin
-                train_q <= 1'b1;
-                state_q <= 5'd1;
-              end
-              2'd1: begin
-                train_q <= 1'b0;
-                state_q <= 5'd1;
-              end
-              2'd2: begin
-                state_q <= 5'd11;
-              end
-              default: begin
-                state_q <= 5'd15;
-              end
-            endcase
+            train_q <= rec_train_q;
+            slot_cur_q <= slot_in_q;
+            if (rec_train_q) begin
+              slot_pass_q <= u_wm_head;
+              pass_full_q <= u_wm_count >= 4'd7;
+              label_step_q <= label_next_q;
+            end
+            state_q <= 5'd1;
+          end else if (((start & (intake_state_q == 3'd0)) & (op == 2'd2))) begin
+            layer_q <= 1'b0;
+            state_q <= 5'd10;
+          end else if (((start & (intake_state_q == 3'd0)) & (op == 2'd3))) begin
+            state_q <= 5'd14;
           end
         end
         5'd1: begin
-          if (new_go) begin
-            if (train_q) begin
-              slot_pass_q <= u_wm_head;
-              pass_full_q <= u_wm_count >= 4'd7;
-            end
-            pix_left_q <= 10'd784;
+          if (pass_go) begin
             state_q <= 5'd2;
           end
         end
         5'd2: begin
-          if (px_fire) begin
-            pix_left_q <= pix_left_q - 10'd1;
-            if ((pix_left_q == 10'd1)) begin
-              state_q <= train_q ? 5'd3 : 5'd4;
-            end
-          end
+          state_q <= 5'd3;
         end
         5'd3: begin
-          if (s_axis_px_tvalid) begin
-            label_next_q <= s_axis_px_tdata[3:0];
-            state_q <= 5'd4;
+          if ((~u_hebbian_busy)) begin
+            state_q <= last_layer ? 5'd5 : 5'd4;
           end
         end
         5'd4: begin
-          if (pass_go) begin
+          if (step_load) begin
             state_q <= 5'd5;
           end
         end
         5'd5: begin
-          state_q <= 5'd6;
-        end
-        5'd6: begin
-          if ((((~u_hebbian_busy) & (~u_layernorm_busy)) & (~u_hebbian_hl_busy))) begin
+          if (((((~u_hebbian_busy) & (~u_layernorm_busy)) & (step_load_q == 2'd0)) & (~step_load))) begin
             if (last_layer) begin
               layer_q <= 1'b0;
-              state_q <= train_q ? 5'd7 : 5'd8;
+              state_q <= train_q ? 5'd6 : 5'd7;
             end else begin
               layer_q <= layer_q + 1'b1;
-              state_q <= 5'd4;
+              state_q <= 5'd1;
             end
           end
         end
-        5'd7: begin
+        5'd6: begin
           if ((~pass_full_q)) begin
-            state_q <= 5'd17;
+            state_q <= 5'd16;
           end else if ((~u_output_busy)) begin
             pending_q <= 1'b1;
-            slot_prev_q <= slot_new_q;
-            slot_new_q <= slot_prev_q;
+            slot_prev_q <= slot_cur_q;
             steps_q <= steps_q + 64'd1;
-            state_q <= 5'd17;
+            state_q <= 5'd16;
           end
         end
-        5'd8: begin
+        5'd7: begin
           logit_j_q <= 8'd0;
-          state_q <= 5'd9;
+          state_q <= 5'd8;
         end
-        5'd9: begin
+        5'd8: begin
           if (u_output_m_axis_logit_tvalid) begin
             logit_j_q <= logit_j_q + 8'd1;
             if (((logit_j_q == 8'd0) | (u_output_m_axis_logit_tdata > $signed(best_q)))) begin
@@ -1604,51 +1667,51 @@ module sequencer (
               best_j_q <= logit_j_q;
             end
             if (u_output_m_axis_logit_tlast) begin
-              state_q <= 5'd10;
+              state_q <= 5'd9;
             end
           end
         end
-        5'd10: begin
+        5'd9: begin
           if ((~u_output_busy)) begin
-            state_q <= 5'd17;
+            state_q <= 5'd16;
+          end
+        end
+        5'd10: begin
+          if (background_idle) begin
+            state_q <= 5'd11;
           end
         end
         5'd11: begin
-          if (background_idle) begin
+          if ((~pending_q)) begin
+            state_q <= 5'd16;
+          end else if (flush_go) begin
             state_q <= 5'd12;
           end
         end
         5'd12: begin
-          if ((~pending_q)) begin
-            state_q <= 5'd17;
-          end else if (flush_go) begin
-            state_q <= 5'd13;
-          end
+          state_q <= 5'd13;
         end
         5'd13: begin
-          state_q <= 5'd14;
-        end
-        5'd14: begin
           if ((~u_hebbian_busy)) begin
             if (last_layer) begin
               pending_q <= 1'b0;
               layer_q <= 1'b0;
-              state_q <= 5'd17;
+              state_q <= 5'd16;
             end else begin
               layer_q <= layer_q + 1'b1;
-              state_q <= 5'd12;
+              state_q <= 5'd11;
             end
           end
         end
-        5'd15: begin
-          state_q <= 5'd16;
+        5'd14: begin
+          state_q <= 5'd15;
         end
-        5'd16: begin
+        5'd15: begin
           if ((~u_wm_busy)) begin
-            state_q <= 5'd17;
+            state_q <= 5'd16;
           end
         end
-        5'd17: begin
+        5'd16: begin
           done_q <= 1'b1;
           state_q <= 5'd0;
         end

@@ -10,6 +10,7 @@ module wm (
   input  wire               start,
   input  wire [1:0]         op,
   input  wire [3:0]         label,
+  input  wire               px_at_head,
   output wire               busy,
   output wire               done,
   output wire [2:0]         cur,
@@ -155,35 +156,35 @@ module wm (
   reg  [15:0] _sel_vr_data_6;
   reg  [15:0] _sel_vr_data_7;
 
-  assign idle = state_q == 2'd0;  // generator/units/wm.ts:141
+  assign idle = state_q == 2'd0;  // generator/units/wm.ts:143
 
-  assign clearing = state_q == 2'd1;  // generator/units/wm.ts:142
+  assign clearing = state_q == 2'd1;  // generator/units/wm.ts:144
 
-  assign cmd_clear = (start & idle) & (op == 2'd0);  // generator/units/wm.ts:144
+  assign cmd_clear = (start & idle) & (op == 2'd0);  // generator/units/wm.ts:146
 
-  assign cmd_new = (start & idle) & (op == 2'd1);  // generator/units/wm.ts:145
+  assign cmd_new = (start & idle) & (op == 2'd1);  // generator/units/wm.ts:147
 
-  assign cmd_krow = (start & idle) & (op == 2'd2);  // generator/units/wm.ts:146
+  assign cmd_krow = (start & idle) & (op == 2'd2);  // generator/units/wm.ts:148
 
-  assign cmd_label = (start & idle) & (op == 2'd3);  // generator/units/wm.ts:147
+  assign cmd_label = (start & idle) & (op == 2'd3);  // generator/units/wm.ts:149
 
-  assign busy = ~idle;  // generator/units/wm.ts:148
+  assign busy = ~idle;  // generator/units/wm.ts:150
 
-  assign done = done_q;  // generator/units/wm.ts:149
+  assign done = done_q;  // generator/units/wm.ts:151
 
-  assign cur = cur_q;  // generator/units/wm.ts:150
+  assign cur = cur_q;  // generator/units/wm.ts:152
 
-  assign count = count_q;  // generator/units/wm.ts:151
+  assign count = count_q;  // generator/units/wm.ts:153
 
-  assign head = head_q;  // generator/units/wm.ts:152
+  assign head = head_q;  // generator/units/wm.ts:154
 
-  assign s_axis_px_tready = ~clearing;  // generator/units/wm.ts:156
+  assign s_axis_px_tready = ~clearing;  // generator/units/wm.ts:158
 
-  assign s_axis_z1_tready = ~clearing;  // generator/units/wm.ts:159
+  assign s_axis_z1_tready = ~clearing;  // generator/units/wm.ts:161
 
-  assign s_axis_z2_tready = ~clearing;  // generator/units/wm.ts:159
+  assign s_axis_z2_tready = ~clearing;  // generator/units/wm.ts:161
 
-  // seq: write_pointers (generator/units/wm.ts:164)
+  // seq: write_pointers (generator/units/wm.ts:166)
   always @(posedge clk) begin
     if (rst) begin
       px_wptr_q <= 10'd0;
@@ -208,41 +209,41 @@ module wm (
     end
   end
 
-  assign in_krow = state_q == 2'd2;  // generator/units/wm.ts:174
+  assign in_krow = state_q == 2'd2;  // generator/units/wm.ts:176
 
-  assign krow_ready = in_krow & (krow_left_q != 4'd0);  // generator/units/wm.ts:175
+  assign krow_ready = in_krow & (krow_left_q != 4'd0);  // generator/units/wm.ts:177
 
-  assign s_axis_krow_tready = krow_ready;  // generator/units/wm.ts:176
+  assign s_axis_krow_tready = krow_ready;  // generator/units/wm.ts:178
 
-  assign krow_accept = s_axis_krow_tvalid & krow_ready;  // generator/units/wm.ts:177
+  assign krow_accept = s_axis_krow_tvalid & krow_ready;  // generator/units/wm.ts:179
 
-  assign krow_tri_lo = (cur_q < krow_q_q) ? cur_q : krow_q_q;  // generator/units/wm.ts:180
+  assign krow_tri_lo = (cur_q < krow_q_q) ? cur_q : krow_q_q;  // generator/units/wm.ts:182
 
-  assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;  // generator/units/wm.ts:181
+  assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;  // generator/units/wm.ts:183
 
   assign _sub_krow_tri = 5'd15 - {2'd0, krow_tri_lo};
   assign _mul_krow_tri = krow_tri_lo * _sub_krow_tri;
   assign _bits_krow_tri = _mul_krow_tri[9:1];
-  assign krow_tri = _bits_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};  // generator/units/wm.ts:187
+  assign krow_tri = _bits_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};  // generator/units/wm.ts:189
 
-  assign rc_write = (in_krow & (krow_left_q == 4'd0)) & (~w_valid_q);  // generator/units/wm.ts:197
+  assign rc_write = (in_krow & (krow_left_q == 4'd0)) & (~w_valid_q);  // generator/units/wm.ts:199
 
-  assign kr_tri_lo = (kr_p < kr_q) ? kr_p : kr_q;  // generator/units/wm.ts:180
+  assign kr_tri_lo = (kr_p < kr_q) ? kr_p : kr_q;  // generator/units/wm.ts:182
 
-  assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;  // generator/units/wm.ts:181
+  assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;  // generator/units/wm.ts:183
 
   assign _sub_kr_tri = 5'd15 - {2'd0, kr_tri_lo};
   assign _mul_kr_tri = kr_tri_lo * _sub_kr_tri;
   assign _bits_kr_tri = _mul_kr_tri[9:1];
-  assign kr_tri = _bits_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};  // generator/units/wm.ts:187
+  assign kr_tri = _bits_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};  // generator/units/wm.ts:189
 
-  assign k_re = in_krow ? krow_accept : (kr_en & idle);  // generator/units/wm.ts:204
+  assign k_re = in_krow ? krow_accept : (kr_en & idle);  // generator/units/wm.ts:206
 
-  assign k_raddr = in_krow ? krow_tri : kr_tri;  // generator/units/wm.ts:205
+  assign k_raddr = in_krow ? krow_tri : kr_tri;  // generator/units/wm.ts:207
 
-  assign r_raddr = in_krow ? krow_q_q : kr_q;  // generator/units/wm.ts:206
+  assign r_raddr = in_krow ? krow_q_q : kr_q;  // generator/units/wm.ts:208
 
-  bram_sdp_w17_d28 u_kx (  // generator/units/wm.ts:92
+  bram_sdp_w17_d28 u_kx (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    ((clearing & (clear_cnt_q < 10'd28)) | w_valid_q),
@@ -253,7 +254,7 @@ module wm (
     .rdata (u_kx_rdata)
   );
 
-  bram_sdp_w17_d28 u_ky (  // generator/units/wm.ts:92
+  bram_sdp_w17_d28 u_ky (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    ((clearing & (clear_cnt_q < 10'd28)) | w_valid_q),
@@ -267,7 +268,7 @@ module wm (
   assign _ext_u_rx_wdata = {1'b0, w_kx_q};
   assign _ext_u_rx_wdata_2 = {1'b0, u_kx_rdata};
   assign _sub_u_rx_wdata = ({1'b0, rx_rdata} + {{3{_ext_u_rx_wdata[17]}}, _ext_u_rx_wdata}) - {{3{_ext_u_rx_wdata_2[17]}}, _ext_u_rx_wdata_2};
-  bram_sdp_w20_d8 u_rx (  // generator/units/wm.ts:92
+  bram_sdp_w20_d8 u_rx (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (((clearing & (clear_cnt_q < 10'd8)) | w_valid_q) | rc_write),
@@ -278,12 +279,12 @@ module wm (
     .rdata (u_rx_rdata)
   );
 
-  assign rx_rdata = u_rx_rdata;  // generator/units/wm.ts:223
+  assign rx_rdata = u_rx_rdata;  // generator/units/wm.ts:225
 
   assign _ext_u_ry_wdata = {1'b0, w_ky_q};
   assign _ext_u_ry_wdata_2 = {1'b0, u_ky_rdata};
   assign _sub_u_ry_wdata = ({1'b0, ry_rdata} + {{3{_ext_u_ry_wdata[17]}}, _ext_u_ry_wdata}) - {{3{_ext_u_ry_wdata_2[17]}}, _ext_u_ry_wdata_2};
-  bram_sdp_w20_d8 u_ry (  // generator/units/wm.ts:92
+  bram_sdp_w20_d8 u_ry (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (((clearing & (clear_cnt_q < 10'd8)) | w_valid_q) | rc_write),
@@ -294,9 +295,9 @@ module wm (
     .rdata (u_ry_rdata)
   );
 
-  assign ry_rdata = u_ry_rdata;  // generator/units/wm.ts:224
+  assign ry_rdata = u_ry_rdata;  // generator/units/wm.ts:226
 
-  bram_sdp_w4_d8 u_labels (  // generator/units/wm.ts:92
+  bram_sdp_w4_d8 u_labels (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (((clearing & (clear_cnt_q < 10'd8)) | cmd_new) | cmd_label),
@@ -307,7 +308,7 @@ module wm (
     .rdata (u_labels_rdata)
   );
 
-  // seq: kr_diag (generator/units/wm.ts:235)
+  // seq: kr_diag (generator/units/wm.ts:237)
   always @(posedge clk) begin
     if (rst) begin
       kr_diag_q <= 1'b0;
@@ -318,17 +319,17 @@ module wm (
     end
   end
 
-  assign kr_kx = kr_diag_q ? 17'h10000 : u_kx_rdata;  // generator/units/wm.ts:237
+  assign kr_kx = kr_diag_q ? 17'h10000 : u_kx_rdata;  // generator/units/wm.ts:239
 
-  assign kr_ky = kr_diag_q ? 17'h10000 : u_ky_rdata;  // generator/units/wm.ts:238
+  assign kr_ky = kr_diag_q ? 17'h10000 : u_ky_rdata;  // generator/units/wm.ts:240
 
-  assign kr_rx = rx_rdata;  // generator/units/wm.ts:239
+  assign kr_rx = rx_rdata;  // generator/units/wm.ts:241
 
-  assign kr_ry = ry_rdata;  // generator/units/wm.ts:240
+  assign kr_ry = ry_rdata;  // generator/units/wm.ts:242
 
-  assign kr_label = u_labels_rdata;  // generator/units/wm.ts:241
+  assign kr_label = u_labels_rdata;  // generator/units/wm.ts:243
 
-  // seq: vr_kind (generator/units/wm.ts:248)
+  // seq: vr_kind (generator/units/wm.ts:250)
   always @(posedge clk) begin
     if (rst) begin
       vr_kind_q <= 2'd0;
@@ -339,10 +340,10 @@ module wm (
     end
   end
 
-  bram_sdp_w8_d784 u_px_0 (  // generator/units/wm.ts:92
+  bram_sdp_w8_d784 u_px_0 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
-    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd0))),
+    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd0))),
     .waddr (clearing ? clear_cnt_q : px_wptr_q),
     .wdata (clearing ? 8'd0 : s_axis_px_tdata),
     .re    (vr_en & (vr_kind == 2'd0)),
@@ -350,10 +351,10 @@ module wm (
     .rdata (u_px_0_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_1 (  // generator/units/wm.ts:92
+  bram_sdp_w8_d784 u_px_1 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
-    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd1))),
+    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd1))),
     .waddr (clearing ? clear_cnt_q : px_wptr_q),
     .wdata (clearing ? 8'd0 : s_axis_px_tdata),
     .re    (vr_en & (vr_kind == 2'd0)),
@@ -361,10 +362,10 @@ module wm (
     .rdata (u_px_1_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_2 (  // generator/units/wm.ts:92
+  bram_sdp_w8_d784 u_px_2 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
-    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd2))),
+    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd2))),
     .waddr (clearing ? clear_cnt_q : px_wptr_q),
     .wdata (clearing ? 8'd0 : s_axis_px_tdata),
     .re    (vr_en & (vr_kind == 2'd0)),
@@ -372,10 +373,10 @@ module wm (
     .rdata (u_px_2_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_3 (  // generator/units/wm.ts:92
+  bram_sdp_w8_d784 u_px_3 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
-    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd3))),
+    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd3))),
     .waddr (clearing ? clear_cnt_q : px_wptr_q),
     .wdata (clearing ? 8'd0 : s_axis_px_tdata),
     .re    (vr_en & (vr_kind == 2'd0)),
@@ -383,10 +384,10 @@ module wm (
     .rdata (u_px_3_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_4 (  // generator/units/wm.ts:92
+  bram_sdp_w8_d784 u_px_4 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
-    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd4))),
+    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd4))),
     .waddr (clearing ? clear_cnt_q : px_wptr_q),
     .wdata (clearing ? 8'd0 : s_axis_px_tdata),
     .re    (vr_en & (vr_kind == 2'd0)),
@@ -394,10 +395,10 @@ module wm (
     .rdata (u_px_4_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_5 (  // generator/units/wm.ts:92
+  bram_sdp_w8_d784 u_px_5 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
-    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd5))),
+    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd5))),
     .waddr (clearing ? clear_cnt_q : px_wptr_q),
     .wdata (clearing ? 8'd0 : s_axis_px_tdata),
     .re    (vr_en & (vr_kind == 2'd0)),
@@ -405,10 +406,10 @@ module wm (
     .rdata (u_px_5_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_6 (  // generator/units/wm.ts:92
+  bram_sdp_w8_d784 u_px_6 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
-    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd6))),
+    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd6))),
     .waddr (clearing ? clear_cnt_q : px_wptr_q),
     .wdata (clearing ? 8'd0 : s_axis_px_tdata),
     .re    (vr_en & (vr_kind == 2'd0)),
@@ -416,10 +417,10 @@ module wm (
     .rdata (u_px_6_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_7 (  // generator/units/wm.ts:92
+  bram_sdp_w8_d784 u_px_7 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
-    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & (cur_q == 3'd7))),
+    .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd7))),
     .waddr (clearing ? clear_cnt_q : px_wptr_q),
     .wdata (clearing ? 8'd0 : s_axis_px_tdata),
     .re    (vr_en & (vr_kind == 2'd0)),
@@ -428,7 +429,7 @@ module wm (
   );
 
   assign _mux_u_z1_0_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_0 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d128 u_z1_0 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd0))),
@@ -440,7 +441,7 @@ module wm (
   );
 
   assign _mux_u_z1_1_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_1 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d128 u_z1_1 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd1))),
@@ -452,7 +453,7 @@ module wm (
   );
 
   assign _mux_u_z1_2_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_2 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d128 u_z1_2 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd2))),
@@ -464,7 +465,7 @@ module wm (
   );
 
   assign _mux_u_z1_3_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_3 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d128 u_z1_3 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd3))),
@@ -476,7 +477,7 @@ module wm (
   );
 
   assign _mux_u_z1_4_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_4 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d128 u_z1_4 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd4))),
@@ -488,7 +489,7 @@ module wm (
   );
 
   assign _mux_u_z1_5_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_5 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d128 u_z1_5 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd5))),
@@ -500,7 +501,7 @@ module wm (
   );
 
   assign _mux_u_z1_6_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_6 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d128 u_z1_6 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd6))),
@@ -512,7 +513,7 @@ module wm (
   );
 
   assign _mux_u_z1_7_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_7 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d128 u_z1_7 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd7))),
@@ -524,7 +525,7 @@ module wm (
   );
 
   assign _mux_u_z2_0_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_0 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d64 u_z2_0 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd0))),
@@ -536,7 +537,7 @@ module wm (
   );
 
   assign _mux_u_z2_1_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_1 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d64 u_z2_1 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd1))),
@@ -548,7 +549,7 @@ module wm (
   );
 
   assign _mux_u_z2_2_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_2 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d64 u_z2_2 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd2))),
@@ -560,7 +561,7 @@ module wm (
   );
 
   assign _mux_u_z2_3_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_3 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d64 u_z2_3 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd3))),
@@ -572,7 +573,7 @@ module wm (
   );
 
   assign _mux_u_z2_4_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_4 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d64 u_z2_4 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd4))),
@@ -584,7 +585,7 @@ module wm (
   );
 
   assign _mux_u_z2_5_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_5 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d64 u_z2_5 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd5))),
@@ -596,7 +597,7 @@ module wm (
   );
 
   assign _mux_u_z2_6_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_6 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d64 u_z2_6 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd6))),
@@ -608,7 +609,7 @@ module wm (
   );
 
   assign _mux_u_z2_7_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_7 (  // generator/units/wm.ts:92
+  bram_sdp_w16_d64 u_z2_7 (  // generator/units/wm.ts:93
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd7))),
@@ -627,7 +628,7 @@ module wm (
       default: _sel_vr_data_0 = 16'sd0;
     endcase
   end
-  assign vr_data_0 = _sel_vr_data_0;  // generator/units/wm.ts:267
+  assign vr_data_0 = _sel_vr_data_0;  // generator/units/wm.ts:269
 
   always @* begin
     case (vr_kind_q)
@@ -637,7 +638,7 @@ module wm (
       default: _sel_vr_data_1 = 16'sd0;
     endcase
   end
-  assign vr_data_1 = _sel_vr_data_1;  // generator/units/wm.ts:267
+  assign vr_data_1 = _sel_vr_data_1;  // generator/units/wm.ts:269
 
   always @* begin
     case (vr_kind_q)
@@ -647,7 +648,7 @@ module wm (
       default: _sel_vr_data_2 = 16'sd0;
     endcase
   end
-  assign vr_data_2 = _sel_vr_data_2;  // generator/units/wm.ts:267
+  assign vr_data_2 = _sel_vr_data_2;  // generator/units/wm.ts:269
 
   always @* begin
     case (vr_kind_q)
@@ -657,7 +658,7 @@ module wm (
       default: _sel_vr_data_3 = 16'sd0;
     endcase
   end
-  assign vr_data_3 = _sel_vr_data_3;  // generator/units/wm.ts:267
+  assign vr_data_3 = _sel_vr_data_3;  // generator/units/wm.ts:269
 
   always @* begin
     case (vr_kind_q)
@@ -667,7 +668,7 @@ module wm (
       default: _sel_vr_data_4 = 16'sd0;
     endcase
   end
-  assign vr_data_4 = _sel_vr_data_4;  // generator/units/wm.ts:267
+  assign vr_data_4 = _sel_vr_data_4;  // generator/units/wm.ts:269
 
   always @* begin
     case (vr_kind_q)
@@ -677,7 +678,7 @@ module wm (
       default: _sel_vr_data_5 = 16'sd0;
     endcase
   end
-  assign vr_data_5 = _sel_vr_data_5;  // generator/units/wm.ts:267
+  assign vr_data_5 = _sel_vr_data_5;  // generator/units/wm.ts:269
 
   always @* begin
     case (vr_kind_q)
@@ -687,7 +688,7 @@ module wm (
       default: _sel_vr_data_6 = 16'sd0;
     endcase
   end
-  assign vr_data_6 = _sel_vr_data_6;  // generator/units/wm.ts:267
+  assign vr_data_6 = _sel_vr_data_6;  // generator/units/wm.ts:269
 
   always @* begin
     case (vr_kind_q)
@@ -697,9 +698,9 @@ module wm (
       default: _sel_vr_data_7 = 16'sd0;
     endcase
   end
-  assign vr_data_7 = _sel_vr_data_7;  // generator/units/wm.ts:267
+  assign vr_data_7 = _sel_vr_data_7;  // generator/units/wm.ts:269
 
-  // seq: control (generator/units/wm.ts:272)
+  // seq: control (generator/units/wm.ts:274)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
