@@ -16,8 +16,10 @@
  *   labels     the window's labels (registers: the output layer's y port and the K_Y words)
  *
  * PORTS (clk, rst synchronous active high)
- *   start, op   a command (op sampled at start, ignored while busy): TRAIN, INFER, FLUSH, CLEAR (SEQ_OP)
- *   busy, done  busy from the edge after start until done (1-cycle pulse)
+ *   start, op   a command (op sampled at start): TRAIN, INFER (taken while rec_ready), FLUSH, CLEAR (while idle)
+ *   busy, done  busy while a record or a step is in flight; done: a 1-cycle pulse at the end of each step,
+ *               flush and clear
+ *   rec_ready   a record may start (the intake is free); quiet: nothing in flight, background included
  *   s_axis_px   the record's bytes: TRAIN 784 u8 pixels then the label, INFER the pixels
  *   result      INFER: the predicted class (argmax of the logits, ties to the lowest), valid at done
  *   pending     an update is pending (the δ of the last step not yet applied)
@@ -26,23 +28,28 @@
  *   steps       training steps that updated the parameters (64-bit)
  *   sat_<q>     saturations of training per quantity (QUANTITIES order, 32-bit, wrap)
  *
- * SCHEDULE of a TRAIN record (sample c; "pending" = δ_l(c − 1) in delta_mem, h_l(c − 1) in Hebbian slot sPrev):
- *   NEW       wm NEW (slot c = head); the layer-1 loader starts on Hebbian slot sNew
- *   PIX       each pixel to the loader ((2p − 255)·2^(f_in − 8)) and to wm's pixel bank of c; the label
- *             to wm (LABEL) and the label registers
- *   K_X       gram ROW over the pixels → kernel → {K_Y, K_X} words → wm KROW (beside the passes below)
- *   PASS l    Hebbian pass of layer l: update with δ_l(c − 1) ⊗ h(sPrev) if pending, forward h(sNew) with the
- *             updated weights → layernorm → z: to the next layer's loader (slot sNew), wm's z bank of c,
- *             zc_mem, and for the last hidden layer zpack_mem slot c
- *   (window not full: the step ends here, nothing is pending)
- *   OUT       output layer training step over the window (beside the modulator calls)
- *   MOD l     gram ROW over layer l's stored z → kernel → K_Z row (word c: a filler the modulator drops) →
- *             modulator_wide with the K rows and row sums from wm (K read port), z_c from zc_mem and the
- *             window z rows from wm's vector read → δ_l(c) into delta_mem
- *   then pending; sPrev ↔ sNew.
- * FLUSH: if pending, an update-only pass per hidden layer. CLEAR: wm CLEAR (the epoch boundary).
- * INFER: loader, forward-only passes → layernorm → zpack slot B → output layer logits → argmax.
- * The controller flushes before every command other than TRAIN, so INFER never sees a pending update.
+ * SCHEDULE of a TRAIN record (sample c; "pending" = δ_l(c − 1) in delta_mem, h_l(c − 1) in Hebbian slot sPrev).
+ * Three machines: the intake (a record's bytes), the step (passes) and the background (K_X, modulator, output).
+ *   INTAKE    beside step c − 1, once its K_X row has read the pixel banks (rec_ready): the layer-1 loader
+ *             on slot sIn (≠ sPrev, sCur), each pixel to it ((2p − 255)·2^(f_in − 8)) and to wm's pixel bank
+ *             of the next slot (px_at_head), then the label
+ *   TAKE      the step begins: wm NEW (slot c = head, its label), sCur ← sIn, K_X requested
+ *   PASS l    Hebbian pass of layer l (once δ_l(c − 1) is ready): update with δ_l(c − 1) ⊗ h(sPrev) if pending,
+ *             forward h(sCur) with the updated weights → layernorm → z: to the next layer's loader (slot sCur;
+ *             started when the pass has delivered its accumulators), wm's z bank of c, zc_mem, and for the last
+ *             hidden layer zpack_mem slot c
+ *   END       window full: the output step starts, pending, sPrev ← sCur
+ *   background, each once what it reads is final:
+ *   K_X       after the previous step's modulator chain and output step: gram ROW over the pixels → kernel →
+ *             {K_Y, K_X} words → wm KROW
+ *   MOD l     after K_X and layer l's forward: gram ROW over layer l's stored z → kernel → K_Z row (word c: a
+ *             filler the modulator drops) → modulator_wide with the K rows and row sums from wm (K read port),
+ *             z_c from zc_mem and the window z rows from wm's vector read → δ_l(c) into delta_mem
+ *   OUT       output layer training step over the window
+ * FLUSH: once the background is idle, if pending, an update-only pass per hidden layer. CLEAR: wm CLEAR.
+ * INFER: intake (no window writes), forward-only passes → layernorm → zpack slot B → logits → argmax.
+ * The controller has the sequencer FLUSH before every command other than TRAIN, and answers TRAIN once
+ * `quiet` (everything idle), so INFER never sees a pending update and a RESET finds the datapath idle.
  */
 import { ModuleBuilder, cat, constant, mux, uint, type Expr, type Module, type Signal } from '../ir/index.js';
 import { feedStream, instanceOutStream, streamIn, streamPortName } from '../lib/stream/bundle.js';
