@@ -26,13 +26,14 @@ export function gramTop(cfg: ChipConfig, opts: GramOptions = {}): Module {
   for (const p of ['start', 'mode', 'kinds', 'cur', 'count']) gIns[p] = m.input(`g_${p}`, gMod.ports.find((x) => x.name === p)!.type);
   const wIns: Record<string, ReturnType<typeof m.input>> = {};
   for (const p of wmMod.ports) {
-    if (p.kind !== 'input' || p.role || /^(kr_|vr_|s_axis_krow)/.test(p.name)) continue;
+    if (p.kind !== 'input' || p.role || /^(kr_|vr_|s_axis_krow|px_at_head)/.test(p.name)) continue;
     wIns[p.name] = m.input(p.name, p.type);
   }
   const gVr = { vr_en: m.wire('g_vr_en', uint(1)), vr_kind: m.wire('g_vr_kind', uint(sh.kindBits)), vr_addr: m.wire('g_vr_addr', wmMod.ports.find((x) => x.name === 'vr_addr')!.type) };
   const w = m.instance('u_wm', wmMod, {
     ...wIns,
     ...gVr,
+    px_at_head: constant(0, uint(1)), // pixels to the slot of the last NEW
     kr_en: constant(0, uint(1)),
     kr_p: constant(0, uint(sh.slotBits)),
     kr_q: constant(0, uint(sh.slotBits)),

@@ -98,7 +98,7 @@ export async function wmRun(m: Model, cfg: ChipConfig, seed: number, steps: numb
   const sh = unitShapes(cfg);
   const spec = specWindow(cfg);
   for (const [i, bus] of ['px', 'krow', ...sh.kinds.slice(1).map((k) => k.name)].entries()) await m.sourcePattern(bus, pValid, seed * 31 + i);
-  await pokeZero(m, ['start', 'kr_en', 'vr_en']);
+  await pokeZero(m, ['start', 'kr_en', 'vr_en', 'px_at_head']);
   await m.reset(2);
   expect(await wmCommand(m, WM_OP.CLEAR)).toBe(wmClearCycles(cfg) + 1);
   wmClear(spec);
