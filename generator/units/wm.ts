@@ -16,8 +16,6 @@
  *                 each per cycle; 784 for the default)
  *     op 1 NEW    the next sample enters slot c = head (the oldest leaves): label[c] ← label, head ← (c+1) mod B,
  *                 count ← min(count + 1, B), the pixel and z write pointers restart at 0; done after 1 cycle
- *     op 3 LABEL  label[c] ← label for the slot of the last NEW (a sample whose label follows its pixels); done
- *                 after 1 cycle
  *     op 2 KROW   the incremental K row of slot c: takes count − 1 words {K_Y[c][q], K_X[c][q]} on s_axis_krow, one
  *                 per occupied slot q ≠ c in increasing q, and for each: R_q ← R_q + new − old (old = the word the
  *                 pair held), K[c][q] ← new; then R_c ← 1.0 + Σ_q new. Exact integers. One word per cycle; done
@@ -41,7 +39,7 @@ import { bramDualPort, streamIn } from '../lib/stream/index.js';
 import { bitsOf } from '../lib/arith/common.js';
 import { unitShapes, type UnitShapes } from './shapes.js';
 
-export const WM_OP = { CLEAR: 0, NEW: 1, KROW: 2, LABEL: 3 } as const;
+export const WM_OP = { CLEAR: 0, NEW: 1, KROW: 2 } as const;
 
 /** The memories of the working memory: name, word width and depth (what `wm` instantiates). */
 export function wmMemories(cfg: ChipConfig, sh: UnitShapes = unitShapes(cfg)): { name: string; width: number; depth: number }[] {
@@ -146,7 +144,6 @@ export function workingMemory(cfg: ChipConfig): Module {
   const cmdClear = m.wire('cmd_clear', go(WM_OP.CLEAR));
   const cmdNew = m.wire('cmd_new', go(WM_OP.NEW));
   const cmdKrow = m.wire('cmd_krow', go(WM_OP.KROW));
-  const cmdLabel = m.wire('cmd_label', go(WM_OP.LABEL));
   m.output('busy', idle.not());
   m.output('done', done);
   m.output('cur', cur);
@@ -229,7 +226,7 @@ export function workingMemory(cfg: ChipConfig): Module {
     'labels',
     sh.labelBits,
     B,
-    { we: clrB.or(cmdNew).or(cmdLabel), waddr: mux(clearing, clr.resize(SB), mux(cmdLabel, cur, head)), wdata: mux(clearing, constant(0, uint(sh.labelBits)), labelIn) },
+    { we: clrB.or(cmdNew), waddr: mux(clearing, clr.resize(SB), head), wdata: mux(clearing, constant(0, uint(sh.labelBits)), labelIn) },
     krEn.and(idle),
     krQ,
   );
@@ -301,7 +298,6 @@ export function workingMemory(cfg: ChipConfig): Module {
         $.set(count, countNext);
         $.set(done, 1);
       })
-      .elseIf(cmdLabel, () => $.set(done, 1))
       .elseIf(cmdKrow, () => {
         $.set(state, S_KROW);
         $.set(left, count.subWrap(1));

@@ -62,7 +62,6 @@ module wm (
   wire        cmd_clear;
   wire        cmd_new;
   wire        cmd_krow;
-  wire        cmd_label;
   reg  [9:0]  px_wptr_q;
   reg  [6:0]  z1_wptr_q;
   reg  [5:0]  z2_wptr_q;
@@ -156,35 +155,33 @@ module wm (
   reg  [15:0] _sel_vr_data_6;
   reg  [15:0] _sel_vr_data_7;
 
-  assign idle = state_q == 2'd0;  // generator/units/wm.ts:143
+  assign idle = state_q == 2'd0;  // generator/units/wm.ts:141
 
-  assign clearing = state_q == 2'd1;  // generator/units/wm.ts:144
+  assign clearing = state_q == 2'd1;  // generator/units/wm.ts:142
 
-  assign cmd_clear = (start & idle) & (op == 2'd0);  // generator/units/wm.ts:146
+  assign cmd_clear = (start & idle) & (op == 2'd0);  // generator/units/wm.ts:144
 
-  assign cmd_new = (start & idle) & (op == 2'd1);  // generator/units/wm.ts:147
+  assign cmd_new = (start & idle) & (op == 2'd1);  // generator/units/wm.ts:145
 
-  assign cmd_krow = (start & idle) & (op == 2'd2);  // generator/units/wm.ts:148
+  assign cmd_krow = (start & idle) & (op == 2'd2);  // generator/units/wm.ts:146
 
-  assign cmd_label = (start & idle) & (op == 2'd3);  // generator/units/wm.ts:149
+  assign busy = ~idle;  // generator/units/wm.ts:147
 
-  assign busy = ~idle;  // generator/units/wm.ts:150
+  assign done = done_q;  // generator/units/wm.ts:148
 
-  assign done = done_q;  // generator/units/wm.ts:151
+  assign cur = cur_q;  // generator/units/wm.ts:149
 
-  assign cur = cur_q;  // generator/units/wm.ts:152
+  assign count = count_q;  // generator/units/wm.ts:150
 
-  assign count = count_q;  // generator/units/wm.ts:153
+  assign head = head_q;  // generator/units/wm.ts:151
 
-  assign head = head_q;  // generator/units/wm.ts:154
+  assign s_axis_px_tready = ~clearing;  // generator/units/wm.ts:155
 
-  assign s_axis_px_tready = ~clearing;  // generator/units/wm.ts:158
+  assign s_axis_z1_tready = ~clearing;  // generator/units/wm.ts:158
 
-  assign s_axis_z1_tready = ~clearing;  // generator/units/wm.ts:161
+  assign s_axis_z2_tready = ~clearing;  // generator/units/wm.ts:158
 
-  assign s_axis_z2_tready = ~clearing;  // generator/units/wm.ts:161
-
-  // seq: write_pointers (generator/units/wm.ts:166)
+  // seq: write_pointers (generator/units/wm.ts:163)
   always @(posedge clk) begin
     if (rst) begin
       px_wptr_q <= 10'd0;
@@ -209,41 +206,41 @@ module wm (
     end
   end
 
-  assign in_krow = state_q == 2'd2;  // generator/units/wm.ts:176
+  assign in_krow = state_q == 2'd2;  // generator/units/wm.ts:173
 
-  assign krow_ready = in_krow & (krow_left_q != 4'd0);  // generator/units/wm.ts:177
+  assign krow_ready = in_krow & (krow_left_q != 4'd0);  // generator/units/wm.ts:174
 
-  assign s_axis_krow_tready = krow_ready;  // generator/units/wm.ts:178
+  assign s_axis_krow_tready = krow_ready;  // generator/units/wm.ts:175
 
-  assign krow_accept = s_axis_krow_tvalid & krow_ready;  // generator/units/wm.ts:179
+  assign krow_accept = s_axis_krow_tvalid & krow_ready;  // generator/units/wm.ts:176
 
-  assign krow_tri_lo = (cur_q < krow_q_q) ? cur_q : krow_q_q;  // generator/units/wm.ts:182
+  assign krow_tri_lo = (cur_q < krow_q_q) ? cur_q : krow_q_q;  // generator/units/wm.ts:179
 
-  assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;  // generator/units/wm.ts:183
+  assign krow_tri_hi = (cur_q < krow_q_q) ? krow_q_q : cur_q;  // generator/units/wm.ts:180
 
   assign _sub_krow_tri = 5'd15 - {2'd0, krow_tri_lo};
   assign _mul_krow_tri = krow_tri_lo * _sub_krow_tri;
   assign _bits_krow_tri = _mul_krow_tri[9:1];
-  assign krow_tri = _bits_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};  // generator/units/wm.ts:189
+  assign krow_tri = _bits_krow_tri[4:0] + {2'd0, (krow_tri_hi - krow_tri_lo) - 3'd1};  // generator/units/wm.ts:186
 
-  assign rc_write = (in_krow & (krow_left_q == 4'd0)) & (~w_valid_q);  // generator/units/wm.ts:199
+  assign rc_write = (in_krow & (krow_left_q == 4'd0)) & (~w_valid_q);  // generator/units/wm.ts:196
 
-  assign kr_tri_lo = (kr_p < kr_q) ? kr_p : kr_q;  // generator/units/wm.ts:182
+  assign kr_tri_lo = (kr_p < kr_q) ? kr_p : kr_q;  // generator/units/wm.ts:179
 
-  assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;  // generator/units/wm.ts:183
+  assign kr_tri_hi = (kr_p < kr_q) ? kr_q : kr_p;  // generator/units/wm.ts:180
 
   assign _sub_kr_tri = 5'd15 - {2'd0, kr_tri_lo};
   assign _mul_kr_tri = kr_tri_lo * _sub_kr_tri;
   assign _bits_kr_tri = _mul_kr_tri[9:1];
-  assign kr_tri = _bits_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};  // generator/units/wm.ts:189
+  assign kr_tri = _bits_kr_tri[4:0] + {2'd0, (kr_tri_hi - kr_tri_lo) - 3'd1};  // generator/units/wm.ts:186
 
-  assign k_re = in_krow ? krow_accept : (kr_en & idle);  // generator/units/wm.ts:206
+  assign k_re = in_krow ? krow_accept : (kr_en & idle);  // generator/units/wm.ts:203
 
-  assign k_raddr = in_krow ? krow_tri : kr_tri;  // generator/units/wm.ts:207
+  assign k_raddr = in_krow ? krow_tri : kr_tri;  // generator/units/wm.ts:204
 
-  assign r_raddr = in_krow ? krow_q_q : kr_q;  // generator/units/wm.ts:208
+  assign r_raddr = in_krow ? krow_q_q : kr_q;  // generator/units/wm.ts:205
 
-  bram_sdp_w17_d28 u_kx (  // generator/units/wm.ts:93
+  bram_sdp_w17_d28 u_kx (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    ((clearing & (clear_cnt_q < 10'd28)) | w_valid_q),
@@ -254,7 +251,7 @@ module wm (
     .rdata (u_kx_rdata)
   );
 
-  bram_sdp_w17_d28 u_ky (  // generator/units/wm.ts:93
+  bram_sdp_w17_d28 u_ky (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    ((clearing & (clear_cnt_q < 10'd28)) | w_valid_q),
@@ -268,7 +265,7 @@ module wm (
   assign _ext_u_rx_wdata = {1'b0, w_kx_q};
   assign _ext_u_rx_wdata_2 = {1'b0, u_kx_rdata};
   assign _sub_u_rx_wdata = ({1'b0, rx_rdata} + {{3{_ext_u_rx_wdata[17]}}, _ext_u_rx_wdata}) - {{3{_ext_u_rx_wdata_2[17]}}, _ext_u_rx_wdata_2};
-  bram_sdp_w20_d8 u_rx (  // generator/units/wm.ts:93
+  bram_sdp_w20_d8 u_rx (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (((clearing & (clear_cnt_q < 10'd8)) | w_valid_q) | rc_write),
@@ -279,12 +276,12 @@ module wm (
     .rdata (u_rx_rdata)
   );
 
-  assign rx_rdata = u_rx_rdata;  // generator/units/wm.ts:225
+  assign rx_rdata = u_rx_rdata;  // generator/units/wm.ts:222
 
   assign _ext_u_ry_wdata = {1'b0, w_ky_q};
   assign _ext_u_ry_wdata_2 = {1'b0, u_ky_rdata};
   assign _sub_u_ry_wdata = ({1'b0, ry_rdata} + {{3{_ext_u_ry_wdata[17]}}, _ext_u_ry_wdata}) - {{3{_ext_u_ry_wdata_2[17]}}, _ext_u_ry_wdata_2};
-  bram_sdp_w20_d8 u_ry (  // generator/units/wm.ts:93
+  bram_sdp_w20_d8 u_ry (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (((clearing & (clear_cnt_q < 10'd8)) | w_valid_q) | rc_write),
@@ -295,20 +292,20 @@ module wm (
     .rdata (u_ry_rdata)
   );
 
-  assign ry_rdata = u_ry_rdata;  // generator/units/wm.ts:226
+  assign ry_rdata = u_ry_rdata;  // generator/units/wm.ts:223
 
-  bram_sdp_w4_d8 u_labels (  // generator/units/wm.ts:93
+  bram_sdp_w4_d8 u_labels (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
-    .we    (((clearing & (clear_cnt_q < 10'd8)) | cmd_new) | cmd_label),
-    .waddr (clearing ? clear_cnt_q[2:0] : (cmd_label ? cur_q : head_q)),
+    .we    ((clearing & (clear_cnt_q < 10'd8)) | cmd_new),
+    .waddr (clearing ? clear_cnt_q[2:0] : head_q),
     .wdata (clearing ? 4'd0 : label),
     .re    (kr_en & idle),
     .raddr (kr_q),
     .rdata (u_labels_rdata)
   );
 
-  // seq: kr_diag (generator/units/wm.ts:237)
+  // seq: kr_diag (generator/units/wm.ts:234)
   always @(posedge clk) begin
     if (rst) begin
       kr_diag_q <= 1'b0;
@@ -319,17 +316,17 @@ module wm (
     end
   end
 
-  assign kr_kx = kr_diag_q ? 17'h10000 : u_kx_rdata;  // generator/units/wm.ts:239
+  assign kr_kx = kr_diag_q ? 17'h10000 : u_kx_rdata;  // generator/units/wm.ts:236
 
-  assign kr_ky = kr_diag_q ? 17'h10000 : u_ky_rdata;  // generator/units/wm.ts:240
+  assign kr_ky = kr_diag_q ? 17'h10000 : u_ky_rdata;  // generator/units/wm.ts:237
 
-  assign kr_rx = rx_rdata;  // generator/units/wm.ts:241
+  assign kr_rx = rx_rdata;  // generator/units/wm.ts:238
 
-  assign kr_ry = ry_rdata;  // generator/units/wm.ts:242
+  assign kr_ry = ry_rdata;  // generator/units/wm.ts:239
 
-  assign kr_label = u_labels_rdata;  // generator/units/wm.ts:243
+  assign kr_label = u_labels_rdata;  // generator/units/wm.ts:240
 
-  // seq: vr_kind (generator/units/wm.ts:250)
+  // seq: vr_kind (generator/units/wm.ts:247)
   always @(posedge clk) begin
     if (rst) begin
       vr_kind_q <= 2'd0;
@@ -340,7 +337,7 @@ module wm (
     end
   end
 
-  bram_sdp_w8_d784 u_px_0 (  // generator/units/wm.ts:93
+  bram_sdp_w8_d784 u_px_0 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd0))),
@@ -351,7 +348,7 @@ module wm (
     .rdata (u_px_0_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_1 (  // generator/units/wm.ts:93
+  bram_sdp_w8_d784 u_px_1 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd1))),
@@ -362,7 +359,7 @@ module wm (
     .rdata (u_px_1_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_2 (  // generator/units/wm.ts:93
+  bram_sdp_w8_d784 u_px_2 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd2))),
@@ -373,7 +370,7 @@ module wm (
     .rdata (u_px_2_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_3 (  // generator/units/wm.ts:93
+  bram_sdp_w8_d784 u_px_3 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd3))),
@@ -384,7 +381,7 @@ module wm (
     .rdata (u_px_3_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_4 (  // generator/units/wm.ts:93
+  bram_sdp_w8_d784 u_px_4 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd4))),
@@ -395,7 +392,7 @@ module wm (
     .rdata (u_px_4_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_5 (  // generator/units/wm.ts:93
+  bram_sdp_w8_d784 u_px_5 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd5))),
@@ -406,7 +403,7 @@ module wm (
     .rdata (u_px_5_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_6 (  // generator/units/wm.ts:93
+  bram_sdp_w8_d784 u_px_6 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd6))),
@@ -417,7 +414,7 @@ module wm (
     .rdata (u_px_6_rdata)
   );
 
-  bram_sdp_w8_d784 u_px_7 (  // generator/units/wm.ts:93
+  bram_sdp_w8_d784 u_px_7 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd784) : ((s_axis_px_tvalid & s_axis_px_tready) & ((px_at_head ? head_q : cur_q) == 3'd7))),
@@ -429,7 +426,7 @@ module wm (
   );
 
   assign _mux_u_z1_0_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_0 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d128 u_z1_0 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd0))),
@@ -441,7 +438,7 @@ module wm (
   );
 
   assign _mux_u_z1_1_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_1 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d128 u_z1_1 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd1))),
@@ -453,7 +450,7 @@ module wm (
   );
 
   assign _mux_u_z1_2_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_2 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d128 u_z1_2 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd2))),
@@ -465,7 +462,7 @@ module wm (
   );
 
   assign _mux_u_z1_3_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_3 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d128 u_z1_3 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd3))),
@@ -477,7 +474,7 @@ module wm (
   );
 
   assign _mux_u_z1_4_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_4 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d128 u_z1_4 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd4))),
@@ -489,7 +486,7 @@ module wm (
   );
 
   assign _mux_u_z1_5_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_5 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d128 u_z1_5 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd5))),
@@ -501,7 +498,7 @@ module wm (
   );
 
   assign _mux_u_z1_6_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_6 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d128 u_z1_6 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd6))),
@@ -513,7 +510,7 @@ module wm (
   );
 
   assign _mux_u_z1_7_waddr = clearing ? clear_cnt_q : {3'd0, z1_wptr_q};
-  bram_sdp_w16_d128 u_z1_7 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d128 u_z1_7 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd128) : ((s_axis_z1_tvalid & s_axis_z1_tready) & (cur_q == 3'd7))),
@@ -525,7 +522,7 @@ module wm (
   );
 
   assign _mux_u_z2_0_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_0 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d64 u_z2_0 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd0))),
@@ -537,7 +534,7 @@ module wm (
   );
 
   assign _mux_u_z2_1_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_1 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d64 u_z2_1 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd1))),
@@ -549,7 +546,7 @@ module wm (
   );
 
   assign _mux_u_z2_2_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_2 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d64 u_z2_2 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd2))),
@@ -561,7 +558,7 @@ module wm (
   );
 
   assign _mux_u_z2_3_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_3 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d64 u_z2_3 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd3))),
@@ -573,7 +570,7 @@ module wm (
   );
 
   assign _mux_u_z2_4_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_4 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d64 u_z2_4 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd4))),
@@ -585,7 +582,7 @@ module wm (
   );
 
   assign _mux_u_z2_5_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_5 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d64 u_z2_5 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd5))),
@@ -597,7 +594,7 @@ module wm (
   );
 
   assign _mux_u_z2_6_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_6 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d64 u_z2_6 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd6))),
@@ -609,7 +606,7 @@ module wm (
   );
 
   assign _mux_u_z2_7_waddr = clearing ? clear_cnt_q : {4'd0, z2_wptr_q};
-  bram_sdp_w16_d64 u_z2_7 (  // generator/units/wm.ts:93
+  bram_sdp_w16_d64 u_z2_7 (  // generator/units/wm.ts:91
     .clk   (clk),
     .rst   (rst),
     .we    (clearing ? (clear_cnt_q < 10'd64) : ((s_axis_z2_tvalid & s_axis_z2_tready) & (cur_q == 3'd7))),
@@ -628,7 +625,7 @@ module wm (
       default: _sel_vr_data_0 = 16'sd0;
     endcase
   end
-  assign vr_data_0 = _sel_vr_data_0;  // generator/units/wm.ts:269
+  assign vr_data_0 = _sel_vr_data_0;  // generator/units/wm.ts:266
 
   always @* begin
     case (vr_kind_q)
@@ -638,7 +635,7 @@ module wm (
       default: _sel_vr_data_1 = 16'sd0;
     endcase
   end
-  assign vr_data_1 = _sel_vr_data_1;  // generator/units/wm.ts:269
+  assign vr_data_1 = _sel_vr_data_1;  // generator/units/wm.ts:266
 
   always @* begin
     case (vr_kind_q)
@@ -648,7 +645,7 @@ module wm (
       default: _sel_vr_data_2 = 16'sd0;
     endcase
   end
-  assign vr_data_2 = _sel_vr_data_2;  // generator/units/wm.ts:269
+  assign vr_data_2 = _sel_vr_data_2;  // generator/units/wm.ts:266
 
   always @* begin
     case (vr_kind_q)
@@ -658,7 +655,7 @@ module wm (
       default: _sel_vr_data_3 = 16'sd0;
     endcase
   end
-  assign vr_data_3 = _sel_vr_data_3;  // generator/units/wm.ts:269
+  assign vr_data_3 = _sel_vr_data_3;  // generator/units/wm.ts:266
 
   always @* begin
     case (vr_kind_q)
@@ -668,7 +665,7 @@ module wm (
       default: _sel_vr_data_4 = 16'sd0;
     endcase
   end
-  assign vr_data_4 = _sel_vr_data_4;  // generator/units/wm.ts:269
+  assign vr_data_4 = _sel_vr_data_4;  // generator/units/wm.ts:266
 
   always @* begin
     case (vr_kind_q)
@@ -678,7 +675,7 @@ module wm (
       default: _sel_vr_data_5 = 16'sd0;
     endcase
   end
-  assign vr_data_5 = _sel_vr_data_5;  // generator/units/wm.ts:269
+  assign vr_data_5 = _sel_vr_data_5;  // generator/units/wm.ts:266
 
   always @* begin
     case (vr_kind_q)
@@ -688,7 +685,7 @@ module wm (
       default: _sel_vr_data_6 = 16'sd0;
     endcase
   end
-  assign vr_data_6 = _sel_vr_data_6;  // generator/units/wm.ts:269
+  assign vr_data_6 = _sel_vr_data_6;  // generator/units/wm.ts:266
 
   always @* begin
     case (vr_kind_q)
@@ -698,9 +695,9 @@ module wm (
       default: _sel_vr_data_7 = 16'sd0;
     endcase
   end
-  assign vr_data_7 = _sel_vr_data_7;  // generator/units/wm.ts:269
+  assign vr_data_7 = _sel_vr_data_7;  // generator/units/wm.ts:266
 
-  // seq: control (generator/units/wm.ts:274)
+  // seq: control (generator/units/wm.ts:271)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -743,8 +740,6 @@ module wm (
         cur_q <= head_q;
         head_q <= (head_q == 3'd7) ? 3'd0 : (head_q + 3'd1);
         count_q <= (count_q == 4'd8) ? count_q : (count_q + 4'd1);
-        done_q <= 1'b1;
-      end else if (cmd_label) begin
         done_q <= 1'b1;
       end else if (cmd_krow) begin
         state_q <= 2'd2;
