@@ -217,3 +217,26 @@ export function checkFit(cfg: ChipConfig, board: Board, top?: Module[]): FitRepo
   const bad = r.lines.filter((l) => !l.ok).map((l) => `${l.resource}: needs ${l.needed}, ${board.name} has ${l.available}. ${l.advice}`);
   throw new FitError(`config does not fit ${board.title}:\n  ${bad.join('\n  ')}`, r);
 }
+
+/** One board's verdict for a config, resource by resource (needed / available): what a sweep records. */
+export interface BoardFit {
+  board: string;
+  fits: boolean;
+  resources: { resource: string; needed: number; available: number }[];
+}
+
+/** The fit check of one config against every board (the chip top built once). */
+export function boardFits(cfg: ChipConfig, boards: Board[]): BoardFit[] {
+  const top = chipCore(cfg);
+  return boards.map((b) => {
+    const r = fitReport(cfg, b, top);
+    return { board: r.board, fits: r.fits, resources: r.lines.map(({ resource, needed, available }) => ({ resource, needed, available })) };
+  });
+}
+
+/** One line for a table cell: `arty-a7-100t fits (block RAM (RAMB18E1) 135/270, …); icebreaker refused (…)`. */
+export function boardFitText(fits: BoardFit[]): string {
+  return fits
+    .map((f) => `${f.board} ${f.fits ? 'fits' : 'refused'} (${f.resources.map((r) => `${r.resource} ${r.needed}/${r.available}`).join(', ')})`)
+    .join('; ');
+}

@@ -12,6 +12,9 @@ import type { MemoryReport } from '../../sim/golden/fixed/engine.js';
 import type { DatasetName } from '../data/index.js';
 import { resolveNumeric, withNumeric, type NumericConfig } from '../../generator/numeric.js';
 import { sumFormat } from '../../generator/fixed/format.js';
+import { boardFits, boardFitText, type BoardFit } from '../boards/fit.js';
+import { boardNames, loadBoard } from '../boards/board.js';
+import { configHash, type ChipConfig } from '../../generator/config.js';
 import { failedFile, logFile, pointArgv, readResult, shellLine, type SweepManifest, type SweepPoint, type TrainReport } from './spec.js';
 
 /** Working memory of the window in bits (sim/golden/fixed MemoryReport) and which formats it was counted in. */
@@ -21,12 +24,15 @@ export interface WorkingMemoryBits extends MemoryReport {
 }
 
 /**
- * Figures of a run on the simulated chip or a board, taken from the train report's `chip` object when the
- * engine writes one: cycles per sample and whether (and how) the design fits the board.
+ * Figures of a run on a chip engine (the simulated chip, a board, the controller's reference model), for
+ * points whose train report has a `chip` object: cycles per sample (null when the engine counts none) and
+ * the bound ⌈weights / lanes⌉ from that object, and the fit check of the run's ChipConfig against every
+ * board under boards/ (block RAM, DSP tiles, single-port RAM: needed / available).
  */
 export interface ChipFigures {
-  cyclesPerSample?: number;
-  boardFit?: unknown;
+  cyclesPerSample: number | null;
+  boundCyclesPerSample?: number;
+  boardFit?: BoardFit[];
 }
 
 export interface ResultRow {
@@ -85,12 +91,22 @@ export function workingMemoryBits(r: TrainReport): WorkingMemoryBits | null {
   return t.memory === 'recompute' ? { ...mem, storedZ: 0, total: mem.total - mem.storedZ, formats: 'chip' } : { ...mem, formats: 'chip' };
 }
 
+const fitCache = new Map<string, BoardFit[]>();
+
+/** The fit check of a config against every board, once per config hash (building the chip top takes ~1 s). */
+function boardFitOf(cfg: ChipConfig): BoardFit[] {
+  const key = configHash(cfg);
+  let f = fitCache.get(key);
+  if (!f) fitCache.set(key, (f = boardFits(cfg, boardNames().map(loadBoard))));
+  return f;
+}
+
 function chipFigures(r: TrainReport): ChipFigures | undefined {
   const c = r.chip;
   if (!c || typeof c !== 'object') return undefined;
-  const out: ChipFigures = {};
-  if (typeof c.cyclesPerSample === 'number') out.cyclesPerSample = c.cyclesPerSample;
-  if (c.boardFit !== undefined) out.boardFit = c.boardFit;
+  const out: ChipFigures = { cyclesPerSample: typeof c.cyclesPerSample === 'number' ? c.cyclesPerSample : null };
+  if (typeof c.boundCyclesPerSample === 'number') out.boundCyclesPerSample = c.boundCyclesPerSample;
+  if (r.config.chip) out.boardFit = boardFitOf(r.config.chip);
   return out;
 }
 
@@ -127,7 +143,7 @@ export function resultsCsv(rows: ResultRow[]): string {
     'id', 'label', ...optKeys.map((k) => `param_${k}`), 'engine', 'numeric', 'dataset', 'rule', 'layers', 'window', 'memory', 'variant', 'optimizer', 'seed',
     'epochs', 'test_accuracy', ...Array.from({ length: maxEpochs }, (_, i) => `test_accuracy_epoch${i + 1}`), 'train_seconds', 'samples_per_second',
     'wm_bits', 'wm_bits_inputs', 'wm_bits_labels', 'wm_bits_stored_z', 'wm_bits_gram', 'wm_bits_row_sums', 'wm_formats', 'weight_bits',
-    'cycles_per_sample', 'board_fit', 'command',
+    'cycles_per_sample', 'bound_cycles_per_sample', 'board_fit', 'command',
   ];
   const lines = rows.map((r) => {
     const c = r.train.config;
@@ -139,7 +155,7 @@ export function resultsCsv(rows: ResultRow[]): string {
       t.optimizer, t.seed, e.length, e.at(-1)?.testAccuracy, ...Array.from({ length: maxEpochs }, (_, i) => e[i]?.testAccuracy),
       e.reduce((s, x) => s + x.seconds, 0).toFixed(2), e.at(-1)?.samplesPerSecond.toFixed(1),
       w?.total, w?.inputs, w?.labels, w?.storedZ, w?.gram, w?.rowSums, w?.formats, w?.weights,
-      r.chip?.cyclesPerSample, r.chip?.boardFit, r.command,
+      r.chip?.cyclesPerSample, r.chip?.boundCyclesPerSample, r.chip?.boardFit ? boardFitText(r.chip.boardFit) : undefined, r.command,
     ].map(csvCell).join(',');
   });
   return `${[header.join(','), ...lines].join('\n')}\n`;

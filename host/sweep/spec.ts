@@ -244,7 +244,7 @@ export function pointShellCommand(m: SweepManifest, p: SweepPoint): string {
   return `${shellLine(pointArgv(m, p))} > ${shellWord(logFile(m, p))} 2>&1`;
 }
 
-/** What `train --json` writes (the simulated chip will add `chip`). */
+/** What `train --json` writes (chip engines add `chip`: the last epoch's cycles per sample and bound). */
 export interface TrainReport {
   config: RunSpec;
   epochs: EpochRecord[];

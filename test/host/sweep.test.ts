@@ -11,6 +11,8 @@ import { Resvg } from '@resvg/resvg-js';
 import { buildManifest, parseParam, pointArgv, type TrainReport } from '../../host/sweep/spec.js';
 import type { ResultRow } from '../../host/sweep/collect.js';
 import { sweepPlotData } from '../../host/plot/sweep.js';
+import { fitReport } from '../../host/boards/fit.js';
+import { boardNames, loadBoard } from '../../host/boards/board.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/ibhebb.js');
@@ -143,6 +145,36 @@ describe('ibhebb sweep (local)', () => {
     const rows = readRows(dir) as (Row & { train: { config: { formats: { lfsr: { lanes: number } } } } })[];
     expect(rows.map((x) => x.train.config.formats.lfsr.lanes)).toEqual([1, 16]);
     expect(rows.every((x) => x.workingMemoryBits?.formats === 'run' && x.workingMemoryBits.storedZ > 0)).toBe(true);
+  });
+
+  it('chip points: results.jsonl and results.csv hold cycles per sample, the bound and the fit check against every board', async () => {
+    const dir = join(tmp(), 'out');
+    const mnist = ['--engine', 'mock', '--layers', '784,16,8,10', '--window', '4', '--train-limit', '40', '--test-limit', '10', '--epochs', '1'];
+    const r = await run(['sweep', '--param', 'lanes=4,8', ...mnist, '--out', dir, '--jobs', '1']);
+    expect(r.exitCode, r.all).toBe(0);
+    const rows = readRows(dir) as unknown as ResultRow[];
+    expect(rows).toHaveLength(2);
+    const words = 16 * 785 + 8 * 17 + 10 * 9;
+    const boards = boardNames();
+    expect(boards.length).toBeGreaterThan(1);
+    for (const [i, lanes] of [4, 8].entries()) {
+      const row = rows[i];
+      const cfg = row.train.config.chip!;
+      expect(cfg.lanes).toBe(lanes);
+      // the controller's reference model counts no cycles: null, not left out
+      expect(row.chip).toMatchObject({ cyclesPerSample: null, boundCyclesPerSample: Math.ceil(words / lanes) });
+      expect(row.chip!.boardFit!.map((f) => f.board)).toEqual(boards);
+      for (const f of row.chip!.boardFit!) {
+        const want = fitReport(cfg, loadBoard(f.board));
+        expect(f.fits).toBe(want.fits);
+        expect(f.resources).toEqual(want.lines.map((l) => ({ resource: l.resource, needed: l.needed, available: l.available })));
+      }
+    }
+    const dsp = (row: ResultRow) => row.chip!.boardFit!.find((f) => f.board === 'arty-a7-100t')!.resources.find((x) => x.resource.startsWith('DSP'))!.needed;
+    expect(dsp(rows[1])).toBeGreaterThan(dsp(rows[0])); // two multipliers per Hebbian lane
+    const csv = readFileSync(join(dir, 'results.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toContain('cycles_per_sample,bound_cycles_per_sample,board_fit,');
+    expect(csv[2]).toContain(`,${Math.ceil(words / 8)},"arty-a7-100t ${rows[1].chip!.boardFit![0].fits ? 'fits' : 'refused'} (block RAM`);
   });
 
   it('records a failed point with its log and goes on', async () => {
