@@ -47,8 +47,8 @@ function parseCsv(text: string): string[][] {
 
 /**
  * The rows of a results.csv (host/sweep/collect.ts resultsCsv) as result rows: accuracy per epoch, the run's
- * settings and working memory as the table holds them. The table keeps only the last epoch's speed, so the
- * other epochs' timing is NaN.
+ * settings and working memory as the table holds them. The table keeps only the last epoch's speed and the
+ * total time, so the other epochs' speed is NaN and their time 0.
  */
 function rowsFromCsv(file: string): ResultRow[] {
   const [header, ...lines] = parseCsv(readFileSync(file, 'utf8'));
@@ -64,7 +64,8 @@ function rowsFromCsv(file: string): ResultRow[] {
       epoch: k + 1,
       testAccuracy: num(`test_accuracy_epoch${k + 1}`),
       trainSamples: NaN,
-      seconds: NaN,
+      // the table keeps the run's total time only: on the last epoch, so that a merged table keeps it
+      seconds: k === n - 1 ? num('train_seconds') : 0,
       samplesPerSecond: k === n - 1 ? num('samples_per_second') : NaN,
     }));
     if (epochs.some((e) => !Number.isFinite(e.testAccuracy))) throw new Error(`${file}: line ${i + 2} (${v.id}) lacks an epoch's accuracy`);
