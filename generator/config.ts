@@ -28,7 +28,16 @@ export interface ChipConfig {
   gram: { rows: number; cols: number };
   /** Number formats, rounding, tables, LFSR and learning-rate shifts (generator/numeric.ts). */
   numeric: NumericConfig;
+  /**
+   * Where the Hebbian unit keeps its weight banks: 'block' (the default; left out of the config when so, so
+   * the default design's hash is unchanged): one simple-dual-port block RAM per lane; 'spram': two
+   * single-port RAMs per lane by address parity (memory style 'huge': iCE40 UltraPlus SB_SPRAM256KA), same
+   * issue rate (generator/units/hebbian.ts).
+   */
+  weightMemory?: WeightMemory;
 }
+
+export type WeightMemory = 'block' | 'spram';
 
 export const DEFAULT_CHIP: ChipConfig = {
   layers: [784, 128, 64, 10],
@@ -74,6 +83,9 @@ export function validateChip(c: ChipConfig, where = 'config'): ChipConfig {
   if (c.numeric?.lfsr?.lanes !== c.lanes) {
     bad('numeric.lfsr.lanes', `= ${c.numeric?.lfsr?.lanes} must equal lanes (${c.lanes}): word i of a row rounds with LFSR lane i mod lanes`);
   }
+  if (c.weightMemory !== undefined && c.weightMemory !== 'block' && c.weightMemory !== 'spram') {
+    bad('weightMemory', `= ${JSON.stringify(c.weightMemory)} must be 'block' or 'spram'`);
+  }
   try {
     validateNumeric(c.numeric);
   } catch (e) {
@@ -82,7 +94,7 @@ export function validateChip(c: ChipConfig, where = 'config'): ChipConfig {
   return c;
 }
 
-const KEYS: (keyof ChipConfig)[] = ['layers', 'window', 'variant', 'gamma', 'sigma', 'lnEps', 'lanes', 'gram', 'numeric'];
+const KEYS: (keyof ChipConfig)[] = ['layers', 'window', 'variant', 'gamma', 'sigma', 'lnEps', 'lanes', 'gram', 'numeric', 'weightMemory'];
 
 /** Reads a JSON config; fields left out take the defaults (numeric merged per section). */
 export function loadChipConfig(file: string): ChipConfig {
@@ -106,6 +118,7 @@ export function loadChipConfig(file: string): ChipConfig {
     gram: { ...DEFAULT_CHIP.gram, ...((obj.gram ?? {}) as Partial<ChipConfig['gram']>) },
     numeric,
   };
+  if (cfg.weightMemory === 'block') delete cfg.weightMemory; // the default: the same design and hash as without it
   // `lanes` alone sets the LFSR lane count too; both given must agree (validateChip says so otherwise)
   if (obj.lanes !== undefined && userLfsr === undefined) cfg.numeric = { ...numeric, lfsr: { ...numeric.lfsr, lanes: cfg.lanes } };
   else if (obj.lanes === undefined && userLfsr !== undefined) cfg.lanes = numeric.lfsr.lanes;

@@ -9,6 +9,11 @@
  *              bank i mod L at address wBase_l + j·C_l + ⌊i/L⌋, C_l = ⌈nIn_l / L⌉ chunks per row; all
  *              hidden layers at per-layer bases. Lanes ≥ r_l = nIn_l − (C_l − 1)·L of a row's last chunk
  *              hold no word.
+ *              cfg.weightMemory 'spram': each bank is two single-port RAMs wbank_<q>_0 / wbank_<q>_1 (memory
+ *              style 'huge', iCE40 UltraPlus SB_SPRAM256KA), word A of the bank in RAM A mod 2 at ⌊A/2⌋.
+ *              A pass's consecutive issues read consecutive addresses, and each write (A, one cycle after
+ *              its read) meets at most the read of A + 1 in the other RAM: same issue rate, same
+ *              latencies, bit-identical results; the read data passes one 2:1 mux (the parity of the read).
  *   bias_mem   the biases, layer l row j at bBase_l + j; processed with the row's last chunk.
  *   hbuf_<q>   input vectors, S = 3 slots per layer (word i of slot s of layer l at hBase_l + s·C_l + ⌊i/L⌋
  *              in lane i mod L), stored aligned to the largest input fraction of the hidden layers.
@@ -191,6 +196,50 @@ function checkUnit(cfg: ChipConfig, N: ResolvedNumeric): void {
   if (N.lfsr.lanes !== cfg.lanes) throw new RangeError(`hebbian: numeric.lfsr.lanes (${N.lfsr.lanes}) must equal lanes (${cfg.lanes})`);
 }
 
+/** A lane's weight bank: its read register (latency 1) and its write port (connected once). */
+interface WeightBank {
+  rd: Expr;
+  write(addr: Expr, data: Expr, en: Expr): void;
+}
+
+/**
+ * Weight bank of lane q, read at raddr when ren. 'block': one simple-dual-port memory `wbank_<q>`.
+ * 'spram': two single-port memories `wbank_<q>_<p>` (style 'huge'), word A in memory p = A mod 2 at ⌊A/2⌋;
+ * each memory's one address is its write address in a cycle that writes it, else the read address. A pass
+ * reads A at issue and writes it one cycle later, while the next issue reads A + 1 (the other memory), so a
+ * read never meets a write of its memory; the read enable excludes one anyway. rd = the word of the memory
+ * read last (its parity registered with the read).
+ */
+function weightBank(m: ModuleBuilder, q: number, depth: number, ww: number, spram: boolean, raddr: Expr, ren: Expr): WeightBank {
+  if (!spram) {
+    const mem = m.memory(`wbank_${q}`, { depth: Math.max(depth, 2), type: uint(ww) });
+    return { rd: mem.readSync(`w_rd_${q}`, raddr, ren), write: (a, d, e) => mem.write(a, d, e) };
+  }
+  const half = Math.max(Math.ceil(depth / 2), 2);
+  const hw = addrWidth(half);
+  const wa = m.wire(`w_waddr_${q}`, uint(raddr.width));
+  const wd = m.wire(`w_wdata_${q}`, uint(ww));
+  const we = m.wire(`w_wen_${q}`, uint(1));
+  const upper = (a: Expr): Expr => (a.width > 1 ? a.shr(1).resize(hw) : constant(0, uint(hw)));
+  const rds = [0, 1].map((p) => {
+    const weP = m.wire(`wbank_${q}_${p}_we`, we.and(wa.bit(0).eq(p)));
+    const addr = m.wire(`wbank_${q}_${p}_addr`, mux(weP, upper(wa), upper(raddr)));
+    const mem = m.memory(`wbank_${q}_${p}`, { depth: half, type: uint(ww), style: 'huge' });
+    mem.write(addr, wd, weP);
+    return mem.readSync(`w_rd_${q}_${p}`, addr, ren.and(raddr.bit(0).eq(p)).and(weP.not()));
+  });
+  const odd = m.reg(`w_rd_odd_${q}`, uint(1), { reset: 0 });
+  m.seq(`w_rd_odd_${q}`, ($) => $.if(ren, () => $.set(odd, raddr.bit(0))));
+  return {
+    rd: m.wire(`w_rd_${q}`, mux(odd, rds[1], rds[0])),
+    write: (a, d, e) => {
+      m.assign(wa, a);
+      m.assign(wd, d);
+      m.assign(we, e);
+    },
+  };
+}
+
 /** Module `hebbian` (the configuration is in its parameters and header hash); see the file comment. */
 export function hebbian(cfg: ChipConfig): Module {
   const lay = hebbianLayout(cfg);
@@ -222,6 +271,7 @@ export function hebbian(cfg: ChipConfig): Module {
     lr: { shift: N.lr.hiddenShift, mul: N.lr.hiddenMul },
     accForward: accOut,
     slots: H_SLOTS,
+    ...(cfg.weightMemory === 'spram' ? { weightMemory: 'spram' } : {}),
   };
   const m = new ModuleBuilder('hebbian', params);
   m.clock();
@@ -473,8 +523,8 @@ export function hebbian(cfg: ChipConfig): Module {
   const bRead = biasQ.readSync('bias_rd_q', mux(busy, baddrQ, hostAddrB), mux(busy, issueLast, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.bias))));
 
   for (let q = 0; q < L; q++) {
-    const wbank = m.memory(`wbank_${q}`, { depth: Math.max(lay.depth, 2), type: uint(ww) });
-    const wRd = wbank.readSync(`w_rd_${q}`, mux(busy, waddrQ, hostAddrW), mux(busy, issue, weRead.and(hostBank.eq(q))));
+    const wbank = weightBank(m, q, lay.depth, ww, cfg.weightMemory === 'spram', mux(busy, waddrQ, hostAddrW), mux(busy, issue, weRead.and(hostBank.eq(q))));
+    const wRd = wbank.rd;
     hostRdW.push(wRd);
     const hbuf = m.memory(`hbuf_${q}`, { depth: Math.max(lay.hDepth, 2), type: uint(lay.hWidth) });
     const hcRd = hbuf.readSync(`hc_rd_${q}`, hcAddr, issue);

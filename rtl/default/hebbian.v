@@ -1870,7 +1870,7 @@ module hebbian (
   wire [37:0]        _bits_acc_push_data;
   wire [39:0]        _sel_acc_push_data;
 
-  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:299
+  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:349
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (acc_push),
@@ -1884,33 +1884,33 @@ module hebbian (
     .count             (acc_queue_count)
   );
 
-  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:305
+  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:355
 
-  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:306
+  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:356
 
-  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:307
+  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:357
 
-  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:309
+  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:359
 
-  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:317
+  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:367
 
-  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:318
+  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:368
 
-  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:320
+  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:370
 
-  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:321
+  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:371
 
-  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:324
+  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:374
 
-  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:325
+  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:375
 
-  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:348
+  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:398
 
   assign _sel_hc_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
   assign _mul_hc_base_q = cmd_cur * _sel_hc_base_q;
   assign _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
   assign _mul_hn_base_q = cmd_nxt * _sel_hn_base_q;
-  // seq: pass_control (generator/units/hebbian.ts:349)
+  // seq: pass_control (generator/units/hebbian.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -1973,7 +1973,7 @@ module hebbian (
     end
   end
 
-  // seq: pipe_control (generator/units/hebbian.ts:382)
+  // seq: pipe_control (generator/units/hebbian.ts:432)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
@@ -2016,19 +2016,19 @@ module hebbian (
     end
   end
 
-  assign busy = busy_q;  // generator/units/hebbian.ts:404
+  assign busy = busy_q;  // generator/units/hebbian.ts:454
 
-  assign done = done_q;  // generator/units/hebbian.ts:405
+  assign done = done_q;  // generator/units/hebbian.ts:455
 
-  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:411
+  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:461
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:445
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:495
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:448
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:498
 
   assign _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd13 : 6'd2;
   assign _mul_hl_addr_q = hl_slot * _sel_hl_addr_q;
-  // seq: loader (generator/units/hebbian.ts:452)
+  // seq: loader (generator/units/hebbian.ts:502)
   always @(posedge clk) begin
     if (rst) begin
       hl_busy_q <= 1'b0;
@@ -2059,9 +2059,9 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:469
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:519
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:471)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:521)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? baddr1_q : host_addr[7:0])] <= busy_q ? b_new : host_wdata[15:0];
@@ -2071,7 +2071,7 @@ module hebbian (
     end
   end
 
-  // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_0 : host_wdata[15:0];
@@ -2081,7 +2081,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd0)) begin
       hbuf_0[hl_addr_q] <= h_aligned;
@@ -2094,7 +2094,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2106,11 +2106,11 @@ module hebbian (
 
   assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:491
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:541
 
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:495
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:545
 
   assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2122,9 +2122,9 @@ module hebbian (
 
   assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/hebbian.ts:497
+  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/hebbian.ts:547
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0 <= (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
@@ -2143,16 +2143,16 @@ module hebbian (
 
   assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_0 = w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_0 = w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_0 (generator/units/hebbian.ts:519)
+  // seq: wn_0 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_0 <= w_we_0 ? w_new_0 : w_rd_0;
   end
 
-  // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_1 : host_wdata[15:0];
@@ -2162,7 +2162,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd1)) begin
       hbuf_1[hl_addr_q] <= h_aligned;
@@ -2175,7 +2175,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2187,11 +2187,11 @@ module hebbian (
 
   assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:491
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_1 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_1 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1 <= (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
@@ -2210,16 +2210,16 @@ module hebbian (
 
   assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_1 = w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_1 = w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_1 (generator/units/hebbian.ts:519)
+  // seq: wn_1 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_1 <= w_we_1 ? w_new_1 : w_rd_1;
   end
 
-  // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_2 : host_wdata[15:0];
@@ -2229,7 +2229,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd2)) begin
       hbuf_2[hl_addr_q] <= h_aligned;
@@ -2242,7 +2242,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2254,11 +2254,11 @@ module hebbian (
 
   assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:491
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_2 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_2 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_2 <= (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
@@ -2277,16 +2277,16 @@ module hebbian (
 
   assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_2 = w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_2 = w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_2 (generator/units/hebbian.ts:519)
+  // seq: wn_2 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_2 <= w_we_2 ? w_new_2 : w_rd_2;
   end
 
-  // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_3 : host_wdata[15:0];
@@ -2296,7 +2296,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd3)) begin
       hbuf_3[hl_addr_q] <= h_aligned;
@@ -2309,7 +2309,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2321,11 +2321,11 @@ module hebbian (
 
   assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:491
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_3 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_3 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3 <= (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
@@ -2344,16 +2344,16 @@ module hebbian (
 
   assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_3 = w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_3 = w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_3 (generator/units/hebbian.ts:519)
+  // seq: wn_3 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_3 <= w_we_3 ? w_new_3 : w_rd_3;
   end
 
-  // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_4 : host_wdata[15:0];
@@ -2363,7 +2363,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd4)) begin
       hbuf_4[hl_addr_q] <= h_aligned;
@@ -2376,7 +2376,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2388,11 +2388,11 @@ module hebbian (
 
   assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:491
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_4 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_4 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_4 <= (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
@@ -2411,16 +2411,16 @@ module hebbian (
 
   assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_4 = w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_4 = w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_4 (generator/units/hebbian.ts:519)
+  // seq: wn_4 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_4 <= w_we_4 ? w_new_4 : w_rd_4;
   end
 
-  // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_5 : host_wdata[15:0];
@@ -2430,7 +2430,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd5)) begin
       hbuf_5[hl_addr_q] <= h_aligned;
@@ -2443,7 +2443,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2455,11 +2455,11 @@ module hebbian (
 
   assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:491
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_5 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_5 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5 <= (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
@@ -2478,16 +2478,16 @@ module hebbian (
 
   assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_5 = w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_5 = w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_5 (generator/units/hebbian.ts:519)
+  // seq: wn_5 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_5 <= w_we_5 ? w_new_5 : w_rd_5;
   end
 
-  // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_6 : host_wdata[15:0];
@@ -2497,7 +2497,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd6)) begin
       hbuf_6[hl_addr_q] <= h_aligned;
@@ -2510,7 +2510,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2522,11 +2522,11 @@ module hebbian (
 
   assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:491
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_6 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_6 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_6 <= (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
@@ -2545,16 +2545,16 @@ module hebbian (
 
   assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_6 = w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_6 = w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_6 (generator/units/hebbian.ts:519)
+  // seq: wn_6 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_6 <= w_we_6 ? w_new_6 : w_rd_6;
   end
 
-  // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_7 : host_wdata[15:0];
@@ -2564,7 +2564,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd7)) begin
       hbuf_7[hl_addr_q] <= h_aligned;
@@ -2577,7 +2577,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2589,11 +2589,11 @@ module hebbian (
 
   assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:491
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_7 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_7 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7 <= (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
@@ -2612,16 +2612,16 @@ module hebbian (
 
   assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_7 = w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_7 = w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_7 (generator/units/hebbian.ts:519)
+  // seq: wn_7 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_7 <= w_we_7 ? w_new_7 : w_rd_7;
   end
 
-  // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_8 : host_wdata[15:0];
@@ -2631,7 +2631,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd8)) begin
       hbuf_8[hl_addr_q] <= h_aligned;
@@ -2644,7 +2644,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2656,11 +2656,11 @@ module hebbian (
 
   assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:491
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_8 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_8 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_8 <= (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
@@ -2679,16 +2679,16 @@ module hebbian (
 
   assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_8 = w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_8 = w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_8 (generator/units/hebbian.ts:519)
+  // seq: wn_8 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_8 <= w_we_8 ? w_new_8 : w_rd_8;
   end
 
-  // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_9 : host_wdata[15:0];
@@ -2698,7 +2698,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd9)) begin
       hbuf_9[hl_addr_q] <= h_aligned;
@@ -2711,7 +2711,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2723,11 +2723,11 @@ module hebbian (
 
   assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:491
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_9 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_9 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9 <= (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
@@ -2746,16 +2746,16 @@ module hebbian (
 
   assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_9 = w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_9 = w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_9 (generator/units/hebbian.ts:519)
+  // seq: wn_9 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_9 <= w_we_9 ? w_new_9 : w_rd_9;
   end
 
-  // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_10 : host_wdata[15:0];
@@ -2765,7 +2765,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd10)) begin
       hbuf_10[hl_addr_q] <= h_aligned;
@@ -2778,7 +2778,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2790,11 +2790,11 @@ module hebbian (
 
   assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:491
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_10 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_10 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_10 <= (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
@@ -2813,16 +2813,16 @@ module hebbian (
 
   assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_10 = w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_10 = w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_10 (generator/units/hebbian.ts:519)
+  // seq: wn_10 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_10 <= w_we_10 ? w_new_10 : w_rd_10;
   end
 
-  // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_11 : host_wdata[15:0];
@@ -2832,7 +2832,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd11)) begin
       hbuf_11[hl_addr_q] <= h_aligned;
@@ -2845,7 +2845,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2857,11 +2857,11 @@ module hebbian (
 
   assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:491
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_11 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_11 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11 <= (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
@@ -2880,16 +2880,16 @@ module hebbian (
 
   assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_11 = w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_11 = w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_11 (generator/units/hebbian.ts:519)
+  // seq: wn_11 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_11 <= w_we_11 ? w_new_11 : w_rd_11;
   end
 
-  // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_12 : host_wdata[15:0];
@@ -2899,7 +2899,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd12)) begin
       hbuf_12[hl_addr_q] <= h_aligned;
@@ -2912,7 +2912,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2924,11 +2924,11 @@ module hebbian (
 
   assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:491
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_12 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_12 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_12 <= (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
@@ -2947,16 +2947,16 @@ module hebbian (
 
   assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_12 = w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_12 = w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_12 (generator/units/hebbian.ts:519)
+  // seq: wn_12 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_12 <= w_we_12 ? w_new_12 : w_rd_12;
   end
 
-  // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_13 : host_wdata[15:0];
@@ -2966,7 +2966,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd13)) begin
       hbuf_13[hl_addr_q] <= h_aligned;
@@ -2979,7 +2979,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2991,11 +2991,11 @@ module hebbian (
 
   assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:491
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_13 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_13 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13 <= (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
@@ -3014,16 +3014,16 @@ module hebbian (
 
   assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_13 = w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_13 = w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_13 (generator/units/hebbian.ts:519)
+  // seq: wn_13 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_13 <= w_we_13 ? w_new_13 : w_rd_13;
   end
 
-  // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_14 : host_wdata[15:0];
@@ -3033,7 +3033,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd14)) begin
       hbuf_14[hl_addr_q] <= h_aligned;
@@ -3046,7 +3046,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3058,11 +3058,11 @@ module hebbian (
 
   assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:491
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_14 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_14 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_14 <= (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
@@ -3081,16 +3081,16 @@ module hebbian (
 
   assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_14 = w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_14 = w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_14 (generator/units/hebbian.ts:519)
+  // seq: wn_14 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_14 <= w_we_14 ? w_new_14 : w_rd_14;
   end
 
-  // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_15 : host_wdata[15:0];
@@ -3100,7 +3100,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd15)) begin
       hbuf_15[hl_addr_q] <= h_aligned;
@@ -3113,7 +3113,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:489
+  assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
   assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3125,11 +3125,11 @@ module hebbian (
 
   assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:491
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -3148,16 +3148,16 @@ module hebbian (
 
   assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:512
+  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:562
 
-  assign w_new_15 = w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_15 = w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_15 (generator/units/hebbian.ts:519)
+  // seq: wn_15 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_15 <= w_we_15 ? w_new_15 : w_rd_15;
   end
 
-  // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_16 : host_wdata[15:0];
@@ -3167,7 +3167,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd16)) begin
       hbuf_16[hl_addr_q] <= h_aligned;
@@ -3180,7 +3180,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3192,13 +3192,13 @@ module hebbian (
 
   assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:491
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:541
 
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:495
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:545
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16 <= (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
@@ -3217,16 +3217,16 @@ module hebbian (
 
   assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_16 = w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_16 = w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_16 (generator/units/hebbian.ts:519)
+  // seq: wn_16 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_16 <= w_we_16 ? w_new_16 : w_rd_16;
   end
 
-  // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_17 : host_wdata[15:0];
@@ -3236,7 +3236,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd17)) begin
       hbuf_17[hl_addr_q] <= h_aligned;
@@ -3249,7 +3249,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3261,11 +3261,11 @@ module hebbian (
 
   assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:491
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_17 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_17 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17 <= (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
@@ -3284,16 +3284,16 @@ module hebbian (
 
   assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_17 = w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_17 = w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_17 (generator/units/hebbian.ts:519)
+  // seq: wn_17 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_17 <= w_we_17 ? w_new_17 : w_rd_17;
   end
 
-  // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_18 : host_wdata[15:0];
@@ -3303,7 +3303,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd18)) begin
       hbuf_18[hl_addr_q] <= h_aligned;
@@ -3316,7 +3316,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3328,11 +3328,11 @@ module hebbian (
 
   assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:491
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_18 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_18 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_18 <= (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
@@ -3351,16 +3351,16 @@ module hebbian (
 
   assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_18 = w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_18 = w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_18 (generator/units/hebbian.ts:519)
+  // seq: wn_18 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_18 <= w_we_18 ? w_new_18 : w_rd_18;
   end
 
-  // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_19 : host_wdata[15:0];
@@ -3370,7 +3370,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd19)) begin
       hbuf_19[hl_addr_q] <= h_aligned;
@@ -3383,7 +3383,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3395,11 +3395,11 @@ module hebbian (
 
   assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:491
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_19 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_19 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19 <= (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
@@ -3418,16 +3418,16 @@ module hebbian (
 
   assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_19 = w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_19 = w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_19 (generator/units/hebbian.ts:519)
+  // seq: wn_19 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_19 <= w_we_19 ? w_new_19 : w_rd_19;
   end
 
-  // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_20 : host_wdata[15:0];
@@ -3437,7 +3437,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd20)) begin
       hbuf_20[hl_addr_q] <= h_aligned;
@@ -3450,7 +3450,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3462,11 +3462,11 @@ module hebbian (
 
   assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:491
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_20 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_20 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_20 <= (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
@@ -3485,16 +3485,16 @@ module hebbian (
 
   assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_20 = w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_20 = w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_20 (generator/units/hebbian.ts:519)
+  // seq: wn_20 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_20 <= w_we_20 ? w_new_20 : w_rd_20;
   end
 
-  // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_21 : host_wdata[15:0];
@@ -3504,7 +3504,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd21)) begin
       hbuf_21[hl_addr_q] <= h_aligned;
@@ -3517,7 +3517,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3529,11 +3529,11 @@ module hebbian (
 
   assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:491
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_21 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_21 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21 <= (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
@@ -3552,16 +3552,16 @@ module hebbian (
 
   assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_21 = w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_21 = w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_21 (generator/units/hebbian.ts:519)
+  // seq: wn_21 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_21 <= w_we_21 ? w_new_21 : w_rd_21;
   end
 
-  // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_22 : host_wdata[15:0];
@@ -3571,7 +3571,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd22)) begin
       hbuf_22[hl_addr_q] <= h_aligned;
@@ -3584,7 +3584,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3596,11 +3596,11 @@ module hebbian (
 
   assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:491
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_22 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_22 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_22 <= (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
@@ -3619,16 +3619,16 @@ module hebbian (
 
   assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_22 = w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_22 = w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_22 (generator/units/hebbian.ts:519)
+  // seq: wn_22 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_22 <= w_we_22 ? w_new_22 : w_rd_22;
   end
 
-  // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_23 : host_wdata[15:0];
@@ -3638,7 +3638,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd23)) begin
       hbuf_23[hl_addr_q] <= h_aligned;
@@ -3651,7 +3651,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3663,11 +3663,11 @@ module hebbian (
 
   assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:491
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_23 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_23 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23 <= (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
@@ -3686,16 +3686,16 @@ module hebbian (
 
   assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_23 = w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_23 = w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_23 (generator/units/hebbian.ts:519)
+  // seq: wn_23 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_23 <= w_we_23 ? w_new_23 : w_rd_23;
   end
 
-  // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_24 : host_wdata[15:0];
@@ -3705,7 +3705,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd24)) begin
       hbuf_24[hl_addr_q] <= h_aligned;
@@ -3718,7 +3718,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3730,11 +3730,11 @@ module hebbian (
 
   assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:491
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_24 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_24 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_24 <= (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
@@ -3753,16 +3753,16 @@ module hebbian (
 
   assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_24 = w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_24 = w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_24 (generator/units/hebbian.ts:519)
+  // seq: wn_24 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_24 <= w_we_24 ? w_new_24 : w_rd_24;
   end
 
-  // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_25 : host_wdata[15:0];
@@ -3772,7 +3772,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd25)) begin
       hbuf_25[hl_addr_q] <= h_aligned;
@@ -3785,7 +3785,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3797,11 +3797,11 @@ module hebbian (
 
   assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:491
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_25 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_25 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25 <= (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
@@ -3820,16 +3820,16 @@ module hebbian (
 
   assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_25 = w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_25 = w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_25 (generator/units/hebbian.ts:519)
+  // seq: wn_25 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_25 <= w_we_25 ? w_new_25 : w_rd_25;
   end
 
-  // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_26 : host_wdata[15:0];
@@ -3839,7 +3839,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd26)) begin
       hbuf_26[hl_addr_q] <= h_aligned;
@@ -3852,7 +3852,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3864,11 +3864,11 @@ module hebbian (
 
   assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:491
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_26 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_26 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_26 <= (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
@@ -3887,16 +3887,16 @@ module hebbian (
 
   assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_26 = w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_26 = w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_26 (generator/units/hebbian.ts:519)
+  // seq: wn_26 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_26 <= w_we_26 ? w_new_26 : w_rd_26;
   end
 
-  // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_27 : host_wdata[15:0];
@@ -3906,7 +3906,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd27)) begin
       hbuf_27[hl_addr_q] <= h_aligned;
@@ -3919,7 +3919,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3931,11 +3931,11 @@ module hebbian (
 
   assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:491
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_27 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_27 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27 <= (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
@@ -3954,16 +3954,16 @@ module hebbian (
 
   assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_27 = w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_27 = w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_27 (generator/units/hebbian.ts:519)
+  // seq: wn_27 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_27 <= w_we_27 ? w_new_27 : w_rd_27;
   end
 
-  // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_28 : host_wdata[15:0];
@@ -3973,7 +3973,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd28)) begin
       hbuf_28[hl_addr_q] <= h_aligned;
@@ -3986,7 +3986,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3998,11 +3998,11 @@ module hebbian (
 
   assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:491
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_28 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_28 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_28 <= (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
@@ -4021,16 +4021,16 @@ module hebbian (
 
   assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_28 = w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_28 = w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_28 (generator/units/hebbian.ts:519)
+  // seq: wn_28 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_28 <= w_we_28 ? w_new_28 : w_rd_28;
   end
 
-  // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_29 : host_wdata[15:0];
@@ -4040,7 +4040,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd29)) begin
       hbuf_29[hl_addr_q] <= h_aligned;
@@ -4053,7 +4053,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4065,11 +4065,11 @@ module hebbian (
 
   assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:491
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_29 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_29 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29 <= (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
@@ -4088,16 +4088,16 @@ module hebbian (
 
   assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_29 = w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_29 = w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_29 (generator/units/hebbian.ts:519)
+  // seq: wn_29 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_29 <= w_we_29 ? w_new_29 : w_rd_29;
   end
 
-  // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_30 : host_wdata[15:0];
@@ -4107,7 +4107,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd30)) begin
       hbuf_30[hl_addr_q] <= h_aligned;
@@ -4120,7 +4120,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4132,11 +4132,11 @@ module hebbian (
 
   assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:491
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_30 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_30 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_30 <= (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
@@ -4155,16 +4155,16 @@ module hebbian (
 
   assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_30 = w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_30 = w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_30 (generator/units/hebbian.ts:519)
+  // seq: wn_30 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_30 <= w_we_30 ? w_new_30 : w_rd_30;
   end
 
-  // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_31 : host_wdata[15:0];
@@ -4174,7 +4174,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd31)) begin
       hbuf_31[hl_addr_q] <= h_aligned;
@@ -4187,7 +4187,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4199,11 +4199,11 @@ module hebbian (
 
   assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:491
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_31 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_31 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31 <= (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
@@ -4222,16 +4222,16 @@ module hebbian (
 
   assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_31 = w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_31 = w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_31 (generator/units/hebbian.ts:519)
+  // seq: wn_31 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_31 <= w_we_31 ? w_new_31 : w_rd_31;
   end
 
-  // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_32 : host_wdata[15:0];
@@ -4241,7 +4241,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd32)) begin
       hbuf_32[hl_addr_q] <= h_aligned;
@@ -4254,7 +4254,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4266,11 +4266,11 @@ module hebbian (
 
   assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:491
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_32 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_32 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_32 <= (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
@@ -4289,16 +4289,16 @@ module hebbian (
 
   assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_32 = w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_32 = w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_32 (generator/units/hebbian.ts:519)
+  // seq: wn_32 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_32 <= w_we_32 ? w_new_32 : w_rd_32;
   end
 
-  // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_33 : host_wdata[15:0];
@@ -4308,7 +4308,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd33)) begin
       hbuf_33[hl_addr_q] <= h_aligned;
@@ -4321,7 +4321,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4333,11 +4333,11 @@ module hebbian (
 
   assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:491
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_33 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_33 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33 <= (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
@@ -4356,16 +4356,16 @@ module hebbian (
 
   assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_33 = w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_33 = w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_33 (generator/units/hebbian.ts:519)
+  // seq: wn_33 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_33 <= w_we_33 ? w_new_33 : w_rd_33;
   end
 
-  // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_34 : host_wdata[15:0];
@@ -4375,7 +4375,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd34)) begin
       hbuf_34[hl_addr_q] <= h_aligned;
@@ -4388,7 +4388,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4400,11 +4400,11 @@ module hebbian (
 
   assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:491
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_34 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_34 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_34 <= (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
@@ -4423,16 +4423,16 @@ module hebbian (
 
   assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_34 = w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_34 = w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_34 (generator/units/hebbian.ts:519)
+  // seq: wn_34 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_34 <= w_we_34 ? w_new_34 : w_rd_34;
   end
 
-  // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_35 : host_wdata[15:0];
@@ -4442,7 +4442,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd35)) begin
       hbuf_35[hl_addr_q] <= h_aligned;
@@ -4455,7 +4455,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4467,11 +4467,11 @@ module hebbian (
 
   assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:491
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_35 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_35 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35 <= (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
@@ -4490,16 +4490,16 @@ module hebbian (
 
   assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_35 = w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_35 = w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_35 (generator/units/hebbian.ts:519)
+  // seq: wn_35 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_35 <= w_we_35 ? w_new_35 : w_rd_35;
   end
 
-  // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_36 : host_wdata[15:0];
@@ -4509,7 +4509,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd36)) begin
       hbuf_36[hl_addr_q] <= h_aligned;
@@ -4522,7 +4522,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4534,11 +4534,11 @@ module hebbian (
 
   assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:491
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_36 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_36 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_36 <= (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
@@ -4557,16 +4557,16 @@ module hebbian (
 
   assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_36 = w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_36 = w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_36 (generator/units/hebbian.ts:519)
+  // seq: wn_36 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_36 <= w_we_36 ? w_new_36 : w_rd_36;
   end
 
-  // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_37 : host_wdata[15:0];
@@ -4576,7 +4576,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd37)) begin
       hbuf_37[hl_addr_q] <= h_aligned;
@@ -4589,7 +4589,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4601,11 +4601,11 @@ module hebbian (
 
   assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:491
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_37 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_37 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37 <= (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
@@ -4624,16 +4624,16 @@ module hebbian (
 
   assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_37 = w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_37 = w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_37 (generator/units/hebbian.ts:519)
+  // seq: wn_37 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_37 <= w_we_37 ? w_new_37 : w_rd_37;
   end
 
-  // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_38 : host_wdata[15:0];
@@ -4643,7 +4643,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd38)) begin
       hbuf_38[hl_addr_q] <= h_aligned;
@@ -4656,7 +4656,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4668,11 +4668,11 @@ module hebbian (
 
   assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:491
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_38 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_38 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_38 <= (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
@@ -4691,16 +4691,16 @@ module hebbian (
 
   assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_38 = w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_38 = w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_38 (generator/units/hebbian.ts:519)
+  // seq: wn_38 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_38 <= w_we_38 ? w_new_38 : w_rd_38;
   end
 
-  // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_39 : host_wdata[15:0];
@@ -4710,7 +4710,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd39)) begin
       hbuf_39[hl_addr_q] <= h_aligned;
@@ -4723,7 +4723,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4735,11 +4735,11 @@ module hebbian (
 
   assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:491
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_39 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_39 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39 <= (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
@@ -4758,16 +4758,16 @@ module hebbian (
 
   assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_39 = w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_39 = w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_39 (generator/units/hebbian.ts:519)
+  // seq: wn_39 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_39 <= w_we_39 ? w_new_39 : w_rd_39;
   end
 
-  // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_40 : host_wdata[15:0];
@@ -4777,7 +4777,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd40)) begin
       hbuf_40[hl_addr_q] <= h_aligned;
@@ -4790,7 +4790,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4802,11 +4802,11 @@ module hebbian (
 
   assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:491
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_40 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_40 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_40 <= (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
@@ -4825,16 +4825,16 @@ module hebbian (
 
   assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_40 = w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_40 = w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_40 (generator/units/hebbian.ts:519)
+  // seq: wn_40 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_40 <= w_we_40 ? w_new_40 : w_rd_40;
   end
 
-  // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_41 : host_wdata[15:0];
@@ -4844,7 +4844,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd41)) begin
       hbuf_41[hl_addr_q] <= h_aligned;
@@ -4857,7 +4857,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4869,11 +4869,11 @@ module hebbian (
 
   assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:491
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_41 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_41 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41 <= (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
@@ -4892,16 +4892,16 @@ module hebbian (
 
   assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_41 = w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_41 = w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_41 (generator/units/hebbian.ts:519)
+  // seq: wn_41 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_41 <= w_we_41 ? w_new_41 : w_rd_41;
   end
 
-  // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_42 : host_wdata[15:0];
@@ -4911,7 +4911,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd42)) begin
       hbuf_42[hl_addr_q] <= h_aligned;
@@ -4924,7 +4924,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4936,11 +4936,11 @@ module hebbian (
 
   assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:491
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_42 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_42 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_42 <= (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
@@ -4959,16 +4959,16 @@ module hebbian (
 
   assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_42 = w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_42 = w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_42 (generator/units/hebbian.ts:519)
+  // seq: wn_42 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_42 <= w_we_42 ? w_new_42 : w_rd_42;
   end
 
-  // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_43 : host_wdata[15:0];
@@ -4978,7 +4978,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd43)) begin
       hbuf_43[hl_addr_q] <= h_aligned;
@@ -4991,7 +4991,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5003,11 +5003,11 @@ module hebbian (
 
   assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:491
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_43 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_43 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43 <= (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
@@ -5026,16 +5026,16 @@ module hebbian (
 
   assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_43 = w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_43 = w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_43 (generator/units/hebbian.ts:519)
+  // seq: wn_43 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_43 <= w_we_43 ? w_new_43 : w_rd_43;
   end
 
-  // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_44 : host_wdata[15:0];
@@ -5045,7 +5045,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd44)) begin
       hbuf_44[hl_addr_q] <= h_aligned;
@@ -5058,7 +5058,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5070,11 +5070,11 @@ module hebbian (
 
   assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:491
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_44 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_44 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_44 <= (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
@@ -5093,16 +5093,16 @@ module hebbian (
 
   assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_44 = w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_44 = w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_44 (generator/units/hebbian.ts:519)
+  // seq: wn_44 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_44 <= w_we_44 ? w_new_44 : w_rd_44;
   end
 
-  // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_45 : host_wdata[15:0];
@@ -5112,7 +5112,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd45)) begin
       hbuf_45[hl_addr_q] <= h_aligned;
@@ -5125,7 +5125,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5137,11 +5137,11 @@ module hebbian (
 
   assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:491
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_45 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_45 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45 <= (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
@@ -5160,16 +5160,16 @@ module hebbian (
 
   assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_45 = w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_45 = w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_45 (generator/units/hebbian.ts:519)
+  // seq: wn_45 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_45 <= w_we_45 ? w_new_45 : w_rd_45;
   end
 
-  // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_46 : host_wdata[15:0];
@@ -5179,7 +5179,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd46)) begin
       hbuf_46[hl_addr_q] <= h_aligned;
@@ -5192,7 +5192,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5204,11 +5204,11 @@ module hebbian (
 
   assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:491
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_46 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_46 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_46 <= (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
@@ -5227,16 +5227,16 @@ module hebbian (
 
   assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_46 = w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_46 = w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_46 (generator/units/hebbian.ts:519)
+  // seq: wn_46 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_46 <= w_we_46 ? w_new_46 : w_rd_46;
   end
 
-  // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_47 : host_wdata[15:0];
@@ -5246,7 +5246,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd47)) begin
       hbuf_47[hl_addr_q] <= h_aligned;
@@ -5259,7 +5259,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5271,11 +5271,11 @@ module hebbian (
 
   assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:491
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_47 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_47 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47 <= (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
@@ -5294,16 +5294,16 @@ module hebbian (
 
   assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_47 = w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_47 = w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_47 (generator/units/hebbian.ts:519)
+  // seq: wn_47 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_47 <= w_we_47 ? w_new_47 : w_rd_47;
   end
 
-  // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_48 : host_wdata[15:0];
@@ -5313,7 +5313,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd48)) begin
       hbuf_48[hl_addr_q] <= h_aligned;
@@ -5326,7 +5326,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5338,11 +5338,11 @@ module hebbian (
 
   assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:491
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_48 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_48 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_48 <= (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
@@ -5361,16 +5361,16 @@ module hebbian (
 
   assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_48 = w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_48 = w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_48 (generator/units/hebbian.ts:519)
+  // seq: wn_48 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_48 <= w_we_48 ? w_new_48 : w_rd_48;
   end
 
-  // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_49 : host_wdata[15:0];
@@ -5380,7 +5380,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd49)) begin
       hbuf_49[hl_addr_q] <= h_aligned;
@@ -5393,7 +5393,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5405,11 +5405,11 @@ module hebbian (
 
   assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:491
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_49 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_49 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49 <= (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
@@ -5428,16 +5428,16 @@ module hebbian (
 
   assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_49 = w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_49 = w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_49 (generator/units/hebbian.ts:519)
+  // seq: wn_49 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_49 <= w_we_49 ? w_new_49 : w_rd_49;
   end
 
-  // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_50 : host_wdata[15:0];
@@ -5447,7 +5447,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd50)) begin
       hbuf_50[hl_addr_q] <= h_aligned;
@@ -5460,7 +5460,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5472,11 +5472,11 @@ module hebbian (
 
   assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:491
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_50 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_50 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_50 <= (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
@@ -5495,16 +5495,16 @@ module hebbian (
 
   assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_50 = w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_50 = w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_50 (generator/units/hebbian.ts:519)
+  // seq: wn_50 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_50 <= w_we_50 ? w_new_50 : w_rd_50;
   end
 
-  // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_51 : host_wdata[15:0];
@@ -5514,7 +5514,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd51)) begin
       hbuf_51[hl_addr_q] <= h_aligned;
@@ -5527,7 +5527,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5539,11 +5539,11 @@ module hebbian (
 
   assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:491
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_51 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_51 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51 <= (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
@@ -5562,16 +5562,16 @@ module hebbian (
 
   assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_51 = w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_51 = w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_51 (generator/units/hebbian.ts:519)
+  // seq: wn_51 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_51 <= w_we_51 ? w_new_51 : w_rd_51;
   end
 
-  // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_52 : host_wdata[15:0];
@@ -5581,7 +5581,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd52)) begin
       hbuf_52[hl_addr_q] <= h_aligned;
@@ -5594,7 +5594,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5606,11 +5606,11 @@ module hebbian (
 
   assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:491
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_52 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_52 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_52 <= (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
@@ -5629,16 +5629,16 @@ module hebbian (
 
   assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_52 = w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_52 = w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_52 (generator/units/hebbian.ts:519)
+  // seq: wn_52 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_52 <= w_we_52 ? w_new_52 : w_rd_52;
   end
 
-  // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_53 : host_wdata[15:0];
@@ -5648,7 +5648,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd53)) begin
       hbuf_53[hl_addr_q] <= h_aligned;
@@ -5661,7 +5661,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5673,11 +5673,11 @@ module hebbian (
 
   assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:491
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_53 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_53 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53 <= (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
@@ -5696,16 +5696,16 @@ module hebbian (
 
   assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_53 = w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_53 = w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_53 (generator/units/hebbian.ts:519)
+  // seq: wn_53 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_53 <= w_we_53 ? w_new_53 : w_rd_53;
   end
 
-  // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_54 : host_wdata[15:0];
@@ -5715,7 +5715,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd54)) begin
       hbuf_54[hl_addr_q] <= h_aligned;
@@ -5728,7 +5728,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5740,11 +5740,11 @@ module hebbian (
 
   assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:491
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_54 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_54 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_54 <= (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
@@ -5763,16 +5763,16 @@ module hebbian (
 
   assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_54 = w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_54 = w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_54 (generator/units/hebbian.ts:519)
+  // seq: wn_54 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_54 <= w_we_54 ? w_new_54 : w_rd_54;
   end
 
-  // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_55 : host_wdata[15:0];
@@ -5782,7 +5782,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd55)) begin
       hbuf_55[hl_addr_q] <= h_aligned;
@@ -5795,7 +5795,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5807,11 +5807,11 @@ module hebbian (
 
   assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:491
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_55 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_55 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55 <= (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
@@ -5830,16 +5830,16 @@ module hebbian (
 
   assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_55 = w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_55 = w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_55 (generator/units/hebbian.ts:519)
+  // seq: wn_55 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_55 <= w_we_55 ? w_new_55 : w_rd_55;
   end
 
-  // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_56 : host_wdata[15:0];
@@ -5849,7 +5849,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd56)) begin
       hbuf_56[hl_addr_q] <= h_aligned;
@@ -5862,7 +5862,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5874,11 +5874,11 @@ module hebbian (
 
   assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:491
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_56 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_56 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_56 <= (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
@@ -5897,16 +5897,16 @@ module hebbian (
 
   assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_56 = w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_56 = w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_56 (generator/units/hebbian.ts:519)
+  // seq: wn_56 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_56 <= w_we_56 ? w_new_56 : w_rd_56;
   end
 
-  // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_57 : host_wdata[15:0];
@@ -5916,7 +5916,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd57)) begin
       hbuf_57[hl_addr_q] <= h_aligned;
@@ -5929,7 +5929,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5941,11 +5941,11 @@ module hebbian (
 
   assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:491
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_57 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_57 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57 <= (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
@@ -5964,16 +5964,16 @@ module hebbian (
 
   assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_57 = w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_57 = w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_57 (generator/units/hebbian.ts:519)
+  // seq: wn_57 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_57 <= w_we_57 ? w_new_57 : w_rd_57;
   end
 
-  // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_58 : host_wdata[15:0];
@@ -5983,7 +5983,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd58)) begin
       hbuf_58[hl_addr_q] <= h_aligned;
@@ -5996,7 +5996,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6008,11 +6008,11 @@ module hebbian (
 
   assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:491
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_58 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_58 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_58 <= (cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
@@ -6031,16 +6031,16 @@ module hebbian (
 
   assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_58 = w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_58 = w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_58 (generator/units/hebbian.ts:519)
+  // seq: wn_58 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_58 <= w_we_58 ? w_new_58 : w_rd_58;
   end
 
-  // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_59 : host_wdata[15:0];
@@ -6050,7 +6050,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd59)) begin
       hbuf_59[hl_addr_q] <= h_aligned;
@@ -6063,7 +6063,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6075,11 +6075,11 @@ module hebbian (
 
   assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:491
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_59 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_59 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59 <= (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
@@ -6098,16 +6098,16 @@ module hebbian (
 
   assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_59 = w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_59 = w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_59 (generator/units/hebbian.ts:519)
+  // seq: wn_59 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_59 <= w_we_59 ? w_new_59 : w_rd_59;
   end
 
-  // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_60 : host_wdata[15:0];
@@ -6117,7 +6117,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd60)) begin
       hbuf_60[hl_addr_q] <= h_aligned;
@@ -6130,7 +6130,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6142,11 +6142,11 @@ module hebbian (
 
   assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:491
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_60 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_60 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_60 <= (cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
@@ -6165,16 +6165,16 @@ module hebbian (
 
   assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_60 = w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_60 = w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_60 (generator/units/hebbian.ts:519)
+  // seq: wn_60 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_60 <= w_we_60 ? w_new_60 : w_rd_60;
   end
 
-  // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_61 : host_wdata[15:0];
@@ -6184,7 +6184,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd61)) begin
       hbuf_61[hl_addr_q] <= h_aligned;
@@ -6197,7 +6197,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6209,11 +6209,11 @@ module hebbian (
 
   assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:491
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_61 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_61 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
@@ -6232,16 +6232,16 @@ module hebbian (
 
   assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_61 = w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_61 = w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_61 (generator/units/hebbian.ts:519)
+  // seq: wn_61 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_61 <= w_we_61 ? w_new_61 : w_rd_61;
   end
 
-  // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_62 : host_wdata[15:0];
@@ -6251,7 +6251,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd62)) begin
       hbuf_62[hl_addr_q] <= h_aligned;
@@ -6264,7 +6264,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6276,11 +6276,11 @@ module hebbian (
 
   assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:491
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_62 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_62 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_62 <= (cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
@@ -6299,16 +6299,16 @@ module hebbian (
 
   assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_62 = w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_62 = w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_62 (generator/units/hebbian.ts:519)
+  // seq: wn_62 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_62 <= w_we_62 ? w_new_62 : w_rd_62;
   end
 
-  // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:476)
+  // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_63 : host_wdata[15:0];
@@ -6318,7 +6318,7 @@ module hebbian (
     end
   end
 
-  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:479)
+  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd63)) begin
       hbuf_63[hl_addr_q] <= h_aligned;
@@ -6331,7 +6331,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:489
+  assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
   assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6343,11 +6343,11 @@ module hebbian (
 
   assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/hebbian.ts:490
+  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/hebbian.ts:540
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:491
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:541
 
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:505)
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:555)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -6366,16 +6366,16 @@ module hebbian (
 
   assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:512
+  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:562
 
-  assign w_new_63 = w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0]);  // generator/units/hebbian.ts:513
+  assign w_new_63 = w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0]);  // generator/units/hebbian.ts:563
 
-  // seq: wn_63 (generator/units/hebbian.ts:519)
+  // seq: wn_63 (generator/units/hebbian.ts:569)
   always @(posedge clk) begin
     wn_63 <= w_we_63 ? w_new_63 : w_rd_63;
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:528)
+  // seq: lfsr_banks (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_0 <= 32'd1;
@@ -7159,7 +7159,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:540
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:590
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -7170,11 +7170,11 @@ module hebbian (
 
   assign b_upd_sat_lo = b_upd_sum[16] & (~(&b_upd_sum[16:15]));  // generator/units/lane.ts:255
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:542
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:592
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:543
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:593
 
-  // seq: bn_q (generator/units/hebbian.ts:547)
+  // seq: bn_q (generator/units/hebbian.ts:597)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -7246,7 +7246,7 @@ module hebbian (
   assign _mux_fwd_sum = last2_q ? {bn_q, 10'd0} : 26'sd0;
   assign fwd_sum = ((((((_mul_fwd_sum + _mul_fwd_sum_2) + (_mul_fwd_sum_3 + _mul_fwd_sum_4)) + ((_mul_fwd_sum_5 + _mul_fwd_sum_6) + (_mul_fwd_sum_7 + _mul_fwd_sum_8))) + (((_mul_fwd_sum_9 + _mul_fwd_sum_10) + (_mul_fwd_sum_11 + _mul_fwd_sum_12)) + ((_mul_fwd_sum_13 + _mul_fwd_sum_14) + (_mul_fwd_sum_15 + _mul_fwd_sum_16)))) + (((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_17 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_18 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_19 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_20 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_21 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_22 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_23 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_24 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_25 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_26 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_27 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_28 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_29 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_30 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_31 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_32 : 64'sd0)))))) + ((((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_33 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_34 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_35 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_36 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_37 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_38 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_39 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_40 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_41 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_42 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_43 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_44 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_45 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_46 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_47 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_48 : 64'sd0))))) + (((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_49 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_50 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_51 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_52 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_53 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_54 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_55 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_56 : 64'sd0)))) + ((((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_57 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_58 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_59 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_60 : 64'sd0))) + (((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_61 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_62 : 64'sd0)) + ((((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_63 : 64'sd0) + (((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_fwd_sum_64 : 64'sd0))))))) + {{38{_mux_fwd_sum[25]}}, _mux_fwd_sum};  // generator/units/lane.ts:194
 
-  // seq: sum_q (generator/units/hebbian.ts:560)
+  // seq: sum_q (generator/units/hebbian.ts:610)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -7255,9 +7255,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:562
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:612
 
-  // seq: acc_q (generator/units/hebbian.ts:563)
+  // seq: acc_q (generator/units/hebbian.ts:613)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 40'sd0;
@@ -7268,15 +7268,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:569
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:619
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:570
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:620
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:571
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:621
 
-  // seq: credits (generator/units/hebbian.ts:572)
+  // seq: credits (generator/units/hebbian.ts:622)
   always @(posedge clk) begin
     if (rst) begin
       inflight_q <= 5'd0;

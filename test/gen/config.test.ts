@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHIP, loadChipConfig, validateChip, type ChipConfig } from '../../generator/config.js';
+import { DEFAULT_CHIP, configHash, loadChipConfig, validateChip, type ChipConfig } from '../../generator/config.js';
 
 function load(obj: unknown): ChipConfig {
   const dir = mkdtempSync(join(tmpdir(), 'ibhebb-cfg-'));
@@ -32,5 +32,17 @@ describe('ChipConfig lanes and Gram array', () => {
     expect(() => load({ gram: { rows: 0 } })).toThrow(/gram\.rows/);
     expect(() => load({ gram: { cols: 2.5 } })).toThrow(/gram\.cols/);
     expect(load({ gram: { rows: 4 } }).gram).toEqual({ rows: 4, cols: 8 });
+  });
+});
+
+describe('ChipConfig weightMemory', () => {
+  it("'spram' is kept; 'block' (the default) is dropped, so the config and its hash equal the default's", () => {
+    expect(load({ weightMemory: 'spram' }).weightMemory).toBe('spram');
+    const b = load({ weightMemory: 'block' });
+    expect('weightMemory' in b).toBe(false);
+    expect(configHash(b)).toBe(configHash(load({})));
+  });
+  it('refuses another value, naming the field and the choices', () => {
+    expect(() => load({ weightMemory: 'flash' })).toThrow(/weightMemory = "flash" must be 'block' or 'spram'/);
   });
 });

@@ -46,7 +46,7 @@ describe('hebbian layout', () => {
   });
 });
 
-const DESIGNS: { name: string; layers: number[]; lanes: number; cases: number; passes: number; patch?: object }[] = [
+const DESIGNS: { name: string; layers: number[]; lanes: number; cases: number; passes: number; patch?: object; weightMemory?: 'spram' }[] = [
   { name: 'L=4, 13-8-5 (partial last chunks, two input formats)', layers: [13, 8, 5, 3], lanes: 4, cases: 80, passes: 6 },
   { name: 'L=1 (one lane, the bias draws twice from lane 0)', layers: [5, 3, 2], lanes: 1, cases: 40, passes: 6 },
   { name: 'L=5, 10-5-7 (full last chunks: double draws)', layers: [10, 5, 7, 2], lanes: 5, cases: 60, passes: 6 },
@@ -59,6 +59,9 @@ const DESIGNS: { name: string; layers: number[]; lanes: number; cases: number; p
     patch: { lfsr: { width: 24, rbits: 8, leap: 5, lanes: 3, seed: 7 }, lr: { hiddenShift: 2, hiddenMul: 3, outShift: 7, outMul: 1 }, bias: { format: 'Q4.12', rounding: 'nearest', overflow: 'saturate' } },
   },
   { name: 'L=64, 70-64-64 (two chunks; 64 inputs: double draw)', layers: [70, 64, 64, 2], lanes: 64, cases: 20, passes: 4 },
+  // weights in single-port RAMs (two per lane by address parity; the RTL model of SB_SPRAM256KA: no read in a write cycle)
+  { name: "weightMemory 'spram', L=4, 10-7-5 (layer 2 at an odd base)", layers: [10, 7, 5, 3], lanes: 4, cases: 60, passes: 6, weightMemory: 'spram' },
+  { name: "weightMemory 'spram', L=1, 5-3-2 (a read and a write every cycle)", layers: [5, 3, 2], lanes: 1, cases: 40, passes: 6, weightMemory: 'spram' },
 ];
 
 for (const d of DESIGNS) {
@@ -68,7 +71,7 @@ for (const d of DESIGNS) {
       await sim?.close();
     });
     it(`${d.cases} random cases, every word equal to the spec`, async () => {
-      const cfg = unitConfig(d.layers, d.lanes, d.patch ?? {});
+      const cfg = { ...unitConfig(d.layers, d.lanes, d.patch ?? {}), ...(d.weightMemory ? { weightMemory: d.weightMemory } : {}) };
       sim = await HebbianCosim.start(cfg);
       let acc = 0;
       let sat = 0;
