@@ -85,35 +85,34 @@ if (sweepDir) {
     console.log(`| ${d.lanes} | ${d.window} | ${d.samples} | ${n(d.cycles)} | ${n(d.bound)} | ${d.ratio.toFixed(2)} | ${n(d.cycles - d.bound)} | ${d.simCyclesPerSecond === null ? '—' : `${(d.simCyclesPerSecond / 1e3).toFixed(0)} k`} |`);
   }
   if (plotFile) {
+    const MEASURED = 'measured (co-simulated chip)';
+    const BOUND = 'bound ⌈weights / lanes⌉';
     const values = data.flatMap((d) => [
-      { lanes: d.lanes, what: 'measured (co-simulated chip)', cycles: d.cycles },
-      { lanes: d.lanes, what: 'bound ⌈weights / lanes⌉', cycles: d.bound },
+      { lanes: d.lanes, what: MEASURED, cycles: d.cycles, label: `${n(d.cycles)} (${d.ratio.toFixed(2)}×)` },
+      { lanes: d.lanes, what: BOUND, cycles: d.bound, label: n(d.bound) },
     ]);
-    const x = { field: 'lanes', type: 'quantitative' as const, title: 'weight lanes', scale: { type: 'log' as const, base: 2, nice: false, padding: 24 }, axis: { values: data.map((d) => d.lanes) } };
+    const x = { field: 'lanes', type: 'quantitative' as const, title: 'weight lanes', scale: { type: 'log' as const, base: 2, nice: false, padding: 32 }, axis: { values: data.map((d) => d.lanes) } };
+    const y = { field: 'cycles', type: 'quantitative' as const, title: 'cycles per training sample', scale: { type: 'log' as const, base: 2, zero: false, nice: false, padding: 24 } };
+    const color = { field: 'what', type: 'nominal' as const, title: null, scale: { domain: [MEASURED, BOUND] }, legend: { orient: 'bottom' as const, direction: 'vertical' as const, symbolType: 'stroke' } };
+    const label = (what: string, dy: number) => ({
+      transform: [{ filter: { field: 'what', equal: what } }],
+      mark: { type: 'text' as const, dy, fontSize: 10 },
+      encoding: { x, y, text: { field: 'label', type: 'nominal' as const }, color: { ...color, legend: null } },
+    });
     await writeSvg(plotFile, {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title: {
         text: 'Cycles per training sample against the weight lanes',
-        subtitle: [`simulated chip ${DEFAULT_CHIP.layers.join('-')}, B = ${data[0].window}, first ${data[0].samples} MNIST training images; bound: one weight word per lane per cycle`],
+        subtitle: [`simulated chip ${DEFAULT_CHIP.layers.join('-')}, B = ${data[0].window}, first ${data[0].samples} MNIST training images (labels: cycles, × the bound)`, 'bound: every weight word read and written once per sample, one word per lane per cycle'],
       },
       width: 520,
       height: 320,
       config: PLOT_CONFIG,
       data: { values },
       layer: [
-        {
-          mark: { type: 'line', point: { size: 60 } },
-          encoding: {
-            x,
-            y: { field: 'cycles', type: 'quantitative', title: 'cycles per sample', scale: { type: 'log', base: 2 } },
-            color: { field: 'what', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical' } },
-            strokeDash: { field: 'what', type: 'nominal', legend: null },
-          },
-        },
-        {
-          mark: { type: 'text', dy: -10, fontSize: 10 },
-          encoding: { x, y: { field: 'cycles', type: 'quantitative' }, text: { field: 'cycles', type: 'quantitative', format: ',.0f' }, color: { field: 'what', type: 'nominal', legend: null } },
-        },
+        { mark: { type: 'line', point: { size: 60 } }, encoding: { x, y, color, strokeDash: { field: 'what', type: 'nominal', scale: { domain: [MEASURED, BOUND], range: [[1, 0], [6, 4]] }, legend: null } } },
+        label(MEASURED, -12),
+        label(BOUND, 16),
       ],
     } as Parameters<typeof writeSvg>[1]);
     console.log(`\nplot written to ${plotFile}`);
