@@ -8,7 +8,7 @@ import type { Module } from '../ir/index.js';
 import type { ChipConfig } from '../config.js';
 import { kernelUnit } from '../units/kernel.js';
 import { layernorm } from '../units/layernorm.js';
-import { modulator } from '../units/modulator.js';
+import { modulator, MODULATOR_MODULE, MODULATOR_WIDE_MODULE } from '../units/modulator.js';
 import { workingMemory } from '../units/wm.js';
 import { gramArray } from '../units/gram.js';
 import { hebbian } from '../units/hebbian.js';
@@ -24,6 +24,8 @@ function moduleNames(m: Module, into = new Set<string>()): Set<string> {
 export function chipCore(cfg: ChipConfig): Module[] {
   const top = coreTop(cfg);
   const inTop = moduleNames(top);
+  // the chip's modulator is the variant that takes a window row per beat: the unit is in the chip then
+  if (inTop.has(MODULATOR_WIDE_MODULE)) inTop.add(MODULATOR_MODULE);
   const units = [kernelUnit, layernorm, modulator, workingMemory, gramArray, hebbian, outputUnit].map((f) => f(cfg));
   return [top, ...units.filter((u) => !inTop.has(u.name))];
 }

@@ -18,6 +18,12 @@ export interface BlockResource {
   logicMaxBits?: number;
   /** memories of at most this many words go to distributed (LUT) RAM */
   logicMaxDepth?: number;
+  /**
+   * Yosys' memory_libmap cost rule (iCE40): a memory without a ram_style goes to logic when its bits cost no
+   * more than its primitives (each `logicBitsPerBlock` bits, the primitive's cost over the cost of a logic bit).
+   * Replaces logicMaxBits / logicMaxDepth when given.
+   */
+  logicBitsPerBlock?: number;
   note?: string;
 }
 

@@ -102,6 +102,22 @@ export function parseYosysStat(log: string): Record<string, number> {
   return cells;
 }
 
+/**
+ * The logic Yosys made against the board's logic cells (one LUT4 and one flip-flop each; a carry rides in the
+ * LUT's cell): more LUTs or more flip-flops than cells cannot be placed, so the build stops here, before
+ * nextpnr, naming the counts (the fit check counts DSPs and RAMs, not logic).
+ */
+export function checkIce40Logic(cells: Record<string, number>, board: Board, log: string): void {
+  const luts = cells.SB_LUT4 ?? 0;
+  const ffs = Object.entries(cells).reduce((a, [k, v]) => a + (/^SB_DFF/.test(k) ? v : 0), 0);
+  const lc = board.resources.logic.count;
+  if (luts <= lc && ffs <= lc) return;
+  throw new Error(
+    `build: the design needs ${luts} SB_LUT4 and ${ffs} flip-flops after synth_ice40 (log: ${log}); ${board.name} has ${lc} logic cells ` +
+      `(one LUT4 + one flip-flop each), so it cannot be placed. Fewer or narrower units, fewer lanes, or a larger part.`,
+  );
+}
+
 /** nextpnr-ice40's device utilization and the lowest Max frequency it reports. */
 export function parseNextpnr(log: string): { utilization: Record<string, { used: number; available: number }>; fmaxMHz: number | null } {
   const utilization: Record<string, { used: number; available: number }> = {};
@@ -170,6 +186,7 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
       log('yosys synth_ice40 …');
       await run('yosys', ['-q', '-l', join(out, 'yosys.log'), '-p', `read_verilog ${vFiles.join(' ')}; synth_ice40 -dsp -top ${shellProbe.name} -json ${json}; stat`], out, join(out, 'yosys.stdout'));
       files.push('yosys.log');
+      checkIce40Logic(parseYosysStat(readFileSync(join(out, 'yosys.log'), 'utf8')), board, join(out, 'yosys.log'));
       log(`nextpnr-ice40 --${board.part} --package ${board.package} --freq ${coreMHz} …`);
       const asc = join(out, `${shellProbe.name}.asc`);
       const seeds = o.seeds ?? 8;

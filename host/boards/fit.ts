@@ -4,13 +4,18 @@
  *
  *   memories     every memory in the design hierarchy (module path, width × depth, read kind). Registered-read
  *                memories go to block RAM, in as many primitives as the cheapest of the board's depth × width
- *                modes needs (⌈w / mode width⌉ · ⌈d / mode depth⌉); memories under the board's logicMaxBits /
- *                logicMaxDepth and asynchronous-read ones go to logic (what Yosys does with them). Memories of
+ *                modes needs (⌈w / mode width⌉ · ⌈d / mode depth⌉), on iCE40 one copy per synchronous read port; a ROM
+ *                counts the bits that are not constant over its image. Logic takes: on boards with
+ *                logicBitsPerBlock (iCE40, Yosys' memory_libmap cost rule) a memory without ram_style whose
+ *                bits are ≤ logicBitsPerBlock × its primitives, and asynchronous reads unless their address is
+ *                a register (memory_dff makes those registered); elsewhere memories under logicMaxBits /
+ *                logicMaxDepth and asynchronous-read ones (what Yosys does with them). Memories of
  *                style 'huge' go to the board's single-port RAM (iCE40 UP: SB_SPRAM256KA, ⌈w / 16⌉ · ⌈d / 16K⌉
  *                each) when it has one, else to block RAM like the others.
- *   multipliers  every `mul` of two non-constant operands; DSP tiles per product: ⌈a / A⌉ · ⌈b / B⌉ with the
- *                board's DSP operand widths (16 × 16 SB_MAC16, 25 × 18 DSP48E1); products of a 1-bit
- *                operand or under the board's minProductBits are logic (Yosys's rule).
+ *   multipliers  every `mul` of two non-constant operands; DSP tiles per product: iCE40 as Yosys' mul2dsp
+ *                splits it for SB_MAC16 (mul2dspTiles: 16-bit slices, slices of 1 bit or under 11 product
+ *                bits in logic: 17 × 17 is 1 tile), Xilinx ⌈a / A⌉ · ⌈b / B⌉ with the DSP48E1's 25 × 18;
+ *                products of a 1-bit operand or under the board's minProductBits are logic (Yosys's rule).
  *   bits         weight bits (Hebbian banks + biases, the output layer's banks + biases) and working-memory
  *                bits (wmBits), for the messages.
  *
@@ -19,7 +24,7 @@
  * generator's structure mapped by the rules above, and `ibhebb build` reports what the tools used.
  */
 import { width } from '../../generator/fixed/index.js';
-import { walkExpr, type Expr, type Module, type Stmt } from '../../generator/ir/index.js';
+import { children, walkExpr, type Expr, type Memory, type Module, type Signal, type Stmt } from '../../generator/ir/index.js';
 import type { ChipConfig } from '../../generator/config.js';
 import { hebbianLayout } from '../../generator/units/hebbian.js';
 import { outputLayout } from '../../generator/units/output.js';
@@ -105,9 +110,114 @@ function dspOperands(board: Board): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
+/**
+ * SB_MAC16 tiles of an a × b product whose low y bits are used, as Yosys' synth_ice40 -dsp splits it
+ * (techmap mul2dsp.v with A, B ≤ 16, A, B ≥ 2 and Y ≥ 11 bits per DSP): the wider operand is cut into
+ * 16-bit slices and the last slice takes the rest; each slice is split the same way along the other
+ * operand; a slice with an operand under 2 bits or a product under 11 bits is logic, and a slice whose
+ * product lands wholly above the y used bits is removed. A 17 × 17 product is one tile (16 × 16) and three
+ * small products in logic, not four tiles.
+ */
+export function mul2dspTiles(a: number, b: number, y: number, A: number, B: number, minY: number): number {
+  const tiles = (a: number, b: number, yw: number, shift: number, swap: boolean): number => {
+    if (shift >= y || a < 2 || b < 2 || yw < minY) return 0;
+    if (swap && a < b) return tiles(b, a, yw, shift, false);
+    // slice the operand that is too wide (A first, as mul2dsp does): n full slices and the rest
+    const alongA = a > A;
+    if (!alongA && b <= B) return 1;
+    const [w, W, other] = alongA ? [a, A, b] : [b, B, a];
+    const n = Math.floor((w - 1) / W);
+    const last = w - n * W;
+    const piece = (sw: number, sy: number, at: number) => (alongA ? tiles(sw, other, sy, at, false) : tiles(other, sw, sy, at, false));
+    let t = piece(last, other + last, shift + n * W);
+    for (let i = 0; i < n; i++) t += piece(W, Math.min(yw, other + W), shift + i * W);
+    return t;
+  };
+  return tiles(a, b, y, 0, true);
+}
+
+/**
+ * Bits a constant operand keeps in synthesis: its magnitude without trailing zero bits (Yosys shifts those
+ * out), plus a sign bit when signed; 0 for 0 and powers of two (a shift, no multiplier).
+ */
+function constOperandBits(e: Expr): number {
+  if (e.node.op !== 'const') return e.width;
+  const raw = e.node.value;
+  const v = e.signed ? BigInt.asIntN(e.width, raw) : BigInt.asUintN(e.width, raw);
+  let m = v < 0n ? -v : v;
+  if (m === 0n) return 0;
+  while ((m & 1n) === 0n) m >>= 1n;
+  if (m === 1n) return 0;
+  return m.toString(2).length + (e.signed ? 1 : 0);
+}
+
+/** Per product in `exprs`: the low bits used (a product read only through a slice from bit 0 uses hi + 1). */
+function usedProductBits(exprs: Expr[]): Map<Expr, number> {
+  const used = new Map<Expr, number>();
+  const seen = new Set<Expr>();
+  const visit = (e: Expr): void => {
+    if (seen.has(e)) return;
+    seen.add(e);
+    for (const c of children(e)) {
+      if (c.node.op === 'mul') {
+        const n = e.node;
+        const bits = n.op === 'slice' && n.lo === 0 ? n.hi + 1 : c.width;
+        used.set(c, Math.max(used.get(c) ?? 0, bits));
+      }
+      visit(c);
+    }
+  };
+  for (const e of exprs) {
+    if (e.node.op === 'mul') used.set(e, e.width);
+    visit(e);
+  }
+  return used;
+}
+
 /** Bits of an operand that carry information: a sign or zero extension adds none (synthesis drops them). */
 function significant(e: Expr): number {
+  if (e.node.op === 'const') return constOperandBits(e);
   return e.node.op === 'extend' ? significant(e.node.a) : e.width;
+}
+
+/** A ROM's width as synthesis keeps it: the bit positions that are not the same in every word of its image. */
+function romWidth(mem: Memory): number | null {
+  if (mem.writes.length > 0 || !mem.init || mem.init.length === 0) return null;
+  const mask = (1n << BigInt(mem.type.width)) - 1n;
+  let ones = mask;
+  let zeros = mask;
+  for (const v of mem.init) {
+    const u = BigInt.asUintN(mem.type.width, v);
+    ones &= u;
+    zeros &= ~u & mask;
+  }
+  let varying = 0;
+  for (let b = 0n, c = mask & ~(ones | zeros); c > 0n; b++, c >>= 1n) varying += Number(c & 1n);
+  return Math.max(varying, 1);
+}
+
+/** Per memory of `m`: how many of its asynchronous reads have a register (or a wire of one) as the address. */
+function registeredAsyncReads(m: Module): Map<string, number> {
+  const wireOf = new Map<Signal, Expr>();
+  for (const it of m.items) if (it.kind === 'assign') wireOf.set(it.target, it.value);
+  const isReg = (e: Expr, depth = 0): boolean => {
+    const n = e.node;
+    if (n.op !== 'ref') return false;
+    if (n.sig.kind === 'reg') return true;
+    const v = wireOf.get(n.sig);
+    return n.sig.kind === 'wire' && v !== undefined && depth < 4 && isReg(v, depth + 1);
+  };
+  const counts = new Map<string, number>();
+  const seen = new Set<Expr>();
+  for (const e of moduleExprs(m)) {
+    walkExpr(e, (x) => {
+      const n = x.node;
+      if (n.op !== 'memread' || seen.has(x)) return;
+      seen.add(x);
+      if (isReg(n.addr)) counts.set(n.mem.name, (counts.get(n.mem.name) ?? 0) + 1);
+    });
+  }
+  return counts;
 }
 
 /** Walks the hierarchy under `top`: its memories and multipliers with the board's mapping. */
@@ -116,27 +226,45 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
   const multipliers: MulUse[] = [];
   const [A, B] = dspOperands(board);
   const visit = (m: Module, path: string): void => {
+    const regAddrReads = registeredAsyncReads(m);
     for (const mem of m.memories) {
-      const w = mem.type.width;
+      const w = romWidth(mem) ?? mem.type.width;
       const d = mem.depth;
       const br = board.resources.bram;
-      const small = w * d <= (br.logicMaxBits ?? 0) || d <= (br.logicMaxDepth ?? 0);
       const sp = board.resources.spram;
       if (mem.style === 'huge' && sp) {
         memories.push({ path: `${path}.${mem.name}`, width: w, depth: d, kind: 'spram', blocks: 0, sprams: primitivesFor(sp, w, d) });
         continue;
       }
-      const block = mem.syncReads.length > 0 && mem.asyncReads === 0 && (!small || mem.style === 'huge');
-      memories.push({ path: `${path}.${mem.name}`, width: w, depth: d, kind: block ? 'block' : 'logic', blocks: block ? blocksFor(board, w, d) : 0, sprams: 0 });
+      // reads Yosys can make registered: synchronous ones, and asynchronous ones at a register's address
+      // (memory_dff moves the address register into the read port)
+      const registered = mem.syncReads.length > 0 ? mem.asyncReads === 0 : mem.asyncReads > 0 && regAddrReads.get(mem.name) === mem.asyncReads;
+      // iCE40: Yosys gives each synchronous read port a copy of the memory
+      const n = blocksFor(board, w, d) * (br.logicBitsPerBlock !== undefined ? Math.max(1, mem.syncReads.length) : 1);
+      const small =
+        br.logicBitsPerBlock !== undefined
+          ? mem.style === null && w * d <= br.logicBitsPerBlock * n
+          : mem.asyncReads > 0 || w * d <= (br.logicMaxBits ?? 0) || d <= (br.logicMaxDepth ?? 0);
+      const block = registered && (!small || mem.style === 'huge');
+      memories.push({ path: `${path}.${mem.name}`, width: w, depth: d, kind: block ? 'block' : 'logic', blocks: block ? n : 0, sprams: 0 });
     }
-    for (const e of moduleExprs(m)) {
+    const exprs = moduleExprs(m);
+    const used = usedProductBits(exprs);
+    const counted = new Set<Expr>();
+    for (const e of exprs) {
       walkExpr(e, (x) => {
         const n = x.node;
-        if (n.op !== 'mul' || n.a.node.op === 'const' || n.b.node.op === 'const') return;
-        const [a, b] = [significant(n.a), significant(n.b)].sort((p, q) => q - p);
+        if (n.op !== 'mul' || counted.has(x)) return;
+        counted.add(x);
+        const ice40 = board.family === 'ice40';
+        // Yosys maps products by a constant to DSPs too (iCE40); the fit check's Xilinx rule leaves them to logic
+        if (!ice40 && (n.a.node.op === 'const' || n.b.node.op === 'const')) return;
+        const [a, b] = [constOperandBits(n.a) && significant(n.a), constOperandBits(n.b) && significant(n.b)].sort((p, q) => q - p);
         if (b < 2 || a + b < board.resources.dsp.minProductBits) return;
-        const tiles = Math.min(Math.ceil(a / A) * Math.ceil(b / B), Math.ceil(a / B) * Math.ceil(b / A));
-        multipliers.push({ path, a, b, tiles });
+        const tiles = ice40
+          ? mul2dspTiles(a, b, Math.min(used.get(x) ?? x.width, a + b), A, B, board.resources.dsp.minProductBits)
+          : Math.min(Math.ceil(a / A) * Math.ceil(b / B), Math.ceil(a / B) * Math.ceil(b / A));
+        if (tiles > 0) multipliers.push({ path, a, b, tiles });
       });
     }
     for (const it of m.items) if (it.kind === 'instance') visit(it.instance.module, `${path}.${it.instance.name}`);

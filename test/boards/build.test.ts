@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP } from '../../generator/config.js';
 import { fifo } from '../../generator/lib/stream/fifo.js';
 import { loadBoard } from '../../host/boards/board.js';
-import { buildBoard, bytesPerSample, cyclesPerSample, parseNextpnr, parseYosysStat } from '../../host/boards/build.js';
+import { buildBoard, bytesPerSample, checkIce40Logic, cyclesPerSample, parseNextpnr, parseYosysStat } from '../../host/boards/build.js';
 import { FitError } from '../../host/boards/fit.js';
 
 const dirs: string[] = [];
@@ -39,6 +39,13 @@ describe('build: figures', () => {
 });
 
 describe('build: refusal', () => {
+  it('stops before nextpnr when synthesis made more LUTs or flip-flops than the UP5K has logic cells, naming both', () => {
+    const ice = loadBoard('icebreaker');
+    expect(() => checkIce40Logic({ SB_LUT4: 5280, SB_DFFE: 3000, SB_DFFSR: 2280, SB_CARRY: 900 }, ice, 'y.log')).not.toThrow();
+    expect(() => checkIce40Logic({ SB_LUT4: 13916, SB_DFFESR: 4712, SB_DFF: 566 }, ice, 'y.log')).toThrow(/needs 13916 SB_LUT4 and 5278 flip-flops .*icebreaker has 5280 logic cells/);
+    expect(() => checkIce40Logic({ SB_LUT4: 100, SB_DFFE: 5000, SB_DFF: 281 }, ice, 'y.log')).toThrow(/5281 flip-flops/);
+  });
+
   it('refuses the default chip on the iCEBreaker before any tool runs', async () => {
     const out = tmp();
     const ice = loadBoard('icebreaker');
