@@ -12,6 +12,8 @@ import { expectToolsClean } from '../generator/tool-checks.js';
 import { emitDesign } from '../../generator/emit/index.js';
 import { synthYosys } from '../../generator/tools/index.js';
 import { HebbianCosim, runCase, unitConfig } from './hebbian-cosim.js';
+import { fitReport } from '../../host/boards/fit.js';
+import { loadBoard } from '../../host/boards/board.js';
 
 describe('LFSR leap as shifts and XORs', () => {
   it('equals LEAP steps of the Lfsr for every width and several leaps', () => {
@@ -95,21 +97,25 @@ describe('hebbian unit in the tools', () => {
     await expectToolsClean(hebbian(unitConfig([13, 8, 5, 3], 4)));
   }, 300_000);
 
-  it('keeps the weight banks in block RAM on iCE40 and Xilinx (counted), not in flip-flops', async () => {
-    const cfg = unitConfig([64, 16, 4], 2);
+  it('maps the default weight bank shape (1,792 × 16) and the input buffers to block RAM on iCE40 and Xilinx, counted exactly', async () => {
+    // 4 lanes with the default design's bank depth: 128·⌈52/4⌉ + 4·⌈128/4⌉ = 1,792 words per lane (64 lanes of
+    // 784-128-64-10 have the same), h buffers 3·(13 + 32) = 135 words, 132 biases
+    const cfg = unitConfig([52, 128, 4, 10], 4);
     const lay = hebbianLayout(cfg);
+    expect([lay.depth, hebbianLayout(unitConfig([784, 128, 64, 10], 64)).depth, lay.hDepth, lay.biasDepth]).toEqual([1792, 1792, 135, 132]);
     const mod = hebbian(cfg);
     const files = emitDesign(mod).files;
     const [ice, xil] = await Promise.all([synthYosys(files, mod.name, 'ice40'), synthYosys(files, mod.name, 'xilinx')]);
     expect(ice.ok && xil.ok).toBe(true);
-    const bankBits = lay.depth * 16;
-    expect(bankBits).toBe(512 * 16);
-    // iCE40: 256 × 16 per SB_RAM40_4K, so two per bank; the input-vector and bias memories may add more
-    expect(ice.cells.SB_RAM40_4K ?? 0).toBeGreaterThanOrEqual(lay.lanes * Math.ceil(bankBits / 4096));
-    const count = (cells: Readonly<Record<string, number>>, re: RegExp) => Object.entries(cells).reduce((a, [k, v]) => a + (re.test(k) ? v : 0), 0);
-    expect(count(ice.cells, /^SB_DFF/)).toBeLessThan(bankBits); // one bank in flip-flops alone would exceed this
-    // Xilinx 7: one RAMB18 per bank (the vectors go to LUT RAM)
-    expect(count(xil.cells, /^RAMB(18|36)/)).toBeGreaterThanOrEqual(lay.lanes);
-    expect(count(xil.cells, /^FD[RSCP]E?$/)).toBeLessThan(bankBits);
+    // iCE40 (256 × 16 per SB_RAM40_4K): 7 per weight bank; each h buffer has two read ports (h of the update at
+    // issue, h_next one cycle later), so Yosys keeps two copies of it, one EBR each; the biases 1; the
+    // accumulator queue (16 × 49, read at a register's address) 4 — and the fit check counts the same
+    expect(ice.cells.SB_RAM40_4K).toBe(4 * 7 + 4 * 2 + 1 + 4);
+    expect(fitReport(cfg, loadBoard('icebreaker'), [mod]).lines[0].needed).toBe(ice.cells.SB_RAM40_4K);
+    // Xilinx 7: one RAMB36E1 per weight bank (28 kbit), RAMB18E1 for the h buffers (two copies) and the biases;
+    // only the accumulator queue in LUT RAM (RAM32M)
+    expect([xil.cells.RAMB36E1, xil.cells.RAMB18E1]).toEqual([4, 4 * 2 + 1]);
+    const lutRam = Object.entries(xil.cells).filter(([k]) => /^RAM(32|64|128|256)/.test(k));
+    expect(lutRam).toEqual([['RAM32M', 9]]);
   }, 900_000);
 });
