@@ -6,16 +6,12 @@
  *
  *   node bin/run-ts.js bench/ice40-fit.ts [config.json]      (default boards/icebreaker/chip.json)
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execa } from 'execa';
+import { rmSync } from 'node:fs';
 import { loadChipConfig } from '../generator/config.js';
 import { boardCore } from '../generator/boards/top.js';
 import { uartDivisor } from '../generator/boards/uart.js';
-import { emitDesign } from '../generator/emit/index.js';
 import { loadBoard } from '../host/boards/board.js';
-import { parseYosysStat } from '../host/boards/build.js';
+import { synthIce40 } from './ice40-synth.js';
 import { fitReport } from '../host/boards/fit.js';
 
 const file = process.argv[2] ?? new URL('../boards/icebreaker/chip.json', import.meta.url).pathname;
@@ -23,21 +19,11 @@ const cfg = loadChipConfig(file);
 const board = loadBoard('icebreaker');
 const bc = boardCore(cfg, { clocksPerBit: uartDivisor(48e6, board.uart.defaultBaud), fifoDepth: board.uart.rxFifoBytes });
 const fit = fitReport(cfg, board, [bc]);
-const dir = mkdtempSync(join(tmpdir(), 'ibhebb-ice40-fit-'));
-const vfiles: string[] = [];
-for (const f of emitDesign(bc).files) {
-  writeFileSync(join(dir, f.name), f.content);
-  if (f.name.endsWith('.v')) vfiles.push(f.name);
-}
-const t0 = Date.now();
-const r = await execa('nice', ['-n', '10', 'yosys', '-q', '-p', `read_verilog ${vfiles.join(' ')}; synth_ice40 -dsp -top ${bc.name}; tee -o stat.txt stat`], { cwd: dir, all: true, reject: false });
-if (r.exitCode !== 0) throw new Error(`yosys failed:\n${(r.all ?? '').split('\n').slice(-10).join('\n')}`);
-const { readFileSync } = await import('node:fs');
-const cells = parseYosysStat(readFileSync(join(dir, 'stat.txt'), 'utf8'));
+const { dir, cells, seconds } = await synthIce40(bc, 'ice40-fit');
 rmSync(dir, { recursive: true, force: true });
 const sum = (re: RegExp) => Object.entries(cells).reduce((a, [k, v]) => a + (re.test(k) ? v : 0), 0);
 const need = (res: RegExp) => fit.lines.find((l) => res.test(l.resource))?.needed ?? 0;
-console.log(`${file} → ${board.name}: board core synthesized in ${((Date.now() - t0) / 1000).toFixed(0)} s (wall)`);
+console.log(`${file} → ${board.name}: board core synthesized in ${seconds.toFixed(0)} s (wall)`);
 console.log('| cell | Yosys synth_ice40 -dsp | fit check | board |');
 console.log('|---|---|---|---|');
 console.log(`| SB_MAC16 | ${cells.SB_MAC16 ?? 0} | ${need(/^DSP/)} | ${board.resources.dsp.count} |`);

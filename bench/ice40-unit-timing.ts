@@ -7,12 +7,9 @@
  *   node bin/run-ts.js bench/ice40-unit-timing.ts [unit] [config.json] [MHz] [seeds]
  *   unit: hebbian (default) | output | layernorm | gram | kernel | wm
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { loadChipConfig, type ChipConfig } from '../generator/config.js';
-import { emitDesign } from '../generator/emit/index.js';
 import { ModuleBuilder, cat, uint, type Expr, type Module } from '../generator/ir/index.js';
 import { hebbian } from '../generator/units/hebbian.js';
 import { outputUnit } from '../generator/units/output.js';
@@ -20,7 +17,8 @@ import { layernorm } from '../generator/units/layernorm.js';
 import { gramArray } from '../generator/units/gram.js';
 import { kernelUnit } from '../generator/units/kernel.js';
 import { workingMemory } from '../generator/units/wm.js';
-import { parseNextpnr, parseYosysStat } from '../host/boards/build.js';
+import { parseNextpnr } from '../host/boards/build.js';
+import { synthIce40 } from './ice40-synth.js';
 
 const UNITS: Record<string, (c: ChipConfig) => Module> = { hebbian, output: outputUnit, layernorm, gram: gramArray, kernel: kernelUnit, wm: workingMemory };
 const [unitName = 'hebbian', file = new URL('../boards/icebreaker/chip.json', import.meta.url).pathname, mhzArg = '48', seedsArg = '3'] = process.argv.slice(2);
@@ -59,17 +57,8 @@ function shell(u: Module): Module {
 }
 
 const top = shell(unit);
-const dir = mkdtempSync(join(tmpdir(), 'ibhebb-timing-'));
-const vfiles: string[] = [];
-for (const f of emitDesign(top).files) {
-  writeFileSync(join(dir, f.name), f.content);
-  if (f.name.endsWith('.v')) vfiles.push(f.name);
-}
-const t0 = Date.now();
-const y = await execa('nice', ['-n', '10', 'yosys', '-q', '-p', `read_verilog ${vfiles.join(' ')}; synth_ice40 -dsp -top ${top.name} -json top.json; tee -o stat.txt stat`], { cwd: dir, all: true, reject: false });
-if (y.exitCode !== 0) throw new Error(`yosys failed:\n${(y.all ?? '').split('\n').slice(-10).join('\n')}`);
-const cells = parseYosysStat(readFileSync(join(dir, 'stat.txt'), 'utf8'));
-console.log(`${unitName} of ${file}: yosys ${((Date.now() - t0) / 1000).toFixed(0)} s; SB_LUT4 ${cells.SB_LUT4 ?? 0}, SB_MAC16 ${cells.SB_MAC16 ?? 0}, SB_RAM40_4K ${cells.SB_RAM40_4K ?? 0}, SB_SPRAM256KA ${cells.SB_SPRAM256KA ?? 0}`);
+const { dir, cells, seconds } = await synthIce40(top, 'timing');
+console.log(`${unitName} of ${file}: yosys ${seconds.toFixed(0)} s; SB_LUT4 ${cells.SB_LUT4 ?? 0}, SB_MAC16 ${cells.SB_MAC16 ?? 0}, SB_RAM40_4K ${cells.SB_RAM40_4K ?? 0}, SB_SPRAM256KA ${cells.SB_SPRAM256KA ?? 0}`);
 for (let seed = 1; seed <= Number(seedsArg); seed++) {
   const t1 = Date.now();
   const p = await execa('nice', ['-n', '10', 'nextpnr-ice40', '--up5k', '--package', 'sg48', '--json', 'top.json', '--freq', mhzArg, '--seed', String(seed), '--timing-allow-fail', '--report', `report${seed}.json`], { cwd: dir, all: true, reject: false });
