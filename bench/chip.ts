@@ -4,7 +4,7 @@
  *
  *   node bin/run-ts.js bench/chip.ts [--config FILE] [--samples 2000] [--check 0]
  *
- * Trains the first `samples` MNIST training images (TRAIN frames of 5 records, pipelined as the CLI sends
+ * Trains the first `samples` MNIST training images (TRAIN frames of one record, pipelined as the CLI sends
  * them) and prints: the Verilator build time, cycles per training sample (simulated clock cycles of the
  * whole run / samples, bytes in and out included) against the bound ⌈weights / lanes⌉, samples per second
  * of wall time (host, pipes and model), simulated cycles per second. With --check N the fixed golden model

@@ -8,11 +8,14 @@
  *
  * WIRING
  *   frontend.m_axis_cmd → controller.s_axis_cmd; controller.m_axis_rsp → frontend.s_axis_rsp
- *   chip reset = rst OR frontend.chip_rst (after a RESET reply): the controller and the sequencer restart
- *               (the controller then zeroes the weights and seeds the LFSR lanes with seed 0); the front
- *               end keeps its link state
+ *   chip reset = rst OR a RESET request: frontend.chip_rst (after a RESET reply) is held in chip_rst_req_q
+ *               until the datapath is quiet (the controller idle, the sequencer's steps and background work
+ *               done: TRAIN is answered once its records are taken, so the steps of answered TRAIN frames
+ *               always finish), and the commands behind it wait meanwhile; then the controller and the
+ *               sequencer restart (the controller zeroes the weights and seeds the LFSR lanes with seed 0);
+ *               the front end keeps its link state
  *   controller → sequencer   commands (TRAIN, INFER, FLUSH, CLEAR), the records' bytes, the host port of
- *               the weight memories; back: done, pending, the predicted class, the step and saturation
+ *               the weight memories; back: busy, done, rec_ready, quiet, the predicted class, the step and saturation
  *               counters (sequencer.ts holds every datapath unit and the training schedule)
  */
 import { ModuleBuilder, uint, type Expr, type Module, type Signal } from '../ir/index.js';
@@ -46,10 +49,11 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
   const rspData = m.wire('rsp_tdata', uint(8));
   const rspLast = m.wire('rsp_tlast', uint(1));
   const cmdReady = m.wire('cmd_tready', uint(1));
+  const rstReq = m.reg('chip_rst_req_q', uint(1), { reset: 0 });
   const fe = m.instance('u_frontend', feMod, {
     ...feedStream('in', { valid: sIn.valid, data: sIn.data, last: sIn.last as Signal }),
     [streamPortName('out', 'out', 'tready')]: sOut.ready,
-    [streamPortName('out', 'cmd', 'tready')]: cmdReady,
+    [streamPortName('out', 'cmd', 'tready')]: cmdReady.and(rstReq.not()),
     ...feedStream('rsp', { valid: rspValid, data: rspData, last: rspLast }),
   });
   m.assign(sIn.ready, fe.out(streamPortName('in', 'in', 'tready')));
@@ -57,7 +61,10 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
   m.assign(sOut.valid, feOut.valid);
   m.assign(sOut.data, feOut.data);
   m.assign(sOut.last as Signal, feOut.last as Signal);
-  const chipRst = m.wire('chip_rst', rst.or(fe.out('chip_rst')));
+  const coreQuiet = m.wire('core_quiet', uint(1));
+  const rstNow = m.wire('chip_rst_now', rstReq.or(fe.out('chip_rst')).and(coreQuiet));
+  m.seq('chip_rst_req', ($) => $.set(rstReq, fe.out('chip_rst').or(rstReq).and(rstNow.not())));
+  const chipRst = m.wire('chip_rst', rst.or(rstNow));
 
   // the sequencer (the datapath and its schedule) behind the controller
   const seqMod = sequencer(cfg);
@@ -89,12 +96,11 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
   for (const q of QUANTITIES) sats[`sat_${q}`] = seq.out(`sat_${q}`);
   const ctl = m.instance('u_controller', ctlMod, {
     rst: chipRst,
-    ...feedStream('cmd', { valid: fe.out(streamPortName('out', 'cmd', 'tvalid')), data: fe.out(streamPortName('out', 'cmd', 'tdata')), last: fe.out(streamPortName('out', 'cmd', 'tlast')) }),
+    ...feedStream('cmd', { valid: fe.out(streamPortName('out', 'cmd', 'tvalid')).and(rstReq.not()), data: fe.out(streamPortName('out', 'cmd', 'tdata')), last: fe.out(streamPortName('out', 'cmd', 'tlast')) }),
     [streamPortName('out', 'rsp', 'tready')]: fe.out(streamPortName('in', 'rsp', 'tready')),
     host_rdata: seq.out('host_rdata'),
     seq_busy: seq.out('busy'),
     seq_done: seq.out('done'),
-    seq_pending: seq.out('pending'),
     seq_result: seq.out('result'),
     seq_rec_ready: seq.out('rec_ready'),
     seq_quiet: seq.out('quiet'),
@@ -119,6 +125,7 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
   const pxS = instanceOutStream(ctl, 'px');
   m.assign(pxValid, pxS.valid);
   m.assign(pxData, pxS.data);
-  m.unused(ctl.out('busy'));
+  m.assign(coreQuiet, ctl.out('busy').not().and(seq.out('quiet')));
+  m.unused(seq.out('pending'));
   return m.build();
 }

@@ -8,8 +8,9 @@
  *   host_unit, host_re, host_we, host_kind, host_bank, host_addr, host_wdata   the units' host ports
  *                   (host_unit 0: the Hebbian unit, 1: the output layer; kind/bank/addr as theirs)
  *   host_rdata      the selected unit's host read data (latency 2; weight words sign-extended)
- *   seq_start, seq_op, seq_busy, seq_done, seq_pending, seq_result, m_axis_px, steps   the sequencer's
- *                   command interface, the record bytes it takes and its step counter (sequencer.ts)
+ *   seq_start, seq_op, seq_busy, seq_done, seq_result, seq_rec_ready, seq_quiet, m_axis_px, steps   the
+ *                   sequencer's command interface, the record bytes it takes and its step counter (sequencer.ts)
+ *   busy            a command (or the start-up walk) is running; with the sequencer's quiet, the chip is idle
  *   sat_<quantity>  saturation counts of training (32-bit) in QUANTITIES order, for READ_COUNTERS
  *
  * COMMANDS
@@ -37,16 +38,18 @@
  *                  lfsr (bank = lane, addr = layer; unit 1 for the output layer), lanes then layers.
  *                  LOAD: lfsrBytes + 1 cycles a state (the low W bits written); READ: lfsrBytes + 3.
  *   NEW_EPOCH      the sequencer's CLEAR (the window emptied; weights and LFSR states kept), then ok
- *   READ_COUNTERS  u64 steps, u64 busy cycles (a command or the start-up walk running), u64 stalled
+ *   READ_COUNTERS  u64 steps, u64 busy cycles (a command, the start-up walk or a training step's work running), u64 stalled
  *                  cycles (busy, waiting for a command byte or for the reply stream), u32 per quantity
  *   TRAIN          per record (784 pixels, label): the sequencer's TRAIN (one training step, sequencer.ts),
- *                  the record's bytes streamed to it; ok once every record's step is done, background work
- *                  (K_X row, modulator, output layer) included, so a RESET after the answer finds the
- *                  datapath idle
+ *                  the record's bytes streamed to it; ok once the last record's bytes are taken: its step and
+ *                  the background work (K_X row, modulator, output layer) go on while the front end forwards
+ *                  the next command, so consecutive TRAIN frames keep the datapath busy. Every other command
+ *                  waits for them (FLUSH below), and the chip top holds a RESET until the datapath is quiet
  *   INFER          the reply header (k records) first, then per record the sequencer's INFER and its
  *                  predicted class as the answer byte
- *   FLUSH          before every command other than TRAIN, a pending update is applied first (the
- *                  sequencer's FLUSH), so weights read, loaded, used or reseeded are the model's
+ *   FLUSH          before every command other than TRAIN, once the sequencer is idle (the last TRAIN record's
+ *                  step done), its background work finishes and a pending update is applied (the sequencer's
+ *                  FLUSH), so weights read, loaded, used or reseeded and the counters are the model's
  */
 import { ModuleBuilder, cat, constant, mux, uint, type Expr, type Module, type Signal } from '../ir/index.js';
 import { streamIn, streamOut } from '../lib/stream/bundle.js';
@@ -136,7 +139,6 @@ export function controller(cfg: ChipConfig): Module {
   const seqOp = m.output('seq_op', uint(2));
   const seqBusy = m.input('seq_busy', uint(1));
   const seqDone = m.input('seq_done', uint(1));
-  const seqPending = m.input('seq_pending', uint(1));
   const seqResult = m.input('seq_result', uint(8));
   const seqRecReady = m.input('seq_rec_ready', uint(1));
   const seqQuiet = m.input('seq_quiet', uint(1));
@@ -173,7 +175,6 @@ export function controller(cfg: ChipConfig): Module {
     PRE_FLUSH: 25,
     FLUSH_WAIT: 26,
     EPOCH_WAIT: 27,
-    REC_DRAIN: 33,
     LFSR_DIV: 28,
     LFSR_BYTES: 29,
     LFSR_WRITE: 30,
@@ -309,7 +310,7 @@ export function controller(cfg: ChipConfig): Module {
   const stalled = m.wire('stalled', waitingCmd.or(sendingStates.and(canSend.not())));
   const running = m.wire('running', is(S.IDLE).not());
   m.seq('counters', ($) => {
-    $.if(running, () => $.set(busyC, busyC.addWrap(1)));
+    $.if(running.or(seqQuiet.not()), () => $.set(busyC, busyC.addWrap(1)));
     $.if(running.and(stalled), () => $.set(stallC, stallC.addWrap(1)));
   });
 
@@ -335,7 +336,6 @@ export function controller(cfg: ChipConfig): Module {
   const readWord = m.reg('read_word_q', uint(8 * wb), { reset: 0 });
   const rdSel = hostRdata;
   if (D > 8 * wb) m.unused(hostRdata.slice(D - 1, 8 * wb));
-  m.unused(seqBusy, seqPending);
   const rdBytes = D >= 8 * wb ? rdSel.trunc(8 * wb) : rdSel.asSigned().sext(8 * wb).asUnsigned();
   const readWait = m.reg('read_wait_q', uint(2), { reset: 0 });
   const byteIdx = m.reg('byte_idx_q', uint(bitsFor(Math.max(wb, spec.lfsrBytes) + 1)), { reset: 0 });
@@ -516,7 +516,7 @@ export function controller(cfg: ChipConfig): Module {
       .case(S.PRE_FLUSH, () => {
         // before any command but TRAIN the sequencer finishes the steps' background work (K_X row, modulator,
         // output layer) and applies a pending update: the weights, LFSR states and counters are then final
-        $.if(isTrain, () => $.set(state, S.DISPATCH)).else(() => {
+        $.if(isTrain, () => $.set(state, S.DISPATCH)).elseIf(seqBusy.not().and(seqGo.not()), () => {
           seqCommand(SEQ_OP.FLUSH);
           $.set(state, S.FLUSH_WAIT);
         });
@@ -579,7 +579,7 @@ export function controller(cfg: ChipConfig): Module {
       })
       .case(S.REC_DIV, () => {
         // records = len / record bytes by subtraction (the front end checked the length is a multiple);
-        // INFER replies with its header first, TRAIN once every step is done
+        // INFER replies with its header first, TRAIN once its last record's bytes are taken
         $.if(recDiv.ge(recBytes), () => {
           $.set(recDiv, recDiv.subWrap(recBytes));
           $.set(recLeft, recLeft.addWrap(1));
@@ -601,12 +601,11 @@ export function controller(cfg: ChipConfig): Module {
           $.if(pixLeft.eq(1), () => {
             $.if(isTrain, () => {
               $.set(recLeft, recLeft.subWrap(1));
-              $.set(state, mux(recLeft.eq(1), k(S.REC_DRAIN, sw), k(S.REC_START, sw)));
+              $.if(recLeft.eq(1), () => reply(0, k(0, 16), S.IDLE)).else(() => $.set(state, S.REC_START));
             }).else(() => $.set(state, S.REC_WAIT));
           });
         });
       })
-      .case(S.REC_DRAIN, () => $.if(seqQuiet.and(seqGo.not()), () => reply(0, k(0, 16), S.IDLE)))
       .case(S.REC_WAIT, () => $.if(seqDone, () => $.set(state, S.REC_SEND)))
       .case(S.REC_SEND, () => {
         send(seqResult, recLeft.eq(1), () => {

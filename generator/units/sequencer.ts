@@ -13,6 +13,7 @@
  *   zpack_mem  the last hidden layer's window z, lane-packed for the output layer's h port: slot p's chunk k
  *              (L words) at p·C_h + k; slot B holds the sample being inferred, so inference leaves the
  *              window's copy alone
+ *   px_stage   the pixels of the training record coming in (P bytes), until they are copied into the window
  *   labels     the window's labels (registers: the output layer's y port and the K_Y words)
  *
  * PORTS (clk, rst synchronous active high)
@@ -30,11 +31,14 @@
  *
  * SCHEDULE of a TRAIN record (sample c; "pending" = δ_l(c − 1) in delta_mem, h_l(c − 1) in Hebbian slot sPrev).
  * Three machines: the intake (a record's bytes), the step (passes) and the background (K_X, modulator, output).
- *   INTAKE    beside step c − 1, once its K_X row has read the pixel banks (rec_ready): the layer-1 loader
- *             on slot sIn (≠ sPrev, sCur), each pixel to it ((2p − 255)·2^(f_in − 8)) and to wm's pixel bank
- *             of the next slot (px_at_head), then the label
- *   TAKE      the step begins: wm NEW (slot c = head, its label), sCur ← sIn, K_X requested
- *   PASS l    Hebbian pass of layer l (once δ_l(c − 1) is ready): update with δ_l(c − 1) ⊗ h(sPrev) if pending,
+ *   INTAKE    beside step c − 1 (rec_ready once step c − 1 has taken its record): the layer-1 loader on slot
+ *             sIn (≠ sPrev, sCur), each pixel to it ((2p − 255)·2^(f_in − 8)) and to px_stage, then the label
+ *   PX COPY   px_stage → wm's pixel bank of the next slot (px_at_head), once step c − 1's K_X row has read
+ *             that bank (the oldest sample's)
+ *   TAKE      the step begins once the copy is done: wm NEW (slot c = head, its label), sCur ← sIn, K_X
+ *             requested
+ *   PASS l    Hebbian pass of layer l (once the modulator call of δ_l(c − 1) has begun: its words are read as
+ *             they are written): update with δ_l(c − 1) ⊗ h(sPrev) if pending,
  *             forward h(sCur) with the updated weights → layernorm → z: to the next layer's loader (slot sCur;
  *             started when the pass has delivered its accumulators), wm's z bank of c, zc_mem, and for the last
  *             hidden layer zpack_mem slot c
@@ -82,7 +86,7 @@ type Scope = Parameters<Parameters<ModuleBuilder['seq']>[1]>[0];
 /**
  * A stream read out of a memory with a registered read (latency 1): `start` restarts it at `base` for `n`
  * words; reads issue only while `gate` is high and the two-word queue has room, so the stream runs at one word
- * per cycle and holds its word while the sink stalls.
+ * per cycle and holds its word while the sink stalls. `addr` is the address of the next read.
  */
 function memStream(
   m: ModuleBuilder,
@@ -94,7 +98,7 @@ function memStream(
   gate: Expr,
   ready: Expr,
   read: (re: Expr, addr: Expr) => Expr,
-): { valid: Signal; data: Signal; fire: Signal } {
+): { valid: Signal; data: Signal; fire: Signal; addr: Signal } {
   const left = m.reg(`${name}_left_q`, uint(n.width), { reset: 0 });
   const addr = m.reg(`${name}_addr_q`, uint(aw), { reset: 0 });
   const rv = m.reg(`${name}_rv_q`, uint(1), { reset: 0 });
@@ -133,7 +137,7 @@ function memStream(
         });
     });
   });
-  return { valid, data: e0, fire: pop };
+  return { valid, data: e0, fire: pop, addr };
 }
 
 export function sequencer(cfg: ChipConfig): Module {
@@ -223,6 +227,8 @@ export function sequencer(cfg: ChipConfig): Module {
   const recTrain = m.reg('rec_train_q', uint(1), { reset: 0 });
   const kxOwed = m.reg('kx_owed_q', uint(1), { reset: 0 });
   const myLoad = m.reg('step_load_q', uint(2), { reset: 0 });
+  // the loader still writes the step's own record into its layer-1 slot (the next record's load may follow)
+  const ownLoad = m.reg('own_load_q', uint(1), { reset: 0 });
   const sPass = is(S.PASS);
   const sFlush = is(S.FLUSH);
   const kstate = m.reg('kx_state_q', uint(2), { reset: KS.IDLE });
@@ -341,13 +347,14 @@ export function sequencer(cfg: ChipConfig): Module {
   const vrKind = m.wire('vr_kind', uint(port(wmMod, 'vr_kind')));
   const vrAddr = m.wire('vr_addr', uint(port(wmMod, 'vr_addr')));
   const wmPxValid = m.wire('wm_px_tvalid', uint(1));
+  const wmPxData = m.wire('wm_px_tdata', uint(8));
   const wmZValid = hidden.map((_, l) => m.wire(`wm_z${l + 1}_tvalid`, uint(1)));
   const wmU = m.instance('u_wm', wmMod, {
     start: wmStart,
     op: wmOp,
     label: labelNext,
     px_at_head: 1,
-    ...feedStream('px', { valid: wmPxValid, data: px.data }),
+    ...feedStream('px', { valid: wmPxValid, data: wmPxData }),
     ...Object.assign({}, ...hidden.map((_, l) => feedStream(`z${l + 1}`, { valid: wmZValid[l], data: zWin }))),
     ...feedStream('krow', { valid: krowValid, data: krowData }),
     kr_en: krEn,
@@ -492,9 +499,14 @@ export function sequencer(cfg: ChipConfig): Module {
   const dMem = m.memory('delta_mem', { depth: Math.max(totalN, 2), type: uint(dData.width), style: 'block' });
   const dW = m.reg('delta_waddr_q', uint(dMem.addrType.width), { reset: 0 });
   dMem.write(dW, fit(deltaS.data.asUnsigned(), dData.width), deltaS.valid);
-  const dS2 = memStream(m, 'delta', dMem.addrType.width, hebStart.and(sFlush.or(pending.and(train))), perLayer(bases, baseW), perLayer(hidden, nw), k(1, 1), hebU.out(streamPortName('in', 'delta', 'tready')), (re, addr) =>
+  // δ_l words are read as soon as the modulator call of layer l has written them: the update pass may start while
+  // that call still runs (delta_ready is set when the call starts), its reads never overtake the writes
+  const dGate = m.wire('delta_gate', uint(1));
+  const dS2 = memStream(m, 'delta', dMem.addrType.width, hebStart.and(sFlush.or(pending.and(train))), perLayer(bases, baseW), perLayer(hidden, nw), dGate, hebU.out(streamPortName('in', 'delta', 'tready')), (re, addr) =>
     dMem.readSync('delta_rdata', addr, re),
   );
+  const modWriting = m.wire('mod_writing', mstate.eq(MS.W0).or(mWait).and(mLayer.eq(layer)));
+  m.assign(dGate, modWriting.not().or(dS2.addr.lt(dW)));
   m.assign(dValid, dS2.valid);
   m.assign(dData, dS2.data);
 
@@ -544,9 +556,30 @@ export function sequencer(cfg: ChipConfig): Module {
   const pxVal = pxShift > 0 ? cat(pxWord.asUnsigned(), k(0, pxShift)).asSigned() : pxWord;
   const pxH = pxVal.width >= inW ? pxVal.trunc(inW).asUnsigned() : pxVal.sext(inW).asUnsigned();
   const toWm = train; // z goes to the window only in training steps, pixels only in training records
-  const pxReady = m.wire('px_ready', hReady.and(recTrain.not().or(wmPxReady)));
-  m.assign(px.ready, sPix.and(pxReady).or(sLabel));
-  const pxFire = m.wire('px_fire', sPix.and(px.valid).and(pxReady));
+  m.assign(px.ready, sPix.and(hReady).or(sLabel));
+  const pxFire = m.wire('px_fire', sPix.and(px.valid).and(hReady));
+  // px_stage: a training record's pixels as they come in; copied into the window's pixel bank of the next slot
+  // (px_at_head) once the previous step's K_X row has read that bank, before the record's NEW
+  const pxStage = m.memory('px_stage', { depth: P, type: uint(8), style: 'block' });
+  const pxIdx = m.reg('px_idx_q', uint(pxStage.addrType.width), { reset: 0 });
+  pxStage.write(pxIdx, px.data, pxFire.and(recTrain));
+  const cpOwed = m.reg('px_copy_owed_q', uint(1), { reset: 0 });
+  const cpLeft = m.reg('px_copy_count_q', uint(bitsFor(P + 1)), { reset: 0 });
+  const cpStart = m.wire('px_copy_start', cpOwed.and(kxOwed.not()).and(cpLeft.eq(0)));
+  const cpS = memStream(m, 'px_cp', pxStage.addrType.width, cpStart, k(0, 1), k(P, bitsFor(P + 1)), k(1, 1), wmPxReady, (re, addr) =>
+    pxStage.readSync('px_stage_rdata', addr, re),
+  );
+  m.assign(wmPxValid, cpS.valid);
+  m.assign(wmPxData, cpS.data);
+  m.seq('px_copy', ($) => {
+    $.if(pxFire, () => $.set(pxIdx, pxIdx.addWrap(1))).elseIf(intakeStart, () => $.set(pxIdx, 0));
+    $.if(cpStart, () => {
+      $.set(cpOwed, 0);
+      $.set(cpLeft, P);
+    }).elseIf(pxFire.and(recTrain).and(pixLeft.eq(1)), () => $.set(cpOwed, 1));
+    $.if(cpS.fire, () => $.set(cpLeft, cpLeft.subWrap(1)));
+  });
+  const pxCopied = m.wire('px_copied', cpOwed.not().and(cpLeft.eq(0)));
   // z of layer l: to the next layer's loader, wm's z bank (training), zc_mem (always ready), zpack
   const zToH = lastLayer.not();
   let wmZR: Expr = k(1, 1);
@@ -560,9 +593,8 @@ export function sequencer(cfg: ChipConfig): Module {
     return e;
   };
   m.assign(zReady, zOthers(true, true));
-  m.assign(hValid, mux(sPix, px.valid.and(recTrain.not().or(wmPxReady)), zS.valid.and(zToH).and(zOthers(false, true))));
+  m.assign(hValid, mux(sPix, px.valid, zS.valid.and(zToH).and(zOthers(false, true))));
   m.assign(hData, mux(sPix, pxH, zAsH));
-  m.assign(wmPxValid, sPix.and(px.valid).and(hReady).and(recTrain));
   hidden.forEach((_, l) => m.assign(wmZValid[l], zS.valid.and(toWm).and(layer.eq(k(l, hw))).and(zOthers(true, false))));
 
   // ---- saturation counters (training only) and steps
@@ -636,7 +668,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const passGo = m.wire(
     'pass_go',
     sPass
-      .and(mux(layer.eq(0), hlBusy.not(), myLoad.eq(0)))
+      .and(mux(layer.eq(0), ownLoad.not(), myLoad.eq(0)))
       .and(hebBusy.not())
       .and(lnBusy.not())
       .and(hebUpdateNow.not().or(dReadyAt(layer)))
@@ -646,7 +678,7 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(hebStart, passGo.or(flushGo));
   m.assign(lnStart, passGo);
   // a record is taken by the step FSM once its intake is complete (training: the window's NEW now)
-  const take = m.wire('take', sIdle.and(istate.eq(IS.READY)).and(recTrain.not().or(wmBusy.not())));
+  const take = m.wire('take', sIdle.and(istate.eq(IS.READY)).and(recTrain.not().or(wmBusy.not().and(pxCopied))));
   // the loader: the step's next-layer load when its pass is done (first), else a record's intake
   const sPassLoad = is(S.PASS_LOAD);
   const stepLoad = m.wire('step_load', sPassLoad.and(hlBusy.not()));
@@ -657,7 +689,7 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(wmStart, take.and(recTrain).or(kGo).or(sClear));
   m.assign(wmOp, mux(take, k(WM_OP.NEW, 2), mux(kGo, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2))));
   // a record may enter once the previous step's K_X row has read the pixel banks (the oldest slot is rewritten)
-  const recReady = m.wire('record_ready', istate.eq(IS.IDLE).and(kxOwed.not()));
+  const recReady = m.wire('record_ready', istate.eq(IS.IDLE));
   m.output('rec_ready', recReady);
   const slot3 = (a: Expr, b: Expr): Expr => mux(a.ne(0).and(b.ne(0)), k(0, 2), mux(a.ne(1).and(b.ne(1)), k(1, 2), k(2, 2)));
   m.assign(gramStart, kGo.or(mStart));
@@ -727,11 +759,13 @@ export function sequencer(cfg: ChipConfig): Module {
         // (with kxReady set the K_X unit is idle or waiting for this chain: it cannot start before the chain ends)
         $.if(kxReady.and(lnAhead.ne(0)).and(gramBusy.not()).and(modBusy.not()), () => $.set(mstate, MS.START));
       })
-      .case(MS.START, () => $.set(mstate, MS.W0))
+      .case(MS.START, () => {
+        dRdy.forEach((r, l) => $.if(mLayer.eq(k(l, hw)), () => $.set(r, 1)));
+        $.set(mstate, MS.W0);
+      })
       .case(MS.W0, () => $.set(mstate, MS.WAIT))
       .default(() => {
         $.if(modCallDone, () => {
-          dRdy.forEach((r, l) => $.if(mLayer.eq(k(l, hw)), () => $.set(r, 1)));
           $.set(mstate, MS.IDLE);
           $.if(mLayer.eq(k(H - 1, hw)), () => {
             $.set(mLayer, 0);
@@ -775,6 +809,7 @@ export function sequencer(cfg: ChipConfig): Module {
         });
       })
       .default(() => $.if(take, () => $.set(istate, IS.IDLE)));
+    $.if(take, () => $.set(ownLoad, hlBusy)).elseIf(hlBusy.not(), () => $.set(ownLoad, 0));
     // the step's own next-layer load: done when the loader goes idle after it started
     $.if(stepLoad, () => $.set(myLoad, 2))
       .elseIf(myLoad.eq(2), () => $.set(myLoad, 1))

@@ -790,12 +790,6 @@ export const MODULES = {
         "signed": false
       },
       {
-        "name": "seq_pending",
-        "dir": "in",
-        "width": 1,
-        "signed": false
-      },
-      {
         "name": "seq_result",
         "dir": "in",
         "width": 8,

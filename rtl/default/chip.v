@@ -21,6 +21,7 @@ module chip (
   wire [7:0]  rsp_tdata;
   wire        rsp_tlast;
   wire        cmd_tready;
+  reg         chip_rst_req_q;
   wire        u_frontend_s_axis_in_tready;
   wire        u_frontend_s_axis_rsp_tready;
   wire        u_frontend_chip_rst;
@@ -30,6 +31,8 @@ module chip (
   wire        u_frontend_m_axis_cmd_tvalid;
   wire [7:0]  u_frontend_m_axis_cmd_tdata;
   wire        u_frontend_m_axis_cmd_tlast;
+  wire        core_quiet;
+  wire        chip_rst_now;
   wire        chip_rst;
   wire        host_unit;
   wire        host_re;
@@ -85,7 +88,7 @@ module chip (
   wire [7:0]  u_controller_m_axis_px_tdata;
   wire        u_controller_busy;
 
-  frontend u_frontend (  // generator/units/chip.ts:49
+  frontend u_frontend (  // generator/units/chip.ts:53
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s_axis_in_tvalid),
@@ -98,7 +101,7 @@ module chip (
     .s_axis_rsp_tlast  (rsp_tlast),
     .chip_rst          (u_frontend_chip_rst),
     .m_axis_out_tready (m_axis_out_tready),
-    .m_axis_cmd_tready (cmd_tready),
+    .m_axis_cmd_tready (cmd_tready & (~chip_rst_req_q)),
     .m_axis_out_tvalid (u_frontend_m_axis_out_tvalid),
     .m_axis_out_tdata  (u_frontend_m_axis_out_tdata),
     .m_axis_out_tlast  (u_frontend_m_axis_out_tlast),
@@ -107,17 +110,28 @@ module chip (
     .m_axis_cmd_tlast  (u_frontend_m_axis_cmd_tlast)
   );
 
-  assign s_axis_in_tready = u_frontend_s_axis_in_tready;  // generator/units/chip.ts:55
+  assign s_axis_in_tready = u_frontend_s_axis_in_tready;  // generator/units/chip.ts:59
 
-  assign m_axis_out_tvalid = u_frontend_m_axis_out_tvalid;  // generator/units/chip.ts:57
+  assign m_axis_out_tvalid = u_frontend_m_axis_out_tvalid;  // generator/units/chip.ts:61
 
-  assign m_axis_out_tdata = u_frontend_m_axis_out_tdata;  // generator/units/chip.ts:58
+  assign m_axis_out_tdata = u_frontend_m_axis_out_tdata;  // generator/units/chip.ts:62
 
-  assign m_axis_out_tlast = u_frontend_m_axis_out_tlast;  // generator/units/chip.ts:59
+  assign m_axis_out_tlast = u_frontend_m_axis_out_tlast;  // generator/units/chip.ts:63
 
-  assign chip_rst = rst | u_frontend_chip_rst;  // generator/units/chip.ts:60
+  assign chip_rst_now = (chip_rst_req_q | u_frontend_chip_rst) & core_quiet;  // generator/units/chip.ts:65
 
-  sequencer u_sequencer (  // generator/units/chip.ts:75
+  // seq: chip_rst_req (generator/units/chip.ts:66)
+  always @(posedge clk) begin
+    if (rst) begin
+      chip_rst_req_q <= 1'b0;
+    end else begin
+      chip_rst_req_q <= (u_frontend_chip_rst | chip_rst_req_q) & (~chip_rst_now);
+    end
+  end
+
+  assign chip_rst = rst | chip_rst_now;  // generator/units/chip.ts:67
+
+  sequencer u_sequencer (  // generator/units/chip.ts:82
     .clk              (clk),
     .rst              (chip_rst),
     .start            (seq_start),
@@ -159,10 +173,10 @@ module chip (
     .rec_ready        (u_sequencer_rec_ready)
   );
 
-  controller u_controller (  // generator/units/chip.ts:90
+  controller u_controller (  // generator/units/chip.ts:97
     .clk               (clk),
     .rst               (chip_rst),
-    .s_axis_cmd_tvalid (u_frontend_m_axis_cmd_tvalid),
+    .s_axis_cmd_tvalid (u_frontend_m_axis_cmd_tvalid & (~chip_rst_req_q)),
     .s_axis_cmd_tready (u_controller_s_axis_cmd_tready),
     .s_axis_cmd_tdata  (u_frontend_m_axis_cmd_tdata),
     .s_axis_cmd_tlast  (u_frontend_m_axis_cmd_tlast),
@@ -199,7 +213,6 @@ module chip (
     .seq_op            (u_controller_seq_op),
     .seq_busy          (u_sequencer_busy),
     .seq_done          (u_sequencer_done),
-    .seq_pending       (u_sequencer_pending),
     .seq_result        (u_sequencer_result),
     .seq_rec_ready     (u_sequencer_rec_ready),
     .seq_quiet         (u_sequencer_quiet),
@@ -210,38 +223,40 @@ module chip (
     .busy              (u_controller_busy)
   );
 
-  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:105
+  assign cmd_tready = u_controller_s_axis_cmd_tready;  // generator/units/chip.ts:111
 
-  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:107
+  assign rsp_tvalid = u_controller_m_axis_rsp_tvalid;  // generator/units/chip.ts:113
 
-  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:108
+  assign rsp_tdata = u_controller_m_axis_rsp_tdata;  // generator/units/chip.ts:114
 
-  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:109
+  assign rsp_tlast = u_controller_m_axis_rsp_tlast;  // generator/units/chip.ts:115
 
-  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:110
+  assign host_unit = u_controller_host_unit;  // generator/units/chip.ts:116
 
-  assign host_re = u_controller_host_re;  // generator/units/chip.ts:111
+  assign host_re = u_controller_host_re;  // generator/units/chip.ts:117
 
-  assign host_we = u_controller_host_we;  // generator/units/chip.ts:112
+  assign host_we = u_controller_host_we;  // generator/units/chip.ts:118
 
-  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:113
+  assign host_kind = u_controller_host_kind;  // generator/units/chip.ts:119
 
-  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:114
+  assign host_bank = u_controller_host_bank;  // generator/units/chip.ts:120
 
-  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:115
+  assign host_addr = u_controller_host_addr;  // generator/units/chip.ts:121
 
-  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:116
+  assign host_wdata = u_controller_host_wdata;  // generator/units/chip.ts:122
 
-  assign seq_start = u_controller_seq_start;  // generator/units/chip.ts:117
+  assign seq_start = u_controller_seq_start;  // generator/units/chip.ts:123
 
-  assign seq_op = u_controller_seq_op;  // generator/units/chip.ts:118
+  assign seq_op = u_controller_seq_op;  // generator/units/chip.ts:124
 
-  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:120
+  assign px_tvalid = u_controller_m_axis_px_tvalid;  // generator/units/chip.ts:126
 
-  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:121
+  assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:127
+
+  assign core_quiet = (~u_controller_busy) & u_sequencer_quiet;  // generator/units/chip.ts:128
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, u_controller_busy};
+  wire _unused = &{1'b0, u_sequencer_pending};
 
 endmodule
 

@@ -44,7 +44,6 @@ module controller (
   output wire [1:0]  seq_op,
   input  wire        seq_busy,
   input  wire        seq_done,
-  input  wire        seq_pending,
   input  wire [7:0]  seq_result,
   input  wire        seq_rec_ready,
   input  wire        seq_quiet,
@@ -123,53 +122,53 @@ module controller (
   wire [15:0]  _bits_reply_len_q_2;
   wire [18:0]  _mul_reply_len_q_2;
 
-  assign m_axis_rsp_tvalid = rsp_valid_q;  // generator/units/controller.ts:196
+  assign m_axis_rsp_tvalid = rsp_valid_q;  // generator/units/controller.ts:197
 
-  assign m_axis_rsp_tdata = rsp_data_q;  // generator/units/controller.ts:197
+  assign m_axis_rsp_tdata = rsp_data_q;  // generator/units/controller.ts:198
 
-  assign m_axis_rsp_tlast = rsp_last_q;  // generator/units/controller.ts:198
+  assign m_axis_rsp_tlast = rsp_last_q;  // generator/units/controller.ts:199
 
-  assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;  // generator/units/controller.ts:199
+  assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;  // generator/units/controller.ts:200
 
-  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:223
+  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:224
 
-  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:224
+  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:225
 
-  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:225
+  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:226
 
-  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:226
+  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:227
 
-  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:232
+  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:233
 
-  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:241
+  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:242
 
-  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:279
+  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:280
 
-  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:280
+  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:281
 
-  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:281
+  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:282
 
   assign _mul_seed_prod_a = seed_mul_a * 32'h21f0aaad;
-  assign seed_prod_a = _mul_seed_prod_a[31:0];  // generator/units/controller.ts:282
+  assign seed_prod_a = _mul_seed_prod_a[31:0];  // generator/units/controller.ts:283
 
   assign _mul_seed_prod_b = seed_mul_b * 32'h735a2d97;
-  assign seed_prod_b = _mul_seed_prod_b[31:0];  // generator/units/controller.ts:283
+  assign seed_prod_b = _mul_seed_prod_b[31:0];  // generator/units/controller.ts:284
 
-  assign seed_fold = seed_mix;  // generator/units/controller.ts:297
+  assign seed_fold = seed_mix;  // generator/units/controller.ts:298
 
-  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:298
+  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:299
 
-  assign stalled = ((((((((state_q == 6'd22) | (state_q == 6'd29)) | (state_q == 6'd3)) | (state_q == 6'd4)) | (state_q == 6'd5)) | (state_q == 6'd9)) | (state_q == 6'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 6'd14) | (state_q == 6'd15)) | (state_q == 6'd16)) | (state_q == 6'd17)) | (state_q == 6'd13)) | (state_q == 6'd31)) & (~can_send));  // generator/units/controller.ts:309
+  assign stalled = ((((((((state_q == 6'd22) | (state_q == 6'd29)) | (state_q == 6'd3)) | (state_q == 6'd4)) | (state_q == 6'd5)) | (state_q == 6'd9)) | (state_q == 6'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 6'd14) | (state_q == 6'd15)) | (state_q == 6'd16)) | (state_q == 6'd17)) | (state_q == 6'd13)) | (state_q == 6'd31)) & (~can_send));  // generator/units/controller.ts:310
 
-  assign running = ~(state_q == 6'd2);  // generator/units/controller.ts:310
+  assign running = ~(state_q == 6'd2);  // generator/units/controller.ts:311
 
-  // seq: counters (generator/units/controller.ts:311)
+  // seq: counters (generator/units/controller.ts:312)
   always @(posedge clk) begin
     if (rst) begin
       busy_cycles_q <= 64'd0;
       stall_cycles_q <= 64'd0;
     end else begin
-      if (running) begin
+      if ((running | (~seq_quiet))) begin
         busy_cycles_q <= busy_cycles_q + 64'd1;
       end
       if ((running & stalled)) begin
@@ -178,22 +177,22 @@ module controller (
     end
   end
 
-  assign lfsr_port = (((state_q == 6'd1) & (seed_phase_q == 3'd4)) | (state_q == 6'd30)) | ((state_q == 6'd11) & (op_q == 8'd35));  // generator/units/controller.ts:324
+  assign lfsr_port = (((state_q == 6'd1) & (seed_phase_q == 3'd4)) | (state_q == 6'd30)) | ((state_q == 6'd11) & (op_q == 8'd35));  // generator/units/controller.ts:325
 
-  assign host_we = ((((state_q == 6'd0) & (walk_left_q != 32'd0)) | (state_q == 6'd10)) | ((state_q == 6'd1) & (seed_phase_q == 3'd4))) | (state_q == 6'd30);  // generator/units/controller.ts:325
+  assign host_we = ((((state_q == 6'd0) & (walk_left_q != 32'd0)) | (state_q == 6'd10)) | ((state_q == 6'd1) & (seed_phase_q == 3'd4))) | (state_q == 6'd30);  // generator/units/controller.ts:326
 
-  assign host_re = state_q == 6'd11;  // generator/units/controller.ts:326
+  assign host_re = state_q == 6'd11;  // generator/units/controller.ts:327
 
-  assign host_unit = walk_is_out;  // generator/units/controller.ts:327
+  assign host_unit = walk_is_out;  // generator/units/controller.ts:328
 
-  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:328
+  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:329
 
-  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:329
+  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:330
 
-  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:330
+  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:331
 
   assign _bits_host_wdata = args_q[63:48];
-  assign host_wdata = ((state_q == 6'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 6'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 6'd30) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:334
+  assign host_wdata = ((state_q == 6'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 6'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 6'd30) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:335
 
   assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:349
 
@@ -395,7 +394,7 @@ module controller (
         6'd25: begin
           if (op_train) begin
             state_q <= 6'd6;
-          end else begin
+          end else if (((~seq_busy) & (~seq_go_q))) begin
             seq_go_q <= 1'b1;
             seq_op_q <= 2'd2;
             state_q <= 6'd26;
@@ -534,19 +533,18 @@ module controller (
             if ((rec_bytes_q == 10'd1)) begin
               if (op_train) begin
                 rec_records_q <= rec_records_q - 3'd1;
-                state_q <= (rec_records_q == 3'd1) ? 6'd33 : 6'd21;
+                if ((rec_records_q == 3'd1)) begin
+                  reply_status_q <= 8'd0;
+                  reply_len_q <= 16'd0;
+                  after_hdr_q <= 6'd2;
+                  state_q <= 6'd14;
+                end else begin
+                  state_q <= 6'd21;
+                end
               end else begin
                 state_q <= 6'd23;
               end
             end
-          end
-        end
-        6'd33: begin
-          if ((seq_quiet & (~seq_go_q))) begin
-            reply_status_q <= 8'd0;
-            reply_len_q <= 16'd0;
-            after_hdr_q <= 6'd2;
-            state_q <= 6'd14;
           end
         end
         6'd23: begin
@@ -824,12 +822,12 @@ module controller (
     end
   end
 
-  assign s_axis_cmd_tready = (((state_q == 6'd22) & m_axis_px_tready) | (state_q == 6'd29)) | ((((((state_q == 6'd2) | (state_q == 6'd3)) | (state_q == 6'd4)) | ((state_q == 6'd5) & (argc_q != n_args))) | (state_q == 6'd9)) | (state_q == 6'd18));  // generator/units/controller.ts:742
+  assign s_axis_cmd_tready = (((state_q == 6'd22) & m_axis_px_tready) | (state_q == 6'd29)) | ((((((state_q == 6'd2) | (state_q == 6'd3)) | (state_q == 6'd4)) | ((state_q == 6'd5) & (argc_q != n_args))) | (state_q == 6'd9)) | (state_q == 6'd18));  // generator/units/controller.ts:741
 
-  assign busy = running;  // generator/units/controller.ts:744
+  assign busy = running;  // generator/units/controller.ts:743
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, host_rdata[31:16], seq_busy, seq_pending, s_axis_cmd_tlast, _mul_seed_prod_a[63:32], _mul_seed_prod_b[63:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};
+  wire _unused = &{1'b0, host_rdata[31:16], s_axis_cmd_tlast, _mul_seed_prod_a[63:32], _mul_seed_prod_b[63:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};
 
 endmodule
 
