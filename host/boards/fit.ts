@@ -282,6 +282,13 @@ export function weightBitsOf(cfg: ChipConfig): number {
   return h.weightBits + h.biasDepth * wB + o.lanes * o.depth * wW + o.C * wB;
 }
 
+/** DSP tiles per module path, largest first ("path tiles"). */
+function tilesByModule(muls: MulUse[]): string[] {
+  const by = new Map<string, number>();
+  for (const m of muls) by.set(m.path, (by.get(m.path) ?? 0) + m.tiles);
+  return [...by].sort((a, b) => b[1] - a[1]).map(([p, n]) => `${p} ${n}`);
+}
+
 const fmtBits = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} Mbit` : `${(b / 1024).toFixed(1)} kbit`);
 
 export function fitReport(cfg: ChipConfig, board: Board, top: Module[] = chipCore(cfg)): FitReport {
@@ -312,7 +319,7 @@ export function fitReport(cfg: ChipConfig, board: Board, top: Module[] = chipCor
       needed: tiles,
       available: R.dsp.count,
       ok: tiles <= R.dsp.count,
-      advice: `${multipliers.length} multipliers (${cfg.lanes} lanes: the Hebbian unit has two per lane, the output layer one; the Gram array ${cfg.gram.rows}×${cfg.gram.cols}). Fewer lanes, a smaller gram {rows, cols}, or narrower formats.`,
+      advice: `${multipliers.length} multipliers; most tiles: ${tilesByModule(multipliers).slice(0, 4).join(', ')} (${cfg.lanes} lanes: the Hebbian unit has two per lane, the output layer one; the Gram array ${cfg.gram.rows}×${cfg.gram.cols}). Fewer lanes, a smaller gram {rows, cols}, or narrower formats.`,
     },
   ];
   if (R.spram) {

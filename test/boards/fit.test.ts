@@ -59,6 +59,7 @@ describe('fit check', () => {
     expect(msg).toMatch(/block RAM \(SB_RAM40_4K\): needs \d+, icebreaker has 30/);
     expect(msg).toMatch(/weights 1\.76 Mbit/);
     expect(msg).toMatch(/DSP \(SB_MAC16 16x16\): needs \d+, icebreaker has 8/);
+    expect(msg).toMatch(/most tiles: \S+u_hebbian 128, /); // 64 lanes × (17 × 9 update + 16 × 9 forward): 1 tile each
     expect(msg).toMatch(/Fewer hidden units/);
     expect(msg).toMatch(/SB_SPRAM256KA/);
   });
