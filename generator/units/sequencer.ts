@@ -55,13 +55,13 @@
  * The controller has the sequencer FLUSH before every command other than TRAIN, and answers TRAIN once
  * `quiet` (everything idle), so INFER never sees a pending update and a RESET finds the datapath idle.
  */
-import { ModuleBuilder, cat, constant, mux, uint, type Expr, type Module, type Signal } from '../ir/index.js';
+import { ModuleBuilder, cat, constant, mux, select, uint, type Expr, type Module, type Signal } from '../ir/index.js';
 import { feedStream, instanceOutStream, streamIn, streamPortName } from '../lib/stream/bundle.js';
 import { configHash, type ChipConfig } from '../config.js';
 import { QUANTITIES, resolveNumeric, type Quantity } from '../numeric.js';
 import { width } from '../fixed/index.js';
 import { bitsFor } from './lane.js';
-import { bitsOf } from './common.js';
+import { constByLayer } from './common.js';
 import { hebbian, hebbianLayout } from './hebbian.js';
 import { layernorm } from './layernorm.js';
 import { WM_OP, workingMemory } from './wm.js';
@@ -265,11 +265,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const quiet = m.wire('all_quiet', uint(1));
   m.output('quiet', quiet);
   const lastLayer = m.wire('last_layer', layer.eq(k(H - 1, hw)));
-  const perLayer = (vals: number[], w: number, sel: Expr = layer): Expr => {
-    let e = k(vals[vals.length - 1], w);
-    for (let l = vals.length - 2; l >= 0; l--) e = mux(sel.eq(k(l, hw)), k(vals[l], w), e);
-    return e;
-  };
+  const perLayer = (vals: number[], w: number, sel: Expr = layer): Expr => fit(constByLayer(sel, vals), w);
   const bases = hidden.map((_, l) => hidden.slice(0, l).reduce((a, b) => a + b, 0));
   const totalN = hidden.reduce((a, b) => a + b, 0);
   const nw = bitsFor(Math.max(...hidden) + 1);
@@ -406,11 +402,7 @@ export function sequencer(cfg: ChipConfig): Module {
   // K_X path (kpath 0): the words of the occupied slots q ≠ c in increasing q, with their K_Y words
   const kpath = m.reg('kpath_q', uint(1), { reset: 0 });
   const kq = m.reg('k_q_q', uint(SB), { reset: 0 });
-  const labelOf = (q: Expr): Expr => {
-    let e: Expr = labels[B - 1];
-    for (let s = B - 2; s >= 0; s--) e = mux(q.eq(k(s, SB)), labels[s], e);
-    return e;
-  };
+  const labelOf = (q: Expr): Expr => (B === 1 ? labels[0] : select(q, labels, labels[0]));
   const kyWord = mux(labelOf(kq).eq(labelC), k(kc.one, wg), k(kc.kyDiff, wg));
   const krowReady = wmU.out(streamPortName('in', 'krow', 'tready'));
   m.assign(krowValid, kS.valid.and(kpath.not()));

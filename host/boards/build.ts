@@ -71,15 +71,20 @@ export interface BuildReport {
 }
 
 /**
- * Cycles per training sample: the fused update + forward passes of the hidden layers run one after the
- * other (1 + nOut·⌈nIn/L⌉ + 4 cycles each, generator/units/hebbian.ts) and bound the rate; the output
- * step, the Gram row and the modulator overlap them.
+ * Cycles per training sample: the Hebbian unit's work on the chain of a step — per hidden layer the fused
+ * update + forward pass (1 + nOut·⌈nIn/L⌉ + 4 cycles, generator/units/hebbian.ts) and its LayerNorm tail
+ * (nOut + 12: the next layer's input is its output), back to back; the record's bytes, the K_X row, the
+ * modulator calls and the output step overlap them (docs/design.md). bench/chip.ts measures 2,107 at the
+ * default configuration against this 2,018 (the update pass also waits ~80 cycles for its first δ words).
  */
 export function cyclesPerSample(cfg: ChipConfig): number {
-  return hebbianLayout(cfg).layers.reduce((a, l) => a + 1 + l.nOut * l.chunks + 4, 0);
+  return hebbianLayout(cfg).layers.reduce((a, l) => a + 1 + l.nOut * l.chunks + 4 + l.nOut + 12, 0);
 }
 
-/** Host → board bytes per training sample: TRAIN frames of ⌊MAX_PAYLOAD / (pixels + 1)⌋ records. */
+/**
+ * Host → board bytes per training sample on a board's link: TRAIN frames of ⌊MAX_PAYLOAD / (pixels + 1)⌋
+ * records (what the host sends over a UART, host/chip/open.ts).
+ */
 export function bytesPerSample(cfg: ChipConfig): number {
   const rec = cfg.layers[0] + 1;
   const k = Math.floor(MAX_PAYLOAD / rec);
@@ -275,7 +280,7 @@ file copy -force [get_property DIRECTORY [get_runs impl_1]]/${shellProbe.name}.b
     timingMet: fmaxMHz === null ? null : fmaxMHz >= shellProbe.coreMHz,
     placement,
     cyclesPerSample: cps,
-    cyclesPerSampleSource: 'Σ over hidden layers of the fused update + forward pass, 1 + nOut·⌈nIn/lanes⌉ + 4 cycles (the chip top runs them back to back)',
+    cyclesPerSampleSource: 'Σ over hidden layers of the fused update + forward pass (1 + nOut·⌈nIn/lanes⌉ + 4 cycles) and its LayerNorm tail (nOut + 12), back to back in the chip top',
     bytesPerSample: Number(bps.toFixed(3)),
     projectedSamplesPerSecond: { compute, link, projected: Math.min(compute, link), boundBy: compute <= link ? 'compute' : 'link' },
     utilization,

@@ -35,6 +35,8 @@ export interface ChipEngineOptions {
   timeoutMs?: number;
   /** Request bytes sent ahead of their answers (a board's UART: its receive FIFO). */
   window?: number;
+  /** Records per TRAIN / INFER frame (Client option; default 1, the fastest for the simulated chip). */
+  recordsPerFrame?: number;
 }
 
 type Op = { kind: 'train'; pixels: Uint8Array; label: number } | { kind: 'epoch' };
@@ -99,7 +101,7 @@ export class ChipEngine implements Engine {
   ) {
     this.config = chipTrainConfig(chip, seed);
     this.spec = protocolSpec(chip);
-    this.client = new Client(transport, { spec: this.spec, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), ...(o.window ? { window: o.window } : {}) });
+    this.client = new Client(transport, { spec: this.spec, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), ...(o.window ? { window: o.window } : {}), ...(o.recordsPerFrame ? { recordsPerFrame: o.recordsPerFrame } : {}) });
     this.golden = new FixedPointEngine(this.config, chip.numeric);
   }
 

@@ -9,6 +9,8 @@ import type { Transport } from '../transport/transport.js';
 import { ChipEngine, type ChipEngineOptions } from './engine.js';
 import { UART_WINDOW_BYTES } from '../../generator/boards/uart.js';
 import { ChipModel } from './model.js';
+import { protocolSpec } from '../../generator/protocol.js';
+import { commandSpec } from '../protocol/spec.js';
 
 export const CHIP_ENGINES = ['mock', 'sim', 'uart'] as const;
 export type ChipEngineKind = (typeof CHIP_ENGINES)[number];
@@ -39,8 +41,12 @@ export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: Op
 
 export async function openChip(kind: ChipEngineKind, cfg: ChipConfig, seed: number, o: OpenOptions = {}): Promise<ChipEngine> {
   const t = await openTransport(kind, cfg, o);
-  // a board's receive FIFO bounds the bytes in flight (generator/boards/uart.ts)
-  const opts = kind === 'uart' && o.window === undefined ? { ...o, window: UART_WINDOW_BYTES } : o;
+  // a board's receive FIFO bounds the bytes in flight (generator/boards/uart.ts), so a frame is about all that is
+  // in flight: frames of as many records as fit then save round trips (the link, not the datapath, is the limit)
+  const opts =
+    kind === 'uart'
+      ? { ...o, window: o.window ?? UART_WINDOW_BYTES, recordsPerFrame: o.recordsPerFrame ?? commandSpec(protocolSpec(cfg), 'TRAIN').maxRecords }
+      : o;
   try {
     return await ChipEngine.open(cfg, t, seed, opts);
   } catch (e) {

@@ -24,7 +24,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 describe('build: figures', () => {
   it('cycles and bytes per sample of the default design', () => {
     // 128·⌈784/64⌉ + 5 and 64·⌈128/64⌉ + 5
-    expect(cyclesPerSample(DEFAULT_CHIP)).toBe(128 * 13 + 5 + 64 * 2 + 5);
+    expect(cyclesPerSample(DEFAULT_CHIP)).toBe(128 * 13 + 5 + 128 + 12 + 64 * 2 + 5 + 64 + 12);
     // 785-byte records, 5 per TRAIN frame of 9 overhead bytes
     expect(bytesPerSample(DEFAULT_CHIP)).toBeCloseTo(785 + 9 / 5, 9);
   });
