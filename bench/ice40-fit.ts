@@ -30,7 +30,7 @@ console.log(`| SB_MAC16 | ${cells.SB_MAC16 ?? 0} | ${need(/^DSP/)} | ${board.res
 console.log(`| SB_RAM40_4K | ${cells.SB_RAM40_4K ?? 0} | ${need(/^block RAM/)} | ${board.resources.bram.count} |`);
 console.log(`| SB_SPRAM256KA | ${cells.SB_SPRAM256KA ?? 0} | ${need(/^single-port/)} | ${board.resources.spram?.count ?? 0} |`);
 console.log(`| SB_LUT4 | ${cells.SB_LUT4 ?? 0} | – | ${board.resources.logic.count} LC |`);
-console.log(`| flip-flops (SB_DFF*) | ${sum(/^SB_DFF/)} | – | ${board.resources.ff} |`);
+console.log(`| flip-flops (SB_DFF*) | ${sum(/^SB_DFF/)} | ${need(/^flip-flops/)} | ${board.resources.ff} |`);
 console.log(`| SB_CARRY | ${cells.SB_CARRY ?? 0} | – | (in the LCs) |`);
 const byUnit = (xs: { path: string; n: number }[]) => {
   const m = new Map<string, number>();

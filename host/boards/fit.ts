@@ -16,6 +16,9 @@
  *                splits it for SB_MAC16 (mul2dspTiles: 16-bit slices, slices of 1 bit or under 11 product
  *                bits in logic: 17 × 17 is 1 tile), Xilinx ⌈a / A⌉ · ⌈b / B⌉ with the DSP48E1's 25 × 18;
  *                products of a 1-bit operand or under the board's minProductBits are logic (Yosys's rule).
+ *   flip-flops   the register bits of every module (not the memories' read registers) plus, on iCE40, the
+ *                memories left to logic, against the board's flip-flops (on iCE40 one logic cell each: a lower
+ *                bound on them; Xilinx puts small memories in LUT RAM).
  *   bits         weight bits (Hebbian banks + biases, the output layer's banks + biases) and working-memory
  *                bits (wmBits), for the messages.
  *
@@ -221,11 +224,16 @@ function registeredAsyncReads(m: Module): Map<string, number> {
 }
 
 /** Walks the hierarchy under `top`: its memories and multipliers with the board's mapping. */
-export function inventory(top: Module[], board: Board): { memories: MemoryUse[]; multipliers: MulUse[] } {
+export function inventory(top: Module[], board: Board): { memories: MemoryUse[]; multipliers: MulUse[]; registerBits: number } {
   const memories: MemoryUse[] = [];
   const multipliers: MulUse[] = [];
+  let registerBits = 0;
   const [A, B] = dspOperands(board);
   const visit = (m: Module, path: string): void => {
+    // registers, except the memories' read registers (they are the block RAMs' own)
+    const memRegs = new Set<Signal>();
+    for (const mem of m.memories) for (const r of mem.syncReads) for (const t of [r.target, r.outReg]) if (t) memRegs.add(t);
+    for (const sig of m.signals) if (sig.kind === 'reg' && !memRegs.has(sig)) registerBits += sig.width;
     const regAddrReads = registeredAsyncReads(m);
     for (const mem of m.memories) {
       const w = romWidth(mem) ?? mem.type.width;
@@ -270,7 +278,7 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
     for (const it of m.items) if (it.kind === 'instance') visit(it.instance.module, `${path}.${it.instance.name}`);
   };
   for (const m of top) visit(m, m.name);
-  return { memories, multipliers };
+  return { memories, multipliers, registerBits };
 }
 
 /** Weight bits of the chip: the Hebbian unit's banks and biases plus the output layer's. */
@@ -292,7 +300,7 @@ function tilesByModule(muls: MulUse[]): string[] {
 const fmtBits = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(2)} Mbit` : `${(b / 1024).toFixed(1)} kbit`);
 
 export function fitReport(cfg: ChipConfig, board: Board, top: Module[] = chipCore(cfg)): FitReport {
-  const { memories, multipliers } = inventory(top, board);
+  const { memories, multipliers, registerBits } = inventory(top, board);
   const wBits = weightBitsOf(cfg);
   const wm = wmBits(cfg).total;
   const R = board.resources;
@@ -322,6 +330,18 @@ export function fitReport(cfg: ChipConfig, board: Board, top: Module[] = chipCor
       advice: `${multipliers.length} multipliers; most tiles: ${tilesByModule(multipliers).slice(0, 4).join(', ')} (${cfg.lanes} lanes: the Hebbian unit has two per lane, the output layer one; the Gram array ${cfg.gram.rows}×${cfg.gram.cols}). Fewer lanes, a smaller gram {rows, cols}, or narrower formats.`,
     },
   ];
+  // flip-flops: the registers plus, on iCE40 (no LUT RAM), the memories left to logic (Yosys makes them
+  // flip-flops; Xilinx makes them LUT RAM); on iCE40 each takes a logic cell of its own, so this is also a
+  // lower bound on the logic cells
+  const logicMemBits = board.family === 'ice40' ? memories.filter((m) => m.kind === 'logic').reduce((a, m) => a + m.width * m.depth, 0) : 0;
+  const ffs = registerBits + logicMemBits;
+  lines.push({
+    resource: 'flip-flops',
+    needed: ffs,
+    available: R.ff,
+    ok: ffs <= R.ff,
+    advice: `${registerBits} register bits${board.family === 'ice40' ? ` and ${logicMemBits} bits of memories in logic (one ${R.logic.name} each, besides the LUTs the fit check does not count)` : ''}. Fewer or narrower units, fewer lanes, or a larger part.`,
+  });
   if (R.spram) {
     const largest = memories.filter((m) => m.kind === 'spram').sort((p, q) => q.sprams - p.sprams).slice(0, 3).map((m) => `${m.path} ${m.depth}×${m.width}: ${m.sprams}`);
     lines.push({
