@@ -2,13 +2,14 @@
  * The whole chip co-simulated (generator/units/chip.ts behind the sim transport, driven by the host driver
  * exactly as `train --engine sim` drives it):
  *
- *   node bin/run-ts.js bench/chip.ts [--config FILE] [--samples 2000] [--check 0]
+ *   node bin/run-ts.js bench/chip.ts [--config FILE] [--samples 2000] [--check 0] [--sim-checks]
  *
  * Trains the first `samples` MNIST training images (TRAIN frames of one record, pipelined as the CLI sends
  * them) and prints: the Verilator build time, cycles per training sample (simulated clock cycles of the
  * whole run / samples, bytes in and out included) against the bound ⌈weights / lanes⌉, samples per second
  * of wall time (host, pipes and model), simulated cycles per second. With --check N the fixed golden model
- * runs beside it and the weights are compared every N steps (and at the end).
+ * runs beside it and the weights are compared every N steps (and at the end). As `train --engine sim`, the
+ * runner's per-cycle stream checks are off unless --sim-checks.
  */
 import { DEFAULT_CHIP, loadChipConfig } from '../generator/config.js';
 import { chip } from '../generator/units/chip.js';
@@ -16,7 +17,7 @@ import { protocolSpec } from '../generator/protocol.js';
 import { SimTransport } from '../host/transport/sim.js';
 import { ChipEngine } from '../host/chip/engine.js';
 import { loadMnist } from '../host/data/mnist.js';
-import { arg } from './units/common.js';
+import { arg, flag } from './units/common.js';
 
 const i = process.argv.indexOf('--config');
 const cfg = i > 0 ? loadChipConfig(process.argv[i + 1]) : DEFAULT_CHIP;
@@ -26,7 +27,7 @@ const spec = protocolSpec(cfg);
 const bound = Math.ceil(spec.weightWords / cfg.lanes);
 
 const t0 = performance.now();
-const t = await SimTransport.start(chip(cfg));
+const t = await SimTransport.start(chip(cfg), { checks: flag('sim-checks') });
 const build = (performance.now() - t0) / 1000;
 try {
   const e = await ChipEngine.open(cfg, t, 1, { check });
@@ -43,7 +44,7 @@ try {
   const wall = (performance.now() - w0) / 1000;
   if (check) await e.compare();
   const c = await e.client.readCounters();
-  console.log(`config ${cfg.layers.join('-')}, B = ${cfg.window}, ${cfg.lanes} lanes; build (or cache) ${build.toFixed(1)} s`);
+  console.log(`config ${cfg.layers.join('-')}, B = ${cfg.window}, ${cfg.lanes} lanes; build (or cache) ${build.toFixed(1)} s; stream checks ${flag('sim-checks') ? 'on' : 'off'}`);
   console.log(`${samples} samples, ${c.steps} steps: ${cycles} cycles, ${(cycles / samples).toFixed(0)} cycles/sample (bound ${bound}: ${(cycles / samples / bound).toFixed(2)}×)`);
   console.log(`chip busy ${c.busyCycles} cycles, stalled ${c.stalledCycles}`);
   console.log(`${(samples / wall).toFixed(0)} samples/s, ${(cycles / wall / 1e6).toFixed(2)} M cycles/s (wall ${wall.toFixed(1)} s)${check ? ', weights equal the golden model' : ''}`);

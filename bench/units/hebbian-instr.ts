@@ -4,7 +4,7 @@
  *   node bin/run-ts.js bench/units/hebbian-instr.ts [--rev <git revision>] [--cycles 5000]
  *
  * Verilates the unit (the generator's, or rtl/default of a git revision with --rev, to compare against an
- * earlier one) as the co-simulation runner does (-O3, --x-assign/--x-initial unique, make OPT_FAST=-O2)
+ * earlier one) as the co-simulation runner does (its VERILATOR_OPT, --x-assign/--x-initial unique, make OPT_FAST=-O2)
  * with the C++ driver bench/units/hebbian-drive.cpp (back-to-back fused layer-1 passes, ready streams) and
  * prints Verilator's own estimate (`--stats`: "Instruction count, TOTAL" of the final fast code, a static
  * count over the eval functions) and the instructions executed per clock cycle measured with
@@ -21,6 +21,7 @@ import { DEFAULT_CHIP } from '../../generator/config.js';
 import { emitDesign } from '../../generator/emit/index.js';
 import { hebbian } from '../../generator/units/hebbian.js';
 import { arg, fmt } from './common.js';
+import { VERILATOR_OPT } from '../../sim/verilator/build.js';
 
 const revAt = process.argv.indexOf('--rev');
 const rev = revAt >= 0 ? process.argv[revAt + 1] : null;
@@ -49,7 +50,7 @@ const dir = await mkdtemp(join(tmpdir(), 'ibhebb-instr-'));
 try {
   for (const f of files) await writeFile(join(dir, f.name), f.text);
   const obj = join(dir, 'obj');
-  const vflags = ['--cc', '--exe', '-O3', '--x-assign', 'unique', '--x-initial', 'unique', '--stats', '--top-module', 'hebbian', '--prefix', 'Vhebbian', '-Mdir', obj];
+  const vflags = ['--cc', '--exe', ...VERILATOR_OPT, '--x-assign', 'unique', '--x-initial', 'unique', '--stats', '--top-module', 'hebbian', '--prefix', 'Vhebbian', '-Mdir', obj];
   await execa('verilator', [...vflags, ...files.map((f) => join(dir, f.name)), driver]);
   await execa('make', ['-j', '2', '-C', obj, '-f', 'Vhebbian.mk', 'OPT_FAST=-O2']);
   const stats = await readFile(join(obj, 'Vhebbian__stats.txt'), 'utf8');

@@ -119,11 +119,14 @@ function peLogic(m: ModuleBuilder, p: string, i: PeIn, DB: number): PeOut {
   const acc = m.reg(`${p}acc_q`, uint(DB), { reset: null });
   // (a − b)² and the sum are written into the register process, not as wires: a simulator then evaluates them
   // only in the enabled cycles of a valid element, not every cycle (the same hardware)
-  const diff = i.a.sub(i.b);
-  const sqFull = diff.mul(diff).asUnsigned();
-  const sq = sqFull.width >= DB ? sqFull.trunc(DB) : sqFull.zext(DB);
-  if (sqFull.width > DB) m.unused(sqFull.slice(sqFull.width - 1, DB)); // |a − b|² < 2^DB for every kind
-  const sum = mux(i.first, constant(0, uint(DB)), acc).addWrap(sq);
+  // (each use gets its own copy of the expression: Verilator computes a subexpression used twice in every cycle)
+  const sum = (): Expr => {
+    const sqFull = i.a.sub(i.b).mul(i.a.sub(i.b)).asUnsigned(); // each factor its own copy, for the same reason
+    const sq = sqFull.width >= DB ? sqFull.trunc(DB) : sqFull.zext(DB);
+    return mux(i.first, constant(0, uint(DB)), acc).addWrap(sq);
+  };
+  const sqWidth = 2 * (i.a.width + 1);
+  if (sqWidth > DB) m.unused(i.a.sub(i.b).mul(i.a.sub(i.b)).asUnsigned().slice(sqWidth - 1, DB)); // |a − b|² < 2^DB for every kind
   const emit = i.fv.and(i.last).and(i.aok).and(i.bok);
   m.seq(`${p}pe`, ($) => {
     $.if(i.en, () => {
@@ -136,8 +139,8 @@ function peLogic(m: ModuleBuilder, p: string, i: PeIn, DB: number): PeOut {
       $.set(o.bok, i.bok);
       $.set(o.chV, emit.or(i.chV));
       $.if(i.fv, () => {
-        $.set(acc, sum);
-        $.if(emit, () => $.set(o.chD, sum)).else(() => $.set(o.chD, i.chD));
+        $.set(acc, sum());
+        $.if(emit, () => $.set(o.chD, sum())).else(() => $.set(o.chD, i.chD));
       }).else(() => $.set(o.chD, i.chD));
     });
   });

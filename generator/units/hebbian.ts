@@ -65,7 +65,7 @@ import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { HOST_KIND, bitsFor, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWord } from './lane.js';
+import { HOST_KIND, bitsFor, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWord, updateWordInline } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -552,21 +552,38 @@ export function hebbian(cfg: ChipConfig): Module {
         biasDraws.push({ q, r: s1.trunc(rb) });
       }
     }
+    // the working register changes at a pass's start and on a draw (S1 only): it holds otherwise
     m.seq(`lfsr_lane_${q}`, ($) => {
-      $.if(loadLfsr, () => $.set(lf, H === 1 ? saves[0] : select(cmdLayer, saves, constant(0, uint(LW))))).else(() => $.set(lf, nextState));
+      $.if(loadLfsr, () => $.set(lf, H === 1 ? saves[0] : select(cmdLayer, saves, constant(0, uint(LW))))).elseIf(stage1, () => $.set(lf, nextState));
     });
     lfsrLanes.push({ lf, saves });
 
-    // update word
-    const upd = updateWord(m, `w_upd_${q}`, wRd.asSigned(), { a: nu1, b: hcRd.asSigned() }, K, N.weight.rounding, rWord, FW);
+    // update word, formed in a comb process only in the lane's writing cycles: w_new_<q> is the written word
+    // then and the read word otherwise (the forward's operand, so the mux is the one wn needs anyway), the
+    // saturation flags are zero otherwise (they were ANDed with the write). A simulator skips the word's
+    // arithmetic in idle cycles, rows with δ = 0 and empty lanes.
+    const upd = updateWordInline(m, { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWord, F: FW });
     const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
-    const wNew = m.wire(`w_new_${q}`, upd.value);
-    wSatHi.push(writeLane.and(upd.satHi));
-    wSatLo.push(writeLane.and(upd.satLo));
+    const wNew = m.wire(`w_new_${q}`, sint(ww));
+    const satHi = m.wire(`w_sat_hi_${q}`, uint(1));
+    const satLo = m.wire(`w_sat_lo_${q}`, uint(1));
+    m.comb(`w_upd_${q}`, ($) => {
+      $.if(writeLane, () => {
+        $.set(wNew, upd.value());
+        $.set(satHi, upd.satHi());
+        $.set(satLo, upd.satLo());
+      }).else(() => {
+        $.set(wNew, wRd.asSigned());
+        $.set(satHi, 0);
+        $.set(satLo, 0);
+      });
+    });
+    wSatHi.push(satHi);
+    wSatLo.push(satLo);
     const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
     wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, wNew.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
     const wn = m.reg(`wn_${q}`, sint(ww), { reset: null });
-    m.seq(`wn_${q}`, ($) => $.set(wn, mux(writeLane, wNew, wRd.asSigned())));
+    m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, wNew)));
     // S2: product with h_next, zero for lanes without a word
     const live2 = laneLive(q, last2);
     const fp = laneProduct(wn, hnRd.asSigned());
@@ -588,7 +605,7 @@ export function hebbian(cfg: ChipConfig): Module {
 
   // ---- bias (S1)
   const rBias = biasDraws.length === 0 ? null : m.wire('r_bias', H === 1 || biasDraws.length === 1 ? biasDraws[0].r : select(layerQ, lay.layers.map((y) => (biasDraws.find((b) => b.q === y.biasLane) ?? biasDraws[0]).r), constant(0, uint(rb))));
-  const bUpd = updateWord(m, 'b_upd', bRead.asSigned(), nu1, lay.kB, N.bias.rounding, rBias, FB);
+  const bUpd = updateWord(m, 'b_upd', { w: bRead.asSigned(), x: nu1, k: lay.kB, rounding: N.bias.rounding, r: rBias, F: FB });
   const bWe = m.wire('b_we', stage1.and(last1));
   const bNew = m.wire('b_new', bUpd.value);
   const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
@@ -605,9 +622,10 @@ export function hebbian(cfg: ChipConfig): Module {
   const accW = Math.max(...lay.layers.map((y) => width(y.accFormat) + y.align));
   const termW = Math.max(ww + lay.hWidth, biasTerm.width);
   const sumW = Math.min(termW + bitsFor(L + 2), accW);
-  const tree = laneSum(m, 'fwd_sum', [...fprods, biasTerm], sumW);
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
-  m.seq('sum_q', ($) => $.set(sumQ, tree));
+  // taken for a chunk in S2 only (S3 reads it then): the lane products and their sum are written into the
+  // process, so the simulator forms them only in those cycles
+  m.seq('sum_q', ($) => $.if(v2, () => $.set(sumQ, laneSum([...fprods, biasTerm], sumW))));
   const accQ = m.reg('acc_q', sint(accW), { reset: 0 });
   const accNext = m.wire('acc_next', mux(first3, constant(0, sint(accW)), accQ).add(sumQ).resize(accW));
   m.seq('acc_q', ($) => $.if(v3, () => $.set(accQ, accNext)));

@@ -185,15 +185,23 @@ export function laneProduct(a: Expr, b: Expr): Expr {
 }
 
 /**
- * Σ terms resized to sumW bits (the caller proves the exact sum fits sumW): modulo 2^NATIVE as wire `name`
- * when every term fits NATIVE bits (whole-word adds), else modulo 2^max(sumW, widest term).
+ * An update word's operands: the stored word w, the signed product x with k fraction bits above the word's
+ * format F, the rounding and its draw r (stochastic rounding with k > 0).
  */
-export function laneSum(m: ModuleBuilder, name: string, terms: Expr[], sumW: number): Expr {
-  const w = Math.max(sumW, ...terms.map((t) => t.width));
-  if (w > NATIVE) return sumTreeWrap(terms, w).resize(sumW);
-  const sum = m.wire(name, sumTreeWrap(terms, NATIVE));
-  if (sumW < NATIVE) m.unused(sum.slice(NATIVE - 1, sumW));
-  return sum.resize(sumW);
+export interface WordUpdate {
+  w: Expr;
+  x: Expr | Product;
+  k: number;
+  rounding: Rounding;
+  r: Signal | null;
+  F: FixedFormat;
+}
+
+/** What updateWord returns: the saturated word and the two saturation flags. */
+export interface UpdateWord {
+  value: Expr;
+  satHi: Expr;
+  satLo: Expr;
 }
 
 /**
@@ -207,54 +215,94 @@ export function laneSum(m: ModuleBuilder, name: string, terms: Expr[], sumW: num
  * — which gives the exact values (nothing wraps) and lets the simulator work on whole machine words; the
  * roundings other than floor, nearest and stochastic, and wider values, take resizeHw's exact-width path.
  */
-export function updateWord(
-  m: ModuleBuilder,
-  name: string,
-  w: Expr,
-  x: Expr | Product,
-  k: number,
-  rounding: Rounding,
-  r: Signal | null,
-  F: FixedFormat,
-): { value: Expr; satHi: Expr; satLo: Expr } {
+export function updateWord(m: ModuleBuilder, name: string, u: WordUpdate): UpdateWord {
+  const F = u.F;
+  const sum = m.wire(`${name}_sum`, updateSum(m, u)());
+  const satHi = m.wire(`${name}_sat_hi`, railFlag(sum, F, 'hi'));
+  const satLo = m.wire(`${name}_sat_lo`, railFlag(sum, F, 'lo'));
+  return { value: saturated(sum, satHi, satLo, F), satHi, satLo };
+}
+
+/**
+ * The same update word as expressions without named wires, each built afresh on every call of value(),
+ * satHi() and satLo(): the unit writes them where they are used — the memory's write data, a register
+ * process under its enable — so a simulator evaluates the word only in the cycles that write it (Verilator
+ * computes a named wire, or a subexpression used twice, in every cycle). Synthesis merges the copies: the
+ * same adders, shifts and multiplier as one shared word.
+ */
+export function updateWordInline(m: ModuleBuilder, u: WordUpdate): { value: () => Expr; satHi: () => Expr; satLo: () => Expr } {
+  const F = u.F;
+  const sum = updateSum(m, u);
+  return {
+    value: () => saturated(sum(), railFlag(sum(), F, 'hi'), railFlag(sum(), F, 'lo'), F),
+    satHi: () => railFlag(sum(), F, 'hi'),
+    satLo: () => railFlag(sum(), F, 'lo'),
+  };
+}
+
+/** sat_F of a sum given its two rail flags. */
+function saturated(sum: Expr, satHi: Expr, satLo: Expr, F: FixedFormat): Expr {
   const wo = width(F);
   const hiV = 2n ** BigInt(wo - 1) - 1n;
   const loV = -(2n ** BigInt(wo - 1));
+  return mux(satHi, constant(hiV, sint(wo)), mux(satLo, constant(loV, sint(wo)), sum.trunc(wo)));
+}
+
+/**
+ * Whether the exact sum is above the format's top rail ('hi') or below its bottom one ('lo'): the bits from
+ * wo − 1 up are not all equal — one slice of them (top, n bits) read once: above iff top ∈ [1, 2^(n−1) − 1],
+ * below iff top ∈ [2^(n−1), 2^n − 2], each one wrapping subtract and compare on n bits.
+ */
+function railFlag(sum: Expr, F: FixedFormat, side: 'hi' | 'lo'): Expr {
+  const wo = width(F);
+  const WS = sum.width;
+  const n = WS - wo + 1;
+  const top = sum.asUnsigned().slice(WS - 1, wo - 1);
+  if (n === 1) return constant(0, uint(1));
+  const off = side === 'hi' ? 1n : 2n ** BigInt(n - 1);
+  return top.subWrap(constant(off, uint(n))).lt(constant(2n ** BigInt(n - 1) - 1n, uint(n)));
+}
+
+/**
+ * A builder of the exact sum w + round(x, k) (see updateWord), a fresh expression on every call. The
+ * unused draw bits are declared once.
+ */
+function updateSum(m: ModuleBuilder, { w, x, k, rounding, r }: WordUpdate): () => Expr {
   const xw = x instanceof Expr ? x.width : x.a.width + x.b.width;
-  const native = !(x instanceof Expr) && ['floor', 'nearest', 'stochastic'].includes(rounding) && xw - k + 2 <= NATIVE ? nativeProduct(x) : null;
+  const useNative = !(x instanceof Expr) && ['floor', 'nearest', 'stochastic'].includes(rounding) && xw - k + 2 <= NATIVE;
   // the rounded value's own width (resizeHw's widest rounding), so the 'wrap' below never drops a bit
   const wd = k > 0 ? Math.max(xw, k + 2) + 2 - k : xw - k;
-  let d: Expr;
-  if (native) {
-    const sra = (v: Expr, n: number): Expr => (n === 0 ? v : v.shrBy(constant(n, uint(bitsFor(NATIVE)))));
-    const add = (v: Expr, u: Expr): Expr => v.addWrap(u.width < NATIVE ? u.zext(NATIVE).asSigned() : u);
-    let q: Expr;
-    if (k <= 0) q = k === 0 ? native : native.shlBy(constant(-k, uint(bitsFor(NATIVE))));
-    else if (rounding === 'floor') q = sra(native, k);
-    else if (rounding === 'nearest') q = sra(native.addWrap(constant(2n ** BigInt(k - 1), sint(NATIVE))), k);
-    else {
-      if (!r) throw new Error('updateWord: stochastic rounding needs the draw r');
-      const rb = r.width;
-      if (k >= rb) q = sra(add(sra(native, k - rb), r), rb);
-      else {
-        m.unused(r.slice(rb - k - 1, 0)); // ⌊r·2^(k−rbits)⌋ keeps only the top k bits of the draw
-        q = sra(add(native, r.shr(rb - k)), k);
-      }
-    }
-    d = q.trunc(Math.min(wd, NATIVE));
-  } else {
-    const xe = x instanceof Expr ? x : x.a.mul(x.b);
-    d = resizeHw(m, xe, k, fx(wd, wd, true), rounding, 'wrap', rounding === 'stochastic' && k > 0 ? r : null).value;
+  if (useNative && k > 0 && rounding === 'stochastic') {
+    if (!r) throw new Error('updateWord: stochastic rounding needs the draw r');
+    if (k < r.width) m.unused(r.slice(r.width - k - 1, 0)); // ⌊r·2^(k−rbits)⌋ keeps only the top k bits of the draw
   }
-  const sum = m.wire(`${name}_sum`, w.add(d));
-  const WS = sum.width;
-  // out of range iff the bits from wo − 1 up are not all equal: cheap slices instead of wide compares
-  const top = sum.asUnsigned().slice(WS - 1, wo - 1);
-  const neg = sum.asUnsigned().bit(WS - 1);
-  const satHi = m.wire(`${name}_sat_hi`, neg.not().and(top.orReduce()));
-  const satLo = m.wire(`${name}_sat_lo`, neg.and(top.andReduce().not()));
-  const value = mux(satHi, constant(hiV, sint(wo)), mux(satLo, constant(loV, sint(wo)), sum.trunc(wo)));
-  return { value, satHi, satLo };
+  const rounded = (): Expr => {
+    const native = useNative ? nativeProduct(x as Product) : null;
+    if (native) {
+      const sra = (v: Expr, n: number): Expr => (n === 0 ? v : v.shrBy(constant(n, uint(bitsFor(NATIVE)))));
+      const add = (v: Expr, u: Expr): Expr => v.addWrap(u.width < NATIVE ? u.zext(NATIVE).asSigned() : u);
+      let q: Expr;
+      if (k <= 0) q = k === 0 ? native : native.shlBy(constant(-k, uint(bitsFor(NATIVE))));
+      else if (rounding === 'floor') q = sra(native, k);
+      else if (rounding === 'nearest') q = sra(native.addWrap(constant(2n ** BigInt(k - 1), sint(NATIVE))), k);
+      else {
+        const rr = r as Signal;
+        const rb = rr.width;
+        q = k >= rb ? sra(add(sra(native, k - rb), rr), rb) : sra(add(native, rr.shr(rb - k)), k);
+      }
+      return q;
+    }
+    const xe = x instanceof Expr ? x : x.a.mul(x.b);
+    return resizeHw(m, xe, k, fx(wd, wd, true), rounding, 'wrap', rounding === 'stochastic' && k > 0 ? r : null).value;
+  };
+  // native: the exact sum (WS bits) is the low WS bits of the 64-bit wrapping sum of the 64-bit rounded term
+  // (one slice of one temporary; the exact-width add would sign-extend the term, reading it twice)
+  const WS = Math.max(w.width, Math.min(wd, NATIVE)) + 1;
+  if (useNative && WS <= NATIVE) return () => w.sext(NATIVE).addWrap(rounded()).trunc(WS);
+  return () => {
+    const d = rounded();
+    return w.add(d.width > NATIVE ? d : d.trunc(Math.min(wd, NATIVE)));
+  };
 }
 
 /** Balanced sum of signed terms (exact widths). */
@@ -268,6 +316,15 @@ function sumTree(terms: Expr[]): Expr {
     level = next;
   }
   return level[0];
+}
+
+/**
+ * Σ terms modulo 2^sumW (the caller proves the exact sum fits sumW bits), as an expression without a named
+ * wire: the unit writes it into a register process under its enable, so a simulator adds the lanes only in
+ * the enabled cycles (the emitted adders work at sumW bits: the low bits of a sum need only the terms' low bits).
+ */
+export function laneSum(terms: Expr[], sumW: number): Expr {
+  return sumTreeWrap(terms, Math.max(sumW, ...terms.map((t) => t.width))).resize(sumW);
 }
 
 /**
@@ -300,22 +357,29 @@ export function bitsFor(n: number): number {
 /** Host port kinds of the lane units (host_kind). */
 export const HOST_KIND = { weight: 0, bias: 1, lfsr: 2 } as const;
 
+/** One saturation counter: its output name, its flags, and optionally the enable of the cycles that can set them. */
+export type SatCounter = [name: string, flags: Expr[], gate?: Expr];
+
 /**
  * Saturation counters: one 32-bit register `<name>_q` and output `<name>` per entry, adding how many of its
- * flags are set. The counters add only in cycles where some flag is set (wire `any_sat`, an OR of the flags
- * themselves, no flag vectors), so the population counts are evaluated only then.
+ * flags are set. A counter with a gate adds only in the gate's cycles (its flags are evaluated only then:
+ * give it flags built for this use alone, see updateWordInline). The others add only in cycles where some
+ * of their flags is set (wire `any_sat`, an OR of the flags themselves, no flag vectors), so their
+ * population counts are evaluated only then.
  */
-export function satCounters(m: ModuleBuilder, counters: [string, Expr[]][]): void {
+export function satCounters(m: ModuleBuilder, counters: SatCounter[]): void {
   const cw = 32;
-  const anySat = m.wire('any_sat', counters.flatMap(([, f]) => f).reduce((a, b) => a.or(b)));
+  const open = counters.filter(([, , g]) => !g);
+  const anySat = open.length === 0 ? null : m.wire('any_sat', open.flatMap(([, f]) => f).reduce((a, b) => a.or(b)));
   const cregs = counters.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
   m.seq('sat_count', ($) => {
-    $.if(anySat, () => {
-      counters.forEach(([, f], k) => {
-        const cnt = f.length === 1 ? f[0] : popCount(f);
-        $.set(cregs[k], cregs[k].addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)));
-      });
-    });
+    const add = (k: number): void => {
+      const f = counters[k][1];
+      const cnt = f.length === 1 ? f[0] : popCount(f);
+      $.set(cregs[k], cregs[k].addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)));
+    };
+    if (anySat) $.if(anySat, () => counters.forEach(([, , g], k) => (g ? undefined : add(k))));
+    counters.forEach(([, , g], k) => (g ? $.if(g, () => add(k)) : undefined));
   });
   counters.forEach(([nm], k) => m.output(nm, cregs[k]));
 }

@@ -48,7 +48,7 @@ import { streamOut } from '../lib/stream/bundle.js';
 import { ConstScale } from '../fixed/scale.js';
 import type { ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric, type ResolvedNumeric } from '../numeric.js';
-import { HOST_KIND, bitsFor, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWord } from './lane.js';
+import { HOST_KIND, bitsFor, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWordInline } from './lane.js';
 
 export interface OutputLayout {
   nIn: number;
@@ -364,15 +364,16 @@ export function outputUnit(cfg: ChipConfig): Module {
     const wRd = wbank.readSync(`w_rd_${q}`, mux(busy, chunkAddr, hostAddrW), mux(busy, wRead, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q))));
     hostRdW.push(wRd);
     const hq = m.wire(`h_${q}`, hRdata.slice(q * wz + wz - 1, q * wz).asSigned());
-    // one multiplier per lane: W·h for the logits (A), h·e for the gradient (D)
+    // one multiplier per lane: W·h for the logits (A), h·e for the gradient (D). The product is written out
+    // where each phase uses it (the logit sum, the gradient register), under that phase's enable, so the
+    // simulator multiplies only in those cycles; synthesis merges the two identical products into one.
     const fw = Math.max(we, ww);
-    const factor = mux(inD, errRd.asSigned().sext(fw), wRd.asSigned().sext(fw));
-    const prod = m.wire(`prod_${q}`, laneProduct(hq, factor));
+    const prod = (): Expr => laneProduct(hq, mux(inD, errRd.asSigned().sext(fw), wRd.asSigned().sext(fw)));
     const liveA = live(q, kLastT[0]);
-    prods.push(liveA.node.op === 'const' ? prod : mux(liveA, prod, constant(0, sint(prod.width))));
+    prods.push(liveA.node.op === 'const' ? prod() : mux(liveA, prod(), constant(0, sint(prod().width))));
     // gradient accumulator of this lane
     const g = m.reg(`g_${q}`, sint(gW), { reset: 0 });
-    m.seq(`g_${q}`, ($) => $.if(inD1, () => $.set(g, mux(pFirstT[0], constant(0, sint(gW)), g).add(prod).resize(gW))));
+    m.seq(`g_${q}`, ($) => $.if(inD1, () => $.set(g, mux(pFirstT[0], constant(0, sint(gW)), g).add(prod()).resize(gW))));
     // LFSR (the output layer's bank) and the update at the chunk's last p
     const lf = m.reg(`lfsr_${q}`, uint(LW), { reset: ((q % (2 ** LW - 1)) + 1) });
     lfsrs.push(lf);
@@ -401,22 +402,24 @@ export function outputUnit(cfg: ChipConfig): Module {
       $.if(hostLfsrWe, () => $.set(lf, hostWdata.trunc(LW))).elseIf(draws, () => $.set(lf, next));
     });
     const xq = mul === 1 ? g.neg() : g.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
-    const upd = updateWord(m, `w_upd_${q}`, wRd.asSigned(), xq, lay.kW, N.weight.rounding, rWord, FW);
+    // the update word is written into the bank's write data and the counters' flags (evaluated only when
+    // they write: upd2)
+    const upd = updateWordInline(m, { w: wRd.asSigned(), x: xq, k: lay.kW, rounding: N.weight.rounding, r: rWord, F: FW });
     const writeLane = m.wire(`w_we_${q}`, upd2.and(live2));
-    wSatHi.push(writeLane.and(upd.satHi));
-    wSatLo.push(writeLane.and(upd.satLo));
+    wSatHi.push(writeLane.and(upd.satHi()));
+    wSatLo.push(writeLane.and(upd.satLo()));
     const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
-    wbank.write(mux(busy, wAddr2, hostAddrW), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
+    wbank.write(mux(busy, wAddr2, hostAddrW), mux(busy, upd.value().asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
   }
 
   // ---- bias gradient Σ_p e_pj (accumulated over the p of the row's first chunk) and bias update
   m.seq('g_bias', ($) => $.if(inD1.and(kFirstT[0]), () => $.set(gBias, mux(pFirstT[0], constant(0, sint(gW)), gBias).add(errRd.asSigned()).resize(gW))));
   const xb = mul === 1 ? gBias.neg() : gBias.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
-  const bUpd = updateWord(m, 'b_upd', bRd.asSigned(), xb, lay.kB, N.bias.rounding, rBias as Signal | null, FB);
+  const bUpd = updateWordInline(m, { w: bRd.asSigned(), x: xb, k: lay.kB, rounding: N.bias.rounding, r: rBias as Signal | null, F: FB });
   const bWe = m.wire('b_we', upd2.and(chunkLast2));
   const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
   const jAddr2 = jT[1].zext(bAw);
-  biasMem.write(mux(busy, jAddr2, hostAddrB), mux(busy, bUpd.value.asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostBWe));
+  biasMem.write(mux(busy, jAddr2, hostAddrB), mux(busy, bUpd.value().asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostBWe));
 
   // ---- A: logit accumulation (stage 2), resize, running max
   const bShift = FW.fracBits + FZ.fracBits - FB.fracBits;
@@ -425,10 +428,10 @@ export function outputUnit(cfg: ChipConfig): Module {
   const termW = Math.max(wz + Math.max(we, ww), wb + bShift);
   const sumW = Math.min(termW + bitsFor(L + 2), accW);
   const biasTerm = mux(kFirstT[0], bRd.asSigned().shl(bShift), constant(0, sint(wb + bShift)));
-  const tree = laneSum(m, 'logit_sum', [...prods, biasTerm], sumW);
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
-  // taken only for a logit item (read at stage 2 of phase A; the phase cannot change while an item is in flight)
-  m.seq('sum_q', ($) => $.if(vs[0].and(inA), () => $.set(sumQ, tree)));
+  // taken only for a logit item (read at stage 2 of phase A; the phase cannot change while an item is in
+  // flight), the lane products and their sum written into the process: evaluated only then
+  m.seq('sum_q', ($) => $.if(vs[0].and(inA), () => $.set(sumQ, laneSum([...prods, biasTerm], sumW))));
   const accMem = m.memory('acc_mem', { depth: Math.max(C, 2), type: sint(accW) });
   const accOld = accMem.readAsync(jT[1].zext(bAw));
   const a2 = m.wire('a2', vs[1].and(phase.eq(PHASE.logits)));
@@ -497,10 +500,10 @@ export function outputUnit(cfg: ChipConfig): Module {
 
   // ---- saturation counters (training steps only)
   satCounters(m, [
-    ['sat_w_hi', wSatHi],
-    ['sat_w_lo', wSatLo],
-    ['sat_b_hi', [bWe.and(bUpd.satHi)]],
-    ['sat_b_lo', [bWe.and(bUpd.satLo)]],
+    ['sat_w_hi', wSatHi, upd2],
+    ['sat_w_lo', wSatLo, upd2],
+    ['sat_b_hi', [bWe.and(bUpd.satHi())], upd2],
+    ['sat_b_lo', [bWe.and(bUpd.satLo())], upd2],
     ['sat_logit_hi', [logitDone.and(train).and(lg.satHi ?? constant(0, uint(1)))]],
     ['sat_logit_lo', [logitDone.and(train).and(lg.satLo ?? constant(0, uint(1)))]],
     ['sat_prob_hi', [bDone.and(expI.out('sat')), c2.and(pSat)]],

@@ -19,6 +19,11 @@ export interface OpenOptions extends ChipEngineOptions {
   /** uart: the serial port (a board's, or the PTY of `ibhebb serve --pty`) and its baud rate */
   port?: string;
   baud?: number;
+  /**
+   * sim: check the watched internal streams and the valid/ready independence every cycle (default false: a
+   * training run skips their per-cycle cost; the tests of the chip keep them on)
+   */
+  simChecks?: boolean;
 }
 
 export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: OpenOptions): Promise<Transport> {
@@ -29,7 +34,7 @@ export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: Op
     }
     case 'sim': {
       const [{ SimTransport }, { chip }] = await Promise.all([import('../transport/sim.js'), import('../../generator/units/chip.js')]);
-      return SimTransport.start(chip(cfg));
+      return SimTransport.start(chip(cfg), { checks: o.simChecks === true });
     }
     case 'uart': {
       if (!o.port) throw new RangeError('--engine uart needs --port PATH (the board\'s serial port, or the PTY of `ibhebb serve --pty`)');

@@ -59,6 +59,7 @@ interface TrainOpts {
   lanes?: number;
   config?: string;
   check?: number;
+  simChecks?: boolean;
   port?: string;
   baud?: number;
   epochs?: number;
@@ -100,6 +101,7 @@ export function trainCommand(): Command {
     .option('--lanes <n>', 'fixed: weight lanes = LFSR lanes of the stochastic rounding (word i rounds with lane i mod n; chip default 64)', parseNumber('--lanes', { min: 1, max: 4096, integer: true }))
     .option('--config <file>', 'fixed and chip engines: the ChipConfig JSON that `ibhebb gen` takes (options given here override its fields)')
     .option('--check <n>', 'chip engines: compare the chip\'s weights with the fixed golden model every N steps; stop at the first difference', positiveInt('--check'))
+    .option('--sim-checks', 'sim engine: check the stream rules of the chip\'s internal streams and the valid/ready independence of its outputs every cycle (slower; the tests do)')
     .option('--port <path>', 'uart engine: serial port of the board (or of `ibhebb serve --pty`)')
     .option('--baud <n>', 'uart engine: baud rate (default 115200)', positiveInt('--baud'))
     .option('--epochs <n>', 'epochs (mnist: 25 as the paper)', positiveInt('--epochs'))
@@ -220,6 +222,7 @@ function specFromOptions(o: TrainOpts): RunSpec {
   if (o.lanes !== undefined && o.numeric !== 'fixed') throw new UsageError('--lanes: only the fixed-point arithmetic has lanes (use --numeric fixed)');
   if (o.config !== undefined && o.numeric !== 'fixed') throw new UsageError('--config: a ChipConfig drives the fixed-point model and the chip (use --numeric fixed or a chip engine)');
   if (o.check !== undefined && !isChipEngine(o.engine)) throw new UsageError('--check: compares a chip engine with the golden model (use --engine mock, uart or sim)');
+  if (o.simChecks && o.engine !== 'sim') throw new UsageError('--sim-checks: checks the co-simulation (use --engine sim)');
   const preset = presetFor(o.numeric, o.dataset);
   const base = preset.config;
   const lr = o.lr ?? base.lr;
@@ -326,6 +329,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
       if (!data.train.pixels) throw new UsageError(`--engine ${spec.engine}: the chip takes u8 pixel images; ${data.name} has none (use --dataset mnist)`);
       chipEngine = await openChip(spec.engine, spec.chip!, spec.train.seed, {
         ...(o.check ? { check: o.check } : {}),
+        ...(o.simChecks ? { simChecks: true } : {}),
         ...(o.port ? { port: o.port } : {}),
         ...(o.baud ? { baud: o.baud } : {}),
       });

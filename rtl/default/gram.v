@@ -1150,133 +1150,389 @@ module gram (
   wire [8:0]         _mul_f2_bok6_q;
   wire [8:0]         _mul_f2_bok7_q;
   wire [16:0]        _sub_pe_0_0_acc_q;
+  wire [16:0]        _sub_pe_0_0_acc_q_2;
   wire [33:0]        _mul_pe_0_0_acc_q;
+  wire [16:0]        _sub_pe_0_0_res_q;
+  wire [16:0]        _sub_pe_0_0_res_q_2;
+  wire [33:0]        _mul_pe_0_0_res_q;
   wire [16:0]        _sub_pe_0_1_acc_q;
+  wire [16:0]        _sub_pe_0_1_acc_q_2;
   wire [33:0]        _mul_pe_0_1_acc_q;
+  wire [16:0]        _sub_pe_0_1_res_q;
+  wire [16:0]        _sub_pe_0_1_res_q_2;
+  wire [33:0]        _mul_pe_0_1_res_q;
   wire [16:0]        _sub_pe_0_2_acc_q;
+  wire [16:0]        _sub_pe_0_2_acc_q_2;
   wire [33:0]        _mul_pe_0_2_acc_q;
+  wire [16:0]        _sub_pe_0_2_res_q;
+  wire [16:0]        _sub_pe_0_2_res_q_2;
+  wire [33:0]        _mul_pe_0_2_res_q;
   wire [16:0]        _sub_pe_0_3_acc_q;
+  wire [16:0]        _sub_pe_0_3_acc_q_2;
   wire [33:0]        _mul_pe_0_3_acc_q;
+  wire [16:0]        _sub_pe_0_3_res_q;
+  wire [16:0]        _sub_pe_0_3_res_q_2;
+  wire [33:0]        _mul_pe_0_3_res_q;
   wire [16:0]        _sub_pe_0_4_acc_q;
+  wire [16:0]        _sub_pe_0_4_acc_q_2;
   wire [33:0]        _mul_pe_0_4_acc_q;
+  wire [16:0]        _sub_pe_0_4_res_q;
+  wire [16:0]        _sub_pe_0_4_res_q_2;
+  wire [33:0]        _mul_pe_0_4_res_q;
   wire [16:0]        _sub_pe_0_5_acc_q;
+  wire [16:0]        _sub_pe_0_5_acc_q_2;
   wire [33:0]        _mul_pe_0_5_acc_q;
+  wire [16:0]        _sub_pe_0_5_res_q;
+  wire [16:0]        _sub_pe_0_5_res_q_2;
+  wire [33:0]        _mul_pe_0_5_res_q;
   wire [16:0]        _sub_pe_0_6_acc_q;
+  wire [16:0]        _sub_pe_0_6_acc_q_2;
   wire [33:0]        _mul_pe_0_6_acc_q;
+  wire [16:0]        _sub_pe_0_6_res_q;
+  wire [16:0]        _sub_pe_0_6_res_q_2;
+  wire [33:0]        _mul_pe_0_6_res_q;
   wire [16:0]        _sub_pe_0_7_acc_q;
+  wire [16:0]        _sub_pe_0_7_acc_q_2;
   wire [33:0]        _mul_pe_0_7_acc_q;
+  wire [16:0]        _sub_pe_0_7_res_q;
+  wire [16:0]        _sub_pe_0_7_res_q_2;
+  wire [33:0]        _mul_pe_0_7_res_q;
   wire [16:0]        _sub_pe_1_0_acc_q;
+  wire [16:0]        _sub_pe_1_0_acc_q_2;
   wire [33:0]        _mul_pe_1_0_acc_q;
+  wire [16:0]        _sub_pe_1_0_res_q;
+  wire [16:0]        _sub_pe_1_0_res_q_2;
+  wire [33:0]        _mul_pe_1_0_res_q;
   wire [16:0]        _sub_pe_1_1_acc_q;
+  wire [16:0]        _sub_pe_1_1_acc_q_2;
   wire [33:0]        _mul_pe_1_1_acc_q;
+  wire [16:0]        _sub_pe_1_1_res_q;
+  wire [16:0]        _sub_pe_1_1_res_q_2;
+  wire [33:0]        _mul_pe_1_1_res_q;
   wire [16:0]        _sub_pe_1_2_acc_q;
+  wire [16:0]        _sub_pe_1_2_acc_q_2;
   wire [33:0]        _mul_pe_1_2_acc_q;
+  wire [16:0]        _sub_pe_1_2_res_q;
+  wire [16:0]        _sub_pe_1_2_res_q_2;
+  wire [33:0]        _mul_pe_1_2_res_q;
   wire [16:0]        _sub_pe_1_3_acc_q;
+  wire [16:0]        _sub_pe_1_3_acc_q_2;
   wire [33:0]        _mul_pe_1_3_acc_q;
+  wire [16:0]        _sub_pe_1_3_res_q;
+  wire [16:0]        _sub_pe_1_3_res_q_2;
+  wire [33:0]        _mul_pe_1_3_res_q;
   wire [16:0]        _sub_pe_1_4_acc_q;
+  wire [16:0]        _sub_pe_1_4_acc_q_2;
   wire [33:0]        _mul_pe_1_4_acc_q;
+  wire [16:0]        _sub_pe_1_4_res_q;
+  wire [16:0]        _sub_pe_1_4_res_q_2;
+  wire [33:0]        _mul_pe_1_4_res_q;
   wire [16:0]        _sub_pe_1_5_acc_q;
+  wire [16:0]        _sub_pe_1_5_acc_q_2;
   wire [33:0]        _mul_pe_1_5_acc_q;
+  wire [16:0]        _sub_pe_1_5_res_q;
+  wire [16:0]        _sub_pe_1_5_res_q_2;
+  wire [33:0]        _mul_pe_1_5_res_q;
   wire [16:0]        _sub_pe_1_6_acc_q;
+  wire [16:0]        _sub_pe_1_6_acc_q_2;
   wire [33:0]        _mul_pe_1_6_acc_q;
+  wire [16:0]        _sub_pe_1_6_res_q;
+  wire [16:0]        _sub_pe_1_6_res_q_2;
+  wire [33:0]        _mul_pe_1_6_res_q;
   wire [16:0]        _sub_pe_1_7_acc_q;
+  wire [16:0]        _sub_pe_1_7_acc_q_2;
   wire [33:0]        _mul_pe_1_7_acc_q;
+  wire [16:0]        _sub_pe_1_7_res_q;
+  wire [16:0]        _sub_pe_1_7_res_q_2;
+  wire [33:0]        _mul_pe_1_7_res_q;
   wire [16:0]        _sub_pe_2_0_acc_q;
+  wire [16:0]        _sub_pe_2_0_acc_q_2;
   wire [33:0]        _mul_pe_2_0_acc_q;
+  wire [16:0]        _sub_pe_2_0_res_q;
+  wire [16:0]        _sub_pe_2_0_res_q_2;
+  wire [33:0]        _mul_pe_2_0_res_q;
   wire [16:0]        _sub_pe_2_1_acc_q;
+  wire [16:0]        _sub_pe_2_1_acc_q_2;
   wire [33:0]        _mul_pe_2_1_acc_q;
+  wire [16:0]        _sub_pe_2_1_res_q;
+  wire [16:0]        _sub_pe_2_1_res_q_2;
+  wire [33:0]        _mul_pe_2_1_res_q;
   wire [16:0]        _sub_pe_2_2_acc_q;
+  wire [16:0]        _sub_pe_2_2_acc_q_2;
   wire [33:0]        _mul_pe_2_2_acc_q;
+  wire [16:0]        _sub_pe_2_2_res_q;
+  wire [16:0]        _sub_pe_2_2_res_q_2;
+  wire [33:0]        _mul_pe_2_2_res_q;
   wire [16:0]        _sub_pe_2_3_acc_q;
+  wire [16:0]        _sub_pe_2_3_acc_q_2;
   wire [33:0]        _mul_pe_2_3_acc_q;
+  wire [16:0]        _sub_pe_2_3_res_q;
+  wire [16:0]        _sub_pe_2_3_res_q_2;
+  wire [33:0]        _mul_pe_2_3_res_q;
   wire [16:0]        _sub_pe_2_4_acc_q;
+  wire [16:0]        _sub_pe_2_4_acc_q_2;
   wire [33:0]        _mul_pe_2_4_acc_q;
+  wire [16:0]        _sub_pe_2_4_res_q;
+  wire [16:0]        _sub_pe_2_4_res_q_2;
+  wire [33:0]        _mul_pe_2_4_res_q;
   wire [16:0]        _sub_pe_2_5_acc_q;
+  wire [16:0]        _sub_pe_2_5_acc_q_2;
   wire [33:0]        _mul_pe_2_5_acc_q;
+  wire [16:0]        _sub_pe_2_5_res_q;
+  wire [16:0]        _sub_pe_2_5_res_q_2;
+  wire [33:0]        _mul_pe_2_5_res_q;
   wire [16:0]        _sub_pe_2_6_acc_q;
+  wire [16:0]        _sub_pe_2_6_acc_q_2;
   wire [33:0]        _mul_pe_2_6_acc_q;
+  wire [16:0]        _sub_pe_2_6_res_q;
+  wire [16:0]        _sub_pe_2_6_res_q_2;
+  wire [33:0]        _mul_pe_2_6_res_q;
   wire [16:0]        _sub_pe_2_7_acc_q;
+  wire [16:0]        _sub_pe_2_7_acc_q_2;
   wire [33:0]        _mul_pe_2_7_acc_q;
+  wire [16:0]        _sub_pe_2_7_res_q;
+  wire [16:0]        _sub_pe_2_7_res_q_2;
+  wire [33:0]        _mul_pe_2_7_res_q;
   wire [16:0]        _sub_pe_3_0_acc_q;
+  wire [16:0]        _sub_pe_3_0_acc_q_2;
   wire [33:0]        _mul_pe_3_0_acc_q;
+  wire [16:0]        _sub_pe_3_0_res_q;
+  wire [16:0]        _sub_pe_3_0_res_q_2;
+  wire [33:0]        _mul_pe_3_0_res_q;
   wire [16:0]        _sub_pe_3_1_acc_q;
+  wire [16:0]        _sub_pe_3_1_acc_q_2;
   wire [33:0]        _mul_pe_3_1_acc_q;
+  wire [16:0]        _sub_pe_3_1_res_q;
+  wire [16:0]        _sub_pe_3_1_res_q_2;
+  wire [33:0]        _mul_pe_3_1_res_q;
   wire [16:0]        _sub_pe_3_2_acc_q;
+  wire [16:0]        _sub_pe_3_2_acc_q_2;
   wire [33:0]        _mul_pe_3_2_acc_q;
+  wire [16:0]        _sub_pe_3_2_res_q;
+  wire [16:0]        _sub_pe_3_2_res_q_2;
+  wire [33:0]        _mul_pe_3_2_res_q;
   wire [16:0]        _sub_pe_3_3_acc_q;
+  wire [16:0]        _sub_pe_3_3_acc_q_2;
   wire [33:0]        _mul_pe_3_3_acc_q;
+  wire [16:0]        _sub_pe_3_3_res_q;
+  wire [16:0]        _sub_pe_3_3_res_q_2;
+  wire [33:0]        _mul_pe_3_3_res_q;
   wire [16:0]        _sub_pe_3_4_acc_q;
+  wire [16:0]        _sub_pe_3_4_acc_q_2;
   wire [33:0]        _mul_pe_3_4_acc_q;
+  wire [16:0]        _sub_pe_3_4_res_q;
+  wire [16:0]        _sub_pe_3_4_res_q_2;
+  wire [33:0]        _mul_pe_3_4_res_q;
   wire [16:0]        _sub_pe_3_5_acc_q;
+  wire [16:0]        _sub_pe_3_5_acc_q_2;
   wire [33:0]        _mul_pe_3_5_acc_q;
+  wire [16:0]        _sub_pe_3_5_res_q;
+  wire [16:0]        _sub_pe_3_5_res_q_2;
+  wire [33:0]        _mul_pe_3_5_res_q;
   wire [16:0]        _sub_pe_3_6_acc_q;
+  wire [16:0]        _sub_pe_3_6_acc_q_2;
   wire [33:0]        _mul_pe_3_6_acc_q;
+  wire [16:0]        _sub_pe_3_6_res_q;
+  wire [16:0]        _sub_pe_3_6_res_q_2;
+  wire [33:0]        _mul_pe_3_6_res_q;
   wire [16:0]        _sub_pe_3_7_acc_q;
+  wire [16:0]        _sub_pe_3_7_acc_q_2;
   wire [33:0]        _mul_pe_3_7_acc_q;
+  wire [16:0]        _sub_pe_3_7_res_q;
+  wire [16:0]        _sub_pe_3_7_res_q_2;
+  wire [33:0]        _mul_pe_3_7_res_q;
   wire [16:0]        _sub_pe_4_0_acc_q;
+  wire [16:0]        _sub_pe_4_0_acc_q_2;
   wire [33:0]        _mul_pe_4_0_acc_q;
+  wire [16:0]        _sub_pe_4_0_res_q;
+  wire [16:0]        _sub_pe_4_0_res_q_2;
+  wire [33:0]        _mul_pe_4_0_res_q;
   wire [16:0]        _sub_pe_4_1_acc_q;
+  wire [16:0]        _sub_pe_4_1_acc_q_2;
   wire [33:0]        _mul_pe_4_1_acc_q;
+  wire [16:0]        _sub_pe_4_1_res_q;
+  wire [16:0]        _sub_pe_4_1_res_q_2;
+  wire [33:0]        _mul_pe_4_1_res_q;
   wire [16:0]        _sub_pe_4_2_acc_q;
+  wire [16:0]        _sub_pe_4_2_acc_q_2;
   wire [33:0]        _mul_pe_4_2_acc_q;
+  wire [16:0]        _sub_pe_4_2_res_q;
+  wire [16:0]        _sub_pe_4_2_res_q_2;
+  wire [33:0]        _mul_pe_4_2_res_q;
   wire [16:0]        _sub_pe_4_3_acc_q;
+  wire [16:0]        _sub_pe_4_3_acc_q_2;
   wire [33:0]        _mul_pe_4_3_acc_q;
+  wire [16:0]        _sub_pe_4_3_res_q;
+  wire [16:0]        _sub_pe_4_3_res_q_2;
+  wire [33:0]        _mul_pe_4_3_res_q;
   wire [16:0]        _sub_pe_4_4_acc_q;
+  wire [16:0]        _sub_pe_4_4_acc_q_2;
   wire [33:0]        _mul_pe_4_4_acc_q;
+  wire [16:0]        _sub_pe_4_4_res_q;
+  wire [16:0]        _sub_pe_4_4_res_q_2;
+  wire [33:0]        _mul_pe_4_4_res_q;
   wire [16:0]        _sub_pe_4_5_acc_q;
+  wire [16:0]        _sub_pe_4_5_acc_q_2;
   wire [33:0]        _mul_pe_4_5_acc_q;
+  wire [16:0]        _sub_pe_4_5_res_q;
+  wire [16:0]        _sub_pe_4_5_res_q_2;
+  wire [33:0]        _mul_pe_4_5_res_q;
   wire [16:0]        _sub_pe_4_6_acc_q;
+  wire [16:0]        _sub_pe_4_6_acc_q_2;
   wire [33:0]        _mul_pe_4_6_acc_q;
+  wire [16:0]        _sub_pe_4_6_res_q;
+  wire [16:0]        _sub_pe_4_6_res_q_2;
+  wire [33:0]        _mul_pe_4_6_res_q;
   wire [16:0]        _sub_pe_4_7_acc_q;
+  wire [16:0]        _sub_pe_4_7_acc_q_2;
   wire [33:0]        _mul_pe_4_7_acc_q;
+  wire [16:0]        _sub_pe_4_7_res_q;
+  wire [16:0]        _sub_pe_4_7_res_q_2;
+  wire [33:0]        _mul_pe_4_7_res_q;
   wire [16:0]        _sub_pe_5_0_acc_q;
+  wire [16:0]        _sub_pe_5_0_acc_q_2;
   wire [33:0]        _mul_pe_5_0_acc_q;
+  wire [16:0]        _sub_pe_5_0_res_q;
+  wire [16:0]        _sub_pe_5_0_res_q_2;
+  wire [33:0]        _mul_pe_5_0_res_q;
   wire [16:0]        _sub_pe_5_1_acc_q;
+  wire [16:0]        _sub_pe_5_1_acc_q_2;
   wire [33:0]        _mul_pe_5_1_acc_q;
+  wire [16:0]        _sub_pe_5_1_res_q;
+  wire [16:0]        _sub_pe_5_1_res_q_2;
+  wire [33:0]        _mul_pe_5_1_res_q;
   wire [16:0]        _sub_pe_5_2_acc_q;
+  wire [16:0]        _sub_pe_5_2_acc_q_2;
   wire [33:0]        _mul_pe_5_2_acc_q;
+  wire [16:0]        _sub_pe_5_2_res_q;
+  wire [16:0]        _sub_pe_5_2_res_q_2;
+  wire [33:0]        _mul_pe_5_2_res_q;
   wire [16:0]        _sub_pe_5_3_acc_q;
+  wire [16:0]        _sub_pe_5_3_acc_q_2;
   wire [33:0]        _mul_pe_5_3_acc_q;
+  wire [16:0]        _sub_pe_5_3_res_q;
+  wire [16:0]        _sub_pe_5_3_res_q_2;
+  wire [33:0]        _mul_pe_5_3_res_q;
   wire [16:0]        _sub_pe_5_4_acc_q;
+  wire [16:0]        _sub_pe_5_4_acc_q_2;
   wire [33:0]        _mul_pe_5_4_acc_q;
+  wire [16:0]        _sub_pe_5_4_res_q;
+  wire [16:0]        _sub_pe_5_4_res_q_2;
+  wire [33:0]        _mul_pe_5_4_res_q;
   wire [16:0]        _sub_pe_5_5_acc_q;
+  wire [16:0]        _sub_pe_5_5_acc_q_2;
   wire [33:0]        _mul_pe_5_5_acc_q;
+  wire [16:0]        _sub_pe_5_5_res_q;
+  wire [16:0]        _sub_pe_5_5_res_q_2;
+  wire [33:0]        _mul_pe_5_5_res_q;
   wire [16:0]        _sub_pe_5_6_acc_q;
+  wire [16:0]        _sub_pe_5_6_acc_q_2;
   wire [33:0]        _mul_pe_5_6_acc_q;
+  wire [16:0]        _sub_pe_5_6_res_q;
+  wire [16:0]        _sub_pe_5_6_res_q_2;
+  wire [33:0]        _mul_pe_5_6_res_q;
   wire [16:0]        _sub_pe_5_7_acc_q;
+  wire [16:0]        _sub_pe_5_7_acc_q_2;
   wire [33:0]        _mul_pe_5_7_acc_q;
+  wire [16:0]        _sub_pe_5_7_res_q;
+  wire [16:0]        _sub_pe_5_7_res_q_2;
+  wire [33:0]        _mul_pe_5_7_res_q;
   wire [16:0]        _sub_pe_6_0_acc_q;
+  wire [16:0]        _sub_pe_6_0_acc_q_2;
   wire [33:0]        _mul_pe_6_0_acc_q;
+  wire [16:0]        _sub_pe_6_0_res_q;
+  wire [16:0]        _sub_pe_6_0_res_q_2;
+  wire [33:0]        _mul_pe_6_0_res_q;
   wire [16:0]        _sub_pe_6_1_acc_q;
+  wire [16:0]        _sub_pe_6_1_acc_q_2;
   wire [33:0]        _mul_pe_6_1_acc_q;
+  wire [16:0]        _sub_pe_6_1_res_q;
+  wire [16:0]        _sub_pe_6_1_res_q_2;
+  wire [33:0]        _mul_pe_6_1_res_q;
   wire [16:0]        _sub_pe_6_2_acc_q;
+  wire [16:0]        _sub_pe_6_2_acc_q_2;
   wire [33:0]        _mul_pe_6_2_acc_q;
+  wire [16:0]        _sub_pe_6_2_res_q;
+  wire [16:0]        _sub_pe_6_2_res_q_2;
+  wire [33:0]        _mul_pe_6_2_res_q;
   wire [16:0]        _sub_pe_6_3_acc_q;
+  wire [16:0]        _sub_pe_6_3_acc_q_2;
   wire [33:0]        _mul_pe_6_3_acc_q;
+  wire [16:0]        _sub_pe_6_3_res_q;
+  wire [16:0]        _sub_pe_6_3_res_q_2;
+  wire [33:0]        _mul_pe_6_3_res_q;
   wire [16:0]        _sub_pe_6_4_acc_q;
+  wire [16:0]        _sub_pe_6_4_acc_q_2;
   wire [33:0]        _mul_pe_6_4_acc_q;
+  wire [16:0]        _sub_pe_6_4_res_q;
+  wire [16:0]        _sub_pe_6_4_res_q_2;
+  wire [33:0]        _mul_pe_6_4_res_q;
   wire [16:0]        _sub_pe_6_5_acc_q;
+  wire [16:0]        _sub_pe_6_5_acc_q_2;
   wire [33:0]        _mul_pe_6_5_acc_q;
+  wire [16:0]        _sub_pe_6_5_res_q;
+  wire [16:0]        _sub_pe_6_5_res_q_2;
+  wire [33:0]        _mul_pe_6_5_res_q;
   wire [16:0]        _sub_pe_6_6_acc_q;
+  wire [16:0]        _sub_pe_6_6_acc_q_2;
   wire [33:0]        _mul_pe_6_6_acc_q;
+  wire [16:0]        _sub_pe_6_6_res_q;
+  wire [16:0]        _sub_pe_6_6_res_q_2;
+  wire [33:0]        _mul_pe_6_6_res_q;
   wire [16:0]        _sub_pe_6_7_acc_q;
+  wire [16:0]        _sub_pe_6_7_acc_q_2;
   wire [33:0]        _mul_pe_6_7_acc_q;
+  wire [16:0]        _sub_pe_6_7_res_q;
+  wire [16:0]        _sub_pe_6_7_res_q_2;
+  wire [33:0]        _mul_pe_6_7_res_q;
   wire [16:0]        _sub_pe_7_0_acc_q;
+  wire [16:0]        _sub_pe_7_0_acc_q_2;
   wire [33:0]        _mul_pe_7_0_acc_q;
+  wire [16:0]        _sub_pe_7_0_res_q;
+  wire [16:0]        _sub_pe_7_0_res_q_2;
+  wire [33:0]        _mul_pe_7_0_res_q;
   wire [16:0]        _sub_pe_7_1_acc_q;
+  wire [16:0]        _sub_pe_7_1_acc_q_2;
   wire [33:0]        _mul_pe_7_1_acc_q;
+  wire [16:0]        _sub_pe_7_1_res_q;
+  wire [16:0]        _sub_pe_7_1_res_q_2;
+  wire [33:0]        _mul_pe_7_1_res_q;
   wire [16:0]        _sub_pe_7_2_acc_q;
+  wire [16:0]        _sub_pe_7_2_acc_q_2;
   wire [33:0]        _mul_pe_7_2_acc_q;
+  wire [16:0]        _sub_pe_7_2_res_q;
+  wire [16:0]        _sub_pe_7_2_res_q_2;
+  wire [33:0]        _mul_pe_7_2_res_q;
   wire [16:0]        _sub_pe_7_3_acc_q;
+  wire [16:0]        _sub_pe_7_3_acc_q_2;
   wire [33:0]        _mul_pe_7_3_acc_q;
+  wire [16:0]        _sub_pe_7_3_res_q;
+  wire [16:0]        _sub_pe_7_3_res_q_2;
+  wire [33:0]        _mul_pe_7_3_res_q;
   wire [16:0]        _sub_pe_7_4_acc_q;
+  wire [16:0]        _sub_pe_7_4_acc_q_2;
   wire [33:0]        _mul_pe_7_4_acc_q;
+  wire [16:0]        _sub_pe_7_4_res_q;
+  wire [16:0]        _sub_pe_7_4_res_q_2;
+  wire [33:0]        _mul_pe_7_4_res_q;
   wire [16:0]        _sub_pe_7_5_acc_q;
+  wire [16:0]        _sub_pe_7_5_acc_q_2;
   wire [33:0]        _mul_pe_7_5_acc_q;
+  wire [16:0]        _sub_pe_7_5_res_q;
+  wire [16:0]        _sub_pe_7_5_res_q_2;
+  wire [33:0]        _mul_pe_7_5_res_q;
   wire [16:0]        _sub_pe_7_6_acc_q;
+  wire [16:0]        _sub_pe_7_6_acc_q_2;
   wire [33:0]        _mul_pe_7_6_acc_q;
+  wire [16:0]        _sub_pe_7_6_res_q;
+  wire [16:0]        _sub_pe_7_6_res_q_2;
+  wire [33:0]        _mul_pe_7_6_res_q;
   wire [16:0]        _sub_pe_7_7_acc_q;
+  wire [16:0]        _sub_pe_7_7_acc_q_2;
   wire [33:0]        _mul_pe_7_7_acc_q;
+  wire [16:0]        _sub_pe_7_7_res_q;
+  wire [16:0]        _sub_pe_7_7_res_q_2;
+  wire [33:0]        _mul_pe_7_7_res_q;
   wire               _bit_col_r_last;
   wire [8:0]         _mul_col_r_last;
   wire [4:0]         _mux_col_r_last;
@@ -1294,11 +1550,11 @@ module gram (
   wire [6:0]         _mux_out_total_q;
   wire [13:0]        _mul_out_total_q;
 
-  assign go = start & (~busy_q);  // generator/units/gram.ts:236
+  assign go = start & (~busy_q);  // generator/units/gram.ts:239
 
-  assign full = mode_q == 1'b1;  // generator/units/gram.ts:237
+  assign full = mode_q == 1'b1;  // generator/units/gram.ts:240
 
-  assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;  // generator/units/gram.ts:244
+  assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;  // generator/units/gram.ts:247
 
   always @* begin
     case (feed_kind_q)
@@ -1308,7 +1564,7 @@ module gram (
       default: _sel_feed_len_m1 = 10'd0;
     endcase
   end
-  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:255
+  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:258
 
   always @* begin
     case (feed_kind_q)
@@ -1318,23 +1574,23 @@ module gram (
       default: _sel_feed_pad_n = 1'b0;
     endcase
   end
-  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:256
+  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:259
 
   assign _mul_feed_p_min = feed_gr_q * 4'd8;
-  assign feed_p_min = _mul_feed_p_min[4:0];  // generator/units/gram.ts:259
+  assign feed_p_min = _mul_feed_p_min[4:0];  // generator/units/gram.ts:262
 
   assign _mul_feed_q_min = feed_gc_q * 4'd8;
-  assign feed_q_min = _mul_feed_q_min[4:0];  // generator/units/gram.ts:260
+  assign feed_q_min = _mul_feed_q_min[4:0];  // generator/units/gram.ts:263
 
-  assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};  // generator/units/gram.ts:262
+  assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};  // generator/units/gram.ts:265
 
-  assign feed_needed = full ? (((feed_p_min < {1'b0, count_q}) & (feed_q_min < {1'b0, count_q})) & ((feed_p_min + 5'd1) < feed_q_end)) : (feed_p_min < {1'b0, count_q});  // generator/units/gram.ts:263
+  assign feed_needed = full ? (((feed_p_min < {1'b0, count_q}) & (feed_q_min < {1'b0, count_q})) & ((feed_p_min + 5'd1) < feed_q_end)) : (feed_p_min < {1'b0, count_q});  // generator/units/gram.ts:266
 
-  assign feed_last_gr = ((feed_p_min + 5'd8) >= {1'b0, count_q}) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:264
+  assign feed_last_gr = ((feed_p_min + 5'd8) >= {1'b0, count_q}) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:267
 
-  assign feed_last_gc = ((feed_q_min + 5'd8) >= {1'b0, count_q}) | (feed_gc_q == 1'b0);  // generator/units/gram.ts:265
+  assign feed_last_gc = ((feed_q_min + 5'd8) >= {1'b0, count_q}) | (feed_gc_q == 1'b0);  // generator/units/gram.ts:268
 
-  fifo_w5_d2 u_desc_fifo (  // generator/units/gram.ts:271
+  fifo_w5_d2 u_desc_fifo (  // generator/units/gram.ts:274
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (desc_push),
@@ -1346,23 +1602,23 @@ module gram (
     .count             (u_desc_fifo_count)
   );
 
-  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:278
+  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:281
 
-  assign issue = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:280
+  assign issue = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:283
 
-  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:281
+  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:284
 
-  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:282
+  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:285
 
-  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:283
+  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:286
 
-  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:284
+  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:287
 
-  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:285
+  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:288
 
-  assign desc_word = end_push ? 5'd16 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:286
+  assign desc_word = end_push ? 5'd16 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:289
 
-  // seq: feeder (generator/units/gram.ts:287)
+  // seq: feeder (generator/units/gram.ts:290)
   always @(posedge clk) begin
     if (rst) begin
       feed_active_q <= 1'b0;
@@ -1422,13 +1678,13 @@ module gram (
     end
   end
 
-  assign vr_en = issue;  // generator/units/gram.ts:332
+  assign vr_en = issue;  // generator/units/gram.ts:335
 
-  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:333
+  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:336
 
-  assign vr_addr = feed_i_q;  // generator/units/gram.ts:334
+  assign vr_addr = feed_i_q;  // generator/units/gram.ts:337
 
-  // seq: f1_valid_q (generator/units/gram.ts:335)
+  // seq: f1_valid_q (generator/units/gram.ts:338)
   always @(posedge clk) begin
     if (rst) begin
       f1_valid_q <= 1'b0;
@@ -1439,7 +1695,7 @@ module gram (
     end
   end
 
-  // seq: f1_first_q (generator/units/gram.ts:335)
+  // seq: f1_first_q (generator/units/gram.ts:338)
   always @(posedge clk) begin
     if (rst) begin
       f1_first_q <= 1'b0;
@@ -1450,7 +1706,7 @@ module gram (
     end
   end
 
-  // seq: f1_last_q (generator/units/gram.ts:335)
+  // seq: f1_last_q (generator/units/gram.ts:338)
   always @(posedge clk) begin
     if (rst) begin
       f1_last_q <= 1'b0;
@@ -1461,7 +1717,7 @@ module gram (
     end
   end
 
-  // seq: f1_gr_q (generator/units/gram.ts:335)
+  // seq: f1_gr_q (generator/units/gram.ts:338)
   always @(posedge clk) begin
     if (rst) begin
       f1_gr_q <= 1'b0;
@@ -1472,7 +1728,7 @@ module gram (
     end
   end
 
-  // seq: f1_gc_q (generator/units/gram.ts:335)
+  // seq: f1_gc_q (generator/units/gram.ts:338)
   always @(posedge clk) begin
     if (rst) begin
       f1_gc_q <= 1'b0;
@@ -1483,7 +1739,7 @@ module gram (
     end
   end
 
-  // seq: f2_valid_q (generator/units/gram.ts:355)
+  // seq: f2_valid_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_valid_q <= 1'b0;
@@ -1494,7 +1750,7 @@ module gram (
     end
   end
 
-  // seq: f2_first_q (generator/units/gram.ts:355)
+  // seq: f2_first_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_first_q <= 1'b0;
@@ -1505,7 +1761,7 @@ module gram (
     end
   end
 
-  // seq: f2_last_q (generator/units/gram.ts:355)
+  // seq: f2_last_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_last_q <= 1'b0;
@@ -1516,56 +1772,56 @@ module gram (
     end
   end
 
-  // seq: f2_a0_q (generator/units/gram.ts:355)
+  // seq: f2_a0_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_a0_q <= vr_data_0;
     end
   end
 
-  // seq: f2_a1_q (generator/units/gram.ts:355)
+  // seq: f2_a1_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_a1_q <= vr_data_1;
     end
   end
 
-  // seq: f2_a2_q (generator/units/gram.ts:355)
+  // seq: f2_a2_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_a2_q <= vr_data_2;
     end
   end
 
-  // seq: f2_a3_q (generator/units/gram.ts:355)
+  // seq: f2_a3_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_a3_q <= vr_data_3;
     end
   end
 
-  // seq: f2_a4_q (generator/units/gram.ts:355)
+  // seq: f2_a4_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_a4_q <= vr_data_4;
     end
   end
 
-  // seq: f2_a5_q (generator/units/gram.ts:355)
+  // seq: f2_a5_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_a5_q <= vr_data_5;
     end
   end
 
-  // seq: f2_a6_q (generator/units/gram.ts:355)
+  // seq: f2_a6_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_a6_q <= vr_data_6;
     end
   end
 
-  // seq: f2_a7_q (generator/units/gram.ts:355)
+  // seq: f2_a7_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_a7_q <= vr_data_7;
@@ -1573,7 +1829,7 @@ module gram (
   end
 
   assign _mul_f2_aok0_q = f1_gr_q * 4'd8;
-  // seq: f2_aok0_q (generator/units/gram.ts:355)
+  // seq: f2_aok0_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok0_q <= 1'b0;
@@ -1585,7 +1841,7 @@ module gram (
   end
 
   assign _mul_f2_aok1_q = f1_gr_q * 4'd8;
-  // seq: f2_aok1_q (generator/units/gram.ts:355)
+  // seq: f2_aok1_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok1_q <= 1'b0;
@@ -1597,7 +1853,7 @@ module gram (
   end
 
   assign _mul_f2_aok2_q = f1_gr_q * 4'd8;
-  // seq: f2_aok2_q (generator/units/gram.ts:355)
+  // seq: f2_aok2_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok2_q <= 1'b0;
@@ -1609,7 +1865,7 @@ module gram (
   end
 
   assign _mul_f2_aok3_q = f1_gr_q * 4'd8;
-  // seq: f2_aok3_q (generator/units/gram.ts:355)
+  // seq: f2_aok3_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok3_q <= 1'b0;
@@ -1621,7 +1877,7 @@ module gram (
   end
 
   assign _mul_f2_aok4_q = f1_gr_q * 4'd8;
-  // seq: f2_aok4_q (generator/units/gram.ts:355)
+  // seq: f2_aok4_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok4_q <= 1'b0;
@@ -1633,7 +1889,7 @@ module gram (
   end
 
   assign _mul_f2_aok5_q = f1_gr_q * 4'd8;
-  // seq: f2_aok5_q (generator/units/gram.ts:355)
+  // seq: f2_aok5_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok5_q <= 1'b0;
@@ -1645,7 +1901,7 @@ module gram (
   end
 
   assign _mul_f2_aok6_q = f1_gr_q * 4'd8;
-  // seq: f2_aok6_q (generator/units/gram.ts:355)
+  // seq: f2_aok6_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok6_q <= 1'b0;
@@ -1657,7 +1913,7 @@ module gram (
   end
 
   assign _mul_f2_aok7_q = f1_gr_q * 4'd8;
-  // seq: f2_aok7_q (generator/units/gram.ts:355)
+  // seq: f2_aok7_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok7_q <= 1'b0;
@@ -1680,56 +1936,56 @@ module gram (
       default: _sel_f2_b0_q = vr_data_7;
     endcase
   end
-  // seq: f2_b0_q (generator/units/gram.ts:355)
+  // seq: f2_b0_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_b0_q <= full ? vr_data_0 : _sel_f2_b0_q;
     end
   end
 
-  // seq: f2_b1_q (generator/units/gram.ts:355)
+  // seq: f2_b1_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_b1_q <= full ? vr_data_1 : 16'sd0;
     end
   end
 
-  // seq: f2_b2_q (generator/units/gram.ts:355)
+  // seq: f2_b2_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_b2_q <= full ? vr_data_2 : 16'sd0;
     end
   end
 
-  // seq: f2_b3_q (generator/units/gram.ts:355)
+  // seq: f2_b3_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_b3_q <= full ? vr_data_3 : 16'sd0;
     end
   end
 
-  // seq: f2_b4_q (generator/units/gram.ts:355)
+  // seq: f2_b4_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_b4_q <= full ? vr_data_4 : 16'sd0;
     end
   end
 
-  // seq: f2_b5_q (generator/units/gram.ts:355)
+  // seq: f2_b5_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_b5_q <= full ? vr_data_5 : 16'sd0;
     end
   end
 
-  // seq: f2_b6_q (generator/units/gram.ts:355)
+  // seq: f2_b6_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_b6_q <= full ? vr_data_6 : 16'sd0;
     end
   end
 
-  // seq: f2_b7_q (generator/units/gram.ts:355)
+  // seq: f2_b7_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (en) begin
       f2_b7_q <= full ? vr_data_7 : 16'sd0;
@@ -1737,7 +1993,7 @@ module gram (
   end
 
   assign _mul_f2_bok0_q = f1_gc_q * 4'd8;
-  // seq: f2_bok0_q (generator/units/gram.ts:355)
+  // seq: f2_bok0_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok0_q <= 1'b0;
@@ -1749,7 +2005,7 @@ module gram (
   end
 
   assign _mul_f2_bok1_q = f1_gc_q * 4'd8;
-  // seq: f2_bok1_q (generator/units/gram.ts:355)
+  // seq: f2_bok1_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok1_q <= 1'b0;
@@ -1761,7 +2017,7 @@ module gram (
   end
 
   assign _mul_f2_bok2_q = f1_gc_q * 4'd8;
-  // seq: f2_bok2_q (generator/units/gram.ts:355)
+  // seq: f2_bok2_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok2_q <= 1'b0;
@@ -1773,7 +2029,7 @@ module gram (
   end
 
   assign _mul_f2_bok3_q = f1_gc_q * 4'd8;
-  // seq: f2_bok3_q (generator/units/gram.ts:355)
+  // seq: f2_bok3_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok3_q <= 1'b0;
@@ -1785,7 +2041,7 @@ module gram (
   end
 
   assign _mul_f2_bok4_q = f1_gc_q * 4'd8;
-  // seq: f2_bok4_q (generator/units/gram.ts:355)
+  // seq: f2_bok4_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok4_q <= 1'b0;
@@ -1797,7 +2053,7 @@ module gram (
   end
 
   assign _mul_f2_bok5_q = f1_gc_q * 4'd8;
-  // seq: f2_bok5_q (generator/units/gram.ts:355)
+  // seq: f2_bok5_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok5_q <= 1'b0;
@@ -1809,7 +2065,7 @@ module gram (
   end
 
   assign _mul_f2_bok6_q = f1_gc_q * 4'd8;
-  // seq: f2_bok6_q (generator/units/gram.ts:355)
+  // seq: f2_bok6_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok6_q <= 1'b0;
@@ -1821,7 +2077,7 @@ module gram (
   end
 
   assign _mul_f2_bok7_q = f1_gc_q * 4'd8;
-  // seq: f2_bok7_q (generator/units/gram.ts:355)
+  // seq: f2_bok7_q (generator/units/gram.ts:358)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok7_q <= 1'b0;
@@ -1832,14 +2088,14 @@ module gram (
     end
   end
 
-  // seq: skew_a1_d1_q (generator/units/gram.ts:367)
+  // seq: skew_a1_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a1_d1_q <= f2_a1_q;
     end
   end
 
-  // seq: skew_fv1_d1_q (generator/units/gram.ts:367)
+  // seq: skew_fv1_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv1_d1_q <= 1'b0;
@@ -1850,7 +2106,7 @@ module gram (
     end
   end
 
-  // seq: skew_first1_d1_q (generator/units/gram.ts:367)
+  // seq: skew_first1_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first1_d1_q <= 1'b0;
@@ -1861,7 +2117,7 @@ module gram (
     end
   end
 
-  // seq: skew_last1_d1_q (generator/units/gram.ts:367)
+  // seq: skew_last1_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last1_d1_q <= 1'b0;
@@ -1872,7 +2128,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok1_d1_q (generator/units/gram.ts:367)
+  // seq: skew_aok1_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok1_d1_q <= 1'b0;
@@ -1883,21 +2139,21 @@ module gram (
     end
   end
 
-  // seq: skew_a2_d1_q (generator/units/gram.ts:367)
+  // seq: skew_a2_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a2_d1_q <= f2_a2_q;
     end
   end
 
-  // seq: skew_a2_d2_q (generator/units/gram.ts:367)
+  // seq: skew_a2_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a2_d2_q <= skew_a2_d1_q;
     end
   end
 
-  // seq: skew_fv2_d1_q (generator/units/gram.ts:367)
+  // seq: skew_fv2_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d1_q <= 1'b0;
@@ -1908,7 +2164,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv2_d2_q (generator/units/gram.ts:367)
+  // seq: skew_fv2_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d2_q <= 1'b0;
@@ -1919,7 +2175,7 @@ module gram (
     end
   end
 
-  // seq: skew_first2_d1_q (generator/units/gram.ts:367)
+  // seq: skew_first2_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d1_q <= 1'b0;
@@ -1930,7 +2186,7 @@ module gram (
     end
   end
 
-  // seq: skew_first2_d2_q (generator/units/gram.ts:367)
+  // seq: skew_first2_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d2_q <= 1'b0;
@@ -1941,7 +2197,7 @@ module gram (
     end
   end
 
-  // seq: skew_last2_d1_q (generator/units/gram.ts:367)
+  // seq: skew_last2_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d1_q <= 1'b0;
@@ -1952,7 +2208,7 @@ module gram (
     end
   end
 
-  // seq: skew_last2_d2_q (generator/units/gram.ts:367)
+  // seq: skew_last2_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d2_q <= 1'b0;
@@ -1963,7 +2219,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok2_d1_q (generator/units/gram.ts:367)
+  // seq: skew_aok2_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d1_q <= 1'b0;
@@ -1974,7 +2230,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok2_d2_q (generator/units/gram.ts:367)
+  // seq: skew_aok2_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d2_q <= 1'b0;
@@ -1985,28 +2241,28 @@ module gram (
     end
   end
 
-  // seq: skew_a3_d1_q (generator/units/gram.ts:367)
+  // seq: skew_a3_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d1_q <= f2_a3_q;
     end
   end
 
-  // seq: skew_a3_d2_q (generator/units/gram.ts:367)
+  // seq: skew_a3_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d2_q <= skew_a3_d1_q;
     end
   end
 
-  // seq: skew_a3_d3_q (generator/units/gram.ts:367)
+  // seq: skew_a3_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d3_q <= skew_a3_d2_q;
     end
   end
 
-  // seq: skew_fv3_d1_q (generator/units/gram.ts:367)
+  // seq: skew_fv3_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d1_q <= 1'b0;
@@ -2017,7 +2273,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv3_d2_q (generator/units/gram.ts:367)
+  // seq: skew_fv3_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d2_q <= 1'b0;
@@ -2028,7 +2284,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv3_d3_q (generator/units/gram.ts:367)
+  // seq: skew_fv3_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d3_q <= 1'b0;
@@ -2039,7 +2295,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d1_q (generator/units/gram.ts:367)
+  // seq: skew_first3_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d1_q <= 1'b0;
@@ -2050,7 +2306,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d2_q (generator/units/gram.ts:367)
+  // seq: skew_first3_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d2_q <= 1'b0;
@@ -2061,7 +2317,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d3_q (generator/units/gram.ts:367)
+  // seq: skew_first3_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d3_q <= 1'b0;
@@ -2072,7 +2328,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d1_q (generator/units/gram.ts:367)
+  // seq: skew_last3_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d1_q <= 1'b0;
@@ -2083,7 +2339,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d2_q (generator/units/gram.ts:367)
+  // seq: skew_last3_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d2_q <= 1'b0;
@@ -2094,7 +2350,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d3_q (generator/units/gram.ts:367)
+  // seq: skew_last3_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d3_q <= 1'b0;
@@ -2105,7 +2361,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d1_q (generator/units/gram.ts:367)
+  // seq: skew_aok3_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d1_q <= 1'b0;
@@ -2116,7 +2372,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d2_q (generator/units/gram.ts:367)
+  // seq: skew_aok3_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d2_q <= 1'b0;
@@ -2127,7 +2383,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d3_q (generator/units/gram.ts:367)
+  // seq: skew_aok3_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d3_q <= 1'b0;
@@ -2138,35 +2394,35 @@ module gram (
     end
   end
 
-  // seq: skew_a4_d1_q (generator/units/gram.ts:367)
+  // seq: skew_a4_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d1_q <= f2_a4_q;
     end
   end
 
-  // seq: skew_a4_d2_q (generator/units/gram.ts:367)
+  // seq: skew_a4_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d2_q <= skew_a4_d1_q;
     end
   end
 
-  // seq: skew_a4_d3_q (generator/units/gram.ts:367)
+  // seq: skew_a4_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d3_q <= skew_a4_d2_q;
     end
   end
 
-  // seq: skew_a4_d4_q (generator/units/gram.ts:367)
+  // seq: skew_a4_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d4_q <= skew_a4_d3_q;
     end
   end
 
-  // seq: skew_fv4_d1_q (generator/units/gram.ts:367)
+  // seq: skew_fv4_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d1_q <= 1'b0;
@@ -2177,7 +2433,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d2_q (generator/units/gram.ts:367)
+  // seq: skew_fv4_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d2_q <= 1'b0;
@@ -2188,7 +2444,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d3_q (generator/units/gram.ts:367)
+  // seq: skew_fv4_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d3_q <= 1'b0;
@@ -2199,7 +2455,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d4_q (generator/units/gram.ts:367)
+  // seq: skew_fv4_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d4_q <= 1'b0;
@@ -2210,7 +2466,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d1_q (generator/units/gram.ts:367)
+  // seq: skew_first4_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d1_q <= 1'b0;
@@ -2221,7 +2477,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d2_q (generator/units/gram.ts:367)
+  // seq: skew_first4_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d2_q <= 1'b0;
@@ -2232,7 +2488,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d3_q (generator/units/gram.ts:367)
+  // seq: skew_first4_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d3_q <= 1'b0;
@@ -2243,7 +2499,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d4_q (generator/units/gram.ts:367)
+  // seq: skew_first4_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d4_q <= 1'b0;
@@ -2254,7 +2510,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d1_q (generator/units/gram.ts:367)
+  // seq: skew_last4_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d1_q <= 1'b0;
@@ -2265,7 +2521,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d2_q (generator/units/gram.ts:367)
+  // seq: skew_last4_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d2_q <= 1'b0;
@@ -2276,7 +2532,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d3_q (generator/units/gram.ts:367)
+  // seq: skew_last4_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d3_q <= 1'b0;
@@ -2287,7 +2543,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d4_q (generator/units/gram.ts:367)
+  // seq: skew_last4_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d4_q <= 1'b0;
@@ -2298,7 +2554,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d1_q (generator/units/gram.ts:367)
+  // seq: skew_aok4_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d1_q <= 1'b0;
@@ -2309,7 +2565,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d2_q (generator/units/gram.ts:367)
+  // seq: skew_aok4_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d2_q <= 1'b0;
@@ -2320,7 +2576,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d3_q (generator/units/gram.ts:367)
+  // seq: skew_aok4_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d3_q <= 1'b0;
@@ -2331,7 +2587,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d4_q (generator/units/gram.ts:367)
+  // seq: skew_aok4_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d4_q <= 1'b0;
@@ -2342,42 +2598,42 @@ module gram (
     end
   end
 
-  // seq: skew_a5_d1_q (generator/units/gram.ts:367)
+  // seq: skew_a5_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d1_q <= f2_a5_q;
     end
   end
 
-  // seq: skew_a5_d2_q (generator/units/gram.ts:367)
+  // seq: skew_a5_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d2_q <= skew_a5_d1_q;
     end
   end
 
-  // seq: skew_a5_d3_q (generator/units/gram.ts:367)
+  // seq: skew_a5_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d3_q <= skew_a5_d2_q;
     end
   end
 
-  // seq: skew_a5_d4_q (generator/units/gram.ts:367)
+  // seq: skew_a5_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d4_q <= skew_a5_d3_q;
     end
   end
 
-  // seq: skew_a5_d5_q (generator/units/gram.ts:367)
+  // seq: skew_a5_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d5_q <= skew_a5_d4_q;
     end
   end
 
-  // seq: skew_fv5_d1_q (generator/units/gram.ts:367)
+  // seq: skew_fv5_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d1_q <= 1'b0;
@@ -2388,7 +2644,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d2_q (generator/units/gram.ts:367)
+  // seq: skew_fv5_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d2_q <= 1'b0;
@@ -2399,7 +2655,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d3_q (generator/units/gram.ts:367)
+  // seq: skew_fv5_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d3_q <= 1'b0;
@@ -2410,7 +2666,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d4_q (generator/units/gram.ts:367)
+  // seq: skew_fv5_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d4_q <= 1'b0;
@@ -2421,7 +2677,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d5_q (generator/units/gram.ts:367)
+  // seq: skew_fv5_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d5_q <= 1'b0;
@@ -2432,7 +2688,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d1_q (generator/units/gram.ts:367)
+  // seq: skew_first5_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d1_q <= 1'b0;
@@ -2443,7 +2699,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d2_q (generator/units/gram.ts:367)
+  // seq: skew_first5_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d2_q <= 1'b0;
@@ -2454,7 +2710,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d3_q (generator/units/gram.ts:367)
+  // seq: skew_first5_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d3_q <= 1'b0;
@@ -2465,7 +2721,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d4_q (generator/units/gram.ts:367)
+  // seq: skew_first5_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d4_q <= 1'b0;
@@ -2476,7 +2732,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d5_q (generator/units/gram.ts:367)
+  // seq: skew_first5_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d5_q <= 1'b0;
@@ -2487,7 +2743,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d1_q (generator/units/gram.ts:367)
+  // seq: skew_last5_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d1_q <= 1'b0;
@@ -2498,7 +2754,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d2_q (generator/units/gram.ts:367)
+  // seq: skew_last5_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d2_q <= 1'b0;
@@ -2509,7 +2765,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d3_q (generator/units/gram.ts:367)
+  // seq: skew_last5_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d3_q <= 1'b0;
@@ -2520,7 +2776,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d4_q (generator/units/gram.ts:367)
+  // seq: skew_last5_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d4_q <= 1'b0;
@@ -2531,7 +2787,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d5_q (generator/units/gram.ts:367)
+  // seq: skew_last5_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d5_q <= 1'b0;
@@ -2542,7 +2798,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d1_q (generator/units/gram.ts:367)
+  // seq: skew_aok5_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d1_q <= 1'b0;
@@ -2553,7 +2809,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d2_q (generator/units/gram.ts:367)
+  // seq: skew_aok5_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d2_q <= 1'b0;
@@ -2564,7 +2820,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d3_q (generator/units/gram.ts:367)
+  // seq: skew_aok5_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d3_q <= 1'b0;
@@ -2575,7 +2831,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d4_q (generator/units/gram.ts:367)
+  // seq: skew_aok5_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d4_q <= 1'b0;
@@ -2586,7 +2842,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d5_q (generator/units/gram.ts:367)
+  // seq: skew_aok5_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d5_q <= 1'b0;
@@ -2597,49 +2853,49 @@ module gram (
     end
   end
 
-  // seq: skew_a6_d1_q (generator/units/gram.ts:367)
+  // seq: skew_a6_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d1_q <= f2_a6_q;
     end
   end
 
-  // seq: skew_a6_d2_q (generator/units/gram.ts:367)
+  // seq: skew_a6_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d2_q <= skew_a6_d1_q;
     end
   end
 
-  // seq: skew_a6_d3_q (generator/units/gram.ts:367)
+  // seq: skew_a6_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d3_q <= skew_a6_d2_q;
     end
   end
 
-  // seq: skew_a6_d4_q (generator/units/gram.ts:367)
+  // seq: skew_a6_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d4_q <= skew_a6_d3_q;
     end
   end
 
-  // seq: skew_a6_d5_q (generator/units/gram.ts:367)
+  // seq: skew_a6_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d5_q <= skew_a6_d4_q;
     end
   end
 
-  // seq: skew_a6_d6_q (generator/units/gram.ts:367)
+  // seq: skew_a6_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d6_q <= skew_a6_d5_q;
     end
   end
 
-  // seq: skew_fv6_d1_q (generator/units/gram.ts:367)
+  // seq: skew_fv6_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d1_q <= 1'b0;
@@ -2650,7 +2906,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d2_q (generator/units/gram.ts:367)
+  // seq: skew_fv6_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d2_q <= 1'b0;
@@ -2661,7 +2917,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d3_q (generator/units/gram.ts:367)
+  // seq: skew_fv6_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d3_q <= 1'b0;
@@ -2672,7 +2928,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d4_q (generator/units/gram.ts:367)
+  // seq: skew_fv6_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d4_q <= 1'b0;
@@ -2683,7 +2939,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d5_q (generator/units/gram.ts:367)
+  // seq: skew_fv6_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d5_q <= 1'b0;
@@ -2694,7 +2950,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d6_q (generator/units/gram.ts:367)
+  // seq: skew_fv6_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d6_q <= 1'b0;
@@ -2705,7 +2961,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d1_q (generator/units/gram.ts:367)
+  // seq: skew_first6_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d1_q <= 1'b0;
@@ -2716,7 +2972,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d2_q (generator/units/gram.ts:367)
+  // seq: skew_first6_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d2_q <= 1'b0;
@@ -2727,7 +2983,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d3_q (generator/units/gram.ts:367)
+  // seq: skew_first6_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d3_q <= 1'b0;
@@ -2738,7 +2994,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d4_q (generator/units/gram.ts:367)
+  // seq: skew_first6_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d4_q <= 1'b0;
@@ -2749,7 +3005,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d5_q (generator/units/gram.ts:367)
+  // seq: skew_first6_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d5_q <= 1'b0;
@@ -2760,7 +3016,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d6_q (generator/units/gram.ts:367)
+  // seq: skew_first6_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d6_q <= 1'b0;
@@ -2771,7 +3027,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d1_q (generator/units/gram.ts:367)
+  // seq: skew_last6_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d1_q <= 1'b0;
@@ -2782,7 +3038,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d2_q (generator/units/gram.ts:367)
+  // seq: skew_last6_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d2_q <= 1'b0;
@@ -2793,7 +3049,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d3_q (generator/units/gram.ts:367)
+  // seq: skew_last6_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d3_q <= 1'b0;
@@ -2804,7 +3060,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d4_q (generator/units/gram.ts:367)
+  // seq: skew_last6_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d4_q <= 1'b0;
@@ -2815,7 +3071,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d5_q (generator/units/gram.ts:367)
+  // seq: skew_last6_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d5_q <= 1'b0;
@@ -2826,7 +3082,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d6_q (generator/units/gram.ts:367)
+  // seq: skew_last6_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d6_q <= 1'b0;
@@ -2837,7 +3093,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d1_q (generator/units/gram.ts:367)
+  // seq: skew_aok6_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d1_q <= 1'b0;
@@ -2848,7 +3104,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d2_q (generator/units/gram.ts:367)
+  // seq: skew_aok6_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d2_q <= 1'b0;
@@ -2859,7 +3115,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d3_q (generator/units/gram.ts:367)
+  // seq: skew_aok6_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d3_q <= 1'b0;
@@ -2870,7 +3126,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d4_q (generator/units/gram.ts:367)
+  // seq: skew_aok6_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d4_q <= 1'b0;
@@ -2881,7 +3137,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d5_q (generator/units/gram.ts:367)
+  // seq: skew_aok6_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d5_q <= 1'b0;
@@ -2892,7 +3148,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d6_q (generator/units/gram.ts:367)
+  // seq: skew_aok6_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d6_q <= 1'b0;
@@ -2903,56 +3159,56 @@ module gram (
     end
   end
 
-  // seq: skew_a7_d1_q (generator/units/gram.ts:367)
+  // seq: skew_a7_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d1_q <= f2_a7_q;
     end
   end
 
-  // seq: skew_a7_d2_q (generator/units/gram.ts:367)
+  // seq: skew_a7_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d2_q <= skew_a7_d1_q;
     end
   end
 
-  // seq: skew_a7_d3_q (generator/units/gram.ts:367)
+  // seq: skew_a7_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d3_q <= skew_a7_d2_q;
     end
   end
 
-  // seq: skew_a7_d4_q (generator/units/gram.ts:367)
+  // seq: skew_a7_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d4_q <= skew_a7_d3_q;
     end
   end
 
-  // seq: skew_a7_d5_q (generator/units/gram.ts:367)
+  // seq: skew_a7_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d5_q <= skew_a7_d4_q;
     end
   end
 
-  // seq: skew_a7_d6_q (generator/units/gram.ts:367)
+  // seq: skew_a7_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d6_q <= skew_a7_d5_q;
     end
   end
 
-  // seq: skew_a7_d7_q (generator/units/gram.ts:367)
+  // seq: skew_a7_d7_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d7_q <= skew_a7_d6_q;
     end
   end
 
-  // seq: skew_fv7_d1_q (generator/units/gram.ts:367)
+  // seq: skew_fv7_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d1_q <= 1'b0;
@@ -2963,7 +3219,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d2_q (generator/units/gram.ts:367)
+  // seq: skew_fv7_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d2_q <= 1'b0;
@@ -2974,7 +3230,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d3_q (generator/units/gram.ts:367)
+  // seq: skew_fv7_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d3_q <= 1'b0;
@@ -2985,7 +3241,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d4_q (generator/units/gram.ts:367)
+  // seq: skew_fv7_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d4_q <= 1'b0;
@@ -2996,7 +3252,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d5_q (generator/units/gram.ts:367)
+  // seq: skew_fv7_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d5_q <= 1'b0;
@@ -3007,7 +3263,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d6_q (generator/units/gram.ts:367)
+  // seq: skew_fv7_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d6_q <= 1'b0;
@@ -3018,7 +3274,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d7_q (generator/units/gram.ts:367)
+  // seq: skew_fv7_d7_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d7_q <= 1'b0;
@@ -3029,7 +3285,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d1_q (generator/units/gram.ts:367)
+  // seq: skew_first7_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d1_q <= 1'b0;
@@ -3040,7 +3296,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d2_q (generator/units/gram.ts:367)
+  // seq: skew_first7_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d2_q <= 1'b0;
@@ -3051,7 +3307,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d3_q (generator/units/gram.ts:367)
+  // seq: skew_first7_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d3_q <= 1'b0;
@@ -3062,7 +3318,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d4_q (generator/units/gram.ts:367)
+  // seq: skew_first7_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d4_q <= 1'b0;
@@ -3073,7 +3329,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d5_q (generator/units/gram.ts:367)
+  // seq: skew_first7_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d5_q <= 1'b0;
@@ -3084,7 +3340,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d6_q (generator/units/gram.ts:367)
+  // seq: skew_first7_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d6_q <= 1'b0;
@@ -3095,7 +3351,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d7_q (generator/units/gram.ts:367)
+  // seq: skew_first7_d7_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d7_q <= 1'b0;
@@ -3106,7 +3362,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d1_q (generator/units/gram.ts:367)
+  // seq: skew_last7_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d1_q <= 1'b0;
@@ -3117,7 +3373,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d2_q (generator/units/gram.ts:367)
+  // seq: skew_last7_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d2_q <= 1'b0;
@@ -3128,7 +3384,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d3_q (generator/units/gram.ts:367)
+  // seq: skew_last7_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d3_q <= 1'b0;
@@ -3139,7 +3395,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d4_q (generator/units/gram.ts:367)
+  // seq: skew_last7_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d4_q <= 1'b0;
@@ -3150,7 +3406,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d5_q (generator/units/gram.ts:367)
+  // seq: skew_last7_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d5_q <= 1'b0;
@@ -3161,7 +3417,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d6_q (generator/units/gram.ts:367)
+  // seq: skew_last7_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d6_q <= 1'b0;
@@ -3172,7 +3428,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d7_q (generator/units/gram.ts:367)
+  // seq: skew_last7_d7_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d7_q <= 1'b0;
@@ -3183,7 +3439,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d1_q (generator/units/gram.ts:367)
+  // seq: skew_aok7_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d1_q <= 1'b0;
@@ -3194,7 +3450,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d2_q (generator/units/gram.ts:367)
+  // seq: skew_aok7_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d2_q <= 1'b0;
@@ -3205,7 +3461,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d3_q (generator/units/gram.ts:367)
+  // seq: skew_aok7_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d3_q <= 1'b0;
@@ -3216,7 +3472,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d4_q (generator/units/gram.ts:367)
+  // seq: skew_aok7_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d4_q <= 1'b0;
@@ -3227,7 +3483,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d5_q (generator/units/gram.ts:367)
+  // seq: skew_aok7_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d5_q <= 1'b0;
@@ -3238,7 +3494,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d6_q (generator/units/gram.ts:367)
+  // seq: skew_aok7_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d6_q <= 1'b0;
@@ -3249,7 +3505,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d7_q (generator/units/gram.ts:367)
+  // seq: skew_aok7_d7_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d7_q <= 1'b0;
@@ -3260,14 +3516,14 @@ module gram (
     end
   end
 
-  // seq: skew_b1_d1_q (generator/units/gram.ts:367)
+  // seq: skew_b1_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b1_d1_q <= f2_b1_q;
     end
   end
 
-  // seq: skew_bok1_d1_q (generator/units/gram.ts:367)
+  // seq: skew_bok1_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok1_d1_q <= 1'b0;
@@ -3278,21 +3534,21 @@ module gram (
     end
   end
 
-  // seq: skew_b2_d1_q (generator/units/gram.ts:367)
+  // seq: skew_b2_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b2_d1_q <= f2_b2_q;
     end
   end
 
-  // seq: skew_b2_d2_q (generator/units/gram.ts:367)
+  // seq: skew_b2_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b2_d2_q <= skew_b2_d1_q;
     end
   end
 
-  // seq: skew_bok2_d1_q (generator/units/gram.ts:367)
+  // seq: skew_bok2_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok2_d1_q <= 1'b0;
@@ -3303,7 +3559,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok2_d2_q (generator/units/gram.ts:367)
+  // seq: skew_bok2_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok2_d2_q <= 1'b0;
@@ -3314,28 +3570,28 @@ module gram (
     end
   end
 
-  // seq: skew_b3_d1_q (generator/units/gram.ts:367)
+  // seq: skew_b3_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d1_q <= f2_b3_q;
     end
   end
 
-  // seq: skew_b3_d2_q (generator/units/gram.ts:367)
+  // seq: skew_b3_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d2_q <= skew_b3_d1_q;
     end
   end
 
-  // seq: skew_b3_d3_q (generator/units/gram.ts:367)
+  // seq: skew_b3_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d3_q <= skew_b3_d2_q;
     end
   end
 
-  // seq: skew_bok3_d1_q (generator/units/gram.ts:367)
+  // seq: skew_bok3_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d1_q <= 1'b0;
@@ -3346,7 +3602,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok3_d2_q (generator/units/gram.ts:367)
+  // seq: skew_bok3_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d2_q <= 1'b0;
@@ -3357,7 +3613,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok3_d3_q (generator/units/gram.ts:367)
+  // seq: skew_bok3_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d3_q <= 1'b0;
@@ -3368,35 +3624,35 @@ module gram (
     end
   end
 
-  // seq: skew_b4_d1_q (generator/units/gram.ts:367)
+  // seq: skew_b4_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d1_q <= f2_b4_q;
     end
   end
 
-  // seq: skew_b4_d2_q (generator/units/gram.ts:367)
+  // seq: skew_b4_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d2_q <= skew_b4_d1_q;
     end
   end
 
-  // seq: skew_b4_d3_q (generator/units/gram.ts:367)
+  // seq: skew_b4_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d3_q <= skew_b4_d2_q;
     end
   end
 
-  // seq: skew_b4_d4_q (generator/units/gram.ts:367)
+  // seq: skew_b4_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d4_q <= skew_b4_d3_q;
     end
   end
 
-  // seq: skew_bok4_d1_q (generator/units/gram.ts:367)
+  // seq: skew_bok4_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d1_q <= 1'b0;
@@ -3407,7 +3663,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d2_q (generator/units/gram.ts:367)
+  // seq: skew_bok4_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d2_q <= 1'b0;
@@ -3418,7 +3674,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d3_q (generator/units/gram.ts:367)
+  // seq: skew_bok4_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d3_q <= 1'b0;
@@ -3429,7 +3685,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d4_q (generator/units/gram.ts:367)
+  // seq: skew_bok4_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d4_q <= 1'b0;
@@ -3440,42 +3696,42 @@ module gram (
     end
   end
 
-  // seq: skew_b5_d1_q (generator/units/gram.ts:367)
+  // seq: skew_b5_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d1_q <= f2_b5_q;
     end
   end
 
-  // seq: skew_b5_d2_q (generator/units/gram.ts:367)
+  // seq: skew_b5_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d2_q <= skew_b5_d1_q;
     end
   end
 
-  // seq: skew_b5_d3_q (generator/units/gram.ts:367)
+  // seq: skew_b5_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d3_q <= skew_b5_d2_q;
     end
   end
 
-  // seq: skew_b5_d4_q (generator/units/gram.ts:367)
+  // seq: skew_b5_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d4_q <= skew_b5_d3_q;
     end
   end
 
-  // seq: skew_b5_d5_q (generator/units/gram.ts:367)
+  // seq: skew_b5_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d5_q <= skew_b5_d4_q;
     end
   end
 
-  // seq: skew_bok5_d1_q (generator/units/gram.ts:367)
+  // seq: skew_bok5_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d1_q <= 1'b0;
@@ -3486,7 +3742,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d2_q (generator/units/gram.ts:367)
+  // seq: skew_bok5_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d2_q <= 1'b0;
@@ -3497,7 +3753,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d3_q (generator/units/gram.ts:367)
+  // seq: skew_bok5_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d3_q <= 1'b0;
@@ -3508,7 +3764,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d4_q (generator/units/gram.ts:367)
+  // seq: skew_bok5_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d4_q <= 1'b0;
@@ -3519,7 +3775,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d5_q (generator/units/gram.ts:367)
+  // seq: skew_bok5_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d5_q <= 1'b0;
@@ -3530,49 +3786,49 @@ module gram (
     end
   end
 
-  // seq: skew_b6_d1_q (generator/units/gram.ts:367)
+  // seq: skew_b6_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d1_q <= f2_b6_q;
     end
   end
 
-  // seq: skew_b6_d2_q (generator/units/gram.ts:367)
+  // seq: skew_b6_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d2_q <= skew_b6_d1_q;
     end
   end
 
-  // seq: skew_b6_d3_q (generator/units/gram.ts:367)
+  // seq: skew_b6_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d3_q <= skew_b6_d2_q;
     end
   end
 
-  // seq: skew_b6_d4_q (generator/units/gram.ts:367)
+  // seq: skew_b6_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d4_q <= skew_b6_d3_q;
     end
   end
 
-  // seq: skew_b6_d5_q (generator/units/gram.ts:367)
+  // seq: skew_b6_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d5_q <= skew_b6_d4_q;
     end
   end
 
-  // seq: skew_b6_d6_q (generator/units/gram.ts:367)
+  // seq: skew_b6_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d6_q <= skew_b6_d5_q;
     end
   end
 
-  // seq: skew_bok6_d1_q (generator/units/gram.ts:367)
+  // seq: skew_bok6_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d1_q <= 1'b0;
@@ -3583,7 +3839,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d2_q (generator/units/gram.ts:367)
+  // seq: skew_bok6_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d2_q <= 1'b0;
@@ -3594,7 +3850,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d3_q (generator/units/gram.ts:367)
+  // seq: skew_bok6_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d3_q <= 1'b0;
@@ -3605,7 +3861,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d4_q (generator/units/gram.ts:367)
+  // seq: skew_bok6_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d4_q <= 1'b0;
@@ -3616,7 +3872,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d5_q (generator/units/gram.ts:367)
+  // seq: skew_bok6_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d5_q <= 1'b0;
@@ -3627,7 +3883,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d6_q (generator/units/gram.ts:367)
+  // seq: skew_bok6_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d6_q <= 1'b0;
@@ -3638,56 +3894,56 @@ module gram (
     end
   end
 
-  // seq: skew_b7_d1_q (generator/units/gram.ts:367)
+  // seq: skew_b7_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d1_q <= f2_b7_q;
     end
   end
 
-  // seq: skew_b7_d2_q (generator/units/gram.ts:367)
+  // seq: skew_b7_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d2_q <= skew_b7_d1_q;
     end
   end
 
-  // seq: skew_b7_d3_q (generator/units/gram.ts:367)
+  // seq: skew_b7_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d3_q <= skew_b7_d2_q;
     end
   end
 
-  // seq: skew_b7_d4_q (generator/units/gram.ts:367)
+  // seq: skew_b7_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d4_q <= skew_b7_d3_q;
     end
   end
 
-  // seq: skew_b7_d5_q (generator/units/gram.ts:367)
+  // seq: skew_b7_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d5_q <= skew_b7_d4_q;
     end
   end
 
-  // seq: skew_b7_d6_q (generator/units/gram.ts:367)
+  // seq: skew_b7_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d6_q <= skew_b7_d5_q;
     end
   end
 
-  // seq: skew_b7_d7_q (generator/units/gram.ts:367)
+  // seq: skew_b7_d7_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d7_q <= skew_b7_d6_q;
     end
   end
 
-  // seq: skew_bok7_d1_q (generator/units/gram.ts:367)
+  // seq: skew_bok7_d1_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d1_q <= 1'b0;
@@ -3698,7 +3954,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d2_q (generator/units/gram.ts:367)
+  // seq: skew_bok7_d2_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d2_q <= 1'b0;
@@ -3709,7 +3965,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d3_q (generator/units/gram.ts:367)
+  // seq: skew_bok7_d3_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d3_q <= 1'b0;
@@ -3720,7 +3976,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d4_q (generator/units/gram.ts:367)
+  // seq: skew_bok7_d4_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d4_q <= 1'b0;
@@ -3731,7 +3987,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d5_q (generator/units/gram.ts:367)
+  // seq: skew_bok7_d5_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d5_q <= 1'b0;
@@ -3742,7 +3998,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d6_q (generator/units/gram.ts:367)
+  // seq: skew_bok7_d6_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d6_q <= 1'b0;
@@ -3753,7 +4009,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d7_q (generator/units/gram.ts:367)
+  // seq: skew_bok7_d7_q (generator/units/gram.ts:370)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d7_q <= 1'b0;
@@ -3764,13 +4020,17 @@ module gram (
     end
   end
 
-  assign mesh_en = en & busy_q;  // generator/units/gram.ts:393
+  assign mesh_en = en & busy_q;  // generator/units/gram.ts:396
 
-  assign mesh_full_en = mesh_en & full;  // generator/units/gram.ts:394
+  assign mesh_full_en = mesh_en & full;  // generator/units/gram.ts:397
 
   assign _sub_pe_0_0_acc_q = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
-  assign _mul_pe_0_0_acc_q = $signed(_sub_pe_0_0_acc_q) * $signed(_sub_pe_0_0_acc_q);
-  // seq: pe_0_0_pe (generator/units/gram.ts:128)
+  assign _sub_pe_0_0_acc_q_2 = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
+  assign _mul_pe_0_0_acc_q = $signed(_sub_pe_0_0_acc_q) * $signed(_sub_pe_0_0_acc_q_2);
+  assign _sub_pe_0_0_res_q = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
+  assign _sub_pe_0_0_res_q_2 = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
+  assign _mul_pe_0_0_res_q = $signed(_sub_pe_0_0_res_q) * $signed(_sub_pe_0_0_res_q_2);
+  // seq: pe_0_0_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_0_0_a_q <= f2_a0_q;
@@ -3784,7 +4044,7 @@ module gram (
       if (f2_valid_q) begin
         pe_0_0_acc_q <= (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {5'd0, _mul_pe_0_0_acc_q};
         if ((((f2_valid_q & f2_last_q) & f2_aok0_q) & f2_bok0_q)) begin
-          pe_0_0_res_q <= (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {5'd0, _mul_pe_0_0_acc_q};
+          pe_0_0_res_q <= (f2_first_q ? 39'd0 : pe_0_0_acc_q) + {5'd0, _mul_pe_0_0_res_q};
         end else begin
           pe_0_0_res_q <= pe_0_0_res_in;
         end
@@ -3803,8 +4063,12 @@ module gram (
   end
 
   assign _sub_pe_0_1_acc_q = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};
-  assign _mul_pe_0_1_acc_q = $signed(_sub_pe_0_1_acc_q) * $signed(_sub_pe_0_1_acc_q);
-  // seq: pe_0_1_pe (generator/units/gram.ts:128)
+  assign _sub_pe_0_1_acc_q_2 = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};
+  assign _mul_pe_0_1_acc_q = $signed(_sub_pe_0_1_acc_q) * $signed(_sub_pe_0_1_acc_q_2);
+  assign _sub_pe_0_1_res_q = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};
+  assign _sub_pe_0_1_res_q_2 = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};
+  assign _mul_pe_0_1_res_q = $signed(_sub_pe_0_1_res_q) * $signed(_sub_pe_0_1_res_q_2);
+  // seq: pe_0_1_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_1_a_q <= pe_0_0_a_q;
@@ -3818,7 +4082,7 @@ module gram (
       if (pe_0_0_fv_q) begin
         pe_0_1_acc_q <= (pe_0_0_first_q ? 39'd0 : pe_0_1_acc_q) + {5'd0, _mul_pe_0_1_acc_q};
         if ((((pe_0_0_fv_q & pe_0_0_last_q) & pe_0_0_aok_q) & skew_bok1_d1_q)) begin
-          pe_0_1_res_q <= (pe_0_0_first_q ? 39'd0 : pe_0_1_acc_q) + {5'd0, _mul_pe_0_1_acc_q};
+          pe_0_1_res_q <= (pe_0_0_first_q ? 39'd0 : pe_0_1_acc_q) + {5'd0, _mul_pe_0_1_res_q};
         end else begin
           pe_0_1_res_q <= pe_0_1_res_in;
         end
@@ -3837,8 +4101,12 @@ module gram (
   end
 
   assign _sub_pe_0_2_acc_q = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};
-  assign _mul_pe_0_2_acc_q = $signed(_sub_pe_0_2_acc_q) * $signed(_sub_pe_0_2_acc_q);
-  // seq: pe_0_2_pe (generator/units/gram.ts:128)
+  assign _sub_pe_0_2_acc_q_2 = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};
+  assign _mul_pe_0_2_acc_q = $signed(_sub_pe_0_2_acc_q) * $signed(_sub_pe_0_2_acc_q_2);
+  assign _sub_pe_0_2_res_q = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};
+  assign _sub_pe_0_2_res_q_2 = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};
+  assign _mul_pe_0_2_res_q = $signed(_sub_pe_0_2_res_q) * $signed(_sub_pe_0_2_res_q_2);
+  // seq: pe_0_2_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_2_a_q <= pe_0_1_a_q;
@@ -3852,7 +4120,7 @@ module gram (
       if (pe_0_1_fv_q) begin
         pe_0_2_acc_q <= (pe_0_1_first_q ? 39'd0 : pe_0_2_acc_q) + {5'd0, _mul_pe_0_2_acc_q};
         if ((((pe_0_1_fv_q & pe_0_1_last_q) & pe_0_1_aok_q) & skew_bok2_d2_q)) begin
-          pe_0_2_res_q <= (pe_0_1_first_q ? 39'd0 : pe_0_2_acc_q) + {5'd0, _mul_pe_0_2_acc_q};
+          pe_0_2_res_q <= (pe_0_1_first_q ? 39'd0 : pe_0_2_acc_q) + {5'd0, _mul_pe_0_2_res_q};
         end else begin
           pe_0_2_res_q <= pe_0_2_res_in;
         end
@@ -3871,8 +4139,12 @@ module gram (
   end
 
   assign _sub_pe_0_3_acc_q = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};
-  assign _mul_pe_0_3_acc_q = $signed(_sub_pe_0_3_acc_q) * $signed(_sub_pe_0_3_acc_q);
-  // seq: pe_0_3_pe (generator/units/gram.ts:128)
+  assign _sub_pe_0_3_acc_q_2 = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};
+  assign _mul_pe_0_3_acc_q = $signed(_sub_pe_0_3_acc_q) * $signed(_sub_pe_0_3_acc_q_2);
+  assign _sub_pe_0_3_res_q = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};
+  assign _sub_pe_0_3_res_q_2 = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};
+  assign _mul_pe_0_3_res_q = $signed(_sub_pe_0_3_res_q) * $signed(_sub_pe_0_3_res_q_2);
+  // seq: pe_0_3_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_3_a_q <= pe_0_2_a_q;
@@ -3886,7 +4158,7 @@ module gram (
       if (pe_0_2_fv_q) begin
         pe_0_3_acc_q <= (pe_0_2_first_q ? 39'd0 : pe_0_3_acc_q) + {5'd0, _mul_pe_0_3_acc_q};
         if ((((pe_0_2_fv_q & pe_0_2_last_q) & pe_0_2_aok_q) & skew_bok3_d3_q)) begin
-          pe_0_3_res_q <= (pe_0_2_first_q ? 39'd0 : pe_0_3_acc_q) + {5'd0, _mul_pe_0_3_acc_q};
+          pe_0_3_res_q <= (pe_0_2_first_q ? 39'd0 : pe_0_3_acc_q) + {5'd0, _mul_pe_0_3_res_q};
         end else begin
           pe_0_3_res_q <= pe_0_3_res_in;
         end
@@ -3905,8 +4177,12 @@ module gram (
   end
 
   assign _sub_pe_0_4_acc_q = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};
-  assign _mul_pe_0_4_acc_q = $signed(_sub_pe_0_4_acc_q) * $signed(_sub_pe_0_4_acc_q);
-  // seq: pe_0_4_pe (generator/units/gram.ts:128)
+  assign _sub_pe_0_4_acc_q_2 = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};
+  assign _mul_pe_0_4_acc_q = $signed(_sub_pe_0_4_acc_q) * $signed(_sub_pe_0_4_acc_q_2);
+  assign _sub_pe_0_4_res_q = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};
+  assign _sub_pe_0_4_res_q_2 = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};
+  assign _mul_pe_0_4_res_q = $signed(_sub_pe_0_4_res_q) * $signed(_sub_pe_0_4_res_q_2);
+  // seq: pe_0_4_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_4_a_q <= pe_0_3_a_q;
@@ -3920,7 +4196,7 @@ module gram (
       if (pe_0_3_fv_q) begin
         pe_0_4_acc_q <= (pe_0_3_first_q ? 39'd0 : pe_0_4_acc_q) + {5'd0, _mul_pe_0_4_acc_q};
         if ((((pe_0_3_fv_q & pe_0_3_last_q) & pe_0_3_aok_q) & skew_bok4_d4_q)) begin
-          pe_0_4_res_q <= (pe_0_3_first_q ? 39'd0 : pe_0_4_acc_q) + {5'd0, _mul_pe_0_4_acc_q};
+          pe_0_4_res_q <= (pe_0_3_first_q ? 39'd0 : pe_0_4_acc_q) + {5'd0, _mul_pe_0_4_res_q};
         end else begin
           pe_0_4_res_q <= pe_0_4_res_in;
         end
@@ -3939,8 +4215,12 @@ module gram (
   end
 
   assign _sub_pe_0_5_acc_q = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};
-  assign _mul_pe_0_5_acc_q = $signed(_sub_pe_0_5_acc_q) * $signed(_sub_pe_0_5_acc_q);
-  // seq: pe_0_5_pe (generator/units/gram.ts:128)
+  assign _sub_pe_0_5_acc_q_2 = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};
+  assign _mul_pe_0_5_acc_q = $signed(_sub_pe_0_5_acc_q) * $signed(_sub_pe_0_5_acc_q_2);
+  assign _sub_pe_0_5_res_q = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};
+  assign _sub_pe_0_5_res_q_2 = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};
+  assign _mul_pe_0_5_res_q = $signed(_sub_pe_0_5_res_q) * $signed(_sub_pe_0_5_res_q_2);
+  // seq: pe_0_5_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_5_a_q <= pe_0_4_a_q;
@@ -3954,7 +4234,7 @@ module gram (
       if (pe_0_4_fv_q) begin
         pe_0_5_acc_q <= (pe_0_4_first_q ? 39'd0 : pe_0_5_acc_q) + {5'd0, _mul_pe_0_5_acc_q};
         if ((((pe_0_4_fv_q & pe_0_4_last_q) & pe_0_4_aok_q) & skew_bok5_d5_q)) begin
-          pe_0_5_res_q <= (pe_0_4_first_q ? 39'd0 : pe_0_5_acc_q) + {5'd0, _mul_pe_0_5_acc_q};
+          pe_0_5_res_q <= (pe_0_4_first_q ? 39'd0 : pe_0_5_acc_q) + {5'd0, _mul_pe_0_5_res_q};
         end else begin
           pe_0_5_res_q <= pe_0_5_res_in;
         end
@@ -3973,8 +4253,12 @@ module gram (
   end
 
   assign _sub_pe_0_6_acc_q = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};
-  assign _mul_pe_0_6_acc_q = $signed(_sub_pe_0_6_acc_q) * $signed(_sub_pe_0_6_acc_q);
-  // seq: pe_0_6_pe (generator/units/gram.ts:128)
+  assign _sub_pe_0_6_acc_q_2 = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};
+  assign _mul_pe_0_6_acc_q = $signed(_sub_pe_0_6_acc_q) * $signed(_sub_pe_0_6_acc_q_2);
+  assign _sub_pe_0_6_res_q = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};
+  assign _sub_pe_0_6_res_q_2 = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};
+  assign _mul_pe_0_6_res_q = $signed(_sub_pe_0_6_res_q) * $signed(_sub_pe_0_6_res_q_2);
+  // seq: pe_0_6_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_6_a_q <= pe_0_5_a_q;
@@ -3988,7 +4272,7 @@ module gram (
       if (pe_0_5_fv_q) begin
         pe_0_6_acc_q <= (pe_0_5_first_q ? 39'd0 : pe_0_6_acc_q) + {5'd0, _mul_pe_0_6_acc_q};
         if ((((pe_0_5_fv_q & pe_0_5_last_q) & pe_0_5_aok_q) & skew_bok6_d6_q)) begin
-          pe_0_6_res_q <= (pe_0_5_first_q ? 39'd0 : pe_0_6_acc_q) + {5'd0, _mul_pe_0_6_acc_q};
+          pe_0_6_res_q <= (pe_0_5_first_q ? 39'd0 : pe_0_6_acc_q) + {5'd0, _mul_pe_0_6_res_q};
         end else begin
           pe_0_6_res_q <= pe_0_6_res_in;
         end
@@ -4007,8 +4291,12 @@ module gram (
   end
 
   assign _sub_pe_0_7_acc_q = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};
-  assign _mul_pe_0_7_acc_q = $signed(_sub_pe_0_7_acc_q) * $signed(_sub_pe_0_7_acc_q);
-  // seq: pe_0_7_pe (generator/units/gram.ts:128)
+  assign _sub_pe_0_7_acc_q_2 = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};
+  assign _mul_pe_0_7_acc_q = $signed(_sub_pe_0_7_acc_q) * $signed(_sub_pe_0_7_acc_q_2);
+  assign _sub_pe_0_7_res_q = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};
+  assign _sub_pe_0_7_res_q_2 = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};
+  assign _mul_pe_0_7_res_q = $signed(_sub_pe_0_7_res_q) * $signed(_sub_pe_0_7_res_q_2);
+  // seq: pe_0_7_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_7_a_q <= pe_0_6_a_q;
@@ -4022,7 +4310,7 @@ module gram (
       if (pe_0_6_fv_q) begin
         pe_0_7_acc_q <= (pe_0_6_first_q ? 39'd0 : pe_0_7_acc_q) + {5'd0, _mul_pe_0_7_acc_q};
         if ((((pe_0_6_fv_q & pe_0_6_last_q) & pe_0_6_aok_q) & skew_bok7_d7_q)) begin
-          pe_0_7_res_q <= (pe_0_6_first_q ? 39'd0 : pe_0_7_acc_q) + {5'd0, _mul_pe_0_7_acc_q};
+          pe_0_7_res_q <= (pe_0_6_first_q ? 39'd0 : pe_0_7_acc_q) + {5'd0, _mul_pe_0_7_res_q};
         end else begin
           pe_0_7_res_q <= 39'd0;
         end
@@ -4041,8 +4329,12 @@ module gram (
   end
 
   assign _sub_pe_1_0_acc_q = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};
-  assign _mul_pe_1_0_acc_q = $signed(_sub_pe_1_0_acc_q) * $signed(_sub_pe_1_0_acc_q);
-  // seq: pe_1_0_pe (generator/units/gram.ts:128)
+  assign _sub_pe_1_0_acc_q_2 = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};
+  assign _mul_pe_1_0_acc_q = $signed(_sub_pe_1_0_acc_q) * $signed(_sub_pe_1_0_acc_q_2);
+  assign _sub_pe_1_0_res_q = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};
+  assign _sub_pe_1_0_res_q_2 = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};
+  assign _mul_pe_1_0_res_q = $signed(_sub_pe_1_0_res_q) * $signed(_sub_pe_1_0_res_q_2);
+  // seq: pe_1_0_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_1_0_a_q <= skew_a1_d1_q;
@@ -4056,7 +4348,7 @@ module gram (
       if (skew_fv1_d1_q) begin
         pe_1_0_acc_q <= (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {5'd0, _mul_pe_1_0_acc_q};
         if ((((skew_fv1_d1_q & skew_last1_d1_q) & skew_aok1_d1_q) & pe_0_0_bok_q)) begin
-          pe_1_0_res_q <= (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {5'd0, _mul_pe_1_0_acc_q};
+          pe_1_0_res_q <= (skew_first1_d1_q ? 39'd0 : pe_1_0_acc_q) + {5'd0, _mul_pe_1_0_res_q};
         end else begin
           pe_1_0_res_q <= pe_1_0_res_in;
         end
@@ -4075,8 +4367,12 @@ module gram (
   end
 
   assign _sub_pe_1_1_acc_q = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};
-  assign _mul_pe_1_1_acc_q = $signed(_sub_pe_1_1_acc_q) * $signed(_sub_pe_1_1_acc_q);
-  // seq: pe_1_1_pe (generator/units/gram.ts:128)
+  assign _sub_pe_1_1_acc_q_2 = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};
+  assign _mul_pe_1_1_acc_q = $signed(_sub_pe_1_1_acc_q) * $signed(_sub_pe_1_1_acc_q_2);
+  assign _sub_pe_1_1_res_q = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};
+  assign _sub_pe_1_1_res_q_2 = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};
+  assign _mul_pe_1_1_res_q = $signed(_sub_pe_1_1_res_q) * $signed(_sub_pe_1_1_res_q_2);
+  // seq: pe_1_1_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_1_a_q <= pe_1_0_a_q;
@@ -4090,7 +4386,7 @@ module gram (
       if (pe_1_0_fv_q) begin
         pe_1_1_acc_q <= (pe_1_0_first_q ? 39'd0 : pe_1_1_acc_q) + {5'd0, _mul_pe_1_1_acc_q};
         if ((((pe_1_0_fv_q & pe_1_0_last_q) & pe_1_0_aok_q) & pe_0_1_bok_q)) begin
-          pe_1_1_res_q <= (pe_1_0_first_q ? 39'd0 : pe_1_1_acc_q) + {5'd0, _mul_pe_1_1_acc_q};
+          pe_1_1_res_q <= (pe_1_0_first_q ? 39'd0 : pe_1_1_acc_q) + {5'd0, _mul_pe_1_1_res_q};
         end else begin
           pe_1_1_res_q <= pe_1_1_res_in;
         end
@@ -4109,8 +4405,12 @@ module gram (
   end
 
   assign _sub_pe_1_2_acc_q = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};
-  assign _mul_pe_1_2_acc_q = $signed(_sub_pe_1_2_acc_q) * $signed(_sub_pe_1_2_acc_q);
-  // seq: pe_1_2_pe (generator/units/gram.ts:128)
+  assign _sub_pe_1_2_acc_q_2 = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};
+  assign _mul_pe_1_2_acc_q = $signed(_sub_pe_1_2_acc_q) * $signed(_sub_pe_1_2_acc_q_2);
+  assign _sub_pe_1_2_res_q = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};
+  assign _sub_pe_1_2_res_q_2 = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};
+  assign _mul_pe_1_2_res_q = $signed(_sub_pe_1_2_res_q) * $signed(_sub_pe_1_2_res_q_2);
+  // seq: pe_1_2_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_2_a_q <= pe_1_1_a_q;
@@ -4124,7 +4424,7 @@ module gram (
       if (pe_1_1_fv_q) begin
         pe_1_2_acc_q <= (pe_1_1_first_q ? 39'd0 : pe_1_2_acc_q) + {5'd0, _mul_pe_1_2_acc_q};
         if ((((pe_1_1_fv_q & pe_1_1_last_q) & pe_1_1_aok_q) & pe_0_2_bok_q)) begin
-          pe_1_2_res_q <= (pe_1_1_first_q ? 39'd0 : pe_1_2_acc_q) + {5'd0, _mul_pe_1_2_acc_q};
+          pe_1_2_res_q <= (pe_1_1_first_q ? 39'd0 : pe_1_2_acc_q) + {5'd0, _mul_pe_1_2_res_q};
         end else begin
           pe_1_2_res_q <= pe_1_2_res_in;
         end
@@ -4143,8 +4443,12 @@ module gram (
   end
 
   assign _sub_pe_1_3_acc_q = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};
-  assign _mul_pe_1_3_acc_q = $signed(_sub_pe_1_3_acc_q) * $signed(_sub_pe_1_3_acc_q);
-  // seq: pe_1_3_pe (generator/units/gram.ts:128)
+  assign _sub_pe_1_3_acc_q_2 = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};
+  assign _mul_pe_1_3_acc_q = $signed(_sub_pe_1_3_acc_q) * $signed(_sub_pe_1_3_acc_q_2);
+  assign _sub_pe_1_3_res_q = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};
+  assign _sub_pe_1_3_res_q_2 = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};
+  assign _mul_pe_1_3_res_q = $signed(_sub_pe_1_3_res_q) * $signed(_sub_pe_1_3_res_q_2);
+  // seq: pe_1_3_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_3_a_q <= pe_1_2_a_q;
@@ -4158,7 +4462,7 @@ module gram (
       if (pe_1_2_fv_q) begin
         pe_1_3_acc_q <= (pe_1_2_first_q ? 39'd0 : pe_1_3_acc_q) + {5'd0, _mul_pe_1_3_acc_q};
         if ((((pe_1_2_fv_q & pe_1_2_last_q) & pe_1_2_aok_q) & pe_0_3_bok_q)) begin
-          pe_1_3_res_q <= (pe_1_2_first_q ? 39'd0 : pe_1_3_acc_q) + {5'd0, _mul_pe_1_3_acc_q};
+          pe_1_3_res_q <= (pe_1_2_first_q ? 39'd0 : pe_1_3_acc_q) + {5'd0, _mul_pe_1_3_res_q};
         end else begin
           pe_1_3_res_q <= pe_1_3_res_in;
         end
@@ -4177,8 +4481,12 @@ module gram (
   end
 
   assign _sub_pe_1_4_acc_q = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};
-  assign _mul_pe_1_4_acc_q = $signed(_sub_pe_1_4_acc_q) * $signed(_sub_pe_1_4_acc_q);
-  // seq: pe_1_4_pe (generator/units/gram.ts:128)
+  assign _sub_pe_1_4_acc_q_2 = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};
+  assign _mul_pe_1_4_acc_q = $signed(_sub_pe_1_4_acc_q) * $signed(_sub_pe_1_4_acc_q_2);
+  assign _sub_pe_1_4_res_q = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};
+  assign _sub_pe_1_4_res_q_2 = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};
+  assign _mul_pe_1_4_res_q = $signed(_sub_pe_1_4_res_q) * $signed(_sub_pe_1_4_res_q_2);
+  // seq: pe_1_4_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_4_a_q <= pe_1_3_a_q;
@@ -4192,7 +4500,7 @@ module gram (
       if (pe_1_3_fv_q) begin
         pe_1_4_acc_q <= (pe_1_3_first_q ? 39'd0 : pe_1_4_acc_q) + {5'd0, _mul_pe_1_4_acc_q};
         if ((((pe_1_3_fv_q & pe_1_3_last_q) & pe_1_3_aok_q) & pe_0_4_bok_q)) begin
-          pe_1_4_res_q <= (pe_1_3_first_q ? 39'd0 : pe_1_4_acc_q) + {5'd0, _mul_pe_1_4_acc_q};
+          pe_1_4_res_q <= (pe_1_3_first_q ? 39'd0 : pe_1_4_acc_q) + {5'd0, _mul_pe_1_4_res_q};
         end else begin
           pe_1_4_res_q <= pe_1_4_res_in;
         end
@@ -4211,8 +4519,12 @@ module gram (
   end
 
   assign _sub_pe_1_5_acc_q = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};
-  assign _mul_pe_1_5_acc_q = $signed(_sub_pe_1_5_acc_q) * $signed(_sub_pe_1_5_acc_q);
-  // seq: pe_1_5_pe (generator/units/gram.ts:128)
+  assign _sub_pe_1_5_acc_q_2 = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};
+  assign _mul_pe_1_5_acc_q = $signed(_sub_pe_1_5_acc_q) * $signed(_sub_pe_1_5_acc_q_2);
+  assign _sub_pe_1_5_res_q = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};
+  assign _sub_pe_1_5_res_q_2 = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};
+  assign _mul_pe_1_5_res_q = $signed(_sub_pe_1_5_res_q) * $signed(_sub_pe_1_5_res_q_2);
+  // seq: pe_1_5_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_5_a_q <= pe_1_4_a_q;
@@ -4226,7 +4538,7 @@ module gram (
       if (pe_1_4_fv_q) begin
         pe_1_5_acc_q <= (pe_1_4_first_q ? 39'd0 : pe_1_5_acc_q) + {5'd0, _mul_pe_1_5_acc_q};
         if ((((pe_1_4_fv_q & pe_1_4_last_q) & pe_1_4_aok_q) & pe_0_5_bok_q)) begin
-          pe_1_5_res_q <= (pe_1_4_first_q ? 39'd0 : pe_1_5_acc_q) + {5'd0, _mul_pe_1_5_acc_q};
+          pe_1_5_res_q <= (pe_1_4_first_q ? 39'd0 : pe_1_5_acc_q) + {5'd0, _mul_pe_1_5_res_q};
         end else begin
           pe_1_5_res_q <= pe_1_5_res_in;
         end
@@ -4245,8 +4557,12 @@ module gram (
   end
 
   assign _sub_pe_1_6_acc_q = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};
-  assign _mul_pe_1_6_acc_q = $signed(_sub_pe_1_6_acc_q) * $signed(_sub_pe_1_6_acc_q);
-  // seq: pe_1_6_pe (generator/units/gram.ts:128)
+  assign _sub_pe_1_6_acc_q_2 = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};
+  assign _mul_pe_1_6_acc_q = $signed(_sub_pe_1_6_acc_q) * $signed(_sub_pe_1_6_acc_q_2);
+  assign _sub_pe_1_6_res_q = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};
+  assign _sub_pe_1_6_res_q_2 = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};
+  assign _mul_pe_1_6_res_q = $signed(_sub_pe_1_6_res_q) * $signed(_sub_pe_1_6_res_q_2);
+  // seq: pe_1_6_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_6_a_q <= pe_1_5_a_q;
@@ -4260,7 +4576,7 @@ module gram (
       if (pe_1_5_fv_q) begin
         pe_1_6_acc_q <= (pe_1_5_first_q ? 39'd0 : pe_1_6_acc_q) + {5'd0, _mul_pe_1_6_acc_q};
         if ((((pe_1_5_fv_q & pe_1_5_last_q) & pe_1_5_aok_q) & pe_0_6_bok_q)) begin
-          pe_1_6_res_q <= (pe_1_5_first_q ? 39'd0 : pe_1_6_acc_q) + {5'd0, _mul_pe_1_6_acc_q};
+          pe_1_6_res_q <= (pe_1_5_first_q ? 39'd0 : pe_1_6_acc_q) + {5'd0, _mul_pe_1_6_res_q};
         end else begin
           pe_1_6_res_q <= pe_1_6_res_in;
         end
@@ -4279,8 +4595,12 @@ module gram (
   end
 
   assign _sub_pe_1_7_acc_q = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};
-  assign _mul_pe_1_7_acc_q = $signed(_sub_pe_1_7_acc_q) * $signed(_sub_pe_1_7_acc_q);
-  // seq: pe_1_7_pe (generator/units/gram.ts:128)
+  assign _sub_pe_1_7_acc_q_2 = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};
+  assign _mul_pe_1_7_acc_q = $signed(_sub_pe_1_7_acc_q) * $signed(_sub_pe_1_7_acc_q_2);
+  assign _sub_pe_1_7_res_q = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};
+  assign _sub_pe_1_7_res_q_2 = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};
+  assign _mul_pe_1_7_res_q = $signed(_sub_pe_1_7_res_q) * $signed(_sub_pe_1_7_res_q_2);
+  // seq: pe_1_7_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_7_a_q <= pe_1_6_a_q;
@@ -4294,7 +4614,7 @@ module gram (
       if (pe_1_6_fv_q) begin
         pe_1_7_acc_q <= (pe_1_6_first_q ? 39'd0 : pe_1_7_acc_q) + {5'd0, _mul_pe_1_7_acc_q};
         if ((((pe_1_6_fv_q & pe_1_6_last_q) & pe_1_6_aok_q) & pe_0_7_bok_q)) begin
-          pe_1_7_res_q <= (pe_1_6_first_q ? 39'd0 : pe_1_7_acc_q) + {5'd0, _mul_pe_1_7_acc_q};
+          pe_1_7_res_q <= (pe_1_6_first_q ? 39'd0 : pe_1_7_acc_q) + {5'd0, _mul_pe_1_7_res_q};
         end else begin
           pe_1_7_res_q <= 39'd0;
         end
@@ -4313,8 +4633,12 @@ module gram (
   end
 
   assign _sub_pe_2_0_acc_q = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};
-  assign _mul_pe_2_0_acc_q = $signed(_sub_pe_2_0_acc_q) * $signed(_sub_pe_2_0_acc_q);
-  // seq: pe_2_0_pe (generator/units/gram.ts:128)
+  assign _sub_pe_2_0_acc_q_2 = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};
+  assign _mul_pe_2_0_acc_q = $signed(_sub_pe_2_0_acc_q) * $signed(_sub_pe_2_0_acc_q_2);
+  assign _sub_pe_2_0_res_q = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};
+  assign _sub_pe_2_0_res_q_2 = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};
+  assign _mul_pe_2_0_res_q = $signed(_sub_pe_2_0_res_q) * $signed(_sub_pe_2_0_res_q_2);
+  // seq: pe_2_0_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_2_0_a_q <= skew_a2_d2_q;
@@ -4328,7 +4652,7 @@ module gram (
       if (skew_fv2_d2_q) begin
         pe_2_0_acc_q <= (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {5'd0, _mul_pe_2_0_acc_q};
         if ((((skew_fv2_d2_q & skew_last2_d2_q) & skew_aok2_d2_q) & pe_1_0_bok_q)) begin
-          pe_2_0_res_q <= (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {5'd0, _mul_pe_2_0_acc_q};
+          pe_2_0_res_q <= (skew_first2_d2_q ? 39'd0 : pe_2_0_acc_q) + {5'd0, _mul_pe_2_0_res_q};
         end else begin
           pe_2_0_res_q <= pe_2_0_res_in;
         end
@@ -4347,8 +4671,12 @@ module gram (
   end
 
   assign _sub_pe_2_1_acc_q = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};
-  assign _mul_pe_2_1_acc_q = $signed(_sub_pe_2_1_acc_q) * $signed(_sub_pe_2_1_acc_q);
-  // seq: pe_2_1_pe (generator/units/gram.ts:128)
+  assign _sub_pe_2_1_acc_q_2 = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};
+  assign _mul_pe_2_1_acc_q = $signed(_sub_pe_2_1_acc_q) * $signed(_sub_pe_2_1_acc_q_2);
+  assign _sub_pe_2_1_res_q = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};
+  assign _sub_pe_2_1_res_q_2 = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};
+  assign _mul_pe_2_1_res_q = $signed(_sub_pe_2_1_res_q) * $signed(_sub_pe_2_1_res_q_2);
+  // seq: pe_2_1_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_1_a_q <= pe_2_0_a_q;
@@ -4362,7 +4690,7 @@ module gram (
       if (pe_2_0_fv_q) begin
         pe_2_1_acc_q <= (pe_2_0_first_q ? 39'd0 : pe_2_1_acc_q) + {5'd0, _mul_pe_2_1_acc_q};
         if ((((pe_2_0_fv_q & pe_2_0_last_q) & pe_2_0_aok_q) & pe_1_1_bok_q)) begin
-          pe_2_1_res_q <= (pe_2_0_first_q ? 39'd0 : pe_2_1_acc_q) + {5'd0, _mul_pe_2_1_acc_q};
+          pe_2_1_res_q <= (pe_2_0_first_q ? 39'd0 : pe_2_1_acc_q) + {5'd0, _mul_pe_2_1_res_q};
         end else begin
           pe_2_1_res_q <= pe_2_1_res_in;
         end
@@ -4381,8 +4709,12 @@ module gram (
   end
 
   assign _sub_pe_2_2_acc_q = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};
-  assign _mul_pe_2_2_acc_q = $signed(_sub_pe_2_2_acc_q) * $signed(_sub_pe_2_2_acc_q);
-  // seq: pe_2_2_pe (generator/units/gram.ts:128)
+  assign _sub_pe_2_2_acc_q_2 = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};
+  assign _mul_pe_2_2_acc_q = $signed(_sub_pe_2_2_acc_q) * $signed(_sub_pe_2_2_acc_q_2);
+  assign _sub_pe_2_2_res_q = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};
+  assign _sub_pe_2_2_res_q_2 = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};
+  assign _mul_pe_2_2_res_q = $signed(_sub_pe_2_2_res_q) * $signed(_sub_pe_2_2_res_q_2);
+  // seq: pe_2_2_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_2_a_q <= pe_2_1_a_q;
@@ -4396,7 +4728,7 @@ module gram (
       if (pe_2_1_fv_q) begin
         pe_2_2_acc_q <= (pe_2_1_first_q ? 39'd0 : pe_2_2_acc_q) + {5'd0, _mul_pe_2_2_acc_q};
         if ((((pe_2_1_fv_q & pe_2_1_last_q) & pe_2_1_aok_q) & pe_1_2_bok_q)) begin
-          pe_2_2_res_q <= (pe_2_1_first_q ? 39'd0 : pe_2_2_acc_q) + {5'd0, _mul_pe_2_2_acc_q};
+          pe_2_2_res_q <= (pe_2_1_first_q ? 39'd0 : pe_2_2_acc_q) + {5'd0, _mul_pe_2_2_res_q};
         end else begin
           pe_2_2_res_q <= pe_2_2_res_in;
         end
@@ -4415,8 +4747,12 @@ module gram (
   end
 
   assign _sub_pe_2_3_acc_q = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};
-  assign _mul_pe_2_3_acc_q = $signed(_sub_pe_2_3_acc_q) * $signed(_sub_pe_2_3_acc_q);
-  // seq: pe_2_3_pe (generator/units/gram.ts:128)
+  assign _sub_pe_2_3_acc_q_2 = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};
+  assign _mul_pe_2_3_acc_q = $signed(_sub_pe_2_3_acc_q) * $signed(_sub_pe_2_3_acc_q_2);
+  assign _sub_pe_2_3_res_q = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};
+  assign _sub_pe_2_3_res_q_2 = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};
+  assign _mul_pe_2_3_res_q = $signed(_sub_pe_2_3_res_q) * $signed(_sub_pe_2_3_res_q_2);
+  // seq: pe_2_3_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_3_a_q <= pe_2_2_a_q;
@@ -4430,7 +4766,7 @@ module gram (
       if (pe_2_2_fv_q) begin
         pe_2_3_acc_q <= (pe_2_2_first_q ? 39'd0 : pe_2_3_acc_q) + {5'd0, _mul_pe_2_3_acc_q};
         if ((((pe_2_2_fv_q & pe_2_2_last_q) & pe_2_2_aok_q) & pe_1_3_bok_q)) begin
-          pe_2_3_res_q <= (pe_2_2_first_q ? 39'd0 : pe_2_3_acc_q) + {5'd0, _mul_pe_2_3_acc_q};
+          pe_2_3_res_q <= (pe_2_2_first_q ? 39'd0 : pe_2_3_acc_q) + {5'd0, _mul_pe_2_3_res_q};
         end else begin
           pe_2_3_res_q <= pe_2_3_res_in;
         end
@@ -4449,8 +4785,12 @@ module gram (
   end
 
   assign _sub_pe_2_4_acc_q = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};
-  assign _mul_pe_2_4_acc_q = $signed(_sub_pe_2_4_acc_q) * $signed(_sub_pe_2_4_acc_q);
-  // seq: pe_2_4_pe (generator/units/gram.ts:128)
+  assign _sub_pe_2_4_acc_q_2 = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};
+  assign _mul_pe_2_4_acc_q = $signed(_sub_pe_2_4_acc_q) * $signed(_sub_pe_2_4_acc_q_2);
+  assign _sub_pe_2_4_res_q = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};
+  assign _sub_pe_2_4_res_q_2 = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};
+  assign _mul_pe_2_4_res_q = $signed(_sub_pe_2_4_res_q) * $signed(_sub_pe_2_4_res_q_2);
+  // seq: pe_2_4_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_4_a_q <= pe_2_3_a_q;
@@ -4464,7 +4804,7 @@ module gram (
       if (pe_2_3_fv_q) begin
         pe_2_4_acc_q <= (pe_2_3_first_q ? 39'd0 : pe_2_4_acc_q) + {5'd0, _mul_pe_2_4_acc_q};
         if ((((pe_2_3_fv_q & pe_2_3_last_q) & pe_2_3_aok_q) & pe_1_4_bok_q)) begin
-          pe_2_4_res_q <= (pe_2_3_first_q ? 39'd0 : pe_2_4_acc_q) + {5'd0, _mul_pe_2_4_acc_q};
+          pe_2_4_res_q <= (pe_2_3_first_q ? 39'd0 : pe_2_4_acc_q) + {5'd0, _mul_pe_2_4_res_q};
         end else begin
           pe_2_4_res_q <= pe_2_4_res_in;
         end
@@ -4483,8 +4823,12 @@ module gram (
   end
 
   assign _sub_pe_2_5_acc_q = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};
-  assign _mul_pe_2_5_acc_q = $signed(_sub_pe_2_5_acc_q) * $signed(_sub_pe_2_5_acc_q);
-  // seq: pe_2_5_pe (generator/units/gram.ts:128)
+  assign _sub_pe_2_5_acc_q_2 = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};
+  assign _mul_pe_2_5_acc_q = $signed(_sub_pe_2_5_acc_q) * $signed(_sub_pe_2_5_acc_q_2);
+  assign _sub_pe_2_5_res_q = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};
+  assign _sub_pe_2_5_res_q_2 = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};
+  assign _mul_pe_2_5_res_q = $signed(_sub_pe_2_5_res_q) * $signed(_sub_pe_2_5_res_q_2);
+  // seq: pe_2_5_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_5_a_q <= pe_2_4_a_q;
@@ -4498,7 +4842,7 @@ module gram (
       if (pe_2_4_fv_q) begin
         pe_2_5_acc_q <= (pe_2_4_first_q ? 39'd0 : pe_2_5_acc_q) + {5'd0, _mul_pe_2_5_acc_q};
         if ((((pe_2_4_fv_q & pe_2_4_last_q) & pe_2_4_aok_q) & pe_1_5_bok_q)) begin
-          pe_2_5_res_q <= (pe_2_4_first_q ? 39'd0 : pe_2_5_acc_q) + {5'd0, _mul_pe_2_5_acc_q};
+          pe_2_5_res_q <= (pe_2_4_first_q ? 39'd0 : pe_2_5_acc_q) + {5'd0, _mul_pe_2_5_res_q};
         end else begin
           pe_2_5_res_q <= pe_2_5_res_in;
         end
@@ -4517,8 +4861,12 @@ module gram (
   end
 
   assign _sub_pe_2_6_acc_q = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};
-  assign _mul_pe_2_6_acc_q = $signed(_sub_pe_2_6_acc_q) * $signed(_sub_pe_2_6_acc_q);
-  // seq: pe_2_6_pe (generator/units/gram.ts:128)
+  assign _sub_pe_2_6_acc_q_2 = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};
+  assign _mul_pe_2_6_acc_q = $signed(_sub_pe_2_6_acc_q) * $signed(_sub_pe_2_6_acc_q_2);
+  assign _sub_pe_2_6_res_q = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};
+  assign _sub_pe_2_6_res_q_2 = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};
+  assign _mul_pe_2_6_res_q = $signed(_sub_pe_2_6_res_q) * $signed(_sub_pe_2_6_res_q_2);
+  // seq: pe_2_6_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_6_a_q <= pe_2_5_a_q;
@@ -4532,7 +4880,7 @@ module gram (
       if (pe_2_5_fv_q) begin
         pe_2_6_acc_q <= (pe_2_5_first_q ? 39'd0 : pe_2_6_acc_q) + {5'd0, _mul_pe_2_6_acc_q};
         if ((((pe_2_5_fv_q & pe_2_5_last_q) & pe_2_5_aok_q) & pe_1_6_bok_q)) begin
-          pe_2_6_res_q <= (pe_2_5_first_q ? 39'd0 : pe_2_6_acc_q) + {5'd0, _mul_pe_2_6_acc_q};
+          pe_2_6_res_q <= (pe_2_5_first_q ? 39'd0 : pe_2_6_acc_q) + {5'd0, _mul_pe_2_6_res_q};
         end else begin
           pe_2_6_res_q <= pe_2_6_res_in;
         end
@@ -4551,8 +4899,12 @@ module gram (
   end
 
   assign _sub_pe_2_7_acc_q = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};
-  assign _mul_pe_2_7_acc_q = $signed(_sub_pe_2_7_acc_q) * $signed(_sub_pe_2_7_acc_q);
-  // seq: pe_2_7_pe (generator/units/gram.ts:128)
+  assign _sub_pe_2_7_acc_q_2 = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};
+  assign _mul_pe_2_7_acc_q = $signed(_sub_pe_2_7_acc_q) * $signed(_sub_pe_2_7_acc_q_2);
+  assign _sub_pe_2_7_res_q = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};
+  assign _sub_pe_2_7_res_q_2 = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};
+  assign _mul_pe_2_7_res_q = $signed(_sub_pe_2_7_res_q) * $signed(_sub_pe_2_7_res_q_2);
+  // seq: pe_2_7_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_7_a_q <= pe_2_6_a_q;
@@ -4566,7 +4918,7 @@ module gram (
       if (pe_2_6_fv_q) begin
         pe_2_7_acc_q <= (pe_2_6_first_q ? 39'd0 : pe_2_7_acc_q) + {5'd0, _mul_pe_2_7_acc_q};
         if ((((pe_2_6_fv_q & pe_2_6_last_q) & pe_2_6_aok_q) & pe_1_7_bok_q)) begin
-          pe_2_7_res_q <= (pe_2_6_first_q ? 39'd0 : pe_2_7_acc_q) + {5'd0, _mul_pe_2_7_acc_q};
+          pe_2_7_res_q <= (pe_2_6_first_q ? 39'd0 : pe_2_7_acc_q) + {5'd0, _mul_pe_2_7_res_q};
         end else begin
           pe_2_7_res_q <= 39'd0;
         end
@@ -4585,8 +4937,12 @@ module gram (
   end
 
   assign _sub_pe_3_0_acc_q = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};
-  assign _mul_pe_3_0_acc_q = $signed(_sub_pe_3_0_acc_q) * $signed(_sub_pe_3_0_acc_q);
-  // seq: pe_3_0_pe (generator/units/gram.ts:128)
+  assign _sub_pe_3_0_acc_q_2 = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};
+  assign _mul_pe_3_0_acc_q = $signed(_sub_pe_3_0_acc_q) * $signed(_sub_pe_3_0_acc_q_2);
+  assign _sub_pe_3_0_res_q = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};
+  assign _sub_pe_3_0_res_q_2 = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};
+  assign _mul_pe_3_0_res_q = $signed(_sub_pe_3_0_res_q) * $signed(_sub_pe_3_0_res_q_2);
+  // seq: pe_3_0_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_3_0_a_q <= skew_a3_d3_q;
@@ -4600,7 +4956,7 @@ module gram (
       if (skew_fv3_d3_q) begin
         pe_3_0_acc_q <= (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {5'd0, _mul_pe_3_0_acc_q};
         if ((((skew_fv3_d3_q & skew_last3_d3_q) & skew_aok3_d3_q) & pe_2_0_bok_q)) begin
-          pe_3_0_res_q <= (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {5'd0, _mul_pe_3_0_acc_q};
+          pe_3_0_res_q <= (skew_first3_d3_q ? 39'd0 : pe_3_0_acc_q) + {5'd0, _mul_pe_3_0_res_q};
         end else begin
           pe_3_0_res_q <= pe_3_0_res_in;
         end
@@ -4619,8 +4975,12 @@ module gram (
   end
 
   assign _sub_pe_3_1_acc_q = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};
-  assign _mul_pe_3_1_acc_q = $signed(_sub_pe_3_1_acc_q) * $signed(_sub_pe_3_1_acc_q);
-  // seq: pe_3_1_pe (generator/units/gram.ts:128)
+  assign _sub_pe_3_1_acc_q_2 = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};
+  assign _mul_pe_3_1_acc_q = $signed(_sub_pe_3_1_acc_q) * $signed(_sub_pe_3_1_acc_q_2);
+  assign _sub_pe_3_1_res_q = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};
+  assign _sub_pe_3_1_res_q_2 = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};
+  assign _mul_pe_3_1_res_q = $signed(_sub_pe_3_1_res_q) * $signed(_sub_pe_3_1_res_q_2);
+  // seq: pe_3_1_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_1_a_q <= pe_3_0_a_q;
@@ -4634,7 +4994,7 @@ module gram (
       if (pe_3_0_fv_q) begin
         pe_3_1_acc_q <= (pe_3_0_first_q ? 39'd0 : pe_3_1_acc_q) + {5'd0, _mul_pe_3_1_acc_q};
         if ((((pe_3_0_fv_q & pe_3_0_last_q) & pe_3_0_aok_q) & pe_2_1_bok_q)) begin
-          pe_3_1_res_q <= (pe_3_0_first_q ? 39'd0 : pe_3_1_acc_q) + {5'd0, _mul_pe_3_1_acc_q};
+          pe_3_1_res_q <= (pe_3_0_first_q ? 39'd0 : pe_3_1_acc_q) + {5'd0, _mul_pe_3_1_res_q};
         end else begin
           pe_3_1_res_q <= pe_3_1_res_in;
         end
@@ -4653,8 +5013,12 @@ module gram (
   end
 
   assign _sub_pe_3_2_acc_q = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};
-  assign _mul_pe_3_2_acc_q = $signed(_sub_pe_3_2_acc_q) * $signed(_sub_pe_3_2_acc_q);
-  // seq: pe_3_2_pe (generator/units/gram.ts:128)
+  assign _sub_pe_3_2_acc_q_2 = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};
+  assign _mul_pe_3_2_acc_q = $signed(_sub_pe_3_2_acc_q) * $signed(_sub_pe_3_2_acc_q_2);
+  assign _sub_pe_3_2_res_q = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};
+  assign _sub_pe_3_2_res_q_2 = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};
+  assign _mul_pe_3_2_res_q = $signed(_sub_pe_3_2_res_q) * $signed(_sub_pe_3_2_res_q_2);
+  // seq: pe_3_2_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_2_a_q <= pe_3_1_a_q;
@@ -4668,7 +5032,7 @@ module gram (
       if (pe_3_1_fv_q) begin
         pe_3_2_acc_q <= (pe_3_1_first_q ? 39'd0 : pe_3_2_acc_q) + {5'd0, _mul_pe_3_2_acc_q};
         if ((((pe_3_1_fv_q & pe_3_1_last_q) & pe_3_1_aok_q) & pe_2_2_bok_q)) begin
-          pe_3_2_res_q <= (pe_3_1_first_q ? 39'd0 : pe_3_2_acc_q) + {5'd0, _mul_pe_3_2_acc_q};
+          pe_3_2_res_q <= (pe_3_1_first_q ? 39'd0 : pe_3_2_acc_q) + {5'd0, _mul_pe_3_2_res_q};
         end else begin
           pe_3_2_res_q <= pe_3_2_res_in;
         end
@@ -4687,8 +5051,12 @@ module gram (
   end
 
   assign _sub_pe_3_3_acc_q = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};
-  assign _mul_pe_3_3_acc_q = $signed(_sub_pe_3_3_acc_q) * $signed(_sub_pe_3_3_acc_q);
-  // seq: pe_3_3_pe (generator/units/gram.ts:128)
+  assign _sub_pe_3_3_acc_q_2 = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};
+  assign _mul_pe_3_3_acc_q = $signed(_sub_pe_3_3_acc_q) * $signed(_sub_pe_3_3_acc_q_2);
+  assign _sub_pe_3_3_res_q = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};
+  assign _sub_pe_3_3_res_q_2 = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};
+  assign _mul_pe_3_3_res_q = $signed(_sub_pe_3_3_res_q) * $signed(_sub_pe_3_3_res_q_2);
+  // seq: pe_3_3_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_3_a_q <= pe_3_2_a_q;
@@ -4702,7 +5070,7 @@ module gram (
       if (pe_3_2_fv_q) begin
         pe_3_3_acc_q <= (pe_3_2_first_q ? 39'd0 : pe_3_3_acc_q) + {5'd0, _mul_pe_3_3_acc_q};
         if ((((pe_3_2_fv_q & pe_3_2_last_q) & pe_3_2_aok_q) & pe_2_3_bok_q)) begin
-          pe_3_3_res_q <= (pe_3_2_first_q ? 39'd0 : pe_3_3_acc_q) + {5'd0, _mul_pe_3_3_acc_q};
+          pe_3_3_res_q <= (pe_3_2_first_q ? 39'd0 : pe_3_3_acc_q) + {5'd0, _mul_pe_3_3_res_q};
         end else begin
           pe_3_3_res_q <= pe_3_3_res_in;
         end
@@ -4721,8 +5089,12 @@ module gram (
   end
 
   assign _sub_pe_3_4_acc_q = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};
-  assign _mul_pe_3_4_acc_q = $signed(_sub_pe_3_4_acc_q) * $signed(_sub_pe_3_4_acc_q);
-  // seq: pe_3_4_pe (generator/units/gram.ts:128)
+  assign _sub_pe_3_4_acc_q_2 = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};
+  assign _mul_pe_3_4_acc_q = $signed(_sub_pe_3_4_acc_q) * $signed(_sub_pe_3_4_acc_q_2);
+  assign _sub_pe_3_4_res_q = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};
+  assign _sub_pe_3_4_res_q_2 = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};
+  assign _mul_pe_3_4_res_q = $signed(_sub_pe_3_4_res_q) * $signed(_sub_pe_3_4_res_q_2);
+  // seq: pe_3_4_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_4_a_q <= pe_3_3_a_q;
@@ -4736,7 +5108,7 @@ module gram (
       if (pe_3_3_fv_q) begin
         pe_3_4_acc_q <= (pe_3_3_first_q ? 39'd0 : pe_3_4_acc_q) + {5'd0, _mul_pe_3_4_acc_q};
         if ((((pe_3_3_fv_q & pe_3_3_last_q) & pe_3_3_aok_q) & pe_2_4_bok_q)) begin
-          pe_3_4_res_q <= (pe_3_3_first_q ? 39'd0 : pe_3_4_acc_q) + {5'd0, _mul_pe_3_4_acc_q};
+          pe_3_4_res_q <= (pe_3_3_first_q ? 39'd0 : pe_3_4_acc_q) + {5'd0, _mul_pe_3_4_res_q};
         end else begin
           pe_3_4_res_q <= pe_3_4_res_in;
         end
@@ -4755,8 +5127,12 @@ module gram (
   end
 
   assign _sub_pe_3_5_acc_q = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};
-  assign _mul_pe_3_5_acc_q = $signed(_sub_pe_3_5_acc_q) * $signed(_sub_pe_3_5_acc_q);
-  // seq: pe_3_5_pe (generator/units/gram.ts:128)
+  assign _sub_pe_3_5_acc_q_2 = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};
+  assign _mul_pe_3_5_acc_q = $signed(_sub_pe_3_5_acc_q) * $signed(_sub_pe_3_5_acc_q_2);
+  assign _sub_pe_3_5_res_q = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};
+  assign _sub_pe_3_5_res_q_2 = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};
+  assign _mul_pe_3_5_res_q = $signed(_sub_pe_3_5_res_q) * $signed(_sub_pe_3_5_res_q_2);
+  // seq: pe_3_5_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_5_a_q <= pe_3_4_a_q;
@@ -4770,7 +5146,7 @@ module gram (
       if (pe_3_4_fv_q) begin
         pe_3_5_acc_q <= (pe_3_4_first_q ? 39'd0 : pe_3_5_acc_q) + {5'd0, _mul_pe_3_5_acc_q};
         if ((((pe_3_4_fv_q & pe_3_4_last_q) & pe_3_4_aok_q) & pe_2_5_bok_q)) begin
-          pe_3_5_res_q <= (pe_3_4_first_q ? 39'd0 : pe_3_5_acc_q) + {5'd0, _mul_pe_3_5_acc_q};
+          pe_3_5_res_q <= (pe_3_4_first_q ? 39'd0 : pe_3_5_acc_q) + {5'd0, _mul_pe_3_5_res_q};
         end else begin
           pe_3_5_res_q <= pe_3_5_res_in;
         end
@@ -4789,8 +5165,12 @@ module gram (
   end
 
   assign _sub_pe_3_6_acc_q = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};
-  assign _mul_pe_3_6_acc_q = $signed(_sub_pe_3_6_acc_q) * $signed(_sub_pe_3_6_acc_q);
-  // seq: pe_3_6_pe (generator/units/gram.ts:128)
+  assign _sub_pe_3_6_acc_q_2 = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};
+  assign _mul_pe_3_6_acc_q = $signed(_sub_pe_3_6_acc_q) * $signed(_sub_pe_3_6_acc_q_2);
+  assign _sub_pe_3_6_res_q = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};
+  assign _sub_pe_3_6_res_q_2 = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};
+  assign _mul_pe_3_6_res_q = $signed(_sub_pe_3_6_res_q) * $signed(_sub_pe_3_6_res_q_2);
+  // seq: pe_3_6_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_6_a_q <= pe_3_5_a_q;
@@ -4804,7 +5184,7 @@ module gram (
       if (pe_3_5_fv_q) begin
         pe_3_6_acc_q <= (pe_3_5_first_q ? 39'd0 : pe_3_6_acc_q) + {5'd0, _mul_pe_3_6_acc_q};
         if ((((pe_3_5_fv_q & pe_3_5_last_q) & pe_3_5_aok_q) & pe_2_6_bok_q)) begin
-          pe_3_6_res_q <= (pe_3_5_first_q ? 39'd0 : pe_3_6_acc_q) + {5'd0, _mul_pe_3_6_acc_q};
+          pe_3_6_res_q <= (pe_3_5_first_q ? 39'd0 : pe_3_6_acc_q) + {5'd0, _mul_pe_3_6_res_q};
         end else begin
           pe_3_6_res_q <= pe_3_6_res_in;
         end
@@ -4823,8 +5203,12 @@ module gram (
   end
 
   assign _sub_pe_3_7_acc_q = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};
-  assign _mul_pe_3_7_acc_q = $signed(_sub_pe_3_7_acc_q) * $signed(_sub_pe_3_7_acc_q);
-  // seq: pe_3_7_pe (generator/units/gram.ts:128)
+  assign _sub_pe_3_7_acc_q_2 = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};
+  assign _mul_pe_3_7_acc_q = $signed(_sub_pe_3_7_acc_q) * $signed(_sub_pe_3_7_acc_q_2);
+  assign _sub_pe_3_7_res_q = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};
+  assign _sub_pe_3_7_res_q_2 = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};
+  assign _mul_pe_3_7_res_q = $signed(_sub_pe_3_7_res_q) * $signed(_sub_pe_3_7_res_q_2);
+  // seq: pe_3_7_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_7_a_q <= pe_3_6_a_q;
@@ -4838,7 +5222,7 @@ module gram (
       if (pe_3_6_fv_q) begin
         pe_3_7_acc_q <= (pe_3_6_first_q ? 39'd0 : pe_3_7_acc_q) + {5'd0, _mul_pe_3_7_acc_q};
         if ((((pe_3_6_fv_q & pe_3_6_last_q) & pe_3_6_aok_q) & pe_2_7_bok_q)) begin
-          pe_3_7_res_q <= (pe_3_6_first_q ? 39'd0 : pe_3_7_acc_q) + {5'd0, _mul_pe_3_7_acc_q};
+          pe_3_7_res_q <= (pe_3_6_first_q ? 39'd0 : pe_3_7_acc_q) + {5'd0, _mul_pe_3_7_res_q};
         end else begin
           pe_3_7_res_q <= 39'd0;
         end
@@ -4857,8 +5241,12 @@ module gram (
   end
 
   assign _sub_pe_4_0_acc_q = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};
-  assign _mul_pe_4_0_acc_q = $signed(_sub_pe_4_0_acc_q) * $signed(_sub_pe_4_0_acc_q);
-  // seq: pe_4_0_pe (generator/units/gram.ts:128)
+  assign _sub_pe_4_0_acc_q_2 = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};
+  assign _mul_pe_4_0_acc_q = $signed(_sub_pe_4_0_acc_q) * $signed(_sub_pe_4_0_acc_q_2);
+  assign _sub_pe_4_0_res_q = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};
+  assign _sub_pe_4_0_res_q_2 = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};
+  assign _mul_pe_4_0_res_q = $signed(_sub_pe_4_0_res_q) * $signed(_sub_pe_4_0_res_q_2);
+  // seq: pe_4_0_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_4_0_a_q <= skew_a4_d4_q;
@@ -4872,7 +5260,7 @@ module gram (
       if (skew_fv4_d4_q) begin
         pe_4_0_acc_q <= (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {5'd0, _mul_pe_4_0_acc_q};
         if ((((skew_fv4_d4_q & skew_last4_d4_q) & skew_aok4_d4_q) & pe_3_0_bok_q)) begin
-          pe_4_0_res_q <= (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {5'd0, _mul_pe_4_0_acc_q};
+          pe_4_0_res_q <= (skew_first4_d4_q ? 39'd0 : pe_4_0_acc_q) + {5'd0, _mul_pe_4_0_res_q};
         end else begin
           pe_4_0_res_q <= pe_4_0_res_in;
         end
@@ -4891,8 +5279,12 @@ module gram (
   end
 
   assign _sub_pe_4_1_acc_q = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};
-  assign _mul_pe_4_1_acc_q = $signed(_sub_pe_4_1_acc_q) * $signed(_sub_pe_4_1_acc_q);
-  // seq: pe_4_1_pe (generator/units/gram.ts:128)
+  assign _sub_pe_4_1_acc_q_2 = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};
+  assign _mul_pe_4_1_acc_q = $signed(_sub_pe_4_1_acc_q) * $signed(_sub_pe_4_1_acc_q_2);
+  assign _sub_pe_4_1_res_q = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};
+  assign _sub_pe_4_1_res_q_2 = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};
+  assign _mul_pe_4_1_res_q = $signed(_sub_pe_4_1_res_q) * $signed(_sub_pe_4_1_res_q_2);
+  // seq: pe_4_1_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_1_a_q <= pe_4_0_a_q;
@@ -4906,7 +5298,7 @@ module gram (
       if (pe_4_0_fv_q) begin
         pe_4_1_acc_q <= (pe_4_0_first_q ? 39'd0 : pe_4_1_acc_q) + {5'd0, _mul_pe_4_1_acc_q};
         if ((((pe_4_0_fv_q & pe_4_0_last_q) & pe_4_0_aok_q) & pe_3_1_bok_q)) begin
-          pe_4_1_res_q <= (pe_4_0_first_q ? 39'd0 : pe_4_1_acc_q) + {5'd0, _mul_pe_4_1_acc_q};
+          pe_4_1_res_q <= (pe_4_0_first_q ? 39'd0 : pe_4_1_acc_q) + {5'd0, _mul_pe_4_1_res_q};
         end else begin
           pe_4_1_res_q <= pe_4_1_res_in;
         end
@@ -4925,8 +5317,12 @@ module gram (
   end
 
   assign _sub_pe_4_2_acc_q = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};
-  assign _mul_pe_4_2_acc_q = $signed(_sub_pe_4_2_acc_q) * $signed(_sub_pe_4_2_acc_q);
-  // seq: pe_4_2_pe (generator/units/gram.ts:128)
+  assign _sub_pe_4_2_acc_q_2 = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};
+  assign _mul_pe_4_2_acc_q = $signed(_sub_pe_4_2_acc_q) * $signed(_sub_pe_4_2_acc_q_2);
+  assign _sub_pe_4_2_res_q = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};
+  assign _sub_pe_4_2_res_q_2 = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};
+  assign _mul_pe_4_2_res_q = $signed(_sub_pe_4_2_res_q) * $signed(_sub_pe_4_2_res_q_2);
+  // seq: pe_4_2_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_2_a_q <= pe_4_1_a_q;
@@ -4940,7 +5336,7 @@ module gram (
       if (pe_4_1_fv_q) begin
         pe_4_2_acc_q <= (pe_4_1_first_q ? 39'd0 : pe_4_2_acc_q) + {5'd0, _mul_pe_4_2_acc_q};
         if ((((pe_4_1_fv_q & pe_4_1_last_q) & pe_4_1_aok_q) & pe_3_2_bok_q)) begin
-          pe_4_2_res_q <= (pe_4_1_first_q ? 39'd0 : pe_4_2_acc_q) + {5'd0, _mul_pe_4_2_acc_q};
+          pe_4_2_res_q <= (pe_4_1_first_q ? 39'd0 : pe_4_2_acc_q) + {5'd0, _mul_pe_4_2_res_q};
         end else begin
           pe_4_2_res_q <= pe_4_2_res_in;
         end
@@ -4959,8 +5355,12 @@ module gram (
   end
 
   assign _sub_pe_4_3_acc_q = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};
-  assign _mul_pe_4_3_acc_q = $signed(_sub_pe_4_3_acc_q) * $signed(_sub_pe_4_3_acc_q);
-  // seq: pe_4_3_pe (generator/units/gram.ts:128)
+  assign _sub_pe_4_3_acc_q_2 = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};
+  assign _mul_pe_4_3_acc_q = $signed(_sub_pe_4_3_acc_q) * $signed(_sub_pe_4_3_acc_q_2);
+  assign _sub_pe_4_3_res_q = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};
+  assign _sub_pe_4_3_res_q_2 = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};
+  assign _mul_pe_4_3_res_q = $signed(_sub_pe_4_3_res_q) * $signed(_sub_pe_4_3_res_q_2);
+  // seq: pe_4_3_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_3_a_q <= pe_4_2_a_q;
@@ -4974,7 +5374,7 @@ module gram (
       if (pe_4_2_fv_q) begin
         pe_4_3_acc_q <= (pe_4_2_first_q ? 39'd0 : pe_4_3_acc_q) + {5'd0, _mul_pe_4_3_acc_q};
         if ((((pe_4_2_fv_q & pe_4_2_last_q) & pe_4_2_aok_q) & pe_3_3_bok_q)) begin
-          pe_4_3_res_q <= (pe_4_2_first_q ? 39'd0 : pe_4_3_acc_q) + {5'd0, _mul_pe_4_3_acc_q};
+          pe_4_3_res_q <= (pe_4_2_first_q ? 39'd0 : pe_4_3_acc_q) + {5'd0, _mul_pe_4_3_res_q};
         end else begin
           pe_4_3_res_q <= pe_4_3_res_in;
         end
@@ -4993,8 +5393,12 @@ module gram (
   end
 
   assign _sub_pe_4_4_acc_q = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};
-  assign _mul_pe_4_4_acc_q = $signed(_sub_pe_4_4_acc_q) * $signed(_sub_pe_4_4_acc_q);
-  // seq: pe_4_4_pe (generator/units/gram.ts:128)
+  assign _sub_pe_4_4_acc_q_2 = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};
+  assign _mul_pe_4_4_acc_q = $signed(_sub_pe_4_4_acc_q) * $signed(_sub_pe_4_4_acc_q_2);
+  assign _sub_pe_4_4_res_q = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};
+  assign _sub_pe_4_4_res_q_2 = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};
+  assign _mul_pe_4_4_res_q = $signed(_sub_pe_4_4_res_q) * $signed(_sub_pe_4_4_res_q_2);
+  // seq: pe_4_4_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_4_a_q <= pe_4_3_a_q;
@@ -5008,7 +5412,7 @@ module gram (
       if (pe_4_3_fv_q) begin
         pe_4_4_acc_q <= (pe_4_3_first_q ? 39'd0 : pe_4_4_acc_q) + {5'd0, _mul_pe_4_4_acc_q};
         if ((((pe_4_3_fv_q & pe_4_3_last_q) & pe_4_3_aok_q) & pe_3_4_bok_q)) begin
-          pe_4_4_res_q <= (pe_4_3_first_q ? 39'd0 : pe_4_4_acc_q) + {5'd0, _mul_pe_4_4_acc_q};
+          pe_4_4_res_q <= (pe_4_3_first_q ? 39'd0 : pe_4_4_acc_q) + {5'd0, _mul_pe_4_4_res_q};
         end else begin
           pe_4_4_res_q <= pe_4_4_res_in;
         end
@@ -5027,8 +5431,12 @@ module gram (
   end
 
   assign _sub_pe_4_5_acc_q = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};
-  assign _mul_pe_4_5_acc_q = $signed(_sub_pe_4_5_acc_q) * $signed(_sub_pe_4_5_acc_q);
-  // seq: pe_4_5_pe (generator/units/gram.ts:128)
+  assign _sub_pe_4_5_acc_q_2 = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};
+  assign _mul_pe_4_5_acc_q = $signed(_sub_pe_4_5_acc_q) * $signed(_sub_pe_4_5_acc_q_2);
+  assign _sub_pe_4_5_res_q = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};
+  assign _sub_pe_4_5_res_q_2 = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};
+  assign _mul_pe_4_5_res_q = $signed(_sub_pe_4_5_res_q) * $signed(_sub_pe_4_5_res_q_2);
+  // seq: pe_4_5_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_5_a_q <= pe_4_4_a_q;
@@ -5042,7 +5450,7 @@ module gram (
       if (pe_4_4_fv_q) begin
         pe_4_5_acc_q <= (pe_4_4_first_q ? 39'd0 : pe_4_5_acc_q) + {5'd0, _mul_pe_4_5_acc_q};
         if ((((pe_4_4_fv_q & pe_4_4_last_q) & pe_4_4_aok_q) & pe_3_5_bok_q)) begin
-          pe_4_5_res_q <= (pe_4_4_first_q ? 39'd0 : pe_4_5_acc_q) + {5'd0, _mul_pe_4_5_acc_q};
+          pe_4_5_res_q <= (pe_4_4_first_q ? 39'd0 : pe_4_5_acc_q) + {5'd0, _mul_pe_4_5_res_q};
         end else begin
           pe_4_5_res_q <= pe_4_5_res_in;
         end
@@ -5061,8 +5469,12 @@ module gram (
   end
 
   assign _sub_pe_4_6_acc_q = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};
-  assign _mul_pe_4_6_acc_q = $signed(_sub_pe_4_6_acc_q) * $signed(_sub_pe_4_6_acc_q);
-  // seq: pe_4_6_pe (generator/units/gram.ts:128)
+  assign _sub_pe_4_6_acc_q_2 = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};
+  assign _mul_pe_4_6_acc_q = $signed(_sub_pe_4_6_acc_q) * $signed(_sub_pe_4_6_acc_q_2);
+  assign _sub_pe_4_6_res_q = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};
+  assign _sub_pe_4_6_res_q_2 = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};
+  assign _mul_pe_4_6_res_q = $signed(_sub_pe_4_6_res_q) * $signed(_sub_pe_4_6_res_q_2);
+  // seq: pe_4_6_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_6_a_q <= pe_4_5_a_q;
@@ -5076,7 +5488,7 @@ module gram (
       if (pe_4_5_fv_q) begin
         pe_4_6_acc_q <= (pe_4_5_first_q ? 39'd0 : pe_4_6_acc_q) + {5'd0, _mul_pe_4_6_acc_q};
         if ((((pe_4_5_fv_q & pe_4_5_last_q) & pe_4_5_aok_q) & pe_3_6_bok_q)) begin
-          pe_4_6_res_q <= (pe_4_5_first_q ? 39'd0 : pe_4_6_acc_q) + {5'd0, _mul_pe_4_6_acc_q};
+          pe_4_6_res_q <= (pe_4_5_first_q ? 39'd0 : pe_4_6_acc_q) + {5'd0, _mul_pe_4_6_res_q};
         end else begin
           pe_4_6_res_q <= pe_4_6_res_in;
         end
@@ -5095,8 +5507,12 @@ module gram (
   end
 
   assign _sub_pe_4_7_acc_q = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};
-  assign _mul_pe_4_7_acc_q = $signed(_sub_pe_4_7_acc_q) * $signed(_sub_pe_4_7_acc_q);
-  // seq: pe_4_7_pe (generator/units/gram.ts:128)
+  assign _sub_pe_4_7_acc_q_2 = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};
+  assign _mul_pe_4_7_acc_q = $signed(_sub_pe_4_7_acc_q) * $signed(_sub_pe_4_7_acc_q_2);
+  assign _sub_pe_4_7_res_q = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};
+  assign _sub_pe_4_7_res_q_2 = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};
+  assign _mul_pe_4_7_res_q = $signed(_sub_pe_4_7_res_q) * $signed(_sub_pe_4_7_res_q_2);
+  // seq: pe_4_7_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_7_a_q <= pe_4_6_a_q;
@@ -5110,7 +5526,7 @@ module gram (
       if (pe_4_6_fv_q) begin
         pe_4_7_acc_q <= (pe_4_6_first_q ? 39'd0 : pe_4_7_acc_q) + {5'd0, _mul_pe_4_7_acc_q};
         if ((((pe_4_6_fv_q & pe_4_6_last_q) & pe_4_6_aok_q) & pe_3_7_bok_q)) begin
-          pe_4_7_res_q <= (pe_4_6_first_q ? 39'd0 : pe_4_7_acc_q) + {5'd0, _mul_pe_4_7_acc_q};
+          pe_4_7_res_q <= (pe_4_6_first_q ? 39'd0 : pe_4_7_acc_q) + {5'd0, _mul_pe_4_7_res_q};
         end else begin
           pe_4_7_res_q <= 39'd0;
         end
@@ -5129,8 +5545,12 @@ module gram (
   end
 
   assign _sub_pe_5_0_acc_q = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};
-  assign _mul_pe_5_0_acc_q = $signed(_sub_pe_5_0_acc_q) * $signed(_sub_pe_5_0_acc_q);
-  // seq: pe_5_0_pe (generator/units/gram.ts:128)
+  assign _sub_pe_5_0_acc_q_2 = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};
+  assign _mul_pe_5_0_acc_q = $signed(_sub_pe_5_0_acc_q) * $signed(_sub_pe_5_0_acc_q_2);
+  assign _sub_pe_5_0_res_q = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};
+  assign _sub_pe_5_0_res_q_2 = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};
+  assign _mul_pe_5_0_res_q = $signed(_sub_pe_5_0_res_q) * $signed(_sub_pe_5_0_res_q_2);
+  // seq: pe_5_0_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_5_0_a_q <= skew_a5_d5_q;
@@ -5144,7 +5564,7 @@ module gram (
       if (skew_fv5_d5_q) begin
         pe_5_0_acc_q <= (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {5'd0, _mul_pe_5_0_acc_q};
         if ((((skew_fv5_d5_q & skew_last5_d5_q) & skew_aok5_d5_q) & pe_4_0_bok_q)) begin
-          pe_5_0_res_q <= (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {5'd0, _mul_pe_5_0_acc_q};
+          pe_5_0_res_q <= (skew_first5_d5_q ? 39'd0 : pe_5_0_acc_q) + {5'd0, _mul_pe_5_0_res_q};
         end else begin
           pe_5_0_res_q <= pe_5_0_res_in;
         end
@@ -5163,8 +5583,12 @@ module gram (
   end
 
   assign _sub_pe_5_1_acc_q = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};
-  assign _mul_pe_5_1_acc_q = $signed(_sub_pe_5_1_acc_q) * $signed(_sub_pe_5_1_acc_q);
-  // seq: pe_5_1_pe (generator/units/gram.ts:128)
+  assign _sub_pe_5_1_acc_q_2 = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};
+  assign _mul_pe_5_1_acc_q = $signed(_sub_pe_5_1_acc_q) * $signed(_sub_pe_5_1_acc_q_2);
+  assign _sub_pe_5_1_res_q = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};
+  assign _sub_pe_5_1_res_q_2 = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};
+  assign _mul_pe_5_1_res_q = $signed(_sub_pe_5_1_res_q) * $signed(_sub_pe_5_1_res_q_2);
+  // seq: pe_5_1_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_1_a_q <= pe_5_0_a_q;
@@ -5178,7 +5602,7 @@ module gram (
       if (pe_5_0_fv_q) begin
         pe_5_1_acc_q <= (pe_5_0_first_q ? 39'd0 : pe_5_1_acc_q) + {5'd0, _mul_pe_5_1_acc_q};
         if ((((pe_5_0_fv_q & pe_5_0_last_q) & pe_5_0_aok_q) & pe_4_1_bok_q)) begin
-          pe_5_1_res_q <= (pe_5_0_first_q ? 39'd0 : pe_5_1_acc_q) + {5'd0, _mul_pe_5_1_acc_q};
+          pe_5_1_res_q <= (pe_5_0_first_q ? 39'd0 : pe_5_1_acc_q) + {5'd0, _mul_pe_5_1_res_q};
         end else begin
           pe_5_1_res_q <= pe_5_1_res_in;
         end
@@ -5197,8 +5621,12 @@ module gram (
   end
 
   assign _sub_pe_5_2_acc_q = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};
-  assign _mul_pe_5_2_acc_q = $signed(_sub_pe_5_2_acc_q) * $signed(_sub_pe_5_2_acc_q);
-  // seq: pe_5_2_pe (generator/units/gram.ts:128)
+  assign _sub_pe_5_2_acc_q_2 = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};
+  assign _mul_pe_5_2_acc_q = $signed(_sub_pe_5_2_acc_q) * $signed(_sub_pe_5_2_acc_q_2);
+  assign _sub_pe_5_2_res_q = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};
+  assign _sub_pe_5_2_res_q_2 = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};
+  assign _mul_pe_5_2_res_q = $signed(_sub_pe_5_2_res_q) * $signed(_sub_pe_5_2_res_q_2);
+  // seq: pe_5_2_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_2_a_q <= pe_5_1_a_q;
@@ -5212,7 +5640,7 @@ module gram (
       if (pe_5_1_fv_q) begin
         pe_5_2_acc_q <= (pe_5_1_first_q ? 39'd0 : pe_5_2_acc_q) + {5'd0, _mul_pe_5_2_acc_q};
         if ((((pe_5_1_fv_q & pe_5_1_last_q) & pe_5_1_aok_q) & pe_4_2_bok_q)) begin
-          pe_5_2_res_q <= (pe_5_1_first_q ? 39'd0 : pe_5_2_acc_q) + {5'd0, _mul_pe_5_2_acc_q};
+          pe_5_2_res_q <= (pe_5_1_first_q ? 39'd0 : pe_5_2_acc_q) + {5'd0, _mul_pe_5_2_res_q};
         end else begin
           pe_5_2_res_q <= pe_5_2_res_in;
         end
@@ -5231,8 +5659,12 @@ module gram (
   end
 
   assign _sub_pe_5_3_acc_q = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};
-  assign _mul_pe_5_3_acc_q = $signed(_sub_pe_5_3_acc_q) * $signed(_sub_pe_5_3_acc_q);
-  // seq: pe_5_3_pe (generator/units/gram.ts:128)
+  assign _sub_pe_5_3_acc_q_2 = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};
+  assign _mul_pe_5_3_acc_q = $signed(_sub_pe_5_3_acc_q) * $signed(_sub_pe_5_3_acc_q_2);
+  assign _sub_pe_5_3_res_q = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};
+  assign _sub_pe_5_3_res_q_2 = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};
+  assign _mul_pe_5_3_res_q = $signed(_sub_pe_5_3_res_q) * $signed(_sub_pe_5_3_res_q_2);
+  // seq: pe_5_3_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_3_a_q <= pe_5_2_a_q;
@@ -5246,7 +5678,7 @@ module gram (
       if (pe_5_2_fv_q) begin
         pe_5_3_acc_q <= (pe_5_2_first_q ? 39'd0 : pe_5_3_acc_q) + {5'd0, _mul_pe_5_3_acc_q};
         if ((((pe_5_2_fv_q & pe_5_2_last_q) & pe_5_2_aok_q) & pe_4_3_bok_q)) begin
-          pe_5_3_res_q <= (pe_5_2_first_q ? 39'd0 : pe_5_3_acc_q) + {5'd0, _mul_pe_5_3_acc_q};
+          pe_5_3_res_q <= (pe_5_2_first_q ? 39'd0 : pe_5_3_acc_q) + {5'd0, _mul_pe_5_3_res_q};
         end else begin
           pe_5_3_res_q <= pe_5_3_res_in;
         end
@@ -5265,8 +5697,12 @@ module gram (
   end
 
   assign _sub_pe_5_4_acc_q = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};
-  assign _mul_pe_5_4_acc_q = $signed(_sub_pe_5_4_acc_q) * $signed(_sub_pe_5_4_acc_q);
-  // seq: pe_5_4_pe (generator/units/gram.ts:128)
+  assign _sub_pe_5_4_acc_q_2 = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};
+  assign _mul_pe_5_4_acc_q = $signed(_sub_pe_5_4_acc_q) * $signed(_sub_pe_5_4_acc_q_2);
+  assign _sub_pe_5_4_res_q = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};
+  assign _sub_pe_5_4_res_q_2 = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};
+  assign _mul_pe_5_4_res_q = $signed(_sub_pe_5_4_res_q) * $signed(_sub_pe_5_4_res_q_2);
+  // seq: pe_5_4_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_4_a_q <= pe_5_3_a_q;
@@ -5280,7 +5716,7 @@ module gram (
       if (pe_5_3_fv_q) begin
         pe_5_4_acc_q <= (pe_5_3_first_q ? 39'd0 : pe_5_4_acc_q) + {5'd0, _mul_pe_5_4_acc_q};
         if ((((pe_5_3_fv_q & pe_5_3_last_q) & pe_5_3_aok_q) & pe_4_4_bok_q)) begin
-          pe_5_4_res_q <= (pe_5_3_first_q ? 39'd0 : pe_5_4_acc_q) + {5'd0, _mul_pe_5_4_acc_q};
+          pe_5_4_res_q <= (pe_5_3_first_q ? 39'd0 : pe_5_4_acc_q) + {5'd0, _mul_pe_5_4_res_q};
         end else begin
           pe_5_4_res_q <= pe_5_4_res_in;
         end
@@ -5299,8 +5735,12 @@ module gram (
   end
 
   assign _sub_pe_5_5_acc_q = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};
-  assign _mul_pe_5_5_acc_q = $signed(_sub_pe_5_5_acc_q) * $signed(_sub_pe_5_5_acc_q);
-  // seq: pe_5_5_pe (generator/units/gram.ts:128)
+  assign _sub_pe_5_5_acc_q_2 = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};
+  assign _mul_pe_5_5_acc_q = $signed(_sub_pe_5_5_acc_q) * $signed(_sub_pe_5_5_acc_q_2);
+  assign _sub_pe_5_5_res_q = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};
+  assign _sub_pe_5_5_res_q_2 = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};
+  assign _mul_pe_5_5_res_q = $signed(_sub_pe_5_5_res_q) * $signed(_sub_pe_5_5_res_q_2);
+  // seq: pe_5_5_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_5_a_q <= pe_5_4_a_q;
@@ -5314,7 +5754,7 @@ module gram (
       if (pe_5_4_fv_q) begin
         pe_5_5_acc_q <= (pe_5_4_first_q ? 39'd0 : pe_5_5_acc_q) + {5'd0, _mul_pe_5_5_acc_q};
         if ((((pe_5_4_fv_q & pe_5_4_last_q) & pe_5_4_aok_q) & pe_4_5_bok_q)) begin
-          pe_5_5_res_q <= (pe_5_4_first_q ? 39'd0 : pe_5_5_acc_q) + {5'd0, _mul_pe_5_5_acc_q};
+          pe_5_5_res_q <= (pe_5_4_first_q ? 39'd0 : pe_5_5_acc_q) + {5'd0, _mul_pe_5_5_res_q};
         end else begin
           pe_5_5_res_q <= pe_5_5_res_in;
         end
@@ -5333,8 +5773,12 @@ module gram (
   end
 
   assign _sub_pe_5_6_acc_q = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};
-  assign _mul_pe_5_6_acc_q = $signed(_sub_pe_5_6_acc_q) * $signed(_sub_pe_5_6_acc_q);
-  // seq: pe_5_6_pe (generator/units/gram.ts:128)
+  assign _sub_pe_5_6_acc_q_2 = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};
+  assign _mul_pe_5_6_acc_q = $signed(_sub_pe_5_6_acc_q) * $signed(_sub_pe_5_6_acc_q_2);
+  assign _sub_pe_5_6_res_q = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};
+  assign _sub_pe_5_6_res_q_2 = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};
+  assign _mul_pe_5_6_res_q = $signed(_sub_pe_5_6_res_q) * $signed(_sub_pe_5_6_res_q_2);
+  // seq: pe_5_6_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_6_a_q <= pe_5_5_a_q;
@@ -5348,7 +5792,7 @@ module gram (
       if (pe_5_5_fv_q) begin
         pe_5_6_acc_q <= (pe_5_5_first_q ? 39'd0 : pe_5_6_acc_q) + {5'd0, _mul_pe_5_6_acc_q};
         if ((((pe_5_5_fv_q & pe_5_5_last_q) & pe_5_5_aok_q) & pe_4_6_bok_q)) begin
-          pe_5_6_res_q <= (pe_5_5_first_q ? 39'd0 : pe_5_6_acc_q) + {5'd0, _mul_pe_5_6_acc_q};
+          pe_5_6_res_q <= (pe_5_5_first_q ? 39'd0 : pe_5_6_acc_q) + {5'd0, _mul_pe_5_6_res_q};
         end else begin
           pe_5_6_res_q <= pe_5_6_res_in;
         end
@@ -5367,8 +5811,12 @@ module gram (
   end
 
   assign _sub_pe_5_7_acc_q = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};
-  assign _mul_pe_5_7_acc_q = $signed(_sub_pe_5_7_acc_q) * $signed(_sub_pe_5_7_acc_q);
-  // seq: pe_5_7_pe (generator/units/gram.ts:128)
+  assign _sub_pe_5_7_acc_q_2 = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};
+  assign _mul_pe_5_7_acc_q = $signed(_sub_pe_5_7_acc_q) * $signed(_sub_pe_5_7_acc_q_2);
+  assign _sub_pe_5_7_res_q = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};
+  assign _sub_pe_5_7_res_q_2 = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};
+  assign _mul_pe_5_7_res_q = $signed(_sub_pe_5_7_res_q) * $signed(_sub_pe_5_7_res_q_2);
+  // seq: pe_5_7_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_7_a_q <= pe_5_6_a_q;
@@ -5382,7 +5830,7 @@ module gram (
       if (pe_5_6_fv_q) begin
         pe_5_7_acc_q <= (pe_5_6_first_q ? 39'd0 : pe_5_7_acc_q) + {5'd0, _mul_pe_5_7_acc_q};
         if ((((pe_5_6_fv_q & pe_5_6_last_q) & pe_5_6_aok_q) & pe_4_7_bok_q)) begin
-          pe_5_7_res_q <= (pe_5_6_first_q ? 39'd0 : pe_5_7_acc_q) + {5'd0, _mul_pe_5_7_acc_q};
+          pe_5_7_res_q <= (pe_5_6_first_q ? 39'd0 : pe_5_7_acc_q) + {5'd0, _mul_pe_5_7_res_q};
         end else begin
           pe_5_7_res_q <= 39'd0;
         end
@@ -5401,8 +5849,12 @@ module gram (
   end
 
   assign _sub_pe_6_0_acc_q = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};
-  assign _mul_pe_6_0_acc_q = $signed(_sub_pe_6_0_acc_q) * $signed(_sub_pe_6_0_acc_q);
-  // seq: pe_6_0_pe (generator/units/gram.ts:128)
+  assign _sub_pe_6_0_acc_q_2 = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};
+  assign _mul_pe_6_0_acc_q = $signed(_sub_pe_6_0_acc_q) * $signed(_sub_pe_6_0_acc_q_2);
+  assign _sub_pe_6_0_res_q = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};
+  assign _sub_pe_6_0_res_q_2 = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};
+  assign _mul_pe_6_0_res_q = $signed(_sub_pe_6_0_res_q) * $signed(_sub_pe_6_0_res_q_2);
+  // seq: pe_6_0_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_6_0_a_q <= skew_a6_d6_q;
@@ -5416,7 +5868,7 @@ module gram (
       if (skew_fv6_d6_q) begin
         pe_6_0_acc_q <= (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {5'd0, _mul_pe_6_0_acc_q};
         if ((((skew_fv6_d6_q & skew_last6_d6_q) & skew_aok6_d6_q) & pe_5_0_bok_q)) begin
-          pe_6_0_res_q <= (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {5'd0, _mul_pe_6_0_acc_q};
+          pe_6_0_res_q <= (skew_first6_d6_q ? 39'd0 : pe_6_0_acc_q) + {5'd0, _mul_pe_6_0_res_q};
         end else begin
           pe_6_0_res_q <= pe_6_0_res_in;
         end
@@ -5435,8 +5887,12 @@ module gram (
   end
 
   assign _sub_pe_6_1_acc_q = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};
-  assign _mul_pe_6_1_acc_q = $signed(_sub_pe_6_1_acc_q) * $signed(_sub_pe_6_1_acc_q);
-  // seq: pe_6_1_pe (generator/units/gram.ts:128)
+  assign _sub_pe_6_1_acc_q_2 = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};
+  assign _mul_pe_6_1_acc_q = $signed(_sub_pe_6_1_acc_q) * $signed(_sub_pe_6_1_acc_q_2);
+  assign _sub_pe_6_1_res_q = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};
+  assign _sub_pe_6_1_res_q_2 = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};
+  assign _mul_pe_6_1_res_q = $signed(_sub_pe_6_1_res_q) * $signed(_sub_pe_6_1_res_q_2);
+  // seq: pe_6_1_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_1_a_q <= pe_6_0_a_q;
@@ -5450,7 +5906,7 @@ module gram (
       if (pe_6_0_fv_q) begin
         pe_6_1_acc_q <= (pe_6_0_first_q ? 39'd0 : pe_6_1_acc_q) + {5'd0, _mul_pe_6_1_acc_q};
         if ((((pe_6_0_fv_q & pe_6_0_last_q) & pe_6_0_aok_q) & pe_5_1_bok_q)) begin
-          pe_6_1_res_q <= (pe_6_0_first_q ? 39'd0 : pe_6_1_acc_q) + {5'd0, _mul_pe_6_1_acc_q};
+          pe_6_1_res_q <= (pe_6_0_first_q ? 39'd0 : pe_6_1_acc_q) + {5'd0, _mul_pe_6_1_res_q};
         end else begin
           pe_6_1_res_q <= pe_6_1_res_in;
         end
@@ -5469,8 +5925,12 @@ module gram (
   end
 
   assign _sub_pe_6_2_acc_q = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};
-  assign _mul_pe_6_2_acc_q = $signed(_sub_pe_6_2_acc_q) * $signed(_sub_pe_6_2_acc_q);
-  // seq: pe_6_2_pe (generator/units/gram.ts:128)
+  assign _sub_pe_6_2_acc_q_2 = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};
+  assign _mul_pe_6_2_acc_q = $signed(_sub_pe_6_2_acc_q) * $signed(_sub_pe_6_2_acc_q_2);
+  assign _sub_pe_6_2_res_q = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};
+  assign _sub_pe_6_2_res_q_2 = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};
+  assign _mul_pe_6_2_res_q = $signed(_sub_pe_6_2_res_q) * $signed(_sub_pe_6_2_res_q_2);
+  // seq: pe_6_2_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_2_a_q <= pe_6_1_a_q;
@@ -5484,7 +5944,7 @@ module gram (
       if (pe_6_1_fv_q) begin
         pe_6_2_acc_q <= (pe_6_1_first_q ? 39'd0 : pe_6_2_acc_q) + {5'd0, _mul_pe_6_2_acc_q};
         if ((((pe_6_1_fv_q & pe_6_1_last_q) & pe_6_1_aok_q) & pe_5_2_bok_q)) begin
-          pe_6_2_res_q <= (pe_6_1_first_q ? 39'd0 : pe_6_2_acc_q) + {5'd0, _mul_pe_6_2_acc_q};
+          pe_6_2_res_q <= (pe_6_1_first_q ? 39'd0 : pe_6_2_acc_q) + {5'd0, _mul_pe_6_2_res_q};
         end else begin
           pe_6_2_res_q <= pe_6_2_res_in;
         end
@@ -5503,8 +5963,12 @@ module gram (
   end
 
   assign _sub_pe_6_3_acc_q = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};
-  assign _mul_pe_6_3_acc_q = $signed(_sub_pe_6_3_acc_q) * $signed(_sub_pe_6_3_acc_q);
-  // seq: pe_6_3_pe (generator/units/gram.ts:128)
+  assign _sub_pe_6_3_acc_q_2 = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};
+  assign _mul_pe_6_3_acc_q = $signed(_sub_pe_6_3_acc_q) * $signed(_sub_pe_6_3_acc_q_2);
+  assign _sub_pe_6_3_res_q = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};
+  assign _sub_pe_6_3_res_q_2 = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};
+  assign _mul_pe_6_3_res_q = $signed(_sub_pe_6_3_res_q) * $signed(_sub_pe_6_3_res_q_2);
+  // seq: pe_6_3_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_3_a_q <= pe_6_2_a_q;
@@ -5518,7 +5982,7 @@ module gram (
       if (pe_6_2_fv_q) begin
         pe_6_3_acc_q <= (pe_6_2_first_q ? 39'd0 : pe_6_3_acc_q) + {5'd0, _mul_pe_6_3_acc_q};
         if ((((pe_6_2_fv_q & pe_6_2_last_q) & pe_6_2_aok_q) & pe_5_3_bok_q)) begin
-          pe_6_3_res_q <= (pe_6_2_first_q ? 39'd0 : pe_6_3_acc_q) + {5'd0, _mul_pe_6_3_acc_q};
+          pe_6_3_res_q <= (pe_6_2_first_q ? 39'd0 : pe_6_3_acc_q) + {5'd0, _mul_pe_6_3_res_q};
         end else begin
           pe_6_3_res_q <= pe_6_3_res_in;
         end
@@ -5537,8 +6001,12 @@ module gram (
   end
 
   assign _sub_pe_6_4_acc_q = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};
-  assign _mul_pe_6_4_acc_q = $signed(_sub_pe_6_4_acc_q) * $signed(_sub_pe_6_4_acc_q);
-  // seq: pe_6_4_pe (generator/units/gram.ts:128)
+  assign _sub_pe_6_4_acc_q_2 = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};
+  assign _mul_pe_6_4_acc_q = $signed(_sub_pe_6_4_acc_q) * $signed(_sub_pe_6_4_acc_q_2);
+  assign _sub_pe_6_4_res_q = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};
+  assign _sub_pe_6_4_res_q_2 = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};
+  assign _mul_pe_6_4_res_q = $signed(_sub_pe_6_4_res_q) * $signed(_sub_pe_6_4_res_q_2);
+  // seq: pe_6_4_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_4_a_q <= pe_6_3_a_q;
@@ -5552,7 +6020,7 @@ module gram (
       if (pe_6_3_fv_q) begin
         pe_6_4_acc_q <= (pe_6_3_first_q ? 39'd0 : pe_6_4_acc_q) + {5'd0, _mul_pe_6_4_acc_q};
         if ((((pe_6_3_fv_q & pe_6_3_last_q) & pe_6_3_aok_q) & pe_5_4_bok_q)) begin
-          pe_6_4_res_q <= (pe_6_3_first_q ? 39'd0 : pe_6_4_acc_q) + {5'd0, _mul_pe_6_4_acc_q};
+          pe_6_4_res_q <= (pe_6_3_first_q ? 39'd0 : pe_6_4_acc_q) + {5'd0, _mul_pe_6_4_res_q};
         end else begin
           pe_6_4_res_q <= pe_6_4_res_in;
         end
@@ -5571,8 +6039,12 @@ module gram (
   end
 
   assign _sub_pe_6_5_acc_q = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};
-  assign _mul_pe_6_5_acc_q = $signed(_sub_pe_6_5_acc_q) * $signed(_sub_pe_6_5_acc_q);
-  // seq: pe_6_5_pe (generator/units/gram.ts:128)
+  assign _sub_pe_6_5_acc_q_2 = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};
+  assign _mul_pe_6_5_acc_q = $signed(_sub_pe_6_5_acc_q) * $signed(_sub_pe_6_5_acc_q_2);
+  assign _sub_pe_6_5_res_q = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};
+  assign _sub_pe_6_5_res_q_2 = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};
+  assign _mul_pe_6_5_res_q = $signed(_sub_pe_6_5_res_q) * $signed(_sub_pe_6_5_res_q_2);
+  // seq: pe_6_5_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_5_a_q <= pe_6_4_a_q;
@@ -5586,7 +6058,7 @@ module gram (
       if (pe_6_4_fv_q) begin
         pe_6_5_acc_q <= (pe_6_4_first_q ? 39'd0 : pe_6_5_acc_q) + {5'd0, _mul_pe_6_5_acc_q};
         if ((((pe_6_4_fv_q & pe_6_4_last_q) & pe_6_4_aok_q) & pe_5_5_bok_q)) begin
-          pe_6_5_res_q <= (pe_6_4_first_q ? 39'd0 : pe_6_5_acc_q) + {5'd0, _mul_pe_6_5_acc_q};
+          pe_6_5_res_q <= (pe_6_4_first_q ? 39'd0 : pe_6_5_acc_q) + {5'd0, _mul_pe_6_5_res_q};
         end else begin
           pe_6_5_res_q <= pe_6_5_res_in;
         end
@@ -5605,8 +6077,12 @@ module gram (
   end
 
   assign _sub_pe_6_6_acc_q = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};
-  assign _mul_pe_6_6_acc_q = $signed(_sub_pe_6_6_acc_q) * $signed(_sub_pe_6_6_acc_q);
-  // seq: pe_6_6_pe (generator/units/gram.ts:128)
+  assign _sub_pe_6_6_acc_q_2 = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};
+  assign _mul_pe_6_6_acc_q = $signed(_sub_pe_6_6_acc_q) * $signed(_sub_pe_6_6_acc_q_2);
+  assign _sub_pe_6_6_res_q = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};
+  assign _sub_pe_6_6_res_q_2 = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};
+  assign _mul_pe_6_6_res_q = $signed(_sub_pe_6_6_res_q) * $signed(_sub_pe_6_6_res_q_2);
+  // seq: pe_6_6_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_6_a_q <= pe_6_5_a_q;
@@ -5620,7 +6096,7 @@ module gram (
       if (pe_6_5_fv_q) begin
         pe_6_6_acc_q <= (pe_6_5_first_q ? 39'd0 : pe_6_6_acc_q) + {5'd0, _mul_pe_6_6_acc_q};
         if ((((pe_6_5_fv_q & pe_6_5_last_q) & pe_6_5_aok_q) & pe_5_6_bok_q)) begin
-          pe_6_6_res_q <= (pe_6_5_first_q ? 39'd0 : pe_6_6_acc_q) + {5'd0, _mul_pe_6_6_acc_q};
+          pe_6_6_res_q <= (pe_6_5_first_q ? 39'd0 : pe_6_6_acc_q) + {5'd0, _mul_pe_6_6_res_q};
         end else begin
           pe_6_6_res_q <= pe_6_6_res_in;
         end
@@ -5639,8 +6115,12 @@ module gram (
   end
 
   assign _sub_pe_6_7_acc_q = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};
-  assign _mul_pe_6_7_acc_q = $signed(_sub_pe_6_7_acc_q) * $signed(_sub_pe_6_7_acc_q);
-  // seq: pe_6_7_pe (generator/units/gram.ts:128)
+  assign _sub_pe_6_7_acc_q_2 = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};
+  assign _mul_pe_6_7_acc_q = $signed(_sub_pe_6_7_acc_q) * $signed(_sub_pe_6_7_acc_q_2);
+  assign _sub_pe_6_7_res_q = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};
+  assign _sub_pe_6_7_res_q_2 = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};
+  assign _mul_pe_6_7_res_q = $signed(_sub_pe_6_7_res_q) * $signed(_sub_pe_6_7_res_q_2);
+  // seq: pe_6_7_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_7_a_q <= pe_6_6_a_q;
@@ -5654,7 +6134,7 @@ module gram (
       if (pe_6_6_fv_q) begin
         pe_6_7_acc_q <= (pe_6_6_first_q ? 39'd0 : pe_6_7_acc_q) + {5'd0, _mul_pe_6_7_acc_q};
         if ((((pe_6_6_fv_q & pe_6_6_last_q) & pe_6_6_aok_q) & pe_5_7_bok_q)) begin
-          pe_6_7_res_q <= (pe_6_6_first_q ? 39'd0 : pe_6_7_acc_q) + {5'd0, _mul_pe_6_7_acc_q};
+          pe_6_7_res_q <= (pe_6_6_first_q ? 39'd0 : pe_6_7_acc_q) + {5'd0, _mul_pe_6_7_res_q};
         end else begin
           pe_6_7_res_q <= 39'd0;
         end
@@ -5673,8 +6153,12 @@ module gram (
   end
 
   assign _sub_pe_7_0_acc_q = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};
-  assign _mul_pe_7_0_acc_q = $signed(_sub_pe_7_0_acc_q) * $signed(_sub_pe_7_0_acc_q);
-  // seq: pe_7_0_pe (generator/units/gram.ts:128)
+  assign _sub_pe_7_0_acc_q_2 = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};
+  assign _mul_pe_7_0_acc_q = $signed(_sub_pe_7_0_acc_q) * $signed(_sub_pe_7_0_acc_q_2);
+  assign _sub_pe_7_0_res_q = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};
+  assign _sub_pe_7_0_res_q_2 = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};
+  assign _mul_pe_7_0_res_q = $signed(_sub_pe_7_0_res_q) * $signed(_sub_pe_7_0_res_q_2);
+  // seq: pe_7_0_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_7_0_a_q <= skew_a7_d7_q;
@@ -5688,7 +6172,7 @@ module gram (
       if (skew_fv7_d7_q) begin
         pe_7_0_acc_q <= (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {5'd0, _mul_pe_7_0_acc_q};
         if ((((skew_fv7_d7_q & skew_last7_d7_q) & skew_aok7_d7_q) & pe_6_0_bok_q)) begin
-          pe_7_0_res_q <= (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {5'd0, _mul_pe_7_0_acc_q};
+          pe_7_0_res_q <= (skew_first7_d7_q ? 39'd0 : pe_7_0_acc_q) + {5'd0, _mul_pe_7_0_res_q};
         end else begin
           pe_7_0_res_q <= pe_7_0_res_in;
         end
@@ -5707,8 +6191,12 @@ module gram (
   end
 
   assign _sub_pe_7_1_acc_q = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};
-  assign _mul_pe_7_1_acc_q = $signed(_sub_pe_7_1_acc_q) * $signed(_sub_pe_7_1_acc_q);
-  // seq: pe_7_1_pe (generator/units/gram.ts:128)
+  assign _sub_pe_7_1_acc_q_2 = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};
+  assign _mul_pe_7_1_acc_q = $signed(_sub_pe_7_1_acc_q) * $signed(_sub_pe_7_1_acc_q_2);
+  assign _sub_pe_7_1_res_q = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};
+  assign _sub_pe_7_1_res_q_2 = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};
+  assign _mul_pe_7_1_res_q = $signed(_sub_pe_7_1_res_q) * $signed(_sub_pe_7_1_res_q_2);
+  // seq: pe_7_1_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_1_a_q <= pe_7_0_a_q;
@@ -5722,7 +6210,7 @@ module gram (
       if (pe_7_0_fv_q) begin
         pe_7_1_acc_q <= (pe_7_0_first_q ? 39'd0 : pe_7_1_acc_q) + {5'd0, _mul_pe_7_1_acc_q};
         if ((((pe_7_0_fv_q & pe_7_0_last_q) & pe_7_0_aok_q) & pe_6_1_bok_q)) begin
-          pe_7_1_res_q <= (pe_7_0_first_q ? 39'd0 : pe_7_1_acc_q) + {5'd0, _mul_pe_7_1_acc_q};
+          pe_7_1_res_q <= (pe_7_0_first_q ? 39'd0 : pe_7_1_acc_q) + {5'd0, _mul_pe_7_1_res_q};
         end else begin
           pe_7_1_res_q <= pe_7_1_res_in;
         end
@@ -5741,8 +6229,12 @@ module gram (
   end
 
   assign _sub_pe_7_2_acc_q = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};
-  assign _mul_pe_7_2_acc_q = $signed(_sub_pe_7_2_acc_q) * $signed(_sub_pe_7_2_acc_q);
-  // seq: pe_7_2_pe (generator/units/gram.ts:128)
+  assign _sub_pe_7_2_acc_q_2 = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};
+  assign _mul_pe_7_2_acc_q = $signed(_sub_pe_7_2_acc_q) * $signed(_sub_pe_7_2_acc_q_2);
+  assign _sub_pe_7_2_res_q = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};
+  assign _sub_pe_7_2_res_q_2 = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};
+  assign _mul_pe_7_2_res_q = $signed(_sub_pe_7_2_res_q) * $signed(_sub_pe_7_2_res_q_2);
+  // seq: pe_7_2_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_2_a_q <= pe_7_1_a_q;
@@ -5756,7 +6248,7 @@ module gram (
       if (pe_7_1_fv_q) begin
         pe_7_2_acc_q <= (pe_7_1_first_q ? 39'd0 : pe_7_2_acc_q) + {5'd0, _mul_pe_7_2_acc_q};
         if ((((pe_7_1_fv_q & pe_7_1_last_q) & pe_7_1_aok_q) & pe_6_2_bok_q)) begin
-          pe_7_2_res_q <= (pe_7_1_first_q ? 39'd0 : pe_7_2_acc_q) + {5'd0, _mul_pe_7_2_acc_q};
+          pe_7_2_res_q <= (pe_7_1_first_q ? 39'd0 : pe_7_2_acc_q) + {5'd0, _mul_pe_7_2_res_q};
         end else begin
           pe_7_2_res_q <= pe_7_2_res_in;
         end
@@ -5775,8 +6267,12 @@ module gram (
   end
 
   assign _sub_pe_7_3_acc_q = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};
-  assign _mul_pe_7_3_acc_q = $signed(_sub_pe_7_3_acc_q) * $signed(_sub_pe_7_3_acc_q);
-  // seq: pe_7_3_pe (generator/units/gram.ts:128)
+  assign _sub_pe_7_3_acc_q_2 = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};
+  assign _mul_pe_7_3_acc_q = $signed(_sub_pe_7_3_acc_q) * $signed(_sub_pe_7_3_acc_q_2);
+  assign _sub_pe_7_3_res_q = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};
+  assign _sub_pe_7_3_res_q_2 = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};
+  assign _mul_pe_7_3_res_q = $signed(_sub_pe_7_3_res_q) * $signed(_sub_pe_7_3_res_q_2);
+  // seq: pe_7_3_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_3_a_q <= pe_7_2_a_q;
@@ -5790,7 +6286,7 @@ module gram (
       if (pe_7_2_fv_q) begin
         pe_7_3_acc_q <= (pe_7_2_first_q ? 39'd0 : pe_7_3_acc_q) + {5'd0, _mul_pe_7_3_acc_q};
         if ((((pe_7_2_fv_q & pe_7_2_last_q) & pe_7_2_aok_q) & pe_6_3_bok_q)) begin
-          pe_7_3_res_q <= (pe_7_2_first_q ? 39'd0 : pe_7_3_acc_q) + {5'd0, _mul_pe_7_3_acc_q};
+          pe_7_3_res_q <= (pe_7_2_first_q ? 39'd0 : pe_7_3_acc_q) + {5'd0, _mul_pe_7_3_res_q};
         end else begin
           pe_7_3_res_q <= pe_7_3_res_in;
         end
@@ -5809,8 +6305,12 @@ module gram (
   end
 
   assign _sub_pe_7_4_acc_q = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};
-  assign _mul_pe_7_4_acc_q = $signed(_sub_pe_7_4_acc_q) * $signed(_sub_pe_7_4_acc_q);
-  // seq: pe_7_4_pe (generator/units/gram.ts:128)
+  assign _sub_pe_7_4_acc_q_2 = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};
+  assign _mul_pe_7_4_acc_q = $signed(_sub_pe_7_4_acc_q) * $signed(_sub_pe_7_4_acc_q_2);
+  assign _sub_pe_7_4_res_q = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};
+  assign _sub_pe_7_4_res_q_2 = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};
+  assign _mul_pe_7_4_res_q = $signed(_sub_pe_7_4_res_q) * $signed(_sub_pe_7_4_res_q_2);
+  // seq: pe_7_4_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_4_a_q <= pe_7_3_a_q;
@@ -5824,7 +6324,7 @@ module gram (
       if (pe_7_3_fv_q) begin
         pe_7_4_acc_q <= (pe_7_3_first_q ? 39'd0 : pe_7_4_acc_q) + {5'd0, _mul_pe_7_4_acc_q};
         if ((((pe_7_3_fv_q & pe_7_3_last_q) & pe_7_3_aok_q) & pe_6_4_bok_q)) begin
-          pe_7_4_res_q <= (pe_7_3_first_q ? 39'd0 : pe_7_4_acc_q) + {5'd0, _mul_pe_7_4_acc_q};
+          pe_7_4_res_q <= (pe_7_3_first_q ? 39'd0 : pe_7_4_acc_q) + {5'd0, _mul_pe_7_4_res_q};
         end else begin
           pe_7_4_res_q <= pe_7_4_res_in;
         end
@@ -5843,8 +6343,12 @@ module gram (
   end
 
   assign _sub_pe_7_5_acc_q = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};
-  assign _mul_pe_7_5_acc_q = $signed(_sub_pe_7_5_acc_q) * $signed(_sub_pe_7_5_acc_q);
-  // seq: pe_7_5_pe (generator/units/gram.ts:128)
+  assign _sub_pe_7_5_acc_q_2 = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};
+  assign _mul_pe_7_5_acc_q = $signed(_sub_pe_7_5_acc_q) * $signed(_sub_pe_7_5_acc_q_2);
+  assign _sub_pe_7_5_res_q = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};
+  assign _sub_pe_7_5_res_q_2 = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};
+  assign _mul_pe_7_5_res_q = $signed(_sub_pe_7_5_res_q) * $signed(_sub_pe_7_5_res_q_2);
+  // seq: pe_7_5_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_5_a_q <= pe_7_4_a_q;
@@ -5858,7 +6362,7 @@ module gram (
       if (pe_7_4_fv_q) begin
         pe_7_5_acc_q <= (pe_7_4_first_q ? 39'd0 : pe_7_5_acc_q) + {5'd0, _mul_pe_7_5_acc_q};
         if ((((pe_7_4_fv_q & pe_7_4_last_q) & pe_7_4_aok_q) & pe_6_5_bok_q)) begin
-          pe_7_5_res_q <= (pe_7_4_first_q ? 39'd0 : pe_7_5_acc_q) + {5'd0, _mul_pe_7_5_acc_q};
+          pe_7_5_res_q <= (pe_7_4_first_q ? 39'd0 : pe_7_5_acc_q) + {5'd0, _mul_pe_7_5_res_q};
         end else begin
           pe_7_5_res_q <= pe_7_5_res_in;
         end
@@ -5877,8 +6381,12 @@ module gram (
   end
 
   assign _sub_pe_7_6_acc_q = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};
-  assign _mul_pe_7_6_acc_q = $signed(_sub_pe_7_6_acc_q) * $signed(_sub_pe_7_6_acc_q);
-  // seq: pe_7_6_pe (generator/units/gram.ts:128)
+  assign _sub_pe_7_6_acc_q_2 = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};
+  assign _mul_pe_7_6_acc_q = $signed(_sub_pe_7_6_acc_q) * $signed(_sub_pe_7_6_acc_q_2);
+  assign _sub_pe_7_6_res_q = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};
+  assign _sub_pe_7_6_res_q_2 = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};
+  assign _mul_pe_7_6_res_q = $signed(_sub_pe_7_6_res_q) * $signed(_sub_pe_7_6_res_q_2);
+  // seq: pe_7_6_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_6_a_q <= pe_7_5_a_q;
@@ -5892,7 +6400,7 @@ module gram (
       if (pe_7_5_fv_q) begin
         pe_7_6_acc_q <= (pe_7_5_first_q ? 39'd0 : pe_7_6_acc_q) + {5'd0, _mul_pe_7_6_acc_q};
         if ((((pe_7_5_fv_q & pe_7_5_last_q) & pe_7_5_aok_q) & pe_6_6_bok_q)) begin
-          pe_7_6_res_q <= (pe_7_5_first_q ? 39'd0 : pe_7_6_acc_q) + {5'd0, _mul_pe_7_6_acc_q};
+          pe_7_6_res_q <= (pe_7_5_first_q ? 39'd0 : pe_7_6_acc_q) + {5'd0, _mul_pe_7_6_res_q};
         end else begin
           pe_7_6_res_q <= pe_7_6_res_in;
         end
@@ -5911,8 +6419,12 @@ module gram (
   end
 
   assign _sub_pe_7_7_acc_q = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};
-  assign _mul_pe_7_7_acc_q = $signed(_sub_pe_7_7_acc_q) * $signed(_sub_pe_7_7_acc_q);
-  // seq: pe_7_7_pe (generator/units/gram.ts:128)
+  assign _sub_pe_7_7_acc_q_2 = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};
+  assign _mul_pe_7_7_acc_q = $signed(_sub_pe_7_7_acc_q) * $signed(_sub_pe_7_7_acc_q_2);
+  assign _sub_pe_7_7_res_q = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};
+  assign _sub_pe_7_7_res_q_2 = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};
+  assign _mul_pe_7_7_res_q = $signed(_sub_pe_7_7_res_q) * $signed(_sub_pe_7_7_res_q_2);
+  // seq: pe_7_7_pe (generator/units/gram.ts:131)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_7_a_q <= pe_7_6_a_q;
@@ -5926,7 +6438,7 @@ module gram (
       if (pe_7_6_fv_q) begin
         pe_7_7_acc_q <= (pe_7_6_first_q ? 39'd0 : pe_7_7_acc_q) + {5'd0, _mul_pe_7_7_acc_q};
         if ((((pe_7_6_fv_q & pe_7_6_last_q) & pe_7_6_aok_q) & pe_6_7_bok_q)) begin
-          pe_7_7_res_q <= (pe_7_6_first_q ? 39'd0 : pe_7_7_acc_q) + {5'd0, _mul_pe_7_7_acc_q};
+          pe_7_7_res_q <= (pe_7_6_first_q ? 39'd0 : pe_7_7_acc_q) + {5'd0, _mul_pe_7_7_res_q};
         end else begin
           pe_7_7_res_q <= 39'd0;
         end
@@ -5944,231 +6456,231 @@ module gram (
     end
   end
 
-  assign pe_0_0_res_valid_in = pe_0_1_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_0_0_res_valid_in = pe_0_1_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_0_0_res_in = pe_0_1_res_q;  // generator/units/gram.ts:426
+  assign pe_0_0_res_in = pe_0_1_res_q;  // generator/units/gram.ts:429
 
-  assign pe_0_1_res_valid_in = pe_0_2_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_0_1_res_valid_in = pe_0_2_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_0_1_res_in = pe_0_2_res_q;  // generator/units/gram.ts:426
+  assign pe_0_1_res_in = pe_0_2_res_q;  // generator/units/gram.ts:429
 
-  assign pe_0_2_res_valid_in = pe_0_3_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_0_2_res_valid_in = pe_0_3_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_0_2_res_in = pe_0_3_res_q;  // generator/units/gram.ts:426
+  assign pe_0_2_res_in = pe_0_3_res_q;  // generator/units/gram.ts:429
 
-  assign pe_0_3_res_valid_in = pe_0_4_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_0_3_res_valid_in = pe_0_4_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_0_3_res_in = pe_0_4_res_q;  // generator/units/gram.ts:426
+  assign pe_0_3_res_in = pe_0_4_res_q;  // generator/units/gram.ts:429
 
-  assign pe_0_4_res_valid_in = pe_0_5_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_0_4_res_valid_in = pe_0_5_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_0_4_res_in = pe_0_5_res_q;  // generator/units/gram.ts:426
+  assign pe_0_4_res_in = pe_0_5_res_q;  // generator/units/gram.ts:429
 
-  assign pe_0_5_res_valid_in = pe_0_6_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_0_5_res_valid_in = pe_0_6_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_0_5_res_in = pe_0_6_res_q;  // generator/units/gram.ts:426
+  assign pe_0_5_res_in = pe_0_6_res_q;  // generator/units/gram.ts:429
 
-  assign pe_0_6_res_valid_in = pe_0_7_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_0_6_res_valid_in = pe_0_7_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_0_6_res_in = pe_0_7_res_q;  // generator/units/gram.ts:426
+  assign pe_0_6_res_in = pe_0_7_res_q;  // generator/units/gram.ts:429
 
-  assign pe_1_0_res_valid_in = pe_1_1_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_1_0_res_valid_in = pe_1_1_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_1_0_res_in = pe_1_1_res_q;  // generator/units/gram.ts:426
+  assign pe_1_0_res_in = pe_1_1_res_q;  // generator/units/gram.ts:429
 
-  assign pe_1_1_res_valid_in = pe_1_2_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_1_1_res_valid_in = pe_1_2_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_1_1_res_in = pe_1_2_res_q;  // generator/units/gram.ts:426
+  assign pe_1_1_res_in = pe_1_2_res_q;  // generator/units/gram.ts:429
 
-  assign pe_1_2_res_valid_in = pe_1_3_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_1_2_res_valid_in = pe_1_3_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_1_2_res_in = pe_1_3_res_q;  // generator/units/gram.ts:426
+  assign pe_1_2_res_in = pe_1_3_res_q;  // generator/units/gram.ts:429
 
-  assign pe_1_3_res_valid_in = pe_1_4_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_1_3_res_valid_in = pe_1_4_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_1_3_res_in = pe_1_4_res_q;  // generator/units/gram.ts:426
+  assign pe_1_3_res_in = pe_1_4_res_q;  // generator/units/gram.ts:429
 
-  assign pe_1_4_res_valid_in = pe_1_5_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_1_4_res_valid_in = pe_1_5_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_1_4_res_in = pe_1_5_res_q;  // generator/units/gram.ts:426
+  assign pe_1_4_res_in = pe_1_5_res_q;  // generator/units/gram.ts:429
 
-  assign pe_1_5_res_valid_in = pe_1_6_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_1_5_res_valid_in = pe_1_6_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_1_5_res_in = pe_1_6_res_q;  // generator/units/gram.ts:426
+  assign pe_1_5_res_in = pe_1_6_res_q;  // generator/units/gram.ts:429
 
-  assign pe_1_6_res_valid_in = pe_1_7_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_1_6_res_valid_in = pe_1_7_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_1_6_res_in = pe_1_7_res_q;  // generator/units/gram.ts:426
+  assign pe_1_6_res_in = pe_1_7_res_q;  // generator/units/gram.ts:429
 
-  assign pe_2_0_res_valid_in = pe_2_1_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_2_0_res_valid_in = pe_2_1_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_2_0_res_in = pe_2_1_res_q;  // generator/units/gram.ts:426
+  assign pe_2_0_res_in = pe_2_1_res_q;  // generator/units/gram.ts:429
 
-  assign pe_2_1_res_valid_in = pe_2_2_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_2_1_res_valid_in = pe_2_2_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_2_1_res_in = pe_2_2_res_q;  // generator/units/gram.ts:426
+  assign pe_2_1_res_in = pe_2_2_res_q;  // generator/units/gram.ts:429
 
-  assign pe_2_2_res_valid_in = pe_2_3_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_2_2_res_valid_in = pe_2_3_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_2_2_res_in = pe_2_3_res_q;  // generator/units/gram.ts:426
+  assign pe_2_2_res_in = pe_2_3_res_q;  // generator/units/gram.ts:429
 
-  assign pe_2_3_res_valid_in = pe_2_4_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_2_3_res_valid_in = pe_2_4_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_2_3_res_in = pe_2_4_res_q;  // generator/units/gram.ts:426
+  assign pe_2_3_res_in = pe_2_4_res_q;  // generator/units/gram.ts:429
 
-  assign pe_2_4_res_valid_in = pe_2_5_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_2_4_res_valid_in = pe_2_5_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_2_4_res_in = pe_2_5_res_q;  // generator/units/gram.ts:426
+  assign pe_2_4_res_in = pe_2_5_res_q;  // generator/units/gram.ts:429
 
-  assign pe_2_5_res_valid_in = pe_2_6_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_2_5_res_valid_in = pe_2_6_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_2_5_res_in = pe_2_6_res_q;  // generator/units/gram.ts:426
+  assign pe_2_5_res_in = pe_2_6_res_q;  // generator/units/gram.ts:429
 
-  assign pe_2_6_res_valid_in = pe_2_7_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_2_6_res_valid_in = pe_2_7_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_2_6_res_in = pe_2_7_res_q;  // generator/units/gram.ts:426
+  assign pe_2_6_res_in = pe_2_7_res_q;  // generator/units/gram.ts:429
 
-  assign pe_3_0_res_valid_in = pe_3_1_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_3_0_res_valid_in = pe_3_1_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_3_0_res_in = pe_3_1_res_q;  // generator/units/gram.ts:426
+  assign pe_3_0_res_in = pe_3_1_res_q;  // generator/units/gram.ts:429
 
-  assign pe_3_1_res_valid_in = pe_3_2_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_3_1_res_valid_in = pe_3_2_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_3_1_res_in = pe_3_2_res_q;  // generator/units/gram.ts:426
+  assign pe_3_1_res_in = pe_3_2_res_q;  // generator/units/gram.ts:429
 
-  assign pe_3_2_res_valid_in = pe_3_3_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_3_2_res_valid_in = pe_3_3_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_3_2_res_in = pe_3_3_res_q;  // generator/units/gram.ts:426
+  assign pe_3_2_res_in = pe_3_3_res_q;  // generator/units/gram.ts:429
 
-  assign pe_3_3_res_valid_in = pe_3_4_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_3_3_res_valid_in = pe_3_4_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_3_3_res_in = pe_3_4_res_q;  // generator/units/gram.ts:426
+  assign pe_3_3_res_in = pe_3_4_res_q;  // generator/units/gram.ts:429
 
-  assign pe_3_4_res_valid_in = pe_3_5_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_3_4_res_valid_in = pe_3_5_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_3_4_res_in = pe_3_5_res_q;  // generator/units/gram.ts:426
+  assign pe_3_4_res_in = pe_3_5_res_q;  // generator/units/gram.ts:429
 
-  assign pe_3_5_res_valid_in = pe_3_6_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_3_5_res_valid_in = pe_3_6_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_3_5_res_in = pe_3_6_res_q;  // generator/units/gram.ts:426
+  assign pe_3_5_res_in = pe_3_6_res_q;  // generator/units/gram.ts:429
 
-  assign pe_3_6_res_valid_in = pe_3_7_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_3_6_res_valid_in = pe_3_7_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_3_6_res_in = pe_3_7_res_q;  // generator/units/gram.ts:426
+  assign pe_3_6_res_in = pe_3_7_res_q;  // generator/units/gram.ts:429
 
-  assign pe_4_0_res_valid_in = pe_4_1_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_4_0_res_valid_in = pe_4_1_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_4_0_res_in = pe_4_1_res_q;  // generator/units/gram.ts:426
+  assign pe_4_0_res_in = pe_4_1_res_q;  // generator/units/gram.ts:429
 
-  assign pe_4_1_res_valid_in = pe_4_2_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_4_1_res_valid_in = pe_4_2_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_4_1_res_in = pe_4_2_res_q;  // generator/units/gram.ts:426
+  assign pe_4_1_res_in = pe_4_2_res_q;  // generator/units/gram.ts:429
 
-  assign pe_4_2_res_valid_in = pe_4_3_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_4_2_res_valid_in = pe_4_3_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_4_2_res_in = pe_4_3_res_q;  // generator/units/gram.ts:426
+  assign pe_4_2_res_in = pe_4_3_res_q;  // generator/units/gram.ts:429
 
-  assign pe_4_3_res_valid_in = pe_4_4_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_4_3_res_valid_in = pe_4_4_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_4_3_res_in = pe_4_4_res_q;  // generator/units/gram.ts:426
+  assign pe_4_3_res_in = pe_4_4_res_q;  // generator/units/gram.ts:429
 
-  assign pe_4_4_res_valid_in = pe_4_5_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_4_4_res_valid_in = pe_4_5_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_4_4_res_in = pe_4_5_res_q;  // generator/units/gram.ts:426
+  assign pe_4_4_res_in = pe_4_5_res_q;  // generator/units/gram.ts:429
 
-  assign pe_4_5_res_valid_in = pe_4_6_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_4_5_res_valid_in = pe_4_6_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_4_5_res_in = pe_4_6_res_q;  // generator/units/gram.ts:426
+  assign pe_4_5_res_in = pe_4_6_res_q;  // generator/units/gram.ts:429
 
-  assign pe_4_6_res_valid_in = pe_4_7_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_4_6_res_valid_in = pe_4_7_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_4_6_res_in = pe_4_7_res_q;  // generator/units/gram.ts:426
+  assign pe_4_6_res_in = pe_4_7_res_q;  // generator/units/gram.ts:429
 
-  assign pe_5_0_res_valid_in = pe_5_1_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_5_0_res_valid_in = pe_5_1_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_5_0_res_in = pe_5_1_res_q;  // generator/units/gram.ts:426
+  assign pe_5_0_res_in = pe_5_1_res_q;  // generator/units/gram.ts:429
 
-  assign pe_5_1_res_valid_in = pe_5_2_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_5_1_res_valid_in = pe_5_2_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_5_1_res_in = pe_5_2_res_q;  // generator/units/gram.ts:426
+  assign pe_5_1_res_in = pe_5_2_res_q;  // generator/units/gram.ts:429
 
-  assign pe_5_2_res_valid_in = pe_5_3_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_5_2_res_valid_in = pe_5_3_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_5_2_res_in = pe_5_3_res_q;  // generator/units/gram.ts:426
+  assign pe_5_2_res_in = pe_5_3_res_q;  // generator/units/gram.ts:429
 
-  assign pe_5_3_res_valid_in = pe_5_4_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_5_3_res_valid_in = pe_5_4_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_5_3_res_in = pe_5_4_res_q;  // generator/units/gram.ts:426
+  assign pe_5_3_res_in = pe_5_4_res_q;  // generator/units/gram.ts:429
 
-  assign pe_5_4_res_valid_in = pe_5_5_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_5_4_res_valid_in = pe_5_5_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_5_4_res_in = pe_5_5_res_q;  // generator/units/gram.ts:426
+  assign pe_5_4_res_in = pe_5_5_res_q;  // generator/units/gram.ts:429
 
-  assign pe_5_5_res_valid_in = pe_5_6_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_5_5_res_valid_in = pe_5_6_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_5_5_res_in = pe_5_6_res_q;  // generator/units/gram.ts:426
+  assign pe_5_5_res_in = pe_5_6_res_q;  // generator/units/gram.ts:429
 
-  assign pe_5_6_res_valid_in = pe_5_7_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_5_6_res_valid_in = pe_5_7_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_5_6_res_in = pe_5_7_res_q;  // generator/units/gram.ts:426
+  assign pe_5_6_res_in = pe_5_7_res_q;  // generator/units/gram.ts:429
 
-  assign pe_6_0_res_valid_in = pe_6_1_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_6_0_res_valid_in = pe_6_1_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_6_0_res_in = pe_6_1_res_q;  // generator/units/gram.ts:426
+  assign pe_6_0_res_in = pe_6_1_res_q;  // generator/units/gram.ts:429
 
-  assign pe_6_1_res_valid_in = pe_6_2_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_6_1_res_valid_in = pe_6_2_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_6_1_res_in = pe_6_2_res_q;  // generator/units/gram.ts:426
+  assign pe_6_1_res_in = pe_6_2_res_q;  // generator/units/gram.ts:429
 
-  assign pe_6_2_res_valid_in = pe_6_3_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_6_2_res_valid_in = pe_6_3_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_6_2_res_in = pe_6_3_res_q;  // generator/units/gram.ts:426
+  assign pe_6_2_res_in = pe_6_3_res_q;  // generator/units/gram.ts:429
 
-  assign pe_6_3_res_valid_in = pe_6_4_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_6_3_res_valid_in = pe_6_4_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_6_3_res_in = pe_6_4_res_q;  // generator/units/gram.ts:426
+  assign pe_6_3_res_in = pe_6_4_res_q;  // generator/units/gram.ts:429
 
-  assign pe_6_4_res_valid_in = pe_6_5_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_6_4_res_valid_in = pe_6_5_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_6_4_res_in = pe_6_5_res_q;  // generator/units/gram.ts:426
+  assign pe_6_4_res_in = pe_6_5_res_q;  // generator/units/gram.ts:429
 
-  assign pe_6_5_res_valid_in = pe_6_6_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_6_5_res_valid_in = pe_6_6_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_6_5_res_in = pe_6_6_res_q;  // generator/units/gram.ts:426
+  assign pe_6_5_res_in = pe_6_6_res_q;  // generator/units/gram.ts:429
 
-  assign pe_6_6_res_valid_in = pe_6_7_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_6_6_res_valid_in = pe_6_7_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_6_6_res_in = pe_6_7_res_q;  // generator/units/gram.ts:426
+  assign pe_6_6_res_in = pe_6_7_res_q;  // generator/units/gram.ts:429
 
-  assign pe_7_0_res_valid_in = pe_7_1_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_7_0_res_valid_in = pe_7_1_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_7_0_res_in = pe_7_1_res_q;  // generator/units/gram.ts:426
+  assign pe_7_0_res_in = pe_7_1_res_q;  // generator/units/gram.ts:429
 
-  assign pe_7_1_res_valid_in = pe_7_2_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_7_1_res_valid_in = pe_7_2_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_7_1_res_in = pe_7_2_res_q;  // generator/units/gram.ts:426
+  assign pe_7_1_res_in = pe_7_2_res_q;  // generator/units/gram.ts:429
 
-  assign pe_7_2_res_valid_in = pe_7_3_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_7_2_res_valid_in = pe_7_3_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_7_2_res_in = pe_7_3_res_q;  // generator/units/gram.ts:426
+  assign pe_7_2_res_in = pe_7_3_res_q;  // generator/units/gram.ts:429
 
-  assign pe_7_3_res_valid_in = pe_7_4_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_7_3_res_valid_in = pe_7_4_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_7_3_res_in = pe_7_4_res_q;  // generator/units/gram.ts:426
+  assign pe_7_3_res_in = pe_7_4_res_q;  // generator/units/gram.ts:429
 
-  assign pe_7_4_res_valid_in = pe_7_5_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_7_4_res_valid_in = pe_7_5_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_7_4_res_in = pe_7_5_res_q;  // generator/units/gram.ts:426
+  assign pe_7_4_res_in = pe_7_5_res_q;  // generator/units/gram.ts:429
 
-  assign pe_7_5_res_valid_in = pe_7_6_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_7_5_res_valid_in = pe_7_6_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_7_5_res_in = pe_7_6_res_q;  // generator/units/gram.ts:426
+  assign pe_7_5_res_in = pe_7_6_res_q;  // generator/units/gram.ts:429
 
-  assign pe_7_6_res_valid_in = pe_7_7_res_valid_q;  // generator/units/gram.ts:425
+  assign pe_7_6_res_valid_in = pe_7_7_res_valid_q;  // generator/units/gram.ts:428
 
-  assign pe_7_6_res_in = pe_7_7_res_q;  // generator/units/gram.ts:426
+  assign pe_7_6_res_in = pe_7_7_res_q;  // generator/units/gram.ts:429
 
-  fifo_w39_d16 u_row0_fifo (  // generator/units/gram.ts:242
+  fifo_w39_d16 u_row0_fifo (  // generator/units/gram.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_0_0_res_valid_q),
@@ -6180,9 +6692,9 @@ module gram (
     .count             (u_row0_fifo_count)
   );
 
-  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
+  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
 
-  fifo_w39_d16 u_row1_fifo (  // generator/units/gram.ts:242
+  fifo_w39_d16 u_row1_fifo (  // generator/units/gram.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_1_0_res_valid_q),
@@ -6194,9 +6706,9 @@ module gram (
     .count             (u_row1_fifo_count)
   );
 
-  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
+  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
 
-  fifo_w39_d16 u_row2_fifo (  // generator/units/gram.ts:242
+  fifo_w39_d16 u_row2_fifo (  // generator/units/gram.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_2_0_res_valid_q),
@@ -6208,9 +6720,9 @@ module gram (
     .count             (u_row2_fifo_count)
   );
 
-  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
+  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
 
-  fifo_w39_d16 u_row3_fifo (  // generator/units/gram.ts:242
+  fifo_w39_d16 u_row3_fifo (  // generator/units/gram.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_3_0_res_valid_q),
@@ -6222,9 +6734,9 @@ module gram (
     .count             (u_row3_fifo_count)
   );
 
-  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
+  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
 
-  fifo_w39_d16 u_row4_fifo (  // generator/units/gram.ts:242
+  fifo_w39_d16 u_row4_fifo (  // generator/units/gram.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_4_0_res_valid_q),
@@ -6236,9 +6748,9 @@ module gram (
     .count             (u_row4_fifo_count)
   );
 
-  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
+  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
 
-  fifo_w39_d16 u_row5_fifo (  // generator/units/gram.ts:242
+  fifo_w39_d16 u_row5_fifo (  // generator/units/gram.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_5_0_res_valid_q),
@@ -6250,9 +6762,9 @@ module gram (
     .count             (u_row5_fifo_count)
   );
 
-  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
+  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
 
-  fifo_w39_d16 u_row6_fifo (  // generator/units/gram.ts:242
+  fifo_w39_d16 u_row6_fifo (  // generator/units/gram.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_6_0_res_valid_q),
@@ -6264,9 +6776,9 @@ module gram (
     .count             (u_row6_fifo_count)
   );
 
-  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
+  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
 
-  fifo_w39_d16 u_row7_fifo (  // generator/units/gram.ts:242
+  fifo_w39_d16 u_row7_fifo (  // generator/units/gram.ts:245
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_7_0_res_valid_q),
@@ -6278,39 +6790,39 @@ module gram (
     .count             (u_row7_fifo_count)
   );
 
-  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:437
+  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
 
-  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:454
+  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:457
 
-  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:455
+  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:458
 
-  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:456
+  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:459
 
-  assign busy = busy_q;  // generator/units/gram.ts:457
+  assign busy = busy_q;  // generator/units/gram.ts:460
 
-  assign done = done_q;  // generator/units/gram.ts:458
+  assign done = done_q;  // generator/units/gram.ts:461
 
-  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[4]);  // generator/units/gram.ts:467
+  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[4]);  // generator/units/gram.ts:470
 
-  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];  // generator/units/gram.ts:468
+  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];  // generator/units/gram.ts:471
 
   assign _bit_col_r_last = u_desc_fifo_m_axis_out_tdata[1];
   assign _mul_col_r_last = _bit_col_r_last * 4'd8;
   assign _mux_col_r_last = ((_mul_col_r_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_r_last[4:0]);
-  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:475
+  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:478
 
   assign _bit_col_c_last = u_desc_fifo_m_axis_out_tdata[0];
   assign _mul_col_c_last = _bit_col_c_last * 4'd8;
   assign _mux_col_c_last = ((_mul_col_c_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_c_last[4:0]);
-  assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;  // generator/units/gram.ts:476
+  assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;  // generator/units/gram.ts:479
 
   assign _mul_col_p = _bit_col_r_last * 4'd8;
-  assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};  // generator/units/gram.ts:477
+  assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};  // generator/units/gram.ts:480
 
   assign _mul_col_q = _bit_col_c_last * 4'd8;
-  assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};  // generator/units/gram.ts:478
+  assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};  // generator/units/gram.ts:481
 
-  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:479
+  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:482
 
   always @* begin
     case (col_r_q)
@@ -6324,7 +6836,7 @@ module gram (
       default: _sel_col_row_valid = u_row7_fifo_m_axis_out_tvalid;
     endcase
   end
-  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:480
+  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:483
 
   always @* begin
     case (col_r_q)
@@ -6338,33 +6850,33 @@ module gram (
       default: _sel_col_row_data = u_row7_fifo_m_axis_out_tdata;
     endcase
   end
-  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:481
+  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:484
 
-  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:482
+  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:485
 
-  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:483
+  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:486
 
-  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:484
+  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:487
 
-  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:485
+  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:488
 
-  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:486
+  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:489
 
-  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:487
+  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:490
 
-  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:487
+  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:490
 
-  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:487
+  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:490
 
-  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:487
+  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:490
 
-  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:487
+  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:490
 
-  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:487
+  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:490
 
-  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:487
+  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:490
 
-  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:487
+  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:490
 
   assign _add_out_total_q = ((7'd0 + {6'd0, kinds[0]}) + {6'd0, kinds[1]}) + {6'd0, kinds[2]};
   assign _sub_out_total_q = {3'd0, count} - 7'd1;
@@ -6372,7 +6884,7 @@ module gram (
   assign _bits_out_total_q = _mul_out_total_q_2[13:1];
   assign _mux_out_total_q = (mode == 1'b1) ? _bits_out_total_q[6:0] : ({3'd0, count} - 7'd1);
   assign _mul_out_total_q = _add_out_total_q * _mux_out_total_q;
-  // seq: collector (generator/units/gram.ts:490)
+  // seq: collector (generator/units/gram.ts:493)
   always @(posedge clk) begin
     done_q <= 1'b0;
     if (go) begin

@@ -104,7 +104,6 @@ module output_layer (
   reg  signed [34:0] g_bias_q;
   reg  [15:0]        w_rd_0;
   wire signed [15:0] h_0;
-  wire signed [63:0] prod_0;
   reg  signed [34:0] g_0;
   reg  [31:0]        lfsr_0;
   wire               draw_w_0;
@@ -123,13 +122,9 @@ module output_layer (
   wire [15:0]        lfsr_next2_0_b;
   wire [31:0]        lfsr_next2_0;
   wire [15:0]        r_bias;
-  wire signed [16:0] w_upd_0_sum;
-  wire               w_upd_0_sat_hi;
-  wire               w_upd_0_sat_lo;
   wire               w_we_0;
   reg  [15:0]        w_rd_1;
   wire signed [15:0] h_1;
-  wire signed [63:0] prod_1;
   reg  signed [34:0] g_1;
   reg  [31:0]        lfsr_1;
   wire               draw_w_1;
@@ -140,13 +135,9 @@ module output_layer (
   wire [15:0]        lfsr_next_1_b;
   wire [31:0]        lfsr_next_1;
   wire [15:0]        r_1;
-  wire signed [16:0] w_upd_1_sum;
-  wire               w_upd_1_sat_hi;
-  wire               w_upd_1_sat_lo;
   wire               w_we_1;
   reg  [15:0]        w_rd_2;
   wire signed [15:0] h_2;
-  wire signed [63:0] prod_2;
   reg  signed [34:0] g_2;
   reg  [31:0]        lfsr_2;
   wire               draw_w_2;
@@ -157,13 +148,9 @@ module output_layer (
   wire [15:0]        lfsr_next_2_b;
   wire [31:0]        lfsr_next_2;
   wire [15:0]        r_2;
-  wire signed [16:0] w_upd_2_sum;
-  wire               w_upd_2_sat_hi;
-  wire               w_upd_2_sat_lo;
   wire               w_we_2;
   reg  [15:0]        w_rd_3;
   wire signed [15:0] h_3;
-  wire signed [63:0] prod_3;
   reg  signed [34:0] g_3;
   reg  [31:0]        lfsr_3;
   wire               draw_w_3;
@@ -174,13 +161,9 @@ module output_layer (
   wire [15:0]        lfsr_next_3_b;
   wire [31:0]        lfsr_next_3;
   wire [15:0]        r_3;
-  wire signed [16:0] w_upd_3_sum;
-  wire               w_upd_3_sat_hi;
-  wire               w_upd_3_sat_lo;
   wire               w_we_3;
   reg  [15:0]        w_rd_4;
   wire signed [15:0] h_4;
-  wire signed [63:0] prod_4;
   reg  signed [34:0] g_4;
   reg  [31:0]        lfsr_4;
   wire               draw_w_4;
@@ -191,13 +174,9 @@ module output_layer (
   wire [15:0]        lfsr_next_4_b;
   wire [31:0]        lfsr_next_4;
   wire [15:0]        r_4;
-  wire signed [16:0] w_upd_4_sum;
-  wire               w_upd_4_sat_hi;
-  wire               w_upd_4_sat_lo;
   wire               w_we_4;
   reg  [15:0]        w_rd_5;
   wire signed [15:0] h_5;
-  wire signed [63:0] prod_5;
   reg  signed [34:0] g_5;
   reg  [31:0]        lfsr_5;
   wire               draw_w_5;
@@ -208,13 +187,9 @@ module output_layer (
   wire [15:0]        lfsr_next_5_b;
   wire [31:0]        lfsr_next_5;
   wire [15:0]        r_5;
-  wire signed [16:0] w_upd_5_sum;
-  wire               w_upd_5_sat_hi;
-  wire               w_upd_5_sat_lo;
   wire               w_we_5;
   reg  [15:0]        w_rd_6;
   wire signed [15:0] h_6;
-  wire signed [63:0] prod_6;
   reg  signed [34:0] g_6;
   reg  [31:0]        lfsr_6;
   wire               draw_w_6;
@@ -225,13 +200,9 @@ module output_layer (
   wire [15:0]        lfsr_next_6_b;
   wire [31:0]        lfsr_next_6;
   wire [15:0]        r_6;
-  wire signed [16:0] w_upd_6_sum;
-  wire               w_upd_6_sat_hi;
-  wire               w_upd_6_sat_lo;
   wire               w_we_6;
   reg  [15:0]        w_rd_7;
   wire signed [15:0] h_7;
-  wire signed [63:0] prod_7;
   reg  signed [34:0] g_7;
   reg  [31:0]        lfsr_7;
   wire               draw_w_7;
@@ -242,13 +213,9 @@ module output_layer (
   wire [15:0]        lfsr_next_7_b;
   wire [31:0]        lfsr_next_7;
   wire [15:0]        r_7;
-  wire signed [16:0] w_upd_7_sum;
-  wire               w_upd_7_sat_hi;
-  wire               w_upd_7_sat_lo;
   wire               w_we_7;
   reg  [15:0]        w_rd_8;
   wire signed [15:0] h_8;
-  wire signed [63:0] prod_8;
   reg  signed [34:0] g_8;
   reg  [31:0]        lfsr_8;
   wire               draw_w_8;
@@ -259,13 +226,9 @@ module output_layer (
   wire [15:0]        lfsr_next_8_b;
   wire [31:0]        lfsr_next_8;
   wire [15:0]        r_8;
-  wire signed [16:0] w_upd_8_sum;
-  wire               w_upd_8_sat_hi;
-  wire               w_upd_8_sat_lo;
   wire               w_we_8;
   reg  [15:0]        w_rd_9;
   wire signed [15:0] h_9;
-  wire signed [63:0] prod_9;
   reg  signed [34:0] g_9;
   reg  [31:0]        lfsr_9;
   wire               draw_w_9;
@@ -276,13 +239,9 @@ module output_layer (
   wire [15:0]        lfsr_next_9_b;
   wire [31:0]        lfsr_next_9;
   wire [15:0]        r_9;
-  wire signed [16:0] w_upd_9_sum;
-  wire               w_upd_9_sat_hi;
-  wire               w_upd_9_sat_lo;
   wire               w_we_9;
   reg  [15:0]        w_rd_10;
   wire signed [15:0] h_10;
-  wire signed [63:0] prod_10;
   reg  signed [34:0] g_10;
   reg  [31:0]        lfsr_10;
   wire               draw_w_10;
@@ -293,13 +252,9 @@ module output_layer (
   wire [15:0]        lfsr_next_10_b;
   wire [31:0]        lfsr_next_10;
   wire [15:0]        r_10;
-  wire signed [16:0] w_upd_10_sum;
-  wire               w_upd_10_sat_hi;
-  wire               w_upd_10_sat_lo;
   wire               w_we_10;
   reg  [15:0]        w_rd_11;
   wire signed [15:0] h_11;
-  wire signed [63:0] prod_11;
   reg  signed [34:0] g_11;
   reg  [31:0]        lfsr_11;
   wire               draw_w_11;
@@ -310,13 +265,9 @@ module output_layer (
   wire [15:0]        lfsr_next_11_b;
   wire [31:0]        lfsr_next_11;
   wire [15:0]        r_11;
-  wire signed [16:0] w_upd_11_sum;
-  wire               w_upd_11_sat_hi;
-  wire               w_upd_11_sat_lo;
   wire               w_we_11;
   reg  [15:0]        w_rd_12;
   wire signed [15:0] h_12;
-  wire signed [63:0] prod_12;
   reg  signed [34:0] g_12;
   reg  [31:0]        lfsr_12;
   wire               draw_w_12;
@@ -327,13 +278,9 @@ module output_layer (
   wire [15:0]        lfsr_next_12_b;
   wire [31:0]        lfsr_next_12;
   wire [15:0]        r_12;
-  wire signed [16:0] w_upd_12_sum;
-  wire               w_upd_12_sat_hi;
-  wire               w_upd_12_sat_lo;
   wire               w_we_12;
   reg  [15:0]        w_rd_13;
   wire signed [15:0] h_13;
-  wire signed [63:0] prod_13;
   reg  signed [34:0] g_13;
   reg  [31:0]        lfsr_13;
   wire               draw_w_13;
@@ -344,13 +291,9 @@ module output_layer (
   wire [15:0]        lfsr_next_13_b;
   wire [31:0]        lfsr_next_13;
   wire [15:0]        r_13;
-  wire signed [16:0] w_upd_13_sum;
-  wire               w_upd_13_sat_hi;
-  wire               w_upd_13_sat_lo;
   wire               w_we_13;
   reg  [15:0]        w_rd_14;
   wire signed [15:0] h_14;
-  wire signed [63:0] prod_14;
   reg  signed [34:0] g_14;
   reg  [31:0]        lfsr_14;
   wire               draw_w_14;
@@ -361,13 +304,9 @@ module output_layer (
   wire [15:0]        lfsr_next_14_b;
   wire [31:0]        lfsr_next_14;
   wire [15:0]        r_14;
-  wire signed [16:0] w_upd_14_sum;
-  wire               w_upd_14_sat_hi;
-  wire               w_upd_14_sat_lo;
   wire               w_we_14;
   reg  [15:0]        w_rd_15;
   wire signed [15:0] h_15;
-  wire signed [63:0] prod_15;
   reg  signed [34:0] g_15;
   reg  [31:0]        lfsr_15;
   wire               draw_w_15;
@@ -378,13 +317,9 @@ module output_layer (
   wire [15:0]        lfsr_next_15_b;
   wire [31:0]        lfsr_next_15;
   wire [15:0]        r_15;
-  wire signed [16:0] w_upd_15_sum;
-  wire               w_upd_15_sat_hi;
-  wire               w_upd_15_sat_lo;
   wire               w_we_15;
   reg  [15:0]        w_rd_16;
   wire signed [15:0] h_16;
-  wire signed [63:0] prod_16;
   reg  signed [34:0] g_16;
   reg  [31:0]        lfsr_16;
   wire               draw_w_16;
@@ -395,13 +330,9 @@ module output_layer (
   wire [15:0]        lfsr_next_16_b;
   wire [31:0]        lfsr_next_16;
   wire [15:0]        r_16;
-  wire signed [16:0] w_upd_16_sum;
-  wire               w_upd_16_sat_hi;
-  wire               w_upd_16_sat_lo;
   wire               w_we_16;
   reg  [15:0]        w_rd_17;
   wire signed [15:0] h_17;
-  wire signed [63:0] prod_17;
   reg  signed [34:0] g_17;
   reg  [31:0]        lfsr_17;
   wire               draw_w_17;
@@ -412,13 +343,9 @@ module output_layer (
   wire [15:0]        lfsr_next_17_b;
   wire [31:0]        lfsr_next_17;
   wire [15:0]        r_17;
-  wire signed [16:0] w_upd_17_sum;
-  wire               w_upd_17_sat_hi;
-  wire               w_upd_17_sat_lo;
   wire               w_we_17;
   reg  [15:0]        w_rd_18;
   wire signed [15:0] h_18;
-  wire signed [63:0] prod_18;
   reg  signed [34:0] g_18;
   reg  [31:0]        lfsr_18;
   wire               draw_w_18;
@@ -429,13 +356,9 @@ module output_layer (
   wire [15:0]        lfsr_next_18_b;
   wire [31:0]        lfsr_next_18;
   wire [15:0]        r_18;
-  wire signed [16:0] w_upd_18_sum;
-  wire               w_upd_18_sat_hi;
-  wire               w_upd_18_sat_lo;
   wire               w_we_18;
   reg  [15:0]        w_rd_19;
   wire signed [15:0] h_19;
-  wire signed [63:0] prod_19;
   reg  signed [34:0] g_19;
   reg  [31:0]        lfsr_19;
   wire               draw_w_19;
@@ -446,13 +369,9 @@ module output_layer (
   wire [15:0]        lfsr_next_19_b;
   wire [31:0]        lfsr_next_19;
   wire [15:0]        r_19;
-  wire signed [16:0] w_upd_19_sum;
-  wire               w_upd_19_sat_hi;
-  wire               w_upd_19_sat_lo;
   wire               w_we_19;
   reg  [15:0]        w_rd_20;
   wire signed [15:0] h_20;
-  wire signed [63:0] prod_20;
   reg  signed [34:0] g_20;
   reg  [31:0]        lfsr_20;
   wire               draw_w_20;
@@ -463,13 +382,9 @@ module output_layer (
   wire [15:0]        lfsr_next_20_b;
   wire [31:0]        lfsr_next_20;
   wire [15:0]        r_20;
-  wire signed [16:0] w_upd_20_sum;
-  wire               w_upd_20_sat_hi;
-  wire               w_upd_20_sat_lo;
   wire               w_we_20;
   reg  [15:0]        w_rd_21;
   wire signed [15:0] h_21;
-  wire signed [63:0] prod_21;
   reg  signed [34:0] g_21;
   reg  [31:0]        lfsr_21;
   wire               draw_w_21;
@@ -480,13 +395,9 @@ module output_layer (
   wire [15:0]        lfsr_next_21_b;
   wire [31:0]        lfsr_next_21;
   wire [15:0]        r_21;
-  wire signed [16:0] w_upd_21_sum;
-  wire               w_upd_21_sat_hi;
-  wire               w_upd_21_sat_lo;
   wire               w_we_21;
   reg  [15:0]        w_rd_22;
   wire signed [15:0] h_22;
-  wire signed [63:0] prod_22;
   reg  signed [34:0] g_22;
   reg  [31:0]        lfsr_22;
   wire               draw_w_22;
@@ -497,13 +408,9 @@ module output_layer (
   wire [15:0]        lfsr_next_22_b;
   wire [31:0]        lfsr_next_22;
   wire [15:0]        r_22;
-  wire signed [16:0] w_upd_22_sum;
-  wire               w_upd_22_sat_hi;
-  wire               w_upd_22_sat_lo;
   wire               w_we_22;
   reg  [15:0]        w_rd_23;
   wire signed [15:0] h_23;
-  wire signed [63:0] prod_23;
   reg  signed [34:0] g_23;
   reg  [31:0]        lfsr_23;
   wire               draw_w_23;
@@ -514,13 +421,9 @@ module output_layer (
   wire [15:0]        lfsr_next_23_b;
   wire [31:0]        lfsr_next_23;
   wire [15:0]        r_23;
-  wire signed [16:0] w_upd_23_sum;
-  wire               w_upd_23_sat_hi;
-  wire               w_upd_23_sat_lo;
   wire               w_we_23;
   reg  [15:0]        w_rd_24;
   wire signed [15:0] h_24;
-  wire signed [63:0] prod_24;
   reg  signed [34:0] g_24;
   reg  [31:0]        lfsr_24;
   wire               draw_w_24;
@@ -531,13 +434,9 @@ module output_layer (
   wire [15:0]        lfsr_next_24_b;
   wire [31:0]        lfsr_next_24;
   wire [15:0]        r_24;
-  wire signed [16:0] w_upd_24_sum;
-  wire               w_upd_24_sat_hi;
-  wire               w_upd_24_sat_lo;
   wire               w_we_24;
   reg  [15:0]        w_rd_25;
   wire signed [15:0] h_25;
-  wire signed [63:0] prod_25;
   reg  signed [34:0] g_25;
   reg  [31:0]        lfsr_25;
   wire               draw_w_25;
@@ -548,13 +447,9 @@ module output_layer (
   wire [15:0]        lfsr_next_25_b;
   wire [31:0]        lfsr_next_25;
   wire [15:0]        r_25;
-  wire signed [16:0] w_upd_25_sum;
-  wire               w_upd_25_sat_hi;
-  wire               w_upd_25_sat_lo;
   wire               w_we_25;
   reg  [15:0]        w_rd_26;
   wire signed [15:0] h_26;
-  wire signed [63:0] prod_26;
   reg  signed [34:0] g_26;
   reg  [31:0]        lfsr_26;
   wire               draw_w_26;
@@ -565,13 +460,9 @@ module output_layer (
   wire [15:0]        lfsr_next_26_b;
   wire [31:0]        lfsr_next_26;
   wire [15:0]        r_26;
-  wire signed [16:0] w_upd_26_sum;
-  wire               w_upd_26_sat_hi;
-  wire               w_upd_26_sat_lo;
   wire               w_we_26;
   reg  [15:0]        w_rd_27;
   wire signed [15:0] h_27;
-  wire signed [63:0] prod_27;
   reg  signed [34:0] g_27;
   reg  [31:0]        lfsr_27;
   wire               draw_w_27;
@@ -582,13 +473,9 @@ module output_layer (
   wire [15:0]        lfsr_next_27_b;
   wire [31:0]        lfsr_next_27;
   wire [15:0]        r_27;
-  wire signed [16:0] w_upd_27_sum;
-  wire               w_upd_27_sat_hi;
-  wire               w_upd_27_sat_lo;
   wire               w_we_27;
   reg  [15:0]        w_rd_28;
   wire signed [15:0] h_28;
-  wire signed [63:0] prod_28;
   reg  signed [34:0] g_28;
   reg  [31:0]        lfsr_28;
   wire               draw_w_28;
@@ -599,13 +486,9 @@ module output_layer (
   wire [15:0]        lfsr_next_28_b;
   wire [31:0]        lfsr_next_28;
   wire [15:0]        r_28;
-  wire signed [16:0] w_upd_28_sum;
-  wire               w_upd_28_sat_hi;
-  wire               w_upd_28_sat_lo;
   wire               w_we_28;
   reg  [15:0]        w_rd_29;
   wire signed [15:0] h_29;
-  wire signed [63:0] prod_29;
   reg  signed [34:0] g_29;
   reg  [31:0]        lfsr_29;
   wire               draw_w_29;
@@ -616,13 +499,9 @@ module output_layer (
   wire [15:0]        lfsr_next_29_b;
   wire [31:0]        lfsr_next_29;
   wire [15:0]        r_29;
-  wire signed [16:0] w_upd_29_sum;
-  wire               w_upd_29_sat_hi;
-  wire               w_upd_29_sat_lo;
   wire               w_we_29;
   reg  [15:0]        w_rd_30;
   wire signed [15:0] h_30;
-  wire signed [63:0] prod_30;
   reg  signed [34:0] g_30;
   reg  [31:0]        lfsr_30;
   wire               draw_w_30;
@@ -633,13 +512,9 @@ module output_layer (
   wire [15:0]        lfsr_next_30_b;
   wire [31:0]        lfsr_next_30;
   wire [15:0]        r_30;
-  wire signed [16:0] w_upd_30_sum;
-  wire               w_upd_30_sat_hi;
-  wire               w_upd_30_sat_lo;
   wire               w_we_30;
   reg  [15:0]        w_rd_31;
   wire signed [15:0] h_31;
-  wire signed [63:0] prod_31;
   reg  signed [34:0] g_31;
   reg  [31:0]        lfsr_31;
   wire               draw_w_31;
@@ -650,13 +525,9 @@ module output_layer (
   wire [15:0]        lfsr_next_31_b;
   wire [31:0]        lfsr_next_31;
   wire [15:0]        r_31;
-  wire signed [16:0] w_upd_31_sum;
-  wire               w_upd_31_sat_hi;
-  wire               w_upd_31_sat_lo;
   wire               w_we_31;
   reg  [15:0]        w_rd_32;
   wire signed [15:0] h_32;
-  wire signed [63:0] prod_32;
   reg  signed [34:0] g_32;
   reg  [31:0]        lfsr_32;
   wire               draw_w_32;
@@ -667,13 +538,9 @@ module output_layer (
   wire [15:0]        lfsr_next_32_b;
   wire [31:0]        lfsr_next_32;
   wire [15:0]        r_32;
-  wire signed [16:0] w_upd_32_sum;
-  wire               w_upd_32_sat_hi;
-  wire               w_upd_32_sat_lo;
   wire               w_we_32;
   reg  [15:0]        w_rd_33;
   wire signed [15:0] h_33;
-  wire signed [63:0] prod_33;
   reg  signed [34:0] g_33;
   reg  [31:0]        lfsr_33;
   wire               draw_w_33;
@@ -684,13 +551,9 @@ module output_layer (
   wire [15:0]        lfsr_next_33_b;
   wire [31:0]        lfsr_next_33;
   wire [15:0]        r_33;
-  wire signed [16:0] w_upd_33_sum;
-  wire               w_upd_33_sat_hi;
-  wire               w_upd_33_sat_lo;
   wire               w_we_33;
   reg  [15:0]        w_rd_34;
   wire signed [15:0] h_34;
-  wire signed [63:0] prod_34;
   reg  signed [34:0] g_34;
   reg  [31:0]        lfsr_34;
   wire               draw_w_34;
@@ -701,13 +564,9 @@ module output_layer (
   wire [15:0]        lfsr_next_34_b;
   wire [31:0]        lfsr_next_34;
   wire [15:0]        r_34;
-  wire signed [16:0] w_upd_34_sum;
-  wire               w_upd_34_sat_hi;
-  wire               w_upd_34_sat_lo;
   wire               w_we_34;
   reg  [15:0]        w_rd_35;
   wire signed [15:0] h_35;
-  wire signed [63:0] prod_35;
   reg  signed [34:0] g_35;
   reg  [31:0]        lfsr_35;
   wire               draw_w_35;
@@ -718,13 +577,9 @@ module output_layer (
   wire [15:0]        lfsr_next_35_b;
   wire [31:0]        lfsr_next_35;
   wire [15:0]        r_35;
-  wire signed [16:0] w_upd_35_sum;
-  wire               w_upd_35_sat_hi;
-  wire               w_upd_35_sat_lo;
   wire               w_we_35;
   reg  [15:0]        w_rd_36;
   wire signed [15:0] h_36;
-  wire signed [63:0] prod_36;
   reg  signed [34:0] g_36;
   reg  [31:0]        lfsr_36;
   wire               draw_w_36;
@@ -735,13 +590,9 @@ module output_layer (
   wire [15:0]        lfsr_next_36_b;
   wire [31:0]        lfsr_next_36;
   wire [15:0]        r_36;
-  wire signed [16:0] w_upd_36_sum;
-  wire               w_upd_36_sat_hi;
-  wire               w_upd_36_sat_lo;
   wire               w_we_36;
   reg  [15:0]        w_rd_37;
   wire signed [15:0] h_37;
-  wire signed [63:0] prod_37;
   reg  signed [34:0] g_37;
   reg  [31:0]        lfsr_37;
   wire               draw_w_37;
@@ -752,13 +603,9 @@ module output_layer (
   wire [15:0]        lfsr_next_37_b;
   wire [31:0]        lfsr_next_37;
   wire [15:0]        r_37;
-  wire signed [16:0] w_upd_37_sum;
-  wire               w_upd_37_sat_hi;
-  wire               w_upd_37_sat_lo;
   wire               w_we_37;
   reg  [15:0]        w_rd_38;
   wire signed [15:0] h_38;
-  wire signed [63:0] prod_38;
   reg  signed [34:0] g_38;
   reg  [31:0]        lfsr_38;
   wire               draw_w_38;
@@ -769,13 +616,9 @@ module output_layer (
   wire [15:0]        lfsr_next_38_b;
   wire [31:0]        lfsr_next_38;
   wire [15:0]        r_38;
-  wire signed [16:0] w_upd_38_sum;
-  wire               w_upd_38_sat_hi;
-  wire               w_upd_38_sat_lo;
   wire               w_we_38;
   reg  [15:0]        w_rd_39;
   wire signed [15:0] h_39;
-  wire signed [63:0] prod_39;
   reg  signed [34:0] g_39;
   reg  [31:0]        lfsr_39;
   wire               draw_w_39;
@@ -786,13 +629,9 @@ module output_layer (
   wire [15:0]        lfsr_next_39_b;
   wire [31:0]        lfsr_next_39;
   wire [15:0]        r_39;
-  wire signed [16:0] w_upd_39_sum;
-  wire               w_upd_39_sat_hi;
-  wire               w_upd_39_sat_lo;
   wire               w_we_39;
   reg  [15:0]        w_rd_40;
   wire signed [15:0] h_40;
-  wire signed [63:0] prod_40;
   reg  signed [34:0] g_40;
   reg  [31:0]        lfsr_40;
   wire               draw_w_40;
@@ -803,13 +642,9 @@ module output_layer (
   wire [15:0]        lfsr_next_40_b;
   wire [31:0]        lfsr_next_40;
   wire [15:0]        r_40;
-  wire signed [16:0] w_upd_40_sum;
-  wire               w_upd_40_sat_hi;
-  wire               w_upd_40_sat_lo;
   wire               w_we_40;
   reg  [15:0]        w_rd_41;
   wire signed [15:0] h_41;
-  wire signed [63:0] prod_41;
   reg  signed [34:0] g_41;
   reg  [31:0]        lfsr_41;
   wire               draw_w_41;
@@ -820,13 +655,9 @@ module output_layer (
   wire [15:0]        lfsr_next_41_b;
   wire [31:0]        lfsr_next_41;
   wire [15:0]        r_41;
-  wire signed [16:0] w_upd_41_sum;
-  wire               w_upd_41_sat_hi;
-  wire               w_upd_41_sat_lo;
   wire               w_we_41;
   reg  [15:0]        w_rd_42;
   wire signed [15:0] h_42;
-  wire signed [63:0] prod_42;
   reg  signed [34:0] g_42;
   reg  [31:0]        lfsr_42;
   wire               draw_w_42;
@@ -837,13 +668,9 @@ module output_layer (
   wire [15:0]        lfsr_next_42_b;
   wire [31:0]        lfsr_next_42;
   wire [15:0]        r_42;
-  wire signed [16:0] w_upd_42_sum;
-  wire               w_upd_42_sat_hi;
-  wire               w_upd_42_sat_lo;
   wire               w_we_42;
   reg  [15:0]        w_rd_43;
   wire signed [15:0] h_43;
-  wire signed [63:0] prod_43;
   reg  signed [34:0] g_43;
   reg  [31:0]        lfsr_43;
   wire               draw_w_43;
@@ -854,13 +681,9 @@ module output_layer (
   wire [15:0]        lfsr_next_43_b;
   wire [31:0]        lfsr_next_43;
   wire [15:0]        r_43;
-  wire signed [16:0] w_upd_43_sum;
-  wire               w_upd_43_sat_hi;
-  wire               w_upd_43_sat_lo;
   wire               w_we_43;
   reg  [15:0]        w_rd_44;
   wire signed [15:0] h_44;
-  wire signed [63:0] prod_44;
   reg  signed [34:0] g_44;
   reg  [31:0]        lfsr_44;
   wire               draw_w_44;
@@ -871,13 +694,9 @@ module output_layer (
   wire [15:0]        lfsr_next_44_b;
   wire [31:0]        lfsr_next_44;
   wire [15:0]        r_44;
-  wire signed [16:0] w_upd_44_sum;
-  wire               w_upd_44_sat_hi;
-  wire               w_upd_44_sat_lo;
   wire               w_we_44;
   reg  [15:0]        w_rd_45;
   wire signed [15:0] h_45;
-  wire signed [63:0] prod_45;
   reg  signed [34:0] g_45;
   reg  [31:0]        lfsr_45;
   wire               draw_w_45;
@@ -888,13 +707,9 @@ module output_layer (
   wire [15:0]        lfsr_next_45_b;
   wire [31:0]        lfsr_next_45;
   wire [15:0]        r_45;
-  wire signed [16:0] w_upd_45_sum;
-  wire               w_upd_45_sat_hi;
-  wire               w_upd_45_sat_lo;
   wire               w_we_45;
   reg  [15:0]        w_rd_46;
   wire signed [15:0] h_46;
-  wire signed [63:0] prod_46;
   reg  signed [34:0] g_46;
   reg  [31:0]        lfsr_46;
   wire               draw_w_46;
@@ -905,13 +720,9 @@ module output_layer (
   wire [15:0]        lfsr_next_46_b;
   wire [31:0]        lfsr_next_46;
   wire [15:0]        r_46;
-  wire signed [16:0] w_upd_46_sum;
-  wire               w_upd_46_sat_hi;
-  wire               w_upd_46_sat_lo;
   wire               w_we_46;
   reg  [15:0]        w_rd_47;
   wire signed [15:0] h_47;
-  wire signed [63:0] prod_47;
   reg  signed [34:0] g_47;
   reg  [31:0]        lfsr_47;
   wire               draw_w_47;
@@ -922,13 +733,9 @@ module output_layer (
   wire [15:0]        lfsr_next_47_b;
   wire [31:0]        lfsr_next_47;
   wire [15:0]        r_47;
-  wire signed [16:0] w_upd_47_sum;
-  wire               w_upd_47_sat_hi;
-  wire               w_upd_47_sat_lo;
   wire               w_we_47;
   reg  [15:0]        w_rd_48;
   wire signed [15:0] h_48;
-  wire signed [63:0] prod_48;
   reg  signed [34:0] g_48;
   reg  [31:0]        lfsr_48;
   wire               draw_w_48;
@@ -939,13 +746,9 @@ module output_layer (
   wire [15:0]        lfsr_next_48_b;
   wire [31:0]        lfsr_next_48;
   wire [15:0]        r_48;
-  wire signed [16:0] w_upd_48_sum;
-  wire               w_upd_48_sat_hi;
-  wire               w_upd_48_sat_lo;
   wire               w_we_48;
   reg  [15:0]        w_rd_49;
   wire signed [15:0] h_49;
-  wire signed [63:0] prod_49;
   reg  signed [34:0] g_49;
   reg  [31:0]        lfsr_49;
   wire               draw_w_49;
@@ -956,13 +759,9 @@ module output_layer (
   wire [15:0]        lfsr_next_49_b;
   wire [31:0]        lfsr_next_49;
   wire [15:0]        r_49;
-  wire signed [16:0] w_upd_49_sum;
-  wire               w_upd_49_sat_hi;
-  wire               w_upd_49_sat_lo;
   wire               w_we_49;
   reg  [15:0]        w_rd_50;
   wire signed [15:0] h_50;
-  wire signed [63:0] prod_50;
   reg  signed [34:0] g_50;
   reg  [31:0]        lfsr_50;
   wire               draw_w_50;
@@ -973,13 +772,9 @@ module output_layer (
   wire [15:0]        lfsr_next_50_b;
   wire [31:0]        lfsr_next_50;
   wire [15:0]        r_50;
-  wire signed [16:0] w_upd_50_sum;
-  wire               w_upd_50_sat_hi;
-  wire               w_upd_50_sat_lo;
   wire               w_we_50;
   reg  [15:0]        w_rd_51;
   wire signed [15:0] h_51;
-  wire signed [63:0] prod_51;
   reg  signed [34:0] g_51;
   reg  [31:0]        lfsr_51;
   wire               draw_w_51;
@@ -990,13 +785,9 @@ module output_layer (
   wire [15:0]        lfsr_next_51_b;
   wire [31:0]        lfsr_next_51;
   wire [15:0]        r_51;
-  wire signed [16:0] w_upd_51_sum;
-  wire               w_upd_51_sat_hi;
-  wire               w_upd_51_sat_lo;
   wire               w_we_51;
   reg  [15:0]        w_rd_52;
   wire signed [15:0] h_52;
-  wire signed [63:0] prod_52;
   reg  signed [34:0] g_52;
   reg  [31:0]        lfsr_52;
   wire               draw_w_52;
@@ -1007,13 +798,9 @@ module output_layer (
   wire [15:0]        lfsr_next_52_b;
   wire [31:0]        lfsr_next_52;
   wire [15:0]        r_52;
-  wire signed [16:0] w_upd_52_sum;
-  wire               w_upd_52_sat_hi;
-  wire               w_upd_52_sat_lo;
   wire               w_we_52;
   reg  [15:0]        w_rd_53;
   wire signed [15:0] h_53;
-  wire signed [63:0] prod_53;
   reg  signed [34:0] g_53;
   reg  [31:0]        lfsr_53;
   wire               draw_w_53;
@@ -1024,13 +811,9 @@ module output_layer (
   wire [15:0]        lfsr_next_53_b;
   wire [31:0]        lfsr_next_53;
   wire [15:0]        r_53;
-  wire signed [16:0] w_upd_53_sum;
-  wire               w_upd_53_sat_hi;
-  wire               w_upd_53_sat_lo;
   wire               w_we_53;
   reg  [15:0]        w_rd_54;
   wire signed [15:0] h_54;
-  wire signed [63:0] prod_54;
   reg  signed [34:0] g_54;
   reg  [31:0]        lfsr_54;
   wire               draw_w_54;
@@ -1041,13 +824,9 @@ module output_layer (
   wire [15:0]        lfsr_next_54_b;
   wire [31:0]        lfsr_next_54;
   wire [15:0]        r_54;
-  wire signed [16:0] w_upd_54_sum;
-  wire               w_upd_54_sat_hi;
-  wire               w_upd_54_sat_lo;
   wire               w_we_54;
   reg  [15:0]        w_rd_55;
   wire signed [15:0] h_55;
-  wire signed [63:0] prod_55;
   reg  signed [34:0] g_55;
   reg  [31:0]        lfsr_55;
   wire               draw_w_55;
@@ -1058,13 +837,9 @@ module output_layer (
   wire [15:0]        lfsr_next_55_b;
   wire [31:0]        lfsr_next_55;
   wire [15:0]        r_55;
-  wire signed [16:0] w_upd_55_sum;
-  wire               w_upd_55_sat_hi;
-  wire               w_upd_55_sat_lo;
   wire               w_we_55;
   reg  [15:0]        w_rd_56;
   wire signed [15:0] h_56;
-  wire signed [63:0] prod_56;
   reg  signed [34:0] g_56;
   reg  [31:0]        lfsr_56;
   wire               draw_w_56;
@@ -1075,13 +850,9 @@ module output_layer (
   wire [15:0]        lfsr_next_56_b;
   wire [31:0]        lfsr_next_56;
   wire [15:0]        r_56;
-  wire signed [16:0] w_upd_56_sum;
-  wire               w_upd_56_sat_hi;
-  wire               w_upd_56_sat_lo;
   wire               w_we_56;
   reg  [15:0]        w_rd_57;
   wire signed [15:0] h_57;
-  wire signed [63:0] prod_57;
   reg  signed [34:0] g_57;
   reg  [31:0]        lfsr_57;
   wire               draw_w_57;
@@ -1092,13 +863,9 @@ module output_layer (
   wire [15:0]        lfsr_next_57_b;
   wire [31:0]        lfsr_next_57;
   wire [15:0]        r_57;
-  wire signed [16:0] w_upd_57_sum;
-  wire               w_upd_57_sat_hi;
-  wire               w_upd_57_sat_lo;
   wire               w_we_57;
   reg  [15:0]        w_rd_58;
   wire signed [15:0] h_58;
-  wire signed [63:0] prod_58;
   reg  signed [34:0] g_58;
   reg  [31:0]        lfsr_58;
   wire               draw_w_58;
@@ -1109,13 +876,9 @@ module output_layer (
   wire [15:0]        lfsr_next_58_b;
   wire [31:0]        lfsr_next_58;
   wire [15:0]        r_58;
-  wire signed [16:0] w_upd_58_sum;
-  wire               w_upd_58_sat_hi;
-  wire               w_upd_58_sat_lo;
   wire               w_we_58;
   reg  [15:0]        w_rd_59;
   wire signed [15:0] h_59;
-  wire signed [63:0] prod_59;
   reg  signed [34:0] g_59;
   reg  [31:0]        lfsr_59;
   wire               draw_w_59;
@@ -1126,13 +889,9 @@ module output_layer (
   wire [15:0]        lfsr_next_59_b;
   wire [31:0]        lfsr_next_59;
   wire [15:0]        r_59;
-  wire signed [16:0] w_upd_59_sum;
-  wire               w_upd_59_sat_hi;
-  wire               w_upd_59_sat_lo;
   wire               w_we_59;
   reg  [15:0]        w_rd_60;
   wire signed [15:0] h_60;
-  wire signed [63:0] prod_60;
   reg  signed [34:0] g_60;
   reg  [31:0]        lfsr_60;
   wire               draw_w_60;
@@ -1143,13 +902,9 @@ module output_layer (
   wire [15:0]        lfsr_next_60_b;
   wire [31:0]        lfsr_next_60;
   wire [15:0]        r_60;
-  wire signed [16:0] w_upd_60_sum;
-  wire               w_upd_60_sat_hi;
-  wire               w_upd_60_sat_lo;
   wire               w_we_60;
   reg  [15:0]        w_rd_61;
   wire signed [15:0] h_61;
-  wire signed [63:0] prod_61;
   reg  signed [34:0] g_61;
   reg  [31:0]        lfsr_61;
   wire               draw_w_61;
@@ -1160,13 +915,9 @@ module output_layer (
   wire [15:0]        lfsr_next_61_b;
   wire [31:0]        lfsr_next_61;
   wire [15:0]        r_61;
-  wire signed [16:0] w_upd_61_sum;
-  wire               w_upd_61_sat_hi;
-  wire               w_upd_61_sat_lo;
   wire               w_we_61;
   reg  [15:0]        w_rd_62;
   wire signed [15:0] h_62;
-  wire signed [63:0] prod_62;
   reg  signed [34:0] g_62;
   reg  [31:0]        lfsr_62;
   wire               draw_w_62;
@@ -1177,13 +928,9 @@ module output_layer (
   wire [15:0]        lfsr_next_62_b;
   wire [31:0]        lfsr_next_62;
   wire [15:0]        r_62;
-  wire signed [16:0] w_upd_62_sum;
-  wire               w_upd_62_sat_hi;
-  wire               w_upd_62_sat_lo;
   wire               w_we_62;
   reg  [15:0]        w_rd_63;
   wire signed [15:0] h_63;
-  wire signed [63:0] prod_63;
   reg  signed [34:0] g_63;
   reg  [31:0]        lfsr_63;
   wire               draw_w_63;
@@ -1194,15 +941,8 @@ module output_layer (
   wire [15:0]        lfsr_next_63_b;
   wire [31:0]        lfsr_next_63;
   wire [15:0]        r_63;
-  wire signed [16:0] w_upd_63_sum;
-  wire               w_upd_63_sat_hi;
-  wire               w_upd_63_sat_lo;
   wire               w_we_63;
-  wire signed [25:0] b_upd_sum;
-  wire               b_upd_sat_hi;
-  wire               b_upd_sat_lo;
   wire               b_we;
-  wire signed [63:0] logit_sum;
   reg  signed [38:0] sum_q;
   wire               a2;
   wire signed [38:0] acc_new;
@@ -1313,6 +1053,18 @@ module output_layer (
   reg  [16:0]        r_mem [0:7];
   wire [4:0]         _mul_w_addr;
   wire [3:0]         _mul_h_addr;
+  wire [35:0]        _neg_bias_mem_wdata;
+  wire [13:0]        _ext_bias_mem_wdata;
+  wire [37:0]        _add_bias_mem_wdata_2;
+  wire [24:0]        _bits_bias_mem_wdata;
+  wire [25:0]        _add_bias_mem_wdata;
+  wire [13:0]        _ext_bias_mem_wdata_2;
+  wire [37:0]        _add_bias_mem_wdata_4;
+  wire [24:0]        _bits_bias_mem_wdata_2;
+  wire [25:0]        _add_bias_mem_wdata_3;
+  wire [13:0]        _ext_bias_mem_wdata_3;
+  wire [37:0]        _add_bias_mem_wdata_5;
+  wire [24:0]        _bits_bias_mem_wdata_3;
   wire [10:0]        _mul_err_mem_waddr;
   wire [17:0]        _ext_err_mem_wdata;
   wire [17:0]        _mux_err_mem_wdata_2;
@@ -1320,459 +1072,1415 @@ module output_layer (
   wire [19:0]        _add_err_mem_wdata;
   wire [18:0]        _mux_err_mem_wdata;
   wire [10:0]        _mul_err_rd_addr;
-  wire [15:0]        _mux_prod_0;
-  wire [35:0]        _neg_w_upd_0_sum;
-  wire [36:0]        _ext_w_upd_0_sum;
-  wire [29:0]        _bits_w_upd_0_sum_2;
-  wire [16:0]        _ext_w_upd_0_sum_2;
-  wire [30:0]        _add_w_upd_0_sum;
-  wire [14:0]        _bits_w_upd_0_sum;
-  wire [15:0]        _mux_prod_1;
-  wire [35:0]        _neg_w_upd_1_sum;
-  wire [36:0]        _ext_w_upd_1_sum;
-  wire [29:0]        _bits_w_upd_1_sum_2;
-  wire [16:0]        _ext_w_upd_1_sum_2;
-  wire [30:0]        _add_w_upd_1_sum;
-  wire [14:0]        _bits_w_upd_1_sum;
-  wire [15:0]        _mux_prod_2;
-  wire [35:0]        _neg_w_upd_2_sum;
-  wire [36:0]        _ext_w_upd_2_sum;
-  wire [29:0]        _bits_w_upd_2_sum_2;
-  wire [16:0]        _ext_w_upd_2_sum_2;
-  wire [30:0]        _add_w_upd_2_sum;
-  wire [14:0]        _bits_w_upd_2_sum;
-  wire [15:0]        _mux_prod_3;
-  wire [35:0]        _neg_w_upd_3_sum;
-  wire [36:0]        _ext_w_upd_3_sum;
-  wire [29:0]        _bits_w_upd_3_sum_2;
-  wire [16:0]        _ext_w_upd_3_sum_2;
-  wire [30:0]        _add_w_upd_3_sum;
-  wire [14:0]        _bits_w_upd_3_sum;
-  wire [15:0]        _mux_prod_4;
-  wire [35:0]        _neg_w_upd_4_sum;
-  wire [36:0]        _ext_w_upd_4_sum;
-  wire [29:0]        _bits_w_upd_4_sum_2;
-  wire [16:0]        _ext_w_upd_4_sum_2;
-  wire [30:0]        _add_w_upd_4_sum;
-  wire [14:0]        _bits_w_upd_4_sum;
-  wire [15:0]        _mux_prod_5;
-  wire [35:0]        _neg_w_upd_5_sum;
-  wire [36:0]        _ext_w_upd_5_sum;
-  wire [29:0]        _bits_w_upd_5_sum_2;
-  wire [16:0]        _ext_w_upd_5_sum_2;
-  wire [30:0]        _add_w_upd_5_sum;
-  wire [14:0]        _bits_w_upd_5_sum;
-  wire [15:0]        _mux_prod_6;
-  wire [35:0]        _neg_w_upd_6_sum;
-  wire [36:0]        _ext_w_upd_6_sum;
-  wire [29:0]        _bits_w_upd_6_sum_2;
-  wire [16:0]        _ext_w_upd_6_sum_2;
-  wire [30:0]        _add_w_upd_6_sum;
-  wire [14:0]        _bits_w_upd_6_sum;
-  wire [15:0]        _mux_prod_7;
-  wire [35:0]        _neg_w_upd_7_sum;
-  wire [36:0]        _ext_w_upd_7_sum;
-  wire [29:0]        _bits_w_upd_7_sum_2;
-  wire [16:0]        _ext_w_upd_7_sum_2;
-  wire [30:0]        _add_w_upd_7_sum;
-  wire [14:0]        _bits_w_upd_7_sum;
-  wire [15:0]        _mux_prod_8;
-  wire [35:0]        _neg_w_upd_8_sum;
-  wire [36:0]        _ext_w_upd_8_sum;
-  wire [29:0]        _bits_w_upd_8_sum_2;
-  wire [16:0]        _ext_w_upd_8_sum_2;
-  wire [30:0]        _add_w_upd_8_sum;
-  wire [14:0]        _bits_w_upd_8_sum;
-  wire [15:0]        _mux_prod_9;
-  wire [35:0]        _neg_w_upd_9_sum;
-  wire [36:0]        _ext_w_upd_9_sum;
-  wire [29:0]        _bits_w_upd_9_sum_2;
-  wire [16:0]        _ext_w_upd_9_sum_2;
-  wire [30:0]        _add_w_upd_9_sum;
-  wire [14:0]        _bits_w_upd_9_sum;
-  wire [15:0]        _mux_prod_10;
-  wire [35:0]        _neg_w_upd_10_sum;
-  wire [36:0]        _ext_w_upd_10_sum;
-  wire [29:0]        _bits_w_upd_10_sum_2;
-  wire [16:0]        _ext_w_upd_10_sum_2;
-  wire [30:0]        _add_w_upd_10_sum;
-  wire [14:0]        _bits_w_upd_10_sum;
-  wire [15:0]        _mux_prod_11;
-  wire [35:0]        _neg_w_upd_11_sum;
-  wire [36:0]        _ext_w_upd_11_sum;
-  wire [29:0]        _bits_w_upd_11_sum_2;
-  wire [16:0]        _ext_w_upd_11_sum_2;
-  wire [30:0]        _add_w_upd_11_sum;
-  wire [14:0]        _bits_w_upd_11_sum;
-  wire [15:0]        _mux_prod_12;
-  wire [35:0]        _neg_w_upd_12_sum;
-  wire [36:0]        _ext_w_upd_12_sum;
-  wire [29:0]        _bits_w_upd_12_sum_2;
-  wire [16:0]        _ext_w_upd_12_sum_2;
-  wire [30:0]        _add_w_upd_12_sum;
-  wire [14:0]        _bits_w_upd_12_sum;
-  wire [15:0]        _mux_prod_13;
-  wire [35:0]        _neg_w_upd_13_sum;
-  wire [36:0]        _ext_w_upd_13_sum;
-  wire [29:0]        _bits_w_upd_13_sum_2;
-  wire [16:0]        _ext_w_upd_13_sum_2;
-  wire [30:0]        _add_w_upd_13_sum;
-  wire [14:0]        _bits_w_upd_13_sum;
-  wire [15:0]        _mux_prod_14;
-  wire [35:0]        _neg_w_upd_14_sum;
-  wire [36:0]        _ext_w_upd_14_sum;
-  wire [29:0]        _bits_w_upd_14_sum_2;
-  wire [16:0]        _ext_w_upd_14_sum_2;
-  wire [30:0]        _add_w_upd_14_sum;
-  wire [14:0]        _bits_w_upd_14_sum;
-  wire [15:0]        _mux_prod_15;
-  wire [35:0]        _neg_w_upd_15_sum;
-  wire [36:0]        _ext_w_upd_15_sum;
-  wire [29:0]        _bits_w_upd_15_sum_2;
-  wire [16:0]        _ext_w_upd_15_sum_2;
-  wire [30:0]        _add_w_upd_15_sum;
-  wire [14:0]        _bits_w_upd_15_sum;
-  wire [15:0]        _mux_prod_16;
-  wire [35:0]        _neg_w_upd_16_sum;
-  wire [36:0]        _ext_w_upd_16_sum;
-  wire [29:0]        _bits_w_upd_16_sum_2;
-  wire [16:0]        _ext_w_upd_16_sum_2;
-  wire [30:0]        _add_w_upd_16_sum;
-  wire [14:0]        _bits_w_upd_16_sum;
-  wire [15:0]        _mux_prod_17;
-  wire [35:0]        _neg_w_upd_17_sum;
-  wire [36:0]        _ext_w_upd_17_sum;
-  wire [29:0]        _bits_w_upd_17_sum_2;
-  wire [16:0]        _ext_w_upd_17_sum_2;
-  wire [30:0]        _add_w_upd_17_sum;
-  wire [14:0]        _bits_w_upd_17_sum;
-  wire [15:0]        _mux_prod_18;
-  wire [35:0]        _neg_w_upd_18_sum;
-  wire [36:0]        _ext_w_upd_18_sum;
-  wire [29:0]        _bits_w_upd_18_sum_2;
-  wire [16:0]        _ext_w_upd_18_sum_2;
-  wire [30:0]        _add_w_upd_18_sum;
-  wire [14:0]        _bits_w_upd_18_sum;
-  wire [15:0]        _mux_prod_19;
-  wire [35:0]        _neg_w_upd_19_sum;
-  wire [36:0]        _ext_w_upd_19_sum;
-  wire [29:0]        _bits_w_upd_19_sum_2;
-  wire [16:0]        _ext_w_upd_19_sum_2;
-  wire [30:0]        _add_w_upd_19_sum;
-  wire [14:0]        _bits_w_upd_19_sum;
-  wire [15:0]        _mux_prod_20;
-  wire [35:0]        _neg_w_upd_20_sum;
-  wire [36:0]        _ext_w_upd_20_sum;
-  wire [29:0]        _bits_w_upd_20_sum_2;
-  wire [16:0]        _ext_w_upd_20_sum_2;
-  wire [30:0]        _add_w_upd_20_sum;
-  wire [14:0]        _bits_w_upd_20_sum;
-  wire [15:0]        _mux_prod_21;
-  wire [35:0]        _neg_w_upd_21_sum;
-  wire [36:0]        _ext_w_upd_21_sum;
-  wire [29:0]        _bits_w_upd_21_sum_2;
-  wire [16:0]        _ext_w_upd_21_sum_2;
-  wire [30:0]        _add_w_upd_21_sum;
-  wire [14:0]        _bits_w_upd_21_sum;
-  wire [15:0]        _mux_prod_22;
-  wire [35:0]        _neg_w_upd_22_sum;
-  wire [36:0]        _ext_w_upd_22_sum;
-  wire [29:0]        _bits_w_upd_22_sum_2;
-  wire [16:0]        _ext_w_upd_22_sum_2;
-  wire [30:0]        _add_w_upd_22_sum;
-  wire [14:0]        _bits_w_upd_22_sum;
-  wire [15:0]        _mux_prod_23;
-  wire [35:0]        _neg_w_upd_23_sum;
-  wire [36:0]        _ext_w_upd_23_sum;
-  wire [29:0]        _bits_w_upd_23_sum_2;
-  wire [16:0]        _ext_w_upd_23_sum_2;
-  wire [30:0]        _add_w_upd_23_sum;
-  wire [14:0]        _bits_w_upd_23_sum;
-  wire [15:0]        _mux_prod_24;
-  wire [35:0]        _neg_w_upd_24_sum;
-  wire [36:0]        _ext_w_upd_24_sum;
-  wire [29:0]        _bits_w_upd_24_sum_2;
-  wire [16:0]        _ext_w_upd_24_sum_2;
-  wire [30:0]        _add_w_upd_24_sum;
-  wire [14:0]        _bits_w_upd_24_sum;
-  wire [15:0]        _mux_prod_25;
-  wire [35:0]        _neg_w_upd_25_sum;
-  wire [36:0]        _ext_w_upd_25_sum;
-  wire [29:0]        _bits_w_upd_25_sum_2;
-  wire [16:0]        _ext_w_upd_25_sum_2;
-  wire [30:0]        _add_w_upd_25_sum;
-  wire [14:0]        _bits_w_upd_25_sum;
-  wire [15:0]        _mux_prod_26;
-  wire [35:0]        _neg_w_upd_26_sum;
-  wire [36:0]        _ext_w_upd_26_sum;
-  wire [29:0]        _bits_w_upd_26_sum_2;
-  wire [16:0]        _ext_w_upd_26_sum_2;
-  wire [30:0]        _add_w_upd_26_sum;
-  wire [14:0]        _bits_w_upd_26_sum;
-  wire [15:0]        _mux_prod_27;
-  wire [35:0]        _neg_w_upd_27_sum;
-  wire [36:0]        _ext_w_upd_27_sum;
-  wire [29:0]        _bits_w_upd_27_sum_2;
-  wire [16:0]        _ext_w_upd_27_sum_2;
-  wire [30:0]        _add_w_upd_27_sum;
-  wire [14:0]        _bits_w_upd_27_sum;
-  wire [15:0]        _mux_prod_28;
-  wire [35:0]        _neg_w_upd_28_sum;
-  wire [36:0]        _ext_w_upd_28_sum;
-  wire [29:0]        _bits_w_upd_28_sum_2;
-  wire [16:0]        _ext_w_upd_28_sum_2;
-  wire [30:0]        _add_w_upd_28_sum;
-  wire [14:0]        _bits_w_upd_28_sum;
-  wire [15:0]        _mux_prod_29;
-  wire [35:0]        _neg_w_upd_29_sum;
-  wire [36:0]        _ext_w_upd_29_sum;
-  wire [29:0]        _bits_w_upd_29_sum_2;
-  wire [16:0]        _ext_w_upd_29_sum_2;
-  wire [30:0]        _add_w_upd_29_sum;
-  wire [14:0]        _bits_w_upd_29_sum;
-  wire [15:0]        _mux_prod_30;
-  wire [35:0]        _neg_w_upd_30_sum;
-  wire [36:0]        _ext_w_upd_30_sum;
-  wire [29:0]        _bits_w_upd_30_sum_2;
-  wire [16:0]        _ext_w_upd_30_sum_2;
-  wire [30:0]        _add_w_upd_30_sum;
-  wire [14:0]        _bits_w_upd_30_sum;
-  wire [15:0]        _mux_prod_31;
-  wire [35:0]        _neg_w_upd_31_sum;
-  wire [36:0]        _ext_w_upd_31_sum;
-  wire [29:0]        _bits_w_upd_31_sum_2;
-  wire [16:0]        _ext_w_upd_31_sum_2;
-  wire [30:0]        _add_w_upd_31_sum;
-  wire [14:0]        _bits_w_upd_31_sum;
-  wire [15:0]        _mux_prod_32;
-  wire [35:0]        _neg_w_upd_32_sum;
-  wire [36:0]        _ext_w_upd_32_sum;
-  wire [29:0]        _bits_w_upd_32_sum_2;
-  wire [16:0]        _ext_w_upd_32_sum_2;
-  wire [30:0]        _add_w_upd_32_sum;
-  wire [14:0]        _bits_w_upd_32_sum;
-  wire [15:0]        _mux_prod_33;
-  wire [35:0]        _neg_w_upd_33_sum;
-  wire [36:0]        _ext_w_upd_33_sum;
-  wire [29:0]        _bits_w_upd_33_sum_2;
-  wire [16:0]        _ext_w_upd_33_sum_2;
-  wire [30:0]        _add_w_upd_33_sum;
-  wire [14:0]        _bits_w_upd_33_sum;
-  wire [15:0]        _mux_prod_34;
-  wire [35:0]        _neg_w_upd_34_sum;
-  wire [36:0]        _ext_w_upd_34_sum;
-  wire [29:0]        _bits_w_upd_34_sum_2;
-  wire [16:0]        _ext_w_upd_34_sum_2;
-  wire [30:0]        _add_w_upd_34_sum;
-  wire [14:0]        _bits_w_upd_34_sum;
-  wire [15:0]        _mux_prod_35;
-  wire [35:0]        _neg_w_upd_35_sum;
-  wire [36:0]        _ext_w_upd_35_sum;
-  wire [29:0]        _bits_w_upd_35_sum_2;
-  wire [16:0]        _ext_w_upd_35_sum_2;
-  wire [30:0]        _add_w_upd_35_sum;
-  wire [14:0]        _bits_w_upd_35_sum;
-  wire [15:0]        _mux_prod_36;
-  wire [35:0]        _neg_w_upd_36_sum;
-  wire [36:0]        _ext_w_upd_36_sum;
-  wire [29:0]        _bits_w_upd_36_sum_2;
-  wire [16:0]        _ext_w_upd_36_sum_2;
-  wire [30:0]        _add_w_upd_36_sum;
-  wire [14:0]        _bits_w_upd_36_sum;
-  wire [15:0]        _mux_prod_37;
-  wire [35:0]        _neg_w_upd_37_sum;
-  wire [36:0]        _ext_w_upd_37_sum;
-  wire [29:0]        _bits_w_upd_37_sum_2;
-  wire [16:0]        _ext_w_upd_37_sum_2;
-  wire [30:0]        _add_w_upd_37_sum;
-  wire [14:0]        _bits_w_upd_37_sum;
-  wire [15:0]        _mux_prod_38;
-  wire [35:0]        _neg_w_upd_38_sum;
-  wire [36:0]        _ext_w_upd_38_sum;
-  wire [29:0]        _bits_w_upd_38_sum_2;
-  wire [16:0]        _ext_w_upd_38_sum_2;
-  wire [30:0]        _add_w_upd_38_sum;
-  wire [14:0]        _bits_w_upd_38_sum;
-  wire [15:0]        _mux_prod_39;
-  wire [35:0]        _neg_w_upd_39_sum;
-  wire [36:0]        _ext_w_upd_39_sum;
-  wire [29:0]        _bits_w_upd_39_sum_2;
-  wire [16:0]        _ext_w_upd_39_sum_2;
-  wire [30:0]        _add_w_upd_39_sum;
-  wire [14:0]        _bits_w_upd_39_sum;
-  wire [15:0]        _mux_prod_40;
-  wire [35:0]        _neg_w_upd_40_sum;
-  wire [36:0]        _ext_w_upd_40_sum;
-  wire [29:0]        _bits_w_upd_40_sum_2;
-  wire [16:0]        _ext_w_upd_40_sum_2;
-  wire [30:0]        _add_w_upd_40_sum;
-  wire [14:0]        _bits_w_upd_40_sum;
-  wire [15:0]        _mux_prod_41;
-  wire [35:0]        _neg_w_upd_41_sum;
-  wire [36:0]        _ext_w_upd_41_sum;
-  wire [29:0]        _bits_w_upd_41_sum_2;
-  wire [16:0]        _ext_w_upd_41_sum_2;
-  wire [30:0]        _add_w_upd_41_sum;
-  wire [14:0]        _bits_w_upd_41_sum;
-  wire [15:0]        _mux_prod_42;
-  wire [35:0]        _neg_w_upd_42_sum;
-  wire [36:0]        _ext_w_upd_42_sum;
-  wire [29:0]        _bits_w_upd_42_sum_2;
-  wire [16:0]        _ext_w_upd_42_sum_2;
-  wire [30:0]        _add_w_upd_42_sum;
-  wire [14:0]        _bits_w_upd_42_sum;
-  wire [15:0]        _mux_prod_43;
-  wire [35:0]        _neg_w_upd_43_sum;
-  wire [36:0]        _ext_w_upd_43_sum;
-  wire [29:0]        _bits_w_upd_43_sum_2;
-  wire [16:0]        _ext_w_upd_43_sum_2;
-  wire [30:0]        _add_w_upd_43_sum;
-  wire [14:0]        _bits_w_upd_43_sum;
-  wire [15:0]        _mux_prod_44;
-  wire [35:0]        _neg_w_upd_44_sum;
-  wire [36:0]        _ext_w_upd_44_sum;
-  wire [29:0]        _bits_w_upd_44_sum_2;
-  wire [16:0]        _ext_w_upd_44_sum_2;
-  wire [30:0]        _add_w_upd_44_sum;
-  wire [14:0]        _bits_w_upd_44_sum;
-  wire [15:0]        _mux_prod_45;
-  wire [35:0]        _neg_w_upd_45_sum;
-  wire [36:0]        _ext_w_upd_45_sum;
-  wire [29:0]        _bits_w_upd_45_sum_2;
-  wire [16:0]        _ext_w_upd_45_sum_2;
-  wire [30:0]        _add_w_upd_45_sum;
-  wire [14:0]        _bits_w_upd_45_sum;
-  wire [15:0]        _mux_prod_46;
-  wire [35:0]        _neg_w_upd_46_sum;
-  wire [36:0]        _ext_w_upd_46_sum;
-  wire [29:0]        _bits_w_upd_46_sum_2;
-  wire [16:0]        _ext_w_upd_46_sum_2;
-  wire [30:0]        _add_w_upd_46_sum;
-  wire [14:0]        _bits_w_upd_46_sum;
-  wire [15:0]        _mux_prod_47;
-  wire [35:0]        _neg_w_upd_47_sum;
-  wire [36:0]        _ext_w_upd_47_sum;
-  wire [29:0]        _bits_w_upd_47_sum_2;
-  wire [16:0]        _ext_w_upd_47_sum_2;
-  wire [30:0]        _add_w_upd_47_sum;
-  wire [14:0]        _bits_w_upd_47_sum;
-  wire [15:0]        _mux_prod_48;
-  wire [35:0]        _neg_w_upd_48_sum;
-  wire [36:0]        _ext_w_upd_48_sum;
-  wire [29:0]        _bits_w_upd_48_sum_2;
-  wire [16:0]        _ext_w_upd_48_sum_2;
-  wire [30:0]        _add_w_upd_48_sum;
-  wire [14:0]        _bits_w_upd_48_sum;
-  wire [15:0]        _mux_prod_49;
-  wire [35:0]        _neg_w_upd_49_sum;
-  wire [36:0]        _ext_w_upd_49_sum;
-  wire [29:0]        _bits_w_upd_49_sum_2;
-  wire [16:0]        _ext_w_upd_49_sum_2;
-  wire [30:0]        _add_w_upd_49_sum;
-  wire [14:0]        _bits_w_upd_49_sum;
-  wire [15:0]        _mux_prod_50;
-  wire [35:0]        _neg_w_upd_50_sum;
-  wire [36:0]        _ext_w_upd_50_sum;
-  wire [29:0]        _bits_w_upd_50_sum_2;
-  wire [16:0]        _ext_w_upd_50_sum_2;
-  wire [30:0]        _add_w_upd_50_sum;
-  wire [14:0]        _bits_w_upd_50_sum;
-  wire [15:0]        _mux_prod_51;
-  wire [35:0]        _neg_w_upd_51_sum;
-  wire [36:0]        _ext_w_upd_51_sum;
-  wire [29:0]        _bits_w_upd_51_sum_2;
-  wire [16:0]        _ext_w_upd_51_sum_2;
-  wire [30:0]        _add_w_upd_51_sum;
-  wire [14:0]        _bits_w_upd_51_sum;
-  wire [15:0]        _mux_prod_52;
-  wire [35:0]        _neg_w_upd_52_sum;
-  wire [36:0]        _ext_w_upd_52_sum;
-  wire [29:0]        _bits_w_upd_52_sum_2;
-  wire [16:0]        _ext_w_upd_52_sum_2;
-  wire [30:0]        _add_w_upd_52_sum;
-  wire [14:0]        _bits_w_upd_52_sum;
-  wire [15:0]        _mux_prod_53;
-  wire [35:0]        _neg_w_upd_53_sum;
-  wire [36:0]        _ext_w_upd_53_sum;
-  wire [29:0]        _bits_w_upd_53_sum_2;
-  wire [16:0]        _ext_w_upd_53_sum_2;
-  wire [30:0]        _add_w_upd_53_sum;
-  wire [14:0]        _bits_w_upd_53_sum;
-  wire [15:0]        _mux_prod_54;
-  wire [35:0]        _neg_w_upd_54_sum;
-  wire [36:0]        _ext_w_upd_54_sum;
-  wire [29:0]        _bits_w_upd_54_sum_2;
-  wire [16:0]        _ext_w_upd_54_sum_2;
-  wire [30:0]        _add_w_upd_54_sum;
-  wire [14:0]        _bits_w_upd_54_sum;
-  wire [15:0]        _mux_prod_55;
-  wire [35:0]        _neg_w_upd_55_sum;
-  wire [36:0]        _ext_w_upd_55_sum;
-  wire [29:0]        _bits_w_upd_55_sum_2;
-  wire [16:0]        _ext_w_upd_55_sum_2;
-  wire [30:0]        _add_w_upd_55_sum;
-  wire [14:0]        _bits_w_upd_55_sum;
-  wire [15:0]        _mux_prod_56;
-  wire [35:0]        _neg_w_upd_56_sum;
-  wire [36:0]        _ext_w_upd_56_sum;
-  wire [29:0]        _bits_w_upd_56_sum_2;
-  wire [16:0]        _ext_w_upd_56_sum_2;
-  wire [30:0]        _add_w_upd_56_sum;
-  wire [14:0]        _bits_w_upd_56_sum;
-  wire [15:0]        _mux_prod_57;
-  wire [35:0]        _neg_w_upd_57_sum;
-  wire [36:0]        _ext_w_upd_57_sum;
-  wire [29:0]        _bits_w_upd_57_sum_2;
-  wire [16:0]        _ext_w_upd_57_sum_2;
-  wire [30:0]        _add_w_upd_57_sum;
-  wire [14:0]        _bits_w_upd_57_sum;
-  wire [15:0]        _mux_prod_58;
-  wire [35:0]        _neg_w_upd_58_sum;
-  wire [36:0]        _ext_w_upd_58_sum;
-  wire [29:0]        _bits_w_upd_58_sum_2;
-  wire [16:0]        _ext_w_upd_58_sum_2;
-  wire [30:0]        _add_w_upd_58_sum;
-  wire [14:0]        _bits_w_upd_58_sum;
-  wire [15:0]        _mux_prod_59;
-  wire [35:0]        _neg_w_upd_59_sum;
-  wire [36:0]        _ext_w_upd_59_sum;
-  wire [29:0]        _bits_w_upd_59_sum_2;
-  wire [16:0]        _ext_w_upd_59_sum_2;
-  wire [30:0]        _add_w_upd_59_sum;
-  wire [14:0]        _bits_w_upd_59_sum;
-  wire [15:0]        _mux_prod_60;
-  wire [35:0]        _neg_w_upd_60_sum;
-  wire [36:0]        _ext_w_upd_60_sum;
-  wire [29:0]        _bits_w_upd_60_sum_2;
-  wire [16:0]        _ext_w_upd_60_sum_2;
-  wire [30:0]        _add_w_upd_60_sum;
-  wire [14:0]        _bits_w_upd_60_sum;
-  wire [15:0]        _mux_prod_61;
-  wire [35:0]        _neg_w_upd_61_sum;
-  wire [36:0]        _ext_w_upd_61_sum;
-  wire [29:0]        _bits_w_upd_61_sum_2;
-  wire [16:0]        _ext_w_upd_61_sum_2;
-  wire [30:0]        _add_w_upd_61_sum;
-  wire [14:0]        _bits_w_upd_61_sum;
-  wire [15:0]        _mux_prod_62;
-  wire [35:0]        _neg_w_upd_62_sum;
-  wire [36:0]        _ext_w_upd_62_sum;
-  wire [29:0]        _bits_w_upd_62_sum_2;
-  wire [16:0]        _ext_w_upd_62_sum_2;
-  wire [30:0]        _add_w_upd_62_sum;
-  wire [14:0]        _bits_w_upd_62_sum;
-  wire [15:0]        _mux_prod_63;
-  wire [35:0]        _neg_w_upd_63_sum;
-  wire [36:0]        _ext_w_upd_63_sum;
-  wire [29:0]        _bits_w_upd_63_sum_2;
-  wire [16:0]        _ext_w_upd_63_sum_2;
-  wire [30:0]        _add_w_upd_63_sum;
-  wire [14:0]        _bits_w_upd_63_sum;
-  wire [35:0]        _neg_b_upd_sum;
-  wire [13:0]        _ext_b_upd_sum;
-  wire [37:0]        _add_b_upd_sum;
-  wire [24:0]        _bits_b_upd_sum;
-  wire [25:0]        _mux_logit_sum;
+  wire [35:0]        _neg_wbank_0_wdata;
+  wire [36:0]        _ext_wbank_0_wdata;
+  wire [29:0]        _bits_wbank_0_wdata_2;
+  wire [16:0]        _ext_wbank_0_wdata_2;
+  wire [30:0]        _add_wbank_0_wdata_2;
+  wire [14:0]        _bits_wbank_0_wdata;
+  wire [16:0]        _add_wbank_0_wdata;
+  wire [36:0]        _ext_wbank_0_wdata_3;
+  wire [29:0]        _bits_wbank_0_wdata_4;
+  wire [16:0]        _ext_wbank_0_wdata_4;
+  wire [30:0]        _add_wbank_0_wdata_4;
+  wire [14:0]        _bits_wbank_0_wdata_3;
+  wire [16:0]        _add_wbank_0_wdata_3;
+  wire [36:0]        _ext_wbank_0_wdata_5;
+  wire [29:0]        _bits_wbank_0_wdata_6;
+  wire [16:0]        _ext_wbank_0_wdata_6;
+  wire [30:0]        _add_wbank_0_wdata_5;
+  wire [14:0]        _bits_wbank_0_wdata_5;
+  wire [15:0]        _mux_g_0;
+  wire [63:0]        _mul_g_0;
+  wire [35:0]        _neg_wbank_1_wdata;
+  wire [36:0]        _ext_wbank_1_wdata;
+  wire [29:0]        _bits_wbank_1_wdata_2;
+  wire [16:0]        _ext_wbank_1_wdata_2;
+  wire [30:0]        _add_wbank_1_wdata_2;
+  wire [14:0]        _bits_wbank_1_wdata;
+  wire [16:0]        _add_wbank_1_wdata;
+  wire [36:0]        _ext_wbank_1_wdata_3;
+  wire [29:0]        _bits_wbank_1_wdata_4;
+  wire [16:0]        _ext_wbank_1_wdata_4;
+  wire [30:0]        _add_wbank_1_wdata_4;
+  wire [14:0]        _bits_wbank_1_wdata_3;
+  wire [16:0]        _add_wbank_1_wdata_3;
+  wire [36:0]        _ext_wbank_1_wdata_5;
+  wire [29:0]        _bits_wbank_1_wdata_6;
+  wire [16:0]        _ext_wbank_1_wdata_6;
+  wire [30:0]        _add_wbank_1_wdata_5;
+  wire [14:0]        _bits_wbank_1_wdata_5;
+  wire [15:0]        _mux_g_1;
+  wire [63:0]        _mul_g_1;
+  wire [35:0]        _neg_wbank_2_wdata;
+  wire [36:0]        _ext_wbank_2_wdata;
+  wire [29:0]        _bits_wbank_2_wdata_2;
+  wire [16:0]        _ext_wbank_2_wdata_2;
+  wire [30:0]        _add_wbank_2_wdata_2;
+  wire [14:0]        _bits_wbank_2_wdata;
+  wire [16:0]        _add_wbank_2_wdata;
+  wire [36:0]        _ext_wbank_2_wdata_3;
+  wire [29:0]        _bits_wbank_2_wdata_4;
+  wire [16:0]        _ext_wbank_2_wdata_4;
+  wire [30:0]        _add_wbank_2_wdata_4;
+  wire [14:0]        _bits_wbank_2_wdata_3;
+  wire [16:0]        _add_wbank_2_wdata_3;
+  wire [36:0]        _ext_wbank_2_wdata_5;
+  wire [29:0]        _bits_wbank_2_wdata_6;
+  wire [16:0]        _ext_wbank_2_wdata_6;
+  wire [30:0]        _add_wbank_2_wdata_5;
+  wire [14:0]        _bits_wbank_2_wdata_5;
+  wire [15:0]        _mux_g_2;
+  wire [63:0]        _mul_g_2;
+  wire [35:0]        _neg_wbank_3_wdata;
+  wire [36:0]        _ext_wbank_3_wdata;
+  wire [29:0]        _bits_wbank_3_wdata_2;
+  wire [16:0]        _ext_wbank_3_wdata_2;
+  wire [30:0]        _add_wbank_3_wdata_2;
+  wire [14:0]        _bits_wbank_3_wdata;
+  wire [16:0]        _add_wbank_3_wdata;
+  wire [36:0]        _ext_wbank_3_wdata_3;
+  wire [29:0]        _bits_wbank_3_wdata_4;
+  wire [16:0]        _ext_wbank_3_wdata_4;
+  wire [30:0]        _add_wbank_3_wdata_4;
+  wire [14:0]        _bits_wbank_3_wdata_3;
+  wire [16:0]        _add_wbank_3_wdata_3;
+  wire [36:0]        _ext_wbank_3_wdata_5;
+  wire [29:0]        _bits_wbank_3_wdata_6;
+  wire [16:0]        _ext_wbank_3_wdata_6;
+  wire [30:0]        _add_wbank_3_wdata_5;
+  wire [14:0]        _bits_wbank_3_wdata_5;
+  wire [15:0]        _mux_g_3;
+  wire [63:0]        _mul_g_3;
+  wire [35:0]        _neg_wbank_4_wdata;
+  wire [36:0]        _ext_wbank_4_wdata;
+  wire [29:0]        _bits_wbank_4_wdata_2;
+  wire [16:0]        _ext_wbank_4_wdata_2;
+  wire [30:0]        _add_wbank_4_wdata_2;
+  wire [14:0]        _bits_wbank_4_wdata;
+  wire [16:0]        _add_wbank_4_wdata;
+  wire [36:0]        _ext_wbank_4_wdata_3;
+  wire [29:0]        _bits_wbank_4_wdata_4;
+  wire [16:0]        _ext_wbank_4_wdata_4;
+  wire [30:0]        _add_wbank_4_wdata_4;
+  wire [14:0]        _bits_wbank_4_wdata_3;
+  wire [16:0]        _add_wbank_4_wdata_3;
+  wire [36:0]        _ext_wbank_4_wdata_5;
+  wire [29:0]        _bits_wbank_4_wdata_6;
+  wire [16:0]        _ext_wbank_4_wdata_6;
+  wire [30:0]        _add_wbank_4_wdata_5;
+  wire [14:0]        _bits_wbank_4_wdata_5;
+  wire [15:0]        _mux_g_4;
+  wire [63:0]        _mul_g_4;
+  wire [35:0]        _neg_wbank_5_wdata;
+  wire [36:0]        _ext_wbank_5_wdata;
+  wire [29:0]        _bits_wbank_5_wdata_2;
+  wire [16:0]        _ext_wbank_5_wdata_2;
+  wire [30:0]        _add_wbank_5_wdata_2;
+  wire [14:0]        _bits_wbank_5_wdata;
+  wire [16:0]        _add_wbank_5_wdata;
+  wire [36:0]        _ext_wbank_5_wdata_3;
+  wire [29:0]        _bits_wbank_5_wdata_4;
+  wire [16:0]        _ext_wbank_5_wdata_4;
+  wire [30:0]        _add_wbank_5_wdata_4;
+  wire [14:0]        _bits_wbank_5_wdata_3;
+  wire [16:0]        _add_wbank_5_wdata_3;
+  wire [36:0]        _ext_wbank_5_wdata_5;
+  wire [29:0]        _bits_wbank_5_wdata_6;
+  wire [16:0]        _ext_wbank_5_wdata_6;
+  wire [30:0]        _add_wbank_5_wdata_5;
+  wire [14:0]        _bits_wbank_5_wdata_5;
+  wire [15:0]        _mux_g_5;
+  wire [63:0]        _mul_g_5;
+  wire [35:0]        _neg_wbank_6_wdata;
+  wire [36:0]        _ext_wbank_6_wdata;
+  wire [29:0]        _bits_wbank_6_wdata_2;
+  wire [16:0]        _ext_wbank_6_wdata_2;
+  wire [30:0]        _add_wbank_6_wdata_2;
+  wire [14:0]        _bits_wbank_6_wdata;
+  wire [16:0]        _add_wbank_6_wdata;
+  wire [36:0]        _ext_wbank_6_wdata_3;
+  wire [29:0]        _bits_wbank_6_wdata_4;
+  wire [16:0]        _ext_wbank_6_wdata_4;
+  wire [30:0]        _add_wbank_6_wdata_4;
+  wire [14:0]        _bits_wbank_6_wdata_3;
+  wire [16:0]        _add_wbank_6_wdata_3;
+  wire [36:0]        _ext_wbank_6_wdata_5;
+  wire [29:0]        _bits_wbank_6_wdata_6;
+  wire [16:0]        _ext_wbank_6_wdata_6;
+  wire [30:0]        _add_wbank_6_wdata_5;
+  wire [14:0]        _bits_wbank_6_wdata_5;
+  wire [15:0]        _mux_g_6;
+  wire [63:0]        _mul_g_6;
+  wire [35:0]        _neg_wbank_7_wdata;
+  wire [36:0]        _ext_wbank_7_wdata;
+  wire [29:0]        _bits_wbank_7_wdata_2;
+  wire [16:0]        _ext_wbank_7_wdata_2;
+  wire [30:0]        _add_wbank_7_wdata_2;
+  wire [14:0]        _bits_wbank_7_wdata;
+  wire [16:0]        _add_wbank_7_wdata;
+  wire [36:0]        _ext_wbank_7_wdata_3;
+  wire [29:0]        _bits_wbank_7_wdata_4;
+  wire [16:0]        _ext_wbank_7_wdata_4;
+  wire [30:0]        _add_wbank_7_wdata_4;
+  wire [14:0]        _bits_wbank_7_wdata_3;
+  wire [16:0]        _add_wbank_7_wdata_3;
+  wire [36:0]        _ext_wbank_7_wdata_5;
+  wire [29:0]        _bits_wbank_7_wdata_6;
+  wire [16:0]        _ext_wbank_7_wdata_6;
+  wire [30:0]        _add_wbank_7_wdata_5;
+  wire [14:0]        _bits_wbank_7_wdata_5;
+  wire [15:0]        _mux_g_7;
+  wire [63:0]        _mul_g_7;
+  wire [35:0]        _neg_wbank_8_wdata;
+  wire [36:0]        _ext_wbank_8_wdata;
+  wire [29:0]        _bits_wbank_8_wdata_2;
+  wire [16:0]        _ext_wbank_8_wdata_2;
+  wire [30:0]        _add_wbank_8_wdata_2;
+  wire [14:0]        _bits_wbank_8_wdata;
+  wire [16:0]        _add_wbank_8_wdata;
+  wire [36:0]        _ext_wbank_8_wdata_3;
+  wire [29:0]        _bits_wbank_8_wdata_4;
+  wire [16:0]        _ext_wbank_8_wdata_4;
+  wire [30:0]        _add_wbank_8_wdata_4;
+  wire [14:0]        _bits_wbank_8_wdata_3;
+  wire [16:0]        _add_wbank_8_wdata_3;
+  wire [36:0]        _ext_wbank_8_wdata_5;
+  wire [29:0]        _bits_wbank_8_wdata_6;
+  wire [16:0]        _ext_wbank_8_wdata_6;
+  wire [30:0]        _add_wbank_8_wdata_5;
+  wire [14:0]        _bits_wbank_8_wdata_5;
+  wire [15:0]        _mux_g_8;
+  wire [63:0]        _mul_g_8;
+  wire [35:0]        _neg_wbank_9_wdata;
+  wire [36:0]        _ext_wbank_9_wdata;
+  wire [29:0]        _bits_wbank_9_wdata_2;
+  wire [16:0]        _ext_wbank_9_wdata_2;
+  wire [30:0]        _add_wbank_9_wdata_2;
+  wire [14:0]        _bits_wbank_9_wdata;
+  wire [16:0]        _add_wbank_9_wdata;
+  wire [36:0]        _ext_wbank_9_wdata_3;
+  wire [29:0]        _bits_wbank_9_wdata_4;
+  wire [16:0]        _ext_wbank_9_wdata_4;
+  wire [30:0]        _add_wbank_9_wdata_4;
+  wire [14:0]        _bits_wbank_9_wdata_3;
+  wire [16:0]        _add_wbank_9_wdata_3;
+  wire [36:0]        _ext_wbank_9_wdata_5;
+  wire [29:0]        _bits_wbank_9_wdata_6;
+  wire [16:0]        _ext_wbank_9_wdata_6;
+  wire [30:0]        _add_wbank_9_wdata_5;
+  wire [14:0]        _bits_wbank_9_wdata_5;
+  wire [15:0]        _mux_g_9;
+  wire [63:0]        _mul_g_9;
+  wire [35:0]        _neg_wbank_10_wdata;
+  wire [36:0]        _ext_wbank_10_wdata;
+  wire [29:0]        _bits_wbank_10_wdata_2;
+  wire [16:0]        _ext_wbank_10_wdata_2;
+  wire [30:0]        _add_wbank_10_wdata_2;
+  wire [14:0]        _bits_wbank_10_wdata;
+  wire [16:0]        _add_wbank_10_wdata;
+  wire [36:0]        _ext_wbank_10_wdata_3;
+  wire [29:0]        _bits_wbank_10_wdata_4;
+  wire [16:0]        _ext_wbank_10_wdata_4;
+  wire [30:0]        _add_wbank_10_wdata_4;
+  wire [14:0]        _bits_wbank_10_wdata_3;
+  wire [16:0]        _add_wbank_10_wdata_3;
+  wire [36:0]        _ext_wbank_10_wdata_5;
+  wire [29:0]        _bits_wbank_10_wdata_6;
+  wire [16:0]        _ext_wbank_10_wdata_6;
+  wire [30:0]        _add_wbank_10_wdata_5;
+  wire [14:0]        _bits_wbank_10_wdata_5;
+  wire [15:0]        _mux_g_10;
+  wire [63:0]        _mul_g_10;
+  wire [35:0]        _neg_wbank_11_wdata;
+  wire [36:0]        _ext_wbank_11_wdata;
+  wire [29:0]        _bits_wbank_11_wdata_2;
+  wire [16:0]        _ext_wbank_11_wdata_2;
+  wire [30:0]        _add_wbank_11_wdata_2;
+  wire [14:0]        _bits_wbank_11_wdata;
+  wire [16:0]        _add_wbank_11_wdata;
+  wire [36:0]        _ext_wbank_11_wdata_3;
+  wire [29:0]        _bits_wbank_11_wdata_4;
+  wire [16:0]        _ext_wbank_11_wdata_4;
+  wire [30:0]        _add_wbank_11_wdata_4;
+  wire [14:0]        _bits_wbank_11_wdata_3;
+  wire [16:0]        _add_wbank_11_wdata_3;
+  wire [36:0]        _ext_wbank_11_wdata_5;
+  wire [29:0]        _bits_wbank_11_wdata_6;
+  wire [16:0]        _ext_wbank_11_wdata_6;
+  wire [30:0]        _add_wbank_11_wdata_5;
+  wire [14:0]        _bits_wbank_11_wdata_5;
+  wire [15:0]        _mux_g_11;
+  wire [63:0]        _mul_g_11;
+  wire [35:0]        _neg_wbank_12_wdata;
+  wire [36:0]        _ext_wbank_12_wdata;
+  wire [29:0]        _bits_wbank_12_wdata_2;
+  wire [16:0]        _ext_wbank_12_wdata_2;
+  wire [30:0]        _add_wbank_12_wdata_2;
+  wire [14:0]        _bits_wbank_12_wdata;
+  wire [16:0]        _add_wbank_12_wdata;
+  wire [36:0]        _ext_wbank_12_wdata_3;
+  wire [29:0]        _bits_wbank_12_wdata_4;
+  wire [16:0]        _ext_wbank_12_wdata_4;
+  wire [30:0]        _add_wbank_12_wdata_4;
+  wire [14:0]        _bits_wbank_12_wdata_3;
+  wire [16:0]        _add_wbank_12_wdata_3;
+  wire [36:0]        _ext_wbank_12_wdata_5;
+  wire [29:0]        _bits_wbank_12_wdata_6;
+  wire [16:0]        _ext_wbank_12_wdata_6;
+  wire [30:0]        _add_wbank_12_wdata_5;
+  wire [14:0]        _bits_wbank_12_wdata_5;
+  wire [15:0]        _mux_g_12;
+  wire [63:0]        _mul_g_12;
+  wire [35:0]        _neg_wbank_13_wdata;
+  wire [36:0]        _ext_wbank_13_wdata;
+  wire [29:0]        _bits_wbank_13_wdata_2;
+  wire [16:0]        _ext_wbank_13_wdata_2;
+  wire [30:0]        _add_wbank_13_wdata_2;
+  wire [14:0]        _bits_wbank_13_wdata;
+  wire [16:0]        _add_wbank_13_wdata;
+  wire [36:0]        _ext_wbank_13_wdata_3;
+  wire [29:0]        _bits_wbank_13_wdata_4;
+  wire [16:0]        _ext_wbank_13_wdata_4;
+  wire [30:0]        _add_wbank_13_wdata_4;
+  wire [14:0]        _bits_wbank_13_wdata_3;
+  wire [16:0]        _add_wbank_13_wdata_3;
+  wire [36:0]        _ext_wbank_13_wdata_5;
+  wire [29:0]        _bits_wbank_13_wdata_6;
+  wire [16:0]        _ext_wbank_13_wdata_6;
+  wire [30:0]        _add_wbank_13_wdata_5;
+  wire [14:0]        _bits_wbank_13_wdata_5;
+  wire [15:0]        _mux_g_13;
+  wire [63:0]        _mul_g_13;
+  wire [35:0]        _neg_wbank_14_wdata;
+  wire [36:0]        _ext_wbank_14_wdata;
+  wire [29:0]        _bits_wbank_14_wdata_2;
+  wire [16:0]        _ext_wbank_14_wdata_2;
+  wire [30:0]        _add_wbank_14_wdata_2;
+  wire [14:0]        _bits_wbank_14_wdata;
+  wire [16:0]        _add_wbank_14_wdata;
+  wire [36:0]        _ext_wbank_14_wdata_3;
+  wire [29:0]        _bits_wbank_14_wdata_4;
+  wire [16:0]        _ext_wbank_14_wdata_4;
+  wire [30:0]        _add_wbank_14_wdata_4;
+  wire [14:0]        _bits_wbank_14_wdata_3;
+  wire [16:0]        _add_wbank_14_wdata_3;
+  wire [36:0]        _ext_wbank_14_wdata_5;
+  wire [29:0]        _bits_wbank_14_wdata_6;
+  wire [16:0]        _ext_wbank_14_wdata_6;
+  wire [30:0]        _add_wbank_14_wdata_5;
+  wire [14:0]        _bits_wbank_14_wdata_5;
+  wire [15:0]        _mux_g_14;
+  wire [63:0]        _mul_g_14;
+  wire [35:0]        _neg_wbank_15_wdata;
+  wire [36:0]        _ext_wbank_15_wdata;
+  wire [29:0]        _bits_wbank_15_wdata_2;
+  wire [16:0]        _ext_wbank_15_wdata_2;
+  wire [30:0]        _add_wbank_15_wdata_2;
+  wire [14:0]        _bits_wbank_15_wdata;
+  wire [16:0]        _add_wbank_15_wdata;
+  wire [36:0]        _ext_wbank_15_wdata_3;
+  wire [29:0]        _bits_wbank_15_wdata_4;
+  wire [16:0]        _ext_wbank_15_wdata_4;
+  wire [30:0]        _add_wbank_15_wdata_4;
+  wire [14:0]        _bits_wbank_15_wdata_3;
+  wire [16:0]        _add_wbank_15_wdata_3;
+  wire [36:0]        _ext_wbank_15_wdata_5;
+  wire [29:0]        _bits_wbank_15_wdata_6;
+  wire [16:0]        _ext_wbank_15_wdata_6;
+  wire [30:0]        _add_wbank_15_wdata_5;
+  wire [14:0]        _bits_wbank_15_wdata_5;
+  wire [15:0]        _mux_g_15;
+  wire [63:0]        _mul_g_15;
+  wire [35:0]        _neg_wbank_16_wdata;
+  wire [36:0]        _ext_wbank_16_wdata;
+  wire [29:0]        _bits_wbank_16_wdata_2;
+  wire [16:0]        _ext_wbank_16_wdata_2;
+  wire [30:0]        _add_wbank_16_wdata_2;
+  wire [14:0]        _bits_wbank_16_wdata;
+  wire [16:0]        _add_wbank_16_wdata;
+  wire [36:0]        _ext_wbank_16_wdata_3;
+  wire [29:0]        _bits_wbank_16_wdata_4;
+  wire [16:0]        _ext_wbank_16_wdata_4;
+  wire [30:0]        _add_wbank_16_wdata_4;
+  wire [14:0]        _bits_wbank_16_wdata_3;
+  wire [16:0]        _add_wbank_16_wdata_3;
+  wire [36:0]        _ext_wbank_16_wdata_5;
+  wire [29:0]        _bits_wbank_16_wdata_6;
+  wire [16:0]        _ext_wbank_16_wdata_6;
+  wire [30:0]        _add_wbank_16_wdata_5;
+  wire [14:0]        _bits_wbank_16_wdata_5;
+  wire [15:0]        _mux_g_16;
+  wire [63:0]        _mul_g_16;
+  wire [35:0]        _neg_wbank_17_wdata;
+  wire [36:0]        _ext_wbank_17_wdata;
+  wire [29:0]        _bits_wbank_17_wdata_2;
+  wire [16:0]        _ext_wbank_17_wdata_2;
+  wire [30:0]        _add_wbank_17_wdata_2;
+  wire [14:0]        _bits_wbank_17_wdata;
+  wire [16:0]        _add_wbank_17_wdata;
+  wire [36:0]        _ext_wbank_17_wdata_3;
+  wire [29:0]        _bits_wbank_17_wdata_4;
+  wire [16:0]        _ext_wbank_17_wdata_4;
+  wire [30:0]        _add_wbank_17_wdata_4;
+  wire [14:0]        _bits_wbank_17_wdata_3;
+  wire [16:0]        _add_wbank_17_wdata_3;
+  wire [36:0]        _ext_wbank_17_wdata_5;
+  wire [29:0]        _bits_wbank_17_wdata_6;
+  wire [16:0]        _ext_wbank_17_wdata_6;
+  wire [30:0]        _add_wbank_17_wdata_5;
+  wire [14:0]        _bits_wbank_17_wdata_5;
+  wire [15:0]        _mux_g_17;
+  wire [63:0]        _mul_g_17;
+  wire [35:0]        _neg_wbank_18_wdata;
+  wire [36:0]        _ext_wbank_18_wdata;
+  wire [29:0]        _bits_wbank_18_wdata_2;
+  wire [16:0]        _ext_wbank_18_wdata_2;
+  wire [30:0]        _add_wbank_18_wdata_2;
+  wire [14:0]        _bits_wbank_18_wdata;
+  wire [16:0]        _add_wbank_18_wdata;
+  wire [36:0]        _ext_wbank_18_wdata_3;
+  wire [29:0]        _bits_wbank_18_wdata_4;
+  wire [16:0]        _ext_wbank_18_wdata_4;
+  wire [30:0]        _add_wbank_18_wdata_4;
+  wire [14:0]        _bits_wbank_18_wdata_3;
+  wire [16:0]        _add_wbank_18_wdata_3;
+  wire [36:0]        _ext_wbank_18_wdata_5;
+  wire [29:0]        _bits_wbank_18_wdata_6;
+  wire [16:0]        _ext_wbank_18_wdata_6;
+  wire [30:0]        _add_wbank_18_wdata_5;
+  wire [14:0]        _bits_wbank_18_wdata_5;
+  wire [15:0]        _mux_g_18;
+  wire [63:0]        _mul_g_18;
+  wire [35:0]        _neg_wbank_19_wdata;
+  wire [36:0]        _ext_wbank_19_wdata;
+  wire [29:0]        _bits_wbank_19_wdata_2;
+  wire [16:0]        _ext_wbank_19_wdata_2;
+  wire [30:0]        _add_wbank_19_wdata_2;
+  wire [14:0]        _bits_wbank_19_wdata;
+  wire [16:0]        _add_wbank_19_wdata;
+  wire [36:0]        _ext_wbank_19_wdata_3;
+  wire [29:0]        _bits_wbank_19_wdata_4;
+  wire [16:0]        _ext_wbank_19_wdata_4;
+  wire [30:0]        _add_wbank_19_wdata_4;
+  wire [14:0]        _bits_wbank_19_wdata_3;
+  wire [16:0]        _add_wbank_19_wdata_3;
+  wire [36:0]        _ext_wbank_19_wdata_5;
+  wire [29:0]        _bits_wbank_19_wdata_6;
+  wire [16:0]        _ext_wbank_19_wdata_6;
+  wire [30:0]        _add_wbank_19_wdata_5;
+  wire [14:0]        _bits_wbank_19_wdata_5;
+  wire [15:0]        _mux_g_19;
+  wire [63:0]        _mul_g_19;
+  wire [35:0]        _neg_wbank_20_wdata;
+  wire [36:0]        _ext_wbank_20_wdata;
+  wire [29:0]        _bits_wbank_20_wdata_2;
+  wire [16:0]        _ext_wbank_20_wdata_2;
+  wire [30:0]        _add_wbank_20_wdata_2;
+  wire [14:0]        _bits_wbank_20_wdata;
+  wire [16:0]        _add_wbank_20_wdata;
+  wire [36:0]        _ext_wbank_20_wdata_3;
+  wire [29:0]        _bits_wbank_20_wdata_4;
+  wire [16:0]        _ext_wbank_20_wdata_4;
+  wire [30:0]        _add_wbank_20_wdata_4;
+  wire [14:0]        _bits_wbank_20_wdata_3;
+  wire [16:0]        _add_wbank_20_wdata_3;
+  wire [36:0]        _ext_wbank_20_wdata_5;
+  wire [29:0]        _bits_wbank_20_wdata_6;
+  wire [16:0]        _ext_wbank_20_wdata_6;
+  wire [30:0]        _add_wbank_20_wdata_5;
+  wire [14:0]        _bits_wbank_20_wdata_5;
+  wire [15:0]        _mux_g_20;
+  wire [63:0]        _mul_g_20;
+  wire [35:0]        _neg_wbank_21_wdata;
+  wire [36:0]        _ext_wbank_21_wdata;
+  wire [29:0]        _bits_wbank_21_wdata_2;
+  wire [16:0]        _ext_wbank_21_wdata_2;
+  wire [30:0]        _add_wbank_21_wdata_2;
+  wire [14:0]        _bits_wbank_21_wdata;
+  wire [16:0]        _add_wbank_21_wdata;
+  wire [36:0]        _ext_wbank_21_wdata_3;
+  wire [29:0]        _bits_wbank_21_wdata_4;
+  wire [16:0]        _ext_wbank_21_wdata_4;
+  wire [30:0]        _add_wbank_21_wdata_4;
+  wire [14:0]        _bits_wbank_21_wdata_3;
+  wire [16:0]        _add_wbank_21_wdata_3;
+  wire [36:0]        _ext_wbank_21_wdata_5;
+  wire [29:0]        _bits_wbank_21_wdata_6;
+  wire [16:0]        _ext_wbank_21_wdata_6;
+  wire [30:0]        _add_wbank_21_wdata_5;
+  wire [14:0]        _bits_wbank_21_wdata_5;
+  wire [15:0]        _mux_g_21;
+  wire [63:0]        _mul_g_21;
+  wire [35:0]        _neg_wbank_22_wdata;
+  wire [36:0]        _ext_wbank_22_wdata;
+  wire [29:0]        _bits_wbank_22_wdata_2;
+  wire [16:0]        _ext_wbank_22_wdata_2;
+  wire [30:0]        _add_wbank_22_wdata_2;
+  wire [14:0]        _bits_wbank_22_wdata;
+  wire [16:0]        _add_wbank_22_wdata;
+  wire [36:0]        _ext_wbank_22_wdata_3;
+  wire [29:0]        _bits_wbank_22_wdata_4;
+  wire [16:0]        _ext_wbank_22_wdata_4;
+  wire [30:0]        _add_wbank_22_wdata_4;
+  wire [14:0]        _bits_wbank_22_wdata_3;
+  wire [16:0]        _add_wbank_22_wdata_3;
+  wire [36:0]        _ext_wbank_22_wdata_5;
+  wire [29:0]        _bits_wbank_22_wdata_6;
+  wire [16:0]        _ext_wbank_22_wdata_6;
+  wire [30:0]        _add_wbank_22_wdata_5;
+  wire [14:0]        _bits_wbank_22_wdata_5;
+  wire [15:0]        _mux_g_22;
+  wire [63:0]        _mul_g_22;
+  wire [35:0]        _neg_wbank_23_wdata;
+  wire [36:0]        _ext_wbank_23_wdata;
+  wire [29:0]        _bits_wbank_23_wdata_2;
+  wire [16:0]        _ext_wbank_23_wdata_2;
+  wire [30:0]        _add_wbank_23_wdata_2;
+  wire [14:0]        _bits_wbank_23_wdata;
+  wire [16:0]        _add_wbank_23_wdata;
+  wire [36:0]        _ext_wbank_23_wdata_3;
+  wire [29:0]        _bits_wbank_23_wdata_4;
+  wire [16:0]        _ext_wbank_23_wdata_4;
+  wire [30:0]        _add_wbank_23_wdata_4;
+  wire [14:0]        _bits_wbank_23_wdata_3;
+  wire [16:0]        _add_wbank_23_wdata_3;
+  wire [36:0]        _ext_wbank_23_wdata_5;
+  wire [29:0]        _bits_wbank_23_wdata_6;
+  wire [16:0]        _ext_wbank_23_wdata_6;
+  wire [30:0]        _add_wbank_23_wdata_5;
+  wire [14:0]        _bits_wbank_23_wdata_5;
+  wire [15:0]        _mux_g_23;
+  wire [63:0]        _mul_g_23;
+  wire [35:0]        _neg_wbank_24_wdata;
+  wire [36:0]        _ext_wbank_24_wdata;
+  wire [29:0]        _bits_wbank_24_wdata_2;
+  wire [16:0]        _ext_wbank_24_wdata_2;
+  wire [30:0]        _add_wbank_24_wdata_2;
+  wire [14:0]        _bits_wbank_24_wdata;
+  wire [16:0]        _add_wbank_24_wdata;
+  wire [36:0]        _ext_wbank_24_wdata_3;
+  wire [29:0]        _bits_wbank_24_wdata_4;
+  wire [16:0]        _ext_wbank_24_wdata_4;
+  wire [30:0]        _add_wbank_24_wdata_4;
+  wire [14:0]        _bits_wbank_24_wdata_3;
+  wire [16:0]        _add_wbank_24_wdata_3;
+  wire [36:0]        _ext_wbank_24_wdata_5;
+  wire [29:0]        _bits_wbank_24_wdata_6;
+  wire [16:0]        _ext_wbank_24_wdata_6;
+  wire [30:0]        _add_wbank_24_wdata_5;
+  wire [14:0]        _bits_wbank_24_wdata_5;
+  wire [15:0]        _mux_g_24;
+  wire [63:0]        _mul_g_24;
+  wire [35:0]        _neg_wbank_25_wdata;
+  wire [36:0]        _ext_wbank_25_wdata;
+  wire [29:0]        _bits_wbank_25_wdata_2;
+  wire [16:0]        _ext_wbank_25_wdata_2;
+  wire [30:0]        _add_wbank_25_wdata_2;
+  wire [14:0]        _bits_wbank_25_wdata;
+  wire [16:0]        _add_wbank_25_wdata;
+  wire [36:0]        _ext_wbank_25_wdata_3;
+  wire [29:0]        _bits_wbank_25_wdata_4;
+  wire [16:0]        _ext_wbank_25_wdata_4;
+  wire [30:0]        _add_wbank_25_wdata_4;
+  wire [14:0]        _bits_wbank_25_wdata_3;
+  wire [16:0]        _add_wbank_25_wdata_3;
+  wire [36:0]        _ext_wbank_25_wdata_5;
+  wire [29:0]        _bits_wbank_25_wdata_6;
+  wire [16:0]        _ext_wbank_25_wdata_6;
+  wire [30:0]        _add_wbank_25_wdata_5;
+  wire [14:0]        _bits_wbank_25_wdata_5;
+  wire [15:0]        _mux_g_25;
+  wire [63:0]        _mul_g_25;
+  wire [35:0]        _neg_wbank_26_wdata;
+  wire [36:0]        _ext_wbank_26_wdata;
+  wire [29:0]        _bits_wbank_26_wdata_2;
+  wire [16:0]        _ext_wbank_26_wdata_2;
+  wire [30:0]        _add_wbank_26_wdata_2;
+  wire [14:0]        _bits_wbank_26_wdata;
+  wire [16:0]        _add_wbank_26_wdata;
+  wire [36:0]        _ext_wbank_26_wdata_3;
+  wire [29:0]        _bits_wbank_26_wdata_4;
+  wire [16:0]        _ext_wbank_26_wdata_4;
+  wire [30:0]        _add_wbank_26_wdata_4;
+  wire [14:0]        _bits_wbank_26_wdata_3;
+  wire [16:0]        _add_wbank_26_wdata_3;
+  wire [36:0]        _ext_wbank_26_wdata_5;
+  wire [29:0]        _bits_wbank_26_wdata_6;
+  wire [16:0]        _ext_wbank_26_wdata_6;
+  wire [30:0]        _add_wbank_26_wdata_5;
+  wire [14:0]        _bits_wbank_26_wdata_5;
+  wire [15:0]        _mux_g_26;
+  wire [63:0]        _mul_g_26;
+  wire [35:0]        _neg_wbank_27_wdata;
+  wire [36:0]        _ext_wbank_27_wdata;
+  wire [29:0]        _bits_wbank_27_wdata_2;
+  wire [16:0]        _ext_wbank_27_wdata_2;
+  wire [30:0]        _add_wbank_27_wdata_2;
+  wire [14:0]        _bits_wbank_27_wdata;
+  wire [16:0]        _add_wbank_27_wdata;
+  wire [36:0]        _ext_wbank_27_wdata_3;
+  wire [29:0]        _bits_wbank_27_wdata_4;
+  wire [16:0]        _ext_wbank_27_wdata_4;
+  wire [30:0]        _add_wbank_27_wdata_4;
+  wire [14:0]        _bits_wbank_27_wdata_3;
+  wire [16:0]        _add_wbank_27_wdata_3;
+  wire [36:0]        _ext_wbank_27_wdata_5;
+  wire [29:0]        _bits_wbank_27_wdata_6;
+  wire [16:0]        _ext_wbank_27_wdata_6;
+  wire [30:0]        _add_wbank_27_wdata_5;
+  wire [14:0]        _bits_wbank_27_wdata_5;
+  wire [15:0]        _mux_g_27;
+  wire [63:0]        _mul_g_27;
+  wire [35:0]        _neg_wbank_28_wdata;
+  wire [36:0]        _ext_wbank_28_wdata;
+  wire [29:0]        _bits_wbank_28_wdata_2;
+  wire [16:0]        _ext_wbank_28_wdata_2;
+  wire [30:0]        _add_wbank_28_wdata_2;
+  wire [14:0]        _bits_wbank_28_wdata;
+  wire [16:0]        _add_wbank_28_wdata;
+  wire [36:0]        _ext_wbank_28_wdata_3;
+  wire [29:0]        _bits_wbank_28_wdata_4;
+  wire [16:0]        _ext_wbank_28_wdata_4;
+  wire [30:0]        _add_wbank_28_wdata_4;
+  wire [14:0]        _bits_wbank_28_wdata_3;
+  wire [16:0]        _add_wbank_28_wdata_3;
+  wire [36:0]        _ext_wbank_28_wdata_5;
+  wire [29:0]        _bits_wbank_28_wdata_6;
+  wire [16:0]        _ext_wbank_28_wdata_6;
+  wire [30:0]        _add_wbank_28_wdata_5;
+  wire [14:0]        _bits_wbank_28_wdata_5;
+  wire [15:0]        _mux_g_28;
+  wire [63:0]        _mul_g_28;
+  wire [35:0]        _neg_wbank_29_wdata;
+  wire [36:0]        _ext_wbank_29_wdata;
+  wire [29:0]        _bits_wbank_29_wdata_2;
+  wire [16:0]        _ext_wbank_29_wdata_2;
+  wire [30:0]        _add_wbank_29_wdata_2;
+  wire [14:0]        _bits_wbank_29_wdata;
+  wire [16:0]        _add_wbank_29_wdata;
+  wire [36:0]        _ext_wbank_29_wdata_3;
+  wire [29:0]        _bits_wbank_29_wdata_4;
+  wire [16:0]        _ext_wbank_29_wdata_4;
+  wire [30:0]        _add_wbank_29_wdata_4;
+  wire [14:0]        _bits_wbank_29_wdata_3;
+  wire [16:0]        _add_wbank_29_wdata_3;
+  wire [36:0]        _ext_wbank_29_wdata_5;
+  wire [29:0]        _bits_wbank_29_wdata_6;
+  wire [16:0]        _ext_wbank_29_wdata_6;
+  wire [30:0]        _add_wbank_29_wdata_5;
+  wire [14:0]        _bits_wbank_29_wdata_5;
+  wire [15:0]        _mux_g_29;
+  wire [63:0]        _mul_g_29;
+  wire [35:0]        _neg_wbank_30_wdata;
+  wire [36:0]        _ext_wbank_30_wdata;
+  wire [29:0]        _bits_wbank_30_wdata_2;
+  wire [16:0]        _ext_wbank_30_wdata_2;
+  wire [30:0]        _add_wbank_30_wdata_2;
+  wire [14:0]        _bits_wbank_30_wdata;
+  wire [16:0]        _add_wbank_30_wdata;
+  wire [36:0]        _ext_wbank_30_wdata_3;
+  wire [29:0]        _bits_wbank_30_wdata_4;
+  wire [16:0]        _ext_wbank_30_wdata_4;
+  wire [30:0]        _add_wbank_30_wdata_4;
+  wire [14:0]        _bits_wbank_30_wdata_3;
+  wire [16:0]        _add_wbank_30_wdata_3;
+  wire [36:0]        _ext_wbank_30_wdata_5;
+  wire [29:0]        _bits_wbank_30_wdata_6;
+  wire [16:0]        _ext_wbank_30_wdata_6;
+  wire [30:0]        _add_wbank_30_wdata_5;
+  wire [14:0]        _bits_wbank_30_wdata_5;
+  wire [15:0]        _mux_g_30;
+  wire [63:0]        _mul_g_30;
+  wire [35:0]        _neg_wbank_31_wdata;
+  wire [36:0]        _ext_wbank_31_wdata;
+  wire [29:0]        _bits_wbank_31_wdata_2;
+  wire [16:0]        _ext_wbank_31_wdata_2;
+  wire [30:0]        _add_wbank_31_wdata_2;
+  wire [14:0]        _bits_wbank_31_wdata;
+  wire [16:0]        _add_wbank_31_wdata;
+  wire [36:0]        _ext_wbank_31_wdata_3;
+  wire [29:0]        _bits_wbank_31_wdata_4;
+  wire [16:0]        _ext_wbank_31_wdata_4;
+  wire [30:0]        _add_wbank_31_wdata_4;
+  wire [14:0]        _bits_wbank_31_wdata_3;
+  wire [16:0]        _add_wbank_31_wdata_3;
+  wire [36:0]        _ext_wbank_31_wdata_5;
+  wire [29:0]        _bits_wbank_31_wdata_6;
+  wire [16:0]        _ext_wbank_31_wdata_6;
+  wire [30:0]        _add_wbank_31_wdata_5;
+  wire [14:0]        _bits_wbank_31_wdata_5;
+  wire [15:0]        _mux_g_31;
+  wire [63:0]        _mul_g_31;
+  wire [35:0]        _neg_wbank_32_wdata;
+  wire [36:0]        _ext_wbank_32_wdata;
+  wire [29:0]        _bits_wbank_32_wdata_2;
+  wire [16:0]        _ext_wbank_32_wdata_2;
+  wire [30:0]        _add_wbank_32_wdata_2;
+  wire [14:0]        _bits_wbank_32_wdata;
+  wire [16:0]        _add_wbank_32_wdata;
+  wire [36:0]        _ext_wbank_32_wdata_3;
+  wire [29:0]        _bits_wbank_32_wdata_4;
+  wire [16:0]        _ext_wbank_32_wdata_4;
+  wire [30:0]        _add_wbank_32_wdata_4;
+  wire [14:0]        _bits_wbank_32_wdata_3;
+  wire [16:0]        _add_wbank_32_wdata_3;
+  wire [36:0]        _ext_wbank_32_wdata_5;
+  wire [29:0]        _bits_wbank_32_wdata_6;
+  wire [16:0]        _ext_wbank_32_wdata_6;
+  wire [30:0]        _add_wbank_32_wdata_5;
+  wire [14:0]        _bits_wbank_32_wdata_5;
+  wire [15:0]        _mux_g_32;
+  wire [63:0]        _mul_g_32;
+  wire [35:0]        _neg_wbank_33_wdata;
+  wire [36:0]        _ext_wbank_33_wdata;
+  wire [29:0]        _bits_wbank_33_wdata_2;
+  wire [16:0]        _ext_wbank_33_wdata_2;
+  wire [30:0]        _add_wbank_33_wdata_2;
+  wire [14:0]        _bits_wbank_33_wdata;
+  wire [16:0]        _add_wbank_33_wdata;
+  wire [36:0]        _ext_wbank_33_wdata_3;
+  wire [29:0]        _bits_wbank_33_wdata_4;
+  wire [16:0]        _ext_wbank_33_wdata_4;
+  wire [30:0]        _add_wbank_33_wdata_4;
+  wire [14:0]        _bits_wbank_33_wdata_3;
+  wire [16:0]        _add_wbank_33_wdata_3;
+  wire [36:0]        _ext_wbank_33_wdata_5;
+  wire [29:0]        _bits_wbank_33_wdata_6;
+  wire [16:0]        _ext_wbank_33_wdata_6;
+  wire [30:0]        _add_wbank_33_wdata_5;
+  wire [14:0]        _bits_wbank_33_wdata_5;
+  wire [15:0]        _mux_g_33;
+  wire [63:0]        _mul_g_33;
+  wire [35:0]        _neg_wbank_34_wdata;
+  wire [36:0]        _ext_wbank_34_wdata;
+  wire [29:0]        _bits_wbank_34_wdata_2;
+  wire [16:0]        _ext_wbank_34_wdata_2;
+  wire [30:0]        _add_wbank_34_wdata_2;
+  wire [14:0]        _bits_wbank_34_wdata;
+  wire [16:0]        _add_wbank_34_wdata;
+  wire [36:0]        _ext_wbank_34_wdata_3;
+  wire [29:0]        _bits_wbank_34_wdata_4;
+  wire [16:0]        _ext_wbank_34_wdata_4;
+  wire [30:0]        _add_wbank_34_wdata_4;
+  wire [14:0]        _bits_wbank_34_wdata_3;
+  wire [16:0]        _add_wbank_34_wdata_3;
+  wire [36:0]        _ext_wbank_34_wdata_5;
+  wire [29:0]        _bits_wbank_34_wdata_6;
+  wire [16:0]        _ext_wbank_34_wdata_6;
+  wire [30:0]        _add_wbank_34_wdata_5;
+  wire [14:0]        _bits_wbank_34_wdata_5;
+  wire [15:0]        _mux_g_34;
+  wire [63:0]        _mul_g_34;
+  wire [35:0]        _neg_wbank_35_wdata;
+  wire [36:0]        _ext_wbank_35_wdata;
+  wire [29:0]        _bits_wbank_35_wdata_2;
+  wire [16:0]        _ext_wbank_35_wdata_2;
+  wire [30:0]        _add_wbank_35_wdata_2;
+  wire [14:0]        _bits_wbank_35_wdata;
+  wire [16:0]        _add_wbank_35_wdata;
+  wire [36:0]        _ext_wbank_35_wdata_3;
+  wire [29:0]        _bits_wbank_35_wdata_4;
+  wire [16:0]        _ext_wbank_35_wdata_4;
+  wire [30:0]        _add_wbank_35_wdata_4;
+  wire [14:0]        _bits_wbank_35_wdata_3;
+  wire [16:0]        _add_wbank_35_wdata_3;
+  wire [36:0]        _ext_wbank_35_wdata_5;
+  wire [29:0]        _bits_wbank_35_wdata_6;
+  wire [16:0]        _ext_wbank_35_wdata_6;
+  wire [30:0]        _add_wbank_35_wdata_5;
+  wire [14:0]        _bits_wbank_35_wdata_5;
+  wire [15:0]        _mux_g_35;
+  wire [63:0]        _mul_g_35;
+  wire [35:0]        _neg_wbank_36_wdata;
+  wire [36:0]        _ext_wbank_36_wdata;
+  wire [29:0]        _bits_wbank_36_wdata_2;
+  wire [16:0]        _ext_wbank_36_wdata_2;
+  wire [30:0]        _add_wbank_36_wdata_2;
+  wire [14:0]        _bits_wbank_36_wdata;
+  wire [16:0]        _add_wbank_36_wdata;
+  wire [36:0]        _ext_wbank_36_wdata_3;
+  wire [29:0]        _bits_wbank_36_wdata_4;
+  wire [16:0]        _ext_wbank_36_wdata_4;
+  wire [30:0]        _add_wbank_36_wdata_4;
+  wire [14:0]        _bits_wbank_36_wdata_3;
+  wire [16:0]        _add_wbank_36_wdata_3;
+  wire [36:0]        _ext_wbank_36_wdata_5;
+  wire [29:0]        _bits_wbank_36_wdata_6;
+  wire [16:0]        _ext_wbank_36_wdata_6;
+  wire [30:0]        _add_wbank_36_wdata_5;
+  wire [14:0]        _bits_wbank_36_wdata_5;
+  wire [15:0]        _mux_g_36;
+  wire [63:0]        _mul_g_36;
+  wire [35:0]        _neg_wbank_37_wdata;
+  wire [36:0]        _ext_wbank_37_wdata;
+  wire [29:0]        _bits_wbank_37_wdata_2;
+  wire [16:0]        _ext_wbank_37_wdata_2;
+  wire [30:0]        _add_wbank_37_wdata_2;
+  wire [14:0]        _bits_wbank_37_wdata;
+  wire [16:0]        _add_wbank_37_wdata;
+  wire [36:0]        _ext_wbank_37_wdata_3;
+  wire [29:0]        _bits_wbank_37_wdata_4;
+  wire [16:0]        _ext_wbank_37_wdata_4;
+  wire [30:0]        _add_wbank_37_wdata_4;
+  wire [14:0]        _bits_wbank_37_wdata_3;
+  wire [16:0]        _add_wbank_37_wdata_3;
+  wire [36:0]        _ext_wbank_37_wdata_5;
+  wire [29:0]        _bits_wbank_37_wdata_6;
+  wire [16:0]        _ext_wbank_37_wdata_6;
+  wire [30:0]        _add_wbank_37_wdata_5;
+  wire [14:0]        _bits_wbank_37_wdata_5;
+  wire [15:0]        _mux_g_37;
+  wire [63:0]        _mul_g_37;
+  wire [35:0]        _neg_wbank_38_wdata;
+  wire [36:0]        _ext_wbank_38_wdata;
+  wire [29:0]        _bits_wbank_38_wdata_2;
+  wire [16:0]        _ext_wbank_38_wdata_2;
+  wire [30:0]        _add_wbank_38_wdata_2;
+  wire [14:0]        _bits_wbank_38_wdata;
+  wire [16:0]        _add_wbank_38_wdata;
+  wire [36:0]        _ext_wbank_38_wdata_3;
+  wire [29:0]        _bits_wbank_38_wdata_4;
+  wire [16:0]        _ext_wbank_38_wdata_4;
+  wire [30:0]        _add_wbank_38_wdata_4;
+  wire [14:0]        _bits_wbank_38_wdata_3;
+  wire [16:0]        _add_wbank_38_wdata_3;
+  wire [36:0]        _ext_wbank_38_wdata_5;
+  wire [29:0]        _bits_wbank_38_wdata_6;
+  wire [16:0]        _ext_wbank_38_wdata_6;
+  wire [30:0]        _add_wbank_38_wdata_5;
+  wire [14:0]        _bits_wbank_38_wdata_5;
+  wire [15:0]        _mux_g_38;
+  wire [63:0]        _mul_g_38;
+  wire [35:0]        _neg_wbank_39_wdata;
+  wire [36:0]        _ext_wbank_39_wdata;
+  wire [29:0]        _bits_wbank_39_wdata_2;
+  wire [16:0]        _ext_wbank_39_wdata_2;
+  wire [30:0]        _add_wbank_39_wdata_2;
+  wire [14:0]        _bits_wbank_39_wdata;
+  wire [16:0]        _add_wbank_39_wdata;
+  wire [36:0]        _ext_wbank_39_wdata_3;
+  wire [29:0]        _bits_wbank_39_wdata_4;
+  wire [16:0]        _ext_wbank_39_wdata_4;
+  wire [30:0]        _add_wbank_39_wdata_4;
+  wire [14:0]        _bits_wbank_39_wdata_3;
+  wire [16:0]        _add_wbank_39_wdata_3;
+  wire [36:0]        _ext_wbank_39_wdata_5;
+  wire [29:0]        _bits_wbank_39_wdata_6;
+  wire [16:0]        _ext_wbank_39_wdata_6;
+  wire [30:0]        _add_wbank_39_wdata_5;
+  wire [14:0]        _bits_wbank_39_wdata_5;
+  wire [15:0]        _mux_g_39;
+  wire [63:0]        _mul_g_39;
+  wire [35:0]        _neg_wbank_40_wdata;
+  wire [36:0]        _ext_wbank_40_wdata;
+  wire [29:0]        _bits_wbank_40_wdata_2;
+  wire [16:0]        _ext_wbank_40_wdata_2;
+  wire [30:0]        _add_wbank_40_wdata_2;
+  wire [14:0]        _bits_wbank_40_wdata;
+  wire [16:0]        _add_wbank_40_wdata;
+  wire [36:0]        _ext_wbank_40_wdata_3;
+  wire [29:0]        _bits_wbank_40_wdata_4;
+  wire [16:0]        _ext_wbank_40_wdata_4;
+  wire [30:0]        _add_wbank_40_wdata_4;
+  wire [14:0]        _bits_wbank_40_wdata_3;
+  wire [16:0]        _add_wbank_40_wdata_3;
+  wire [36:0]        _ext_wbank_40_wdata_5;
+  wire [29:0]        _bits_wbank_40_wdata_6;
+  wire [16:0]        _ext_wbank_40_wdata_6;
+  wire [30:0]        _add_wbank_40_wdata_5;
+  wire [14:0]        _bits_wbank_40_wdata_5;
+  wire [15:0]        _mux_g_40;
+  wire [63:0]        _mul_g_40;
+  wire [35:0]        _neg_wbank_41_wdata;
+  wire [36:0]        _ext_wbank_41_wdata;
+  wire [29:0]        _bits_wbank_41_wdata_2;
+  wire [16:0]        _ext_wbank_41_wdata_2;
+  wire [30:0]        _add_wbank_41_wdata_2;
+  wire [14:0]        _bits_wbank_41_wdata;
+  wire [16:0]        _add_wbank_41_wdata;
+  wire [36:0]        _ext_wbank_41_wdata_3;
+  wire [29:0]        _bits_wbank_41_wdata_4;
+  wire [16:0]        _ext_wbank_41_wdata_4;
+  wire [30:0]        _add_wbank_41_wdata_4;
+  wire [14:0]        _bits_wbank_41_wdata_3;
+  wire [16:0]        _add_wbank_41_wdata_3;
+  wire [36:0]        _ext_wbank_41_wdata_5;
+  wire [29:0]        _bits_wbank_41_wdata_6;
+  wire [16:0]        _ext_wbank_41_wdata_6;
+  wire [30:0]        _add_wbank_41_wdata_5;
+  wire [14:0]        _bits_wbank_41_wdata_5;
+  wire [15:0]        _mux_g_41;
+  wire [63:0]        _mul_g_41;
+  wire [35:0]        _neg_wbank_42_wdata;
+  wire [36:0]        _ext_wbank_42_wdata;
+  wire [29:0]        _bits_wbank_42_wdata_2;
+  wire [16:0]        _ext_wbank_42_wdata_2;
+  wire [30:0]        _add_wbank_42_wdata_2;
+  wire [14:0]        _bits_wbank_42_wdata;
+  wire [16:0]        _add_wbank_42_wdata;
+  wire [36:0]        _ext_wbank_42_wdata_3;
+  wire [29:0]        _bits_wbank_42_wdata_4;
+  wire [16:0]        _ext_wbank_42_wdata_4;
+  wire [30:0]        _add_wbank_42_wdata_4;
+  wire [14:0]        _bits_wbank_42_wdata_3;
+  wire [16:0]        _add_wbank_42_wdata_3;
+  wire [36:0]        _ext_wbank_42_wdata_5;
+  wire [29:0]        _bits_wbank_42_wdata_6;
+  wire [16:0]        _ext_wbank_42_wdata_6;
+  wire [30:0]        _add_wbank_42_wdata_5;
+  wire [14:0]        _bits_wbank_42_wdata_5;
+  wire [15:0]        _mux_g_42;
+  wire [63:0]        _mul_g_42;
+  wire [35:0]        _neg_wbank_43_wdata;
+  wire [36:0]        _ext_wbank_43_wdata;
+  wire [29:0]        _bits_wbank_43_wdata_2;
+  wire [16:0]        _ext_wbank_43_wdata_2;
+  wire [30:0]        _add_wbank_43_wdata_2;
+  wire [14:0]        _bits_wbank_43_wdata;
+  wire [16:0]        _add_wbank_43_wdata;
+  wire [36:0]        _ext_wbank_43_wdata_3;
+  wire [29:0]        _bits_wbank_43_wdata_4;
+  wire [16:0]        _ext_wbank_43_wdata_4;
+  wire [30:0]        _add_wbank_43_wdata_4;
+  wire [14:0]        _bits_wbank_43_wdata_3;
+  wire [16:0]        _add_wbank_43_wdata_3;
+  wire [36:0]        _ext_wbank_43_wdata_5;
+  wire [29:0]        _bits_wbank_43_wdata_6;
+  wire [16:0]        _ext_wbank_43_wdata_6;
+  wire [30:0]        _add_wbank_43_wdata_5;
+  wire [14:0]        _bits_wbank_43_wdata_5;
+  wire [15:0]        _mux_g_43;
+  wire [63:0]        _mul_g_43;
+  wire [35:0]        _neg_wbank_44_wdata;
+  wire [36:0]        _ext_wbank_44_wdata;
+  wire [29:0]        _bits_wbank_44_wdata_2;
+  wire [16:0]        _ext_wbank_44_wdata_2;
+  wire [30:0]        _add_wbank_44_wdata_2;
+  wire [14:0]        _bits_wbank_44_wdata;
+  wire [16:0]        _add_wbank_44_wdata;
+  wire [36:0]        _ext_wbank_44_wdata_3;
+  wire [29:0]        _bits_wbank_44_wdata_4;
+  wire [16:0]        _ext_wbank_44_wdata_4;
+  wire [30:0]        _add_wbank_44_wdata_4;
+  wire [14:0]        _bits_wbank_44_wdata_3;
+  wire [16:0]        _add_wbank_44_wdata_3;
+  wire [36:0]        _ext_wbank_44_wdata_5;
+  wire [29:0]        _bits_wbank_44_wdata_6;
+  wire [16:0]        _ext_wbank_44_wdata_6;
+  wire [30:0]        _add_wbank_44_wdata_5;
+  wire [14:0]        _bits_wbank_44_wdata_5;
+  wire [15:0]        _mux_g_44;
+  wire [63:0]        _mul_g_44;
+  wire [35:0]        _neg_wbank_45_wdata;
+  wire [36:0]        _ext_wbank_45_wdata;
+  wire [29:0]        _bits_wbank_45_wdata_2;
+  wire [16:0]        _ext_wbank_45_wdata_2;
+  wire [30:0]        _add_wbank_45_wdata_2;
+  wire [14:0]        _bits_wbank_45_wdata;
+  wire [16:0]        _add_wbank_45_wdata;
+  wire [36:0]        _ext_wbank_45_wdata_3;
+  wire [29:0]        _bits_wbank_45_wdata_4;
+  wire [16:0]        _ext_wbank_45_wdata_4;
+  wire [30:0]        _add_wbank_45_wdata_4;
+  wire [14:0]        _bits_wbank_45_wdata_3;
+  wire [16:0]        _add_wbank_45_wdata_3;
+  wire [36:0]        _ext_wbank_45_wdata_5;
+  wire [29:0]        _bits_wbank_45_wdata_6;
+  wire [16:0]        _ext_wbank_45_wdata_6;
+  wire [30:0]        _add_wbank_45_wdata_5;
+  wire [14:0]        _bits_wbank_45_wdata_5;
+  wire [15:0]        _mux_g_45;
+  wire [63:0]        _mul_g_45;
+  wire [35:0]        _neg_wbank_46_wdata;
+  wire [36:0]        _ext_wbank_46_wdata;
+  wire [29:0]        _bits_wbank_46_wdata_2;
+  wire [16:0]        _ext_wbank_46_wdata_2;
+  wire [30:0]        _add_wbank_46_wdata_2;
+  wire [14:0]        _bits_wbank_46_wdata;
+  wire [16:0]        _add_wbank_46_wdata;
+  wire [36:0]        _ext_wbank_46_wdata_3;
+  wire [29:0]        _bits_wbank_46_wdata_4;
+  wire [16:0]        _ext_wbank_46_wdata_4;
+  wire [30:0]        _add_wbank_46_wdata_4;
+  wire [14:0]        _bits_wbank_46_wdata_3;
+  wire [16:0]        _add_wbank_46_wdata_3;
+  wire [36:0]        _ext_wbank_46_wdata_5;
+  wire [29:0]        _bits_wbank_46_wdata_6;
+  wire [16:0]        _ext_wbank_46_wdata_6;
+  wire [30:0]        _add_wbank_46_wdata_5;
+  wire [14:0]        _bits_wbank_46_wdata_5;
+  wire [15:0]        _mux_g_46;
+  wire [63:0]        _mul_g_46;
+  wire [35:0]        _neg_wbank_47_wdata;
+  wire [36:0]        _ext_wbank_47_wdata;
+  wire [29:0]        _bits_wbank_47_wdata_2;
+  wire [16:0]        _ext_wbank_47_wdata_2;
+  wire [30:0]        _add_wbank_47_wdata_2;
+  wire [14:0]        _bits_wbank_47_wdata;
+  wire [16:0]        _add_wbank_47_wdata;
+  wire [36:0]        _ext_wbank_47_wdata_3;
+  wire [29:0]        _bits_wbank_47_wdata_4;
+  wire [16:0]        _ext_wbank_47_wdata_4;
+  wire [30:0]        _add_wbank_47_wdata_4;
+  wire [14:0]        _bits_wbank_47_wdata_3;
+  wire [16:0]        _add_wbank_47_wdata_3;
+  wire [36:0]        _ext_wbank_47_wdata_5;
+  wire [29:0]        _bits_wbank_47_wdata_6;
+  wire [16:0]        _ext_wbank_47_wdata_6;
+  wire [30:0]        _add_wbank_47_wdata_5;
+  wire [14:0]        _bits_wbank_47_wdata_5;
+  wire [15:0]        _mux_g_47;
+  wire [63:0]        _mul_g_47;
+  wire [35:0]        _neg_wbank_48_wdata;
+  wire [36:0]        _ext_wbank_48_wdata;
+  wire [29:0]        _bits_wbank_48_wdata_2;
+  wire [16:0]        _ext_wbank_48_wdata_2;
+  wire [30:0]        _add_wbank_48_wdata_2;
+  wire [14:0]        _bits_wbank_48_wdata;
+  wire [16:0]        _add_wbank_48_wdata;
+  wire [36:0]        _ext_wbank_48_wdata_3;
+  wire [29:0]        _bits_wbank_48_wdata_4;
+  wire [16:0]        _ext_wbank_48_wdata_4;
+  wire [30:0]        _add_wbank_48_wdata_4;
+  wire [14:0]        _bits_wbank_48_wdata_3;
+  wire [16:0]        _add_wbank_48_wdata_3;
+  wire [36:0]        _ext_wbank_48_wdata_5;
+  wire [29:0]        _bits_wbank_48_wdata_6;
+  wire [16:0]        _ext_wbank_48_wdata_6;
+  wire [30:0]        _add_wbank_48_wdata_5;
+  wire [14:0]        _bits_wbank_48_wdata_5;
+  wire [15:0]        _mux_g_48;
+  wire [63:0]        _mul_g_48;
+  wire [35:0]        _neg_wbank_49_wdata;
+  wire [36:0]        _ext_wbank_49_wdata;
+  wire [29:0]        _bits_wbank_49_wdata_2;
+  wire [16:0]        _ext_wbank_49_wdata_2;
+  wire [30:0]        _add_wbank_49_wdata_2;
+  wire [14:0]        _bits_wbank_49_wdata;
+  wire [16:0]        _add_wbank_49_wdata;
+  wire [36:0]        _ext_wbank_49_wdata_3;
+  wire [29:0]        _bits_wbank_49_wdata_4;
+  wire [16:0]        _ext_wbank_49_wdata_4;
+  wire [30:0]        _add_wbank_49_wdata_4;
+  wire [14:0]        _bits_wbank_49_wdata_3;
+  wire [16:0]        _add_wbank_49_wdata_3;
+  wire [36:0]        _ext_wbank_49_wdata_5;
+  wire [29:0]        _bits_wbank_49_wdata_6;
+  wire [16:0]        _ext_wbank_49_wdata_6;
+  wire [30:0]        _add_wbank_49_wdata_5;
+  wire [14:0]        _bits_wbank_49_wdata_5;
+  wire [15:0]        _mux_g_49;
+  wire [63:0]        _mul_g_49;
+  wire [35:0]        _neg_wbank_50_wdata;
+  wire [36:0]        _ext_wbank_50_wdata;
+  wire [29:0]        _bits_wbank_50_wdata_2;
+  wire [16:0]        _ext_wbank_50_wdata_2;
+  wire [30:0]        _add_wbank_50_wdata_2;
+  wire [14:0]        _bits_wbank_50_wdata;
+  wire [16:0]        _add_wbank_50_wdata;
+  wire [36:0]        _ext_wbank_50_wdata_3;
+  wire [29:0]        _bits_wbank_50_wdata_4;
+  wire [16:0]        _ext_wbank_50_wdata_4;
+  wire [30:0]        _add_wbank_50_wdata_4;
+  wire [14:0]        _bits_wbank_50_wdata_3;
+  wire [16:0]        _add_wbank_50_wdata_3;
+  wire [36:0]        _ext_wbank_50_wdata_5;
+  wire [29:0]        _bits_wbank_50_wdata_6;
+  wire [16:0]        _ext_wbank_50_wdata_6;
+  wire [30:0]        _add_wbank_50_wdata_5;
+  wire [14:0]        _bits_wbank_50_wdata_5;
+  wire [15:0]        _mux_g_50;
+  wire [63:0]        _mul_g_50;
+  wire [35:0]        _neg_wbank_51_wdata;
+  wire [36:0]        _ext_wbank_51_wdata;
+  wire [29:0]        _bits_wbank_51_wdata_2;
+  wire [16:0]        _ext_wbank_51_wdata_2;
+  wire [30:0]        _add_wbank_51_wdata_2;
+  wire [14:0]        _bits_wbank_51_wdata;
+  wire [16:0]        _add_wbank_51_wdata;
+  wire [36:0]        _ext_wbank_51_wdata_3;
+  wire [29:0]        _bits_wbank_51_wdata_4;
+  wire [16:0]        _ext_wbank_51_wdata_4;
+  wire [30:0]        _add_wbank_51_wdata_4;
+  wire [14:0]        _bits_wbank_51_wdata_3;
+  wire [16:0]        _add_wbank_51_wdata_3;
+  wire [36:0]        _ext_wbank_51_wdata_5;
+  wire [29:0]        _bits_wbank_51_wdata_6;
+  wire [16:0]        _ext_wbank_51_wdata_6;
+  wire [30:0]        _add_wbank_51_wdata_5;
+  wire [14:0]        _bits_wbank_51_wdata_5;
+  wire [15:0]        _mux_g_51;
+  wire [63:0]        _mul_g_51;
+  wire [35:0]        _neg_wbank_52_wdata;
+  wire [36:0]        _ext_wbank_52_wdata;
+  wire [29:0]        _bits_wbank_52_wdata_2;
+  wire [16:0]        _ext_wbank_52_wdata_2;
+  wire [30:0]        _add_wbank_52_wdata_2;
+  wire [14:0]        _bits_wbank_52_wdata;
+  wire [16:0]        _add_wbank_52_wdata;
+  wire [36:0]        _ext_wbank_52_wdata_3;
+  wire [29:0]        _bits_wbank_52_wdata_4;
+  wire [16:0]        _ext_wbank_52_wdata_4;
+  wire [30:0]        _add_wbank_52_wdata_4;
+  wire [14:0]        _bits_wbank_52_wdata_3;
+  wire [16:0]        _add_wbank_52_wdata_3;
+  wire [36:0]        _ext_wbank_52_wdata_5;
+  wire [29:0]        _bits_wbank_52_wdata_6;
+  wire [16:0]        _ext_wbank_52_wdata_6;
+  wire [30:0]        _add_wbank_52_wdata_5;
+  wire [14:0]        _bits_wbank_52_wdata_5;
+  wire [15:0]        _mux_g_52;
+  wire [63:0]        _mul_g_52;
+  wire [35:0]        _neg_wbank_53_wdata;
+  wire [36:0]        _ext_wbank_53_wdata;
+  wire [29:0]        _bits_wbank_53_wdata_2;
+  wire [16:0]        _ext_wbank_53_wdata_2;
+  wire [30:0]        _add_wbank_53_wdata_2;
+  wire [14:0]        _bits_wbank_53_wdata;
+  wire [16:0]        _add_wbank_53_wdata;
+  wire [36:0]        _ext_wbank_53_wdata_3;
+  wire [29:0]        _bits_wbank_53_wdata_4;
+  wire [16:0]        _ext_wbank_53_wdata_4;
+  wire [30:0]        _add_wbank_53_wdata_4;
+  wire [14:0]        _bits_wbank_53_wdata_3;
+  wire [16:0]        _add_wbank_53_wdata_3;
+  wire [36:0]        _ext_wbank_53_wdata_5;
+  wire [29:0]        _bits_wbank_53_wdata_6;
+  wire [16:0]        _ext_wbank_53_wdata_6;
+  wire [30:0]        _add_wbank_53_wdata_5;
+  wire [14:0]        _bits_wbank_53_wdata_5;
+  wire [15:0]        _mux_g_53;
+  wire [63:0]        _mul_g_53;
+  wire [35:0]        _neg_wbank_54_wdata;
+  wire [36:0]        _ext_wbank_54_wdata;
+  wire [29:0]        _bits_wbank_54_wdata_2;
+  wire [16:0]        _ext_wbank_54_wdata_2;
+  wire [30:0]        _add_wbank_54_wdata_2;
+  wire [14:0]        _bits_wbank_54_wdata;
+  wire [16:0]        _add_wbank_54_wdata;
+  wire [36:0]        _ext_wbank_54_wdata_3;
+  wire [29:0]        _bits_wbank_54_wdata_4;
+  wire [16:0]        _ext_wbank_54_wdata_4;
+  wire [30:0]        _add_wbank_54_wdata_4;
+  wire [14:0]        _bits_wbank_54_wdata_3;
+  wire [16:0]        _add_wbank_54_wdata_3;
+  wire [36:0]        _ext_wbank_54_wdata_5;
+  wire [29:0]        _bits_wbank_54_wdata_6;
+  wire [16:0]        _ext_wbank_54_wdata_6;
+  wire [30:0]        _add_wbank_54_wdata_5;
+  wire [14:0]        _bits_wbank_54_wdata_5;
+  wire [15:0]        _mux_g_54;
+  wire [63:0]        _mul_g_54;
+  wire [35:0]        _neg_wbank_55_wdata;
+  wire [36:0]        _ext_wbank_55_wdata;
+  wire [29:0]        _bits_wbank_55_wdata_2;
+  wire [16:0]        _ext_wbank_55_wdata_2;
+  wire [30:0]        _add_wbank_55_wdata_2;
+  wire [14:0]        _bits_wbank_55_wdata;
+  wire [16:0]        _add_wbank_55_wdata;
+  wire [36:0]        _ext_wbank_55_wdata_3;
+  wire [29:0]        _bits_wbank_55_wdata_4;
+  wire [16:0]        _ext_wbank_55_wdata_4;
+  wire [30:0]        _add_wbank_55_wdata_4;
+  wire [14:0]        _bits_wbank_55_wdata_3;
+  wire [16:0]        _add_wbank_55_wdata_3;
+  wire [36:0]        _ext_wbank_55_wdata_5;
+  wire [29:0]        _bits_wbank_55_wdata_6;
+  wire [16:0]        _ext_wbank_55_wdata_6;
+  wire [30:0]        _add_wbank_55_wdata_5;
+  wire [14:0]        _bits_wbank_55_wdata_5;
+  wire [15:0]        _mux_g_55;
+  wire [63:0]        _mul_g_55;
+  wire [35:0]        _neg_wbank_56_wdata;
+  wire [36:0]        _ext_wbank_56_wdata;
+  wire [29:0]        _bits_wbank_56_wdata_2;
+  wire [16:0]        _ext_wbank_56_wdata_2;
+  wire [30:0]        _add_wbank_56_wdata_2;
+  wire [14:0]        _bits_wbank_56_wdata;
+  wire [16:0]        _add_wbank_56_wdata;
+  wire [36:0]        _ext_wbank_56_wdata_3;
+  wire [29:0]        _bits_wbank_56_wdata_4;
+  wire [16:0]        _ext_wbank_56_wdata_4;
+  wire [30:0]        _add_wbank_56_wdata_4;
+  wire [14:0]        _bits_wbank_56_wdata_3;
+  wire [16:0]        _add_wbank_56_wdata_3;
+  wire [36:0]        _ext_wbank_56_wdata_5;
+  wire [29:0]        _bits_wbank_56_wdata_6;
+  wire [16:0]        _ext_wbank_56_wdata_6;
+  wire [30:0]        _add_wbank_56_wdata_5;
+  wire [14:0]        _bits_wbank_56_wdata_5;
+  wire [15:0]        _mux_g_56;
+  wire [63:0]        _mul_g_56;
+  wire [35:0]        _neg_wbank_57_wdata;
+  wire [36:0]        _ext_wbank_57_wdata;
+  wire [29:0]        _bits_wbank_57_wdata_2;
+  wire [16:0]        _ext_wbank_57_wdata_2;
+  wire [30:0]        _add_wbank_57_wdata_2;
+  wire [14:0]        _bits_wbank_57_wdata;
+  wire [16:0]        _add_wbank_57_wdata;
+  wire [36:0]        _ext_wbank_57_wdata_3;
+  wire [29:0]        _bits_wbank_57_wdata_4;
+  wire [16:0]        _ext_wbank_57_wdata_4;
+  wire [30:0]        _add_wbank_57_wdata_4;
+  wire [14:0]        _bits_wbank_57_wdata_3;
+  wire [16:0]        _add_wbank_57_wdata_3;
+  wire [36:0]        _ext_wbank_57_wdata_5;
+  wire [29:0]        _bits_wbank_57_wdata_6;
+  wire [16:0]        _ext_wbank_57_wdata_6;
+  wire [30:0]        _add_wbank_57_wdata_5;
+  wire [14:0]        _bits_wbank_57_wdata_5;
+  wire [15:0]        _mux_g_57;
+  wire [63:0]        _mul_g_57;
+  wire [35:0]        _neg_wbank_58_wdata;
+  wire [36:0]        _ext_wbank_58_wdata;
+  wire [29:0]        _bits_wbank_58_wdata_2;
+  wire [16:0]        _ext_wbank_58_wdata_2;
+  wire [30:0]        _add_wbank_58_wdata_2;
+  wire [14:0]        _bits_wbank_58_wdata;
+  wire [16:0]        _add_wbank_58_wdata;
+  wire [36:0]        _ext_wbank_58_wdata_3;
+  wire [29:0]        _bits_wbank_58_wdata_4;
+  wire [16:0]        _ext_wbank_58_wdata_4;
+  wire [30:0]        _add_wbank_58_wdata_4;
+  wire [14:0]        _bits_wbank_58_wdata_3;
+  wire [16:0]        _add_wbank_58_wdata_3;
+  wire [36:0]        _ext_wbank_58_wdata_5;
+  wire [29:0]        _bits_wbank_58_wdata_6;
+  wire [16:0]        _ext_wbank_58_wdata_6;
+  wire [30:0]        _add_wbank_58_wdata_5;
+  wire [14:0]        _bits_wbank_58_wdata_5;
+  wire [15:0]        _mux_g_58;
+  wire [63:0]        _mul_g_58;
+  wire [35:0]        _neg_wbank_59_wdata;
+  wire [36:0]        _ext_wbank_59_wdata;
+  wire [29:0]        _bits_wbank_59_wdata_2;
+  wire [16:0]        _ext_wbank_59_wdata_2;
+  wire [30:0]        _add_wbank_59_wdata_2;
+  wire [14:0]        _bits_wbank_59_wdata;
+  wire [16:0]        _add_wbank_59_wdata;
+  wire [36:0]        _ext_wbank_59_wdata_3;
+  wire [29:0]        _bits_wbank_59_wdata_4;
+  wire [16:0]        _ext_wbank_59_wdata_4;
+  wire [30:0]        _add_wbank_59_wdata_4;
+  wire [14:0]        _bits_wbank_59_wdata_3;
+  wire [16:0]        _add_wbank_59_wdata_3;
+  wire [36:0]        _ext_wbank_59_wdata_5;
+  wire [29:0]        _bits_wbank_59_wdata_6;
+  wire [16:0]        _ext_wbank_59_wdata_6;
+  wire [30:0]        _add_wbank_59_wdata_5;
+  wire [14:0]        _bits_wbank_59_wdata_5;
+  wire [15:0]        _mux_g_59;
+  wire [63:0]        _mul_g_59;
+  wire [35:0]        _neg_wbank_60_wdata;
+  wire [36:0]        _ext_wbank_60_wdata;
+  wire [29:0]        _bits_wbank_60_wdata_2;
+  wire [16:0]        _ext_wbank_60_wdata_2;
+  wire [30:0]        _add_wbank_60_wdata_2;
+  wire [14:0]        _bits_wbank_60_wdata;
+  wire [16:0]        _add_wbank_60_wdata;
+  wire [36:0]        _ext_wbank_60_wdata_3;
+  wire [29:0]        _bits_wbank_60_wdata_4;
+  wire [16:0]        _ext_wbank_60_wdata_4;
+  wire [30:0]        _add_wbank_60_wdata_4;
+  wire [14:0]        _bits_wbank_60_wdata_3;
+  wire [16:0]        _add_wbank_60_wdata_3;
+  wire [36:0]        _ext_wbank_60_wdata_5;
+  wire [29:0]        _bits_wbank_60_wdata_6;
+  wire [16:0]        _ext_wbank_60_wdata_6;
+  wire [30:0]        _add_wbank_60_wdata_5;
+  wire [14:0]        _bits_wbank_60_wdata_5;
+  wire [15:0]        _mux_g_60;
+  wire [63:0]        _mul_g_60;
+  wire [35:0]        _neg_wbank_61_wdata;
+  wire [36:0]        _ext_wbank_61_wdata;
+  wire [29:0]        _bits_wbank_61_wdata_2;
+  wire [16:0]        _ext_wbank_61_wdata_2;
+  wire [30:0]        _add_wbank_61_wdata_2;
+  wire [14:0]        _bits_wbank_61_wdata;
+  wire [16:0]        _add_wbank_61_wdata;
+  wire [36:0]        _ext_wbank_61_wdata_3;
+  wire [29:0]        _bits_wbank_61_wdata_4;
+  wire [16:0]        _ext_wbank_61_wdata_4;
+  wire [30:0]        _add_wbank_61_wdata_4;
+  wire [14:0]        _bits_wbank_61_wdata_3;
+  wire [16:0]        _add_wbank_61_wdata_3;
+  wire [36:0]        _ext_wbank_61_wdata_5;
+  wire [29:0]        _bits_wbank_61_wdata_6;
+  wire [16:0]        _ext_wbank_61_wdata_6;
+  wire [30:0]        _add_wbank_61_wdata_5;
+  wire [14:0]        _bits_wbank_61_wdata_5;
+  wire [15:0]        _mux_g_61;
+  wire [63:0]        _mul_g_61;
+  wire [35:0]        _neg_wbank_62_wdata;
+  wire [36:0]        _ext_wbank_62_wdata;
+  wire [29:0]        _bits_wbank_62_wdata_2;
+  wire [16:0]        _ext_wbank_62_wdata_2;
+  wire [30:0]        _add_wbank_62_wdata_2;
+  wire [14:0]        _bits_wbank_62_wdata;
+  wire [16:0]        _add_wbank_62_wdata;
+  wire [36:0]        _ext_wbank_62_wdata_3;
+  wire [29:0]        _bits_wbank_62_wdata_4;
+  wire [16:0]        _ext_wbank_62_wdata_4;
+  wire [30:0]        _add_wbank_62_wdata_4;
+  wire [14:0]        _bits_wbank_62_wdata_3;
+  wire [16:0]        _add_wbank_62_wdata_3;
+  wire [36:0]        _ext_wbank_62_wdata_5;
+  wire [29:0]        _bits_wbank_62_wdata_6;
+  wire [16:0]        _ext_wbank_62_wdata_6;
+  wire [30:0]        _add_wbank_62_wdata_5;
+  wire [14:0]        _bits_wbank_62_wdata_5;
+  wire [15:0]        _mux_g_62;
+  wire [63:0]        _mul_g_62;
+  wire [35:0]        _neg_wbank_63_wdata;
+  wire [36:0]        _ext_wbank_63_wdata;
+  wire [29:0]        _bits_wbank_63_wdata_2;
+  wire [16:0]        _ext_wbank_63_wdata_2;
+  wire [30:0]        _add_wbank_63_wdata_2;
+  wire [14:0]        _bits_wbank_63_wdata;
+  wire [16:0]        _add_wbank_63_wdata;
+  wire [36:0]        _ext_wbank_63_wdata_3;
+  wire [29:0]        _bits_wbank_63_wdata_4;
+  wire [16:0]        _ext_wbank_63_wdata_4;
+  wire [30:0]        _add_wbank_63_wdata_4;
+  wire [14:0]        _bits_wbank_63_wdata_3;
+  wire [16:0]        _add_wbank_63_wdata_3;
+  wire [36:0]        _ext_wbank_63_wdata_5;
+  wire [29:0]        _bits_wbank_63_wdata_6;
+  wire [16:0]        _ext_wbank_63_wdata_6;
+  wire [30:0]        _add_wbank_63_wdata_5;
+  wire [14:0]        _bits_wbank_63_wdata_5;
+  wire [15:0]        _mux_g_63;
+  wire [63:0]        _mul_g_63;
+  wire [15:0]        _mux_sum_q;
+  wire [63:0]        _mul_sum_q;
+  wire [15:0]        _mux_sum_q_2;
+  wire [63:0]        _mul_sum_q_2;
+  wire [15:0]        _mux_sum_q_3;
+  wire [63:0]        _mul_sum_q_3;
+  wire [15:0]        _mux_sum_q_4;
+  wire [63:0]        _mul_sum_q_4;
+  wire [15:0]        _mux_sum_q_5;
+  wire [63:0]        _mul_sum_q_5;
+  wire [15:0]        _mux_sum_q_6;
+  wire [63:0]        _mul_sum_q_6;
+  wire [15:0]        _mux_sum_q_7;
+  wire [63:0]        _mul_sum_q_7;
+  wire [15:0]        _mux_sum_q_8;
+  wire [63:0]        _mul_sum_q_8;
+  wire [15:0]        _mux_sum_q_9;
+  wire [63:0]        _mul_sum_q_9;
+  wire [15:0]        _mux_sum_q_10;
+  wire [63:0]        _mul_sum_q_10;
+  wire [15:0]        _mux_sum_q_11;
+  wire [63:0]        _mul_sum_q_11;
+  wire [15:0]        _mux_sum_q_12;
+  wire [63:0]        _mul_sum_q_12;
+  wire [15:0]        _mux_sum_q_13;
+  wire [63:0]        _mul_sum_q_13;
+  wire [15:0]        _mux_sum_q_14;
+  wire [63:0]        _mul_sum_q_14;
+  wire [15:0]        _mux_sum_q_15;
+  wire [63:0]        _mul_sum_q_15;
+  wire [15:0]        _mux_sum_q_16;
+  wire [63:0]        _mul_sum_q_16;
+  wire [15:0]        _mux_sum_q_17;
+  wire [63:0]        _mul_sum_q_17;
+  wire [15:0]        _mux_sum_q_18;
+  wire [63:0]        _mul_sum_q_18;
+  wire [15:0]        _mux_sum_q_19;
+  wire [63:0]        _mul_sum_q_19;
+  wire [15:0]        _mux_sum_q_20;
+  wire [63:0]        _mul_sum_q_20;
+  wire [15:0]        _mux_sum_q_21;
+  wire [63:0]        _mul_sum_q_21;
+  wire [15:0]        _mux_sum_q_22;
+  wire [63:0]        _mul_sum_q_22;
+  wire [15:0]        _mux_sum_q_23;
+  wire [63:0]        _mul_sum_q_23;
+  wire [15:0]        _mux_sum_q_24;
+  wire [63:0]        _mul_sum_q_24;
+  wire [15:0]        _mux_sum_q_25;
+  wire [63:0]        _mul_sum_q_25;
+  wire [15:0]        _mux_sum_q_26;
+  wire [63:0]        _mul_sum_q_26;
+  wire [15:0]        _mux_sum_q_27;
+  wire [63:0]        _mul_sum_q_27;
+  wire [15:0]        _mux_sum_q_28;
+  wire [63:0]        _mul_sum_q_28;
+  wire [15:0]        _mux_sum_q_29;
+  wire [63:0]        _mul_sum_q_29;
+  wire [15:0]        _mux_sum_q_30;
+  wire [63:0]        _mul_sum_q_30;
+  wire [15:0]        _mux_sum_q_31;
+  wire [63:0]        _mul_sum_q_31;
+  wire [15:0]        _mux_sum_q_32;
+  wire [63:0]        _mul_sum_q_32;
+  wire [15:0]        _mux_sum_q_33;
+  wire [63:0]        _mul_sum_q_33;
+  wire [15:0]        _mux_sum_q_34;
+  wire [63:0]        _mul_sum_q_34;
+  wire [15:0]        _mux_sum_q_35;
+  wire [63:0]        _mul_sum_q_35;
+  wire [15:0]        _mux_sum_q_36;
+  wire [63:0]        _mul_sum_q_36;
+  wire [15:0]        _mux_sum_q_37;
+  wire [63:0]        _mul_sum_q_37;
+  wire [15:0]        _mux_sum_q_38;
+  wire [63:0]        _mul_sum_q_38;
+  wire [15:0]        _mux_sum_q_39;
+  wire [63:0]        _mul_sum_q_39;
+  wire [15:0]        _mux_sum_q_40;
+  wire [63:0]        _mul_sum_q_40;
+  wire [15:0]        _mux_sum_q_41;
+  wire [63:0]        _mul_sum_q_41;
+  wire [15:0]        _mux_sum_q_42;
+  wire [63:0]        _mul_sum_q_42;
+  wire [15:0]        _mux_sum_q_43;
+  wire [63:0]        _mul_sum_q_43;
+  wire [15:0]        _mux_sum_q_44;
+  wire [63:0]        _mul_sum_q_44;
+  wire [15:0]        _mux_sum_q_45;
+  wire [63:0]        _mul_sum_q_45;
+  wire [15:0]        _mux_sum_q_46;
+  wire [63:0]        _mul_sum_q_46;
+  wire [15:0]        _mux_sum_q_47;
+  wire [63:0]        _mul_sum_q_47;
+  wire [15:0]        _mux_sum_q_48;
+  wire [63:0]        _mul_sum_q_48;
+  wire [15:0]        _mux_sum_q_49;
+  wire [63:0]        _mul_sum_q_49;
+  wire [15:0]        _mux_sum_q_50;
+  wire [63:0]        _mul_sum_q_50;
+  wire [15:0]        _mux_sum_q_51;
+  wire [63:0]        _mul_sum_q_51;
+  wire [15:0]        _mux_sum_q_52;
+  wire [63:0]        _mul_sum_q_52;
+  wire [15:0]        _mux_sum_q_53;
+  wire [63:0]        _mul_sum_q_53;
+  wire [15:0]        _mux_sum_q_54;
+  wire [63:0]        _mul_sum_q_54;
+  wire [15:0]        _mux_sum_q_55;
+  wire [63:0]        _mul_sum_q_55;
+  wire [15:0]        _mux_sum_q_56;
+  wire [63:0]        _mul_sum_q_56;
+  wire [15:0]        _mux_sum_q_57;
+  wire [63:0]        _mul_sum_q_57;
+  wire [15:0]        _mux_sum_q_58;
+  wire [63:0]        _mul_sum_q_58;
+  wire [15:0]        _mux_sum_q_59;
+  wire [63:0]        _mul_sum_q_59;
+  wire [15:0]        _mux_sum_q_60;
+  wire [63:0]        _mul_sum_q_60;
+  wire [15:0]        _mux_sum_q_61;
+  wire [63:0]        _mul_sum_q_61;
+  wire [15:0]        _mux_sum_q_62;
+  wire [63:0]        _mul_sum_q_62;
+  wire [15:0]        _mux_sum_q_63;
+  wire [63:0]        _mul_sum_q_63;
+  wire [15:0]        _mux_sum_q_64;
+  wire [63:0]        _mul_sum_q_64;
+  wire [25:0]        _mux_sum_q_65;
   wire [40:0]        _add_logit;
   wire [28:0]        _mux_logit;
   wire [10:0]        _mul_logit_mem_waddr;
@@ -1782,6 +2490,782 @@ module output_layer (
   wire [33:0]        _mul_p_sat;
   wire [34:0]        _add_p_sat;
   wire [18:0]        _bits_p_clamped;
+  wire [36:0]        _ext_sat_w_hi_q;
+  wire [29:0]        _bits_sat_w_hi_q_2;
+  wire [16:0]        _ext_sat_w_hi_q_2;
+  wire [30:0]        _add_sat_w_hi_q_2;
+  wire [14:0]        _bits_sat_w_hi_q;
+  wire [16:0]        _add_sat_w_hi_q;
+  wire [36:0]        _ext_sat_w_hi_q_3;
+  wire [29:0]        _bits_sat_w_hi_q_4;
+  wire [16:0]        _ext_sat_w_hi_q_4;
+  wire [30:0]        _add_sat_w_hi_q_4;
+  wire [14:0]        _bits_sat_w_hi_q_3;
+  wire [16:0]        _add_sat_w_hi_q_3;
+  wire [36:0]        _ext_sat_w_hi_q_5;
+  wire [29:0]        _bits_sat_w_hi_q_6;
+  wire [16:0]        _ext_sat_w_hi_q_6;
+  wire [30:0]        _add_sat_w_hi_q_6;
+  wire [14:0]        _bits_sat_w_hi_q_5;
+  wire [16:0]        _add_sat_w_hi_q_5;
+  wire [36:0]        _ext_sat_w_hi_q_7;
+  wire [29:0]        _bits_sat_w_hi_q_8;
+  wire [16:0]        _ext_sat_w_hi_q_8;
+  wire [30:0]        _add_sat_w_hi_q_8;
+  wire [14:0]        _bits_sat_w_hi_q_7;
+  wire [16:0]        _add_sat_w_hi_q_7;
+  wire [36:0]        _ext_sat_w_hi_q_9;
+  wire [29:0]        _bits_sat_w_hi_q_10;
+  wire [16:0]        _ext_sat_w_hi_q_10;
+  wire [30:0]        _add_sat_w_hi_q_10;
+  wire [14:0]        _bits_sat_w_hi_q_9;
+  wire [16:0]        _add_sat_w_hi_q_9;
+  wire [36:0]        _ext_sat_w_hi_q_11;
+  wire [29:0]        _bits_sat_w_hi_q_12;
+  wire [16:0]        _ext_sat_w_hi_q_12;
+  wire [30:0]        _add_sat_w_hi_q_12;
+  wire [14:0]        _bits_sat_w_hi_q_11;
+  wire [16:0]        _add_sat_w_hi_q_11;
+  wire [36:0]        _ext_sat_w_hi_q_13;
+  wire [29:0]        _bits_sat_w_hi_q_14;
+  wire [16:0]        _ext_sat_w_hi_q_14;
+  wire [30:0]        _add_sat_w_hi_q_14;
+  wire [14:0]        _bits_sat_w_hi_q_13;
+  wire [16:0]        _add_sat_w_hi_q_13;
+  wire [36:0]        _ext_sat_w_hi_q_15;
+  wire [29:0]        _bits_sat_w_hi_q_16;
+  wire [16:0]        _ext_sat_w_hi_q_16;
+  wire [30:0]        _add_sat_w_hi_q_16;
+  wire [14:0]        _bits_sat_w_hi_q_15;
+  wire [16:0]        _add_sat_w_hi_q_15;
+  wire [36:0]        _ext_sat_w_hi_q_17;
+  wire [29:0]        _bits_sat_w_hi_q_18;
+  wire [16:0]        _ext_sat_w_hi_q_18;
+  wire [30:0]        _add_sat_w_hi_q_18;
+  wire [14:0]        _bits_sat_w_hi_q_17;
+  wire [16:0]        _add_sat_w_hi_q_17;
+  wire [36:0]        _ext_sat_w_hi_q_19;
+  wire [29:0]        _bits_sat_w_hi_q_20;
+  wire [16:0]        _ext_sat_w_hi_q_20;
+  wire [30:0]        _add_sat_w_hi_q_20;
+  wire [14:0]        _bits_sat_w_hi_q_19;
+  wire [16:0]        _add_sat_w_hi_q_19;
+  wire [36:0]        _ext_sat_w_hi_q_21;
+  wire [29:0]        _bits_sat_w_hi_q_22;
+  wire [16:0]        _ext_sat_w_hi_q_22;
+  wire [30:0]        _add_sat_w_hi_q_22;
+  wire [14:0]        _bits_sat_w_hi_q_21;
+  wire [16:0]        _add_sat_w_hi_q_21;
+  wire [36:0]        _ext_sat_w_hi_q_23;
+  wire [29:0]        _bits_sat_w_hi_q_24;
+  wire [16:0]        _ext_sat_w_hi_q_24;
+  wire [30:0]        _add_sat_w_hi_q_24;
+  wire [14:0]        _bits_sat_w_hi_q_23;
+  wire [16:0]        _add_sat_w_hi_q_23;
+  wire [36:0]        _ext_sat_w_hi_q_25;
+  wire [29:0]        _bits_sat_w_hi_q_26;
+  wire [16:0]        _ext_sat_w_hi_q_26;
+  wire [30:0]        _add_sat_w_hi_q_26;
+  wire [14:0]        _bits_sat_w_hi_q_25;
+  wire [16:0]        _add_sat_w_hi_q_25;
+  wire [36:0]        _ext_sat_w_hi_q_27;
+  wire [29:0]        _bits_sat_w_hi_q_28;
+  wire [16:0]        _ext_sat_w_hi_q_28;
+  wire [30:0]        _add_sat_w_hi_q_28;
+  wire [14:0]        _bits_sat_w_hi_q_27;
+  wire [16:0]        _add_sat_w_hi_q_27;
+  wire [36:0]        _ext_sat_w_hi_q_29;
+  wire [29:0]        _bits_sat_w_hi_q_30;
+  wire [16:0]        _ext_sat_w_hi_q_30;
+  wire [30:0]        _add_sat_w_hi_q_30;
+  wire [14:0]        _bits_sat_w_hi_q_29;
+  wire [16:0]        _add_sat_w_hi_q_29;
+  wire [36:0]        _ext_sat_w_hi_q_31;
+  wire [29:0]        _bits_sat_w_hi_q_32;
+  wire [16:0]        _ext_sat_w_hi_q_32;
+  wire [30:0]        _add_sat_w_hi_q_32;
+  wire [14:0]        _bits_sat_w_hi_q_31;
+  wire [16:0]        _add_sat_w_hi_q_31;
+  wire [36:0]        _ext_sat_w_hi_q_33;
+  wire [29:0]        _bits_sat_w_hi_q_34;
+  wire [16:0]        _ext_sat_w_hi_q_34;
+  wire [30:0]        _add_sat_w_hi_q_34;
+  wire [14:0]        _bits_sat_w_hi_q_33;
+  wire [16:0]        _add_sat_w_hi_q_33;
+  wire [36:0]        _ext_sat_w_hi_q_35;
+  wire [29:0]        _bits_sat_w_hi_q_36;
+  wire [16:0]        _ext_sat_w_hi_q_36;
+  wire [30:0]        _add_sat_w_hi_q_36;
+  wire [14:0]        _bits_sat_w_hi_q_35;
+  wire [16:0]        _add_sat_w_hi_q_35;
+  wire [36:0]        _ext_sat_w_hi_q_37;
+  wire [29:0]        _bits_sat_w_hi_q_38;
+  wire [16:0]        _ext_sat_w_hi_q_38;
+  wire [30:0]        _add_sat_w_hi_q_38;
+  wire [14:0]        _bits_sat_w_hi_q_37;
+  wire [16:0]        _add_sat_w_hi_q_37;
+  wire [36:0]        _ext_sat_w_hi_q_39;
+  wire [29:0]        _bits_sat_w_hi_q_40;
+  wire [16:0]        _ext_sat_w_hi_q_40;
+  wire [30:0]        _add_sat_w_hi_q_40;
+  wire [14:0]        _bits_sat_w_hi_q_39;
+  wire [16:0]        _add_sat_w_hi_q_39;
+  wire [36:0]        _ext_sat_w_hi_q_41;
+  wire [29:0]        _bits_sat_w_hi_q_42;
+  wire [16:0]        _ext_sat_w_hi_q_42;
+  wire [30:0]        _add_sat_w_hi_q_42;
+  wire [14:0]        _bits_sat_w_hi_q_41;
+  wire [16:0]        _add_sat_w_hi_q_41;
+  wire [36:0]        _ext_sat_w_hi_q_43;
+  wire [29:0]        _bits_sat_w_hi_q_44;
+  wire [16:0]        _ext_sat_w_hi_q_44;
+  wire [30:0]        _add_sat_w_hi_q_44;
+  wire [14:0]        _bits_sat_w_hi_q_43;
+  wire [16:0]        _add_sat_w_hi_q_43;
+  wire [36:0]        _ext_sat_w_hi_q_45;
+  wire [29:0]        _bits_sat_w_hi_q_46;
+  wire [16:0]        _ext_sat_w_hi_q_46;
+  wire [30:0]        _add_sat_w_hi_q_46;
+  wire [14:0]        _bits_sat_w_hi_q_45;
+  wire [16:0]        _add_sat_w_hi_q_45;
+  wire [36:0]        _ext_sat_w_hi_q_47;
+  wire [29:0]        _bits_sat_w_hi_q_48;
+  wire [16:0]        _ext_sat_w_hi_q_48;
+  wire [30:0]        _add_sat_w_hi_q_48;
+  wire [14:0]        _bits_sat_w_hi_q_47;
+  wire [16:0]        _add_sat_w_hi_q_47;
+  wire [36:0]        _ext_sat_w_hi_q_49;
+  wire [29:0]        _bits_sat_w_hi_q_50;
+  wire [16:0]        _ext_sat_w_hi_q_50;
+  wire [30:0]        _add_sat_w_hi_q_50;
+  wire [14:0]        _bits_sat_w_hi_q_49;
+  wire [16:0]        _add_sat_w_hi_q_49;
+  wire [36:0]        _ext_sat_w_hi_q_51;
+  wire [29:0]        _bits_sat_w_hi_q_52;
+  wire [16:0]        _ext_sat_w_hi_q_52;
+  wire [30:0]        _add_sat_w_hi_q_52;
+  wire [14:0]        _bits_sat_w_hi_q_51;
+  wire [16:0]        _add_sat_w_hi_q_51;
+  wire [36:0]        _ext_sat_w_hi_q_53;
+  wire [29:0]        _bits_sat_w_hi_q_54;
+  wire [16:0]        _ext_sat_w_hi_q_54;
+  wire [30:0]        _add_sat_w_hi_q_54;
+  wire [14:0]        _bits_sat_w_hi_q_53;
+  wire [16:0]        _add_sat_w_hi_q_53;
+  wire [36:0]        _ext_sat_w_hi_q_55;
+  wire [29:0]        _bits_sat_w_hi_q_56;
+  wire [16:0]        _ext_sat_w_hi_q_56;
+  wire [30:0]        _add_sat_w_hi_q_56;
+  wire [14:0]        _bits_sat_w_hi_q_55;
+  wire [16:0]        _add_sat_w_hi_q_55;
+  wire [36:0]        _ext_sat_w_hi_q_57;
+  wire [29:0]        _bits_sat_w_hi_q_58;
+  wire [16:0]        _ext_sat_w_hi_q_58;
+  wire [30:0]        _add_sat_w_hi_q_58;
+  wire [14:0]        _bits_sat_w_hi_q_57;
+  wire [16:0]        _add_sat_w_hi_q_57;
+  wire [36:0]        _ext_sat_w_hi_q_59;
+  wire [29:0]        _bits_sat_w_hi_q_60;
+  wire [16:0]        _ext_sat_w_hi_q_60;
+  wire [30:0]        _add_sat_w_hi_q_60;
+  wire [14:0]        _bits_sat_w_hi_q_59;
+  wire [16:0]        _add_sat_w_hi_q_59;
+  wire [36:0]        _ext_sat_w_hi_q_61;
+  wire [29:0]        _bits_sat_w_hi_q_62;
+  wire [16:0]        _ext_sat_w_hi_q_62;
+  wire [30:0]        _add_sat_w_hi_q_62;
+  wire [14:0]        _bits_sat_w_hi_q_61;
+  wire [16:0]        _add_sat_w_hi_q_61;
+  wire [36:0]        _ext_sat_w_hi_q_63;
+  wire [29:0]        _bits_sat_w_hi_q_64;
+  wire [16:0]        _ext_sat_w_hi_q_64;
+  wire [30:0]        _add_sat_w_hi_q_64;
+  wire [14:0]        _bits_sat_w_hi_q_63;
+  wire [16:0]        _add_sat_w_hi_q_63;
+  wire [36:0]        _ext_sat_w_hi_q_65;
+  wire [29:0]        _bits_sat_w_hi_q_66;
+  wire [16:0]        _ext_sat_w_hi_q_66;
+  wire [30:0]        _add_sat_w_hi_q_66;
+  wire [14:0]        _bits_sat_w_hi_q_65;
+  wire [16:0]        _add_sat_w_hi_q_65;
+  wire [36:0]        _ext_sat_w_hi_q_67;
+  wire [29:0]        _bits_sat_w_hi_q_68;
+  wire [16:0]        _ext_sat_w_hi_q_68;
+  wire [30:0]        _add_sat_w_hi_q_68;
+  wire [14:0]        _bits_sat_w_hi_q_67;
+  wire [16:0]        _add_sat_w_hi_q_67;
+  wire [36:0]        _ext_sat_w_hi_q_69;
+  wire [29:0]        _bits_sat_w_hi_q_70;
+  wire [16:0]        _ext_sat_w_hi_q_70;
+  wire [30:0]        _add_sat_w_hi_q_70;
+  wire [14:0]        _bits_sat_w_hi_q_69;
+  wire [16:0]        _add_sat_w_hi_q_69;
+  wire [36:0]        _ext_sat_w_hi_q_71;
+  wire [29:0]        _bits_sat_w_hi_q_72;
+  wire [16:0]        _ext_sat_w_hi_q_72;
+  wire [30:0]        _add_sat_w_hi_q_72;
+  wire [14:0]        _bits_sat_w_hi_q_71;
+  wire [16:0]        _add_sat_w_hi_q_71;
+  wire [36:0]        _ext_sat_w_hi_q_73;
+  wire [29:0]        _bits_sat_w_hi_q_74;
+  wire [16:0]        _ext_sat_w_hi_q_74;
+  wire [30:0]        _add_sat_w_hi_q_74;
+  wire [14:0]        _bits_sat_w_hi_q_73;
+  wire [16:0]        _add_sat_w_hi_q_73;
+  wire [36:0]        _ext_sat_w_hi_q_75;
+  wire [29:0]        _bits_sat_w_hi_q_76;
+  wire [16:0]        _ext_sat_w_hi_q_76;
+  wire [30:0]        _add_sat_w_hi_q_76;
+  wire [14:0]        _bits_sat_w_hi_q_75;
+  wire [16:0]        _add_sat_w_hi_q_75;
+  wire [36:0]        _ext_sat_w_hi_q_77;
+  wire [29:0]        _bits_sat_w_hi_q_78;
+  wire [16:0]        _ext_sat_w_hi_q_78;
+  wire [30:0]        _add_sat_w_hi_q_78;
+  wire [14:0]        _bits_sat_w_hi_q_77;
+  wire [16:0]        _add_sat_w_hi_q_77;
+  wire [36:0]        _ext_sat_w_hi_q_79;
+  wire [29:0]        _bits_sat_w_hi_q_80;
+  wire [16:0]        _ext_sat_w_hi_q_80;
+  wire [30:0]        _add_sat_w_hi_q_80;
+  wire [14:0]        _bits_sat_w_hi_q_79;
+  wire [16:0]        _add_sat_w_hi_q_79;
+  wire [36:0]        _ext_sat_w_hi_q_81;
+  wire [29:0]        _bits_sat_w_hi_q_82;
+  wire [16:0]        _ext_sat_w_hi_q_82;
+  wire [30:0]        _add_sat_w_hi_q_82;
+  wire [14:0]        _bits_sat_w_hi_q_81;
+  wire [16:0]        _add_sat_w_hi_q_81;
+  wire [36:0]        _ext_sat_w_hi_q_83;
+  wire [29:0]        _bits_sat_w_hi_q_84;
+  wire [16:0]        _ext_sat_w_hi_q_84;
+  wire [30:0]        _add_sat_w_hi_q_84;
+  wire [14:0]        _bits_sat_w_hi_q_83;
+  wire [16:0]        _add_sat_w_hi_q_83;
+  wire [36:0]        _ext_sat_w_hi_q_85;
+  wire [29:0]        _bits_sat_w_hi_q_86;
+  wire [16:0]        _ext_sat_w_hi_q_86;
+  wire [30:0]        _add_sat_w_hi_q_86;
+  wire [14:0]        _bits_sat_w_hi_q_85;
+  wire [16:0]        _add_sat_w_hi_q_85;
+  wire [36:0]        _ext_sat_w_hi_q_87;
+  wire [29:0]        _bits_sat_w_hi_q_88;
+  wire [16:0]        _ext_sat_w_hi_q_88;
+  wire [30:0]        _add_sat_w_hi_q_88;
+  wire [14:0]        _bits_sat_w_hi_q_87;
+  wire [16:0]        _add_sat_w_hi_q_87;
+  wire [36:0]        _ext_sat_w_hi_q_89;
+  wire [29:0]        _bits_sat_w_hi_q_90;
+  wire [16:0]        _ext_sat_w_hi_q_90;
+  wire [30:0]        _add_sat_w_hi_q_90;
+  wire [14:0]        _bits_sat_w_hi_q_89;
+  wire [16:0]        _add_sat_w_hi_q_89;
+  wire [36:0]        _ext_sat_w_hi_q_91;
+  wire [29:0]        _bits_sat_w_hi_q_92;
+  wire [16:0]        _ext_sat_w_hi_q_92;
+  wire [30:0]        _add_sat_w_hi_q_92;
+  wire [14:0]        _bits_sat_w_hi_q_91;
+  wire [16:0]        _add_sat_w_hi_q_91;
+  wire [36:0]        _ext_sat_w_hi_q_93;
+  wire [29:0]        _bits_sat_w_hi_q_94;
+  wire [16:0]        _ext_sat_w_hi_q_94;
+  wire [30:0]        _add_sat_w_hi_q_94;
+  wire [14:0]        _bits_sat_w_hi_q_93;
+  wire [16:0]        _add_sat_w_hi_q_93;
+  wire [36:0]        _ext_sat_w_hi_q_95;
+  wire [29:0]        _bits_sat_w_hi_q_96;
+  wire [16:0]        _ext_sat_w_hi_q_96;
+  wire [30:0]        _add_sat_w_hi_q_96;
+  wire [14:0]        _bits_sat_w_hi_q_95;
+  wire [16:0]        _add_sat_w_hi_q_95;
+  wire [36:0]        _ext_sat_w_hi_q_97;
+  wire [29:0]        _bits_sat_w_hi_q_98;
+  wire [16:0]        _ext_sat_w_hi_q_98;
+  wire [30:0]        _add_sat_w_hi_q_98;
+  wire [14:0]        _bits_sat_w_hi_q_97;
+  wire [16:0]        _add_sat_w_hi_q_97;
+  wire [36:0]        _ext_sat_w_hi_q_99;
+  wire [29:0]        _bits_sat_w_hi_q_100;
+  wire [16:0]        _ext_sat_w_hi_q_100;
+  wire [30:0]        _add_sat_w_hi_q_100;
+  wire [14:0]        _bits_sat_w_hi_q_99;
+  wire [16:0]        _add_sat_w_hi_q_99;
+  wire [36:0]        _ext_sat_w_hi_q_101;
+  wire [29:0]        _bits_sat_w_hi_q_102;
+  wire [16:0]        _ext_sat_w_hi_q_102;
+  wire [30:0]        _add_sat_w_hi_q_102;
+  wire [14:0]        _bits_sat_w_hi_q_101;
+  wire [16:0]        _add_sat_w_hi_q_101;
+  wire [36:0]        _ext_sat_w_hi_q_103;
+  wire [29:0]        _bits_sat_w_hi_q_104;
+  wire [16:0]        _ext_sat_w_hi_q_104;
+  wire [30:0]        _add_sat_w_hi_q_104;
+  wire [14:0]        _bits_sat_w_hi_q_103;
+  wire [16:0]        _add_sat_w_hi_q_103;
+  wire [36:0]        _ext_sat_w_hi_q_105;
+  wire [29:0]        _bits_sat_w_hi_q_106;
+  wire [16:0]        _ext_sat_w_hi_q_106;
+  wire [30:0]        _add_sat_w_hi_q_106;
+  wire [14:0]        _bits_sat_w_hi_q_105;
+  wire [16:0]        _add_sat_w_hi_q_105;
+  wire [36:0]        _ext_sat_w_hi_q_107;
+  wire [29:0]        _bits_sat_w_hi_q_108;
+  wire [16:0]        _ext_sat_w_hi_q_108;
+  wire [30:0]        _add_sat_w_hi_q_108;
+  wire [14:0]        _bits_sat_w_hi_q_107;
+  wire [16:0]        _add_sat_w_hi_q_107;
+  wire [36:0]        _ext_sat_w_hi_q_109;
+  wire [29:0]        _bits_sat_w_hi_q_110;
+  wire [16:0]        _ext_sat_w_hi_q_110;
+  wire [30:0]        _add_sat_w_hi_q_110;
+  wire [14:0]        _bits_sat_w_hi_q_109;
+  wire [16:0]        _add_sat_w_hi_q_109;
+  wire [36:0]        _ext_sat_w_hi_q_111;
+  wire [29:0]        _bits_sat_w_hi_q_112;
+  wire [16:0]        _ext_sat_w_hi_q_112;
+  wire [30:0]        _add_sat_w_hi_q_112;
+  wire [14:0]        _bits_sat_w_hi_q_111;
+  wire [16:0]        _add_sat_w_hi_q_111;
+  wire [36:0]        _ext_sat_w_hi_q_113;
+  wire [29:0]        _bits_sat_w_hi_q_114;
+  wire [16:0]        _ext_sat_w_hi_q_114;
+  wire [30:0]        _add_sat_w_hi_q_114;
+  wire [14:0]        _bits_sat_w_hi_q_113;
+  wire [16:0]        _add_sat_w_hi_q_113;
+  wire [36:0]        _ext_sat_w_hi_q_115;
+  wire [29:0]        _bits_sat_w_hi_q_116;
+  wire [16:0]        _ext_sat_w_hi_q_116;
+  wire [30:0]        _add_sat_w_hi_q_116;
+  wire [14:0]        _bits_sat_w_hi_q_115;
+  wire [16:0]        _add_sat_w_hi_q_115;
+  wire [36:0]        _ext_sat_w_hi_q_117;
+  wire [29:0]        _bits_sat_w_hi_q_118;
+  wire [16:0]        _ext_sat_w_hi_q_118;
+  wire [30:0]        _add_sat_w_hi_q_118;
+  wire [14:0]        _bits_sat_w_hi_q_117;
+  wire [16:0]        _add_sat_w_hi_q_117;
+  wire [36:0]        _ext_sat_w_hi_q_119;
+  wire [29:0]        _bits_sat_w_hi_q_120;
+  wire [16:0]        _ext_sat_w_hi_q_120;
+  wire [30:0]        _add_sat_w_hi_q_120;
+  wire [14:0]        _bits_sat_w_hi_q_119;
+  wire [16:0]        _add_sat_w_hi_q_119;
+  wire [36:0]        _ext_sat_w_hi_q_121;
+  wire [29:0]        _bits_sat_w_hi_q_122;
+  wire [16:0]        _ext_sat_w_hi_q_122;
+  wire [30:0]        _add_sat_w_hi_q_122;
+  wire [14:0]        _bits_sat_w_hi_q_121;
+  wire [16:0]        _add_sat_w_hi_q_121;
+  wire [36:0]        _ext_sat_w_hi_q_123;
+  wire [29:0]        _bits_sat_w_hi_q_124;
+  wire [16:0]        _ext_sat_w_hi_q_124;
+  wire [30:0]        _add_sat_w_hi_q_124;
+  wire [14:0]        _bits_sat_w_hi_q_123;
+  wire [16:0]        _add_sat_w_hi_q_123;
+  wire [36:0]        _ext_sat_w_hi_q_125;
+  wire [29:0]        _bits_sat_w_hi_q_126;
+  wire [16:0]        _ext_sat_w_hi_q_126;
+  wire [30:0]        _add_sat_w_hi_q_126;
+  wire [14:0]        _bits_sat_w_hi_q_125;
+  wire [16:0]        _add_sat_w_hi_q_125;
+  wire [36:0]        _ext_sat_w_hi_q_127;
+  wire [29:0]        _bits_sat_w_hi_q_128;
+  wire [16:0]        _ext_sat_w_hi_q_128;
+  wire [30:0]        _add_sat_w_hi_q_128;
+  wire [14:0]        _bits_sat_w_hi_q_127;
+  wire [16:0]        _add_sat_w_hi_q_127;
+  wire [36:0]        _ext_sat_w_lo_q;
+  wire [29:0]        _bits_sat_w_lo_q_2;
+  wire [16:0]        _ext_sat_w_lo_q_2;
+  wire [30:0]        _add_sat_w_lo_q_2;
+  wire [14:0]        _bits_sat_w_lo_q;
+  wire [16:0]        _add_sat_w_lo_q;
+  wire [36:0]        _ext_sat_w_lo_q_3;
+  wire [29:0]        _bits_sat_w_lo_q_4;
+  wire [16:0]        _ext_sat_w_lo_q_4;
+  wire [30:0]        _add_sat_w_lo_q_4;
+  wire [14:0]        _bits_sat_w_lo_q_3;
+  wire [16:0]        _add_sat_w_lo_q_3;
+  wire [36:0]        _ext_sat_w_lo_q_5;
+  wire [29:0]        _bits_sat_w_lo_q_6;
+  wire [16:0]        _ext_sat_w_lo_q_6;
+  wire [30:0]        _add_sat_w_lo_q_6;
+  wire [14:0]        _bits_sat_w_lo_q_5;
+  wire [16:0]        _add_sat_w_lo_q_5;
+  wire [36:0]        _ext_sat_w_lo_q_7;
+  wire [29:0]        _bits_sat_w_lo_q_8;
+  wire [16:0]        _ext_sat_w_lo_q_8;
+  wire [30:0]        _add_sat_w_lo_q_8;
+  wire [14:0]        _bits_sat_w_lo_q_7;
+  wire [16:0]        _add_sat_w_lo_q_7;
+  wire [36:0]        _ext_sat_w_lo_q_9;
+  wire [29:0]        _bits_sat_w_lo_q_10;
+  wire [16:0]        _ext_sat_w_lo_q_10;
+  wire [30:0]        _add_sat_w_lo_q_10;
+  wire [14:0]        _bits_sat_w_lo_q_9;
+  wire [16:0]        _add_sat_w_lo_q_9;
+  wire [36:0]        _ext_sat_w_lo_q_11;
+  wire [29:0]        _bits_sat_w_lo_q_12;
+  wire [16:0]        _ext_sat_w_lo_q_12;
+  wire [30:0]        _add_sat_w_lo_q_12;
+  wire [14:0]        _bits_sat_w_lo_q_11;
+  wire [16:0]        _add_sat_w_lo_q_11;
+  wire [36:0]        _ext_sat_w_lo_q_13;
+  wire [29:0]        _bits_sat_w_lo_q_14;
+  wire [16:0]        _ext_sat_w_lo_q_14;
+  wire [30:0]        _add_sat_w_lo_q_14;
+  wire [14:0]        _bits_sat_w_lo_q_13;
+  wire [16:0]        _add_sat_w_lo_q_13;
+  wire [36:0]        _ext_sat_w_lo_q_15;
+  wire [29:0]        _bits_sat_w_lo_q_16;
+  wire [16:0]        _ext_sat_w_lo_q_16;
+  wire [30:0]        _add_sat_w_lo_q_16;
+  wire [14:0]        _bits_sat_w_lo_q_15;
+  wire [16:0]        _add_sat_w_lo_q_15;
+  wire [36:0]        _ext_sat_w_lo_q_17;
+  wire [29:0]        _bits_sat_w_lo_q_18;
+  wire [16:0]        _ext_sat_w_lo_q_18;
+  wire [30:0]        _add_sat_w_lo_q_18;
+  wire [14:0]        _bits_sat_w_lo_q_17;
+  wire [16:0]        _add_sat_w_lo_q_17;
+  wire [36:0]        _ext_sat_w_lo_q_19;
+  wire [29:0]        _bits_sat_w_lo_q_20;
+  wire [16:0]        _ext_sat_w_lo_q_20;
+  wire [30:0]        _add_sat_w_lo_q_20;
+  wire [14:0]        _bits_sat_w_lo_q_19;
+  wire [16:0]        _add_sat_w_lo_q_19;
+  wire [36:0]        _ext_sat_w_lo_q_21;
+  wire [29:0]        _bits_sat_w_lo_q_22;
+  wire [16:0]        _ext_sat_w_lo_q_22;
+  wire [30:0]        _add_sat_w_lo_q_22;
+  wire [14:0]        _bits_sat_w_lo_q_21;
+  wire [16:0]        _add_sat_w_lo_q_21;
+  wire [36:0]        _ext_sat_w_lo_q_23;
+  wire [29:0]        _bits_sat_w_lo_q_24;
+  wire [16:0]        _ext_sat_w_lo_q_24;
+  wire [30:0]        _add_sat_w_lo_q_24;
+  wire [14:0]        _bits_sat_w_lo_q_23;
+  wire [16:0]        _add_sat_w_lo_q_23;
+  wire [36:0]        _ext_sat_w_lo_q_25;
+  wire [29:0]        _bits_sat_w_lo_q_26;
+  wire [16:0]        _ext_sat_w_lo_q_26;
+  wire [30:0]        _add_sat_w_lo_q_26;
+  wire [14:0]        _bits_sat_w_lo_q_25;
+  wire [16:0]        _add_sat_w_lo_q_25;
+  wire [36:0]        _ext_sat_w_lo_q_27;
+  wire [29:0]        _bits_sat_w_lo_q_28;
+  wire [16:0]        _ext_sat_w_lo_q_28;
+  wire [30:0]        _add_sat_w_lo_q_28;
+  wire [14:0]        _bits_sat_w_lo_q_27;
+  wire [16:0]        _add_sat_w_lo_q_27;
+  wire [36:0]        _ext_sat_w_lo_q_29;
+  wire [29:0]        _bits_sat_w_lo_q_30;
+  wire [16:0]        _ext_sat_w_lo_q_30;
+  wire [30:0]        _add_sat_w_lo_q_30;
+  wire [14:0]        _bits_sat_w_lo_q_29;
+  wire [16:0]        _add_sat_w_lo_q_29;
+  wire [36:0]        _ext_sat_w_lo_q_31;
+  wire [29:0]        _bits_sat_w_lo_q_32;
+  wire [16:0]        _ext_sat_w_lo_q_32;
+  wire [30:0]        _add_sat_w_lo_q_32;
+  wire [14:0]        _bits_sat_w_lo_q_31;
+  wire [16:0]        _add_sat_w_lo_q_31;
+  wire [36:0]        _ext_sat_w_lo_q_33;
+  wire [29:0]        _bits_sat_w_lo_q_34;
+  wire [16:0]        _ext_sat_w_lo_q_34;
+  wire [30:0]        _add_sat_w_lo_q_34;
+  wire [14:0]        _bits_sat_w_lo_q_33;
+  wire [16:0]        _add_sat_w_lo_q_33;
+  wire [36:0]        _ext_sat_w_lo_q_35;
+  wire [29:0]        _bits_sat_w_lo_q_36;
+  wire [16:0]        _ext_sat_w_lo_q_36;
+  wire [30:0]        _add_sat_w_lo_q_36;
+  wire [14:0]        _bits_sat_w_lo_q_35;
+  wire [16:0]        _add_sat_w_lo_q_35;
+  wire [36:0]        _ext_sat_w_lo_q_37;
+  wire [29:0]        _bits_sat_w_lo_q_38;
+  wire [16:0]        _ext_sat_w_lo_q_38;
+  wire [30:0]        _add_sat_w_lo_q_38;
+  wire [14:0]        _bits_sat_w_lo_q_37;
+  wire [16:0]        _add_sat_w_lo_q_37;
+  wire [36:0]        _ext_sat_w_lo_q_39;
+  wire [29:0]        _bits_sat_w_lo_q_40;
+  wire [16:0]        _ext_sat_w_lo_q_40;
+  wire [30:0]        _add_sat_w_lo_q_40;
+  wire [14:0]        _bits_sat_w_lo_q_39;
+  wire [16:0]        _add_sat_w_lo_q_39;
+  wire [36:0]        _ext_sat_w_lo_q_41;
+  wire [29:0]        _bits_sat_w_lo_q_42;
+  wire [16:0]        _ext_sat_w_lo_q_42;
+  wire [30:0]        _add_sat_w_lo_q_42;
+  wire [14:0]        _bits_sat_w_lo_q_41;
+  wire [16:0]        _add_sat_w_lo_q_41;
+  wire [36:0]        _ext_sat_w_lo_q_43;
+  wire [29:0]        _bits_sat_w_lo_q_44;
+  wire [16:0]        _ext_sat_w_lo_q_44;
+  wire [30:0]        _add_sat_w_lo_q_44;
+  wire [14:0]        _bits_sat_w_lo_q_43;
+  wire [16:0]        _add_sat_w_lo_q_43;
+  wire [36:0]        _ext_sat_w_lo_q_45;
+  wire [29:0]        _bits_sat_w_lo_q_46;
+  wire [16:0]        _ext_sat_w_lo_q_46;
+  wire [30:0]        _add_sat_w_lo_q_46;
+  wire [14:0]        _bits_sat_w_lo_q_45;
+  wire [16:0]        _add_sat_w_lo_q_45;
+  wire [36:0]        _ext_sat_w_lo_q_47;
+  wire [29:0]        _bits_sat_w_lo_q_48;
+  wire [16:0]        _ext_sat_w_lo_q_48;
+  wire [30:0]        _add_sat_w_lo_q_48;
+  wire [14:0]        _bits_sat_w_lo_q_47;
+  wire [16:0]        _add_sat_w_lo_q_47;
+  wire [36:0]        _ext_sat_w_lo_q_49;
+  wire [29:0]        _bits_sat_w_lo_q_50;
+  wire [16:0]        _ext_sat_w_lo_q_50;
+  wire [30:0]        _add_sat_w_lo_q_50;
+  wire [14:0]        _bits_sat_w_lo_q_49;
+  wire [16:0]        _add_sat_w_lo_q_49;
+  wire [36:0]        _ext_sat_w_lo_q_51;
+  wire [29:0]        _bits_sat_w_lo_q_52;
+  wire [16:0]        _ext_sat_w_lo_q_52;
+  wire [30:0]        _add_sat_w_lo_q_52;
+  wire [14:0]        _bits_sat_w_lo_q_51;
+  wire [16:0]        _add_sat_w_lo_q_51;
+  wire [36:0]        _ext_sat_w_lo_q_53;
+  wire [29:0]        _bits_sat_w_lo_q_54;
+  wire [16:0]        _ext_sat_w_lo_q_54;
+  wire [30:0]        _add_sat_w_lo_q_54;
+  wire [14:0]        _bits_sat_w_lo_q_53;
+  wire [16:0]        _add_sat_w_lo_q_53;
+  wire [36:0]        _ext_sat_w_lo_q_55;
+  wire [29:0]        _bits_sat_w_lo_q_56;
+  wire [16:0]        _ext_sat_w_lo_q_56;
+  wire [30:0]        _add_sat_w_lo_q_56;
+  wire [14:0]        _bits_sat_w_lo_q_55;
+  wire [16:0]        _add_sat_w_lo_q_55;
+  wire [36:0]        _ext_sat_w_lo_q_57;
+  wire [29:0]        _bits_sat_w_lo_q_58;
+  wire [16:0]        _ext_sat_w_lo_q_58;
+  wire [30:0]        _add_sat_w_lo_q_58;
+  wire [14:0]        _bits_sat_w_lo_q_57;
+  wire [16:0]        _add_sat_w_lo_q_57;
+  wire [36:0]        _ext_sat_w_lo_q_59;
+  wire [29:0]        _bits_sat_w_lo_q_60;
+  wire [16:0]        _ext_sat_w_lo_q_60;
+  wire [30:0]        _add_sat_w_lo_q_60;
+  wire [14:0]        _bits_sat_w_lo_q_59;
+  wire [16:0]        _add_sat_w_lo_q_59;
+  wire [36:0]        _ext_sat_w_lo_q_61;
+  wire [29:0]        _bits_sat_w_lo_q_62;
+  wire [16:0]        _ext_sat_w_lo_q_62;
+  wire [30:0]        _add_sat_w_lo_q_62;
+  wire [14:0]        _bits_sat_w_lo_q_61;
+  wire [16:0]        _add_sat_w_lo_q_61;
+  wire [36:0]        _ext_sat_w_lo_q_63;
+  wire [29:0]        _bits_sat_w_lo_q_64;
+  wire [16:0]        _ext_sat_w_lo_q_64;
+  wire [30:0]        _add_sat_w_lo_q_64;
+  wire [14:0]        _bits_sat_w_lo_q_63;
+  wire [16:0]        _add_sat_w_lo_q_63;
+  wire [36:0]        _ext_sat_w_lo_q_65;
+  wire [29:0]        _bits_sat_w_lo_q_66;
+  wire [16:0]        _ext_sat_w_lo_q_66;
+  wire [30:0]        _add_sat_w_lo_q_66;
+  wire [14:0]        _bits_sat_w_lo_q_65;
+  wire [16:0]        _add_sat_w_lo_q_65;
+  wire [36:0]        _ext_sat_w_lo_q_67;
+  wire [29:0]        _bits_sat_w_lo_q_68;
+  wire [16:0]        _ext_sat_w_lo_q_68;
+  wire [30:0]        _add_sat_w_lo_q_68;
+  wire [14:0]        _bits_sat_w_lo_q_67;
+  wire [16:0]        _add_sat_w_lo_q_67;
+  wire [36:0]        _ext_sat_w_lo_q_69;
+  wire [29:0]        _bits_sat_w_lo_q_70;
+  wire [16:0]        _ext_sat_w_lo_q_70;
+  wire [30:0]        _add_sat_w_lo_q_70;
+  wire [14:0]        _bits_sat_w_lo_q_69;
+  wire [16:0]        _add_sat_w_lo_q_69;
+  wire [36:0]        _ext_sat_w_lo_q_71;
+  wire [29:0]        _bits_sat_w_lo_q_72;
+  wire [16:0]        _ext_sat_w_lo_q_72;
+  wire [30:0]        _add_sat_w_lo_q_72;
+  wire [14:0]        _bits_sat_w_lo_q_71;
+  wire [16:0]        _add_sat_w_lo_q_71;
+  wire [36:0]        _ext_sat_w_lo_q_73;
+  wire [29:0]        _bits_sat_w_lo_q_74;
+  wire [16:0]        _ext_sat_w_lo_q_74;
+  wire [30:0]        _add_sat_w_lo_q_74;
+  wire [14:0]        _bits_sat_w_lo_q_73;
+  wire [16:0]        _add_sat_w_lo_q_73;
+  wire [36:0]        _ext_sat_w_lo_q_75;
+  wire [29:0]        _bits_sat_w_lo_q_76;
+  wire [16:0]        _ext_sat_w_lo_q_76;
+  wire [30:0]        _add_sat_w_lo_q_76;
+  wire [14:0]        _bits_sat_w_lo_q_75;
+  wire [16:0]        _add_sat_w_lo_q_75;
+  wire [36:0]        _ext_sat_w_lo_q_77;
+  wire [29:0]        _bits_sat_w_lo_q_78;
+  wire [16:0]        _ext_sat_w_lo_q_78;
+  wire [30:0]        _add_sat_w_lo_q_78;
+  wire [14:0]        _bits_sat_w_lo_q_77;
+  wire [16:0]        _add_sat_w_lo_q_77;
+  wire [36:0]        _ext_sat_w_lo_q_79;
+  wire [29:0]        _bits_sat_w_lo_q_80;
+  wire [16:0]        _ext_sat_w_lo_q_80;
+  wire [30:0]        _add_sat_w_lo_q_80;
+  wire [14:0]        _bits_sat_w_lo_q_79;
+  wire [16:0]        _add_sat_w_lo_q_79;
+  wire [36:0]        _ext_sat_w_lo_q_81;
+  wire [29:0]        _bits_sat_w_lo_q_82;
+  wire [16:0]        _ext_sat_w_lo_q_82;
+  wire [30:0]        _add_sat_w_lo_q_82;
+  wire [14:0]        _bits_sat_w_lo_q_81;
+  wire [16:0]        _add_sat_w_lo_q_81;
+  wire [36:0]        _ext_sat_w_lo_q_83;
+  wire [29:0]        _bits_sat_w_lo_q_84;
+  wire [16:0]        _ext_sat_w_lo_q_84;
+  wire [30:0]        _add_sat_w_lo_q_84;
+  wire [14:0]        _bits_sat_w_lo_q_83;
+  wire [16:0]        _add_sat_w_lo_q_83;
+  wire [36:0]        _ext_sat_w_lo_q_85;
+  wire [29:0]        _bits_sat_w_lo_q_86;
+  wire [16:0]        _ext_sat_w_lo_q_86;
+  wire [30:0]        _add_sat_w_lo_q_86;
+  wire [14:0]        _bits_sat_w_lo_q_85;
+  wire [16:0]        _add_sat_w_lo_q_85;
+  wire [36:0]        _ext_sat_w_lo_q_87;
+  wire [29:0]        _bits_sat_w_lo_q_88;
+  wire [16:0]        _ext_sat_w_lo_q_88;
+  wire [30:0]        _add_sat_w_lo_q_88;
+  wire [14:0]        _bits_sat_w_lo_q_87;
+  wire [16:0]        _add_sat_w_lo_q_87;
+  wire [36:0]        _ext_sat_w_lo_q_89;
+  wire [29:0]        _bits_sat_w_lo_q_90;
+  wire [16:0]        _ext_sat_w_lo_q_90;
+  wire [30:0]        _add_sat_w_lo_q_90;
+  wire [14:0]        _bits_sat_w_lo_q_89;
+  wire [16:0]        _add_sat_w_lo_q_89;
+  wire [36:0]        _ext_sat_w_lo_q_91;
+  wire [29:0]        _bits_sat_w_lo_q_92;
+  wire [16:0]        _ext_sat_w_lo_q_92;
+  wire [30:0]        _add_sat_w_lo_q_92;
+  wire [14:0]        _bits_sat_w_lo_q_91;
+  wire [16:0]        _add_sat_w_lo_q_91;
+  wire [36:0]        _ext_sat_w_lo_q_93;
+  wire [29:0]        _bits_sat_w_lo_q_94;
+  wire [16:0]        _ext_sat_w_lo_q_94;
+  wire [30:0]        _add_sat_w_lo_q_94;
+  wire [14:0]        _bits_sat_w_lo_q_93;
+  wire [16:0]        _add_sat_w_lo_q_93;
+  wire [36:0]        _ext_sat_w_lo_q_95;
+  wire [29:0]        _bits_sat_w_lo_q_96;
+  wire [16:0]        _ext_sat_w_lo_q_96;
+  wire [30:0]        _add_sat_w_lo_q_96;
+  wire [14:0]        _bits_sat_w_lo_q_95;
+  wire [16:0]        _add_sat_w_lo_q_95;
+  wire [36:0]        _ext_sat_w_lo_q_97;
+  wire [29:0]        _bits_sat_w_lo_q_98;
+  wire [16:0]        _ext_sat_w_lo_q_98;
+  wire [30:0]        _add_sat_w_lo_q_98;
+  wire [14:0]        _bits_sat_w_lo_q_97;
+  wire [16:0]        _add_sat_w_lo_q_97;
+  wire [36:0]        _ext_sat_w_lo_q_99;
+  wire [29:0]        _bits_sat_w_lo_q_100;
+  wire [16:0]        _ext_sat_w_lo_q_100;
+  wire [30:0]        _add_sat_w_lo_q_100;
+  wire [14:0]        _bits_sat_w_lo_q_99;
+  wire [16:0]        _add_sat_w_lo_q_99;
+  wire [36:0]        _ext_sat_w_lo_q_101;
+  wire [29:0]        _bits_sat_w_lo_q_102;
+  wire [16:0]        _ext_sat_w_lo_q_102;
+  wire [30:0]        _add_sat_w_lo_q_102;
+  wire [14:0]        _bits_sat_w_lo_q_101;
+  wire [16:0]        _add_sat_w_lo_q_101;
+  wire [36:0]        _ext_sat_w_lo_q_103;
+  wire [29:0]        _bits_sat_w_lo_q_104;
+  wire [16:0]        _ext_sat_w_lo_q_104;
+  wire [30:0]        _add_sat_w_lo_q_104;
+  wire [14:0]        _bits_sat_w_lo_q_103;
+  wire [16:0]        _add_sat_w_lo_q_103;
+  wire [36:0]        _ext_sat_w_lo_q_105;
+  wire [29:0]        _bits_sat_w_lo_q_106;
+  wire [16:0]        _ext_sat_w_lo_q_106;
+  wire [30:0]        _add_sat_w_lo_q_106;
+  wire [14:0]        _bits_sat_w_lo_q_105;
+  wire [16:0]        _add_sat_w_lo_q_105;
+  wire [36:0]        _ext_sat_w_lo_q_107;
+  wire [29:0]        _bits_sat_w_lo_q_108;
+  wire [16:0]        _ext_sat_w_lo_q_108;
+  wire [30:0]        _add_sat_w_lo_q_108;
+  wire [14:0]        _bits_sat_w_lo_q_107;
+  wire [16:0]        _add_sat_w_lo_q_107;
+  wire [36:0]        _ext_sat_w_lo_q_109;
+  wire [29:0]        _bits_sat_w_lo_q_110;
+  wire [16:0]        _ext_sat_w_lo_q_110;
+  wire [30:0]        _add_sat_w_lo_q_110;
+  wire [14:0]        _bits_sat_w_lo_q_109;
+  wire [16:0]        _add_sat_w_lo_q_109;
+  wire [36:0]        _ext_sat_w_lo_q_111;
+  wire [29:0]        _bits_sat_w_lo_q_112;
+  wire [16:0]        _ext_sat_w_lo_q_112;
+  wire [30:0]        _add_sat_w_lo_q_112;
+  wire [14:0]        _bits_sat_w_lo_q_111;
+  wire [16:0]        _add_sat_w_lo_q_111;
+  wire [36:0]        _ext_sat_w_lo_q_113;
+  wire [29:0]        _bits_sat_w_lo_q_114;
+  wire [16:0]        _ext_sat_w_lo_q_114;
+  wire [30:0]        _add_sat_w_lo_q_114;
+  wire [14:0]        _bits_sat_w_lo_q_113;
+  wire [16:0]        _add_sat_w_lo_q_113;
+  wire [36:0]        _ext_sat_w_lo_q_115;
+  wire [29:0]        _bits_sat_w_lo_q_116;
+  wire [16:0]        _ext_sat_w_lo_q_116;
+  wire [30:0]        _add_sat_w_lo_q_116;
+  wire [14:0]        _bits_sat_w_lo_q_115;
+  wire [16:0]        _add_sat_w_lo_q_115;
+  wire [36:0]        _ext_sat_w_lo_q_117;
+  wire [29:0]        _bits_sat_w_lo_q_118;
+  wire [16:0]        _ext_sat_w_lo_q_118;
+  wire [30:0]        _add_sat_w_lo_q_118;
+  wire [14:0]        _bits_sat_w_lo_q_117;
+  wire [16:0]        _add_sat_w_lo_q_117;
+  wire [36:0]        _ext_sat_w_lo_q_119;
+  wire [29:0]        _bits_sat_w_lo_q_120;
+  wire [16:0]        _ext_sat_w_lo_q_120;
+  wire [30:0]        _add_sat_w_lo_q_120;
+  wire [14:0]        _bits_sat_w_lo_q_119;
+  wire [16:0]        _add_sat_w_lo_q_119;
+  wire [36:0]        _ext_sat_w_lo_q_121;
+  wire [29:0]        _bits_sat_w_lo_q_122;
+  wire [16:0]        _ext_sat_w_lo_q_122;
+  wire [30:0]        _add_sat_w_lo_q_122;
+  wire [14:0]        _bits_sat_w_lo_q_121;
+  wire [16:0]        _add_sat_w_lo_q_121;
+  wire [36:0]        _ext_sat_w_lo_q_123;
+  wire [29:0]        _bits_sat_w_lo_q_124;
+  wire [16:0]        _ext_sat_w_lo_q_124;
+  wire [30:0]        _add_sat_w_lo_q_124;
+  wire [14:0]        _bits_sat_w_lo_q_123;
+  wire [16:0]        _add_sat_w_lo_q_123;
+  wire [36:0]        _ext_sat_w_lo_q_125;
+  wire [29:0]        _bits_sat_w_lo_q_126;
+  wire [16:0]        _ext_sat_w_lo_q_126;
+  wire [30:0]        _add_sat_w_lo_q_126;
+  wire [14:0]        _bits_sat_w_lo_q_125;
+  wire [16:0]        _add_sat_w_lo_q_125;
+  wire [36:0]        _ext_sat_w_lo_q_127;
+  wire [29:0]        _bits_sat_w_lo_q_128;
+  wire [16:0]        _ext_sat_w_lo_q_128;
+  wire [30:0]        _add_sat_w_lo_q_128;
+  wire [14:0]        _bits_sat_w_lo_q_127;
+  wire [16:0]        _add_sat_w_lo_q_127;
+  wire [13:0]        _ext_sat_b_hi_q;
+  wire [37:0]        _add_sat_b_hi_q_2;
+  wire [24:0]        _bits_sat_b_hi_q;
+  wire [25:0]        _add_sat_b_hi_q;
+  wire [13:0]        _ext_sat_b_lo_q;
+  wire [37:0]        _add_sat_b_lo_q_2;
+  wire [24:0]        _bits_sat_b_lo_q;
+  wire [25:0]        _add_sat_b_lo_q;
 
   assign issue = issuing_q;  // generator/units/output.ts:207
 
@@ -2032,10 +3516,22 @@ module output_layer (
   assign _mul_h_addr = p_q * 1'b1;
   assign h_addr = _mul_h_addr[2:0] + {2'd0, k_q};  // generator/units/output.ts:334
 
+  assign _neg_bias_mem_wdata = -{g_bias_q[34], g_bias_q};
+  assign _ext_bias_mem_wdata = {1'b0, r_bias[15:3]};
+  assign _add_bias_mem_wdata_2 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_bias_mem_wdata[13]}}, _ext_bias_mem_wdata};
+  assign _bits_bias_mem_wdata = _add_bias_mem_wdata_2[37:13];
+  assign _add_bias_mem_wdata = {{10{bias_rd[15]}}, bias_rd} + {_bits_bias_mem_wdata[24], _bits_bias_mem_wdata};
+  assign _ext_bias_mem_wdata_2 = {1'b0, r_bias[15:3]};
+  assign _add_bias_mem_wdata_4 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_bias_mem_wdata_2[13]}}, _ext_bias_mem_wdata_2};
+  assign _bits_bias_mem_wdata_2 = _add_bias_mem_wdata_4[37:13];
+  assign _add_bias_mem_wdata_3 = {{10{bias_rd[15]}}, bias_rd} + {_bits_bias_mem_wdata_2[24], _bits_bias_mem_wdata_2};
+  assign _ext_bias_mem_wdata_3 = {1'b0, r_bias[15:3]};
+  assign _add_bias_mem_wdata_5 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_bias_mem_wdata_3[13]}}, _ext_bias_mem_wdata_3};
+  assign _bits_bias_mem_wdata_3 = _add_bias_mem_wdata_5[37:13];
   // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:336)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
-      bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0])) : host_wdata[15:0];
+      bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (((_add_bias_mem_wdata[25:15] - 11'd1) < 11'd1023) ? 16'sd32767 : (((_add_bias_mem_wdata_3[25:15] - 11'd1024) < 11'd1023) ? 16'sh8000 : (bias_rd + _bits_bias_mem_wdata_3[15:0]))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & (((phase_q == 3'd1) & (k_q == 1'b0)) | (((phase_q == 3'd5) & (k_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd <= bias_mem[(busy_q ? j_q : host_addr)];
@@ -2074,10 +3570,28 @@ module output_layer (
     end
   end
 
+  assign _neg_wbank_0_wdata = -{g_0[34], g_0};
+  assign _ext_wbank_0_wdata = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
+  assign _bits_wbank_0_wdata_2 = _ext_wbank_0_wdata[36:7];
+  assign _ext_wbank_0_wdata_2 = {1'b0, r_0};
+  assign _add_wbank_0_wdata_2 = {_bits_wbank_0_wdata_2[29], _bits_wbank_0_wdata_2} + {{14{_ext_wbank_0_wdata_2[16]}}, _ext_wbank_0_wdata_2};
+  assign _bits_wbank_0_wdata = _add_wbank_0_wdata_2[30:16];
+  assign _add_wbank_0_wdata = {w_rd_0[15], w_rd_0} + {{2{_bits_wbank_0_wdata[14]}}, _bits_wbank_0_wdata};
+  assign _ext_wbank_0_wdata_3 = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
+  assign _bits_wbank_0_wdata_4 = _ext_wbank_0_wdata_3[36:7];
+  assign _ext_wbank_0_wdata_4 = {1'b0, r_0};
+  assign _add_wbank_0_wdata_4 = {_bits_wbank_0_wdata_4[29], _bits_wbank_0_wdata_4} + {{14{_ext_wbank_0_wdata_4[16]}}, _ext_wbank_0_wdata_4};
+  assign _bits_wbank_0_wdata_3 = _add_wbank_0_wdata_4[30:16];
+  assign _add_wbank_0_wdata_3 = {w_rd_0[15], w_rd_0} + {{2{_bits_wbank_0_wdata_3[14]}}, _bits_wbank_0_wdata_3};
+  assign _ext_wbank_0_wdata_5 = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
+  assign _bits_wbank_0_wdata_6 = _ext_wbank_0_wdata_5[36:7];
+  assign _ext_wbank_0_wdata_6 = {1'b0, r_0};
+  assign _add_wbank_0_wdata_5 = {_bits_wbank_0_wdata_6[29], _bits_wbank_0_wdata_6} + {{14{_ext_wbank_0_wdata_6[16]}}, _ext_wbank_0_wdata_6};
+  assign _bits_wbank_0_wdata_5 = _add_wbank_0_wdata_5[30:16];
   // memory wbank_0: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
-      wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
+      wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_0_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_0_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_0 + {_bits_wbank_0_wdata_5[14], _bits_wbank_0_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr)];
@@ -2086,21 +3600,20 @@ module output_layer (
 
   assign h_0 = h_rdata[15:0];  // generator/units/output.ts:366
 
-  assign _mux_prod_0 = (phase_q == 3'd5) ? err_rd : w_rd_0;
-  assign prod_0 = h_0 * $signed(_mux_prod_0);  // generator/units/output.ts:370
-
-  // seq: g_0 (generator/units/output.ts:375)
+  assign _mux_g_0 = (phase_q == 3'd5) ? err_rd : w_rd_0;
+  assign _mul_g_0 = h_0 * $signed(_mux_g_0);
+  // seq: g_0 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_0 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_0 <= (p_first1_q ? 35'sd0 : g_0) + prod_0[34:0];
+        g_0 <= (p_first1_q ? 35'sd0 : g_0) + _mul_g_0[34:0];
       end
     end
   end
 
-  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2112,11 +3625,11 @@ module output_layer (
 
   assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:382
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:383
 
-  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:386
+  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:387
 
   assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2128,11 +3641,11 @@ module output_layer (
 
   assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:390
+  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:391
 
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:392
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:393
 
-  // seq: lfsr_0 (generator/units/output.ts:398)
+  // seq: lfsr_0 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_0 <= 32'd1;
@@ -2145,24 +3658,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_0_sum = -{g_0[34], g_0};
-  assign _ext_w_upd_0_sum = {_neg_w_upd_0_sum[35], _neg_w_upd_0_sum};
-  assign _bits_w_upd_0_sum_2 = _ext_w_upd_0_sum[36:7];
-  assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
-  assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
-  assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  assign w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};  // generator/units/lane.ts:249
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_0_sat_hi = (~w_upd_0_sum[16]) & (|w_upd_0_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_0_sat_lo = w_upd_0_sum[16] & (~(&w_upd_0_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_1_wdata = -{g_1[34], g_1};
+  assign _ext_wbank_1_wdata = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
+  assign _bits_wbank_1_wdata_2 = _ext_wbank_1_wdata[36:7];
+  assign _ext_wbank_1_wdata_2 = {1'b0, r_1};
+  assign _add_wbank_1_wdata_2 = {_bits_wbank_1_wdata_2[29], _bits_wbank_1_wdata_2} + {{14{_ext_wbank_1_wdata_2[16]}}, _ext_wbank_1_wdata_2};
+  assign _bits_wbank_1_wdata = _add_wbank_1_wdata_2[30:16];
+  assign _add_wbank_1_wdata = {w_rd_1[15], w_rd_1} + {{2{_bits_wbank_1_wdata[14]}}, _bits_wbank_1_wdata};
+  assign _ext_wbank_1_wdata_3 = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
+  assign _bits_wbank_1_wdata_4 = _ext_wbank_1_wdata_3[36:7];
+  assign _ext_wbank_1_wdata_4 = {1'b0, r_1};
+  assign _add_wbank_1_wdata_4 = {_bits_wbank_1_wdata_4[29], _bits_wbank_1_wdata_4} + {{14{_ext_wbank_1_wdata_4[16]}}, _ext_wbank_1_wdata_4};
+  assign _bits_wbank_1_wdata_3 = _add_wbank_1_wdata_4[30:16];
+  assign _add_wbank_1_wdata_3 = {w_rd_1[15], w_rd_1} + {{2{_bits_wbank_1_wdata_3[14]}}, _bits_wbank_1_wdata_3};
+  assign _ext_wbank_1_wdata_5 = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
+  assign _bits_wbank_1_wdata_6 = _ext_wbank_1_wdata_5[36:7];
+  assign _ext_wbank_1_wdata_6 = {1'b0, r_1};
+  assign _add_wbank_1_wdata_5 = {_bits_wbank_1_wdata_6[29], _bits_wbank_1_wdata_6} + {{14{_ext_wbank_1_wdata_6[16]}}, _ext_wbank_1_wdata_6};
+  assign _bits_wbank_1_wdata_5 = _add_wbank_1_wdata_5[30:16];
   // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
-      wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
+      wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_1_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_1_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_1 + {_bits_wbank_1_wdata_5[14], _bits_wbank_1_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr)];
@@ -2171,21 +3690,20 @@ module output_layer (
 
   assign h_1 = h_rdata[31:16];  // generator/units/output.ts:366
 
-  assign _mux_prod_1 = (phase_q == 3'd5) ? err_rd : w_rd_1;
-  assign prod_1 = h_1 * $signed(_mux_prod_1);  // generator/units/output.ts:370
-
-  // seq: g_1 (generator/units/output.ts:375)
+  assign _mux_g_1 = (phase_q == 3'd5) ? err_rd : w_rd_1;
+  assign _mul_g_1 = h_1 * $signed(_mux_g_1);
+  // seq: g_1 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_1 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_1 <= (p_first1_q ? 35'sd0 : g_1) + prod_1[34:0];
+        g_1 <= (p_first1_q ? 35'sd0 : g_1) + _mul_g_1[34:0];
       end
     end
   end
 
-  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2197,11 +3715,11 @@ module output_layer (
 
   assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:382
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_1 (generator/units/output.ts:398)
+  // seq: lfsr_1 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_1 <= 32'd2;
@@ -2214,24 +3732,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_1_sum = -{g_1[34], g_1};
-  assign _ext_w_upd_1_sum = {_neg_w_upd_1_sum[35], _neg_w_upd_1_sum};
-  assign _bits_w_upd_1_sum_2 = _ext_w_upd_1_sum[36:7];
-  assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
-  assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
-  assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  assign w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};  // generator/units/lane.ts:249
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_1_sat_hi = (~w_upd_1_sum[16]) & (|w_upd_1_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_1_sat_lo = w_upd_1_sum[16] & (~(&w_upd_1_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_2_wdata = -{g_2[34], g_2};
+  assign _ext_wbank_2_wdata = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
+  assign _bits_wbank_2_wdata_2 = _ext_wbank_2_wdata[36:7];
+  assign _ext_wbank_2_wdata_2 = {1'b0, r_2};
+  assign _add_wbank_2_wdata_2 = {_bits_wbank_2_wdata_2[29], _bits_wbank_2_wdata_2} + {{14{_ext_wbank_2_wdata_2[16]}}, _ext_wbank_2_wdata_2};
+  assign _bits_wbank_2_wdata = _add_wbank_2_wdata_2[30:16];
+  assign _add_wbank_2_wdata = {w_rd_2[15], w_rd_2} + {{2{_bits_wbank_2_wdata[14]}}, _bits_wbank_2_wdata};
+  assign _ext_wbank_2_wdata_3 = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
+  assign _bits_wbank_2_wdata_4 = _ext_wbank_2_wdata_3[36:7];
+  assign _ext_wbank_2_wdata_4 = {1'b0, r_2};
+  assign _add_wbank_2_wdata_4 = {_bits_wbank_2_wdata_4[29], _bits_wbank_2_wdata_4} + {{14{_ext_wbank_2_wdata_4[16]}}, _ext_wbank_2_wdata_4};
+  assign _bits_wbank_2_wdata_3 = _add_wbank_2_wdata_4[30:16];
+  assign _add_wbank_2_wdata_3 = {w_rd_2[15], w_rd_2} + {{2{_bits_wbank_2_wdata_3[14]}}, _bits_wbank_2_wdata_3};
+  assign _ext_wbank_2_wdata_5 = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
+  assign _bits_wbank_2_wdata_6 = _ext_wbank_2_wdata_5[36:7];
+  assign _ext_wbank_2_wdata_6 = {1'b0, r_2};
+  assign _add_wbank_2_wdata_5 = {_bits_wbank_2_wdata_6[29], _bits_wbank_2_wdata_6} + {{14{_ext_wbank_2_wdata_6[16]}}, _ext_wbank_2_wdata_6};
+  assign _bits_wbank_2_wdata_5 = _add_wbank_2_wdata_5[30:16];
   // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
-      wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
+      wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_2_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_2_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_2 + {_bits_wbank_2_wdata_5[14], _bits_wbank_2_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr)];
@@ -2240,21 +3764,20 @@ module output_layer (
 
   assign h_2 = h_rdata[47:32];  // generator/units/output.ts:366
 
-  assign _mux_prod_2 = (phase_q == 3'd5) ? err_rd : w_rd_2;
-  assign prod_2 = h_2 * $signed(_mux_prod_2);  // generator/units/output.ts:370
-
-  // seq: g_2 (generator/units/output.ts:375)
+  assign _mux_g_2 = (phase_q == 3'd5) ? err_rd : w_rd_2;
+  assign _mul_g_2 = h_2 * $signed(_mux_g_2);
+  // seq: g_2 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_2 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_2 <= (p_first1_q ? 35'sd0 : g_2) + prod_2[34:0];
+        g_2 <= (p_first1_q ? 35'sd0 : g_2) + _mul_g_2[34:0];
       end
     end
   end
 
-  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2266,11 +3789,11 @@ module output_layer (
 
   assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:382
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_2 (generator/units/output.ts:398)
+  // seq: lfsr_2 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_2 <= 32'd3;
@@ -2283,24 +3806,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_2_sum = -{g_2[34], g_2};
-  assign _ext_w_upd_2_sum = {_neg_w_upd_2_sum[35], _neg_w_upd_2_sum};
-  assign _bits_w_upd_2_sum_2 = _ext_w_upd_2_sum[36:7];
-  assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
-  assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
-  assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  assign w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};  // generator/units/lane.ts:249
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_2_sat_hi = (~w_upd_2_sum[16]) & (|w_upd_2_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_2_sat_lo = w_upd_2_sum[16] & (~(&w_upd_2_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_3_wdata = -{g_3[34], g_3};
+  assign _ext_wbank_3_wdata = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
+  assign _bits_wbank_3_wdata_2 = _ext_wbank_3_wdata[36:7];
+  assign _ext_wbank_3_wdata_2 = {1'b0, r_3};
+  assign _add_wbank_3_wdata_2 = {_bits_wbank_3_wdata_2[29], _bits_wbank_3_wdata_2} + {{14{_ext_wbank_3_wdata_2[16]}}, _ext_wbank_3_wdata_2};
+  assign _bits_wbank_3_wdata = _add_wbank_3_wdata_2[30:16];
+  assign _add_wbank_3_wdata = {w_rd_3[15], w_rd_3} + {{2{_bits_wbank_3_wdata[14]}}, _bits_wbank_3_wdata};
+  assign _ext_wbank_3_wdata_3 = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
+  assign _bits_wbank_3_wdata_4 = _ext_wbank_3_wdata_3[36:7];
+  assign _ext_wbank_3_wdata_4 = {1'b0, r_3};
+  assign _add_wbank_3_wdata_4 = {_bits_wbank_3_wdata_4[29], _bits_wbank_3_wdata_4} + {{14{_ext_wbank_3_wdata_4[16]}}, _ext_wbank_3_wdata_4};
+  assign _bits_wbank_3_wdata_3 = _add_wbank_3_wdata_4[30:16];
+  assign _add_wbank_3_wdata_3 = {w_rd_3[15], w_rd_3} + {{2{_bits_wbank_3_wdata_3[14]}}, _bits_wbank_3_wdata_3};
+  assign _ext_wbank_3_wdata_5 = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
+  assign _bits_wbank_3_wdata_6 = _ext_wbank_3_wdata_5[36:7];
+  assign _ext_wbank_3_wdata_6 = {1'b0, r_3};
+  assign _add_wbank_3_wdata_5 = {_bits_wbank_3_wdata_6[29], _bits_wbank_3_wdata_6} + {{14{_ext_wbank_3_wdata_6[16]}}, _ext_wbank_3_wdata_6};
+  assign _bits_wbank_3_wdata_5 = _add_wbank_3_wdata_5[30:16];
   // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
-      wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
+      wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_3_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_3_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_3 + {_bits_wbank_3_wdata_5[14], _bits_wbank_3_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr)];
@@ -2309,21 +3838,20 @@ module output_layer (
 
   assign h_3 = h_rdata[63:48];  // generator/units/output.ts:366
 
-  assign _mux_prod_3 = (phase_q == 3'd5) ? err_rd : w_rd_3;
-  assign prod_3 = h_3 * $signed(_mux_prod_3);  // generator/units/output.ts:370
-
-  // seq: g_3 (generator/units/output.ts:375)
+  assign _mux_g_3 = (phase_q == 3'd5) ? err_rd : w_rd_3;
+  assign _mul_g_3 = h_3 * $signed(_mux_g_3);
+  // seq: g_3 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_3 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_3 <= (p_first1_q ? 35'sd0 : g_3) + prod_3[34:0];
+        g_3 <= (p_first1_q ? 35'sd0 : g_3) + _mul_g_3[34:0];
       end
     end
   end
 
-  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2335,11 +3863,11 @@ module output_layer (
 
   assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:382
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_3 (generator/units/output.ts:398)
+  // seq: lfsr_3 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_3 <= 32'd4;
@@ -2352,24 +3880,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_3_sum = -{g_3[34], g_3};
-  assign _ext_w_upd_3_sum = {_neg_w_upd_3_sum[35], _neg_w_upd_3_sum};
-  assign _bits_w_upd_3_sum_2 = _ext_w_upd_3_sum[36:7];
-  assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
-  assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
-  assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  assign w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};  // generator/units/lane.ts:249
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_3_sat_hi = (~w_upd_3_sum[16]) & (|w_upd_3_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_3_sat_lo = w_upd_3_sum[16] & (~(&w_upd_3_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_4_wdata = -{g_4[34], g_4};
+  assign _ext_wbank_4_wdata = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
+  assign _bits_wbank_4_wdata_2 = _ext_wbank_4_wdata[36:7];
+  assign _ext_wbank_4_wdata_2 = {1'b0, r_4};
+  assign _add_wbank_4_wdata_2 = {_bits_wbank_4_wdata_2[29], _bits_wbank_4_wdata_2} + {{14{_ext_wbank_4_wdata_2[16]}}, _ext_wbank_4_wdata_2};
+  assign _bits_wbank_4_wdata = _add_wbank_4_wdata_2[30:16];
+  assign _add_wbank_4_wdata = {w_rd_4[15], w_rd_4} + {{2{_bits_wbank_4_wdata[14]}}, _bits_wbank_4_wdata};
+  assign _ext_wbank_4_wdata_3 = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
+  assign _bits_wbank_4_wdata_4 = _ext_wbank_4_wdata_3[36:7];
+  assign _ext_wbank_4_wdata_4 = {1'b0, r_4};
+  assign _add_wbank_4_wdata_4 = {_bits_wbank_4_wdata_4[29], _bits_wbank_4_wdata_4} + {{14{_ext_wbank_4_wdata_4[16]}}, _ext_wbank_4_wdata_4};
+  assign _bits_wbank_4_wdata_3 = _add_wbank_4_wdata_4[30:16];
+  assign _add_wbank_4_wdata_3 = {w_rd_4[15], w_rd_4} + {{2{_bits_wbank_4_wdata_3[14]}}, _bits_wbank_4_wdata_3};
+  assign _ext_wbank_4_wdata_5 = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
+  assign _bits_wbank_4_wdata_6 = _ext_wbank_4_wdata_5[36:7];
+  assign _ext_wbank_4_wdata_6 = {1'b0, r_4};
+  assign _add_wbank_4_wdata_5 = {_bits_wbank_4_wdata_6[29], _bits_wbank_4_wdata_6} + {{14{_ext_wbank_4_wdata_6[16]}}, _ext_wbank_4_wdata_6};
+  assign _bits_wbank_4_wdata_5 = _add_wbank_4_wdata_5[30:16];
   // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
-      wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
+      wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_4_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_4_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_4 + {_bits_wbank_4_wdata_5[14], _bits_wbank_4_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr)];
@@ -2378,21 +3912,20 @@ module output_layer (
 
   assign h_4 = h_rdata[79:64];  // generator/units/output.ts:366
 
-  assign _mux_prod_4 = (phase_q == 3'd5) ? err_rd : w_rd_4;
-  assign prod_4 = h_4 * $signed(_mux_prod_4);  // generator/units/output.ts:370
-
-  // seq: g_4 (generator/units/output.ts:375)
+  assign _mux_g_4 = (phase_q == 3'd5) ? err_rd : w_rd_4;
+  assign _mul_g_4 = h_4 * $signed(_mux_g_4);
+  // seq: g_4 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_4 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_4 <= (p_first1_q ? 35'sd0 : g_4) + prod_4[34:0];
+        g_4 <= (p_first1_q ? 35'sd0 : g_4) + _mul_g_4[34:0];
       end
     end
   end
 
-  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2404,11 +3937,11 @@ module output_layer (
 
   assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:382
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_4 (generator/units/output.ts:398)
+  // seq: lfsr_4 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_4 <= 32'd5;
@@ -2421,24 +3954,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_4_sum = -{g_4[34], g_4};
-  assign _ext_w_upd_4_sum = {_neg_w_upd_4_sum[35], _neg_w_upd_4_sum};
-  assign _bits_w_upd_4_sum_2 = _ext_w_upd_4_sum[36:7];
-  assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
-  assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
-  assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  assign w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};  // generator/units/lane.ts:249
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_4_sat_hi = (~w_upd_4_sum[16]) & (|w_upd_4_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_4_sat_lo = w_upd_4_sum[16] & (~(&w_upd_4_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_5_wdata = -{g_5[34], g_5};
+  assign _ext_wbank_5_wdata = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
+  assign _bits_wbank_5_wdata_2 = _ext_wbank_5_wdata[36:7];
+  assign _ext_wbank_5_wdata_2 = {1'b0, r_5};
+  assign _add_wbank_5_wdata_2 = {_bits_wbank_5_wdata_2[29], _bits_wbank_5_wdata_2} + {{14{_ext_wbank_5_wdata_2[16]}}, _ext_wbank_5_wdata_2};
+  assign _bits_wbank_5_wdata = _add_wbank_5_wdata_2[30:16];
+  assign _add_wbank_5_wdata = {w_rd_5[15], w_rd_5} + {{2{_bits_wbank_5_wdata[14]}}, _bits_wbank_5_wdata};
+  assign _ext_wbank_5_wdata_3 = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
+  assign _bits_wbank_5_wdata_4 = _ext_wbank_5_wdata_3[36:7];
+  assign _ext_wbank_5_wdata_4 = {1'b0, r_5};
+  assign _add_wbank_5_wdata_4 = {_bits_wbank_5_wdata_4[29], _bits_wbank_5_wdata_4} + {{14{_ext_wbank_5_wdata_4[16]}}, _ext_wbank_5_wdata_4};
+  assign _bits_wbank_5_wdata_3 = _add_wbank_5_wdata_4[30:16];
+  assign _add_wbank_5_wdata_3 = {w_rd_5[15], w_rd_5} + {{2{_bits_wbank_5_wdata_3[14]}}, _bits_wbank_5_wdata_3};
+  assign _ext_wbank_5_wdata_5 = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
+  assign _bits_wbank_5_wdata_6 = _ext_wbank_5_wdata_5[36:7];
+  assign _ext_wbank_5_wdata_6 = {1'b0, r_5};
+  assign _add_wbank_5_wdata_5 = {_bits_wbank_5_wdata_6[29], _bits_wbank_5_wdata_6} + {{14{_ext_wbank_5_wdata_6[16]}}, _ext_wbank_5_wdata_6};
+  assign _bits_wbank_5_wdata_5 = _add_wbank_5_wdata_5[30:16];
   // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
-      wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
+      wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_5_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_5_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_5 + {_bits_wbank_5_wdata_5[14], _bits_wbank_5_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr)];
@@ -2447,21 +3986,20 @@ module output_layer (
 
   assign h_5 = h_rdata[95:80];  // generator/units/output.ts:366
 
-  assign _mux_prod_5 = (phase_q == 3'd5) ? err_rd : w_rd_5;
-  assign prod_5 = h_5 * $signed(_mux_prod_5);  // generator/units/output.ts:370
-
-  // seq: g_5 (generator/units/output.ts:375)
+  assign _mux_g_5 = (phase_q == 3'd5) ? err_rd : w_rd_5;
+  assign _mul_g_5 = h_5 * $signed(_mux_g_5);
+  // seq: g_5 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_5 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_5 <= (p_first1_q ? 35'sd0 : g_5) + prod_5[34:0];
+        g_5 <= (p_first1_q ? 35'sd0 : g_5) + _mul_g_5[34:0];
       end
     end
   end
 
-  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2473,11 +4011,11 @@ module output_layer (
 
   assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:382
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_5 (generator/units/output.ts:398)
+  // seq: lfsr_5 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_5 <= 32'd6;
@@ -2490,24 +4028,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_5_sum = -{g_5[34], g_5};
-  assign _ext_w_upd_5_sum = {_neg_w_upd_5_sum[35], _neg_w_upd_5_sum};
-  assign _bits_w_upd_5_sum_2 = _ext_w_upd_5_sum[36:7];
-  assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
-  assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
-  assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  assign w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};  // generator/units/lane.ts:249
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_5_sat_hi = (~w_upd_5_sum[16]) & (|w_upd_5_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_5_sat_lo = w_upd_5_sum[16] & (~(&w_upd_5_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_6_wdata = -{g_6[34], g_6};
+  assign _ext_wbank_6_wdata = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
+  assign _bits_wbank_6_wdata_2 = _ext_wbank_6_wdata[36:7];
+  assign _ext_wbank_6_wdata_2 = {1'b0, r_6};
+  assign _add_wbank_6_wdata_2 = {_bits_wbank_6_wdata_2[29], _bits_wbank_6_wdata_2} + {{14{_ext_wbank_6_wdata_2[16]}}, _ext_wbank_6_wdata_2};
+  assign _bits_wbank_6_wdata = _add_wbank_6_wdata_2[30:16];
+  assign _add_wbank_6_wdata = {w_rd_6[15], w_rd_6} + {{2{_bits_wbank_6_wdata[14]}}, _bits_wbank_6_wdata};
+  assign _ext_wbank_6_wdata_3 = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
+  assign _bits_wbank_6_wdata_4 = _ext_wbank_6_wdata_3[36:7];
+  assign _ext_wbank_6_wdata_4 = {1'b0, r_6};
+  assign _add_wbank_6_wdata_4 = {_bits_wbank_6_wdata_4[29], _bits_wbank_6_wdata_4} + {{14{_ext_wbank_6_wdata_4[16]}}, _ext_wbank_6_wdata_4};
+  assign _bits_wbank_6_wdata_3 = _add_wbank_6_wdata_4[30:16];
+  assign _add_wbank_6_wdata_3 = {w_rd_6[15], w_rd_6} + {{2{_bits_wbank_6_wdata_3[14]}}, _bits_wbank_6_wdata_3};
+  assign _ext_wbank_6_wdata_5 = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
+  assign _bits_wbank_6_wdata_6 = _ext_wbank_6_wdata_5[36:7];
+  assign _ext_wbank_6_wdata_6 = {1'b0, r_6};
+  assign _add_wbank_6_wdata_5 = {_bits_wbank_6_wdata_6[29], _bits_wbank_6_wdata_6} + {{14{_ext_wbank_6_wdata_6[16]}}, _ext_wbank_6_wdata_6};
+  assign _bits_wbank_6_wdata_5 = _add_wbank_6_wdata_5[30:16];
   // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
-      wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
+      wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_6_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_6_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_6 + {_bits_wbank_6_wdata_5[14], _bits_wbank_6_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr)];
@@ -2516,21 +4060,20 @@ module output_layer (
 
   assign h_6 = h_rdata[111:96];  // generator/units/output.ts:366
 
-  assign _mux_prod_6 = (phase_q == 3'd5) ? err_rd : w_rd_6;
-  assign prod_6 = h_6 * $signed(_mux_prod_6);  // generator/units/output.ts:370
-
-  // seq: g_6 (generator/units/output.ts:375)
+  assign _mux_g_6 = (phase_q == 3'd5) ? err_rd : w_rd_6;
+  assign _mul_g_6 = h_6 * $signed(_mux_g_6);
+  // seq: g_6 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_6 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_6 <= (p_first1_q ? 35'sd0 : g_6) + prod_6[34:0];
+        g_6 <= (p_first1_q ? 35'sd0 : g_6) + _mul_g_6[34:0];
       end
     end
   end
 
-  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2542,11 +4085,11 @@ module output_layer (
 
   assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:382
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_6 (generator/units/output.ts:398)
+  // seq: lfsr_6 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_6 <= 32'd7;
@@ -2559,24 +4102,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_6_sum = -{g_6[34], g_6};
-  assign _ext_w_upd_6_sum = {_neg_w_upd_6_sum[35], _neg_w_upd_6_sum};
-  assign _bits_w_upd_6_sum_2 = _ext_w_upd_6_sum[36:7];
-  assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
-  assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
-  assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  assign w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};  // generator/units/lane.ts:249
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_6_sat_hi = (~w_upd_6_sum[16]) & (|w_upd_6_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_6_sat_lo = w_upd_6_sum[16] & (~(&w_upd_6_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_7_wdata = -{g_7[34], g_7};
+  assign _ext_wbank_7_wdata = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
+  assign _bits_wbank_7_wdata_2 = _ext_wbank_7_wdata[36:7];
+  assign _ext_wbank_7_wdata_2 = {1'b0, r_7};
+  assign _add_wbank_7_wdata_2 = {_bits_wbank_7_wdata_2[29], _bits_wbank_7_wdata_2} + {{14{_ext_wbank_7_wdata_2[16]}}, _ext_wbank_7_wdata_2};
+  assign _bits_wbank_7_wdata = _add_wbank_7_wdata_2[30:16];
+  assign _add_wbank_7_wdata = {w_rd_7[15], w_rd_7} + {{2{_bits_wbank_7_wdata[14]}}, _bits_wbank_7_wdata};
+  assign _ext_wbank_7_wdata_3 = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
+  assign _bits_wbank_7_wdata_4 = _ext_wbank_7_wdata_3[36:7];
+  assign _ext_wbank_7_wdata_4 = {1'b0, r_7};
+  assign _add_wbank_7_wdata_4 = {_bits_wbank_7_wdata_4[29], _bits_wbank_7_wdata_4} + {{14{_ext_wbank_7_wdata_4[16]}}, _ext_wbank_7_wdata_4};
+  assign _bits_wbank_7_wdata_3 = _add_wbank_7_wdata_4[30:16];
+  assign _add_wbank_7_wdata_3 = {w_rd_7[15], w_rd_7} + {{2{_bits_wbank_7_wdata_3[14]}}, _bits_wbank_7_wdata_3};
+  assign _ext_wbank_7_wdata_5 = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
+  assign _bits_wbank_7_wdata_6 = _ext_wbank_7_wdata_5[36:7];
+  assign _ext_wbank_7_wdata_6 = {1'b0, r_7};
+  assign _add_wbank_7_wdata_5 = {_bits_wbank_7_wdata_6[29], _bits_wbank_7_wdata_6} + {{14{_ext_wbank_7_wdata_6[16]}}, _ext_wbank_7_wdata_6};
+  assign _bits_wbank_7_wdata_5 = _add_wbank_7_wdata_5[30:16];
   // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
-      wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
+      wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_7_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_7_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_7 + {_bits_wbank_7_wdata_5[14], _bits_wbank_7_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr)];
@@ -2585,21 +4134,20 @@ module output_layer (
 
   assign h_7 = h_rdata[127:112];  // generator/units/output.ts:366
 
-  assign _mux_prod_7 = (phase_q == 3'd5) ? err_rd : w_rd_7;
-  assign prod_7 = h_7 * $signed(_mux_prod_7);  // generator/units/output.ts:370
-
-  // seq: g_7 (generator/units/output.ts:375)
+  assign _mux_g_7 = (phase_q == 3'd5) ? err_rd : w_rd_7;
+  assign _mul_g_7 = h_7 * $signed(_mux_g_7);
+  // seq: g_7 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_7 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_7 <= (p_first1_q ? 35'sd0 : g_7) + prod_7[34:0];
+        g_7 <= (p_first1_q ? 35'sd0 : g_7) + _mul_g_7[34:0];
       end
     end
   end
 
-  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2611,11 +4159,11 @@ module output_layer (
 
   assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:382
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_7 (generator/units/output.ts:398)
+  // seq: lfsr_7 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_7 <= 32'd8;
@@ -2628,24 +4176,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_7_sum = -{g_7[34], g_7};
-  assign _ext_w_upd_7_sum = {_neg_w_upd_7_sum[35], _neg_w_upd_7_sum};
-  assign _bits_w_upd_7_sum_2 = _ext_w_upd_7_sum[36:7];
-  assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
-  assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
-  assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  assign w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};  // generator/units/lane.ts:249
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_7_sat_hi = (~w_upd_7_sum[16]) & (|w_upd_7_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_7_sat_lo = w_upd_7_sum[16] & (~(&w_upd_7_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_8_wdata = -{g_8[34], g_8};
+  assign _ext_wbank_8_wdata = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
+  assign _bits_wbank_8_wdata_2 = _ext_wbank_8_wdata[36:7];
+  assign _ext_wbank_8_wdata_2 = {1'b0, r_8};
+  assign _add_wbank_8_wdata_2 = {_bits_wbank_8_wdata_2[29], _bits_wbank_8_wdata_2} + {{14{_ext_wbank_8_wdata_2[16]}}, _ext_wbank_8_wdata_2};
+  assign _bits_wbank_8_wdata = _add_wbank_8_wdata_2[30:16];
+  assign _add_wbank_8_wdata = {w_rd_8[15], w_rd_8} + {{2{_bits_wbank_8_wdata[14]}}, _bits_wbank_8_wdata};
+  assign _ext_wbank_8_wdata_3 = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
+  assign _bits_wbank_8_wdata_4 = _ext_wbank_8_wdata_3[36:7];
+  assign _ext_wbank_8_wdata_4 = {1'b0, r_8};
+  assign _add_wbank_8_wdata_4 = {_bits_wbank_8_wdata_4[29], _bits_wbank_8_wdata_4} + {{14{_ext_wbank_8_wdata_4[16]}}, _ext_wbank_8_wdata_4};
+  assign _bits_wbank_8_wdata_3 = _add_wbank_8_wdata_4[30:16];
+  assign _add_wbank_8_wdata_3 = {w_rd_8[15], w_rd_8} + {{2{_bits_wbank_8_wdata_3[14]}}, _bits_wbank_8_wdata_3};
+  assign _ext_wbank_8_wdata_5 = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
+  assign _bits_wbank_8_wdata_6 = _ext_wbank_8_wdata_5[36:7];
+  assign _ext_wbank_8_wdata_6 = {1'b0, r_8};
+  assign _add_wbank_8_wdata_5 = {_bits_wbank_8_wdata_6[29], _bits_wbank_8_wdata_6} + {{14{_ext_wbank_8_wdata_6[16]}}, _ext_wbank_8_wdata_6};
+  assign _bits_wbank_8_wdata_5 = _add_wbank_8_wdata_5[30:16];
   // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
-      wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
+      wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_8_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_8_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_8 + {_bits_wbank_8_wdata_5[14], _bits_wbank_8_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr)];
@@ -2654,21 +4208,20 @@ module output_layer (
 
   assign h_8 = h_rdata[143:128];  // generator/units/output.ts:366
 
-  assign _mux_prod_8 = (phase_q == 3'd5) ? err_rd : w_rd_8;
-  assign prod_8 = h_8 * $signed(_mux_prod_8);  // generator/units/output.ts:370
-
-  // seq: g_8 (generator/units/output.ts:375)
+  assign _mux_g_8 = (phase_q == 3'd5) ? err_rd : w_rd_8;
+  assign _mul_g_8 = h_8 * $signed(_mux_g_8);
+  // seq: g_8 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_8 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_8 <= (p_first1_q ? 35'sd0 : g_8) + prod_8[34:0];
+        g_8 <= (p_first1_q ? 35'sd0 : g_8) + _mul_g_8[34:0];
       end
     end
   end
 
-  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2680,11 +4233,11 @@ module output_layer (
 
   assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:382
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_8 (generator/units/output.ts:398)
+  // seq: lfsr_8 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_8 <= 32'd9;
@@ -2697,24 +4250,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_8_sum = -{g_8[34], g_8};
-  assign _ext_w_upd_8_sum = {_neg_w_upd_8_sum[35], _neg_w_upd_8_sum};
-  assign _bits_w_upd_8_sum_2 = _ext_w_upd_8_sum[36:7];
-  assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
-  assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
-  assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  assign w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};  // generator/units/lane.ts:249
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_8_sat_hi = (~w_upd_8_sum[16]) & (|w_upd_8_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_8_sat_lo = w_upd_8_sum[16] & (~(&w_upd_8_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_9_wdata = -{g_9[34], g_9};
+  assign _ext_wbank_9_wdata = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
+  assign _bits_wbank_9_wdata_2 = _ext_wbank_9_wdata[36:7];
+  assign _ext_wbank_9_wdata_2 = {1'b0, r_9};
+  assign _add_wbank_9_wdata_2 = {_bits_wbank_9_wdata_2[29], _bits_wbank_9_wdata_2} + {{14{_ext_wbank_9_wdata_2[16]}}, _ext_wbank_9_wdata_2};
+  assign _bits_wbank_9_wdata = _add_wbank_9_wdata_2[30:16];
+  assign _add_wbank_9_wdata = {w_rd_9[15], w_rd_9} + {{2{_bits_wbank_9_wdata[14]}}, _bits_wbank_9_wdata};
+  assign _ext_wbank_9_wdata_3 = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
+  assign _bits_wbank_9_wdata_4 = _ext_wbank_9_wdata_3[36:7];
+  assign _ext_wbank_9_wdata_4 = {1'b0, r_9};
+  assign _add_wbank_9_wdata_4 = {_bits_wbank_9_wdata_4[29], _bits_wbank_9_wdata_4} + {{14{_ext_wbank_9_wdata_4[16]}}, _ext_wbank_9_wdata_4};
+  assign _bits_wbank_9_wdata_3 = _add_wbank_9_wdata_4[30:16];
+  assign _add_wbank_9_wdata_3 = {w_rd_9[15], w_rd_9} + {{2{_bits_wbank_9_wdata_3[14]}}, _bits_wbank_9_wdata_3};
+  assign _ext_wbank_9_wdata_5 = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
+  assign _bits_wbank_9_wdata_6 = _ext_wbank_9_wdata_5[36:7];
+  assign _ext_wbank_9_wdata_6 = {1'b0, r_9};
+  assign _add_wbank_9_wdata_5 = {_bits_wbank_9_wdata_6[29], _bits_wbank_9_wdata_6} + {{14{_ext_wbank_9_wdata_6[16]}}, _ext_wbank_9_wdata_6};
+  assign _bits_wbank_9_wdata_5 = _add_wbank_9_wdata_5[30:16];
   // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
-      wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
+      wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_9_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_9_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_9 + {_bits_wbank_9_wdata_5[14], _bits_wbank_9_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr)];
@@ -2723,21 +4282,20 @@ module output_layer (
 
   assign h_9 = h_rdata[159:144];  // generator/units/output.ts:366
 
-  assign _mux_prod_9 = (phase_q == 3'd5) ? err_rd : w_rd_9;
-  assign prod_9 = h_9 * $signed(_mux_prod_9);  // generator/units/output.ts:370
-
-  // seq: g_9 (generator/units/output.ts:375)
+  assign _mux_g_9 = (phase_q == 3'd5) ? err_rd : w_rd_9;
+  assign _mul_g_9 = h_9 * $signed(_mux_g_9);
+  // seq: g_9 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_9 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_9 <= (p_first1_q ? 35'sd0 : g_9) + prod_9[34:0];
+        g_9 <= (p_first1_q ? 35'sd0 : g_9) + _mul_g_9[34:0];
       end
     end
   end
 
-  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2749,11 +4307,11 @@ module output_layer (
 
   assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:382
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_9 (generator/units/output.ts:398)
+  // seq: lfsr_9 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_9 <= 32'd10;
@@ -2766,24 +4324,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_9_sum = -{g_9[34], g_9};
-  assign _ext_w_upd_9_sum = {_neg_w_upd_9_sum[35], _neg_w_upd_9_sum};
-  assign _bits_w_upd_9_sum_2 = _ext_w_upd_9_sum[36:7];
-  assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
-  assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
-  assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  assign w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};  // generator/units/lane.ts:249
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_9_sat_hi = (~w_upd_9_sum[16]) & (|w_upd_9_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_9_sat_lo = w_upd_9_sum[16] & (~(&w_upd_9_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_10_wdata = -{g_10[34], g_10};
+  assign _ext_wbank_10_wdata = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
+  assign _bits_wbank_10_wdata_2 = _ext_wbank_10_wdata[36:7];
+  assign _ext_wbank_10_wdata_2 = {1'b0, r_10};
+  assign _add_wbank_10_wdata_2 = {_bits_wbank_10_wdata_2[29], _bits_wbank_10_wdata_2} + {{14{_ext_wbank_10_wdata_2[16]}}, _ext_wbank_10_wdata_2};
+  assign _bits_wbank_10_wdata = _add_wbank_10_wdata_2[30:16];
+  assign _add_wbank_10_wdata = {w_rd_10[15], w_rd_10} + {{2{_bits_wbank_10_wdata[14]}}, _bits_wbank_10_wdata};
+  assign _ext_wbank_10_wdata_3 = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
+  assign _bits_wbank_10_wdata_4 = _ext_wbank_10_wdata_3[36:7];
+  assign _ext_wbank_10_wdata_4 = {1'b0, r_10};
+  assign _add_wbank_10_wdata_4 = {_bits_wbank_10_wdata_4[29], _bits_wbank_10_wdata_4} + {{14{_ext_wbank_10_wdata_4[16]}}, _ext_wbank_10_wdata_4};
+  assign _bits_wbank_10_wdata_3 = _add_wbank_10_wdata_4[30:16];
+  assign _add_wbank_10_wdata_3 = {w_rd_10[15], w_rd_10} + {{2{_bits_wbank_10_wdata_3[14]}}, _bits_wbank_10_wdata_3};
+  assign _ext_wbank_10_wdata_5 = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
+  assign _bits_wbank_10_wdata_6 = _ext_wbank_10_wdata_5[36:7];
+  assign _ext_wbank_10_wdata_6 = {1'b0, r_10};
+  assign _add_wbank_10_wdata_5 = {_bits_wbank_10_wdata_6[29], _bits_wbank_10_wdata_6} + {{14{_ext_wbank_10_wdata_6[16]}}, _ext_wbank_10_wdata_6};
+  assign _bits_wbank_10_wdata_5 = _add_wbank_10_wdata_5[30:16];
   // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
-      wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
+      wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_10_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_10_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_10 + {_bits_wbank_10_wdata_5[14], _bits_wbank_10_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr)];
@@ -2792,21 +4356,20 @@ module output_layer (
 
   assign h_10 = h_rdata[175:160];  // generator/units/output.ts:366
 
-  assign _mux_prod_10 = (phase_q == 3'd5) ? err_rd : w_rd_10;
-  assign prod_10 = h_10 * $signed(_mux_prod_10);  // generator/units/output.ts:370
-
-  // seq: g_10 (generator/units/output.ts:375)
+  assign _mux_g_10 = (phase_q == 3'd5) ? err_rd : w_rd_10;
+  assign _mul_g_10 = h_10 * $signed(_mux_g_10);
+  // seq: g_10 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_10 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_10 <= (p_first1_q ? 35'sd0 : g_10) + prod_10[34:0];
+        g_10 <= (p_first1_q ? 35'sd0 : g_10) + _mul_g_10[34:0];
       end
     end
   end
 
-  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2818,11 +4381,11 @@ module output_layer (
 
   assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:382
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_10 (generator/units/output.ts:398)
+  // seq: lfsr_10 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_10 <= 32'd11;
@@ -2835,24 +4398,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_10_sum = -{g_10[34], g_10};
-  assign _ext_w_upd_10_sum = {_neg_w_upd_10_sum[35], _neg_w_upd_10_sum};
-  assign _bits_w_upd_10_sum_2 = _ext_w_upd_10_sum[36:7];
-  assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
-  assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
-  assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  assign w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};  // generator/units/lane.ts:249
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_10_sat_hi = (~w_upd_10_sum[16]) & (|w_upd_10_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_10_sat_lo = w_upd_10_sum[16] & (~(&w_upd_10_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_11_wdata = -{g_11[34], g_11};
+  assign _ext_wbank_11_wdata = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
+  assign _bits_wbank_11_wdata_2 = _ext_wbank_11_wdata[36:7];
+  assign _ext_wbank_11_wdata_2 = {1'b0, r_11};
+  assign _add_wbank_11_wdata_2 = {_bits_wbank_11_wdata_2[29], _bits_wbank_11_wdata_2} + {{14{_ext_wbank_11_wdata_2[16]}}, _ext_wbank_11_wdata_2};
+  assign _bits_wbank_11_wdata = _add_wbank_11_wdata_2[30:16];
+  assign _add_wbank_11_wdata = {w_rd_11[15], w_rd_11} + {{2{_bits_wbank_11_wdata[14]}}, _bits_wbank_11_wdata};
+  assign _ext_wbank_11_wdata_3 = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
+  assign _bits_wbank_11_wdata_4 = _ext_wbank_11_wdata_3[36:7];
+  assign _ext_wbank_11_wdata_4 = {1'b0, r_11};
+  assign _add_wbank_11_wdata_4 = {_bits_wbank_11_wdata_4[29], _bits_wbank_11_wdata_4} + {{14{_ext_wbank_11_wdata_4[16]}}, _ext_wbank_11_wdata_4};
+  assign _bits_wbank_11_wdata_3 = _add_wbank_11_wdata_4[30:16];
+  assign _add_wbank_11_wdata_3 = {w_rd_11[15], w_rd_11} + {{2{_bits_wbank_11_wdata_3[14]}}, _bits_wbank_11_wdata_3};
+  assign _ext_wbank_11_wdata_5 = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
+  assign _bits_wbank_11_wdata_6 = _ext_wbank_11_wdata_5[36:7];
+  assign _ext_wbank_11_wdata_6 = {1'b0, r_11};
+  assign _add_wbank_11_wdata_5 = {_bits_wbank_11_wdata_6[29], _bits_wbank_11_wdata_6} + {{14{_ext_wbank_11_wdata_6[16]}}, _ext_wbank_11_wdata_6};
+  assign _bits_wbank_11_wdata_5 = _add_wbank_11_wdata_5[30:16];
   // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
-      wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
+      wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_11_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_11_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_11 + {_bits_wbank_11_wdata_5[14], _bits_wbank_11_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr)];
@@ -2861,21 +4430,20 @@ module output_layer (
 
   assign h_11 = h_rdata[191:176];  // generator/units/output.ts:366
 
-  assign _mux_prod_11 = (phase_q == 3'd5) ? err_rd : w_rd_11;
-  assign prod_11 = h_11 * $signed(_mux_prod_11);  // generator/units/output.ts:370
-
-  // seq: g_11 (generator/units/output.ts:375)
+  assign _mux_g_11 = (phase_q == 3'd5) ? err_rd : w_rd_11;
+  assign _mul_g_11 = h_11 * $signed(_mux_g_11);
+  // seq: g_11 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_11 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_11 <= (p_first1_q ? 35'sd0 : g_11) + prod_11[34:0];
+        g_11 <= (p_first1_q ? 35'sd0 : g_11) + _mul_g_11[34:0];
       end
     end
   end
 
-  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2887,11 +4455,11 @@ module output_layer (
 
   assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:382
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_11 (generator/units/output.ts:398)
+  // seq: lfsr_11 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_11 <= 32'd12;
@@ -2904,24 +4472,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_11_sum = -{g_11[34], g_11};
-  assign _ext_w_upd_11_sum = {_neg_w_upd_11_sum[35], _neg_w_upd_11_sum};
-  assign _bits_w_upd_11_sum_2 = _ext_w_upd_11_sum[36:7];
-  assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
-  assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
-  assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  assign w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};  // generator/units/lane.ts:249
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_11_sat_hi = (~w_upd_11_sum[16]) & (|w_upd_11_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_11_sat_lo = w_upd_11_sum[16] & (~(&w_upd_11_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_12_wdata = -{g_12[34], g_12};
+  assign _ext_wbank_12_wdata = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
+  assign _bits_wbank_12_wdata_2 = _ext_wbank_12_wdata[36:7];
+  assign _ext_wbank_12_wdata_2 = {1'b0, r_12};
+  assign _add_wbank_12_wdata_2 = {_bits_wbank_12_wdata_2[29], _bits_wbank_12_wdata_2} + {{14{_ext_wbank_12_wdata_2[16]}}, _ext_wbank_12_wdata_2};
+  assign _bits_wbank_12_wdata = _add_wbank_12_wdata_2[30:16];
+  assign _add_wbank_12_wdata = {w_rd_12[15], w_rd_12} + {{2{_bits_wbank_12_wdata[14]}}, _bits_wbank_12_wdata};
+  assign _ext_wbank_12_wdata_3 = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
+  assign _bits_wbank_12_wdata_4 = _ext_wbank_12_wdata_3[36:7];
+  assign _ext_wbank_12_wdata_4 = {1'b0, r_12};
+  assign _add_wbank_12_wdata_4 = {_bits_wbank_12_wdata_4[29], _bits_wbank_12_wdata_4} + {{14{_ext_wbank_12_wdata_4[16]}}, _ext_wbank_12_wdata_4};
+  assign _bits_wbank_12_wdata_3 = _add_wbank_12_wdata_4[30:16];
+  assign _add_wbank_12_wdata_3 = {w_rd_12[15], w_rd_12} + {{2{_bits_wbank_12_wdata_3[14]}}, _bits_wbank_12_wdata_3};
+  assign _ext_wbank_12_wdata_5 = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
+  assign _bits_wbank_12_wdata_6 = _ext_wbank_12_wdata_5[36:7];
+  assign _ext_wbank_12_wdata_6 = {1'b0, r_12};
+  assign _add_wbank_12_wdata_5 = {_bits_wbank_12_wdata_6[29], _bits_wbank_12_wdata_6} + {{14{_ext_wbank_12_wdata_6[16]}}, _ext_wbank_12_wdata_6};
+  assign _bits_wbank_12_wdata_5 = _add_wbank_12_wdata_5[30:16];
   // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
-      wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
+      wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_12_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_12_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_12 + {_bits_wbank_12_wdata_5[14], _bits_wbank_12_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr)];
@@ -2930,21 +4504,20 @@ module output_layer (
 
   assign h_12 = h_rdata[207:192];  // generator/units/output.ts:366
 
-  assign _mux_prod_12 = (phase_q == 3'd5) ? err_rd : w_rd_12;
-  assign prod_12 = h_12 * $signed(_mux_prod_12);  // generator/units/output.ts:370
-
-  // seq: g_12 (generator/units/output.ts:375)
+  assign _mux_g_12 = (phase_q == 3'd5) ? err_rd : w_rd_12;
+  assign _mul_g_12 = h_12 * $signed(_mux_g_12);
+  // seq: g_12 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_12 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_12 <= (p_first1_q ? 35'sd0 : g_12) + prod_12[34:0];
+        g_12 <= (p_first1_q ? 35'sd0 : g_12) + _mul_g_12[34:0];
       end
     end
   end
 
-  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -2956,11 +4529,11 @@ module output_layer (
 
   assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:382
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_12 (generator/units/output.ts:398)
+  // seq: lfsr_12 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_12 <= 32'd13;
@@ -2973,24 +4546,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_12_sum = -{g_12[34], g_12};
-  assign _ext_w_upd_12_sum = {_neg_w_upd_12_sum[35], _neg_w_upd_12_sum};
-  assign _bits_w_upd_12_sum_2 = _ext_w_upd_12_sum[36:7];
-  assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
-  assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
-  assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  assign w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};  // generator/units/lane.ts:249
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_12_sat_hi = (~w_upd_12_sum[16]) & (|w_upd_12_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_12_sat_lo = w_upd_12_sum[16] & (~(&w_upd_12_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_13_wdata = -{g_13[34], g_13};
+  assign _ext_wbank_13_wdata = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
+  assign _bits_wbank_13_wdata_2 = _ext_wbank_13_wdata[36:7];
+  assign _ext_wbank_13_wdata_2 = {1'b0, r_13};
+  assign _add_wbank_13_wdata_2 = {_bits_wbank_13_wdata_2[29], _bits_wbank_13_wdata_2} + {{14{_ext_wbank_13_wdata_2[16]}}, _ext_wbank_13_wdata_2};
+  assign _bits_wbank_13_wdata = _add_wbank_13_wdata_2[30:16];
+  assign _add_wbank_13_wdata = {w_rd_13[15], w_rd_13} + {{2{_bits_wbank_13_wdata[14]}}, _bits_wbank_13_wdata};
+  assign _ext_wbank_13_wdata_3 = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
+  assign _bits_wbank_13_wdata_4 = _ext_wbank_13_wdata_3[36:7];
+  assign _ext_wbank_13_wdata_4 = {1'b0, r_13};
+  assign _add_wbank_13_wdata_4 = {_bits_wbank_13_wdata_4[29], _bits_wbank_13_wdata_4} + {{14{_ext_wbank_13_wdata_4[16]}}, _ext_wbank_13_wdata_4};
+  assign _bits_wbank_13_wdata_3 = _add_wbank_13_wdata_4[30:16];
+  assign _add_wbank_13_wdata_3 = {w_rd_13[15], w_rd_13} + {{2{_bits_wbank_13_wdata_3[14]}}, _bits_wbank_13_wdata_3};
+  assign _ext_wbank_13_wdata_5 = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
+  assign _bits_wbank_13_wdata_6 = _ext_wbank_13_wdata_5[36:7];
+  assign _ext_wbank_13_wdata_6 = {1'b0, r_13};
+  assign _add_wbank_13_wdata_5 = {_bits_wbank_13_wdata_6[29], _bits_wbank_13_wdata_6} + {{14{_ext_wbank_13_wdata_6[16]}}, _ext_wbank_13_wdata_6};
+  assign _bits_wbank_13_wdata_5 = _add_wbank_13_wdata_5[30:16];
   // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
-      wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
+      wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_13_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_13_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_13 + {_bits_wbank_13_wdata_5[14], _bits_wbank_13_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr)];
@@ -2999,21 +4578,20 @@ module output_layer (
 
   assign h_13 = h_rdata[223:208];  // generator/units/output.ts:366
 
-  assign _mux_prod_13 = (phase_q == 3'd5) ? err_rd : w_rd_13;
-  assign prod_13 = h_13 * $signed(_mux_prod_13);  // generator/units/output.ts:370
-
-  // seq: g_13 (generator/units/output.ts:375)
+  assign _mux_g_13 = (phase_q == 3'd5) ? err_rd : w_rd_13;
+  assign _mul_g_13 = h_13 * $signed(_mux_g_13);
+  // seq: g_13 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_13 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_13 <= (p_first1_q ? 35'sd0 : g_13) + prod_13[34:0];
+        g_13 <= (p_first1_q ? 35'sd0 : g_13) + _mul_g_13[34:0];
       end
     end
   end
 
-  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3025,11 +4603,11 @@ module output_layer (
 
   assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:382
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_13 (generator/units/output.ts:398)
+  // seq: lfsr_13 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_13 <= 32'd14;
@@ -3042,24 +4620,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_13_sum = -{g_13[34], g_13};
-  assign _ext_w_upd_13_sum = {_neg_w_upd_13_sum[35], _neg_w_upd_13_sum};
-  assign _bits_w_upd_13_sum_2 = _ext_w_upd_13_sum[36:7];
-  assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
-  assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
-  assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  assign w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};  // generator/units/lane.ts:249
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_13_sat_hi = (~w_upd_13_sum[16]) & (|w_upd_13_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_13_sat_lo = w_upd_13_sum[16] & (~(&w_upd_13_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_14_wdata = -{g_14[34], g_14};
+  assign _ext_wbank_14_wdata = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
+  assign _bits_wbank_14_wdata_2 = _ext_wbank_14_wdata[36:7];
+  assign _ext_wbank_14_wdata_2 = {1'b0, r_14};
+  assign _add_wbank_14_wdata_2 = {_bits_wbank_14_wdata_2[29], _bits_wbank_14_wdata_2} + {{14{_ext_wbank_14_wdata_2[16]}}, _ext_wbank_14_wdata_2};
+  assign _bits_wbank_14_wdata = _add_wbank_14_wdata_2[30:16];
+  assign _add_wbank_14_wdata = {w_rd_14[15], w_rd_14} + {{2{_bits_wbank_14_wdata[14]}}, _bits_wbank_14_wdata};
+  assign _ext_wbank_14_wdata_3 = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
+  assign _bits_wbank_14_wdata_4 = _ext_wbank_14_wdata_3[36:7];
+  assign _ext_wbank_14_wdata_4 = {1'b0, r_14};
+  assign _add_wbank_14_wdata_4 = {_bits_wbank_14_wdata_4[29], _bits_wbank_14_wdata_4} + {{14{_ext_wbank_14_wdata_4[16]}}, _ext_wbank_14_wdata_4};
+  assign _bits_wbank_14_wdata_3 = _add_wbank_14_wdata_4[30:16];
+  assign _add_wbank_14_wdata_3 = {w_rd_14[15], w_rd_14} + {{2{_bits_wbank_14_wdata_3[14]}}, _bits_wbank_14_wdata_3};
+  assign _ext_wbank_14_wdata_5 = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
+  assign _bits_wbank_14_wdata_6 = _ext_wbank_14_wdata_5[36:7];
+  assign _ext_wbank_14_wdata_6 = {1'b0, r_14};
+  assign _add_wbank_14_wdata_5 = {_bits_wbank_14_wdata_6[29], _bits_wbank_14_wdata_6} + {{14{_ext_wbank_14_wdata_6[16]}}, _ext_wbank_14_wdata_6};
+  assign _bits_wbank_14_wdata_5 = _add_wbank_14_wdata_5[30:16];
   // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
-      wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
+      wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_14_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_14_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_14 + {_bits_wbank_14_wdata_5[14], _bits_wbank_14_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr)];
@@ -3068,21 +4652,20 @@ module output_layer (
 
   assign h_14 = h_rdata[239:224];  // generator/units/output.ts:366
 
-  assign _mux_prod_14 = (phase_q == 3'd5) ? err_rd : w_rd_14;
-  assign prod_14 = h_14 * $signed(_mux_prod_14);  // generator/units/output.ts:370
-
-  // seq: g_14 (generator/units/output.ts:375)
+  assign _mux_g_14 = (phase_q == 3'd5) ? err_rd : w_rd_14;
+  assign _mul_g_14 = h_14 * $signed(_mux_g_14);
+  // seq: g_14 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_14 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_14 <= (p_first1_q ? 35'sd0 : g_14) + prod_14[34:0];
+        g_14 <= (p_first1_q ? 35'sd0 : g_14) + _mul_g_14[34:0];
       end
     end
   end
 
-  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3094,11 +4677,11 @@ module output_layer (
 
   assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:382
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_14 (generator/units/output.ts:398)
+  // seq: lfsr_14 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_14 <= 32'd15;
@@ -3111,24 +4694,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_14_sum = -{g_14[34], g_14};
-  assign _ext_w_upd_14_sum = {_neg_w_upd_14_sum[35], _neg_w_upd_14_sum};
-  assign _bits_w_upd_14_sum_2 = _ext_w_upd_14_sum[36:7];
-  assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
-  assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
-  assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  assign w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};  // generator/units/lane.ts:249
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_14_sat_hi = (~w_upd_14_sum[16]) & (|w_upd_14_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_14_sat_lo = w_upd_14_sum[16] & (~(&w_upd_14_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_15_wdata = -{g_15[34], g_15};
+  assign _ext_wbank_15_wdata = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
+  assign _bits_wbank_15_wdata_2 = _ext_wbank_15_wdata[36:7];
+  assign _ext_wbank_15_wdata_2 = {1'b0, r_15};
+  assign _add_wbank_15_wdata_2 = {_bits_wbank_15_wdata_2[29], _bits_wbank_15_wdata_2} + {{14{_ext_wbank_15_wdata_2[16]}}, _ext_wbank_15_wdata_2};
+  assign _bits_wbank_15_wdata = _add_wbank_15_wdata_2[30:16];
+  assign _add_wbank_15_wdata = {w_rd_15[15], w_rd_15} + {{2{_bits_wbank_15_wdata[14]}}, _bits_wbank_15_wdata};
+  assign _ext_wbank_15_wdata_3 = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
+  assign _bits_wbank_15_wdata_4 = _ext_wbank_15_wdata_3[36:7];
+  assign _ext_wbank_15_wdata_4 = {1'b0, r_15};
+  assign _add_wbank_15_wdata_4 = {_bits_wbank_15_wdata_4[29], _bits_wbank_15_wdata_4} + {{14{_ext_wbank_15_wdata_4[16]}}, _ext_wbank_15_wdata_4};
+  assign _bits_wbank_15_wdata_3 = _add_wbank_15_wdata_4[30:16];
+  assign _add_wbank_15_wdata_3 = {w_rd_15[15], w_rd_15} + {{2{_bits_wbank_15_wdata_3[14]}}, _bits_wbank_15_wdata_3};
+  assign _ext_wbank_15_wdata_5 = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
+  assign _bits_wbank_15_wdata_6 = _ext_wbank_15_wdata_5[36:7];
+  assign _ext_wbank_15_wdata_6 = {1'b0, r_15};
+  assign _add_wbank_15_wdata_5 = {_bits_wbank_15_wdata_6[29], _bits_wbank_15_wdata_6} + {{14{_ext_wbank_15_wdata_6[16]}}, _ext_wbank_15_wdata_6};
+  assign _bits_wbank_15_wdata_5 = _add_wbank_15_wdata_5[30:16];
   // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
-      wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
+      wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_15_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_15_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_15 + {_bits_wbank_15_wdata_5[14], _bits_wbank_15_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr)];
@@ -3137,21 +4726,20 @@ module output_layer (
 
   assign h_15 = h_rdata[255:240];  // generator/units/output.ts:366
 
-  assign _mux_prod_15 = (phase_q == 3'd5) ? err_rd : w_rd_15;
-  assign prod_15 = h_15 * $signed(_mux_prod_15);  // generator/units/output.ts:370
-
-  // seq: g_15 (generator/units/output.ts:375)
+  assign _mux_g_15 = (phase_q == 3'd5) ? err_rd : w_rd_15;
+  assign _mul_g_15 = h_15 * $signed(_mux_g_15);
+  // seq: g_15 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_15 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_15 <= (p_first1_q ? 35'sd0 : g_15) + prod_15[34:0];
+        g_15 <= (p_first1_q ? 35'sd0 : g_15) + _mul_g_15[34:0];
       end
     end
   end
 
-  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3163,11 +4751,11 @@ module output_layer (
 
   assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:382
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_15 (generator/units/output.ts:398)
+  // seq: lfsr_15 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_15 <= 32'd16;
@@ -3180,24 +4768,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_15_sum = -{g_15[34], g_15};
-  assign _ext_w_upd_15_sum = {_neg_w_upd_15_sum[35], _neg_w_upd_15_sum};
-  assign _bits_w_upd_15_sum_2 = _ext_w_upd_15_sum[36:7];
-  assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
-  assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
-  assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  assign w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};  // generator/units/lane.ts:249
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_15_sat_hi = (~w_upd_15_sum[16]) & (|w_upd_15_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_15_sat_lo = w_upd_15_sum[16] & (~(&w_upd_15_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_16_wdata = -{g_16[34], g_16};
+  assign _ext_wbank_16_wdata = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
+  assign _bits_wbank_16_wdata_2 = _ext_wbank_16_wdata[36:7];
+  assign _ext_wbank_16_wdata_2 = {1'b0, r_16};
+  assign _add_wbank_16_wdata_2 = {_bits_wbank_16_wdata_2[29], _bits_wbank_16_wdata_2} + {{14{_ext_wbank_16_wdata_2[16]}}, _ext_wbank_16_wdata_2};
+  assign _bits_wbank_16_wdata = _add_wbank_16_wdata_2[30:16];
+  assign _add_wbank_16_wdata = {w_rd_16[15], w_rd_16} + {{2{_bits_wbank_16_wdata[14]}}, _bits_wbank_16_wdata};
+  assign _ext_wbank_16_wdata_3 = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
+  assign _bits_wbank_16_wdata_4 = _ext_wbank_16_wdata_3[36:7];
+  assign _ext_wbank_16_wdata_4 = {1'b0, r_16};
+  assign _add_wbank_16_wdata_4 = {_bits_wbank_16_wdata_4[29], _bits_wbank_16_wdata_4} + {{14{_ext_wbank_16_wdata_4[16]}}, _ext_wbank_16_wdata_4};
+  assign _bits_wbank_16_wdata_3 = _add_wbank_16_wdata_4[30:16];
+  assign _add_wbank_16_wdata_3 = {w_rd_16[15], w_rd_16} + {{2{_bits_wbank_16_wdata_3[14]}}, _bits_wbank_16_wdata_3};
+  assign _ext_wbank_16_wdata_5 = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
+  assign _bits_wbank_16_wdata_6 = _ext_wbank_16_wdata_5[36:7];
+  assign _ext_wbank_16_wdata_6 = {1'b0, r_16};
+  assign _add_wbank_16_wdata_5 = {_bits_wbank_16_wdata_6[29], _bits_wbank_16_wdata_6} + {{14{_ext_wbank_16_wdata_6[16]}}, _ext_wbank_16_wdata_6};
+  assign _bits_wbank_16_wdata_5 = _add_wbank_16_wdata_5[30:16];
   // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
-      wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
+      wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_16_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_16_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_16 + {_bits_wbank_16_wdata_5[14], _bits_wbank_16_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr)];
@@ -3206,21 +4800,20 @@ module output_layer (
 
   assign h_16 = h_rdata[271:256];  // generator/units/output.ts:366
 
-  assign _mux_prod_16 = (phase_q == 3'd5) ? err_rd : w_rd_16;
-  assign prod_16 = h_16 * $signed(_mux_prod_16);  // generator/units/output.ts:370
-
-  // seq: g_16 (generator/units/output.ts:375)
+  assign _mux_g_16 = (phase_q == 3'd5) ? err_rd : w_rd_16;
+  assign _mul_g_16 = h_16 * $signed(_mux_g_16);
+  // seq: g_16 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_16 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_16 <= (p_first1_q ? 35'sd0 : g_16) + prod_16[34:0];
+        g_16 <= (p_first1_q ? 35'sd0 : g_16) + _mul_g_16[34:0];
       end
     end
   end
 
-  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3232,11 +4825,11 @@ module output_layer (
 
   assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:382
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_16 (generator/units/output.ts:398)
+  // seq: lfsr_16 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_16 <= 32'd17;
@@ -3249,24 +4842,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_16_sum = -{g_16[34], g_16};
-  assign _ext_w_upd_16_sum = {_neg_w_upd_16_sum[35], _neg_w_upd_16_sum};
-  assign _bits_w_upd_16_sum_2 = _ext_w_upd_16_sum[36:7];
-  assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
-  assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
-  assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  assign w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};  // generator/units/lane.ts:249
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_16_sat_hi = (~w_upd_16_sum[16]) & (|w_upd_16_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_16_sat_lo = w_upd_16_sum[16] & (~(&w_upd_16_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_17_wdata = -{g_17[34], g_17};
+  assign _ext_wbank_17_wdata = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
+  assign _bits_wbank_17_wdata_2 = _ext_wbank_17_wdata[36:7];
+  assign _ext_wbank_17_wdata_2 = {1'b0, r_17};
+  assign _add_wbank_17_wdata_2 = {_bits_wbank_17_wdata_2[29], _bits_wbank_17_wdata_2} + {{14{_ext_wbank_17_wdata_2[16]}}, _ext_wbank_17_wdata_2};
+  assign _bits_wbank_17_wdata = _add_wbank_17_wdata_2[30:16];
+  assign _add_wbank_17_wdata = {w_rd_17[15], w_rd_17} + {{2{_bits_wbank_17_wdata[14]}}, _bits_wbank_17_wdata};
+  assign _ext_wbank_17_wdata_3 = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
+  assign _bits_wbank_17_wdata_4 = _ext_wbank_17_wdata_3[36:7];
+  assign _ext_wbank_17_wdata_4 = {1'b0, r_17};
+  assign _add_wbank_17_wdata_4 = {_bits_wbank_17_wdata_4[29], _bits_wbank_17_wdata_4} + {{14{_ext_wbank_17_wdata_4[16]}}, _ext_wbank_17_wdata_4};
+  assign _bits_wbank_17_wdata_3 = _add_wbank_17_wdata_4[30:16];
+  assign _add_wbank_17_wdata_3 = {w_rd_17[15], w_rd_17} + {{2{_bits_wbank_17_wdata_3[14]}}, _bits_wbank_17_wdata_3};
+  assign _ext_wbank_17_wdata_5 = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
+  assign _bits_wbank_17_wdata_6 = _ext_wbank_17_wdata_5[36:7];
+  assign _ext_wbank_17_wdata_6 = {1'b0, r_17};
+  assign _add_wbank_17_wdata_5 = {_bits_wbank_17_wdata_6[29], _bits_wbank_17_wdata_6} + {{14{_ext_wbank_17_wdata_6[16]}}, _ext_wbank_17_wdata_6};
+  assign _bits_wbank_17_wdata_5 = _add_wbank_17_wdata_5[30:16];
   // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
-      wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
+      wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_17_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_17_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_17 + {_bits_wbank_17_wdata_5[14], _bits_wbank_17_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr)];
@@ -3275,21 +4874,20 @@ module output_layer (
 
   assign h_17 = h_rdata[287:272];  // generator/units/output.ts:366
 
-  assign _mux_prod_17 = (phase_q == 3'd5) ? err_rd : w_rd_17;
-  assign prod_17 = h_17 * $signed(_mux_prod_17);  // generator/units/output.ts:370
-
-  // seq: g_17 (generator/units/output.ts:375)
+  assign _mux_g_17 = (phase_q == 3'd5) ? err_rd : w_rd_17;
+  assign _mul_g_17 = h_17 * $signed(_mux_g_17);
+  // seq: g_17 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_17 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_17 <= (p_first1_q ? 35'sd0 : g_17) + prod_17[34:0];
+        g_17 <= (p_first1_q ? 35'sd0 : g_17) + _mul_g_17[34:0];
       end
     end
   end
 
-  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3301,11 +4899,11 @@ module output_layer (
 
   assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:382
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_17 (generator/units/output.ts:398)
+  // seq: lfsr_17 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_17 <= 32'd18;
@@ -3318,24 +4916,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_17_sum = -{g_17[34], g_17};
-  assign _ext_w_upd_17_sum = {_neg_w_upd_17_sum[35], _neg_w_upd_17_sum};
-  assign _bits_w_upd_17_sum_2 = _ext_w_upd_17_sum[36:7];
-  assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
-  assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
-  assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  assign w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};  // generator/units/lane.ts:249
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_17_sat_hi = (~w_upd_17_sum[16]) & (|w_upd_17_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_17_sat_lo = w_upd_17_sum[16] & (~(&w_upd_17_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_18_wdata = -{g_18[34], g_18};
+  assign _ext_wbank_18_wdata = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
+  assign _bits_wbank_18_wdata_2 = _ext_wbank_18_wdata[36:7];
+  assign _ext_wbank_18_wdata_2 = {1'b0, r_18};
+  assign _add_wbank_18_wdata_2 = {_bits_wbank_18_wdata_2[29], _bits_wbank_18_wdata_2} + {{14{_ext_wbank_18_wdata_2[16]}}, _ext_wbank_18_wdata_2};
+  assign _bits_wbank_18_wdata = _add_wbank_18_wdata_2[30:16];
+  assign _add_wbank_18_wdata = {w_rd_18[15], w_rd_18} + {{2{_bits_wbank_18_wdata[14]}}, _bits_wbank_18_wdata};
+  assign _ext_wbank_18_wdata_3 = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
+  assign _bits_wbank_18_wdata_4 = _ext_wbank_18_wdata_3[36:7];
+  assign _ext_wbank_18_wdata_4 = {1'b0, r_18};
+  assign _add_wbank_18_wdata_4 = {_bits_wbank_18_wdata_4[29], _bits_wbank_18_wdata_4} + {{14{_ext_wbank_18_wdata_4[16]}}, _ext_wbank_18_wdata_4};
+  assign _bits_wbank_18_wdata_3 = _add_wbank_18_wdata_4[30:16];
+  assign _add_wbank_18_wdata_3 = {w_rd_18[15], w_rd_18} + {{2{_bits_wbank_18_wdata_3[14]}}, _bits_wbank_18_wdata_3};
+  assign _ext_wbank_18_wdata_5 = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
+  assign _bits_wbank_18_wdata_6 = _ext_wbank_18_wdata_5[36:7];
+  assign _ext_wbank_18_wdata_6 = {1'b0, r_18};
+  assign _add_wbank_18_wdata_5 = {_bits_wbank_18_wdata_6[29], _bits_wbank_18_wdata_6} + {{14{_ext_wbank_18_wdata_6[16]}}, _ext_wbank_18_wdata_6};
+  assign _bits_wbank_18_wdata_5 = _add_wbank_18_wdata_5[30:16];
   // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
-      wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
+      wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_18_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_18_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_18 + {_bits_wbank_18_wdata_5[14], _bits_wbank_18_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr)];
@@ -3344,21 +4948,20 @@ module output_layer (
 
   assign h_18 = h_rdata[303:288];  // generator/units/output.ts:366
 
-  assign _mux_prod_18 = (phase_q == 3'd5) ? err_rd : w_rd_18;
-  assign prod_18 = h_18 * $signed(_mux_prod_18);  // generator/units/output.ts:370
-
-  // seq: g_18 (generator/units/output.ts:375)
+  assign _mux_g_18 = (phase_q == 3'd5) ? err_rd : w_rd_18;
+  assign _mul_g_18 = h_18 * $signed(_mux_g_18);
+  // seq: g_18 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_18 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_18 <= (p_first1_q ? 35'sd0 : g_18) + prod_18[34:0];
+        g_18 <= (p_first1_q ? 35'sd0 : g_18) + _mul_g_18[34:0];
       end
     end
   end
 
-  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3370,11 +4973,11 @@ module output_layer (
 
   assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:382
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_18 (generator/units/output.ts:398)
+  // seq: lfsr_18 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_18 <= 32'd19;
@@ -3387,24 +4990,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_18_sum = -{g_18[34], g_18};
-  assign _ext_w_upd_18_sum = {_neg_w_upd_18_sum[35], _neg_w_upd_18_sum};
-  assign _bits_w_upd_18_sum_2 = _ext_w_upd_18_sum[36:7];
-  assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
-  assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
-  assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  assign w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};  // generator/units/lane.ts:249
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_18_sat_hi = (~w_upd_18_sum[16]) & (|w_upd_18_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_18_sat_lo = w_upd_18_sum[16] & (~(&w_upd_18_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_19_wdata = -{g_19[34], g_19};
+  assign _ext_wbank_19_wdata = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
+  assign _bits_wbank_19_wdata_2 = _ext_wbank_19_wdata[36:7];
+  assign _ext_wbank_19_wdata_2 = {1'b0, r_19};
+  assign _add_wbank_19_wdata_2 = {_bits_wbank_19_wdata_2[29], _bits_wbank_19_wdata_2} + {{14{_ext_wbank_19_wdata_2[16]}}, _ext_wbank_19_wdata_2};
+  assign _bits_wbank_19_wdata = _add_wbank_19_wdata_2[30:16];
+  assign _add_wbank_19_wdata = {w_rd_19[15], w_rd_19} + {{2{_bits_wbank_19_wdata[14]}}, _bits_wbank_19_wdata};
+  assign _ext_wbank_19_wdata_3 = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
+  assign _bits_wbank_19_wdata_4 = _ext_wbank_19_wdata_3[36:7];
+  assign _ext_wbank_19_wdata_4 = {1'b0, r_19};
+  assign _add_wbank_19_wdata_4 = {_bits_wbank_19_wdata_4[29], _bits_wbank_19_wdata_4} + {{14{_ext_wbank_19_wdata_4[16]}}, _ext_wbank_19_wdata_4};
+  assign _bits_wbank_19_wdata_3 = _add_wbank_19_wdata_4[30:16];
+  assign _add_wbank_19_wdata_3 = {w_rd_19[15], w_rd_19} + {{2{_bits_wbank_19_wdata_3[14]}}, _bits_wbank_19_wdata_3};
+  assign _ext_wbank_19_wdata_5 = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
+  assign _bits_wbank_19_wdata_6 = _ext_wbank_19_wdata_5[36:7];
+  assign _ext_wbank_19_wdata_6 = {1'b0, r_19};
+  assign _add_wbank_19_wdata_5 = {_bits_wbank_19_wdata_6[29], _bits_wbank_19_wdata_6} + {{14{_ext_wbank_19_wdata_6[16]}}, _ext_wbank_19_wdata_6};
+  assign _bits_wbank_19_wdata_5 = _add_wbank_19_wdata_5[30:16];
   // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
-      wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
+      wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_19_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_19_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_19 + {_bits_wbank_19_wdata_5[14], _bits_wbank_19_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr)];
@@ -3413,21 +5022,20 @@ module output_layer (
 
   assign h_19 = h_rdata[319:304];  // generator/units/output.ts:366
 
-  assign _mux_prod_19 = (phase_q == 3'd5) ? err_rd : w_rd_19;
-  assign prod_19 = h_19 * $signed(_mux_prod_19);  // generator/units/output.ts:370
-
-  // seq: g_19 (generator/units/output.ts:375)
+  assign _mux_g_19 = (phase_q == 3'd5) ? err_rd : w_rd_19;
+  assign _mul_g_19 = h_19 * $signed(_mux_g_19);
+  // seq: g_19 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_19 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_19 <= (p_first1_q ? 35'sd0 : g_19) + prod_19[34:0];
+        g_19 <= (p_first1_q ? 35'sd0 : g_19) + _mul_g_19[34:0];
       end
     end
   end
 
-  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3439,11 +5047,11 @@ module output_layer (
 
   assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:382
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_19 (generator/units/output.ts:398)
+  // seq: lfsr_19 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_19 <= 32'd20;
@@ -3456,24 +5064,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_19_sum = -{g_19[34], g_19};
-  assign _ext_w_upd_19_sum = {_neg_w_upd_19_sum[35], _neg_w_upd_19_sum};
-  assign _bits_w_upd_19_sum_2 = _ext_w_upd_19_sum[36:7];
-  assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
-  assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
-  assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  assign w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};  // generator/units/lane.ts:249
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_19_sat_hi = (~w_upd_19_sum[16]) & (|w_upd_19_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_19_sat_lo = w_upd_19_sum[16] & (~(&w_upd_19_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_20_wdata = -{g_20[34], g_20};
+  assign _ext_wbank_20_wdata = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
+  assign _bits_wbank_20_wdata_2 = _ext_wbank_20_wdata[36:7];
+  assign _ext_wbank_20_wdata_2 = {1'b0, r_20};
+  assign _add_wbank_20_wdata_2 = {_bits_wbank_20_wdata_2[29], _bits_wbank_20_wdata_2} + {{14{_ext_wbank_20_wdata_2[16]}}, _ext_wbank_20_wdata_2};
+  assign _bits_wbank_20_wdata = _add_wbank_20_wdata_2[30:16];
+  assign _add_wbank_20_wdata = {w_rd_20[15], w_rd_20} + {{2{_bits_wbank_20_wdata[14]}}, _bits_wbank_20_wdata};
+  assign _ext_wbank_20_wdata_3 = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
+  assign _bits_wbank_20_wdata_4 = _ext_wbank_20_wdata_3[36:7];
+  assign _ext_wbank_20_wdata_4 = {1'b0, r_20};
+  assign _add_wbank_20_wdata_4 = {_bits_wbank_20_wdata_4[29], _bits_wbank_20_wdata_4} + {{14{_ext_wbank_20_wdata_4[16]}}, _ext_wbank_20_wdata_4};
+  assign _bits_wbank_20_wdata_3 = _add_wbank_20_wdata_4[30:16];
+  assign _add_wbank_20_wdata_3 = {w_rd_20[15], w_rd_20} + {{2{_bits_wbank_20_wdata_3[14]}}, _bits_wbank_20_wdata_3};
+  assign _ext_wbank_20_wdata_5 = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
+  assign _bits_wbank_20_wdata_6 = _ext_wbank_20_wdata_5[36:7];
+  assign _ext_wbank_20_wdata_6 = {1'b0, r_20};
+  assign _add_wbank_20_wdata_5 = {_bits_wbank_20_wdata_6[29], _bits_wbank_20_wdata_6} + {{14{_ext_wbank_20_wdata_6[16]}}, _ext_wbank_20_wdata_6};
+  assign _bits_wbank_20_wdata_5 = _add_wbank_20_wdata_5[30:16];
   // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
-      wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
+      wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_20_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_20_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_20 + {_bits_wbank_20_wdata_5[14], _bits_wbank_20_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr)];
@@ -3482,21 +5096,20 @@ module output_layer (
 
   assign h_20 = h_rdata[335:320];  // generator/units/output.ts:366
 
-  assign _mux_prod_20 = (phase_q == 3'd5) ? err_rd : w_rd_20;
-  assign prod_20 = h_20 * $signed(_mux_prod_20);  // generator/units/output.ts:370
-
-  // seq: g_20 (generator/units/output.ts:375)
+  assign _mux_g_20 = (phase_q == 3'd5) ? err_rd : w_rd_20;
+  assign _mul_g_20 = h_20 * $signed(_mux_g_20);
+  // seq: g_20 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_20 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_20 <= (p_first1_q ? 35'sd0 : g_20) + prod_20[34:0];
+        g_20 <= (p_first1_q ? 35'sd0 : g_20) + _mul_g_20[34:0];
       end
     end
   end
 
-  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3508,11 +5121,11 @@ module output_layer (
 
   assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:382
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_20 (generator/units/output.ts:398)
+  // seq: lfsr_20 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_20 <= 32'd21;
@@ -3525,24 +5138,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_20_sum = -{g_20[34], g_20};
-  assign _ext_w_upd_20_sum = {_neg_w_upd_20_sum[35], _neg_w_upd_20_sum};
-  assign _bits_w_upd_20_sum_2 = _ext_w_upd_20_sum[36:7];
-  assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
-  assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
-  assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  assign w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};  // generator/units/lane.ts:249
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_20_sat_hi = (~w_upd_20_sum[16]) & (|w_upd_20_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_20_sat_lo = w_upd_20_sum[16] & (~(&w_upd_20_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_21_wdata = -{g_21[34], g_21};
+  assign _ext_wbank_21_wdata = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
+  assign _bits_wbank_21_wdata_2 = _ext_wbank_21_wdata[36:7];
+  assign _ext_wbank_21_wdata_2 = {1'b0, r_21};
+  assign _add_wbank_21_wdata_2 = {_bits_wbank_21_wdata_2[29], _bits_wbank_21_wdata_2} + {{14{_ext_wbank_21_wdata_2[16]}}, _ext_wbank_21_wdata_2};
+  assign _bits_wbank_21_wdata = _add_wbank_21_wdata_2[30:16];
+  assign _add_wbank_21_wdata = {w_rd_21[15], w_rd_21} + {{2{_bits_wbank_21_wdata[14]}}, _bits_wbank_21_wdata};
+  assign _ext_wbank_21_wdata_3 = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
+  assign _bits_wbank_21_wdata_4 = _ext_wbank_21_wdata_3[36:7];
+  assign _ext_wbank_21_wdata_4 = {1'b0, r_21};
+  assign _add_wbank_21_wdata_4 = {_bits_wbank_21_wdata_4[29], _bits_wbank_21_wdata_4} + {{14{_ext_wbank_21_wdata_4[16]}}, _ext_wbank_21_wdata_4};
+  assign _bits_wbank_21_wdata_3 = _add_wbank_21_wdata_4[30:16];
+  assign _add_wbank_21_wdata_3 = {w_rd_21[15], w_rd_21} + {{2{_bits_wbank_21_wdata_3[14]}}, _bits_wbank_21_wdata_3};
+  assign _ext_wbank_21_wdata_5 = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
+  assign _bits_wbank_21_wdata_6 = _ext_wbank_21_wdata_5[36:7];
+  assign _ext_wbank_21_wdata_6 = {1'b0, r_21};
+  assign _add_wbank_21_wdata_5 = {_bits_wbank_21_wdata_6[29], _bits_wbank_21_wdata_6} + {{14{_ext_wbank_21_wdata_6[16]}}, _ext_wbank_21_wdata_6};
+  assign _bits_wbank_21_wdata_5 = _add_wbank_21_wdata_5[30:16];
   // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
-      wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
+      wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_21_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_21_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_21 + {_bits_wbank_21_wdata_5[14], _bits_wbank_21_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr)];
@@ -3551,21 +5170,20 @@ module output_layer (
 
   assign h_21 = h_rdata[351:336];  // generator/units/output.ts:366
 
-  assign _mux_prod_21 = (phase_q == 3'd5) ? err_rd : w_rd_21;
-  assign prod_21 = h_21 * $signed(_mux_prod_21);  // generator/units/output.ts:370
-
-  // seq: g_21 (generator/units/output.ts:375)
+  assign _mux_g_21 = (phase_q == 3'd5) ? err_rd : w_rd_21;
+  assign _mul_g_21 = h_21 * $signed(_mux_g_21);
+  // seq: g_21 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_21 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_21 <= (p_first1_q ? 35'sd0 : g_21) + prod_21[34:0];
+        g_21 <= (p_first1_q ? 35'sd0 : g_21) + _mul_g_21[34:0];
       end
     end
   end
 
-  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3577,11 +5195,11 @@ module output_layer (
 
   assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:382
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_21 (generator/units/output.ts:398)
+  // seq: lfsr_21 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_21 <= 32'd22;
@@ -3594,24 +5212,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_21_sum = -{g_21[34], g_21};
-  assign _ext_w_upd_21_sum = {_neg_w_upd_21_sum[35], _neg_w_upd_21_sum};
-  assign _bits_w_upd_21_sum_2 = _ext_w_upd_21_sum[36:7];
-  assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
-  assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
-  assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  assign w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};  // generator/units/lane.ts:249
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_21_sat_hi = (~w_upd_21_sum[16]) & (|w_upd_21_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_21_sat_lo = w_upd_21_sum[16] & (~(&w_upd_21_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_22_wdata = -{g_22[34], g_22};
+  assign _ext_wbank_22_wdata = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
+  assign _bits_wbank_22_wdata_2 = _ext_wbank_22_wdata[36:7];
+  assign _ext_wbank_22_wdata_2 = {1'b0, r_22};
+  assign _add_wbank_22_wdata_2 = {_bits_wbank_22_wdata_2[29], _bits_wbank_22_wdata_2} + {{14{_ext_wbank_22_wdata_2[16]}}, _ext_wbank_22_wdata_2};
+  assign _bits_wbank_22_wdata = _add_wbank_22_wdata_2[30:16];
+  assign _add_wbank_22_wdata = {w_rd_22[15], w_rd_22} + {{2{_bits_wbank_22_wdata[14]}}, _bits_wbank_22_wdata};
+  assign _ext_wbank_22_wdata_3 = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
+  assign _bits_wbank_22_wdata_4 = _ext_wbank_22_wdata_3[36:7];
+  assign _ext_wbank_22_wdata_4 = {1'b0, r_22};
+  assign _add_wbank_22_wdata_4 = {_bits_wbank_22_wdata_4[29], _bits_wbank_22_wdata_4} + {{14{_ext_wbank_22_wdata_4[16]}}, _ext_wbank_22_wdata_4};
+  assign _bits_wbank_22_wdata_3 = _add_wbank_22_wdata_4[30:16];
+  assign _add_wbank_22_wdata_3 = {w_rd_22[15], w_rd_22} + {{2{_bits_wbank_22_wdata_3[14]}}, _bits_wbank_22_wdata_3};
+  assign _ext_wbank_22_wdata_5 = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
+  assign _bits_wbank_22_wdata_6 = _ext_wbank_22_wdata_5[36:7];
+  assign _ext_wbank_22_wdata_6 = {1'b0, r_22};
+  assign _add_wbank_22_wdata_5 = {_bits_wbank_22_wdata_6[29], _bits_wbank_22_wdata_6} + {{14{_ext_wbank_22_wdata_6[16]}}, _ext_wbank_22_wdata_6};
+  assign _bits_wbank_22_wdata_5 = _add_wbank_22_wdata_5[30:16];
   // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
-      wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
+      wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_22_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_22_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_22 + {_bits_wbank_22_wdata_5[14], _bits_wbank_22_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr)];
@@ -3620,21 +5244,20 @@ module output_layer (
 
   assign h_22 = h_rdata[367:352];  // generator/units/output.ts:366
 
-  assign _mux_prod_22 = (phase_q == 3'd5) ? err_rd : w_rd_22;
-  assign prod_22 = h_22 * $signed(_mux_prod_22);  // generator/units/output.ts:370
-
-  // seq: g_22 (generator/units/output.ts:375)
+  assign _mux_g_22 = (phase_q == 3'd5) ? err_rd : w_rd_22;
+  assign _mul_g_22 = h_22 * $signed(_mux_g_22);
+  // seq: g_22 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_22 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_22 <= (p_first1_q ? 35'sd0 : g_22) + prod_22[34:0];
+        g_22 <= (p_first1_q ? 35'sd0 : g_22) + _mul_g_22[34:0];
       end
     end
   end
 
-  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3646,11 +5269,11 @@ module output_layer (
 
   assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:382
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_22 (generator/units/output.ts:398)
+  // seq: lfsr_22 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_22 <= 32'd23;
@@ -3663,24 +5286,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_22_sum = -{g_22[34], g_22};
-  assign _ext_w_upd_22_sum = {_neg_w_upd_22_sum[35], _neg_w_upd_22_sum};
-  assign _bits_w_upd_22_sum_2 = _ext_w_upd_22_sum[36:7];
-  assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
-  assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
-  assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  assign w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};  // generator/units/lane.ts:249
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_22_sat_hi = (~w_upd_22_sum[16]) & (|w_upd_22_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_22_sat_lo = w_upd_22_sum[16] & (~(&w_upd_22_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_23_wdata = -{g_23[34], g_23};
+  assign _ext_wbank_23_wdata = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
+  assign _bits_wbank_23_wdata_2 = _ext_wbank_23_wdata[36:7];
+  assign _ext_wbank_23_wdata_2 = {1'b0, r_23};
+  assign _add_wbank_23_wdata_2 = {_bits_wbank_23_wdata_2[29], _bits_wbank_23_wdata_2} + {{14{_ext_wbank_23_wdata_2[16]}}, _ext_wbank_23_wdata_2};
+  assign _bits_wbank_23_wdata = _add_wbank_23_wdata_2[30:16];
+  assign _add_wbank_23_wdata = {w_rd_23[15], w_rd_23} + {{2{_bits_wbank_23_wdata[14]}}, _bits_wbank_23_wdata};
+  assign _ext_wbank_23_wdata_3 = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
+  assign _bits_wbank_23_wdata_4 = _ext_wbank_23_wdata_3[36:7];
+  assign _ext_wbank_23_wdata_4 = {1'b0, r_23};
+  assign _add_wbank_23_wdata_4 = {_bits_wbank_23_wdata_4[29], _bits_wbank_23_wdata_4} + {{14{_ext_wbank_23_wdata_4[16]}}, _ext_wbank_23_wdata_4};
+  assign _bits_wbank_23_wdata_3 = _add_wbank_23_wdata_4[30:16];
+  assign _add_wbank_23_wdata_3 = {w_rd_23[15], w_rd_23} + {{2{_bits_wbank_23_wdata_3[14]}}, _bits_wbank_23_wdata_3};
+  assign _ext_wbank_23_wdata_5 = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
+  assign _bits_wbank_23_wdata_6 = _ext_wbank_23_wdata_5[36:7];
+  assign _ext_wbank_23_wdata_6 = {1'b0, r_23};
+  assign _add_wbank_23_wdata_5 = {_bits_wbank_23_wdata_6[29], _bits_wbank_23_wdata_6} + {{14{_ext_wbank_23_wdata_6[16]}}, _ext_wbank_23_wdata_6};
+  assign _bits_wbank_23_wdata_5 = _add_wbank_23_wdata_5[30:16];
   // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
-      wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
+      wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_23_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_23_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_23 + {_bits_wbank_23_wdata_5[14], _bits_wbank_23_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr)];
@@ -3689,21 +5318,20 @@ module output_layer (
 
   assign h_23 = h_rdata[383:368];  // generator/units/output.ts:366
 
-  assign _mux_prod_23 = (phase_q == 3'd5) ? err_rd : w_rd_23;
-  assign prod_23 = h_23 * $signed(_mux_prod_23);  // generator/units/output.ts:370
-
-  // seq: g_23 (generator/units/output.ts:375)
+  assign _mux_g_23 = (phase_q == 3'd5) ? err_rd : w_rd_23;
+  assign _mul_g_23 = h_23 * $signed(_mux_g_23);
+  // seq: g_23 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_23 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_23 <= (p_first1_q ? 35'sd0 : g_23) + prod_23[34:0];
+        g_23 <= (p_first1_q ? 35'sd0 : g_23) + _mul_g_23[34:0];
       end
     end
   end
 
-  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3715,11 +5343,11 @@ module output_layer (
 
   assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:382
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_23 (generator/units/output.ts:398)
+  // seq: lfsr_23 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_23 <= 32'd24;
@@ -3732,24 +5360,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_23_sum = -{g_23[34], g_23};
-  assign _ext_w_upd_23_sum = {_neg_w_upd_23_sum[35], _neg_w_upd_23_sum};
-  assign _bits_w_upd_23_sum_2 = _ext_w_upd_23_sum[36:7];
-  assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
-  assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
-  assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  assign w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};  // generator/units/lane.ts:249
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_23_sat_hi = (~w_upd_23_sum[16]) & (|w_upd_23_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_23_sat_lo = w_upd_23_sum[16] & (~(&w_upd_23_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_24_wdata = -{g_24[34], g_24};
+  assign _ext_wbank_24_wdata = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
+  assign _bits_wbank_24_wdata_2 = _ext_wbank_24_wdata[36:7];
+  assign _ext_wbank_24_wdata_2 = {1'b0, r_24};
+  assign _add_wbank_24_wdata_2 = {_bits_wbank_24_wdata_2[29], _bits_wbank_24_wdata_2} + {{14{_ext_wbank_24_wdata_2[16]}}, _ext_wbank_24_wdata_2};
+  assign _bits_wbank_24_wdata = _add_wbank_24_wdata_2[30:16];
+  assign _add_wbank_24_wdata = {w_rd_24[15], w_rd_24} + {{2{_bits_wbank_24_wdata[14]}}, _bits_wbank_24_wdata};
+  assign _ext_wbank_24_wdata_3 = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
+  assign _bits_wbank_24_wdata_4 = _ext_wbank_24_wdata_3[36:7];
+  assign _ext_wbank_24_wdata_4 = {1'b0, r_24};
+  assign _add_wbank_24_wdata_4 = {_bits_wbank_24_wdata_4[29], _bits_wbank_24_wdata_4} + {{14{_ext_wbank_24_wdata_4[16]}}, _ext_wbank_24_wdata_4};
+  assign _bits_wbank_24_wdata_3 = _add_wbank_24_wdata_4[30:16];
+  assign _add_wbank_24_wdata_3 = {w_rd_24[15], w_rd_24} + {{2{_bits_wbank_24_wdata_3[14]}}, _bits_wbank_24_wdata_3};
+  assign _ext_wbank_24_wdata_5 = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
+  assign _bits_wbank_24_wdata_6 = _ext_wbank_24_wdata_5[36:7];
+  assign _ext_wbank_24_wdata_6 = {1'b0, r_24};
+  assign _add_wbank_24_wdata_5 = {_bits_wbank_24_wdata_6[29], _bits_wbank_24_wdata_6} + {{14{_ext_wbank_24_wdata_6[16]}}, _ext_wbank_24_wdata_6};
+  assign _bits_wbank_24_wdata_5 = _add_wbank_24_wdata_5[30:16];
   // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
-      wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
+      wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_24_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_24_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_24 + {_bits_wbank_24_wdata_5[14], _bits_wbank_24_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr)];
@@ -3758,21 +5392,20 @@ module output_layer (
 
   assign h_24 = h_rdata[399:384];  // generator/units/output.ts:366
 
-  assign _mux_prod_24 = (phase_q == 3'd5) ? err_rd : w_rd_24;
-  assign prod_24 = h_24 * $signed(_mux_prod_24);  // generator/units/output.ts:370
-
-  // seq: g_24 (generator/units/output.ts:375)
+  assign _mux_g_24 = (phase_q == 3'd5) ? err_rd : w_rd_24;
+  assign _mul_g_24 = h_24 * $signed(_mux_g_24);
+  // seq: g_24 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_24 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_24 <= (p_first1_q ? 35'sd0 : g_24) + prod_24[34:0];
+        g_24 <= (p_first1_q ? 35'sd0 : g_24) + _mul_g_24[34:0];
       end
     end
   end
 
-  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3784,11 +5417,11 @@ module output_layer (
 
   assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:382
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_24 (generator/units/output.ts:398)
+  // seq: lfsr_24 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_24 <= 32'd25;
@@ -3801,24 +5434,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_24_sum = -{g_24[34], g_24};
-  assign _ext_w_upd_24_sum = {_neg_w_upd_24_sum[35], _neg_w_upd_24_sum};
-  assign _bits_w_upd_24_sum_2 = _ext_w_upd_24_sum[36:7];
-  assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
-  assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
-  assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  assign w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};  // generator/units/lane.ts:249
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_24_sat_hi = (~w_upd_24_sum[16]) & (|w_upd_24_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_24_sat_lo = w_upd_24_sum[16] & (~(&w_upd_24_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_25_wdata = -{g_25[34], g_25};
+  assign _ext_wbank_25_wdata = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
+  assign _bits_wbank_25_wdata_2 = _ext_wbank_25_wdata[36:7];
+  assign _ext_wbank_25_wdata_2 = {1'b0, r_25};
+  assign _add_wbank_25_wdata_2 = {_bits_wbank_25_wdata_2[29], _bits_wbank_25_wdata_2} + {{14{_ext_wbank_25_wdata_2[16]}}, _ext_wbank_25_wdata_2};
+  assign _bits_wbank_25_wdata = _add_wbank_25_wdata_2[30:16];
+  assign _add_wbank_25_wdata = {w_rd_25[15], w_rd_25} + {{2{_bits_wbank_25_wdata[14]}}, _bits_wbank_25_wdata};
+  assign _ext_wbank_25_wdata_3 = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
+  assign _bits_wbank_25_wdata_4 = _ext_wbank_25_wdata_3[36:7];
+  assign _ext_wbank_25_wdata_4 = {1'b0, r_25};
+  assign _add_wbank_25_wdata_4 = {_bits_wbank_25_wdata_4[29], _bits_wbank_25_wdata_4} + {{14{_ext_wbank_25_wdata_4[16]}}, _ext_wbank_25_wdata_4};
+  assign _bits_wbank_25_wdata_3 = _add_wbank_25_wdata_4[30:16];
+  assign _add_wbank_25_wdata_3 = {w_rd_25[15], w_rd_25} + {{2{_bits_wbank_25_wdata_3[14]}}, _bits_wbank_25_wdata_3};
+  assign _ext_wbank_25_wdata_5 = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
+  assign _bits_wbank_25_wdata_6 = _ext_wbank_25_wdata_5[36:7];
+  assign _ext_wbank_25_wdata_6 = {1'b0, r_25};
+  assign _add_wbank_25_wdata_5 = {_bits_wbank_25_wdata_6[29], _bits_wbank_25_wdata_6} + {{14{_ext_wbank_25_wdata_6[16]}}, _ext_wbank_25_wdata_6};
+  assign _bits_wbank_25_wdata_5 = _add_wbank_25_wdata_5[30:16];
   // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
-      wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
+      wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_25_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_25_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_25 + {_bits_wbank_25_wdata_5[14], _bits_wbank_25_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr)];
@@ -3827,21 +5466,20 @@ module output_layer (
 
   assign h_25 = h_rdata[415:400];  // generator/units/output.ts:366
 
-  assign _mux_prod_25 = (phase_q == 3'd5) ? err_rd : w_rd_25;
-  assign prod_25 = h_25 * $signed(_mux_prod_25);  // generator/units/output.ts:370
-
-  // seq: g_25 (generator/units/output.ts:375)
+  assign _mux_g_25 = (phase_q == 3'd5) ? err_rd : w_rd_25;
+  assign _mul_g_25 = h_25 * $signed(_mux_g_25);
+  // seq: g_25 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_25 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_25 <= (p_first1_q ? 35'sd0 : g_25) + prod_25[34:0];
+        g_25 <= (p_first1_q ? 35'sd0 : g_25) + _mul_g_25[34:0];
       end
     end
   end
 
-  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3853,11 +5491,11 @@ module output_layer (
 
   assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:382
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_25 (generator/units/output.ts:398)
+  // seq: lfsr_25 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_25 <= 32'd26;
@@ -3870,24 +5508,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_25_sum = -{g_25[34], g_25};
-  assign _ext_w_upd_25_sum = {_neg_w_upd_25_sum[35], _neg_w_upd_25_sum};
-  assign _bits_w_upd_25_sum_2 = _ext_w_upd_25_sum[36:7];
-  assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
-  assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
-  assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  assign w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};  // generator/units/lane.ts:249
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_25_sat_hi = (~w_upd_25_sum[16]) & (|w_upd_25_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_25_sat_lo = w_upd_25_sum[16] & (~(&w_upd_25_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_26_wdata = -{g_26[34], g_26};
+  assign _ext_wbank_26_wdata = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
+  assign _bits_wbank_26_wdata_2 = _ext_wbank_26_wdata[36:7];
+  assign _ext_wbank_26_wdata_2 = {1'b0, r_26};
+  assign _add_wbank_26_wdata_2 = {_bits_wbank_26_wdata_2[29], _bits_wbank_26_wdata_2} + {{14{_ext_wbank_26_wdata_2[16]}}, _ext_wbank_26_wdata_2};
+  assign _bits_wbank_26_wdata = _add_wbank_26_wdata_2[30:16];
+  assign _add_wbank_26_wdata = {w_rd_26[15], w_rd_26} + {{2{_bits_wbank_26_wdata[14]}}, _bits_wbank_26_wdata};
+  assign _ext_wbank_26_wdata_3 = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
+  assign _bits_wbank_26_wdata_4 = _ext_wbank_26_wdata_3[36:7];
+  assign _ext_wbank_26_wdata_4 = {1'b0, r_26};
+  assign _add_wbank_26_wdata_4 = {_bits_wbank_26_wdata_4[29], _bits_wbank_26_wdata_4} + {{14{_ext_wbank_26_wdata_4[16]}}, _ext_wbank_26_wdata_4};
+  assign _bits_wbank_26_wdata_3 = _add_wbank_26_wdata_4[30:16];
+  assign _add_wbank_26_wdata_3 = {w_rd_26[15], w_rd_26} + {{2{_bits_wbank_26_wdata_3[14]}}, _bits_wbank_26_wdata_3};
+  assign _ext_wbank_26_wdata_5 = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
+  assign _bits_wbank_26_wdata_6 = _ext_wbank_26_wdata_5[36:7];
+  assign _ext_wbank_26_wdata_6 = {1'b0, r_26};
+  assign _add_wbank_26_wdata_5 = {_bits_wbank_26_wdata_6[29], _bits_wbank_26_wdata_6} + {{14{_ext_wbank_26_wdata_6[16]}}, _ext_wbank_26_wdata_6};
+  assign _bits_wbank_26_wdata_5 = _add_wbank_26_wdata_5[30:16];
   // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
-      wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
+      wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_26_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_26_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_26 + {_bits_wbank_26_wdata_5[14], _bits_wbank_26_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr)];
@@ -3896,21 +5540,20 @@ module output_layer (
 
   assign h_26 = h_rdata[431:416];  // generator/units/output.ts:366
 
-  assign _mux_prod_26 = (phase_q == 3'd5) ? err_rd : w_rd_26;
-  assign prod_26 = h_26 * $signed(_mux_prod_26);  // generator/units/output.ts:370
-
-  // seq: g_26 (generator/units/output.ts:375)
+  assign _mux_g_26 = (phase_q == 3'd5) ? err_rd : w_rd_26;
+  assign _mul_g_26 = h_26 * $signed(_mux_g_26);
+  // seq: g_26 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_26 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_26 <= (p_first1_q ? 35'sd0 : g_26) + prod_26[34:0];
+        g_26 <= (p_first1_q ? 35'sd0 : g_26) + _mul_g_26[34:0];
       end
     end
   end
 
-  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3922,11 +5565,11 @@ module output_layer (
 
   assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:382
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_26 (generator/units/output.ts:398)
+  // seq: lfsr_26 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_26 <= 32'd27;
@@ -3939,24 +5582,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_26_sum = -{g_26[34], g_26};
-  assign _ext_w_upd_26_sum = {_neg_w_upd_26_sum[35], _neg_w_upd_26_sum};
-  assign _bits_w_upd_26_sum_2 = _ext_w_upd_26_sum[36:7];
-  assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
-  assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
-  assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  assign w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};  // generator/units/lane.ts:249
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_26_sat_hi = (~w_upd_26_sum[16]) & (|w_upd_26_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_26_sat_lo = w_upd_26_sum[16] & (~(&w_upd_26_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_27_wdata = -{g_27[34], g_27};
+  assign _ext_wbank_27_wdata = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
+  assign _bits_wbank_27_wdata_2 = _ext_wbank_27_wdata[36:7];
+  assign _ext_wbank_27_wdata_2 = {1'b0, r_27};
+  assign _add_wbank_27_wdata_2 = {_bits_wbank_27_wdata_2[29], _bits_wbank_27_wdata_2} + {{14{_ext_wbank_27_wdata_2[16]}}, _ext_wbank_27_wdata_2};
+  assign _bits_wbank_27_wdata = _add_wbank_27_wdata_2[30:16];
+  assign _add_wbank_27_wdata = {w_rd_27[15], w_rd_27} + {{2{_bits_wbank_27_wdata[14]}}, _bits_wbank_27_wdata};
+  assign _ext_wbank_27_wdata_3 = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
+  assign _bits_wbank_27_wdata_4 = _ext_wbank_27_wdata_3[36:7];
+  assign _ext_wbank_27_wdata_4 = {1'b0, r_27};
+  assign _add_wbank_27_wdata_4 = {_bits_wbank_27_wdata_4[29], _bits_wbank_27_wdata_4} + {{14{_ext_wbank_27_wdata_4[16]}}, _ext_wbank_27_wdata_4};
+  assign _bits_wbank_27_wdata_3 = _add_wbank_27_wdata_4[30:16];
+  assign _add_wbank_27_wdata_3 = {w_rd_27[15], w_rd_27} + {{2{_bits_wbank_27_wdata_3[14]}}, _bits_wbank_27_wdata_3};
+  assign _ext_wbank_27_wdata_5 = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
+  assign _bits_wbank_27_wdata_6 = _ext_wbank_27_wdata_5[36:7];
+  assign _ext_wbank_27_wdata_6 = {1'b0, r_27};
+  assign _add_wbank_27_wdata_5 = {_bits_wbank_27_wdata_6[29], _bits_wbank_27_wdata_6} + {{14{_ext_wbank_27_wdata_6[16]}}, _ext_wbank_27_wdata_6};
+  assign _bits_wbank_27_wdata_5 = _add_wbank_27_wdata_5[30:16];
   // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
-      wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
+      wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_27_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_27_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_27 + {_bits_wbank_27_wdata_5[14], _bits_wbank_27_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr)];
@@ -3965,21 +5614,20 @@ module output_layer (
 
   assign h_27 = h_rdata[447:432];  // generator/units/output.ts:366
 
-  assign _mux_prod_27 = (phase_q == 3'd5) ? err_rd : w_rd_27;
-  assign prod_27 = h_27 * $signed(_mux_prod_27);  // generator/units/output.ts:370
-
-  // seq: g_27 (generator/units/output.ts:375)
+  assign _mux_g_27 = (phase_q == 3'd5) ? err_rd : w_rd_27;
+  assign _mul_g_27 = h_27 * $signed(_mux_g_27);
+  // seq: g_27 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_27 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_27 <= (p_first1_q ? 35'sd0 : g_27) + prod_27[34:0];
+        g_27 <= (p_first1_q ? 35'sd0 : g_27) + _mul_g_27[34:0];
       end
     end
   end
 
-  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -3991,11 +5639,11 @@ module output_layer (
 
   assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:382
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_27 (generator/units/output.ts:398)
+  // seq: lfsr_27 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_27 <= 32'd28;
@@ -4008,24 +5656,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_27_sum = -{g_27[34], g_27};
-  assign _ext_w_upd_27_sum = {_neg_w_upd_27_sum[35], _neg_w_upd_27_sum};
-  assign _bits_w_upd_27_sum_2 = _ext_w_upd_27_sum[36:7];
-  assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
-  assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
-  assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  assign w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};  // generator/units/lane.ts:249
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_27_sat_hi = (~w_upd_27_sum[16]) & (|w_upd_27_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_27_sat_lo = w_upd_27_sum[16] & (~(&w_upd_27_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_28_wdata = -{g_28[34], g_28};
+  assign _ext_wbank_28_wdata = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
+  assign _bits_wbank_28_wdata_2 = _ext_wbank_28_wdata[36:7];
+  assign _ext_wbank_28_wdata_2 = {1'b0, r_28};
+  assign _add_wbank_28_wdata_2 = {_bits_wbank_28_wdata_2[29], _bits_wbank_28_wdata_2} + {{14{_ext_wbank_28_wdata_2[16]}}, _ext_wbank_28_wdata_2};
+  assign _bits_wbank_28_wdata = _add_wbank_28_wdata_2[30:16];
+  assign _add_wbank_28_wdata = {w_rd_28[15], w_rd_28} + {{2{_bits_wbank_28_wdata[14]}}, _bits_wbank_28_wdata};
+  assign _ext_wbank_28_wdata_3 = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
+  assign _bits_wbank_28_wdata_4 = _ext_wbank_28_wdata_3[36:7];
+  assign _ext_wbank_28_wdata_4 = {1'b0, r_28};
+  assign _add_wbank_28_wdata_4 = {_bits_wbank_28_wdata_4[29], _bits_wbank_28_wdata_4} + {{14{_ext_wbank_28_wdata_4[16]}}, _ext_wbank_28_wdata_4};
+  assign _bits_wbank_28_wdata_3 = _add_wbank_28_wdata_4[30:16];
+  assign _add_wbank_28_wdata_3 = {w_rd_28[15], w_rd_28} + {{2{_bits_wbank_28_wdata_3[14]}}, _bits_wbank_28_wdata_3};
+  assign _ext_wbank_28_wdata_5 = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
+  assign _bits_wbank_28_wdata_6 = _ext_wbank_28_wdata_5[36:7];
+  assign _ext_wbank_28_wdata_6 = {1'b0, r_28};
+  assign _add_wbank_28_wdata_5 = {_bits_wbank_28_wdata_6[29], _bits_wbank_28_wdata_6} + {{14{_ext_wbank_28_wdata_6[16]}}, _ext_wbank_28_wdata_6};
+  assign _bits_wbank_28_wdata_5 = _add_wbank_28_wdata_5[30:16];
   // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
-      wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
+      wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_28_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_28_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_28 + {_bits_wbank_28_wdata_5[14], _bits_wbank_28_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr)];
@@ -4034,21 +5688,20 @@ module output_layer (
 
   assign h_28 = h_rdata[463:448];  // generator/units/output.ts:366
 
-  assign _mux_prod_28 = (phase_q == 3'd5) ? err_rd : w_rd_28;
-  assign prod_28 = h_28 * $signed(_mux_prod_28);  // generator/units/output.ts:370
-
-  // seq: g_28 (generator/units/output.ts:375)
+  assign _mux_g_28 = (phase_q == 3'd5) ? err_rd : w_rd_28;
+  assign _mul_g_28 = h_28 * $signed(_mux_g_28);
+  // seq: g_28 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_28 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_28 <= (p_first1_q ? 35'sd0 : g_28) + prod_28[34:0];
+        g_28 <= (p_first1_q ? 35'sd0 : g_28) + _mul_g_28[34:0];
       end
     end
   end
 
-  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4060,11 +5713,11 @@ module output_layer (
 
   assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:382
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_28 (generator/units/output.ts:398)
+  // seq: lfsr_28 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_28 <= 32'd29;
@@ -4077,24 +5730,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_28_sum = -{g_28[34], g_28};
-  assign _ext_w_upd_28_sum = {_neg_w_upd_28_sum[35], _neg_w_upd_28_sum};
-  assign _bits_w_upd_28_sum_2 = _ext_w_upd_28_sum[36:7];
-  assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
-  assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
-  assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  assign w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};  // generator/units/lane.ts:249
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_28_sat_hi = (~w_upd_28_sum[16]) & (|w_upd_28_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_28_sat_lo = w_upd_28_sum[16] & (~(&w_upd_28_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_29_wdata = -{g_29[34], g_29};
+  assign _ext_wbank_29_wdata = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
+  assign _bits_wbank_29_wdata_2 = _ext_wbank_29_wdata[36:7];
+  assign _ext_wbank_29_wdata_2 = {1'b0, r_29};
+  assign _add_wbank_29_wdata_2 = {_bits_wbank_29_wdata_2[29], _bits_wbank_29_wdata_2} + {{14{_ext_wbank_29_wdata_2[16]}}, _ext_wbank_29_wdata_2};
+  assign _bits_wbank_29_wdata = _add_wbank_29_wdata_2[30:16];
+  assign _add_wbank_29_wdata = {w_rd_29[15], w_rd_29} + {{2{_bits_wbank_29_wdata[14]}}, _bits_wbank_29_wdata};
+  assign _ext_wbank_29_wdata_3 = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
+  assign _bits_wbank_29_wdata_4 = _ext_wbank_29_wdata_3[36:7];
+  assign _ext_wbank_29_wdata_4 = {1'b0, r_29};
+  assign _add_wbank_29_wdata_4 = {_bits_wbank_29_wdata_4[29], _bits_wbank_29_wdata_4} + {{14{_ext_wbank_29_wdata_4[16]}}, _ext_wbank_29_wdata_4};
+  assign _bits_wbank_29_wdata_3 = _add_wbank_29_wdata_4[30:16];
+  assign _add_wbank_29_wdata_3 = {w_rd_29[15], w_rd_29} + {{2{_bits_wbank_29_wdata_3[14]}}, _bits_wbank_29_wdata_3};
+  assign _ext_wbank_29_wdata_5 = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
+  assign _bits_wbank_29_wdata_6 = _ext_wbank_29_wdata_5[36:7];
+  assign _ext_wbank_29_wdata_6 = {1'b0, r_29};
+  assign _add_wbank_29_wdata_5 = {_bits_wbank_29_wdata_6[29], _bits_wbank_29_wdata_6} + {{14{_ext_wbank_29_wdata_6[16]}}, _ext_wbank_29_wdata_6};
+  assign _bits_wbank_29_wdata_5 = _add_wbank_29_wdata_5[30:16];
   // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
-      wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
+      wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_29_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_29_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_29 + {_bits_wbank_29_wdata_5[14], _bits_wbank_29_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr)];
@@ -4103,21 +5762,20 @@ module output_layer (
 
   assign h_29 = h_rdata[479:464];  // generator/units/output.ts:366
 
-  assign _mux_prod_29 = (phase_q == 3'd5) ? err_rd : w_rd_29;
-  assign prod_29 = h_29 * $signed(_mux_prod_29);  // generator/units/output.ts:370
-
-  // seq: g_29 (generator/units/output.ts:375)
+  assign _mux_g_29 = (phase_q == 3'd5) ? err_rd : w_rd_29;
+  assign _mul_g_29 = h_29 * $signed(_mux_g_29);
+  // seq: g_29 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_29 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_29 <= (p_first1_q ? 35'sd0 : g_29) + prod_29[34:0];
+        g_29 <= (p_first1_q ? 35'sd0 : g_29) + _mul_g_29[34:0];
       end
     end
   end
 
-  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4129,11 +5787,11 @@ module output_layer (
 
   assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:382
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_29 (generator/units/output.ts:398)
+  // seq: lfsr_29 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_29 <= 32'd30;
@@ -4146,24 +5804,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_29_sum = -{g_29[34], g_29};
-  assign _ext_w_upd_29_sum = {_neg_w_upd_29_sum[35], _neg_w_upd_29_sum};
-  assign _bits_w_upd_29_sum_2 = _ext_w_upd_29_sum[36:7];
-  assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
-  assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
-  assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  assign w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};  // generator/units/lane.ts:249
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_29_sat_hi = (~w_upd_29_sum[16]) & (|w_upd_29_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_29_sat_lo = w_upd_29_sum[16] & (~(&w_upd_29_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_30_wdata = -{g_30[34], g_30};
+  assign _ext_wbank_30_wdata = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
+  assign _bits_wbank_30_wdata_2 = _ext_wbank_30_wdata[36:7];
+  assign _ext_wbank_30_wdata_2 = {1'b0, r_30};
+  assign _add_wbank_30_wdata_2 = {_bits_wbank_30_wdata_2[29], _bits_wbank_30_wdata_2} + {{14{_ext_wbank_30_wdata_2[16]}}, _ext_wbank_30_wdata_2};
+  assign _bits_wbank_30_wdata = _add_wbank_30_wdata_2[30:16];
+  assign _add_wbank_30_wdata = {w_rd_30[15], w_rd_30} + {{2{_bits_wbank_30_wdata[14]}}, _bits_wbank_30_wdata};
+  assign _ext_wbank_30_wdata_3 = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
+  assign _bits_wbank_30_wdata_4 = _ext_wbank_30_wdata_3[36:7];
+  assign _ext_wbank_30_wdata_4 = {1'b0, r_30};
+  assign _add_wbank_30_wdata_4 = {_bits_wbank_30_wdata_4[29], _bits_wbank_30_wdata_4} + {{14{_ext_wbank_30_wdata_4[16]}}, _ext_wbank_30_wdata_4};
+  assign _bits_wbank_30_wdata_3 = _add_wbank_30_wdata_4[30:16];
+  assign _add_wbank_30_wdata_3 = {w_rd_30[15], w_rd_30} + {{2{_bits_wbank_30_wdata_3[14]}}, _bits_wbank_30_wdata_3};
+  assign _ext_wbank_30_wdata_5 = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
+  assign _bits_wbank_30_wdata_6 = _ext_wbank_30_wdata_5[36:7];
+  assign _ext_wbank_30_wdata_6 = {1'b0, r_30};
+  assign _add_wbank_30_wdata_5 = {_bits_wbank_30_wdata_6[29], _bits_wbank_30_wdata_6} + {{14{_ext_wbank_30_wdata_6[16]}}, _ext_wbank_30_wdata_6};
+  assign _bits_wbank_30_wdata_5 = _add_wbank_30_wdata_5[30:16];
   // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
-      wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
+      wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_30_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_30_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_30 + {_bits_wbank_30_wdata_5[14], _bits_wbank_30_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr)];
@@ -4172,21 +5836,20 @@ module output_layer (
 
   assign h_30 = h_rdata[495:480];  // generator/units/output.ts:366
 
-  assign _mux_prod_30 = (phase_q == 3'd5) ? err_rd : w_rd_30;
-  assign prod_30 = h_30 * $signed(_mux_prod_30);  // generator/units/output.ts:370
-
-  // seq: g_30 (generator/units/output.ts:375)
+  assign _mux_g_30 = (phase_q == 3'd5) ? err_rd : w_rd_30;
+  assign _mul_g_30 = h_30 * $signed(_mux_g_30);
+  // seq: g_30 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_30 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_30 <= (p_first1_q ? 35'sd0 : g_30) + prod_30[34:0];
+        g_30 <= (p_first1_q ? 35'sd0 : g_30) + _mul_g_30[34:0];
       end
     end
   end
 
-  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4198,11 +5861,11 @@ module output_layer (
 
   assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:382
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_30 (generator/units/output.ts:398)
+  // seq: lfsr_30 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_30 <= 32'd31;
@@ -4215,24 +5878,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_30_sum = -{g_30[34], g_30};
-  assign _ext_w_upd_30_sum = {_neg_w_upd_30_sum[35], _neg_w_upd_30_sum};
-  assign _bits_w_upd_30_sum_2 = _ext_w_upd_30_sum[36:7];
-  assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
-  assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
-  assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  assign w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};  // generator/units/lane.ts:249
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_30_sat_hi = (~w_upd_30_sum[16]) & (|w_upd_30_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_30_sat_lo = w_upd_30_sum[16] & (~(&w_upd_30_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_31_wdata = -{g_31[34], g_31};
+  assign _ext_wbank_31_wdata = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
+  assign _bits_wbank_31_wdata_2 = _ext_wbank_31_wdata[36:7];
+  assign _ext_wbank_31_wdata_2 = {1'b0, r_31};
+  assign _add_wbank_31_wdata_2 = {_bits_wbank_31_wdata_2[29], _bits_wbank_31_wdata_2} + {{14{_ext_wbank_31_wdata_2[16]}}, _ext_wbank_31_wdata_2};
+  assign _bits_wbank_31_wdata = _add_wbank_31_wdata_2[30:16];
+  assign _add_wbank_31_wdata = {w_rd_31[15], w_rd_31} + {{2{_bits_wbank_31_wdata[14]}}, _bits_wbank_31_wdata};
+  assign _ext_wbank_31_wdata_3 = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
+  assign _bits_wbank_31_wdata_4 = _ext_wbank_31_wdata_3[36:7];
+  assign _ext_wbank_31_wdata_4 = {1'b0, r_31};
+  assign _add_wbank_31_wdata_4 = {_bits_wbank_31_wdata_4[29], _bits_wbank_31_wdata_4} + {{14{_ext_wbank_31_wdata_4[16]}}, _ext_wbank_31_wdata_4};
+  assign _bits_wbank_31_wdata_3 = _add_wbank_31_wdata_4[30:16];
+  assign _add_wbank_31_wdata_3 = {w_rd_31[15], w_rd_31} + {{2{_bits_wbank_31_wdata_3[14]}}, _bits_wbank_31_wdata_3};
+  assign _ext_wbank_31_wdata_5 = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
+  assign _bits_wbank_31_wdata_6 = _ext_wbank_31_wdata_5[36:7];
+  assign _ext_wbank_31_wdata_6 = {1'b0, r_31};
+  assign _add_wbank_31_wdata_5 = {_bits_wbank_31_wdata_6[29], _bits_wbank_31_wdata_6} + {{14{_ext_wbank_31_wdata_6[16]}}, _ext_wbank_31_wdata_6};
+  assign _bits_wbank_31_wdata_5 = _add_wbank_31_wdata_5[30:16];
   // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
-      wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
+      wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_31_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_31_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_31 + {_bits_wbank_31_wdata_5[14], _bits_wbank_31_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr)];
@@ -4241,21 +5910,20 @@ module output_layer (
 
   assign h_31 = h_rdata[511:496];  // generator/units/output.ts:366
 
-  assign _mux_prod_31 = (phase_q == 3'd5) ? err_rd : w_rd_31;
-  assign prod_31 = h_31 * $signed(_mux_prod_31);  // generator/units/output.ts:370
-
-  // seq: g_31 (generator/units/output.ts:375)
+  assign _mux_g_31 = (phase_q == 3'd5) ? err_rd : w_rd_31;
+  assign _mul_g_31 = h_31 * $signed(_mux_g_31);
+  // seq: g_31 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_31 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_31 <= (p_first1_q ? 35'sd0 : g_31) + prod_31[34:0];
+        g_31 <= (p_first1_q ? 35'sd0 : g_31) + _mul_g_31[34:0];
       end
     end
   end
 
-  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4267,11 +5935,11 @@ module output_layer (
 
   assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:382
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_31 (generator/units/output.ts:398)
+  // seq: lfsr_31 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_31 <= 32'd32;
@@ -4284,24 +5952,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_31_sum = -{g_31[34], g_31};
-  assign _ext_w_upd_31_sum = {_neg_w_upd_31_sum[35], _neg_w_upd_31_sum};
-  assign _bits_w_upd_31_sum_2 = _ext_w_upd_31_sum[36:7];
-  assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
-  assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
-  assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  assign w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};  // generator/units/lane.ts:249
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_31_sat_hi = (~w_upd_31_sum[16]) & (|w_upd_31_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_31_sat_lo = w_upd_31_sum[16] & (~(&w_upd_31_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_32_wdata = -{g_32[34], g_32};
+  assign _ext_wbank_32_wdata = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
+  assign _bits_wbank_32_wdata_2 = _ext_wbank_32_wdata[36:7];
+  assign _ext_wbank_32_wdata_2 = {1'b0, r_32};
+  assign _add_wbank_32_wdata_2 = {_bits_wbank_32_wdata_2[29], _bits_wbank_32_wdata_2} + {{14{_ext_wbank_32_wdata_2[16]}}, _ext_wbank_32_wdata_2};
+  assign _bits_wbank_32_wdata = _add_wbank_32_wdata_2[30:16];
+  assign _add_wbank_32_wdata = {w_rd_32[15], w_rd_32} + {{2{_bits_wbank_32_wdata[14]}}, _bits_wbank_32_wdata};
+  assign _ext_wbank_32_wdata_3 = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
+  assign _bits_wbank_32_wdata_4 = _ext_wbank_32_wdata_3[36:7];
+  assign _ext_wbank_32_wdata_4 = {1'b0, r_32};
+  assign _add_wbank_32_wdata_4 = {_bits_wbank_32_wdata_4[29], _bits_wbank_32_wdata_4} + {{14{_ext_wbank_32_wdata_4[16]}}, _ext_wbank_32_wdata_4};
+  assign _bits_wbank_32_wdata_3 = _add_wbank_32_wdata_4[30:16];
+  assign _add_wbank_32_wdata_3 = {w_rd_32[15], w_rd_32} + {{2{_bits_wbank_32_wdata_3[14]}}, _bits_wbank_32_wdata_3};
+  assign _ext_wbank_32_wdata_5 = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
+  assign _bits_wbank_32_wdata_6 = _ext_wbank_32_wdata_5[36:7];
+  assign _ext_wbank_32_wdata_6 = {1'b0, r_32};
+  assign _add_wbank_32_wdata_5 = {_bits_wbank_32_wdata_6[29], _bits_wbank_32_wdata_6} + {{14{_ext_wbank_32_wdata_6[16]}}, _ext_wbank_32_wdata_6};
+  assign _bits_wbank_32_wdata_5 = _add_wbank_32_wdata_5[30:16];
   // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
-      wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
+      wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_32_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_32_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_32 + {_bits_wbank_32_wdata_5[14], _bits_wbank_32_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? w_addr : host_addr)];
@@ -4310,21 +5984,20 @@ module output_layer (
 
   assign h_32 = h_rdata[527:512];  // generator/units/output.ts:366
 
-  assign _mux_prod_32 = (phase_q == 3'd5) ? err_rd : w_rd_32;
-  assign prod_32 = h_32 * $signed(_mux_prod_32);  // generator/units/output.ts:370
-
-  // seq: g_32 (generator/units/output.ts:375)
+  assign _mux_g_32 = (phase_q == 3'd5) ? err_rd : w_rd_32;
+  assign _mul_g_32 = h_32 * $signed(_mux_g_32);
+  // seq: g_32 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_32 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_32 <= (p_first1_q ? 35'sd0 : g_32) + prod_32[34:0];
+        g_32 <= (p_first1_q ? 35'sd0 : g_32) + _mul_g_32[34:0];
       end
     end
   end
 
-  assign draw_w_32 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_32 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4336,11 +6009,11 @@ module output_layer (
 
   assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/output.ts:382
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_32 (generator/units/output.ts:398)
+  // seq: lfsr_32 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_32 <= 32'd33;
@@ -4353,24 +6026,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_32_sum = -{g_32[34], g_32};
-  assign _ext_w_upd_32_sum = {_neg_w_upd_32_sum[35], _neg_w_upd_32_sum};
-  assign _bits_w_upd_32_sum_2 = _ext_w_upd_32_sum[36:7];
-  assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
-  assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
-  assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
-  assign w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};  // generator/units/lane.ts:249
+  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_32_sat_hi = (~w_upd_32_sum[16]) & (|w_upd_32_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_32_sat_lo = w_upd_32_sum[16] & (~(&w_upd_32_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_33_wdata = -{g_33[34], g_33};
+  assign _ext_wbank_33_wdata = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
+  assign _bits_wbank_33_wdata_2 = _ext_wbank_33_wdata[36:7];
+  assign _ext_wbank_33_wdata_2 = {1'b0, r_33};
+  assign _add_wbank_33_wdata_2 = {_bits_wbank_33_wdata_2[29], _bits_wbank_33_wdata_2} + {{14{_ext_wbank_33_wdata_2[16]}}, _ext_wbank_33_wdata_2};
+  assign _bits_wbank_33_wdata = _add_wbank_33_wdata_2[30:16];
+  assign _add_wbank_33_wdata = {w_rd_33[15], w_rd_33} + {{2{_bits_wbank_33_wdata[14]}}, _bits_wbank_33_wdata};
+  assign _ext_wbank_33_wdata_3 = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
+  assign _bits_wbank_33_wdata_4 = _ext_wbank_33_wdata_3[36:7];
+  assign _ext_wbank_33_wdata_4 = {1'b0, r_33};
+  assign _add_wbank_33_wdata_4 = {_bits_wbank_33_wdata_4[29], _bits_wbank_33_wdata_4} + {{14{_ext_wbank_33_wdata_4[16]}}, _ext_wbank_33_wdata_4};
+  assign _bits_wbank_33_wdata_3 = _add_wbank_33_wdata_4[30:16];
+  assign _add_wbank_33_wdata_3 = {w_rd_33[15], w_rd_33} + {{2{_bits_wbank_33_wdata_3[14]}}, _bits_wbank_33_wdata_3};
+  assign _ext_wbank_33_wdata_5 = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
+  assign _bits_wbank_33_wdata_6 = _ext_wbank_33_wdata_5[36:7];
+  assign _ext_wbank_33_wdata_6 = {1'b0, r_33};
+  assign _add_wbank_33_wdata_5 = {_bits_wbank_33_wdata_6[29], _bits_wbank_33_wdata_6} + {{14{_ext_wbank_33_wdata_6[16]}}, _ext_wbank_33_wdata_6};
+  assign _bits_wbank_33_wdata_5 = _add_wbank_33_wdata_5[30:16];
   // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
-      wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
+      wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_33_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_33_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_33 + {_bits_wbank_33_wdata_5[14], _bits_wbank_33_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? w_addr : host_addr)];
@@ -4379,21 +6058,20 @@ module output_layer (
 
   assign h_33 = h_rdata[543:528];  // generator/units/output.ts:366
 
-  assign _mux_prod_33 = (phase_q == 3'd5) ? err_rd : w_rd_33;
-  assign prod_33 = h_33 * $signed(_mux_prod_33);  // generator/units/output.ts:370
-
-  // seq: g_33 (generator/units/output.ts:375)
+  assign _mux_g_33 = (phase_q == 3'd5) ? err_rd : w_rd_33;
+  assign _mul_g_33 = h_33 * $signed(_mux_g_33);
+  // seq: g_33 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_33 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_33 <= (p_first1_q ? 35'sd0 : g_33) + prod_33[34:0];
+        g_33 <= (p_first1_q ? 35'sd0 : g_33) + _mul_g_33[34:0];
       end
     end
   end
 
-  assign draw_w_33 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_33 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4405,11 +6083,11 @@ module output_layer (
 
   assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/output.ts:382
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_33 (generator/units/output.ts:398)
+  // seq: lfsr_33 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_33 <= 32'd34;
@@ -4422,24 +6100,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_33_sum = -{g_33[34], g_33};
-  assign _ext_w_upd_33_sum = {_neg_w_upd_33_sum[35], _neg_w_upd_33_sum};
-  assign _bits_w_upd_33_sum_2 = _ext_w_upd_33_sum[36:7];
-  assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
-  assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
-  assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
-  assign w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};  // generator/units/lane.ts:249
+  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_33_sat_hi = (~w_upd_33_sum[16]) & (|w_upd_33_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_33_sat_lo = w_upd_33_sum[16] & (~(&w_upd_33_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_34_wdata = -{g_34[34], g_34};
+  assign _ext_wbank_34_wdata = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
+  assign _bits_wbank_34_wdata_2 = _ext_wbank_34_wdata[36:7];
+  assign _ext_wbank_34_wdata_2 = {1'b0, r_34};
+  assign _add_wbank_34_wdata_2 = {_bits_wbank_34_wdata_2[29], _bits_wbank_34_wdata_2} + {{14{_ext_wbank_34_wdata_2[16]}}, _ext_wbank_34_wdata_2};
+  assign _bits_wbank_34_wdata = _add_wbank_34_wdata_2[30:16];
+  assign _add_wbank_34_wdata = {w_rd_34[15], w_rd_34} + {{2{_bits_wbank_34_wdata[14]}}, _bits_wbank_34_wdata};
+  assign _ext_wbank_34_wdata_3 = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
+  assign _bits_wbank_34_wdata_4 = _ext_wbank_34_wdata_3[36:7];
+  assign _ext_wbank_34_wdata_4 = {1'b0, r_34};
+  assign _add_wbank_34_wdata_4 = {_bits_wbank_34_wdata_4[29], _bits_wbank_34_wdata_4} + {{14{_ext_wbank_34_wdata_4[16]}}, _ext_wbank_34_wdata_4};
+  assign _bits_wbank_34_wdata_3 = _add_wbank_34_wdata_4[30:16];
+  assign _add_wbank_34_wdata_3 = {w_rd_34[15], w_rd_34} + {{2{_bits_wbank_34_wdata_3[14]}}, _bits_wbank_34_wdata_3};
+  assign _ext_wbank_34_wdata_5 = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
+  assign _bits_wbank_34_wdata_6 = _ext_wbank_34_wdata_5[36:7];
+  assign _ext_wbank_34_wdata_6 = {1'b0, r_34};
+  assign _add_wbank_34_wdata_5 = {_bits_wbank_34_wdata_6[29], _bits_wbank_34_wdata_6} + {{14{_ext_wbank_34_wdata_6[16]}}, _ext_wbank_34_wdata_6};
+  assign _bits_wbank_34_wdata_5 = _add_wbank_34_wdata_5[30:16];
   // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
-      wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
+      wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_34_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_34_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_34 + {_bits_wbank_34_wdata_5[14], _bits_wbank_34_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? w_addr : host_addr)];
@@ -4448,21 +6132,20 @@ module output_layer (
 
   assign h_34 = h_rdata[559:544];  // generator/units/output.ts:366
 
-  assign _mux_prod_34 = (phase_q == 3'd5) ? err_rd : w_rd_34;
-  assign prod_34 = h_34 * $signed(_mux_prod_34);  // generator/units/output.ts:370
-
-  // seq: g_34 (generator/units/output.ts:375)
+  assign _mux_g_34 = (phase_q == 3'd5) ? err_rd : w_rd_34;
+  assign _mul_g_34 = h_34 * $signed(_mux_g_34);
+  // seq: g_34 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_34 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_34 <= (p_first1_q ? 35'sd0 : g_34) + prod_34[34:0];
+        g_34 <= (p_first1_q ? 35'sd0 : g_34) + _mul_g_34[34:0];
       end
     end
   end
 
-  assign draw_w_34 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_34 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4474,11 +6157,11 @@ module output_layer (
 
   assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/output.ts:382
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_34 (generator/units/output.ts:398)
+  // seq: lfsr_34 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_34 <= 32'd35;
@@ -4491,24 +6174,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_34_sum = -{g_34[34], g_34};
-  assign _ext_w_upd_34_sum = {_neg_w_upd_34_sum[35], _neg_w_upd_34_sum};
-  assign _bits_w_upd_34_sum_2 = _ext_w_upd_34_sum[36:7];
-  assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
-  assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
-  assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
-  assign w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};  // generator/units/lane.ts:249
+  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_34_sat_hi = (~w_upd_34_sum[16]) & (|w_upd_34_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_34_sat_lo = w_upd_34_sum[16] & (~(&w_upd_34_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_35_wdata = -{g_35[34], g_35};
+  assign _ext_wbank_35_wdata = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
+  assign _bits_wbank_35_wdata_2 = _ext_wbank_35_wdata[36:7];
+  assign _ext_wbank_35_wdata_2 = {1'b0, r_35};
+  assign _add_wbank_35_wdata_2 = {_bits_wbank_35_wdata_2[29], _bits_wbank_35_wdata_2} + {{14{_ext_wbank_35_wdata_2[16]}}, _ext_wbank_35_wdata_2};
+  assign _bits_wbank_35_wdata = _add_wbank_35_wdata_2[30:16];
+  assign _add_wbank_35_wdata = {w_rd_35[15], w_rd_35} + {{2{_bits_wbank_35_wdata[14]}}, _bits_wbank_35_wdata};
+  assign _ext_wbank_35_wdata_3 = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
+  assign _bits_wbank_35_wdata_4 = _ext_wbank_35_wdata_3[36:7];
+  assign _ext_wbank_35_wdata_4 = {1'b0, r_35};
+  assign _add_wbank_35_wdata_4 = {_bits_wbank_35_wdata_4[29], _bits_wbank_35_wdata_4} + {{14{_ext_wbank_35_wdata_4[16]}}, _ext_wbank_35_wdata_4};
+  assign _bits_wbank_35_wdata_3 = _add_wbank_35_wdata_4[30:16];
+  assign _add_wbank_35_wdata_3 = {w_rd_35[15], w_rd_35} + {{2{_bits_wbank_35_wdata_3[14]}}, _bits_wbank_35_wdata_3};
+  assign _ext_wbank_35_wdata_5 = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
+  assign _bits_wbank_35_wdata_6 = _ext_wbank_35_wdata_5[36:7];
+  assign _ext_wbank_35_wdata_6 = {1'b0, r_35};
+  assign _add_wbank_35_wdata_5 = {_bits_wbank_35_wdata_6[29], _bits_wbank_35_wdata_6} + {{14{_ext_wbank_35_wdata_6[16]}}, _ext_wbank_35_wdata_6};
+  assign _bits_wbank_35_wdata_5 = _add_wbank_35_wdata_5[30:16];
   // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
-      wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
+      wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_35_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_35_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_35 + {_bits_wbank_35_wdata_5[14], _bits_wbank_35_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? w_addr : host_addr)];
@@ -4517,21 +6206,20 @@ module output_layer (
 
   assign h_35 = h_rdata[575:560];  // generator/units/output.ts:366
 
-  assign _mux_prod_35 = (phase_q == 3'd5) ? err_rd : w_rd_35;
-  assign prod_35 = h_35 * $signed(_mux_prod_35);  // generator/units/output.ts:370
-
-  // seq: g_35 (generator/units/output.ts:375)
+  assign _mux_g_35 = (phase_q == 3'd5) ? err_rd : w_rd_35;
+  assign _mul_g_35 = h_35 * $signed(_mux_g_35);
+  // seq: g_35 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_35 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_35 <= (p_first1_q ? 35'sd0 : g_35) + prod_35[34:0];
+        g_35 <= (p_first1_q ? 35'sd0 : g_35) + _mul_g_35[34:0];
       end
     end
   end
 
-  assign draw_w_35 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_35 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4543,11 +6231,11 @@ module output_layer (
 
   assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/output.ts:382
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_35 (generator/units/output.ts:398)
+  // seq: lfsr_35 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_35 <= 32'd36;
@@ -4560,24 +6248,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_35_sum = -{g_35[34], g_35};
-  assign _ext_w_upd_35_sum = {_neg_w_upd_35_sum[35], _neg_w_upd_35_sum};
-  assign _bits_w_upd_35_sum_2 = _ext_w_upd_35_sum[36:7];
-  assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
-  assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
-  assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
-  assign w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};  // generator/units/lane.ts:249
+  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_35_sat_hi = (~w_upd_35_sum[16]) & (|w_upd_35_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_35_sat_lo = w_upd_35_sum[16] & (~(&w_upd_35_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_36_wdata = -{g_36[34], g_36};
+  assign _ext_wbank_36_wdata = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
+  assign _bits_wbank_36_wdata_2 = _ext_wbank_36_wdata[36:7];
+  assign _ext_wbank_36_wdata_2 = {1'b0, r_36};
+  assign _add_wbank_36_wdata_2 = {_bits_wbank_36_wdata_2[29], _bits_wbank_36_wdata_2} + {{14{_ext_wbank_36_wdata_2[16]}}, _ext_wbank_36_wdata_2};
+  assign _bits_wbank_36_wdata = _add_wbank_36_wdata_2[30:16];
+  assign _add_wbank_36_wdata = {w_rd_36[15], w_rd_36} + {{2{_bits_wbank_36_wdata[14]}}, _bits_wbank_36_wdata};
+  assign _ext_wbank_36_wdata_3 = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
+  assign _bits_wbank_36_wdata_4 = _ext_wbank_36_wdata_3[36:7];
+  assign _ext_wbank_36_wdata_4 = {1'b0, r_36};
+  assign _add_wbank_36_wdata_4 = {_bits_wbank_36_wdata_4[29], _bits_wbank_36_wdata_4} + {{14{_ext_wbank_36_wdata_4[16]}}, _ext_wbank_36_wdata_4};
+  assign _bits_wbank_36_wdata_3 = _add_wbank_36_wdata_4[30:16];
+  assign _add_wbank_36_wdata_3 = {w_rd_36[15], w_rd_36} + {{2{_bits_wbank_36_wdata_3[14]}}, _bits_wbank_36_wdata_3};
+  assign _ext_wbank_36_wdata_5 = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
+  assign _bits_wbank_36_wdata_6 = _ext_wbank_36_wdata_5[36:7];
+  assign _ext_wbank_36_wdata_6 = {1'b0, r_36};
+  assign _add_wbank_36_wdata_5 = {_bits_wbank_36_wdata_6[29], _bits_wbank_36_wdata_6} + {{14{_ext_wbank_36_wdata_6[16]}}, _ext_wbank_36_wdata_6};
+  assign _bits_wbank_36_wdata_5 = _add_wbank_36_wdata_5[30:16];
   // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
-      wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
+      wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_36_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_36_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_36 + {_bits_wbank_36_wdata_5[14], _bits_wbank_36_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? w_addr : host_addr)];
@@ -4586,21 +6280,20 @@ module output_layer (
 
   assign h_36 = h_rdata[591:576];  // generator/units/output.ts:366
 
-  assign _mux_prod_36 = (phase_q == 3'd5) ? err_rd : w_rd_36;
-  assign prod_36 = h_36 * $signed(_mux_prod_36);  // generator/units/output.ts:370
-
-  // seq: g_36 (generator/units/output.ts:375)
+  assign _mux_g_36 = (phase_q == 3'd5) ? err_rd : w_rd_36;
+  assign _mul_g_36 = h_36 * $signed(_mux_g_36);
+  // seq: g_36 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_36 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_36 <= (p_first1_q ? 35'sd0 : g_36) + prod_36[34:0];
+        g_36 <= (p_first1_q ? 35'sd0 : g_36) + _mul_g_36[34:0];
       end
     end
   end
 
-  assign draw_w_36 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_36 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4612,11 +6305,11 @@ module output_layer (
 
   assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/output.ts:382
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_36 (generator/units/output.ts:398)
+  // seq: lfsr_36 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_36 <= 32'd37;
@@ -4629,24 +6322,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_36_sum = -{g_36[34], g_36};
-  assign _ext_w_upd_36_sum = {_neg_w_upd_36_sum[35], _neg_w_upd_36_sum};
-  assign _bits_w_upd_36_sum_2 = _ext_w_upd_36_sum[36:7];
-  assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
-  assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
-  assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
-  assign w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};  // generator/units/lane.ts:249
+  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_36_sat_hi = (~w_upd_36_sum[16]) & (|w_upd_36_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_36_sat_lo = w_upd_36_sum[16] & (~(&w_upd_36_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_37_wdata = -{g_37[34], g_37};
+  assign _ext_wbank_37_wdata = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
+  assign _bits_wbank_37_wdata_2 = _ext_wbank_37_wdata[36:7];
+  assign _ext_wbank_37_wdata_2 = {1'b0, r_37};
+  assign _add_wbank_37_wdata_2 = {_bits_wbank_37_wdata_2[29], _bits_wbank_37_wdata_2} + {{14{_ext_wbank_37_wdata_2[16]}}, _ext_wbank_37_wdata_2};
+  assign _bits_wbank_37_wdata = _add_wbank_37_wdata_2[30:16];
+  assign _add_wbank_37_wdata = {w_rd_37[15], w_rd_37} + {{2{_bits_wbank_37_wdata[14]}}, _bits_wbank_37_wdata};
+  assign _ext_wbank_37_wdata_3 = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
+  assign _bits_wbank_37_wdata_4 = _ext_wbank_37_wdata_3[36:7];
+  assign _ext_wbank_37_wdata_4 = {1'b0, r_37};
+  assign _add_wbank_37_wdata_4 = {_bits_wbank_37_wdata_4[29], _bits_wbank_37_wdata_4} + {{14{_ext_wbank_37_wdata_4[16]}}, _ext_wbank_37_wdata_4};
+  assign _bits_wbank_37_wdata_3 = _add_wbank_37_wdata_4[30:16];
+  assign _add_wbank_37_wdata_3 = {w_rd_37[15], w_rd_37} + {{2{_bits_wbank_37_wdata_3[14]}}, _bits_wbank_37_wdata_3};
+  assign _ext_wbank_37_wdata_5 = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
+  assign _bits_wbank_37_wdata_6 = _ext_wbank_37_wdata_5[36:7];
+  assign _ext_wbank_37_wdata_6 = {1'b0, r_37};
+  assign _add_wbank_37_wdata_5 = {_bits_wbank_37_wdata_6[29], _bits_wbank_37_wdata_6} + {{14{_ext_wbank_37_wdata_6[16]}}, _ext_wbank_37_wdata_6};
+  assign _bits_wbank_37_wdata_5 = _add_wbank_37_wdata_5[30:16];
   // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
-      wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
+      wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_37_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_37_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_37 + {_bits_wbank_37_wdata_5[14], _bits_wbank_37_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? w_addr : host_addr)];
@@ -4655,21 +6354,20 @@ module output_layer (
 
   assign h_37 = h_rdata[607:592];  // generator/units/output.ts:366
 
-  assign _mux_prod_37 = (phase_q == 3'd5) ? err_rd : w_rd_37;
-  assign prod_37 = h_37 * $signed(_mux_prod_37);  // generator/units/output.ts:370
-
-  // seq: g_37 (generator/units/output.ts:375)
+  assign _mux_g_37 = (phase_q == 3'd5) ? err_rd : w_rd_37;
+  assign _mul_g_37 = h_37 * $signed(_mux_g_37);
+  // seq: g_37 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_37 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_37 <= (p_first1_q ? 35'sd0 : g_37) + prod_37[34:0];
+        g_37 <= (p_first1_q ? 35'sd0 : g_37) + _mul_g_37[34:0];
       end
     end
   end
 
-  assign draw_w_37 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_37 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4681,11 +6379,11 @@ module output_layer (
 
   assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/output.ts:382
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_37 (generator/units/output.ts:398)
+  // seq: lfsr_37 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_37 <= 32'd38;
@@ -4698,24 +6396,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_37_sum = -{g_37[34], g_37};
-  assign _ext_w_upd_37_sum = {_neg_w_upd_37_sum[35], _neg_w_upd_37_sum};
-  assign _bits_w_upd_37_sum_2 = _ext_w_upd_37_sum[36:7];
-  assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
-  assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
-  assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
-  assign w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};  // generator/units/lane.ts:249
+  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_37_sat_hi = (~w_upd_37_sum[16]) & (|w_upd_37_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_37_sat_lo = w_upd_37_sum[16] & (~(&w_upd_37_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_38_wdata = -{g_38[34], g_38};
+  assign _ext_wbank_38_wdata = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
+  assign _bits_wbank_38_wdata_2 = _ext_wbank_38_wdata[36:7];
+  assign _ext_wbank_38_wdata_2 = {1'b0, r_38};
+  assign _add_wbank_38_wdata_2 = {_bits_wbank_38_wdata_2[29], _bits_wbank_38_wdata_2} + {{14{_ext_wbank_38_wdata_2[16]}}, _ext_wbank_38_wdata_2};
+  assign _bits_wbank_38_wdata = _add_wbank_38_wdata_2[30:16];
+  assign _add_wbank_38_wdata = {w_rd_38[15], w_rd_38} + {{2{_bits_wbank_38_wdata[14]}}, _bits_wbank_38_wdata};
+  assign _ext_wbank_38_wdata_3 = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
+  assign _bits_wbank_38_wdata_4 = _ext_wbank_38_wdata_3[36:7];
+  assign _ext_wbank_38_wdata_4 = {1'b0, r_38};
+  assign _add_wbank_38_wdata_4 = {_bits_wbank_38_wdata_4[29], _bits_wbank_38_wdata_4} + {{14{_ext_wbank_38_wdata_4[16]}}, _ext_wbank_38_wdata_4};
+  assign _bits_wbank_38_wdata_3 = _add_wbank_38_wdata_4[30:16];
+  assign _add_wbank_38_wdata_3 = {w_rd_38[15], w_rd_38} + {{2{_bits_wbank_38_wdata_3[14]}}, _bits_wbank_38_wdata_3};
+  assign _ext_wbank_38_wdata_5 = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
+  assign _bits_wbank_38_wdata_6 = _ext_wbank_38_wdata_5[36:7];
+  assign _ext_wbank_38_wdata_6 = {1'b0, r_38};
+  assign _add_wbank_38_wdata_5 = {_bits_wbank_38_wdata_6[29], _bits_wbank_38_wdata_6} + {{14{_ext_wbank_38_wdata_6[16]}}, _ext_wbank_38_wdata_6};
+  assign _bits_wbank_38_wdata_5 = _add_wbank_38_wdata_5[30:16];
   // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
-      wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
+      wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_38_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_38_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_38 + {_bits_wbank_38_wdata_5[14], _bits_wbank_38_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? w_addr : host_addr)];
@@ -4724,21 +6428,20 @@ module output_layer (
 
   assign h_38 = h_rdata[623:608];  // generator/units/output.ts:366
 
-  assign _mux_prod_38 = (phase_q == 3'd5) ? err_rd : w_rd_38;
-  assign prod_38 = h_38 * $signed(_mux_prod_38);  // generator/units/output.ts:370
-
-  // seq: g_38 (generator/units/output.ts:375)
+  assign _mux_g_38 = (phase_q == 3'd5) ? err_rd : w_rd_38;
+  assign _mul_g_38 = h_38 * $signed(_mux_g_38);
+  // seq: g_38 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_38 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_38 <= (p_first1_q ? 35'sd0 : g_38) + prod_38[34:0];
+        g_38 <= (p_first1_q ? 35'sd0 : g_38) + _mul_g_38[34:0];
       end
     end
   end
 
-  assign draw_w_38 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_38 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4750,11 +6453,11 @@ module output_layer (
 
   assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/output.ts:382
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_38 (generator/units/output.ts:398)
+  // seq: lfsr_38 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_38 <= 32'd39;
@@ -4767,24 +6470,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_38_sum = -{g_38[34], g_38};
-  assign _ext_w_upd_38_sum = {_neg_w_upd_38_sum[35], _neg_w_upd_38_sum};
-  assign _bits_w_upd_38_sum_2 = _ext_w_upd_38_sum[36:7];
-  assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
-  assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
-  assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
-  assign w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};  // generator/units/lane.ts:249
+  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_38_sat_hi = (~w_upd_38_sum[16]) & (|w_upd_38_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_38_sat_lo = w_upd_38_sum[16] & (~(&w_upd_38_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_39_wdata = -{g_39[34], g_39};
+  assign _ext_wbank_39_wdata = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
+  assign _bits_wbank_39_wdata_2 = _ext_wbank_39_wdata[36:7];
+  assign _ext_wbank_39_wdata_2 = {1'b0, r_39};
+  assign _add_wbank_39_wdata_2 = {_bits_wbank_39_wdata_2[29], _bits_wbank_39_wdata_2} + {{14{_ext_wbank_39_wdata_2[16]}}, _ext_wbank_39_wdata_2};
+  assign _bits_wbank_39_wdata = _add_wbank_39_wdata_2[30:16];
+  assign _add_wbank_39_wdata = {w_rd_39[15], w_rd_39} + {{2{_bits_wbank_39_wdata[14]}}, _bits_wbank_39_wdata};
+  assign _ext_wbank_39_wdata_3 = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
+  assign _bits_wbank_39_wdata_4 = _ext_wbank_39_wdata_3[36:7];
+  assign _ext_wbank_39_wdata_4 = {1'b0, r_39};
+  assign _add_wbank_39_wdata_4 = {_bits_wbank_39_wdata_4[29], _bits_wbank_39_wdata_4} + {{14{_ext_wbank_39_wdata_4[16]}}, _ext_wbank_39_wdata_4};
+  assign _bits_wbank_39_wdata_3 = _add_wbank_39_wdata_4[30:16];
+  assign _add_wbank_39_wdata_3 = {w_rd_39[15], w_rd_39} + {{2{_bits_wbank_39_wdata_3[14]}}, _bits_wbank_39_wdata_3};
+  assign _ext_wbank_39_wdata_5 = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
+  assign _bits_wbank_39_wdata_6 = _ext_wbank_39_wdata_5[36:7];
+  assign _ext_wbank_39_wdata_6 = {1'b0, r_39};
+  assign _add_wbank_39_wdata_5 = {_bits_wbank_39_wdata_6[29], _bits_wbank_39_wdata_6} + {{14{_ext_wbank_39_wdata_6[16]}}, _ext_wbank_39_wdata_6};
+  assign _bits_wbank_39_wdata_5 = _add_wbank_39_wdata_5[30:16];
   // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
-      wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
+      wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_39_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_39_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_39 + {_bits_wbank_39_wdata_5[14], _bits_wbank_39_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? w_addr : host_addr)];
@@ -4793,21 +6502,20 @@ module output_layer (
 
   assign h_39 = h_rdata[639:624];  // generator/units/output.ts:366
 
-  assign _mux_prod_39 = (phase_q == 3'd5) ? err_rd : w_rd_39;
-  assign prod_39 = h_39 * $signed(_mux_prod_39);  // generator/units/output.ts:370
-
-  // seq: g_39 (generator/units/output.ts:375)
+  assign _mux_g_39 = (phase_q == 3'd5) ? err_rd : w_rd_39;
+  assign _mul_g_39 = h_39 * $signed(_mux_g_39);
+  // seq: g_39 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_39 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_39 <= (p_first1_q ? 35'sd0 : g_39) + prod_39[34:0];
+        g_39 <= (p_first1_q ? 35'sd0 : g_39) + _mul_g_39[34:0];
       end
     end
   end
 
-  assign draw_w_39 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_39 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4819,11 +6527,11 @@ module output_layer (
 
   assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/output.ts:382
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_39 (generator/units/output.ts:398)
+  // seq: lfsr_39 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_39 <= 32'd40;
@@ -4836,24 +6544,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_39_sum = -{g_39[34], g_39};
-  assign _ext_w_upd_39_sum = {_neg_w_upd_39_sum[35], _neg_w_upd_39_sum};
-  assign _bits_w_upd_39_sum_2 = _ext_w_upd_39_sum[36:7];
-  assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
-  assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
-  assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
-  assign w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};  // generator/units/lane.ts:249
+  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_39_sat_hi = (~w_upd_39_sum[16]) & (|w_upd_39_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_39_sat_lo = w_upd_39_sum[16] & (~(&w_upd_39_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_40_wdata = -{g_40[34], g_40};
+  assign _ext_wbank_40_wdata = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
+  assign _bits_wbank_40_wdata_2 = _ext_wbank_40_wdata[36:7];
+  assign _ext_wbank_40_wdata_2 = {1'b0, r_40};
+  assign _add_wbank_40_wdata_2 = {_bits_wbank_40_wdata_2[29], _bits_wbank_40_wdata_2} + {{14{_ext_wbank_40_wdata_2[16]}}, _ext_wbank_40_wdata_2};
+  assign _bits_wbank_40_wdata = _add_wbank_40_wdata_2[30:16];
+  assign _add_wbank_40_wdata = {w_rd_40[15], w_rd_40} + {{2{_bits_wbank_40_wdata[14]}}, _bits_wbank_40_wdata};
+  assign _ext_wbank_40_wdata_3 = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
+  assign _bits_wbank_40_wdata_4 = _ext_wbank_40_wdata_3[36:7];
+  assign _ext_wbank_40_wdata_4 = {1'b0, r_40};
+  assign _add_wbank_40_wdata_4 = {_bits_wbank_40_wdata_4[29], _bits_wbank_40_wdata_4} + {{14{_ext_wbank_40_wdata_4[16]}}, _ext_wbank_40_wdata_4};
+  assign _bits_wbank_40_wdata_3 = _add_wbank_40_wdata_4[30:16];
+  assign _add_wbank_40_wdata_3 = {w_rd_40[15], w_rd_40} + {{2{_bits_wbank_40_wdata_3[14]}}, _bits_wbank_40_wdata_3};
+  assign _ext_wbank_40_wdata_5 = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
+  assign _bits_wbank_40_wdata_6 = _ext_wbank_40_wdata_5[36:7];
+  assign _ext_wbank_40_wdata_6 = {1'b0, r_40};
+  assign _add_wbank_40_wdata_5 = {_bits_wbank_40_wdata_6[29], _bits_wbank_40_wdata_6} + {{14{_ext_wbank_40_wdata_6[16]}}, _ext_wbank_40_wdata_6};
+  assign _bits_wbank_40_wdata_5 = _add_wbank_40_wdata_5[30:16];
   // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
-      wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
+      wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_40_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_40_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_40 + {_bits_wbank_40_wdata_5[14], _bits_wbank_40_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? w_addr : host_addr)];
@@ -4862,21 +6576,20 @@ module output_layer (
 
   assign h_40 = h_rdata[655:640];  // generator/units/output.ts:366
 
-  assign _mux_prod_40 = (phase_q == 3'd5) ? err_rd : w_rd_40;
-  assign prod_40 = h_40 * $signed(_mux_prod_40);  // generator/units/output.ts:370
-
-  // seq: g_40 (generator/units/output.ts:375)
+  assign _mux_g_40 = (phase_q == 3'd5) ? err_rd : w_rd_40;
+  assign _mul_g_40 = h_40 * $signed(_mux_g_40);
+  // seq: g_40 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_40 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_40 <= (p_first1_q ? 35'sd0 : g_40) + prod_40[34:0];
+        g_40 <= (p_first1_q ? 35'sd0 : g_40) + _mul_g_40[34:0];
       end
     end
   end
 
-  assign draw_w_40 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_40 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4888,11 +6601,11 @@ module output_layer (
 
   assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/output.ts:382
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_40 (generator/units/output.ts:398)
+  // seq: lfsr_40 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_40 <= 32'd41;
@@ -4905,24 +6618,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_40_sum = -{g_40[34], g_40};
-  assign _ext_w_upd_40_sum = {_neg_w_upd_40_sum[35], _neg_w_upd_40_sum};
-  assign _bits_w_upd_40_sum_2 = _ext_w_upd_40_sum[36:7];
-  assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
-  assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
-  assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
-  assign w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};  // generator/units/lane.ts:249
+  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_40_sat_hi = (~w_upd_40_sum[16]) & (|w_upd_40_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_40_sat_lo = w_upd_40_sum[16] & (~(&w_upd_40_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_41_wdata = -{g_41[34], g_41};
+  assign _ext_wbank_41_wdata = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
+  assign _bits_wbank_41_wdata_2 = _ext_wbank_41_wdata[36:7];
+  assign _ext_wbank_41_wdata_2 = {1'b0, r_41};
+  assign _add_wbank_41_wdata_2 = {_bits_wbank_41_wdata_2[29], _bits_wbank_41_wdata_2} + {{14{_ext_wbank_41_wdata_2[16]}}, _ext_wbank_41_wdata_2};
+  assign _bits_wbank_41_wdata = _add_wbank_41_wdata_2[30:16];
+  assign _add_wbank_41_wdata = {w_rd_41[15], w_rd_41} + {{2{_bits_wbank_41_wdata[14]}}, _bits_wbank_41_wdata};
+  assign _ext_wbank_41_wdata_3 = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
+  assign _bits_wbank_41_wdata_4 = _ext_wbank_41_wdata_3[36:7];
+  assign _ext_wbank_41_wdata_4 = {1'b0, r_41};
+  assign _add_wbank_41_wdata_4 = {_bits_wbank_41_wdata_4[29], _bits_wbank_41_wdata_4} + {{14{_ext_wbank_41_wdata_4[16]}}, _ext_wbank_41_wdata_4};
+  assign _bits_wbank_41_wdata_3 = _add_wbank_41_wdata_4[30:16];
+  assign _add_wbank_41_wdata_3 = {w_rd_41[15], w_rd_41} + {{2{_bits_wbank_41_wdata_3[14]}}, _bits_wbank_41_wdata_3};
+  assign _ext_wbank_41_wdata_5 = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
+  assign _bits_wbank_41_wdata_6 = _ext_wbank_41_wdata_5[36:7];
+  assign _ext_wbank_41_wdata_6 = {1'b0, r_41};
+  assign _add_wbank_41_wdata_5 = {_bits_wbank_41_wdata_6[29], _bits_wbank_41_wdata_6} + {{14{_ext_wbank_41_wdata_6[16]}}, _ext_wbank_41_wdata_6};
+  assign _bits_wbank_41_wdata_5 = _add_wbank_41_wdata_5[30:16];
   // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
-      wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
+      wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_41_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_41_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_41 + {_bits_wbank_41_wdata_5[14], _bits_wbank_41_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? w_addr : host_addr)];
@@ -4931,21 +6650,20 @@ module output_layer (
 
   assign h_41 = h_rdata[671:656];  // generator/units/output.ts:366
 
-  assign _mux_prod_41 = (phase_q == 3'd5) ? err_rd : w_rd_41;
-  assign prod_41 = h_41 * $signed(_mux_prod_41);  // generator/units/output.ts:370
-
-  // seq: g_41 (generator/units/output.ts:375)
+  assign _mux_g_41 = (phase_q == 3'd5) ? err_rd : w_rd_41;
+  assign _mul_g_41 = h_41 * $signed(_mux_g_41);
+  // seq: g_41 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_41 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_41 <= (p_first1_q ? 35'sd0 : g_41) + prod_41[34:0];
+        g_41 <= (p_first1_q ? 35'sd0 : g_41) + _mul_g_41[34:0];
       end
     end
   end
 
-  assign draw_w_41 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_41 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -4957,11 +6675,11 @@ module output_layer (
 
   assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/output.ts:382
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_41 (generator/units/output.ts:398)
+  // seq: lfsr_41 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_41 <= 32'd42;
@@ -4974,24 +6692,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_41_sum = -{g_41[34], g_41};
-  assign _ext_w_upd_41_sum = {_neg_w_upd_41_sum[35], _neg_w_upd_41_sum};
-  assign _bits_w_upd_41_sum_2 = _ext_w_upd_41_sum[36:7];
-  assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
-  assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
-  assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
-  assign w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};  // generator/units/lane.ts:249
+  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_41_sat_hi = (~w_upd_41_sum[16]) & (|w_upd_41_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_41_sat_lo = w_upd_41_sum[16] & (~(&w_upd_41_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_42_wdata = -{g_42[34], g_42};
+  assign _ext_wbank_42_wdata = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
+  assign _bits_wbank_42_wdata_2 = _ext_wbank_42_wdata[36:7];
+  assign _ext_wbank_42_wdata_2 = {1'b0, r_42};
+  assign _add_wbank_42_wdata_2 = {_bits_wbank_42_wdata_2[29], _bits_wbank_42_wdata_2} + {{14{_ext_wbank_42_wdata_2[16]}}, _ext_wbank_42_wdata_2};
+  assign _bits_wbank_42_wdata = _add_wbank_42_wdata_2[30:16];
+  assign _add_wbank_42_wdata = {w_rd_42[15], w_rd_42} + {{2{_bits_wbank_42_wdata[14]}}, _bits_wbank_42_wdata};
+  assign _ext_wbank_42_wdata_3 = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
+  assign _bits_wbank_42_wdata_4 = _ext_wbank_42_wdata_3[36:7];
+  assign _ext_wbank_42_wdata_4 = {1'b0, r_42};
+  assign _add_wbank_42_wdata_4 = {_bits_wbank_42_wdata_4[29], _bits_wbank_42_wdata_4} + {{14{_ext_wbank_42_wdata_4[16]}}, _ext_wbank_42_wdata_4};
+  assign _bits_wbank_42_wdata_3 = _add_wbank_42_wdata_4[30:16];
+  assign _add_wbank_42_wdata_3 = {w_rd_42[15], w_rd_42} + {{2{_bits_wbank_42_wdata_3[14]}}, _bits_wbank_42_wdata_3};
+  assign _ext_wbank_42_wdata_5 = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
+  assign _bits_wbank_42_wdata_6 = _ext_wbank_42_wdata_5[36:7];
+  assign _ext_wbank_42_wdata_6 = {1'b0, r_42};
+  assign _add_wbank_42_wdata_5 = {_bits_wbank_42_wdata_6[29], _bits_wbank_42_wdata_6} + {{14{_ext_wbank_42_wdata_6[16]}}, _ext_wbank_42_wdata_6};
+  assign _bits_wbank_42_wdata_5 = _add_wbank_42_wdata_5[30:16];
   // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
-      wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
+      wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_42_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_42_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_42 + {_bits_wbank_42_wdata_5[14], _bits_wbank_42_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? w_addr : host_addr)];
@@ -5000,21 +6724,20 @@ module output_layer (
 
   assign h_42 = h_rdata[687:672];  // generator/units/output.ts:366
 
-  assign _mux_prod_42 = (phase_q == 3'd5) ? err_rd : w_rd_42;
-  assign prod_42 = h_42 * $signed(_mux_prod_42);  // generator/units/output.ts:370
-
-  // seq: g_42 (generator/units/output.ts:375)
+  assign _mux_g_42 = (phase_q == 3'd5) ? err_rd : w_rd_42;
+  assign _mul_g_42 = h_42 * $signed(_mux_g_42);
+  // seq: g_42 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_42 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_42 <= (p_first1_q ? 35'sd0 : g_42) + prod_42[34:0];
+        g_42 <= (p_first1_q ? 35'sd0 : g_42) + _mul_g_42[34:0];
       end
     end
   end
 
-  assign draw_w_42 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_42 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5026,11 +6749,11 @@ module output_layer (
 
   assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/output.ts:382
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_42 (generator/units/output.ts:398)
+  // seq: lfsr_42 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_42 <= 32'd43;
@@ -5043,24 +6766,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_42_sum = -{g_42[34], g_42};
-  assign _ext_w_upd_42_sum = {_neg_w_upd_42_sum[35], _neg_w_upd_42_sum};
-  assign _bits_w_upd_42_sum_2 = _ext_w_upd_42_sum[36:7];
-  assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
-  assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
-  assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
-  assign w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};  // generator/units/lane.ts:249
+  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_42_sat_hi = (~w_upd_42_sum[16]) & (|w_upd_42_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_42_sat_lo = w_upd_42_sum[16] & (~(&w_upd_42_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_43_wdata = -{g_43[34], g_43};
+  assign _ext_wbank_43_wdata = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
+  assign _bits_wbank_43_wdata_2 = _ext_wbank_43_wdata[36:7];
+  assign _ext_wbank_43_wdata_2 = {1'b0, r_43};
+  assign _add_wbank_43_wdata_2 = {_bits_wbank_43_wdata_2[29], _bits_wbank_43_wdata_2} + {{14{_ext_wbank_43_wdata_2[16]}}, _ext_wbank_43_wdata_2};
+  assign _bits_wbank_43_wdata = _add_wbank_43_wdata_2[30:16];
+  assign _add_wbank_43_wdata = {w_rd_43[15], w_rd_43} + {{2{_bits_wbank_43_wdata[14]}}, _bits_wbank_43_wdata};
+  assign _ext_wbank_43_wdata_3 = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
+  assign _bits_wbank_43_wdata_4 = _ext_wbank_43_wdata_3[36:7];
+  assign _ext_wbank_43_wdata_4 = {1'b0, r_43};
+  assign _add_wbank_43_wdata_4 = {_bits_wbank_43_wdata_4[29], _bits_wbank_43_wdata_4} + {{14{_ext_wbank_43_wdata_4[16]}}, _ext_wbank_43_wdata_4};
+  assign _bits_wbank_43_wdata_3 = _add_wbank_43_wdata_4[30:16];
+  assign _add_wbank_43_wdata_3 = {w_rd_43[15], w_rd_43} + {{2{_bits_wbank_43_wdata_3[14]}}, _bits_wbank_43_wdata_3};
+  assign _ext_wbank_43_wdata_5 = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
+  assign _bits_wbank_43_wdata_6 = _ext_wbank_43_wdata_5[36:7];
+  assign _ext_wbank_43_wdata_6 = {1'b0, r_43};
+  assign _add_wbank_43_wdata_5 = {_bits_wbank_43_wdata_6[29], _bits_wbank_43_wdata_6} + {{14{_ext_wbank_43_wdata_6[16]}}, _ext_wbank_43_wdata_6};
+  assign _bits_wbank_43_wdata_5 = _add_wbank_43_wdata_5[30:16];
   // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
-      wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
+      wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_43_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_43_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_43 + {_bits_wbank_43_wdata_5[14], _bits_wbank_43_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? w_addr : host_addr)];
@@ -5069,21 +6798,20 @@ module output_layer (
 
   assign h_43 = h_rdata[703:688];  // generator/units/output.ts:366
 
-  assign _mux_prod_43 = (phase_q == 3'd5) ? err_rd : w_rd_43;
-  assign prod_43 = h_43 * $signed(_mux_prod_43);  // generator/units/output.ts:370
-
-  // seq: g_43 (generator/units/output.ts:375)
+  assign _mux_g_43 = (phase_q == 3'd5) ? err_rd : w_rd_43;
+  assign _mul_g_43 = h_43 * $signed(_mux_g_43);
+  // seq: g_43 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_43 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_43 <= (p_first1_q ? 35'sd0 : g_43) + prod_43[34:0];
+        g_43 <= (p_first1_q ? 35'sd0 : g_43) + _mul_g_43[34:0];
       end
     end
   end
 
-  assign draw_w_43 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_43 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5095,11 +6823,11 @@ module output_layer (
 
   assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/output.ts:382
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_43 (generator/units/output.ts:398)
+  // seq: lfsr_43 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_43 <= 32'd44;
@@ -5112,24 +6840,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_43_sum = -{g_43[34], g_43};
-  assign _ext_w_upd_43_sum = {_neg_w_upd_43_sum[35], _neg_w_upd_43_sum};
-  assign _bits_w_upd_43_sum_2 = _ext_w_upd_43_sum[36:7];
-  assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
-  assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
-  assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
-  assign w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};  // generator/units/lane.ts:249
+  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_43_sat_hi = (~w_upd_43_sum[16]) & (|w_upd_43_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_43_sat_lo = w_upd_43_sum[16] & (~(&w_upd_43_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_44_wdata = -{g_44[34], g_44};
+  assign _ext_wbank_44_wdata = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
+  assign _bits_wbank_44_wdata_2 = _ext_wbank_44_wdata[36:7];
+  assign _ext_wbank_44_wdata_2 = {1'b0, r_44};
+  assign _add_wbank_44_wdata_2 = {_bits_wbank_44_wdata_2[29], _bits_wbank_44_wdata_2} + {{14{_ext_wbank_44_wdata_2[16]}}, _ext_wbank_44_wdata_2};
+  assign _bits_wbank_44_wdata = _add_wbank_44_wdata_2[30:16];
+  assign _add_wbank_44_wdata = {w_rd_44[15], w_rd_44} + {{2{_bits_wbank_44_wdata[14]}}, _bits_wbank_44_wdata};
+  assign _ext_wbank_44_wdata_3 = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
+  assign _bits_wbank_44_wdata_4 = _ext_wbank_44_wdata_3[36:7];
+  assign _ext_wbank_44_wdata_4 = {1'b0, r_44};
+  assign _add_wbank_44_wdata_4 = {_bits_wbank_44_wdata_4[29], _bits_wbank_44_wdata_4} + {{14{_ext_wbank_44_wdata_4[16]}}, _ext_wbank_44_wdata_4};
+  assign _bits_wbank_44_wdata_3 = _add_wbank_44_wdata_4[30:16];
+  assign _add_wbank_44_wdata_3 = {w_rd_44[15], w_rd_44} + {{2{_bits_wbank_44_wdata_3[14]}}, _bits_wbank_44_wdata_3};
+  assign _ext_wbank_44_wdata_5 = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
+  assign _bits_wbank_44_wdata_6 = _ext_wbank_44_wdata_5[36:7];
+  assign _ext_wbank_44_wdata_6 = {1'b0, r_44};
+  assign _add_wbank_44_wdata_5 = {_bits_wbank_44_wdata_6[29], _bits_wbank_44_wdata_6} + {{14{_ext_wbank_44_wdata_6[16]}}, _ext_wbank_44_wdata_6};
+  assign _bits_wbank_44_wdata_5 = _add_wbank_44_wdata_5[30:16];
   // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
-      wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
+      wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_44_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_44_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_44 + {_bits_wbank_44_wdata_5[14], _bits_wbank_44_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? w_addr : host_addr)];
@@ -5138,21 +6872,20 @@ module output_layer (
 
   assign h_44 = h_rdata[719:704];  // generator/units/output.ts:366
 
-  assign _mux_prod_44 = (phase_q == 3'd5) ? err_rd : w_rd_44;
-  assign prod_44 = h_44 * $signed(_mux_prod_44);  // generator/units/output.ts:370
-
-  // seq: g_44 (generator/units/output.ts:375)
+  assign _mux_g_44 = (phase_q == 3'd5) ? err_rd : w_rd_44;
+  assign _mul_g_44 = h_44 * $signed(_mux_g_44);
+  // seq: g_44 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_44 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_44 <= (p_first1_q ? 35'sd0 : g_44) + prod_44[34:0];
+        g_44 <= (p_first1_q ? 35'sd0 : g_44) + _mul_g_44[34:0];
       end
     end
   end
 
-  assign draw_w_44 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_44 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5164,11 +6897,11 @@ module output_layer (
 
   assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/output.ts:382
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_44 (generator/units/output.ts:398)
+  // seq: lfsr_44 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_44 <= 32'd45;
@@ -5181,24 +6914,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_44_sum = -{g_44[34], g_44};
-  assign _ext_w_upd_44_sum = {_neg_w_upd_44_sum[35], _neg_w_upd_44_sum};
-  assign _bits_w_upd_44_sum_2 = _ext_w_upd_44_sum[36:7];
-  assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
-  assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
-  assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
-  assign w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};  // generator/units/lane.ts:249
+  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_44_sat_hi = (~w_upd_44_sum[16]) & (|w_upd_44_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_44_sat_lo = w_upd_44_sum[16] & (~(&w_upd_44_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_45_wdata = -{g_45[34], g_45};
+  assign _ext_wbank_45_wdata = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
+  assign _bits_wbank_45_wdata_2 = _ext_wbank_45_wdata[36:7];
+  assign _ext_wbank_45_wdata_2 = {1'b0, r_45};
+  assign _add_wbank_45_wdata_2 = {_bits_wbank_45_wdata_2[29], _bits_wbank_45_wdata_2} + {{14{_ext_wbank_45_wdata_2[16]}}, _ext_wbank_45_wdata_2};
+  assign _bits_wbank_45_wdata = _add_wbank_45_wdata_2[30:16];
+  assign _add_wbank_45_wdata = {w_rd_45[15], w_rd_45} + {{2{_bits_wbank_45_wdata[14]}}, _bits_wbank_45_wdata};
+  assign _ext_wbank_45_wdata_3 = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
+  assign _bits_wbank_45_wdata_4 = _ext_wbank_45_wdata_3[36:7];
+  assign _ext_wbank_45_wdata_4 = {1'b0, r_45};
+  assign _add_wbank_45_wdata_4 = {_bits_wbank_45_wdata_4[29], _bits_wbank_45_wdata_4} + {{14{_ext_wbank_45_wdata_4[16]}}, _ext_wbank_45_wdata_4};
+  assign _bits_wbank_45_wdata_3 = _add_wbank_45_wdata_4[30:16];
+  assign _add_wbank_45_wdata_3 = {w_rd_45[15], w_rd_45} + {{2{_bits_wbank_45_wdata_3[14]}}, _bits_wbank_45_wdata_3};
+  assign _ext_wbank_45_wdata_5 = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
+  assign _bits_wbank_45_wdata_6 = _ext_wbank_45_wdata_5[36:7];
+  assign _ext_wbank_45_wdata_6 = {1'b0, r_45};
+  assign _add_wbank_45_wdata_5 = {_bits_wbank_45_wdata_6[29], _bits_wbank_45_wdata_6} + {{14{_ext_wbank_45_wdata_6[16]}}, _ext_wbank_45_wdata_6};
+  assign _bits_wbank_45_wdata_5 = _add_wbank_45_wdata_5[30:16];
   // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
-      wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
+      wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_45_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_45_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_45 + {_bits_wbank_45_wdata_5[14], _bits_wbank_45_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? w_addr : host_addr)];
@@ -5207,21 +6946,20 @@ module output_layer (
 
   assign h_45 = h_rdata[735:720];  // generator/units/output.ts:366
 
-  assign _mux_prod_45 = (phase_q == 3'd5) ? err_rd : w_rd_45;
-  assign prod_45 = h_45 * $signed(_mux_prod_45);  // generator/units/output.ts:370
-
-  // seq: g_45 (generator/units/output.ts:375)
+  assign _mux_g_45 = (phase_q == 3'd5) ? err_rd : w_rd_45;
+  assign _mul_g_45 = h_45 * $signed(_mux_g_45);
+  // seq: g_45 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_45 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_45 <= (p_first1_q ? 35'sd0 : g_45) + prod_45[34:0];
+        g_45 <= (p_first1_q ? 35'sd0 : g_45) + _mul_g_45[34:0];
       end
     end
   end
 
-  assign draw_w_45 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_45 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5233,11 +6971,11 @@ module output_layer (
 
   assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/output.ts:382
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_45 (generator/units/output.ts:398)
+  // seq: lfsr_45 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_45 <= 32'd46;
@@ -5250,24 +6988,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_45_sum = -{g_45[34], g_45};
-  assign _ext_w_upd_45_sum = {_neg_w_upd_45_sum[35], _neg_w_upd_45_sum};
-  assign _bits_w_upd_45_sum_2 = _ext_w_upd_45_sum[36:7];
-  assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
-  assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
-  assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
-  assign w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};  // generator/units/lane.ts:249
+  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_45_sat_hi = (~w_upd_45_sum[16]) & (|w_upd_45_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_45_sat_lo = w_upd_45_sum[16] & (~(&w_upd_45_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_46_wdata = -{g_46[34], g_46};
+  assign _ext_wbank_46_wdata = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
+  assign _bits_wbank_46_wdata_2 = _ext_wbank_46_wdata[36:7];
+  assign _ext_wbank_46_wdata_2 = {1'b0, r_46};
+  assign _add_wbank_46_wdata_2 = {_bits_wbank_46_wdata_2[29], _bits_wbank_46_wdata_2} + {{14{_ext_wbank_46_wdata_2[16]}}, _ext_wbank_46_wdata_2};
+  assign _bits_wbank_46_wdata = _add_wbank_46_wdata_2[30:16];
+  assign _add_wbank_46_wdata = {w_rd_46[15], w_rd_46} + {{2{_bits_wbank_46_wdata[14]}}, _bits_wbank_46_wdata};
+  assign _ext_wbank_46_wdata_3 = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
+  assign _bits_wbank_46_wdata_4 = _ext_wbank_46_wdata_3[36:7];
+  assign _ext_wbank_46_wdata_4 = {1'b0, r_46};
+  assign _add_wbank_46_wdata_4 = {_bits_wbank_46_wdata_4[29], _bits_wbank_46_wdata_4} + {{14{_ext_wbank_46_wdata_4[16]}}, _ext_wbank_46_wdata_4};
+  assign _bits_wbank_46_wdata_3 = _add_wbank_46_wdata_4[30:16];
+  assign _add_wbank_46_wdata_3 = {w_rd_46[15], w_rd_46} + {{2{_bits_wbank_46_wdata_3[14]}}, _bits_wbank_46_wdata_3};
+  assign _ext_wbank_46_wdata_5 = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
+  assign _bits_wbank_46_wdata_6 = _ext_wbank_46_wdata_5[36:7];
+  assign _ext_wbank_46_wdata_6 = {1'b0, r_46};
+  assign _add_wbank_46_wdata_5 = {_bits_wbank_46_wdata_6[29], _bits_wbank_46_wdata_6} + {{14{_ext_wbank_46_wdata_6[16]}}, _ext_wbank_46_wdata_6};
+  assign _bits_wbank_46_wdata_5 = _add_wbank_46_wdata_5[30:16];
   // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
-      wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
+      wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_46_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_46_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_46 + {_bits_wbank_46_wdata_5[14], _bits_wbank_46_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? w_addr : host_addr)];
@@ -5276,21 +7020,20 @@ module output_layer (
 
   assign h_46 = h_rdata[751:736];  // generator/units/output.ts:366
 
-  assign _mux_prod_46 = (phase_q == 3'd5) ? err_rd : w_rd_46;
-  assign prod_46 = h_46 * $signed(_mux_prod_46);  // generator/units/output.ts:370
-
-  // seq: g_46 (generator/units/output.ts:375)
+  assign _mux_g_46 = (phase_q == 3'd5) ? err_rd : w_rd_46;
+  assign _mul_g_46 = h_46 * $signed(_mux_g_46);
+  // seq: g_46 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_46 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_46 <= (p_first1_q ? 35'sd0 : g_46) + prod_46[34:0];
+        g_46 <= (p_first1_q ? 35'sd0 : g_46) + _mul_g_46[34:0];
       end
     end
   end
 
-  assign draw_w_46 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_46 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5302,11 +7045,11 @@ module output_layer (
 
   assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/output.ts:382
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_46 (generator/units/output.ts:398)
+  // seq: lfsr_46 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_46 <= 32'd47;
@@ -5319,24 +7062,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_46_sum = -{g_46[34], g_46};
-  assign _ext_w_upd_46_sum = {_neg_w_upd_46_sum[35], _neg_w_upd_46_sum};
-  assign _bits_w_upd_46_sum_2 = _ext_w_upd_46_sum[36:7];
-  assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
-  assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
-  assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
-  assign w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};  // generator/units/lane.ts:249
+  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_46_sat_hi = (~w_upd_46_sum[16]) & (|w_upd_46_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_46_sat_lo = w_upd_46_sum[16] & (~(&w_upd_46_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_47_wdata = -{g_47[34], g_47};
+  assign _ext_wbank_47_wdata = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
+  assign _bits_wbank_47_wdata_2 = _ext_wbank_47_wdata[36:7];
+  assign _ext_wbank_47_wdata_2 = {1'b0, r_47};
+  assign _add_wbank_47_wdata_2 = {_bits_wbank_47_wdata_2[29], _bits_wbank_47_wdata_2} + {{14{_ext_wbank_47_wdata_2[16]}}, _ext_wbank_47_wdata_2};
+  assign _bits_wbank_47_wdata = _add_wbank_47_wdata_2[30:16];
+  assign _add_wbank_47_wdata = {w_rd_47[15], w_rd_47} + {{2{_bits_wbank_47_wdata[14]}}, _bits_wbank_47_wdata};
+  assign _ext_wbank_47_wdata_3 = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
+  assign _bits_wbank_47_wdata_4 = _ext_wbank_47_wdata_3[36:7];
+  assign _ext_wbank_47_wdata_4 = {1'b0, r_47};
+  assign _add_wbank_47_wdata_4 = {_bits_wbank_47_wdata_4[29], _bits_wbank_47_wdata_4} + {{14{_ext_wbank_47_wdata_4[16]}}, _ext_wbank_47_wdata_4};
+  assign _bits_wbank_47_wdata_3 = _add_wbank_47_wdata_4[30:16];
+  assign _add_wbank_47_wdata_3 = {w_rd_47[15], w_rd_47} + {{2{_bits_wbank_47_wdata_3[14]}}, _bits_wbank_47_wdata_3};
+  assign _ext_wbank_47_wdata_5 = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
+  assign _bits_wbank_47_wdata_6 = _ext_wbank_47_wdata_5[36:7];
+  assign _ext_wbank_47_wdata_6 = {1'b0, r_47};
+  assign _add_wbank_47_wdata_5 = {_bits_wbank_47_wdata_6[29], _bits_wbank_47_wdata_6} + {{14{_ext_wbank_47_wdata_6[16]}}, _ext_wbank_47_wdata_6};
+  assign _bits_wbank_47_wdata_5 = _add_wbank_47_wdata_5[30:16];
   // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
-      wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
+      wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_47_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_47_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_47 + {_bits_wbank_47_wdata_5[14], _bits_wbank_47_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? w_addr : host_addr)];
@@ -5345,21 +7094,20 @@ module output_layer (
 
   assign h_47 = h_rdata[767:752];  // generator/units/output.ts:366
 
-  assign _mux_prod_47 = (phase_q == 3'd5) ? err_rd : w_rd_47;
-  assign prod_47 = h_47 * $signed(_mux_prod_47);  // generator/units/output.ts:370
-
-  // seq: g_47 (generator/units/output.ts:375)
+  assign _mux_g_47 = (phase_q == 3'd5) ? err_rd : w_rd_47;
+  assign _mul_g_47 = h_47 * $signed(_mux_g_47);
+  // seq: g_47 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_47 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_47 <= (p_first1_q ? 35'sd0 : g_47) + prod_47[34:0];
+        g_47 <= (p_first1_q ? 35'sd0 : g_47) + _mul_g_47[34:0];
       end
     end
   end
 
-  assign draw_w_47 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_47 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5371,11 +7119,11 @@ module output_layer (
 
   assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/output.ts:382
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_47 (generator/units/output.ts:398)
+  // seq: lfsr_47 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_47 <= 32'd48;
@@ -5388,24 +7136,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_47_sum = -{g_47[34], g_47};
-  assign _ext_w_upd_47_sum = {_neg_w_upd_47_sum[35], _neg_w_upd_47_sum};
-  assign _bits_w_upd_47_sum_2 = _ext_w_upd_47_sum[36:7];
-  assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
-  assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
-  assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
-  assign w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};  // generator/units/lane.ts:249
+  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_47_sat_hi = (~w_upd_47_sum[16]) & (|w_upd_47_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_47_sat_lo = w_upd_47_sum[16] & (~(&w_upd_47_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_48_wdata = -{g_48[34], g_48};
+  assign _ext_wbank_48_wdata = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
+  assign _bits_wbank_48_wdata_2 = _ext_wbank_48_wdata[36:7];
+  assign _ext_wbank_48_wdata_2 = {1'b0, r_48};
+  assign _add_wbank_48_wdata_2 = {_bits_wbank_48_wdata_2[29], _bits_wbank_48_wdata_2} + {{14{_ext_wbank_48_wdata_2[16]}}, _ext_wbank_48_wdata_2};
+  assign _bits_wbank_48_wdata = _add_wbank_48_wdata_2[30:16];
+  assign _add_wbank_48_wdata = {w_rd_48[15], w_rd_48} + {{2{_bits_wbank_48_wdata[14]}}, _bits_wbank_48_wdata};
+  assign _ext_wbank_48_wdata_3 = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
+  assign _bits_wbank_48_wdata_4 = _ext_wbank_48_wdata_3[36:7];
+  assign _ext_wbank_48_wdata_4 = {1'b0, r_48};
+  assign _add_wbank_48_wdata_4 = {_bits_wbank_48_wdata_4[29], _bits_wbank_48_wdata_4} + {{14{_ext_wbank_48_wdata_4[16]}}, _ext_wbank_48_wdata_4};
+  assign _bits_wbank_48_wdata_3 = _add_wbank_48_wdata_4[30:16];
+  assign _add_wbank_48_wdata_3 = {w_rd_48[15], w_rd_48} + {{2{_bits_wbank_48_wdata_3[14]}}, _bits_wbank_48_wdata_3};
+  assign _ext_wbank_48_wdata_5 = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
+  assign _bits_wbank_48_wdata_6 = _ext_wbank_48_wdata_5[36:7];
+  assign _ext_wbank_48_wdata_6 = {1'b0, r_48};
+  assign _add_wbank_48_wdata_5 = {_bits_wbank_48_wdata_6[29], _bits_wbank_48_wdata_6} + {{14{_ext_wbank_48_wdata_6[16]}}, _ext_wbank_48_wdata_6};
+  assign _bits_wbank_48_wdata_5 = _add_wbank_48_wdata_5[30:16];
   // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
-      wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
+      wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_48_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_48_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_48 + {_bits_wbank_48_wdata_5[14], _bits_wbank_48_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? w_addr : host_addr)];
@@ -5414,21 +7168,20 @@ module output_layer (
 
   assign h_48 = h_rdata[783:768];  // generator/units/output.ts:366
 
-  assign _mux_prod_48 = (phase_q == 3'd5) ? err_rd : w_rd_48;
-  assign prod_48 = h_48 * $signed(_mux_prod_48);  // generator/units/output.ts:370
-
-  // seq: g_48 (generator/units/output.ts:375)
+  assign _mux_g_48 = (phase_q == 3'd5) ? err_rd : w_rd_48;
+  assign _mul_g_48 = h_48 * $signed(_mux_g_48);
+  // seq: g_48 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_48 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_48 <= (p_first1_q ? 35'sd0 : g_48) + prod_48[34:0];
+        g_48 <= (p_first1_q ? 35'sd0 : g_48) + _mul_g_48[34:0];
       end
     end
   end
 
-  assign draw_w_48 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_48 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5440,11 +7193,11 @@ module output_layer (
 
   assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/output.ts:382
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_48 (generator/units/output.ts:398)
+  // seq: lfsr_48 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_48 <= 32'd49;
@@ -5457,24 +7210,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_48_sum = -{g_48[34], g_48};
-  assign _ext_w_upd_48_sum = {_neg_w_upd_48_sum[35], _neg_w_upd_48_sum};
-  assign _bits_w_upd_48_sum_2 = _ext_w_upd_48_sum[36:7];
-  assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
-  assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
-  assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
-  assign w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};  // generator/units/lane.ts:249
+  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_48_sat_hi = (~w_upd_48_sum[16]) & (|w_upd_48_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_48_sat_lo = w_upd_48_sum[16] & (~(&w_upd_48_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_49_wdata = -{g_49[34], g_49};
+  assign _ext_wbank_49_wdata = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
+  assign _bits_wbank_49_wdata_2 = _ext_wbank_49_wdata[36:7];
+  assign _ext_wbank_49_wdata_2 = {1'b0, r_49};
+  assign _add_wbank_49_wdata_2 = {_bits_wbank_49_wdata_2[29], _bits_wbank_49_wdata_2} + {{14{_ext_wbank_49_wdata_2[16]}}, _ext_wbank_49_wdata_2};
+  assign _bits_wbank_49_wdata = _add_wbank_49_wdata_2[30:16];
+  assign _add_wbank_49_wdata = {w_rd_49[15], w_rd_49} + {{2{_bits_wbank_49_wdata[14]}}, _bits_wbank_49_wdata};
+  assign _ext_wbank_49_wdata_3 = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
+  assign _bits_wbank_49_wdata_4 = _ext_wbank_49_wdata_3[36:7];
+  assign _ext_wbank_49_wdata_4 = {1'b0, r_49};
+  assign _add_wbank_49_wdata_4 = {_bits_wbank_49_wdata_4[29], _bits_wbank_49_wdata_4} + {{14{_ext_wbank_49_wdata_4[16]}}, _ext_wbank_49_wdata_4};
+  assign _bits_wbank_49_wdata_3 = _add_wbank_49_wdata_4[30:16];
+  assign _add_wbank_49_wdata_3 = {w_rd_49[15], w_rd_49} + {{2{_bits_wbank_49_wdata_3[14]}}, _bits_wbank_49_wdata_3};
+  assign _ext_wbank_49_wdata_5 = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
+  assign _bits_wbank_49_wdata_6 = _ext_wbank_49_wdata_5[36:7];
+  assign _ext_wbank_49_wdata_6 = {1'b0, r_49};
+  assign _add_wbank_49_wdata_5 = {_bits_wbank_49_wdata_6[29], _bits_wbank_49_wdata_6} + {{14{_ext_wbank_49_wdata_6[16]}}, _ext_wbank_49_wdata_6};
+  assign _bits_wbank_49_wdata_5 = _add_wbank_49_wdata_5[30:16];
   // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
-      wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
+      wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_49_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_49_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_49 + {_bits_wbank_49_wdata_5[14], _bits_wbank_49_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? w_addr : host_addr)];
@@ -5483,21 +7242,20 @@ module output_layer (
 
   assign h_49 = h_rdata[799:784];  // generator/units/output.ts:366
 
-  assign _mux_prod_49 = (phase_q == 3'd5) ? err_rd : w_rd_49;
-  assign prod_49 = h_49 * $signed(_mux_prod_49);  // generator/units/output.ts:370
-
-  // seq: g_49 (generator/units/output.ts:375)
+  assign _mux_g_49 = (phase_q == 3'd5) ? err_rd : w_rd_49;
+  assign _mul_g_49 = h_49 * $signed(_mux_g_49);
+  // seq: g_49 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_49 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_49 <= (p_first1_q ? 35'sd0 : g_49) + prod_49[34:0];
+        g_49 <= (p_first1_q ? 35'sd0 : g_49) + _mul_g_49[34:0];
       end
     end
   end
 
-  assign draw_w_49 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_49 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5509,11 +7267,11 @@ module output_layer (
 
   assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/output.ts:382
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_49 (generator/units/output.ts:398)
+  // seq: lfsr_49 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_49 <= 32'd50;
@@ -5526,24 +7284,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_49_sum = -{g_49[34], g_49};
-  assign _ext_w_upd_49_sum = {_neg_w_upd_49_sum[35], _neg_w_upd_49_sum};
-  assign _bits_w_upd_49_sum_2 = _ext_w_upd_49_sum[36:7];
-  assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
-  assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
-  assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
-  assign w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};  // generator/units/lane.ts:249
+  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_49_sat_hi = (~w_upd_49_sum[16]) & (|w_upd_49_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_49_sat_lo = w_upd_49_sum[16] & (~(&w_upd_49_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_50_wdata = -{g_50[34], g_50};
+  assign _ext_wbank_50_wdata = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
+  assign _bits_wbank_50_wdata_2 = _ext_wbank_50_wdata[36:7];
+  assign _ext_wbank_50_wdata_2 = {1'b0, r_50};
+  assign _add_wbank_50_wdata_2 = {_bits_wbank_50_wdata_2[29], _bits_wbank_50_wdata_2} + {{14{_ext_wbank_50_wdata_2[16]}}, _ext_wbank_50_wdata_2};
+  assign _bits_wbank_50_wdata = _add_wbank_50_wdata_2[30:16];
+  assign _add_wbank_50_wdata = {w_rd_50[15], w_rd_50} + {{2{_bits_wbank_50_wdata[14]}}, _bits_wbank_50_wdata};
+  assign _ext_wbank_50_wdata_3 = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
+  assign _bits_wbank_50_wdata_4 = _ext_wbank_50_wdata_3[36:7];
+  assign _ext_wbank_50_wdata_4 = {1'b0, r_50};
+  assign _add_wbank_50_wdata_4 = {_bits_wbank_50_wdata_4[29], _bits_wbank_50_wdata_4} + {{14{_ext_wbank_50_wdata_4[16]}}, _ext_wbank_50_wdata_4};
+  assign _bits_wbank_50_wdata_3 = _add_wbank_50_wdata_4[30:16];
+  assign _add_wbank_50_wdata_3 = {w_rd_50[15], w_rd_50} + {{2{_bits_wbank_50_wdata_3[14]}}, _bits_wbank_50_wdata_3};
+  assign _ext_wbank_50_wdata_5 = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
+  assign _bits_wbank_50_wdata_6 = _ext_wbank_50_wdata_5[36:7];
+  assign _ext_wbank_50_wdata_6 = {1'b0, r_50};
+  assign _add_wbank_50_wdata_5 = {_bits_wbank_50_wdata_6[29], _bits_wbank_50_wdata_6} + {{14{_ext_wbank_50_wdata_6[16]}}, _ext_wbank_50_wdata_6};
+  assign _bits_wbank_50_wdata_5 = _add_wbank_50_wdata_5[30:16];
   // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
-      wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
+      wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_50_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_50_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_50 + {_bits_wbank_50_wdata_5[14], _bits_wbank_50_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? w_addr : host_addr)];
@@ -5552,21 +7316,20 @@ module output_layer (
 
   assign h_50 = h_rdata[815:800];  // generator/units/output.ts:366
 
-  assign _mux_prod_50 = (phase_q == 3'd5) ? err_rd : w_rd_50;
-  assign prod_50 = h_50 * $signed(_mux_prod_50);  // generator/units/output.ts:370
-
-  // seq: g_50 (generator/units/output.ts:375)
+  assign _mux_g_50 = (phase_q == 3'd5) ? err_rd : w_rd_50;
+  assign _mul_g_50 = h_50 * $signed(_mux_g_50);
+  // seq: g_50 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_50 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_50 <= (p_first1_q ? 35'sd0 : g_50) + prod_50[34:0];
+        g_50 <= (p_first1_q ? 35'sd0 : g_50) + _mul_g_50[34:0];
       end
     end
   end
 
-  assign draw_w_50 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_50 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5578,11 +7341,11 @@ module output_layer (
 
   assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/output.ts:382
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_50 (generator/units/output.ts:398)
+  // seq: lfsr_50 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_50 <= 32'd51;
@@ -5595,24 +7358,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_50_sum = -{g_50[34], g_50};
-  assign _ext_w_upd_50_sum = {_neg_w_upd_50_sum[35], _neg_w_upd_50_sum};
-  assign _bits_w_upd_50_sum_2 = _ext_w_upd_50_sum[36:7];
-  assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
-  assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
-  assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
-  assign w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};  // generator/units/lane.ts:249
+  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_50_sat_hi = (~w_upd_50_sum[16]) & (|w_upd_50_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_50_sat_lo = w_upd_50_sum[16] & (~(&w_upd_50_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_51_wdata = -{g_51[34], g_51};
+  assign _ext_wbank_51_wdata = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
+  assign _bits_wbank_51_wdata_2 = _ext_wbank_51_wdata[36:7];
+  assign _ext_wbank_51_wdata_2 = {1'b0, r_51};
+  assign _add_wbank_51_wdata_2 = {_bits_wbank_51_wdata_2[29], _bits_wbank_51_wdata_2} + {{14{_ext_wbank_51_wdata_2[16]}}, _ext_wbank_51_wdata_2};
+  assign _bits_wbank_51_wdata = _add_wbank_51_wdata_2[30:16];
+  assign _add_wbank_51_wdata = {w_rd_51[15], w_rd_51} + {{2{_bits_wbank_51_wdata[14]}}, _bits_wbank_51_wdata};
+  assign _ext_wbank_51_wdata_3 = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
+  assign _bits_wbank_51_wdata_4 = _ext_wbank_51_wdata_3[36:7];
+  assign _ext_wbank_51_wdata_4 = {1'b0, r_51};
+  assign _add_wbank_51_wdata_4 = {_bits_wbank_51_wdata_4[29], _bits_wbank_51_wdata_4} + {{14{_ext_wbank_51_wdata_4[16]}}, _ext_wbank_51_wdata_4};
+  assign _bits_wbank_51_wdata_3 = _add_wbank_51_wdata_4[30:16];
+  assign _add_wbank_51_wdata_3 = {w_rd_51[15], w_rd_51} + {{2{_bits_wbank_51_wdata_3[14]}}, _bits_wbank_51_wdata_3};
+  assign _ext_wbank_51_wdata_5 = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
+  assign _bits_wbank_51_wdata_6 = _ext_wbank_51_wdata_5[36:7];
+  assign _ext_wbank_51_wdata_6 = {1'b0, r_51};
+  assign _add_wbank_51_wdata_5 = {_bits_wbank_51_wdata_6[29], _bits_wbank_51_wdata_6} + {{14{_ext_wbank_51_wdata_6[16]}}, _ext_wbank_51_wdata_6};
+  assign _bits_wbank_51_wdata_5 = _add_wbank_51_wdata_5[30:16];
   // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
-      wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
+      wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_51_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_51_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_51 + {_bits_wbank_51_wdata_5[14], _bits_wbank_51_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? w_addr : host_addr)];
@@ -5621,21 +7390,20 @@ module output_layer (
 
   assign h_51 = h_rdata[831:816];  // generator/units/output.ts:366
 
-  assign _mux_prod_51 = (phase_q == 3'd5) ? err_rd : w_rd_51;
-  assign prod_51 = h_51 * $signed(_mux_prod_51);  // generator/units/output.ts:370
-
-  // seq: g_51 (generator/units/output.ts:375)
+  assign _mux_g_51 = (phase_q == 3'd5) ? err_rd : w_rd_51;
+  assign _mul_g_51 = h_51 * $signed(_mux_g_51);
+  // seq: g_51 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_51 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_51 <= (p_first1_q ? 35'sd0 : g_51) + prod_51[34:0];
+        g_51 <= (p_first1_q ? 35'sd0 : g_51) + _mul_g_51[34:0];
       end
     end
   end
 
-  assign draw_w_51 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_51 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5647,11 +7415,11 @@ module output_layer (
 
   assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/output.ts:382
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_51 (generator/units/output.ts:398)
+  // seq: lfsr_51 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_51 <= 32'd52;
@@ -5664,24 +7432,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_51_sum = -{g_51[34], g_51};
-  assign _ext_w_upd_51_sum = {_neg_w_upd_51_sum[35], _neg_w_upd_51_sum};
-  assign _bits_w_upd_51_sum_2 = _ext_w_upd_51_sum[36:7];
-  assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
-  assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
-  assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
-  assign w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};  // generator/units/lane.ts:249
+  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_51_sat_hi = (~w_upd_51_sum[16]) & (|w_upd_51_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_51_sat_lo = w_upd_51_sum[16] & (~(&w_upd_51_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_52_wdata = -{g_52[34], g_52};
+  assign _ext_wbank_52_wdata = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
+  assign _bits_wbank_52_wdata_2 = _ext_wbank_52_wdata[36:7];
+  assign _ext_wbank_52_wdata_2 = {1'b0, r_52};
+  assign _add_wbank_52_wdata_2 = {_bits_wbank_52_wdata_2[29], _bits_wbank_52_wdata_2} + {{14{_ext_wbank_52_wdata_2[16]}}, _ext_wbank_52_wdata_2};
+  assign _bits_wbank_52_wdata = _add_wbank_52_wdata_2[30:16];
+  assign _add_wbank_52_wdata = {w_rd_52[15], w_rd_52} + {{2{_bits_wbank_52_wdata[14]}}, _bits_wbank_52_wdata};
+  assign _ext_wbank_52_wdata_3 = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
+  assign _bits_wbank_52_wdata_4 = _ext_wbank_52_wdata_3[36:7];
+  assign _ext_wbank_52_wdata_4 = {1'b0, r_52};
+  assign _add_wbank_52_wdata_4 = {_bits_wbank_52_wdata_4[29], _bits_wbank_52_wdata_4} + {{14{_ext_wbank_52_wdata_4[16]}}, _ext_wbank_52_wdata_4};
+  assign _bits_wbank_52_wdata_3 = _add_wbank_52_wdata_4[30:16];
+  assign _add_wbank_52_wdata_3 = {w_rd_52[15], w_rd_52} + {{2{_bits_wbank_52_wdata_3[14]}}, _bits_wbank_52_wdata_3};
+  assign _ext_wbank_52_wdata_5 = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
+  assign _bits_wbank_52_wdata_6 = _ext_wbank_52_wdata_5[36:7];
+  assign _ext_wbank_52_wdata_6 = {1'b0, r_52};
+  assign _add_wbank_52_wdata_5 = {_bits_wbank_52_wdata_6[29], _bits_wbank_52_wdata_6} + {{14{_ext_wbank_52_wdata_6[16]}}, _ext_wbank_52_wdata_6};
+  assign _bits_wbank_52_wdata_5 = _add_wbank_52_wdata_5[30:16];
   // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
-      wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
+      wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_52_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_52_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_52 + {_bits_wbank_52_wdata_5[14], _bits_wbank_52_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? w_addr : host_addr)];
@@ -5690,21 +7464,20 @@ module output_layer (
 
   assign h_52 = h_rdata[847:832];  // generator/units/output.ts:366
 
-  assign _mux_prod_52 = (phase_q == 3'd5) ? err_rd : w_rd_52;
-  assign prod_52 = h_52 * $signed(_mux_prod_52);  // generator/units/output.ts:370
-
-  // seq: g_52 (generator/units/output.ts:375)
+  assign _mux_g_52 = (phase_q == 3'd5) ? err_rd : w_rd_52;
+  assign _mul_g_52 = h_52 * $signed(_mux_g_52);
+  // seq: g_52 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_52 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_52 <= (p_first1_q ? 35'sd0 : g_52) + prod_52[34:0];
+        g_52 <= (p_first1_q ? 35'sd0 : g_52) + _mul_g_52[34:0];
       end
     end
   end
 
-  assign draw_w_52 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_52 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5716,11 +7489,11 @@ module output_layer (
 
   assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/output.ts:382
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_52 (generator/units/output.ts:398)
+  // seq: lfsr_52 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_52 <= 32'd53;
@@ -5733,24 +7506,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_52_sum = -{g_52[34], g_52};
-  assign _ext_w_upd_52_sum = {_neg_w_upd_52_sum[35], _neg_w_upd_52_sum};
-  assign _bits_w_upd_52_sum_2 = _ext_w_upd_52_sum[36:7];
-  assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
-  assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
-  assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
-  assign w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};  // generator/units/lane.ts:249
+  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_52_sat_hi = (~w_upd_52_sum[16]) & (|w_upd_52_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_52_sat_lo = w_upd_52_sum[16] & (~(&w_upd_52_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_53_wdata = -{g_53[34], g_53};
+  assign _ext_wbank_53_wdata = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
+  assign _bits_wbank_53_wdata_2 = _ext_wbank_53_wdata[36:7];
+  assign _ext_wbank_53_wdata_2 = {1'b0, r_53};
+  assign _add_wbank_53_wdata_2 = {_bits_wbank_53_wdata_2[29], _bits_wbank_53_wdata_2} + {{14{_ext_wbank_53_wdata_2[16]}}, _ext_wbank_53_wdata_2};
+  assign _bits_wbank_53_wdata = _add_wbank_53_wdata_2[30:16];
+  assign _add_wbank_53_wdata = {w_rd_53[15], w_rd_53} + {{2{_bits_wbank_53_wdata[14]}}, _bits_wbank_53_wdata};
+  assign _ext_wbank_53_wdata_3 = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
+  assign _bits_wbank_53_wdata_4 = _ext_wbank_53_wdata_3[36:7];
+  assign _ext_wbank_53_wdata_4 = {1'b0, r_53};
+  assign _add_wbank_53_wdata_4 = {_bits_wbank_53_wdata_4[29], _bits_wbank_53_wdata_4} + {{14{_ext_wbank_53_wdata_4[16]}}, _ext_wbank_53_wdata_4};
+  assign _bits_wbank_53_wdata_3 = _add_wbank_53_wdata_4[30:16];
+  assign _add_wbank_53_wdata_3 = {w_rd_53[15], w_rd_53} + {{2{_bits_wbank_53_wdata_3[14]}}, _bits_wbank_53_wdata_3};
+  assign _ext_wbank_53_wdata_5 = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
+  assign _bits_wbank_53_wdata_6 = _ext_wbank_53_wdata_5[36:7];
+  assign _ext_wbank_53_wdata_6 = {1'b0, r_53};
+  assign _add_wbank_53_wdata_5 = {_bits_wbank_53_wdata_6[29], _bits_wbank_53_wdata_6} + {{14{_ext_wbank_53_wdata_6[16]}}, _ext_wbank_53_wdata_6};
+  assign _bits_wbank_53_wdata_5 = _add_wbank_53_wdata_5[30:16];
   // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
-      wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
+      wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_53_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_53_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_53 + {_bits_wbank_53_wdata_5[14], _bits_wbank_53_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? w_addr : host_addr)];
@@ -5759,21 +7538,20 @@ module output_layer (
 
   assign h_53 = h_rdata[863:848];  // generator/units/output.ts:366
 
-  assign _mux_prod_53 = (phase_q == 3'd5) ? err_rd : w_rd_53;
-  assign prod_53 = h_53 * $signed(_mux_prod_53);  // generator/units/output.ts:370
-
-  // seq: g_53 (generator/units/output.ts:375)
+  assign _mux_g_53 = (phase_q == 3'd5) ? err_rd : w_rd_53;
+  assign _mul_g_53 = h_53 * $signed(_mux_g_53);
+  // seq: g_53 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_53 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_53 <= (p_first1_q ? 35'sd0 : g_53) + prod_53[34:0];
+        g_53 <= (p_first1_q ? 35'sd0 : g_53) + _mul_g_53[34:0];
       end
     end
   end
 
-  assign draw_w_53 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_53 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5785,11 +7563,11 @@ module output_layer (
 
   assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/output.ts:382
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_53 (generator/units/output.ts:398)
+  // seq: lfsr_53 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_53 <= 32'd54;
@@ -5802,24 +7580,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_53_sum = -{g_53[34], g_53};
-  assign _ext_w_upd_53_sum = {_neg_w_upd_53_sum[35], _neg_w_upd_53_sum};
-  assign _bits_w_upd_53_sum_2 = _ext_w_upd_53_sum[36:7];
-  assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
-  assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
-  assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
-  assign w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};  // generator/units/lane.ts:249
+  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_53_sat_hi = (~w_upd_53_sum[16]) & (|w_upd_53_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_53_sat_lo = w_upd_53_sum[16] & (~(&w_upd_53_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_54_wdata = -{g_54[34], g_54};
+  assign _ext_wbank_54_wdata = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
+  assign _bits_wbank_54_wdata_2 = _ext_wbank_54_wdata[36:7];
+  assign _ext_wbank_54_wdata_2 = {1'b0, r_54};
+  assign _add_wbank_54_wdata_2 = {_bits_wbank_54_wdata_2[29], _bits_wbank_54_wdata_2} + {{14{_ext_wbank_54_wdata_2[16]}}, _ext_wbank_54_wdata_2};
+  assign _bits_wbank_54_wdata = _add_wbank_54_wdata_2[30:16];
+  assign _add_wbank_54_wdata = {w_rd_54[15], w_rd_54} + {{2{_bits_wbank_54_wdata[14]}}, _bits_wbank_54_wdata};
+  assign _ext_wbank_54_wdata_3 = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
+  assign _bits_wbank_54_wdata_4 = _ext_wbank_54_wdata_3[36:7];
+  assign _ext_wbank_54_wdata_4 = {1'b0, r_54};
+  assign _add_wbank_54_wdata_4 = {_bits_wbank_54_wdata_4[29], _bits_wbank_54_wdata_4} + {{14{_ext_wbank_54_wdata_4[16]}}, _ext_wbank_54_wdata_4};
+  assign _bits_wbank_54_wdata_3 = _add_wbank_54_wdata_4[30:16];
+  assign _add_wbank_54_wdata_3 = {w_rd_54[15], w_rd_54} + {{2{_bits_wbank_54_wdata_3[14]}}, _bits_wbank_54_wdata_3};
+  assign _ext_wbank_54_wdata_5 = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
+  assign _bits_wbank_54_wdata_6 = _ext_wbank_54_wdata_5[36:7];
+  assign _ext_wbank_54_wdata_6 = {1'b0, r_54};
+  assign _add_wbank_54_wdata_5 = {_bits_wbank_54_wdata_6[29], _bits_wbank_54_wdata_6} + {{14{_ext_wbank_54_wdata_6[16]}}, _ext_wbank_54_wdata_6};
+  assign _bits_wbank_54_wdata_5 = _add_wbank_54_wdata_5[30:16];
   // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
-      wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
+      wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_54_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_54_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_54 + {_bits_wbank_54_wdata_5[14], _bits_wbank_54_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? w_addr : host_addr)];
@@ -5828,21 +7612,20 @@ module output_layer (
 
   assign h_54 = h_rdata[879:864];  // generator/units/output.ts:366
 
-  assign _mux_prod_54 = (phase_q == 3'd5) ? err_rd : w_rd_54;
-  assign prod_54 = h_54 * $signed(_mux_prod_54);  // generator/units/output.ts:370
-
-  // seq: g_54 (generator/units/output.ts:375)
+  assign _mux_g_54 = (phase_q == 3'd5) ? err_rd : w_rd_54;
+  assign _mul_g_54 = h_54 * $signed(_mux_g_54);
+  // seq: g_54 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_54 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_54 <= (p_first1_q ? 35'sd0 : g_54) + prod_54[34:0];
+        g_54 <= (p_first1_q ? 35'sd0 : g_54) + _mul_g_54[34:0];
       end
     end
   end
 
-  assign draw_w_54 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_54 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5854,11 +7637,11 @@ module output_layer (
 
   assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/output.ts:382
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_54 (generator/units/output.ts:398)
+  // seq: lfsr_54 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_54 <= 32'd55;
@@ -5871,24 +7654,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_54_sum = -{g_54[34], g_54};
-  assign _ext_w_upd_54_sum = {_neg_w_upd_54_sum[35], _neg_w_upd_54_sum};
-  assign _bits_w_upd_54_sum_2 = _ext_w_upd_54_sum[36:7];
-  assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
-  assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
-  assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
-  assign w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};  // generator/units/lane.ts:249
+  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_54_sat_hi = (~w_upd_54_sum[16]) & (|w_upd_54_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_54_sat_lo = w_upd_54_sum[16] & (~(&w_upd_54_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_55_wdata = -{g_55[34], g_55};
+  assign _ext_wbank_55_wdata = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
+  assign _bits_wbank_55_wdata_2 = _ext_wbank_55_wdata[36:7];
+  assign _ext_wbank_55_wdata_2 = {1'b0, r_55};
+  assign _add_wbank_55_wdata_2 = {_bits_wbank_55_wdata_2[29], _bits_wbank_55_wdata_2} + {{14{_ext_wbank_55_wdata_2[16]}}, _ext_wbank_55_wdata_2};
+  assign _bits_wbank_55_wdata = _add_wbank_55_wdata_2[30:16];
+  assign _add_wbank_55_wdata = {w_rd_55[15], w_rd_55} + {{2{_bits_wbank_55_wdata[14]}}, _bits_wbank_55_wdata};
+  assign _ext_wbank_55_wdata_3 = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
+  assign _bits_wbank_55_wdata_4 = _ext_wbank_55_wdata_3[36:7];
+  assign _ext_wbank_55_wdata_4 = {1'b0, r_55};
+  assign _add_wbank_55_wdata_4 = {_bits_wbank_55_wdata_4[29], _bits_wbank_55_wdata_4} + {{14{_ext_wbank_55_wdata_4[16]}}, _ext_wbank_55_wdata_4};
+  assign _bits_wbank_55_wdata_3 = _add_wbank_55_wdata_4[30:16];
+  assign _add_wbank_55_wdata_3 = {w_rd_55[15], w_rd_55} + {{2{_bits_wbank_55_wdata_3[14]}}, _bits_wbank_55_wdata_3};
+  assign _ext_wbank_55_wdata_5 = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
+  assign _bits_wbank_55_wdata_6 = _ext_wbank_55_wdata_5[36:7];
+  assign _ext_wbank_55_wdata_6 = {1'b0, r_55};
+  assign _add_wbank_55_wdata_5 = {_bits_wbank_55_wdata_6[29], _bits_wbank_55_wdata_6} + {{14{_ext_wbank_55_wdata_6[16]}}, _ext_wbank_55_wdata_6};
+  assign _bits_wbank_55_wdata_5 = _add_wbank_55_wdata_5[30:16];
   // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
-      wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
+      wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_55_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_55_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_55 + {_bits_wbank_55_wdata_5[14], _bits_wbank_55_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? w_addr : host_addr)];
@@ -5897,21 +7686,20 @@ module output_layer (
 
   assign h_55 = h_rdata[895:880];  // generator/units/output.ts:366
 
-  assign _mux_prod_55 = (phase_q == 3'd5) ? err_rd : w_rd_55;
-  assign prod_55 = h_55 * $signed(_mux_prod_55);  // generator/units/output.ts:370
-
-  // seq: g_55 (generator/units/output.ts:375)
+  assign _mux_g_55 = (phase_q == 3'd5) ? err_rd : w_rd_55;
+  assign _mul_g_55 = h_55 * $signed(_mux_g_55);
+  // seq: g_55 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_55 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_55 <= (p_first1_q ? 35'sd0 : g_55) + prod_55[34:0];
+        g_55 <= (p_first1_q ? 35'sd0 : g_55) + _mul_g_55[34:0];
       end
     end
   end
 
-  assign draw_w_55 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_55 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5923,11 +7711,11 @@ module output_layer (
 
   assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/output.ts:382
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_55 (generator/units/output.ts:398)
+  // seq: lfsr_55 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_55 <= 32'd56;
@@ -5940,24 +7728,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_55_sum = -{g_55[34], g_55};
-  assign _ext_w_upd_55_sum = {_neg_w_upd_55_sum[35], _neg_w_upd_55_sum};
-  assign _bits_w_upd_55_sum_2 = _ext_w_upd_55_sum[36:7];
-  assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
-  assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
-  assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
-  assign w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};  // generator/units/lane.ts:249
+  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_55_sat_hi = (~w_upd_55_sum[16]) & (|w_upd_55_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_55_sat_lo = w_upd_55_sum[16] & (~(&w_upd_55_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_56_wdata = -{g_56[34], g_56};
+  assign _ext_wbank_56_wdata = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
+  assign _bits_wbank_56_wdata_2 = _ext_wbank_56_wdata[36:7];
+  assign _ext_wbank_56_wdata_2 = {1'b0, r_56};
+  assign _add_wbank_56_wdata_2 = {_bits_wbank_56_wdata_2[29], _bits_wbank_56_wdata_2} + {{14{_ext_wbank_56_wdata_2[16]}}, _ext_wbank_56_wdata_2};
+  assign _bits_wbank_56_wdata = _add_wbank_56_wdata_2[30:16];
+  assign _add_wbank_56_wdata = {w_rd_56[15], w_rd_56} + {{2{_bits_wbank_56_wdata[14]}}, _bits_wbank_56_wdata};
+  assign _ext_wbank_56_wdata_3 = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
+  assign _bits_wbank_56_wdata_4 = _ext_wbank_56_wdata_3[36:7];
+  assign _ext_wbank_56_wdata_4 = {1'b0, r_56};
+  assign _add_wbank_56_wdata_4 = {_bits_wbank_56_wdata_4[29], _bits_wbank_56_wdata_4} + {{14{_ext_wbank_56_wdata_4[16]}}, _ext_wbank_56_wdata_4};
+  assign _bits_wbank_56_wdata_3 = _add_wbank_56_wdata_4[30:16];
+  assign _add_wbank_56_wdata_3 = {w_rd_56[15], w_rd_56} + {{2{_bits_wbank_56_wdata_3[14]}}, _bits_wbank_56_wdata_3};
+  assign _ext_wbank_56_wdata_5 = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
+  assign _bits_wbank_56_wdata_6 = _ext_wbank_56_wdata_5[36:7];
+  assign _ext_wbank_56_wdata_6 = {1'b0, r_56};
+  assign _add_wbank_56_wdata_5 = {_bits_wbank_56_wdata_6[29], _bits_wbank_56_wdata_6} + {{14{_ext_wbank_56_wdata_6[16]}}, _ext_wbank_56_wdata_6};
+  assign _bits_wbank_56_wdata_5 = _add_wbank_56_wdata_5[30:16];
   // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
-      wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
+      wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_56_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_56_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_56 + {_bits_wbank_56_wdata_5[14], _bits_wbank_56_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? w_addr : host_addr)];
@@ -5966,21 +7760,20 @@ module output_layer (
 
   assign h_56 = h_rdata[911:896];  // generator/units/output.ts:366
 
-  assign _mux_prod_56 = (phase_q == 3'd5) ? err_rd : w_rd_56;
-  assign prod_56 = h_56 * $signed(_mux_prod_56);  // generator/units/output.ts:370
-
-  // seq: g_56 (generator/units/output.ts:375)
+  assign _mux_g_56 = (phase_q == 3'd5) ? err_rd : w_rd_56;
+  assign _mul_g_56 = h_56 * $signed(_mux_g_56);
+  // seq: g_56 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_56 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_56 <= (p_first1_q ? 35'sd0 : g_56) + prod_56[34:0];
+        g_56 <= (p_first1_q ? 35'sd0 : g_56) + _mul_g_56[34:0];
       end
     end
   end
 
-  assign draw_w_56 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_56 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -5992,11 +7785,11 @@ module output_layer (
 
   assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/output.ts:382
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_56 (generator/units/output.ts:398)
+  // seq: lfsr_56 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_56 <= 32'd57;
@@ -6009,24 +7802,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_56_sum = -{g_56[34], g_56};
-  assign _ext_w_upd_56_sum = {_neg_w_upd_56_sum[35], _neg_w_upd_56_sum};
-  assign _bits_w_upd_56_sum_2 = _ext_w_upd_56_sum[36:7];
-  assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
-  assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
-  assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
-  assign w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};  // generator/units/lane.ts:249
+  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_56_sat_hi = (~w_upd_56_sum[16]) & (|w_upd_56_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_56_sat_lo = w_upd_56_sum[16] & (~(&w_upd_56_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_57_wdata = -{g_57[34], g_57};
+  assign _ext_wbank_57_wdata = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
+  assign _bits_wbank_57_wdata_2 = _ext_wbank_57_wdata[36:7];
+  assign _ext_wbank_57_wdata_2 = {1'b0, r_57};
+  assign _add_wbank_57_wdata_2 = {_bits_wbank_57_wdata_2[29], _bits_wbank_57_wdata_2} + {{14{_ext_wbank_57_wdata_2[16]}}, _ext_wbank_57_wdata_2};
+  assign _bits_wbank_57_wdata = _add_wbank_57_wdata_2[30:16];
+  assign _add_wbank_57_wdata = {w_rd_57[15], w_rd_57} + {{2{_bits_wbank_57_wdata[14]}}, _bits_wbank_57_wdata};
+  assign _ext_wbank_57_wdata_3 = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
+  assign _bits_wbank_57_wdata_4 = _ext_wbank_57_wdata_3[36:7];
+  assign _ext_wbank_57_wdata_4 = {1'b0, r_57};
+  assign _add_wbank_57_wdata_4 = {_bits_wbank_57_wdata_4[29], _bits_wbank_57_wdata_4} + {{14{_ext_wbank_57_wdata_4[16]}}, _ext_wbank_57_wdata_4};
+  assign _bits_wbank_57_wdata_3 = _add_wbank_57_wdata_4[30:16];
+  assign _add_wbank_57_wdata_3 = {w_rd_57[15], w_rd_57} + {{2{_bits_wbank_57_wdata_3[14]}}, _bits_wbank_57_wdata_3};
+  assign _ext_wbank_57_wdata_5 = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
+  assign _bits_wbank_57_wdata_6 = _ext_wbank_57_wdata_5[36:7];
+  assign _ext_wbank_57_wdata_6 = {1'b0, r_57};
+  assign _add_wbank_57_wdata_5 = {_bits_wbank_57_wdata_6[29], _bits_wbank_57_wdata_6} + {{14{_ext_wbank_57_wdata_6[16]}}, _ext_wbank_57_wdata_6};
+  assign _bits_wbank_57_wdata_5 = _add_wbank_57_wdata_5[30:16];
   // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
-      wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
+      wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_57_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_57_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_57 + {_bits_wbank_57_wdata_5[14], _bits_wbank_57_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? w_addr : host_addr)];
@@ -6035,21 +7834,20 @@ module output_layer (
 
   assign h_57 = h_rdata[927:912];  // generator/units/output.ts:366
 
-  assign _mux_prod_57 = (phase_q == 3'd5) ? err_rd : w_rd_57;
-  assign prod_57 = h_57 * $signed(_mux_prod_57);  // generator/units/output.ts:370
-
-  // seq: g_57 (generator/units/output.ts:375)
+  assign _mux_g_57 = (phase_q == 3'd5) ? err_rd : w_rd_57;
+  assign _mul_g_57 = h_57 * $signed(_mux_g_57);
+  // seq: g_57 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_57 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_57 <= (p_first1_q ? 35'sd0 : g_57) + prod_57[34:0];
+        g_57 <= (p_first1_q ? 35'sd0 : g_57) + _mul_g_57[34:0];
       end
     end
   end
 
-  assign draw_w_57 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_57 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6061,11 +7859,11 @@ module output_layer (
 
   assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/output.ts:382
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_57 (generator/units/output.ts:398)
+  // seq: lfsr_57 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_57 <= 32'd58;
@@ -6078,24 +7876,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_57_sum = -{g_57[34], g_57};
-  assign _ext_w_upd_57_sum = {_neg_w_upd_57_sum[35], _neg_w_upd_57_sum};
-  assign _bits_w_upd_57_sum_2 = _ext_w_upd_57_sum[36:7];
-  assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
-  assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
-  assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
-  assign w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};  // generator/units/lane.ts:249
+  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_57_sat_hi = (~w_upd_57_sum[16]) & (|w_upd_57_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_57_sat_lo = w_upd_57_sum[16] & (~(&w_upd_57_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_58_wdata = -{g_58[34], g_58};
+  assign _ext_wbank_58_wdata = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
+  assign _bits_wbank_58_wdata_2 = _ext_wbank_58_wdata[36:7];
+  assign _ext_wbank_58_wdata_2 = {1'b0, r_58};
+  assign _add_wbank_58_wdata_2 = {_bits_wbank_58_wdata_2[29], _bits_wbank_58_wdata_2} + {{14{_ext_wbank_58_wdata_2[16]}}, _ext_wbank_58_wdata_2};
+  assign _bits_wbank_58_wdata = _add_wbank_58_wdata_2[30:16];
+  assign _add_wbank_58_wdata = {w_rd_58[15], w_rd_58} + {{2{_bits_wbank_58_wdata[14]}}, _bits_wbank_58_wdata};
+  assign _ext_wbank_58_wdata_3 = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
+  assign _bits_wbank_58_wdata_4 = _ext_wbank_58_wdata_3[36:7];
+  assign _ext_wbank_58_wdata_4 = {1'b0, r_58};
+  assign _add_wbank_58_wdata_4 = {_bits_wbank_58_wdata_4[29], _bits_wbank_58_wdata_4} + {{14{_ext_wbank_58_wdata_4[16]}}, _ext_wbank_58_wdata_4};
+  assign _bits_wbank_58_wdata_3 = _add_wbank_58_wdata_4[30:16];
+  assign _add_wbank_58_wdata_3 = {w_rd_58[15], w_rd_58} + {{2{_bits_wbank_58_wdata_3[14]}}, _bits_wbank_58_wdata_3};
+  assign _ext_wbank_58_wdata_5 = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
+  assign _bits_wbank_58_wdata_6 = _ext_wbank_58_wdata_5[36:7];
+  assign _ext_wbank_58_wdata_6 = {1'b0, r_58};
+  assign _add_wbank_58_wdata_5 = {_bits_wbank_58_wdata_6[29], _bits_wbank_58_wdata_6} + {{14{_ext_wbank_58_wdata_6[16]}}, _ext_wbank_58_wdata_6};
+  assign _bits_wbank_58_wdata_5 = _add_wbank_58_wdata_5[30:16];
   // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
-      wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
+      wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_58_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_58_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_58 + {_bits_wbank_58_wdata_5[14], _bits_wbank_58_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? w_addr : host_addr)];
@@ -6104,21 +7908,20 @@ module output_layer (
 
   assign h_58 = h_rdata[943:928];  // generator/units/output.ts:366
 
-  assign _mux_prod_58 = (phase_q == 3'd5) ? err_rd : w_rd_58;
-  assign prod_58 = h_58 * $signed(_mux_prod_58);  // generator/units/output.ts:370
-
-  // seq: g_58 (generator/units/output.ts:375)
+  assign _mux_g_58 = (phase_q == 3'd5) ? err_rd : w_rd_58;
+  assign _mul_g_58 = h_58 * $signed(_mux_g_58);
+  // seq: g_58 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_58 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_58 <= (p_first1_q ? 35'sd0 : g_58) + prod_58[34:0];
+        g_58 <= (p_first1_q ? 35'sd0 : g_58) + _mul_g_58[34:0];
       end
     end
   end
 
-  assign draw_w_58 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_58 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6130,11 +7933,11 @@ module output_layer (
 
   assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/output.ts:382
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_58 (generator/units/output.ts:398)
+  // seq: lfsr_58 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_58 <= 32'd59;
@@ -6147,24 +7950,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_58_sum = -{g_58[34], g_58};
-  assign _ext_w_upd_58_sum = {_neg_w_upd_58_sum[35], _neg_w_upd_58_sum};
-  assign _bits_w_upd_58_sum_2 = _ext_w_upd_58_sum[36:7];
-  assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
-  assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
-  assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
-  assign w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};  // generator/units/lane.ts:249
+  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_58_sat_hi = (~w_upd_58_sum[16]) & (|w_upd_58_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_58_sat_lo = w_upd_58_sum[16] & (~(&w_upd_58_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_59_wdata = -{g_59[34], g_59};
+  assign _ext_wbank_59_wdata = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
+  assign _bits_wbank_59_wdata_2 = _ext_wbank_59_wdata[36:7];
+  assign _ext_wbank_59_wdata_2 = {1'b0, r_59};
+  assign _add_wbank_59_wdata_2 = {_bits_wbank_59_wdata_2[29], _bits_wbank_59_wdata_2} + {{14{_ext_wbank_59_wdata_2[16]}}, _ext_wbank_59_wdata_2};
+  assign _bits_wbank_59_wdata = _add_wbank_59_wdata_2[30:16];
+  assign _add_wbank_59_wdata = {w_rd_59[15], w_rd_59} + {{2{_bits_wbank_59_wdata[14]}}, _bits_wbank_59_wdata};
+  assign _ext_wbank_59_wdata_3 = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
+  assign _bits_wbank_59_wdata_4 = _ext_wbank_59_wdata_3[36:7];
+  assign _ext_wbank_59_wdata_4 = {1'b0, r_59};
+  assign _add_wbank_59_wdata_4 = {_bits_wbank_59_wdata_4[29], _bits_wbank_59_wdata_4} + {{14{_ext_wbank_59_wdata_4[16]}}, _ext_wbank_59_wdata_4};
+  assign _bits_wbank_59_wdata_3 = _add_wbank_59_wdata_4[30:16];
+  assign _add_wbank_59_wdata_3 = {w_rd_59[15], w_rd_59} + {{2{_bits_wbank_59_wdata_3[14]}}, _bits_wbank_59_wdata_3};
+  assign _ext_wbank_59_wdata_5 = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
+  assign _bits_wbank_59_wdata_6 = _ext_wbank_59_wdata_5[36:7];
+  assign _ext_wbank_59_wdata_6 = {1'b0, r_59};
+  assign _add_wbank_59_wdata_5 = {_bits_wbank_59_wdata_6[29], _bits_wbank_59_wdata_6} + {{14{_ext_wbank_59_wdata_6[16]}}, _ext_wbank_59_wdata_6};
+  assign _bits_wbank_59_wdata_5 = _add_wbank_59_wdata_5[30:16];
   // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
-      wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
+      wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_59_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_59_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_59 + {_bits_wbank_59_wdata_5[14], _bits_wbank_59_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? w_addr : host_addr)];
@@ -6173,21 +7982,20 @@ module output_layer (
 
   assign h_59 = h_rdata[959:944];  // generator/units/output.ts:366
 
-  assign _mux_prod_59 = (phase_q == 3'd5) ? err_rd : w_rd_59;
-  assign prod_59 = h_59 * $signed(_mux_prod_59);  // generator/units/output.ts:370
-
-  // seq: g_59 (generator/units/output.ts:375)
+  assign _mux_g_59 = (phase_q == 3'd5) ? err_rd : w_rd_59;
+  assign _mul_g_59 = h_59 * $signed(_mux_g_59);
+  // seq: g_59 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_59 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_59 <= (p_first1_q ? 35'sd0 : g_59) + prod_59[34:0];
+        g_59 <= (p_first1_q ? 35'sd0 : g_59) + _mul_g_59[34:0];
       end
     end
   end
 
-  assign draw_w_59 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_59 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6199,11 +8007,11 @@ module output_layer (
 
   assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/output.ts:382
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_59 (generator/units/output.ts:398)
+  // seq: lfsr_59 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_59 <= 32'd60;
@@ -6216,24 +8024,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_59_sum = -{g_59[34], g_59};
-  assign _ext_w_upd_59_sum = {_neg_w_upd_59_sum[35], _neg_w_upd_59_sum};
-  assign _bits_w_upd_59_sum_2 = _ext_w_upd_59_sum[36:7];
-  assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
-  assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
-  assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
-  assign w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};  // generator/units/lane.ts:249
+  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_59_sat_hi = (~w_upd_59_sum[16]) & (|w_upd_59_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_59_sat_lo = w_upd_59_sum[16] & (~(&w_upd_59_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_60_wdata = -{g_60[34], g_60};
+  assign _ext_wbank_60_wdata = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
+  assign _bits_wbank_60_wdata_2 = _ext_wbank_60_wdata[36:7];
+  assign _ext_wbank_60_wdata_2 = {1'b0, r_60};
+  assign _add_wbank_60_wdata_2 = {_bits_wbank_60_wdata_2[29], _bits_wbank_60_wdata_2} + {{14{_ext_wbank_60_wdata_2[16]}}, _ext_wbank_60_wdata_2};
+  assign _bits_wbank_60_wdata = _add_wbank_60_wdata_2[30:16];
+  assign _add_wbank_60_wdata = {w_rd_60[15], w_rd_60} + {{2{_bits_wbank_60_wdata[14]}}, _bits_wbank_60_wdata};
+  assign _ext_wbank_60_wdata_3 = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
+  assign _bits_wbank_60_wdata_4 = _ext_wbank_60_wdata_3[36:7];
+  assign _ext_wbank_60_wdata_4 = {1'b0, r_60};
+  assign _add_wbank_60_wdata_4 = {_bits_wbank_60_wdata_4[29], _bits_wbank_60_wdata_4} + {{14{_ext_wbank_60_wdata_4[16]}}, _ext_wbank_60_wdata_4};
+  assign _bits_wbank_60_wdata_3 = _add_wbank_60_wdata_4[30:16];
+  assign _add_wbank_60_wdata_3 = {w_rd_60[15], w_rd_60} + {{2{_bits_wbank_60_wdata_3[14]}}, _bits_wbank_60_wdata_3};
+  assign _ext_wbank_60_wdata_5 = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
+  assign _bits_wbank_60_wdata_6 = _ext_wbank_60_wdata_5[36:7];
+  assign _ext_wbank_60_wdata_6 = {1'b0, r_60};
+  assign _add_wbank_60_wdata_5 = {_bits_wbank_60_wdata_6[29], _bits_wbank_60_wdata_6} + {{14{_ext_wbank_60_wdata_6[16]}}, _ext_wbank_60_wdata_6};
+  assign _bits_wbank_60_wdata_5 = _add_wbank_60_wdata_5[30:16];
   // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
-      wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
+      wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_60_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_60_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_60 + {_bits_wbank_60_wdata_5[14], _bits_wbank_60_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? w_addr : host_addr)];
@@ -6242,21 +8056,20 @@ module output_layer (
 
   assign h_60 = h_rdata[975:960];  // generator/units/output.ts:366
 
-  assign _mux_prod_60 = (phase_q == 3'd5) ? err_rd : w_rd_60;
-  assign prod_60 = h_60 * $signed(_mux_prod_60);  // generator/units/output.ts:370
-
-  // seq: g_60 (generator/units/output.ts:375)
+  assign _mux_g_60 = (phase_q == 3'd5) ? err_rd : w_rd_60;
+  assign _mul_g_60 = h_60 * $signed(_mux_g_60);
+  // seq: g_60 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_60 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_60 <= (p_first1_q ? 35'sd0 : g_60) + prod_60[34:0];
+        g_60 <= (p_first1_q ? 35'sd0 : g_60) + _mul_g_60[34:0];
       end
     end
   end
 
-  assign draw_w_60 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_60 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6268,11 +8081,11 @@ module output_layer (
 
   assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/output.ts:382
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_60 (generator/units/output.ts:398)
+  // seq: lfsr_60 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_60 <= 32'd61;
@@ -6285,24 +8098,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_60_sum = -{g_60[34], g_60};
-  assign _ext_w_upd_60_sum = {_neg_w_upd_60_sum[35], _neg_w_upd_60_sum};
-  assign _bits_w_upd_60_sum_2 = _ext_w_upd_60_sum[36:7];
-  assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
-  assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
-  assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
-  assign w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};  // generator/units/lane.ts:249
+  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_60_sat_hi = (~w_upd_60_sum[16]) & (|w_upd_60_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_60_sat_lo = w_upd_60_sum[16] & (~(&w_upd_60_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_61_wdata = -{g_61[34], g_61};
+  assign _ext_wbank_61_wdata = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
+  assign _bits_wbank_61_wdata_2 = _ext_wbank_61_wdata[36:7];
+  assign _ext_wbank_61_wdata_2 = {1'b0, r_61};
+  assign _add_wbank_61_wdata_2 = {_bits_wbank_61_wdata_2[29], _bits_wbank_61_wdata_2} + {{14{_ext_wbank_61_wdata_2[16]}}, _ext_wbank_61_wdata_2};
+  assign _bits_wbank_61_wdata = _add_wbank_61_wdata_2[30:16];
+  assign _add_wbank_61_wdata = {w_rd_61[15], w_rd_61} + {{2{_bits_wbank_61_wdata[14]}}, _bits_wbank_61_wdata};
+  assign _ext_wbank_61_wdata_3 = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
+  assign _bits_wbank_61_wdata_4 = _ext_wbank_61_wdata_3[36:7];
+  assign _ext_wbank_61_wdata_4 = {1'b0, r_61};
+  assign _add_wbank_61_wdata_4 = {_bits_wbank_61_wdata_4[29], _bits_wbank_61_wdata_4} + {{14{_ext_wbank_61_wdata_4[16]}}, _ext_wbank_61_wdata_4};
+  assign _bits_wbank_61_wdata_3 = _add_wbank_61_wdata_4[30:16];
+  assign _add_wbank_61_wdata_3 = {w_rd_61[15], w_rd_61} + {{2{_bits_wbank_61_wdata_3[14]}}, _bits_wbank_61_wdata_3};
+  assign _ext_wbank_61_wdata_5 = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
+  assign _bits_wbank_61_wdata_6 = _ext_wbank_61_wdata_5[36:7];
+  assign _ext_wbank_61_wdata_6 = {1'b0, r_61};
+  assign _add_wbank_61_wdata_5 = {_bits_wbank_61_wdata_6[29], _bits_wbank_61_wdata_6} + {{14{_ext_wbank_61_wdata_6[16]}}, _ext_wbank_61_wdata_6};
+  assign _bits_wbank_61_wdata_5 = _add_wbank_61_wdata_5[30:16];
   // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
-      wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
+      wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_61_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_61_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_61 + {_bits_wbank_61_wdata_5[14], _bits_wbank_61_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? w_addr : host_addr)];
@@ -6311,21 +8130,20 @@ module output_layer (
 
   assign h_61 = h_rdata[991:976];  // generator/units/output.ts:366
 
-  assign _mux_prod_61 = (phase_q == 3'd5) ? err_rd : w_rd_61;
-  assign prod_61 = h_61 * $signed(_mux_prod_61);  // generator/units/output.ts:370
-
-  // seq: g_61 (generator/units/output.ts:375)
+  assign _mux_g_61 = (phase_q == 3'd5) ? err_rd : w_rd_61;
+  assign _mul_g_61 = h_61 * $signed(_mux_g_61);
+  // seq: g_61 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_61 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_61 <= (p_first1_q ? 35'sd0 : g_61) + prod_61[34:0];
+        g_61 <= (p_first1_q ? 35'sd0 : g_61) + _mul_g_61[34:0];
       end
     end
   end
 
-  assign draw_w_61 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_61 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6337,11 +8155,11 @@ module output_layer (
 
   assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/output.ts:382
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_61 (generator/units/output.ts:398)
+  // seq: lfsr_61 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_61 <= 32'd62;
@@ -6354,24 +8172,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_61_sum = -{g_61[34], g_61};
-  assign _ext_w_upd_61_sum = {_neg_w_upd_61_sum[35], _neg_w_upd_61_sum};
-  assign _bits_w_upd_61_sum_2 = _ext_w_upd_61_sum[36:7];
-  assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
-  assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
-  assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
-  assign w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};  // generator/units/lane.ts:249
+  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_61_sat_hi = (~w_upd_61_sum[16]) & (|w_upd_61_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_61_sat_lo = w_upd_61_sum[16] & (~(&w_upd_61_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_62_wdata = -{g_62[34], g_62};
+  assign _ext_wbank_62_wdata = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
+  assign _bits_wbank_62_wdata_2 = _ext_wbank_62_wdata[36:7];
+  assign _ext_wbank_62_wdata_2 = {1'b0, r_62};
+  assign _add_wbank_62_wdata_2 = {_bits_wbank_62_wdata_2[29], _bits_wbank_62_wdata_2} + {{14{_ext_wbank_62_wdata_2[16]}}, _ext_wbank_62_wdata_2};
+  assign _bits_wbank_62_wdata = _add_wbank_62_wdata_2[30:16];
+  assign _add_wbank_62_wdata = {w_rd_62[15], w_rd_62} + {{2{_bits_wbank_62_wdata[14]}}, _bits_wbank_62_wdata};
+  assign _ext_wbank_62_wdata_3 = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
+  assign _bits_wbank_62_wdata_4 = _ext_wbank_62_wdata_3[36:7];
+  assign _ext_wbank_62_wdata_4 = {1'b0, r_62};
+  assign _add_wbank_62_wdata_4 = {_bits_wbank_62_wdata_4[29], _bits_wbank_62_wdata_4} + {{14{_ext_wbank_62_wdata_4[16]}}, _ext_wbank_62_wdata_4};
+  assign _bits_wbank_62_wdata_3 = _add_wbank_62_wdata_4[30:16];
+  assign _add_wbank_62_wdata_3 = {w_rd_62[15], w_rd_62} + {{2{_bits_wbank_62_wdata_3[14]}}, _bits_wbank_62_wdata_3};
+  assign _ext_wbank_62_wdata_5 = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
+  assign _bits_wbank_62_wdata_6 = _ext_wbank_62_wdata_5[36:7];
+  assign _ext_wbank_62_wdata_6 = {1'b0, r_62};
+  assign _add_wbank_62_wdata_5 = {_bits_wbank_62_wdata_6[29], _bits_wbank_62_wdata_6} + {{14{_ext_wbank_62_wdata_6[16]}}, _ext_wbank_62_wdata_6};
+  assign _bits_wbank_62_wdata_5 = _add_wbank_62_wdata_5[30:16];
   // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
-      wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
+      wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_62_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_62_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_62 + {_bits_wbank_62_wdata_5[14], _bits_wbank_62_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? w_addr : host_addr)];
@@ -6380,21 +8204,20 @@ module output_layer (
 
   assign h_62 = h_rdata[1007:992];  // generator/units/output.ts:366
 
-  assign _mux_prod_62 = (phase_q == 3'd5) ? err_rd : w_rd_62;
-  assign prod_62 = h_62 * $signed(_mux_prod_62);  // generator/units/output.ts:370
-
-  // seq: g_62 (generator/units/output.ts:375)
+  assign _mux_g_62 = (phase_q == 3'd5) ? err_rd : w_rd_62;
+  assign _mul_g_62 = h_62 * $signed(_mux_g_62);
+  // seq: g_62 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_62 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_62 <= (p_first1_q ? 35'sd0 : g_62) + prod_62[34:0];
+        g_62 <= (p_first1_q ? 35'sd0 : g_62) + _mul_g_62[34:0];
       end
     end
   end
 
-  assign draw_w_62 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_62 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6406,11 +8229,11 @@ module output_layer (
 
   assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/output.ts:382
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_62 (generator/units/output.ts:398)
+  // seq: lfsr_62 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_62 <= 32'd63;
@@ -6423,24 +8246,30 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_62_sum = -{g_62[34], g_62};
-  assign _ext_w_upd_62_sum = {_neg_w_upd_62_sum[35], _neg_w_upd_62_sum};
-  assign _bits_w_upd_62_sum_2 = _ext_w_upd_62_sum[36:7];
-  assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
-  assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
-  assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
-  assign w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};  // generator/units/lane.ts:249
+  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_62_sat_hi = (~w_upd_62_sum[16]) & (|w_upd_62_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_62_sat_lo = w_upd_62_sum[16] & (~(&w_upd_62_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:405
-
+  assign _neg_wbank_63_wdata = -{g_63[34], g_63};
+  assign _ext_wbank_63_wdata = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
+  assign _bits_wbank_63_wdata_2 = _ext_wbank_63_wdata[36:7];
+  assign _ext_wbank_63_wdata_2 = {1'b0, r_63};
+  assign _add_wbank_63_wdata_2 = {_bits_wbank_63_wdata_2[29], _bits_wbank_63_wdata_2} + {{14{_ext_wbank_63_wdata_2[16]}}, _ext_wbank_63_wdata_2};
+  assign _bits_wbank_63_wdata = _add_wbank_63_wdata_2[30:16];
+  assign _add_wbank_63_wdata = {w_rd_63[15], w_rd_63} + {{2{_bits_wbank_63_wdata[14]}}, _bits_wbank_63_wdata};
+  assign _ext_wbank_63_wdata_3 = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
+  assign _bits_wbank_63_wdata_4 = _ext_wbank_63_wdata_3[36:7];
+  assign _ext_wbank_63_wdata_4 = {1'b0, r_63};
+  assign _add_wbank_63_wdata_4 = {_bits_wbank_63_wdata_4[29], _bits_wbank_63_wdata_4} + {{14{_ext_wbank_63_wdata_4[16]}}, _ext_wbank_63_wdata_4};
+  assign _bits_wbank_63_wdata_3 = _add_wbank_63_wdata_4[30:16];
+  assign _add_wbank_63_wdata_3 = {w_rd_63[15], w_rd_63} + {{2{_bits_wbank_63_wdata_3[14]}}, _bits_wbank_63_wdata_3};
+  assign _ext_wbank_63_wdata_5 = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
+  assign _bits_wbank_63_wdata_6 = _ext_wbank_63_wdata_5[36:7];
+  assign _ext_wbank_63_wdata_6 = {1'b0, r_63};
+  assign _add_wbank_63_wdata_5 = {_bits_wbank_63_wdata_6[29], _bits_wbank_63_wdata_6} + {{14{_ext_wbank_63_wdata_6[16]}}, _ext_wbank_63_wdata_6};
+  assign _bits_wbank_63_wdata_5 = _add_wbank_63_wdata_5[30:16];
   // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
-      wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
+      wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_63_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_63_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_63 + {_bits_wbank_63_wdata_5[14], _bits_wbank_63_wdata_5}))) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? w_addr : host_addr)];
@@ -6449,21 +8278,20 @@ module output_layer (
 
   assign h_63 = h_rdata[1023:1008];  // generator/units/output.ts:366
 
-  assign _mux_prod_63 = (phase_q == 3'd5) ? err_rd : w_rd_63;
-  assign prod_63 = h_63 * $signed(_mux_prod_63);  // generator/units/output.ts:370
-
-  // seq: g_63 (generator/units/output.ts:375)
+  assign _mux_g_63 = (phase_q == 3'd5) ? err_rd : w_rd_63;
+  assign _mul_g_63 = h_63 * $signed(_mux_g_63);
+  // seq: g_63 (generator/units/output.ts:376)
   always @(posedge clk) begin
     if (rst) begin
       g_63 <= 35'sd0;
     end else begin
       if (d1) begin
-        g_63 <= (p_first1_q ? 35'sd0 : g_63) + prod_63[34:0];
+        g_63 <= (p_first1_q ? 35'sd0 : g_63) + _mul_g_63[34:0];
       end
     end
   end
 
-  assign draw_w_63 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:380
+  assign draw_w_63 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
   assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:138
 
@@ -6475,11 +8303,11 @@ module output_layer (
 
   assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:153
 
-  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/output.ts:381
+  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/output.ts:382
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/output.ts:382
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/output.ts:383
 
-  // seq: lfsr_63 (generator/units/output.ts:398)
+  // seq: lfsr_63 (generator/units/output.ts:399)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_63 <= 32'd64;
@@ -6492,21 +8320,9 @@ module output_layer (
     end
   end
 
-  assign _neg_w_upd_63_sum = -{g_63[34], g_63};
-  assign _ext_w_upd_63_sum = {_neg_w_upd_63_sum[35], _neg_w_upd_63_sum};
-  assign _bits_w_upd_63_sum_2 = _ext_w_upd_63_sum[36:7];
-  assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
-  assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
-  assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
-  assign w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};  // generator/units/lane.ts:249
+  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:408
 
-  assign w_upd_63_sat_hi = (~w_upd_63_sum[16]) & (|w_upd_63_sum[16:15]);  // generator/units/lane.ts:254
-
-  assign w_upd_63_sat_lo = w_upd_63_sum[16] & (~(&w_upd_63_sum[16:15]));  // generator/units/lane.ts:255
-
-  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:405
-
-  // seq: g_bias (generator/units/output.ts:413)
+  // seq: g_bias (generator/units/output.ts:416)
   always @(posedge clk) begin
     if (rst) begin
       g_bias_q <= 35'sd0;
@@ -6517,52 +8333,168 @@ module output_layer (
     end
   end
 
-  assign _neg_b_upd_sum = -{g_bias_q[34], g_bias_q};
-  assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
-  assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
-  assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
-  assign b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};  // generator/units/lane.ts:249
+  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:419
 
-  assign b_upd_sat_hi = (~b_upd_sum[25]) & (|b_upd_sum[25:15]);  // generator/units/lane.ts:254
-
-  assign b_upd_sat_lo = b_upd_sum[25] & (~(&b_upd_sum[25:15]));  // generator/units/lane.ts:255
-
-  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:416
-
-  assign _mux_logit_sum = k_first1_q ? {bias_rd, 10'd0} : 26'sd0;
-  assign logit_sum = ((((((prod_0 + prod_1) + (prod_2 + prod_3)) + ((prod_4 + prod_5) + (prod_6 + prod_7))) + (((prod_8 + prod_9) + (prod_10 + prod_11)) + ((prod_12 + prod_13) + (prod_14 + prod_15)))) + ((((prod_16 + prod_17) + (prod_18 + prod_19)) + ((prod_20 + prod_21) + (prod_22 + prod_23))) + (((prod_24 + prod_25) + (prod_26 + prod_27)) + ((prod_28 + prod_29) + (prod_30 + prod_31))))) + (((((prod_32 + prod_33) + (prod_34 + prod_35)) + ((prod_36 + prod_37) + (prod_38 + prod_39))) + (((prod_40 + prod_41) + (prod_42 + prod_43)) + ((prod_44 + prod_45) + (prod_46 + prod_47)))) + ((((prod_48 + prod_49) + (prod_50 + prod_51)) + ((prod_52 + prod_53) + (prod_54 + prod_55))) + (((prod_56 + prod_57) + (prod_58 + prod_59)) + ((prod_60 + prod_61) + (prod_62 + prod_63)))))) + {{38{_mux_logit_sum[25]}}, _mux_logit_sum};  // generator/units/lane.ts:194
-
-  // seq: sum_q (generator/units/output.ts:431)
+  assign _mux_sum_q = (phase_q == 3'd5) ? err_rd : w_rd_0;
+  assign _mul_sum_q = h_0 * $signed(_mux_sum_q);
+  assign _mux_sum_q_2 = (phase_q == 3'd5) ? err_rd : w_rd_1;
+  assign _mul_sum_q_2 = h_1 * $signed(_mux_sum_q_2);
+  assign _mux_sum_q_3 = (phase_q == 3'd5) ? err_rd : w_rd_2;
+  assign _mul_sum_q_3 = h_2 * $signed(_mux_sum_q_3);
+  assign _mux_sum_q_4 = (phase_q == 3'd5) ? err_rd : w_rd_3;
+  assign _mul_sum_q_4 = h_3 * $signed(_mux_sum_q_4);
+  assign _mux_sum_q_5 = (phase_q == 3'd5) ? err_rd : w_rd_4;
+  assign _mul_sum_q_5 = h_4 * $signed(_mux_sum_q_5);
+  assign _mux_sum_q_6 = (phase_q == 3'd5) ? err_rd : w_rd_5;
+  assign _mul_sum_q_6 = h_5 * $signed(_mux_sum_q_6);
+  assign _mux_sum_q_7 = (phase_q == 3'd5) ? err_rd : w_rd_6;
+  assign _mul_sum_q_7 = h_6 * $signed(_mux_sum_q_7);
+  assign _mux_sum_q_8 = (phase_q == 3'd5) ? err_rd : w_rd_7;
+  assign _mul_sum_q_8 = h_7 * $signed(_mux_sum_q_8);
+  assign _mux_sum_q_9 = (phase_q == 3'd5) ? err_rd : w_rd_8;
+  assign _mul_sum_q_9 = h_8 * $signed(_mux_sum_q_9);
+  assign _mux_sum_q_10 = (phase_q == 3'd5) ? err_rd : w_rd_9;
+  assign _mul_sum_q_10 = h_9 * $signed(_mux_sum_q_10);
+  assign _mux_sum_q_11 = (phase_q == 3'd5) ? err_rd : w_rd_10;
+  assign _mul_sum_q_11 = h_10 * $signed(_mux_sum_q_11);
+  assign _mux_sum_q_12 = (phase_q == 3'd5) ? err_rd : w_rd_11;
+  assign _mul_sum_q_12 = h_11 * $signed(_mux_sum_q_12);
+  assign _mux_sum_q_13 = (phase_q == 3'd5) ? err_rd : w_rd_12;
+  assign _mul_sum_q_13 = h_12 * $signed(_mux_sum_q_13);
+  assign _mux_sum_q_14 = (phase_q == 3'd5) ? err_rd : w_rd_13;
+  assign _mul_sum_q_14 = h_13 * $signed(_mux_sum_q_14);
+  assign _mux_sum_q_15 = (phase_q == 3'd5) ? err_rd : w_rd_14;
+  assign _mul_sum_q_15 = h_14 * $signed(_mux_sum_q_15);
+  assign _mux_sum_q_16 = (phase_q == 3'd5) ? err_rd : w_rd_15;
+  assign _mul_sum_q_16 = h_15 * $signed(_mux_sum_q_16);
+  assign _mux_sum_q_17 = (phase_q == 3'd5) ? err_rd : w_rd_16;
+  assign _mul_sum_q_17 = h_16 * $signed(_mux_sum_q_17);
+  assign _mux_sum_q_18 = (phase_q == 3'd5) ? err_rd : w_rd_17;
+  assign _mul_sum_q_18 = h_17 * $signed(_mux_sum_q_18);
+  assign _mux_sum_q_19 = (phase_q == 3'd5) ? err_rd : w_rd_18;
+  assign _mul_sum_q_19 = h_18 * $signed(_mux_sum_q_19);
+  assign _mux_sum_q_20 = (phase_q == 3'd5) ? err_rd : w_rd_19;
+  assign _mul_sum_q_20 = h_19 * $signed(_mux_sum_q_20);
+  assign _mux_sum_q_21 = (phase_q == 3'd5) ? err_rd : w_rd_20;
+  assign _mul_sum_q_21 = h_20 * $signed(_mux_sum_q_21);
+  assign _mux_sum_q_22 = (phase_q == 3'd5) ? err_rd : w_rd_21;
+  assign _mul_sum_q_22 = h_21 * $signed(_mux_sum_q_22);
+  assign _mux_sum_q_23 = (phase_q == 3'd5) ? err_rd : w_rd_22;
+  assign _mul_sum_q_23 = h_22 * $signed(_mux_sum_q_23);
+  assign _mux_sum_q_24 = (phase_q == 3'd5) ? err_rd : w_rd_23;
+  assign _mul_sum_q_24 = h_23 * $signed(_mux_sum_q_24);
+  assign _mux_sum_q_25 = (phase_q == 3'd5) ? err_rd : w_rd_24;
+  assign _mul_sum_q_25 = h_24 * $signed(_mux_sum_q_25);
+  assign _mux_sum_q_26 = (phase_q == 3'd5) ? err_rd : w_rd_25;
+  assign _mul_sum_q_26 = h_25 * $signed(_mux_sum_q_26);
+  assign _mux_sum_q_27 = (phase_q == 3'd5) ? err_rd : w_rd_26;
+  assign _mul_sum_q_27 = h_26 * $signed(_mux_sum_q_27);
+  assign _mux_sum_q_28 = (phase_q == 3'd5) ? err_rd : w_rd_27;
+  assign _mul_sum_q_28 = h_27 * $signed(_mux_sum_q_28);
+  assign _mux_sum_q_29 = (phase_q == 3'd5) ? err_rd : w_rd_28;
+  assign _mul_sum_q_29 = h_28 * $signed(_mux_sum_q_29);
+  assign _mux_sum_q_30 = (phase_q == 3'd5) ? err_rd : w_rd_29;
+  assign _mul_sum_q_30 = h_29 * $signed(_mux_sum_q_30);
+  assign _mux_sum_q_31 = (phase_q == 3'd5) ? err_rd : w_rd_30;
+  assign _mul_sum_q_31 = h_30 * $signed(_mux_sum_q_31);
+  assign _mux_sum_q_32 = (phase_q == 3'd5) ? err_rd : w_rd_31;
+  assign _mul_sum_q_32 = h_31 * $signed(_mux_sum_q_32);
+  assign _mux_sum_q_33 = (phase_q == 3'd5) ? err_rd : w_rd_32;
+  assign _mul_sum_q_33 = h_32 * $signed(_mux_sum_q_33);
+  assign _mux_sum_q_34 = (phase_q == 3'd5) ? err_rd : w_rd_33;
+  assign _mul_sum_q_34 = h_33 * $signed(_mux_sum_q_34);
+  assign _mux_sum_q_35 = (phase_q == 3'd5) ? err_rd : w_rd_34;
+  assign _mul_sum_q_35 = h_34 * $signed(_mux_sum_q_35);
+  assign _mux_sum_q_36 = (phase_q == 3'd5) ? err_rd : w_rd_35;
+  assign _mul_sum_q_36 = h_35 * $signed(_mux_sum_q_36);
+  assign _mux_sum_q_37 = (phase_q == 3'd5) ? err_rd : w_rd_36;
+  assign _mul_sum_q_37 = h_36 * $signed(_mux_sum_q_37);
+  assign _mux_sum_q_38 = (phase_q == 3'd5) ? err_rd : w_rd_37;
+  assign _mul_sum_q_38 = h_37 * $signed(_mux_sum_q_38);
+  assign _mux_sum_q_39 = (phase_q == 3'd5) ? err_rd : w_rd_38;
+  assign _mul_sum_q_39 = h_38 * $signed(_mux_sum_q_39);
+  assign _mux_sum_q_40 = (phase_q == 3'd5) ? err_rd : w_rd_39;
+  assign _mul_sum_q_40 = h_39 * $signed(_mux_sum_q_40);
+  assign _mux_sum_q_41 = (phase_q == 3'd5) ? err_rd : w_rd_40;
+  assign _mul_sum_q_41 = h_40 * $signed(_mux_sum_q_41);
+  assign _mux_sum_q_42 = (phase_q == 3'd5) ? err_rd : w_rd_41;
+  assign _mul_sum_q_42 = h_41 * $signed(_mux_sum_q_42);
+  assign _mux_sum_q_43 = (phase_q == 3'd5) ? err_rd : w_rd_42;
+  assign _mul_sum_q_43 = h_42 * $signed(_mux_sum_q_43);
+  assign _mux_sum_q_44 = (phase_q == 3'd5) ? err_rd : w_rd_43;
+  assign _mul_sum_q_44 = h_43 * $signed(_mux_sum_q_44);
+  assign _mux_sum_q_45 = (phase_q == 3'd5) ? err_rd : w_rd_44;
+  assign _mul_sum_q_45 = h_44 * $signed(_mux_sum_q_45);
+  assign _mux_sum_q_46 = (phase_q == 3'd5) ? err_rd : w_rd_45;
+  assign _mul_sum_q_46 = h_45 * $signed(_mux_sum_q_46);
+  assign _mux_sum_q_47 = (phase_q == 3'd5) ? err_rd : w_rd_46;
+  assign _mul_sum_q_47 = h_46 * $signed(_mux_sum_q_47);
+  assign _mux_sum_q_48 = (phase_q == 3'd5) ? err_rd : w_rd_47;
+  assign _mul_sum_q_48 = h_47 * $signed(_mux_sum_q_48);
+  assign _mux_sum_q_49 = (phase_q == 3'd5) ? err_rd : w_rd_48;
+  assign _mul_sum_q_49 = h_48 * $signed(_mux_sum_q_49);
+  assign _mux_sum_q_50 = (phase_q == 3'd5) ? err_rd : w_rd_49;
+  assign _mul_sum_q_50 = h_49 * $signed(_mux_sum_q_50);
+  assign _mux_sum_q_51 = (phase_q == 3'd5) ? err_rd : w_rd_50;
+  assign _mul_sum_q_51 = h_50 * $signed(_mux_sum_q_51);
+  assign _mux_sum_q_52 = (phase_q == 3'd5) ? err_rd : w_rd_51;
+  assign _mul_sum_q_52 = h_51 * $signed(_mux_sum_q_52);
+  assign _mux_sum_q_53 = (phase_q == 3'd5) ? err_rd : w_rd_52;
+  assign _mul_sum_q_53 = h_52 * $signed(_mux_sum_q_53);
+  assign _mux_sum_q_54 = (phase_q == 3'd5) ? err_rd : w_rd_53;
+  assign _mul_sum_q_54 = h_53 * $signed(_mux_sum_q_54);
+  assign _mux_sum_q_55 = (phase_q == 3'd5) ? err_rd : w_rd_54;
+  assign _mul_sum_q_55 = h_54 * $signed(_mux_sum_q_55);
+  assign _mux_sum_q_56 = (phase_q == 3'd5) ? err_rd : w_rd_55;
+  assign _mul_sum_q_56 = h_55 * $signed(_mux_sum_q_56);
+  assign _mux_sum_q_57 = (phase_q == 3'd5) ? err_rd : w_rd_56;
+  assign _mul_sum_q_57 = h_56 * $signed(_mux_sum_q_57);
+  assign _mux_sum_q_58 = (phase_q == 3'd5) ? err_rd : w_rd_57;
+  assign _mul_sum_q_58 = h_57 * $signed(_mux_sum_q_58);
+  assign _mux_sum_q_59 = (phase_q == 3'd5) ? err_rd : w_rd_58;
+  assign _mul_sum_q_59 = h_58 * $signed(_mux_sum_q_59);
+  assign _mux_sum_q_60 = (phase_q == 3'd5) ? err_rd : w_rd_59;
+  assign _mul_sum_q_60 = h_59 * $signed(_mux_sum_q_60);
+  assign _mux_sum_q_61 = (phase_q == 3'd5) ? err_rd : w_rd_60;
+  assign _mul_sum_q_61 = h_60 * $signed(_mux_sum_q_61);
+  assign _mux_sum_q_62 = (phase_q == 3'd5) ? err_rd : w_rd_61;
+  assign _mul_sum_q_62 = h_61 * $signed(_mux_sum_q_62);
+  assign _mux_sum_q_63 = (phase_q == 3'd5) ? err_rd : w_rd_62;
+  assign _mul_sum_q_63 = h_62 * $signed(_mux_sum_q_63);
+  assign _mux_sum_q_64 = (phase_q == 3'd5) ? err_rd : w_rd_63;
+  assign _mul_sum_q_64 = h_63 * $signed(_mux_sum_q_64);
+  assign _mux_sum_q_65 = k_first1_q ? {bias_rd, 10'd0} : 26'sd0;
+  // seq: sum_q (generator/units/output.ts:434)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
     end else begin
       if ((v1_q & (phase_q == 3'd1))) begin
-        sum_q <= logit_sum[38:0];
+        sum_q <= ((((((_mul_sum_q[38:0] + _mul_sum_q_2[38:0]) + (_mul_sum_q_3[38:0] + _mul_sum_q_4[38:0])) + ((_mul_sum_q_5[38:0] + _mul_sum_q_6[38:0]) + (_mul_sum_q_7[38:0] + _mul_sum_q_8[38:0]))) + (((_mul_sum_q_9[38:0] + _mul_sum_q_10[38:0]) + (_mul_sum_q_11[38:0] + _mul_sum_q_12[38:0])) + ((_mul_sum_q_13[38:0] + _mul_sum_q_14[38:0]) + (_mul_sum_q_15[38:0] + _mul_sum_q_16[38:0])))) + ((((_mul_sum_q_17[38:0] + _mul_sum_q_18[38:0]) + (_mul_sum_q_19[38:0] + _mul_sum_q_20[38:0])) + ((_mul_sum_q_21[38:0] + _mul_sum_q_22[38:0]) + (_mul_sum_q_23[38:0] + _mul_sum_q_24[38:0]))) + (((_mul_sum_q_25[38:0] + _mul_sum_q_26[38:0]) + (_mul_sum_q_27[38:0] + _mul_sum_q_28[38:0])) + ((_mul_sum_q_29[38:0] + _mul_sum_q_30[38:0]) + (_mul_sum_q_31[38:0] + _mul_sum_q_32[38:0]))))) + (((((_mul_sum_q_33[38:0] + _mul_sum_q_34[38:0]) + (_mul_sum_q_35[38:0] + _mul_sum_q_36[38:0])) + ((_mul_sum_q_37[38:0] + _mul_sum_q_38[38:0]) + (_mul_sum_q_39[38:0] + _mul_sum_q_40[38:0]))) + (((_mul_sum_q_41[38:0] + _mul_sum_q_42[38:0]) + (_mul_sum_q_43[38:0] + _mul_sum_q_44[38:0])) + ((_mul_sum_q_45[38:0] + _mul_sum_q_46[38:0]) + (_mul_sum_q_47[38:0] + _mul_sum_q_48[38:0])))) + ((((_mul_sum_q_49[38:0] + _mul_sum_q_50[38:0]) + (_mul_sum_q_51[38:0] + _mul_sum_q_52[38:0])) + ((_mul_sum_q_53[38:0] + _mul_sum_q_54[38:0]) + (_mul_sum_q_55[38:0] + _mul_sum_q_56[38:0]))) + (((_mul_sum_q_57[38:0] + _mul_sum_q_58[38:0]) + (_mul_sum_q_59[38:0] + _mul_sum_q_60[38:0])) + ((_mul_sum_q_61[38:0] + _mul_sum_q_62[38:0]) + (_mul_sum_q_63[38:0] + _mul_sum_q_64[38:0])))))) + {{13{_mux_sum_q_65[25]}}, _mux_sum_q_65};
       end
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:432)
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:435)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:434
+  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:437
 
-  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:435
+  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:438
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];  // generator/units/output.ts:438
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:441
 
-  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:439
+  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:442
 
   assign _mul_logit_mem_waddr = p2_q * 4'd10;
   assign _mul_logit_rd_addr = p_q * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:440)
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:443)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
@@ -6572,9 +8504,9 @@ module output_layer (
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:443
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:446
 
-  // seq: max_q (generator/units/output.ts:444)
+  // seq: max_q (generator/units/output.ts:447)
   always @(posedge clk) begin
     if (rst) begin
       max_q <= 16'sd0;
@@ -6585,7 +8517,7 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:445)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:448)
   always @(posedge clk) begin
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
@@ -6595,13 +8527,13 @@ module output_layer (
     end
   end
 
-  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:447
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:450
 
-  assign logit_push_data = logit;  // generator/units/output.ts:448
+  assign logit_push_data = logit;  // generator/units/output.ts:451
 
-  assign logit_push_last = j_last2_q;  // generator/units/output.ts:449
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:452
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:456
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:459
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -6609,11 +8541,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:458
+  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:461
 
   assign _mul_e_mem_waddr = p5_q * 4'd10;
   assign _mul_e_rd_addr = p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:459)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:462)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, j5_q})] <= exp_table_y;
@@ -6623,9 +8555,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:465
+  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:468
 
-  // seq: s_q (generator/units/output.ts:466)
+  // seq: s_q (generator/units/output.ts:469)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -6636,7 +8568,7 @@ module output_layer (
     end
   end
 
-  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:467)
+  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:470)
   always @(posedge clk) begin
     if (exp_done & j_last5_q) begin
       s_mem[p5_q] <= s_new;
@@ -6646,7 +8578,7 @@ module output_layer (
     end
   end
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:472
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:475
     .clk (clk),
     .rst (rst),
     .x   (s_rd),
@@ -6654,7 +8586,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:474)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:477)
   always @(posedge clk) begin
     if (v5_q & (phase_q == 3'd3)) begin
       r_mem[p5_q] <= recip_table_y;
@@ -6664,67 +8596,851 @@ module output_layer (
     end
   end
 
-  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:480
+  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:483
 
-  assign y_addr = p_q;  // generator/units/output.ts:481
+  assign y_addr = p_q;  // generator/units/output.ts:484
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:487
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:490
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:488
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:491
 
-  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:495
+  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:498
 
-  assign any_sat = (((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_we_0 & w_upd_0_sat_hi) | (w_we_1 & w_upd_1_sat_hi)) | (w_we_2 & w_upd_2_sat_hi)) | (w_we_3 & w_upd_3_sat_hi)) | (w_we_4 & w_upd_4_sat_hi)) | (w_we_5 & w_upd_5_sat_hi)) | (w_we_6 & w_upd_6_sat_hi)) | (w_we_7 & w_upd_7_sat_hi)) | (w_we_8 & w_upd_8_sat_hi)) | (w_we_9 & w_upd_9_sat_hi)) | (w_we_10 & w_upd_10_sat_hi)) | (w_we_11 & w_upd_11_sat_hi)) | (w_we_12 & w_upd_12_sat_hi)) | (w_we_13 & w_upd_13_sat_hi)) | (w_we_14 & w_upd_14_sat_hi)) | (w_we_15 & w_upd_15_sat_hi)) | (w_we_16 & w_upd_16_sat_hi)) | (w_we_17 & w_upd_17_sat_hi)) | (w_we_18 & w_upd_18_sat_hi)) | (w_we_19 & w_upd_19_sat_hi)) | (w_we_20 & w_upd_20_sat_hi)) | (w_we_21 & w_upd_21_sat_hi)) | (w_we_22 & w_upd_22_sat_hi)) | (w_we_23 & w_upd_23_sat_hi)) | (w_we_24 & w_upd_24_sat_hi)) | (w_we_25 & w_upd_25_sat_hi)) | (w_we_26 & w_upd_26_sat_hi)) | (w_we_27 & w_upd_27_sat_hi)) | (w_we_28 & w_upd_28_sat_hi)) | (w_we_29 & w_upd_29_sat_hi)) | (w_we_30 & w_upd_30_sat_hi)) | (w_we_31 & w_upd_31_sat_hi)) | (w_we_32 & w_upd_32_sat_hi)) | (w_we_33 & w_upd_33_sat_hi)) | (w_we_34 & w_upd_34_sat_hi)) | (w_we_35 & w_upd_35_sat_hi)) | (w_we_36 & w_upd_36_sat_hi)) | (w_we_37 & w_upd_37_sat_hi)) | (w_we_38 & w_upd_38_sat_hi)) | (w_we_39 & w_upd_39_sat_hi)) | (w_we_40 & w_upd_40_sat_hi)) | (w_we_41 & w_upd_41_sat_hi)) | (w_we_42 & w_upd_42_sat_hi)) | (w_we_43 & w_upd_43_sat_hi)) | (w_we_44 & w_upd_44_sat_hi)) | (w_we_45 & w_upd_45_sat_hi)) | (w_we_46 & w_upd_46_sat_hi)) | (w_we_47 & w_upd_47_sat_hi)) | (w_we_48 & w_upd_48_sat_hi)) | (w_we_49 & w_upd_49_sat_hi)) | (w_we_50 & w_upd_50_sat_hi)) | (w_we_51 & w_upd_51_sat_hi)) | (w_we_52 & w_upd_52_sat_hi)) | (w_we_53 & w_upd_53_sat_hi)) | (w_we_54 & w_upd_54_sat_hi)) | (w_we_55 & w_upd_55_sat_hi)) | (w_we_56 & w_upd_56_sat_hi)) | (w_we_57 & w_upd_57_sat_hi)) | (w_we_58 & w_upd_58_sat_hi)) | (w_we_59 & w_upd_59_sat_hi)) | (w_we_60 & w_upd_60_sat_hi)) | (w_we_61 & w_upd_61_sat_hi)) | (w_we_62 & w_upd_62_sat_hi)) | (w_we_63 & w_upd_63_sat_hi)) | (w_we_0 & w_upd_0_sat_lo)) | (w_we_1 & w_upd_1_sat_lo)) | (w_we_2 & w_upd_2_sat_lo)) | (w_we_3 & w_upd_3_sat_lo)) | (w_we_4 & w_upd_4_sat_lo)) | (w_we_5 & w_upd_5_sat_lo)) | (w_we_6 & w_upd_6_sat_lo)) | (w_we_7 & w_upd_7_sat_lo)) | (w_we_8 & w_upd_8_sat_lo)) | (w_we_9 & w_upd_9_sat_lo)) | (w_we_10 & w_upd_10_sat_lo)) | (w_we_11 & w_upd_11_sat_lo)) | (w_we_12 & w_upd_12_sat_lo)) | (w_we_13 & w_upd_13_sat_lo)) | (w_we_14 & w_upd_14_sat_lo)) | (w_we_15 & w_upd_15_sat_lo)) | (w_we_16 & w_upd_16_sat_lo)) | (w_we_17 & w_upd_17_sat_lo)) | (w_we_18 & w_upd_18_sat_lo)) | (w_we_19 & w_upd_19_sat_lo)) | (w_we_20 & w_upd_20_sat_lo)) | (w_we_21 & w_upd_21_sat_lo)) | (w_we_22 & w_upd_22_sat_lo)) | (w_we_23 & w_upd_23_sat_lo)) | (w_we_24 & w_upd_24_sat_lo)) | (w_we_25 & w_upd_25_sat_lo)) | (w_we_26 & w_upd_26_sat_lo)) | (w_we_27 & w_upd_27_sat_lo)) | (w_we_28 & w_upd_28_sat_lo)) | (w_we_29 & w_upd_29_sat_lo)) | (w_we_30 & w_upd_30_sat_lo)) | (w_we_31 & w_upd_31_sat_lo)) | (w_we_32 & w_upd_32_sat_lo)) | (w_we_33 & w_upd_33_sat_lo)) | (w_we_34 & w_upd_34_sat_lo)) | (w_we_35 & w_upd_35_sat_lo)) | (w_we_36 & w_upd_36_sat_lo)) | (w_we_37 & w_upd_37_sat_lo)) | (w_we_38 & w_upd_38_sat_lo)) | (w_we_39 & w_upd_39_sat_lo)) | (w_we_40 & w_upd_40_sat_lo)) | (w_we_41 & w_upd_41_sat_lo)) | (w_we_42 & w_upd_42_sat_lo)) | (w_we_43 & w_upd_43_sat_lo)) | (w_we_44 & w_upd_44_sat_lo)) | (w_we_45 & w_upd_45_sat_lo)) | (w_we_46 & w_upd_46_sat_lo)) | (w_we_47 & w_upd_47_sat_lo)) | (w_we_48 & w_upd_48_sat_lo)) | (w_we_49 & w_upd_49_sat_lo)) | (w_we_50 & w_upd_50_sat_lo)) | (w_we_51 & w_upd_51_sat_lo)) | (w_we_52 & w_upd_52_sat_lo)) | (w_we_53 & w_upd_53_sat_lo)) | (w_we_54 & w_upd_54_sat_lo)) | (w_we_55 & w_upd_55_sat_lo)) | (w_we_56 & w_upd_56_sat_lo)) | (w_we_57 & w_upd_57_sat_lo)) | (w_we_58 & w_upd_58_sat_lo)) | (w_we_59 & w_upd_59_sat_lo)) | (w_we_60 & w_upd_60_sat_lo)) | (w_we_61 & w_upd_61_sat_lo)) | (w_we_62 & w_upd_62_sat_lo)) | (w_we_63 & w_upd_63_sat_lo)) | (b_we & b_upd_sat_hi)) | (b_we & b_upd_sat_lo)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767))) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:310
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:373
 
-  // seq: sat_count (generator/units/lane.ts:312)
+  assign _ext_sat_w_hi_q = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
+  assign _bits_sat_w_hi_q_2 = _ext_sat_w_hi_q[36:7];
+  assign _ext_sat_w_hi_q_2 = {1'b0, r_0};
+  assign _add_sat_w_hi_q_2 = {_bits_sat_w_hi_q_2[29], _bits_sat_w_hi_q_2} + {{14{_ext_sat_w_hi_q_2[16]}}, _ext_sat_w_hi_q_2};
+  assign _bits_sat_w_hi_q = _add_sat_w_hi_q_2[30:16];
+  assign _add_sat_w_hi_q = {w_rd_0[15], w_rd_0} + {{2{_bits_sat_w_hi_q[14]}}, _bits_sat_w_hi_q};
+  assign _ext_sat_w_hi_q_3 = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
+  assign _bits_sat_w_hi_q_4 = _ext_sat_w_hi_q_3[36:7];
+  assign _ext_sat_w_hi_q_4 = {1'b0, r_1};
+  assign _add_sat_w_hi_q_4 = {_bits_sat_w_hi_q_4[29], _bits_sat_w_hi_q_4} + {{14{_ext_sat_w_hi_q_4[16]}}, _ext_sat_w_hi_q_4};
+  assign _bits_sat_w_hi_q_3 = _add_sat_w_hi_q_4[30:16];
+  assign _add_sat_w_hi_q_3 = {w_rd_1[15], w_rd_1} + {{2{_bits_sat_w_hi_q_3[14]}}, _bits_sat_w_hi_q_3};
+  assign _ext_sat_w_hi_q_5 = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
+  assign _bits_sat_w_hi_q_6 = _ext_sat_w_hi_q_5[36:7];
+  assign _ext_sat_w_hi_q_6 = {1'b0, r_2};
+  assign _add_sat_w_hi_q_6 = {_bits_sat_w_hi_q_6[29], _bits_sat_w_hi_q_6} + {{14{_ext_sat_w_hi_q_6[16]}}, _ext_sat_w_hi_q_6};
+  assign _bits_sat_w_hi_q_5 = _add_sat_w_hi_q_6[30:16];
+  assign _add_sat_w_hi_q_5 = {w_rd_2[15], w_rd_2} + {{2{_bits_sat_w_hi_q_5[14]}}, _bits_sat_w_hi_q_5};
+  assign _ext_sat_w_hi_q_7 = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
+  assign _bits_sat_w_hi_q_8 = _ext_sat_w_hi_q_7[36:7];
+  assign _ext_sat_w_hi_q_8 = {1'b0, r_3};
+  assign _add_sat_w_hi_q_8 = {_bits_sat_w_hi_q_8[29], _bits_sat_w_hi_q_8} + {{14{_ext_sat_w_hi_q_8[16]}}, _ext_sat_w_hi_q_8};
+  assign _bits_sat_w_hi_q_7 = _add_sat_w_hi_q_8[30:16];
+  assign _add_sat_w_hi_q_7 = {w_rd_3[15], w_rd_3} + {{2{_bits_sat_w_hi_q_7[14]}}, _bits_sat_w_hi_q_7};
+  assign _ext_sat_w_hi_q_9 = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
+  assign _bits_sat_w_hi_q_10 = _ext_sat_w_hi_q_9[36:7];
+  assign _ext_sat_w_hi_q_10 = {1'b0, r_4};
+  assign _add_sat_w_hi_q_10 = {_bits_sat_w_hi_q_10[29], _bits_sat_w_hi_q_10} + {{14{_ext_sat_w_hi_q_10[16]}}, _ext_sat_w_hi_q_10};
+  assign _bits_sat_w_hi_q_9 = _add_sat_w_hi_q_10[30:16];
+  assign _add_sat_w_hi_q_9 = {w_rd_4[15], w_rd_4} + {{2{_bits_sat_w_hi_q_9[14]}}, _bits_sat_w_hi_q_9};
+  assign _ext_sat_w_hi_q_11 = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
+  assign _bits_sat_w_hi_q_12 = _ext_sat_w_hi_q_11[36:7];
+  assign _ext_sat_w_hi_q_12 = {1'b0, r_5};
+  assign _add_sat_w_hi_q_12 = {_bits_sat_w_hi_q_12[29], _bits_sat_w_hi_q_12} + {{14{_ext_sat_w_hi_q_12[16]}}, _ext_sat_w_hi_q_12};
+  assign _bits_sat_w_hi_q_11 = _add_sat_w_hi_q_12[30:16];
+  assign _add_sat_w_hi_q_11 = {w_rd_5[15], w_rd_5} + {{2{_bits_sat_w_hi_q_11[14]}}, _bits_sat_w_hi_q_11};
+  assign _ext_sat_w_hi_q_13 = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
+  assign _bits_sat_w_hi_q_14 = _ext_sat_w_hi_q_13[36:7];
+  assign _ext_sat_w_hi_q_14 = {1'b0, r_6};
+  assign _add_sat_w_hi_q_14 = {_bits_sat_w_hi_q_14[29], _bits_sat_w_hi_q_14} + {{14{_ext_sat_w_hi_q_14[16]}}, _ext_sat_w_hi_q_14};
+  assign _bits_sat_w_hi_q_13 = _add_sat_w_hi_q_14[30:16];
+  assign _add_sat_w_hi_q_13 = {w_rd_6[15], w_rd_6} + {{2{_bits_sat_w_hi_q_13[14]}}, _bits_sat_w_hi_q_13};
+  assign _ext_sat_w_hi_q_15 = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
+  assign _bits_sat_w_hi_q_16 = _ext_sat_w_hi_q_15[36:7];
+  assign _ext_sat_w_hi_q_16 = {1'b0, r_7};
+  assign _add_sat_w_hi_q_16 = {_bits_sat_w_hi_q_16[29], _bits_sat_w_hi_q_16} + {{14{_ext_sat_w_hi_q_16[16]}}, _ext_sat_w_hi_q_16};
+  assign _bits_sat_w_hi_q_15 = _add_sat_w_hi_q_16[30:16];
+  assign _add_sat_w_hi_q_15 = {w_rd_7[15], w_rd_7} + {{2{_bits_sat_w_hi_q_15[14]}}, _bits_sat_w_hi_q_15};
+  assign _ext_sat_w_hi_q_17 = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
+  assign _bits_sat_w_hi_q_18 = _ext_sat_w_hi_q_17[36:7];
+  assign _ext_sat_w_hi_q_18 = {1'b0, r_8};
+  assign _add_sat_w_hi_q_18 = {_bits_sat_w_hi_q_18[29], _bits_sat_w_hi_q_18} + {{14{_ext_sat_w_hi_q_18[16]}}, _ext_sat_w_hi_q_18};
+  assign _bits_sat_w_hi_q_17 = _add_sat_w_hi_q_18[30:16];
+  assign _add_sat_w_hi_q_17 = {w_rd_8[15], w_rd_8} + {{2{_bits_sat_w_hi_q_17[14]}}, _bits_sat_w_hi_q_17};
+  assign _ext_sat_w_hi_q_19 = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
+  assign _bits_sat_w_hi_q_20 = _ext_sat_w_hi_q_19[36:7];
+  assign _ext_sat_w_hi_q_20 = {1'b0, r_9};
+  assign _add_sat_w_hi_q_20 = {_bits_sat_w_hi_q_20[29], _bits_sat_w_hi_q_20} + {{14{_ext_sat_w_hi_q_20[16]}}, _ext_sat_w_hi_q_20};
+  assign _bits_sat_w_hi_q_19 = _add_sat_w_hi_q_20[30:16];
+  assign _add_sat_w_hi_q_19 = {w_rd_9[15], w_rd_9} + {{2{_bits_sat_w_hi_q_19[14]}}, _bits_sat_w_hi_q_19};
+  assign _ext_sat_w_hi_q_21 = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
+  assign _bits_sat_w_hi_q_22 = _ext_sat_w_hi_q_21[36:7];
+  assign _ext_sat_w_hi_q_22 = {1'b0, r_10};
+  assign _add_sat_w_hi_q_22 = {_bits_sat_w_hi_q_22[29], _bits_sat_w_hi_q_22} + {{14{_ext_sat_w_hi_q_22[16]}}, _ext_sat_w_hi_q_22};
+  assign _bits_sat_w_hi_q_21 = _add_sat_w_hi_q_22[30:16];
+  assign _add_sat_w_hi_q_21 = {w_rd_10[15], w_rd_10} + {{2{_bits_sat_w_hi_q_21[14]}}, _bits_sat_w_hi_q_21};
+  assign _ext_sat_w_hi_q_23 = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
+  assign _bits_sat_w_hi_q_24 = _ext_sat_w_hi_q_23[36:7];
+  assign _ext_sat_w_hi_q_24 = {1'b0, r_11};
+  assign _add_sat_w_hi_q_24 = {_bits_sat_w_hi_q_24[29], _bits_sat_w_hi_q_24} + {{14{_ext_sat_w_hi_q_24[16]}}, _ext_sat_w_hi_q_24};
+  assign _bits_sat_w_hi_q_23 = _add_sat_w_hi_q_24[30:16];
+  assign _add_sat_w_hi_q_23 = {w_rd_11[15], w_rd_11} + {{2{_bits_sat_w_hi_q_23[14]}}, _bits_sat_w_hi_q_23};
+  assign _ext_sat_w_hi_q_25 = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
+  assign _bits_sat_w_hi_q_26 = _ext_sat_w_hi_q_25[36:7];
+  assign _ext_sat_w_hi_q_26 = {1'b0, r_12};
+  assign _add_sat_w_hi_q_26 = {_bits_sat_w_hi_q_26[29], _bits_sat_w_hi_q_26} + {{14{_ext_sat_w_hi_q_26[16]}}, _ext_sat_w_hi_q_26};
+  assign _bits_sat_w_hi_q_25 = _add_sat_w_hi_q_26[30:16];
+  assign _add_sat_w_hi_q_25 = {w_rd_12[15], w_rd_12} + {{2{_bits_sat_w_hi_q_25[14]}}, _bits_sat_w_hi_q_25};
+  assign _ext_sat_w_hi_q_27 = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
+  assign _bits_sat_w_hi_q_28 = _ext_sat_w_hi_q_27[36:7];
+  assign _ext_sat_w_hi_q_28 = {1'b0, r_13};
+  assign _add_sat_w_hi_q_28 = {_bits_sat_w_hi_q_28[29], _bits_sat_w_hi_q_28} + {{14{_ext_sat_w_hi_q_28[16]}}, _ext_sat_w_hi_q_28};
+  assign _bits_sat_w_hi_q_27 = _add_sat_w_hi_q_28[30:16];
+  assign _add_sat_w_hi_q_27 = {w_rd_13[15], w_rd_13} + {{2{_bits_sat_w_hi_q_27[14]}}, _bits_sat_w_hi_q_27};
+  assign _ext_sat_w_hi_q_29 = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
+  assign _bits_sat_w_hi_q_30 = _ext_sat_w_hi_q_29[36:7];
+  assign _ext_sat_w_hi_q_30 = {1'b0, r_14};
+  assign _add_sat_w_hi_q_30 = {_bits_sat_w_hi_q_30[29], _bits_sat_w_hi_q_30} + {{14{_ext_sat_w_hi_q_30[16]}}, _ext_sat_w_hi_q_30};
+  assign _bits_sat_w_hi_q_29 = _add_sat_w_hi_q_30[30:16];
+  assign _add_sat_w_hi_q_29 = {w_rd_14[15], w_rd_14} + {{2{_bits_sat_w_hi_q_29[14]}}, _bits_sat_w_hi_q_29};
+  assign _ext_sat_w_hi_q_31 = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
+  assign _bits_sat_w_hi_q_32 = _ext_sat_w_hi_q_31[36:7];
+  assign _ext_sat_w_hi_q_32 = {1'b0, r_15};
+  assign _add_sat_w_hi_q_32 = {_bits_sat_w_hi_q_32[29], _bits_sat_w_hi_q_32} + {{14{_ext_sat_w_hi_q_32[16]}}, _ext_sat_w_hi_q_32};
+  assign _bits_sat_w_hi_q_31 = _add_sat_w_hi_q_32[30:16];
+  assign _add_sat_w_hi_q_31 = {w_rd_15[15], w_rd_15} + {{2{_bits_sat_w_hi_q_31[14]}}, _bits_sat_w_hi_q_31};
+  assign _ext_sat_w_hi_q_33 = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
+  assign _bits_sat_w_hi_q_34 = _ext_sat_w_hi_q_33[36:7];
+  assign _ext_sat_w_hi_q_34 = {1'b0, r_16};
+  assign _add_sat_w_hi_q_34 = {_bits_sat_w_hi_q_34[29], _bits_sat_w_hi_q_34} + {{14{_ext_sat_w_hi_q_34[16]}}, _ext_sat_w_hi_q_34};
+  assign _bits_sat_w_hi_q_33 = _add_sat_w_hi_q_34[30:16];
+  assign _add_sat_w_hi_q_33 = {w_rd_16[15], w_rd_16} + {{2{_bits_sat_w_hi_q_33[14]}}, _bits_sat_w_hi_q_33};
+  assign _ext_sat_w_hi_q_35 = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
+  assign _bits_sat_w_hi_q_36 = _ext_sat_w_hi_q_35[36:7];
+  assign _ext_sat_w_hi_q_36 = {1'b0, r_17};
+  assign _add_sat_w_hi_q_36 = {_bits_sat_w_hi_q_36[29], _bits_sat_w_hi_q_36} + {{14{_ext_sat_w_hi_q_36[16]}}, _ext_sat_w_hi_q_36};
+  assign _bits_sat_w_hi_q_35 = _add_sat_w_hi_q_36[30:16];
+  assign _add_sat_w_hi_q_35 = {w_rd_17[15], w_rd_17} + {{2{_bits_sat_w_hi_q_35[14]}}, _bits_sat_w_hi_q_35};
+  assign _ext_sat_w_hi_q_37 = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
+  assign _bits_sat_w_hi_q_38 = _ext_sat_w_hi_q_37[36:7];
+  assign _ext_sat_w_hi_q_38 = {1'b0, r_18};
+  assign _add_sat_w_hi_q_38 = {_bits_sat_w_hi_q_38[29], _bits_sat_w_hi_q_38} + {{14{_ext_sat_w_hi_q_38[16]}}, _ext_sat_w_hi_q_38};
+  assign _bits_sat_w_hi_q_37 = _add_sat_w_hi_q_38[30:16];
+  assign _add_sat_w_hi_q_37 = {w_rd_18[15], w_rd_18} + {{2{_bits_sat_w_hi_q_37[14]}}, _bits_sat_w_hi_q_37};
+  assign _ext_sat_w_hi_q_39 = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
+  assign _bits_sat_w_hi_q_40 = _ext_sat_w_hi_q_39[36:7];
+  assign _ext_sat_w_hi_q_40 = {1'b0, r_19};
+  assign _add_sat_w_hi_q_40 = {_bits_sat_w_hi_q_40[29], _bits_sat_w_hi_q_40} + {{14{_ext_sat_w_hi_q_40[16]}}, _ext_sat_w_hi_q_40};
+  assign _bits_sat_w_hi_q_39 = _add_sat_w_hi_q_40[30:16];
+  assign _add_sat_w_hi_q_39 = {w_rd_19[15], w_rd_19} + {{2{_bits_sat_w_hi_q_39[14]}}, _bits_sat_w_hi_q_39};
+  assign _ext_sat_w_hi_q_41 = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
+  assign _bits_sat_w_hi_q_42 = _ext_sat_w_hi_q_41[36:7];
+  assign _ext_sat_w_hi_q_42 = {1'b0, r_20};
+  assign _add_sat_w_hi_q_42 = {_bits_sat_w_hi_q_42[29], _bits_sat_w_hi_q_42} + {{14{_ext_sat_w_hi_q_42[16]}}, _ext_sat_w_hi_q_42};
+  assign _bits_sat_w_hi_q_41 = _add_sat_w_hi_q_42[30:16];
+  assign _add_sat_w_hi_q_41 = {w_rd_20[15], w_rd_20} + {{2{_bits_sat_w_hi_q_41[14]}}, _bits_sat_w_hi_q_41};
+  assign _ext_sat_w_hi_q_43 = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
+  assign _bits_sat_w_hi_q_44 = _ext_sat_w_hi_q_43[36:7];
+  assign _ext_sat_w_hi_q_44 = {1'b0, r_21};
+  assign _add_sat_w_hi_q_44 = {_bits_sat_w_hi_q_44[29], _bits_sat_w_hi_q_44} + {{14{_ext_sat_w_hi_q_44[16]}}, _ext_sat_w_hi_q_44};
+  assign _bits_sat_w_hi_q_43 = _add_sat_w_hi_q_44[30:16];
+  assign _add_sat_w_hi_q_43 = {w_rd_21[15], w_rd_21} + {{2{_bits_sat_w_hi_q_43[14]}}, _bits_sat_w_hi_q_43};
+  assign _ext_sat_w_hi_q_45 = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
+  assign _bits_sat_w_hi_q_46 = _ext_sat_w_hi_q_45[36:7];
+  assign _ext_sat_w_hi_q_46 = {1'b0, r_22};
+  assign _add_sat_w_hi_q_46 = {_bits_sat_w_hi_q_46[29], _bits_sat_w_hi_q_46} + {{14{_ext_sat_w_hi_q_46[16]}}, _ext_sat_w_hi_q_46};
+  assign _bits_sat_w_hi_q_45 = _add_sat_w_hi_q_46[30:16];
+  assign _add_sat_w_hi_q_45 = {w_rd_22[15], w_rd_22} + {{2{_bits_sat_w_hi_q_45[14]}}, _bits_sat_w_hi_q_45};
+  assign _ext_sat_w_hi_q_47 = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
+  assign _bits_sat_w_hi_q_48 = _ext_sat_w_hi_q_47[36:7];
+  assign _ext_sat_w_hi_q_48 = {1'b0, r_23};
+  assign _add_sat_w_hi_q_48 = {_bits_sat_w_hi_q_48[29], _bits_sat_w_hi_q_48} + {{14{_ext_sat_w_hi_q_48[16]}}, _ext_sat_w_hi_q_48};
+  assign _bits_sat_w_hi_q_47 = _add_sat_w_hi_q_48[30:16];
+  assign _add_sat_w_hi_q_47 = {w_rd_23[15], w_rd_23} + {{2{_bits_sat_w_hi_q_47[14]}}, _bits_sat_w_hi_q_47};
+  assign _ext_sat_w_hi_q_49 = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
+  assign _bits_sat_w_hi_q_50 = _ext_sat_w_hi_q_49[36:7];
+  assign _ext_sat_w_hi_q_50 = {1'b0, r_24};
+  assign _add_sat_w_hi_q_50 = {_bits_sat_w_hi_q_50[29], _bits_sat_w_hi_q_50} + {{14{_ext_sat_w_hi_q_50[16]}}, _ext_sat_w_hi_q_50};
+  assign _bits_sat_w_hi_q_49 = _add_sat_w_hi_q_50[30:16];
+  assign _add_sat_w_hi_q_49 = {w_rd_24[15], w_rd_24} + {{2{_bits_sat_w_hi_q_49[14]}}, _bits_sat_w_hi_q_49};
+  assign _ext_sat_w_hi_q_51 = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
+  assign _bits_sat_w_hi_q_52 = _ext_sat_w_hi_q_51[36:7];
+  assign _ext_sat_w_hi_q_52 = {1'b0, r_25};
+  assign _add_sat_w_hi_q_52 = {_bits_sat_w_hi_q_52[29], _bits_sat_w_hi_q_52} + {{14{_ext_sat_w_hi_q_52[16]}}, _ext_sat_w_hi_q_52};
+  assign _bits_sat_w_hi_q_51 = _add_sat_w_hi_q_52[30:16];
+  assign _add_sat_w_hi_q_51 = {w_rd_25[15], w_rd_25} + {{2{_bits_sat_w_hi_q_51[14]}}, _bits_sat_w_hi_q_51};
+  assign _ext_sat_w_hi_q_53 = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
+  assign _bits_sat_w_hi_q_54 = _ext_sat_w_hi_q_53[36:7];
+  assign _ext_sat_w_hi_q_54 = {1'b0, r_26};
+  assign _add_sat_w_hi_q_54 = {_bits_sat_w_hi_q_54[29], _bits_sat_w_hi_q_54} + {{14{_ext_sat_w_hi_q_54[16]}}, _ext_sat_w_hi_q_54};
+  assign _bits_sat_w_hi_q_53 = _add_sat_w_hi_q_54[30:16];
+  assign _add_sat_w_hi_q_53 = {w_rd_26[15], w_rd_26} + {{2{_bits_sat_w_hi_q_53[14]}}, _bits_sat_w_hi_q_53};
+  assign _ext_sat_w_hi_q_55 = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
+  assign _bits_sat_w_hi_q_56 = _ext_sat_w_hi_q_55[36:7];
+  assign _ext_sat_w_hi_q_56 = {1'b0, r_27};
+  assign _add_sat_w_hi_q_56 = {_bits_sat_w_hi_q_56[29], _bits_sat_w_hi_q_56} + {{14{_ext_sat_w_hi_q_56[16]}}, _ext_sat_w_hi_q_56};
+  assign _bits_sat_w_hi_q_55 = _add_sat_w_hi_q_56[30:16];
+  assign _add_sat_w_hi_q_55 = {w_rd_27[15], w_rd_27} + {{2{_bits_sat_w_hi_q_55[14]}}, _bits_sat_w_hi_q_55};
+  assign _ext_sat_w_hi_q_57 = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
+  assign _bits_sat_w_hi_q_58 = _ext_sat_w_hi_q_57[36:7];
+  assign _ext_sat_w_hi_q_58 = {1'b0, r_28};
+  assign _add_sat_w_hi_q_58 = {_bits_sat_w_hi_q_58[29], _bits_sat_w_hi_q_58} + {{14{_ext_sat_w_hi_q_58[16]}}, _ext_sat_w_hi_q_58};
+  assign _bits_sat_w_hi_q_57 = _add_sat_w_hi_q_58[30:16];
+  assign _add_sat_w_hi_q_57 = {w_rd_28[15], w_rd_28} + {{2{_bits_sat_w_hi_q_57[14]}}, _bits_sat_w_hi_q_57};
+  assign _ext_sat_w_hi_q_59 = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
+  assign _bits_sat_w_hi_q_60 = _ext_sat_w_hi_q_59[36:7];
+  assign _ext_sat_w_hi_q_60 = {1'b0, r_29};
+  assign _add_sat_w_hi_q_60 = {_bits_sat_w_hi_q_60[29], _bits_sat_w_hi_q_60} + {{14{_ext_sat_w_hi_q_60[16]}}, _ext_sat_w_hi_q_60};
+  assign _bits_sat_w_hi_q_59 = _add_sat_w_hi_q_60[30:16];
+  assign _add_sat_w_hi_q_59 = {w_rd_29[15], w_rd_29} + {{2{_bits_sat_w_hi_q_59[14]}}, _bits_sat_w_hi_q_59};
+  assign _ext_sat_w_hi_q_61 = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
+  assign _bits_sat_w_hi_q_62 = _ext_sat_w_hi_q_61[36:7];
+  assign _ext_sat_w_hi_q_62 = {1'b0, r_30};
+  assign _add_sat_w_hi_q_62 = {_bits_sat_w_hi_q_62[29], _bits_sat_w_hi_q_62} + {{14{_ext_sat_w_hi_q_62[16]}}, _ext_sat_w_hi_q_62};
+  assign _bits_sat_w_hi_q_61 = _add_sat_w_hi_q_62[30:16];
+  assign _add_sat_w_hi_q_61 = {w_rd_30[15], w_rd_30} + {{2{_bits_sat_w_hi_q_61[14]}}, _bits_sat_w_hi_q_61};
+  assign _ext_sat_w_hi_q_63 = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
+  assign _bits_sat_w_hi_q_64 = _ext_sat_w_hi_q_63[36:7];
+  assign _ext_sat_w_hi_q_64 = {1'b0, r_31};
+  assign _add_sat_w_hi_q_64 = {_bits_sat_w_hi_q_64[29], _bits_sat_w_hi_q_64} + {{14{_ext_sat_w_hi_q_64[16]}}, _ext_sat_w_hi_q_64};
+  assign _bits_sat_w_hi_q_63 = _add_sat_w_hi_q_64[30:16];
+  assign _add_sat_w_hi_q_63 = {w_rd_31[15], w_rd_31} + {{2{_bits_sat_w_hi_q_63[14]}}, _bits_sat_w_hi_q_63};
+  assign _ext_sat_w_hi_q_65 = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
+  assign _bits_sat_w_hi_q_66 = _ext_sat_w_hi_q_65[36:7];
+  assign _ext_sat_w_hi_q_66 = {1'b0, r_32};
+  assign _add_sat_w_hi_q_66 = {_bits_sat_w_hi_q_66[29], _bits_sat_w_hi_q_66} + {{14{_ext_sat_w_hi_q_66[16]}}, _ext_sat_w_hi_q_66};
+  assign _bits_sat_w_hi_q_65 = _add_sat_w_hi_q_66[30:16];
+  assign _add_sat_w_hi_q_65 = {w_rd_32[15], w_rd_32} + {{2{_bits_sat_w_hi_q_65[14]}}, _bits_sat_w_hi_q_65};
+  assign _ext_sat_w_hi_q_67 = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
+  assign _bits_sat_w_hi_q_68 = _ext_sat_w_hi_q_67[36:7];
+  assign _ext_sat_w_hi_q_68 = {1'b0, r_33};
+  assign _add_sat_w_hi_q_68 = {_bits_sat_w_hi_q_68[29], _bits_sat_w_hi_q_68} + {{14{_ext_sat_w_hi_q_68[16]}}, _ext_sat_w_hi_q_68};
+  assign _bits_sat_w_hi_q_67 = _add_sat_w_hi_q_68[30:16];
+  assign _add_sat_w_hi_q_67 = {w_rd_33[15], w_rd_33} + {{2{_bits_sat_w_hi_q_67[14]}}, _bits_sat_w_hi_q_67};
+  assign _ext_sat_w_hi_q_69 = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
+  assign _bits_sat_w_hi_q_70 = _ext_sat_w_hi_q_69[36:7];
+  assign _ext_sat_w_hi_q_70 = {1'b0, r_34};
+  assign _add_sat_w_hi_q_70 = {_bits_sat_w_hi_q_70[29], _bits_sat_w_hi_q_70} + {{14{_ext_sat_w_hi_q_70[16]}}, _ext_sat_w_hi_q_70};
+  assign _bits_sat_w_hi_q_69 = _add_sat_w_hi_q_70[30:16];
+  assign _add_sat_w_hi_q_69 = {w_rd_34[15], w_rd_34} + {{2{_bits_sat_w_hi_q_69[14]}}, _bits_sat_w_hi_q_69};
+  assign _ext_sat_w_hi_q_71 = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
+  assign _bits_sat_w_hi_q_72 = _ext_sat_w_hi_q_71[36:7];
+  assign _ext_sat_w_hi_q_72 = {1'b0, r_35};
+  assign _add_sat_w_hi_q_72 = {_bits_sat_w_hi_q_72[29], _bits_sat_w_hi_q_72} + {{14{_ext_sat_w_hi_q_72[16]}}, _ext_sat_w_hi_q_72};
+  assign _bits_sat_w_hi_q_71 = _add_sat_w_hi_q_72[30:16];
+  assign _add_sat_w_hi_q_71 = {w_rd_35[15], w_rd_35} + {{2{_bits_sat_w_hi_q_71[14]}}, _bits_sat_w_hi_q_71};
+  assign _ext_sat_w_hi_q_73 = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
+  assign _bits_sat_w_hi_q_74 = _ext_sat_w_hi_q_73[36:7];
+  assign _ext_sat_w_hi_q_74 = {1'b0, r_36};
+  assign _add_sat_w_hi_q_74 = {_bits_sat_w_hi_q_74[29], _bits_sat_w_hi_q_74} + {{14{_ext_sat_w_hi_q_74[16]}}, _ext_sat_w_hi_q_74};
+  assign _bits_sat_w_hi_q_73 = _add_sat_w_hi_q_74[30:16];
+  assign _add_sat_w_hi_q_73 = {w_rd_36[15], w_rd_36} + {{2{_bits_sat_w_hi_q_73[14]}}, _bits_sat_w_hi_q_73};
+  assign _ext_sat_w_hi_q_75 = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
+  assign _bits_sat_w_hi_q_76 = _ext_sat_w_hi_q_75[36:7];
+  assign _ext_sat_w_hi_q_76 = {1'b0, r_37};
+  assign _add_sat_w_hi_q_76 = {_bits_sat_w_hi_q_76[29], _bits_sat_w_hi_q_76} + {{14{_ext_sat_w_hi_q_76[16]}}, _ext_sat_w_hi_q_76};
+  assign _bits_sat_w_hi_q_75 = _add_sat_w_hi_q_76[30:16];
+  assign _add_sat_w_hi_q_75 = {w_rd_37[15], w_rd_37} + {{2{_bits_sat_w_hi_q_75[14]}}, _bits_sat_w_hi_q_75};
+  assign _ext_sat_w_hi_q_77 = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
+  assign _bits_sat_w_hi_q_78 = _ext_sat_w_hi_q_77[36:7];
+  assign _ext_sat_w_hi_q_78 = {1'b0, r_38};
+  assign _add_sat_w_hi_q_78 = {_bits_sat_w_hi_q_78[29], _bits_sat_w_hi_q_78} + {{14{_ext_sat_w_hi_q_78[16]}}, _ext_sat_w_hi_q_78};
+  assign _bits_sat_w_hi_q_77 = _add_sat_w_hi_q_78[30:16];
+  assign _add_sat_w_hi_q_77 = {w_rd_38[15], w_rd_38} + {{2{_bits_sat_w_hi_q_77[14]}}, _bits_sat_w_hi_q_77};
+  assign _ext_sat_w_hi_q_79 = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
+  assign _bits_sat_w_hi_q_80 = _ext_sat_w_hi_q_79[36:7];
+  assign _ext_sat_w_hi_q_80 = {1'b0, r_39};
+  assign _add_sat_w_hi_q_80 = {_bits_sat_w_hi_q_80[29], _bits_sat_w_hi_q_80} + {{14{_ext_sat_w_hi_q_80[16]}}, _ext_sat_w_hi_q_80};
+  assign _bits_sat_w_hi_q_79 = _add_sat_w_hi_q_80[30:16];
+  assign _add_sat_w_hi_q_79 = {w_rd_39[15], w_rd_39} + {{2{_bits_sat_w_hi_q_79[14]}}, _bits_sat_w_hi_q_79};
+  assign _ext_sat_w_hi_q_81 = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
+  assign _bits_sat_w_hi_q_82 = _ext_sat_w_hi_q_81[36:7];
+  assign _ext_sat_w_hi_q_82 = {1'b0, r_40};
+  assign _add_sat_w_hi_q_82 = {_bits_sat_w_hi_q_82[29], _bits_sat_w_hi_q_82} + {{14{_ext_sat_w_hi_q_82[16]}}, _ext_sat_w_hi_q_82};
+  assign _bits_sat_w_hi_q_81 = _add_sat_w_hi_q_82[30:16];
+  assign _add_sat_w_hi_q_81 = {w_rd_40[15], w_rd_40} + {{2{_bits_sat_w_hi_q_81[14]}}, _bits_sat_w_hi_q_81};
+  assign _ext_sat_w_hi_q_83 = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
+  assign _bits_sat_w_hi_q_84 = _ext_sat_w_hi_q_83[36:7];
+  assign _ext_sat_w_hi_q_84 = {1'b0, r_41};
+  assign _add_sat_w_hi_q_84 = {_bits_sat_w_hi_q_84[29], _bits_sat_w_hi_q_84} + {{14{_ext_sat_w_hi_q_84[16]}}, _ext_sat_w_hi_q_84};
+  assign _bits_sat_w_hi_q_83 = _add_sat_w_hi_q_84[30:16];
+  assign _add_sat_w_hi_q_83 = {w_rd_41[15], w_rd_41} + {{2{_bits_sat_w_hi_q_83[14]}}, _bits_sat_w_hi_q_83};
+  assign _ext_sat_w_hi_q_85 = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
+  assign _bits_sat_w_hi_q_86 = _ext_sat_w_hi_q_85[36:7];
+  assign _ext_sat_w_hi_q_86 = {1'b0, r_42};
+  assign _add_sat_w_hi_q_86 = {_bits_sat_w_hi_q_86[29], _bits_sat_w_hi_q_86} + {{14{_ext_sat_w_hi_q_86[16]}}, _ext_sat_w_hi_q_86};
+  assign _bits_sat_w_hi_q_85 = _add_sat_w_hi_q_86[30:16];
+  assign _add_sat_w_hi_q_85 = {w_rd_42[15], w_rd_42} + {{2{_bits_sat_w_hi_q_85[14]}}, _bits_sat_w_hi_q_85};
+  assign _ext_sat_w_hi_q_87 = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
+  assign _bits_sat_w_hi_q_88 = _ext_sat_w_hi_q_87[36:7];
+  assign _ext_sat_w_hi_q_88 = {1'b0, r_43};
+  assign _add_sat_w_hi_q_88 = {_bits_sat_w_hi_q_88[29], _bits_sat_w_hi_q_88} + {{14{_ext_sat_w_hi_q_88[16]}}, _ext_sat_w_hi_q_88};
+  assign _bits_sat_w_hi_q_87 = _add_sat_w_hi_q_88[30:16];
+  assign _add_sat_w_hi_q_87 = {w_rd_43[15], w_rd_43} + {{2{_bits_sat_w_hi_q_87[14]}}, _bits_sat_w_hi_q_87};
+  assign _ext_sat_w_hi_q_89 = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
+  assign _bits_sat_w_hi_q_90 = _ext_sat_w_hi_q_89[36:7];
+  assign _ext_sat_w_hi_q_90 = {1'b0, r_44};
+  assign _add_sat_w_hi_q_90 = {_bits_sat_w_hi_q_90[29], _bits_sat_w_hi_q_90} + {{14{_ext_sat_w_hi_q_90[16]}}, _ext_sat_w_hi_q_90};
+  assign _bits_sat_w_hi_q_89 = _add_sat_w_hi_q_90[30:16];
+  assign _add_sat_w_hi_q_89 = {w_rd_44[15], w_rd_44} + {{2{_bits_sat_w_hi_q_89[14]}}, _bits_sat_w_hi_q_89};
+  assign _ext_sat_w_hi_q_91 = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
+  assign _bits_sat_w_hi_q_92 = _ext_sat_w_hi_q_91[36:7];
+  assign _ext_sat_w_hi_q_92 = {1'b0, r_45};
+  assign _add_sat_w_hi_q_92 = {_bits_sat_w_hi_q_92[29], _bits_sat_w_hi_q_92} + {{14{_ext_sat_w_hi_q_92[16]}}, _ext_sat_w_hi_q_92};
+  assign _bits_sat_w_hi_q_91 = _add_sat_w_hi_q_92[30:16];
+  assign _add_sat_w_hi_q_91 = {w_rd_45[15], w_rd_45} + {{2{_bits_sat_w_hi_q_91[14]}}, _bits_sat_w_hi_q_91};
+  assign _ext_sat_w_hi_q_93 = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
+  assign _bits_sat_w_hi_q_94 = _ext_sat_w_hi_q_93[36:7];
+  assign _ext_sat_w_hi_q_94 = {1'b0, r_46};
+  assign _add_sat_w_hi_q_94 = {_bits_sat_w_hi_q_94[29], _bits_sat_w_hi_q_94} + {{14{_ext_sat_w_hi_q_94[16]}}, _ext_sat_w_hi_q_94};
+  assign _bits_sat_w_hi_q_93 = _add_sat_w_hi_q_94[30:16];
+  assign _add_sat_w_hi_q_93 = {w_rd_46[15], w_rd_46} + {{2{_bits_sat_w_hi_q_93[14]}}, _bits_sat_w_hi_q_93};
+  assign _ext_sat_w_hi_q_95 = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
+  assign _bits_sat_w_hi_q_96 = _ext_sat_w_hi_q_95[36:7];
+  assign _ext_sat_w_hi_q_96 = {1'b0, r_47};
+  assign _add_sat_w_hi_q_96 = {_bits_sat_w_hi_q_96[29], _bits_sat_w_hi_q_96} + {{14{_ext_sat_w_hi_q_96[16]}}, _ext_sat_w_hi_q_96};
+  assign _bits_sat_w_hi_q_95 = _add_sat_w_hi_q_96[30:16];
+  assign _add_sat_w_hi_q_95 = {w_rd_47[15], w_rd_47} + {{2{_bits_sat_w_hi_q_95[14]}}, _bits_sat_w_hi_q_95};
+  assign _ext_sat_w_hi_q_97 = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
+  assign _bits_sat_w_hi_q_98 = _ext_sat_w_hi_q_97[36:7];
+  assign _ext_sat_w_hi_q_98 = {1'b0, r_48};
+  assign _add_sat_w_hi_q_98 = {_bits_sat_w_hi_q_98[29], _bits_sat_w_hi_q_98} + {{14{_ext_sat_w_hi_q_98[16]}}, _ext_sat_w_hi_q_98};
+  assign _bits_sat_w_hi_q_97 = _add_sat_w_hi_q_98[30:16];
+  assign _add_sat_w_hi_q_97 = {w_rd_48[15], w_rd_48} + {{2{_bits_sat_w_hi_q_97[14]}}, _bits_sat_w_hi_q_97};
+  assign _ext_sat_w_hi_q_99 = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
+  assign _bits_sat_w_hi_q_100 = _ext_sat_w_hi_q_99[36:7];
+  assign _ext_sat_w_hi_q_100 = {1'b0, r_49};
+  assign _add_sat_w_hi_q_100 = {_bits_sat_w_hi_q_100[29], _bits_sat_w_hi_q_100} + {{14{_ext_sat_w_hi_q_100[16]}}, _ext_sat_w_hi_q_100};
+  assign _bits_sat_w_hi_q_99 = _add_sat_w_hi_q_100[30:16];
+  assign _add_sat_w_hi_q_99 = {w_rd_49[15], w_rd_49} + {{2{_bits_sat_w_hi_q_99[14]}}, _bits_sat_w_hi_q_99};
+  assign _ext_sat_w_hi_q_101 = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
+  assign _bits_sat_w_hi_q_102 = _ext_sat_w_hi_q_101[36:7];
+  assign _ext_sat_w_hi_q_102 = {1'b0, r_50};
+  assign _add_sat_w_hi_q_102 = {_bits_sat_w_hi_q_102[29], _bits_sat_w_hi_q_102} + {{14{_ext_sat_w_hi_q_102[16]}}, _ext_sat_w_hi_q_102};
+  assign _bits_sat_w_hi_q_101 = _add_sat_w_hi_q_102[30:16];
+  assign _add_sat_w_hi_q_101 = {w_rd_50[15], w_rd_50} + {{2{_bits_sat_w_hi_q_101[14]}}, _bits_sat_w_hi_q_101};
+  assign _ext_sat_w_hi_q_103 = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
+  assign _bits_sat_w_hi_q_104 = _ext_sat_w_hi_q_103[36:7];
+  assign _ext_sat_w_hi_q_104 = {1'b0, r_51};
+  assign _add_sat_w_hi_q_104 = {_bits_sat_w_hi_q_104[29], _bits_sat_w_hi_q_104} + {{14{_ext_sat_w_hi_q_104[16]}}, _ext_sat_w_hi_q_104};
+  assign _bits_sat_w_hi_q_103 = _add_sat_w_hi_q_104[30:16];
+  assign _add_sat_w_hi_q_103 = {w_rd_51[15], w_rd_51} + {{2{_bits_sat_w_hi_q_103[14]}}, _bits_sat_w_hi_q_103};
+  assign _ext_sat_w_hi_q_105 = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
+  assign _bits_sat_w_hi_q_106 = _ext_sat_w_hi_q_105[36:7];
+  assign _ext_sat_w_hi_q_106 = {1'b0, r_52};
+  assign _add_sat_w_hi_q_106 = {_bits_sat_w_hi_q_106[29], _bits_sat_w_hi_q_106} + {{14{_ext_sat_w_hi_q_106[16]}}, _ext_sat_w_hi_q_106};
+  assign _bits_sat_w_hi_q_105 = _add_sat_w_hi_q_106[30:16];
+  assign _add_sat_w_hi_q_105 = {w_rd_52[15], w_rd_52} + {{2{_bits_sat_w_hi_q_105[14]}}, _bits_sat_w_hi_q_105};
+  assign _ext_sat_w_hi_q_107 = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
+  assign _bits_sat_w_hi_q_108 = _ext_sat_w_hi_q_107[36:7];
+  assign _ext_sat_w_hi_q_108 = {1'b0, r_53};
+  assign _add_sat_w_hi_q_108 = {_bits_sat_w_hi_q_108[29], _bits_sat_w_hi_q_108} + {{14{_ext_sat_w_hi_q_108[16]}}, _ext_sat_w_hi_q_108};
+  assign _bits_sat_w_hi_q_107 = _add_sat_w_hi_q_108[30:16];
+  assign _add_sat_w_hi_q_107 = {w_rd_53[15], w_rd_53} + {{2{_bits_sat_w_hi_q_107[14]}}, _bits_sat_w_hi_q_107};
+  assign _ext_sat_w_hi_q_109 = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
+  assign _bits_sat_w_hi_q_110 = _ext_sat_w_hi_q_109[36:7];
+  assign _ext_sat_w_hi_q_110 = {1'b0, r_54};
+  assign _add_sat_w_hi_q_110 = {_bits_sat_w_hi_q_110[29], _bits_sat_w_hi_q_110} + {{14{_ext_sat_w_hi_q_110[16]}}, _ext_sat_w_hi_q_110};
+  assign _bits_sat_w_hi_q_109 = _add_sat_w_hi_q_110[30:16];
+  assign _add_sat_w_hi_q_109 = {w_rd_54[15], w_rd_54} + {{2{_bits_sat_w_hi_q_109[14]}}, _bits_sat_w_hi_q_109};
+  assign _ext_sat_w_hi_q_111 = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
+  assign _bits_sat_w_hi_q_112 = _ext_sat_w_hi_q_111[36:7];
+  assign _ext_sat_w_hi_q_112 = {1'b0, r_55};
+  assign _add_sat_w_hi_q_112 = {_bits_sat_w_hi_q_112[29], _bits_sat_w_hi_q_112} + {{14{_ext_sat_w_hi_q_112[16]}}, _ext_sat_w_hi_q_112};
+  assign _bits_sat_w_hi_q_111 = _add_sat_w_hi_q_112[30:16];
+  assign _add_sat_w_hi_q_111 = {w_rd_55[15], w_rd_55} + {{2{_bits_sat_w_hi_q_111[14]}}, _bits_sat_w_hi_q_111};
+  assign _ext_sat_w_hi_q_113 = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
+  assign _bits_sat_w_hi_q_114 = _ext_sat_w_hi_q_113[36:7];
+  assign _ext_sat_w_hi_q_114 = {1'b0, r_56};
+  assign _add_sat_w_hi_q_114 = {_bits_sat_w_hi_q_114[29], _bits_sat_w_hi_q_114} + {{14{_ext_sat_w_hi_q_114[16]}}, _ext_sat_w_hi_q_114};
+  assign _bits_sat_w_hi_q_113 = _add_sat_w_hi_q_114[30:16];
+  assign _add_sat_w_hi_q_113 = {w_rd_56[15], w_rd_56} + {{2{_bits_sat_w_hi_q_113[14]}}, _bits_sat_w_hi_q_113};
+  assign _ext_sat_w_hi_q_115 = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
+  assign _bits_sat_w_hi_q_116 = _ext_sat_w_hi_q_115[36:7];
+  assign _ext_sat_w_hi_q_116 = {1'b0, r_57};
+  assign _add_sat_w_hi_q_116 = {_bits_sat_w_hi_q_116[29], _bits_sat_w_hi_q_116} + {{14{_ext_sat_w_hi_q_116[16]}}, _ext_sat_w_hi_q_116};
+  assign _bits_sat_w_hi_q_115 = _add_sat_w_hi_q_116[30:16];
+  assign _add_sat_w_hi_q_115 = {w_rd_57[15], w_rd_57} + {{2{_bits_sat_w_hi_q_115[14]}}, _bits_sat_w_hi_q_115};
+  assign _ext_sat_w_hi_q_117 = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
+  assign _bits_sat_w_hi_q_118 = _ext_sat_w_hi_q_117[36:7];
+  assign _ext_sat_w_hi_q_118 = {1'b0, r_58};
+  assign _add_sat_w_hi_q_118 = {_bits_sat_w_hi_q_118[29], _bits_sat_w_hi_q_118} + {{14{_ext_sat_w_hi_q_118[16]}}, _ext_sat_w_hi_q_118};
+  assign _bits_sat_w_hi_q_117 = _add_sat_w_hi_q_118[30:16];
+  assign _add_sat_w_hi_q_117 = {w_rd_58[15], w_rd_58} + {{2{_bits_sat_w_hi_q_117[14]}}, _bits_sat_w_hi_q_117};
+  assign _ext_sat_w_hi_q_119 = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
+  assign _bits_sat_w_hi_q_120 = _ext_sat_w_hi_q_119[36:7];
+  assign _ext_sat_w_hi_q_120 = {1'b0, r_59};
+  assign _add_sat_w_hi_q_120 = {_bits_sat_w_hi_q_120[29], _bits_sat_w_hi_q_120} + {{14{_ext_sat_w_hi_q_120[16]}}, _ext_sat_w_hi_q_120};
+  assign _bits_sat_w_hi_q_119 = _add_sat_w_hi_q_120[30:16];
+  assign _add_sat_w_hi_q_119 = {w_rd_59[15], w_rd_59} + {{2{_bits_sat_w_hi_q_119[14]}}, _bits_sat_w_hi_q_119};
+  assign _ext_sat_w_hi_q_121 = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
+  assign _bits_sat_w_hi_q_122 = _ext_sat_w_hi_q_121[36:7];
+  assign _ext_sat_w_hi_q_122 = {1'b0, r_60};
+  assign _add_sat_w_hi_q_122 = {_bits_sat_w_hi_q_122[29], _bits_sat_w_hi_q_122} + {{14{_ext_sat_w_hi_q_122[16]}}, _ext_sat_w_hi_q_122};
+  assign _bits_sat_w_hi_q_121 = _add_sat_w_hi_q_122[30:16];
+  assign _add_sat_w_hi_q_121 = {w_rd_60[15], w_rd_60} + {{2{_bits_sat_w_hi_q_121[14]}}, _bits_sat_w_hi_q_121};
+  assign _ext_sat_w_hi_q_123 = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
+  assign _bits_sat_w_hi_q_124 = _ext_sat_w_hi_q_123[36:7];
+  assign _ext_sat_w_hi_q_124 = {1'b0, r_61};
+  assign _add_sat_w_hi_q_124 = {_bits_sat_w_hi_q_124[29], _bits_sat_w_hi_q_124} + {{14{_ext_sat_w_hi_q_124[16]}}, _ext_sat_w_hi_q_124};
+  assign _bits_sat_w_hi_q_123 = _add_sat_w_hi_q_124[30:16];
+  assign _add_sat_w_hi_q_123 = {w_rd_61[15], w_rd_61} + {{2{_bits_sat_w_hi_q_123[14]}}, _bits_sat_w_hi_q_123};
+  assign _ext_sat_w_hi_q_125 = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
+  assign _bits_sat_w_hi_q_126 = _ext_sat_w_hi_q_125[36:7];
+  assign _ext_sat_w_hi_q_126 = {1'b0, r_62};
+  assign _add_sat_w_hi_q_126 = {_bits_sat_w_hi_q_126[29], _bits_sat_w_hi_q_126} + {{14{_ext_sat_w_hi_q_126[16]}}, _ext_sat_w_hi_q_126};
+  assign _bits_sat_w_hi_q_125 = _add_sat_w_hi_q_126[30:16];
+  assign _add_sat_w_hi_q_125 = {w_rd_62[15], w_rd_62} + {{2{_bits_sat_w_hi_q_125[14]}}, _bits_sat_w_hi_q_125};
+  assign _ext_sat_w_hi_q_127 = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
+  assign _bits_sat_w_hi_q_128 = _ext_sat_w_hi_q_127[36:7];
+  assign _ext_sat_w_hi_q_128 = {1'b0, r_63};
+  assign _add_sat_w_hi_q_128 = {_bits_sat_w_hi_q_128[29], _bits_sat_w_hi_q_128} + {{14{_ext_sat_w_hi_q_128[16]}}, _ext_sat_w_hi_q_128};
+  assign _bits_sat_w_hi_q_127 = _add_sat_w_hi_q_128[30:16];
+  assign _add_sat_w_hi_q_127 = {w_rd_63[15], w_rd_63} + {{2{_bits_sat_w_hi_q_127[14]}}, _bits_sat_w_hi_q_127};
+  assign _ext_sat_w_lo_q = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
+  assign _bits_sat_w_lo_q_2 = _ext_sat_w_lo_q[36:7];
+  assign _ext_sat_w_lo_q_2 = {1'b0, r_0};
+  assign _add_sat_w_lo_q_2 = {_bits_sat_w_lo_q_2[29], _bits_sat_w_lo_q_2} + {{14{_ext_sat_w_lo_q_2[16]}}, _ext_sat_w_lo_q_2};
+  assign _bits_sat_w_lo_q = _add_sat_w_lo_q_2[30:16];
+  assign _add_sat_w_lo_q = {w_rd_0[15], w_rd_0} + {{2{_bits_sat_w_lo_q[14]}}, _bits_sat_w_lo_q};
+  assign _ext_sat_w_lo_q_3 = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
+  assign _bits_sat_w_lo_q_4 = _ext_sat_w_lo_q_3[36:7];
+  assign _ext_sat_w_lo_q_4 = {1'b0, r_1};
+  assign _add_sat_w_lo_q_4 = {_bits_sat_w_lo_q_4[29], _bits_sat_w_lo_q_4} + {{14{_ext_sat_w_lo_q_4[16]}}, _ext_sat_w_lo_q_4};
+  assign _bits_sat_w_lo_q_3 = _add_sat_w_lo_q_4[30:16];
+  assign _add_sat_w_lo_q_3 = {w_rd_1[15], w_rd_1} + {{2{_bits_sat_w_lo_q_3[14]}}, _bits_sat_w_lo_q_3};
+  assign _ext_sat_w_lo_q_5 = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
+  assign _bits_sat_w_lo_q_6 = _ext_sat_w_lo_q_5[36:7];
+  assign _ext_sat_w_lo_q_6 = {1'b0, r_2};
+  assign _add_sat_w_lo_q_6 = {_bits_sat_w_lo_q_6[29], _bits_sat_w_lo_q_6} + {{14{_ext_sat_w_lo_q_6[16]}}, _ext_sat_w_lo_q_6};
+  assign _bits_sat_w_lo_q_5 = _add_sat_w_lo_q_6[30:16];
+  assign _add_sat_w_lo_q_5 = {w_rd_2[15], w_rd_2} + {{2{_bits_sat_w_lo_q_5[14]}}, _bits_sat_w_lo_q_5};
+  assign _ext_sat_w_lo_q_7 = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
+  assign _bits_sat_w_lo_q_8 = _ext_sat_w_lo_q_7[36:7];
+  assign _ext_sat_w_lo_q_8 = {1'b0, r_3};
+  assign _add_sat_w_lo_q_8 = {_bits_sat_w_lo_q_8[29], _bits_sat_w_lo_q_8} + {{14{_ext_sat_w_lo_q_8[16]}}, _ext_sat_w_lo_q_8};
+  assign _bits_sat_w_lo_q_7 = _add_sat_w_lo_q_8[30:16];
+  assign _add_sat_w_lo_q_7 = {w_rd_3[15], w_rd_3} + {{2{_bits_sat_w_lo_q_7[14]}}, _bits_sat_w_lo_q_7};
+  assign _ext_sat_w_lo_q_9 = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
+  assign _bits_sat_w_lo_q_10 = _ext_sat_w_lo_q_9[36:7];
+  assign _ext_sat_w_lo_q_10 = {1'b0, r_4};
+  assign _add_sat_w_lo_q_10 = {_bits_sat_w_lo_q_10[29], _bits_sat_w_lo_q_10} + {{14{_ext_sat_w_lo_q_10[16]}}, _ext_sat_w_lo_q_10};
+  assign _bits_sat_w_lo_q_9 = _add_sat_w_lo_q_10[30:16];
+  assign _add_sat_w_lo_q_9 = {w_rd_4[15], w_rd_4} + {{2{_bits_sat_w_lo_q_9[14]}}, _bits_sat_w_lo_q_9};
+  assign _ext_sat_w_lo_q_11 = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
+  assign _bits_sat_w_lo_q_12 = _ext_sat_w_lo_q_11[36:7];
+  assign _ext_sat_w_lo_q_12 = {1'b0, r_5};
+  assign _add_sat_w_lo_q_12 = {_bits_sat_w_lo_q_12[29], _bits_sat_w_lo_q_12} + {{14{_ext_sat_w_lo_q_12[16]}}, _ext_sat_w_lo_q_12};
+  assign _bits_sat_w_lo_q_11 = _add_sat_w_lo_q_12[30:16];
+  assign _add_sat_w_lo_q_11 = {w_rd_5[15], w_rd_5} + {{2{_bits_sat_w_lo_q_11[14]}}, _bits_sat_w_lo_q_11};
+  assign _ext_sat_w_lo_q_13 = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
+  assign _bits_sat_w_lo_q_14 = _ext_sat_w_lo_q_13[36:7];
+  assign _ext_sat_w_lo_q_14 = {1'b0, r_6};
+  assign _add_sat_w_lo_q_14 = {_bits_sat_w_lo_q_14[29], _bits_sat_w_lo_q_14} + {{14{_ext_sat_w_lo_q_14[16]}}, _ext_sat_w_lo_q_14};
+  assign _bits_sat_w_lo_q_13 = _add_sat_w_lo_q_14[30:16];
+  assign _add_sat_w_lo_q_13 = {w_rd_6[15], w_rd_6} + {{2{_bits_sat_w_lo_q_13[14]}}, _bits_sat_w_lo_q_13};
+  assign _ext_sat_w_lo_q_15 = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
+  assign _bits_sat_w_lo_q_16 = _ext_sat_w_lo_q_15[36:7];
+  assign _ext_sat_w_lo_q_16 = {1'b0, r_7};
+  assign _add_sat_w_lo_q_16 = {_bits_sat_w_lo_q_16[29], _bits_sat_w_lo_q_16} + {{14{_ext_sat_w_lo_q_16[16]}}, _ext_sat_w_lo_q_16};
+  assign _bits_sat_w_lo_q_15 = _add_sat_w_lo_q_16[30:16];
+  assign _add_sat_w_lo_q_15 = {w_rd_7[15], w_rd_7} + {{2{_bits_sat_w_lo_q_15[14]}}, _bits_sat_w_lo_q_15};
+  assign _ext_sat_w_lo_q_17 = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
+  assign _bits_sat_w_lo_q_18 = _ext_sat_w_lo_q_17[36:7];
+  assign _ext_sat_w_lo_q_18 = {1'b0, r_8};
+  assign _add_sat_w_lo_q_18 = {_bits_sat_w_lo_q_18[29], _bits_sat_w_lo_q_18} + {{14{_ext_sat_w_lo_q_18[16]}}, _ext_sat_w_lo_q_18};
+  assign _bits_sat_w_lo_q_17 = _add_sat_w_lo_q_18[30:16];
+  assign _add_sat_w_lo_q_17 = {w_rd_8[15], w_rd_8} + {{2{_bits_sat_w_lo_q_17[14]}}, _bits_sat_w_lo_q_17};
+  assign _ext_sat_w_lo_q_19 = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
+  assign _bits_sat_w_lo_q_20 = _ext_sat_w_lo_q_19[36:7];
+  assign _ext_sat_w_lo_q_20 = {1'b0, r_9};
+  assign _add_sat_w_lo_q_20 = {_bits_sat_w_lo_q_20[29], _bits_sat_w_lo_q_20} + {{14{_ext_sat_w_lo_q_20[16]}}, _ext_sat_w_lo_q_20};
+  assign _bits_sat_w_lo_q_19 = _add_sat_w_lo_q_20[30:16];
+  assign _add_sat_w_lo_q_19 = {w_rd_9[15], w_rd_9} + {{2{_bits_sat_w_lo_q_19[14]}}, _bits_sat_w_lo_q_19};
+  assign _ext_sat_w_lo_q_21 = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
+  assign _bits_sat_w_lo_q_22 = _ext_sat_w_lo_q_21[36:7];
+  assign _ext_sat_w_lo_q_22 = {1'b0, r_10};
+  assign _add_sat_w_lo_q_22 = {_bits_sat_w_lo_q_22[29], _bits_sat_w_lo_q_22} + {{14{_ext_sat_w_lo_q_22[16]}}, _ext_sat_w_lo_q_22};
+  assign _bits_sat_w_lo_q_21 = _add_sat_w_lo_q_22[30:16];
+  assign _add_sat_w_lo_q_21 = {w_rd_10[15], w_rd_10} + {{2{_bits_sat_w_lo_q_21[14]}}, _bits_sat_w_lo_q_21};
+  assign _ext_sat_w_lo_q_23 = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
+  assign _bits_sat_w_lo_q_24 = _ext_sat_w_lo_q_23[36:7];
+  assign _ext_sat_w_lo_q_24 = {1'b0, r_11};
+  assign _add_sat_w_lo_q_24 = {_bits_sat_w_lo_q_24[29], _bits_sat_w_lo_q_24} + {{14{_ext_sat_w_lo_q_24[16]}}, _ext_sat_w_lo_q_24};
+  assign _bits_sat_w_lo_q_23 = _add_sat_w_lo_q_24[30:16];
+  assign _add_sat_w_lo_q_23 = {w_rd_11[15], w_rd_11} + {{2{_bits_sat_w_lo_q_23[14]}}, _bits_sat_w_lo_q_23};
+  assign _ext_sat_w_lo_q_25 = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
+  assign _bits_sat_w_lo_q_26 = _ext_sat_w_lo_q_25[36:7];
+  assign _ext_sat_w_lo_q_26 = {1'b0, r_12};
+  assign _add_sat_w_lo_q_26 = {_bits_sat_w_lo_q_26[29], _bits_sat_w_lo_q_26} + {{14{_ext_sat_w_lo_q_26[16]}}, _ext_sat_w_lo_q_26};
+  assign _bits_sat_w_lo_q_25 = _add_sat_w_lo_q_26[30:16];
+  assign _add_sat_w_lo_q_25 = {w_rd_12[15], w_rd_12} + {{2{_bits_sat_w_lo_q_25[14]}}, _bits_sat_w_lo_q_25};
+  assign _ext_sat_w_lo_q_27 = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
+  assign _bits_sat_w_lo_q_28 = _ext_sat_w_lo_q_27[36:7];
+  assign _ext_sat_w_lo_q_28 = {1'b0, r_13};
+  assign _add_sat_w_lo_q_28 = {_bits_sat_w_lo_q_28[29], _bits_sat_w_lo_q_28} + {{14{_ext_sat_w_lo_q_28[16]}}, _ext_sat_w_lo_q_28};
+  assign _bits_sat_w_lo_q_27 = _add_sat_w_lo_q_28[30:16];
+  assign _add_sat_w_lo_q_27 = {w_rd_13[15], w_rd_13} + {{2{_bits_sat_w_lo_q_27[14]}}, _bits_sat_w_lo_q_27};
+  assign _ext_sat_w_lo_q_29 = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
+  assign _bits_sat_w_lo_q_30 = _ext_sat_w_lo_q_29[36:7];
+  assign _ext_sat_w_lo_q_30 = {1'b0, r_14};
+  assign _add_sat_w_lo_q_30 = {_bits_sat_w_lo_q_30[29], _bits_sat_w_lo_q_30} + {{14{_ext_sat_w_lo_q_30[16]}}, _ext_sat_w_lo_q_30};
+  assign _bits_sat_w_lo_q_29 = _add_sat_w_lo_q_30[30:16];
+  assign _add_sat_w_lo_q_29 = {w_rd_14[15], w_rd_14} + {{2{_bits_sat_w_lo_q_29[14]}}, _bits_sat_w_lo_q_29};
+  assign _ext_sat_w_lo_q_31 = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
+  assign _bits_sat_w_lo_q_32 = _ext_sat_w_lo_q_31[36:7];
+  assign _ext_sat_w_lo_q_32 = {1'b0, r_15};
+  assign _add_sat_w_lo_q_32 = {_bits_sat_w_lo_q_32[29], _bits_sat_w_lo_q_32} + {{14{_ext_sat_w_lo_q_32[16]}}, _ext_sat_w_lo_q_32};
+  assign _bits_sat_w_lo_q_31 = _add_sat_w_lo_q_32[30:16];
+  assign _add_sat_w_lo_q_31 = {w_rd_15[15], w_rd_15} + {{2{_bits_sat_w_lo_q_31[14]}}, _bits_sat_w_lo_q_31};
+  assign _ext_sat_w_lo_q_33 = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
+  assign _bits_sat_w_lo_q_34 = _ext_sat_w_lo_q_33[36:7];
+  assign _ext_sat_w_lo_q_34 = {1'b0, r_16};
+  assign _add_sat_w_lo_q_34 = {_bits_sat_w_lo_q_34[29], _bits_sat_w_lo_q_34} + {{14{_ext_sat_w_lo_q_34[16]}}, _ext_sat_w_lo_q_34};
+  assign _bits_sat_w_lo_q_33 = _add_sat_w_lo_q_34[30:16];
+  assign _add_sat_w_lo_q_33 = {w_rd_16[15], w_rd_16} + {{2{_bits_sat_w_lo_q_33[14]}}, _bits_sat_w_lo_q_33};
+  assign _ext_sat_w_lo_q_35 = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
+  assign _bits_sat_w_lo_q_36 = _ext_sat_w_lo_q_35[36:7];
+  assign _ext_sat_w_lo_q_36 = {1'b0, r_17};
+  assign _add_sat_w_lo_q_36 = {_bits_sat_w_lo_q_36[29], _bits_sat_w_lo_q_36} + {{14{_ext_sat_w_lo_q_36[16]}}, _ext_sat_w_lo_q_36};
+  assign _bits_sat_w_lo_q_35 = _add_sat_w_lo_q_36[30:16];
+  assign _add_sat_w_lo_q_35 = {w_rd_17[15], w_rd_17} + {{2{_bits_sat_w_lo_q_35[14]}}, _bits_sat_w_lo_q_35};
+  assign _ext_sat_w_lo_q_37 = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
+  assign _bits_sat_w_lo_q_38 = _ext_sat_w_lo_q_37[36:7];
+  assign _ext_sat_w_lo_q_38 = {1'b0, r_18};
+  assign _add_sat_w_lo_q_38 = {_bits_sat_w_lo_q_38[29], _bits_sat_w_lo_q_38} + {{14{_ext_sat_w_lo_q_38[16]}}, _ext_sat_w_lo_q_38};
+  assign _bits_sat_w_lo_q_37 = _add_sat_w_lo_q_38[30:16];
+  assign _add_sat_w_lo_q_37 = {w_rd_18[15], w_rd_18} + {{2{_bits_sat_w_lo_q_37[14]}}, _bits_sat_w_lo_q_37};
+  assign _ext_sat_w_lo_q_39 = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
+  assign _bits_sat_w_lo_q_40 = _ext_sat_w_lo_q_39[36:7];
+  assign _ext_sat_w_lo_q_40 = {1'b0, r_19};
+  assign _add_sat_w_lo_q_40 = {_bits_sat_w_lo_q_40[29], _bits_sat_w_lo_q_40} + {{14{_ext_sat_w_lo_q_40[16]}}, _ext_sat_w_lo_q_40};
+  assign _bits_sat_w_lo_q_39 = _add_sat_w_lo_q_40[30:16];
+  assign _add_sat_w_lo_q_39 = {w_rd_19[15], w_rd_19} + {{2{_bits_sat_w_lo_q_39[14]}}, _bits_sat_w_lo_q_39};
+  assign _ext_sat_w_lo_q_41 = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
+  assign _bits_sat_w_lo_q_42 = _ext_sat_w_lo_q_41[36:7];
+  assign _ext_sat_w_lo_q_42 = {1'b0, r_20};
+  assign _add_sat_w_lo_q_42 = {_bits_sat_w_lo_q_42[29], _bits_sat_w_lo_q_42} + {{14{_ext_sat_w_lo_q_42[16]}}, _ext_sat_w_lo_q_42};
+  assign _bits_sat_w_lo_q_41 = _add_sat_w_lo_q_42[30:16];
+  assign _add_sat_w_lo_q_41 = {w_rd_20[15], w_rd_20} + {{2{_bits_sat_w_lo_q_41[14]}}, _bits_sat_w_lo_q_41};
+  assign _ext_sat_w_lo_q_43 = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
+  assign _bits_sat_w_lo_q_44 = _ext_sat_w_lo_q_43[36:7];
+  assign _ext_sat_w_lo_q_44 = {1'b0, r_21};
+  assign _add_sat_w_lo_q_44 = {_bits_sat_w_lo_q_44[29], _bits_sat_w_lo_q_44} + {{14{_ext_sat_w_lo_q_44[16]}}, _ext_sat_w_lo_q_44};
+  assign _bits_sat_w_lo_q_43 = _add_sat_w_lo_q_44[30:16];
+  assign _add_sat_w_lo_q_43 = {w_rd_21[15], w_rd_21} + {{2{_bits_sat_w_lo_q_43[14]}}, _bits_sat_w_lo_q_43};
+  assign _ext_sat_w_lo_q_45 = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
+  assign _bits_sat_w_lo_q_46 = _ext_sat_w_lo_q_45[36:7];
+  assign _ext_sat_w_lo_q_46 = {1'b0, r_22};
+  assign _add_sat_w_lo_q_46 = {_bits_sat_w_lo_q_46[29], _bits_sat_w_lo_q_46} + {{14{_ext_sat_w_lo_q_46[16]}}, _ext_sat_w_lo_q_46};
+  assign _bits_sat_w_lo_q_45 = _add_sat_w_lo_q_46[30:16];
+  assign _add_sat_w_lo_q_45 = {w_rd_22[15], w_rd_22} + {{2{_bits_sat_w_lo_q_45[14]}}, _bits_sat_w_lo_q_45};
+  assign _ext_sat_w_lo_q_47 = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
+  assign _bits_sat_w_lo_q_48 = _ext_sat_w_lo_q_47[36:7];
+  assign _ext_sat_w_lo_q_48 = {1'b0, r_23};
+  assign _add_sat_w_lo_q_48 = {_bits_sat_w_lo_q_48[29], _bits_sat_w_lo_q_48} + {{14{_ext_sat_w_lo_q_48[16]}}, _ext_sat_w_lo_q_48};
+  assign _bits_sat_w_lo_q_47 = _add_sat_w_lo_q_48[30:16];
+  assign _add_sat_w_lo_q_47 = {w_rd_23[15], w_rd_23} + {{2{_bits_sat_w_lo_q_47[14]}}, _bits_sat_w_lo_q_47};
+  assign _ext_sat_w_lo_q_49 = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
+  assign _bits_sat_w_lo_q_50 = _ext_sat_w_lo_q_49[36:7];
+  assign _ext_sat_w_lo_q_50 = {1'b0, r_24};
+  assign _add_sat_w_lo_q_50 = {_bits_sat_w_lo_q_50[29], _bits_sat_w_lo_q_50} + {{14{_ext_sat_w_lo_q_50[16]}}, _ext_sat_w_lo_q_50};
+  assign _bits_sat_w_lo_q_49 = _add_sat_w_lo_q_50[30:16];
+  assign _add_sat_w_lo_q_49 = {w_rd_24[15], w_rd_24} + {{2{_bits_sat_w_lo_q_49[14]}}, _bits_sat_w_lo_q_49};
+  assign _ext_sat_w_lo_q_51 = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
+  assign _bits_sat_w_lo_q_52 = _ext_sat_w_lo_q_51[36:7];
+  assign _ext_sat_w_lo_q_52 = {1'b0, r_25};
+  assign _add_sat_w_lo_q_52 = {_bits_sat_w_lo_q_52[29], _bits_sat_w_lo_q_52} + {{14{_ext_sat_w_lo_q_52[16]}}, _ext_sat_w_lo_q_52};
+  assign _bits_sat_w_lo_q_51 = _add_sat_w_lo_q_52[30:16];
+  assign _add_sat_w_lo_q_51 = {w_rd_25[15], w_rd_25} + {{2{_bits_sat_w_lo_q_51[14]}}, _bits_sat_w_lo_q_51};
+  assign _ext_sat_w_lo_q_53 = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
+  assign _bits_sat_w_lo_q_54 = _ext_sat_w_lo_q_53[36:7];
+  assign _ext_sat_w_lo_q_54 = {1'b0, r_26};
+  assign _add_sat_w_lo_q_54 = {_bits_sat_w_lo_q_54[29], _bits_sat_w_lo_q_54} + {{14{_ext_sat_w_lo_q_54[16]}}, _ext_sat_w_lo_q_54};
+  assign _bits_sat_w_lo_q_53 = _add_sat_w_lo_q_54[30:16];
+  assign _add_sat_w_lo_q_53 = {w_rd_26[15], w_rd_26} + {{2{_bits_sat_w_lo_q_53[14]}}, _bits_sat_w_lo_q_53};
+  assign _ext_sat_w_lo_q_55 = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
+  assign _bits_sat_w_lo_q_56 = _ext_sat_w_lo_q_55[36:7];
+  assign _ext_sat_w_lo_q_56 = {1'b0, r_27};
+  assign _add_sat_w_lo_q_56 = {_bits_sat_w_lo_q_56[29], _bits_sat_w_lo_q_56} + {{14{_ext_sat_w_lo_q_56[16]}}, _ext_sat_w_lo_q_56};
+  assign _bits_sat_w_lo_q_55 = _add_sat_w_lo_q_56[30:16];
+  assign _add_sat_w_lo_q_55 = {w_rd_27[15], w_rd_27} + {{2{_bits_sat_w_lo_q_55[14]}}, _bits_sat_w_lo_q_55};
+  assign _ext_sat_w_lo_q_57 = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
+  assign _bits_sat_w_lo_q_58 = _ext_sat_w_lo_q_57[36:7];
+  assign _ext_sat_w_lo_q_58 = {1'b0, r_28};
+  assign _add_sat_w_lo_q_58 = {_bits_sat_w_lo_q_58[29], _bits_sat_w_lo_q_58} + {{14{_ext_sat_w_lo_q_58[16]}}, _ext_sat_w_lo_q_58};
+  assign _bits_sat_w_lo_q_57 = _add_sat_w_lo_q_58[30:16];
+  assign _add_sat_w_lo_q_57 = {w_rd_28[15], w_rd_28} + {{2{_bits_sat_w_lo_q_57[14]}}, _bits_sat_w_lo_q_57};
+  assign _ext_sat_w_lo_q_59 = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
+  assign _bits_sat_w_lo_q_60 = _ext_sat_w_lo_q_59[36:7];
+  assign _ext_sat_w_lo_q_60 = {1'b0, r_29};
+  assign _add_sat_w_lo_q_60 = {_bits_sat_w_lo_q_60[29], _bits_sat_w_lo_q_60} + {{14{_ext_sat_w_lo_q_60[16]}}, _ext_sat_w_lo_q_60};
+  assign _bits_sat_w_lo_q_59 = _add_sat_w_lo_q_60[30:16];
+  assign _add_sat_w_lo_q_59 = {w_rd_29[15], w_rd_29} + {{2{_bits_sat_w_lo_q_59[14]}}, _bits_sat_w_lo_q_59};
+  assign _ext_sat_w_lo_q_61 = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
+  assign _bits_sat_w_lo_q_62 = _ext_sat_w_lo_q_61[36:7];
+  assign _ext_sat_w_lo_q_62 = {1'b0, r_30};
+  assign _add_sat_w_lo_q_62 = {_bits_sat_w_lo_q_62[29], _bits_sat_w_lo_q_62} + {{14{_ext_sat_w_lo_q_62[16]}}, _ext_sat_w_lo_q_62};
+  assign _bits_sat_w_lo_q_61 = _add_sat_w_lo_q_62[30:16];
+  assign _add_sat_w_lo_q_61 = {w_rd_30[15], w_rd_30} + {{2{_bits_sat_w_lo_q_61[14]}}, _bits_sat_w_lo_q_61};
+  assign _ext_sat_w_lo_q_63 = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
+  assign _bits_sat_w_lo_q_64 = _ext_sat_w_lo_q_63[36:7];
+  assign _ext_sat_w_lo_q_64 = {1'b0, r_31};
+  assign _add_sat_w_lo_q_64 = {_bits_sat_w_lo_q_64[29], _bits_sat_w_lo_q_64} + {{14{_ext_sat_w_lo_q_64[16]}}, _ext_sat_w_lo_q_64};
+  assign _bits_sat_w_lo_q_63 = _add_sat_w_lo_q_64[30:16];
+  assign _add_sat_w_lo_q_63 = {w_rd_31[15], w_rd_31} + {{2{_bits_sat_w_lo_q_63[14]}}, _bits_sat_w_lo_q_63};
+  assign _ext_sat_w_lo_q_65 = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
+  assign _bits_sat_w_lo_q_66 = _ext_sat_w_lo_q_65[36:7];
+  assign _ext_sat_w_lo_q_66 = {1'b0, r_32};
+  assign _add_sat_w_lo_q_66 = {_bits_sat_w_lo_q_66[29], _bits_sat_w_lo_q_66} + {{14{_ext_sat_w_lo_q_66[16]}}, _ext_sat_w_lo_q_66};
+  assign _bits_sat_w_lo_q_65 = _add_sat_w_lo_q_66[30:16];
+  assign _add_sat_w_lo_q_65 = {w_rd_32[15], w_rd_32} + {{2{_bits_sat_w_lo_q_65[14]}}, _bits_sat_w_lo_q_65};
+  assign _ext_sat_w_lo_q_67 = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
+  assign _bits_sat_w_lo_q_68 = _ext_sat_w_lo_q_67[36:7];
+  assign _ext_sat_w_lo_q_68 = {1'b0, r_33};
+  assign _add_sat_w_lo_q_68 = {_bits_sat_w_lo_q_68[29], _bits_sat_w_lo_q_68} + {{14{_ext_sat_w_lo_q_68[16]}}, _ext_sat_w_lo_q_68};
+  assign _bits_sat_w_lo_q_67 = _add_sat_w_lo_q_68[30:16];
+  assign _add_sat_w_lo_q_67 = {w_rd_33[15], w_rd_33} + {{2{_bits_sat_w_lo_q_67[14]}}, _bits_sat_w_lo_q_67};
+  assign _ext_sat_w_lo_q_69 = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
+  assign _bits_sat_w_lo_q_70 = _ext_sat_w_lo_q_69[36:7];
+  assign _ext_sat_w_lo_q_70 = {1'b0, r_34};
+  assign _add_sat_w_lo_q_70 = {_bits_sat_w_lo_q_70[29], _bits_sat_w_lo_q_70} + {{14{_ext_sat_w_lo_q_70[16]}}, _ext_sat_w_lo_q_70};
+  assign _bits_sat_w_lo_q_69 = _add_sat_w_lo_q_70[30:16];
+  assign _add_sat_w_lo_q_69 = {w_rd_34[15], w_rd_34} + {{2{_bits_sat_w_lo_q_69[14]}}, _bits_sat_w_lo_q_69};
+  assign _ext_sat_w_lo_q_71 = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
+  assign _bits_sat_w_lo_q_72 = _ext_sat_w_lo_q_71[36:7];
+  assign _ext_sat_w_lo_q_72 = {1'b0, r_35};
+  assign _add_sat_w_lo_q_72 = {_bits_sat_w_lo_q_72[29], _bits_sat_w_lo_q_72} + {{14{_ext_sat_w_lo_q_72[16]}}, _ext_sat_w_lo_q_72};
+  assign _bits_sat_w_lo_q_71 = _add_sat_w_lo_q_72[30:16];
+  assign _add_sat_w_lo_q_71 = {w_rd_35[15], w_rd_35} + {{2{_bits_sat_w_lo_q_71[14]}}, _bits_sat_w_lo_q_71};
+  assign _ext_sat_w_lo_q_73 = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
+  assign _bits_sat_w_lo_q_74 = _ext_sat_w_lo_q_73[36:7];
+  assign _ext_sat_w_lo_q_74 = {1'b0, r_36};
+  assign _add_sat_w_lo_q_74 = {_bits_sat_w_lo_q_74[29], _bits_sat_w_lo_q_74} + {{14{_ext_sat_w_lo_q_74[16]}}, _ext_sat_w_lo_q_74};
+  assign _bits_sat_w_lo_q_73 = _add_sat_w_lo_q_74[30:16];
+  assign _add_sat_w_lo_q_73 = {w_rd_36[15], w_rd_36} + {{2{_bits_sat_w_lo_q_73[14]}}, _bits_sat_w_lo_q_73};
+  assign _ext_sat_w_lo_q_75 = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
+  assign _bits_sat_w_lo_q_76 = _ext_sat_w_lo_q_75[36:7];
+  assign _ext_sat_w_lo_q_76 = {1'b0, r_37};
+  assign _add_sat_w_lo_q_76 = {_bits_sat_w_lo_q_76[29], _bits_sat_w_lo_q_76} + {{14{_ext_sat_w_lo_q_76[16]}}, _ext_sat_w_lo_q_76};
+  assign _bits_sat_w_lo_q_75 = _add_sat_w_lo_q_76[30:16];
+  assign _add_sat_w_lo_q_75 = {w_rd_37[15], w_rd_37} + {{2{_bits_sat_w_lo_q_75[14]}}, _bits_sat_w_lo_q_75};
+  assign _ext_sat_w_lo_q_77 = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
+  assign _bits_sat_w_lo_q_78 = _ext_sat_w_lo_q_77[36:7];
+  assign _ext_sat_w_lo_q_78 = {1'b0, r_38};
+  assign _add_sat_w_lo_q_78 = {_bits_sat_w_lo_q_78[29], _bits_sat_w_lo_q_78} + {{14{_ext_sat_w_lo_q_78[16]}}, _ext_sat_w_lo_q_78};
+  assign _bits_sat_w_lo_q_77 = _add_sat_w_lo_q_78[30:16];
+  assign _add_sat_w_lo_q_77 = {w_rd_38[15], w_rd_38} + {{2{_bits_sat_w_lo_q_77[14]}}, _bits_sat_w_lo_q_77};
+  assign _ext_sat_w_lo_q_79 = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
+  assign _bits_sat_w_lo_q_80 = _ext_sat_w_lo_q_79[36:7];
+  assign _ext_sat_w_lo_q_80 = {1'b0, r_39};
+  assign _add_sat_w_lo_q_80 = {_bits_sat_w_lo_q_80[29], _bits_sat_w_lo_q_80} + {{14{_ext_sat_w_lo_q_80[16]}}, _ext_sat_w_lo_q_80};
+  assign _bits_sat_w_lo_q_79 = _add_sat_w_lo_q_80[30:16];
+  assign _add_sat_w_lo_q_79 = {w_rd_39[15], w_rd_39} + {{2{_bits_sat_w_lo_q_79[14]}}, _bits_sat_w_lo_q_79};
+  assign _ext_sat_w_lo_q_81 = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
+  assign _bits_sat_w_lo_q_82 = _ext_sat_w_lo_q_81[36:7];
+  assign _ext_sat_w_lo_q_82 = {1'b0, r_40};
+  assign _add_sat_w_lo_q_82 = {_bits_sat_w_lo_q_82[29], _bits_sat_w_lo_q_82} + {{14{_ext_sat_w_lo_q_82[16]}}, _ext_sat_w_lo_q_82};
+  assign _bits_sat_w_lo_q_81 = _add_sat_w_lo_q_82[30:16];
+  assign _add_sat_w_lo_q_81 = {w_rd_40[15], w_rd_40} + {{2{_bits_sat_w_lo_q_81[14]}}, _bits_sat_w_lo_q_81};
+  assign _ext_sat_w_lo_q_83 = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
+  assign _bits_sat_w_lo_q_84 = _ext_sat_w_lo_q_83[36:7];
+  assign _ext_sat_w_lo_q_84 = {1'b0, r_41};
+  assign _add_sat_w_lo_q_84 = {_bits_sat_w_lo_q_84[29], _bits_sat_w_lo_q_84} + {{14{_ext_sat_w_lo_q_84[16]}}, _ext_sat_w_lo_q_84};
+  assign _bits_sat_w_lo_q_83 = _add_sat_w_lo_q_84[30:16];
+  assign _add_sat_w_lo_q_83 = {w_rd_41[15], w_rd_41} + {{2{_bits_sat_w_lo_q_83[14]}}, _bits_sat_w_lo_q_83};
+  assign _ext_sat_w_lo_q_85 = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
+  assign _bits_sat_w_lo_q_86 = _ext_sat_w_lo_q_85[36:7];
+  assign _ext_sat_w_lo_q_86 = {1'b0, r_42};
+  assign _add_sat_w_lo_q_86 = {_bits_sat_w_lo_q_86[29], _bits_sat_w_lo_q_86} + {{14{_ext_sat_w_lo_q_86[16]}}, _ext_sat_w_lo_q_86};
+  assign _bits_sat_w_lo_q_85 = _add_sat_w_lo_q_86[30:16];
+  assign _add_sat_w_lo_q_85 = {w_rd_42[15], w_rd_42} + {{2{_bits_sat_w_lo_q_85[14]}}, _bits_sat_w_lo_q_85};
+  assign _ext_sat_w_lo_q_87 = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
+  assign _bits_sat_w_lo_q_88 = _ext_sat_w_lo_q_87[36:7];
+  assign _ext_sat_w_lo_q_88 = {1'b0, r_43};
+  assign _add_sat_w_lo_q_88 = {_bits_sat_w_lo_q_88[29], _bits_sat_w_lo_q_88} + {{14{_ext_sat_w_lo_q_88[16]}}, _ext_sat_w_lo_q_88};
+  assign _bits_sat_w_lo_q_87 = _add_sat_w_lo_q_88[30:16];
+  assign _add_sat_w_lo_q_87 = {w_rd_43[15], w_rd_43} + {{2{_bits_sat_w_lo_q_87[14]}}, _bits_sat_w_lo_q_87};
+  assign _ext_sat_w_lo_q_89 = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
+  assign _bits_sat_w_lo_q_90 = _ext_sat_w_lo_q_89[36:7];
+  assign _ext_sat_w_lo_q_90 = {1'b0, r_44};
+  assign _add_sat_w_lo_q_90 = {_bits_sat_w_lo_q_90[29], _bits_sat_w_lo_q_90} + {{14{_ext_sat_w_lo_q_90[16]}}, _ext_sat_w_lo_q_90};
+  assign _bits_sat_w_lo_q_89 = _add_sat_w_lo_q_90[30:16];
+  assign _add_sat_w_lo_q_89 = {w_rd_44[15], w_rd_44} + {{2{_bits_sat_w_lo_q_89[14]}}, _bits_sat_w_lo_q_89};
+  assign _ext_sat_w_lo_q_91 = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
+  assign _bits_sat_w_lo_q_92 = _ext_sat_w_lo_q_91[36:7];
+  assign _ext_sat_w_lo_q_92 = {1'b0, r_45};
+  assign _add_sat_w_lo_q_92 = {_bits_sat_w_lo_q_92[29], _bits_sat_w_lo_q_92} + {{14{_ext_sat_w_lo_q_92[16]}}, _ext_sat_w_lo_q_92};
+  assign _bits_sat_w_lo_q_91 = _add_sat_w_lo_q_92[30:16];
+  assign _add_sat_w_lo_q_91 = {w_rd_45[15], w_rd_45} + {{2{_bits_sat_w_lo_q_91[14]}}, _bits_sat_w_lo_q_91};
+  assign _ext_sat_w_lo_q_93 = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
+  assign _bits_sat_w_lo_q_94 = _ext_sat_w_lo_q_93[36:7];
+  assign _ext_sat_w_lo_q_94 = {1'b0, r_46};
+  assign _add_sat_w_lo_q_94 = {_bits_sat_w_lo_q_94[29], _bits_sat_w_lo_q_94} + {{14{_ext_sat_w_lo_q_94[16]}}, _ext_sat_w_lo_q_94};
+  assign _bits_sat_w_lo_q_93 = _add_sat_w_lo_q_94[30:16];
+  assign _add_sat_w_lo_q_93 = {w_rd_46[15], w_rd_46} + {{2{_bits_sat_w_lo_q_93[14]}}, _bits_sat_w_lo_q_93};
+  assign _ext_sat_w_lo_q_95 = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
+  assign _bits_sat_w_lo_q_96 = _ext_sat_w_lo_q_95[36:7];
+  assign _ext_sat_w_lo_q_96 = {1'b0, r_47};
+  assign _add_sat_w_lo_q_96 = {_bits_sat_w_lo_q_96[29], _bits_sat_w_lo_q_96} + {{14{_ext_sat_w_lo_q_96[16]}}, _ext_sat_w_lo_q_96};
+  assign _bits_sat_w_lo_q_95 = _add_sat_w_lo_q_96[30:16];
+  assign _add_sat_w_lo_q_95 = {w_rd_47[15], w_rd_47} + {{2{_bits_sat_w_lo_q_95[14]}}, _bits_sat_w_lo_q_95};
+  assign _ext_sat_w_lo_q_97 = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
+  assign _bits_sat_w_lo_q_98 = _ext_sat_w_lo_q_97[36:7];
+  assign _ext_sat_w_lo_q_98 = {1'b0, r_48};
+  assign _add_sat_w_lo_q_98 = {_bits_sat_w_lo_q_98[29], _bits_sat_w_lo_q_98} + {{14{_ext_sat_w_lo_q_98[16]}}, _ext_sat_w_lo_q_98};
+  assign _bits_sat_w_lo_q_97 = _add_sat_w_lo_q_98[30:16];
+  assign _add_sat_w_lo_q_97 = {w_rd_48[15], w_rd_48} + {{2{_bits_sat_w_lo_q_97[14]}}, _bits_sat_w_lo_q_97};
+  assign _ext_sat_w_lo_q_99 = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
+  assign _bits_sat_w_lo_q_100 = _ext_sat_w_lo_q_99[36:7];
+  assign _ext_sat_w_lo_q_100 = {1'b0, r_49};
+  assign _add_sat_w_lo_q_100 = {_bits_sat_w_lo_q_100[29], _bits_sat_w_lo_q_100} + {{14{_ext_sat_w_lo_q_100[16]}}, _ext_sat_w_lo_q_100};
+  assign _bits_sat_w_lo_q_99 = _add_sat_w_lo_q_100[30:16];
+  assign _add_sat_w_lo_q_99 = {w_rd_49[15], w_rd_49} + {{2{_bits_sat_w_lo_q_99[14]}}, _bits_sat_w_lo_q_99};
+  assign _ext_sat_w_lo_q_101 = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
+  assign _bits_sat_w_lo_q_102 = _ext_sat_w_lo_q_101[36:7];
+  assign _ext_sat_w_lo_q_102 = {1'b0, r_50};
+  assign _add_sat_w_lo_q_102 = {_bits_sat_w_lo_q_102[29], _bits_sat_w_lo_q_102} + {{14{_ext_sat_w_lo_q_102[16]}}, _ext_sat_w_lo_q_102};
+  assign _bits_sat_w_lo_q_101 = _add_sat_w_lo_q_102[30:16];
+  assign _add_sat_w_lo_q_101 = {w_rd_50[15], w_rd_50} + {{2{_bits_sat_w_lo_q_101[14]}}, _bits_sat_w_lo_q_101};
+  assign _ext_sat_w_lo_q_103 = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
+  assign _bits_sat_w_lo_q_104 = _ext_sat_w_lo_q_103[36:7];
+  assign _ext_sat_w_lo_q_104 = {1'b0, r_51};
+  assign _add_sat_w_lo_q_104 = {_bits_sat_w_lo_q_104[29], _bits_sat_w_lo_q_104} + {{14{_ext_sat_w_lo_q_104[16]}}, _ext_sat_w_lo_q_104};
+  assign _bits_sat_w_lo_q_103 = _add_sat_w_lo_q_104[30:16];
+  assign _add_sat_w_lo_q_103 = {w_rd_51[15], w_rd_51} + {{2{_bits_sat_w_lo_q_103[14]}}, _bits_sat_w_lo_q_103};
+  assign _ext_sat_w_lo_q_105 = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
+  assign _bits_sat_w_lo_q_106 = _ext_sat_w_lo_q_105[36:7];
+  assign _ext_sat_w_lo_q_106 = {1'b0, r_52};
+  assign _add_sat_w_lo_q_106 = {_bits_sat_w_lo_q_106[29], _bits_sat_w_lo_q_106} + {{14{_ext_sat_w_lo_q_106[16]}}, _ext_sat_w_lo_q_106};
+  assign _bits_sat_w_lo_q_105 = _add_sat_w_lo_q_106[30:16];
+  assign _add_sat_w_lo_q_105 = {w_rd_52[15], w_rd_52} + {{2{_bits_sat_w_lo_q_105[14]}}, _bits_sat_w_lo_q_105};
+  assign _ext_sat_w_lo_q_107 = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
+  assign _bits_sat_w_lo_q_108 = _ext_sat_w_lo_q_107[36:7];
+  assign _ext_sat_w_lo_q_108 = {1'b0, r_53};
+  assign _add_sat_w_lo_q_108 = {_bits_sat_w_lo_q_108[29], _bits_sat_w_lo_q_108} + {{14{_ext_sat_w_lo_q_108[16]}}, _ext_sat_w_lo_q_108};
+  assign _bits_sat_w_lo_q_107 = _add_sat_w_lo_q_108[30:16];
+  assign _add_sat_w_lo_q_107 = {w_rd_53[15], w_rd_53} + {{2{_bits_sat_w_lo_q_107[14]}}, _bits_sat_w_lo_q_107};
+  assign _ext_sat_w_lo_q_109 = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
+  assign _bits_sat_w_lo_q_110 = _ext_sat_w_lo_q_109[36:7];
+  assign _ext_sat_w_lo_q_110 = {1'b0, r_54};
+  assign _add_sat_w_lo_q_110 = {_bits_sat_w_lo_q_110[29], _bits_sat_w_lo_q_110} + {{14{_ext_sat_w_lo_q_110[16]}}, _ext_sat_w_lo_q_110};
+  assign _bits_sat_w_lo_q_109 = _add_sat_w_lo_q_110[30:16];
+  assign _add_sat_w_lo_q_109 = {w_rd_54[15], w_rd_54} + {{2{_bits_sat_w_lo_q_109[14]}}, _bits_sat_w_lo_q_109};
+  assign _ext_sat_w_lo_q_111 = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
+  assign _bits_sat_w_lo_q_112 = _ext_sat_w_lo_q_111[36:7];
+  assign _ext_sat_w_lo_q_112 = {1'b0, r_55};
+  assign _add_sat_w_lo_q_112 = {_bits_sat_w_lo_q_112[29], _bits_sat_w_lo_q_112} + {{14{_ext_sat_w_lo_q_112[16]}}, _ext_sat_w_lo_q_112};
+  assign _bits_sat_w_lo_q_111 = _add_sat_w_lo_q_112[30:16];
+  assign _add_sat_w_lo_q_111 = {w_rd_55[15], w_rd_55} + {{2{_bits_sat_w_lo_q_111[14]}}, _bits_sat_w_lo_q_111};
+  assign _ext_sat_w_lo_q_113 = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
+  assign _bits_sat_w_lo_q_114 = _ext_sat_w_lo_q_113[36:7];
+  assign _ext_sat_w_lo_q_114 = {1'b0, r_56};
+  assign _add_sat_w_lo_q_114 = {_bits_sat_w_lo_q_114[29], _bits_sat_w_lo_q_114} + {{14{_ext_sat_w_lo_q_114[16]}}, _ext_sat_w_lo_q_114};
+  assign _bits_sat_w_lo_q_113 = _add_sat_w_lo_q_114[30:16];
+  assign _add_sat_w_lo_q_113 = {w_rd_56[15], w_rd_56} + {{2{_bits_sat_w_lo_q_113[14]}}, _bits_sat_w_lo_q_113};
+  assign _ext_sat_w_lo_q_115 = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
+  assign _bits_sat_w_lo_q_116 = _ext_sat_w_lo_q_115[36:7];
+  assign _ext_sat_w_lo_q_116 = {1'b0, r_57};
+  assign _add_sat_w_lo_q_116 = {_bits_sat_w_lo_q_116[29], _bits_sat_w_lo_q_116} + {{14{_ext_sat_w_lo_q_116[16]}}, _ext_sat_w_lo_q_116};
+  assign _bits_sat_w_lo_q_115 = _add_sat_w_lo_q_116[30:16];
+  assign _add_sat_w_lo_q_115 = {w_rd_57[15], w_rd_57} + {{2{_bits_sat_w_lo_q_115[14]}}, _bits_sat_w_lo_q_115};
+  assign _ext_sat_w_lo_q_117 = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
+  assign _bits_sat_w_lo_q_118 = _ext_sat_w_lo_q_117[36:7];
+  assign _ext_sat_w_lo_q_118 = {1'b0, r_58};
+  assign _add_sat_w_lo_q_118 = {_bits_sat_w_lo_q_118[29], _bits_sat_w_lo_q_118} + {{14{_ext_sat_w_lo_q_118[16]}}, _ext_sat_w_lo_q_118};
+  assign _bits_sat_w_lo_q_117 = _add_sat_w_lo_q_118[30:16];
+  assign _add_sat_w_lo_q_117 = {w_rd_58[15], w_rd_58} + {{2{_bits_sat_w_lo_q_117[14]}}, _bits_sat_w_lo_q_117};
+  assign _ext_sat_w_lo_q_119 = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
+  assign _bits_sat_w_lo_q_120 = _ext_sat_w_lo_q_119[36:7];
+  assign _ext_sat_w_lo_q_120 = {1'b0, r_59};
+  assign _add_sat_w_lo_q_120 = {_bits_sat_w_lo_q_120[29], _bits_sat_w_lo_q_120} + {{14{_ext_sat_w_lo_q_120[16]}}, _ext_sat_w_lo_q_120};
+  assign _bits_sat_w_lo_q_119 = _add_sat_w_lo_q_120[30:16];
+  assign _add_sat_w_lo_q_119 = {w_rd_59[15], w_rd_59} + {{2{_bits_sat_w_lo_q_119[14]}}, _bits_sat_w_lo_q_119};
+  assign _ext_sat_w_lo_q_121 = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
+  assign _bits_sat_w_lo_q_122 = _ext_sat_w_lo_q_121[36:7];
+  assign _ext_sat_w_lo_q_122 = {1'b0, r_60};
+  assign _add_sat_w_lo_q_122 = {_bits_sat_w_lo_q_122[29], _bits_sat_w_lo_q_122} + {{14{_ext_sat_w_lo_q_122[16]}}, _ext_sat_w_lo_q_122};
+  assign _bits_sat_w_lo_q_121 = _add_sat_w_lo_q_122[30:16];
+  assign _add_sat_w_lo_q_121 = {w_rd_60[15], w_rd_60} + {{2{_bits_sat_w_lo_q_121[14]}}, _bits_sat_w_lo_q_121};
+  assign _ext_sat_w_lo_q_123 = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
+  assign _bits_sat_w_lo_q_124 = _ext_sat_w_lo_q_123[36:7];
+  assign _ext_sat_w_lo_q_124 = {1'b0, r_61};
+  assign _add_sat_w_lo_q_124 = {_bits_sat_w_lo_q_124[29], _bits_sat_w_lo_q_124} + {{14{_ext_sat_w_lo_q_124[16]}}, _ext_sat_w_lo_q_124};
+  assign _bits_sat_w_lo_q_123 = _add_sat_w_lo_q_124[30:16];
+  assign _add_sat_w_lo_q_123 = {w_rd_61[15], w_rd_61} + {{2{_bits_sat_w_lo_q_123[14]}}, _bits_sat_w_lo_q_123};
+  assign _ext_sat_w_lo_q_125 = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
+  assign _bits_sat_w_lo_q_126 = _ext_sat_w_lo_q_125[36:7];
+  assign _ext_sat_w_lo_q_126 = {1'b0, r_62};
+  assign _add_sat_w_lo_q_126 = {_bits_sat_w_lo_q_126[29], _bits_sat_w_lo_q_126} + {{14{_ext_sat_w_lo_q_126[16]}}, _ext_sat_w_lo_q_126};
+  assign _bits_sat_w_lo_q_125 = _add_sat_w_lo_q_126[30:16];
+  assign _add_sat_w_lo_q_125 = {w_rd_62[15], w_rd_62} + {{2{_bits_sat_w_lo_q_125[14]}}, _bits_sat_w_lo_q_125};
+  assign _ext_sat_w_lo_q_127 = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
+  assign _bits_sat_w_lo_q_128 = _ext_sat_w_lo_q_127[36:7];
+  assign _ext_sat_w_lo_q_128 = {1'b0, r_63};
+  assign _add_sat_w_lo_q_128 = {_bits_sat_w_lo_q_128[29], _bits_sat_w_lo_q_128} + {{14{_ext_sat_w_lo_q_128[16]}}, _ext_sat_w_lo_q_128};
+  assign _bits_sat_w_lo_q_127 = _add_sat_w_lo_q_128[30:16];
+  assign _add_sat_w_lo_q_127 = {w_rd_63[15], w_rd_63} + {{2{_bits_sat_w_lo_q_127[14]}}, _bits_sat_w_lo_q_127};
+  assign _ext_sat_b_hi_q = {1'b0, r_bias[15:3]};
+  assign _add_sat_b_hi_q_2 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_sat_b_hi_q[13]}}, _ext_sat_b_hi_q};
+  assign _bits_sat_b_hi_q = _add_sat_b_hi_q_2[37:13];
+  assign _add_sat_b_hi_q = {{10{bias_rd[15]}}, bias_rd} + {_bits_sat_b_hi_q[24], _bits_sat_b_hi_q};
+  assign _ext_sat_b_lo_q = {1'b0, r_bias[15:3]};
+  assign _add_sat_b_lo_q_2 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_sat_b_lo_q[13]}}, _ext_sat_b_lo_q};
+  assign _bits_sat_b_lo_q = _add_sat_b_lo_q_2[37:13];
+  assign _add_sat_b_lo_q = {{10{bias_rd[15]}}, bias_rd} + {_bits_sat_b_lo_q[24], _bits_sat_b_lo_q};
+  // seq: sat_count (generator/units/lane.ts:375)
   always @(posedge clk) begin
     if (rst) begin
-      sat_w_hi_q <= 32'd0;
-      sat_w_lo_q <= 32'd0;
-      sat_b_hi_q <= 32'd0;
-      sat_b_lo_q <= 32'd0;
       sat_logit_hi_q <= 32'd0;
       sat_logit_lo_q <= 32'd0;
       sat_prob_hi_q <= 32'd0;
       sat_err_hi_q <= 32'd0;
       sat_err_lo_q <= 32'd0;
+      sat_w_hi_q <= 32'd0;
+      sat_w_lo_q <= 32'd0;
+      sat_b_hi_q <= 32'd0;
+      sat_b_lo_q <= 32'd0;
     end else begin
       if (any_sat) begin
-        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_0 & w_upd_0_sat_hi} + {1'b0, w_we_1 & w_upd_1_sat_hi}} + {1'b0, {1'b0, w_we_2 & w_upd_2_sat_hi} + {1'b0, w_we_3 & w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_we_4 & w_upd_4_sat_hi} + {1'b0, w_we_5 & w_upd_5_sat_hi}} + {1'b0, {1'b0, w_we_6 & w_upd_6_sat_hi} + {1'b0, w_we_7 & w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_8 & w_upd_8_sat_hi} + {1'b0, w_we_9 & w_upd_9_sat_hi}} + {1'b0, {1'b0, w_we_10 & w_upd_10_sat_hi} + {1'b0, w_we_11 & w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_we_12 & w_upd_12_sat_hi} + {1'b0, w_we_13 & w_upd_13_sat_hi}} + {1'b0, {1'b0, w_we_14 & w_upd_14_sat_hi} + {1'b0, w_we_15 & w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_16 & w_upd_16_sat_hi} + {1'b0, w_we_17 & w_upd_17_sat_hi}} + {1'b0, {1'b0, w_we_18 & w_upd_18_sat_hi} + {1'b0, w_we_19 & w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_we_20 & w_upd_20_sat_hi} + {1'b0, w_we_21 & w_upd_21_sat_hi}} + {1'b0, {1'b0, w_we_22 & w_upd_22_sat_hi} + {1'b0, w_we_23 & w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_24 & w_upd_24_sat_hi} + {1'b0, w_we_25 & w_upd_25_sat_hi}} + {1'b0, {1'b0, w_we_26 & w_upd_26_sat_hi} + {1'b0, w_we_27 & w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_we_28 & w_upd_28_sat_hi} + {1'b0, w_we_29 & w_upd_29_sat_hi}} + {1'b0, {1'b0, w_we_30 & w_upd_30_sat_hi} + {1'b0, w_we_31 & w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_32 & w_upd_32_sat_hi} + {1'b0, w_we_33 & w_upd_33_sat_hi}} + {1'b0, {1'b0, w_we_34 & w_upd_34_sat_hi} + {1'b0, w_we_35 & w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_we_36 & w_upd_36_sat_hi} + {1'b0, w_we_37 & w_upd_37_sat_hi}} + {1'b0, {1'b0, w_we_38 & w_upd_38_sat_hi} + {1'b0, w_we_39 & w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_40 & w_upd_40_sat_hi} + {1'b0, w_we_41 & w_upd_41_sat_hi}} + {1'b0, {1'b0, w_we_42 & w_upd_42_sat_hi} + {1'b0, w_we_43 & w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_we_44 & w_upd_44_sat_hi} + {1'b0, w_we_45 & w_upd_45_sat_hi}} + {1'b0, {1'b0, w_we_46 & w_upd_46_sat_hi} + {1'b0, w_we_47 & w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_48 & w_upd_48_sat_hi} + {1'b0, w_we_49 & w_upd_49_sat_hi}} + {1'b0, {1'b0, w_we_50 & w_upd_50_sat_hi} + {1'b0, w_we_51 & w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_we_52 & w_upd_52_sat_hi} + {1'b0, w_we_53 & w_upd_53_sat_hi}} + {1'b0, {1'b0, w_we_54 & w_upd_54_sat_hi} + {1'b0, w_we_55 & w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_56 & w_upd_56_sat_hi} + {1'b0, w_we_57 & w_upd_57_sat_hi}} + {1'b0, {1'b0, w_we_58 & w_upd_58_sat_hi} + {1'b0, w_we_59 & w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_we_60 & w_upd_60_sat_hi} + {1'b0, w_we_61 & w_upd_61_sat_hi}} + {1'b0, {1'b0, w_we_62 & w_upd_62_sat_hi} + {1'b0, w_we_63 & w_upd_63_sat_hi}}}}}}};
-        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_0 & w_upd_0_sat_lo} + {1'b0, w_we_1 & w_upd_1_sat_lo}} + {1'b0, {1'b0, w_we_2 & w_upd_2_sat_lo} + {1'b0, w_we_3 & w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_we_4 & w_upd_4_sat_lo} + {1'b0, w_we_5 & w_upd_5_sat_lo}} + {1'b0, {1'b0, w_we_6 & w_upd_6_sat_lo} + {1'b0, w_we_7 & w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_8 & w_upd_8_sat_lo} + {1'b0, w_we_9 & w_upd_9_sat_lo}} + {1'b0, {1'b0, w_we_10 & w_upd_10_sat_lo} + {1'b0, w_we_11 & w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_we_12 & w_upd_12_sat_lo} + {1'b0, w_we_13 & w_upd_13_sat_lo}} + {1'b0, {1'b0, w_we_14 & w_upd_14_sat_lo} + {1'b0, w_we_15 & w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_16 & w_upd_16_sat_lo} + {1'b0, w_we_17 & w_upd_17_sat_lo}} + {1'b0, {1'b0, w_we_18 & w_upd_18_sat_lo} + {1'b0, w_we_19 & w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_we_20 & w_upd_20_sat_lo} + {1'b0, w_we_21 & w_upd_21_sat_lo}} + {1'b0, {1'b0, w_we_22 & w_upd_22_sat_lo} + {1'b0, w_we_23 & w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_24 & w_upd_24_sat_lo} + {1'b0, w_we_25 & w_upd_25_sat_lo}} + {1'b0, {1'b0, w_we_26 & w_upd_26_sat_lo} + {1'b0, w_we_27 & w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_we_28 & w_upd_28_sat_lo} + {1'b0, w_we_29 & w_upd_29_sat_lo}} + {1'b0, {1'b0, w_we_30 & w_upd_30_sat_lo} + {1'b0, w_we_31 & w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_32 & w_upd_32_sat_lo} + {1'b0, w_we_33 & w_upd_33_sat_lo}} + {1'b0, {1'b0, w_we_34 & w_upd_34_sat_lo} + {1'b0, w_we_35 & w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_we_36 & w_upd_36_sat_lo} + {1'b0, w_we_37 & w_upd_37_sat_lo}} + {1'b0, {1'b0, w_we_38 & w_upd_38_sat_lo} + {1'b0, w_we_39 & w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_40 & w_upd_40_sat_lo} + {1'b0, w_we_41 & w_upd_41_sat_lo}} + {1'b0, {1'b0, w_we_42 & w_upd_42_sat_lo} + {1'b0, w_we_43 & w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_we_44 & w_upd_44_sat_lo} + {1'b0, w_we_45 & w_upd_45_sat_lo}} + {1'b0, {1'b0, w_we_46 & w_upd_46_sat_lo} + {1'b0, w_we_47 & w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_48 & w_upd_48_sat_lo} + {1'b0, w_we_49 & w_upd_49_sat_lo}} + {1'b0, {1'b0, w_we_50 & w_upd_50_sat_lo} + {1'b0, w_we_51 & w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_we_52 & w_upd_52_sat_lo} + {1'b0, w_we_53 & w_upd_53_sat_lo}} + {1'b0, {1'b0, w_we_54 & w_upd_54_sat_lo} + {1'b0, w_we_55 & w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_56 & w_upd_56_sat_lo} + {1'b0, w_we_57 & w_upd_57_sat_lo}} + {1'b0, {1'b0, w_we_58 & w_upd_58_sat_lo} + {1'b0, w_we_59 & w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_we_60 & w_upd_60_sat_lo} + {1'b0, w_we_61 & w_upd_61_sat_lo}} + {1'b0, {1'b0, w_we_62 & w_upd_62_sat_lo} + {1'b0, w_we_63 & w_upd_63_sat_lo}}}}}}};
-        sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & b_upd_sat_hi};
-        sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & b_upd_sat_lo};
         sat_logit_hi_q <= sat_logit_hi_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)};
         sat_logit_lo_q <= sat_logit_lo_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768))};
         sat_prob_hi_q <= sat_prob_hi_q + {30'd0, {1'b0, exp_done & exp_table_sat} + {1'b0, err_done & p_sat}};
         sat_err_hi_q <= sat_err_hi_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767)};
         sat_err_lo_q <= sat_err_lo_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768))};
       end
+      if (upd2) begin
+        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_0 & ((_add_sat_w_hi_q[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_1 & ((_add_sat_w_hi_q_3[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_2 & ((_add_sat_w_hi_q_5[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_3 & ((_add_sat_w_hi_q_7[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_4 & ((_add_sat_w_hi_q_9[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_5 & ((_add_sat_w_hi_q_11[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_6 & ((_add_sat_w_hi_q_13[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_7 & ((_add_sat_w_hi_q_15[16:15] - 2'd1) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_8 & ((_add_sat_w_hi_q_17[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_9 & ((_add_sat_w_hi_q_19[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_10 & ((_add_sat_w_hi_q_21[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_11 & ((_add_sat_w_hi_q_23[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_12 & ((_add_sat_w_hi_q_25[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_13 & ((_add_sat_w_hi_q_27[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_14 & ((_add_sat_w_hi_q_29[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_15 & ((_add_sat_w_hi_q_31[16:15] - 2'd1) < 2'd1)}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_16 & ((_add_sat_w_hi_q_33[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_17 & ((_add_sat_w_hi_q_35[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_18 & ((_add_sat_w_hi_q_37[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_19 & ((_add_sat_w_hi_q_39[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_20 & ((_add_sat_w_hi_q_41[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_21 & ((_add_sat_w_hi_q_43[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_22 & ((_add_sat_w_hi_q_45[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_23 & ((_add_sat_w_hi_q_47[16:15] - 2'd1) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_24 & ((_add_sat_w_hi_q_49[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_25 & ((_add_sat_w_hi_q_51[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_26 & ((_add_sat_w_hi_q_53[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_27 & ((_add_sat_w_hi_q_55[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_28 & ((_add_sat_w_hi_q_57[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_29 & ((_add_sat_w_hi_q_59[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_30 & ((_add_sat_w_hi_q_61[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_31 & ((_add_sat_w_hi_q_63[16:15] - 2'd1) < 2'd1)}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_32 & ((_add_sat_w_hi_q_65[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_33 & ((_add_sat_w_hi_q_67[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_34 & ((_add_sat_w_hi_q_69[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_35 & ((_add_sat_w_hi_q_71[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_36 & ((_add_sat_w_hi_q_73[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_37 & ((_add_sat_w_hi_q_75[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_38 & ((_add_sat_w_hi_q_77[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_39 & ((_add_sat_w_hi_q_79[16:15] - 2'd1) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_40 & ((_add_sat_w_hi_q_81[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_41 & ((_add_sat_w_hi_q_83[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_42 & ((_add_sat_w_hi_q_85[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_43 & ((_add_sat_w_hi_q_87[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_44 & ((_add_sat_w_hi_q_89[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_45 & ((_add_sat_w_hi_q_91[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_46 & ((_add_sat_w_hi_q_93[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_47 & ((_add_sat_w_hi_q_95[16:15] - 2'd1) < 2'd1)}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_48 & ((_add_sat_w_hi_q_97[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_49 & ((_add_sat_w_hi_q_99[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_50 & ((_add_sat_w_hi_q_101[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_51 & ((_add_sat_w_hi_q_103[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_52 & ((_add_sat_w_hi_q_105[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_53 & ((_add_sat_w_hi_q_107[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_54 & ((_add_sat_w_hi_q_109[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_55 & ((_add_sat_w_hi_q_111[16:15] - 2'd1) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_56 & ((_add_sat_w_hi_q_113[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_57 & ((_add_sat_w_hi_q_115[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_58 & ((_add_sat_w_hi_q_117[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_59 & ((_add_sat_w_hi_q_119[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_60 & ((_add_sat_w_hi_q_121[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_61 & ((_add_sat_w_hi_q_123[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_62 & ((_add_sat_w_hi_q_125[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_63 & ((_add_sat_w_hi_q_127[16:15] - 2'd1) < 2'd1)}}}}}}};
+      end
+      if (upd2) begin
+        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_0 & ((_add_sat_w_lo_q[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_1 & ((_add_sat_w_lo_q_3[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_2 & ((_add_sat_w_lo_q_5[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_3 & ((_add_sat_w_lo_q_7[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_4 & ((_add_sat_w_lo_q_9[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_5 & ((_add_sat_w_lo_q_11[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_6 & ((_add_sat_w_lo_q_13[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_7 & ((_add_sat_w_lo_q_15[16:15] - 2'd2) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_8 & ((_add_sat_w_lo_q_17[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_9 & ((_add_sat_w_lo_q_19[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_10 & ((_add_sat_w_lo_q_21[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_11 & ((_add_sat_w_lo_q_23[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_12 & ((_add_sat_w_lo_q_25[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_13 & ((_add_sat_w_lo_q_27[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_14 & ((_add_sat_w_lo_q_29[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_15 & ((_add_sat_w_lo_q_31[16:15] - 2'd2) < 2'd1)}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_16 & ((_add_sat_w_lo_q_33[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_17 & ((_add_sat_w_lo_q_35[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_18 & ((_add_sat_w_lo_q_37[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_19 & ((_add_sat_w_lo_q_39[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_20 & ((_add_sat_w_lo_q_41[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_21 & ((_add_sat_w_lo_q_43[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_22 & ((_add_sat_w_lo_q_45[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_23 & ((_add_sat_w_lo_q_47[16:15] - 2'd2) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_24 & ((_add_sat_w_lo_q_49[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_25 & ((_add_sat_w_lo_q_51[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_26 & ((_add_sat_w_lo_q_53[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_27 & ((_add_sat_w_lo_q_55[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_28 & ((_add_sat_w_lo_q_57[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_29 & ((_add_sat_w_lo_q_59[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_30 & ((_add_sat_w_lo_q_61[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_31 & ((_add_sat_w_lo_q_63[16:15] - 2'd2) < 2'd1)}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_32 & ((_add_sat_w_lo_q_65[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_33 & ((_add_sat_w_lo_q_67[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_34 & ((_add_sat_w_lo_q_69[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_35 & ((_add_sat_w_lo_q_71[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_36 & ((_add_sat_w_lo_q_73[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_37 & ((_add_sat_w_lo_q_75[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_38 & ((_add_sat_w_lo_q_77[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_39 & ((_add_sat_w_lo_q_79[16:15] - 2'd2) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_40 & ((_add_sat_w_lo_q_81[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_41 & ((_add_sat_w_lo_q_83[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_42 & ((_add_sat_w_lo_q_85[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_43 & ((_add_sat_w_lo_q_87[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_44 & ((_add_sat_w_lo_q_89[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_45 & ((_add_sat_w_lo_q_91[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_46 & ((_add_sat_w_lo_q_93[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_47 & ((_add_sat_w_lo_q_95[16:15] - 2'd2) < 2'd1)}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_48 & ((_add_sat_w_lo_q_97[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_49 & ((_add_sat_w_lo_q_99[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_50 & ((_add_sat_w_lo_q_101[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_51 & ((_add_sat_w_lo_q_103[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_52 & ((_add_sat_w_lo_q_105[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_53 & ((_add_sat_w_lo_q_107[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_54 & ((_add_sat_w_lo_q_109[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_55 & ((_add_sat_w_lo_q_111[16:15] - 2'd2) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_56 & ((_add_sat_w_lo_q_113[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_57 & ((_add_sat_w_lo_q_115[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_58 & ((_add_sat_w_lo_q_117[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_59 & ((_add_sat_w_lo_q_119[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_60 & ((_add_sat_w_lo_q_121[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_61 & ((_add_sat_w_lo_q_123[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_62 & ((_add_sat_w_lo_q_125[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_63 & ((_add_sat_w_lo_q_127[16:15] - 2'd2) < 2'd1)}}}}}}};
+      end
+      if (upd2) begin
+        sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & ((_add_sat_b_hi_q[25:15] - 11'd1) < 11'd1023)};
+      end
+      if (upd2) begin
+        sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & ((_add_sat_b_lo_q[25:15] - 11'd1024) < 11'd1023)};
+      end
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:320
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:384
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:320
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:384
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:320
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:384
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:320
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:384
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:320
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:384
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:320
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:384
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:320
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:384
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:320
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:384
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:320
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:384
 
-  // seq: host_read (generator/units/lane.ts:351)
+  // seq: host_read (generator/units/lane.ts:415)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7142,10 +9858,10 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:377
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:441
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], logit_sum[63:39], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
+  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], r_bias[2:0], r_bias[2:0], recip_table_sat, r_bias[2:0], r_bias[2:0], _mul_w_addr[4], _mul_h_addr[3], _add_bias_mem_wdata_2[12:0], _add_bias_mem_wdata[14:0], _add_bias_mem_wdata_4[12:0], _add_bias_mem_wdata_3[14:0], _add_bias_mem_wdata_5[12:0], _bits_bias_mem_wdata_3[24:16], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_wbank_0_wdata[6:0], _add_wbank_0_wdata_2[15:0], _add_wbank_0_wdata[14:0], _ext_wbank_0_wdata_3[6:0], _add_wbank_0_wdata_4[15:0], _add_wbank_0_wdata_3[14:0], _ext_wbank_0_wdata_5[6:0], _add_wbank_0_wdata_5[15:0], _mul_g_0[63:35], _ext_wbank_1_wdata[6:0], _add_wbank_1_wdata_2[15:0], _add_wbank_1_wdata[14:0], _ext_wbank_1_wdata_3[6:0], _add_wbank_1_wdata_4[15:0], _add_wbank_1_wdata_3[14:0], _ext_wbank_1_wdata_5[6:0], _add_wbank_1_wdata_5[15:0], _mul_g_1[63:35], _ext_wbank_2_wdata[6:0], _add_wbank_2_wdata_2[15:0], _add_wbank_2_wdata[14:0], _ext_wbank_2_wdata_3[6:0], _add_wbank_2_wdata_4[15:0], _add_wbank_2_wdata_3[14:0], _ext_wbank_2_wdata_5[6:0], _add_wbank_2_wdata_5[15:0], _mul_g_2[63:35], _ext_wbank_3_wdata[6:0], _add_wbank_3_wdata_2[15:0], _add_wbank_3_wdata[14:0], _ext_wbank_3_wdata_3[6:0], _add_wbank_3_wdata_4[15:0], _add_wbank_3_wdata_3[14:0], _ext_wbank_3_wdata_5[6:0], _add_wbank_3_wdata_5[15:0], _mul_g_3[63:35], _ext_wbank_4_wdata[6:0], _add_wbank_4_wdata_2[15:0], _add_wbank_4_wdata[14:0], _ext_wbank_4_wdata_3[6:0], _add_wbank_4_wdata_4[15:0], _add_wbank_4_wdata_3[14:0], _ext_wbank_4_wdata_5[6:0], _add_wbank_4_wdata_5[15:0], _mul_g_4[63:35], _ext_wbank_5_wdata[6:0], _add_wbank_5_wdata_2[15:0], _add_wbank_5_wdata[14:0], _ext_wbank_5_wdata_3[6:0], _add_wbank_5_wdata_4[15:0], _add_wbank_5_wdata_3[14:0], _ext_wbank_5_wdata_5[6:0], _add_wbank_5_wdata_5[15:0], _mul_g_5[63:35], _ext_wbank_6_wdata[6:0], _add_wbank_6_wdata_2[15:0], _add_wbank_6_wdata[14:0], _ext_wbank_6_wdata_3[6:0], _add_wbank_6_wdata_4[15:0], _add_wbank_6_wdata_3[14:0], _ext_wbank_6_wdata_5[6:0], _add_wbank_6_wdata_5[15:0], _mul_g_6[63:35], _ext_wbank_7_wdata[6:0], _add_wbank_7_wdata_2[15:0], _add_wbank_7_wdata[14:0], _ext_wbank_7_wdata_3[6:0], _add_wbank_7_wdata_4[15:0], _add_wbank_7_wdata_3[14:0], _ext_wbank_7_wdata_5[6:0], _add_wbank_7_wdata_5[15:0], _mul_g_7[63:35], _ext_wbank_8_wdata[6:0], _add_wbank_8_wdata_2[15:0], _add_wbank_8_wdata[14:0], _ext_wbank_8_wdata_3[6:0], _add_wbank_8_wdata_4[15:0], _add_wbank_8_wdata_3[14:0], _ext_wbank_8_wdata_5[6:0], _add_wbank_8_wdata_5[15:0], _mul_g_8[63:35], _ext_wbank_9_wdata[6:0], _add_wbank_9_wdata_2[15:0], _add_wbank_9_wdata[14:0], _ext_wbank_9_wdata_3[6:0], _add_wbank_9_wdata_4[15:0], _add_wbank_9_wdata_3[14:0], _ext_wbank_9_wdata_5[6:0], _add_wbank_9_wdata_5[15:0], _mul_g_9[63:35], _ext_wbank_10_wdata[6:0], _add_wbank_10_wdata_2[15:0], _add_wbank_10_wdata[14:0], _ext_wbank_10_wdata_3[6:0], _add_wbank_10_wdata_4[15:0], _add_wbank_10_wdata_3[14:0], _ext_wbank_10_wdata_5[6:0], _add_wbank_10_wdata_5[15:0], _mul_g_10[63:35], _ext_wbank_11_wdata[6:0], _add_wbank_11_wdata_2[15:0], _add_wbank_11_wdata[14:0], _ext_wbank_11_wdata_3[6:0], _add_wbank_11_wdata_4[15:0], _add_wbank_11_wdata_3[14:0], _ext_wbank_11_wdata_5[6:0], _add_wbank_11_wdata_5[15:0], _mul_g_11[63:35], _ext_wbank_12_wdata[6:0], _add_wbank_12_wdata_2[15:0], _add_wbank_12_wdata[14:0], _ext_wbank_12_wdata_3[6:0], _add_wbank_12_wdata_4[15:0], _add_wbank_12_wdata_3[14:0], _ext_wbank_12_wdata_5[6:0], _add_wbank_12_wdata_5[15:0], _mul_g_12[63:35], _ext_wbank_13_wdata[6:0], _add_wbank_13_wdata_2[15:0], _add_wbank_13_wdata[14:0], _ext_wbank_13_wdata_3[6:0], _add_wbank_13_wdata_4[15:0], _add_wbank_13_wdata_3[14:0], _ext_wbank_13_wdata_5[6:0], _add_wbank_13_wdata_5[15:0], _mul_g_13[63:35], _ext_wbank_14_wdata[6:0], _add_wbank_14_wdata_2[15:0], _add_wbank_14_wdata[14:0], _ext_wbank_14_wdata_3[6:0], _add_wbank_14_wdata_4[15:0], _add_wbank_14_wdata_3[14:0], _ext_wbank_14_wdata_5[6:0], _add_wbank_14_wdata_5[15:0], _mul_g_14[63:35], _ext_wbank_15_wdata[6:0], _add_wbank_15_wdata_2[15:0], _add_wbank_15_wdata[14:0], _ext_wbank_15_wdata_3[6:0], _add_wbank_15_wdata_4[15:0], _add_wbank_15_wdata_3[14:0], _ext_wbank_15_wdata_5[6:0], _add_wbank_15_wdata_5[15:0], _mul_g_15[63:35], _ext_wbank_16_wdata[6:0], _add_wbank_16_wdata_2[15:0], _add_wbank_16_wdata[14:0], _ext_wbank_16_wdata_3[6:0], _add_wbank_16_wdata_4[15:0], _add_wbank_16_wdata_3[14:0], _ext_wbank_16_wdata_5[6:0], _add_wbank_16_wdata_5[15:0], _mul_g_16[63:35], _ext_wbank_17_wdata[6:0], _add_wbank_17_wdata_2[15:0], _add_wbank_17_wdata[14:0], _ext_wbank_17_wdata_3[6:0], _add_wbank_17_wdata_4[15:0], _add_wbank_17_wdata_3[14:0], _ext_wbank_17_wdata_5[6:0], _add_wbank_17_wdata_5[15:0], _mul_g_17[63:35], _ext_wbank_18_wdata[6:0], _add_wbank_18_wdata_2[15:0], _add_wbank_18_wdata[14:0], _ext_wbank_18_wdata_3[6:0], _add_wbank_18_wdata_4[15:0], _add_wbank_18_wdata_3[14:0], _ext_wbank_18_wdata_5[6:0], _add_wbank_18_wdata_5[15:0], _mul_g_18[63:35], _ext_wbank_19_wdata[6:0], _add_wbank_19_wdata_2[15:0], _add_wbank_19_wdata[14:0], _ext_wbank_19_wdata_3[6:0], _add_wbank_19_wdata_4[15:0], _add_wbank_19_wdata_3[14:0], _ext_wbank_19_wdata_5[6:0], _add_wbank_19_wdata_5[15:0], _mul_g_19[63:35], _ext_wbank_20_wdata[6:0], _add_wbank_20_wdata_2[15:0], _add_wbank_20_wdata[14:0], _ext_wbank_20_wdata_3[6:0], _add_wbank_20_wdata_4[15:0], _add_wbank_20_wdata_3[14:0], _ext_wbank_20_wdata_5[6:0], _add_wbank_20_wdata_5[15:0], _mul_g_20[63:35], _ext_wbank_21_wdata[6:0], _add_wbank_21_wdata_2[15:0], _add_wbank_21_wdata[14:0], _ext_wbank_21_wdata_3[6:0], _add_wbank_21_wdata_4[15:0], _add_wbank_21_wdata_3[14:0], _ext_wbank_21_wdata_5[6:0], _add_wbank_21_wdata_5[15:0], _mul_g_21[63:35], _ext_wbank_22_wdata[6:0], _add_wbank_22_wdata_2[15:0], _add_wbank_22_wdata[14:0], _ext_wbank_22_wdata_3[6:0], _add_wbank_22_wdata_4[15:0], _add_wbank_22_wdata_3[14:0], _ext_wbank_22_wdata_5[6:0], _add_wbank_22_wdata_5[15:0], _mul_g_22[63:35], _ext_wbank_23_wdata[6:0], _add_wbank_23_wdata_2[15:0], _add_wbank_23_wdata[14:0], _ext_wbank_23_wdata_3[6:0], _add_wbank_23_wdata_4[15:0], _add_wbank_23_wdata_3[14:0], _ext_wbank_23_wdata_5[6:0], _add_wbank_23_wdata_5[15:0], _mul_g_23[63:35], _ext_wbank_24_wdata[6:0], _add_wbank_24_wdata_2[15:0], _add_wbank_24_wdata[14:0], _ext_wbank_24_wdata_3[6:0], _add_wbank_24_wdata_4[15:0], _add_wbank_24_wdata_3[14:0], _ext_wbank_24_wdata_5[6:0], _add_wbank_24_wdata_5[15:0], _mul_g_24[63:35], _ext_wbank_25_wdata[6:0], _add_wbank_25_wdata_2[15:0], _add_wbank_25_wdata[14:0], _ext_wbank_25_wdata_3[6:0], _add_wbank_25_wdata_4[15:0], _add_wbank_25_wdata_3[14:0], _ext_wbank_25_wdata_5[6:0], _add_wbank_25_wdata_5[15:0], _mul_g_25[63:35], _ext_wbank_26_wdata[6:0], _add_wbank_26_wdata_2[15:0], _add_wbank_26_wdata[14:0], _ext_wbank_26_wdata_3[6:0], _add_wbank_26_wdata_4[15:0], _add_wbank_26_wdata_3[14:0], _ext_wbank_26_wdata_5[6:0], _add_wbank_26_wdata_5[15:0], _mul_g_26[63:35], _ext_wbank_27_wdata[6:0], _add_wbank_27_wdata_2[15:0], _add_wbank_27_wdata[14:0], _ext_wbank_27_wdata_3[6:0], _add_wbank_27_wdata_4[15:0], _add_wbank_27_wdata_3[14:0], _ext_wbank_27_wdata_5[6:0], _add_wbank_27_wdata_5[15:0], _mul_g_27[63:35], _ext_wbank_28_wdata[6:0], _add_wbank_28_wdata_2[15:0], _add_wbank_28_wdata[14:0], _ext_wbank_28_wdata_3[6:0], _add_wbank_28_wdata_4[15:0], _add_wbank_28_wdata_3[14:0], _ext_wbank_28_wdata_5[6:0], _add_wbank_28_wdata_5[15:0], _mul_g_28[63:35], _ext_wbank_29_wdata[6:0], _add_wbank_29_wdata_2[15:0], _add_wbank_29_wdata[14:0], _ext_wbank_29_wdata_3[6:0], _add_wbank_29_wdata_4[15:0], _add_wbank_29_wdata_3[14:0], _ext_wbank_29_wdata_5[6:0], _add_wbank_29_wdata_5[15:0], _mul_g_29[63:35], _ext_wbank_30_wdata[6:0], _add_wbank_30_wdata_2[15:0], _add_wbank_30_wdata[14:0], _ext_wbank_30_wdata_3[6:0], _add_wbank_30_wdata_4[15:0], _add_wbank_30_wdata_3[14:0], _ext_wbank_30_wdata_5[6:0], _add_wbank_30_wdata_5[15:0], _mul_g_30[63:35], _ext_wbank_31_wdata[6:0], _add_wbank_31_wdata_2[15:0], _add_wbank_31_wdata[14:0], _ext_wbank_31_wdata_3[6:0], _add_wbank_31_wdata_4[15:0], _add_wbank_31_wdata_3[14:0], _ext_wbank_31_wdata_5[6:0], _add_wbank_31_wdata_5[15:0], _mul_g_31[63:35], _ext_wbank_32_wdata[6:0], _add_wbank_32_wdata_2[15:0], _add_wbank_32_wdata[14:0], _ext_wbank_32_wdata_3[6:0], _add_wbank_32_wdata_4[15:0], _add_wbank_32_wdata_3[14:0], _ext_wbank_32_wdata_5[6:0], _add_wbank_32_wdata_5[15:0], _mul_g_32[63:35], _ext_wbank_33_wdata[6:0], _add_wbank_33_wdata_2[15:0], _add_wbank_33_wdata[14:0], _ext_wbank_33_wdata_3[6:0], _add_wbank_33_wdata_4[15:0], _add_wbank_33_wdata_3[14:0], _ext_wbank_33_wdata_5[6:0], _add_wbank_33_wdata_5[15:0], _mul_g_33[63:35], _ext_wbank_34_wdata[6:0], _add_wbank_34_wdata_2[15:0], _add_wbank_34_wdata[14:0], _ext_wbank_34_wdata_3[6:0], _add_wbank_34_wdata_4[15:0], _add_wbank_34_wdata_3[14:0], _ext_wbank_34_wdata_5[6:0], _add_wbank_34_wdata_5[15:0], _mul_g_34[63:35], _ext_wbank_35_wdata[6:0], _add_wbank_35_wdata_2[15:0], _add_wbank_35_wdata[14:0], _ext_wbank_35_wdata_3[6:0], _add_wbank_35_wdata_4[15:0], _add_wbank_35_wdata_3[14:0], _ext_wbank_35_wdata_5[6:0], _add_wbank_35_wdata_5[15:0], _mul_g_35[63:35], _ext_wbank_36_wdata[6:0], _add_wbank_36_wdata_2[15:0], _add_wbank_36_wdata[14:0], _ext_wbank_36_wdata_3[6:0], _add_wbank_36_wdata_4[15:0], _add_wbank_36_wdata_3[14:0], _ext_wbank_36_wdata_5[6:0], _add_wbank_36_wdata_5[15:0], _mul_g_36[63:35], _ext_wbank_37_wdata[6:0], _add_wbank_37_wdata_2[15:0], _add_wbank_37_wdata[14:0], _ext_wbank_37_wdata_3[6:0], _add_wbank_37_wdata_4[15:0], _add_wbank_37_wdata_3[14:0], _ext_wbank_37_wdata_5[6:0], _add_wbank_37_wdata_5[15:0], _mul_g_37[63:35], _ext_wbank_38_wdata[6:0], _add_wbank_38_wdata_2[15:0], _add_wbank_38_wdata[14:0], _ext_wbank_38_wdata_3[6:0], _add_wbank_38_wdata_4[15:0], _add_wbank_38_wdata_3[14:0], _ext_wbank_38_wdata_5[6:0], _add_wbank_38_wdata_5[15:0], _mul_g_38[63:35], _ext_wbank_39_wdata[6:0], _add_wbank_39_wdata_2[15:0], _add_wbank_39_wdata[14:0], _ext_wbank_39_wdata_3[6:0], _add_wbank_39_wdata_4[15:0], _add_wbank_39_wdata_3[14:0], _ext_wbank_39_wdata_5[6:0], _add_wbank_39_wdata_5[15:0], _mul_g_39[63:35], _ext_wbank_40_wdata[6:0], _add_wbank_40_wdata_2[15:0], _add_wbank_40_wdata[14:0], _ext_wbank_40_wdata_3[6:0], _add_wbank_40_wdata_4[15:0], _add_wbank_40_wdata_3[14:0], _ext_wbank_40_wdata_5[6:0], _add_wbank_40_wdata_5[15:0], _mul_g_40[63:35], _ext_wbank_41_wdata[6:0], _add_wbank_41_wdata_2[15:0], _add_wbank_41_wdata[14:0], _ext_wbank_41_wdata_3[6:0], _add_wbank_41_wdata_4[15:0], _add_wbank_41_wdata_3[14:0], _ext_wbank_41_wdata_5[6:0], _add_wbank_41_wdata_5[15:0], _mul_g_41[63:35], _ext_wbank_42_wdata[6:0], _add_wbank_42_wdata_2[15:0], _add_wbank_42_wdata[14:0], _ext_wbank_42_wdata_3[6:0], _add_wbank_42_wdata_4[15:0], _add_wbank_42_wdata_3[14:0], _ext_wbank_42_wdata_5[6:0], _add_wbank_42_wdata_5[15:0], _mul_g_42[63:35], _ext_wbank_43_wdata[6:0], _add_wbank_43_wdata_2[15:0], _add_wbank_43_wdata[14:0], _ext_wbank_43_wdata_3[6:0], _add_wbank_43_wdata_4[15:0], _add_wbank_43_wdata_3[14:0], _ext_wbank_43_wdata_5[6:0], _add_wbank_43_wdata_5[15:0], _mul_g_43[63:35], _ext_wbank_44_wdata[6:0], _add_wbank_44_wdata_2[15:0], _add_wbank_44_wdata[14:0], _ext_wbank_44_wdata_3[6:0], _add_wbank_44_wdata_4[15:0], _add_wbank_44_wdata_3[14:0], _ext_wbank_44_wdata_5[6:0], _add_wbank_44_wdata_5[15:0], _mul_g_44[63:35], _ext_wbank_45_wdata[6:0], _add_wbank_45_wdata_2[15:0], _add_wbank_45_wdata[14:0], _ext_wbank_45_wdata_3[6:0], _add_wbank_45_wdata_4[15:0], _add_wbank_45_wdata_3[14:0], _ext_wbank_45_wdata_5[6:0], _add_wbank_45_wdata_5[15:0], _mul_g_45[63:35], _ext_wbank_46_wdata[6:0], _add_wbank_46_wdata_2[15:0], _add_wbank_46_wdata[14:0], _ext_wbank_46_wdata_3[6:0], _add_wbank_46_wdata_4[15:0], _add_wbank_46_wdata_3[14:0], _ext_wbank_46_wdata_5[6:0], _add_wbank_46_wdata_5[15:0], _mul_g_46[63:35], _ext_wbank_47_wdata[6:0], _add_wbank_47_wdata_2[15:0], _add_wbank_47_wdata[14:0], _ext_wbank_47_wdata_3[6:0], _add_wbank_47_wdata_4[15:0], _add_wbank_47_wdata_3[14:0], _ext_wbank_47_wdata_5[6:0], _add_wbank_47_wdata_5[15:0], _mul_g_47[63:35], _ext_wbank_48_wdata[6:0], _add_wbank_48_wdata_2[15:0], _add_wbank_48_wdata[14:0], _ext_wbank_48_wdata_3[6:0], _add_wbank_48_wdata_4[15:0], _add_wbank_48_wdata_3[14:0], _ext_wbank_48_wdata_5[6:0], _add_wbank_48_wdata_5[15:0], _mul_g_48[63:35], _ext_wbank_49_wdata[6:0], _add_wbank_49_wdata_2[15:0], _add_wbank_49_wdata[14:0], _ext_wbank_49_wdata_3[6:0], _add_wbank_49_wdata_4[15:0], _add_wbank_49_wdata_3[14:0], _ext_wbank_49_wdata_5[6:0], _add_wbank_49_wdata_5[15:0], _mul_g_49[63:35], _ext_wbank_50_wdata[6:0], _add_wbank_50_wdata_2[15:0], _add_wbank_50_wdata[14:0], _ext_wbank_50_wdata_3[6:0], _add_wbank_50_wdata_4[15:0], _add_wbank_50_wdata_3[14:0], _ext_wbank_50_wdata_5[6:0], _add_wbank_50_wdata_5[15:0], _mul_g_50[63:35], _ext_wbank_51_wdata[6:0], _add_wbank_51_wdata_2[15:0], _add_wbank_51_wdata[14:0], _ext_wbank_51_wdata_3[6:0], _add_wbank_51_wdata_4[15:0], _add_wbank_51_wdata_3[14:0], _ext_wbank_51_wdata_5[6:0], _add_wbank_51_wdata_5[15:0], _mul_g_51[63:35], _ext_wbank_52_wdata[6:0], _add_wbank_52_wdata_2[15:0], _add_wbank_52_wdata[14:0], _ext_wbank_52_wdata_3[6:0], _add_wbank_52_wdata_4[15:0], _add_wbank_52_wdata_3[14:0], _ext_wbank_52_wdata_5[6:0], _add_wbank_52_wdata_5[15:0], _mul_g_52[63:35], _ext_wbank_53_wdata[6:0], _add_wbank_53_wdata_2[15:0], _add_wbank_53_wdata[14:0], _ext_wbank_53_wdata_3[6:0], _add_wbank_53_wdata_4[15:0], _add_wbank_53_wdata_3[14:0], _ext_wbank_53_wdata_5[6:0], _add_wbank_53_wdata_5[15:0], _mul_g_53[63:35], _ext_wbank_54_wdata[6:0], _add_wbank_54_wdata_2[15:0], _add_wbank_54_wdata[14:0], _ext_wbank_54_wdata_3[6:0], _add_wbank_54_wdata_4[15:0], _add_wbank_54_wdata_3[14:0], _ext_wbank_54_wdata_5[6:0], _add_wbank_54_wdata_5[15:0], _mul_g_54[63:35], _ext_wbank_55_wdata[6:0], _add_wbank_55_wdata_2[15:0], _add_wbank_55_wdata[14:0], _ext_wbank_55_wdata_3[6:0], _add_wbank_55_wdata_4[15:0], _add_wbank_55_wdata_3[14:0], _ext_wbank_55_wdata_5[6:0], _add_wbank_55_wdata_5[15:0], _mul_g_55[63:35], _ext_wbank_56_wdata[6:0], _add_wbank_56_wdata_2[15:0], _add_wbank_56_wdata[14:0], _ext_wbank_56_wdata_3[6:0], _add_wbank_56_wdata_4[15:0], _add_wbank_56_wdata_3[14:0], _ext_wbank_56_wdata_5[6:0], _add_wbank_56_wdata_5[15:0], _mul_g_56[63:35], _ext_wbank_57_wdata[6:0], _add_wbank_57_wdata_2[15:0], _add_wbank_57_wdata[14:0], _ext_wbank_57_wdata_3[6:0], _add_wbank_57_wdata_4[15:0], _add_wbank_57_wdata_3[14:0], _ext_wbank_57_wdata_5[6:0], _add_wbank_57_wdata_5[15:0], _mul_g_57[63:35], _ext_wbank_58_wdata[6:0], _add_wbank_58_wdata_2[15:0], _add_wbank_58_wdata[14:0], _ext_wbank_58_wdata_3[6:0], _add_wbank_58_wdata_4[15:0], _add_wbank_58_wdata_3[14:0], _ext_wbank_58_wdata_5[6:0], _add_wbank_58_wdata_5[15:0], _mul_g_58[63:35], _ext_wbank_59_wdata[6:0], _add_wbank_59_wdata_2[15:0], _add_wbank_59_wdata[14:0], _ext_wbank_59_wdata_3[6:0], _add_wbank_59_wdata_4[15:0], _add_wbank_59_wdata_3[14:0], _ext_wbank_59_wdata_5[6:0], _add_wbank_59_wdata_5[15:0], _mul_g_59[63:35], _ext_wbank_60_wdata[6:0], _add_wbank_60_wdata_2[15:0], _add_wbank_60_wdata[14:0], _ext_wbank_60_wdata_3[6:0], _add_wbank_60_wdata_4[15:0], _add_wbank_60_wdata_3[14:0], _ext_wbank_60_wdata_5[6:0], _add_wbank_60_wdata_5[15:0], _mul_g_60[63:35], _ext_wbank_61_wdata[6:0], _add_wbank_61_wdata_2[15:0], _add_wbank_61_wdata[14:0], _ext_wbank_61_wdata_3[6:0], _add_wbank_61_wdata_4[15:0], _add_wbank_61_wdata_3[14:0], _ext_wbank_61_wdata_5[6:0], _add_wbank_61_wdata_5[15:0], _mul_g_61[63:35], _ext_wbank_62_wdata[6:0], _add_wbank_62_wdata_2[15:0], _add_wbank_62_wdata[14:0], _ext_wbank_62_wdata_3[6:0], _add_wbank_62_wdata_4[15:0], _add_wbank_62_wdata_3[14:0], _ext_wbank_62_wdata_5[6:0], _add_wbank_62_wdata_5[15:0], _mul_g_62[63:35], _ext_wbank_63_wdata[6:0], _add_wbank_63_wdata_2[15:0], _add_wbank_63_wdata[14:0], _ext_wbank_63_wdata_3[6:0], _add_wbank_63_wdata_4[15:0], _add_wbank_63_wdata_3[14:0], _ext_wbank_63_wdata_5[6:0], _add_wbank_63_wdata_5[15:0], _mul_g_63[63:35], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mul_sum_q_59[63:39], _mul_sum_q_60[63:39], _mul_sum_q_61[63:39], _mul_sum_q_62[63:39], _mul_sum_q_63[63:39], _mul_sum_q_64[63:39], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17], _ext_sat_w_hi_q[6:0], _add_sat_w_hi_q_2[15:0], _add_sat_w_hi_q[14:0], _ext_sat_w_hi_q_3[6:0], _add_sat_w_hi_q_4[15:0], _add_sat_w_hi_q_3[14:0], _ext_sat_w_hi_q_5[6:0], _add_sat_w_hi_q_6[15:0], _add_sat_w_hi_q_5[14:0], _ext_sat_w_hi_q_7[6:0], _add_sat_w_hi_q_8[15:0], _add_sat_w_hi_q_7[14:0], _ext_sat_w_hi_q_9[6:0], _add_sat_w_hi_q_10[15:0], _add_sat_w_hi_q_9[14:0], _ext_sat_w_hi_q_11[6:0], _add_sat_w_hi_q_12[15:0], _add_sat_w_hi_q_11[14:0], _ext_sat_w_hi_q_13[6:0], _add_sat_w_hi_q_14[15:0], _add_sat_w_hi_q_13[14:0], _ext_sat_w_hi_q_15[6:0], _add_sat_w_hi_q_16[15:0], _add_sat_w_hi_q_15[14:0], _ext_sat_w_hi_q_17[6:0], _add_sat_w_hi_q_18[15:0], _add_sat_w_hi_q_17[14:0], _ext_sat_w_hi_q_19[6:0], _add_sat_w_hi_q_20[15:0], _add_sat_w_hi_q_19[14:0], _ext_sat_w_hi_q_21[6:0], _add_sat_w_hi_q_22[15:0], _add_sat_w_hi_q_21[14:0], _ext_sat_w_hi_q_23[6:0], _add_sat_w_hi_q_24[15:0], _add_sat_w_hi_q_23[14:0], _ext_sat_w_hi_q_25[6:0], _add_sat_w_hi_q_26[15:0], _add_sat_w_hi_q_25[14:0], _ext_sat_w_hi_q_27[6:0], _add_sat_w_hi_q_28[15:0], _add_sat_w_hi_q_27[14:0], _ext_sat_w_hi_q_29[6:0], _add_sat_w_hi_q_30[15:0], _add_sat_w_hi_q_29[14:0], _ext_sat_w_hi_q_31[6:0], _add_sat_w_hi_q_32[15:0], _add_sat_w_hi_q_31[14:0], _ext_sat_w_hi_q_33[6:0], _add_sat_w_hi_q_34[15:0], _add_sat_w_hi_q_33[14:0], _ext_sat_w_hi_q_35[6:0], _add_sat_w_hi_q_36[15:0], _add_sat_w_hi_q_35[14:0], _ext_sat_w_hi_q_37[6:0], _add_sat_w_hi_q_38[15:0], _add_sat_w_hi_q_37[14:0], _ext_sat_w_hi_q_39[6:0], _add_sat_w_hi_q_40[15:0], _add_sat_w_hi_q_39[14:0], _ext_sat_w_hi_q_41[6:0], _add_sat_w_hi_q_42[15:0], _add_sat_w_hi_q_41[14:0], _ext_sat_w_hi_q_43[6:0], _add_sat_w_hi_q_44[15:0], _add_sat_w_hi_q_43[14:0], _ext_sat_w_hi_q_45[6:0], _add_sat_w_hi_q_46[15:0], _add_sat_w_hi_q_45[14:0], _ext_sat_w_hi_q_47[6:0], _add_sat_w_hi_q_48[15:0], _add_sat_w_hi_q_47[14:0], _ext_sat_w_hi_q_49[6:0], _add_sat_w_hi_q_50[15:0], _add_sat_w_hi_q_49[14:0], _ext_sat_w_hi_q_51[6:0], _add_sat_w_hi_q_52[15:0], _add_sat_w_hi_q_51[14:0], _ext_sat_w_hi_q_53[6:0], _add_sat_w_hi_q_54[15:0], _add_sat_w_hi_q_53[14:0], _ext_sat_w_hi_q_55[6:0], _add_sat_w_hi_q_56[15:0], _add_sat_w_hi_q_55[14:0], _ext_sat_w_hi_q_57[6:0], _add_sat_w_hi_q_58[15:0], _add_sat_w_hi_q_57[14:0], _ext_sat_w_hi_q_59[6:0], _add_sat_w_hi_q_60[15:0], _add_sat_w_hi_q_59[14:0], _ext_sat_w_hi_q_61[6:0], _add_sat_w_hi_q_62[15:0], _add_sat_w_hi_q_61[14:0], _ext_sat_w_hi_q_63[6:0], _add_sat_w_hi_q_64[15:0], _add_sat_w_hi_q_63[14:0], _ext_sat_w_hi_q_65[6:0], _add_sat_w_hi_q_66[15:0], _add_sat_w_hi_q_65[14:0], _ext_sat_w_hi_q_67[6:0], _add_sat_w_hi_q_68[15:0], _add_sat_w_hi_q_67[14:0], _ext_sat_w_hi_q_69[6:0], _add_sat_w_hi_q_70[15:0], _add_sat_w_hi_q_69[14:0], _ext_sat_w_hi_q_71[6:0], _add_sat_w_hi_q_72[15:0], _add_sat_w_hi_q_71[14:0], _ext_sat_w_hi_q_73[6:0], _add_sat_w_hi_q_74[15:0], _add_sat_w_hi_q_73[14:0], _ext_sat_w_hi_q_75[6:0], _add_sat_w_hi_q_76[15:0], _add_sat_w_hi_q_75[14:0], _ext_sat_w_hi_q_77[6:0], _add_sat_w_hi_q_78[15:0], _add_sat_w_hi_q_77[14:0], _ext_sat_w_hi_q_79[6:0], _add_sat_w_hi_q_80[15:0], _add_sat_w_hi_q_79[14:0], _ext_sat_w_hi_q_81[6:0], _add_sat_w_hi_q_82[15:0], _add_sat_w_hi_q_81[14:0], _ext_sat_w_hi_q_83[6:0], _add_sat_w_hi_q_84[15:0], _add_sat_w_hi_q_83[14:0], _ext_sat_w_hi_q_85[6:0], _add_sat_w_hi_q_86[15:0], _add_sat_w_hi_q_85[14:0], _ext_sat_w_hi_q_87[6:0], _add_sat_w_hi_q_88[15:0], _add_sat_w_hi_q_87[14:0], _ext_sat_w_hi_q_89[6:0], _add_sat_w_hi_q_90[15:0], _add_sat_w_hi_q_89[14:0], _ext_sat_w_hi_q_91[6:0], _add_sat_w_hi_q_92[15:0], _add_sat_w_hi_q_91[14:0], _ext_sat_w_hi_q_93[6:0], _add_sat_w_hi_q_94[15:0], _add_sat_w_hi_q_93[14:0], _ext_sat_w_hi_q_95[6:0], _add_sat_w_hi_q_96[15:0], _add_sat_w_hi_q_95[14:0], _ext_sat_w_hi_q_97[6:0], _add_sat_w_hi_q_98[15:0], _add_sat_w_hi_q_97[14:0], _ext_sat_w_hi_q_99[6:0], _add_sat_w_hi_q_100[15:0], _add_sat_w_hi_q_99[14:0], _ext_sat_w_hi_q_101[6:0], _add_sat_w_hi_q_102[15:0], _add_sat_w_hi_q_101[14:0], _ext_sat_w_hi_q_103[6:0], _add_sat_w_hi_q_104[15:0], _add_sat_w_hi_q_103[14:0], _ext_sat_w_hi_q_105[6:0], _add_sat_w_hi_q_106[15:0], _add_sat_w_hi_q_105[14:0], _ext_sat_w_hi_q_107[6:0], _add_sat_w_hi_q_108[15:0], _add_sat_w_hi_q_107[14:0], _ext_sat_w_hi_q_109[6:0], _add_sat_w_hi_q_110[15:0], _add_sat_w_hi_q_109[14:0], _ext_sat_w_hi_q_111[6:0], _add_sat_w_hi_q_112[15:0], _add_sat_w_hi_q_111[14:0], _ext_sat_w_hi_q_113[6:0], _add_sat_w_hi_q_114[15:0], _add_sat_w_hi_q_113[14:0], _ext_sat_w_hi_q_115[6:0], _add_sat_w_hi_q_116[15:0], _add_sat_w_hi_q_115[14:0], _ext_sat_w_hi_q_117[6:0], _add_sat_w_hi_q_118[15:0], _add_sat_w_hi_q_117[14:0], _ext_sat_w_hi_q_119[6:0], _add_sat_w_hi_q_120[15:0], _add_sat_w_hi_q_119[14:0], _ext_sat_w_hi_q_121[6:0], _add_sat_w_hi_q_122[15:0], _add_sat_w_hi_q_121[14:0], _ext_sat_w_hi_q_123[6:0], _add_sat_w_hi_q_124[15:0], _add_sat_w_hi_q_123[14:0], _ext_sat_w_hi_q_125[6:0], _add_sat_w_hi_q_126[15:0], _add_sat_w_hi_q_125[14:0], _ext_sat_w_hi_q_127[6:0], _add_sat_w_hi_q_128[15:0], _add_sat_w_hi_q_127[14:0], _ext_sat_w_lo_q[6:0], _add_sat_w_lo_q_2[15:0], _add_sat_w_lo_q[14:0], _ext_sat_w_lo_q_3[6:0], _add_sat_w_lo_q_4[15:0], _add_sat_w_lo_q_3[14:0], _ext_sat_w_lo_q_5[6:0], _add_sat_w_lo_q_6[15:0], _add_sat_w_lo_q_5[14:0], _ext_sat_w_lo_q_7[6:0], _add_sat_w_lo_q_8[15:0], _add_sat_w_lo_q_7[14:0], _ext_sat_w_lo_q_9[6:0], _add_sat_w_lo_q_10[15:0], _add_sat_w_lo_q_9[14:0], _ext_sat_w_lo_q_11[6:0], _add_sat_w_lo_q_12[15:0], _add_sat_w_lo_q_11[14:0], _ext_sat_w_lo_q_13[6:0], _add_sat_w_lo_q_14[15:0], _add_sat_w_lo_q_13[14:0], _ext_sat_w_lo_q_15[6:0], _add_sat_w_lo_q_16[15:0], _add_sat_w_lo_q_15[14:0], _ext_sat_w_lo_q_17[6:0], _add_sat_w_lo_q_18[15:0], _add_sat_w_lo_q_17[14:0], _ext_sat_w_lo_q_19[6:0], _add_sat_w_lo_q_20[15:0], _add_sat_w_lo_q_19[14:0], _ext_sat_w_lo_q_21[6:0], _add_sat_w_lo_q_22[15:0], _add_sat_w_lo_q_21[14:0], _ext_sat_w_lo_q_23[6:0], _add_sat_w_lo_q_24[15:0], _add_sat_w_lo_q_23[14:0], _ext_sat_w_lo_q_25[6:0], _add_sat_w_lo_q_26[15:0], _add_sat_w_lo_q_25[14:0], _ext_sat_w_lo_q_27[6:0], _add_sat_w_lo_q_28[15:0], _add_sat_w_lo_q_27[14:0], _ext_sat_w_lo_q_29[6:0], _add_sat_w_lo_q_30[15:0], _add_sat_w_lo_q_29[14:0], _ext_sat_w_lo_q_31[6:0], _add_sat_w_lo_q_32[15:0], _add_sat_w_lo_q_31[14:0], _ext_sat_w_lo_q_33[6:0], _add_sat_w_lo_q_34[15:0], _add_sat_w_lo_q_33[14:0], _ext_sat_w_lo_q_35[6:0], _add_sat_w_lo_q_36[15:0], _add_sat_w_lo_q_35[14:0], _ext_sat_w_lo_q_37[6:0], _add_sat_w_lo_q_38[15:0], _add_sat_w_lo_q_37[14:0], _ext_sat_w_lo_q_39[6:0], _add_sat_w_lo_q_40[15:0], _add_sat_w_lo_q_39[14:0], _ext_sat_w_lo_q_41[6:0], _add_sat_w_lo_q_42[15:0], _add_sat_w_lo_q_41[14:0], _ext_sat_w_lo_q_43[6:0], _add_sat_w_lo_q_44[15:0], _add_sat_w_lo_q_43[14:0], _ext_sat_w_lo_q_45[6:0], _add_sat_w_lo_q_46[15:0], _add_sat_w_lo_q_45[14:0], _ext_sat_w_lo_q_47[6:0], _add_sat_w_lo_q_48[15:0], _add_sat_w_lo_q_47[14:0], _ext_sat_w_lo_q_49[6:0], _add_sat_w_lo_q_50[15:0], _add_sat_w_lo_q_49[14:0], _ext_sat_w_lo_q_51[6:0], _add_sat_w_lo_q_52[15:0], _add_sat_w_lo_q_51[14:0], _ext_sat_w_lo_q_53[6:0], _add_sat_w_lo_q_54[15:0], _add_sat_w_lo_q_53[14:0], _ext_sat_w_lo_q_55[6:0], _add_sat_w_lo_q_56[15:0], _add_sat_w_lo_q_55[14:0], _ext_sat_w_lo_q_57[6:0], _add_sat_w_lo_q_58[15:0], _add_sat_w_lo_q_57[14:0], _ext_sat_w_lo_q_59[6:0], _add_sat_w_lo_q_60[15:0], _add_sat_w_lo_q_59[14:0], _ext_sat_w_lo_q_61[6:0], _add_sat_w_lo_q_62[15:0], _add_sat_w_lo_q_61[14:0], _ext_sat_w_lo_q_63[6:0], _add_sat_w_lo_q_64[15:0], _add_sat_w_lo_q_63[14:0], _ext_sat_w_lo_q_65[6:0], _add_sat_w_lo_q_66[15:0], _add_sat_w_lo_q_65[14:0], _ext_sat_w_lo_q_67[6:0], _add_sat_w_lo_q_68[15:0], _add_sat_w_lo_q_67[14:0], _ext_sat_w_lo_q_69[6:0], _add_sat_w_lo_q_70[15:0], _add_sat_w_lo_q_69[14:0], _ext_sat_w_lo_q_71[6:0], _add_sat_w_lo_q_72[15:0], _add_sat_w_lo_q_71[14:0], _ext_sat_w_lo_q_73[6:0], _add_sat_w_lo_q_74[15:0], _add_sat_w_lo_q_73[14:0], _ext_sat_w_lo_q_75[6:0], _add_sat_w_lo_q_76[15:0], _add_sat_w_lo_q_75[14:0], _ext_sat_w_lo_q_77[6:0], _add_sat_w_lo_q_78[15:0], _add_sat_w_lo_q_77[14:0], _ext_sat_w_lo_q_79[6:0], _add_sat_w_lo_q_80[15:0], _add_sat_w_lo_q_79[14:0], _ext_sat_w_lo_q_81[6:0], _add_sat_w_lo_q_82[15:0], _add_sat_w_lo_q_81[14:0], _ext_sat_w_lo_q_83[6:0], _add_sat_w_lo_q_84[15:0], _add_sat_w_lo_q_83[14:0], _ext_sat_w_lo_q_85[6:0], _add_sat_w_lo_q_86[15:0], _add_sat_w_lo_q_85[14:0], _ext_sat_w_lo_q_87[6:0], _add_sat_w_lo_q_88[15:0], _add_sat_w_lo_q_87[14:0], _ext_sat_w_lo_q_89[6:0], _add_sat_w_lo_q_90[15:0], _add_sat_w_lo_q_89[14:0], _ext_sat_w_lo_q_91[6:0], _add_sat_w_lo_q_92[15:0], _add_sat_w_lo_q_91[14:0], _ext_sat_w_lo_q_93[6:0], _add_sat_w_lo_q_94[15:0], _add_sat_w_lo_q_93[14:0], _ext_sat_w_lo_q_95[6:0], _add_sat_w_lo_q_96[15:0], _add_sat_w_lo_q_95[14:0], _ext_sat_w_lo_q_97[6:0], _add_sat_w_lo_q_98[15:0], _add_sat_w_lo_q_97[14:0], _ext_sat_w_lo_q_99[6:0], _add_sat_w_lo_q_100[15:0], _add_sat_w_lo_q_99[14:0], _ext_sat_w_lo_q_101[6:0], _add_sat_w_lo_q_102[15:0], _add_sat_w_lo_q_101[14:0], _ext_sat_w_lo_q_103[6:0], _add_sat_w_lo_q_104[15:0], _add_sat_w_lo_q_103[14:0], _ext_sat_w_lo_q_105[6:0], _add_sat_w_lo_q_106[15:0], _add_sat_w_lo_q_105[14:0], _ext_sat_w_lo_q_107[6:0], _add_sat_w_lo_q_108[15:0], _add_sat_w_lo_q_107[14:0], _ext_sat_w_lo_q_109[6:0], _add_sat_w_lo_q_110[15:0], _add_sat_w_lo_q_109[14:0], _ext_sat_w_lo_q_111[6:0], _add_sat_w_lo_q_112[15:0], _add_sat_w_lo_q_111[14:0], _ext_sat_w_lo_q_113[6:0], _add_sat_w_lo_q_114[15:0], _add_sat_w_lo_q_113[14:0], _ext_sat_w_lo_q_115[6:0], _add_sat_w_lo_q_116[15:0], _add_sat_w_lo_q_115[14:0], _ext_sat_w_lo_q_117[6:0], _add_sat_w_lo_q_118[15:0], _add_sat_w_lo_q_117[14:0], _ext_sat_w_lo_q_119[6:0], _add_sat_w_lo_q_120[15:0], _add_sat_w_lo_q_119[14:0], _ext_sat_w_lo_q_121[6:0], _add_sat_w_lo_q_122[15:0], _add_sat_w_lo_q_121[14:0], _ext_sat_w_lo_q_123[6:0], _add_sat_w_lo_q_124[15:0], _add_sat_w_lo_q_123[14:0], _ext_sat_w_lo_q_125[6:0], _add_sat_w_lo_q_126[15:0], _add_sat_w_lo_q_125[14:0], _ext_sat_w_lo_q_127[6:0], _add_sat_w_lo_q_128[15:0], _add_sat_w_lo_q_127[14:0], _add_sat_b_hi_q_2[12:0], _add_sat_b_hi_q[14:0], _add_sat_b_lo_q_2[12:0], _add_sat_b_lo_q[14:0]};
 
 endmodule
 

@@ -125,6 +125,14 @@ export function verilatorVersion(): Promise<string> {
 
 const X_FLAGS = ['--x-assign', 'unique', '--x-initial', 'unique'];
 
+/**
+ * Verilator's optimisation of every build (part of the cache key). The DFG passes are off: their
+ * common-subexpression elimination merges the copies of an expression that a generator writes into each
+ * register process or memory write under its enable (generator/units/lane.ts updateWordInline, the output
+ * layer's lane products) back into one value computed in every cycle, which is what those copies avoid.
+ */
+export const VERILATOR_OPT = ['-O3', '-fno-dfg-pre-inline', '-fno-dfg-post-inline'];
+
 function xFlags(spec: BuildSpec): string[] {
   return spec.randomInit === false ? [] : X_FLAGS;
 }
@@ -178,6 +186,7 @@ async function keepRuntime(runtime: string, obj: string): Promise<void> {
 export function buildHash(spec: BuildSpec, harness: string, version: string): string {
   const key = {
     format: 2,
+    verilatorOpt: VERILATOR_OPT,
     top: spec.top,
     files: spec.files.map((f) => ({ name: f.name, text: f.text })),
     ports: normalisedPorts(spec.ports),
@@ -297,7 +306,7 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
     const args = [
       '--cc',
       '--exe',
-      '-O3',
+      ...VERILATOR_OPT,
       '--top-module',
       spec.top,
       '--prefix',

@@ -21,6 +21,8 @@ import { findStreams, type MemorySpec, type WatchSpec } from './ports.js';
 export interface IrBuildOptions extends StartOptions {
   trace?: boolean;
   optFast?: string;
+  /** More Verilator arguments (BuildSpec.extraFlags). */
+  extraFlags?: string[];
   /** Random start-up values of uninitialised state (default true; see BuildSpec.randomInit). */
   randomInit?: boolean;
   /** Make every memory reachable by peekMem / pokeMem (default true). */
@@ -140,7 +142,7 @@ export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promi
     ...m.dataFiles.map((f) => ({ name: f.name, text: f.content })),
   ]);
   const pub = irPublic(top);
-  const { trace, optFast, randomInit, memories, watchStreams, streams, ...start } = opts;
+  const { trace, optFast, extraFlags, randomInit, memories, watchStreams, streams, ...start } = opts;
   const declared = (streams ?? []).map((d) => declaredWatch(top, d));
   return buildModel(
     {
@@ -149,6 +151,7 @@ export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promi
       ports: portList(top),
       trace,
       optFast,
+      extraFlags,
       randomInit,
       memories: memories === false ? [] : pub.memories,
       watches: [...(watchStreams === false ? [] : pub.watches), ...declared],

@@ -245,6 +245,7 @@ std::vector<Violation> g_violations;
 uint32_t g_violation_total = 0;
 uint64_t g_cycle = 0;
 bool g_check_valid_ready = true;
+bool g_check_watches = true;  // the watched internal streams (CHECKS flag 2)
 
 // Port sampling of PLAY: at the sample point of each cycle, when `cond` (if any) equals `cond_value`.
 struct Sampler {
@@ -338,7 +339,7 @@ void cycle(bool in_reset) {
     if (valid) k.data->read(k.chk.cur.data());
     check_stream(k.chk, i, valid, k.ready, last, k.data->bytes);
   }
-  for (size_t i = 0; i < g_watches.size(); i++) {
+  for (size_t i = 0; g_check_watches && i < g_watches.size(); i++) {
     Watch& w = g_watches[i];
     if (in_reset) {
       w.chk.have_prev = false;
@@ -808,6 +809,10 @@ bool handle(Reader& r) {
       uint8_t flags = r.u8();
       if (!r.ok) break;
       g_check_valid_ready = (flags & 1) != 0;
+      bool watches = (flags & 2) != 0;
+      // switched back on: no rule spans the cycles they were off
+      if (watches && !g_check_watches) for (Watch& wt : g_watches) wt.chk.have_prev = false;
+      g_check_watches = watches;
       send(0, w);
       return true;
     }

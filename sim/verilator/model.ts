@@ -62,6 +62,11 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Check every cycle that no DUT output's tvalid depends on the tready inputs (default true). */
   checkValidReady?: boolean;
+  /**
+   * Check the watched internal streams every cycle (default true). Off, a long run (a training epoch) skips
+   * their per-cycle cost; the build, and so its cache entry, is the same either way.
+   */
+  checkWatches?: boolean;
 }
 
 /** Per-call options of the calls that advance time. */
@@ -263,7 +268,9 @@ export class Model {
       this.child.on('close', (code, signal) => fail(signal ? `killed by ${signal}` : `exited with code ${code}`));
     });
     // a failure here shows on the next call (the harness is gone)
-    if (opts.checkValidReady === false) this.setChecks({ validReady: false }).catch(() => undefined);
+    if (opts.checkValidReady === false || opts.checkWatches === false) {
+      this.setChecks({ validReady: opts.checkValidReady !== false, watches: opts.checkWatches !== false }).catch(() => undefined);
+    }
   }
 
   /** Starts a harness process for a build (several may run from one build). */
@@ -493,9 +500,13 @@ export class Model {
     return { outputs, cycles, cycle };
   }
 
-  /** Turns the per-cycle valid/ready independence check of the DUT outputs on or off. */
-  async setChecks(checks: { validReady: boolean }): Promise<void> {
-    await this.call(new Request(Op.CHECKS, 1).u8(checks.validReady ? 1 : 0), 'setChecks');
+  /**
+   * Turns the per-cycle checks on or off: the valid/ready independence of the DUT outputs, and the stream rules
+   * of the watched internal streams (`watches`, default on).
+   */
+  async setChecks(checks: { validReady: boolean; watches?: boolean }): Promise<void> {
+    const flags = (checks.validReady ? 1 : 0) | (checks.watches !== false ? 2 : 0);
+    await this.call(new Request(Op.CHECKS, 1).u8(flags), 'setChecks');
   }
 
   // ---- streams -------------------------------------------------------------------------------

@@ -28,7 +28,7 @@
  * | 14 PEEK_MEM | u16 memory, u32 addr, u32 count | count × bytes(w) |
  * | 15 POKE_MEM | u16 memory, u32 addr, u32 count, count × bytes(w) | – (evaluates) |
  * | 16 PLAY | u32 n, u8 flags (1: conditional), u16 k, k × u16 input, u16 m, m × u16 output, [u16 cond port, bytes(w) value], k columns of n × bytes(w) | u32 s, m columns of s × bytes(w), [s × u64 cycle if conditional], u64 cycle, u32 violations |
- * | 17 CHECKS | u8 flags (1: valid/ready independence) | – |
+ * | 17 CHECKS | u8 flags (1: valid/ready independence, 2: the watched internal streams) | – |
  */
 
 export const Op = {

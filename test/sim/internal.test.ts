@@ -75,4 +75,23 @@ describe('co-simulation: internal streams and memories of a generated hierarchy'
     expect(list.some((v) => v.kind === 'valid-dropped')).toBe(true);
     expect(list.some((v) => v.stream.startsWith('m_axis_'))).toBe(false);
   });
+
+  it('with the watched-stream checks off the same broken link goes unreported, and back on it is reported again', async () => {
+    const m = await buildFromIr(chain('chain_leaky', leaky()), { checkWatches: false });
+    models.push(m);
+    m.failOnViolation = false;
+    await m.sourcePattern('in', 1, 1);
+    await m.sinkPattern('out', 0.2, 2);
+    await m.reset(2);
+    const traffic = async (): Promise<void> => {
+      await m.push('in', Array.from({ length: 200 }, (_, i) => i & 0xff), 'none');
+      await m.run({ cycles: 300 });
+    };
+    await traffic();
+    expect((await m.violations()).list).toEqual([]);
+    await m.setChecks({ validReady: true, watches: true });
+    await traffic();
+    const { list } = await m.violations();
+    expect(list.some((v) => v.stream === 'chain_leaky.u_first.m_axis_out' && v.kind === 'valid-dropped')).toBe(true);
+  });
 });
