@@ -86,8 +86,9 @@ try {
     const file = join(work, dumps.at(-1) ?? 'callgrind.out');
     const kept = join(tmpdir(), 'ibhebb-chip-profile.callgrind');
     await copyFile(file, kept);
-    const ann = await execa('callgrind_annotate', ['--threshold=98', kept]);
-    const lines = ann.stdout.split('\n').filter((l) => /^\s*[\d,]+ \(\s*[\d.]+%\)/.test(l));
+    const ann = await execa('callgrind_annotate', ['--threshold=100', kept]);
+    // the start-up frames (main and below) hold everything inclusively: left out
+    const lines = ann.stdout.split('\n').filter((l) => /^\s*[\d,]+ \(\s*[\d.]+%\)/.test(l) && !/PROGRAM TOTALS|below main|libc_start|\?\?\?:0x[0-9a-f]+ /.test(l));
     console.log(`\nfunctions by instructions, self cost (training only; ${kept}):`);
     for (const l of lines.slice(0, 45)) console.log(l.replace(/\s*\[[^\]]*\]\s*$/, '').slice(0, 160));
   }

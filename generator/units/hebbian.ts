@@ -65,7 +65,7 @@ import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { HOST_KIND, bitsFor, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWord, updateWordInline } from './lane.js';
+import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWord } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -558,28 +558,13 @@ export function hebbian(cfg: ChipConfig): Module {
     });
     lfsrLanes.push({ lf, saves });
 
-    // update word, formed in a comb process only in the lane's writing cycles: w_new_<q> is the written word
-    // then and the read word otherwise (the forward's operand, so the mux is the one wn needs anyway), the
-    // saturation flags are zero otherwise (they were ANDed with the write). A simulator skips the word's
-    // arithmetic in idle cycles, rows with δ = 0 and empty lanes.
-    const upd = updateWordInline(m, { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWord, F: FW });
+    // update word, its arithmetic formed only in the lane's writing cycles (lane.ts gatedUpdateWord): w_new_<q>
+    // is the read word in the other cycles — the forward's operand, so wn takes it as it is
     const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
-    const wNew = m.wire(`w_new_${q}`, sint(ww));
-    const satHi = m.wire(`w_sat_hi_${q}`, uint(1));
-    const satLo = m.wire(`w_sat_lo_${q}`, uint(1));
-    m.comb(`w_upd_${q}`, ($) => {
-      $.if(writeLane, () => {
-        $.set(wNew, upd.value());
-        $.set(satHi, upd.satHi());
-        $.set(satLo, upd.satLo());
-      }).else(() => {
-        $.set(wNew, wRd.asSigned());
-        $.set(satHi, 0);
-        $.set(satLo, 0);
-      });
-    });
-    wSatHi.push(satHi);
-    wSatLo.push(satLo);
+    const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
+    const wNew = m.wire(`w_new_${q}`, upd.value);
+    wSatHi.push(upd.satHi);
+    wSatLo.push(upd.satLo);
     const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
     wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, wNew.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
     const wn = m.reg(`wn_${q}`, sint(ww), { reset: null });

@@ -224,20 +224,23 @@ export function updateWord(m: ModuleBuilder, name: string, u: WordUpdate): Updat
 }
 
 /**
- * The same update word as expressions without named wires, each built afresh on every call of value(),
- * satHi() and satLo(): the unit writes them where they are used — the memory's write data, a register
- * process under its enable — so a simulator evaluates the word only in the cycles that write it (Verilator
- * computes a named wire, or a subexpression used twice, in every cycle). Synthesis merges the copies: the
- * same adders, shifts and multiplier as one shared word.
+ * The same update word with its exact sum `<name>_sum` formed in a comb process only while `en` (the lane
+ * writes the word): otherwise the sum is the stored word itself, sign-extended, so the saturated value is w
+ * and both flags are 0 — what a lane that does not write needs anyway (the forward's operand, flags ANDed
+ * with the write). A simulator then does the product, rounding and add only in the writing cycles (Verilator
+ * evaluates a continuous assignment in every cycle); the rails and flags on the sum stay wires. In hardware
+ * the enable's 2:1 choice sits before the saturation instead of after it.
  */
-export function updateWordInline(m: ModuleBuilder, u: WordUpdate): { value: () => Expr; satHi: () => Expr; satLo: () => Expr } {
-  const F = u.F;
-  const sum = updateSum(m, u);
-  return {
-    value: () => saturated(sum(), railFlag(sum(), F, 'hi'), railFlag(sum(), F, 'lo'), F),
-    satHi: () => railFlag(sum(), F, 'hi'),
-    satLo: () => railFlag(sum(), F, 'lo'),
-  };
+export function gatedUpdateWord(m: ModuleBuilder, name: string, u: WordUpdate, en: Expr): UpdateWord {
+  const exact = updateSum(m, u)();
+  if (!u.w.signed || !exact.signed) throw new Error('gatedUpdateWord: the word and its sum must be signed (internal)');
+  const sum = m.wire(`${name}_sum`, exact.type);
+  m.comb(`${name}_sum`, ($) => {
+    $.if(en, () => $.set(sum, exact)).else(() => $.set(sum, u.w.sext(exact.width)));
+  });
+  const satHi = m.wire(`${name}_sat_hi`, railFlag(sum, u.F, 'hi'));
+  const satLo = m.wire(`${name}_sat_lo`, railFlag(sum, u.F, 'lo'));
+  return { value: saturated(sum, satHi, satLo, u.F), satHi, satLo };
 }
 
 /** sat_F of a sum given its two rail flags. */

@@ -48,7 +48,7 @@ import { streamOut } from '../lib/stream/bundle.js';
 import { ConstScale } from '../fixed/scale.js';
 import type { ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric, type ResolvedNumeric } from '../numeric.js';
-import { HOST_KIND, bitsFor, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWordInline } from './lane.js';
+import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters } from './lane.js';
 
 export interface OutputLayout {
   nIn: number;
@@ -402,24 +402,24 @@ export function outputUnit(cfg: ChipConfig): Module {
       $.if(hostLfsrWe, () => $.set(lf, hostWdata.trunc(LW))).elseIf(draws, () => $.set(lf, next));
     });
     const xq = mul === 1 ? g.neg() : g.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
-    // the update word is written into the bank's write data and the counters' flags (evaluated only when
-    // they write: upd2)
-    const upd = updateWordInline(m, { w: wRd.asSigned(), x: xq, k: lay.kW, rounding: N.weight.rounding, r: rWord, F: FW });
+    // the update word, its arithmetic formed only when the lane writes (lane.ts gatedUpdateWord; its flags
+    // are 0 otherwise)
     const writeLane = m.wire(`w_we_${q}`, upd2.and(live2));
-    wSatHi.push(writeLane.and(upd.satHi()));
-    wSatLo.push(writeLane.and(upd.satLo()));
+    const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: xq, k: lay.kW, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
+    wSatHi.push(upd.satHi);
+    wSatLo.push(upd.satLo);
     const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
-    wbank.write(mux(busy, wAddr2, hostAddrW), mux(busy, upd.value().asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
+    wbank.write(mux(busy, wAddr2, hostAddrW), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
   }
 
   // ---- bias gradient Σ_p e_pj (accumulated over the p of the row's first chunk) and bias update
   m.seq('g_bias', ($) => $.if(inD1.and(kFirstT[0]), () => $.set(gBias, mux(pFirstT[0], constant(0, sint(gW)), gBias).add(errRd.asSigned()).resize(gW))));
   const xb = mul === 1 ? gBias.neg() : gBias.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
-  const bUpd = updateWordInline(m, { w: bRd.asSigned(), x: xb, k: lay.kB, rounding: N.bias.rounding, r: rBias as Signal | null, F: FB });
   const bWe = m.wire('b_we', upd2.and(chunkLast2));
+  const bUpd = gatedUpdateWord(m, 'b_upd', { w: bRd.asSigned(), x: xb, k: lay.kB, rounding: N.bias.rounding, r: rBias as Signal | null, F: FB }, bWe);
   const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
   const jAddr2 = jT[1].zext(bAw);
-  biasMem.write(mux(busy, jAddr2, hostAddrB), mux(busy, bUpd.value().asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostBWe));
+  biasMem.write(mux(busy, jAddr2, hostAddrB), mux(busy, bUpd.value.asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostBWe));
 
   // ---- A: logit accumulation (stage 2), resize, running max
   const bShift = FW.fracBits + FZ.fracBits - FB.fracBits;
@@ -502,8 +502,8 @@ export function outputUnit(cfg: ChipConfig): Module {
   satCounters(m, [
     ['sat_w_hi', wSatHi, upd2],
     ['sat_w_lo', wSatLo, upd2],
-    ['sat_b_hi', [bWe.and(bUpd.satHi())], upd2],
-    ['sat_b_lo', [bWe.and(bUpd.satLo())], upd2],
+    ['sat_b_hi', [bUpd.satHi], upd2],
+    ['sat_b_lo', [bUpd.satLo], upd2],
     ['sat_logit_hi', [logitDone.and(train).and(lg.satHi ?? constant(0, uint(1)))]],
     ['sat_logit_lo', [logitDone.and(train).and(lg.satLo ?? constant(0, uint(1)))]],
     ['sat_prob_hi', [bDone.and(expI.out('sat')), c2.and(pSat)]],

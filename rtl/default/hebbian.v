@@ -122,9 +122,10 @@ module hebbian (
   wire [15:0]        lfsr_next2_0_b;
   wire [31:0]        lfsr_next2_0;
   wire               w_we_0;
-  reg  signed [15:0] w_new_0;
-  reg                w_sat_hi_0;
-  reg                w_sat_lo_0;
+  reg  signed [16:0] w_upd_0_sum;
+  wire               w_upd_0_sat_hi;
+  wire               w_upd_0_sat_lo;
+  wire signed [15:0] w_new_0;
   reg  signed [15:0] wn_0;
   reg  [15:0]        w_rd_1;
   reg  [15:0]        hc_rd_1;
@@ -141,9 +142,10 @@ module hebbian (
   wire [31:0]        lfsr_next_1;
   wire [15:0]        r_1;
   wire               w_we_1;
-  reg  signed [15:0] w_new_1;
-  reg                w_sat_hi_1;
-  reg                w_sat_lo_1;
+  reg  signed [16:0] w_upd_1_sum;
+  wire               w_upd_1_sat_hi;
+  wire               w_upd_1_sat_lo;
+  wire signed [15:0] w_new_1;
   reg  signed [15:0] wn_1;
   reg  [15:0]        w_rd_2;
   reg  [15:0]        hc_rd_2;
@@ -160,9 +162,10 @@ module hebbian (
   wire [31:0]        lfsr_next_2;
   wire [15:0]        r_2;
   wire               w_we_2;
-  reg  signed [15:0] w_new_2;
-  reg                w_sat_hi_2;
-  reg                w_sat_lo_2;
+  reg  signed [16:0] w_upd_2_sum;
+  wire               w_upd_2_sat_hi;
+  wire               w_upd_2_sat_lo;
+  wire signed [15:0] w_new_2;
   reg  signed [15:0] wn_2;
   reg  [15:0]        w_rd_3;
   reg  [15:0]        hc_rd_3;
@@ -179,9 +182,10 @@ module hebbian (
   wire [31:0]        lfsr_next_3;
   wire [15:0]        r_3;
   wire               w_we_3;
-  reg  signed [15:0] w_new_3;
-  reg                w_sat_hi_3;
-  reg                w_sat_lo_3;
+  reg  signed [16:0] w_upd_3_sum;
+  wire               w_upd_3_sat_hi;
+  wire               w_upd_3_sat_lo;
+  wire signed [15:0] w_new_3;
   reg  signed [15:0] wn_3;
   reg  [15:0]        w_rd_4;
   reg  [15:0]        hc_rd_4;
@@ -198,9 +202,10 @@ module hebbian (
   wire [31:0]        lfsr_next_4;
   wire [15:0]        r_4;
   wire               w_we_4;
-  reg  signed [15:0] w_new_4;
-  reg                w_sat_hi_4;
-  reg                w_sat_lo_4;
+  reg  signed [16:0] w_upd_4_sum;
+  wire               w_upd_4_sat_hi;
+  wire               w_upd_4_sat_lo;
+  wire signed [15:0] w_new_4;
   reg  signed [15:0] wn_4;
   reg  [15:0]        w_rd_5;
   reg  [15:0]        hc_rd_5;
@@ -217,9 +222,10 @@ module hebbian (
   wire [31:0]        lfsr_next_5;
   wire [15:0]        r_5;
   wire               w_we_5;
-  reg  signed [15:0] w_new_5;
-  reg                w_sat_hi_5;
-  reg                w_sat_lo_5;
+  reg  signed [16:0] w_upd_5_sum;
+  wire               w_upd_5_sat_hi;
+  wire               w_upd_5_sat_lo;
+  wire signed [15:0] w_new_5;
   reg  signed [15:0] wn_5;
   reg  [15:0]        w_rd_6;
   reg  [15:0]        hc_rd_6;
@@ -236,9 +242,10 @@ module hebbian (
   wire [31:0]        lfsr_next_6;
   wire [15:0]        r_6;
   wire               w_we_6;
-  reg  signed [15:0] w_new_6;
-  reg                w_sat_hi_6;
-  reg                w_sat_lo_6;
+  reg  signed [16:0] w_upd_6_sum;
+  wire               w_upd_6_sat_hi;
+  wire               w_upd_6_sat_lo;
+  wire signed [15:0] w_new_6;
   reg  signed [15:0] wn_6;
   reg  [15:0]        w_rd_7;
   reg  [15:0]        hc_rd_7;
@@ -255,9 +262,10 @@ module hebbian (
   wire [31:0]        lfsr_next_7;
   wire [15:0]        r_7;
   wire               w_we_7;
-  reg  signed [15:0] w_new_7;
-  reg                w_sat_hi_7;
-  reg                w_sat_lo_7;
+  reg  signed [16:0] w_upd_7_sum;
+  wire               w_upd_7_sat_hi;
+  wire               w_upd_7_sat_lo;
+  wire signed [15:0] w_new_7;
   reg  signed [15:0] wn_7;
   reg  [15:0]        w_rd_8;
   reg  [15:0]        hc_rd_8;
@@ -274,9 +282,10 @@ module hebbian (
   wire [31:0]        lfsr_next_8;
   wire [15:0]        r_8;
   wire               w_we_8;
-  reg  signed [15:0] w_new_8;
-  reg                w_sat_hi_8;
-  reg                w_sat_lo_8;
+  reg  signed [16:0] w_upd_8_sum;
+  wire               w_upd_8_sat_hi;
+  wire               w_upd_8_sat_lo;
+  wire signed [15:0] w_new_8;
   reg  signed [15:0] wn_8;
   reg  [15:0]        w_rd_9;
   reg  [15:0]        hc_rd_9;
@@ -293,9 +302,10 @@ module hebbian (
   wire [31:0]        lfsr_next_9;
   wire [15:0]        r_9;
   wire               w_we_9;
-  reg  signed [15:0] w_new_9;
-  reg                w_sat_hi_9;
-  reg                w_sat_lo_9;
+  reg  signed [16:0] w_upd_9_sum;
+  wire               w_upd_9_sat_hi;
+  wire               w_upd_9_sat_lo;
+  wire signed [15:0] w_new_9;
   reg  signed [15:0] wn_9;
   reg  [15:0]        w_rd_10;
   reg  [15:0]        hc_rd_10;
@@ -312,9 +322,10 @@ module hebbian (
   wire [31:0]        lfsr_next_10;
   wire [15:0]        r_10;
   wire               w_we_10;
-  reg  signed [15:0] w_new_10;
-  reg                w_sat_hi_10;
-  reg                w_sat_lo_10;
+  reg  signed [16:0] w_upd_10_sum;
+  wire               w_upd_10_sat_hi;
+  wire               w_upd_10_sat_lo;
+  wire signed [15:0] w_new_10;
   reg  signed [15:0] wn_10;
   reg  [15:0]        w_rd_11;
   reg  [15:0]        hc_rd_11;
@@ -331,9 +342,10 @@ module hebbian (
   wire [31:0]        lfsr_next_11;
   wire [15:0]        r_11;
   wire               w_we_11;
-  reg  signed [15:0] w_new_11;
-  reg                w_sat_hi_11;
-  reg                w_sat_lo_11;
+  reg  signed [16:0] w_upd_11_sum;
+  wire               w_upd_11_sat_hi;
+  wire               w_upd_11_sat_lo;
+  wire signed [15:0] w_new_11;
   reg  signed [15:0] wn_11;
   reg  [15:0]        w_rd_12;
   reg  [15:0]        hc_rd_12;
@@ -350,9 +362,10 @@ module hebbian (
   wire [31:0]        lfsr_next_12;
   wire [15:0]        r_12;
   wire               w_we_12;
-  reg  signed [15:0] w_new_12;
-  reg                w_sat_hi_12;
-  reg                w_sat_lo_12;
+  reg  signed [16:0] w_upd_12_sum;
+  wire               w_upd_12_sat_hi;
+  wire               w_upd_12_sat_lo;
+  wire signed [15:0] w_new_12;
   reg  signed [15:0] wn_12;
   reg  [15:0]        w_rd_13;
   reg  [15:0]        hc_rd_13;
@@ -369,9 +382,10 @@ module hebbian (
   wire [31:0]        lfsr_next_13;
   wire [15:0]        r_13;
   wire               w_we_13;
-  reg  signed [15:0] w_new_13;
-  reg                w_sat_hi_13;
-  reg                w_sat_lo_13;
+  reg  signed [16:0] w_upd_13_sum;
+  wire               w_upd_13_sat_hi;
+  wire               w_upd_13_sat_lo;
+  wire signed [15:0] w_new_13;
   reg  signed [15:0] wn_13;
   reg  [15:0]        w_rd_14;
   reg  [15:0]        hc_rd_14;
@@ -388,9 +402,10 @@ module hebbian (
   wire [31:0]        lfsr_next_14;
   wire [15:0]        r_14;
   wire               w_we_14;
-  reg  signed [15:0] w_new_14;
-  reg                w_sat_hi_14;
-  reg                w_sat_lo_14;
+  reg  signed [16:0] w_upd_14_sum;
+  wire               w_upd_14_sat_hi;
+  wire               w_upd_14_sat_lo;
+  wire signed [15:0] w_new_14;
   reg  signed [15:0] wn_14;
   reg  [15:0]        w_rd_15;
   reg  [15:0]        hc_rd_15;
@@ -407,9 +422,10 @@ module hebbian (
   wire [31:0]        lfsr_next_15;
   wire [15:0]        r_15;
   wire               w_we_15;
-  reg  signed [15:0] w_new_15;
-  reg                w_sat_hi_15;
-  reg                w_sat_lo_15;
+  reg  signed [16:0] w_upd_15_sum;
+  wire               w_upd_15_sat_hi;
+  wire               w_upd_15_sat_lo;
+  wire signed [15:0] w_new_15;
   reg  signed [15:0] wn_15;
   reg  [15:0]        w_rd_16;
   reg  [15:0]        hc_rd_16;
@@ -427,9 +443,10 @@ module hebbian (
   wire [15:0]        r_16;
   wire               draw_b_16;
   wire               w_we_16;
-  reg  signed [15:0] w_new_16;
-  reg                w_sat_hi_16;
-  reg                w_sat_lo_16;
+  reg  signed [16:0] w_upd_16_sum;
+  wire               w_upd_16_sat_hi;
+  wire               w_upd_16_sat_lo;
+  wire signed [15:0] w_new_16;
   reg  signed [15:0] wn_16;
   reg  [15:0]        w_rd_17;
   reg  [15:0]        hc_rd_17;
@@ -446,9 +463,10 @@ module hebbian (
   wire [31:0]        lfsr_next_17;
   wire [15:0]        r_17;
   wire               w_we_17;
-  reg  signed [15:0] w_new_17;
-  reg                w_sat_hi_17;
-  reg                w_sat_lo_17;
+  reg  signed [16:0] w_upd_17_sum;
+  wire               w_upd_17_sat_hi;
+  wire               w_upd_17_sat_lo;
+  wire signed [15:0] w_new_17;
   reg  signed [15:0] wn_17;
   reg  [15:0]        w_rd_18;
   reg  [15:0]        hc_rd_18;
@@ -465,9 +483,10 @@ module hebbian (
   wire [31:0]        lfsr_next_18;
   wire [15:0]        r_18;
   wire               w_we_18;
-  reg  signed [15:0] w_new_18;
-  reg                w_sat_hi_18;
-  reg                w_sat_lo_18;
+  reg  signed [16:0] w_upd_18_sum;
+  wire               w_upd_18_sat_hi;
+  wire               w_upd_18_sat_lo;
+  wire signed [15:0] w_new_18;
   reg  signed [15:0] wn_18;
   reg  [15:0]        w_rd_19;
   reg  [15:0]        hc_rd_19;
@@ -484,9 +503,10 @@ module hebbian (
   wire [31:0]        lfsr_next_19;
   wire [15:0]        r_19;
   wire               w_we_19;
-  reg  signed [15:0] w_new_19;
-  reg                w_sat_hi_19;
-  reg                w_sat_lo_19;
+  reg  signed [16:0] w_upd_19_sum;
+  wire               w_upd_19_sat_hi;
+  wire               w_upd_19_sat_lo;
+  wire signed [15:0] w_new_19;
   reg  signed [15:0] wn_19;
   reg  [15:0]        w_rd_20;
   reg  [15:0]        hc_rd_20;
@@ -503,9 +523,10 @@ module hebbian (
   wire [31:0]        lfsr_next_20;
   wire [15:0]        r_20;
   wire               w_we_20;
-  reg  signed [15:0] w_new_20;
-  reg                w_sat_hi_20;
-  reg                w_sat_lo_20;
+  reg  signed [16:0] w_upd_20_sum;
+  wire               w_upd_20_sat_hi;
+  wire               w_upd_20_sat_lo;
+  wire signed [15:0] w_new_20;
   reg  signed [15:0] wn_20;
   reg  [15:0]        w_rd_21;
   reg  [15:0]        hc_rd_21;
@@ -522,9 +543,10 @@ module hebbian (
   wire [31:0]        lfsr_next_21;
   wire [15:0]        r_21;
   wire               w_we_21;
-  reg  signed [15:0] w_new_21;
-  reg                w_sat_hi_21;
-  reg                w_sat_lo_21;
+  reg  signed [16:0] w_upd_21_sum;
+  wire               w_upd_21_sat_hi;
+  wire               w_upd_21_sat_lo;
+  wire signed [15:0] w_new_21;
   reg  signed [15:0] wn_21;
   reg  [15:0]        w_rd_22;
   reg  [15:0]        hc_rd_22;
@@ -541,9 +563,10 @@ module hebbian (
   wire [31:0]        lfsr_next_22;
   wire [15:0]        r_22;
   wire               w_we_22;
-  reg  signed [15:0] w_new_22;
-  reg                w_sat_hi_22;
-  reg                w_sat_lo_22;
+  reg  signed [16:0] w_upd_22_sum;
+  wire               w_upd_22_sat_hi;
+  wire               w_upd_22_sat_lo;
+  wire signed [15:0] w_new_22;
   reg  signed [15:0] wn_22;
   reg  [15:0]        w_rd_23;
   reg  [15:0]        hc_rd_23;
@@ -560,9 +583,10 @@ module hebbian (
   wire [31:0]        lfsr_next_23;
   wire [15:0]        r_23;
   wire               w_we_23;
-  reg  signed [15:0] w_new_23;
-  reg                w_sat_hi_23;
-  reg                w_sat_lo_23;
+  reg  signed [16:0] w_upd_23_sum;
+  wire               w_upd_23_sat_hi;
+  wire               w_upd_23_sat_lo;
+  wire signed [15:0] w_new_23;
   reg  signed [15:0] wn_23;
   reg  [15:0]        w_rd_24;
   reg  [15:0]        hc_rd_24;
@@ -579,9 +603,10 @@ module hebbian (
   wire [31:0]        lfsr_next_24;
   wire [15:0]        r_24;
   wire               w_we_24;
-  reg  signed [15:0] w_new_24;
-  reg                w_sat_hi_24;
-  reg                w_sat_lo_24;
+  reg  signed [16:0] w_upd_24_sum;
+  wire               w_upd_24_sat_hi;
+  wire               w_upd_24_sat_lo;
+  wire signed [15:0] w_new_24;
   reg  signed [15:0] wn_24;
   reg  [15:0]        w_rd_25;
   reg  [15:0]        hc_rd_25;
@@ -598,9 +623,10 @@ module hebbian (
   wire [31:0]        lfsr_next_25;
   wire [15:0]        r_25;
   wire               w_we_25;
-  reg  signed [15:0] w_new_25;
-  reg                w_sat_hi_25;
-  reg                w_sat_lo_25;
+  reg  signed [16:0] w_upd_25_sum;
+  wire               w_upd_25_sat_hi;
+  wire               w_upd_25_sat_lo;
+  wire signed [15:0] w_new_25;
   reg  signed [15:0] wn_25;
   reg  [15:0]        w_rd_26;
   reg  [15:0]        hc_rd_26;
@@ -617,9 +643,10 @@ module hebbian (
   wire [31:0]        lfsr_next_26;
   wire [15:0]        r_26;
   wire               w_we_26;
-  reg  signed [15:0] w_new_26;
-  reg                w_sat_hi_26;
-  reg                w_sat_lo_26;
+  reg  signed [16:0] w_upd_26_sum;
+  wire               w_upd_26_sat_hi;
+  wire               w_upd_26_sat_lo;
+  wire signed [15:0] w_new_26;
   reg  signed [15:0] wn_26;
   reg  [15:0]        w_rd_27;
   reg  [15:0]        hc_rd_27;
@@ -636,9 +663,10 @@ module hebbian (
   wire [31:0]        lfsr_next_27;
   wire [15:0]        r_27;
   wire               w_we_27;
-  reg  signed [15:0] w_new_27;
-  reg                w_sat_hi_27;
-  reg                w_sat_lo_27;
+  reg  signed [16:0] w_upd_27_sum;
+  wire               w_upd_27_sat_hi;
+  wire               w_upd_27_sat_lo;
+  wire signed [15:0] w_new_27;
   reg  signed [15:0] wn_27;
   reg  [15:0]        w_rd_28;
   reg  [15:0]        hc_rd_28;
@@ -655,9 +683,10 @@ module hebbian (
   wire [31:0]        lfsr_next_28;
   wire [15:0]        r_28;
   wire               w_we_28;
-  reg  signed [15:0] w_new_28;
-  reg                w_sat_hi_28;
-  reg                w_sat_lo_28;
+  reg  signed [16:0] w_upd_28_sum;
+  wire               w_upd_28_sat_hi;
+  wire               w_upd_28_sat_lo;
+  wire signed [15:0] w_new_28;
   reg  signed [15:0] wn_28;
   reg  [15:0]        w_rd_29;
   reg  [15:0]        hc_rd_29;
@@ -674,9 +703,10 @@ module hebbian (
   wire [31:0]        lfsr_next_29;
   wire [15:0]        r_29;
   wire               w_we_29;
-  reg  signed [15:0] w_new_29;
-  reg                w_sat_hi_29;
-  reg                w_sat_lo_29;
+  reg  signed [16:0] w_upd_29_sum;
+  wire               w_upd_29_sat_hi;
+  wire               w_upd_29_sat_lo;
+  wire signed [15:0] w_new_29;
   reg  signed [15:0] wn_29;
   reg  [15:0]        w_rd_30;
   reg  [15:0]        hc_rd_30;
@@ -693,9 +723,10 @@ module hebbian (
   wire [31:0]        lfsr_next_30;
   wire [15:0]        r_30;
   wire               w_we_30;
-  reg  signed [15:0] w_new_30;
-  reg                w_sat_hi_30;
-  reg                w_sat_lo_30;
+  reg  signed [16:0] w_upd_30_sum;
+  wire               w_upd_30_sat_hi;
+  wire               w_upd_30_sat_lo;
+  wire signed [15:0] w_new_30;
   reg  signed [15:0] wn_30;
   reg  [15:0]        w_rd_31;
   reg  [15:0]        hc_rd_31;
@@ -712,9 +743,10 @@ module hebbian (
   wire [31:0]        lfsr_next_31;
   wire [15:0]        r_31;
   wire               w_we_31;
-  reg  signed [15:0] w_new_31;
-  reg                w_sat_hi_31;
-  reg                w_sat_lo_31;
+  reg  signed [16:0] w_upd_31_sum;
+  wire               w_upd_31_sat_hi;
+  wire               w_upd_31_sat_lo;
+  wire signed [15:0] w_new_31;
   reg  signed [15:0] wn_31;
   reg  [15:0]        w_rd_32;
   reg  [15:0]        hc_rd_32;
@@ -731,9 +763,10 @@ module hebbian (
   wire [31:0]        lfsr_next_32;
   wire [15:0]        r_32;
   wire               w_we_32;
-  reg  signed [15:0] w_new_32;
-  reg                w_sat_hi_32;
-  reg                w_sat_lo_32;
+  reg  signed [16:0] w_upd_32_sum;
+  wire               w_upd_32_sat_hi;
+  wire               w_upd_32_sat_lo;
+  wire signed [15:0] w_new_32;
   reg  signed [15:0] wn_32;
   reg  [15:0]        w_rd_33;
   reg  [15:0]        hc_rd_33;
@@ -750,9 +783,10 @@ module hebbian (
   wire [31:0]        lfsr_next_33;
   wire [15:0]        r_33;
   wire               w_we_33;
-  reg  signed [15:0] w_new_33;
-  reg                w_sat_hi_33;
-  reg                w_sat_lo_33;
+  reg  signed [16:0] w_upd_33_sum;
+  wire               w_upd_33_sat_hi;
+  wire               w_upd_33_sat_lo;
+  wire signed [15:0] w_new_33;
   reg  signed [15:0] wn_33;
   reg  [15:0]        w_rd_34;
   reg  [15:0]        hc_rd_34;
@@ -769,9 +803,10 @@ module hebbian (
   wire [31:0]        lfsr_next_34;
   wire [15:0]        r_34;
   wire               w_we_34;
-  reg  signed [15:0] w_new_34;
-  reg                w_sat_hi_34;
-  reg                w_sat_lo_34;
+  reg  signed [16:0] w_upd_34_sum;
+  wire               w_upd_34_sat_hi;
+  wire               w_upd_34_sat_lo;
+  wire signed [15:0] w_new_34;
   reg  signed [15:0] wn_34;
   reg  [15:0]        w_rd_35;
   reg  [15:0]        hc_rd_35;
@@ -788,9 +823,10 @@ module hebbian (
   wire [31:0]        lfsr_next_35;
   wire [15:0]        r_35;
   wire               w_we_35;
-  reg  signed [15:0] w_new_35;
-  reg                w_sat_hi_35;
-  reg                w_sat_lo_35;
+  reg  signed [16:0] w_upd_35_sum;
+  wire               w_upd_35_sat_hi;
+  wire               w_upd_35_sat_lo;
+  wire signed [15:0] w_new_35;
   reg  signed [15:0] wn_35;
   reg  [15:0]        w_rd_36;
   reg  [15:0]        hc_rd_36;
@@ -807,9 +843,10 @@ module hebbian (
   wire [31:0]        lfsr_next_36;
   wire [15:0]        r_36;
   wire               w_we_36;
-  reg  signed [15:0] w_new_36;
-  reg                w_sat_hi_36;
-  reg                w_sat_lo_36;
+  reg  signed [16:0] w_upd_36_sum;
+  wire               w_upd_36_sat_hi;
+  wire               w_upd_36_sat_lo;
+  wire signed [15:0] w_new_36;
   reg  signed [15:0] wn_36;
   reg  [15:0]        w_rd_37;
   reg  [15:0]        hc_rd_37;
@@ -826,9 +863,10 @@ module hebbian (
   wire [31:0]        lfsr_next_37;
   wire [15:0]        r_37;
   wire               w_we_37;
-  reg  signed [15:0] w_new_37;
-  reg                w_sat_hi_37;
-  reg                w_sat_lo_37;
+  reg  signed [16:0] w_upd_37_sum;
+  wire               w_upd_37_sat_hi;
+  wire               w_upd_37_sat_lo;
+  wire signed [15:0] w_new_37;
   reg  signed [15:0] wn_37;
   reg  [15:0]        w_rd_38;
   reg  [15:0]        hc_rd_38;
@@ -845,9 +883,10 @@ module hebbian (
   wire [31:0]        lfsr_next_38;
   wire [15:0]        r_38;
   wire               w_we_38;
-  reg  signed [15:0] w_new_38;
-  reg                w_sat_hi_38;
-  reg                w_sat_lo_38;
+  reg  signed [16:0] w_upd_38_sum;
+  wire               w_upd_38_sat_hi;
+  wire               w_upd_38_sat_lo;
+  wire signed [15:0] w_new_38;
   reg  signed [15:0] wn_38;
   reg  [15:0]        w_rd_39;
   reg  [15:0]        hc_rd_39;
@@ -864,9 +903,10 @@ module hebbian (
   wire [31:0]        lfsr_next_39;
   wire [15:0]        r_39;
   wire               w_we_39;
-  reg  signed [15:0] w_new_39;
-  reg                w_sat_hi_39;
-  reg                w_sat_lo_39;
+  reg  signed [16:0] w_upd_39_sum;
+  wire               w_upd_39_sat_hi;
+  wire               w_upd_39_sat_lo;
+  wire signed [15:0] w_new_39;
   reg  signed [15:0] wn_39;
   reg  [15:0]        w_rd_40;
   reg  [15:0]        hc_rd_40;
@@ -883,9 +923,10 @@ module hebbian (
   wire [31:0]        lfsr_next_40;
   wire [15:0]        r_40;
   wire               w_we_40;
-  reg  signed [15:0] w_new_40;
-  reg                w_sat_hi_40;
-  reg                w_sat_lo_40;
+  reg  signed [16:0] w_upd_40_sum;
+  wire               w_upd_40_sat_hi;
+  wire               w_upd_40_sat_lo;
+  wire signed [15:0] w_new_40;
   reg  signed [15:0] wn_40;
   reg  [15:0]        w_rd_41;
   reg  [15:0]        hc_rd_41;
@@ -902,9 +943,10 @@ module hebbian (
   wire [31:0]        lfsr_next_41;
   wire [15:0]        r_41;
   wire               w_we_41;
-  reg  signed [15:0] w_new_41;
-  reg                w_sat_hi_41;
-  reg                w_sat_lo_41;
+  reg  signed [16:0] w_upd_41_sum;
+  wire               w_upd_41_sat_hi;
+  wire               w_upd_41_sat_lo;
+  wire signed [15:0] w_new_41;
   reg  signed [15:0] wn_41;
   reg  [15:0]        w_rd_42;
   reg  [15:0]        hc_rd_42;
@@ -921,9 +963,10 @@ module hebbian (
   wire [31:0]        lfsr_next_42;
   wire [15:0]        r_42;
   wire               w_we_42;
-  reg  signed [15:0] w_new_42;
-  reg                w_sat_hi_42;
-  reg                w_sat_lo_42;
+  reg  signed [16:0] w_upd_42_sum;
+  wire               w_upd_42_sat_hi;
+  wire               w_upd_42_sat_lo;
+  wire signed [15:0] w_new_42;
   reg  signed [15:0] wn_42;
   reg  [15:0]        w_rd_43;
   reg  [15:0]        hc_rd_43;
@@ -940,9 +983,10 @@ module hebbian (
   wire [31:0]        lfsr_next_43;
   wire [15:0]        r_43;
   wire               w_we_43;
-  reg  signed [15:0] w_new_43;
-  reg                w_sat_hi_43;
-  reg                w_sat_lo_43;
+  reg  signed [16:0] w_upd_43_sum;
+  wire               w_upd_43_sat_hi;
+  wire               w_upd_43_sat_lo;
+  wire signed [15:0] w_new_43;
   reg  signed [15:0] wn_43;
   reg  [15:0]        w_rd_44;
   reg  [15:0]        hc_rd_44;
@@ -959,9 +1003,10 @@ module hebbian (
   wire [31:0]        lfsr_next_44;
   wire [15:0]        r_44;
   wire               w_we_44;
-  reg  signed [15:0] w_new_44;
-  reg                w_sat_hi_44;
-  reg                w_sat_lo_44;
+  reg  signed [16:0] w_upd_44_sum;
+  wire               w_upd_44_sat_hi;
+  wire               w_upd_44_sat_lo;
+  wire signed [15:0] w_new_44;
   reg  signed [15:0] wn_44;
   reg  [15:0]        w_rd_45;
   reg  [15:0]        hc_rd_45;
@@ -978,9 +1023,10 @@ module hebbian (
   wire [31:0]        lfsr_next_45;
   wire [15:0]        r_45;
   wire               w_we_45;
-  reg  signed [15:0] w_new_45;
-  reg                w_sat_hi_45;
-  reg                w_sat_lo_45;
+  reg  signed [16:0] w_upd_45_sum;
+  wire               w_upd_45_sat_hi;
+  wire               w_upd_45_sat_lo;
+  wire signed [15:0] w_new_45;
   reg  signed [15:0] wn_45;
   reg  [15:0]        w_rd_46;
   reg  [15:0]        hc_rd_46;
@@ -997,9 +1043,10 @@ module hebbian (
   wire [31:0]        lfsr_next_46;
   wire [15:0]        r_46;
   wire               w_we_46;
-  reg  signed [15:0] w_new_46;
-  reg                w_sat_hi_46;
-  reg                w_sat_lo_46;
+  reg  signed [16:0] w_upd_46_sum;
+  wire               w_upd_46_sat_hi;
+  wire               w_upd_46_sat_lo;
+  wire signed [15:0] w_new_46;
   reg  signed [15:0] wn_46;
   reg  [15:0]        w_rd_47;
   reg  [15:0]        hc_rd_47;
@@ -1016,9 +1063,10 @@ module hebbian (
   wire [31:0]        lfsr_next_47;
   wire [15:0]        r_47;
   wire               w_we_47;
-  reg  signed [15:0] w_new_47;
-  reg                w_sat_hi_47;
-  reg                w_sat_lo_47;
+  reg  signed [16:0] w_upd_47_sum;
+  wire               w_upd_47_sat_hi;
+  wire               w_upd_47_sat_lo;
+  wire signed [15:0] w_new_47;
   reg  signed [15:0] wn_47;
   reg  [15:0]        w_rd_48;
   reg  [15:0]        hc_rd_48;
@@ -1035,9 +1083,10 @@ module hebbian (
   wire [31:0]        lfsr_next_48;
   wire [15:0]        r_48;
   wire               w_we_48;
-  reg  signed [15:0] w_new_48;
-  reg                w_sat_hi_48;
-  reg                w_sat_lo_48;
+  reg  signed [16:0] w_upd_48_sum;
+  wire               w_upd_48_sat_hi;
+  wire               w_upd_48_sat_lo;
+  wire signed [15:0] w_new_48;
   reg  signed [15:0] wn_48;
   reg  [15:0]        w_rd_49;
   reg  [15:0]        hc_rd_49;
@@ -1054,9 +1103,10 @@ module hebbian (
   wire [31:0]        lfsr_next_49;
   wire [15:0]        r_49;
   wire               w_we_49;
-  reg  signed [15:0] w_new_49;
-  reg                w_sat_hi_49;
-  reg                w_sat_lo_49;
+  reg  signed [16:0] w_upd_49_sum;
+  wire               w_upd_49_sat_hi;
+  wire               w_upd_49_sat_lo;
+  wire signed [15:0] w_new_49;
   reg  signed [15:0] wn_49;
   reg  [15:0]        w_rd_50;
   reg  [15:0]        hc_rd_50;
@@ -1073,9 +1123,10 @@ module hebbian (
   wire [31:0]        lfsr_next_50;
   wire [15:0]        r_50;
   wire               w_we_50;
-  reg  signed [15:0] w_new_50;
-  reg                w_sat_hi_50;
-  reg                w_sat_lo_50;
+  reg  signed [16:0] w_upd_50_sum;
+  wire               w_upd_50_sat_hi;
+  wire               w_upd_50_sat_lo;
+  wire signed [15:0] w_new_50;
   reg  signed [15:0] wn_50;
   reg  [15:0]        w_rd_51;
   reg  [15:0]        hc_rd_51;
@@ -1092,9 +1143,10 @@ module hebbian (
   wire [31:0]        lfsr_next_51;
   wire [15:0]        r_51;
   wire               w_we_51;
-  reg  signed [15:0] w_new_51;
-  reg                w_sat_hi_51;
-  reg                w_sat_lo_51;
+  reg  signed [16:0] w_upd_51_sum;
+  wire               w_upd_51_sat_hi;
+  wire               w_upd_51_sat_lo;
+  wire signed [15:0] w_new_51;
   reg  signed [15:0] wn_51;
   reg  [15:0]        w_rd_52;
   reg  [15:0]        hc_rd_52;
@@ -1111,9 +1163,10 @@ module hebbian (
   wire [31:0]        lfsr_next_52;
   wire [15:0]        r_52;
   wire               w_we_52;
-  reg  signed [15:0] w_new_52;
-  reg                w_sat_hi_52;
-  reg                w_sat_lo_52;
+  reg  signed [16:0] w_upd_52_sum;
+  wire               w_upd_52_sat_hi;
+  wire               w_upd_52_sat_lo;
+  wire signed [15:0] w_new_52;
   reg  signed [15:0] wn_52;
   reg  [15:0]        w_rd_53;
   reg  [15:0]        hc_rd_53;
@@ -1130,9 +1183,10 @@ module hebbian (
   wire [31:0]        lfsr_next_53;
   wire [15:0]        r_53;
   wire               w_we_53;
-  reg  signed [15:0] w_new_53;
-  reg                w_sat_hi_53;
-  reg                w_sat_lo_53;
+  reg  signed [16:0] w_upd_53_sum;
+  wire               w_upd_53_sat_hi;
+  wire               w_upd_53_sat_lo;
+  wire signed [15:0] w_new_53;
   reg  signed [15:0] wn_53;
   reg  [15:0]        w_rd_54;
   reg  [15:0]        hc_rd_54;
@@ -1149,9 +1203,10 @@ module hebbian (
   wire [31:0]        lfsr_next_54;
   wire [15:0]        r_54;
   wire               w_we_54;
-  reg  signed [15:0] w_new_54;
-  reg                w_sat_hi_54;
-  reg                w_sat_lo_54;
+  reg  signed [16:0] w_upd_54_sum;
+  wire               w_upd_54_sat_hi;
+  wire               w_upd_54_sat_lo;
+  wire signed [15:0] w_new_54;
   reg  signed [15:0] wn_54;
   reg  [15:0]        w_rd_55;
   reg  [15:0]        hc_rd_55;
@@ -1168,9 +1223,10 @@ module hebbian (
   wire [31:0]        lfsr_next_55;
   wire [15:0]        r_55;
   wire               w_we_55;
-  reg  signed [15:0] w_new_55;
-  reg                w_sat_hi_55;
-  reg                w_sat_lo_55;
+  reg  signed [16:0] w_upd_55_sum;
+  wire               w_upd_55_sat_hi;
+  wire               w_upd_55_sat_lo;
+  wire signed [15:0] w_new_55;
   reg  signed [15:0] wn_55;
   reg  [15:0]        w_rd_56;
   reg  [15:0]        hc_rd_56;
@@ -1187,9 +1243,10 @@ module hebbian (
   wire [31:0]        lfsr_next_56;
   wire [15:0]        r_56;
   wire               w_we_56;
-  reg  signed [15:0] w_new_56;
-  reg                w_sat_hi_56;
-  reg                w_sat_lo_56;
+  reg  signed [16:0] w_upd_56_sum;
+  wire               w_upd_56_sat_hi;
+  wire               w_upd_56_sat_lo;
+  wire signed [15:0] w_new_56;
   reg  signed [15:0] wn_56;
   reg  [15:0]        w_rd_57;
   reg  [15:0]        hc_rd_57;
@@ -1206,9 +1263,10 @@ module hebbian (
   wire [31:0]        lfsr_next_57;
   wire [15:0]        r_57;
   wire               w_we_57;
-  reg  signed [15:0] w_new_57;
-  reg                w_sat_hi_57;
-  reg                w_sat_lo_57;
+  reg  signed [16:0] w_upd_57_sum;
+  wire               w_upd_57_sat_hi;
+  wire               w_upd_57_sat_lo;
+  wire signed [15:0] w_new_57;
   reg  signed [15:0] wn_57;
   reg  [15:0]        w_rd_58;
   reg  [15:0]        hc_rd_58;
@@ -1225,9 +1283,10 @@ module hebbian (
   wire [31:0]        lfsr_next_58;
   wire [15:0]        r_58;
   wire               w_we_58;
-  reg  signed [15:0] w_new_58;
-  reg                w_sat_hi_58;
-  reg                w_sat_lo_58;
+  reg  signed [16:0] w_upd_58_sum;
+  wire               w_upd_58_sat_hi;
+  wire               w_upd_58_sat_lo;
+  wire signed [15:0] w_new_58;
   reg  signed [15:0] wn_58;
   reg  [15:0]        w_rd_59;
   reg  [15:0]        hc_rd_59;
@@ -1244,9 +1303,10 @@ module hebbian (
   wire [31:0]        lfsr_next_59;
   wire [15:0]        r_59;
   wire               w_we_59;
-  reg  signed [15:0] w_new_59;
-  reg                w_sat_hi_59;
-  reg                w_sat_lo_59;
+  reg  signed [16:0] w_upd_59_sum;
+  wire               w_upd_59_sat_hi;
+  wire               w_upd_59_sat_lo;
+  wire signed [15:0] w_new_59;
   reg  signed [15:0] wn_59;
   reg  [15:0]        w_rd_60;
   reg  [15:0]        hc_rd_60;
@@ -1263,9 +1323,10 @@ module hebbian (
   wire [31:0]        lfsr_next_60;
   wire [15:0]        r_60;
   wire               w_we_60;
-  reg  signed [15:0] w_new_60;
-  reg                w_sat_hi_60;
-  reg                w_sat_lo_60;
+  reg  signed [16:0] w_upd_60_sum;
+  wire               w_upd_60_sat_hi;
+  wire               w_upd_60_sat_lo;
+  wire signed [15:0] w_new_60;
   reg  signed [15:0] wn_60;
   reg  [15:0]        w_rd_61;
   reg  [15:0]        hc_rd_61;
@@ -1282,9 +1343,10 @@ module hebbian (
   wire [31:0]        lfsr_next_61;
   wire [15:0]        r_61;
   wire               w_we_61;
-  reg  signed [15:0] w_new_61;
-  reg                w_sat_hi_61;
-  reg                w_sat_lo_61;
+  reg  signed [16:0] w_upd_61_sum;
+  wire               w_upd_61_sat_hi;
+  wire               w_upd_61_sat_lo;
+  wire signed [15:0] w_new_61;
   reg  signed [15:0] wn_61;
   reg  [15:0]        w_rd_62;
   reg  [15:0]        hc_rd_62;
@@ -1301,9 +1363,10 @@ module hebbian (
   wire [31:0]        lfsr_next_62;
   wire [15:0]        r_62;
   wire               w_we_62;
-  reg  signed [15:0] w_new_62;
-  reg                w_sat_hi_62;
-  reg                w_sat_lo_62;
+  reg  signed [16:0] w_upd_62_sum;
+  wire               w_upd_62_sat_hi;
+  wire               w_upd_62_sat_lo;
+  wire signed [15:0] w_new_62;
   reg  signed [15:0] wn_62;
   reg  [15:0]        w_rd_63;
   reg  [15:0]        hc_rd_63;
@@ -1320,9 +1383,10 @@ module hebbian (
   wire [31:0]        lfsr_next_63;
   wire [15:0]        r_63;
   wire               w_we_63;
-  reg  signed [15:0] w_new_63;
-  reg                w_sat_hi_63;
-  reg                w_sat_lo_63;
+  reg  signed [16:0] w_upd_63_sum;
+  wire               w_upd_63_sat_hi;
+  wire               w_upd_63_sat_lo;
+  wire signed [15:0] w_new_63;
   reg  signed [15:0] wn_63;
   wire [15:0]        r_bias;
   wire signed [16:0] b_upd_sum;
@@ -1478,1286 +1542,198 @@ module hebbian (
   wire [7:0]         _mul_hn_base_q;
   wire [5:0]         _sel_hl_addr_q;
   wire [7:0]         _mul_hl_addr_q;
-  wire [63:0]        _mul_w_new_0;
-  wire [63:0]        _shr_w_new_0;
-  wire [63:0]        _shrBy_w_new_0;
-  wire [16:0]        _add_w_new_0;
-  wire [63:0]        _mul_w_new_0_2;
-  wire [63:0]        _shr_w_new_0_2;
-  wire [63:0]        _shrBy_w_new_0_2;
-  wire [16:0]        _add_w_new_0_2;
-  wire [63:0]        _mul_w_new_0_3;
-  wire [63:0]        _shr_w_new_0_3;
-  wire [63:0]        _shrBy_w_new_0_3;
-  wire [16:0]        _add_w_new_0_3;
-  wire [63:0]        _mul_w_sat_hi_0;
-  wire [63:0]        _shr_w_sat_hi_0;
-  wire [63:0]        _shrBy_w_sat_hi_0;
-  wire [16:0]        _add_w_sat_hi_0;
-  wire [63:0]        _mul_w_sat_lo_0;
-  wire [63:0]        _shr_w_sat_lo_0;
-  wire [63:0]        _shrBy_w_sat_lo_0;
-  wire [16:0]        _add_w_sat_lo_0;
-  wire [63:0]        _mul_w_new_1;
-  wire [63:0]        _shr_w_new_1;
-  wire [63:0]        _shrBy_w_new_1;
-  wire [16:0]        _add_w_new_1;
-  wire [63:0]        _mul_w_new_1_2;
-  wire [63:0]        _shr_w_new_1_2;
-  wire [63:0]        _shrBy_w_new_1_2;
-  wire [16:0]        _add_w_new_1_2;
-  wire [63:0]        _mul_w_new_1_3;
-  wire [63:0]        _shr_w_new_1_3;
-  wire [63:0]        _shrBy_w_new_1_3;
-  wire [16:0]        _add_w_new_1_3;
-  wire [63:0]        _mul_w_sat_hi_1;
-  wire [63:0]        _shr_w_sat_hi_1;
-  wire [63:0]        _shrBy_w_sat_hi_1;
-  wire [16:0]        _add_w_sat_hi_1;
-  wire [63:0]        _mul_w_sat_lo_1;
-  wire [63:0]        _shr_w_sat_lo_1;
-  wire [63:0]        _shrBy_w_sat_lo_1;
-  wire [16:0]        _add_w_sat_lo_1;
-  wire [63:0]        _mul_w_new_2;
-  wire [63:0]        _shr_w_new_2;
-  wire [63:0]        _shrBy_w_new_2;
-  wire [16:0]        _add_w_new_2;
-  wire [63:0]        _mul_w_new_2_2;
-  wire [63:0]        _shr_w_new_2_2;
-  wire [63:0]        _shrBy_w_new_2_2;
-  wire [16:0]        _add_w_new_2_2;
-  wire [63:0]        _mul_w_new_2_3;
-  wire [63:0]        _shr_w_new_2_3;
-  wire [63:0]        _shrBy_w_new_2_3;
-  wire [16:0]        _add_w_new_2_3;
-  wire [63:0]        _mul_w_sat_hi_2;
-  wire [63:0]        _shr_w_sat_hi_2;
-  wire [63:0]        _shrBy_w_sat_hi_2;
-  wire [16:0]        _add_w_sat_hi_2;
-  wire [63:0]        _mul_w_sat_lo_2;
-  wire [63:0]        _shr_w_sat_lo_2;
-  wire [63:0]        _shrBy_w_sat_lo_2;
-  wire [16:0]        _add_w_sat_lo_2;
-  wire [63:0]        _mul_w_new_3;
-  wire [63:0]        _shr_w_new_3;
-  wire [63:0]        _shrBy_w_new_3;
-  wire [16:0]        _add_w_new_3;
-  wire [63:0]        _mul_w_new_3_2;
-  wire [63:0]        _shr_w_new_3_2;
-  wire [63:0]        _shrBy_w_new_3_2;
-  wire [16:0]        _add_w_new_3_2;
-  wire [63:0]        _mul_w_new_3_3;
-  wire [63:0]        _shr_w_new_3_3;
-  wire [63:0]        _shrBy_w_new_3_3;
-  wire [16:0]        _add_w_new_3_3;
-  wire [63:0]        _mul_w_sat_hi_3;
-  wire [63:0]        _shr_w_sat_hi_3;
-  wire [63:0]        _shrBy_w_sat_hi_3;
-  wire [16:0]        _add_w_sat_hi_3;
-  wire [63:0]        _mul_w_sat_lo_3;
-  wire [63:0]        _shr_w_sat_lo_3;
-  wire [63:0]        _shrBy_w_sat_lo_3;
-  wire [16:0]        _add_w_sat_lo_3;
-  wire [63:0]        _mul_w_new_4;
-  wire [63:0]        _shr_w_new_4;
-  wire [63:0]        _shrBy_w_new_4;
-  wire [16:0]        _add_w_new_4;
-  wire [63:0]        _mul_w_new_4_2;
-  wire [63:0]        _shr_w_new_4_2;
-  wire [63:0]        _shrBy_w_new_4_2;
-  wire [16:0]        _add_w_new_4_2;
-  wire [63:0]        _mul_w_new_4_3;
-  wire [63:0]        _shr_w_new_4_3;
-  wire [63:0]        _shrBy_w_new_4_3;
-  wire [16:0]        _add_w_new_4_3;
-  wire [63:0]        _mul_w_sat_hi_4;
-  wire [63:0]        _shr_w_sat_hi_4;
-  wire [63:0]        _shrBy_w_sat_hi_4;
-  wire [16:0]        _add_w_sat_hi_4;
-  wire [63:0]        _mul_w_sat_lo_4;
-  wire [63:0]        _shr_w_sat_lo_4;
-  wire [63:0]        _shrBy_w_sat_lo_4;
-  wire [16:0]        _add_w_sat_lo_4;
-  wire [63:0]        _mul_w_new_5;
-  wire [63:0]        _shr_w_new_5;
-  wire [63:0]        _shrBy_w_new_5;
-  wire [16:0]        _add_w_new_5;
-  wire [63:0]        _mul_w_new_5_2;
-  wire [63:0]        _shr_w_new_5_2;
-  wire [63:0]        _shrBy_w_new_5_2;
-  wire [16:0]        _add_w_new_5_2;
-  wire [63:0]        _mul_w_new_5_3;
-  wire [63:0]        _shr_w_new_5_3;
-  wire [63:0]        _shrBy_w_new_5_3;
-  wire [16:0]        _add_w_new_5_3;
-  wire [63:0]        _mul_w_sat_hi_5;
-  wire [63:0]        _shr_w_sat_hi_5;
-  wire [63:0]        _shrBy_w_sat_hi_5;
-  wire [16:0]        _add_w_sat_hi_5;
-  wire [63:0]        _mul_w_sat_lo_5;
-  wire [63:0]        _shr_w_sat_lo_5;
-  wire [63:0]        _shrBy_w_sat_lo_5;
-  wire [16:0]        _add_w_sat_lo_5;
-  wire [63:0]        _mul_w_new_6;
-  wire [63:0]        _shr_w_new_6;
-  wire [63:0]        _shrBy_w_new_6;
-  wire [16:0]        _add_w_new_6;
-  wire [63:0]        _mul_w_new_6_2;
-  wire [63:0]        _shr_w_new_6_2;
-  wire [63:0]        _shrBy_w_new_6_2;
-  wire [16:0]        _add_w_new_6_2;
-  wire [63:0]        _mul_w_new_6_3;
-  wire [63:0]        _shr_w_new_6_3;
-  wire [63:0]        _shrBy_w_new_6_3;
-  wire [16:0]        _add_w_new_6_3;
-  wire [63:0]        _mul_w_sat_hi_6;
-  wire [63:0]        _shr_w_sat_hi_6;
-  wire [63:0]        _shrBy_w_sat_hi_6;
-  wire [16:0]        _add_w_sat_hi_6;
-  wire [63:0]        _mul_w_sat_lo_6;
-  wire [63:0]        _shr_w_sat_lo_6;
-  wire [63:0]        _shrBy_w_sat_lo_6;
-  wire [16:0]        _add_w_sat_lo_6;
-  wire [63:0]        _mul_w_new_7;
-  wire [63:0]        _shr_w_new_7;
-  wire [63:0]        _shrBy_w_new_7;
-  wire [16:0]        _add_w_new_7;
-  wire [63:0]        _mul_w_new_7_2;
-  wire [63:0]        _shr_w_new_7_2;
-  wire [63:0]        _shrBy_w_new_7_2;
-  wire [16:0]        _add_w_new_7_2;
-  wire [63:0]        _mul_w_new_7_3;
-  wire [63:0]        _shr_w_new_7_3;
-  wire [63:0]        _shrBy_w_new_7_3;
-  wire [16:0]        _add_w_new_7_3;
-  wire [63:0]        _mul_w_sat_hi_7;
-  wire [63:0]        _shr_w_sat_hi_7;
-  wire [63:0]        _shrBy_w_sat_hi_7;
-  wire [16:0]        _add_w_sat_hi_7;
-  wire [63:0]        _mul_w_sat_lo_7;
-  wire [63:0]        _shr_w_sat_lo_7;
-  wire [63:0]        _shrBy_w_sat_lo_7;
-  wire [16:0]        _add_w_sat_lo_7;
-  wire [63:0]        _mul_w_new_8;
-  wire [63:0]        _shr_w_new_8;
-  wire [63:0]        _shrBy_w_new_8;
-  wire [16:0]        _add_w_new_8;
-  wire [63:0]        _mul_w_new_8_2;
-  wire [63:0]        _shr_w_new_8_2;
-  wire [63:0]        _shrBy_w_new_8_2;
-  wire [16:0]        _add_w_new_8_2;
-  wire [63:0]        _mul_w_new_8_3;
-  wire [63:0]        _shr_w_new_8_3;
-  wire [63:0]        _shrBy_w_new_8_3;
-  wire [16:0]        _add_w_new_8_3;
-  wire [63:0]        _mul_w_sat_hi_8;
-  wire [63:0]        _shr_w_sat_hi_8;
-  wire [63:0]        _shrBy_w_sat_hi_8;
-  wire [16:0]        _add_w_sat_hi_8;
-  wire [63:0]        _mul_w_sat_lo_8;
-  wire [63:0]        _shr_w_sat_lo_8;
-  wire [63:0]        _shrBy_w_sat_lo_8;
-  wire [16:0]        _add_w_sat_lo_8;
-  wire [63:0]        _mul_w_new_9;
-  wire [63:0]        _shr_w_new_9;
-  wire [63:0]        _shrBy_w_new_9;
-  wire [16:0]        _add_w_new_9;
-  wire [63:0]        _mul_w_new_9_2;
-  wire [63:0]        _shr_w_new_9_2;
-  wire [63:0]        _shrBy_w_new_9_2;
-  wire [16:0]        _add_w_new_9_2;
-  wire [63:0]        _mul_w_new_9_3;
-  wire [63:0]        _shr_w_new_9_3;
-  wire [63:0]        _shrBy_w_new_9_3;
-  wire [16:0]        _add_w_new_9_3;
-  wire [63:0]        _mul_w_sat_hi_9;
-  wire [63:0]        _shr_w_sat_hi_9;
-  wire [63:0]        _shrBy_w_sat_hi_9;
-  wire [16:0]        _add_w_sat_hi_9;
-  wire [63:0]        _mul_w_sat_lo_9;
-  wire [63:0]        _shr_w_sat_lo_9;
-  wire [63:0]        _shrBy_w_sat_lo_9;
-  wire [16:0]        _add_w_sat_lo_9;
-  wire [63:0]        _mul_w_new_10;
-  wire [63:0]        _shr_w_new_10;
-  wire [63:0]        _shrBy_w_new_10;
-  wire [16:0]        _add_w_new_10;
-  wire [63:0]        _mul_w_new_10_2;
-  wire [63:0]        _shr_w_new_10_2;
-  wire [63:0]        _shrBy_w_new_10_2;
-  wire [16:0]        _add_w_new_10_2;
-  wire [63:0]        _mul_w_new_10_3;
-  wire [63:0]        _shr_w_new_10_3;
-  wire [63:0]        _shrBy_w_new_10_3;
-  wire [16:0]        _add_w_new_10_3;
-  wire [63:0]        _mul_w_sat_hi_10;
-  wire [63:0]        _shr_w_sat_hi_10;
-  wire [63:0]        _shrBy_w_sat_hi_10;
-  wire [16:0]        _add_w_sat_hi_10;
-  wire [63:0]        _mul_w_sat_lo_10;
-  wire [63:0]        _shr_w_sat_lo_10;
-  wire [63:0]        _shrBy_w_sat_lo_10;
-  wire [16:0]        _add_w_sat_lo_10;
-  wire [63:0]        _mul_w_new_11;
-  wire [63:0]        _shr_w_new_11;
-  wire [63:0]        _shrBy_w_new_11;
-  wire [16:0]        _add_w_new_11;
-  wire [63:0]        _mul_w_new_11_2;
-  wire [63:0]        _shr_w_new_11_2;
-  wire [63:0]        _shrBy_w_new_11_2;
-  wire [16:0]        _add_w_new_11_2;
-  wire [63:0]        _mul_w_new_11_3;
-  wire [63:0]        _shr_w_new_11_3;
-  wire [63:0]        _shrBy_w_new_11_3;
-  wire [16:0]        _add_w_new_11_3;
-  wire [63:0]        _mul_w_sat_hi_11;
-  wire [63:0]        _shr_w_sat_hi_11;
-  wire [63:0]        _shrBy_w_sat_hi_11;
-  wire [16:0]        _add_w_sat_hi_11;
-  wire [63:0]        _mul_w_sat_lo_11;
-  wire [63:0]        _shr_w_sat_lo_11;
-  wire [63:0]        _shrBy_w_sat_lo_11;
-  wire [16:0]        _add_w_sat_lo_11;
-  wire [63:0]        _mul_w_new_12;
-  wire [63:0]        _shr_w_new_12;
-  wire [63:0]        _shrBy_w_new_12;
-  wire [16:0]        _add_w_new_12;
-  wire [63:0]        _mul_w_new_12_2;
-  wire [63:0]        _shr_w_new_12_2;
-  wire [63:0]        _shrBy_w_new_12_2;
-  wire [16:0]        _add_w_new_12_2;
-  wire [63:0]        _mul_w_new_12_3;
-  wire [63:0]        _shr_w_new_12_3;
-  wire [63:0]        _shrBy_w_new_12_3;
-  wire [16:0]        _add_w_new_12_3;
-  wire [63:0]        _mul_w_sat_hi_12;
-  wire [63:0]        _shr_w_sat_hi_12;
-  wire [63:0]        _shrBy_w_sat_hi_12;
-  wire [16:0]        _add_w_sat_hi_12;
-  wire [63:0]        _mul_w_sat_lo_12;
-  wire [63:0]        _shr_w_sat_lo_12;
-  wire [63:0]        _shrBy_w_sat_lo_12;
-  wire [16:0]        _add_w_sat_lo_12;
-  wire [63:0]        _mul_w_new_13;
-  wire [63:0]        _shr_w_new_13;
-  wire [63:0]        _shrBy_w_new_13;
-  wire [16:0]        _add_w_new_13;
-  wire [63:0]        _mul_w_new_13_2;
-  wire [63:0]        _shr_w_new_13_2;
-  wire [63:0]        _shrBy_w_new_13_2;
-  wire [16:0]        _add_w_new_13_2;
-  wire [63:0]        _mul_w_new_13_3;
-  wire [63:0]        _shr_w_new_13_3;
-  wire [63:0]        _shrBy_w_new_13_3;
-  wire [16:0]        _add_w_new_13_3;
-  wire [63:0]        _mul_w_sat_hi_13;
-  wire [63:0]        _shr_w_sat_hi_13;
-  wire [63:0]        _shrBy_w_sat_hi_13;
-  wire [16:0]        _add_w_sat_hi_13;
-  wire [63:0]        _mul_w_sat_lo_13;
-  wire [63:0]        _shr_w_sat_lo_13;
-  wire [63:0]        _shrBy_w_sat_lo_13;
-  wire [16:0]        _add_w_sat_lo_13;
-  wire [63:0]        _mul_w_new_14;
-  wire [63:0]        _shr_w_new_14;
-  wire [63:0]        _shrBy_w_new_14;
-  wire [16:0]        _add_w_new_14;
-  wire [63:0]        _mul_w_new_14_2;
-  wire [63:0]        _shr_w_new_14_2;
-  wire [63:0]        _shrBy_w_new_14_2;
-  wire [16:0]        _add_w_new_14_2;
-  wire [63:0]        _mul_w_new_14_3;
-  wire [63:0]        _shr_w_new_14_3;
-  wire [63:0]        _shrBy_w_new_14_3;
-  wire [16:0]        _add_w_new_14_3;
-  wire [63:0]        _mul_w_sat_hi_14;
-  wire [63:0]        _shr_w_sat_hi_14;
-  wire [63:0]        _shrBy_w_sat_hi_14;
-  wire [16:0]        _add_w_sat_hi_14;
-  wire [63:0]        _mul_w_sat_lo_14;
-  wire [63:0]        _shr_w_sat_lo_14;
-  wire [63:0]        _shrBy_w_sat_lo_14;
-  wire [16:0]        _add_w_sat_lo_14;
-  wire [63:0]        _mul_w_new_15;
-  wire [63:0]        _shr_w_new_15;
-  wire [63:0]        _shrBy_w_new_15;
-  wire [16:0]        _add_w_new_15;
-  wire [63:0]        _mul_w_new_15_2;
-  wire [63:0]        _shr_w_new_15_2;
-  wire [63:0]        _shrBy_w_new_15_2;
-  wire [16:0]        _add_w_new_15_2;
-  wire [63:0]        _mul_w_new_15_3;
-  wire [63:0]        _shr_w_new_15_3;
-  wire [63:0]        _shrBy_w_new_15_3;
-  wire [16:0]        _add_w_new_15_3;
-  wire [63:0]        _mul_w_sat_hi_15;
-  wire [63:0]        _shr_w_sat_hi_15;
-  wire [63:0]        _shrBy_w_sat_hi_15;
-  wire [16:0]        _add_w_sat_hi_15;
-  wire [63:0]        _mul_w_sat_lo_15;
-  wire [63:0]        _shr_w_sat_lo_15;
-  wire [63:0]        _shrBy_w_sat_lo_15;
-  wire [16:0]        _add_w_sat_lo_15;
-  wire [63:0]        _mul_w_new_16;
-  wire [63:0]        _shr_w_new_16;
-  wire [63:0]        _shrBy_w_new_16;
-  wire [16:0]        _add_w_new_16;
-  wire [63:0]        _mul_w_new_16_2;
-  wire [63:0]        _shr_w_new_16_2;
-  wire [63:0]        _shrBy_w_new_16_2;
-  wire [16:0]        _add_w_new_16_2;
-  wire [63:0]        _mul_w_new_16_3;
-  wire [63:0]        _shr_w_new_16_3;
-  wire [63:0]        _shrBy_w_new_16_3;
-  wire [16:0]        _add_w_new_16_3;
-  wire [63:0]        _mul_w_sat_hi_16;
-  wire [63:0]        _shr_w_sat_hi_16;
-  wire [63:0]        _shrBy_w_sat_hi_16;
-  wire [16:0]        _add_w_sat_hi_16;
-  wire [63:0]        _mul_w_sat_lo_16;
-  wire [63:0]        _shr_w_sat_lo_16;
-  wire [63:0]        _shrBy_w_sat_lo_16;
-  wire [16:0]        _add_w_sat_lo_16;
-  wire [63:0]        _mul_w_new_17;
-  wire [63:0]        _shr_w_new_17;
-  wire [63:0]        _shrBy_w_new_17;
-  wire [16:0]        _add_w_new_17;
-  wire [63:0]        _mul_w_new_17_2;
-  wire [63:0]        _shr_w_new_17_2;
-  wire [63:0]        _shrBy_w_new_17_2;
-  wire [16:0]        _add_w_new_17_2;
-  wire [63:0]        _mul_w_new_17_3;
-  wire [63:0]        _shr_w_new_17_3;
-  wire [63:0]        _shrBy_w_new_17_3;
-  wire [16:0]        _add_w_new_17_3;
-  wire [63:0]        _mul_w_sat_hi_17;
-  wire [63:0]        _shr_w_sat_hi_17;
-  wire [63:0]        _shrBy_w_sat_hi_17;
-  wire [16:0]        _add_w_sat_hi_17;
-  wire [63:0]        _mul_w_sat_lo_17;
-  wire [63:0]        _shr_w_sat_lo_17;
-  wire [63:0]        _shrBy_w_sat_lo_17;
-  wire [16:0]        _add_w_sat_lo_17;
-  wire [63:0]        _mul_w_new_18;
-  wire [63:0]        _shr_w_new_18;
-  wire [63:0]        _shrBy_w_new_18;
-  wire [16:0]        _add_w_new_18;
-  wire [63:0]        _mul_w_new_18_2;
-  wire [63:0]        _shr_w_new_18_2;
-  wire [63:0]        _shrBy_w_new_18_2;
-  wire [16:0]        _add_w_new_18_2;
-  wire [63:0]        _mul_w_new_18_3;
-  wire [63:0]        _shr_w_new_18_3;
-  wire [63:0]        _shrBy_w_new_18_3;
-  wire [16:0]        _add_w_new_18_3;
-  wire [63:0]        _mul_w_sat_hi_18;
-  wire [63:0]        _shr_w_sat_hi_18;
-  wire [63:0]        _shrBy_w_sat_hi_18;
-  wire [16:0]        _add_w_sat_hi_18;
-  wire [63:0]        _mul_w_sat_lo_18;
-  wire [63:0]        _shr_w_sat_lo_18;
-  wire [63:0]        _shrBy_w_sat_lo_18;
-  wire [16:0]        _add_w_sat_lo_18;
-  wire [63:0]        _mul_w_new_19;
-  wire [63:0]        _shr_w_new_19;
-  wire [63:0]        _shrBy_w_new_19;
-  wire [16:0]        _add_w_new_19;
-  wire [63:0]        _mul_w_new_19_2;
-  wire [63:0]        _shr_w_new_19_2;
-  wire [63:0]        _shrBy_w_new_19_2;
-  wire [16:0]        _add_w_new_19_2;
-  wire [63:0]        _mul_w_new_19_3;
-  wire [63:0]        _shr_w_new_19_3;
-  wire [63:0]        _shrBy_w_new_19_3;
-  wire [16:0]        _add_w_new_19_3;
-  wire [63:0]        _mul_w_sat_hi_19;
-  wire [63:0]        _shr_w_sat_hi_19;
-  wire [63:0]        _shrBy_w_sat_hi_19;
-  wire [16:0]        _add_w_sat_hi_19;
-  wire [63:0]        _mul_w_sat_lo_19;
-  wire [63:0]        _shr_w_sat_lo_19;
-  wire [63:0]        _shrBy_w_sat_lo_19;
-  wire [16:0]        _add_w_sat_lo_19;
-  wire [63:0]        _mul_w_new_20;
-  wire [63:0]        _shr_w_new_20;
-  wire [63:0]        _shrBy_w_new_20;
-  wire [16:0]        _add_w_new_20;
-  wire [63:0]        _mul_w_new_20_2;
-  wire [63:0]        _shr_w_new_20_2;
-  wire [63:0]        _shrBy_w_new_20_2;
-  wire [16:0]        _add_w_new_20_2;
-  wire [63:0]        _mul_w_new_20_3;
-  wire [63:0]        _shr_w_new_20_3;
-  wire [63:0]        _shrBy_w_new_20_3;
-  wire [16:0]        _add_w_new_20_3;
-  wire [63:0]        _mul_w_sat_hi_20;
-  wire [63:0]        _shr_w_sat_hi_20;
-  wire [63:0]        _shrBy_w_sat_hi_20;
-  wire [16:0]        _add_w_sat_hi_20;
-  wire [63:0]        _mul_w_sat_lo_20;
-  wire [63:0]        _shr_w_sat_lo_20;
-  wire [63:0]        _shrBy_w_sat_lo_20;
-  wire [16:0]        _add_w_sat_lo_20;
-  wire [63:0]        _mul_w_new_21;
-  wire [63:0]        _shr_w_new_21;
-  wire [63:0]        _shrBy_w_new_21;
-  wire [16:0]        _add_w_new_21;
-  wire [63:0]        _mul_w_new_21_2;
-  wire [63:0]        _shr_w_new_21_2;
-  wire [63:0]        _shrBy_w_new_21_2;
-  wire [16:0]        _add_w_new_21_2;
-  wire [63:0]        _mul_w_new_21_3;
-  wire [63:0]        _shr_w_new_21_3;
-  wire [63:0]        _shrBy_w_new_21_3;
-  wire [16:0]        _add_w_new_21_3;
-  wire [63:0]        _mul_w_sat_hi_21;
-  wire [63:0]        _shr_w_sat_hi_21;
-  wire [63:0]        _shrBy_w_sat_hi_21;
-  wire [16:0]        _add_w_sat_hi_21;
-  wire [63:0]        _mul_w_sat_lo_21;
-  wire [63:0]        _shr_w_sat_lo_21;
-  wire [63:0]        _shrBy_w_sat_lo_21;
-  wire [16:0]        _add_w_sat_lo_21;
-  wire [63:0]        _mul_w_new_22;
-  wire [63:0]        _shr_w_new_22;
-  wire [63:0]        _shrBy_w_new_22;
-  wire [16:0]        _add_w_new_22;
-  wire [63:0]        _mul_w_new_22_2;
-  wire [63:0]        _shr_w_new_22_2;
-  wire [63:0]        _shrBy_w_new_22_2;
-  wire [16:0]        _add_w_new_22_2;
-  wire [63:0]        _mul_w_new_22_3;
-  wire [63:0]        _shr_w_new_22_3;
-  wire [63:0]        _shrBy_w_new_22_3;
-  wire [16:0]        _add_w_new_22_3;
-  wire [63:0]        _mul_w_sat_hi_22;
-  wire [63:0]        _shr_w_sat_hi_22;
-  wire [63:0]        _shrBy_w_sat_hi_22;
-  wire [16:0]        _add_w_sat_hi_22;
-  wire [63:0]        _mul_w_sat_lo_22;
-  wire [63:0]        _shr_w_sat_lo_22;
-  wire [63:0]        _shrBy_w_sat_lo_22;
-  wire [16:0]        _add_w_sat_lo_22;
-  wire [63:0]        _mul_w_new_23;
-  wire [63:0]        _shr_w_new_23;
-  wire [63:0]        _shrBy_w_new_23;
-  wire [16:0]        _add_w_new_23;
-  wire [63:0]        _mul_w_new_23_2;
-  wire [63:0]        _shr_w_new_23_2;
-  wire [63:0]        _shrBy_w_new_23_2;
-  wire [16:0]        _add_w_new_23_2;
-  wire [63:0]        _mul_w_new_23_3;
-  wire [63:0]        _shr_w_new_23_3;
-  wire [63:0]        _shrBy_w_new_23_3;
-  wire [16:0]        _add_w_new_23_3;
-  wire [63:0]        _mul_w_sat_hi_23;
-  wire [63:0]        _shr_w_sat_hi_23;
-  wire [63:0]        _shrBy_w_sat_hi_23;
-  wire [16:0]        _add_w_sat_hi_23;
-  wire [63:0]        _mul_w_sat_lo_23;
-  wire [63:0]        _shr_w_sat_lo_23;
-  wire [63:0]        _shrBy_w_sat_lo_23;
-  wire [16:0]        _add_w_sat_lo_23;
-  wire [63:0]        _mul_w_new_24;
-  wire [63:0]        _shr_w_new_24;
-  wire [63:0]        _shrBy_w_new_24;
-  wire [16:0]        _add_w_new_24;
-  wire [63:0]        _mul_w_new_24_2;
-  wire [63:0]        _shr_w_new_24_2;
-  wire [63:0]        _shrBy_w_new_24_2;
-  wire [16:0]        _add_w_new_24_2;
-  wire [63:0]        _mul_w_new_24_3;
-  wire [63:0]        _shr_w_new_24_3;
-  wire [63:0]        _shrBy_w_new_24_3;
-  wire [16:0]        _add_w_new_24_3;
-  wire [63:0]        _mul_w_sat_hi_24;
-  wire [63:0]        _shr_w_sat_hi_24;
-  wire [63:0]        _shrBy_w_sat_hi_24;
-  wire [16:0]        _add_w_sat_hi_24;
-  wire [63:0]        _mul_w_sat_lo_24;
-  wire [63:0]        _shr_w_sat_lo_24;
-  wire [63:0]        _shrBy_w_sat_lo_24;
-  wire [16:0]        _add_w_sat_lo_24;
-  wire [63:0]        _mul_w_new_25;
-  wire [63:0]        _shr_w_new_25;
-  wire [63:0]        _shrBy_w_new_25;
-  wire [16:0]        _add_w_new_25;
-  wire [63:0]        _mul_w_new_25_2;
-  wire [63:0]        _shr_w_new_25_2;
-  wire [63:0]        _shrBy_w_new_25_2;
-  wire [16:0]        _add_w_new_25_2;
-  wire [63:0]        _mul_w_new_25_3;
-  wire [63:0]        _shr_w_new_25_3;
-  wire [63:0]        _shrBy_w_new_25_3;
-  wire [16:0]        _add_w_new_25_3;
-  wire [63:0]        _mul_w_sat_hi_25;
-  wire [63:0]        _shr_w_sat_hi_25;
-  wire [63:0]        _shrBy_w_sat_hi_25;
-  wire [16:0]        _add_w_sat_hi_25;
-  wire [63:0]        _mul_w_sat_lo_25;
-  wire [63:0]        _shr_w_sat_lo_25;
-  wire [63:0]        _shrBy_w_sat_lo_25;
-  wire [16:0]        _add_w_sat_lo_25;
-  wire [63:0]        _mul_w_new_26;
-  wire [63:0]        _shr_w_new_26;
-  wire [63:0]        _shrBy_w_new_26;
-  wire [16:0]        _add_w_new_26;
-  wire [63:0]        _mul_w_new_26_2;
-  wire [63:0]        _shr_w_new_26_2;
-  wire [63:0]        _shrBy_w_new_26_2;
-  wire [16:0]        _add_w_new_26_2;
-  wire [63:0]        _mul_w_new_26_3;
-  wire [63:0]        _shr_w_new_26_3;
-  wire [63:0]        _shrBy_w_new_26_3;
-  wire [16:0]        _add_w_new_26_3;
-  wire [63:0]        _mul_w_sat_hi_26;
-  wire [63:0]        _shr_w_sat_hi_26;
-  wire [63:0]        _shrBy_w_sat_hi_26;
-  wire [16:0]        _add_w_sat_hi_26;
-  wire [63:0]        _mul_w_sat_lo_26;
-  wire [63:0]        _shr_w_sat_lo_26;
-  wire [63:0]        _shrBy_w_sat_lo_26;
-  wire [16:0]        _add_w_sat_lo_26;
-  wire [63:0]        _mul_w_new_27;
-  wire [63:0]        _shr_w_new_27;
-  wire [63:0]        _shrBy_w_new_27;
-  wire [16:0]        _add_w_new_27;
-  wire [63:0]        _mul_w_new_27_2;
-  wire [63:0]        _shr_w_new_27_2;
-  wire [63:0]        _shrBy_w_new_27_2;
-  wire [16:0]        _add_w_new_27_2;
-  wire [63:0]        _mul_w_new_27_3;
-  wire [63:0]        _shr_w_new_27_3;
-  wire [63:0]        _shrBy_w_new_27_3;
-  wire [16:0]        _add_w_new_27_3;
-  wire [63:0]        _mul_w_sat_hi_27;
-  wire [63:0]        _shr_w_sat_hi_27;
-  wire [63:0]        _shrBy_w_sat_hi_27;
-  wire [16:0]        _add_w_sat_hi_27;
-  wire [63:0]        _mul_w_sat_lo_27;
-  wire [63:0]        _shr_w_sat_lo_27;
-  wire [63:0]        _shrBy_w_sat_lo_27;
-  wire [16:0]        _add_w_sat_lo_27;
-  wire [63:0]        _mul_w_new_28;
-  wire [63:0]        _shr_w_new_28;
-  wire [63:0]        _shrBy_w_new_28;
-  wire [16:0]        _add_w_new_28;
-  wire [63:0]        _mul_w_new_28_2;
-  wire [63:0]        _shr_w_new_28_2;
-  wire [63:0]        _shrBy_w_new_28_2;
-  wire [16:0]        _add_w_new_28_2;
-  wire [63:0]        _mul_w_new_28_3;
-  wire [63:0]        _shr_w_new_28_3;
-  wire [63:0]        _shrBy_w_new_28_3;
-  wire [16:0]        _add_w_new_28_3;
-  wire [63:0]        _mul_w_sat_hi_28;
-  wire [63:0]        _shr_w_sat_hi_28;
-  wire [63:0]        _shrBy_w_sat_hi_28;
-  wire [16:0]        _add_w_sat_hi_28;
-  wire [63:0]        _mul_w_sat_lo_28;
-  wire [63:0]        _shr_w_sat_lo_28;
-  wire [63:0]        _shrBy_w_sat_lo_28;
-  wire [16:0]        _add_w_sat_lo_28;
-  wire [63:0]        _mul_w_new_29;
-  wire [63:0]        _shr_w_new_29;
-  wire [63:0]        _shrBy_w_new_29;
-  wire [16:0]        _add_w_new_29;
-  wire [63:0]        _mul_w_new_29_2;
-  wire [63:0]        _shr_w_new_29_2;
-  wire [63:0]        _shrBy_w_new_29_2;
-  wire [16:0]        _add_w_new_29_2;
-  wire [63:0]        _mul_w_new_29_3;
-  wire [63:0]        _shr_w_new_29_3;
-  wire [63:0]        _shrBy_w_new_29_3;
-  wire [16:0]        _add_w_new_29_3;
-  wire [63:0]        _mul_w_sat_hi_29;
-  wire [63:0]        _shr_w_sat_hi_29;
-  wire [63:0]        _shrBy_w_sat_hi_29;
-  wire [16:0]        _add_w_sat_hi_29;
-  wire [63:0]        _mul_w_sat_lo_29;
-  wire [63:0]        _shr_w_sat_lo_29;
-  wire [63:0]        _shrBy_w_sat_lo_29;
-  wire [16:0]        _add_w_sat_lo_29;
-  wire [63:0]        _mul_w_new_30;
-  wire [63:0]        _shr_w_new_30;
-  wire [63:0]        _shrBy_w_new_30;
-  wire [16:0]        _add_w_new_30;
-  wire [63:0]        _mul_w_new_30_2;
-  wire [63:0]        _shr_w_new_30_2;
-  wire [63:0]        _shrBy_w_new_30_2;
-  wire [16:0]        _add_w_new_30_2;
-  wire [63:0]        _mul_w_new_30_3;
-  wire [63:0]        _shr_w_new_30_3;
-  wire [63:0]        _shrBy_w_new_30_3;
-  wire [16:0]        _add_w_new_30_3;
-  wire [63:0]        _mul_w_sat_hi_30;
-  wire [63:0]        _shr_w_sat_hi_30;
-  wire [63:0]        _shrBy_w_sat_hi_30;
-  wire [16:0]        _add_w_sat_hi_30;
-  wire [63:0]        _mul_w_sat_lo_30;
-  wire [63:0]        _shr_w_sat_lo_30;
-  wire [63:0]        _shrBy_w_sat_lo_30;
-  wire [16:0]        _add_w_sat_lo_30;
-  wire [63:0]        _mul_w_new_31;
-  wire [63:0]        _shr_w_new_31;
-  wire [63:0]        _shrBy_w_new_31;
-  wire [16:0]        _add_w_new_31;
-  wire [63:0]        _mul_w_new_31_2;
-  wire [63:0]        _shr_w_new_31_2;
-  wire [63:0]        _shrBy_w_new_31_2;
-  wire [16:0]        _add_w_new_31_2;
-  wire [63:0]        _mul_w_new_31_3;
-  wire [63:0]        _shr_w_new_31_3;
-  wire [63:0]        _shrBy_w_new_31_3;
-  wire [16:0]        _add_w_new_31_3;
-  wire [63:0]        _mul_w_sat_hi_31;
-  wire [63:0]        _shr_w_sat_hi_31;
-  wire [63:0]        _shrBy_w_sat_hi_31;
-  wire [16:0]        _add_w_sat_hi_31;
-  wire [63:0]        _mul_w_sat_lo_31;
-  wire [63:0]        _shr_w_sat_lo_31;
-  wire [63:0]        _shrBy_w_sat_lo_31;
-  wire [16:0]        _add_w_sat_lo_31;
-  wire [63:0]        _mul_w_new_32;
-  wire [63:0]        _shr_w_new_32;
-  wire [63:0]        _shrBy_w_new_32;
-  wire [16:0]        _add_w_new_32;
-  wire [63:0]        _mul_w_new_32_2;
-  wire [63:0]        _shr_w_new_32_2;
-  wire [63:0]        _shrBy_w_new_32_2;
-  wire [16:0]        _add_w_new_32_2;
-  wire [63:0]        _mul_w_new_32_3;
-  wire [63:0]        _shr_w_new_32_3;
-  wire [63:0]        _shrBy_w_new_32_3;
-  wire [16:0]        _add_w_new_32_3;
-  wire [63:0]        _mul_w_sat_hi_32;
-  wire [63:0]        _shr_w_sat_hi_32;
-  wire [63:0]        _shrBy_w_sat_hi_32;
-  wire [16:0]        _add_w_sat_hi_32;
-  wire [63:0]        _mul_w_sat_lo_32;
-  wire [63:0]        _shr_w_sat_lo_32;
-  wire [63:0]        _shrBy_w_sat_lo_32;
-  wire [16:0]        _add_w_sat_lo_32;
-  wire [63:0]        _mul_w_new_33;
-  wire [63:0]        _shr_w_new_33;
-  wire [63:0]        _shrBy_w_new_33;
-  wire [16:0]        _add_w_new_33;
-  wire [63:0]        _mul_w_new_33_2;
-  wire [63:0]        _shr_w_new_33_2;
-  wire [63:0]        _shrBy_w_new_33_2;
-  wire [16:0]        _add_w_new_33_2;
-  wire [63:0]        _mul_w_new_33_3;
-  wire [63:0]        _shr_w_new_33_3;
-  wire [63:0]        _shrBy_w_new_33_3;
-  wire [16:0]        _add_w_new_33_3;
-  wire [63:0]        _mul_w_sat_hi_33;
-  wire [63:0]        _shr_w_sat_hi_33;
-  wire [63:0]        _shrBy_w_sat_hi_33;
-  wire [16:0]        _add_w_sat_hi_33;
-  wire [63:0]        _mul_w_sat_lo_33;
-  wire [63:0]        _shr_w_sat_lo_33;
-  wire [63:0]        _shrBy_w_sat_lo_33;
-  wire [16:0]        _add_w_sat_lo_33;
-  wire [63:0]        _mul_w_new_34;
-  wire [63:0]        _shr_w_new_34;
-  wire [63:0]        _shrBy_w_new_34;
-  wire [16:0]        _add_w_new_34;
-  wire [63:0]        _mul_w_new_34_2;
-  wire [63:0]        _shr_w_new_34_2;
-  wire [63:0]        _shrBy_w_new_34_2;
-  wire [16:0]        _add_w_new_34_2;
-  wire [63:0]        _mul_w_new_34_3;
-  wire [63:0]        _shr_w_new_34_3;
-  wire [63:0]        _shrBy_w_new_34_3;
-  wire [16:0]        _add_w_new_34_3;
-  wire [63:0]        _mul_w_sat_hi_34;
-  wire [63:0]        _shr_w_sat_hi_34;
-  wire [63:0]        _shrBy_w_sat_hi_34;
-  wire [16:0]        _add_w_sat_hi_34;
-  wire [63:0]        _mul_w_sat_lo_34;
-  wire [63:0]        _shr_w_sat_lo_34;
-  wire [63:0]        _shrBy_w_sat_lo_34;
-  wire [16:0]        _add_w_sat_lo_34;
-  wire [63:0]        _mul_w_new_35;
-  wire [63:0]        _shr_w_new_35;
-  wire [63:0]        _shrBy_w_new_35;
-  wire [16:0]        _add_w_new_35;
-  wire [63:0]        _mul_w_new_35_2;
-  wire [63:0]        _shr_w_new_35_2;
-  wire [63:0]        _shrBy_w_new_35_2;
-  wire [16:0]        _add_w_new_35_2;
-  wire [63:0]        _mul_w_new_35_3;
-  wire [63:0]        _shr_w_new_35_3;
-  wire [63:0]        _shrBy_w_new_35_3;
-  wire [16:0]        _add_w_new_35_3;
-  wire [63:0]        _mul_w_sat_hi_35;
-  wire [63:0]        _shr_w_sat_hi_35;
-  wire [63:0]        _shrBy_w_sat_hi_35;
-  wire [16:0]        _add_w_sat_hi_35;
-  wire [63:0]        _mul_w_sat_lo_35;
-  wire [63:0]        _shr_w_sat_lo_35;
-  wire [63:0]        _shrBy_w_sat_lo_35;
-  wire [16:0]        _add_w_sat_lo_35;
-  wire [63:0]        _mul_w_new_36;
-  wire [63:0]        _shr_w_new_36;
-  wire [63:0]        _shrBy_w_new_36;
-  wire [16:0]        _add_w_new_36;
-  wire [63:0]        _mul_w_new_36_2;
-  wire [63:0]        _shr_w_new_36_2;
-  wire [63:0]        _shrBy_w_new_36_2;
-  wire [16:0]        _add_w_new_36_2;
-  wire [63:0]        _mul_w_new_36_3;
-  wire [63:0]        _shr_w_new_36_3;
-  wire [63:0]        _shrBy_w_new_36_3;
-  wire [16:0]        _add_w_new_36_3;
-  wire [63:0]        _mul_w_sat_hi_36;
-  wire [63:0]        _shr_w_sat_hi_36;
-  wire [63:0]        _shrBy_w_sat_hi_36;
-  wire [16:0]        _add_w_sat_hi_36;
-  wire [63:0]        _mul_w_sat_lo_36;
-  wire [63:0]        _shr_w_sat_lo_36;
-  wire [63:0]        _shrBy_w_sat_lo_36;
-  wire [16:0]        _add_w_sat_lo_36;
-  wire [63:0]        _mul_w_new_37;
-  wire [63:0]        _shr_w_new_37;
-  wire [63:0]        _shrBy_w_new_37;
-  wire [16:0]        _add_w_new_37;
-  wire [63:0]        _mul_w_new_37_2;
-  wire [63:0]        _shr_w_new_37_2;
-  wire [63:0]        _shrBy_w_new_37_2;
-  wire [16:0]        _add_w_new_37_2;
-  wire [63:0]        _mul_w_new_37_3;
-  wire [63:0]        _shr_w_new_37_3;
-  wire [63:0]        _shrBy_w_new_37_3;
-  wire [16:0]        _add_w_new_37_3;
-  wire [63:0]        _mul_w_sat_hi_37;
-  wire [63:0]        _shr_w_sat_hi_37;
-  wire [63:0]        _shrBy_w_sat_hi_37;
-  wire [16:0]        _add_w_sat_hi_37;
-  wire [63:0]        _mul_w_sat_lo_37;
-  wire [63:0]        _shr_w_sat_lo_37;
-  wire [63:0]        _shrBy_w_sat_lo_37;
-  wire [16:0]        _add_w_sat_lo_37;
-  wire [63:0]        _mul_w_new_38;
-  wire [63:0]        _shr_w_new_38;
-  wire [63:0]        _shrBy_w_new_38;
-  wire [16:0]        _add_w_new_38;
-  wire [63:0]        _mul_w_new_38_2;
-  wire [63:0]        _shr_w_new_38_2;
-  wire [63:0]        _shrBy_w_new_38_2;
-  wire [16:0]        _add_w_new_38_2;
-  wire [63:0]        _mul_w_new_38_3;
-  wire [63:0]        _shr_w_new_38_3;
-  wire [63:0]        _shrBy_w_new_38_3;
-  wire [16:0]        _add_w_new_38_3;
-  wire [63:0]        _mul_w_sat_hi_38;
-  wire [63:0]        _shr_w_sat_hi_38;
-  wire [63:0]        _shrBy_w_sat_hi_38;
-  wire [16:0]        _add_w_sat_hi_38;
-  wire [63:0]        _mul_w_sat_lo_38;
-  wire [63:0]        _shr_w_sat_lo_38;
-  wire [63:0]        _shrBy_w_sat_lo_38;
-  wire [16:0]        _add_w_sat_lo_38;
-  wire [63:0]        _mul_w_new_39;
-  wire [63:0]        _shr_w_new_39;
-  wire [63:0]        _shrBy_w_new_39;
-  wire [16:0]        _add_w_new_39;
-  wire [63:0]        _mul_w_new_39_2;
-  wire [63:0]        _shr_w_new_39_2;
-  wire [63:0]        _shrBy_w_new_39_2;
-  wire [16:0]        _add_w_new_39_2;
-  wire [63:0]        _mul_w_new_39_3;
-  wire [63:0]        _shr_w_new_39_3;
-  wire [63:0]        _shrBy_w_new_39_3;
-  wire [16:0]        _add_w_new_39_3;
-  wire [63:0]        _mul_w_sat_hi_39;
-  wire [63:0]        _shr_w_sat_hi_39;
-  wire [63:0]        _shrBy_w_sat_hi_39;
-  wire [16:0]        _add_w_sat_hi_39;
-  wire [63:0]        _mul_w_sat_lo_39;
-  wire [63:0]        _shr_w_sat_lo_39;
-  wire [63:0]        _shrBy_w_sat_lo_39;
-  wire [16:0]        _add_w_sat_lo_39;
-  wire [63:0]        _mul_w_new_40;
-  wire [63:0]        _shr_w_new_40;
-  wire [63:0]        _shrBy_w_new_40;
-  wire [16:0]        _add_w_new_40;
-  wire [63:0]        _mul_w_new_40_2;
-  wire [63:0]        _shr_w_new_40_2;
-  wire [63:0]        _shrBy_w_new_40_2;
-  wire [16:0]        _add_w_new_40_2;
-  wire [63:0]        _mul_w_new_40_3;
-  wire [63:0]        _shr_w_new_40_3;
-  wire [63:0]        _shrBy_w_new_40_3;
-  wire [16:0]        _add_w_new_40_3;
-  wire [63:0]        _mul_w_sat_hi_40;
-  wire [63:0]        _shr_w_sat_hi_40;
-  wire [63:0]        _shrBy_w_sat_hi_40;
-  wire [16:0]        _add_w_sat_hi_40;
-  wire [63:0]        _mul_w_sat_lo_40;
-  wire [63:0]        _shr_w_sat_lo_40;
-  wire [63:0]        _shrBy_w_sat_lo_40;
-  wire [16:0]        _add_w_sat_lo_40;
-  wire [63:0]        _mul_w_new_41;
-  wire [63:0]        _shr_w_new_41;
-  wire [63:0]        _shrBy_w_new_41;
-  wire [16:0]        _add_w_new_41;
-  wire [63:0]        _mul_w_new_41_2;
-  wire [63:0]        _shr_w_new_41_2;
-  wire [63:0]        _shrBy_w_new_41_2;
-  wire [16:0]        _add_w_new_41_2;
-  wire [63:0]        _mul_w_new_41_3;
-  wire [63:0]        _shr_w_new_41_3;
-  wire [63:0]        _shrBy_w_new_41_3;
-  wire [16:0]        _add_w_new_41_3;
-  wire [63:0]        _mul_w_sat_hi_41;
-  wire [63:0]        _shr_w_sat_hi_41;
-  wire [63:0]        _shrBy_w_sat_hi_41;
-  wire [16:0]        _add_w_sat_hi_41;
-  wire [63:0]        _mul_w_sat_lo_41;
-  wire [63:0]        _shr_w_sat_lo_41;
-  wire [63:0]        _shrBy_w_sat_lo_41;
-  wire [16:0]        _add_w_sat_lo_41;
-  wire [63:0]        _mul_w_new_42;
-  wire [63:0]        _shr_w_new_42;
-  wire [63:0]        _shrBy_w_new_42;
-  wire [16:0]        _add_w_new_42;
-  wire [63:0]        _mul_w_new_42_2;
-  wire [63:0]        _shr_w_new_42_2;
-  wire [63:0]        _shrBy_w_new_42_2;
-  wire [16:0]        _add_w_new_42_2;
-  wire [63:0]        _mul_w_new_42_3;
-  wire [63:0]        _shr_w_new_42_3;
-  wire [63:0]        _shrBy_w_new_42_3;
-  wire [16:0]        _add_w_new_42_3;
-  wire [63:0]        _mul_w_sat_hi_42;
-  wire [63:0]        _shr_w_sat_hi_42;
-  wire [63:0]        _shrBy_w_sat_hi_42;
-  wire [16:0]        _add_w_sat_hi_42;
-  wire [63:0]        _mul_w_sat_lo_42;
-  wire [63:0]        _shr_w_sat_lo_42;
-  wire [63:0]        _shrBy_w_sat_lo_42;
-  wire [16:0]        _add_w_sat_lo_42;
-  wire [63:0]        _mul_w_new_43;
-  wire [63:0]        _shr_w_new_43;
-  wire [63:0]        _shrBy_w_new_43;
-  wire [16:0]        _add_w_new_43;
-  wire [63:0]        _mul_w_new_43_2;
-  wire [63:0]        _shr_w_new_43_2;
-  wire [63:0]        _shrBy_w_new_43_2;
-  wire [16:0]        _add_w_new_43_2;
-  wire [63:0]        _mul_w_new_43_3;
-  wire [63:0]        _shr_w_new_43_3;
-  wire [63:0]        _shrBy_w_new_43_3;
-  wire [16:0]        _add_w_new_43_3;
-  wire [63:0]        _mul_w_sat_hi_43;
-  wire [63:0]        _shr_w_sat_hi_43;
-  wire [63:0]        _shrBy_w_sat_hi_43;
-  wire [16:0]        _add_w_sat_hi_43;
-  wire [63:0]        _mul_w_sat_lo_43;
-  wire [63:0]        _shr_w_sat_lo_43;
-  wire [63:0]        _shrBy_w_sat_lo_43;
-  wire [16:0]        _add_w_sat_lo_43;
-  wire [63:0]        _mul_w_new_44;
-  wire [63:0]        _shr_w_new_44;
-  wire [63:0]        _shrBy_w_new_44;
-  wire [16:0]        _add_w_new_44;
-  wire [63:0]        _mul_w_new_44_2;
-  wire [63:0]        _shr_w_new_44_2;
-  wire [63:0]        _shrBy_w_new_44_2;
-  wire [16:0]        _add_w_new_44_2;
-  wire [63:0]        _mul_w_new_44_3;
-  wire [63:0]        _shr_w_new_44_3;
-  wire [63:0]        _shrBy_w_new_44_3;
-  wire [16:0]        _add_w_new_44_3;
-  wire [63:0]        _mul_w_sat_hi_44;
-  wire [63:0]        _shr_w_sat_hi_44;
-  wire [63:0]        _shrBy_w_sat_hi_44;
-  wire [16:0]        _add_w_sat_hi_44;
-  wire [63:0]        _mul_w_sat_lo_44;
-  wire [63:0]        _shr_w_sat_lo_44;
-  wire [63:0]        _shrBy_w_sat_lo_44;
-  wire [16:0]        _add_w_sat_lo_44;
-  wire [63:0]        _mul_w_new_45;
-  wire [63:0]        _shr_w_new_45;
-  wire [63:0]        _shrBy_w_new_45;
-  wire [16:0]        _add_w_new_45;
-  wire [63:0]        _mul_w_new_45_2;
-  wire [63:0]        _shr_w_new_45_2;
-  wire [63:0]        _shrBy_w_new_45_2;
-  wire [16:0]        _add_w_new_45_2;
-  wire [63:0]        _mul_w_new_45_3;
-  wire [63:0]        _shr_w_new_45_3;
-  wire [63:0]        _shrBy_w_new_45_3;
-  wire [16:0]        _add_w_new_45_3;
-  wire [63:0]        _mul_w_sat_hi_45;
-  wire [63:0]        _shr_w_sat_hi_45;
-  wire [63:0]        _shrBy_w_sat_hi_45;
-  wire [16:0]        _add_w_sat_hi_45;
-  wire [63:0]        _mul_w_sat_lo_45;
-  wire [63:0]        _shr_w_sat_lo_45;
-  wire [63:0]        _shrBy_w_sat_lo_45;
-  wire [16:0]        _add_w_sat_lo_45;
-  wire [63:0]        _mul_w_new_46;
-  wire [63:0]        _shr_w_new_46;
-  wire [63:0]        _shrBy_w_new_46;
-  wire [16:0]        _add_w_new_46;
-  wire [63:0]        _mul_w_new_46_2;
-  wire [63:0]        _shr_w_new_46_2;
-  wire [63:0]        _shrBy_w_new_46_2;
-  wire [16:0]        _add_w_new_46_2;
-  wire [63:0]        _mul_w_new_46_3;
-  wire [63:0]        _shr_w_new_46_3;
-  wire [63:0]        _shrBy_w_new_46_3;
-  wire [16:0]        _add_w_new_46_3;
-  wire [63:0]        _mul_w_sat_hi_46;
-  wire [63:0]        _shr_w_sat_hi_46;
-  wire [63:0]        _shrBy_w_sat_hi_46;
-  wire [16:0]        _add_w_sat_hi_46;
-  wire [63:0]        _mul_w_sat_lo_46;
-  wire [63:0]        _shr_w_sat_lo_46;
-  wire [63:0]        _shrBy_w_sat_lo_46;
-  wire [16:0]        _add_w_sat_lo_46;
-  wire [63:0]        _mul_w_new_47;
-  wire [63:0]        _shr_w_new_47;
-  wire [63:0]        _shrBy_w_new_47;
-  wire [16:0]        _add_w_new_47;
-  wire [63:0]        _mul_w_new_47_2;
-  wire [63:0]        _shr_w_new_47_2;
-  wire [63:0]        _shrBy_w_new_47_2;
-  wire [16:0]        _add_w_new_47_2;
-  wire [63:0]        _mul_w_new_47_3;
-  wire [63:0]        _shr_w_new_47_3;
-  wire [63:0]        _shrBy_w_new_47_3;
-  wire [16:0]        _add_w_new_47_3;
-  wire [63:0]        _mul_w_sat_hi_47;
-  wire [63:0]        _shr_w_sat_hi_47;
-  wire [63:0]        _shrBy_w_sat_hi_47;
-  wire [16:0]        _add_w_sat_hi_47;
-  wire [63:0]        _mul_w_sat_lo_47;
-  wire [63:0]        _shr_w_sat_lo_47;
-  wire [63:0]        _shrBy_w_sat_lo_47;
-  wire [16:0]        _add_w_sat_lo_47;
-  wire [63:0]        _mul_w_new_48;
-  wire [63:0]        _shr_w_new_48;
-  wire [63:0]        _shrBy_w_new_48;
-  wire [16:0]        _add_w_new_48;
-  wire [63:0]        _mul_w_new_48_2;
-  wire [63:0]        _shr_w_new_48_2;
-  wire [63:0]        _shrBy_w_new_48_2;
-  wire [16:0]        _add_w_new_48_2;
-  wire [63:0]        _mul_w_new_48_3;
-  wire [63:0]        _shr_w_new_48_3;
-  wire [63:0]        _shrBy_w_new_48_3;
-  wire [16:0]        _add_w_new_48_3;
-  wire [63:0]        _mul_w_sat_hi_48;
-  wire [63:0]        _shr_w_sat_hi_48;
-  wire [63:0]        _shrBy_w_sat_hi_48;
-  wire [16:0]        _add_w_sat_hi_48;
-  wire [63:0]        _mul_w_sat_lo_48;
-  wire [63:0]        _shr_w_sat_lo_48;
-  wire [63:0]        _shrBy_w_sat_lo_48;
-  wire [16:0]        _add_w_sat_lo_48;
-  wire [63:0]        _mul_w_new_49;
-  wire [63:0]        _shr_w_new_49;
-  wire [63:0]        _shrBy_w_new_49;
-  wire [16:0]        _add_w_new_49;
-  wire [63:0]        _mul_w_new_49_2;
-  wire [63:0]        _shr_w_new_49_2;
-  wire [63:0]        _shrBy_w_new_49_2;
-  wire [16:0]        _add_w_new_49_2;
-  wire [63:0]        _mul_w_new_49_3;
-  wire [63:0]        _shr_w_new_49_3;
-  wire [63:0]        _shrBy_w_new_49_3;
-  wire [16:0]        _add_w_new_49_3;
-  wire [63:0]        _mul_w_sat_hi_49;
-  wire [63:0]        _shr_w_sat_hi_49;
-  wire [63:0]        _shrBy_w_sat_hi_49;
-  wire [16:0]        _add_w_sat_hi_49;
-  wire [63:0]        _mul_w_sat_lo_49;
-  wire [63:0]        _shr_w_sat_lo_49;
-  wire [63:0]        _shrBy_w_sat_lo_49;
-  wire [16:0]        _add_w_sat_lo_49;
-  wire [63:0]        _mul_w_new_50;
-  wire [63:0]        _shr_w_new_50;
-  wire [63:0]        _shrBy_w_new_50;
-  wire [16:0]        _add_w_new_50;
-  wire [63:0]        _mul_w_new_50_2;
-  wire [63:0]        _shr_w_new_50_2;
-  wire [63:0]        _shrBy_w_new_50_2;
-  wire [16:0]        _add_w_new_50_2;
-  wire [63:0]        _mul_w_new_50_3;
-  wire [63:0]        _shr_w_new_50_3;
-  wire [63:0]        _shrBy_w_new_50_3;
-  wire [16:0]        _add_w_new_50_3;
-  wire [63:0]        _mul_w_sat_hi_50;
-  wire [63:0]        _shr_w_sat_hi_50;
-  wire [63:0]        _shrBy_w_sat_hi_50;
-  wire [16:0]        _add_w_sat_hi_50;
-  wire [63:0]        _mul_w_sat_lo_50;
-  wire [63:0]        _shr_w_sat_lo_50;
-  wire [63:0]        _shrBy_w_sat_lo_50;
-  wire [16:0]        _add_w_sat_lo_50;
-  wire [63:0]        _mul_w_new_51;
-  wire [63:0]        _shr_w_new_51;
-  wire [63:0]        _shrBy_w_new_51;
-  wire [16:0]        _add_w_new_51;
-  wire [63:0]        _mul_w_new_51_2;
-  wire [63:0]        _shr_w_new_51_2;
-  wire [63:0]        _shrBy_w_new_51_2;
-  wire [16:0]        _add_w_new_51_2;
-  wire [63:0]        _mul_w_new_51_3;
-  wire [63:0]        _shr_w_new_51_3;
-  wire [63:0]        _shrBy_w_new_51_3;
-  wire [16:0]        _add_w_new_51_3;
-  wire [63:0]        _mul_w_sat_hi_51;
-  wire [63:0]        _shr_w_sat_hi_51;
-  wire [63:0]        _shrBy_w_sat_hi_51;
-  wire [16:0]        _add_w_sat_hi_51;
-  wire [63:0]        _mul_w_sat_lo_51;
-  wire [63:0]        _shr_w_sat_lo_51;
-  wire [63:0]        _shrBy_w_sat_lo_51;
-  wire [16:0]        _add_w_sat_lo_51;
-  wire [63:0]        _mul_w_new_52;
-  wire [63:0]        _shr_w_new_52;
-  wire [63:0]        _shrBy_w_new_52;
-  wire [16:0]        _add_w_new_52;
-  wire [63:0]        _mul_w_new_52_2;
-  wire [63:0]        _shr_w_new_52_2;
-  wire [63:0]        _shrBy_w_new_52_2;
-  wire [16:0]        _add_w_new_52_2;
-  wire [63:0]        _mul_w_new_52_3;
-  wire [63:0]        _shr_w_new_52_3;
-  wire [63:0]        _shrBy_w_new_52_3;
-  wire [16:0]        _add_w_new_52_3;
-  wire [63:0]        _mul_w_sat_hi_52;
-  wire [63:0]        _shr_w_sat_hi_52;
-  wire [63:0]        _shrBy_w_sat_hi_52;
-  wire [16:0]        _add_w_sat_hi_52;
-  wire [63:0]        _mul_w_sat_lo_52;
-  wire [63:0]        _shr_w_sat_lo_52;
-  wire [63:0]        _shrBy_w_sat_lo_52;
-  wire [16:0]        _add_w_sat_lo_52;
-  wire [63:0]        _mul_w_new_53;
-  wire [63:0]        _shr_w_new_53;
-  wire [63:0]        _shrBy_w_new_53;
-  wire [16:0]        _add_w_new_53;
-  wire [63:0]        _mul_w_new_53_2;
-  wire [63:0]        _shr_w_new_53_2;
-  wire [63:0]        _shrBy_w_new_53_2;
-  wire [16:0]        _add_w_new_53_2;
-  wire [63:0]        _mul_w_new_53_3;
-  wire [63:0]        _shr_w_new_53_3;
-  wire [63:0]        _shrBy_w_new_53_3;
-  wire [16:0]        _add_w_new_53_3;
-  wire [63:0]        _mul_w_sat_hi_53;
-  wire [63:0]        _shr_w_sat_hi_53;
-  wire [63:0]        _shrBy_w_sat_hi_53;
-  wire [16:0]        _add_w_sat_hi_53;
-  wire [63:0]        _mul_w_sat_lo_53;
-  wire [63:0]        _shr_w_sat_lo_53;
-  wire [63:0]        _shrBy_w_sat_lo_53;
-  wire [16:0]        _add_w_sat_lo_53;
-  wire [63:0]        _mul_w_new_54;
-  wire [63:0]        _shr_w_new_54;
-  wire [63:0]        _shrBy_w_new_54;
-  wire [16:0]        _add_w_new_54;
-  wire [63:0]        _mul_w_new_54_2;
-  wire [63:0]        _shr_w_new_54_2;
-  wire [63:0]        _shrBy_w_new_54_2;
-  wire [16:0]        _add_w_new_54_2;
-  wire [63:0]        _mul_w_new_54_3;
-  wire [63:0]        _shr_w_new_54_3;
-  wire [63:0]        _shrBy_w_new_54_3;
-  wire [16:0]        _add_w_new_54_3;
-  wire [63:0]        _mul_w_sat_hi_54;
-  wire [63:0]        _shr_w_sat_hi_54;
-  wire [63:0]        _shrBy_w_sat_hi_54;
-  wire [16:0]        _add_w_sat_hi_54;
-  wire [63:0]        _mul_w_sat_lo_54;
-  wire [63:0]        _shr_w_sat_lo_54;
-  wire [63:0]        _shrBy_w_sat_lo_54;
-  wire [16:0]        _add_w_sat_lo_54;
-  wire [63:0]        _mul_w_new_55;
-  wire [63:0]        _shr_w_new_55;
-  wire [63:0]        _shrBy_w_new_55;
-  wire [16:0]        _add_w_new_55;
-  wire [63:0]        _mul_w_new_55_2;
-  wire [63:0]        _shr_w_new_55_2;
-  wire [63:0]        _shrBy_w_new_55_2;
-  wire [16:0]        _add_w_new_55_2;
-  wire [63:0]        _mul_w_new_55_3;
-  wire [63:0]        _shr_w_new_55_3;
-  wire [63:0]        _shrBy_w_new_55_3;
-  wire [16:0]        _add_w_new_55_3;
-  wire [63:0]        _mul_w_sat_hi_55;
-  wire [63:0]        _shr_w_sat_hi_55;
-  wire [63:0]        _shrBy_w_sat_hi_55;
-  wire [16:0]        _add_w_sat_hi_55;
-  wire [63:0]        _mul_w_sat_lo_55;
-  wire [63:0]        _shr_w_sat_lo_55;
-  wire [63:0]        _shrBy_w_sat_lo_55;
-  wire [16:0]        _add_w_sat_lo_55;
-  wire [63:0]        _mul_w_new_56;
-  wire [63:0]        _shr_w_new_56;
-  wire [63:0]        _shrBy_w_new_56;
-  wire [16:0]        _add_w_new_56;
-  wire [63:0]        _mul_w_new_56_2;
-  wire [63:0]        _shr_w_new_56_2;
-  wire [63:0]        _shrBy_w_new_56_2;
-  wire [16:0]        _add_w_new_56_2;
-  wire [63:0]        _mul_w_new_56_3;
-  wire [63:0]        _shr_w_new_56_3;
-  wire [63:0]        _shrBy_w_new_56_3;
-  wire [16:0]        _add_w_new_56_3;
-  wire [63:0]        _mul_w_sat_hi_56;
-  wire [63:0]        _shr_w_sat_hi_56;
-  wire [63:0]        _shrBy_w_sat_hi_56;
-  wire [16:0]        _add_w_sat_hi_56;
-  wire [63:0]        _mul_w_sat_lo_56;
-  wire [63:0]        _shr_w_sat_lo_56;
-  wire [63:0]        _shrBy_w_sat_lo_56;
-  wire [16:0]        _add_w_sat_lo_56;
-  wire [63:0]        _mul_w_new_57;
-  wire [63:0]        _shr_w_new_57;
-  wire [63:0]        _shrBy_w_new_57;
-  wire [16:0]        _add_w_new_57;
-  wire [63:0]        _mul_w_new_57_2;
-  wire [63:0]        _shr_w_new_57_2;
-  wire [63:0]        _shrBy_w_new_57_2;
-  wire [16:0]        _add_w_new_57_2;
-  wire [63:0]        _mul_w_new_57_3;
-  wire [63:0]        _shr_w_new_57_3;
-  wire [63:0]        _shrBy_w_new_57_3;
-  wire [16:0]        _add_w_new_57_3;
-  wire [63:0]        _mul_w_sat_hi_57;
-  wire [63:0]        _shr_w_sat_hi_57;
-  wire [63:0]        _shrBy_w_sat_hi_57;
-  wire [16:0]        _add_w_sat_hi_57;
-  wire [63:0]        _mul_w_sat_lo_57;
-  wire [63:0]        _shr_w_sat_lo_57;
-  wire [63:0]        _shrBy_w_sat_lo_57;
-  wire [16:0]        _add_w_sat_lo_57;
-  wire [63:0]        _mul_w_new_58;
-  wire [63:0]        _shr_w_new_58;
-  wire [63:0]        _shrBy_w_new_58;
-  wire [16:0]        _add_w_new_58;
-  wire [63:0]        _mul_w_new_58_2;
-  wire [63:0]        _shr_w_new_58_2;
-  wire [63:0]        _shrBy_w_new_58_2;
-  wire [16:0]        _add_w_new_58_2;
-  wire [63:0]        _mul_w_new_58_3;
-  wire [63:0]        _shr_w_new_58_3;
-  wire [63:0]        _shrBy_w_new_58_3;
-  wire [16:0]        _add_w_new_58_3;
-  wire [63:0]        _mul_w_sat_hi_58;
-  wire [63:0]        _shr_w_sat_hi_58;
-  wire [63:0]        _shrBy_w_sat_hi_58;
-  wire [16:0]        _add_w_sat_hi_58;
-  wire [63:0]        _mul_w_sat_lo_58;
-  wire [63:0]        _shr_w_sat_lo_58;
-  wire [63:0]        _shrBy_w_sat_lo_58;
-  wire [16:0]        _add_w_sat_lo_58;
-  wire [63:0]        _mul_w_new_59;
-  wire [63:0]        _shr_w_new_59;
-  wire [63:0]        _shrBy_w_new_59;
-  wire [16:0]        _add_w_new_59;
-  wire [63:0]        _mul_w_new_59_2;
-  wire [63:0]        _shr_w_new_59_2;
-  wire [63:0]        _shrBy_w_new_59_2;
-  wire [16:0]        _add_w_new_59_2;
-  wire [63:0]        _mul_w_new_59_3;
-  wire [63:0]        _shr_w_new_59_3;
-  wire [63:0]        _shrBy_w_new_59_3;
-  wire [16:0]        _add_w_new_59_3;
-  wire [63:0]        _mul_w_sat_hi_59;
-  wire [63:0]        _shr_w_sat_hi_59;
-  wire [63:0]        _shrBy_w_sat_hi_59;
-  wire [16:0]        _add_w_sat_hi_59;
-  wire [63:0]        _mul_w_sat_lo_59;
-  wire [63:0]        _shr_w_sat_lo_59;
-  wire [63:0]        _shrBy_w_sat_lo_59;
-  wire [16:0]        _add_w_sat_lo_59;
-  wire [63:0]        _mul_w_new_60;
-  wire [63:0]        _shr_w_new_60;
-  wire [63:0]        _shrBy_w_new_60;
-  wire [16:0]        _add_w_new_60;
-  wire [63:0]        _mul_w_new_60_2;
-  wire [63:0]        _shr_w_new_60_2;
-  wire [63:0]        _shrBy_w_new_60_2;
-  wire [16:0]        _add_w_new_60_2;
-  wire [63:0]        _mul_w_new_60_3;
-  wire [63:0]        _shr_w_new_60_3;
-  wire [63:0]        _shrBy_w_new_60_3;
-  wire [16:0]        _add_w_new_60_3;
-  wire [63:0]        _mul_w_sat_hi_60;
-  wire [63:0]        _shr_w_sat_hi_60;
-  wire [63:0]        _shrBy_w_sat_hi_60;
-  wire [16:0]        _add_w_sat_hi_60;
-  wire [63:0]        _mul_w_sat_lo_60;
-  wire [63:0]        _shr_w_sat_lo_60;
-  wire [63:0]        _shrBy_w_sat_lo_60;
-  wire [16:0]        _add_w_sat_lo_60;
-  wire [63:0]        _mul_w_new_61;
-  wire [63:0]        _shr_w_new_61;
-  wire [63:0]        _shrBy_w_new_61;
-  wire [16:0]        _add_w_new_61;
-  wire [63:0]        _mul_w_new_61_2;
-  wire [63:0]        _shr_w_new_61_2;
-  wire [63:0]        _shrBy_w_new_61_2;
-  wire [16:0]        _add_w_new_61_2;
-  wire [63:0]        _mul_w_new_61_3;
-  wire [63:0]        _shr_w_new_61_3;
-  wire [63:0]        _shrBy_w_new_61_3;
-  wire [16:0]        _add_w_new_61_3;
-  wire [63:0]        _mul_w_sat_hi_61;
-  wire [63:0]        _shr_w_sat_hi_61;
-  wire [63:0]        _shrBy_w_sat_hi_61;
-  wire [16:0]        _add_w_sat_hi_61;
-  wire [63:0]        _mul_w_sat_lo_61;
-  wire [63:0]        _shr_w_sat_lo_61;
-  wire [63:0]        _shrBy_w_sat_lo_61;
-  wire [16:0]        _add_w_sat_lo_61;
-  wire [63:0]        _mul_w_new_62;
-  wire [63:0]        _shr_w_new_62;
-  wire [63:0]        _shrBy_w_new_62;
-  wire [16:0]        _add_w_new_62;
-  wire [63:0]        _mul_w_new_62_2;
-  wire [63:0]        _shr_w_new_62_2;
-  wire [63:0]        _shrBy_w_new_62_2;
-  wire [16:0]        _add_w_new_62_2;
-  wire [63:0]        _mul_w_new_62_3;
-  wire [63:0]        _shr_w_new_62_3;
-  wire [63:0]        _shrBy_w_new_62_3;
-  wire [16:0]        _add_w_new_62_3;
-  wire [63:0]        _mul_w_sat_hi_62;
-  wire [63:0]        _shr_w_sat_hi_62;
-  wire [63:0]        _shrBy_w_sat_hi_62;
-  wire [16:0]        _add_w_sat_hi_62;
-  wire [63:0]        _mul_w_sat_lo_62;
-  wire [63:0]        _shr_w_sat_lo_62;
-  wire [63:0]        _shrBy_w_sat_lo_62;
-  wire [16:0]        _add_w_sat_lo_62;
-  wire [63:0]        _mul_w_new_63;
-  wire [63:0]        _shr_w_new_63;
-  wire [63:0]        _shrBy_w_new_63;
-  wire [16:0]        _add_w_new_63;
-  wire [63:0]        _mul_w_new_63_2;
-  wire [63:0]        _shr_w_new_63_2;
-  wire [63:0]        _shrBy_w_new_63_2;
-  wire [16:0]        _add_w_new_63_2;
-  wire [63:0]        _mul_w_new_63_3;
-  wire [63:0]        _shr_w_new_63_3;
-  wire [63:0]        _shrBy_w_new_63_3;
-  wire [16:0]        _add_w_new_63_3;
-  wire [63:0]        _mul_w_sat_hi_63;
-  wire [63:0]        _shr_w_sat_hi_63;
-  wire [63:0]        _shrBy_w_sat_hi_63;
-  wire [16:0]        _add_w_sat_hi_63;
-  wire [63:0]        _mul_w_sat_lo_63;
-  wire [63:0]        _shr_w_sat_lo_63;
-  wire [63:0]        _shrBy_w_sat_lo_63;
-  wire [16:0]        _add_w_sat_lo_63;
+  wire [63:0]        _mul_w_upd_0_sum;
+  wire [63:0]        _shr_w_upd_0_sum;
+  wire [63:0]        _shrBy_w_upd_0_sum;
+  wire [63:0]        _mul_w_upd_1_sum;
+  wire [63:0]        _shr_w_upd_1_sum;
+  wire [63:0]        _shrBy_w_upd_1_sum;
+  wire [63:0]        _mul_w_upd_2_sum;
+  wire [63:0]        _shr_w_upd_2_sum;
+  wire [63:0]        _shrBy_w_upd_2_sum;
+  wire [63:0]        _mul_w_upd_3_sum;
+  wire [63:0]        _shr_w_upd_3_sum;
+  wire [63:0]        _shrBy_w_upd_3_sum;
+  wire [63:0]        _mul_w_upd_4_sum;
+  wire [63:0]        _shr_w_upd_4_sum;
+  wire [63:0]        _shrBy_w_upd_4_sum;
+  wire [63:0]        _mul_w_upd_5_sum;
+  wire [63:0]        _shr_w_upd_5_sum;
+  wire [63:0]        _shrBy_w_upd_5_sum;
+  wire [63:0]        _mul_w_upd_6_sum;
+  wire [63:0]        _shr_w_upd_6_sum;
+  wire [63:0]        _shrBy_w_upd_6_sum;
+  wire [63:0]        _mul_w_upd_7_sum;
+  wire [63:0]        _shr_w_upd_7_sum;
+  wire [63:0]        _shrBy_w_upd_7_sum;
+  wire [63:0]        _mul_w_upd_8_sum;
+  wire [63:0]        _shr_w_upd_8_sum;
+  wire [63:0]        _shrBy_w_upd_8_sum;
+  wire [63:0]        _mul_w_upd_9_sum;
+  wire [63:0]        _shr_w_upd_9_sum;
+  wire [63:0]        _shrBy_w_upd_9_sum;
+  wire [63:0]        _mul_w_upd_10_sum;
+  wire [63:0]        _shr_w_upd_10_sum;
+  wire [63:0]        _shrBy_w_upd_10_sum;
+  wire [63:0]        _mul_w_upd_11_sum;
+  wire [63:0]        _shr_w_upd_11_sum;
+  wire [63:0]        _shrBy_w_upd_11_sum;
+  wire [63:0]        _mul_w_upd_12_sum;
+  wire [63:0]        _shr_w_upd_12_sum;
+  wire [63:0]        _shrBy_w_upd_12_sum;
+  wire [63:0]        _mul_w_upd_13_sum;
+  wire [63:0]        _shr_w_upd_13_sum;
+  wire [63:0]        _shrBy_w_upd_13_sum;
+  wire [63:0]        _mul_w_upd_14_sum;
+  wire [63:0]        _shr_w_upd_14_sum;
+  wire [63:0]        _shrBy_w_upd_14_sum;
+  wire [63:0]        _mul_w_upd_15_sum;
+  wire [63:0]        _shr_w_upd_15_sum;
+  wire [63:0]        _shrBy_w_upd_15_sum;
+  wire [63:0]        _mul_w_upd_16_sum;
+  wire [63:0]        _shr_w_upd_16_sum;
+  wire [63:0]        _shrBy_w_upd_16_sum;
+  wire [63:0]        _mul_w_upd_17_sum;
+  wire [63:0]        _shr_w_upd_17_sum;
+  wire [63:0]        _shrBy_w_upd_17_sum;
+  wire [63:0]        _mul_w_upd_18_sum;
+  wire [63:0]        _shr_w_upd_18_sum;
+  wire [63:0]        _shrBy_w_upd_18_sum;
+  wire [63:0]        _mul_w_upd_19_sum;
+  wire [63:0]        _shr_w_upd_19_sum;
+  wire [63:0]        _shrBy_w_upd_19_sum;
+  wire [63:0]        _mul_w_upd_20_sum;
+  wire [63:0]        _shr_w_upd_20_sum;
+  wire [63:0]        _shrBy_w_upd_20_sum;
+  wire [63:0]        _mul_w_upd_21_sum;
+  wire [63:0]        _shr_w_upd_21_sum;
+  wire [63:0]        _shrBy_w_upd_21_sum;
+  wire [63:0]        _mul_w_upd_22_sum;
+  wire [63:0]        _shr_w_upd_22_sum;
+  wire [63:0]        _shrBy_w_upd_22_sum;
+  wire [63:0]        _mul_w_upd_23_sum;
+  wire [63:0]        _shr_w_upd_23_sum;
+  wire [63:0]        _shrBy_w_upd_23_sum;
+  wire [63:0]        _mul_w_upd_24_sum;
+  wire [63:0]        _shr_w_upd_24_sum;
+  wire [63:0]        _shrBy_w_upd_24_sum;
+  wire [63:0]        _mul_w_upd_25_sum;
+  wire [63:0]        _shr_w_upd_25_sum;
+  wire [63:0]        _shrBy_w_upd_25_sum;
+  wire [63:0]        _mul_w_upd_26_sum;
+  wire [63:0]        _shr_w_upd_26_sum;
+  wire [63:0]        _shrBy_w_upd_26_sum;
+  wire [63:0]        _mul_w_upd_27_sum;
+  wire [63:0]        _shr_w_upd_27_sum;
+  wire [63:0]        _shrBy_w_upd_27_sum;
+  wire [63:0]        _mul_w_upd_28_sum;
+  wire [63:0]        _shr_w_upd_28_sum;
+  wire [63:0]        _shrBy_w_upd_28_sum;
+  wire [63:0]        _mul_w_upd_29_sum;
+  wire [63:0]        _shr_w_upd_29_sum;
+  wire [63:0]        _shrBy_w_upd_29_sum;
+  wire [63:0]        _mul_w_upd_30_sum;
+  wire [63:0]        _shr_w_upd_30_sum;
+  wire [63:0]        _shrBy_w_upd_30_sum;
+  wire [63:0]        _mul_w_upd_31_sum;
+  wire [63:0]        _shr_w_upd_31_sum;
+  wire [63:0]        _shrBy_w_upd_31_sum;
+  wire [63:0]        _mul_w_upd_32_sum;
+  wire [63:0]        _shr_w_upd_32_sum;
+  wire [63:0]        _shrBy_w_upd_32_sum;
+  wire [63:0]        _mul_w_upd_33_sum;
+  wire [63:0]        _shr_w_upd_33_sum;
+  wire [63:0]        _shrBy_w_upd_33_sum;
+  wire [63:0]        _mul_w_upd_34_sum;
+  wire [63:0]        _shr_w_upd_34_sum;
+  wire [63:0]        _shrBy_w_upd_34_sum;
+  wire [63:0]        _mul_w_upd_35_sum;
+  wire [63:0]        _shr_w_upd_35_sum;
+  wire [63:0]        _shrBy_w_upd_35_sum;
+  wire [63:0]        _mul_w_upd_36_sum;
+  wire [63:0]        _shr_w_upd_36_sum;
+  wire [63:0]        _shrBy_w_upd_36_sum;
+  wire [63:0]        _mul_w_upd_37_sum;
+  wire [63:0]        _shr_w_upd_37_sum;
+  wire [63:0]        _shrBy_w_upd_37_sum;
+  wire [63:0]        _mul_w_upd_38_sum;
+  wire [63:0]        _shr_w_upd_38_sum;
+  wire [63:0]        _shrBy_w_upd_38_sum;
+  wire [63:0]        _mul_w_upd_39_sum;
+  wire [63:0]        _shr_w_upd_39_sum;
+  wire [63:0]        _shrBy_w_upd_39_sum;
+  wire [63:0]        _mul_w_upd_40_sum;
+  wire [63:0]        _shr_w_upd_40_sum;
+  wire [63:0]        _shrBy_w_upd_40_sum;
+  wire [63:0]        _mul_w_upd_41_sum;
+  wire [63:0]        _shr_w_upd_41_sum;
+  wire [63:0]        _shrBy_w_upd_41_sum;
+  wire [63:0]        _mul_w_upd_42_sum;
+  wire [63:0]        _shr_w_upd_42_sum;
+  wire [63:0]        _shrBy_w_upd_42_sum;
+  wire [63:0]        _mul_w_upd_43_sum;
+  wire [63:0]        _shr_w_upd_43_sum;
+  wire [63:0]        _shrBy_w_upd_43_sum;
+  wire [63:0]        _mul_w_upd_44_sum;
+  wire [63:0]        _shr_w_upd_44_sum;
+  wire [63:0]        _shrBy_w_upd_44_sum;
+  wire [63:0]        _mul_w_upd_45_sum;
+  wire [63:0]        _shr_w_upd_45_sum;
+  wire [63:0]        _shrBy_w_upd_45_sum;
+  wire [63:0]        _mul_w_upd_46_sum;
+  wire [63:0]        _shr_w_upd_46_sum;
+  wire [63:0]        _shrBy_w_upd_46_sum;
+  wire [63:0]        _mul_w_upd_47_sum;
+  wire [63:0]        _shr_w_upd_47_sum;
+  wire [63:0]        _shrBy_w_upd_47_sum;
+  wire [63:0]        _mul_w_upd_48_sum;
+  wire [63:0]        _shr_w_upd_48_sum;
+  wire [63:0]        _shrBy_w_upd_48_sum;
+  wire [63:0]        _mul_w_upd_49_sum;
+  wire [63:0]        _shr_w_upd_49_sum;
+  wire [63:0]        _shrBy_w_upd_49_sum;
+  wire [63:0]        _mul_w_upd_50_sum;
+  wire [63:0]        _shr_w_upd_50_sum;
+  wire [63:0]        _shrBy_w_upd_50_sum;
+  wire [63:0]        _mul_w_upd_51_sum;
+  wire [63:0]        _shr_w_upd_51_sum;
+  wire [63:0]        _shrBy_w_upd_51_sum;
+  wire [63:0]        _mul_w_upd_52_sum;
+  wire [63:0]        _shr_w_upd_52_sum;
+  wire [63:0]        _shrBy_w_upd_52_sum;
+  wire [63:0]        _mul_w_upd_53_sum;
+  wire [63:0]        _shr_w_upd_53_sum;
+  wire [63:0]        _shrBy_w_upd_53_sum;
+  wire [63:0]        _mul_w_upd_54_sum;
+  wire [63:0]        _shr_w_upd_54_sum;
+  wire [63:0]        _shrBy_w_upd_54_sum;
+  wire [63:0]        _mul_w_upd_55_sum;
+  wire [63:0]        _shr_w_upd_55_sum;
+  wire [63:0]        _shrBy_w_upd_55_sum;
+  wire [63:0]        _mul_w_upd_56_sum;
+  wire [63:0]        _shr_w_upd_56_sum;
+  wire [63:0]        _shrBy_w_upd_56_sum;
+  wire [63:0]        _mul_w_upd_57_sum;
+  wire [63:0]        _shr_w_upd_57_sum;
+  wire [63:0]        _shrBy_w_upd_57_sum;
+  wire [63:0]        _mul_w_upd_58_sum;
+  wire [63:0]        _shr_w_upd_58_sum;
+  wire [63:0]        _shrBy_w_upd_58_sum;
+  wire [63:0]        _mul_w_upd_59_sum;
+  wire [63:0]        _shr_w_upd_59_sum;
+  wire [63:0]        _shrBy_w_upd_59_sum;
+  wire [63:0]        _mul_w_upd_60_sum;
+  wire [63:0]        _shr_w_upd_60_sum;
+  wire [63:0]        _shrBy_w_upd_60_sum;
+  wire [63:0]        _mul_w_upd_61_sum;
+  wire [63:0]        _shr_w_upd_61_sum;
+  wire [63:0]        _shrBy_w_upd_61_sum;
+  wire [63:0]        _mul_w_upd_62_sum;
+  wire [63:0]        _shr_w_upd_62_sum;
+  wire [63:0]        _shrBy_w_upd_62_sum;
+  wire [63:0]        _mul_w_upd_63_sum;
+  wire [63:0]        _shr_w_upd_63_sum;
+  wire [63:0]        _shrBy_w_upd_63_sum;
   wire [9:0]         _ext_b_upd_sum;
   wire [18:0]        _add_b_upd_sum;
   wire [9:0]         _bits_b_upd_sum;
@@ -3140,42 +2116,27 @@ module hebbian (
     end
   end
 
-  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_0 = nu1_q * $signed(hc_rd_0);
-  assign _shr_w_new_0 = $signed(_mul_w_new_0) >>> 6'd3;
-  assign _shrBy_w_new_0 = $signed((_shr_w_new_0 + {48'd0, r_0})) >>> 6'd16;
-  assign _add_w_new_0 = {w_rd_0[15], w_rd_0} + _shrBy_w_new_0[16:0];
-  assign _mul_w_new_0_2 = nu1_q * $signed(hc_rd_0);
-  assign _shr_w_new_0_2 = $signed(_mul_w_new_0_2) >>> 6'd3;
-  assign _shrBy_w_new_0_2 = $signed((_shr_w_new_0_2 + {48'd0, r_0})) >>> 6'd16;
-  assign _add_w_new_0_2 = {w_rd_0[15], w_rd_0} + _shrBy_w_new_0_2[16:0];
-  assign _mul_w_new_0_3 = nu1_q * $signed(hc_rd_0);
-  assign _shr_w_new_0_3 = $signed(_mul_w_new_0_3) >>> 6'd3;
-  assign _shrBy_w_new_0_3 = $signed((_shr_w_new_0_3 + {48'd0, r_0})) >>> 6'd16;
-  assign _add_w_new_0_3 = {w_rd_0[15], w_rd_0} + _shrBy_w_new_0_3[16:0];
-  assign _mul_w_sat_hi_0 = nu1_q * $signed(hc_rd_0);
-  assign _shr_w_sat_hi_0 = $signed(_mul_w_sat_hi_0) >>> 6'd3;
-  assign _shrBy_w_sat_hi_0 = $signed((_shr_w_sat_hi_0 + {48'd0, r_0})) >>> 6'd16;
-  assign _add_w_sat_hi_0 = {w_rd_0[15], w_rd_0} + _shrBy_w_sat_hi_0[16:0];
-  assign _mul_w_sat_lo_0 = nu1_q * $signed(hc_rd_0);
-  assign _shr_w_sat_lo_0 = $signed(_mul_w_sat_lo_0) >>> 6'd3;
-  assign _shrBy_w_sat_lo_0 = $signed((_shr_w_sat_lo_0 + {48'd0, r_0})) >>> 6'd16;
-  assign _add_w_sat_lo_0 = {w_rd_0[15], w_rd_0} + _shrBy_w_sat_lo_0[16:0];
-  // comb: w_upd_0 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_0_sum = nu1_q * $signed(hc_rd_0);
+  assign _shr_w_upd_0_sum = $signed(_mul_w_upd_0_sum) >>> 6'd3;
+  assign _shrBy_w_upd_0_sum = $signed((_shr_w_upd_0_sum + {48'd0, r_0})) >>> 6'd16;
+  // comb: w_upd_0_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_0) begin
-      w_new_0 = ((_add_w_new_0[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_0_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_0_3[15:0]);
-      w_sat_hi_0 = (_add_w_sat_hi_0[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_0 = (_add_w_sat_lo_0[16:15] - 2'd2) < 2'd1;
+      w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
     end else begin
-      w_new_0 = w_rd_0;
-      w_sat_hi_0 = 1'b0;
-      w_sat_lo_0 = 1'b0;
+      w_upd_0_sum = {w_rd_0[15], w_rd_0};
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:586)
+  assign w_upd_0_sat_hi = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_0_sat_lo = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_0 = w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_0 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_0 <= w_new_0;
@@ -3230,42 +2191,27 @@ module hebbian (
     end
   end
 
-  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_1 = nu1_q * $signed(hc_rd_1);
-  assign _shr_w_new_1 = $signed(_mul_w_new_1) >>> 6'd3;
-  assign _shrBy_w_new_1 = $signed((_shr_w_new_1 + {48'd0, r_1})) >>> 6'd16;
-  assign _add_w_new_1 = {w_rd_1[15], w_rd_1} + _shrBy_w_new_1[16:0];
-  assign _mul_w_new_1_2 = nu1_q * $signed(hc_rd_1);
-  assign _shr_w_new_1_2 = $signed(_mul_w_new_1_2) >>> 6'd3;
-  assign _shrBy_w_new_1_2 = $signed((_shr_w_new_1_2 + {48'd0, r_1})) >>> 6'd16;
-  assign _add_w_new_1_2 = {w_rd_1[15], w_rd_1} + _shrBy_w_new_1_2[16:0];
-  assign _mul_w_new_1_3 = nu1_q * $signed(hc_rd_1);
-  assign _shr_w_new_1_3 = $signed(_mul_w_new_1_3) >>> 6'd3;
-  assign _shrBy_w_new_1_3 = $signed((_shr_w_new_1_3 + {48'd0, r_1})) >>> 6'd16;
-  assign _add_w_new_1_3 = {w_rd_1[15], w_rd_1} + _shrBy_w_new_1_3[16:0];
-  assign _mul_w_sat_hi_1 = nu1_q * $signed(hc_rd_1);
-  assign _shr_w_sat_hi_1 = $signed(_mul_w_sat_hi_1) >>> 6'd3;
-  assign _shrBy_w_sat_hi_1 = $signed((_shr_w_sat_hi_1 + {48'd0, r_1})) >>> 6'd16;
-  assign _add_w_sat_hi_1 = {w_rd_1[15], w_rd_1} + _shrBy_w_sat_hi_1[16:0];
-  assign _mul_w_sat_lo_1 = nu1_q * $signed(hc_rd_1);
-  assign _shr_w_sat_lo_1 = $signed(_mul_w_sat_lo_1) >>> 6'd3;
-  assign _shrBy_w_sat_lo_1 = $signed((_shr_w_sat_lo_1 + {48'd0, r_1})) >>> 6'd16;
-  assign _add_w_sat_lo_1 = {w_rd_1[15], w_rd_1} + _shrBy_w_sat_lo_1[16:0];
-  // comb: w_upd_1 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_1_sum = nu1_q * $signed(hc_rd_1);
+  assign _shr_w_upd_1_sum = $signed(_mul_w_upd_1_sum) >>> 6'd3;
+  assign _shrBy_w_upd_1_sum = $signed((_shr_w_upd_1_sum + {48'd0, r_1})) >>> 6'd16;
+  // comb: w_upd_1_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_1) begin
-      w_new_1 = ((_add_w_new_1[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_1_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_1_3[15:0]);
-      w_sat_hi_1 = (_add_w_sat_hi_1[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_1 = (_add_w_sat_lo_1[16:15] - 2'd2) < 2'd1;
+      w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
     end else begin
-      w_new_1 = w_rd_1;
-      w_sat_hi_1 = 1'b0;
-      w_sat_lo_1 = 1'b0;
+      w_upd_1_sum = {w_rd_1[15], w_rd_1};
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:586)
+  assign w_upd_1_sat_hi = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_1_sat_lo = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_1 = w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_1 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_1 <= w_new_1;
@@ -3320,42 +2266,27 @@ module hebbian (
     end
   end
 
-  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_2 = nu1_q * $signed(hc_rd_2);
-  assign _shr_w_new_2 = $signed(_mul_w_new_2) >>> 6'd3;
-  assign _shrBy_w_new_2 = $signed((_shr_w_new_2 + {48'd0, r_2})) >>> 6'd16;
-  assign _add_w_new_2 = {w_rd_2[15], w_rd_2} + _shrBy_w_new_2[16:0];
-  assign _mul_w_new_2_2 = nu1_q * $signed(hc_rd_2);
-  assign _shr_w_new_2_2 = $signed(_mul_w_new_2_2) >>> 6'd3;
-  assign _shrBy_w_new_2_2 = $signed((_shr_w_new_2_2 + {48'd0, r_2})) >>> 6'd16;
-  assign _add_w_new_2_2 = {w_rd_2[15], w_rd_2} + _shrBy_w_new_2_2[16:0];
-  assign _mul_w_new_2_3 = nu1_q * $signed(hc_rd_2);
-  assign _shr_w_new_2_3 = $signed(_mul_w_new_2_3) >>> 6'd3;
-  assign _shrBy_w_new_2_3 = $signed((_shr_w_new_2_3 + {48'd0, r_2})) >>> 6'd16;
-  assign _add_w_new_2_3 = {w_rd_2[15], w_rd_2} + _shrBy_w_new_2_3[16:0];
-  assign _mul_w_sat_hi_2 = nu1_q * $signed(hc_rd_2);
-  assign _shr_w_sat_hi_2 = $signed(_mul_w_sat_hi_2) >>> 6'd3;
-  assign _shrBy_w_sat_hi_2 = $signed((_shr_w_sat_hi_2 + {48'd0, r_2})) >>> 6'd16;
-  assign _add_w_sat_hi_2 = {w_rd_2[15], w_rd_2} + _shrBy_w_sat_hi_2[16:0];
-  assign _mul_w_sat_lo_2 = nu1_q * $signed(hc_rd_2);
-  assign _shr_w_sat_lo_2 = $signed(_mul_w_sat_lo_2) >>> 6'd3;
-  assign _shrBy_w_sat_lo_2 = $signed((_shr_w_sat_lo_2 + {48'd0, r_2})) >>> 6'd16;
-  assign _add_w_sat_lo_2 = {w_rd_2[15], w_rd_2} + _shrBy_w_sat_lo_2[16:0];
-  // comb: w_upd_2 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_2_sum = nu1_q * $signed(hc_rd_2);
+  assign _shr_w_upd_2_sum = $signed(_mul_w_upd_2_sum) >>> 6'd3;
+  assign _shrBy_w_upd_2_sum = $signed((_shr_w_upd_2_sum + {48'd0, r_2})) >>> 6'd16;
+  // comb: w_upd_2_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_2) begin
-      w_new_2 = ((_add_w_new_2[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_2_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_2_3[15:0]);
-      w_sat_hi_2 = (_add_w_sat_hi_2[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_2 = (_add_w_sat_lo_2[16:15] - 2'd2) < 2'd1;
+      w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
     end else begin
-      w_new_2 = w_rd_2;
-      w_sat_hi_2 = 1'b0;
-      w_sat_lo_2 = 1'b0;
+      w_upd_2_sum = {w_rd_2[15], w_rd_2};
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:586)
+  assign w_upd_2_sat_hi = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_2_sat_lo = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_2 = w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_2 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_2 <= w_new_2;
@@ -3410,42 +2341,27 @@ module hebbian (
     end
   end
 
-  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_3 = nu1_q * $signed(hc_rd_3);
-  assign _shr_w_new_3 = $signed(_mul_w_new_3) >>> 6'd3;
-  assign _shrBy_w_new_3 = $signed((_shr_w_new_3 + {48'd0, r_3})) >>> 6'd16;
-  assign _add_w_new_3 = {w_rd_3[15], w_rd_3} + _shrBy_w_new_3[16:0];
-  assign _mul_w_new_3_2 = nu1_q * $signed(hc_rd_3);
-  assign _shr_w_new_3_2 = $signed(_mul_w_new_3_2) >>> 6'd3;
-  assign _shrBy_w_new_3_2 = $signed((_shr_w_new_3_2 + {48'd0, r_3})) >>> 6'd16;
-  assign _add_w_new_3_2 = {w_rd_3[15], w_rd_3} + _shrBy_w_new_3_2[16:0];
-  assign _mul_w_new_3_3 = nu1_q * $signed(hc_rd_3);
-  assign _shr_w_new_3_3 = $signed(_mul_w_new_3_3) >>> 6'd3;
-  assign _shrBy_w_new_3_3 = $signed((_shr_w_new_3_3 + {48'd0, r_3})) >>> 6'd16;
-  assign _add_w_new_3_3 = {w_rd_3[15], w_rd_3} + _shrBy_w_new_3_3[16:0];
-  assign _mul_w_sat_hi_3 = nu1_q * $signed(hc_rd_3);
-  assign _shr_w_sat_hi_3 = $signed(_mul_w_sat_hi_3) >>> 6'd3;
-  assign _shrBy_w_sat_hi_3 = $signed((_shr_w_sat_hi_3 + {48'd0, r_3})) >>> 6'd16;
-  assign _add_w_sat_hi_3 = {w_rd_3[15], w_rd_3} + _shrBy_w_sat_hi_3[16:0];
-  assign _mul_w_sat_lo_3 = nu1_q * $signed(hc_rd_3);
-  assign _shr_w_sat_lo_3 = $signed(_mul_w_sat_lo_3) >>> 6'd3;
-  assign _shrBy_w_sat_lo_3 = $signed((_shr_w_sat_lo_3 + {48'd0, r_3})) >>> 6'd16;
-  assign _add_w_sat_lo_3 = {w_rd_3[15], w_rd_3} + _shrBy_w_sat_lo_3[16:0];
-  // comb: w_upd_3 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_3_sum = nu1_q * $signed(hc_rd_3);
+  assign _shr_w_upd_3_sum = $signed(_mul_w_upd_3_sum) >>> 6'd3;
+  assign _shrBy_w_upd_3_sum = $signed((_shr_w_upd_3_sum + {48'd0, r_3})) >>> 6'd16;
+  // comb: w_upd_3_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_3) begin
-      w_new_3 = ((_add_w_new_3[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_3_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_3_3[15:0]);
-      w_sat_hi_3 = (_add_w_sat_hi_3[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_3 = (_add_w_sat_lo_3[16:15] - 2'd2) < 2'd1;
+      w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
     end else begin
-      w_new_3 = w_rd_3;
-      w_sat_hi_3 = 1'b0;
-      w_sat_lo_3 = 1'b0;
+      w_upd_3_sum = {w_rd_3[15], w_rd_3};
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:586)
+  assign w_upd_3_sat_hi = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_3_sat_lo = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_3 = w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_3 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_3 <= w_new_3;
@@ -3500,42 +2416,27 @@ module hebbian (
     end
   end
 
-  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_4 = nu1_q * $signed(hc_rd_4);
-  assign _shr_w_new_4 = $signed(_mul_w_new_4) >>> 6'd3;
-  assign _shrBy_w_new_4 = $signed((_shr_w_new_4 + {48'd0, r_4})) >>> 6'd16;
-  assign _add_w_new_4 = {w_rd_4[15], w_rd_4} + _shrBy_w_new_4[16:0];
-  assign _mul_w_new_4_2 = nu1_q * $signed(hc_rd_4);
-  assign _shr_w_new_4_2 = $signed(_mul_w_new_4_2) >>> 6'd3;
-  assign _shrBy_w_new_4_2 = $signed((_shr_w_new_4_2 + {48'd0, r_4})) >>> 6'd16;
-  assign _add_w_new_4_2 = {w_rd_4[15], w_rd_4} + _shrBy_w_new_4_2[16:0];
-  assign _mul_w_new_4_3 = nu1_q * $signed(hc_rd_4);
-  assign _shr_w_new_4_3 = $signed(_mul_w_new_4_3) >>> 6'd3;
-  assign _shrBy_w_new_4_3 = $signed((_shr_w_new_4_3 + {48'd0, r_4})) >>> 6'd16;
-  assign _add_w_new_4_3 = {w_rd_4[15], w_rd_4} + _shrBy_w_new_4_3[16:0];
-  assign _mul_w_sat_hi_4 = nu1_q * $signed(hc_rd_4);
-  assign _shr_w_sat_hi_4 = $signed(_mul_w_sat_hi_4) >>> 6'd3;
-  assign _shrBy_w_sat_hi_4 = $signed((_shr_w_sat_hi_4 + {48'd0, r_4})) >>> 6'd16;
-  assign _add_w_sat_hi_4 = {w_rd_4[15], w_rd_4} + _shrBy_w_sat_hi_4[16:0];
-  assign _mul_w_sat_lo_4 = nu1_q * $signed(hc_rd_4);
-  assign _shr_w_sat_lo_4 = $signed(_mul_w_sat_lo_4) >>> 6'd3;
-  assign _shrBy_w_sat_lo_4 = $signed((_shr_w_sat_lo_4 + {48'd0, r_4})) >>> 6'd16;
-  assign _add_w_sat_lo_4 = {w_rd_4[15], w_rd_4} + _shrBy_w_sat_lo_4[16:0];
-  // comb: w_upd_4 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_4_sum = nu1_q * $signed(hc_rd_4);
+  assign _shr_w_upd_4_sum = $signed(_mul_w_upd_4_sum) >>> 6'd3;
+  assign _shrBy_w_upd_4_sum = $signed((_shr_w_upd_4_sum + {48'd0, r_4})) >>> 6'd16;
+  // comb: w_upd_4_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_4) begin
-      w_new_4 = ((_add_w_new_4[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_4_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_4_3[15:0]);
-      w_sat_hi_4 = (_add_w_sat_hi_4[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_4 = (_add_w_sat_lo_4[16:15] - 2'd2) < 2'd1;
+      w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
     end else begin
-      w_new_4 = w_rd_4;
-      w_sat_hi_4 = 1'b0;
-      w_sat_lo_4 = 1'b0;
+      w_upd_4_sum = {w_rd_4[15], w_rd_4};
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:586)
+  assign w_upd_4_sat_hi = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_4_sat_lo = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_4 = w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_4 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_4 <= w_new_4;
@@ -3590,42 +2491,27 @@ module hebbian (
     end
   end
 
-  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_5 = nu1_q * $signed(hc_rd_5);
-  assign _shr_w_new_5 = $signed(_mul_w_new_5) >>> 6'd3;
-  assign _shrBy_w_new_5 = $signed((_shr_w_new_5 + {48'd0, r_5})) >>> 6'd16;
-  assign _add_w_new_5 = {w_rd_5[15], w_rd_5} + _shrBy_w_new_5[16:0];
-  assign _mul_w_new_5_2 = nu1_q * $signed(hc_rd_5);
-  assign _shr_w_new_5_2 = $signed(_mul_w_new_5_2) >>> 6'd3;
-  assign _shrBy_w_new_5_2 = $signed((_shr_w_new_5_2 + {48'd0, r_5})) >>> 6'd16;
-  assign _add_w_new_5_2 = {w_rd_5[15], w_rd_5} + _shrBy_w_new_5_2[16:0];
-  assign _mul_w_new_5_3 = nu1_q * $signed(hc_rd_5);
-  assign _shr_w_new_5_3 = $signed(_mul_w_new_5_3) >>> 6'd3;
-  assign _shrBy_w_new_5_3 = $signed((_shr_w_new_5_3 + {48'd0, r_5})) >>> 6'd16;
-  assign _add_w_new_5_3 = {w_rd_5[15], w_rd_5} + _shrBy_w_new_5_3[16:0];
-  assign _mul_w_sat_hi_5 = nu1_q * $signed(hc_rd_5);
-  assign _shr_w_sat_hi_5 = $signed(_mul_w_sat_hi_5) >>> 6'd3;
-  assign _shrBy_w_sat_hi_5 = $signed((_shr_w_sat_hi_5 + {48'd0, r_5})) >>> 6'd16;
-  assign _add_w_sat_hi_5 = {w_rd_5[15], w_rd_5} + _shrBy_w_sat_hi_5[16:0];
-  assign _mul_w_sat_lo_5 = nu1_q * $signed(hc_rd_5);
-  assign _shr_w_sat_lo_5 = $signed(_mul_w_sat_lo_5) >>> 6'd3;
-  assign _shrBy_w_sat_lo_5 = $signed((_shr_w_sat_lo_5 + {48'd0, r_5})) >>> 6'd16;
-  assign _add_w_sat_lo_5 = {w_rd_5[15], w_rd_5} + _shrBy_w_sat_lo_5[16:0];
-  // comb: w_upd_5 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_5_sum = nu1_q * $signed(hc_rd_5);
+  assign _shr_w_upd_5_sum = $signed(_mul_w_upd_5_sum) >>> 6'd3;
+  assign _shrBy_w_upd_5_sum = $signed((_shr_w_upd_5_sum + {48'd0, r_5})) >>> 6'd16;
+  // comb: w_upd_5_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_5) begin
-      w_new_5 = ((_add_w_new_5[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_5_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_5_3[15:0]);
-      w_sat_hi_5 = (_add_w_sat_hi_5[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_5 = (_add_w_sat_lo_5[16:15] - 2'd2) < 2'd1;
+      w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
     end else begin
-      w_new_5 = w_rd_5;
-      w_sat_hi_5 = 1'b0;
-      w_sat_lo_5 = 1'b0;
+      w_upd_5_sum = {w_rd_5[15], w_rd_5};
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:586)
+  assign w_upd_5_sat_hi = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_5_sat_lo = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_5 = w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_5 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_5 <= w_new_5;
@@ -3680,42 +2566,27 @@ module hebbian (
     end
   end
 
-  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_6 = nu1_q * $signed(hc_rd_6);
-  assign _shr_w_new_6 = $signed(_mul_w_new_6) >>> 6'd3;
-  assign _shrBy_w_new_6 = $signed((_shr_w_new_6 + {48'd0, r_6})) >>> 6'd16;
-  assign _add_w_new_6 = {w_rd_6[15], w_rd_6} + _shrBy_w_new_6[16:0];
-  assign _mul_w_new_6_2 = nu1_q * $signed(hc_rd_6);
-  assign _shr_w_new_6_2 = $signed(_mul_w_new_6_2) >>> 6'd3;
-  assign _shrBy_w_new_6_2 = $signed((_shr_w_new_6_2 + {48'd0, r_6})) >>> 6'd16;
-  assign _add_w_new_6_2 = {w_rd_6[15], w_rd_6} + _shrBy_w_new_6_2[16:0];
-  assign _mul_w_new_6_3 = nu1_q * $signed(hc_rd_6);
-  assign _shr_w_new_6_3 = $signed(_mul_w_new_6_3) >>> 6'd3;
-  assign _shrBy_w_new_6_3 = $signed((_shr_w_new_6_3 + {48'd0, r_6})) >>> 6'd16;
-  assign _add_w_new_6_3 = {w_rd_6[15], w_rd_6} + _shrBy_w_new_6_3[16:0];
-  assign _mul_w_sat_hi_6 = nu1_q * $signed(hc_rd_6);
-  assign _shr_w_sat_hi_6 = $signed(_mul_w_sat_hi_6) >>> 6'd3;
-  assign _shrBy_w_sat_hi_6 = $signed((_shr_w_sat_hi_6 + {48'd0, r_6})) >>> 6'd16;
-  assign _add_w_sat_hi_6 = {w_rd_6[15], w_rd_6} + _shrBy_w_sat_hi_6[16:0];
-  assign _mul_w_sat_lo_6 = nu1_q * $signed(hc_rd_6);
-  assign _shr_w_sat_lo_6 = $signed(_mul_w_sat_lo_6) >>> 6'd3;
-  assign _shrBy_w_sat_lo_6 = $signed((_shr_w_sat_lo_6 + {48'd0, r_6})) >>> 6'd16;
-  assign _add_w_sat_lo_6 = {w_rd_6[15], w_rd_6} + _shrBy_w_sat_lo_6[16:0];
-  // comb: w_upd_6 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_6_sum = nu1_q * $signed(hc_rd_6);
+  assign _shr_w_upd_6_sum = $signed(_mul_w_upd_6_sum) >>> 6'd3;
+  assign _shrBy_w_upd_6_sum = $signed((_shr_w_upd_6_sum + {48'd0, r_6})) >>> 6'd16;
+  // comb: w_upd_6_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_6) begin
-      w_new_6 = ((_add_w_new_6[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_6_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_6_3[15:0]);
-      w_sat_hi_6 = (_add_w_sat_hi_6[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_6 = (_add_w_sat_lo_6[16:15] - 2'd2) < 2'd1;
+      w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
     end else begin
-      w_new_6 = w_rd_6;
-      w_sat_hi_6 = 1'b0;
-      w_sat_lo_6 = 1'b0;
+      w_upd_6_sum = {w_rd_6[15], w_rd_6};
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:586)
+  assign w_upd_6_sat_hi = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_6_sat_lo = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_6 = w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_6 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_6 <= w_new_6;
@@ -3770,42 +2641,27 @@ module hebbian (
     end
   end
 
-  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_7 = nu1_q * $signed(hc_rd_7);
-  assign _shr_w_new_7 = $signed(_mul_w_new_7) >>> 6'd3;
-  assign _shrBy_w_new_7 = $signed((_shr_w_new_7 + {48'd0, r_7})) >>> 6'd16;
-  assign _add_w_new_7 = {w_rd_7[15], w_rd_7} + _shrBy_w_new_7[16:0];
-  assign _mul_w_new_7_2 = nu1_q * $signed(hc_rd_7);
-  assign _shr_w_new_7_2 = $signed(_mul_w_new_7_2) >>> 6'd3;
-  assign _shrBy_w_new_7_2 = $signed((_shr_w_new_7_2 + {48'd0, r_7})) >>> 6'd16;
-  assign _add_w_new_7_2 = {w_rd_7[15], w_rd_7} + _shrBy_w_new_7_2[16:0];
-  assign _mul_w_new_7_3 = nu1_q * $signed(hc_rd_7);
-  assign _shr_w_new_7_3 = $signed(_mul_w_new_7_3) >>> 6'd3;
-  assign _shrBy_w_new_7_3 = $signed((_shr_w_new_7_3 + {48'd0, r_7})) >>> 6'd16;
-  assign _add_w_new_7_3 = {w_rd_7[15], w_rd_7} + _shrBy_w_new_7_3[16:0];
-  assign _mul_w_sat_hi_7 = nu1_q * $signed(hc_rd_7);
-  assign _shr_w_sat_hi_7 = $signed(_mul_w_sat_hi_7) >>> 6'd3;
-  assign _shrBy_w_sat_hi_7 = $signed((_shr_w_sat_hi_7 + {48'd0, r_7})) >>> 6'd16;
-  assign _add_w_sat_hi_7 = {w_rd_7[15], w_rd_7} + _shrBy_w_sat_hi_7[16:0];
-  assign _mul_w_sat_lo_7 = nu1_q * $signed(hc_rd_7);
-  assign _shr_w_sat_lo_7 = $signed(_mul_w_sat_lo_7) >>> 6'd3;
-  assign _shrBy_w_sat_lo_7 = $signed((_shr_w_sat_lo_7 + {48'd0, r_7})) >>> 6'd16;
-  assign _add_w_sat_lo_7 = {w_rd_7[15], w_rd_7} + _shrBy_w_sat_lo_7[16:0];
-  // comb: w_upd_7 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_7_sum = nu1_q * $signed(hc_rd_7);
+  assign _shr_w_upd_7_sum = $signed(_mul_w_upd_7_sum) >>> 6'd3;
+  assign _shrBy_w_upd_7_sum = $signed((_shr_w_upd_7_sum + {48'd0, r_7})) >>> 6'd16;
+  // comb: w_upd_7_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_7) begin
-      w_new_7 = ((_add_w_new_7[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_7_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_7_3[15:0]);
-      w_sat_hi_7 = (_add_w_sat_hi_7[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_7 = (_add_w_sat_lo_7[16:15] - 2'd2) < 2'd1;
+      w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
     end else begin
-      w_new_7 = w_rd_7;
-      w_sat_hi_7 = 1'b0;
-      w_sat_lo_7 = 1'b0;
+      w_upd_7_sum = {w_rd_7[15], w_rd_7};
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:586)
+  assign w_upd_7_sat_hi = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_7_sat_lo = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_7 = w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_7 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_7 <= w_new_7;
@@ -3860,42 +2716,27 @@ module hebbian (
     end
   end
 
-  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_8 = nu1_q * $signed(hc_rd_8);
-  assign _shr_w_new_8 = $signed(_mul_w_new_8) >>> 6'd3;
-  assign _shrBy_w_new_8 = $signed((_shr_w_new_8 + {48'd0, r_8})) >>> 6'd16;
-  assign _add_w_new_8 = {w_rd_8[15], w_rd_8} + _shrBy_w_new_8[16:0];
-  assign _mul_w_new_8_2 = nu1_q * $signed(hc_rd_8);
-  assign _shr_w_new_8_2 = $signed(_mul_w_new_8_2) >>> 6'd3;
-  assign _shrBy_w_new_8_2 = $signed((_shr_w_new_8_2 + {48'd0, r_8})) >>> 6'd16;
-  assign _add_w_new_8_2 = {w_rd_8[15], w_rd_8} + _shrBy_w_new_8_2[16:0];
-  assign _mul_w_new_8_3 = nu1_q * $signed(hc_rd_8);
-  assign _shr_w_new_8_3 = $signed(_mul_w_new_8_3) >>> 6'd3;
-  assign _shrBy_w_new_8_3 = $signed((_shr_w_new_8_3 + {48'd0, r_8})) >>> 6'd16;
-  assign _add_w_new_8_3 = {w_rd_8[15], w_rd_8} + _shrBy_w_new_8_3[16:0];
-  assign _mul_w_sat_hi_8 = nu1_q * $signed(hc_rd_8);
-  assign _shr_w_sat_hi_8 = $signed(_mul_w_sat_hi_8) >>> 6'd3;
-  assign _shrBy_w_sat_hi_8 = $signed((_shr_w_sat_hi_8 + {48'd0, r_8})) >>> 6'd16;
-  assign _add_w_sat_hi_8 = {w_rd_8[15], w_rd_8} + _shrBy_w_sat_hi_8[16:0];
-  assign _mul_w_sat_lo_8 = nu1_q * $signed(hc_rd_8);
-  assign _shr_w_sat_lo_8 = $signed(_mul_w_sat_lo_8) >>> 6'd3;
-  assign _shrBy_w_sat_lo_8 = $signed((_shr_w_sat_lo_8 + {48'd0, r_8})) >>> 6'd16;
-  assign _add_w_sat_lo_8 = {w_rd_8[15], w_rd_8} + _shrBy_w_sat_lo_8[16:0];
-  // comb: w_upd_8 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_8_sum = nu1_q * $signed(hc_rd_8);
+  assign _shr_w_upd_8_sum = $signed(_mul_w_upd_8_sum) >>> 6'd3;
+  assign _shrBy_w_upd_8_sum = $signed((_shr_w_upd_8_sum + {48'd0, r_8})) >>> 6'd16;
+  // comb: w_upd_8_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_8) begin
-      w_new_8 = ((_add_w_new_8[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_8_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_8_3[15:0]);
-      w_sat_hi_8 = (_add_w_sat_hi_8[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_8 = (_add_w_sat_lo_8[16:15] - 2'd2) < 2'd1;
+      w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
     end else begin
-      w_new_8 = w_rd_8;
-      w_sat_hi_8 = 1'b0;
-      w_sat_lo_8 = 1'b0;
+      w_upd_8_sum = {w_rd_8[15], w_rd_8};
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:586)
+  assign w_upd_8_sat_hi = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_8_sat_lo = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_8 = w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_8 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_8 <= w_new_8;
@@ -3950,42 +2791,27 @@ module hebbian (
     end
   end
 
-  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_9 = nu1_q * $signed(hc_rd_9);
-  assign _shr_w_new_9 = $signed(_mul_w_new_9) >>> 6'd3;
-  assign _shrBy_w_new_9 = $signed((_shr_w_new_9 + {48'd0, r_9})) >>> 6'd16;
-  assign _add_w_new_9 = {w_rd_9[15], w_rd_9} + _shrBy_w_new_9[16:0];
-  assign _mul_w_new_9_2 = nu1_q * $signed(hc_rd_9);
-  assign _shr_w_new_9_2 = $signed(_mul_w_new_9_2) >>> 6'd3;
-  assign _shrBy_w_new_9_2 = $signed((_shr_w_new_9_2 + {48'd0, r_9})) >>> 6'd16;
-  assign _add_w_new_9_2 = {w_rd_9[15], w_rd_9} + _shrBy_w_new_9_2[16:0];
-  assign _mul_w_new_9_3 = nu1_q * $signed(hc_rd_9);
-  assign _shr_w_new_9_3 = $signed(_mul_w_new_9_3) >>> 6'd3;
-  assign _shrBy_w_new_9_3 = $signed((_shr_w_new_9_3 + {48'd0, r_9})) >>> 6'd16;
-  assign _add_w_new_9_3 = {w_rd_9[15], w_rd_9} + _shrBy_w_new_9_3[16:0];
-  assign _mul_w_sat_hi_9 = nu1_q * $signed(hc_rd_9);
-  assign _shr_w_sat_hi_9 = $signed(_mul_w_sat_hi_9) >>> 6'd3;
-  assign _shrBy_w_sat_hi_9 = $signed((_shr_w_sat_hi_9 + {48'd0, r_9})) >>> 6'd16;
-  assign _add_w_sat_hi_9 = {w_rd_9[15], w_rd_9} + _shrBy_w_sat_hi_9[16:0];
-  assign _mul_w_sat_lo_9 = nu1_q * $signed(hc_rd_9);
-  assign _shr_w_sat_lo_9 = $signed(_mul_w_sat_lo_9) >>> 6'd3;
-  assign _shrBy_w_sat_lo_9 = $signed((_shr_w_sat_lo_9 + {48'd0, r_9})) >>> 6'd16;
-  assign _add_w_sat_lo_9 = {w_rd_9[15], w_rd_9} + _shrBy_w_sat_lo_9[16:0];
-  // comb: w_upd_9 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_9_sum = nu1_q * $signed(hc_rd_9);
+  assign _shr_w_upd_9_sum = $signed(_mul_w_upd_9_sum) >>> 6'd3;
+  assign _shrBy_w_upd_9_sum = $signed((_shr_w_upd_9_sum + {48'd0, r_9})) >>> 6'd16;
+  // comb: w_upd_9_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_9) begin
-      w_new_9 = ((_add_w_new_9[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_9_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_9_3[15:0]);
-      w_sat_hi_9 = (_add_w_sat_hi_9[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_9 = (_add_w_sat_lo_9[16:15] - 2'd2) < 2'd1;
+      w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
     end else begin
-      w_new_9 = w_rd_9;
-      w_sat_hi_9 = 1'b0;
-      w_sat_lo_9 = 1'b0;
+      w_upd_9_sum = {w_rd_9[15], w_rd_9};
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:586)
+  assign w_upd_9_sat_hi = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_9_sat_lo = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_9 = w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_9 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_9 <= w_new_9;
@@ -4040,42 +2866,27 @@ module hebbian (
     end
   end
 
-  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_10 = nu1_q * $signed(hc_rd_10);
-  assign _shr_w_new_10 = $signed(_mul_w_new_10) >>> 6'd3;
-  assign _shrBy_w_new_10 = $signed((_shr_w_new_10 + {48'd0, r_10})) >>> 6'd16;
-  assign _add_w_new_10 = {w_rd_10[15], w_rd_10} + _shrBy_w_new_10[16:0];
-  assign _mul_w_new_10_2 = nu1_q * $signed(hc_rd_10);
-  assign _shr_w_new_10_2 = $signed(_mul_w_new_10_2) >>> 6'd3;
-  assign _shrBy_w_new_10_2 = $signed((_shr_w_new_10_2 + {48'd0, r_10})) >>> 6'd16;
-  assign _add_w_new_10_2 = {w_rd_10[15], w_rd_10} + _shrBy_w_new_10_2[16:0];
-  assign _mul_w_new_10_3 = nu1_q * $signed(hc_rd_10);
-  assign _shr_w_new_10_3 = $signed(_mul_w_new_10_3) >>> 6'd3;
-  assign _shrBy_w_new_10_3 = $signed((_shr_w_new_10_3 + {48'd0, r_10})) >>> 6'd16;
-  assign _add_w_new_10_3 = {w_rd_10[15], w_rd_10} + _shrBy_w_new_10_3[16:0];
-  assign _mul_w_sat_hi_10 = nu1_q * $signed(hc_rd_10);
-  assign _shr_w_sat_hi_10 = $signed(_mul_w_sat_hi_10) >>> 6'd3;
-  assign _shrBy_w_sat_hi_10 = $signed((_shr_w_sat_hi_10 + {48'd0, r_10})) >>> 6'd16;
-  assign _add_w_sat_hi_10 = {w_rd_10[15], w_rd_10} + _shrBy_w_sat_hi_10[16:0];
-  assign _mul_w_sat_lo_10 = nu1_q * $signed(hc_rd_10);
-  assign _shr_w_sat_lo_10 = $signed(_mul_w_sat_lo_10) >>> 6'd3;
-  assign _shrBy_w_sat_lo_10 = $signed((_shr_w_sat_lo_10 + {48'd0, r_10})) >>> 6'd16;
-  assign _add_w_sat_lo_10 = {w_rd_10[15], w_rd_10} + _shrBy_w_sat_lo_10[16:0];
-  // comb: w_upd_10 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_10_sum = nu1_q * $signed(hc_rd_10);
+  assign _shr_w_upd_10_sum = $signed(_mul_w_upd_10_sum) >>> 6'd3;
+  assign _shrBy_w_upd_10_sum = $signed((_shr_w_upd_10_sum + {48'd0, r_10})) >>> 6'd16;
+  // comb: w_upd_10_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_10) begin
-      w_new_10 = ((_add_w_new_10[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_10_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_10_3[15:0]);
-      w_sat_hi_10 = (_add_w_sat_hi_10[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_10 = (_add_w_sat_lo_10[16:15] - 2'd2) < 2'd1;
+      w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
     end else begin
-      w_new_10 = w_rd_10;
-      w_sat_hi_10 = 1'b0;
-      w_sat_lo_10 = 1'b0;
+      w_upd_10_sum = {w_rd_10[15], w_rd_10};
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:586)
+  assign w_upd_10_sat_hi = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_10_sat_lo = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_10 = w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_10 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_10 <= w_new_10;
@@ -4130,42 +2941,27 @@ module hebbian (
     end
   end
 
-  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_11 = nu1_q * $signed(hc_rd_11);
-  assign _shr_w_new_11 = $signed(_mul_w_new_11) >>> 6'd3;
-  assign _shrBy_w_new_11 = $signed((_shr_w_new_11 + {48'd0, r_11})) >>> 6'd16;
-  assign _add_w_new_11 = {w_rd_11[15], w_rd_11} + _shrBy_w_new_11[16:0];
-  assign _mul_w_new_11_2 = nu1_q * $signed(hc_rd_11);
-  assign _shr_w_new_11_2 = $signed(_mul_w_new_11_2) >>> 6'd3;
-  assign _shrBy_w_new_11_2 = $signed((_shr_w_new_11_2 + {48'd0, r_11})) >>> 6'd16;
-  assign _add_w_new_11_2 = {w_rd_11[15], w_rd_11} + _shrBy_w_new_11_2[16:0];
-  assign _mul_w_new_11_3 = nu1_q * $signed(hc_rd_11);
-  assign _shr_w_new_11_3 = $signed(_mul_w_new_11_3) >>> 6'd3;
-  assign _shrBy_w_new_11_3 = $signed((_shr_w_new_11_3 + {48'd0, r_11})) >>> 6'd16;
-  assign _add_w_new_11_3 = {w_rd_11[15], w_rd_11} + _shrBy_w_new_11_3[16:0];
-  assign _mul_w_sat_hi_11 = nu1_q * $signed(hc_rd_11);
-  assign _shr_w_sat_hi_11 = $signed(_mul_w_sat_hi_11) >>> 6'd3;
-  assign _shrBy_w_sat_hi_11 = $signed((_shr_w_sat_hi_11 + {48'd0, r_11})) >>> 6'd16;
-  assign _add_w_sat_hi_11 = {w_rd_11[15], w_rd_11} + _shrBy_w_sat_hi_11[16:0];
-  assign _mul_w_sat_lo_11 = nu1_q * $signed(hc_rd_11);
-  assign _shr_w_sat_lo_11 = $signed(_mul_w_sat_lo_11) >>> 6'd3;
-  assign _shrBy_w_sat_lo_11 = $signed((_shr_w_sat_lo_11 + {48'd0, r_11})) >>> 6'd16;
-  assign _add_w_sat_lo_11 = {w_rd_11[15], w_rd_11} + _shrBy_w_sat_lo_11[16:0];
-  // comb: w_upd_11 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_11_sum = nu1_q * $signed(hc_rd_11);
+  assign _shr_w_upd_11_sum = $signed(_mul_w_upd_11_sum) >>> 6'd3;
+  assign _shrBy_w_upd_11_sum = $signed((_shr_w_upd_11_sum + {48'd0, r_11})) >>> 6'd16;
+  // comb: w_upd_11_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_11) begin
-      w_new_11 = ((_add_w_new_11[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_11_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_11_3[15:0]);
-      w_sat_hi_11 = (_add_w_sat_hi_11[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_11 = (_add_w_sat_lo_11[16:15] - 2'd2) < 2'd1;
+      w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
     end else begin
-      w_new_11 = w_rd_11;
-      w_sat_hi_11 = 1'b0;
-      w_sat_lo_11 = 1'b0;
+      w_upd_11_sum = {w_rd_11[15], w_rd_11};
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:586)
+  assign w_upd_11_sat_hi = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_11_sat_lo = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_11 = w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_11 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_11 <= w_new_11;
@@ -4220,42 +3016,27 @@ module hebbian (
     end
   end
 
-  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_12 = nu1_q * $signed(hc_rd_12);
-  assign _shr_w_new_12 = $signed(_mul_w_new_12) >>> 6'd3;
-  assign _shrBy_w_new_12 = $signed((_shr_w_new_12 + {48'd0, r_12})) >>> 6'd16;
-  assign _add_w_new_12 = {w_rd_12[15], w_rd_12} + _shrBy_w_new_12[16:0];
-  assign _mul_w_new_12_2 = nu1_q * $signed(hc_rd_12);
-  assign _shr_w_new_12_2 = $signed(_mul_w_new_12_2) >>> 6'd3;
-  assign _shrBy_w_new_12_2 = $signed((_shr_w_new_12_2 + {48'd0, r_12})) >>> 6'd16;
-  assign _add_w_new_12_2 = {w_rd_12[15], w_rd_12} + _shrBy_w_new_12_2[16:0];
-  assign _mul_w_new_12_3 = nu1_q * $signed(hc_rd_12);
-  assign _shr_w_new_12_3 = $signed(_mul_w_new_12_3) >>> 6'd3;
-  assign _shrBy_w_new_12_3 = $signed((_shr_w_new_12_3 + {48'd0, r_12})) >>> 6'd16;
-  assign _add_w_new_12_3 = {w_rd_12[15], w_rd_12} + _shrBy_w_new_12_3[16:0];
-  assign _mul_w_sat_hi_12 = nu1_q * $signed(hc_rd_12);
-  assign _shr_w_sat_hi_12 = $signed(_mul_w_sat_hi_12) >>> 6'd3;
-  assign _shrBy_w_sat_hi_12 = $signed((_shr_w_sat_hi_12 + {48'd0, r_12})) >>> 6'd16;
-  assign _add_w_sat_hi_12 = {w_rd_12[15], w_rd_12} + _shrBy_w_sat_hi_12[16:0];
-  assign _mul_w_sat_lo_12 = nu1_q * $signed(hc_rd_12);
-  assign _shr_w_sat_lo_12 = $signed(_mul_w_sat_lo_12) >>> 6'd3;
-  assign _shrBy_w_sat_lo_12 = $signed((_shr_w_sat_lo_12 + {48'd0, r_12})) >>> 6'd16;
-  assign _add_w_sat_lo_12 = {w_rd_12[15], w_rd_12} + _shrBy_w_sat_lo_12[16:0];
-  // comb: w_upd_12 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_12_sum = nu1_q * $signed(hc_rd_12);
+  assign _shr_w_upd_12_sum = $signed(_mul_w_upd_12_sum) >>> 6'd3;
+  assign _shrBy_w_upd_12_sum = $signed((_shr_w_upd_12_sum + {48'd0, r_12})) >>> 6'd16;
+  // comb: w_upd_12_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_12) begin
-      w_new_12 = ((_add_w_new_12[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_12_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_12_3[15:0]);
-      w_sat_hi_12 = (_add_w_sat_hi_12[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_12 = (_add_w_sat_lo_12[16:15] - 2'd2) < 2'd1;
+      w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
     end else begin
-      w_new_12 = w_rd_12;
-      w_sat_hi_12 = 1'b0;
-      w_sat_lo_12 = 1'b0;
+      w_upd_12_sum = {w_rd_12[15], w_rd_12};
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:586)
+  assign w_upd_12_sat_hi = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_12_sat_lo = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_12 = w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_12 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_12 <= w_new_12;
@@ -4310,42 +3091,27 @@ module hebbian (
     end
   end
 
-  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_13 = nu1_q * $signed(hc_rd_13);
-  assign _shr_w_new_13 = $signed(_mul_w_new_13) >>> 6'd3;
-  assign _shrBy_w_new_13 = $signed((_shr_w_new_13 + {48'd0, r_13})) >>> 6'd16;
-  assign _add_w_new_13 = {w_rd_13[15], w_rd_13} + _shrBy_w_new_13[16:0];
-  assign _mul_w_new_13_2 = nu1_q * $signed(hc_rd_13);
-  assign _shr_w_new_13_2 = $signed(_mul_w_new_13_2) >>> 6'd3;
-  assign _shrBy_w_new_13_2 = $signed((_shr_w_new_13_2 + {48'd0, r_13})) >>> 6'd16;
-  assign _add_w_new_13_2 = {w_rd_13[15], w_rd_13} + _shrBy_w_new_13_2[16:0];
-  assign _mul_w_new_13_3 = nu1_q * $signed(hc_rd_13);
-  assign _shr_w_new_13_3 = $signed(_mul_w_new_13_3) >>> 6'd3;
-  assign _shrBy_w_new_13_3 = $signed((_shr_w_new_13_3 + {48'd0, r_13})) >>> 6'd16;
-  assign _add_w_new_13_3 = {w_rd_13[15], w_rd_13} + _shrBy_w_new_13_3[16:0];
-  assign _mul_w_sat_hi_13 = nu1_q * $signed(hc_rd_13);
-  assign _shr_w_sat_hi_13 = $signed(_mul_w_sat_hi_13) >>> 6'd3;
-  assign _shrBy_w_sat_hi_13 = $signed((_shr_w_sat_hi_13 + {48'd0, r_13})) >>> 6'd16;
-  assign _add_w_sat_hi_13 = {w_rd_13[15], w_rd_13} + _shrBy_w_sat_hi_13[16:0];
-  assign _mul_w_sat_lo_13 = nu1_q * $signed(hc_rd_13);
-  assign _shr_w_sat_lo_13 = $signed(_mul_w_sat_lo_13) >>> 6'd3;
-  assign _shrBy_w_sat_lo_13 = $signed((_shr_w_sat_lo_13 + {48'd0, r_13})) >>> 6'd16;
-  assign _add_w_sat_lo_13 = {w_rd_13[15], w_rd_13} + _shrBy_w_sat_lo_13[16:0];
-  // comb: w_upd_13 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_13_sum = nu1_q * $signed(hc_rd_13);
+  assign _shr_w_upd_13_sum = $signed(_mul_w_upd_13_sum) >>> 6'd3;
+  assign _shrBy_w_upd_13_sum = $signed((_shr_w_upd_13_sum + {48'd0, r_13})) >>> 6'd16;
+  // comb: w_upd_13_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_13) begin
-      w_new_13 = ((_add_w_new_13[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_13_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_13_3[15:0]);
-      w_sat_hi_13 = (_add_w_sat_hi_13[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_13 = (_add_w_sat_lo_13[16:15] - 2'd2) < 2'd1;
+      w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
     end else begin
-      w_new_13 = w_rd_13;
-      w_sat_hi_13 = 1'b0;
-      w_sat_lo_13 = 1'b0;
+      w_upd_13_sum = {w_rd_13[15], w_rd_13};
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:586)
+  assign w_upd_13_sat_hi = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_13_sat_lo = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_13 = w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_13 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_13 <= w_new_13;
@@ -4400,42 +3166,27 @@ module hebbian (
     end
   end
 
-  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_14 = nu1_q * $signed(hc_rd_14);
-  assign _shr_w_new_14 = $signed(_mul_w_new_14) >>> 6'd3;
-  assign _shrBy_w_new_14 = $signed((_shr_w_new_14 + {48'd0, r_14})) >>> 6'd16;
-  assign _add_w_new_14 = {w_rd_14[15], w_rd_14} + _shrBy_w_new_14[16:0];
-  assign _mul_w_new_14_2 = nu1_q * $signed(hc_rd_14);
-  assign _shr_w_new_14_2 = $signed(_mul_w_new_14_2) >>> 6'd3;
-  assign _shrBy_w_new_14_2 = $signed((_shr_w_new_14_2 + {48'd0, r_14})) >>> 6'd16;
-  assign _add_w_new_14_2 = {w_rd_14[15], w_rd_14} + _shrBy_w_new_14_2[16:0];
-  assign _mul_w_new_14_3 = nu1_q * $signed(hc_rd_14);
-  assign _shr_w_new_14_3 = $signed(_mul_w_new_14_3) >>> 6'd3;
-  assign _shrBy_w_new_14_3 = $signed((_shr_w_new_14_3 + {48'd0, r_14})) >>> 6'd16;
-  assign _add_w_new_14_3 = {w_rd_14[15], w_rd_14} + _shrBy_w_new_14_3[16:0];
-  assign _mul_w_sat_hi_14 = nu1_q * $signed(hc_rd_14);
-  assign _shr_w_sat_hi_14 = $signed(_mul_w_sat_hi_14) >>> 6'd3;
-  assign _shrBy_w_sat_hi_14 = $signed((_shr_w_sat_hi_14 + {48'd0, r_14})) >>> 6'd16;
-  assign _add_w_sat_hi_14 = {w_rd_14[15], w_rd_14} + _shrBy_w_sat_hi_14[16:0];
-  assign _mul_w_sat_lo_14 = nu1_q * $signed(hc_rd_14);
-  assign _shr_w_sat_lo_14 = $signed(_mul_w_sat_lo_14) >>> 6'd3;
-  assign _shrBy_w_sat_lo_14 = $signed((_shr_w_sat_lo_14 + {48'd0, r_14})) >>> 6'd16;
-  assign _add_w_sat_lo_14 = {w_rd_14[15], w_rd_14} + _shrBy_w_sat_lo_14[16:0];
-  // comb: w_upd_14 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_14_sum = nu1_q * $signed(hc_rd_14);
+  assign _shr_w_upd_14_sum = $signed(_mul_w_upd_14_sum) >>> 6'd3;
+  assign _shrBy_w_upd_14_sum = $signed((_shr_w_upd_14_sum + {48'd0, r_14})) >>> 6'd16;
+  // comb: w_upd_14_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_14) begin
-      w_new_14 = ((_add_w_new_14[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_14_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_14_3[15:0]);
-      w_sat_hi_14 = (_add_w_sat_hi_14[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_14 = (_add_w_sat_lo_14[16:15] - 2'd2) < 2'd1;
+      w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
     end else begin
-      w_new_14 = w_rd_14;
-      w_sat_hi_14 = 1'b0;
-      w_sat_lo_14 = 1'b0;
+      w_upd_14_sum = {w_rd_14[15], w_rd_14};
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:586)
+  assign w_upd_14_sat_hi = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_14_sat_lo = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_14 = w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_14 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_14 <= w_new_14;
@@ -4490,42 +3241,27 @@ module hebbian (
     end
   end
 
-  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:566
+  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_15 = nu1_q * $signed(hc_rd_15);
-  assign _shr_w_new_15 = $signed(_mul_w_new_15) >>> 6'd3;
-  assign _shrBy_w_new_15 = $signed((_shr_w_new_15 + {48'd0, r_15})) >>> 6'd16;
-  assign _add_w_new_15 = {w_rd_15[15], w_rd_15} + _shrBy_w_new_15[16:0];
-  assign _mul_w_new_15_2 = nu1_q * $signed(hc_rd_15);
-  assign _shr_w_new_15_2 = $signed(_mul_w_new_15_2) >>> 6'd3;
-  assign _shrBy_w_new_15_2 = $signed((_shr_w_new_15_2 + {48'd0, r_15})) >>> 6'd16;
-  assign _add_w_new_15_2 = {w_rd_15[15], w_rd_15} + _shrBy_w_new_15_2[16:0];
-  assign _mul_w_new_15_3 = nu1_q * $signed(hc_rd_15);
-  assign _shr_w_new_15_3 = $signed(_mul_w_new_15_3) >>> 6'd3;
-  assign _shrBy_w_new_15_3 = $signed((_shr_w_new_15_3 + {48'd0, r_15})) >>> 6'd16;
-  assign _add_w_new_15_3 = {w_rd_15[15], w_rd_15} + _shrBy_w_new_15_3[16:0];
-  assign _mul_w_sat_hi_15 = nu1_q * $signed(hc_rd_15);
-  assign _shr_w_sat_hi_15 = $signed(_mul_w_sat_hi_15) >>> 6'd3;
-  assign _shrBy_w_sat_hi_15 = $signed((_shr_w_sat_hi_15 + {48'd0, r_15})) >>> 6'd16;
-  assign _add_w_sat_hi_15 = {w_rd_15[15], w_rd_15} + _shrBy_w_sat_hi_15[16:0];
-  assign _mul_w_sat_lo_15 = nu1_q * $signed(hc_rd_15);
-  assign _shr_w_sat_lo_15 = $signed(_mul_w_sat_lo_15) >>> 6'd3;
-  assign _shrBy_w_sat_lo_15 = $signed((_shr_w_sat_lo_15 + {48'd0, r_15})) >>> 6'd16;
-  assign _add_w_sat_lo_15 = {w_rd_15[15], w_rd_15} + _shrBy_w_sat_lo_15[16:0];
-  // comb: w_upd_15 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_15_sum = nu1_q * $signed(hc_rd_15);
+  assign _shr_w_upd_15_sum = $signed(_mul_w_upd_15_sum) >>> 6'd3;
+  assign _shrBy_w_upd_15_sum = $signed((_shr_w_upd_15_sum + {48'd0, r_15})) >>> 6'd16;
+  // comb: w_upd_15_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_15) begin
-      w_new_15 = ((_add_w_new_15[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_15_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_15_3[15:0]);
-      w_sat_hi_15 = (_add_w_sat_hi_15[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_15 = (_add_w_sat_lo_15[16:15] - 2'd2) < 2'd1;
+      w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
     end else begin
-      w_new_15 = w_rd_15;
-      w_sat_hi_15 = 1'b0;
-      w_sat_lo_15 = 1'b0;
+      w_upd_15_sum = {w_rd_15[15], w_rd_15};
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:586)
+  assign w_upd_15_sat_hi = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_15_sat_lo = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_15 = w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_15 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_15 <= w_new_15;
@@ -4582,42 +3318,27 @@ module hebbian (
     end
   end
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_16 = nu1_q * $signed(hc_rd_16);
-  assign _shr_w_new_16 = $signed(_mul_w_new_16) >>> 6'd3;
-  assign _shrBy_w_new_16 = $signed((_shr_w_new_16 + {48'd0, r_16})) >>> 6'd16;
-  assign _add_w_new_16 = {w_rd_16[15], w_rd_16} + _shrBy_w_new_16[16:0];
-  assign _mul_w_new_16_2 = nu1_q * $signed(hc_rd_16);
-  assign _shr_w_new_16_2 = $signed(_mul_w_new_16_2) >>> 6'd3;
-  assign _shrBy_w_new_16_2 = $signed((_shr_w_new_16_2 + {48'd0, r_16})) >>> 6'd16;
-  assign _add_w_new_16_2 = {w_rd_16[15], w_rd_16} + _shrBy_w_new_16_2[16:0];
-  assign _mul_w_new_16_3 = nu1_q * $signed(hc_rd_16);
-  assign _shr_w_new_16_3 = $signed(_mul_w_new_16_3) >>> 6'd3;
-  assign _shrBy_w_new_16_3 = $signed((_shr_w_new_16_3 + {48'd0, r_16})) >>> 6'd16;
-  assign _add_w_new_16_3 = {w_rd_16[15], w_rd_16} + _shrBy_w_new_16_3[16:0];
-  assign _mul_w_sat_hi_16 = nu1_q * $signed(hc_rd_16);
-  assign _shr_w_sat_hi_16 = $signed(_mul_w_sat_hi_16) >>> 6'd3;
-  assign _shrBy_w_sat_hi_16 = $signed((_shr_w_sat_hi_16 + {48'd0, r_16})) >>> 6'd16;
-  assign _add_w_sat_hi_16 = {w_rd_16[15], w_rd_16} + _shrBy_w_sat_hi_16[16:0];
-  assign _mul_w_sat_lo_16 = nu1_q * $signed(hc_rd_16);
-  assign _shr_w_sat_lo_16 = $signed(_mul_w_sat_lo_16) >>> 6'd3;
-  assign _shrBy_w_sat_lo_16 = $signed((_shr_w_sat_lo_16 + {48'd0, r_16})) >>> 6'd16;
-  assign _add_w_sat_lo_16 = {w_rd_16[15], w_rd_16} + _shrBy_w_sat_lo_16[16:0];
-  // comb: w_upd_16 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_16_sum = nu1_q * $signed(hc_rd_16);
+  assign _shr_w_upd_16_sum = $signed(_mul_w_upd_16_sum) >>> 6'd3;
+  assign _shrBy_w_upd_16_sum = $signed((_shr_w_upd_16_sum + {48'd0, r_16})) >>> 6'd16;
+  // comb: w_upd_16_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_16) begin
-      w_new_16 = ((_add_w_new_16[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_16_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_16_3[15:0]);
-      w_sat_hi_16 = (_add_w_sat_hi_16[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_16 = (_add_w_sat_lo_16[16:15] - 2'd2) < 2'd1;
+      w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
     end else begin
-      w_new_16 = w_rd_16;
-      w_sat_hi_16 = 1'b0;
-      w_sat_lo_16 = 1'b0;
+      w_upd_16_sum = {w_rd_16[15], w_rd_16};
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:586)
+  assign w_upd_16_sat_hi = (w_upd_16_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_16_sat_lo = (w_upd_16_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_16 = w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_16 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= w_new_16;
@@ -4672,42 +3393,27 @@ module hebbian (
     end
   end
 
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_17 = nu1_q * $signed(hc_rd_17);
-  assign _shr_w_new_17 = $signed(_mul_w_new_17) >>> 6'd3;
-  assign _shrBy_w_new_17 = $signed((_shr_w_new_17 + {48'd0, r_17})) >>> 6'd16;
-  assign _add_w_new_17 = {w_rd_17[15], w_rd_17} + _shrBy_w_new_17[16:0];
-  assign _mul_w_new_17_2 = nu1_q * $signed(hc_rd_17);
-  assign _shr_w_new_17_2 = $signed(_mul_w_new_17_2) >>> 6'd3;
-  assign _shrBy_w_new_17_2 = $signed((_shr_w_new_17_2 + {48'd0, r_17})) >>> 6'd16;
-  assign _add_w_new_17_2 = {w_rd_17[15], w_rd_17} + _shrBy_w_new_17_2[16:0];
-  assign _mul_w_new_17_3 = nu1_q * $signed(hc_rd_17);
-  assign _shr_w_new_17_3 = $signed(_mul_w_new_17_3) >>> 6'd3;
-  assign _shrBy_w_new_17_3 = $signed((_shr_w_new_17_3 + {48'd0, r_17})) >>> 6'd16;
-  assign _add_w_new_17_3 = {w_rd_17[15], w_rd_17} + _shrBy_w_new_17_3[16:0];
-  assign _mul_w_sat_hi_17 = nu1_q * $signed(hc_rd_17);
-  assign _shr_w_sat_hi_17 = $signed(_mul_w_sat_hi_17) >>> 6'd3;
-  assign _shrBy_w_sat_hi_17 = $signed((_shr_w_sat_hi_17 + {48'd0, r_17})) >>> 6'd16;
-  assign _add_w_sat_hi_17 = {w_rd_17[15], w_rd_17} + _shrBy_w_sat_hi_17[16:0];
-  assign _mul_w_sat_lo_17 = nu1_q * $signed(hc_rd_17);
-  assign _shr_w_sat_lo_17 = $signed(_mul_w_sat_lo_17) >>> 6'd3;
-  assign _shrBy_w_sat_lo_17 = $signed((_shr_w_sat_lo_17 + {48'd0, r_17})) >>> 6'd16;
-  assign _add_w_sat_lo_17 = {w_rd_17[15], w_rd_17} + _shrBy_w_sat_lo_17[16:0];
-  // comb: w_upd_17 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_17_sum = nu1_q * $signed(hc_rd_17);
+  assign _shr_w_upd_17_sum = $signed(_mul_w_upd_17_sum) >>> 6'd3;
+  assign _shrBy_w_upd_17_sum = $signed((_shr_w_upd_17_sum + {48'd0, r_17})) >>> 6'd16;
+  // comb: w_upd_17_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_17) begin
-      w_new_17 = ((_add_w_new_17[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_17_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_17_3[15:0]);
-      w_sat_hi_17 = (_add_w_sat_hi_17[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_17 = (_add_w_sat_lo_17[16:15] - 2'd2) < 2'd1;
+      w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
     end else begin
-      w_new_17 = w_rd_17;
-      w_sat_hi_17 = 1'b0;
-      w_sat_lo_17 = 1'b0;
+      w_upd_17_sum = {w_rd_17[15], w_rd_17};
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:586)
+  assign w_upd_17_sat_hi = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_17_sat_lo = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_17 = w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_17 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= w_new_17;
@@ -4762,42 +3468,27 @@ module hebbian (
     end
   end
 
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_18 = nu1_q * $signed(hc_rd_18);
-  assign _shr_w_new_18 = $signed(_mul_w_new_18) >>> 6'd3;
-  assign _shrBy_w_new_18 = $signed((_shr_w_new_18 + {48'd0, r_18})) >>> 6'd16;
-  assign _add_w_new_18 = {w_rd_18[15], w_rd_18} + _shrBy_w_new_18[16:0];
-  assign _mul_w_new_18_2 = nu1_q * $signed(hc_rd_18);
-  assign _shr_w_new_18_2 = $signed(_mul_w_new_18_2) >>> 6'd3;
-  assign _shrBy_w_new_18_2 = $signed((_shr_w_new_18_2 + {48'd0, r_18})) >>> 6'd16;
-  assign _add_w_new_18_2 = {w_rd_18[15], w_rd_18} + _shrBy_w_new_18_2[16:0];
-  assign _mul_w_new_18_3 = nu1_q * $signed(hc_rd_18);
-  assign _shr_w_new_18_3 = $signed(_mul_w_new_18_3) >>> 6'd3;
-  assign _shrBy_w_new_18_3 = $signed((_shr_w_new_18_3 + {48'd0, r_18})) >>> 6'd16;
-  assign _add_w_new_18_3 = {w_rd_18[15], w_rd_18} + _shrBy_w_new_18_3[16:0];
-  assign _mul_w_sat_hi_18 = nu1_q * $signed(hc_rd_18);
-  assign _shr_w_sat_hi_18 = $signed(_mul_w_sat_hi_18) >>> 6'd3;
-  assign _shrBy_w_sat_hi_18 = $signed((_shr_w_sat_hi_18 + {48'd0, r_18})) >>> 6'd16;
-  assign _add_w_sat_hi_18 = {w_rd_18[15], w_rd_18} + _shrBy_w_sat_hi_18[16:0];
-  assign _mul_w_sat_lo_18 = nu1_q * $signed(hc_rd_18);
-  assign _shr_w_sat_lo_18 = $signed(_mul_w_sat_lo_18) >>> 6'd3;
-  assign _shrBy_w_sat_lo_18 = $signed((_shr_w_sat_lo_18 + {48'd0, r_18})) >>> 6'd16;
-  assign _add_w_sat_lo_18 = {w_rd_18[15], w_rd_18} + _shrBy_w_sat_lo_18[16:0];
-  // comb: w_upd_18 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_18_sum = nu1_q * $signed(hc_rd_18);
+  assign _shr_w_upd_18_sum = $signed(_mul_w_upd_18_sum) >>> 6'd3;
+  assign _shrBy_w_upd_18_sum = $signed((_shr_w_upd_18_sum + {48'd0, r_18})) >>> 6'd16;
+  // comb: w_upd_18_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_18) begin
-      w_new_18 = ((_add_w_new_18[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_18_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_18_3[15:0]);
-      w_sat_hi_18 = (_add_w_sat_hi_18[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_18 = (_add_w_sat_lo_18[16:15] - 2'd2) < 2'd1;
+      w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
     end else begin
-      w_new_18 = w_rd_18;
-      w_sat_hi_18 = 1'b0;
-      w_sat_lo_18 = 1'b0;
+      w_upd_18_sum = {w_rd_18[15], w_rd_18};
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:586)
+  assign w_upd_18_sat_hi = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_18_sat_lo = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_18 = w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_18 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= w_new_18;
@@ -4852,42 +3543,27 @@ module hebbian (
     end
   end
 
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_19 = nu1_q * $signed(hc_rd_19);
-  assign _shr_w_new_19 = $signed(_mul_w_new_19) >>> 6'd3;
-  assign _shrBy_w_new_19 = $signed((_shr_w_new_19 + {48'd0, r_19})) >>> 6'd16;
-  assign _add_w_new_19 = {w_rd_19[15], w_rd_19} + _shrBy_w_new_19[16:0];
-  assign _mul_w_new_19_2 = nu1_q * $signed(hc_rd_19);
-  assign _shr_w_new_19_2 = $signed(_mul_w_new_19_2) >>> 6'd3;
-  assign _shrBy_w_new_19_2 = $signed((_shr_w_new_19_2 + {48'd0, r_19})) >>> 6'd16;
-  assign _add_w_new_19_2 = {w_rd_19[15], w_rd_19} + _shrBy_w_new_19_2[16:0];
-  assign _mul_w_new_19_3 = nu1_q * $signed(hc_rd_19);
-  assign _shr_w_new_19_3 = $signed(_mul_w_new_19_3) >>> 6'd3;
-  assign _shrBy_w_new_19_3 = $signed((_shr_w_new_19_3 + {48'd0, r_19})) >>> 6'd16;
-  assign _add_w_new_19_3 = {w_rd_19[15], w_rd_19} + _shrBy_w_new_19_3[16:0];
-  assign _mul_w_sat_hi_19 = nu1_q * $signed(hc_rd_19);
-  assign _shr_w_sat_hi_19 = $signed(_mul_w_sat_hi_19) >>> 6'd3;
-  assign _shrBy_w_sat_hi_19 = $signed((_shr_w_sat_hi_19 + {48'd0, r_19})) >>> 6'd16;
-  assign _add_w_sat_hi_19 = {w_rd_19[15], w_rd_19} + _shrBy_w_sat_hi_19[16:0];
-  assign _mul_w_sat_lo_19 = nu1_q * $signed(hc_rd_19);
-  assign _shr_w_sat_lo_19 = $signed(_mul_w_sat_lo_19) >>> 6'd3;
-  assign _shrBy_w_sat_lo_19 = $signed((_shr_w_sat_lo_19 + {48'd0, r_19})) >>> 6'd16;
-  assign _add_w_sat_lo_19 = {w_rd_19[15], w_rd_19} + _shrBy_w_sat_lo_19[16:0];
-  // comb: w_upd_19 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_19_sum = nu1_q * $signed(hc_rd_19);
+  assign _shr_w_upd_19_sum = $signed(_mul_w_upd_19_sum) >>> 6'd3;
+  assign _shrBy_w_upd_19_sum = $signed((_shr_w_upd_19_sum + {48'd0, r_19})) >>> 6'd16;
+  // comb: w_upd_19_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_19) begin
-      w_new_19 = ((_add_w_new_19[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_19_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_19_3[15:0]);
-      w_sat_hi_19 = (_add_w_sat_hi_19[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_19 = (_add_w_sat_lo_19[16:15] - 2'd2) < 2'd1;
+      w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
     end else begin
-      w_new_19 = w_rd_19;
-      w_sat_hi_19 = 1'b0;
-      w_sat_lo_19 = 1'b0;
+      w_upd_19_sum = {w_rd_19[15], w_rd_19};
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:586)
+  assign w_upd_19_sat_hi = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_19_sat_lo = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_19 = w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_19 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= w_new_19;
@@ -4942,42 +3618,27 @@ module hebbian (
     end
   end
 
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_20 = nu1_q * $signed(hc_rd_20);
-  assign _shr_w_new_20 = $signed(_mul_w_new_20) >>> 6'd3;
-  assign _shrBy_w_new_20 = $signed((_shr_w_new_20 + {48'd0, r_20})) >>> 6'd16;
-  assign _add_w_new_20 = {w_rd_20[15], w_rd_20} + _shrBy_w_new_20[16:0];
-  assign _mul_w_new_20_2 = nu1_q * $signed(hc_rd_20);
-  assign _shr_w_new_20_2 = $signed(_mul_w_new_20_2) >>> 6'd3;
-  assign _shrBy_w_new_20_2 = $signed((_shr_w_new_20_2 + {48'd0, r_20})) >>> 6'd16;
-  assign _add_w_new_20_2 = {w_rd_20[15], w_rd_20} + _shrBy_w_new_20_2[16:0];
-  assign _mul_w_new_20_3 = nu1_q * $signed(hc_rd_20);
-  assign _shr_w_new_20_3 = $signed(_mul_w_new_20_3) >>> 6'd3;
-  assign _shrBy_w_new_20_3 = $signed((_shr_w_new_20_3 + {48'd0, r_20})) >>> 6'd16;
-  assign _add_w_new_20_3 = {w_rd_20[15], w_rd_20} + _shrBy_w_new_20_3[16:0];
-  assign _mul_w_sat_hi_20 = nu1_q * $signed(hc_rd_20);
-  assign _shr_w_sat_hi_20 = $signed(_mul_w_sat_hi_20) >>> 6'd3;
-  assign _shrBy_w_sat_hi_20 = $signed((_shr_w_sat_hi_20 + {48'd0, r_20})) >>> 6'd16;
-  assign _add_w_sat_hi_20 = {w_rd_20[15], w_rd_20} + _shrBy_w_sat_hi_20[16:0];
-  assign _mul_w_sat_lo_20 = nu1_q * $signed(hc_rd_20);
-  assign _shr_w_sat_lo_20 = $signed(_mul_w_sat_lo_20) >>> 6'd3;
-  assign _shrBy_w_sat_lo_20 = $signed((_shr_w_sat_lo_20 + {48'd0, r_20})) >>> 6'd16;
-  assign _add_w_sat_lo_20 = {w_rd_20[15], w_rd_20} + _shrBy_w_sat_lo_20[16:0];
-  // comb: w_upd_20 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_20_sum = nu1_q * $signed(hc_rd_20);
+  assign _shr_w_upd_20_sum = $signed(_mul_w_upd_20_sum) >>> 6'd3;
+  assign _shrBy_w_upd_20_sum = $signed((_shr_w_upd_20_sum + {48'd0, r_20})) >>> 6'd16;
+  // comb: w_upd_20_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_20) begin
-      w_new_20 = ((_add_w_new_20[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_20_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_20_3[15:0]);
-      w_sat_hi_20 = (_add_w_sat_hi_20[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_20 = (_add_w_sat_lo_20[16:15] - 2'd2) < 2'd1;
+      w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
     end else begin
-      w_new_20 = w_rd_20;
-      w_sat_hi_20 = 1'b0;
-      w_sat_lo_20 = 1'b0;
+      w_upd_20_sum = {w_rd_20[15], w_rd_20};
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:586)
+  assign w_upd_20_sat_hi = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_20_sat_lo = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_20 = w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_20 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= w_new_20;
@@ -5032,42 +3693,27 @@ module hebbian (
     end
   end
 
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_21 = nu1_q * $signed(hc_rd_21);
-  assign _shr_w_new_21 = $signed(_mul_w_new_21) >>> 6'd3;
-  assign _shrBy_w_new_21 = $signed((_shr_w_new_21 + {48'd0, r_21})) >>> 6'd16;
-  assign _add_w_new_21 = {w_rd_21[15], w_rd_21} + _shrBy_w_new_21[16:0];
-  assign _mul_w_new_21_2 = nu1_q * $signed(hc_rd_21);
-  assign _shr_w_new_21_2 = $signed(_mul_w_new_21_2) >>> 6'd3;
-  assign _shrBy_w_new_21_2 = $signed((_shr_w_new_21_2 + {48'd0, r_21})) >>> 6'd16;
-  assign _add_w_new_21_2 = {w_rd_21[15], w_rd_21} + _shrBy_w_new_21_2[16:0];
-  assign _mul_w_new_21_3 = nu1_q * $signed(hc_rd_21);
-  assign _shr_w_new_21_3 = $signed(_mul_w_new_21_3) >>> 6'd3;
-  assign _shrBy_w_new_21_3 = $signed((_shr_w_new_21_3 + {48'd0, r_21})) >>> 6'd16;
-  assign _add_w_new_21_3 = {w_rd_21[15], w_rd_21} + _shrBy_w_new_21_3[16:0];
-  assign _mul_w_sat_hi_21 = nu1_q * $signed(hc_rd_21);
-  assign _shr_w_sat_hi_21 = $signed(_mul_w_sat_hi_21) >>> 6'd3;
-  assign _shrBy_w_sat_hi_21 = $signed((_shr_w_sat_hi_21 + {48'd0, r_21})) >>> 6'd16;
-  assign _add_w_sat_hi_21 = {w_rd_21[15], w_rd_21} + _shrBy_w_sat_hi_21[16:0];
-  assign _mul_w_sat_lo_21 = nu1_q * $signed(hc_rd_21);
-  assign _shr_w_sat_lo_21 = $signed(_mul_w_sat_lo_21) >>> 6'd3;
-  assign _shrBy_w_sat_lo_21 = $signed((_shr_w_sat_lo_21 + {48'd0, r_21})) >>> 6'd16;
-  assign _add_w_sat_lo_21 = {w_rd_21[15], w_rd_21} + _shrBy_w_sat_lo_21[16:0];
-  // comb: w_upd_21 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_21_sum = nu1_q * $signed(hc_rd_21);
+  assign _shr_w_upd_21_sum = $signed(_mul_w_upd_21_sum) >>> 6'd3;
+  assign _shrBy_w_upd_21_sum = $signed((_shr_w_upd_21_sum + {48'd0, r_21})) >>> 6'd16;
+  // comb: w_upd_21_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_21) begin
-      w_new_21 = ((_add_w_new_21[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_21_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_21_3[15:0]);
-      w_sat_hi_21 = (_add_w_sat_hi_21[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_21 = (_add_w_sat_lo_21[16:15] - 2'd2) < 2'd1;
+      w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
     end else begin
-      w_new_21 = w_rd_21;
-      w_sat_hi_21 = 1'b0;
-      w_sat_lo_21 = 1'b0;
+      w_upd_21_sum = {w_rd_21[15], w_rd_21};
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:586)
+  assign w_upd_21_sat_hi = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_21_sat_lo = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_21 = w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_21 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= w_new_21;
@@ -5122,42 +3768,27 @@ module hebbian (
     end
   end
 
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_22 = nu1_q * $signed(hc_rd_22);
-  assign _shr_w_new_22 = $signed(_mul_w_new_22) >>> 6'd3;
-  assign _shrBy_w_new_22 = $signed((_shr_w_new_22 + {48'd0, r_22})) >>> 6'd16;
-  assign _add_w_new_22 = {w_rd_22[15], w_rd_22} + _shrBy_w_new_22[16:0];
-  assign _mul_w_new_22_2 = nu1_q * $signed(hc_rd_22);
-  assign _shr_w_new_22_2 = $signed(_mul_w_new_22_2) >>> 6'd3;
-  assign _shrBy_w_new_22_2 = $signed((_shr_w_new_22_2 + {48'd0, r_22})) >>> 6'd16;
-  assign _add_w_new_22_2 = {w_rd_22[15], w_rd_22} + _shrBy_w_new_22_2[16:0];
-  assign _mul_w_new_22_3 = nu1_q * $signed(hc_rd_22);
-  assign _shr_w_new_22_3 = $signed(_mul_w_new_22_3) >>> 6'd3;
-  assign _shrBy_w_new_22_3 = $signed((_shr_w_new_22_3 + {48'd0, r_22})) >>> 6'd16;
-  assign _add_w_new_22_3 = {w_rd_22[15], w_rd_22} + _shrBy_w_new_22_3[16:0];
-  assign _mul_w_sat_hi_22 = nu1_q * $signed(hc_rd_22);
-  assign _shr_w_sat_hi_22 = $signed(_mul_w_sat_hi_22) >>> 6'd3;
-  assign _shrBy_w_sat_hi_22 = $signed((_shr_w_sat_hi_22 + {48'd0, r_22})) >>> 6'd16;
-  assign _add_w_sat_hi_22 = {w_rd_22[15], w_rd_22} + _shrBy_w_sat_hi_22[16:0];
-  assign _mul_w_sat_lo_22 = nu1_q * $signed(hc_rd_22);
-  assign _shr_w_sat_lo_22 = $signed(_mul_w_sat_lo_22) >>> 6'd3;
-  assign _shrBy_w_sat_lo_22 = $signed((_shr_w_sat_lo_22 + {48'd0, r_22})) >>> 6'd16;
-  assign _add_w_sat_lo_22 = {w_rd_22[15], w_rd_22} + _shrBy_w_sat_lo_22[16:0];
-  // comb: w_upd_22 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_22_sum = nu1_q * $signed(hc_rd_22);
+  assign _shr_w_upd_22_sum = $signed(_mul_w_upd_22_sum) >>> 6'd3;
+  assign _shrBy_w_upd_22_sum = $signed((_shr_w_upd_22_sum + {48'd0, r_22})) >>> 6'd16;
+  // comb: w_upd_22_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_22) begin
-      w_new_22 = ((_add_w_new_22[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_22_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_22_3[15:0]);
-      w_sat_hi_22 = (_add_w_sat_hi_22[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_22 = (_add_w_sat_lo_22[16:15] - 2'd2) < 2'd1;
+      w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
     end else begin
-      w_new_22 = w_rd_22;
-      w_sat_hi_22 = 1'b0;
-      w_sat_lo_22 = 1'b0;
+      w_upd_22_sum = {w_rd_22[15], w_rd_22};
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:586)
+  assign w_upd_22_sat_hi = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_22_sat_lo = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_22 = w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_22 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= w_new_22;
@@ -5212,42 +3843,27 @@ module hebbian (
     end
   end
 
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_23 = nu1_q * $signed(hc_rd_23);
-  assign _shr_w_new_23 = $signed(_mul_w_new_23) >>> 6'd3;
-  assign _shrBy_w_new_23 = $signed((_shr_w_new_23 + {48'd0, r_23})) >>> 6'd16;
-  assign _add_w_new_23 = {w_rd_23[15], w_rd_23} + _shrBy_w_new_23[16:0];
-  assign _mul_w_new_23_2 = nu1_q * $signed(hc_rd_23);
-  assign _shr_w_new_23_2 = $signed(_mul_w_new_23_2) >>> 6'd3;
-  assign _shrBy_w_new_23_2 = $signed((_shr_w_new_23_2 + {48'd0, r_23})) >>> 6'd16;
-  assign _add_w_new_23_2 = {w_rd_23[15], w_rd_23} + _shrBy_w_new_23_2[16:0];
-  assign _mul_w_new_23_3 = nu1_q * $signed(hc_rd_23);
-  assign _shr_w_new_23_3 = $signed(_mul_w_new_23_3) >>> 6'd3;
-  assign _shrBy_w_new_23_3 = $signed((_shr_w_new_23_3 + {48'd0, r_23})) >>> 6'd16;
-  assign _add_w_new_23_3 = {w_rd_23[15], w_rd_23} + _shrBy_w_new_23_3[16:0];
-  assign _mul_w_sat_hi_23 = nu1_q * $signed(hc_rd_23);
-  assign _shr_w_sat_hi_23 = $signed(_mul_w_sat_hi_23) >>> 6'd3;
-  assign _shrBy_w_sat_hi_23 = $signed((_shr_w_sat_hi_23 + {48'd0, r_23})) >>> 6'd16;
-  assign _add_w_sat_hi_23 = {w_rd_23[15], w_rd_23} + _shrBy_w_sat_hi_23[16:0];
-  assign _mul_w_sat_lo_23 = nu1_q * $signed(hc_rd_23);
-  assign _shr_w_sat_lo_23 = $signed(_mul_w_sat_lo_23) >>> 6'd3;
-  assign _shrBy_w_sat_lo_23 = $signed((_shr_w_sat_lo_23 + {48'd0, r_23})) >>> 6'd16;
-  assign _add_w_sat_lo_23 = {w_rd_23[15], w_rd_23} + _shrBy_w_sat_lo_23[16:0];
-  // comb: w_upd_23 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_23_sum = nu1_q * $signed(hc_rd_23);
+  assign _shr_w_upd_23_sum = $signed(_mul_w_upd_23_sum) >>> 6'd3;
+  assign _shrBy_w_upd_23_sum = $signed((_shr_w_upd_23_sum + {48'd0, r_23})) >>> 6'd16;
+  // comb: w_upd_23_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_23) begin
-      w_new_23 = ((_add_w_new_23[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_23_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_23_3[15:0]);
-      w_sat_hi_23 = (_add_w_sat_hi_23[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_23 = (_add_w_sat_lo_23[16:15] - 2'd2) < 2'd1;
+      w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
     end else begin
-      w_new_23 = w_rd_23;
-      w_sat_hi_23 = 1'b0;
-      w_sat_lo_23 = 1'b0;
+      w_upd_23_sum = {w_rd_23[15], w_rd_23};
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:586)
+  assign w_upd_23_sat_hi = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_23_sat_lo = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_23 = w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_23 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= w_new_23;
@@ -5302,42 +3918,27 @@ module hebbian (
     end
   end
 
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_24 = nu1_q * $signed(hc_rd_24);
-  assign _shr_w_new_24 = $signed(_mul_w_new_24) >>> 6'd3;
-  assign _shrBy_w_new_24 = $signed((_shr_w_new_24 + {48'd0, r_24})) >>> 6'd16;
-  assign _add_w_new_24 = {w_rd_24[15], w_rd_24} + _shrBy_w_new_24[16:0];
-  assign _mul_w_new_24_2 = nu1_q * $signed(hc_rd_24);
-  assign _shr_w_new_24_2 = $signed(_mul_w_new_24_2) >>> 6'd3;
-  assign _shrBy_w_new_24_2 = $signed((_shr_w_new_24_2 + {48'd0, r_24})) >>> 6'd16;
-  assign _add_w_new_24_2 = {w_rd_24[15], w_rd_24} + _shrBy_w_new_24_2[16:0];
-  assign _mul_w_new_24_3 = nu1_q * $signed(hc_rd_24);
-  assign _shr_w_new_24_3 = $signed(_mul_w_new_24_3) >>> 6'd3;
-  assign _shrBy_w_new_24_3 = $signed((_shr_w_new_24_3 + {48'd0, r_24})) >>> 6'd16;
-  assign _add_w_new_24_3 = {w_rd_24[15], w_rd_24} + _shrBy_w_new_24_3[16:0];
-  assign _mul_w_sat_hi_24 = nu1_q * $signed(hc_rd_24);
-  assign _shr_w_sat_hi_24 = $signed(_mul_w_sat_hi_24) >>> 6'd3;
-  assign _shrBy_w_sat_hi_24 = $signed((_shr_w_sat_hi_24 + {48'd0, r_24})) >>> 6'd16;
-  assign _add_w_sat_hi_24 = {w_rd_24[15], w_rd_24} + _shrBy_w_sat_hi_24[16:0];
-  assign _mul_w_sat_lo_24 = nu1_q * $signed(hc_rd_24);
-  assign _shr_w_sat_lo_24 = $signed(_mul_w_sat_lo_24) >>> 6'd3;
-  assign _shrBy_w_sat_lo_24 = $signed((_shr_w_sat_lo_24 + {48'd0, r_24})) >>> 6'd16;
-  assign _add_w_sat_lo_24 = {w_rd_24[15], w_rd_24} + _shrBy_w_sat_lo_24[16:0];
-  // comb: w_upd_24 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_24_sum = nu1_q * $signed(hc_rd_24);
+  assign _shr_w_upd_24_sum = $signed(_mul_w_upd_24_sum) >>> 6'd3;
+  assign _shrBy_w_upd_24_sum = $signed((_shr_w_upd_24_sum + {48'd0, r_24})) >>> 6'd16;
+  // comb: w_upd_24_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_24) begin
-      w_new_24 = ((_add_w_new_24[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_24_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_24_3[15:0]);
-      w_sat_hi_24 = (_add_w_sat_hi_24[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_24 = (_add_w_sat_lo_24[16:15] - 2'd2) < 2'd1;
+      w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
     end else begin
-      w_new_24 = w_rd_24;
-      w_sat_hi_24 = 1'b0;
-      w_sat_lo_24 = 1'b0;
+      w_upd_24_sum = {w_rd_24[15], w_rd_24};
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:586)
+  assign w_upd_24_sat_hi = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_24_sat_lo = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_24 = w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_24 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= w_new_24;
@@ -5392,42 +3993,27 @@ module hebbian (
     end
   end
 
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_25 = nu1_q * $signed(hc_rd_25);
-  assign _shr_w_new_25 = $signed(_mul_w_new_25) >>> 6'd3;
-  assign _shrBy_w_new_25 = $signed((_shr_w_new_25 + {48'd0, r_25})) >>> 6'd16;
-  assign _add_w_new_25 = {w_rd_25[15], w_rd_25} + _shrBy_w_new_25[16:0];
-  assign _mul_w_new_25_2 = nu1_q * $signed(hc_rd_25);
-  assign _shr_w_new_25_2 = $signed(_mul_w_new_25_2) >>> 6'd3;
-  assign _shrBy_w_new_25_2 = $signed((_shr_w_new_25_2 + {48'd0, r_25})) >>> 6'd16;
-  assign _add_w_new_25_2 = {w_rd_25[15], w_rd_25} + _shrBy_w_new_25_2[16:0];
-  assign _mul_w_new_25_3 = nu1_q * $signed(hc_rd_25);
-  assign _shr_w_new_25_3 = $signed(_mul_w_new_25_3) >>> 6'd3;
-  assign _shrBy_w_new_25_3 = $signed((_shr_w_new_25_3 + {48'd0, r_25})) >>> 6'd16;
-  assign _add_w_new_25_3 = {w_rd_25[15], w_rd_25} + _shrBy_w_new_25_3[16:0];
-  assign _mul_w_sat_hi_25 = nu1_q * $signed(hc_rd_25);
-  assign _shr_w_sat_hi_25 = $signed(_mul_w_sat_hi_25) >>> 6'd3;
-  assign _shrBy_w_sat_hi_25 = $signed((_shr_w_sat_hi_25 + {48'd0, r_25})) >>> 6'd16;
-  assign _add_w_sat_hi_25 = {w_rd_25[15], w_rd_25} + _shrBy_w_sat_hi_25[16:0];
-  assign _mul_w_sat_lo_25 = nu1_q * $signed(hc_rd_25);
-  assign _shr_w_sat_lo_25 = $signed(_mul_w_sat_lo_25) >>> 6'd3;
-  assign _shrBy_w_sat_lo_25 = $signed((_shr_w_sat_lo_25 + {48'd0, r_25})) >>> 6'd16;
-  assign _add_w_sat_lo_25 = {w_rd_25[15], w_rd_25} + _shrBy_w_sat_lo_25[16:0];
-  // comb: w_upd_25 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_25_sum = nu1_q * $signed(hc_rd_25);
+  assign _shr_w_upd_25_sum = $signed(_mul_w_upd_25_sum) >>> 6'd3;
+  assign _shrBy_w_upd_25_sum = $signed((_shr_w_upd_25_sum + {48'd0, r_25})) >>> 6'd16;
+  // comb: w_upd_25_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_25) begin
-      w_new_25 = ((_add_w_new_25[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_25_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_25_3[15:0]);
-      w_sat_hi_25 = (_add_w_sat_hi_25[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_25 = (_add_w_sat_lo_25[16:15] - 2'd2) < 2'd1;
+      w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
     end else begin
-      w_new_25 = w_rd_25;
-      w_sat_hi_25 = 1'b0;
-      w_sat_lo_25 = 1'b0;
+      w_upd_25_sum = {w_rd_25[15], w_rd_25};
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:586)
+  assign w_upd_25_sat_hi = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_25_sat_lo = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_25 = w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_25 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= w_new_25;
@@ -5482,42 +4068,27 @@ module hebbian (
     end
   end
 
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_26 = nu1_q * $signed(hc_rd_26);
-  assign _shr_w_new_26 = $signed(_mul_w_new_26) >>> 6'd3;
-  assign _shrBy_w_new_26 = $signed((_shr_w_new_26 + {48'd0, r_26})) >>> 6'd16;
-  assign _add_w_new_26 = {w_rd_26[15], w_rd_26} + _shrBy_w_new_26[16:0];
-  assign _mul_w_new_26_2 = nu1_q * $signed(hc_rd_26);
-  assign _shr_w_new_26_2 = $signed(_mul_w_new_26_2) >>> 6'd3;
-  assign _shrBy_w_new_26_2 = $signed((_shr_w_new_26_2 + {48'd0, r_26})) >>> 6'd16;
-  assign _add_w_new_26_2 = {w_rd_26[15], w_rd_26} + _shrBy_w_new_26_2[16:0];
-  assign _mul_w_new_26_3 = nu1_q * $signed(hc_rd_26);
-  assign _shr_w_new_26_3 = $signed(_mul_w_new_26_3) >>> 6'd3;
-  assign _shrBy_w_new_26_3 = $signed((_shr_w_new_26_3 + {48'd0, r_26})) >>> 6'd16;
-  assign _add_w_new_26_3 = {w_rd_26[15], w_rd_26} + _shrBy_w_new_26_3[16:0];
-  assign _mul_w_sat_hi_26 = nu1_q * $signed(hc_rd_26);
-  assign _shr_w_sat_hi_26 = $signed(_mul_w_sat_hi_26) >>> 6'd3;
-  assign _shrBy_w_sat_hi_26 = $signed((_shr_w_sat_hi_26 + {48'd0, r_26})) >>> 6'd16;
-  assign _add_w_sat_hi_26 = {w_rd_26[15], w_rd_26} + _shrBy_w_sat_hi_26[16:0];
-  assign _mul_w_sat_lo_26 = nu1_q * $signed(hc_rd_26);
-  assign _shr_w_sat_lo_26 = $signed(_mul_w_sat_lo_26) >>> 6'd3;
-  assign _shrBy_w_sat_lo_26 = $signed((_shr_w_sat_lo_26 + {48'd0, r_26})) >>> 6'd16;
-  assign _add_w_sat_lo_26 = {w_rd_26[15], w_rd_26} + _shrBy_w_sat_lo_26[16:0];
-  // comb: w_upd_26 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_26_sum = nu1_q * $signed(hc_rd_26);
+  assign _shr_w_upd_26_sum = $signed(_mul_w_upd_26_sum) >>> 6'd3;
+  assign _shrBy_w_upd_26_sum = $signed((_shr_w_upd_26_sum + {48'd0, r_26})) >>> 6'd16;
+  // comb: w_upd_26_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_26) begin
-      w_new_26 = ((_add_w_new_26[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_26_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_26_3[15:0]);
-      w_sat_hi_26 = (_add_w_sat_hi_26[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_26 = (_add_w_sat_lo_26[16:15] - 2'd2) < 2'd1;
+      w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
     end else begin
-      w_new_26 = w_rd_26;
-      w_sat_hi_26 = 1'b0;
-      w_sat_lo_26 = 1'b0;
+      w_upd_26_sum = {w_rd_26[15], w_rd_26};
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:586)
+  assign w_upd_26_sat_hi = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_26_sat_lo = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_26 = w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_26 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= w_new_26;
@@ -5572,42 +4143,27 @@ module hebbian (
     end
   end
 
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_27 = nu1_q * $signed(hc_rd_27);
-  assign _shr_w_new_27 = $signed(_mul_w_new_27) >>> 6'd3;
-  assign _shrBy_w_new_27 = $signed((_shr_w_new_27 + {48'd0, r_27})) >>> 6'd16;
-  assign _add_w_new_27 = {w_rd_27[15], w_rd_27} + _shrBy_w_new_27[16:0];
-  assign _mul_w_new_27_2 = nu1_q * $signed(hc_rd_27);
-  assign _shr_w_new_27_2 = $signed(_mul_w_new_27_2) >>> 6'd3;
-  assign _shrBy_w_new_27_2 = $signed((_shr_w_new_27_2 + {48'd0, r_27})) >>> 6'd16;
-  assign _add_w_new_27_2 = {w_rd_27[15], w_rd_27} + _shrBy_w_new_27_2[16:0];
-  assign _mul_w_new_27_3 = nu1_q * $signed(hc_rd_27);
-  assign _shr_w_new_27_3 = $signed(_mul_w_new_27_3) >>> 6'd3;
-  assign _shrBy_w_new_27_3 = $signed((_shr_w_new_27_3 + {48'd0, r_27})) >>> 6'd16;
-  assign _add_w_new_27_3 = {w_rd_27[15], w_rd_27} + _shrBy_w_new_27_3[16:0];
-  assign _mul_w_sat_hi_27 = nu1_q * $signed(hc_rd_27);
-  assign _shr_w_sat_hi_27 = $signed(_mul_w_sat_hi_27) >>> 6'd3;
-  assign _shrBy_w_sat_hi_27 = $signed((_shr_w_sat_hi_27 + {48'd0, r_27})) >>> 6'd16;
-  assign _add_w_sat_hi_27 = {w_rd_27[15], w_rd_27} + _shrBy_w_sat_hi_27[16:0];
-  assign _mul_w_sat_lo_27 = nu1_q * $signed(hc_rd_27);
-  assign _shr_w_sat_lo_27 = $signed(_mul_w_sat_lo_27) >>> 6'd3;
-  assign _shrBy_w_sat_lo_27 = $signed((_shr_w_sat_lo_27 + {48'd0, r_27})) >>> 6'd16;
-  assign _add_w_sat_lo_27 = {w_rd_27[15], w_rd_27} + _shrBy_w_sat_lo_27[16:0];
-  // comb: w_upd_27 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_27_sum = nu1_q * $signed(hc_rd_27);
+  assign _shr_w_upd_27_sum = $signed(_mul_w_upd_27_sum) >>> 6'd3;
+  assign _shrBy_w_upd_27_sum = $signed((_shr_w_upd_27_sum + {48'd0, r_27})) >>> 6'd16;
+  // comb: w_upd_27_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_27) begin
-      w_new_27 = ((_add_w_new_27[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_27_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_27_3[15:0]);
-      w_sat_hi_27 = (_add_w_sat_hi_27[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_27 = (_add_w_sat_lo_27[16:15] - 2'd2) < 2'd1;
+      w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
     end else begin
-      w_new_27 = w_rd_27;
-      w_sat_hi_27 = 1'b0;
-      w_sat_lo_27 = 1'b0;
+      w_upd_27_sum = {w_rd_27[15], w_rd_27};
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:586)
+  assign w_upd_27_sat_hi = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_27_sat_lo = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_27 = w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_27 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= w_new_27;
@@ -5662,42 +4218,27 @@ module hebbian (
     end
   end
 
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_28 = nu1_q * $signed(hc_rd_28);
-  assign _shr_w_new_28 = $signed(_mul_w_new_28) >>> 6'd3;
-  assign _shrBy_w_new_28 = $signed((_shr_w_new_28 + {48'd0, r_28})) >>> 6'd16;
-  assign _add_w_new_28 = {w_rd_28[15], w_rd_28} + _shrBy_w_new_28[16:0];
-  assign _mul_w_new_28_2 = nu1_q * $signed(hc_rd_28);
-  assign _shr_w_new_28_2 = $signed(_mul_w_new_28_2) >>> 6'd3;
-  assign _shrBy_w_new_28_2 = $signed((_shr_w_new_28_2 + {48'd0, r_28})) >>> 6'd16;
-  assign _add_w_new_28_2 = {w_rd_28[15], w_rd_28} + _shrBy_w_new_28_2[16:0];
-  assign _mul_w_new_28_3 = nu1_q * $signed(hc_rd_28);
-  assign _shr_w_new_28_3 = $signed(_mul_w_new_28_3) >>> 6'd3;
-  assign _shrBy_w_new_28_3 = $signed((_shr_w_new_28_3 + {48'd0, r_28})) >>> 6'd16;
-  assign _add_w_new_28_3 = {w_rd_28[15], w_rd_28} + _shrBy_w_new_28_3[16:0];
-  assign _mul_w_sat_hi_28 = nu1_q * $signed(hc_rd_28);
-  assign _shr_w_sat_hi_28 = $signed(_mul_w_sat_hi_28) >>> 6'd3;
-  assign _shrBy_w_sat_hi_28 = $signed((_shr_w_sat_hi_28 + {48'd0, r_28})) >>> 6'd16;
-  assign _add_w_sat_hi_28 = {w_rd_28[15], w_rd_28} + _shrBy_w_sat_hi_28[16:0];
-  assign _mul_w_sat_lo_28 = nu1_q * $signed(hc_rd_28);
-  assign _shr_w_sat_lo_28 = $signed(_mul_w_sat_lo_28) >>> 6'd3;
-  assign _shrBy_w_sat_lo_28 = $signed((_shr_w_sat_lo_28 + {48'd0, r_28})) >>> 6'd16;
-  assign _add_w_sat_lo_28 = {w_rd_28[15], w_rd_28} + _shrBy_w_sat_lo_28[16:0];
-  // comb: w_upd_28 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_28_sum = nu1_q * $signed(hc_rd_28);
+  assign _shr_w_upd_28_sum = $signed(_mul_w_upd_28_sum) >>> 6'd3;
+  assign _shrBy_w_upd_28_sum = $signed((_shr_w_upd_28_sum + {48'd0, r_28})) >>> 6'd16;
+  // comb: w_upd_28_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_28) begin
-      w_new_28 = ((_add_w_new_28[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_28_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_28_3[15:0]);
-      w_sat_hi_28 = (_add_w_sat_hi_28[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_28 = (_add_w_sat_lo_28[16:15] - 2'd2) < 2'd1;
+      w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
     end else begin
-      w_new_28 = w_rd_28;
-      w_sat_hi_28 = 1'b0;
-      w_sat_lo_28 = 1'b0;
+      w_upd_28_sum = {w_rd_28[15], w_rd_28};
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:586)
+  assign w_upd_28_sat_hi = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_28_sat_lo = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_28 = w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_28 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= w_new_28;
@@ -5752,42 +4293,27 @@ module hebbian (
     end
   end
 
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_29 = nu1_q * $signed(hc_rd_29);
-  assign _shr_w_new_29 = $signed(_mul_w_new_29) >>> 6'd3;
-  assign _shrBy_w_new_29 = $signed((_shr_w_new_29 + {48'd0, r_29})) >>> 6'd16;
-  assign _add_w_new_29 = {w_rd_29[15], w_rd_29} + _shrBy_w_new_29[16:0];
-  assign _mul_w_new_29_2 = nu1_q * $signed(hc_rd_29);
-  assign _shr_w_new_29_2 = $signed(_mul_w_new_29_2) >>> 6'd3;
-  assign _shrBy_w_new_29_2 = $signed((_shr_w_new_29_2 + {48'd0, r_29})) >>> 6'd16;
-  assign _add_w_new_29_2 = {w_rd_29[15], w_rd_29} + _shrBy_w_new_29_2[16:0];
-  assign _mul_w_new_29_3 = nu1_q * $signed(hc_rd_29);
-  assign _shr_w_new_29_3 = $signed(_mul_w_new_29_3) >>> 6'd3;
-  assign _shrBy_w_new_29_3 = $signed((_shr_w_new_29_3 + {48'd0, r_29})) >>> 6'd16;
-  assign _add_w_new_29_3 = {w_rd_29[15], w_rd_29} + _shrBy_w_new_29_3[16:0];
-  assign _mul_w_sat_hi_29 = nu1_q * $signed(hc_rd_29);
-  assign _shr_w_sat_hi_29 = $signed(_mul_w_sat_hi_29) >>> 6'd3;
-  assign _shrBy_w_sat_hi_29 = $signed((_shr_w_sat_hi_29 + {48'd0, r_29})) >>> 6'd16;
-  assign _add_w_sat_hi_29 = {w_rd_29[15], w_rd_29} + _shrBy_w_sat_hi_29[16:0];
-  assign _mul_w_sat_lo_29 = nu1_q * $signed(hc_rd_29);
-  assign _shr_w_sat_lo_29 = $signed(_mul_w_sat_lo_29) >>> 6'd3;
-  assign _shrBy_w_sat_lo_29 = $signed((_shr_w_sat_lo_29 + {48'd0, r_29})) >>> 6'd16;
-  assign _add_w_sat_lo_29 = {w_rd_29[15], w_rd_29} + _shrBy_w_sat_lo_29[16:0];
-  // comb: w_upd_29 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_29_sum = nu1_q * $signed(hc_rd_29);
+  assign _shr_w_upd_29_sum = $signed(_mul_w_upd_29_sum) >>> 6'd3;
+  assign _shrBy_w_upd_29_sum = $signed((_shr_w_upd_29_sum + {48'd0, r_29})) >>> 6'd16;
+  // comb: w_upd_29_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_29) begin
-      w_new_29 = ((_add_w_new_29[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_29_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_29_3[15:0]);
-      w_sat_hi_29 = (_add_w_sat_hi_29[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_29 = (_add_w_sat_lo_29[16:15] - 2'd2) < 2'd1;
+      w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
     end else begin
-      w_new_29 = w_rd_29;
-      w_sat_hi_29 = 1'b0;
-      w_sat_lo_29 = 1'b0;
+      w_upd_29_sum = {w_rd_29[15], w_rd_29};
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:586)
+  assign w_upd_29_sat_hi = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_29_sat_lo = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_29 = w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_29 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= w_new_29;
@@ -5842,42 +4368,27 @@ module hebbian (
     end
   end
 
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_30 = nu1_q * $signed(hc_rd_30);
-  assign _shr_w_new_30 = $signed(_mul_w_new_30) >>> 6'd3;
-  assign _shrBy_w_new_30 = $signed((_shr_w_new_30 + {48'd0, r_30})) >>> 6'd16;
-  assign _add_w_new_30 = {w_rd_30[15], w_rd_30} + _shrBy_w_new_30[16:0];
-  assign _mul_w_new_30_2 = nu1_q * $signed(hc_rd_30);
-  assign _shr_w_new_30_2 = $signed(_mul_w_new_30_2) >>> 6'd3;
-  assign _shrBy_w_new_30_2 = $signed((_shr_w_new_30_2 + {48'd0, r_30})) >>> 6'd16;
-  assign _add_w_new_30_2 = {w_rd_30[15], w_rd_30} + _shrBy_w_new_30_2[16:0];
-  assign _mul_w_new_30_3 = nu1_q * $signed(hc_rd_30);
-  assign _shr_w_new_30_3 = $signed(_mul_w_new_30_3) >>> 6'd3;
-  assign _shrBy_w_new_30_3 = $signed((_shr_w_new_30_3 + {48'd0, r_30})) >>> 6'd16;
-  assign _add_w_new_30_3 = {w_rd_30[15], w_rd_30} + _shrBy_w_new_30_3[16:0];
-  assign _mul_w_sat_hi_30 = nu1_q * $signed(hc_rd_30);
-  assign _shr_w_sat_hi_30 = $signed(_mul_w_sat_hi_30) >>> 6'd3;
-  assign _shrBy_w_sat_hi_30 = $signed((_shr_w_sat_hi_30 + {48'd0, r_30})) >>> 6'd16;
-  assign _add_w_sat_hi_30 = {w_rd_30[15], w_rd_30} + _shrBy_w_sat_hi_30[16:0];
-  assign _mul_w_sat_lo_30 = nu1_q * $signed(hc_rd_30);
-  assign _shr_w_sat_lo_30 = $signed(_mul_w_sat_lo_30) >>> 6'd3;
-  assign _shrBy_w_sat_lo_30 = $signed((_shr_w_sat_lo_30 + {48'd0, r_30})) >>> 6'd16;
-  assign _add_w_sat_lo_30 = {w_rd_30[15], w_rd_30} + _shrBy_w_sat_lo_30[16:0];
-  // comb: w_upd_30 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_30_sum = nu1_q * $signed(hc_rd_30);
+  assign _shr_w_upd_30_sum = $signed(_mul_w_upd_30_sum) >>> 6'd3;
+  assign _shrBy_w_upd_30_sum = $signed((_shr_w_upd_30_sum + {48'd0, r_30})) >>> 6'd16;
+  // comb: w_upd_30_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_30) begin
-      w_new_30 = ((_add_w_new_30[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_30_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_30_3[15:0]);
-      w_sat_hi_30 = (_add_w_sat_hi_30[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_30 = (_add_w_sat_lo_30[16:15] - 2'd2) < 2'd1;
+      w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
     end else begin
-      w_new_30 = w_rd_30;
-      w_sat_hi_30 = 1'b0;
-      w_sat_lo_30 = 1'b0;
+      w_upd_30_sum = {w_rd_30[15], w_rd_30};
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:586)
+  assign w_upd_30_sat_hi = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_30_sat_lo = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_30 = w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_30 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= w_new_30;
@@ -5932,42 +4443,27 @@ module hebbian (
     end
   end
 
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_31 = nu1_q * $signed(hc_rd_31);
-  assign _shr_w_new_31 = $signed(_mul_w_new_31) >>> 6'd3;
-  assign _shrBy_w_new_31 = $signed((_shr_w_new_31 + {48'd0, r_31})) >>> 6'd16;
-  assign _add_w_new_31 = {w_rd_31[15], w_rd_31} + _shrBy_w_new_31[16:0];
-  assign _mul_w_new_31_2 = nu1_q * $signed(hc_rd_31);
-  assign _shr_w_new_31_2 = $signed(_mul_w_new_31_2) >>> 6'd3;
-  assign _shrBy_w_new_31_2 = $signed((_shr_w_new_31_2 + {48'd0, r_31})) >>> 6'd16;
-  assign _add_w_new_31_2 = {w_rd_31[15], w_rd_31} + _shrBy_w_new_31_2[16:0];
-  assign _mul_w_new_31_3 = nu1_q * $signed(hc_rd_31);
-  assign _shr_w_new_31_3 = $signed(_mul_w_new_31_3) >>> 6'd3;
-  assign _shrBy_w_new_31_3 = $signed((_shr_w_new_31_3 + {48'd0, r_31})) >>> 6'd16;
-  assign _add_w_new_31_3 = {w_rd_31[15], w_rd_31} + _shrBy_w_new_31_3[16:0];
-  assign _mul_w_sat_hi_31 = nu1_q * $signed(hc_rd_31);
-  assign _shr_w_sat_hi_31 = $signed(_mul_w_sat_hi_31) >>> 6'd3;
-  assign _shrBy_w_sat_hi_31 = $signed((_shr_w_sat_hi_31 + {48'd0, r_31})) >>> 6'd16;
-  assign _add_w_sat_hi_31 = {w_rd_31[15], w_rd_31} + _shrBy_w_sat_hi_31[16:0];
-  assign _mul_w_sat_lo_31 = nu1_q * $signed(hc_rd_31);
-  assign _shr_w_sat_lo_31 = $signed(_mul_w_sat_lo_31) >>> 6'd3;
-  assign _shrBy_w_sat_lo_31 = $signed((_shr_w_sat_lo_31 + {48'd0, r_31})) >>> 6'd16;
-  assign _add_w_sat_lo_31 = {w_rd_31[15], w_rd_31} + _shrBy_w_sat_lo_31[16:0];
-  // comb: w_upd_31 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_31_sum = nu1_q * $signed(hc_rd_31);
+  assign _shr_w_upd_31_sum = $signed(_mul_w_upd_31_sum) >>> 6'd3;
+  assign _shrBy_w_upd_31_sum = $signed((_shr_w_upd_31_sum + {48'd0, r_31})) >>> 6'd16;
+  // comb: w_upd_31_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_31) begin
-      w_new_31 = ((_add_w_new_31[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_31_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_31_3[15:0]);
-      w_sat_hi_31 = (_add_w_sat_hi_31[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_31 = (_add_w_sat_lo_31[16:15] - 2'd2) < 2'd1;
+      w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
     end else begin
-      w_new_31 = w_rd_31;
-      w_sat_hi_31 = 1'b0;
-      w_sat_lo_31 = 1'b0;
+      w_upd_31_sum = {w_rd_31[15], w_rd_31};
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:586)
+  assign w_upd_31_sat_hi = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_31_sat_lo = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_31 = w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_31 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= w_new_31;
@@ -6022,42 +4518,27 @@ module hebbian (
     end
   end
 
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_32 = nu1_q * $signed(hc_rd_32);
-  assign _shr_w_new_32 = $signed(_mul_w_new_32) >>> 6'd3;
-  assign _shrBy_w_new_32 = $signed((_shr_w_new_32 + {48'd0, r_32})) >>> 6'd16;
-  assign _add_w_new_32 = {w_rd_32[15], w_rd_32} + _shrBy_w_new_32[16:0];
-  assign _mul_w_new_32_2 = nu1_q * $signed(hc_rd_32);
-  assign _shr_w_new_32_2 = $signed(_mul_w_new_32_2) >>> 6'd3;
-  assign _shrBy_w_new_32_2 = $signed((_shr_w_new_32_2 + {48'd0, r_32})) >>> 6'd16;
-  assign _add_w_new_32_2 = {w_rd_32[15], w_rd_32} + _shrBy_w_new_32_2[16:0];
-  assign _mul_w_new_32_3 = nu1_q * $signed(hc_rd_32);
-  assign _shr_w_new_32_3 = $signed(_mul_w_new_32_3) >>> 6'd3;
-  assign _shrBy_w_new_32_3 = $signed((_shr_w_new_32_3 + {48'd0, r_32})) >>> 6'd16;
-  assign _add_w_new_32_3 = {w_rd_32[15], w_rd_32} + _shrBy_w_new_32_3[16:0];
-  assign _mul_w_sat_hi_32 = nu1_q * $signed(hc_rd_32);
-  assign _shr_w_sat_hi_32 = $signed(_mul_w_sat_hi_32) >>> 6'd3;
-  assign _shrBy_w_sat_hi_32 = $signed((_shr_w_sat_hi_32 + {48'd0, r_32})) >>> 6'd16;
-  assign _add_w_sat_hi_32 = {w_rd_32[15], w_rd_32} + _shrBy_w_sat_hi_32[16:0];
-  assign _mul_w_sat_lo_32 = nu1_q * $signed(hc_rd_32);
-  assign _shr_w_sat_lo_32 = $signed(_mul_w_sat_lo_32) >>> 6'd3;
-  assign _shrBy_w_sat_lo_32 = $signed((_shr_w_sat_lo_32 + {48'd0, r_32})) >>> 6'd16;
-  assign _add_w_sat_lo_32 = {w_rd_32[15], w_rd_32} + _shrBy_w_sat_lo_32[16:0];
-  // comb: w_upd_32 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_32_sum = nu1_q * $signed(hc_rd_32);
+  assign _shr_w_upd_32_sum = $signed(_mul_w_upd_32_sum) >>> 6'd3;
+  assign _shrBy_w_upd_32_sum = $signed((_shr_w_upd_32_sum + {48'd0, r_32})) >>> 6'd16;
+  // comb: w_upd_32_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_32) begin
-      w_new_32 = ((_add_w_new_32[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_32_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_32_3[15:0]);
-      w_sat_hi_32 = (_add_w_sat_hi_32[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_32 = (_add_w_sat_lo_32[16:15] - 2'd2) < 2'd1;
+      w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
     end else begin
-      w_new_32 = w_rd_32;
-      w_sat_hi_32 = 1'b0;
-      w_sat_lo_32 = 1'b0;
+      w_upd_32_sum = {w_rd_32[15], w_rd_32};
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:586)
+  assign w_upd_32_sat_hi = (w_upd_32_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_32_sat_lo = (w_upd_32_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_32 = w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_32 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= w_new_32;
@@ -6112,42 +4593,27 @@ module hebbian (
     end
   end
 
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_33 = nu1_q * $signed(hc_rd_33);
-  assign _shr_w_new_33 = $signed(_mul_w_new_33) >>> 6'd3;
-  assign _shrBy_w_new_33 = $signed((_shr_w_new_33 + {48'd0, r_33})) >>> 6'd16;
-  assign _add_w_new_33 = {w_rd_33[15], w_rd_33} + _shrBy_w_new_33[16:0];
-  assign _mul_w_new_33_2 = nu1_q * $signed(hc_rd_33);
-  assign _shr_w_new_33_2 = $signed(_mul_w_new_33_2) >>> 6'd3;
-  assign _shrBy_w_new_33_2 = $signed((_shr_w_new_33_2 + {48'd0, r_33})) >>> 6'd16;
-  assign _add_w_new_33_2 = {w_rd_33[15], w_rd_33} + _shrBy_w_new_33_2[16:0];
-  assign _mul_w_new_33_3 = nu1_q * $signed(hc_rd_33);
-  assign _shr_w_new_33_3 = $signed(_mul_w_new_33_3) >>> 6'd3;
-  assign _shrBy_w_new_33_3 = $signed((_shr_w_new_33_3 + {48'd0, r_33})) >>> 6'd16;
-  assign _add_w_new_33_3 = {w_rd_33[15], w_rd_33} + _shrBy_w_new_33_3[16:0];
-  assign _mul_w_sat_hi_33 = nu1_q * $signed(hc_rd_33);
-  assign _shr_w_sat_hi_33 = $signed(_mul_w_sat_hi_33) >>> 6'd3;
-  assign _shrBy_w_sat_hi_33 = $signed((_shr_w_sat_hi_33 + {48'd0, r_33})) >>> 6'd16;
-  assign _add_w_sat_hi_33 = {w_rd_33[15], w_rd_33} + _shrBy_w_sat_hi_33[16:0];
-  assign _mul_w_sat_lo_33 = nu1_q * $signed(hc_rd_33);
-  assign _shr_w_sat_lo_33 = $signed(_mul_w_sat_lo_33) >>> 6'd3;
-  assign _shrBy_w_sat_lo_33 = $signed((_shr_w_sat_lo_33 + {48'd0, r_33})) >>> 6'd16;
-  assign _add_w_sat_lo_33 = {w_rd_33[15], w_rd_33} + _shrBy_w_sat_lo_33[16:0];
-  // comb: w_upd_33 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_33_sum = nu1_q * $signed(hc_rd_33);
+  assign _shr_w_upd_33_sum = $signed(_mul_w_upd_33_sum) >>> 6'd3;
+  assign _shrBy_w_upd_33_sum = $signed((_shr_w_upd_33_sum + {48'd0, r_33})) >>> 6'd16;
+  // comb: w_upd_33_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_33) begin
-      w_new_33 = ((_add_w_new_33[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_33_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_33_3[15:0]);
-      w_sat_hi_33 = (_add_w_sat_hi_33[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_33 = (_add_w_sat_lo_33[16:15] - 2'd2) < 2'd1;
+      w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
     end else begin
-      w_new_33 = w_rd_33;
-      w_sat_hi_33 = 1'b0;
-      w_sat_lo_33 = 1'b0;
+      w_upd_33_sum = {w_rd_33[15], w_rd_33};
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:586)
+  assign w_upd_33_sat_hi = (w_upd_33_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_33_sat_lo = (w_upd_33_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_33 = w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_33 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= w_new_33;
@@ -6202,42 +4668,27 @@ module hebbian (
     end
   end
 
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_34 = nu1_q * $signed(hc_rd_34);
-  assign _shr_w_new_34 = $signed(_mul_w_new_34) >>> 6'd3;
-  assign _shrBy_w_new_34 = $signed((_shr_w_new_34 + {48'd0, r_34})) >>> 6'd16;
-  assign _add_w_new_34 = {w_rd_34[15], w_rd_34} + _shrBy_w_new_34[16:0];
-  assign _mul_w_new_34_2 = nu1_q * $signed(hc_rd_34);
-  assign _shr_w_new_34_2 = $signed(_mul_w_new_34_2) >>> 6'd3;
-  assign _shrBy_w_new_34_2 = $signed((_shr_w_new_34_2 + {48'd0, r_34})) >>> 6'd16;
-  assign _add_w_new_34_2 = {w_rd_34[15], w_rd_34} + _shrBy_w_new_34_2[16:0];
-  assign _mul_w_new_34_3 = nu1_q * $signed(hc_rd_34);
-  assign _shr_w_new_34_3 = $signed(_mul_w_new_34_3) >>> 6'd3;
-  assign _shrBy_w_new_34_3 = $signed((_shr_w_new_34_3 + {48'd0, r_34})) >>> 6'd16;
-  assign _add_w_new_34_3 = {w_rd_34[15], w_rd_34} + _shrBy_w_new_34_3[16:0];
-  assign _mul_w_sat_hi_34 = nu1_q * $signed(hc_rd_34);
-  assign _shr_w_sat_hi_34 = $signed(_mul_w_sat_hi_34) >>> 6'd3;
-  assign _shrBy_w_sat_hi_34 = $signed((_shr_w_sat_hi_34 + {48'd0, r_34})) >>> 6'd16;
-  assign _add_w_sat_hi_34 = {w_rd_34[15], w_rd_34} + _shrBy_w_sat_hi_34[16:0];
-  assign _mul_w_sat_lo_34 = nu1_q * $signed(hc_rd_34);
-  assign _shr_w_sat_lo_34 = $signed(_mul_w_sat_lo_34) >>> 6'd3;
-  assign _shrBy_w_sat_lo_34 = $signed((_shr_w_sat_lo_34 + {48'd0, r_34})) >>> 6'd16;
-  assign _add_w_sat_lo_34 = {w_rd_34[15], w_rd_34} + _shrBy_w_sat_lo_34[16:0];
-  // comb: w_upd_34 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_34_sum = nu1_q * $signed(hc_rd_34);
+  assign _shr_w_upd_34_sum = $signed(_mul_w_upd_34_sum) >>> 6'd3;
+  assign _shrBy_w_upd_34_sum = $signed((_shr_w_upd_34_sum + {48'd0, r_34})) >>> 6'd16;
+  // comb: w_upd_34_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_34) begin
-      w_new_34 = ((_add_w_new_34[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_34_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_34_3[15:0]);
-      w_sat_hi_34 = (_add_w_sat_hi_34[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_34 = (_add_w_sat_lo_34[16:15] - 2'd2) < 2'd1;
+      w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
     end else begin
-      w_new_34 = w_rd_34;
-      w_sat_hi_34 = 1'b0;
-      w_sat_lo_34 = 1'b0;
+      w_upd_34_sum = {w_rd_34[15], w_rd_34};
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:586)
+  assign w_upd_34_sat_hi = (w_upd_34_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_34_sat_lo = (w_upd_34_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_34 = w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_34 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= w_new_34;
@@ -6292,42 +4743,27 @@ module hebbian (
     end
   end
 
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_35 = nu1_q * $signed(hc_rd_35);
-  assign _shr_w_new_35 = $signed(_mul_w_new_35) >>> 6'd3;
-  assign _shrBy_w_new_35 = $signed((_shr_w_new_35 + {48'd0, r_35})) >>> 6'd16;
-  assign _add_w_new_35 = {w_rd_35[15], w_rd_35} + _shrBy_w_new_35[16:0];
-  assign _mul_w_new_35_2 = nu1_q * $signed(hc_rd_35);
-  assign _shr_w_new_35_2 = $signed(_mul_w_new_35_2) >>> 6'd3;
-  assign _shrBy_w_new_35_2 = $signed((_shr_w_new_35_2 + {48'd0, r_35})) >>> 6'd16;
-  assign _add_w_new_35_2 = {w_rd_35[15], w_rd_35} + _shrBy_w_new_35_2[16:0];
-  assign _mul_w_new_35_3 = nu1_q * $signed(hc_rd_35);
-  assign _shr_w_new_35_3 = $signed(_mul_w_new_35_3) >>> 6'd3;
-  assign _shrBy_w_new_35_3 = $signed((_shr_w_new_35_3 + {48'd0, r_35})) >>> 6'd16;
-  assign _add_w_new_35_3 = {w_rd_35[15], w_rd_35} + _shrBy_w_new_35_3[16:0];
-  assign _mul_w_sat_hi_35 = nu1_q * $signed(hc_rd_35);
-  assign _shr_w_sat_hi_35 = $signed(_mul_w_sat_hi_35) >>> 6'd3;
-  assign _shrBy_w_sat_hi_35 = $signed((_shr_w_sat_hi_35 + {48'd0, r_35})) >>> 6'd16;
-  assign _add_w_sat_hi_35 = {w_rd_35[15], w_rd_35} + _shrBy_w_sat_hi_35[16:0];
-  assign _mul_w_sat_lo_35 = nu1_q * $signed(hc_rd_35);
-  assign _shr_w_sat_lo_35 = $signed(_mul_w_sat_lo_35) >>> 6'd3;
-  assign _shrBy_w_sat_lo_35 = $signed((_shr_w_sat_lo_35 + {48'd0, r_35})) >>> 6'd16;
-  assign _add_w_sat_lo_35 = {w_rd_35[15], w_rd_35} + _shrBy_w_sat_lo_35[16:0];
-  // comb: w_upd_35 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_35_sum = nu1_q * $signed(hc_rd_35);
+  assign _shr_w_upd_35_sum = $signed(_mul_w_upd_35_sum) >>> 6'd3;
+  assign _shrBy_w_upd_35_sum = $signed((_shr_w_upd_35_sum + {48'd0, r_35})) >>> 6'd16;
+  // comb: w_upd_35_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_35) begin
-      w_new_35 = ((_add_w_new_35[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_35_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_35_3[15:0]);
-      w_sat_hi_35 = (_add_w_sat_hi_35[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_35 = (_add_w_sat_lo_35[16:15] - 2'd2) < 2'd1;
+      w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
     end else begin
-      w_new_35 = w_rd_35;
-      w_sat_hi_35 = 1'b0;
-      w_sat_lo_35 = 1'b0;
+      w_upd_35_sum = {w_rd_35[15], w_rd_35};
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:586)
+  assign w_upd_35_sat_hi = (w_upd_35_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_35_sat_lo = (w_upd_35_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_35 = w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_35 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= w_new_35;
@@ -6382,42 +4818,27 @@ module hebbian (
     end
   end
 
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_36 = nu1_q * $signed(hc_rd_36);
-  assign _shr_w_new_36 = $signed(_mul_w_new_36) >>> 6'd3;
-  assign _shrBy_w_new_36 = $signed((_shr_w_new_36 + {48'd0, r_36})) >>> 6'd16;
-  assign _add_w_new_36 = {w_rd_36[15], w_rd_36} + _shrBy_w_new_36[16:0];
-  assign _mul_w_new_36_2 = nu1_q * $signed(hc_rd_36);
-  assign _shr_w_new_36_2 = $signed(_mul_w_new_36_2) >>> 6'd3;
-  assign _shrBy_w_new_36_2 = $signed((_shr_w_new_36_2 + {48'd0, r_36})) >>> 6'd16;
-  assign _add_w_new_36_2 = {w_rd_36[15], w_rd_36} + _shrBy_w_new_36_2[16:0];
-  assign _mul_w_new_36_3 = nu1_q * $signed(hc_rd_36);
-  assign _shr_w_new_36_3 = $signed(_mul_w_new_36_3) >>> 6'd3;
-  assign _shrBy_w_new_36_3 = $signed((_shr_w_new_36_3 + {48'd0, r_36})) >>> 6'd16;
-  assign _add_w_new_36_3 = {w_rd_36[15], w_rd_36} + _shrBy_w_new_36_3[16:0];
-  assign _mul_w_sat_hi_36 = nu1_q * $signed(hc_rd_36);
-  assign _shr_w_sat_hi_36 = $signed(_mul_w_sat_hi_36) >>> 6'd3;
-  assign _shrBy_w_sat_hi_36 = $signed((_shr_w_sat_hi_36 + {48'd0, r_36})) >>> 6'd16;
-  assign _add_w_sat_hi_36 = {w_rd_36[15], w_rd_36} + _shrBy_w_sat_hi_36[16:0];
-  assign _mul_w_sat_lo_36 = nu1_q * $signed(hc_rd_36);
-  assign _shr_w_sat_lo_36 = $signed(_mul_w_sat_lo_36) >>> 6'd3;
-  assign _shrBy_w_sat_lo_36 = $signed((_shr_w_sat_lo_36 + {48'd0, r_36})) >>> 6'd16;
-  assign _add_w_sat_lo_36 = {w_rd_36[15], w_rd_36} + _shrBy_w_sat_lo_36[16:0];
-  // comb: w_upd_36 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_36_sum = nu1_q * $signed(hc_rd_36);
+  assign _shr_w_upd_36_sum = $signed(_mul_w_upd_36_sum) >>> 6'd3;
+  assign _shrBy_w_upd_36_sum = $signed((_shr_w_upd_36_sum + {48'd0, r_36})) >>> 6'd16;
+  // comb: w_upd_36_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_36) begin
-      w_new_36 = ((_add_w_new_36[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_36_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_36_3[15:0]);
-      w_sat_hi_36 = (_add_w_sat_hi_36[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_36 = (_add_w_sat_lo_36[16:15] - 2'd2) < 2'd1;
+      w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
     end else begin
-      w_new_36 = w_rd_36;
-      w_sat_hi_36 = 1'b0;
-      w_sat_lo_36 = 1'b0;
+      w_upd_36_sum = {w_rd_36[15], w_rd_36};
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:586)
+  assign w_upd_36_sat_hi = (w_upd_36_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_36_sat_lo = (w_upd_36_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_36 = w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_36 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= w_new_36;
@@ -6472,42 +4893,27 @@ module hebbian (
     end
   end
 
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_37 = nu1_q * $signed(hc_rd_37);
-  assign _shr_w_new_37 = $signed(_mul_w_new_37) >>> 6'd3;
-  assign _shrBy_w_new_37 = $signed((_shr_w_new_37 + {48'd0, r_37})) >>> 6'd16;
-  assign _add_w_new_37 = {w_rd_37[15], w_rd_37} + _shrBy_w_new_37[16:0];
-  assign _mul_w_new_37_2 = nu1_q * $signed(hc_rd_37);
-  assign _shr_w_new_37_2 = $signed(_mul_w_new_37_2) >>> 6'd3;
-  assign _shrBy_w_new_37_2 = $signed((_shr_w_new_37_2 + {48'd0, r_37})) >>> 6'd16;
-  assign _add_w_new_37_2 = {w_rd_37[15], w_rd_37} + _shrBy_w_new_37_2[16:0];
-  assign _mul_w_new_37_3 = nu1_q * $signed(hc_rd_37);
-  assign _shr_w_new_37_3 = $signed(_mul_w_new_37_3) >>> 6'd3;
-  assign _shrBy_w_new_37_3 = $signed((_shr_w_new_37_3 + {48'd0, r_37})) >>> 6'd16;
-  assign _add_w_new_37_3 = {w_rd_37[15], w_rd_37} + _shrBy_w_new_37_3[16:0];
-  assign _mul_w_sat_hi_37 = nu1_q * $signed(hc_rd_37);
-  assign _shr_w_sat_hi_37 = $signed(_mul_w_sat_hi_37) >>> 6'd3;
-  assign _shrBy_w_sat_hi_37 = $signed((_shr_w_sat_hi_37 + {48'd0, r_37})) >>> 6'd16;
-  assign _add_w_sat_hi_37 = {w_rd_37[15], w_rd_37} + _shrBy_w_sat_hi_37[16:0];
-  assign _mul_w_sat_lo_37 = nu1_q * $signed(hc_rd_37);
-  assign _shr_w_sat_lo_37 = $signed(_mul_w_sat_lo_37) >>> 6'd3;
-  assign _shrBy_w_sat_lo_37 = $signed((_shr_w_sat_lo_37 + {48'd0, r_37})) >>> 6'd16;
-  assign _add_w_sat_lo_37 = {w_rd_37[15], w_rd_37} + _shrBy_w_sat_lo_37[16:0];
-  // comb: w_upd_37 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_37_sum = nu1_q * $signed(hc_rd_37);
+  assign _shr_w_upd_37_sum = $signed(_mul_w_upd_37_sum) >>> 6'd3;
+  assign _shrBy_w_upd_37_sum = $signed((_shr_w_upd_37_sum + {48'd0, r_37})) >>> 6'd16;
+  // comb: w_upd_37_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_37) begin
-      w_new_37 = ((_add_w_new_37[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_37_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_37_3[15:0]);
-      w_sat_hi_37 = (_add_w_sat_hi_37[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_37 = (_add_w_sat_lo_37[16:15] - 2'd2) < 2'd1;
+      w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
     end else begin
-      w_new_37 = w_rd_37;
-      w_sat_hi_37 = 1'b0;
-      w_sat_lo_37 = 1'b0;
+      w_upd_37_sum = {w_rd_37[15], w_rd_37};
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:586)
+  assign w_upd_37_sat_hi = (w_upd_37_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_37_sat_lo = (w_upd_37_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_37 = w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_37 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= w_new_37;
@@ -6562,42 +4968,27 @@ module hebbian (
     end
   end
 
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_38 = nu1_q * $signed(hc_rd_38);
-  assign _shr_w_new_38 = $signed(_mul_w_new_38) >>> 6'd3;
-  assign _shrBy_w_new_38 = $signed((_shr_w_new_38 + {48'd0, r_38})) >>> 6'd16;
-  assign _add_w_new_38 = {w_rd_38[15], w_rd_38} + _shrBy_w_new_38[16:0];
-  assign _mul_w_new_38_2 = nu1_q * $signed(hc_rd_38);
-  assign _shr_w_new_38_2 = $signed(_mul_w_new_38_2) >>> 6'd3;
-  assign _shrBy_w_new_38_2 = $signed((_shr_w_new_38_2 + {48'd0, r_38})) >>> 6'd16;
-  assign _add_w_new_38_2 = {w_rd_38[15], w_rd_38} + _shrBy_w_new_38_2[16:0];
-  assign _mul_w_new_38_3 = nu1_q * $signed(hc_rd_38);
-  assign _shr_w_new_38_3 = $signed(_mul_w_new_38_3) >>> 6'd3;
-  assign _shrBy_w_new_38_3 = $signed((_shr_w_new_38_3 + {48'd0, r_38})) >>> 6'd16;
-  assign _add_w_new_38_3 = {w_rd_38[15], w_rd_38} + _shrBy_w_new_38_3[16:0];
-  assign _mul_w_sat_hi_38 = nu1_q * $signed(hc_rd_38);
-  assign _shr_w_sat_hi_38 = $signed(_mul_w_sat_hi_38) >>> 6'd3;
-  assign _shrBy_w_sat_hi_38 = $signed((_shr_w_sat_hi_38 + {48'd0, r_38})) >>> 6'd16;
-  assign _add_w_sat_hi_38 = {w_rd_38[15], w_rd_38} + _shrBy_w_sat_hi_38[16:0];
-  assign _mul_w_sat_lo_38 = nu1_q * $signed(hc_rd_38);
-  assign _shr_w_sat_lo_38 = $signed(_mul_w_sat_lo_38) >>> 6'd3;
-  assign _shrBy_w_sat_lo_38 = $signed((_shr_w_sat_lo_38 + {48'd0, r_38})) >>> 6'd16;
-  assign _add_w_sat_lo_38 = {w_rd_38[15], w_rd_38} + _shrBy_w_sat_lo_38[16:0];
-  // comb: w_upd_38 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_38_sum = nu1_q * $signed(hc_rd_38);
+  assign _shr_w_upd_38_sum = $signed(_mul_w_upd_38_sum) >>> 6'd3;
+  assign _shrBy_w_upd_38_sum = $signed((_shr_w_upd_38_sum + {48'd0, r_38})) >>> 6'd16;
+  // comb: w_upd_38_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_38) begin
-      w_new_38 = ((_add_w_new_38[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_38_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_38_3[15:0]);
-      w_sat_hi_38 = (_add_w_sat_hi_38[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_38 = (_add_w_sat_lo_38[16:15] - 2'd2) < 2'd1;
+      w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
     end else begin
-      w_new_38 = w_rd_38;
-      w_sat_hi_38 = 1'b0;
-      w_sat_lo_38 = 1'b0;
+      w_upd_38_sum = {w_rd_38[15], w_rd_38};
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:586)
+  assign w_upd_38_sat_hi = (w_upd_38_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_38_sat_lo = (w_upd_38_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_38 = w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_38 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= w_new_38;
@@ -6652,42 +5043,27 @@ module hebbian (
     end
   end
 
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_39 = nu1_q * $signed(hc_rd_39);
-  assign _shr_w_new_39 = $signed(_mul_w_new_39) >>> 6'd3;
-  assign _shrBy_w_new_39 = $signed((_shr_w_new_39 + {48'd0, r_39})) >>> 6'd16;
-  assign _add_w_new_39 = {w_rd_39[15], w_rd_39} + _shrBy_w_new_39[16:0];
-  assign _mul_w_new_39_2 = nu1_q * $signed(hc_rd_39);
-  assign _shr_w_new_39_2 = $signed(_mul_w_new_39_2) >>> 6'd3;
-  assign _shrBy_w_new_39_2 = $signed((_shr_w_new_39_2 + {48'd0, r_39})) >>> 6'd16;
-  assign _add_w_new_39_2 = {w_rd_39[15], w_rd_39} + _shrBy_w_new_39_2[16:0];
-  assign _mul_w_new_39_3 = nu1_q * $signed(hc_rd_39);
-  assign _shr_w_new_39_3 = $signed(_mul_w_new_39_3) >>> 6'd3;
-  assign _shrBy_w_new_39_3 = $signed((_shr_w_new_39_3 + {48'd0, r_39})) >>> 6'd16;
-  assign _add_w_new_39_3 = {w_rd_39[15], w_rd_39} + _shrBy_w_new_39_3[16:0];
-  assign _mul_w_sat_hi_39 = nu1_q * $signed(hc_rd_39);
-  assign _shr_w_sat_hi_39 = $signed(_mul_w_sat_hi_39) >>> 6'd3;
-  assign _shrBy_w_sat_hi_39 = $signed((_shr_w_sat_hi_39 + {48'd0, r_39})) >>> 6'd16;
-  assign _add_w_sat_hi_39 = {w_rd_39[15], w_rd_39} + _shrBy_w_sat_hi_39[16:0];
-  assign _mul_w_sat_lo_39 = nu1_q * $signed(hc_rd_39);
-  assign _shr_w_sat_lo_39 = $signed(_mul_w_sat_lo_39) >>> 6'd3;
-  assign _shrBy_w_sat_lo_39 = $signed((_shr_w_sat_lo_39 + {48'd0, r_39})) >>> 6'd16;
-  assign _add_w_sat_lo_39 = {w_rd_39[15], w_rd_39} + _shrBy_w_sat_lo_39[16:0];
-  // comb: w_upd_39 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_39_sum = nu1_q * $signed(hc_rd_39);
+  assign _shr_w_upd_39_sum = $signed(_mul_w_upd_39_sum) >>> 6'd3;
+  assign _shrBy_w_upd_39_sum = $signed((_shr_w_upd_39_sum + {48'd0, r_39})) >>> 6'd16;
+  // comb: w_upd_39_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_39) begin
-      w_new_39 = ((_add_w_new_39[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_39_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_39_3[15:0]);
-      w_sat_hi_39 = (_add_w_sat_hi_39[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_39 = (_add_w_sat_lo_39[16:15] - 2'd2) < 2'd1;
+      w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
     end else begin
-      w_new_39 = w_rd_39;
-      w_sat_hi_39 = 1'b0;
-      w_sat_lo_39 = 1'b0;
+      w_upd_39_sum = {w_rd_39[15], w_rd_39};
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:586)
+  assign w_upd_39_sat_hi = (w_upd_39_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_39_sat_lo = (w_upd_39_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_39 = w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_39 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= w_new_39;
@@ -6742,42 +5118,27 @@ module hebbian (
     end
   end
 
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_40 = nu1_q * $signed(hc_rd_40);
-  assign _shr_w_new_40 = $signed(_mul_w_new_40) >>> 6'd3;
-  assign _shrBy_w_new_40 = $signed((_shr_w_new_40 + {48'd0, r_40})) >>> 6'd16;
-  assign _add_w_new_40 = {w_rd_40[15], w_rd_40} + _shrBy_w_new_40[16:0];
-  assign _mul_w_new_40_2 = nu1_q * $signed(hc_rd_40);
-  assign _shr_w_new_40_2 = $signed(_mul_w_new_40_2) >>> 6'd3;
-  assign _shrBy_w_new_40_2 = $signed((_shr_w_new_40_2 + {48'd0, r_40})) >>> 6'd16;
-  assign _add_w_new_40_2 = {w_rd_40[15], w_rd_40} + _shrBy_w_new_40_2[16:0];
-  assign _mul_w_new_40_3 = nu1_q * $signed(hc_rd_40);
-  assign _shr_w_new_40_3 = $signed(_mul_w_new_40_3) >>> 6'd3;
-  assign _shrBy_w_new_40_3 = $signed((_shr_w_new_40_3 + {48'd0, r_40})) >>> 6'd16;
-  assign _add_w_new_40_3 = {w_rd_40[15], w_rd_40} + _shrBy_w_new_40_3[16:0];
-  assign _mul_w_sat_hi_40 = nu1_q * $signed(hc_rd_40);
-  assign _shr_w_sat_hi_40 = $signed(_mul_w_sat_hi_40) >>> 6'd3;
-  assign _shrBy_w_sat_hi_40 = $signed((_shr_w_sat_hi_40 + {48'd0, r_40})) >>> 6'd16;
-  assign _add_w_sat_hi_40 = {w_rd_40[15], w_rd_40} + _shrBy_w_sat_hi_40[16:0];
-  assign _mul_w_sat_lo_40 = nu1_q * $signed(hc_rd_40);
-  assign _shr_w_sat_lo_40 = $signed(_mul_w_sat_lo_40) >>> 6'd3;
-  assign _shrBy_w_sat_lo_40 = $signed((_shr_w_sat_lo_40 + {48'd0, r_40})) >>> 6'd16;
-  assign _add_w_sat_lo_40 = {w_rd_40[15], w_rd_40} + _shrBy_w_sat_lo_40[16:0];
-  // comb: w_upd_40 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_40_sum = nu1_q * $signed(hc_rd_40);
+  assign _shr_w_upd_40_sum = $signed(_mul_w_upd_40_sum) >>> 6'd3;
+  assign _shrBy_w_upd_40_sum = $signed((_shr_w_upd_40_sum + {48'd0, r_40})) >>> 6'd16;
+  // comb: w_upd_40_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_40) begin
-      w_new_40 = ((_add_w_new_40[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_40_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_40_3[15:0]);
-      w_sat_hi_40 = (_add_w_sat_hi_40[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_40 = (_add_w_sat_lo_40[16:15] - 2'd2) < 2'd1;
+      w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
     end else begin
-      w_new_40 = w_rd_40;
-      w_sat_hi_40 = 1'b0;
-      w_sat_lo_40 = 1'b0;
+      w_upd_40_sum = {w_rd_40[15], w_rd_40};
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:586)
+  assign w_upd_40_sat_hi = (w_upd_40_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_40_sat_lo = (w_upd_40_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_40 = w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_40 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= w_new_40;
@@ -6832,42 +5193,27 @@ module hebbian (
     end
   end
 
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_41 = nu1_q * $signed(hc_rd_41);
-  assign _shr_w_new_41 = $signed(_mul_w_new_41) >>> 6'd3;
-  assign _shrBy_w_new_41 = $signed((_shr_w_new_41 + {48'd0, r_41})) >>> 6'd16;
-  assign _add_w_new_41 = {w_rd_41[15], w_rd_41} + _shrBy_w_new_41[16:0];
-  assign _mul_w_new_41_2 = nu1_q * $signed(hc_rd_41);
-  assign _shr_w_new_41_2 = $signed(_mul_w_new_41_2) >>> 6'd3;
-  assign _shrBy_w_new_41_2 = $signed((_shr_w_new_41_2 + {48'd0, r_41})) >>> 6'd16;
-  assign _add_w_new_41_2 = {w_rd_41[15], w_rd_41} + _shrBy_w_new_41_2[16:0];
-  assign _mul_w_new_41_3 = nu1_q * $signed(hc_rd_41);
-  assign _shr_w_new_41_3 = $signed(_mul_w_new_41_3) >>> 6'd3;
-  assign _shrBy_w_new_41_3 = $signed((_shr_w_new_41_3 + {48'd0, r_41})) >>> 6'd16;
-  assign _add_w_new_41_3 = {w_rd_41[15], w_rd_41} + _shrBy_w_new_41_3[16:0];
-  assign _mul_w_sat_hi_41 = nu1_q * $signed(hc_rd_41);
-  assign _shr_w_sat_hi_41 = $signed(_mul_w_sat_hi_41) >>> 6'd3;
-  assign _shrBy_w_sat_hi_41 = $signed((_shr_w_sat_hi_41 + {48'd0, r_41})) >>> 6'd16;
-  assign _add_w_sat_hi_41 = {w_rd_41[15], w_rd_41} + _shrBy_w_sat_hi_41[16:0];
-  assign _mul_w_sat_lo_41 = nu1_q * $signed(hc_rd_41);
-  assign _shr_w_sat_lo_41 = $signed(_mul_w_sat_lo_41) >>> 6'd3;
-  assign _shrBy_w_sat_lo_41 = $signed((_shr_w_sat_lo_41 + {48'd0, r_41})) >>> 6'd16;
-  assign _add_w_sat_lo_41 = {w_rd_41[15], w_rd_41} + _shrBy_w_sat_lo_41[16:0];
-  // comb: w_upd_41 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_41_sum = nu1_q * $signed(hc_rd_41);
+  assign _shr_w_upd_41_sum = $signed(_mul_w_upd_41_sum) >>> 6'd3;
+  assign _shrBy_w_upd_41_sum = $signed((_shr_w_upd_41_sum + {48'd0, r_41})) >>> 6'd16;
+  // comb: w_upd_41_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_41) begin
-      w_new_41 = ((_add_w_new_41[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_41_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_41_3[15:0]);
-      w_sat_hi_41 = (_add_w_sat_hi_41[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_41 = (_add_w_sat_lo_41[16:15] - 2'd2) < 2'd1;
+      w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
     end else begin
-      w_new_41 = w_rd_41;
-      w_sat_hi_41 = 1'b0;
-      w_sat_lo_41 = 1'b0;
+      w_upd_41_sum = {w_rd_41[15], w_rd_41};
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:586)
+  assign w_upd_41_sat_hi = (w_upd_41_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_41_sat_lo = (w_upd_41_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_41 = w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_41 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= w_new_41;
@@ -6922,42 +5268,27 @@ module hebbian (
     end
   end
 
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_42 = nu1_q * $signed(hc_rd_42);
-  assign _shr_w_new_42 = $signed(_mul_w_new_42) >>> 6'd3;
-  assign _shrBy_w_new_42 = $signed((_shr_w_new_42 + {48'd0, r_42})) >>> 6'd16;
-  assign _add_w_new_42 = {w_rd_42[15], w_rd_42} + _shrBy_w_new_42[16:0];
-  assign _mul_w_new_42_2 = nu1_q * $signed(hc_rd_42);
-  assign _shr_w_new_42_2 = $signed(_mul_w_new_42_2) >>> 6'd3;
-  assign _shrBy_w_new_42_2 = $signed((_shr_w_new_42_2 + {48'd0, r_42})) >>> 6'd16;
-  assign _add_w_new_42_2 = {w_rd_42[15], w_rd_42} + _shrBy_w_new_42_2[16:0];
-  assign _mul_w_new_42_3 = nu1_q * $signed(hc_rd_42);
-  assign _shr_w_new_42_3 = $signed(_mul_w_new_42_3) >>> 6'd3;
-  assign _shrBy_w_new_42_3 = $signed((_shr_w_new_42_3 + {48'd0, r_42})) >>> 6'd16;
-  assign _add_w_new_42_3 = {w_rd_42[15], w_rd_42} + _shrBy_w_new_42_3[16:0];
-  assign _mul_w_sat_hi_42 = nu1_q * $signed(hc_rd_42);
-  assign _shr_w_sat_hi_42 = $signed(_mul_w_sat_hi_42) >>> 6'd3;
-  assign _shrBy_w_sat_hi_42 = $signed((_shr_w_sat_hi_42 + {48'd0, r_42})) >>> 6'd16;
-  assign _add_w_sat_hi_42 = {w_rd_42[15], w_rd_42} + _shrBy_w_sat_hi_42[16:0];
-  assign _mul_w_sat_lo_42 = nu1_q * $signed(hc_rd_42);
-  assign _shr_w_sat_lo_42 = $signed(_mul_w_sat_lo_42) >>> 6'd3;
-  assign _shrBy_w_sat_lo_42 = $signed((_shr_w_sat_lo_42 + {48'd0, r_42})) >>> 6'd16;
-  assign _add_w_sat_lo_42 = {w_rd_42[15], w_rd_42} + _shrBy_w_sat_lo_42[16:0];
-  // comb: w_upd_42 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_42_sum = nu1_q * $signed(hc_rd_42);
+  assign _shr_w_upd_42_sum = $signed(_mul_w_upd_42_sum) >>> 6'd3;
+  assign _shrBy_w_upd_42_sum = $signed((_shr_w_upd_42_sum + {48'd0, r_42})) >>> 6'd16;
+  // comb: w_upd_42_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_42) begin
-      w_new_42 = ((_add_w_new_42[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_42_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_42_3[15:0]);
-      w_sat_hi_42 = (_add_w_sat_hi_42[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_42 = (_add_w_sat_lo_42[16:15] - 2'd2) < 2'd1;
+      w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
     end else begin
-      w_new_42 = w_rd_42;
-      w_sat_hi_42 = 1'b0;
-      w_sat_lo_42 = 1'b0;
+      w_upd_42_sum = {w_rd_42[15], w_rd_42};
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:586)
+  assign w_upd_42_sat_hi = (w_upd_42_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_42_sat_lo = (w_upd_42_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_42 = w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_42 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= w_new_42;
@@ -7012,42 +5343,27 @@ module hebbian (
     end
   end
 
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_43 = nu1_q * $signed(hc_rd_43);
-  assign _shr_w_new_43 = $signed(_mul_w_new_43) >>> 6'd3;
-  assign _shrBy_w_new_43 = $signed((_shr_w_new_43 + {48'd0, r_43})) >>> 6'd16;
-  assign _add_w_new_43 = {w_rd_43[15], w_rd_43} + _shrBy_w_new_43[16:0];
-  assign _mul_w_new_43_2 = nu1_q * $signed(hc_rd_43);
-  assign _shr_w_new_43_2 = $signed(_mul_w_new_43_2) >>> 6'd3;
-  assign _shrBy_w_new_43_2 = $signed((_shr_w_new_43_2 + {48'd0, r_43})) >>> 6'd16;
-  assign _add_w_new_43_2 = {w_rd_43[15], w_rd_43} + _shrBy_w_new_43_2[16:0];
-  assign _mul_w_new_43_3 = nu1_q * $signed(hc_rd_43);
-  assign _shr_w_new_43_3 = $signed(_mul_w_new_43_3) >>> 6'd3;
-  assign _shrBy_w_new_43_3 = $signed((_shr_w_new_43_3 + {48'd0, r_43})) >>> 6'd16;
-  assign _add_w_new_43_3 = {w_rd_43[15], w_rd_43} + _shrBy_w_new_43_3[16:0];
-  assign _mul_w_sat_hi_43 = nu1_q * $signed(hc_rd_43);
-  assign _shr_w_sat_hi_43 = $signed(_mul_w_sat_hi_43) >>> 6'd3;
-  assign _shrBy_w_sat_hi_43 = $signed((_shr_w_sat_hi_43 + {48'd0, r_43})) >>> 6'd16;
-  assign _add_w_sat_hi_43 = {w_rd_43[15], w_rd_43} + _shrBy_w_sat_hi_43[16:0];
-  assign _mul_w_sat_lo_43 = nu1_q * $signed(hc_rd_43);
-  assign _shr_w_sat_lo_43 = $signed(_mul_w_sat_lo_43) >>> 6'd3;
-  assign _shrBy_w_sat_lo_43 = $signed((_shr_w_sat_lo_43 + {48'd0, r_43})) >>> 6'd16;
-  assign _add_w_sat_lo_43 = {w_rd_43[15], w_rd_43} + _shrBy_w_sat_lo_43[16:0];
-  // comb: w_upd_43 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_43_sum = nu1_q * $signed(hc_rd_43);
+  assign _shr_w_upd_43_sum = $signed(_mul_w_upd_43_sum) >>> 6'd3;
+  assign _shrBy_w_upd_43_sum = $signed((_shr_w_upd_43_sum + {48'd0, r_43})) >>> 6'd16;
+  // comb: w_upd_43_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_43) begin
-      w_new_43 = ((_add_w_new_43[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_43_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_43_3[15:0]);
-      w_sat_hi_43 = (_add_w_sat_hi_43[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_43 = (_add_w_sat_lo_43[16:15] - 2'd2) < 2'd1;
+      w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
     end else begin
-      w_new_43 = w_rd_43;
-      w_sat_hi_43 = 1'b0;
-      w_sat_lo_43 = 1'b0;
+      w_upd_43_sum = {w_rd_43[15], w_rd_43};
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:586)
+  assign w_upd_43_sat_hi = (w_upd_43_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_43_sat_lo = (w_upd_43_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_43 = w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_43 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= w_new_43;
@@ -7102,42 +5418,27 @@ module hebbian (
     end
   end
 
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_44 = nu1_q * $signed(hc_rd_44);
-  assign _shr_w_new_44 = $signed(_mul_w_new_44) >>> 6'd3;
-  assign _shrBy_w_new_44 = $signed((_shr_w_new_44 + {48'd0, r_44})) >>> 6'd16;
-  assign _add_w_new_44 = {w_rd_44[15], w_rd_44} + _shrBy_w_new_44[16:0];
-  assign _mul_w_new_44_2 = nu1_q * $signed(hc_rd_44);
-  assign _shr_w_new_44_2 = $signed(_mul_w_new_44_2) >>> 6'd3;
-  assign _shrBy_w_new_44_2 = $signed((_shr_w_new_44_2 + {48'd0, r_44})) >>> 6'd16;
-  assign _add_w_new_44_2 = {w_rd_44[15], w_rd_44} + _shrBy_w_new_44_2[16:0];
-  assign _mul_w_new_44_3 = nu1_q * $signed(hc_rd_44);
-  assign _shr_w_new_44_3 = $signed(_mul_w_new_44_3) >>> 6'd3;
-  assign _shrBy_w_new_44_3 = $signed((_shr_w_new_44_3 + {48'd0, r_44})) >>> 6'd16;
-  assign _add_w_new_44_3 = {w_rd_44[15], w_rd_44} + _shrBy_w_new_44_3[16:0];
-  assign _mul_w_sat_hi_44 = nu1_q * $signed(hc_rd_44);
-  assign _shr_w_sat_hi_44 = $signed(_mul_w_sat_hi_44) >>> 6'd3;
-  assign _shrBy_w_sat_hi_44 = $signed((_shr_w_sat_hi_44 + {48'd0, r_44})) >>> 6'd16;
-  assign _add_w_sat_hi_44 = {w_rd_44[15], w_rd_44} + _shrBy_w_sat_hi_44[16:0];
-  assign _mul_w_sat_lo_44 = nu1_q * $signed(hc_rd_44);
-  assign _shr_w_sat_lo_44 = $signed(_mul_w_sat_lo_44) >>> 6'd3;
-  assign _shrBy_w_sat_lo_44 = $signed((_shr_w_sat_lo_44 + {48'd0, r_44})) >>> 6'd16;
-  assign _add_w_sat_lo_44 = {w_rd_44[15], w_rd_44} + _shrBy_w_sat_lo_44[16:0];
-  // comb: w_upd_44 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_44_sum = nu1_q * $signed(hc_rd_44);
+  assign _shr_w_upd_44_sum = $signed(_mul_w_upd_44_sum) >>> 6'd3;
+  assign _shrBy_w_upd_44_sum = $signed((_shr_w_upd_44_sum + {48'd0, r_44})) >>> 6'd16;
+  // comb: w_upd_44_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_44) begin
-      w_new_44 = ((_add_w_new_44[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_44_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_44_3[15:0]);
-      w_sat_hi_44 = (_add_w_sat_hi_44[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_44 = (_add_w_sat_lo_44[16:15] - 2'd2) < 2'd1;
+      w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
     end else begin
-      w_new_44 = w_rd_44;
-      w_sat_hi_44 = 1'b0;
-      w_sat_lo_44 = 1'b0;
+      w_upd_44_sum = {w_rd_44[15], w_rd_44};
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:586)
+  assign w_upd_44_sat_hi = (w_upd_44_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_44_sat_lo = (w_upd_44_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_44 = w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_44 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= w_new_44;
@@ -7192,42 +5493,27 @@ module hebbian (
     end
   end
 
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_45 = nu1_q * $signed(hc_rd_45);
-  assign _shr_w_new_45 = $signed(_mul_w_new_45) >>> 6'd3;
-  assign _shrBy_w_new_45 = $signed((_shr_w_new_45 + {48'd0, r_45})) >>> 6'd16;
-  assign _add_w_new_45 = {w_rd_45[15], w_rd_45} + _shrBy_w_new_45[16:0];
-  assign _mul_w_new_45_2 = nu1_q * $signed(hc_rd_45);
-  assign _shr_w_new_45_2 = $signed(_mul_w_new_45_2) >>> 6'd3;
-  assign _shrBy_w_new_45_2 = $signed((_shr_w_new_45_2 + {48'd0, r_45})) >>> 6'd16;
-  assign _add_w_new_45_2 = {w_rd_45[15], w_rd_45} + _shrBy_w_new_45_2[16:0];
-  assign _mul_w_new_45_3 = nu1_q * $signed(hc_rd_45);
-  assign _shr_w_new_45_3 = $signed(_mul_w_new_45_3) >>> 6'd3;
-  assign _shrBy_w_new_45_3 = $signed((_shr_w_new_45_3 + {48'd0, r_45})) >>> 6'd16;
-  assign _add_w_new_45_3 = {w_rd_45[15], w_rd_45} + _shrBy_w_new_45_3[16:0];
-  assign _mul_w_sat_hi_45 = nu1_q * $signed(hc_rd_45);
-  assign _shr_w_sat_hi_45 = $signed(_mul_w_sat_hi_45) >>> 6'd3;
-  assign _shrBy_w_sat_hi_45 = $signed((_shr_w_sat_hi_45 + {48'd0, r_45})) >>> 6'd16;
-  assign _add_w_sat_hi_45 = {w_rd_45[15], w_rd_45} + _shrBy_w_sat_hi_45[16:0];
-  assign _mul_w_sat_lo_45 = nu1_q * $signed(hc_rd_45);
-  assign _shr_w_sat_lo_45 = $signed(_mul_w_sat_lo_45) >>> 6'd3;
-  assign _shrBy_w_sat_lo_45 = $signed((_shr_w_sat_lo_45 + {48'd0, r_45})) >>> 6'd16;
-  assign _add_w_sat_lo_45 = {w_rd_45[15], w_rd_45} + _shrBy_w_sat_lo_45[16:0];
-  // comb: w_upd_45 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_45_sum = nu1_q * $signed(hc_rd_45);
+  assign _shr_w_upd_45_sum = $signed(_mul_w_upd_45_sum) >>> 6'd3;
+  assign _shrBy_w_upd_45_sum = $signed((_shr_w_upd_45_sum + {48'd0, r_45})) >>> 6'd16;
+  // comb: w_upd_45_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_45) begin
-      w_new_45 = ((_add_w_new_45[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_45_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_45_3[15:0]);
-      w_sat_hi_45 = (_add_w_sat_hi_45[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_45 = (_add_w_sat_lo_45[16:15] - 2'd2) < 2'd1;
+      w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
     end else begin
-      w_new_45 = w_rd_45;
-      w_sat_hi_45 = 1'b0;
-      w_sat_lo_45 = 1'b0;
+      w_upd_45_sum = {w_rd_45[15], w_rd_45};
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:586)
+  assign w_upd_45_sat_hi = (w_upd_45_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_45_sat_lo = (w_upd_45_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_45 = w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_45 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= w_new_45;
@@ -7282,42 +5568,27 @@ module hebbian (
     end
   end
 
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_46 = nu1_q * $signed(hc_rd_46);
-  assign _shr_w_new_46 = $signed(_mul_w_new_46) >>> 6'd3;
-  assign _shrBy_w_new_46 = $signed((_shr_w_new_46 + {48'd0, r_46})) >>> 6'd16;
-  assign _add_w_new_46 = {w_rd_46[15], w_rd_46} + _shrBy_w_new_46[16:0];
-  assign _mul_w_new_46_2 = nu1_q * $signed(hc_rd_46);
-  assign _shr_w_new_46_2 = $signed(_mul_w_new_46_2) >>> 6'd3;
-  assign _shrBy_w_new_46_2 = $signed((_shr_w_new_46_2 + {48'd0, r_46})) >>> 6'd16;
-  assign _add_w_new_46_2 = {w_rd_46[15], w_rd_46} + _shrBy_w_new_46_2[16:0];
-  assign _mul_w_new_46_3 = nu1_q * $signed(hc_rd_46);
-  assign _shr_w_new_46_3 = $signed(_mul_w_new_46_3) >>> 6'd3;
-  assign _shrBy_w_new_46_3 = $signed((_shr_w_new_46_3 + {48'd0, r_46})) >>> 6'd16;
-  assign _add_w_new_46_3 = {w_rd_46[15], w_rd_46} + _shrBy_w_new_46_3[16:0];
-  assign _mul_w_sat_hi_46 = nu1_q * $signed(hc_rd_46);
-  assign _shr_w_sat_hi_46 = $signed(_mul_w_sat_hi_46) >>> 6'd3;
-  assign _shrBy_w_sat_hi_46 = $signed((_shr_w_sat_hi_46 + {48'd0, r_46})) >>> 6'd16;
-  assign _add_w_sat_hi_46 = {w_rd_46[15], w_rd_46} + _shrBy_w_sat_hi_46[16:0];
-  assign _mul_w_sat_lo_46 = nu1_q * $signed(hc_rd_46);
-  assign _shr_w_sat_lo_46 = $signed(_mul_w_sat_lo_46) >>> 6'd3;
-  assign _shrBy_w_sat_lo_46 = $signed((_shr_w_sat_lo_46 + {48'd0, r_46})) >>> 6'd16;
-  assign _add_w_sat_lo_46 = {w_rd_46[15], w_rd_46} + _shrBy_w_sat_lo_46[16:0];
-  // comb: w_upd_46 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_46_sum = nu1_q * $signed(hc_rd_46);
+  assign _shr_w_upd_46_sum = $signed(_mul_w_upd_46_sum) >>> 6'd3;
+  assign _shrBy_w_upd_46_sum = $signed((_shr_w_upd_46_sum + {48'd0, r_46})) >>> 6'd16;
+  // comb: w_upd_46_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_46) begin
-      w_new_46 = ((_add_w_new_46[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_46_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_46_3[15:0]);
-      w_sat_hi_46 = (_add_w_sat_hi_46[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_46 = (_add_w_sat_lo_46[16:15] - 2'd2) < 2'd1;
+      w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
     end else begin
-      w_new_46 = w_rd_46;
-      w_sat_hi_46 = 1'b0;
-      w_sat_lo_46 = 1'b0;
+      w_upd_46_sum = {w_rd_46[15], w_rd_46};
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:586)
+  assign w_upd_46_sat_hi = (w_upd_46_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_46_sat_lo = (w_upd_46_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_46 = w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_46 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= w_new_46;
@@ -7372,42 +5643,27 @@ module hebbian (
     end
   end
 
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_47 = nu1_q * $signed(hc_rd_47);
-  assign _shr_w_new_47 = $signed(_mul_w_new_47) >>> 6'd3;
-  assign _shrBy_w_new_47 = $signed((_shr_w_new_47 + {48'd0, r_47})) >>> 6'd16;
-  assign _add_w_new_47 = {w_rd_47[15], w_rd_47} + _shrBy_w_new_47[16:0];
-  assign _mul_w_new_47_2 = nu1_q * $signed(hc_rd_47);
-  assign _shr_w_new_47_2 = $signed(_mul_w_new_47_2) >>> 6'd3;
-  assign _shrBy_w_new_47_2 = $signed((_shr_w_new_47_2 + {48'd0, r_47})) >>> 6'd16;
-  assign _add_w_new_47_2 = {w_rd_47[15], w_rd_47} + _shrBy_w_new_47_2[16:0];
-  assign _mul_w_new_47_3 = nu1_q * $signed(hc_rd_47);
-  assign _shr_w_new_47_3 = $signed(_mul_w_new_47_3) >>> 6'd3;
-  assign _shrBy_w_new_47_3 = $signed((_shr_w_new_47_3 + {48'd0, r_47})) >>> 6'd16;
-  assign _add_w_new_47_3 = {w_rd_47[15], w_rd_47} + _shrBy_w_new_47_3[16:0];
-  assign _mul_w_sat_hi_47 = nu1_q * $signed(hc_rd_47);
-  assign _shr_w_sat_hi_47 = $signed(_mul_w_sat_hi_47) >>> 6'd3;
-  assign _shrBy_w_sat_hi_47 = $signed((_shr_w_sat_hi_47 + {48'd0, r_47})) >>> 6'd16;
-  assign _add_w_sat_hi_47 = {w_rd_47[15], w_rd_47} + _shrBy_w_sat_hi_47[16:0];
-  assign _mul_w_sat_lo_47 = nu1_q * $signed(hc_rd_47);
-  assign _shr_w_sat_lo_47 = $signed(_mul_w_sat_lo_47) >>> 6'd3;
-  assign _shrBy_w_sat_lo_47 = $signed((_shr_w_sat_lo_47 + {48'd0, r_47})) >>> 6'd16;
-  assign _add_w_sat_lo_47 = {w_rd_47[15], w_rd_47} + _shrBy_w_sat_lo_47[16:0];
-  // comb: w_upd_47 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_47_sum = nu1_q * $signed(hc_rd_47);
+  assign _shr_w_upd_47_sum = $signed(_mul_w_upd_47_sum) >>> 6'd3;
+  assign _shrBy_w_upd_47_sum = $signed((_shr_w_upd_47_sum + {48'd0, r_47})) >>> 6'd16;
+  // comb: w_upd_47_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_47) begin
-      w_new_47 = ((_add_w_new_47[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_47_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_47_3[15:0]);
-      w_sat_hi_47 = (_add_w_sat_hi_47[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_47 = (_add_w_sat_lo_47[16:15] - 2'd2) < 2'd1;
+      w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
     end else begin
-      w_new_47 = w_rd_47;
-      w_sat_hi_47 = 1'b0;
-      w_sat_lo_47 = 1'b0;
+      w_upd_47_sum = {w_rd_47[15], w_rd_47};
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:586)
+  assign w_upd_47_sat_hi = (w_upd_47_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_47_sat_lo = (w_upd_47_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_47 = w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_47 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= w_new_47;
@@ -7462,42 +5718,27 @@ module hebbian (
     end
   end
 
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_48 = nu1_q * $signed(hc_rd_48);
-  assign _shr_w_new_48 = $signed(_mul_w_new_48) >>> 6'd3;
-  assign _shrBy_w_new_48 = $signed((_shr_w_new_48 + {48'd0, r_48})) >>> 6'd16;
-  assign _add_w_new_48 = {w_rd_48[15], w_rd_48} + _shrBy_w_new_48[16:0];
-  assign _mul_w_new_48_2 = nu1_q * $signed(hc_rd_48);
-  assign _shr_w_new_48_2 = $signed(_mul_w_new_48_2) >>> 6'd3;
-  assign _shrBy_w_new_48_2 = $signed((_shr_w_new_48_2 + {48'd0, r_48})) >>> 6'd16;
-  assign _add_w_new_48_2 = {w_rd_48[15], w_rd_48} + _shrBy_w_new_48_2[16:0];
-  assign _mul_w_new_48_3 = nu1_q * $signed(hc_rd_48);
-  assign _shr_w_new_48_3 = $signed(_mul_w_new_48_3) >>> 6'd3;
-  assign _shrBy_w_new_48_3 = $signed((_shr_w_new_48_3 + {48'd0, r_48})) >>> 6'd16;
-  assign _add_w_new_48_3 = {w_rd_48[15], w_rd_48} + _shrBy_w_new_48_3[16:0];
-  assign _mul_w_sat_hi_48 = nu1_q * $signed(hc_rd_48);
-  assign _shr_w_sat_hi_48 = $signed(_mul_w_sat_hi_48) >>> 6'd3;
-  assign _shrBy_w_sat_hi_48 = $signed((_shr_w_sat_hi_48 + {48'd0, r_48})) >>> 6'd16;
-  assign _add_w_sat_hi_48 = {w_rd_48[15], w_rd_48} + _shrBy_w_sat_hi_48[16:0];
-  assign _mul_w_sat_lo_48 = nu1_q * $signed(hc_rd_48);
-  assign _shr_w_sat_lo_48 = $signed(_mul_w_sat_lo_48) >>> 6'd3;
-  assign _shrBy_w_sat_lo_48 = $signed((_shr_w_sat_lo_48 + {48'd0, r_48})) >>> 6'd16;
-  assign _add_w_sat_lo_48 = {w_rd_48[15], w_rd_48} + _shrBy_w_sat_lo_48[16:0];
-  // comb: w_upd_48 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_48_sum = nu1_q * $signed(hc_rd_48);
+  assign _shr_w_upd_48_sum = $signed(_mul_w_upd_48_sum) >>> 6'd3;
+  assign _shrBy_w_upd_48_sum = $signed((_shr_w_upd_48_sum + {48'd0, r_48})) >>> 6'd16;
+  // comb: w_upd_48_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_48) begin
-      w_new_48 = ((_add_w_new_48[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_48_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_48_3[15:0]);
-      w_sat_hi_48 = (_add_w_sat_hi_48[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_48 = (_add_w_sat_lo_48[16:15] - 2'd2) < 2'd1;
+      w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
     end else begin
-      w_new_48 = w_rd_48;
-      w_sat_hi_48 = 1'b0;
-      w_sat_lo_48 = 1'b0;
+      w_upd_48_sum = {w_rd_48[15], w_rd_48};
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:586)
+  assign w_upd_48_sat_hi = (w_upd_48_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_48_sat_lo = (w_upd_48_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_48 = w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_48 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= w_new_48;
@@ -7552,42 +5793,27 @@ module hebbian (
     end
   end
 
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_49 = nu1_q * $signed(hc_rd_49);
-  assign _shr_w_new_49 = $signed(_mul_w_new_49) >>> 6'd3;
-  assign _shrBy_w_new_49 = $signed((_shr_w_new_49 + {48'd0, r_49})) >>> 6'd16;
-  assign _add_w_new_49 = {w_rd_49[15], w_rd_49} + _shrBy_w_new_49[16:0];
-  assign _mul_w_new_49_2 = nu1_q * $signed(hc_rd_49);
-  assign _shr_w_new_49_2 = $signed(_mul_w_new_49_2) >>> 6'd3;
-  assign _shrBy_w_new_49_2 = $signed((_shr_w_new_49_2 + {48'd0, r_49})) >>> 6'd16;
-  assign _add_w_new_49_2 = {w_rd_49[15], w_rd_49} + _shrBy_w_new_49_2[16:0];
-  assign _mul_w_new_49_3 = nu1_q * $signed(hc_rd_49);
-  assign _shr_w_new_49_3 = $signed(_mul_w_new_49_3) >>> 6'd3;
-  assign _shrBy_w_new_49_3 = $signed((_shr_w_new_49_3 + {48'd0, r_49})) >>> 6'd16;
-  assign _add_w_new_49_3 = {w_rd_49[15], w_rd_49} + _shrBy_w_new_49_3[16:0];
-  assign _mul_w_sat_hi_49 = nu1_q * $signed(hc_rd_49);
-  assign _shr_w_sat_hi_49 = $signed(_mul_w_sat_hi_49) >>> 6'd3;
-  assign _shrBy_w_sat_hi_49 = $signed((_shr_w_sat_hi_49 + {48'd0, r_49})) >>> 6'd16;
-  assign _add_w_sat_hi_49 = {w_rd_49[15], w_rd_49} + _shrBy_w_sat_hi_49[16:0];
-  assign _mul_w_sat_lo_49 = nu1_q * $signed(hc_rd_49);
-  assign _shr_w_sat_lo_49 = $signed(_mul_w_sat_lo_49) >>> 6'd3;
-  assign _shrBy_w_sat_lo_49 = $signed((_shr_w_sat_lo_49 + {48'd0, r_49})) >>> 6'd16;
-  assign _add_w_sat_lo_49 = {w_rd_49[15], w_rd_49} + _shrBy_w_sat_lo_49[16:0];
-  // comb: w_upd_49 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_49_sum = nu1_q * $signed(hc_rd_49);
+  assign _shr_w_upd_49_sum = $signed(_mul_w_upd_49_sum) >>> 6'd3;
+  assign _shrBy_w_upd_49_sum = $signed((_shr_w_upd_49_sum + {48'd0, r_49})) >>> 6'd16;
+  // comb: w_upd_49_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_49) begin
-      w_new_49 = ((_add_w_new_49[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_49_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_49_3[15:0]);
-      w_sat_hi_49 = (_add_w_sat_hi_49[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_49 = (_add_w_sat_lo_49[16:15] - 2'd2) < 2'd1;
+      w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
     end else begin
-      w_new_49 = w_rd_49;
-      w_sat_hi_49 = 1'b0;
-      w_sat_lo_49 = 1'b0;
+      w_upd_49_sum = {w_rd_49[15], w_rd_49};
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:586)
+  assign w_upd_49_sat_hi = (w_upd_49_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_49_sat_lo = (w_upd_49_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_49 = w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_49 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= w_new_49;
@@ -7642,42 +5868,27 @@ module hebbian (
     end
   end
 
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_50 = nu1_q * $signed(hc_rd_50);
-  assign _shr_w_new_50 = $signed(_mul_w_new_50) >>> 6'd3;
-  assign _shrBy_w_new_50 = $signed((_shr_w_new_50 + {48'd0, r_50})) >>> 6'd16;
-  assign _add_w_new_50 = {w_rd_50[15], w_rd_50} + _shrBy_w_new_50[16:0];
-  assign _mul_w_new_50_2 = nu1_q * $signed(hc_rd_50);
-  assign _shr_w_new_50_2 = $signed(_mul_w_new_50_2) >>> 6'd3;
-  assign _shrBy_w_new_50_2 = $signed((_shr_w_new_50_2 + {48'd0, r_50})) >>> 6'd16;
-  assign _add_w_new_50_2 = {w_rd_50[15], w_rd_50} + _shrBy_w_new_50_2[16:0];
-  assign _mul_w_new_50_3 = nu1_q * $signed(hc_rd_50);
-  assign _shr_w_new_50_3 = $signed(_mul_w_new_50_3) >>> 6'd3;
-  assign _shrBy_w_new_50_3 = $signed((_shr_w_new_50_3 + {48'd0, r_50})) >>> 6'd16;
-  assign _add_w_new_50_3 = {w_rd_50[15], w_rd_50} + _shrBy_w_new_50_3[16:0];
-  assign _mul_w_sat_hi_50 = nu1_q * $signed(hc_rd_50);
-  assign _shr_w_sat_hi_50 = $signed(_mul_w_sat_hi_50) >>> 6'd3;
-  assign _shrBy_w_sat_hi_50 = $signed((_shr_w_sat_hi_50 + {48'd0, r_50})) >>> 6'd16;
-  assign _add_w_sat_hi_50 = {w_rd_50[15], w_rd_50} + _shrBy_w_sat_hi_50[16:0];
-  assign _mul_w_sat_lo_50 = nu1_q * $signed(hc_rd_50);
-  assign _shr_w_sat_lo_50 = $signed(_mul_w_sat_lo_50) >>> 6'd3;
-  assign _shrBy_w_sat_lo_50 = $signed((_shr_w_sat_lo_50 + {48'd0, r_50})) >>> 6'd16;
-  assign _add_w_sat_lo_50 = {w_rd_50[15], w_rd_50} + _shrBy_w_sat_lo_50[16:0];
-  // comb: w_upd_50 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_50_sum = nu1_q * $signed(hc_rd_50);
+  assign _shr_w_upd_50_sum = $signed(_mul_w_upd_50_sum) >>> 6'd3;
+  assign _shrBy_w_upd_50_sum = $signed((_shr_w_upd_50_sum + {48'd0, r_50})) >>> 6'd16;
+  // comb: w_upd_50_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_50) begin
-      w_new_50 = ((_add_w_new_50[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_50_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_50_3[15:0]);
-      w_sat_hi_50 = (_add_w_sat_hi_50[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_50 = (_add_w_sat_lo_50[16:15] - 2'd2) < 2'd1;
+      w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
     end else begin
-      w_new_50 = w_rd_50;
-      w_sat_hi_50 = 1'b0;
-      w_sat_lo_50 = 1'b0;
+      w_upd_50_sum = {w_rd_50[15], w_rd_50};
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:586)
+  assign w_upd_50_sat_hi = (w_upd_50_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_50_sat_lo = (w_upd_50_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_50 = w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_50 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= w_new_50;
@@ -7732,42 +5943,27 @@ module hebbian (
     end
   end
 
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_51 = nu1_q * $signed(hc_rd_51);
-  assign _shr_w_new_51 = $signed(_mul_w_new_51) >>> 6'd3;
-  assign _shrBy_w_new_51 = $signed((_shr_w_new_51 + {48'd0, r_51})) >>> 6'd16;
-  assign _add_w_new_51 = {w_rd_51[15], w_rd_51} + _shrBy_w_new_51[16:0];
-  assign _mul_w_new_51_2 = nu1_q * $signed(hc_rd_51);
-  assign _shr_w_new_51_2 = $signed(_mul_w_new_51_2) >>> 6'd3;
-  assign _shrBy_w_new_51_2 = $signed((_shr_w_new_51_2 + {48'd0, r_51})) >>> 6'd16;
-  assign _add_w_new_51_2 = {w_rd_51[15], w_rd_51} + _shrBy_w_new_51_2[16:0];
-  assign _mul_w_new_51_3 = nu1_q * $signed(hc_rd_51);
-  assign _shr_w_new_51_3 = $signed(_mul_w_new_51_3) >>> 6'd3;
-  assign _shrBy_w_new_51_3 = $signed((_shr_w_new_51_3 + {48'd0, r_51})) >>> 6'd16;
-  assign _add_w_new_51_3 = {w_rd_51[15], w_rd_51} + _shrBy_w_new_51_3[16:0];
-  assign _mul_w_sat_hi_51 = nu1_q * $signed(hc_rd_51);
-  assign _shr_w_sat_hi_51 = $signed(_mul_w_sat_hi_51) >>> 6'd3;
-  assign _shrBy_w_sat_hi_51 = $signed((_shr_w_sat_hi_51 + {48'd0, r_51})) >>> 6'd16;
-  assign _add_w_sat_hi_51 = {w_rd_51[15], w_rd_51} + _shrBy_w_sat_hi_51[16:0];
-  assign _mul_w_sat_lo_51 = nu1_q * $signed(hc_rd_51);
-  assign _shr_w_sat_lo_51 = $signed(_mul_w_sat_lo_51) >>> 6'd3;
-  assign _shrBy_w_sat_lo_51 = $signed((_shr_w_sat_lo_51 + {48'd0, r_51})) >>> 6'd16;
-  assign _add_w_sat_lo_51 = {w_rd_51[15], w_rd_51} + _shrBy_w_sat_lo_51[16:0];
-  // comb: w_upd_51 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_51_sum = nu1_q * $signed(hc_rd_51);
+  assign _shr_w_upd_51_sum = $signed(_mul_w_upd_51_sum) >>> 6'd3;
+  assign _shrBy_w_upd_51_sum = $signed((_shr_w_upd_51_sum + {48'd0, r_51})) >>> 6'd16;
+  // comb: w_upd_51_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_51) begin
-      w_new_51 = ((_add_w_new_51[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_51_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_51_3[15:0]);
-      w_sat_hi_51 = (_add_w_sat_hi_51[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_51 = (_add_w_sat_lo_51[16:15] - 2'd2) < 2'd1;
+      w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
     end else begin
-      w_new_51 = w_rd_51;
-      w_sat_hi_51 = 1'b0;
-      w_sat_lo_51 = 1'b0;
+      w_upd_51_sum = {w_rd_51[15], w_rd_51};
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:586)
+  assign w_upd_51_sat_hi = (w_upd_51_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_51_sat_lo = (w_upd_51_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_51 = w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_51 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= w_new_51;
@@ -7822,42 +6018,27 @@ module hebbian (
     end
   end
 
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_52 = nu1_q * $signed(hc_rd_52);
-  assign _shr_w_new_52 = $signed(_mul_w_new_52) >>> 6'd3;
-  assign _shrBy_w_new_52 = $signed((_shr_w_new_52 + {48'd0, r_52})) >>> 6'd16;
-  assign _add_w_new_52 = {w_rd_52[15], w_rd_52} + _shrBy_w_new_52[16:0];
-  assign _mul_w_new_52_2 = nu1_q * $signed(hc_rd_52);
-  assign _shr_w_new_52_2 = $signed(_mul_w_new_52_2) >>> 6'd3;
-  assign _shrBy_w_new_52_2 = $signed((_shr_w_new_52_2 + {48'd0, r_52})) >>> 6'd16;
-  assign _add_w_new_52_2 = {w_rd_52[15], w_rd_52} + _shrBy_w_new_52_2[16:0];
-  assign _mul_w_new_52_3 = nu1_q * $signed(hc_rd_52);
-  assign _shr_w_new_52_3 = $signed(_mul_w_new_52_3) >>> 6'd3;
-  assign _shrBy_w_new_52_3 = $signed((_shr_w_new_52_3 + {48'd0, r_52})) >>> 6'd16;
-  assign _add_w_new_52_3 = {w_rd_52[15], w_rd_52} + _shrBy_w_new_52_3[16:0];
-  assign _mul_w_sat_hi_52 = nu1_q * $signed(hc_rd_52);
-  assign _shr_w_sat_hi_52 = $signed(_mul_w_sat_hi_52) >>> 6'd3;
-  assign _shrBy_w_sat_hi_52 = $signed((_shr_w_sat_hi_52 + {48'd0, r_52})) >>> 6'd16;
-  assign _add_w_sat_hi_52 = {w_rd_52[15], w_rd_52} + _shrBy_w_sat_hi_52[16:0];
-  assign _mul_w_sat_lo_52 = nu1_q * $signed(hc_rd_52);
-  assign _shr_w_sat_lo_52 = $signed(_mul_w_sat_lo_52) >>> 6'd3;
-  assign _shrBy_w_sat_lo_52 = $signed((_shr_w_sat_lo_52 + {48'd0, r_52})) >>> 6'd16;
-  assign _add_w_sat_lo_52 = {w_rd_52[15], w_rd_52} + _shrBy_w_sat_lo_52[16:0];
-  // comb: w_upd_52 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_52_sum = nu1_q * $signed(hc_rd_52);
+  assign _shr_w_upd_52_sum = $signed(_mul_w_upd_52_sum) >>> 6'd3;
+  assign _shrBy_w_upd_52_sum = $signed((_shr_w_upd_52_sum + {48'd0, r_52})) >>> 6'd16;
+  // comb: w_upd_52_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_52) begin
-      w_new_52 = ((_add_w_new_52[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_52_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_52_3[15:0]);
-      w_sat_hi_52 = (_add_w_sat_hi_52[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_52 = (_add_w_sat_lo_52[16:15] - 2'd2) < 2'd1;
+      w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
     end else begin
-      w_new_52 = w_rd_52;
-      w_sat_hi_52 = 1'b0;
-      w_sat_lo_52 = 1'b0;
+      w_upd_52_sum = {w_rd_52[15], w_rd_52};
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:586)
+  assign w_upd_52_sat_hi = (w_upd_52_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_52_sat_lo = (w_upd_52_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_52 = w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_52 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= w_new_52;
@@ -7912,42 +6093,27 @@ module hebbian (
     end
   end
 
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_53 = nu1_q * $signed(hc_rd_53);
-  assign _shr_w_new_53 = $signed(_mul_w_new_53) >>> 6'd3;
-  assign _shrBy_w_new_53 = $signed((_shr_w_new_53 + {48'd0, r_53})) >>> 6'd16;
-  assign _add_w_new_53 = {w_rd_53[15], w_rd_53} + _shrBy_w_new_53[16:0];
-  assign _mul_w_new_53_2 = nu1_q * $signed(hc_rd_53);
-  assign _shr_w_new_53_2 = $signed(_mul_w_new_53_2) >>> 6'd3;
-  assign _shrBy_w_new_53_2 = $signed((_shr_w_new_53_2 + {48'd0, r_53})) >>> 6'd16;
-  assign _add_w_new_53_2 = {w_rd_53[15], w_rd_53} + _shrBy_w_new_53_2[16:0];
-  assign _mul_w_new_53_3 = nu1_q * $signed(hc_rd_53);
-  assign _shr_w_new_53_3 = $signed(_mul_w_new_53_3) >>> 6'd3;
-  assign _shrBy_w_new_53_3 = $signed((_shr_w_new_53_3 + {48'd0, r_53})) >>> 6'd16;
-  assign _add_w_new_53_3 = {w_rd_53[15], w_rd_53} + _shrBy_w_new_53_3[16:0];
-  assign _mul_w_sat_hi_53 = nu1_q * $signed(hc_rd_53);
-  assign _shr_w_sat_hi_53 = $signed(_mul_w_sat_hi_53) >>> 6'd3;
-  assign _shrBy_w_sat_hi_53 = $signed((_shr_w_sat_hi_53 + {48'd0, r_53})) >>> 6'd16;
-  assign _add_w_sat_hi_53 = {w_rd_53[15], w_rd_53} + _shrBy_w_sat_hi_53[16:0];
-  assign _mul_w_sat_lo_53 = nu1_q * $signed(hc_rd_53);
-  assign _shr_w_sat_lo_53 = $signed(_mul_w_sat_lo_53) >>> 6'd3;
-  assign _shrBy_w_sat_lo_53 = $signed((_shr_w_sat_lo_53 + {48'd0, r_53})) >>> 6'd16;
-  assign _add_w_sat_lo_53 = {w_rd_53[15], w_rd_53} + _shrBy_w_sat_lo_53[16:0];
-  // comb: w_upd_53 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_53_sum = nu1_q * $signed(hc_rd_53);
+  assign _shr_w_upd_53_sum = $signed(_mul_w_upd_53_sum) >>> 6'd3;
+  assign _shrBy_w_upd_53_sum = $signed((_shr_w_upd_53_sum + {48'd0, r_53})) >>> 6'd16;
+  // comb: w_upd_53_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_53) begin
-      w_new_53 = ((_add_w_new_53[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_53_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_53_3[15:0]);
-      w_sat_hi_53 = (_add_w_sat_hi_53[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_53 = (_add_w_sat_lo_53[16:15] - 2'd2) < 2'd1;
+      w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
     end else begin
-      w_new_53 = w_rd_53;
-      w_sat_hi_53 = 1'b0;
-      w_sat_lo_53 = 1'b0;
+      w_upd_53_sum = {w_rd_53[15], w_rd_53};
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:586)
+  assign w_upd_53_sat_hi = (w_upd_53_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_53_sat_lo = (w_upd_53_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_53 = w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_53 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= w_new_53;
@@ -8002,42 +6168,27 @@ module hebbian (
     end
   end
 
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_54 = nu1_q * $signed(hc_rd_54);
-  assign _shr_w_new_54 = $signed(_mul_w_new_54) >>> 6'd3;
-  assign _shrBy_w_new_54 = $signed((_shr_w_new_54 + {48'd0, r_54})) >>> 6'd16;
-  assign _add_w_new_54 = {w_rd_54[15], w_rd_54} + _shrBy_w_new_54[16:0];
-  assign _mul_w_new_54_2 = nu1_q * $signed(hc_rd_54);
-  assign _shr_w_new_54_2 = $signed(_mul_w_new_54_2) >>> 6'd3;
-  assign _shrBy_w_new_54_2 = $signed((_shr_w_new_54_2 + {48'd0, r_54})) >>> 6'd16;
-  assign _add_w_new_54_2 = {w_rd_54[15], w_rd_54} + _shrBy_w_new_54_2[16:0];
-  assign _mul_w_new_54_3 = nu1_q * $signed(hc_rd_54);
-  assign _shr_w_new_54_3 = $signed(_mul_w_new_54_3) >>> 6'd3;
-  assign _shrBy_w_new_54_3 = $signed((_shr_w_new_54_3 + {48'd0, r_54})) >>> 6'd16;
-  assign _add_w_new_54_3 = {w_rd_54[15], w_rd_54} + _shrBy_w_new_54_3[16:0];
-  assign _mul_w_sat_hi_54 = nu1_q * $signed(hc_rd_54);
-  assign _shr_w_sat_hi_54 = $signed(_mul_w_sat_hi_54) >>> 6'd3;
-  assign _shrBy_w_sat_hi_54 = $signed((_shr_w_sat_hi_54 + {48'd0, r_54})) >>> 6'd16;
-  assign _add_w_sat_hi_54 = {w_rd_54[15], w_rd_54} + _shrBy_w_sat_hi_54[16:0];
-  assign _mul_w_sat_lo_54 = nu1_q * $signed(hc_rd_54);
-  assign _shr_w_sat_lo_54 = $signed(_mul_w_sat_lo_54) >>> 6'd3;
-  assign _shrBy_w_sat_lo_54 = $signed((_shr_w_sat_lo_54 + {48'd0, r_54})) >>> 6'd16;
-  assign _add_w_sat_lo_54 = {w_rd_54[15], w_rd_54} + _shrBy_w_sat_lo_54[16:0];
-  // comb: w_upd_54 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_54_sum = nu1_q * $signed(hc_rd_54);
+  assign _shr_w_upd_54_sum = $signed(_mul_w_upd_54_sum) >>> 6'd3;
+  assign _shrBy_w_upd_54_sum = $signed((_shr_w_upd_54_sum + {48'd0, r_54})) >>> 6'd16;
+  // comb: w_upd_54_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_54) begin
-      w_new_54 = ((_add_w_new_54[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_54_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_54_3[15:0]);
-      w_sat_hi_54 = (_add_w_sat_hi_54[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_54 = (_add_w_sat_lo_54[16:15] - 2'd2) < 2'd1;
+      w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
     end else begin
-      w_new_54 = w_rd_54;
-      w_sat_hi_54 = 1'b0;
-      w_sat_lo_54 = 1'b0;
+      w_upd_54_sum = {w_rd_54[15], w_rd_54};
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:586)
+  assign w_upd_54_sat_hi = (w_upd_54_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_54_sat_lo = (w_upd_54_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_54 = w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_54 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= w_new_54;
@@ -8092,42 +6243,27 @@ module hebbian (
     end
   end
 
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_55 = nu1_q * $signed(hc_rd_55);
-  assign _shr_w_new_55 = $signed(_mul_w_new_55) >>> 6'd3;
-  assign _shrBy_w_new_55 = $signed((_shr_w_new_55 + {48'd0, r_55})) >>> 6'd16;
-  assign _add_w_new_55 = {w_rd_55[15], w_rd_55} + _shrBy_w_new_55[16:0];
-  assign _mul_w_new_55_2 = nu1_q * $signed(hc_rd_55);
-  assign _shr_w_new_55_2 = $signed(_mul_w_new_55_2) >>> 6'd3;
-  assign _shrBy_w_new_55_2 = $signed((_shr_w_new_55_2 + {48'd0, r_55})) >>> 6'd16;
-  assign _add_w_new_55_2 = {w_rd_55[15], w_rd_55} + _shrBy_w_new_55_2[16:0];
-  assign _mul_w_new_55_3 = nu1_q * $signed(hc_rd_55);
-  assign _shr_w_new_55_3 = $signed(_mul_w_new_55_3) >>> 6'd3;
-  assign _shrBy_w_new_55_3 = $signed((_shr_w_new_55_3 + {48'd0, r_55})) >>> 6'd16;
-  assign _add_w_new_55_3 = {w_rd_55[15], w_rd_55} + _shrBy_w_new_55_3[16:0];
-  assign _mul_w_sat_hi_55 = nu1_q * $signed(hc_rd_55);
-  assign _shr_w_sat_hi_55 = $signed(_mul_w_sat_hi_55) >>> 6'd3;
-  assign _shrBy_w_sat_hi_55 = $signed((_shr_w_sat_hi_55 + {48'd0, r_55})) >>> 6'd16;
-  assign _add_w_sat_hi_55 = {w_rd_55[15], w_rd_55} + _shrBy_w_sat_hi_55[16:0];
-  assign _mul_w_sat_lo_55 = nu1_q * $signed(hc_rd_55);
-  assign _shr_w_sat_lo_55 = $signed(_mul_w_sat_lo_55) >>> 6'd3;
-  assign _shrBy_w_sat_lo_55 = $signed((_shr_w_sat_lo_55 + {48'd0, r_55})) >>> 6'd16;
-  assign _add_w_sat_lo_55 = {w_rd_55[15], w_rd_55} + _shrBy_w_sat_lo_55[16:0];
-  // comb: w_upd_55 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_55_sum = nu1_q * $signed(hc_rd_55);
+  assign _shr_w_upd_55_sum = $signed(_mul_w_upd_55_sum) >>> 6'd3;
+  assign _shrBy_w_upd_55_sum = $signed((_shr_w_upd_55_sum + {48'd0, r_55})) >>> 6'd16;
+  // comb: w_upd_55_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_55) begin
-      w_new_55 = ((_add_w_new_55[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_55_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_55_3[15:0]);
-      w_sat_hi_55 = (_add_w_sat_hi_55[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_55 = (_add_w_sat_lo_55[16:15] - 2'd2) < 2'd1;
+      w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
     end else begin
-      w_new_55 = w_rd_55;
-      w_sat_hi_55 = 1'b0;
-      w_sat_lo_55 = 1'b0;
+      w_upd_55_sum = {w_rd_55[15], w_rd_55};
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:586)
+  assign w_upd_55_sat_hi = (w_upd_55_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_55_sat_lo = (w_upd_55_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_55 = w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_55 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= w_new_55;
@@ -8182,42 +6318,27 @@ module hebbian (
     end
   end
 
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_56 = nu1_q * $signed(hc_rd_56);
-  assign _shr_w_new_56 = $signed(_mul_w_new_56) >>> 6'd3;
-  assign _shrBy_w_new_56 = $signed((_shr_w_new_56 + {48'd0, r_56})) >>> 6'd16;
-  assign _add_w_new_56 = {w_rd_56[15], w_rd_56} + _shrBy_w_new_56[16:0];
-  assign _mul_w_new_56_2 = nu1_q * $signed(hc_rd_56);
-  assign _shr_w_new_56_2 = $signed(_mul_w_new_56_2) >>> 6'd3;
-  assign _shrBy_w_new_56_2 = $signed((_shr_w_new_56_2 + {48'd0, r_56})) >>> 6'd16;
-  assign _add_w_new_56_2 = {w_rd_56[15], w_rd_56} + _shrBy_w_new_56_2[16:0];
-  assign _mul_w_new_56_3 = nu1_q * $signed(hc_rd_56);
-  assign _shr_w_new_56_3 = $signed(_mul_w_new_56_3) >>> 6'd3;
-  assign _shrBy_w_new_56_3 = $signed((_shr_w_new_56_3 + {48'd0, r_56})) >>> 6'd16;
-  assign _add_w_new_56_3 = {w_rd_56[15], w_rd_56} + _shrBy_w_new_56_3[16:0];
-  assign _mul_w_sat_hi_56 = nu1_q * $signed(hc_rd_56);
-  assign _shr_w_sat_hi_56 = $signed(_mul_w_sat_hi_56) >>> 6'd3;
-  assign _shrBy_w_sat_hi_56 = $signed((_shr_w_sat_hi_56 + {48'd0, r_56})) >>> 6'd16;
-  assign _add_w_sat_hi_56 = {w_rd_56[15], w_rd_56} + _shrBy_w_sat_hi_56[16:0];
-  assign _mul_w_sat_lo_56 = nu1_q * $signed(hc_rd_56);
-  assign _shr_w_sat_lo_56 = $signed(_mul_w_sat_lo_56) >>> 6'd3;
-  assign _shrBy_w_sat_lo_56 = $signed((_shr_w_sat_lo_56 + {48'd0, r_56})) >>> 6'd16;
-  assign _add_w_sat_lo_56 = {w_rd_56[15], w_rd_56} + _shrBy_w_sat_lo_56[16:0];
-  // comb: w_upd_56 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_56_sum = nu1_q * $signed(hc_rd_56);
+  assign _shr_w_upd_56_sum = $signed(_mul_w_upd_56_sum) >>> 6'd3;
+  assign _shrBy_w_upd_56_sum = $signed((_shr_w_upd_56_sum + {48'd0, r_56})) >>> 6'd16;
+  // comb: w_upd_56_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_56) begin
-      w_new_56 = ((_add_w_new_56[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_56_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_56_3[15:0]);
-      w_sat_hi_56 = (_add_w_sat_hi_56[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_56 = (_add_w_sat_lo_56[16:15] - 2'd2) < 2'd1;
+      w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
     end else begin
-      w_new_56 = w_rd_56;
-      w_sat_hi_56 = 1'b0;
-      w_sat_lo_56 = 1'b0;
+      w_upd_56_sum = {w_rd_56[15], w_rd_56};
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:586)
+  assign w_upd_56_sat_hi = (w_upd_56_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_56_sat_lo = (w_upd_56_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_56 = w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_56 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= w_new_56;
@@ -8272,42 +6393,27 @@ module hebbian (
     end
   end
 
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_57 = nu1_q * $signed(hc_rd_57);
-  assign _shr_w_new_57 = $signed(_mul_w_new_57) >>> 6'd3;
-  assign _shrBy_w_new_57 = $signed((_shr_w_new_57 + {48'd0, r_57})) >>> 6'd16;
-  assign _add_w_new_57 = {w_rd_57[15], w_rd_57} + _shrBy_w_new_57[16:0];
-  assign _mul_w_new_57_2 = nu1_q * $signed(hc_rd_57);
-  assign _shr_w_new_57_2 = $signed(_mul_w_new_57_2) >>> 6'd3;
-  assign _shrBy_w_new_57_2 = $signed((_shr_w_new_57_2 + {48'd0, r_57})) >>> 6'd16;
-  assign _add_w_new_57_2 = {w_rd_57[15], w_rd_57} + _shrBy_w_new_57_2[16:0];
-  assign _mul_w_new_57_3 = nu1_q * $signed(hc_rd_57);
-  assign _shr_w_new_57_3 = $signed(_mul_w_new_57_3) >>> 6'd3;
-  assign _shrBy_w_new_57_3 = $signed((_shr_w_new_57_3 + {48'd0, r_57})) >>> 6'd16;
-  assign _add_w_new_57_3 = {w_rd_57[15], w_rd_57} + _shrBy_w_new_57_3[16:0];
-  assign _mul_w_sat_hi_57 = nu1_q * $signed(hc_rd_57);
-  assign _shr_w_sat_hi_57 = $signed(_mul_w_sat_hi_57) >>> 6'd3;
-  assign _shrBy_w_sat_hi_57 = $signed((_shr_w_sat_hi_57 + {48'd0, r_57})) >>> 6'd16;
-  assign _add_w_sat_hi_57 = {w_rd_57[15], w_rd_57} + _shrBy_w_sat_hi_57[16:0];
-  assign _mul_w_sat_lo_57 = nu1_q * $signed(hc_rd_57);
-  assign _shr_w_sat_lo_57 = $signed(_mul_w_sat_lo_57) >>> 6'd3;
-  assign _shrBy_w_sat_lo_57 = $signed((_shr_w_sat_lo_57 + {48'd0, r_57})) >>> 6'd16;
-  assign _add_w_sat_lo_57 = {w_rd_57[15], w_rd_57} + _shrBy_w_sat_lo_57[16:0];
-  // comb: w_upd_57 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_57_sum = nu1_q * $signed(hc_rd_57);
+  assign _shr_w_upd_57_sum = $signed(_mul_w_upd_57_sum) >>> 6'd3;
+  assign _shrBy_w_upd_57_sum = $signed((_shr_w_upd_57_sum + {48'd0, r_57})) >>> 6'd16;
+  // comb: w_upd_57_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_57) begin
-      w_new_57 = ((_add_w_new_57[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_57_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_57_3[15:0]);
-      w_sat_hi_57 = (_add_w_sat_hi_57[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_57 = (_add_w_sat_lo_57[16:15] - 2'd2) < 2'd1;
+      w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
     end else begin
-      w_new_57 = w_rd_57;
-      w_sat_hi_57 = 1'b0;
-      w_sat_lo_57 = 1'b0;
+      w_upd_57_sum = {w_rd_57[15], w_rd_57};
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:586)
+  assign w_upd_57_sat_hi = (w_upd_57_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_57_sat_lo = (w_upd_57_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_57 = w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_57 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= w_new_57;
@@ -8362,42 +6468,27 @@ module hebbian (
     end
   end
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_58 = nu1_q * $signed(hc_rd_58);
-  assign _shr_w_new_58 = $signed(_mul_w_new_58) >>> 6'd3;
-  assign _shrBy_w_new_58 = $signed((_shr_w_new_58 + {48'd0, r_58})) >>> 6'd16;
-  assign _add_w_new_58 = {w_rd_58[15], w_rd_58} + _shrBy_w_new_58[16:0];
-  assign _mul_w_new_58_2 = nu1_q * $signed(hc_rd_58);
-  assign _shr_w_new_58_2 = $signed(_mul_w_new_58_2) >>> 6'd3;
-  assign _shrBy_w_new_58_2 = $signed((_shr_w_new_58_2 + {48'd0, r_58})) >>> 6'd16;
-  assign _add_w_new_58_2 = {w_rd_58[15], w_rd_58} + _shrBy_w_new_58_2[16:0];
-  assign _mul_w_new_58_3 = nu1_q * $signed(hc_rd_58);
-  assign _shr_w_new_58_3 = $signed(_mul_w_new_58_3) >>> 6'd3;
-  assign _shrBy_w_new_58_3 = $signed((_shr_w_new_58_3 + {48'd0, r_58})) >>> 6'd16;
-  assign _add_w_new_58_3 = {w_rd_58[15], w_rd_58} + _shrBy_w_new_58_3[16:0];
-  assign _mul_w_sat_hi_58 = nu1_q * $signed(hc_rd_58);
-  assign _shr_w_sat_hi_58 = $signed(_mul_w_sat_hi_58) >>> 6'd3;
-  assign _shrBy_w_sat_hi_58 = $signed((_shr_w_sat_hi_58 + {48'd0, r_58})) >>> 6'd16;
-  assign _add_w_sat_hi_58 = {w_rd_58[15], w_rd_58} + _shrBy_w_sat_hi_58[16:0];
-  assign _mul_w_sat_lo_58 = nu1_q * $signed(hc_rd_58);
-  assign _shr_w_sat_lo_58 = $signed(_mul_w_sat_lo_58) >>> 6'd3;
-  assign _shrBy_w_sat_lo_58 = $signed((_shr_w_sat_lo_58 + {48'd0, r_58})) >>> 6'd16;
-  assign _add_w_sat_lo_58 = {w_rd_58[15], w_rd_58} + _shrBy_w_sat_lo_58[16:0];
-  // comb: w_upd_58 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_58_sum = nu1_q * $signed(hc_rd_58);
+  assign _shr_w_upd_58_sum = $signed(_mul_w_upd_58_sum) >>> 6'd3;
+  assign _shrBy_w_upd_58_sum = $signed((_shr_w_upd_58_sum + {48'd0, r_58})) >>> 6'd16;
+  // comb: w_upd_58_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_58) begin
-      w_new_58 = ((_add_w_new_58[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_58_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_58_3[15:0]);
-      w_sat_hi_58 = (_add_w_sat_hi_58[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_58 = (_add_w_sat_lo_58[16:15] - 2'd2) < 2'd1;
+      w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
     end else begin
-      w_new_58 = w_rd_58;
-      w_sat_hi_58 = 1'b0;
-      w_sat_lo_58 = 1'b0;
+      w_upd_58_sum = {w_rd_58[15], w_rd_58};
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:586)
+  assign w_upd_58_sat_hi = (w_upd_58_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_58_sat_lo = (w_upd_58_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_58 = w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_58 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= w_new_58;
@@ -8452,42 +6543,27 @@ module hebbian (
     end
   end
 
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_59 = nu1_q * $signed(hc_rd_59);
-  assign _shr_w_new_59 = $signed(_mul_w_new_59) >>> 6'd3;
-  assign _shrBy_w_new_59 = $signed((_shr_w_new_59 + {48'd0, r_59})) >>> 6'd16;
-  assign _add_w_new_59 = {w_rd_59[15], w_rd_59} + _shrBy_w_new_59[16:0];
-  assign _mul_w_new_59_2 = nu1_q * $signed(hc_rd_59);
-  assign _shr_w_new_59_2 = $signed(_mul_w_new_59_2) >>> 6'd3;
-  assign _shrBy_w_new_59_2 = $signed((_shr_w_new_59_2 + {48'd0, r_59})) >>> 6'd16;
-  assign _add_w_new_59_2 = {w_rd_59[15], w_rd_59} + _shrBy_w_new_59_2[16:0];
-  assign _mul_w_new_59_3 = nu1_q * $signed(hc_rd_59);
-  assign _shr_w_new_59_3 = $signed(_mul_w_new_59_3) >>> 6'd3;
-  assign _shrBy_w_new_59_3 = $signed((_shr_w_new_59_3 + {48'd0, r_59})) >>> 6'd16;
-  assign _add_w_new_59_3 = {w_rd_59[15], w_rd_59} + _shrBy_w_new_59_3[16:0];
-  assign _mul_w_sat_hi_59 = nu1_q * $signed(hc_rd_59);
-  assign _shr_w_sat_hi_59 = $signed(_mul_w_sat_hi_59) >>> 6'd3;
-  assign _shrBy_w_sat_hi_59 = $signed((_shr_w_sat_hi_59 + {48'd0, r_59})) >>> 6'd16;
-  assign _add_w_sat_hi_59 = {w_rd_59[15], w_rd_59} + _shrBy_w_sat_hi_59[16:0];
-  assign _mul_w_sat_lo_59 = nu1_q * $signed(hc_rd_59);
-  assign _shr_w_sat_lo_59 = $signed(_mul_w_sat_lo_59) >>> 6'd3;
-  assign _shrBy_w_sat_lo_59 = $signed((_shr_w_sat_lo_59 + {48'd0, r_59})) >>> 6'd16;
-  assign _add_w_sat_lo_59 = {w_rd_59[15], w_rd_59} + _shrBy_w_sat_lo_59[16:0];
-  // comb: w_upd_59 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_59_sum = nu1_q * $signed(hc_rd_59);
+  assign _shr_w_upd_59_sum = $signed(_mul_w_upd_59_sum) >>> 6'd3;
+  assign _shrBy_w_upd_59_sum = $signed((_shr_w_upd_59_sum + {48'd0, r_59})) >>> 6'd16;
+  // comb: w_upd_59_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_59) begin
-      w_new_59 = ((_add_w_new_59[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_59_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_59_3[15:0]);
-      w_sat_hi_59 = (_add_w_sat_hi_59[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_59 = (_add_w_sat_lo_59[16:15] - 2'd2) < 2'd1;
+      w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
     end else begin
-      w_new_59 = w_rd_59;
-      w_sat_hi_59 = 1'b0;
-      w_sat_lo_59 = 1'b0;
+      w_upd_59_sum = {w_rd_59[15], w_rd_59};
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:586)
+  assign w_upd_59_sat_hi = (w_upd_59_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_59_sat_lo = (w_upd_59_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_59 = w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_59 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= w_new_59;
@@ -8542,42 +6618,27 @@ module hebbian (
     end
   end
 
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_60 = nu1_q * $signed(hc_rd_60);
-  assign _shr_w_new_60 = $signed(_mul_w_new_60) >>> 6'd3;
-  assign _shrBy_w_new_60 = $signed((_shr_w_new_60 + {48'd0, r_60})) >>> 6'd16;
-  assign _add_w_new_60 = {w_rd_60[15], w_rd_60} + _shrBy_w_new_60[16:0];
-  assign _mul_w_new_60_2 = nu1_q * $signed(hc_rd_60);
-  assign _shr_w_new_60_2 = $signed(_mul_w_new_60_2) >>> 6'd3;
-  assign _shrBy_w_new_60_2 = $signed((_shr_w_new_60_2 + {48'd0, r_60})) >>> 6'd16;
-  assign _add_w_new_60_2 = {w_rd_60[15], w_rd_60} + _shrBy_w_new_60_2[16:0];
-  assign _mul_w_new_60_3 = nu1_q * $signed(hc_rd_60);
-  assign _shr_w_new_60_3 = $signed(_mul_w_new_60_3) >>> 6'd3;
-  assign _shrBy_w_new_60_3 = $signed((_shr_w_new_60_3 + {48'd0, r_60})) >>> 6'd16;
-  assign _add_w_new_60_3 = {w_rd_60[15], w_rd_60} + _shrBy_w_new_60_3[16:0];
-  assign _mul_w_sat_hi_60 = nu1_q * $signed(hc_rd_60);
-  assign _shr_w_sat_hi_60 = $signed(_mul_w_sat_hi_60) >>> 6'd3;
-  assign _shrBy_w_sat_hi_60 = $signed((_shr_w_sat_hi_60 + {48'd0, r_60})) >>> 6'd16;
-  assign _add_w_sat_hi_60 = {w_rd_60[15], w_rd_60} + _shrBy_w_sat_hi_60[16:0];
-  assign _mul_w_sat_lo_60 = nu1_q * $signed(hc_rd_60);
-  assign _shr_w_sat_lo_60 = $signed(_mul_w_sat_lo_60) >>> 6'd3;
-  assign _shrBy_w_sat_lo_60 = $signed((_shr_w_sat_lo_60 + {48'd0, r_60})) >>> 6'd16;
-  assign _add_w_sat_lo_60 = {w_rd_60[15], w_rd_60} + _shrBy_w_sat_lo_60[16:0];
-  // comb: w_upd_60 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_60_sum = nu1_q * $signed(hc_rd_60);
+  assign _shr_w_upd_60_sum = $signed(_mul_w_upd_60_sum) >>> 6'd3;
+  assign _shrBy_w_upd_60_sum = $signed((_shr_w_upd_60_sum + {48'd0, r_60})) >>> 6'd16;
+  // comb: w_upd_60_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_60) begin
-      w_new_60 = ((_add_w_new_60[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_60_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_60_3[15:0]);
-      w_sat_hi_60 = (_add_w_sat_hi_60[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_60 = (_add_w_sat_lo_60[16:15] - 2'd2) < 2'd1;
+      w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
     end else begin
-      w_new_60 = w_rd_60;
-      w_sat_hi_60 = 1'b0;
-      w_sat_lo_60 = 1'b0;
+      w_upd_60_sum = {w_rd_60[15], w_rd_60};
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:586)
+  assign w_upd_60_sat_hi = (w_upd_60_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_60_sat_lo = (w_upd_60_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_60 = w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_60 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= w_new_60;
@@ -8632,42 +6693,27 @@ module hebbian (
     end
   end
 
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_61 = nu1_q * $signed(hc_rd_61);
-  assign _shr_w_new_61 = $signed(_mul_w_new_61) >>> 6'd3;
-  assign _shrBy_w_new_61 = $signed((_shr_w_new_61 + {48'd0, r_61})) >>> 6'd16;
-  assign _add_w_new_61 = {w_rd_61[15], w_rd_61} + _shrBy_w_new_61[16:0];
-  assign _mul_w_new_61_2 = nu1_q * $signed(hc_rd_61);
-  assign _shr_w_new_61_2 = $signed(_mul_w_new_61_2) >>> 6'd3;
-  assign _shrBy_w_new_61_2 = $signed((_shr_w_new_61_2 + {48'd0, r_61})) >>> 6'd16;
-  assign _add_w_new_61_2 = {w_rd_61[15], w_rd_61} + _shrBy_w_new_61_2[16:0];
-  assign _mul_w_new_61_3 = nu1_q * $signed(hc_rd_61);
-  assign _shr_w_new_61_3 = $signed(_mul_w_new_61_3) >>> 6'd3;
-  assign _shrBy_w_new_61_3 = $signed((_shr_w_new_61_3 + {48'd0, r_61})) >>> 6'd16;
-  assign _add_w_new_61_3 = {w_rd_61[15], w_rd_61} + _shrBy_w_new_61_3[16:0];
-  assign _mul_w_sat_hi_61 = nu1_q * $signed(hc_rd_61);
-  assign _shr_w_sat_hi_61 = $signed(_mul_w_sat_hi_61) >>> 6'd3;
-  assign _shrBy_w_sat_hi_61 = $signed((_shr_w_sat_hi_61 + {48'd0, r_61})) >>> 6'd16;
-  assign _add_w_sat_hi_61 = {w_rd_61[15], w_rd_61} + _shrBy_w_sat_hi_61[16:0];
-  assign _mul_w_sat_lo_61 = nu1_q * $signed(hc_rd_61);
-  assign _shr_w_sat_lo_61 = $signed(_mul_w_sat_lo_61) >>> 6'd3;
-  assign _shrBy_w_sat_lo_61 = $signed((_shr_w_sat_lo_61 + {48'd0, r_61})) >>> 6'd16;
-  assign _add_w_sat_lo_61 = {w_rd_61[15], w_rd_61} + _shrBy_w_sat_lo_61[16:0];
-  // comb: w_upd_61 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_61_sum = nu1_q * $signed(hc_rd_61);
+  assign _shr_w_upd_61_sum = $signed(_mul_w_upd_61_sum) >>> 6'd3;
+  assign _shrBy_w_upd_61_sum = $signed((_shr_w_upd_61_sum + {48'd0, r_61})) >>> 6'd16;
+  // comb: w_upd_61_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_61) begin
-      w_new_61 = ((_add_w_new_61[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_61_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_61_3[15:0]);
-      w_sat_hi_61 = (_add_w_sat_hi_61[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_61 = (_add_w_sat_lo_61[16:15] - 2'd2) < 2'd1;
+      w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
     end else begin
-      w_new_61 = w_rd_61;
-      w_sat_hi_61 = 1'b0;
-      w_sat_lo_61 = 1'b0;
+      w_upd_61_sum = {w_rd_61[15], w_rd_61};
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:586)
+  assign w_upd_61_sat_hi = (w_upd_61_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_61_sat_lo = (w_upd_61_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_61 = w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_61 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= w_new_61;
@@ -8722,42 +6768,27 @@ module hebbian (
     end
   end
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_62 = nu1_q * $signed(hc_rd_62);
-  assign _shr_w_new_62 = $signed(_mul_w_new_62) >>> 6'd3;
-  assign _shrBy_w_new_62 = $signed((_shr_w_new_62 + {48'd0, r_62})) >>> 6'd16;
-  assign _add_w_new_62 = {w_rd_62[15], w_rd_62} + _shrBy_w_new_62[16:0];
-  assign _mul_w_new_62_2 = nu1_q * $signed(hc_rd_62);
-  assign _shr_w_new_62_2 = $signed(_mul_w_new_62_2) >>> 6'd3;
-  assign _shrBy_w_new_62_2 = $signed((_shr_w_new_62_2 + {48'd0, r_62})) >>> 6'd16;
-  assign _add_w_new_62_2 = {w_rd_62[15], w_rd_62} + _shrBy_w_new_62_2[16:0];
-  assign _mul_w_new_62_3 = nu1_q * $signed(hc_rd_62);
-  assign _shr_w_new_62_3 = $signed(_mul_w_new_62_3) >>> 6'd3;
-  assign _shrBy_w_new_62_3 = $signed((_shr_w_new_62_3 + {48'd0, r_62})) >>> 6'd16;
-  assign _add_w_new_62_3 = {w_rd_62[15], w_rd_62} + _shrBy_w_new_62_3[16:0];
-  assign _mul_w_sat_hi_62 = nu1_q * $signed(hc_rd_62);
-  assign _shr_w_sat_hi_62 = $signed(_mul_w_sat_hi_62) >>> 6'd3;
-  assign _shrBy_w_sat_hi_62 = $signed((_shr_w_sat_hi_62 + {48'd0, r_62})) >>> 6'd16;
-  assign _add_w_sat_hi_62 = {w_rd_62[15], w_rd_62} + _shrBy_w_sat_hi_62[16:0];
-  assign _mul_w_sat_lo_62 = nu1_q * $signed(hc_rd_62);
-  assign _shr_w_sat_lo_62 = $signed(_mul_w_sat_lo_62) >>> 6'd3;
-  assign _shrBy_w_sat_lo_62 = $signed((_shr_w_sat_lo_62 + {48'd0, r_62})) >>> 6'd16;
-  assign _add_w_sat_lo_62 = {w_rd_62[15], w_rd_62} + _shrBy_w_sat_lo_62[16:0];
-  // comb: w_upd_62 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_62_sum = nu1_q * $signed(hc_rd_62);
+  assign _shr_w_upd_62_sum = $signed(_mul_w_upd_62_sum) >>> 6'd3;
+  assign _shrBy_w_upd_62_sum = $signed((_shr_w_upd_62_sum + {48'd0, r_62})) >>> 6'd16;
+  // comb: w_upd_62_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_62) begin
-      w_new_62 = ((_add_w_new_62[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_62_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_62_3[15:0]);
-      w_sat_hi_62 = (_add_w_sat_hi_62[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_62 = (_add_w_sat_lo_62[16:15] - 2'd2) < 2'd1;
+      w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
     end else begin
-      w_new_62 = w_rd_62;
-      w_sat_hi_62 = 1'b0;
-      w_sat_lo_62 = 1'b0;
+      w_upd_62_sum = {w_rd_62[15], w_rd_62};
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:586)
+  assign w_upd_62_sat_hi = (w_upd_62_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_62_sat_lo = (w_upd_62_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_62 = w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_62 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= w_new_62;
@@ -8812,49 +6843,34 @@ module hebbian (
     end
   end
 
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:566
+  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
 
-  assign _mul_w_new_63 = nu1_q * $signed(hc_rd_63);
-  assign _shr_w_new_63 = $signed(_mul_w_new_63) >>> 6'd3;
-  assign _shrBy_w_new_63 = $signed((_shr_w_new_63 + {48'd0, r_63})) >>> 6'd16;
-  assign _add_w_new_63 = {w_rd_63[15], w_rd_63} + _shrBy_w_new_63[16:0];
-  assign _mul_w_new_63_2 = nu1_q * $signed(hc_rd_63);
-  assign _shr_w_new_63_2 = $signed(_mul_w_new_63_2) >>> 6'd3;
-  assign _shrBy_w_new_63_2 = $signed((_shr_w_new_63_2 + {48'd0, r_63})) >>> 6'd16;
-  assign _add_w_new_63_2 = {w_rd_63[15], w_rd_63} + _shrBy_w_new_63_2[16:0];
-  assign _mul_w_new_63_3 = nu1_q * $signed(hc_rd_63);
-  assign _shr_w_new_63_3 = $signed(_mul_w_new_63_3) >>> 6'd3;
-  assign _shrBy_w_new_63_3 = $signed((_shr_w_new_63_3 + {48'd0, r_63})) >>> 6'd16;
-  assign _add_w_new_63_3 = {w_rd_63[15], w_rd_63} + _shrBy_w_new_63_3[16:0];
-  assign _mul_w_sat_hi_63 = nu1_q * $signed(hc_rd_63);
-  assign _shr_w_sat_hi_63 = $signed(_mul_w_sat_hi_63) >>> 6'd3;
-  assign _shrBy_w_sat_hi_63 = $signed((_shr_w_sat_hi_63 + {48'd0, r_63})) >>> 6'd16;
-  assign _add_w_sat_hi_63 = {w_rd_63[15], w_rd_63} + _shrBy_w_sat_hi_63[16:0];
-  assign _mul_w_sat_lo_63 = nu1_q * $signed(hc_rd_63);
-  assign _shr_w_sat_lo_63 = $signed(_mul_w_sat_lo_63) >>> 6'd3;
-  assign _shrBy_w_sat_lo_63 = $signed((_shr_w_sat_lo_63 + {48'd0, r_63})) >>> 6'd16;
-  assign _add_w_sat_lo_63 = {w_rd_63[15], w_rd_63} + _shrBy_w_sat_lo_63[16:0];
-  // comb: w_upd_63 (generator/units/hebbian.ts:570)
+  assign _mul_w_upd_63_sum = nu1_q * $signed(hc_rd_63);
+  assign _shr_w_upd_63_sum = $signed(_mul_w_upd_63_sum) >>> 6'd3;
+  assign _shrBy_w_upd_63_sum = $signed((_shr_w_upd_63_sum + {48'd0, r_63})) >>> 6'd16;
+  // comb: w_upd_63_sum (generator/units/lane.ts:238)
   always @* begin
     if (w_we_63) begin
-      w_new_63 = ((_add_w_new_63[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_w_new_63_2[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : _add_w_new_63_3[15:0]);
-      w_sat_hi_63 = (_add_w_sat_hi_63[16:15] - 2'd1) < 2'd1;
-      w_sat_lo_63 = (_add_w_sat_lo_63[16:15] - 2'd2) < 2'd1;
+      w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
     end else begin
-      w_new_63 = w_rd_63;
-      w_sat_hi_63 = 1'b0;
-      w_sat_lo_63 = 1'b0;
+      w_upd_63_sum = {w_rd_63[15], w_rd_63};
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:586)
+  assign w_upd_63_sat_hi = (w_upd_63_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_63_sat_lo = (w_upd_63_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
+  assign w_new_63 = w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0]);  // generator/units/hebbian.ts:565
+
+  // seq: wn_63 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= w_new_63;
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:595)
+  // seq: lfsr_banks (generator/units/hebbian.ts:580)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_0 <= 32'd1;
@@ -9638,7 +7654,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:607
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:592
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -9649,11 +7665,11 @@ module hebbian (
 
   assign b_upd_sat_lo = (b_upd_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:222
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:609
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:594
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:610
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:595
 
-  // seq: bn_q (generator/units/hebbian.ts:614)
+  // seq: bn_q (generator/units/hebbian.ts:599)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -9771,7 +7787,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(hn_rd_63);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:628)
+  // seq: sum_q (generator/units/hebbian.ts:613)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -9782,9 +7798,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:630
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:615
 
-  // seq: acc_q (generator/units/hebbian.ts:631)
+  // seq: acc_q (generator/units/hebbian.ts:616)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 40'sd0;
@@ -9795,15 +7811,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:637
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:622
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:638
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:623
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:639
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:624
 
-  // seq: credits (generator/units/hebbian.ts:640)
+  // seq: credits (generator/units/hebbian.ts:625)
   always @(posedge clk) begin
     if (rst) begin
       inflight_q <= 5'd0;
@@ -9816,9 +7832,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_sat_hi_0 | w_sat_hi_1) | w_sat_hi_2) | w_sat_hi_3) | w_sat_hi_4) | w_sat_hi_5) | w_sat_hi_6) | w_sat_hi_7) | w_sat_hi_8) | w_sat_hi_9) | w_sat_hi_10) | w_sat_hi_11) | w_sat_hi_12) | w_sat_hi_13) | w_sat_hi_14) | w_sat_hi_15) | w_sat_hi_16) | w_sat_hi_17) | w_sat_hi_18) | w_sat_hi_19) | w_sat_hi_20) | w_sat_hi_21) | w_sat_hi_22) | w_sat_hi_23) | w_sat_hi_24) | w_sat_hi_25) | w_sat_hi_26) | w_sat_hi_27) | w_sat_hi_28) | w_sat_hi_29) | w_sat_hi_30) | w_sat_hi_31) | w_sat_hi_32) | w_sat_hi_33) | w_sat_hi_34) | w_sat_hi_35) | w_sat_hi_36) | w_sat_hi_37) | w_sat_hi_38) | w_sat_hi_39) | w_sat_hi_40) | w_sat_hi_41) | w_sat_hi_42) | w_sat_hi_43) | w_sat_hi_44) | w_sat_hi_45) | w_sat_hi_46) | w_sat_hi_47) | w_sat_hi_48) | w_sat_hi_49) | w_sat_hi_50) | w_sat_hi_51) | w_sat_hi_52) | w_sat_hi_53) | w_sat_hi_54) | w_sat_hi_55) | w_sat_hi_56) | w_sat_hi_57) | w_sat_hi_58) | w_sat_hi_59) | w_sat_hi_60) | w_sat_hi_61) | w_sat_hi_62) | w_sat_hi_63) | w_sat_lo_0) | w_sat_lo_1) | w_sat_lo_2) | w_sat_lo_3) | w_sat_lo_4) | w_sat_lo_5) | w_sat_lo_6) | w_sat_lo_7) | w_sat_lo_8) | w_sat_lo_9) | w_sat_lo_10) | w_sat_lo_11) | w_sat_lo_12) | w_sat_lo_13) | w_sat_lo_14) | w_sat_lo_15) | w_sat_lo_16) | w_sat_lo_17) | w_sat_lo_18) | w_sat_lo_19) | w_sat_lo_20) | w_sat_lo_21) | w_sat_lo_22) | w_sat_lo_23) | w_sat_lo_24) | w_sat_lo_25) | w_sat_lo_26) | w_sat_lo_27) | w_sat_lo_28) | w_sat_lo_29) | w_sat_lo_30) | w_sat_lo_31) | w_sat_lo_32) | w_sat_lo_33) | w_sat_lo_34) | w_sat_lo_35) | w_sat_lo_36) | w_sat_lo_37) | w_sat_lo_38) | w_sat_lo_39) | w_sat_lo_40) | w_sat_lo_41) | w_sat_lo_42) | w_sat_lo_43) | w_sat_lo_44) | w_sat_lo_45) | w_sat_lo_46) | w_sat_lo_47) | w_sat_lo_48) | w_sat_lo_49) | w_sat_lo_50) | w_sat_lo_51) | w_sat_lo_52) | w_sat_lo_53) | w_sat_lo_54) | w_sat_lo_55) | w_sat_lo_56) | w_sat_lo_57) | w_sat_lo_58) | w_sat_lo_59) | w_sat_lo_60) | w_sat_lo_61) | w_sat_lo_62) | w_sat_lo_63) | (b_we & b_upd_sat_hi)) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:373
+  assign any_sat = ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_32_sat_hi) | w_upd_33_sat_hi) | w_upd_34_sat_hi) | w_upd_35_sat_hi) | w_upd_36_sat_hi) | w_upd_37_sat_hi) | w_upd_38_sat_hi) | w_upd_39_sat_hi) | w_upd_40_sat_hi) | w_upd_41_sat_hi) | w_upd_42_sat_hi) | w_upd_43_sat_hi) | w_upd_44_sat_hi) | w_upd_45_sat_hi) | w_upd_46_sat_hi) | w_upd_47_sat_hi) | w_upd_48_sat_hi) | w_upd_49_sat_hi) | w_upd_50_sat_hi) | w_upd_51_sat_hi) | w_upd_52_sat_hi) | w_upd_53_sat_hi) | w_upd_54_sat_hi) | w_upd_55_sat_hi) | w_upd_56_sat_hi) | w_upd_57_sat_hi) | w_upd_58_sat_hi) | w_upd_59_sat_hi) | w_upd_60_sat_hi) | w_upd_61_sat_hi) | w_upd_62_sat_hi) | w_upd_63_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | w_upd_32_sat_lo) | w_upd_33_sat_lo) | w_upd_34_sat_lo) | w_upd_35_sat_lo) | w_upd_36_sat_lo) | w_upd_37_sat_lo) | w_upd_38_sat_lo) | w_upd_39_sat_lo) | w_upd_40_sat_lo) | w_upd_41_sat_lo) | w_upd_42_sat_lo) | w_upd_43_sat_lo) | w_upd_44_sat_lo) | w_upd_45_sat_lo) | w_upd_46_sat_lo) | w_upd_47_sat_lo) | w_upd_48_sat_lo) | w_upd_49_sat_lo) | w_upd_50_sat_lo) | w_upd_51_sat_lo) | w_upd_52_sat_lo) | w_upd_53_sat_lo) | w_upd_54_sat_lo) | w_upd_55_sat_lo) | w_upd_56_sat_lo) | w_upd_57_sat_lo) | w_upd_58_sat_lo) | w_upd_59_sat_lo) | w_upd_60_sat_lo) | w_upd_61_sat_lo) | w_upd_62_sat_lo) | w_upd_63_sat_lo) | (b_we & b_upd_sat_hi)) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:376
 
-  // seq: sat_count (generator/units/lane.ts:375)
+  // seq: sat_count (generator/units/lane.ts:378)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -9827,23 +7843,23 @@ module hebbian (
       sat_b_lo_q <= 32'd0;
     end else begin
       if (any_sat) begin
-        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_sat_hi_0} + {1'b0, w_sat_hi_1}} + {1'b0, {1'b0, w_sat_hi_2} + {1'b0, w_sat_hi_3}}} + {1'b0, {1'b0, {1'b0, w_sat_hi_4} + {1'b0, w_sat_hi_5}} + {1'b0, {1'b0, w_sat_hi_6} + {1'b0, w_sat_hi_7}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_sat_hi_8} + {1'b0, w_sat_hi_9}} + {1'b0, {1'b0, w_sat_hi_10} + {1'b0, w_sat_hi_11}}} + {1'b0, {1'b0, {1'b0, w_sat_hi_12} + {1'b0, w_sat_hi_13}} + {1'b0, {1'b0, w_sat_hi_14} + {1'b0, w_sat_hi_15}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_sat_hi_16} + {1'b0, w_sat_hi_17}} + {1'b0, {1'b0, w_sat_hi_18} + {1'b0, w_sat_hi_19}}} + {1'b0, {1'b0, {1'b0, w_sat_hi_20} + {1'b0, w_sat_hi_21}} + {1'b0, {1'b0, w_sat_hi_22} + {1'b0, w_sat_hi_23}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_sat_hi_24} + {1'b0, w_sat_hi_25}} + {1'b0, {1'b0, w_sat_hi_26} + {1'b0, w_sat_hi_27}}} + {1'b0, {1'b0, {1'b0, w_sat_hi_28} + {1'b0, w_sat_hi_29}} + {1'b0, {1'b0, w_sat_hi_30} + {1'b0, w_sat_hi_31}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_sat_hi_32} + {1'b0, w_sat_hi_33}} + {1'b0, {1'b0, w_sat_hi_34} + {1'b0, w_sat_hi_35}}} + {1'b0, {1'b0, {1'b0, w_sat_hi_36} + {1'b0, w_sat_hi_37}} + {1'b0, {1'b0, w_sat_hi_38} + {1'b0, w_sat_hi_39}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_sat_hi_40} + {1'b0, w_sat_hi_41}} + {1'b0, {1'b0, w_sat_hi_42} + {1'b0, w_sat_hi_43}}} + {1'b0, {1'b0, {1'b0, w_sat_hi_44} + {1'b0, w_sat_hi_45}} + {1'b0, {1'b0, w_sat_hi_46} + {1'b0, w_sat_hi_47}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_sat_hi_48} + {1'b0, w_sat_hi_49}} + {1'b0, {1'b0, w_sat_hi_50} + {1'b0, w_sat_hi_51}}} + {1'b0, {1'b0, {1'b0, w_sat_hi_52} + {1'b0, w_sat_hi_53}} + {1'b0, {1'b0, w_sat_hi_54} + {1'b0, w_sat_hi_55}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_sat_hi_56} + {1'b0, w_sat_hi_57}} + {1'b0, {1'b0, w_sat_hi_58} + {1'b0, w_sat_hi_59}}} + {1'b0, {1'b0, {1'b0, w_sat_hi_60} + {1'b0, w_sat_hi_61}} + {1'b0, {1'b0, w_sat_hi_62} + {1'b0, w_sat_hi_63}}}}}}};
-        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_sat_lo_0} + {1'b0, w_sat_lo_1}} + {1'b0, {1'b0, w_sat_lo_2} + {1'b0, w_sat_lo_3}}} + {1'b0, {1'b0, {1'b0, w_sat_lo_4} + {1'b0, w_sat_lo_5}} + {1'b0, {1'b0, w_sat_lo_6} + {1'b0, w_sat_lo_7}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_sat_lo_8} + {1'b0, w_sat_lo_9}} + {1'b0, {1'b0, w_sat_lo_10} + {1'b0, w_sat_lo_11}}} + {1'b0, {1'b0, {1'b0, w_sat_lo_12} + {1'b0, w_sat_lo_13}} + {1'b0, {1'b0, w_sat_lo_14} + {1'b0, w_sat_lo_15}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_sat_lo_16} + {1'b0, w_sat_lo_17}} + {1'b0, {1'b0, w_sat_lo_18} + {1'b0, w_sat_lo_19}}} + {1'b0, {1'b0, {1'b0, w_sat_lo_20} + {1'b0, w_sat_lo_21}} + {1'b0, {1'b0, w_sat_lo_22} + {1'b0, w_sat_lo_23}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_sat_lo_24} + {1'b0, w_sat_lo_25}} + {1'b0, {1'b0, w_sat_lo_26} + {1'b0, w_sat_lo_27}}} + {1'b0, {1'b0, {1'b0, w_sat_lo_28} + {1'b0, w_sat_lo_29}} + {1'b0, {1'b0, w_sat_lo_30} + {1'b0, w_sat_lo_31}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_sat_lo_32} + {1'b0, w_sat_lo_33}} + {1'b0, {1'b0, w_sat_lo_34} + {1'b0, w_sat_lo_35}}} + {1'b0, {1'b0, {1'b0, w_sat_lo_36} + {1'b0, w_sat_lo_37}} + {1'b0, {1'b0, w_sat_lo_38} + {1'b0, w_sat_lo_39}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_sat_lo_40} + {1'b0, w_sat_lo_41}} + {1'b0, {1'b0, w_sat_lo_42} + {1'b0, w_sat_lo_43}}} + {1'b0, {1'b0, {1'b0, w_sat_lo_44} + {1'b0, w_sat_lo_45}} + {1'b0, {1'b0, w_sat_lo_46} + {1'b0, w_sat_lo_47}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_sat_lo_48} + {1'b0, w_sat_lo_49}} + {1'b0, {1'b0, w_sat_lo_50} + {1'b0, w_sat_lo_51}}} + {1'b0, {1'b0, {1'b0, w_sat_lo_52} + {1'b0, w_sat_lo_53}} + {1'b0, {1'b0, w_sat_lo_54} + {1'b0, w_sat_lo_55}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_sat_lo_56} + {1'b0, w_sat_lo_57}} + {1'b0, {1'b0, w_sat_lo_58} + {1'b0, w_sat_lo_59}}} + {1'b0, {1'b0, {1'b0, w_sat_lo_60} + {1'b0, w_sat_lo_61}} + {1'b0, {1'b0, w_sat_lo_62} + {1'b0, w_sat_lo_63}}}}}}};
+        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
+        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
         sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & b_upd_sat_hi};
         sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & b_upd_sat_lo};
       end
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:384
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:387
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:384
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:387
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:384
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:387
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:384
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:387
 
-  // seq: host_read (generator/units/lane.ts:415)
+  // seq: host_read (generator/units/lane.ts:418)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -10263,10 +8279,10 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:441
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:444
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_new_0[63:17], _add_w_new_0[14:0], _shrBy_w_new_0_2[63:17], _add_w_new_0_2[14:0], _shrBy_w_new_0_3[63:17], _add_w_new_0_3[16], _shrBy_w_sat_hi_0[63:17], _add_w_sat_hi_0[14:0], _shrBy_w_sat_lo_0[63:17], _add_w_sat_lo_0[14:0], _shrBy_w_new_1[63:17], _add_w_new_1[14:0], _shrBy_w_new_1_2[63:17], _add_w_new_1_2[14:0], _shrBy_w_new_1_3[63:17], _add_w_new_1_3[16], _shrBy_w_sat_hi_1[63:17], _add_w_sat_hi_1[14:0], _shrBy_w_sat_lo_1[63:17], _add_w_sat_lo_1[14:0], _shrBy_w_new_2[63:17], _add_w_new_2[14:0], _shrBy_w_new_2_2[63:17], _add_w_new_2_2[14:0], _shrBy_w_new_2_3[63:17], _add_w_new_2_3[16], _shrBy_w_sat_hi_2[63:17], _add_w_sat_hi_2[14:0], _shrBy_w_sat_lo_2[63:17], _add_w_sat_lo_2[14:0], _shrBy_w_new_3[63:17], _add_w_new_3[14:0], _shrBy_w_new_3_2[63:17], _add_w_new_3_2[14:0], _shrBy_w_new_3_3[63:17], _add_w_new_3_3[16], _shrBy_w_sat_hi_3[63:17], _add_w_sat_hi_3[14:0], _shrBy_w_sat_lo_3[63:17], _add_w_sat_lo_3[14:0], _shrBy_w_new_4[63:17], _add_w_new_4[14:0], _shrBy_w_new_4_2[63:17], _add_w_new_4_2[14:0], _shrBy_w_new_4_3[63:17], _add_w_new_4_3[16], _shrBy_w_sat_hi_4[63:17], _add_w_sat_hi_4[14:0], _shrBy_w_sat_lo_4[63:17], _add_w_sat_lo_4[14:0], _shrBy_w_new_5[63:17], _add_w_new_5[14:0], _shrBy_w_new_5_2[63:17], _add_w_new_5_2[14:0], _shrBy_w_new_5_3[63:17], _add_w_new_5_3[16], _shrBy_w_sat_hi_5[63:17], _add_w_sat_hi_5[14:0], _shrBy_w_sat_lo_5[63:17], _add_w_sat_lo_5[14:0], _shrBy_w_new_6[63:17], _add_w_new_6[14:0], _shrBy_w_new_6_2[63:17], _add_w_new_6_2[14:0], _shrBy_w_new_6_3[63:17], _add_w_new_6_3[16], _shrBy_w_sat_hi_6[63:17], _add_w_sat_hi_6[14:0], _shrBy_w_sat_lo_6[63:17], _add_w_sat_lo_6[14:0], _shrBy_w_new_7[63:17], _add_w_new_7[14:0], _shrBy_w_new_7_2[63:17], _add_w_new_7_2[14:0], _shrBy_w_new_7_3[63:17], _add_w_new_7_3[16], _shrBy_w_sat_hi_7[63:17], _add_w_sat_hi_7[14:0], _shrBy_w_sat_lo_7[63:17], _add_w_sat_lo_7[14:0], _shrBy_w_new_8[63:17], _add_w_new_8[14:0], _shrBy_w_new_8_2[63:17], _add_w_new_8_2[14:0], _shrBy_w_new_8_3[63:17], _add_w_new_8_3[16], _shrBy_w_sat_hi_8[63:17], _add_w_sat_hi_8[14:0], _shrBy_w_sat_lo_8[63:17], _add_w_sat_lo_8[14:0], _shrBy_w_new_9[63:17], _add_w_new_9[14:0], _shrBy_w_new_9_2[63:17], _add_w_new_9_2[14:0], _shrBy_w_new_9_3[63:17], _add_w_new_9_3[16], _shrBy_w_sat_hi_9[63:17], _add_w_sat_hi_9[14:0], _shrBy_w_sat_lo_9[63:17], _add_w_sat_lo_9[14:0], _shrBy_w_new_10[63:17], _add_w_new_10[14:0], _shrBy_w_new_10_2[63:17], _add_w_new_10_2[14:0], _shrBy_w_new_10_3[63:17], _add_w_new_10_3[16], _shrBy_w_sat_hi_10[63:17], _add_w_sat_hi_10[14:0], _shrBy_w_sat_lo_10[63:17], _add_w_sat_lo_10[14:0], _shrBy_w_new_11[63:17], _add_w_new_11[14:0], _shrBy_w_new_11_2[63:17], _add_w_new_11_2[14:0], _shrBy_w_new_11_3[63:17], _add_w_new_11_3[16], _shrBy_w_sat_hi_11[63:17], _add_w_sat_hi_11[14:0], _shrBy_w_sat_lo_11[63:17], _add_w_sat_lo_11[14:0], _shrBy_w_new_12[63:17], _add_w_new_12[14:0], _shrBy_w_new_12_2[63:17], _add_w_new_12_2[14:0], _shrBy_w_new_12_3[63:17], _add_w_new_12_3[16], _shrBy_w_sat_hi_12[63:17], _add_w_sat_hi_12[14:0], _shrBy_w_sat_lo_12[63:17], _add_w_sat_lo_12[14:0], _shrBy_w_new_13[63:17], _add_w_new_13[14:0], _shrBy_w_new_13_2[63:17], _add_w_new_13_2[14:0], _shrBy_w_new_13_3[63:17], _add_w_new_13_3[16], _shrBy_w_sat_hi_13[63:17], _add_w_sat_hi_13[14:0], _shrBy_w_sat_lo_13[63:17], _add_w_sat_lo_13[14:0], _shrBy_w_new_14[63:17], _add_w_new_14[14:0], _shrBy_w_new_14_2[63:17], _add_w_new_14_2[14:0], _shrBy_w_new_14_3[63:17], _add_w_new_14_3[16], _shrBy_w_sat_hi_14[63:17], _add_w_sat_hi_14[14:0], _shrBy_w_sat_lo_14[63:17], _add_w_sat_lo_14[14:0], _shrBy_w_new_15[63:17], _add_w_new_15[14:0], _shrBy_w_new_15_2[63:17], _add_w_new_15_2[14:0], _shrBy_w_new_15_3[63:17], _add_w_new_15_3[16], _shrBy_w_sat_hi_15[63:17], _add_w_sat_hi_15[14:0], _shrBy_w_sat_lo_15[63:17], _add_w_sat_lo_15[14:0], _shrBy_w_new_16[63:17], _add_w_new_16[14:0], _shrBy_w_new_16_2[63:17], _add_w_new_16_2[14:0], _shrBy_w_new_16_3[63:17], _add_w_new_16_3[16], _shrBy_w_sat_hi_16[63:17], _add_w_sat_hi_16[14:0], _shrBy_w_sat_lo_16[63:17], _add_w_sat_lo_16[14:0], _shrBy_w_new_17[63:17], _add_w_new_17[14:0], _shrBy_w_new_17_2[63:17], _add_w_new_17_2[14:0], _shrBy_w_new_17_3[63:17], _add_w_new_17_3[16], _shrBy_w_sat_hi_17[63:17], _add_w_sat_hi_17[14:0], _shrBy_w_sat_lo_17[63:17], _add_w_sat_lo_17[14:0], _shrBy_w_new_18[63:17], _add_w_new_18[14:0], _shrBy_w_new_18_2[63:17], _add_w_new_18_2[14:0], _shrBy_w_new_18_3[63:17], _add_w_new_18_3[16], _shrBy_w_sat_hi_18[63:17], _add_w_sat_hi_18[14:0], _shrBy_w_sat_lo_18[63:17], _add_w_sat_lo_18[14:0], _shrBy_w_new_19[63:17], _add_w_new_19[14:0], _shrBy_w_new_19_2[63:17], _add_w_new_19_2[14:0], _shrBy_w_new_19_3[63:17], _add_w_new_19_3[16], _shrBy_w_sat_hi_19[63:17], _add_w_sat_hi_19[14:0], _shrBy_w_sat_lo_19[63:17], _add_w_sat_lo_19[14:0], _shrBy_w_new_20[63:17], _add_w_new_20[14:0], _shrBy_w_new_20_2[63:17], _add_w_new_20_2[14:0], _shrBy_w_new_20_3[63:17], _add_w_new_20_3[16], _shrBy_w_sat_hi_20[63:17], _add_w_sat_hi_20[14:0], _shrBy_w_sat_lo_20[63:17], _add_w_sat_lo_20[14:0], _shrBy_w_new_21[63:17], _add_w_new_21[14:0], _shrBy_w_new_21_2[63:17], _add_w_new_21_2[14:0], _shrBy_w_new_21_3[63:17], _add_w_new_21_3[16], _shrBy_w_sat_hi_21[63:17], _add_w_sat_hi_21[14:0], _shrBy_w_sat_lo_21[63:17], _add_w_sat_lo_21[14:0], _shrBy_w_new_22[63:17], _add_w_new_22[14:0], _shrBy_w_new_22_2[63:17], _add_w_new_22_2[14:0], _shrBy_w_new_22_3[63:17], _add_w_new_22_3[16], _shrBy_w_sat_hi_22[63:17], _add_w_sat_hi_22[14:0], _shrBy_w_sat_lo_22[63:17], _add_w_sat_lo_22[14:0], _shrBy_w_new_23[63:17], _add_w_new_23[14:0], _shrBy_w_new_23_2[63:17], _add_w_new_23_2[14:0], _shrBy_w_new_23_3[63:17], _add_w_new_23_3[16], _shrBy_w_sat_hi_23[63:17], _add_w_sat_hi_23[14:0], _shrBy_w_sat_lo_23[63:17], _add_w_sat_lo_23[14:0], _shrBy_w_new_24[63:17], _add_w_new_24[14:0], _shrBy_w_new_24_2[63:17], _add_w_new_24_2[14:0], _shrBy_w_new_24_3[63:17], _add_w_new_24_3[16], _shrBy_w_sat_hi_24[63:17], _add_w_sat_hi_24[14:0], _shrBy_w_sat_lo_24[63:17], _add_w_sat_lo_24[14:0], _shrBy_w_new_25[63:17], _add_w_new_25[14:0], _shrBy_w_new_25_2[63:17], _add_w_new_25_2[14:0], _shrBy_w_new_25_3[63:17], _add_w_new_25_3[16], _shrBy_w_sat_hi_25[63:17], _add_w_sat_hi_25[14:0], _shrBy_w_sat_lo_25[63:17], _add_w_sat_lo_25[14:0], _shrBy_w_new_26[63:17], _add_w_new_26[14:0], _shrBy_w_new_26_2[63:17], _add_w_new_26_2[14:0], _shrBy_w_new_26_3[63:17], _add_w_new_26_3[16], _shrBy_w_sat_hi_26[63:17], _add_w_sat_hi_26[14:0], _shrBy_w_sat_lo_26[63:17], _add_w_sat_lo_26[14:0], _shrBy_w_new_27[63:17], _add_w_new_27[14:0], _shrBy_w_new_27_2[63:17], _add_w_new_27_2[14:0], _shrBy_w_new_27_3[63:17], _add_w_new_27_3[16], _shrBy_w_sat_hi_27[63:17], _add_w_sat_hi_27[14:0], _shrBy_w_sat_lo_27[63:17], _add_w_sat_lo_27[14:0], _shrBy_w_new_28[63:17], _add_w_new_28[14:0], _shrBy_w_new_28_2[63:17], _add_w_new_28_2[14:0], _shrBy_w_new_28_3[63:17], _add_w_new_28_3[16], _shrBy_w_sat_hi_28[63:17], _add_w_sat_hi_28[14:0], _shrBy_w_sat_lo_28[63:17], _add_w_sat_lo_28[14:0], _shrBy_w_new_29[63:17], _add_w_new_29[14:0], _shrBy_w_new_29_2[63:17], _add_w_new_29_2[14:0], _shrBy_w_new_29_3[63:17], _add_w_new_29_3[16], _shrBy_w_sat_hi_29[63:17], _add_w_sat_hi_29[14:0], _shrBy_w_sat_lo_29[63:17], _add_w_sat_lo_29[14:0], _shrBy_w_new_30[63:17], _add_w_new_30[14:0], _shrBy_w_new_30_2[63:17], _add_w_new_30_2[14:0], _shrBy_w_new_30_3[63:17], _add_w_new_30_3[16], _shrBy_w_sat_hi_30[63:17], _add_w_sat_hi_30[14:0], _shrBy_w_sat_lo_30[63:17], _add_w_sat_lo_30[14:0], _shrBy_w_new_31[63:17], _add_w_new_31[14:0], _shrBy_w_new_31_2[63:17], _add_w_new_31_2[14:0], _shrBy_w_new_31_3[63:17], _add_w_new_31_3[16], _shrBy_w_sat_hi_31[63:17], _add_w_sat_hi_31[14:0], _shrBy_w_sat_lo_31[63:17], _add_w_sat_lo_31[14:0], _shrBy_w_new_32[63:17], _add_w_new_32[14:0], _shrBy_w_new_32_2[63:17], _add_w_new_32_2[14:0], _shrBy_w_new_32_3[63:17], _add_w_new_32_3[16], _shrBy_w_sat_hi_32[63:17], _add_w_sat_hi_32[14:0], _shrBy_w_sat_lo_32[63:17], _add_w_sat_lo_32[14:0], _shrBy_w_new_33[63:17], _add_w_new_33[14:0], _shrBy_w_new_33_2[63:17], _add_w_new_33_2[14:0], _shrBy_w_new_33_3[63:17], _add_w_new_33_3[16], _shrBy_w_sat_hi_33[63:17], _add_w_sat_hi_33[14:0], _shrBy_w_sat_lo_33[63:17], _add_w_sat_lo_33[14:0], _shrBy_w_new_34[63:17], _add_w_new_34[14:0], _shrBy_w_new_34_2[63:17], _add_w_new_34_2[14:0], _shrBy_w_new_34_3[63:17], _add_w_new_34_3[16], _shrBy_w_sat_hi_34[63:17], _add_w_sat_hi_34[14:0], _shrBy_w_sat_lo_34[63:17], _add_w_sat_lo_34[14:0], _shrBy_w_new_35[63:17], _add_w_new_35[14:0], _shrBy_w_new_35_2[63:17], _add_w_new_35_2[14:0], _shrBy_w_new_35_3[63:17], _add_w_new_35_3[16], _shrBy_w_sat_hi_35[63:17], _add_w_sat_hi_35[14:0], _shrBy_w_sat_lo_35[63:17], _add_w_sat_lo_35[14:0], _shrBy_w_new_36[63:17], _add_w_new_36[14:0], _shrBy_w_new_36_2[63:17], _add_w_new_36_2[14:0], _shrBy_w_new_36_3[63:17], _add_w_new_36_3[16], _shrBy_w_sat_hi_36[63:17], _add_w_sat_hi_36[14:0], _shrBy_w_sat_lo_36[63:17], _add_w_sat_lo_36[14:0], _shrBy_w_new_37[63:17], _add_w_new_37[14:0], _shrBy_w_new_37_2[63:17], _add_w_new_37_2[14:0], _shrBy_w_new_37_3[63:17], _add_w_new_37_3[16], _shrBy_w_sat_hi_37[63:17], _add_w_sat_hi_37[14:0], _shrBy_w_sat_lo_37[63:17], _add_w_sat_lo_37[14:0], _shrBy_w_new_38[63:17], _add_w_new_38[14:0], _shrBy_w_new_38_2[63:17], _add_w_new_38_2[14:0], _shrBy_w_new_38_3[63:17], _add_w_new_38_3[16], _shrBy_w_sat_hi_38[63:17], _add_w_sat_hi_38[14:0], _shrBy_w_sat_lo_38[63:17], _add_w_sat_lo_38[14:0], _shrBy_w_new_39[63:17], _add_w_new_39[14:0], _shrBy_w_new_39_2[63:17], _add_w_new_39_2[14:0], _shrBy_w_new_39_3[63:17], _add_w_new_39_3[16], _shrBy_w_sat_hi_39[63:17], _add_w_sat_hi_39[14:0], _shrBy_w_sat_lo_39[63:17], _add_w_sat_lo_39[14:0], _shrBy_w_new_40[63:17], _add_w_new_40[14:0], _shrBy_w_new_40_2[63:17], _add_w_new_40_2[14:0], _shrBy_w_new_40_3[63:17], _add_w_new_40_3[16], _shrBy_w_sat_hi_40[63:17], _add_w_sat_hi_40[14:0], _shrBy_w_sat_lo_40[63:17], _add_w_sat_lo_40[14:0], _shrBy_w_new_41[63:17], _add_w_new_41[14:0], _shrBy_w_new_41_2[63:17], _add_w_new_41_2[14:0], _shrBy_w_new_41_3[63:17], _add_w_new_41_3[16], _shrBy_w_sat_hi_41[63:17], _add_w_sat_hi_41[14:0], _shrBy_w_sat_lo_41[63:17], _add_w_sat_lo_41[14:0], _shrBy_w_new_42[63:17], _add_w_new_42[14:0], _shrBy_w_new_42_2[63:17], _add_w_new_42_2[14:0], _shrBy_w_new_42_3[63:17], _add_w_new_42_3[16], _shrBy_w_sat_hi_42[63:17], _add_w_sat_hi_42[14:0], _shrBy_w_sat_lo_42[63:17], _add_w_sat_lo_42[14:0], _shrBy_w_new_43[63:17], _add_w_new_43[14:0], _shrBy_w_new_43_2[63:17], _add_w_new_43_2[14:0], _shrBy_w_new_43_3[63:17], _add_w_new_43_3[16], _shrBy_w_sat_hi_43[63:17], _add_w_sat_hi_43[14:0], _shrBy_w_sat_lo_43[63:17], _add_w_sat_lo_43[14:0], _shrBy_w_new_44[63:17], _add_w_new_44[14:0], _shrBy_w_new_44_2[63:17], _add_w_new_44_2[14:0], _shrBy_w_new_44_3[63:17], _add_w_new_44_3[16], _shrBy_w_sat_hi_44[63:17], _add_w_sat_hi_44[14:0], _shrBy_w_sat_lo_44[63:17], _add_w_sat_lo_44[14:0], _shrBy_w_new_45[63:17], _add_w_new_45[14:0], _shrBy_w_new_45_2[63:17], _add_w_new_45_2[14:0], _shrBy_w_new_45_3[63:17], _add_w_new_45_3[16], _shrBy_w_sat_hi_45[63:17], _add_w_sat_hi_45[14:0], _shrBy_w_sat_lo_45[63:17], _add_w_sat_lo_45[14:0], _shrBy_w_new_46[63:17], _add_w_new_46[14:0], _shrBy_w_new_46_2[63:17], _add_w_new_46_2[14:0], _shrBy_w_new_46_3[63:17], _add_w_new_46_3[16], _shrBy_w_sat_hi_46[63:17], _add_w_sat_hi_46[14:0], _shrBy_w_sat_lo_46[63:17], _add_w_sat_lo_46[14:0], _shrBy_w_new_47[63:17], _add_w_new_47[14:0], _shrBy_w_new_47_2[63:17], _add_w_new_47_2[14:0], _shrBy_w_new_47_3[63:17], _add_w_new_47_3[16], _shrBy_w_sat_hi_47[63:17], _add_w_sat_hi_47[14:0], _shrBy_w_sat_lo_47[63:17], _add_w_sat_lo_47[14:0], _shrBy_w_new_48[63:17], _add_w_new_48[14:0], _shrBy_w_new_48_2[63:17], _add_w_new_48_2[14:0], _shrBy_w_new_48_3[63:17], _add_w_new_48_3[16], _shrBy_w_sat_hi_48[63:17], _add_w_sat_hi_48[14:0], _shrBy_w_sat_lo_48[63:17], _add_w_sat_lo_48[14:0], _shrBy_w_new_49[63:17], _add_w_new_49[14:0], _shrBy_w_new_49_2[63:17], _add_w_new_49_2[14:0], _shrBy_w_new_49_3[63:17], _add_w_new_49_3[16], _shrBy_w_sat_hi_49[63:17], _add_w_sat_hi_49[14:0], _shrBy_w_sat_lo_49[63:17], _add_w_sat_lo_49[14:0], _shrBy_w_new_50[63:17], _add_w_new_50[14:0], _shrBy_w_new_50_2[63:17], _add_w_new_50_2[14:0], _shrBy_w_new_50_3[63:17], _add_w_new_50_3[16], _shrBy_w_sat_hi_50[63:17], _add_w_sat_hi_50[14:0], _shrBy_w_sat_lo_50[63:17], _add_w_sat_lo_50[14:0], _shrBy_w_new_51[63:17], _add_w_new_51[14:0], _shrBy_w_new_51_2[63:17], _add_w_new_51_2[14:0], _shrBy_w_new_51_3[63:17], _add_w_new_51_3[16], _shrBy_w_sat_hi_51[63:17], _add_w_sat_hi_51[14:0], _shrBy_w_sat_lo_51[63:17], _add_w_sat_lo_51[14:0], _shrBy_w_new_52[63:17], _add_w_new_52[14:0], _shrBy_w_new_52_2[63:17], _add_w_new_52_2[14:0], _shrBy_w_new_52_3[63:17], _add_w_new_52_3[16], _shrBy_w_sat_hi_52[63:17], _add_w_sat_hi_52[14:0], _shrBy_w_sat_lo_52[63:17], _add_w_sat_lo_52[14:0], _shrBy_w_new_53[63:17], _add_w_new_53[14:0], _shrBy_w_new_53_2[63:17], _add_w_new_53_2[14:0], _shrBy_w_new_53_3[63:17], _add_w_new_53_3[16], _shrBy_w_sat_hi_53[63:17], _add_w_sat_hi_53[14:0], _shrBy_w_sat_lo_53[63:17], _add_w_sat_lo_53[14:0], _shrBy_w_new_54[63:17], _add_w_new_54[14:0], _shrBy_w_new_54_2[63:17], _add_w_new_54_2[14:0], _shrBy_w_new_54_3[63:17], _add_w_new_54_3[16], _shrBy_w_sat_hi_54[63:17], _add_w_sat_hi_54[14:0], _shrBy_w_sat_lo_54[63:17], _add_w_sat_lo_54[14:0], _shrBy_w_new_55[63:17], _add_w_new_55[14:0], _shrBy_w_new_55_2[63:17], _add_w_new_55_2[14:0], _shrBy_w_new_55_3[63:17], _add_w_new_55_3[16], _shrBy_w_sat_hi_55[63:17], _add_w_sat_hi_55[14:0], _shrBy_w_sat_lo_55[63:17], _add_w_sat_lo_55[14:0], _shrBy_w_new_56[63:17], _add_w_new_56[14:0], _shrBy_w_new_56_2[63:17], _add_w_new_56_2[14:0], _shrBy_w_new_56_3[63:17], _add_w_new_56_3[16], _shrBy_w_sat_hi_56[63:17], _add_w_sat_hi_56[14:0], _shrBy_w_sat_lo_56[63:17], _add_w_sat_lo_56[14:0], _shrBy_w_new_57[63:17], _add_w_new_57[14:0], _shrBy_w_new_57_2[63:17], _add_w_new_57_2[14:0], _shrBy_w_new_57_3[63:17], _add_w_new_57_3[16], _shrBy_w_sat_hi_57[63:17], _add_w_sat_hi_57[14:0], _shrBy_w_sat_lo_57[63:17], _add_w_sat_lo_57[14:0], _shrBy_w_new_58[63:17], _add_w_new_58[14:0], _shrBy_w_new_58_2[63:17], _add_w_new_58_2[14:0], _shrBy_w_new_58_3[63:17], _add_w_new_58_3[16], _shrBy_w_sat_hi_58[63:17], _add_w_sat_hi_58[14:0], _shrBy_w_sat_lo_58[63:17], _add_w_sat_lo_58[14:0], _shrBy_w_new_59[63:17], _add_w_new_59[14:0], _shrBy_w_new_59_2[63:17], _add_w_new_59_2[14:0], _shrBy_w_new_59_3[63:17], _add_w_new_59_3[16], _shrBy_w_sat_hi_59[63:17], _add_w_sat_hi_59[14:0], _shrBy_w_sat_lo_59[63:17], _add_w_sat_lo_59[14:0], _shrBy_w_new_60[63:17], _add_w_new_60[14:0], _shrBy_w_new_60_2[63:17], _add_w_new_60_2[14:0], _shrBy_w_new_60_3[63:17], _add_w_new_60_3[16], _shrBy_w_sat_hi_60[63:17], _add_w_sat_hi_60[14:0], _shrBy_w_sat_lo_60[63:17], _add_w_sat_lo_60[14:0], _shrBy_w_new_61[63:17], _add_w_new_61[14:0], _shrBy_w_new_61_2[63:17], _add_w_new_61_2[14:0], _shrBy_w_new_61_3[63:17], _add_w_new_61_3[16], _shrBy_w_sat_hi_61[63:17], _add_w_sat_hi_61[14:0], _shrBy_w_sat_lo_61[63:17], _add_w_sat_lo_61[14:0], _shrBy_w_new_62[63:17], _add_w_new_62[14:0], _shrBy_w_new_62_2[63:17], _add_w_new_62_2[14:0], _shrBy_w_new_62_3[63:17], _add_w_new_62_3[16], _shrBy_w_sat_hi_62[63:17], _add_w_sat_hi_62[14:0], _shrBy_w_sat_lo_62[63:17], _add_w_sat_lo_62[14:0], _shrBy_w_new_63[63:17], _add_w_new_63[14:0], _shrBy_w_new_63_2[63:17], _add_w_new_63_2[14:0], _shrBy_w_new_63_3[63:17], _add_w_new_63_3[16], _shrBy_w_sat_hi_63[63:17], _add_w_sat_hi_63[14:0], _shrBy_w_sat_lo_63[63:17], _add_w_sat_lo_63[14:0], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};
+  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};
 
 endmodule
 

@@ -123,6 +123,9 @@ module output_layer (
   wire [31:0]        lfsr_next2_0;
   wire [15:0]        r_bias;
   wire               w_we_0;
+  reg  signed [16:0] w_upd_0_sum;
+  wire               w_upd_0_sat_hi;
+  wire               w_upd_0_sat_lo;
   reg  [15:0]        w_rd_1;
   wire signed [15:0] h_1;
   reg  signed [34:0] g_1;
@@ -136,6 +139,9 @@ module output_layer (
   wire [31:0]        lfsr_next_1;
   wire [15:0]        r_1;
   wire               w_we_1;
+  reg  signed [16:0] w_upd_1_sum;
+  wire               w_upd_1_sat_hi;
+  wire               w_upd_1_sat_lo;
   reg  [15:0]        w_rd_2;
   wire signed [15:0] h_2;
   reg  signed [34:0] g_2;
@@ -149,6 +155,9 @@ module output_layer (
   wire [31:0]        lfsr_next_2;
   wire [15:0]        r_2;
   wire               w_we_2;
+  reg  signed [16:0] w_upd_2_sum;
+  wire               w_upd_2_sat_hi;
+  wire               w_upd_2_sat_lo;
   reg  [15:0]        w_rd_3;
   wire signed [15:0] h_3;
   reg  signed [34:0] g_3;
@@ -162,6 +171,9 @@ module output_layer (
   wire [31:0]        lfsr_next_3;
   wire [15:0]        r_3;
   wire               w_we_3;
+  reg  signed [16:0] w_upd_3_sum;
+  wire               w_upd_3_sat_hi;
+  wire               w_upd_3_sat_lo;
   reg  [15:0]        w_rd_4;
   wire signed [15:0] h_4;
   reg  signed [34:0] g_4;
@@ -175,6 +187,9 @@ module output_layer (
   wire [31:0]        lfsr_next_4;
   wire [15:0]        r_4;
   wire               w_we_4;
+  reg  signed [16:0] w_upd_4_sum;
+  wire               w_upd_4_sat_hi;
+  wire               w_upd_4_sat_lo;
   reg  [15:0]        w_rd_5;
   wire signed [15:0] h_5;
   reg  signed [34:0] g_5;
@@ -188,6 +203,9 @@ module output_layer (
   wire [31:0]        lfsr_next_5;
   wire [15:0]        r_5;
   wire               w_we_5;
+  reg  signed [16:0] w_upd_5_sum;
+  wire               w_upd_5_sat_hi;
+  wire               w_upd_5_sat_lo;
   reg  [15:0]        w_rd_6;
   wire signed [15:0] h_6;
   reg  signed [34:0] g_6;
@@ -201,6 +219,9 @@ module output_layer (
   wire [31:0]        lfsr_next_6;
   wire [15:0]        r_6;
   wire               w_we_6;
+  reg  signed [16:0] w_upd_6_sum;
+  wire               w_upd_6_sat_hi;
+  wire               w_upd_6_sat_lo;
   reg  [15:0]        w_rd_7;
   wire signed [15:0] h_7;
   reg  signed [34:0] g_7;
@@ -214,6 +235,9 @@ module output_layer (
   wire [31:0]        lfsr_next_7;
   wire [15:0]        r_7;
   wire               w_we_7;
+  reg  signed [16:0] w_upd_7_sum;
+  wire               w_upd_7_sat_hi;
+  wire               w_upd_7_sat_lo;
   reg  [15:0]        w_rd_8;
   wire signed [15:0] h_8;
   reg  signed [34:0] g_8;
@@ -227,6 +251,9 @@ module output_layer (
   wire [31:0]        lfsr_next_8;
   wire [15:0]        r_8;
   wire               w_we_8;
+  reg  signed [16:0] w_upd_8_sum;
+  wire               w_upd_8_sat_hi;
+  wire               w_upd_8_sat_lo;
   reg  [15:0]        w_rd_9;
   wire signed [15:0] h_9;
   reg  signed [34:0] g_9;
@@ -240,6 +267,9 @@ module output_layer (
   wire [31:0]        lfsr_next_9;
   wire [15:0]        r_9;
   wire               w_we_9;
+  reg  signed [16:0] w_upd_9_sum;
+  wire               w_upd_9_sat_hi;
+  wire               w_upd_9_sat_lo;
   reg  [15:0]        w_rd_10;
   wire signed [15:0] h_10;
   reg  signed [34:0] g_10;
@@ -253,6 +283,9 @@ module output_layer (
   wire [31:0]        lfsr_next_10;
   wire [15:0]        r_10;
   wire               w_we_10;
+  reg  signed [16:0] w_upd_10_sum;
+  wire               w_upd_10_sat_hi;
+  wire               w_upd_10_sat_lo;
   reg  [15:0]        w_rd_11;
   wire signed [15:0] h_11;
   reg  signed [34:0] g_11;
@@ -266,6 +299,9 @@ module output_layer (
   wire [31:0]        lfsr_next_11;
   wire [15:0]        r_11;
   wire               w_we_11;
+  reg  signed [16:0] w_upd_11_sum;
+  wire               w_upd_11_sat_hi;
+  wire               w_upd_11_sat_lo;
   reg  [15:0]        w_rd_12;
   wire signed [15:0] h_12;
   reg  signed [34:0] g_12;
@@ -279,6 +315,9 @@ module output_layer (
   wire [31:0]        lfsr_next_12;
   wire [15:0]        r_12;
   wire               w_we_12;
+  reg  signed [16:0] w_upd_12_sum;
+  wire               w_upd_12_sat_hi;
+  wire               w_upd_12_sat_lo;
   reg  [15:0]        w_rd_13;
   wire signed [15:0] h_13;
   reg  signed [34:0] g_13;
@@ -292,6 +331,9 @@ module output_layer (
   wire [31:0]        lfsr_next_13;
   wire [15:0]        r_13;
   wire               w_we_13;
+  reg  signed [16:0] w_upd_13_sum;
+  wire               w_upd_13_sat_hi;
+  wire               w_upd_13_sat_lo;
   reg  [15:0]        w_rd_14;
   wire signed [15:0] h_14;
   reg  signed [34:0] g_14;
@@ -305,6 +347,9 @@ module output_layer (
   wire [31:0]        lfsr_next_14;
   wire [15:0]        r_14;
   wire               w_we_14;
+  reg  signed [16:0] w_upd_14_sum;
+  wire               w_upd_14_sat_hi;
+  wire               w_upd_14_sat_lo;
   reg  [15:0]        w_rd_15;
   wire signed [15:0] h_15;
   reg  signed [34:0] g_15;
@@ -318,6 +363,9 @@ module output_layer (
   wire [31:0]        lfsr_next_15;
   wire [15:0]        r_15;
   wire               w_we_15;
+  reg  signed [16:0] w_upd_15_sum;
+  wire               w_upd_15_sat_hi;
+  wire               w_upd_15_sat_lo;
   reg  [15:0]        w_rd_16;
   wire signed [15:0] h_16;
   reg  signed [34:0] g_16;
@@ -331,6 +379,9 @@ module output_layer (
   wire [31:0]        lfsr_next_16;
   wire [15:0]        r_16;
   wire               w_we_16;
+  reg  signed [16:0] w_upd_16_sum;
+  wire               w_upd_16_sat_hi;
+  wire               w_upd_16_sat_lo;
   reg  [15:0]        w_rd_17;
   wire signed [15:0] h_17;
   reg  signed [34:0] g_17;
@@ -344,6 +395,9 @@ module output_layer (
   wire [31:0]        lfsr_next_17;
   wire [15:0]        r_17;
   wire               w_we_17;
+  reg  signed [16:0] w_upd_17_sum;
+  wire               w_upd_17_sat_hi;
+  wire               w_upd_17_sat_lo;
   reg  [15:0]        w_rd_18;
   wire signed [15:0] h_18;
   reg  signed [34:0] g_18;
@@ -357,6 +411,9 @@ module output_layer (
   wire [31:0]        lfsr_next_18;
   wire [15:0]        r_18;
   wire               w_we_18;
+  reg  signed [16:0] w_upd_18_sum;
+  wire               w_upd_18_sat_hi;
+  wire               w_upd_18_sat_lo;
   reg  [15:0]        w_rd_19;
   wire signed [15:0] h_19;
   reg  signed [34:0] g_19;
@@ -370,6 +427,9 @@ module output_layer (
   wire [31:0]        lfsr_next_19;
   wire [15:0]        r_19;
   wire               w_we_19;
+  reg  signed [16:0] w_upd_19_sum;
+  wire               w_upd_19_sat_hi;
+  wire               w_upd_19_sat_lo;
   reg  [15:0]        w_rd_20;
   wire signed [15:0] h_20;
   reg  signed [34:0] g_20;
@@ -383,6 +443,9 @@ module output_layer (
   wire [31:0]        lfsr_next_20;
   wire [15:0]        r_20;
   wire               w_we_20;
+  reg  signed [16:0] w_upd_20_sum;
+  wire               w_upd_20_sat_hi;
+  wire               w_upd_20_sat_lo;
   reg  [15:0]        w_rd_21;
   wire signed [15:0] h_21;
   reg  signed [34:0] g_21;
@@ -396,6 +459,9 @@ module output_layer (
   wire [31:0]        lfsr_next_21;
   wire [15:0]        r_21;
   wire               w_we_21;
+  reg  signed [16:0] w_upd_21_sum;
+  wire               w_upd_21_sat_hi;
+  wire               w_upd_21_sat_lo;
   reg  [15:0]        w_rd_22;
   wire signed [15:0] h_22;
   reg  signed [34:0] g_22;
@@ -409,6 +475,9 @@ module output_layer (
   wire [31:0]        lfsr_next_22;
   wire [15:0]        r_22;
   wire               w_we_22;
+  reg  signed [16:0] w_upd_22_sum;
+  wire               w_upd_22_sat_hi;
+  wire               w_upd_22_sat_lo;
   reg  [15:0]        w_rd_23;
   wire signed [15:0] h_23;
   reg  signed [34:0] g_23;
@@ -422,6 +491,9 @@ module output_layer (
   wire [31:0]        lfsr_next_23;
   wire [15:0]        r_23;
   wire               w_we_23;
+  reg  signed [16:0] w_upd_23_sum;
+  wire               w_upd_23_sat_hi;
+  wire               w_upd_23_sat_lo;
   reg  [15:0]        w_rd_24;
   wire signed [15:0] h_24;
   reg  signed [34:0] g_24;
@@ -435,6 +507,9 @@ module output_layer (
   wire [31:0]        lfsr_next_24;
   wire [15:0]        r_24;
   wire               w_we_24;
+  reg  signed [16:0] w_upd_24_sum;
+  wire               w_upd_24_sat_hi;
+  wire               w_upd_24_sat_lo;
   reg  [15:0]        w_rd_25;
   wire signed [15:0] h_25;
   reg  signed [34:0] g_25;
@@ -448,6 +523,9 @@ module output_layer (
   wire [31:0]        lfsr_next_25;
   wire [15:0]        r_25;
   wire               w_we_25;
+  reg  signed [16:0] w_upd_25_sum;
+  wire               w_upd_25_sat_hi;
+  wire               w_upd_25_sat_lo;
   reg  [15:0]        w_rd_26;
   wire signed [15:0] h_26;
   reg  signed [34:0] g_26;
@@ -461,6 +539,9 @@ module output_layer (
   wire [31:0]        lfsr_next_26;
   wire [15:0]        r_26;
   wire               w_we_26;
+  reg  signed [16:0] w_upd_26_sum;
+  wire               w_upd_26_sat_hi;
+  wire               w_upd_26_sat_lo;
   reg  [15:0]        w_rd_27;
   wire signed [15:0] h_27;
   reg  signed [34:0] g_27;
@@ -474,6 +555,9 @@ module output_layer (
   wire [31:0]        lfsr_next_27;
   wire [15:0]        r_27;
   wire               w_we_27;
+  reg  signed [16:0] w_upd_27_sum;
+  wire               w_upd_27_sat_hi;
+  wire               w_upd_27_sat_lo;
   reg  [15:0]        w_rd_28;
   wire signed [15:0] h_28;
   reg  signed [34:0] g_28;
@@ -487,6 +571,9 @@ module output_layer (
   wire [31:0]        lfsr_next_28;
   wire [15:0]        r_28;
   wire               w_we_28;
+  reg  signed [16:0] w_upd_28_sum;
+  wire               w_upd_28_sat_hi;
+  wire               w_upd_28_sat_lo;
   reg  [15:0]        w_rd_29;
   wire signed [15:0] h_29;
   reg  signed [34:0] g_29;
@@ -500,6 +587,9 @@ module output_layer (
   wire [31:0]        lfsr_next_29;
   wire [15:0]        r_29;
   wire               w_we_29;
+  reg  signed [16:0] w_upd_29_sum;
+  wire               w_upd_29_sat_hi;
+  wire               w_upd_29_sat_lo;
   reg  [15:0]        w_rd_30;
   wire signed [15:0] h_30;
   reg  signed [34:0] g_30;
@@ -513,6 +603,9 @@ module output_layer (
   wire [31:0]        lfsr_next_30;
   wire [15:0]        r_30;
   wire               w_we_30;
+  reg  signed [16:0] w_upd_30_sum;
+  wire               w_upd_30_sat_hi;
+  wire               w_upd_30_sat_lo;
   reg  [15:0]        w_rd_31;
   wire signed [15:0] h_31;
   reg  signed [34:0] g_31;
@@ -526,6 +619,9 @@ module output_layer (
   wire [31:0]        lfsr_next_31;
   wire [15:0]        r_31;
   wire               w_we_31;
+  reg  signed [16:0] w_upd_31_sum;
+  wire               w_upd_31_sat_hi;
+  wire               w_upd_31_sat_lo;
   reg  [15:0]        w_rd_32;
   wire signed [15:0] h_32;
   reg  signed [34:0] g_32;
@@ -539,6 +635,9 @@ module output_layer (
   wire [31:0]        lfsr_next_32;
   wire [15:0]        r_32;
   wire               w_we_32;
+  reg  signed [16:0] w_upd_32_sum;
+  wire               w_upd_32_sat_hi;
+  wire               w_upd_32_sat_lo;
   reg  [15:0]        w_rd_33;
   wire signed [15:0] h_33;
   reg  signed [34:0] g_33;
@@ -552,6 +651,9 @@ module output_layer (
   wire [31:0]        lfsr_next_33;
   wire [15:0]        r_33;
   wire               w_we_33;
+  reg  signed [16:0] w_upd_33_sum;
+  wire               w_upd_33_sat_hi;
+  wire               w_upd_33_sat_lo;
   reg  [15:0]        w_rd_34;
   wire signed [15:0] h_34;
   reg  signed [34:0] g_34;
@@ -565,6 +667,9 @@ module output_layer (
   wire [31:0]        lfsr_next_34;
   wire [15:0]        r_34;
   wire               w_we_34;
+  reg  signed [16:0] w_upd_34_sum;
+  wire               w_upd_34_sat_hi;
+  wire               w_upd_34_sat_lo;
   reg  [15:0]        w_rd_35;
   wire signed [15:0] h_35;
   reg  signed [34:0] g_35;
@@ -578,6 +683,9 @@ module output_layer (
   wire [31:0]        lfsr_next_35;
   wire [15:0]        r_35;
   wire               w_we_35;
+  reg  signed [16:0] w_upd_35_sum;
+  wire               w_upd_35_sat_hi;
+  wire               w_upd_35_sat_lo;
   reg  [15:0]        w_rd_36;
   wire signed [15:0] h_36;
   reg  signed [34:0] g_36;
@@ -591,6 +699,9 @@ module output_layer (
   wire [31:0]        lfsr_next_36;
   wire [15:0]        r_36;
   wire               w_we_36;
+  reg  signed [16:0] w_upd_36_sum;
+  wire               w_upd_36_sat_hi;
+  wire               w_upd_36_sat_lo;
   reg  [15:0]        w_rd_37;
   wire signed [15:0] h_37;
   reg  signed [34:0] g_37;
@@ -604,6 +715,9 @@ module output_layer (
   wire [31:0]        lfsr_next_37;
   wire [15:0]        r_37;
   wire               w_we_37;
+  reg  signed [16:0] w_upd_37_sum;
+  wire               w_upd_37_sat_hi;
+  wire               w_upd_37_sat_lo;
   reg  [15:0]        w_rd_38;
   wire signed [15:0] h_38;
   reg  signed [34:0] g_38;
@@ -617,6 +731,9 @@ module output_layer (
   wire [31:0]        lfsr_next_38;
   wire [15:0]        r_38;
   wire               w_we_38;
+  reg  signed [16:0] w_upd_38_sum;
+  wire               w_upd_38_sat_hi;
+  wire               w_upd_38_sat_lo;
   reg  [15:0]        w_rd_39;
   wire signed [15:0] h_39;
   reg  signed [34:0] g_39;
@@ -630,6 +747,9 @@ module output_layer (
   wire [31:0]        lfsr_next_39;
   wire [15:0]        r_39;
   wire               w_we_39;
+  reg  signed [16:0] w_upd_39_sum;
+  wire               w_upd_39_sat_hi;
+  wire               w_upd_39_sat_lo;
   reg  [15:0]        w_rd_40;
   wire signed [15:0] h_40;
   reg  signed [34:0] g_40;
@@ -643,6 +763,9 @@ module output_layer (
   wire [31:0]        lfsr_next_40;
   wire [15:0]        r_40;
   wire               w_we_40;
+  reg  signed [16:0] w_upd_40_sum;
+  wire               w_upd_40_sat_hi;
+  wire               w_upd_40_sat_lo;
   reg  [15:0]        w_rd_41;
   wire signed [15:0] h_41;
   reg  signed [34:0] g_41;
@@ -656,6 +779,9 @@ module output_layer (
   wire [31:0]        lfsr_next_41;
   wire [15:0]        r_41;
   wire               w_we_41;
+  reg  signed [16:0] w_upd_41_sum;
+  wire               w_upd_41_sat_hi;
+  wire               w_upd_41_sat_lo;
   reg  [15:0]        w_rd_42;
   wire signed [15:0] h_42;
   reg  signed [34:0] g_42;
@@ -669,6 +795,9 @@ module output_layer (
   wire [31:0]        lfsr_next_42;
   wire [15:0]        r_42;
   wire               w_we_42;
+  reg  signed [16:0] w_upd_42_sum;
+  wire               w_upd_42_sat_hi;
+  wire               w_upd_42_sat_lo;
   reg  [15:0]        w_rd_43;
   wire signed [15:0] h_43;
   reg  signed [34:0] g_43;
@@ -682,6 +811,9 @@ module output_layer (
   wire [31:0]        lfsr_next_43;
   wire [15:0]        r_43;
   wire               w_we_43;
+  reg  signed [16:0] w_upd_43_sum;
+  wire               w_upd_43_sat_hi;
+  wire               w_upd_43_sat_lo;
   reg  [15:0]        w_rd_44;
   wire signed [15:0] h_44;
   reg  signed [34:0] g_44;
@@ -695,6 +827,9 @@ module output_layer (
   wire [31:0]        lfsr_next_44;
   wire [15:0]        r_44;
   wire               w_we_44;
+  reg  signed [16:0] w_upd_44_sum;
+  wire               w_upd_44_sat_hi;
+  wire               w_upd_44_sat_lo;
   reg  [15:0]        w_rd_45;
   wire signed [15:0] h_45;
   reg  signed [34:0] g_45;
@@ -708,6 +843,9 @@ module output_layer (
   wire [31:0]        lfsr_next_45;
   wire [15:0]        r_45;
   wire               w_we_45;
+  reg  signed [16:0] w_upd_45_sum;
+  wire               w_upd_45_sat_hi;
+  wire               w_upd_45_sat_lo;
   reg  [15:0]        w_rd_46;
   wire signed [15:0] h_46;
   reg  signed [34:0] g_46;
@@ -721,6 +859,9 @@ module output_layer (
   wire [31:0]        lfsr_next_46;
   wire [15:0]        r_46;
   wire               w_we_46;
+  reg  signed [16:0] w_upd_46_sum;
+  wire               w_upd_46_sat_hi;
+  wire               w_upd_46_sat_lo;
   reg  [15:0]        w_rd_47;
   wire signed [15:0] h_47;
   reg  signed [34:0] g_47;
@@ -734,6 +875,9 @@ module output_layer (
   wire [31:0]        lfsr_next_47;
   wire [15:0]        r_47;
   wire               w_we_47;
+  reg  signed [16:0] w_upd_47_sum;
+  wire               w_upd_47_sat_hi;
+  wire               w_upd_47_sat_lo;
   reg  [15:0]        w_rd_48;
   wire signed [15:0] h_48;
   reg  signed [34:0] g_48;
@@ -747,6 +891,9 @@ module output_layer (
   wire [31:0]        lfsr_next_48;
   wire [15:0]        r_48;
   wire               w_we_48;
+  reg  signed [16:0] w_upd_48_sum;
+  wire               w_upd_48_sat_hi;
+  wire               w_upd_48_sat_lo;
   reg  [15:0]        w_rd_49;
   wire signed [15:0] h_49;
   reg  signed [34:0] g_49;
@@ -760,6 +907,9 @@ module output_layer (
   wire [31:0]        lfsr_next_49;
   wire [15:0]        r_49;
   wire               w_we_49;
+  reg  signed [16:0] w_upd_49_sum;
+  wire               w_upd_49_sat_hi;
+  wire               w_upd_49_sat_lo;
   reg  [15:0]        w_rd_50;
   wire signed [15:0] h_50;
   reg  signed [34:0] g_50;
@@ -773,6 +923,9 @@ module output_layer (
   wire [31:0]        lfsr_next_50;
   wire [15:0]        r_50;
   wire               w_we_50;
+  reg  signed [16:0] w_upd_50_sum;
+  wire               w_upd_50_sat_hi;
+  wire               w_upd_50_sat_lo;
   reg  [15:0]        w_rd_51;
   wire signed [15:0] h_51;
   reg  signed [34:0] g_51;
@@ -786,6 +939,9 @@ module output_layer (
   wire [31:0]        lfsr_next_51;
   wire [15:0]        r_51;
   wire               w_we_51;
+  reg  signed [16:0] w_upd_51_sum;
+  wire               w_upd_51_sat_hi;
+  wire               w_upd_51_sat_lo;
   reg  [15:0]        w_rd_52;
   wire signed [15:0] h_52;
   reg  signed [34:0] g_52;
@@ -799,6 +955,9 @@ module output_layer (
   wire [31:0]        lfsr_next_52;
   wire [15:0]        r_52;
   wire               w_we_52;
+  reg  signed [16:0] w_upd_52_sum;
+  wire               w_upd_52_sat_hi;
+  wire               w_upd_52_sat_lo;
   reg  [15:0]        w_rd_53;
   wire signed [15:0] h_53;
   reg  signed [34:0] g_53;
@@ -812,6 +971,9 @@ module output_layer (
   wire [31:0]        lfsr_next_53;
   wire [15:0]        r_53;
   wire               w_we_53;
+  reg  signed [16:0] w_upd_53_sum;
+  wire               w_upd_53_sat_hi;
+  wire               w_upd_53_sat_lo;
   reg  [15:0]        w_rd_54;
   wire signed [15:0] h_54;
   reg  signed [34:0] g_54;
@@ -825,6 +987,9 @@ module output_layer (
   wire [31:0]        lfsr_next_54;
   wire [15:0]        r_54;
   wire               w_we_54;
+  reg  signed [16:0] w_upd_54_sum;
+  wire               w_upd_54_sat_hi;
+  wire               w_upd_54_sat_lo;
   reg  [15:0]        w_rd_55;
   wire signed [15:0] h_55;
   reg  signed [34:0] g_55;
@@ -838,6 +1003,9 @@ module output_layer (
   wire [31:0]        lfsr_next_55;
   wire [15:0]        r_55;
   wire               w_we_55;
+  reg  signed [16:0] w_upd_55_sum;
+  wire               w_upd_55_sat_hi;
+  wire               w_upd_55_sat_lo;
   reg  [15:0]        w_rd_56;
   wire signed [15:0] h_56;
   reg  signed [34:0] g_56;
@@ -851,6 +1019,9 @@ module output_layer (
   wire [31:0]        lfsr_next_56;
   wire [15:0]        r_56;
   wire               w_we_56;
+  reg  signed [16:0] w_upd_56_sum;
+  wire               w_upd_56_sat_hi;
+  wire               w_upd_56_sat_lo;
   reg  [15:0]        w_rd_57;
   wire signed [15:0] h_57;
   reg  signed [34:0] g_57;
@@ -864,6 +1035,9 @@ module output_layer (
   wire [31:0]        lfsr_next_57;
   wire [15:0]        r_57;
   wire               w_we_57;
+  reg  signed [16:0] w_upd_57_sum;
+  wire               w_upd_57_sat_hi;
+  wire               w_upd_57_sat_lo;
   reg  [15:0]        w_rd_58;
   wire signed [15:0] h_58;
   reg  signed [34:0] g_58;
@@ -877,6 +1051,9 @@ module output_layer (
   wire [31:0]        lfsr_next_58;
   wire [15:0]        r_58;
   wire               w_we_58;
+  reg  signed [16:0] w_upd_58_sum;
+  wire               w_upd_58_sat_hi;
+  wire               w_upd_58_sat_lo;
   reg  [15:0]        w_rd_59;
   wire signed [15:0] h_59;
   reg  signed [34:0] g_59;
@@ -890,6 +1067,9 @@ module output_layer (
   wire [31:0]        lfsr_next_59;
   wire [15:0]        r_59;
   wire               w_we_59;
+  reg  signed [16:0] w_upd_59_sum;
+  wire               w_upd_59_sat_hi;
+  wire               w_upd_59_sat_lo;
   reg  [15:0]        w_rd_60;
   wire signed [15:0] h_60;
   reg  signed [34:0] g_60;
@@ -903,6 +1083,9 @@ module output_layer (
   wire [31:0]        lfsr_next_60;
   wire [15:0]        r_60;
   wire               w_we_60;
+  reg  signed [16:0] w_upd_60_sum;
+  wire               w_upd_60_sat_hi;
+  wire               w_upd_60_sat_lo;
   reg  [15:0]        w_rd_61;
   wire signed [15:0] h_61;
   reg  signed [34:0] g_61;
@@ -916,6 +1099,9 @@ module output_layer (
   wire [31:0]        lfsr_next_61;
   wire [15:0]        r_61;
   wire               w_we_61;
+  reg  signed [16:0] w_upd_61_sum;
+  wire               w_upd_61_sat_hi;
+  wire               w_upd_61_sat_lo;
   reg  [15:0]        w_rd_62;
   wire signed [15:0] h_62;
   reg  signed [34:0] g_62;
@@ -929,6 +1115,9 @@ module output_layer (
   wire [31:0]        lfsr_next_62;
   wire [15:0]        r_62;
   wire               w_we_62;
+  reg  signed [16:0] w_upd_62_sum;
+  wire               w_upd_62_sat_hi;
+  wire               w_upd_62_sat_lo;
   reg  [15:0]        w_rd_63;
   wire signed [15:0] h_63;
   reg  signed [34:0] g_63;
@@ -942,7 +1131,13 @@ module output_layer (
   wire [31:0]        lfsr_next_63;
   wire [15:0]        r_63;
   wire               w_we_63;
+  reg  signed [16:0] w_upd_63_sum;
+  wire               w_upd_63_sat_hi;
+  wire               w_upd_63_sat_lo;
   wire               b_we;
+  reg  signed [25:0] b_upd_sum;
+  wire               b_upd_sat_hi;
+  wire               b_upd_sat_lo;
   reg  signed [38:0] sum_q;
   wire               a2;
   wire signed [38:0] acc_new;
@@ -1053,18 +1248,6 @@ module output_layer (
   reg  [16:0]        r_mem [0:7];
   wire [4:0]         _mul_w_addr;
   wire [3:0]         _mul_h_addr;
-  wire [35:0]        _neg_bias_mem_wdata;
-  wire [13:0]        _ext_bias_mem_wdata;
-  wire [37:0]        _add_bias_mem_wdata_2;
-  wire [24:0]        _bits_bias_mem_wdata;
-  wire [25:0]        _add_bias_mem_wdata;
-  wire [13:0]        _ext_bias_mem_wdata_2;
-  wire [37:0]        _add_bias_mem_wdata_4;
-  wire [24:0]        _bits_bias_mem_wdata_2;
-  wire [25:0]        _add_bias_mem_wdata_3;
-  wire [13:0]        _ext_bias_mem_wdata_3;
-  wire [37:0]        _add_bias_mem_wdata_5;
-  wire [24:0]        _bits_bias_mem_wdata_3;
   wire [10:0]        _mul_err_mem_waddr;
   wire [17:0]        _ext_err_mem_wdata;
   wire [17:0]        _mux_err_mem_wdata_2;
@@ -1072,1286 +1255,522 @@ module output_layer (
   wire [19:0]        _add_err_mem_wdata;
   wire [18:0]        _mux_err_mem_wdata;
   wire [10:0]        _mul_err_rd_addr;
-  wire [35:0]        _neg_wbank_0_wdata;
-  wire [36:0]        _ext_wbank_0_wdata;
-  wire [29:0]        _bits_wbank_0_wdata_2;
-  wire [16:0]        _ext_wbank_0_wdata_2;
-  wire [30:0]        _add_wbank_0_wdata_2;
-  wire [14:0]        _bits_wbank_0_wdata;
-  wire [16:0]        _add_wbank_0_wdata;
-  wire [36:0]        _ext_wbank_0_wdata_3;
-  wire [29:0]        _bits_wbank_0_wdata_4;
-  wire [16:0]        _ext_wbank_0_wdata_4;
-  wire [30:0]        _add_wbank_0_wdata_4;
-  wire [14:0]        _bits_wbank_0_wdata_3;
-  wire [16:0]        _add_wbank_0_wdata_3;
-  wire [36:0]        _ext_wbank_0_wdata_5;
-  wire [29:0]        _bits_wbank_0_wdata_6;
-  wire [16:0]        _ext_wbank_0_wdata_6;
-  wire [30:0]        _add_wbank_0_wdata_5;
-  wire [14:0]        _bits_wbank_0_wdata_5;
   wire [15:0]        _mux_g_0;
   wire [63:0]        _mul_g_0;
-  wire [35:0]        _neg_wbank_1_wdata;
-  wire [36:0]        _ext_wbank_1_wdata;
-  wire [29:0]        _bits_wbank_1_wdata_2;
-  wire [16:0]        _ext_wbank_1_wdata_2;
-  wire [30:0]        _add_wbank_1_wdata_2;
-  wire [14:0]        _bits_wbank_1_wdata;
-  wire [16:0]        _add_wbank_1_wdata;
-  wire [36:0]        _ext_wbank_1_wdata_3;
-  wire [29:0]        _bits_wbank_1_wdata_4;
-  wire [16:0]        _ext_wbank_1_wdata_4;
-  wire [30:0]        _add_wbank_1_wdata_4;
-  wire [14:0]        _bits_wbank_1_wdata_3;
-  wire [16:0]        _add_wbank_1_wdata_3;
-  wire [36:0]        _ext_wbank_1_wdata_5;
-  wire [29:0]        _bits_wbank_1_wdata_6;
-  wire [16:0]        _ext_wbank_1_wdata_6;
-  wire [30:0]        _add_wbank_1_wdata_5;
-  wire [14:0]        _bits_wbank_1_wdata_5;
+  wire [35:0]        _neg_w_upd_0_sum;
+  wire [36:0]        _ext_w_upd_0_sum;
+  wire [29:0]        _bits_w_upd_0_sum_2;
+  wire [16:0]        _ext_w_upd_0_sum_2;
+  wire [30:0]        _add_w_upd_0_sum;
+  wire [14:0]        _bits_w_upd_0_sum;
   wire [15:0]        _mux_g_1;
   wire [63:0]        _mul_g_1;
-  wire [35:0]        _neg_wbank_2_wdata;
-  wire [36:0]        _ext_wbank_2_wdata;
-  wire [29:0]        _bits_wbank_2_wdata_2;
-  wire [16:0]        _ext_wbank_2_wdata_2;
-  wire [30:0]        _add_wbank_2_wdata_2;
-  wire [14:0]        _bits_wbank_2_wdata;
-  wire [16:0]        _add_wbank_2_wdata;
-  wire [36:0]        _ext_wbank_2_wdata_3;
-  wire [29:0]        _bits_wbank_2_wdata_4;
-  wire [16:0]        _ext_wbank_2_wdata_4;
-  wire [30:0]        _add_wbank_2_wdata_4;
-  wire [14:0]        _bits_wbank_2_wdata_3;
-  wire [16:0]        _add_wbank_2_wdata_3;
-  wire [36:0]        _ext_wbank_2_wdata_5;
-  wire [29:0]        _bits_wbank_2_wdata_6;
-  wire [16:0]        _ext_wbank_2_wdata_6;
-  wire [30:0]        _add_wbank_2_wdata_5;
-  wire [14:0]        _bits_wbank_2_wdata_5;
+  wire [35:0]        _neg_w_upd_1_sum;
+  wire [36:0]        _ext_w_upd_1_sum;
+  wire [29:0]        _bits_w_upd_1_sum_2;
+  wire [16:0]        _ext_w_upd_1_sum_2;
+  wire [30:0]        _add_w_upd_1_sum;
+  wire [14:0]        _bits_w_upd_1_sum;
   wire [15:0]        _mux_g_2;
   wire [63:0]        _mul_g_2;
-  wire [35:0]        _neg_wbank_3_wdata;
-  wire [36:0]        _ext_wbank_3_wdata;
-  wire [29:0]        _bits_wbank_3_wdata_2;
-  wire [16:0]        _ext_wbank_3_wdata_2;
-  wire [30:0]        _add_wbank_3_wdata_2;
-  wire [14:0]        _bits_wbank_3_wdata;
-  wire [16:0]        _add_wbank_3_wdata;
-  wire [36:0]        _ext_wbank_3_wdata_3;
-  wire [29:0]        _bits_wbank_3_wdata_4;
-  wire [16:0]        _ext_wbank_3_wdata_4;
-  wire [30:0]        _add_wbank_3_wdata_4;
-  wire [14:0]        _bits_wbank_3_wdata_3;
-  wire [16:0]        _add_wbank_3_wdata_3;
-  wire [36:0]        _ext_wbank_3_wdata_5;
-  wire [29:0]        _bits_wbank_3_wdata_6;
-  wire [16:0]        _ext_wbank_3_wdata_6;
-  wire [30:0]        _add_wbank_3_wdata_5;
-  wire [14:0]        _bits_wbank_3_wdata_5;
+  wire [35:0]        _neg_w_upd_2_sum;
+  wire [36:0]        _ext_w_upd_2_sum;
+  wire [29:0]        _bits_w_upd_2_sum_2;
+  wire [16:0]        _ext_w_upd_2_sum_2;
+  wire [30:0]        _add_w_upd_2_sum;
+  wire [14:0]        _bits_w_upd_2_sum;
   wire [15:0]        _mux_g_3;
   wire [63:0]        _mul_g_3;
-  wire [35:0]        _neg_wbank_4_wdata;
-  wire [36:0]        _ext_wbank_4_wdata;
-  wire [29:0]        _bits_wbank_4_wdata_2;
-  wire [16:0]        _ext_wbank_4_wdata_2;
-  wire [30:0]        _add_wbank_4_wdata_2;
-  wire [14:0]        _bits_wbank_4_wdata;
-  wire [16:0]        _add_wbank_4_wdata;
-  wire [36:0]        _ext_wbank_4_wdata_3;
-  wire [29:0]        _bits_wbank_4_wdata_4;
-  wire [16:0]        _ext_wbank_4_wdata_4;
-  wire [30:0]        _add_wbank_4_wdata_4;
-  wire [14:0]        _bits_wbank_4_wdata_3;
-  wire [16:0]        _add_wbank_4_wdata_3;
-  wire [36:0]        _ext_wbank_4_wdata_5;
-  wire [29:0]        _bits_wbank_4_wdata_6;
-  wire [16:0]        _ext_wbank_4_wdata_6;
-  wire [30:0]        _add_wbank_4_wdata_5;
-  wire [14:0]        _bits_wbank_4_wdata_5;
+  wire [35:0]        _neg_w_upd_3_sum;
+  wire [36:0]        _ext_w_upd_3_sum;
+  wire [29:0]        _bits_w_upd_3_sum_2;
+  wire [16:0]        _ext_w_upd_3_sum_2;
+  wire [30:0]        _add_w_upd_3_sum;
+  wire [14:0]        _bits_w_upd_3_sum;
   wire [15:0]        _mux_g_4;
   wire [63:0]        _mul_g_4;
-  wire [35:0]        _neg_wbank_5_wdata;
-  wire [36:0]        _ext_wbank_5_wdata;
-  wire [29:0]        _bits_wbank_5_wdata_2;
-  wire [16:0]        _ext_wbank_5_wdata_2;
-  wire [30:0]        _add_wbank_5_wdata_2;
-  wire [14:0]        _bits_wbank_5_wdata;
-  wire [16:0]        _add_wbank_5_wdata;
-  wire [36:0]        _ext_wbank_5_wdata_3;
-  wire [29:0]        _bits_wbank_5_wdata_4;
-  wire [16:0]        _ext_wbank_5_wdata_4;
-  wire [30:0]        _add_wbank_5_wdata_4;
-  wire [14:0]        _bits_wbank_5_wdata_3;
-  wire [16:0]        _add_wbank_5_wdata_3;
-  wire [36:0]        _ext_wbank_5_wdata_5;
-  wire [29:0]        _bits_wbank_5_wdata_6;
-  wire [16:0]        _ext_wbank_5_wdata_6;
-  wire [30:0]        _add_wbank_5_wdata_5;
-  wire [14:0]        _bits_wbank_5_wdata_5;
+  wire [35:0]        _neg_w_upd_4_sum;
+  wire [36:0]        _ext_w_upd_4_sum;
+  wire [29:0]        _bits_w_upd_4_sum_2;
+  wire [16:0]        _ext_w_upd_4_sum_2;
+  wire [30:0]        _add_w_upd_4_sum;
+  wire [14:0]        _bits_w_upd_4_sum;
   wire [15:0]        _mux_g_5;
   wire [63:0]        _mul_g_5;
-  wire [35:0]        _neg_wbank_6_wdata;
-  wire [36:0]        _ext_wbank_6_wdata;
-  wire [29:0]        _bits_wbank_6_wdata_2;
-  wire [16:0]        _ext_wbank_6_wdata_2;
-  wire [30:0]        _add_wbank_6_wdata_2;
-  wire [14:0]        _bits_wbank_6_wdata;
-  wire [16:0]        _add_wbank_6_wdata;
-  wire [36:0]        _ext_wbank_6_wdata_3;
-  wire [29:0]        _bits_wbank_6_wdata_4;
-  wire [16:0]        _ext_wbank_6_wdata_4;
-  wire [30:0]        _add_wbank_6_wdata_4;
-  wire [14:0]        _bits_wbank_6_wdata_3;
-  wire [16:0]        _add_wbank_6_wdata_3;
-  wire [36:0]        _ext_wbank_6_wdata_5;
-  wire [29:0]        _bits_wbank_6_wdata_6;
-  wire [16:0]        _ext_wbank_6_wdata_6;
-  wire [30:0]        _add_wbank_6_wdata_5;
-  wire [14:0]        _bits_wbank_6_wdata_5;
+  wire [35:0]        _neg_w_upd_5_sum;
+  wire [36:0]        _ext_w_upd_5_sum;
+  wire [29:0]        _bits_w_upd_5_sum_2;
+  wire [16:0]        _ext_w_upd_5_sum_2;
+  wire [30:0]        _add_w_upd_5_sum;
+  wire [14:0]        _bits_w_upd_5_sum;
   wire [15:0]        _mux_g_6;
   wire [63:0]        _mul_g_6;
-  wire [35:0]        _neg_wbank_7_wdata;
-  wire [36:0]        _ext_wbank_7_wdata;
-  wire [29:0]        _bits_wbank_7_wdata_2;
-  wire [16:0]        _ext_wbank_7_wdata_2;
-  wire [30:0]        _add_wbank_7_wdata_2;
-  wire [14:0]        _bits_wbank_7_wdata;
-  wire [16:0]        _add_wbank_7_wdata;
-  wire [36:0]        _ext_wbank_7_wdata_3;
-  wire [29:0]        _bits_wbank_7_wdata_4;
-  wire [16:0]        _ext_wbank_7_wdata_4;
-  wire [30:0]        _add_wbank_7_wdata_4;
-  wire [14:0]        _bits_wbank_7_wdata_3;
-  wire [16:0]        _add_wbank_7_wdata_3;
-  wire [36:0]        _ext_wbank_7_wdata_5;
-  wire [29:0]        _bits_wbank_7_wdata_6;
-  wire [16:0]        _ext_wbank_7_wdata_6;
-  wire [30:0]        _add_wbank_7_wdata_5;
-  wire [14:0]        _bits_wbank_7_wdata_5;
+  wire [35:0]        _neg_w_upd_6_sum;
+  wire [36:0]        _ext_w_upd_6_sum;
+  wire [29:0]        _bits_w_upd_6_sum_2;
+  wire [16:0]        _ext_w_upd_6_sum_2;
+  wire [30:0]        _add_w_upd_6_sum;
+  wire [14:0]        _bits_w_upd_6_sum;
   wire [15:0]        _mux_g_7;
   wire [63:0]        _mul_g_7;
-  wire [35:0]        _neg_wbank_8_wdata;
-  wire [36:0]        _ext_wbank_8_wdata;
-  wire [29:0]        _bits_wbank_8_wdata_2;
-  wire [16:0]        _ext_wbank_8_wdata_2;
-  wire [30:0]        _add_wbank_8_wdata_2;
-  wire [14:0]        _bits_wbank_8_wdata;
-  wire [16:0]        _add_wbank_8_wdata;
-  wire [36:0]        _ext_wbank_8_wdata_3;
-  wire [29:0]        _bits_wbank_8_wdata_4;
-  wire [16:0]        _ext_wbank_8_wdata_4;
-  wire [30:0]        _add_wbank_8_wdata_4;
-  wire [14:0]        _bits_wbank_8_wdata_3;
-  wire [16:0]        _add_wbank_8_wdata_3;
-  wire [36:0]        _ext_wbank_8_wdata_5;
-  wire [29:0]        _bits_wbank_8_wdata_6;
-  wire [16:0]        _ext_wbank_8_wdata_6;
-  wire [30:0]        _add_wbank_8_wdata_5;
-  wire [14:0]        _bits_wbank_8_wdata_5;
+  wire [35:0]        _neg_w_upd_7_sum;
+  wire [36:0]        _ext_w_upd_7_sum;
+  wire [29:0]        _bits_w_upd_7_sum_2;
+  wire [16:0]        _ext_w_upd_7_sum_2;
+  wire [30:0]        _add_w_upd_7_sum;
+  wire [14:0]        _bits_w_upd_7_sum;
   wire [15:0]        _mux_g_8;
   wire [63:0]        _mul_g_8;
-  wire [35:0]        _neg_wbank_9_wdata;
-  wire [36:0]        _ext_wbank_9_wdata;
-  wire [29:0]        _bits_wbank_9_wdata_2;
-  wire [16:0]        _ext_wbank_9_wdata_2;
-  wire [30:0]        _add_wbank_9_wdata_2;
-  wire [14:0]        _bits_wbank_9_wdata;
-  wire [16:0]        _add_wbank_9_wdata;
-  wire [36:0]        _ext_wbank_9_wdata_3;
-  wire [29:0]        _bits_wbank_9_wdata_4;
-  wire [16:0]        _ext_wbank_9_wdata_4;
-  wire [30:0]        _add_wbank_9_wdata_4;
-  wire [14:0]        _bits_wbank_9_wdata_3;
-  wire [16:0]        _add_wbank_9_wdata_3;
-  wire [36:0]        _ext_wbank_9_wdata_5;
-  wire [29:0]        _bits_wbank_9_wdata_6;
-  wire [16:0]        _ext_wbank_9_wdata_6;
-  wire [30:0]        _add_wbank_9_wdata_5;
-  wire [14:0]        _bits_wbank_9_wdata_5;
+  wire [35:0]        _neg_w_upd_8_sum;
+  wire [36:0]        _ext_w_upd_8_sum;
+  wire [29:0]        _bits_w_upd_8_sum_2;
+  wire [16:0]        _ext_w_upd_8_sum_2;
+  wire [30:0]        _add_w_upd_8_sum;
+  wire [14:0]        _bits_w_upd_8_sum;
   wire [15:0]        _mux_g_9;
   wire [63:0]        _mul_g_9;
-  wire [35:0]        _neg_wbank_10_wdata;
-  wire [36:0]        _ext_wbank_10_wdata;
-  wire [29:0]        _bits_wbank_10_wdata_2;
-  wire [16:0]        _ext_wbank_10_wdata_2;
-  wire [30:0]        _add_wbank_10_wdata_2;
-  wire [14:0]        _bits_wbank_10_wdata;
-  wire [16:0]        _add_wbank_10_wdata;
-  wire [36:0]        _ext_wbank_10_wdata_3;
-  wire [29:0]        _bits_wbank_10_wdata_4;
-  wire [16:0]        _ext_wbank_10_wdata_4;
-  wire [30:0]        _add_wbank_10_wdata_4;
-  wire [14:0]        _bits_wbank_10_wdata_3;
-  wire [16:0]        _add_wbank_10_wdata_3;
-  wire [36:0]        _ext_wbank_10_wdata_5;
-  wire [29:0]        _bits_wbank_10_wdata_6;
-  wire [16:0]        _ext_wbank_10_wdata_6;
-  wire [30:0]        _add_wbank_10_wdata_5;
-  wire [14:0]        _bits_wbank_10_wdata_5;
+  wire [35:0]        _neg_w_upd_9_sum;
+  wire [36:0]        _ext_w_upd_9_sum;
+  wire [29:0]        _bits_w_upd_9_sum_2;
+  wire [16:0]        _ext_w_upd_9_sum_2;
+  wire [30:0]        _add_w_upd_9_sum;
+  wire [14:0]        _bits_w_upd_9_sum;
   wire [15:0]        _mux_g_10;
   wire [63:0]        _mul_g_10;
-  wire [35:0]        _neg_wbank_11_wdata;
-  wire [36:0]        _ext_wbank_11_wdata;
-  wire [29:0]        _bits_wbank_11_wdata_2;
-  wire [16:0]        _ext_wbank_11_wdata_2;
-  wire [30:0]        _add_wbank_11_wdata_2;
-  wire [14:0]        _bits_wbank_11_wdata;
-  wire [16:0]        _add_wbank_11_wdata;
-  wire [36:0]        _ext_wbank_11_wdata_3;
-  wire [29:0]        _bits_wbank_11_wdata_4;
-  wire [16:0]        _ext_wbank_11_wdata_4;
-  wire [30:0]        _add_wbank_11_wdata_4;
-  wire [14:0]        _bits_wbank_11_wdata_3;
-  wire [16:0]        _add_wbank_11_wdata_3;
-  wire [36:0]        _ext_wbank_11_wdata_5;
-  wire [29:0]        _bits_wbank_11_wdata_6;
-  wire [16:0]        _ext_wbank_11_wdata_6;
-  wire [30:0]        _add_wbank_11_wdata_5;
-  wire [14:0]        _bits_wbank_11_wdata_5;
+  wire [35:0]        _neg_w_upd_10_sum;
+  wire [36:0]        _ext_w_upd_10_sum;
+  wire [29:0]        _bits_w_upd_10_sum_2;
+  wire [16:0]        _ext_w_upd_10_sum_2;
+  wire [30:0]        _add_w_upd_10_sum;
+  wire [14:0]        _bits_w_upd_10_sum;
   wire [15:0]        _mux_g_11;
   wire [63:0]        _mul_g_11;
-  wire [35:0]        _neg_wbank_12_wdata;
-  wire [36:0]        _ext_wbank_12_wdata;
-  wire [29:0]        _bits_wbank_12_wdata_2;
-  wire [16:0]        _ext_wbank_12_wdata_2;
-  wire [30:0]        _add_wbank_12_wdata_2;
-  wire [14:0]        _bits_wbank_12_wdata;
-  wire [16:0]        _add_wbank_12_wdata;
-  wire [36:0]        _ext_wbank_12_wdata_3;
-  wire [29:0]        _bits_wbank_12_wdata_4;
-  wire [16:0]        _ext_wbank_12_wdata_4;
-  wire [30:0]        _add_wbank_12_wdata_4;
-  wire [14:0]        _bits_wbank_12_wdata_3;
-  wire [16:0]        _add_wbank_12_wdata_3;
-  wire [36:0]        _ext_wbank_12_wdata_5;
-  wire [29:0]        _bits_wbank_12_wdata_6;
-  wire [16:0]        _ext_wbank_12_wdata_6;
-  wire [30:0]        _add_wbank_12_wdata_5;
-  wire [14:0]        _bits_wbank_12_wdata_5;
+  wire [35:0]        _neg_w_upd_11_sum;
+  wire [36:0]        _ext_w_upd_11_sum;
+  wire [29:0]        _bits_w_upd_11_sum_2;
+  wire [16:0]        _ext_w_upd_11_sum_2;
+  wire [30:0]        _add_w_upd_11_sum;
+  wire [14:0]        _bits_w_upd_11_sum;
   wire [15:0]        _mux_g_12;
   wire [63:0]        _mul_g_12;
-  wire [35:0]        _neg_wbank_13_wdata;
-  wire [36:0]        _ext_wbank_13_wdata;
-  wire [29:0]        _bits_wbank_13_wdata_2;
-  wire [16:0]        _ext_wbank_13_wdata_2;
-  wire [30:0]        _add_wbank_13_wdata_2;
-  wire [14:0]        _bits_wbank_13_wdata;
-  wire [16:0]        _add_wbank_13_wdata;
-  wire [36:0]        _ext_wbank_13_wdata_3;
-  wire [29:0]        _bits_wbank_13_wdata_4;
-  wire [16:0]        _ext_wbank_13_wdata_4;
-  wire [30:0]        _add_wbank_13_wdata_4;
-  wire [14:0]        _bits_wbank_13_wdata_3;
-  wire [16:0]        _add_wbank_13_wdata_3;
-  wire [36:0]        _ext_wbank_13_wdata_5;
-  wire [29:0]        _bits_wbank_13_wdata_6;
-  wire [16:0]        _ext_wbank_13_wdata_6;
-  wire [30:0]        _add_wbank_13_wdata_5;
-  wire [14:0]        _bits_wbank_13_wdata_5;
+  wire [35:0]        _neg_w_upd_12_sum;
+  wire [36:0]        _ext_w_upd_12_sum;
+  wire [29:0]        _bits_w_upd_12_sum_2;
+  wire [16:0]        _ext_w_upd_12_sum_2;
+  wire [30:0]        _add_w_upd_12_sum;
+  wire [14:0]        _bits_w_upd_12_sum;
   wire [15:0]        _mux_g_13;
   wire [63:0]        _mul_g_13;
-  wire [35:0]        _neg_wbank_14_wdata;
-  wire [36:0]        _ext_wbank_14_wdata;
-  wire [29:0]        _bits_wbank_14_wdata_2;
-  wire [16:0]        _ext_wbank_14_wdata_2;
-  wire [30:0]        _add_wbank_14_wdata_2;
-  wire [14:0]        _bits_wbank_14_wdata;
-  wire [16:0]        _add_wbank_14_wdata;
-  wire [36:0]        _ext_wbank_14_wdata_3;
-  wire [29:0]        _bits_wbank_14_wdata_4;
-  wire [16:0]        _ext_wbank_14_wdata_4;
-  wire [30:0]        _add_wbank_14_wdata_4;
-  wire [14:0]        _bits_wbank_14_wdata_3;
-  wire [16:0]        _add_wbank_14_wdata_3;
-  wire [36:0]        _ext_wbank_14_wdata_5;
-  wire [29:0]        _bits_wbank_14_wdata_6;
-  wire [16:0]        _ext_wbank_14_wdata_6;
-  wire [30:0]        _add_wbank_14_wdata_5;
-  wire [14:0]        _bits_wbank_14_wdata_5;
+  wire [35:0]        _neg_w_upd_13_sum;
+  wire [36:0]        _ext_w_upd_13_sum;
+  wire [29:0]        _bits_w_upd_13_sum_2;
+  wire [16:0]        _ext_w_upd_13_sum_2;
+  wire [30:0]        _add_w_upd_13_sum;
+  wire [14:0]        _bits_w_upd_13_sum;
   wire [15:0]        _mux_g_14;
   wire [63:0]        _mul_g_14;
-  wire [35:0]        _neg_wbank_15_wdata;
-  wire [36:0]        _ext_wbank_15_wdata;
-  wire [29:0]        _bits_wbank_15_wdata_2;
-  wire [16:0]        _ext_wbank_15_wdata_2;
-  wire [30:0]        _add_wbank_15_wdata_2;
-  wire [14:0]        _bits_wbank_15_wdata;
-  wire [16:0]        _add_wbank_15_wdata;
-  wire [36:0]        _ext_wbank_15_wdata_3;
-  wire [29:0]        _bits_wbank_15_wdata_4;
-  wire [16:0]        _ext_wbank_15_wdata_4;
-  wire [30:0]        _add_wbank_15_wdata_4;
-  wire [14:0]        _bits_wbank_15_wdata_3;
-  wire [16:0]        _add_wbank_15_wdata_3;
-  wire [36:0]        _ext_wbank_15_wdata_5;
-  wire [29:0]        _bits_wbank_15_wdata_6;
-  wire [16:0]        _ext_wbank_15_wdata_6;
-  wire [30:0]        _add_wbank_15_wdata_5;
-  wire [14:0]        _bits_wbank_15_wdata_5;
+  wire [35:0]        _neg_w_upd_14_sum;
+  wire [36:0]        _ext_w_upd_14_sum;
+  wire [29:0]        _bits_w_upd_14_sum_2;
+  wire [16:0]        _ext_w_upd_14_sum_2;
+  wire [30:0]        _add_w_upd_14_sum;
+  wire [14:0]        _bits_w_upd_14_sum;
   wire [15:0]        _mux_g_15;
   wire [63:0]        _mul_g_15;
-  wire [35:0]        _neg_wbank_16_wdata;
-  wire [36:0]        _ext_wbank_16_wdata;
-  wire [29:0]        _bits_wbank_16_wdata_2;
-  wire [16:0]        _ext_wbank_16_wdata_2;
-  wire [30:0]        _add_wbank_16_wdata_2;
-  wire [14:0]        _bits_wbank_16_wdata;
-  wire [16:0]        _add_wbank_16_wdata;
-  wire [36:0]        _ext_wbank_16_wdata_3;
-  wire [29:0]        _bits_wbank_16_wdata_4;
-  wire [16:0]        _ext_wbank_16_wdata_4;
-  wire [30:0]        _add_wbank_16_wdata_4;
-  wire [14:0]        _bits_wbank_16_wdata_3;
-  wire [16:0]        _add_wbank_16_wdata_3;
-  wire [36:0]        _ext_wbank_16_wdata_5;
-  wire [29:0]        _bits_wbank_16_wdata_6;
-  wire [16:0]        _ext_wbank_16_wdata_6;
-  wire [30:0]        _add_wbank_16_wdata_5;
-  wire [14:0]        _bits_wbank_16_wdata_5;
+  wire [35:0]        _neg_w_upd_15_sum;
+  wire [36:0]        _ext_w_upd_15_sum;
+  wire [29:0]        _bits_w_upd_15_sum_2;
+  wire [16:0]        _ext_w_upd_15_sum_2;
+  wire [30:0]        _add_w_upd_15_sum;
+  wire [14:0]        _bits_w_upd_15_sum;
   wire [15:0]        _mux_g_16;
   wire [63:0]        _mul_g_16;
-  wire [35:0]        _neg_wbank_17_wdata;
-  wire [36:0]        _ext_wbank_17_wdata;
-  wire [29:0]        _bits_wbank_17_wdata_2;
-  wire [16:0]        _ext_wbank_17_wdata_2;
-  wire [30:0]        _add_wbank_17_wdata_2;
-  wire [14:0]        _bits_wbank_17_wdata;
-  wire [16:0]        _add_wbank_17_wdata;
-  wire [36:0]        _ext_wbank_17_wdata_3;
-  wire [29:0]        _bits_wbank_17_wdata_4;
-  wire [16:0]        _ext_wbank_17_wdata_4;
-  wire [30:0]        _add_wbank_17_wdata_4;
-  wire [14:0]        _bits_wbank_17_wdata_3;
-  wire [16:0]        _add_wbank_17_wdata_3;
-  wire [36:0]        _ext_wbank_17_wdata_5;
-  wire [29:0]        _bits_wbank_17_wdata_6;
-  wire [16:0]        _ext_wbank_17_wdata_6;
-  wire [30:0]        _add_wbank_17_wdata_5;
-  wire [14:0]        _bits_wbank_17_wdata_5;
+  wire [35:0]        _neg_w_upd_16_sum;
+  wire [36:0]        _ext_w_upd_16_sum;
+  wire [29:0]        _bits_w_upd_16_sum_2;
+  wire [16:0]        _ext_w_upd_16_sum_2;
+  wire [30:0]        _add_w_upd_16_sum;
+  wire [14:0]        _bits_w_upd_16_sum;
   wire [15:0]        _mux_g_17;
   wire [63:0]        _mul_g_17;
-  wire [35:0]        _neg_wbank_18_wdata;
-  wire [36:0]        _ext_wbank_18_wdata;
-  wire [29:0]        _bits_wbank_18_wdata_2;
-  wire [16:0]        _ext_wbank_18_wdata_2;
-  wire [30:0]        _add_wbank_18_wdata_2;
-  wire [14:0]        _bits_wbank_18_wdata;
-  wire [16:0]        _add_wbank_18_wdata;
-  wire [36:0]        _ext_wbank_18_wdata_3;
-  wire [29:0]        _bits_wbank_18_wdata_4;
-  wire [16:0]        _ext_wbank_18_wdata_4;
-  wire [30:0]        _add_wbank_18_wdata_4;
-  wire [14:0]        _bits_wbank_18_wdata_3;
-  wire [16:0]        _add_wbank_18_wdata_3;
-  wire [36:0]        _ext_wbank_18_wdata_5;
-  wire [29:0]        _bits_wbank_18_wdata_6;
-  wire [16:0]        _ext_wbank_18_wdata_6;
-  wire [30:0]        _add_wbank_18_wdata_5;
-  wire [14:0]        _bits_wbank_18_wdata_5;
+  wire [35:0]        _neg_w_upd_17_sum;
+  wire [36:0]        _ext_w_upd_17_sum;
+  wire [29:0]        _bits_w_upd_17_sum_2;
+  wire [16:0]        _ext_w_upd_17_sum_2;
+  wire [30:0]        _add_w_upd_17_sum;
+  wire [14:0]        _bits_w_upd_17_sum;
   wire [15:0]        _mux_g_18;
   wire [63:0]        _mul_g_18;
-  wire [35:0]        _neg_wbank_19_wdata;
-  wire [36:0]        _ext_wbank_19_wdata;
-  wire [29:0]        _bits_wbank_19_wdata_2;
-  wire [16:0]        _ext_wbank_19_wdata_2;
-  wire [30:0]        _add_wbank_19_wdata_2;
-  wire [14:0]        _bits_wbank_19_wdata;
-  wire [16:0]        _add_wbank_19_wdata;
-  wire [36:0]        _ext_wbank_19_wdata_3;
-  wire [29:0]        _bits_wbank_19_wdata_4;
-  wire [16:0]        _ext_wbank_19_wdata_4;
-  wire [30:0]        _add_wbank_19_wdata_4;
-  wire [14:0]        _bits_wbank_19_wdata_3;
-  wire [16:0]        _add_wbank_19_wdata_3;
-  wire [36:0]        _ext_wbank_19_wdata_5;
-  wire [29:0]        _bits_wbank_19_wdata_6;
-  wire [16:0]        _ext_wbank_19_wdata_6;
-  wire [30:0]        _add_wbank_19_wdata_5;
-  wire [14:0]        _bits_wbank_19_wdata_5;
+  wire [35:0]        _neg_w_upd_18_sum;
+  wire [36:0]        _ext_w_upd_18_sum;
+  wire [29:0]        _bits_w_upd_18_sum_2;
+  wire [16:0]        _ext_w_upd_18_sum_2;
+  wire [30:0]        _add_w_upd_18_sum;
+  wire [14:0]        _bits_w_upd_18_sum;
   wire [15:0]        _mux_g_19;
   wire [63:0]        _mul_g_19;
-  wire [35:0]        _neg_wbank_20_wdata;
-  wire [36:0]        _ext_wbank_20_wdata;
-  wire [29:0]        _bits_wbank_20_wdata_2;
-  wire [16:0]        _ext_wbank_20_wdata_2;
-  wire [30:0]        _add_wbank_20_wdata_2;
-  wire [14:0]        _bits_wbank_20_wdata;
-  wire [16:0]        _add_wbank_20_wdata;
-  wire [36:0]        _ext_wbank_20_wdata_3;
-  wire [29:0]        _bits_wbank_20_wdata_4;
-  wire [16:0]        _ext_wbank_20_wdata_4;
-  wire [30:0]        _add_wbank_20_wdata_4;
-  wire [14:0]        _bits_wbank_20_wdata_3;
-  wire [16:0]        _add_wbank_20_wdata_3;
-  wire [36:0]        _ext_wbank_20_wdata_5;
-  wire [29:0]        _bits_wbank_20_wdata_6;
-  wire [16:0]        _ext_wbank_20_wdata_6;
-  wire [30:0]        _add_wbank_20_wdata_5;
-  wire [14:0]        _bits_wbank_20_wdata_5;
+  wire [35:0]        _neg_w_upd_19_sum;
+  wire [36:0]        _ext_w_upd_19_sum;
+  wire [29:0]        _bits_w_upd_19_sum_2;
+  wire [16:0]        _ext_w_upd_19_sum_2;
+  wire [30:0]        _add_w_upd_19_sum;
+  wire [14:0]        _bits_w_upd_19_sum;
   wire [15:0]        _mux_g_20;
   wire [63:0]        _mul_g_20;
-  wire [35:0]        _neg_wbank_21_wdata;
-  wire [36:0]        _ext_wbank_21_wdata;
-  wire [29:0]        _bits_wbank_21_wdata_2;
-  wire [16:0]        _ext_wbank_21_wdata_2;
-  wire [30:0]        _add_wbank_21_wdata_2;
-  wire [14:0]        _bits_wbank_21_wdata;
-  wire [16:0]        _add_wbank_21_wdata;
-  wire [36:0]        _ext_wbank_21_wdata_3;
-  wire [29:0]        _bits_wbank_21_wdata_4;
-  wire [16:0]        _ext_wbank_21_wdata_4;
-  wire [30:0]        _add_wbank_21_wdata_4;
-  wire [14:0]        _bits_wbank_21_wdata_3;
-  wire [16:0]        _add_wbank_21_wdata_3;
-  wire [36:0]        _ext_wbank_21_wdata_5;
-  wire [29:0]        _bits_wbank_21_wdata_6;
-  wire [16:0]        _ext_wbank_21_wdata_6;
-  wire [30:0]        _add_wbank_21_wdata_5;
-  wire [14:0]        _bits_wbank_21_wdata_5;
+  wire [35:0]        _neg_w_upd_20_sum;
+  wire [36:0]        _ext_w_upd_20_sum;
+  wire [29:0]        _bits_w_upd_20_sum_2;
+  wire [16:0]        _ext_w_upd_20_sum_2;
+  wire [30:0]        _add_w_upd_20_sum;
+  wire [14:0]        _bits_w_upd_20_sum;
   wire [15:0]        _mux_g_21;
   wire [63:0]        _mul_g_21;
-  wire [35:0]        _neg_wbank_22_wdata;
-  wire [36:0]        _ext_wbank_22_wdata;
-  wire [29:0]        _bits_wbank_22_wdata_2;
-  wire [16:0]        _ext_wbank_22_wdata_2;
-  wire [30:0]        _add_wbank_22_wdata_2;
-  wire [14:0]        _bits_wbank_22_wdata;
-  wire [16:0]        _add_wbank_22_wdata;
-  wire [36:0]        _ext_wbank_22_wdata_3;
-  wire [29:0]        _bits_wbank_22_wdata_4;
-  wire [16:0]        _ext_wbank_22_wdata_4;
-  wire [30:0]        _add_wbank_22_wdata_4;
-  wire [14:0]        _bits_wbank_22_wdata_3;
-  wire [16:0]        _add_wbank_22_wdata_3;
-  wire [36:0]        _ext_wbank_22_wdata_5;
-  wire [29:0]        _bits_wbank_22_wdata_6;
-  wire [16:0]        _ext_wbank_22_wdata_6;
-  wire [30:0]        _add_wbank_22_wdata_5;
-  wire [14:0]        _bits_wbank_22_wdata_5;
+  wire [35:0]        _neg_w_upd_21_sum;
+  wire [36:0]        _ext_w_upd_21_sum;
+  wire [29:0]        _bits_w_upd_21_sum_2;
+  wire [16:0]        _ext_w_upd_21_sum_2;
+  wire [30:0]        _add_w_upd_21_sum;
+  wire [14:0]        _bits_w_upd_21_sum;
   wire [15:0]        _mux_g_22;
   wire [63:0]        _mul_g_22;
-  wire [35:0]        _neg_wbank_23_wdata;
-  wire [36:0]        _ext_wbank_23_wdata;
-  wire [29:0]        _bits_wbank_23_wdata_2;
-  wire [16:0]        _ext_wbank_23_wdata_2;
-  wire [30:0]        _add_wbank_23_wdata_2;
-  wire [14:0]        _bits_wbank_23_wdata;
-  wire [16:0]        _add_wbank_23_wdata;
-  wire [36:0]        _ext_wbank_23_wdata_3;
-  wire [29:0]        _bits_wbank_23_wdata_4;
-  wire [16:0]        _ext_wbank_23_wdata_4;
-  wire [30:0]        _add_wbank_23_wdata_4;
-  wire [14:0]        _bits_wbank_23_wdata_3;
-  wire [16:0]        _add_wbank_23_wdata_3;
-  wire [36:0]        _ext_wbank_23_wdata_5;
-  wire [29:0]        _bits_wbank_23_wdata_6;
-  wire [16:0]        _ext_wbank_23_wdata_6;
-  wire [30:0]        _add_wbank_23_wdata_5;
-  wire [14:0]        _bits_wbank_23_wdata_5;
+  wire [35:0]        _neg_w_upd_22_sum;
+  wire [36:0]        _ext_w_upd_22_sum;
+  wire [29:0]        _bits_w_upd_22_sum_2;
+  wire [16:0]        _ext_w_upd_22_sum_2;
+  wire [30:0]        _add_w_upd_22_sum;
+  wire [14:0]        _bits_w_upd_22_sum;
   wire [15:0]        _mux_g_23;
   wire [63:0]        _mul_g_23;
-  wire [35:0]        _neg_wbank_24_wdata;
-  wire [36:0]        _ext_wbank_24_wdata;
-  wire [29:0]        _bits_wbank_24_wdata_2;
-  wire [16:0]        _ext_wbank_24_wdata_2;
-  wire [30:0]        _add_wbank_24_wdata_2;
-  wire [14:0]        _bits_wbank_24_wdata;
-  wire [16:0]        _add_wbank_24_wdata;
-  wire [36:0]        _ext_wbank_24_wdata_3;
-  wire [29:0]        _bits_wbank_24_wdata_4;
-  wire [16:0]        _ext_wbank_24_wdata_4;
-  wire [30:0]        _add_wbank_24_wdata_4;
-  wire [14:0]        _bits_wbank_24_wdata_3;
-  wire [16:0]        _add_wbank_24_wdata_3;
-  wire [36:0]        _ext_wbank_24_wdata_5;
-  wire [29:0]        _bits_wbank_24_wdata_6;
-  wire [16:0]        _ext_wbank_24_wdata_6;
-  wire [30:0]        _add_wbank_24_wdata_5;
-  wire [14:0]        _bits_wbank_24_wdata_5;
+  wire [35:0]        _neg_w_upd_23_sum;
+  wire [36:0]        _ext_w_upd_23_sum;
+  wire [29:0]        _bits_w_upd_23_sum_2;
+  wire [16:0]        _ext_w_upd_23_sum_2;
+  wire [30:0]        _add_w_upd_23_sum;
+  wire [14:0]        _bits_w_upd_23_sum;
   wire [15:0]        _mux_g_24;
   wire [63:0]        _mul_g_24;
-  wire [35:0]        _neg_wbank_25_wdata;
-  wire [36:0]        _ext_wbank_25_wdata;
-  wire [29:0]        _bits_wbank_25_wdata_2;
-  wire [16:0]        _ext_wbank_25_wdata_2;
-  wire [30:0]        _add_wbank_25_wdata_2;
-  wire [14:0]        _bits_wbank_25_wdata;
-  wire [16:0]        _add_wbank_25_wdata;
-  wire [36:0]        _ext_wbank_25_wdata_3;
-  wire [29:0]        _bits_wbank_25_wdata_4;
-  wire [16:0]        _ext_wbank_25_wdata_4;
-  wire [30:0]        _add_wbank_25_wdata_4;
-  wire [14:0]        _bits_wbank_25_wdata_3;
-  wire [16:0]        _add_wbank_25_wdata_3;
-  wire [36:0]        _ext_wbank_25_wdata_5;
-  wire [29:0]        _bits_wbank_25_wdata_6;
-  wire [16:0]        _ext_wbank_25_wdata_6;
-  wire [30:0]        _add_wbank_25_wdata_5;
-  wire [14:0]        _bits_wbank_25_wdata_5;
+  wire [35:0]        _neg_w_upd_24_sum;
+  wire [36:0]        _ext_w_upd_24_sum;
+  wire [29:0]        _bits_w_upd_24_sum_2;
+  wire [16:0]        _ext_w_upd_24_sum_2;
+  wire [30:0]        _add_w_upd_24_sum;
+  wire [14:0]        _bits_w_upd_24_sum;
   wire [15:0]        _mux_g_25;
   wire [63:0]        _mul_g_25;
-  wire [35:0]        _neg_wbank_26_wdata;
-  wire [36:0]        _ext_wbank_26_wdata;
-  wire [29:0]        _bits_wbank_26_wdata_2;
-  wire [16:0]        _ext_wbank_26_wdata_2;
-  wire [30:0]        _add_wbank_26_wdata_2;
-  wire [14:0]        _bits_wbank_26_wdata;
-  wire [16:0]        _add_wbank_26_wdata;
-  wire [36:0]        _ext_wbank_26_wdata_3;
-  wire [29:0]        _bits_wbank_26_wdata_4;
-  wire [16:0]        _ext_wbank_26_wdata_4;
-  wire [30:0]        _add_wbank_26_wdata_4;
-  wire [14:0]        _bits_wbank_26_wdata_3;
-  wire [16:0]        _add_wbank_26_wdata_3;
-  wire [36:0]        _ext_wbank_26_wdata_5;
-  wire [29:0]        _bits_wbank_26_wdata_6;
-  wire [16:0]        _ext_wbank_26_wdata_6;
-  wire [30:0]        _add_wbank_26_wdata_5;
-  wire [14:0]        _bits_wbank_26_wdata_5;
+  wire [35:0]        _neg_w_upd_25_sum;
+  wire [36:0]        _ext_w_upd_25_sum;
+  wire [29:0]        _bits_w_upd_25_sum_2;
+  wire [16:0]        _ext_w_upd_25_sum_2;
+  wire [30:0]        _add_w_upd_25_sum;
+  wire [14:0]        _bits_w_upd_25_sum;
   wire [15:0]        _mux_g_26;
   wire [63:0]        _mul_g_26;
-  wire [35:0]        _neg_wbank_27_wdata;
-  wire [36:0]        _ext_wbank_27_wdata;
-  wire [29:0]        _bits_wbank_27_wdata_2;
-  wire [16:0]        _ext_wbank_27_wdata_2;
-  wire [30:0]        _add_wbank_27_wdata_2;
-  wire [14:0]        _bits_wbank_27_wdata;
-  wire [16:0]        _add_wbank_27_wdata;
-  wire [36:0]        _ext_wbank_27_wdata_3;
-  wire [29:0]        _bits_wbank_27_wdata_4;
-  wire [16:0]        _ext_wbank_27_wdata_4;
-  wire [30:0]        _add_wbank_27_wdata_4;
-  wire [14:0]        _bits_wbank_27_wdata_3;
-  wire [16:0]        _add_wbank_27_wdata_3;
-  wire [36:0]        _ext_wbank_27_wdata_5;
-  wire [29:0]        _bits_wbank_27_wdata_6;
-  wire [16:0]        _ext_wbank_27_wdata_6;
-  wire [30:0]        _add_wbank_27_wdata_5;
-  wire [14:0]        _bits_wbank_27_wdata_5;
+  wire [35:0]        _neg_w_upd_26_sum;
+  wire [36:0]        _ext_w_upd_26_sum;
+  wire [29:0]        _bits_w_upd_26_sum_2;
+  wire [16:0]        _ext_w_upd_26_sum_2;
+  wire [30:0]        _add_w_upd_26_sum;
+  wire [14:0]        _bits_w_upd_26_sum;
   wire [15:0]        _mux_g_27;
   wire [63:0]        _mul_g_27;
-  wire [35:0]        _neg_wbank_28_wdata;
-  wire [36:0]        _ext_wbank_28_wdata;
-  wire [29:0]        _bits_wbank_28_wdata_2;
-  wire [16:0]        _ext_wbank_28_wdata_2;
-  wire [30:0]        _add_wbank_28_wdata_2;
-  wire [14:0]        _bits_wbank_28_wdata;
-  wire [16:0]        _add_wbank_28_wdata;
-  wire [36:0]        _ext_wbank_28_wdata_3;
-  wire [29:0]        _bits_wbank_28_wdata_4;
-  wire [16:0]        _ext_wbank_28_wdata_4;
-  wire [30:0]        _add_wbank_28_wdata_4;
-  wire [14:0]        _bits_wbank_28_wdata_3;
-  wire [16:0]        _add_wbank_28_wdata_3;
-  wire [36:0]        _ext_wbank_28_wdata_5;
-  wire [29:0]        _bits_wbank_28_wdata_6;
-  wire [16:0]        _ext_wbank_28_wdata_6;
-  wire [30:0]        _add_wbank_28_wdata_5;
-  wire [14:0]        _bits_wbank_28_wdata_5;
+  wire [35:0]        _neg_w_upd_27_sum;
+  wire [36:0]        _ext_w_upd_27_sum;
+  wire [29:0]        _bits_w_upd_27_sum_2;
+  wire [16:0]        _ext_w_upd_27_sum_2;
+  wire [30:0]        _add_w_upd_27_sum;
+  wire [14:0]        _bits_w_upd_27_sum;
   wire [15:0]        _mux_g_28;
   wire [63:0]        _mul_g_28;
-  wire [35:0]        _neg_wbank_29_wdata;
-  wire [36:0]        _ext_wbank_29_wdata;
-  wire [29:0]        _bits_wbank_29_wdata_2;
-  wire [16:0]        _ext_wbank_29_wdata_2;
-  wire [30:0]        _add_wbank_29_wdata_2;
-  wire [14:0]        _bits_wbank_29_wdata;
-  wire [16:0]        _add_wbank_29_wdata;
-  wire [36:0]        _ext_wbank_29_wdata_3;
-  wire [29:0]        _bits_wbank_29_wdata_4;
-  wire [16:0]        _ext_wbank_29_wdata_4;
-  wire [30:0]        _add_wbank_29_wdata_4;
-  wire [14:0]        _bits_wbank_29_wdata_3;
-  wire [16:0]        _add_wbank_29_wdata_3;
-  wire [36:0]        _ext_wbank_29_wdata_5;
-  wire [29:0]        _bits_wbank_29_wdata_6;
-  wire [16:0]        _ext_wbank_29_wdata_6;
-  wire [30:0]        _add_wbank_29_wdata_5;
-  wire [14:0]        _bits_wbank_29_wdata_5;
+  wire [35:0]        _neg_w_upd_28_sum;
+  wire [36:0]        _ext_w_upd_28_sum;
+  wire [29:0]        _bits_w_upd_28_sum_2;
+  wire [16:0]        _ext_w_upd_28_sum_2;
+  wire [30:0]        _add_w_upd_28_sum;
+  wire [14:0]        _bits_w_upd_28_sum;
   wire [15:0]        _mux_g_29;
   wire [63:0]        _mul_g_29;
-  wire [35:0]        _neg_wbank_30_wdata;
-  wire [36:0]        _ext_wbank_30_wdata;
-  wire [29:0]        _bits_wbank_30_wdata_2;
-  wire [16:0]        _ext_wbank_30_wdata_2;
-  wire [30:0]        _add_wbank_30_wdata_2;
-  wire [14:0]        _bits_wbank_30_wdata;
-  wire [16:0]        _add_wbank_30_wdata;
-  wire [36:0]        _ext_wbank_30_wdata_3;
-  wire [29:0]        _bits_wbank_30_wdata_4;
-  wire [16:0]        _ext_wbank_30_wdata_4;
-  wire [30:0]        _add_wbank_30_wdata_4;
-  wire [14:0]        _bits_wbank_30_wdata_3;
-  wire [16:0]        _add_wbank_30_wdata_3;
-  wire [36:0]        _ext_wbank_30_wdata_5;
-  wire [29:0]        _bits_wbank_30_wdata_6;
-  wire [16:0]        _ext_wbank_30_wdata_6;
-  wire [30:0]        _add_wbank_30_wdata_5;
-  wire [14:0]        _bits_wbank_30_wdata_5;
+  wire [35:0]        _neg_w_upd_29_sum;
+  wire [36:0]        _ext_w_upd_29_sum;
+  wire [29:0]        _bits_w_upd_29_sum_2;
+  wire [16:0]        _ext_w_upd_29_sum_2;
+  wire [30:0]        _add_w_upd_29_sum;
+  wire [14:0]        _bits_w_upd_29_sum;
   wire [15:0]        _mux_g_30;
   wire [63:0]        _mul_g_30;
-  wire [35:0]        _neg_wbank_31_wdata;
-  wire [36:0]        _ext_wbank_31_wdata;
-  wire [29:0]        _bits_wbank_31_wdata_2;
-  wire [16:0]        _ext_wbank_31_wdata_2;
-  wire [30:0]        _add_wbank_31_wdata_2;
-  wire [14:0]        _bits_wbank_31_wdata;
-  wire [16:0]        _add_wbank_31_wdata;
-  wire [36:0]        _ext_wbank_31_wdata_3;
-  wire [29:0]        _bits_wbank_31_wdata_4;
-  wire [16:0]        _ext_wbank_31_wdata_4;
-  wire [30:0]        _add_wbank_31_wdata_4;
-  wire [14:0]        _bits_wbank_31_wdata_3;
-  wire [16:0]        _add_wbank_31_wdata_3;
-  wire [36:0]        _ext_wbank_31_wdata_5;
-  wire [29:0]        _bits_wbank_31_wdata_6;
-  wire [16:0]        _ext_wbank_31_wdata_6;
-  wire [30:0]        _add_wbank_31_wdata_5;
-  wire [14:0]        _bits_wbank_31_wdata_5;
+  wire [35:0]        _neg_w_upd_30_sum;
+  wire [36:0]        _ext_w_upd_30_sum;
+  wire [29:0]        _bits_w_upd_30_sum_2;
+  wire [16:0]        _ext_w_upd_30_sum_2;
+  wire [30:0]        _add_w_upd_30_sum;
+  wire [14:0]        _bits_w_upd_30_sum;
   wire [15:0]        _mux_g_31;
   wire [63:0]        _mul_g_31;
-  wire [35:0]        _neg_wbank_32_wdata;
-  wire [36:0]        _ext_wbank_32_wdata;
-  wire [29:0]        _bits_wbank_32_wdata_2;
-  wire [16:0]        _ext_wbank_32_wdata_2;
-  wire [30:0]        _add_wbank_32_wdata_2;
-  wire [14:0]        _bits_wbank_32_wdata;
-  wire [16:0]        _add_wbank_32_wdata;
-  wire [36:0]        _ext_wbank_32_wdata_3;
-  wire [29:0]        _bits_wbank_32_wdata_4;
-  wire [16:0]        _ext_wbank_32_wdata_4;
-  wire [30:0]        _add_wbank_32_wdata_4;
-  wire [14:0]        _bits_wbank_32_wdata_3;
-  wire [16:0]        _add_wbank_32_wdata_3;
-  wire [36:0]        _ext_wbank_32_wdata_5;
-  wire [29:0]        _bits_wbank_32_wdata_6;
-  wire [16:0]        _ext_wbank_32_wdata_6;
-  wire [30:0]        _add_wbank_32_wdata_5;
-  wire [14:0]        _bits_wbank_32_wdata_5;
+  wire [35:0]        _neg_w_upd_31_sum;
+  wire [36:0]        _ext_w_upd_31_sum;
+  wire [29:0]        _bits_w_upd_31_sum_2;
+  wire [16:0]        _ext_w_upd_31_sum_2;
+  wire [30:0]        _add_w_upd_31_sum;
+  wire [14:0]        _bits_w_upd_31_sum;
   wire [15:0]        _mux_g_32;
   wire [63:0]        _mul_g_32;
-  wire [35:0]        _neg_wbank_33_wdata;
-  wire [36:0]        _ext_wbank_33_wdata;
-  wire [29:0]        _bits_wbank_33_wdata_2;
-  wire [16:0]        _ext_wbank_33_wdata_2;
-  wire [30:0]        _add_wbank_33_wdata_2;
-  wire [14:0]        _bits_wbank_33_wdata;
-  wire [16:0]        _add_wbank_33_wdata;
-  wire [36:0]        _ext_wbank_33_wdata_3;
-  wire [29:0]        _bits_wbank_33_wdata_4;
-  wire [16:0]        _ext_wbank_33_wdata_4;
-  wire [30:0]        _add_wbank_33_wdata_4;
-  wire [14:0]        _bits_wbank_33_wdata_3;
-  wire [16:0]        _add_wbank_33_wdata_3;
-  wire [36:0]        _ext_wbank_33_wdata_5;
-  wire [29:0]        _bits_wbank_33_wdata_6;
-  wire [16:0]        _ext_wbank_33_wdata_6;
-  wire [30:0]        _add_wbank_33_wdata_5;
-  wire [14:0]        _bits_wbank_33_wdata_5;
+  wire [35:0]        _neg_w_upd_32_sum;
+  wire [36:0]        _ext_w_upd_32_sum;
+  wire [29:0]        _bits_w_upd_32_sum_2;
+  wire [16:0]        _ext_w_upd_32_sum_2;
+  wire [30:0]        _add_w_upd_32_sum;
+  wire [14:0]        _bits_w_upd_32_sum;
   wire [15:0]        _mux_g_33;
   wire [63:0]        _mul_g_33;
-  wire [35:0]        _neg_wbank_34_wdata;
-  wire [36:0]        _ext_wbank_34_wdata;
-  wire [29:0]        _bits_wbank_34_wdata_2;
-  wire [16:0]        _ext_wbank_34_wdata_2;
-  wire [30:0]        _add_wbank_34_wdata_2;
-  wire [14:0]        _bits_wbank_34_wdata;
-  wire [16:0]        _add_wbank_34_wdata;
-  wire [36:0]        _ext_wbank_34_wdata_3;
-  wire [29:0]        _bits_wbank_34_wdata_4;
-  wire [16:0]        _ext_wbank_34_wdata_4;
-  wire [30:0]        _add_wbank_34_wdata_4;
-  wire [14:0]        _bits_wbank_34_wdata_3;
-  wire [16:0]        _add_wbank_34_wdata_3;
-  wire [36:0]        _ext_wbank_34_wdata_5;
-  wire [29:0]        _bits_wbank_34_wdata_6;
-  wire [16:0]        _ext_wbank_34_wdata_6;
-  wire [30:0]        _add_wbank_34_wdata_5;
-  wire [14:0]        _bits_wbank_34_wdata_5;
+  wire [35:0]        _neg_w_upd_33_sum;
+  wire [36:0]        _ext_w_upd_33_sum;
+  wire [29:0]        _bits_w_upd_33_sum_2;
+  wire [16:0]        _ext_w_upd_33_sum_2;
+  wire [30:0]        _add_w_upd_33_sum;
+  wire [14:0]        _bits_w_upd_33_sum;
   wire [15:0]        _mux_g_34;
   wire [63:0]        _mul_g_34;
-  wire [35:0]        _neg_wbank_35_wdata;
-  wire [36:0]        _ext_wbank_35_wdata;
-  wire [29:0]        _bits_wbank_35_wdata_2;
-  wire [16:0]        _ext_wbank_35_wdata_2;
-  wire [30:0]        _add_wbank_35_wdata_2;
-  wire [14:0]        _bits_wbank_35_wdata;
-  wire [16:0]        _add_wbank_35_wdata;
-  wire [36:0]        _ext_wbank_35_wdata_3;
-  wire [29:0]        _bits_wbank_35_wdata_4;
-  wire [16:0]        _ext_wbank_35_wdata_4;
-  wire [30:0]        _add_wbank_35_wdata_4;
-  wire [14:0]        _bits_wbank_35_wdata_3;
-  wire [16:0]        _add_wbank_35_wdata_3;
-  wire [36:0]        _ext_wbank_35_wdata_5;
-  wire [29:0]        _bits_wbank_35_wdata_6;
-  wire [16:0]        _ext_wbank_35_wdata_6;
-  wire [30:0]        _add_wbank_35_wdata_5;
-  wire [14:0]        _bits_wbank_35_wdata_5;
+  wire [35:0]        _neg_w_upd_34_sum;
+  wire [36:0]        _ext_w_upd_34_sum;
+  wire [29:0]        _bits_w_upd_34_sum_2;
+  wire [16:0]        _ext_w_upd_34_sum_2;
+  wire [30:0]        _add_w_upd_34_sum;
+  wire [14:0]        _bits_w_upd_34_sum;
   wire [15:0]        _mux_g_35;
   wire [63:0]        _mul_g_35;
-  wire [35:0]        _neg_wbank_36_wdata;
-  wire [36:0]        _ext_wbank_36_wdata;
-  wire [29:0]        _bits_wbank_36_wdata_2;
-  wire [16:0]        _ext_wbank_36_wdata_2;
-  wire [30:0]        _add_wbank_36_wdata_2;
-  wire [14:0]        _bits_wbank_36_wdata;
-  wire [16:0]        _add_wbank_36_wdata;
-  wire [36:0]        _ext_wbank_36_wdata_3;
-  wire [29:0]        _bits_wbank_36_wdata_4;
-  wire [16:0]        _ext_wbank_36_wdata_4;
-  wire [30:0]        _add_wbank_36_wdata_4;
-  wire [14:0]        _bits_wbank_36_wdata_3;
-  wire [16:0]        _add_wbank_36_wdata_3;
-  wire [36:0]        _ext_wbank_36_wdata_5;
-  wire [29:0]        _bits_wbank_36_wdata_6;
-  wire [16:0]        _ext_wbank_36_wdata_6;
-  wire [30:0]        _add_wbank_36_wdata_5;
-  wire [14:0]        _bits_wbank_36_wdata_5;
+  wire [35:0]        _neg_w_upd_35_sum;
+  wire [36:0]        _ext_w_upd_35_sum;
+  wire [29:0]        _bits_w_upd_35_sum_2;
+  wire [16:0]        _ext_w_upd_35_sum_2;
+  wire [30:0]        _add_w_upd_35_sum;
+  wire [14:0]        _bits_w_upd_35_sum;
   wire [15:0]        _mux_g_36;
   wire [63:0]        _mul_g_36;
-  wire [35:0]        _neg_wbank_37_wdata;
-  wire [36:0]        _ext_wbank_37_wdata;
-  wire [29:0]        _bits_wbank_37_wdata_2;
-  wire [16:0]        _ext_wbank_37_wdata_2;
-  wire [30:0]        _add_wbank_37_wdata_2;
-  wire [14:0]        _bits_wbank_37_wdata;
-  wire [16:0]        _add_wbank_37_wdata;
-  wire [36:0]        _ext_wbank_37_wdata_3;
-  wire [29:0]        _bits_wbank_37_wdata_4;
-  wire [16:0]        _ext_wbank_37_wdata_4;
-  wire [30:0]        _add_wbank_37_wdata_4;
-  wire [14:0]        _bits_wbank_37_wdata_3;
-  wire [16:0]        _add_wbank_37_wdata_3;
-  wire [36:0]        _ext_wbank_37_wdata_5;
-  wire [29:0]        _bits_wbank_37_wdata_6;
-  wire [16:0]        _ext_wbank_37_wdata_6;
-  wire [30:0]        _add_wbank_37_wdata_5;
-  wire [14:0]        _bits_wbank_37_wdata_5;
+  wire [35:0]        _neg_w_upd_36_sum;
+  wire [36:0]        _ext_w_upd_36_sum;
+  wire [29:0]        _bits_w_upd_36_sum_2;
+  wire [16:0]        _ext_w_upd_36_sum_2;
+  wire [30:0]        _add_w_upd_36_sum;
+  wire [14:0]        _bits_w_upd_36_sum;
   wire [15:0]        _mux_g_37;
   wire [63:0]        _mul_g_37;
-  wire [35:0]        _neg_wbank_38_wdata;
-  wire [36:0]        _ext_wbank_38_wdata;
-  wire [29:0]        _bits_wbank_38_wdata_2;
-  wire [16:0]        _ext_wbank_38_wdata_2;
-  wire [30:0]        _add_wbank_38_wdata_2;
-  wire [14:0]        _bits_wbank_38_wdata;
-  wire [16:0]        _add_wbank_38_wdata;
-  wire [36:0]        _ext_wbank_38_wdata_3;
-  wire [29:0]        _bits_wbank_38_wdata_4;
-  wire [16:0]        _ext_wbank_38_wdata_4;
-  wire [30:0]        _add_wbank_38_wdata_4;
-  wire [14:0]        _bits_wbank_38_wdata_3;
-  wire [16:0]        _add_wbank_38_wdata_3;
-  wire [36:0]        _ext_wbank_38_wdata_5;
-  wire [29:0]        _bits_wbank_38_wdata_6;
-  wire [16:0]        _ext_wbank_38_wdata_6;
-  wire [30:0]        _add_wbank_38_wdata_5;
-  wire [14:0]        _bits_wbank_38_wdata_5;
+  wire [35:0]        _neg_w_upd_37_sum;
+  wire [36:0]        _ext_w_upd_37_sum;
+  wire [29:0]        _bits_w_upd_37_sum_2;
+  wire [16:0]        _ext_w_upd_37_sum_2;
+  wire [30:0]        _add_w_upd_37_sum;
+  wire [14:0]        _bits_w_upd_37_sum;
   wire [15:0]        _mux_g_38;
   wire [63:0]        _mul_g_38;
-  wire [35:0]        _neg_wbank_39_wdata;
-  wire [36:0]        _ext_wbank_39_wdata;
-  wire [29:0]        _bits_wbank_39_wdata_2;
-  wire [16:0]        _ext_wbank_39_wdata_2;
-  wire [30:0]        _add_wbank_39_wdata_2;
-  wire [14:0]        _bits_wbank_39_wdata;
-  wire [16:0]        _add_wbank_39_wdata;
-  wire [36:0]        _ext_wbank_39_wdata_3;
-  wire [29:0]        _bits_wbank_39_wdata_4;
-  wire [16:0]        _ext_wbank_39_wdata_4;
-  wire [30:0]        _add_wbank_39_wdata_4;
-  wire [14:0]        _bits_wbank_39_wdata_3;
-  wire [16:0]        _add_wbank_39_wdata_3;
-  wire [36:0]        _ext_wbank_39_wdata_5;
-  wire [29:0]        _bits_wbank_39_wdata_6;
-  wire [16:0]        _ext_wbank_39_wdata_6;
-  wire [30:0]        _add_wbank_39_wdata_5;
-  wire [14:0]        _bits_wbank_39_wdata_5;
+  wire [35:0]        _neg_w_upd_38_sum;
+  wire [36:0]        _ext_w_upd_38_sum;
+  wire [29:0]        _bits_w_upd_38_sum_2;
+  wire [16:0]        _ext_w_upd_38_sum_2;
+  wire [30:0]        _add_w_upd_38_sum;
+  wire [14:0]        _bits_w_upd_38_sum;
   wire [15:0]        _mux_g_39;
   wire [63:0]        _mul_g_39;
-  wire [35:0]        _neg_wbank_40_wdata;
-  wire [36:0]        _ext_wbank_40_wdata;
-  wire [29:0]        _bits_wbank_40_wdata_2;
-  wire [16:0]        _ext_wbank_40_wdata_2;
-  wire [30:0]        _add_wbank_40_wdata_2;
-  wire [14:0]        _bits_wbank_40_wdata;
-  wire [16:0]        _add_wbank_40_wdata;
-  wire [36:0]        _ext_wbank_40_wdata_3;
-  wire [29:0]        _bits_wbank_40_wdata_4;
-  wire [16:0]        _ext_wbank_40_wdata_4;
-  wire [30:0]        _add_wbank_40_wdata_4;
-  wire [14:0]        _bits_wbank_40_wdata_3;
-  wire [16:0]        _add_wbank_40_wdata_3;
-  wire [36:0]        _ext_wbank_40_wdata_5;
-  wire [29:0]        _bits_wbank_40_wdata_6;
-  wire [16:0]        _ext_wbank_40_wdata_6;
-  wire [30:0]        _add_wbank_40_wdata_5;
-  wire [14:0]        _bits_wbank_40_wdata_5;
+  wire [35:0]        _neg_w_upd_39_sum;
+  wire [36:0]        _ext_w_upd_39_sum;
+  wire [29:0]        _bits_w_upd_39_sum_2;
+  wire [16:0]        _ext_w_upd_39_sum_2;
+  wire [30:0]        _add_w_upd_39_sum;
+  wire [14:0]        _bits_w_upd_39_sum;
   wire [15:0]        _mux_g_40;
   wire [63:0]        _mul_g_40;
-  wire [35:0]        _neg_wbank_41_wdata;
-  wire [36:0]        _ext_wbank_41_wdata;
-  wire [29:0]        _bits_wbank_41_wdata_2;
-  wire [16:0]        _ext_wbank_41_wdata_2;
-  wire [30:0]        _add_wbank_41_wdata_2;
-  wire [14:0]        _bits_wbank_41_wdata;
-  wire [16:0]        _add_wbank_41_wdata;
-  wire [36:0]        _ext_wbank_41_wdata_3;
-  wire [29:0]        _bits_wbank_41_wdata_4;
-  wire [16:0]        _ext_wbank_41_wdata_4;
-  wire [30:0]        _add_wbank_41_wdata_4;
-  wire [14:0]        _bits_wbank_41_wdata_3;
-  wire [16:0]        _add_wbank_41_wdata_3;
-  wire [36:0]        _ext_wbank_41_wdata_5;
-  wire [29:0]        _bits_wbank_41_wdata_6;
-  wire [16:0]        _ext_wbank_41_wdata_6;
-  wire [30:0]        _add_wbank_41_wdata_5;
-  wire [14:0]        _bits_wbank_41_wdata_5;
+  wire [35:0]        _neg_w_upd_40_sum;
+  wire [36:0]        _ext_w_upd_40_sum;
+  wire [29:0]        _bits_w_upd_40_sum_2;
+  wire [16:0]        _ext_w_upd_40_sum_2;
+  wire [30:0]        _add_w_upd_40_sum;
+  wire [14:0]        _bits_w_upd_40_sum;
   wire [15:0]        _mux_g_41;
   wire [63:0]        _mul_g_41;
-  wire [35:0]        _neg_wbank_42_wdata;
-  wire [36:0]        _ext_wbank_42_wdata;
-  wire [29:0]        _bits_wbank_42_wdata_2;
-  wire [16:0]        _ext_wbank_42_wdata_2;
-  wire [30:0]        _add_wbank_42_wdata_2;
-  wire [14:0]        _bits_wbank_42_wdata;
-  wire [16:0]        _add_wbank_42_wdata;
-  wire [36:0]        _ext_wbank_42_wdata_3;
-  wire [29:0]        _bits_wbank_42_wdata_4;
-  wire [16:0]        _ext_wbank_42_wdata_4;
-  wire [30:0]        _add_wbank_42_wdata_4;
-  wire [14:0]        _bits_wbank_42_wdata_3;
-  wire [16:0]        _add_wbank_42_wdata_3;
-  wire [36:0]        _ext_wbank_42_wdata_5;
-  wire [29:0]        _bits_wbank_42_wdata_6;
-  wire [16:0]        _ext_wbank_42_wdata_6;
-  wire [30:0]        _add_wbank_42_wdata_5;
-  wire [14:0]        _bits_wbank_42_wdata_5;
+  wire [35:0]        _neg_w_upd_41_sum;
+  wire [36:0]        _ext_w_upd_41_sum;
+  wire [29:0]        _bits_w_upd_41_sum_2;
+  wire [16:0]        _ext_w_upd_41_sum_2;
+  wire [30:0]        _add_w_upd_41_sum;
+  wire [14:0]        _bits_w_upd_41_sum;
   wire [15:0]        _mux_g_42;
   wire [63:0]        _mul_g_42;
-  wire [35:0]        _neg_wbank_43_wdata;
-  wire [36:0]        _ext_wbank_43_wdata;
-  wire [29:0]        _bits_wbank_43_wdata_2;
-  wire [16:0]        _ext_wbank_43_wdata_2;
-  wire [30:0]        _add_wbank_43_wdata_2;
-  wire [14:0]        _bits_wbank_43_wdata;
-  wire [16:0]        _add_wbank_43_wdata;
-  wire [36:0]        _ext_wbank_43_wdata_3;
-  wire [29:0]        _bits_wbank_43_wdata_4;
-  wire [16:0]        _ext_wbank_43_wdata_4;
-  wire [30:0]        _add_wbank_43_wdata_4;
-  wire [14:0]        _bits_wbank_43_wdata_3;
-  wire [16:0]        _add_wbank_43_wdata_3;
-  wire [36:0]        _ext_wbank_43_wdata_5;
-  wire [29:0]        _bits_wbank_43_wdata_6;
-  wire [16:0]        _ext_wbank_43_wdata_6;
-  wire [30:0]        _add_wbank_43_wdata_5;
-  wire [14:0]        _bits_wbank_43_wdata_5;
+  wire [35:0]        _neg_w_upd_42_sum;
+  wire [36:0]        _ext_w_upd_42_sum;
+  wire [29:0]        _bits_w_upd_42_sum_2;
+  wire [16:0]        _ext_w_upd_42_sum_2;
+  wire [30:0]        _add_w_upd_42_sum;
+  wire [14:0]        _bits_w_upd_42_sum;
   wire [15:0]        _mux_g_43;
   wire [63:0]        _mul_g_43;
-  wire [35:0]        _neg_wbank_44_wdata;
-  wire [36:0]        _ext_wbank_44_wdata;
-  wire [29:0]        _bits_wbank_44_wdata_2;
-  wire [16:0]        _ext_wbank_44_wdata_2;
-  wire [30:0]        _add_wbank_44_wdata_2;
-  wire [14:0]        _bits_wbank_44_wdata;
-  wire [16:0]        _add_wbank_44_wdata;
-  wire [36:0]        _ext_wbank_44_wdata_3;
-  wire [29:0]        _bits_wbank_44_wdata_4;
-  wire [16:0]        _ext_wbank_44_wdata_4;
-  wire [30:0]        _add_wbank_44_wdata_4;
-  wire [14:0]        _bits_wbank_44_wdata_3;
-  wire [16:0]        _add_wbank_44_wdata_3;
-  wire [36:0]        _ext_wbank_44_wdata_5;
-  wire [29:0]        _bits_wbank_44_wdata_6;
-  wire [16:0]        _ext_wbank_44_wdata_6;
-  wire [30:0]        _add_wbank_44_wdata_5;
-  wire [14:0]        _bits_wbank_44_wdata_5;
+  wire [35:0]        _neg_w_upd_43_sum;
+  wire [36:0]        _ext_w_upd_43_sum;
+  wire [29:0]        _bits_w_upd_43_sum_2;
+  wire [16:0]        _ext_w_upd_43_sum_2;
+  wire [30:0]        _add_w_upd_43_sum;
+  wire [14:0]        _bits_w_upd_43_sum;
   wire [15:0]        _mux_g_44;
   wire [63:0]        _mul_g_44;
-  wire [35:0]        _neg_wbank_45_wdata;
-  wire [36:0]        _ext_wbank_45_wdata;
-  wire [29:0]        _bits_wbank_45_wdata_2;
-  wire [16:0]        _ext_wbank_45_wdata_2;
-  wire [30:0]        _add_wbank_45_wdata_2;
-  wire [14:0]        _bits_wbank_45_wdata;
-  wire [16:0]        _add_wbank_45_wdata;
-  wire [36:0]        _ext_wbank_45_wdata_3;
-  wire [29:0]        _bits_wbank_45_wdata_4;
-  wire [16:0]        _ext_wbank_45_wdata_4;
-  wire [30:0]        _add_wbank_45_wdata_4;
-  wire [14:0]        _bits_wbank_45_wdata_3;
-  wire [16:0]        _add_wbank_45_wdata_3;
-  wire [36:0]        _ext_wbank_45_wdata_5;
-  wire [29:0]        _bits_wbank_45_wdata_6;
-  wire [16:0]        _ext_wbank_45_wdata_6;
-  wire [30:0]        _add_wbank_45_wdata_5;
-  wire [14:0]        _bits_wbank_45_wdata_5;
+  wire [35:0]        _neg_w_upd_44_sum;
+  wire [36:0]        _ext_w_upd_44_sum;
+  wire [29:0]        _bits_w_upd_44_sum_2;
+  wire [16:0]        _ext_w_upd_44_sum_2;
+  wire [30:0]        _add_w_upd_44_sum;
+  wire [14:0]        _bits_w_upd_44_sum;
   wire [15:0]        _mux_g_45;
   wire [63:0]        _mul_g_45;
-  wire [35:0]        _neg_wbank_46_wdata;
-  wire [36:0]        _ext_wbank_46_wdata;
-  wire [29:0]        _bits_wbank_46_wdata_2;
-  wire [16:0]        _ext_wbank_46_wdata_2;
-  wire [30:0]        _add_wbank_46_wdata_2;
-  wire [14:0]        _bits_wbank_46_wdata;
-  wire [16:0]        _add_wbank_46_wdata;
-  wire [36:0]        _ext_wbank_46_wdata_3;
-  wire [29:0]        _bits_wbank_46_wdata_4;
-  wire [16:0]        _ext_wbank_46_wdata_4;
-  wire [30:0]        _add_wbank_46_wdata_4;
-  wire [14:0]        _bits_wbank_46_wdata_3;
-  wire [16:0]        _add_wbank_46_wdata_3;
-  wire [36:0]        _ext_wbank_46_wdata_5;
-  wire [29:0]        _bits_wbank_46_wdata_6;
-  wire [16:0]        _ext_wbank_46_wdata_6;
-  wire [30:0]        _add_wbank_46_wdata_5;
-  wire [14:0]        _bits_wbank_46_wdata_5;
+  wire [35:0]        _neg_w_upd_45_sum;
+  wire [36:0]        _ext_w_upd_45_sum;
+  wire [29:0]        _bits_w_upd_45_sum_2;
+  wire [16:0]        _ext_w_upd_45_sum_2;
+  wire [30:0]        _add_w_upd_45_sum;
+  wire [14:0]        _bits_w_upd_45_sum;
   wire [15:0]        _mux_g_46;
   wire [63:0]        _mul_g_46;
-  wire [35:0]        _neg_wbank_47_wdata;
-  wire [36:0]        _ext_wbank_47_wdata;
-  wire [29:0]        _bits_wbank_47_wdata_2;
-  wire [16:0]        _ext_wbank_47_wdata_2;
-  wire [30:0]        _add_wbank_47_wdata_2;
-  wire [14:0]        _bits_wbank_47_wdata;
-  wire [16:0]        _add_wbank_47_wdata;
-  wire [36:0]        _ext_wbank_47_wdata_3;
-  wire [29:0]        _bits_wbank_47_wdata_4;
-  wire [16:0]        _ext_wbank_47_wdata_4;
-  wire [30:0]        _add_wbank_47_wdata_4;
-  wire [14:0]        _bits_wbank_47_wdata_3;
-  wire [16:0]        _add_wbank_47_wdata_3;
-  wire [36:0]        _ext_wbank_47_wdata_5;
-  wire [29:0]        _bits_wbank_47_wdata_6;
-  wire [16:0]        _ext_wbank_47_wdata_6;
-  wire [30:0]        _add_wbank_47_wdata_5;
-  wire [14:0]        _bits_wbank_47_wdata_5;
+  wire [35:0]        _neg_w_upd_46_sum;
+  wire [36:0]        _ext_w_upd_46_sum;
+  wire [29:0]        _bits_w_upd_46_sum_2;
+  wire [16:0]        _ext_w_upd_46_sum_2;
+  wire [30:0]        _add_w_upd_46_sum;
+  wire [14:0]        _bits_w_upd_46_sum;
   wire [15:0]        _mux_g_47;
   wire [63:0]        _mul_g_47;
-  wire [35:0]        _neg_wbank_48_wdata;
-  wire [36:0]        _ext_wbank_48_wdata;
-  wire [29:0]        _bits_wbank_48_wdata_2;
-  wire [16:0]        _ext_wbank_48_wdata_2;
-  wire [30:0]        _add_wbank_48_wdata_2;
-  wire [14:0]        _bits_wbank_48_wdata;
-  wire [16:0]        _add_wbank_48_wdata;
-  wire [36:0]        _ext_wbank_48_wdata_3;
-  wire [29:0]        _bits_wbank_48_wdata_4;
-  wire [16:0]        _ext_wbank_48_wdata_4;
-  wire [30:0]        _add_wbank_48_wdata_4;
-  wire [14:0]        _bits_wbank_48_wdata_3;
-  wire [16:0]        _add_wbank_48_wdata_3;
-  wire [36:0]        _ext_wbank_48_wdata_5;
-  wire [29:0]        _bits_wbank_48_wdata_6;
-  wire [16:0]        _ext_wbank_48_wdata_6;
-  wire [30:0]        _add_wbank_48_wdata_5;
-  wire [14:0]        _bits_wbank_48_wdata_5;
+  wire [35:0]        _neg_w_upd_47_sum;
+  wire [36:0]        _ext_w_upd_47_sum;
+  wire [29:0]        _bits_w_upd_47_sum_2;
+  wire [16:0]        _ext_w_upd_47_sum_2;
+  wire [30:0]        _add_w_upd_47_sum;
+  wire [14:0]        _bits_w_upd_47_sum;
   wire [15:0]        _mux_g_48;
   wire [63:0]        _mul_g_48;
-  wire [35:0]        _neg_wbank_49_wdata;
-  wire [36:0]        _ext_wbank_49_wdata;
-  wire [29:0]        _bits_wbank_49_wdata_2;
-  wire [16:0]        _ext_wbank_49_wdata_2;
-  wire [30:0]        _add_wbank_49_wdata_2;
-  wire [14:0]        _bits_wbank_49_wdata;
-  wire [16:0]        _add_wbank_49_wdata;
-  wire [36:0]        _ext_wbank_49_wdata_3;
-  wire [29:0]        _bits_wbank_49_wdata_4;
-  wire [16:0]        _ext_wbank_49_wdata_4;
-  wire [30:0]        _add_wbank_49_wdata_4;
-  wire [14:0]        _bits_wbank_49_wdata_3;
-  wire [16:0]        _add_wbank_49_wdata_3;
-  wire [36:0]        _ext_wbank_49_wdata_5;
-  wire [29:0]        _bits_wbank_49_wdata_6;
-  wire [16:0]        _ext_wbank_49_wdata_6;
-  wire [30:0]        _add_wbank_49_wdata_5;
-  wire [14:0]        _bits_wbank_49_wdata_5;
+  wire [35:0]        _neg_w_upd_48_sum;
+  wire [36:0]        _ext_w_upd_48_sum;
+  wire [29:0]        _bits_w_upd_48_sum_2;
+  wire [16:0]        _ext_w_upd_48_sum_2;
+  wire [30:0]        _add_w_upd_48_sum;
+  wire [14:0]        _bits_w_upd_48_sum;
   wire [15:0]        _mux_g_49;
   wire [63:0]        _mul_g_49;
-  wire [35:0]        _neg_wbank_50_wdata;
-  wire [36:0]        _ext_wbank_50_wdata;
-  wire [29:0]        _bits_wbank_50_wdata_2;
-  wire [16:0]        _ext_wbank_50_wdata_2;
-  wire [30:0]        _add_wbank_50_wdata_2;
-  wire [14:0]        _bits_wbank_50_wdata;
-  wire [16:0]        _add_wbank_50_wdata;
-  wire [36:0]        _ext_wbank_50_wdata_3;
-  wire [29:0]        _bits_wbank_50_wdata_4;
-  wire [16:0]        _ext_wbank_50_wdata_4;
-  wire [30:0]        _add_wbank_50_wdata_4;
-  wire [14:0]        _bits_wbank_50_wdata_3;
-  wire [16:0]        _add_wbank_50_wdata_3;
-  wire [36:0]        _ext_wbank_50_wdata_5;
-  wire [29:0]        _bits_wbank_50_wdata_6;
-  wire [16:0]        _ext_wbank_50_wdata_6;
-  wire [30:0]        _add_wbank_50_wdata_5;
-  wire [14:0]        _bits_wbank_50_wdata_5;
+  wire [35:0]        _neg_w_upd_49_sum;
+  wire [36:0]        _ext_w_upd_49_sum;
+  wire [29:0]        _bits_w_upd_49_sum_2;
+  wire [16:0]        _ext_w_upd_49_sum_2;
+  wire [30:0]        _add_w_upd_49_sum;
+  wire [14:0]        _bits_w_upd_49_sum;
   wire [15:0]        _mux_g_50;
   wire [63:0]        _mul_g_50;
-  wire [35:0]        _neg_wbank_51_wdata;
-  wire [36:0]        _ext_wbank_51_wdata;
-  wire [29:0]        _bits_wbank_51_wdata_2;
-  wire [16:0]        _ext_wbank_51_wdata_2;
-  wire [30:0]        _add_wbank_51_wdata_2;
-  wire [14:0]        _bits_wbank_51_wdata;
-  wire [16:0]        _add_wbank_51_wdata;
-  wire [36:0]        _ext_wbank_51_wdata_3;
-  wire [29:0]        _bits_wbank_51_wdata_4;
-  wire [16:0]        _ext_wbank_51_wdata_4;
-  wire [30:0]        _add_wbank_51_wdata_4;
-  wire [14:0]        _bits_wbank_51_wdata_3;
-  wire [16:0]        _add_wbank_51_wdata_3;
-  wire [36:0]        _ext_wbank_51_wdata_5;
-  wire [29:0]        _bits_wbank_51_wdata_6;
-  wire [16:0]        _ext_wbank_51_wdata_6;
-  wire [30:0]        _add_wbank_51_wdata_5;
-  wire [14:0]        _bits_wbank_51_wdata_5;
+  wire [35:0]        _neg_w_upd_50_sum;
+  wire [36:0]        _ext_w_upd_50_sum;
+  wire [29:0]        _bits_w_upd_50_sum_2;
+  wire [16:0]        _ext_w_upd_50_sum_2;
+  wire [30:0]        _add_w_upd_50_sum;
+  wire [14:0]        _bits_w_upd_50_sum;
   wire [15:0]        _mux_g_51;
   wire [63:0]        _mul_g_51;
-  wire [35:0]        _neg_wbank_52_wdata;
-  wire [36:0]        _ext_wbank_52_wdata;
-  wire [29:0]        _bits_wbank_52_wdata_2;
-  wire [16:0]        _ext_wbank_52_wdata_2;
-  wire [30:0]        _add_wbank_52_wdata_2;
-  wire [14:0]        _bits_wbank_52_wdata;
-  wire [16:0]        _add_wbank_52_wdata;
-  wire [36:0]        _ext_wbank_52_wdata_3;
-  wire [29:0]        _bits_wbank_52_wdata_4;
-  wire [16:0]        _ext_wbank_52_wdata_4;
-  wire [30:0]        _add_wbank_52_wdata_4;
-  wire [14:0]        _bits_wbank_52_wdata_3;
-  wire [16:0]        _add_wbank_52_wdata_3;
-  wire [36:0]        _ext_wbank_52_wdata_5;
-  wire [29:0]        _bits_wbank_52_wdata_6;
-  wire [16:0]        _ext_wbank_52_wdata_6;
-  wire [30:0]        _add_wbank_52_wdata_5;
-  wire [14:0]        _bits_wbank_52_wdata_5;
+  wire [35:0]        _neg_w_upd_51_sum;
+  wire [36:0]        _ext_w_upd_51_sum;
+  wire [29:0]        _bits_w_upd_51_sum_2;
+  wire [16:0]        _ext_w_upd_51_sum_2;
+  wire [30:0]        _add_w_upd_51_sum;
+  wire [14:0]        _bits_w_upd_51_sum;
   wire [15:0]        _mux_g_52;
   wire [63:0]        _mul_g_52;
-  wire [35:0]        _neg_wbank_53_wdata;
-  wire [36:0]        _ext_wbank_53_wdata;
-  wire [29:0]        _bits_wbank_53_wdata_2;
-  wire [16:0]        _ext_wbank_53_wdata_2;
-  wire [30:0]        _add_wbank_53_wdata_2;
-  wire [14:0]        _bits_wbank_53_wdata;
-  wire [16:0]        _add_wbank_53_wdata;
-  wire [36:0]        _ext_wbank_53_wdata_3;
-  wire [29:0]        _bits_wbank_53_wdata_4;
-  wire [16:0]        _ext_wbank_53_wdata_4;
-  wire [30:0]        _add_wbank_53_wdata_4;
-  wire [14:0]        _bits_wbank_53_wdata_3;
-  wire [16:0]        _add_wbank_53_wdata_3;
-  wire [36:0]        _ext_wbank_53_wdata_5;
-  wire [29:0]        _bits_wbank_53_wdata_6;
-  wire [16:0]        _ext_wbank_53_wdata_6;
-  wire [30:0]        _add_wbank_53_wdata_5;
-  wire [14:0]        _bits_wbank_53_wdata_5;
+  wire [35:0]        _neg_w_upd_52_sum;
+  wire [36:0]        _ext_w_upd_52_sum;
+  wire [29:0]        _bits_w_upd_52_sum_2;
+  wire [16:0]        _ext_w_upd_52_sum_2;
+  wire [30:0]        _add_w_upd_52_sum;
+  wire [14:0]        _bits_w_upd_52_sum;
   wire [15:0]        _mux_g_53;
   wire [63:0]        _mul_g_53;
-  wire [35:0]        _neg_wbank_54_wdata;
-  wire [36:0]        _ext_wbank_54_wdata;
-  wire [29:0]        _bits_wbank_54_wdata_2;
-  wire [16:0]        _ext_wbank_54_wdata_2;
-  wire [30:0]        _add_wbank_54_wdata_2;
-  wire [14:0]        _bits_wbank_54_wdata;
-  wire [16:0]        _add_wbank_54_wdata;
-  wire [36:0]        _ext_wbank_54_wdata_3;
-  wire [29:0]        _bits_wbank_54_wdata_4;
-  wire [16:0]        _ext_wbank_54_wdata_4;
-  wire [30:0]        _add_wbank_54_wdata_4;
-  wire [14:0]        _bits_wbank_54_wdata_3;
-  wire [16:0]        _add_wbank_54_wdata_3;
-  wire [36:0]        _ext_wbank_54_wdata_5;
-  wire [29:0]        _bits_wbank_54_wdata_6;
-  wire [16:0]        _ext_wbank_54_wdata_6;
-  wire [30:0]        _add_wbank_54_wdata_5;
-  wire [14:0]        _bits_wbank_54_wdata_5;
+  wire [35:0]        _neg_w_upd_53_sum;
+  wire [36:0]        _ext_w_upd_53_sum;
+  wire [29:0]        _bits_w_upd_53_sum_2;
+  wire [16:0]        _ext_w_upd_53_sum_2;
+  wire [30:0]        _add_w_upd_53_sum;
+  wire [14:0]        _bits_w_upd_53_sum;
   wire [15:0]        _mux_g_54;
   wire [63:0]        _mul_g_54;
-  wire [35:0]        _neg_wbank_55_wdata;
-  wire [36:0]        _ext_wbank_55_wdata;
-  wire [29:0]        _bits_wbank_55_wdata_2;
-  wire [16:0]        _ext_wbank_55_wdata_2;
-  wire [30:0]        _add_wbank_55_wdata_2;
-  wire [14:0]        _bits_wbank_55_wdata;
-  wire [16:0]        _add_wbank_55_wdata;
-  wire [36:0]        _ext_wbank_55_wdata_3;
-  wire [29:0]        _bits_wbank_55_wdata_4;
-  wire [16:0]        _ext_wbank_55_wdata_4;
-  wire [30:0]        _add_wbank_55_wdata_4;
-  wire [14:0]        _bits_wbank_55_wdata_3;
-  wire [16:0]        _add_wbank_55_wdata_3;
-  wire [36:0]        _ext_wbank_55_wdata_5;
-  wire [29:0]        _bits_wbank_55_wdata_6;
-  wire [16:0]        _ext_wbank_55_wdata_6;
-  wire [30:0]        _add_wbank_55_wdata_5;
-  wire [14:0]        _bits_wbank_55_wdata_5;
+  wire [35:0]        _neg_w_upd_54_sum;
+  wire [36:0]        _ext_w_upd_54_sum;
+  wire [29:0]        _bits_w_upd_54_sum_2;
+  wire [16:0]        _ext_w_upd_54_sum_2;
+  wire [30:0]        _add_w_upd_54_sum;
+  wire [14:0]        _bits_w_upd_54_sum;
   wire [15:0]        _mux_g_55;
   wire [63:0]        _mul_g_55;
-  wire [35:0]        _neg_wbank_56_wdata;
-  wire [36:0]        _ext_wbank_56_wdata;
-  wire [29:0]        _bits_wbank_56_wdata_2;
-  wire [16:0]        _ext_wbank_56_wdata_2;
-  wire [30:0]        _add_wbank_56_wdata_2;
-  wire [14:0]        _bits_wbank_56_wdata;
-  wire [16:0]        _add_wbank_56_wdata;
-  wire [36:0]        _ext_wbank_56_wdata_3;
-  wire [29:0]        _bits_wbank_56_wdata_4;
-  wire [16:0]        _ext_wbank_56_wdata_4;
-  wire [30:0]        _add_wbank_56_wdata_4;
-  wire [14:0]        _bits_wbank_56_wdata_3;
-  wire [16:0]        _add_wbank_56_wdata_3;
-  wire [36:0]        _ext_wbank_56_wdata_5;
-  wire [29:0]        _bits_wbank_56_wdata_6;
-  wire [16:0]        _ext_wbank_56_wdata_6;
-  wire [30:0]        _add_wbank_56_wdata_5;
-  wire [14:0]        _bits_wbank_56_wdata_5;
+  wire [35:0]        _neg_w_upd_55_sum;
+  wire [36:0]        _ext_w_upd_55_sum;
+  wire [29:0]        _bits_w_upd_55_sum_2;
+  wire [16:0]        _ext_w_upd_55_sum_2;
+  wire [30:0]        _add_w_upd_55_sum;
+  wire [14:0]        _bits_w_upd_55_sum;
   wire [15:0]        _mux_g_56;
   wire [63:0]        _mul_g_56;
-  wire [35:0]        _neg_wbank_57_wdata;
-  wire [36:0]        _ext_wbank_57_wdata;
-  wire [29:0]        _bits_wbank_57_wdata_2;
-  wire [16:0]        _ext_wbank_57_wdata_2;
-  wire [30:0]        _add_wbank_57_wdata_2;
-  wire [14:0]        _bits_wbank_57_wdata;
-  wire [16:0]        _add_wbank_57_wdata;
-  wire [36:0]        _ext_wbank_57_wdata_3;
-  wire [29:0]        _bits_wbank_57_wdata_4;
-  wire [16:0]        _ext_wbank_57_wdata_4;
-  wire [30:0]        _add_wbank_57_wdata_4;
-  wire [14:0]        _bits_wbank_57_wdata_3;
-  wire [16:0]        _add_wbank_57_wdata_3;
-  wire [36:0]        _ext_wbank_57_wdata_5;
-  wire [29:0]        _bits_wbank_57_wdata_6;
-  wire [16:0]        _ext_wbank_57_wdata_6;
-  wire [30:0]        _add_wbank_57_wdata_5;
-  wire [14:0]        _bits_wbank_57_wdata_5;
+  wire [35:0]        _neg_w_upd_56_sum;
+  wire [36:0]        _ext_w_upd_56_sum;
+  wire [29:0]        _bits_w_upd_56_sum_2;
+  wire [16:0]        _ext_w_upd_56_sum_2;
+  wire [30:0]        _add_w_upd_56_sum;
+  wire [14:0]        _bits_w_upd_56_sum;
   wire [15:0]        _mux_g_57;
   wire [63:0]        _mul_g_57;
-  wire [35:0]        _neg_wbank_58_wdata;
-  wire [36:0]        _ext_wbank_58_wdata;
-  wire [29:0]        _bits_wbank_58_wdata_2;
-  wire [16:0]        _ext_wbank_58_wdata_2;
-  wire [30:0]        _add_wbank_58_wdata_2;
-  wire [14:0]        _bits_wbank_58_wdata;
-  wire [16:0]        _add_wbank_58_wdata;
-  wire [36:0]        _ext_wbank_58_wdata_3;
-  wire [29:0]        _bits_wbank_58_wdata_4;
-  wire [16:0]        _ext_wbank_58_wdata_4;
-  wire [30:0]        _add_wbank_58_wdata_4;
-  wire [14:0]        _bits_wbank_58_wdata_3;
-  wire [16:0]        _add_wbank_58_wdata_3;
-  wire [36:0]        _ext_wbank_58_wdata_5;
-  wire [29:0]        _bits_wbank_58_wdata_6;
-  wire [16:0]        _ext_wbank_58_wdata_6;
-  wire [30:0]        _add_wbank_58_wdata_5;
-  wire [14:0]        _bits_wbank_58_wdata_5;
+  wire [35:0]        _neg_w_upd_57_sum;
+  wire [36:0]        _ext_w_upd_57_sum;
+  wire [29:0]        _bits_w_upd_57_sum_2;
+  wire [16:0]        _ext_w_upd_57_sum_2;
+  wire [30:0]        _add_w_upd_57_sum;
+  wire [14:0]        _bits_w_upd_57_sum;
   wire [15:0]        _mux_g_58;
   wire [63:0]        _mul_g_58;
-  wire [35:0]        _neg_wbank_59_wdata;
-  wire [36:0]        _ext_wbank_59_wdata;
-  wire [29:0]        _bits_wbank_59_wdata_2;
-  wire [16:0]        _ext_wbank_59_wdata_2;
-  wire [30:0]        _add_wbank_59_wdata_2;
-  wire [14:0]        _bits_wbank_59_wdata;
-  wire [16:0]        _add_wbank_59_wdata;
-  wire [36:0]        _ext_wbank_59_wdata_3;
-  wire [29:0]        _bits_wbank_59_wdata_4;
-  wire [16:0]        _ext_wbank_59_wdata_4;
-  wire [30:0]        _add_wbank_59_wdata_4;
-  wire [14:0]        _bits_wbank_59_wdata_3;
-  wire [16:0]        _add_wbank_59_wdata_3;
-  wire [36:0]        _ext_wbank_59_wdata_5;
-  wire [29:0]        _bits_wbank_59_wdata_6;
-  wire [16:0]        _ext_wbank_59_wdata_6;
-  wire [30:0]        _add_wbank_59_wdata_5;
-  wire [14:0]        _bits_wbank_59_wdata_5;
+  wire [35:0]        _neg_w_upd_58_sum;
+  wire [36:0]        _ext_w_upd_58_sum;
+  wire [29:0]        _bits_w_upd_58_sum_2;
+  wire [16:0]        _ext_w_upd_58_sum_2;
+  wire [30:0]        _add_w_upd_58_sum;
+  wire [14:0]        _bits_w_upd_58_sum;
   wire [15:0]        _mux_g_59;
   wire [63:0]        _mul_g_59;
-  wire [35:0]        _neg_wbank_60_wdata;
-  wire [36:0]        _ext_wbank_60_wdata;
-  wire [29:0]        _bits_wbank_60_wdata_2;
-  wire [16:0]        _ext_wbank_60_wdata_2;
-  wire [30:0]        _add_wbank_60_wdata_2;
-  wire [14:0]        _bits_wbank_60_wdata;
-  wire [16:0]        _add_wbank_60_wdata;
-  wire [36:0]        _ext_wbank_60_wdata_3;
-  wire [29:0]        _bits_wbank_60_wdata_4;
-  wire [16:0]        _ext_wbank_60_wdata_4;
-  wire [30:0]        _add_wbank_60_wdata_4;
-  wire [14:0]        _bits_wbank_60_wdata_3;
-  wire [16:0]        _add_wbank_60_wdata_3;
-  wire [36:0]        _ext_wbank_60_wdata_5;
-  wire [29:0]        _bits_wbank_60_wdata_6;
-  wire [16:0]        _ext_wbank_60_wdata_6;
-  wire [30:0]        _add_wbank_60_wdata_5;
-  wire [14:0]        _bits_wbank_60_wdata_5;
+  wire [35:0]        _neg_w_upd_59_sum;
+  wire [36:0]        _ext_w_upd_59_sum;
+  wire [29:0]        _bits_w_upd_59_sum_2;
+  wire [16:0]        _ext_w_upd_59_sum_2;
+  wire [30:0]        _add_w_upd_59_sum;
+  wire [14:0]        _bits_w_upd_59_sum;
   wire [15:0]        _mux_g_60;
   wire [63:0]        _mul_g_60;
-  wire [35:0]        _neg_wbank_61_wdata;
-  wire [36:0]        _ext_wbank_61_wdata;
-  wire [29:0]        _bits_wbank_61_wdata_2;
-  wire [16:0]        _ext_wbank_61_wdata_2;
-  wire [30:0]        _add_wbank_61_wdata_2;
-  wire [14:0]        _bits_wbank_61_wdata;
-  wire [16:0]        _add_wbank_61_wdata;
-  wire [36:0]        _ext_wbank_61_wdata_3;
-  wire [29:0]        _bits_wbank_61_wdata_4;
-  wire [16:0]        _ext_wbank_61_wdata_4;
-  wire [30:0]        _add_wbank_61_wdata_4;
-  wire [14:0]        _bits_wbank_61_wdata_3;
-  wire [16:0]        _add_wbank_61_wdata_3;
-  wire [36:0]        _ext_wbank_61_wdata_5;
-  wire [29:0]        _bits_wbank_61_wdata_6;
-  wire [16:0]        _ext_wbank_61_wdata_6;
-  wire [30:0]        _add_wbank_61_wdata_5;
-  wire [14:0]        _bits_wbank_61_wdata_5;
+  wire [35:0]        _neg_w_upd_60_sum;
+  wire [36:0]        _ext_w_upd_60_sum;
+  wire [29:0]        _bits_w_upd_60_sum_2;
+  wire [16:0]        _ext_w_upd_60_sum_2;
+  wire [30:0]        _add_w_upd_60_sum;
+  wire [14:0]        _bits_w_upd_60_sum;
   wire [15:0]        _mux_g_61;
   wire [63:0]        _mul_g_61;
-  wire [35:0]        _neg_wbank_62_wdata;
-  wire [36:0]        _ext_wbank_62_wdata;
-  wire [29:0]        _bits_wbank_62_wdata_2;
-  wire [16:0]        _ext_wbank_62_wdata_2;
-  wire [30:0]        _add_wbank_62_wdata_2;
-  wire [14:0]        _bits_wbank_62_wdata;
-  wire [16:0]        _add_wbank_62_wdata;
-  wire [36:0]        _ext_wbank_62_wdata_3;
-  wire [29:0]        _bits_wbank_62_wdata_4;
-  wire [16:0]        _ext_wbank_62_wdata_4;
-  wire [30:0]        _add_wbank_62_wdata_4;
-  wire [14:0]        _bits_wbank_62_wdata_3;
-  wire [16:0]        _add_wbank_62_wdata_3;
-  wire [36:0]        _ext_wbank_62_wdata_5;
-  wire [29:0]        _bits_wbank_62_wdata_6;
-  wire [16:0]        _ext_wbank_62_wdata_6;
-  wire [30:0]        _add_wbank_62_wdata_5;
-  wire [14:0]        _bits_wbank_62_wdata_5;
+  wire [35:0]        _neg_w_upd_61_sum;
+  wire [36:0]        _ext_w_upd_61_sum;
+  wire [29:0]        _bits_w_upd_61_sum_2;
+  wire [16:0]        _ext_w_upd_61_sum_2;
+  wire [30:0]        _add_w_upd_61_sum;
+  wire [14:0]        _bits_w_upd_61_sum;
   wire [15:0]        _mux_g_62;
   wire [63:0]        _mul_g_62;
-  wire [35:0]        _neg_wbank_63_wdata;
-  wire [36:0]        _ext_wbank_63_wdata;
-  wire [29:0]        _bits_wbank_63_wdata_2;
-  wire [16:0]        _ext_wbank_63_wdata_2;
-  wire [30:0]        _add_wbank_63_wdata_2;
-  wire [14:0]        _bits_wbank_63_wdata;
-  wire [16:0]        _add_wbank_63_wdata;
-  wire [36:0]        _ext_wbank_63_wdata_3;
-  wire [29:0]        _bits_wbank_63_wdata_4;
-  wire [16:0]        _ext_wbank_63_wdata_4;
-  wire [30:0]        _add_wbank_63_wdata_4;
-  wire [14:0]        _bits_wbank_63_wdata_3;
-  wire [16:0]        _add_wbank_63_wdata_3;
-  wire [36:0]        _ext_wbank_63_wdata_5;
-  wire [29:0]        _bits_wbank_63_wdata_6;
-  wire [16:0]        _ext_wbank_63_wdata_6;
-  wire [30:0]        _add_wbank_63_wdata_5;
-  wire [14:0]        _bits_wbank_63_wdata_5;
+  wire [35:0]        _neg_w_upd_62_sum;
+  wire [36:0]        _ext_w_upd_62_sum;
+  wire [29:0]        _bits_w_upd_62_sum_2;
+  wire [16:0]        _ext_w_upd_62_sum_2;
+  wire [30:0]        _add_w_upd_62_sum;
+  wire [14:0]        _bits_w_upd_62_sum;
   wire [15:0]        _mux_g_63;
   wire [63:0]        _mul_g_63;
+  wire [35:0]        _neg_w_upd_63_sum;
+  wire [36:0]        _ext_w_upd_63_sum;
+  wire [29:0]        _bits_w_upd_63_sum_2;
+  wire [16:0]        _ext_w_upd_63_sum_2;
+  wire [30:0]        _add_w_upd_63_sum;
+  wire [14:0]        _bits_w_upd_63_sum;
+  wire [35:0]        _neg_b_upd_sum;
+  wire [13:0]        _ext_b_upd_sum;
+  wire [37:0]        _add_b_upd_sum;
+  wire [24:0]        _bits_b_upd_sum;
   wire [15:0]        _mux_sum_q;
   wire [63:0]        _mul_sum_q;
   wire [15:0]        _mux_sum_q_2;
@@ -2490,782 +1909,6 @@ module output_layer (
   wire [33:0]        _mul_p_sat;
   wire [34:0]        _add_p_sat;
   wire [18:0]        _bits_p_clamped;
-  wire [36:0]        _ext_sat_w_hi_q;
-  wire [29:0]        _bits_sat_w_hi_q_2;
-  wire [16:0]        _ext_sat_w_hi_q_2;
-  wire [30:0]        _add_sat_w_hi_q_2;
-  wire [14:0]        _bits_sat_w_hi_q;
-  wire [16:0]        _add_sat_w_hi_q;
-  wire [36:0]        _ext_sat_w_hi_q_3;
-  wire [29:0]        _bits_sat_w_hi_q_4;
-  wire [16:0]        _ext_sat_w_hi_q_4;
-  wire [30:0]        _add_sat_w_hi_q_4;
-  wire [14:0]        _bits_sat_w_hi_q_3;
-  wire [16:0]        _add_sat_w_hi_q_3;
-  wire [36:0]        _ext_sat_w_hi_q_5;
-  wire [29:0]        _bits_sat_w_hi_q_6;
-  wire [16:0]        _ext_sat_w_hi_q_6;
-  wire [30:0]        _add_sat_w_hi_q_6;
-  wire [14:0]        _bits_sat_w_hi_q_5;
-  wire [16:0]        _add_sat_w_hi_q_5;
-  wire [36:0]        _ext_sat_w_hi_q_7;
-  wire [29:0]        _bits_sat_w_hi_q_8;
-  wire [16:0]        _ext_sat_w_hi_q_8;
-  wire [30:0]        _add_sat_w_hi_q_8;
-  wire [14:0]        _bits_sat_w_hi_q_7;
-  wire [16:0]        _add_sat_w_hi_q_7;
-  wire [36:0]        _ext_sat_w_hi_q_9;
-  wire [29:0]        _bits_sat_w_hi_q_10;
-  wire [16:0]        _ext_sat_w_hi_q_10;
-  wire [30:0]        _add_sat_w_hi_q_10;
-  wire [14:0]        _bits_sat_w_hi_q_9;
-  wire [16:0]        _add_sat_w_hi_q_9;
-  wire [36:0]        _ext_sat_w_hi_q_11;
-  wire [29:0]        _bits_sat_w_hi_q_12;
-  wire [16:0]        _ext_sat_w_hi_q_12;
-  wire [30:0]        _add_sat_w_hi_q_12;
-  wire [14:0]        _bits_sat_w_hi_q_11;
-  wire [16:0]        _add_sat_w_hi_q_11;
-  wire [36:0]        _ext_sat_w_hi_q_13;
-  wire [29:0]        _bits_sat_w_hi_q_14;
-  wire [16:0]        _ext_sat_w_hi_q_14;
-  wire [30:0]        _add_sat_w_hi_q_14;
-  wire [14:0]        _bits_sat_w_hi_q_13;
-  wire [16:0]        _add_sat_w_hi_q_13;
-  wire [36:0]        _ext_sat_w_hi_q_15;
-  wire [29:0]        _bits_sat_w_hi_q_16;
-  wire [16:0]        _ext_sat_w_hi_q_16;
-  wire [30:0]        _add_sat_w_hi_q_16;
-  wire [14:0]        _bits_sat_w_hi_q_15;
-  wire [16:0]        _add_sat_w_hi_q_15;
-  wire [36:0]        _ext_sat_w_hi_q_17;
-  wire [29:0]        _bits_sat_w_hi_q_18;
-  wire [16:0]        _ext_sat_w_hi_q_18;
-  wire [30:0]        _add_sat_w_hi_q_18;
-  wire [14:0]        _bits_sat_w_hi_q_17;
-  wire [16:0]        _add_sat_w_hi_q_17;
-  wire [36:0]        _ext_sat_w_hi_q_19;
-  wire [29:0]        _bits_sat_w_hi_q_20;
-  wire [16:0]        _ext_sat_w_hi_q_20;
-  wire [30:0]        _add_sat_w_hi_q_20;
-  wire [14:0]        _bits_sat_w_hi_q_19;
-  wire [16:0]        _add_sat_w_hi_q_19;
-  wire [36:0]        _ext_sat_w_hi_q_21;
-  wire [29:0]        _bits_sat_w_hi_q_22;
-  wire [16:0]        _ext_sat_w_hi_q_22;
-  wire [30:0]        _add_sat_w_hi_q_22;
-  wire [14:0]        _bits_sat_w_hi_q_21;
-  wire [16:0]        _add_sat_w_hi_q_21;
-  wire [36:0]        _ext_sat_w_hi_q_23;
-  wire [29:0]        _bits_sat_w_hi_q_24;
-  wire [16:0]        _ext_sat_w_hi_q_24;
-  wire [30:0]        _add_sat_w_hi_q_24;
-  wire [14:0]        _bits_sat_w_hi_q_23;
-  wire [16:0]        _add_sat_w_hi_q_23;
-  wire [36:0]        _ext_sat_w_hi_q_25;
-  wire [29:0]        _bits_sat_w_hi_q_26;
-  wire [16:0]        _ext_sat_w_hi_q_26;
-  wire [30:0]        _add_sat_w_hi_q_26;
-  wire [14:0]        _bits_sat_w_hi_q_25;
-  wire [16:0]        _add_sat_w_hi_q_25;
-  wire [36:0]        _ext_sat_w_hi_q_27;
-  wire [29:0]        _bits_sat_w_hi_q_28;
-  wire [16:0]        _ext_sat_w_hi_q_28;
-  wire [30:0]        _add_sat_w_hi_q_28;
-  wire [14:0]        _bits_sat_w_hi_q_27;
-  wire [16:0]        _add_sat_w_hi_q_27;
-  wire [36:0]        _ext_sat_w_hi_q_29;
-  wire [29:0]        _bits_sat_w_hi_q_30;
-  wire [16:0]        _ext_sat_w_hi_q_30;
-  wire [30:0]        _add_sat_w_hi_q_30;
-  wire [14:0]        _bits_sat_w_hi_q_29;
-  wire [16:0]        _add_sat_w_hi_q_29;
-  wire [36:0]        _ext_sat_w_hi_q_31;
-  wire [29:0]        _bits_sat_w_hi_q_32;
-  wire [16:0]        _ext_sat_w_hi_q_32;
-  wire [30:0]        _add_sat_w_hi_q_32;
-  wire [14:0]        _bits_sat_w_hi_q_31;
-  wire [16:0]        _add_sat_w_hi_q_31;
-  wire [36:0]        _ext_sat_w_hi_q_33;
-  wire [29:0]        _bits_sat_w_hi_q_34;
-  wire [16:0]        _ext_sat_w_hi_q_34;
-  wire [30:0]        _add_sat_w_hi_q_34;
-  wire [14:0]        _bits_sat_w_hi_q_33;
-  wire [16:0]        _add_sat_w_hi_q_33;
-  wire [36:0]        _ext_sat_w_hi_q_35;
-  wire [29:0]        _bits_sat_w_hi_q_36;
-  wire [16:0]        _ext_sat_w_hi_q_36;
-  wire [30:0]        _add_sat_w_hi_q_36;
-  wire [14:0]        _bits_sat_w_hi_q_35;
-  wire [16:0]        _add_sat_w_hi_q_35;
-  wire [36:0]        _ext_sat_w_hi_q_37;
-  wire [29:0]        _bits_sat_w_hi_q_38;
-  wire [16:0]        _ext_sat_w_hi_q_38;
-  wire [30:0]        _add_sat_w_hi_q_38;
-  wire [14:0]        _bits_sat_w_hi_q_37;
-  wire [16:0]        _add_sat_w_hi_q_37;
-  wire [36:0]        _ext_sat_w_hi_q_39;
-  wire [29:0]        _bits_sat_w_hi_q_40;
-  wire [16:0]        _ext_sat_w_hi_q_40;
-  wire [30:0]        _add_sat_w_hi_q_40;
-  wire [14:0]        _bits_sat_w_hi_q_39;
-  wire [16:0]        _add_sat_w_hi_q_39;
-  wire [36:0]        _ext_sat_w_hi_q_41;
-  wire [29:0]        _bits_sat_w_hi_q_42;
-  wire [16:0]        _ext_sat_w_hi_q_42;
-  wire [30:0]        _add_sat_w_hi_q_42;
-  wire [14:0]        _bits_sat_w_hi_q_41;
-  wire [16:0]        _add_sat_w_hi_q_41;
-  wire [36:0]        _ext_sat_w_hi_q_43;
-  wire [29:0]        _bits_sat_w_hi_q_44;
-  wire [16:0]        _ext_sat_w_hi_q_44;
-  wire [30:0]        _add_sat_w_hi_q_44;
-  wire [14:0]        _bits_sat_w_hi_q_43;
-  wire [16:0]        _add_sat_w_hi_q_43;
-  wire [36:0]        _ext_sat_w_hi_q_45;
-  wire [29:0]        _bits_sat_w_hi_q_46;
-  wire [16:0]        _ext_sat_w_hi_q_46;
-  wire [30:0]        _add_sat_w_hi_q_46;
-  wire [14:0]        _bits_sat_w_hi_q_45;
-  wire [16:0]        _add_sat_w_hi_q_45;
-  wire [36:0]        _ext_sat_w_hi_q_47;
-  wire [29:0]        _bits_sat_w_hi_q_48;
-  wire [16:0]        _ext_sat_w_hi_q_48;
-  wire [30:0]        _add_sat_w_hi_q_48;
-  wire [14:0]        _bits_sat_w_hi_q_47;
-  wire [16:0]        _add_sat_w_hi_q_47;
-  wire [36:0]        _ext_sat_w_hi_q_49;
-  wire [29:0]        _bits_sat_w_hi_q_50;
-  wire [16:0]        _ext_sat_w_hi_q_50;
-  wire [30:0]        _add_sat_w_hi_q_50;
-  wire [14:0]        _bits_sat_w_hi_q_49;
-  wire [16:0]        _add_sat_w_hi_q_49;
-  wire [36:0]        _ext_sat_w_hi_q_51;
-  wire [29:0]        _bits_sat_w_hi_q_52;
-  wire [16:0]        _ext_sat_w_hi_q_52;
-  wire [30:0]        _add_sat_w_hi_q_52;
-  wire [14:0]        _bits_sat_w_hi_q_51;
-  wire [16:0]        _add_sat_w_hi_q_51;
-  wire [36:0]        _ext_sat_w_hi_q_53;
-  wire [29:0]        _bits_sat_w_hi_q_54;
-  wire [16:0]        _ext_sat_w_hi_q_54;
-  wire [30:0]        _add_sat_w_hi_q_54;
-  wire [14:0]        _bits_sat_w_hi_q_53;
-  wire [16:0]        _add_sat_w_hi_q_53;
-  wire [36:0]        _ext_sat_w_hi_q_55;
-  wire [29:0]        _bits_sat_w_hi_q_56;
-  wire [16:0]        _ext_sat_w_hi_q_56;
-  wire [30:0]        _add_sat_w_hi_q_56;
-  wire [14:0]        _bits_sat_w_hi_q_55;
-  wire [16:0]        _add_sat_w_hi_q_55;
-  wire [36:0]        _ext_sat_w_hi_q_57;
-  wire [29:0]        _bits_sat_w_hi_q_58;
-  wire [16:0]        _ext_sat_w_hi_q_58;
-  wire [30:0]        _add_sat_w_hi_q_58;
-  wire [14:0]        _bits_sat_w_hi_q_57;
-  wire [16:0]        _add_sat_w_hi_q_57;
-  wire [36:0]        _ext_sat_w_hi_q_59;
-  wire [29:0]        _bits_sat_w_hi_q_60;
-  wire [16:0]        _ext_sat_w_hi_q_60;
-  wire [30:0]        _add_sat_w_hi_q_60;
-  wire [14:0]        _bits_sat_w_hi_q_59;
-  wire [16:0]        _add_sat_w_hi_q_59;
-  wire [36:0]        _ext_sat_w_hi_q_61;
-  wire [29:0]        _bits_sat_w_hi_q_62;
-  wire [16:0]        _ext_sat_w_hi_q_62;
-  wire [30:0]        _add_sat_w_hi_q_62;
-  wire [14:0]        _bits_sat_w_hi_q_61;
-  wire [16:0]        _add_sat_w_hi_q_61;
-  wire [36:0]        _ext_sat_w_hi_q_63;
-  wire [29:0]        _bits_sat_w_hi_q_64;
-  wire [16:0]        _ext_sat_w_hi_q_64;
-  wire [30:0]        _add_sat_w_hi_q_64;
-  wire [14:0]        _bits_sat_w_hi_q_63;
-  wire [16:0]        _add_sat_w_hi_q_63;
-  wire [36:0]        _ext_sat_w_hi_q_65;
-  wire [29:0]        _bits_sat_w_hi_q_66;
-  wire [16:0]        _ext_sat_w_hi_q_66;
-  wire [30:0]        _add_sat_w_hi_q_66;
-  wire [14:0]        _bits_sat_w_hi_q_65;
-  wire [16:0]        _add_sat_w_hi_q_65;
-  wire [36:0]        _ext_sat_w_hi_q_67;
-  wire [29:0]        _bits_sat_w_hi_q_68;
-  wire [16:0]        _ext_sat_w_hi_q_68;
-  wire [30:0]        _add_sat_w_hi_q_68;
-  wire [14:0]        _bits_sat_w_hi_q_67;
-  wire [16:0]        _add_sat_w_hi_q_67;
-  wire [36:0]        _ext_sat_w_hi_q_69;
-  wire [29:0]        _bits_sat_w_hi_q_70;
-  wire [16:0]        _ext_sat_w_hi_q_70;
-  wire [30:0]        _add_sat_w_hi_q_70;
-  wire [14:0]        _bits_sat_w_hi_q_69;
-  wire [16:0]        _add_sat_w_hi_q_69;
-  wire [36:0]        _ext_sat_w_hi_q_71;
-  wire [29:0]        _bits_sat_w_hi_q_72;
-  wire [16:0]        _ext_sat_w_hi_q_72;
-  wire [30:0]        _add_sat_w_hi_q_72;
-  wire [14:0]        _bits_sat_w_hi_q_71;
-  wire [16:0]        _add_sat_w_hi_q_71;
-  wire [36:0]        _ext_sat_w_hi_q_73;
-  wire [29:0]        _bits_sat_w_hi_q_74;
-  wire [16:0]        _ext_sat_w_hi_q_74;
-  wire [30:0]        _add_sat_w_hi_q_74;
-  wire [14:0]        _bits_sat_w_hi_q_73;
-  wire [16:0]        _add_sat_w_hi_q_73;
-  wire [36:0]        _ext_sat_w_hi_q_75;
-  wire [29:0]        _bits_sat_w_hi_q_76;
-  wire [16:0]        _ext_sat_w_hi_q_76;
-  wire [30:0]        _add_sat_w_hi_q_76;
-  wire [14:0]        _bits_sat_w_hi_q_75;
-  wire [16:0]        _add_sat_w_hi_q_75;
-  wire [36:0]        _ext_sat_w_hi_q_77;
-  wire [29:0]        _bits_sat_w_hi_q_78;
-  wire [16:0]        _ext_sat_w_hi_q_78;
-  wire [30:0]        _add_sat_w_hi_q_78;
-  wire [14:0]        _bits_sat_w_hi_q_77;
-  wire [16:0]        _add_sat_w_hi_q_77;
-  wire [36:0]        _ext_sat_w_hi_q_79;
-  wire [29:0]        _bits_sat_w_hi_q_80;
-  wire [16:0]        _ext_sat_w_hi_q_80;
-  wire [30:0]        _add_sat_w_hi_q_80;
-  wire [14:0]        _bits_sat_w_hi_q_79;
-  wire [16:0]        _add_sat_w_hi_q_79;
-  wire [36:0]        _ext_sat_w_hi_q_81;
-  wire [29:0]        _bits_sat_w_hi_q_82;
-  wire [16:0]        _ext_sat_w_hi_q_82;
-  wire [30:0]        _add_sat_w_hi_q_82;
-  wire [14:0]        _bits_sat_w_hi_q_81;
-  wire [16:0]        _add_sat_w_hi_q_81;
-  wire [36:0]        _ext_sat_w_hi_q_83;
-  wire [29:0]        _bits_sat_w_hi_q_84;
-  wire [16:0]        _ext_sat_w_hi_q_84;
-  wire [30:0]        _add_sat_w_hi_q_84;
-  wire [14:0]        _bits_sat_w_hi_q_83;
-  wire [16:0]        _add_sat_w_hi_q_83;
-  wire [36:0]        _ext_sat_w_hi_q_85;
-  wire [29:0]        _bits_sat_w_hi_q_86;
-  wire [16:0]        _ext_sat_w_hi_q_86;
-  wire [30:0]        _add_sat_w_hi_q_86;
-  wire [14:0]        _bits_sat_w_hi_q_85;
-  wire [16:0]        _add_sat_w_hi_q_85;
-  wire [36:0]        _ext_sat_w_hi_q_87;
-  wire [29:0]        _bits_sat_w_hi_q_88;
-  wire [16:0]        _ext_sat_w_hi_q_88;
-  wire [30:0]        _add_sat_w_hi_q_88;
-  wire [14:0]        _bits_sat_w_hi_q_87;
-  wire [16:0]        _add_sat_w_hi_q_87;
-  wire [36:0]        _ext_sat_w_hi_q_89;
-  wire [29:0]        _bits_sat_w_hi_q_90;
-  wire [16:0]        _ext_sat_w_hi_q_90;
-  wire [30:0]        _add_sat_w_hi_q_90;
-  wire [14:0]        _bits_sat_w_hi_q_89;
-  wire [16:0]        _add_sat_w_hi_q_89;
-  wire [36:0]        _ext_sat_w_hi_q_91;
-  wire [29:0]        _bits_sat_w_hi_q_92;
-  wire [16:0]        _ext_sat_w_hi_q_92;
-  wire [30:0]        _add_sat_w_hi_q_92;
-  wire [14:0]        _bits_sat_w_hi_q_91;
-  wire [16:0]        _add_sat_w_hi_q_91;
-  wire [36:0]        _ext_sat_w_hi_q_93;
-  wire [29:0]        _bits_sat_w_hi_q_94;
-  wire [16:0]        _ext_sat_w_hi_q_94;
-  wire [30:0]        _add_sat_w_hi_q_94;
-  wire [14:0]        _bits_sat_w_hi_q_93;
-  wire [16:0]        _add_sat_w_hi_q_93;
-  wire [36:0]        _ext_sat_w_hi_q_95;
-  wire [29:0]        _bits_sat_w_hi_q_96;
-  wire [16:0]        _ext_sat_w_hi_q_96;
-  wire [30:0]        _add_sat_w_hi_q_96;
-  wire [14:0]        _bits_sat_w_hi_q_95;
-  wire [16:0]        _add_sat_w_hi_q_95;
-  wire [36:0]        _ext_sat_w_hi_q_97;
-  wire [29:0]        _bits_sat_w_hi_q_98;
-  wire [16:0]        _ext_sat_w_hi_q_98;
-  wire [30:0]        _add_sat_w_hi_q_98;
-  wire [14:0]        _bits_sat_w_hi_q_97;
-  wire [16:0]        _add_sat_w_hi_q_97;
-  wire [36:0]        _ext_sat_w_hi_q_99;
-  wire [29:0]        _bits_sat_w_hi_q_100;
-  wire [16:0]        _ext_sat_w_hi_q_100;
-  wire [30:0]        _add_sat_w_hi_q_100;
-  wire [14:0]        _bits_sat_w_hi_q_99;
-  wire [16:0]        _add_sat_w_hi_q_99;
-  wire [36:0]        _ext_sat_w_hi_q_101;
-  wire [29:0]        _bits_sat_w_hi_q_102;
-  wire [16:0]        _ext_sat_w_hi_q_102;
-  wire [30:0]        _add_sat_w_hi_q_102;
-  wire [14:0]        _bits_sat_w_hi_q_101;
-  wire [16:0]        _add_sat_w_hi_q_101;
-  wire [36:0]        _ext_sat_w_hi_q_103;
-  wire [29:0]        _bits_sat_w_hi_q_104;
-  wire [16:0]        _ext_sat_w_hi_q_104;
-  wire [30:0]        _add_sat_w_hi_q_104;
-  wire [14:0]        _bits_sat_w_hi_q_103;
-  wire [16:0]        _add_sat_w_hi_q_103;
-  wire [36:0]        _ext_sat_w_hi_q_105;
-  wire [29:0]        _bits_sat_w_hi_q_106;
-  wire [16:0]        _ext_sat_w_hi_q_106;
-  wire [30:0]        _add_sat_w_hi_q_106;
-  wire [14:0]        _bits_sat_w_hi_q_105;
-  wire [16:0]        _add_sat_w_hi_q_105;
-  wire [36:0]        _ext_sat_w_hi_q_107;
-  wire [29:0]        _bits_sat_w_hi_q_108;
-  wire [16:0]        _ext_sat_w_hi_q_108;
-  wire [30:0]        _add_sat_w_hi_q_108;
-  wire [14:0]        _bits_sat_w_hi_q_107;
-  wire [16:0]        _add_sat_w_hi_q_107;
-  wire [36:0]        _ext_sat_w_hi_q_109;
-  wire [29:0]        _bits_sat_w_hi_q_110;
-  wire [16:0]        _ext_sat_w_hi_q_110;
-  wire [30:0]        _add_sat_w_hi_q_110;
-  wire [14:0]        _bits_sat_w_hi_q_109;
-  wire [16:0]        _add_sat_w_hi_q_109;
-  wire [36:0]        _ext_sat_w_hi_q_111;
-  wire [29:0]        _bits_sat_w_hi_q_112;
-  wire [16:0]        _ext_sat_w_hi_q_112;
-  wire [30:0]        _add_sat_w_hi_q_112;
-  wire [14:0]        _bits_sat_w_hi_q_111;
-  wire [16:0]        _add_sat_w_hi_q_111;
-  wire [36:0]        _ext_sat_w_hi_q_113;
-  wire [29:0]        _bits_sat_w_hi_q_114;
-  wire [16:0]        _ext_sat_w_hi_q_114;
-  wire [30:0]        _add_sat_w_hi_q_114;
-  wire [14:0]        _bits_sat_w_hi_q_113;
-  wire [16:0]        _add_sat_w_hi_q_113;
-  wire [36:0]        _ext_sat_w_hi_q_115;
-  wire [29:0]        _bits_sat_w_hi_q_116;
-  wire [16:0]        _ext_sat_w_hi_q_116;
-  wire [30:0]        _add_sat_w_hi_q_116;
-  wire [14:0]        _bits_sat_w_hi_q_115;
-  wire [16:0]        _add_sat_w_hi_q_115;
-  wire [36:0]        _ext_sat_w_hi_q_117;
-  wire [29:0]        _bits_sat_w_hi_q_118;
-  wire [16:0]        _ext_sat_w_hi_q_118;
-  wire [30:0]        _add_sat_w_hi_q_118;
-  wire [14:0]        _bits_sat_w_hi_q_117;
-  wire [16:0]        _add_sat_w_hi_q_117;
-  wire [36:0]        _ext_sat_w_hi_q_119;
-  wire [29:0]        _bits_sat_w_hi_q_120;
-  wire [16:0]        _ext_sat_w_hi_q_120;
-  wire [30:0]        _add_sat_w_hi_q_120;
-  wire [14:0]        _bits_sat_w_hi_q_119;
-  wire [16:0]        _add_sat_w_hi_q_119;
-  wire [36:0]        _ext_sat_w_hi_q_121;
-  wire [29:0]        _bits_sat_w_hi_q_122;
-  wire [16:0]        _ext_sat_w_hi_q_122;
-  wire [30:0]        _add_sat_w_hi_q_122;
-  wire [14:0]        _bits_sat_w_hi_q_121;
-  wire [16:0]        _add_sat_w_hi_q_121;
-  wire [36:0]        _ext_sat_w_hi_q_123;
-  wire [29:0]        _bits_sat_w_hi_q_124;
-  wire [16:0]        _ext_sat_w_hi_q_124;
-  wire [30:0]        _add_sat_w_hi_q_124;
-  wire [14:0]        _bits_sat_w_hi_q_123;
-  wire [16:0]        _add_sat_w_hi_q_123;
-  wire [36:0]        _ext_sat_w_hi_q_125;
-  wire [29:0]        _bits_sat_w_hi_q_126;
-  wire [16:0]        _ext_sat_w_hi_q_126;
-  wire [30:0]        _add_sat_w_hi_q_126;
-  wire [14:0]        _bits_sat_w_hi_q_125;
-  wire [16:0]        _add_sat_w_hi_q_125;
-  wire [36:0]        _ext_sat_w_hi_q_127;
-  wire [29:0]        _bits_sat_w_hi_q_128;
-  wire [16:0]        _ext_sat_w_hi_q_128;
-  wire [30:0]        _add_sat_w_hi_q_128;
-  wire [14:0]        _bits_sat_w_hi_q_127;
-  wire [16:0]        _add_sat_w_hi_q_127;
-  wire [36:0]        _ext_sat_w_lo_q;
-  wire [29:0]        _bits_sat_w_lo_q_2;
-  wire [16:0]        _ext_sat_w_lo_q_2;
-  wire [30:0]        _add_sat_w_lo_q_2;
-  wire [14:0]        _bits_sat_w_lo_q;
-  wire [16:0]        _add_sat_w_lo_q;
-  wire [36:0]        _ext_sat_w_lo_q_3;
-  wire [29:0]        _bits_sat_w_lo_q_4;
-  wire [16:0]        _ext_sat_w_lo_q_4;
-  wire [30:0]        _add_sat_w_lo_q_4;
-  wire [14:0]        _bits_sat_w_lo_q_3;
-  wire [16:0]        _add_sat_w_lo_q_3;
-  wire [36:0]        _ext_sat_w_lo_q_5;
-  wire [29:0]        _bits_sat_w_lo_q_6;
-  wire [16:0]        _ext_sat_w_lo_q_6;
-  wire [30:0]        _add_sat_w_lo_q_6;
-  wire [14:0]        _bits_sat_w_lo_q_5;
-  wire [16:0]        _add_sat_w_lo_q_5;
-  wire [36:0]        _ext_sat_w_lo_q_7;
-  wire [29:0]        _bits_sat_w_lo_q_8;
-  wire [16:0]        _ext_sat_w_lo_q_8;
-  wire [30:0]        _add_sat_w_lo_q_8;
-  wire [14:0]        _bits_sat_w_lo_q_7;
-  wire [16:0]        _add_sat_w_lo_q_7;
-  wire [36:0]        _ext_sat_w_lo_q_9;
-  wire [29:0]        _bits_sat_w_lo_q_10;
-  wire [16:0]        _ext_sat_w_lo_q_10;
-  wire [30:0]        _add_sat_w_lo_q_10;
-  wire [14:0]        _bits_sat_w_lo_q_9;
-  wire [16:0]        _add_sat_w_lo_q_9;
-  wire [36:0]        _ext_sat_w_lo_q_11;
-  wire [29:0]        _bits_sat_w_lo_q_12;
-  wire [16:0]        _ext_sat_w_lo_q_12;
-  wire [30:0]        _add_sat_w_lo_q_12;
-  wire [14:0]        _bits_sat_w_lo_q_11;
-  wire [16:0]        _add_sat_w_lo_q_11;
-  wire [36:0]        _ext_sat_w_lo_q_13;
-  wire [29:0]        _bits_sat_w_lo_q_14;
-  wire [16:0]        _ext_sat_w_lo_q_14;
-  wire [30:0]        _add_sat_w_lo_q_14;
-  wire [14:0]        _bits_sat_w_lo_q_13;
-  wire [16:0]        _add_sat_w_lo_q_13;
-  wire [36:0]        _ext_sat_w_lo_q_15;
-  wire [29:0]        _bits_sat_w_lo_q_16;
-  wire [16:0]        _ext_sat_w_lo_q_16;
-  wire [30:0]        _add_sat_w_lo_q_16;
-  wire [14:0]        _bits_sat_w_lo_q_15;
-  wire [16:0]        _add_sat_w_lo_q_15;
-  wire [36:0]        _ext_sat_w_lo_q_17;
-  wire [29:0]        _bits_sat_w_lo_q_18;
-  wire [16:0]        _ext_sat_w_lo_q_18;
-  wire [30:0]        _add_sat_w_lo_q_18;
-  wire [14:0]        _bits_sat_w_lo_q_17;
-  wire [16:0]        _add_sat_w_lo_q_17;
-  wire [36:0]        _ext_sat_w_lo_q_19;
-  wire [29:0]        _bits_sat_w_lo_q_20;
-  wire [16:0]        _ext_sat_w_lo_q_20;
-  wire [30:0]        _add_sat_w_lo_q_20;
-  wire [14:0]        _bits_sat_w_lo_q_19;
-  wire [16:0]        _add_sat_w_lo_q_19;
-  wire [36:0]        _ext_sat_w_lo_q_21;
-  wire [29:0]        _bits_sat_w_lo_q_22;
-  wire [16:0]        _ext_sat_w_lo_q_22;
-  wire [30:0]        _add_sat_w_lo_q_22;
-  wire [14:0]        _bits_sat_w_lo_q_21;
-  wire [16:0]        _add_sat_w_lo_q_21;
-  wire [36:0]        _ext_sat_w_lo_q_23;
-  wire [29:0]        _bits_sat_w_lo_q_24;
-  wire [16:0]        _ext_sat_w_lo_q_24;
-  wire [30:0]        _add_sat_w_lo_q_24;
-  wire [14:0]        _bits_sat_w_lo_q_23;
-  wire [16:0]        _add_sat_w_lo_q_23;
-  wire [36:0]        _ext_sat_w_lo_q_25;
-  wire [29:0]        _bits_sat_w_lo_q_26;
-  wire [16:0]        _ext_sat_w_lo_q_26;
-  wire [30:0]        _add_sat_w_lo_q_26;
-  wire [14:0]        _bits_sat_w_lo_q_25;
-  wire [16:0]        _add_sat_w_lo_q_25;
-  wire [36:0]        _ext_sat_w_lo_q_27;
-  wire [29:0]        _bits_sat_w_lo_q_28;
-  wire [16:0]        _ext_sat_w_lo_q_28;
-  wire [30:0]        _add_sat_w_lo_q_28;
-  wire [14:0]        _bits_sat_w_lo_q_27;
-  wire [16:0]        _add_sat_w_lo_q_27;
-  wire [36:0]        _ext_sat_w_lo_q_29;
-  wire [29:0]        _bits_sat_w_lo_q_30;
-  wire [16:0]        _ext_sat_w_lo_q_30;
-  wire [30:0]        _add_sat_w_lo_q_30;
-  wire [14:0]        _bits_sat_w_lo_q_29;
-  wire [16:0]        _add_sat_w_lo_q_29;
-  wire [36:0]        _ext_sat_w_lo_q_31;
-  wire [29:0]        _bits_sat_w_lo_q_32;
-  wire [16:0]        _ext_sat_w_lo_q_32;
-  wire [30:0]        _add_sat_w_lo_q_32;
-  wire [14:0]        _bits_sat_w_lo_q_31;
-  wire [16:0]        _add_sat_w_lo_q_31;
-  wire [36:0]        _ext_sat_w_lo_q_33;
-  wire [29:0]        _bits_sat_w_lo_q_34;
-  wire [16:0]        _ext_sat_w_lo_q_34;
-  wire [30:0]        _add_sat_w_lo_q_34;
-  wire [14:0]        _bits_sat_w_lo_q_33;
-  wire [16:0]        _add_sat_w_lo_q_33;
-  wire [36:0]        _ext_sat_w_lo_q_35;
-  wire [29:0]        _bits_sat_w_lo_q_36;
-  wire [16:0]        _ext_sat_w_lo_q_36;
-  wire [30:0]        _add_sat_w_lo_q_36;
-  wire [14:0]        _bits_sat_w_lo_q_35;
-  wire [16:0]        _add_sat_w_lo_q_35;
-  wire [36:0]        _ext_sat_w_lo_q_37;
-  wire [29:0]        _bits_sat_w_lo_q_38;
-  wire [16:0]        _ext_sat_w_lo_q_38;
-  wire [30:0]        _add_sat_w_lo_q_38;
-  wire [14:0]        _bits_sat_w_lo_q_37;
-  wire [16:0]        _add_sat_w_lo_q_37;
-  wire [36:0]        _ext_sat_w_lo_q_39;
-  wire [29:0]        _bits_sat_w_lo_q_40;
-  wire [16:0]        _ext_sat_w_lo_q_40;
-  wire [30:0]        _add_sat_w_lo_q_40;
-  wire [14:0]        _bits_sat_w_lo_q_39;
-  wire [16:0]        _add_sat_w_lo_q_39;
-  wire [36:0]        _ext_sat_w_lo_q_41;
-  wire [29:0]        _bits_sat_w_lo_q_42;
-  wire [16:0]        _ext_sat_w_lo_q_42;
-  wire [30:0]        _add_sat_w_lo_q_42;
-  wire [14:0]        _bits_sat_w_lo_q_41;
-  wire [16:0]        _add_sat_w_lo_q_41;
-  wire [36:0]        _ext_sat_w_lo_q_43;
-  wire [29:0]        _bits_sat_w_lo_q_44;
-  wire [16:0]        _ext_sat_w_lo_q_44;
-  wire [30:0]        _add_sat_w_lo_q_44;
-  wire [14:0]        _bits_sat_w_lo_q_43;
-  wire [16:0]        _add_sat_w_lo_q_43;
-  wire [36:0]        _ext_sat_w_lo_q_45;
-  wire [29:0]        _bits_sat_w_lo_q_46;
-  wire [16:0]        _ext_sat_w_lo_q_46;
-  wire [30:0]        _add_sat_w_lo_q_46;
-  wire [14:0]        _bits_sat_w_lo_q_45;
-  wire [16:0]        _add_sat_w_lo_q_45;
-  wire [36:0]        _ext_sat_w_lo_q_47;
-  wire [29:0]        _bits_sat_w_lo_q_48;
-  wire [16:0]        _ext_sat_w_lo_q_48;
-  wire [30:0]        _add_sat_w_lo_q_48;
-  wire [14:0]        _bits_sat_w_lo_q_47;
-  wire [16:0]        _add_sat_w_lo_q_47;
-  wire [36:0]        _ext_sat_w_lo_q_49;
-  wire [29:0]        _bits_sat_w_lo_q_50;
-  wire [16:0]        _ext_sat_w_lo_q_50;
-  wire [30:0]        _add_sat_w_lo_q_50;
-  wire [14:0]        _bits_sat_w_lo_q_49;
-  wire [16:0]        _add_sat_w_lo_q_49;
-  wire [36:0]        _ext_sat_w_lo_q_51;
-  wire [29:0]        _bits_sat_w_lo_q_52;
-  wire [16:0]        _ext_sat_w_lo_q_52;
-  wire [30:0]        _add_sat_w_lo_q_52;
-  wire [14:0]        _bits_sat_w_lo_q_51;
-  wire [16:0]        _add_sat_w_lo_q_51;
-  wire [36:0]        _ext_sat_w_lo_q_53;
-  wire [29:0]        _bits_sat_w_lo_q_54;
-  wire [16:0]        _ext_sat_w_lo_q_54;
-  wire [30:0]        _add_sat_w_lo_q_54;
-  wire [14:0]        _bits_sat_w_lo_q_53;
-  wire [16:0]        _add_sat_w_lo_q_53;
-  wire [36:0]        _ext_sat_w_lo_q_55;
-  wire [29:0]        _bits_sat_w_lo_q_56;
-  wire [16:0]        _ext_sat_w_lo_q_56;
-  wire [30:0]        _add_sat_w_lo_q_56;
-  wire [14:0]        _bits_sat_w_lo_q_55;
-  wire [16:0]        _add_sat_w_lo_q_55;
-  wire [36:0]        _ext_sat_w_lo_q_57;
-  wire [29:0]        _bits_sat_w_lo_q_58;
-  wire [16:0]        _ext_sat_w_lo_q_58;
-  wire [30:0]        _add_sat_w_lo_q_58;
-  wire [14:0]        _bits_sat_w_lo_q_57;
-  wire [16:0]        _add_sat_w_lo_q_57;
-  wire [36:0]        _ext_sat_w_lo_q_59;
-  wire [29:0]        _bits_sat_w_lo_q_60;
-  wire [16:0]        _ext_sat_w_lo_q_60;
-  wire [30:0]        _add_sat_w_lo_q_60;
-  wire [14:0]        _bits_sat_w_lo_q_59;
-  wire [16:0]        _add_sat_w_lo_q_59;
-  wire [36:0]        _ext_sat_w_lo_q_61;
-  wire [29:0]        _bits_sat_w_lo_q_62;
-  wire [16:0]        _ext_sat_w_lo_q_62;
-  wire [30:0]        _add_sat_w_lo_q_62;
-  wire [14:0]        _bits_sat_w_lo_q_61;
-  wire [16:0]        _add_sat_w_lo_q_61;
-  wire [36:0]        _ext_sat_w_lo_q_63;
-  wire [29:0]        _bits_sat_w_lo_q_64;
-  wire [16:0]        _ext_sat_w_lo_q_64;
-  wire [30:0]        _add_sat_w_lo_q_64;
-  wire [14:0]        _bits_sat_w_lo_q_63;
-  wire [16:0]        _add_sat_w_lo_q_63;
-  wire [36:0]        _ext_sat_w_lo_q_65;
-  wire [29:0]        _bits_sat_w_lo_q_66;
-  wire [16:0]        _ext_sat_w_lo_q_66;
-  wire [30:0]        _add_sat_w_lo_q_66;
-  wire [14:0]        _bits_sat_w_lo_q_65;
-  wire [16:0]        _add_sat_w_lo_q_65;
-  wire [36:0]        _ext_sat_w_lo_q_67;
-  wire [29:0]        _bits_sat_w_lo_q_68;
-  wire [16:0]        _ext_sat_w_lo_q_68;
-  wire [30:0]        _add_sat_w_lo_q_68;
-  wire [14:0]        _bits_sat_w_lo_q_67;
-  wire [16:0]        _add_sat_w_lo_q_67;
-  wire [36:0]        _ext_sat_w_lo_q_69;
-  wire [29:0]        _bits_sat_w_lo_q_70;
-  wire [16:0]        _ext_sat_w_lo_q_70;
-  wire [30:0]        _add_sat_w_lo_q_70;
-  wire [14:0]        _bits_sat_w_lo_q_69;
-  wire [16:0]        _add_sat_w_lo_q_69;
-  wire [36:0]        _ext_sat_w_lo_q_71;
-  wire [29:0]        _bits_sat_w_lo_q_72;
-  wire [16:0]        _ext_sat_w_lo_q_72;
-  wire [30:0]        _add_sat_w_lo_q_72;
-  wire [14:0]        _bits_sat_w_lo_q_71;
-  wire [16:0]        _add_sat_w_lo_q_71;
-  wire [36:0]        _ext_sat_w_lo_q_73;
-  wire [29:0]        _bits_sat_w_lo_q_74;
-  wire [16:0]        _ext_sat_w_lo_q_74;
-  wire [30:0]        _add_sat_w_lo_q_74;
-  wire [14:0]        _bits_sat_w_lo_q_73;
-  wire [16:0]        _add_sat_w_lo_q_73;
-  wire [36:0]        _ext_sat_w_lo_q_75;
-  wire [29:0]        _bits_sat_w_lo_q_76;
-  wire [16:0]        _ext_sat_w_lo_q_76;
-  wire [30:0]        _add_sat_w_lo_q_76;
-  wire [14:0]        _bits_sat_w_lo_q_75;
-  wire [16:0]        _add_sat_w_lo_q_75;
-  wire [36:0]        _ext_sat_w_lo_q_77;
-  wire [29:0]        _bits_sat_w_lo_q_78;
-  wire [16:0]        _ext_sat_w_lo_q_78;
-  wire [30:0]        _add_sat_w_lo_q_78;
-  wire [14:0]        _bits_sat_w_lo_q_77;
-  wire [16:0]        _add_sat_w_lo_q_77;
-  wire [36:0]        _ext_sat_w_lo_q_79;
-  wire [29:0]        _bits_sat_w_lo_q_80;
-  wire [16:0]        _ext_sat_w_lo_q_80;
-  wire [30:0]        _add_sat_w_lo_q_80;
-  wire [14:0]        _bits_sat_w_lo_q_79;
-  wire [16:0]        _add_sat_w_lo_q_79;
-  wire [36:0]        _ext_sat_w_lo_q_81;
-  wire [29:0]        _bits_sat_w_lo_q_82;
-  wire [16:0]        _ext_sat_w_lo_q_82;
-  wire [30:0]        _add_sat_w_lo_q_82;
-  wire [14:0]        _bits_sat_w_lo_q_81;
-  wire [16:0]        _add_sat_w_lo_q_81;
-  wire [36:0]        _ext_sat_w_lo_q_83;
-  wire [29:0]        _bits_sat_w_lo_q_84;
-  wire [16:0]        _ext_sat_w_lo_q_84;
-  wire [30:0]        _add_sat_w_lo_q_84;
-  wire [14:0]        _bits_sat_w_lo_q_83;
-  wire [16:0]        _add_sat_w_lo_q_83;
-  wire [36:0]        _ext_sat_w_lo_q_85;
-  wire [29:0]        _bits_sat_w_lo_q_86;
-  wire [16:0]        _ext_sat_w_lo_q_86;
-  wire [30:0]        _add_sat_w_lo_q_86;
-  wire [14:0]        _bits_sat_w_lo_q_85;
-  wire [16:0]        _add_sat_w_lo_q_85;
-  wire [36:0]        _ext_sat_w_lo_q_87;
-  wire [29:0]        _bits_sat_w_lo_q_88;
-  wire [16:0]        _ext_sat_w_lo_q_88;
-  wire [30:0]        _add_sat_w_lo_q_88;
-  wire [14:0]        _bits_sat_w_lo_q_87;
-  wire [16:0]        _add_sat_w_lo_q_87;
-  wire [36:0]        _ext_sat_w_lo_q_89;
-  wire [29:0]        _bits_sat_w_lo_q_90;
-  wire [16:0]        _ext_sat_w_lo_q_90;
-  wire [30:0]        _add_sat_w_lo_q_90;
-  wire [14:0]        _bits_sat_w_lo_q_89;
-  wire [16:0]        _add_sat_w_lo_q_89;
-  wire [36:0]        _ext_sat_w_lo_q_91;
-  wire [29:0]        _bits_sat_w_lo_q_92;
-  wire [16:0]        _ext_sat_w_lo_q_92;
-  wire [30:0]        _add_sat_w_lo_q_92;
-  wire [14:0]        _bits_sat_w_lo_q_91;
-  wire [16:0]        _add_sat_w_lo_q_91;
-  wire [36:0]        _ext_sat_w_lo_q_93;
-  wire [29:0]        _bits_sat_w_lo_q_94;
-  wire [16:0]        _ext_sat_w_lo_q_94;
-  wire [30:0]        _add_sat_w_lo_q_94;
-  wire [14:0]        _bits_sat_w_lo_q_93;
-  wire [16:0]        _add_sat_w_lo_q_93;
-  wire [36:0]        _ext_sat_w_lo_q_95;
-  wire [29:0]        _bits_sat_w_lo_q_96;
-  wire [16:0]        _ext_sat_w_lo_q_96;
-  wire [30:0]        _add_sat_w_lo_q_96;
-  wire [14:0]        _bits_sat_w_lo_q_95;
-  wire [16:0]        _add_sat_w_lo_q_95;
-  wire [36:0]        _ext_sat_w_lo_q_97;
-  wire [29:0]        _bits_sat_w_lo_q_98;
-  wire [16:0]        _ext_sat_w_lo_q_98;
-  wire [30:0]        _add_sat_w_lo_q_98;
-  wire [14:0]        _bits_sat_w_lo_q_97;
-  wire [16:0]        _add_sat_w_lo_q_97;
-  wire [36:0]        _ext_sat_w_lo_q_99;
-  wire [29:0]        _bits_sat_w_lo_q_100;
-  wire [16:0]        _ext_sat_w_lo_q_100;
-  wire [30:0]        _add_sat_w_lo_q_100;
-  wire [14:0]        _bits_sat_w_lo_q_99;
-  wire [16:0]        _add_sat_w_lo_q_99;
-  wire [36:0]        _ext_sat_w_lo_q_101;
-  wire [29:0]        _bits_sat_w_lo_q_102;
-  wire [16:0]        _ext_sat_w_lo_q_102;
-  wire [30:0]        _add_sat_w_lo_q_102;
-  wire [14:0]        _bits_sat_w_lo_q_101;
-  wire [16:0]        _add_sat_w_lo_q_101;
-  wire [36:0]        _ext_sat_w_lo_q_103;
-  wire [29:0]        _bits_sat_w_lo_q_104;
-  wire [16:0]        _ext_sat_w_lo_q_104;
-  wire [30:0]        _add_sat_w_lo_q_104;
-  wire [14:0]        _bits_sat_w_lo_q_103;
-  wire [16:0]        _add_sat_w_lo_q_103;
-  wire [36:0]        _ext_sat_w_lo_q_105;
-  wire [29:0]        _bits_sat_w_lo_q_106;
-  wire [16:0]        _ext_sat_w_lo_q_106;
-  wire [30:0]        _add_sat_w_lo_q_106;
-  wire [14:0]        _bits_sat_w_lo_q_105;
-  wire [16:0]        _add_sat_w_lo_q_105;
-  wire [36:0]        _ext_sat_w_lo_q_107;
-  wire [29:0]        _bits_sat_w_lo_q_108;
-  wire [16:0]        _ext_sat_w_lo_q_108;
-  wire [30:0]        _add_sat_w_lo_q_108;
-  wire [14:0]        _bits_sat_w_lo_q_107;
-  wire [16:0]        _add_sat_w_lo_q_107;
-  wire [36:0]        _ext_sat_w_lo_q_109;
-  wire [29:0]        _bits_sat_w_lo_q_110;
-  wire [16:0]        _ext_sat_w_lo_q_110;
-  wire [30:0]        _add_sat_w_lo_q_110;
-  wire [14:0]        _bits_sat_w_lo_q_109;
-  wire [16:0]        _add_sat_w_lo_q_109;
-  wire [36:0]        _ext_sat_w_lo_q_111;
-  wire [29:0]        _bits_sat_w_lo_q_112;
-  wire [16:0]        _ext_sat_w_lo_q_112;
-  wire [30:0]        _add_sat_w_lo_q_112;
-  wire [14:0]        _bits_sat_w_lo_q_111;
-  wire [16:0]        _add_sat_w_lo_q_111;
-  wire [36:0]        _ext_sat_w_lo_q_113;
-  wire [29:0]        _bits_sat_w_lo_q_114;
-  wire [16:0]        _ext_sat_w_lo_q_114;
-  wire [30:0]        _add_sat_w_lo_q_114;
-  wire [14:0]        _bits_sat_w_lo_q_113;
-  wire [16:0]        _add_sat_w_lo_q_113;
-  wire [36:0]        _ext_sat_w_lo_q_115;
-  wire [29:0]        _bits_sat_w_lo_q_116;
-  wire [16:0]        _ext_sat_w_lo_q_116;
-  wire [30:0]        _add_sat_w_lo_q_116;
-  wire [14:0]        _bits_sat_w_lo_q_115;
-  wire [16:0]        _add_sat_w_lo_q_115;
-  wire [36:0]        _ext_sat_w_lo_q_117;
-  wire [29:0]        _bits_sat_w_lo_q_118;
-  wire [16:0]        _ext_sat_w_lo_q_118;
-  wire [30:0]        _add_sat_w_lo_q_118;
-  wire [14:0]        _bits_sat_w_lo_q_117;
-  wire [16:0]        _add_sat_w_lo_q_117;
-  wire [36:0]        _ext_sat_w_lo_q_119;
-  wire [29:0]        _bits_sat_w_lo_q_120;
-  wire [16:0]        _ext_sat_w_lo_q_120;
-  wire [30:0]        _add_sat_w_lo_q_120;
-  wire [14:0]        _bits_sat_w_lo_q_119;
-  wire [16:0]        _add_sat_w_lo_q_119;
-  wire [36:0]        _ext_sat_w_lo_q_121;
-  wire [29:0]        _bits_sat_w_lo_q_122;
-  wire [16:0]        _ext_sat_w_lo_q_122;
-  wire [30:0]        _add_sat_w_lo_q_122;
-  wire [14:0]        _bits_sat_w_lo_q_121;
-  wire [16:0]        _add_sat_w_lo_q_121;
-  wire [36:0]        _ext_sat_w_lo_q_123;
-  wire [29:0]        _bits_sat_w_lo_q_124;
-  wire [16:0]        _ext_sat_w_lo_q_124;
-  wire [30:0]        _add_sat_w_lo_q_124;
-  wire [14:0]        _bits_sat_w_lo_q_123;
-  wire [16:0]        _add_sat_w_lo_q_123;
-  wire [36:0]        _ext_sat_w_lo_q_125;
-  wire [29:0]        _bits_sat_w_lo_q_126;
-  wire [16:0]        _ext_sat_w_lo_q_126;
-  wire [30:0]        _add_sat_w_lo_q_126;
-  wire [14:0]        _bits_sat_w_lo_q_125;
-  wire [16:0]        _add_sat_w_lo_q_125;
-  wire [36:0]        _ext_sat_w_lo_q_127;
-  wire [29:0]        _bits_sat_w_lo_q_128;
-  wire [16:0]        _ext_sat_w_lo_q_128;
-  wire [30:0]        _add_sat_w_lo_q_128;
-  wire [14:0]        _bits_sat_w_lo_q_127;
-  wire [16:0]        _add_sat_w_lo_q_127;
-  wire [13:0]        _ext_sat_b_hi_q;
-  wire [37:0]        _add_sat_b_hi_q_2;
-  wire [24:0]        _bits_sat_b_hi_q;
-  wire [25:0]        _add_sat_b_hi_q;
-  wire [13:0]        _ext_sat_b_lo_q;
-  wire [37:0]        _add_sat_b_lo_q_2;
-  wire [24:0]        _bits_sat_b_lo_q;
-  wire [25:0]        _add_sat_b_lo_q;
 
   assign issue = issuing_q;  // generator/units/output.ts:207
 
@@ -3516,22 +2159,10 @@ module output_layer (
   assign _mul_h_addr = p_q * 1'b1;
   assign h_addr = _mul_h_addr[2:0] + {2'd0, k_q};  // generator/units/output.ts:334
 
-  assign _neg_bias_mem_wdata = -{g_bias_q[34], g_bias_q};
-  assign _ext_bias_mem_wdata = {1'b0, r_bias[15:3]};
-  assign _add_bias_mem_wdata_2 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_bias_mem_wdata[13]}}, _ext_bias_mem_wdata};
-  assign _bits_bias_mem_wdata = _add_bias_mem_wdata_2[37:13];
-  assign _add_bias_mem_wdata = {{10{bias_rd[15]}}, bias_rd} + {_bits_bias_mem_wdata[24], _bits_bias_mem_wdata};
-  assign _ext_bias_mem_wdata_2 = {1'b0, r_bias[15:3]};
-  assign _add_bias_mem_wdata_4 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_bias_mem_wdata_2[13]}}, _ext_bias_mem_wdata_2};
-  assign _bits_bias_mem_wdata_2 = _add_bias_mem_wdata_4[37:13];
-  assign _add_bias_mem_wdata_3 = {{10{bias_rd[15]}}, bias_rd} + {_bits_bias_mem_wdata_2[24], _bits_bias_mem_wdata_2};
-  assign _ext_bias_mem_wdata_3 = {1'b0, r_bias[15:3]};
-  assign _add_bias_mem_wdata_5 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_bias_mem_wdata_3[13]}}, _ext_bias_mem_wdata_3};
-  assign _bits_bias_mem_wdata_3 = _add_bias_mem_wdata_5[37:13];
   // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:336)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
-      bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (((_add_bias_mem_wdata[25:15] - 11'd1) < 11'd1023) ? 16'sd32767 : (((_add_bias_mem_wdata_3[25:15] - 11'd1024) < 11'd1023) ? 16'sh8000 : (bias_rd + _bits_bias_mem_wdata_3[15:0]))) : host_wdata[15:0];
+      bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & (((phase_q == 3'd1) & (k_q == 1'b0)) | (((phase_q == 3'd5) & (k_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd <= bias_mem[(busy_q ? j_q : host_addr)];
@@ -3570,28 +2201,10 @@ module output_layer (
     end
   end
 
-  assign _neg_wbank_0_wdata = -{g_0[34], g_0};
-  assign _ext_wbank_0_wdata = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
-  assign _bits_wbank_0_wdata_2 = _ext_wbank_0_wdata[36:7];
-  assign _ext_wbank_0_wdata_2 = {1'b0, r_0};
-  assign _add_wbank_0_wdata_2 = {_bits_wbank_0_wdata_2[29], _bits_wbank_0_wdata_2} + {{14{_ext_wbank_0_wdata_2[16]}}, _ext_wbank_0_wdata_2};
-  assign _bits_wbank_0_wdata = _add_wbank_0_wdata_2[30:16];
-  assign _add_wbank_0_wdata = {w_rd_0[15], w_rd_0} + {{2{_bits_wbank_0_wdata[14]}}, _bits_wbank_0_wdata};
-  assign _ext_wbank_0_wdata_3 = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
-  assign _bits_wbank_0_wdata_4 = _ext_wbank_0_wdata_3[36:7];
-  assign _ext_wbank_0_wdata_4 = {1'b0, r_0};
-  assign _add_wbank_0_wdata_4 = {_bits_wbank_0_wdata_4[29], _bits_wbank_0_wdata_4} + {{14{_ext_wbank_0_wdata_4[16]}}, _ext_wbank_0_wdata_4};
-  assign _bits_wbank_0_wdata_3 = _add_wbank_0_wdata_4[30:16];
-  assign _add_wbank_0_wdata_3 = {w_rd_0[15], w_rd_0} + {{2{_bits_wbank_0_wdata_3[14]}}, _bits_wbank_0_wdata_3};
-  assign _ext_wbank_0_wdata_5 = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
-  assign _bits_wbank_0_wdata_6 = _ext_wbank_0_wdata_5[36:7];
-  assign _ext_wbank_0_wdata_6 = {1'b0, r_0};
-  assign _add_wbank_0_wdata_5 = {_bits_wbank_0_wdata_6[29], _bits_wbank_0_wdata_6} + {{14{_ext_wbank_0_wdata_6[16]}}, _ext_wbank_0_wdata_6};
-  assign _bits_wbank_0_wdata_5 = _add_wbank_0_wdata_5[30:16];
   // memory wbank_0: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
-      wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_0_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_0_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_0 + {_bits_wbank_0_wdata_5[14], _bits_wbank_0_wdata_5}))) : host_wdata[15:0];
+      wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr)];
@@ -3658,30 +2271,31 @@ module output_layer (
     end
   end
 
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_1_wdata = -{g_1[34], g_1};
-  assign _ext_wbank_1_wdata = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
-  assign _bits_wbank_1_wdata_2 = _ext_wbank_1_wdata[36:7];
-  assign _ext_wbank_1_wdata_2 = {1'b0, r_1};
-  assign _add_wbank_1_wdata_2 = {_bits_wbank_1_wdata_2[29], _bits_wbank_1_wdata_2} + {{14{_ext_wbank_1_wdata_2[16]}}, _ext_wbank_1_wdata_2};
-  assign _bits_wbank_1_wdata = _add_wbank_1_wdata_2[30:16];
-  assign _add_wbank_1_wdata = {w_rd_1[15], w_rd_1} + {{2{_bits_wbank_1_wdata[14]}}, _bits_wbank_1_wdata};
-  assign _ext_wbank_1_wdata_3 = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
-  assign _bits_wbank_1_wdata_4 = _ext_wbank_1_wdata_3[36:7];
-  assign _ext_wbank_1_wdata_4 = {1'b0, r_1};
-  assign _add_wbank_1_wdata_4 = {_bits_wbank_1_wdata_4[29], _bits_wbank_1_wdata_4} + {{14{_ext_wbank_1_wdata_4[16]}}, _ext_wbank_1_wdata_4};
-  assign _bits_wbank_1_wdata_3 = _add_wbank_1_wdata_4[30:16];
-  assign _add_wbank_1_wdata_3 = {w_rd_1[15], w_rd_1} + {{2{_bits_wbank_1_wdata_3[14]}}, _bits_wbank_1_wdata_3};
-  assign _ext_wbank_1_wdata_5 = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
-  assign _bits_wbank_1_wdata_6 = _ext_wbank_1_wdata_5[36:7];
-  assign _ext_wbank_1_wdata_6 = {1'b0, r_1};
-  assign _add_wbank_1_wdata_5 = {_bits_wbank_1_wdata_6[29], _bits_wbank_1_wdata_6} + {{14{_ext_wbank_1_wdata_6[16]}}, _ext_wbank_1_wdata_6};
-  assign _bits_wbank_1_wdata_5 = _add_wbank_1_wdata_5[30:16];
+  assign _neg_w_upd_0_sum = -{g_0[34], g_0};
+  assign _ext_w_upd_0_sum = {_neg_w_upd_0_sum[35], _neg_w_upd_0_sum};
+  assign _bits_w_upd_0_sum_2 = _ext_w_upd_0_sum[36:7];
+  assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
+  assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
+  assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
+  // comb: w_upd_0_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_0) begin
+      w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};
+    end else begin
+      w_upd_0_sum = {w_rd_0[15], w_rd_0};
+    end
+  end
+
+  assign w_upd_0_sat_hi = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_0_sat_lo = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
-      wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_1_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_1_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_1 + {_bits_wbank_1_wdata_5[14], _bits_wbank_1_wdata_5}))) : host_wdata[15:0];
+      wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr)];
@@ -3732,30 +2346,31 @@ module output_layer (
     end
   end
 
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_2_wdata = -{g_2[34], g_2};
-  assign _ext_wbank_2_wdata = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
-  assign _bits_wbank_2_wdata_2 = _ext_wbank_2_wdata[36:7];
-  assign _ext_wbank_2_wdata_2 = {1'b0, r_2};
-  assign _add_wbank_2_wdata_2 = {_bits_wbank_2_wdata_2[29], _bits_wbank_2_wdata_2} + {{14{_ext_wbank_2_wdata_2[16]}}, _ext_wbank_2_wdata_2};
-  assign _bits_wbank_2_wdata = _add_wbank_2_wdata_2[30:16];
-  assign _add_wbank_2_wdata = {w_rd_2[15], w_rd_2} + {{2{_bits_wbank_2_wdata[14]}}, _bits_wbank_2_wdata};
-  assign _ext_wbank_2_wdata_3 = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
-  assign _bits_wbank_2_wdata_4 = _ext_wbank_2_wdata_3[36:7];
-  assign _ext_wbank_2_wdata_4 = {1'b0, r_2};
-  assign _add_wbank_2_wdata_4 = {_bits_wbank_2_wdata_4[29], _bits_wbank_2_wdata_4} + {{14{_ext_wbank_2_wdata_4[16]}}, _ext_wbank_2_wdata_4};
-  assign _bits_wbank_2_wdata_3 = _add_wbank_2_wdata_4[30:16];
-  assign _add_wbank_2_wdata_3 = {w_rd_2[15], w_rd_2} + {{2{_bits_wbank_2_wdata_3[14]}}, _bits_wbank_2_wdata_3};
-  assign _ext_wbank_2_wdata_5 = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
-  assign _bits_wbank_2_wdata_6 = _ext_wbank_2_wdata_5[36:7];
-  assign _ext_wbank_2_wdata_6 = {1'b0, r_2};
-  assign _add_wbank_2_wdata_5 = {_bits_wbank_2_wdata_6[29], _bits_wbank_2_wdata_6} + {{14{_ext_wbank_2_wdata_6[16]}}, _ext_wbank_2_wdata_6};
-  assign _bits_wbank_2_wdata_5 = _add_wbank_2_wdata_5[30:16];
+  assign _neg_w_upd_1_sum = -{g_1[34], g_1};
+  assign _ext_w_upd_1_sum = {_neg_w_upd_1_sum[35], _neg_w_upd_1_sum};
+  assign _bits_w_upd_1_sum_2 = _ext_w_upd_1_sum[36:7];
+  assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
+  assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
+  assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
+  // comb: w_upd_1_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_1) begin
+      w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};
+    end else begin
+      w_upd_1_sum = {w_rd_1[15], w_rd_1};
+    end
+  end
+
+  assign w_upd_1_sat_hi = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_1_sat_lo = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
-      wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_2_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_2_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_2 + {_bits_wbank_2_wdata_5[14], _bits_wbank_2_wdata_5}))) : host_wdata[15:0];
+      wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr)];
@@ -3806,30 +2421,31 @@ module output_layer (
     end
   end
 
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_3_wdata = -{g_3[34], g_3};
-  assign _ext_wbank_3_wdata = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
-  assign _bits_wbank_3_wdata_2 = _ext_wbank_3_wdata[36:7];
-  assign _ext_wbank_3_wdata_2 = {1'b0, r_3};
-  assign _add_wbank_3_wdata_2 = {_bits_wbank_3_wdata_2[29], _bits_wbank_3_wdata_2} + {{14{_ext_wbank_3_wdata_2[16]}}, _ext_wbank_3_wdata_2};
-  assign _bits_wbank_3_wdata = _add_wbank_3_wdata_2[30:16];
-  assign _add_wbank_3_wdata = {w_rd_3[15], w_rd_3} + {{2{_bits_wbank_3_wdata[14]}}, _bits_wbank_3_wdata};
-  assign _ext_wbank_3_wdata_3 = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
-  assign _bits_wbank_3_wdata_4 = _ext_wbank_3_wdata_3[36:7];
-  assign _ext_wbank_3_wdata_4 = {1'b0, r_3};
-  assign _add_wbank_3_wdata_4 = {_bits_wbank_3_wdata_4[29], _bits_wbank_3_wdata_4} + {{14{_ext_wbank_3_wdata_4[16]}}, _ext_wbank_3_wdata_4};
-  assign _bits_wbank_3_wdata_3 = _add_wbank_3_wdata_4[30:16];
-  assign _add_wbank_3_wdata_3 = {w_rd_3[15], w_rd_3} + {{2{_bits_wbank_3_wdata_3[14]}}, _bits_wbank_3_wdata_3};
-  assign _ext_wbank_3_wdata_5 = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
-  assign _bits_wbank_3_wdata_6 = _ext_wbank_3_wdata_5[36:7];
-  assign _ext_wbank_3_wdata_6 = {1'b0, r_3};
-  assign _add_wbank_3_wdata_5 = {_bits_wbank_3_wdata_6[29], _bits_wbank_3_wdata_6} + {{14{_ext_wbank_3_wdata_6[16]}}, _ext_wbank_3_wdata_6};
-  assign _bits_wbank_3_wdata_5 = _add_wbank_3_wdata_5[30:16];
+  assign _neg_w_upd_2_sum = -{g_2[34], g_2};
+  assign _ext_w_upd_2_sum = {_neg_w_upd_2_sum[35], _neg_w_upd_2_sum};
+  assign _bits_w_upd_2_sum_2 = _ext_w_upd_2_sum[36:7];
+  assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
+  assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
+  assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
+  // comb: w_upd_2_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_2) begin
+      w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};
+    end else begin
+      w_upd_2_sum = {w_rd_2[15], w_rd_2};
+    end
+  end
+
+  assign w_upd_2_sat_hi = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_2_sat_lo = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
-      wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_3_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_3_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_3 + {_bits_wbank_3_wdata_5[14], _bits_wbank_3_wdata_5}))) : host_wdata[15:0];
+      wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr)];
@@ -3880,30 +2496,31 @@ module output_layer (
     end
   end
 
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_4_wdata = -{g_4[34], g_4};
-  assign _ext_wbank_4_wdata = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
-  assign _bits_wbank_4_wdata_2 = _ext_wbank_4_wdata[36:7];
-  assign _ext_wbank_4_wdata_2 = {1'b0, r_4};
-  assign _add_wbank_4_wdata_2 = {_bits_wbank_4_wdata_2[29], _bits_wbank_4_wdata_2} + {{14{_ext_wbank_4_wdata_2[16]}}, _ext_wbank_4_wdata_2};
-  assign _bits_wbank_4_wdata = _add_wbank_4_wdata_2[30:16];
-  assign _add_wbank_4_wdata = {w_rd_4[15], w_rd_4} + {{2{_bits_wbank_4_wdata[14]}}, _bits_wbank_4_wdata};
-  assign _ext_wbank_4_wdata_3 = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
-  assign _bits_wbank_4_wdata_4 = _ext_wbank_4_wdata_3[36:7];
-  assign _ext_wbank_4_wdata_4 = {1'b0, r_4};
-  assign _add_wbank_4_wdata_4 = {_bits_wbank_4_wdata_4[29], _bits_wbank_4_wdata_4} + {{14{_ext_wbank_4_wdata_4[16]}}, _ext_wbank_4_wdata_4};
-  assign _bits_wbank_4_wdata_3 = _add_wbank_4_wdata_4[30:16];
-  assign _add_wbank_4_wdata_3 = {w_rd_4[15], w_rd_4} + {{2{_bits_wbank_4_wdata_3[14]}}, _bits_wbank_4_wdata_3};
-  assign _ext_wbank_4_wdata_5 = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
-  assign _bits_wbank_4_wdata_6 = _ext_wbank_4_wdata_5[36:7];
-  assign _ext_wbank_4_wdata_6 = {1'b0, r_4};
-  assign _add_wbank_4_wdata_5 = {_bits_wbank_4_wdata_6[29], _bits_wbank_4_wdata_6} + {{14{_ext_wbank_4_wdata_6[16]}}, _ext_wbank_4_wdata_6};
-  assign _bits_wbank_4_wdata_5 = _add_wbank_4_wdata_5[30:16];
+  assign _neg_w_upd_3_sum = -{g_3[34], g_3};
+  assign _ext_w_upd_3_sum = {_neg_w_upd_3_sum[35], _neg_w_upd_3_sum};
+  assign _bits_w_upd_3_sum_2 = _ext_w_upd_3_sum[36:7];
+  assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
+  assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
+  assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
+  // comb: w_upd_3_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_3) begin
+      w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};
+    end else begin
+      w_upd_3_sum = {w_rd_3[15], w_rd_3};
+    end
+  end
+
+  assign w_upd_3_sat_hi = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_3_sat_lo = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
-      wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_4_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_4_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_4 + {_bits_wbank_4_wdata_5[14], _bits_wbank_4_wdata_5}))) : host_wdata[15:0];
+      wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr)];
@@ -3954,30 +2571,31 @@ module output_layer (
     end
   end
 
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_5_wdata = -{g_5[34], g_5};
-  assign _ext_wbank_5_wdata = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
-  assign _bits_wbank_5_wdata_2 = _ext_wbank_5_wdata[36:7];
-  assign _ext_wbank_5_wdata_2 = {1'b0, r_5};
-  assign _add_wbank_5_wdata_2 = {_bits_wbank_5_wdata_2[29], _bits_wbank_5_wdata_2} + {{14{_ext_wbank_5_wdata_2[16]}}, _ext_wbank_5_wdata_2};
-  assign _bits_wbank_5_wdata = _add_wbank_5_wdata_2[30:16];
-  assign _add_wbank_5_wdata = {w_rd_5[15], w_rd_5} + {{2{_bits_wbank_5_wdata[14]}}, _bits_wbank_5_wdata};
-  assign _ext_wbank_5_wdata_3 = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
-  assign _bits_wbank_5_wdata_4 = _ext_wbank_5_wdata_3[36:7];
-  assign _ext_wbank_5_wdata_4 = {1'b0, r_5};
-  assign _add_wbank_5_wdata_4 = {_bits_wbank_5_wdata_4[29], _bits_wbank_5_wdata_4} + {{14{_ext_wbank_5_wdata_4[16]}}, _ext_wbank_5_wdata_4};
-  assign _bits_wbank_5_wdata_3 = _add_wbank_5_wdata_4[30:16];
-  assign _add_wbank_5_wdata_3 = {w_rd_5[15], w_rd_5} + {{2{_bits_wbank_5_wdata_3[14]}}, _bits_wbank_5_wdata_3};
-  assign _ext_wbank_5_wdata_5 = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
-  assign _bits_wbank_5_wdata_6 = _ext_wbank_5_wdata_5[36:7];
-  assign _ext_wbank_5_wdata_6 = {1'b0, r_5};
-  assign _add_wbank_5_wdata_5 = {_bits_wbank_5_wdata_6[29], _bits_wbank_5_wdata_6} + {{14{_ext_wbank_5_wdata_6[16]}}, _ext_wbank_5_wdata_6};
-  assign _bits_wbank_5_wdata_5 = _add_wbank_5_wdata_5[30:16];
+  assign _neg_w_upd_4_sum = -{g_4[34], g_4};
+  assign _ext_w_upd_4_sum = {_neg_w_upd_4_sum[35], _neg_w_upd_4_sum};
+  assign _bits_w_upd_4_sum_2 = _ext_w_upd_4_sum[36:7];
+  assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
+  assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
+  assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
+  // comb: w_upd_4_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_4) begin
+      w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};
+    end else begin
+      w_upd_4_sum = {w_rd_4[15], w_rd_4};
+    end
+  end
+
+  assign w_upd_4_sat_hi = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_4_sat_lo = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
-      wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_5_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_5_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_5 + {_bits_wbank_5_wdata_5[14], _bits_wbank_5_wdata_5}))) : host_wdata[15:0];
+      wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr)];
@@ -4028,30 +2646,31 @@ module output_layer (
     end
   end
 
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_6_wdata = -{g_6[34], g_6};
-  assign _ext_wbank_6_wdata = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
-  assign _bits_wbank_6_wdata_2 = _ext_wbank_6_wdata[36:7];
-  assign _ext_wbank_6_wdata_2 = {1'b0, r_6};
-  assign _add_wbank_6_wdata_2 = {_bits_wbank_6_wdata_2[29], _bits_wbank_6_wdata_2} + {{14{_ext_wbank_6_wdata_2[16]}}, _ext_wbank_6_wdata_2};
-  assign _bits_wbank_6_wdata = _add_wbank_6_wdata_2[30:16];
-  assign _add_wbank_6_wdata = {w_rd_6[15], w_rd_6} + {{2{_bits_wbank_6_wdata[14]}}, _bits_wbank_6_wdata};
-  assign _ext_wbank_6_wdata_3 = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
-  assign _bits_wbank_6_wdata_4 = _ext_wbank_6_wdata_3[36:7];
-  assign _ext_wbank_6_wdata_4 = {1'b0, r_6};
-  assign _add_wbank_6_wdata_4 = {_bits_wbank_6_wdata_4[29], _bits_wbank_6_wdata_4} + {{14{_ext_wbank_6_wdata_4[16]}}, _ext_wbank_6_wdata_4};
-  assign _bits_wbank_6_wdata_3 = _add_wbank_6_wdata_4[30:16];
-  assign _add_wbank_6_wdata_3 = {w_rd_6[15], w_rd_6} + {{2{_bits_wbank_6_wdata_3[14]}}, _bits_wbank_6_wdata_3};
-  assign _ext_wbank_6_wdata_5 = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
-  assign _bits_wbank_6_wdata_6 = _ext_wbank_6_wdata_5[36:7];
-  assign _ext_wbank_6_wdata_6 = {1'b0, r_6};
-  assign _add_wbank_6_wdata_5 = {_bits_wbank_6_wdata_6[29], _bits_wbank_6_wdata_6} + {{14{_ext_wbank_6_wdata_6[16]}}, _ext_wbank_6_wdata_6};
-  assign _bits_wbank_6_wdata_5 = _add_wbank_6_wdata_5[30:16];
+  assign _neg_w_upd_5_sum = -{g_5[34], g_5};
+  assign _ext_w_upd_5_sum = {_neg_w_upd_5_sum[35], _neg_w_upd_5_sum};
+  assign _bits_w_upd_5_sum_2 = _ext_w_upd_5_sum[36:7];
+  assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
+  assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
+  assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
+  // comb: w_upd_5_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_5) begin
+      w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};
+    end else begin
+      w_upd_5_sum = {w_rd_5[15], w_rd_5};
+    end
+  end
+
+  assign w_upd_5_sat_hi = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_5_sat_lo = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
-      wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_6_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_6_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_6 + {_bits_wbank_6_wdata_5[14], _bits_wbank_6_wdata_5}))) : host_wdata[15:0];
+      wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr)];
@@ -4102,30 +2721,31 @@ module output_layer (
     end
   end
 
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_7_wdata = -{g_7[34], g_7};
-  assign _ext_wbank_7_wdata = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
-  assign _bits_wbank_7_wdata_2 = _ext_wbank_7_wdata[36:7];
-  assign _ext_wbank_7_wdata_2 = {1'b0, r_7};
-  assign _add_wbank_7_wdata_2 = {_bits_wbank_7_wdata_2[29], _bits_wbank_7_wdata_2} + {{14{_ext_wbank_7_wdata_2[16]}}, _ext_wbank_7_wdata_2};
-  assign _bits_wbank_7_wdata = _add_wbank_7_wdata_2[30:16];
-  assign _add_wbank_7_wdata = {w_rd_7[15], w_rd_7} + {{2{_bits_wbank_7_wdata[14]}}, _bits_wbank_7_wdata};
-  assign _ext_wbank_7_wdata_3 = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
-  assign _bits_wbank_7_wdata_4 = _ext_wbank_7_wdata_3[36:7];
-  assign _ext_wbank_7_wdata_4 = {1'b0, r_7};
-  assign _add_wbank_7_wdata_4 = {_bits_wbank_7_wdata_4[29], _bits_wbank_7_wdata_4} + {{14{_ext_wbank_7_wdata_4[16]}}, _ext_wbank_7_wdata_4};
-  assign _bits_wbank_7_wdata_3 = _add_wbank_7_wdata_4[30:16];
-  assign _add_wbank_7_wdata_3 = {w_rd_7[15], w_rd_7} + {{2{_bits_wbank_7_wdata_3[14]}}, _bits_wbank_7_wdata_3};
-  assign _ext_wbank_7_wdata_5 = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
-  assign _bits_wbank_7_wdata_6 = _ext_wbank_7_wdata_5[36:7];
-  assign _ext_wbank_7_wdata_6 = {1'b0, r_7};
-  assign _add_wbank_7_wdata_5 = {_bits_wbank_7_wdata_6[29], _bits_wbank_7_wdata_6} + {{14{_ext_wbank_7_wdata_6[16]}}, _ext_wbank_7_wdata_6};
-  assign _bits_wbank_7_wdata_5 = _add_wbank_7_wdata_5[30:16];
+  assign _neg_w_upd_6_sum = -{g_6[34], g_6};
+  assign _ext_w_upd_6_sum = {_neg_w_upd_6_sum[35], _neg_w_upd_6_sum};
+  assign _bits_w_upd_6_sum_2 = _ext_w_upd_6_sum[36:7];
+  assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
+  assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
+  assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
+  // comb: w_upd_6_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_6) begin
+      w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};
+    end else begin
+      w_upd_6_sum = {w_rd_6[15], w_rd_6};
+    end
+  end
+
+  assign w_upd_6_sat_hi = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_6_sat_lo = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
-      wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_7_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_7_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_7 + {_bits_wbank_7_wdata_5[14], _bits_wbank_7_wdata_5}))) : host_wdata[15:0];
+      wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr)];
@@ -4176,30 +2796,31 @@ module output_layer (
     end
   end
 
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_8_wdata = -{g_8[34], g_8};
-  assign _ext_wbank_8_wdata = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
-  assign _bits_wbank_8_wdata_2 = _ext_wbank_8_wdata[36:7];
-  assign _ext_wbank_8_wdata_2 = {1'b0, r_8};
-  assign _add_wbank_8_wdata_2 = {_bits_wbank_8_wdata_2[29], _bits_wbank_8_wdata_2} + {{14{_ext_wbank_8_wdata_2[16]}}, _ext_wbank_8_wdata_2};
-  assign _bits_wbank_8_wdata = _add_wbank_8_wdata_2[30:16];
-  assign _add_wbank_8_wdata = {w_rd_8[15], w_rd_8} + {{2{_bits_wbank_8_wdata[14]}}, _bits_wbank_8_wdata};
-  assign _ext_wbank_8_wdata_3 = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
-  assign _bits_wbank_8_wdata_4 = _ext_wbank_8_wdata_3[36:7];
-  assign _ext_wbank_8_wdata_4 = {1'b0, r_8};
-  assign _add_wbank_8_wdata_4 = {_bits_wbank_8_wdata_4[29], _bits_wbank_8_wdata_4} + {{14{_ext_wbank_8_wdata_4[16]}}, _ext_wbank_8_wdata_4};
-  assign _bits_wbank_8_wdata_3 = _add_wbank_8_wdata_4[30:16];
-  assign _add_wbank_8_wdata_3 = {w_rd_8[15], w_rd_8} + {{2{_bits_wbank_8_wdata_3[14]}}, _bits_wbank_8_wdata_3};
-  assign _ext_wbank_8_wdata_5 = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
-  assign _bits_wbank_8_wdata_6 = _ext_wbank_8_wdata_5[36:7];
-  assign _ext_wbank_8_wdata_6 = {1'b0, r_8};
-  assign _add_wbank_8_wdata_5 = {_bits_wbank_8_wdata_6[29], _bits_wbank_8_wdata_6} + {{14{_ext_wbank_8_wdata_6[16]}}, _ext_wbank_8_wdata_6};
-  assign _bits_wbank_8_wdata_5 = _add_wbank_8_wdata_5[30:16];
+  assign _neg_w_upd_7_sum = -{g_7[34], g_7};
+  assign _ext_w_upd_7_sum = {_neg_w_upd_7_sum[35], _neg_w_upd_7_sum};
+  assign _bits_w_upd_7_sum_2 = _ext_w_upd_7_sum[36:7];
+  assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
+  assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
+  assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
+  // comb: w_upd_7_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_7) begin
+      w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};
+    end else begin
+      w_upd_7_sum = {w_rd_7[15], w_rd_7};
+    end
+  end
+
+  assign w_upd_7_sat_hi = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_7_sat_lo = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
-      wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_8_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_8_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_8 + {_bits_wbank_8_wdata_5[14], _bits_wbank_8_wdata_5}))) : host_wdata[15:0];
+      wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr)];
@@ -4250,30 +2871,31 @@ module output_layer (
     end
   end
 
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_9_wdata = -{g_9[34], g_9};
-  assign _ext_wbank_9_wdata = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
-  assign _bits_wbank_9_wdata_2 = _ext_wbank_9_wdata[36:7];
-  assign _ext_wbank_9_wdata_2 = {1'b0, r_9};
-  assign _add_wbank_9_wdata_2 = {_bits_wbank_9_wdata_2[29], _bits_wbank_9_wdata_2} + {{14{_ext_wbank_9_wdata_2[16]}}, _ext_wbank_9_wdata_2};
-  assign _bits_wbank_9_wdata = _add_wbank_9_wdata_2[30:16];
-  assign _add_wbank_9_wdata = {w_rd_9[15], w_rd_9} + {{2{_bits_wbank_9_wdata[14]}}, _bits_wbank_9_wdata};
-  assign _ext_wbank_9_wdata_3 = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
-  assign _bits_wbank_9_wdata_4 = _ext_wbank_9_wdata_3[36:7];
-  assign _ext_wbank_9_wdata_4 = {1'b0, r_9};
-  assign _add_wbank_9_wdata_4 = {_bits_wbank_9_wdata_4[29], _bits_wbank_9_wdata_4} + {{14{_ext_wbank_9_wdata_4[16]}}, _ext_wbank_9_wdata_4};
-  assign _bits_wbank_9_wdata_3 = _add_wbank_9_wdata_4[30:16];
-  assign _add_wbank_9_wdata_3 = {w_rd_9[15], w_rd_9} + {{2{_bits_wbank_9_wdata_3[14]}}, _bits_wbank_9_wdata_3};
-  assign _ext_wbank_9_wdata_5 = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
-  assign _bits_wbank_9_wdata_6 = _ext_wbank_9_wdata_5[36:7];
-  assign _ext_wbank_9_wdata_6 = {1'b0, r_9};
-  assign _add_wbank_9_wdata_5 = {_bits_wbank_9_wdata_6[29], _bits_wbank_9_wdata_6} + {{14{_ext_wbank_9_wdata_6[16]}}, _ext_wbank_9_wdata_6};
-  assign _bits_wbank_9_wdata_5 = _add_wbank_9_wdata_5[30:16];
+  assign _neg_w_upd_8_sum = -{g_8[34], g_8};
+  assign _ext_w_upd_8_sum = {_neg_w_upd_8_sum[35], _neg_w_upd_8_sum};
+  assign _bits_w_upd_8_sum_2 = _ext_w_upd_8_sum[36:7];
+  assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
+  assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
+  assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
+  // comb: w_upd_8_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_8) begin
+      w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};
+    end else begin
+      w_upd_8_sum = {w_rd_8[15], w_rd_8};
+    end
+  end
+
+  assign w_upd_8_sat_hi = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_8_sat_lo = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
-      wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_9_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_9_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_9 + {_bits_wbank_9_wdata_5[14], _bits_wbank_9_wdata_5}))) : host_wdata[15:0];
+      wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr)];
@@ -4324,30 +2946,31 @@ module output_layer (
     end
   end
 
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_10_wdata = -{g_10[34], g_10};
-  assign _ext_wbank_10_wdata = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
-  assign _bits_wbank_10_wdata_2 = _ext_wbank_10_wdata[36:7];
-  assign _ext_wbank_10_wdata_2 = {1'b0, r_10};
-  assign _add_wbank_10_wdata_2 = {_bits_wbank_10_wdata_2[29], _bits_wbank_10_wdata_2} + {{14{_ext_wbank_10_wdata_2[16]}}, _ext_wbank_10_wdata_2};
-  assign _bits_wbank_10_wdata = _add_wbank_10_wdata_2[30:16];
-  assign _add_wbank_10_wdata = {w_rd_10[15], w_rd_10} + {{2{_bits_wbank_10_wdata[14]}}, _bits_wbank_10_wdata};
-  assign _ext_wbank_10_wdata_3 = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
-  assign _bits_wbank_10_wdata_4 = _ext_wbank_10_wdata_3[36:7];
-  assign _ext_wbank_10_wdata_4 = {1'b0, r_10};
-  assign _add_wbank_10_wdata_4 = {_bits_wbank_10_wdata_4[29], _bits_wbank_10_wdata_4} + {{14{_ext_wbank_10_wdata_4[16]}}, _ext_wbank_10_wdata_4};
-  assign _bits_wbank_10_wdata_3 = _add_wbank_10_wdata_4[30:16];
-  assign _add_wbank_10_wdata_3 = {w_rd_10[15], w_rd_10} + {{2{_bits_wbank_10_wdata_3[14]}}, _bits_wbank_10_wdata_3};
-  assign _ext_wbank_10_wdata_5 = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
-  assign _bits_wbank_10_wdata_6 = _ext_wbank_10_wdata_5[36:7];
-  assign _ext_wbank_10_wdata_6 = {1'b0, r_10};
-  assign _add_wbank_10_wdata_5 = {_bits_wbank_10_wdata_6[29], _bits_wbank_10_wdata_6} + {{14{_ext_wbank_10_wdata_6[16]}}, _ext_wbank_10_wdata_6};
-  assign _bits_wbank_10_wdata_5 = _add_wbank_10_wdata_5[30:16];
+  assign _neg_w_upd_9_sum = -{g_9[34], g_9};
+  assign _ext_w_upd_9_sum = {_neg_w_upd_9_sum[35], _neg_w_upd_9_sum};
+  assign _bits_w_upd_9_sum_2 = _ext_w_upd_9_sum[36:7];
+  assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
+  assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
+  assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
+  // comb: w_upd_9_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_9) begin
+      w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};
+    end else begin
+      w_upd_9_sum = {w_rd_9[15], w_rd_9};
+    end
+  end
+
+  assign w_upd_9_sat_hi = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_9_sat_lo = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
-      wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_10_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_10_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_10 + {_bits_wbank_10_wdata_5[14], _bits_wbank_10_wdata_5}))) : host_wdata[15:0];
+      wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr)];
@@ -4398,30 +3021,31 @@ module output_layer (
     end
   end
 
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_11_wdata = -{g_11[34], g_11};
-  assign _ext_wbank_11_wdata = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
-  assign _bits_wbank_11_wdata_2 = _ext_wbank_11_wdata[36:7];
-  assign _ext_wbank_11_wdata_2 = {1'b0, r_11};
-  assign _add_wbank_11_wdata_2 = {_bits_wbank_11_wdata_2[29], _bits_wbank_11_wdata_2} + {{14{_ext_wbank_11_wdata_2[16]}}, _ext_wbank_11_wdata_2};
-  assign _bits_wbank_11_wdata = _add_wbank_11_wdata_2[30:16];
-  assign _add_wbank_11_wdata = {w_rd_11[15], w_rd_11} + {{2{_bits_wbank_11_wdata[14]}}, _bits_wbank_11_wdata};
-  assign _ext_wbank_11_wdata_3 = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
-  assign _bits_wbank_11_wdata_4 = _ext_wbank_11_wdata_3[36:7];
-  assign _ext_wbank_11_wdata_4 = {1'b0, r_11};
-  assign _add_wbank_11_wdata_4 = {_bits_wbank_11_wdata_4[29], _bits_wbank_11_wdata_4} + {{14{_ext_wbank_11_wdata_4[16]}}, _ext_wbank_11_wdata_4};
-  assign _bits_wbank_11_wdata_3 = _add_wbank_11_wdata_4[30:16];
-  assign _add_wbank_11_wdata_3 = {w_rd_11[15], w_rd_11} + {{2{_bits_wbank_11_wdata_3[14]}}, _bits_wbank_11_wdata_3};
-  assign _ext_wbank_11_wdata_5 = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
-  assign _bits_wbank_11_wdata_6 = _ext_wbank_11_wdata_5[36:7];
-  assign _ext_wbank_11_wdata_6 = {1'b0, r_11};
-  assign _add_wbank_11_wdata_5 = {_bits_wbank_11_wdata_6[29], _bits_wbank_11_wdata_6} + {{14{_ext_wbank_11_wdata_6[16]}}, _ext_wbank_11_wdata_6};
-  assign _bits_wbank_11_wdata_5 = _add_wbank_11_wdata_5[30:16];
+  assign _neg_w_upd_10_sum = -{g_10[34], g_10};
+  assign _ext_w_upd_10_sum = {_neg_w_upd_10_sum[35], _neg_w_upd_10_sum};
+  assign _bits_w_upd_10_sum_2 = _ext_w_upd_10_sum[36:7];
+  assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
+  assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
+  assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
+  // comb: w_upd_10_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_10) begin
+      w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};
+    end else begin
+      w_upd_10_sum = {w_rd_10[15], w_rd_10};
+    end
+  end
+
+  assign w_upd_10_sat_hi = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_10_sat_lo = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
-      wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_11_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_11_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_11 + {_bits_wbank_11_wdata_5[14], _bits_wbank_11_wdata_5}))) : host_wdata[15:0];
+      wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr)];
@@ -4472,30 +3096,31 @@ module output_layer (
     end
   end
 
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_12_wdata = -{g_12[34], g_12};
-  assign _ext_wbank_12_wdata = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
-  assign _bits_wbank_12_wdata_2 = _ext_wbank_12_wdata[36:7];
-  assign _ext_wbank_12_wdata_2 = {1'b0, r_12};
-  assign _add_wbank_12_wdata_2 = {_bits_wbank_12_wdata_2[29], _bits_wbank_12_wdata_2} + {{14{_ext_wbank_12_wdata_2[16]}}, _ext_wbank_12_wdata_2};
-  assign _bits_wbank_12_wdata = _add_wbank_12_wdata_2[30:16];
-  assign _add_wbank_12_wdata = {w_rd_12[15], w_rd_12} + {{2{_bits_wbank_12_wdata[14]}}, _bits_wbank_12_wdata};
-  assign _ext_wbank_12_wdata_3 = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
-  assign _bits_wbank_12_wdata_4 = _ext_wbank_12_wdata_3[36:7];
-  assign _ext_wbank_12_wdata_4 = {1'b0, r_12};
-  assign _add_wbank_12_wdata_4 = {_bits_wbank_12_wdata_4[29], _bits_wbank_12_wdata_4} + {{14{_ext_wbank_12_wdata_4[16]}}, _ext_wbank_12_wdata_4};
-  assign _bits_wbank_12_wdata_3 = _add_wbank_12_wdata_4[30:16];
-  assign _add_wbank_12_wdata_3 = {w_rd_12[15], w_rd_12} + {{2{_bits_wbank_12_wdata_3[14]}}, _bits_wbank_12_wdata_3};
-  assign _ext_wbank_12_wdata_5 = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
-  assign _bits_wbank_12_wdata_6 = _ext_wbank_12_wdata_5[36:7];
-  assign _ext_wbank_12_wdata_6 = {1'b0, r_12};
-  assign _add_wbank_12_wdata_5 = {_bits_wbank_12_wdata_6[29], _bits_wbank_12_wdata_6} + {{14{_ext_wbank_12_wdata_6[16]}}, _ext_wbank_12_wdata_6};
-  assign _bits_wbank_12_wdata_5 = _add_wbank_12_wdata_5[30:16];
+  assign _neg_w_upd_11_sum = -{g_11[34], g_11};
+  assign _ext_w_upd_11_sum = {_neg_w_upd_11_sum[35], _neg_w_upd_11_sum};
+  assign _bits_w_upd_11_sum_2 = _ext_w_upd_11_sum[36:7];
+  assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
+  assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
+  assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
+  // comb: w_upd_11_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_11) begin
+      w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};
+    end else begin
+      w_upd_11_sum = {w_rd_11[15], w_rd_11};
+    end
+  end
+
+  assign w_upd_11_sat_hi = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_11_sat_lo = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
-      wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_12_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_12_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_12 + {_bits_wbank_12_wdata_5[14], _bits_wbank_12_wdata_5}))) : host_wdata[15:0];
+      wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr)];
@@ -4546,30 +3171,31 @@ module output_layer (
     end
   end
 
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_13_wdata = -{g_13[34], g_13};
-  assign _ext_wbank_13_wdata = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
-  assign _bits_wbank_13_wdata_2 = _ext_wbank_13_wdata[36:7];
-  assign _ext_wbank_13_wdata_2 = {1'b0, r_13};
-  assign _add_wbank_13_wdata_2 = {_bits_wbank_13_wdata_2[29], _bits_wbank_13_wdata_2} + {{14{_ext_wbank_13_wdata_2[16]}}, _ext_wbank_13_wdata_2};
-  assign _bits_wbank_13_wdata = _add_wbank_13_wdata_2[30:16];
-  assign _add_wbank_13_wdata = {w_rd_13[15], w_rd_13} + {{2{_bits_wbank_13_wdata[14]}}, _bits_wbank_13_wdata};
-  assign _ext_wbank_13_wdata_3 = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
-  assign _bits_wbank_13_wdata_4 = _ext_wbank_13_wdata_3[36:7];
-  assign _ext_wbank_13_wdata_4 = {1'b0, r_13};
-  assign _add_wbank_13_wdata_4 = {_bits_wbank_13_wdata_4[29], _bits_wbank_13_wdata_4} + {{14{_ext_wbank_13_wdata_4[16]}}, _ext_wbank_13_wdata_4};
-  assign _bits_wbank_13_wdata_3 = _add_wbank_13_wdata_4[30:16];
-  assign _add_wbank_13_wdata_3 = {w_rd_13[15], w_rd_13} + {{2{_bits_wbank_13_wdata_3[14]}}, _bits_wbank_13_wdata_3};
-  assign _ext_wbank_13_wdata_5 = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
-  assign _bits_wbank_13_wdata_6 = _ext_wbank_13_wdata_5[36:7];
-  assign _ext_wbank_13_wdata_6 = {1'b0, r_13};
-  assign _add_wbank_13_wdata_5 = {_bits_wbank_13_wdata_6[29], _bits_wbank_13_wdata_6} + {{14{_ext_wbank_13_wdata_6[16]}}, _ext_wbank_13_wdata_6};
-  assign _bits_wbank_13_wdata_5 = _add_wbank_13_wdata_5[30:16];
+  assign _neg_w_upd_12_sum = -{g_12[34], g_12};
+  assign _ext_w_upd_12_sum = {_neg_w_upd_12_sum[35], _neg_w_upd_12_sum};
+  assign _bits_w_upd_12_sum_2 = _ext_w_upd_12_sum[36:7];
+  assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
+  assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
+  assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
+  // comb: w_upd_12_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_12) begin
+      w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};
+    end else begin
+      w_upd_12_sum = {w_rd_12[15], w_rd_12};
+    end
+  end
+
+  assign w_upd_12_sat_hi = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_12_sat_lo = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
-      wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_13_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_13_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_13 + {_bits_wbank_13_wdata_5[14], _bits_wbank_13_wdata_5}))) : host_wdata[15:0];
+      wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr)];
@@ -4620,30 +3246,31 @@ module output_layer (
     end
   end
 
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_14_wdata = -{g_14[34], g_14};
-  assign _ext_wbank_14_wdata = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
-  assign _bits_wbank_14_wdata_2 = _ext_wbank_14_wdata[36:7];
-  assign _ext_wbank_14_wdata_2 = {1'b0, r_14};
-  assign _add_wbank_14_wdata_2 = {_bits_wbank_14_wdata_2[29], _bits_wbank_14_wdata_2} + {{14{_ext_wbank_14_wdata_2[16]}}, _ext_wbank_14_wdata_2};
-  assign _bits_wbank_14_wdata = _add_wbank_14_wdata_2[30:16];
-  assign _add_wbank_14_wdata = {w_rd_14[15], w_rd_14} + {{2{_bits_wbank_14_wdata[14]}}, _bits_wbank_14_wdata};
-  assign _ext_wbank_14_wdata_3 = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
-  assign _bits_wbank_14_wdata_4 = _ext_wbank_14_wdata_3[36:7];
-  assign _ext_wbank_14_wdata_4 = {1'b0, r_14};
-  assign _add_wbank_14_wdata_4 = {_bits_wbank_14_wdata_4[29], _bits_wbank_14_wdata_4} + {{14{_ext_wbank_14_wdata_4[16]}}, _ext_wbank_14_wdata_4};
-  assign _bits_wbank_14_wdata_3 = _add_wbank_14_wdata_4[30:16];
-  assign _add_wbank_14_wdata_3 = {w_rd_14[15], w_rd_14} + {{2{_bits_wbank_14_wdata_3[14]}}, _bits_wbank_14_wdata_3};
-  assign _ext_wbank_14_wdata_5 = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
-  assign _bits_wbank_14_wdata_6 = _ext_wbank_14_wdata_5[36:7];
-  assign _ext_wbank_14_wdata_6 = {1'b0, r_14};
-  assign _add_wbank_14_wdata_5 = {_bits_wbank_14_wdata_6[29], _bits_wbank_14_wdata_6} + {{14{_ext_wbank_14_wdata_6[16]}}, _ext_wbank_14_wdata_6};
-  assign _bits_wbank_14_wdata_5 = _add_wbank_14_wdata_5[30:16];
+  assign _neg_w_upd_13_sum = -{g_13[34], g_13};
+  assign _ext_w_upd_13_sum = {_neg_w_upd_13_sum[35], _neg_w_upd_13_sum};
+  assign _bits_w_upd_13_sum_2 = _ext_w_upd_13_sum[36:7];
+  assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
+  assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
+  assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
+  // comb: w_upd_13_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_13) begin
+      w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};
+    end else begin
+      w_upd_13_sum = {w_rd_13[15], w_rd_13};
+    end
+  end
+
+  assign w_upd_13_sat_hi = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_13_sat_lo = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
-      wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_14_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_14_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_14 + {_bits_wbank_14_wdata_5[14], _bits_wbank_14_wdata_5}))) : host_wdata[15:0];
+      wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr)];
@@ -4694,30 +3321,31 @@ module output_layer (
     end
   end
 
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_15_wdata = -{g_15[34], g_15};
-  assign _ext_wbank_15_wdata = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
-  assign _bits_wbank_15_wdata_2 = _ext_wbank_15_wdata[36:7];
-  assign _ext_wbank_15_wdata_2 = {1'b0, r_15};
-  assign _add_wbank_15_wdata_2 = {_bits_wbank_15_wdata_2[29], _bits_wbank_15_wdata_2} + {{14{_ext_wbank_15_wdata_2[16]}}, _ext_wbank_15_wdata_2};
-  assign _bits_wbank_15_wdata = _add_wbank_15_wdata_2[30:16];
-  assign _add_wbank_15_wdata = {w_rd_15[15], w_rd_15} + {{2{_bits_wbank_15_wdata[14]}}, _bits_wbank_15_wdata};
-  assign _ext_wbank_15_wdata_3 = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
-  assign _bits_wbank_15_wdata_4 = _ext_wbank_15_wdata_3[36:7];
-  assign _ext_wbank_15_wdata_4 = {1'b0, r_15};
-  assign _add_wbank_15_wdata_4 = {_bits_wbank_15_wdata_4[29], _bits_wbank_15_wdata_4} + {{14{_ext_wbank_15_wdata_4[16]}}, _ext_wbank_15_wdata_4};
-  assign _bits_wbank_15_wdata_3 = _add_wbank_15_wdata_4[30:16];
-  assign _add_wbank_15_wdata_3 = {w_rd_15[15], w_rd_15} + {{2{_bits_wbank_15_wdata_3[14]}}, _bits_wbank_15_wdata_3};
-  assign _ext_wbank_15_wdata_5 = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
-  assign _bits_wbank_15_wdata_6 = _ext_wbank_15_wdata_5[36:7];
-  assign _ext_wbank_15_wdata_6 = {1'b0, r_15};
-  assign _add_wbank_15_wdata_5 = {_bits_wbank_15_wdata_6[29], _bits_wbank_15_wdata_6} + {{14{_ext_wbank_15_wdata_6[16]}}, _ext_wbank_15_wdata_6};
-  assign _bits_wbank_15_wdata_5 = _add_wbank_15_wdata_5[30:16];
+  assign _neg_w_upd_14_sum = -{g_14[34], g_14};
+  assign _ext_w_upd_14_sum = {_neg_w_upd_14_sum[35], _neg_w_upd_14_sum};
+  assign _bits_w_upd_14_sum_2 = _ext_w_upd_14_sum[36:7];
+  assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
+  assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
+  assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
+  // comb: w_upd_14_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_14) begin
+      w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};
+    end else begin
+      w_upd_14_sum = {w_rd_14[15], w_rd_14};
+    end
+  end
+
+  assign w_upd_14_sat_hi = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_14_sat_lo = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
-      wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_15_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_15_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_15 + {_bits_wbank_15_wdata_5[14], _bits_wbank_15_wdata_5}))) : host_wdata[15:0];
+      wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr)];
@@ -4768,30 +3396,31 @@ module output_layer (
     end
   end
 
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_16_wdata = -{g_16[34], g_16};
-  assign _ext_wbank_16_wdata = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
-  assign _bits_wbank_16_wdata_2 = _ext_wbank_16_wdata[36:7];
-  assign _ext_wbank_16_wdata_2 = {1'b0, r_16};
-  assign _add_wbank_16_wdata_2 = {_bits_wbank_16_wdata_2[29], _bits_wbank_16_wdata_2} + {{14{_ext_wbank_16_wdata_2[16]}}, _ext_wbank_16_wdata_2};
-  assign _bits_wbank_16_wdata = _add_wbank_16_wdata_2[30:16];
-  assign _add_wbank_16_wdata = {w_rd_16[15], w_rd_16} + {{2{_bits_wbank_16_wdata[14]}}, _bits_wbank_16_wdata};
-  assign _ext_wbank_16_wdata_3 = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
-  assign _bits_wbank_16_wdata_4 = _ext_wbank_16_wdata_3[36:7];
-  assign _ext_wbank_16_wdata_4 = {1'b0, r_16};
-  assign _add_wbank_16_wdata_4 = {_bits_wbank_16_wdata_4[29], _bits_wbank_16_wdata_4} + {{14{_ext_wbank_16_wdata_4[16]}}, _ext_wbank_16_wdata_4};
-  assign _bits_wbank_16_wdata_3 = _add_wbank_16_wdata_4[30:16];
-  assign _add_wbank_16_wdata_3 = {w_rd_16[15], w_rd_16} + {{2{_bits_wbank_16_wdata_3[14]}}, _bits_wbank_16_wdata_3};
-  assign _ext_wbank_16_wdata_5 = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
-  assign _bits_wbank_16_wdata_6 = _ext_wbank_16_wdata_5[36:7];
-  assign _ext_wbank_16_wdata_6 = {1'b0, r_16};
-  assign _add_wbank_16_wdata_5 = {_bits_wbank_16_wdata_6[29], _bits_wbank_16_wdata_6} + {{14{_ext_wbank_16_wdata_6[16]}}, _ext_wbank_16_wdata_6};
-  assign _bits_wbank_16_wdata_5 = _add_wbank_16_wdata_5[30:16];
+  assign _neg_w_upd_15_sum = -{g_15[34], g_15};
+  assign _ext_w_upd_15_sum = {_neg_w_upd_15_sum[35], _neg_w_upd_15_sum};
+  assign _bits_w_upd_15_sum_2 = _ext_w_upd_15_sum[36:7];
+  assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
+  assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
+  assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
+  // comb: w_upd_15_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_15) begin
+      w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};
+    end else begin
+      w_upd_15_sum = {w_rd_15[15], w_rd_15};
+    end
+  end
+
+  assign w_upd_15_sat_hi = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_15_sat_lo = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
-      wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_16_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_16_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_16 + {_bits_wbank_16_wdata_5[14], _bits_wbank_16_wdata_5}))) : host_wdata[15:0];
+      wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr)];
@@ -4842,30 +3471,31 @@ module output_layer (
     end
   end
 
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_17_wdata = -{g_17[34], g_17};
-  assign _ext_wbank_17_wdata = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
-  assign _bits_wbank_17_wdata_2 = _ext_wbank_17_wdata[36:7];
-  assign _ext_wbank_17_wdata_2 = {1'b0, r_17};
-  assign _add_wbank_17_wdata_2 = {_bits_wbank_17_wdata_2[29], _bits_wbank_17_wdata_2} + {{14{_ext_wbank_17_wdata_2[16]}}, _ext_wbank_17_wdata_2};
-  assign _bits_wbank_17_wdata = _add_wbank_17_wdata_2[30:16];
-  assign _add_wbank_17_wdata = {w_rd_17[15], w_rd_17} + {{2{_bits_wbank_17_wdata[14]}}, _bits_wbank_17_wdata};
-  assign _ext_wbank_17_wdata_3 = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
-  assign _bits_wbank_17_wdata_4 = _ext_wbank_17_wdata_3[36:7];
-  assign _ext_wbank_17_wdata_4 = {1'b0, r_17};
-  assign _add_wbank_17_wdata_4 = {_bits_wbank_17_wdata_4[29], _bits_wbank_17_wdata_4} + {{14{_ext_wbank_17_wdata_4[16]}}, _ext_wbank_17_wdata_4};
-  assign _bits_wbank_17_wdata_3 = _add_wbank_17_wdata_4[30:16];
-  assign _add_wbank_17_wdata_3 = {w_rd_17[15], w_rd_17} + {{2{_bits_wbank_17_wdata_3[14]}}, _bits_wbank_17_wdata_3};
-  assign _ext_wbank_17_wdata_5 = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
-  assign _bits_wbank_17_wdata_6 = _ext_wbank_17_wdata_5[36:7];
-  assign _ext_wbank_17_wdata_6 = {1'b0, r_17};
-  assign _add_wbank_17_wdata_5 = {_bits_wbank_17_wdata_6[29], _bits_wbank_17_wdata_6} + {{14{_ext_wbank_17_wdata_6[16]}}, _ext_wbank_17_wdata_6};
-  assign _bits_wbank_17_wdata_5 = _add_wbank_17_wdata_5[30:16];
+  assign _neg_w_upd_16_sum = -{g_16[34], g_16};
+  assign _ext_w_upd_16_sum = {_neg_w_upd_16_sum[35], _neg_w_upd_16_sum};
+  assign _bits_w_upd_16_sum_2 = _ext_w_upd_16_sum[36:7];
+  assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
+  assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
+  assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
+  // comb: w_upd_16_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_16) begin
+      w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};
+    end else begin
+      w_upd_16_sum = {w_rd_16[15], w_rd_16};
+    end
+  end
+
+  assign w_upd_16_sat_hi = (w_upd_16_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_16_sat_lo = (w_upd_16_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
-      wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_17_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_17_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_17 + {_bits_wbank_17_wdata_5[14], _bits_wbank_17_wdata_5}))) : host_wdata[15:0];
+      wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr)];
@@ -4916,30 +3546,31 @@ module output_layer (
     end
   end
 
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_18_wdata = -{g_18[34], g_18};
-  assign _ext_wbank_18_wdata = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
-  assign _bits_wbank_18_wdata_2 = _ext_wbank_18_wdata[36:7];
-  assign _ext_wbank_18_wdata_2 = {1'b0, r_18};
-  assign _add_wbank_18_wdata_2 = {_bits_wbank_18_wdata_2[29], _bits_wbank_18_wdata_2} + {{14{_ext_wbank_18_wdata_2[16]}}, _ext_wbank_18_wdata_2};
-  assign _bits_wbank_18_wdata = _add_wbank_18_wdata_2[30:16];
-  assign _add_wbank_18_wdata = {w_rd_18[15], w_rd_18} + {{2{_bits_wbank_18_wdata[14]}}, _bits_wbank_18_wdata};
-  assign _ext_wbank_18_wdata_3 = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
-  assign _bits_wbank_18_wdata_4 = _ext_wbank_18_wdata_3[36:7];
-  assign _ext_wbank_18_wdata_4 = {1'b0, r_18};
-  assign _add_wbank_18_wdata_4 = {_bits_wbank_18_wdata_4[29], _bits_wbank_18_wdata_4} + {{14{_ext_wbank_18_wdata_4[16]}}, _ext_wbank_18_wdata_4};
-  assign _bits_wbank_18_wdata_3 = _add_wbank_18_wdata_4[30:16];
-  assign _add_wbank_18_wdata_3 = {w_rd_18[15], w_rd_18} + {{2{_bits_wbank_18_wdata_3[14]}}, _bits_wbank_18_wdata_3};
-  assign _ext_wbank_18_wdata_5 = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
-  assign _bits_wbank_18_wdata_6 = _ext_wbank_18_wdata_5[36:7];
-  assign _ext_wbank_18_wdata_6 = {1'b0, r_18};
-  assign _add_wbank_18_wdata_5 = {_bits_wbank_18_wdata_6[29], _bits_wbank_18_wdata_6} + {{14{_ext_wbank_18_wdata_6[16]}}, _ext_wbank_18_wdata_6};
-  assign _bits_wbank_18_wdata_5 = _add_wbank_18_wdata_5[30:16];
+  assign _neg_w_upd_17_sum = -{g_17[34], g_17};
+  assign _ext_w_upd_17_sum = {_neg_w_upd_17_sum[35], _neg_w_upd_17_sum};
+  assign _bits_w_upd_17_sum_2 = _ext_w_upd_17_sum[36:7];
+  assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
+  assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
+  assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
+  // comb: w_upd_17_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_17) begin
+      w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};
+    end else begin
+      w_upd_17_sum = {w_rd_17[15], w_rd_17};
+    end
+  end
+
+  assign w_upd_17_sat_hi = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_17_sat_lo = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
-      wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_18_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_18_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_18 + {_bits_wbank_18_wdata_5[14], _bits_wbank_18_wdata_5}))) : host_wdata[15:0];
+      wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr)];
@@ -4990,30 +3621,31 @@ module output_layer (
     end
   end
 
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_19_wdata = -{g_19[34], g_19};
-  assign _ext_wbank_19_wdata = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
-  assign _bits_wbank_19_wdata_2 = _ext_wbank_19_wdata[36:7];
-  assign _ext_wbank_19_wdata_2 = {1'b0, r_19};
-  assign _add_wbank_19_wdata_2 = {_bits_wbank_19_wdata_2[29], _bits_wbank_19_wdata_2} + {{14{_ext_wbank_19_wdata_2[16]}}, _ext_wbank_19_wdata_2};
-  assign _bits_wbank_19_wdata = _add_wbank_19_wdata_2[30:16];
-  assign _add_wbank_19_wdata = {w_rd_19[15], w_rd_19} + {{2{_bits_wbank_19_wdata[14]}}, _bits_wbank_19_wdata};
-  assign _ext_wbank_19_wdata_3 = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
-  assign _bits_wbank_19_wdata_4 = _ext_wbank_19_wdata_3[36:7];
-  assign _ext_wbank_19_wdata_4 = {1'b0, r_19};
-  assign _add_wbank_19_wdata_4 = {_bits_wbank_19_wdata_4[29], _bits_wbank_19_wdata_4} + {{14{_ext_wbank_19_wdata_4[16]}}, _ext_wbank_19_wdata_4};
-  assign _bits_wbank_19_wdata_3 = _add_wbank_19_wdata_4[30:16];
-  assign _add_wbank_19_wdata_3 = {w_rd_19[15], w_rd_19} + {{2{_bits_wbank_19_wdata_3[14]}}, _bits_wbank_19_wdata_3};
-  assign _ext_wbank_19_wdata_5 = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
-  assign _bits_wbank_19_wdata_6 = _ext_wbank_19_wdata_5[36:7];
-  assign _ext_wbank_19_wdata_6 = {1'b0, r_19};
-  assign _add_wbank_19_wdata_5 = {_bits_wbank_19_wdata_6[29], _bits_wbank_19_wdata_6} + {{14{_ext_wbank_19_wdata_6[16]}}, _ext_wbank_19_wdata_6};
-  assign _bits_wbank_19_wdata_5 = _add_wbank_19_wdata_5[30:16];
+  assign _neg_w_upd_18_sum = -{g_18[34], g_18};
+  assign _ext_w_upd_18_sum = {_neg_w_upd_18_sum[35], _neg_w_upd_18_sum};
+  assign _bits_w_upd_18_sum_2 = _ext_w_upd_18_sum[36:7];
+  assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
+  assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
+  assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
+  // comb: w_upd_18_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_18) begin
+      w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};
+    end else begin
+      w_upd_18_sum = {w_rd_18[15], w_rd_18};
+    end
+  end
+
+  assign w_upd_18_sat_hi = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_18_sat_lo = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
-      wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_19_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_19_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_19 + {_bits_wbank_19_wdata_5[14], _bits_wbank_19_wdata_5}))) : host_wdata[15:0];
+      wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr)];
@@ -5064,30 +3696,31 @@ module output_layer (
     end
   end
 
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_20_wdata = -{g_20[34], g_20};
-  assign _ext_wbank_20_wdata = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
-  assign _bits_wbank_20_wdata_2 = _ext_wbank_20_wdata[36:7];
-  assign _ext_wbank_20_wdata_2 = {1'b0, r_20};
-  assign _add_wbank_20_wdata_2 = {_bits_wbank_20_wdata_2[29], _bits_wbank_20_wdata_2} + {{14{_ext_wbank_20_wdata_2[16]}}, _ext_wbank_20_wdata_2};
-  assign _bits_wbank_20_wdata = _add_wbank_20_wdata_2[30:16];
-  assign _add_wbank_20_wdata = {w_rd_20[15], w_rd_20} + {{2{_bits_wbank_20_wdata[14]}}, _bits_wbank_20_wdata};
-  assign _ext_wbank_20_wdata_3 = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
-  assign _bits_wbank_20_wdata_4 = _ext_wbank_20_wdata_3[36:7];
-  assign _ext_wbank_20_wdata_4 = {1'b0, r_20};
-  assign _add_wbank_20_wdata_4 = {_bits_wbank_20_wdata_4[29], _bits_wbank_20_wdata_4} + {{14{_ext_wbank_20_wdata_4[16]}}, _ext_wbank_20_wdata_4};
-  assign _bits_wbank_20_wdata_3 = _add_wbank_20_wdata_4[30:16];
-  assign _add_wbank_20_wdata_3 = {w_rd_20[15], w_rd_20} + {{2{_bits_wbank_20_wdata_3[14]}}, _bits_wbank_20_wdata_3};
-  assign _ext_wbank_20_wdata_5 = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
-  assign _bits_wbank_20_wdata_6 = _ext_wbank_20_wdata_5[36:7];
-  assign _ext_wbank_20_wdata_6 = {1'b0, r_20};
-  assign _add_wbank_20_wdata_5 = {_bits_wbank_20_wdata_6[29], _bits_wbank_20_wdata_6} + {{14{_ext_wbank_20_wdata_6[16]}}, _ext_wbank_20_wdata_6};
-  assign _bits_wbank_20_wdata_5 = _add_wbank_20_wdata_5[30:16];
+  assign _neg_w_upd_19_sum = -{g_19[34], g_19};
+  assign _ext_w_upd_19_sum = {_neg_w_upd_19_sum[35], _neg_w_upd_19_sum};
+  assign _bits_w_upd_19_sum_2 = _ext_w_upd_19_sum[36:7];
+  assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
+  assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
+  assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
+  // comb: w_upd_19_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_19) begin
+      w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};
+    end else begin
+      w_upd_19_sum = {w_rd_19[15], w_rd_19};
+    end
+  end
+
+  assign w_upd_19_sat_hi = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_19_sat_lo = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
-      wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_20_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_20_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_20 + {_bits_wbank_20_wdata_5[14], _bits_wbank_20_wdata_5}))) : host_wdata[15:0];
+      wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr)];
@@ -5138,30 +3771,31 @@ module output_layer (
     end
   end
 
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_21_wdata = -{g_21[34], g_21};
-  assign _ext_wbank_21_wdata = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
-  assign _bits_wbank_21_wdata_2 = _ext_wbank_21_wdata[36:7];
-  assign _ext_wbank_21_wdata_2 = {1'b0, r_21};
-  assign _add_wbank_21_wdata_2 = {_bits_wbank_21_wdata_2[29], _bits_wbank_21_wdata_2} + {{14{_ext_wbank_21_wdata_2[16]}}, _ext_wbank_21_wdata_2};
-  assign _bits_wbank_21_wdata = _add_wbank_21_wdata_2[30:16];
-  assign _add_wbank_21_wdata = {w_rd_21[15], w_rd_21} + {{2{_bits_wbank_21_wdata[14]}}, _bits_wbank_21_wdata};
-  assign _ext_wbank_21_wdata_3 = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
-  assign _bits_wbank_21_wdata_4 = _ext_wbank_21_wdata_3[36:7];
-  assign _ext_wbank_21_wdata_4 = {1'b0, r_21};
-  assign _add_wbank_21_wdata_4 = {_bits_wbank_21_wdata_4[29], _bits_wbank_21_wdata_4} + {{14{_ext_wbank_21_wdata_4[16]}}, _ext_wbank_21_wdata_4};
-  assign _bits_wbank_21_wdata_3 = _add_wbank_21_wdata_4[30:16];
-  assign _add_wbank_21_wdata_3 = {w_rd_21[15], w_rd_21} + {{2{_bits_wbank_21_wdata_3[14]}}, _bits_wbank_21_wdata_3};
-  assign _ext_wbank_21_wdata_5 = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
-  assign _bits_wbank_21_wdata_6 = _ext_wbank_21_wdata_5[36:7];
-  assign _ext_wbank_21_wdata_6 = {1'b0, r_21};
-  assign _add_wbank_21_wdata_5 = {_bits_wbank_21_wdata_6[29], _bits_wbank_21_wdata_6} + {{14{_ext_wbank_21_wdata_6[16]}}, _ext_wbank_21_wdata_6};
-  assign _bits_wbank_21_wdata_5 = _add_wbank_21_wdata_5[30:16];
+  assign _neg_w_upd_20_sum = -{g_20[34], g_20};
+  assign _ext_w_upd_20_sum = {_neg_w_upd_20_sum[35], _neg_w_upd_20_sum};
+  assign _bits_w_upd_20_sum_2 = _ext_w_upd_20_sum[36:7];
+  assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
+  assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
+  assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
+  // comb: w_upd_20_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_20) begin
+      w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};
+    end else begin
+      w_upd_20_sum = {w_rd_20[15], w_rd_20};
+    end
+  end
+
+  assign w_upd_20_sat_hi = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_20_sat_lo = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
-      wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_21_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_21_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_21 + {_bits_wbank_21_wdata_5[14], _bits_wbank_21_wdata_5}))) : host_wdata[15:0];
+      wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr)];
@@ -5212,30 +3846,31 @@ module output_layer (
     end
   end
 
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_22_wdata = -{g_22[34], g_22};
-  assign _ext_wbank_22_wdata = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
-  assign _bits_wbank_22_wdata_2 = _ext_wbank_22_wdata[36:7];
-  assign _ext_wbank_22_wdata_2 = {1'b0, r_22};
-  assign _add_wbank_22_wdata_2 = {_bits_wbank_22_wdata_2[29], _bits_wbank_22_wdata_2} + {{14{_ext_wbank_22_wdata_2[16]}}, _ext_wbank_22_wdata_2};
-  assign _bits_wbank_22_wdata = _add_wbank_22_wdata_2[30:16];
-  assign _add_wbank_22_wdata = {w_rd_22[15], w_rd_22} + {{2{_bits_wbank_22_wdata[14]}}, _bits_wbank_22_wdata};
-  assign _ext_wbank_22_wdata_3 = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
-  assign _bits_wbank_22_wdata_4 = _ext_wbank_22_wdata_3[36:7];
-  assign _ext_wbank_22_wdata_4 = {1'b0, r_22};
-  assign _add_wbank_22_wdata_4 = {_bits_wbank_22_wdata_4[29], _bits_wbank_22_wdata_4} + {{14{_ext_wbank_22_wdata_4[16]}}, _ext_wbank_22_wdata_4};
-  assign _bits_wbank_22_wdata_3 = _add_wbank_22_wdata_4[30:16];
-  assign _add_wbank_22_wdata_3 = {w_rd_22[15], w_rd_22} + {{2{_bits_wbank_22_wdata_3[14]}}, _bits_wbank_22_wdata_3};
-  assign _ext_wbank_22_wdata_5 = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
-  assign _bits_wbank_22_wdata_6 = _ext_wbank_22_wdata_5[36:7];
-  assign _ext_wbank_22_wdata_6 = {1'b0, r_22};
-  assign _add_wbank_22_wdata_5 = {_bits_wbank_22_wdata_6[29], _bits_wbank_22_wdata_6} + {{14{_ext_wbank_22_wdata_6[16]}}, _ext_wbank_22_wdata_6};
-  assign _bits_wbank_22_wdata_5 = _add_wbank_22_wdata_5[30:16];
+  assign _neg_w_upd_21_sum = -{g_21[34], g_21};
+  assign _ext_w_upd_21_sum = {_neg_w_upd_21_sum[35], _neg_w_upd_21_sum};
+  assign _bits_w_upd_21_sum_2 = _ext_w_upd_21_sum[36:7];
+  assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
+  assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
+  assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
+  // comb: w_upd_21_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_21) begin
+      w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};
+    end else begin
+      w_upd_21_sum = {w_rd_21[15], w_rd_21};
+    end
+  end
+
+  assign w_upd_21_sat_hi = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_21_sat_lo = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
-      wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_22_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_22_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_22 + {_bits_wbank_22_wdata_5[14], _bits_wbank_22_wdata_5}))) : host_wdata[15:0];
+      wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr)];
@@ -5286,30 +3921,31 @@ module output_layer (
     end
   end
 
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_23_wdata = -{g_23[34], g_23};
-  assign _ext_wbank_23_wdata = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
-  assign _bits_wbank_23_wdata_2 = _ext_wbank_23_wdata[36:7];
-  assign _ext_wbank_23_wdata_2 = {1'b0, r_23};
-  assign _add_wbank_23_wdata_2 = {_bits_wbank_23_wdata_2[29], _bits_wbank_23_wdata_2} + {{14{_ext_wbank_23_wdata_2[16]}}, _ext_wbank_23_wdata_2};
-  assign _bits_wbank_23_wdata = _add_wbank_23_wdata_2[30:16];
-  assign _add_wbank_23_wdata = {w_rd_23[15], w_rd_23} + {{2{_bits_wbank_23_wdata[14]}}, _bits_wbank_23_wdata};
-  assign _ext_wbank_23_wdata_3 = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
-  assign _bits_wbank_23_wdata_4 = _ext_wbank_23_wdata_3[36:7];
-  assign _ext_wbank_23_wdata_4 = {1'b0, r_23};
-  assign _add_wbank_23_wdata_4 = {_bits_wbank_23_wdata_4[29], _bits_wbank_23_wdata_4} + {{14{_ext_wbank_23_wdata_4[16]}}, _ext_wbank_23_wdata_4};
-  assign _bits_wbank_23_wdata_3 = _add_wbank_23_wdata_4[30:16];
-  assign _add_wbank_23_wdata_3 = {w_rd_23[15], w_rd_23} + {{2{_bits_wbank_23_wdata_3[14]}}, _bits_wbank_23_wdata_3};
-  assign _ext_wbank_23_wdata_5 = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
-  assign _bits_wbank_23_wdata_6 = _ext_wbank_23_wdata_5[36:7];
-  assign _ext_wbank_23_wdata_6 = {1'b0, r_23};
-  assign _add_wbank_23_wdata_5 = {_bits_wbank_23_wdata_6[29], _bits_wbank_23_wdata_6} + {{14{_ext_wbank_23_wdata_6[16]}}, _ext_wbank_23_wdata_6};
-  assign _bits_wbank_23_wdata_5 = _add_wbank_23_wdata_5[30:16];
+  assign _neg_w_upd_22_sum = -{g_22[34], g_22};
+  assign _ext_w_upd_22_sum = {_neg_w_upd_22_sum[35], _neg_w_upd_22_sum};
+  assign _bits_w_upd_22_sum_2 = _ext_w_upd_22_sum[36:7];
+  assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
+  assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
+  assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
+  // comb: w_upd_22_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_22) begin
+      w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};
+    end else begin
+      w_upd_22_sum = {w_rd_22[15], w_rd_22};
+    end
+  end
+
+  assign w_upd_22_sat_hi = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_22_sat_lo = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
-      wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_23_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_23_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_23 + {_bits_wbank_23_wdata_5[14], _bits_wbank_23_wdata_5}))) : host_wdata[15:0];
+      wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr)];
@@ -5360,30 +3996,31 @@ module output_layer (
     end
   end
 
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_24_wdata = -{g_24[34], g_24};
-  assign _ext_wbank_24_wdata = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
-  assign _bits_wbank_24_wdata_2 = _ext_wbank_24_wdata[36:7];
-  assign _ext_wbank_24_wdata_2 = {1'b0, r_24};
-  assign _add_wbank_24_wdata_2 = {_bits_wbank_24_wdata_2[29], _bits_wbank_24_wdata_2} + {{14{_ext_wbank_24_wdata_2[16]}}, _ext_wbank_24_wdata_2};
-  assign _bits_wbank_24_wdata = _add_wbank_24_wdata_2[30:16];
-  assign _add_wbank_24_wdata = {w_rd_24[15], w_rd_24} + {{2{_bits_wbank_24_wdata[14]}}, _bits_wbank_24_wdata};
-  assign _ext_wbank_24_wdata_3 = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
-  assign _bits_wbank_24_wdata_4 = _ext_wbank_24_wdata_3[36:7];
-  assign _ext_wbank_24_wdata_4 = {1'b0, r_24};
-  assign _add_wbank_24_wdata_4 = {_bits_wbank_24_wdata_4[29], _bits_wbank_24_wdata_4} + {{14{_ext_wbank_24_wdata_4[16]}}, _ext_wbank_24_wdata_4};
-  assign _bits_wbank_24_wdata_3 = _add_wbank_24_wdata_4[30:16];
-  assign _add_wbank_24_wdata_3 = {w_rd_24[15], w_rd_24} + {{2{_bits_wbank_24_wdata_3[14]}}, _bits_wbank_24_wdata_3};
-  assign _ext_wbank_24_wdata_5 = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
-  assign _bits_wbank_24_wdata_6 = _ext_wbank_24_wdata_5[36:7];
-  assign _ext_wbank_24_wdata_6 = {1'b0, r_24};
-  assign _add_wbank_24_wdata_5 = {_bits_wbank_24_wdata_6[29], _bits_wbank_24_wdata_6} + {{14{_ext_wbank_24_wdata_6[16]}}, _ext_wbank_24_wdata_6};
-  assign _bits_wbank_24_wdata_5 = _add_wbank_24_wdata_5[30:16];
+  assign _neg_w_upd_23_sum = -{g_23[34], g_23};
+  assign _ext_w_upd_23_sum = {_neg_w_upd_23_sum[35], _neg_w_upd_23_sum};
+  assign _bits_w_upd_23_sum_2 = _ext_w_upd_23_sum[36:7];
+  assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
+  assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
+  assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
+  // comb: w_upd_23_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_23) begin
+      w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};
+    end else begin
+      w_upd_23_sum = {w_rd_23[15], w_rd_23};
+    end
+  end
+
+  assign w_upd_23_sat_hi = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_23_sat_lo = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
-      wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_24_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_24_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_24 + {_bits_wbank_24_wdata_5[14], _bits_wbank_24_wdata_5}))) : host_wdata[15:0];
+      wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr)];
@@ -5434,30 +4071,31 @@ module output_layer (
     end
   end
 
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_25_wdata = -{g_25[34], g_25};
-  assign _ext_wbank_25_wdata = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
-  assign _bits_wbank_25_wdata_2 = _ext_wbank_25_wdata[36:7];
-  assign _ext_wbank_25_wdata_2 = {1'b0, r_25};
-  assign _add_wbank_25_wdata_2 = {_bits_wbank_25_wdata_2[29], _bits_wbank_25_wdata_2} + {{14{_ext_wbank_25_wdata_2[16]}}, _ext_wbank_25_wdata_2};
-  assign _bits_wbank_25_wdata = _add_wbank_25_wdata_2[30:16];
-  assign _add_wbank_25_wdata = {w_rd_25[15], w_rd_25} + {{2{_bits_wbank_25_wdata[14]}}, _bits_wbank_25_wdata};
-  assign _ext_wbank_25_wdata_3 = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
-  assign _bits_wbank_25_wdata_4 = _ext_wbank_25_wdata_3[36:7];
-  assign _ext_wbank_25_wdata_4 = {1'b0, r_25};
-  assign _add_wbank_25_wdata_4 = {_bits_wbank_25_wdata_4[29], _bits_wbank_25_wdata_4} + {{14{_ext_wbank_25_wdata_4[16]}}, _ext_wbank_25_wdata_4};
-  assign _bits_wbank_25_wdata_3 = _add_wbank_25_wdata_4[30:16];
-  assign _add_wbank_25_wdata_3 = {w_rd_25[15], w_rd_25} + {{2{_bits_wbank_25_wdata_3[14]}}, _bits_wbank_25_wdata_3};
-  assign _ext_wbank_25_wdata_5 = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
-  assign _bits_wbank_25_wdata_6 = _ext_wbank_25_wdata_5[36:7];
-  assign _ext_wbank_25_wdata_6 = {1'b0, r_25};
-  assign _add_wbank_25_wdata_5 = {_bits_wbank_25_wdata_6[29], _bits_wbank_25_wdata_6} + {{14{_ext_wbank_25_wdata_6[16]}}, _ext_wbank_25_wdata_6};
-  assign _bits_wbank_25_wdata_5 = _add_wbank_25_wdata_5[30:16];
+  assign _neg_w_upd_24_sum = -{g_24[34], g_24};
+  assign _ext_w_upd_24_sum = {_neg_w_upd_24_sum[35], _neg_w_upd_24_sum};
+  assign _bits_w_upd_24_sum_2 = _ext_w_upd_24_sum[36:7];
+  assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
+  assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
+  assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
+  // comb: w_upd_24_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_24) begin
+      w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};
+    end else begin
+      w_upd_24_sum = {w_rd_24[15], w_rd_24};
+    end
+  end
+
+  assign w_upd_24_sat_hi = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_24_sat_lo = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
-      wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_25_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_25_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_25 + {_bits_wbank_25_wdata_5[14], _bits_wbank_25_wdata_5}))) : host_wdata[15:0];
+      wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr)];
@@ -5508,30 +4146,31 @@ module output_layer (
     end
   end
 
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_26_wdata = -{g_26[34], g_26};
-  assign _ext_wbank_26_wdata = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
-  assign _bits_wbank_26_wdata_2 = _ext_wbank_26_wdata[36:7];
-  assign _ext_wbank_26_wdata_2 = {1'b0, r_26};
-  assign _add_wbank_26_wdata_2 = {_bits_wbank_26_wdata_2[29], _bits_wbank_26_wdata_2} + {{14{_ext_wbank_26_wdata_2[16]}}, _ext_wbank_26_wdata_2};
-  assign _bits_wbank_26_wdata = _add_wbank_26_wdata_2[30:16];
-  assign _add_wbank_26_wdata = {w_rd_26[15], w_rd_26} + {{2{_bits_wbank_26_wdata[14]}}, _bits_wbank_26_wdata};
-  assign _ext_wbank_26_wdata_3 = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
-  assign _bits_wbank_26_wdata_4 = _ext_wbank_26_wdata_3[36:7];
-  assign _ext_wbank_26_wdata_4 = {1'b0, r_26};
-  assign _add_wbank_26_wdata_4 = {_bits_wbank_26_wdata_4[29], _bits_wbank_26_wdata_4} + {{14{_ext_wbank_26_wdata_4[16]}}, _ext_wbank_26_wdata_4};
-  assign _bits_wbank_26_wdata_3 = _add_wbank_26_wdata_4[30:16];
-  assign _add_wbank_26_wdata_3 = {w_rd_26[15], w_rd_26} + {{2{_bits_wbank_26_wdata_3[14]}}, _bits_wbank_26_wdata_3};
-  assign _ext_wbank_26_wdata_5 = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
-  assign _bits_wbank_26_wdata_6 = _ext_wbank_26_wdata_5[36:7];
-  assign _ext_wbank_26_wdata_6 = {1'b0, r_26};
-  assign _add_wbank_26_wdata_5 = {_bits_wbank_26_wdata_6[29], _bits_wbank_26_wdata_6} + {{14{_ext_wbank_26_wdata_6[16]}}, _ext_wbank_26_wdata_6};
-  assign _bits_wbank_26_wdata_5 = _add_wbank_26_wdata_5[30:16];
+  assign _neg_w_upd_25_sum = -{g_25[34], g_25};
+  assign _ext_w_upd_25_sum = {_neg_w_upd_25_sum[35], _neg_w_upd_25_sum};
+  assign _bits_w_upd_25_sum_2 = _ext_w_upd_25_sum[36:7];
+  assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
+  assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
+  assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
+  // comb: w_upd_25_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_25) begin
+      w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};
+    end else begin
+      w_upd_25_sum = {w_rd_25[15], w_rd_25};
+    end
+  end
+
+  assign w_upd_25_sat_hi = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_25_sat_lo = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
-      wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_26_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_26_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_26 + {_bits_wbank_26_wdata_5[14], _bits_wbank_26_wdata_5}))) : host_wdata[15:0];
+      wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr)];
@@ -5582,30 +4221,31 @@ module output_layer (
     end
   end
 
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_27_wdata = -{g_27[34], g_27};
-  assign _ext_wbank_27_wdata = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
-  assign _bits_wbank_27_wdata_2 = _ext_wbank_27_wdata[36:7];
-  assign _ext_wbank_27_wdata_2 = {1'b0, r_27};
-  assign _add_wbank_27_wdata_2 = {_bits_wbank_27_wdata_2[29], _bits_wbank_27_wdata_2} + {{14{_ext_wbank_27_wdata_2[16]}}, _ext_wbank_27_wdata_2};
-  assign _bits_wbank_27_wdata = _add_wbank_27_wdata_2[30:16];
-  assign _add_wbank_27_wdata = {w_rd_27[15], w_rd_27} + {{2{_bits_wbank_27_wdata[14]}}, _bits_wbank_27_wdata};
-  assign _ext_wbank_27_wdata_3 = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
-  assign _bits_wbank_27_wdata_4 = _ext_wbank_27_wdata_3[36:7];
-  assign _ext_wbank_27_wdata_4 = {1'b0, r_27};
-  assign _add_wbank_27_wdata_4 = {_bits_wbank_27_wdata_4[29], _bits_wbank_27_wdata_4} + {{14{_ext_wbank_27_wdata_4[16]}}, _ext_wbank_27_wdata_4};
-  assign _bits_wbank_27_wdata_3 = _add_wbank_27_wdata_4[30:16];
-  assign _add_wbank_27_wdata_3 = {w_rd_27[15], w_rd_27} + {{2{_bits_wbank_27_wdata_3[14]}}, _bits_wbank_27_wdata_3};
-  assign _ext_wbank_27_wdata_5 = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
-  assign _bits_wbank_27_wdata_6 = _ext_wbank_27_wdata_5[36:7];
-  assign _ext_wbank_27_wdata_6 = {1'b0, r_27};
-  assign _add_wbank_27_wdata_5 = {_bits_wbank_27_wdata_6[29], _bits_wbank_27_wdata_6} + {{14{_ext_wbank_27_wdata_6[16]}}, _ext_wbank_27_wdata_6};
-  assign _bits_wbank_27_wdata_5 = _add_wbank_27_wdata_5[30:16];
+  assign _neg_w_upd_26_sum = -{g_26[34], g_26};
+  assign _ext_w_upd_26_sum = {_neg_w_upd_26_sum[35], _neg_w_upd_26_sum};
+  assign _bits_w_upd_26_sum_2 = _ext_w_upd_26_sum[36:7];
+  assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
+  assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
+  assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
+  // comb: w_upd_26_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_26) begin
+      w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};
+    end else begin
+      w_upd_26_sum = {w_rd_26[15], w_rd_26};
+    end
+  end
+
+  assign w_upd_26_sat_hi = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_26_sat_lo = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
-      wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_27_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_27_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_27 + {_bits_wbank_27_wdata_5[14], _bits_wbank_27_wdata_5}))) : host_wdata[15:0];
+      wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr)];
@@ -5656,30 +4296,31 @@ module output_layer (
     end
   end
 
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_28_wdata = -{g_28[34], g_28};
-  assign _ext_wbank_28_wdata = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
-  assign _bits_wbank_28_wdata_2 = _ext_wbank_28_wdata[36:7];
-  assign _ext_wbank_28_wdata_2 = {1'b0, r_28};
-  assign _add_wbank_28_wdata_2 = {_bits_wbank_28_wdata_2[29], _bits_wbank_28_wdata_2} + {{14{_ext_wbank_28_wdata_2[16]}}, _ext_wbank_28_wdata_2};
-  assign _bits_wbank_28_wdata = _add_wbank_28_wdata_2[30:16];
-  assign _add_wbank_28_wdata = {w_rd_28[15], w_rd_28} + {{2{_bits_wbank_28_wdata[14]}}, _bits_wbank_28_wdata};
-  assign _ext_wbank_28_wdata_3 = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
-  assign _bits_wbank_28_wdata_4 = _ext_wbank_28_wdata_3[36:7];
-  assign _ext_wbank_28_wdata_4 = {1'b0, r_28};
-  assign _add_wbank_28_wdata_4 = {_bits_wbank_28_wdata_4[29], _bits_wbank_28_wdata_4} + {{14{_ext_wbank_28_wdata_4[16]}}, _ext_wbank_28_wdata_4};
-  assign _bits_wbank_28_wdata_3 = _add_wbank_28_wdata_4[30:16];
-  assign _add_wbank_28_wdata_3 = {w_rd_28[15], w_rd_28} + {{2{_bits_wbank_28_wdata_3[14]}}, _bits_wbank_28_wdata_3};
-  assign _ext_wbank_28_wdata_5 = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
-  assign _bits_wbank_28_wdata_6 = _ext_wbank_28_wdata_5[36:7];
-  assign _ext_wbank_28_wdata_6 = {1'b0, r_28};
-  assign _add_wbank_28_wdata_5 = {_bits_wbank_28_wdata_6[29], _bits_wbank_28_wdata_6} + {{14{_ext_wbank_28_wdata_6[16]}}, _ext_wbank_28_wdata_6};
-  assign _bits_wbank_28_wdata_5 = _add_wbank_28_wdata_5[30:16];
+  assign _neg_w_upd_27_sum = -{g_27[34], g_27};
+  assign _ext_w_upd_27_sum = {_neg_w_upd_27_sum[35], _neg_w_upd_27_sum};
+  assign _bits_w_upd_27_sum_2 = _ext_w_upd_27_sum[36:7];
+  assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
+  assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
+  assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
+  // comb: w_upd_27_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_27) begin
+      w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};
+    end else begin
+      w_upd_27_sum = {w_rd_27[15], w_rd_27};
+    end
+  end
+
+  assign w_upd_27_sat_hi = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_27_sat_lo = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
-      wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_28_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_28_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_28 + {_bits_wbank_28_wdata_5[14], _bits_wbank_28_wdata_5}))) : host_wdata[15:0];
+      wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr)];
@@ -5730,30 +4371,31 @@ module output_layer (
     end
   end
 
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_29_wdata = -{g_29[34], g_29};
-  assign _ext_wbank_29_wdata = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
-  assign _bits_wbank_29_wdata_2 = _ext_wbank_29_wdata[36:7];
-  assign _ext_wbank_29_wdata_2 = {1'b0, r_29};
-  assign _add_wbank_29_wdata_2 = {_bits_wbank_29_wdata_2[29], _bits_wbank_29_wdata_2} + {{14{_ext_wbank_29_wdata_2[16]}}, _ext_wbank_29_wdata_2};
-  assign _bits_wbank_29_wdata = _add_wbank_29_wdata_2[30:16];
-  assign _add_wbank_29_wdata = {w_rd_29[15], w_rd_29} + {{2{_bits_wbank_29_wdata[14]}}, _bits_wbank_29_wdata};
-  assign _ext_wbank_29_wdata_3 = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
-  assign _bits_wbank_29_wdata_4 = _ext_wbank_29_wdata_3[36:7];
-  assign _ext_wbank_29_wdata_4 = {1'b0, r_29};
-  assign _add_wbank_29_wdata_4 = {_bits_wbank_29_wdata_4[29], _bits_wbank_29_wdata_4} + {{14{_ext_wbank_29_wdata_4[16]}}, _ext_wbank_29_wdata_4};
-  assign _bits_wbank_29_wdata_3 = _add_wbank_29_wdata_4[30:16];
-  assign _add_wbank_29_wdata_3 = {w_rd_29[15], w_rd_29} + {{2{_bits_wbank_29_wdata_3[14]}}, _bits_wbank_29_wdata_3};
-  assign _ext_wbank_29_wdata_5 = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
-  assign _bits_wbank_29_wdata_6 = _ext_wbank_29_wdata_5[36:7];
-  assign _ext_wbank_29_wdata_6 = {1'b0, r_29};
-  assign _add_wbank_29_wdata_5 = {_bits_wbank_29_wdata_6[29], _bits_wbank_29_wdata_6} + {{14{_ext_wbank_29_wdata_6[16]}}, _ext_wbank_29_wdata_6};
-  assign _bits_wbank_29_wdata_5 = _add_wbank_29_wdata_5[30:16];
+  assign _neg_w_upd_28_sum = -{g_28[34], g_28};
+  assign _ext_w_upd_28_sum = {_neg_w_upd_28_sum[35], _neg_w_upd_28_sum};
+  assign _bits_w_upd_28_sum_2 = _ext_w_upd_28_sum[36:7];
+  assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
+  assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
+  assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
+  // comb: w_upd_28_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_28) begin
+      w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};
+    end else begin
+      w_upd_28_sum = {w_rd_28[15], w_rd_28};
+    end
+  end
+
+  assign w_upd_28_sat_hi = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_28_sat_lo = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
-      wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_29_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_29_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_29 + {_bits_wbank_29_wdata_5[14], _bits_wbank_29_wdata_5}))) : host_wdata[15:0];
+      wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr)];
@@ -5804,30 +4446,31 @@ module output_layer (
     end
   end
 
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_30_wdata = -{g_30[34], g_30};
-  assign _ext_wbank_30_wdata = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
-  assign _bits_wbank_30_wdata_2 = _ext_wbank_30_wdata[36:7];
-  assign _ext_wbank_30_wdata_2 = {1'b0, r_30};
-  assign _add_wbank_30_wdata_2 = {_bits_wbank_30_wdata_2[29], _bits_wbank_30_wdata_2} + {{14{_ext_wbank_30_wdata_2[16]}}, _ext_wbank_30_wdata_2};
-  assign _bits_wbank_30_wdata = _add_wbank_30_wdata_2[30:16];
-  assign _add_wbank_30_wdata = {w_rd_30[15], w_rd_30} + {{2{_bits_wbank_30_wdata[14]}}, _bits_wbank_30_wdata};
-  assign _ext_wbank_30_wdata_3 = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
-  assign _bits_wbank_30_wdata_4 = _ext_wbank_30_wdata_3[36:7];
-  assign _ext_wbank_30_wdata_4 = {1'b0, r_30};
-  assign _add_wbank_30_wdata_4 = {_bits_wbank_30_wdata_4[29], _bits_wbank_30_wdata_4} + {{14{_ext_wbank_30_wdata_4[16]}}, _ext_wbank_30_wdata_4};
-  assign _bits_wbank_30_wdata_3 = _add_wbank_30_wdata_4[30:16];
-  assign _add_wbank_30_wdata_3 = {w_rd_30[15], w_rd_30} + {{2{_bits_wbank_30_wdata_3[14]}}, _bits_wbank_30_wdata_3};
-  assign _ext_wbank_30_wdata_5 = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
-  assign _bits_wbank_30_wdata_6 = _ext_wbank_30_wdata_5[36:7];
-  assign _ext_wbank_30_wdata_6 = {1'b0, r_30};
-  assign _add_wbank_30_wdata_5 = {_bits_wbank_30_wdata_6[29], _bits_wbank_30_wdata_6} + {{14{_ext_wbank_30_wdata_6[16]}}, _ext_wbank_30_wdata_6};
-  assign _bits_wbank_30_wdata_5 = _add_wbank_30_wdata_5[30:16];
+  assign _neg_w_upd_29_sum = -{g_29[34], g_29};
+  assign _ext_w_upd_29_sum = {_neg_w_upd_29_sum[35], _neg_w_upd_29_sum};
+  assign _bits_w_upd_29_sum_2 = _ext_w_upd_29_sum[36:7];
+  assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
+  assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
+  assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
+  // comb: w_upd_29_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_29) begin
+      w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};
+    end else begin
+      w_upd_29_sum = {w_rd_29[15], w_rd_29};
+    end
+  end
+
+  assign w_upd_29_sat_hi = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_29_sat_lo = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
-      wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_30_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_30_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_30 + {_bits_wbank_30_wdata_5[14], _bits_wbank_30_wdata_5}))) : host_wdata[15:0];
+      wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr)];
@@ -5878,30 +4521,31 @@ module output_layer (
     end
   end
 
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_31_wdata = -{g_31[34], g_31};
-  assign _ext_wbank_31_wdata = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
-  assign _bits_wbank_31_wdata_2 = _ext_wbank_31_wdata[36:7];
-  assign _ext_wbank_31_wdata_2 = {1'b0, r_31};
-  assign _add_wbank_31_wdata_2 = {_bits_wbank_31_wdata_2[29], _bits_wbank_31_wdata_2} + {{14{_ext_wbank_31_wdata_2[16]}}, _ext_wbank_31_wdata_2};
-  assign _bits_wbank_31_wdata = _add_wbank_31_wdata_2[30:16];
-  assign _add_wbank_31_wdata = {w_rd_31[15], w_rd_31} + {{2{_bits_wbank_31_wdata[14]}}, _bits_wbank_31_wdata};
-  assign _ext_wbank_31_wdata_3 = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
-  assign _bits_wbank_31_wdata_4 = _ext_wbank_31_wdata_3[36:7];
-  assign _ext_wbank_31_wdata_4 = {1'b0, r_31};
-  assign _add_wbank_31_wdata_4 = {_bits_wbank_31_wdata_4[29], _bits_wbank_31_wdata_4} + {{14{_ext_wbank_31_wdata_4[16]}}, _ext_wbank_31_wdata_4};
-  assign _bits_wbank_31_wdata_3 = _add_wbank_31_wdata_4[30:16];
-  assign _add_wbank_31_wdata_3 = {w_rd_31[15], w_rd_31} + {{2{_bits_wbank_31_wdata_3[14]}}, _bits_wbank_31_wdata_3};
-  assign _ext_wbank_31_wdata_5 = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
-  assign _bits_wbank_31_wdata_6 = _ext_wbank_31_wdata_5[36:7];
-  assign _ext_wbank_31_wdata_6 = {1'b0, r_31};
-  assign _add_wbank_31_wdata_5 = {_bits_wbank_31_wdata_6[29], _bits_wbank_31_wdata_6} + {{14{_ext_wbank_31_wdata_6[16]}}, _ext_wbank_31_wdata_6};
-  assign _bits_wbank_31_wdata_5 = _add_wbank_31_wdata_5[30:16];
+  assign _neg_w_upd_30_sum = -{g_30[34], g_30};
+  assign _ext_w_upd_30_sum = {_neg_w_upd_30_sum[35], _neg_w_upd_30_sum};
+  assign _bits_w_upd_30_sum_2 = _ext_w_upd_30_sum[36:7];
+  assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
+  assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
+  assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
+  // comb: w_upd_30_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_30) begin
+      w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};
+    end else begin
+      w_upd_30_sum = {w_rd_30[15], w_rd_30};
+    end
+  end
+
+  assign w_upd_30_sat_hi = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_30_sat_lo = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
-      wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_31_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_31_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_31 + {_bits_wbank_31_wdata_5[14], _bits_wbank_31_wdata_5}))) : host_wdata[15:0];
+      wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr)];
@@ -5952,30 +4596,31 @@ module output_layer (
     end
   end
 
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_32_wdata = -{g_32[34], g_32};
-  assign _ext_wbank_32_wdata = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
-  assign _bits_wbank_32_wdata_2 = _ext_wbank_32_wdata[36:7];
-  assign _ext_wbank_32_wdata_2 = {1'b0, r_32};
-  assign _add_wbank_32_wdata_2 = {_bits_wbank_32_wdata_2[29], _bits_wbank_32_wdata_2} + {{14{_ext_wbank_32_wdata_2[16]}}, _ext_wbank_32_wdata_2};
-  assign _bits_wbank_32_wdata = _add_wbank_32_wdata_2[30:16];
-  assign _add_wbank_32_wdata = {w_rd_32[15], w_rd_32} + {{2{_bits_wbank_32_wdata[14]}}, _bits_wbank_32_wdata};
-  assign _ext_wbank_32_wdata_3 = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
-  assign _bits_wbank_32_wdata_4 = _ext_wbank_32_wdata_3[36:7];
-  assign _ext_wbank_32_wdata_4 = {1'b0, r_32};
-  assign _add_wbank_32_wdata_4 = {_bits_wbank_32_wdata_4[29], _bits_wbank_32_wdata_4} + {{14{_ext_wbank_32_wdata_4[16]}}, _ext_wbank_32_wdata_4};
-  assign _bits_wbank_32_wdata_3 = _add_wbank_32_wdata_4[30:16];
-  assign _add_wbank_32_wdata_3 = {w_rd_32[15], w_rd_32} + {{2{_bits_wbank_32_wdata_3[14]}}, _bits_wbank_32_wdata_3};
-  assign _ext_wbank_32_wdata_5 = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
-  assign _bits_wbank_32_wdata_6 = _ext_wbank_32_wdata_5[36:7];
-  assign _ext_wbank_32_wdata_6 = {1'b0, r_32};
-  assign _add_wbank_32_wdata_5 = {_bits_wbank_32_wdata_6[29], _bits_wbank_32_wdata_6} + {{14{_ext_wbank_32_wdata_6[16]}}, _ext_wbank_32_wdata_6};
-  assign _bits_wbank_32_wdata_5 = _add_wbank_32_wdata_5[30:16];
+  assign _neg_w_upd_31_sum = -{g_31[34], g_31};
+  assign _ext_w_upd_31_sum = {_neg_w_upd_31_sum[35], _neg_w_upd_31_sum};
+  assign _bits_w_upd_31_sum_2 = _ext_w_upd_31_sum[36:7];
+  assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
+  assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
+  assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
+  // comb: w_upd_31_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_31) begin
+      w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};
+    end else begin
+      w_upd_31_sum = {w_rd_31[15], w_rd_31};
+    end
+  end
+
+  assign w_upd_31_sat_hi = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_31_sat_lo = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
-      wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_32_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_32_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_32 + {_bits_wbank_32_wdata_5[14], _bits_wbank_32_wdata_5}))) : host_wdata[15:0];
+      wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? w_addr : host_addr)];
@@ -6026,30 +4671,31 @@ module output_layer (
     end
   end
 
-  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_33_wdata = -{g_33[34], g_33};
-  assign _ext_wbank_33_wdata = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
-  assign _bits_wbank_33_wdata_2 = _ext_wbank_33_wdata[36:7];
-  assign _ext_wbank_33_wdata_2 = {1'b0, r_33};
-  assign _add_wbank_33_wdata_2 = {_bits_wbank_33_wdata_2[29], _bits_wbank_33_wdata_2} + {{14{_ext_wbank_33_wdata_2[16]}}, _ext_wbank_33_wdata_2};
-  assign _bits_wbank_33_wdata = _add_wbank_33_wdata_2[30:16];
-  assign _add_wbank_33_wdata = {w_rd_33[15], w_rd_33} + {{2{_bits_wbank_33_wdata[14]}}, _bits_wbank_33_wdata};
-  assign _ext_wbank_33_wdata_3 = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
-  assign _bits_wbank_33_wdata_4 = _ext_wbank_33_wdata_3[36:7];
-  assign _ext_wbank_33_wdata_4 = {1'b0, r_33};
-  assign _add_wbank_33_wdata_4 = {_bits_wbank_33_wdata_4[29], _bits_wbank_33_wdata_4} + {{14{_ext_wbank_33_wdata_4[16]}}, _ext_wbank_33_wdata_4};
-  assign _bits_wbank_33_wdata_3 = _add_wbank_33_wdata_4[30:16];
-  assign _add_wbank_33_wdata_3 = {w_rd_33[15], w_rd_33} + {{2{_bits_wbank_33_wdata_3[14]}}, _bits_wbank_33_wdata_3};
-  assign _ext_wbank_33_wdata_5 = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
-  assign _bits_wbank_33_wdata_6 = _ext_wbank_33_wdata_5[36:7];
-  assign _ext_wbank_33_wdata_6 = {1'b0, r_33};
-  assign _add_wbank_33_wdata_5 = {_bits_wbank_33_wdata_6[29], _bits_wbank_33_wdata_6} + {{14{_ext_wbank_33_wdata_6[16]}}, _ext_wbank_33_wdata_6};
-  assign _bits_wbank_33_wdata_5 = _add_wbank_33_wdata_5[30:16];
+  assign _neg_w_upd_32_sum = -{g_32[34], g_32};
+  assign _ext_w_upd_32_sum = {_neg_w_upd_32_sum[35], _neg_w_upd_32_sum};
+  assign _bits_w_upd_32_sum_2 = _ext_w_upd_32_sum[36:7];
+  assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
+  assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
+  assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
+  // comb: w_upd_32_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_32) begin
+      w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};
+    end else begin
+      w_upd_32_sum = {w_rd_32[15], w_rd_32};
+    end
+  end
+
+  assign w_upd_32_sat_hi = (w_upd_32_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_32_sat_lo = (w_upd_32_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
-      wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_33_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_33_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_33 + {_bits_wbank_33_wdata_5[14], _bits_wbank_33_wdata_5}))) : host_wdata[15:0];
+      wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? w_addr : host_addr)];
@@ -6100,30 +4746,31 @@ module output_layer (
     end
   end
 
-  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_34_wdata = -{g_34[34], g_34};
-  assign _ext_wbank_34_wdata = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
-  assign _bits_wbank_34_wdata_2 = _ext_wbank_34_wdata[36:7];
-  assign _ext_wbank_34_wdata_2 = {1'b0, r_34};
-  assign _add_wbank_34_wdata_2 = {_bits_wbank_34_wdata_2[29], _bits_wbank_34_wdata_2} + {{14{_ext_wbank_34_wdata_2[16]}}, _ext_wbank_34_wdata_2};
-  assign _bits_wbank_34_wdata = _add_wbank_34_wdata_2[30:16];
-  assign _add_wbank_34_wdata = {w_rd_34[15], w_rd_34} + {{2{_bits_wbank_34_wdata[14]}}, _bits_wbank_34_wdata};
-  assign _ext_wbank_34_wdata_3 = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
-  assign _bits_wbank_34_wdata_4 = _ext_wbank_34_wdata_3[36:7];
-  assign _ext_wbank_34_wdata_4 = {1'b0, r_34};
-  assign _add_wbank_34_wdata_4 = {_bits_wbank_34_wdata_4[29], _bits_wbank_34_wdata_4} + {{14{_ext_wbank_34_wdata_4[16]}}, _ext_wbank_34_wdata_4};
-  assign _bits_wbank_34_wdata_3 = _add_wbank_34_wdata_4[30:16];
-  assign _add_wbank_34_wdata_3 = {w_rd_34[15], w_rd_34} + {{2{_bits_wbank_34_wdata_3[14]}}, _bits_wbank_34_wdata_3};
-  assign _ext_wbank_34_wdata_5 = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
-  assign _bits_wbank_34_wdata_6 = _ext_wbank_34_wdata_5[36:7];
-  assign _ext_wbank_34_wdata_6 = {1'b0, r_34};
-  assign _add_wbank_34_wdata_5 = {_bits_wbank_34_wdata_6[29], _bits_wbank_34_wdata_6} + {{14{_ext_wbank_34_wdata_6[16]}}, _ext_wbank_34_wdata_6};
-  assign _bits_wbank_34_wdata_5 = _add_wbank_34_wdata_5[30:16];
+  assign _neg_w_upd_33_sum = -{g_33[34], g_33};
+  assign _ext_w_upd_33_sum = {_neg_w_upd_33_sum[35], _neg_w_upd_33_sum};
+  assign _bits_w_upd_33_sum_2 = _ext_w_upd_33_sum[36:7];
+  assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
+  assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
+  assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
+  // comb: w_upd_33_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_33) begin
+      w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};
+    end else begin
+      w_upd_33_sum = {w_rd_33[15], w_rd_33};
+    end
+  end
+
+  assign w_upd_33_sat_hi = (w_upd_33_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_33_sat_lo = (w_upd_33_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
-      wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_34_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_34_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_34 + {_bits_wbank_34_wdata_5[14], _bits_wbank_34_wdata_5}))) : host_wdata[15:0];
+      wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? w_addr : host_addr)];
@@ -6174,30 +4821,31 @@ module output_layer (
     end
   end
 
-  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_35_wdata = -{g_35[34], g_35};
-  assign _ext_wbank_35_wdata = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
-  assign _bits_wbank_35_wdata_2 = _ext_wbank_35_wdata[36:7];
-  assign _ext_wbank_35_wdata_2 = {1'b0, r_35};
-  assign _add_wbank_35_wdata_2 = {_bits_wbank_35_wdata_2[29], _bits_wbank_35_wdata_2} + {{14{_ext_wbank_35_wdata_2[16]}}, _ext_wbank_35_wdata_2};
-  assign _bits_wbank_35_wdata = _add_wbank_35_wdata_2[30:16];
-  assign _add_wbank_35_wdata = {w_rd_35[15], w_rd_35} + {{2{_bits_wbank_35_wdata[14]}}, _bits_wbank_35_wdata};
-  assign _ext_wbank_35_wdata_3 = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
-  assign _bits_wbank_35_wdata_4 = _ext_wbank_35_wdata_3[36:7];
-  assign _ext_wbank_35_wdata_4 = {1'b0, r_35};
-  assign _add_wbank_35_wdata_4 = {_bits_wbank_35_wdata_4[29], _bits_wbank_35_wdata_4} + {{14{_ext_wbank_35_wdata_4[16]}}, _ext_wbank_35_wdata_4};
-  assign _bits_wbank_35_wdata_3 = _add_wbank_35_wdata_4[30:16];
-  assign _add_wbank_35_wdata_3 = {w_rd_35[15], w_rd_35} + {{2{_bits_wbank_35_wdata_3[14]}}, _bits_wbank_35_wdata_3};
-  assign _ext_wbank_35_wdata_5 = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
-  assign _bits_wbank_35_wdata_6 = _ext_wbank_35_wdata_5[36:7];
-  assign _ext_wbank_35_wdata_6 = {1'b0, r_35};
-  assign _add_wbank_35_wdata_5 = {_bits_wbank_35_wdata_6[29], _bits_wbank_35_wdata_6} + {{14{_ext_wbank_35_wdata_6[16]}}, _ext_wbank_35_wdata_6};
-  assign _bits_wbank_35_wdata_5 = _add_wbank_35_wdata_5[30:16];
+  assign _neg_w_upd_34_sum = -{g_34[34], g_34};
+  assign _ext_w_upd_34_sum = {_neg_w_upd_34_sum[35], _neg_w_upd_34_sum};
+  assign _bits_w_upd_34_sum_2 = _ext_w_upd_34_sum[36:7];
+  assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
+  assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
+  assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
+  // comb: w_upd_34_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_34) begin
+      w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};
+    end else begin
+      w_upd_34_sum = {w_rd_34[15], w_rd_34};
+    end
+  end
+
+  assign w_upd_34_sat_hi = (w_upd_34_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_34_sat_lo = (w_upd_34_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
-      wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_35_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_35_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_35 + {_bits_wbank_35_wdata_5[14], _bits_wbank_35_wdata_5}))) : host_wdata[15:0];
+      wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? w_addr : host_addr)];
@@ -6248,30 +4896,31 @@ module output_layer (
     end
   end
 
-  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_36_wdata = -{g_36[34], g_36};
-  assign _ext_wbank_36_wdata = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
-  assign _bits_wbank_36_wdata_2 = _ext_wbank_36_wdata[36:7];
-  assign _ext_wbank_36_wdata_2 = {1'b0, r_36};
-  assign _add_wbank_36_wdata_2 = {_bits_wbank_36_wdata_2[29], _bits_wbank_36_wdata_2} + {{14{_ext_wbank_36_wdata_2[16]}}, _ext_wbank_36_wdata_2};
-  assign _bits_wbank_36_wdata = _add_wbank_36_wdata_2[30:16];
-  assign _add_wbank_36_wdata = {w_rd_36[15], w_rd_36} + {{2{_bits_wbank_36_wdata[14]}}, _bits_wbank_36_wdata};
-  assign _ext_wbank_36_wdata_3 = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
-  assign _bits_wbank_36_wdata_4 = _ext_wbank_36_wdata_3[36:7];
-  assign _ext_wbank_36_wdata_4 = {1'b0, r_36};
-  assign _add_wbank_36_wdata_4 = {_bits_wbank_36_wdata_4[29], _bits_wbank_36_wdata_4} + {{14{_ext_wbank_36_wdata_4[16]}}, _ext_wbank_36_wdata_4};
-  assign _bits_wbank_36_wdata_3 = _add_wbank_36_wdata_4[30:16];
-  assign _add_wbank_36_wdata_3 = {w_rd_36[15], w_rd_36} + {{2{_bits_wbank_36_wdata_3[14]}}, _bits_wbank_36_wdata_3};
-  assign _ext_wbank_36_wdata_5 = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
-  assign _bits_wbank_36_wdata_6 = _ext_wbank_36_wdata_5[36:7];
-  assign _ext_wbank_36_wdata_6 = {1'b0, r_36};
-  assign _add_wbank_36_wdata_5 = {_bits_wbank_36_wdata_6[29], _bits_wbank_36_wdata_6} + {{14{_ext_wbank_36_wdata_6[16]}}, _ext_wbank_36_wdata_6};
-  assign _bits_wbank_36_wdata_5 = _add_wbank_36_wdata_5[30:16];
+  assign _neg_w_upd_35_sum = -{g_35[34], g_35};
+  assign _ext_w_upd_35_sum = {_neg_w_upd_35_sum[35], _neg_w_upd_35_sum};
+  assign _bits_w_upd_35_sum_2 = _ext_w_upd_35_sum[36:7];
+  assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
+  assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
+  assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
+  // comb: w_upd_35_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_35) begin
+      w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};
+    end else begin
+      w_upd_35_sum = {w_rd_35[15], w_rd_35};
+    end
+  end
+
+  assign w_upd_35_sat_hi = (w_upd_35_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_35_sat_lo = (w_upd_35_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
-      wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_36_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_36_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_36 + {_bits_wbank_36_wdata_5[14], _bits_wbank_36_wdata_5}))) : host_wdata[15:0];
+      wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? w_addr : host_addr)];
@@ -6322,30 +4971,31 @@ module output_layer (
     end
   end
 
-  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_37_wdata = -{g_37[34], g_37};
-  assign _ext_wbank_37_wdata = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
-  assign _bits_wbank_37_wdata_2 = _ext_wbank_37_wdata[36:7];
-  assign _ext_wbank_37_wdata_2 = {1'b0, r_37};
-  assign _add_wbank_37_wdata_2 = {_bits_wbank_37_wdata_2[29], _bits_wbank_37_wdata_2} + {{14{_ext_wbank_37_wdata_2[16]}}, _ext_wbank_37_wdata_2};
-  assign _bits_wbank_37_wdata = _add_wbank_37_wdata_2[30:16];
-  assign _add_wbank_37_wdata = {w_rd_37[15], w_rd_37} + {{2{_bits_wbank_37_wdata[14]}}, _bits_wbank_37_wdata};
-  assign _ext_wbank_37_wdata_3 = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
-  assign _bits_wbank_37_wdata_4 = _ext_wbank_37_wdata_3[36:7];
-  assign _ext_wbank_37_wdata_4 = {1'b0, r_37};
-  assign _add_wbank_37_wdata_4 = {_bits_wbank_37_wdata_4[29], _bits_wbank_37_wdata_4} + {{14{_ext_wbank_37_wdata_4[16]}}, _ext_wbank_37_wdata_4};
-  assign _bits_wbank_37_wdata_3 = _add_wbank_37_wdata_4[30:16];
-  assign _add_wbank_37_wdata_3 = {w_rd_37[15], w_rd_37} + {{2{_bits_wbank_37_wdata_3[14]}}, _bits_wbank_37_wdata_3};
-  assign _ext_wbank_37_wdata_5 = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
-  assign _bits_wbank_37_wdata_6 = _ext_wbank_37_wdata_5[36:7];
-  assign _ext_wbank_37_wdata_6 = {1'b0, r_37};
-  assign _add_wbank_37_wdata_5 = {_bits_wbank_37_wdata_6[29], _bits_wbank_37_wdata_6} + {{14{_ext_wbank_37_wdata_6[16]}}, _ext_wbank_37_wdata_6};
-  assign _bits_wbank_37_wdata_5 = _add_wbank_37_wdata_5[30:16];
+  assign _neg_w_upd_36_sum = -{g_36[34], g_36};
+  assign _ext_w_upd_36_sum = {_neg_w_upd_36_sum[35], _neg_w_upd_36_sum};
+  assign _bits_w_upd_36_sum_2 = _ext_w_upd_36_sum[36:7];
+  assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
+  assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
+  assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
+  // comb: w_upd_36_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_36) begin
+      w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};
+    end else begin
+      w_upd_36_sum = {w_rd_36[15], w_rd_36};
+    end
+  end
+
+  assign w_upd_36_sat_hi = (w_upd_36_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_36_sat_lo = (w_upd_36_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
-      wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_37_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_37_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_37 + {_bits_wbank_37_wdata_5[14], _bits_wbank_37_wdata_5}))) : host_wdata[15:0];
+      wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? w_addr : host_addr)];
@@ -6396,30 +5046,31 @@ module output_layer (
     end
   end
 
-  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_38_wdata = -{g_38[34], g_38};
-  assign _ext_wbank_38_wdata = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
-  assign _bits_wbank_38_wdata_2 = _ext_wbank_38_wdata[36:7];
-  assign _ext_wbank_38_wdata_2 = {1'b0, r_38};
-  assign _add_wbank_38_wdata_2 = {_bits_wbank_38_wdata_2[29], _bits_wbank_38_wdata_2} + {{14{_ext_wbank_38_wdata_2[16]}}, _ext_wbank_38_wdata_2};
-  assign _bits_wbank_38_wdata = _add_wbank_38_wdata_2[30:16];
-  assign _add_wbank_38_wdata = {w_rd_38[15], w_rd_38} + {{2{_bits_wbank_38_wdata[14]}}, _bits_wbank_38_wdata};
-  assign _ext_wbank_38_wdata_3 = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
-  assign _bits_wbank_38_wdata_4 = _ext_wbank_38_wdata_3[36:7];
-  assign _ext_wbank_38_wdata_4 = {1'b0, r_38};
-  assign _add_wbank_38_wdata_4 = {_bits_wbank_38_wdata_4[29], _bits_wbank_38_wdata_4} + {{14{_ext_wbank_38_wdata_4[16]}}, _ext_wbank_38_wdata_4};
-  assign _bits_wbank_38_wdata_3 = _add_wbank_38_wdata_4[30:16];
-  assign _add_wbank_38_wdata_3 = {w_rd_38[15], w_rd_38} + {{2{_bits_wbank_38_wdata_3[14]}}, _bits_wbank_38_wdata_3};
-  assign _ext_wbank_38_wdata_5 = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
-  assign _bits_wbank_38_wdata_6 = _ext_wbank_38_wdata_5[36:7];
-  assign _ext_wbank_38_wdata_6 = {1'b0, r_38};
-  assign _add_wbank_38_wdata_5 = {_bits_wbank_38_wdata_6[29], _bits_wbank_38_wdata_6} + {{14{_ext_wbank_38_wdata_6[16]}}, _ext_wbank_38_wdata_6};
-  assign _bits_wbank_38_wdata_5 = _add_wbank_38_wdata_5[30:16];
+  assign _neg_w_upd_37_sum = -{g_37[34], g_37};
+  assign _ext_w_upd_37_sum = {_neg_w_upd_37_sum[35], _neg_w_upd_37_sum};
+  assign _bits_w_upd_37_sum_2 = _ext_w_upd_37_sum[36:7];
+  assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
+  assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
+  assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
+  // comb: w_upd_37_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_37) begin
+      w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};
+    end else begin
+      w_upd_37_sum = {w_rd_37[15], w_rd_37};
+    end
+  end
+
+  assign w_upd_37_sat_hi = (w_upd_37_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_37_sat_lo = (w_upd_37_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
-      wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_38_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_38_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_38 + {_bits_wbank_38_wdata_5[14], _bits_wbank_38_wdata_5}))) : host_wdata[15:0];
+      wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? w_addr : host_addr)];
@@ -6470,30 +5121,31 @@ module output_layer (
     end
   end
 
-  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_39_wdata = -{g_39[34], g_39};
-  assign _ext_wbank_39_wdata = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
-  assign _bits_wbank_39_wdata_2 = _ext_wbank_39_wdata[36:7];
-  assign _ext_wbank_39_wdata_2 = {1'b0, r_39};
-  assign _add_wbank_39_wdata_2 = {_bits_wbank_39_wdata_2[29], _bits_wbank_39_wdata_2} + {{14{_ext_wbank_39_wdata_2[16]}}, _ext_wbank_39_wdata_2};
-  assign _bits_wbank_39_wdata = _add_wbank_39_wdata_2[30:16];
-  assign _add_wbank_39_wdata = {w_rd_39[15], w_rd_39} + {{2{_bits_wbank_39_wdata[14]}}, _bits_wbank_39_wdata};
-  assign _ext_wbank_39_wdata_3 = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
-  assign _bits_wbank_39_wdata_4 = _ext_wbank_39_wdata_3[36:7];
-  assign _ext_wbank_39_wdata_4 = {1'b0, r_39};
-  assign _add_wbank_39_wdata_4 = {_bits_wbank_39_wdata_4[29], _bits_wbank_39_wdata_4} + {{14{_ext_wbank_39_wdata_4[16]}}, _ext_wbank_39_wdata_4};
-  assign _bits_wbank_39_wdata_3 = _add_wbank_39_wdata_4[30:16];
-  assign _add_wbank_39_wdata_3 = {w_rd_39[15], w_rd_39} + {{2{_bits_wbank_39_wdata_3[14]}}, _bits_wbank_39_wdata_3};
-  assign _ext_wbank_39_wdata_5 = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
-  assign _bits_wbank_39_wdata_6 = _ext_wbank_39_wdata_5[36:7];
-  assign _ext_wbank_39_wdata_6 = {1'b0, r_39};
-  assign _add_wbank_39_wdata_5 = {_bits_wbank_39_wdata_6[29], _bits_wbank_39_wdata_6} + {{14{_ext_wbank_39_wdata_6[16]}}, _ext_wbank_39_wdata_6};
-  assign _bits_wbank_39_wdata_5 = _add_wbank_39_wdata_5[30:16];
+  assign _neg_w_upd_38_sum = -{g_38[34], g_38};
+  assign _ext_w_upd_38_sum = {_neg_w_upd_38_sum[35], _neg_w_upd_38_sum};
+  assign _bits_w_upd_38_sum_2 = _ext_w_upd_38_sum[36:7];
+  assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
+  assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
+  assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
+  // comb: w_upd_38_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_38) begin
+      w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};
+    end else begin
+      w_upd_38_sum = {w_rd_38[15], w_rd_38};
+    end
+  end
+
+  assign w_upd_38_sat_hi = (w_upd_38_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_38_sat_lo = (w_upd_38_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
-      wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_39_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_39_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_39 + {_bits_wbank_39_wdata_5[14], _bits_wbank_39_wdata_5}))) : host_wdata[15:0];
+      wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? w_addr : host_addr)];
@@ -6544,30 +5196,31 @@ module output_layer (
     end
   end
 
-  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_40_wdata = -{g_40[34], g_40};
-  assign _ext_wbank_40_wdata = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
-  assign _bits_wbank_40_wdata_2 = _ext_wbank_40_wdata[36:7];
-  assign _ext_wbank_40_wdata_2 = {1'b0, r_40};
-  assign _add_wbank_40_wdata_2 = {_bits_wbank_40_wdata_2[29], _bits_wbank_40_wdata_2} + {{14{_ext_wbank_40_wdata_2[16]}}, _ext_wbank_40_wdata_2};
-  assign _bits_wbank_40_wdata = _add_wbank_40_wdata_2[30:16];
-  assign _add_wbank_40_wdata = {w_rd_40[15], w_rd_40} + {{2{_bits_wbank_40_wdata[14]}}, _bits_wbank_40_wdata};
-  assign _ext_wbank_40_wdata_3 = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
-  assign _bits_wbank_40_wdata_4 = _ext_wbank_40_wdata_3[36:7];
-  assign _ext_wbank_40_wdata_4 = {1'b0, r_40};
-  assign _add_wbank_40_wdata_4 = {_bits_wbank_40_wdata_4[29], _bits_wbank_40_wdata_4} + {{14{_ext_wbank_40_wdata_4[16]}}, _ext_wbank_40_wdata_4};
-  assign _bits_wbank_40_wdata_3 = _add_wbank_40_wdata_4[30:16];
-  assign _add_wbank_40_wdata_3 = {w_rd_40[15], w_rd_40} + {{2{_bits_wbank_40_wdata_3[14]}}, _bits_wbank_40_wdata_3};
-  assign _ext_wbank_40_wdata_5 = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
-  assign _bits_wbank_40_wdata_6 = _ext_wbank_40_wdata_5[36:7];
-  assign _ext_wbank_40_wdata_6 = {1'b0, r_40};
-  assign _add_wbank_40_wdata_5 = {_bits_wbank_40_wdata_6[29], _bits_wbank_40_wdata_6} + {{14{_ext_wbank_40_wdata_6[16]}}, _ext_wbank_40_wdata_6};
-  assign _bits_wbank_40_wdata_5 = _add_wbank_40_wdata_5[30:16];
+  assign _neg_w_upd_39_sum = -{g_39[34], g_39};
+  assign _ext_w_upd_39_sum = {_neg_w_upd_39_sum[35], _neg_w_upd_39_sum};
+  assign _bits_w_upd_39_sum_2 = _ext_w_upd_39_sum[36:7];
+  assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
+  assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
+  assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
+  // comb: w_upd_39_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_39) begin
+      w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};
+    end else begin
+      w_upd_39_sum = {w_rd_39[15], w_rd_39};
+    end
+  end
+
+  assign w_upd_39_sat_hi = (w_upd_39_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_39_sat_lo = (w_upd_39_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
-      wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_40_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_40_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_40 + {_bits_wbank_40_wdata_5[14], _bits_wbank_40_wdata_5}))) : host_wdata[15:0];
+      wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? w_addr : host_addr)];
@@ -6618,30 +5271,31 @@ module output_layer (
     end
   end
 
-  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_41_wdata = -{g_41[34], g_41};
-  assign _ext_wbank_41_wdata = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
-  assign _bits_wbank_41_wdata_2 = _ext_wbank_41_wdata[36:7];
-  assign _ext_wbank_41_wdata_2 = {1'b0, r_41};
-  assign _add_wbank_41_wdata_2 = {_bits_wbank_41_wdata_2[29], _bits_wbank_41_wdata_2} + {{14{_ext_wbank_41_wdata_2[16]}}, _ext_wbank_41_wdata_2};
-  assign _bits_wbank_41_wdata = _add_wbank_41_wdata_2[30:16];
-  assign _add_wbank_41_wdata = {w_rd_41[15], w_rd_41} + {{2{_bits_wbank_41_wdata[14]}}, _bits_wbank_41_wdata};
-  assign _ext_wbank_41_wdata_3 = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
-  assign _bits_wbank_41_wdata_4 = _ext_wbank_41_wdata_3[36:7];
-  assign _ext_wbank_41_wdata_4 = {1'b0, r_41};
-  assign _add_wbank_41_wdata_4 = {_bits_wbank_41_wdata_4[29], _bits_wbank_41_wdata_4} + {{14{_ext_wbank_41_wdata_4[16]}}, _ext_wbank_41_wdata_4};
-  assign _bits_wbank_41_wdata_3 = _add_wbank_41_wdata_4[30:16];
-  assign _add_wbank_41_wdata_3 = {w_rd_41[15], w_rd_41} + {{2{_bits_wbank_41_wdata_3[14]}}, _bits_wbank_41_wdata_3};
-  assign _ext_wbank_41_wdata_5 = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
-  assign _bits_wbank_41_wdata_6 = _ext_wbank_41_wdata_5[36:7];
-  assign _ext_wbank_41_wdata_6 = {1'b0, r_41};
-  assign _add_wbank_41_wdata_5 = {_bits_wbank_41_wdata_6[29], _bits_wbank_41_wdata_6} + {{14{_ext_wbank_41_wdata_6[16]}}, _ext_wbank_41_wdata_6};
-  assign _bits_wbank_41_wdata_5 = _add_wbank_41_wdata_5[30:16];
+  assign _neg_w_upd_40_sum = -{g_40[34], g_40};
+  assign _ext_w_upd_40_sum = {_neg_w_upd_40_sum[35], _neg_w_upd_40_sum};
+  assign _bits_w_upd_40_sum_2 = _ext_w_upd_40_sum[36:7];
+  assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
+  assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
+  assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
+  // comb: w_upd_40_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_40) begin
+      w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};
+    end else begin
+      w_upd_40_sum = {w_rd_40[15], w_rd_40};
+    end
+  end
+
+  assign w_upd_40_sat_hi = (w_upd_40_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_40_sat_lo = (w_upd_40_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
-      wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_41_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_41_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_41 + {_bits_wbank_41_wdata_5[14], _bits_wbank_41_wdata_5}))) : host_wdata[15:0];
+      wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? w_addr : host_addr)];
@@ -6692,30 +5346,31 @@ module output_layer (
     end
   end
 
-  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_42_wdata = -{g_42[34], g_42};
-  assign _ext_wbank_42_wdata = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
-  assign _bits_wbank_42_wdata_2 = _ext_wbank_42_wdata[36:7];
-  assign _ext_wbank_42_wdata_2 = {1'b0, r_42};
-  assign _add_wbank_42_wdata_2 = {_bits_wbank_42_wdata_2[29], _bits_wbank_42_wdata_2} + {{14{_ext_wbank_42_wdata_2[16]}}, _ext_wbank_42_wdata_2};
-  assign _bits_wbank_42_wdata = _add_wbank_42_wdata_2[30:16];
-  assign _add_wbank_42_wdata = {w_rd_42[15], w_rd_42} + {{2{_bits_wbank_42_wdata[14]}}, _bits_wbank_42_wdata};
-  assign _ext_wbank_42_wdata_3 = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
-  assign _bits_wbank_42_wdata_4 = _ext_wbank_42_wdata_3[36:7];
-  assign _ext_wbank_42_wdata_4 = {1'b0, r_42};
-  assign _add_wbank_42_wdata_4 = {_bits_wbank_42_wdata_4[29], _bits_wbank_42_wdata_4} + {{14{_ext_wbank_42_wdata_4[16]}}, _ext_wbank_42_wdata_4};
-  assign _bits_wbank_42_wdata_3 = _add_wbank_42_wdata_4[30:16];
-  assign _add_wbank_42_wdata_3 = {w_rd_42[15], w_rd_42} + {{2{_bits_wbank_42_wdata_3[14]}}, _bits_wbank_42_wdata_3};
-  assign _ext_wbank_42_wdata_5 = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
-  assign _bits_wbank_42_wdata_6 = _ext_wbank_42_wdata_5[36:7];
-  assign _ext_wbank_42_wdata_6 = {1'b0, r_42};
-  assign _add_wbank_42_wdata_5 = {_bits_wbank_42_wdata_6[29], _bits_wbank_42_wdata_6} + {{14{_ext_wbank_42_wdata_6[16]}}, _ext_wbank_42_wdata_6};
-  assign _bits_wbank_42_wdata_5 = _add_wbank_42_wdata_5[30:16];
+  assign _neg_w_upd_41_sum = -{g_41[34], g_41};
+  assign _ext_w_upd_41_sum = {_neg_w_upd_41_sum[35], _neg_w_upd_41_sum};
+  assign _bits_w_upd_41_sum_2 = _ext_w_upd_41_sum[36:7];
+  assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
+  assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
+  assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
+  // comb: w_upd_41_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_41) begin
+      w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};
+    end else begin
+      w_upd_41_sum = {w_rd_41[15], w_rd_41};
+    end
+  end
+
+  assign w_upd_41_sat_hi = (w_upd_41_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_41_sat_lo = (w_upd_41_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
-      wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_42_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_42_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_42 + {_bits_wbank_42_wdata_5[14], _bits_wbank_42_wdata_5}))) : host_wdata[15:0];
+      wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? w_addr : host_addr)];
@@ -6766,30 +5421,31 @@ module output_layer (
     end
   end
 
-  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_43_wdata = -{g_43[34], g_43};
-  assign _ext_wbank_43_wdata = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
-  assign _bits_wbank_43_wdata_2 = _ext_wbank_43_wdata[36:7];
-  assign _ext_wbank_43_wdata_2 = {1'b0, r_43};
-  assign _add_wbank_43_wdata_2 = {_bits_wbank_43_wdata_2[29], _bits_wbank_43_wdata_2} + {{14{_ext_wbank_43_wdata_2[16]}}, _ext_wbank_43_wdata_2};
-  assign _bits_wbank_43_wdata = _add_wbank_43_wdata_2[30:16];
-  assign _add_wbank_43_wdata = {w_rd_43[15], w_rd_43} + {{2{_bits_wbank_43_wdata[14]}}, _bits_wbank_43_wdata};
-  assign _ext_wbank_43_wdata_3 = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
-  assign _bits_wbank_43_wdata_4 = _ext_wbank_43_wdata_3[36:7];
-  assign _ext_wbank_43_wdata_4 = {1'b0, r_43};
-  assign _add_wbank_43_wdata_4 = {_bits_wbank_43_wdata_4[29], _bits_wbank_43_wdata_4} + {{14{_ext_wbank_43_wdata_4[16]}}, _ext_wbank_43_wdata_4};
-  assign _bits_wbank_43_wdata_3 = _add_wbank_43_wdata_4[30:16];
-  assign _add_wbank_43_wdata_3 = {w_rd_43[15], w_rd_43} + {{2{_bits_wbank_43_wdata_3[14]}}, _bits_wbank_43_wdata_3};
-  assign _ext_wbank_43_wdata_5 = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
-  assign _bits_wbank_43_wdata_6 = _ext_wbank_43_wdata_5[36:7];
-  assign _ext_wbank_43_wdata_6 = {1'b0, r_43};
-  assign _add_wbank_43_wdata_5 = {_bits_wbank_43_wdata_6[29], _bits_wbank_43_wdata_6} + {{14{_ext_wbank_43_wdata_6[16]}}, _ext_wbank_43_wdata_6};
-  assign _bits_wbank_43_wdata_5 = _add_wbank_43_wdata_5[30:16];
+  assign _neg_w_upd_42_sum = -{g_42[34], g_42};
+  assign _ext_w_upd_42_sum = {_neg_w_upd_42_sum[35], _neg_w_upd_42_sum};
+  assign _bits_w_upd_42_sum_2 = _ext_w_upd_42_sum[36:7];
+  assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
+  assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
+  assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
+  // comb: w_upd_42_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_42) begin
+      w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};
+    end else begin
+      w_upd_42_sum = {w_rd_42[15], w_rd_42};
+    end
+  end
+
+  assign w_upd_42_sat_hi = (w_upd_42_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_42_sat_lo = (w_upd_42_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
-      wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_43_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_43_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_43 + {_bits_wbank_43_wdata_5[14], _bits_wbank_43_wdata_5}))) : host_wdata[15:0];
+      wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? w_addr : host_addr)];
@@ -6840,30 +5496,31 @@ module output_layer (
     end
   end
 
-  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_44_wdata = -{g_44[34], g_44};
-  assign _ext_wbank_44_wdata = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
-  assign _bits_wbank_44_wdata_2 = _ext_wbank_44_wdata[36:7];
-  assign _ext_wbank_44_wdata_2 = {1'b0, r_44};
-  assign _add_wbank_44_wdata_2 = {_bits_wbank_44_wdata_2[29], _bits_wbank_44_wdata_2} + {{14{_ext_wbank_44_wdata_2[16]}}, _ext_wbank_44_wdata_2};
-  assign _bits_wbank_44_wdata = _add_wbank_44_wdata_2[30:16];
-  assign _add_wbank_44_wdata = {w_rd_44[15], w_rd_44} + {{2{_bits_wbank_44_wdata[14]}}, _bits_wbank_44_wdata};
-  assign _ext_wbank_44_wdata_3 = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
-  assign _bits_wbank_44_wdata_4 = _ext_wbank_44_wdata_3[36:7];
-  assign _ext_wbank_44_wdata_4 = {1'b0, r_44};
-  assign _add_wbank_44_wdata_4 = {_bits_wbank_44_wdata_4[29], _bits_wbank_44_wdata_4} + {{14{_ext_wbank_44_wdata_4[16]}}, _ext_wbank_44_wdata_4};
-  assign _bits_wbank_44_wdata_3 = _add_wbank_44_wdata_4[30:16];
-  assign _add_wbank_44_wdata_3 = {w_rd_44[15], w_rd_44} + {{2{_bits_wbank_44_wdata_3[14]}}, _bits_wbank_44_wdata_3};
-  assign _ext_wbank_44_wdata_5 = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
-  assign _bits_wbank_44_wdata_6 = _ext_wbank_44_wdata_5[36:7];
-  assign _ext_wbank_44_wdata_6 = {1'b0, r_44};
-  assign _add_wbank_44_wdata_5 = {_bits_wbank_44_wdata_6[29], _bits_wbank_44_wdata_6} + {{14{_ext_wbank_44_wdata_6[16]}}, _ext_wbank_44_wdata_6};
-  assign _bits_wbank_44_wdata_5 = _add_wbank_44_wdata_5[30:16];
+  assign _neg_w_upd_43_sum = -{g_43[34], g_43};
+  assign _ext_w_upd_43_sum = {_neg_w_upd_43_sum[35], _neg_w_upd_43_sum};
+  assign _bits_w_upd_43_sum_2 = _ext_w_upd_43_sum[36:7];
+  assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
+  assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
+  assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
+  // comb: w_upd_43_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_43) begin
+      w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};
+    end else begin
+      w_upd_43_sum = {w_rd_43[15], w_rd_43};
+    end
+  end
+
+  assign w_upd_43_sat_hi = (w_upd_43_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_43_sat_lo = (w_upd_43_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
-      wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_44_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_44_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_44 + {_bits_wbank_44_wdata_5[14], _bits_wbank_44_wdata_5}))) : host_wdata[15:0];
+      wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? w_addr : host_addr)];
@@ -6914,30 +5571,31 @@ module output_layer (
     end
   end
 
-  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_45_wdata = -{g_45[34], g_45};
-  assign _ext_wbank_45_wdata = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
-  assign _bits_wbank_45_wdata_2 = _ext_wbank_45_wdata[36:7];
-  assign _ext_wbank_45_wdata_2 = {1'b0, r_45};
-  assign _add_wbank_45_wdata_2 = {_bits_wbank_45_wdata_2[29], _bits_wbank_45_wdata_2} + {{14{_ext_wbank_45_wdata_2[16]}}, _ext_wbank_45_wdata_2};
-  assign _bits_wbank_45_wdata = _add_wbank_45_wdata_2[30:16];
-  assign _add_wbank_45_wdata = {w_rd_45[15], w_rd_45} + {{2{_bits_wbank_45_wdata[14]}}, _bits_wbank_45_wdata};
-  assign _ext_wbank_45_wdata_3 = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
-  assign _bits_wbank_45_wdata_4 = _ext_wbank_45_wdata_3[36:7];
-  assign _ext_wbank_45_wdata_4 = {1'b0, r_45};
-  assign _add_wbank_45_wdata_4 = {_bits_wbank_45_wdata_4[29], _bits_wbank_45_wdata_4} + {{14{_ext_wbank_45_wdata_4[16]}}, _ext_wbank_45_wdata_4};
-  assign _bits_wbank_45_wdata_3 = _add_wbank_45_wdata_4[30:16];
-  assign _add_wbank_45_wdata_3 = {w_rd_45[15], w_rd_45} + {{2{_bits_wbank_45_wdata_3[14]}}, _bits_wbank_45_wdata_3};
-  assign _ext_wbank_45_wdata_5 = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
-  assign _bits_wbank_45_wdata_6 = _ext_wbank_45_wdata_5[36:7];
-  assign _ext_wbank_45_wdata_6 = {1'b0, r_45};
-  assign _add_wbank_45_wdata_5 = {_bits_wbank_45_wdata_6[29], _bits_wbank_45_wdata_6} + {{14{_ext_wbank_45_wdata_6[16]}}, _ext_wbank_45_wdata_6};
-  assign _bits_wbank_45_wdata_5 = _add_wbank_45_wdata_5[30:16];
+  assign _neg_w_upd_44_sum = -{g_44[34], g_44};
+  assign _ext_w_upd_44_sum = {_neg_w_upd_44_sum[35], _neg_w_upd_44_sum};
+  assign _bits_w_upd_44_sum_2 = _ext_w_upd_44_sum[36:7];
+  assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
+  assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
+  assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
+  // comb: w_upd_44_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_44) begin
+      w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};
+    end else begin
+      w_upd_44_sum = {w_rd_44[15], w_rd_44};
+    end
+  end
+
+  assign w_upd_44_sat_hi = (w_upd_44_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_44_sat_lo = (w_upd_44_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
-      wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_45_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_45_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_45 + {_bits_wbank_45_wdata_5[14], _bits_wbank_45_wdata_5}))) : host_wdata[15:0];
+      wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? w_addr : host_addr)];
@@ -6988,30 +5646,31 @@ module output_layer (
     end
   end
 
-  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_46_wdata = -{g_46[34], g_46};
-  assign _ext_wbank_46_wdata = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
-  assign _bits_wbank_46_wdata_2 = _ext_wbank_46_wdata[36:7];
-  assign _ext_wbank_46_wdata_2 = {1'b0, r_46};
-  assign _add_wbank_46_wdata_2 = {_bits_wbank_46_wdata_2[29], _bits_wbank_46_wdata_2} + {{14{_ext_wbank_46_wdata_2[16]}}, _ext_wbank_46_wdata_2};
-  assign _bits_wbank_46_wdata = _add_wbank_46_wdata_2[30:16];
-  assign _add_wbank_46_wdata = {w_rd_46[15], w_rd_46} + {{2{_bits_wbank_46_wdata[14]}}, _bits_wbank_46_wdata};
-  assign _ext_wbank_46_wdata_3 = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
-  assign _bits_wbank_46_wdata_4 = _ext_wbank_46_wdata_3[36:7];
-  assign _ext_wbank_46_wdata_4 = {1'b0, r_46};
-  assign _add_wbank_46_wdata_4 = {_bits_wbank_46_wdata_4[29], _bits_wbank_46_wdata_4} + {{14{_ext_wbank_46_wdata_4[16]}}, _ext_wbank_46_wdata_4};
-  assign _bits_wbank_46_wdata_3 = _add_wbank_46_wdata_4[30:16];
-  assign _add_wbank_46_wdata_3 = {w_rd_46[15], w_rd_46} + {{2{_bits_wbank_46_wdata_3[14]}}, _bits_wbank_46_wdata_3};
-  assign _ext_wbank_46_wdata_5 = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
-  assign _bits_wbank_46_wdata_6 = _ext_wbank_46_wdata_5[36:7];
-  assign _ext_wbank_46_wdata_6 = {1'b0, r_46};
-  assign _add_wbank_46_wdata_5 = {_bits_wbank_46_wdata_6[29], _bits_wbank_46_wdata_6} + {{14{_ext_wbank_46_wdata_6[16]}}, _ext_wbank_46_wdata_6};
-  assign _bits_wbank_46_wdata_5 = _add_wbank_46_wdata_5[30:16];
+  assign _neg_w_upd_45_sum = -{g_45[34], g_45};
+  assign _ext_w_upd_45_sum = {_neg_w_upd_45_sum[35], _neg_w_upd_45_sum};
+  assign _bits_w_upd_45_sum_2 = _ext_w_upd_45_sum[36:7];
+  assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
+  assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
+  assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
+  // comb: w_upd_45_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_45) begin
+      w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};
+    end else begin
+      w_upd_45_sum = {w_rd_45[15], w_rd_45};
+    end
+  end
+
+  assign w_upd_45_sat_hi = (w_upd_45_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_45_sat_lo = (w_upd_45_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
-      wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_46_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_46_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_46 + {_bits_wbank_46_wdata_5[14], _bits_wbank_46_wdata_5}))) : host_wdata[15:0];
+      wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? w_addr : host_addr)];
@@ -7062,30 +5721,31 @@ module output_layer (
     end
   end
 
-  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_47_wdata = -{g_47[34], g_47};
-  assign _ext_wbank_47_wdata = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
-  assign _bits_wbank_47_wdata_2 = _ext_wbank_47_wdata[36:7];
-  assign _ext_wbank_47_wdata_2 = {1'b0, r_47};
-  assign _add_wbank_47_wdata_2 = {_bits_wbank_47_wdata_2[29], _bits_wbank_47_wdata_2} + {{14{_ext_wbank_47_wdata_2[16]}}, _ext_wbank_47_wdata_2};
-  assign _bits_wbank_47_wdata = _add_wbank_47_wdata_2[30:16];
-  assign _add_wbank_47_wdata = {w_rd_47[15], w_rd_47} + {{2{_bits_wbank_47_wdata[14]}}, _bits_wbank_47_wdata};
-  assign _ext_wbank_47_wdata_3 = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
-  assign _bits_wbank_47_wdata_4 = _ext_wbank_47_wdata_3[36:7];
-  assign _ext_wbank_47_wdata_4 = {1'b0, r_47};
-  assign _add_wbank_47_wdata_4 = {_bits_wbank_47_wdata_4[29], _bits_wbank_47_wdata_4} + {{14{_ext_wbank_47_wdata_4[16]}}, _ext_wbank_47_wdata_4};
-  assign _bits_wbank_47_wdata_3 = _add_wbank_47_wdata_4[30:16];
-  assign _add_wbank_47_wdata_3 = {w_rd_47[15], w_rd_47} + {{2{_bits_wbank_47_wdata_3[14]}}, _bits_wbank_47_wdata_3};
-  assign _ext_wbank_47_wdata_5 = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
-  assign _bits_wbank_47_wdata_6 = _ext_wbank_47_wdata_5[36:7];
-  assign _ext_wbank_47_wdata_6 = {1'b0, r_47};
-  assign _add_wbank_47_wdata_5 = {_bits_wbank_47_wdata_6[29], _bits_wbank_47_wdata_6} + {{14{_ext_wbank_47_wdata_6[16]}}, _ext_wbank_47_wdata_6};
-  assign _bits_wbank_47_wdata_5 = _add_wbank_47_wdata_5[30:16];
+  assign _neg_w_upd_46_sum = -{g_46[34], g_46};
+  assign _ext_w_upd_46_sum = {_neg_w_upd_46_sum[35], _neg_w_upd_46_sum};
+  assign _bits_w_upd_46_sum_2 = _ext_w_upd_46_sum[36:7];
+  assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
+  assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
+  assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
+  // comb: w_upd_46_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_46) begin
+      w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};
+    end else begin
+      w_upd_46_sum = {w_rd_46[15], w_rd_46};
+    end
+  end
+
+  assign w_upd_46_sat_hi = (w_upd_46_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_46_sat_lo = (w_upd_46_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
-      wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_47_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_47_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_47 + {_bits_wbank_47_wdata_5[14], _bits_wbank_47_wdata_5}))) : host_wdata[15:0];
+      wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? w_addr : host_addr)];
@@ -7136,30 +5796,31 @@ module output_layer (
     end
   end
 
-  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_48_wdata = -{g_48[34], g_48};
-  assign _ext_wbank_48_wdata = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
-  assign _bits_wbank_48_wdata_2 = _ext_wbank_48_wdata[36:7];
-  assign _ext_wbank_48_wdata_2 = {1'b0, r_48};
-  assign _add_wbank_48_wdata_2 = {_bits_wbank_48_wdata_2[29], _bits_wbank_48_wdata_2} + {{14{_ext_wbank_48_wdata_2[16]}}, _ext_wbank_48_wdata_2};
-  assign _bits_wbank_48_wdata = _add_wbank_48_wdata_2[30:16];
-  assign _add_wbank_48_wdata = {w_rd_48[15], w_rd_48} + {{2{_bits_wbank_48_wdata[14]}}, _bits_wbank_48_wdata};
-  assign _ext_wbank_48_wdata_3 = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
-  assign _bits_wbank_48_wdata_4 = _ext_wbank_48_wdata_3[36:7];
-  assign _ext_wbank_48_wdata_4 = {1'b0, r_48};
-  assign _add_wbank_48_wdata_4 = {_bits_wbank_48_wdata_4[29], _bits_wbank_48_wdata_4} + {{14{_ext_wbank_48_wdata_4[16]}}, _ext_wbank_48_wdata_4};
-  assign _bits_wbank_48_wdata_3 = _add_wbank_48_wdata_4[30:16];
-  assign _add_wbank_48_wdata_3 = {w_rd_48[15], w_rd_48} + {{2{_bits_wbank_48_wdata_3[14]}}, _bits_wbank_48_wdata_3};
-  assign _ext_wbank_48_wdata_5 = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
-  assign _bits_wbank_48_wdata_6 = _ext_wbank_48_wdata_5[36:7];
-  assign _ext_wbank_48_wdata_6 = {1'b0, r_48};
-  assign _add_wbank_48_wdata_5 = {_bits_wbank_48_wdata_6[29], _bits_wbank_48_wdata_6} + {{14{_ext_wbank_48_wdata_6[16]}}, _ext_wbank_48_wdata_6};
-  assign _bits_wbank_48_wdata_5 = _add_wbank_48_wdata_5[30:16];
+  assign _neg_w_upd_47_sum = -{g_47[34], g_47};
+  assign _ext_w_upd_47_sum = {_neg_w_upd_47_sum[35], _neg_w_upd_47_sum};
+  assign _bits_w_upd_47_sum_2 = _ext_w_upd_47_sum[36:7];
+  assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
+  assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
+  assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
+  // comb: w_upd_47_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_47) begin
+      w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};
+    end else begin
+      w_upd_47_sum = {w_rd_47[15], w_rd_47};
+    end
+  end
+
+  assign w_upd_47_sat_hi = (w_upd_47_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_47_sat_lo = (w_upd_47_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
-      wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_48_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_48_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_48 + {_bits_wbank_48_wdata_5[14], _bits_wbank_48_wdata_5}))) : host_wdata[15:0];
+      wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? w_addr : host_addr)];
@@ -7210,30 +5871,31 @@ module output_layer (
     end
   end
 
-  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_49_wdata = -{g_49[34], g_49};
-  assign _ext_wbank_49_wdata = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
-  assign _bits_wbank_49_wdata_2 = _ext_wbank_49_wdata[36:7];
-  assign _ext_wbank_49_wdata_2 = {1'b0, r_49};
-  assign _add_wbank_49_wdata_2 = {_bits_wbank_49_wdata_2[29], _bits_wbank_49_wdata_2} + {{14{_ext_wbank_49_wdata_2[16]}}, _ext_wbank_49_wdata_2};
-  assign _bits_wbank_49_wdata = _add_wbank_49_wdata_2[30:16];
-  assign _add_wbank_49_wdata = {w_rd_49[15], w_rd_49} + {{2{_bits_wbank_49_wdata[14]}}, _bits_wbank_49_wdata};
-  assign _ext_wbank_49_wdata_3 = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
-  assign _bits_wbank_49_wdata_4 = _ext_wbank_49_wdata_3[36:7];
-  assign _ext_wbank_49_wdata_4 = {1'b0, r_49};
-  assign _add_wbank_49_wdata_4 = {_bits_wbank_49_wdata_4[29], _bits_wbank_49_wdata_4} + {{14{_ext_wbank_49_wdata_4[16]}}, _ext_wbank_49_wdata_4};
-  assign _bits_wbank_49_wdata_3 = _add_wbank_49_wdata_4[30:16];
-  assign _add_wbank_49_wdata_3 = {w_rd_49[15], w_rd_49} + {{2{_bits_wbank_49_wdata_3[14]}}, _bits_wbank_49_wdata_3};
-  assign _ext_wbank_49_wdata_5 = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
-  assign _bits_wbank_49_wdata_6 = _ext_wbank_49_wdata_5[36:7];
-  assign _ext_wbank_49_wdata_6 = {1'b0, r_49};
-  assign _add_wbank_49_wdata_5 = {_bits_wbank_49_wdata_6[29], _bits_wbank_49_wdata_6} + {{14{_ext_wbank_49_wdata_6[16]}}, _ext_wbank_49_wdata_6};
-  assign _bits_wbank_49_wdata_5 = _add_wbank_49_wdata_5[30:16];
+  assign _neg_w_upd_48_sum = -{g_48[34], g_48};
+  assign _ext_w_upd_48_sum = {_neg_w_upd_48_sum[35], _neg_w_upd_48_sum};
+  assign _bits_w_upd_48_sum_2 = _ext_w_upd_48_sum[36:7];
+  assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
+  assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
+  assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
+  // comb: w_upd_48_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_48) begin
+      w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};
+    end else begin
+      w_upd_48_sum = {w_rd_48[15], w_rd_48};
+    end
+  end
+
+  assign w_upd_48_sat_hi = (w_upd_48_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_48_sat_lo = (w_upd_48_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
-      wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_49_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_49_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_49 + {_bits_wbank_49_wdata_5[14], _bits_wbank_49_wdata_5}))) : host_wdata[15:0];
+      wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? w_addr : host_addr)];
@@ -7284,30 +5946,31 @@ module output_layer (
     end
   end
 
-  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_50_wdata = -{g_50[34], g_50};
-  assign _ext_wbank_50_wdata = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
-  assign _bits_wbank_50_wdata_2 = _ext_wbank_50_wdata[36:7];
-  assign _ext_wbank_50_wdata_2 = {1'b0, r_50};
-  assign _add_wbank_50_wdata_2 = {_bits_wbank_50_wdata_2[29], _bits_wbank_50_wdata_2} + {{14{_ext_wbank_50_wdata_2[16]}}, _ext_wbank_50_wdata_2};
-  assign _bits_wbank_50_wdata = _add_wbank_50_wdata_2[30:16];
-  assign _add_wbank_50_wdata = {w_rd_50[15], w_rd_50} + {{2{_bits_wbank_50_wdata[14]}}, _bits_wbank_50_wdata};
-  assign _ext_wbank_50_wdata_3 = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
-  assign _bits_wbank_50_wdata_4 = _ext_wbank_50_wdata_3[36:7];
-  assign _ext_wbank_50_wdata_4 = {1'b0, r_50};
-  assign _add_wbank_50_wdata_4 = {_bits_wbank_50_wdata_4[29], _bits_wbank_50_wdata_4} + {{14{_ext_wbank_50_wdata_4[16]}}, _ext_wbank_50_wdata_4};
-  assign _bits_wbank_50_wdata_3 = _add_wbank_50_wdata_4[30:16];
-  assign _add_wbank_50_wdata_3 = {w_rd_50[15], w_rd_50} + {{2{_bits_wbank_50_wdata_3[14]}}, _bits_wbank_50_wdata_3};
-  assign _ext_wbank_50_wdata_5 = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
-  assign _bits_wbank_50_wdata_6 = _ext_wbank_50_wdata_5[36:7];
-  assign _ext_wbank_50_wdata_6 = {1'b0, r_50};
-  assign _add_wbank_50_wdata_5 = {_bits_wbank_50_wdata_6[29], _bits_wbank_50_wdata_6} + {{14{_ext_wbank_50_wdata_6[16]}}, _ext_wbank_50_wdata_6};
-  assign _bits_wbank_50_wdata_5 = _add_wbank_50_wdata_5[30:16];
+  assign _neg_w_upd_49_sum = -{g_49[34], g_49};
+  assign _ext_w_upd_49_sum = {_neg_w_upd_49_sum[35], _neg_w_upd_49_sum};
+  assign _bits_w_upd_49_sum_2 = _ext_w_upd_49_sum[36:7];
+  assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
+  assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
+  assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
+  // comb: w_upd_49_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_49) begin
+      w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};
+    end else begin
+      w_upd_49_sum = {w_rd_49[15], w_rd_49};
+    end
+  end
+
+  assign w_upd_49_sat_hi = (w_upd_49_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_49_sat_lo = (w_upd_49_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
-      wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_50_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_50_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_50 + {_bits_wbank_50_wdata_5[14], _bits_wbank_50_wdata_5}))) : host_wdata[15:0];
+      wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? w_addr : host_addr)];
@@ -7358,30 +6021,31 @@ module output_layer (
     end
   end
 
-  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_51_wdata = -{g_51[34], g_51};
-  assign _ext_wbank_51_wdata = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
-  assign _bits_wbank_51_wdata_2 = _ext_wbank_51_wdata[36:7];
-  assign _ext_wbank_51_wdata_2 = {1'b0, r_51};
-  assign _add_wbank_51_wdata_2 = {_bits_wbank_51_wdata_2[29], _bits_wbank_51_wdata_2} + {{14{_ext_wbank_51_wdata_2[16]}}, _ext_wbank_51_wdata_2};
-  assign _bits_wbank_51_wdata = _add_wbank_51_wdata_2[30:16];
-  assign _add_wbank_51_wdata = {w_rd_51[15], w_rd_51} + {{2{_bits_wbank_51_wdata[14]}}, _bits_wbank_51_wdata};
-  assign _ext_wbank_51_wdata_3 = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
-  assign _bits_wbank_51_wdata_4 = _ext_wbank_51_wdata_3[36:7];
-  assign _ext_wbank_51_wdata_4 = {1'b0, r_51};
-  assign _add_wbank_51_wdata_4 = {_bits_wbank_51_wdata_4[29], _bits_wbank_51_wdata_4} + {{14{_ext_wbank_51_wdata_4[16]}}, _ext_wbank_51_wdata_4};
-  assign _bits_wbank_51_wdata_3 = _add_wbank_51_wdata_4[30:16];
-  assign _add_wbank_51_wdata_3 = {w_rd_51[15], w_rd_51} + {{2{_bits_wbank_51_wdata_3[14]}}, _bits_wbank_51_wdata_3};
-  assign _ext_wbank_51_wdata_5 = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
-  assign _bits_wbank_51_wdata_6 = _ext_wbank_51_wdata_5[36:7];
-  assign _ext_wbank_51_wdata_6 = {1'b0, r_51};
-  assign _add_wbank_51_wdata_5 = {_bits_wbank_51_wdata_6[29], _bits_wbank_51_wdata_6} + {{14{_ext_wbank_51_wdata_6[16]}}, _ext_wbank_51_wdata_6};
-  assign _bits_wbank_51_wdata_5 = _add_wbank_51_wdata_5[30:16];
+  assign _neg_w_upd_50_sum = -{g_50[34], g_50};
+  assign _ext_w_upd_50_sum = {_neg_w_upd_50_sum[35], _neg_w_upd_50_sum};
+  assign _bits_w_upd_50_sum_2 = _ext_w_upd_50_sum[36:7];
+  assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
+  assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
+  assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
+  // comb: w_upd_50_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_50) begin
+      w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};
+    end else begin
+      w_upd_50_sum = {w_rd_50[15], w_rd_50};
+    end
+  end
+
+  assign w_upd_50_sat_hi = (w_upd_50_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_50_sat_lo = (w_upd_50_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
-      wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_51_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_51_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_51 + {_bits_wbank_51_wdata_5[14], _bits_wbank_51_wdata_5}))) : host_wdata[15:0];
+      wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? w_addr : host_addr)];
@@ -7432,30 +6096,31 @@ module output_layer (
     end
   end
 
-  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_52_wdata = -{g_52[34], g_52};
-  assign _ext_wbank_52_wdata = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
-  assign _bits_wbank_52_wdata_2 = _ext_wbank_52_wdata[36:7];
-  assign _ext_wbank_52_wdata_2 = {1'b0, r_52};
-  assign _add_wbank_52_wdata_2 = {_bits_wbank_52_wdata_2[29], _bits_wbank_52_wdata_2} + {{14{_ext_wbank_52_wdata_2[16]}}, _ext_wbank_52_wdata_2};
-  assign _bits_wbank_52_wdata = _add_wbank_52_wdata_2[30:16];
-  assign _add_wbank_52_wdata = {w_rd_52[15], w_rd_52} + {{2{_bits_wbank_52_wdata[14]}}, _bits_wbank_52_wdata};
-  assign _ext_wbank_52_wdata_3 = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
-  assign _bits_wbank_52_wdata_4 = _ext_wbank_52_wdata_3[36:7];
-  assign _ext_wbank_52_wdata_4 = {1'b0, r_52};
-  assign _add_wbank_52_wdata_4 = {_bits_wbank_52_wdata_4[29], _bits_wbank_52_wdata_4} + {{14{_ext_wbank_52_wdata_4[16]}}, _ext_wbank_52_wdata_4};
-  assign _bits_wbank_52_wdata_3 = _add_wbank_52_wdata_4[30:16];
-  assign _add_wbank_52_wdata_3 = {w_rd_52[15], w_rd_52} + {{2{_bits_wbank_52_wdata_3[14]}}, _bits_wbank_52_wdata_3};
-  assign _ext_wbank_52_wdata_5 = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
-  assign _bits_wbank_52_wdata_6 = _ext_wbank_52_wdata_5[36:7];
-  assign _ext_wbank_52_wdata_6 = {1'b0, r_52};
-  assign _add_wbank_52_wdata_5 = {_bits_wbank_52_wdata_6[29], _bits_wbank_52_wdata_6} + {{14{_ext_wbank_52_wdata_6[16]}}, _ext_wbank_52_wdata_6};
-  assign _bits_wbank_52_wdata_5 = _add_wbank_52_wdata_5[30:16];
+  assign _neg_w_upd_51_sum = -{g_51[34], g_51};
+  assign _ext_w_upd_51_sum = {_neg_w_upd_51_sum[35], _neg_w_upd_51_sum};
+  assign _bits_w_upd_51_sum_2 = _ext_w_upd_51_sum[36:7];
+  assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
+  assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
+  assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
+  // comb: w_upd_51_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_51) begin
+      w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};
+    end else begin
+      w_upd_51_sum = {w_rd_51[15], w_rd_51};
+    end
+  end
+
+  assign w_upd_51_sat_hi = (w_upd_51_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_51_sat_lo = (w_upd_51_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
-      wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_52_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_52_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_52 + {_bits_wbank_52_wdata_5[14], _bits_wbank_52_wdata_5}))) : host_wdata[15:0];
+      wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? w_addr : host_addr)];
@@ -7506,30 +6171,31 @@ module output_layer (
     end
   end
 
-  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_53_wdata = -{g_53[34], g_53};
-  assign _ext_wbank_53_wdata = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
-  assign _bits_wbank_53_wdata_2 = _ext_wbank_53_wdata[36:7];
-  assign _ext_wbank_53_wdata_2 = {1'b0, r_53};
-  assign _add_wbank_53_wdata_2 = {_bits_wbank_53_wdata_2[29], _bits_wbank_53_wdata_2} + {{14{_ext_wbank_53_wdata_2[16]}}, _ext_wbank_53_wdata_2};
-  assign _bits_wbank_53_wdata = _add_wbank_53_wdata_2[30:16];
-  assign _add_wbank_53_wdata = {w_rd_53[15], w_rd_53} + {{2{_bits_wbank_53_wdata[14]}}, _bits_wbank_53_wdata};
-  assign _ext_wbank_53_wdata_3 = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
-  assign _bits_wbank_53_wdata_4 = _ext_wbank_53_wdata_3[36:7];
-  assign _ext_wbank_53_wdata_4 = {1'b0, r_53};
-  assign _add_wbank_53_wdata_4 = {_bits_wbank_53_wdata_4[29], _bits_wbank_53_wdata_4} + {{14{_ext_wbank_53_wdata_4[16]}}, _ext_wbank_53_wdata_4};
-  assign _bits_wbank_53_wdata_3 = _add_wbank_53_wdata_4[30:16];
-  assign _add_wbank_53_wdata_3 = {w_rd_53[15], w_rd_53} + {{2{_bits_wbank_53_wdata_3[14]}}, _bits_wbank_53_wdata_3};
-  assign _ext_wbank_53_wdata_5 = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
-  assign _bits_wbank_53_wdata_6 = _ext_wbank_53_wdata_5[36:7];
-  assign _ext_wbank_53_wdata_6 = {1'b0, r_53};
-  assign _add_wbank_53_wdata_5 = {_bits_wbank_53_wdata_6[29], _bits_wbank_53_wdata_6} + {{14{_ext_wbank_53_wdata_6[16]}}, _ext_wbank_53_wdata_6};
-  assign _bits_wbank_53_wdata_5 = _add_wbank_53_wdata_5[30:16];
+  assign _neg_w_upd_52_sum = -{g_52[34], g_52};
+  assign _ext_w_upd_52_sum = {_neg_w_upd_52_sum[35], _neg_w_upd_52_sum};
+  assign _bits_w_upd_52_sum_2 = _ext_w_upd_52_sum[36:7];
+  assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
+  assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
+  assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
+  // comb: w_upd_52_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_52) begin
+      w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};
+    end else begin
+      w_upd_52_sum = {w_rd_52[15], w_rd_52};
+    end
+  end
+
+  assign w_upd_52_sat_hi = (w_upd_52_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_52_sat_lo = (w_upd_52_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
-      wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_53_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_53_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_53 + {_bits_wbank_53_wdata_5[14], _bits_wbank_53_wdata_5}))) : host_wdata[15:0];
+      wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? w_addr : host_addr)];
@@ -7580,30 +6246,31 @@ module output_layer (
     end
   end
 
-  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_54_wdata = -{g_54[34], g_54};
-  assign _ext_wbank_54_wdata = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
-  assign _bits_wbank_54_wdata_2 = _ext_wbank_54_wdata[36:7];
-  assign _ext_wbank_54_wdata_2 = {1'b0, r_54};
-  assign _add_wbank_54_wdata_2 = {_bits_wbank_54_wdata_2[29], _bits_wbank_54_wdata_2} + {{14{_ext_wbank_54_wdata_2[16]}}, _ext_wbank_54_wdata_2};
-  assign _bits_wbank_54_wdata = _add_wbank_54_wdata_2[30:16];
-  assign _add_wbank_54_wdata = {w_rd_54[15], w_rd_54} + {{2{_bits_wbank_54_wdata[14]}}, _bits_wbank_54_wdata};
-  assign _ext_wbank_54_wdata_3 = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
-  assign _bits_wbank_54_wdata_4 = _ext_wbank_54_wdata_3[36:7];
-  assign _ext_wbank_54_wdata_4 = {1'b0, r_54};
-  assign _add_wbank_54_wdata_4 = {_bits_wbank_54_wdata_4[29], _bits_wbank_54_wdata_4} + {{14{_ext_wbank_54_wdata_4[16]}}, _ext_wbank_54_wdata_4};
-  assign _bits_wbank_54_wdata_3 = _add_wbank_54_wdata_4[30:16];
-  assign _add_wbank_54_wdata_3 = {w_rd_54[15], w_rd_54} + {{2{_bits_wbank_54_wdata_3[14]}}, _bits_wbank_54_wdata_3};
-  assign _ext_wbank_54_wdata_5 = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
-  assign _bits_wbank_54_wdata_6 = _ext_wbank_54_wdata_5[36:7];
-  assign _ext_wbank_54_wdata_6 = {1'b0, r_54};
-  assign _add_wbank_54_wdata_5 = {_bits_wbank_54_wdata_6[29], _bits_wbank_54_wdata_6} + {{14{_ext_wbank_54_wdata_6[16]}}, _ext_wbank_54_wdata_6};
-  assign _bits_wbank_54_wdata_5 = _add_wbank_54_wdata_5[30:16];
+  assign _neg_w_upd_53_sum = -{g_53[34], g_53};
+  assign _ext_w_upd_53_sum = {_neg_w_upd_53_sum[35], _neg_w_upd_53_sum};
+  assign _bits_w_upd_53_sum_2 = _ext_w_upd_53_sum[36:7];
+  assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
+  assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
+  assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
+  // comb: w_upd_53_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_53) begin
+      w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};
+    end else begin
+      w_upd_53_sum = {w_rd_53[15], w_rd_53};
+    end
+  end
+
+  assign w_upd_53_sat_hi = (w_upd_53_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_53_sat_lo = (w_upd_53_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
-      wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_54_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_54_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_54 + {_bits_wbank_54_wdata_5[14], _bits_wbank_54_wdata_5}))) : host_wdata[15:0];
+      wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? w_addr : host_addr)];
@@ -7654,30 +6321,31 @@ module output_layer (
     end
   end
 
-  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_55_wdata = -{g_55[34], g_55};
-  assign _ext_wbank_55_wdata = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
-  assign _bits_wbank_55_wdata_2 = _ext_wbank_55_wdata[36:7];
-  assign _ext_wbank_55_wdata_2 = {1'b0, r_55};
-  assign _add_wbank_55_wdata_2 = {_bits_wbank_55_wdata_2[29], _bits_wbank_55_wdata_2} + {{14{_ext_wbank_55_wdata_2[16]}}, _ext_wbank_55_wdata_2};
-  assign _bits_wbank_55_wdata = _add_wbank_55_wdata_2[30:16];
-  assign _add_wbank_55_wdata = {w_rd_55[15], w_rd_55} + {{2{_bits_wbank_55_wdata[14]}}, _bits_wbank_55_wdata};
-  assign _ext_wbank_55_wdata_3 = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
-  assign _bits_wbank_55_wdata_4 = _ext_wbank_55_wdata_3[36:7];
-  assign _ext_wbank_55_wdata_4 = {1'b0, r_55};
-  assign _add_wbank_55_wdata_4 = {_bits_wbank_55_wdata_4[29], _bits_wbank_55_wdata_4} + {{14{_ext_wbank_55_wdata_4[16]}}, _ext_wbank_55_wdata_4};
-  assign _bits_wbank_55_wdata_3 = _add_wbank_55_wdata_4[30:16];
-  assign _add_wbank_55_wdata_3 = {w_rd_55[15], w_rd_55} + {{2{_bits_wbank_55_wdata_3[14]}}, _bits_wbank_55_wdata_3};
-  assign _ext_wbank_55_wdata_5 = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
-  assign _bits_wbank_55_wdata_6 = _ext_wbank_55_wdata_5[36:7];
-  assign _ext_wbank_55_wdata_6 = {1'b0, r_55};
-  assign _add_wbank_55_wdata_5 = {_bits_wbank_55_wdata_6[29], _bits_wbank_55_wdata_6} + {{14{_ext_wbank_55_wdata_6[16]}}, _ext_wbank_55_wdata_6};
-  assign _bits_wbank_55_wdata_5 = _add_wbank_55_wdata_5[30:16];
+  assign _neg_w_upd_54_sum = -{g_54[34], g_54};
+  assign _ext_w_upd_54_sum = {_neg_w_upd_54_sum[35], _neg_w_upd_54_sum};
+  assign _bits_w_upd_54_sum_2 = _ext_w_upd_54_sum[36:7];
+  assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
+  assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
+  assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
+  // comb: w_upd_54_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_54) begin
+      w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};
+    end else begin
+      w_upd_54_sum = {w_rd_54[15], w_rd_54};
+    end
+  end
+
+  assign w_upd_54_sat_hi = (w_upd_54_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_54_sat_lo = (w_upd_54_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
-      wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_55_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_55_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_55 + {_bits_wbank_55_wdata_5[14], _bits_wbank_55_wdata_5}))) : host_wdata[15:0];
+      wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? w_addr : host_addr)];
@@ -7728,30 +6396,31 @@ module output_layer (
     end
   end
 
-  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_56_wdata = -{g_56[34], g_56};
-  assign _ext_wbank_56_wdata = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
-  assign _bits_wbank_56_wdata_2 = _ext_wbank_56_wdata[36:7];
-  assign _ext_wbank_56_wdata_2 = {1'b0, r_56};
-  assign _add_wbank_56_wdata_2 = {_bits_wbank_56_wdata_2[29], _bits_wbank_56_wdata_2} + {{14{_ext_wbank_56_wdata_2[16]}}, _ext_wbank_56_wdata_2};
-  assign _bits_wbank_56_wdata = _add_wbank_56_wdata_2[30:16];
-  assign _add_wbank_56_wdata = {w_rd_56[15], w_rd_56} + {{2{_bits_wbank_56_wdata[14]}}, _bits_wbank_56_wdata};
-  assign _ext_wbank_56_wdata_3 = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
-  assign _bits_wbank_56_wdata_4 = _ext_wbank_56_wdata_3[36:7];
-  assign _ext_wbank_56_wdata_4 = {1'b0, r_56};
-  assign _add_wbank_56_wdata_4 = {_bits_wbank_56_wdata_4[29], _bits_wbank_56_wdata_4} + {{14{_ext_wbank_56_wdata_4[16]}}, _ext_wbank_56_wdata_4};
-  assign _bits_wbank_56_wdata_3 = _add_wbank_56_wdata_4[30:16];
-  assign _add_wbank_56_wdata_3 = {w_rd_56[15], w_rd_56} + {{2{_bits_wbank_56_wdata_3[14]}}, _bits_wbank_56_wdata_3};
-  assign _ext_wbank_56_wdata_5 = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
-  assign _bits_wbank_56_wdata_6 = _ext_wbank_56_wdata_5[36:7];
-  assign _ext_wbank_56_wdata_6 = {1'b0, r_56};
-  assign _add_wbank_56_wdata_5 = {_bits_wbank_56_wdata_6[29], _bits_wbank_56_wdata_6} + {{14{_ext_wbank_56_wdata_6[16]}}, _ext_wbank_56_wdata_6};
-  assign _bits_wbank_56_wdata_5 = _add_wbank_56_wdata_5[30:16];
+  assign _neg_w_upd_55_sum = -{g_55[34], g_55};
+  assign _ext_w_upd_55_sum = {_neg_w_upd_55_sum[35], _neg_w_upd_55_sum};
+  assign _bits_w_upd_55_sum_2 = _ext_w_upd_55_sum[36:7];
+  assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
+  assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
+  assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
+  // comb: w_upd_55_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_55) begin
+      w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};
+    end else begin
+      w_upd_55_sum = {w_rd_55[15], w_rd_55};
+    end
+  end
+
+  assign w_upd_55_sat_hi = (w_upd_55_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_55_sat_lo = (w_upd_55_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
-      wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_56_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_56_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_56 + {_bits_wbank_56_wdata_5[14], _bits_wbank_56_wdata_5}))) : host_wdata[15:0];
+      wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? w_addr : host_addr)];
@@ -7802,30 +6471,31 @@ module output_layer (
     end
   end
 
-  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_57_wdata = -{g_57[34], g_57};
-  assign _ext_wbank_57_wdata = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
-  assign _bits_wbank_57_wdata_2 = _ext_wbank_57_wdata[36:7];
-  assign _ext_wbank_57_wdata_2 = {1'b0, r_57};
-  assign _add_wbank_57_wdata_2 = {_bits_wbank_57_wdata_2[29], _bits_wbank_57_wdata_2} + {{14{_ext_wbank_57_wdata_2[16]}}, _ext_wbank_57_wdata_2};
-  assign _bits_wbank_57_wdata = _add_wbank_57_wdata_2[30:16];
-  assign _add_wbank_57_wdata = {w_rd_57[15], w_rd_57} + {{2{_bits_wbank_57_wdata[14]}}, _bits_wbank_57_wdata};
-  assign _ext_wbank_57_wdata_3 = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
-  assign _bits_wbank_57_wdata_4 = _ext_wbank_57_wdata_3[36:7];
-  assign _ext_wbank_57_wdata_4 = {1'b0, r_57};
-  assign _add_wbank_57_wdata_4 = {_bits_wbank_57_wdata_4[29], _bits_wbank_57_wdata_4} + {{14{_ext_wbank_57_wdata_4[16]}}, _ext_wbank_57_wdata_4};
-  assign _bits_wbank_57_wdata_3 = _add_wbank_57_wdata_4[30:16];
-  assign _add_wbank_57_wdata_3 = {w_rd_57[15], w_rd_57} + {{2{_bits_wbank_57_wdata_3[14]}}, _bits_wbank_57_wdata_3};
-  assign _ext_wbank_57_wdata_5 = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
-  assign _bits_wbank_57_wdata_6 = _ext_wbank_57_wdata_5[36:7];
-  assign _ext_wbank_57_wdata_6 = {1'b0, r_57};
-  assign _add_wbank_57_wdata_5 = {_bits_wbank_57_wdata_6[29], _bits_wbank_57_wdata_6} + {{14{_ext_wbank_57_wdata_6[16]}}, _ext_wbank_57_wdata_6};
-  assign _bits_wbank_57_wdata_5 = _add_wbank_57_wdata_5[30:16];
+  assign _neg_w_upd_56_sum = -{g_56[34], g_56};
+  assign _ext_w_upd_56_sum = {_neg_w_upd_56_sum[35], _neg_w_upd_56_sum};
+  assign _bits_w_upd_56_sum_2 = _ext_w_upd_56_sum[36:7];
+  assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
+  assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
+  assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
+  // comb: w_upd_56_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_56) begin
+      w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};
+    end else begin
+      w_upd_56_sum = {w_rd_56[15], w_rd_56};
+    end
+  end
+
+  assign w_upd_56_sat_hi = (w_upd_56_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_56_sat_lo = (w_upd_56_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
-      wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_57_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_57_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_57 + {_bits_wbank_57_wdata_5[14], _bits_wbank_57_wdata_5}))) : host_wdata[15:0];
+      wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? w_addr : host_addr)];
@@ -7876,30 +6546,31 @@ module output_layer (
     end
   end
 
-  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_58_wdata = -{g_58[34], g_58};
-  assign _ext_wbank_58_wdata = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
-  assign _bits_wbank_58_wdata_2 = _ext_wbank_58_wdata[36:7];
-  assign _ext_wbank_58_wdata_2 = {1'b0, r_58};
-  assign _add_wbank_58_wdata_2 = {_bits_wbank_58_wdata_2[29], _bits_wbank_58_wdata_2} + {{14{_ext_wbank_58_wdata_2[16]}}, _ext_wbank_58_wdata_2};
-  assign _bits_wbank_58_wdata = _add_wbank_58_wdata_2[30:16];
-  assign _add_wbank_58_wdata = {w_rd_58[15], w_rd_58} + {{2{_bits_wbank_58_wdata[14]}}, _bits_wbank_58_wdata};
-  assign _ext_wbank_58_wdata_3 = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
-  assign _bits_wbank_58_wdata_4 = _ext_wbank_58_wdata_3[36:7];
-  assign _ext_wbank_58_wdata_4 = {1'b0, r_58};
-  assign _add_wbank_58_wdata_4 = {_bits_wbank_58_wdata_4[29], _bits_wbank_58_wdata_4} + {{14{_ext_wbank_58_wdata_4[16]}}, _ext_wbank_58_wdata_4};
-  assign _bits_wbank_58_wdata_3 = _add_wbank_58_wdata_4[30:16];
-  assign _add_wbank_58_wdata_3 = {w_rd_58[15], w_rd_58} + {{2{_bits_wbank_58_wdata_3[14]}}, _bits_wbank_58_wdata_3};
-  assign _ext_wbank_58_wdata_5 = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
-  assign _bits_wbank_58_wdata_6 = _ext_wbank_58_wdata_5[36:7];
-  assign _ext_wbank_58_wdata_6 = {1'b0, r_58};
-  assign _add_wbank_58_wdata_5 = {_bits_wbank_58_wdata_6[29], _bits_wbank_58_wdata_6} + {{14{_ext_wbank_58_wdata_6[16]}}, _ext_wbank_58_wdata_6};
-  assign _bits_wbank_58_wdata_5 = _add_wbank_58_wdata_5[30:16];
+  assign _neg_w_upd_57_sum = -{g_57[34], g_57};
+  assign _ext_w_upd_57_sum = {_neg_w_upd_57_sum[35], _neg_w_upd_57_sum};
+  assign _bits_w_upd_57_sum_2 = _ext_w_upd_57_sum[36:7];
+  assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
+  assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
+  assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
+  // comb: w_upd_57_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_57) begin
+      w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};
+    end else begin
+      w_upd_57_sum = {w_rd_57[15], w_rd_57};
+    end
+  end
+
+  assign w_upd_57_sat_hi = (w_upd_57_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_57_sat_lo = (w_upd_57_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
-      wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_58_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_58_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_58 + {_bits_wbank_58_wdata_5[14], _bits_wbank_58_wdata_5}))) : host_wdata[15:0];
+      wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? w_addr : host_addr)];
@@ -7950,30 +6621,31 @@ module output_layer (
     end
   end
 
-  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_59_wdata = -{g_59[34], g_59};
-  assign _ext_wbank_59_wdata = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
-  assign _bits_wbank_59_wdata_2 = _ext_wbank_59_wdata[36:7];
-  assign _ext_wbank_59_wdata_2 = {1'b0, r_59};
-  assign _add_wbank_59_wdata_2 = {_bits_wbank_59_wdata_2[29], _bits_wbank_59_wdata_2} + {{14{_ext_wbank_59_wdata_2[16]}}, _ext_wbank_59_wdata_2};
-  assign _bits_wbank_59_wdata = _add_wbank_59_wdata_2[30:16];
-  assign _add_wbank_59_wdata = {w_rd_59[15], w_rd_59} + {{2{_bits_wbank_59_wdata[14]}}, _bits_wbank_59_wdata};
-  assign _ext_wbank_59_wdata_3 = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
-  assign _bits_wbank_59_wdata_4 = _ext_wbank_59_wdata_3[36:7];
-  assign _ext_wbank_59_wdata_4 = {1'b0, r_59};
-  assign _add_wbank_59_wdata_4 = {_bits_wbank_59_wdata_4[29], _bits_wbank_59_wdata_4} + {{14{_ext_wbank_59_wdata_4[16]}}, _ext_wbank_59_wdata_4};
-  assign _bits_wbank_59_wdata_3 = _add_wbank_59_wdata_4[30:16];
-  assign _add_wbank_59_wdata_3 = {w_rd_59[15], w_rd_59} + {{2{_bits_wbank_59_wdata_3[14]}}, _bits_wbank_59_wdata_3};
-  assign _ext_wbank_59_wdata_5 = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
-  assign _bits_wbank_59_wdata_6 = _ext_wbank_59_wdata_5[36:7];
-  assign _ext_wbank_59_wdata_6 = {1'b0, r_59};
-  assign _add_wbank_59_wdata_5 = {_bits_wbank_59_wdata_6[29], _bits_wbank_59_wdata_6} + {{14{_ext_wbank_59_wdata_6[16]}}, _ext_wbank_59_wdata_6};
-  assign _bits_wbank_59_wdata_5 = _add_wbank_59_wdata_5[30:16];
+  assign _neg_w_upd_58_sum = -{g_58[34], g_58};
+  assign _ext_w_upd_58_sum = {_neg_w_upd_58_sum[35], _neg_w_upd_58_sum};
+  assign _bits_w_upd_58_sum_2 = _ext_w_upd_58_sum[36:7];
+  assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
+  assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
+  assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
+  // comb: w_upd_58_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_58) begin
+      w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};
+    end else begin
+      w_upd_58_sum = {w_rd_58[15], w_rd_58};
+    end
+  end
+
+  assign w_upd_58_sat_hi = (w_upd_58_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_58_sat_lo = (w_upd_58_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
-      wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_59_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_59_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_59 + {_bits_wbank_59_wdata_5[14], _bits_wbank_59_wdata_5}))) : host_wdata[15:0];
+      wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? w_addr : host_addr)];
@@ -8024,30 +6696,31 @@ module output_layer (
     end
   end
 
-  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_60_wdata = -{g_60[34], g_60};
-  assign _ext_wbank_60_wdata = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
-  assign _bits_wbank_60_wdata_2 = _ext_wbank_60_wdata[36:7];
-  assign _ext_wbank_60_wdata_2 = {1'b0, r_60};
-  assign _add_wbank_60_wdata_2 = {_bits_wbank_60_wdata_2[29], _bits_wbank_60_wdata_2} + {{14{_ext_wbank_60_wdata_2[16]}}, _ext_wbank_60_wdata_2};
-  assign _bits_wbank_60_wdata = _add_wbank_60_wdata_2[30:16];
-  assign _add_wbank_60_wdata = {w_rd_60[15], w_rd_60} + {{2{_bits_wbank_60_wdata[14]}}, _bits_wbank_60_wdata};
-  assign _ext_wbank_60_wdata_3 = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
-  assign _bits_wbank_60_wdata_4 = _ext_wbank_60_wdata_3[36:7];
-  assign _ext_wbank_60_wdata_4 = {1'b0, r_60};
-  assign _add_wbank_60_wdata_4 = {_bits_wbank_60_wdata_4[29], _bits_wbank_60_wdata_4} + {{14{_ext_wbank_60_wdata_4[16]}}, _ext_wbank_60_wdata_4};
-  assign _bits_wbank_60_wdata_3 = _add_wbank_60_wdata_4[30:16];
-  assign _add_wbank_60_wdata_3 = {w_rd_60[15], w_rd_60} + {{2{_bits_wbank_60_wdata_3[14]}}, _bits_wbank_60_wdata_3};
-  assign _ext_wbank_60_wdata_5 = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
-  assign _bits_wbank_60_wdata_6 = _ext_wbank_60_wdata_5[36:7];
-  assign _ext_wbank_60_wdata_6 = {1'b0, r_60};
-  assign _add_wbank_60_wdata_5 = {_bits_wbank_60_wdata_6[29], _bits_wbank_60_wdata_6} + {{14{_ext_wbank_60_wdata_6[16]}}, _ext_wbank_60_wdata_6};
-  assign _bits_wbank_60_wdata_5 = _add_wbank_60_wdata_5[30:16];
+  assign _neg_w_upd_59_sum = -{g_59[34], g_59};
+  assign _ext_w_upd_59_sum = {_neg_w_upd_59_sum[35], _neg_w_upd_59_sum};
+  assign _bits_w_upd_59_sum_2 = _ext_w_upd_59_sum[36:7];
+  assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
+  assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
+  assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
+  // comb: w_upd_59_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_59) begin
+      w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};
+    end else begin
+      w_upd_59_sum = {w_rd_59[15], w_rd_59};
+    end
+  end
+
+  assign w_upd_59_sat_hi = (w_upd_59_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_59_sat_lo = (w_upd_59_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
-      wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_60_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_60_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_60 + {_bits_wbank_60_wdata_5[14], _bits_wbank_60_wdata_5}))) : host_wdata[15:0];
+      wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? w_addr : host_addr)];
@@ -8098,30 +6771,31 @@ module output_layer (
     end
   end
 
-  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_61_wdata = -{g_61[34], g_61};
-  assign _ext_wbank_61_wdata = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
-  assign _bits_wbank_61_wdata_2 = _ext_wbank_61_wdata[36:7];
-  assign _ext_wbank_61_wdata_2 = {1'b0, r_61};
-  assign _add_wbank_61_wdata_2 = {_bits_wbank_61_wdata_2[29], _bits_wbank_61_wdata_2} + {{14{_ext_wbank_61_wdata_2[16]}}, _ext_wbank_61_wdata_2};
-  assign _bits_wbank_61_wdata = _add_wbank_61_wdata_2[30:16];
-  assign _add_wbank_61_wdata = {w_rd_61[15], w_rd_61} + {{2{_bits_wbank_61_wdata[14]}}, _bits_wbank_61_wdata};
-  assign _ext_wbank_61_wdata_3 = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
-  assign _bits_wbank_61_wdata_4 = _ext_wbank_61_wdata_3[36:7];
-  assign _ext_wbank_61_wdata_4 = {1'b0, r_61};
-  assign _add_wbank_61_wdata_4 = {_bits_wbank_61_wdata_4[29], _bits_wbank_61_wdata_4} + {{14{_ext_wbank_61_wdata_4[16]}}, _ext_wbank_61_wdata_4};
-  assign _bits_wbank_61_wdata_3 = _add_wbank_61_wdata_4[30:16];
-  assign _add_wbank_61_wdata_3 = {w_rd_61[15], w_rd_61} + {{2{_bits_wbank_61_wdata_3[14]}}, _bits_wbank_61_wdata_3};
-  assign _ext_wbank_61_wdata_5 = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
-  assign _bits_wbank_61_wdata_6 = _ext_wbank_61_wdata_5[36:7];
-  assign _ext_wbank_61_wdata_6 = {1'b0, r_61};
-  assign _add_wbank_61_wdata_5 = {_bits_wbank_61_wdata_6[29], _bits_wbank_61_wdata_6} + {{14{_ext_wbank_61_wdata_6[16]}}, _ext_wbank_61_wdata_6};
-  assign _bits_wbank_61_wdata_5 = _add_wbank_61_wdata_5[30:16];
+  assign _neg_w_upd_60_sum = -{g_60[34], g_60};
+  assign _ext_w_upd_60_sum = {_neg_w_upd_60_sum[35], _neg_w_upd_60_sum};
+  assign _bits_w_upd_60_sum_2 = _ext_w_upd_60_sum[36:7];
+  assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
+  assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
+  assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
+  // comb: w_upd_60_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_60) begin
+      w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};
+    end else begin
+      w_upd_60_sum = {w_rd_60[15], w_rd_60};
+    end
+  end
+
+  assign w_upd_60_sat_hi = (w_upd_60_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_60_sat_lo = (w_upd_60_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
-      wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_61_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_61_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_61 + {_bits_wbank_61_wdata_5[14], _bits_wbank_61_wdata_5}))) : host_wdata[15:0];
+      wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? w_addr : host_addr)];
@@ -8172,30 +6846,31 @@ module output_layer (
     end
   end
 
-  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_62_wdata = -{g_62[34], g_62};
-  assign _ext_wbank_62_wdata = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
-  assign _bits_wbank_62_wdata_2 = _ext_wbank_62_wdata[36:7];
-  assign _ext_wbank_62_wdata_2 = {1'b0, r_62};
-  assign _add_wbank_62_wdata_2 = {_bits_wbank_62_wdata_2[29], _bits_wbank_62_wdata_2} + {{14{_ext_wbank_62_wdata_2[16]}}, _ext_wbank_62_wdata_2};
-  assign _bits_wbank_62_wdata = _add_wbank_62_wdata_2[30:16];
-  assign _add_wbank_62_wdata = {w_rd_62[15], w_rd_62} + {{2{_bits_wbank_62_wdata[14]}}, _bits_wbank_62_wdata};
-  assign _ext_wbank_62_wdata_3 = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
-  assign _bits_wbank_62_wdata_4 = _ext_wbank_62_wdata_3[36:7];
-  assign _ext_wbank_62_wdata_4 = {1'b0, r_62};
-  assign _add_wbank_62_wdata_4 = {_bits_wbank_62_wdata_4[29], _bits_wbank_62_wdata_4} + {{14{_ext_wbank_62_wdata_4[16]}}, _ext_wbank_62_wdata_4};
-  assign _bits_wbank_62_wdata_3 = _add_wbank_62_wdata_4[30:16];
-  assign _add_wbank_62_wdata_3 = {w_rd_62[15], w_rd_62} + {{2{_bits_wbank_62_wdata_3[14]}}, _bits_wbank_62_wdata_3};
-  assign _ext_wbank_62_wdata_5 = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
-  assign _bits_wbank_62_wdata_6 = _ext_wbank_62_wdata_5[36:7];
-  assign _ext_wbank_62_wdata_6 = {1'b0, r_62};
-  assign _add_wbank_62_wdata_5 = {_bits_wbank_62_wdata_6[29], _bits_wbank_62_wdata_6} + {{14{_ext_wbank_62_wdata_6[16]}}, _ext_wbank_62_wdata_6};
-  assign _bits_wbank_62_wdata_5 = _add_wbank_62_wdata_5[30:16];
+  assign _neg_w_upd_61_sum = -{g_61[34], g_61};
+  assign _ext_w_upd_61_sum = {_neg_w_upd_61_sum[35], _neg_w_upd_61_sum};
+  assign _bits_w_upd_61_sum_2 = _ext_w_upd_61_sum[36:7];
+  assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
+  assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
+  assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
+  // comb: w_upd_61_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_61) begin
+      w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};
+    end else begin
+      w_upd_61_sum = {w_rd_61[15], w_rd_61};
+    end
+  end
+
+  assign w_upd_61_sat_hi = (w_upd_61_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_61_sat_lo = (w_upd_61_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
-      wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_62_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_62_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_62 + {_bits_wbank_62_wdata_5[14], _bits_wbank_62_wdata_5}))) : host_wdata[15:0];
+      wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? w_addr : host_addr)];
@@ -8246,30 +6921,31 @@ module output_layer (
     end
   end
 
-  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:407
 
-  assign _neg_wbank_63_wdata = -{g_63[34], g_63};
-  assign _ext_wbank_63_wdata = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
-  assign _bits_wbank_63_wdata_2 = _ext_wbank_63_wdata[36:7];
-  assign _ext_wbank_63_wdata_2 = {1'b0, r_63};
-  assign _add_wbank_63_wdata_2 = {_bits_wbank_63_wdata_2[29], _bits_wbank_63_wdata_2} + {{14{_ext_wbank_63_wdata_2[16]}}, _ext_wbank_63_wdata_2};
-  assign _bits_wbank_63_wdata = _add_wbank_63_wdata_2[30:16];
-  assign _add_wbank_63_wdata = {w_rd_63[15], w_rd_63} + {{2{_bits_wbank_63_wdata[14]}}, _bits_wbank_63_wdata};
-  assign _ext_wbank_63_wdata_3 = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
-  assign _bits_wbank_63_wdata_4 = _ext_wbank_63_wdata_3[36:7];
-  assign _ext_wbank_63_wdata_4 = {1'b0, r_63};
-  assign _add_wbank_63_wdata_4 = {_bits_wbank_63_wdata_4[29], _bits_wbank_63_wdata_4} + {{14{_ext_wbank_63_wdata_4[16]}}, _ext_wbank_63_wdata_4};
-  assign _bits_wbank_63_wdata_3 = _add_wbank_63_wdata_4[30:16];
-  assign _add_wbank_63_wdata_3 = {w_rd_63[15], w_rd_63} + {{2{_bits_wbank_63_wdata_3[14]}}, _bits_wbank_63_wdata_3};
-  assign _ext_wbank_63_wdata_5 = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
-  assign _bits_wbank_63_wdata_6 = _ext_wbank_63_wdata_5[36:7];
-  assign _ext_wbank_63_wdata_6 = {1'b0, r_63};
-  assign _add_wbank_63_wdata_5 = {_bits_wbank_63_wdata_6[29], _bits_wbank_63_wdata_6} + {{14{_ext_wbank_63_wdata_6[16]}}, _ext_wbank_63_wdata_6};
-  assign _bits_wbank_63_wdata_5 = _add_wbank_63_wdata_5[30:16];
+  assign _neg_w_upd_62_sum = -{g_62[34], g_62};
+  assign _ext_w_upd_62_sum = {_neg_w_upd_62_sum[35], _neg_w_upd_62_sum};
+  assign _bits_w_upd_62_sum_2 = _ext_w_upd_62_sum[36:7];
+  assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
+  assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
+  assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
+  // comb: w_upd_62_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_62) begin
+      w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};
+    end else begin
+      w_upd_62_sum = {w_rd_62[15], w_rd_62};
+    end
+  end
+
+  assign w_upd_62_sat_hi = (w_upd_62_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_62_sat_lo = (w_upd_62_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
+
   // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
-      wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((_add_wbank_63_wdata[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((_add_wbank_63_wdata_3[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : (w_rd_63 + {_bits_wbank_63_wdata_5[14], _bits_wbank_63_wdata_5}))) : host_wdata[15:0];
+      wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? w_addr : host_addr)];
@@ -8320,7 +6996,26 @@ module output_layer (
     end
   end
 
-  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:408
+  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:407
+
+  assign _neg_w_upd_63_sum = -{g_63[34], g_63};
+  assign _ext_w_upd_63_sum = {_neg_w_upd_63_sum[35], _neg_w_upd_63_sum};
+  assign _bits_w_upd_63_sum_2 = _ext_w_upd_63_sum[36:7];
+  assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
+  assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
+  assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
+  // comb: w_upd_63_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (w_we_63) begin
+      w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};
+    end else begin
+      w_upd_63_sum = {w_rd_63[15], w_rd_63};
+    end
+  end
+
+  assign w_upd_63_sat_hi = (w_upd_63_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
+
+  assign w_upd_63_sat_lo = (w_upd_63_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
 
   // seq: g_bias (generator/units/output.ts:416)
   always @(posedge clk) begin
@@ -8333,7 +7028,24 @@ module output_layer (
     end
   end
 
-  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:419
+  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:418
+
+  assign _neg_b_upd_sum = -{g_bias_q[34], g_bias_q};
+  assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
+  assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
+  assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
+  // comb: b_upd_sum (generator/units/lane.ts:238)
+  always @* begin
+    if (b_we) begin
+      b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};
+    end else begin
+      b_upd_sum = {{10{bias_rd[15]}}, bias_rd};
+    end
+  end
+
+  assign b_upd_sat_hi = (b_upd_sum[25:15] - 11'd1) < 11'd1023;  // generator/units/lane.ts:241
+
+  assign b_upd_sat_lo = (b_upd_sum[25:15] - 11'd1024) < 11'd1023;  // generator/units/lane.ts:242
 
   assign _mux_sum_q = (phase_q == 3'd5) ? err_rd : w_rd_0;
   assign _mul_sum_q = h_0 * $signed(_mux_sum_q);
@@ -8609,785 +7321,9 @@ module output_layer (
 
   assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:498
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:373
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:376
 
-  assign _ext_sat_w_hi_q = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
-  assign _bits_sat_w_hi_q_2 = _ext_sat_w_hi_q[36:7];
-  assign _ext_sat_w_hi_q_2 = {1'b0, r_0};
-  assign _add_sat_w_hi_q_2 = {_bits_sat_w_hi_q_2[29], _bits_sat_w_hi_q_2} + {{14{_ext_sat_w_hi_q_2[16]}}, _ext_sat_w_hi_q_2};
-  assign _bits_sat_w_hi_q = _add_sat_w_hi_q_2[30:16];
-  assign _add_sat_w_hi_q = {w_rd_0[15], w_rd_0} + {{2{_bits_sat_w_hi_q[14]}}, _bits_sat_w_hi_q};
-  assign _ext_sat_w_hi_q_3 = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
-  assign _bits_sat_w_hi_q_4 = _ext_sat_w_hi_q_3[36:7];
-  assign _ext_sat_w_hi_q_4 = {1'b0, r_1};
-  assign _add_sat_w_hi_q_4 = {_bits_sat_w_hi_q_4[29], _bits_sat_w_hi_q_4} + {{14{_ext_sat_w_hi_q_4[16]}}, _ext_sat_w_hi_q_4};
-  assign _bits_sat_w_hi_q_3 = _add_sat_w_hi_q_4[30:16];
-  assign _add_sat_w_hi_q_3 = {w_rd_1[15], w_rd_1} + {{2{_bits_sat_w_hi_q_3[14]}}, _bits_sat_w_hi_q_3};
-  assign _ext_sat_w_hi_q_5 = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
-  assign _bits_sat_w_hi_q_6 = _ext_sat_w_hi_q_5[36:7];
-  assign _ext_sat_w_hi_q_6 = {1'b0, r_2};
-  assign _add_sat_w_hi_q_6 = {_bits_sat_w_hi_q_6[29], _bits_sat_w_hi_q_6} + {{14{_ext_sat_w_hi_q_6[16]}}, _ext_sat_w_hi_q_6};
-  assign _bits_sat_w_hi_q_5 = _add_sat_w_hi_q_6[30:16];
-  assign _add_sat_w_hi_q_5 = {w_rd_2[15], w_rd_2} + {{2{_bits_sat_w_hi_q_5[14]}}, _bits_sat_w_hi_q_5};
-  assign _ext_sat_w_hi_q_7 = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
-  assign _bits_sat_w_hi_q_8 = _ext_sat_w_hi_q_7[36:7];
-  assign _ext_sat_w_hi_q_8 = {1'b0, r_3};
-  assign _add_sat_w_hi_q_8 = {_bits_sat_w_hi_q_8[29], _bits_sat_w_hi_q_8} + {{14{_ext_sat_w_hi_q_8[16]}}, _ext_sat_w_hi_q_8};
-  assign _bits_sat_w_hi_q_7 = _add_sat_w_hi_q_8[30:16];
-  assign _add_sat_w_hi_q_7 = {w_rd_3[15], w_rd_3} + {{2{_bits_sat_w_hi_q_7[14]}}, _bits_sat_w_hi_q_7};
-  assign _ext_sat_w_hi_q_9 = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
-  assign _bits_sat_w_hi_q_10 = _ext_sat_w_hi_q_9[36:7];
-  assign _ext_sat_w_hi_q_10 = {1'b0, r_4};
-  assign _add_sat_w_hi_q_10 = {_bits_sat_w_hi_q_10[29], _bits_sat_w_hi_q_10} + {{14{_ext_sat_w_hi_q_10[16]}}, _ext_sat_w_hi_q_10};
-  assign _bits_sat_w_hi_q_9 = _add_sat_w_hi_q_10[30:16];
-  assign _add_sat_w_hi_q_9 = {w_rd_4[15], w_rd_4} + {{2{_bits_sat_w_hi_q_9[14]}}, _bits_sat_w_hi_q_9};
-  assign _ext_sat_w_hi_q_11 = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
-  assign _bits_sat_w_hi_q_12 = _ext_sat_w_hi_q_11[36:7];
-  assign _ext_sat_w_hi_q_12 = {1'b0, r_5};
-  assign _add_sat_w_hi_q_12 = {_bits_sat_w_hi_q_12[29], _bits_sat_w_hi_q_12} + {{14{_ext_sat_w_hi_q_12[16]}}, _ext_sat_w_hi_q_12};
-  assign _bits_sat_w_hi_q_11 = _add_sat_w_hi_q_12[30:16];
-  assign _add_sat_w_hi_q_11 = {w_rd_5[15], w_rd_5} + {{2{_bits_sat_w_hi_q_11[14]}}, _bits_sat_w_hi_q_11};
-  assign _ext_sat_w_hi_q_13 = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
-  assign _bits_sat_w_hi_q_14 = _ext_sat_w_hi_q_13[36:7];
-  assign _ext_sat_w_hi_q_14 = {1'b0, r_6};
-  assign _add_sat_w_hi_q_14 = {_bits_sat_w_hi_q_14[29], _bits_sat_w_hi_q_14} + {{14{_ext_sat_w_hi_q_14[16]}}, _ext_sat_w_hi_q_14};
-  assign _bits_sat_w_hi_q_13 = _add_sat_w_hi_q_14[30:16];
-  assign _add_sat_w_hi_q_13 = {w_rd_6[15], w_rd_6} + {{2{_bits_sat_w_hi_q_13[14]}}, _bits_sat_w_hi_q_13};
-  assign _ext_sat_w_hi_q_15 = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
-  assign _bits_sat_w_hi_q_16 = _ext_sat_w_hi_q_15[36:7];
-  assign _ext_sat_w_hi_q_16 = {1'b0, r_7};
-  assign _add_sat_w_hi_q_16 = {_bits_sat_w_hi_q_16[29], _bits_sat_w_hi_q_16} + {{14{_ext_sat_w_hi_q_16[16]}}, _ext_sat_w_hi_q_16};
-  assign _bits_sat_w_hi_q_15 = _add_sat_w_hi_q_16[30:16];
-  assign _add_sat_w_hi_q_15 = {w_rd_7[15], w_rd_7} + {{2{_bits_sat_w_hi_q_15[14]}}, _bits_sat_w_hi_q_15};
-  assign _ext_sat_w_hi_q_17 = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
-  assign _bits_sat_w_hi_q_18 = _ext_sat_w_hi_q_17[36:7];
-  assign _ext_sat_w_hi_q_18 = {1'b0, r_8};
-  assign _add_sat_w_hi_q_18 = {_bits_sat_w_hi_q_18[29], _bits_sat_w_hi_q_18} + {{14{_ext_sat_w_hi_q_18[16]}}, _ext_sat_w_hi_q_18};
-  assign _bits_sat_w_hi_q_17 = _add_sat_w_hi_q_18[30:16];
-  assign _add_sat_w_hi_q_17 = {w_rd_8[15], w_rd_8} + {{2{_bits_sat_w_hi_q_17[14]}}, _bits_sat_w_hi_q_17};
-  assign _ext_sat_w_hi_q_19 = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
-  assign _bits_sat_w_hi_q_20 = _ext_sat_w_hi_q_19[36:7];
-  assign _ext_sat_w_hi_q_20 = {1'b0, r_9};
-  assign _add_sat_w_hi_q_20 = {_bits_sat_w_hi_q_20[29], _bits_sat_w_hi_q_20} + {{14{_ext_sat_w_hi_q_20[16]}}, _ext_sat_w_hi_q_20};
-  assign _bits_sat_w_hi_q_19 = _add_sat_w_hi_q_20[30:16];
-  assign _add_sat_w_hi_q_19 = {w_rd_9[15], w_rd_9} + {{2{_bits_sat_w_hi_q_19[14]}}, _bits_sat_w_hi_q_19};
-  assign _ext_sat_w_hi_q_21 = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
-  assign _bits_sat_w_hi_q_22 = _ext_sat_w_hi_q_21[36:7];
-  assign _ext_sat_w_hi_q_22 = {1'b0, r_10};
-  assign _add_sat_w_hi_q_22 = {_bits_sat_w_hi_q_22[29], _bits_sat_w_hi_q_22} + {{14{_ext_sat_w_hi_q_22[16]}}, _ext_sat_w_hi_q_22};
-  assign _bits_sat_w_hi_q_21 = _add_sat_w_hi_q_22[30:16];
-  assign _add_sat_w_hi_q_21 = {w_rd_10[15], w_rd_10} + {{2{_bits_sat_w_hi_q_21[14]}}, _bits_sat_w_hi_q_21};
-  assign _ext_sat_w_hi_q_23 = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
-  assign _bits_sat_w_hi_q_24 = _ext_sat_w_hi_q_23[36:7];
-  assign _ext_sat_w_hi_q_24 = {1'b0, r_11};
-  assign _add_sat_w_hi_q_24 = {_bits_sat_w_hi_q_24[29], _bits_sat_w_hi_q_24} + {{14{_ext_sat_w_hi_q_24[16]}}, _ext_sat_w_hi_q_24};
-  assign _bits_sat_w_hi_q_23 = _add_sat_w_hi_q_24[30:16];
-  assign _add_sat_w_hi_q_23 = {w_rd_11[15], w_rd_11} + {{2{_bits_sat_w_hi_q_23[14]}}, _bits_sat_w_hi_q_23};
-  assign _ext_sat_w_hi_q_25 = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
-  assign _bits_sat_w_hi_q_26 = _ext_sat_w_hi_q_25[36:7];
-  assign _ext_sat_w_hi_q_26 = {1'b0, r_12};
-  assign _add_sat_w_hi_q_26 = {_bits_sat_w_hi_q_26[29], _bits_sat_w_hi_q_26} + {{14{_ext_sat_w_hi_q_26[16]}}, _ext_sat_w_hi_q_26};
-  assign _bits_sat_w_hi_q_25 = _add_sat_w_hi_q_26[30:16];
-  assign _add_sat_w_hi_q_25 = {w_rd_12[15], w_rd_12} + {{2{_bits_sat_w_hi_q_25[14]}}, _bits_sat_w_hi_q_25};
-  assign _ext_sat_w_hi_q_27 = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
-  assign _bits_sat_w_hi_q_28 = _ext_sat_w_hi_q_27[36:7];
-  assign _ext_sat_w_hi_q_28 = {1'b0, r_13};
-  assign _add_sat_w_hi_q_28 = {_bits_sat_w_hi_q_28[29], _bits_sat_w_hi_q_28} + {{14{_ext_sat_w_hi_q_28[16]}}, _ext_sat_w_hi_q_28};
-  assign _bits_sat_w_hi_q_27 = _add_sat_w_hi_q_28[30:16];
-  assign _add_sat_w_hi_q_27 = {w_rd_13[15], w_rd_13} + {{2{_bits_sat_w_hi_q_27[14]}}, _bits_sat_w_hi_q_27};
-  assign _ext_sat_w_hi_q_29 = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
-  assign _bits_sat_w_hi_q_30 = _ext_sat_w_hi_q_29[36:7];
-  assign _ext_sat_w_hi_q_30 = {1'b0, r_14};
-  assign _add_sat_w_hi_q_30 = {_bits_sat_w_hi_q_30[29], _bits_sat_w_hi_q_30} + {{14{_ext_sat_w_hi_q_30[16]}}, _ext_sat_w_hi_q_30};
-  assign _bits_sat_w_hi_q_29 = _add_sat_w_hi_q_30[30:16];
-  assign _add_sat_w_hi_q_29 = {w_rd_14[15], w_rd_14} + {{2{_bits_sat_w_hi_q_29[14]}}, _bits_sat_w_hi_q_29};
-  assign _ext_sat_w_hi_q_31 = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
-  assign _bits_sat_w_hi_q_32 = _ext_sat_w_hi_q_31[36:7];
-  assign _ext_sat_w_hi_q_32 = {1'b0, r_15};
-  assign _add_sat_w_hi_q_32 = {_bits_sat_w_hi_q_32[29], _bits_sat_w_hi_q_32} + {{14{_ext_sat_w_hi_q_32[16]}}, _ext_sat_w_hi_q_32};
-  assign _bits_sat_w_hi_q_31 = _add_sat_w_hi_q_32[30:16];
-  assign _add_sat_w_hi_q_31 = {w_rd_15[15], w_rd_15} + {{2{_bits_sat_w_hi_q_31[14]}}, _bits_sat_w_hi_q_31};
-  assign _ext_sat_w_hi_q_33 = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
-  assign _bits_sat_w_hi_q_34 = _ext_sat_w_hi_q_33[36:7];
-  assign _ext_sat_w_hi_q_34 = {1'b0, r_16};
-  assign _add_sat_w_hi_q_34 = {_bits_sat_w_hi_q_34[29], _bits_sat_w_hi_q_34} + {{14{_ext_sat_w_hi_q_34[16]}}, _ext_sat_w_hi_q_34};
-  assign _bits_sat_w_hi_q_33 = _add_sat_w_hi_q_34[30:16];
-  assign _add_sat_w_hi_q_33 = {w_rd_16[15], w_rd_16} + {{2{_bits_sat_w_hi_q_33[14]}}, _bits_sat_w_hi_q_33};
-  assign _ext_sat_w_hi_q_35 = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
-  assign _bits_sat_w_hi_q_36 = _ext_sat_w_hi_q_35[36:7];
-  assign _ext_sat_w_hi_q_36 = {1'b0, r_17};
-  assign _add_sat_w_hi_q_36 = {_bits_sat_w_hi_q_36[29], _bits_sat_w_hi_q_36} + {{14{_ext_sat_w_hi_q_36[16]}}, _ext_sat_w_hi_q_36};
-  assign _bits_sat_w_hi_q_35 = _add_sat_w_hi_q_36[30:16];
-  assign _add_sat_w_hi_q_35 = {w_rd_17[15], w_rd_17} + {{2{_bits_sat_w_hi_q_35[14]}}, _bits_sat_w_hi_q_35};
-  assign _ext_sat_w_hi_q_37 = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
-  assign _bits_sat_w_hi_q_38 = _ext_sat_w_hi_q_37[36:7];
-  assign _ext_sat_w_hi_q_38 = {1'b0, r_18};
-  assign _add_sat_w_hi_q_38 = {_bits_sat_w_hi_q_38[29], _bits_sat_w_hi_q_38} + {{14{_ext_sat_w_hi_q_38[16]}}, _ext_sat_w_hi_q_38};
-  assign _bits_sat_w_hi_q_37 = _add_sat_w_hi_q_38[30:16];
-  assign _add_sat_w_hi_q_37 = {w_rd_18[15], w_rd_18} + {{2{_bits_sat_w_hi_q_37[14]}}, _bits_sat_w_hi_q_37};
-  assign _ext_sat_w_hi_q_39 = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
-  assign _bits_sat_w_hi_q_40 = _ext_sat_w_hi_q_39[36:7];
-  assign _ext_sat_w_hi_q_40 = {1'b0, r_19};
-  assign _add_sat_w_hi_q_40 = {_bits_sat_w_hi_q_40[29], _bits_sat_w_hi_q_40} + {{14{_ext_sat_w_hi_q_40[16]}}, _ext_sat_w_hi_q_40};
-  assign _bits_sat_w_hi_q_39 = _add_sat_w_hi_q_40[30:16];
-  assign _add_sat_w_hi_q_39 = {w_rd_19[15], w_rd_19} + {{2{_bits_sat_w_hi_q_39[14]}}, _bits_sat_w_hi_q_39};
-  assign _ext_sat_w_hi_q_41 = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
-  assign _bits_sat_w_hi_q_42 = _ext_sat_w_hi_q_41[36:7];
-  assign _ext_sat_w_hi_q_42 = {1'b0, r_20};
-  assign _add_sat_w_hi_q_42 = {_bits_sat_w_hi_q_42[29], _bits_sat_w_hi_q_42} + {{14{_ext_sat_w_hi_q_42[16]}}, _ext_sat_w_hi_q_42};
-  assign _bits_sat_w_hi_q_41 = _add_sat_w_hi_q_42[30:16];
-  assign _add_sat_w_hi_q_41 = {w_rd_20[15], w_rd_20} + {{2{_bits_sat_w_hi_q_41[14]}}, _bits_sat_w_hi_q_41};
-  assign _ext_sat_w_hi_q_43 = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
-  assign _bits_sat_w_hi_q_44 = _ext_sat_w_hi_q_43[36:7];
-  assign _ext_sat_w_hi_q_44 = {1'b0, r_21};
-  assign _add_sat_w_hi_q_44 = {_bits_sat_w_hi_q_44[29], _bits_sat_w_hi_q_44} + {{14{_ext_sat_w_hi_q_44[16]}}, _ext_sat_w_hi_q_44};
-  assign _bits_sat_w_hi_q_43 = _add_sat_w_hi_q_44[30:16];
-  assign _add_sat_w_hi_q_43 = {w_rd_21[15], w_rd_21} + {{2{_bits_sat_w_hi_q_43[14]}}, _bits_sat_w_hi_q_43};
-  assign _ext_sat_w_hi_q_45 = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
-  assign _bits_sat_w_hi_q_46 = _ext_sat_w_hi_q_45[36:7];
-  assign _ext_sat_w_hi_q_46 = {1'b0, r_22};
-  assign _add_sat_w_hi_q_46 = {_bits_sat_w_hi_q_46[29], _bits_sat_w_hi_q_46} + {{14{_ext_sat_w_hi_q_46[16]}}, _ext_sat_w_hi_q_46};
-  assign _bits_sat_w_hi_q_45 = _add_sat_w_hi_q_46[30:16];
-  assign _add_sat_w_hi_q_45 = {w_rd_22[15], w_rd_22} + {{2{_bits_sat_w_hi_q_45[14]}}, _bits_sat_w_hi_q_45};
-  assign _ext_sat_w_hi_q_47 = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
-  assign _bits_sat_w_hi_q_48 = _ext_sat_w_hi_q_47[36:7];
-  assign _ext_sat_w_hi_q_48 = {1'b0, r_23};
-  assign _add_sat_w_hi_q_48 = {_bits_sat_w_hi_q_48[29], _bits_sat_w_hi_q_48} + {{14{_ext_sat_w_hi_q_48[16]}}, _ext_sat_w_hi_q_48};
-  assign _bits_sat_w_hi_q_47 = _add_sat_w_hi_q_48[30:16];
-  assign _add_sat_w_hi_q_47 = {w_rd_23[15], w_rd_23} + {{2{_bits_sat_w_hi_q_47[14]}}, _bits_sat_w_hi_q_47};
-  assign _ext_sat_w_hi_q_49 = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
-  assign _bits_sat_w_hi_q_50 = _ext_sat_w_hi_q_49[36:7];
-  assign _ext_sat_w_hi_q_50 = {1'b0, r_24};
-  assign _add_sat_w_hi_q_50 = {_bits_sat_w_hi_q_50[29], _bits_sat_w_hi_q_50} + {{14{_ext_sat_w_hi_q_50[16]}}, _ext_sat_w_hi_q_50};
-  assign _bits_sat_w_hi_q_49 = _add_sat_w_hi_q_50[30:16];
-  assign _add_sat_w_hi_q_49 = {w_rd_24[15], w_rd_24} + {{2{_bits_sat_w_hi_q_49[14]}}, _bits_sat_w_hi_q_49};
-  assign _ext_sat_w_hi_q_51 = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
-  assign _bits_sat_w_hi_q_52 = _ext_sat_w_hi_q_51[36:7];
-  assign _ext_sat_w_hi_q_52 = {1'b0, r_25};
-  assign _add_sat_w_hi_q_52 = {_bits_sat_w_hi_q_52[29], _bits_sat_w_hi_q_52} + {{14{_ext_sat_w_hi_q_52[16]}}, _ext_sat_w_hi_q_52};
-  assign _bits_sat_w_hi_q_51 = _add_sat_w_hi_q_52[30:16];
-  assign _add_sat_w_hi_q_51 = {w_rd_25[15], w_rd_25} + {{2{_bits_sat_w_hi_q_51[14]}}, _bits_sat_w_hi_q_51};
-  assign _ext_sat_w_hi_q_53 = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
-  assign _bits_sat_w_hi_q_54 = _ext_sat_w_hi_q_53[36:7];
-  assign _ext_sat_w_hi_q_54 = {1'b0, r_26};
-  assign _add_sat_w_hi_q_54 = {_bits_sat_w_hi_q_54[29], _bits_sat_w_hi_q_54} + {{14{_ext_sat_w_hi_q_54[16]}}, _ext_sat_w_hi_q_54};
-  assign _bits_sat_w_hi_q_53 = _add_sat_w_hi_q_54[30:16];
-  assign _add_sat_w_hi_q_53 = {w_rd_26[15], w_rd_26} + {{2{_bits_sat_w_hi_q_53[14]}}, _bits_sat_w_hi_q_53};
-  assign _ext_sat_w_hi_q_55 = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
-  assign _bits_sat_w_hi_q_56 = _ext_sat_w_hi_q_55[36:7];
-  assign _ext_sat_w_hi_q_56 = {1'b0, r_27};
-  assign _add_sat_w_hi_q_56 = {_bits_sat_w_hi_q_56[29], _bits_sat_w_hi_q_56} + {{14{_ext_sat_w_hi_q_56[16]}}, _ext_sat_w_hi_q_56};
-  assign _bits_sat_w_hi_q_55 = _add_sat_w_hi_q_56[30:16];
-  assign _add_sat_w_hi_q_55 = {w_rd_27[15], w_rd_27} + {{2{_bits_sat_w_hi_q_55[14]}}, _bits_sat_w_hi_q_55};
-  assign _ext_sat_w_hi_q_57 = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
-  assign _bits_sat_w_hi_q_58 = _ext_sat_w_hi_q_57[36:7];
-  assign _ext_sat_w_hi_q_58 = {1'b0, r_28};
-  assign _add_sat_w_hi_q_58 = {_bits_sat_w_hi_q_58[29], _bits_sat_w_hi_q_58} + {{14{_ext_sat_w_hi_q_58[16]}}, _ext_sat_w_hi_q_58};
-  assign _bits_sat_w_hi_q_57 = _add_sat_w_hi_q_58[30:16];
-  assign _add_sat_w_hi_q_57 = {w_rd_28[15], w_rd_28} + {{2{_bits_sat_w_hi_q_57[14]}}, _bits_sat_w_hi_q_57};
-  assign _ext_sat_w_hi_q_59 = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
-  assign _bits_sat_w_hi_q_60 = _ext_sat_w_hi_q_59[36:7];
-  assign _ext_sat_w_hi_q_60 = {1'b0, r_29};
-  assign _add_sat_w_hi_q_60 = {_bits_sat_w_hi_q_60[29], _bits_sat_w_hi_q_60} + {{14{_ext_sat_w_hi_q_60[16]}}, _ext_sat_w_hi_q_60};
-  assign _bits_sat_w_hi_q_59 = _add_sat_w_hi_q_60[30:16];
-  assign _add_sat_w_hi_q_59 = {w_rd_29[15], w_rd_29} + {{2{_bits_sat_w_hi_q_59[14]}}, _bits_sat_w_hi_q_59};
-  assign _ext_sat_w_hi_q_61 = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
-  assign _bits_sat_w_hi_q_62 = _ext_sat_w_hi_q_61[36:7];
-  assign _ext_sat_w_hi_q_62 = {1'b0, r_30};
-  assign _add_sat_w_hi_q_62 = {_bits_sat_w_hi_q_62[29], _bits_sat_w_hi_q_62} + {{14{_ext_sat_w_hi_q_62[16]}}, _ext_sat_w_hi_q_62};
-  assign _bits_sat_w_hi_q_61 = _add_sat_w_hi_q_62[30:16];
-  assign _add_sat_w_hi_q_61 = {w_rd_30[15], w_rd_30} + {{2{_bits_sat_w_hi_q_61[14]}}, _bits_sat_w_hi_q_61};
-  assign _ext_sat_w_hi_q_63 = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
-  assign _bits_sat_w_hi_q_64 = _ext_sat_w_hi_q_63[36:7];
-  assign _ext_sat_w_hi_q_64 = {1'b0, r_31};
-  assign _add_sat_w_hi_q_64 = {_bits_sat_w_hi_q_64[29], _bits_sat_w_hi_q_64} + {{14{_ext_sat_w_hi_q_64[16]}}, _ext_sat_w_hi_q_64};
-  assign _bits_sat_w_hi_q_63 = _add_sat_w_hi_q_64[30:16];
-  assign _add_sat_w_hi_q_63 = {w_rd_31[15], w_rd_31} + {{2{_bits_sat_w_hi_q_63[14]}}, _bits_sat_w_hi_q_63};
-  assign _ext_sat_w_hi_q_65 = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
-  assign _bits_sat_w_hi_q_66 = _ext_sat_w_hi_q_65[36:7];
-  assign _ext_sat_w_hi_q_66 = {1'b0, r_32};
-  assign _add_sat_w_hi_q_66 = {_bits_sat_w_hi_q_66[29], _bits_sat_w_hi_q_66} + {{14{_ext_sat_w_hi_q_66[16]}}, _ext_sat_w_hi_q_66};
-  assign _bits_sat_w_hi_q_65 = _add_sat_w_hi_q_66[30:16];
-  assign _add_sat_w_hi_q_65 = {w_rd_32[15], w_rd_32} + {{2{_bits_sat_w_hi_q_65[14]}}, _bits_sat_w_hi_q_65};
-  assign _ext_sat_w_hi_q_67 = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
-  assign _bits_sat_w_hi_q_68 = _ext_sat_w_hi_q_67[36:7];
-  assign _ext_sat_w_hi_q_68 = {1'b0, r_33};
-  assign _add_sat_w_hi_q_68 = {_bits_sat_w_hi_q_68[29], _bits_sat_w_hi_q_68} + {{14{_ext_sat_w_hi_q_68[16]}}, _ext_sat_w_hi_q_68};
-  assign _bits_sat_w_hi_q_67 = _add_sat_w_hi_q_68[30:16];
-  assign _add_sat_w_hi_q_67 = {w_rd_33[15], w_rd_33} + {{2{_bits_sat_w_hi_q_67[14]}}, _bits_sat_w_hi_q_67};
-  assign _ext_sat_w_hi_q_69 = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
-  assign _bits_sat_w_hi_q_70 = _ext_sat_w_hi_q_69[36:7];
-  assign _ext_sat_w_hi_q_70 = {1'b0, r_34};
-  assign _add_sat_w_hi_q_70 = {_bits_sat_w_hi_q_70[29], _bits_sat_w_hi_q_70} + {{14{_ext_sat_w_hi_q_70[16]}}, _ext_sat_w_hi_q_70};
-  assign _bits_sat_w_hi_q_69 = _add_sat_w_hi_q_70[30:16];
-  assign _add_sat_w_hi_q_69 = {w_rd_34[15], w_rd_34} + {{2{_bits_sat_w_hi_q_69[14]}}, _bits_sat_w_hi_q_69};
-  assign _ext_sat_w_hi_q_71 = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
-  assign _bits_sat_w_hi_q_72 = _ext_sat_w_hi_q_71[36:7];
-  assign _ext_sat_w_hi_q_72 = {1'b0, r_35};
-  assign _add_sat_w_hi_q_72 = {_bits_sat_w_hi_q_72[29], _bits_sat_w_hi_q_72} + {{14{_ext_sat_w_hi_q_72[16]}}, _ext_sat_w_hi_q_72};
-  assign _bits_sat_w_hi_q_71 = _add_sat_w_hi_q_72[30:16];
-  assign _add_sat_w_hi_q_71 = {w_rd_35[15], w_rd_35} + {{2{_bits_sat_w_hi_q_71[14]}}, _bits_sat_w_hi_q_71};
-  assign _ext_sat_w_hi_q_73 = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
-  assign _bits_sat_w_hi_q_74 = _ext_sat_w_hi_q_73[36:7];
-  assign _ext_sat_w_hi_q_74 = {1'b0, r_36};
-  assign _add_sat_w_hi_q_74 = {_bits_sat_w_hi_q_74[29], _bits_sat_w_hi_q_74} + {{14{_ext_sat_w_hi_q_74[16]}}, _ext_sat_w_hi_q_74};
-  assign _bits_sat_w_hi_q_73 = _add_sat_w_hi_q_74[30:16];
-  assign _add_sat_w_hi_q_73 = {w_rd_36[15], w_rd_36} + {{2{_bits_sat_w_hi_q_73[14]}}, _bits_sat_w_hi_q_73};
-  assign _ext_sat_w_hi_q_75 = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
-  assign _bits_sat_w_hi_q_76 = _ext_sat_w_hi_q_75[36:7];
-  assign _ext_sat_w_hi_q_76 = {1'b0, r_37};
-  assign _add_sat_w_hi_q_76 = {_bits_sat_w_hi_q_76[29], _bits_sat_w_hi_q_76} + {{14{_ext_sat_w_hi_q_76[16]}}, _ext_sat_w_hi_q_76};
-  assign _bits_sat_w_hi_q_75 = _add_sat_w_hi_q_76[30:16];
-  assign _add_sat_w_hi_q_75 = {w_rd_37[15], w_rd_37} + {{2{_bits_sat_w_hi_q_75[14]}}, _bits_sat_w_hi_q_75};
-  assign _ext_sat_w_hi_q_77 = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
-  assign _bits_sat_w_hi_q_78 = _ext_sat_w_hi_q_77[36:7];
-  assign _ext_sat_w_hi_q_78 = {1'b0, r_38};
-  assign _add_sat_w_hi_q_78 = {_bits_sat_w_hi_q_78[29], _bits_sat_w_hi_q_78} + {{14{_ext_sat_w_hi_q_78[16]}}, _ext_sat_w_hi_q_78};
-  assign _bits_sat_w_hi_q_77 = _add_sat_w_hi_q_78[30:16];
-  assign _add_sat_w_hi_q_77 = {w_rd_38[15], w_rd_38} + {{2{_bits_sat_w_hi_q_77[14]}}, _bits_sat_w_hi_q_77};
-  assign _ext_sat_w_hi_q_79 = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
-  assign _bits_sat_w_hi_q_80 = _ext_sat_w_hi_q_79[36:7];
-  assign _ext_sat_w_hi_q_80 = {1'b0, r_39};
-  assign _add_sat_w_hi_q_80 = {_bits_sat_w_hi_q_80[29], _bits_sat_w_hi_q_80} + {{14{_ext_sat_w_hi_q_80[16]}}, _ext_sat_w_hi_q_80};
-  assign _bits_sat_w_hi_q_79 = _add_sat_w_hi_q_80[30:16];
-  assign _add_sat_w_hi_q_79 = {w_rd_39[15], w_rd_39} + {{2{_bits_sat_w_hi_q_79[14]}}, _bits_sat_w_hi_q_79};
-  assign _ext_sat_w_hi_q_81 = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
-  assign _bits_sat_w_hi_q_82 = _ext_sat_w_hi_q_81[36:7];
-  assign _ext_sat_w_hi_q_82 = {1'b0, r_40};
-  assign _add_sat_w_hi_q_82 = {_bits_sat_w_hi_q_82[29], _bits_sat_w_hi_q_82} + {{14{_ext_sat_w_hi_q_82[16]}}, _ext_sat_w_hi_q_82};
-  assign _bits_sat_w_hi_q_81 = _add_sat_w_hi_q_82[30:16];
-  assign _add_sat_w_hi_q_81 = {w_rd_40[15], w_rd_40} + {{2{_bits_sat_w_hi_q_81[14]}}, _bits_sat_w_hi_q_81};
-  assign _ext_sat_w_hi_q_83 = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
-  assign _bits_sat_w_hi_q_84 = _ext_sat_w_hi_q_83[36:7];
-  assign _ext_sat_w_hi_q_84 = {1'b0, r_41};
-  assign _add_sat_w_hi_q_84 = {_bits_sat_w_hi_q_84[29], _bits_sat_w_hi_q_84} + {{14{_ext_sat_w_hi_q_84[16]}}, _ext_sat_w_hi_q_84};
-  assign _bits_sat_w_hi_q_83 = _add_sat_w_hi_q_84[30:16];
-  assign _add_sat_w_hi_q_83 = {w_rd_41[15], w_rd_41} + {{2{_bits_sat_w_hi_q_83[14]}}, _bits_sat_w_hi_q_83};
-  assign _ext_sat_w_hi_q_85 = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
-  assign _bits_sat_w_hi_q_86 = _ext_sat_w_hi_q_85[36:7];
-  assign _ext_sat_w_hi_q_86 = {1'b0, r_42};
-  assign _add_sat_w_hi_q_86 = {_bits_sat_w_hi_q_86[29], _bits_sat_w_hi_q_86} + {{14{_ext_sat_w_hi_q_86[16]}}, _ext_sat_w_hi_q_86};
-  assign _bits_sat_w_hi_q_85 = _add_sat_w_hi_q_86[30:16];
-  assign _add_sat_w_hi_q_85 = {w_rd_42[15], w_rd_42} + {{2{_bits_sat_w_hi_q_85[14]}}, _bits_sat_w_hi_q_85};
-  assign _ext_sat_w_hi_q_87 = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
-  assign _bits_sat_w_hi_q_88 = _ext_sat_w_hi_q_87[36:7];
-  assign _ext_sat_w_hi_q_88 = {1'b0, r_43};
-  assign _add_sat_w_hi_q_88 = {_bits_sat_w_hi_q_88[29], _bits_sat_w_hi_q_88} + {{14{_ext_sat_w_hi_q_88[16]}}, _ext_sat_w_hi_q_88};
-  assign _bits_sat_w_hi_q_87 = _add_sat_w_hi_q_88[30:16];
-  assign _add_sat_w_hi_q_87 = {w_rd_43[15], w_rd_43} + {{2{_bits_sat_w_hi_q_87[14]}}, _bits_sat_w_hi_q_87};
-  assign _ext_sat_w_hi_q_89 = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
-  assign _bits_sat_w_hi_q_90 = _ext_sat_w_hi_q_89[36:7];
-  assign _ext_sat_w_hi_q_90 = {1'b0, r_44};
-  assign _add_sat_w_hi_q_90 = {_bits_sat_w_hi_q_90[29], _bits_sat_w_hi_q_90} + {{14{_ext_sat_w_hi_q_90[16]}}, _ext_sat_w_hi_q_90};
-  assign _bits_sat_w_hi_q_89 = _add_sat_w_hi_q_90[30:16];
-  assign _add_sat_w_hi_q_89 = {w_rd_44[15], w_rd_44} + {{2{_bits_sat_w_hi_q_89[14]}}, _bits_sat_w_hi_q_89};
-  assign _ext_sat_w_hi_q_91 = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
-  assign _bits_sat_w_hi_q_92 = _ext_sat_w_hi_q_91[36:7];
-  assign _ext_sat_w_hi_q_92 = {1'b0, r_45};
-  assign _add_sat_w_hi_q_92 = {_bits_sat_w_hi_q_92[29], _bits_sat_w_hi_q_92} + {{14{_ext_sat_w_hi_q_92[16]}}, _ext_sat_w_hi_q_92};
-  assign _bits_sat_w_hi_q_91 = _add_sat_w_hi_q_92[30:16];
-  assign _add_sat_w_hi_q_91 = {w_rd_45[15], w_rd_45} + {{2{_bits_sat_w_hi_q_91[14]}}, _bits_sat_w_hi_q_91};
-  assign _ext_sat_w_hi_q_93 = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
-  assign _bits_sat_w_hi_q_94 = _ext_sat_w_hi_q_93[36:7];
-  assign _ext_sat_w_hi_q_94 = {1'b0, r_46};
-  assign _add_sat_w_hi_q_94 = {_bits_sat_w_hi_q_94[29], _bits_sat_w_hi_q_94} + {{14{_ext_sat_w_hi_q_94[16]}}, _ext_sat_w_hi_q_94};
-  assign _bits_sat_w_hi_q_93 = _add_sat_w_hi_q_94[30:16];
-  assign _add_sat_w_hi_q_93 = {w_rd_46[15], w_rd_46} + {{2{_bits_sat_w_hi_q_93[14]}}, _bits_sat_w_hi_q_93};
-  assign _ext_sat_w_hi_q_95 = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
-  assign _bits_sat_w_hi_q_96 = _ext_sat_w_hi_q_95[36:7];
-  assign _ext_sat_w_hi_q_96 = {1'b0, r_47};
-  assign _add_sat_w_hi_q_96 = {_bits_sat_w_hi_q_96[29], _bits_sat_w_hi_q_96} + {{14{_ext_sat_w_hi_q_96[16]}}, _ext_sat_w_hi_q_96};
-  assign _bits_sat_w_hi_q_95 = _add_sat_w_hi_q_96[30:16];
-  assign _add_sat_w_hi_q_95 = {w_rd_47[15], w_rd_47} + {{2{_bits_sat_w_hi_q_95[14]}}, _bits_sat_w_hi_q_95};
-  assign _ext_sat_w_hi_q_97 = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
-  assign _bits_sat_w_hi_q_98 = _ext_sat_w_hi_q_97[36:7];
-  assign _ext_sat_w_hi_q_98 = {1'b0, r_48};
-  assign _add_sat_w_hi_q_98 = {_bits_sat_w_hi_q_98[29], _bits_sat_w_hi_q_98} + {{14{_ext_sat_w_hi_q_98[16]}}, _ext_sat_w_hi_q_98};
-  assign _bits_sat_w_hi_q_97 = _add_sat_w_hi_q_98[30:16];
-  assign _add_sat_w_hi_q_97 = {w_rd_48[15], w_rd_48} + {{2{_bits_sat_w_hi_q_97[14]}}, _bits_sat_w_hi_q_97};
-  assign _ext_sat_w_hi_q_99 = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
-  assign _bits_sat_w_hi_q_100 = _ext_sat_w_hi_q_99[36:7];
-  assign _ext_sat_w_hi_q_100 = {1'b0, r_49};
-  assign _add_sat_w_hi_q_100 = {_bits_sat_w_hi_q_100[29], _bits_sat_w_hi_q_100} + {{14{_ext_sat_w_hi_q_100[16]}}, _ext_sat_w_hi_q_100};
-  assign _bits_sat_w_hi_q_99 = _add_sat_w_hi_q_100[30:16];
-  assign _add_sat_w_hi_q_99 = {w_rd_49[15], w_rd_49} + {{2{_bits_sat_w_hi_q_99[14]}}, _bits_sat_w_hi_q_99};
-  assign _ext_sat_w_hi_q_101 = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
-  assign _bits_sat_w_hi_q_102 = _ext_sat_w_hi_q_101[36:7];
-  assign _ext_sat_w_hi_q_102 = {1'b0, r_50};
-  assign _add_sat_w_hi_q_102 = {_bits_sat_w_hi_q_102[29], _bits_sat_w_hi_q_102} + {{14{_ext_sat_w_hi_q_102[16]}}, _ext_sat_w_hi_q_102};
-  assign _bits_sat_w_hi_q_101 = _add_sat_w_hi_q_102[30:16];
-  assign _add_sat_w_hi_q_101 = {w_rd_50[15], w_rd_50} + {{2{_bits_sat_w_hi_q_101[14]}}, _bits_sat_w_hi_q_101};
-  assign _ext_sat_w_hi_q_103 = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
-  assign _bits_sat_w_hi_q_104 = _ext_sat_w_hi_q_103[36:7];
-  assign _ext_sat_w_hi_q_104 = {1'b0, r_51};
-  assign _add_sat_w_hi_q_104 = {_bits_sat_w_hi_q_104[29], _bits_sat_w_hi_q_104} + {{14{_ext_sat_w_hi_q_104[16]}}, _ext_sat_w_hi_q_104};
-  assign _bits_sat_w_hi_q_103 = _add_sat_w_hi_q_104[30:16];
-  assign _add_sat_w_hi_q_103 = {w_rd_51[15], w_rd_51} + {{2{_bits_sat_w_hi_q_103[14]}}, _bits_sat_w_hi_q_103};
-  assign _ext_sat_w_hi_q_105 = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
-  assign _bits_sat_w_hi_q_106 = _ext_sat_w_hi_q_105[36:7];
-  assign _ext_sat_w_hi_q_106 = {1'b0, r_52};
-  assign _add_sat_w_hi_q_106 = {_bits_sat_w_hi_q_106[29], _bits_sat_w_hi_q_106} + {{14{_ext_sat_w_hi_q_106[16]}}, _ext_sat_w_hi_q_106};
-  assign _bits_sat_w_hi_q_105 = _add_sat_w_hi_q_106[30:16];
-  assign _add_sat_w_hi_q_105 = {w_rd_52[15], w_rd_52} + {{2{_bits_sat_w_hi_q_105[14]}}, _bits_sat_w_hi_q_105};
-  assign _ext_sat_w_hi_q_107 = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
-  assign _bits_sat_w_hi_q_108 = _ext_sat_w_hi_q_107[36:7];
-  assign _ext_sat_w_hi_q_108 = {1'b0, r_53};
-  assign _add_sat_w_hi_q_108 = {_bits_sat_w_hi_q_108[29], _bits_sat_w_hi_q_108} + {{14{_ext_sat_w_hi_q_108[16]}}, _ext_sat_w_hi_q_108};
-  assign _bits_sat_w_hi_q_107 = _add_sat_w_hi_q_108[30:16];
-  assign _add_sat_w_hi_q_107 = {w_rd_53[15], w_rd_53} + {{2{_bits_sat_w_hi_q_107[14]}}, _bits_sat_w_hi_q_107};
-  assign _ext_sat_w_hi_q_109 = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
-  assign _bits_sat_w_hi_q_110 = _ext_sat_w_hi_q_109[36:7];
-  assign _ext_sat_w_hi_q_110 = {1'b0, r_54};
-  assign _add_sat_w_hi_q_110 = {_bits_sat_w_hi_q_110[29], _bits_sat_w_hi_q_110} + {{14{_ext_sat_w_hi_q_110[16]}}, _ext_sat_w_hi_q_110};
-  assign _bits_sat_w_hi_q_109 = _add_sat_w_hi_q_110[30:16];
-  assign _add_sat_w_hi_q_109 = {w_rd_54[15], w_rd_54} + {{2{_bits_sat_w_hi_q_109[14]}}, _bits_sat_w_hi_q_109};
-  assign _ext_sat_w_hi_q_111 = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
-  assign _bits_sat_w_hi_q_112 = _ext_sat_w_hi_q_111[36:7];
-  assign _ext_sat_w_hi_q_112 = {1'b0, r_55};
-  assign _add_sat_w_hi_q_112 = {_bits_sat_w_hi_q_112[29], _bits_sat_w_hi_q_112} + {{14{_ext_sat_w_hi_q_112[16]}}, _ext_sat_w_hi_q_112};
-  assign _bits_sat_w_hi_q_111 = _add_sat_w_hi_q_112[30:16];
-  assign _add_sat_w_hi_q_111 = {w_rd_55[15], w_rd_55} + {{2{_bits_sat_w_hi_q_111[14]}}, _bits_sat_w_hi_q_111};
-  assign _ext_sat_w_hi_q_113 = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
-  assign _bits_sat_w_hi_q_114 = _ext_sat_w_hi_q_113[36:7];
-  assign _ext_sat_w_hi_q_114 = {1'b0, r_56};
-  assign _add_sat_w_hi_q_114 = {_bits_sat_w_hi_q_114[29], _bits_sat_w_hi_q_114} + {{14{_ext_sat_w_hi_q_114[16]}}, _ext_sat_w_hi_q_114};
-  assign _bits_sat_w_hi_q_113 = _add_sat_w_hi_q_114[30:16];
-  assign _add_sat_w_hi_q_113 = {w_rd_56[15], w_rd_56} + {{2{_bits_sat_w_hi_q_113[14]}}, _bits_sat_w_hi_q_113};
-  assign _ext_sat_w_hi_q_115 = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
-  assign _bits_sat_w_hi_q_116 = _ext_sat_w_hi_q_115[36:7];
-  assign _ext_sat_w_hi_q_116 = {1'b0, r_57};
-  assign _add_sat_w_hi_q_116 = {_bits_sat_w_hi_q_116[29], _bits_sat_w_hi_q_116} + {{14{_ext_sat_w_hi_q_116[16]}}, _ext_sat_w_hi_q_116};
-  assign _bits_sat_w_hi_q_115 = _add_sat_w_hi_q_116[30:16];
-  assign _add_sat_w_hi_q_115 = {w_rd_57[15], w_rd_57} + {{2{_bits_sat_w_hi_q_115[14]}}, _bits_sat_w_hi_q_115};
-  assign _ext_sat_w_hi_q_117 = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
-  assign _bits_sat_w_hi_q_118 = _ext_sat_w_hi_q_117[36:7];
-  assign _ext_sat_w_hi_q_118 = {1'b0, r_58};
-  assign _add_sat_w_hi_q_118 = {_bits_sat_w_hi_q_118[29], _bits_sat_w_hi_q_118} + {{14{_ext_sat_w_hi_q_118[16]}}, _ext_sat_w_hi_q_118};
-  assign _bits_sat_w_hi_q_117 = _add_sat_w_hi_q_118[30:16];
-  assign _add_sat_w_hi_q_117 = {w_rd_58[15], w_rd_58} + {{2{_bits_sat_w_hi_q_117[14]}}, _bits_sat_w_hi_q_117};
-  assign _ext_sat_w_hi_q_119 = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
-  assign _bits_sat_w_hi_q_120 = _ext_sat_w_hi_q_119[36:7];
-  assign _ext_sat_w_hi_q_120 = {1'b0, r_59};
-  assign _add_sat_w_hi_q_120 = {_bits_sat_w_hi_q_120[29], _bits_sat_w_hi_q_120} + {{14{_ext_sat_w_hi_q_120[16]}}, _ext_sat_w_hi_q_120};
-  assign _bits_sat_w_hi_q_119 = _add_sat_w_hi_q_120[30:16];
-  assign _add_sat_w_hi_q_119 = {w_rd_59[15], w_rd_59} + {{2{_bits_sat_w_hi_q_119[14]}}, _bits_sat_w_hi_q_119};
-  assign _ext_sat_w_hi_q_121 = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
-  assign _bits_sat_w_hi_q_122 = _ext_sat_w_hi_q_121[36:7];
-  assign _ext_sat_w_hi_q_122 = {1'b0, r_60};
-  assign _add_sat_w_hi_q_122 = {_bits_sat_w_hi_q_122[29], _bits_sat_w_hi_q_122} + {{14{_ext_sat_w_hi_q_122[16]}}, _ext_sat_w_hi_q_122};
-  assign _bits_sat_w_hi_q_121 = _add_sat_w_hi_q_122[30:16];
-  assign _add_sat_w_hi_q_121 = {w_rd_60[15], w_rd_60} + {{2{_bits_sat_w_hi_q_121[14]}}, _bits_sat_w_hi_q_121};
-  assign _ext_sat_w_hi_q_123 = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
-  assign _bits_sat_w_hi_q_124 = _ext_sat_w_hi_q_123[36:7];
-  assign _ext_sat_w_hi_q_124 = {1'b0, r_61};
-  assign _add_sat_w_hi_q_124 = {_bits_sat_w_hi_q_124[29], _bits_sat_w_hi_q_124} + {{14{_ext_sat_w_hi_q_124[16]}}, _ext_sat_w_hi_q_124};
-  assign _bits_sat_w_hi_q_123 = _add_sat_w_hi_q_124[30:16];
-  assign _add_sat_w_hi_q_123 = {w_rd_61[15], w_rd_61} + {{2{_bits_sat_w_hi_q_123[14]}}, _bits_sat_w_hi_q_123};
-  assign _ext_sat_w_hi_q_125 = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
-  assign _bits_sat_w_hi_q_126 = _ext_sat_w_hi_q_125[36:7];
-  assign _ext_sat_w_hi_q_126 = {1'b0, r_62};
-  assign _add_sat_w_hi_q_126 = {_bits_sat_w_hi_q_126[29], _bits_sat_w_hi_q_126} + {{14{_ext_sat_w_hi_q_126[16]}}, _ext_sat_w_hi_q_126};
-  assign _bits_sat_w_hi_q_125 = _add_sat_w_hi_q_126[30:16];
-  assign _add_sat_w_hi_q_125 = {w_rd_62[15], w_rd_62} + {{2{_bits_sat_w_hi_q_125[14]}}, _bits_sat_w_hi_q_125};
-  assign _ext_sat_w_hi_q_127 = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
-  assign _bits_sat_w_hi_q_128 = _ext_sat_w_hi_q_127[36:7];
-  assign _ext_sat_w_hi_q_128 = {1'b0, r_63};
-  assign _add_sat_w_hi_q_128 = {_bits_sat_w_hi_q_128[29], _bits_sat_w_hi_q_128} + {{14{_ext_sat_w_hi_q_128[16]}}, _ext_sat_w_hi_q_128};
-  assign _bits_sat_w_hi_q_127 = _add_sat_w_hi_q_128[30:16];
-  assign _add_sat_w_hi_q_127 = {w_rd_63[15], w_rd_63} + {{2{_bits_sat_w_hi_q_127[14]}}, _bits_sat_w_hi_q_127};
-  assign _ext_sat_w_lo_q = {_neg_wbank_0_wdata[35], _neg_wbank_0_wdata};
-  assign _bits_sat_w_lo_q_2 = _ext_sat_w_lo_q[36:7];
-  assign _ext_sat_w_lo_q_2 = {1'b0, r_0};
-  assign _add_sat_w_lo_q_2 = {_bits_sat_w_lo_q_2[29], _bits_sat_w_lo_q_2} + {{14{_ext_sat_w_lo_q_2[16]}}, _ext_sat_w_lo_q_2};
-  assign _bits_sat_w_lo_q = _add_sat_w_lo_q_2[30:16];
-  assign _add_sat_w_lo_q = {w_rd_0[15], w_rd_0} + {{2{_bits_sat_w_lo_q[14]}}, _bits_sat_w_lo_q};
-  assign _ext_sat_w_lo_q_3 = {_neg_wbank_1_wdata[35], _neg_wbank_1_wdata};
-  assign _bits_sat_w_lo_q_4 = _ext_sat_w_lo_q_3[36:7];
-  assign _ext_sat_w_lo_q_4 = {1'b0, r_1};
-  assign _add_sat_w_lo_q_4 = {_bits_sat_w_lo_q_4[29], _bits_sat_w_lo_q_4} + {{14{_ext_sat_w_lo_q_4[16]}}, _ext_sat_w_lo_q_4};
-  assign _bits_sat_w_lo_q_3 = _add_sat_w_lo_q_4[30:16];
-  assign _add_sat_w_lo_q_3 = {w_rd_1[15], w_rd_1} + {{2{_bits_sat_w_lo_q_3[14]}}, _bits_sat_w_lo_q_3};
-  assign _ext_sat_w_lo_q_5 = {_neg_wbank_2_wdata[35], _neg_wbank_2_wdata};
-  assign _bits_sat_w_lo_q_6 = _ext_sat_w_lo_q_5[36:7];
-  assign _ext_sat_w_lo_q_6 = {1'b0, r_2};
-  assign _add_sat_w_lo_q_6 = {_bits_sat_w_lo_q_6[29], _bits_sat_w_lo_q_6} + {{14{_ext_sat_w_lo_q_6[16]}}, _ext_sat_w_lo_q_6};
-  assign _bits_sat_w_lo_q_5 = _add_sat_w_lo_q_6[30:16];
-  assign _add_sat_w_lo_q_5 = {w_rd_2[15], w_rd_2} + {{2{_bits_sat_w_lo_q_5[14]}}, _bits_sat_w_lo_q_5};
-  assign _ext_sat_w_lo_q_7 = {_neg_wbank_3_wdata[35], _neg_wbank_3_wdata};
-  assign _bits_sat_w_lo_q_8 = _ext_sat_w_lo_q_7[36:7];
-  assign _ext_sat_w_lo_q_8 = {1'b0, r_3};
-  assign _add_sat_w_lo_q_8 = {_bits_sat_w_lo_q_8[29], _bits_sat_w_lo_q_8} + {{14{_ext_sat_w_lo_q_8[16]}}, _ext_sat_w_lo_q_8};
-  assign _bits_sat_w_lo_q_7 = _add_sat_w_lo_q_8[30:16];
-  assign _add_sat_w_lo_q_7 = {w_rd_3[15], w_rd_3} + {{2{_bits_sat_w_lo_q_7[14]}}, _bits_sat_w_lo_q_7};
-  assign _ext_sat_w_lo_q_9 = {_neg_wbank_4_wdata[35], _neg_wbank_4_wdata};
-  assign _bits_sat_w_lo_q_10 = _ext_sat_w_lo_q_9[36:7];
-  assign _ext_sat_w_lo_q_10 = {1'b0, r_4};
-  assign _add_sat_w_lo_q_10 = {_bits_sat_w_lo_q_10[29], _bits_sat_w_lo_q_10} + {{14{_ext_sat_w_lo_q_10[16]}}, _ext_sat_w_lo_q_10};
-  assign _bits_sat_w_lo_q_9 = _add_sat_w_lo_q_10[30:16];
-  assign _add_sat_w_lo_q_9 = {w_rd_4[15], w_rd_4} + {{2{_bits_sat_w_lo_q_9[14]}}, _bits_sat_w_lo_q_9};
-  assign _ext_sat_w_lo_q_11 = {_neg_wbank_5_wdata[35], _neg_wbank_5_wdata};
-  assign _bits_sat_w_lo_q_12 = _ext_sat_w_lo_q_11[36:7];
-  assign _ext_sat_w_lo_q_12 = {1'b0, r_5};
-  assign _add_sat_w_lo_q_12 = {_bits_sat_w_lo_q_12[29], _bits_sat_w_lo_q_12} + {{14{_ext_sat_w_lo_q_12[16]}}, _ext_sat_w_lo_q_12};
-  assign _bits_sat_w_lo_q_11 = _add_sat_w_lo_q_12[30:16];
-  assign _add_sat_w_lo_q_11 = {w_rd_5[15], w_rd_5} + {{2{_bits_sat_w_lo_q_11[14]}}, _bits_sat_w_lo_q_11};
-  assign _ext_sat_w_lo_q_13 = {_neg_wbank_6_wdata[35], _neg_wbank_6_wdata};
-  assign _bits_sat_w_lo_q_14 = _ext_sat_w_lo_q_13[36:7];
-  assign _ext_sat_w_lo_q_14 = {1'b0, r_6};
-  assign _add_sat_w_lo_q_14 = {_bits_sat_w_lo_q_14[29], _bits_sat_w_lo_q_14} + {{14{_ext_sat_w_lo_q_14[16]}}, _ext_sat_w_lo_q_14};
-  assign _bits_sat_w_lo_q_13 = _add_sat_w_lo_q_14[30:16];
-  assign _add_sat_w_lo_q_13 = {w_rd_6[15], w_rd_6} + {{2{_bits_sat_w_lo_q_13[14]}}, _bits_sat_w_lo_q_13};
-  assign _ext_sat_w_lo_q_15 = {_neg_wbank_7_wdata[35], _neg_wbank_7_wdata};
-  assign _bits_sat_w_lo_q_16 = _ext_sat_w_lo_q_15[36:7];
-  assign _ext_sat_w_lo_q_16 = {1'b0, r_7};
-  assign _add_sat_w_lo_q_16 = {_bits_sat_w_lo_q_16[29], _bits_sat_w_lo_q_16} + {{14{_ext_sat_w_lo_q_16[16]}}, _ext_sat_w_lo_q_16};
-  assign _bits_sat_w_lo_q_15 = _add_sat_w_lo_q_16[30:16];
-  assign _add_sat_w_lo_q_15 = {w_rd_7[15], w_rd_7} + {{2{_bits_sat_w_lo_q_15[14]}}, _bits_sat_w_lo_q_15};
-  assign _ext_sat_w_lo_q_17 = {_neg_wbank_8_wdata[35], _neg_wbank_8_wdata};
-  assign _bits_sat_w_lo_q_18 = _ext_sat_w_lo_q_17[36:7];
-  assign _ext_sat_w_lo_q_18 = {1'b0, r_8};
-  assign _add_sat_w_lo_q_18 = {_bits_sat_w_lo_q_18[29], _bits_sat_w_lo_q_18} + {{14{_ext_sat_w_lo_q_18[16]}}, _ext_sat_w_lo_q_18};
-  assign _bits_sat_w_lo_q_17 = _add_sat_w_lo_q_18[30:16];
-  assign _add_sat_w_lo_q_17 = {w_rd_8[15], w_rd_8} + {{2{_bits_sat_w_lo_q_17[14]}}, _bits_sat_w_lo_q_17};
-  assign _ext_sat_w_lo_q_19 = {_neg_wbank_9_wdata[35], _neg_wbank_9_wdata};
-  assign _bits_sat_w_lo_q_20 = _ext_sat_w_lo_q_19[36:7];
-  assign _ext_sat_w_lo_q_20 = {1'b0, r_9};
-  assign _add_sat_w_lo_q_20 = {_bits_sat_w_lo_q_20[29], _bits_sat_w_lo_q_20} + {{14{_ext_sat_w_lo_q_20[16]}}, _ext_sat_w_lo_q_20};
-  assign _bits_sat_w_lo_q_19 = _add_sat_w_lo_q_20[30:16];
-  assign _add_sat_w_lo_q_19 = {w_rd_9[15], w_rd_9} + {{2{_bits_sat_w_lo_q_19[14]}}, _bits_sat_w_lo_q_19};
-  assign _ext_sat_w_lo_q_21 = {_neg_wbank_10_wdata[35], _neg_wbank_10_wdata};
-  assign _bits_sat_w_lo_q_22 = _ext_sat_w_lo_q_21[36:7];
-  assign _ext_sat_w_lo_q_22 = {1'b0, r_10};
-  assign _add_sat_w_lo_q_22 = {_bits_sat_w_lo_q_22[29], _bits_sat_w_lo_q_22} + {{14{_ext_sat_w_lo_q_22[16]}}, _ext_sat_w_lo_q_22};
-  assign _bits_sat_w_lo_q_21 = _add_sat_w_lo_q_22[30:16];
-  assign _add_sat_w_lo_q_21 = {w_rd_10[15], w_rd_10} + {{2{_bits_sat_w_lo_q_21[14]}}, _bits_sat_w_lo_q_21};
-  assign _ext_sat_w_lo_q_23 = {_neg_wbank_11_wdata[35], _neg_wbank_11_wdata};
-  assign _bits_sat_w_lo_q_24 = _ext_sat_w_lo_q_23[36:7];
-  assign _ext_sat_w_lo_q_24 = {1'b0, r_11};
-  assign _add_sat_w_lo_q_24 = {_bits_sat_w_lo_q_24[29], _bits_sat_w_lo_q_24} + {{14{_ext_sat_w_lo_q_24[16]}}, _ext_sat_w_lo_q_24};
-  assign _bits_sat_w_lo_q_23 = _add_sat_w_lo_q_24[30:16];
-  assign _add_sat_w_lo_q_23 = {w_rd_11[15], w_rd_11} + {{2{_bits_sat_w_lo_q_23[14]}}, _bits_sat_w_lo_q_23};
-  assign _ext_sat_w_lo_q_25 = {_neg_wbank_12_wdata[35], _neg_wbank_12_wdata};
-  assign _bits_sat_w_lo_q_26 = _ext_sat_w_lo_q_25[36:7];
-  assign _ext_sat_w_lo_q_26 = {1'b0, r_12};
-  assign _add_sat_w_lo_q_26 = {_bits_sat_w_lo_q_26[29], _bits_sat_w_lo_q_26} + {{14{_ext_sat_w_lo_q_26[16]}}, _ext_sat_w_lo_q_26};
-  assign _bits_sat_w_lo_q_25 = _add_sat_w_lo_q_26[30:16];
-  assign _add_sat_w_lo_q_25 = {w_rd_12[15], w_rd_12} + {{2{_bits_sat_w_lo_q_25[14]}}, _bits_sat_w_lo_q_25};
-  assign _ext_sat_w_lo_q_27 = {_neg_wbank_13_wdata[35], _neg_wbank_13_wdata};
-  assign _bits_sat_w_lo_q_28 = _ext_sat_w_lo_q_27[36:7];
-  assign _ext_sat_w_lo_q_28 = {1'b0, r_13};
-  assign _add_sat_w_lo_q_28 = {_bits_sat_w_lo_q_28[29], _bits_sat_w_lo_q_28} + {{14{_ext_sat_w_lo_q_28[16]}}, _ext_sat_w_lo_q_28};
-  assign _bits_sat_w_lo_q_27 = _add_sat_w_lo_q_28[30:16];
-  assign _add_sat_w_lo_q_27 = {w_rd_13[15], w_rd_13} + {{2{_bits_sat_w_lo_q_27[14]}}, _bits_sat_w_lo_q_27};
-  assign _ext_sat_w_lo_q_29 = {_neg_wbank_14_wdata[35], _neg_wbank_14_wdata};
-  assign _bits_sat_w_lo_q_30 = _ext_sat_w_lo_q_29[36:7];
-  assign _ext_sat_w_lo_q_30 = {1'b0, r_14};
-  assign _add_sat_w_lo_q_30 = {_bits_sat_w_lo_q_30[29], _bits_sat_w_lo_q_30} + {{14{_ext_sat_w_lo_q_30[16]}}, _ext_sat_w_lo_q_30};
-  assign _bits_sat_w_lo_q_29 = _add_sat_w_lo_q_30[30:16];
-  assign _add_sat_w_lo_q_29 = {w_rd_14[15], w_rd_14} + {{2{_bits_sat_w_lo_q_29[14]}}, _bits_sat_w_lo_q_29};
-  assign _ext_sat_w_lo_q_31 = {_neg_wbank_15_wdata[35], _neg_wbank_15_wdata};
-  assign _bits_sat_w_lo_q_32 = _ext_sat_w_lo_q_31[36:7];
-  assign _ext_sat_w_lo_q_32 = {1'b0, r_15};
-  assign _add_sat_w_lo_q_32 = {_bits_sat_w_lo_q_32[29], _bits_sat_w_lo_q_32} + {{14{_ext_sat_w_lo_q_32[16]}}, _ext_sat_w_lo_q_32};
-  assign _bits_sat_w_lo_q_31 = _add_sat_w_lo_q_32[30:16];
-  assign _add_sat_w_lo_q_31 = {w_rd_15[15], w_rd_15} + {{2{_bits_sat_w_lo_q_31[14]}}, _bits_sat_w_lo_q_31};
-  assign _ext_sat_w_lo_q_33 = {_neg_wbank_16_wdata[35], _neg_wbank_16_wdata};
-  assign _bits_sat_w_lo_q_34 = _ext_sat_w_lo_q_33[36:7];
-  assign _ext_sat_w_lo_q_34 = {1'b0, r_16};
-  assign _add_sat_w_lo_q_34 = {_bits_sat_w_lo_q_34[29], _bits_sat_w_lo_q_34} + {{14{_ext_sat_w_lo_q_34[16]}}, _ext_sat_w_lo_q_34};
-  assign _bits_sat_w_lo_q_33 = _add_sat_w_lo_q_34[30:16];
-  assign _add_sat_w_lo_q_33 = {w_rd_16[15], w_rd_16} + {{2{_bits_sat_w_lo_q_33[14]}}, _bits_sat_w_lo_q_33};
-  assign _ext_sat_w_lo_q_35 = {_neg_wbank_17_wdata[35], _neg_wbank_17_wdata};
-  assign _bits_sat_w_lo_q_36 = _ext_sat_w_lo_q_35[36:7];
-  assign _ext_sat_w_lo_q_36 = {1'b0, r_17};
-  assign _add_sat_w_lo_q_36 = {_bits_sat_w_lo_q_36[29], _bits_sat_w_lo_q_36} + {{14{_ext_sat_w_lo_q_36[16]}}, _ext_sat_w_lo_q_36};
-  assign _bits_sat_w_lo_q_35 = _add_sat_w_lo_q_36[30:16];
-  assign _add_sat_w_lo_q_35 = {w_rd_17[15], w_rd_17} + {{2{_bits_sat_w_lo_q_35[14]}}, _bits_sat_w_lo_q_35};
-  assign _ext_sat_w_lo_q_37 = {_neg_wbank_18_wdata[35], _neg_wbank_18_wdata};
-  assign _bits_sat_w_lo_q_38 = _ext_sat_w_lo_q_37[36:7];
-  assign _ext_sat_w_lo_q_38 = {1'b0, r_18};
-  assign _add_sat_w_lo_q_38 = {_bits_sat_w_lo_q_38[29], _bits_sat_w_lo_q_38} + {{14{_ext_sat_w_lo_q_38[16]}}, _ext_sat_w_lo_q_38};
-  assign _bits_sat_w_lo_q_37 = _add_sat_w_lo_q_38[30:16];
-  assign _add_sat_w_lo_q_37 = {w_rd_18[15], w_rd_18} + {{2{_bits_sat_w_lo_q_37[14]}}, _bits_sat_w_lo_q_37};
-  assign _ext_sat_w_lo_q_39 = {_neg_wbank_19_wdata[35], _neg_wbank_19_wdata};
-  assign _bits_sat_w_lo_q_40 = _ext_sat_w_lo_q_39[36:7];
-  assign _ext_sat_w_lo_q_40 = {1'b0, r_19};
-  assign _add_sat_w_lo_q_40 = {_bits_sat_w_lo_q_40[29], _bits_sat_w_lo_q_40} + {{14{_ext_sat_w_lo_q_40[16]}}, _ext_sat_w_lo_q_40};
-  assign _bits_sat_w_lo_q_39 = _add_sat_w_lo_q_40[30:16];
-  assign _add_sat_w_lo_q_39 = {w_rd_19[15], w_rd_19} + {{2{_bits_sat_w_lo_q_39[14]}}, _bits_sat_w_lo_q_39};
-  assign _ext_sat_w_lo_q_41 = {_neg_wbank_20_wdata[35], _neg_wbank_20_wdata};
-  assign _bits_sat_w_lo_q_42 = _ext_sat_w_lo_q_41[36:7];
-  assign _ext_sat_w_lo_q_42 = {1'b0, r_20};
-  assign _add_sat_w_lo_q_42 = {_bits_sat_w_lo_q_42[29], _bits_sat_w_lo_q_42} + {{14{_ext_sat_w_lo_q_42[16]}}, _ext_sat_w_lo_q_42};
-  assign _bits_sat_w_lo_q_41 = _add_sat_w_lo_q_42[30:16];
-  assign _add_sat_w_lo_q_41 = {w_rd_20[15], w_rd_20} + {{2{_bits_sat_w_lo_q_41[14]}}, _bits_sat_w_lo_q_41};
-  assign _ext_sat_w_lo_q_43 = {_neg_wbank_21_wdata[35], _neg_wbank_21_wdata};
-  assign _bits_sat_w_lo_q_44 = _ext_sat_w_lo_q_43[36:7];
-  assign _ext_sat_w_lo_q_44 = {1'b0, r_21};
-  assign _add_sat_w_lo_q_44 = {_bits_sat_w_lo_q_44[29], _bits_sat_w_lo_q_44} + {{14{_ext_sat_w_lo_q_44[16]}}, _ext_sat_w_lo_q_44};
-  assign _bits_sat_w_lo_q_43 = _add_sat_w_lo_q_44[30:16];
-  assign _add_sat_w_lo_q_43 = {w_rd_21[15], w_rd_21} + {{2{_bits_sat_w_lo_q_43[14]}}, _bits_sat_w_lo_q_43};
-  assign _ext_sat_w_lo_q_45 = {_neg_wbank_22_wdata[35], _neg_wbank_22_wdata};
-  assign _bits_sat_w_lo_q_46 = _ext_sat_w_lo_q_45[36:7];
-  assign _ext_sat_w_lo_q_46 = {1'b0, r_22};
-  assign _add_sat_w_lo_q_46 = {_bits_sat_w_lo_q_46[29], _bits_sat_w_lo_q_46} + {{14{_ext_sat_w_lo_q_46[16]}}, _ext_sat_w_lo_q_46};
-  assign _bits_sat_w_lo_q_45 = _add_sat_w_lo_q_46[30:16];
-  assign _add_sat_w_lo_q_45 = {w_rd_22[15], w_rd_22} + {{2{_bits_sat_w_lo_q_45[14]}}, _bits_sat_w_lo_q_45};
-  assign _ext_sat_w_lo_q_47 = {_neg_wbank_23_wdata[35], _neg_wbank_23_wdata};
-  assign _bits_sat_w_lo_q_48 = _ext_sat_w_lo_q_47[36:7];
-  assign _ext_sat_w_lo_q_48 = {1'b0, r_23};
-  assign _add_sat_w_lo_q_48 = {_bits_sat_w_lo_q_48[29], _bits_sat_w_lo_q_48} + {{14{_ext_sat_w_lo_q_48[16]}}, _ext_sat_w_lo_q_48};
-  assign _bits_sat_w_lo_q_47 = _add_sat_w_lo_q_48[30:16];
-  assign _add_sat_w_lo_q_47 = {w_rd_23[15], w_rd_23} + {{2{_bits_sat_w_lo_q_47[14]}}, _bits_sat_w_lo_q_47};
-  assign _ext_sat_w_lo_q_49 = {_neg_wbank_24_wdata[35], _neg_wbank_24_wdata};
-  assign _bits_sat_w_lo_q_50 = _ext_sat_w_lo_q_49[36:7];
-  assign _ext_sat_w_lo_q_50 = {1'b0, r_24};
-  assign _add_sat_w_lo_q_50 = {_bits_sat_w_lo_q_50[29], _bits_sat_w_lo_q_50} + {{14{_ext_sat_w_lo_q_50[16]}}, _ext_sat_w_lo_q_50};
-  assign _bits_sat_w_lo_q_49 = _add_sat_w_lo_q_50[30:16];
-  assign _add_sat_w_lo_q_49 = {w_rd_24[15], w_rd_24} + {{2{_bits_sat_w_lo_q_49[14]}}, _bits_sat_w_lo_q_49};
-  assign _ext_sat_w_lo_q_51 = {_neg_wbank_25_wdata[35], _neg_wbank_25_wdata};
-  assign _bits_sat_w_lo_q_52 = _ext_sat_w_lo_q_51[36:7];
-  assign _ext_sat_w_lo_q_52 = {1'b0, r_25};
-  assign _add_sat_w_lo_q_52 = {_bits_sat_w_lo_q_52[29], _bits_sat_w_lo_q_52} + {{14{_ext_sat_w_lo_q_52[16]}}, _ext_sat_w_lo_q_52};
-  assign _bits_sat_w_lo_q_51 = _add_sat_w_lo_q_52[30:16];
-  assign _add_sat_w_lo_q_51 = {w_rd_25[15], w_rd_25} + {{2{_bits_sat_w_lo_q_51[14]}}, _bits_sat_w_lo_q_51};
-  assign _ext_sat_w_lo_q_53 = {_neg_wbank_26_wdata[35], _neg_wbank_26_wdata};
-  assign _bits_sat_w_lo_q_54 = _ext_sat_w_lo_q_53[36:7];
-  assign _ext_sat_w_lo_q_54 = {1'b0, r_26};
-  assign _add_sat_w_lo_q_54 = {_bits_sat_w_lo_q_54[29], _bits_sat_w_lo_q_54} + {{14{_ext_sat_w_lo_q_54[16]}}, _ext_sat_w_lo_q_54};
-  assign _bits_sat_w_lo_q_53 = _add_sat_w_lo_q_54[30:16];
-  assign _add_sat_w_lo_q_53 = {w_rd_26[15], w_rd_26} + {{2{_bits_sat_w_lo_q_53[14]}}, _bits_sat_w_lo_q_53};
-  assign _ext_sat_w_lo_q_55 = {_neg_wbank_27_wdata[35], _neg_wbank_27_wdata};
-  assign _bits_sat_w_lo_q_56 = _ext_sat_w_lo_q_55[36:7];
-  assign _ext_sat_w_lo_q_56 = {1'b0, r_27};
-  assign _add_sat_w_lo_q_56 = {_bits_sat_w_lo_q_56[29], _bits_sat_w_lo_q_56} + {{14{_ext_sat_w_lo_q_56[16]}}, _ext_sat_w_lo_q_56};
-  assign _bits_sat_w_lo_q_55 = _add_sat_w_lo_q_56[30:16];
-  assign _add_sat_w_lo_q_55 = {w_rd_27[15], w_rd_27} + {{2{_bits_sat_w_lo_q_55[14]}}, _bits_sat_w_lo_q_55};
-  assign _ext_sat_w_lo_q_57 = {_neg_wbank_28_wdata[35], _neg_wbank_28_wdata};
-  assign _bits_sat_w_lo_q_58 = _ext_sat_w_lo_q_57[36:7];
-  assign _ext_sat_w_lo_q_58 = {1'b0, r_28};
-  assign _add_sat_w_lo_q_58 = {_bits_sat_w_lo_q_58[29], _bits_sat_w_lo_q_58} + {{14{_ext_sat_w_lo_q_58[16]}}, _ext_sat_w_lo_q_58};
-  assign _bits_sat_w_lo_q_57 = _add_sat_w_lo_q_58[30:16];
-  assign _add_sat_w_lo_q_57 = {w_rd_28[15], w_rd_28} + {{2{_bits_sat_w_lo_q_57[14]}}, _bits_sat_w_lo_q_57};
-  assign _ext_sat_w_lo_q_59 = {_neg_wbank_29_wdata[35], _neg_wbank_29_wdata};
-  assign _bits_sat_w_lo_q_60 = _ext_sat_w_lo_q_59[36:7];
-  assign _ext_sat_w_lo_q_60 = {1'b0, r_29};
-  assign _add_sat_w_lo_q_60 = {_bits_sat_w_lo_q_60[29], _bits_sat_w_lo_q_60} + {{14{_ext_sat_w_lo_q_60[16]}}, _ext_sat_w_lo_q_60};
-  assign _bits_sat_w_lo_q_59 = _add_sat_w_lo_q_60[30:16];
-  assign _add_sat_w_lo_q_59 = {w_rd_29[15], w_rd_29} + {{2{_bits_sat_w_lo_q_59[14]}}, _bits_sat_w_lo_q_59};
-  assign _ext_sat_w_lo_q_61 = {_neg_wbank_30_wdata[35], _neg_wbank_30_wdata};
-  assign _bits_sat_w_lo_q_62 = _ext_sat_w_lo_q_61[36:7];
-  assign _ext_sat_w_lo_q_62 = {1'b0, r_30};
-  assign _add_sat_w_lo_q_62 = {_bits_sat_w_lo_q_62[29], _bits_sat_w_lo_q_62} + {{14{_ext_sat_w_lo_q_62[16]}}, _ext_sat_w_lo_q_62};
-  assign _bits_sat_w_lo_q_61 = _add_sat_w_lo_q_62[30:16];
-  assign _add_sat_w_lo_q_61 = {w_rd_30[15], w_rd_30} + {{2{_bits_sat_w_lo_q_61[14]}}, _bits_sat_w_lo_q_61};
-  assign _ext_sat_w_lo_q_63 = {_neg_wbank_31_wdata[35], _neg_wbank_31_wdata};
-  assign _bits_sat_w_lo_q_64 = _ext_sat_w_lo_q_63[36:7];
-  assign _ext_sat_w_lo_q_64 = {1'b0, r_31};
-  assign _add_sat_w_lo_q_64 = {_bits_sat_w_lo_q_64[29], _bits_sat_w_lo_q_64} + {{14{_ext_sat_w_lo_q_64[16]}}, _ext_sat_w_lo_q_64};
-  assign _bits_sat_w_lo_q_63 = _add_sat_w_lo_q_64[30:16];
-  assign _add_sat_w_lo_q_63 = {w_rd_31[15], w_rd_31} + {{2{_bits_sat_w_lo_q_63[14]}}, _bits_sat_w_lo_q_63};
-  assign _ext_sat_w_lo_q_65 = {_neg_wbank_32_wdata[35], _neg_wbank_32_wdata};
-  assign _bits_sat_w_lo_q_66 = _ext_sat_w_lo_q_65[36:7];
-  assign _ext_sat_w_lo_q_66 = {1'b0, r_32};
-  assign _add_sat_w_lo_q_66 = {_bits_sat_w_lo_q_66[29], _bits_sat_w_lo_q_66} + {{14{_ext_sat_w_lo_q_66[16]}}, _ext_sat_w_lo_q_66};
-  assign _bits_sat_w_lo_q_65 = _add_sat_w_lo_q_66[30:16];
-  assign _add_sat_w_lo_q_65 = {w_rd_32[15], w_rd_32} + {{2{_bits_sat_w_lo_q_65[14]}}, _bits_sat_w_lo_q_65};
-  assign _ext_sat_w_lo_q_67 = {_neg_wbank_33_wdata[35], _neg_wbank_33_wdata};
-  assign _bits_sat_w_lo_q_68 = _ext_sat_w_lo_q_67[36:7];
-  assign _ext_sat_w_lo_q_68 = {1'b0, r_33};
-  assign _add_sat_w_lo_q_68 = {_bits_sat_w_lo_q_68[29], _bits_sat_w_lo_q_68} + {{14{_ext_sat_w_lo_q_68[16]}}, _ext_sat_w_lo_q_68};
-  assign _bits_sat_w_lo_q_67 = _add_sat_w_lo_q_68[30:16];
-  assign _add_sat_w_lo_q_67 = {w_rd_33[15], w_rd_33} + {{2{_bits_sat_w_lo_q_67[14]}}, _bits_sat_w_lo_q_67};
-  assign _ext_sat_w_lo_q_69 = {_neg_wbank_34_wdata[35], _neg_wbank_34_wdata};
-  assign _bits_sat_w_lo_q_70 = _ext_sat_w_lo_q_69[36:7];
-  assign _ext_sat_w_lo_q_70 = {1'b0, r_34};
-  assign _add_sat_w_lo_q_70 = {_bits_sat_w_lo_q_70[29], _bits_sat_w_lo_q_70} + {{14{_ext_sat_w_lo_q_70[16]}}, _ext_sat_w_lo_q_70};
-  assign _bits_sat_w_lo_q_69 = _add_sat_w_lo_q_70[30:16];
-  assign _add_sat_w_lo_q_69 = {w_rd_34[15], w_rd_34} + {{2{_bits_sat_w_lo_q_69[14]}}, _bits_sat_w_lo_q_69};
-  assign _ext_sat_w_lo_q_71 = {_neg_wbank_35_wdata[35], _neg_wbank_35_wdata};
-  assign _bits_sat_w_lo_q_72 = _ext_sat_w_lo_q_71[36:7];
-  assign _ext_sat_w_lo_q_72 = {1'b0, r_35};
-  assign _add_sat_w_lo_q_72 = {_bits_sat_w_lo_q_72[29], _bits_sat_w_lo_q_72} + {{14{_ext_sat_w_lo_q_72[16]}}, _ext_sat_w_lo_q_72};
-  assign _bits_sat_w_lo_q_71 = _add_sat_w_lo_q_72[30:16];
-  assign _add_sat_w_lo_q_71 = {w_rd_35[15], w_rd_35} + {{2{_bits_sat_w_lo_q_71[14]}}, _bits_sat_w_lo_q_71};
-  assign _ext_sat_w_lo_q_73 = {_neg_wbank_36_wdata[35], _neg_wbank_36_wdata};
-  assign _bits_sat_w_lo_q_74 = _ext_sat_w_lo_q_73[36:7];
-  assign _ext_sat_w_lo_q_74 = {1'b0, r_36};
-  assign _add_sat_w_lo_q_74 = {_bits_sat_w_lo_q_74[29], _bits_sat_w_lo_q_74} + {{14{_ext_sat_w_lo_q_74[16]}}, _ext_sat_w_lo_q_74};
-  assign _bits_sat_w_lo_q_73 = _add_sat_w_lo_q_74[30:16];
-  assign _add_sat_w_lo_q_73 = {w_rd_36[15], w_rd_36} + {{2{_bits_sat_w_lo_q_73[14]}}, _bits_sat_w_lo_q_73};
-  assign _ext_sat_w_lo_q_75 = {_neg_wbank_37_wdata[35], _neg_wbank_37_wdata};
-  assign _bits_sat_w_lo_q_76 = _ext_sat_w_lo_q_75[36:7];
-  assign _ext_sat_w_lo_q_76 = {1'b0, r_37};
-  assign _add_sat_w_lo_q_76 = {_bits_sat_w_lo_q_76[29], _bits_sat_w_lo_q_76} + {{14{_ext_sat_w_lo_q_76[16]}}, _ext_sat_w_lo_q_76};
-  assign _bits_sat_w_lo_q_75 = _add_sat_w_lo_q_76[30:16];
-  assign _add_sat_w_lo_q_75 = {w_rd_37[15], w_rd_37} + {{2{_bits_sat_w_lo_q_75[14]}}, _bits_sat_w_lo_q_75};
-  assign _ext_sat_w_lo_q_77 = {_neg_wbank_38_wdata[35], _neg_wbank_38_wdata};
-  assign _bits_sat_w_lo_q_78 = _ext_sat_w_lo_q_77[36:7];
-  assign _ext_sat_w_lo_q_78 = {1'b0, r_38};
-  assign _add_sat_w_lo_q_78 = {_bits_sat_w_lo_q_78[29], _bits_sat_w_lo_q_78} + {{14{_ext_sat_w_lo_q_78[16]}}, _ext_sat_w_lo_q_78};
-  assign _bits_sat_w_lo_q_77 = _add_sat_w_lo_q_78[30:16];
-  assign _add_sat_w_lo_q_77 = {w_rd_38[15], w_rd_38} + {{2{_bits_sat_w_lo_q_77[14]}}, _bits_sat_w_lo_q_77};
-  assign _ext_sat_w_lo_q_79 = {_neg_wbank_39_wdata[35], _neg_wbank_39_wdata};
-  assign _bits_sat_w_lo_q_80 = _ext_sat_w_lo_q_79[36:7];
-  assign _ext_sat_w_lo_q_80 = {1'b0, r_39};
-  assign _add_sat_w_lo_q_80 = {_bits_sat_w_lo_q_80[29], _bits_sat_w_lo_q_80} + {{14{_ext_sat_w_lo_q_80[16]}}, _ext_sat_w_lo_q_80};
-  assign _bits_sat_w_lo_q_79 = _add_sat_w_lo_q_80[30:16];
-  assign _add_sat_w_lo_q_79 = {w_rd_39[15], w_rd_39} + {{2{_bits_sat_w_lo_q_79[14]}}, _bits_sat_w_lo_q_79};
-  assign _ext_sat_w_lo_q_81 = {_neg_wbank_40_wdata[35], _neg_wbank_40_wdata};
-  assign _bits_sat_w_lo_q_82 = _ext_sat_w_lo_q_81[36:7];
-  assign _ext_sat_w_lo_q_82 = {1'b0, r_40};
-  assign _add_sat_w_lo_q_82 = {_bits_sat_w_lo_q_82[29], _bits_sat_w_lo_q_82} + {{14{_ext_sat_w_lo_q_82[16]}}, _ext_sat_w_lo_q_82};
-  assign _bits_sat_w_lo_q_81 = _add_sat_w_lo_q_82[30:16];
-  assign _add_sat_w_lo_q_81 = {w_rd_40[15], w_rd_40} + {{2{_bits_sat_w_lo_q_81[14]}}, _bits_sat_w_lo_q_81};
-  assign _ext_sat_w_lo_q_83 = {_neg_wbank_41_wdata[35], _neg_wbank_41_wdata};
-  assign _bits_sat_w_lo_q_84 = _ext_sat_w_lo_q_83[36:7];
-  assign _ext_sat_w_lo_q_84 = {1'b0, r_41};
-  assign _add_sat_w_lo_q_84 = {_bits_sat_w_lo_q_84[29], _bits_sat_w_lo_q_84} + {{14{_ext_sat_w_lo_q_84[16]}}, _ext_sat_w_lo_q_84};
-  assign _bits_sat_w_lo_q_83 = _add_sat_w_lo_q_84[30:16];
-  assign _add_sat_w_lo_q_83 = {w_rd_41[15], w_rd_41} + {{2{_bits_sat_w_lo_q_83[14]}}, _bits_sat_w_lo_q_83};
-  assign _ext_sat_w_lo_q_85 = {_neg_wbank_42_wdata[35], _neg_wbank_42_wdata};
-  assign _bits_sat_w_lo_q_86 = _ext_sat_w_lo_q_85[36:7];
-  assign _ext_sat_w_lo_q_86 = {1'b0, r_42};
-  assign _add_sat_w_lo_q_86 = {_bits_sat_w_lo_q_86[29], _bits_sat_w_lo_q_86} + {{14{_ext_sat_w_lo_q_86[16]}}, _ext_sat_w_lo_q_86};
-  assign _bits_sat_w_lo_q_85 = _add_sat_w_lo_q_86[30:16];
-  assign _add_sat_w_lo_q_85 = {w_rd_42[15], w_rd_42} + {{2{_bits_sat_w_lo_q_85[14]}}, _bits_sat_w_lo_q_85};
-  assign _ext_sat_w_lo_q_87 = {_neg_wbank_43_wdata[35], _neg_wbank_43_wdata};
-  assign _bits_sat_w_lo_q_88 = _ext_sat_w_lo_q_87[36:7];
-  assign _ext_sat_w_lo_q_88 = {1'b0, r_43};
-  assign _add_sat_w_lo_q_88 = {_bits_sat_w_lo_q_88[29], _bits_sat_w_lo_q_88} + {{14{_ext_sat_w_lo_q_88[16]}}, _ext_sat_w_lo_q_88};
-  assign _bits_sat_w_lo_q_87 = _add_sat_w_lo_q_88[30:16];
-  assign _add_sat_w_lo_q_87 = {w_rd_43[15], w_rd_43} + {{2{_bits_sat_w_lo_q_87[14]}}, _bits_sat_w_lo_q_87};
-  assign _ext_sat_w_lo_q_89 = {_neg_wbank_44_wdata[35], _neg_wbank_44_wdata};
-  assign _bits_sat_w_lo_q_90 = _ext_sat_w_lo_q_89[36:7];
-  assign _ext_sat_w_lo_q_90 = {1'b0, r_44};
-  assign _add_sat_w_lo_q_90 = {_bits_sat_w_lo_q_90[29], _bits_sat_w_lo_q_90} + {{14{_ext_sat_w_lo_q_90[16]}}, _ext_sat_w_lo_q_90};
-  assign _bits_sat_w_lo_q_89 = _add_sat_w_lo_q_90[30:16];
-  assign _add_sat_w_lo_q_89 = {w_rd_44[15], w_rd_44} + {{2{_bits_sat_w_lo_q_89[14]}}, _bits_sat_w_lo_q_89};
-  assign _ext_sat_w_lo_q_91 = {_neg_wbank_45_wdata[35], _neg_wbank_45_wdata};
-  assign _bits_sat_w_lo_q_92 = _ext_sat_w_lo_q_91[36:7];
-  assign _ext_sat_w_lo_q_92 = {1'b0, r_45};
-  assign _add_sat_w_lo_q_92 = {_bits_sat_w_lo_q_92[29], _bits_sat_w_lo_q_92} + {{14{_ext_sat_w_lo_q_92[16]}}, _ext_sat_w_lo_q_92};
-  assign _bits_sat_w_lo_q_91 = _add_sat_w_lo_q_92[30:16];
-  assign _add_sat_w_lo_q_91 = {w_rd_45[15], w_rd_45} + {{2{_bits_sat_w_lo_q_91[14]}}, _bits_sat_w_lo_q_91};
-  assign _ext_sat_w_lo_q_93 = {_neg_wbank_46_wdata[35], _neg_wbank_46_wdata};
-  assign _bits_sat_w_lo_q_94 = _ext_sat_w_lo_q_93[36:7];
-  assign _ext_sat_w_lo_q_94 = {1'b0, r_46};
-  assign _add_sat_w_lo_q_94 = {_bits_sat_w_lo_q_94[29], _bits_sat_w_lo_q_94} + {{14{_ext_sat_w_lo_q_94[16]}}, _ext_sat_w_lo_q_94};
-  assign _bits_sat_w_lo_q_93 = _add_sat_w_lo_q_94[30:16];
-  assign _add_sat_w_lo_q_93 = {w_rd_46[15], w_rd_46} + {{2{_bits_sat_w_lo_q_93[14]}}, _bits_sat_w_lo_q_93};
-  assign _ext_sat_w_lo_q_95 = {_neg_wbank_47_wdata[35], _neg_wbank_47_wdata};
-  assign _bits_sat_w_lo_q_96 = _ext_sat_w_lo_q_95[36:7];
-  assign _ext_sat_w_lo_q_96 = {1'b0, r_47};
-  assign _add_sat_w_lo_q_96 = {_bits_sat_w_lo_q_96[29], _bits_sat_w_lo_q_96} + {{14{_ext_sat_w_lo_q_96[16]}}, _ext_sat_w_lo_q_96};
-  assign _bits_sat_w_lo_q_95 = _add_sat_w_lo_q_96[30:16];
-  assign _add_sat_w_lo_q_95 = {w_rd_47[15], w_rd_47} + {{2{_bits_sat_w_lo_q_95[14]}}, _bits_sat_w_lo_q_95};
-  assign _ext_sat_w_lo_q_97 = {_neg_wbank_48_wdata[35], _neg_wbank_48_wdata};
-  assign _bits_sat_w_lo_q_98 = _ext_sat_w_lo_q_97[36:7];
-  assign _ext_sat_w_lo_q_98 = {1'b0, r_48};
-  assign _add_sat_w_lo_q_98 = {_bits_sat_w_lo_q_98[29], _bits_sat_w_lo_q_98} + {{14{_ext_sat_w_lo_q_98[16]}}, _ext_sat_w_lo_q_98};
-  assign _bits_sat_w_lo_q_97 = _add_sat_w_lo_q_98[30:16];
-  assign _add_sat_w_lo_q_97 = {w_rd_48[15], w_rd_48} + {{2{_bits_sat_w_lo_q_97[14]}}, _bits_sat_w_lo_q_97};
-  assign _ext_sat_w_lo_q_99 = {_neg_wbank_49_wdata[35], _neg_wbank_49_wdata};
-  assign _bits_sat_w_lo_q_100 = _ext_sat_w_lo_q_99[36:7];
-  assign _ext_sat_w_lo_q_100 = {1'b0, r_49};
-  assign _add_sat_w_lo_q_100 = {_bits_sat_w_lo_q_100[29], _bits_sat_w_lo_q_100} + {{14{_ext_sat_w_lo_q_100[16]}}, _ext_sat_w_lo_q_100};
-  assign _bits_sat_w_lo_q_99 = _add_sat_w_lo_q_100[30:16];
-  assign _add_sat_w_lo_q_99 = {w_rd_49[15], w_rd_49} + {{2{_bits_sat_w_lo_q_99[14]}}, _bits_sat_w_lo_q_99};
-  assign _ext_sat_w_lo_q_101 = {_neg_wbank_50_wdata[35], _neg_wbank_50_wdata};
-  assign _bits_sat_w_lo_q_102 = _ext_sat_w_lo_q_101[36:7];
-  assign _ext_sat_w_lo_q_102 = {1'b0, r_50};
-  assign _add_sat_w_lo_q_102 = {_bits_sat_w_lo_q_102[29], _bits_sat_w_lo_q_102} + {{14{_ext_sat_w_lo_q_102[16]}}, _ext_sat_w_lo_q_102};
-  assign _bits_sat_w_lo_q_101 = _add_sat_w_lo_q_102[30:16];
-  assign _add_sat_w_lo_q_101 = {w_rd_50[15], w_rd_50} + {{2{_bits_sat_w_lo_q_101[14]}}, _bits_sat_w_lo_q_101};
-  assign _ext_sat_w_lo_q_103 = {_neg_wbank_51_wdata[35], _neg_wbank_51_wdata};
-  assign _bits_sat_w_lo_q_104 = _ext_sat_w_lo_q_103[36:7];
-  assign _ext_sat_w_lo_q_104 = {1'b0, r_51};
-  assign _add_sat_w_lo_q_104 = {_bits_sat_w_lo_q_104[29], _bits_sat_w_lo_q_104} + {{14{_ext_sat_w_lo_q_104[16]}}, _ext_sat_w_lo_q_104};
-  assign _bits_sat_w_lo_q_103 = _add_sat_w_lo_q_104[30:16];
-  assign _add_sat_w_lo_q_103 = {w_rd_51[15], w_rd_51} + {{2{_bits_sat_w_lo_q_103[14]}}, _bits_sat_w_lo_q_103};
-  assign _ext_sat_w_lo_q_105 = {_neg_wbank_52_wdata[35], _neg_wbank_52_wdata};
-  assign _bits_sat_w_lo_q_106 = _ext_sat_w_lo_q_105[36:7];
-  assign _ext_sat_w_lo_q_106 = {1'b0, r_52};
-  assign _add_sat_w_lo_q_106 = {_bits_sat_w_lo_q_106[29], _bits_sat_w_lo_q_106} + {{14{_ext_sat_w_lo_q_106[16]}}, _ext_sat_w_lo_q_106};
-  assign _bits_sat_w_lo_q_105 = _add_sat_w_lo_q_106[30:16];
-  assign _add_sat_w_lo_q_105 = {w_rd_52[15], w_rd_52} + {{2{_bits_sat_w_lo_q_105[14]}}, _bits_sat_w_lo_q_105};
-  assign _ext_sat_w_lo_q_107 = {_neg_wbank_53_wdata[35], _neg_wbank_53_wdata};
-  assign _bits_sat_w_lo_q_108 = _ext_sat_w_lo_q_107[36:7];
-  assign _ext_sat_w_lo_q_108 = {1'b0, r_53};
-  assign _add_sat_w_lo_q_108 = {_bits_sat_w_lo_q_108[29], _bits_sat_w_lo_q_108} + {{14{_ext_sat_w_lo_q_108[16]}}, _ext_sat_w_lo_q_108};
-  assign _bits_sat_w_lo_q_107 = _add_sat_w_lo_q_108[30:16];
-  assign _add_sat_w_lo_q_107 = {w_rd_53[15], w_rd_53} + {{2{_bits_sat_w_lo_q_107[14]}}, _bits_sat_w_lo_q_107};
-  assign _ext_sat_w_lo_q_109 = {_neg_wbank_54_wdata[35], _neg_wbank_54_wdata};
-  assign _bits_sat_w_lo_q_110 = _ext_sat_w_lo_q_109[36:7];
-  assign _ext_sat_w_lo_q_110 = {1'b0, r_54};
-  assign _add_sat_w_lo_q_110 = {_bits_sat_w_lo_q_110[29], _bits_sat_w_lo_q_110} + {{14{_ext_sat_w_lo_q_110[16]}}, _ext_sat_w_lo_q_110};
-  assign _bits_sat_w_lo_q_109 = _add_sat_w_lo_q_110[30:16];
-  assign _add_sat_w_lo_q_109 = {w_rd_54[15], w_rd_54} + {{2{_bits_sat_w_lo_q_109[14]}}, _bits_sat_w_lo_q_109};
-  assign _ext_sat_w_lo_q_111 = {_neg_wbank_55_wdata[35], _neg_wbank_55_wdata};
-  assign _bits_sat_w_lo_q_112 = _ext_sat_w_lo_q_111[36:7];
-  assign _ext_sat_w_lo_q_112 = {1'b0, r_55};
-  assign _add_sat_w_lo_q_112 = {_bits_sat_w_lo_q_112[29], _bits_sat_w_lo_q_112} + {{14{_ext_sat_w_lo_q_112[16]}}, _ext_sat_w_lo_q_112};
-  assign _bits_sat_w_lo_q_111 = _add_sat_w_lo_q_112[30:16];
-  assign _add_sat_w_lo_q_111 = {w_rd_55[15], w_rd_55} + {{2{_bits_sat_w_lo_q_111[14]}}, _bits_sat_w_lo_q_111};
-  assign _ext_sat_w_lo_q_113 = {_neg_wbank_56_wdata[35], _neg_wbank_56_wdata};
-  assign _bits_sat_w_lo_q_114 = _ext_sat_w_lo_q_113[36:7];
-  assign _ext_sat_w_lo_q_114 = {1'b0, r_56};
-  assign _add_sat_w_lo_q_114 = {_bits_sat_w_lo_q_114[29], _bits_sat_w_lo_q_114} + {{14{_ext_sat_w_lo_q_114[16]}}, _ext_sat_w_lo_q_114};
-  assign _bits_sat_w_lo_q_113 = _add_sat_w_lo_q_114[30:16];
-  assign _add_sat_w_lo_q_113 = {w_rd_56[15], w_rd_56} + {{2{_bits_sat_w_lo_q_113[14]}}, _bits_sat_w_lo_q_113};
-  assign _ext_sat_w_lo_q_115 = {_neg_wbank_57_wdata[35], _neg_wbank_57_wdata};
-  assign _bits_sat_w_lo_q_116 = _ext_sat_w_lo_q_115[36:7];
-  assign _ext_sat_w_lo_q_116 = {1'b0, r_57};
-  assign _add_sat_w_lo_q_116 = {_bits_sat_w_lo_q_116[29], _bits_sat_w_lo_q_116} + {{14{_ext_sat_w_lo_q_116[16]}}, _ext_sat_w_lo_q_116};
-  assign _bits_sat_w_lo_q_115 = _add_sat_w_lo_q_116[30:16];
-  assign _add_sat_w_lo_q_115 = {w_rd_57[15], w_rd_57} + {{2{_bits_sat_w_lo_q_115[14]}}, _bits_sat_w_lo_q_115};
-  assign _ext_sat_w_lo_q_117 = {_neg_wbank_58_wdata[35], _neg_wbank_58_wdata};
-  assign _bits_sat_w_lo_q_118 = _ext_sat_w_lo_q_117[36:7];
-  assign _ext_sat_w_lo_q_118 = {1'b0, r_58};
-  assign _add_sat_w_lo_q_118 = {_bits_sat_w_lo_q_118[29], _bits_sat_w_lo_q_118} + {{14{_ext_sat_w_lo_q_118[16]}}, _ext_sat_w_lo_q_118};
-  assign _bits_sat_w_lo_q_117 = _add_sat_w_lo_q_118[30:16];
-  assign _add_sat_w_lo_q_117 = {w_rd_58[15], w_rd_58} + {{2{_bits_sat_w_lo_q_117[14]}}, _bits_sat_w_lo_q_117};
-  assign _ext_sat_w_lo_q_119 = {_neg_wbank_59_wdata[35], _neg_wbank_59_wdata};
-  assign _bits_sat_w_lo_q_120 = _ext_sat_w_lo_q_119[36:7];
-  assign _ext_sat_w_lo_q_120 = {1'b0, r_59};
-  assign _add_sat_w_lo_q_120 = {_bits_sat_w_lo_q_120[29], _bits_sat_w_lo_q_120} + {{14{_ext_sat_w_lo_q_120[16]}}, _ext_sat_w_lo_q_120};
-  assign _bits_sat_w_lo_q_119 = _add_sat_w_lo_q_120[30:16];
-  assign _add_sat_w_lo_q_119 = {w_rd_59[15], w_rd_59} + {{2{_bits_sat_w_lo_q_119[14]}}, _bits_sat_w_lo_q_119};
-  assign _ext_sat_w_lo_q_121 = {_neg_wbank_60_wdata[35], _neg_wbank_60_wdata};
-  assign _bits_sat_w_lo_q_122 = _ext_sat_w_lo_q_121[36:7];
-  assign _ext_sat_w_lo_q_122 = {1'b0, r_60};
-  assign _add_sat_w_lo_q_122 = {_bits_sat_w_lo_q_122[29], _bits_sat_w_lo_q_122} + {{14{_ext_sat_w_lo_q_122[16]}}, _ext_sat_w_lo_q_122};
-  assign _bits_sat_w_lo_q_121 = _add_sat_w_lo_q_122[30:16];
-  assign _add_sat_w_lo_q_121 = {w_rd_60[15], w_rd_60} + {{2{_bits_sat_w_lo_q_121[14]}}, _bits_sat_w_lo_q_121};
-  assign _ext_sat_w_lo_q_123 = {_neg_wbank_61_wdata[35], _neg_wbank_61_wdata};
-  assign _bits_sat_w_lo_q_124 = _ext_sat_w_lo_q_123[36:7];
-  assign _ext_sat_w_lo_q_124 = {1'b0, r_61};
-  assign _add_sat_w_lo_q_124 = {_bits_sat_w_lo_q_124[29], _bits_sat_w_lo_q_124} + {{14{_ext_sat_w_lo_q_124[16]}}, _ext_sat_w_lo_q_124};
-  assign _bits_sat_w_lo_q_123 = _add_sat_w_lo_q_124[30:16];
-  assign _add_sat_w_lo_q_123 = {w_rd_61[15], w_rd_61} + {{2{_bits_sat_w_lo_q_123[14]}}, _bits_sat_w_lo_q_123};
-  assign _ext_sat_w_lo_q_125 = {_neg_wbank_62_wdata[35], _neg_wbank_62_wdata};
-  assign _bits_sat_w_lo_q_126 = _ext_sat_w_lo_q_125[36:7];
-  assign _ext_sat_w_lo_q_126 = {1'b0, r_62};
-  assign _add_sat_w_lo_q_126 = {_bits_sat_w_lo_q_126[29], _bits_sat_w_lo_q_126} + {{14{_ext_sat_w_lo_q_126[16]}}, _ext_sat_w_lo_q_126};
-  assign _bits_sat_w_lo_q_125 = _add_sat_w_lo_q_126[30:16];
-  assign _add_sat_w_lo_q_125 = {w_rd_62[15], w_rd_62} + {{2{_bits_sat_w_lo_q_125[14]}}, _bits_sat_w_lo_q_125};
-  assign _ext_sat_w_lo_q_127 = {_neg_wbank_63_wdata[35], _neg_wbank_63_wdata};
-  assign _bits_sat_w_lo_q_128 = _ext_sat_w_lo_q_127[36:7];
-  assign _ext_sat_w_lo_q_128 = {1'b0, r_63};
-  assign _add_sat_w_lo_q_128 = {_bits_sat_w_lo_q_128[29], _bits_sat_w_lo_q_128} + {{14{_ext_sat_w_lo_q_128[16]}}, _ext_sat_w_lo_q_128};
-  assign _bits_sat_w_lo_q_127 = _add_sat_w_lo_q_128[30:16];
-  assign _add_sat_w_lo_q_127 = {w_rd_63[15], w_rd_63} + {{2{_bits_sat_w_lo_q_127[14]}}, _bits_sat_w_lo_q_127};
-  assign _ext_sat_b_hi_q = {1'b0, r_bias[15:3]};
-  assign _add_sat_b_hi_q_2 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_sat_b_hi_q[13]}}, _ext_sat_b_hi_q};
-  assign _bits_sat_b_hi_q = _add_sat_b_hi_q_2[37:13];
-  assign _add_sat_b_hi_q = {{10{bias_rd[15]}}, bias_rd} + {_bits_sat_b_hi_q[24], _bits_sat_b_hi_q};
-  assign _ext_sat_b_lo_q = {1'b0, r_bias[15:3]};
-  assign _add_sat_b_lo_q_2 = {{2{_neg_bias_mem_wdata[35]}}, _neg_bias_mem_wdata} + {{24{_ext_sat_b_lo_q[13]}}, _ext_sat_b_lo_q};
-  assign _bits_sat_b_lo_q = _add_sat_b_lo_q_2[37:13];
-  assign _add_sat_b_lo_q = {{10{bias_rd[15]}}, bias_rd} + {_bits_sat_b_lo_q[24], _bits_sat_b_lo_q};
-  // seq: sat_count (generator/units/lane.ts:375)
+  // seq: sat_count (generator/units/lane.ts:378)
   always @(posedge clk) begin
     if (rst) begin
       sat_logit_hi_q <= 32'd0;
@@ -9408,39 +7344,39 @@ module output_layer (
         sat_err_lo_q <= sat_err_lo_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768))};
       end
       if (upd2) begin
-        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_0 & ((_add_sat_w_hi_q[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_1 & ((_add_sat_w_hi_q_3[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_2 & ((_add_sat_w_hi_q_5[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_3 & ((_add_sat_w_hi_q_7[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_4 & ((_add_sat_w_hi_q_9[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_5 & ((_add_sat_w_hi_q_11[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_6 & ((_add_sat_w_hi_q_13[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_7 & ((_add_sat_w_hi_q_15[16:15] - 2'd1) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_8 & ((_add_sat_w_hi_q_17[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_9 & ((_add_sat_w_hi_q_19[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_10 & ((_add_sat_w_hi_q_21[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_11 & ((_add_sat_w_hi_q_23[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_12 & ((_add_sat_w_hi_q_25[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_13 & ((_add_sat_w_hi_q_27[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_14 & ((_add_sat_w_hi_q_29[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_15 & ((_add_sat_w_hi_q_31[16:15] - 2'd1) < 2'd1)}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_16 & ((_add_sat_w_hi_q_33[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_17 & ((_add_sat_w_hi_q_35[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_18 & ((_add_sat_w_hi_q_37[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_19 & ((_add_sat_w_hi_q_39[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_20 & ((_add_sat_w_hi_q_41[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_21 & ((_add_sat_w_hi_q_43[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_22 & ((_add_sat_w_hi_q_45[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_23 & ((_add_sat_w_hi_q_47[16:15] - 2'd1) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_24 & ((_add_sat_w_hi_q_49[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_25 & ((_add_sat_w_hi_q_51[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_26 & ((_add_sat_w_hi_q_53[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_27 & ((_add_sat_w_hi_q_55[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_28 & ((_add_sat_w_hi_q_57[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_29 & ((_add_sat_w_hi_q_59[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_30 & ((_add_sat_w_hi_q_61[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_31 & ((_add_sat_w_hi_q_63[16:15] - 2'd1) < 2'd1)}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_32 & ((_add_sat_w_hi_q_65[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_33 & ((_add_sat_w_hi_q_67[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_34 & ((_add_sat_w_hi_q_69[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_35 & ((_add_sat_w_hi_q_71[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_36 & ((_add_sat_w_hi_q_73[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_37 & ((_add_sat_w_hi_q_75[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_38 & ((_add_sat_w_hi_q_77[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_39 & ((_add_sat_w_hi_q_79[16:15] - 2'd1) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_40 & ((_add_sat_w_hi_q_81[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_41 & ((_add_sat_w_hi_q_83[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_42 & ((_add_sat_w_hi_q_85[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_43 & ((_add_sat_w_hi_q_87[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_44 & ((_add_sat_w_hi_q_89[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_45 & ((_add_sat_w_hi_q_91[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_46 & ((_add_sat_w_hi_q_93[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_47 & ((_add_sat_w_hi_q_95[16:15] - 2'd1) < 2'd1)}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_48 & ((_add_sat_w_hi_q_97[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_49 & ((_add_sat_w_hi_q_99[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_50 & ((_add_sat_w_hi_q_101[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_51 & ((_add_sat_w_hi_q_103[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_52 & ((_add_sat_w_hi_q_105[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_53 & ((_add_sat_w_hi_q_107[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_54 & ((_add_sat_w_hi_q_109[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_55 & ((_add_sat_w_hi_q_111[16:15] - 2'd1) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_56 & ((_add_sat_w_hi_q_113[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_57 & ((_add_sat_w_hi_q_115[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_58 & ((_add_sat_w_hi_q_117[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_59 & ((_add_sat_w_hi_q_119[16:15] - 2'd1) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_60 & ((_add_sat_w_hi_q_121[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_61 & ((_add_sat_w_hi_q_123[16:15] - 2'd1) < 2'd1)}} + {1'b0, {1'b0, w_we_62 & ((_add_sat_w_hi_q_125[16:15] - 2'd1) < 2'd1)} + {1'b0, w_we_63 & ((_add_sat_w_hi_q_127[16:15] - 2'd1) < 2'd1)}}}}}}};
+        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
       end
       if (upd2) begin
-        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_0 & ((_add_sat_w_lo_q[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_1 & ((_add_sat_w_lo_q_3[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_2 & ((_add_sat_w_lo_q_5[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_3 & ((_add_sat_w_lo_q_7[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_4 & ((_add_sat_w_lo_q_9[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_5 & ((_add_sat_w_lo_q_11[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_6 & ((_add_sat_w_lo_q_13[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_7 & ((_add_sat_w_lo_q_15[16:15] - 2'd2) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_8 & ((_add_sat_w_lo_q_17[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_9 & ((_add_sat_w_lo_q_19[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_10 & ((_add_sat_w_lo_q_21[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_11 & ((_add_sat_w_lo_q_23[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_12 & ((_add_sat_w_lo_q_25[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_13 & ((_add_sat_w_lo_q_27[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_14 & ((_add_sat_w_lo_q_29[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_15 & ((_add_sat_w_lo_q_31[16:15] - 2'd2) < 2'd1)}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_16 & ((_add_sat_w_lo_q_33[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_17 & ((_add_sat_w_lo_q_35[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_18 & ((_add_sat_w_lo_q_37[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_19 & ((_add_sat_w_lo_q_39[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_20 & ((_add_sat_w_lo_q_41[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_21 & ((_add_sat_w_lo_q_43[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_22 & ((_add_sat_w_lo_q_45[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_23 & ((_add_sat_w_lo_q_47[16:15] - 2'd2) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_24 & ((_add_sat_w_lo_q_49[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_25 & ((_add_sat_w_lo_q_51[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_26 & ((_add_sat_w_lo_q_53[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_27 & ((_add_sat_w_lo_q_55[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_28 & ((_add_sat_w_lo_q_57[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_29 & ((_add_sat_w_lo_q_59[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_30 & ((_add_sat_w_lo_q_61[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_31 & ((_add_sat_w_lo_q_63[16:15] - 2'd2) < 2'd1)}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_32 & ((_add_sat_w_lo_q_65[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_33 & ((_add_sat_w_lo_q_67[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_34 & ((_add_sat_w_lo_q_69[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_35 & ((_add_sat_w_lo_q_71[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_36 & ((_add_sat_w_lo_q_73[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_37 & ((_add_sat_w_lo_q_75[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_38 & ((_add_sat_w_lo_q_77[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_39 & ((_add_sat_w_lo_q_79[16:15] - 2'd2) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_40 & ((_add_sat_w_lo_q_81[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_41 & ((_add_sat_w_lo_q_83[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_42 & ((_add_sat_w_lo_q_85[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_43 & ((_add_sat_w_lo_q_87[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_44 & ((_add_sat_w_lo_q_89[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_45 & ((_add_sat_w_lo_q_91[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_46 & ((_add_sat_w_lo_q_93[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_47 & ((_add_sat_w_lo_q_95[16:15] - 2'd2) < 2'd1)}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_we_48 & ((_add_sat_w_lo_q_97[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_49 & ((_add_sat_w_lo_q_99[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_50 & ((_add_sat_w_lo_q_101[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_51 & ((_add_sat_w_lo_q_103[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_52 & ((_add_sat_w_lo_q_105[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_53 & ((_add_sat_w_lo_q_107[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_54 & ((_add_sat_w_lo_q_109[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_55 & ((_add_sat_w_lo_q_111[16:15] - 2'd2) < 2'd1)}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_we_56 & ((_add_sat_w_lo_q_113[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_57 & ((_add_sat_w_lo_q_115[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_58 & ((_add_sat_w_lo_q_117[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_59 & ((_add_sat_w_lo_q_119[16:15] - 2'd2) < 2'd1)}}} + {1'b0, {1'b0, {1'b0, w_we_60 & ((_add_sat_w_lo_q_121[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_61 & ((_add_sat_w_lo_q_123[16:15] - 2'd2) < 2'd1)}} + {1'b0, {1'b0, w_we_62 & ((_add_sat_w_lo_q_125[16:15] - 2'd2) < 2'd1)} + {1'b0, w_we_63 & ((_add_sat_w_lo_q_127[16:15] - 2'd2) < 2'd1)}}}}}}};
+        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
       end
       if (upd2) begin
-        sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & ((_add_sat_b_hi_q[25:15] - 11'd1) < 11'd1023)};
+        sat_b_hi_q <= sat_b_hi_q + {31'd0, b_upd_sat_hi};
       end
       if (upd2) begin
-        sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & ((_add_sat_b_lo_q[25:15] - 11'd1024) < 11'd1023)};
+        sat_b_lo_q <= sat_b_lo_q + {31'd0, b_upd_sat_lo};
       end
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:384
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:387
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:384
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:387
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:384
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:387
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:384
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:387
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:384
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:387
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:384
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:387
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:384
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:387
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:384
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:387
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:384
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:387
 
-  // seq: host_read (generator/units/lane.ts:415)
+  // seq: host_read (generator/units/lane.ts:418)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -9858,10 +7794,10 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:441
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:444
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], r_bias[2:0], r_bias[2:0], recip_table_sat, r_bias[2:0], r_bias[2:0], _mul_w_addr[4], _mul_h_addr[3], _add_bias_mem_wdata_2[12:0], _add_bias_mem_wdata[14:0], _add_bias_mem_wdata_4[12:0], _add_bias_mem_wdata_3[14:0], _add_bias_mem_wdata_5[12:0], _bits_bias_mem_wdata_3[24:16], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _ext_wbank_0_wdata[6:0], _add_wbank_0_wdata_2[15:0], _add_wbank_0_wdata[14:0], _ext_wbank_0_wdata_3[6:0], _add_wbank_0_wdata_4[15:0], _add_wbank_0_wdata_3[14:0], _ext_wbank_0_wdata_5[6:0], _add_wbank_0_wdata_5[15:0], _mul_g_0[63:35], _ext_wbank_1_wdata[6:0], _add_wbank_1_wdata_2[15:0], _add_wbank_1_wdata[14:0], _ext_wbank_1_wdata_3[6:0], _add_wbank_1_wdata_4[15:0], _add_wbank_1_wdata_3[14:0], _ext_wbank_1_wdata_5[6:0], _add_wbank_1_wdata_5[15:0], _mul_g_1[63:35], _ext_wbank_2_wdata[6:0], _add_wbank_2_wdata_2[15:0], _add_wbank_2_wdata[14:0], _ext_wbank_2_wdata_3[6:0], _add_wbank_2_wdata_4[15:0], _add_wbank_2_wdata_3[14:0], _ext_wbank_2_wdata_5[6:0], _add_wbank_2_wdata_5[15:0], _mul_g_2[63:35], _ext_wbank_3_wdata[6:0], _add_wbank_3_wdata_2[15:0], _add_wbank_3_wdata[14:0], _ext_wbank_3_wdata_3[6:0], _add_wbank_3_wdata_4[15:0], _add_wbank_3_wdata_3[14:0], _ext_wbank_3_wdata_5[6:0], _add_wbank_3_wdata_5[15:0], _mul_g_3[63:35], _ext_wbank_4_wdata[6:0], _add_wbank_4_wdata_2[15:0], _add_wbank_4_wdata[14:0], _ext_wbank_4_wdata_3[6:0], _add_wbank_4_wdata_4[15:0], _add_wbank_4_wdata_3[14:0], _ext_wbank_4_wdata_5[6:0], _add_wbank_4_wdata_5[15:0], _mul_g_4[63:35], _ext_wbank_5_wdata[6:0], _add_wbank_5_wdata_2[15:0], _add_wbank_5_wdata[14:0], _ext_wbank_5_wdata_3[6:0], _add_wbank_5_wdata_4[15:0], _add_wbank_5_wdata_3[14:0], _ext_wbank_5_wdata_5[6:0], _add_wbank_5_wdata_5[15:0], _mul_g_5[63:35], _ext_wbank_6_wdata[6:0], _add_wbank_6_wdata_2[15:0], _add_wbank_6_wdata[14:0], _ext_wbank_6_wdata_3[6:0], _add_wbank_6_wdata_4[15:0], _add_wbank_6_wdata_3[14:0], _ext_wbank_6_wdata_5[6:0], _add_wbank_6_wdata_5[15:0], _mul_g_6[63:35], _ext_wbank_7_wdata[6:0], _add_wbank_7_wdata_2[15:0], _add_wbank_7_wdata[14:0], _ext_wbank_7_wdata_3[6:0], _add_wbank_7_wdata_4[15:0], _add_wbank_7_wdata_3[14:0], _ext_wbank_7_wdata_5[6:0], _add_wbank_7_wdata_5[15:0], _mul_g_7[63:35], _ext_wbank_8_wdata[6:0], _add_wbank_8_wdata_2[15:0], _add_wbank_8_wdata[14:0], _ext_wbank_8_wdata_3[6:0], _add_wbank_8_wdata_4[15:0], _add_wbank_8_wdata_3[14:0], _ext_wbank_8_wdata_5[6:0], _add_wbank_8_wdata_5[15:0], _mul_g_8[63:35], _ext_wbank_9_wdata[6:0], _add_wbank_9_wdata_2[15:0], _add_wbank_9_wdata[14:0], _ext_wbank_9_wdata_3[6:0], _add_wbank_9_wdata_4[15:0], _add_wbank_9_wdata_3[14:0], _ext_wbank_9_wdata_5[6:0], _add_wbank_9_wdata_5[15:0], _mul_g_9[63:35], _ext_wbank_10_wdata[6:0], _add_wbank_10_wdata_2[15:0], _add_wbank_10_wdata[14:0], _ext_wbank_10_wdata_3[6:0], _add_wbank_10_wdata_4[15:0], _add_wbank_10_wdata_3[14:0], _ext_wbank_10_wdata_5[6:0], _add_wbank_10_wdata_5[15:0], _mul_g_10[63:35], _ext_wbank_11_wdata[6:0], _add_wbank_11_wdata_2[15:0], _add_wbank_11_wdata[14:0], _ext_wbank_11_wdata_3[6:0], _add_wbank_11_wdata_4[15:0], _add_wbank_11_wdata_3[14:0], _ext_wbank_11_wdata_5[6:0], _add_wbank_11_wdata_5[15:0], _mul_g_11[63:35], _ext_wbank_12_wdata[6:0], _add_wbank_12_wdata_2[15:0], _add_wbank_12_wdata[14:0], _ext_wbank_12_wdata_3[6:0], _add_wbank_12_wdata_4[15:0], _add_wbank_12_wdata_3[14:0], _ext_wbank_12_wdata_5[6:0], _add_wbank_12_wdata_5[15:0], _mul_g_12[63:35], _ext_wbank_13_wdata[6:0], _add_wbank_13_wdata_2[15:0], _add_wbank_13_wdata[14:0], _ext_wbank_13_wdata_3[6:0], _add_wbank_13_wdata_4[15:0], _add_wbank_13_wdata_3[14:0], _ext_wbank_13_wdata_5[6:0], _add_wbank_13_wdata_5[15:0], _mul_g_13[63:35], _ext_wbank_14_wdata[6:0], _add_wbank_14_wdata_2[15:0], _add_wbank_14_wdata[14:0], _ext_wbank_14_wdata_3[6:0], _add_wbank_14_wdata_4[15:0], _add_wbank_14_wdata_3[14:0], _ext_wbank_14_wdata_5[6:0], _add_wbank_14_wdata_5[15:0], _mul_g_14[63:35], _ext_wbank_15_wdata[6:0], _add_wbank_15_wdata_2[15:0], _add_wbank_15_wdata[14:0], _ext_wbank_15_wdata_3[6:0], _add_wbank_15_wdata_4[15:0], _add_wbank_15_wdata_3[14:0], _ext_wbank_15_wdata_5[6:0], _add_wbank_15_wdata_5[15:0], _mul_g_15[63:35], _ext_wbank_16_wdata[6:0], _add_wbank_16_wdata_2[15:0], _add_wbank_16_wdata[14:0], _ext_wbank_16_wdata_3[6:0], _add_wbank_16_wdata_4[15:0], _add_wbank_16_wdata_3[14:0], _ext_wbank_16_wdata_5[6:0], _add_wbank_16_wdata_5[15:0], _mul_g_16[63:35], _ext_wbank_17_wdata[6:0], _add_wbank_17_wdata_2[15:0], _add_wbank_17_wdata[14:0], _ext_wbank_17_wdata_3[6:0], _add_wbank_17_wdata_4[15:0], _add_wbank_17_wdata_3[14:0], _ext_wbank_17_wdata_5[6:0], _add_wbank_17_wdata_5[15:0], _mul_g_17[63:35], _ext_wbank_18_wdata[6:0], _add_wbank_18_wdata_2[15:0], _add_wbank_18_wdata[14:0], _ext_wbank_18_wdata_3[6:0], _add_wbank_18_wdata_4[15:0], _add_wbank_18_wdata_3[14:0], _ext_wbank_18_wdata_5[6:0], _add_wbank_18_wdata_5[15:0], _mul_g_18[63:35], _ext_wbank_19_wdata[6:0], _add_wbank_19_wdata_2[15:0], _add_wbank_19_wdata[14:0], _ext_wbank_19_wdata_3[6:0], _add_wbank_19_wdata_4[15:0], _add_wbank_19_wdata_3[14:0], _ext_wbank_19_wdata_5[6:0], _add_wbank_19_wdata_5[15:0], _mul_g_19[63:35], _ext_wbank_20_wdata[6:0], _add_wbank_20_wdata_2[15:0], _add_wbank_20_wdata[14:0], _ext_wbank_20_wdata_3[6:0], _add_wbank_20_wdata_4[15:0], _add_wbank_20_wdata_3[14:0], _ext_wbank_20_wdata_5[6:0], _add_wbank_20_wdata_5[15:0], _mul_g_20[63:35], _ext_wbank_21_wdata[6:0], _add_wbank_21_wdata_2[15:0], _add_wbank_21_wdata[14:0], _ext_wbank_21_wdata_3[6:0], _add_wbank_21_wdata_4[15:0], _add_wbank_21_wdata_3[14:0], _ext_wbank_21_wdata_5[6:0], _add_wbank_21_wdata_5[15:0], _mul_g_21[63:35], _ext_wbank_22_wdata[6:0], _add_wbank_22_wdata_2[15:0], _add_wbank_22_wdata[14:0], _ext_wbank_22_wdata_3[6:0], _add_wbank_22_wdata_4[15:0], _add_wbank_22_wdata_3[14:0], _ext_wbank_22_wdata_5[6:0], _add_wbank_22_wdata_5[15:0], _mul_g_22[63:35], _ext_wbank_23_wdata[6:0], _add_wbank_23_wdata_2[15:0], _add_wbank_23_wdata[14:0], _ext_wbank_23_wdata_3[6:0], _add_wbank_23_wdata_4[15:0], _add_wbank_23_wdata_3[14:0], _ext_wbank_23_wdata_5[6:0], _add_wbank_23_wdata_5[15:0], _mul_g_23[63:35], _ext_wbank_24_wdata[6:0], _add_wbank_24_wdata_2[15:0], _add_wbank_24_wdata[14:0], _ext_wbank_24_wdata_3[6:0], _add_wbank_24_wdata_4[15:0], _add_wbank_24_wdata_3[14:0], _ext_wbank_24_wdata_5[6:0], _add_wbank_24_wdata_5[15:0], _mul_g_24[63:35], _ext_wbank_25_wdata[6:0], _add_wbank_25_wdata_2[15:0], _add_wbank_25_wdata[14:0], _ext_wbank_25_wdata_3[6:0], _add_wbank_25_wdata_4[15:0], _add_wbank_25_wdata_3[14:0], _ext_wbank_25_wdata_5[6:0], _add_wbank_25_wdata_5[15:0], _mul_g_25[63:35], _ext_wbank_26_wdata[6:0], _add_wbank_26_wdata_2[15:0], _add_wbank_26_wdata[14:0], _ext_wbank_26_wdata_3[6:0], _add_wbank_26_wdata_4[15:0], _add_wbank_26_wdata_3[14:0], _ext_wbank_26_wdata_5[6:0], _add_wbank_26_wdata_5[15:0], _mul_g_26[63:35], _ext_wbank_27_wdata[6:0], _add_wbank_27_wdata_2[15:0], _add_wbank_27_wdata[14:0], _ext_wbank_27_wdata_3[6:0], _add_wbank_27_wdata_4[15:0], _add_wbank_27_wdata_3[14:0], _ext_wbank_27_wdata_5[6:0], _add_wbank_27_wdata_5[15:0], _mul_g_27[63:35], _ext_wbank_28_wdata[6:0], _add_wbank_28_wdata_2[15:0], _add_wbank_28_wdata[14:0], _ext_wbank_28_wdata_3[6:0], _add_wbank_28_wdata_4[15:0], _add_wbank_28_wdata_3[14:0], _ext_wbank_28_wdata_5[6:0], _add_wbank_28_wdata_5[15:0], _mul_g_28[63:35], _ext_wbank_29_wdata[6:0], _add_wbank_29_wdata_2[15:0], _add_wbank_29_wdata[14:0], _ext_wbank_29_wdata_3[6:0], _add_wbank_29_wdata_4[15:0], _add_wbank_29_wdata_3[14:0], _ext_wbank_29_wdata_5[6:0], _add_wbank_29_wdata_5[15:0], _mul_g_29[63:35], _ext_wbank_30_wdata[6:0], _add_wbank_30_wdata_2[15:0], _add_wbank_30_wdata[14:0], _ext_wbank_30_wdata_3[6:0], _add_wbank_30_wdata_4[15:0], _add_wbank_30_wdata_3[14:0], _ext_wbank_30_wdata_5[6:0], _add_wbank_30_wdata_5[15:0], _mul_g_30[63:35], _ext_wbank_31_wdata[6:0], _add_wbank_31_wdata_2[15:0], _add_wbank_31_wdata[14:0], _ext_wbank_31_wdata_3[6:0], _add_wbank_31_wdata_4[15:0], _add_wbank_31_wdata_3[14:0], _ext_wbank_31_wdata_5[6:0], _add_wbank_31_wdata_5[15:0], _mul_g_31[63:35], _ext_wbank_32_wdata[6:0], _add_wbank_32_wdata_2[15:0], _add_wbank_32_wdata[14:0], _ext_wbank_32_wdata_3[6:0], _add_wbank_32_wdata_4[15:0], _add_wbank_32_wdata_3[14:0], _ext_wbank_32_wdata_5[6:0], _add_wbank_32_wdata_5[15:0], _mul_g_32[63:35], _ext_wbank_33_wdata[6:0], _add_wbank_33_wdata_2[15:0], _add_wbank_33_wdata[14:0], _ext_wbank_33_wdata_3[6:0], _add_wbank_33_wdata_4[15:0], _add_wbank_33_wdata_3[14:0], _ext_wbank_33_wdata_5[6:0], _add_wbank_33_wdata_5[15:0], _mul_g_33[63:35], _ext_wbank_34_wdata[6:0], _add_wbank_34_wdata_2[15:0], _add_wbank_34_wdata[14:0], _ext_wbank_34_wdata_3[6:0], _add_wbank_34_wdata_4[15:0], _add_wbank_34_wdata_3[14:0], _ext_wbank_34_wdata_5[6:0], _add_wbank_34_wdata_5[15:0], _mul_g_34[63:35], _ext_wbank_35_wdata[6:0], _add_wbank_35_wdata_2[15:0], _add_wbank_35_wdata[14:0], _ext_wbank_35_wdata_3[6:0], _add_wbank_35_wdata_4[15:0], _add_wbank_35_wdata_3[14:0], _ext_wbank_35_wdata_5[6:0], _add_wbank_35_wdata_5[15:0], _mul_g_35[63:35], _ext_wbank_36_wdata[6:0], _add_wbank_36_wdata_2[15:0], _add_wbank_36_wdata[14:0], _ext_wbank_36_wdata_3[6:0], _add_wbank_36_wdata_4[15:0], _add_wbank_36_wdata_3[14:0], _ext_wbank_36_wdata_5[6:0], _add_wbank_36_wdata_5[15:0], _mul_g_36[63:35], _ext_wbank_37_wdata[6:0], _add_wbank_37_wdata_2[15:0], _add_wbank_37_wdata[14:0], _ext_wbank_37_wdata_3[6:0], _add_wbank_37_wdata_4[15:0], _add_wbank_37_wdata_3[14:0], _ext_wbank_37_wdata_5[6:0], _add_wbank_37_wdata_5[15:0], _mul_g_37[63:35], _ext_wbank_38_wdata[6:0], _add_wbank_38_wdata_2[15:0], _add_wbank_38_wdata[14:0], _ext_wbank_38_wdata_3[6:0], _add_wbank_38_wdata_4[15:0], _add_wbank_38_wdata_3[14:0], _ext_wbank_38_wdata_5[6:0], _add_wbank_38_wdata_5[15:0], _mul_g_38[63:35], _ext_wbank_39_wdata[6:0], _add_wbank_39_wdata_2[15:0], _add_wbank_39_wdata[14:0], _ext_wbank_39_wdata_3[6:0], _add_wbank_39_wdata_4[15:0], _add_wbank_39_wdata_3[14:0], _ext_wbank_39_wdata_5[6:0], _add_wbank_39_wdata_5[15:0], _mul_g_39[63:35], _ext_wbank_40_wdata[6:0], _add_wbank_40_wdata_2[15:0], _add_wbank_40_wdata[14:0], _ext_wbank_40_wdata_3[6:0], _add_wbank_40_wdata_4[15:0], _add_wbank_40_wdata_3[14:0], _ext_wbank_40_wdata_5[6:0], _add_wbank_40_wdata_5[15:0], _mul_g_40[63:35], _ext_wbank_41_wdata[6:0], _add_wbank_41_wdata_2[15:0], _add_wbank_41_wdata[14:0], _ext_wbank_41_wdata_3[6:0], _add_wbank_41_wdata_4[15:0], _add_wbank_41_wdata_3[14:0], _ext_wbank_41_wdata_5[6:0], _add_wbank_41_wdata_5[15:0], _mul_g_41[63:35], _ext_wbank_42_wdata[6:0], _add_wbank_42_wdata_2[15:0], _add_wbank_42_wdata[14:0], _ext_wbank_42_wdata_3[6:0], _add_wbank_42_wdata_4[15:0], _add_wbank_42_wdata_3[14:0], _ext_wbank_42_wdata_5[6:0], _add_wbank_42_wdata_5[15:0], _mul_g_42[63:35], _ext_wbank_43_wdata[6:0], _add_wbank_43_wdata_2[15:0], _add_wbank_43_wdata[14:0], _ext_wbank_43_wdata_3[6:0], _add_wbank_43_wdata_4[15:0], _add_wbank_43_wdata_3[14:0], _ext_wbank_43_wdata_5[6:0], _add_wbank_43_wdata_5[15:0], _mul_g_43[63:35], _ext_wbank_44_wdata[6:0], _add_wbank_44_wdata_2[15:0], _add_wbank_44_wdata[14:0], _ext_wbank_44_wdata_3[6:0], _add_wbank_44_wdata_4[15:0], _add_wbank_44_wdata_3[14:0], _ext_wbank_44_wdata_5[6:0], _add_wbank_44_wdata_5[15:0], _mul_g_44[63:35], _ext_wbank_45_wdata[6:0], _add_wbank_45_wdata_2[15:0], _add_wbank_45_wdata[14:0], _ext_wbank_45_wdata_3[6:0], _add_wbank_45_wdata_4[15:0], _add_wbank_45_wdata_3[14:0], _ext_wbank_45_wdata_5[6:0], _add_wbank_45_wdata_5[15:0], _mul_g_45[63:35], _ext_wbank_46_wdata[6:0], _add_wbank_46_wdata_2[15:0], _add_wbank_46_wdata[14:0], _ext_wbank_46_wdata_3[6:0], _add_wbank_46_wdata_4[15:0], _add_wbank_46_wdata_3[14:0], _ext_wbank_46_wdata_5[6:0], _add_wbank_46_wdata_5[15:0], _mul_g_46[63:35], _ext_wbank_47_wdata[6:0], _add_wbank_47_wdata_2[15:0], _add_wbank_47_wdata[14:0], _ext_wbank_47_wdata_3[6:0], _add_wbank_47_wdata_4[15:0], _add_wbank_47_wdata_3[14:0], _ext_wbank_47_wdata_5[6:0], _add_wbank_47_wdata_5[15:0], _mul_g_47[63:35], _ext_wbank_48_wdata[6:0], _add_wbank_48_wdata_2[15:0], _add_wbank_48_wdata[14:0], _ext_wbank_48_wdata_3[6:0], _add_wbank_48_wdata_4[15:0], _add_wbank_48_wdata_3[14:0], _ext_wbank_48_wdata_5[6:0], _add_wbank_48_wdata_5[15:0], _mul_g_48[63:35], _ext_wbank_49_wdata[6:0], _add_wbank_49_wdata_2[15:0], _add_wbank_49_wdata[14:0], _ext_wbank_49_wdata_3[6:0], _add_wbank_49_wdata_4[15:0], _add_wbank_49_wdata_3[14:0], _ext_wbank_49_wdata_5[6:0], _add_wbank_49_wdata_5[15:0], _mul_g_49[63:35], _ext_wbank_50_wdata[6:0], _add_wbank_50_wdata_2[15:0], _add_wbank_50_wdata[14:0], _ext_wbank_50_wdata_3[6:0], _add_wbank_50_wdata_4[15:0], _add_wbank_50_wdata_3[14:0], _ext_wbank_50_wdata_5[6:0], _add_wbank_50_wdata_5[15:0], _mul_g_50[63:35], _ext_wbank_51_wdata[6:0], _add_wbank_51_wdata_2[15:0], _add_wbank_51_wdata[14:0], _ext_wbank_51_wdata_3[6:0], _add_wbank_51_wdata_4[15:0], _add_wbank_51_wdata_3[14:0], _ext_wbank_51_wdata_5[6:0], _add_wbank_51_wdata_5[15:0], _mul_g_51[63:35], _ext_wbank_52_wdata[6:0], _add_wbank_52_wdata_2[15:0], _add_wbank_52_wdata[14:0], _ext_wbank_52_wdata_3[6:0], _add_wbank_52_wdata_4[15:0], _add_wbank_52_wdata_3[14:0], _ext_wbank_52_wdata_5[6:0], _add_wbank_52_wdata_5[15:0], _mul_g_52[63:35], _ext_wbank_53_wdata[6:0], _add_wbank_53_wdata_2[15:0], _add_wbank_53_wdata[14:0], _ext_wbank_53_wdata_3[6:0], _add_wbank_53_wdata_4[15:0], _add_wbank_53_wdata_3[14:0], _ext_wbank_53_wdata_5[6:0], _add_wbank_53_wdata_5[15:0], _mul_g_53[63:35], _ext_wbank_54_wdata[6:0], _add_wbank_54_wdata_2[15:0], _add_wbank_54_wdata[14:0], _ext_wbank_54_wdata_3[6:0], _add_wbank_54_wdata_4[15:0], _add_wbank_54_wdata_3[14:0], _ext_wbank_54_wdata_5[6:0], _add_wbank_54_wdata_5[15:0], _mul_g_54[63:35], _ext_wbank_55_wdata[6:0], _add_wbank_55_wdata_2[15:0], _add_wbank_55_wdata[14:0], _ext_wbank_55_wdata_3[6:0], _add_wbank_55_wdata_4[15:0], _add_wbank_55_wdata_3[14:0], _ext_wbank_55_wdata_5[6:0], _add_wbank_55_wdata_5[15:0], _mul_g_55[63:35], _ext_wbank_56_wdata[6:0], _add_wbank_56_wdata_2[15:0], _add_wbank_56_wdata[14:0], _ext_wbank_56_wdata_3[6:0], _add_wbank_56_wdata_4[15:0], _add_wbank_56_wdata_3[14:0], _ext_wbank_56_wdata_5[6:0], _add_wbank_56_wdata_5[15:0], _mul_g_56[63:35], _ext_wbank_57_wdata[6:0], _add_wbank_57_wdata_2[15:0], _add_wbank_57_wdata[14:0], _ext_wbank_57_wdata_3[6:0], _add_wbank_57_wdata_4[15:0], _add_wbank_57_wdata_3[14:0], _ext_wbank_57_wdata_5[6:0], _add_wbank_57_wdata_5[15:0], _mul_g_57[63:35], _ext_wbank_58_wdata[6:0], _add_wbank_58_wdata_2[15:0], _add_wbank_58_wdata[14:0], _ext_wbank_58_wdata_3[6:0], _add_wbank_58_wdata_4[15:0], _add_wbank_58_wdata_3[14:0], _ext_wbank_58_wdata_5[6:0], _add_wbank_58_wdata_5[15:0], _mul_g_58[63:35], _ext_wbank_59_wdata[6:0], _add_wbank_59_wdata_2[15:0], _add_wbank_59_wdata[14:0], _ext_wbank_59_wdata_3[6:0], _add_wbank_59_wdata_4[15:0], _add_wbank_59_wdata_3[14:0], _ext_wbank_59_wdata_5[6:0], _add_wbank_59_wdata_5[15:0], _mul_g_59[63:35], _ext_wbank_60_wdata[6:0], _add_wbank_60_wdata_2[15:0], _add_wbank_60_wdata[14:0], _ext_wbank_60_wdata_3[6:0], _add_wbank_60_wdata_4[15:0], _add_wbank_60_wdata_3[14:0], _ext_wbank_60_wdata_5[6:0], _add_wbank_60_wdata_5[15:0], _mul_g_60[63:35], _ext_wbank_61_wdata[6:0], _add_wbank_61_wdata_2[15:0], _add_wbank_61_wdata[14:0], _ext_wbank_61_wdata_3[6:0], _add_wbank_61_wdata_4[15:0], _add_wbank_61_wdata_3[14:0], _ext_wbank_61_wdata_5[6:0], _add_wbank_61_wdata_5[15:0], _mul_g_61[63:35], _ext_wbank_62_wdata[6:0], _add_wbank_62_wdata_2[15:0], _add_wbank_62_wdata[14:0], _ext_wbank_62_wdata_3[6:0], _add_wbank_62_wdata_4[15:0], _add_wbank_62_wdata_3[14:0], _ext_wbank_62_wdata_5[6:0], _add_wbank_62_wdata_5[15:0], _mul_g_62[63:35], _ext_wbank_63_wdata[6:0], _add_wbank_63_wdata_2[15:0], _add_wbank_63_wdata[14:0], _ext_wbank_63_wdata_3[6:0], _add_wbank_63_wdata_4[15:0], _add_wbank_63_wdata_3[14:0], _ext_wbank_63_wdata_5[6:0], _add_wbank_63_wdata_5[15:0], _mul_g_63[63:35], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mul_sum_q_59[63:39], _mul_sum_q_60[63:39], _mul_sum_q_61[63:39], _mul_sum_q_62[63:39], _mul_sum_q_63[63:39], _mul_sum_q_64[63:39], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17], _ext_sat_w_hi_q[6:0], _add_sat_w_hi_q_2[15:0], _add_sat_w_hi_q[14:0], _ext_sat_w_hi_q_3[6:0], _add_sat_w_hi_q_4[15:0], _add_sat_w_hi_q_3[14:0], _ext_sat_w_hi_q_5[6:0], _add_sat_w_hi_q_6[15:0], _add_sat_w_hi_q_5[14:0], _ext_sat_w_hi_q_7[6:0], _add_sat_w_hi_q_8[15:0], _add_sat_w_hi_q_7[14:0], _ext_sat_w_hi_q_9[6:0], _add_sat_w_hi_q_10[15:0], _add_sat_w_hi_q_9[14:0], _ext_sat_w_hi_q_11[6:0], _add_sat_w_hi_q_12[15:0], _add_sat_w_hi_q_11[14:0], _ext_sat_w_hi_q_13[6:0], _add_sat_w_hi_q_14[15:0], _add_sat_w_hi_q_13[14:0], _ext_sat_w_hi_q_15[6:0], _add_sat_w_hi_q_16[15:0], _add_sat_w_hi_q_15[14:0], _ext_sat_w_hi_q_17[6:0], _add_sat_w_hi_q_18[15:0], _add_sat_w_hi_q_17[14:0], _ext_sat_w_hi_q_19[6:0], _add_sat_w_hi_q_20[15:0], _add_sat_w_hi_q_19[14:0], _ext_sat_w_hi_q_21[6:0], _add_sat_w_hi_q_22[15:0], _add_sat_w_hi_q_21[14:0], _ext_sat_w_hi_q_23[6:0], _add_sat_w_hi_q_24[15:0], _add_sat_w_hi_q_23[14:0], _ext_sat_w_hi_q_25[6:0], _add_sat_w_hi_q_26[15:0], _add_sat_w_hi_q_25[14:0], _ext_sat_w_hi_q_27[6:0], _add_sat_w_hi_q_28[15:0], _add_sat_w_hi_q_27[14:0], _ext_sat_w_hi_q_29[6:0], _add_sat_w_hi_q_30[15:0], _add_sat_w_hi_q_29[14:0], _ext_sat_w_hi_q_31[6:0], _add_sat_w_hi_q_32[15:0], _add_sat_w_hi_q_31[14:0], _ext_sat_w_hi_q_33[6:0], _add_sat_w_hi_q_34[15:0], _add_sat_w_hi_q_33[14:0], _ext_sat_w_hi_q_35[6:0], _add_sat_w_hi_q_36[15:0], _add_sat_w_hi_q_35[14:0], _ext_sat_w_hi_q_37[6:0], _add_sat_w_hi_q_38[15:0], _add_sat_w_hi_q_37[14:0], _ext_sat_w_hi_q_39[6:0], _add_sat_w_hi_q_40[15:0], _add_sat_w_hi_q_39[14:0], _ext_sat_w_hi_q_41[6:0], _add_sat_w_hi_q_42[15:0], _add_sat_w_hi_q_41[14:0], _ext_sat_w_hi_q_43[6:0], _add_sat_w_hi_q_44[15:0], _add_sat_w_hi_q_43[14:0], _ext_sat_w_hi_q_45[6:0], _add_sat_w_hi_q_46[15:0], _add_sat_w_hi_q_45[14:0], _ext_sat_w_hi_q_47[6:0], _add_sat_w_hi_q_48[15:0], _add_sat_w_hi_q_47[14:0], _ext_sat_w_hi_q_49[6:0], _add_sat_w_hi_q_50[15:0], _add_sat_w_hi_q_49[14:0], _ext_sat_w_hi_q_51[6:0], _add_sat_w_hi_q_52[15:0], _add_sat_w_hi_q_51[14:0], _ext_sat_w_hi_q_53[6:0], _add_sat_w_hi_q_54[15:0], _add_sat_w_hi_q_53[14:0], _ext_sat_w_hi_q_55[6:0], _add_sat_w_hi_q_56[15:0], _add_sat_w_hi_q_55[14:0], _ext_sat_w_hi_q_57[6:0], _add_sat_w_hi_q_58[15:0], _add_sat_w_hi_q_57[14:0], _ext_sat_w_hi_q_59[6:0], _add_sat_w_hi_q_60[15:0], _add_sat_w_hi_q_59[14:0], _ext_sat_w_hi_q_61[6:0], _add_sat_w_hi_q_62[15:0], _add_sat_w_hi_q_61[14:0], _ext_sat_w_hi_q_63[6:0], _add_sat_w_hi_q_64[15:0], _add_sat_w_hi_q_63[14:0], _ext_sat_w_hi_q_65[6:0], _add_sat_w_hi_q_66[15:0], _add_sat_w_hi_q_65[14:0], _ext_sat_w_hi_q_67[6:0], _add_sat_w_hi_q_68[15:0], _add_sat_w_hi_q_67[14:0], _ext_sat_w_hi_q_69[6:0], _add_sat_w_hi_q_70[15:0], _add_sat_w_hi_q_69[14:0], _ext_sat_w_hi_q_71[6:0], _add_sat_w_hi_q_72[15:0], _add_sat_w_hi_q_71[14:0], _ext_sat_w_hi_q_73[6:0], _add_sat_w_hi_q_74[15:0], _add_sat_w_hi_q_73[14:0], _ext_sat_w_hi_q_75[6:0], _add_sat_w_hi_q_76[15:0], _add_sat_w_hi_q_75[14:0], _ext_sat_w_hi_q_77[6:0], _add_sat_w_hi_q_78[15:0], _add_sat_w_hi_q_77[14:0], _ext_sat_w_hi_q_79[6:0], _add_sat_w_hi_q_80[15:0], _add_sat_w_hi_q_79[14:0], _ext_sat_w_hi_q_81[6:0], _add_sat_w_hi_q_82[15:0], _add_sat_w_hi_q_81[14:0], _ext_sat_w_hi_q_83[6:0], _add_sat_w_hi_q_84[15:0], _add_sat_w_hi_q_83[14:0], _ext_sat_w_hi_q_85[6:0], _add_sat_w_hi_q_86[15:0], _add_sat_w_hi_q_85[14:0], _ext_sat_w_hi_q_87[6:0], _add_sat_w_hi_q_88[15:0], _add_sat_w_hi_q_87[14:0], _ext_sat_w_hi_q_89[6:0], _add_sat_w_hi_q_90[15:0], _add_sat_w_hi_q_89[14:0], _ext_sat_w_hi_q_91[6:0], _add_sat_w_hi_q_92[15:0], _add_sat_w_hi_q_91[14:0], _ext_sat_w_hi_q_93[6:0], _add_sat_w_hi_q_94[15:0], _add_sat_w_hi_q_93[14:0], _ext_sat_w_hi_q_95[6:0], _add_sat_w_hi_q_96[15:0], _add_sat_w_hi_q_95[14:0], _ext_sat_w_hi_q_97[6:0], _add_sat_w_hi_q_98[15:0], _add_sat_w_hi_q_97[14:0], _ext_sat_w_hi_q_99[6:0], _add_sat_w_hi_q_100[15:0], _add_sat_w_hi_q_99[14:0], _ext_sat_w_hi_q_101[6:0], _add_sat_w_hi_q_102[15:0], _add_sat_w_hi_q_101[14:0], _ext_sat_w_hi_q_103[6:0], _add_sat_w_hi_q_104[15:0], _add_sat_w_hi_q_103[14:0], _ext_sat_w_hi_q_105[6:0], _add_sat_w_hi_q_106[15:0], _add_sat_w_hi_q_105[14:0], _ext_sat_w_hi_q_107[6:0], _add_sat_w_hi_q_108[15:0], _add_sat_w_hi_q_107[14:0], _ext_sat_w_hi_q_109[6:0], _add_sat_w_hi_q_110[15:0], _add_sat_w_hi_q_109[14:0], _ext_sat_w_hi_q_111[6:0], _add_sat_w_hi_q_112[15:0], _add_sat_w_hi_q_111[14:0], _ext_sat_w_hi_q_113[6:0], _add_sat_w_hi_q_114[15:0], _add_sat_w_hi_q_113[14:0], _ext_sat_w_hi_q_115[6:0], _add_sat_w_hi_q_116[15:0], _add_sat_w_hi_q_115[14:0], _ext_sat_w_hi_q_117[6:0], _add_sat_w_hi_q_118[15:0], _add_sat_w_hi_q_117[14:0], _ext_sat_w_hi_q_119[6:0], _add_sat_w_hi_q_120[15:0], _add_sat_w_hi_q_119[14:0], _ext_sat_w_hi_q_121[6:0], _add_sat_w_hi_q_122[15:0], _add_sat_w_hi_q_121[14:0], _ext_sat_w_hi_q_123[6:0], _add_sat_w_hi_q_124[15:0], _add_sat_w_hi_q_123[14:0], _ext_sat_w_hi_q_125[6:0], _add_sat_w_hi_q_126[15:0], _add_sat_w_hi_q_125[14:0], _ext_sat_w_hi_q_127[6:0], _add_sat_w_hi_q_128[15:0], _add_sat_w_hi_q_127[14:0], _ext_sat_w_lo_q[6:0], _add_sat_w_lo_q_2[15:0], _add_sat_w_lo_q[14:0], _ext_sat_w_lo_q_3[6:0], _add_sat_w_lo_q_4[15:0], _add_sat_w_lo_q_3[14:0], _ext_sat_w_lo_q_5[6:0], _add_sat_w_lo_q_6[15:0], _add_sat_w_lo_q_5[14:0], _ext_sat_w_lo_q_7[6:0], _add_sat_w_lo_q_8[15:0], _add_sat_w_lo_q_7[14:0], _ext_sat_w_lo_q_9[6:0], _add_sat_w_lo_q_10[15:0], _add_sat_w_lo_q_9[14:0], _ext_sat_w_lo_q_11[6:0], _add_sat_w_lo_q_12[15:0], _add_sat_w_lo_q_11[14:0], _ext_sat_w_lo_q_13[6:0], _add_sat_w_lo_q_14[15:0], _add_sat_w_lo_q_13[14:0], _ext_sat_w_lo_q_15[6:0], _add_sat_w_lo_q_16[15:0], _add_sat_w_lo_q_15[14:0], _ext_sat_w_lo_q_17[6:0], _add_sat_w_lo_q_18[15:0], _add_sat_w_lo_q_17[14:0], _ext_sat_w_lo_q_19[6:0], _add_sat_w_lo_q_20[15:0], _add_sat_w_lo_q_19[14:0], _ext_sat_w_lo_q_21[6:0], _add_sat_w_lo_q_22[15:0], _add_sat_w_lo_q_21[14:0], _ext_sat_w_lo_q_23[6:0], _add_sat_w_lo_q_24[15:0], _add_sat_w_lo_q_23[14:0], _ext_sat_w_lo_q_25[6:0], _add_sat_w_lo_q_26[15:0], _add_sat_w_lo_q_25[14:0], _ext_sat_w_lo_q_27[6:0], _add_sat_w_lo_q_28[15:0], _add_sat_w_lo_q_27[14:0], _ext_sat_w_lo_q_29[6:0], _add_sat_w_lo_q_30[15:0], _add_sat_w_lo_q_29[14:0], _ext_sat_w_lo_q_31[6:0], _add_sat_w_lo_q_32[15:0], _add_sat_w_lo_q_31[14:0], _ext_sat_w_lo_q_33[6:0], _add_sat_w_lo_q_34[15:0], _add_sat_w_lo_q_33[14:0], _ext_sat_w_lo_q_35[6:0], _add_sat_w_lo_q_36[15:0], _add_sat_w_lo_q_35[14:0], _ext_sat_w_lo_q_37[6:0], _add_sat_w_lo_q_38[15:0], _add_sat_w_lo_q_37[14:0], _ext_sat_w_lo_q_39[6:0], _add_sat_w_lo_q_40[15:0], _add_sat_w_lo_q_39[14:0], _ext_sat_w_lo_q_41[6:0], _add_sat_w_lo_q_42[15:0], _add_sat_w_lo_q_41[14:0], _ext_sat_w_lo_q_43[6:0], _add_sat_w_lo_q_44[15:0], _add_sat_w_lo_q_43[14:0], _ext_sat_w_lo_q_45[6:0], _add_sat_w_lo_q_46[15:0], _add_sat_w_lo_q_45[14:0], _ext_sat_w_lo_q_47[6:0], _add_sat_w_lo_q_48[15:0], _add_sat_w_lo_q_47[14:0], _ext_sat_w_lo_q_49[6:0], _add_sat_w_lo_q_50[15:0], _add_sat_w_lo_q_49[14:0], _ext_sat_w_lo_q_51[6:0], _add_sat_w_lo_q_52[15:0], _add_sat_w_lo_q_51[14:0], _ext_sat_w_lo_q_53[6:0], _add_sat_w_lo_q_54[15:0], _add_sat_w_lo_q_53[14:0], _ext_sat_w_lo_q_55[6:0], _add_sat_w_lo_q_56[15:0], _add_sat_w_lo_q_55[14:0], _ext_sat_w_lo_q_57[6:0], _add_sat_w_lo_q_58[15:0], _add_sat_w_lo_q_57[14:0], _ext_sat_w_lo_q_59[6:0], _add_sat_w_lo_q_60[15:0], _add_sat_w_lo_q_59[14:0], _ext_sat_w_lo_q_61[6:0], _add_sat_w_lo_q_62[15:0], _add_sat_w_lo_q_61[14:0], _ext_sat_w_lo_q_63[6:0], _add_sat_w_lo_q_64[15:0], _add_sat_w_lo_q_63[14:0], _ext_sat_w_lo_q_65[6:0], _add_sat_w_lo_q_66[15:0], _add_sat_w_lo_q_65[14:0], _ext_sat_w_lo_q_67[6:0], _add_sat_w_lo_q_68[15:0], _add_sat_w_lo_q_67[14:0], _ext_sat_w_lo_q_69[6:0], _add_sat_w_lo_q_70[15:0], _add_sat_w_lo_q_69[14:0], _ext_sat_w_lo_q_71[6:0], _add_sat_w_lo_q_72[15:0], _add_sat_w_lo_q_71[14:0], _ext_sat_w_lo_q_73[6:0], _add_sat_w_lo_q_74[15:0], _add_sat_w_lo_q_73[14:0], _ext_sat_w_lo_q_75[6:0], _add_sat_w_lo_q_76[15:0], _add_sat_w_lo_q_75[14:0], _ext_sat_w_lo_q_77[6:0], _add_sat_w_lo_q_78[15:0], _add_sat_w_lo_q_77[14:0], _ext_sat_w_lo_q_79[6:0], _add_sat_w_lo_q_80[15:0], _add_sat_w_lo_q_79[14:0], _ext_sat_w_lo_q_81[6:0], _add_sat_w_lo_q_82[15:0], _add_sat_w_lo_q_81[14:0], _ext_sat_w_lo_q_83[6:0], _add_sat_w_lo_q_84[15:0], _add_sat_w_lo_q_83[14:0], _ext_sat_w_lo_q_85[6:0], _add_sat_w_lo_q_86[15:0], _add_sat_w_lo_q_85[14:0], _ext_sat_w_lo_q_87[6:0], _add_sat_w_lo_q_88[15:0], _add_sat_w_lo_q_87[14:0], _ext_sat_w_lo_q_89[6:0], _add_sat_w_lo_q_90[15:0], _add_sat_w_lo_q_89[14:0], _ext_sat_w_lo_q_91[6:0], _add_sat_w_lo_q_92[15:0], _add_sat_w_lo_q_91[14:0], _ext_sat_w_lo_q_93[6:0], _add_sat_w_lo_q_94[15:0], _add_sat_w_lo_q_93[14:0], _ext_sat_w_lo_q_95[6:0], _add_sat_w_lo_q_96[15:0], _add_sat_w_lo_q_95[14:0], _ext_sat_w_lo_q_97[6:0], _add_sat_w_lo_q_98[15:0], _add_sat_w_lo_q_97[14:0], _ext_sat_w_lo_q_99[6:0], _add_sat_w_lo_q_100[15:0], _add_sat_w_lo_q_99[14:0], _ext_sat_w_lo_q_101[6:0], _add_sat_w_lo_q_102[15:0], _add_sat_w_lo_q_101[14:0], _ext_sat_w_lo_q_103[6:0], _add_sat_w_lo_q_104[15:0], _add_sat_w_lo_q_103[14:0], _ext_sat_w_lo_q_105[6:0], _add_sat_w_lo_q_106[15:0], _add_sat_w_lo_q_105[14:0], _ext_sat_w_lo_q_107[6:0], _add_sat_w_lo_q_108[15:0], _add_sat_w_lo_q_107[14:0], _ext_sat_w_lo_q_109[6:0], _add_sat_w_lo_q_110[15:0], _add_sat_w_lo_q_109[14:0], _ext_sat_w_lo_q_111[6:0], _add_sat_w_lo_q_112[15:0], _add_sat_w_lo_q_111[14:0], _ext_sat_w_lo_q_113[6:0], _add_sat_w_lo_q_114[15:0], _add_sat_w_lo_q_113[14:0], _ext_sat_w_lo_q_115[6:0], _add_sat_w_lo_q_116[15:0], _add_sat_w_lo_q_115[14:0], _ext_sat_w_lo_q_117[6:0], _add_sat_w_lo_q_118[15:0], _add_sat_w_lo_q_117[14:0], _ext_sat_w_lo_q_119[6:0], _add_sat_w_lo_q_120[15:0], _add_sat_w_lo_q_119[14:0], _ext_sat_w_lo_q_121[6:0], _add_sat_w_lo_q_122[15:0], _add_sat_w_lo_q_121[14:0], _ext_sat_w_lo_q_123[6:0], _add_sat_w_lo_q_124[15:0], _add_sat_w_lo_q_123[14:0], _ext_sat_w_lo_q_125[6:0], _add_sat_w_lo_q_126[15:0], _add_sat_w_lo_q_125[14:0], _ext_sat_w_lo_q_127[6:0], _add_sat_w_lo_q_128[15:0], _add_sat_w_lo_q_127[14:0], _add_sat_b_hi_q_2[12:0], _add_sat_b_hi_q[14:0], _add_sat_b_lo_q_2[12:0], _add_sat_b_lo_q[14:0]};
+  wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _mul_g_0[63:35], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _mul_g_1[63:35], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _mul_g_2[63:35], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _mul_g_3[63:35], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _mul_g_4[63:35], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _mul_g_5[63:35], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _mul_g_6[63:35], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _mul_g_7[63:35], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _mul_g_8[63:35], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _mul_g_9[63:35], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _mul_g_10[63:35], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _mul_g_11[63:35], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _mul_g_12[63:35], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _mul_g_13[63:35], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _mul_g_14[63:35], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _mul_g_15[63:35], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _mul_g_16[63:35], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _mul_g_17[63:35], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _mul_g_18[63:35], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _mul_g_19[63:35], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _mul_g_20[63:35], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _mul_g_21[63:35], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _mul_g_22[63:35], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _mul_g_23[63:35], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _mul_g_24[63:35], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _mul_g_25[63:35], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _mul_g_26[63:35], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _mul_g_27[63:35], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _mul_g_28[63:35], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _mul_g_29[63:35], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _mul_g_30[63:35], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _mul_g_31[63:35], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _mul_g_32[63:35], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _mul_g_33[63:35], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _mul_g_34[63:35], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _mul_g_35[63:35], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _mul_g_36[63:35], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _mul_g_37[63:35], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _mul_g_38[63:35], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _mul_g_39[63:35], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _mul_g_40[63:35], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _mul_g_41[63:35], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _mul_g_42[63:35], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _mul_g_43[63:35], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _mul_g_44[63:35], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _mul_g_45[63:35], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _mul_g_46[63:35], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _mul_g_47[63:35], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _mul_g_48[63:35], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _mul_g_49[63:35], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _mul_g_50[63:35], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _mul_g_51[63:35], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _mul_g_52[63:35], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _mul_g_53[63:35], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _mul_g_54[63:35], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _mul_g_55[63:35], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _mul_g_56[63:35], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _mul_g_57[63:35], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _mul_g_58[63:35], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _mul_g_59[63:35], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _mul_g_60[63:35], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _mul_g_61[63:35], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _mul_g_62[63:35], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _mul_g_63[63:35], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mul_sum_q_59[63:39], _mul_sum_q_60[63:39], _mul_sum_q_61[63:39], _mul_sum_q_62[63:39], _mul_sum_q_63[63:39], _mul_sum_q_64[63:39], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
 
 endmodule
 
