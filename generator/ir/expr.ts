@@ -664,6 +664,46 @@ export function children(e: Expr): Expr[] {
   }
 }
 
+const KEYS = new WeakMap<Expr, string>();
+
+/**
+ * A structural key of `e`: equal for two expressions that compute the same function of the same signals
+ * (the same operators, operands, constants and types), whatever objects they are built from. Synthesis
+ * merges such copies into one cell (Yosys opt_merge); a resource count keys on it to count them once.
+ */
+export function exprKey(e: Expr): string {
+  const known = KEYS.get(e);
+  if (known !== undefined) return known;
+  const n = e.node;
+  const t = `${e.signed ? 's' : 'u'}${e.width}`;
+  let own: string;
+  switch (n.op) {
+    case 'ref':
+      own = `ref:${n.sig.name}`;
+      break;
+    case 'const':
+      own = `const:${n.value}`;
+      break;
+    case 'memread':
+      own = `memread:${n.mem.name}`;
+      break;
+    case 'slice':
+      own = `slice:${n.hi}:${n.lo}`;
+      break;
+    case 'repeat':
+      own = `repeat:${n.count}`;
+      break;
+    case 'shl':
+      own = `shl:${n.n}`;
+      break;
+    default:
+      own = n.op;
+  }
+  const key = `${own}/${t}(${children(e).map(exprKey).join(',')})`;
+  KEYS.set(e, key);
+  return key;
+}
+
 /** Every signal read by `e` (memories are reported through `mems`). */
 export function collectReads(e: Expr, sigs: Set<Signal>, mems?: Set<MemoryRef>): void {
   const n = e.node;

@@ -27,7 +27,7 @@
  * generator's structure mapped by the rules above, and `ibhebb build` reports what the tools used.
  */
 import { width } from '../../generator/fixed/index.js';
-import { children, walkExpr, type Expr, type Memory, type Module, type Signal, type Stmt } from '../../generator/ir/index.js';
+import { children, exprKey, walkExpr, type Expr, type Memory, type Module, type Signal, type Stmt } from '../../generator/ir/index.js';
 import type { ChipConfig } from '../../generator/config.js';
 import { hebbianLayout } from '../../generator/units/hebbian.js';
 import { outputLayout } from '../../generator/units/output.js';
@@ -258,12 +258,16 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
     }
     const exprs = moduleExprs(m);
     const used = usedProductBits(exprs);
-    const counted = new Set<Expr>();
+    // a product written out once per use (the output layer's lane product, the Gram PE's square) is one
+    // multiplier: synthesis merges structurally equal cells, so they count once
+    const counted = new Set<string>();
     for (const e of exprs) {
       walkExpr(e, (x) => {
         const n = x.node;
-        if (n.op !== 'mul' || counted.has(x)) return;
-        counted.add(x);
+        if (n.op !== 'mul') return;
+        const key = exprKey(x);
+        if (counted.has(key)) return;
+        counted.add(key);
         const ice40 = board.family === 'ice40';
         // Yosys maps products by a constant to DSPs too (iCE40); the fit check's Xilinx rule leaves them to logic
         if (!ice40 && (n.a.node.op === 'const' || n.b.node.op === 'const')) return;
