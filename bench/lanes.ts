@@ -42,7 +42,7 @@ const bound = (cfg: ChipConfig) => Math.ceil(protocolSpec(cfg).weightWords / cfg
 
 console.log(`Resources per lane count (default chip ${DEFAULT_CHIP.layers.join('-')}, B = ${DEFAULT_CHIP.window}; Arty A7-100T: 240 DSP48E1, 270 RAMB18E1, 63,400 LUTs)`);
 console.log('');
-console.log('| lanes | bound (cycles) | fit check, hebbian: RAMB18E1 / DSP | fit check, chip: RAMB18E1 / DSP | Yosys hebbian: DSP48E1 | RAMB36E1 / RAMB18E1 | LUT | LUT RAM (RAM64M etc.) | FF | Yosys wall s |');
+console.log('| lanes | bound (cycles) | fit check, hebbian: RAMB18E1 / DSP | fit check, chip: RAMB18E1 / DSP / FF | Yosys hebbian: DSP48E1 | RAMB36E1 / RAMB18E1 | LUT | LUT RAM (RAM64M etc.) | FF | Yosys wall s |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const lanes of lanesList) {
   const cfg = withLanes(lanes);
@@ -51,7 +51,8 @@ for (const lanes of lanesList) {
   const unitBlocks = unit.memories.reduce((a, m) => a + m.blocks, 0);
   const unitTiles = unit.multipliers.reduce((a, m) => a + m.tiles, 0);
   const chipFit = fitReport(cfg, arty);
-  const [bram, dsp] = chipFit.lines.map((l) => l.needed);
+  const need = (re: RegExp) => chipFit.lines.find((l) => re.test(l.resource))?.needed ?? '—';
+  const [bram, dsp, ff] = [need(/^block RAM/), need(/^DSP/), need(/^flip-flops/)];
   let y = '| — | — | — | — | — | — |';
   if (synth) {
     const t0 = performance.now();
@@ -60,7 +61,7 @@ for (const lanes of lanesList) {
     const c = r.cells;
     y = `| ${c.DSP48E1 ?? 0} | ${c.RAMB36E1 ?? 0} / ${c.RAMB18E1 ?? 0} | ${n(sum(c, /^LUT[1-6]$/))} | ${n(sum(c, /^RAM(32|64|128|256)(M|X1[SD])$/))} | ${n(sum(c, /^FD[CPRS]E$/))} | ${((performance.now() - t0) / 1000).toFixed(0)} |`;
   }
-  console.log(`| ${lanes} | ${n(bound(cfg))} | ${unitBlocks} / ${unitTiles} | ${bram} / ${dsp} ${y}`);
+  console.log(`| ${lanes} | ${n(bound(cfg))} | ${unitBlocks} / ${unitTiles} | ${bram} / ${dsp} / ${typeof ff === 'number' ? n(ff) : ff} ${y}`);
 }
 
 if (sweepDir) {
