@@ -558,17 +558,17 @@ export function hebbian(cfg: ChipConfig): Module {
     });
     lfsrLanes.push({ lf, saves });
 
-    // update word, its arithmetic formed only in the lane's writing cycles (lane.ts gatedUpdateWord): w_new_<q>
-    // is the read word in the other cycles — the forward's operand, so wn takes it as it is
+    // update word, its arithmetic formed only in the lane's writing cycles (lane.ts gatedUpdateWord); its value
+    // is the read word in the other cycles — the forward's operand, so wn takes it as it is — and it is written
+    // out where it is used (wn's enabled branch, the bank's write data), its flags into the gated counters
     const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
     const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
-    const wNew = m.wire(`w_new_${q}`, upd.value);
-    wSatHi.push(upd.satHi);
-    wSatLo.push(upd.satLo);
+    wSatHi.push(upd.satHi());
+    wSatLo.push(upd.satLo());
     const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
-    wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, wNew.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
+    wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, upd.value().asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
     const wn = m.reg(`wn_${q}`, sint(ww), { reset: null });
-    m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, wNew)));
+    m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, upd.value())));
     // S2: product with h_next, zero for lanes without a word
     const live2 = laneLive(q, last2);
     const fp = laneProduct(wn, hnRd.asSigned());
@@ -629,8 +629,8 @@ export function hebbian(cfg: ChipConfig): Module {
 
   // ---- saturation counters (S1), counted only in cycles where some word saturated
   satCounters(m, [
-    ['sat_w_hi', wSatHi],
-    ['sat_w_lo', wSatLo],
+    ['sat_w_hi', wSatHi, stage1],
+    ['sat_w_lo', wSatLo, stage1],
     ['sat_b_hi', [bWe.and(bUpd.satHi)]],
     ['sat_b_lo', [bWe.and(bUpd.satLo)]],
   ]);

@@ -223,24 +223,39 @@ export function updateWord(m: ModuleBuilder, name: string, u: WordUpdate): Updat
   return { value: saturated(sum, satHi, satLo, F), satHi, satLo };
 }
 
+/** gatedUpdateWord's result: the sum register of the comb process, and builders of the word and its flags. */
+export interface GatedUpdateWord {
+  sum: Signal;
+  /** sat_F(sum) (w when the lane does not write), a fresh expression on each call */
+  value: () => Expr;
+  /** the rail flags of the sum (0 when the lane does not write), fresh expressions */
+  satHi: () => Expr;
+  satLo: () => Expr;
+}
+
 /**
  * The same update word with its exact sum `<name>_sum` formed in a comb process only while `en` (the lane
  * writes the word): otherwise the sum is the stored word itself, sign-extended, so the saturated value is w
  * and both flags are 0 — what a lane that does not write needs anyway (the forward's operand, flags ANDed
  * with the write). A simulator then does the product, rounding and add only in the writing cycles (Verilator
- * evaluates a continuous assignment in every cycle); the rails and flags on the sum stay wires. In hardware
- * the enable's 2:1 choice sits before the saturation instead of after it.
+ * evaluates a continuous assignment in every cycle). The rails and flags on the sum are returned as
+ * builders, written where they are used (a register's enabled branch, a memory's write data, gated
+ * counters): no wire that is evaluated every cycle. In hardware the enable's 2:1 choice sits before the
+ * saturation instead of after it.
  */
-export function gatedUpdateWord(m: ModuleBuilder, name: string, u: WordUpdate, en: Expr): UpdateWord {
+export function gatedUpdateWord(m: ModuleBuilder, name: string, u: WordUpdate, en: Expr): GatedUpdateWord {
   const exact = updateSum(m, u)();
   if (!u.w.signed || !exact.signed) throw new Error('gatedUpdateWord: the word and its sum must be signed (internal)');
   const sum = m.wire(`${name}_sum`, exact.type);
   m.comb(`${name}_sum`, ($) => {
     $.if(en, () => $.set(sum, exact)).else(() => $.set(sum, u.w.sext(exact.width)));
   });
-  const satHi = m.wire(`${name}_sat_hi`, railFlag(sum, u.F, 'hi'));
-  const satLo = m.wire(`${name}_sat_lo`, railFlag(sum, u.F, 'lo'));
-  return { value: saturated(sum, satHi, satLo, u.F), satHi, satLo };
+  return {
+    sum,
+    value: () => saturated(sum, railFlag(sum, u.F, 'hi'), railFlag(sum, u.F, 'lo'), u.F),
+    satHi: () => railFlag(sum, u.F, 'hi'),
+    satLo: () => railFlag(sum, u.F, 'lo'),
+  };
 }
 
 /** sat_F of a sum given its two rail flags. */
@@ -365,24 +380,29 @@ export type SatCounter = [name: string, flags: Expr[], gate?: Expr];
 
 /**
  * Saturation counters: one 32-bit register `<name>_q` and output `<name>` per entry, adding how many of its
- * flags are set. A counter with a gate adds only in the gate's cycles (its flags are evaluated only then:
- * give it flags built for this use alone, see updateWordInline). The others add only in cycles where some
- * of their flags is set (wire `any_sat`, an OR of the flags themselves, no flag vectors), so their
- * population counts are evaluated only then.
+ * flags are set. Counters are grouped by gate (none, or the enable of the only cycles that can set their
+ * flags); a group adds only in its gate's cycles and only when one of its flags is set (an OR of the flags
+ * themselves, no flag vectors), so a simulator evaluates the flags only in those cycles and the population
+ * counts only on a saturation. Ungated flags are ORed into the wire `any_sat`.
  */
 export function satCounters(m: ModuleBuilder, counters: SatCounter[]): void {
   const cw = 32;
-  const open = counters.filter(([, , g]) => !g);
-  const anySat = open.length === 0 ? null : m.wire('any_sat', open.flatMap(([, f]) => f).reduce((a, b) => a.or(b)));
   const cregs = counters.map(([nm]) => m.reg(`${nm}_q`, uint(cw), { reset: 0 }));
+  const groups = new Map<Expr | null, number[]>();
+  counters.forEach(([, , g], k) => groups.set(g ?? null, [...(groups.get(g ?? null) ?? []), k]));
+  const any = (ks: number[]): Expr => ks.flatMap((k) => counters[k][1]).reduce((a, b) => a.or(b));
+  const anySat = groups.has(null) ? m.wire('any_sat', any(groups.get(null) as number[])) : null;
   m.seq('sat_count', ($) => {
-    const add = (k: number): void => {
-      const f = counters[k][1];
-      const cnt = f.length === 1 ? f[0] : popCount(f);
-      $.set(cregs[k], cregs[k].addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)));
-    };
-    if (anySat) $.if(anySat, () => counters.forEach(([, , g], k) => (g ? undefined : add(k))));
-    counters.forEach(([, , g], k) => (g ? $.if(g, () => add(k)) : undefined));
+    const add = (ks: number[]): void =>
+      ks.forEach((k) => {
+        const f = counters[k][1];
+        const cnt = f.length === 1 ? f[0] : popCount(f);
+        $.set(cregs[k], cregs[k].addWrap(cnt.width >= cw ? cnt.trunc(cw) : cnt.zext(cw)));
+      });
+    for (const [g, ks] of groups) {
+      if (g === null) $.if(anySat as Expr, () => add(ks));
+      else $.if(g, () => $.if(any(ks), () => add(ks)));
+    }
   });
   counters.forEach(([nm], k) => m.output(nm, cregs[k]));
 }

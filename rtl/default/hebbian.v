@@ -123,9 +123,6 @@ module hebbian (
   wire [31:0]        lfsr_next2_0;
   wire               w_we_0;
   reg  signed [16:0] w_upd_0_sum;
-  wire               w_upd_0_sat_hi;
-  wire               w_upd_0_sat_lo;
-  wire signed [15:0] w_new_0;
   reg  signed [15:0] wn_0;
   reg  [15:0]        w_rd_1;
   reg  [15:0]        hc_rd_1;
@@ -143,9 +140,6 @@ module hebbian (
   wire [15:0]        r_1;
   wire               w_we_1;
   reg  signed [16:0] w_upd_1_sum;
-  wire               w_upd_1_sat_hi;
-  wire               w_upd_1_sat_lo;
-  wire signed [15:0] w_new_1;
   reg  signed [15:0] wn_1;
   reg  [15:0]        w_rd_2;
   reg  [15:0]        hc_rd_2;
@@ -163,9 +157,6 @@ module hebbian (
   wire [15:0]        r_2;
   wire               w_we_2;
   reg  signed [16:0] w_upd_2_sum;
-  wire               w_upd_2_sat_hi;
-  wire               w_upd_2_sat_lo;
-  wire signed [15:0] w_new_2;
   reg  signed [15:0] wn_2;
   reg  [15:0]        w_rd_3;
   reg  [15:0]        hc_rd_3;
@@ -183,9 +174,6 @@ module hebbian (
   wire [15:0]        r_3;
   wire               w_we_3;
   reg  signed [16:0] w_upd_3_sum;
-  wire               w_upd_3_sat_hi;
-  wire               w_upd_3_sat_lo;
-  wire signed [15:0] w_new_3;
   reg  signed [15:0] wn_3;
   reg  [15:0]        w_rd_4;
   reg  [15:0]        hc_rd_4;
@@ -203,9 +191,6 @@ module hebbian (
   wire [15:0]        r_4;
   wire               w_we_4;
   reg  signed [16:0] w_upd_4_sum;
-  wire               w_upd_4_sat_hi;
-  wire               w_upd_4_sat_lo;
-  wire signed [15:0] w_new_4;
   reg  signed [15:0] wn_4;
   reg  [15:0]        w_rd_5;
   reg  [15:0]        hc_rd_5;
@@ -223,9 +208,6 @@ module hebbian (
   wire [15:0]        r_5;
   wire               w_we_5;
   reg  signed [16:0] w_upd_5_sum;
-  wire               w_upd_5_sat_hi;
-  wire               w_upd_5_sat_lo;
-  wire signed [15:0] w_new_5;
   reg  signed [15:0] wn_5;
   reg  [15:0]        w_rd_6;
   reg  [15:0]        hc_rd_6;
@@ -243,9 +225,6 @@ module hebbian (
   wire [15:0]        r_6;
   wire               w_we_6;
   reg  signed [16:0] w_upd_6_sum;
-  wire               w_upd_6_sat_hi;
-  wire               w_upd_6_sat_lo;
-  wire signed [15:0] w_new_6;
   reg  signed [15:0] wn_6;
   reg  [15:0]        w_rd_7;
   reg  [15:0]        hc_rd_7;
@@ -263,9 +242,6 @@ module hebbian (
   wire [15:0]        r_7;
   wire               w_we_7;
   reg  signed [16:0] w_upd_7_sum;
-  wire               w_upd_7_sat_hi;
-  wire               w_upd_7_sat_lo;
-  wire signed [15:0] w_new_7;
   reg  signed [15:0] wn_7;
   reg  [15:0]        w_rd_8;
   reg  [15:0]        hc_rd_8;
@@ -283,9 +259,6 @@ module hebbian (
   wire [15:0]        r_8;
   wire               w_we_8;
   reg  signed [16:0] w_upd_8_sum;
-  wire               w_upd_8_sat_hi;
-  wire               w_upd_8_sat_lo;
-  wire signed [15:0] w_new_8;
   reg  signed [15:0] wn_8;
   reg  [15:0]        w_rd_9;
   reg  [15:0]        hc_rd_9;
@@ -303,9 +276,6 @@ module hebbian (
   wire [15:0]        r_9;
   wire               w_we_9;
   reg  signed [16:0] w_upd_9_sum;
-  wire               w_upd_9_sat_hi;
-  wire               w_upd_9_sat_lo;
-  wire signed [15:0] w_new_9;
   reg  signed [15:0] wn_9;
   reg  [15:0]        w_rd_10;
   reg  [15:0]        hc_rd_10;
@@ -323,9 +293,6 @@ module hebbian (
   wire [15:0]        r_10;
   wire               w_we_10;
   reg  signed [16:0] w_upd_10_sum;
-  wire               w_upd_10_sat_hi;
-  wire               w_upd_10_sat_lo;
-  wire signed [15:0] w_new_10;
   reg  signed [15:0] wn_10;
   reg  [15:0]        w_rd_11;
   reg  [15:0]        hc_rd_11;
@@ -343,9 +310,6 @@ module hebbian (
   wire [15:0]        r_11;
   wire               w_we_11;
   reg  signed [16:0] w_upd_11_sum;
-  wire               w_upd_11_sat_hi;
-  wire               w_upd_11_sat_lo;
-  wire signed [15:0] w_new_11;
   reg  signed [15:0] wn_11;
   reg  [15:0]        w_rd_12;
   reg  [15:0]        hc_rd_12;
@@ -363,9 +327,6 @@ module hebbian (
   wire [15:0]        r_12;
   wire               w_we_12;
   reg  signed [16:0] w_upd_12_sum;
-  wire               w_upd_12_sat_hi;
-  wire               w_upd_12_sat_lo;
-  wire signed [15:0] w_new_12;
   reg  signed [15:0] wn_12;
   reg  [15:0]        w_rd_13;
   reg  [15:0]        hc_rd_13;
@@ -383,9 +344,6 @@ module hebbian (
   wire [15:0]        r_13;
   wire               w_we_13;
   reg  signed [16:0] w_upd_13_sum;
-  wire               w_upd_13_sat_hi;
-  wire               w_upd_13_sat_lo;
-  wire signed [15:0] w_new_13;
   reg  signed [15:0] wn_13;
   reg  [15:0]        w_rd_14;
   reg  [15:0]        hc_rd_14;
@@ -403,9 +361,6 @@ module hebbian (
   wire [15:0]        r_14;
   wire               w_we_14;
   reg  signed [16:0] w_upd_14_sum;
-  wire               w_upd_14_sat_hi;
-  wire               w_upd_14_sat_lo;
-  wire signed [15:0] w_new_14;
   reg  signed [15:0] wn_14;
   reg  [15:0]        w_rd_15;
   reg  [15:0]        hc_rd_15;
@@ -423,9 +378,6 @@ module hebbian (
   wire [15:0]        r_15;
   wire               w_we_15;
   reg  signed [16:0] w_upd_15_sum;
-  wire               w_upd_15_sat_hi;
-  wire               w_upd_15_sat_lo;
-  wire signed [15:0] w_new_15;
   reg  signed [15:0] wn_15;
   reg  [15:0]        w_rd_16;
   reg  [15:0]        hc_rd_16;
@@ -444,9 +396,6 @@ module hebbian (
   wire               draw_b_16;
   wire               w_we_16;
   reg  signed [16:0] w_upd_16_sum;
-  wire               w_upd_16_sat_hi;
-  wire               w_upd_16_sat_lo;
-  wire signed [15:0] w_new_16;
   reg  signed [15:0] wn_16;
   reg  [15:0]        w_rd_17;
   reg  [15:0]        hc_rd_17;
@@ -464,9 +413,6 @@ module hebbian (
   wire [15:0]        r_17;
   wire               w_we_17;
   reg  signed [16:0] w_upd_17_sum;
-  wire               w_upd_17_sat_hi;
-  wire               w_upd_17_sat_lo;
-  wire signed [15:0] w_new_17;
   reg  signed [15:0] wn_17;
   reg  [15:0]        w_rd_18;
   reg  [15:0]        hc_rd_18;
@@ -484,9 +430,6 @@ module hebbian (
   wire [15:0]        r_18;
   wire               w_we_18;
   reg  signed [16:0] w_upd_18_sum;
-  wire               w_upd_18_sat_hi;
-  wire               w_upd_18_sat_lo;
-  wire signed [15:0] w_new_18;
   reg  signed [15:0] wn_18;
   reg  [15:0]        w_rd_19;
   reg  [15:0]        hc_rd_19;
@@ -504,9 +447,6 @@ module hebbian (
   wire [15:0]        r_19;
   wire               w_we_19;
   reg  signed [16:0] w_upd_19_sum;
-  wire               w_upd_19_sat_hi;
-  wire               w_upd_19_sat_lo;
-  wire signed [15:0] w_new_19;
   reg  signed [15:0] wn_19;
   reg  [15:0]        w_rd_20;
   reg  [15:0]        hc_rd_20;
@@ -524,9 +464,6 @@ module hebbian (
   wire [15:0]        r_20;
   wire               w_we_20;
   reg  signed [16:0] w_upd_20_sum;
-  wire               w_upd_20_sat_hi;
-  wire               w_upd_20_sat_lo;
-  wire signed [15:0] w_new_20;
   reg  signed [15:0] wn_20;
   reg  [15:0]        w_rd_21;
   reg  [15:0]        hc_rd_21;
@@ -544,9 +481,6 @@ module hebbian (
   wire [15:0]        r_21;
   wire               w_we_21;
   reg  signed [16:0] w_upd_21_sum;
-  wire               w_upd_21_sat_hi;
-  wire               w_upd_21_sat_lo;
-  wire signed [15:0] w_new_21;
   reg  signed [15:0] wn_21;
   reg  [15:0]        w_rd_22;
   reg  [15:0]        hc_rd_22;
@@ -564,9 +498,6 @@ module hebbian (
   wire [15:0]        r_22;
   wire               w_we_22;
   reg  signed [16:0] w_upd_22_sum;
-  wire               w_upd_22_sat_hi;
-  wire               w_upd_22_sat_lo;
-  wire signed [15:0] w_new_22;
   reg  signed [15:0] wn_22;
   reg  [15:0]        w_rd_23;
   reg  [15:0]        hc_rd_23;
@@ -584,9 +515,6 @@ module hebbian (
   wire [15:0]        r_23;
   wire               w_we_23;
   reg  signed [16:0] w_upd_23_sum;
-  wire               w_upd_23_sat_hi;
-  wire               w_upd_23_sat_lo;
-  wire signed [15:0] w_new_23;
   reg  signed [15:0] wn_23;
   reg  [15:0]        w_rd_24;
   reg  [15:0]        hc_rd_24;
@@ -604,9 +532,6 @@ module hebbian (
   wire [15:0]        r_24;
   wire               w_we_24;
   reg  signed [16:0] w_upd_24_sum;
-  wire               w_upd_24_sat_hi;
-  wire               w_upd_24_sat_lo;
-  wire signed [15:0] w_new_24;
   reg  signed [15:0] wn_24;
   reg  [15:0]        w_rd_25;
   reg  [15:0]        hc_rd_25;
@@ -624,9 +549,6 @@ module hebbian (
   wire [15:0]        r_25;
   wire               w_we_25;
   reg  signed [16:0] w_upd_25_sum;
-  wire               w_upd_25_sat_hi;
-  wire               w_upd_25_sat_lo;
-  wire signed [15:0] w_new_25;
   reg  signed [15:0] wn_25;
   reg  [15:0]        w_rd_26;
   reg  [15:0]        hc_rd_26;
@@ -644,9 +566,6 @@ module hebbian (
   wire [15:0]        r_26;
   wire               w_we_26;
   reg  signed [16:0] w_upd_26_sum;
-  wire               w_upd_26_sat_hi;
-  wire               w_upd_26_sat_lo;
-  wire signed [15:0] w_new_26;
   reg  signed [15:0] wn_26;
   reg  [15:0]        w_rd_27;
   reg  [15:0]        hc_rd_27;
@@ -664,9 +583,6 @@ module hebbian (
   wire [15:0]        r_27;
   wire               w_we_27;
   reg  signed [16:0] w_upd_27_sum;
-  wire               w_upd_27_sat_hi;
-  wire               w_upd_27_sat_lo;
-  wire signed [15:0] w_new_27;
   reg  signed [15:0] wn_27;
   reg  [15:0]        w_rd_28;
   reg  [15:0]        hc_rd_28;
@@ -684,9 +600,6 @@ module hebbian (
   wire [15:0]        r_28;
   wire               w_we_28;
   reg  signed [16:0] w_upd_28_sum;
-  wire               w_upd_28_sat_hi;
-  wire               w_upd_28_sat_lo;
-  wire signed [15:0] w_new_28;
   reg  signed [15:0] wn_28;
   reg  [15:0]        w_rd_29;
   reg  [15:0]        hc_rd_29;
@@ -704,9 +617,6 @@ module hebbian (
   wire [15:0]        r_29;
   wire               w_we_29;
   reg  signed [16:0] w_upd_29_sum;
-  wire               w_upd_29_sat_hi;
-  wire               w_upd_29_sat_lo;
-  wire signed [15:0] w_new_29;
   reg  signed [15:0] wn_29;
   reg  [15:0]        w_rd_30;
   reg  [15:0]        hc_rd_30;
@@ -724,9 +634,6 @@ module hebbian (
   wire [15:0]        r_30;
   wire               w_we_30;
   reg  signed [16:0] w_upd_30_sum;
-  wire               w_upd_30_sat_hi;
-  wire               w_upd_30_sat_lo;
-  wire signed [15:0] w_new_30;
   reg  signed [15:0] wn_30;
   reg  [15:0]        w_rd_31;
   reg  [15:0]        hc_rd_31;
@@ -744,9 +651,6 @@ module hebbian (
   wire [15:0]        r_31;
   wire               w_we_31;
   reg  signed [16:0] w_upd_31_sum;
-  wire               w_upd_31_sat_hi;
-  wire               w_upd_31_sat_lo;
-  wire signed [15:0] w_new_31;
   reg  signed [15:0] wn_31;
   reg  [15:0]        w_rd_32;
   reg  [15:0]        hc_rd_32;
@@ -764,9 +668,6 @@ module hebbian (
   wire [15:0]        r_32;
   wire               w_we_32;
   reg  signed [16:0] w_upd_32_sum;
-  wire               w_upd_32_sat_hi;
-  wire               w_upd_32_sat_lo;
-  wire signed [15:0] w_new_32;
   reg  signed [15:0] wn_32;
   reg  [15:0]        w_rd_33;
   reg  [15:0]        hc_rd_33;
@@ -784,9 +685,6 @@ module hebbian (
   wire [15:0]        r_33;
   wire               w_we_33;
   reg  signed [16:0] w_upd_33_sum;
-  wire               w_upd_33_sat_hi;
-  wire               w_upd_33_sat_lo;
-  wire signed [15:0] w_new_33;
   reg  signed [15:0] wn_33;
   reg  [15:0]        w_rd_34;
   reg  [15:0]        hc_rd_34;
@@ -804,9 +702,6 @@ module hebbian (
   wire [15:0]        r_34;
   wire               w_we_34;
   reg  signed [16:0] w_upd_34_sum;
-  wire               w_upd_34_sat_hi;
-  wire               w_upd_34_sat_lo;
-  wire signed [15:0] w_new_34;
   reg  signed [15:0] wn_34;
   reg  [15:0]        w_rd_35;
   reg  [15:0]        hc_rd_35;
@@ -824,9 +719,6 @@ module hebbian (
   wire [15:0]        r_35;
   wire               w_we_35;
   reg  signed [16:0] w_upd_35_sum;
-  wire               w_upd_35_sat_hi;
-  wire               w_upd_35_sat_lo;
-  wire signed [15:0] w_new_35;
   reg  signed [15:0] wn_35;
   reg  [15:0]        w_rd_36;
   reg  [15:0]        hc_rd_36;
@@ -844,9 +736,6 @@ module hebbian (
   wire [15:0]        r_36;
   wire               w_we_36;
   reg  signed [16:0] w_upd_36_sum;
-  wire               w_upd_36_sat_hi;
-  wire               w_upd_36_sat_lo;
-  wire signed [15:0] w_new_36;
   reg  signed [15:0] wn_36;
   reg  [15:0]        w_rd_37;
   reg  [15:0]        hc_rd_37;
@@ -864,9 +753,6 @@ module hebbian (
   wire [15:0]        r_37;
   wire               w_we_37;
   reg  signed [16:0] w_upd_37_sum;
-  wire               w_upd_37_sat_hi;
-  wire               w_upd_37_sat_lo;
-  wire signed [15:0] w_new_37;
   reg  signed [15:0] wn_37;
   reg  [15:0]        w_rd_38;
   reg  [15:0]        hc_rd_38;
@@ -884,9 +770,6 @@ module hebbian (
   wire [15:0]        r_38;
   wire               w_we_38;
   reg  signed [16:0] w_upd_38_sum;
-  wire               w_upd_38_sat_hi;
-  wire               w_upd_38_sat_lo;
-  wire signed [15:0] w_new_38;
   reg  signed [15:0] wn_38;
   reg  [15:0]        w_rd_39;
   reg  [15:0]        hc_rd_39;
@@ -904,9 +787,6 @@ module hebbian (
   wire [15:0]        r_39;
   wire               w_we_39;
   reg  signed [16:0] w_upd_39_sum;
-  wire               w_upd_39_sat_hi;
-  wire               w_upd_39_sat_lo;
-  wire signed [15:0] w_new_39;
   reg  signed [15:0] wn_39;
   reg  [15:0]        w_rd_40;
   reg  [15:0]        hc_rd_40;
@@ -924,9 +804,6 @@ module hebbian (
   wire [15:0]        r_40;
   wire               w_we_40;
   reg  signed [16:0] w_upd_40_sum;
-  wire               w_upd_40_sat_hi;
-  wire               w_upd_40_sat_lo;
-  wire signed [15:0] w_new_40;
   reg  signed [15:0] wn_40;
   reg  [15:0]        w_rd_41;
   reg  [15:0]        hc_rd_41;
@@ -944,9 +821,6 @@ module hebbian (
   wire [15:0]        r_41;
   wire               w_we_41;
   reg  signed [16:0] w_upd_41_sum;
-  wire               w_upd_41_sat_hi;
-  wire               w_upd_41_sat_lo;
-  wire signed [15:0] w_new_41;
   reg  signed [15:0] wn_41;
   reg  [15:0]        w_rd_42;
   reg  [15:0]        hc_rd_42;
@@ -964,9 +838,6 @@ module hebbian (
   wire [15:0]        r_42;
   wire               w_we_42;
   reg  signed [16:0] w_upd_42_sum;
-  wire               w_upd_42_sat_hi;
-  wire               w_upd_42_sat_lo;
-  wire signed [15:0] w_new_42;
   reg  signed [15:0] wn_42;
   reg  [15:0]        w_rd_43;
   reg  [15:0]        hc_rd_43;
@@ -984,9 +855,6 @@ module hebbian (
   wire [15:0]        r_43;
   wire               w_we_43;
   reg  signed [16:0] w_upd_43_sum;
-  wire               w_upd_43_sat_hi;
-  wire               w_upd_43_sat_lo;
-  wire signed [15:0] w_new_43;
   reg  signed [15:0] wn_43;
   reg  [15:0]        w_rd_44;
   reg  [15:0]        hc_rd_44;
@@ -1004,9 +872,6 @@ module hebbian (
   wire [15:0]        r_44;
   wire               w_we_44;
   reg  signed [16:0] w_upd_44_sum;
-  wire               w_upd_44_sat_hi;
-  wire               w_upd_44_sat_lo;
-  wire signed [15:0] w_new_44;
   reg  signed [15:0] wn_44;
   reg  [15:0]        w_rd_45;
   reg  [15:0]        hc_rd_45;
@@ -1024,9 +889,6 @@ module hebbian (
   wire [15:0]        r_45;
   wire               w_we_45;
   reg  signed [16:0] w_upd_45_sum;
-  wire               w_upd_45_sat_hi;
-  wire               w_upd_45_sat_lo;
-  wire signed [15:0] w_new_45;
   reg  signed [15:0] wn_45;
   reg  [15:0]        w_rd_46;
   reg  [15:0]        hc_rd_46;
@@ -1044,9 +906,6 @@ module hebbian (
   wire [15:0]        r_46;
   wire               w_we_46;
   reg  signed [16:0] w_upd_46_sum;
-  wire               w_upd_46_sat_hi;
-  wire               w_upd_46_sat_lo;
-  wire signed [15:0] w_new_46;
   reg  signed [15:0] wn_46;
   reg  [15:0]        w_rd_47;
   reg  [15:0]        hc_rd_47;
@@ -1064,9 +923,6 @@ module hebbian (
   wire [15:0]        r_47;
   wire               w_we_47;
   reg  signed [16:0] w_upd_47_sum;
-  wire               w_upd_47_sat_hi;
-  wire               w_upd_47_sat_lo;
-  wire signed [15:0] w_new_47;
   reg  signed [15:0] wn_47;
   reg  [15:0]        w_rd_48;
   reg  [15:0]        hc_rd_48;
@@ -1084,9 +940,6 @@ module hebbian (
   wire [15:0]        r_48;
   wire               w_we_48;
   reg  signed [16:0] w_upd_48_sum;
-  wire               w_upd_48_sat_hi;
-  wire               w_upd_48_sat_lo;
-  wire signed [15:0] w_new_48;
   reg  signed [15:0] wn_48;
   reg  [15:0]        w_rd_49;
   reg  [15:0]        hc_rd_49;
@@ -1104,9 +957,6 @@ module hebbian (
   wire [15:0]        r_49;
   wire               w_we_49;
   reg  signed [16:0] w_upd_49_sum;
-  wire               w_upd_49_sat_hi;
-  wire               w_upd_49_sat_lo;
-  wire signed [15:0] w_new_49;
   reg  signed [15:0] wn_49;
   reg  [15:0]        w_rd_50;
   reg  [15:0]        hc_rd_50;
@@ -1124,9 +974,6 @@ module hebbian (
   wire [15:0]        r_50;
   wire               w_we_50;
   reg  signed [16:0] w_upd_50_sum;
-  wire               w_upd_50_sat_hi;
-  wire               w_upd_50_sat_lo;
-  wire signed [15:0] w_new_50;
   reg  signed [15:0] wn_50;
   reg  [15:0]        w_rd_51;
   reg  [15:0]        hc_rd_51;
@@ -1144,9 +991,6 @@ module hebbian (
   wire [15:0]        r_51;
   wire               w_we_51;
   reg  signed [16:0] w_upd_51_sum;
-  wire               w_upd_51_sat_hi;
-  wire               w_upd_51_sat_lo;
-  wire signed [15:0] w_new_51;
   reg  signed [15:0] wn_51;
   reg  [15:0]        w_rd_52;
   reg  [15:0]        hc_rd_52;
@@ -1164,9 +1008,6 @@ module hebbian (
   wire [15:0]        r_52;
   wire               w_we_52;
   reg  signed [16:0] w_upd_52_sum;
-  wire               w_upd_52_sat_hi;
-  wire               w_upd_52_sat_lo;
-  wire signed [15:0] w_new_52;
   reg  signed [15:0] wn_52;
   reg  [15:0]        w_rd_53;
   reg  [15:0]        hc_rd_53;
@@ -1184,9 +1025,6 @@ module hebbian (
   wire [15:0]        r_53;
   wire               w_we_53;
   reg  signed [16:0] w_upd_53_sum;
-  wire               w_upd_53_sat_hi;
-  wire               w_upd_53_sat_lo;
-  wire signed [15:0] w_new_53;
   reg  signed [15:0] wn_53;
   reg  [15:0]        w_rd_54;
   reg  [15:0]        hc_rd_54;
@@ -1204,9 +1042,6 @@ module hebbian (
   wire [15:0]        r_54;
   wire               w_we_54;
   reg  signed [16:0] w_upd_54_sum;
-  wire               w_upd_54_sat_hi;
-  wire               w_upd_54_sat_lo;
-  wire signed [15:0] w_new_54;
   reg  signed [15:0] wn_54;
   reg  [15:0]        w_rd_55;
   reg  [15:0]        hc_rd_55;
@@ -1224,9 +1059,6 @@ module hebbian (
   wire [15:0]        r_55;
   wire               w_we_55;
   reg  signed [16:0] w_upd_55_sum;
-  wire               w_upd_55_sat_hi;
-  wire               w_upd_55_sat_lo;
-  wire signed [15:0] w_new_55;
   reg  signed [15:0] wn_55;
   reg  [15:0]        w_rd_56;
   reg  [15:0]        hc_rd_56;
@@ -1244,9 +1076,6 @@ module hebbian (
   wire [15:0]        r_56;
   wire               w_we_56;
   reg  signed [16:0] w_upd_56_sum;
-  wire               w_upd_56_sat_hi;
-  wire               w_upd_56_sat_lo;
-  wire signed [15:0] w_new_56;
   reg  signed [15:0] wn_56;
   reg  [15:0]        w_rd_57;
   reg  [15:0]        hc_rd_57;
@@ -1264,9 +1093,6 @@ module hebbian (
   wire [15:0]        r_57;
   wire               w_we_57;
   reg  signed [16:0] w_upd_57_sum;
-  wire               w_upd_57_sat_hi;
-  wire               w_upd_57_sat_lo;
-  wire signed [15:0] w_new_57;
   reg  signed [15:0] wn_57;
   reg  [15:0]        w_rd_58;
   reg  [15:0]        hc_rd_58;
@@ -1284,9 +1110,6 @@ module hebbian (
   wire [15:0]        r_58;
   wire               w_we_58;
   reg  signed [16:0] w_upd_58_sum;
-  wire               w_upd_58_sat_hi;
-  wire               w_upd_58_sat_lo;
-  wire signed [15:0] w_new_58;
   reg  signed [15:0] wn_58;
   reg  [15:0]        w_rd_59;
   reg  [15:0]        hc_rd_59;
@@ -1304,9 +1127,6 @@ module hebbian (
   wire [15:0]        r_59;
   wire               w_we_59;
   reg  signed [16:0] w_upd_59_sum;
-  wire               w_upd_59_sat_hi;
-  wire               w_upd_59_sat_lo;
-  wire signed [15:0] w_new_59;
   reg  signed [15:0] wn_59;
   reg  [15:0]        w_rd_60;
   reg  [15:0]        hc_rd_60;
@@ -1324,9 +1144,6 @@ module hebbian (
   wire [15:0]        r_60;
   wire               w_we_60;
   reg  signed [16:0] w_upd_60_sum;
-  wire               w_upd_60_sat_hi;
-  wire               w_upd_60_sat_lo;
-  wire signed [15:0] w_new_60;
   reg  signed [15:0] wn_60;
   reg  [15:0]        w_rd_61;
   reg  [15:0]        hc_rd_61;
@@ -1344,9 +1161,6 @@ module hebbian (
   wire [15:0]        r_61;
   wire               w_we_61;
   reg  signed [16:0] w_upd_61_sum;
-  wire               w_upd_61_sat_hi;
-  wire               w_upd_61_sat_lo;
-  wire signed [15:0] w_new_61;
   reg  signed [15:0] wn_61;
   reg  [15:0]        w_rd_62;
   reg  [15:0]        hc_rd_62;
@@ -1364,9 +1178,6 @@ module hebbian (
   wire [15:0]        r_62;
   wire               w_we_62;
   reg  signed [16:0] w_upd_62_sum;
-  wire               w_upd_62_sat_hi;
-  wire               w_upd_62_sat_lo;
-  wire signed [15:0] w_new_62;
   reg  signed [15:0] wn_62;
   reg  [15:0]        w_rd_63;
   reg  [15:0]        hc_rd_63;
@@ -1384,9 +1195,6 @@ module hebbian (
   wire [15:0]        r_63;
   wire               w_we_63;
   reg  signed [16:0] w_upd_63_sum;
-  wire               w_upd_63_sat_hi;
-  wire               w_upd_63_sat_lo;
-  wire signed [15:0] w_new_63;
   reg  signed [15:0] wn_63;
   wire [15:0]        r_bias;
   wire signed [16:0] b_upd_sum;
@@ -1398,11 +1206,11 @@ module hebbian (
   reg  signed [38:0] sum_q;
   reg  signed [39:0] acc_q;
   wire signed [39:0] acc_next;
-  wire               any_sat;
   reg  [31:0]        sat_w_hi_q;
   reg  [31:0]        sat_w_lo_q;
   reg  [31:0]        sat_b_hi_q;
   reg  [31:0]        sat_b_lo_q;
+  wire               any_sat;
   reg  [1:0]         host_kind_q;
   reg  [5:0]         host_bank_q;
   reg                host_rd_pend_q;
@@ -2057,7 +1865,7 @@ module hebbian (
   // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
-      wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_0 : host_wdata[15:0];
+      wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_0_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_0_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? waddr_q : host_addr)];
@@ -2116,12 +1924,12 @@ module hebbian (
     end
   end
 
-  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_0_sum = nu1_q * $signed(hc_rd_0);
   assign _shr_w_upd_0_sum = $signed(_mul_w_upd_0_sum) >>> 6'd3;
   assign _shrBy_w_upd_0_sum = $signed((_shr_w_upd_0_sum + {48'd0, r_0})) >>> 6'd16;
-  // comb: w_upd_0_sum (generator/units/lane.ts:238)
+  // comb: w_upd_0_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_0) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
@@ -2130,23 +1938,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_0_sat_hi = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_0_sat_lo = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_0 = w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_0 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_0 <= w_new_0;
+      wn_0 <= ((w_upd_0_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_0_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_0_sum[15:0]);
     end
   end
 
   // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
-      wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_1 : host_wdata[15:0];
+      wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_1_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_1_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? waddr_q : host_addr)];
@@ -2191,12 +1993,12 @@ module hebbian (
     end
   end
 
-  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_1_sum = nu1_q * $signed(hc_rd_1);
   assign _shr_w_upd_1_sum = $signed(_mul_w_upd_1_sum) >>> 6'd3;
   assign _shrBy_w_upd_1_sum = $signed((_shr_w_upd_1_sum + {48'd0, r_1})) >>> 6'd16;
-  // comb: w_upd_1_sum (generator/units/lane.ts:238)
+  // comb: w_upd_1_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_1) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
@@ -2205,23 +2007,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_1_sat_hi = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_1_sat_lo = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_1 = w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_1 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_1 <= w_new_1;
+      wn_1 <= ((w_upd_1_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_1_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_1_sum[15:0]);
     end
   end
 
   // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
-      wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_2 : host_wdata[15:0];
+      wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_2_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_2_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? waddr_q : host_addr)];
@@ -2266,12 +2062,12 @@ module hebbian (
     end
   end
 
-  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_2_sum = nu1_q * $signed(hc_rd_2);
   assign _shr_w_upd_2_sum = $signed(_mul_w_upd_2_sum) >>> 6'd3;
   assign _shrBy_w_upd_2_sum = $signed((_shr_w_upd_2_sum + {48'd0, r_2})) >>> 6'd16;
-  // comb: w_upd_2_sum (generator/units/lane.ts:238)
+  // comb: w_upd_2_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_2) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
@@ -2280,23 +2076,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_2_sat_hi = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_2_sat_lo = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_2 = w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_2 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_2 <= w_new_2;
+      wn_2 <= ((w_upd_2_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_2_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_2_sum[15:0]);
     end
   end
 
   // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
-      wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_3 : host_wdata[15:0];
+      wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_3_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_3_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? waddr_q : host_addr)];
@@ -2341,12 +2131,12 @@ module hebbian (
     end
   end
 
-  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_3_sum = nu1_q * $signed(hc_rd_3);
   assign _shr_w_upd_3_sum = $signed(_mul_w_upd_3_sum) >>> 6'd3;
   assign _shrBy_w_upd_3_sum = $signed((_shr_w_upd_3_sum + {48'd0, r_3})) >>> 6'd16;
-  // comb: w_upd_3_sum (generator/units/lane.ts:238)
+  // comb: w_upd_3_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_3) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
@@ -2355,23 +2145,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_3_sat_hi = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_3_sat_lo = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_3 = w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_3 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_3 <= w_new_3;
+      wn_3 <= ((w_upd_3_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_3_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_3_sum[15:0]);
     end
   end
 
   // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
-      wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_4 : host_wdata[15:0];
+      wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_4_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_4_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? waddr_q : host_addr)];
@@ -2416,12 +2200,12 @@ module hebbian (
     end
   end
 
-  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_4_sum = nu1_q * $signed(hc_rd_4);
   assign _shr_w_upd_4_sum = $signed(_mul_w_upd_4_sum) >>> 6'd3;
   assign _shrBy_w_upd_4_sum = $signed((_shr_w_upd_4_sum + {48'd0, r_4})) >>> 6'd16;
-  // comb: w_upd_4_sum (generator/units/lane.ts:238)
+  // comb: w_upd_4_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_4) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
@@ -2430,23 +2214,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_4_sat_hi = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_4_sat_lo = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_4 = w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_4 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_4 <= w_new_4;
+      wn_4 <= ((w_upd_4_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_4_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_4_sum[15:0]);
     end
   end
 
   // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
-      wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_5 : host_wdata[15:0];
+      wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_5_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_5_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? waddr_q : host_addr)];
@@ -2491,12 +2269,12 @@ module hebbian (
     end
   end
 
-  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_5_sum = nu1_q * $signed(hc_rd_5);
   assign _shr_w_upd_5_sum = $signed(_mul_w_upd_5_sum) >>> 6'd3;
   assign _shrBy_w_upd_5_sum = $signed((_shr_w_upd_5_sum + {48'd0, r_5})) >>> 6'd16;
-  // comb: w_upd_5_sum (generator/units/lane.ts:238)
+  // comb: w_upd_5_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_5) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
@@ -2505,23 +2283,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_5_sat_hi = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_5_sat_lo = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_5 = w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_5 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_5 <= w_new_5;
+      wn_5 <= ((w_upd_5_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_5_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_5_sum[15:0]);
     end
   end
 
   // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
-      wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_6 : host_wdata[15:0];
+      wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_6_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_6_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? waddr_q : host_addr)];
@@ -2566,12 +2338,12 @@ module hebbian (
     end
   end
 
-  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_6_sum = nu1_q * $signed(hc_rd_6);
   assign _shr_w_upd_6_sum = $signed(_mul_w_upd_6_sum) >>> 6'd3;
   assign _shrBy_w_upd_6_sum = $signed((_shr_w_upd_6_sum + {48'd0, r_6})) >>> 6'd16;
-  // comb: w_upd_6_sum (generator/units/lane.ts:238)
+  // comb: w_upd_6_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_6) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
@@ -2580,23 +2352,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_6_sat_hi = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_6_sat_lo = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_6 = w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_6 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_6 <= w_new_6;
+      wn_6 <= ((w_upd_6_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_6_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_6_sum[15:0]);
     end
   end
 
   // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
-      wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_7 : host_wdata[15:0];
+      wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_7_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_7_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? waddr_q : host_addr)];
@@ -2641,12 +2407,12 @@ module hebbian (
     end
   end
 
-  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_7_sum = nu1_q * $signed(hc_rd_7);
   assign _shr_w_upd_7_sum = $signed(_mul_w_upd_7_sum) >>> 6'd3;
   assign _shrBy_w_upd_7_sum = $signed((_shr_w_upd_7_sum + {48'd0, r_7})) >>> 6'd16;
-  // comb: w_upd_7_sum (generator/units/lane.ts:238)
+  // comb: w_upd_7_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_7) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
@@ -2655,23 +2421,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_7_sat_hi = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_7_sat_lo = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_7 = w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_7 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_7 <= w_new_7;
+      wn_7 <= ((w_upd_7_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_7_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_7_sum[15:0]);
     end
   end
 
   // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
-      wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_8 : host_wdata[15:0];
+      wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_8_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_8_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? waddr_q : host_addr)];
@@ -2716,12 +2476,12 @@ module hebbian (
     end
   end
 
-  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_8_sum = nu1_q * $signed(hc_rd_8);
   assign _shr_w_upd_8_sum = $signed(_mul_w_upd_8_sum) >>> 6'd3;
   assign _shrBy_w_upd_8_sum = $signed((_shr_w_upd_8_sum + {48'd0, r_8})) >>> 6'd16;
-  // comb: w_upd_8_sum (generator/units/lane.ts:238)
+  // comb: w_upd_8_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_8) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
@@ -2730,23 +2490,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_8_sat_hi = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_8_sat_lo = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_8 = w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_8 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_8 <= w_new_8;
+      wn_8 <= ((w_upd_8_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_8_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_8_sum[15:0]);
     end
   end
 
   // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
-      wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_9 : host_wdata[15:0];
+      wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_9_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_9_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? waddr_q : host_addr)];
@@ -2791,12 +2545,12 @@ module hebbian (
     end
   end
 
-  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_9_sum = nu1_q * $signed(hc_rd_9);
   assign _shr_w_upd_9_sum = $signed(_mul_w_upd_9_sum) >>> 6'd3;
   assign _shrBy_w_upd_9_sum = $signed((_shr_w_upd_9_sum + {48'd0, r_9})) >>> 6'd16;
-  // comb: w_upd_9_sum (generator/units/lane.ts:238)
+  // comb: w_upd_9_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_9) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
@@ -2805,23 +2559,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_9_sat_hi = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_9_sat_lo = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_9 = w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_9 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_9 <= w_new_9;
+      wn_9 <= ((w_upd_9_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_9_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_9_sum[15:0]);
     end
   end
 
   // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
-      wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_10 : host_wdata[15:0];
+      wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_10_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_10_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? waddr_q : host_addr)];
@@ -2866,12 +2614,12 @@ module hebbian (
     end
   end
 
-  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_10_sum = nu1_q * $signed(hc_rd_10);
   assign _shr_w_upd_10_sum = $signed(_mul_w_upd_10_sum) >>> 6'd3;
   assign _shrBy_w_upd_10_sum = $signed((_shr_w_upd_10_sum + {48'd0, r_10})) >>> 6'd16;
-  // comb: w_upd_10_sum (generator/units/lane.ts:238)
+  // comb: w_upd_10_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_10) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
@@ -2880,23 +2628,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_10_sat_hi = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_10_sat_lo = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_10 = w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_10 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_10 <= w_new_10;
+      wn_10 <= ((w_upd_10_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_10_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_10_sum[15:0]);
     end
   end
 
   // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
-      wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_11 : host_wdata[15:0];
+      wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_11_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_11_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? waddr_q : host_addr)];
@@ -2941,12 +2683,12 @@ module hebbian (
     end
   end
 
-  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_11_sum = nu1_q * $signed(hc_rd_11);
   assign _shr_w_upd_11_sum = $signed(_mul_w_upd_11_sum) >>> 6'd3;
   assign _shrBy_w_upd_11_sum = $signed((_shr_w_upd_11_sum + {48'd0, r_11})) >>> 6'd16;
-  // comb: w_upd_11_sum (generator/units/lane.ts:238)
+  // comb: w_upd_11_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_11) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
@@ -2955,23 +2697,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_11_sat_hi = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_11_sat_lo = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_11 = w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_11 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_11 <= w_new_11;
+      wn_11 <= ((w_upd_11_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_11_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_11_sum[15:0]);
     end
   end
 
   // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
-      wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_12 : host_wdata[15:0];
+      wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_12_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_12_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? waddr_q : host_addr)];
@@ -3016,12 +2752,12 @@ module hebbian (
     end
   end
 
-  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_12_sum = nu1_q * $signed(hc_rd_12);
   assign _shr_w_upd_12_sum = $signed(_mul_w_upd_12_sum) >>> 6'd3;
   assign _shrBy_w_upd_12_sum = $signed((_shr_w_upd_12_sum + {48'd0, r_12})) >>> 6'd16;
-  // comb: w_upd_12_sum (generator/units/lane.ts:238)
+  // comb: w_upd_12_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_12) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
@@ -3030,23 +2766,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_12_sat_hi = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_12_sat_lo = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_12 = w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_12 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_12 <= w_new_12;
+      wn_12 <= ((w_upd_12_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_12_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_12_sum[15:0]);
     end
   end
 
   // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
-      wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_13 : host_wdata[15:0];
+      wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_13_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_13_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? waddr_q : host_addr)];
@@ -3091,12 +2821,12 @@ module hebbian (
     end
   end
 
-  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_13_sum = nu1_q * $signed(hc_rd_13);
   assign _shr_w_upd_13_sum = $signed(_mul_w_upd_13_sum) >>> 6'd3;
   assign _shrBy_w_upd_13_sum = $signed((_shr_w_upd_13_sum + {48'd0, r_13})) >>> 6'd16;
-  // comb: w_upd_13_sum (generator/units/lane.ts:238)
+  // comb: w_upd_13_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_13) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
@@ -3105,23 +2835,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_13_sat_hi = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_13_sat_lo = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_13 = w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_13 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_13 <= w_new_13;
+      wn_13 <= ((w_upd_13_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_13_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_13_sum[15:0]);
     end
   end
 
   // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
-      wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_14 : host_wdata[15:0];
+      wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_14_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_14_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? waddr_q : host_addr)];
@@ -3166,12 +2890,12 @@ module hebbian (
     end
   end
 
-  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_14_sum = nu1_q * $signed(hc_rd_14);
   assign _shr_w_upd_14_sum = $signed(_mul_w_upd_14_sum) >>> 6'd3;
   assign _shrBy_w_upd_14_sum = $signed((_shr_w_upd_14_sum + {48'd0, r_14})) >>> 6'd16;
-  // comb: w_upd_14_sum (generator/units/lane.ts:238)
+  // comb: w_upd_14_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_14) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
@@ -3180,23 +2904,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_14_sat_hi = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_14_sat_lo = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_14 = w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_14 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_14 <= w_new_14;
+      wn_14 <= ((w_upd_14_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_14_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_14_sum[15:0]);
     end
   end
 
   // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
-      wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_15 : host_wdata[15:0];
+      wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_15_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_15_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? waddr_q : host_addr)];
@@ -3241,12 +2959,12 @@ module hebbian (
     end
   end
 
-  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:563
+  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_15_sum = nu1_q * $signed(hc_rd_15);
   assign _shr_w_upd_15_sum = $signed(_mul_w_upd_15_sum) >>> 6'd3;
   assign _shrBy_w_upd_15_sum = $signed((_shr_w_upd_15_sum + {48'd0, r_15})) >>> 6'd16;
-  // comb: w_upd_15_sum (generator/units/lane.ts:238)
+  // comb: w_upd_15_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_15) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
@@ -3255,23 +2973,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_15_sat_hi = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_15_sat_lo = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_15 = w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_15 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_15 <= w_new_15;
+      wn_15 <= ((w_upd_15_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_15_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_15_sum[15:0]);
     end
   end
 
   // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
-      wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_16 : host_wdata[15:0];
+      wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_16_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_16_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? waddr_q : host_addr)];
@@ -3318,12 +3030,12 @@ module hebbian (
     end
   end
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_16_sum = nu1_q * $signed(hc_rd_16);
   assign _shr_w_upd_16_sum = $signed(_mul_w_upd_16_sum) >>> 6'd3;
   assign _shrBy_w_upd_16_sum = $signed((_shr_w_upd_16_sum + {48'd0, r_16})) >>> 6'd16;
-  // comb: w_upd_16_sum (generator/units/lane.ts:238)
+  // comb: w_upd_16_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
@@ -3332,23 +3044,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_16_sat_hi = (w_upd_16_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_16_sat_lo = (w_upd_16_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_16 = w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_16 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_16 <= w_new_16;
+      wn_16 <= ((w_upd_16_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_16_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_16_sum[15:0]);
     end
   end
 
   // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
-      wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_17 : host_wdata[15:0];
+      wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_17_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_17_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? waddr_q : host_addr)];
@@ -3393,12 +3099,12 @@ module hebbian (
     end
   end
 
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_17_sum = nu1_q * $signed(hc_rd_17);
   assign _shr_w_upd_17_sum = $signed(_mul_w_upd_17_sum) >>> 6'd3;
   assign _shrBy_w_upd_17_sum = $signed((_shr_w_upd_17_sum + {48'd0, r_17})) >>> 6'd16;
-  // comb: w_upd_17_sum (generator/units/lane.ts:238)
+  // comb: w_upd_17_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_17) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
@@ -3407,23 +3113,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_17_sat_hi = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_17_sat_lo = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_17 = w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_17 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_17 <= w_new_17;
+      wn_17 <= ((w_upd_17_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_17_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_17_sum[15:0]);
     end
   end
 
   // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
-      wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_18 : host_wdata[15:0];
+      wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_18_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_18_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? waddr_q : host_addr)];
@@ -3468,12 +3168,12 @@ module hebbian (
     end
   end
 
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_18_sum = nu1_q * $signed(hc_rd_18);
   assign _shr_w_upd_18_sum = $signed(_mul_w_upd_18_sum) >>> 6'd3;
   assign _shrBy_w_upd_18_sum = $signed((_shr_w_upd_18_sum + {48'd0, r_18})) >>> 6'd16;
-  // comb: w_upd_18_sum (generator/units/lane.ts:238)
+  // comb: w_upd_18_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_18) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
@@ -3482,23 +3182,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_18_sat_hi = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_18_sat_lo = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_18 = w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_18 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_18 <= w_new_18;
+      wn_18 <= ((w_upd_18_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_18_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_18_sum[15:0]);
     end
   end
 
   // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
-      wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_19 : host_wdata[15:0];
+      wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_19_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_19_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? waddr_q : host_addr)];
@@ -3543,12 +3237,12 @@ module hebbian (
     end
   end
 
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_19_sum = nu1_q * $signed(hc_rd_19);
   assign _shr_w_upd_19_sum = $signed(_mul_w_upd_19_sum) >>> 6'd3;
   assign _shrBy_w_upd_19_sum = $signed((_shr_w_upd_19_sum + {48'd0, r_19})) >>> 6'd16;
-  // comb: w_upd_19_sum (generator/units/lane.ts:238)
+  // comb: w_upd_19_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_19) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
@@ -3557,23 +3251,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_19_sat_hi = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_19_sat_lo = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_19 = w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_19 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_19 <= w_new_19;
+      wn_19 <= ((w_upd_19_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_19_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_19_sum[15:0]);
     end
   end
 
   // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
-      wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_20 : host_wdata[15:0];
+      wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_20_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_20_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? waddr_q : host_addr)];
@@ -3618,12 +3306,12 @@ module hebbian (
     end
   end
 
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_20_sum = nu1_q * $signed(hc_rd_20);
   assign _shr_w_upd_20_sum = $signed(_mul_w_upd_20_sum) >>> 6'd3;
   assign _shrBy_w_upd_20_sum = $signed((_shr_w_upd_20_sum + {48'd0, r_20})) >>> 6'd16;
-  // comb: w_upd_20_sum (generator/units/lane.ts:238)
+  // comb: w_upd_20_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_20) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
@@ -3632,23 +3320,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_20_sat_hi = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_20_sat_lo = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_20 = w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_20 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_20 <= w_new_20;
+      wn_20 <= ((w_upd_20_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_20_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_20_sum[15:0]);
     end
   end
 
   // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
-      wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_21 : host_wdata[15:0];
+      wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_21_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_21_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? waddr_q : host_addr)];
@@ -3693,12 +3375,12 @@ module hebbian (
     end
   end
 
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_21_sum = nu1_q * $signed(hc_rd_21);
   assign _shr_w_upd_21_sum = $signed(_mul_w_upd_21_sum) >>> 6'd3;
   assign _shrBy_w_upd_21_sum = $signed((_shr_w_upd_21_sum + {48'd0, r_21})) >>> 6'd16;
-  // comb: w_upd_21_sum (generator/units/lane.ts:238)
+  // comb: w_upd_21_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_21) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
@@ -3707,23 +3389,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_21_sat_hi = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_21_sat_lo = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_21 = w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_21 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_21 <= w_new_21;
+      wn_21 <= ((w_upd_21_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_21_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_21_sum[15:0]);
     end
   end
 
   // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
-      wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_22 : host_wdata[15:0];
+      wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_22_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_22_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? waddr_q : host_addr)];
@@ -3768,12 +3444,12 @@ module hebbian (
     end
   end
 
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_22_sum = nu1_q * $signed(hc_rd_22);
   assign _shr_w_upd_22_sum = $signed(_mul_w_upd_22_sum) >>> 6'd3;
   assign _shrBy_w_upd_22_sum = $signed((_shr_w_upd_22_sum + {48'd0, r_22})) >>> 6'd16;
-  // comb: w_upd_22_sum (generator/units/lane.ts:238)
+  // comb: w_upd_22_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_22) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
@@ -3782,23 +3458,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_22_sat_hi = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_22_sat_lo = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_22 = w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_22 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_22 <= w_new_22;
+      wn_22 <= ((w_upd_22_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_22_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_22_sum[15:0]);
     end
   end
 
   // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
-      wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_23 : host_wdata[15:0];
+      wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_23_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_23_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? waddr_q : host_addr)];
@@ -3843,12 +3513,12 @@ module hebbian (
     end
   end
 
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_23_sum = nu1_q * $signed(hc_rd_23);
   assign _shr_w_upd_23_sum = $signed(_mul_w_upd_23_sum) >>> 6'd3;
   assign _shrBy_w_upd_23_sum = $signed((_shr_w_upd_23_sum + {48'd0, r_23})) >>> 6'd16;
-  // comb: w_upd_23_sum (generator/units/lane.ts:238)
+  // comb: w_upd_23_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_23) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
@@ -3857,23 +3527,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_23_sat_hi = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_23_sat_lo = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_23 = w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_23 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_23 <= w_new_23;
+      wn_23 <= ((w_upd_23_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_23_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_23_sum[15:0]);
     end
   end
 
   // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
-      wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_24 : host_wdata[15:0];
+      wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_24_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_24_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? waddr_q : host_addr)];
@@ -3918,12 +3582,12 @@ module hebbian (
     end
   end
 
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_24_sum = nu1_q * $signed(hc_rd_24);
   assign _shr_w_upd_24_sum = $signed(_mul_w_upd_24_sum) >>> 6'd3;
   assign _shrBy_w_upd_24_sum = $signed((_shr_w_upd_24_sum + {48'd0, r_24})) >>> 6'd16;
-  // comb: w_upd_24_sum (generator/units/lane.ts:238)
+  // comb: w_upd_24_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_24) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
@@ -3932,23 +3596,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_24_sat_hi = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_24_sat_lo = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_24 = w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_24 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_24 <= w_new_24;
+      wn_24 <= ((w_upd_24_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_24_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_24_sum[15:0]);
     end
   end
 
   // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
-      wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_25 : host_wdata[15:0];
+      wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_25_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_25_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? waddr_q : host_addr)];
@@ -3993,12 +3651,12 @@ module hebbian (
     end
   end
 
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_25_sum = nu1_q * $signed(hc_rd_25);
   assign _shr_w_upd_25_sum = $signed(_mul_w_upd_25_sum) >>> 6'd3;
   assign _shrBy_w_upd_25_sum = $signed((_shr_w_upd_25_sum + {48'd0, r_25})) >>> 6'd16;
-  // comb: w_upd_25_sum (generator/units/lane.ts:238)
+  // comb: w_upd_25_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_25) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
@@ -4007,23 +3665,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_25_sat_hi = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_25_sat_lo = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_25 = w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_25 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_25 <= w_new_25;
+      wn_25 <= ((w_upd_25_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_25_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_25_sum[15:0]);
     end
   end
 
   // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
-      wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_26 : host_wdata[15:0];
+      wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_26_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_26_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? waddr_q : host_addr)];
@@ -4068,12 +3720,12 @@ module hebbian (
     end
   end
 
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_26_sum = nu1_q * $signed(hc_rd_26);
   assign _shr_w_upd_26_sum = $signed(_mul_w_upd_26_sum) >>> 6'd3;
   assign _shrBy_w_upd_26_sum = $signed((_shr_w_upd_26_sum + {48'd0, r_26})) >>> 6'd16;
-  // comb: w_upd_26_sum (generator/units/lane.ts:238)
+  // comb: w_upd_26_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_26) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
@@ -4082,23 +3734,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_26_sat_hi = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_26_sat_lo = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_26 = w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_26 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_26 <= w_new_26;
+      wn_26 <= ((w_upd_26_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_26_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_26_sum[15:0]);
     end
   end
 
   // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
-      wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_27 : host_wdata[15:0];
+      wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_27_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_27_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? waddr_q : host_addr)];
@@ -4143,12 +3789,12 @@ module hebbian (
     end
   end
 
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_27_sum = nu1_q * $signed(hc_rd_27);
   assign _shr_w_upd_27_sum = $signed(_mul_w_upd_27_sum) >>> 6'd3;
   assign _shrBy_w_upd_27_sum = $signed((_shr_w_upd_27_sum + {48'd0, r_27})) >>> 6'd16;
-  // comb: w_upd_27_sum (generator/units/lane.ts:238)
+  // comb: w_upd_27_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_27) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
@@ -4157,23 +3803,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_27_sat_hi = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_27_sat_lo = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_27 = w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_27 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_27 <= w_new_27;
+      wn_27 <= ((w_upd_27_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_27_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_27_sum[15:0]);
     end
   end
 
   // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
-      wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_28 : host_wdata[15:0];
+      wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_28_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_28_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? waddr_q : host_addr)];
@@ -4218,12 +3858,12 @@ module hebbian (
     end
   end
 
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_28_sum = nu1_q * $signed(hc_rd_28);
   assign _shr_w_upd_28_sum = $signed(_mul_w_upd_28_sum) >>> 6'd3;
   assign _shrBy_w_upd_28_sum = $signed((_shr_w_upd_28_sum + {48'd0, r_28})) >>> 6'd16;
-  // comb: w_upd_28_sum (generator/units/lane.ts:238)
+  // comb: w_upd_28_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_28) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
@@ -4232,23 +3872,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_28_sat_hi = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_28_sat_lo = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_28 = w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_28 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_28 <= w_new_28;
+      wn_28 <= ((w_upd_28_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_28_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_28_sum[15:0]);
     end
   end
 
   // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
-      wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_29 : host_wdata[15:0];
+      wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_29_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_29_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? waddr_q : host_addr)];
@@ -4293,12 +3927,12 @@ module hebbian (
     end
   end
 
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_29_sum = nu1_q * $signed(hc_rd_29);
   assign _shr_w_upd_29_sum = $signed(_mul_w_upd_29_sum) >>> 6'd3;
   assign _shrBy_w_upd_29_sum = $signed((_shr_w_upd_29_sum + {48'd0, r_29})) >>> 6'd16;
-  // comb: w_upd_29_sum (generator/units/lane.ts:238)
+  // comb: w_upd_29_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_29) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
@@ -4307,23 +3941,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_29_sat_hi = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_29_sat_lo = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_29 = w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_29 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_29 <= w_new_29;
+      wn_29 <= ((w_upd_29_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_29_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_29_sum[15:0]);
     end
   end
 
   // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
-      wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_30 : host_wdata[15:0];
+      wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_30_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_30_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? waddr_q : host_addr)];
@@ -4368,12 +3996,12 @@ module hebbian (
     end
   end
 
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_30_sum = nu1_q * $signed(hc_rd_30);
   assign _shr_w_upd_30_sum = $signed(_mul_w_upd_30_sum) >>> 6'd3;
   assign _shrBy_w_upd_30_sum = $signed((_shr_w_upd_30_sum + {48'd0, r_30})) >>> 6'd16;
-  // comb: w_upd_30_sum (generator/units/lane.ts:238)
+  // comb: w_upd_30_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_30) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
@@ -4382,23 +4010,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_30_sat_hi = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_30_sat_lo = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_30 = w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_30 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_30 <= w_new_30;
+      wn_30 <= ((w_upd_30_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_30_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_30_sum[15:0]);
     end
   end
 
   // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
-      wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_31 : host_wdata[15:0];
+      wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_31_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_31_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? waddr_q : host_addr)];
@@ -4443,12 +4065,12 @@ module hebbian (
     end
   end
 
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_31_sum = nu1_q * $signed(hc_rd_31);
   assign _shr_w_upd_31_sum = $signed(_mul_w_upd_31_sum) >>> 6'd3;
   assign _shrBy_w_upd_31_sum = $signed((_shr_w_upd_31_sum + {48'd0, r_31})) >>> 6'd16;
-  // comb: w_upd_31_sum (generator/units/lane.ts:238)
+  // comb: w_upd_31_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_31) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
@@ -4457,23 +4079,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_31_sat_hi = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_31_sat_lo = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_31 = w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_31 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_31 <= w_new_31;
+      wn_31 <= ((w_upd_31_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_31_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_31_sum[15:0]);
     end
   end
 
   // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
-      wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_32 : host_wdata[15:0];
+      wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_32_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_32_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? waddr_q : host_addr)];
@@ -4518,12 +4134,12 @@ module hebbian (
     end
   end
 
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_32_sum = nu1_q * $signed(hc_rd_32);
   assign _shr_w_upd_32_sum = $signed(_mul_w_upd_32_sum) >>> 6'd3;
   assign _shrBy_w_upd_32_sum = $signed((_shr_w_upd_32_sum + {48'd0, r_32})) >>> 6'd16;
-  // comb: w_upd_32_sum (generator/units/lane.ts:238)
+  // comb: w_upd_32_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_32) begin
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
@@ -4532,23 +4148,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_32_sat_hi = (w_upd_32_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_32_sat_lo = (w_upd_32_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_32 = w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_32 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_32 <= w_new_32;
+      wn_32 <= ((w_upd_32_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_32_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_32_sum[15:0]);
     end
   end
 
   // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
-      wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_33 : host_wdata[15:0];
+      wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_33_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_33_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? waddr_q : host_addr)];
@@ -4593,12 +4203,12 @@ module hebbian (
     end
   end
 
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_33_sum = nu1_q * $signed(hc_rd_33);
   assign _shr_w_upd_33_sum = $signed(_mul_w_upd_33_sum) >>> 6'd3;
   assign _shrBy_w_upd_33_sum = $signed((_shr_w_upd_33_sum + {48'd0, r_33})) >>> 6'd16;
-  // comb: w_upd_33_sum (generator/units/lane.ts:238)
+  // comb: w_upd_33_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_33) begin
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
@@ -4607,23 +4217,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_33_sat_hi = (w_upd_33_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_33_sat_lo = (w_upd_33_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_33 = w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_33 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_33 <= w_new_33;
+      wn_33 <= ((w_upd_33_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_33_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_33_sum[15:0]);
     end
   end
 
   // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
-      wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_34 : host_wdata[15:0];
+      wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_34_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_34_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? waddr_q : host_addr)];
@@ -4668,12 +4272,12 @@ module hebbian (
     end
   end
 
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_34_sum = nu1_q * $signed(hc_rd_34);
   assign _shr_w_upd_34_sum = $signed(_mul_w_upd_34_sum) >>> 6'd3;
   assign _shrBy_w_upd_34_sum = $signed((_shr_w_upd_34_sum + {48'd0, r_34})) >>> 6'd16;
-  // comb: w_upd_34_sum (generator/units/lane.ts:238)
+  // comb: w_upd_34_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_34) begin
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
@@ -4682,23 +4286,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_34_sat_hi = (w_upd_34_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_34_sat_lo = (w_upd_34_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_34 = w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_34 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_34 <= w_new_34;
+      wn_34 <= ((w_upd_34_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_34_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_34_sum[15:0]);
     end
   end
 
   // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
-      wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_35 : host_wdata[15:0];
+      wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_35_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_35_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? waddr_q : host_addr)];
@@ -4743,12 +4341,12 @@ module hebbian (
     end
   end
 
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_35_sum = nu1_q * $signed(hc_rd_35);
   assign _shr_w_upd_35_sum = $signed(_mul_w_upd_35_sum) >>> 6'd3;
   assign _shrBy_w_upd_35_sum = $signed((_shr_w_upd_35_sum + {48'd0, r_35})) >>> 6'd16;
-  // comb: w_upd_35_sum (generator/units/lane.ts:238)
+  // comb: w_upd_35_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_35) begin
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
@@ -4757,23 +4355,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_35_sat_hi = (w_upd_35_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_35_sat_lo = (w_upd_35_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_35 = w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_35 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_35 <= w_new_35;
+      wn_35 <= ((w_upd_35_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_35_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_35_sum[15:0]);
     end
   end
 
   // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
-      wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_36 : host_wdata[15:0];
+      wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_36_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_36_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? waddr_q : host_addr)];
@@ -4818,12 +4410,12 @@ module hebbian (
     end
   end
 
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_36_sum = nu1_q * $signed(hc_rd_36);
   assign _shr_w_upd_36_sum = $signed(_mul_w_upd_36_sum) >>> 6'd3;
   assign _shrBy_w_upd_36_sum = $signed((_shr_w_upd_36_sum + {48'd0, r_36})) >>> 6'd16;
-  // comb: w_upd_36_sum (generator/units/lane.ts:238)
+  // comb: w_upd_36_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_36) begin
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
@@ -4832,23 +4424,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_36_sat_hi = (w_upd_36_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_36_sat_lo = (w_upd_36_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_36 = w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_36 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_36 <= w_new_36;
+      wn_36 <= ((w_upd_36_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_36_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_36_sum[15:0]);
     end
   end
 
   // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
-      wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_37 : host_wdata[15:0];
+      wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_37_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_37_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? waddr_q : host_addr)];
@@ -4893,12 +4479,12 @@ module hebbian (
     end
   end
 
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_37_sum = nu1_q * $signed(hc_rd_37);
   assign _shr_w_upd_37_sum = $signed(_mul_w_upd_37_sum) >>> 6'd3;
   assign _shrBy_w_upd_37_sum = $signed((_shr_w_upd_37_sum + {48'd0, r_37})) >>> 6'd16;
-  // comb: w_upd_37_sum (generator/units/lane.ts:238)
+  // comb: w_upd_37_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_37) begin
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
@@ -4907,23 +4493,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_37_sat_hi = (w_upd_37_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_37_sat_lo = (w_upd_37_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_37 = w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_37 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_37 <= w_new_37;
+      wn_37 <= ((w_upd_37_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_37_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_37_sum[15:0]);
     end
   end
 
   // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
-      wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_38 : host_wdata[15:0];
+      wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_38_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_38_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? waddr_q : host_addr)];
@@ -4968,12 +4548,12 @@ module hebbian (
     end
   end
 
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_38_sum = nu1_q * $signed(hc_rd_38);
   assign _shr_w_upd_38_sum = $signed(_mul_w_upd_38_sum) >>> 6'd3;
   assign _shrBy_w_upd_38_sum = $signed((_shr_w_upd_38_sum + {48'd0, r_38})) >>> 6'd16;
-  // comb: w_upd_38_sum (generator/units/lane.ts:238)
+  // comb: w_upd_38_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_38) begin
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
@@ -4982,23 +4562,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_38_sat_hi = (w_upd_38_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_38_sat_lo = (w_upd_38_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_38 = w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_38 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_38 <= w_new_38;
+      wn_38 <= ((w_upd_38_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_38_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_38_sum[15:0]);
     end
   end
 
   // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
-      wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_39 : host_wdata[15:0];
+      wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_39_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_39_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? waddr_q : host_addr)];
@@ -5043,12 +4617,12 @@ module hebbian (
     end
   end
 
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_39_sum = nu1_q * $signed(hc_rd_39);
   assign _shr_w_upd_39_sum = $signed(_mul_w_upd_39_sum) >>> 6'd3;
   assign _shrBy_w_upd_39_sum = $signed((_shr_w_upd_39_sum + {48'd0, r_39})) >>> 6'd16;
-  // comb: w_upd_39_sum (generator/units/lane.ts:238)
+  // comb: w_upd_39_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_39) begin
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
@@ -5057,23 +4631,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_39_sat_hi = (w_upd_39_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_39_sat_lo = (w_upd_39_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_39 = w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_39 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_39 <= w_new_39;
+      wn_39 <= ((w_upd_39_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_39_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_39_sum[15:0]);
     end
   end
 
   // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
-      wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_40 : host_wdata[15:0];
+      wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_40_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_40_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? waddr_q : host_addr)];
@@ -5118,12 +4686,12 @@ module hebbian (
     end
   end
 
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_40_sum = nu1_q * $signed(hc_rd_40);
   assign _shr_w_upd_40_sum = $signed(_mul_w_upd_40_sum) >>> 6'd3;
   assign _shrBy_w_upd_40_sum = $signed((_shr_w_upd_40_sum + {48'd0, r_40})) >>> 6'd16;
-  // comb: w_upd_40_sum (generator/units/lane.ts:238)
+  // comb: w_upd_40_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_40) begin
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
@@ -5132,23 +4700,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_40_sat_hi = (w_upd_40_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_40_sat_lo = (w_upd_40_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_40 = w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_40 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_40 <= w_new_40;
+      wn_40 <= ((w_upd_40_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_40_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_40_sum[15:0]);
     end
   end
 
   // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
-      wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_41 : host_wdata[15:0];
+      wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_41_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_41_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? waddr_q : host_addr)];
@@ -5193,12 +4755,12 @@ module hebbian (
     end
   end
 
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_41_sum = nu1_q * $signed(hc_rd_41);
   assign _shr_w_upd_41_sum = $signed(_mul_w_upd_41_sum) >>> 6'd3;
   assign _shrBy_w_upd_41_sum = $signed((_shr_w_upd_41_sum + {48'd0, r_41})) >>> 6'd16;
-  // comb: w_upd_41_sum (generator/units/lane.ts:238)
+  // comb: w_upd_41_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_41) begin
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
@@ -5207,23 +4769,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_41_sat_hi = (w_upd_41_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_41_sat_lo = (w_upd_41_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_41 = w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_41 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_41 <= w_new_41;
+      wn_41 <= ((w_upd_41_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_41_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_41_sum[15:0]);
     end
   end
 
   // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
-      wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_42 : host_wdata[15:0];
+      wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_42_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_42_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? waddr_q : host_addr)];
@@ -5268,12 +4824,12 @@ module hebbian (
     end
   end
 
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_42_sum = nu1_q * $signed(hc_rd_42);
   assign _shr_w_upd_42_sum = $signed(_mul_w_upd_42_sum) >>> 6'd3;
   assign _shrBy_w_upd_42_sum = $signed((_shr_w_upd_42_sum + {48'd0, r_42})) >>> 6'd16;
-  // comb: w_upd_42_sum (generator/units/lane.ts:238)
+  // comb: w_upd_42_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_42) begin
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
@@ -5282,23 +4838,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_42_sat_hi = (w_upd_42_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_42_sat_lo = (w_upd_42_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_42 = w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_42 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_42 <= w_new_42;
+      wn_42 <= ((w_upd_42_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_42_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_42_sum[15:0]);
     end
   end
 
   // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
-      wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_43 : host_wdata[15:0];
+      wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_43_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_43_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? waddr_q : host_addr)];
@@ -5343,12 +4893,12 @@ module hebbian (
     end
   end
 
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_43_sum = nu1_q * $signed(hc_rd_43);
   assign _shr_w_upd_43_sum = $signed(_mul_w_upd_43_sum) >>> 6'd3;
   assign _shrBy_w_upd_43_sum = $signed((_shr_w_upd_43_sum + {48'd0, r_43})) >>> 6'd16;
-  // comb: w_upd_43_sum (generator/units/lane.ts:238)
+  // comb: w_upd_43_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_43) begin
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
@@ -5357,23 +4907,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_43_sat_hi = (w_upd_43_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_43_sat_lo = (w_upd_43_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_43 = w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_43 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_43 <= w_new_43;
+      wn_43 <= ((w_upd_43_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_43_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_43_sum[15:0]);
     end
   end
 
   // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
-      wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_44 : host_wdata[15:0];
+      wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_44_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_44_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? waddr_q : host_addr)];
@@ -5418,12 +4962,12 @@ module hebbian (
     end
   end
 
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_44_sum = nu1_q * $signed(hc_rd_44);
   assign _shr_w_upd_44_sum = $signed(_mul_w_upd_44_sum) >>> 6'd3;
   assign _shrBy_w_upd_44_sum = $signed((_shr_w_upd_44_sum + {48'd0, r_44})) >>> 6'd16;
-  // comb: w_upd_44_sum (generator/units/lane.ts:238)
+  // comb: w_upd_44_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_44) begin
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
@@ -5432,23 +4976,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_44_sat_hi = (w_upd_44_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_44_sat_lo = (w_upd_44_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_44 = w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_44 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_44 <= w_new_44;
+      wn_44 <= ((w_upd_44_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_44_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_44_sum[15:0]);
     end
   end
 
   // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
-      wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_45 : host_wdata[15:0];
+      wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_45_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_45_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? waddr_q : host_addr)];
@@ -5493,12 +5031,12 @@ module hebbian (
     end
   end
 
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_45_sum = nu1_q * $signed(hc_rd_45);
   assign _shr_w_upd_45_sum = $signed(_mul_w_upd_45_sum) >>> 6'd3;
   assign _shrBy_w_upd_45_sum = $signed((_shr_w_upd_45_sum + {48'd0, r_45})) >>> 6'd16;
-  // comb: w_upd_45_sum (generator/units/lane.ts:238)
+  // comb: w_upd_45_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_45) begin
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
@@ -5507,23 +5045,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_45_sat_hi = (w_upd_45_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_45_sat_lo = (w_upd_45_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_45 = w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_45 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_45 <= w_new_45;
+      wn_45 <= ((w_upd_45_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_45_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_45_sum[15:0]);
     end
   end
 
   // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
-      wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_46 : host_wdata[15:0];
+      wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_46_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_46_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? waddr_q : host_addr)];
@@ -5568,12 +5100,12 @@ module hebbian (
     end
   end
 
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_46_sum = nu1_q * $signed(hc_rd_46);
   assign _shr_w_upd_46_sum = $signed(_mul_w_upd_46_sum) >>> 6'd3;
   assign _shrBy_w_upd_46_sum = $signed((_shr_w_upd_46_sum + {48'd0, r_46})) >>> 6'd16;
-  // comb: w_upd_46_sum (generator/units/lane.ts:238)
+  // comb: w_upd_46_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_46) begin
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
@@ -5582,23 +5114,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_46_sat_hi = (w_upd_46_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_46_sat_lo = (w_upd_46_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_46 = w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_46 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_46 <= w_new_46;
+      wn_46 <= ((w_upd_46_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_46_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_46_sum[15:0]);
     end
   end
 
   // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
-      wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_47 : host_wdata[15:0];
+      wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_47_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_47_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? waddr_q : host_addr)];
@@ -5643,12 +5169,12 @@ module hebbian (
     end
   end
 
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_47_sum = nu1_q * $signed(hc_rd_47);
   assign _shr_w_upd_47_sum = $signed(_mul_w_upd_47_sum) >>> 6'd3;
   assign _shrBy_w_upd_47_sum = $signed((_shr_w_upd_47_sum + {48'd0, r_47})) >>> 6'd16;
-  // comb: w_upd_47_sum (generator/units/lane.ts:238)
+  // comb: w_upd_47_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_47) begin
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
@@ -5657,23 +5183,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_47_sat_hi = (w_upd_47_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_47_sat_lo = (w_upd_47_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_47 = w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_47 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_47 <= w_new_47;
+      wn_47 <= ((w_upd_47_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_47_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_47_sum[15:0]);
     end
   end
 
   // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
-      wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_48 : host_wdata[15:0];
+      wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_48_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_48_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? waddr_q : host_addr)];
@@ -5718,12 +5238,12 @@ module hebbian (
     end
   end
 
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_48_sum = nu1_q * $signed(hc_rd_48);
   assign _shr_w_upd_48_sum = $signed(_mul_w_upd_48_sum) >>> 6'd3;
   assign _shrBy_w_upd_48_sum = $signed((_shr_w_upd_48_sum + {48'd0, r_48})) >>> 6'd16;
-  // comb: w_upd_48_sum (generator/units/lane.ts:238)
+  // comb: w_upd_48_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_48) begin
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
@@ -5732,23 +5252,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_48_sat_hi = (w_upd_48_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_48_sat_lo = (w_upd_48_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_48 = w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_48 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_48 <= w_new_48;
+      wn_48 <= ((w_upd_48_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_48_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_48_sum[15:0]);
     end
   end
 
   // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
-      wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_49 : host_wdata[15:0];
+      wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_49_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_49_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? waddr_q : host_addr)];
@@ -5793,12 +5307,12 @@ module hebbian (
     end
   end
 
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_49_sum = nu1_q * $signed(hc_rd_49);
   assign _shr_w_upd_49_sum = $signed(_mul_w_upd_49_sum) >>> 6'd3;
   assign _shrBy_w_upd_49_sum = $signed((_shr_w_upd_49_sum + {48'd0, r_49})) >>> 6'd16;
-  // comb: w_upd_49_sum (generator/units/lane.ts:238)
+  // comb: w_upd_49_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_49) begin
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
@@ -5807,23 +5321,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_49_sat_hi = (w_upd_49_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_49_sat_lo = (w_upd_49_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_49 = w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_49 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_49 <= w_new_49;
+      wn_49 <= ((w_upd_49_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_49_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_49_sum[15:0]);
     end
   end
 
   // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
-      wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_50 : host_wdata[15:0];
+      wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_50_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_50_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? waddr_q : host_addr)];
@@ -5868,12 +5376,12 @@ module hebbian (
     end
   end
 
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_50_sum = nu1_q * $signed(hc_rd_50);
   assign _shr_w_upd_50_sum = $signed(_mul_w_upd_50_sum) >>> 6'd3;
   assign _shrBy_w_upd_50_sum = $signed((_shr_w_upd_50_sum + {48'd0, r_50})) >>> 6'd16;
-  // comb: w_upd_50_sum (generator/units/lane.ts:238)
+  // comb: w_upd_50_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_50) begin
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
@@ -5882,23 +5390,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_50_sat_hi = (w_upd_50_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_50_sat_lo = (w_upd_50_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_50 = w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_50 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_50 <= w_new_50;
+      wn_50 <= ((w_upd_50_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_50_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_50_sum[15:0]);
     end
   end
 
   // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
-      wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_51 : host_wdata[15:0];
+      wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_51_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_51_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? waddr_q : host_addr)];
@@ -5943,12 +5445,12 @@ module hebbian (
     end
   end
 
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_51_sum = nu1_q * $signed(hc_rd_51);
   assign _shr_w_upd_51_sum = $signed(_mul_w_upd_51_sum) >>> 6'd3;
   assign _shrBy_w_upd_51_sum = $signed((_shr_w_upd_51_sum + {48'd0, r_51})) >>> 6'd16;
-  // comb: w_upd_51_sum (generator/units/lane.ts:238)
+  // comb: w_upd_51_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_51) begin
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
@@ -5957,23 +5459,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_51_sat_hi = (w_upd_51_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_51_sat_lo = (w_upd_51_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_51 = w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_51 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_51 <= w_new_51;
+      wn_51 <= ((w_upd_51_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_51_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_51_sum[15:0]);
     end
   end
 
   // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
-      wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_52 : host_wdata[15:0];
+      wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_52_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_52_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? waddr_q : host_addr)];
@@ -6018,12 +5514,12 @@ module hebbian (
     end
   end
 
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_52_sum = nu1_q * $signed(hc_rd_52);
   assign _shr_w_upd_52_sum = $signed(_mul_w_upd_52_sum) >>> 6'd3;
   assign _shrBy_w_upd_52_sum = $signed((_shr_w_upd_52_sum + {48'd0, r_52})) >>> 6'd16;
-  // comb: w_upd_52_sum (generator/units/lane.ts:238)
+  // comb: w_upd_52_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_52) begin
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
@@ -6032,23 +5528,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_52_sat_hi = (w_upd_52_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_52_sat_lo = (w_upd_52_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_52 = w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_52 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_52 <= w_new_52;
+      wn_52 <= ((w_upd_52_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_52_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_52_sum[15:0]);
     end
   end
 
   // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
-      wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_53 : host_wdata[15:0];
+      wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_53_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_53_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? waddr_q : host_addr)];
@@ -6093,12 +5583,12 @@ module hebbian (
     end
   end
 
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_53_sum = nu1_q * $signed(hc_rd_53);
   assign _shr_w_upd_53_sum = $signed(_mul_w_upd_53_sum) >>> 6'd3;
   assign _shrBy_w_upd_53_sum = $signed((_shr_w_upd_53_sum + {48'd0, r_53})) >>> 6'd16;
-  // comb: w_upd_53_sum (generator/units/lane.ts:238)
+  // comb: w_upd_53_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_53) begin
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
@@ -6107,23 +5597,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_53_sat_hi = (w_upd_53_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_53_sat_lo = (w_upd_53_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_53 = w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_53 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_53 <= w_new_53;
+      wn_53 <= ((w_upd_53_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_53_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_53_sum[15:0]);
     end
   end
 
   // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
-      wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_54 : host_wdata[15:0];
+      wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_54_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_54_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? waddr_q : host_addr)];
@@ -6168,12 +5652,12 @@ module hebbian (
     end
   end
 
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_54_sum = nu1_q * $signed(hc_rd_54);
   assign _shr_w_upd_54_sum = $signed(_mul_w_upd_54_sum) >>> 6'd3;
   assign _shrBy_w_upd_54_sum = $signed((_shr_w_upd_54_sum + {48'd0, r_54})) >>> 6'd16;
-  // comb: w_upd_54_sum (generator/units/lane.ts:238)
+  // comb: w_upd_54_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_54) begin
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
@@ -6182,23 +5666,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_54_sat_hi = (w_upd_54_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_54_sat_lo = (w_upd_54_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_54 = w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_54 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_54 <= w_new_54;
+      wn_54 <= ((w_upd_54_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_54_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_54_sum[15:0]);
     end
   end
 
   // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
-      wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_55 : host_wdata[15:0];
+      wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_55_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_55_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? waddr_q : host_addr)];
@@ -6243,12 +5721,12 @@ module hebbian (
     end
   end
 
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_55_sum = nu1_q * $signed(hc_rd_55);
   assign _shr_w_upd_55_sum = $signed(_mul_w_upd_55_sum) >>> 6'd3;
   assign _shrBy_w_upd_55_sum = $signed((_shr_w_upd_55_sum + {48'd0, r_55})) >>> 6'd16;
-  // comb: w_upd_55_sum (generator/units/lane.ts:238)
+  // comb: w_upd_55_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_55) begin
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
@@ -6257,23 +5735,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_55_sat_hi = (w_upd_55_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_55_sat_lo = (w_upd_55_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_55 = w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_55 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_55 <= w_new_55;
+      wn_55 <= ((w_upd_55_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_55_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_55_sum[15:0]);
     end
   end
 
   // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
-      wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_56 : host_wdata[15:0];
+      wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_56_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_56_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? waddr_q : host_addr)];
@@ -6318,12 +5790,12 @@ module hebbian (
     end
   end
 
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_56_sum = nu1_q * $signed(hc_rd_56);
   assign _shr_w_upd_56_sum = $signed(_mul_w_upd_56_sum) >>> 6'd3;
   assign _shrBy_w_upd_56_sum = $signed((_shr_w_upd_56_sum + {48'd0, r_56})) >>> 6'd16;
-  // comb: w_upd_56_sum (generator/units/lane.ts:238)
+  // comb: w_upd_56_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_56) begin
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
@@ -6332,23 +5804,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_56_sat_hi = (w_upd_56_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_56_sat_lo = (w_upd_56_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_56 = w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_56 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_56 <= w_new_56;
+      wn_56 <= ((w_upd_56_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_56_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_56_sum[15:0]);
     end
   end
 
   // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
-      wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_57 : host_wdata[15:0];
+      wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_57_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_57_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? waddr_q : host_addr)];
@@ -6393,12 +5859,12 @@ module hebbian (
     end
   end
 
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_57_sum = nu1_q * $signed(hc_rd_57);
   assign _shr_w_upd_57_sum = $signed(_mul_w_upd_57_sum) >>> 6'd3;
   assign _shrBy_w_upd_57_sum = $signed((_shr_w_upd_57_sum + {48'd0, r_57})) >>> 6'd16;
-  // comb: w_upd_57_sum (generator/units/lane.ts:238)
+  // comb: w_upd_57_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_57) begin
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
@@ -6407,23 +5873,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_57_sat_hi = (w_upd_57_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_57_sat_lo = (w_upd_57_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_57 = w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_57 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_57 <= w_new_57;
+      wn_57 <= ((w_upd_57_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_57_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_57_sum[15:0]);
     end
   end
 
   // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
-      wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_58 : host_wdata[15:0];
+      wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_58_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_58_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? waddr_q : host_addr)];
@@ -6468,12 +5928,12 @@ module hebbian (
     end
   end
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_58_sum = nu1_q * $signed(hc_rd_58);
   assign _shr_w_upd_58_sum = $signed(_mul_w_upd_58_sum) >>> 6'd3;
   assign _shrBy_w_upd_58_sum = $signed((_shr_w_upd_58_sum + {48'd0, r_58})) >>> 6'd16;
-  // comb: w_upd_58_sum (generator/units/lane.ts:238)
+  // comb: w_upd_58_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_58) begin
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
@@ -6482,23 +5942,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_58_sat_hi = (w_upd_58_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_58_sat_lo = (w_upd_58_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_58 = w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_58 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_58 <= w_new_58;
+      wn_58 <= ((w_upd_58_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_58_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_58_sum[15:0]);
     end
   end
 
   // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
-      wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_59 : host_wdata[15:0];
+      wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_59_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_59_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? waddr_q : host_addr)];
@@ -6543,12 +5997,12 @@ module hebbian (
     end
   end
 
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_59_sum = nu1_q * $signed(hc_rd_59);
   assign _shr_w_upd_59_sum = $signed(_mul_w_upd_59_sum) >>> 6'd3;
   assign _shrBy_w_upd_59_sum = $signed((_shr_w_upd_59_sum + {48'd0, r_59})) >>> 6'd16;
-  // comb: w_upd_59_sum (generator/units/lane.ts:238)
+  // comb: w_upd_59_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_59) begin
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
@@ -6557,23 +6011,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_59_sat_hi = (w_upd_59_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_59_sat_lo = (w_upd_59_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_59 = w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_59 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_59 <= w_new_59;
+      wn_59 <= ((w_upd_59_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_59_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_59_sum[15:0]);
     end
   end
 
   // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
-      wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_60 : host_wdata[15:0];
+      wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_60_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_60_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? waddr_q : host_addr)];
@@ -6618,12 +6066,12 @@ module hebbian (
     end
   end
 
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_60_sum = nu1_q * $signed(hc_rd_60);
   assign _shr_w_upd_60_sum = $signed(_mul_w_upd_60_sum) >>> 6'd3;
   assign _shrBy_w_upd_60_sum = $signed((_shr_w_upd_60_sum + {48'd0, r_60})) >>> 6'd16;
-  // comb: w_upd_60_sum (generator/units/lane.ts:238)
+  // comb: w_upd_60_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_60) begin
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
@@ -6632,23 +6080,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_60_sat_hi = (w_upd_60_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_60_sat_lo = (w_upd_60_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_60 = w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_60 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_60 <= w_new_60;
+      wn_60 <= ((w_upd_60_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_60_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_60_sum[15:0]);
     end
   end
 
   // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
-      wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_61 : host_wdata[15:0];
+      wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_61_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_61_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? waddr_q : host_addr)];
@@ -6693,12 +6135,12 @@ module hebbian (
     end
   end
 
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_61_sum = nu1_q * $signed(hc_rd_61);
   assign _shr_w_upd_61_sum = $signed(_mul_w_upd_61_sum) >>> 6'd3;
   assign _shrBy_w_upd_61_sum = $signed((_shr_w_upd_61_sum + {48'd0, r_61})) >>> 6'd16;
-  // comb: w_upd_61_sum (generator/units/lane.ts:238)
+  // comb: w_upd_61_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_61) begin
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
@@ -6707,23 +6149,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_61_sat_hi = (w_upd_61_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_61_sat_lo = (w_upd_61_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_61 = w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_61 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_61 <= w_new_61;
+      wn_61 <= ((w_upd_61_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_61_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_61_sum[15:0]);
     end
   end
 
   // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
-      wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_62 : host_wdata[15:0];
+      wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_62_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_62_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? waddr_q : host_addr)];
@@ -6768,12 +6204,12 @@ module hebbian (
     end
   end
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_62_sum = nu1_q * $signed(hc_rd_62);
   assign _shr_w_upd_62_sum = $signed(_mul_w_upd_62_sum) >>> 6'd3;
   assign _shrBy_w_upd_62_sum = $signed((_shr_w_upd_62_sum + {48'd0, r_62})) >>> 6'd16;
-  // comb: w_upd_62_sum (generator/units/lane.ts:238)
+  // comb: w_upd_62_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_62) begin
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
@@ -6782,23 +6218,17 @@ module hebbian (
     end
   end
 
-  assign w_upd_62_sat_hi = (w_upd_62_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_62_sat_lo = (w_upd_62_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_62 = w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_62 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_62 <= w_new_62;
+      wn_62 <= ((w_upd_62_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_62_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_62_sum[15:0]);
     end
   end
 
   // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
-      wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_new_63 : host_wdata[15:0];
+      wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_63_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_63_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? waddr_q : host_addr)];
@@ -6843,12 +6273,12 @@ module hebbian (
     end
   end
 
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:563
+  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
 
   assign _mul_w_upd_63_sum = nu1_q * $signed(hc_rd_63);
   assign _shr_w_upd_63_sum = $signed(_mul_w_upd_63_sum) >>> 6'd3;
   assign _shrBy_w_upd_63_sum = $signed((_shr_w_upd_63_sum + {48'd0, r_63})) >>> 6'd16;
-  // comb: w_upd_63_sum (generator/units/lane.ts:238)
+  // comb: w_upd_63_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_63) begin
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
@@ -6857,16 +6287,10 @@ module hebbian (
     end
   end
 
-  assign w_upd_63_sat_hi = (w_upd_63_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_63_sat_lo = (w_upd_63_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
-  assign w_new_63 = w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0]);  // generator/units/hebbian.ts:565
-
   // seq: wn_63 (generator/units/hebbian.ts:571)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_63 <= w_new_63;
+      wn_63 <= ((w_upd_63_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_63_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_63_sum[15:0]);
     end
   end
 
@@ -7832,9 +7256,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_32_sat_hi) | w_upd_33_sat_hi) | w_upd_34_sat_hi) | w_upd_35_sat_hi) | w_upd_36_sat_hi) | w_upd_37_sat_hi) | w_upd_38_sat_hi) | w_upd_39_sat_hi) | w_upd_40_sat_hi) | w_upd_41_sat_hi) | w_upd_42_sat_hi) | w_upd_43_sat_hi) | w_upd_44_sat_hi) | w_upd_45_sat_hi) | w_upd_46_sat_hi) | w_upd_47_sat_hi) | w_upd_48_sat_hi) | w_upd_49_sat_hi) | w_upd_50_sat_hi) | w_upd_51_sat_hi) | w_upd_52_sat_hi) | w_upd_53_sat_hi) | w_upd_54_sat_hi) | w_upd_55_sat_hi) | w_upd_56_sat_hi) | w_upd_57_sat_hi) | w_upd_58_sat_hi) | w_upd_59_sat_hi) | w_upd_60_sat_hi) | w_upd_61_sat_hi) | w_upd_62_sat_hi) | w_upd_63_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | w_upd_32_sat_lo) | w_upd_33_sat_lo) | w_upd_34_sat_lo) | w_upd_35_sat_lo) | w_upd_36_sat_lo) | w_upd_37_sat_lo) | w_upd_38_sat_lo) | w_upd_39_sat_lo) | w_upd_40_sat_lo) | w_upd_41_sat_lo) | w_upd_42_sat_lo) | w_upd_43_sat_lo) | w_upd_44_sat_lo) | w_upd_45_sat_lo) | w_upd_46_sat_lo) | w_upd_47_sat_lo) | w_upd_48_sat_lo) | w_upd_49_sat_lo) | w_upd_50_sat_lo) | w_upd_51_sat_lo) | w_upd_52_sat_lo) | w_upd_53_sat_lo) | w_upd_54_sat_lo) | w_upd_55_sat_lo) | w_upd_56_sat_lo) | w_upd_57_sat_lo) | w_upd_58_sat_lo) | w_upd_59_sat_lo) | w_upd_60_sat_lo) | w_upd_61_sat_lo) | w_upd_62_sat_lo) | w_upd_63_sat_lo) | (b_we & b_upd_sat_hi)) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:376
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:394
 
-  // seq: sat_count (generator/units/lane.ts:378)
+  // seq: sat_count (generator/units/lane.ts:395)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -7842,24 +7266,28 @@ module hebbian (
       sat_b_hi_q <= 32'd0;
       sat_b_lo_q <= 32'd0;
     end else begin
+      if ((v1_q & act1_q)) begin
+        if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sum[16:15] - 2'd1) < 2'd1) | ((w_upd_1_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_2_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_3_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_4_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_5_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_6_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_7_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_8_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_9_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_10_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_11_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_12_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_13_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_14_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_15_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_16_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_17_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_18_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_19_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_20_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_21_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_22_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_23_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_24_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_25_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_26_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_27_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_28_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_29_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_30_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_31_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_32_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_33_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_34_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_35_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_36_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_37_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_38_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_39_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_40_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_41_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_42_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_43_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_44_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_45_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_46_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_47_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_48_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_49_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_50_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_51_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_52_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_53_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_54_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_55_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_56_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_57_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_58_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_59_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_60_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_61_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_62_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_63_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_0_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_1_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_2_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_3_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_4_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_5_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_6_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_7_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_8_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_9_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_10_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_11_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_12_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_13_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_14_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_15_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_16_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_17_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_18_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_19_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_20_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_21_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_22_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_23_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_24_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_25_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_26_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_27_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_28_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_29_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_30_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_31_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_32_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_33_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_34_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_35_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_36_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_37_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_38_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_39_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_40_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_41_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_42_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_43_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_44_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_45_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_46_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_47_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_48_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_49_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_50_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_51_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_52_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_53_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_54_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_55_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_56_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_57_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_58_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_59_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_60_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_61_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_62_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_63_sum[16:15] - 2'd2) < 2'd1))) begin
+          sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_0_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_1_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_2_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_3_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_4_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_5_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_6_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_7_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_8_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_9_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_10_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_11_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_12_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_13_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_14_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_15_sum[16:15] - 2'd1) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_16_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_17_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_18_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_19_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_20_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_21_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_22_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_23_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_24_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_25_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_26_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_27_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_28_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_29_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_30_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_31_sum[16:15] - 2'd1) < 2'd1}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_32_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_33_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_34_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_35_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_36_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_37_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_38_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_39_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_40_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_41_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_42_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_43_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_44_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_45_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_46_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_47_sum[16:15] - 2'd1) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_48_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_49_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_50_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_51_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_52_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_53_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_54_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_55_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_56_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_57_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_58_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_59_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_60_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_61_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_62_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_63_sum[16:15] - 2'd1) < 2'd1}}}}}}};
+          sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_0_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_1_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_2_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_3_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_4_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_5_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_6_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_7_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_8_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_9_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_10_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_11_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_12_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_13_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_14_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_15_sum[16:15] - 2'd2) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_16_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_17_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_18_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_19_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_20_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_21_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_22_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_23_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_24_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_25_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_26_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_27_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_28_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_29_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_30_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_31_sum[16:15] - 2'd2) < 2'd1}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_32_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_33_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_34_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_35_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_36_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_37_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_38_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_39_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_40_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_41_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_42_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_43_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_44_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_45_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_46_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_47_sum[16:15] - 2'd2) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_48_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_49_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_50_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_51_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_52_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_53_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_54_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_55_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_56_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_57_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_58_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_59_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_60_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_61_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_62_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_63_sum[16:15] - 2'd2) < 2'd1}}}}}}};
+        end
+      end
       if (any_sat) begin
-        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
-        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
         sat_b_hi_q <= sat_b_hi_q + {31'd0, b_we & b_upd_sat_hi};
         sat_b_lo_q <= sat_b_lo_q + {31'd0, b_we & b_upd_sat_lo};
       end
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:387
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:407
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:387
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:407
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:387
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:407
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:387
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:407
 
-  // seq: host_read (generator/units/lane.ts:418)
+  // seq: host_read (generator/units/lane.ts:438)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -8279,7 +7707,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:444
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:464
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};

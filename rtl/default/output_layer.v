@@ -124,8 +124,6 @@ module output_layer (
   wire [15:0]        r_bias;
   wire               w_we_0;
   reg  signed [16:0] w_upd_0_sum;
-  wire               w_upd_0_sat_hi;
-  wire               w_upd_0_sat_lo;
   reg  [15:0]        w_rd_1;
   wire signed [15:0] h_1;
   reg  signed [34:0] g_1;
@@ -140,8 +138,6 @@ module output_layer (
   wire [15:0]        r_1;
   wire               w_we_1;
   reg  signed [16:0] w_upd_1_sum;
-  wire               w_upd_1_sat_hi;
-  wire               w_upd_1_sat_lo;
   reg  [15:0]        w_rd_2;
   wire signed [15:0] h_2;
   reg  signed [34:0] g_2;
@@ -156,8 +152,6 @@ module output_layer (
   wire [15:0]        r_2;
   wire               w_we_2;
   reg  signed [16:0] w_upd_2_sum;
-  wire               w_upd_2_sat_hi;
-  wire               w_upd_2_sat_lo;
   reg  [15:0]        w_rd_3;
   wire signed [15:0] h_3;
   reg  signed [34:0] g_3;
@@ -172,8 +166,6 @@ module output_layer (
   wire [15:0]        r_3;
   wire               w_we_3;
   reg  signed [16:0] w_upd_3_sum;
-  wire               w_upd_3_sat_hi;
-  wire               w_upd_3_sat_lo;
   reg  [15:0]        w_rd_4;
   wire signed [15:0] h_4;
   reg  signed [34:0] g_4;
@@ -188,8 +180,6 @@ module output_layer (
   wire [15:0]        r_4;
   wire               w_we_4;
   reg  signed [16:0] w_upd_4_sum;
-  wire               w_upd_4_sat_hi;
-  wire               w_upd_4_sat_lo;
   reg  [15:0]        w_rd_5;
   wire signed [15:0] h_5;
   reg  signed [34:0] g_5;
@@ -204,8 +194,6 @@ module output_layer (
   wire [15:0]        r_5;
   wire               w_we_5;
   reg  signed [16:0] w_upd_5_sum;
-  wire               w_upd_5_sat_hi;
-  wire               w_upd_5_sat_lo;
   reg  [15:0]        w_rd_6;
   wire signed [15:0] h_6;
   reg  signed [34:0] g_6;
@@ -220,8 +208,6 @@ module output_layer (
   wire [15:0]        r_6;
   wire               w_we_6;
   reg  signed [16:0] w_upd_6_sum;
-  wire               w_upd_6_sat_hi;
-  wire               w_upd_6_sat_lo;
   reg  [15:0]        w_rd_7;
   wire signed [15:0] h_7;
   reg  signed [34:0] g_7;
@@ -236,8 +222,6 @@ module output_layer (
   wire [15:0]        r_7;
   wire               w_we_7;
   reg  signed [16:0] w_upd_7_sum;
-  wire               w_upd_7_sat_hi;
-  wire               w_upd_7_sat_lo;
   reg  [15:0]        w_rd_8;
   wire signed [15:0] h_8;
   reg  signed [34:0] g_8;
@@ -252,8 +236,6 @@ module output_layer (
   wire [15:0]        r_8;
   wire               w_we_8;
   reg  signed [16:0] w_upd_8_sum;
-  wire               w_upd_8_sat_hi;
-  wire               w_upd_8_sat_lo;
   reg  [15:0]        w_rd_9;
   wire signed [15:0] h_9;
   reg  signed [34:0] g_9;
@@ -268,8 +250,6 @@ module output_layer (
   wire [15:0]        r_9;
   wire               w_we_9;
   reg  signed [16:0] w_upd_9_sum;
-  wire               w_upd_9_sat_hi;
-  wire               w_upd_9_sat_lo;
   reg  [15:0]        w_rd_10;
   wire signed [15:0] h_10;
   reg  signed [34:0] g_10;
@@ -284,8 +264,6 @@ module output_layer (
   wire [15:0]        r_10;
   wire               w_we_10;
   reg  signed [16:0] w_upd_10_sum;
-  wire               w_upd_10_sat_hi;
-  wire               w_upd_10_sat_lo;
   reg  [15:0]        w_rd_11;
   wire signed [15:0] h_11;
   reg  signed [34:0] g_11;
@@ -300,8 +278,6 @@ module output_layer (
   wire [15:0]        r_11;
   wire               w_we_11;
   reg  signed [16:0] w_upd_11_sum;
-  wire               w_upd_11_sat_hi;
-  wire               w_upd_11_sat_lo;
   reg  [15:0]        w_rd_12;
   wire signed [15:0] h_12;
   reg  signed [34:0] g_12;
@@ -316,8 +292,6 @@ module output_layer (
   wire [15:0]        r_12;
   wire               w_we_12;
   reg  signed [16:0] w_upd_12_sum;
-  wire               w_upd_12_sat_hi;
-  wire               w_upd_12_sat_lo;
   reg  [15:0]        w_rd_13;
   wire signed [15:0] h_13;
   reg  signed [34:0] g_13;
@@ -332,8 +306,6 @@ module output_layer (
   wire [15:0]        r_13;
   wire               w_we_13;
   reg  signed [16:0] w_upd_13_sum;
-  wire               w_upd_13_sat_hi;
-  wire               w_upd_13_sat_lo;
   reg  [15:0]        w_rd_14;
   wire signed [15:0] h_14;
   reg  signed [34:0] g_14;
@@ -348,8 +320,6 @@ module output_layer (
   wire [15:0]        r_14;
   wire               w_we_14;
   reg  signed [16:0] w_upd_14_sum;
-  wire               w_upd_14_sat_hi;
-  wire               w_upd_14_sat_lo;
   reg  [15:0]        w_rd_15;
   wire signed [15:0] h_15;
   reg  signed [34:0] g_15;
@@ -364,8 +334,6 @@ module output_layer (
   wire [15:0]        r_15;
   wire               w_we_15;
   reg  signed [16:0] w_upd_15_sum;
-  wire               w_upd_15_sat_hi;
-  wire               w_upd_15_sat_lo;
   reg  [15:0]        w_rd_16;
   wire signed [15:0] h_16;
   reg  signed [34:0] g_16;
@@ -380,8 +348,6 @@ module output_layer (
   wire [15:0]        r_16;
   wire               w_we_16;
   reg  signed [16:0] w_upd_16_sum;
-  wire               w_upd_16_sat_hi;
-  wire               w_upd_16_sat_lo;
   reg  [15:0]        w_rd_17;
   wire signed [15:0] h_17;
   reg  signed [34:0] g_17;
@@ -396,8 +362,6 @@ module output_layer (
   wire [15:0]        r_17;
   wire               w_we_17;
   reg  signed [16:0] w_upd_17_sum;
-  wire               w_upd_17_sat_hi;
-  wire               w_upd_17_sat_lo;
   reg  [15:0]        w_rd_18;
   wire signed [15:0] h_18;
   reg  signed [34:0] g_18;
@@ -412,8 +376,6 @@ module output_layer (
   wire [15:0]        r_18;
   wire               w_we_18;
   reg  signed [16:0] w_upd_18_sum;
-  wire               w_upd_18_sat_hi;
-  wire               w_upd_18_sat_lo;
   reg  [15:0]        w_rd_19;
   wire signed [15:0] h_19;
   reg  signed [34:0] g_19;
@@ -428,8 +390,6 @@ module output_layer (
   wire [15:0]        r_19;
   wire               w_we_19;
   reg  signed [16:0] w_upd_19_sum;
-  wire               w_upd_19_sat_hi;
-  wire               w_upd_19_sat_lo;
   reg  [15:0]        w_rd_20;
   wire signed [15:0] h_20;
   reg  signed [34:0] g_20;
@@ -444,8 +404,6 @@ module output_layer (
   wire [15:0]        r_20;
   wire               w_we_20;
   reg  signed [16:0] w_upd_20_sum;
-  wire               w_upd_20_sat_hi;
-  wire               w_upd_20_sat_lo;
   reg  [15:0]        w_rd_21;
   wire signed [15:0] h_21;
   reg  signed [34:0] g_21;
@@ -460,8 +418,6 @@ module output_layer (
   wire [15:0]        r_21;
   wire               w_we_21;
   reg  signed [16:0] w_upd_21_sum;
-  wire               w_upd_21_sat_hi;
-  wire               w_upd_21_sat_lo;
   reg  [15:0]        w_rd_22;
   wire signed [15:0] h_22;
   reg  signed [34:0] g_22;
@@ -476,8 +432,6 @@ module output_layer (
   wire [15:0]        r_22;
   wire               w_we_22;
   reg  signed [16:0] w_upd_22_sum;
-  wire               w_upd_22_sat_hi;
-  wire               w_upd_22_sat_lo;
   reg  [15:0]        w_rd_23;
   wire signed [15:0] h_23;
   reg  signed [34:0] g_23;
@@ -492,8 +446,6 @@ module output_layer (
   wire [15:0]        r_23;
   wire               w_we_23;
   reg  signed [16:0] w_upd_23_sum;
-  wire               w_upd_23_sat_hi;
-  wire               w_upd_23_sat_lo;
   reg  [15:0]        w_rd_24;
   wire signed [15:0] h_24;
   reg  signed [34:0] g_24;
@@ -508,8 +460,6 @@ module output_layer (
   wire [15:0]        r_24;
   wire               w_we_24;
   reg  signed [16:0] w_upd_24_sum;
-  wire               w_upd_24_sat_hi;
-  wire               w_upd_24_sat_lo;
   reg  [15:0]        w_rd_25;
   wire signed [15:0] h_25;
   reg  signed [34:0] g_25;
@@ -524,8 +474,6 @@ module output_layer (
   wire [15:0]        r_25;
   wire               w_we_25;
   reg  signed [16:0] w_upd_25_sum;
-  wire               w_upd_25_sat_hi;
-  wire               w_upd_25_sat_lo;
   reg  [15:0]        w_rd_26;
   wire signed [15:0] h_26;
   reg  signed [34:0] g_26;
@@ -540,8 +488,6 @@ module output_layer (
   wire [15:0]        r_26;
   wire               w_we_26;
   reg  signed [16:0] w_upd_26_sum;
-  wire               w_upd_26_sat_hi;
-  wire               w_upd_26_sat_lo;
   reg  [15:0]        w_rd_27;
   wire signed [15:0] h_27;
   reg  signed [34:0] g_27;
@@ -556,8 +502,6 @@ module output_layer (
   wire [15:0]        r_27;
   wire               w_we_27;
   reg  signed [16:0] w_upd_27_sum;
-  wire               w_upd_27_sat_hi;
-  wire               w_upd_27_sat_lo;
   reg  [15:0]        w_rd_28;
   wire signed [15:0] h_28;
   reg  signed [34:0] g_28;
@@ -572,8 +516,6 @@ module output_layer (
   wire [15:0]        r_28;
   wire               w_we_28;
   reg  signed [16:0] w_upd_28_sum;
-  wire               w_upd_28_sat_hi;
-  wire               w_upd_28_sat_lo;
   reg  [15:0]        w_rd_29;
   wire signed [15:0] h_29;
   reg  signed [34:0] g_29;
@@ -588,8 +530,6 @@ module output_layer (
   wire [15:0]        r_29;
   wire               w_we_29;
   reg  signed [16:0] w_upd_29_sum;
-  wire               w_upd_29_sat_hi;
-  wire               w_upd_29_sat_lo;
   reg  [15:0]        w_rd_30;
   wire signed [15:0] h_30;
   reg  signed [34:0] g_30;
@@ -604,8 +544,6 @@ module output_layer (
   wire [15:0]        r_30;
   wire               w_we_30;
   reg  signed [16:0] w_upd_30_sum;
-  wire               w_upd_30_sat_hi;
-  wire               w_upd_30_sat_lo;
   reg  [15:0]        w_rd_31;
   wire signed [15:0] h_31;
   reg  signed [34:0] g_31;
@@ -620,8 +558,6 @@ module output_layer (
   wire [15:0]        r_31;
   wire               w_we_31;
   reg  signed [16:0] w_upd_31_sum;
-  wire               w_upd_31_sat_hi;
-  wire               w_upd_31_sat_lo;
   reg  [15:0]        w_rd_32;
   wire signed [15:0] h_32;
   reg  signed [34:0] g_32;
@@ -636,8 +572,6 @@ module output_layer (
   wire [15:0]        r_32;
   wire               w_we_32;
   reg  signed [16:0] w_upd_32_sum;
-  wire               w_upd_32_sat_hi;
-  wire               w_upd_32_sat_lo;
   reg  [15:0]        w_rd_33;
   wire signed [15:0] h_33;
   reg  signed [34:0] g_33;
@@ -652,8 +586,6 @@ module output_layer (
   wire [15:0]        r_33;
   wire               w_we_33;
   reg  signed [16:0] w_upd_33_sum;
-  wire               w_upd_33_sat_hi;
-  wire               w_upd_33_sat_lo;
   reg  [15:0]        w_rd_34;
   wire signed [15:0] h_34;
   reg  signed [34:0] g_34;
@@ -668,8 +600,6 @@ module output_layer (
   wire [15:0]        r_34;
   wire               w_we_34;
   reg  signed [16:0] w_upd_34_sum;
-  wire               w_upd_34_sat_hi;
-  wire               w_upd_34_sat_lo;
   reg  [15:0]        w_rd_35;
   wire signed [15:0] h_35;
   reg  signed [34:0] g_35;
@@ -684,8 +614,6 @@ module output_layer (
   wire [15:0]        r_35;
   wire               w_we_35;
   reg  signed [16:0] w_upd_35_sum;
-  wire               w_upd_35_sat_hi;
-  wire               w_upd_35_sat_lo;
   reg  [15:0]        w_rd_36;
   wire signed [15:0] h_36;
   reg  signed [34:0] g_36;
@@ -700,8 +628,6 @@ module output_layer (
   wire [15:0]        r_36;
   wire               w_we_36;
   reg  signed [16:0] w_upd_36_sum;
-  wire               w_upd_36_sat_hi;
-  wire               w_upd_36_sat_lo;
   reg  [15:0]        w_rd_37;
   wire signed [15:0] h_37;
   reg  signed [34:0] g_37;
@@ -716,8 +642,6 @@ module output_layer (
   wire [15:0]        r_37;
   wire               w_we_37;
   reg  signed [16:0] w_upd_37_sum;
-  wire               w_upd_37_sat_hi;
-  wire               w_upd_37_sat_lo;
   reg  [15:0]        w_rd_38;
   wire signed [15:0] h_38;
   reg  signed [34:0] g_38;
@@ -732,8 +656,6 @@ module output_layer (
   wire [15:0]        r_38;
   wire               w_we_38;
   reg  signed [16:0] w_upd_38_sum;
-  wire               w_upd_38_sat_hi;
-  wire               w_upd_38_sat_lo;
   reg  [15:0]        w_rd_39;
   wire signed [15:0] h_39;
   reg  signed [34:0] g_39;
@@ -748,8 +670,6 @@ module output_layer (
   wire [15:0]        r_39;
   wire               w_we_39;
   reg  signed [16:0] w_upd_39_sum;
-  wire               w_upd_39_sat_hi;
-  wire               w_upd_39_sat_lo;
   reg  [15:0]        w_rd_40;
   wire signed [15:0] h_40;
   reg  signed [34:0] g_40;
@@ -764,8 +684,6 @@ module output_layer (
   wire [15:0]        r_40;
   wire               w_we_40;
   reg  signed [16:0] w_upd_40_sum;
-  wire               w_upd_40_sat_hi;
-  wire               w_upd_40_sat_lo;
   reg  [15:0]        w_rd_41;
   wire signed [15:0] h_41;
   reg  signed [34:0] g_41;
@@ -780,8 +698,6 @@ module output_layer (
   wire [15:0]        r_41;
   wire               w_we_41;
   reg  signed [16:0] w_upd_41_sum;
-  wire               w_upd_41_sat_hi;
-  wire               w_upd_41_sat_lo;
   reg  [15:0]        w_rd_42;
   wire signed [15:0] h_42;
   reg  signed [34:0] g_42;
@@ -796,8 +712,6 @@ module output_layer (
   wire [15:0]        r_42;
   wire               w_we_42;
   reg  signed [16:0] w_upd_42_sum;
-  wire               w_upd_42_sat_hi;
-  wire               w_upd_42_sat_lo;
   reg  [15:0]        w_rd_43;
   wire signed [15:0] h_43;
   reg  signed [34:0] g_43;
@@ -812,8 +726,6 @@ module output_layer (
   wire [15:0]        r_43;
   wire               w_we_43;
   reg  signed [16:0] w_upd_43_sum;
-  wire               w_upd_43_sat_hi;
-  wire               w_upd_43_sat_lo;
   reg  [15:0]        w_rd_44;
   wire signed [15:0] h_44;
   reg  signed [34:0] g_44;
@@ -828,8 +740,6 @@ module output_layer (
   wire [15:0]        r_44;
   wire               w_we_44;
   reg  signed [16:0] w_upd_44_sum;
-  wire               w_upd_44_sat_hi;
-  wire               w_upd_44_sat_lo;
   reg  [15:0]        w_rd_45;
   wire signed [15:0] h_45;
   reg  signed [34:0] g_45;
@@ -844,8 +754,6 @@ module output_layer (
   wire [15:0]        r_45;
   wire               w_we_45;
   reg  signed [16:0] w_upd_45_sum;
-  wire               w_upd_45_sat_hi;
-  wire               w_upd_45_sat_lo;
   reg  [15:0]        w_rd_46;
   wire signed [15:0] h_46;
   reg  signed [34:0] g_46;
@@ -860,8 +768,6 @@ module output_layer (
   wire [15:0]        r_46;
   wire               w_we_46;
   reg  signed [16:0] w_upd_46_sum;
-  wire               w_upd_46_sat_hi;
-  wire               w_upd_46_sat_lo;
   reg  [15:0]        w_rd_47;
   wire signed [15:0] h_47;
   reg  signed [34:0] g_47;
@@ -876,8 +782,6 @@ module output_layer (
   wire [15:0]        r_47;
   wire               w_we_47;
   reg  signed [16:0] w_upd_47_sum;
-  wire               w_upd_47_sat_hi;
-  wire               w_upd_47_sat_lo;
   reg  [15:0]        w_rd_48;
   wire signed [15:0] h_48;
   reg  signed [34:0] g_48;
@@ -892,8 +796,6 @@ module output_layer (
   wire [15:0]        r_48;
   wire               w_we_48;
   reg  signed [16:0] w_upd_48_sum;
-  wire               w_upd_48_sat_hi;
-  wire               w_upd_48_sat_lo;
   reg  [15:0]        w_rd_49;
   wire signed [15:0] h_49;
   reg  signed [34:0] g_49;
@@ -908,8 +810,6 @@ module output_layer (
   wire [15:0]        r_49;
   wire               w_we_49;
   reg  signed [16:0] w_upd_49_sum;
-  wire               w_upd_49_sat_hi;
-  wire               w_upd_49_sat_lo;
   reg  [15:0]        w_rd_50;
   wire signed [15:0] h_50;
   reg  signed [34:0] g_50;
@@ -924,8 +824,6 @@ module output_layer (
   wire [15:0]        r_50;
   wire               w_we_50;
   reg  signed [16:0] w_upd_50_sum;
-  wire               w_upd_50_sat_hi;
-  wire               w_upd_50_sat_lo;
   reg  [15:0]        w_rd_51;
   wire signed [15:0] h_51;
   reg  signed [34:0] g_51;
@@ -940,8 +838,6 @@ module output_layer (
   wire [15:0]        r_51;
   wire               w_we_51;
   reg  signed [16:0] w_upd_51_sum;
-  wire               w_upd_51_sat_hi;
-  wire               w_upd_51_sat_lo;
   reg  [15:0]        w_rd_52;
   wire signed [15:0] h_52;
   reg  signed [34:0] g_52;
@@ -956,8 +852,6 @@ module output_layer (
   wire [15:0]        r_52;
   wire               w_we_52;
   reg  signed [16:0] w_upd_52_sum;
-  wire               w_upd_52_sat_hi;
-  wire               w_upd_52_sat_lo;
   reg  [15:0]        w_rd_53;
   wire signed [15:0] h_53;
   reg  signed [34:0] g_53;
@@ -972,8 +866,6 @@ module output_layer (
   wire [15:0]        r_53;
   wire               w_we_53;
   reg  signed [16:0] w_upd_53_sum;
-  wire               w_upd_53_sat_hi;
-  wire               w_upd_53_sat_lo;
   reg  [15:0]        w_rd_54;
   wire signed [15:0] h_54;
   reg  signed [34:0] g_54;
@@ -988,8 +880,6 @@ module output_layer (
   wire [15:0]        r_54;
   wire               w_we_54;
   reg  signed [16:0] w_upd_54_sum;
-  wire               w_upd_54_sat_hi;
-  wire               w_upd_54_sat_lo;
   reg  [15:0]        w_rd_55;
   wire signed [15:0] h_55;
   reg  signed [34:0] g_55;
@@ -1004,8 +894,6 @@ module output_layer (
   wire [15:0]        r_55;
   wire               w_we_55;
   reg  signed [16:0] w_upd_55_sum;
-  wire               w_upd_55_sat_hi;
-  wire               w_upd_55_sat_lo;
   reg  [15:0]        w_rd_56;
   wire signed [15:0] h_56;
   reg  signed [34:0] g_56;
@@ -1020,8 +908,6 @@ module output_layer (
   wire [15:0]        r_56;
   wire               w_we_56;
   reg  signed [16:0] w_upd_56_sum;
-  wire               w_upd_56_sat_hi;
-  wire               w_upd_56_sat_lo;
   reg  [15:0]        w_rd_57;
   wire signed [15:0] h_57;
   reg  signed [34:0] g_57;
@@ -1036,8 +922,6 @@ module output_layer (
   wire [15:0]        r_57;
   wire               w_we_57;
   reg  signed [16:0] w_upd_57_sum;
-  wire               w_upd_57_sat_hi;
-  wire               w_upd_57_sat_lo;
   reg  [15:0]        w_rd_58;
   wire signed [15:0] h_58;
   reg  signed [34:0] g_58;
@@ -1052,8 +936,6 @@ module output_layer (
   wire [15:0]        r_58;
   wire               w_we_58;
   reg  signed [16:0] w_upd_58_sum;
-  wire               w_upd_58_sat_hi;
-  wire               w_upd_58_sat_lo;
   reg  [15:0]        w_rd_59;
   wire signed [15:0] h_59;
   reg  signed [34:0] g_59;
@@ -1068,8 +950,6 @@ module output_layer (
   wire [15:0]        r_59;
   wire               w_we_59;
   reg  signed [16:0] w_upd_59_sum;
-  wire               w_upd_59_sat_hi;
-  wire               w_upd_59_sat_lo;
   reg  [15:0]        w_rd_60;
   wire signed [15:0] h_60;
   reg  signed [34:0] g_60;
@@ -1084,8 +964,6 @@ module output_layer (
   wire [15:0]        r_60;
   wire               w_we_60;
   reg  signed [16:0] w_upd_60_sum;
-  wire               w_upd_60_sat_hi;
-  wire               w_upd_60_sat_lo;
   reg  [15:0]        w_rd_61;
   wire signed [15:0] h_61;
   reg  signed [34:0] g_61;
@@ -1100,8 +978,6 @@ module output_layer (
   wire [15:0]        r_61;
   wire               w_we_61;
   reg  signed [16:0] w_upd_61_sum;
-  wire               w_upd_61_sat_hi;
-  wire               w_upd_61_sat_lo;
   reg  [15:0]        w_rd_62;
   wire signed [15:0] h_62;
   reg  signed [34:0] g_62;
@@ -1116,8 +992,6 @@ module output_layer (
   wire [15:0]        r_62;
   wire               w_we_62;
   reg  signed [16:0] w_upd_62_sum;
-  wire               w_upd_62_sat_hi;
-  wire               w_upd_62_sat_lo;
   reg  [15:0]        w_rd_63;
   wire signed [15:0] h_63;
   reg  signed [34:0] g_63;
@@ -1132,12 +1006,8 @@ module output_layer (
   wire [15:0]        r_63;
   wire               w_we_63;
   reg  signed [16:0] w_upd_63_sum;
-  wire               w_upd_63_sat_hi;
-  wire               w_upd_63_sat_lo;
   wire               b_we;
   reg  signed [25:0] b_upd_sum;
-  wire               b_upd_sat_hi;
-  wire               b_upd_sat_lo;
   reg  signed [38:0] sum_q;
   wire               a2;
   wire signed [38:0] acc_new;
@@ -1160,7 +1030,6 @@ module output_layer (
   wire               p_sat;
   wire [16:0]        p_clamped;
   wire               err_done;
-  wire               any_sat;
   reg  [31:0]        sat_w_hi_q;
   reg  [31:0]        sat_w_lo_q;
   reg  [31:0]        sat_b_hi_q;
@@ -1170,6 +1039,7 @@ module output_layer (
   reg  [31:0]        sat_prob_hi_q;
   reg  [31:0]        sat_err_hi_q;
   reg  [31:0]        sat_err_lo_q;
+  wire               any_sat;
   reg  [1:0]         host_kind_q;
   reg  [5:0]         host_bank_q;
   reg                host_rd_pend_q;
@@ -2162,7 +2032,7 @@ module output_layer (
   // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:336)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
-      bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0])) : host_wdata[15:0];
+      bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (((b_upd_sum[25:15] - 11'd1) < 11'd1023) ? 16'sd32767 : (((b_upd_sum[25:15] - 11'd1024) < 11'd1023) ? 16'sh8000 : b_upd_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & (((phase_q == 3'd1) & (k_q == 1'b0)) | (((phase_q == 3'd5) & (k_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd <= bias_mem[(busy_q ? j_q : host_addr)];
@@ -2204,7 +2074,7 @@ module output_layer (
   // memory wbank_0: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
-      wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_0_sat_hi ? 16'sd32767 : (w_upd_0_sat_lo ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
+      wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_0_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_0_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr)];
@@ -2279,7 +2149,7 @@ module output_layer (
   assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
   assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
   assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  // comb: w_upd_0_sum (generator/units/lane.ts:238)
+  // comb: w_upd_0_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_0) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};
@@ -2288,14 +2158,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_0_sat_hi = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_0_sat_lo = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
-      wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_1_sat_hi ? 16'sd32767 : (w_upd_1_sat_lo ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
+      wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_1_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_1_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr)];
@@ -2354,7 +2220,7 @@ module output_layer (
   assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
   assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
   assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  // comb: w_upd_1_sum (generator/units/lane.ts:238)
+  // comb: w_upd_1_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_1) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};
@@ -2363,14 +2229,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_1_sat_hi = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_1_sat_lo = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
-      wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_2_sat_hi ? 16'sd32767 : (w_upd_2_sat_lo ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
+      wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_2_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_2_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr)];
@@ -2429,7 +2291,7 @@ module output_layer (
   assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
   assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
   assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  // comb: w_upd_2_sum (generator/units/lane.ts:238)
+  // comb: w_upd_2_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_2) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};
@@ -2438,14 +2300,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_2_sat_hi = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_2_sat_lo = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
-      wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_3_sat_hi ? 16'sd32767 : (w_upd_3_sat_lo ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
+      wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_3_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_3_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr)];
@@ -2504,7 +2362,7 @@ module output_layer (
   assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
   assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
   assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  // comb: w_upd_3_sum (generator/units/lane.ts:238)
+  // comb: w_upd_3_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_3) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};
@@ -2513,14 +2371,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_3_sat_hi = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_3_sat_lo = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
-      wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_4_sat_hi ? 16'sd32767 : (w_upd_4_sat_lo ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
+      wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_4_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_4_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr)];
@@ -2579,7 +2433,7 @@ module output_layer (
   assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
   assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
   assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  // comb: w_upd_4_sum (generator/units/lane.ts:238)
+  // comb: w_upd_4_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_4) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};
@@ -2588,14 +2442,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_4_sat_hi = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_4_sat_lo = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
-      wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_5_sat_hi ? 16'sd32767 : (w_upd_5_sat_lo ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
+      wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_5_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_5_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr)];
@@ -2654,7 +2504,7 @@ module output_layer (
   assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
   assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
   assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  // comb: w_upd_5_sum (generator/units/lane.ts:238)
+  // comb: w_upd_5_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_5) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};
@@ -2663,14 +2513,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_5_sat_hi = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_5_sat_lo = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
-      wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_6_sat_hi ? 16'sd32767 : (w_upd_6_sat_lo ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
+      wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_6_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_6_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr)];
@@ -2729,7 +2575,7 @@ module output_layer (
   assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
   assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
   assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  // comb: w_upd_6_sum (generator/units/lane.ts:238)
+  // comb: w_upd_6_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_6) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};
@@ -2738,14 +2584,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_6_sat_hi = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_6_sat_lo = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
-      wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_7_sat_hi ? 16'sd32767 : (w_upd_7_sat_lo ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
+      wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_7_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_7_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr)];
@@ -2804,7 +2646,7 @@ module output_layer (
   assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
   assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
   assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  // comb: w_upd_7_sum (generator/units/lane.ts:238)
+  // comb: w_upd_7_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_7) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};
@@ -2813,14 +2655,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_7_sat_hi = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_7_sat_lo = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
-      wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_8_sat_hi ? 16'sd32767 : (w_upd_8_sat_lo ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
+      wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_8_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_8_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr)];
@@ -2879,7 +2717,7 @@ module output_layer (
   assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
   assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
   assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  // comb: w_upd_8_sum (generator/units/lane.ts:238)
+  // comb: w_upd_8_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_8) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};
@@ -2888,14 +2726,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_8_sat_hi = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_8_sat_lo = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
-      wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_9_sat_hi ? 16'sd32767 : (w_upd_9_sat_lo ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
+      wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_9_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_9_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr)];
@@ -2954,7 +2788,7 @@ module output_layer (
   assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
   assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
   assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  // comb: w_upd_9_sum (generator/units/lane.ts:238)
+  // comb: w_upd_9_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_9) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};
@@ -2963,14 +2797,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_9_sat_hi = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_9_sat_lo = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
-      wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_10_sat_hi ? 16'sd32767 : (w_upd_10_sat_lo ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
+      wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_10_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_10_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr)];
@@ -3029,7 +2859,7 @@ module output_layer (
   assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
   assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
   assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  // comb: w_upd_10_sum (generator/units/lane.ts:238)
+  // comb: w_upd_10_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_10) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};
@@ -3038,14 +2868,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_10_sat_hi = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_10_sat_lo = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
-      wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_11_sat_hi ? 16'sd32767 : (w_upd_11_sat_lo ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
+      wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_11_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_11_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr)];
@@ -3104,7 +2930,7 @@ module output_layer (
   assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
   assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
   assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  // comb: w_upd_11_sum (generator/units/lane.ts:238)
+  // comb: w_upd_11_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_11) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};
@@ -3113,14 +2939,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_11_sat_hi = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_11_sat_lo = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
-      wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_12_sat_hi ? 16'sd32767 : (w_upd_12_sat_lo ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
+      wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_12_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_12_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr)];
@@ -3179,7 +3001,7 @@ module output_layer (
   assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
   assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
   assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  // comb: w_upd_12_sum (generator/units/lane.ts:238)
+  // comb: w_upd_12_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_12) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};
@@ -3188,14 +3010,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_12_sat_hi = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_12_sat_lo = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
-      wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_13_sat_hi ? 16'sd32767 : (w_upd_13_sat_lo ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
+      wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_13_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_13_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr)];
@@ -3254,7 +3072,7 @@ module output_layer (
   assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
   assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
   assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  // comb: w_upd_13_sum (generator/units/lane.ts:238)
+  // comb: w_upd_13_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_13) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};
@@ -3263,14 +3081,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_13_sat_hi = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_13_sat_lo = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
-      wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_14_sat_hi ? 16'sd32767 : (w_upd_14_sat_lo ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
+      wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_14_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_14_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr)];
@@ -3329,7 +3143,7 @@ module output_layer (
   assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
   assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
   assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  // comb: w_upd_14_sum (generator/units/lane.ts:238)
+  // comb: w_upd_14_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_14) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};
@@ -3338,14 +3152,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_14_sat_hi = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_14_sat_lo = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
-      wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_15_sat_hi ? 16'sd32767 : (w_upd_15_sat_lo ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
+      wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_15_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_15_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr)];
@@ -3404,7 +3214,7 @@ module output_layer (
   assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
   assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
   assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  // comb: w_upd_15_sum (generator/units/lane.ts:238)
+  // comb: w_upd_15_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_15) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};
@@ -3413,14 +3223,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_15_sat_hi = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_15_sat_lo = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
-      wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_16_sat_hi ? 16'sd32767 : (w_upd_16_sat_lo ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
+      wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_16_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_16_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr)];
@@ -3479,7 +3285,7 @@ module output_layer (
   assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
   assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
   assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  // comb: w_upd_16_sum (generator/units/lane.ts:238)
+  // comb: w_upd_16_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};
@@ -3488,14 +3294,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_16_sat_hi = (w_upd_16_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_16_sat_lo = (w_upd_16_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
-      wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_17_sat_hi ? 16'sd32767 : (w_upd_17_sat_lo ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
+      wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_17_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_17_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr)];
@@ -3554,7 +3356,7 @@ module output_layer (
   assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
   assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
   assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  // comb: w_upd_17_sum (generator/units/lane.ts:238)
+  // comb: w_upd_17_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_17) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};
@@ -3563,14 +3365,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_17_sat_hi = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_17_sat_lo = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
-      wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_18_sat_hi ? 16'sd32767 : (w_upd_18_sat_lo ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
+      wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_18_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_18_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr)];
@@ -3629,7 +3427,7 @@ module output_layer (
   assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
   assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
   assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  // comb: w_upd_18_sum (generator/units/lane.ts:238)
+  // comb: w_upd_18_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_18) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};
@@ -3638,14 +3436,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_18_sat_hi = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_18_sat_lo = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
-      wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_19_sat_hi ? 16'sd32767 : (w_upd_19_sat_lo ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
+      wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_19_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_19_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr)];
@@ -3704,7 +3498,7 @@ module output_layer (
   assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
   assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
   assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  // comb: w_upd_19_sum (generator/units/lane.ts:238)
+  // comb: w_upd_19_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_19) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};
@@ -3713,14 +3507,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_19_sat_hi = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_19_sat_lo = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
-      wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_20_sat_hi ? 16'sd32767 : (w_upd_20_sat_lo ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
+      wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_20_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_20_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr)];
@@ -3779,7 +3569,7 @@ module output_layer (
   assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
   assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
   assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  // comb: w_upd_20_sum (generator/units/lane.ts:238)
+  // comb: w_upd_20_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_20) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};
@@ -3788,14 +3578,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_20_sat_hi = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_20_sat_lo = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
-      wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_21_sat_hi ? 16'sd32767 : (w_upd_21_sat_lo ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
+      wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_21_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_21_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr)];
@@ -3854,7 +3640,7 @@ module output_layer (
   assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
   assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
   assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  // comb: w_upd_21_sum (generator/units/lane.ts:238)
+  // comb: w_upd_21_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_21) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};
@@ -3863,14 +3649,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_21_sat_hi = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_21_sat_lo = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
-      wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_22_sat_hi ? 16'sd32767 : (w_upd_22_sat_lo ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
+      wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_22_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_22_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr)];
@@ -3929,7 +3711,7 @@ module output_layer (
   assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
   assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
   assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  // comb: w_upd_22_sum (generator/units/lane.ts:238)
+  // comb: w_upd_22_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_22) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};
@@ -3938,14 +3720,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_22_sat_hi = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_22_sat_lo = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
-      wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_23_sat_hi ? 16'sd32767 : (w_upd_23_sat_lo ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
+      wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_23_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_23_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr)];
@@ -4004,7 +3782,7 @@ module output_layer (
   assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
   assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
   assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  // comb: w_upd_23_sum (generator/units/lane.ts:238)
+  // comb: w_upd_23_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_23) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};
@@ -4013,14 +3791,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_23_sat_hi = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_23_sat_lo = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
-      wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_24_sat_hi ? 16'sd32767 : (w_upd_24_sat_lo ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
+      wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_24_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_24_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr)];
@@ -4079,7 +3853,7 @@ module output_layer (
   assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
   assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
   assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  // comb: w_upd_24_sum (generator/units/lane.ts:238)
+  // comb: w_upd_24_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_24) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};
@@ -4088,14 +3862,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_24_sat_hi = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_24_sat_lo = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
-      wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_25_sat_hi ? 16'sd32767 : (w_upd_25_sat_lo ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
+      wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_25_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_25_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr)];
@@ -4154,7 +3924,7 @@ module output_layer (
   assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
   assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
   assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  // comb: w_upd_25_sum (generator/units/lane.ts:238)
+  // comb: w_upd_25_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_25) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};
@@ -4163,14 +3933,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_25_sat_hi = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_25_sat_lo = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
-      wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_26_sat_hi ? 16'sd32767 : (w_upd_26_sat_lo ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
+      wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_26_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_26_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr)];
@@ -4229,7 +3995,7 @@ module output_layer (
   assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
   assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
   assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  // comb: w_upd_26_sum (generator/units/lane.ts:238)
+  // comb: w_upd_26_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_26) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};
@@ -4238,14 +4004,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_26_sat_hi = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_26_sat_lo = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
-      wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_27_sat_hi ? 16'sd32767 : (w_upd_27_sat_lo ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
+      wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_27_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_27_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr)];
@@ -4304,7 +4066,7 @@ module output_layer (
   assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
   assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
   assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  // comb: w_upd_27_sum (generator/units/lane.ts:238)
+  // comb: w_upd_27_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_27) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};
@@ -4313,14 +4075,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_27_sat_hi = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_27_sat_lo = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
-      wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_28_sat_hi ? 16'sd32767 : (w_upd_28_sat_lo ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
+      wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_28_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_28_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr)];
@@ -4379,7 +4137,7 @@ module output_layer (
   assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
   assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
   assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  // comb: w_upd_28_sum (generator/units/lane.ts:238)
+  // comb: w_upd_28_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_28) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};
@@ -4388,14 +4146,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_28_sat_hi = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_28_sat_lo = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
-      wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_29_sat_hi ? 16'sd32767 : (w_upd_29_sat_lo ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
+      wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_29_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_29_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr)];
@@ -4454,7 +4208,7 @@ module output_layer (
   assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
   assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
   assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  // comb: w_upd_29_sum (generator/units/lane.ts:238)
+  // comb: w_upd_29_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_29) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};
@@ -4463,14 +4217,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_29_sat_hi = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_29_sat_lo = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
-      wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_30_sat_hi ? 16'sd32767 : (w_upd_30_sat_lo ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
+      wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_30_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_30_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr)];
@@ -4529,7 +4279,7 @@ module output_layer (
   assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
   assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
   assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  // comb: w_upd_30_sum (generator/units/lane.ts:238)
+  // comb: w_upd_30_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_30) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};
@@ -4538,14 +4288,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_30_sat_hi = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_30_sat_lo = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
-      wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_31_sat_hi ? 16'sd32767 : (w_upd_31_sat_lo ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
+      wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_31_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_31_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr)];
@@ -4604,7 +4350,7 @@ module output_layer (
   assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
   assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
   assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  // comb: w_upd_31_sum (generator/units/lane.ts:238)
+  // comb: w_upd_31_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_31) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};
@@ -4613,14 +4359,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_31_sat_hi = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_31_sat_lo = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
-      wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_32_sat_hi ? 16'sd32767 : (w_upd_32_sat_lo ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
+      wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_32_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_32_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? w_addr : host_addr)];
@@ -4679,7 +4421,7 @@ module output_layer (
   assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
   assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
   assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
-  // comb: w_upd_32_sum (generator/units/lane.ts:238)
+  // comb: w_upd_32_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_32) begin
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};
@@ -4688,14 +4430,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_32_sat_hi = (w_upd_32_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_32_sat_lo = (w_upd_32_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
-      wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_33_sat_hi ? 16'sd32767 : (w_upd_33_sat_lo ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
+      wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_33_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_33_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? w_addr : host_addr)];
@@ -4754,7 +4492,7 @@ module output_layer (
   assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
   assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
   assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
-  // comb: w_upd_33_sum (generator/units/lane.ts:238)
+  // comb: w_upd_33_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_33) begin
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};
@@ -4763,14 +4501,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_33_sat_hi = (w_upd_33_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_33_sat_lo = (w_upd_33_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
-      wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_34_sat_hi ? 16'sd32767 : (w_upd_34_sat_lo ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
+      wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_34_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_34_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? w_addr : host_addr)];
@@ -4829,7 +4563,7 @@ module output_layer (
   assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
   assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
   assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
-  // comb: w_upd_34_sum (generator/units/lane.ts:238)
+  // comb: w_upd_34_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_34) begin
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};
@@ -4838,14 +4572,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_34_sat_hi = (w_upd_34_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_34_sat_lo = (w_upd_34_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
-      wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_35_sat_hi ? 16'sd32767 : (w_upd_35_sat_lo ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
+      wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_35_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_35_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? w_addr : host_addr)];
@@ -4904,7 +4634,7 @@ module output_layer (
   assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
   assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
   assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
-  // comb: w_upd_35_sum (generator/units/lane.ts:238)
+  // comb: w_upd_35_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_35) begin
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};
@@ -4913,14 +4643,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_35_sat_hi = (w_upd_35_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_35_sat_lo = (w_upd_35_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
-      wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_36_sat_hi ? 16'sd32767 : (w_upd_36_sat_lo ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
+      wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_36_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_36_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? w_addr : host_addr)];
@@ -4979,7 +4705,7 @@ module output_layer (
   assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
   assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
   assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
-  // comb: w_upd_36_sum (generator/units/lane.ts:238)
+  // comb: w_upd_36_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_36) begin
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};
@@ -4988,14 +4714,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_36_sat_hi = (w_upd_36_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_36_sat_lo = (w_upd_36_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
-      wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_37_sat_hi ? 16'sd32767 : (w_upd_37_sat_lo ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
+      wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_37_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_37_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? w_addr : host_addr)];
@@ -5054,7 +4776,7 @@ module output_layer (
   assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
   assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
   assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
-  // comb: w_upd_37_sum (generator/units/lane.ts:238)
+  // comb: w_upd_37_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_37) begin
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};
@@ -5063,14 +4785,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_37_sat_hi = (w_upd_37_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_37_sat_lo = (w_upd_37_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
-      wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_38_sat_hi ? 16'sd32767 : (w_upd_38_sat_lo ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
+      wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_38_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_38_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? w_addr : host_addr)];
@@ -5129,7 +4847,7 @@ module output_layer (
   assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
   assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
   assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
-  // comb: w_upd_38_sum (generator/units/lane.ts:238)
+  // comb: w_upd_38_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_38) begin
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};
@@ -5138,14 +4856,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_38_sat_hi = (w_upd_38_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_38_sat_lo = (w_upd_38_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
-      wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_39_sat_hi ? 16'sd32767 : (w_upd_39_sat_lo ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
+      wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_39_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_39_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? w_addr : host_addr)];
@@ -5204,7 +4918,7 @@ module output_layer (
   assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
   assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
   assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
-  // comb: w_upd_39_sum (generator/units/lane.ts:238)
+  // comb: w_upd_39_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_39) begin
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};
@@ -5213,14 +4927,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_39_sat_hi = (w_upd_39_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_39_sat_lo = (w_upd_39_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
-      wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_40_sat_hi ? 16'sd32767 : (w_upd_40_sat_lo ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
+      wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_40_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_40_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? w_addr : host_addr)];
@@ -5279,7 +4989,7 @@ module output_layer (
   assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
   assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
   assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
-  // comb: w_upd_40_sum (generator/units/lane.ts:238)
+  // comb: w_upd_40_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_40) begin
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};
@@ -5288,14 +4998,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_40_sat_hi = (w_upd_40_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_40_sat_lo = (w_upd_40_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
-      wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_41_sat_hi ? 16'sd32767 : (w_upd_41_sat_lo ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
+      wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_41_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_41_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? w_addr : host_addr)];
@@ -5354,7 +5060,7 @@ module output_layer (
   assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
   assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
   assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
-  // comb: w_upd_41_sum (generator/units/lane.ts:238)
+  // comb: w_upd_41_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_41) begin
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};
@@ -5363,14 +5069,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_41_sat_hi = (w_upd_41_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_41_sat_lo = (w_upd_41_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
-      wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_42_sat_hi ? 16'sd32767 : (w_upd_42_sat_lo ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
+      wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_42_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_42_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? w_addr : host_addr)];
@@ -5429,7 +5131,7 @@ module output_layer (
   assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
   assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
   assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
-  // comb: w_upd_42_sum (generator/units/lane.ts:238)
+  // comb: w_upd_42_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_42) begin
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};
@@ -5438,14 +5140,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_42_sat_hi = (w_upd_42_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_42_sat_lo = (w_upd_42_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
-      wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_43_sat_hi ? 16'sd32767 : (w_upd_43_sat_lo ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
+      wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_43_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_43_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? w_addr : host_addr)];
@@ -5504,7 +5202,7 @@ module output_layer (
   assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
   assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
   assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
-  // comb: w_upd_43_sum (generator/units/lane.ts:238)
+  // comb: w_upd_43_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_43) begin
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};
@@ -5513,14 +5211,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_43_sat_hi = (w_upd_43_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_43_sat_lo = (w_upd_43_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
-      wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_44_sat_hi ? 16'sd32767 : (w_upd_44_sat_lo ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
+      wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_44_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_44_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? w_addr : host_addr)];
@@ -5579,7 +5273,7 @@ module output_layer (
   assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
   assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
   assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
-  // comb: w_upd_44_sum (generator/units/lane.ts:238)
+  // comb: w_upd_44_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_44) begin
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};
@@ -5588,14 +5282,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_44_sat_hi = (w_upd_44_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_44_sat_lo = (w_upd_44_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
-      wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_45_sat_hi ? 16'sd32767 : (w_upd_45_sat_lo ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
+      wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_45_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_45_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? w_addr : host_addr)];
@@ -5654,7 +5344,7 @@ module output_layer (
   assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
   assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
   assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
-  // comb: w_upd_45_sum (generator/units/lane.ts:238)
+  // comb: w_upd_45_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_45) begin
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};
@@ -5663,14 +5353,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_45_sat_hi = (w_upd_45_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_45_sat_lo = (w_upd_45_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
-      wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_46_sat_hi ? 16'sd32767 : (w_upd_46_sat_lo ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
+      wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_46_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_46_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? w_addr : host_addr)];
@@ -5729,7 +5415,7 @@ module output_layer (
   assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
   assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
   assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
-  // comb: w_upd_46_sum (generator/units/lane.ts:238)
+  // comb: w_upd_46_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_46) begin
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};
@@ -5738,14 +5424,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_46_sat_hi = (w_upd_46_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_46_sat_lo = (w_upd_46_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
-      wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_47_sat_hi ? 16'sd32767 : (w_upd_47_sat_lo ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
+      wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_47_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_47_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? w_addr : host_addr)];
@@ -5804,7 +5486,7 @@ module output_layer (
   assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
   assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
   assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
-  // comb: w_upd_47_sum (generator/units/lane.ts:238)
+  // comb: w_upd_47_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_47) begin
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};
@@ -5813,14 +5495,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_47_sat_hi = (w_upd_47_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_47_sat_lo = (w_upd_47_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
-      wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_48_sat_hi ? 16'sd32767 : (w_upd_48_sat_lo ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
+      wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_48_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_48_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? w_addr : host_addr)];
@@ -5879,7 +5557,7 @@ module output_layer (
   assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
   assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
   assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
-  // comb: w_upd_48_sum (generator/units/lane.ts:238)
+  // comb: w_upd_48_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_48) begin
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};
@@ -5888,14 +5566,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_48_sat_hi = (w_upd_48_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_48_sat_lo = (w_upd_48_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
-      wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_49_sat_hi ? 16'sd32767 : (w_upd_49_sat_lo ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
+      wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_49_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_49_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? w_addr : host_addr)];
@@ -5954,7 +5628,7 @@ module output_layer (
   assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
   assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
   assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
-  // comb: w_upd_49_sum (generator/units/lane.ts:238)
+  // comb: w_upd_49_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_49) begin
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};
@@ -5963,14 +5637,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_49_sat_hi = (w_upd_49_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_49_sat_lo = (w_upd_49_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
-      wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_50_sat_hi ? 16'sd32767 : (w_upd_50_sat_lo ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
+      wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_50_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_50_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? w_addr : host_addr)];
@@ -6029,7 +5699,7 @@ module output_layer (
   assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
   assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
   assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
-  // comb: w_upd_50_sum (generator/units/lane.ts:238)
+  // comb: w_upd_50_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_50) begin
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};
@@ -6038,14 +5708,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_50_sat_hi = (w_upd_50_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_50_sat_lo = (w_upd_50_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
-      wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_51_sat_hi ? 16'sd32767 : (w_upd_51_sat_lo ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
+      wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_51_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_51_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? w_addr : host_addr)];
@@ -6104,7 +5770,7 @@ module output_layer (
   assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
   assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
   assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
-  // comb: w_upd_51_sum (generator/units/lane.ts:238)
+  // comb: w_upd_51_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_51) begin
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};
@@ -6113,14 +5779,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_51_sat_hi = (w_upd_51_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_51_sat_lo = (w_upd_51_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
-      wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_52_sat_hi ? 16'sd32767 : (w_upd_52_sat_lo ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
+      wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_52_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_52_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? w_addr : host_addr)];
@@ -6179,7 +5841,7 @@ module output_layer (
   assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
   assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
   assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
-  // comb: w_upd_52_sum (generator/units/lane.ts:238)
+  // comb: w_upd_52_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_52) begin
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};
@@ -6188,14 +5850,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_52_sat_hi = (w_upd_52_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_52_sat_lo = (w_upd_52_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
-      wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_53_sat_hi ? 16'sd32767 : (w_upd_53_sat_lo ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
+      wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_53_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_53_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? w_addr : host_addr)];
@@ -6254,7 +5912,7 @@ module output_layer (
   assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
   assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
   assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
-  // comb: w_upd_53_sum (generator/units/lane.ts:238)
+  // comb: w_upd_53_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_53) begin
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};
@@ -6263,14 +5921,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_53_sat_hi = (w_upd_53_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_53_sat_lo = (w_upd_53_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
-      wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_54_sat_hi ? 16'sd32767 : (w_upd_54_sat_lo ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
+      wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_54_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_54_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? w_addr : host_addr)];
@@ -6329,7 +5983,7 @@ module output_layer (
   assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
   assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
   assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
-  // comb: w_upd_54_sum (generator/units/lane.ts:238)
+  // comb: w_upd_54_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_54) begin
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};
@@ -6338,14 +5992,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_54_sat_hi = (w_upd_54_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_54_sat_lo = (w_upd_54_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
-      wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_55_sat_hi ? 16'sd32767 : (w_upd_55_sat_lo ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
+      wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_55_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_55_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? w_addr : host_addr)];
@@ -6404,7 +6054,7 @@ module output_layer (
   assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
   assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
   assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
-  // comb: w_upd_55_sum (generator/units/lane.ts:238)
+  // comb: w_upd_55_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_55) begin
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};
@@ -6413,14 +6063,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_55_sat_hi = (w_upd_55_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_55_sat_lo = (w_upd_55_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
-      wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_56_sat_hi ? 16'sd32767 : (w_upd_56_sat_lo ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
+      wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_56_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_56_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? w_addr : host_addr)];
@@ -6479,7 +6125,7 @@ module output_layer (
   assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
   assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
   assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
-  // comb: w_upd_56_sum (generator/units/lane.ts:238)
+  // comb: w_upd_56_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_56) begin
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};
@@ -6488,14 +6134,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_56_sat_hi = (w_upd_56_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_56_sat_lo = (w_upd_56_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
-      wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_57_sat_hi ? 16'sd32767 : (w_upd_57_sat_lo ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
+      wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_57_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_57_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? w_addr : host_addr)];
@@ -6554,7 +6196,7 @@ module output_layer (
   assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
   assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
   assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
-  // comb: w_upd_57_sum (generator/units/lane.ts:238)
+  // comb: w_upd_57_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_57) begin
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};
@@ -6563,14 +6205,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_57_sat_hi = (w_upd_57_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_57_sat_lo = (w_upd_57_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
-      wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_58_sat_hi ? 16'sd32767 : (w_upd_58_sat_lo ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
+      wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_58_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_58_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? w_addr : host_addr)];
@@ -6629,7 +6267,7 @@ module output_layer (
   assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
   assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
   assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
-  // comb: w_upd_58_sum (generator/units/lane.ts:238)
+  // comb: w_upd_58_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_58) begin
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};
@@ -6638,14 +6276,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_58_sat_hi = (w_upd_58_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_58_sat_lo = (w_upd_58_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
-      wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_59_sat_hi ? 16'sd32767 : (w_upd_59_sat_lo ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
+      wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_59_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_59_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? w_addr : host_addr)];
@@ -6704,7 +6338,7 @@ module output_layer (
   assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
   assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
   assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
-  // comb: w_upd_59_sum (generator/units/lane.ts:238)
+  // comb: w_upd_59_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_59) begin
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};
@@ -6713,14 +6347,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_59_sat_hi = (w_upd_59_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_59_sat_lo = (w_upd_59_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
-      wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_60_sat_hi ? 16'sd32767 : (w_upd_60_sat_lo ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
+      wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_60_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_60_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? w_addr : host_addr)];
@@ -6779,7 +6409,7 @@ module output_layer (
   assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
   assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
   assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
-  // comb: w_upd_60_sum (generator/units/lane.ts:238)
+  // comb: w_upd_60_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_60) begin
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};
@@ -6788,14 +6418,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_60_sat_hi = (w_upd_60_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_60_sat_lo = (w_upd_60_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
-      wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_61_sat_hi ? 16'sd32767 : (w_upd_61_sat_lo ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
+      wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_61_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_61_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? w_addr : host_addr)];
@@ -6854,7 +6480,7 @@ module output_layer (
   assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
   assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
   assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
-  // comb: w_upd_61_sum (generator/units/lane.ts:238)
+  // comb: w_upd_61_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_61) begin
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};
@@ -6863,14 +6489,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_61_sat_hi = (w_upd_61_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_61_sat_lo = (w_upd_61_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
-      wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_62_sat_hi ? 16'sd32767 : (w_upd_62_sat_lo ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
+      wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_62_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_62_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? w_addr : host_addr)];
@@ -6929,7 +6551,7 @@ module output_layer (
   assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
   assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
   assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
-  // comb: w_upd_62_sum (generator/units/lane.ts:238)
+  // comb: w_upd_62_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_62) begin
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};
@@ -6938,14 +6560,10 @@ module output_layer (
     end
   end
 
-  assign w_upd_62_sat_hi = (w_upd_62_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_62_sat_lo = (w_upd_62_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
-
   // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
-      wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (w_upd_63_sat_hi ? 16'sd32767 : (w_upd_63_sat_lo ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
+      wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_63_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_63_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? w_addr : host_addr)];
@@ -7004,7 +6622,7 @@ module output_layer (
   assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
   assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
   assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
-  // comb: w_upd_63_sum (generator/units/lane.ts:238)
+  // comb: w_upd_63_sum (generator/units/lane.ts:250)
   always @* begin
     if (w_we_63) begin
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};
@@ -7012,10 +6630,6 @@ module output_layer (
       w_upd_63_sum = {w_rd_63[15], w_rd_63};
     end
   end
-
-  assign w_upd_63_sat_hi = (w_upd_63_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:241
-
-  assign w_upd_63_sat_lo = (w_upd_63_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:242
 
   // seq: g_bias (generator/units/output.ts:416)
   always @(posedge clk) begin
@@ -7034,7 +6648,7 @@ module output_layer (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
   assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
-  // comb: b_upd_sum (generator/units/lane.ts:238)
+  // comb: b_upd_sum (generator/units/lane.ts:250)
   always @* begin
     if (b_we) begin
       b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};
@@ -7042,10 +6656,6 @@ module output_layer (
       b_upd_sum = {{10{bias_rd[15]}}, bias_rd};
     end
   end
-
-  assign b_upd_sat_hi = (b_upd_sum[25:15] - 11'd1) < 11'd1023;  // generator/units/lane.ts:241
-
-  assign b_upd_sat_lo = (b_upd_sum[25:15] - 11'd1024) < 11'd1023;  // generator/units/lane.ts:242
 
   assign _mux_sum_q = (phase_q == 3'd5) ? err_rd : w_rd_0;
   assign _mul_sum_q = h_0 * $signed(_mux_sum_q);
@@ -7321,21 +6931,29 @@ module output_layer (
 
   assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:498
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:376
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:394
 
-  // seq: sat_count (generator/units/lane.ts:378)
+  // seq: sat_count (generator/units/lane.ts:395)
   always @(posedge clk) begin
     if (rst) begin
+      sat_w_hi_q <= 32'd0;
+      sat_w_lo_q <= 32'd0;
+      sat_b_hi_q <= 32'd0;
+      sat_b_lo_q <= 32'd0;
       sat_logit_hi_q <= 32'd0;
       sat_logit_lo_q <= 32'd0;
       sat_prob_hi_q <= 32'd0;
       sat_err_hi_q <= 32'd0;
       sat_err_lo_q <= 32'd0;
-      sat_w_hi_q <= 32'd0;
-      sat_w_lo_q <= 32'd0;
-      sat_b_hi_q <= 32'd0;
-      sat_b_lo_q <= 32'd0;
     end else begin
+      if (upd2) begin
+        if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sum[16:15] - 2'd1) < 2'd1) | ((w_upd_1_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_2_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_3_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_4_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_5_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_6_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_7_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_8_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_9_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_10_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_11_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_12_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_13_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_14_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_15_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_16_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_17_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_18_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_19_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_20_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_21_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_22_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_23_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_24_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_25_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_26_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_27_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_28_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_29_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_30_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_31_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_32_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_33_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_34_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_35_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_36_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_37_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_38_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_39_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_40_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_41_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_42_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_43_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_44_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_45_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_46_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_47_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_48_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_49_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_50_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_51_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_52_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_53_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_54_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_55_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_56_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_57_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_58_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_59_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_60_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_61_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_62_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_63_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_0_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_1_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_2_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_3_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_4_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_5_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_6_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_7_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_8_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_9_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_10_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_11_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_12_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_13_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_14_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_15_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_16_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_17_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_18_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_19_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_20_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_21_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_22_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_23_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_24_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_25_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_26_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_27_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_28_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_29_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_30_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_31_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_32_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_33_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_34_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_35_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_36_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_37_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_38_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_39_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_40_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_41_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_42_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_43_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_44_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_45_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_46_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_47_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_48_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_49_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_50_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_51_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_52_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_53_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_54_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_55_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_56_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_57_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_58_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_59_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_60_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_61_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_62_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_63_sum[16:15] - 2'd2) < 2'd1)) | ((b_upd_sum[25:15] - 11'd1) < 11'd1023)) | ((b_upd_sum[25:15] - 11'd1024) < 11'd1023))) begin
+          sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_0_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_1_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_2_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_3_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_4_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_5_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_6_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_7_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_8_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_9_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_10_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_11_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_12_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_13_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_14_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_15_sum[16:15] - 2'd1) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_16_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_17_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_18_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_19_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_20_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_21_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_22_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_23_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_24_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_25_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_26_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_27_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_28_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_29_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_30_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_31_sum[16:15] - 2'd1) < 2'd1}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_32_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_33_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_34_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_35_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_36_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_37_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_38_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_39_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_40_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_41_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_42_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_43_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_44_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_45_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_46_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_47_sum[16:15] - 2'd1) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_48_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_49_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_50_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_51_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_52_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_53_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_54_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_55_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_56_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_57_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_58_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_59_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_60_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_61_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_62_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_63_sum[16:15] - 2'd1) < 2'd1}}}}}}};
+          sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_0_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_1_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_2_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_3_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_4_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_5_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_6_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_7_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_8_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_9_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_10_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_11_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_12_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_13_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_14_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_15_sum[16:15] - 2'd2) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_16_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_17_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_18_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_19_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_20_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_21_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_22_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_23_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_24_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_25_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_26_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_27_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_28_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_29_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_30_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_31_sum[16:15] - 2'd2) < 2'd1}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_32_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_33_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_34_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_35_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_36_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_37_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_38_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_39_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_40_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_41_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_42_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_43_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_44_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_45_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_46_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_47_sum[16:15] - 2'd2) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_48_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_49_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_50_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_51_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_52_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_53_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_54_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_55_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_56_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_57_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_58_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_59_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_60_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_61_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_62_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_63_sum[16:15] - 2'd2) < 2'd1}}}}}}};
+          sat_b_hi_q <= sat_b_hi_q + {31'd0, (b_upd_sum[25:15] - 11'd1) < 11'd1023};
+          sat_b_lo_q <= sat_b_lo_q + {31'd0, (b_upd_sum[25:15] - 11'd1024) < 11'd1023};
+        end
+      end
       if (any_sat) begin
         sat_logit_hi_q <= sat_logit_hi_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)};
         sat_logit_lo_q <= sat_logit_lo_q + {31'd0, (logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768))};
@@ -7343,40 +6961,28 @@ module output_layer (
         sat_err_hi_q <= sat_err_hi_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767)};
         sat_err_lo_q <= sat_err_lo_q + {31'd0, err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768))};
       end
-      if (upd2) begin
-        sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
-      end
-      if (upd2) begin
-        sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
-      end
-      if (upd2) begin
-        sat_b_hi_q <= sat_b_hi_q + {31'd0, b_upd_sat_hi};
-      end
-      if (upd2) begin
-        sat_b_lo_q <= sat_b_lo_q + {31'd0, b_upd_sat_lo};
-      end
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:387
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:407
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:387
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:407
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:387
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:407
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:387
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:407
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:387
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:407
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:387
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:407
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:387
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:407
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:387
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:407
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:387
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:407
 
-  // seq: host_read (generator/units/lane.ts:418)
+  // seq: host_read (generator/units/lane.ts:438)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7794,7 +7400,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:444
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:464
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _mul_g_0[63:35], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _mul_g_1[63:35], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _mul_g_2[63:35], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _mul_g_3[63:35], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _mul_g_4[63:35], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _mul_g_5[63:35], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _mul_g_6[63:35], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _mul_g_7[63:35], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _mul_g_8[63:35], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _mul_g_9[63:35], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _mul_g_10[63:35], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _mul_g_11[63:35], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _mul_g_12[63:35], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _mul_g_13[63:35], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _mul_g_14[63:35], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _mul_g_15[63:35], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _mul_g_16[63:35], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _mul_g_17[63:35], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _mul_g_18[63:35], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _mul_g_19[63:35], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _mul_g_20[63:35], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _mul_g_21[63:35], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _mul_g_22[63:35], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _mul_g_23[63:35], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _mul_g_24[63:35], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _mul_g_25[63:35], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _mul_g_26[63:35], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _mul_g_27[63:35], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _mul_g_28[63:35], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _mul_g_29[63:35], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _mul_g_30[63:35], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _mul_g_31[63:35], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _mul_g_32[63:35], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _mul_g_33[63:35], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _mul_g_34[63:35], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _mul_g_35[63:35], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _mul_g_36[63:35], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _mul_g_37[63:35], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _mul_g_38[63:35], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _mul_g_39[63:35], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _mul_g_40[63:35], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _mul_g_41[63:35], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _mul_g_42[63:35], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _mul_g_43[63:35], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _mul_g_44[63:35], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _mul_g_45[63:35], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _mul_g_46[63:35], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _mul_g_47[63:35], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _mul_g_48[63:35], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _mul_g_49[63:35], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _mul_g_50[63:35], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _mul_g_51[63:35], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _mul_g_52[63:35], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _mul_g_53[63:35], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _mul_g_54[63:35], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _mul_g_55[63:35], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _mul_g_56[63:35], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _mul_g_57[63:35], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _mul_g_58[63:35], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _mul_g_59[63:35], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _mul_g_60[63:35], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _mul_g_61[63:35], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _mul_g_62[63:35], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _mul_g_63[63:35], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mul_sum_q_59[63:39], _mul_sum_q_60[63:39], _mul_sum_q_61[63:39], _mul_sum_q_62[63:39], _mul_sum_q_63[63:39], _mul_sum_q_64[63:39], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
