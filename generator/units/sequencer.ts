@@ -38,11 +38,13 @@
  *   TAKE      the step begins once the copy is done: wm NEW (slot c = head, its label), sCur ← sIn, K_X
  *             requested
  *   PASS l    Hebbian pass of layer l (once the modulator call of δ_l(c − 1) has begun: its words are read as
- *             they are written): update with δ_l(c − 1) ⊗ h(sPrev) if pending,
+ *             they are written, and its z waits for the end of that call, which reads zc_mem and the window's
+ *             z of layer l): update with δ_l(c − 1) ⊗ h(sPrev) if pending,
  *             forward h(sCur) with the updated weights → layernorm → z: to the next layer's loader (slot sCur;
  *             started when the pass has delivered its accumulators), wm's z bank of c, zc_mem, and for the last
  *             hidden layer zpack_mem slot c
- *   END       window full: the output step starts, pending, sPrev ← sCur
+ *   END       window full, once the K_X row has written the step's label: the output step starts, pending,
+ *             sPrev ← sCur
  *   background, each once what it reads is final:
  *   K_X       after the previous step's modulator chain and output step: gram ROW over the pixels → kernel →
  *             {K_Y, K_X} words → wm KROW
@@ -275,6 +277,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const hebStart = m.wire('heb_start', uint(1));
   const hlStart = m.wire('hl_start', uint(1));
   const hlLayer = m.wire('hl_layer', uint(hw));
+  const hlSlot = m.wire('hl_slot', uint(2));
   const hValid = m.wire('h_tvalid', uint(1));
   const hData = m.wire('h_tdata', uint(port(hebMod, 's_axis_h_tdata')));
   const dValid = m.wire('delta_tvalid', uint(1));
@@ -306,7 +309,7 @@ export function sequencer(cfg: ChipConfig): Module {
     [streamPortName('out', 'acc', 'tready')]: accReady,
     hl_start: hlStart,
     hl_layer: fit(hlLayer, port(hebMod, 'hl_layer')),
-    hl_slot: m.wire('hl_slot', mux(intakeStart, sIn, sCur)),
+    hl_slot: hlSlot,
     ...feedStream('h', { valid: hValid, data: hData.asSigned() }),
     ...hostPort(hebMod, 0),
   });
@@ -492,7 +495,8 @@ export function sequencer(cfg: ChipConfig): Module {
   const dW = m.reg('delta_waddr_q', uint(dMem.addrType.width), { reset: 0 });
   dMem.write(dW, fit(deltaS.data.asUnsigned(), dData.width), deltaS.valid);
   // δ_l words are read as soon as the modulator call of layer l has written them: the update pass may start while
-  // that call still runs (delta_ready is set when the call starts), its reads never overtake the writes
+  // that call still runs (delta_ready is set when the call starts), its reads never overtake the writes, and its
+  // z leaves the LayerNorm only once the call is done (below)
   const dGate = m.wire('delta_gate', uint(1));
   const dS2 = memStream(m, 'delta', dMem.addrType.width, hebStart.and(sFlush.or(pending.and(train))), perLayer(bases, baseW), perLayer(hidden, nw), dGate, hebU.out(streamPortName('in', 'delta', 'tready')), (re, addr) =>
     dMem.readSync('delta_rdata', addr, re),
@@ -578,8 +582,10 @@ export function sequencer(cfg: ChipConfig): Module {
   hidden.forEach((_, l) => {
     wmZR = mux(layer.eq(k(l, hw)), wmZReady[l], wmZR);
   });
+  // an update pass may run while the modulator call of its layer (the previous step's) still reads z_l: zc_mem
+  // and the window's z banks (K_Z row, window z rows), which this pass's z rewrites — its z waits for the call
   const zOthers = (h: boolean, w: boolean): Expr => {
-    let e: Expr = k(1, 1);
+    let e: Expr = modWriting.not();
     if (h) e = e.and(zToH.not().or(hReady.and(sPix.not())));
     if (w) e = e.and(toWm.not().or(wmZR));
     return e;
@@ -677,6 +683,8 @@ export function sequencer(cfg: ChipConfig): Module {
   const intakeLoad = m.wire('intake_load', intakeStart.and(hlBusy.not()).and(sPassLoad.not()));
   m.assign(hlStart, stepLoad.or(intakeLoad));
   m.assign(hlLayer, mux(stepLoad, layer.addWrap(1), k(0, hw)));
+  // the slot by the load that starts (a record's intake may be waiting in START when the step's load wins)
+  m.assign(hlSlot, mux(stepLoad, sCur, sIn));
   const sClear = is(S.CLEAR);
   m.assign(wmStart, take.and(recTrain).or(kGo).or(sClear));
   m.assign(wmOp, mux(take, k(WM_OP.NEW, 2), mux(kGo, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2))));
@@ -690,7 +698,10 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(kqStart, kGo.or(mStart));
   m.assign(modStart, mStart);
   const tEnd = is(S.T_END);
-  m.assign(outStart, tEnd.and(passFull).and(outBusy.not()).or(is(S.I_OUT)));
+  // the output step reads the window's labels: it waits until this step's K_X row has written the label of its
+  // slot (the row waits for the previous step's modulator calls, which an update pass no longer waits for)
+  const labelIn = m.wire('label_written', kstate.ne(KS.REQ));
+  m.assign(outStart, tEnd.and(passFull).and(outBusy.not()).and(labelIn).or(is(S.I_OUT)));
 
   m.seq('k_words', ($) => {
     $.if(kqStart, () => $.set(kzLeft, B)).elseIf(kpath.and(kqStep), () => $.set(kzLeft, kzLeft.subWrap(1)));
@@ -851,7 +862,7 @@ export function sequencer(cfg: ChipConfig): Module {
       })
       .case(S.T_END, () => {
         // a full step: its output-layer step starts, its δ become the pending update
-        $.if(passFull.not(), () => finish()).elseIf(outBusy.not(), () => {
+        $.if(passFull.not(), () => finish()).elseIf(outBusy.not().and(labelIn), () => {
           $.set(pending, 1);
           $.set(sPrev, sCur);
           $.set(steps, steps.addWrap(1));

@@ -97,6 +97,7 @@ module sequencer (
   wire               heb_start;
   wire               hl_start;
   wire               hl_layer;
+  wire [1:0]         hl_slot;
   wire               h_tvalid;
   wire [15:0]        h_tdata;
   wire               delta_tvalid;
@@ -105,7 +106,6 @@ module sequencer (
   wire               ln_start;
   wire               z_tready;
   wire               heb_cmd_update;
-  wire [1:0]         hl_slot;
   wire               u_hebbian_s_axis_delta_tready;
   wire               u_hebbian_m_axis_acc_tvalid;
   wire signed [47:0] u_hebbian_m_axis_acc_tdata;
@@ -399,6 +399,7 @@ module sequencer (
   wire               in_clear;
   wire               record_ready;
   wire               in_t_end;
+  wire               label_written;
   wire               in_i_out;
   wire               mod_call_done;
   (* ram_style = "block" *) reg  [16:0]        zc_mem [0:191];
@@ -411,41 +412,39 @@ module sequencer (
   wire [9:0]         _sub_h_tdata;
   wire [7:0]         _mul_zpack_addr_q;
 
-  assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:220
+  assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:222
 
-  assign intake_pix = intake_state_q == 3'd2;  // generator/units/sequencer.ts:223
+  assign intake_pix = intake_state_q == 3'd2;  // generator/units/sequencer.ts:225
 
-  assign intake_label = intake_state_q == 3'd3;  // generator/units/sequencer.ts:223
+  assign intake_label = intake_state_q == 3'd3;  // generator/units/sequencer.ts:225
 
-  assign intake_start = intake_state_q == 3'd1;  // generator/units/sequencer.ts:223
+  assign intake_start = intake_state_q == 3'd1;  // generator/units/sequencer.ts:225
 
-  assign in_pass = state_q == 5'd1;  // generator/units/sequencer.ts:220
+  assign in_pass = state_q == 5'd1;  // generator/units/sequencer.ts:222
 
-  assign in_flush = state_q == 5'd11;  // generator/units/sequencer.ts:220
+  assign in_flush = state_q == 5'd11;  // generator/units/sequencer.ts:222
 
-  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:236
+  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:238
 
-  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:237
+  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:239
 
-  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:238
+  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:240
 
-  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:261
+  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:263
 
-  assign busy = ~seq_idle;  // generator/units/sequencer.ts:262
+  assign busy = ~seq_idle;  // generator/units/sequencer.ts:264
 
-  assign done = done_q;  // generator/units/sequencer.ts:263
+  assign done = done_q;  // generator/units/sequencer.ts:265
 
-  assign pending = pending_q;  // generator/units/sequencer.ts:264
+  assign pending = pending_q;  // generator/units/sequencer.ts:266
 
-  assign quiet = all_quiet;  // generator/units/sequencer.ts:266
+  assign quiet = all_quiet;  // generator/units/sequencer.ts:268
 
-  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:267
+  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:269
 
-  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:301
+  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:304
 
-  assign hl_slot = intake_start ? slot_in_q : slot_cur_q;  // generator/units/sequencer.ts:309
-
-  hebbian u_hebbian (  // generator/units/sequencer.ts:298
+  hebbian u_hebbian (  // generator/units/sequencer.ts:301
     .clk                 (clk),
     .rst                 (rst),
     .start               (heb_start),
@@ -483,7 +482,7 @@ module sequencer (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  layernorm u_layernorm (  // generator/units/sequencer.ts:317
+  layernorm u_layernorm (  // generator/units/sequencer.ts:320
     .clk               (clk),
     .rst               (rst),
     .start             (ln_start),
@@ -506,9 +505,9 @@ module sequencer (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:323
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:326
 
-  wm u_wm (  // generator/units/sequencer.ts:348
+  wm u_wm (  // generator/units/sequencer.ts:351
     .clk                (clk),
     .rst                (rst),
     .start              (wm_start),
@@ -553,7 +552,7 @@ module sequencer (
     .vr_data_7          (u_wm_vr_data_7)
   );
 
-  gram u_gram (  // generator/units/sequencer.ts:374
+  gram u_gram (  // generator/units/sequencer.ts:377
     .clk             (clk),
     .rst             (rst),
     .start           (gram_start),
@@ -580,7 +579,7 @@ module sequencer (
     .done            (u_gram_done)
   );
 
-  kernel u_kernel (  // generator/units/sequencer.ts:388
+  kernel u_kernel (  // generator/units/sequencer.ts:391
     .clk               (clk),
     .rst               (rst),
     .s_axis_req_tvalid (u_gram_m_axis_d_tvalid),
@@ -593,9 +592,9 @@ module sequencer (
     .m_axis_rsp_tlast  (u_kernel_m_axis_rsp_tlast)
   );
 
-  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:392
+  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:395
 
-  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:408
+  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:411
 
   always @* begin
     case (k_q_q)
@@ -610,19 +609,19 @@ module sequencer (
     endcase
   end
   assign _bits_krow_tdata = u_kernel_m_axis_rsp_tdata[23:0];
-  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:409
+  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:412
 
-  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:412
+  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:415
 
-  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:414
+  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:417
 
-  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:416
+  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:419
 
-  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:417
+  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:420
 
-  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:418
+  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:421
 
-  modulator_wide u_modulator (  // generator/units/sequencer.ts:432
+  modulator_wide u_modulator (  // generator/units/sequencer.ts:435
     .clk                 (clk),
     .rst                 (rst),
     .start               (mod_start),
@@ -655,23 +654,23 @@ module sequencer (
     .sat_delta           (u_modulator_sat_delta)
   );
 
-  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:444
+  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:447
 
-  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:445
+  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:448
 
-  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:446
+  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:449
 
-  assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:106
+  assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
-  assign kr_pop = kr_valid & (kxy_tready & rsum_tready);  // generator/units/sequencer.ts:107
+  assign kr_pop = kr_valid & (kxy_tready & rsum_tready);  // generator/units/sequencer.ts:109
 
-  assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:109
+  assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
 
-  assign kr_en = kr_issue;  // generator/units/sequencer.ts:455
+  assign kr_en = kr_issue;  // generator/units/sequencer.ts:458
 
-  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:456
+  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:459
 
-  // seq: kr_stream (generator/units/sequencer.ts:113)
+  // seq: kr_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
     if (rst) begin
       kr_rv_q <= 1'b0;
@@ -713,13 +712,13 @@ module sequencer (
     end
   end
 
-  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:459
+  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:462
 
-  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:461
+  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:464
 
-  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:462
+  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:465
 
-  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:466)
+  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:469)
   always @(posedge clk) begin
     if (z_fire & train_q) begin
       zc_mem[zc_waddr_q] <= {u_layernorm_m_axis_z_tdata[32], u_layernorm_m_axis_z_tdata[15:0]};
@@ -729,15 +728,15 @@ module sequencer (
     end
   end
 
-  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:468
+  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:471
 
-  assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:106
+  assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
-  assign zc_pop = zc_valid & u_modulator_s_axis_zc_tready;  // generator/units/sequencer.ts:107
+  assign zc_pop = zc_valid & u_modulator_s_axis_zc_tready;  // generator/units/sequencer.ts:109
 
-  assign zc_issue = ((1'b1 & (zc_left_q != 8'd0)) & (({1'b0, zc_occ_q} + {2'd0, zc_rv_q}) <= ({2'd0, zc_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:109
+  assign zc_issue = ((1'b1 & (zc_left_q != 8'd0)) & (({1'b0, zc_occ_q} + {2'd0, zc_rv_q}) <= ({2'd0, zc_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
 
-  // seq: zc_stream (generator/units/sequencer.ts:113)
+  // seq: zc_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
     if (rst) begin
       zc_rv_q <= 1'b0;
@@ -779,21 +778,21 @@ module sequencer (
     end
   end
 
-  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:473
+  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:476
 
-  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:474
+  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:477
 
-  assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:106
+  assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
-  assign zw_pop = zw_valid & u_modulator_s_axis_zw_tready;  // generator/units/sequencer.ts:107
+  assign zw_pop = zw_valid & u_modulator_s_axis_zw_tready;  // generator/units/sequencer.ts:109
 
-  assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:109
+  assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
 
-  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:480
+  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:483
 
-  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:481
+  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:484
 
-  // seq: zw_stream (generator/units/sequencer.ts:113)
+  // seq: zw_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
     if (rst) begin
       zw_rv_q <= 1'b0;
@@ -835,17 +834,17 @@ module sequencer (
     end
   end
 
-  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:484
+  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:487
 
-  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:485
+  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:488
 
-  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:486
+  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:489
 
-  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:487
+  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:490
 
-  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:488
+  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:491
 
-  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:491)
+  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:494)
   always @(posedge clk) begin
     if (u_modulator_m_axis_delta_tvalid) begin
       delta_mem[delta_waddr_q] <= u_modulator_m_axis_delta_tdata;
@@ -855,13 +854,13 @@ module sequencer (
     end
   end
 
-  assign delta_valid = delta_occ_q != 2'd0;  // generator/units/sequencer.ts:106
+  assign delta_valid = delta_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
-  assign delta_pop = delta_valid & u_hebbian_s_axis_delta_tready;  // generator/units/sequencer.ts:107
+  assign delta_pop = delta_valid & u_hebbian_s_axis_delta_tready;  // generator/units/sequencer.ts:109
 
-  assign delta_issue = ((delta_gate & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & (in_flush | (pending_q & train_q))));  // generator/units/sequencer.ts:109
+  assign delta_issue = ((delta_gate & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & (in_flush | (pending_q & train_q))));  // generator/units/sequencer.ts:111
 
-  // seq: delta_stream (generator/units/sequencer.ts:113)
+  // seq: delta_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
     if (rst) begin
       delta_rv_q <= 1'b0;
@@ -903,17 +902,17 @@ module sequencer (
     end
   end
 
-  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:500
+  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:504
 
-  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:501
+  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:505
 
-  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:502
+  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:506
 
-  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:503
+  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:507
 
-  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:509
+  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:513
 
-  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:512)
+  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:516)
   always @(posedge clk) begin
     if (zpack_write) begin
       zpack_mem[zpack_addr_q] <= {(zpack_fire & (zpack_lane_q == 6'd63)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_0_q};
@@ -923,7 +922,7 @@ module sequencer (
     end
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:513
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:517
 
   always @* begin
     case (out_y_addr)
@@ -937,7 +936,7 @@ module sequencer (
       default: _sel_y_rdata_q = label_7_q;
     endcase
   end
-  // seq: y_read (generator/units/sequencer.ts:522)
+  // seq: y_read (generator/units/sequencer.ts:526)
   always @(posedge clk) begin
     if (rst) begin
       y_rdata_q <= 4'd0;
@@ -948,7 +947,7 @@ module sequencer (
     end
   end
 
-  output_layer u_output (  // generator/units/sequencer.ts:524
+  output_layer u_output (  // generator/units/sequencer.ts:528
     .clk                 (clk),
     .rst                 (rst),
     .start               (out_start),
@@ -984,21 +983,21 @@ module sequencer (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:533
+  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:537
 
-  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:534
+  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:538
 
-  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:535
+  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:539
 
-  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:536
+  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:540
 
-  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:542
+  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:546
 
-  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:551
+  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:555
 
-  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:552
+  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:556
 
-  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:555)
+  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:559)
   always @(posedge clk) begin
     if (px_fire & rec_train_q) begin
       px_stage[px_idx_q] <= s_axis_px_tdata;
@@ -1008,15 +1007,15 @@ module sequencer (
     end
   end
 
-  assign px_copy_start = (px_copy_owed_q & (~kx_owed_q)) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:560
+  assign px_copy_start = (px_copy_owed_q & (~kx_owed_q)) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:564
 
-  assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:106
+  assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
-  assign px_cp_pop = px_cp_valid & u_wm_s_axis_px_tready;  // generator/units/sequencer.ts:107
+  assign px_cp_pop = px_cp_valid & u_wm_s_axis_px_tready;  // generator/units/sequencer.ts:109
 
-  assign px_cp_issue = ((1'b1 & (px_cp_left_q != 10'd0)) & (({1'b0, px_cp_occ_q} + {2'd0, px_cp_rv_q}) <= ({2'd0, px_cp_pop} + 3'd1))) & (~px_copy_start);  // generator/units/sequencer.ts:109
+  assign px_cp_issue = ((1'b1 & (px_cp_left_q != 10'd0)) & (({1'b0, px_cp_occ_q} + {2'd0, px_cp_rv_q}) <= ({2'd0, px_cp_pop} + 3'd1))) & (~px_copy_start);  // generator/units/sequencer.ts:111
 
-  // seq: px_cp_stream (generator/units/sequencer.ts:113)
+  // seq: px_cp_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
     if (rst) begin
       px_cp_rv_q <= 1'b0;
@@ -1058,11 +1057,11 @@ module sequencer (
     end
   end
 
-  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:564
+  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:568
 
-  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:565
+  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:569
 
-  // seq: px_copy (generator/units/sequencer.ts:566)
+  // seq: px_copy (generator/units/sequencer.ts:570)
   always @(posedge clk) begin
     if (rst) begin
       px_idx_q <= 10'd0;
@@ -1086,20 +1085,20 @@ module sequencer (
     end
   end
 
-  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:574
+  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:578
 
-  assign z_tready = (1'b1 & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:587
+  assign z_tready = ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:593
 
-  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & (1'b1 & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:588
+  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & ((~mod_writing) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:594
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:589
+  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:595
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & (1'b1 & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:590
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:596
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & (1'b1 & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:590
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:596
 
-  // seq: sat_counts (generator/units/sequencer.ts:617)
+  // seq: sat_counts (generator/units/sequencer.ts:623)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -1132,101 +1131,105 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:640
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:646
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:640
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:646
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:640
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:646
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:640
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:646
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:640
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:646
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:640
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:646
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:640
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:646
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:640
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:646
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:640
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:646
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:640
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:646
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:640
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:646
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:640
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:646
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:640
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:646
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:640
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:646
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:640
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:646
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:640
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:646
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:640
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:646
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:642
+  assign steps = steps_q;  // generator/units/sequencer.ts:648
 
-  assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:220
+  assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:222
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:649
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:655
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:650
+  assign result = best_j_q;  // generator/units/sequencer.ts:656
 
-  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:653
+  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:659
 
-  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:657
+  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:663
 
-  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:659
+  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:665
 
-  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:660
+  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:666
 
-  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:669
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:675
 
-  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:670
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:676
 
-  assign ln_start = pass_go;  // generator/units/sequencer.ts:671
+  assign ln_start = pass_go;  // generator/units/sequencer.ts:677
 
-  assign take = (in_idle & (intake_state_q == 3'd4)) & ((~rec_train_q) | ((~u_wm_busy) & px_copied));  // generator/units/sequencer.ts:673
+  assign take = (in_idle & (intake_state_q == 3'd4)) & ((~rec_train_q) | ((~u_wm_busy) & px_copied));  // generator/units/sequencer.ts:679
 
-  assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:220
+  assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:222
 
-  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:676
+  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:682
 
-  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:677
+  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:683
 
-  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:678
+  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:684
 
-  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:679
+  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:685
 
-  assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:220
+  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:687
 
-  assign wm_start = ((take & rec_train_q) | kx_go) | in_clear;  // generator/units/sequencer.ts:681
+  assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:222
 
-  assign wm_op = take ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:682
+  assign wm_start = ((take & rec_train_q) | kx_go) | in_clear;  // generator/units/sequencer.ts:689
 
-  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:684
+  assign wm_op = take ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:690
 
-  assign rec_ready = record_ready;  // generator/units/sequencer.ts:685
+  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:692
 
-  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:687
+  assign rec_ready = record_ready;  // generator/units/sequencer.ts:693
 
-  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:688
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:695
 
-  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:689
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:696
 
-  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:690
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:697
 
-  assign mod_start = mod_go;  // generator/units/sequencer.ts:691
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:698
 
-  assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:220
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:699
 
-  assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:220
+  assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:222
 
-  assign out_start = ((in_t_end & pass_full_q) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:693
+  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:703
 
-  // seq: k_words (generator/units/sequencer.ts:695)
+  assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:222
+
+  assign out_start = (((in_t_end & pass_full_q) & (~u_output_busy)) & label_written) | in_i_out;  // generator/units/sequencer.ts:704
+
+  // seq: k_words (generator/units/sequencer.ts:706)
   always @(posedge clk) begin
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1248,7 +1251,7 @@ module sequencer (
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:705)
+  // seq: buffers (generator/units/sequencer.ts:716)
   always @(posedge clk) begin
     if (rst) begin
       zc_waddr_q <= 8'd0;
@@ -1538,9 +1541,9 @@ module sequencer (
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:724
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:735
 
-  // seq: kx (generator/units/sequencer.ts:725)
+  // seq: kx (generator/units/sequencer.ts:736)
   always @(posedge clk) begin
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1659,7 +1662,7 @@ module sequencer (
     end
   end
 
-  // seq: intake (generator/units/sequencer.ts:776)
+  // seq: intake (generator/units/sequencer.ts:787)
   always @(posedge clk) begin
     if (rst) begin
       rec_train_q <= 1'b0;
@@ -1719,7 +1722,7 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:812)
+  // seq: fsm (generator/units/sequencer.ts:823)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -1789,7 +1792,7 @@ module sequencer (
         5'd6: begin
           if ((~pass_full_q)) begin
             state_q <= 5'd16;
-          end else if ((~u_output_busy)) begin
+          end else if (((~u_output_busy) & label_written)) begin
             pending_q <= 1'b1;
             slot_prev_q <= slot_cur_q;
             steps_q <= steps_q + 64'd1;

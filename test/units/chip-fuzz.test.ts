@@ -36,4 +36,12 @@ describe('chip fuzz', () => {
     expect(r.perKind.train).toBeGreaterThan(300);
     expect(r.perKind.resetCommand! + r.perKind.rst!).toBeGreaterThan(50);
   }, 600_000);
+
+  // The run that found the loader-slot race (a record's intake waiting in START when the step's next-layer load
+  // took the loader: that load went to the intake's slot; at frame ~74,000 of seed 1): 100,000 frames, ~30 s.
+  it('100,000 frames with TRAIN frames (1 … 5 records, seed 1): the same', async () => {
+    const r = await fuzzChip(m, cfg, { frames: 100_000, seed: 1, timeoutCycles: FUZZ_TIMEOUT_CYCLES, train: true, trainRecords: 5 });
+    expect(r.problems).toEqual([]);
+    expect(r.perKind.train).toBeGreaterThan(3000);
+  }, 900_000);
 });
