@@ -11,7 +11,8 @@
  *   …   pad to a multiple of 8, then the arrays' bytes, each starting at a multiple of 8
  *   end u32      CRC-32 of every byte before it
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { EngineState } from '../sim/engine.js';
 
@@ -101,8 +102,12 @@ export function decodeCheckpoint(buf: Buffer, file = 'checkpoint'): EngineState 
   return { meta: header.meta, arrays };
 }
 
-/** Writes atomically: a crash mid-write leaves the previous checkpoint intact. */
+/**
+ * Writes atomically: a crash mid-write leaves the previous checkpoint intact. The file's folder is created if
+ * it does not exist (an output path under a fresh clone's build/ must not fail at the end of a long run).
+ */
 export function writeFileAtomic(file: string, data: Buffer | string): void {
+  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from '../../host/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, writeFileAtomic } from '../../host/checkpoint.js';
 import type { EngineState } from '../../sim/engine.js';
 
 function sample(): EngineState {
@@ -24,6 +24,14 @@ function sample(): EngineState {
 }
 
 describe('checkpoint files', () => {
+  it('an output file in a folder that does not exist yet: the folder is made, the file written whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibhebb-out-'));
+    const file = join(dir, 'new', 'deeper', 'weights.bin');
+    writeFileAtomic(file, Buffer.from([1, 2, 3]));
+    expect([...readFileSync(file)]).toEqual([1, 2, 3]);
+    expect(readdirSync(join(dir, 'new', 'deeper'))).toEqual(['weights.bin']);
+  });
+
   it('round-trip every array word and the meta exactly', () => {
     const s = sample();
     const back = decodeCheckpoint(encodeCheckpoint(s));
