@@ -126,6 +126,5 @@ export function chip(cfg: ChipConfig, o: FrontendOptions = {}): Module {
   m.assign(pxValid, pxS.valid);
   m.assign(pxData, pxS.data);
   m.assign(coreQuiet, ctl.out('busy').not().and(seq.out('quiet')));
-  m.unused(seq.out('pending'));
   return m.build();
 }

@@ -23,7 +23,6 @@
  *   rec_ready   a record may start (the intake is free); quiet: nothing in flight, background included
  *   s_axis_px   the record's bytes: TRAIN 784 u8 pixels then the label, INFER the pixels
  *   result      INFER: the predicted class (argmax of the logits, ties to the lowest), valid at done
- *   pending     an update is pending (the δ of the last step not yet applied)
  *   host_*      the units' host ports (host_unit 0: hebbian, 1: output layer), only while idle;
  *               host_rdata sign-extended to the controller's width (hostDataWidth)
  *   steps       training steps that updated the parameters (64-bit)
@@ -54,8 +53,9 @@
  *   OUT       output layer training step over the window
  * FLUSH: once the background is idle, if pending, an update-only pass per hidden layer. CLEAR: wm CLEAR.
  * INFER: intake (no window writes), forward-only passes → layernorm → zpack slot B → logits → argmax.
- * The controller has the sequencer FLUSH before every command other than TRAIN, and answers TRAIN once
- * `quiet` (everything idle), so INFER never sees a pending update and a RESET finds the datapath idle.
+ * The controller has the sequencer FLUSH before every command other than TRAIN (once it is idle), so INFER
+ * never sees a pending update; it answers TRAIN once the records are taken, and the chip top holds a RESET
+ * until `quiet` (everything idle, background included).
  */
 import { ModuleBuilder, cat, constant, mux, select, uint, type Expr, type Module, type Signal } from '../ir/index.js';
 import { feedStream, instanceOutStream, streamIn, streamPortName } from '../lib/stream/bundle.js';
@@ -211,8 +211,8 @@ export function sequencer(cfg: ChipConfig): Module {
     CLEAR_WAIT: 15,
     DONE: 16,
   };
-  // the intake of a record: its pixels into the Hebbian unit's layer-1 slot sIn (and the window's pixel bank of
-  // the next slot), its label; beside the previous step's layer-1 pass
+  // the intake of a record: its pixels into the Hebbian unit's layer-1 slot sIn (and px_stage), its label; beside
+  // the previous step
   const IS = { IDLE: 0, START: 1, PIX: 2, LABEL: 3, READY: 4 };
   // the K_X row of a step (beside its passes) and the modulator calls of a full step (beside the next passes)
   const KS = { IDLE: 0, REQ: 1, GO: 2, RUN: 3 };
@@ -263,7 +263,6 @@ export function sequencer(cfg: ChipConfig): Module {
   const seqIdle = m.wire('seq_idle', sIdle.and(istate.eq(IS.IDLE)));
   m.output('busy', seqIdle.not());
   m.output('done', done);
-  m.output('pending', pending);
   const quiet = m.wire('all_quiet', uint(1));
   m.output('quiet', quiet);
   const lastLayer = m.wire('last_layer', layer.eq(k(H - 1, hw)));
@@ -275,6 +274,8 @@ export function sequencer(cfg: ChipConfig): Module {
 
   // ---- the units' wires (declared first: they feed each other)
   const hebStart = m.wire('heb_start', uint(1));
+  // a pass updates in a flush, and in a training step with an update pending
+  const hebUpdateNow = m.wire('heb_update_now', sFlush.or(pending.and(train)));
   const hlStart = m.wire('hl_start', uint(1));
   const hlLayer = m.wire('hl_layer', uint(hw));
   const hlSlot = m.wire('hl_slot', uint(2));
@@ -301,7 +302,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const hebU = m.instance('u_hebbian', hebMod, {
     start: hebStart,
     cmd_layer: fit(layer, port(hebMod, 'cmd_layer')),
-    cmd_update: m.wire('heb_cmd_update', sFlush.or(pending.and(train))),
+    cmd_update: hebUpdateNow,
     cmd_forward: sFlush.not(),
     cmd_cur: sPrev,
     cmd_nxt: sCur,
@@ -498,7 +499,7 @@ export function sequencer(cfg: ChipConfig): Module {
   // that call still runs (delta_ready is set when the call starts), its reads never overtake the writes, and its
   // z leaves the LayerNorm only once the call is done (below)
   const dGate = m.wire('delta_gate', uint(1));
-  const dS2 = memStream(m, 'delta', dMem.addrType.width, hebStart.and(sFlush.or(pending.and(train))), perLayer(bases, baseW), perLayer(hidden, nw), dGate, hebU.out(streamPortName('in', 'delta', 'tready')), (re, addr) =>
+  const dS2 = memStream(m, 'delta', dMem.addrType.width, hebStart.and(hebUpdateNow), perLayer(bases, baseW), perLayer(hidden, nw), dGate, hebU.out(streamPortName('in', 'delta', 'tready')), (re, addr) =>
     dMem.readSync('delta_rdata', addr, re),
   );
   const modWriting = m.wire('mod_writing', mstate.eq(MS.W0).or(mWait).and(mLayer.eq(layer)));
@@ -662,7 +663,6 @@ export function sequencer(cfg: ChipConfig): Module {
   );
   m.assign(quiet, seqIdle.and(bgIdle));
   const dReadyAt = (sel: Expr): Expr => dRdy.reduceRight<Expr>((acc, r, l) => (l === H - 1 ? r : mux(sel.eq(k(l, hw)), r, acc)), k(0, 1));
-  const hebUpdateNow = m.wire('heb_update_now', sFlush.or(pending.and(train)));
   const passGo = m.wire(
     'pass_go',
     sPass

@@ -2619,12 +2619,6 @@ export const MODULES = {
         "signed": false
       },
       {
-        "name": "pending",
-        "dir": "out",
-        "width": 1,
-        "signed": false
-      },
-      {
         "name": "quiet",
         "dir": "out",
         "width": 1,

@@ -48,7 +48,6 @@ module chip (
   wire        u_sequencer_s_axis_px_tready;
   wire        u_sequencer_busy;
   wire        u_sequencer_done;
-  wire        u_sequencer_pending;
   wire        u_sequencer_quiet;
   wire [31:0] u_sequencer_host_rdata;
   wire [31:0] u_sequencer_sat_input;
@@ -148,7 +147,6 @@ module chip (
     .host_wdata       (host_wdata),
     .busy             (u_sequencer_busy),
     .done             (u_sequencer_done),
-    .pending          (u_sequencer_pending),
     .quiet            (u_sequencer_quiet),
     .host_rdata       (u_sequencer_host_rdata),
     .sat_input        (u_sequencer_sat_input),
@@ -254,9 +252,6 @@ module chip (
   assign px_tdata = u_controller_m_axis_px_tdata;  // generator/units/chip.ts:127
 
   assign core_quiet = (~u_controller_busy) & u_sequencer_quiet;  // generator/units/chip.ts:128
-
-  // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, u_sequencer_pending};
 
 endmodule
 

@@ -21,7 +21,6 @@ module sequencer (
   input  wire [31:0] host_wdata,
   output wire        busy,
   output wire        done,
-  output wire        pending,
   output wire        quiet,
   output wire [31:0] host_rdata,
   output wire [31:0] sat_input,
@@ -95,6 +94,7 @@ module sequencer (
   wire               all_quiet;
   wire               last_layer;
   wire               heb_start;
+  wire               heb_update_now;
   wire               hl_start;
   wire               hl_layer;
   wire [1:0]         hl_slot;
@@ -105,7 +105,6 @@ module sequencer (
   wire               acc_tready;
   wire               ln_start;
   wire               z_tready;
-  wire               heb_cmd_update;
   wire               u_hebbian_s_axis_delta_tready;
   wire               u_hebbian_m_axis_acc_tvalid;
   wire signed [47:0] u_hebbian_m_axis_acc_tdata;
@@ -389,7 +388,6 @@ module sequencer (
   reg  [7:0]         logit_j_q;
   wire               in_i_logit;
   wire               background_idle;
-  wire               heb_update_now;
   wire               pass_go;
   wire               flush_go;
   wire               take;
@@ -436,20 +434,18 @@ module sequencer (
 
   assign done = done_q;  // generator/units/sequencer.ts:265
 
-  assign pending = pending_q;  // generator/units/sequencer.ts:266
+  assign quiet = all_quiet;  // generator/units/sequencer.ts:267
 
-  assign quiet = all_quiet;  // generator/units/sequencer.ts:268
+  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:268
 
-  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:269
+  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:278
 
-  assign heb_cmd_update = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:304
-
-  hebbian u_hebbian (  // generator/units/sequencer.ts:301
+  hebbian u_hebbian (  // generator/units/sequencer.ts:302
     .clk                 (clk),
     .rst                 (rst),
     .start               (heb_start),
     .cmd_layer           (layer_q),
-    .cmd_update          (heb_cmd_update),
+    .cmd_update          (heb_update_now),
     .cmd_forward         (~in_flush),
     .cmd_cur             (slot_prev_q),
     .cmd_nxt             (slot_cur_q),
@@ -482,7 +478,7 @@ module sequencer (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  layernorm u_layernorm (  // generator/units/sequencer.ts:320
+  layernorm u_layernorm (  // generator/units/sequencer.ts:321
     .clk               (clk),
     .rst               (rst),
     .start             (ln_start),
@@ -505,9 +501,9 @@ module sequencer (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:326
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:327
 
-  wm u_wm (  // generator/units/sequencer.ts:351
+  wm u_wm (  // generator/units/sequencer.ts:352
     .clk                (clk),
     .rst                (rst),
     .start              (wm_start),
@@ -552,7 +548,7 @@ module sequencer (
     .vr_data_7          (u_wm_vr_data_7)
   );
 
-  gram u_gram (  // generator/units/sequencer.ts:377
+  gram u_gram (  // generator/units/sequencer.ts:378
     .clk             (clk),
     .rst             (rst),
     .start           (gram_start),
@@ -579,7 +575,7 @@ module sequencer (
     .done            (u_gram_done)
   );
 
-  kernel u_kernel (  // generator/units/sequencer.ts:391
+  kernel u_kernel (  // generator/units/sequencer.ts:392
     .clk               (clk),
     .rst               (rst),
     .s_axis_req_tvalid (u_gram_m_axis_d_tvalid),
@@ -592,9 +588,9 @@ module sequencer (
     .m_axis_rsp_tlast  (u_kernel_m_axis_rsp_tlast)
   );
 
-  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:395
+  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:396
 
-  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:411
+  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:412
 
   always @* begin
     case (k_q_q)
@@ -609,19 +605,19 @@ module sequencer (
     endcase
   end
   assign _bits_krow_tdata = u_kernel_m_axis_rsp_tdata[23:0];
-  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:412
+  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:413
 
-  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:415
+  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:416
 
-  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:417
+  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:418
 
-  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:419
+  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:420
 
-  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:420
+  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:421
 
-  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:421
+  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:422
 
-  modulator_wide u_modulator (  // generator/units/sequencer.ts:435
+  modulator_wide u_modulator (  // generator/units/sequencer.ts:436
     .clk                 (clk),
     .rst                 (rst),
     .start               (mod_start),
@@ -654,11 +650,11 @@ module sequencer (
     .sat_delta           (u_modulator_sat_delta)
   );
 
-  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:447
+  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:448
 
-  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:448
+  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:449
 
-  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:449
+  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:450
 
   assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
@@ -666,9 +662,9 @@ module sequencer (
 
   assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
 
-  assign kr_en = kr_issue;  // generator/units/sequencer.ts:458
+  assign kr_en = kr_issue;  // generator/units/sequencer.ts:459
 
-  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:459
+  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:460
 
   // seq: kr_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
@@ -712,13 +708,13 @@ module sequencer (
     end
   end
 
-  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:462
+  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:463
 
-  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:464
+  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:465
 
-  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:465
+  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:466
 
-  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:469)
+  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:470)
   always @(posedge clk) begin
     if (z_fire & train_q) begin
       zc_mem[zc_waddr_q] <= {u_layernorm_m_axis_z_tdata[32], u_layernorm_m_axis_z_tdata[15:0]};
@@ -728,7 +724,7 @@ module sequencer (
     end
   end
 
-  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:471
+  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:472
 
   assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
@@ -778,9 +774,9 @@ module sequencer (
     end
   end
 
-  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:476
+  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:477
 
-  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:477
+  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:478
 
   assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
@@ -788,9 +784,9 @@ module sequencer (
 
   assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
 
-  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:483
+  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:484
 
-  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:484
+  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:485
 
   // seq: zw_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
@@ -834,17 +830,17 @@ module sequencer (
     end
   end
 
-  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:487
+  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:488
 
-  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:488
+  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:489
 
-  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:489
+  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:490
 
-  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:490
+  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:491
 
-  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:491
+  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:492
 
-  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:494)
+  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:495)
   always @(posedge clk) begin
     if (u_modulator_m_axis_delta_tvalid) begin
       delta_mem[delta_waddr_q] <= u_modulator_m_axis_delta_tdata;
@@ -858,7 +854,7 @@ module sequencer (
 
   assign delta_pop = delta_valid & u_hebbian_s_axis_delta_tready;  // generator/units/sequencer.ts:109
 
-  assign delta_issue = ((delta_gate & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & (in_flush | (pending_q & train_q))));  // generator/units/sequencer.ts:111
+  assign delta_issue = ((delta_gate & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & heb_update_now));  // generator/units/sequencer.ts:111
 
   // seq: delta_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
@@ -871,7 +867,7 @@ module sequencer (
       delta_e1_q <= 16'd0;
     end else begin
       delta_rv_q <= delta_issue;
-      if ((heb_start & (in_flush | (pending_q & train_q)))) begin
+      if ((heb_start & heb_update_now)) begin
         delta_left_q <= (layer_q == 1'b0) ? 8'd128 : 8'd64;
         delta_addr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
         delta_occ_q <= 2'd0;
@@ -902,17 +898,17 @@ module sequencer (
     end
   end
 
-  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:504
+  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:505
 
-  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:505
+  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:506
 
-  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:506
+  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:507
 
-  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:507
+  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:508
 
-  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:513
+  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:514
 
-  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:516)
+  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:517)
   always @(posedge clk) begin
     if (zpack_write) begin
       zpack_mem[zpack_addr_q] <= {(zpack_fire & (zpack_lane_q == 6'd63)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_0_q};
@@ -922,7 +918,7 @@ module sequencer (
     end
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:517
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:518
 
   always @* begin
     case (out_y_addr)
@@ -936,7 +932,7 @@ module sequencer (
       default: _sel_y_rdata_q = label_7_q;
     endcase
   end
-  // seq: y_read (generator/units/sequencer.ts:526)
+  // seq: y_read (generator/units/sequencer.ts:527)
   always @(posedge clk) begin
     if (rst) begin
       y_rdata_q <= 4'd0;
@@ -947,7 +943,7 @@ module sequencer (
     end
   end
 
-  output_layer u_output (  // generator/units/sequencer.ts:528
+  output_layer u_output (  // generator/units/sequencer.ts:529
     .clk                 (clk),
     .rst                 (rst),
     .start               (out_start),
@@ -983,21 +979,21 @@ module sequencer (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:537
+  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:538
 
-  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:538
+  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:539
 
-  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:539
+  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:540
 
-  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:540
+  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:541
 
-  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:546
+  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:547
 
-  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:555
+  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:556
 
-  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:556
+  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:557
 
-  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:559)
+  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:560)
   always @(posedge clk) begin
     if (px_fire & rec_train_q) begin
       px_stage[px_idx_q] <= s_axis_px_tdata;
@@ -1007,7 +1003,7 @@ module sequencer (
     end
   end
 
-  assign px_copy_start = (px_copy_owed_q & (~kx_owed_q)) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:564
+  assign px_copy_start = (px_copy_owed_q & (~kx_owed_q)) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:565
 
   assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
@@ -1057,11 +1053,11 @@ module sequencer (
     end
   end
 
-  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:568
+  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:569
 
-  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:569
+  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:570
 
-  // seq: px_copy (generator/units/sequencer.ts:570)
+  // seq: px_copy (generator/units/sequencer.ts:571)
   always @(posedge clk) begin
     if (rst) begin
       px_idx_q <= 10'd0;
@@ -1085,20 +1081,20 @@ module sequencer (
     end
   end
 
-  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:578
+  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:579
 
-  assign z_tready = ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:593
+  assign z_tready = ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:594
 
-  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & ((~mod_writing) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:594
+  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & ((~mod_writing) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:595
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:595
+  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:596
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:596
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:597
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:596
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:597
 
-  // seq: sat_counts (generator/units/sequencer.ts:623)
+  // seq: sat_counts (generator/units/sequencer.ts:624)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -1131,53 +1127,51 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:646
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:647
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:646
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:647
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:646
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:647
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:646
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:647
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:646
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:647
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:646
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:647
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:646
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:647
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:646
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:647
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:646
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:647
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:646
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:647
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:646
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:647
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:646
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:647
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:646
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:647
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:646
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:647
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:646
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:647
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:646
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:647
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:646
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:647
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:648
+  assign steps = steps_q;  // generator/units/sequencer.ts:649
 
   assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:222
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:655
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:656
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:656
+  assign result = best_j_q;  // generator/units/sequencer.ts:657
 
-  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:659
+  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:660
 
-  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:663
-
-  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:665
+  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:664
 
   assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:666
 
