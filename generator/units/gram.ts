@@ -28,6 +28,8 @@
  *   start (pulse), mode, kinds[K], cur[slotBits], count[bitsOf(B)] (sampled at start) → busy, done (pulse after
  *     the final word has been taken; no words when no pair is asked for)
  *   vr_en, vr_kind, vr_addr → (working memory) → vr_data_<s> (s < B, sint(wordBits)), read latency 1
+ *   hold  while high the feeder issues no element (vr_en low; the mesh takes bubbles): a caller whose vectors
+ *     are still being written holds the array while vr_addr has not been written yet (tie to 0 otherwise)
  *   m_axis_d_tvalid/tready/tdata[kindBits + 2·slotBits + distBits]/tlast
  * Latency: a pass's last element is read at cycle t; its row r, column c result reaches the row FIFO about
  * r + 2c + 4 cycles later; the collector emits at most one word per cycle. Measured at full rate on the default
@@ -227,6 +229,7 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   const kindsIn = m.input('kinds', uint(K));
   const curIn = m.input('cur', uint(SB));
   const countIn = m.input('count', uint(CB));
+  const hold = m.input('hold', uint(1));
   const vrData = Array.from({ length: B }, (_, s) => m.input(`vr_data_${s}`, sint(WB)));
   const out = streamOut(m, 'd', uint(KB + 2 * SB + DB), { last: true });
 
@@ -280,7 +283,7 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   // an item shorter than 2C starts after idle cycles, so that its results never meet the previous item's in a chain
   const padFirst = m.wire('pad_first', inElems.and(needed).and(atItemStart).and(padded.not()).and(padOf.ne(0)));
   // issue element idx of the current item this cycle
-  const issue = m.wire('issue', inElems.and(needed).and(en).and(padFirst.not()).and(atItemStart.not().or(descRoom)));
+  const issue = m.wire('issue', inElems.and(needed).and(en).and(hold.not()).and(padFirst.not()).and(atItemStart.not().or(descRoom)));
   const skip = m.wire('skip_item', inElems.and(needed.not()));
   const lastElem = m.wire('last_elem', idx.eq(lenOf));
   const advance = m.wire('advance', skip.or(issue.and(lastElem)));

@@ -23,6 +23,9 @@
  *                     [wz−1 : 0] = z_j raw act (the next layer's input and the modulator's z_c)
  *          s_inv_<l>  out  s⁻¹ (raw lnInvStd) of hidden layer l's last call, one port per hidden layer: valid from
  *                     that call's NORM phase on and held until the layer's next call (the modulator's s_inv)
+ *          stats      out  1-cycle pulse in the first cycle of NORM: the call's statistics are final, s_inv_<l> holds
+ *                     its s⁻¹, and z words follow (a consumer of the whole z vector, e.g. the K_Z row and the
+ *                     modulator call of this layer, may start and read each z word once it has left)
  *          sat_preact, sat_var, sat_inv_std, sat_act, sat_window_z  out  saturations in this call (cleared by
  *                     start): words clamped into preact, v clamped into lnVar, the rsqrt output clamped, z
  *                     clamped into act, zw clamped into windowZ
@@ -189,6 +192,7 @@ export function layernorm(cfg: ChipConfig): Module {
     $.if(finish, () => $.set(state, S.IDLE));
   });
   m.output('busy', state.ne(constant(S.IDLE, uint(3))));
+  m.output('stats', m.pipe('stats_q', capture, { reset: 0 }));
   m.output('done', m.pipe('done_q', finish, { reset: 0 }));
 
   // ---- per-call saturation counters

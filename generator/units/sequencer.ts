@@ -259,6 +259,25 @@ export function sequencer(cfg: ChipConfig): Module {
   const kxReady = m.reg('kx_ready_q', uint(1), { reset: 0 });
   const lnAhead = m.reg('ln_ahead_q', uint(bitsFor(H + 1)), { reset: 0 });
   const dRdy = hidden.map((_, l) => m.reg(`delta_ready_${l}_q`, uint(1), { reset: 0 }));
+  // the LayerNorm call in flight — its pass may have ended and the next step's first pass begun: its layer, whether
+  // its step trains (z to the window and zc_mem) and has a full window (its δ are computed); a pass that starts
+  // while the LayerNorm still normalises the previous call owes it its call (at most one is owed)
+  const lnLayer = m.reg('ln_layer_q', uint(hw), { reset: 0 });
+  const lnTrain = m.reg('ln_train_q', uint(1), { reset: 0 });
+  const lnFull = m.reg('ln_full_q', uint(1), { reset: 0 });
+  const lnOwed = m.reg('ln_owed_q', uint(1), { reset: 0 });
+  // the call in flight when a training record was taken (the previous step's last layer, still writing its window z):
+  // that step's window NEW waits for it
+  const lnPrev = m.reg('ln_prev_q', uint(1), { reset: 0 });
+  const newOwed = m.reg('new_owed_q', uint(1), { reset: 0 });
+  // the output step of a full step, owed from its END until its z, its label and the output layer are there
+  const outOwed = m.reg('out_owed_q', uint(1), { reset: 0 });
+  const outLabel = m.reg('out_label_q', uint(1), { reset: 0 });
+  const outZ = m.reg('out_z_q', uint(1), { reset: 0 });
+  // the running modulator call reads the z of the LayerNorm call in flight (it started at that call's statistics):
+  // its K_Z row and z_c reads follow the z words written (zCount of them)
+  const zLive = m.reg('z_live_q', uint(1), { reset: 0 });
+  const zCount = m.reg('z_count_q', uint(bitsFor(Math.max(...hidden) + 1)), { reset: 0 });
   const labels = Array.from({ length: B }, (_, s) => m.reg(`label_${s}_q`, uint(LB), { reset: 0 }));
   const seqIdle = m.wire('seq_idle', sIdle.and(istate.eq(IS.IDLE)));
   m.output('busy', seqIdle.not());
@@ -266,6 +285,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const quiet = m.wire('all_quiet', uint(1));
   m.output('quiet', quiet);
   const lastLayer = m.wire('last_layer', layer.eq(k(H - 1, hw)));
+  const lnLast = m.wire('ln_last_layer', lnLayer.eq(k(H - 1, hw)));
   const perLayer = (vals: number[], w: number, sel: Expr = layer): Expr => fit(constByLayer(sel, vals), w);
   const bases = hidden.map((_, l) => hidden.slice(0, l).reduce((a, b) => a + b, 0));
   const totalN = hidden.reduce((a, b) => a + b, 0);
@@ -352,7 +372,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const wmU = m.instance('u_wm', wmMod, {
     start: wmStart,
     op: wmOp,
-    label: labelNext,
+    label: labelStep,
     px_at_head: 1,
     ...feedStream('px', { valid: wmPxValid, data: wmPxData }),
     ...Object.assign({}, ...hidden.map((_, l) => feedStream(`z${l + 1}`, { valid: wmZValid[l], data: zWin }))),
@@ -374,6 +394,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const gramStart = m.wire('gram_start', uint(1));
   const gramKinds = m.wire('gram_kinds', uint(port(gramMod, 'kinds')));
   const gramCount = m.wire('gram_count', uint(port(gramMod, 'count')));
+  const gramHold = m.wire('gram_hold', uint(1));
   const kreqReady = m.wire('kreq_tready', uint(1));
   const gramU = m.instance('u_gram', gramMod, {
     start: gramStart,
@@ -381,10 +402,13 @@ export function sequencer(cfg: ChipConfig): Module {
     kinds: gramKinds,
     cur: slotM,
     count: gramCount,
+    hold: gramHold,
     ...Object.fromEntries(vrData.map((d, s) => [`vr_data_${s}`, d])),
     [streamPortName('out', 'd', 'tready')]: kreqReady,
   });
   const gramBusy = gramU.out('busy');
+  // a K_Z row beside the LayerNorm that writes its z reads element j once z_j is in the window
+  m.assign(gramHold, zLive.and(fit(zCount, Math.max(zCount.width, port(gramMod, 'vr_addr'))).le(fit(gramU.out('vr_addr'), Math.max(zCount.width, port(gramMod, 'vr_addr'))))));
   const dS = instanceOutStream(gramU, 'd');
   const DB = sh.distBits;
   const gKind = dS.data.slice(dS.data.width - 1, dS.data.width - sh.kindBits);
@@ -470,10 +494,13 @@ export function sequencer(cfg: ChipConfig): Module {
   const zcMem = m.memory('zc_mem', { depth: Math.max(totalN, 2), type: uint(1 + wz), style: 'block' });
   const zcW = m.reg('zc_waddr_q', uint(zcMem.addrType.width), { reset: 0 });
   const zFire = m.wire('z_fire', zS.valid.and(zReady));
-  zcMem.write(zcW, cat(zPos, zOnly.asUnsigned()), zFire.and(train));
-  const zcS = memStream(m, 'zc', zcMem.addrType.width, modStart, perLayer(bases, baseW, mLayer), perLayer(hidden, nw, mLayer), k(1, 1), zcReady, (re, addr) =>
+  zcMem.write(zcW, cat(zPos, zOnly.asUnsigned()), zFire.and(lnTrain));
+  // (a call beside the LayerNorm that writes its z reads word j once it is written)
+  const zcGate = m.wire('zc_gate', uint(1));
+  const zcS = memStream(m, 'zc', zcMem.addrType.width, modStart, perLayer(bases, baseW, mLayer), perLayer(hidden, nw, mLayer), zcGate, zcReady, (re, addr) =>
     zcMem.readSync('zc_rdata', addr, re),
   );
+  m.assign(zcGate, zLive.not().or(zcS.addr.lt(zcW)));
   m.assign(zcV, zcS.valid);
   m.assign(zcD, zcS.data);
 
@@ -511,7 +538,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const Ch = outLay.chunks;
   const zpLane = m.reg('zpack_lane_q', uint(bitsFor(L)), { reset: 0 });
   const zpAddr = m.reg('zpack_addr_q', uint(bitsFor((B + 1) * Ch)), { reset: 0 });
-  const zpFire = m.wire('zpack_fire', zFire.and(lastLayer));
+  const zpFire = m.wire('zpack_fire', zFire.and(lnLast));
   const zpLanes = Array.from({ length: L }, (_, q) => m.reg(`zpack_${q}_q`, uint(wzw), { reset: 0 }));
   const lanesNow = zpLanes.map((r, q) => mux(zpFire.and(zpLane.eq(k(q, zpLane.width))), zWin, r));
   const zpMem = m.memory('zpack_mem', { depth: (B + 1) * Ch, type: uint(L * wzw) });
@@ -552,7 +579,7 @@ export function sequencer(cfg: ChipConfig): Module {
   if (pxShift < 0) throw new RangeError(`sequencer: the input format's ${N.input.format.fracBits} fraction bits cannot hold pixels (2p − 255)·2^(f_in − 8) exactly; need ≥ 8`);
   const pxVal = pxShift > 0 ? cat(pxWord.asUnsigned(), k(0, pxShift)).asSigned() : pxWord;
   const pxH = pxVal.width >= inW ? pxVal.trunc(inW).asUnsigned() : pxVal.sext(inW).asUnsigned();
-  const toWm = train; // z goes to the window only in training steps, pixels only in training records
+  const toWm = lnTrain; // z goes to the window only in training steps, pixels only in training records
   m.assign(px.ready, sPix.and(hReady).or(sLabel));
   const pxFire = m.wire('px_fire', sPix.and(px.valid).and(hReady));
   // px_stage: a training record's pixels as they come in; copied into the window's pixel bank of the next slot
@@ -578,15 +605,17 @@ export function sequencer(cfg: ChipConfig): Module {
   });
   const pxCopied = m.wire('px_copied', cpOwed.not().and(cpLeft.eq(0)));
   // z of layer l: to the next layer's loader, wm's z bank (training), zc_mem (always ready), zpack
-  const zToH = lastLayer.not();
+  const zToH = lnLast.not();
   let wmZR: Expr = k(1, 1);
   hidden.forEach((_, l) => {
-    wmZR = mux(layer.eq(k(l, hw)), wmZReady[l], wmZR);
+    wmZR = mux(lnLayer.eq(k(l, hw)), wmZReady[l], wmZR);
   });
   // an update pass may run while the modulator call of its layer (the previous step's) still reads z_l: zc_mem
   // and the window's z banks (K_Z row, window z rows), which this pass's z rewrites — its z waits for the call
+  // (not for a call that reads this z as it is written); and a step's z waits for its window NEW
+  const zBlock = m.wire('z_block', mstate.eq(MS.W0).or(mWait).and(mLayer.eq(lnLayer)).and(zLive.not()).or(newOwed.and(lnPrev.not())));
   const zOthers = (h: boolean, w: boolean): Expr => {
-    let e: Expr = modWriting.not();
+    let e: Expr = zBlock.not();
     if (h) e = e.and(zToH.not().or(hReady.and(sPix.not())));
     if (w) e = e.and(toWm.not().or(wmZR));
     return e;
@@ -594,7 +623,7 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(zReady, zOthers(true, true));
   m.assign(hValid, mux(sPix, px.valid, zS.valid.and(zToH).and(zOthers(false, true))));
   m.assign(hData, mux(sPix, pxH, zAsH));
-  hidden.forEach((_, l) => m.assign(wmZValid[l], zS.valid.and(toWm).and(layer.eq(k(l, hw))).and(zOthers(true, false))));
+  hidden.forEach((_, l) => m.assign(wmZValid[l], zS.valid.and(toWm).and(lnLayer.eq(k(l, hw))).and(zOthers(true, false))));
 
   // ---- saturation counters (training only) and steps
   const satRegs = new Map<Quantity, Signal>();
@@ -622,7 +651,7 @@ export function sequencer(cfg: ChipConfig): Module {
     ['delta', 'sat_delta'],
   ];
   m.seq('sat_counts', ($) => {
-    $.if(lnDone.and(train), () => {
+    $.if(lnDone.and(lnTrain), () => {
       for (const [q, p] of lnSat) $.set(satReg(q), satReg(q).addWrap(fit(lnU.out(p), 32)));
     });
     $.if(modDone, () => {
@@ -659,7 +688,18 @@ export function sequencer(cfg: ChipConfig): Module {
   // ---- background work of the steps: the K_X row, the modulator chain, the output layer
   const bgIdle = m.wire(
     'background_idle',
-    kstate.eq(KS.IDLE).and(mstate.eq(MS.IDLE)).and(kxReady.not()).and(lnAhead.eq(0)).and(outBusy.not()).and(gramBusy.not()).and(wmBusy.not()),
+    kstate
+      .eq(KS.IDLE)
+      .and(mstate.eq(MS.IDLE))
+      .and(kxReady.not())
+      .and(lnAhead.eq(0))
+      .and(lnBusy.not())
+      .and(lnOwed.not())
+      .and(newOwed.not())
+      .and(outOwed.not())
+      .and(outBusy.not())
+      .and(gramBusy.not())
+      .and(wmBusy.not()),
   );
   m.assign(quiet, seqIdle.and(bgIdle));
   const dReadyAt = (sel: Expr): Expr => dRdy.reduceRight<Expr>((acc, r, l) => (l === H - 1 ? r : mux(sel.eq(k(l, hw)), r, acc)), k(0, 1));
@@ -668,15 +708,18 @@ export function sequencer(cfg: ChipConfig): Module {
     sPass
       .and(mux(layer.eq(0), ownLoad.not(), myLoad.eq(0)))
       .and(hebBusy.not())
-      .and(lnBusy.not())
+      .and(lnOwed.not())
       .and(hebUpdateNow.not().or(dReadyAt(layer)))
-      .and(lastLayer.and(train).not().or(outBusy.not())),
+      .and(lastLayer.and(train).not().or(outBusy.not().and(outOwed.not()))),
   );
   const flushGo = m.wire('flush_go', sFlush.and(pending).and(hebBusy.not()).and(dReadyAt(layer)));
   m.assign(hebStart, passGo.or(flushGo));
-  m.assign(lnStart, passGo);
-  // a record is taken by the step FSM once its intake is complete (training: the window's NEW now)
-  const take = m.wire('take', sIdle.and(istate.eq(IS.READY)).and(recTrain.not().or(wmBusy.not().and(pxCopied))));
+  // the LayerNorm takes a pass's call when it is idle: at the pass's start, or once it has normalised the previous call
+  m.assign(lnStart, passGo.or(lnOwed).and(lnBusy.not()));
+  // a record is taken by the step FSM once its intake is complete (training: the window's NEW follows once the
+  // previous step's last z are written)
+  const take = m.wire('take', sIdle.and(istate.eq(IS.READY)).and(lnOwed.not()).and(recTrain.not().or(wmBusy.not().and(pxCopied))));
+  const newGo = m.wire('wm_new_go', newOwed.and(lnPrev.not()).and(wmBusy.not()));
   // the loader: the step's next-layer load when its pass is done (first), else a record's intake
   const sPassLoad = is(S.PASS_LOAD);
   const stepLoad = m.wire('step_load', sPassLoad.and(hlBusy.not()));
@@ -685,9 +728,9 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(hlLayer, mux(stepLoad, layer.addWrap(1), k(0, hw)));
   // the slot by the load that starts (a record's intake may be waiting in START when the step's load wins)
   m.assign(hlSlot, mux(stepLoad, sCur, sIn));
-  const sClear = is(S.CLEAR);
-  m.assign(wmStart, take.and(recTrain).or(kGo).or(sClear));
-  m.assign(wmOp, mux(take, k(WM_OP.NEW, 2), mux(kGo, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2))));
+  const clearGo = m.wire('clear_go', is(S.CLEAR).and(newOwed.not()).and(lnBusy.not()).and(lnOwed.not()));
+  m.assign(wmStart, newGo.or(kGo).or(clearGo));
+  m.assign(wmOp, mux(newGo, k(WM_OP.NEW, 2), mux(kGo, k(WM_OP.KROW, 2), k(WM_OP.CLEAR, 2))));
   // a record may enter once the previous step's K_X row has read the pixel banks (the oldest slot is rewritten)
   const recReady = m.wire('record_ready', istate.eq(IS.IDLE));
   m.output('rec_ready', recReady);
@@ -698,10 +741,11 @@ export function sequencer(cfg: ChipConfig): Module {
   m.assign(kqStart, kGo.or(mStart));
   m.assign(modStart, mStart);
   const tEnd = is(S.T_END);
-  // the output step reads the window's labels: it waits until this step's K_X row has written the label of its
-  // slot (the row waits for the previous step's modulator calls, which an update pass no longer waits for)
+  // the output step reads the window's labels: it waits until its step's K_X row has written the label of its
+  // slot (the row waits for the previous step's modulator calls, which an update pass no longer waits for), and
+  // for its step's last z in zpack_mem
   const labelIn = m.wire('label_written', kstate.ne(KS.REQ));
-  m.assign(outStart, tEnd.and(passFull).and(outBusy.not()).and(labelIn).or(is(S.I_OUT)));
+  m.assign(outStart, outOwed.and(outLabel).and(outZ.not()).and(outBusy.not()).or(is(S.I_OUT)));
 
   m.seq('k_words', ($) => {
     $.if(kqStart, () => $.set(kzLeft, B)).elseIf(kpath.and(kqStep), () => $.set(kzLeft, kzLeft.subWrap(1)));
@@ -714,11 +758,12 @@ export function sequencer(cfg: ChipConfig): Module {
     });
   });
   m.seq('buffers', ($) => {
-    $.if(passGo, () => $.set(zcW, fit(perLayer(bases, baseW), zcW.width))).elseIf(zFire.and(train), () => $.set(zcW, zcW.addWrap(1)));
+    $.if(lnStart, () => $.set(zcW, fit(perLayer(bases, baseW), zcW.width))).elseIf(zFire.and(lnTrain), () => $.set(zcW, zcW.addWrap(1)));
+    $.if(lnStart, () => $.set(zCount, 0)).elseIf(zFire, () => $.set(zCount, zCount.addWrap(1)));
     $.if(mStart, () => $.set(dW, fit(perLayer(bases, baseW, mLayer), dW.width))).elseIf(deltaS.valid, () => $.set(dW, dW.addWrap(1)));
     // the modulator's window-z reads own the vector read port from the end of the K_Z Gram row to the call's end
     $.set(zwGate, mWait.and(zwGate.or(gramBusy.not())));
-    $.if(passGo, () => {
+    $.if(lnStart, () => {
       $.set(zpLane, 0);
       $.set(zpAddr, mux(train, fit(slotP.zext(zpAddr.width).mul(k(Ch, zpAddr.width)), zpAddr.width), k(B * Ch, zpAddr.width)));
     }).elseIf(zpFire, () => {
@@ -733,10 +778,15 @@ export function sequencer(cfg: ChipConfig): Module {
   // K_X row of the step in slotP, once its label is in and the previous step's modulator chain and output
   // step are done (they read the K rows, the row sums and the labels it rewrites)
   const modCallDone = m.wire('mod_call_done', mWait.and(modBusy.not()).and(gramBusy.not()));
+  // (and once the window's NEW of its step and the previous step's output step have been issued)
+  const kxReqGo = m.wire(
+    'kx_req_go',
+    kstate.eq(KS.REQ).and(mstate.eq(MS.IDLE)).and(kxReady.not()).and(newOwed.not()).and(outOwed.not()).and(outBusy.not()).and(gramBusy.not()).and(wmBusy.not()),
+  );
   m.seq('kx', ($) => {
     $.switch(kstate)
       .case(KS.REQ, () => {
-        $.if(mstate.eq(MS.IDLE).and(kxReady.not()).and(outBusy.not()).and(gramBusy.not()).and(wmBusy.not()), () => {
+        $.if(kxReqGo, () => {
           $.set(slotM, slotP);
           $.set(labelC, labelStep);
           labels.forEach((r, sl) => $.if(slotP.eq(k(sl, SB)), () => $.set(r, labelStep)));
@@ -764,6 +814,8 @@ export function sequencer(cfg: ChipConfig): Module {
       })
       .case(MS.START, () => {
         dRdy.forEach((r, l) => $.if(mLayer.eq(k(l, hw)), () => $.set(r, 1)));
+        // the call starts at its layer's statistics, while the LayerNorm still writes its z, or later
+        $.set(zLive, lnBusy.and(lnTrain).and(lnLayer.eq(mLayer)));
         $.set(mstate, MS.W0);
       })
       .case(MS.W0, () => $.set(mstate, MS.WAIT))
@@ -778,9 +830,37 @@ export function sequencer(cfg: ChipConfig): Module {
       });
     // δ_l consumed by the update pass of layer l (a training pass or a flush)
     $.if(hebStart.and(hebUpdateNow), () => dRdy.forEach((r, l) => $.if(layer.eq(k(l, hw)), () => $.set(r, 0))));
-    const lnInc = lnDone.and(train).and(passFull);
+    $.if(mStart.not().and(lnDone.or(modCallDone)), () => $.set(zLive, 0));
+    // layer l's modulator call may start once its LayerNorm call has its statistics (stats: z words follow)
+    const lnInc = lnU.out('stats').and(lnTrain).and(lnFull);
     const lnDec = modCallDone;
     $.if(lnInc.and(lnDec.not()), () => $.set(lnAhead, lnAhead.addWrap(1))).elseIf(lnDec.and(lnInc.not()), () => $.set(lnAhead, lnAhead.subWrap(1)));
+  });
+
+  // ---- the LayerNorm's calls, the window's NEW and the output step, which may trail their step's passes
+  m.seq('trailing', ($) => {
+    $.if(lnStart, () => {
+      $.set(lnLayer, layer);
+      $.set(lnTrain, train);
+      $.set(lnFull, passFull);
+      $.set(lnOwed, 0);
+    }).elseIf(passGo, () => $.set(lnOwed, 1));
+    $.if(take.and(recTrain), () => {
+      $.set(newOwed, 1);
+      $.set(lnPrev, lnBusy.and(lnTrain));
+    }).else(() => {
+      $.if(newGo, () => $.set(newOwed, 0));
+      $.if(lnDone, () => $.set(lnPrev, 0));
+    });
+    $.if(tEnd.and(passFull), () => {
+      $.set(outOwed, 1);
+      $.set(outLabel, labelIn.or(kxReqGo));
+      $.set(outZ, lnBusy);
+    }).else(() => {
+      $.if(outStart, () => $.set(outOwed, 0));
+      $.if(kxReqGo, () => $.set(outLabel, 1));
+      $.if(lnDone, () => $.set(outZ, 0));
+    });
   });
 
   // ---- the intake of a record
@@ -850,7 +930,9 @@ export function sequencer(cfg: ChipConfig): Module {
       })
       .case(S.PASS_LOAD, () => $.if(stepLoad, () => $.set(state, S.PASS_WAIT)))
       .case(S.PASS_WAIT, () => {
-        $.if(hebBusy.not().and(lnBusy.not()).and(myLoad.eq(0)).and(stepLoad.not()), () => {
+        // (a training step's last LayerNorm call may run on beside the next step's first pass)
+        const lnOk = lnOwed.not().and(lastLayer.and(train).or(lnBusy.not()));
+        $.if(hebBusy.not().and(lnOk).and(myLoad.eq(0)).and(stepLoad.not()), () => {
           $.if(lastLayer, () => {
             $.set(layer, 0);
             $.set(state, mux(train, k(S.T_END, sw), k(S.I_OUT, sw)));
@@ -862,7 +944,8 @@ export function sequencer(cfg: ChipConfig): Module {
       })
       .case(S.T_END, () => {
         // a full step: its output-layer step starts, its δ become the pending update
-        $.if(passFull.not(), () => finish()).elseIf(outBusy.not().and(labelIn), () => {
+        // (its output step is owed: it starts once the step's last z, its label and the output layer are there)
+        $.if(passFull.not(), () => finish()).else(() => {
           $.set(pending, 1);
           $.set(sPrev, sCur);
           $.set(steps, steps.addWrap(1));
@@ -901,7 +984,7 @@ export function sequencer(cfg: ChipConfig): Module {
           });
         });
       })
-      .case(S.CLEAR, () => $.set(state, S.CLEAR_WAIT))
+      .case(S.CLEAR, () => $.if(clearGo, () => $.set(state, S.CLEAR_WAIT)))
       .case(S.CLEAR_WAIT, () => $.if(wmBusy.not(), () => finish()))
       .case(S.DONE, () => {
         $.set(done, 1);

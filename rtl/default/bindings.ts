@@ -1227,6 +1227,12 @@ export const MODULES = {
         "signed": false
       },
       {
+        "name": "hold",
+        "dir": "in",
+        "width": 1,
+        "signed": false
+      },
+      {
         "name": "vr_data_0",
         "dir": "in",
         "width": 16,
@@ -1764,6 +1770,12 @@ export const MODULES = {
       },
       {
         "name": "busy",
+        "dir": "out",
+        "width": 1,
+        "signed": false
+      },
+      {
+        "name": "stats",
         "dir": "out",
         "width": 1,
         "signed": false

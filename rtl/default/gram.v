@@ -12,6 +12,7 @@ module gram (
   input  wire [2:0]         kinds,
   input  wire [2:0]         cur,
   input  wire [3:0]         count,
+  input  wire               hold,
   input  wire signed [15:0] vr_data_0,
   input  wire signed [15:0] vr_data_1,
   input  wire signed [15:0] vr_data_2,
@@ -1550,11 +1551,11 @@ module gram (
   wire [6:0]         _mux_out_total_q;
   wire [13:0]        _mul_out_total_q;
 
-  assign go = start & (~busy_q);  // generator/units/gram.ts:239
+  assign go = start & (~busy_q);  // generator/units/gram.ts:242
 
-  assign full = mode_q == 1'b1;  // generator/units/gram.ts:240
+  assign full = mode_q == 1'b1;  // generator/units/gram.ts:243
 
-  assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;  // generator/units/gram.ts:247
+  assign en = (((((((1'b1 & row0_room) & row1_room) & row2_room) & row3_room) & row4_room) & row5_room) & row6_room) & row7_room;  // generator/units/gram.ts:250
 
   always @* begin
     case (feed_kind_q)
@@ -1564,7 +1565,7 @@ module gram (
       default: _sel_feed_len_m1 = 10'd0;
     endcase
   end
-  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:258
+  assign feed_len_m1 = _sel_feed_len_m1;  // generator/units/gram.ts:261
 
   always @* begin
     case (feed_kind_q)
@@ -1574,23 +1575,23 @@ module gram (
       default: _sel_feed_pad_n = 1'b0;
     endcase
   end
-  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:259
+  assign feed_pad_n = _sel_feed_pad_n;  // generator/units/gram.ts:262
 
   assign _mul_feed_p_min = feed_gr_q * 4'd8;
-  assign feed_p_min = _mul_feed_p_min[4:0];  // generator/units/gram.ts:262
+  assign feed_p_min = _mul_feed_p_min[4:0];  // generator/units/gram.ts:265
 
   assign _mul_feed_q_min = feed_gc_q * 4'd8;
-  assign feed_q_min = _mul_feed_q_min[4:0];  // generator/units/gram.ts:263
+  assign feed_q_min = _mul_feed_q_min[4:0];  // generator/units/gram.ts:266
 
-  assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};  // generator/units/gram.ts:265
+  assign feed_q_end = ((feed_q_min + 5'd8) < {1'b0, count_q}) ? (feed_q_min + 5'd8) : {1'b0, count_q};  // generator/units/gram.ts:268
 
-  assign feed_needed = full ? (((feed_p_min < {1'b0, count_q}) & (feed_q_min < {1'b0, count_q})) & ((feed_p_min + 5'd1) < feed_q_end)) : (feed_p_min < {1'b0, count_q});  // generator/units/gram.ts:266
+  assign feed_needed = full ? (((feed_p_min < {1'b0, count_q}) & (feed_q_min < {1'b0, count_q})) & ((feed_p_min + 5'd1) < feed_q_end)) : (feed_p_min < {1'b0, count_q});  // generator/units/gram.ts:269
 
-  assign feed_last_gr = ((feed_p_min + 5'd8) >= {1'b0, count_q}) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:267
+  assign feed_last_gr = ((feed_p_min + 5'd8) >= {1'b0, count_q}) | (feed_gr_q == 1'b0);  // generator/units/gram.ts:270
 
-  assign feed_last_gc = ((feed_q_min + 5'd8) >= {1'b0, count_q}) | (feed_gc_q == 1'b0);  // generator/units/gram.ts:268
+  assign feed_last_gc = ((feed_q_min + 5'd8) >= {1'b0, count_q}) | (feed_gc_q == 1'b0);  // generator/units/gram.ts:271
 
-  fifo_w5_d2 u_desc_fifo (  // generator/units/gram.ts:274
+  fifo_w5_d2 u_desc_fifo (  // generator/units/gram.ts:277
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (desc_push),
@@ -1602,23 +1603,23 @@ module gram (
     .count             (u_desc_fifo_count)
   );
 
-  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:281
+  assign pad_first = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & (feed_i_q == 10'd0)) & (~feed_padded_q)) & (feed_pad_n != 1'b0);  // generator/units/gram.ts:284
 
-  assign issue = (((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:283
+  assign issue = ((((((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & feed_needed) & en) & (~hold)) & (~pad_first)) & ((~(feed_i_q == 10'd0)) | u_desc_fifo_s_axis_in_tready);  // generator/units/gram.ts:286
 
-  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:284
+  assign skip_item = ((feed_active_q & (~feed_padding_q)) & (~feed_end_q)) & (~feed_needed);  // generator/units/gram.ts:287
 
-  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:285
+  assign last_elem = feed_i_q == feed_len_m1;  // generator/units/gram.ts:288
 
-  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:286
+  assign advance = skip_item | (issue & last_elem);  // generator/units/gram.ts:289
 
-  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:287
+  assign end_push = feed_end_q & u_desc_fifo_s_axis_in_tready;  // generator/units/gram.ts:290
 
-  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:288
+  assign desc_push = (issue & (feed_i_q == 10'd0)) | end_push;  // generator/units/gram.ts:291
 
-  assign desc_word = end_push ? 5'd16 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:289
+  assign desc_word = end_push ? 5'd16 : {1'b0, feed_kind_q, feed_gr_q, feed_gc_q};  // generator/units/gram.ts:292
 
-  // seq: feeder (generator/units/gram.ts:290)
+  // seq: feeder (generator/units/gram.ts:293)
   always @(posedge clk) begin
     if (rst) begin
       feed_active_q <= 1'b0;
@@ -1678,13 +1679,13 @@ module gram (
     end
   end
 
-  assign vr_en = issue;  // generator/units/gram.ts:335
+  assign vr_en = issue;  // generator/units/gram.ts:338
 
-  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:336
+  assign vr_kind = feed_kind_q;  // generator/units/gram.ts:339
 
-  assign vr_addr = feed_i_q;  // generator/units/gram.ts:337
+  assign vr_addr = feed_i_q;  // generator/units/gram.ts:340
 
-  // seq: f1_valid_q (generator/units/gram.ts:338)
+  // seq: f1_valid_q (generator/units/gram.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       f1_valid_q <= 1'b0;
@@ -1695,7 +1696,7 @@ module gram (
     end
   end
 
-  // seq: f1_first_q (generator/units/gram.ts:338)
+  // seq: f1_first_q (generator/units/gram.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       f1_first_q <= 1'b0;
@@ -1706,7 +1707,7 @@ module gram (
     end
   end
 
-  // seq: f1_last_q (generator/units/gram.ts:338)
+  // seq: f1_last_q (generator/units/gram.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       f1_last_q <= 1'b0;
@@ -1717,7 +1718,7 @@ module gram (
     end
   end
 
-  // seq: f1_gr_q (generator/units/gram.ts:338)
+  // seq: f1_gr_q (generator/units/gram.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       f1_gr_q <= 1'b0;
@@ -1728,7 +1729,7 @@ module gram (
     end
   end
 
-  // seq: f1_gc_q (generator/units/gram.ts:338)
+  // seq: f1_gc_q (generator/units/gram.ts:341)
   always @(posedge clk) begin
     if (rst) begin
       f1_gc_q <= 1'b0;
@@ -1739,7 +1740,7 @@ module gram (
     end
   end
 
-  // seq: f2_valid_q (generator/units/gram.ts:358)
+  // seq: f2_valid_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_valid_q <= 1'b0;
@@ -1750,7 +1751,7 @@ module gram (
     end
   end
 
-  // seq: f2_first_q (generator/units/gram.ts:358)
+  // seq: f2_first_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_first_q <= 1'b0;
@@ -1761,7 +1762,7 @@ module gram (
     end
   end
 
-  // seq: f2_last_q (generator/units/gram.ts:358)
+  // seq: f2_last_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_last_q <= 1'b0;
@@ -1772,56 +1773,56 @@ module gram (
     end
   end
 
-  // seq: f2_a0_q (generator/units/gram.ts:358)
+  // seq: f2_a0_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_a0_q <= vr_data_0;
     end
   end
 
-  // seq: f2_a1_q (generator/units/gram.ts:358)
+  // seq: f2_a1_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_a1_q <= vr_data_1;
     end
   end
 
-  // seq: f2_a2_q (generator/units/gram.ts:358)
+  // seq: f2_a2_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_a2_q <= vr_data_2;
     end
   end
 
-  // seq: f2_a3_q (generator/units/gram.ts:358)
+  // seq: f2_a3_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_a3_q <= vr_data_3;
     end
   end
 
-  // seq: f2_a4_q (generator/units/gram.ts:358)
+  // seq: f2_a4_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_a4_q <= vr_data_4;
     end
   end
 
-  // seq: f2_a5_q (generator/units/gram.ts:358)
+  // seq: f2_a5_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_a5_q <= vr_data_5;
     end
   end
 
-  // seq: f2_a6_q (generator/units/gram.ts:358)
+  // seq: f2_a6_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_a6_q <= vr_data_6;
     end
   end
 
-  // seq: f2_a7_q (generator/units/gram.ts:358)
+  // seq: f2_a7_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_a7_q <= vr_data_7;
@@ -1829,7 +1830,7 @@ module gram (
   end
 
   assign _mul_f2_aok0_q = f1_gr_q * 4'd8;
-  // seq: f2_aok0_q (generator/units/gram.ts:358)
+  // seq: f2_aok0_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok0_q <= 1'b0;
@@ -1841,7 +1842,7 @@ module gram (
   end
 
   assign _mul_f2_aok1_q = f1_gr_q * 4'd8;
-  // seq: f2_aok1_q (generator/units/gram.ts:358)
+  // seq: f2_aok1_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok1_q <= 1'b0;
@@ -1853,7 +1854,7 @@ module gram (
   end
 
   assign _mul_f2_aok2_q = f1_gr_q * 4'd8;
-  // seq: f2_aok2_q (generator/units/gram.ts:358)
+  // seq: f2_aok2_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok2_q <= 1'b0;
@@ -1865,7 +1866,7 @@ module gram (
   end
 
   assign _mul_f2_aok3_q = f1_gr_q * 4'd8;
-  // seq: f2_aok3_q (generator/units/gram.ts:358)
+  // seq: f2_aok3_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok3_q <= 1'b0;
@@ -1877,7 +1878,7 @@ module gram (
   end
 
   assign _mul_f2_aok4_q = f1_gr_q * 4'd8;
-  // seq: f2_aok4_q (generator/units/gram.ts:358)
+  // seq: f2_aok4_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok4_q <= 1'b0;
@@ -1889,7 +1890,7 @@ module gram (
   end
 
   assign _mul_f2_aok5_q = f1_gr_q * 4'd8;
-  // seq: f2_aok5_q (generator/units/gram.ts:358)
+  // seq: f2_aok5_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok5_q <= 1'b0;
@@ -1901,7 +1902,7 @@ module gram (
   end
 
   assign _mul_f2_aok6_q = f1_gr_q * 4'd8;
-  // seq: f2_aok6_q (generator/units/gram.ts:358)
+  // seq: f2_aok6_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok6_q <= 1'b0;
@@ -1913,7 +1914,7 @@ module gram (
   end
 
   assign _mul_f2_aok7_q = f1_gr_q * 4'd8;
-  // seq: f2_aok7_q (generator/units/gram.ts:358)
+  // seq: f2_aok7_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_aok7_q <= 1'b0;
@@ -1936,56 +1937,56 @@ module gram (
       default: _sel_f2_b0_q = vr_data_7;
     endcase
   end
-  // seq: f2_b0_q (generator/units/gram.ts:358)
+  // seq: f2_b0_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_b0_q <= full ? vr_data_0 : _sel_f2_b0_q;
     end
   end
 
-  // seq: f2_b1_q (generator/units/gram.ts:358)
+  // seq: f2_b1_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_b1_q <= full ? vr_data_1 : 16'sd0;
     end
   end
 
-  // seq: f2_b2_q (generator/units/gram.ts:358)
+  // seq: f2_b2_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_b2_q <= full ? vr_data_2 : 16'sd0;
     end
   end
 
-  // seq: f2_b3_q (generator/units/gram.ts:358)
+  // seq: f2_b3_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_b3_q <= full ? vr_data_3 : 16'sd0;
     end
   end
 
-  // seq: f2_b4_q (generator/units/gram.ts:358)
+  // seq: f2_b4_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_b4_q <= full ? vr_data_4 : 16'sd0;
     end
   end
 
-  // seq: f2_b5_q (generator/units/gram.ts:358)
+  // seq: f2_b5_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_b5_q <= full ? vr_data_5 : 16'sd0;
     end
   end
 
-  // seq: f2_b6_q (generator/units/gram.ts:358)
+  // seq: f2_b6_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_b6_q <= full ? vr_data_6 : 16'sd0;
     end
   end
 
-  // seq: f2_b7_q (generator/units/gram.ts:358)
+  // seq: f2_b7_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (en) begin
       f2_b7_q <= full ? vr_data_7 : 16'sd0;
@@ -1993,7 +1994,7 @@ module gram (
   end
 
   assign _mul_f2_bok0_q = f1_gc_q * 4'd8;
-  // seq: f2_bok0_q (generator/units/gram.ts:358)
+  // seq: f2_bok0_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok0_q <= 1'b0;
@@ -2005,7 +2006,7 @@ module gram (
   end
 
   assign _mul_f2_bok1_q = f1_gc_q * 4'd8;
-  // seq: f2_bok1_q (generator/units/gram.ts:358)
+  // seq: f2_bok1_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok1_q <= 1'b0;
@@ -2017,7 +2018,7 @@ module gram (
   end
 
   assign _mul_f2_bok2_q = f1_gc_q * 4'd8;
-  // seq: f2_bok2_q (generator/units/gram.ts:358)
+  // seq: f2_bok2_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok2_q <= 1'b0;
@@ -2029,7 +2030,7 @@ module gram (
   end
 
   assign _mul_f2_bok3_q = f1_gc_q * 4'd8;
-  // seq: f2_bok3_q (generator/units/gram.ts:358)
+  // seq: f2_bok3_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok3_q <= 1'b0;
@@ -2041,7 +2042,7 @@ module gram (
   end
 
   assign _mul_f2_bok4_q = f1_gc_q * 4'd8;
-  // seq: f2_bok4_q (generator/units/gram.ts:358)
+  // seq: f2_bok4_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok4_q <= 1'b0;
@@ -2053,7 +2054,7 @@ module gram (
   end
 
   assign _mul_f2_bok5_q = f1_gc_q * 4'd8;
-  // seq: f2_bok5_q (generator/units/gram.ts:358)
+  // seq: f2_bok5_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok5_q <= 1'b0;
@@ -2065,7 +2066,7 @@ module gram (
   end
 
   assign _mul_f2_bok6_q = f1_gc_q * 4'd8;
-  // seq: f2_bok6_q (generator/units/gram.ts:358)
+  // seq: f2_bok6_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok6_q <= 1'b0;
@@ -2077,7 +2078,7 @@ module gram (
   end
 
   assign _mul_f2_bok7_q = f1_gc_q * 4'd8;
-  // seq: f2_bok7_q (generator/units/gram.ts:358)
+  // seq: f2_bok7_q (generator/units/gram.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       f2_bok7_q <= 1'b0;
@@ -2088,14 +2089,14 @@ module gram (
     end
   end
 
-  // seq: skew_a1_d1_q (generator/units/gram.ts:370)
+  // seq: skew_a1_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a1_d1_q <= f2_a1_q;
     end
   end
 
-  // seq: skew_fv1_d1_q (generator/units/gram.ts:370)
+  // seq: skew_fv1_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv1_d1_q <= 1'b0;
@@ -2106,7 +2107,7 @@ module gram (
     end
   end
 
-  // seq: skew_first1_d1_q (generator/units/gram.ts:370)
+  // seq: skew_first1_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first1_d1_q <= 1'b0;
@@ -2117,7 +2118,7 @@ module gram (
     end
   end
 
-  // seq: skew_last1_d1_q (generator/units/gram.ts:370)
+  // seq: skew_last1_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last1_d1_q <= 1'b0;
@@ -2128,7 +2129,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok1_d1_q (generator/units/gram.ts:370)
+  // seq: skew_aok1_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok1_d1_q <= 1'b0;
@@ -2139,21 +2140,21 @@ module gram (
     end
   end
 
-  // seq: skew_a2_d1_q (generator/units/gram.ts:370)
+  // seq: skew_a2_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a2_d1_q <= f2_a2_q;
     end
   end
 
-  // seq: skew_a2_d2_q (generator/units/gram.ts:370)
+  // seq: skew_a2_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a2_d2_q <= skew_a2_d1_q;
     end
   end
 
-  // seq: skew_fv2_d1_q (generator/units/gram.ts:370)
+  // seq: skew_fv2_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d1_q <= 1'b0;
@@ -2164,7 +2165,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv2_d2_q (generator/units/gram.ts:370)
+  // seq: skew_fv2_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv2_d2_q <= 1'b0;
@@ -2175,7 +2176,7 @@ module gram (
     end
   end
 
-  // seq: skew_first2_d1_q (generator/units/gram.ts:370)
+  // seq: skew_first2_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d1_q <= 1'b0;
@@ -2186,7 +2187,7 @@ module gram (
     end
   end
 
-  // seq: skew_first2_d2_q (generator/units/gram.ts:370)
+  // seq: skew_first2_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first2_d2_q <= 1'b0;
@@ -2197,7 +2198,7 @@ module gram (
     end
   end
 
-  // seq: skew_last2_d1_q (generator/units/gram.ts:370)
+  // seq: skew_last2_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d1_q <= 1'b0;
@@ -2208,7 +2209,7 @@ module gram (
     end
   end
 
-  // seq: skew_last2_d2_q (generator/units/gram.ts:370)
+  // seq: skew_last2_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last2_d2_q <= 1'b0;
@@ -2219,7 +2220,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok2_d1_q (generator/units/gram.ts:370)
+  // seq: skew_aok2_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d1_q <= 1'b0;
@@ -2230,7 +2231,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok2_d2_q (generator/units/gram.ts:370)
+  // seq: skew_aok2_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok2_d2_q <= 1'b0;
@@ -2241,28 +2242,28 @@ module gram (
     end
   end
 
-  // seq: skew_a3_d1_q (generator/units/gram.ts:370)
+  // seq: skew_a3_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d1_q <= f2_a3_q;
     end
   end
 
-  // seq: skew_a3_d2_q (generator/units/gram.ts:370)
+  // seq: skew_a3_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d2_q <= skew_a3_d1_q;
     end
   end
 
-  // seq: skew_a3_d3_q (generator/units/gram.ts:370)
+  // seq: skew_a3_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a3_d3_q <= skew_a3_d2_q;
     end
   end
 
-  // seq: skew_fv3_d1_q (generator/units/gram.ts:370)
+  // seq: skew_fv3_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d1_q <= 1'b0;
@@ -2273,7 +2274,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv3_d2_q (generator/units/gram.ts:370)
+  // seq: skew_fv3_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d2_q <= 1'b0;
@@ -2284,7 +2285,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv3_d3_q (generator/units/gram.ts:370)
+  // seq: skew_fv3_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv3_d3_q <= 1'b0;
@@ -2295,7 +2296,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d1_q (generator/units/gram.ts:370)
+  // seq: skew_first3_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d1_q <= 1'b0;
@@ -2306,7 +2307,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d2_q (generator/units/gram.ts:370)
+  // seq: skew_first3_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d2_q <= 1'b0;
@@ -2317,7 +2318,7 @@ module gram (
     end
   end
 
-  // seq: skew_first3_d3_q (generator/units/gram.ts:370)
+  // seq: skew_first3_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first3_d3_q <= 1'b0;
@@ -2328,7 +2329,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d1_q (generator/units/gram.ts:370)
+  // seq: skew_last3_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d1_q <= 1'b0;
@@ -2339,7 +2340,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d2_q (generator/units/gram.ts:370)
+  // seq: skew_last3_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d2_q <= 1'b0;
@@ -2350,7 +2351,7 @@ module gram (
     end
   end
 
-  // seq: skew_last3_d3_q (generator/units/gram.ts:370)
+  // seq: skew_last3_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last3_d3_q <= 1'b0;
@@ -2361,7 +2362,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d1_q (generator/units/gram.ts:370)
+  // seq: skew_aok3_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d1_q <= 1'b0;
@@ -2372,7 +2373,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d2_q (generator/units/gram.ts:370)
+  // seq: skew_aok3_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d2_q <= 1'b0;
@@ -2383,7 +2384,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok3_d3_q (generator/units/gram.ts:370)
+  // seq: skew_aok3_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok3_d3_q <= 1'b0;
@@ -2394,35 +2395,35 @@ module gram (
     end
   end
 
-  // seq: skew_a4_d1_q (generator/units/gram.ts:370)
+  // seq: skew_a4_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d1_q <= f2_a4_q;
     end
   end
 
-  // seq: skew_a4_d2_q (generator/units/gram.ts:370)
+  // seq: skew_a4_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d2_q <= skew_a4_d1_q;
     end
   end
 
-  // seq: skew_a4_d3_q (generator/units/gram.ts:370)
+  // seq: skew_a4_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d3_q <= skew_a4_d2_q;
     end
   end
 
-  // seq: skew_a4_d4_q (generator/units/gram.ts:370)
+  // seq: skew_a4_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a4_d4_q <= skew_a4_d3_q;
     end
   end
 
-  // seq: skew_fv4_d1_q (generator/units/gram.ts:370)
+  // seq: skew_fv4_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d1_q <= 1'b0;
@@ -2433,7 +2434,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d2_q (generator/units/gram.ts:370)
+  // seq: skew_fv4_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d2_q <= 1'b0;
@@ -2444,7 +2445,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d3_q (generator/units/gram.ts:370)
+  // seq: skew_fv4_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d3_q <= 1'b0;
@@ -2455,7 +2456,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv4_d4_q (generator/units/gram.ts:370)
+  // seq: skew_fv4_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv4_d4_q <= 1'b0;
@@ -2466,7 +2467,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d1_q (generator/units/gram.ts:370)
+  // seq: skew_first4_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d1_q <= 1'b0;
@@ -2477,7 +2478,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d2_q (generator/units/gram.ts:370)
+  // seq: skew_first4_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d2_q <= 1'b0;
@@ -2488,7 +2489,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d3_q (generator/units/gram.ts:370)
+  // seq: skew_first4_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d3_q <= 1'b0;
@@ -2499,7 +2500,7 @@ module gram (
     end
   end
 
-  // seq: skew_first4_d4_q (generator/units/gram.ts:370)
+  // seq: skew_first4_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first4_d4_q <= 1'b0;
@@ -2510,7 +2511,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d1_q (generator/units/gram.ts:370)
+  // seq: skew_last4_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d1_q <= 1'b0;
@@ -2521,7 +2522,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d2_q (generator/units/gram.ts:370)
+  // seq: skew_last4_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d2_q <= 1'b0;
@@ -2532,7 +2533,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d3_q (generator/units/gram.ts:370)
+  // seq: skew_last4_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d3_q <= 1'b0;
@@ -2543,7 +2544,7 @@ module gram (
     end
   end
 
-  // seq: skew_last4_d4_q (generator/units/gram.ts:370)
+  // seq: skew_last4_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last4_d4_q <= 1'b0;
@@ -2554,7 +2555,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d1_q (generator/units/gram.ts:370)
+  // seq: skew_aok4_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d1_q <= 1'b0;
@@ -2565,7 +2566,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d2_q (generator/units/gram.ts:370)
+  // seq: skew_aok4_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d2_q <= 1'b0;
@@ -2576,7 +2577,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d3_q (generator/units/gram.ts:370)
+  // seq: skew_aok4_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d3_q <= 1'b0;
@@ -2587,7 +2588,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok4_d4_q (generator/units/gram.ts:370)
+  // seq: skew_aok4_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok4_d4_q <= 1'b0;
@@ -2598,42 +2599,42 @@ module gram (
     end
   end
 
-  // seq: skew_a5_d1_q (generator/units/gram.ts:370)
+  // seq: skew_a5_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d1_q <= f2_a5_q;
     end
   end
 
-  // seq: skew_a5_d2_q (generator/units/gram.ts:370)
+  // seq: skew_a5_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d2_q <= skew_a5_d1_q;
     end
   end
 
-  // seq: skew_a5_d3_q (generator/units/gram.ts:370)
+  // seq: skew_a5_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d3_q <= skew_a5_d2_q;
     end
   end
 
-  // seq: skew_a5_d4_q (generator/units/gram.ts:370)
+  // seq: skew_a5_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d4_q <= skew_a5_d3_q;
     end
   end
 
-  // seq: skew_a5_d5_q (generator/units/gram.ts:370)
+  // seq: skew_a5_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a5_d5_q <= skew_a5_d4_q;
     end
   end
 
-  // seq: skew_fv5_d1_q (generator/units/gram.ts:370)
+  // seq: skew_fv5_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d1_q <= 1'b0;
@@ -2644,7 +2645,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d2_q (generator/units/gram.ts:370)
+  // seq: skew_fv5_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d2_q <= 1'b0;
@@ -2655,7 +2656,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d3_q (generator/units/gram.ts:370)
+  // seq: skew_fv5_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d3_q <= 1'b0;
@@ -2666,7 +2667,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d4_q (generator/units/gram.ts:370)
+  // seq: skew_fv5_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d4_q <= 1'b0;
@@ -2677,7 +2678,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv5_d5_q (generator/units/gram.ts:370)
+  // seq: skew_fv5_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv5_d5_q <= 1'b0;
@@ -2688,7 +2689,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d1_q (generator/units/gram.ts:370)
+  // seq: skew_first5_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d1_q <= 1'b0;
@@ -2699,7 +2700,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d2_q (generator/units/gram.ts:370)
+  // seq: skew_first5_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d2_q <= 1'b0;
@@ -2710,7 +2711,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d3_q (generator/units/gram.ts:370)
+  // seq: skew_first5_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d3_q <= 1'b0;
@@ -2721,7 +2722,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d4_q (generator/units/gram.ts:370)
+  // seq: skew_first5_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d4_q <= 1'b0;
@@ -2732,7 +2733,7 @@ module gram (
     end
   end
 
-  // seq: skew_first5_d5_q (generator/units/gram.ts:370)
+  // seq: skew_first5_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first5_d5_q <= 1'b0;
@@ -2743,7 +2744,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d1_q (generator/units/gram.ts:370)
+  // seq: skew_last5_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d1_q <= 1'b0;
@@ -2754,7 +2755,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d2_q (generator/units/gram.ts:370)
+  // seq: skew_last5_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d2_q <= 1'b0;
@@ -2765,7 +2766,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d3_q (generator/units/gram.ts:370)
+  // seq: skew_last5_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d3_q <= 1'b0;
@@ -2776,7 +2777,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d4_q (generator/units/gram.ts:370)
+  // seq: skew_last5_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d4_q <= 1'b0;
@@ -2787,7 +2788,7 @@ module gram (
     end
   end
 
-  // seq: skew_last5_d5_q (generator/units/gram.ts:370)
+  // seq: skew_last5_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last5_d5_q <= 1'b0;
@@ -2798,7 +2799,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d1_q (generator/units/gram.ts:370)
+  // seq: skew_aok5_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d1_q <= 1'b0;
@@ -2809,7 +2810,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d2_q (generator/units/gram.ts:370)
+  // seq: skew_aok5_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d2_q <= 1'b0;
@@ -2820,7 +2821,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d3_q (generator/units/gram.ts:370)
+  // seq: skew_aok5_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d3_q <= 1'b0;
@@ -2831,7 +2832,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d4_q (generator/units/gram.ts:370)
+  // seq: skew_aok5_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d4_q <= 1'b0;
@@ -2842,7 +2843,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok5_d5_q (generator/units/gram.ts:370)
+  // seq: skew_aok5_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok5_d5_q <= 1'b0;
@@ -2853,49 +2854,49 @@ module gram (
     end
   end
 
-  // seq: skew_a6_d1_q (generator/units/gram.ts:370)
+  // seq: skew_a6_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d1_q <= f2_a6_q;
     end
   end
 
-  // seq: skew_a6_d2_q (generator/units/gram.ts:370)
+  // seq: skew_a6_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d2_q <= skew_a6_d1_q;
     end
   end
 
-  // seq: skew_a6_d3_q (generator/units/gram.ts:370)
+  // seq: skew_a6_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d3_q <= skew_a6_d2_q;
     end
   end
 
-  // seq: skew_a6_d4_q (generator/units/gram.ts:370)
+  // seq: skew_a6_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d4_q <= skew_a6_d3_q;
     end
   end
 
-  // seq: skew_a6_d5_q (generator/units/gram.ts:370)
+  // seq: skew_a6_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d5_q <= skew_a6_d4_q;
     end
   end
 
-  // seq: skew_a6_d6_q (generator/units/gram.ts:370)
+  // seq: skew_a6_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a6_d6_q <= skew_a6_d5_q;
     end
   end
 
-  // seq: skew_fv6_d1_q (generator/units/gram.ts:370)
+  // seq: skew_fv6_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d1_q <= 1'b0;
@@ -2906,7 +2907,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d2_q (generator/units/gram.ts:370)
+  // seq: skew_fv6_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d2_q <= 1'b0;
@@ -2917,7 +2918,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d3_q (generator/units/gram.ts:370)
+  // seq: skew_fv6_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d3_q <= 1'b0;
@@ -2928,7 +2929,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d4_q (generator/units/gram.ts:370)
+  // seq: skew_fv6_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d4_q <= 1'b0;
@@ -2939,7 +2940,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d5_q (generator/units/gram.ts:370)
+  // seq: skew_fv6_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d5_q <= 1'b0;
@@ -2950,7 +2951,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv6_d6_q (generator/units/gram.ts:370)
+  // seq: skew_fv6_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv6_d6_q <= 1'b0;
@@ -2961,7 +2962,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d1_q (generator/units/gram.ts:370)
+  // seq: skew_first6_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d1_q <= 1'b0;
@@ -2972,7 +2973,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d2_q (generator/units/gram.ts:370)
+  // seq: skew_first6_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d2_q <= 1'b0;
@@ -2983,7 +2984,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d3_q (generator/units/gram.ts:370)
+  // seq: skew_first6_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d3_q <= 1'b0;
@@ -2994,7 +2995,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d4_q (generator/units/gram.ts:370)
+  // seq: skew_first6_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d4_q <= 1'b0;
@@ -3005,7 +3006,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d5_q (generator/units/gram.ts:370)
+  // seq: skew_first6_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d5_q <= 1'b0;
@@ -3016,7 +3017,7 @@ module gram (
     end
   end
 
-  // seq: skew_first6_d6_q (generator/units/gram.ts:370)
+  // seq: skew_first6_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first6_d6_q <= 1'b0;
@@ -3027,7 +3028,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d1_q (generator/units/gram.ts:370)
+  // seq: skew_last6_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d1_q <= 1'b0;
@@ -3038,7 +3039,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d2_q (generator/units/gram.ts:370)
+  // seq: skew_last6_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d2_q <= 1'b0;
@@ -3049,7 +3050,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d3_q (generator/units/gram.ts:370)
+  // seq: skew_last6_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d3_q <= 1'b0;
@@ -3060,7 +3061,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d4_q (generator/units/gram.ts:370)
+  // seq: skew_last6_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d4_q <= 1'b0;
@@ -3071,7 +3072,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d5_q (generator/units/gram.ts:370)
+  // seq: skew_last6_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d5_q <= 1'b0;
@@ -3082,7 +3083,7 @@ module gram (
     end
   end
 
-  // seq: skew_last6_d6_q (generator/units/gram.ts:370)
+  // seq: skew_last6_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last6_d6_q <= 1'b0;
@@ -3093,7 +3094,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d1_q (generator/units/gram.ts:370)
+  // seq: skew_aok6_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d1_q <= 1'b0;
@@ -3104,7 +3105,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d2_q (generator/units/gram.ts:370)
+  // seq: skew_aok6_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d2_q <= 1'b0;
@@ -3115,7 +3116,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d3_q (generator/units/gram.ts:370)
+  // seq: skew_aok6_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d3_q <= 1'b0;
@@ -3126,7 +3127,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d4_q (generator/units/gram.ts:370)
+  // seq: skew_aok6_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d4_q <= 1'b0;
@@ -3137,7 +3138,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d5_q (generator/units/gram.ts:370)
+  // seq: skew_aok6_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d5_q <= 1'b0;
@@ -3148,7 +3149,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok6_d6_q (generator/units/gram.ts:370)
+  // seq: skew_aok6_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok6_d6_q <= 1'b0;
@@ -3159,56 +3160,56 @@ module gram (
     end
   end
 
-  // seq: skew_a7_d1_q (generator/units/gram.ts:370)
+  // seq: skew_a7_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d1_q <= f2_a7_q;
     end
   end
 
-  // seq: skew_a7_d2_q (generator/units/gram.ts:370)
+  // seq: skew_a7_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d2_q <= skew_a7_d1_q;
     end
   end
 
-  // seq: skew_a7_d3_q (generator/units/gram.ts:370)
+  // seq: skew_a7_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d3_q <= skew_a7_d2_q;
     end
   end
 
-  // seq: skew_a7_d4_q (generator/units/gram.ts:370)
+  // seq: skew_a7_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d4_q <= skew_a7_d3_q;
     end
   end
 
-  // seq: skew_a7_d5_q (generator/units/gram.ts:370)
+  // seq: skew_a7_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d5_q <= skew_a7_d4_q;
     end
   end
 
-  // seq: skew_a7_d6_q (generator/units/gram.ts:370)
+  // seq: skew_a7_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d6_q <= skew_a7_d5_q;
     end
   end
 
-  // seq: skew_a7_d7_q (generator/units/gram.ts:370)
+  // seq: skew_a7_d7_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_a7_d7_q <= skew_a7_d6_q;
     end
   end
 
-  // seq: skew_fv7_d1_q (generator/units/gram.ts:370)
+  // seq: skew_fv7_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d1_q <= 1'b0;
@@ -3219,7 +3220,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d2_q (generator/units/gram.ts:370)
+  // seq: skew_fv7_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d2_q <= 1'b0;
@@ -3230,7 +3231,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d3_q (generator/units/gram.ts:370)
+  // seq: skew_fv7_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d3_q <= 1'b0;
@@ -3241,7 +3242,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d4_q (generator/units/gram.ts:370)
+  // seq: skew_fv7_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d4_q <= 1'b0;
@@ -3252,7 +3253,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d5_q (generator/units/gram.ts:370)
+  // seq: skew_fv7_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d5_q <= 1'b0;
@@ -3263,7 +3264,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d6_q (generator/units/gram.ts:370)
+  // seq: skew_fv7_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d6_q <= 1'b0;
@@ -3274,7 +3275,7 @@ module gram (
     end
   end
 
-  // seq: skew_fv7_d7_q (generator/units/gram.ts:370)
+  // seq: skew_fv7_d7_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_fv7_d7_q <= 1'b0;
@@ -3285,7 +3286,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d1_q (generator/units/gram.ts:370)
+  // seq: skew_first7_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d1_q <= 1'b0;
@@ -3296,7 +3297,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d2_q (generator/units/gram.ts:370)
+  // seq: skew_first7_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d2_q <= 1'b0;
@@ -3307,7 +3308,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d3_q (generator/units/gram.ts:370)
+  // seq: skew_first7_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d3_q <= 1'b0;
@@ -3318,7 +3319,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d4_q (generator/units/gram.ts:370)
+  // seq: skew_first7_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d4_q <= 1'b0;
@@ -3329,7 +3330,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d5_q (generator/units/gram.ts:370)
+  // seq: skew_first7_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d5_q <= 1'b0;
@@ -3340,7 +3341,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d6_q (generator/units/gram.ts:370)
+  // seq: skew_first7_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d6_q <= 1'b0;
@@ -3351,7 +3352,7 @@ module gram (
     end
   end
 
-  // seq: skew_first7_d7_q (generator/units/gram.ts:370)
+  // seq: skew_first7_d7_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_first7_d7_q <= 1'b0;
@@ -3362,7 +3363,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d1_q (generator/units/gram.ts:370)
+  // seq: skew_last7_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d1_q <= 1'b0;
@@ -3373,7 +3374,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d2_q (generator/units/gram.ts:370)
+  // seq: skew_last7_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d2_q <= 1'b0;
@@ -3384,7 +3385,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d3_q (generator/units/gram.ts:370)
+  // seq: skew_last7_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d3_q <= 1'b0;
@@ -3395,7 +3396,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d4_q (generator/units/gram.ts:370)
+  // seq: skew_last7_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d4_q <= 1'b0;
@@ -3406,7 +3407,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d5_q (generator/units/gram.ts:370)
+  // seq: skew_last7_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d5_q <= 1'b0;
@@ -3417,7 +3418,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d6_q (generator/units/gram.ts:370)
+  // seq: skew_last7_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d6_q <= 1'b0;
@@ -3428,7 +3429,7 @@ module gram (
     end
   end
 
-  // seq: skew_last7_d7_q (generator/units/gram.ts:370)
+  // seq: skew_last7_d7_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_last7_d7_q <= 1'b0;
@@ -3439,7 +3440,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d1_q (generator/units/gram.ts:370)
+  // seq: skew_aok7_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d1_q <= 1'b0;
@@ -3450,7 +3451,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d2_q (generator/units/gram.ts:370)
+  // seq: skew_aok7_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d2_q <= 1'b0;
@@ -3461,7 +3462,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d3_q (generator/units/gram.ts:370)
+  // seq: skew_aok7_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d3_q <= 1'b0;
@@ -3472,7 +3473,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d4_q (generator/units/gram.ts:370)
+  // seq: skew_aok7_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d4_q <= 1'b0;
@@ -3483,7 +3484,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d5_q (generator/units/gram.ts:370)
+  // seq: skew_aok7_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d5_q <= 1'b0;
@@ -3494,7 +3495,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d6_q (generator/units/gram.ts:370)
+  // seq: skew_aok7_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d6_q <= 1'b0;
@@ -3505,7 +3506,7 @@ module gram (
     end
   end
 
-  // seq: skew_aok7_d7_q (generator/units/gram.ts:370)
+  // seq: skew_aok7_d7_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_aok7_d7_q <= 1'b0;
@@ -3516,14 +3517,14 @@ module gram (
     end
   end
 
-  // seq: skew_b1_d1_q (generator/units/gram.ts:370)
+  // seq: skew_b1_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b1_d1_q <= f2_b1_q;
     end
   end
 
-  // seq: skew_bok1_d1_q (generator/units/gram.ts:370)
+  // seq: skew_bok1_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok1_d1_q <= 1'b0;
@@ -3534,21 +3535,21 @@ module gram (
     end
   end
 
-  // seq: skew_b2_d1_q (generator/units/gram.ts:370)
+  // seq: skew_b2_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b2_d1_q <= f2_b2_q;
     end
   end
 
-  // seq: skew_b2_d2_q (generator/units/gram.ts:370)
+  // seq: skew_b2_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b2_d2_q <= skew_b2_d1_q;
     end
   end
 
-  // seq: skew_bok2_d1_q (generator/units/gram.ts:370)
+  // seq: skew_bok2_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok2_d1_q <= 1'b0;
@@ -3559,7 +3560,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok2_d2_q (generator/units/gram.ts:370)
+  // seq: skew_bok2_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok2_d2_q <= 1'b0;
@@ -3570,28 +3571,28 @@ module gram (
     end
   end
 
-  // seq: skew_b3_d1_q (generator/units/gram.ts:370)
+  // seq: skew_b3_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d1_q <= f2_b3_q;
     end
   end
 
-  // seq: skew_b3_d2_q (generator/units/gram.ts:370)
+  // seq: skew_b3_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d2_q <= skew_b3_d1_q;
     end
   end
 
-  // seq: skew_b3_d3_q (generator/units/gram.ts:370)
+  // seq: skew_b3_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b3_d3_q <= skew_b3_d2_q;
     end
   end
 
-  // seq: skew_bok3_d1_q (generator/units/gram.ts:370)
+  // seq: skew_bok3_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d1_q <= 1'b0;
@@ -3602,7 +3603,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok3_d2_q (generator/units/gram.ts:370)
+  // seq: skew_bok3_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d2_q <= 1'b0;
@@ -3613,7 +3614,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok3_d3_q (generator/units/gram.ts:370)
+  // seq: skew_bok3_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok3_d3_q <= 1'b0;
@@ -3624,35 +3625,35 @@ module gram (
     end
   end
 
-  // seq: skew_b4_d1_q (generator/units/gram.ts:370)
+  // seq: skew_b4_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d1_q <= f2_b4_q;
     end
   end
 
-  // seq: skew_b4_d2_q (generator/units/gram.ts:370)
+  // seq: skew_b4_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d2_q <= skew_b4_d1_q;
     end
   end
 
-  // seq: skew_b4_d3_q (generator/units/gram.ts:370)
+  // seq: skew_b4_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d3_q <= skew_b4_d2_q;
     end
   end
 
-  // seq: skew_b4_d4_q (generator/units/gram.ts:370)
+  // seq: skew_b4_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b4_d4_q <= skew_b4_d3_q;
     end
   end
 
-  // seq: skew_bok4_d1_q (generator/units/gram.ts:370)
+  // seq: skew_bok4_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d1_q <= 1'b0;
@@ -3663,7 +3664,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d2_q (generator/units/gram.ts:370)
+  // seq: skew_bok4_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d2_q <= 1'b0;
@@ -3674,7 +3675,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d3_q (generator/units/gram.ts:370)
+  // seq: skew_bok4_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d3_q <= 1'b0;
@@ -3685,7 +3686,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok4_d4_q (generator/units/gram.ts:370)
+  // seq: skew_bok4_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok4_d4_q <= 1'b0;
@@ -3696,42 +3697,42 @@ module gram (
     end
   end
 
-  // seq: skew_b5_d1_q (generator/units/gram.ts:370)
+  // seq: skew_b5_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d1_q <= f2_b5_q;
     end
   end
 
-  // seq: skew_b5_d2_q (generator/units/gram.ts:370)
+  // seq: skew_b5_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d2_q <= skew_b5_d1_q;
     end
   end
 
-  // seq: skew_b5_d3_q (generator/units/gram.ts:370)
+  // seq: skew_b5_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d3_q <= skew_b5_d2_q;
     end
   end
 
-  // seq: skew_b5_d4_q (generator/units/gram.ts:370)
+  // seq: skew_b5_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d4_q <= skew_b5_d3_q;
     end
   end
 
-  // seq: skew_b5_d5_q (generator/units/gram.ts:370)
+  // seq: skew_b5_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b5_d5_q <= skew_b5_d4_q;
     end
   end
 
-  // seq: skew_bok5_d1_q (generator/units/gram.ts:370)
+  // seq: skew_bok5_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d1_q <= 1'b0;
@@ -3742,7 +3743,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d2_q (generator/units/gram.ts:370)
+  // seq: skew_bok5_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d2_q <= 1'b0;
@@ -3753,7 +3754,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d3_q (generator/units/gram.ts:370)
+  // seq: skew_bok5_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d3_q <= 1'b0;
@@ -3764,7 +3765,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d4_q (generator/units/gram.ts:370)
+  // seq: skew_bok5_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d4_q <= 1'b0;
@@ -3775,7 +3776,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok5_d5_q (generator/units/gram.ts:370)
+  // seq: skew_bok5_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok5_d5_q <= 1'b0;
@@ -3786,49 +3787,49 @@ module gram (
     end
   end
 
-  // seq: skew_b6_d1_q (generator/units/gram.ts:370)
+  // seq: skew_b6_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d1_q <= f2_b6_q;
     end
   end
 
-  // seq: skew_b6_d2_q (generator/units/gram.ts:370)
+  // seq: skew_b6_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d2_q <= skew_b6_d1_q;
     end
   end
 
-  // seq: skew_b6_d3_q (generator/units/gram.ts:370)
+  // seq: skew_b6_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d3_q <= skew_b6_d2_q;
     end
   end
 
-  // seq: skew_b6_d4_q (generator/units/gram.ts:370)
+  // seq: skew_b6_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d4_q <= skew_b6_d3_q;
     end
   end
 
-  // seq: skew_b6_d5_q (generator/units/gram.ts:370)
+  // seq: skew_b6_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d5_q <= skew_b6_d4_q;
     end
   end
 
-  // seq: skew_b6_d6_q (generator/units/gram.ts:370)
+  // seq: skew_b6_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b6_d6_q <= skew_b6_d5_q;
     end
   end
 
-  // seq: skew_bok6_d1_q (generator/units/gram.ts:370)
+  // seq: skew_bok6_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d1_q <= 1'b0;
@@ -3839,7 +3840,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d2_q (generator/units/gram.ts:370)
+  // seq: skew_bok6_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d2_q <= 1'b0;
@@ -3850,7 +3851,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d3_q (generator/units/gram.ts:370)
+  // seq: skew_bok6_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d3_q <= 1'b0;
@@ -3861,7 +3862,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d4_q (generator/units/gram.ts:370)
+  // seq: skew_bok6_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d4_q <= 1'b0;
@@ -3872,7 +3873,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d5_q (generator/units/gram.ts:370)
+  // seq: skew_bok6_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d5_q <= 1'b0;
@@ -3883,7 +3884,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok6_d6_q (generator/units/gram.ts:370)
+  // seq: skew_bok6_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok6_d6_q <= 1'b0;
@@ -3894,56 +3895,56 @@ module gram (
     end
   end
 
-  // seq: skew_b7_d1_q (generator/units/gram.ts:370)
+  // seq: skew_b7_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d1_q <= f2_b7_q;
     end
   end
 
-  // seq: skew_b7_d2_q (generator/units/gram.ts:370)
+  // seq: skew_b7_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d2_q <= skew_b7_d1_q;
     end
   end
 
-  // seq: skew_b7_d3_q (generator/units/gram.ts:370)
+  // seq: skew_b7_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d3_q <= skew_b7_d2_q;
     end
   end
 
-  // seq: skew_b7_d4_q (generator/units/gram.ts:370)
+  // seq: skew_b7_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d4_q <= skew_b7_d3_q;
     end
   end
 
-  // seq: skew_b7_d5_q (generator/units/gram.ts:370)
+  // seq: skew_b7_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d5_q <= skew_b7_d4_q;
     end
   end
 
-  // seq: skew_b7_d6_q (generator/units/gram.ts:370)
+  // seq: skew_b7_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d6_q <= skew_b7_d5_q;
     end
   end
 
-  // seq: skew_b7_d7_q (generator/units/gram.ts:370)
+  // seq: skew_b7_d7_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (en) begin
       skew_b7_d7_q <= skew_b7_d6_q;
     end
   end
 
-  // seq: skew_bok7_d1_q (generator/units/gram.ts:370)
+  // seq: skew_bok7_d1_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d1_q <= 1'b0;
@@ -3954,7 +3955,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d2_q (generator/units/gram.ts:370)
+  // seq: skew_bok7_d2_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d2_q <= 1'b0;
@@ -3965,7 +3966,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d3_q (generator/units/gram.ts:370)
+  // seq: skew_bok7_d3_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d3_q <= 1'b0;
@@ -3976,7 +3977,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d4_q (generator/units/gram.ts:370)
+  // seq: skew_bok7_d4_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d4_q <= 1'b0;
@@ -3987,7 +3988,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d5_q (generator/units/gram.ts:370)
+  // seq: skew_bok7_d5_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d5_q <= 1'b0;
@@ -3998,7 +3999,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d6_q (generator/units/gram.ts:370)
+  // seq: skew_bok7_d6_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d6_q <= 1'b0;
@@ -4009,7 +4010,7 @@ module gram (
     end
   end
 
-  // seq: skew_bok7_d7_q (generator/units/gram.ts:370)
+  // seq: skew_bok7_d7_q (generator/units/gram.ts:373)
   always @(posedge clk) begin
     if (rst) begin
       skew_bok7_d7_q <= 1'b0;
@@ -4020,9 +4021,9 @@ module gram (
     end
   end
 
-  assign mesh_en = en & busy_q;  // generator/units/gram.ts:396
+  assign mesh_en = en & busy_q;  // generator/units/gram.ts:399
 
-  assign mesh_full_en = mesh_en & full;  // generator/units/gram.ts:397
+  assign mesh_full_en = mesh_en & full;  // generator/units/gram.ts:400
 
   assign _sub_pe_0_0_acc_q = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
   assign _sub_pe_0_0_acc_q_2 = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
@@ -4030,7 +4031,7 @@ module gram (
   assign _sub_pe_0_0_res_q = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
   assign _sub_pe_0_0_res_q_2 = {f2_a0_q[15], f2_a0_q} - {f2_b0_q[15], f2_b0_q};
   assign _mul_pe_0_0_res_q = $signed(_sub_pe_0_0_res_q) * $signed(_sub_pe_0_0_res_q_2);
-  // seq: pe_0_0_pe (generator/units/gram.ts:131)
+  // seq: pe_0_0_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_0_0_a_q <= f2_a0_q;
@@ -4068,7 +4069,7 @@ module gram (
   assign _sub_pe_0_1_res_q = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};
   assign _sub_pe_0_1_res_q_2 = {pe_0_0_a_q[15], pe_0_0_a_q} - {skew_b1_d1_q[15], skew_b1_d1_q};
   assign _mul_pe_0_1_res_q = $signed(_sub_pe_0_1_res_q) * $signed(_sub_pe_0_1_res_q_2);
-  // seq: pe_0_1_pe (generator/units/gram.ts:131)
+  // seq: pe_0_1_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_1_a_q <= pe_0_0_a_q;
@@ -4106,7 +4107,7 @@ module gram (
   assign _sub_pe_0_2_res_q = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};
   assign _sub_pe_0_2_res_q_2 = {pe_0_1_a_q[15], pe_0_1_a_q} - {skew_b2_d2_q[15], skew_b2_d2_q};
   assign _mul_pe_0_2_res_q = $signed(_sub_pe_0_2_res_q) * $signed(_sub_pe_0_2_res_q_2);
-  // seq: pe_0_2_pe (generator/units/gram.ts:131)
+  // seq: pe_0_2_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_2_a_q <= pe_0_1_a_q;
@@ -4144,7 +4145,7 @@ module gram (
   assign _sub_pe_0_3_res_q = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};
   assign _sub_pe_0_3_res_q_2 = {pe_0_2_a_q[15], pe_0_2_a_q} - {skew_b3_d3_q[15], skew_b3_d3_q};
   assign _mul_pe_0_3_res_q = $signed(_sub_pe_0_3_res_q) * $signed(_sub_pe_0_3_res_q_2);
-  // seq: pe_0_3_pe (generator/units/gram.ts:131)
+  // seq: pe_0_3_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_3_a_q <= pe_0_2_a_q;
@@ -4182,7 +4183,7 @@ module gram (
   assign _sub_pe_0_4_res_q = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};
   assign _sub_pe_0_4_res_q_2 = {pe_0_3_a_q[15], pe_0_3_a_q} - {skew_b4_d4_q[15], skew_b4_d4_q};
   assign _mul_pe_0_4_res_q = $signed(_sub_pe_0_4_res_q) * $signed(_sub_pe_0_4_res_q_2);
-  // seq: pe_0_4_pe (generator/units/gram.ts:131)
+  // seq: pe_0_4_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_4_a_q <= pe_0_3_a_q;
@@ -4220,7 +4221,7 @@ module gram (
   assign _sub_pe_0_5_res_q = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};
   assign _sub_pe_0_5_res_q_2 = {pe_0_4_a_q[15], pe_0_4_a_q} - {skew_b5_d5_q[15], skew_b5_d5_q};
   assign _mul_pe_0_5_res_q = $signed(_sub_pe_0_5_res_q) * $signed(_sub_pe_0_5_res_q_2);
-  // seq: pe_0_5_pe (generator/units/gram.ts:131)
+  // seq: pe_0_5_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_5_a_q <= pe_0_4_a_q;
@@ -4258,7 +4259,7 @@ module gram (
   assign _sub_pe_0_6_res_q = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};
   assign _sub_pe_0_6_res_q_2 = {pe_0_5_a_q[15], pe_0_5_a_q} - {skew_b6_d6_q[15], skew_b6_d6_q};
   assign _mul_pe_0_6_res_q = $signed(_sub_pe_0_6_res_q) * $signed(_sub_pe_0_6_res_q_2);
-  // seq: pe_0_6_pe (generator/units/gram.ts:131)
+  // seq: pe_0_6_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_6_a_q <= pe_0_5_a_q;
@@ -4296,7 +4297,7 @@ module gram (
   assign _sub_pe_0_7_res_q = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};
   assign _sub_pe_0_7_res_q_2 = {pe_0_6_a_q[15], pe_0_6_a_q} - {skew_b7_d7_q[15], skew_b7_d7_q};
   assign _mul_pe_0_7_res_q = $signed(_sub_pe_0_7_res_q) * $signed(_sub_pe_0_7_res_q_2);
-  // seq: pe_0_7_pe (generator/units/gram.ts:131)
+  // seq: pe_0_7_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_0_7_a_q <= pe_0_6_a_q;
@@ -4334,7 +4335,7 @@ module gram (
   assign _sub_pe_1_0_res_q = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};
   assign _sub_pe_1_0_res_q_2 = {skew_a1_d1_q[15], skew_a1_d1_q} - {pe_0_0_b_q[15], pe_0_0_b_q};
   assign _mul_pe_1_0_res_q = $signed(_sub_pe_1_0_res_q) * $signed(_sub_pe_1_0_res_q_2);
-  // seq: pe_1_0_pe (generator/units/gram.ts:131)
+  // seq: pe_1_0_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_1_0_a_q <= skew_a1_d1_q;
@@ -4372,7 +4373,7 @@ module gram (
   assign _sub_pe_1_1_res_q = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};
   assign _sub_pe_1_1_res_q_2 = {pe_1_0_a_q[15], pe_1_0_a_q} - {pe_0_1_b_q[15], pe_0_1_b_q};
   assign _mul_pe_1_1_res_q = $signed(_sub_pe_1_1_res_q) * $signed(_sub_pe_1_1_res_q_2);
-  // seq: pe_1_1_pe (generator/units/gram.ts:131)
+  // seq: pe_1_1_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_1_a_q <= pe_1_0_a_q;
@@ -4410,7 +4411,7 @@ module gram (
   assign _sub_pe_1_2_res_q = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};
   assign _sub_pe_1_2_res_q_2 = {pe_1_1_a_q[15], pe_1_1_a_q} - {pe_0_2_b_q[15], pe_0_2_b_q};
   assign _mul_pe_1_2_res_q = $signed(_sub_pe_1_2_res_q) * $signed(_sub_pe_1_2_res_q_2);
-  // seq: pe_1_2_pe (generator/units/gram.ts:131)
+  // seq: pe_1_2_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_2_a_q <= pe_1_1_a_q;
@@ -4448,7 +4449,7 @@ module gram (
   assign _sub_pe_1_3_res_q = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};
   assign _sub_pe_1_3_res_q_2 = {pe_1_2_a_q[15], pe_1_2_a_q} - {pe_0_3_b_q[15], pe_0_3_b_q};
   assign _mul_pe_1_3_res_q = $signed(_sub_pe_1_3_res_q) * $signed(_sub_pe_1_3_res_q_2);
-  // seq: pe_1_3_pe (generator/units/gram.ts:131)
+  // seq: pe_1_3_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_3_a_q <= pe_1_2_a_q;
@@ -4486,7 +4487,7 @@ module gram (
   assign _sub_pe_1_4_res_q = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};
   assign _sub_pe_1_4_res_q_2 = {pe_1_3_a_q[15], pe_1_3_a_q} - {pe_0_4_b_q[15], pe_0_4_b_q};
   assign _mul_pe_1_4_res_q = $signed(_sub_pe_1_4_res_q) * $signed(_sub_pe_1_4_res_q_2);
-  // seq: pe_1_4_pe (generator/units/gram.ts:131)
+  // seq: pe_1_4_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_4_a_q <= pe_1_3_a_q;
@@ -4524,7 +4525,7 @@ module gram (
   assign _sub_pe_1_5_res_q = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};
   assign _sub_pe_1_5_res_q_2 = {pe_1_4_a_q[15], pe_1_4_a_q} - {pe_0_5_b_q[15], pe_0_5_b_q};
   assign _mul_pe_1_5_res_q = $signed(_sub_pe_1_5_res_q) * $signed(_sub_pe_1_5_res_q_2);
-  // seq: pe_1_5_pe (generator/units/gram.ts:131)
+  // seq: pe_1_5_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_5_a_q <= pe_1_4_a_q;
@@ -4562,7 +4563,7 @@ module gram (
   assign _sub_pe_1_6_res_q = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};
   assign _sub_pe_1_6_res_q_2 = {pe_1_5_a_q[15], pe_1_5_a_q} - {pe_0_6_b_q[15], pe_0_6_b_q};
   assign _mul_pe_1_6_res_q = $signed(_sub_pe_1_6_res_q) * $signed(_sub_pe_1_6_res_q_2);
-  // seq: pe_1_6_pe (generator/units/gram.ts:131)
+  // seq: pe_1_6_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_6_a_q <= pe_1_5_a_q;
@@ -4600,7 +4601,7 @@ module gram (
   assign _sub_pe_1_7_res_q = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};
   assign _sub_pe_1_7_res_q_2 = {pe_1_6_a_q[15], pe_1_6_a_q} - {pe_0_7_b_q[15], pe_0_7_b_q};
   assign _mul_pe_1_7_res_q = $signed(_sub_pe_1_7_res_q) * $signed(_sub_pe_1_7_res_q_2);
-  // seq: pe_1_7_pe (generator/units/gram.ts:131)
+  // seq: pe_1_7_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_1_7_a_q <= pe_1_6_a_q;
@@ -4638,7 +4639,7 @@ module gram (
   assign _sub_pe_2_0_res_q = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};
   assign _sub_pe_2_0_res_q_2 = {skew_a2_d2_q[15], skew_a2_d2_q} - {pe_1_0_b_q[15], pe_1_0_b_q};
   assign _mul_pe_2_0_res_q = $signed(_sub_pe_2_0_res_q) * $signed(_sub_pe_2_0_res_q_2);
-  // seq: pe_2_0_pe (generator/units/gram.ts:131)
+  // seq: pe_2_0_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_2_0_a_q <= skew_a2_d2_q;
@@ -4676,7 +4677,7 @@ module gram (
   assign _sub_pe_2_1_res_q = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};
   assign _sub_pe_2_1_res_q_2 = {pe_2_0_a_q[15], pe_2_0_a_q} - {pe_1_1_b_q[15], pe_1_1_b_q};
   assign _mul_pe_2_1_res_q = $signed(_sub_pe_2_1_res_q) * $signed(_sub_pe_2_1_res_q_2);
-  // seq: pe_2_1_pe (generator/units/gram.ts:131)
+  // seq: pe_2_1_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_1_a_q <= pe_2_0_a_q;
@@ -4714,7 +4715,7 @@ module gram (
   assign _sub_pe_2_2_res_q = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};
   assign _sub_pe_2_2_res_q_2 = {pe_2_1_a_q[15], pe_2_1_a_q} - {pe_1_2_b_q[15], pe_1_2_b_q};
   assign _mul_pe_2_2_res_q = $signed(_sub_pe_2_2_res_q) * $signed(_sub_pe_2_2_res_q_2);
-  // seq: pe_2_2_pe (generator/units/gram.ts:131)
+  // seq: pe_2_2_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_2_a_q <= pe_2_1_a_q;
@@ -4752,7 +4753,7 @@ module gram (
   assign _sub_pe_2_3_res_q = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};
   assign _sub_pe_2_3_res_q_2 = {pe_2_2_a_q[15], pe_2_2_a_q} - {pe_1_3_b_q[15], pe_1_3_b_q};
   assign _mul_pe_2_3_res_q = $signed(_sub_pe_2_3_res_q) * $signed(_sub_pe_2_3_res_q_2);
-  // seq: pe_2_3_pe (generator/units/gram.ts:131)
+  // seq: pe_2_3_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_3_a_q <= pe_2_2_a_q;
@@ -4790,7 +4791,7 @@ module gram (
   assign _sub_pe_2_4_res_q = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};
   assign _sub_pe_2_4_res_q_2 = {pe_2_3_a_q[15], pe_2_3_a_q} - {pe_1_4_b_q[15], pe_1_4_b_q};
   assign _mul_pe_2_4_res_q = $signed(_sub_pe_2_4_res_q) * $signed(_sub_pe_2_4_res_q_2);
-  // seq: pe_2_4_pe (generator/units/gram.ts:131)
+  // seq: pe_2_4_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_4_a_q <= pe_2_3_a_q;
@@ -4828,7 +4829,7 @@ module gram (
   assign _sub_pe_2_5_res_q = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};
   assign _sub_pe_2_5_res_q_2 = {pe_2_4_a_q[15], pe_2_4_a_q} - {pe_1_5_b_q[15], pe_1_5_b_q};
   assign _mul_pe_2_5_res_q = $signed(_sub_pe_2_5_res_q) * $signed(_sub_pe_2_5_res_q_2);
-  // seq: pe_2_5_pe (generator/units/gram.ts:131)
+  // seq: pe_2_5_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_5_a_q <= pe_2_4_a_q;
@@ -4866,7 +4867,7 @@ module gram (
   assign _sub_pe_2_6_res_q = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};
   assign _sub_pe_2_6_res_q_2 = {pe_2_5_a_q[15], pe_2_5_a_q} - {pe_1_6_b_q[15], pe_1_6_b_q};
   assign _mul_pe_2_6_res_q = $signed(_sub_pe_2_6_res_q) * $signed(_sub_pe_2_6_res_q_2);
-  // seq: pe_2_6_pe (generator/units/gram.ts:131)
+  // seq: pe_2_6_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_6_a_q <= pe_2_5_a_q;
@@ -4904,7 +4905,7 @@ module gram (
   assign _sub_pe_2_7_res_q = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};
   assign _sub_pe_2_7_res_q_2 = {pe_2_6_a_q[15], pe_2_6_a_q} - {pe_1_7_b_q[15], pe_1_7_b_q};
   assign _mul_pe_2_7_res_q = $signed(_sub_pe_2_7_res_q) * $signed(_sub_pe_2_7_res_q_2);
-  // seq: pe_2_7_pe (generator/units/gram.ts:131)
+  // seq: pe_2_7_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_2_7_a_q <= pe_2_6_a_q;
@@ -4942,7 +4943,7 @@ module gram (
   assign _sub_pe_3_0_res_q = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};
   assign _sub_pe_3_0_res_q_2 = {skew_a3_d3_q[15], skew_a3_d3_q} - {pe_2_0_b_q[15], pe_2_0_b_q};
   assign _mul_pe_3_0_res_q = $signed(_sub_pe_3_0_res_q) * $signed(_sub_pe_3_0_res_q_2);
-  // seq: pe_3_0_pe (generator/units/gram.ts:131)
+  // seq: pe_3_0_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_3_0_a_q <= skew_a3_d3_q;
@@ -4980,7 +4981,7 @@ module gram (
   assign _sub_pe_3_1_res_q = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};
   assign _sub_pe_3_1_res_q_2 = {pe_3_0_a_q[15], pe_3_0_a_q} - {pe_2_1_b_q[15], pe_2_1_b_q};
   assign _mul_pe_3_1_res_q = $signed(_sub_pe_3_1_res_q) * $signed(_sub_pe_3_1_res_q_2);
-  // seq: pe_3_1_pe (generator/units/gram.ts:131)
+  // seq: pe_3_1_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_1_a_q <= pe_3_0_a_q;
@@ -5018,7 +5019,7 @@ module gram (
   assign _sub_pe_3_2_res_q = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};
   assign _sub_pe_3_2_res_q_2 = {pe_3_1_a_q[15], pe_3_1_a_q} - {pe_2_2_b_q[15], pe_2_2_b_q};
   assign _mul_pe_3_2_res_q = $signed(_sub_pe_3_2_res_q) * $signed(_sub_pe_3_2_res_q_2);
-  // seq: pe_3_2_pe (generator/units/gram.ts:131)
+  // seq: pe_3_2_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_2_a_q <= pe_3_1_a_q;
@@ -5056,7 +5057,7 @@ module gram (
   assign _sub_pe_3_3_res_q = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};
   assign _sub_pe_3_3_res_q_2 = {pe_3_2_a_q[15], pe_3_2_a_q} - {pe_2_3_b_q[15], pe_2_3_b_q};
   assign _mul_pe_3_3_res_q = $signed(_sub_pe_3_3_res_q) * $signed(_sub_pe_3_3_res_q_2);
-  // seq: pe_3_3_pe (generator/units/gram.ts:131)
+  // seq: pe_3_3_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_3_a_q <= pe_3_2_a_q;
@@ -5094,7 +5095,7 @@ module gram (
   assign _sub_pe_3_4_res_q = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};
   assign _sub_pe_3_4_res_q_2 = {pe_3_3_a_q[15], pe_3_3_a_q} - {pe_2_4_b_q[15], pe_2_4_b_q};
   assign _mul_pe_3_4_res_q = $signed(_sub_pe_3_4_res_q) * $signed(_sub_pe_3_4_res_q_2);
-  // seq: pe_3_4_pe (generator/units/gram.ts:131)
+  // seq: pe_3_4_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_4_a_q <= pe_3_3_a_q;
@@ -5132,7 +5133,7 @@ module gram (
   assign _sub_pe_3_5_res_q = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};
   assign _sub_pe_3_5_res_q_2 = {pe_3_4_a_q[15], pe_3_4_a_q} - {pe_2_5_b_q[15], pe_2_5_b_q};
   assign _mul_pe_3_5_res_q = $signed(_sub_pe_3_5_res_q) * $signed(_sub_pe_3_5_res_q_2);
-  // seq: pe_3_5_pe (generator/units/gram.ts:131)
+  // seq: pe_3_5_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_5_a_q <= pe_3_4_a_q;
@@ -5170,7 +5171,7 @@ module gram (
   assign _sub_pe_3_6_res_q = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};
   assign _sub_pe_3_6_res_q_2 = {pe_3_5_a_q[15], pe_3_5_a_q} - {pe_2_6_b_q[15], pe_2_6_b_q};
   assign _mul_pe_3_6_res_q = $signed(_sub_pe_3_6_res_q) * $signed(_sub_pe_3_6_res_q_2);
-  // seq: pe_3_6_pe (generator/units/gram.ts:131)
+  // seq: pe_3_6_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_6_a_q <= pe_3_5_a_q;
@@ -5208,7 +5209,7 @@ module gram (
   assign _sub_pe_3_7_res_q = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};
   assign _sub_pe_3_7_res_q_2 = {pe_3_6_a_q[15], pe_3_6_a_q} - {pe_2_7_b_q[15], pe_2_7_b_q};
   assign _mul_pe_3_7_res_q = $signed(_sub_pe_3_7_res_q) * $signed(_sub_pe_3_7_res_q_2);
-  // seq: pe_3_7_pe (generator/units/gram.ts:131)
+  // seq: pe_3_7_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_3_7_a_q <= pe_3_6_a_q;
@@ -5246,7 +5247,7 @@ module gram (
   assign _sub_pe_4_0_res_q = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};
   assign _sub_pe_4_0_res_q_2 = {skew_a4_d4_q[15], skew_a4_d4_q} - {pe_3_0_b_q[15], pe_3_0_b_q};
   assign _mul_pe_4_0_res_q = $signed(_sub_pe_4_0_res_q) * $signed(_sub_pe_4_0_res_q_2);
-  // seq: pe_4_0_pe (generator/units/gram.ts:131)
+  // seq: pe_4_0_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_4_0_a_q <= skew_a4_d4_q;
@@ -5284,7 +5285,7 @@ module gram (
   assign _sub_pe_4_1_res_q = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};
   assign _sub_pe_4_1_res_q_2 = {pe_4_0_a_q[15], pe_4_0_a_q} - {pe_3_1_b_q[15], pe_3_1_b_q};
   assign _mul_pe_4_1_res_q = $signed(_sub_pe_4_1_res_q) * $signed(_sub_pe_4_1_res_q_2);
-  // seq: pe_4_1_pe (generator/units/gram.ts:131)
+  // seq: pe_4_1_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_1_a_q <= pe_4_0_a_q;
@@ -5322,7 +5323,7 @@ module gram (
   assign _sub_pe_4_2_res_q = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};
   assign _sub_pe_4_2_res_q_2 = {pe_4_1_a_q[15], pe_4_1_a_q} - {pe_3_2_b_q[15], pe_3_2_b_q};
   assign _mul_pe_4_2_res_q = $signed(_sub_pe_4_2_res_q) * $signed(_sub_pe_4_2_res_q_2);
-  // seq: pe_4_2_pe (generator/units/gram.ts:131)
+  // seq: pe_4_2_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_2_a_q <= pe_4_1_a_q;
@@ -5360,7 +5361,7 @@ module gram (
   assign _sub_pe_4_3_res_q = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};
   assign _sub_pe_4_3_res_q_2 = {pe_4_2_a_q[15], pe_4_2_a_q} - {pe_3_3_b_q[15], pe_3_3_b_q};
   assign _mul_pe_4_3_res_q = $signed(_sub_pe_4_3_res_q) * $signed(_sub_pe_4_3_res_q_2);
-  // seq: pe_4_3_pe (generator/units/gram.ts:131)
+  // seq: pe_4_3_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_3_a_q <= pe_4_2_a_q;
@@ -5398,7 +5399,7 @@ module gram (
   assign _sub_pe_4_4_res_q = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};
   assign _sub_pe_4_4_res_q_2 = {pe_4_3_a_q[15], pe_4_3_a_q} - {pe_3_4_b_q[15], pe_3_4_b_q};
   assign _mul_pe_4_4_res_q = $signed(_sub_pe_4_4_res_q) * $signed(_sub_pe_4_4_res_q_2);
-  // seq: pe_4_4_pe (generator/units/gram.ts:131)
+  // seq: pe_4_4_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_4_a_q <= pe_4_3_a_q;
@@ -5436,7 +5437,7 @@ module gram (
   assign _sub_pe_4_5_res_q = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};
   assign _sub_pe_4_5_res_q_2 = {pe_4_4_a_q[15], pe_4_4_a_q} - {pe_3_5_b_q[15], pe_3_5_b_q};
   assign _mul_pe_4_5_res_q = $signed(_sub_pe_4_5_res_q) * $signed(_sub_pe_4_5_res_q_2);
-  // seq: pe_4_5_pe (generator/units/gram.ts:131)
+  // seq: pe_4_5_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_5_a_q <= pe_4_4_a_q;
@@ -5474,7 +5475,7 @@ module gram (
   assign _sub_pe_4_6_res_q = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};
   assign _sub_pe_4_6_res_q_2 = {pe_4_5_a_q[15], pe_4_5_a_q} - {pe_3_6_b_q[15], pe_3_6_b_q};
   assign _mul_pe_4_6_res_q = $signed(_sub_pe_4_6_res_q) * $signed(_sub_pe_4_6_res_q_2);
-  // seq: pe_4_6_pe (generator/units/gram.ts:131)
+  // seq: pe_4_6_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_6_a_q <= pe_4_5_a_q;
@@ -5512,7 +5513,7 @@ module gram (
   assign _sub_pe_4_7_res_q = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};
   assign _sub_pe_4_7_res_q_2 = {pe_4_6_a_q[15], pe_4_6_a_q} - {pe_3_7_b_q[15], pe_3_7_b_q};
   assign _mul_pe_4_7_res_q = $signed(_sub_pe_4_7_res_q) * $signed(_sub_pe_4_7_res_q_2);
-  // seq: pe_4_7_pe (generator/units/gram.ts:131)
+  // seq: pe_4_7_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_4_7_a_q <= pe_4_6_a_q;
@@ -5550,7 +5551,7 @@ module gram (
   assign _sub_pe_5_0_res_q = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};
   assign _sub_pe_5_0_res_q_2 = {skew_a5_d5_q[15], skew_a5_d5_q} - {pe_4_0_b_q[15], pe_4_0_b_q};
   assign _mul_pe_5_0_res_q = $signed(_sub_pe_5_0_res_q) * $signed(_sub_pe_5_0_res_q_2);
-  // seq: pe_5_0_pe (generator/units/gram.ts:131)
+  // seq: pe_5_0_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_5_0_a_q <= skew_a5_d5_q;
@@ -5588,7 +5589,7 @@ module gram (
   assign _sub_pe_5_1_res_q = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};
   assign _sub_pe_5_1_res_q_2 = {pe_5_0_a_q[15], pe_5_0_a_q} - {pe_4_1_b_q[15], pe_4_1_b_q};
   assign _mul_pe_5_1_res_q = $signed(_sub_pe_5_1_res_q) * $signed(_sub_pe_5_1_res_q_2);
-  // seq: pe_5_1_pe (generator/units/gram.ts:131)
+  // seq: pe_5_1_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_1_a_q <= pe_5_0_a_q;
@@ -5626,7 +5627,7 @@ module gram (
   assign _sub_pe_5_2_res_q = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};
   assign _sub_pe_5_2_res_q_2 = {pe_5_1_a_q[15], pe_5_1_a_q} - {pe_4_2_b_q[15], pe_4_2_b_q};
   assign _mul_pe_5_2_res_q = $signed(_sub_pe_5_2_res_q) * $signed(_sub_pe_5_2_res_q_2);
-  // seq: pe_5_2_pe (generator/units/gram.ts:131)
+  // seq: pe_5_2_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_2_a_q <= pe_5_1_a_q;
@@ -5664,7 +5665,7 @@ module gram (
   assign _sub_pe_5_3_res_q = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};
   assign _sub_pe_5_3_res_q_2 = {pe_5_2_a_q[15], pe_5_2_a_q} - {pe_4_3_b_q[15], pe_4_3_b_q};
   assign _mul_pe_5_3_res_q = $signed(_sub_pe_5_3_res_q) * $signed(_sub_pe_5_3_res_q_2);
-  // seq: pe_5_3_pe (generator/units/gram.ts:131)
+  // seq: pe_5_3_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_3_a_q <= pe_5_2_a_q;
@@ -5702,7 +5703,7 @@ module gram (
   assign _sub_pe_5_4_res_q = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};
   assign _sub_pe_5_4_res_q_2 = {pe_5_3_a_q[15], pe_5_3_a_q} - {pe_4_4_b_q[15], pe_4_4_b_q};
   assign _mul_pe_5_4_res_q = $signed(_sub_pe_5_4_res_q) * $signed(_sub_pe_5_4_res_q_2);
-  // seq: pe_5_4_pe (generator/units/gram.ts:131)
+  // seq: pe_5_4_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_4_a_q <= pe_5_3_a_q;
@@ -5740,7 +5741,7 @@ module gram (
   assign _sub_pe_5_5_res_q = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};
   assign _sub_pe_5_5_res_q_2 = {pe_5_4_a_q[15], pe_5_4_a_q} - {pe_4_5_b_q[15], pe_4_5_b_q};
   assign _mul_pe_5_5_res_q = $signed(_sub_pe_5_5_res_q) * $signed(_sub_pe_5_5_res_q_2);
-  // seq: pe_5_5_pe (generator/units/gram.ts:131)
+  // seq: pe_5_5_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_5_a_q <= pe_5_4_a_q;
@@ -5778,7 +5779,7 @@ module gram (
   assign _sub_pe_5_6_res_q = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};
   assign _sub_pe_5_6_res_q_2 = {pe_5_5_a_q[15], pe_5_5_a_q} - {pe_4_6_b_q[15], pe_4_6_b_q};
   assign _mul_pe_5_6_res_q = $signed(_sub_pe_5_6_res_q) * $signed(_sub_pe_5_6_res_q_2);
-  // seq: pe_5_6_pe (generator/units/gram.ts:131)
+  // seq: pe_5_6_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_6_a_q <= pe_5_5_a_q;
@@ -5816,7 +5817,7 @@ module gram (
   assign _sub_pe_5_7_res_q = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};
   assign _sub_pe_5_7_res_q_2 = {pe_5_6_a_q[15], pe_5_6_a_q} - {pe_4_7_b_q[15], pe_4_7_b_q};
   assign _mul_pe_5_7_res_q = $signed(_sub_pe_5_7_res_q) * $signed(_sub_pe_5_7_res_q_2);
-  // seq: pe_5_7_pe (generator/units/gram.ts:131)
+  // seq: pe_5_7_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_5_7_a_q <= pe_5_6_a_q;
@@ -5854,7 +5855,7 @@ module gram (
   assign _sub_pe_6_0_res_q = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};
   assign _sub_pe_6_0_res_q_2 = {skew_a6_d6_q[15], skew_a6_d6_q} - {pe_5_0_b_q[15], pe_5_0_b_q};
   assign _mul_pe_6_0_res_q = $signed(_sub_pe_6_0_res_q) * $signed(_sub_pe_6_0_res_q_2);
-  // seq: pe_6_0_pe (generator/units/gram.ts:131)
+  // seq: pe_6_0_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_6_0_a_q <= skew_a6_d6_q;
@@ -5892,7 +5893,7 @@ module gram (
   assign _sub_pe_6_1_res_q = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};
   assign _sub_pe_6_1_res_q_2 = {pe_6_0_a_q[15], pe_6_0_a_q} - {pe_5_1_b_q[15], pe_5_1_b_q};
   assign _mul_pe_6_1_res_q = $signed(_sub_pe_6_1_res_q) * $signed(_sub_pe_6_1_res_q_2);
-  // seq: pe_6_1_pe (generator/units/gram.ts:131)
+  // seq: pe_6_1_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_1_a_q <= pe_6_0_a_q;
@@ -5930,7 +5931,7 @@ module gram (
   assign _sub_pe_6_2_res_q = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};
   assign _sub_pe_6_2_res_q_2 = {pe_6_1_a_q[15], pe_6_1_a_q} - {pe_5_2_b_q[15], pe_5_2_b_q};
   assign _mul_pe_6_2_res_q = $signed(_sub_pe_6_2_res_q) * $signed(_sub_pe_6_2_res_q_2);
-  // seq: pe_6_2_pe (generator/units/gram.ts:131)
+  // seq: pe_6_2_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_2_a_q <= pe_6_1_a_q;
@@ -5968,7 +5969,7 @@ module gram (
   assign _sub_pe_6_3_res_q = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};
   assign _sub_pe_6_3_res_q_2 = {pe_6_2_a_q[15], pe_6_2_a_q} - {pe_5_3_b_q[15], pe_5_3_b_q};
   assign _mul_pe_6_3_res_q = $signed(_sub_pe_6_3_res_q) * $signed(_sub_pe_6_3_res_q_2);
-  // seq: pe_6_3_pe (generator/units/gram.ts:131)
+  // seq: pe_6_3_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_3_a_q <= pe_6_2_a_q;
@@ -6006,7 +6007,7 @@ module gram (
   assign _sub_pe_6_4_res_q = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};
   assign _sub_pe_6_4_res_q_2 = {pe_6_3_a_q[15], pe_6_3_a_q} - {pe_5_4_b_q[15], pe_5_4_b_q};
   assign _mul_pe_6_4_res_q = $signed(_sub_pe_6_4_res_q) * $signed(_sub_pe_6_4_res_q_2);
-  // seq: pe_6_4_pe (generator/units/gram.ts:131)
+  // seq: pe_6_4_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_4_a_q <= pe_6_3_a_q;
@@ -6044,7 +6045,7 @@ module gram (
   assign _sub_pe_6_5_res_q = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};
   assign _sub_pe_6_5_res_q_2 = {pe_6_4_a_q[15], pe_6_4_a_q} - {pe_5_5_b_q[15], pe_5_5_b_q};
   assign _mul_pe_6_5_res_q = $signed(_sub_pe_6_5_res_q) * $signed(_sub_pe_6_5_res_q_2);
-  // seq: pe_6_5_pe (generator/units/gram.ts:131)
+  // seq: pe_6_5_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_5_a_q <= pe_6_4_a_q;
@@ -6082,7 +6083,7 @@ module gram (
   assign _sub_pe_6_6_res_q = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};
   assign _sub_pe_6_6_res_q_2 = {pe_6_5_a_q[15], pe_6_5_a_q} - {pe_5_6_b_q[15], pe_5_6_b_q};
   assign _mul_pe_6_6_res_q = $signed(_sub_pe_6_6_res_q) * $signed(_sub_pe_6_6_res_q_2);
-  // seq: pe_6_6_pe (generator/units/gram.ts:131)
+  // seq: pe_6_6_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_6_a_q <= pe_6_5_a_q;
@@ -6120,7 +6121,7 @@ module gram (
   assign _sub_pe_6_7_res_q = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};
   assign _sub_pe_6_7_res_q_2 = {pe_6_6_a_q[15], pe_6_6_a_q} - {pe_5_7_b_q[15], pe_5_7_b_q};
   assign _mul_pe_6_7_res_q = $signed(_sub_pe_6_7_res_q) * $signed(_sub_pe_6_7_res_q_2);
-  // seq: pe_6_7_pe (generator/units/gram.ts:131)
+  // seq: pe_6_7_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_6_7_a_q <= pe_6_6_a_q;
@@ -6158,7 +6159,7 @@ module gram (
   assign _sub_pe_7_0_res_q = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};
   assign _sub_pe_7_0_res_q_2 = {skew_a7_d7_q[15], skew_a7_d7_q} - {pe_6_0_b_q[15], pe_6_0_b_q};
   assign _mul_pe_7_0_res_q = $signed(_sub_pe_7_0_res_q) * $signed(_sub_pe_7_0_res_q_2);
-  // seq: pe_7_0_pe (generator/units/gram.ts:131)
+  // seq: pe_7_0_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_en) begin
       pe_7_0_a_q <= skew_a7_d7_q;
@@ -6196,7 +6197,7 @@ module gram (
   assign _sub_pe_7_1_res_q = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};
   assign _sub_pe_7_1_res_q_2 = {pe_7_0_a_q[15], pe_7_0_a_q} - {pe_6_1_b_q[15], pe_6_1_b_q};
   assign _mul_pe_7_1_res_q = $signed(_sub_pe_7_1_res_q) * $signed(_sub_pe_7_1_res_q_2);
-  // seq: pe_7_1_pe (generator/units/gram.ts:131)
+  // seq: pe_7_1_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_1_a_q <= pe_7_0_a_q;
@@ -6234,7 +6235,7 @@ module gram (
   assign _sub_pe_7_2_res_q = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};
   assign _sub_pe_7_2_res_q_2 = {pe_7_1_a_q[15], pe_7_1_a_q} - {pe_6_2_b_q[15], pe_6_2_b_q};
   assign _mul_pe_7_2_res_q = $signed(_sub_pe_7_2_res_q) * $signed(_sub_pe_7_2_res_q_2);
-  // seq: pe_7_2_pe (generator/units/gram.ts:131)
+  // seq: pe_7_2_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_2_a_q <= pe_7_1_a_q;
@@ -6272,7 +6273,7 @@ module gram (
   assign _sub_pe_7_3_res_q = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};
   assign _sub_pe_7_3_res_q_2 = {pe_7_2_a_q[15], pe_7_2_a_q} - {pe_6_3_b_q[15], pe_6_3_b_q};
   assign _mul_pe_7_3_res_q = $signed(_sub_pe_7_3_res_q) * $signed(_sub_pe_7_3_res_q_2);
-  // seq: pe_7_3_pe (generator/units/gram.ts:131)
+  // seq: pe_7_3_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_3_a_q <= pe_7_2_a_q;
@@ -6310,7 +6311,7 @@ module gram (
   assign _sub_pe_7_4_res_q = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};
   assign _sub_pe_7_4_res_q_2 = {pe_7_3_a_q[15], pe_7_3_a_q} - {pe_6_4_b_q[15], pe_6_4_b_q};
   assign _mul_pe_7_4_res_q = $signed(_sub_pe_7_4_res_q) * $signed(_sub_pe_7_4_res_q_2);
-  // seq: pe_7_4_pe (generator/units/gram.ts:131)
+  // seq: pe_7_4_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_4_a_q <= pe_7_3_a_q;
@@ -6348,7 +6349,7 @@ module gram (
   assign _sub_pe_7_5_res_q = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};
   assign _sub_pe_7_5_res_q_2 = {pe_7_4_a_q[15], pe_7_4_a_q} - {pe_6_5_b_q[15], pe_6_5_b_q};
   assign _mul_pe_7_5_res_q = $signed(_sub_pe_7_5_res_q) * $signed(_sub_pe_7_5_res_q_2);
-  // seq: pe_7_5_pe (generator/units/gram.ts:131)
+  // seq: pe_7_5_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_5_a_q <= pe_7_4_a_q;
@@ -6386,7 +6387,7 @@ module gram (
   assign _sub_pe_7_6_res_q = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};
   assign _sub_pe_7_6_res_q_2 = {pe_7_5_a_q[15], pe_7_5_a_q} - {pe_6_6_b_q[15], pe_6_6_b_q};
   assign _mul_pe_7_6_res_q = $signed(_sub_pe_7_6_res_q) * $signed(_sub_pe_7_6_res_q_2);
-  // seq: pe_7_6_pe (generator/units/gram.ts:131)
+  // seq: pe_7_6_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_6_a_q <= pe_7_5_a_q;
@@ -6424,7 +6425,7 @@ module gram (
   assign _sub_pe_7_7_res_q = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};
   assign _sub_pe_7_7_res_q_2 = {pe_7_6_a_q[15], pe_7_6_a_q} - {pe_6_7_b_q[15], pe_6_7_b_q};
   assign _mul_pe_7_7_res_q = $signed(_sub_pe_7_7_res_q) * $signed(_sub_pe_7_7_res_q_2);
-  // seq: pe_7_7_pe (generator/units/gram.ts:131)
+  // seq: pe_7_7_pe (generator/units/gram.ts:133)
   always @(posedge clk) begin
     if (mesh_full_en) begin
       pe_7_7_a_q <= pe_7_6_a_q;
@@ -6456,231 +6457,231 @@ module gram (
     end
   end
 
-  assign pe_0_0_res_valid_in = pe_0_1_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_0_0_res_valid_in = pe_0_1_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_0_0_res_in = pe_0_1_res_q;  // generator/units/gram.ts:429
+  assign pe_0_0_res_in = pe_0_1_res_q;  // generator/units/gram.ts:432
 
-  assign pe_0_1_res_valid_in = pe_0_2_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_0_1_res_valid_in = pe_0_2_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_0_1_res_in = pe_0_2_res_q;  // generator/units/gram.ts:429
+  assign pe_0_1_res_in = pe_0_2_res_q;  // generator/units/gram.ts:432
 
-  assign pe_0_2_res_valid_in = pe_0_3_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_0_2_res_valid_in = pe_0_3_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_0_2_res_in = pe_0_3_res_q;  // generator/units/gram.ts:429
+  assign pe_0_2_res_in = pe_0_3_res_q;  // generator/units/gram.ts:432
 
-  assign pe_0_3_res_valid_in = pe_0_4_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_0_3_res_valid_in = pe_0_4_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_0_3_res_in = pe_0_4_res_q;  // generator/units/gram.ts:429
+  assign pe_0_3_res_in = pe_0_4_res_q;  // generator/units/gram.ts:432
 
-  assign pe_0_4_res_valid_in = pe_0_5_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_0_4_res_valid_in = pe_0_5_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_0_4_res_in = pe_0_5_res_q;  // generator/units/gram.ts:429
+  assign pe_0_4_res_in = pe_0_5_res_q;  // generator/units/gram.ts:432
 
-  assign pe_0_5_res_valid_in = pe_0_6_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_0_5_res_valid_in = pe_0_6_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_0_5_res_in = pe_0_6_res_q;  // generator/units/gram.ts:429
+  assign pe_0_5_res_in = pe_0_6_res_q;  // generator/units/gram.ts:432
 
-  assign pe_0_6_res_valid_in = pe_0_7_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_0_6_res_valid_in = pe_0_7_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_0_6_res_in = pe_0_7_res_q;  // generator/units/gram.ts:429
+  assign pe_0_6_res_in = pe_0_7_res_q;  // generator/units/gram.ts:432
 
-  assign pe_1_0_res_valid_in = pe_1_1_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_1_0_res_valid_in = pe_1_1_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_1_0_res_in = pe_1_1_res_q;  // generator/units/gram.ts:429
+  assign pe_1_0_res_in = pe_1_1_res_q;  // generator/units/gram.ts:432
 
-  assign pe_1_1_res_valid_in = pe_1_2_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_1_1_res_valid_in = pe_1_2_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_1_1_res_in = pe_1_2_res_q;  // generator/units/gram.ts:429
+  assign pe_1_1_res_in = pe_1_2_res_q;  // generator/units/gram.ts:432
 
-  assign pe_1_2_res_valid_in = pe_1_3_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_1_2_res_valid_in = pe_1_3_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_1_2_res_in = pe_1_3_res_q;  // generator/units/gram.ts:429
+  assign pe_1_2_res_in = pe_1_3_res_q;  // generator/units/gram.ts:432
 
-  assign pe_1_3_res_valid_in = pe_1_4_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_1_3_res_valid_in = pe_1_4_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_1_3_res_in = pe_1_4_res_q;  // generator/units/gram.ts:429
+  assign pe_1_3_res_in = pe_1_4_res_q;  // generator/units/gram.ts:432
 
-  assign pe_1_4_res_valid_in = pe_1_5_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_1_4_res_valid_in = pe_1_5_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_1_4_res_in = pe_1_5_res_q;  // generator/units/gram.ts:429
+  assign pe_1_4_res_in = pe_1_5_res_q;  // generator/units/gram.ts:432
 
-  assign pe_1_5_res_valid_in = pe_1_6_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_1_5_res_valid_in = pe_1_6_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_1_5_res_in = pe_1_6_res_q;  // generator/units/gram.ts:429
+  assign pe_1_5_res_in = pe_1_6_res_q;  // generator/units/gram.ts:432
 
-  assign pe_1_6_res_valid_in = pe_1_7_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_1_6_res_valid_in = pe_1_7_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_1_6_res_in = pe_1_7_res_q;  // generator/units/gram.ts:429
+  assign pe_1_6_res_in = pe_1_7_res_q;  // generator/units/gram.ts:432
 
-  assign pe_2_0_res_valid_in = pe_2_1_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_2_0_res_valid_in = pe_2_1_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_2_0_res_in = pe_2_1_res_q;  // generator/units/gram.ts:429
+  assign pe_2_0_res_in = pe_2_1_res_q;  // generator/units/gram.ts:432
 
-  assign pe_2_1_res_valid_in = pe_2_2_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_2_1_res_valid_in = pe_2_2_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_2_1_res_in = pe_2_2_res_q;  // generator/units/gram.ts:429
+  assign pe_2_1_res_in = pe_2_2_res_q;  // generator/units/gram.ts:432
 
-  assign pe_2_2_res_valid_in = pe_2_3_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_2_2_res_valid_in = pe_2_3_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_2_2_res_in = pe_2_3_res_q;  // generator/units/gram.ts:429
+  assign pe_2_2_res_in = pe_2_3_res_q;  // generator/units/gram.ts:432
 
-  assign pe_2_3_res_valid_in = pe_2_4_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_2_3_res_valid_in = pe_2_4_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_2_3_res_in = pe_2_4_res_q;  // generator/units/gram.ts:429
+  assign pe_2_3_res_in = pe_2_4_res_q;  // generator/units/gram.ts:432
 
-  assign pe_2_4_res_valid_in = pe_2_5_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_2_4_res_valid_in = pe_2_5_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_2_4_res_in = pe_2_5_res_q;  // generator/units/gram.ts:429
+  assign pe_2_4_res_in = pe_2_5_res_q;  // generator/units/gram.ts:432
 
-  assign pe_2_5_res_valid_in = pe_2_6_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_2_5_res_valid_in = pe_2_6_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_2_5_res_in = pe_2_6_res_q;  // generator/units/gram.ts:429
+  assign pe_2_5_res_in = pe_2_6_res_q;  // generator/units/gram.ts:432
 
-  assign pe_2_6_res_valid_in = pe_2_7_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_2_6_res_valid_in = pe_2_7_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_2_6_res_in = pe_2_7_res_q;  // generator/units/gram.ts:429
+  assign pe_2_6_res_in = pe_2_7_res_q;  // generator/units/gram.ts:432
 
-  assign pe_3_0_res_valid_in = pe_3_1_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_3_0_res_valid_in = pe_3_1_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_3_0_res_in = pe_3_1_res_q;  // generator/units/gram.ts:429
+  assign pe_3_0_res_in = pe_3_1_res_q;  // generator/units/gram.ts:432
 
-  assign pe_3_1_res_valid_in = pe_3_2_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_3_1_res_valid_in = pe_3_2_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_3_1_res_in = pe_3_2_res_q;  // generator/units/gram.ts:429
+  assign pe_3_1_res_in = pe_3_2_res_q;  // generator/units/gram.ts:432
 
-  assign pe_3_2_res_valid_in = pe_3_3_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_3_2_res_valid_in = pe_3_3_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_3_2_res_in = pe_3_3_res_q;  // generator/units/gram.ts:429
+  assign pe_3_2_res_in = pe_3_3_res_q;  // generator/units/gram.ts:432
 
-  assign pe_3_3_res_valid_in = pe_3_4_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_3_3_res_valid_in = pe_3_4_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_3_3_res_in = pe_3_4_res_q;  // generator/units/gram.ts:429
+  assign pe_3_3_res_in = pe_3_4_res_q;  // generator/units/gram.ts:432
 
-  assign pe_3_4_res_valid_in = pe_3_5_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_3_4_res_valid_in = pe_3_5_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_3_4_res_in = pe_3_5_res_q;  // generator/units/gram.ts:429
+  assign pe_3_4_res_in = pe_3_5_res_q;  // generator/units/gram.ts:432
 
-  assign pe_3_5_res_valid_in = pe_3_6_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_3_5_res_valid_in = pe_3_6_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_3_5_res_in = pe_3_6_res_q;  // generator/units/gram.ts:429
+  assign pe_3_5_res_in = pe_3_6_res_q;  // generator/units/gram.ts:432
 
-  assign pe_3_6_res_valid_in = pe_3_7_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_3_6_res_valid_in = pe_3_7_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_3_6_res_in = pe_3_7_res_q;  // generator/units/gram.ts:429
+  assign pe_3_6_res_in = pe_3_7_res_q;  // generator/units/gram.ts:432
 
-  assign pe_4_0_res_valid_in = pe_4_1_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_4_0_res_valid_in = pe_4_1_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_4_0_res_in = pe_4_1_res_q;  // generator/units/gram.ts:429
+  assign pe_4_0_res_in = pe_4_1_res_q;  // generator/units/gram.ts:432
 
-  assign pe_4_1_res_valid_in = pe_4_2_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_4_1_res_valid_in = pe_4_2_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_4_1_res_in = pe_4_2_res_q;  // generator/units/gram.ts:429
+  assign pe_4_1_res_in = pe_4_2_res_q;  // generator/units/gram.ts:432
 
-  assign pe_4_2_res_valid_in = pe_4_3_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_4_2_res_valid_in = pe_4_3_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_4_2_res_in = pe_4_3_res_q;  // generator/units/gram.ts:429
+  assign pe_4_2_res_in = pe_4_3_res_q;  // generator/units/gram.ts:432
 
-  assign pe_4_3_res_valid_in = pe_4_4_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_4_3_res_valid_in = pe_4_4_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_4_3_res_in = pe_4_4_res_q;  // generator/units/gram.ts:429
+  assign pe_4_3_res_in = pe_4_4_res_q;  // generator/units/gram.ts:432
 
-  assign pe_4_4_res_valid_in = pe_4_5_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_4_4_res_valid_in = pe_4_5_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_4_4_res_in = pe_4_5_res_q;  // generator/units/gram.ts:429
+  assign pe_4_4_res_in = pe_4_5_res_q;  // generator/units/gram.ts:432
 
-  assign pe_4_5_res_valid_in = pe_4_6_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_4_5_res_valid_in = pe_4_6_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_4_5_res_in = pe_4_6_res_q;  // generator/units/gram.ts:429
+  assign pe_4_5_res_in = pe_4_6_res_q;  // generator/units/gram.ts:432
 
-  assign pe_4_6_res_valid_in = pe_4_7_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_4_6_res_valid_in = pe_4_7_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_4_6_res_in = pe_4_7_res_q;  // generator/units/gram.ts:429
+  assign pe_4_6_res_in = pe_4_7_res_q;  // generator/units/gram.ts:432
 
-  assign pe_5_0_res_valid_in = pe_5_1_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_5_0_res_valid_in = pe_5_1_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_5_0_res_in = pe_5_1_res_q;  // generator/units/gram.ts:429
+  assign pe_5_0_res_in = pe_5_1_res_q;  // generator/units/gram.ts:432
 
-  assign pe_5_1_res_valid_in = pe_5_2_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_5_1_res_valid_in = pe_5_2_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_5_1_res_in = pe_5_2_res_q;  // generator/units/gram.ts:429
+  assign pe_5_1_res_in = pe_5_2_res_q;  // generator/units/gram.ts:432
 
-  assign pe_5_2_res_valid_in = pe_5_3_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_5_2_res_valid_in = pe_5_3_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_5_2_res_in = pe_5_3_res_q;  // generator/units/gram.ts:429
+  assign pe_5_2_res_in = pe_5_3_res_q;  // generator/units/gram.ts:432
 
-  assign pe_5_3_res_valid_in = pe_5_4_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_5_3_res_valid_in = pe_5_4_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_5_3_res_in = pe_5_4_res_q;  // generator/units/gram.ts:429
+  assign pe_5_3_res_in = pe_5_4_res_q;  // generator/units/gram.ts:432
 
-  assign pe_5_4_res_valid_in = pe_5_5_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_5_4_res_valid_in = pe_5_5_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_5_4_res_in = pe_5_5_res_q;  // generator/units/gram.ts:429
+  assign pe_5_4_res_in = pe_5_5_res_q;  // generator/units/gram.ts:432
 
-  assign pe_5_5_res_valid_in = pe_5_6_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_5_5_res_valid_in = pe_5_6_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_5_5_res_in = pe_5_6_res_q;  // generator/units/gram.ts:429
+  assign pe_5_5_res_in = pe_5_6_res_q;  // generator/units/gram.ts:432
 
-  assign pe_5_6_res_valid_in = pe_5_7_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_5_6_res_valid_in = pe_5_7_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_5_6_res_in = pe_5_7_res_q;  // generator/units/gram.ts:429
+  assign pe_5_6_res_in = pe_5_7_res_q;  // generator/units/gram.ts:432
 
-  assign pe_6_0_res_valid_in = pe_6_1_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_6_0_res_valid_in = pe_6_1_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_6_0_res_in = pe_6_1_res_q;  // generator/units/gram.ts:429
+  assign pe_6_0_res_in = pe_6_1_res_q;  // generator/units/gram.ts:432
 
-  assign pe_6_1_res_valid_in = pe_6_2_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_6_1_res_valid_in = pe_6_2_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_6_1_res_in = pe_6_2_res_q;  // generator/units/gram.ts:429
+  assign pe_6_1_res_in = pe_6_2_res_q;  // generator/units/gram.ts:432
 
-  assign pe_6_2_res_valid_in = pe_6_3_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_6_2_res_valid_in = pe_6_3_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_6_2_res_in = pe_6_3_res_q;  // generator/units/gram.ts:429
+  assign pe_6_2_res_in = pe_6_3_res_q;  // generator/units/gram.ts:432
 
-  assign pe_6_3_res_valid_in = pe_6_4_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_6_3_res_valid_in = pe_6_4_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_6_3_res_in = pe_6_4_res_q;  // generator/units/gram.ts:429
+  assign pe_6_3_res_in = pe_6_4_res_q;  // generator/units/gram.ts:432
 
-  assign pe_6_4_res_valid_in = pe_6_5_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_6_4_res_valid_in = pe_6_5_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_6_4_res_in = pe_6_5_res_q;  // generator/units/gram.ts:429
+  assign pe_6_4_res_in = pe_6_5_res_q;  // generator/units/gram.ts:432
 
-  assign pe_6_5_res_valid_in = pe_6_6_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_6_5_res_valid_in = pe_6_6_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_6_5_res_in = pe_6_6_res_q;  // generator/units/gram.ts:429
+  assign pe_6_5_res_in = pe_6_6_res_q;  // generator/units/gram.ts:432
 
-  assign pe_6_6_res_valid_in = pe_6_7_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_6_6_res_valid_in = pe_6_7_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_6_6_res_in = pe_6_7_res_q;  // generator/units/gram.ts:429
+  assign pe_6_6_res_in = pe_6_7_res_q;  // generator/units/gram.ts:432
 
-  assign pe_7_0_res_valid_in = pe_7_1_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_7_0_res_valid_in = pe_7_1_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_7_0_res_in = pe_7_1_res_q;  // generator/units/gram.ts:429
+  assign pe_7_0_res_in = pe_7_1_res_q;  // generator/units/gram.ts:432
 
-  assign pe_7_1_res_valid_in = pe_7_2_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_7_1_res_valid_in = pe_7_2_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_7_1_res_in = pe_7_2_res_q;  // generator/units/gram.ts:429
+  assign pe_7_1_res_in = pe_7_2_res_q;  // generator/units/gram.ts:432
 
-  assign pe_7_2_res_valid_in = pe_7_3_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_7_2_res_valid_in = pe_7_3_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_7_2_res_in = pe_7_3_res_q;  // generator/units/gram.ts:429
+  assign pe_7_2_res_in = pe_7_3_res_q;  // generator/units/gram.ts:432
 
-  assign pe_7_3_res_valid_in = pe_7_4_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_7_3_res_valid_in = pe_7_4_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_7_3_res_in = pe_7_4_res_q;  // generator/units/gram.ts:429
+  assign pe_7_3_res_in = pe_7_4_res_q;  // generator/units/gram.ts:432
 
-  assign pe_7_4_res_valid_in = pe_7_5_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_7_4_res_valid_in = pe_7_5_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_7_4_res_in = pe_7_5_res_q;  // generator/units/gram.ts:429
+  assign pe_7_4_res_in = pe_7_5_res_q;  // generator/units/gram.ts:432
 
-  assign pe_7_5_res_valid_in = pe_7_6_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_7_5_res_valid_in = pe_7_6_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_7_5_res_in = pe_7_6_res_q;  // generator/units/gram.ts:429
+  assign pe_7_5_res_in = pe_7_6_res_q;  // generator/units/gram.ts:432
 
-  assign pe_7_6_res_valid_in = pe_7_7_res_valid_q;  // generator/units/gram.ts:428
+  assign pe_7_6_res_valid_in = pe_7_7_res_valid_q;  // generator/units/gram.ts:431
 
-  assign pe_7_6_res_in = pe_7_7_res_q;  // generator/units/gram.ts:429
+  assign pe_7_6_res_in = pe_7_7_res_q;  // generator/units/gram.ts:432
 
-  fifo_w39_d16 u_row0_fifo (  // generator/units/gram.ts:245
+  fifo_w39_d16 u_row0_fifo (  // generator/units/gram.ts:248
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_0_0_res_valid_q),
@@ -6692,9 +6693,9 @@ module gram (
     .count             (u_row0_fifo_count)
   );
 
-  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
+  assign row0_room = u_row0_fifo_s_axis_in_tready;  // generator/units/gram.ts:443
 
-  fifo_w39_d16 u_row1_fifo (  // generator/units/gram.ts:245
+  fifo_w39_d16 u_row1_fifo (  // generator/units/gram.ts:248
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_1_0_res_valid_q),
@@ -6706,9 +6707,9 @@ module gram (
     .count             (u_row1_fifo_count)
   );
 
-  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
+  assign row1_room = u_row1_fifo_s_axis_in_tready;  // generator/units/gram.ts:443
 
-  fifo_w39_d16 u_row2_fifo (  // generator/units/gram.ts:245
+  fifo_w39_d16 u_row2_fifo (  // generator/units/gram.ts:248
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_2_0_res_valid_q),
@@ -6720,9 +6721,9 @@ module gram (
     .count             (u_row2_fifo_count)
   );
 
-  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
+  assign row2_room = u_row2_fifo_s_axis_in_tready;  // generator/units/gram.ts:443
 
-  fifo_w39_d16 u_row3_fifo (  // generator/units/gram.ts:245
+  fifo_w39_d16 u_row3_fifo (  // generator/units/gram.ts:248
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_3_0_res_valid_q),
@@ -6734,9 +6735,9 @@ module gram (
     .count             (u_row3_fifo_count)
   );
 
-  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
+  assign row3_room = u_row3_fifo_s_axis_in_tready;  // generator/units/gram.ts:443
 
-  fifo_w39_d16 u_row4_fifo (  // generator/units/gram.ts:245
+  fifo_w39_d16 u_row4_fifo (  // generator/units/gram.ts:248
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_4_0_res_valid_q),
@@ -6748,9 +6749,9 @@ module gram (
     .count             (u_row4_fifo_count)
   );
 
-  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
+  assign row4_room = u_row4_fifo_s_axis_in_tready;  // generator/units/gram.ts:443
 
-  fifo_w39_d16 u_row5_fifo (  // generator/units/gram.ts:245
+  fifo_w39_d16 u_row5_fifo (  // generator/units/gram.ts:248
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_5_0_res_valid_q),
@@ -6762,9 +6763,9 @@ module gram (
     .count             (u_row5_fifo_count)
   );
 
-  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
+  assign row5_room = u_row5_fifo_s_axis_in_tready;  // generator/units/gram.ts:443
 
-  fifo_w39_d16 u_row6_fifo (  // generator/units/gram.ts:245
+  fifo_w39_d16 u_row6_fifo (  // generator/units/gram.ts:248
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_6_0_res_valid_q),
@@ -6776,9 +6777,9 @@ module gram (
     .count             (u_row6_fifo_count)
   );
 
-  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
+  assign row6_room = u_row6_fifo_s_axis_in_tready;  // generator/units/gram.ts:443
 
-  fifo_w39_d16 u_row7_fifo (  // generator/units/gram.ts:245
+  fifo_w39_d16 u_row7_fifo (  // generator/units/gram.ts:248
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (en & pe_7_0_res_valid_q),
@@ -6790,39 +6791,39 @@ module gram (
     .count             (u_row7_fifo_count)
   );
 
-  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:440
+  assign row7_room = u_row7_fifo_s_axis_in_tready;  // generator/units/gram.ts:443
 
-  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:457
+  assign m_axis_d_tvalid = out_valid_q;  // generator/units/gram.ts:460
 
-  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:458
+  assign m_axis_d_tdata = out_data_q;  // generator/units/gram.ts:461
 
-  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:459
+  assign m_axis_d_tlast = out_last_q;  // generator/units/gram.ts:462
 
-  assign busy = busy_q;  // generator/units/gram.ts:460
+  assign busy = busy_q;  // generator/units/gram.ts:463
 
-  assign done = done_q;  // generator/units/gram.ts:461
+  assign done = done_q;  // generator/units/gram.ts:464
 
-  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[4]);  // generator/units/gram.ts:470
+  assign col_item = u_desc_fifo_m_axis_out_tvalid & (~u_desc_fifo_m_axis_out_tdata[4]);  // generator/units/gram.ts:473
 
-  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];  // generator/units/gram.ts:471
+  assign col_end = u_desc_fifo_m_axis_out_tvalid & u_desc_fifo_m_axis_out_tdata[4];  // generator/units/gram.ts:474
 
   assign _bit_col_r_last = u_desc_fifo_m_axis_out_tdata[1];
   assign _mul_col_r_last = _bit_col_r_last * 4'd8;
   assign _mux_col_r_last = ((_mul_col_r_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_r_last[4:0]);
-  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:478
+  assign col_r_last = _mux_col_r_last[2:0] - 3'd1;  // generator/units/gram.ts:481
 
   assign _bit_col_c_last = u_desc_fifo_m_axis_out_tdata[0];
   assign _mul_col_c_last = _bit_col_c_last * 4'd8;
   assign _mux_col_c_last = ((_mul_col_c_last[4:0] + 5'd8) <= {1'b0, count_q}) ? 5'd8 : ({1'b0, count_q} - _mul_col_c_last[4:0]);
-  assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;  // generator/units/gram.ts:479
+  assign col_c_last = full ? (_mux_col_c_last[2:0] - 3'd1) : 3'd0;  // generator/units/gram.ts:482
 
   assign _mul_col_p = _bit_col_r_last * 4'd8;
-  assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};  // generator/units/gram.ts:480
+  assign col_p = _mul_col_p[4:0] + {2'd0, col_r_q};  // generator/units/gram.ts:483
 
   assign _mul_col_q = _bit_col_c_last * 4'd8;
-  assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};  // generator/units/gram.ts:481
+  assign col_q = full ? (_mul_col_q[4:0] + {2'd0, col_c_q}) : {2'd0, cur_q};  // generator/units/gram.ts:484
 
-  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:482
+  assign col_keep = full ? (col_p < col_q) : (col_p != col_q);  // generator/units/gram.ts:485
 
   always @* begin
     case (col_r_q)
@@ -6836,7 +6837,7 @@ module gram (
       default: _sel_col_row_valid = u_row7_fifo_m_axis_out_tvalid;
     endcase
   end
-  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:483
+  assign col_row_valid = _sel_col_row_valid;  // generator/units/gram.ts:486
 
   always @* begin
     case (col_r_q)
@@ -6850,33 +6851,33 @@ module gram (
       default: _sel_col_row_data = u_row7_fifo_m_axis_out_tdata;
     endcase
   end
-  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:484
+  assign col_row_data = _sel_col_row_data;  // generator/units/gram.ts:487
 
-  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:485
+  assign out_can_load = (~out_valid_q) | m_axis_d_tready;  // generator/units/gram.ts:488
 
-  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:486
+  assign col_step = (col_item & col_row_valid) & ((~col_keep) | out_can_load);  // generator/units/gram.ts:489
 
-  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:487
+  assign col_item_done = (col_step & (col_r_q == col_r_last)) & (col_c_q == col_c_last);  // generator/units/gram.ts:490
 
-  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:488
+  assign col_finish = col_end & (~out_valid_q);  // generator/units/gram.ts:491
 
-  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:489
+  assign desc_pop = col_item_done | col_finish;  // generator/units/gram.ts:492
 
-  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:490
+  assign row0_pop = col_step & (col_r_q == 3'd0);  // generator/units/gram.ts:493
 
-  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:490
+  assign row1_pop = col_step & (col_r_q == 3'd1);  // generator/units/gram.ts:493
 
-  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:490
+  assign row2_pop = col_step & (col_r_q == 3'd2);  // generator/units/gram.ts:493
 
-  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:490
+  assign row3_pop = col_step & (col_r_q == 3'd3);  // generator/units/gram.ts:493
 
-  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:490
+  assign row4_pop = col_step & (col_r_q == 3'd4);  // generator/units/gram.ts:493
 
-  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:490
+  assign row5_pop = col_step & (col_r_q == 3'd5);  // generator/units/gram.ts:493
 
-  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:490
+  assign row6_pop = col_step & (col_r_q == 3'd6);  // generator/units/gram.ts:493
 
-  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:490
+  assign row7_pop = col_step & (col_r_q == 3'd7);  // generator/units/gram.ts:493
 
   assign _add_out_total_q = ((7'd0 + {6'd0, kinds[0]}) + {6'd0, kinds[1]}) + {6'd0, kinds[2]};
   assign _sub_out_total_q = {3'd0, count} - 7'd1;
@@ -6884,7 +6885,7 @@ module gram (
   assign _bits_out_total_q = _mul_out_total_q_2[13:1];
   assign _mux_out_total_q = (mode == 1'b1) ? _bits_out_total_q[6:0] : ({3'd0, count} - 7'd1);
   assign _mul_out_total_q = _add_out_total_q * _mux_out_total_q;
-  // seq: collector (generator/units/gram.ts:493)
+  // seq: collector (generator/units/gram.ts:496)
   always @(posedge clk) begin
     done_q <= 1'b0;
     if (go) begin

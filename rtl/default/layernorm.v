@@ -19,6 +19,7 @@ module layernorm (
   output wire [23:0]        s_inv_0,
   output wire [23:0]        s_inv_1,
   output wire               busy,
+  output wire               stats,
   output wire               done,
   output wire [7:0]         sat_preact,
   output wire               sat_var,
@@ -64,6 +65,7 @@ module layernorm (
   reg  [32:0]        out_data_q;
   reg                out_last_q;
   wire               finish;
+  reg                stats_q;
   reg                done_q;
   reg  [7:0]         sat_preact_q;
   reg                sat_var_q;
@@ -90,19 +92,19 @@ module layernorm (
   wire [27:0]        _mux_z;
   wire [17:0]        _mux_out_data_q;
 
-  assign go = start & (state_q == 3'd0);  // generator/units/layernorm.ts:90
+  assign go = start & (state_q == 3'd0);  // generator/units/layernorm.ts:93
 
-  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;  // generator/units/layernorm.ts:93
+  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;  // generator/units/layernorm.ts:96
 
-  assign s_axis_acc_tready = (state_q == 3'd1) & (acc_count_q < n_sel);  // generator/units/layernorm.ts:98
+  assign s_axis_acc_tready = (state_q == 3'd1) & (acc_count_q < n_sel);  // generator/units/layernorm.ts:101
 
   assign _add_a = {{2{s_axis_acc_tdata[47]}}, s_axis_acc_tdata} + 50'd512;
   assign _mux_a = ($signed(_add_a[49:10]) > 40'sd32767) ? 40'sd32767 : (($signed(_add_a[49:10]) < (-40'sd32768)) ? (-40'sd32768) : _add_a[49:10]);
   assign _add_a_2 = {{2{s_axis_acc_tdata[47]}}, s_axis_acc_tdata} + 50'd2048;
   assign _mux_a_2 = ($signed(_add_a_2[49:12]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_a_2[49:12]) < (-38'sd32768)) ? (-38'sd32768) : _add_a_2[49:12]);
-  assign a = (layer_q == 1'b0) ? _mux_a[15:0] : _mux_a_2[15:0];  // generator/units/layernorm.ts:103
+  assign a = (layer_q == 1'b0) ? _mux_a[15:0] : _mux_a_2[15:0];  // generator/units/layernorm.ts:106
 
-  // seq: r0_q (generator/units/layernorm.ts:107)
+  // seq: r0_q (generator/units/layernorm.ts:110)
   always @(posedge clk) begin
     if (rst) begin
       r0_q <= 15'd0;
@@ -113,7 +115,7 @@ module layernorm (
     end
   end
 
-  // seq: j0_q (generator/units/layernorm.ts:108)
+  // seq: j0_q (generator/units/layernorm.ts:111)
   always @(posedge clk) begin
     if (rst) begin
       j0_q <= 7'd0;
@@ -124,7 +126,7 @@ module layernorm (
     end
   end
 
-  // seq: v0_q (generator/units/layernorm.ts:109)
+  // seq: v0_q (generator/units/layernorm.ts:112)
   always @(posedge clk) begin
     if (rst) begin
       v0_q <= 1'b0;
@@ -133,7 +135,7 @@ module layernorm (
     end
   end
 
-  // memory r_mem: 128 x uint(15), 1 write / 1 sync read / 0 async read port(s) (generator/units/layernorm.ts:110)
+  // memory r_mem: 128 x uint(15), 1 write / 1 sync read / 0 async read port(s) (generator/units/layernorm.ts:113)
   always @(posedge clk) begin
     if (v0_q) begin
       r_mem[j0_q] <= r0_q;
@@ -143,7 +145,7 @@ module layernorm (
     end
   end
 
-  // seq: rr1_q (generator/units/layernorm.ts:112)
+  // seq: rr1_q (generator/units/layernorm.ts:115)
   always @(posedge clk) begin
     if (rst) begin
       rr1_q <= 30'd0;
@@ -152,7 +154,7 @@ module layernorm (
     end
   end
 
-  // seq: v1_q (generator/units/layernorm.ts:113)
+  // seq: v1_q (generator/units/layernorm.ts:116)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
@@ -161,7 +163,7 @@ module layernorm (
     end
   end
 
-  // seq: sums (generator/units/layernorm.ts:118)
+  // seq: sums (generator/units/layernorm.ts:121)
   always @(posedge clk) begin
     if (rst) begin
       s1_q <= 22'd0;
@@ -182,9 +184,9 @@ module layernorm (
   end
 
   assign _mul_v_exact = s1_q * s1_q;
-  assign v_exact = {1'b0, (layer_q == 1'b0) ? {s2_q, 7'd0} : {1'b0, {s2_q, 6'd0}}} - {1'b0, _mul_v_exact};  // generator/units/layernorm.ts:130
+  assign v_exact = {1'b0, (layer_q == 1'b0) ? {s2_q, 7'd0} : {1'b0, {s2_q, 6'd0}}} - {1'b0, _mul_v_exact};  // generator/units/layernorm.ts:133
 
-  // seq: v_q (generator/units/layernorm.ts:131)
+  // seq: v_q (generator/units/layernorm.ts:134)
   always @(posedge clk) begin
     if (rst) begin
       v_q <= 45'sd0;
@@ -201,7 +203,7 @@ module layernorm (
   assign _sel_var_q = (layer_q == 1'b0) ? {{2{_bits_var_q[27]}}, _bits_var_q} : _add_var_q_3[45:16];
   assign _add_var_q = {_sel_var_q[29], _sel_var_q} + 31'd655;
   assign _mux_var_q = ($signed({{3{_add_var_q[30]}}, _add_var_q}) > 34'shffffffff) ? 34'shffffffff : (($signed({{3{_add_var_q[30]}}, _add_var_q}) < 34'sd0) ? 34'sd0 : {{3{_add_var_q[30]}}, _add_var_q});
-  // seq: var_q (generator/units/layernorm.ts:137)
+  // seq: var_q (generator/units/layernorm.ts:140)
   always @(posedge clk) begin
     if (rst) begin
       var_q <= 32'd0;
@@ -212,7 +214,7 @@ module layernorm (
     end
   end
 
-  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 rsqrt (  // generator/units/layernorm.ts:138
+  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 rsqrt (  // generator/units/layernorm.ts:141
     .clk (clk),
     .rst (rst),
     .x   (var_q),
@@ -220,7 +222,7 @@ module layernorm (
     .sat (rsqrt_sat)
   );
 
-  // seq: s_inv_q (generator/units/layernorm.ts:143)
+  // seq: s_inv_q (generator/units/layernorm.ts:146)
   always @(posedge clk) begin
     if (rst) begin
       s_inv_q <= 24'd0;
@@ -231,7 +233,7 @@ module layernorm (
     end
   end
 
-  // seq: s_inv_layer0_q (generator/units/layernorm.ts:146)
+  // seq: s_inv_layer0_q (generator/units/layernorm.ts:149)
   always @(posedge clk) begin
     if (rst) begin
       s_inv_layer0_q <= 24'd0;
@@ -242,9 +244,9 @@ module layernorm (
     end
   end
 
-  assign s_inv_0 = s_inv_layer0_q;  // generator/units/layernorm.ts:146
+  assign s_inv_0 = s_inv_layer0_q;  // generator/units/layernorm.ts:149
 
-  // seq: s_inv_layer1_q (generator/units/layernorm.ts:146)
+  // seq: s_inv_layer1_q (generator/units/layernorm.ts:149)
   always @(posedge clk) begin
     if (rst) begin
       s_inv_layer1_q <= 24'd0;
@@ -255,13 +257,13 @@ module layernorm (
     end
   end
 
-  assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:146
+  assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:149
 
   assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:125
 
-  assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:152
+  assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:155
 
-  // seq: n1_valid_q (generator/units/layernorm.ts:154)
+  // seq: n1_valid_q (generator/units/layernorm.ts:157)
   always @(posedge clk) begin
     if (rst) begin
       n1_valid_q <= 1'b0;
@@ -272,7 +274,7 @@ module layernorm (
     end
   end
 
-  // seq: n1_last_q (generator/units/layernorm.ts:155)
+  // seq: n1_last_q (generator/units/layernorm.ts:158)
   always @(posedge clk) begin
     if (rst) begin
       n1_last_q <= 1'b0;
@@ -285,7 +287,7 @@ module layernorm (
 
   assign _sub_p2_q = {1'b0, (layer_q == 1'b0) ? {r_rd, 7'd0} : {1'b0, {r_rd, 6'd0}}} - {1'b0, s1_q};
   assign _ext_p2_q = {1'b0, s_inv_q};
-  // seq: p2_q (generator/units/layernorm.ts:158)
+  // seq: p2_q (generator/units/layernorm.ts:161)
   always @(posedge clk) begin
     if (rst) begin
       p2_q <= 48'sd0;
@@ -296,7 +298,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_valid_q (generator/units/layernorm.ts:159)
+  // seq: n2_valid_q (generator/units/layernorm.ts:162)
   always @(posedge clk) begin
     if (rst) begin
       n2_valid_q <= 1'b0;
@@ -307,7 +309,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_last_q (generator/units/layernorm.ts:160)
+  // seq: n2_last_q (generator/units/layernorm.ts:163)
   always @(posedge clk) begin
     if (rst) begin
       n2_last_q <= 1'b0;
@@ -318,7 +320,7 @@ module layernorm (
     end
   end
 
-  // seq: n2_pos_q (generator/units/layernorm.ts:161)
+  // seq: n2_pos_q (generator/units/layernorm.ts:164)
   always @(posedge clk) begin
     if (rst) begin
       n2_pos_q <= 1'b0;
@@ -333,7 +335,7 @@ module layernorm (
   assign _bits_z = _add_z[48:22];
   assign _add_z_2 = {p2_q[47], p2_q} + 49'h100000;
   assign _mux_z = ($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) > 28'sd32767) ? 28'sd32767 : (($signed(((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21])) < (-28'sd32768)) ? (-28'sd32768) : ((layer_q == 1'b0) ? {_bits_z[26], _bits_z} : _add_z_2[48:21]));
-  assign z = _mux_z[15:0];  // generator/units/layernorm.ts:165
+  assign z = _mux_z[15:0];  // generator/units/layernorm.ts:168
 
   assign _mux_out_data_q = ($signed({{2{z[15]}}, z}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{z[15]}}, z}) < (-18'sd32768)) ? (-18'sd32768) : {{2{z[15]}}, z});
   // seq: out (generator/units/common.ts:129)
@@ -359,7 +361,7 @@ module layernorm (
 
   assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:139
 
-  // seq: control (generator/units/layernorm.ts:170)
+  // seq: control (generator/units/layernorm.ts:173)
   always @(posedge clk) begin
     if (rst) begin
       state_q <= 3'd0;
@@ -402,9 +404,20 @@ module layernorm (
     end
   end
 
-  assign busy = state_q != 3'd0;  // generator/units/layernorm.ts:191
+  assign busy = state_q != 3'd0;  // generator/units/layernorm.ts:194
 
-  // seq: done_q (generator/units/layernorm.ts:192)
+  // seq: stats_q (generator/units/layernorm.ts:195)
+  always @(posedge clk) begin
+    if (rst) begin
+      stats_q <= 1'b0;
+    end else begin
+      stats_q <= (state_q == 3'd4) & (rsqrt_wait_q == 3'd4);
+    end
+  end
+
+  assign stats = stats_q;  // generator/units/layernorm.ts:195
+
+  // seq: done_q (generator/units/layernorm.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -413,7 +426,7 @@ module layernorm (
     end
   end
 
-  assign done = done_q;  // generator/units/layernorm.ts:192
+  assign done = done_q;  // generator/units/layernorm.ts:196
 
   // seq: sat_preact_q (generator/units/common.ts:95)
   always @(posedge clk) begin

@@ -82,6 +82,17 @@ module sequencer (
   reg  [1:0]         ln_ahead_q;
   reg                delta_ready_0_q;
   reg                delta_ready_1_q;
+  reg                ln_layer_q;
+  reg                ln_train_q;
+  reg                ln_full_q;
+  reg                ln_owed_q;
+  reg                ln_prev_q;
+  reg                new_owed_q;
+  reg                out_owed_q;
+  reg                out_label_q;
+  reg                out_z_q;
+  reg                z_live_q;
+  reg  [7:0]         z_count_q;
   reg  [3:0]         label_0_q;
   reg  [3:0]         label_1_q;
   reg  [3:0]         label_2_q;
@@ -93,6 +104,7 @@ module sequencer (
   wire               seq_idle;
   wire               all_quiet;
   wire               last_layer;
+  wire               ln_last_layer;
   wire               heb_start;
   wire               heb_update_now;
   wire               hl_start;
@@ -125,6 +137,7 @@ module sequencer (
   wire [23:0]        u_layernorm_s_inv_0;
   wire [23:0]        u_layernorm_s_inv_1;
   wire               u_layernorm_busy;
+  wire               u_layernorm_stats;
   wire               u_layernorm_done;
   wire [7:0]         u_layernorm_sat_preact;
   wire               u_layernorm_sat_var;
@@ -169,6 +182,7 @@ module sequencer (
   wire               gram_start;
   wire [2:0]         gram_kinds;
   wire [3:0]         gram_count;
+  wire               gram_hold;
   wire               kreq_tready;
   wire               u_gram_m_axis_d_tvalid;
   wire [46:0]        u_gram_m_axis_d_tdata;
@@ -226,6 +240,7 @@ module sequencer (
   reg  [73:0]        kr_e1_q;
   reg  [7:0]         zc_waddr_q;
   wire               z_fire;
+  wire               zc_gate;
   reg  [7:0]         zc_left_q;
   reg  [7:0]         zc_addr_q;
   reg                zc_rv_q;
@@ -372,6 +387,7 @@ module sequencer (
   reg  [7:0]         px_cp_e0_q;
   reg  [7:0]         px_cp_e1_q;
   wire               px_copied;
+  wire               z_block;
   reg  [63:0]        steps_q;
   reg  [31:0]        sat_preact_q;
   reg  [31:0]        sat_lnVar_q;
@@ -391,15 +407,18 @@ module sequencer (
   wire               pass_go;
   wire               flush_go;
   wire               take;
+  wire               wm_new_go;
   wire               in_pass_load;
   wire               step_load;
   wire               intake_load;
   wire               in_clear;
+  wire               clear_go;
   wire               record_ready;
   wire               in_t_end;
   wire               label_written;
   wire               in_i_out;
   wire               mod_call_done;
+  wire               kx_req_go;
   (* ram_style = "block" *) reg  [16:0]        zc_mem [0:191];
   (* ram_style = "block" *) reg  [15:0]        delta_mem [0:191];
   reg  [1023:0]      zpack_mem [0:8];
@@ -428,19 +447,21 @@ module sequencer (
 
   assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:240
 
-  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:263
+  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:282
 
-  assign busy = ~seq_idle;  // generator/units/sequencer.ts:264
+  assign busy = ~seq_idle;  // generator/units/sequencer.ts:283
 
-  assign done = done_q;  // generator/units/sequencer.ts:265
+  assign done = done_q;  // generator/units/sequencer.ts:284
 
-  assign quiet = all_quiet;  // generator/units/sequencer.ts:267
+  assign quiet = all_quiet;  // generator/units/sequencer.ts:286
 
-  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:268
+  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:287
 
-  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:278
+  assign ln_last_layer = ln_layer_q == 1'b1;  // generator/units/sequencer.ts:288
 
-  hebbian u_hebbian (  // generator/units/sequencer.ts:302
+  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:298
+
+  hebbian u_hebbian (  // generator/units/sequencer.ts:322
     .clk                 (clk),
     .rst                 (rst),
     .start               (heb_start),
@@ -478,7 +499,7 @@ module sequencer (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  layernorm u_layernorm (  // generator/units/sequencer.ts:321
+  layernorm u_layernorm (  // generator/units/sequencer.ts:341
     .clk               (clk),
     .rst               (rst),
     .start             (ln_start),
@@ -493,6 +514,7 @@ module sequencer (
     .s_inv_0           (u_layernorm_s_inv_0),
     .s_inv_1           (u_layernorm_s_inv_1),
     .busy              (u_layernorm_busy),
+    .stats             (u_layernorm_stats),
     .done              (u_layernorm_done),
     .sat_preact        (u_layernorm_sat_preact),
     .sat_var           (u_layernorm_sat_var),
@@ -501,14 +523,14 @@ module sequencer (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:327
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:347
 
-  wm u_wm (  // generator/units/sequencer.ts:352
+  wm u_wm (  // generator/units/sequencer.ts:372
     .clk                (clk),
     .rst                (rst),
     .start              (wm_start),
     .op                 (wm_op),
-    .label              (label_next_q),
+    .label              (label_step_q),
     .px_at_head         (1'b1),
     .busy               (u_wm_busy),
     .done               (u_wm_done),
@@ -548,7 +570,7 @@ module sequencer (
     .vr_data_7          (u_wm_vr_data_7)
   );
 
-  gram u_gram (  // generator/units/sequencer.ts:378
+  gram u_gram (  // generator/units/sequencer.ts:399
     .clk             (clk),
     .rst             (rst),
     .start           (gram_start),
@@ -556,6 +578,7 @@ module sequencer (
     .kinds           (gram_kinds),
     .cur             (slot_mod_q),
     .count           (gram_count),
+    .hold            (gram_hold),
     .vr_data_0       (u_wm_vr_data_0),
     .vr_data_1       (u_wm_vr_data_1),
     .vr_data_2       (u_wm_vr_data_2),
@@ -575,7 +598,9 @@ module sequencer (
     .done            (u_gram_done)
   );
 
-  kernel u_kernel (  // generator/units/sequencer.ts:392
+  assign gram_hold = z_live_q & ({2'd0, z_count_q} <= u_gram_vr_addr);  // generator/units/sequencer.ts:411
+
+  kernel u_kernel (  // generator/units/sequencer.ts:416
     .clk               (clk),
     .rst               (rst),
     .s_axis_req_tvalid (u_gram_m_axis_d_tvalid),
@@ -588,9 +613,9 @@ module sequencer (
     .m_axis_rsp_tlast  (u_kernel_m_axis_rsp_tlast)
   );
 
-  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:396
+  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:420
 
-  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:412
+  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:436
 
   always @* begin
     case (k_q_q)
@@ -605,19 +630,19 @@ module sequencer (
     endcase
   end
   assign _bits_krow_tdata = u_kernel_m_axis_rsp_tdata[23:0];
-  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:413
+  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:437
 
-  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:416
+  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:440
 
-  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:418
+  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:442
 
-  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:420
+  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:444
 
-  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:421
+  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:445
 
-  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:422
+  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:446
 
-  modulator_wide u_modulator (  // generator/units/sequencer.ts:436
+  modulator_wide u_modulator (  // generator/units/sequencer.ts:460
     .clk                 (clk),
     .rst                 (rst),
     .start               (mod_start),
@@ -650,11 +675,11 @@ module sequencer (
     .sat_delta           (u_modulator_sat_delta)
   );
 
-  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:448
+  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:472
 
-  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:449
+  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:473
 
-  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:450
+  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:474
 
   assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
@@ -662,9 +687,9 @@ module sequencer (
 
   assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
 
-  assign kr_en = kr_issue;  // generator/units/sequencer.ts:459
+  assign kr_en = kr_issue;  // generator/units/sequencer.ts:483
 
-  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:460
+  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:484
 
   // seq: kr_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
@@ -708,15 +733,15 @@ module sequencer (
     end
   end
 
-  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:463
+  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:487
 
-  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:465
+  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:489
 
-  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:466
+  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:490
 
-  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:470)
+  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:494)
   always @(posedge clk) begin
-    if (z_fire & train_q) begin
+    if (z_fire & ln_train_q) begin
       zc_mem[zc_waddr_q] <= {u_layernorm_m_axis_z_tdata[32], u_layernorm_m_axis_z_tdata[15:0]};
     end
     if (zc_issue) begin
@@ -724,13 +749,13 @@ module sequencer (
     end
   end
 
-  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:472
+  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:496
 
   assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
   assign zc_pop = zc_valid & u_modulator_s_axis_zc_tready;  // generator/units/sequencer.ts:109
 
-  assign zc_issue = ((1'b1 & (zc_left_q != 8'd0)) & (({1'b0, zc_occ_q} + {2'd0, zc_rv_q}) <= ({2'd0, zc_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
+  assign zc_issue = ((zc_gate & (zc_left_q != 8'd0)) & (({1'b0, zc_occ_q} + {2'd0, zc_rv_q}) <= ({2'd0, zc_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
 
   // seq: zc_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
@@ -774,9 +799,11 @@ module sequencer (
     end
   end
 
-  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:477
+  assign zc_gate = (~z_live_q) | (zc_addr_q < zc_waddr_q);  // generator/units/sequencer.ts:503
 
-  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:478
+  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:504
+
+  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:505
 
   assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
@@ -784,9 +811,9 @@ module sequencer (
 
   assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
 
-  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:484
+  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:511
 
-  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:485
+  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:512
 
   // seq: zw_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
@@ -830,17 +857,17 @@ module sequencer (
     end
   end
 
-  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:488
+  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:515
 
-  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:489
+  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:516
 
-  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:490
+  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:517
 
-  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:491
+  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:518
 
-  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:492
+  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:519
 
-  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:495)
+  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:522)
   always @(posedge clk) begin
     if (u_modulator_m_axis_delta_tvalid) begin
       delta_mem[delta_waddr_q] <= u_modulator_m_axis_delta_tdata;
@@ -898,17 +925,17 @@ module sequencer (
     end
   end
 
-  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:505
+  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:532
 
-  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:506
+  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:533
 
-  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:507
+  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:534
 
-  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:508
+  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:535
 
-  assign zpack_fire = z_fire & last_layer;  // generator/units/sequencer.ts:514
+  assign zpack_fire = z_fire & ln_last_layer;  // generator/units/sequencer.ts:541
 
-  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:517)
+  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:544)
   always @(posedge clk) begin
     if (zpack_write) begin
       zpack_mem[zpack_addr_q] <= {(zpack_fire & (zpack_lane_q == 6'd63)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_0_q};
@@ -918,7 +945,7 @@ module sequencer (
     end
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:518
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:545
 
   always @* begin
     case (out_y_addr)
@@ -932,7 +959,7 @@ module sequencer (
       default: _sel_y_rdata_q = label_7_q;
     endcase
   end
-  // seq: y_read (generator/units/sequencer.ts:527)
+  // seq: y_read (generator/units/sequencer.ts:554)
   always @(posedge clk) begin
     if (rst) begin
       y_rdata_q <= 4'd0;
@@ -943,7 +970,7 @@ module sequencer (
     end
   end
 
-  output_layer u_output (  // generator/units/sequencer.ts:529
+  output_layer u_output (  // generator/units/sequencer.ts:556
     .clk                 (clk),
     .rst                 (rst),
     .start               (out_start),
@@ -979,21 +1006,21 @@ module sequencer (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:538
+  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:565
 
-  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:539
+  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:566
 
-  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:540
+  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:567
 
-  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:541
+  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:568
 
-  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:547
+  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:574
 
-  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:556
+  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:583
 
-  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:557
+  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:584
 
-  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:560)
+  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:587)
   always @(posedge clk) begin
     if (px_fire & rec_train_q) begin
       px_stage[px_idx_q] <= s_axis_px_tdata;
@@ -1003,7 +1030,7 @@ module sequencer (
     end
   end
 
-  assign px_copy_start = (px_copy_owed_q & (~kx_owed_q)) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:565
+  assign px_copy_start = (px_copy_owed_q & (~kx_owed_q)) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:592
 
   assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
@@ -1053,11 +1080,11 @@ module sequencer (
     end
   end
 
-  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:569
+  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:596
 
-  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:570
+  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:597
 
-  // seq: px_copy (generator/units/sequencer.ts:571)
+  // seq: px_copy (generator/units/sequencer.ts:598)
   always @(posedge clk) begin
     if (rst) begin
       px_idx_q <= 10'd0;
@@ -1081,20 +1108,22 @@ module sequencer (
     end
   end
 
-  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:579
+  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:606
 
-  assign z_tready = ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:594
+  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:616
 
-  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~last_layer)) & ((~mod_writing) & ((~train_q) | ((layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:595
+  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:623
+
+  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:624
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:596
+  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:625
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b0)) & ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:597
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:626
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & train_q) & (layer_q == 1'b1)) & ((~mod_writing) & ((~(~last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:597
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:626
 
-  // seq: sat_counts (generator/units/sequencer.ts:624)
+  // seq: sat_counts (generator/units/sequencer.ts:653)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -1108,7 +1137,7 @@ module sequencer (
       sat_kernelArg_q <= 32'd0;
       sat_gram_q <= 32'd0;
     end else begin
-      if ((u_layernorm_done & train_q)) begin
+      if ((u_layernorm_done & ln_train_q)) begin
         sat_preact_q <= sat_preact_q + {24'd0, u_layernorm_sat_preact};
         sat_lnVar_q <= sat_lnVar_q + {31'd0, u_layernorm_sat_var};
         sat_lnInvStd_q <= sat_lnInvStd_q + {31'd0, u_layernorm_sat_inv_std};
@@ -1127,103 +1156,107 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:647
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:676
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:647
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:676
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:647
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:676
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:647
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:676
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:647
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:676
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:647
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:676
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:647
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:676
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:647
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:676
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:647
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:676
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:647
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:676
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:647
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:676
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:647
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:676
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:647
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:676
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:647
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:676
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:647
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:676
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:647
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:676
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:647
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:676
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:649
+  assign steps = steps_q;  // generator/units/sequencer.ts:678
 
   assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:222
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:656
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:685
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:657
+  assign result = best_j_q;  // generator/units/sequencer.ts:686
 
-  assign background_idle = ((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:660
+  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:689
 
-  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:664
+  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:704
 
-  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~u_layernorm_busy)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | (~u_output_busy));  // generator/units/sequencer.ts:666
+  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:706
 
-  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:675
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:715
 
-  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:676
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:716
 
-  assign ln_start = pass_go;  // generator/units/sequencer.ts:677
+  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:718
 
-  assign take = (in_idle & (intake_state_q == 3'd4)) & ((~rec_train_q) | ((~u_wm_busy) & px_copied));  // generator/units/sequencer.ts:679
+  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | ((~u_wm_busy) & px_copied));  // generator/units/sequencer.ts:721
+
+  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:722
 
   assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:222
 
-  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:682
+  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:725
 
-  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:683
+  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:726
 
-  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:684
+  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:727
 
-  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:685
+  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:728
 
-  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:687
+  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:730
 
   assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:222
 
-  assign wm_start = ((take & rec_train_q) | kx_go) | in_clear;  // generator/units/sequencer.ts:689
+  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:731
 
-  assign wm_op = take ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:690
+  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:732
 
-  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:692
+  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:733
 
-  assign rec_ready = record_ready;  // generator/units/sequencer.ts:693
+  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:735
 
-  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:695
+  assign rec_ready = record_ready;  // generator/units/sequencer.ts:736
 
-  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:696
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:738
 
-  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:697
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:739
 
-  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:698
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:740
 
-  assign mod_start = mod_go;  // generator/units/sequencer.ts:699
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:741
+
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:742
 
   assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:222
 
-  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:703
+  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:747
 
   assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:222
 
-  assign out_start = (((in_t_end & pass_full_q) & (~u_output_busy)) & label_written) | in_i_out;  // generator/units/sequencer.ts:704
+  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:748
 
-  // seq: k_words (generator/units/sequencer.ts:706)
+  // seq: k_words (generator/units/sequencer.ts:750)
   always @(posedge clk) begin
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1245,10 +1278,11 @@ module sequencer (
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:716)
+  // seq: buffers (generator/units/sequencer.ts:760)
   always @(posedge clk) begin
     if (rst) begin
       zc_waddr_q <= 8'd0;
+      z_count_q <= 8'd0;
       delta_waddr_q <= 8'd0;
       zw_gate_q <= 1'b0;
       zpack_lane_q <= 6'd0;
@@ -1318,10 +1352,15 @@ module sequencer (
       zpack_62_q <= 16'd0;
       zpack_63_q <= 16'd0;
     end else begin
-      if (pass_go) begin
+      if (ln_start) begin
         zc_waddr_q <= (layer_q == 1'b0) ? 8'd0 : 8'd128;
-      end else if ((z_fire & train_q)) begin
+      end else if ((z_fire & ln_train_q)) begin
         zc_waddr_q <= zc_waddr_q + 8'd1;
+      end
+      if (ln_start) begin
+        z_count_q <= 8'd0;
+      end else if (z_fire) begin
+        z_count_q <= z_count_q + 8'd1;
       end
       if (mod_go) begin
         delta_waddr_q <= (mod_layer_q == 1'b0) ? 8'd0 : 8'd128;
@@ -1329,7 +1368,7 @@ module sequencer (
         delta_waddr_q <= delta_waddr_q + 8'd1;
       end
       zw_gate_q <= mod_wait & (zw_gate_q | (~u_gram_busy));
-      if (pass_go) begin
+      if (ln_start) begin
         zpack_lane_q <= 6'd0;
         zpack_addr_q <= train_q ? _mul_zpack_addr_q[3:0] : 4'd8;
       end else if (zpack_fire) begin
@@ -1535,9 +1574,11 @@ module sequencer (
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:735
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:780
 
-  // seq: kx (generator/units/sequencer.ts:736)
+  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:782
+
+  // seq: kx (generator/units/sequencer.ts:786)
   always @(posedge clk) begin
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1557,12 +1598,13 @@ module sequencer (
       mod_state_q <= 2'd0;
       delta_ready_0_q <= 1'b0;
       delta_ready_1_q <= 1'b0;
+      z_live_q <= 1'b0;
       mod_layer_q <= 1'b0;
       ln_ahead_q <= 2'd0;
     end else begin
       case (kx_state_q)
         2'd1: begin
-          if ((((((mod_state_q == 2'd0) & (~kx_ready_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy))) begin
+          if (kx_req_go) begin
             slot_mod_q <= slot_pass_q;
             label_c_q <= label_step_q;
             if ((slot_pass_q == 3'd0)) begin
@@ -1623,6 +1665,7 @@ module sequencer (
           if ((mod_layer_q == 1'b1)) begin
             delta_ready_1_q <= 1'b1;
           end
+          z_live_q <= (u_layernorm_busy & ln_train_q) & (ln_layer_q == mod_layer_q);
           mod_state_q <= 2'd2;
         end
         2'd2: begin
@@ -1648,15 +1691,68 @@ module sequencer (
           delta_ready_1_q <= 1'b0;
         end
       end
-      if ((((u_layernorm_done & train_q) & pass_full_q) & (~mod_call_done))) begin
+      if (((~mod_go) & (u_layernorm_done | mod_call_done))) begin
+        z_live_q <= 1'b0;
+      end
+      if ((((u_layernorm_stats & ln_train_q) & ln_full_q) & (~mod_call_done))) begin
         ln_ahead_q <= ln_ahead_q + 2'd1;
-      end else if ((mod_call_done & (~((u_layernorm_done & train_q) & pass_full_q)))) begin
+      end else if ((mod_call_done & (~((u_layernorm_stats & ln_train_q) & ln_full_q)))) begin
         ln_ahead_q <= ln_ahead_q - 2'd1;
       end
     end
   end
 
-  // seq: intake (generator/units/sequencer.ts:787)
+  // seq: trailing (generator/units/sequencer.ts:841)
+  always @(posedge clk) begin
+    if (rst) begin
+      ln_layer_q <= 1'b0;
+      ln_train_q <= 1'b0;
+      ln_full_q <= 1'b0;
+      ln_owed_q <= 1'b0;
+      new_owed_q <= 1'b0;
+      ln_prev_q <= 1'b0;
+      out_owed_q <= 1'b0;
+      out_label_q <= 1'b0;
+      out_z_q <= 1'b0;
+    end else begin
+      if (ln_start) begin
+        ln_layer_q <= layer_q;
+        ln_train_q <= train_q;
+        ln_full_q <= pass_full_q;
+        ln_owed_q <= 1'b0;
+      end else if (pass_go) begin
+        ln_owed_q <= 1'b1;
+      end
+      if ((take & rec_train_q)) begin
+        new_owed_q <= 1'b1;
+        ln_prev_q <= u_layernorm_busy & ln_train_q;
+      end else begin
+        if (wm_new_go) begin
+          new_owed_q <= 1'b0;
+        end
+        if (u_layernorm_done) begin
+          ln_prev_q <= 1'b0;
+        end
+      end
+      if ((in_t_end & pass_full_q)) begin
+        out_owed_q <= 1'b1;
+        out_label_q <= label_written | kx_req_go;
+        out_z_q <= u_layernorm_busy;
+      end else begin
+        if (out_start) begin
+          out_owed_q <= 1'b0;
+        end
+        if (kx_req_go) begin
+          out_label_q <= 1'b1;
+        end
+        if (u_layernorm_done) begin
+          out_z_q <= 1'b0;
+        end
+      end
+    end
+  end
+
+  // seq: intake (generator/units/sequencer.ts:867)
   always @(posedge clk) begin
     if (rst) begin
       rec_train_q <= 1'b0;
@@ -1716,7 +1812,7 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:823)
+  // seq: fsm (generator/units/sequencer.ts:903)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -1773,7 +1869,7 @@ module sequencer (
           end
         end
         5'd5: begin
-          if (((((~u_hebbian_busy) & (~u_layernorm_busy)) & (step_load_q == 2'd0)) & (~step_load))) begin
+          if (((((~u_hebbian_busy) & ((~ln_owed_q) & ((last_layer & train_q) | (~u_layernorm_busy)))) & (step_load_q == 2'd0)) & (~step_load))) begin
             if (last_layer) begin
               layer_q <= 1'b0;
               state_q <= train_q ? 5'd6 : 5'd7;
@@ -1786,7 +1882,7 @@ module sequencer (
         5'd6: begin
           if ((~pass_full_q)) begin
             state_q <= 5'd16;
-          end else if (((~u_output_busy) & label_written)) begin
+          end else begin
             pending_q <= 1'b1;
             slot_prev_q <= slot_cur_q;
             steps_q <= steps_q + 64'd1;
@@ -1842,7 +1938,9 @@ module sequencer (
           end
         end
         5'd14: begin
-          state_q <= 5'd15;
+          if (clear_go) begin
+            state_q <= 5'd15;
+          end
         end
         5'd15: begin
           if ((~u_wm_busy)) begin

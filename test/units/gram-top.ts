@@ -42,7 +42,7 @@ export function gramTop(cfg: ChipConfig, opts: GramOptions = {}): Module {
   });
   for (let s = 0; s < sh.B; s++) vr[`vr_data_${s}`] = w.out(`vr_data_${s}`);
   const dReady = m.input('m_axis_d_tready', uint(1));
-  const g = m.instance('u_gram', gMod, { ...Object.fromEntries(Object.entries(gIns).map(([k, v]) => [k, v])), ...vr, m_axis_d_tready: dReady });
+  const g = m.instance('u_gram', gMod, { ...Object.fromEntries(Object.entries(gIns).map(([k, v]) => [k, v])), hold: constant(0, uint(1)), ...vr, m_axis_d_tready: dReady });
   m.assign(gVr.vr_en, g.out('vr_en'));
   m.assign(gVr.vr_kind, g.out('vr_kind'));
   m.assign(gVr.vr_addr, g.out('vr_addr').zext(gVr.vr_addr.type.width));

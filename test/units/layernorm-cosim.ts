@@ -72,6 +72,8 @@ export interface LayerNormResult {
   want: LayerNormOutputs;
   got: { pos: number[]; zw: number[]; z: number[] };
   sInv: number;
+  /** s_inv_<layer> in the cycle of the stats pulse */
+  sInvAtStats: number;
   sat: LayerNormOutputs['sat'];
   cycles: number;
   ideal: number;
@@ -99,7 +101,14 @@ export async function runLayerNormCase(m: Model, cfg: ChipConfig, x: LayerNormCa
   await expectBusy(m, 'layernorm');
   const ideal = layernormCycles(n);
   const t0 = performance.now();
-  await m.run({ untilSinkCount: { bus: 'z', n }, maxCycles: Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200 });
+  const maxCycles = Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200;
+  // stats: one pulse once the statistics are final — s⁻¹ of the call already on s_inv_<layer>, no z word out yet
+  await m.run({ untilPort: { port: 'stats', equals: 1 }, maxCycles });
+  const atStats = { sInv: await m.peek(`s_inv_${x.layer}`), zOut: (await m.status()).buffered.z ?? 0 };
+  await m.step(1);
+  if ((await m.peek('stats')) !== 0) throw new Error('stats is high for more than one cycle');
+  if (atStats.zOut !== 0) throw new Error(`stats after ${atStats.zOut} z words`);
+  await m.run({ untilSinkCount: { bus: 'z', n }, maxCycles });
   const runMs = performance.now() - t0;
   const words = await m.drain('z');
   await expectDone(m, 'layernorm');
@@ -119,7 +128,7 @@ export async function runLayerNormCase(m: Model, cfg: ChipConfig, x: LayerNormCa
     windowZ: await m.peek('sat_window_z'),
   };
   const cycles = words.length ? words[words.length - 1].cycle - c0 + 1 : 0;
-  return { want, got, sInv: await m.peek(`s_inv_${x.layer}`), sat, cycles, ideal, runMs };
+  return { want, got, sInv: await m.peek(`s_inv_${x.layer}`), sInvAtStats: atStats.sInv, sat, cycles, ideal, runMs };
 }
 
 /** Every mismatch of a result, as readable lines (empty: bit-exact). */
@@ -134,6 +143,7 @@ export function layerNormMismatches(r: LayerNormResult): string[] {
     }
   }
   if (r.sInv !== r.want.sInv) bad.push(`s_inv ${r.sInv}, want ${r.want.sInv}`);
+  if (r.sInvAtStats !== r.want.sInv) bad.push(`s_inv ${r.sInvAtStats} at the stats pulse, want ${r.want.sInv}`);
   if (JSON.stringify(r.sat) !== JSON.stringify(r.want.sat)) bad.push(`saturations ${JSON.stringify(r.sat)}, want ${JSON.stringify(r.want.sat)}`);
   return bad;
 }
