@@ -589,10 +589,19 @@ export function sequencer(cfg: ChipConfig): Module {
   pxStage.write(pxIdx, px.data, pxFire.and(recTrain));
   const cpOwed = m.reg('px_copy_owed_q', uint(1), { reset: 0 });
   const cpLeft = m.reg('px_copy_count_q', uint(bitsFor(P + 1)), { reset: 0 });
-  const cpStart = m.wire('px_copy_start', cpOwed.and(kxOwed.not()).and(cpLeft.eq(0)));
-  const cpS = memStream(m, 'px_cp', pxStage.addrType.width, cpStart, k(0, 1), k(P, bitsFor(P + 1)), k(1, 1), wmPxReady, (re, addr) =>
+  // When the K_X row is one pass of the Gram array (B ≤ its rows), the copy follows the row's reads of the pixel
+  // banks: pixel i is rewritten once the row has read element i (only that pass's rows use the oldest slot's bank).
+  // Otherwise it waits for the row's end.
+  const cpTrail = Math.ceil(B / cfg.gram.rows) === 1;
+  const kxRead = m.reg('kx_read_q', uint(bitsFor(P + 1)), { reset: 0 });
+  m.seq('kx_read', ($) => $.if(kGo, () => $.set(kxRead, 0)).elseIf(kstate.eq(KS.RUN).and(gramU.out('vr_en')), () => $.set(kxRead, kxRead.addWrap(1))));
+  if (!cpTrail) m.unused(kxRead);
+  const cpStart = m.wire('px_copy_start', cpOwed.and(cpLeft.eq(0)).and(cpTrail ? kxOwed.not().or(kstate.eq(KS.RUN)) : kxOwed.not()));
+  const cpGate = m.wire('px_copy_gate', uint(1));
+  const cpS = memStream(m, 'px_cp', pxStage.addrType.width, cpStart, k(0, 1), k(P, bitsFor(P + 1)), cpGate, wmPxReady, (re, addr) =>
     pxStage.readSync('px_stage_rdata', addr, re),
   );
+  m.assign(cpGate, cpTrail ? kxOwed.not().or(fit(cpS.addr, kxRead.width).lt(kxRead)) : k(1, 1));
   m.assign(wmPxValid, cpS.valid);
   m.assign(wmPxData, cpS.data);
   m.seq('px_copy', ($) => {
@@ -717,8 +726,9 @@ export function sequencer(cfg: ChipConfig): Module {
   // the LayerNorm takes a pass's call when it is idle: at the pass's start, or once it has normalised the previous call
   m.assign(lnStart, passGo.or(lnOwed).and(lnBusy.not()));
   // a record is taken by the step FSM once its intake is complete (training: the window's NEW follows once the
-  // previous step's last z are written)
-  const take = m.wire('take', sIdle.and(istate.eq(IS.READY)).and(lnOwed.not()).and(recTrain.not().or(wmBusy.not().and(pxCopied))));
+  // previous step's last z are written; and once the previous step's K_X row is done, which the pixel copy no longer
+  // waits for)
+  const take = m.wire('take', sIdle.and(istate.eq(IS.READY)).and(lnOwed.not()).and(recTrain.not().or(wmBusy.not().and(pxCopied).and(kxOwed.not()))));
   const newGo = m.wire('wm_new_go', newOwed.and(lnPrev.not()).and(wmBusy.not()));
   // the loader: the step's next-layer load when its pass is done (first), else a record's intake
   const sPassLoad = is(S.PASS_LOAD);

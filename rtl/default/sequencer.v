@@ -375,7 +375,9 @@ module sequencer (
   reg  [9:0]         px_idx_q;
   reg                px_copy_owed_q;
   reg  [9:0]         px_copy_count_q;
+  reg  [9:0]         kx_read_q;
   wire               px_copy_start;
+  wire               px_copy_gate;
   reg  [9:0]         px_cp_left_q;
   reg  [9:0]         px_cp_addr_q;
   reg                px_cp_rv_q;
@@ -1030,13 +1032,26 @@ module sequencer (
     end
   end
 
-  assign px_copy_start = (px_copy_owed_q & (~kx_owed_q)) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:592
+  // seq: kx_read (generator/units/sequencer.ts:597)
+  always @(posedge clk) begin
+    if (rst) begin
+      kx_read_q <= 10'd0;
+    end else begin
+      if (kx_go) begin
+        kx_read_q <= 10'd0;
+      end else if (((kx_state_q == 2'd3) & u_gram_vr_en)) begin
+        kx_read_q <= kx_read_q + 10'd1;
+      end
+    end
+  end
+
+  assign px_copy_start = (px_copy_owed_q & (px_copy_count_q == 10'd0)) & ((~kx_owed_q) | (kx_state_q == 2'd3));  // generator/units/sequencer.ts:599
 
   assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:108
 
   assign px_cp_pop = px_cp_valid & u_wm_s_axis_px_tready;  // generator/units/sequencer.ts:109
 
-  assign px_cp_issue = ((1'b1 & (px_cp_left_q != 10'd0)) & (({1'b0, px_cp_occ_q} + {2'd0, px_cp_rv_q}) <= ({2'd0, px_cp_pop} + 3'd1))) & (~px_copy_start);  // generator/units/sequencer.ts:111
+  assign px_cp_issue = ((px_copy_gate & (px_cp_left_q != 10'd0)) & (({1'b0, px_cp_occ_q} + {2'd0, px_cp_rv_q}) <= ({2'd0, px_cp_pop} + 3'd1))) & (~px_copy_start);  // generator/units/sequencer.ts:111
 
   // seq: px_cp_stream (generator/units/sequencer.ts:115)
   always @(posedge clk) begin
@@ -1080,11 +1095,13 @@ module sequencer (
     end
   end
 
-  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:596
+  assign px_copy_gate = (~kx_owed_q) | (px_cp_addr_q < kx_read_q);  // generator/units/sequencer.ts:604
 
-  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:597
+  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:605
 
-  // seq: px_copy (generator/units/sequencer.ts:598)
+  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:606
+
+  // seq: px_copy (generator/units/sequencer.ts:607)
   always @(posedge clk) begin
     if (rst) begin
       px_idx_q <= 10'd0;
@@ -1108,22 +1125,22 @@ module sequencer (
     end
   end
 
-  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:606
+  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:615
 
-  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:616
+  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:625
 
-  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:623
+  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:632
 
-  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:624
+  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:633
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:625
+  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:634
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:626
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:635
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:626
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:635
 
-  // seq: sat_counts (generator/units/sequencer.ts:653)
+  // seq: sat_counts (generator/units/sequencer.ts:662)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -1156,107 +1173,107 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:676
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:685
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:676
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:685
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:676
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:685
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:676
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:685
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:676
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:685
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:676
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:685
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:676
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:685
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:676
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:685
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:676
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:685
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:676
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:685
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:676
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:685
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:676
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:685
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:676
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:685
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:676
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:685
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:676
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:685
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:676
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:685
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:676
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:685
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:678
+  assign steps = steps_q;  // generator/units/sequencer.ts:687
 
   assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:222
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:685
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:694
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:686
+  assign result = best_j_q;  // generator/units/sequencer.ts:695
 
-  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:689
+  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:698
 
-  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:704
+  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:713
 
-  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:706
+  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:715
 
-  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:715
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:724
 
-  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:716
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:725
 
-  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:718
+  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:727
 
-  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | ((~u_wm_busy) & px_copied));  // generator/units/sequencer.ts:721
+  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | (((~u_wm_busy) & px_copied) & (~kx_owed_q)));  // generator/units/sequencer.ts:731
 
-  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:722
+  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:732
 
   assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:222
 
-  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:725
+  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:735
 
-  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:726
+  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:736
 
-  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:727
+  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:737
 
-  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:728
+  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:738
 
-  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:730
+  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:740
 
   assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:222
 
-  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:731
+  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:741
 
-  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:732
+  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:742
 
-  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:733
+  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:743
 
-  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:735
+  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:745
 
-  assign rec_ready = record_ready;  // generator/units/sequencer.ts:736
+  assign rec_ready = record_ready;  // generator/units/sequencer.ts:746
 
-  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:738
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:748
 
-  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:739
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:749
 
-  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:740
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:750
 
-  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:741
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:751
 
-  assign mod_start = mod_go;  // generator/units/sequencer.ts:742
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:752
 
   assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:222
 
-  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:747
+  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:757
 
   assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:222
 
-  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:748
+  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:758
 
-  // seq: k_words (generator/units/sequencer.ts:750)
+  // seq: k_words (generator/units/sequencer.ts:760)
   always @(posedge clk) begin
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1278,7 +1295,7 @@ module sequencer (
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:760)
+  // seq: buffers (generator/units/sequencer.ts:770)
   always @(posedge clk) begin
     if (rst) begin
       zc_waddr_q <= 8'd0;
@@ -1574,11 +1591,11 @@ module sequencer (
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:780
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:790
 
-  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:782
+  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:792
 
-  // seq: kx (generator/units/sequencer.ts:786)
+  // seq: kx (generator/units/sequencer.ts:796)
   always @(posedge clk) begin
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1702,7 +1719,7 @@ module sequencer (
     end
   end
 
-  // seq: trailing (generator/units/sequencer.ts:841)
+  // seq: trailing (generator/units/sequencer.ts:851)
   always @(posedge clk) begin
     if (rst) begin
       ln_layer_q <= 1'b0;
@@ -1752,7 +1769,7 @@ module sequencer (
     end
   end
 
-  // seq: intake (generator/units/sequencer.ts:867)
+  // seq: intake (generator/units/sequencer.ts:877)
   always @(posedge clk) begin
     if (rst) begin
       rec_train_q <= 1'b0;
@@ -1812,7 +1829,7 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:903)
+  // seq: fsm (generator/units/sequencer.ts:913)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
