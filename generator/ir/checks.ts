@@ -98,6 +98,9 @@ export function checkCombLoops(mod: Module): void {
     } else if (item.kind === 'process' && item.process.kind === 'comb') {
       const r = new Set<Signal>();
       stmtReads(item.process.body, r);
+      const temps = item.process.temps ?? [];
+      if (temps.length > 0) checkTemps(mod, item.process.name, item.process.body, temps);
+      for (const t of temps) r.delete(t); // set before read inside the process: no path through the old value
       for (const t of item.process.targets) add(t, r);
     }
   }
@@ -119,6 +122,64 @@ export function checkCombLoops(mod: Module): void {
     state.set(s, 2);
   };
   for (const s of deps.keys()) visit(s);
+}
+
+/**
+ * A comb process's temporaries: each read inside the process must follow a set of it on its path, and no
+ * other item of the module reads it (its value outside the process would be the last path's leftover).
+ */
+function checkTemps(mod: Module, proc: string, body: readonly Stmt[], temps: readonly Signal[]): void {
+  const tempSet = new Set(temps);
+  const bad = (t: Signal, where: string): never => {
+    throw new HdlError(`comb process '${proc}' in module '${mod.name}': temporary '${t.name}' ${where}`);
+  };
+  const readsOf = (e: Expr, done: ReadonlySet<Signal>): void => {
+    const r = new Set<Signal>();
+    collectReads(e, r);
+    for (const s of r) if (tempSet.has(s) && !done.has(s)) bad(s, 'is read before it is set on a path');
+  };
+  /** Walks a block from the temporaries set so far; returns those set on every path through it. */
+  const walk = (stmts: readonly Stmt[], before: ReadonlySet<Signal>): Set<Signal> => {
+    const done = new Set(before);
+    for (const s of stmts) {
+      if (s.kind === 'set') {
+        readsOf(s.value, done);
+        if (tempSet.has(s.target)) done.add(s.target);
+      } else if (s.kind === 'if') {
+        readsOf(s.cond, done);
+        const a = walk(s.then, done);
+        const b = walk(s.else, done);
+        for (const t of a) if (b.has(t)) done.add(t);
+      } else {
+        readsOf(s.sel, done);
+        const outs = [...s.cases.map((c) => walk(c.body, done)), s.dflt ? walk(s.dflt, done) : new Set(done)];
+        for (const t of outs[0]) if (outs.every((o) => o.has(t))) done.add(t);
+      }
+    }
+    return done;
+  };
+  walk(body, new Set());
+  for (const item of mod.items) {
+    const r = new Set<Signal>();
+    let by: string;
+    if (item.kind === 'assign') {
+      collectReads(item.value, r);
+      by = `the assign to '${item.target.name}'`;
+    } else if (item.kind === 'process') {
+      if (item.process.name === proc) continue;
+      stmtReads(item.process.body, r);
+      by = `process '${item.process.name}'`;
+    } else if (item.kind === 'instance') {
+      for (const e of item.instance.inputs.values()) collectReads(e, r);
+      by = `instance '${item.instance.name}'`;
+    } else {
+      const mem = item.memory;
+      for (const w of mem.writes) for (const e of [w.addr, w.data, w.en, w.lanes]) if (e) collectReads(e, r);
+      for (const p of mem.syncReads) for (const e of [p.addr, p.en]) if (e) collectReads(e, r);
+      by = `memory '${mem.name}'`;
+    }
+    for (const s of r) if (tempSet.has(s)) bad(s, `is read outside its process (by ${by})`);
+  }
 }
 
 /** Pre-order walk over an expression tree. */

@@ -59,6 +59,12 @@ export interface Process {
   readonly body: readonly Stmt[];
   /** Signals this process drives, in first-assignment order. */
   readonly targets: readonly Signal[];
+  /**
+   * Comb process only: the targets that are temporaries (setTemp): set before they are read on every path
+   * of the process, and read nowhere else. They let a value used several times be formed inside a branch
+   * (a simulator computes it only when the branch runs) without looking like a loop.
+   */
+  readonly temps?: readonly Signal[];
 }
 
 export interface MemWritePort {
@@ -256,6 +262,7 @@ export class ProcScope {
   private readonly stack: Block[];
   private open = true;
   readonly targets: Signal[] = [];
+  readonly temps: Signal[] = [];
 
   constructor(
     private readonly m: ModuleBuilder,
@@ -276,6 +283,17 @@ export class ProcScope {
     this.m.claimDriver(target, what, this.kind);
     if (!this.targets.includes(target)) this.targets.push(target);
     this.top().push({ kind: 'set', target, value: v });
+  }
+
+  /**
+   * target = value for a temporary of a comb process: later statements of the process may read it (on a
+   * path where it was set), nothing outside the process may (checked when the module is built). Like every
+   * target it must be assigned on every path (a dead default in the branches that do not need it).
+   */
+  setTemp(target: Signal, value: Operand): void {
+    if (this.kind !== 'comb') throw new HdlError(`seq process '${this.name}': setTemp is for comb processes ('${target.name}')`);
+    this.set(target, value);
+    if (!this.temps.includes(target)) this.temps.push(target);
   }
 
   if(cond: Expr, body: () => void): IfChain {
@@ -1055,7 +1073,7 @@ export class ModuleBuilder {
       scope.close();
     }
     if (scope.targets.length === 0) throw new HdlError(`${kind} process '${name}' in module '${this.name}' assigns nothing`);
-    const p: Process = { kind, name, body: stmts, targets: scope.targets };
+    const p: Process = { kind, name, body: stmts, targets: scope.targets, ...(scope.temps.length > 0 ? { temps: scope.temps } : {}) };
     this.items.push(withLocation({ kind: 'process', process: p }, captureSite()));
     return p;
   }

@@ -65,7 +65,7 @@ import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters, updateWord } from './lane.js';
+import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, satCounters, updateWord } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -537,14 +537,17 @@ export function hebbian(cfg: ChipConfig): Module {
     hostRdL.push(H === 1 ? saves[0] : select(layerRdQ, saves, constant(0, uint(LW))));
     const live1 = laneLive(q, last1);
     const wordDraw = m.wire(`draw_w_${q}`, stage1.and(drawWLayer).and(live1));
-    const s1 = m.wire(`lfsr_next_${q}`, leapExpr(m, `lfsr_next_${q}`, plan, lf));
+    // the advanced state is read only while the lane writes its word or draws for the bias: formed only then
+    // (lane.ts gatedLeap); the working register still takes it only on a draw
+    const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
+    const mayBias = lay.drawB && lay.layers.some((y) => y.biasLane === q);
+    const biasDraw = mayBias ? m.wire(`draw_b_${q}`, stage1.and(last1).and(isBiasLane(q))) : null;
+    const s1 = gatedLeap(m, `lfsr_next_${q}`, plan, lf, biasDraw ? writeLane.or(biasDraw) : writeLane);
     const rWord = m.wire(`r_${q}`, s1.trunc(rb));
     let nextState: Expr = mux(wordDraw, s1, lf);
-    const mayBias = lay.drawB && lay.layers.some((y) => y.biasLane === q);
-    if (mayBias) {
-      const biasDraw = m.wire(`draw_b_${q}`, stage1.and(last1).and(isBiasLane(q)));
+    if (biasDraw) {
       if (canDouble(q)) {
-        const s2 = m.wire(`lfsr_next2_${q}`, leapExpr(m, `lfsr_next2_${q}`, plan, s1));
+        const s2 = gatedLeap(m, `lfsr_next2_${q}`, plan, s1, biasDraw.and(wordDraw));
         nextState = mux(biasDraw, mux(wordDraw, s2, s1), nextState);
         biasDraws.push({ q, r: mux(wordDraw, s2.trunc(rb), s1.trunc(rb)) });
       } else {
@@ -561,7 +564,6 @@ export function hebbian(cfg: ChipConfig): Module {
     // update word, its arithmetic formed only in the lane's writing cycles (lane.ts gatedUpdateWord); its value
     // is the read word in the other cycles — the forward's operand, so wn takes it as it is — and it is written
     // out where it is used (wn's enabled branch, the bank's write data), its flags into the gated counters
-    const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
     const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
     wSatHi.push(upd.satHi());
     wSatLo.push(upd.satLo());

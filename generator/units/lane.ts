@@ -127,6 +127,39 @@ export function leapNumber(plan: LeapPlan, s: number): number {
  * synthesis.
  */
 export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr): Expr {
+  return leapWith(m, name, plan, s, (n, e) => m.wire(n, e));
+}
+
+/**
+ * The same advance formed in a comb process `<name>` only while `en` (the lane draws); otherwise `<name>`
+ * is the state itself. Its factors and out-bits are the process's temporaries (set in the draw branch,
+ * zero in the other), so a simulator computes the leap only in drawing cycles (Verilator evaluates a
+ * continuous assignment, or a wire read twice, in every cycle). Hardware: the same XOR network with a
+ * 2:1 choice after it — the hold mux of a register that takes `<name>` becomes redundant. Use it where
+ * every reader of the advanced state reads it only while `en`.
+ */
+export function gatedLeap(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr, en: Expr): Signal {
+  const next = m.wire(name, uint(plan.width));
+  const temps: Signal[] = [];
+  m.comb(name, ($) => {
+    $.if(en, () => {
+      const out = leapWith(m, name, plan, s, (n, e) => {
+        const t = m.wire(n, e.type);
+        $.setTemp(t, e);
+        temps.push(t);
+        return t;
+      });
+      $.set(next, out);
+    }).else(() => {
+      for (const t of temps) $.setTemp(t, constant(0, t.type));
+      $.set(next, s);
+    });
+  });
+  return next;
+}
+
+/** leapExpr with its intermediate values bound by `bind` (a wire, or a process temporary). */
+function leapWith(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr, bind: (name: string, e: Expr) => Signal): Expr {
   const { width: W, leap } = plan;
   let acc: Expr;
   if (plan.factors) {
@@ -135,7 +168,7 @@ export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr
     plan.factors.forEach((f, i) => {
       let t = acc;
       for (const e of f) if (e < WF) t = t.xor(acc.trunc(WF - e).shl(e));
-      acc = m.wire(`${name}_f${i}`, t);
+      acc = bind(`${name}_f${i}`, t);
     });
     if (WF > leap) m.unused(acc.slice(WF - 1, leap));
     acc = acc.trunc(leap);
@@ -150,7 +183,7 @@ export function leapExpr(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr
     if (!x) throw new Error('leapExpr: empty inverse (internal)');
     acc = x.trunc(leap);
   }
-  const B = m.wire(`${name}_b`, acc);
+  const B = bind(`${name}_b`, acc);
   const fit = (e: Expr, w: number): Expr => (e.width > w ? e.trunc(w) : e.width < w ? e.zext(w) : e);
   let out: Expr = leap < W ? s.shr(leap).zext(W) : constant(0, uint(W));
   for (const d of plan.taps) {

@@ -48,7 +48,7 @@ import { streamOut } from '../lib/stream/bundle.js';
 import { ConstScale } from '../fixed/scale.js';
 import type { ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric, type ResolvedNumeric } from '../numeric.js';
-import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, leapExpr, leapPlan, satCounters } from './lane.js';
+import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, satCounters } from './lane.js';
 
 export interface OutputLayout {
   nIn: number;
@@ -379,16 +379,20 @@ export function outputUnit(cfg: ChipConfig): Module {
     lfsrs.push(lf);
     const live2 = live(q, chunkLast2);
     const wordDraw = m.wire(`draw_w_${q}`, upd2.and(live2).and(lay.drawW ? 1 : 0));
-    const s1 = m.wire(`lfsr_next_${q}`, leapExpr(m, `lfsr_next_${q}`, plan, lf));
+    // the advanced state is read only while the lane writes its word or draws for the bias: formed only then
+    // (lane.ts gatedLeap)
+    const writeLane = m.wire(`w_we_${q}`, upd2.and(live2));
+    const biasLane = lay.drawB && q === lay.biasLane;
+    const biasDraw = biasLane ? m.wire('draw_b', upd2.and(chunkLast2)) : null;
+    const s1 = gatedLeap(m, `lfsr_next_${q}`, plan, lf, biasDraw ? writeLane.or(biasDraw) : writeLane);
     const rWord = m.wire(`r_${q}`, s1.trunc(rb));
     let next: Expr = s1;
     let draws: Expr = wordDraw;
-    if (lay.drawB && q === lay.biasLane) {
-      const biasDraw = m.wire('draw_b', upd2.and(chunkLast2));
+    if (biasDraw) {
       draws = wordDraw.or(biasDraw);
       if (lay.lastLanes === L && lay.drawW) {
         // the row's last chunk is full: its word on this lane draws first, then the bias (2·LEAP steps)
-        const s2 = m.wire(`lfsr_next2_${q}`, leapExpr(m, `lfsr_next2_${q}`, plan, s1));
+        const s2 = gatedLeap(m, `lfsr_next2_${q}`, plan, s1, biasDraw.and(wordDraw));
         next = mux(biasDraw.and(wordDraw), s2, s1);
         rBias = m.wire('r_bias', mux(wordDraw, s2.trunc(rb), s1.trunc(rb)));
       } else {
@@ -404,7 +408,6 @@ export function outputUnit(cfg: ChipConfig): Module {
     const xq = mul === 1 ? g.neg() : g.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
     // the update word, its arithmetic formed only when the lane writes (lane.ts gatedUpdateWord; its flags
     // are 0 otherwise)
-    const writeLane = m.wire(`w_we_${q}`, upd2.and(live2));
     const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: xq, k: lay.kW, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
     wSatHi.push(upd.satHi());
     wSatLo.push(upd.satLo());

@@ -107,21 +107,21 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_0;
   reg  [31:0]        lfsr_save_1_0;
   wire               draw_w_0;
-  wire [31:0]        lfsr_next_0_f0;
-  wire [31:0]        lfsr_next_0_f1;
-  wire [31:0]        lfsr_next_0_f2;
-  wire [31:0]        lfsr_next_0_f3;
-  wire [15:0]        lfsr_next_0_b;
-  wire [31:0]        lfsr_next_0;
-  wire [15:0]        r_0;
-  wire               draw_b_0;
-  wire [31:0]        lfsr_next2_0_f0;
-  wire [31:0]        lfsr_next2_0_f1;
-  wire [31:0]        lfsr_next2_0_f2;
-  wire [31:0]        lfsr_next2_0_f3;
-  wire [15:0]        lfsr_next2_0_b;
-  wire [31:0]        lfsr_next2_0;
   wire               w_we_0;
+  wire               draw_b_0;
+  reg  [31:0]        lfsr_next_0;
+  reg  [31:0]        lfsr_next_0_f0;
+  reg  [31:0]        lfsr_next_0_f1;
+  reg  [31:0]        lfsr_next_0_f2;
+  reg  [31:0]        lfsr_next_0_f3;
+  reg  [15:0]        lfsr_next_0_b;
+  wire [15:0]        r_0;
+  reg  [31:0]        lfsr_next2_0;
+  reg  [31:0]        lfsr_next2_0_f0;
+  reg  [31:0]        lfsr_next2_0_f1;
+  reg  [31:0]        lfsr_next2_0_f2;
+  reg  [31:0]        lfsr_next2_0_f3;
+  reg  [15:0]        lfsr_next2_0_b;
   reg  signed [16:0] w_upd_0_sum;
   reg  signed [15:0] wn_0;
   reg  [15:0]        w_rd_1;
@@ -131,14 +131,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_1;
   reg  [31:0]        lfsr_save_1_1;
   wire               draw_w_1;
-  wire [31:0]        lfsr_next_1_f0;
-  wire [31:0]        lfsr_next_1_f1;
-  wire [31:0]        lfsr_next_1_f2;
-  wire [31:0]        lfsr_next_1_f3;
-  wire [15:0]        lfsr_next_1_b;
-  wire [31:0]        lfsr_next_1;
-  wire [15:0]        r_1;
   wire               w_we_1;
+  reg  [31:0]        lfsr_next_1;
+  reg  [31:0]        lfsr_next_1_f0;
+  reg  [31:0]        lfsr_next_1_f1;
+  reg  [31:0]        lfsr_next_1_f2;
+  reg  [31:0]        lfsr_next_1_f3;
+  reg  [15:0]        lfsr_next_1_b;
+  wire [15:0]        r_1;
   reg  signed [16:0] w_upd_1_sum;
   reg  signed [15:0] wn_1;
   reg  [15:0]        w_rd_2;
@@ -148,14 +148,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_2;
   reg  [31:0]        lfsr_save_1_2;
   wire               draw_w_2;
-  wire [31:0]        lfsr_next_2_f0;
-  wire [31:0]        lfsr_next_2_f1;
-  wire [31:0]        lfsr_next_2_f2;
-  wire [31:0]        lfsr_next_2_f3;
-  wire [15:0]        lfsr_next_2_b;
-  wire [31:0]        lfsr_next_2;
-  wire [15:0]        r_2;
   wire               w_we_2;
+  reg  [31:0]        lfsr_next_2;
+  reg  [31:0]        lfsr_next_2_f0;
+  reg  [31:0]        lfsr_next_2_f1;
+  reg  [31:0]        lfsr_next_2_f2;
+  reg  [31:0]        lfsr_next_2_f3;
+  reg  [15:0]        lfsr_next_2_b;
+  wire [15:0]        r_2;
   reg  signed [16:0] w_upd_2_sum;
   reg  signed [15:0] wn_2;
   reg  [15:0]        w_rd_3;
@@ -165,14 +165,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_3;
   reg  [31:0]        lfsr_save_1_3;
   wire               draw_w_3;
-  wire [31:0]        lfsr_next_3_f0;
-  wire [31:0]        lfsr_next_3_f1;
-  wire [31:0]        lfsr_next_3_f2;
-  wire [31:0]        lfsr_next_3_f3;
-  wire [15:0]        lfsr_next_3_b;
-  wire [31:0]        lfsr_next_3;
-  wire [15:0]        r_3;
   wire               w_we_3;
+  reg  [31:0]        lfsr_next_3;
+  reg  [31:0]        lfsr_next_3_f0;
+  reg  [31:0]        lfsr_next_3_f1;
+  reg  [31:0]        lfsr_next_3_f2;
+  reg  [31:0]        lfsr_next_3_f3;
+  reg  [15:0]        lfsr_next_3_b;
+  wire [15:0]        r_3;
   reg  signed [16:0] w_upd_3_sum;
   reg  signed [15:0] wn_3;
   reg  [15:0]        w_rd_4;
@@ -182,14 +182,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_4;
   reg  [31:0]        lfsr_save_1_4;
   wire               draw_w_4;
-  wire [31:0]        lfsr_next_4_f0;
-  wire [31:0]        lfsr_next_4_f1;
-  wire [31:0]        lfsr_next_4_f2;
-  wire [31:0]        lfsr_next_4_f3;
-  wire [15:0]        lfsr_next_4_b;
-  wire [31:0]        lfsr_next_4;
-  wire [15:0]        r_4;
   wire               w_we_4;
+  reg  [31:0]        lfsr_next_4;
+  reg  [31:0]        lfsr_next_4_f0;
+  reg  [31:0]        lfsr_next_4_f1;
+  reg  [31:0]        lfsr_next_4_f2;
+  reg  [31:0]        lfsr_next_4_f3;
+  reg  [15:0]        lfsr_next_4_b;
+  wire [15:0]        r_4;
   reg  signed [16:0] w_upd_4_sum;
   reg  signed [15:0] wn_4;
   reg  [15:0]        w_rd_5;
@@ -199,14 +199,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_5;
   reg  [31:0]        lfsr_save_1_5;
   wire               draw_w_5;
-  wire [31:0]        lfsr_next_5_f0;
-  wire [31:0]        lfsr_next_5_f1;
-  wire [31:0]        lfsr_next_5_f2;
-  wire [31:0]        lfsr_next_5_f3;
-  wire [15:0]        lfsr_next_5_b;
-  wire [31:0]        lfsr_next_5;
-  wire [15:0]        r_5;
   wire               w_we_5;
+  reg  [31:0]        lfsr_next_5;
+  reg  [31:0]        lfsr_next_5_f0;
+  reg  [31:0]        lfsr_next_5_f1;
+  reg  [31:0]        lfsr_next_5_f2;
+  reg  [31:0]        lfsr_next_5_f3;
+  reg  [15:0]        lfsr_next_5_b;
+  wire [15:0]        r_5;
   reg  signed [16:0] w_upd_5_sum;
   reg  signed [15:0] wn_5;
   reg  [15:0]        w_rd_6;
@@ -216,14 +216,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_6;
   reg  [31:0]        lfsr_save_1_6;
   wire               draw_w_6;
-  wire [31:0]        lfsr_next_6_f0;
-  wire [31:0]        lfsr_next_6_f1;
-  wire [31:0]        lfsr_next_6_f2;
-  wire [31:0]        lfsr_next_6_f3;
-  wire [15:0]        lfsr_next_6_b;
-  wire [31:0]        lfsr_next_6;
-  wire [15:0]        r_6;
   wire               w_we_6;
+  reg  [31:0]        lfsr_next_6;
+  reg  [31:0]        lfsr_next_6_f0;
+  reg  [31:0]        lfsr_next_6_f1;
+  reg  [31:0]        lfsr_next_6_f2;
+  reg  [31:0]        lfsr_next_6_f3;
+  reg  [15:0]        lfsr_next_6_b;
+  wire [15:0]        r_6;
   reg  signed [16:0] w_upd_6_sum;
   reg  signed [15:0] wn_6;
   reg  [15:0]        w_rd_7;
@@ -233,14 +233,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_7;
   reg  [31:0]        lfsr_save_1_7;
   wire               draw_w_7;
-  wire [31:0]        lfsr_next_7_f0;
-  wire [31:0]        lfsr_next_7_f1;
-  wire [31:0]        lfsr_next_7_f2;
-  wire [31:0]        lfsr_next_7_f3;
-  wire [15:0]        lfsr_next_7_b;
-  wire [31:0]        lfsr_next_7;
-  wire [15:0]        r_7;
   wire               w_we_7;
+  reg  [31:0]        lfsr_next_7;
+  reg  [31:0]        lfsr_next_7_f0;
+  reg  [31:0]        lfsr_next_7_f1;
+  reg  [31:0]        lfsr_next_7_f2;
+  reg  [31:0]        lfsr_next_7_f3;
+  reg  [15:0]        lfsr_next_7_b;
+  wire [15:0]        r_7;
   reg  signed [16:0] w_upd_7_sum;
   reg  signed [15:0] wn_7;
   reg  [15:0]        w_rd_8;
@@ -250,14 +250,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_8;
   reg  [31:0]        lfsr_save_1_8;
   wire               draw_w_8;
-  wire [31:0]        lfsr_next_8_f0;
-  wire [31:0]        lfsr_next_8_f1;
-  wire [31:0]        lfsr_next_8_f2;
-  wire [31:0]        lfsr_next_8_f3;
-  wire [15:0]        lfsr_next_8_b;
-  wire [31:0]        lfsr_next_8;
-  wire [15:0]        r_8;
   wire               w_we_8;
+  reg  [31:0]        lfsr_next_8;
+  reg  [31:0]        lfsr_next_8_f0;
+  reg  [31:0]        lfsr_next_8_f1;
+  reg  [31:0]        lfsr_next_8_f2;
+  reg  [31:0]        lfsr_next_8_f3;
+  reg  [15:0]        lfsr_next_8_b;
+  wire [15:0]        r_8;
   reg  signed [16:0] w_upd_8_sum;
   reg  signed [15:0] wn_8;
   reg  [15:0]        w_rd_9;
@@ -267,14 +267,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_9;
   reg  [31:0]        lfsr_save_1_9;
   wire               draw_w_9;
-  wire [31:0]        lfsr_next_9_f0;
-  wire [31:0]        lfsr_next_9_f1;
-  wire [31:0]        lfsr_next_9_f2;
-  wire [31:0]        lfsr_next_9_f3;
-  wire [15:0]        lfsr_next_9_b;
-  wire [31:0]        lfsr_next_9;
-  wire [15:0]        r_9;
   wire               w_we_9;
+  reg  [31:0]        lfsr_next_9;
+  reg  [31:0]        lfsr_next_9_f0;
+  reg  [31:0]        lfsr_next_9_f1;
+  reg  [31:0]        lfsr_next_9_f2;
+  reg  [31:0]        lfsr_next_9_f3;
+  reg  [15:0]        lfsr_next_9_b;
+  wire [15:0]        r_9;
   reg  signed [16:0] w_upd_9_sum;
   reg  signed [15:0] wn_9;
   reg  [15:0]        w_rd_10;
@@ -284,14 +284,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_10;
   reg  [31:0]        lfsr_save_1_10;
   wire               draw_w_10;
-  wire [31:0]        lfsr_next_10_f0;
-  wire [31:0]        lfsr_next_10_f1;
-  wire [31:0]        lfsr_next_10_f2;
-  wire [31:0]        lfsr_next_10_f3;
-  wire [15:0]        lfsr_next_10_b;
-  wire [31:0]        lfsr_next_10;
-  wire [15:0]        r_10;
   wire               w_we_10;
+  reg  [31:0]        lfsr_next_10;
+  reg  [31:0]        lfsr_next_10_f0;
+  reg  [31:0]        lfsr_next_10_f1;
+  reg  [31:0]        lfsr_next_10_f2;
+  reg  [31:0]        lfsr_next_10_f3;
+  reg  [15:0]        lfsr_next_10_b;
+  wire [15:0]        r_10;
   reg  signed [16:0] w_upd_10_sum;
   reg  signed [15:0] wn_10;
   reg  [15:0]        w_rd_11;
@@ -301,14 +301,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_11;
   reg  [31:0]        lfsr_save_1_11;
   wire               draw_w_11;
-  wire [31:0]        lfsr_next_11_f0;
-  wire [31:0]        lfsr_next_11_f1;
-  wire [31:0]        lfsr_next_11_f2;
-  wire [31:0]        lfsr_next_11_f3;
-  wire [15:0]        lfsr_next_11_b;
-  wire [31:0]        lfsr_next_11;
-  wire [15:0]        r_11;
   wire               w_we_11;
+  reg  [31:0]        lfsr_next_11;
+  reg  [31:0]        lfsr_next_11_f0;
+  reg  [31:0]        lfsr_next_11_f1;
+  reg  [31:0]        lfsr_next_11_f2;
+  reg  [31:0]        lfsr_next_11_f3;
+  reg  [15:0]        lfsr_next_11_b;
+  wire [15:0]        r_11;
   reg  signed [16:0] w_upd_11_sum;
   reg  signed [15:0] wn_11;
   reg  [15:0]        w_rd_12;
@@ -318,14 +318,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_12;
   reg  [31:0]        lfsr_save_1_12;
   wire               draw_w_12;
-  wire [31:0]        lfsr_next_12_f0;
-  wire [31:0]        lfsr_next_12_f1;
-  wire [31:0]        lfsr_next_12_f2;
-  wire [31:0]        lfsr_next_12_f3;
-  wire [15:0]        lfsr_next_12_b;
-  wire [31:0]        lfsr_next_12;
-  wire [15:0]        r_12;
   wire               w_we_12;
+  reg  [31:0]        lfsr_next_12;
+  reg  [31:0]        lfsr_next_12_f0;
+  reg  [31:0]        lfsr_next_12_f1;
+  reg  [31:0]        lfsr_next_12_f2;
+  reg  [31:0]        lfsr_next_12_f3;
+  reg  [15:0]        lfsr_next_12_b;
+  wire [15:0]        r_12;
   reg  signed [16:0] w_upd_12_sum;
   reg  signed [15:0] wn_12;
   reg  [15:0]        w_rd_13;
@@ -335,14 +335,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_13;
   reg  [31:0]        lfsr_save_1_13;
   wire               draw_w_13;
-  wire [31:0]        lfsr_next_13_f0;
-  wire [31:0]        lfsr_next_13_f1;
-  wire [31:0]        lfsr_next_13_f2;
-  wire [31:0]        lfsr_next_13_f3;
-  wire [15:0]        lfsr_next_13_b;
-  wire [31:0]        lfsr_next_13;
-  wire [15:0]        r_13;
   wire               w_we_13;
+  reg  [31:0]        lfsr_next_13;
+  reg  [31:0]        lfsr_next_13_f0;
+  reg  [31:0]        lfsr_next_13_f1;
+  reg  [31:0]        lfsr_next_13_f2;
+  reg  [31:0]        lfsr_next_13_f3;
+  reg  [15:0]        lfsr_next_13_b;
+  wire [15:0]        r_13;
   reg  signed [16:0] w_upd_13_sum;
   reg  signed [15:0] wn_13;
   reg  [15:0]        w_rd_14;
@@ -352,14 +352,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_14;
   reg  [31:0]        lfsr_save_1_14;
   wire               draw_w_14;
-  wire [31:0]        lfsr_next_14_f0;
-  wire [31:0]        lfsr_next_14_f1;
-  wire [31:0]        lfsr_next_14_f2;
-  wire [31:0]        lfsr_next_14_f3;
-  wire [15:0]        lfsr_next_14_b;
-  wire [31:0]        lfsr_next_14;
-  wire [15:0]        r_14;
   wire               w_we_14;
+  reg  [31:0]        lfsr_next_14;
+  reg  [31:0]        lfsr_next_14_f0;
+  reg  [31:0]        lfsr_next_14_f1;
+  reg  [31:0]        lfsr_next_14_f2;
+  reg  [31:0]        lfsr_next_14_f3;
+  reg  [15:0]        lfsr_next_14_b;
+  wire [15:0]        r_14;
   reg  signed [16:0] w_upd_14_sum;
   reg  signed [15:0] wn_14;
   reg  [15:0]        w_rd_15;
@@ -369,14 +369,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_15;
   reg  [31:0]        lfsr_save_1_15;
   wire               draw_w_15;
-  wire [31:0]        lfsr_next_15_f0;
-  wire [31:0]        lfsr_next_15_f1;
-  wire [31:0]        lfsr_next_15_f2;
-  wire [31:0]        lfsr_next_15_f3;
-  wire [15:0]        lfsr_next_15_b;
-  wire [31:0]        lfsr_next_15;
-  wire [15:0]        r_15;
   wire               w_we_15;
+  reg  [31:0]        lfsr_next_15;
+  reg  [31:0]        lfsr_next_15_f0;
+  reg  [31:0]        lfsr_next_15_f1;
+  reg  [31:0]        lfsr_next_15_f2;
+  reg  [31:0]        lfsr_next_15_f3;
+  reg  [15:0]        lfsr_next_15_b;
+  wire [15:0]        r_15;
   reg  signed [16:0] w_upd_15_sum;
   reg  signed [15:0] wn_15;
   reg  [15:0]        w_rd_16;
@@ -386,15 +386,15 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_16;
   reg  [31:0]        lfsr_save_1_16;
   wire               draw_w_16;
-  wire [31:0]        lfsr_next_16_f0;
-  wire [31:0]        lfsr_next_16_f1;
-  wire [31:0]        lfsr_next_16_f2;
-  wire [31:0]        lfsr_next_16_f3;
-  wire [15:0]        lfsr_next_16_b;
-  wire [31:0]        lfsr_next_16;
-  wire [15:0]        r_16;
-  wire               draw_b_16;
   wire               w_we_16;
+  wire               draw_b_16;
+  reg  [31:0]        lfsr_next_16;
+  reg  [31:0]        lfsr_next_16_f0;
+  reg  [31:0]        lfsr_next_16_f1;
+  reg  [31:0]        lfsr_next_16_f2;
+  reg  [31:0]        lfsr_next_16_f3;
+  reg  [15:0]        lfsr_next_16_b;
+  wire [15:0]        r_16;
   reg  signed [16:0] w_upd_16_sum;
   reg  signed [15:0] wn_16;
   reg  [15:0]        w_rd_17;
@@ -404,14 +404,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_17;
   reg  [31:0]        lfsr_save_1_17;
   wire               draw_w_17;
-  wire [31:0]        lfsr_next_17_f0;
-  wire [31:0]        lfsr_next_17_f1;
-  wire [31:0]        lfsr_next_17_f2;
-  wire [31:0]        lfsr_next_17_f3;
-  wire [15:0]        lfsr_next_17_b;
-  wire [31:0]        lfsr_next_17;
-  wire [15:0]        r_17;
   wire               w_we_17;
+  reg  [31:0]        lfsr_next_17;
+  reg  [31:0]        lfsr_next_17_f0;
+  reg  [31:0]        lfsr_next_17_f1;
+  reg  [31:0]        lfsr_next_17_f2;
+  reg  [31:0]        lfsr_next_17_f3;
+  reg  [15:0]        lfsr_next_17_b;
+  wire [15:0]        r_17;
   reg  signed [16:0] w_upd_17_sum;
   reg  signed [15:0] wn_17;
   reg  [15:0]        w_rd_18;
@@ -421,14 +421,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_18;
   reg  [31:0]        lfsr_save_1_18;
   wire               draw_w_18;
-  wire [31:0]        lfsr_next_18_f0;
-  wire [31:0]        lfsr_next_18_f1;
-  wire [31:0]        lfsr_next_18_f2;
-  wire [31:0]        lfsr_next_18_f3;
-  wire [15:0]        lfsr_next_18_b;
-  wire [31:0]        lfsr_next_18;
-  wire [15:0]        r_18;
   wire               w_we_18;
+  reg  [31:0]        lfsr_next_18;
+  reg  [31:0]        lfsr_next_18_f0;
+  reg  [31:0]        lfsr_next_18_f1;
+  reg  [31:0]        lfsr_next_18_f2;
+  reg  [31:0]        lfsr_next_18_f3;
+  reg  [15:0]        lfsr_next_18_b;
+  wire [15:0]        r_18;
   reg  signed [16:0] w_upd_18_sum;
   reg  signed [15:0] wn_18;
   reg  [15:0]        w_rd_19;
@@ -438,14 +438,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_19;
   reg  [31:0]        lfsr_save_1_19;
   wire               draw_w_19;
-  wire [31:0]        lfsr_next_19_f0;
-  wire [31:0]        lfsr_next_19_f1;
-  wire [31:0]        lfsr_next_19_f2;
-  wire [31:0]        lfsr_next_19_f3;
-  wire [15:0]        lfsr_next_19_b;
-  wire [31:0]        lfsr_next_19;
-  wire [15:0]        r_19;
   wire               w_we_19;
+  reg  [31:0]        lfsr_next_19;
+  reg  [31:0]        lfsr_next_19_f0;
+  reg  [31:0]        lfsr_next_19_f1;
+  reg  [31:0]        lfsr_next_19_f2;
+  reg  [31:0]        lfsr_next_19_f3;
+  reg  [15:0]        lfsr_next_19_b;
+  wire [15:0]        r_19;
   reg  signed [16:0] w_upd_19_sum;
   reg  signed [15:0] wn_19;
   reg  [15:0]        w_rd_20;
@@ -455,14 +455,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_20;
   reg  [31:0]        lfsr_save_1_20;
   wire               draw_w_20;
-  wire [31:0]        lfsr_next_20_f0;
-  wire [31:0]        lfsr_next_20_f1;
-  wire [31:0]        lfsr_next_20_f2;
-  wire [31:0]        lfsr_next_20_f3;
-  wire [15:0]        lfsr_next_20_b;
-  wire [31:0]        lfsr_next_20;
-  wire [15:0]        r_20;
   wire               w_we_20;
+  reg  [31:0]        lfsr_next_20;
+  reg  [31:0]        lfsr_next_20_f0;
+  reg  [31:0]        lfsr_next_20_f1;
+  reg  [31:0]        lfsr_next_20_f2;
+  reg  [31:0]        lfsr_next_20_f3;
+  reg  [15:0]        lfsr_next_20_b;
+  wire [15:0]        r_20;
   reg  signed [16:0] w_upd_20_sum;
   reg  signed [15:0] wn_20;
   reg  [15:0]        w_rd_21;
@@ -472,14 +472,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_21;
   reg  [31:0]        lfsr_save_1_21;
   wire               draw_w_21;
-  wire [31:0]        lfsr_next_21_f0;
-  wire [31:0]        lfsr_next_21_f1;
-  wire [31:0]        lfsr_next_21_f2;
-  wire [31:0]        lfsr_next_21_f3;
-  wire [15:0]        lfsr_next_21_b;
-  wire [31:0]        lfsr_next_21;
-  wire [15:0]        r_21;
   wire               w_we_21;
+  reg  [31:0]        lfsr_next_21;
+  reg  [31:0]        lfsr_next_21_f0;
+  reg  [31:0]        lfsr_next_21_f1;
+  reg  [31:0]        lfsr_next_21_f2;
+  reg  [31:0]        lfsr_next_21_f3;
+  reg  [15:0]        lfsr_next_21_b;
+  wire [15:0]        r_21;
   reg  signed [16:0] w_upd_21_sum;
   reg  signed [15:0] wn_21;
   reg  [15:0]        w_rd_22;
@@ -489,14 +489,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_22;
   reg  [31:0]        lfsr_save_1_22;
   wire               draw_w_22;
-  wire [31:0]        lfsr_next_22_f0;
-  wire [31:0]        lfsr_next_22_f1;
-  wire [31:0]        lfsr_next_22_f2;
-  wire [31:0]        lfsr_next_22_f3;
-  wire [15:0]        lfsr_next_22_b;
-  wire [31:0]        lfsr_next_22;
-  wire [15:0]        r_22;
   wire               w_we_22;
+  reg  [31:0]        lfsr_next_22;
+  reg  [31:0]        lfsr_next_22_f0;
+  reg  [31:0]        lfsr_next_22_f1;
+  reg  [31:0]        lfsr_next_22_f2;
+  reg  [31:0]        lfsr_next_22_f3;
+  reg  [15:0]        lfsr_next_22_b;
+  wire [15:0]        r_22;
   reg  signed [16:0] w_upd_22_sum;
   reg  signed [15:0] wn_22;
   reg  [15:0]        w_rd_23;
@@ -506,14 +506,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_23;
   reg  [31:0]        lfsr_save_1_23;
   wire               draw_w_23;
-  wire [31:0]        lfsr_next_23_f0;
-  wire [31:0]        lfsr_next_23_f1;
-  wire [31:0]        lfsr_next_23_f2;
-  wire [31:0]        lfsr_next_23_f3;
-  wire [15:0]        lfsr_next_23_b;
-  wire [31:0]        lfsr_next_23;
-  wire [15:0]        r_23;
   wire               w_we_23;
+  reg  [31:0]        lfsr_next_23;
+  reg  [31:0]        lfsr_next_23_f0;
+  reg  [31:0]        lfsr_next_23_f1;
+  reg  [31:0]        lfsr_next_23_f2;
+  reg  [31:0]        lfsr_next_23_f3;
+  reg  [15:0]        lfsr_next_23_b;
+  wire [15:0]        r_23;
   reg  signed [16:0] w_upd_23_sum;
   reg  signed [15:0] wn_23;
   reg  [15:0]        w_rd_24;
@@ -523,14 +523,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_24;
   reg  [31:0]        lfsr_save_1_24;
   wire               draw_w_24;
-  wire [31:0]        lfsr_next_24_f0;
-  wire [31:0]        lfsr_next_24_f1;
-  wire [31:0]        lfsr_next_24_f2;
-  wire [31:0]        lfsr_next_24_f3;
-  wire [15:0]        lfsr_next_24_b;
-  wire [31:0]        lfsr_next_24;
-  wire [15:0]        r_24;
   wire               w_we_24;
+  reg  [31:0]        lfsr_next_24;
+  reg  [31:0]        lfsr_next_24_f0;
+  reg  [31:0]        lfsr_next_24_f1;
+  reg  [31:0]        lfsr_next_24_f2;
+  reg  [31:0]        lfsr_next_24_f3;
+  reg  [15:0]        lfsr_next_24_b;
+  wire [15:0]        r_24;
   reg  signed [16:0] w_upd_24_sum;
   reg  signed [15:0] wn_24;
   reg  [15:0]        w_rd_25;
@@ -540,14 +540,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_25;
   reg  [31:0]        lfsr_save_1_25;
   wire               draw_w_25;
-  wire [31:0]        lfsr_next_25_f0;
-  wire [31:0]        lfsr_next_25_f1;
-  wire [31:0]        lfsr_next_25_f2;
-  wire [31:0]        lfsr_next_25_f3;
-  wire [15:0]        lfsr_next_25_b;
-  wire [31:0]        lfsr_next_25;
-  wire [15:0]        r_25;
   wire               w_we_25;
+  reg  [31:0]        lfsr_next_25;
+  reg  [31:0]        lfsr_next_25_f0;
+  reg  [31:0]        lfsr_next_25_f1;
+  reg  [31:0]        lfsr_next_25_f2;
+  reg  [31:0]        lfsr_next_25_f3;
+  reg  [15:0]        lfsr_next_25_b;
+  wire [15:0]        r_25;
   reg  signed [16:0] w_upd_25_sum;
   reg  signed [15:0] wn_25;
   reg  [15:0]        w_rd_26;
@@ -557,14 +557,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_26;
   reg  [31:0]        lfsr_save_1_26;
   wire               draw_w_26;
-  wire [31:0]        lfsr_next_26_f0;
-  wire [31:0]        lfsr_next_26_f1;
-  wire [31:0]        lfsr_next_26_f2;
-  wire [31:0]        lfsr_next_26_f3;
-  wire [15:0]        lfsr_next_26_b;
-  wire [31:0]        lfsr_next_26;
-  wire [15:0]        r_26;
   wire               w_we_26;
+  reg  [31:0]        lfsr_next_26;
+  reg  [31:0]        lfsr_next_26_f0;
+  reg  [31:0]        lfsr_next_26_f1;
+  reg  [31:0]        lfsr_next_26_f2;
+  reg  [31:0]        lfsr_next_26_f3;
+  reg  [15:0]        lfsr_next_26_b;
+  wire [15:0]        r_26;
   reg  signed [16:0] w_upd_26_sum;
   reg  signed [15:0] wn_26;
   reg  [15:0]        w_rd_27;
@@ -574,14 +574,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_27;
   reg  [31:0]        lfsr_save_1_27;
   wire               draw_w_27;
-  wire [31:0]        lfsr_next_27_f0;
-  wire [31:0]        lfsr_next_27_f1;
-  wire [31:0]        lfsr_next_27_f2;
-  wire [31:0]        lfsr_next_27_f3;
-  wire [15:0]        lfsr_next_27_b;
-  wire [31:0]        lfsr_next_27;
-  wire [15:0]        r_27;
   wire               w_we_27;
+  reg  [31:0]        lfsr_next_27;
+  reg  [31:0]        lfsr_next_27_f0;
+  reg  [31:0]        lfsr_next_27_f1;
+  reg  [31:0]        lfsr_next_27_f2;
+  reg  [31:0]        lfsr_next_27_f3;
+  reg  [15:0]        lfsr_next_27_b;
+  wire [15:0]        r_27;
   reg  signed [16:0] w_upd_27_sum;
   reg  signed [15:0] wn_27;
   reg  [15:0]        w_rd_28;
@@ -591,14 +591,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_28;
   reg  [31:0]        lfsr_save_1_28;
   wire               draw_w_28;
-  wire [31:0]        lfsr_next_28_f0;
-  wire [31:0]        lfsr_next_28_f1;
-  wire [31:0]        lfsr_next_28_f2;
-  wire [31:0]        lfsr_next_28_f3;
-  wire [15:0]        lfsr_next_28_b;
-  wire [31:0]        lfsr_next_28;
-  wire [15:0]        r_28;
   wire               w_we_28;
+  reg  [31:0]        lfsr_next_28;
+  reg  [31:0]        lfsr_next_28_f0;
+  reg  [31:0]        lfsr_next_28_f1;
+  reg  [31:0]        lfsr_next_28_f2;
+  reg  [31:0]        lfsr_next_28_f3;
+  reg  [15:0]        lfsr_next_28_b;
+  wire [15:0]        r_28;
   reg  signed [16:0] w_upd_28_sum;
   reg  signed [15:0] wn_28;
   reg  [15:0]        w_rd_29;
@@ -608,14 +608,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_29;
   reg  [31:0]        lfsr_save_1_29;
   wire               draw_w_29;
-  wire [31:0]        lfsr_next_29_f0;
-  wire [31:0]        lfsr_next_29_f1;
-  wire [31:0]        lfsr_next_29_f2;
-  wire [31:0]        lfsr_next_29_f3;
-  wire [15:0]        lfsr_next_29_b;
-  wire [31:0]        lfsr_next_29;
-  wire [15:0]        r_29;
   wire               w_we_29;
+  reg  [31:0]        lfsr_next_29;
+  reg  [31:0]        lfsr_next_29_f0;
+  reg  [31:0]        lfsr_next_29_f1;
+  reg  [31:0]        lfsr_next_29_f2;
+  reg  [31:0]        lfsr_next_29_f3;
+  reg  [15:0]        lfsr_next_29_b;
+  wire [15:0]        r_29;
   reg  signed [16:0] w_upd_29_sum;
   reg  signed [15:0] wn_29;
   reg  [15:0]        w_rd_30;
@@ -625,14 +625,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_30;
   reg  [31:0]        lfsr_save_1_30;
   wire               draw_w_30;
-  wire [31:0]        lfsr_next_30_f0;
-  wire [31:0]        lfsr_next_30_f1;
-  wire [31:0]        lfsr_next_30_f2;
-  wire [31:0]        lfsr_next_30_f3;
-  wire [15:0]        lfsr_next_30_b;
-  wire [31:0]        lfsr_next_30;
-  wire [15:0]        r_30;
   wire               w_we_30;
+  reg  [31:0]        lfsr_next_30;
+  reg  [31:0]        lfsr_next_30_f0;
+  reg  [31:0]        lfsr_next_30_f1;
+  reg  [31:0]        lfsr_next_30_f2;
+  reg  [31:0]        lfsr_next_30_f3;
+  reg  [15:0]        lfsr_next_30_b;
+  wire [15:0]        r_30;
   reg  signed [16:0] w_upd_30_sum;
   reg  signed [15:0] wn_30;
   reg  [15:0]        w_rd_31;
@@ -642,14 +642,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_31;
   reg  [31:0]        lfsr_save_1_31;
   wire               draw_w_31;
-  wire [31:0]        lfsr_next_31_f0;
-  wire [31:0]        lfsr_next_31_f1;
-  wire [31:0]        lfsr_next_31_f2;
-  wire [31:0]        lfsr_next_31_f3;
-  wire [15:0]        lfsr_next_31_b;
-  wire [31:0]        lfsr_next_31;
-  wire [15:0]        r_31;
   wire               w_we_31;
+  reg  [31:0]        lfsr_next_31;
+  reg  [31:0]        lfsr_next_31_f0;
+  reg  [31:0]        lfsr_next_31_f1;
+  reg  [31:0]        lfsr_next_31_f2;
+  reg  [31:0]        lfsr_next_31_f3;
+  reg  [15:0]        lfsr_next_31_b;
+  wire [15:0]        r_31;
   reg  signed [16:0] w_upd_31_sum;
   reg  signed [15:0] wn_31;
   reg  [15:0]        w_rd_32;
@@ -659,14 +659,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_32;
   reg  [31:0]        lfsr_save_1_32;
   wire               draw_w_32;
-  wire [31:0]        lfsr_next_32_f0;
-  wire [31:0]        lfsr_next_32_f1;
-  wire [31:0]        lfsr_next_32_f2;
-  wire [31:0]        lfsr_next_32_f3;
-  wire [15:0]        lfsr_next_32_b;
-  wire [31:0]        lfsr_next_32;
-  wire [15:0]        r_32;
   wire               w_we_32;
+  reg  [31:0]        lfsr_next_32;
+  reg  [31:0]        lfsr_next_32_f0;
+  reg  [31:0]        lfsr_next_32_f1;
+  reg  [31:0]        lfsr_next_32_f2;
+  reg  [31:0]        lfsr_next_32_f3;
+  reg  [15:0]        lfsr_next_32_b;
+  wire [15:0]        r_32;
   reg  signed [16:0] w_upd_32_sum;
   reg  signed [15:0] wn_32;
   reg  [15:0]        w_rd_33;
@@ -676,14 +676,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_33;
   reg  [31:0]        lfsr_save_1_33;
   wire               draw_w_33;
-  wire [31:0]        lfsr_next_33_f0;
-  wire [31:0]        lfsr_next_33_f1;
-  wire [31:0]        lfsr_next_33_f2;
-  wire [31:0]        lfsr_next_33_f3;
-  wire [15:0]        lfsr_next_33_b;
-  wire [31:0]        lfsr_next_33;
-  wire [15:0]        r_33;
   wire               w_we_33;
+  reg  [31:0]        lfsr_next_33;
+  reg  [31:0]        lfsr_next_33_f0;
+  reg  [31:0]        lfsr_next_33_f1;
+  reg  [31:0]        lfsr_next_33_f2;
+  reg  [31:0]        lfsr_next_33_f3;
+  reg  [15:0]        lfsr_next_33_b;
+  wire [15:0]        r_33;
   reg  signed [16:0] w_upd_33_sum;
   reg  signed [15:0] wn_33;
   reg  [15:0]        w_rd_34;
@@ -693,14 +693,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_34;
   reg  [31:0]        lfsr_save_1_34;
   wire               draw_w_34;
-  wire [31:0]        lfsr_next_34_f0;
-  wire [31:0]        lfsr_next_34_f1;
-  wire [31:0]        lfsr_next_34_f2;
-  wire [31:0]        lfsr_next_34_f3;
-  wire [15:0]        lfsr_next_34_b;
-  wire [31:0]        lfsr_next_34;
-  wire [15:0]        r_34;
   wire               w_we_34;
+  reg  [31:0]        lfsr_next_34;
+  reg  [31:0]        lfsr_next_34_f0;
+  reg  [31:0]        lfsr_next_34_f1;
+  reg  [31:0]        lfsr_next_34_f2;
+  reg  [31:0]        lfsr_next_34_f3;
+  reg  [15:0]        lfsr_next_34_b;
+  wire [15:0]        r_34;
   reg  signed [16:0] w_upd_34_sum;
   reg  signed [15:0] wn_34;
   reg  [15:0]        w_rd_35;
@@ -710,14 +710,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_35;
   reg  [31:0]        lfsr_save_1_35;
   wire               draw_w_35;
-  wire [31:0]        lfsr_next_35_f0;
-  wire [31:0]        lfsr_next_35_f1;
-  wire [31:0]        lfsr_next_35_f2;
-  wire [31:0]        lfsr_next_35_f3;
-  wire [15:0]        lfsr_next_35_b;
-  wire [31:0]        lfsr_next_35;
-  wire [15:0]        r_35;
   wire               w_we_35;
+  reg  [31:0]        lfsr_next_35;
+  reg  [31:0]        lfsr_next_35_f0;
+  reg  [31:0]        lfsr_next_35_f1;
+  reg  [31:0]        lfsr_next_35_f2;
+  reg  [31:0]        lfsr_next_35_f3;
+  reg  [15:0]        lfsr_next_35_b;
+  wire [15:0]        r_35;
   reg  signed [16:0] w_upd_35_sum;
   reg  signed [15:0] wn_35;
   reg  [15:0]        w_rd_36;
@@ -727,14 +727,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_36;
   reg  [31:0]        lfsr_save_1_36;
   wire               draw_w_36;
-  wire [31:0]        lfsr_next_36_f0;
-  wire [31:0]        lfsr_next_36_f1;
-  wire [31:0]        lfsr_next_36_f2;
-  wire [31:0]        lfsr_next_36_f3;
-  wire [15:0]        lfsr_next_36_b;
-  wire [31:0]        lfsr_next_36;
-  wire [15:0]        r_36;
   wire               w_we_36;
+  reg  [31:0]        lfsr_next_36;
+  reg  [31:0]        lfsr_next_36_f0;
+  reg  [31:0]        lfsr_next_36_f1;
+  reg  [31:0]        lfsr_next_36_f2;
+  reg  [31:0]        lfsr_next_36_f3;
+  reg  [15:0]        lfsr_next_36_b;
+  wire [15:0]        r_36;
   reg  signed [16:0] w_upd_36_sum;
   reg  signed [15:0] wn_36;
   reg  [15:0]        w_rd_37;
@@ -744,14 +744,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_37;
   reg  [31:0]        lfsr_save_1_37;
   wire               draw_w_37;
-  wire [31:0]        lfsr_next_37_f0;
-  wire [31:0]        lfsr_next_37_f1;
-  wire [31:0]        lfsr_next_37_f2;
-  wire [31:0]        lfsr_next_37_f3;
-  wire [15:0]        lfsr_next_37_b;
-  wire [31:0]        lfsr_next_37;
-  wire [15:0]        r_37;
   wire               w_we_37;
+  reg  [31:0]        lfsr_next_37;
+  reg  [31:0]        lfsr_next_37_f0;
+  reg  [31:0]        lfsr_next_37_f1;
+  reg  [31:0]        lfsr_next_37_f2;
+  reg  [31:0]        lfsr_next_37_f3;
+  reg  [15:0]        lfsr_next_37_b;
+  wire [15:0]        r_37;
   reg  signed [16:0] w_upd_37_sum;
   reg  signed [15:0] wn_37;
   reg  [15:0]        w_rd_38;
@@ -761,14 +761,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_38;
   reg  [31:0]        lfsr_save_1_38;
   wire               draw_w_38;
-  wire [31:0]        lfsr_next_38_f0;
-  wire [31:0]        lfsr_next_38_f1;
-  wire [31:0]        lfsr_next_38_f2;
-  wire [31:0]        lfsr_next_38_f3;
-  wire [15:0]        lfsr_next_38_b;
-  wire [31:0]        lfsr_next_38;
-  wire [15:0]        r_38;
   wire               w_we_38;
+  reg  [31:0]        lfsr_next_38;
+  reg  [31:0]        lfsr_next_38_f0;
+  reg  [31:0]        lfsr_next_38_f1;
+  reg  [31:0]        lfsr_next_38_f2;
+  reg  [31:0]        lfsr_next_38_f3;
+  reg  [15:0]        lfsr_next_38_b;
+  wire [15:0]        r_38;
   reg  signed [16:0] w_upd_38_sum;
   reg  signed [15:0] wn_38;
   reg  [15:0]        w_rd_39;
@@ -778,14 +778,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_39;
   reg  [31:0]        lfsr_save_1_39;
   wire               draw_w_39;
-  wire [31:0]        lfsr_next_39_f0;
-  wire [31:0]        lfsr_next_39_f1;
-  wire [31:0]        lfsr_next_39_f2;
-  wire [31:0]        lfsr_next_39_f3;
-  wire [15:0]        lfsr_next_39_b;
-  wire [31:0]        lfsr_next_39;
-  wire [15:0]        r_39;
   wire               w_we_39;
+  reg  [31:0]        lfsr_next_39;
+  reg  [31:0]        lfsr_next_39_f0;
+  reg  [31:0]        lfsr_next_39_f1;
+  reg  [31:0]        lfsr_next_39_f2;
+  reg  [31:0]        lfsr_next_39_f3;
+  reg  [15:0]        lfsr_next_39_b;
+  wire [15:0]        r_39;
   reg  signed [16:0] w_upd_39_sum;
   reg  signed [15:0] wn_39;
   reg  [15:0]        w_rd_40;
@@ -795,14 +795,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_40;
   reg  [31:0]        lfsr_save_1_40;
   wire               draw_w_40;
-  wire [31:0]        lfsr_next_40_f0;
-  wire [31:0]        lfsr_next_40_f1;
-  wire [31:0]        lfsr_next_40_f2;
-  wire [31:0]        lfsr_next_40_f3;
-  wire [15:0]        lfsr_next_40_b;
-  wire [31:0]        lfsr_next_40;
-  wire [15:0]        r_40;
   wire               w_we_40;
+  reg  [31:0]        lfsr_next_40;
+  reg  [31:0]        lfsr_next_40_f0;
+  reg  [31:0]        lfsr_next_40_f1;
+  reg  [31:0]        lfsr_next_40_f2;
+  reg  [31:0]        lfsr_next_40_f3;
+  reg  [15:0]        lfsr_next_40_b;
+  wire [15:0]        r_40;
   reg  signed [16:0] w_upd_40_sum;
   reg  signed [15:0] wn_40;
   reg  [15:0]        w_rd_41;
@@ -812,14 +812,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_41;
   reg  [31:0]        lfsr_save_1_41;
   wire               draw_w_41;
-  wire [31:0]        lfsr_next_41_f0;
-  wire [31:0]        lfsr_next_41_f1;
-  wire [31:0]        lfsr_next_41_f2;
-  wire [31:0]        lfsr_next_41_f3;
-  wire [15:0]        lfsr_next_41_b;
-  wire [31:0]        lfsr_next_41;
-  wire [15:0]        r_41;
   wire               w_we_41;
+  reg  [31:0]        lfsr_next_41;
+  reg  [31:0]        lfsr_next_41_f0;
+  reg  [31:0]        lfsr_next_41_f1;
+  reg  [31:0]        lfsr_next_41_f2;
+  reg  [31:0]        lfsr_next_41_f3;
+  reg  [15:0]        lfsr_next_41_b;
+  wire [15:0]        r_41;
   reg  signed [16:0] w_upd_41_sum;
   reg  signed [15:0] wn_41;
   reg  [15:0]        w_rd_42;
@@ -829,14 +829,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_42;
   reg  [31:0]        lfsr_save_1_42;
   wire               draw_w_42;
-  wire [31:0]        lfsr_next_42_f0;
-  wire [31:0]        lfsr_next_42_f1;
-  wire [31:0]        lfsr_next_42_f2;
-  wire [31:0]        lfsr_next_42_f3;
-  wire [15:0]        lfsr_next_42_b;
-  wire [31:0]        lfsr_next_42;
-  wire [15:0]        r_42;
   wire               w_we_42;
+  reg  [31:0]        lfsr_next_42;
+  reg  [31:0]        lfsr_next_42_f0;
+  reg  [31:0]        lfsr_next_42_f1;
+  reg  [31:0]        lfsr_next_42_f2;
+  reg  [31:0]        lfsr_next_42_f3;
+  reg  [15:0]        lfsr_next_42_b;
+  wire [15:0]        r_42;
   reg  signed [16:0] w_upd_42_sum;
   reg  signed [15:0] wn_42;
   reg  [15:0]        w_rd_43;
@@ -846,14 +846,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_43;
   reg  [31:0]        lfsr_save_1_43;
   wire               draw_w_43;
-  wire [31:0]        lfsr_next_43_f0;
-  wire [31:0]        lfsr_next_43_f1;
-  wire [31:0]        lfsr_next_43_f2;
-  wire [31:0]        lfsr_next_43_f3;
-  wire [15:0]        lfsr_next_43_b;
-  wire [31:0]        lfsr_next_43;
-  wire [15:0]        r_43;
   wire               w_we_43;
+  reg  [31:0]        lfsr_next_43;
+  reg  [31:0]        lfsr_next_43_f0;
+  reg  [31:0]        lfsr_next_43_f1;
+  reg  [31:0]        lfsr_next_43_f2;
+  reg  [31:0]        lfsr_next_43_f3;
+  reg  [15:0]        lfsr_next_43_b;
+  wire [15:0]        r_43;
   reg  signed [16:0] w_upd_43_sum;
   reg  signed [15:0] wn_43;
   reg  [15:0]        w_rd_44;
@@ -863,14 +863,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_44;
   reg  [31:0]        lfsr_save_1_44;
   wire               draw_w_44;
-  wire [31:0]        lfsr_next_44_f0;
-  wire [31:0]        lfsr_next_44_f1;
-  wire [31:0]        lfsr_next_44_f2;
-  wire [31:0]        lfsr_next_44_f3;
-  wire [15:0]        lfsr_next_44_b;
-  wire [31:0]        lfsr_next_44;
-  wire [15:0]        r_44;
   wire               w_we_44;
+  reg  [31:0]        lfsr_next_44;
+  reg  [31:0]        lfsr_next_44_f0;
+  reg  [31:0]        lfsr_next_44_f1;
+  reg  [31:0]        lfsr_next_44_f2;
+  reg  [31:0]        lfsr_next_44_f3;
+  reg  [15:0]        lfsr_next_44_b;
+  wire [15:0]        r_44;
   reg  signed [16:0] w_upd_44_sum;
   reg  signed [15:0] wn_44;
   reg  [15:0]        w_rd_45;
@@ -880,14 +880,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_45;
   reg  [31:0]        lfsr_save_1_45;
   wire               draw_w_45;
-  wire [31:0]        lfsr_next_45_f0;
-  wire [31:0]        lfsr_next_45_f1;
-  wire [31:0]        lfsr_next_45_f2;
-  wire [31:0]        lfsr_next_45_f3;
-  wire [15:0]        lfsr_next_45_b;
-  wire [31:0]        lfsr_next_45;
-  wire [15:0]        r_45;
   wire               w_we_45;
+  reg  [31:0]        lfsr_next_45;
+  reg  [31:0]        lfsr_next_45_f0;
+  reg  [31:0]        lfsr_next_45_f1;
+  reg  [31:0]        lfsr_next_45_f2;
+  reg  [31:0]        lfsr_next_45_f3;
+  reg  [15:0]        lfsr_next_45_b;
+  wire [15:0]        r_45;
   reg  signed [16:0] w_upd_45_sum;
   reg  signed [15:0] wn_45;
   reg  [15:0]        w_rd_46;
@@ -897,14 +897,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_46;
   reg  [31:0]        lfsr_save_1_46;
   wire               draw_w_46;
-  wire [31:0]        lfsr_next_46_f0;
-  wire [31:0]        lfsr_next_46_f1;
-  wire [31:0]        lfsr_next_46_f2;
-  wire [31:0]        lfsr_next_46_f3;
-  wire [15:0]        lfsr_next_46_b;
-  wire [31:0]        lfsr_next_46;
-  wire [15:0]        r_46;
   wire               w_we_46;
+  reg  [31:0]        lfsr_next_46;
+  reg  [31:0]        lfsr_next_46_f0;
+  reg  [31:0]        lfsr_next_46_f1;
+  reg  [31:0]        lfsr_next_46_f2;
+  reg  [31:0]        lfsr_next_46_f3;
+  reg  [15:0]        lfsr_next_46_b;
+  wire [15:0]        r_46;
   reg  signed [16:0] w_upd_46_sum;
   reg  signed [15:0] wn_46;
   reg  [15:0]        w_rd_47;
@@ -914,14 +914,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_47;
   reg  [31:0]        lfsr_save_1_47;
   wire               draw_w_47;
-  wire [31:0]        lfsr_next_47_f0;
-  wire [31:0]        lfsr_next_47_f1;
-  wire [31:0]        lfsr_next_47_f2;
-  wire [31:0]        lfsr_next_47_f3;
-  wire [15:0]        lfsr_next_47_b;
-  wire [31:0]        lfsr_next_47;
-  wire [15:0]        r_47;
   wire               w_we_47;
+  reg  [31:0]        lfsr_next_47;
+  reg  [31:0]        lfsr_next_47_f0;
+  reg  [31:0]        lfsr_next_47_f1;
+  reg  [31:0]        lfsr_next_47_f2;
+  reg  [31:0]        lfsr_next_47_f3;
+  reg  [15:0]        lfsr_next_47_b;
+  wire [15:0]        r_47;
   reg  signed [16:0] w_upd_47_sum;
   reg  signed [15:0] wn_47;
   reg  [15:0]        w_rd_48;
@@ -931,14 +931,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_48;
   reg  [31:0]        lfsr_save_1_48;
   wire               draw_w_48;
-  wire [31:0]        lfsr_next_48_f0;
-  wire [31:0]        lfsr_next_48_f1;
-  wire [31:0]        lfsr_next_48_f2;
-  wire [31:0]        lfsr_next_48_f3;
-  wire [15:0]        lfsr_next_48_b;
-  wire [31:0]        lfsr_next_48;
-  wire [15:0]        r_48;
   wire               w_we_48;
+  reg  [31:0]        lfsr_next_48;
+  reg  [31:0]        lfsr_next_48_f0;
+  reg  [31:0]        lfsr_next_48_f1;
+  reg  [31:0]        lfsr_next_48_f2;
+  reg  [31:0]        lfsr_next_48_f3;
+  reg  [15:0]        lfsr_next_48_b;
+  wire [15:0]        r_48;
   reg  signed [16:0] w_upd_48_sum;
   reg  signed [15:0] wn_48;
   reg  [15:0]        w_rd_49;
@@ -948,14 +948,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_49;
   reg  [31:0]        lfsr_save_1_49;
   wire               draw_w_49;
-  wire [31:0]        lfsr_next_49_f0;
-  wire [31:0]        lfsr_next_49_f1;
-  wire [31:0]        lfsr_next_49_f2;
-  wire [31:0]        lfsr_next_49_f3;
-  wire [15:0]        lfsr_next_49_b;
-  wire [31:0]        lfsr_next_49;
-  wire [15:0]        r_49;
   wire               w_we_49;
+  reg  [31:0]        lfsr_next_49;
+  reg  [31:0]        lfsr_next_49_f0;
+  reg  [31:0]        lfsr_next_49_f1;
+  reg  [31:0]        lfsr_next_49_f2;
+  reg  [31:0]        lfsr_next_49_f3;
+  reg  [15:0]        lfsr_next_49_b;
+  wire [15:0]        r_49;
   reg  signed [16:0] w_upd_49_sum;
   reg  signed [15:0] wn_49;
   reg  [15:0]        w_rd_50;
@@ -965,14 +965,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_50;
   reg  [31:0]        lfsr_save_1_50;
   wire               draw_w_50;
-  wire [31:0]        lfsr_next_50_f0;
-  wire [31:0]        lfsr_next_50_f1;
-  wire [31:0]        lfsr_next_50_f2;
-  wire [31:0]        lfsr_next_50_f3;
-  wire [15:0]        lfsr_next_50_b;
-  wire [31:0]        lfsr_next_50;
-  wire [15:0]        r_50;
   wire               w_we_50;
+  reg  [31:0]        lfsr_next_50;
+  reg  [31:0]        lfsr_next_50_f0;
+  reg  [31:0]        lfsr_next_50_f1;
+  reg  [31:0]        lfsr_next_50_f2;
+  reg  [31:0]        lfsr_next_50_f3;
+  reg  [15:0]        lfsr_next_50_b;
+  wire [15:0]        r_50;
   reg  signed [16:0] w_upd_50_sum;
   reg  signed [15:0] wn_50;
   reg  [15:0]        w_rd_51;
@@ -982,14 +982,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_51;
   reg  [31:0]        lfsr_save_1_51;
   wire               draw_w_51;
-  wire [31:0]        lfsr_next_51_f0;
-  wire [31:0]        lfsr_next_51_f1;
-  wire [31:0]        lfsr_next_51_f2;
-  wire [31:0]        lfsr_next_51_f3;
-  wire [15:0]        lfsr_next_51_b;
-  wire [31:0]        lfsr_next_51;
-  wire [15:0]        r_51;
   wire               w_we_51;
+  reg  [31:0]        lfsr_next_51;
+  reg  [31:0]        lfsr_next_51_f0;
+  reg  [31:0]        lfsr_next_51_f1;
+  reg  [31:0]        lfsr_next_51_f2;
+  reg  [31:0]        lfsr_next_51_f3;
+  reg  [15:0]        lfsr_next_51_b;
+  wire [15:0]        r_51;
   reg  signed [16:0] w_upd_51_sum;
   reg  signed [15:0] wn_51;
   reg  [15:0]        w_rd_52;
@@ -999,14 +999,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_52;
   reg  [31:0]        lfsr_save_1_52;
   wire               draw_w_52;
-  wire [31:0]        lfsr_next_52_f0;
-  wire [31:0]        lfsr_next_52_f1;
-  wire [31:0]        lfsr_next_52_f2;
-  wire [31:0]        lfsr_next_52_f3;
-  wire [15:0]        lfsr_next_52_b;
-  wire [31:0]        lfsr_next_52;
-  wire [15:0]        r_52;
   wire               w_we_52;
+  reg  [31:0]        lfsr_next_52;
+  reg  [31:0]        lfsr_next_52_f0;
+  reg  [31:0]        lfsr_next_52_f1;
+  reg  [31:0]        lfsr_next_52_f2;
+  reg  [31:0]        lfsr_next_52_f3;
+  reg  [15:0]        lfsr_next_52_b;
+  wire [15:0]        r_52;
   reg  signed [16:0] w_upd_52_sum;
   reg  signed [15:0] wn_52;
   reg  [15:0]        w_rd_53;
@@ -1016,14 +1016,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_53;
   reg  [31:0]        lfsr_save_1_53;
   wire               draw_w_53;
-  wire [31:0]        lfsr_next_53_f0;
-  wire [31:0]        lfsr_next_53_f1;
-  wire [31:0]        lfsr_next_53_f2;
-  wire [31:0]        lfsr_next_53_f3;
-  wire [15:0]        lfsr_next_53_b;
-  wire [31:0]        lfsr_next_53;
-  wire [15:0]        r_53;
   wire               w_we_53;
+  reg  [31:0]        lfsr_next_53;
+  reg  [31:0]        lfsr_next_53_f0;
+  reg  [31:0]        lfsr_next_53_f1;
+  reg  [31:0]        lfsr_next_53_f2;
+  reg  [31:0]        lfsr_next_53_f3;
+  reg  [15:0]        lfsr_next_53_b;
+  wire [15:0]        r_53;
   reg  signed [16:0] w_upd_53_sum;
   reg  signed [15:0] wn_53;
   reg  [15:0]        w_rd_54;
@@ -1033,14 +1033,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_54;
   reg  [31:0]        lfsr_save_1_54;
   wire               draw_w_54;
-  wire [31:0]        lfsr_next_54_f0;
-  wire [31:0]        lfsr_next_54_f1;
-  wire [31:0]        lfsr_next_54_f2;
-  wire [31:0]        lfsr_next_54_f3;
-  wire [15:0]        lfsr_next_54_b;
-  wire [31:0]        lfsr_next_54;
-  wire [15:0]        r_54;
   wire               w_we_54;
+  reg  [31:0]        lfsr_next_54;
+  reg  [31:0]        lfsr_next_54_f0;
+  reg  [31:0]        lfsr_next_54_f1;
+  reg  [31:0]        lfsr_next_54_f2;
+  reg  [31:0]        lfsr_next_54_f3;
+  reg  [15:0]        lfsr_next_54_b;
+  wire [15:0]        r_54;
   reg  signed [16:0] w_upd_54_sum;
   reg  signed [15:0] wn_54;
   reg  [15:0]        w_rd_55;
@@ -1050,14 +1050,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_55;
   reg  [31:0]        lfsr_save_1_55;
   wire               draw_w_55;
-  wire [31:0]        lfsr_next_55_f0;
-  wire [31:0]        lfsr_next_55_f1;
-  wire [31:0]        lfsr_next_55_f2;
-  wire [31:0]        lfsr_next_55_f3;
-  wire [15:0]        lfsr_next_55_b;
-  wire [31:0]        lfsr_next_55;
-  wire [15:0]        r_55;
   wire               w_we_55;
+  reg  [31:0]        lfsr_next_55;
+  reg  [31:0]        lfsr_next_55_f0;
+  reg  [31:0]        lfsr_next_55_f1;
+  reg  [31:0]        lfsr_next_55_f2;
+  reg  [31:0]        lfsr_next_55_f3;
+  reg  [15:0]        lfsr_next_55_b;
+  wire [15:0]        r_55;
   reg  signed [16:0] w_upd_55_sum;
   reg  signed [15:0] wn_55;
   reg  [15:0]        w_rd_56;
@@ -1067,14 +1067,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_56;
   reg  [31:0]        lfsr_save_1_56;
   wire               draw_w_56;
-  wire [31:0]        lfsr_next_56_f0;
-  wire [31:0]        lfsr_next_56_f1;
-  wire [31:0]        lfsr_next_56_f2;
-  wire [31:0]        lfsr_next_56_f3;
-  wire [15:0]        lfsr_next_56_b;
-  wire [31:0]        lfsr_next_56;
-  wire [15:0]        r_56;
   wire               w_we_56;
+  reg  [31:0]        lfsr_next_56;
+  reg  [31:0]        lfsr_next_56_f0;
+  reg  [31:0]        lfsr_next_56_f1;
+  reg  [31:0]        lfsr_next_56_f2;
+  reg  [31:0]        lfsr_next_56_f3;
+  reg  [15:0]        lfsr_next_56_b;
+  wire [15:0]        r_56;
   reg  signed [16:0] w_upd_56_sum;
   reg  signed [15:0] wn_56;
   reg  [15:0]        w_rd_57;
@@ -1084,14 +1084,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_57;
   reg  [31:0]        lfsr_save_1_57;
   wire               draw_w_57;
-  wire [31:0]        lfsr_next_57_f0;
-  wire [31:0]        lfsr_next_57_f1;
-  wire [31:0]        lfsr_next_57_f2;
-  wire [31:0]        lfsr_next_57_f3;
-  wire [15:0]        lfsr_next_57_b;
-  wire [31:0]        lfsr_next_57;
-  wire [15:0]        r_57;
   wire               w_we_57;
+  reg  [31:0]        lfsr_next_57;
+  reg  [31:0]        lfsr_next_57_f0;
+  reg  [31:0]        lfsr_next_57_f1;
+  reg  [31:0]        lfsr_next_57_f2;
+  reg  [31:0]        lfsr_next_57_f3;
+  reg  [15:0]        lfsr_next_57_b;
+  wire [15:0]        r_57;
   reg  signed [16:0] w_upd_57_sum;
   reg  signed [15:0] wn_57;
   reg  [15:0]        w_rd_58;
@@ -1101,14 +1101,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_58;
   reg  [31:0]        lfsr_save_1_58;
   wire               draw_w_58;
-  wire [31:0]        lfsr_next_58_f0;
-  wire [31:0]        lfsr_next_58_f1;
-  wire [31:0]        lfsr_next_58_f2;
-  wire [31:0]        lfsr_next_58_f3;
-  wire [15:0]        lfsr_next_58_b;
-  wire [31:0]        lfsr_next_58;
-  wire [15:0]        r_58;
   wire               w_we_58;
+  reg  [31:0]        lfsr_next_58;
+  reg  [31:0]        lfsr_next_58_f0;
+  reg  [31:0]        lfsr_next_58_f1;
+  reg  [31:0]        lfsr_next_58_f2;
+  reg  [31:0]        lfsr_next_58_f3;
+  reg  [15:0]        lfsr_next_58_b;
+  wire [15:0]        r_58;
   reg  signed [16:0] w_upd_58_sum;
   reg  signed [15:0] wn_58;
   reg  [15:0]        w_rd_59;
@@ -1118,14 +1118,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_59;
   reg  [31:0]        lfsr_save_1_59;
   wire               draw_w_59;
-  wire [31:0]        lfsr_next_59_f0;
-  wire [31:0]        lfsr_next_59_f1;
-  wire [31:0]        lfsr_next_59_f2;
-  wire [31:0]        lfsr_next_59_f3;
-  wire [15:0]        lfsr_next_59_b;
-  wire [31:0]        lfsr_next_59;
-  wire [15:0]        r_59;
   wire               w_we_59;
+  reg  [31:0]        lfsr_next_59;
+  reg  [31:0]        lfsr_next_59_f0;
+  reg  [31:0]        lfsr_next_59_f1;
+  reg  [31:0]        lfsr_next_59_f2;
+  reg  [31:0]        lfsr_next_59_f3;
+  reg  [15:0]        lfsr_next_59_b;
+  wire [15:0]        r_59;
   reg  signed [16:0] w_upd_59_sum;
   reg  signed [15:0] wn_59;
   reg  [15:0]        w_rd_60;
@@ -1135,14 +1135,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_60;
   reg  [31:0]        lfsr_save_1_60;
   wire               draw_w_60;
-  wire [31:0]        lfsr_next_60_f0;
-  wire [31:0]        lfsr_next_60_f1;
-  wire [31:0]        lfsr_next_60_f2;
-  wire [31:0]        lfsr_next_60_f3;
-  wire [15:0]        lfsr_next_60_b;
-  wire [31:0]        lfsr_next_60;
-  wire [15:0]        r_60;
   wire               w_we_60;
+  reg  [31:0]        lfsr_next_60;
+  reg  [31:0]        lfsr_next_60_f0;
+  reg  [31:0]        lfsr_next_60_f1;
+  reg  [31:0]        lfsr_next_60_f2;
+  reg  [31:0]        lfsr_next_60_f3;
+  reg  [15:0]        lfsr_next_60_b;
+  wire [15:0]        r_60;
   reg  signed [16:0] w_upd_60_sum;
   reg  signed [15:0] wn_60;
   reg  [15:0]        w_rd_61;
@@ -1152,14 +1152,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_61;
   reg  [31:0]        lfsr_save_1_61;
   wire               draw_w_61;
-  wire [31:0]        lfsr_next_61_f0;
-  wire [31:0]        lfsr_next_61_f1;
-  wire [31:0]        lfsr_next_61_f2;
-  wire [31:0]        lfsr_next_61_f3;
-  wire [15:0]        lfsr_next_61_b;
-  wire [31:0]        lfsr_next_61;
-  wire [15:0]        r_61;
   wire               w_we_61;
+  reg  [31:0]        lfsr_next_61;
+  reg  [31:0]        lfsr_next_61_f0;
+  reg  [31:0]        lfsr_next_61_f1;
+  reg  [31:0]        lfsr_next_61_f2;
+  reg  [31:0]        lfsr_next_61_f3;
+  reg  [15:0]        lfsr_next_61_b;
+  wire [15:0]        r_61;
   reg  signed [16:0] w_upd_61_sum;
   reg  signed [15:0] wn_61;
   reg  [15:0]        w_rd_62;
@@ -1169,14 +1169,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_62;
   reg  [31:0]        lfsr_save_1_62;
   wire               draw_w_62;
-  wire [31:0]        lfsr_next_62_f0;
-  wire [31:0]        lfsr_next_62_f1;
-  wire [31:0]        lfsr_next_62_f2;
-  wire [31:0]        lfsr_next_62_f3;
-  wire [15:0]        lfsr_next_62_b;
-  wire [31:0]        lfsr_next_62;
-  wire [15:0]        r_62;
   wire               w_we_62;
+  reg  [31:0]        lfsr_next_62;
+  reg  [31:0]        lfsr_next_62_f0;
+  reg  [31:0]        lfsr_next_62_f1;
+  reg  [31:0]        lfsr_next_62_f2;
+  reg  [31:0]        lfsr_next_62_f3;
+  reg  [15:0]        lfsr_next_62_b;
+  wire [15:0]        r_62;
   reg  signed [16:0] w_upd_62_sum;
   reg  signed [15:0] wn_62;
   reg  [15:0]        w_rd_63;
@@ -1186,14 +1186,14 @@ module hebbian (
   reg  [31:0]        lfsr_save_0_63;
   reg  [31:0]        lfsr_save_1_63;
   wire               draw_w_63;
-  wire [31:0]        lfsr_next_63_f0;
-  wire [31:0]        lfsr_next_63_f1;
-  wire [31:0]        lfsr_next_63_f2;
-  wire [31:0]        lfsr_next_63_f3;
-  wire [15:0]        lfsr_next_63_b;
-  wire [31:0]        lfsr_next_63;
-  wire [15:0]        r_63;
   wire               w_we_63;
+  reg  [31:0]        lfsr_next_63;
+  reg  [31:0]        lfsr_next_63_f0;
+  reg  [31:0]        lfsr_next_63_f1;
+  reg  [31:0]        lfsr_next_63_f2;
+  reg  [31:0]        lfsr_next_63_f3;
+  reg  [15:0]        lfsr_next_63_b;
+  wire [15:0]        r_63;
   reg  signed [16:0] w_upd_63_sum;
   reg  signed [15:0] wn_63;
   wire [15:0]        r_bias;
@@ -1887,35 +1887,51 @@ module hebbian (
 
   assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:544
 
-  assign lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_0 (generator/units/lane.ts:144)
+  always @* begin
+    if ((w_we_0 | draw_b_0)) begin
+      lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};
+      lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};
+      lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};
+      lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};
+      lfsr_next_0_b = lfsr_next_0_f3[15:0];
+      lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};
+    end else begin
+      lfsr_next_0_f0 = 32'd0;
+      lfsr_next_0_f1 = 32'd0;
+      lfsr_next_0_f2 = 32'd0;
+      lfsr_next_0_f3 = 32'd0;
+      lfsr_next_0_b = 16'd0;
+      lfsr_next_0 = lfsr_0;
+    end
+  end
 
-  assign lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};  // generator/units/lane.ts:138
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:153
+  // comb: lfsr_next2_0 (generator/units/lane.ts:144)
+  always @* begin
+    if ((draw_b_0 & draw_w_0)) begin
+      lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};
+      lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};
+      lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};
+      lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};
+      lfsr_next2_0_b = lfsr_next2_0_f3[15:0];
+      lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};
+    end else begin
+      lfsr_next2_0_f0 = 32'd0;
+      lfsr_next2_0_f1 = 32'd0;
+      lfsr_next2_0_f2 = 32'd0;
+      lfsr_next2_0_f3 = 32'd0;
+      lfsr_next2_0_b = 16'd0;
+      lfsr_next2_0 = lfsr_next_0;
+    end
+  end
 
-  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:541
-
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:545
-
-  assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:138
-
-  assign lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/hebbian.ts:547
-
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0 <= (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
@@ -1924,12 +1940,10 @@ module hebbian (
     end
   end
 
-  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_0_sum = nu1_q * $signed(hc_rd_0);
   assign _shr_w_upd_0_sum = $signed(_mul_w_upd_0_sum) >>> 6'd3;
   assign _shrBy_w_upd_0_sum = $signed((_shr_w_upd_0_sum + {48'd0, r_0})) >>> 6'd16;
-  // comb: w_upd_0_sum (generator/units/lane.ts:250)
+  // comb: w_upd_0_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_0) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
@@ -1938,7 +1952,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:571)
+  // seq: wn_0 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_0 <= ((w_upd_0_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_0_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_0_sum[15:0]);
@@ -1970,21 +1984,30 @@ module hebbian (
 
   assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_1 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_1) begin
+      lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};
+      lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};
+      lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};
+      lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};
+      lfsr_next_1_b = lfsr_next_1_f3[15:0];
+      lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};
+    end else begin
+      lfsr_next_1_f0 = 32'd0;
+      lfsr_next_1_f1 = 32'd0;
+      lfsr_next_1_f2 = 32'd0;
+      lfsr_next_1_f3 = 32'd0;
+      lfsr_next_1_b = 16'd0;
+      lfsr_next_1 = lfsr_1;
+    end
+  end
 
-  assign lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_1 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_1 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1 <= (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
@@ -1993,12 +2016,10 @@ module hebbian (
     end
   end
 
-  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_1_sum = nu1_q * $signed(hc_rd_1);
   assign _shr_w_upd_1_sum = $signed(_mul_w_upd_1_sum) >>> 6'd3;
   assign _shrBy_w_upd_1_sum = $signed((_shr_w_upd_1_sum + {48'd0, r_1})) >>> 6'd16;
-  // comb: w_upd_1_sum (generator/units/lane.ts:250)
+  // comb: w_upd_1_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_1) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
@@ -2007,7 +2028,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:571)
+  // seq: wn_1 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_1 <= ((w_upd_1_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_1_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_1_sum[15:0]);
@@ -2039,21 +2060,30 @@ module hebbian (
 
   assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_2 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_2) begin
+      lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};
+      lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};
+      lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};
+      lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};
+      lfsr_next_2_b = lfsr_next_2_f3[15:0];
+      lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};
+    end else begin
+      lfsr_next_2_f0 = 32'd0;
+      lfsr_next_2_f1 = 32'd0;
+      lfsr_next_2_f2 = 32'd0;
+      lfsr_next_2_f3 = 32'd0;
+      lfsr_next_2_b = 16'd0;
+      lfsr_next_2 = lfsr_2;
+    end
+  end
 
-  assign lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_2 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_2 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_2 <= (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
@@ -2062,12 +2092,10 @@ module hebbian (
     end
   end
 
-  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_2_sum = nu1_q * $signed(hc_rd_2);
   assign _shr_w_upd_2_sum = $signed(_mul_w_upd_2_sum) >>> 6'd3;
   assign _shrBy_w_upd_2_sum = $signed((_shr_w_upd_2_sum + {48'd0, r_2})) >>> 6'd16;
-  // comb: w_upd_2_sum (generator/units/lane.ts:250)
+  // comb: w_upd_2_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_2) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
@@ -2076,7 +2104,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:571)
+  // seq: wn_2 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_2 <= ((w_upd_2_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_2_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_2_sum[15:0]);
@@ -2108,21 +2136,30 @@ module hebbian (
 
   assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_3 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_3) begin
+      lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};
+      lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};
+      lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};
+      lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};
+      lfsr_next_3_b = lfsr_next_3_f3[15:0];
+      lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};
+    end else begin
+      lfsr_next_3_f0 = 32'd0;
+      lfsr_next_3_f1 = 32'd0;
+      lfsr_next_3_f2 = 32'd0;
+      lfsr_next_3_f3 = 32'd0;
+      lfsr_next_3_b = 16'd0;
+      lfsr_next_3 = lfsr_3;
+    end
+  end
 
-  assign lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_3 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_3 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3 <= (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
@@ -2131,12 +2168,10 @@ module hebbian (
     end
   end
 
-  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_3_sum = nu1_q * $signed(hc_rd_3);
   assign _shr_w_upd_3_sum = $signed(_mul_w_upd_3_sum) >>> 6'd3;
   assign _shrBy_w_upd_3_sum = $signed((_shr_w_upd_3_sum + {48'd0, r_3})) >>> 6'd16;
-  // comb: w_upd_3_sum (generator/units/lane.ts:250)
+  // comb: w_upd_3_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_3) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
@@ -2145,7 +2180,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:571)
+  // seq: wn_3 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_3 <= ((w_upd_3_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_3_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_3_sum[15:0]);
@@ -2177,21 +2212,30 @@ module hebbian (
 
   assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_4 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_4) begin
+      lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};
+      lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};
+      lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};
+      lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};
+      lfsr_next_4_b = lfsr_next_4_f3[15:0];
+      lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};
+    end else begin
+      lfsr_next_4_f0 = 32'd0;
+      lfsr_next_4_f1 = 32'd0;
+      lfsr_next_4_f2 = 32'd0;
+      lfsr_next_4_f3 = 32'd0;
+      lfsr_next_4_b = 16'd0;
+      lfsr_next_4 = lfsr_4;
+    end
+  end
 
-  assign lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_4 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_4 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_4 <= (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
@@ -2200,12 +2244,10 @@ module hebbian (
     end
   end
 
-  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_4_sum = nu1_q * $signed(hc_rd_4);
   assign _shr_w_upd_4_sum = $signed(_mul_w_upd_4_sum) >>> 6'd3;
   assign _shrBy_w_upd_4_sum = $signed((_shr_w_upd_4_sum + {48'd0, r_4})) >>> 6'd16;
-  // comb: w_upd_4_sum (generator/units/lane.ts:250)
+  // comb: w_upd_4_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_4) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
@@ -2214,7 +2256,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:571)
+  // seq: wn_4 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_4 <= ((w_upd_4_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_4_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_4_sum[15:0]);
@@ -2246,21 +2288,30 @@ module hebbian (
 
   assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_5 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_5) begin
+      lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};
+      lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};
+      lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};
+      lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};
+      lfsr_next_5_b = lfsr_next_5_f3[15:0];
+      lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};
+    end else begin
+      lfsr_next_5_f0 = 32'd0;
+      lfsr_next_5_f1 = 32'd0;
+      lfsr_next_5_f2 = 32'd0;
+      lfsr_next_5_f3 = 32'd0;
+      lfsr_next_5_b = 16'd0;
+      lfsr_next_5 = lfsr_5;
+    end
+  end
 
-  assign lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_5 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_5 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5 <= (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
@@ -2269,12 +2320,10 @@ module hebbian (
     end
   end
 
-  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_5_sum = nu1_q * $signed(hc_rd_5);
   assign _shr_w_upd_5_sum = $signed(_mul_w_upd_5_sum) >>> 6'd3;
   assign _shrBy_w_upd_5_sum = $signed((_shr_w_upd_5_sum + {48'd0, r_5})) >>> 6'd16;
-  // comb: w_upd_5_sum (generator/units/lane.ts:250)
+  // comb: w_upd_5_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_5) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
@@ -2283,7 +2332,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:571)
+  // seq: wn_5 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_5 <= ((w_upd_5_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_5_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_5_sum[15:0]);
@@ -2315,21 +2364,30 @@ module hebbian (
 
   assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_6 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_6) begin
+      lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};
+      lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};
+      lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};
+      lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};
+      lfsr_next_6_b = lfsr_next_6_f3[15:0];
+      lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};
+    end else begin
+      lfsr_next_6_f0 = 32'd0;
+      lfsr_next_6_f1 = 32'd0;
+      lfsr_next_6_f2 = 32'd0;
+      lfsr_next_6_f3 = 32'd0;
+      lfsr_next_6_b = 16'd0;
+      lfsr_next_6 = lfsr_6;
+    end
+  end
 
-  assign lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_6 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_6 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_6 <= (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
@@ -2338,12 +2396,10 @@ module hebbian (
     end
   end
 
-  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_6_sum = nu1_q * $signed(hc_rd_6);
   assign _shr_w_upd_6_sum = $signed(_mul_w_upd_6_sum) >>> 6'd3;
   assign _shrBy_w_upd_6_sum = $signed((_shr_w_upd_6_sum + {48'd0, r_6})) >>> 6'd16;
-  // comb: w_upd_6_sum (generator/units/lane.ts:250)
+  // comb: w_upd_6_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_6) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
@@ -2352,7 +2408,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:571)
+  // seq: wn_6 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_6 <= ((w_upd_6_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_6_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_6_sum[15:0]);
@@ -2384,21 +2440,30 @@ module hebbian (
 
   assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_7 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_7) begin
+      lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};
+      lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};
+      lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};
+      lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};
+      lfsr_next_7_b = lfsr_next_7_f3[15:0];
+      lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};
+    end else begin
+      lfsr_next_7_f0 = 32'd0;
+      lfsr_next_7_f1 = 32'd0;
+      lfsr_next_7_f2 = 32'd0;
+      lfsr_next_7_f3 = 32'd0;
+      lfsr_next_7_b = 16'd0;
+      lfsr_next_7 = lfsr_7;
+    end
+  end
 
-  assign lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_7 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_7 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7 <= (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
@@ -2407,12 +2472,10 @@ module hebbian (
     end
   end
 
-  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_7_sum = nu1_q * $signed(hc_rd_7);
   assign _shr_w_upd_7_sum = $signed(_mul_w_upd_7_sum) >>> 6'd3;
   assign _shrBy_w_upd_7_sum = $signed((_shr_w_upd_7_sum + {48'd0, r_7})) >>> 6'd16;
-  // comb: w_upd_7_sum (generator/units/lane.ts:250)
+  // comb: w_upd_7_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_7) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
@@ -2421,7 +2484,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:571)
+  // seq: wn_7 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_7 <= ((w_upd_7_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_7_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_7_sum[15:0]);
@@ -2453,21 +2516,30 @@ module hebbian (
 
   assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_8 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_8) begin
+      lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};
+      lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};
+      lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};
+      lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};
+      lfsr_next_8_b = lfsr_next_8_f3[15:0];
+      lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};
+    end else begin
+      lfsr_next_8_f0 = 32'd0;
+      lfsr_next_8_f1 = 32'd0;
+      lfsr_next_8_f2 = 32'd0;
+      lfsr_next_8_f3 = 32'd0;
+      lfsr_next_8_b = 16'd0;
+      lfsr_next_8 = lfsr_8;
+    end
+  end
 
-  assign lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_8 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_8 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_8 <= (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
@@ -2476,12 +2548,10 @@ module hebbian (
     end
   end
 
-  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_8_sum = nu1_q * $signed(hc_rd_8);
   assign _shr_w_upd_8_sum = $signed(_mul_w_upd_8_sum) >>> 6'd3;
   assign _shrBy_w_upd_8_sum = $signed((_shr_w_upd_8_sum + {48'd0, r_8})) >>> 6'd16;
-  // comb: w_upd_8_sum (generator/units/lane.ts:250)
+  // comb: w_upd_8_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_8) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
@@ -2490,7 +2560,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:571)
+  // seq: wn_8 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_8 <= ((w_upd_8_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_8_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_8_sum[15:0]);
@@ -2522,21 +2592,30 @@ module hebbian (
 
   assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_9 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_9) begin
+      lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};
+      lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};
+      lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};
+      lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};
+      lfsr_next_9_b = lfsr_next_9_f3[15:0];
+      lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};
+    end else begin
+      lfsr_next_9_f0 = 32'd0;
+      lfsr_next_9_f1 = 32'd0;
+      lfsr_next_9_f2 = 32'd0;
+      lfsr_next_9_f3 = 32'd0;
+      lfsr_next_9_b = 16'd0;
+      lfsr_next_9 = lfsr_9;
+    end
+  end
 
-  assign lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_9 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_9 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9 <= (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
@@ -2545,12 +2624,10 @@ module hebbian (
     end
   end
 
-  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_9_sum = nu1_q * $signed(hc_rd_9);
   assign _shr_w_upd_9_sum = $signed(_mul_w_upd_9_sum) >>> 6'd3;
   assign _shrBy_w_upd_9_sum = $signed((_shr_w_upd_9_sum + {48'd0, r_9})) >>> 6'd16;
-  // comb: w_upd_9_sum (generator/units/lane.ts:250)
+  // comb: w_upd_9_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_9) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
@@ -2559,7 +2636,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:571)
+  // seq: wn_9 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_9 <= ((w_upd_9_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_9_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_9_sum[15:0]);
@@ -2591,21 +2668,30 @@ module hebbian (
 
   assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_10 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_10) begin
+      lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};
+      lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};
+      lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};
+      lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};
+      lfsr_next_10_b = lfsr_next_10_f3[15:0];
+      lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};
+    end else begin
+      lfsr_next_10_f0 = 32'd0;
+      lfsr_next_10_f1 = 32'd0;
+      lfsr_next_10_f2 = 32'd0;
+      lfsr_next_10_f3 = 32'd0;
+      lfsr_next_10_b = 16'd0;
+      lfsr_next_10 = lfsr_10;
+    end
+  end
 
-  assign lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_10 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_10 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_10 <= (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
@@ -2614,12 +2700,10 @@ module hebbian (
     end
   end
 
-  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_10_sum = nu1_q * $signed(hc_rd_10);
   assign _shr_w_upd_10_sum = $signed(_mul_w_upd_10_sum) >>> 6'd3;
   assign _shrBy_w_upd_10_sum = $signed((_shr_w_upd_10_sum + {48'd0, r_10})) >>> 6'd16;
-  // comb: w_upd_10_sum (generator/units/lane.ts:250)
+  // comb: w_upd_10_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_10) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
@@ -2628,7 +2712,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:571)
+  // seq: wn_10 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_10 <= ((w_upd_10_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_10_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_10_sum[15:0]);
@@ -2660,21 +2744,30 @@ module hebbian (
 
   assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_11 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_11) begin
+      lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};
+      lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};
+      lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};
+      lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};
+      lfsr_next_11_b = lfsr_next_11_f3[15:0];
+      lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};
+    end else begin
+      lfsr_next_11_f0 = 32'd0;
+      lfsr_next_11_f1 = 32'd0;
+      lfsr_next_11_f2 = 32'd0;
+      lfsr_next_11_f3 = 32'd0;
+      lfsr_next_11_b = 16'd0;
+      lfsr_next_11 = lfsr_11;
+    end
+  end
 
-  assign lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_11 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_11 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11 <= (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
@@ -2683,12 +2776,10 @@ module hebbian (
     end
   end
 
-  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_11_sum = nu1_q * $signed(hc_rd_11);
   assign _shr_w_upd_11_sum = $signed(_mul_w_upd_11_sum) >>> 6'd3;
   assign _shrBy_w_upd_11_sum = $signed((_shr_w_upd_11_sum + {48'd0, r_11})) >>> 6'd16;
-  // comb: w_upd_11_sum (generator/units/lane.ts:250)
+  // comb: w_upd_11_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_11) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
@@ -2697,7 +2788,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:571)
+  // seq: wn_11 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_11 <= ((w_upd_11_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_11_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_11_sum[15:0]);
@@ -2729,21 +2820,30 @@ module hebbian (
 
   assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_12 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_12) begin
+      lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};
+      lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};
+      lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};
+      lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};
+      lfsr_next_12_b = lfsr_next_12_f3[15:0];
+      lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};
+    end else begin
+      lfsr_next_12_f0 = 32'd0;
+      lfsr_next_12_f1 = 32'd0;
+      lfsr_next_12_f2 = 32'd0;
+      lfsr_next_12_f3 = 32'd0;
+      lfsr_next_12_b = 16'd0;
+      lfsr_next_12 = lfsr_12;
+    end
+  end
 
-  assign lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_12 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_12 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_12 <= (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
@@ -2752,12 +2852,10 @@ module hebbian (
     end
   end
 
-  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_12_sum = nu1_q * $signed(hc_rd_12);
   assign _shr_w_upd_12_sum = $signed(_mul_w_upd_12_sum) >>> 6'd3;
   assign _shrBy_w_upd_12_sum = $signed((_shr_w_upd_12_sum + {48'd0, r_12})) >>> 6'd16;
-  // comb: w_upd_12_sum (generator/units/lane.ts:250)
+  // comb: w_upd_12_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_12) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
@@ -2766,7 +2864,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:571)
+  // seq: wn_12 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_12 <= ((w_upd_12_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_12_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_12_sum[15:0]);
@@ -2798,21 +2896,30 @@ module hebbian (
 
   assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_13 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_13) begin
+      lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};
+      lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};
+      lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};
+      lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};
+      lfsr_next_13_b = lfsr_next_13_f3[15:0];
+      lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};
+    end else begin
+      lfsr_next_13_f0 = 32'd0;
+      lfsr_next_13_f1 = 32'd0;
+      lfsr_next_13_f2 = 32'd0;
+      lfsr_next_13_f3 = 32'd0;
+      lfsr_next_13_b = 16'd0;
+      lfsr_next_13 = lfsr_13;
+    end
+  end
 
-  assign lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_13 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_13 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13 <= (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
@@ -2821,12 +2928,10 @@ module hebbian (
     end
   end
 
-  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_13_sum = nu1_q * $signed(hc_rd_13);
   assign _shr_w_upd_13_sum = $signed(_mul_w_upd_13_sum) >>> 6'd3;
   assign _shrBy_w_upd_13_sum = $signed((_shr_w_upd_13_sum + {48'd0, r_13})) >>> 6'd16;
-  // comb: w_upd_13_sum (generator/units/lane.ts:250)
+  // comb: w_upd_13_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_13) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
@@ -2835,7 +2940,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:571)
+  // seq: wn_13 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_13 <= ((w_upd_13_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_13_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_13_sum[15:0]);
@@ -2867,21 +2972,30 @@ module hebbian (
 
   assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_14 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_14) begin
+      lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};
+      lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};
+      lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};
+      lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};
+      lfsr_next_14_b = lfsr_next_14_f3[15:0];
+      lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};
+    end else begin
+      lfsr_next_14_f0 = 32'd0;
+      lfsr_next_14_f1 = 32'd0;
+      lfsr_next_14_f2 = 32'd0;
+      lfsr_next_14_f3 = 32'd0;
+      lfsr_next_14_b = 16'd0;
+      lfsr_next_14 = lfsr_14;
+    end
+  end
 
-  assign lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_14 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_14 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_14 <= (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
@@ -2890,12 +3004,10 @@ module hebbian (
     end
   end
 
-  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_14_sum = nu1_q * $signed(hc_rd_14);
   assign _shr_w_upd_14_sum = $signed(_mul_w_upd_14_sum) >>> 6'd3;
   assign _shrBy_w_upd_14_sum = $signed((_shr_w_upd_14_sum + {48'd0, r_14})) >>> 6'd16;
-  // comb: w_upd_14_sum (generator/units/lane.ts:250)
+  // comb: w_upd_14_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_14) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
@@ -2904,7 +3016,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:571)
+  // seq: wn_14 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_14 <= ((w_upd_14_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_14_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_14_sum[15:0]);
@@ -2936,21 +3048,30 @@ module hebbian (
 
   assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_15 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_15) begin
+      lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};
+      lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};
+      lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};
+      lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};
+      lfsr_next_15_b = lfsr_next_15_f3[15:0];
+      lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};
+    end else begin
+      lfsr_next_15_f0 = 32'd0;
+      lfsr_next_15_f1 = 32'd0;
+      lfsr_next_15_f2 = 32'd0;
+      lfsr_next_15_f3 = 32'd0;
+      lfsr_next_15_b = 16'd0;
+      lfsr_next_15 = lfsr_15;
+    end
+  end
 
-  assign lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -2959,12 +3080,10 @@ module hebbian (
     end
   end
 
-  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_15_sum = nu1_q * $signed(hc_rd_15);
   assign _shr_w_upd_15_sum = $signed(_mul_w_upd_15_sum) >>> 6'd3;
   assign _shrBy_w_upd_15_sum = $signed((_shr_w_upd_15_sum + {48'd0, r_15})) >>> 6'd16;
-  // comb: w_upd_15_sum (generator/units/lane.ts:250)
+  // comb: w_upd_15_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_15) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
@@ -2973,7 +3092,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:571)
+  // seq: wn_15 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_15 <= ((w_upd_15_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_15_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_15_sum[15:0]);
@@ -3005,23 +3124,32 @@ module hebbian (
 
   assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:544
 
-  assign lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_16 (generator/units/lane.ts:144)
+  always @* begin
+    if ((w_we_16 | draw_b_16)) begin
+      lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};
+      lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};
+      lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};
+      lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};
+      lfsr_next_16_b = lfsr_next_16_f3[15:0];
+      lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};
+    end else begin
+      lfsr_next_16_f0 = 32'd0;
+      lfsr_next_16_f1 = 32'd0;
+      lfsr_next_16_f2 = 32'd0;
+      lfsr_next_16_f3 = 32'd0;
+      lfsr_next_16_b = 16'd0;
+      lfsr_next_16 = lfsr_16;
+    end
+  end
 
-  assign lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};  // generator/units/lane.ts:138
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:541
-
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:545
-
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16 <= (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
@@ -3030,12 +3158,10 @@ module hebbian (
     end
   end
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_16_sum = nu1_q * $signed(hc_rd_16);
   assign _shr_w_upd_16_sum = $signed(_mul_w_upd_16_sum) >>> 6'd3;
   assign _shrBy_w_upd_16_sum = $signed((_shr_w_upd_16_sum + {48'd0, r_16})) >>> 6'd16;
-  // comb: w_upd_16_sum (generator/units/lane.ts:250)
+  // comb: w_upd_16_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
@@ -3044,7 +3170,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:571)
+  // seq: wn_16 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= ((w_upd_16_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_16_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_16_sum[15:0]);
@@ -3076,21 +3202,30 @@ module hebbian (
 
   assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_17 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_17) begin
+      lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};
+      lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};
+      lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};
+      lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};
+      lfsr_next_17_b = lfsr_next_17_f3[15:0];
+      lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};
+    end else begin
+      lfsr_next_17_f0 = 32'd0;
+      lfsr_next_17_f1 = 32'd0;
+      lfsr_next_17_f2 = 32'd0;
+      lfsr_next_17_f3 = 32'd0;
+      lfsr_next_17_b = 16'd0;
+      lfsr_next_17 = lfsr_17;
+    end
+  end
 
-  assign lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_17 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_17 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17 <= (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
@@ -3099,12 +3234,10 @@ module hebbian (
     end
   end
 
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_17_sum = nu1_q * $signed(hc_rd_17);
   assign _shr_w_upd_17_sum = $signed(_mul_w_upd_17_sum) >>> 6'd3;
   assign _shrBy_w_upd_17_sum = $signed((_shr_w_upd_17_sum + {48'd0, r_17})) >>> 6'd16;
-  // comb: w_upd_17_sum (generator/units/lane.ts:250)
+  // comb: w_upd_17_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_17) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
@@ -3113,7 +3246,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:571)
+  // seq: wn_17 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= ((w_upd_17_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_17_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_17_sum[15:0]);
@@ -3145,21 +3278,30 @@ module hebbian (
 
   assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_18 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_18) begin
+      lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};
+      lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};
+      lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};
+      lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};
+      lfsr_next_18_b = lfsr_next_18_f3[15:0];
+      lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};
+    end else begin
+      lfsr_next_18_f0 = 32'd0;
+      lfsr_next_18_f1 = 32'd0;
+      lfsr_next_18_f2 = 32'd0;
+      lfsr_next_18_f3 = 32'd0;
+      lfsr_next_18_b = 16'd0;
+      lfsr_next_18 = lfsr_18;
+    end
+  end
 
-  assign lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_18 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_18 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_18 <= (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
@@ -3168,12 +3310,10 @@ module hebbian (
     end
   end
 
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_18_sum = nu1_q * $signed(hc_rd_18);
   assign _shr_w_upd_18_sum = $signed(_mul_w_upd_18_sum) >>> 6'd3;
   assign _shrBy_w_upd_18_sum = $signed((_shr_w_upd_18_sum + {48'd0, r_18})) >>> 6'd16;
-  // comb: w_upd_18_sum (generator/units/lane.ts:250)
+  // comb: w_upd_18_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_18) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
@@ -3182,7 +3322,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:571)
+  // seq: wn_18 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= ((w_upd_18_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_18_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_18_sum[15:0]);
@@ -3214,21 +3354,30 @@ module hebbian (
 
   assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_19 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_19) begin
+      lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};
+      lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};
+      lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};
+      lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};
+      lfsr_next_19_b = lfsr_next_19_f3[15:0];
+      lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};
+    end else begin
+      lfsr_next_19_f0 = 32'd0;
+      lfsr_next_19_f1 = 32'd0;
+      lfsr_next_19_f2 = 32'd0;
+      lfsr_next_19_f3 = 32'd0;
+      lfsr_next_19_b = 16'd0;
+      lfsr_next_19 = lfsr_19;
+    end
+  end
 
-  assign lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_19 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_19 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19 <= (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
@@ -3237,12 +3386,10 @@ module hebbian (
     end
   end
 
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_19_sum = nu1_q * $signed(hc_rd_19);
   assign _shr_w_upd_19_sum = $signed(_mul_w_upd_19_sum) >>> 6'd3;
   assign _shrBy_w_upd_19_sum = $signed((_shr_w_upd_19_sum + {48'd0, r_19})) >>> 6'd16;
-  // comb: w_upd_19_sum (generator/units/lane.ts:250)
+  // comb: w_upd_19_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_19) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
@@ -3251,7 +3398,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:571)
+  // seq: wn_19 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= ((w_upd_19_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_19_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_19_sum[15:0]);
@@ -3283,21 +3430,30 @@ module hebbian (
 
   assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_20 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_20) begin
+      lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};
+      lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};
+      lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};
+      lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};
+      lfsr_next_20_b = lfsr_next_20_f3[15:0];
+      lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};
+    end else begin
+      lfsr_next_20_f0 = 32'd0;
+      lfsr_next_20_f1 = 32'd0;
+      lfsr_next_20_f2 = 32'd0;
+      lfsr_next_20_f3 = 32'd0;
+      lfsr_next_20_b = 16'd0;
+      lfsr_next_20 = lfsr_20;
+    end
+  end
 
-  assign lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_20 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_20 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_20 <= (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
@@ -3306,12 +3462,10 @@ module hebbian (
     end
   end
 
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_20_sum = nu1_q * $signed(hc_rd_20);
   assign _shr_w_upd_20_sum = $signed(_mul_w_upd_20_sum) >>> 6'd3;
   assign _shrBy_w_upd_20_sum = $signed((_shr_w_upd_20_sum + {48'd0, r_20})) >>> 6'd16;
-  // comb: w_upd_20_sum (generator/units/lane.ts:250)
+  // comb: w_upd_20_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_20) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
@@ -3320,7 +3474,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:571)
+  // seq: wn_20 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= ((w_upd_20_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_20_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_20_sum[15:0]);
@@ -3352,21 +3506,30 @@ module hebbian (
 
   assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_21 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_21) begin
+      lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};
+      lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};
+      lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};
+      lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};
+      lfsr_next_21_b = lfsr_next_21_f3[15:0];
+      lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};
+    end else begin
+      lfsr_next_21_f0 = 32'd0;
+      lfsr_next_21_f1 = 32'd0;
+      lfsr_next_21_f2 = 32'd0;
+      lfsr_next_21_f3 = 32'd0;
+      lfsr_next_21_b = 16'd0;
+      lfsr_next_21 = lfsr_21;
+    end
+  end
 
-  assign lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_21 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_21 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21 <= (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
@@ -3375,12 +3538,10 @@ module hebbian (
     end
   end
 
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_21_sum = nu1_q * $signed(hc_rd_21);
   assign _shr_w_upd_21_sum = $signed(_mul_w_upd_21_sum) >>> 6'd3;
   assign _shrBy_w_upd_21_sum = $signed((_shr_w_upd_21_sum + {48'd0, r_21})) >>> 6'd16;
-  // comb: w_upd_21_sum (generator/units/lane.ts:250)
+  // comb: w_upd_21_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_21) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
@@ -3389,7 +3550,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:571)
+  // seq: wn_21 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= ((w_upd_21_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_21_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_21_sum[15:0]);
@@ -3421,21 +3582,30 @@ module hebbian (
 
   assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_22 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_22) begin
+      lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};
+      lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};
+      lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};
+      lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};
+      lfsr_next_22_b = lfsr_next_22_f3[15:0];
+      lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};
+    end else begin
+      lfsr_next_22_f0 = 32'd0;
+      lfsr_next_22_f1 = 32'd0;
+      lfsr_next_22_f2 = 32'd0;
+      lfsr_next_22_f3 = 32'd0;
+      lfsr_next_22_b = 16'd0;
+      lfsr_next_22 = lfsr_22;
+    end
+  end
 
-  assign lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_22 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_22 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_22 <= (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
@@ -3444,12 +3614,10 @@ module hebbian (
     end
   end
 
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_22_sum = nu1_q * $signed(hc_rd_22);
   assign _shr_w_upd_22_sum = $signed(_mul_w_upd_22_sum) >>> 6'd3;
   assign _shrBy_w_upd_22_sum = $signed((_shr_w_upd_22_sum + {48'd0, r_22})) >>> 6'd16;
-  // comb: w_upd_22_sum (generator/units/lane.ts:250)
+  // comb: w_upd_22_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_22) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
@@ -3458,7 +3626,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:571)
+  // seq: wn_22 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= ((w_upd_22_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_22_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_22_sum[15:0]);
@@ -3490,21 +3658,30 @@ module hebbian (
 
   assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_23 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_23) begin
+      lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};
+      lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};
+      lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};
+      lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};
+      lfsr_next_23_b = lfsr_next_23_f3[15:0];
+      lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};
+    end else begin
+      lfsr_next_23_f0 = 32'd0;
+      lfsr_next_23_f1 = 32'd0;
+      lfsr_next_23_f2 = 32'd0;
+      lfsr_next_23_f3 = 32'd0;
+      lfsr_next_23_b = 16'd0;
+      lfsr_next_23 = lfsr_23;
+    end
+  end
 
-  assign lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_23 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_23 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23 <= (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
@@ -3513,12 +3690,10 @@ module hebbian (
     end
   end
 
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_23_sum = nu1_q * $signed(hc_rd_23);
   assign _shr_w_upd_23_sum = $signed(_mul_w_upd_23_sum) >>> 6'd3;
   assign _shrBy_w_upd_23_sum = $signed((_shr_w_upd_23_sum + {48'd0, r_23})) >>> 6'd16;
-  // comb: w_upd_23_sum (generator/units/lane.ts:250)
+  // comb: w_upd_23_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_23) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
@@ -3527,7 +3702,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:571)
+  // seq: wn_23 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= ((w_upd_23_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_23_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_23_sum[15:0]);
@@ -3559,21 +3734,30 @@ module hebbian (
 
   assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_24 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_24) begin
+      lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};
+      lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};
+      lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};
+      lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};
+      lfsr_next_24_b = lfsr_next_24_f3[15:0];
+      lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};
+    end else begin
+      lfsr_next_24_f0 = 32'd0;
+      lfsr_next_24_f1 = 32'd0;
+      lfsr_next_24_f2 = 32'd0;
+      lfsr_next_24_f3 = 32'd0;
+      lfsr_next_24_b = 16'd0;
+      lfsr_next_24 = lfsr_24;
+    end
+  end
 
-  assign lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_24 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_24 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_24 <= (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
@@ -3582,12 +3766,10 @@ module hebbian (
     end
   end
 
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_24_sum = nu1_q * $signed(hc_rd_24);
   assign _shr_w_upd_24_sum = $signed(_mul_w_upd_24_sum) >>> 6'd3;
   assign _shrBy_w_upd_24_sum = $signed((_shr_w_upd_24_sum + {48'd0, r_24})) >>> 6'd16;
-  // comb: w_upd_24_sum (generator/units/lane.ts:250)
+  // comb: w_upd_24_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_24) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
@@ -3596,7 +3778,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:571)
+  // seq: wn_24 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= ((w_upd_24_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_24_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_24_sum[15:0]);
@@ -3628,21 +3810,30 @@ module hebbian (
 
   assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_25 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_25) begin
+      lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};
+      lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};
+      lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};
+      lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};
+      lfsr_next_25_b = lfsr_next_25_f3[15:0];
+      lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};
+    end else begin
+      lfsr_next_25_f0 = 32'd0;
+      lfsr_next_25_f1 = 32'd0;
+      lfsr_next_25_f2 = 32'd0;
+      lfsr_next_25_f3 = 32'd0;
+      lfsr_next_25_b = 16'd0;
+      lfsr_next_25 = lfsr_25;
+    end
+  end
 
-  assign lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_25 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_25 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25 <= (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
@@ -3651,12 +3842,10 @@ module hebbian (
     end
   end
 
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_25_sum = nu1_q * $signed(hc_rd_25);
   assign _shr_w_upd_25_sum = $signed(_mul_w_upd_25_sum) >>> 6'd3;
   assign _shrBy_w_upd_25_sum = $signed((_shr_w_upd_25_sum + {48'd0, r_25})) >>> 6'd16;
-  // comb: w_upd_25_sum (generator/units/lane.ts:250)
+  // comb: w_upd_25_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_25) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
@@ -3665,7 +3854,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:571)
+  // seq: wn_25 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= ((w_upd_25_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_25_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_25_sum[15:0]);
@@ -3697,21 +3886,30 @@ module hebbian (
 
   assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_26 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_26) begin
+      lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};
+      lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};
+      lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};
+      lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};
+      lfsr_next_26_b = lfsr_next_26_f3[15:0];
+      lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};
+    end else begin
+      lfsr_next_26_f0 = 32'd0;
+      lfsr_next_26_f1 = 32'd0;
+      lfsr_next_26_f2 = 32'd0;
+      lfsr_next_26_f3 = 32'd0;
+      lfsr_next_26_b = 16'd0;
+      lfsr_next_26 = lfsr_26;
+    end
+  end
 
-  assign lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_26 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_26 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_26 <= (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
@@ -3720,12 +3918,10 @@ module hebbian (
     end
   end
 
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_26_sum = nu1_q * $signed(hc_rd_26);
   assign _shr_w_upd_26_sum = $signed(_mul_w_upd_26_sum) >>> 6'd3;
   assign _shrBy_w_upd_26_sum = $signed((_shr_w_upd_26_sum + {48'd0, r_26})) >>> 6'd16;
-  // comb: w_upd_26_sum (generator/units/lane.ts:250)
+  // comb: w_upd_26_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_26) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
@@ -3734,7 +3930,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:571)
+  // seq: wn_26 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= ((w_upd_26_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_26_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_26_sum[15:0]);
@@ -3766,21 +3962,30 @@ module hebbian (
 
   assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_27 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_27) begin
+      lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};
+      lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};
+      lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};
+      lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};
+      lfsr_next_27_b = lfsr_next_27_f3[15:0];
+      lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};
+    end else begin
+      lfsr_next_27_f0 = 32'd0;
+      lfsr_next_27_f1 = 32'd0;
+      lfsr_next_27_f2 = 32'd0;
+      lfsr_next_27_f3 = 32'd0;
+      lfsr_next_27_b = 16'd0;
+      lfsr_next_27 = lfsr_27;
+    end
+  end
 
-  assign lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_27 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_27 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27 <= (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
@@ -3789,12 +3994,10 @@ module hebbian (
     end
   end
 
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_27_sum = nu1_q * $signed(hc_rd_27);
   assign _shr_w_upd_27_sum = $signed(_mul_w_upd_27_sum) >>> 6'd3;
   assign _shrBy_w_upd_27_sum = $signed((_shr_w_upd_27_sum + {48'd0, r_27})) >>> 6'd16;
-  // comb: w_upd_27_sum (generator/units/lane.ts:250)
+  // comb: w_upd_27_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_27) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
@@ -3803,7 +4006,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:571)
+  // seq: wn_27 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= ((w_upd_27_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_27_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_27_sum[15:0]);
@@ -3835,21 +4038,30 @@ module hebbian (
 
   assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_28 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_28) begin
+      lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};
+      lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};
+      lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};
+      lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};
+      lfsr_next_28_b = lfsr_next_28_f3[15:0];
+      lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};
+    end else begin
+      lfsr_next_28_f0 = 32'd0;
+      lfsr_next_28_f1 = 32'd0;
+      lfsr_next_28_f2 = 32'd0;
+      lfsr_next_28_f3 = 32'd0;
+      lfsr_next_28_b = 16'd0;
+      lfsr_next_28 = lfsr_28;
+    end
+  end
 
-  assign lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_28 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_28 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_28 <= (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
@@ -3858,12 +4070,10 @@ module hebbian (
     end
   end
 
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_28_sum = nu1_q * $signed(hc_rd_28);
   assign _shr_w_upd_28_sum = $signed(_mul_w_upd_28_sum) >>> 6'd3;
   assign _shrBy_w_upd_28_sum = $signed((_shr_w_upd_28_sum + {48'd0, r_28})) >>> 6'd16;
-  // comb: w_upd_28_sum (generator/units/lane.ts:250)
+  // comb: w_upd_28_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_28) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
@@ -3872,7 +4082,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:571)
+  // seq: wn_28 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= ((w_upd_28_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_28_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_28_sum[15:0]);
@@ -3904,21 +4114,30 @@ module hebbian (
 
   assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_29 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_29) begin
+      lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};
+      lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};
+      lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};
+      lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};
+      lfsr_next_29_b = lfsr_next_29_f3[15:0];
+      lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};
+    end else begin
+      lfsr_next_29_f0 = 32'd0;
+      lfsr_next_29_f1 = 32'd0;
+      lfsr_next_29_f2 = 32'd0;
+      lfsr_next_29_f3 = 32'd0;
+      lfsr_next_29_b = 16'd0;
+      lfsr_next_29 = lfsr_29;
+    end
+  end
 
-  assign lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_29 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_29 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29 <= (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
@@ -3927,12 +4146,10 @@ module hebbian (
     end
   end
 
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_29_sum = nu1_q * $signed(hc_rd_29);
   assign _shr_w_upd_29_sum = $signed(_mul_w_upd_29_sum) >>> 6'd3;
   assign _shrBy_w_upd_29_sum = $signed((_shr_w_upd_29_sum + {48'd0, r_29})) >>> 6'd16;
-  // comb: w_upd_29_sum (generator/units/lane.ts:250)
+  // comb: w_upd_29_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_29) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
@@ -3941,7 +4158,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:571)
+  // seq: wn_29 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= ((w_upd_29_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_29_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_29_sum[15:0]);
@@ -3973,21 +4190,30 @@ module hebbian (
 
   assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_30 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_30) begin
+      lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};
+      lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};
+      lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};
+      lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};
+      lfsr_next_30_b = lfsr_next_30_f3[15:0];
+      lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};
+    end else begin
+      lfsr_next_30_f0 = 32'd0;
+      lfsr_next_30_f1 = 32'd0;
+      lfsr_next_30_f2 = 32'd0;
+      lfsr_next_30_f3 = 32'd0;
+      lfsr_next_30_b = 16'd0;
+      lfsr_next_30 = lfsr_30;
+    end
+  end
 
-  assign lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_30 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_30 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_30 <= (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
@@ -3996,12 +4222,10 @@ module hebbian (
     end
   end
 
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_30_sum = nu1_q * $signed(hc_rd_30);
   assign _shr_w_upd_30_sum = $signed(_mul_w_upd_30_sum) >>> 6'd3;
   assign _shrBy_w_upd_30_sum = $signed((_shr_w_upd_30_sum + {48'd0, r_30})) >>> 6'd16;
-  // comb: w_upd_30_sum (generator/units/lane.ts:250)
+  // comb: w_upd_30_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_30) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
@@ -4010,7 +4234,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:571)
+  // seq: wn_30 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= ((w_upd_30_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_30_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_30_sum[15:0]);
@@ -4042,21 +4266,30 @@ module hebbian (
 
   assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_31 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_31) begin
+      lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};
+      lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};
+      lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};
+      lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};
+      lfsr_next_31_b = lfsr_next_31_f3[15:0];
+      lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};
+    end else begin
+      lfsr_next_31_f0 = 32'd0;
+      lfsr_next_31_f1 = 32'd0;
+      lfsr_next_31_f2 = 32'd0;
+      lfsr_next_31_f3 = 32'd0;
+      lfsr_next_31_b = 16'd0;
+      lfsr_next_31 = lfsr_31;
+    end
+  end
 
-  assign lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_31 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_31 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31 <= (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
@@ -4065,12 +4298,10 @@ module hebbian (
     end
   end
 
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_31_sum = nu1_q * $signed(hc_rd_31);
   assign _shr_w_upd_31_sum = $signed(_mul_w_upd_31_sum) >>> 6'd3;
   assign _shrBy_w_upd_31_sum = $signed((_shr_w_upd_31_sum + {48'd0, r_31})) >>> 6'd16;
-  // comb: w_upd_31_sum (generator/units/lane.ts:250)
+  // comb: w_upd_31_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_31) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
@@ -4079,7 +4310,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:571)
+  // seq: wn_31 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= ((w_upd_31_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_31_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_31_sum[15:0]);
@@ -4111,21 +4342,30 @@ module hebbian (
 
   assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_32 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_32) begin
+      lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};
+      lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};
+      lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};
+      lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};
+      lfsr_next_32_b = lfsr_next_32_f3[15:0];
+      lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};
+    end else begin
+      lfsr_next_32_f0 = 32'd0;
+      lfsr_next_32_f1 = 32'd0;
+      lfsr_next_32_f2 = 32'd0;
+      lfsr_next_32_f3 = 32'd0;
+      lfsr_next_32_b = 16'd0;
+      lfsr_next_32 = lfsr_32;
+    end
+  end
 
-  assign lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_32 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_32 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_32 <= (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
@@ -4134,12 +4374,10 @@ module hebbian (
     end
   end
 
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_32_sum = nu1_q * $signed(hc_rd_32);
   assign _shr_w_upd_32_sum = $signed(_mul_w_upd_32_sum) >>> 6'd3;
   assign _shrBy_w_upd_32_sum = $signed((_shr_w_upd_32_sum + {48'd0, r_32})) >>> 6'd16;
-  // comb: w_upd_32_sum (generator/units/lane.ts:250)
+  // comb: w_upd_32_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_32) begin
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
@@ -4148,7 +4386,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:571)
+  // seq: wn_32 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= ((w_upd_32_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_32_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_32_sum[15:0]);
@@ -4180,21 +4418,30 @@ module hebbian (
 
   assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_33 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_33) begin
+      lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};
+      lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};
+      lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};
+      lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};
+      lfsr_next_33_b = lfsr_next_33_f3[15:0];
+      lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};
+    end else begin
+      lfsr_next_33_f0 = 32'd0;
+      lfsr_next_33_f1 = 32'd0;
+      lfsr_next_33_f2 = 32'd0;
+      lfsr_next_33_f3 = 32'd0;
+      lfsr_next_33_b = 16'd0;
+      lfsr_next_33 = lfsr_33;
+    end
+  end
 
-  assign lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_33 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_33 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33 <= (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
@@ -4203,12 +4450,10 @@ module hebbian (
     end
   end
 
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_33_sum = nu1_q * $signed(hc_rd_33);
   assign _shr_w_upd_33_sum = $signed(_mul_w_upd_33_sum) >>> 6'd3;
   assign _shrBy_w_upd_33_sum = $signed((_shr_w_upd_33_sum + {48'd0, r_33})) >>> 6'd16;
-  // comb: w_upd_33_sum (generator/units/lane.ts:250)
+  // comb: w_upd_33_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_33) begin
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
@@ -4217,7 +4462,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:571)
+  // seq: wn_33 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= ((w_upd_33_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_33_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_33_sum[15:0]);
@@ -4249,21 +4494,30 @@ module hebbian (
 
   assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_34 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_34) begin
+      lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};
+      lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};
+      lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};
+      lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};
+      lfsr_next_34_b = lfsr_next_34_f3[15:0];
+      lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};
+    end else begin
+      lfsr_next_34_f0 = 32'd0;
+      lfsr_next_34_f1 = 32'd0;
+      lfsr_next_34_f2 = 32'd0;
+      lfsr_next_34_f3 = 32'd0;
+      lfsr_next_34_b = 16'd0;
+      lfsr_next_34 = lfsr_34;
+    end
+  end
 
-  assign lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_34 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_34 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_34 <= (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
@@ -4272,12 +4526,10 @@ module hebbian (
     end
   end
 
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_34_sum = nu1_q * $signed(hc_rd_34);
   assign _shr_w_upd_34_sum = $signed(_mul_w_upd_34_sum) >>> 6'd3;
   assign _shrBy_w_upd_34_sum = $signed((_shr_w_upd_34_sum + {48'd0, r_34})) >>> 6'd16;
-  // comb: w_upd_34_sum (generator/units/lane.ts:250)
+  // comb: w_upd_34_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_34) begin
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
@@ -4286,7 +4538,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:571)
+  // seq: wn_34 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= ((w_upd_34_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_34_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_34_sum[15:0]);
@@ -4318,21 +4570,30 @@ module hebbian (
 
   assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_35 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_35) begin
+      lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};
+      lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};
+      lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};
+      lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};
+      lfsr_next_35_b = lfsr_next_35_f3[15:0];
+      lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};
+    end else begin
+      lfsr_next_35_f0 = 32'd0;
+      lfsr_next_35_f1 = 32'd0;
+      lfsr_next_35_f2 = 32'd0;
+      lfsr_next_35_f3 = 32'd0;
+      lfsr_next_35_b = 16'd0;
+      lfsr_next_35 = lfsr_35;
+    end
+  end
 
-  assign lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_35 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_35 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35 <= (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
@@ -4341,12 +4602,10 @@ module hebbian (
     end
   end
 
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_35_sum = nu1_q * $signed(hc_rd_35);
   assign _shr_w_upd_35_sum = $signed(_mul_w_upd_35_sum) >>> 6'd3;
   assign _shrBy_w_upd_35_sum = $signed((_shr_w_upd_35_sum + {48'd0, r_35})) >>> 6'd16;
-  // comb: w_upd_35_sum (generator/units/lane.ts:250)
+  // comb: w_upd_35_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_35) begin
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
@@ -4355,7 +4614,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:571)
+  // seq: wn_35 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= ((w_upd_35_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_35_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_35_sum[15:0]);
@@ -4387,21 +4646,30 @@ module hebbian (
 
   assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_36 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_36) begin
+      lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};
+      lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};
+      lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};
+      lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};
+      lfsr_next_36_b = lfsr_next_36_f3[15:0];
+      lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};
+    end else begin
+      lfsr_next_36_f0 = 32'd0;
+      lfsr_next_36_f1 = 32'd0;
+      lfsr_next_36_f2 = 32'd0;
+      lfsr_next_36_f3 = 32'd0;
+      lfsr_next_36_b = 16'd0;
+      lfsr_next_36 = lfsr_36;
+    end
+  end
 
-  assign lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_36 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_36 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_36 <= (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
@@ -4410,12 +4678,10 @@ module hebbian (
     end
   end
 
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_36_sum = nu1_q * $signed(hc_rd_36);
   assign _shr_w_upd_36_sum = $signed(_mul_w_upd_36_sum) >>> 6'd3;
   assign _shrBy_w_upd_36_sum = $signed((_shr_w_upd_36_sum + {48'd0, r_36})) >>> 6'd16;
-  // comb: w_upd_36_sum (generator/units/lane.ts:250)
+  // comb: w_upd_36_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_36) begin
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
@@ -4424,7 +4690,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:571)
+  // seq: wn_36 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= ((w_upd_36_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_36_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_36_sum[15:0]);
@@ -4456,21 +4722,30 @@ module hebbian (
 
   assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_37 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_37) begin
+      lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};
+      lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};
+      lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};
+      lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};
+      lfsr_next_37_b = lfsr_next_37_f3[15:0];
+      lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};
+    end else begin
+      lfsr_next_37_f0 = 32'd0;
+      lfsr_next_37_f1 = 32'd0;
+      lfsr_next_37_f2 = 32'd0;
+      lfsr_next_37_f3 = 32'd0;
+      lfsr_next_37_b = 16'd0;
+      lfsr_next_37 = lfsr_37;
+    end
+  end
 
-  assign lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_37 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_37 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37 <= (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
@@ -4479,12 +4754,10 @@ module hebbian (
     end
   end
 
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_37_sum = nu1_q * $signed(hc_rd_37);
   assign _shr_w_upd_37_sum = $signed(_mul_w_upd_37_sum) >>> 6'd3;
   assign _shrBy_w_upd_37_sum = $signed((_shr_w_upd_37_sum + {48'd0, r_37})) >>> 6'd16;
-  // comb: w_upd_37_sum (generator/units/lane.ts:250)
+  // comb: w_upd_37_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_37) begin
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
@@ -4493,7 +4766,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:571)
+  // seq: wn_37 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= ((w_upd_37_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_37_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_37_sum[15:0]);
@@ -4525,21 +4798,30 @@ module hebbian (
 
   assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_38 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_38) begin
+      lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};
+      lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};
+      lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};
+      lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};
+      lfsr_next_38_b = lfsr_next_38_f3[15:0];
+      lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};
+    end else begin
+      lfsr_next_38_f0 = 32'd0;
+      lfsr_next_38_f1 = 32'd0;
+      lfsr_next_38_f2 = 32'd0;
+      lfsr_next_38_f3 = 32'd0;
+      lfsr_next_38_b = 16'd0;
+      lfsr_next_38 = lfsr_38;
+    end
+  end
 
-  assign lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_38 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_38 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_38 <= (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
@@ -4548,12 +4830,10 @@ module hebbian (
     end
   end
 
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_38_sum = nu1_q * $signed(hc_rd_38);
   assign _shr_w_upd_38_sum = $signed(_mul_w_upd_38_sum) >>> 6'd3;
   assign _shrBy_w_upd_38_sum = $signed((_shr_w_upd_38_sum + {48'd0, r_38})) >>> 6'd16;
-  // comb: w_upd_38_sum (generator/units/lane.ts:250)
+  // comb: w_upd_38_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_38) begin
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
@@ -4562,7 +4842,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:571)
+  // seq: wn_38 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= ((w_upd_38_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_38_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_38_sum[15:0]);
@@ -4594,21 +4874,30 @@ module hebbian (
 
   assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_39 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_39) begin
+      lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};
+      lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};
+      lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};
+      lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};
+      lfsr_next_39_b = lfsr_next_39_f3[15:0];
+      lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};
+    end else begin
+      lfsr_next_39_f0 = 32'd0;
+      lfsr_next_39_f1 = 32'd0;
+      lfsr_next_39_f2 = 32'd0;
+      lfsr_next_39_f3 = 32'd0;
+      lfsr_next_39_b = 16'd0;
+      lfsr_next_39 = lfsr_39;
+    end
+  end
 
-  assign lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_39 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_39 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39 <= (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
@@ -4617,12 +4906,10 @@ module hebbian (
     end
   end
 
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_39_sum = nu1_q * $signed(hc_rd_39);
   assign _shr_w_upd_39_sum = $signed(_mul_w_upd_39_sum) >>> 6'd3;
   assign _shrBy_w_upd_39_sum = $signed((_shr_w_upd_39_sum + {48'd0, r_39})) >>> 6'd16;
-  // comb: w_upd_39_sum (generator/units/lane.ts:250)
+  // comb: w_upd_39_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_39) begin
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
@@ -4631,7 +4918,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:571)
+  // seq: wn_39 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= ((w_upd_39_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_39_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_39_sum[15:0]);
@@ -4663,21 +4950,30 @@ module hebbian (
 
   assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_40 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_40) begin
+      lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};
+      lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};
+      lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};
+      lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};
+      lfsr_next_40_b = lfsr_next_40_f3[15:0];
+      lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};
+    end else begin
+      lfsr_next_40_f0 = 32'd0;
+      lfsr_next_40_f1 = 32'd0;
+      lfsr_next_40_f2 = 32'd0;
+      lfsr_next_40_f3 = 32'd0;
+      lfsr_next_40_b = 16'd0;
+      lfsr_next_40 = lfsr_40;
+    end
+  end
 
-  assign lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_40 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_40 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_40 <= (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
@@ -4686,12 +4982,10 @@ module hebbian (
     end
   end
 
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_40_sum = nu1_q * $signed(hc_rd_40);
   assign _shr_w_upd_40_sum = $signed(_mul_w_upd_40_sum) >>> 6'd3;
   assign _shrBy_w_upd_40_sum = $signed((_shr_w_upd_40_sum + {48'd0, r_40})) >>> 6'd16;
-  // comb: w_upd_40_sum (generator/units/lane.ts:250)
+  // comb: w_upd_40_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_40) begin
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
@@ -4700,7 +4994,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:571)
+  // seq: wn_40 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= ((w_upd_40_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_40_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_40_sum[15:0]);
@@ -4732,21 +5026,30 @@ module hebbian (
 
   assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_41 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_41) begin
+      lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};
+      lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};
+      lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};
+      lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};
+      lfsr_next_41_b = lfsr_next_41_f3[15:0];
+      lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};
+    end else begin
+      lfsr_next_41_f0 = 32'd0;
+      lfsr_next_41_f1 = 32'd0;
+      lfsr_next_41_f2 = 32'd0;
+      lfsr_next_41_f3 = 32'd0;
+      lfsr_next_41_b = 16'd0;
+      lfsr_next_41 = lfsr_41;
+    end
+  end
 
-  assign lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_41 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_41 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41 <= (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
@@ -4755,12 +5058,10 @@ module hebbian (
     end
   end
 
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_41_sum = nu1_q * $signed(hc_rd_41);
   assign _shr_w_upd_41_sum = $signed(_mul_w_upd_41_sum) >>> 6'd3;
   assign _shrBy_w_upd_41_sum = $signed((_shr_w_upd_41_sum + {48'd0, r_41})) >>> 6'd16;
-  // comb: w_upd_41_sum (generator/units/lane.ts:250)
+  // comb: w_upd_41_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_41) begin
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
@@ -4769,7 +5070,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:571)
+  // seq: wn_41 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= ((w_upd_41_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_41_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_41_sum[15:0]);
@@ -4801,21 +5102,30 @@ module hebbian (
 
   assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_42 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_42) begin
+      lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};
+      lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};
+      lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};
+      lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};
+      lfsr_next_42_b = lfsr_next_42_f3[15:0];
+      lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};
+    end else begin
+      lfsr_next_42_f0 = 32'd0;
+      lfsr_next_42_f1 = 32'd0;
+      lfsr_next_42_f2 = 32'd0;
+      lfsr_next_42_f3 = 32'd0;
+      lfsr_next_42_b = 16'd0;
+      lfsr_next_42 = lfsr_42;
+    end
+  end
 
-  assign lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_42 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_42 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_42 <= (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
@@ -4824,12 +5134,10 @@ module hebbian (
     end
   end
 
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_42_sum = nu1_q * $signed(hc_rd_42);
   assign _shr_w_upd_42_sum = $signed(_mul_w_upd_42_sum) >>> 6'd3;
   assign _shrBy_w_upd_42_sum = $signed((_shr_w_upd_42_sum + {48'd0, r_42})) >>> 6'd16;
-  // comb: w_upd_42_sum (generator/units/lane.ts:250)
+  // comb: w_upd_42_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_42) begin
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
@@ -4838,7 +5146,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:571)
+  // seq: wn_42 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= ((w_upd_42_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_42_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_42_sum[15:0]);
@@ -4870,21 +5178,30 @@ module hebbian (
 
   assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_43 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_43) begin
+      lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};
+      lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};
+      lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};
+      lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};
+      lfsr_next_43_b = lfsr_next_43_f3[15:0];
+      lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};
+    end else begin
+      lfsr_next_43_f0 = 32'd0;
+      lfsr_next_43_f1 = 32'd0;
+      lfsr_next_43_f2 = 32'd0;
+      lfsr_next_43_f3 = 32'd0;
+      lfsr_next_43_b = 16'd0;
+      lfsr_next_43 = lfsr_43;
+    end
+  end
 
-  assign lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_43 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_43 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43 <= (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
@@ -4893,12 +5210,10 @@ module hebbian (
     end
   end
 
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_43_sum = nu1_q * $signed(hc_rd_43);
   assign _shr_w_upd_43_sum = $signed(_mul_w_upd_43_sum) >>> 6'd3;
   assign _shrBy_w_upd_43_sum = $signed((_shr_w_upd_43_sum + {48'd0, r_43})) >>> 6'd16;
-  // comb: w_upd_43_sum (generator/units/lane.ts:250)
+  // comb: w_upd_43_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_43) begin
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
@@ -4907,7 +5222,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:571)
+  // seq: wn_43 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= ((w_upd_43_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_43_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_43_sum[15:0]);
@@ -4939,21 +5254,30 @@ module hebbian (
 
   assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_44 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_44) begin
+      lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};
+      lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};
+      lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};
+      lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};
+      lfsr_next_44_b = lfsr_next_44_f3[15:0];
+      lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};
+    end else begin
+      lfsr_next_44_f0 = 32'd0;
+      lfsr_next_44_f1 = 32'd0;
+      lfsr_next_44_f2 = 32'd0;
+      lfsr_next_44_f3 = 32'd0;
+      lfsr_next_44_b = 16'd0;
+      lfsr_next_44 = lfsr_44;
+    end
+  end
 
-  assign lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_44 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_44 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_44 <= (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
@@ -4962,12 +5286,10 @@ module hebbian (
     end
   end
 
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_44_sum = nu1_q * $signed(hc_rd_44);
   assign _shr_w_upd_44_sum = $signed(_mul_w_upd_44_sum) >>> 6'd3;
   assign _shrBy_w_upd_44_sum = $signed((_shr_w_upd_44_sum + {48'd0, r_44})) >>> 6'd16;
-  // comb: w_upd_44_sum (generator/units/lane.ts:250)
+  // comb: w_upd_44_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_44) begin
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
@@ -4976,7 +5298,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:571)
+  // seq: wn_44 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= ((w_upd_44_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_44_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_44_sum[15:0]);
@@ -5008,21 +5330,30 @@ module hebbian (
 
   assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_45 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_45) begin
+      lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};
+      lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};
+      lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};
+      lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};
+      lfsr_next_45_b = lfsr_next_45_f3[15:0];
+      lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};
+    end else begin
+      lfsr_next_45_f0 = 32'd0;
+      lfsr_next_45_f1 = 32'd0;
+      lfsr_next_45_f2 = 32'd0;
+      lfsr_next_45_f3 = 32'd0;
+      lfsr_next_45_b = 16'd0;
+      lfsr_next_45 = lfsr_45;
+    end
+  end
 
-  assign lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_45 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_45 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45 <= (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
@@ -5031,12 +5362,10 @@ module hebbian (
     end
   end
 
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_45_sum = nu1_q * $signed(hc_rd_45);
   assign _shr_w_upd_45_sum = $signed(_mul_w_upd_45_sum) >>> 6'd3;
   assign _shrBy_w_upd_45_sum = $signed((_shr_w_upd_45_sum + {48'd0, r_45})) >>> 6'd16;
-  // comb: w_upd_45_sum (generator/units/lane.ts:250)
+  // comb: w_upd_45_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_45) begin
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
@@ -5045,7 +5374,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:571)
+  // seq: wn_45 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= ((w_upd_45_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_45_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_45_sum[15:0]);
@@ -5077,21 +5406,30 @@ module hebbian (
 
   assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_46 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_46) begin
+      lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};
+      lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};
+      lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};
+      lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};
+      lfsr_next_46_b = lfsr_next_46_f3[15:0];
+      lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};
+    end else begin
+      lfsr_next_46_f0 = 32'd0;
+      lfsr_next_46_f1 = 32'd0;
+      lfsr_next_46_f2 = 32'd0;
+      lfsr_next_46_f3 = 32'd0;
+      lfsr_next_46_b = 16'd0;
+      lfsr_next_46 = lfsr_46;
+    end
+  end
 
-  assign lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_46 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_46 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_46 <= (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
@@ -5100,12 +5438,10 @@ module hebbian (
     end
   end
 
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_46_sum = nu1_q * $signed(hc_rd_46);
   assign _shr_w_upd_46_sum = $signed(_mul_w_upd_46_sum) >>> 6'd3;
   assign _shrBy_w_upd_46_sum = $signed((_shr_w_upd_46_sum + {48'd0, r_46})) >>> 6'd16;
-  // comb: w_upd_46_sum (generator/units/lane.ts:250)
+  // comb: w_upd_46_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_46) begin
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
@@ -5114,7 +5450,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:571)
+  // seq: wn_46 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= ((w_upd_46_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_46_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_46_sum[15:0]);
@@ -5146,21 +5482,30 @@ module hebbian (
 
   assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_47 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_47) begin
+      lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};
+      lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};
+      lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};
+      lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};
+      lfsr_next_47_b = lfsr_next_47_f3[15:0];
+      lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};
+    end else begin
+      lfsr_next_47_f0 = 32'd0;
+      lfsr_next_47_f1 = 32'd0;
+      lfsr_next_47_f2 = 32'd0;
+      lfsr_next_47_f3 = 32'd0;
+      lfsr_next_47_b = 16'd0;
+      lfsr_next_47 = lfsr_47;
+    end
+  end
 
-  assign lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_47 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_47 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47 <= (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
@@ -5169,12 +5514,10 @@ module hebbian (
     end
   end
 
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_47_sum = nu1_q * $signed(hc_rd_47);
   assign _shr_w_upd_47_sum = $signed(_mul_w_upd_47_sum) >>> 6'd3;
   assign _shrBy_w_upd_47_sum = $signed((_shr_w_upd_47_sum + {48'd0, r_47})) >>> 6'd16;
-  // comb: w_upd_47_sum (generator/units/lane.ts:250)
+  // comb: w_upd_47_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_47) begin
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
@@ -5183,7 +5526,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:571)
+  // seq: wn_47 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= ((w_upd_47_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_47_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_47_sum[15:0]);
@@ -5215,21 +5558,30 @@ module hebbian (
 
   assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_48 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_48) begin
+      lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};
+      lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};
+      lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};
+      lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};
+      lfsr_next_48_b = lfsr_next_48_f3[15:0];
+      lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};
+    end else begin
+      lfsr_next_48_f0 = 32'd0;
+      lfsr_next_48_f1 = 32'd0;
+      lfsr_next_48_f2 = 32'd0;
+      lfsr_next_48_f3 = 32'd0;
+      lfsr_next_48_b = 16'd0;
+      lfsr_next_48 = lfsr_48;
+    end
+  end
 
-  assign lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_48 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_48 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_48 <= (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
@@ -5238,12 +5590,10 @@ module hebbian (
     end
   end
 
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_48_sum = nu1_q * $signed(hc_rd_48);
   assign _shr_w_upd_48_sum = $signed(_mul_w_upd_48_sum) >>> 6'd3;
   assign _shrBy_w_upd_48_sum = $signed((_shr_w_upd_48_sum + {48'd0, r_48})) >>> 6'd16;
-  // comb: w_upd_48_sum (generator/units/lane.ts:250)
+  // comb: w_upd_48_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_48) begin
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
@@ -5252,7 +5602,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:571)
+  // seq: wn_48 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= ((w_upd_48_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_48_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_48_sum[15:0]);
@@ -5284,21 +5634,30 @@ module hebbian (
 
   assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_49 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_49) begin
+      lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};
+      lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};
+      lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};
+      lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};
+      lfsr_next_49_b = lfsr_next_49_f3[15:0];
+      lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};
+    end else begin
+      lfsr_next_49_f0 = 32'd0;
+      lfsr_next_49_f1 = 32'd0;
+      lfsr_next_49_f2 = 32'd0;
+      lfsr_next_49_f3 = 32'd0;
+      lfsr_next_49_b = 16'd0;
+      lfsr_next_49 = lfsr_49;
+    end
+  end
 
-  assign lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_49 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_49 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49 <= (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
@@ -5307,12 +5666,10 @@ module hebbian (
     end
   end
 
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_49_sum = nu1_q * $signed(hc_rd_49);
   assign _shr_w_upd_49_sum = $signed(_mul_w_upd_49_sum) >>> 6'd3;
   assign _shrBy_w_upd_49_sum = $signed((_shr_w_upd_49_sum + {48'd0, r_49})) >>> 6'd16;
-  // comb: w_upd_49_sum (generator/units/lane.ts:250)
+  // comb: w_upd_49_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_49) begin
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
@@ -5321,7 +5678,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:571)
+  // seq: wn_49 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= ((w_upd_49_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_49_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_49_sum[15:0]);
@@ -5353,21 +5710,30 @@ module hebbian (
 
   assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_50 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_50) begin
+      lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};
+      lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};
+      lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};
+      lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};
+      lfsr_next_50_b = lfsr_next_50_f3[15:0];
+      lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};
+    end else begin
+      lfsr_next_50_f0 = 32'd0;
+      lfsr_next_50_f1 = 32'd0;
+      lfsr_next_50_f2 = 32'd0;
+      lfsr_next_50_f3 = 32'd0;
+      lfsr_next_50_b = 16'd0;
+      lfsr_next_50 = lfsr_50;
+    end
+  end
 
-  assign lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_50 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_50 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_50 <= (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
@@ -5376,12 +5742,10 @@ module hebbian (
     end
   end
 
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_50_sum = nu1_q * $signed(hc_rd_50);
   assign _shr_w_upd_50_sum = $signed(_mul_w_upd_50_sum) >>> 6'd3;
   assign _shrBy_w_upd_50_sum = $signed((_shr_w_upd_50_sum + {48'd0, r_50})) >>> 6'd16;
-  // comb: w_upd_50_sum (generator/units/lane.ts:250)
+  // comb: w_upd_50_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_50) begin
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
@@ -5390,7 +5754,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:571)
+  // seq: wn_50 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= ((w_upd_50_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_50_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_50_sum[15:0]);
@@ -5422,21 +5786,30 @@ module hebbian (
 
   assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_51 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_51) begin
+      lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};
+      lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};
+      lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};
+      lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};
+      lfsr_next_51_b = lfsr_next_51_f3[15:0];
+      lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};
+    end else begin
+      lfsr_next_51_f0 = 32'd0;
+      lfsr_next_51_f1 = 32'd0;
+      lfsr_next_51_f2 = 32'd0;
+      lfsr_next_51_f3 = 32'd0;
+      lfsr_next_51_b = 16'd0;
+      lfsr_next_51 = lfsr_51;
+    end
+  end
 
-  assign lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_51 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_51 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51 <= (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
@@ -5445,12 +5818,10 @@ module hebbian (
     end
   end
 
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_51_sum = nu1_q * $signed(hc_rd_51);
   assign _shr_w_upd_51_sum = $signed(_mul_w_upd_51_sum) >>> 6'd3;
   assign _shrBy_w_upd_51_sum = $signed((_shr_w_upd_51_sum + {48'd0, r_51})) >>> 6'd16;
-  // comb: w_upd_51_sum (generator/units/lane.ts:250)
+  // comb: w_upd_51_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_51) begin
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
@@ -5459,7 +5830,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:571)
+  // seq: wn_51 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= ((w_upd_51_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_51_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_51_sum[15:0]);
@@ -5491,21 +5862,30 @@ module hebbian (
 
   assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_52 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_52) begin
+      lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};
+      lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};
+      lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};
+      lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};
+      lfsr_next_52_b = lfsr_next_52_f3[15:0];
+      lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};
+    end else begin
+      lfsr_next_52_f0 = 32'd0;
+      lfsr_next_52_f1 = 32'd0;
+      lfsr_next_52_f2 = 32'd0;
+      lfsr_next_52_f3 = 32'd0;
+      lfsr_next_52_b = 16'd0;
+      lfsr_next_52 = lfsr_52;
+    end
+  end
 
-  assign lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_52 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_52 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_52 <= (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
@@ -5514,12 +5894,10 @@ module hebbian (
     end
   end
 
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_52_sum = nu1_q * $signed(hc_rd_52);
   assign _shr_w_upd_52_sum = $signed(_mul_w_upd_52_sum) >>> 6'd3;
   assign _shrBy_w_upd_52_sum = $signed((_shr_w_upd_52_sum + {48'd0, r_52})) >>> 6'd16;
-  // comb: w_upd_52_sum (generator/units/lane.ts:250)
+  // comb: w_upd_52_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_52) begin
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
@@ -5528,7 +5906,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:571)
+  // seq: wn_52 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= ((w_upd_52_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_52_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_52_sum[15:0]);
@@ -5560,21 +5938,30 @@ module hebbian (
 
   assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_53 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_53) begin
+      lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};
+      lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};
+      lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};
+      lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};
+      lfsr_next_53_b = lfsr_next_53_f3[15:0];
+      lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};
+    end else begin
+      lfsr_next_53_f0 = 32'd0;
+      lfsr_next_53_f1 = 32'd0;
+      lfsr_next_53_f2 = 32'd0;
+      lfsr_next_53_f3 = 32'd0;
+      lfsr_next_53_b = 16'd0;
+      lfsr_next_53 = lfsr_53;
+    end
+  end
 
-  assign lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_53 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_53 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53 <= (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
@@ -5583,12 +5970,10 @@ module hebbian (
     end
   end
 
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_53_sum = nu1_q * $signed(hc_rd_53);
   assign _shr_w_upd_53_sum = $signed(_mul_w_upd_53_sum) >>> 6'd3;
   assign _shrBy_w_upd_53_sum = $signed((_shr_w_upd_53_sum + {48'd0, r_53})) >>> 6'd16;
-  // comb: w_upd_53_sum (generator/units/lane.ts:250)
+  // comb: w_upd_53_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_53) begin
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
@@ -5597,7 +5982,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:571)
+  // seq: wn_53 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= ((w_upd_53_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_53_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_53_sum[15:0]);
@@ -5629,21 +6014,30 @@ module hebbian (
 
   assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_54 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_54) begin
+      lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};
+      lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};
+      lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};
+      lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};
+      lfsr_next_54_b = lfsr_next_54_f3[15:0];
+      lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};
+    end else begin
+      lfsr_next_54_f0 = 32'd0;
+      lfsr_next_54_f1 = 32'd0;
+      lfsr_next_54_f2 = 32'd0;
+      lfsr_next_54_f3 = 32'd0;
+      lfsr_next_54_b = 16'd0;
+      lfsr_next_54 = lfsr_54;
+    end
+  end
 
-  assign lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_54 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_54 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_54 <= (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
@@ -5652,12 +6046,10 @@ module hebbian (
     end
   end
 
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_54_sum = nu1_q * $signed(hc_rd_54);
   assign _shr_w_upd_54_sum = $signed(_mul_w_upd_54_sum) >>> 6'd3;
   assign _shrBy_w_upd_54_sum = $signed((_shr_w_upd_54_sum + {48'd0, r_54})) >>> 6'd16;
-  // comb: w_upd_54_sum (generator/units/lane.ts:250)
+  // comb: w_upd_54_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_54) begin
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
@@ -5666,7 +6058,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:571)
+  // seq: wn_54 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= ((w_upd_54_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_54_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_54_sum[15:0]);
@@ -5698,21 +6090,30 @@ module hebbian (
 
   assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_55 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_55) begin
+      lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};
+      lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};
+      lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};
+      lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};
+      lfsr_next_55_b = lfsr_next_55_f3[15:0];
+      lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};
+    end else begin
+      lfsr_next_55_f0 = 32'd0;
+      lfsr_next_55_f1 = 32'd0;
+      lfsr_next_55_f2 = 32'd0;
+      lfsr_next_55_f3 = 32'd0;
+      lfsr_next_55_b = 16'd0;
+      lfsr_next_55 = lfsr_55;
+    end
+  end
 
-  assign lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_55 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_55 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55 <= (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
@@ -5721,12 +6122,10 @@ module hebbian (
     end
   end
 
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_55_sum = nu1_q * $signed(hc_rd_55);
   assign _shr_w_upd_55_sum = $signed(_mul_w_upd_55_sum) >>> 6'd3;
   assign _shrBy_w_upd_55_sum = $signed((_shr_w_upd_55_sum + {48'd0, r_55})) >>> 6'd16;
-  // comb: w_upd_55_sum (generator/units/lane.ts:250)
+  // comb: w_upd_55_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_55) begin
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
@@ -5735,7 +6134,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:571)
+  // seq: wn_55 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= ((w_upd_55_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_55_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_55_sum[15:0]);
@@ -5767,21 +6166,30 @@ module hebbian (
 
   assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_56 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_56) begin
+      lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};
+      lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};
+      lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};
+      lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};
+      lfsr_next_56_b = lfsr_next_56_f3[15:0];
+      lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};
+    end else begin
+      lfsr_next_56_f0 = 32'd0;
+      lfsr_next_56_f1 = 32'd0;
+      lfsr_next_56_f2 = 32'd0;
+      lfsr_next_56_f3 = 32'd0;
+      lfsr_next_56_b = 16'd0;
+      lfsr_next_56 = lfsr_56;
+    end
+  end
 
-  assign lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_56 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_56 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_56 <= (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
@@ -5790,12 +6198,10 @@ module hebbian (
     end
   end
 
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_56_sum = nu1_q * $signed(hc_rd_56);
   assign _shr_w_upd_56_sum = $signed(_mul_w_upd_56_sum) >>> 6'd3;
   assign _shrBy_w_upd_56_sum = $signed((_shr_w_upd_56_sum + {48'd0, r_56})) >>> 6'd16;
-  // comb: w_upd_56_sum (generator/units/lane.ts:250)
+  // comb: w_upd_56_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_56) begin
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
@@ -5804,7 +6210,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:571)
+  // seq: wn_56 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= ((w_upd_56_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_56_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_56_sum[15:0]);
@@ -5836,21 +6242,30 @@ module hebbian (
 
   assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_57 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_57) begin
+      lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};
+      lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};
+      lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};
+      lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};
+      lfsr_next_57_b = lfsr_next_57_f3[15:0];
+      lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};
+    end else begin
+      lfsr_next_57_f0 = 32'd0;
+      lfsr_next_57_f1 = 32'd0;
+      lfsr_next_57_f2 = 32'd0;
+      lfsr_next_57_f3 = 32'd0;
+      lfsr_next_57_b = 16'd0;
+      lfsr_next_57 = lfsr_57;
+    end
+  end
 
-  assign lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_57 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_57 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57 <= (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
@@ -5859,12 +6274,10 @@ module hebbian (
     end
   end
 
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_57_sum = nu1_q * $signed(hc_rd_57);
   assign _shr_w_upd_57_sum = $signed(_mul_w_upd_57_sum) >>> 6'd3;
   assign _shrBy_w_upd_57_sum = $signed((_shr_w_upd_57_sum + {48'd0, r_57})) >>> 6'd16;
-  // comb: w_upd_57_sum (generator/units/lane.ts:250)
+  // comb: w_upd_57_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_57) begin
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
@@ -5873,7 +6286,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:571)
+  // seq: wn_57 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= ((w_upd_57_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_57_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_57_sum[15:0]);
@@ -5905,21 +6318,30 @@ module hebbian (
 
   assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_58 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_58) begin
+      lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};
+      lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};
+      lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};
+      lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};
+      lfsr_next_58_b = lfsr_next_58_f3[15:0];
+      lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};
+    end else begin
+      lfsr_next_58_f0 = 32'd0;
+      lfsr_next_58_f1 = 32'd0;
+      lfsr_next_58_f2 = 32'd0;
+      lfsr_next_58_f3 = 32'd0;
+      lfsr_next_58_b = 16'd0;
+      lfsr_next_58 = lfsr_58;
+    end
+  end
 
-  assign lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_58 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_58 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_58 <= (cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
@@ -5928,12 +6350,10 @@ module hebbian (
     end
   end
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_58_sum = nu1_q * $signed(hc_rd_58);
   assign _shr_w_upd_58_sum = $signed(_mul_w_upd_58_sum) >>> 6'd3;
   assign _shrBy_w_upd_58_sum = $signed((_shr_w_upd_58_sum + {48'd0, r_58})) >>> 6'd16;
-  // comb: w_upd_58_sum (generator/units/lane.ts:250)
+  // comb: w_upd_58_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_58) begin
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
@@ -5942,7 +6362,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:571)
+  // seq: wn_58 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= ((w_upd_58_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_58_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_58_sum[15:0]);
@@ -5974,21 +6394,30 @@ module hebbian (
 
   assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_59 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_59) begin
+      lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};
+      lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};
+      lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};
+      lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};
+      lfsr_next_59_b = lfsr_next_59_f3[15:0];
+      lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};
+    end else begin
+      lfsr_next_59_f0 = 32'd0;
+      lfsr_next_59_f1 = 32'd0;
+      lfsr_next_59_f2 = 32'd0;
+      lfsr_next_59_f3 = 32'd0;
+      lfsr_next_59_b = 16'd0;
+      lfsr_next_59 = lfsr_59;
+    end
+  end
 
-  assign lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_59 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_59 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59 <= (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
@@ -5997,12 +6426,10 @@ module hebbian (
     end
   end
 
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_59_sum = nu1_q * $signed(hc_rd_59);
   assign _shr_w_upd_59_sum = $signed(_mul_w_upd_59_sum) >>> 6'd3;
   assign _shrBy_w_upd_59_sum = $signed((_shr_w_upd_59_sum + {48'd0, r_59})) >>> 6'd16;
-  // comb: w_upd_59_sum (generator/units/lane.ts:250)
+  // comb: w_upd_59_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_59) begin
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
@@ -6011,7 +6438,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:571)
+  // seq: wn_59 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= ((w_upd_59_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_59_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_59_sum[15:0]);
@@ -6043,21 +6470,30 @@ module hebbian (
 
   assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_60 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_60) begin
+      lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};
+      lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};
+      lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};
+      lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};
+      lfsr_next_60_b = lfsr_next_60_f3[15:0];
+      lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};
+    end else begin
+      lfsr_next_60_f0 = 32'd0;
+      lfsr_next_60_f1 = 32'd0;
+      lfsr_next_60_f2 = 32'd0;
+      lfsr_next_60_f3 = 32'd0;
+      lfsr_next_60_b = 16'd0;
+      lfsr_next_60 = lfsr_60;
+    end
+  end
 
-  assign lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_60 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_60 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_60 <= (cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
@@ -6066,12 +6502,10 @@ module hebbian (
     end
   end
 
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_60_sum = nu1_q * $signed(hc_rd_60);
   assign _shr_w_upd_60_sum = $signed(_mul_w_upd_60_sum) >>> 6'd3;
   assign _shrBy_w_upd_60_sum = $signed((_shr_w_upd_60_sum + {48'd0, r_60})) >>> 6'd16;
-  // comb: w_upd_60_sum (generator/units/lane.ts:250)
+  // comb: w_upd_60_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_60) begin
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
@@ -6080,7 +6514,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:571)
+  // seq: wn_60 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= ((w_upd_60_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_60_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_60_sum[15:0]);
@@ -6112,21 +6546,30 @@ module hebbian (
 
   assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_61 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_61) begin
+      lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};
+      lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};
+      lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};
+      lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};
+      lfsr_next_61_b = lfsr_next_61_f3[15:0];
+      lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};
+    end else begin
+      lfsr_next_61_f0 = 32'd0;
+      lfsr_next_61_f1 = 32'd0;
+      lfsr_next_61_f2 = 32'd0;
+      lfsr_next_61_f3 = 32'd0;
+      lfsr_next_61_b = 16'd0;
+      lfsr_next_61 = lfsr_61;
+    end
+  end
 
-  assign lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_61 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_61 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
@@ -6135,12 +6578,10 @@ module hebbian (
     end
   end
 
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_61_sum = nu1_q * $signed(hc_rd_61);
   assign _shr_w_upd_61_sum = $signed(_mul_w_upd_61_sum) >>> 6'd3;
   assign _shrBy_w_upd_61_sum = $signed((_shr_w_upd_61_sum + {48'd0, r_61})) >>> 6'd16;
-  // comb: w_upd_61_sum (generator/units/lane.ts:250)
+  // comb: w_upd_61_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_61) begin
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
@@ -6149,7 +6590,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:571)
+  // seq: wn_61 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= ((w_upd_61_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_61_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_61_sum[15:0]);
@@ -6181,21 +6622,30 @@ module hebbian (
 
   assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_62 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_62) begin
+      lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};
+      lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};
+      lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};
+      lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};
+      lfsr_next_62_b = lfsr_next_62_f3[15:0];
+      lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};
+    end else begin
+      lfsr_next_62_f0 = 32'd0;
+      lfsr_next_62_f1 = 32'd0;
+      lfsr_next_62_f2 = 32'd0;
+      lfsr_next_62_f3 = 32'd0;
+      lfsr_next_62_b = 16'd0;
+      lfsr_next_62 = lfsr_62;
+    end
+  end
 
-  assign lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_62 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_62 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_62 <= (cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
@@ -6204,12 +6654,10 @@ module hebbian (
     end
   end
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_62_sum = nu1_q * $signed(hc_rd_62);
   assign _shr_w_upd_62_sum = $signed(_mul_w_upd_62_sum) >>> 6'd3;
   assign _shrBy_w_upd_62_sum = $signed((_shr_w_upd_62_sum + {48'd0, r_62})) >>> 6'd16;
-  // comb: w_upd_62_sum (generator/units/lane.ts:250)
+  // comb: w_upd_62_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_62) begin
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
@@ -6218,7 +6666,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:571)
+  // seq: wn_62 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= ((w_upd_62_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_62_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_62_sum[15:0]);
@@ -6250,21 +6698,30 @@ module hebbian (
 
   assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
 
-  assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
 
-  assign lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_63 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_63) begin
+      lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};
+      lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};
+      lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};
+      lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};
+      lfsr_next_63_b = lfsr_next_63_f3[15:0];
+      lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};
+    end else begin
+      lfsr_next_63_f0 = 32'd0;
+      lfsr_next_63_f1 = 32'd0;
+      lfsr_next_63_f2 = 32'd0;
+      lfsr_next_63_f3 = 32'd0;
+      lfsr_next_63_b = 16'd0;
+      lfsr_next_63 = lfsr_63;
+    end
+  end
 
-  assign lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:546
 
-  assign lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/hebbian.ts:540
-
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:541
-
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:556)
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:559)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -6273,12 +6730,10 @@ module hebbian (
     end
   end
 
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:564
-
   assign _mul_w_upd_63_sum = nu1_q * $signed(hc_rd_63);
   assign _shr_w_upd_63_sum = $signed(_mul_w_upd_63_sum) >>> 6'd3;
   assign _shrBy_w_upd_63_sum = $signed((_shr_w_upd_63_sum + {48'd0, r_63})) >>> 6'd16;
-  // comb: w_upd_63_sum (generator/units/lane.ts:250)
+  // comb: w_upd_63_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_63) begin
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
@@ -6287,14 +6742,14 @@ module hebbian (
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:571)
+  // seq: wn_63 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= ((w_upd_63_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_63_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_63_sum[15:0]);
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:580)
+  // seq: lfsr_banks (generator/units/hebbian.ts:582)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_0 <= 32'd1;
@@ -7078,22 +7533,22 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:592
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:594
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:220
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:253
 
-  assign b_upd_sat_hi = (b_upd_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:221
+  assign b_upd_sat_hi = (b_upd_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:254
 
-  assign b_upd_sat_lo = (b_upd_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:222
+  assign b_upd_sat_lo = (b_upd_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:255
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:594
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:596
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:595
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:597
 
-  // seq: bn_q (generator/units/hebbian.ts:599)
+  // seq: bn_q (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -7211,7 +7666,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(hn_rd_63);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:613)
+  // seq: sum_q (generator/units/hebbian.ts:615)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -7222,9 +7677,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:615
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:617
 
-  // seq: acc_q (generator/units/hebbian.ts:616)
+  // seq: acc_q (generator/units/hebbian.ts:618)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 40'sd0;
@@ -7235,15 +7690,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:622
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:624
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:623
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:625
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:624
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:626
 
-  // seq: credits (generator/units/hebbian.ts:625)
+  // seq: credits (generator/units/hebbian.ts:627)
   always @(posedge clk) begin
     if (rst) begin
       inflight_q <= 5'd0;
@@ -7256,9 +7711,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:394
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:427
 
-  // seq: sat_count (generator/units/lane.ts:395)
+  // seq: sat_count (generator/units/lane.ts:428)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -7279,15 +7734,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:407
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:440
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:407
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:440
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:407
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:440
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:407
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:440
 
-  // seq: host_read (generator/units/lane.ts:438)
+  // seq: host_read (generator/units/lane.ts:471)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7707,7 +8162,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:464
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:497
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};

@@ -107,904 +107,904 @@ module output_layer (
   reg  signed [34:0] g_0;
   reg  [31:0]        lfsr_0;
   wire               draw_w_0;
-  wire [31:0]        lfsr_next_0_f0;
-  wire [31:0]        lfsr_next_0_f1;
-  wire [31:0]        lfsr_next_0_f2;
-  wire [31:0]        lfsr_next_0_f3;
-  wire [15:0]        lfsr_next_0_b;
-  wire [31:0]        lfsr_next_0;
-  wire [15:0]        r_0;
-  wire               draw_b;
-  wire [31:0]        lfsr_next2_0_f0;
-  wire [31:0]        lfsr_next2_0_f1;
-  wire [31:0]        lfsr_next2_0_f2;
-  wire [31:0]        lfsr_next2_0_f3;
-  wire [15:0]        lfsr_next2_0_b;
-  wire [31:0]        lfsr_next2_0;
-  wire [15:0]        r_bias;
   wire               w_we_0;
+  wire               draw_b;
+  reg  [31:0]        lfsr_next_0;
+  reg  [31:0]        lfsr_next_0_f0;
+  reg  [31:0]        lfsr_next_0_f1;
+  reg  [31:0]        lfsr_next_0_f2;
+  reg  [31:0]        lfsr_next_0_f3;
+  reg  [15:0]        lfsr_next_0_b;
+  wire [15:0]        r_0;
+  reg  [31:0]        lfsr_next2_0;
+  reg  [31:0]        lfsr_next2_0_f0;
+  reg  [31:0]        lfsr_next2_0_f1;
+  reg  [31:0]        lfsr_next2_0_f2;
+  reg  [31:0]        lfsr_next2_0_f3;
+  reg  [15:0]        lfsr_next2_0_b;
+  wire [15:0]        r_bias;
   reg  signed [16:0] w_upd_0_sum;
   reg  [15:0]        w_rd_1;
   wire signed [15:0] h_1;
   reg  signed [34:0] g_1;
   reg  [31:0]        lfsr_1;
   wire               draw_w_1;
-  wire [31:0]        lfsr_next_1_f0;
-  wire [31:0]        lfsr_next_1_f1;
-  wire [31:0]        lfsr_next_1_f2;
-  wire [31:0]        lfsr_next_1_f3;
-  wire [15:0]        lfsr_next_1_b;
-  wire [31:0]        lfsr_next_1;
-  wire [15:0]        r_1;
   wire               w_we_1;
+  reg  [31:0]        lfsr_next_1;
+  reg  [31:0]        lfsr_next_1_f0;
+  reg  [31:0]        lfsr_next_1_f1;
+  reg  [31:0]        lfsr_next_1_f2;
+  reg  [31:0]        lfsr_next_1_f3;
+  reg  [15:0]        lfsr_next_1_b;
+  wire [15:0]        r_1;
   reg  signed [16:0] w_upd_1_sum;
   reg  [15:0]        w_rd_2;
   wire signed [15:0] h_2;
   reg  signed [34:0] g_2;
   reg  [31:0]        lfsr_2;
   wire               draw_w_2;
-  wire [31:0]        lfsr_next_2_f0;
-  wire [31:0]        lfsr_next_2_f1;
-  wire [31:0]        lfsr_next_2_f2;
-  wire [31:0]        lfsr_next_2_f3;
-  wire [15:0]        lfsr_next_2_b;
-  wire [31:0]        lfsr_next_2;
-  wire [15:0]        r_2;
   wire               w_we_2;
+  reg  [31:0]        lfsr_next_2;
+  reg  [31:0]        lfsr_next_2_f0;
+  reg  [31:0]        lfsr_next_2_f1;
+  reg  [31:0]        lfsr_next_2_f2;
+  reg  [31:0]        lfsr_next_2_f3;
+  reg  [15:0]        lfsr_next_2_b;
+  wire [15:0]        r_2;
   reg  signed [16:0] w_upd_2_sum;
   reg  [15:0]        w_rd_3;
   wire signed [15:0] h_3;
   reg  signed [34:0] g_3;
   reg  [31:0]        lfsr_3;
   wire               draw_w_3;
-  wire [31:0]        lfsr_next_3_f0;
-  wire [31:0]        lfsr_next_3_f1;
-  wire [31:0]        lfsr_next_3_f2;
-  wire [31:0]        lfsr_next_3_f3;
-  wire [15:0]        lfsr_next_3_b;
-  wire [31:0]        lfsr_next_3;
-  wire [15:0]        r_3;
   wire               w_we_3;
+  reg  [31:0]        lfsr_next_3;
+  reg  [31:0]        lfsr_next_3_f0;
+  reg  [31:0]        lfsr_next_3_f1;
+  reg  [31:0]        lfsr_next_3_f2;
+  reg  [31:0]        lfsr_next_3_f3;
+  reg  [15:0]        lfsr_next_3_b;
+  wire [15:0]        r_3;
   reg  signed [16:0] w_upd_3_sum;
   reg  [15:0]        w_rd_4;
   wire signed [15:0] h_4;
   reg  signed [34:0] g_4;
   reg  [31:0]        lfsr_4;
   wire               draw_w_4;
-  wire [31:0]        lfsr_next_4_f0;
-  wire [31:0]        lfsr_next_4_f1;
-  wire [31:0]        lfsr_next_4_f2;
-  wire [31:0]        lfsr_next_4_f3;
-  wire [15:0]        lfsr_next_4_b;
-  wire [31:0]        lfsr_next_4;
-  wire [15:0]        r_4;
   wire               w_we_4;
+  reg  [31:0]        lfsr_next_4;
+  reg  [31:0]        lfsr_next_4_f0;
+  reg  [31:0]        lfsr_next_4_f1;
+  reg  [31:0]        lfsr_next_4_f2;
+  reg  [31:0]        lfsr_next_4_f3;
+  reg  [15:0]        lfsr_next_4_b;
+  wire [15:0]        r_4;
   reg  signed [16:0] w_upd_4_sum;
   reg  [15:0]        w_rd_5;
   wire signed [15:0] h_5;
   reg  signed [34:0] g_5;
   reg  [31:0]        lfsr_5;
   wire               draw_w_5;
-  wire [31:0]        lfsr_next_5_f0;
-  wire [31:0]        lfsr_next_5_f1;
-  wire [31:0]        lfsr_next_5_f2;
-  wire [31:0]        lfsr_next_5_f3;
-  wire [15:0]        lfsr_next_5_b;
-  wire [31:0]        lfsr_next_5;
-  wire [15:0]        r_5;
   wire               w_we_5;
+  reg  [31:0]        lfsr_next_5;
+  reg  [31:0]        lfsr_next_5_f0;
+  reg  [31:0]        lfsr_next_5_f1;
+  reg  [31:0]        lfsr_next_5_f2;
+  reg  [31:0]        lfsr_next_5_f3;
+  reg  [15:0]        lfsr_next_5_b;
+  wire [15:0]        r_5;
   reg  signed [16:0] w_upd_5_sum;
   reg  [15:0]        w_rd_6;
   wire signed [15:0] h_6;
   reg  signed [34:0] g_6;
   reg  [31:0]        lfsr_6;
   wire               draw_w_6;
-  wire [31:0]        lfsr_next_6_f0;
-  wire [31:0]        lfsr_next_6_f1;
-  wire [31:0]        lfsr_next_6_f2;
-  wire [31:0]        lfsr_next_6_f3;
-  wire [15:0]        lfsr_next_6_b;
-  wire [31:0]        lfsr_next_6;
-  wire [15:0]        r_6;
   wire               w_we_6;
+  reg  [31:0]        lfsr_next_6;
+  reg  [31:0]        lfsr_next_6_f0;
+  reg  [31:0]        lfsr_next_6_f1;
+  reg  [31:0]        lfsr_next_6_f2;
+  reg  [31:0]        lfsr_next_6_f3;
+  reg  [15:0]        lfsr_next_6_b;
+  wire [15:0]        r_6;
   reg  signed [16:0] w_upd_6_sum;
   reg  [15:0]        w_rd_7;
   wire signed [15:0] h_7;
   reg  signed [34:0] g_7;
   reg  [31:0]        lfsr_7;
   wire               draw_w_7;
-  wire [31:0]        lfsr_next_7_f0;
-  wire [31:0]        lfsr_next_7_f1;
-  wire [31:0]        lfsr_next_7_f2;
-  wire [31:0]        lfsr_next_7_f3;
-  wire [15:0]        lfsr_next_7_b;
-  wire [31:0]        lfsr_next_7;
-  wire [15:0]        r_7;
   wire               w_we_7;
+  reg  [31:0]        lfsr_next_7;
+  reg  [31:0]        lfsr_next_7_f0;
+  reg  [31:0]        lfsr_next_7_f1;
+  reg  [31:0]        lfsr_next_7_f2;
+  reg  [31:0]        lfsr_next_7_f3;
+  reg  [15:0]        lfsr_next_7_b;
+  wire [15:0]        r_7;
   reg  signed [16:0] w_upd_7_sum;
   reg  [15:0]        w_rd_8;
   wire signed [15:0] h_8;
   reg  signed [34:0] g_8;
   reg  [31:0]        lfsr_8;
   wire               draw_w_8;
-  wire [31:0]        lfsr_next_8_f0;
-  wire [31:0]        lfsr_next_8_f1;
-  wire [31:0]        lfsr_next_8_f2;
-  wire [31:0]        lfsr_next_8_f3;
-  wire [15:0]        lfsr_next_8_b;
-  wire [31:0]        lfsr_next_8;
-  wire [15:0]        r_8;
   wire               w_we_8;
+  reg  [31:0]        lfsr_next_8;
+  reg  [31:0]        lfsr_next_8_f0;
+  reg  [31:0]        lfsr_next_8_f1;
+  reg  [31:0]        lfsr_next_8_f2;
+  reg  [31:0]        lfsr_next_8_f3;
+  reg  [15:0]        lfsr_next_8_b;
+  wire [15:0]        r_8;
   reg  signed [16:0] w_upd_8_sum;
   reg  [15:0]        w_rd_9;
   wire signed [15:0] h_9;
   reg  signed [34:0] g_9;
   reg  [31:0]        lfsr_9;
   wire               draw_w_9;
-  wire [31:0]        lfsr_next_9_f0;
-  wire [31:0]        lfsr_next_9_f1;
-  wire [31:0]        lfsr_next_9_f2;
-  wire [31:0]        lfsr_next_9_f3;
-  wire [15:0]        lfsr_next_9_b;
-  wire [31:0]        lfsr_next_9;
-  wire [15:0]        r_9;
   wire               w_we_9;
+  reg  [31:0]        lfsr_next_9;
+  reg  [31:0]        lfsr_next_9_f0;
+  reg  [31:0]        lfsr_next_9_f1;
+  reg  [31:0]        lfsr_next_9_f2;
+  reg  [31:0]        lfsr_next_9_f3;
+  reg  [15:0]        lfsr_next_9_b;
+  wire [15:0]        r_9;
   reg  signed [16:0] w_upd_9_sum;
   reg  [15:0]        w_rd_10;
   wire signed [15:0] h_10;
   reg  signed [34:0] g_10;
   reg  [31:0]        lfsr_10;
   wire               draw_w_10;
-  wire [31:0]        lfsr_next_10_f0;
-  wire [31:0]        lfsr_next_10_f1;
-  wire [31:0]        lfsr_next_10_f2;
-  wire [31:0]        lfsr_next_10_f3;
-  wire [15:0]        lfsr_next_10_b;
-  wire [31:0]        lfsr_next_10;
-  wire [15:0]        r_10;
   wire               w_we_10;
+  reg  [31:0]        lfsr_next_10;
+  reg  [31:0]        lfsr_next_10_f0;
+  reg  [31:0]        lfsr_next_10_f1;
+  reg  [31:0]        lfsr_next_10_f2;
+  reg  [31:0]        lfsr_next_10_f3;
+  reg  [15:0]        lfsr_next_10_b;
+  wire [15:0]        r_10;
   reg  signed [16:0] w_upd_10_sum;
   reg  [15:0]        w_rd_11;
   wire signed [15:0] h_11;
   reg  signed [34:0] g_11;
   reg  [31:0]        lfsr_11;
   wire               draw_w_11;
-  wire [31:0]        lfsr_next_11_f0;
-  wire [31:0]        lfsr_next_11_f1;
-  wire [31:0]        lfsr_next_11_f2;
-  wire [31:0]        lfsr_next_11_f3;
-  wire [15:0]        lfsr_next_11_b;
-  wire [31:0]        lfsr_next_11;
-  wire [15:0]        r_11;
   wire               w_we_11;
+  reg  [31:0]        lfsr_next_11;
+  reg  [31:0]        lfsr_next_11_f0;
+  reg  [31:0]        lfsr_next_11_f1;
+  reg  [31:0]        lfsr_next_11_f2;
+  reg  [31:0]        lfsr_next_11_f3;
+  reg  [15:0]        lfsr_next_11_b;
+  wire [15:0]        r_11;
   reg  signed [16:0] w_upd_11_sum;
   reg  [15:0]        w_rd_12;
   wire signed [15:0] h_12;
   reg  signed [34:0] g_12;
   reg  [31:0]        lfsr_12;
   wire               draw_w_12;
-  wire [31:0]        lfsr_next_12_f0;
-  wire [31:0]        lfsr_next_12_f1;
-  wire [31:0]        lfsr_next_12_f2;
-  wire [31:0]        lfsr_next_12_f3;
-  wire [15:0]        lfsr_next_12_b;
-  wire [31:0]        lfsr_next_12;
-  wire [15:0]        r_12;
   wire               w_we_12;
+  reg  [31:0]        lfsr_next_12;
+  reg  [31:0]        lfsr_next_12_f0;
+  reg  [31:0]        lfsr_next_12_f1;
+  reg  [31:0]        lfsr_next_12_f2;
+  reg  [31:0]        lfsr_next_12_f3;
+  reg  [15:0]        lfsr_next_12_b;
+  wire [15:0]        r_12;
   reg  signed [16:0] w_upd_12_sum;
   reg  [15:0]        w_rd_13;
   wire signed [15:0] h_13;
   reg  signed [34:0] g_13;
   reg  [31:0]        lfsr_13;
   wire               draw_w_13;
-  wire [31:0]        lfsr_next_13_f0;
-  wire [31:0]        lfsr_next_13_f1;
-  wire [31:0]        lfsr_next_13_f2;
-  wire [31:0]        lfsr_next_13_f3;
-  wire [15:0]        lfsr_next_13_b;
-  wire [31:0]        lfsr_next_13;
-  wire [15:0]        r_13;
   wire               w_we_13;
+  reg  [31:0]        lfsr_next_13;
+  reg  [31:0]        lfsr_next_13_f0;
+  reg  [31:0]        lfsr_next_13_f1;
+  reg  [31:0]        lfsr_next_13_f2;
+  reg  [31:0]        lfsr_next_13_f3;
+  reg  [15:0]        lfsr_next_13_b;
+  wire [15:0]        r_13;
   reg  signed [16:0] w_upd_13_sum;
   reg  [15:0]        w_rd_14;
   wire signed [15:0] h_14;
   reg  signed [34:0] g_14;
   reg  [31:0]        lfsr_14;
   wire               draw_w_14;
-  wire [31:0]        lfsr_next_14_f0;
-  wire [31:0]        lfsr_next_14_f1;
-  wire [31:0]        lfsr_next_14_f2;
-  wire [31:0]        lfsr_next_14_f3;
-  wire [15:0]        lfsr_next_14_b;
-  wire [31:0]        lfsr_next_14;
-  wire [15:0]        r_14;
   wire               w_we_14;
+  reg  [31:0]        lfsr_next_14;
+  reg  [31:0]        lfsr_next_14_f0;
+  reg  [31:0]        lfsr_next_14_f1;
+  reg  [31:0]        lfsr_next_14_f2;
+  reg  [31:0]        lfsr_next_14_f3;
+  reg  [15:0]        lfsr_next_14_b;
+  wire [15:0]        r_14;
   reg  signed [16:0] w_upd_14_sum;
   reg  [15:0]        w_rd_15;
   wire signed [15:0] h_15;
   reg  signed [34:0] g_15;
   reg  [31:0]        lfsr_15;
   wire               draw_w_15;
-  wire [31:0]        lfsr_next_15_f0;
-  wire [31:0]        lfsr_next_15_f1;
-  wire [31:0]        lfsr_next_15_f2;
-  wire [31:0]        lfsr_next_15_f3;
-  wire [15:0]        lfsr_next_15_b;
-  wire [31:0]        lfsr_next_15;
-  wire [15:0]        r_15;
   wire               w_we_15;
+  reg  [31:0]        lfsr_next_15;
+  reg  [31:0]        lfsr_next_15_f0;
+  reg  [31:0]        lfsr_next_15_f1;
+  reg  [31:0]        lfsr_next_15_f2;
+  reg  [31:0]        lfsr_next_15_f3;
+  reg  [15:0]        lfsr_next_15_b;
+  wire [15:0]        r_15;
   reg  signed [16:0] w_upd_15_sum;
   reg  [15:0]        w_rd_16;
   wire signed [15:0] h_16;
   reg  signed [34:0] g_16;
   reg  [31:0]        lfsr_16;
   wire               draw_w_16;
-  wire [31:0]        lfsr_next_16_f0;
-  wire [31:0]        lfsr_next_16_f1;
-  wire [31:0]        lfsr_next_16_f2;
-  wire [31:0]        lfsr_next_16_f3;
-  wire [15:0]        lfsr_next_16_b;
-  wire [31:0]        lfsr_next_16;
-  wire [15:0]        r_16;
   wire               w_we_16;
+  reg  [31:0]        lfsr_next_16;
+  reg  [31:0]        lfsr_next_16_f0;
+  reg  [31:0]        lfsr_next_16_f1;
+  reg  [31:0]        lfsr_next_16_f2;
+  reg  [31:0]        lfsr_next_16_f3;
+  reg  [15:0]        lfsr_next_16_b;
+  wire [15:0]        r_16;
   reg  signed [16:0] w_upd_16_sum;
   reg  [15:0]        w_rd_17;
   wire signed [15:0] h_17;
   reg  signed [34:0] g_17;
   reg  [31:0]        lfsr_17;
   wire               draw_w_17;
-  wire [31:0]        lfsr_next_17_f0;
-  wire [31:0]        lfsr_next_17_f1;
-  wire [31:0]        lfsr_next_17_f2;
-  wire [31:0]        lfsr_next_17_f3;
-  wire [15:0]        lfsr_next_17_b;
-  wire [31:0]        lfsr_next_17;
-  wire [15:0]        r_17;
   wire               w_we_17;
+  reg  [31:0]        lfsr_next_17;
+  reg  [31:0]        lfsr_next_17_f0;
+  reg  [31:0]        lfsr_next_17_f1;
+  reg  [31:0]        lfsr_next_17_f2;
+  reg  [31:0]        lfsr_next_17_f3;
+  reg  [15:0]        lfsr_next_17_b;
+  wire [15:0]        r_17;
   reg  signed [16:0] w_upd_17_sum;
   reg  [15:0]        w_rd_18;
   wire signed [15:0] h_18;
   reg  signed [34:0] g_18;
   reg  [31:0]        lfsr_18;
   wire               draw_w_18;
-  wire [31:0]        lfsr_next_18_f0;
-  wire [31:0]        lfsr_next_18_f1;
-  wire [31:0]        lfsr_next_18_f2;
-  wire [31:0]        lfsr_next_18_f3;
-  wire [15:0]        lfsr_next_18_b;
-  wire [31:0]        lfsr_next_18;
-  wire [15:0]        r_18;
   wire               w_we_18;
+  reg  [31:0]        lfsr_next_18;
+  reg  [31:0]        lfsr_next_18_f0;
+  reg  [31:0]        lfsr_next_18_f1;
+  reg  [31:0]        lfsr_next_18_f2;
+  reg  [31:0]        lfsr_next_18_f3;
+  reg  [15:0]        lfsr_next_18_b;
+  wire [15:0]        r_18;
   reg  signed [16:0] w_upd_18_sum;
   reg  [15:0]        w_rd_19;
   wire signed [15:0] h_19;
   reg  signed [34:0] g_19;
   reg  [31:0]        lfsr_19;
   wire               draw_w_19;
-  wire [31:0]        lfsr_next_19_f0;
-  wire [31:0]        lfsr_next_19_f1;
-  wire [31:0]        lfsr_next_19_f2;
-  wire [31:0]        lfsr_next_19_f3;
-  wire [15:0]        lfsr_next_19_b;
-  wire [31:0]        lfsr_next_19;
-  wire [15:0]        r_19;
   wire               w_we_19;
+  reg  [31:0]        lfsr_next_19;
+  reg  [31:0]        lfsr_next_19_f0;
+  reg  [31:0]        lfsr_next_19_f1;
+  reg  [31:0]        lfsr_next_19_f2;
+  reg  [31:0]        lfsr_next_19_f3;
+  reg  [15:0]        lfsr_next_19_b;
+  wire [15:0]        r_19;
   reg  signed [16:0] w_upd_19_sum;
   reg  [15:0]        w_rd_20;
   wire signed [15:0] h_20;
   reg  signed [34:0] g_20;
   reg  [31:0]        lfsr_20;
   wire               draw_w_20;
-  wire [31:0]        lfsr_next_20_f0;
-  wire [31:0]        lfsr_next_20_f1;
-  wire [31:0]        lfsr_next_20_f2;
-  wire [31:0]        lfsr_next_20_f3;
-  wire [15:0]        lfsr_next_20_b;
-  wire [31:0]        lfsr_next_20;
-  wire [15:0]        r_20;
   wire               w_we_20;
+  reg  [31:0]        lfsr_next_20;
+  reg  [31:0]        lfsr_next_20_f0;
+  reg  [31:0]        lfsr_next_20_f1;
+  reg  [31:0]        lfsr_next_20_f2;
+  reg  [31:0]        lfsr_next_20_f3;
+  reg  [15:0]        lfsr_next_20_b;
+  wire [15:0]        r_20;
   reg  signed [16:0] w_upd_20_sum;
   reg  [15:0]        w_rd_21;
   wire signed [15:0] h_21;
   reg  signed [34:0] g_21;
   reg  [31:0]        lfsr_21;
   wire               draw_w_21;
-  wire [31:0]        lfsr_next_21_f0;
-  wire [31:0]        lfsr_next_21_f1;
-  wire [31:0]        lfsr_next_21_f2;
-  wire [31:0]        lfsr_next_21_f3;
-  wire [15:0]        lfsr_next_21_b;
-  wire [31:0]        lfsr_next_21;
-  wire [15:0]        r_21;
   wire               w_we_21;
+  reg  [31:0]        lfsr_next_21;
+  reg  [31:0]        lfsr_next_21_f0;
+  reg  [31:0]        lfsr_next_21_f1;
+  reg  [31:0]        lfsr_next_21_f2;
+  reg  [31:0]        lfsr_next_21_f3;
+  reg  [15:0]        lfsr_next_21_b;
+  wire [15:0]        r_21;
   reg  signed [16:0] w_upd_21_sum;
   reg  [15:0]        w_rd_22;
   wire signed [15:0] h_22;
   reg  signed [34:0] g_22;
   reg  [31:0]        lfsr_22;
   wire               draw_w_22;
-  wire [31:0]        lfsr_next_22_f0;
-  wire [31:0]        lfsr_next_22_f1;
-  wire [31:0]        lfsr_next_22_f2;
-  wire [31:0]        lfsr_next_22_f3;
-  wire [15:0]        lfsr_next_22_b;
-  wire [31:0]        lfsr_next_22;
-  wire [15:0]        r_22;
   wire               w_we_22;
+  reg  [31:0]        lfsr_next_22;
+  reg  [31:0]        lfsr_next_22_f0;
+  reg  [31:0]        lfsr_next_22_f1;
+  reg  [31:0]        lfsr_next_22_f2;
+  reg  [31:0]        lfsr_next_22_f3;
+  reg  [15:0]        lfsr_next_22_b;
+  wire [15:0]        r_22;
   reg  signed [16:0] w_upd_22_sum;
   reg  [15:0]        w_rd_23;
   wire signed [15:0] h_23;
   reg  signed [34:0] g_23;
   reg  [31:0]        lfsr_23;
   wire               draw_w_23;
-  wire [31:0]        lfsr_next_23_f0;
-  wire [31:0]        lfsr_next_23_f1;
-  wire [31:0]        lfsr_next_23_f2;
-  wire [31:0]        lfsr_next_23_f3;
-  wire [15:0]        lfsr_next_23_b;
-  wire [31:0]        lfsr_next_23;
-  wire [15:0]        r_23;
   wire               w_we_23;
+  reg  [31:0]        lfsr_next_23;
+  reg  [31:0]        lfsr_next_23_f0;
+  reg  [31:0]        lfsr_next_23_f1;
+  reg  [31:0]        lfsr_next_23_f2;
+  reg  [31:0]        lfsr_next_23_f3;
+  reg  [15:0]        lfsr_next_23_b;
+  wire [15:0]        r_23;
   reg  signed [16:0] w_upd_23_sum;
   reg  [15:0]        w_rd_24;
   wire signed [15:0] h_24;
   reg  signed [34:0] g_24;
   reg  [31:0]        lfsr_24;
   wire               draw_w_24;
-  wire [31:0]        lfsr_next_24_f0;
-  wire [31:0]        lfsr_next_24_f1;
-  wire [31:0]        lfsr_next_24_f2;
-  wire [31:0]        lfsr_next_24_f3;
-  wire [15:0]        lfsr_next_24_b;
-  wire [31:0]        lfsr_next_24;
-  wire [15:0]        r_24;
   wire               w_we_24;
+  reg  [31:0]        lfsr_next_24;
+  reg  [31:0]        lfsr_next_24_f0;
+  reg  [31:0]        lfsr_next_24_f1;
+  reg  [31:0]        lfsr_next_24_f2;
+  reg  [31:0]        lfsr_next_24_f3;
+  reg  [15:0]        lfsr_next_24_b;
+  wire [15:0]        r_24;
   reg  signed [16:0] w_upd_24_sum;
   reg  [15:0]        w_rd_25;
   wire signed [15:0] h_25;
   reg  signed [34:0] g_25;
   reg  [31:0]        lfsr_25;
   wire               draw_w_25;
-  wire [31:0]        lfsr_next_25_f0;
-  wire [31:0]        lfsr_next_25_f1;
-  wire [31:0]        lfsr_next_25_f2;
-  wire [31:0]        lfsr_next_25_f3;
-  wire [15:0]        lfsr_next_25_b;
-  wire [31:0]        lfsr_next_25;
-  wire [15:0]        r_25;
   wire               w_we_25;
+  reg  [31:0]        lfsr_next_25;
+  reg  [31:0]        lfsr_next_25_f0;
+  reg  [31:0]        lfsr_next_25_f1;
+  reg  [31:0]        lfsr_next_25_f2;
+  reg  [31:0]        lfsr_next_25_f3;
+  reg  [15:0]        lfsr_next_25_b;
+  wire [15:0]        r_25;
   reg  signed [16:0] w_upd_25_sum;
   reg  [15:0]        w_rd_26;
   wire signed [15:0] h_26;
   reg  signed [34:0] g_26;
   reg  [31:0]        lfsr_26;
   wire               draw_w_26;
-  wire [31:0]        lfsr_next_26_f0;
-  wire [31:0]        lfsr_next_26_f1;
-  wire [31:0]        lfsr_next_26_f2;
-  wire [31:0]        lfsr_next_26_f3;
-  wire [15:0]        lfsr_next_26_b;
-  wire [31:0]        lfsr_next_26;
-  wire [15:0]        r_26;
   wire               w_we_26;
+  reg  [31:0]        lfsr_next_26;
+  reg  [31:0]        lfsr_next_26_f0;
+  reg  [31:0]        lfsr_next_26_f1;
+  reg  [31:0]        lfsr_next_26_f2;
+  reg  [31:0]        lfsr_next_26_f3;
+  reg  [15:0]        lfsr_next_26_b;
+  wire [15:0]        r_26;
   reg  signed [16:0] w_upd_26_sum;
   reg  [15:0]        w_rd_27;
   wire signed [15:0] h_27;
   reg  signed [34:0] g_27;
   reg  [31:0]        lfsr_27;
   wire               draw_w_27;
-  wire [31:0]        lfsr_next_27_f0;
-  wire [31:0]        lfsr_next_27_f1;
-  wire [31:0]        lfsr_next_27_f2;
-  wire [31:0]        lfsr_next_27_f3;
-  wire [15:0]        lfsr_next_27_b;
-  wire [31:0]        lfsr_next_27;
-  wire [15:0]        r_27;
   wire               w_we_27;
+  reg  [31:0]        lfsr_next_27;
+  reg  [31:0]        lfsr_next_27_f0;
+  reg  [31:0]        lfsr_next_27_f1;
+  reg  [31:0]        lfsr_next_27_f2;
+  reg  [31:0]        lfsr_next_27_f3;
+  reg  [15:0]        lfsr_next_27_b;
+  wire [15:0]        r_27;
   reg  signed [16:0] w_upd_27_sum;
   reg  [15:0]        w_rd_28;
   wire signed [15:0] h_28;
   reg  signed [34:0] g_28;
   reg  [31:0]        lfsr_28;
   wire               draw_w_28;
-  wire [31:0]        lfsr_next_28_f0;
-  wire [31:0]        lfsr_next_28_f1;
-  wire [31:0]        lfsr_next_28_f2;
-  wire [31:0]        lfsr_next_28_f3;
-  wire [15:0]        lfsr_next_28_b;
-  wire [31:0]        lfsr_next_28;
-  wire [15:0]        r_28;
   wire               w_we_28;
+  reg  [31:0]        lfsr_next_28;
+  reg  [31:0]        lfsr_next_28_f0;
+  reg  [31:0]        lfsr_next_28_f1;
+  reg  [31:0]        lfsr_next_28_f2;
+  reg  [31:0]        lfsr_next_28_f3;
+  reg  [15:0]        lfsr_next_28_b;
+  wire [15:0]        r_28;
   reg  signed [16:0] w_upd_28_sum;
   reg  [15:0]        w_rd_29;
   wire signed [15:0] h_29;
   reg  signed [34:0] g_29;
   reg  [31:0]        lfsr_29;
   wire               draw_w_29;
-  wire [31:0]        lfsr_next_29_f0;
-  wire [31:0]        lfsr_next_29_f1;
-  wire [31:0]        lfsr_next_29_f2;
-  wire [31:0]        lfsr_next_29_f3;
-  wire [15:0]        lfsr_next_29_b;
-  wire [31:0]        lfsr_next_29;
-  wire [15:0]        r_29;
   wire               w_we_29;
+  reg  [31:0]        lfsr_next_29;
+  reg  [31:0]        lfsr_next_29_f0;
+  reg  [31:0]        lfsr_next_29_f1;
+  reg  [31:0]        lfsr_next_29_f2;
+  reg  [31:0]        lfsr_next_29_f3;
+  reg  [15:0]        lfsr_next_29_b;
+  wire [15:0]        r_29;
   reg  signed [16:0] w_upd_29_sum;
   reg  [15:0]        w_rd_30;
   wire signed [15:0] h_30;
   reg  signed [34:0] g_30;
   reg  [31:0]        lfsr_30;
   wire               draw_w_30;
-  wire [31:0]        lfsr_next_30_f0;
-  wire [31:0]        lfsr_next_30_f1;
-  wire [31:0]        lfsr_next_30_f2;
-  wire [31:0]        lfsr_next_30_f3;
-  wire [15:0]        lfsr_next_30_b;
-  wire [31:0]        lfsr_next_30;
-  wire [15:0]        r_30;
   wire               w_we_30;
+  reg  [31:0]        lfsr_next_30;
+  reg  [31:0]        lfsr_next_30_f0;
+  reg  [31:0]        lfsr_next_30_f1;
+  reg  [31:0]        lfsr_next_30_f2;
+  reg  [31:0]        lfsr_next_30_f3;
+  reg  [15:0]        lfsr_next_30_b;
+  wire [15:0]        r_30;
   reg  signed [16:0] w_upd_30_sum;
   reg  [15:0]        w_rd_31;
   wire signed [15:0] h_31;
   reg  signed [34:0] g_31;
   reg  [31:0]        lfsr_31;
   wire               draw_w_31;
-  wire [31:0]        lfsr_next_31_f0;
-  wire [31:0]        lfsr_next_31_f1;
-  wire [31:0]        lfsr_next_31_f2;
-  wire [31:0]        lfsr_next_31_f3;
-  wire [15:0]        lfsr_next_31_b;
-  wire [31:0]        lfsr_next_31;
-  wire [15:0]        r_31;
   wire               w_we_31;
+  reg  [31:0]        lfsr_next_31;
+  reg  [31:0]        lfsr_next_31_f0;
+  reg  [31:0]        lfsr_next_31_f1;
+  reg  [31:0]        lfsr_next_31_f2;
+  reg  [31:0]        lfsr_next_31_f3;
+  reg  [15:0]        lfsr_next_31_b;
+  wire [15:0]        r_31;
   reg  signed [16:0] w_upd_31_sum;
   reg  [15:0]        w_rd_32;
   wire signed [15:0] h_32;
   reg  signed [34:0] g_32;
   reg  [31:0]        lfsr_32;
   wire               draw_w_32;
-  wire [31:0]        lfsr_next_32_f0;
-  wire [31:0]        lfsr_next_32_f1;
-  wire [31:0]        lfsr_next_32_f2;
-  wire [31:0]        lfsr_next_32_f3;
-  wire [15:0]        lfsr_next_32_b;
-  wire [31:0]        lfsr_next_32;
-  wire [15:0]        r_32;
   wire               w_we_32;
+  reg  [31:0]        lfsr_next_32;
+  reg  [31:0]        lfsr_next_32_f0;
+  reg  [31:0]        lfsr_next_32_f1;
+  reg  [31:0]        lfsr_next_32_f2;
+  reg  [31:0]        lfsr_next_32_f3;
+  reg  [15:0]        lfsr_next_32_b;
+  wire [15:0]        r_32;
   reg  signed [16:0] w_upd_32_sum;
   reg  [15:0]        w_rd_33;
   wire signed [15:0] h_33;
   reg  signed [34:0] g_33;
   reg  [31:0]        lfsr_33;
   wire               draw_w_33;
-  wire [31:0]        lfsr_next_33_f0;
-  wire [31:0]        lfsr_next_33_f1;
-  wire [31:0]        lfsr_next_33_f2;
-  wire [31:0]        lfsr_next_33_f3;
-  wire [15:0]        lfsr_next_33_b;
-  wire [31:0]        lfsr_next_33;
-  wire [15:0]        r_33;
   wire               w_we_33;
+  reg  [31:0]        lfsr_next_33;
+  reg  [31:0]        lfsr_next_33_f0;
+  reg  [31:0]        lfsr_next_33_f1;
+  reg  [31:0]        lfsr_next_33_f2;
+  reg  [31:0]        lfsr_next_33_f3;
+  reg  [15:0]        lfsr_next_33_b;
+  wire [15:0]        r_33;
   reg  signed [16:0] w_upd_33_sum;
   reg  [15:0]        w_rd_34;
   wire signed [15:0] h_34;
   reg  signed [34:0] g_34;
   reg  [31:0]        lfsr_34;
   wire               draw_w_34;
-  wire [31:0]        lfsr_next_34_f0;
-  wire [31:0]        lfsr_next_34_f1;
-  wire [31:0]        lfsr_next_34_f2;
-  wire [31:0]        lfsr_next_34_f3;
-  wire [15:0]        lfsr_next_34_b;
-  wire [31:0]        lfsr_next_34;
-  wire [15:0]        r_34;
   wire               w_we_34;
+  reg  [31:0]        lfsr_next_34;
+  reg  [31:0]        lfsr_next_34_f0;
+  reg  [31:0]        lfsr_next_34_f1;
+  reg  [31:0]        lfsr_next_34_f2;
+  reg  [31:0]        lfsr_next_34_f3;
+  reg  [15:0]        lfsr_next_34_b;
+  wire [15:0]        r_34;
   reg  signed [16:0] w_upd_34_sum;
   reg  [15:0]        w_rd_35;
   wire signed [15:0] h_35;
   reg  signed [34:0] g_35;
   reg  [31:0]        lfsr_35;
   wire               draw_w_35;
-  wire [31:0]        lfsr_next_35_f0;
-  wire [31:0]        lfsr_next_35_f1;
-  wire [31:0]        lfsr_next_35_f2;
-  wire [31:0]        lfsr_next_35_f3;
-  wire [15:0]        lfsr_next_35_b;
-  wire [31:0]        lfsr_next_35;
-  wire [15:0]        r_35;
   wire               w_we_35;
+  reg  [31:0]        lfsr_next_35;
+  reg  [31:0]        lfsr_next_35_f0;
+  reg  [31:0]        lfsr_next_35_f1;
+  reg  [31:0]        lfsr_next_35_f2;
+  reg  [31:0]        lfsr_next_35_f3;
+  reg  [15:0]        lfsr_next_35_b;
+  wire [15:0]        r_35;
   reg  signed [16:0] w_upd_35_sum;
   reg  [15:0]        w_rd_36;
   wire signed [15:0] h_36;
   reg  signed [34:0] g_36;
   reg  [31:0]        lfsr_36;
   wire               draw_w_36;
-  wire [31:0]        lfsr_next_36_f0;
-  wire [31:0]        lfsr_next_36_f1;
-  wire [31:0]        lfsr_next_36_f2;
-  wire [31:0]        lfsr_next_36_f3;
-  wire [15:0]        lfsr_next_36_b;
-  wire [31:0]        lfsr_next_36;
-  wire [15:0]        r_36;
   wire               w_we_36;
+  reg  [31:0]        lfsr_next_36;
+  reg  [31:0]        lfsr_next_36_f0;
+  reg  [31:0]        lfsr_next_36_f1;
+  reg  [31:0]        lfsr_next_36_f2;
+  reg  [31:0]        lfsr_next_36_f3;
+  reg  [15:0]        lfsr_next_36_b;
+  wire [15:0]        r_36;
   reg  signed [16:0] w_upd_36_sum;
   reg  [15:0]        w_rd_37;
   wire signed [15:0] h_37;
   reg  signed [34:0] g_37;
   reg  [31:0]        lfsr_37;
   wire               draw_w_37;
-  wire [31:0]        lfsr_next_37_f0;
-  wire [31:0]        lfsr_next_37_f1;
-  wire [31:0]        lfsr_next_37_f2;
-  wire [31:0]        lfsr_next_37_f3;
-  wire [15:0]        lfsr_next_37_b;
-  wire [31:0]        lfsr_next_37;
-  wire [15:0]        r_37;
   wire               w_we_37;
+  reg  [31:0]        lfsr_next_37;
+  reg  [31:0]        lfsr_next_37_f0;
+  reg  [31:0]        lfsr_next_37_f1;
+  reg  [31:0]        lfsr_next_37_f2;
+  reg  [31:0]        lfsr_next_37_f3;
+  reg  [15:0]        lfsr_next_37_b;
+  wire [15:0]        r_37;
   reg  signed [16:0] w_upd_37_sum;
   reg  [15:0]        w_rd_38;
   wire signed [15:0] h_38;
   reg  signed [34:0] g_38;
   reg  [31:0]        lfsr_38;
   wire               draw_w_38;
-  wire [31:0]        lfsr_next_38_f0;
-  wire [31:0]        lfsr_next_38_f1;
-  wire [31:0]        lfsr_next_38_f2;
-  wire [31:0]        lfsr_next_38_f3;
-  wire [15:0]        lfsr_next_38_b;
-  wire [31:0]        lfsr_next_38;
-  wire [15:0]        r_38;
   wire               w_we_38;
+  reg  [31:0]        lfsr_next_38;
+  reg  [31:0]        lfsr_next_38_f0;
+  reg  [31:0]        lfsr_next_38_f1;
+  reg  [31:0]        lfsr_next_38_f2;
+  reg  [31:0]        lfsr_next_38_f3;
+  reg  [15:0]        lfsr_next_38_b;
+  wire [15:0]        r_38;
   reg  signed [16:0] w_upd_38_sum;
   reg  [15:0]        w_rd_39;
   wire signed [15:0] h_39;
   reg  signed [34:0] g_39;
   reg  [31:0]        lfsr_39;
   wire               draw_w_39;
-  wire [31:0]        lfsr_next_39_f0;
-  wire [31:0]        lfsr_next_39_f1;
-  wire [31:0]        lfsr_next_39_f2;
-  wire [31:0]        lfsr_next_39_f3;
-  wire [15:0]        lfsr_next_39_b;
-  wire [31:0]        lfsr_next_39;
-  wire [15:0]        r_39;
   wire               w_we_39;
+  reg  [31:0]        lfsr_next_39;
+  reg  [31:0]        lfsr_next_39_f0;
+  reg  [31:0]        lfsr_next_39_f1;
+  reg  [31:0]        lfsr_next_39_f2;
+  reg  [31:0]        lfsr_next_39_f3;
+  reg  [15:0]        lfsr_next_39_b;
+  wire [15:0]        r_39;
   reg  signed [16:0] w_upd_39_sum;
   reg  [15:0]        w_rd_40;
   wire signed [15:0] h_40;
   reg  signed [34:0] g_40;
   reg  [31:0]        lfsr_40;
   wire               draw_w_40;
-  wire [31:0]        lfsr_next_40_f0;
-  wire [31:0]        lfsr_next_40_f1;
-  wire [31:0]        lfsr_next_40_f2;
-  wire [31:0]        lfsr_next_40_f3;
-  wire [15:0]        lfsr_next_40_b;
-  wire [31:0]        lfsr_next_40;
-  wire [15:0]        r_40;
   wire               w_we_40;
+  reg  [31:0]        lfsr_next_40;
+  reg  [31:0]        lfsr_next_40_f0;
+  reg  [31:0]        lfsr_next_40_f1;
+  reg  [31:0]        lfsr_next_40_f2;
+  reg  [31:0]        lfsr_next_40_f3;
+  reg  [15:0]        lfsr_next_40_b;
+  wire [15:0]        r_40;
   reg  signed [16:0] w_upd_40_sum;
   reg  [15:0]        w_rd_41;
   wire signed [15:0] h_41;
   reg  signed [34:0] g_41;
   reg  [31:0]        lfsr_41;
   wire               draw_w_41;
-  wire [31:0]        lfsr_next_41_f0;
-  wire [31:0]        lfsr_next_41_f1;
-  wire [31:0]        lfsr_next_41_f2;
-  wire [31:0]        lfsr_next_41_f3;
-  wire [15:0]        lfsr_next_41_b;
-  wire [31:0]        lfsr_next_41;
-  wire [15:0]        r_41;
   wire               w_we_41;
+  reg  [31:0]        lfsr_next_41;
+  reg  [31:0]        lfsr_next_41_f0;
+  reg  [31:0]        lfsr_next_41_f1;
+  reg  [31:0]        lfsr_next_41_f2;
+  reg  [31:0]        lfsr_next_41_f3;
+  reg  [15:0]        lfsr_next_41_b;
+  wire [15:0]        r_41;
   reg  signed [16:0] w_upd_41_sum;
   reg  [15:0]        w_rd_42;
   wire signed [15:0] h_42;
   reg  signed [34:0] g_42;
   reg  [31:0]        lfsr_42;
   wire               draw_w_42;
-  wire [31:0]        lfsr_next_42_f0;
-  wire [31:0]        lfsr_next_42_f1;
-  wire [31:0]        lfsr_next_42_f2;
-  wire [31:0]        lfsr_next_42_f3;
-  wire [15:0]        lfsr_next_42_b;
-  wire [31:0]        lfsr_next_42;
-  wire [15:0]        r_42;
   wire               w_we_42;
+  reg  [31:0]        lfsr_next_42;
+  reg  [31:0]        lfsr_next_42_f0;
+  reg  [31:0]        lfsr_next_42_f1;
+  reg  [31:0]        lfsr_next_42_f2;
+  reg  [31:0]        lfsr_next_42_f3;
+  reg  [15:0]        lfsr_next_42_b;
+  wire [15:0]        r_42;
   reg  signed [16:0] w_upd_42_sum;
   reg  [15:0]        w_rd_43;
   wire signed [15:0] h_43;
   reg  signed [34:0] g_43;
   reg  [31:0]        lfsr_43;
   wire               draw_w_43;
-  wire [31:0]        lfsr_next_43_f0;
-  wire [31:0]        lfsr_next_43_f1;
-  wire [31:0]        lfsr_next_43_f2;
-  wire [31:0]        lfsr_next_43_f3;
-  wire [15:0]        lfsr_next_43_b;
-  wire [31:0]        lfsr_next_43;
-  wire [15:0]        r_43;
   wire               w_we_43;
+  reg  [31:0]        lfsr_next_43;
+  reg  [31:0]        lfsr_next_43_f0;
+  reg  [31:0]        lfsr_next_43_f1;
+  reg  [31:0]        lfsr_next_43_f2;
+  reg  [31:0]        lfsr_next_43_f3;
+  reg  [15:0]        lfsr_next_43_b;
+  wire [15:0]        r_43;
   reg  signed [16:0] w_upd_43_sum;
   reg  [15:0]        w_rd_44;
   wire signed [15:0] h_44;
   reg  signed [34:0] g_44;
   reg  [31:0]        lfsr_44;
   wire               draw_w_44;
-  wire [31:0]        lfsr_next_44_f0;
-  wire [31:0]        lfsr_next_44_f1;
-  wire [31:0]        lfsr_next_44_f2;
-  wire [31:0]        lfsr_next_44_f3;
-  wire [15:0]        lfsr_next_44_b;
-  wire [31:0]        lfsr_next_44;
-  wire [15:0]        r_44;
   wire               w_we_44;
+  reg  [31:0]        lfsr_next_44;
+  reg  [31:0]        lfsr_next_44_f0;
+  reg  [31:0]        lfsr_next_44_f1;
+  reg  [31:0]        lfsr_next_44_f2;
+  reg  [31:0]        lfsr_next_44_f3;
+  reg  [15:0]        lfsr_next_44_b;
+  wire [15:0]        r_44;
   reg  signed [16:0] w_upd_44_sum;
   reg  [15:0]        w_rd_45;
   wire signed [15:0] h_45;
   reg  signed [34:0] g_45;
   reg  [31:0]        lfsr_45;
   wire               draw_w_45;
-  wire [31:0]        lfsr_next_45_f0;
-  wire [31:0]        lfsr_next_45_f1;
-  wire [31:0]        lfsr_next_45_f2;
-  wire [31:0]        lfsr_next_45_f3;
-  wire [15:0]        lfsr_next_45_b;
-  wire [31:0]        lfsr_next_45;
-  wire [15:0]        r_45;
   wire               w_we_45;
+  reg  [31:0]        lfsr_next_45;
+  reg  [31:0]        lfsr_next_45_f0;
+  reg  [31:0]        lfsr_next_45_f1;
+  reg  [31:0]        lfsr_next_45_f2;
+  reg  [31:0]        lfsr_next_45_f3;
+  reg  [15:0]        lfsr_next_45_b;
+  wire [15:0]        r_45;
   reg  signed [16:0] w_upd_45_sum;
   reg  [15:0]        w_rd_46;
   wire signed [15:0] h_46;
   reg  signed [34:0] g_46;
   reg  [31:0]        lfsr_46;
   wire               draw_w_46;
-  wire [31:0]        lfsr_next_46_f0;
-  wire [31:0]        lfsr_next_46_f1;
-  wire [31:0]        lfsr_next_46_f2;
-  wire [31:0]        lfsr_next_46_f3;
-  wire [15:0]        lfsr_next_46_b;
-  wire [31:0]        lfsr_next_46;
-  wire [15:0]        r_46;
   wire               w_we_46;
+  reg  [31:0]        lfsr_next_46;
+  reg  [31:0]        lfsr_next_46_f0;
+  reg  [31:0]        lfsr_next_46_f1;
+  reg  [31:0]        lfsr_next_46_f2;
+  reg  [31:0]        lfsr_next_46_f3;
+  reg  [15:0]        lfsr_next_46_b;
+  wire [15:0]        r_46;
   reg  signed [16:0] w_upd_46_sum;
   reg  [15:0]        w_rd_47;
   wire signed [15:0] h_47;
   reg  signed [34:0] g_47;
   reg  [31:0]        lfsr_47;
   wire               draw_w_47;
-  wire [31:0]        lfsr_next_47_f0;
-  wire [31:0]        lfsr_next_47_f1;
-  wire [31:0]        lfsr_next_47_f2;
-  wire [31:0]        lfsr_next_47_f3;
-  wire [15:0]        lfsr_next_47_b;
-  wire [31:0]        lfsr_next_47;
-  wire [15:0]        r_47;
   wire               w_we_47;
+  reg  [31:0]        lfsr_next_47;
+  reg  [31:0]        lfsr_next_47_f0;
+  reg  [31:0]        lfsr_next_47_f1;
+  reg  [31:0]        lfsr_next_47_f2;
+  reg  [31:0]        lfsr_next_47_f3;
+  reg  [15:0]        lfsr_next_47_b;
+  wire [15:0]        r_47;
   reg  signed [16:0] w_upd_47_sum;
   reg  [15:0]        w_rd_48;
   wire signed [15:0] h_48;
   reg  signed [34:0] g_48;
   reg  [31:0]        lfsr_48;
   wire               draw_w_48;
-  wire [31:0]        lfsr_next_48_f0;
-  wire [31:0]        lfsr_next_48_f1;
-  wire [31:0]        lfsr_next_48_f2;
-  wire [31:0]        lfsr_next_48_f3;
-  wire [15:0]        lfsr_next_48_b;
-  wire [31:0]        lfsr_next_48;
-  wire [15:0]        r_48;
   wire               w_we_48;
+  reg  [31:0]        lfsr_next_48;
+  reg  [31:0]        lfsr_next_48_f0;
+  reg  [31:0]        lfsr_next_48_f1;
+  reg  [31:0]        lfsr_next_48_f2;
+  reg  [31:0]        lfsr_next_48_f3;
+  reg  [15:0]        lfsr_next_48_b;
+  wire [15:0]        r_48;
   reg  signed [16:0] w_upd_48_sum;
   reg  [15:0]        w_rd_49;
   wire signed [15:0] h_49;
   reg  signed [34:0] g_49;
   reg  [31:0]        lfsr_49;
   wire               draw_w_49;
-  wire [31:0]        lfsr_next_49_f0;
-  wire [31:0]        lfsr_next_49_f1;
-  wire [31:0]        lfsr_next_49_f2;
-  wire [31:0]        lfsr_next_49_f3;
-  wire [15:0]        lfsr_next_49_b;
-  wire [31:0]        lfsr_next_49;
-  wire [15:0]        r_49;
   wire               w_we_49;
+  reg  [31:0]        lfsr_next_49;
+  reg  [31:0]        lfsr_next_49_f0;
+  reg  [31:0]        lfsr_next_49_f1;
+  reg  [31:0]        lfsr_next_49_f2;
+  reg  [31:0]        lfsr_next_49_f3;
+  reg  [15:0]        lfsr_next_49_b;
+  wire [15:0]        r_49;
   reg  signed [16:0] w_upd_49_sum;
   reg  [15:0]        w_rd_50;
   wire signed [15:0] h_50;
   reg  signed [34:0] g_50;
   reg  [31:0]        lfsr_50;
   wire               draw_w_50;
-  wire [31:0]        lfsr_next_50_f0;
-  wire [31:0]        lfsr_next_50_f1;
-  wire [31:0]        lfsr_next_50_f2;
-  wire [31:0]        lfsr_next_50_f3;
-  wire [15:0]        lfsr_next_50_b;
-  wire [31:0]        lfsr_next_50;
-  wire [15:0]        r_50;
   wire               w_we_50;
+  reg  [31:0]        lfsr_next_50;
+  reg  [31:0]        lfsr_next_50_f0;
+  reg  [31:0]        lfsr_next_50_f1;
+  reg  [31:0]        lfsr_next_50_f2;
+  reg  [31:0]        lfsr_next_50_f3;
+  reg  [15:0]        lfsr_next_50_b;
+  wire [15:0]        r_50;
   reg  signed [16:0] w_upd_50_sum;
   reg  [15:0]        w_rd_51;
   wire signed [15:0] h_51;
   reg  signed [34:0] g_51;
   reg  [31:0]        lfsr_51;
   wire               draw_w_51;
-  wire [31:0]        lfsr_next_51_f0;
-  wire [31:0]        lfsr_next_51_f1;
-  wire [31:0]        lfsr_next_51_f2;
-  wire [31:0]        lfsr_next_51_f3;
-  wire [15:0]        lfsr_next_51_b;
-  wire [31:0]        lfsr_next_51;
-  wire [15:0]        r_51;
   wire               w_we_51;
+  reg  [31:0]        lfsr_next_51;
+  reg  [31:0]        lfsr_next_51_f0;
+  reg  [31:0]        lfsr_next_51_f1;
+  reg  [31:0]        lfsr_next_51_f2;
+  reg  [31:0]        lfsr_next_51_f3;
+  reg  [15:0]        lfsr_next_51_b;
+  wire [15:0]        r_51;
   reg  signed [16:0] w_upd_51_sum;
   reg  [15:0]        w_rd_52;
   wire signed [15:0] h_52;
   reg  signed [34:0] g_52;
   reg  [31:0]        lfsr_52;
   wire               draw_w_52;
-  wire [31:0]        lfsr_next_52_f0;
-  wire [31:0]        lfsr_next_52_f1;
-  wire [31:0]        lfsr_next_52_f2;
-  wire [31:0]        lfsr_next_52_f3;
-  wire [15:0]        lfsr_next_52_b;
-  wire [31:0]        lfsr_next_52;
-  wire [15:0]        r_52;
   wire               w_we_52;
+  reg  [31:0]        lfsr_next_52;
+  reg  [31:0]        lfsr_next_52_f0;
+  reg  [31:0]        lfsr_next_52_f1;
+  reg  [31:0]        lfsr_next_52_f2;
+  reg  [31:0]        lfsr_next_52_f3;
+  reg  [15:0]        lfsr_next_52_b;
+  wire [15:0]        r_52;
   reg  signed [16:0] w_upd_52_sum;
   reg  [15:0]        w_rd_53;
   wire signed [15:0] h_53;
   reg  signed [34:0] g_53;
   reg  [31:0]        lfsr_53;
   wire               draw_w_53;
-  wire [31:0]        lfsr_next_53_f0;
-  wire [31:0]        lfsr_next_53_f1;
-  wire [31:0]        lfsr_next_53_f2;
-  wire [31:0]        lfsr_next_53_f3;
-  wire [15:0]        lfsr_next_53_b;
-  wire [31:0]        lfsr_next_53;
-  wire [15:0]        r_53;
   wire               w_we_53;
+  reg  [31:0]        lfsr_next_53;
+  reg  [31:0]        lfsr_next_53_f0;
+  reg  [31:0]        lfsr_next_53_f1;
+  reg  [31:0]        lfsr_next_53_f2;
+  reg  [31:0]        lfsr_next_53_f3;
+  reg  [15:0]        lfsr_next_53_b;
+  wire [15:0]        r_53;
   reg  signed [16:0] w_upd_53_sum;
   reg  [15:0]        w_rd_54;
   wire signed [15:0] h_54;
   reg  signed [34:0] g_54;
   reg  [31:0]        lfsr_54;
   wire               draw_w_54;
-  wire [31:0]        lfsr_next_54_f0;
-  wire [31:0]        lfsr_next_54_f1;
-  wire [31:0]        lfsr_next_54_f2;
-  wire [31:0]        lfsr_next_54_f3;
-  wire [15:0]        lfsr_next_54_b;
-  wire [31:0]        lfsr_next_54;
-  wire [15:0]        r_54;
   wire               w_we_54;
+  reg  [31:0]        lfsr_next_54;
+  reg  [31:0]        lfsr_next_54_f0;
+  reg  [31:0]        lfsr_next_54_f1;
+  reg  [31:0]        lfsr_next_54_f2;
+  reg  [31:0]        lfsr_next_54_f3;
+  reg  [15:0]        lfsr_next_54_b;
+  wire [15:0]        r_54;
   reg  signed [16:0] w_upd_54_sum;
   reg  [15:0]        w_rd_55;
   wire signed [15:0] h_55;
   reg  signed [34:0] g_55;
   reg  [31:0]        lfsr_55;
   wire               draw_w_55;
-  wire [31:0]        lfsr_next_55_f0;
-  wire [31:0]        lfsr_next_55_f1;
-  wire [31:0]        lfsr_next_55_f2;
-  wire [31:0]        lfsr_next_55_f3;
-  wire [15:0]        lfsr_next_55_b;
-  wire [31:0]        lfsr_next_55;
-  wire [15:0]        r_55;
   wire               w_we_55;
+  reg  [31:0]        lfsr_next_55;
+  reg  [31:0]        lfsr_next_55_f0;
+  reg  [31:0]        lfsr_next_55_f1;
+  reg  [31:0]        lfsr_next_55_f2;
+  reg  [31:0]        lfsr_next_55_f3;
+  reg  [15:0]        lfsr_next_55_b;
+  wire [15:0]        r_55;
   reg  signed [16:0] w_upd_55_sum;
   reg  [15:0]        w_rd_56;
   wire signed [15:0] h_56;
   reg  signed [34:0] g_56;
   reg  [31:0]        lfsr_56;
   wire               draw_w_56;
-  wire [31:0]        lfsr_next_56_f0;
-  wire [31:0]        lfsr_next_56_f1;
-  wire [31:0]        lfsr_next_56_f2;
-  wire [31:0]        lfsr_next_56_f3;
-  wire [15:0]        lfsr_next_56_b;
-  wire [31:0]        lfsr_next_56;
-  wire [15:0]        r_56;
   wire               w_we_56;
+  reg  [31:0]        lfsr_next_56;
+  reg  [31:0]        lfsr_next_56_f0;
+  reg  [31:0]        lfsr_next_56_f1;
+  reg  [31:0]        lfsr_next_56_f2;
+  reg  [31:0]        lfsr_next_56_f3;
+  reg  [15:0]        lfsr_next_56_b;
+  wire [15:0]        r_56;
   reg  signed [16:0] w_upd_56_sum;
   reg  [15:0]        w_rd_57;
   wire signed [15:0] h_57;
   reg  signed [34:0] g_57;
   reg  [31:0]        lfsr_57;
   wire               draw_w_57;
-  wire [31:0]        lfsr_next_57_f0;
-  wire [31:0]        lfsr_next_57_f1;
-  wire [31:0]        lfsr_next_57_f2;
-  wire [31:0]        lfsr_next_57_f3;
-  wire [15:0]        lfsr_next_57_b;
-  wire [31:0]        lfsr_next_57;
-  wire [15:0]        r_57;
   wire               w_we_57;
+  reg  [31:0]        lfsr_next_57;
+  reg  [31:0]        lfsr_next_57_f0;
+  reg  [31:0]        lfsr_next_57_f1;
+  reg  [31:0]        lfsr_next_57_f2;
+  reg  [31:0]        lfsr_next_57_f3;
+  reg  [15:0]        lfsr_next_57_b;
+  wire [15:0]        r_57;
   reg  signed [16:0] w_upd_57_sum;
   reg  [15:0]        w_rd_58;
   wire signed [15:0] h_58;
   reg  signed [34:0] g_58;
   reg  [31:0]        lfsr_58;
   wire               draw_w_58;
-  wire [31:0]        lfsr_next_58_f0;
-  wire [31:0]        lfsr_next_58_f1;
-  wire [31:0]        lfsr_next_58_f2;
-  wire [31:0]        lfsr_next_58_f3;
-  wire [15:0]        lfsr_next_58_b;
-  wire [31:0]        lfsr_next_58;
-  wire [15:0]        r_58;
   wire               w_we_58;
+  reg  [31:0]        lfsr_next_58;
+  reg  [31:0]        lfsr_next_58_f0;
+  reg  [31:0]        lfsr_next_58_f1;
+  reg  [31:0]        lfsr_next_58_f2;
+  reg  [31:0]        lfsr_next_58_f3;
+  reg  [15:0]        lfsr_next_58_b;
+  wire [15:0]        r_58;
   reg  signed [16:0] w_upd_58_sum;
   reg  [15:0]        w_rd_59;
   wire signed [15:0] h_59;
   reg  signed [34:0] g_59;
   reg  [31:0]        lfsr_59;
   wire               draw_w_59;
-  wire [31:0]        lfsr_next_59_f0;
-  wire [31:0]        lfsr_next_59_f1;
-  wire [31:0]        lfsr_next_59_f2;
-  wire [31:0]        lfsr_next_59_f3;
-  wire [15:0]        lfsr_next_59_b;
-  wire [31:0]        lfsr_next_59;
-  wire [15:0]        r_59;
   wire               w_we_59;
+  reg  [31:0]        lfsr_next_59;
+  reg  [31:0]        lfsr_next_59_f0;
+  reg  [31:0]        lfsr_next_59_f1;
+  reg  [31:0]        lfsr_next_59_f2;
+  reg  [31:0]        lfsr_next_59_f3;
+  reg  [15:0]        lfsr_next_59_b;
+  wire [15:0]        r_59;
   reg  signed [16:0] w_upd_59_sum;
   reg  [15:0]        w_rd_60;
   wire signed [15:0] h_60;
   reg  signed [34:0] g_60;
   reg  [31:0]        lfsr_60;
   wire               draw_w_60;
-  wire [31:0]        lfsr_next_60_f0;
-  wire [31:0]        lfsr_next_60_f1;
-  wire [31:0]        lfsr_next_60_f2;
-  wire [31:0]        lfsr_next_60_f3;
-  wire [15:0]        lfsr_next_60_b;
-  wire [31:0]        lfsr_next_60;
-  wire [15:0]        r_60;
   wire               w_we_60;
+  reg  [31:0]        lfsr_next_60;
+  reg  [31:0]        lfsr_next_60_f0;
+  reg  [31:0]        lfsr_next_60_f1;
+  reg  [31:0]        lfsr_next_60_f2;
+  reg  [31:0]        lfsr_next_60_f3;
+  reg  [15:0]        lfsr_next_60_b;
+  wire [15:0]        r_60;
   reg  signed [16:0] w_upd_60_sum;
   reg  [15:0]        w_rd_61;
   wire signed [15:0] h_61;
   reg  signed [34:0] g_61;
   reg  [31:0]        lfsr_61;
   wire               draw_w_61;
-  wire [31:0]        lfsr_next_61_f0;
-  wire [31:0]        lfsr_next_61_f1;
-  wire [31:0]        lfsr_next_61_f2;
-  wire [31:0]        lfsr_next_61_f3;
-  wire [15:0]        lfsr_next_61_b;
-  wire [31:0]        lfsr_next_61;
-  wire [15:0]        r_61;
   wire               w_we_61;
+  reg  [31:0]        lfsr_next_61;
+  reg  [31:0]        lfsr_next_61_f0;
+  reg  [31:0]        lfsr_next_61_f1;
+  reg  [31:0]        lfsr_next_61_f2;
+  reg  [31:0]        lfsr_next_61_f3;
+  reg  [15:0]        lfsr_next_61_b;
+  wire [15:0]        r_61;
   reg  signed [16:0] w_upd_61_sum;
   reg  [15:0]        w_rd_62;
   wire signed [15:0] h_62;
   reg  signed [34:0] g_62;
   reg  [31:0]        lfsr_62;
   wire               draw_w_62;
-  wire [31:0]        lfsr_next_62_f0;
-  wire [31:0]        lfsr_next_62_f1;
-  wire [31:0]        lfsr_next_62_f2;
-  wire [31:0]        lfsr_next_62_f3;
-  wire [15:0]        lfsr_next_62_b;
-  wire [31:0]        lfsr_next_62;
-  wire [15:0]        r_62;
   wire               w_we_62;
+  reg  [31:0]        lfsr_next_62;
+  reg  [31:0]        lfsr_next_62_f0;
+  reg  [31:0]        lfsr_next_62_f1;
+  reg  [31:0]        lfsr_next_62_f2;
+  reg  [31:0]        lfsr_next_62_f3;
+  reg  [15:0]        lfsr_next_62_b;
+  wire [15:0]        r_62;
   reg  signed [16:0] w_upd_62_sum;
   reg  [15:0]        w_rd_63;
   wire signed [15:0] h_63;
   reg  signed [34:0] g_63;
   reg  [31:0]        lfsr_63;
   wire               draw_w_63;
-  wire [31:0]        lfsr_next_63_f0;
-  wire [31:0]        lfsr_next_63_f1;
-  wire [31:0]        lfsr_next_63_f2;
-  wire [31:0]        lfsr_next_63_f3;
-  wire [15:0]        lfsr_next_63_b;
-  wire [31:0]        lfsr_next_63;
-  wire [15:0]        r_63;
   wire               w_we_63;
+  reg  [31:0]        lfsr_next_63;
+  reg  [31:0]        lfsr_next_63_f0;
+  reg  [31:0]        lfsr_next_63_f1;
+  reg  [31:0]        lfsr_next_63_f2;
+  reg  [31:0]        lfsr_next_63_f3;
+  reg  [15:0]        lfsr_next_63_b;
+  wire [15:0]        r_63;
   reg  signed [16:0] w_upd_63_sum;
   wire               b_we;
   reg  signed [25:0] b_upd_sum;
@@ -2098,37 +2098,53 @@ module output_layer (
 
   assign draw_w_0 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:386
 
-  assign lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_0 (generator/units/lane.ts:144)
+  always @* begin
+    if ((w_we_0 | draw_b)) begin
+      lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};
+      lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};
+      lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};
+      lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};
+      lfsr_next_0_b = lfsr_next_0_f3[15:0];
+      lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};
+    end else begin
+      lfsr_next_0_f0 = 32'd0;
+      lfsr_next_0_f1 = 32'd0;
+      lfsr_next_0_f2 = 32'd0;
+      lfsr_next_0_f3 = 32'd0;
+      lfsr_next_0_b = 16'd0;
+      lfsr_next_0 = lfsr_0;
+    end
+  end
 
-  assign lfsr_next_0_f3 = lfsr_next_0_f2 ^ {lfsr_next_0_f2[19:0], 12'd0};  // generator/units/lane.ts:138
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_0_b = lfsr_next_0_f3[15:0];  // generator/units/lane.ts:153
+  // comb: lfsr_next2_0 (generator/units/lane.ts:144)
+  always @* begin
+    if ((draw_b & draw_w_0)) begin
+      lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};
+      lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};
+      lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};
+      lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};
+      lfsr_next2_0_b = lfsr_next2_0_f3[15:0];
+      lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};
+    end else begin
+      lfsr_next2_0_f0 = 32'd0;
+      lfsr_next2_0_f1 = 32'd0;
+      lfsr_next2_0_f2 = 32'd0;
+      lfsr_next2_0_f3 = 32'd0;
+      lfsr_next2_0_b = 16'd0;
+      lfsr_next2_0 = lfsr_next_0;
+    end
+  end
 
-  assign lfsr_next_0 = ((({16'd0, lfsr_0[31:16]} ^ {31'd0, lfsr_next_0_b[15]}) ^ {30'd0, lfsr_next_0_b[15:14]}) ^ {10'd0, {lfsr_next_0_b, 6'd0}}) ^ {lfsr_next_0_b, 16'd0};  // generator/units/output.ts:382
+  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:397
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/output.ts:383
-
-  assign draw_b = upd2 & k_last2_q;  // generator/units/output.ts:387
-
-  assign lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};  // generator/units/lane.ts:138
-
-  assign lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next2_0_f3 = lfsr_next2_0_f2 ^ {lfsr_next2_0_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next2_0_b = lfsr_next2_0_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next2_0 = ((({16'd0, lfsr_next_0[31:16]} ^ {31'd0, lfsr_next2_0_b[15]}) ^ {30'd0, lfsr_next2_0_b[15:14]}) ^ {10'd0, {lfsr_next2_0_b, 6'd0}}) ^ {lfsr_next2_0_b, 16'd0};  // generator/units/output.ts:391
-
-  assign r_bias = draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0];  // generator/units/output.ts:393
-
-  // seq: lfsr_0 (generator/units/output.ts:399)
+  // seq: lfsr_0 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_0 <= 32'd1;
@@ -2141,15 +2157,13 @@ module output_layer (
     end
   end
 
-  assign w_we_0 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_0_sum = -{g_0[34], g_0};
   assign _ext_w_upd_0_sum = {_neg_w_upd_0_sum[35], _neg_w_upd_0_sum};
   assign _bits_w_upd_0_sum_2 = _ext_w_upd_0_sum[36:7];
   assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
   assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
   assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  // comb: w_upd_0_sum (generator/units/lane.ts:250)
+  // comb: w_upd_0_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_0) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};
@@ -2185,21 +2199,30 @@ module output_layer (
 
   assign draw_w_1 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_1 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_1) begin
+      lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};
+      lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};
+      lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};
+      lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};
+      lfsr_next_1_b = lfsr_next_1_f3[15:0];
+      lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};
+    end else begin
+      lfsr_next_1_f0 = 32'd0;
+      lfsr_next_1_f1 = 32'd0;
+      lfsr_next_1_f2 = 32'd0;
+      lfsr_next_1_f3 = 32'd0;
+      lfsr_next_1_b = 16'd0;
+      lfsr_next_1 = lfsr_1;
+    end
+  end
 
-  assign lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_1_b = lfsr_next_1_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_1 (generator/units/output.ts:399)
+  // seq: lfsr_1 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_1 <= 32'd2;
@@ -2212,15 +2235,13 @@ module output_layer (
     end
   end
 
-  assign w_we_1 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_1_sum = -{g_1[34], g_1};
   assign _ext_w_upd_1_sum = {_neg_w_upd_1_sum[35], _neg_w_upd_1_sum};
   assign _bits_w_upd_1_sum_2 = _ext_w_upd_1_sum[36:7];
   assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
   assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
   assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  // comb: w_upd_1_sum (generator/units/lane.ts:250)
+  // comb: w_upd_1_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_1) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};
@@ -2256,21 +2277,30 @@ module output_layer (
 
   assign draw_w_2 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_2 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_2) begin
+      lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};
+      lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};
+      lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};
+      lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};
+      lfsr_next_2_b = lfsr_next_2_f3[15:0];
+      lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};
+    end else begin
+      lfsr_next_2_f0 = 32'd0;
+      lfsr_next_2_f1 = 32'd0;
+      lfsr_next_2_f2 = 32'd0;
+      lfsr_next_2_f3 = 32'd0;
+      lfsr_next_2_b = 16'd0;
+      lfsr_next_2 = lfsr_2;
+    end
+  end
 
-  assign lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_2_b = lfsr_next_2_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_2 (generator/units/output.ts:399)
+  // seq: lfsr_2 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_2 <= 32'd3;
@@ -2283,15 +2313,13 @@ module output_layer (
     end
   end
 
-  assign w_we_2 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_2_sum = -{g_2[34], g_2};
   assign _ext_w_upd_2_sum = {_neg_w_upd_2_sum[35], _neg_w_upd_2_sum};
   assign _bits_w_upd_2_sum_2 = _ext_w_upd_2_sum[36:7];
   assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
   assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
   assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  // comb: w_upd_2_sum (generator/units/lane.ts:250)
+  // comb: w_upd_2_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_2) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};
@@ -2327,21 +2355,30 @@ module output_layer (
 
   assign draw_w_3 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_3 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_3) begin
+      lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};
+      lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};
+      lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};
+      lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};
+      lfsr_next_3_b = lfsr_next_3_f3[15:0];
+      lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};
+    end else begin
+      lfsr_next_3_f0 = 32'd0;
+      lfsr_next_3_f1 = 32'd0;
+      lfsr_next_3_f2 = 32'd0;
+      lfsr_next_3_f3 = 32'd0;
+      lfsr_next_3_b = 16'd0;
+      lfsr_next_3 = lfsr_3;
+    end
+  end
 
-  assign lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_3_b = lfsr_next_3_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_3 (generator/units/output.ts:399)
+  // seq: lfsr_3 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_3 <= 32'd4;
@@ -2354,15 +2391,13 @@ module output_layer (
     end
   end
 
-  assign w_we_3 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_3_sum = -{g_3[34], g_3};
   assign _ext_w_upd_3_sum = {_neg_w_upd_3_sum[35], _neg_w_upd_3_sum};
   assign _bits_w_upd_3_sum_2 = _ext_w_upd_3_sum[36:7];
   assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
   assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
   assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  // comb: w_upd_3_sum (generator/units/lane.ts:250)
+  // comb: w_upd_3_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_3) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};
@@ -2398,21 +2433,30 @@ module output_layer (
 
   assign draw_w_4 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_4 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_4) begin
+      lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};
+      lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};
+      lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};
+      lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};
+      lfsr_next_4_b = lfsr_next_4_f3[15:0];
+      lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};
+    end else begin
+      lfsr_next_4_f0 = 32'd0;
+      lfsr_next_4_f1 = 32'd0;
+      lfsr_next_4_f2 = 32'd0;
+      lfsr_next_4_f3 = 32'd0;
+      lfsr_next_4_b = 16'd0;
+      lfsr_next_4 = lfsr_4;
+    end
+  end
 
-  assign lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_4_b = lfsr_next_4_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_4 (generator/units/output.ts:399)
+  // seq: lfsr_4 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_4 <= 32'd5;
@@ -2425,15 +2469,13 @@ module output_layer (
     end
   end
 
-  assign w_we_4 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_4_sum = -{g_4[34], g_4};
   assign _ext_w_upd_4_sum = {_neg_w_upd_4_sum[35], _neg_w_upd_4_sum};
   assign _bits_w_upd_4_sum_2 = _ext_w_upd_4_sum[36:7];
   assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
   assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
   assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  // comb: w_upd_4_sum (generator/units/lane.ts:250)
+  // comb: w_upd_4_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_4) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};
@@ -2469,21 +2511,30 @@ module output_layer (
 
   assign draw_w_5 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_5 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_5) begin
+      lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};
+      lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};
+      lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};
+      lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};
+      lfsr_next_5_b = lfsr_next_5_f3[15:0];
+      lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};
+    end else begin
+      lfsr_next_5_f0 = 32'd0;
+      lfsr_next_5_f1 = 32'd0;
+      lfsr_next_5_f2 = 32'd0;
+      lfsr_next_5_f3 = 32'd0;
+      lfsr_next_5_b = 16'd0;
+      lfsr_next_5 = lfsr_5;
+    end
+  end
 
-  assign lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_5_b = lfsr_next_5_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_5 (generator/units/output.ts:399)
+  // seq: lfsr_5 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_5 <= 32'd6;
@@ -2496,15 +2547,13 @@ module output_layer (
     end
   end
 
-  assign w_we_5 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_5_sum = -{g_5[34], g_5};
   assign _ext_w_upd_5_sum = {_neg_w_upd_5_sum[35], _neg_w_upd_5_sum};
   assign _bits_w_upd_5_sum_2 = _ext_w_upd_5_sum[36:7];
   assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
   assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
   assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  // comb: w_upd_5_sum (generator/units/lane.ts:250)
+  // comb: w_upd_5_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_5) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};
@@ -2540,21 +2589,30 @@ module output_layer (
 
   assign draw_w_6 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_6 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_6) begin
+      lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};
+      lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};
+      lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};
+      lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};
+      lfsr_next_6_b = lfsr_next_6_f3[15:0];
+      lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};
+    end else begin
+      lfsr_next_6_f0 = 32'd0;
+      lfsr_next_6_f1 = 32'd0;
+      lfsr_next_6_f2 = 32'd0;
+      lfsr_next_6_f3 = 32'd0;
+      lfsr_next_6_b = 16'd0;
+      lfsr_next_6 = lfsr_6;
+    end
+  end
 
-  assign lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_6_b = lfsr_next_6_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_6 (generator/units/output.ts:399)
+  // seq: lfsr_6 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_6 <= 32'd7;
@@ -2567,15 +2625,13 @@ module output_layer (
     end
   end
 
-  assign w_we_6 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_6_sum = -{g_6[34], g_6};
   assign _ext_w_upd_6_sum = {_neg_w_upd_6_sum[35], _neg_w_upd_6_sum};
   assign _bits_w_upd_6_sum_2 = _ext_w_upd_6_sum[36:7];
   assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
   assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
   assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  // comb: w_upd_6_sum (generator/units/lane.ts:250)
+  // comb: w_upd_6_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_6) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};
@@ -2611,21 +2667,30 @@ module output_layer (
 
   assign draw_w_7 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_7 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_7) begin
+      lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};
+      lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};
+      lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};
+      lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};
+      lfsr_next_7_b = lfsr_next_7_f3[15:0];
+      lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};
+    end else begin
+      lfsr_next_7_f0 = 32'd0;
+      lfsr_next_7_f1 = 32'd0;
+      lfsr_next_7_f2 = 32'd0;
+      lfsr_next_7_f3 = 32'd0;
+      lfsr_next_7_b = 16'd0;
+      lfsr_next_7 = lfsr_7;
+    end
+  end
 
-  assign lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_7_b = lfsr_next_7_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_7 (generator/units/output.ts:399)
+  // seq: lfsr_7 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_7 <= 32'd8;
@@ -2638,15 +2703,13 @@ module output_layer (
     end
   end
 
-  assign w_we_7 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_7_sum = -{g_7[34], g_7};
   assign _ext_w_upd_7_sum = {_neg_w_upd_7_sum[35], _neg_w_upd_7_sum};
   assign _bits_w_upd_7_sum_2 = _ext_w_upd_7_sum[36:7];
   assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
   assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
   assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  // comb: w_upd_7_sum (generator/units/lane.ts:250)
+  // comb: w_upd_7_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_7) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};
@@ -2682,21 +2745,30 @@ module output_layer (
 
   assign draw_w_8 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_8 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_8) begin
+      lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};
+      lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};
+      lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};
+      lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};
+      lfsr_next_8_b = lfsr_next_8_f3[15:0];
+      lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};
+    end else begin
+      lfsr_next_8_f0 = 32'd0;
+      lfsr_next_8_f1 = 32'd0;
+      lfsr_next_8_f2 = 32'd0;
+      lfsr_next_8_f3 = 32'd0;
+      lfsr_next_8_b = 16'd0;
+      lfsr_next_8 = lfsr_8;
+    end
+  end
 
-  assign lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_8_b = lfsr_next_8_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_8 (generator/units/output.ts:399)
+  // seq: lfsr_8 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_8 <= 32'd9;
@@ -2709,15 +2781,13 @@ module output_layer (
     end
   end
 
-  assign w_we_8 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_8_sum = -{g_8[34], g_8};
   assign _ext_w_upd_8_sum = {_neg_w_upd_8_sum[35], _neg_w_upd_8_sum};
   assign _bits_w_upd_8_sum_2 = _ext_w_upd_8_sum[36:7];
   assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
   assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
   assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  // comb: w_upd_8_sum (generator/units/lane.ts:250)
+  // comb: w_upd_8_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_8) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};
@@ -2753,21 +2823,30 @@ module output_layer (
 
   assign draw_w_9 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_9 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_9) begin
+      lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};
+      lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};
+      lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};
+      lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};
+      lfsr_next_9_b = lfsr_next_9_f3[15:0];
+      lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};
+    end else begin
+      lfsr_next_9_f0 = 32'd0;
+      lfsr_next_9_f1 = 32'd0;
+      lfsr_next_9_f2 = 32'd0;
+      lfsr_next_9_f3 = 32'd0;
+      lfsr_next_9_b = 16'd0;
+      lfsr_next_9 = lfsr_9;
+    end
+  end
 
-  assign lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_9_b = lfsr_next_9_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_9 (generator/units/output.ts:399)
+  // seq: lfsr_9 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_9 <= 32'd10;
@@ -2780,15 +2859,13 @@ module output_layer (
     end
   end
 
-  assign w_we_9 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_9_sum = -{g_9[34], g_9};
   assign _ext_w_upd_9_sum = {_neg_w_upd_9_sum[35], _neg_w_upd_9_sum};
   assign _bits_w_upd_9_sum_2 = _ext_w_upd_9_sum[36:7];
   assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
   assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
   assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  // comb: w_upd_9_sum (generator/units/lane.ts:250)
+  // comb: w_upd_9_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_9) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};
@@ -2824,21 +2901,30 @@ module output_layer (
 
   assign draw_w_10 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_10 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_10) begin
+      lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};
+      lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};
+      lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};
+      lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};
+      lfsr_next_10_b = lfsr_next_10_f3[15:0];
+      lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};
+    end else begin
+      lfsr_next_10_f0 = 32'd0;
+      lfsr_next_10_f1 = 32'd0;
+      lfsr_next_10_f2 = 32'd0;
+      lfsr_next_10_f3 = 32'd0;
+      lfsr_next_10_b = 16'd0;
+      lfsr_next_10 = lfsr_10;
+    end
+  end
 
-  assign lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_10_b = lfsr_next_10_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_10 (generator/units/output.ts:399)
+  // seq: lfsr_10 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_10 <= 32'd11;
@@ -2851,15 +2937,13 @@ module output_layer (
     end
   end
 
-  assign w_we_10 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_10_sum = -{g_10[34], g_10};
   assign _ext_w_upd_10_sum = {_neg_w_upd_10_sum[35], _neg_w_upd_10_sum};
   assign _bits_w_upd_10_sum_2 = _ext_w_upd_10_sum[36:7];
   assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
   assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
   assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  // comb: w_upd_10_sum (generator/units/lane.ts:250)
+  // comb: w_upd_10_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_10) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};
@@ -2895,21 +2979,30 @@ module output_layer (
 
   assign draw_w_11 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_11 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_11) begin
+      lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};
+      lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};
+      lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};
+      lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};
+      lfsr_next_11_b = lfsr_next_11_f3[15:0];
+      lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};
+    end else begin
+      lfsr_next_11_f0 = 32'd0;
+      lfsr_next_11_f1 = 32'd0;
+      lfsr_next_11_f2 = 32'd0;
+      lfsr_next_11_f3 = 32'd0;
+      lfsr_next_11_b = 16'd0;
+      lfsr_next_11 = lfsr_11;
+    end
+  end
 
-  assign lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_11_b = lfsr_next_11_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_11 (generator/units/output.ts:399)
+  // seq: lfsr_11 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_11 <= 32'd12;
@@ -2922,15 +3015,13 @@ module output_layer (
     end
   end
 
-  assign w_we_11 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_11_sum = -{g_11[34], g_11};
   assign _ext_w_upd_11_sum = {_neg_w_upd_11_sum[35], _neg_w_upd_11_sum};
   assign _bits_w_upd_11_sum_2 = _ext_w_upd_11_sum[36:7];
   assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
   assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
   assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  // comb: w_upd_11_sum (generator/units/lane.ts:250)
+  // comb: w_upd_11_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_11) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};
@@ -2966,21 +3057,30 @@ module output_layer (
 
   assign draw_w_12 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_12 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_12) begin
+      lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};
+      lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};
+      lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};
+      lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};
+      lfsr_next_12_b = lfsr_next_12_f3[15:0];
+      lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};
+    end else begin
+      lfsr_next_12_f0 = 32'd0;
+      lfsr_next_12_f1 = 32'd0;
+      lfsr_next_12_f2 = 32'd0;
+      lfsr_next_12_f3 = 32'd0;
+      lfsr_next_12_b = 16'd0;
+      lfsr_next_12 = lfsr_12;
+    end
+  end
 
-  assign lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_12_b = lfsr_next_12_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_12 (generator/units/output.ts:399)
+  // seq: lfsr_12 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_12 <= 32'd13;
@@ -2993,15 +3093,13 @@ module output_layer (
     end
   end
 
-  assign w_we_12 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_12_sum = -{g_12[34], g_12};
   assign _ext_w_upd_12_sum = {_neg_w_upd_12_sum[35], _neg_w_upd_12_sum};
   assign _bits_w_upd_12_sum_2 = _ext_w_upd_12_sum[36:7];
   assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
   assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
   assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  // comb: w_upd_12_sum (generator/units/lane.ts:250)
+  // comb: w_upd_12_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_12) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};
@@ -3037,21 +3135,30 @@ module output_layer (
 
   assign draw_w_13 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_13 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_13) begin
+      lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};
+      lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};
+      lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};
+      lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};
+      lfsr_next_13_b = lfsr_next_13_f3[15:0];
+      lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};
+    end else begin
+      lfsr_next_13_f0 = 32'd0;
+      lfsr_next_13_f1 = 32'd0;
+      lfsr_next_13_f2 = 32'd0;
+      lfsr_next_13_f3 = 32'd0;
+      lfsr_next_13_b = 16'd0;
+      lfsr_next_13 = lfsr_13;
+    end
+  end
 
-  assign lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_13_b = lfsr_next_13_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_13 (generator/units/output.ts:399)
+  // seq: lfsr_13 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_13 <= 32'd14;
@@ -3064,15 +3171,13 @@ module output_layer (
     end
   end
 
-  assign w_we_13 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_13_sum = -{g_13[34], g_13};
   assign _ext_w_upd_13_sum = {_neg_w_upd_13_sum[35], _neg_w_upd_13_sum};
   assign _bits_w_upd_13_sum_2 = _ext_w_upd_13_sum[36:7];
   assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
   assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
   assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  // comb: w_upd_13_sum (generator/units/lane.ts:250)
+  // comb: w_upd_13_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_13) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};
@@ -3108,21 +3213,30 @@ module output_layer (
 
   assign draw_w_14 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_14 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_14) begin
+      lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};
+      lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};
+      lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};
+      lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};
+      lfsr_next_14_b = lfsr_next_14_f3[15:0];
+      lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};
+    end else begin
+      lfsr_next_14_f0 = 32'd0;
+      lfsr_next_14_f1 = 32'd0;
+      lfsr_next_14_f2 = 32'd0;
+      lfsr_next_14_f3 = 32'd0;
+      lfsr_next_14_b = 16'd0;
+      lfsr_next_14 = lfsr_14;
+    end
+  end
 
-  assign lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_14_b = lfsr_next_14_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_14 (generator/units/output.ts:399)
+  // seq: lfsr_14 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_14 <= 32'd15;
@@ -3135,15 +3249,13 @@ module output_layer (
     end
   end
 
-  assign w_we_14 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_14_sum = -{g_14[34], g_14};
   assign _ext_w_upd_14_sum = {_neg_w_upd_14_sum[35], _neg_w_upd_14_sum};
   assign _bits_w_upd_14_sum_2 = _ext_w_upd_14_sum[36:7];
   assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
   assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
   assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  // comb: w_upd_14_sum (generator/units/lane.ts:250)
+  // comb: w_upd_14_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_14) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};
@@ -3179,21 +3291,30 @@ module output_layer (
 
   assign draw_w_15 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_15 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_15) begin
+      lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};
+      lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};
+      lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};
+      lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};
+      lfsr_next_15_b = lfsr_next_15_f3[15:0];
+      lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};
+    end else begin
+      lfsr_next_15_f0 = 32'd0;
+      lfsr_next_15_f1 = 32'd0;
+      lfsr_next_15_f2 = 32'd0;
+      lfsr_next_15_f3 = 32'd0;
+      lfsr_next_15_b = 16'd0;
+      lfsr_next_15 = lfsr_15;
+    end
+  end
 
-  assign lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_15_f3 = lfsr_next_15_f2 ^ {lfsr_next_15_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_15_b = lfsr_next_15_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_15 = ((({16'd0, lfsr_15[31:16]} ^ {31'd0, lfsr_next_15_b[15]}) ^ {30'd0, lfsr_next_15_b[15:14]}) ^ {10'd0, {lfsr_next_15_b, 6'd0}}) ^ {lfsr_next_15_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_15 (generator/units/output.ts:399)
+  // seq: lfsr_15 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_15 <= 32'd16;
@@ -3206,15 +3327,13 @@ module output_layer (
     end
   end
 
-  assign w_we_15 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_15_sum = -{g_15[34], g_15};
   assign _ext_w_upd_15_sum = {_neg_w_upd_15_sum[35], _neg_w_upd_15_sum};
   assign _bits_w_upd_15_sum_2 = _ext_w_upd_15_sum[36:7];
   assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
   assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
   assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  // comb: w_upd_15_sum (generator/units/lane.ts:250)
+  // comb: w_upd_15_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_15) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};
@@ -3250,21 +3369,30 @@ module output_layer (
 
   assign draw_w_16 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_16 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_16_f0 = lfsr_16 ^ {lfsr_16[30:0], 1'b0};
+      lfsr_next_16_f1 = lfsr_next_16_f0 ^ {lfsr_next_16_f0[28:0], 3'd0};
+      lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};
+      lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};
+      lfsr_next_16_b = lfsr_next_16_f3[15:0];
+      lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};
+    end else begin
+      lfsr_next_16_f0 = 32'd0;
+      lfsr_next_16_f1 = 32'd0;
+      lfsr_next_16_f2 = 32'd0;
+      lfsr_next_16_f3 = 32'd0;
+      lfsr_next_16_b = 16'd0;
+      lfsr_next_16 = lfsr_16;
+    end
+  end
 
-  assign lfsr_next_16_f2 = lfsr_next_16_f1 ^ {lfsr_next_16_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_16_f3 = lfsr_next_16_f2 ^ {lfsr_next_16_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_16_b = lfsr_next_16_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_16 = ((({16'd0, lfsr_16[31:16]} ^ {31'd0, lfsr_next_16_b[15]}) ^ {30'd0, lfsr_next_16_b[15:14]}) ^ {10'd0, {lfsr_next_16_b, 6'd0}}) ^ {lfsr_next_16_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_16 (generator/units/output.ts:399)
+  // seq: lfsr_16 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_16 <= 32'd17;
@@ -3277,15 +3405,13 @@ module output_layer (
     end
   end
 
-  assign w_we_16 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_16_sum = -{g_16[34], g_16};
   assign _ext_w_upd_16_sum = {_neg_w_upd_16_sum[35], _neg_w_upd_16_sum};
   assign _bits_w_upd_16_sum_2 = _ext_w_upd_16_sum[36:7];
   assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
   assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
   assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  // comb: w_upd_16_sum (generator/units/lane.ts:250)
+  // comb: w_upd_16_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};
@@ -3321,21 +3447,30 @@ module output_layer (
 
   assign draw_w_17 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_17 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_17) begin
+      lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};
+      lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};
+      lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};
+      lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};
+      lfsr_next_17_b = lfsr_next_17_f3[15:0];
+      lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};
+    end else begin
+      lfsr_next_17_f0 = 32'd0;
+      lfsr_next_17_f1 = 32'd0;
+      lfsr_next_17_f2 = 32'd0;
+      lfsr_next_17_f3 = 32'd0;
+      lfsr_next_17_b = 16'd0;
+      lfsr_next_17 = lfsr_17;
+    end
+  end
 
-  assign lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_17_b = lfsr_next_17_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_17 (generator/units/output.ts:399)
+  // seq: lfsr_17 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_17 <= 32'd18;
@@ -3348,15 +3483,13 @@ module output_layer (
     end
   end
 
-  assign w_we_17 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_17_sum = -{g_17[34], g_17};
   assign _ext_w_upd_17_sum = {_neg_w_upd_17_sum[35], _neg_w_upd_17_sum};
   assign _bits_w_upd_17_sum_2 = _ext_w_upd_17_sum[36:7];
   assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
   assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
   assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  // comb: w_upd_17_sum (generator/units/lane.ts:250)
+  // comb: w_upd_17_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_17) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};
@@ -3392,21 +3525,30 @@ module output_layer (
 
   assign draw_w_18 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_18 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_18) begin
+      lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};
+      lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};
+      lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};
+      lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};
+      lfsr_next_18_b = lfsr_next_18_f3[15:0];
+      lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};
+    end else begin
+      lfsr_next_18_f0 = 32'd0;
+      lfsr_next_18_f1 = 32'd0;
+      lfsr_next_18_f2 = 32'd0;
+      lfsr_next_18_f3 = 32'd0;
+      lfsr_next_18_b = 16'd0;
+      lfsr_next_18 = lfsr_18;
+    end
+  end
 
-  assign lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_18_b = lfsr_next_18_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_18 (generator/units/output.ts:399)
+  // seq: lfsr_18 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_18 <= 32'd19;
@@ -3419,15 +3561,13 @@ module output_layer (
     end
   end
 
-  assign w_we_18 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_18_sum = -{g_18[34], g_18};
   assign _ext_w_upd_18_sum = {_neg_w_upd_18_sum[35], _neg_w_upd_18_sum};
   assign _bits_w_upd_18_sum_2 = _ext_w_upd_18_sum[36:7];
   assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
   assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
   assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  // comb: w_upd_18_sum (generator/units/lane.ts:250)
+  // comb: w_upd_18_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_18) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};
@@ -3463,21 +3603,30 @@ module output_layer (
 
   assign draw_w_19 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_19 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_19) begin
+      lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};
+      lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};
+      lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};
+      lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};
+      lfsr_next_19_b = lfsr_next_19_f3[15:0];
+      lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};
+    end else begin
+      lfsr_next_19_f0 = 32'd0;
+      lfsr_next_19_f1 = 32'd0;
+      lfsr_next_19_f2 = 32'd0;
+      lfsr_next_19_f3 = 32'd0;
+      lfsr_next_19_b = 16'd0;
+      lfsr_next_19 = lfsr_19;
+    end
+  end
 
-  assign lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_19_b = lfsr_next_19_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_19 (generator/units/output.ts:399)
+  // seq: lfsr_19 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_19 <= 32'd20;
@@ -3490,15 +3639,13 @@ module output_layer (
     end
   end
 
-  assign w_we_19 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_19_sum = -{g_19[34], g_19};
   assign _ext_w_upd_19_sum = {_neg_w_upd_19_sum[35], _neg_w_upd_19_sum};
   assign _bits_w_upd_19_sum_2 = _ext_w_upd_19_sum[36:7];
   assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
   assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
   assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  // comb: w_upd_19_sum (generator/units/lane.ts:250)
+  // comb: w_upd_19_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_19) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};
@@ -3534,21 +3681,30 @@ module output_layer (
 
   assign draw_w_20 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_20 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_20) begin
+      lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};
+      lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};
+      lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};
+      lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};
+      lfsr_next_20_b = lfsr_next_20_f3[15:0];
+      lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};
+    end else begin
+      lfsr_next_20_f0 = 32'd0;
+      lfsr_next_20_f1 = 32'd0;
+      lfsr_next_20_f2 = 32'd0;
+      lfsr_next_20_f3 = 32'd0;
+      lfsr_next_20_b = 16'd0;
+      lfsr_next_20 = lfsr_20;
+    end
+  end
 
-  assign lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_20_b = lfsr_next_20_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_20 (generator/units/output.ts:399)
+  // seq: lfsr_20 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_20 <= 32'd21;
@@ -3561,15 +3717,13 @@ module output_layer (
     end
   end
 
-  assign w_we_20 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_20_sum = -{g_20[34], g_20};
   assign _ext_w_upd_20_sum = {_neg_w_upd_20_sum[35], _neg_w_upd_20_sum};
   assign _bits_w_upd_20_sum_2 = _ext_w_upd_20_sum[36:7];
   assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
   assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
   assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  // comb: w_upd_20_sum (generator/units/lane.ts:250)
+  // comb: w_upd_20_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_20) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};
@@ -3605,21 +3759,30 @@ module output_layer (
 
   assign draw_w_21 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_21 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_21) begin
+      lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};
+      lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};
+      lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};
+      lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};
+      lfsr_next_21_b = lfsr_next_21_f3[15:0];
+      lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};
+    end else begin
+      lfsr_next_21_f0 = 32'd0;
+      lfsr_next_21_f1 = 32'd0;
+      lfsr_next_21_f2 = 32'd0;
+      lfsr_next_21_f3 = 32'd0;
+      lfsr_next_21_b = 16'd0;
+      lfsr_next_21 = lfsr_21;
+    end
+  end
 
-  assign lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_21_b = lfsr_next_21_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_21 (generator/units/output.ts:399)
+  // seq: lfsr_21 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_21 <= 32'd22;
@@ -3632,15 +3795,13 @@ module output_layer (
     end
   end
 
-  assign w_we_21 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_21_sum = -{g_21[34], g_21};
   assign _ext_w_upd_21_sum = {_neg_w_upd_21_sum[35], _neg_w_upd_21_sum};
   assign _bits_w_upd_21_sum_2 = _ext_w_upd_21_sum[36:7];
   assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
   assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
   assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  // comb: w_upd_21_sum (generator/units/lane.ts:250)
+  // comb: w_upd_21_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_21) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};
@@ -3676,21 +3837,30 @@ module output_layer (
 
   assign draw_w_22 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_22 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_22) begin
+      lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};
+      lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};
+      lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};
+      lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};
+      lfsr_next_22_b = lfsr_next_22_f3[15:0];
+      lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};
+    end else begin
+      lfsr_next_22_f0 = 32'd0;
+      lfsr_next_22_f1 = 32'd0;
+      lfsr_next_22_f2 = 32'd0;
+      lfsr_next_22_f3 = 32'd0;
+      lfsr_next_22_b = 16'd0;
+      lfsr_next_22 = lfsr_22;
+    end
+  end
 
-  assign lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_22_b = lfsr_next_22_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_22 (generator/units/output.ts:399)
+  // seq: lfsr_22 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_22 <= 32'd23;
@@ -3703,15 +3873,13 @@ module output_layer (
     end
   end
 
-  assign w_we_22 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_22_sum = -{g_22[34], g_22};
   assign _ext_w_upd_22_sum = {_neg_w_upd_22_sum[35], _neg_w_upd_22_sum};
   assign _bits_w_upd_22_sum_2 = _ext_w_upd_22_sum[36:7];
   assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
   assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
   assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  // comb: w_upd_22_sum (generator/units/lane.ts:250)
+  // comb: w_upd_22_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_22) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};
@@ -3747,21 +3915,30 @@ module output_layer (
 
   assign draw_w_23 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_23 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_23) begin
+      lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};
+      lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};
+      lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};
+      lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};
+      lfsr_next_23_b = lfsr_next_23_f3[15:0];
+      lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};
+    end else begin
+      lfsr_next_23_f0 = 32'd0;
+      lfsr_next_23_f1 = 32'd0;
+      lfsr_next_23_f2 = 32'd0;
+      lfsr_next_23_f3 = 32'd0;
+      lfsr_next_23_b = 16'd0;
+      lfsr_next_23 = lfsr_23;
+    end
+  end
 
-  assign lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_23_b = lfsr_next_23_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_23 (generator/units/output.ts:399)
+  // seq: lfsr_23 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_23 <= 32'd24;
@@ -3774,15 +3951,13 @@ module output_layer (
     end
   end
 
-  assign w_we_23 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_23_sum = -{g_23[34], g_23};
   assign _ext_w_upd_23_sum = {_neg_w_upd_23_sum[35], _neg_w_upd_23_sum};
   assign _bits_w_upd_23_sum_2 = _ext_w_upd_23_sum[36:7];
   assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
   assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
   assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  // comb: w_upd_23_sum (generator/units/lane.ts:250)
+  // comb: w_upd_23_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_23) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};
@@ -3818,21 +3993,30 @@ module output_layer (
 
   assign draw_w_24 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_24 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_24) begin
+      lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};
+      lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};
+      lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};
+      lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};
+      lfsr_next_24_b = lfsr_next_24_f3[15:0];
+      lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};
+    end else begin
+      lfsr_next_24_f0 = 32'd0;
+      lfsr_next_24_f1 = 32'd0;
+      lfsr_next_24_f2 = 32'd0;
+      lfsr_next_24_f3 = 32'd0;
+      lfsr_next_24_b = 16'd0;
+      lfsr_next_24 = lfsr_24;
+    end
+  end
 
-  assign lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_24_b = lfsr_next_24_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_24 (generator/units/output.ts:399)
+  // seq: lfsr_24 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_24 <= 32'd25;
@@ -3845,15 +4029,13 @@ module output_layer (
     end
   end
 
-  assign w_we_24 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_24_sum = -{g_24[34], g_24};
   assign _ext_w_upd_24_sum = {_neg_w_upd_24_sum[35], _neg_w_upd_24_sum};
   assign _bits_w_upd_24_sum_2 = _ext_w_upd_24_sum[36:7];
   assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
   assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
   assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  // comb: w_upd_24_sum (generator/units/lane.ts:250)
+  // comb: w_upd_24_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_24) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};
@@ -3889,21 +4071,30 @@ module output_layer (
 
   assign draw_w_25 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_25 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_25) begin
+      lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};
+      lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};
+      lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};
+      lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};
+      lfsr_next_25_b = lfsr_next_25_f3[15:0];
+      lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};
+    end else begin
+      lfsr_next_25_f0 = 32'd0;
+      lfsr_next_25_f1 = 32'd0;
+      lfsr_next_25_f2 = 32'd0;
+      lfsr_next_25_f3 = 32'd0;
+      lfsr_next_25_b = 16'd0;
+      lfsr_next_25 = lfsr_25;
+    end
+  end
 
-  assign lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_25_b = lfsr_next_25_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_25 (generator/units/output.ts:399)
+  // seq: lfsr_25 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_25 <= 32'd26;
@@ -3916,15 +4107,13 @@ module output_layer (
     end
   end
 
-  assign w_we_25 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_25_sum = -{g_25[34], g_25};
   assign _ext_w_upd_25_sum = {_neg_w_upd_25_sum[35], _neg_w_upd_25_sum};
   assign _bits_w_upd_25_sum_2 = _ext_w_upd_25_sum[36:7];
   assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
   assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
   assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  // comb: w_upd_25_sum (generator/units/lane.ts:250)
+  // comb: w_upd_25_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_25) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};
@@ -3960,21 +4149,30 @@ module output_layer (
 
   assign draw_w_26 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_26 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_26) begin
+      lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};
+      lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};
+      lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};
+      lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};
+      lfsr_next_26_b = lfsr_next_26_f3[15:0];
+      lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};
+    end else begin
+      lfsr_next_26_f0 = 32'd0;
+      lfsr_next_26_f1 = 32'd0;
+      lfsr_next_26_f2 = 32'd0;
+      lfsr_next_26_f3 = 32'd0;
+      lfsr_next_26_b = 16'd0;
+      lfsr_next_26 = lfsr_26;
+    end
+  end
 
-  assign lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_26_b = lfsr_next_26_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_26 (generator/units/output.ts:399)
+  // seq: lfsr_26 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_26 <= 32'd27;
@@ -3987,15 +4185,13 @@ module output_layer (
     end
   end
 
-  assign w_we_26 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_26_sum = -{g_26[34], g_26};
   assign _ext_w_upd_26_sum = {_neg_w_upd_26_sum[35], _neg_w_upd_26_sum};
   assign _bits_w_upd_26_sum_2 = _ext_w_upd_26_sum[36:7];
   assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
   assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
   assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  // comb: w_upd_26_sum (generator/units/lane.ts:250)
+  // comb: w_upd_26_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_26) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};
@@ -4031,21 +4227,30 @@ module output_layer (
 
   assign draw_w_27 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_27 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_27) begin
+      lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};
+      lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};
+      lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};
+      lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};
+      lfsr_next_27_b = lfsr_next_27_f3[15:0];
+      lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};
+    end else begin
+      lfsr_next_27_f0 = 32'd0;
+      lfsr_next_27_f1 = 32'd0;
+      lfsr_next_27_f2 = 32'd0;
+      lfsr_next_27_f3 = 32'd0;
+      lfsr_next_27_b = 16'd0;
+      lfsr_next_27 = lfsr_27;
+    end
+  end
 
-  assign lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_27_b = lfsr_next_27_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_27 (generator/units/output.ts:399)
+  // seq: lfsr_27 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_27 <= 32'd28;
@@ -4058,15 +4263,13 @@ module output_layer (
     end
   end
 
-  assign w_we_27 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_27_sum = -{g_27[34], g_27};
   assign _ext_w_upd_27_sum = {_neg_w_upd_27_sum[35], _neg_w_upd_27_sum};
   assign _bits_w_upd_27_sum_2 = _ext_w_upd_27_sum[36:7];
   assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
   assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
   assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  // comb: w_upd_27_sum (generator/units/lane.ts:250)
+  // comb: w_upd_27_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_27) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};
@@ -4102,21 +4305,30 @@ module output_layer (
 
   assign draw_w_28 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_28 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_28) begin
+      lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};
+      lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};
+      lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};
+      lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};
+      lfsr_next_28_b = lfsr_next_28_f3[15:0];
+      lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};
+    end else begin
+      lfsr_next_28_f0 = 32'd0;
+      lfsr_next_28_f1 = 32'd0;
+      lfsr_next_28_f2 = 32'd0;
+      lfsr_next_28_f3 = 32'd0;
+      lfsr_next_28_b = 16'd0;
+      lfsr_next_28 = lfsr_28;
+    end
+  end
 
-  assign lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_28_b = lfsr_next_28_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_28 (generator/units/output.ts:399)
+  // seq: lfsr_28 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_28 <= 32'd29;
@@ -4129,15 +4341,13 @@ module output_layer (
     end
   end
 
-  assign w_we_28 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_28_sum = -{g_28[34], g_28};
   assign _ext_w_upd_28_sum = {_neg_w_upd_28_sum[35], _neg_w_upd_28_sum};
   assign _bits_w_upd_28_sum_2 = _ext_w_upd_28_sum[36:7];
   assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
   assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
   assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  // comb: w_upd_28_sum (generator/units/lane.ts:250)
+  // comb: w_upd_28_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_28) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};
@@ -4173,21 +4383,30 @@ module output_layer (
 
   assign draw_w_29 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_29 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_29) begin
+      lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};
+      lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};
+      lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};
+      lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};
+      lfsr_next_29_b = lfsr_next_29_f3[15:0];
+      lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};
+    end else begin
+      lfsr_next_29_f0 = 32'd0;
+      lfsr_next_29_f1 = 32'd0;
+      lfsr_next_29_f2 = 32'd0;
+      lfsr_next_29_f3 = 32'd0;
+      lfsr_next_29_b = 16'd0;
+      lfsr_next_29 = lfsr_29;
+    end
+  end
 
-  assign lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_29_b = lfsr_next_29_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_29 (generator/units/output.ts:399)
+  // seq: lfsr_29 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_29 <= 32'd30;
@@ -4200,15 +4419,13 @@ module output_layer (
     end
   end
 
-  assign w_we_29 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_29_sum = -{g_29[34], g_29};
   assign _ext_w_upd_29_sum = {_neg_w_upd_29_sum[35], _neg_w_upd_29_sum};
   assign _bits_w_upd_29_sum_2 = _ext_w_upd_29_sum[36:7];
   assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
   assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
   assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  // comb: w_upd_29_sum (generator/units/lane.ts:250)
+  // comb: w_upd_29_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_29) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};
@@ -4244,21 +4461,30 @@ module output_layer (
 
   assign draw_w_30 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_30 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_30) begin
+      lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};
+      lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};
+      lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};
+      lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};
+      lfsr_next_30_b = lfsr_next_30_f3[15:0];
+      lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};
+    end else begin
+      lfsr_next_30_f0 = 32'd0;
+      lfsr_next_30_f1 = 32'd0;
+      lfsr_next_30_f2 = 32'd0;
+      lfsr_next_30_f3 = 32'd0;
+      lfsr_next_30_b = 16'd0;
+      lfsr_next_30 = lfsr_30;
+    end
+  end
 
-  assign lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_30_b = lfsr_next_30_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_30 (generator/units/output.ts:399)
+  // seq: lfsr_30 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_30 <= 32'd31;
@@ -4271,15 +4497,13 @@ module output_layer (
     end
   end
 
-  assign w_we_30 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_30_sum = -{g_30[34], g_30};
   assign _ext_w_upd_30_sum = {_neg_w_upd_30_sum[35], _neg_w_upd_30_sum};
   assign _bits_w_upd_30_sum_2 = _ext_w_upd_30_sum[36:7];
   assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
   assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
   assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  // comb: w_upd_30_sum (generator/units/lane.ts:250)
+  // comb: w_upd_30_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_30) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};
@@ -4315,21 +4539,30 @@ module output_layer (
 
   assign draw_w_31 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_31 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_31) begin
+      lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};
+      lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};
+      lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};
+      lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};
+      lfsr_next_31_b = lfsr_next_31_f3[15:0];
+      lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};
+    end else begin
+      lfsr_next_31_f0 = 32'd0;
+      lfsr_next_31_f1 = 32'd0;
+      lfsr_next_31_f2 = 32'd0;
+      lfsr_next_31_f3 = 32'd0;
+      lfsr_next_31_b = 16'd0;
+      lfsr_next_31 = lfsr_31;
+    end
+  end
 
-  assign lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_31_b = lfsr_next_31_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_31 (generator/units/output.ts:399)
+  // seq: lfsr_31 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_31 <= 32'd32;
@@ -4342,15 +4575,13 @@ module output_layer (
     end
   end
 
-  assign w_we_31 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_31_sum = -{g_31[34], g_31};
   assign _ext_w_upd_31_sum = {_neg_w_upd_31_sum[35], _neg_w_upd_31_sum};
   assign _bits_w_upd_31_sum_2 = _ext_w_upd_31_sum[36:7];
   assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
   assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
   assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  // comb: w_upd_31_sum (generator/units/lane.ts:250)
+  // comb: w_upd_31_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_31) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};
@@ -4386,21 +4617,30 @@ module output_layer (
 
   assign draw_w_32 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_32 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_32) begin
+      lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};
+      lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};
+      lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};
+      lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};
+      lfsr_next_32_b = lfsr_next_32_f3[15:0];
+      lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};
+    end else begin
+      lfsr_next_32_f0 = 32'd0;
+      lfsr_next_32_f1 = 32'd0;
+      lfsr_next_32_f2 = 32'd0;
+      lfsr_next_32_f3 = 32'd0;
+      lfsr_next_32_b = 16'd0;
+      lfsr_next_32 = lfsr_32;
+    end
+  end
 
-  assign lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_32_b = lfsr_next_32_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_32 (generator/units/output.ts:399)
+  // seq: lfsr_32 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_32 <= 32'd33;
@@ -4413,15 +4653,13 @@ module output_layer (
     end
   end
 
-  assign w_we_32 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_32_sum = -{g_32[34], g_32};
   assign _ext_w_upd_32_sum = {_neg_w_upd_32_sum[35], _neg_w_upd_32_sum};
   assign _bits_w_upd_32_sum_2 = _ext_w_upd_32_sum[36:7];
   assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
   assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
   assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
-  // comb: w_upd_32_sum (generator/units/lane.ts:250)
+  // comb: w_upd_32_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_32) begin
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};
@@ -4457,21 +4695,30 @@ module output_layer (
 
   assign draw_w_33 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_33 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_33) begin
+      lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};
+      lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};
+      lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};
+      lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};
+      lfsr_next_33_b = lfsr_next_33_f3[15:0];
+      lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};
+    end else begin
+      lfsr_next_33_f0 = 32'd0;
+      lfsr_next_33_f1 = 32'd0;
+      lfsr_next_33_f2 = 32'd0;
+      lfsr_next_33_f3 = 32'd0;
+      lfsr_next_33_b = 16'd0;
+      lfsr_next_33 = lfsr_33;
+    end
+  end
 
-  assign lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_33_b = lfsr_next_33_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_33 (generator/units/output.ts:399)
+  // seq: lfsr_33 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_33 <= 32'd34;
@@ -4484,15 +4731,13 @@ module output_layer (
     end
   end
 
-  assign w_we_33 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_33_sum = -{g_33[34], g_33};
   assign _ext_w_upd_33_sum = {_neg_w_upd_33_sum[35], _neg_w_upd_33_sum};
   assign _bits_w_upd_33_sum_2 = _ext_w_upd_33_sum[36:7];
   assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
   assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
   assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
-  // comb: w_upd_33_sum (generator/units/lane.ts:250)
+  // comb: w_upd_33_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_33) begin
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};
@@ -4528,21 +4773,30 @@ module output_layer (
 
   assign draw_w_34 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_34 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_34) begin
+      lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};
+      lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};
+      lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};
+      lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};
+      lfsr_next_34_b = lfsr_next_34_f3[15:0];
+      lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};
+    end else begin
+      lfsr_next_34_f0 = 32'd0;
+      lfsr_next_34_f1 = 32'd0;
+      lfsr_next_34_f2 = 32'd0;
+      lfsr_next_34_f3 = 32'd0;
+      lfsr_next_34_b = 16'd0;
+      lfsr_next_34 = lfsr_34;
+    end
+  end
 
-  assign lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_34_b = lfsr_next_34_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_34 (generator/units/output.ts:399)
+  // seq: lfsr_34 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_34 <= 32'd35;
@@ -4555,15 +4809,13 @@ module output_layer (
     end
   end
 
-  assign w_we_34 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_34_sum = -{g_34[34], g_34};
   assign _ext_w_upd_34_sum = {_neg_w_upd_34_sum[35], _neg_w_upd_34_sum};
   assign _bits_w_upd_34_sum_2 = _ext_w_upd_34_sum[36:7];
   assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
   assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
   assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
-  // comb: w_upd_34_sum (generator/units/lane.ts:250)
+  // comb: w_upd_34_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_34) begin
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};
@@ -4599,21 +4851,30 @@ module output_layer (
 
   assign draw_w_35 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_35 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_35) begin
+      lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};
+      lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};
+      lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};
+      lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};
+      lfsr_next_35_b = lfsr_next_35_f3[15:0];
+      lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};
+    end else begin
+      lfsr_next_35_f0 = 32'd0;
+      lfsr_next_35_f1 = 32'd0;
+      lfsr_next_35_f2 = 32'd0;
+      lfsr_next_35_f3 = 32'd0;
+      lfsr_next_35_b = 16'd0;
+      lfsr_next_35 = lfsr_35;
+    end
+  end
 
-  assign lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_35_b = lfsr_next_35_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_35 (generator/units/output.ts:399)
+  // seq: lfsr_35 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_35 <= 32'd36;
@@ -4626,15 +4887,13 @@ module output_layer (
     end
   end
 
-  assign w_we_35 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_35_sum = -{g_35[34], g_35};
   assign _ext_w_upd_35_sum = {_neg_w_upd_35_sum[35], _neg_w_upd_35_sum};
   assign _bits_w_upd_35_sum_2 = _ext_w_upd_35_sum[36:7];
   assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
   assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
   assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
-  // comb: w_upd_35_sum (generator/units/lane.ts:250)
+  // comb: w_upd_35_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_35) begin
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};
@@ -4670,21 +4929,30 @@ module output_layer (
 
   assign draw_w_36 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_36 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_36) begin
+      lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};
+      lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};
+      lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};
+      lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};
+      lfsr_next_36_b = lfsr_next_36_f3[15:0];
+      lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};
+    end else begin
+      lfsr_next_36_f0 = 32'd0;
+      lfsr_next_36_f1 = 32'd0;
+      lfsr_next_36_f2 = 32'd0;
+      lfsr_next_36_f3 = 32'd0;
+      lfsr_next_36_b = 16'd0;
+      lfsr_next_36 = lfsr_36;
+    end
+  end
 
-  assign lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_36_b = lfsr_next_36_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_36 (generator/units/output.ts:399)
+  // seq: lfsr_36 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_36 <= 32'd37;
@@ -4697,15 +4965,13 @@ module output_layer (
     end
   end
 
-  assign w_we_36 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_36_sum = -{g_36[34], g_36};
   assign _ext_w_upd_36_sum = {_neg_w_upd_36_sum[35], _neg_w_upd_36_sum};
   assign _bits_w_upd_36_sum_2 = _ext_w_upd_36_sum[36:7];
   assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
   assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
   assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
-  // comb: w_upd_36_sum (generator/units/lane.ts:250)
+  // comb: w_upd_36_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_36) begin
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};
@@ -4741,21 +5007,30 @@ module output_layer (
 
   assign draw_w_37 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_37 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_37) begin
+      lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};
+      lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};
+      lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};
+      lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};
+      lfsr_next_37_b = lfsr_next_37_f3[15:0];
+      lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};
+    end else begin
+      lfsr_next_37_f0 = 32'd0;
+      lfsr_next_37_f1 = 32'd0;
+      lfsr_next_37_f2 = 32'd0;
+      lfsr_next_37_f3 = 32'd0;
+      lfsr_next_37_b = 16'd0;
+      lfsr_next_37 = lfsr_37;
+    end
+  end
 
-  assign lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_37_b = lfsr_next_37_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_37 (generator/units/output.ts:399)
+  // seq: lfsr_37 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_37 <= 32'd38;
@@ -4768,15 +5043,13 @@ module output_layer (
     end
   end
 
-  assign w_we_37 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_37_sum = -{g_37[34], g_37};
   assign _ext_w_upd_37_sum = {_neg_w_upd_37_sum[35], _neg_w_upd_37_sum};
   assign _bits_w_upd_37_sum_2 = _ext_w_upd_37_sum[36:7];
   assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
   assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
   assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
-  // comb: w_upd_37_sum (generator/units/lane.ts:250)
+  // comb: w_upd_37_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_37) begin
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};
@@ -4812,21 +5085,30 @@ module output_layer (
 
   assign draw_w_38 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_38 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_38) begin
+      lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};
+      lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};
+      lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};
+      lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};
+      lfsr_next_38_b = lfsr_next_38_f3[15:0];
+      lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};
+    end else begin
+      lfsr_next_38_f0 = 32'd0;
+      lfsr_next_38_f1 = 32'd0;
+      lfsr_next_38_f2 = 32'd0;
+      lfsr_next_38_f3 = 32'd0;
+      lfsr_next_38_b = 16'd0;
+      lfsr_next_38 = lfsr_38;
+    end
+  end
 
-  assign lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_38_b = lfsr_next_38_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_38 (generator/units/output.ts:399)
+  // seq: lfsr_38 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_38 <= 32'd39;
@@ -4839,15 +5121,13 @@ module output_layer (
     end
   end
 
-  assign w_we_38 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_38_sum = -{g_38[34], g_38};
   assign _ext_w_upd_38_sum = {_neg_w_upd_38_sum[35], _neg_w_upd_38_sum};
   assign _bits_w_upd_38_sum_2 = _ext_w_upd_38_sum[36:7];
   assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
   assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
   assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
-  // comb: w_upd_38_sum (generator/units/lane.ts:250)
+  // comb: w_upd_38_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_38) begin
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};
@@ -4883,21 +5163,30 @@ module output_layer (
 
   assign draw_w_39 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_39 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_39) begin
+      lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};
+      lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};
+      lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};
+      lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};
+      lfsr_next_39_b = lfsr_next_39_f3[15:0];
+      lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};
+    end else begin
+      lfsr_next_39_f0 = 32'd0;
+      lfsr_next_39_f1 = 32'd0;
+      lfsr_next_39_f2 = 32'd0;
+      lfsr_next_39_f3 = 32'd0;
+      lfsr_next_39_b = 16'd0;
+      lfsr_next_39 = lfsr_39;
+    end
+  end
 
-  assign lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_39_b = lfsr_next_39_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_39 (generator/units/output.ts:399)
+  // seq: lfsr_39 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_39 <= 32'd40;
@@ -4910,15 +5199,13 @@ module output_layer (
     end
   end
 
-  assign w_we_39 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_39_sum = -{g_39[34], g_39};
   assign _ext_w_upd_39_sum = {_neg_w_upd_39_sum[35], _neg_w_upd_39_sum};
   assign _bits_w_upd_39_sum_2 = _ext_w_upd_39_sum[36:7];
   assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
   assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
   assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
-  // comb: w_upd_39_sum (generator/units/lane.ts:250)
+  // comb: w_upd_39_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_39) begin
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};
@@ -4954,21 +5241,30 @@ module output_layer (
 
   assign draw_w_40 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_40 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_40) begin
+      lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};
+      lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};
+      lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};
+      lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};
+      lfsr_next_40_b = lfsr_next_40_f3[15:0];
+      lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};
+    end else begin
+      lfsr_next_40_f0 = 32'd0;
+      lfsr_next_40_f1 = 32'd0;
+      lfsr_next_40_f2 = 32'd0;
+      lfsr_next_40_f3 = 32'd0;
+      lfsr_next_40_b = 16'd0;
+      lfsr_next_40 = lfsr_40;
+    end
+  end
 
-  assign lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_40_b = lfsr_next_40_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_40 (generator/units/output.ts:399)
+  // seq: lfsr_40 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_40 <= 32'd41;
@@ -4981,15 +5277,13 @@ module output_layer (
     end
   end
 
-  assign w_we_40 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_40_sum = -{g_40[34], g_40};
   assign _ext_w_upd_40_sum = {_neg_w_upd_40_sum[35], _neg_w_upd_40_sum};
   assign _bits_w_upd_40_sum_2 = _ext_w_upd_40_sum[36:7];
   assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
   assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
   assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
-  // comb: w_upd_40_sum (generator/units/lane.ts:250)
+  // comb: w_upd_40_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_40) begin
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};
@@ -5025,21 +5319,30 @@ module output_layer (
 
   assign draw_w_41 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_41 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_41) begin
+      lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};
+      lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};
+      lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};
+      lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};
+      lfsr_next_41_b = lfsr_next_41_f3[15:0];
+      lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};
+    end else begin
+      lfsr_next_41_f0 = 32'd0;
+      lfsr_next_41_f1 = 32'd0;
+      lfsr_next_41_f2 = 32'd0;
+      lfsr_next_41_f3 = 32'd0;
+      lfsr_next_41_b = 16'd0;
+      lfsr_next_41 = lfsr_41;
+    end
+  end
 
-  assign lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_41_b = lfsr_next_41_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_41 (generator/units/output.ts:399)
+  // seq: lfsr_41 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_41 <= 32'd42;
@@ -5052,15 +5355,13 @@ module output_layer (
     end
   end
 
-  assign w_we_41 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_41_sum = -{g_41[34], g_41};
   assign _ext_w_upd_41_sum = {_neg_w_upd_41_sum[35], _neg_w_upd_41_sum};
   assign _bits_w_upd_41_sum_2 = _ext_w_upd_41_sum[36:7];
   assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
   assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
   assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
-  // comb: w_upd_41_sum (generator/units/lane.ts:250)
+  // comb: w_upd_41_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_41) begin
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};
@@ -5096,21 +5397,30 @@ module output_layer (
 
   assign draw_w_42 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_42 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_42) begin
+      lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};
+      lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};
+      lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};
+      lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};
+      lfsr_next_42_b = lfsr_next_42_f3[15:0];
+      lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};
+    end else begin
+      lfsr_next_42_f0 = 32'd0;
+      lfsr_next_42_f1 = 32'd0;
+      lfsr_next_42_f2 = 32'd0;
+      lfsr_next_42_f3 = 32'd0;
+      lfsr_next_42_b = 16'd0;
+      lfsr_next_42 = lfsr_42;
+    end
+  end
 
-  assign lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_42_b = lfsr_next_42_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_42 (generator/units/output.ts:399)
+  // seq: lfsr_42 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_42 <= 32'd43;
@@ -5123,15 +5433,13 @@ module output_layer (
     end
   end
 
-  assign w_we_42 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_42_sum = -{g_42[34], g_42};
   assign _ext_w_upd_42_sum = {_neg_w_upd_42_sum[35], _neg_w_upd_42_sum};
   assign _bits_w_upd_42_sum_2 = _ext_w_upd_42_sum[36:7];
   assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
   assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
   assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
-  // comb: w_upd_42_sum (generator/units/lane.ts:250)
+  // comb: w_upd_42_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_42) begin
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};
@@ -5167,21 +5475,30 @@ module output_layer (
 
   assign draw_w_43 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_43 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_43) begin
+      lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};
+      lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};
+      lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};
+      lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};
+      lfsr_next_43_b = lfsr_next_43_f3[15:0];
+      lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};
+    end else begin
+      lfsr_next_43_f0 = 32'd0;
+      lfsr_next_43_f1 = 32'd0;
+      lfsr_next_43_f2 = 32'd0;
+      lfsr_next_43_f3 = 32'd0;
+      lfsr_next_43_b = 16'd0;
+      lfsr_next_43 = lfsr_43;
+    end
+  end
 
-  assign lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_43_b = lfsr_next_43_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_43 (generator/units/output.ts:399)
+  // seq: lfsr_43 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_43 <= 32'd44;
@@ -5194,15 +5511,13 @@ module output_layer (
     end
   end
 
-  assign w_we_43 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_43_sum = -{g_43[34], g_43};
   assign _ext_w_upd_43_sum = {_neg_w_upd_43_sum[35], _neg_w_upd_43_sum};
   assign _bits_w_upd_43_sum_2 = _ext_w_upd_43_sum[36:7];
   assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
   assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
   assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
-  // comb: w_upd_43_sum (generator/units/lane.ts:250)
+  // comb: w_upd_43_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_43) begin
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};
@@ -5238,21 +5553,30 @@ module output_layer (
 
   assign draw_w_44 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_44 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_44) begin
+      lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};
+      lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};
+      lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};
+      lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};
+      lfsr_next_44_b = lfsr_next_44_f3[15:0];
+      lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};
+    end else begin
+      lfsr_next_44_f0 = 32'd0;
+      lfsr_next_44_f1 = 32'd0;
+      lfsr_next_44_f2 = 32'd0;
+      lfsr_next_44_f3 = 32'd0;
+      lfsr_next_44_b = 16'd0;
+      lfsr_next_44 = lfsr_44;
+    end
+  end
 
-  assign lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_44_b = lfsr_next_44_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_44 (generator/units/output.ts:399)
+  // seq: lfsr_44 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_44 <= 32'd45;
@@ -5265,15 +5589,13 @@ module output_layer (
     end
   end
 
-  assign w_we_44 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_44_sum = -{g_44[34], g_44};
   assign _ext_w_upd_44_sum = {_neg_w_upd_44_sum[35], _neg_w_upd_44_sum};
   assign _bits_w_upd_44_sum_2 = _ext_w_upd_44_sum[36:7];
   assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
   assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
   assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
-  // comb: w_upd_44_sum (generator/units/lane.ts:250)
+  // comb: w_upd_44_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_44) begin
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};
@@ -5309,21 +5631,30 @@ module output_layer (
 
   assign draw_w_45 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_45 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_45) begin
+      lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};
+      lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};
+      lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};
+      lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};
+      lfsr_next_45_b = lfsr_next_45_f3[15:0];
+      lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};
+    end else begin
+      lfsr_next_45_f0 = 32'd0;
+      lfsr_next_45_f1 = 32'd0;
+      lfsr_next_45_f2 = 32'd0;
+      lfsr_next_45_f3 = 32'd0;
+      lfsr_next_45_b = 16'd0;
+      lfsr_next_45 = lfsr_45;
+    end
+  end
 
-  assign lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_45_b = lfsr_next_45_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_45 (generator/units/output.ts:399)
+  // seq: lfsr_45 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_45 <= 32'd46;
@@ -5336,15 +5667,13 @@ module output_layer (
     end
   end
 
-  assign w_we_45 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_45_sum = -{g_45[34], g_45};
   assign _ext_w_upd_45_sum = {_neg_w_upd_45_sum[35], _neg_w_upd_45_sum};
   assign _bits_w_upd_45_sum_2 = _ext_w_upd_45_sum[36:7];
   assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
   assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
   assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
-  // comb: w_upd_45_sum (generator/units/lane.ts:250)
+  // comb: w_upd_45_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_45) begin
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};
@@ -5380,21 +5709,30 @@ module output_layer (
 
   assign draw_w_46 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_46 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_46) begin
+      lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};
+      lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};
+      lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};
+      lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};
+      lfsr_next_46_b = lfsr_next_46_f3[15:0];
+      lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};
+    end else begin
+      lfsr_next_46_f0 = 32'd0;
+      lfsr_next_46_f1 = 32'd0;
+      lfsr_next_46_f2 = 32'd0;
+      lfsr_next_46_f3 = 32'd0;
+      lfsr_next_46_b = 16'd0;
+      lfsr_next_46 = lfsr_46;
+    end
+  end
 
-  assign lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_46_b = lfsr_next_46_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_46 (generator/units/output.ts:399)
+  // seq: lfsr_46 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_46 <= 32'd47;
@@ -5407,15 +5745,13 @@ module output_layer (
     end
   end
 
-  assign w_we_46 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_46_sum = -{g_46[34], g_46};
   assign _ext_w_upd_46_sum = {_neg_w_upd_46_sum[35], _neg_w_upd_46_sum};
   assign _bits_w_upd_46_sum_2 = _ext_w_upd_46_sum[36:7];
   assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
   assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
   assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
-  // comb: w_upd_46_sum (generator/units/lane.ts:250)
+  // comb: w_upd_46_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_46) begin
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};
@@ -5451,21 +5787,30 @@ module output_layer (
 
   assign draw_w_47 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_47 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_47) begin
+      lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};
+      lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};
+      lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};
+      lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};
+      lfsr_next_47_b = lfsr_next_47_f3[15:0];
+      lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};
+    end else begin
+      lfsr_next_47_f0 = 32'd0;
+      lfsr_next_47_f1 = 32'd0;
+      lfsr_next_47_f2 = 32'd0;
+      lfsr_next_47_f3 = 32'd0;
+      lfsr_next_47_b = 16'd0;
+      lfsr_next_47 = lfsr_47;
+    end
+  end
 
-  assign lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_47_b = lfsr_next_47_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_47 (generator/units/output.ts:399)
+  // seq: lfsr_47 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_47 <= 32'd48;
@@ -5478,15 +5823,13 @@ module output_layer (
     end
   end
 
-  assign w_we_47 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_47_sum = -{g_47[34], g_47};
   assign _ext_w_upd_47_sum = {_neg_w_upd_47_sum[35], _neg_w_upd_47_sum};
   assign _bits_w_upd_47_sum_2 = _ext_w_upd_47_sum[36:7];
   assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
   assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
   assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
-  // comb: w_upd_47_sum (generator/units/lane.ts:250)
+  // comb: w_upd_47_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_47) begin
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};
@@ -5522,21 +5865,30 @@ module output_layer (
 
   assign draw_w_48 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_48 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_48) begin
+      lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};
+      lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};
+      lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};
+      lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};
+      lfsr_next_48_b = lfsr_next_48_f3[15:0];
+      lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};
+    end else begin
+      lfsr_next_48_f0 = 32'd0;
+      lfsr_next_48_f1 = 32'd0;
+      lfsr_next_48_f2 = 32'd0;
+      lfsr_next_48_f3 = 32'd0;
+      lfsr_next_48_b = 16'd0;
+      lfsr_next_48 = lfsr_48;
+    end
+  end
 
-  assign lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_48_b = lfsr_next_48_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_48 (generator/units/output.ts:399)
+  // seq: lfsr_48 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_48 <= 32'd49;
@@ -5549,15 +5901,13 @@ module output_layer (
     end
   end
 
-  assign w_we_48 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_48_sum = -{g_48[34], g_48};
   assign _ext_w_upd_48_sum = {_neg_w_upd_48_sum[35], _neg_w_upd_48_sum};
   assign _bits_w_upd_48_sum_2 = _ext_w_upd_48_sum[36:7];
   assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
   assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
   assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
-  // comb: w_upd_48_sum (generator/units/lane.ts:250)
+  // comb: w_upd_48_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_48) begin
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};
@@ -5593,21 +5943,30 @@ module output_layer (
 
   assign draw_w_49 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_49 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_49) begin
+      lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};
+      lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};
+      lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};
+      lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};
+      lfsr_next_49_b = lfsr_next_49_f3[15:0];
+      lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};
+    end else begin
+      lfsr_next_49_f0 = 32'd0;
+      lfsr_next_49_f1 = 32'd0;
+      lfsr_next_49_f2 = 32'd0;
+      lfsr_next_49_f3 = 32'd0;
+      lfsr_next_49_b = 16'd0;
+      lfsr_next_49 = lfsr_49;
+    end
+  end
 
-  assign lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_49_b = lfsr_next_49_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_49 (generator/units/output.ts:399)
+  // seq: lfsr_49 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_49 <= 32'd50;
@@ -5620,15 +5979,13 @@ module output_layer (
     end
   end
 
-  assign w_we_49 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_49_sum = -{g_49[34], g_49};
   assign _ext_w_upd_49_sum = {_neg_w_upd_49_sum[35], _neg_w_upd_49_sum};
   assign _bits_w_upd_49_sum_2 = _ext_w_upd_49_sum[36:7];
   assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
   assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
   assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
-  // comb: w_upd_49_sum (generator/units/lane.ts:250)
+  // comb: w_upd_49_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_49) begin
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};
@@ -5664,21 +6021,30 @@ module output_layer (
 
   assign draw_w_50 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_50 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_50) begin
+      lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};
+      lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};
+      lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};
+      lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};
+      lfsr_next_50_b = lfsr_next_50_f3[15:0];
+      lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};
+    end else begin
+      lfsr_next_50_f0 = 32'd0;
+      lfsr_next_50_f1 = 32'd0;
+      lfsr_next_50_f2 = 32'd0;
+      lfsr_next_50_f3 = 32'd0;
+      lfsr_next_50_b = 16'd0;
+      lfsr_next_50 = lfsr_50;
+    end
+  end
 
-  assign lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_50_b = lfsr_next_50_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_50 (generator/units/output.ts:399)
+  // seq: lfsr_50 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_50 <= 32'd51;
@@ -5691,15 +6057,13 @@ module output_layer (
     end
   end
 
-  assign w_we_50 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_50_sum = -{g_50[34], g_50};
   assign _ext_w_upd_50_sum = {_neg_w_upd_50_sum[35], _neg_w_upd_50_sum};
   assign _bits_w_upd_50_sum_2 = _ext_w_upd_50_sum[36:7];
   assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
   assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
   assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
-  // comb: w_upd_50_sum (generator/units/lane.ts:250)
+  // comb: w_upd_50_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_50) begin
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};
@@ -5735,21 +6099,30 @@ module output_layer (
 
   assign draw_w_51 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_51 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_51) begin
+      lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};
+      lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};
+      lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};
+      lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};
+      lfsr_next_51_b = lfsr_next_51_f3[15:0];
+      lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};
+    end else begin
+      lfsr_next_51_f0 = 32'd0;
+      lfsr_next_51_f1 = 32'd0;
+      lfsr_next_51_f2 = 32'd0;
+      lfsr_next_51_f3 = 32'd0;
+      lfsr_next_51_b = 16'd0;
+      lfsr_next_51 = lfsr_51;
+    end
+  end
 
-  assign lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_51_b = lfsr_next_51_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_51 (generator/units/output.ts:399)
+  // seq: lfsr_51 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_51 <= 32'd52;
@@ -5762,15 +6135,13 @@ module output_layer (
     end
   end
 
-  assign w_we_51 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_51_sum = -{g_51[34], g_51};
   assign _ext_w_upd_51_sum = {_neg_w_upd_51_sum[35], _neg_w_upd_51_sum};
   assign _bits_w_upd_51_sum_2 = _ext_w_upd_51_sum[36:7];
   assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
   assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
   assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
-  // comb: w_upd_51_sum (generator/units/lane.ts:250)
+  // comb: w_upd_51_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_51) begin
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};
@@ -5806,21 +6177,30 @@ module output_layer (
 
   assign draw_w_52 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_52 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_52) begin
+      lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};
+      lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};
+      lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};
+      lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};
+      lfsr_next_52_b = lfsr_next_52_f3[15:0];
+      lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};
+    end else begin
+      lfsr_next_52_f0 = 32'd0;
+      lfsr_next_52_f1 = 32'd0;
+      lfsr_next_52_f2 = 32'd0;
+      lfsr_next_52_f3 = 32'd0;
+      lfsr_next_52_b = 16'd0;
+      lfsr_next_52 = lfsr_52;
+    end
+  end
 
-  assign lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_52_b = lfsr_next_52_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_52 (generator/units/output.ts:399)
+  // seq: lfsr_52 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_52 <= 32'd53;
@@ -5833,15 +6213,13 @@ module output_layer (
     end
   end
 
-  assign w_we_52 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_52_sum = -{g_52[34], g_52};
   assign _ext_w_upd_52_sum = {_neg_w_upd_52_sum[35], _neg_w_upd_52_sum};
   assign _bits_w_upd_52_sum_2 = _ext_w_upd_52_sum[36:7];
   assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
   assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
   assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
-  // comb: w_upd_52_sum (generator/units/lane.ts:250)
+  // comb: w_upd_52_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_52) begin
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};
@@ -5877,21 +6255,30 @@ module output_layer (
 
   assign draw_w_53 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_53 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_53) begin
+      lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};
+      lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};
+      lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};
+      lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};
+      lfsr_next_53_b = lfsr_next_53_f3[15:0];
+      lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};
+    end else begin
+      lfsr_next_53_f0 = 32'd0;
+      lfsr_next_53_f1 = 32'd0;
+      lfsr_next_53_f2 = 32'd0;
+      lfsr_next_53_f3 = 32'd0;
+      lfsr_next_53_b = 16'd0;
+      lfsr_next_53 = lfsr_53;
+    end
+  end
 
-  assign lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_53_b = lfsr_next_53_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_53 (generator/units/output.ts:399)
+  // seq: lfsr_53 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_53 <= 32'd54;
@@ -5904,15 +6291,13 @@ module output_layer (
     end
   end
 
-  assign w_we_53 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_53_sum = -{g_53[34], g_53};
   assign _ext_w_upd_53_sum = {_neg_w_upd_53_sum[35], _neg_w_upd_53_sum};
   assign _bits_w_upd_53_sum_2 = _ext_w_upd_53_sum[36:7];
   assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
   assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
   assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
-  // comb: w_upd_53_sum (generator/units/lane.ts:250)
+  // comb: w_upd_53_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_53) begin
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};
@@ -5948,21 +6333,30 @@ module output_layer (
 
   assign draw_w_54 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_54 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_54) begin
+      lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};
+      lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};
+      lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};
+      lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};
+      lfsr_next_54_b = lfsr_next_54_f3[15:0];
+      lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};
+    end else begin
+      lfsr_next_54_f0 = 32'd0;
+      lfsr_next_54_f1 = 32'd0;
+      lfsr_next_54_f2 = 32'd0;
+      lfsr_next_54_f3 = 32'd0;
+      lfsr_next_54_b = 16'd0;
+      lfsr_next_54 = lfsr_54;
+    end
+  end
 
-  assign lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_54_b = lfsr_next_54_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_54 (generator/units/output.ts:399)
+  // seq: lfsr_54 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_54 <= 32'd55;
@@ -5975,15 +6369,13 @@ module output_layer (
     end
   end
 
-  assign w_we_54 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_54_sum = -{g_54[34], g_54};
   assign _ext_w_upd_54_sum = {_neg_w_upd_54_sum[35], _neg_w_upd_54_sum};
   assign _bits_w_upd_54_sum_2 = _ext_w_upd_54_sum[36:7];
   assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
   assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
   assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
-  // comb: w_upd_54_sum (generator/units/lane.ts:250)
+  // comb: w_upd_54_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_54) begin
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};
@@ -6019,21 +6411,30 @@ module output_layer (
 
   assign draw_w_55 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_55 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_55) begin
+      lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};
+      lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};
+      lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};
+      lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};
+      lfsr_next_55_b = lfsr_next_55_f3[15:0];
+      lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};
+    end else begin
+      lfsr_next_55_f0 = 32'd0;
+      lfsr_next_55_f1 = 32'd0;
+      lfsr_next_55_f2 = 32'd0;
+      lfsr_next_55_f3 = 32'd0;
+      lfsr_next_55_b = 16'd0;
+      lfsr_next_55 = lfsr_55;
+    end
+  end
 
-  assign lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_55_b = lfsr_next_55_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_55 (generator/units/output.ts:399)
+  // seq: lfsr_55 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_55 <= 32'd56;
@@ -6046,15 +6447,13 @@ module output_layer (
     end
   end
 
-  assign w_we_55 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_55_sum = -{g_55[34], g_55};
   assign _ext_w_upd_55_sum = {_neg_w_upd_55_sum[35], _neg_w_upd_55_sum};
   assign _bits_w_upd_55_sum_2 = _ext_w_upd_55_sum[36:7];
   assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
   assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
   assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
-  // comb: w_upd_55_sum (generator/units/lane.ts:250)
+  // comb: w_upd_55_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_55) begin
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};
@@ -6090,21 +6489,30 @@ module output_layer (
 
   assign draw_w_56 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_56 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_56) begin
+      lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};
+      lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};
+      lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};
+      lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};
+      lfsr_next_56_b = lfsr_next_56_f3[15:0];
+      lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};
+    end else begin
+      lfsr_next_56_f0 = 32'd0;
+      lfsr_next_56_f1 = 32'd0;
+      lfsr_next_56_f2 = 32'd0;
+      lfsr_next_56_f3 = 32'd0;
+      lfsr_next_56_b = 16'd0;
+      lfsr_next_56 = lfsr_56;
+    end
+  end
 
-  assign lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_56_b = lfsr_next_56_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_56 (generator/units/output.ts:399)
+  // seq: lfsr_56 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_56 <= 32'd57;
@@ -6117,15 +6525,13 @@ module output_layer (
     end
   end
 
-  assign w_we_56 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_56_sum = -{g_56[34], g_56};
   assign _ext_w_upd_56_sum = {_neg_w_upd_56_sum[35], _neg_w_upd_56_sum};
   assign _bits_w_upd_56_sum_2 = _ext_w_upd_56_sum[36:7];
   assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
   assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
   assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
-  // comb: w_upd_56_sum (generator/units/lane.ts:250)
+  // comb: w_upd_56_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_56) begin
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};
@@ -6161,21 +6567,30 @@ module output_layer (
 
   assign draw_w_57 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_57 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_57) begin
+      lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};
+      lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};
+      lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};
+      lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};
+      lfsr_next_57_b = lfsr_next_57_f3[15:0];
+      lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};
+    end else begin
+      lfsr_next_57_f0 = 32'd0;
+      lfsr_next_57_f1 = 32'd0;
+      lfsr_next_57_f2 = 32'd0;
+      lfsr_next_57_f3 = 32'd0;
+      lfsr_next_57_b = 16'd0;
+      lfsr_next_57 = lfsr_57;
+    end
+  end
 
-  assign lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_57_b = lfsr_next_57_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_57 (generator/units/output.ts:399)
+  // seq: lfsr_57 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_57 <= 32'd58;
@@ -6188,15 +6603,13 @@ module output_layer (
     end
   end
 
-  assign w_we_57 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_57_sum = -{g_57[34], g_57};
   assign _ext_w_upd_57_sum = {_neg_w_upd_57_sum[35], _neg_w_upd_57_sum};
   assign _bits_w_upd_57_sum_2 = _ext_w_upd_57_sum[36:7];
   assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
   assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
   assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
-  // comb: w_upd_57_sum (generator/units/lane.ts:250)
+  // comb: w_upd_57_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_57) begin
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};
@@ -6232,21 +6645,30 @@ module output_layer (
 
   assign draw_w_58 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_58 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_58) begin
+      lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};
+      lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};
+      lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};
+      lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};
+      lfsr_next_58_b = lfsr_next_58_f3[15:0];
+      lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};
+    end else begin
+      lfsr_next_58_f0 = 32'd0;
+      lfsr_next_58_f1 = 32'd0;
+      lfsr_next_58_f2 = 32'd0;
+      lfsr_next_58_f3 = 32'd0;
+      lfsr_next_58_b = 16'd0;
+      lfsr_next_58 = lfsr_58;
+    end
+  end
 
-  assign lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_58_b = lfsr_next_58_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_58 (generator/units/output.ts:399)
+  // seq: lfsr_58 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_58 <= 32'd59;
@@ -6259,15 +6681,13 @@ module output_layer (
     end
   end
 
-  assign w_we_58 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_58_sum = -{g_58[34], g_58};
   assign _ext_w_upd_58_sum = {_neg_w_upd_58_sum[35], _neg_w_upd_58_sum};
   assign _bits_w_upd_58_sum_2 = _ext_w_upd_58_sum[36:7];
   assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
   assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
   assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
-  // comb: w_upd_58_sum (generator/units/lane.ts:250)
+  // comb: w_upd_58_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_58) begin
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};
@@ -6303,21 +6723,30 @@ module output_layer (
 
   assign draw_w_59 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_59 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_59) begin
+      lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};
+      lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};
+      lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};
+      lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};
+      lfsr_next_59_b = lfsr_next_59_f3[15:0];
+      lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};
+    end else begin
+      lfsr_next_59_f0 = 32'd0;
+      lfsr_next_59_f1 = 32'd0;
+      lfsr_next_59_f2 = 32'd0;
+      lfsr_next_59_f3 = 32'd0;
+      lfsr_next_59_b = 16'd0;
+      lfsr_next_59 = lfsr_59;
+    end
+  end
 
-  assign lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_59_b = lfsr_next_59_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_59 (generator/units/output.ts:399)
+  // seq: lfsr_59 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_59 <= 32'd60;
@@ -6330,15 +6759,13 @@ module output_layer (
     end
   end
 
-  assign w_we_59 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_59_sum = -{g_59[34], g_59};
   assign _ext_w_upd_59_sum = {_neg_w_upd_59_sum[35], _neg_w_upd_59_sum};
   assign _bits_w_upd_59_sum_2 = _ext_w_upd_59_sum[36:7];
   assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
   assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
   assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
-  // comb: w_upd_59_sum (generator/units/lane.ts:250)
+  // comb: w_upd_59_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_59) begin
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};
@@ -6374,21 +6801,30 @@ module output_layer (
 
   assign draw_w_60 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_60 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_60) begin
+      lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};
+      lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};
+      lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};
+      lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};
+      lfsr_next_60_b = lfsr_next_60_f3[15:0];
+      lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};
+    end else begin
+      lfsr_next_60_f0 = 32'd0;
+      lfsr_next_60_f1 = 32'd0;
+      lfsr_next_60_f2 = 32'd0;
+      lfsr_next_60_f3 = 32'd0;
+      lfsr_next_60_b = 16'd0;
+      lfsr_next_60 = lfsr_60;
+    end
+  end
 
-  assign lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_60_b = lfsr_next_60_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_60 (generator/units/output.ts:399)
+  // seq: lfsr_60 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_60 <= 32'd61;
@@ -6401,15 +6837,13 @@ module output_layer (
     end
   end
 
-  assign w_we_60 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_60_sum = -{g_60[34], g_60};
   assign _ext_w_upd_60_sum = {_neg_w_upd_60_sum[35], _neg_w_upd_60_sum};
   assign _bits_w_upd_60_sum_2 = _ext_w_upd_60_sum[36:7];
   assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
   assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
   assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
-  // comb: w_upd_60_sum (generator/units/lane.ts:250)
+  // comb: w_upd_60_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_60) begin
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};
@@ -6445,21 +6879,30 @@ module output_layer (
 
   assign draw_w_61 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_61 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_61) begin
+      lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};
+      lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};
+      lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};
+      lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};
+      lfsr_next_61_b = lfsr_next_61_f3[15:0];
+      lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};
+    end else begin
+      lfsr_next_61_f0 = 32'd0;
+      lfsr_next_61_f1 = 32'd0;
+      lfsr_next_61_f2 = 32'd0;
+      lfsr_next_61_f3 = 32'd0;
+      lfsr_next_61_b = 16'd0;
+      lfsr_next_61 = lfsr_61;
+    end
+  end
 
-  assign lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_61_b = lfsr_next_61_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_61 (generator/units/output.ts:399)
+  // seq: lfsr_61 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_61 <= 32'd62;
@@ -6472,15 +6915,13 @@ module output_layer (
     end
   end
 
-  assign w_we_61 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_61_sum = -{g_61[34], g_61};
   assign _ext_w_upd_61_sum = {_neg_w_upd_61_sum[35], _neg_w_upd_61_sum};
   assign _bits_w_upd_61_sum_2 = _ext_w_upd_61_sum[36:7];
   assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
   assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
   assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
-  // comb: w_upd_61_sum (generator/units/lane.ts:250)
+  // comb: w_upd_61_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_61) begin
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};
@@ -6516,21 +6957,30 @@ module output_layer (
 
   assign draw_w_62 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_62 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_62) begin
+      lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};
+      lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};
+      lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};
+      lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};
+      lfsr_next_62_b = lfsr_next_62_f3[15:0];
+      lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};
+    end else begin
+      lfsr_next_62_f0 = 32'd0;
+      lfsr_next_62_f1 = 32'd0;
+      lfsr_next_62_f2 = 32'd0;
+      lfsr_next_62_f3 = 32'd0;
+      lfsr_next_62_b = 16'd0;
+      lfsr_next_62 = lfsr_62;
+    end
+  end
 
-  assign lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_62_b = lfsr_next_62_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_62 (generator/units/output.ts:399)
+  // seq: lfsr_62 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_62 <= 32'd63;
@@ -6543,15 +6993,13 @@ module output_layer (
     end
   end
 
-  assign w_we_62 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_62_sum = -{g_62[34], g_62};
   assign _ext_w_upd_62_sum = {_neg_w_upd_62_sum[35], _neg_w_upd_62_sum};
   assign _bits_w_upd_62_sum_2 = _ext_w_upd_62_sum[36:7];
   assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
   assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
   assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
-  // comb: w_upd_62_sum (generator/units/lane.ts:250)
+  // comb: w_upd_62_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_62) begin
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};
@@ -6587,21 +7035,30 @@ module output_layer (
 
   assign draw_w_63 = (upd2 & 1'b1) & 1'b1;  // generator/units/output.ts:381
 
-  assign lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};  // generator/units/lane.ts:138
+  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:384
 
-  assign lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};  // generator/units/lane.ts:138
+  // comb: lfsr_next_63 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_63) begin
+      lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};
+      lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};
+      lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};
+      lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};
+      lfsr_next_63_b = lfsr_next_63_f3[15:0];
+      lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};
+    end else begin
+      lfsr_next_63_f0 = 32'd0;
+      lfsr_next_63_f1 = 32'd0;
+      lfsr_next_63_f2 = 32'd0;
+      lfsr_next_63_f3 = 32'd0;
+      lfsr_next_63_b = 16'd0;
+      lfsr_next_63 = lfsr_63;
+    end
+  end
 
-  assign lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};  // generator/units/lane.ts:138
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/output.ts:388
 
-  assign lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};  // generator/units/lane.ts:138
-
-  assign lfsr_next_63_b = lfsr_next_63_f3[15:0];  // generator/units/lane.ts:153
-
-  assign lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};  // generator/units/output.ts:382
-
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/output.ts:383
-
-  // seq: lfsr_63 (generator/units/output.ts:399)
+  // seq: lfsr_63 (generator/units/output.ts:403)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_63 <= 32'd64;
@@ -6614,15 +7071,13 @@ module output_layer (
     end
   end
 
-  assign w_we_63 = upd2 & 1'b1;  // generator/units/output.ts:407
-
   assign _neg_w_upd_63_sum = -{g_63[34], g_63};
   assign _ext_w_upd_63_sum = {_neg_w_upd_63_sum[35], _neg_w_upd_63_sum};
   assign _bits_w_upd_63_sum_2 = _ext_w_upd_63_sum[36:7];
   assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
   assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
   assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
-  // comb: w_upd_63_sum (generator/units/lane.ts:250)
+  // comb: w_upd_63_sum (generator/units/lane.ts:283)
   always @* begin
     if (w_we_63) begin
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};
@@ -6631,7 +7086,7 @@ module output_layer (
     end
   end
 
-  // seq: g_bias (generator/units/output.ts:416)
+  // seq: g_bias (generator/units/output.ts:419)
   always @(posedge clk) begin
     if (rst) begin
       g_bias_q <= 35'sd0;
@@ -6642,13 +7097,13 @@ module output_layer (
     end
   end
 
-  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:418
+  assign b_we = upd2 & k_last2_q;  // generator/units/output.ts:421
 
   assign _neg_b_upd_sum = -{g_bias_q[34], g_bias_q};
   assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
   assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
-  // comb: b_upd_sum (generator/units/lane.ts:250)
+  // comb: b_upd_sum (generator/units/lane.ts:283)
   always @* begin
     if (b_we) begin
       b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};
@@ -6786,7 +7241,7 @@ module output_layer (
   assign _mux_sum_q_64 = (phase_q == 3'd5) ? err_rd : w_rd_63;
   assign _mul_sum_q_64 = h_63 * $signed(_mux_sum_q_64);
   assign _mux_sum_q_65 = k_first1_q ? {bias_rd, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/output.ts:434)
+  // seq: sum_q (generator/units/output.ts:437)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -6797,26 +7252,26 @@ module output_layer (
     end
   end
 
-  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:435)
+  // memory acc_mem: 10 x sint(39), 1 write / 0 sync read / 1 async read port(s) (generator/units/output.ts:438)
   always @(posedge clk) begin
     if (a2) begin
       acc_mem[j2_q] <= acc_new;
     end
   end
 
-  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:437
+  assign a2 = v2_q & (phase_q == 3'd1);  // generator/units/output.ts:440
 
-  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:438
+  assign acc_new = (k_first2_q ? 39'sd0 : acc_mem[j2_q]) + sum_q;  // generator/units/output.ts:441
 
   assign _add_logit = {{2{acc_new[38]}}, acc_new} + 41'd2048;
   assign _mux_logit = ($signed(_add_logit[40:12]) > 29'sd32767) ? 29'sd32767 : (($signed(_add_logit[40:12]) < (-29'sd32768)) ? (-29'sd32768) : _add_logit[40:12]);
-  assign logit = _mux_logit[15:0];  // generator/units/output.ts:441
+  assign logit = _mux_logit[15:0];  // generator/units/output.ts:444
 
-  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:442
+  assign logit_done = a2 & k_last2_q;  // generator/units/output.ts:445
 
   assign _mul_logit_mem_waddr = p2_q * 4'd10;
   assign _mul_logit_rd_addr = p_q * 4'd10;
-  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:443)
+  // memory logit_mem: 80 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:446)
   always @(posedge clk) begin
     if (logit_done & train_q) begin
       logit_mem[(_mul_logit_mem_waddr[6:0] + {3'd0, j2_q})] <= logit;
@@ -6826,9 +7281,9 @@ module output_layer (
     end
   end
 
-  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:446
+  assign max_new = (j_first2_q | (logit > max_q)) ? logit : max_q;  // generator/units/output.ts:449
 
-  // seq: max_q (generator/units/output.ts:447)
+  // seq: max_q (generator/units/output.ts:450)
   always @(posedge clk) begin
     if (rst) begin
       max_q <= 16'sd0;
@@ -6839,7 +7294,7 @@ module output_layer (
     end
   end
 
-  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:448)
+  // memory max_mem: 8 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:451)
   always @(posedge clk) begin
     if (logit_done & j_last2_q) begin
       max_mem[p2_q] <= max_new;
@@ -6849,13 +7304,13 @@ module output_layer (
     end
   end
 
-  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:450
+  assign logit_push = logit_done & (~train_q);  // generator/units/output.ts:453
 
-  assign logit_push_data = logit;  // generator/units/output.ts:451
+  assign logit_push_data = logit;  // generator/units/output.ts:454
 
-  assign logit_push_last = j_last2_q;  // generator/units/output.ts:452
+  assign logit_push_last = j_last2_q;  // generator/units/output.ts:455
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:459
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:462
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -6863,11 +7318,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:461
+  assign exp_done = v5_q & (phase_q == 3'd2);  // generator/units/output.ts:464
 
   assign _mul_e_mem_waddr = p5_q * 4'd10;
   assign _mul_e_rd_addr = p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:462)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:465)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, j5_q})] <= exp_table_y;
@@ -6877,9 +7332,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:468
+  assign s_new = (j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:471
 
-  // seq: s_q (generator/units/output.ts:469)
+  // seq: s_q (generator/units/output.ts:472)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -6890,7 +7345,7 @@ module output_layer (
     end
   end
 
-  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:470)
+  // memory s_mem: 8 x uint(21), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:473)
   always @(posedge clk) begin
     if (exp_done & j_last5_q) begin
       s_mem[p5_q] <= s_new;
@@ -6900,7 +7355,7 @@ module output_layer (
     end
   end
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:475
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:478
     .clk (clk),
     .rst (rst),
     .x   (s_rd),
@@ -6908,7 +7363,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:477)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:480)
   always @(posedge clk) begin
     if (v5_q & (phase_q == 3'd3)) begin
       r_mem[p5_q] <= recip_table_y;
@@ -6918,22 +7373,22 @@ module output_layer (
     end
   end
 
-  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:483
+  assign y_re = issue & (phase_q == 3'd4);  // generator/units/output.ts:486
 
-  assign y_addr = p_q;  // generator/units/output.ts:484
+  assign y_addr = p_q;  // generator/units/output.ts:487
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:490
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:493
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:491
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:494
 
-  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:498
+  assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:501
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:394
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:427
 
-  // seq: sat_count (generator/units/lane.ts:395)
+  // seq: sat_count (generator/units/lane.ts:428)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -6964,25 +7419,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:407
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:440
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:407
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:440
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:407
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:440
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:407
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:440
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:407
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:440
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:407
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:440
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:407
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:440
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:407
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:440
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:407
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:440
 
-  // seq: host_read (generator/units/lane.ts:438)
+  // seq: host_read (generator/units/lane.ts:471)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7400,7 +7855,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:464
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:497
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _mul_g_0[63:35], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _mul_g_1[63:35], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _mul_g_2[63:35], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _mul_g_3[63:35], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _mul_g_4[63:35], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _mul_g_5[63:35], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _mul_g_6[63:35], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _mul_g_7[63:35], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _mul_g_8[63:35], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _mul_g_9[63:35], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _mul_g_10[63:35], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _mul_g_11[63:35], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _mul_g_12[63:35], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _mul_g_13[63:35], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _mul_g_14[63:35], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _mul_g_15[63:35], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _mul_g_16[63:35], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _mul_g_17[63:35], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _mul_g_18[63:35], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _mul_g_19[63:35], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _mul_g_20[63:35], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _mul_g_21[63:35], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _mul_g_22[63:35], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _mul_g_23[63:35], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _mul_g_24[63:35], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _mul_g_25[63:35], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _mul_g_26[63:35], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _mul_g_27[63:35], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _mul_g_28[63:35], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _mul_g_29[63:35], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _mul_g_30[63:35], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _mul_g_31[63:35], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _mul_g_32[63:35], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _mul_g_33[63:35], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _mul_g_34[63:35], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _mul_g_35[63:35], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _mul_g_36[63:35], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _mul_g_37[63:35], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _mul_g_38[63:35], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _mul_g_39[63:35], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _mul_g_40[63:35], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _mul_g_41[63:35], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _mul_g_42[63:35], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _mul_g_43[63:35], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _mul_g_44[63:35], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _mul_g_45[63:35], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _mul_g_46[63:35], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _mul_g_47[63:35], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _mul_g_48[63:35], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _mul_g_49[63:35], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _mul_g_50[63:35], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _mul_g_51[63:35], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _mul_g_52[63:35], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _mul_g_53[63:35], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _mul_g_54[63:35], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _mul_g_55[63:35], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _mul_g_56[63:35], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _mul_g_57[63:35], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _mul_g_58[63:35], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _mul_g_59[63:35], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _mul_g_60[63:35], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _mul_g_61[63:35], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _mul_g_62[63:35], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _mul_g_63[63:35], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mul_sum_q_59[63:39], _mul_sum_q_60[63:39], _mul_sum_q_61[63:39], _mul_sum_q_62[63:39], _mul_sum_q_63[63:39], _mul_sum_q_64[63:39], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};

@@ -307,6 +307,67 @@ describe('drivers', () => {
     expect(() => m2.build()).toThrow("combinational loop in module 'loop': y → x → y. Break it with a register, or compute the value without reading itself");
   });
 
+  it('lets a comb process read its temporaries after setting them, and nothing else read them', () => {
+    const make = (body: (m: ModuleBuilder, i: ReturnType<ModuleBuilder['input']>, en: ReturnType<ModuleBuilder['input']>, t: ReturnType<ModuleBuilder['wire']>, o: ReturnType<ModuleBuilder['wire']>) => void): ModuleBuilder => {
+      const m = new ModuleBuilder('temps', {});
+      const i = m.input('i', uint(4));
+      const en = m.input('en', uint(1));
+      const t = m.wire('t', uint(4));
+      const o = m.wire('o_w', uint(4));
+      body(m, i, en, t, o);
+      m.output('o', o);
+      return m;
+    };
+    // set in the branch before the read, dead default in the other: no loop, no latch
+    const ok = make((m, i, en, t, o) =>
+      m.comb('p', ($) => {
+        $.if(en, () => {
+          $.setTemp(t, i.xor(i.shl(1).trunc(4)));
+          $.set(o, t.xor(t.shr(2).zext(4)));
+        }).else(() => {
+          $.setTemp(t, 0);
+          $.set(o, i);
+        });
+      }),
+    );
+    expect(() => ok.build()).not.toThrow();
+    // the same without setTemp is a loop through t
+    const loop = make((m, i, en, t, o) =>
+      m.comb('p', ($) => {
+        $.set(t, i);
+        $.set(o, t.xor(i));
+      }),
+    );
+    expect(() => loop.build()).toThrow(/combinational loop in module 'temps'/);
+    const early = make((m, i, en, t, o) =>
+      m.comb('p', ($) => {
+        $.set(o, t);
+        $.setTemp(t, i);
+      }),
+    );
+    expect(() => early.build()).toThrow("comb process 'p' in module 'temps': temporary 't' is read before it is set on a path");
+    const onePath = make((m, i, en, t, o) =>
+      m.comb('p', ($) => {
+        $.setTemp(t, 0);
+        $.if(en, () => $.setTemp(t, i));
+        $.set(o, t);
+      }),
+    );
+    expect(() => onePath.build()).not.toThrow();
+    const outside = make((m, i, en, t, o) => {
+      m.comb('p', ($) => {
+        $.setTemp(t, i);
+        $.set(o, t);
+      });
+      m.output('leak', t);
+    });
+    expect(() => outside.build()).toThrow("comb process 'p' in module 'temps': temporary 't' is read outside its process (by the assign to 'leak')");
+    const m = new ModuleBuilder('seqtemp', {});
+    m.clock();
+    const q = m.reg('q', uint(1), { reset: 0 });
+    expect(() => m.seq('s', ($) => $.setTemp(q, 1))).toThrow("seq process 's': setTemp is for comb processes ('q')");
+  });
+
   it('rejects signals of another module', () => {
     const m1 = new ModuleBuilder('one', {});
     const i = m1.input('i', uint(4));
