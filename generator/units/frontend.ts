@@ -432,8 +432,8 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // "the idle timer is at timeoutCycles − 1", registered one count ahead (the compare is off the path)
   const timerAtEnd = m.reg('idle_timer_end_q', uint(1), { reset: 0 });
   const timeout = m.wire('timeout', receiving.and(inFire.not()).and(timerAtEnd));
-  const crc8Next = m.wire('rx_crc8_next', crcByteNext(crc8, byte, CRC8.poly));
-  const crc16Next = m.wire('rx_crc16_next', crcByteNext(crc16, byte, CRC16.poly));
+  // the CRC steps are written where the registers take them (rx_frame below), not as wires: a simulator then
+  // forms the XOR networks only in cycles that take a byte
   // the header's CRC byte and length, judged in HCHK (the cycle after the CRC byte, input paused) from
   // registers: the compare is off the state logic
   const hdrCrcBad = m.pipe('hdr_crc_bad_q', byte.ne(crc8), { reset: 0 });
@@ -544,10 +544,10 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
       $.set(crc16, CRC16.init);
     }).elseIf(inFire, () => {
       $.set(got, got.addWrap(1));
-      $.set(crc16, crc16Next);
+      $.set(crc16, crcByteNext(crc16, byte, CRC16.poly));
     });
     $.if(hdrFire, () => {
-      $.set(crc8, crc8Next);
+      $.set(crc8, crcByteNext(crc8, byte, CRC8.poly));
       $.set(hdrAt, cat(hdrAt.slice(2, 0), hdrAt.bit(3)));
       $.if(hdrAt.bit(0), () => $.set(opQ, byte));
       $.if(hdrAt.bit(1), () => $.set(tagQ, byte));

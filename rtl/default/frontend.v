@@ -153,8 +153,6 @@ module frontend (
   reg  [16:0] len_p1_q;
   reg         idle_timer_end_q;
   wire        timeout;
-  wire [7:0]  rx_crc8_next;
-  wire [15:0] rx_crc16_next;
   reg         hdr_crc_bad_q;
   reg         len_big_q;
   reg         rx_crc_ok_q;
@@ -830,10 +828,6 @@ module frontend (
 
   assign timeout = (receiving & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:434
 
-  assign rx_crc8_next = {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};  // generator/units/frontend.ts:435
-
-  assign rx_crc16_next = {^({in_byte, rx_crc16_q} & 24'h888880), ^({in_byte, rx_crc16_q} & 24'h444440), ^({in_byte, rx_crc16_q} & 24'h222220), ^({in_byte, rx_crc16_q} & 24'h919110), ^({in_byte, rx_crc16_q} & 24'h404008), ^({in_byte, rx_crc16_q} & 24'h202004), ^({in_byte, rx_crc16_q} & 24'h101002), ^({in_byte, rx_crc16_q} & 24'h888801), ^({in_byte, rx_crc16_q} & 24'hc4c400), ^({in_byte, rx_crc16_q} & 24'h626200), ^({in_byte, rx_crc16_q} & 24'h313100), ^({in_byte, rx_crc16_q} & 24'h101000), ^({in_byte, rx_crc16_q} & 24'h888800), ^({in_byte, rx_crc16_q} & 24'h444400), ^({in_byte, rx_crc16_q} & 24'h222200), ^({in_byte, rx_crc16_q} & 24'h111100)};  // generator/units/frontend.ts:436
-
   // seq: hdr_crc_bad_q (generator/units/frontend.ts:439)
   always @(posedge clk) begin
     if (rst) begin
@@ -1257,10 +1251,10 @@ module frontend (
         rx_crc16_q <= 16'd65535;
       end else if (in_fire) begin
         got_q <= got_q + 16'd1;
-        rx_crc16_q <= rx_crc16_next;
+        rx_crc16_q <= {^({in_byte, rx_crc16_q} & 24'h888880), ^({in_byte, rx_crc16_q} & 24'h444440), ^({in_byte, rx_crc16_q} & 24'h222220), ^({in_byte, rx_crc16_q} & 24'h919110), ^({in_byte, rx_crc16_q} & 24'h404008), ^({in_byte, rx_crc16_q} & 24'h202004), ^({in_byte, rx_crc16_q} & 24'h101002), ^({in_byte, rx_crc16_q} & 24'h888801), ^({in_byte, rx_crc16_q} & 24'hc4c400), ^({in_byte, rx_crc16_q} & 24'h626200), ^({in_byte, rx_crc16_q} & 24'h313100), ^({in_byte, rx_crc16_q} & 24'h101000), ^({in_byte, rx_crc16_q} & 24'h888800), ^({in_byte, rx_crc16_q} & 24'h444400), ^({in_byte, rx_crc16_q} & 24'h222200), ^({in_byte, rx_crc16_q} & 24'h111100)};
       end
       if (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast))) begin
-        rx_crc8_q <= rx_crc8_next;
+        rx_crc8_q <= {^({in_byte, rx_crc8_q} & 16'd57568), ^({in_byte, rx_crc8_q} & 16'd28784), ^({in_byte, rx_crc8_q} & 16'd14392), ^({in_byte, rx_crc8_q} & 16'd7196), ^({in_byte, rx_crc8_q} & 16'd36494), ^({in_byte, rx_crc8_q} & 16'd18247), ^({in_byte, rx_crc8_q} & 16'd17219), ^({in_byte, rx_crc8_q} & 16'd49601)};
         hdr_at_q <= {hdr_at_q[2:0], hdr_at_q[3]};
         if (hdr_at_q[0]) begin
           op_q <= in_byte;
