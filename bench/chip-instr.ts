@@ -37,7 +37,8 @@ const extraFlags = vi > 0 ? process.argv[vi + 1].split(/\s+/).filter((x) => x) :
 
 const top = chip(cfg);
 const t0 = performance.now();
-const first = await buildFromIr(top, { optFast, extraFlags });
+const lean = flag('lean') ? { memories: false, watchStreams: false } : {};
+const first = await buildFromIr(top, { optFast, extraFlags, ...lean });
 const buildSeconds = (performance.now() - t0) / 1000;
 await first.close();
 const bin = first.build.binary;
@@ -49,7 +50,7 @@ try {
   await writeFile(bin, `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${out} ${real} "$@"\n`);
   await chmod(bin, 0o755);
   const checks = flag('sim-checks');
-  const model = await buildFromIr(top, { optFast, extraFlags, timeoutMs: 24 * 3600_000, checkValidReady: checks, checkWatches: checks });
+  const model = await buildFromIr(top, { optFast, extraFlags, ...lean, timeoutMs: 24 * 3600_000, checkValidReady: checks, checkWatches: checks });
   const pid = (model as unknown as { child: { pid: number } }).child.pid;
   /** The process's instruction count so far (callgrind_control -e Ir). */
   const counted = async (): Promise<number> => {

@@ -565,12 +565,12 @@ export function hebbian(cfg: ChipConfig): Module {
     // is the read word in the other cycles — the forward's operand, so wn takes it as it is — and it is written
     // out where it is used (wn's enabled branch, the bank's write data), its flags into the gated counters
     const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
-    wSatHi.push(upd.satHi());
-    wSatLo.push(upd.satLo());
+    wSatHi.push(upd.satHi);
+    wSatLo.push(upd.satLo);
     const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
-    wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, upd.value().asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
+    wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
     const wn = m.reg(`wn_${q}`, sint(ww), { reset: null });
-    m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, upd.value())));
+    m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, upd.value)));
     // S2: product with h_next, zero for lanes without a word
     const live2 = laneLive(q, last2);
     const fp = laneProduct(wn, hnRd.asSigned());

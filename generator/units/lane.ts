@@ -256,39 +256,53 @@ export function updateWord(m: ModuleBuilder, name: string, u: WordUpdate): Updat
   return { value: saturated(sum, satHi, satLo, F), satHi, satLo };
 }
 
-/** gatedUpdateWord's result: the sum register of the comb process, and builders of the word and its flags. */
+/** gatedUpdateWord's result: the word and its two flags, outputs of one comb process. */
 export interface GatedUpdateWord {
-  sum: Signal;
-  /** sat_F(sum) (w when the lane does not write), a fresh expression on each call */
-  value: () => Expr;
-  /** the rail flags of the sum (0 when the lane does not write), fresh expressions */
-  satHi: () => Expr;
-  satLo: () => Expr;
+  /** sat_F(w + SR(x, k)) while the lane writes, w otherwise */
+  value: Signal;
+  /** the sum's rail flags while the lane writes, 0 otherwise */
+  satHi: Signal;
+  satLo: Signal;
 }
 
 /**
- * The same update word with its exact sum `<name>_sum` formed in a comb process only while `en` (the lane
- * writes the word): otherwise the sum is the stored word itself, sign-extended, so the saturated value is w
- * and both flags are 0 — what a lane that does not write needs anyway (the forward's operand, flags ANDed
- * with the write). A simulator then does the product, rounding and add only in the writing cycles (Verilator
- * evaluates a continuous assignment in every cycle). The rails and flags on the sum are returned as
- * builders, written where they are used (a register's enabled branch, a memory's write data, gated
- * counters): no wire that is evaluated every cycle. In hardware the enable's 2:1 choice sits before the
- * saturation instead of after it.
+ * The same update word formed in one comb process `<name>` only while `en` (the lane writes the word): the
+ * exact sum `<name>_sum` and its rail flags `<name>_above/_below` are temporaries of the process, the word `<name>` and its flags `<name>_sat_hi/lo`
+ * its outputs. Otherwise the word is the stored word w and both flags are 0 — what a lane that does not
+ * write needs anyway (the forward's operand, flags ANDed with the write). A simulator then does the
+ * product, rounding, add and saturation once, and only in the writing cycles (Verilator evaluates a
+ * continuous assignment, or a value read in two places, in every cycle); the word's readers (a register,
+ * the bank's write data) and the counters read signals. In hardware the enable's 2:1 choice sits after the
+ * saturation, where a lane's hold mux is anyway.
  */
 export function gatedUpdateWord(m: ModuleBuilder, name: string, u: WordUpdate, en: Expr): GatedUpdateWord {
   const exact = updateSum(m, u)();
-  if (!u.w.signed || !exact.signed) throw new Error('gatedUpdateWord: the word and its sum must be signed (internal)');
+  const wo = width(u.F);
+  if (!u.w.signed || !exact.signed || u.w.width !== wo) throw new Error('gatedUpdateWord: the word must be a signed word of its format, its sum signed (internal)');
   const sum = m.wire(`${name}_sum`, exact.type);
-  m.comb(`${name}_sum`, ($) => {
-    $.if(en, () => $.set(sum, exact)).else(() => $.set(sum, u.w.sext(exact.width)));
+  const value = m.wire(name, sint(wo));
+  const satHi = m.wire(`${name}_sat_hi`, uint(1));
+  const satLo = m.wire(`${name}_sat_lo`, uint(1));
+  const above = m.wire(`${name}_above`, uint(1));
+  const below = m.wire(`${name}_below`, uint(1));
+  m.comb(name, ($) => {
+    $.if(en, () => {
+      $.setTemp(sum, exact);
+      $.setTemp(above, railFlag(sum, u.F, 'hi'));
+      $.setTemp(below, railFlag(sum, u.F, 'lo'));
+      $.set(satHi, above);
+      $.set(satLo, below);
+      $.set(value, saturated(sum, above, below, u.F));
+    }).else(() => {
+      $.setTemp(sum, constant(0, exact.type));
+      $.setTemp(above, 0);
+      $.setTemp(below, 0);
+      $.set(satHi, 0);
+      $.set(satLo, 0);
+      $.set(value, u.w);
+    });
   });
-  return {
-    sum,
-    value: () => saturated(sum, railFlag(sum, u.F, 'hi'), railFlag(sum, u.F, 'lo'), u.F),
-    satHi: () => railFlag(sum, u.F, 'hi'),
-    satLo: () => railFlag(sum, u.F, 'lo'),
-  };
+  return { value, satHi, satLo };
 }
 
 /** sat_F of a sum given its two rail flags. */

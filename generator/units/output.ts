@@ -409,10 +409,10 @@ export function outputUnit(cfg: ChipConfig): Module {
     // the update word, its arithmetic formed only when the lane writes (lane.ts gatedUpdateWord; its flags
     // are 0 otherwise)
     const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: xq, k: lay.kW, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
-    wSatHi.push(upd.satHi());
-    wSatLo.push(upd.satLo());
+    wSatHi.push(upd.satHi);
+    wSatLo.push(upd.satLo);
     const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
-    wbank.write(mux(busy, wAddr2, hostAddrW), mux(busy, upd.value().asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
+    wbank.write(mux(busy, wAddr2, hostAddrW), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
   }
 
   // ---- bias gradient Σ_p e_pj (accumulated over the p of the row's first chunk) and bias update
@@ -422,7 +422,7 @@ export function outputUnit(cfg: ChipConfig): Module {
   const bUpd = gatedUpdateWord(m, 'b_upd', { w: bRd.asSigned(), x: xb, k: lay.kB, rounding: N.bias.rounding, r: rBias as Signal | null, F: FB }, bWe);
   const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
   const jAddr2 = jT[1].zext(bAw);
-  biasMem.write(mux(busy, jAddr2, hostAddrB), mux(busy, bUpd.value().asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostBWe));
+  biasMem.write(mux(busy, jAddr2, hostAddrB), mux(busy, bUpd.value.asUnsigned(), hostWdata.trunc(wb)), mux(busy, bWe, hostBWe));
 
   // ---- A: logit accumulation (stage 2), resize, running max
   const bShift = FW.fracBits + FZ.fracBits - FB.fracBits;
@@ -505,8 +505,8 @@ export function outputUnit(cfg: ChipConfig): Module {
   satCounters(m, [
     ['sat_w_hi', wSatHi, upd2],
     ['sat_w_lo', wSatLo, upd2],
-    ['sat_b_hi', [bUpd.satHi()], upd2],
-    ['sat_b_lo', [bUpd.satLo()], upd2],
+    ['sat_b_hi', [bUpd.satHi], upd2],
+    ['sat_b_lo', [bUpd.satLo], upd2],
     ['sat_logit_hi', [logitDone.and(train).and(lg.satHi ?? constant(0, uint(1)))]],
     ['sat_logit_lo', [logitDone.and(train).and(lg.satLo ?? constant(0, uint(1)))]],
     ['sat_prob_hi', [bDone.and(expI.out('sat')), c2.and(pSat)]],

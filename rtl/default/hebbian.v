@@ -123,6 +123,11 @@ module hebbian (
   reg  [31:0]        lfsr_next2_0_f3;
   reg  [15:0]        lfsr_next2_0_b;
   reg  signed [16:0] w_upd_0_sum;
+  reg  signed [15:0] w_upd_0;
+  reg                w_upd_0_sat_hi;
+  reg                w_upd_0_sat_lo;
+  reg                w_upd_0_above;
+  reg                w_upd_0_below;
   reg  signed [15:0] wn_0;
   reg  [15:0]        w_rd_1;
   reg  [15:0]        hc_rd_1;
@@ -140,6 +145,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_1_b;
   wire [15:0]        r_1;
   reg  signed [16:0] w_upd_1_sum;
+  reg  signed [15:0] w_upd_1;
+  reg                w_upd_1_sat_hi;
+  reg                w_upd_1_sat_lo;
+  reg                w_upd_1_above;
+  reg                w_upd_1_below;
   reg  signed [15:0] wn_1;
   reg  [15:0]        w_rd_2;
   reg  [15:0]        hc_rd_2;
@@ -157,6 +167,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_2_b;
   wire [15:0]        r_2;
   reg  signed [16:0] w_upd_2_sum;
+  reg  signed [15:0] w_upd_2;
+  reg                w_upd_2_sat_hi;
+  reg                w_upd_2_sat_lo;
+  reg                w_upd_2_above;
+  reg                w_upd_2_below;
   reg  signed [15:0] wn_2;
   reg  [15:0]        w_rd_3;
   reg  [15:0]        hc_rd_3;
@@ -174,6 +189,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_3_b;
   wire [15:0]        r_3;
   reg  signed [16:0] w_upd_3_sum;
+  reg  signed [15:0] w_upd_3;
+  reg                w_upd_3_sat_hi;
+  reg                w_upd_3_sat_lo;
+  reg                w_upd_3_above;
+  reg                w_upd_3_below;
   reg  signed [15:0] wn_3;
   reg  [15:0]        w_rd_4;
   reg  [15:0]        hc_rd_4;
@@ -191,6 +211,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_4_b;
   wire [15:0]        r_4;
   reg  signed [16:0] w_upd_4_sum;
+  reg  signed [15:0] w_upd_4;
+  reg                w_upd_4_sat_hi;
+  reg                w_upd_4_sat_lo;
+  reg                w_upd_4_above;
+  reg                w_upd_4_below;
   reg  signed [15:0] wn_4;
   reg  [15:0]        w_rd_5;
   reg  [15:0]        hc_rd_5;
@@ -208,6 +233,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_5_b;
   wire [15:0]        r_5;
   reg  signed [16:0] w_upd_5_sum;
+  reg  signed [15:0] w_upd_5;
+  reg                w_upd_5_sat_hi;
+  reg                w_upd_5_sat_lo;
+  reg                w_upd_5_above;
+  reg                w_upd_5_below;
   reg  signed [15:0] wn_5;
   reg  [15:0]        w_rd_6;
   reg  [15:0]        hc_rd_6;
@@ -225,6 +255,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_6_b;
   wire [15:0]        r_6;
   reg  signed [16:0] w_upd_6_sum;
+  reg  signed [15:0] w_upd_6;
+  reg                w_upd_6_sat_hi;
+  reg                w_upd_6_sat_lo;
+  reg                w_upd_6_above;
+  reg                w_upd_6_below;
   reg  signed [15:0] wn_6;
   reg  [15:0]        w_rd_7;
   reg  [15:0]        hc_rd_7;
@@ -242,6 +277,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_7_b;
   wire [15:0]        r_7;
   reg  signed [16:0] w_upd_7_sum;
+  reg  signed [15:0] w_upd_7;
+  reg                w_upd_7_sat_hi;
+  reg                w_upd_7_sat_lo;
+  reg                w_upd_7_above;
+  reg                w_upd_7_below;
   reg  signed [15:0] wn_7;
   reg  [15:0]        w_rd_8;
   reg  [15:0]        hc_rd_8;
@@ -259,6 +299,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_8_b;
   wire [15:0]        r_8;
   reg  signed [16:0] w_upd_8_sum;
+  reg  signed [15:0] w_upd_8;
+  reg                w_upd_8_sat_hi;
+  reg                w_upd_8_sat_lo;
+  reg                w_upd_8_above;
+  reg                w_upd_8_below;
   reg  signed [15:0] wn_8;
   reg  [15:0]        w_rd_9;
   reg  [15:0]        hc_rd_9;
@@ -276,6 +321,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_9_b;
   wire [15:0]        r_9;
   reg  signed [16:0] w_upd_9_sum;
+  reg  signed [15:0] w_upd_9;
+  reg                w_upd_9_sat_hi;
+  reg                w_upd_9_sat_lo;
+  reg                w_upd_9_above;
+  reg                w_upd_9_below;
   reg  signed [15:0] wn_9;
   reg  [15:0]        w_rd_10;
   reg  [15:0]        hc_rd_10;
@@ -293,6 +343,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_10_b;
   wire [15:0]        r_10;
   reg  signed [16:0] w_upd_10_sum;
+  reg  signed [15:0] w_upd_10;
+  reg                w_upd_10_sat_hi;
+  reg                w_upd_10_sat_lo;
+  reg                w_upd_10_above;
+  reg                w_upd_10_below;
   reg  signed [15:0] wn_10;
   reg  [15:0]        w_rd_11;
   reg  [15:0]        hc_rd_11;
@@ -310,6 +365,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_11_b;
   wire [15:0]        r_11;
   reg  signed [16:0] w_upd_11_sum;
+  reg  signed [15:0] w_upd_11;
+  reg                w_upd_11_sat_hi;
+  reg                w_upd_11_sat_lo;
+  reg                w_upd_11_above;
+  reg                w_upd_11_below;
   reg  signed [15:0] wn_11;
   reg  [15:0]        w_rd_12;
   reg  [15:0]        hc_rd_12;
@@ -327,6 +387,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_12_b;
   wire [15:0]        r_12;
   reg  signed [16:0] w_upd_12_sum;
+  reg  signed [15:0] w_upd_12;
+  reg                w_upd_12_sat_hi;
+  reg                w_upd_12_sat_lo;
+  reg                w_upd_12_above;
+  reg                w_upd_12_below;
   reg  signed [15:0] wn_12;
   reg  [15:0]        w_rd_13;
   reg  [15:0]        hc_rd_13;
@@ -344,6 +409,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_13_b;
   wire [15:0]        r_13;
   reg  signed [16:0] w_upd_13_sum;
+  reg  signed [15:0] w_upd_13;
+  reg                w_upd_13_sat_hi;
+  reg                w_upd_13_sat_lo;
+  reg                w_upd_13_above;
+  reg                w_upd_13_below;
   reg  signed [15:0] wn_13;
   reg  [15:0]        w_rd_14;
   reg  [15:0]        hc_rd_14;
@@ -361,6 +431,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_14_b;
   wire [15:0]        r_14;
   reg  signed [16:0] w_upd_14_sum;
+  reg  signed [15:0] w_upd_14;
+  reg                w_upd_14_sat_hi;
+  reg                w_upd_14_sat_lo;
+  reg                w_upd_14_above;
+  reg                w_upd_14_below;
   reg  signed [15:0] wn_14;
   reg  [15:0]        w_rd_15;
   reg  [15:0]        hc_rd_15;
@@ -378,6 +453,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_15_b;
   wire [15:0]        r_15;
   reg  signed [16:0] w_upd_15_sum;
+  reg  signed [15:0] w_upd_15;
+  reg                w_upd_15_sat_hi;
+  reg                w_upd_15_sat_lo;
+  reg                w_upd_15_above;
+  reg                w_upd_15_below;
   reg  signed [15:0] wn_15;
   reg  [15:0]        w_rd_16;
   reg  [15:0]        hc_rd_16;
@@ -396,6 +476,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_16_b;
   wire [15:0]        r_16;
   reg  signed [16:0] w_upd_16_sum;
+  reg  signed [15:0] w_upd_16;
+  reg                w_upd_16_sat_hi;
+  reg                w_upd_16_sat_lo;
+  reg                w_upd_16_above;
+  reg                w_upd_16_below;
   reg  signed [15:0] wn_16;
   reg  [15:0]        w_rd_17;
   reg  [15:0]        hc_rd_17;
@@ -413,6 +498,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_17_b;
   wire [15:0]        r_17;
   reg  signed [16:0] w_upd_17_sum;
+  reg  signed [15:0] w_upd_17;
+  reg                w_upd_17_sat_hi;
+  reg                w_upd_17_sat_lo;
+  reg                w_upd_17_above;
+  reg                w_upd_17_below;
   reg  signed [15:0] wn_17;
   reg  [15:0]        w_rd_18;
   reg  [15:0]        hc_rd_18;
@@ -430,6 +520,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_18_b;
   wire [15:0]        r_18;
   reg  signed [16:0] w_upd_18_sum;
+  reg  signed [15:0] w_upd_18;
+  reg                w_upd_18_sat_hi;
+  reg                w_upd_18_sat_lo;
+  reg                w_upd_18_above;
+  reg                w_upd_18_below;
   reg  signed [15:0] wn_18;
   reg  [15:0]        w_rd_19;
   reg  [15:0]        hc_rd_19;
@@ -447,6 +542,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_19_b;
   wire [15:0]        r_19;
   reg  signed [16:0] w_upd_19_sum;
+  reg  signed [15:0] w_upd_19;
+  reg                w_upd_19_sat_hi;
+  reg                w_upd_19_sat_lo;
+  reg                w_upd_19_above;
+  reg                w_upd_19_below;
   reg  signed [15:0] wn_19;
   reg  [15:0]        w_rd_20;
   reg  [15:0]        hc_rd_20;
@@ -464,6 +564,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_20_b;
   wire [15:0]        r_20;
   reg  signed [16:0] w_upd_20_sum;
+  reg  signed [15:0] w_upd_20;
+  reg                w_upd_20_sat_hi;
+  reg                w_upd_20_sat_lo;
+  reg                w_upd_20_above;
+  reg                w_upd_20_below;
   reg  signed [15:0] wn_20;
   reg  [15:0]        w_rd_21;
   reg  [15:0]        hc_rd_21;
@@ -481,6 +586,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_21_b;
   wire [15:0]        r_21;
   reg  signed [16:0] w_upd_21_sum;
+  reg  signed [15:0] w_upd_21;
+  reg                w_upd_21_sat_hi;
+  reg                w_upd_21_sat_lo;
+  reg                w_upd_21_above;
+  reg                w_upd_21_below;
   reg  signed [15:0] wn_21;
   reg  [15:0]        w_rd_22;
   reg  [15:0]        hc_rd_22;
@@ -498,6 +608,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_22_b;
   wire [15:0]        r_22;
   reg  signed [16:0] w_upd_22_sum;
+  reg  signed [15:0] w_upd_22;
+  reg                w_upd_22_sat_hi;
+  reg                w_upd_22_sat_lo;
+  reg                w_upd_22_above;
+  reg                w_upd_22_below;
   reg  signed [15:0] wn_22;
   reg  [15:0]        w_rd_23;
   reg  [15:0]        hc_rd_23;
@@ -515,6 +630,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_23_b;
   wire [15:0]        r_23;
   reg  signed [16:0] w_upd_23_sum;
+  reg  signed [15:0] w_upd_23;
+  reg                w_upd_23_sat_hi;
+  reg                w_upd_23_sat_lo;
+  reg                w_upd_23_above;
+  reg                w_upd_23_below;
   reg  signed [15:0] wn_23;
   reg  [15:0]        w_rd_24;
   reg  [15:0]        hc_rd_24;
@@ -532,6 +652,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_24_b;
   wire [15:0]        r_24;
   reg  signed [16:0] w_upd_24_sum;
+  reg  signed [15:0] w_upd_24;
+  reg                w_upd_24_sat_hi;
+  reg                w_upd_24_sat_lo;
+  reg                w_upd_24_above;
+  reg                w_upd_24_below;
   reg  signed [15:0] wn_24;
   reg  [15:0]        w_rd_25;
   reg  [15:0]        hc_rd_25;
@@ -549,6 +674,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_25_b;
   wire [15:0]        r_25;
   reg  signed [16:0] w_upd_25_sum;
+  reg  signed [15:0] w_upd_25;
+  reg                w_upd_25_sat_hi;
+  reg                w_upd_25_sat_lo;
+  reg                w_upd_25_above;
+  reg                w_upd_25_below;
   reg  signed [15:0] wn_25;
   reg  [15:0]        w_rd_26;
   reg  [15:0]        hc_rd_26;
@@ -566,6 +696,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_26_b;
   wire [15:0]        r_26;
   reg  signed [16:0] w_upd_26_sum;
+  reg  signed [15:0] w_upd_26;
+  reg                w_upd_26_sat_hi;
+  reg                w_upd_26_sat_lo;
+  reg                w_upd_26_above;
+  reg                w_upd_26_below;
   reg  signed [15:0] wn_26;
   reg  [15:0]        w_rd_27;
   reg  [15:0]        hc_rd_27;
@@ -583,6 +718,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_27_b;
   wire [15:0]        r_27;
   reg  signed [16:0] w_upd_27_sum;
+  reg  signed [15:0] w_upd_27;
+  reg                w_upd_27_sat_hi;
+  reg                w_upd_27_sat_lo;
+  reg                w_upd_27_above;
+  reg                w_upd_27_below;
   reg  signed [15:0] wn_27;
   reg  [15:0]        w_rd_28;
   reg  [15:0]        hc_rd_28;
@@ -600,6 +740,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_28_b;
   wire [15:0]        r_28;
   reg  signed [16:0] w_upd_28_sum;
+  reg  signed [15:0] w_upd_28;
+  reg                w_upd_28_sat_hi;
+  reg                w_upd_28_sat_lo;
+  reg                w_upd_28_above;
+  reg                w_upd_28_below;
   reg  signed [15:0] wn_28;
   reg  [15:0]        w_rd_29;
   reg  [15:0]        hc_rd_29;
@@ -617,6 +762,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_29_b;
   wire [15:0]        r_29;
   reg  signed [16:0] w_upd_29_sum;
+  reg  signed [15:0] w_upd_29;
+  reg                w_upd_29_sat_hi;
+  reg                w_upd_29_sat_lo;
+  reg                w_upd_29_above;
+  reg                w_upd_29_below;
   reg  signed [15:0] wn_29;
   reg  [15:0]        w_rd_30;
   reg  [15:0]        hc_rd_30;
@@ -634,6 +784,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_30_b;
   wire [15:0]        r_30;
   reg  signed [16:0] w_upd_30_sum;
+  reg  signed [15:0] w_upd_30;
+  reg                w_upd_30_sat_hi;
+  reg                w_upd_30_sat_lo;
+  reg                w_upd_30_above;
+  reg                w_upd_30_below;
   reg  signed [15:0] wn_30;
   reg  [15:0]        w_rd_31;
   reg  [15:0]        hc_rd_31;
@@ -651,6 +806,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_31_b;
   wire [15:0]        r_31;
   reg  signed [16:0] w_upd_31_sum;
+  reg  signed [15:0] w_upd_31;
+  reg                w_upd_31_sat_hi;
+  reg                w_upd_31_sat_lo;
+  reg                w_upd_31_above;
+  reg                w_upd_31_below;
   reg  signed [15:0] wn_31;
   reg  [15:0]        w_rd_32;
   reg  [15:0]        hc_rd_32;
@@ -668,6 +828,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_32_b;
   wire [15:0]        r_32;
   reg  signed [16:0] w_upd_32_sum;
+  reg  signed [15:0] w_upd_32;
+  reg                w_upd_32_sat_hi;
+  reg                w_upd_32_sat_lo;
+  reg                w_upd_32_above;
+  reg                w_upd_32_below;
   reg  signed [15:0] wn_32;
   reg  [15:0]        w_rd_33;
   reg  [15:0]        hc_rd_33;
@@ -685,6 +850,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_33_b;
   wire [15:0]        r_33;
   reg  signed [16:0] w_upd_33_sum;
+  reg  signed [15:0] w_upd_33;
+  reg                w_upd_33_sat_hi;
+  reg                w_upd_33_sat_lo;
+  reg                w_upd_33_above;
+  reg                w_upd_33_below;
   reg  signed [15:0] wn_33;
   reg  [15:0]        w_rd_34;
   reg  [15:0]        hc_rd_34;
@@ -702,6 +872,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_34_b;
   wire [15:0]        r_34;
   reg  signed [16:0] w_upd_34_sum;
+  reg  signed [15:0] w_upd_34;
+  reg                w_upd_34_sat_hi;
+  reg                w_upd_34_sat_lo;
+  reg                w_upd_34_above;
+  reg                w_upd_34_below;
   reg  signed [15:0] wn_34;
   reg  [15:0]        w_rd_35;
   reg  [15:0]        hc_rd_35;
@@ -719,6 +894,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_35_b;
   wire [15:0]        r_35;
   reg  signed [16:0] w_upd_35_sum;
+  reg  signed [15:0] w_upd_35;
+  reg                w_upd_35_sat_hi;
+  reg                w_upd_35_sat_lo;
+  reg                w_upd_35_above;
+  reg                w_upd_35_below;
   reg  signed [15:0] wn_35;
   reg  [15:0]        w_rd_36;
   reg  [15:0]        hc_rd_36;
@@ -736,6 +916,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_36_b;
   wire [15:0]        r_36;
   reg  signed [16:0] w_upd_36_sum;
+  reg  signed [15:0] w_upd_36;
+  reg                w_upd_36_sat_hi;
+  reg                w_upd_36_sat_lo;
+  reg                w_upd_36_above;
+  reg                w_upd_36_below;
   reg  signed [15:0] wn_36;
   reg  [15:0]        w_rd_37;
   reg  [15:0]        hc_rd_37;
@@ -753,6 +938,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_37_b;
   wire [15:0]        r_37;
   reg  signed [16:0] w_upd_37_sum;
+  reg  signed [15:0] w_upd_37;
+  reg                w_upd_37_sat_hi;
+  reg                w_upd_37_sat_lo;
+  reg                w_upd_37_above;
+  reg                w_upd_37_below;
   reg  signed [15:0] wn_37;
   reg  [15:0]        w_rd_38;
   reg  [15:0]        hc_rd_38;
@@ -770,6 +960,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_38_b;
   wire [15:0]        r_38;
   reg  signed [16:0] w_upd_38_sum;
+  reg  signed [15:0] w_upd_38;
+  reg                w_upd_38_sat_hi;
+  reg                w_upd_38_sat_lo;
+  reg                w_upd_38_above;
+  reg                w_upd_38_below;
   reg  signed [15:0] wn_38;
   reg  [15:0]        w_rd_39;
   reg  [15:0]        hc_rd_39;
@@ -787,6 +982,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_39_b;
   wire [15:0]        r_39;
   reg  signed [16:0] w_upd_39_sum;
+  reg  signed [15:0] w_upd_39;
+  reg                w_upd_39_sat_hi;
+  reg                w_upd_39_sat_lo;
+  reg                w_upd_39_above;
+  reg                w_upd_39_below;
   reg  signed [15:0] wn_39;
   reg  [15:0]        w_rd_40;
   reg  [15:0]        hc_rd_40;
@@ -804,6 +1004,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_40_b;
   wire [15:0]        r_40;
   reg  signed [16:0] w_upd_40_sum;
+  reg  signed [15:0] w_upd_40;
+  reg                w_upd_40_sat_hi;
+  reg                w_upd_40_sat_lo;
+  reg                w_upd_40_above;
+  reg                w_upd_40_below;
   reg  signed [15:0] wn_40;
   reg  [15:0]        w_rd_41;
   reg  [15:0]        hc_rd_41;
@@ -821,6 +1026,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_41_b;
   wire [15:0]        r_41;
   reg  signed [16:0] w_upd_41_sum;
+  reg  signed [15:0] w_upd_41;
+  reg                w_upd_41_sat_hi;
+  reg                w_upd_41_sat_lo;
+  reg                w_upd_41_above;
+  reg                w_upd_41_below;
   reg  signed [15:0] wn_41;
   reg  [15:0]        w_rd_42;
   reg  [15:0]        hc_rd_42;
@@ -838,6 +1048,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_42_b;
   wire [15:0]        r_42;
   reg  signed [16:0] w_upd_42_sum;
+  reg  signed [15:0] w_upd_42;
+  reg                w_upd_42_sat_hi;
+  reg                w_upd_42_sat_lo;
+  reg                w_upd_42_above;
+  reg                w_upd_42_below;
   reg  signed [15:0] wn_42;
   reg  [15:0]        w_rd_43;
   reg  [15:0]        hc_rd_43;
@@ -855,6 +1070,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_43_b;
   wire [15:0]        r_43;
   reg  signed [16:0] w_upd_43_sum;
+  reg  signed [15:0] w_upd_43;
+  reg                w_upd_43_sat_hi;
+  reg                w_upd_43_sat_lo;
+  reg                w_upd_43_above;
+  reg                w_upd_43_below;
   reg  signed [15:0] wn_43;
   reg  [15:0]        w_rd_44;
   reg  [15:0]        hc_rd_44;
@@ -872,6 +1092,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_44_b;
   wire [15:0]        r_44;
   reg  signed [16:0] w_upd_44_sum;
+  reg  signed [15:0] w_upd_44;
+  reg                w_upd_44_sat_hi;
+  reg                w_upd_44_sat_lo;
+  reg                w_upd_44_above;
+  reg                w_upd_44_below;
   reg  signed [15:0] wn_44;
   reg  [15:0]        w_rd_45;
   reg  [15:0]        hc_rd_45;
@@ -889,6 +1114,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_45_b;
   wire [15:0]        r_45;
   reg  signed [16:0] w_upd_45_sum;
+  reg  signed [15:0] w_upd_45;
+  reg                w_upd_45_sat_hi;
+  reg                w_upd_45_sat_lo;
+  reg                w_upd_45_above;
+  reg                w_upd_45_below;
   reg  signed [15:0] wn_45;
   reg  [15:0]        w_rd_46;
   reg  [15:0]        hc_rd_46;
@@ -906,6 +1136,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_46_b;
   wire [15:0]        r_46;
   reg  signed [16:0] w_upd_46_sum;
+  reg  signed [15:0] w_upd_46;
+  reg                w_upd_46_sat_hi;
+  reg                w_upd_46_sat_lo;
+  reg                w_upd_46_above;
+  reg                w_upd_46_below;
   reg  signed [15:0] wn_46;
   reg  [15:0]        w_rd_47;
   reg  [15:0]        hc_rd_47;
@@ -923,6 +1158,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_47_b;
   wire [15:0]        r_47;
   reg  signed [16:0] w_upd_47_sum;
+  reg  signed [15:0] w_upd_47;
+  reg                w_upd_47_sat_hi;
+  reg                w_upd_47_sat_lo;
+  reg                w_upd_47_above;
+  reg                w_upd_47_below;
   reg  signed [15:0] wn_47;
   reg  [15:0]        w_rd_48;
   reg  [15:0]        hc_rd_48;
@@ -940,6 +1180,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_48_b;
   wire [15:0]        r_48;
   reg  signed [16:0] w_upd_48_sum;
+  reg  signed [15:0] w_upd_48;
+  reg                w_upd_48_sat_hi;
+  reg                w_upd_48_sat_lo;
+  reg                w_upd_48_above;
+  reg                w_upd_48_below;
   reg  signed [15:0] wn_48;
   reg  [15:0]        w_rd_49;
   reg  [15:0]        hc_rd_49;
@@ -957,6 +1202,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_49_b;
   wire [15:0]        r_49;
   reg  signed [16:0] w_upd_49_sum;
+  reg  signed [15:0] w_upd_49;
+  reg                w_upd_49_sat_hi;
+  reg                w_upd_49_sat_lo;
+  reg                w_upd_49_above;
+  reg                w_upd_49_below;
   reg  signed [15:0] wn_49;
   reg  [15:0]        w_rd_50;
   reg  [15:0]        hc_rd_50;
@@ -974,6 +1224,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_50_b;
   wire [15:0]        r_50;
   reg  signed [16:0] w_upd_50_sum;
+  reg  signed [15:0] w_upd_50;
+  reg                w_upd_50_sat_hi;
+  reg                w_upd_50_sat_lo;
+  reg                w_upd_50_above;
+  reg                w_upd_50_below;
   reg  signed [15:0] wn_50;
   reg  [15:0]        w_rd_51;
   reg  [15:0]        hc_rd_51;
@@ -991,6 +1246,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_51_b;
   wire [15:0]        r_51;
   reg  signed [16:0] w_upd_51_sum;
+  reg  signed [15:0] w_upd_51;
+  reg                w_upd_51_sat_hi;
+  reg                w_upd_51_sat_lo;
+  reg                w_upd_51_above;
+  reg                w_upd_51_below;
   reg  signed [15:0] wn_51;
   reg  [15:0]        w_rd_52;
   reg  [15:0]        hc_rd_52;
@@ -1008,6 +1268,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_52_b;
   wire [15:0]        r_52;
   reg  signed [16:0] w_upd_52_sum;
+  reg  signed [15:0] w_upd_52;
+  reg                w_upd_52_sat_hi;
+  reg                w_upd_52_sat_lo;
+  reg                w_upd_52_above;
+  reg                w_upd_52_below;
   reg  signed [15:0] wn_52;
   reg  [15:0]        w_rd_53;
   reg  [15:0]        hc_rd_53;
@@ -1025,6 +1290,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_53_b;
   wire [15:0]        r_53;
   reg  signed [16:0] w_upd_53_sum;
+  reg  signed [15:0] w_upd_53;
+  reg                w_upd_53_sat_hi;
+  reg                w_upd_53_sat_lo;
+  reg                w_upd_53_above;
+  reg                w_upd_53_below;
   reg  signed [15:0] wn_53;
   reg  [15:0]        w_rd_54;
   reg  [15:0]        hc_rd_54;
@@ -1042,6 +1312,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_54_b;
   wire [15:0]        r_54;
   reg  signed [16:0] w_upd_54_sum;
+  reg  signed [15:0] w_upd_54;
+  reg                w_upd_54_sat_hi;
+  reg                w_upd_54_sat_lo;
+  reg                w_upd_54_above;
+  reg                w_upd_54_below;
   reg  signed [15:0] wn_54;
   reg  [15:0]        w_rd_55;
   reg  [15:0]        hc_rd_55;
@@ -1059,6 +1334,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_55_b;
   wire [15:0]        r_55;
   reg  signed [16:0] w_upd_55_sum;
+  reg  signed [15:0] w_upd_55;
+  reg                w_upd_55_sat_hi;
+  reg                w_upd_55_sat_lo;
+  reg                w_upd_55_above;
+  reg                w_upd_55_below;
   reg  signed [15:0] wn_55;
   reg  [15:0]        w_rd_56;
   reg  [15:0]        hc_rd_56;
@@ -1076,6 +1356,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_56_b;
   wire [15:0]        r_56;
   reg  signed [16:0] w_upd_56_sum;
+  reg  signed [15:0] w_upd_56;
+  reg                w_upd_56_sat_hi;
+  reg                w_upd_56_sat_lo;
+  reg                w_upd_56_above;
+  reg                w_upd_56_below;
   reg  signed [15:0] wn_56;
   reg  [15:0]        w_rd_57;
   reg  [15:0]        hc_rd_57;
@@ -1093,6 +1378,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_57_b;
   wire [15:0]        r_57;
   reg  signed [16:0] w_upd_57_sum;
+  reg  signed [15:0] w_upd_57;
+  reg                w_upd_57_sat_hi;
+  reg                w_upd_57_sat_lo;
+  reg                w_upd_57_above;
+  reg                w_upd_57_below;
   reg  signed [15:0] wn_57;
   reg  [15:0]        w_rd_58;
   reg  [15:0]        hc_rd_58;
@@ -1110,6 +1400,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_58_b;
   wire [15:0]        r_58;
   reg  signed [16:0] w_upd_58_sum;
+  reg  signed [15:0] w_upd_58;
+  reg                w_upd_58_sat_hi;
+  reg                w_upd_58_sat_lo;
+  reg                w_upd_58_above;
+  reg                w_upd_58_below;
   reg  signed [15:0] wn_58;
   reg  [15:0]        w_rd_59;
   reg  [15:0]        hc_rd_59;
@@ -1127,6 +1422,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_59_b;
   wire [15:0]        r_59;
   reg  signed [16:0] w_upd_59_sum;
+  reg  signed [15:0] w_upd_59;
+  reg                w_upd_59_sat_hi;
+  reg                w_upd_59_sat_lo;
+  reg                w_upd_59_above;
+  reg                w_upd_59_below;
   reg  signed [15:0] wn_59;
   reg  [15:0]        w_rd_60;
   reg  [15:0]        hc_rd_60;
@@ -1144,6 +1444,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_60_b;
   wire [15:0]        r_60;
   reg  signed [16:0] w_upd_60_sum;
+  reg  signed [15:0] w_upd_60;
+  reg                w_upd_60_sat_hi;
+  reg                w_upd_60_sat_lo;
+  reg                w_upd_60_above;
+  reg                w_upd_60_below;
   reg  signed [15:0] wn_60;
   reg  [15:0]        w_rd_61;
   reg  [15:0]        hc_rd_61;
@@ -1161,6 +1466,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_61_b;
   wire [15:0]        r_61;
   reg  signed [16:0] w_upd_61_sum;
+  reg  signed [15:0] w_upd_61;
+  reg                w_upd_61_sat_hi;
+  reg                w_upd_61_sat_lo;
+  reg                w_upd_61_above;
+  reg                w_upd_61_below;
   reg  signed [15:0] wn_61;
   reg  [15:0]        w_rd_62;
   reg  [15:0]        hc_rd_62;
@@ -1178,6 +1488,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_62_b;
   wire [15:0]        r_62;
   reg  signed [16:0] w_upd_62_sum;
+  reg  signed [15:0] w_upd_62;
+  reg                w_upd_62_sat_hi;
+  reg                w_upd_62_sat_lo;
+  reg                w_upd_62_above;
+  reg                w_upd_62_below;
   reg  signed [15:0] wn_62;
   reg  [15:0]        w_rd_63;
   reg  [15:0]        hc_rd_63;
@@ -1195,6 +1510,11 @@ module hebbian (
   reg  [15:0]        lfsr_next_63_b;
   wire [15:0]        r_63;
   reg  signed [16:0] w_upd_63_sum;
+  reg  signed [15:0] w_upd_63;
+  reg                w_upd_63_sat_hi;
+  reg                w_upd_63_sat_lo;
+  reg                w_upd_63_above;
+  reg                w_upd_63_below;
   reg  signed [15:0] wn_63;
   wire [15:0]        r_bias;
   wire signed [16:0] b_upd_sum;
@@ -1865,7 +2185,7 @@ module hebbian (
   // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
-      wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_0_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_0_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
+      wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_0 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? waddr_q : host_addr)];
@@ -1943,26 +2263,36 @@ module hebbian (
   assign _mul_w_upd_0_sum = nu1_q * $signed(hc_rd_0);
   assign _shr_w_upd_0_sum = $signed(_mul_w_upd_0_sum) >>> 6'd3;
   assign _shrBy_w_upd_0_sum = $signed((_shr_w_upd_0_sum + {48'd0, r_0})) >>> 6'd16;
-  // comb: w_upd_0_sum (generator/units/lane.ts:283)
+  // comb: w_upd_0 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_0) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
+      w_upd_0_above = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_0_below = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_0_sat_hi = w_upd_0_above;
+      w_upd_0_sat_lo = w_upd_0_below;
+      w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
     end else begin
-      w_upd_0_sum = {w_rd_0[15], w_rd_0};
+      w_upd_0_sum = 17'sd0;
+      w_upd_0_above = 1'b0;
+      w_upd_0_below = 1'b0;
+      w_upd_0_sat_hi = 1'b0;
+      w_upd_0_sat_lo = 1'b0;
+      w_upd_0 = w_rd_0;
     end
   end
 
   // seq: wn_0 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_0 <= ((w_upd_0_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_0_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_0_sum[15:0]);
+      wn_0 <= w_upd_0;
     end
   end
 
   // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
-      wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_1_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_1_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
+      wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_1 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? waddr_q : host_addr)];
@@ -2019,26 +2349,36 @@ module hebbian (
   assign _mul_w_upd_1_sum = nu1_q * $signed(hc_rd_1);
   assign _shr_w_upd_1_sum = $signed(_mul_w_upd_1_sum) >>> 6'd3;
   assign _shrBy_w_upd_1_sum = $signed((_shr_w_upd_1_sum + {48'd0, r_1})) >>> 6'd16;
-  // comb: w_upd_1_sum (generator/units/lane.ts:283)
+  // comb: w_upd_1 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_1) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
+      w_upd_1_above = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_1_below = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_1_sat_hi = w_upd_1_above;
+      w_upd_1_sat_lo = w_upd_1_below;
+      w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
     end else begin
-      w_upd_1_sum = {w_rd_1[15], w_rd_1};
+      w_upd_1_sum = 17'sd0;
+      w_upd_1_above = 1'b0;
+      w_upd_1_below = 1'b0;
+      w_upd_1_sat_hi = 1'b0;
+      w_upd_1_sat_lo = 1'b0;
+      w_upd_1 = w_rd_1;
     end
   end
 
   // seq: wn_1 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_1 <= ((w_upd_1_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_1_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_1_sum[15:0]);
+      wn_1 <= w_upd_1;
     end
   end
 
   // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
-      wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_2_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_2_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
+      wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_2 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? waddr_q : host_addr)];
@@ -2095,26 +2435,36 @@ module hebbian (
   assign _mul_w_upd_2_sum = nu1_q * $signed(hc_rd_2);
   assign _shr_w_upd_2_sum = $signed(_mul_w_upd_2_sum) >>> 6'd3;
   assign _shrBy_w_upd_2_sum = $signed((_shr_w_upd_2_sum + {48'd0, r_2})) >>> 6'd16;
-  // comb: w_upd_2_sum (generator/units/lane.ts:283)
+  // comb: w_upd_2 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_2) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
+      w_upd_2_above = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_2_below = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_2_sat_hi = w_upd_2_above;
+      w_upd_2_sat_lo = w_upd_2_below;
+      w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
     end else begin
-      w_upd_2_sum = {w_rd_2[15], w_rd_2};
+      w_upd_2_sum = 17'sd0;
+      w_upd_2_above = 1'b0;
+      w_upd_2_below = 1'b0;
+      w_upd_2_sat_hi = 1'b0;
+      w_upd_2_sat_lo = 1'b0;
+      w_upd_2 = w_rd_2;
     end
   end
 
   // seq: wn_2 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_2 <= ((w_upd_2_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_2_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_2_sum[15:0]);
+      wn_2 <= w_upd_2;
     end
   end
 
   // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
-      wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_3_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_3_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
+      wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_3 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? waddr_q : host_addr)];
@@ -2171,26 +2521,36 @@ module hebbian (
   assign _mul_w_upd_3_sum = nu1_q * $signed(hc_rd_3);
   assign _shr_w_upd_3_sum = $signed(_mul_w_upd_3_sum) >>> 6'd3;
   assign _shrBy_w_upd_3_sum = $signed((_shr_w_upd_3_sum + {48'd0, r_3})) >>> 6'd16;
-  // comb: w_upd_3_sum (generator/units/lane.ts:283)
+  // comb: w_upd_3 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_3) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
+      w_upd_3_above = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_3_below = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_3_sat_hi = w_upd_3_above;
+      w_upd_3_sat_lo = w_upd_3_below;
+      w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
     end else begin
-      w_upd_3_sum = {w_rd_3[15], w_rd_3};
+      w_upd_3_sum = 17'sd0;
+      w_upd_3_above = 1'b0;
+      w_upd_3_below = 1'b0;
+      w_upd_3_sat_hi = 1'b0;
+      w_upd_3_sat_lo = 1'b0;
+      w_upd_3 = w_rd_3;
     end
   end
 
   // seq: wn_3 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_3 <= ((w_upd_3_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_3_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_3_sum[15:0]);
+      wn_3 <= w_upd_3;
     end
   end
 
   // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
-      wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_4_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_4_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
+      wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_4 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? waddr_q : host_addr)];
@@ -2247,26 +2607,36 @@ module hebbian (
   assign _mul_w_upd_4_sum = nu1_q * $signed(hc_rd_4);
   assign _shr_w_upd_4_sum = $signed(_mul_w_upd_4_sum) >>> 6'd3;
   assign _shrBy_w_upd_4_sum = $signed((_shr_w_upd_4_sum + {48'd0, r_4})) >>> 6'd16;
-  // comb: w_upd_4_sum (generator/units/lane.ts:283)
+  // comb: w_upd_4 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_4) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
+      w_upd_4_above = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_4_below = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_4_sat_hi = w_upd_4_above;
+      w_upd_4_sat_lo = w_upd_4_below;
+      w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
     end else begin
-      w_upd_4_sum = {w_rd_4[15], w_rd_4};
+      w_upd_4_sum = 17'sd0;
+      w_upd_4_above = 1'b0;
+      w_upd_4_below = 1'b0;
+      w_upd_4_sat_hi = 1'b0;
+      w_upd_4_sat_lo = 1'b0;
+      w_upd_4 = w_rd_4;
     end
   end
 
   // seq: wn_4 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_4 <= ((w_upd_4_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_4_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_4_sum[15:0]);
+      wn_4 <= w_upd_4;
     end
   end
 
   // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
-      wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_5_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_5_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
+      wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_5 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? waddr_q : host_addr)];
@@ -2323,26 +2693,36 @@ module hebbian (
   assign _mul_w_upd_5_sum = nu1_q * $signed(hc_rd_5);
   assign _shr_w_upd_5_sum = $signed(_mul_w_upd_5_sum) >>> 6'd3;
   assign _shrBy_w_upd_5_sum = $signed((_shr_w_upd_5_sum + {48'd0, r_5})) >>> 6'd16;
-  // comb: w_upd_5_sum (generator/units/lane.ts:283)
+  // comb: w_upd_5 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_5) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
+      w_upd_5_above = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_5_below = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_5_sat_hi = w_upd_5_above;
+      w_upd_5_sat_lo = w_upd_5_below;
+      w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
     end else begin
-      w_upd_5_sum = {w_rd_5[15], w_rd_5};
+      w_upd_5_sum = 17'sd0;
+      w_upd_5_above = 1'b0;
+      w_upd_5_below = 1'b0;
+      w_upd_5_sat_hi = 1'b0;
+      w_upd_5_sat_lo = 1'b0;
+      w_upd_5 = w_rd_5;
     end
   end
 
   // seq: wn_5 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_5 <= ((w_upd_5_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_5_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_5_sum[15:0]);
+      wn_5 <= w_upd_5;
     end
   end
 
   // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
-      wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_6_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_6_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
+      wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_6 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? waddr_q : host_addr)];
@@ -2399,26 +2779,36 @@ module hebbian (
   assign _mul_w_upd_6_sum = nu1_q * $signed(hc_rd_6);
   assign _shr_w_upd_6_sum = $signed(_mul_w_upd_6_sum) >>> 6'd3;
   assign _shrBy_w_upd_6_sum = $signed((_shr_w_upd_6_sum + {48'd0, r_6})) >>> 6'd16;
-  // comb: w_upd_6_sum (generator/units/lane.ts:283)
+  // comb: w_upd_6 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_6) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
+      w_upd_6_above = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_6_below = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_6_sat_hi = w_upd_6_above;
+      w_upd_6_sat_lo = w_upd_6_below;
+      w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
     end else begin
-      w_upd_6_sum = {w_rd_6[15], w_rd_6};
+      w_upd_6_sum = 17'sd0;
+      w_upd_6_above = 1'b0;
+      w_upd_6_below = 1'b0;
+      w_upd_6_sat_hi = 1'b0;
+      w_upd_6_sat_lo = 1'b0;
+      w_upd_6 = w_rd_6;
     end
   end
 
   // seq: wn_6 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_6 <= ((w_upd_6_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_6_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_6_sum[15:0]);
+      wn_6 <= w_upd_6;
     end
   end
 
   // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
-      wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_7_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_7_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
+      wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_7 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? waddr_q : host_addr)];
@@ -2475,26 +2865,36 @@ module hebbian (
   assign _mul_w_upd_7_sum = nu1_q * $signed(hc_rd_7);
   assign _shr_w_upd_7_sum = $signed(_mul_w_upd_7_sum) >>> 6'd3;
   assign _shrBy_w_upd_7_sum = $signed((_shr_w_upd_7_sum + {48'd0, r_7})) >>> 6'd16;
-  // comb: w_upd_7_sum (generator/units/lane.ts:283)
+  // comb: w_upd_7 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_7) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
+      w_upd_7_above = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_7_below = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_7_sat_hi = w_upd_7_above;
+      w_upd_7_sat_lo = w_upd_7_below;
+      w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
     end else begin
-      w_upd_7_sum = {w_rd_7[15], w_rd_7};
+      w_upd_7_sum = 17'sd0;
+      w_upd_7_above = 1'b0;
+      w_upd_7_below = 1'b0;
+      w_upd_7_sat_hi = 1'b0;
+      w_upd_7_sat_lo = 1'b0;
+      w_upd_7 = w_rd_7;
     end
   end
 
   // seq: wn_7 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_7 <= ((w_upd_7_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_7_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_7_sum[15:0]);
+      wn_7 <= w_upd_7;
     end
   end
 
   // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
-      wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_8_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_8_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
+      wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_8 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? waddr_q : host_addr)];
@@ -2551,26 +2951,36 @@ module hebbian (
   assign _mul_w_upd_8_sum = nu1_q * $signed(hc_rd_8);
   assign _shr_w_upd_8_sum = $signed(_mul_w_upd_8_sum) >>> 6'd3;
   assign _shrBy_w_upd_8_sum = $signed((_shr_w_upd_8_sum + {48'd0, r_8})) >>> 6'd16;
-  // comb: w_upd_8_sum (generator/units/lane.ts:283)
+  // comb: w_upd_8 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_8) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
+      w_upd_8_above = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_8_below = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_8_sat_hi = w_upd_8_above;
+      w_upd_8_sat_lo = w_upd_8_below;
+      w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
     end else begin
-      w_upd_8_sum = {w_rd_8[15], w_rd_8};
+      w_upd_8_sum = 17'sd0;
+      w_upd_8_above = 1'b0;
+      w_upd_8_below = 1'b0;
+      w_upd_8_sat_hi = 1'b0;
+      w_upd_8_sat_lo = 1'b0;
+      w_upd_8 = w_rd_8;
     end
   end
 
   // seq: wn_8 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_8 <= ((w_upd_8_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_8_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_8_sum[15:0]);
+      wn_8 <= w_upd_8;
     end
   end
 
   // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
-      wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_9_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_9_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
+      wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_9 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? waddr_q : host_addr)];
@@ -2627,26 +3037,36 @@ module hebbian (
   assign _mul_w_upd_9_sum = nu1_q * $signed(hc_rd_9);
   assign _shr_w_upd_9_sum = $signed(_mul_w_upd_9_sum) >>> 6'd3;
   assign _shrBy_w_upd_9_sum = $signed((_shr_w_upd_9_sum + {48'd0, r_9})) >>> 6'd16;
-  // comb: w_upd_9_sum (generator/units/lane.ts:283)
+  // comb: w_upd_9 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_9) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
+      w_upd_9_above = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_9_below = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_9_sat_hi = w_upd_9_above;
+      w_upd_9_sat_lo = w_upd_9_below;
+      w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
     end else begin
-      w_upd_9_sum = {w_rd_9[15], w_rd_9};
+      w_upd_9_sum = 17'sd0;
+      w_upd_9_above = 1'b0;
+      w_upd_9_below = 1'b0;
+      w_upd_9_sat_hi = 1'b0;
+      w_upd_9_sat_lo = 1'b0;
+      w_upd_9 = w_rd_9;
     end
   end
 
   // seq: wn_9 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_9 <= ((w_upd_9_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_9_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_9_sum[15:0]);
+      wn_9 <= w_upd_9;
     end
   end
 
   // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
-      wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_10_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_10_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
+      wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_10 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? waddr_q : host_addr)];
@@ -2703,26 +3123,36 @@ module hebbian (
   assign _mul_w_upd_10_sum = nu1_q * $signed(hc_rd_10);
   assign _shr_w_upd_10_sum = $signed(_mul_w_upd_10_sum) >>> 6'd3;
   assign _shrBy_w_upd_10_sum = $signed((_shr_w_upd_10_sum + {48'd0, r_10})) >>> 6'd16;
-  // comb: w_upd_10_sum (generator/units/lane.ts:283)
+  // comb: w_upd_10 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_10) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
+      w_upd_10_above = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_10_below = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_10_sat_hi = w_upd_10_above;
+      w_upd_10_sat_lo = w_upd_10_below;
+      w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
     end else begin
-      w_upd_10_sum = {w_rd_10[15], w_rd_10};
+      w_upd_10_sum = 17'sd0;
+      w_upd_10_above = 1'b0;
+      w_upd_10_below = 1'b0;
+      w_upd_10_sat_hi = 1'b0;
+      w_upd_10_sat_lo = 1'b0;
+      w_upd_10 = w_rd_10;
     end
   end
 
   // seq: wn_10 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_10 <= ((w_upd_10_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_10_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_10_sum[15:0]);
+      wn_10 <= w_upd_10;
     end
   end
 
   // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
-      wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_11_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_11_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
+      wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_11 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? waddr_q : host_addr)];
@@ -2779,26 +3209,36 @@ module hebbian (
   assign _mul_w_upd_11_sum = nu1_q * $signed(hc_rd_11);
   assign _shr_w_upd_11_sum = $signed(_mul_w_upd_11_sum) >>> 6'd3;
   assign _shrBy_w_upd_11_sum = $signed((_shr_w_upd_11_sum + {48'd0, r_11})) >>> 6'd16;
-  // comb: w_upd_11_sum (generator/units/lane.ts:283)
+  // comb: w_upd_11 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_11) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
+      w_upd_11_above = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_11_below = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_11_sat_hi = w_upd_11_above;
+      w_upd_11_sat_lo = w_upd_11_below;
+      w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
     end else begin
-      w_upd_11_sum = {w_rd_11[15], w_rd_11};
+      w_upd_11_sum = 17'sd0;
+      w_upd_11_above = 1'b0;
+      w_upd_11_below = 1'b0;
+      w_upd_11_sat_hi = 1'b0;
+      w_upd_11_sat_lo = 1'b0;
+      w_upd_11 = w_rd_11;
     end
   end
 
   // seq: wn_11 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_11 <= ((w_upd_11_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_11_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_11_sum[15:0]);
+      wn_11 <= w_upd_11;
     end
   end
 
   // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
-      wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_12_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_12_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
+      wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_12 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? waddr_q : host_addr)];
@@ -2855,26 +3295,36 @@ module hebbian (
   assign _mul_w_upd_12_sum = nu1_q * $signed(hc_rd_12);
   assign _shr_w_upd_12_sum = $signed(_mul_w_upd_12_sum) >>> 6'd3;
   assign _shrBy_w_upd_12_sum = $signed((_shr_w_upd_12_sum + {48'd0, r_12})) >>> 6'd16;
-  // comb: w_upd_12_sum (generator/units/lane.ts:283)
+  // comb: w_upd_12 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_12) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
+      w_upd_12_above = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_12_below = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_12_sat_hi = w_upd_12_above;
+      w_upd_12_sat_lo = w_upd_12_below;
+      w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
     end else begin
-      w_upd_12_sum = {w_rd_12[15], w_rd_12};
+      w_upd_12_sum = 17'sd0;
+      w_upd_12_above = 1'b0;
+      w_upd_12_below = 1'b0;
+      w_upd_12_sat_hi = 1'b0;
+      w_upd_12_sat_lo = 1'b0;
+      w_upd_12 = w_rd_12;
     end
   end
 
   // seq: wn_12 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_12 <= ((w_upd_12_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_12_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_12_sum[15:0]);
+      wn_12 <= w_upd_12;
     end
   end
 
   // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
-      wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_13_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_13_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
+      wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_13 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? waddr_q : host_addr)];
@@ -2931,26 +3381,36 @@ module hebbian (
   assign _mul_w_upd_13_sum = nu1_q * $signed(hc_rd_13);
   assign _shr_w_upd_13_sum = $signed(_mul_w_upd_13_sum) >>> 6'd3;
   assign _shrBy_w_upd_13_sum = $signed((_shr_w_upd_13_sum + {48'd0, r_13})) >>> 6'd16;
-  // comb: w_upd_13_sum (generator/units/lane.ts:283)
+  // comb: w_upd_13 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_13) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
+      w_upd_13_above = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_13_below = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_13_sat_hi = w_upd_13_above;
+      w_upd_13_sat_lo = w_upd_13_below;
+      w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
     end else begin
-      w_upd_13_sum = {w_rd_13[15], w_rd_13};
+      w_upd_13_sum = 17'sd0;
+      w_upd_13_above = 1'b0;
+      w_upd_13_below = 1'b0;
+      w_upd_13_sat_hi = 1'b0;
+      w_upd_13_sat_lo = 1'b0;
+      w_upd_13 = w_rd_13;
     end
   end
 
   // seq: wn_13 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_13 <= ((w_upd_13_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_13_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_13_sum[15:0]);
+      wn_13 <= w_upd_13;
     end
   end
 
   // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
-      wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_14_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_14_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
+      wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_14 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? waddr_q : host_addr)];
@@ -3007,26 +3467,36 @@ module hebbian (
   assign _mul_w_upd_14_sum = nu1_q * $signed(hc_rd_14);
   assign _shr_w_upd_14_sum = $signed(_mul_w_upd_14_sum) >>> 6'd3;
   assign _shrBy_w_upd_14_sum = $signed((_shr_w_upd_14_sum + {48'd0, r_14})) >>> 6'd16;
-  // comb: w_upd_14_sum (generator/units/lane.ts:283)
+  // comb: w_upd_14 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_14) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
+      w_upd_14_above = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_14_below = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_14_sat_hi = w_upd_14_above;
+      w_upd_14_sat_lo = w_upd_14_below;
+      w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
     end else begin
-      w_upd_14_sum = {w_rd_14[15], w_rd_14};
+      w_upd_14_sum = 17'sd0;
+      w_upd_14_above = 1'b0;
+      w_upd_14_below = 1'b0;
+      w_upd_14_sat_hi = 1'b0;
+      w_upd_14_sat_lo = 1'b0;
+      w_upd_14 = w_rd_14;
     end
   end
 
   // seq: wn_14 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_14 <= ((w_upd_14_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_14_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_14_sum[15:0]);
+      wn_14 <= w_upd_14;
     end
   end
 
   // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
-      wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_15_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_15_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
+      wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_15 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? waddr_q : host_addr)];
@@ -3083,26 +3553,36 @@ module hebbian (
   assign _mul_w_upd_15_sum = nu1_q * $signed(hc_rd_15);
   assign _shr_w_upd_15_sum = $signed(_mul_w_upd_15_sum) >>> 6'd3;
   assign _shrBy_w_upd_15_sum = $signed((_shr_w_upd_15_sum + {48'd0, r_15})) >>> 6'd16;
-  // comb: w_upd_15_sum (generator/units/lane.ts:283)
+  // comb: w_upd_15 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_15) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
+      w_upd_15_above = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_15_below = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_15_sat_hi = w_upd_15_above;
+      w_upd_15_sat_lo = w_upd_15_below;
+      w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
     end else begin
-      w_upd_15_sum = {w_rd_15[15], w_rd_15};
+      w_upd_15_sum = 17'sd0;
+      w_upd_15_above = 1'b0;
+      w_upd_15_below = 1'b0;
+      w_upd_15_sat_hi = 1'b0;
+      w_upd_15_sat_lo = 1'b0;
+      w_upd_15 = w_rd_15;
     end
   end
 
   // seq: wn_15 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_15 <= ((w_upd_15_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_15_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_15_sum[15:0]);
+      wn_15 <= w_upd_15;
     end
   end
 
   // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
-      wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_16_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_16_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
+      wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_16 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? waddr_q : host_addr)];
@@ -3161,26 +3641,36 @@ module hebbian (
   assign _mul_w_upd_16_sum = nu1_q * $signed(hc_rd_16);
   assign _shr_w_upd_16_sum = $signed(_mul_w_upd_16_sum) >>> 6'd3;
   assign _shrBy_w_upd_16_sum = $signed((_shr_w_upd_16_sum + {48'd0, r_16})) >>> 6'd16;
-  // comb: w_upd_16_sum (generator/units/lane.ts:283)
+  // comb: w_upd_16 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
+      w_upd_16_above = (w_upd_16_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_16_below = (w_upd_16_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_16_sat_hi = w_upd_16_above;
+      w_upd_16_sat_lo = w_upd_16_below;
+      w_upd_16 = w_upd_16_above ? 16'sd32767 : (w_upd_16_below ? 16'sh8000 : w_upd_16_sum[15:0]);
     end else begin
-      w_upd_16_sum = {w_rd_16[15], w_rd_16};
+      w_upd_16_sum = 17'sd0;
+      w_upd_16_above = 1'b0;
+      w_upd_16_below = 1'b0;
+      w_upd_16_sat_hi = 1'b0;
+      w_upd_16_sat_lo = 1'b0;
+      w_upd_16 = w_rd_16;
     end
   end
 
   // seq: wn_16 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_16 <= ((w_upd_16_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_16_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_16_sum[15:0]);
+      wn_16 <= w_upd_16;
     end
   end
 
   // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
-      wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_17_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_17_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
+      wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_17 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? waddr_q : host_addr)];
@@ -3237,26 +3727,36 @@ module hebbian (
   assign _mul_w_upd_17_sum = nu1_q * $signed(hc_rd_17);
   assign _shr_w_upd_17_sum = $signed(_mul_w_upd_17_sum) >>> 6'd3;
   assign _shrBy_w_upd_17_sum = $signed((_shr_w_upd_17_sum + {48'd0, r_17})) >>> 6'd16;
-  // comb: w_upd_17_sum (generator/units/lane.ts:283)
+  // comb: w_upd_17 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_17) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
+      w_upd_17_above = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_17_below = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_17_sat_hi = w_upd_17_above;
+      w_upd_17_sat_lo = w_upd_17_below;
+      w_upd_17 = w_upd_17_above ? 16'sd32767 : (w_upd_17_below ? 16'sh8000 : w_upd_17_sum[15:0]);
     end else begin
-      w_upd_17_sum = {w_rd_17[15], w_rd_17};
+      w_upd_17_sum = 17'sd0;
+      w_upd_17_above = 1'b0;
+      w_upd_17_below = 1'b0;
+      w_upd_17_sat_hi = 1'b0;
+      w_upd_17_sat_lo = 1'b0;
+      w_upd_17 = w_rd_17;
     end
   end
 
   // seq: wn_17 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_17 <= ((w_upd_17_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_17_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_17_sum[15:0]);
+      wn_17 <= w_upd_17;
     end
   end
 
   // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
-      wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_18_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_18_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
+      wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_18 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? waddr_q : host_addr)];
@@ -3313,26 +3813,36 @@ module hebbian (
   assign _mul_w_upd_18_sum = nu1_q * $signed(hc_rd_18);
   assign _shr_w_upd_18_sum = $signed(_mul_w_upd_18_sum) >>> 6'd3;
   assign _shrBy_w_upd_18_sum = $signed((_shr_w_upd_18_sum + {48'd0, r_18})) >>> 6'd16;
-  // comb: w_upd_18_sum (generator/units/lane.ts:283)
+  // comb: w_upd_18 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_18) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
+      w_upd_18_above = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_18_below = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_18_sat_hi = w_upd_18_above;
+      w_upd_18_sat_lo = w_upd_18_below;
+      w_upd_18 = w_upd_18_above ? 16'sd32767 : (w_upd_18_below ? 16'sh8000 : w_upd_18_sum[15:0]);
     end else begin
-      w_upd_18_sum = {w_rd_18[15], w_rd_18};
+      w_upd_18_sum = 17'sd0;
+      w_upd_18_above = 1'b0;
+      w_upd_18_below = 1'b0;
+      w_upd_18_sat_hi = 1'b0;
+      w_upd_18_sat_lo = 1'b0;
+      w_upd_18 = w_rd_18;
     end
   end
 
   // seq: wn_18 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_18 <= ((w_upd_18_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_18_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_18_sum[15:0]);
+      wn_18 <= w_upd_18;
     end
   end
 
   // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
-      wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_19_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_19_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
+      wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_19 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? waddr_q : host_addr)];
@@ -3389,26 +3899,36 @@ module hebbian (
   assign _mul_w_upd_19_sum = nu1_q * $signed(hc_rd_19);
   assign _shr_w_upd_19_sum = $signed(_mul_w_upd_19_sum) >>> 6'd3;
   assign _shrBy_w_upd_19_sum = $signed((_shr_w_upd_19_sum + {48'd0, r_19})) >>> 6'd16;
-  // comb: w_upd_19_sum (generator/units/lane.ts:283)
+  // comb: w_upd_19 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_19) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
+      w_upd_19_above = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_19_below = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_19_sat_hi = w_upd_19_above;
+      w_upd_19_sat_lo = w_upd_19_below;
+      w_upd_19 = w_upd_19_above ? 16'sd32767 : (w_upd_19_below ? 16'sh8000 : w_upd_19_sum[15:0]);
     end else begin
-      w_upd_19_sum = {w_rd_19[15], w_rd_19};
+      w_upd_19_sum = 17'sd0;
+      w_upd_19_above = 1'b0;
+      w_upd_19_below = 1'b0;
+      w_upd_19_sat_hi = 1'b0;
+      w_upd_19_sat_lo = 1'b0;
+      w_upd_19 = w_rd_19;
     end
   end
 
   // seq: wn_19 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_19 <= ((w_upd_19_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_19_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_19_sum[15:0]);
+      wn_19 <= w_upd_19;
     end
   end
 
   // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
-      wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_20_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_20_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
+      wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_20 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? waddr_q : host_addr)];
@@ -3465,26 +3985,36 @@ module hebbian (
   assign _mul_w_upd_20_sum = nu1_q * $signed(hc_rd_20);
   assign _shr_w_upd_20_sum = $signed(_mul_w_upd_20_sum) >>> 6'd3;
   assign _shrBy_w_upd_20_sum = $signed((_shr_w_upd_20_sum + {48'd0, r_20})) >>> 6'd16;
-  // comb: w_upd_20_sum (generator/units/lane.ts:283)
+  // comb: w_upd_20 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_20) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
+      w_upd_20_above = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_20_below = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_20_sat_hi = w_upd_20_above;
+      w_upd_20_sat_lo = w_upd_20_below;
+      w_upd_20 = w_upd_20_above ? 16'sd32767 : (w_upd_20_below ? 16'sh8000 : w_upd_20_sum[15:0]);
     end else begin
-      w_upd_20_sum = {w_rd_20[15], w_rd_20};
+      w_upd_20_sum = 17'sd0;
+      w_upd_20_above = 1'b0;
+      w_upd_20_below = 1'b0;
+      w_upd_20_sat_hi = 1'b0;
+      w_upd_20_sat_lo = 1'b0;
+      w_upd_20 = w_rd_20;
     end
   end
 
   // seq: wn_20 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_20 <= ((w_upd_20_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_20_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_20_sum[15:0]);
+      wn_20 <= w_upd_20;
     end
   end
 
   // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
-      wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_21_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_21_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
+      wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_21 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? waddr_q : host_addr)];
@@ -3541,26 +4071,36 @@ module hebbian (
   assign _mul_w_upd_21_sum = nu1_q * $signed(hc_rd_21);
   assign _shr_w_upd_21_sum = $signed(_mul_w_upd_21_sum) >>> 6'd3;
   assign _shrBy_w_upd_21_sum = $signed((_shr_w_upd_21_sum + {48'd0, r_21})) >>> 6'd16;
-  // comb: w_upd_21_sum (generator/units/lane.ts:283)
+  // comb: w_upd_21 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_21) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
+      w_upd_21_above = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_21_below = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_21_sat_hi = w_upd_21_above;
+      w_upd_21_sat_lo = w_upd_21_below;
+      w_upd_21 = w_upd_21_above ? 16'sd32767 : (w_upd_21_below ? 16'sh8000 : w_upd_21_sum[15:0]);
     end else begin
-      w_upd_21_sum = {w_rd_21[15], w_rd_21};
+      w_upd_21_sum = 17'sd0;
+      w_upd_21_above = 1'b0;
+      w_upd_21_below = 1'b0;
+      w_upd_21_sat_hi = 1'b0;
+      w_upd_21_sat_lo = 1'b0;
+      w_upd_21 = w_rd_21;
     end
   end
 
   // seq: wn_21 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_21 <= ((w_upd_21_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_21_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_21_sum[15:0]);
+      wn_21 <= w_upd_21;
     end
   end
 
   // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
-      wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_22_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_22_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
+      wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_22 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? waddr_q : host_addr)];
@@ -3617,26 +4157,36 @@ module hebbian (
   assign _mul_w_upd_22_sum = nu1_q * $signed(hc_rd_22);
   assign _shr_w_upd_22_sum = $signed(_mul_w_upd_22_sum) >>> 6'd3;
   assign _shrBy_w_upd_22_sum = $signed((_shr_w_upd_22_sum + {48'd0, r_22})) >>> 6'd16;
-  // comb: w_upd_22_sum (generator/units/lane.ts:283)
+  // comb: w_upd_22 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_22) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
+      w_upd_22_above = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_22_below = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_22_sat_hi = w_upd_22_above;
+      w_upd_22_sat_lo = w_upd_22_below;
+      w_upd_22 = w_upd_22_above ? 16'sd32767 : (w_upd_22_below ? 16'sh8000 : w_upd_22_sum[15:0]);
     end else begin
-      w_upd_22_sum = {w_rd_22[15], w_rd_22};
+      w_upd_22_sum = 17'sd0;
+      w_upd_22_above = 1'b0;
+      w_upd_22_below = 1'b0;
+      w_upd_22_sat_hi = 1'b0;
+      w_upd_22_sat_lo = 1'b0;
+      w_upd_22 = w_rd_22;
     end
   end
 
   // seq: wn_22 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_22 <= ((w_upd_22_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_22_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_22_sum[15:0]);
+      wn_22 <= w_upd_22;
     end
   end
 
   // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
-      wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_23_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_23_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
+      wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_23 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? waddr_q : host_addr)];
@@ -3693,26 +4243,36 @@ module hebbian (
   assign _mul_w_upd_23_sum = nu1_q * $signed(hc_rd_23);
   assign _shr_w_upd_23_sum = $signed(_mul_w_upd_23_sum) >>> 6'd3;
   assign _shrBy_w_upd_23_sum = $signed((_shr_w_upd_23_sum + {48'd0, r_23})) >>> 6'd16;
-  // comb: w_upd_23_sum (generator/units/lane.ts:283)
+  // comb: w_upd_23 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_23) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
+      w_upd_23_above = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_23_below = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_23_sat_hi = w_upd_23_above;
+      w_upd_23_sat_lo = w_upd_23_below;
+      w_upd_23 = w_upd_23_above ? 16'sd32767 : (w_upd_23_below ? 16'sh8000 : w_upd_23_sum[15:0]);
     end else begin
-      w_upd_23_sum = {w_rd_23[15], w_rd_23};
+      w_upd_23_sum = 17'sd0;
+      w_upd_23_above = 1'b0;
+      w_upd_23_below = 1'b0;
+      w_upd_23_sat_hi = 1'b0;
+      w_upd_23_sat_lo = 1'b0;
+      w_upd_23 = w_rd_23;
     end
   end
 
   // seq: wn_23 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_23 <= ((w_upd_23_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_23_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_23_sum[15:0]);
+      wn_23 <= w_upd_23;
     end
   end
 
   // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
-      wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_24_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_24_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
+      wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_24 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? waddr_q : host_addr)];
@@ -3769,26 +4329,36 @@ module hebbian (
   assign _mul_w_upd_24_sum = nu1_q * $signed(hc_rd_24);
   assign _shr_w_upd_24_sum = $signed(_mul_w_upd_24_sum) >>> 6'd3;
   assign _shrBy_w_upd_24_sum = $signed((_shr_w_upd_24_sum + {48'd0, r_24})) >>> 6'd16;
-  // comb: w_upd_24_sum (generator/units/lane.ts:283)
+  // comb: w_upd_24 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_24) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
+      w_upd_24_above = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_24_below = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_24_sat_hi = w_upd_24_above;
+      w_upd_24_sat_lo = w_upd_24_below;
+      w_upd_24 = w_upd_24_above ? 16'sd32767 : (w_upd_24_below ? 16'sh8000 : w_upd_24_sum[15:0]);
     end else begin
-      w_upd_24_sum = {w_rd_24[15], w_rd_24};
+      w_upd_24_sum = 17'sd0;
+      w_upd_24_above = 1'b0;
+      w_upd_24_below = 1'b0;
+      w_upd_24_sat_hi = 1'b0;
+      w_upd_24_sat_lo = 1'b0;
+      w_upd_24 = w_rd_24;
     end
   end
 
   // seq: wn_24 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_24 <= ((w_upd_24_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_24_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_24_sum[15:0]);
+      wn_24 <= w_upd_24;
     end
   end
 
   // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
-      wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_25_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_25_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
+      wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_25 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? waddr_q : host_addr)];
@@ -3845,26 +4415,36 @@ module hebbian (
   assign _mul_w_upd_25_sum = nu1_q * $signed(hc_rd_25);
   assign _shr_w_upd_25_sum = $signed(_mul_w_upd_25_sum) >>> 6'd3;
   assign _shrBy_w_upd_25_sum = $signed((_shr_w_upd_25_sum + {48'd0, r_25})) >>> 6'd16;
-  // comb: w_upd_25_sum (generator/units/lane.ts:283)
+  // comb: w_upd_25 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_25) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
+      w_upd_25_above = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_25_below = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_25_sat_hi = w_upd_25_above;
+      w_upd_25_sat_lo = w_upd_25_below;
+      w_upd_25 = w_upd_25_above ? 16'sd32767 : (w_upd_25_below ? 16'sh8000 : w_upd_25_sum[15:0]);
     end else begin
-      w_upd_25_sum = {w_rd_25[15], w_rd_25};
+      w_upd_25_sum = 17'sd0;
+      w_upd_25_above = 1'b0;
+      w_upd_25_below = 1'b0;
+      w_upd_25_sat_hi = 1'b0;
+      w_upd_25_sat_lo = 1'b0;
+      w_upd_25 = w_rd_25;
     end
   end
 
   // seq: wn_25 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_25 <= ((w_upd_25_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_25_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_25_sum[15:0]);
+      wn_25 <= w_upd_25;
     end
   end
 
   // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
-      wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_26_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_26_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
+      wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_26 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? waddr_q : host_addr)];
@@ -3921,26 +4501,36 @@ module hebbian (
   assign _mul_w_upd_26_sum = nu1_q * $signed(hc_rd_26);
   assign _shr_w_upd_26_sum = $signed(_mul_w_upd_26_sum) >>> 6'd3;
   assign _shrBy_w_upd_26_sum = $signed((_shr_w_upd_26_sum + {48'd0, r_26})) >>> 6'd16;
-  // comb: w_upd_26_sum (generator/units/lane.ts:283)
+  // comb: w_upd_26 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_26) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
+      w_upd_26_above = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_26_below = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_26_sat_hi = w_upd_26_above;
+      w_upd_26_sat_lo = w_upd_26_below;
+      w_upd_26 = w_upd_26_above ? 16'sd32767 : (w_upd_26_below ? 16'sh8000 : w_upd_26_sum[15:0]);
     end else begin
-      w_upd_26_sum = {w_rd_26[15], w_rd_26};
+      w_upd_26_sum = 17'sd0;
+      w_upd_26_above = 1'b0;
+      w_upd_26_below = 1'b0;
+      w_upd_26_sat_hi = 1'b0;
+      w_upd_26_sat_lo = 1'b0;
+      w_upd_26 = w_rd_26;
     end
   end
 
   // seq: wn_26 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_26 <= ((w_upd_26_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_26_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_26_sum[15:0]);
+      wn_26 <= w_upd_26;
     end
   end
 
   // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
-      wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_27_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_27_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
+      wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_27 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? waddr_q : host_addr)];
@@ -3997,26 +4587,36 @@ module hebbian (
   assign _mul_w_upd_27_sum = nu1_q * $signed(hc_rd_27);
   assign _shr_w_upd_27_sum = $signed(_mul_w_upd_27_sum) >>> 6'd3;
   assign _shrBy_w_upd_27_sum = $signed((_shr_w_upd_27_sum + {48'd0, r_27})) >>> 6'd16;
-  // comb: w_upd_27_sum (generator/units/lane.ts:283)
+  // comb: w_upd_27 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_27) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
+      w_upd_27_above = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_27_below = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_27_sat_hi = w_upd_27_above;
+      w_upd_27_sat_lo = w_upd_27_below;
+      w_upd_27 = w_upd_27_above ? 16'sd32767 : (w_upd_27_below ? 16'sh8000 : w_upd_27_sum[15:0]);
     end else begin
-      w_upd_27_sum = {w_rd_27[15], w_rd_27};
+      w_upd_27_sum = 17'sd0;
+      w_upd_27_above = 1'b0;
+      w_upd_27_below = 1'b0;
+      w_upd_27_sat_hi = 1'b0;
+      w_upd_27_sat_lo = 1'b0;
+      w_upd_27 = w_rd_27;
     end
   end
 
   // seq: wn_27 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_27 <= ((w_upd_27_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_27_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_27_sum[15:0]);
+      wn_27 <= w_upd_27;
     end
   end
 
   // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
-      wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_28_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_28_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
+      wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_28 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? waddr_q : host_addr)];
@@ -4073,26 +4673,36 @@ module hebbian (
   assign _mul_w_upd_28_sum = nu1_q * $signed(hc_rd_28);
   assign _shr_w_upd_28_sum = $signed(_mul_w_upd_28_sum) >>> 6'd3;
   assign _shrBy_w_upd_28_sum = $signed((_shr_w_upd_28_sum + {48'd0, r_28})) >>> 6'd16;
-  // comb: w_upd_28_sum (generator/units/lane.ts:283)
+  // comb: w_upd_28 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_28) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
+      w_upd_28_above = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_28_below = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_28_sat_hi = w_upd_28_above;
+      w_upd_28_sat_lo = w_upd_28_below;
+      w_upd_28 = w_upd_28_above ? 16'sd32767 : (w_upd_28_below ? 16'sh8000 : w_upd_28_sum[15:0]);
     end else begin
-      w_upd_28_sum = {w_rd_28[15], w_rd_28};
+      w_upd_28_sum = 17'sd0;
+      w_upd_28_above = 1'b0;
+      w_upd_28_below = 1'b0;
+      w_upd_28_sat_hi = 1'b0;
+      w_upd_28_sat_lo = 1'b0;
+      w_upd_28 = w_rd_28;
     end
   end
 
   // seq: wn_28 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_28 <= ((w_upd_28_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_28_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_28_sum[15:0]);
+      wn_28 <= w_upd_28;
     end
   end
 
   // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
-      wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_29_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_29_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
+      wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_29 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? waddr_q : host_addr)];
@@ -4149,26 +4759,36 @@ module hebbian (
   assign _mul_w_upd_29_sum = nu1_q * $signed(hc_rd_29);
   assign _shr_w_upd_29_sum = $signed(_mul_w_upd_29_sum) >>> 6'd3;
   assign _shrBy_w_upd_29_sum = $signed((_shr_w_upd_29_sum + {48'd0, r_29})) >>> 6'd16;
-  // comb: w_upd_29_sum (generator/units/lane.ts:283)
+  // comb: w_upd_29 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_29) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
+      w_upd_29_above = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_29_below = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_29_sat_hi = w_upd_29_above;
+      w_upd_29_sat_lo = w_upd_29_below;
+      w_upd_29 = w_upd_29_above ? 16'sd32767 : (w_upd_29_below ? 16'sh8000 : w_upd_29_sum[15:0]);
     end else begin
-      w_upd_29_sum = {w_rd_29[15], w_rd_29};
+      w_upd_29_sum = 17'sd0;
+      w_upd_29_above = 1'b0;
+      w_upd_29_below = 1'b0;
+      w_upd_29_sat_hi = 1'b0;
+      w_upd_29_sat_lo = 1'b0;
+      w_upd_29 = w_rd_29;
     end
   end
 
   // seq: wn_29 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_29 <= ((w_upd_29_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_29_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_29_sum[15:0]);
+      wn_29 <= w_upd_29;
     end
   end
 
   // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
-      wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_30_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_30_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
+      wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_30 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? waddr_q : host_addr)];
@@ -4225,26 +4845,36 @@ module hebbian (
   assign _mul_w_upd_30_sum = nu1_q * $signed(hc_rd_30);
   assign _shr_w_upd_30_sum = $signed(_mul_w_upd_30_sum) >>> 6'd3;
   assign _shrBy_w_upd_30_sum = $signed((_shr_w_upd_30_sum + {48'd0, r_30})) >>> 6'd16;
-  // comb: w_upd_30_sum (generator/units/lane.ts:283)
+  // comb: w_upd_30 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_30) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
+      w_upd_30_above = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_30_below = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_30_sat_hi = w_upd_30_above;
+      w_upd_30_sat_lo = w_upd_30_below;
+      w_upd_30 = w_upd_30_above ? 16'sd32767 : (w_upd_30_below ? 16'sh8000 : w_upd_30_sum[15:0]);
     end else begin
-      w_upd_30_sum = {w_rd_30[15], w_rd_30};
+      w_upd_30_sum = 17'sd0;
+      w_upd_30_above = 1'b0;
+      w_upd_30_below = 1'b0;
+      w_upd_30_sat_hi = 1'b0;
+      w_upd_30_sat_lo = 1'b0;
+      w_upd_30 = w_rd_30;
     end
   end
 
   // seq: wn_30 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_30 <= ((w_upd_30_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_30_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_30_sum[15:0]);
+      wn_30 <= w_upd_30;
     end
   end
 
   // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
-      wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_31_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_31_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
+      wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_31 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? waddr_q : host_addr)];
@@ -4301,26 +4931,36 @@ module hebbian (
   assign _mul_w_upd_31_sum = nu1_q * $signed(hc_rd_31);
   assign _shr_w_upd_31_sum = $signed(_mul_w_upd_31_sum) >>> 6'd3;
   assign _shrBy_w_upd_31_sum = $signed((_shr_w_upd_31_sum + {48'd0, r_31})) >>> 6'd16;
-  // comb: w_upd_31_sum (generator/units/lane.ts:283)
+  // comb: w_upd_31 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_31) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
+      w_upd_31_above = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_31_below = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_31_sat_hi = w_upd_31_above;
+      w_upd_31_sat_lo = w_upd_31_below;
+      w_upd_31 = w_upd_31_above ? 16'sd32767 : (w_upd_31_below ? 16'sh8000 : w_upd_31_sum[15:0]);
     end else begin
-      w_upd_31_sum = {w_rd_31[15], w_rd_31};
+      w_upd_31_sum = 17'sd0;
+      w_upd_31_above = 1'b0;
+      w_upd_31_below = 1'b0;
+      w_upd_31_sat_hi = 1'b0;
+      w_upd_31_sat_lo = 1'b0;
+      w_upd_31 = w_rd_31;
     end
   end
 
   // seq: wn_31 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_31 <= ((w_upd_31_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_31_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_31_sum[15:0]);
+      wn_31 <= w_upd_31;
     end
   end
 
   // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
-      wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_32_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_32_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
+      wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_32 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? waddr_q : host_addr)];
@@ -4377,26 +5017,36 @@ module hebbian (
   assign _mul_w_upd_32_sum = nu1_q * $signed(hc_rd_32);
   assign _shr_w_upd_32_sum = $signed(_mul_w_upd_32_sum) >>> 6'd3;
   assign _shrBy_w_upd_32_sum = $signed((_shr_w_upd_32_sum + {48'd0, r_32})) >>> 6'd16;
-  // comb: w_upd_32_sum (generator/units/lane.ts:283)
+  // comb: w_upd_32 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_32) begin
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
+      w_upd_32_above = (w_upd_32_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_32_below = (w_upd_32_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_32_sat_hi = w_upd_32_above;
+      w_upd_32_sat_lo = w_upd_32_below;
+      w_upd_32 = w_upd_32_above ? 16'sd32767 : (w_upd_32_below ? 16'sh8000 : w_upd_32_sum[15:0]);
     end else begin
-      w_upd_32_sum = {w_rd_32[15], w_rd_32};
+      w_upd_32_sum = 17'sd0;
+      w_upd_32_above = 1'b0;
+      w_upd_32_below = 1'b0;
+      w_upd_32_sat_hi = 1'b0;
+      w_upd_32_sat_lo = 1'b0;
+      w_upd_32 = w_rd_32;
     end
   end
 
   // seq: wn_32 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_32 <= ((w_upd_32_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_32_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_32_sum[15:0]);
+      wn_32 <= w_upd_32;
     end
   end
 
   // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
-      wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_33_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_33_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
+      wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_33 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? waddr_q : host_addr)];
@@ -4453,26 +5103,36 @@ module hebbian (
   assign _mul_w_upd_33_sum = nu1_q * $signed(hc_rd_33);
   assign _shr_w_upd_33_sum = $signed(_mul_w_upd_33_sum) >>> 6'd3;
   assign _shrBy_w_upd_33_sum = $signed((_shr_w_upd_33_sum + {48'd0, r_33})) >>> 6'd16;
-  // comb: w_upd_33_sum (generator/units/lane.ts:283)
+  // comb: w_upd_33 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_33) begin
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
+      w_upd_33_above = (w_upd_33_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_33_below = (w_upd_33_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_33_sat_hi = w_upd_33_above;
+      w_upd_33_sat_lo = w_upd_33_below;
+      w_upd_33 = w_upd_33_above ? 16'sd32767 : (w_upd_33_below ? 16'sh8000 : w_upd_33_sum[15:0]);
     end else begin
-      w_upd_33_sum = {w_rd_33[15], w_rd_33};
+      w_upd_33_sum = 17'sd0;
+      w_upd_33_above = 1'b0;
+      w_upd_33_below = 1'b0;
+      w_upd_33_sat_hi = 1'b0;
+      w_upd_33_sat_lo = 1'b0;
+      w_upd_33 = w_rd_33;
     end
   end
 
   // seq: wn_33 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_33 <= ((w_upd_33_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_33_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_33_sum[15:0]);
+      wn_33 <= w_upd_33;
     end
   end
 
   // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
-      wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_34_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_34_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
+      wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_34 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? waddr_q : host_addr)];
@@ -4529,26 +5189,36 @@ module hebbian (
   assign _mul_w_upd_34_sum = nu1_q * $signed(hc_rd_34);
   assign _shr_w_upd_34_sum = $signed(_mul_w_upd_34_sum) >>> 6'd3;
   assign _shrBy_w_upd_34_sum = $signed((_shr_w_upd_34_sum + {48'd0, r_34})) >>> 6'd16;
-  // comb: w_upd_34_sum (generator/units/lane.ts:283)
+  // comb: w_upd_34 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_34) begin
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
+      w_upd_34_above = (w_upd_34_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_34_below = (w_upd_34_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_34_sat_hi = w_upd_34_above;
+      w_upd_34_sat_lo = w_upd_34_below;
+      w_upd_34 = w_upd_34_above ? 16'sd32767 : (w_upd_34_below ? 16'sh8000 : w_upd_34_sum[15:0]);
     end else begin
-      w_upd_34_sum = {w_rd_34[15], w_rd_34};
+      w_upd_34_sum = 17'sd0;
+      w_upd_34_above = 1'b0;
+      w_upd_34_below = 1'b0;
+      w_upd_34_sat_hi = 1'b0;
+      w_upd_34_sat_lo = 1'b0;
+      w_upd_34 = w_rd_34;
     end
   end
 
   // seq: wn_34 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_34 <= ((w_upd_34_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_34_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_34_sum[15:0]);
+      wn_34 <= w_upd_34;
     end
   end
 
   // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
-      wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_35_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_35_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
+      wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_35 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? waddr_q : host_addr)];
@@ -4605,26 +5275,36 @@ module hebbian (
   assign _mul_w_upd_35_sum = nu1_q * $signed(hc_rd_35);
   assign _shr_w_upd_35_sum = $signed(_mul_w_upd_35_sum) >>> 6'd3;
   assign _shrBy_w_upd_35_sum = $signed((_shr_w_upd_35_sum + {48'd0, r_35})) >>> 6'd16;
-  // comb: w_upd_35_sum (generator/units/lane.ts:283)
+  // comb: w_upd_35 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_35) begin
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
+      w_upd_35_above = (w_upd_35_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_35_below = (w_upd_35_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_35_sat_hi = w_upd_35_above;
+      w_upd_35_sat_lo = w_upd_35_below;
+      w_upd_35 = w_upd_35_above ? 16'sd32767 : (w_upd_35_below ? 16'sh8000 : w_upd_35_sum[15:0]);
     end else begin
-      w_upd_35_sum = {w_rd_35[15], w_rd_35};
+      w_upd_35_sum = 17'sd0;
+      w_upd_35_above = 1'b0;
+      w_upd_35_below = 1'b0;
+      w_upd_35_sat_hi = 1'b0;
+      w_upd_35_sat_lo = 1'b0;
+      w_upd_35 = w_rd_35;
     end
   end
 
   // seq: wn_35 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_35 <= ((w_upd_35_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_35_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_35_sum[15:0]);
+      wn_35 <= w_upd_35;
     end
   end
 
   // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
-      wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_36_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_36_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
+      wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_36 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? waddr_q : host_addr)];
@@ -4681,26 +5361,36 @@ module hebbian (
   assign _mul_w_upd_36_sum = nu1_q * $signed(hc_rd_36);
   assign _shr_w_upd_36_sum = $signed(_mul_w_upd_36_sum) >>> 6'd3;
   assign _shrBy_w_upd_36_sum = $signed((_shr_w_upd_36_sum + {48'd0, r_36})) >>> 6'd16;
-  // comb: w_upd_36_sum (generator/units/lane.ts:283)
+  // comb: w_upd_36 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_36) begin
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
+      w_upd_36_above = (w_upd_36_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_36_below = (w_upd_36_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_36_sat_hi = w_upd_36_above;
+      w_upd_36_sat_lo = w_upd_36_below;
+      w_upd_36 = w_upd_36_above ? 16'sd32767 : (w_upd_36_below ? 16'sh8000 : w_upd_36_sum[15:0]);
     end else begin
-      w_upd_36_sum = {w_rd_36[15], w_rd_36};
+      w_upd_36_sum = 17'sd0;
+      w_upd_36_above = 1'b0;
+      w_upd_36_below = 1'b0;
+      w_upd_36_sat_hi = 1'b0;
+      w_upd_36_sat_lo = 1'b0;
+      w_upd_36 = w_rd_36;
     end
   end
 
   // seq: wn_36 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_36 <= ((w_upd_36_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_36_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_36_sum[15:0]);
+      wn_36 <= w_upd_36;
     end
   end
 
   // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
-      wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_37_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_37_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
+      wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_37 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? waddr_q : host_addr)];
@@ -4757,26 +5447,36 @@ module hebbian (
   assign _mul_w_upd_37_sum = nu1_q * $signed(hc_rd_37);
   assign _shr_w_upd_37_sum = $signed(_mul_w_upd_37_sum) >>> 6'd3;
   assign _shrBy_w_upd_37_sum = $signed((_shr_w_upd_37_sum + {48'd0, r_37})) >>> 6'd16;
-  // comb: w_upd_37_sum (generator/units/lane.ts:283)
+  // comb: w_upd_37 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_37) begin
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
+      w_upd_37_above = (w_upd_37_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_37_below = (w_upd_37_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_37_sat_hi = w_upd_37_above;
+      w_upd_37_sat_lo = w_upd_37_below;
+      w_upd_37 = w_upd_37_above ? 16'sd32767 : (w_upd_37_below ? 16'sh8000 : w_upd_37_sum[15:0]);
     end else begin
-      w_upd_37_sum = {w_rd_37[15], w_rd_37};
+      w_upd_37_sum = 17'sd0;
+      w_upd_37_above = 1'b0;
+      w_upd_37_below = 1'b0;
+      w_upd_37_sat_hi = 1'b0;
+      w_upd_37_sat_lo = 1'b0;
+      w_upd_37 = w_rd_37;
     end
   end
 
   // seq: wn_37 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_37 <= ((w_upd_37_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_37_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_37_sum[15:0]);
+      wn_37 <= w_upd_37;
     end
   end
 
   // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
-      wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_38_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_38_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
+      wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_38 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? waddr_q : host_addr)];
@@ -4833,26 +5533,36 @@ module hebbian (
   assign _mul_w_upd_38_sum = nu1_q * $signed(hc_rd_38);
   assign _shr_w_upd_38_sum = $signed(_mul_w_upd_38_sum) >>> 6'd3;
   assign _shrBy_w_upd_38_sum = $signed((_shr_w_upd_38_sum + {48'd0, r_38})) >>> 6'd16;
-  // comb: w_upd_38_sum (generator/units/lane.ts:283)
+  // comb: w_upd_38 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_38) begin
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
+      w_upd_38_above = (w_upd_38_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_38_below = (w_upd_38_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_38_sat_hi = w_upd_38_above;
+      w_upd_38_sat_lo = w_upd_38_below;
+      w_upd_38 = w_upd_38_above ? 16'sd32767 : (w_upd_38_below ? 16'sh8000 : w_upd_38_sum[15:0]);
     end else begin
-      w_upd_38_sum = {w_rd_38[15], w_rd_38};
+      w_upd_38_sum = 17'sd0;
+      w_upd_38_above = 1'b0;
+      w_upd_38_below = 1'b0;
+      w_upd_38_sat_hi = 1'b0;
+      w_upd_38_sat_lo = 1'b0;
+      w_upd_38 = w_rd_38;
     end
   end
 
   // seq: wn_38 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_38 <= ((w_upd_38_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_38_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_38_sum[15:0]);
+      wn_38 <= w_upd_38;
     end
   end
 
   // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
-      wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_39_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_39_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
+      wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_39 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? waddr_q : host_addr)];
@@ -4909,26 +5619,36 @@ module hebbian (
   assign _mul_w_upd_39_sum = nu1_q * $signed(hc_rd_39);
   assign _shr_w_upd_39_sum = $signed(_mul_w_upd_39_sum) >>> 6'd3;
   assign _shrBy_w_upd_39_sum = $signed((_shr_w_upd_39_sum + {48'd0, r_39})) >>> 6'd16;
-  // comb: w_upd_39_sum (generator/units/lane.ts:283)
+  // comb: w_upd_39 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_39) begin
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
+      w_upd_39_above = (w_upd_39_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_39_below = (w_upd_39_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_39_sat_hi = w_upd_39_above;
+      w_upd_39_sat_lo = w_upd_39_below;
+      w_upd_39 = w_upd_39_above ? 16'sd32767 : (w_upd_39_below ? 16'sh8000 : w_upd_39_sum[15:0]);
     end else begin
-      w_upd_39_sum = {w_rd_39[15], w_rd_39};
+      w_upd_39_sum = 17'sd0;
+      w_upd_39_above = 1'b0;
+      w_upd_39_below = 1'b0;
+      w_upd_39_sat_hi = 1'b0;
+      w_upd_39_sat_lo = 1'b0;
+      w_upd_39 = w_rd_39;
     end
   end
 
   // seq: wn_39 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_39 <= ((w_upd_39_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_39_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_39_sum[15:0]);
+      wn_39 <= w_upd_39;
     end
   end
 
   // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
-      wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_40_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_40_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
+      wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_40 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? waddr_q : host_addr)];
@@ -4985,26 +5705,36 @@ module hebbian (
   assign _mul_w_upd_40_sum = nu1_q * $signed(hc_rd_40);
   assign _shr_w_upd_40_sum = $signed(_mul_w_upd_40_sum) >>> 6'd3;
   assign _shrBy_w_upd_40_sum = $signed((_shr_w_upd_40_sum + {48'd0, r_40})) >>> 6'd16;
-  // comb: w_upd_40_sum (generator/units/lane.ts:283)
+  // comb: w_upd_40 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_40) begin
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
+      w_upd_40_above = (w_upd_40_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_40_below = (w_upd_40_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_40_sat_hi = w_upd_40_above;
+      w_upd_40_sat_lo = w_upd_40_below;
+      w_upd_40 = w_upd_40_above ? 16'sd32767 : (w_upd_40_below ? 16'sh8000 : w_upd_40_sum[15:0]);
     end else begin
-      w_upd_40_sum = {w_rd_40[15], w_rd_40};
+      w_upd_40_sum = 17'sd0;
+      w_upd_40_above = 1'b0;
+      w_upd_40_below = 1'b0;
+      w_upd_40_sat_hi = 1'b0;
+      w_upd_40_sat_lo = 1'b0;
+      w_upd_40 = w_rd_40;
     end
   end
 
   // seq: wn_40 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_40 <= ((w_upd_40_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_40_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_40_sum[15:0]);
+      wn_40 <= w_upd_40;
     end
   end
 
   // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
-      wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_41_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_41_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
+      wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_41 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? waddr_q : host_addr)];
@@ -5061,26 +5791,36 @@ module hebbian (
   assign _mul_w_upd_41_sum = nu1_q * $signed(hc_rd_41);
   assign _shr_w_upd_41_sum = $signed(_mul_w_upd_41_sum) >>> 6'd3;
   assign _shrBy_w_upd_41_sum = $signed((_shr_w_upd_41_sum + {48'd0, r_41})) >>> 6'd16;
-  // comb: w_upd_41_sum (generator/units/lane.ts:283)
+  // comb: w_upd_41 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_41) begin
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
+      w_upd_41_above = (w_upd_41_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_41_below = (w_upd_41_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_41_sat_hi = w_upd_41_above;
+      w_upd_41_sat_lo = w_upd_41_below;
+      w_upd_41 = w_upd_41_above ? 16'sd32767 : (w_upd_41_below ? 16'sh8000 : w_upd_41_sum[15:0]);
     end else begin
-      w_upd_41_sum = {w_rd_41[15], w_rd_41};
+      w_upd_41_sum = 17'sd0;
+      w_upd_41_above = 1'b0;
+      w_upd_41_below = 1'b0;
+      w_upd_41_sat_hi = 1'b0;
+      w_upd_41_sat_lo = 1'b0;
+      w_upd_41 = w_rd_41;
     end
   end
 
   // seq: wn_41 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_41 <= ((w_upd_41_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_41_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_41_sum[15:0]);
+      wn_41 <= w_upd_41;
     end
   end
 
   // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
-      wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_42_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_42_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
+      wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_42 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? waddr_q : host_addr)];
@@ -5137,26 +5877,36 @@ module hebbian (
   assign _mul_w_upd_42_sum = nu1_q * $signed(hc_rd_42);
   assign _shr_w_upd_42_sum = $signed(_mul_w_upd_42_sum) >>> 6'd3;
   assign _shrBy_w_upd_42_sum = $signed((_shr_w_upd_42_sum + {48'd0, r_42})) >>> 6'd16;
-  // comb: w_upd_42_sum (generator/units/lane.ts:283)
+  // comb: w_upd_42 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_42) begin
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
+      w_upd_42_above = (w_upd_42_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_42_below = (w_upd_42_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_42_sat_hi = w_upd_42_above;
+      w_upd_42_sat_lo = w_upd_42_below;
+      w_upd_42 = w_upd_42_above ? 16'sd32767 : (w_upd_42_below ? 16'sh8000 : w_upd_42_sum[15:0]);
     end else begin
-      w_upd_42_sum = {w_rd_42[15], w_rd_42};
+      w_upd_42_sum = 17'sd0;
+      w_upd_42_above = 1'b0;
+      w_upd_42_below = 1'b0;
+      w_upd_42_sat_hi = 1'b0;
+      w_upd_42_sat_lo = 1'b0;
+      w_upd_42 = w_rd_42;
     end
   end
 
   // seq: wn_42 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_42 <= ((w_upd_42_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_42_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_42_sum[15:0]);
+      wn_42 <= w_upd_42;
     end
   end
 
   // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
-      wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_43_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_43_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
+      wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_43 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? waddr_q : host_addr)];
@@ -5213,26 +5963,36 @@ module hebbian (
   assign _mul_w_upd_43_sum = nu1_q * $signed(hc_rd_43);
   assign _shr_w_upd_43_sum = $signed(_mul_w_upd_43_sum) >>> 6'd3;
   assign _shrBy_w_upd_43_sum = $signed((_shr_w_upd_43_sum + {48'd0, r_43})) >>> 6'd16;
-  // comb: w_upd_43_sum (generator/units/lane.ts:283)
+  // comb: w_upd_43 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_43) begin
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
+      w_upd_43_above = (w_upd_43_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_43_below = (w_upd_43_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_43_sat_hi = w_upd_43_above;
+      w_upd_43_sat_lo = w_upd_43_below;
+      w_upd_43 = w_upd_43_above ? 16'sd32767 : (w_upd_43_below ? 16'sh8000 : w_upd_43_sum[15:0]);
     end else begin
-      w_upd_43_sum = {w_rd_43[15], w_rd_43};
+      w_upd_43_sum = 17'sd0;
+      w_upd_43_above = 1'b0;
+      w_upd_43_below = 1'b0;
+      w_upd_43_sat_hi = 1'b0;
+      w_upd_43_sat_lo = 1'b0;
+      w_upd_43 = w_rd_43;
     end
   end
 
   // seq: wn_43 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_43 <= ((w_upd_43_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_43_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_43_sum[15:0]);
+      wn_43 <= w_upd_43;
     end
   end
 
   // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
-      wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_44_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_44_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
+      wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_44 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? waddr_q : host_addr)];
@@ -5289,26 +6049,36 @@ module hebbian (
   assign _mul_w_upd_44_sum = nu1_q * $signed(hc_rd_44);
   assign _shr_w_upd_44_sum = $signed(_mul_w_upd_44_sum) >>> 6'd3;
   assign _shrBy_w_upd_44_sum = $signed((_shr_w_upd_44_sum + {48'd0, r_44})) >>> 6'd16;
-  // comb: w_upd_44_sum (generator/units/lane.ts:283)
+  // comb: w_upd_44 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_44) begin
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
+      w_upd_44_above = (w_upd_44_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_44_below = (w_upd_44_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_44_sat_hi = w_upd_44_above;
+      w_upd_44_sat_lo = w_upd_44_below;
+      w_upd_44 = w_upd_44_above ? 16'sd32767 : (w_upd_44_below ? 16'sh8000 : w_upd_44_sum[15:0]);
     end else begin
-      w_upd_44_sum = {w_rd_44[15], w_rd_44};
+      w_upd_44_sum = 17'sd0;
+      w_upd_44_above = 1'b0;
+      w_upd_44_below = 1'b0;
+      w_upd_44_sat_hi = 1'b0;
+      w_upd_44_sat_lo = 1'b0;
+      w_upd_44 = w_rd_44;
     end
   end
 
   // seq: wn_44 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_44 <= ((w_upd_44_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_44_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_44_sum[15:0]);
+      wn_44 <= w_upd_44;
     end
   end
 
   // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
-      wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_45_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_45_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
+      wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_45 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? waddr_q : host_addr)];
@@ -5365,26 +6135,36 @@ module hebbian (
   assign _mul_w_upd_45_sum = nu1_q * $signed(hc_rd_45);
   assign _shr_w_upd_45_sum = $signed(_mul_w_upd_45_sum) >>> 6'd3;
   assign _shrBy_w_upd_45_sum = $signed((_shr_w_upd_45_sum + {48'd0, r_45})) >>> 6'd16;
-  // comb: w_upd_45_sum (generator/units/lane.ts:283)
+  // comb: w_upd_45 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_45) begin
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
+      w_upd_45_above = (w_upd_45_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_45_below = (w_upd_45_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_45_sat_hi = w_upd_45_above;
+      w_upd_45_sat_lo = w_upd_45_below;
+      w_upd_45 = w_upd_45_above ? 16'sd32767 : (w_upd_45_below ? 16'sh8000 : w_upd_45_sum[15:0]);
     end else begin
-      w_upd_45_sum = {w_rd_45[15], w_rd_45};
+      w_upd_45_sum = 17'sd0;
+      w_upd_45_above = 1'b0;
+      w_upd_45_below = 1'b0;
+      w_upd_45_sat_hi = 1'b0;
+      w_upd_45_sat_lo = 1'b0;
+      w_upd_45 = w_rd_45;
     end
   end
 
   // seq: wn_45 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_45 <= ((w_upd_45_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_45_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_45_sum[15:0]);
+      wn_45 <= w_upd_45;
     end
   end
 
   // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
-      wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_46_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_46_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
+      wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_46 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? waddr_q : host_addr)];
@@ -5441,26 +6221,36 @@ module hebbian (
   assign _mul_w_upd_46_sum = nu1_q * $signed(hc_rd_46);
   assign _shr_w_upd_46_sum = $signed(_mul_w_upd_46_sum) >>> 6'd3;
   assign _shrBy_w_upd_46_sum = $signed((_shr_w_upd_46_sum + {48'd0, r_46})) >>> 6'd16;
-  // comb: w_upd_46_sum (generator/units/lane.ts:283)
+  // comb: w_upd_46 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_46) begin
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
+      w_upd_46_above = (w_upd_46_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_46_below = (w_upd_46_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_46_sat_hi = w_upd_46_above;
+      w_upd_46_sat_lo = w_upd_46_below;
+      w_upd_46 = w_upd_46_above ? 16'sd32767 : (w_upd_46_below ? 16'sh8000 : w_upd_46_sum[15:0]);
     end else begin
-      w_upd_46_sum = {w_rd_46[15], w_rd_46};
+      w_upd_46_sum = 17'sd0;
+      w_upd_46_above = 1'b0;
+      w_upd_46_below = 1'b0;
+      w_upd_46_sat_hi = 1'b0;
+      w_upd_46_sat_lo = 1'b0;
+      w_upd_46 = w_rd_46;
     end
   end
 
   // seq: wn_46 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_46 <= ((w_upd_46_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_46_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_46_sum[15:0]);
+      wn_46 <= w_upd_46;
     end
   end
 
   // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
-      wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_47_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_47_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
+      wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_47 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? waddr_q : host_addr)];
@@ -5517,26 +6307,36 @@ module hebbian (
   assign _mul_w_upd_47_sum = nu1_q * $signed(hc_rd_47);
   assign _shr_w_upd_47_sum = $signed(_mul_w_upd_47_sum) >>> 6'd3;
   assign _shrBy_w_upd_47_sum = $signed((_shr_w_upd_47_sum + {48'd0, r_47})) >>> 6'd16;
-  // comb: w_upd_47_sum (generator/units/lane.ts:283)
+  // comb: w_upd_47 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_47) begin
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
+      w_upd_47_above = (w_upd_47_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_47_below = (w_upd_47_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_47_sat_hi = w_upd_47_above;
+      w_upd_47_sat_lo = w_upd_47_below;
+      w_upd_47 = w_upd_47_above ? 16'sd32767 : (w_upd_47_below ? 16'sh8000 : w_upd_47_sum[15:0]);
     end else begin
-      w_upd_47_sum = {w_rd_47[15], w_rd_47};
+      w_upd_47_sum = 17'sd0;
+      w_upd_47_above = 1'b0;
+      w_upd_47_below = 1'b0;
+      w_upd_47_sat_hi = 1'b0;
+      w_upd_47_sat_lo = 1'b0;
+      w_upd_47 = w_rd_47;
     end
   end
 
   // seq: wn_47 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_47 <= ((w_upd_47_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_47_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_47_sum[15:0]);
+      wn_47 <= w_upd_47;
     end
   end
 
   // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
-      wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_48_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_48_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
+      wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_48 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? waddr_q : host_addr)];
@@ -5593,26 +6393,36 @@ module hebbian (
   assign _mul_w_upd_48_sum = nu1_q * $signed(hc_rd_48);
   assign _shr_w_upd_48_sum = $signed(_mul_w_upd_48_sum) >>> 6'd3;
   assign _shrBy_w_upd_48_sum = $signed((_shr_w_upd_48_sum + {48'd0, r_48})) >>> 6'd16;
-  // comb: w_upd_48_sum (generator/units/lane.ts:283)
+  // comb: w_upd_48 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_48) begin
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
+      w_upd_48_above = (w_upd_48_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_48_below = (w_upd_48_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_48_sat_hi = w_upd_48_above;
+      w_upd_48_sat_lo = w_upd_48_below;
+      w_upd_48 = w_upd_48_above ? 16'sd32767 : (w_upd_48_below ? 16'sh8000 : w_upd_48_sum[15:0]);
     end else begin
-      w_upd_48_sum = {w_rd_48[15], w_rd_48};
+      w_upd_48_sum = 17'sd0;
+      w_upd_48_above = 1'b0;
+      w_upd_48_below = 1'b0;
+      w_upd_48_sat_hi = 1'b0;
+      w_upd_48_sat_lo = 1'b0;
+      w_upd_48 = w_rd_48;
     end
   end
 
   // seq: wn_48 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_48 <= ((w_upd_48_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_48_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_48_sum[15:0]);
+      wn_48 <= w_upd_48;
     end
   end
 
   // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
-      wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_49_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_49_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
+      wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_49 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? waddr_q : host_addr)];
@@ -5669,26 +6479,36 @@ module hebbian (
   assign _mul_w_upd_49_sum = nu1_q * $signed(hc_rd_49);
   assign _shr_w_upd_49_sum = $signed(_mul_w_upd_49_sum) >>> 6'd3;
   assign _shrBy_w_upd_49_sum = $signed((_shr_w_upd_49_sum + {48'd0, r_49})) >>> 6'd16;
-  // comb: w_upd_49_sum (generator/units/lane.ts:283)
+  // comb: w_upd_49 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_49) begin
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
+      w_upd_49_above = (w_upd_49_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_49_below = (w_upd_49_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_49_sat_hi = w_upd_49_above;
+      w_upd_49_sat_lo = w_upd_49_below;
+      w_upd_49 = w_upd_49_above ? 16'sd32767 : (w_upd_49_below ? 16'sh8000 : w_upd_49_sum[15:0]);
     end else begin
-      w_upd_49_sum = {w_rd_49[15], w_rd_49};
+      w_upd_49_sum = 17'sd0;
+      w_upd_49_above = 1'b0;
+      w_upd_49_below = 1'b0;
+      w_upd_49_sat_hi = 1'b0;
+      w_upd_49_sat_lo = 1'b0;
+      w_upd_49 = w_rd_49;
     end
   end
 
   // seq: wn_49 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_49 <= ((w_upd_49_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_49_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_49_sum[15:0]);
+      wn_49 <= w_upd_49;
     end
   end
 
   // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
-      wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_50_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_50_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
+      wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_50 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? waddr_q : host_addr)];
@@ -5745,26 +6565,36 @@ module hebbian (
   assign _mul_w_upd_50_sum = nu1_q * $signed(hc_rd_50);
   assign _shr_w_upd_50_sum = $signed(_mul_w_upd_50_sum) >>> 6'd3;
   assign _shrBy_w_upd_50_sum = $signed((_shr_w_upd_50_sum + {48'd0, r_50})) >>> 6'd16;
-  // comb: w_upd_50_sum (generator/units/lane.ts:283)
+  // comb: w_upd_50 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_50) begin
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
+      w_upd_50_above = (w_upd_50_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_50_below = (w_upd_50_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_50_sat_hi = w_upd_50_above;
+      w_upd_50_sat_lo = w_upd_50_below;
+      w_upd_50 = w_upd_50_above ? 16'sd32767 : (w_upd_50_below ? 16'sh8000 : w_upd_50_sum[15:0]);
     end else begin
-      w_upd_50_sum = {w_rd_50[15], w_rd_50};
+      w_upd_50_sum = 17'sd0;
+      w_upd_50_above = 1'b0;
+      w_upd_50_below = 1'b0;
+      w_upd_50_sat_hi = 1'b0;
+      w_upd_50_sat_lo = 1'b0;
+      w_upd_50 = w_rd_50;
     end
   end
 
   // seq: wn_50 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_50 <= ((w_upd_50_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_50_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_50_sum[15:0]);
+      wn_50 <= w_upd_50;
     end
   end
 
   // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
-      wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_51_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_51_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
+      wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_51 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? waddr_q : host_addr)];
@@ -5821,26 +6651,36 @@ module hebbian (
   assign _mul_w_upd_51_sum = nu1_q * $signed(hc_rd_51);
   assign _shr_w_upd_51_sum = $signed(_mul_w_upd_51_sum) >>> 6'd3;
   assign _shrBy_w_upd_51_sum = $signed((_shr_w_upd_51_sum + {48'd0, r_51})) >>> 6'd16;
-  // comb: w_upd_51_sum (generator/units/lane.ts:283)
+  // comb: w_upd_51 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_51) begin
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
+      w_upd_51_above = (w_upd_51_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_51_below = (w_upd_51_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_51_sat_hi = w_upd_51_above;
+      w_upd_51_sat_lo = w_upd_51_below;
+      w_upd_51 = w_upd_51_above ? 16'sd32767 : (w_upd_51_below ? 16'sh8000 : w_upd_51_sum[15:0]);
     end else begin
-      w_upd_51_sum = {w_rd_51[15], w_rd_51};
+      w_upd_51_sum = 17'sd0;
+      w_upd_51_above = 1'b0;
+      w_upd_51_below = 1'b0;
+      w_upd_51_sat_hi = 1'b0;
+      w_upd_51_sat_lo = 1'b0;
+      w_upd_51 = w_rd_51;
     end
   end
 
   // seq: wn_51 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_51 <= ((w_upd_51_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_51_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_51_sum[15:0]);
+      wn_51 <= w_upd_51;
     end
   end
 
   // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
-      wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_52_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_52_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
+      wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_52 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? waddr_q : host_addr)];
@@ -5897,26 +6737,36 @@ module hebbian (
   assign _mul_w_upd_52_sum = nu1_q * $signed(hc_rd_52);
   assign _shr_w_upd_52_sum = $signed(_mul_w_upd_52_sum) >>> 6'd3;
   assign _shrBy_w_upd_52_sum = $signed((_shr_w_upd_52_sum + {48'd0, r_52})) >>> 6'd16;
-  // comb: w_upd_52_sum (generator/units/lane.ts:283)
+  // comb: w_upd_52 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_52) begin
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
+      w_upd_52_above = (w_upd_52_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_52_below = (w_upd_52_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_52_sat_hi = w_upd_52_above;
+      w_upd_52_sat_lo = w_upd_52_below;
+      w_upd_52 = w_upd_52_above ? 16'sd32767 : (w_upd_52_below ? 16'sh8000 : w_upd_52_sum[15:0]);
     end else begin
-      w_upd_52_sum = {w_rd_52[15], w_rd_52};
+      w_upd_52_sum = 17'sd0;
+      w_upd_52_above = 1'b0;
+      w_upd_52_below = 1'b0;
+      w_upd_52_sat_hi = 1'b0;
+      w_upd_52_sat_lo = 1'b0;
+      w_upd_52 = w_rd_52;
     end
   end
 
   // seq: wn_52 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_52 <= ((w_upd_52_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_52_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_52_sum[15:0]);
+      wn_52 <= w_upd_52;
     end
   end
 
   // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
-      wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_53_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_53_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
+      wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_53 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? waddr_q : host_addr)];
@@ -5973,26 +6823,36 @@ module hebbian (
   assign _mul_w_upd_53_sum = nu1_q * $signed(hc_rd_53);
   assign _shr_w_upd_53_sum = $signed(_mul_w_upd_53_sum) >>> 6'd3;
   assign _shrBy_w_upd_53_sum = $signed((_shr_w_upd_53_sum + {48'd0, r_53})) >>> 6'd16;
-  // comb: w_upd_53_sum (generator/units/lane.ts:283)
+  // comb: w_upd_53 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_53) begin
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
+      w_upd_53_above = (w_upd_53_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_53_below = (w_upd_53_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_53_sat_hi = w_upd_53_above;
+      w_upd_53_sat_lo = w_upd_53_below;
+      w_upd_53 = w_upd_53_above ? 16'sd32767 : (w_upd_53_below ? 16'sh8000 : w_upd_53_sum[15:0]);
     end else begin
-      w_upd_53_sum = {w_rd_53[15], w_rd_53};
+      w_upd_53_sum = 17'sd0;
+      w_upd_53_above = 1'b0;
+      w_upd_53_below = 1'b0;
+      w_upd_53_sat_hi = 1'b0;
+      w_upd_53_sat_lo = 1'b0;
+      w_upd_53 = w_rd_53;
     end
   end
 
   // seq: wn_53 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_53 <= ((w_upd_53_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_53_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_53_sum[15:0]);
+      wn_53 <= w_upd_53;
     end
   end
 
   // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
-      wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_54_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_54_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
+      wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_54 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? waddr_q : host_addr)];
@@ -6049,26 +6909,36 @@ module hebbian (
   assign _mul_w_upd_54_sum = nu1_q * $signed(hc_rd_54);
   assign _shr_w_upd_54_sum = $signed(_mul_w_upd_54_sum) >>> 6'd3;
   assign _shrBy_w_upd_54_sum = $signed((_shr_w_upd_54_sum + {48'd0, r_54})) >>> 6'd16;
-  // comb: w_upd_54_sum (generator/units/lane.ts:283)
+  // comb: w_upd_54 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_54) begin
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
+      w_upd_54_above = (w_upd_54_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_54_below = (w_upd_54_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_54_sat_hi = w_upd_54_above;
+      w_upd_54_sat_lo = w_upd_54_below;
+      w_upd_54 = w_upd_54_above ? 16'sd32767 : (w_upd_54_below ? 16'sh8000 : w_upd_54_sum[15:0]);
     end else begin
-      w_upd_54_sum = {w_rd_54[15], w_rd_54};
+      w_upd_54_sum = 17'sd0;
+      w_upd_54_above = 1'b0;
+      w_upd_54_below = 1'b0;
+      w_upd_54_sat_hi = 1'b0;
+      w_upd_54_sat_lo = 1'b0;
+      w_upd_54 = w_rd_54;
     end
   end
 
   // seq: wn_54 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_54 <= ((w_upd_54_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_54_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_54_sum[15:0]);
+      wn_54 <= w_upd_54;
     end
   end
 
   // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
-      wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_55_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_55_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
+      wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_55 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? waddr_q : host_addr)];
@@ -6125,26 +6995,36 @@ module hebbian (
   assign _mul_w_upd_55_sum = nu1_q * $signed(hc_rd_55);
   assign _shr_w_upd_55_sum = $signed(_mul_w_upd_55_sum) >>> 6'd3;
   assign _shrBy_w_upd_55_sum = $signed((_shr_w_upd_55_sum + {48'd0, r_55})) >>> 6'd16;
-  // comb: w_upd_55_sum (generator/units/lane.ts:283)
+  // comb: w_upd_55 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_55) begin
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
+      w_upd_55_above = (w_upd_55_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_55_below = (w_upd_55_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_55_sat_hi = w_upd_55_above;
+      w_upd_55_sat_lo = w_upd_55_below;
+      w_upd_55 = w_upd_55_above ? 16'sd32767 : (w_upd_55_below ? 16'sh8000 : w_upd_55_sum[15:0]);
     end else begin
-      w_upd_55_sum = {w_rd_55[15], w_rd_55};
+      w_upd_55_sum = 17'sd0;
+      w_upd_55_above = 1'b0;
+      w_upd_55_below = 1'b0;
+      w_upd_55_sat_hi = 1'b0;
+      w_upd_55_sat_lo = 1'b0;
+      w_upd_55 = w_rd_55;
     end
   end
 
   // seq: wn_55 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_55 <= ((w_upd_55_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_55_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_55_sum[15:0]);
+      wn_55 <= w_upd_55;
     end
   end
 
   // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
-      wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_56_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_56_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
+      wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_56 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? waddr_q : host_addr)];
@@ -6201,26 +7081,36 @@ module hebbian (
   assign _mul_w_upd_56_sum = nu1_q * $signed(hc_rd_56);
   assign _shr_w_upd_56_sum = $signed(_mul_w_upd_56_sum) >>> 6'd3;
   assign _shrBy_w_upd_56_sum = $signed((_shr_w_upd_56_sum + {48'd0, r_56})) >>> 6'd16;
-  // comb: w_upd_56_sum (generator/units/lane.ts:283)
+  // comb: w_upd_56 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_56) begin
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
+      w_upd_56_above = (w_upd_56_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_56_below = (w_upd_56_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_56_sat_hi = w_upd_56_above;
+      w_upd_56_sat_lo = w_upd_56_below;
+      w_upd_56 = w_upd_56_above ? 16'sd32767 : (w_upd_56_below ? 16'sh8000 : w_upd_56_sum[15:0]);
     end else begin
-      w_upd_56_sum = {w_rd_56[15], w_rd_56};
+      w_upd_56_sum = 17'sd0;
+      w_upd_56_above = 1'b0;
+      w_upd_56_below = 1'b0;
+      w_upd_56_sat_hi = 1'b0;
+      w_upd_56_sat_lo = 1'b0;
+      w_upd_56 = w_rd_56;
     end
   end
 
   // seq: wn_56 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_56 <= ((w_upd_56_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_56_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_56_sum[15:0]);
+      wn_56 <= w_upd_56;
     end
   end
 
   // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
-      wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_57_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_57_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
+      wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_57 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? waddr_q : host_addr)];
@@ -6277,26 +7167,36 @@ module hebbian (
   assign _mul_w_upd_57_sum = nu1_q * $signed(hc_rd_57);
   assign _shr_w_upd_57_sum = $signed(_mul_w_upd_57_sum) >>> 6'd3;
   assign _shrBy_w_upd_57_sum = $signed((_shr_w_upd_57_sum + {48'd0, r_57})) >>> 6'd16;
-  // comb: w_upd_57_sum (generator/units/lane.ts:283)
+  // comb: w_upd_57 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_57) begin
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
+      w_upd_57_above = (w_upd_57_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_57_below = (w_upd_57_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_57_sat_hi = w_upd_57_above;
+      w_upd_57_sat_lo = w_upd_57_below;
+      w_upd_57 = w_upd_57_above ? 16'sd32767 : (w_upd_57_below ? 16'sh8000 : w_upd_57_sum[15:0]);
     end else begin
-      w_upd_57_sum = {w_rd_57[15], w_rd_57};
+      w_upd_57_sum = 17'sd0;
+      w_upd_57_above = 1'b0;
+      w_upd_57_below = 1'b0;
+      w_upd_57_sat_hi = 1'b0;
+      w_upd_57_sat_lo = 1'b0;
+      w_upd_57 = w_rd_57;
     end
   end
 
   // seq: wn_57 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_57 <= ((w_upd_57_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_57_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_57_sum[15:0]);
+      wn_57 <= w_upd_57;
     end
   end
 
   // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
-      wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_58_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_58_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
+      wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_58 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? waddr_q : host_addr)];
@@ -6353,26 +7253,36 @@ module hebbian (
   assign _mul_w_upd_58_sum = nu1_q * $signed(hc_rd_58);
   assign _shr_w_upd_58_sum = $signed(_mul_w_upd_58_sum) >>> 6'd3;
   assign _shrBy_w_upd_58_sum = $signed((_shr_w_upd_58_sum + {48'd0, r_58})) >>> 6'd16;
-  // comb: w_upd_58_sum (generator/units/lane.ts:283)
+  // comb: w_upd_58 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_58) begin
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
+      w_upd_58_above = (w_upd_58_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_58_below = (w_upd_58_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_58_sat_hi = w_upd_58_above;
+      w_upd_58_sat_lo = w_upd_58_below;
+      w_upd_58 = w_upd_58_above ? 16'sd32767 : (w_upd_58_below ? 16'sh8000 : w_upd_58_sum[15:0]);
     end else begin
-      w_upd_58_sum = {w_rd_58[15], w_rd_58};
+      w_upd_58_sum = 17'sd0;
+      w_upd_58_above = 1'b0;
+      w_upd_58_below = 1'b0;
+      w_upd_58_sat_hi = 1'b0;
+      w_upd_58_sat_lo = 1'b0;
+      w_upd_58 = w_rd_58;
     end
   end
 
   // seq: wn_58 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_58 <= ((w_upd_58_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_58_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_58_sum[15:0]);
+      wn_58 <= w_upd_58;
     end
   end
 
   // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
-      wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_59_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_59_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
+      wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_59 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? waddr_q : host_addr)];
@@ -6429,26 +7339,36 @@ module hebbian (
   assign _mul_w_upd_59_sum = nu1_q * $signed(hc_rd_59);
   assign _shr_w_upd_59_sum = $signed(_mul_w_upd_59_sum) >>> 6'd3;
   assign _shrBy_w_upd_59_sum = $signed((_shr_w_upd_59_sum + {48'd0, r_59})) >>> 6'd16;
-  // comb: w_upd_59_sum (generator/units/lane.ts:283)
+  // comb: w_upd_59 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_59) begin
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
+      w_upd_59_above = (w_upd_59_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_59_below = (w_upd_59_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_59_sat_hi = w_upd_59_above;
+      w_upd_59_sat_lo = w_upd_59_below;
+      w_upd_59 = w_upd_59_above ? 16'sd32767 : (w_upd_59_below ? 16'sh8000 : w_upd_59_sum[15:0]);
     end else begin
-      w_upd_59_sum = {w_rd_59[15], w_rd_59};
+      w_upd_59_sum = 17'sd0;
+      w_upd_59_above = 1'b0;
+      w_upd_59_below = 1'b0;
+      w_upd_59_sat_hi = 1'b0;
+      w_upd_59_sat_lo = 1'b0;
+      w_upd_59 = w_rd_59;
     end
   end
 
   // seq: wn_59 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_59 <= ((w_upd_59_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_59_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_59_sum[15:0]);
+      wn_59 <= w_upd_59;
     end
   end
 
   // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
-      wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_60_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_60_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
+      wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_60 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? waddr_q : host_addr)];
@@ -6505,26 +7425,36 @@ module hebbian (
   assign _mul_w_upd_60_sum = nu1_q * $signed(hc_rd_60);
   assign _shr_w_upd_60_sum = $signed(_mul_w_upd_60_sum) >>> 6'd3;
   assign _shrBy_w_upd_60_sum = $signed((_shr_w_upd_60_sum + {48'd0, r_60})) >>> 6'd16;
-  // comb: w_upd_60_sum (generator/units/lane.ts:283)
+  // comb: w_upd_60 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_60) begin
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
+      w_upd_60_above = (w_upd_60_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_60_below = (w_upd_60_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_60_sat_hi = w_upd_60_above;
+      w_upd_60_sat_lo = w_upd_60_below;
+      w_upd_60 = w_upd_60_above ? 16'sd32767 : (w_upd_60_below ? 16'sh8000 : w_upd_60_sum[15:0]);
     end else begin
-      w_upd_60_sum = {w_rd_60[15], w_rd_60};
+      w_upd_60_sum = 17'sd0;
+      w_upd_60_above = 1'b0;
+      w_upd_60_below = 1'b0;
+      w_upd_60_sat_hi = 1'b0;
+      w_upd_60_sat_lo = 1'b0;
+      w_upd_60 = w_rd_60;
     end
   end
 
   // seq: wn_60 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_60 <= ((w_upd_60_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_60_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_60_sum[15:0]);
+      wn_60 <= w_upd_60;
     end
   end
 
   // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
-      wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_61_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_61_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
+      wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_61 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? waddr_q : host_addr)];
@@ -6581,26 +7511,36 @@ module hebbian (
   assign _mul_w_upd_61_sum = nu1_q * $signed(hc_rd_61);
   assign _shr_w_upd_61_sum = $signed(_mul_w_upd_61_sum) >>> 6'd3;
   assign _shrBy_w_upd_61_sum = $signed((_shr_w_upd_61_sum + {48'd0, r_61})) >>> 6'd16;
-  // comb: w_upd_61_sum (generator/units/lane.ts:283)
+  // comb: w_upd_61 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_61) begin
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
+      w_upd_61_above = (w_upd_61_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_61_below = (w_upd_61_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_61_sat_hi = w_upd_61_above;
+      w_upd_61_sat_lo = w_upd_61_below;
+      w_upd_61 = w_upd_61_above ? 16'sd32767 : (w_upd_61_below ? 16'sh8000 : w_upd_61_sum[15:0]);
     end else begin
-      w_upd_61_sum = {w_rd_61[15], w_rd_61};
+      w_upd_61_sum = 17'sd0;
+      w_upd_61_above = 1'b0;
+      w_upd_61_below = 1'b0;
+      w_upd_61_sat_hi = 1'b0;
+      w_upd_61_sat_lo = 1'b0;
+      w_upd_61 = w_rd_61;
     end
   end
 
   // seq: wn_61 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_61 <= ((w_upd_61_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_61_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_61_sum[15:0]);
+      wn_61 <= w_upd_61;
     end
   end
 
   // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
-      wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_62_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_62_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
+      wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_62 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? waddr_q : host_addr)];
@@ -6657,26 +7597,36 @@ module hebbian (
   assign _mul_w_upd_62_sum = nu1_q * $signed(hc_rd_62);
   assign _shr_w_upd_62_sum = $signed(_mul_w_upd_62_sum) >>> 6'd3;
   assign _shrBy_w_upd_62_sum = $signed((_shr_w_upd_62_sum + {48'd0, r_62})) >>> 6'd16;
-  // comb: w_upd_62_sum (generator/units/lane.ts:283)
+  // comb: w_upd_62 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_62) begin
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
+      w_upd_62_above = (w_upd_62_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_62_below = (w_upd_62_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_62_sat_hi = w_upd_62_above;
+      w_upd_62_sat_lo = w_upd_62_below;
+      w_upd_62 = w_upd_62_above ? 16'sd32767 : (w_upd_62_below ? 16'sh8000 : w_upd_62_sum[15:0]);
     end else begin
-      w_upd_62_sum = {w_rd_62[15], w_rd_62};
+      w_upd_62_sum = 17'sd0;
+      w_upd_62_above = 1'b0;
+      w_upd_62_below = 1'b0;
+      w_upd_62_sat_hi = 1'b0;
+      w_upd_62_sat_lo = 1'b0;
+      w_upd_62 = w_rd_62;
     end
   end
 
   // seq: wn_62 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_62 <= ((w_upd_62_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_62_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_62_sum[15:0]);
+      wn_62 <= w_upd_62;
     end
   end
 
   // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
-      wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? (((w_upd_63_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_63_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
+      wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_63 : host_wdata[15:0];
     end
     if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? waddr_q : host_addr)];
@@ -6733,19 +7683,29 @@ module hebbian (
   assign _mul_w_upd_63_sum = nu1_q * $signed(hc_rd_63);
   assign _shr_w_upd_63_sum = $signed(_mul_w_upd_63_sum) >>> 6'd3;
   assign _shrBy_w_upd_63_sum = $signed((_shr_w_upd_63_sum + {48'd0, r_63})) >>> 6'd16;
-  // comb: w_upd_63_sum (generator/units/lane.ts:283)
+  // comb: w_upd_63 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_63) begin
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
+      w_upd_63_above = (w_upd_63_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_63_below = (w_upd_63_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_63_sat_hi = w_upd_63_above;
+      w_upd_63_sat_lo = w_upd_63_below;
+      w_upd_63 = w_upd_63_above ? 16'sd32767 : (w_upd_63_below ? 16'sh8000 : w_upd_63_sum[15:0]);
     end else begin
-      w_upd_63_sum = {w_rd_63[15], w_rd_63};
+      w_upd_63_sum = 17'sd0;
+      w_upd_63_above = 1'b0;
+      w_upd_63_below = 1'b0;
+      w_upd_63_sat_hi = 1'b0;
+      w_upd_63_sat_lo = 1'b0;
+      w_upd_63 = w_rd_63;
     end
   end
 
   // seq: wn_63 (generator/units/hebbian.ts:573)
   always @(posedge clk) begin
     if (v1_q) begin
-      wn_63 <= ((w_upd_63_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_63_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_63_sum[15:0]);
+      wn_63 <= w_upd_63;
     end
   end
 
@@ -7711,9 +8671,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:427
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:441
 
-  // seq: sat_count (generator/units/lane.ts:428)
+  // seq: sat_count (generator/units/lane.ts:442)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -7722,9 +8682,9 @@ module hebbian (
       sat_b_lo_q <= 32'd0;
     end else begin
       if ((v1_q & act1_q)) begin
-        if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sum[16:15] - 2'd1) < 2'd1) | ((w_upd_1_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_2_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_3_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_4_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_5_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_6_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_7_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_8_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_9_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_10_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_11_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_12_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_13_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_14_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_15_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_16_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_17_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_18_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_19_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_20_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_21_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_22_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_23_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_24_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_25_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_26_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_27_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_28_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_29_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_30_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_31_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_32_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_33_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_34_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_35_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_36_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_37_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_38_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_39_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_40_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_41_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_42_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_43_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_44_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_45_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_46_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_47_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_48_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_49_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_50_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_51_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_52_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_53_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_54_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_55_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_56_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_57_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_58_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_59_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_60_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_61_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_62_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_63_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_0_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_1_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_2_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_3_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_4_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_5_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_6_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_7_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_8_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_9_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_10_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_11_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_12_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_13_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_14_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_15_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_16_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_17_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_18_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_19_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_20_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_21_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_22_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_23_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_24_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_25_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_26_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_27_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_28_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_29_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_30_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_31_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_32_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_33_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_34_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_35_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_36_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_37_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_38_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_39_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_40_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_41_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_42_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_43_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_44_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_45_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_46_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_47_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_48_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_49_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_50_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_51_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_52_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_53_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_54_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_55_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_56_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_57_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_58_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_59_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_60_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_61_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_62_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_63_sum[16:15] - 2'd2) < 2'd1))) begin
-          sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_0_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_1_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_2_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_3_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_4_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_5_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_6_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_7_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_8_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_9_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_10_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_11_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_12_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_13_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_14_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_15_sum[16:15] - 2'd1) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_16_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_17_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_18_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_19_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_20_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_21_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_22_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_23_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_24_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_25_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_26_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_27_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_28_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_29_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_30_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_31_sum[16:15] - 2'd1) < 2'd1}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_32_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_33_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_34_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_35_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_36_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_37_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_38_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_39_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_40_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_41_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_42_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_43_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_44_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_45_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_46_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_47_sum[16:15] - 2'd1) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_48_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_49_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_50_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_51_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_52_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_53_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_54_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_55_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_56_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_57_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_58_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_59_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_60_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_61_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_62_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_63_sum[16:15] - 2'd1) < 2'd1}}}}}}};
-          sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_0_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_1_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_2_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_3_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_4_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_5_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_6_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_7_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_8_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_9_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_10_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_11_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_12_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_13_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_14_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_15_sum[16:15] - 2'd2) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_16_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_17_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_18_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_19_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_20_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_21_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_22_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_23_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_24_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_25_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_26_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_27_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_28_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_29_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_30_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_31_sum[16:15] - 2'd2) < 2'd1}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_32_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_33_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_34_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_35_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_36_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_37_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_38_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_39_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_40_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_41_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_42_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_43_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_44_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_45_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_46_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_47_sum[16:15] - 2'd2) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_48_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_49_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_50_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_51_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_52_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_53_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_54_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_55_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_56_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_57_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_58_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_59_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_60_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_61_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_62_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_63_sum[16:15] - 2'd2) < 2'd1}}}}}}};
+        if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_32_sat_hi) | w_upd_33_sat_hi) | w_upd_34_sat_hi) | w_upd_35_sat_hi) | w_upd_36_sat_hi) | w_upd_37_sat_hi) | w_upd_38_sat_hi) | w_upd_39_sat_hi) | w_upd_40_sat_hi) | w_upd_41_sat_hi) | w_upd_42_sat_hi) | w_upd_43_sat_hi) | w_upd_44_sat_hi) | w_upd_45_sat_hi) | w_upd_46_sat_hi) | w_upd_47_sat_hi) | w_upd_48_sat_hi) | w_upd_49_sat_hi) | w_upd_50_sat_hi) | w_upd_51_sat_hi) | w_upd_52_sat_hi) | w_upd_53_sat_hi) | w_upd_54_sat_hi) | w_upd_55_sat_hi) | w_upd_56_sat_hi) | w_upd_57_sat_hi) | w_upd_58_sat_hi) | w_upd_59_sat_hi) | w_upd_60_sat_hi) | w_upd_61_sat_hi) | w_upd_62_sat_hi) | w_upd_63_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | w_upd_32_sat_lo) | w_upd_33_sat_lo) | w_upd_34_sat_lo) | w_upd_35_sat_lo) | w_upd_36_sat_lo) | w_upd_37_sat_lo) | w_upd_38_sat_lo) | w_upd_39_sat_lo) | w_upd_40_sat_lo) | w_upd_41_sat_lo) | w_upd_42_sat_lo) | w_upd_43_sat_lo) | w_upd_44_sat_lo) | w_upd_45_sat_lo) | w_upd_46_sat_lo) | w_upd_47_sat_lo) | w_upd_48_sat_lo) | w_upd_49_sat_lo) | w_upd_50_sat_lo) | w_upd_51_sat_lo) | w_upd_52_sat_lo) | w_upd_53_sat_lo) | w_upd_54_sat_lo) | w_upd_55_sat_lo) | w_upd_56_sat_lo) | w_upd_57_sat_lo) | w_upd_58_sat_lo) | w_upd_59_sat_lo) | w_upd_60_sat_lo) | w_upd_61_sat_lo) | w_upd_62_sat_lo) | w_upd_63_sat_lo)) begin
+          sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
+          sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
         end
       end
       if (any_sat) begin
@@ -7734,15 +8694,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:440
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:454
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:440
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:454
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:440
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:454
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:440
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:454
 
-  // seq: host_read (generator/units/lane.ts:471)
+  // seq: host_read (generator/units/lane.ts:485)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -8162,7 +9122,7 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:497
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:511
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};

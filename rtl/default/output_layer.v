@@ -124,6 +124,11 @@ module output_layer (
   reg  [15:0]        lfsr_next2_0_b;
   wire [15:0]        r_bias;
   reg  signed [16:0] w_upd_0_sum;
+  reg  signed [15:0] w_upd_0;
+  reg                w_upd_0_sat_hi;
+  reg                w_upd_0_sat_lo;
+  reg                w_upd_0_above;
+  reg                w_upd_0_below;
   reg  [15:0]        w_rd_1;
   wire signed [15:0] h_1;
   reg  signed [34:0] g_1;
@@ -138,6 +143,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_1_b;
   wire [15:0]        r_1;
   reg  signed [16:0] w_upd_1_sum;
+  reg  signed [15:0] w_upd_1;
+  reg                w_upd_1_sat_hi;
+  reg                w_upd_1_sat_lo;
+  reg                w_upd_1_above;
+  reg                w_upd_1_below;
   reg  [15:0]        w_rd_2;
   wire signed [15:0] h_2;
   reg  signed [34:0] g_2;
@@ -152,6 +162,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_2_b;
   wire [15:0]        r_2;
   reg  signed [16:0] w_upd_2_sum;
+  reg  signed [15:0] w_upd_2;
+  reg                w_upd_2_sat_hi;
+  reg                w_upd_2_sat_lo;
+  reg                w_upd_2_above;
+  reg                w_upd_2_below;
   reg  [15:0]        w_rd_3;
   wire signed [15:0] h_3;
   reg  signed [34:0] g_3;
@@ -166,6 +181,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_3_b;
   wire [15:0]        r_3;
   reg  signed [16:0] w_upd_3_sum;
+  reg  signed [15:0] w_upd_3;
+  reg                w_upd_3_sat_hi;
+  reg                w_upd_3_sat_lo;
+  reg                w_upd_3_above;
+  reg                w_upd_3_below;
   reg  [15:0]        w_rd_4;
   wire signed [15:0] h_4;
   reg  signed [34:0] g_4;
@@ -180,6 +200,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_4_b;
   wire [15:0]        r_4;
   reg  signed [16:0] w_upd_4_sum;
+  reg  signed [15:0] w_upd_4;
+  reg                w_upd_4_sat_hi;
+  reg                w_upd_4_sat_lo;
+  reg                w_upd_4_above;
+  reg                w_upd_4_below;
   reg  [15:0]        w_rd_5;
   wire signed [15:0] h_5;
   reg  signed [34:0] g_5;
@@ -194,6 +219,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_5_b;
   wire [15:0]        r_5;
   reg  signed [16:0] w_upd_5_sum;
+  reg  signed [15:0] w_upd_5;
+  reg                w_upd_5_sat_hi;
+  reg                w_upd_5_sat_lo;
+  reg                w_upd_5_above;
+  reg                w_upd_5_below;
   reg  [15:0]        w_rd_6;
   wire signed [15:0] h_6;
   reg  signed [34:0] g_6;
@@ -208,6 +238,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_6_b;
   wire [15:0]        r_6;
   reg  signed [16:0] w_upd_6_sum;
+  reg  signed [15:0] w_upd_6;
+  reg                w_upd_6_sat_hi;
+  reg                w_upd_6_sat_lo;
+  reg                w_upd_6_above;
+  reg                w_upd_6_below;
   reg  [15:0]        w_rd_7;
   wire signed [15:0] h_7;
   reg  signed [34:0] g_7;
@@ -222,6 +257,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_7_b;
   wire [15:0]        r_7;
   reg  signed [16:0] w_upd_7_sum;
+  reg  signed [15:0] w_upd_7;
+  reg                w_upd_7_sat_hi;
+  reg                w_upd_7_sat_lo;
+  reg                w_upd_7_above;
+  reg                w_upd_7_below;
   reg  [15:0]        w_rd_8;
   wire signed [15:0] h_8;
   reg  signed [34:0] g_8;
@@ -236,6 +276,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_8_b;
   wire [15:0]        r_8;
   reg  signed [16:0] w_upd_8_sum;
+  reg  signed [15:0] w_upd_8;
+  reg                w_upd_8_sat_hi;
+  reg                w_upd_8_sat_lo;
+  reg                w_upd_8_above;
+  reg                w_upd_8_below;
   reg  [15:0]        w_rd_9;
   wire signed [15:0] h_9;
   reg  signed [34:0] g_9;
@@ -250,6 +295,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_9_b;
   wire [15:0]        r_9;
   reg  signed [16:0] w_upd_9_sum;
+  reg  signed [15:0] w_upd_9;
+  reg                w_upd_9_sat_hi;
+  reg                w_upd_9_sat_lo;
+  reg                w_upd_9_above;
+  reg                w_upd_9_below;
   reg  [15:0]        w_rd_10;
   wire signed [15:0] h_10;
   reg  signed [34:0] g_10;
@@ -264,6 +314,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_10_b;
   wire [15:0]        r_10;
   reg  signed [16:0] w_upd_10_sum;
+  reg  signed [15:0] w_upd_10;
+  reg                w_upd_10_sat_hi;
+  reg                w_upd_10_sat_lo;
+  reg                w_upd_10_above;
+  reg                w_upd_10_below;
   reg  [15:0]        w_rd_11;
   wire signed [15:0] h_11;
   reg  signed [34:0] g_11;
@@ -278,6 +333,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_11_b;
   wire [15:0]        r_11;
   reg  signed [16:0] w_upd_11_sum;
+  reg  signed [15:0] w_upd_11;
+  reg                w_upd_11_sat_hi;
+  reg                w_upd_11_sat_lo;
+  reg                w_upd_11_above;
+  reg                w_upd_11_below;
   reg  [15:0]        w_rd_12;
   wire signed [15:0] h_12;
   reg  signed [34:0] g_12;
@@ -292,6 +352,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_12_b;
   wire [15:0]        r_12;
   reg  signed [16:0] w_upd_12_sum;
+  reg  signed [15:0] w_upd_12;
+  reg                w_upd_12_sat_hi;
+  reg                w_upd_12_sat_lo;
+  reg                w_upd_12_above;
+  reg                w_upd_12_below;
   reg  [15:0]        w_rd_13;
   wire signed [15:0] h_13;
   reg  signed [34:0] g_13;
@@ -306,6 +371,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_13_b;
   wire [15:0]        r_13;
   reg  signed [16:0] w_upd_13_sum;
+  reg  signed [15:0] w_upd_13;
+  reg                w_upd_13_sat_hi;
+  reg                w_upd_13_sat_lo;
+  reg                w_upd_13_above;
+  reg                w_upd_13_below;
   reg  [15:0]        w_rd_14;
   wire signed [15:0] h_14;
   reg  signed [34:0] g_14;
@@ -320,6 +390,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_14_b;
   wire [15:0]        r_14;
   reg  signed [16:0] w_upd_14_sum;
+  reg  signed [15:0] w_upd_14;
+  reg                w_upd_14_sat_hi;
+  reg                w_upd_14_sat_lo;
+  reg                w_upd_14_above;
+  reg                w_upd_14_below;
   reg  [15:0]        w_rd_15;
   wire signed [15:0] h_15;
   reg  signed [34:0] g_15;
@@ -334,6 +409,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_15_b;
   wire [15:0]        r_15;
   reg  signed [16:0] w_upd_15_sum;
+  reg  signed [15:0] w_upd_15;
+  reg                w_upd_15_sat_hi;
+  reg                w_upd_15_sat_lo;
+  reg                w_upd_15_above;
+  reg                w_upd_15_below;
   reg  [15:0]        w_rd_16;
   wire signed [15:0] h_16;
   reg  signed [34:0] g_16;
@@ -348,6 +428,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_16_b;
   wire [15:0]        r_16;
   reg  signed [16:0] w_upd_16_sum;
+  reg  signed [15:0] w_upd_16;
+  reg                w_upd_16_sat_hi;
+  reg                w_upd_16_sat_lo;
+  reg                w_upd_16_above;
+  reg                w_upd_16_below;
   reg  [15:0]        w_rd_17;
   wire signed [15:0] h_17;
   reg  signed [34:0] g_17;
@@ -362,6 +447,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_17_b;
   wire [15:0]        r_17;
   reg  signed [16:0] w_upd_17_sum;
+  reg  signed [15:0] w_upd_17;
+  reg                w_upd_17_sat_hi;
+  reg                w_upd_17_sat_lo;
+  reg                w_upd_17_above;
+  reg                w_upd_17_below;
   reg  [15:0]        w_rd_18;
   wire signed [15:0] h_18;
   reg  signed [34:0] g_18;
@@ -376,6 +466,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_18_b;
   wire [15:0]        r_18;
   reg  signed [16:0] w_upd_18_sum;
+  reg  signed [15:0] w_upd_18;
+  reg                w_upd_18_sat_hi;
+  reg                w_upd_18_sat_lo;
+  reg                w_upd_18_above;
+  reg                w_upd_18_below;
   reg  [15:0]        w_rd_19;
   wire signed [15:0] h_19;
   reg  signed [34:0] g_19;
@@ -390,6 +485,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_19_b;
   wire [15:0]        r_19;
   reg  signed [16:0] w_upd_19_sum;
+  reg  signed [15:0] w_upd_19;
+  reg                w_upd_19_sat_hi;
+  reg                w_upd_19_sat_lo;
+  reg                w_upd_19_above;
+  reg                w_upd_19_below;
   reg  [15:0]        w_rd_20;
   wire signed [15:0] h_20;
   reg  signed [34:0] g_20;
@@ -404,6 +504,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_20_b;
   wire [15:0]        r_20;
   reg  signed [16:0] w_upd_20_sum;
+  reg  signed [15:0] w_upd_20;
+  reg                w_upd_20_sat_hi;
+  reg                w_upd_20_sat_lo;
+  reg                w_upd_20_above;
+  reg                w_upd_20_below;
   reg  [15:0]        w_rd_21;
   wire signed [15:0] h_21;
   reg  signed [34:0] g_21;
@@ -418,6 +523,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_21_b;
   wire [15:0]        r_21;
   reg  signed [16:0] w_upd_21_sum;
+  reg  signed [15:0] w_upd_21;
+  reg                w_upd_21_sat_hi;
+  reg                w_upd_21_sat_lo;
+  reg                w_upd_21_above;
+  reg                w_upd_21_below;
   reg  [15:0]        w_rd_22;
   wire signed [15:0] h_22;
   reg  signed [34:0] g_22;
@@ -432,6 +542,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_22_b;
   wire [15:0]        r_22;
   reg  signed [16:0] w_upd_22_sum;
+  reg  signed [15:0] w_upd_22;
+  reg                w_upd_22_sat_hi;
+  reg                w_upd_22_sat_lo;
+  reg                w_upd_22_above;
+  reg                w_upd_22_below;
   reg  [15:0]        w_rd_23;
   wire signed [15:0] h_23;
   reg  signed [34:0] g_23;
@@ -446,6 +561,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_23_b;
   wire [15:0]        r_23;
   reg  signed [16:0] w_upd_23_sum;
+  reg  signed [15:0] w_upd_23;
+  reg                w_upd_23_sat_hi;
+  reg                w_upd_23_sat_lo;
+  reg                w_upd_23_above;
+  reg                w_upd_23_below;
   reg  [15:0]        w_rd_24;
   wire signed [15:0] h_24;
   reg  signed [34:0] g_24;
@@ -460,6 +580,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_24_b;
   wire [15:0]        r_24;
   reg  signed [16:0] w_upd_24_sum;
+  reg  signed [15:0] w_upd_24;
+  reg                w_upd_24_sat_hi;
+  reg                w_upd_24_sat_lo;
+  reg                w_upd_24_above;
+  reg                w_upd_24_below;
   reg  [15:0]        w_rd_25;
   wire signed [15:0] h_25;
   reg  signed [34:0] g_25;
@@ -474,6 +599,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_25_b;
   wire [15:0]        r_25;
   reg  signed [16:0] w_upd_25_sum;
+  reg  signed [15:0] w_upd_25;
+  reg                w_upd_25_sat_hi;
+  reg                w_upd_25_sat_lo;
+  reg                w_upd_25_above;
+  reg                w_upd_25_below;
   reg  [15:0]        w_rd_26;
   wire signed [15:0] h_26;
   reg  signed [34:0] g_26;
@@ -488,6 +618,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_26_b;
   wire [15:0]        r_26;
   reg  signed [16:0] w_upd_26_sum;
+  reg  signed [15:0] w_upd_26;
+  reg                w_upd_26_sat_hi;
+  reg                w_upd_26_sat_lo;
+  reg                w_upd_26_above;
+  reg                w_upd_26_below;
   reg  [15:0]        w_rd_27;
   wire signed [15:0] h_27;
   reg  signed [34:0] g_27;
@@ -502,6 +637,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_27_b;
   wire [15:0]        r_27;
   reg  signed [16:0] w_upd_27_sum;
+  reg  signed [15:0] w_upd_27;
+  reg                w_upd_27_sat_hi;
+  reg                w_upd_27_sat_lo;
+  reg                w_upd_27_above;
+  reg                w_upd_27_below;
   reg  [15:0]        w_rd_28;
   wire signed [15:0] h_28;
   reg  signed [34:0] g_28;
@@ -516,6 +656,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_28_b;
   wire [15:0]        r_28;
   reg  signed [16:0] w_upd_28_sum;
+  reg  signed [15:0] w_upd_28;
+  reg                w_upd_28_sat_hi;
+  reg                w_upd_28_sat_lo;
+  reg                w_upd_28_above;
+  reg                w_upd_28_below;
   reg  [15:0]        w_rd_29;
   wire signed [15:0] h_29;
   reg  signed [34:0] g_29;
@@ -530,6 +675,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_29_b;
   wire [15:0]        r_29;
   reg  signed [16:0] w_upd_29_sum;
+  reg  signed [15:0] w_upd_29;
+  reg                w_upd_29_sat_hi;
+  reg                w_upd_29_sat_lo;
+  reg                w_upd_29_above;
+  reg                w_upd_29_below;
   reg  [15:0]        w_rd_30;
   wire signed [15:0] h_30;
   reg  signed [34:0] g_30;
@@ -544,6 +694,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_30_b;
   wire [15:0]        r_30;
   reg  signed [16:0] w_upd_30_sum;
+  reg  signed [15:0] w_upd_30;
+  reg                w_upd_30_sat_hi;
+  reg                w_upd_30_sat_lo;
+  reg                w_upd_30_above;
+  reg                w_upd_30_below;
   reg  [15:0]        w_rd_31;
   wire signed [15:0] h_31;
   reg  signed [34:0] g_31;
@@ -558,6 +713,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_31_b;
   wire [15:0]        r_31;
   reg  signed [16:0] w_upd_31_sum;
+  reg  signed [15:0] w_upd_31;
+  reg                w_upd_31_sat_hi;
+  reg                w_upd_31_sat_lo;
+  reg                w_upd_31_above;
+  reg                w_upd_31_below;
   reg  [15:0]        w_rd_32;
   wire signed [15:0] h_32;
   reg  signed [34:0] g_32;
@@ -572,6 +732,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_32_b;
   wire [15:0]        r_32;
   reg  signed [16:0] w_upd_32_sum;
+  reg  signed [15:0] w_upd_32;
+  reg                w_upd_32_sat_hi;
+  reg                w_upd_32_sat_lo;
+  reg                w_upd_32_above;
+  reg                w_upd_32_below;
   reg  [15:0]        w_rd_33;
   wire signed [15:0] h_33;
   reg  signed [34:0] g_33;
@@ -586,6 +751,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_33_b;
   wire [15:0]        r_33;
   reg  signed [16:0] w_upd_33_sum;
+  reg  signed [15:0] w_upd_33;
+  reg                w_upd_33_sat_hi;
+  reg                w_upd_33_sat_lo;
+  reg                w_upd_33_above;
+  reg                w_upd_33_below;
   reg  [15:0]        w_rd_34;
   wire signed [15:0] h_34;
   reg  signed [34:0] g_34;
@@ -600,6 +770,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_34_b;
   wire [15:0]        r_34;
   reg  signed [16:0] w_upd_34_sum;
+  reg  signed [15:0] w_upd_34;
+  reg                w_upd_34_sat_hi;
+  reg                w_upd_34_sat_lo;
+  reg                w_upd_34_above;
+  reg                w_upd_34_below;
   reg  [15:0]        w_rd_35;
   wire signed [15:0] h_35;
   reg  signed [34:0] g_35;
@@ -614,6 +789,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_35_b;
   wire [15:0]        r_35;
   reg  signed [16:0] w_upd_35_sum;
+  reg  signed [15:0] w_upd_35;
+  reg                w_upd_35_sat_hi;
+  reg                w_upd_35_sat_lo;
+  reg                w_upd_35_above;
+  reg                w_upd_35_below;
   reg  [15:0]        w_rd_36;
   wire signed [15:0] h_36;
   reg  signed [34:0] g_36;
@@ -628,6 +808,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_36_b;
   wire [15:0]        r_36;
   reg  signed [16:0] w_upd_36_sum;
+  reg  signed [15:0] w_upd_36;
+  reg                w_upd_36_sat_hi;
+  reg                w_upd_36_sat_lo;
+  reg                w_upd_36_above;
+  reg                w_upd_36_below;
   reg  [15:0]        w_rd_37;
   wire signed [15:0] h_37;
   reg  signed [34:0] g_37;
@@ -642,6 +827,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_37_b;
   wire [15:0]        r_37;
   reg  signed [16:0] w_upd_37_sum;
+  reg  signed [15:0] w_upd_37;
+  reg                w_upd_37_sat_hi;
+  reg                w_upd_37_sat_lo;
+  reg                w_upd_37_above;
+  reg                w_upd_37_below;
   reg  [15:0]        w_rd_38;
   wire signed [15:0] h_38;
   reg  signed [34:0] g_38;
@@ -656,6 +846,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_38_b;
   wire [15:0]        r_38;
   reg  signed [16:0] w_upd_38_sum;
+  reg  signed [15:0] w_upd_38;
+  reg                w_upd_38_sat_hi;
+  reg                w_upd_38_sat_lo;
+  reg                w_upd_38_above;
+  reg                w_upd_38_below;
   reg  [15:0]        w_rd_39;
   wire signed [15:0] h_39;
   reg  signed [34:0] g_39;
@@ -670,6 +865,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_39_b;
   wire [15:0]        r_39;
   reg  signed [16:0] w_upd_39_sum;
+  reg  signed [15:0] w_upd_39;
+  reg                w_upd_39_sat_hi;
+  reg                w_upd_39_sat_lo;
+  reg                w_upd_39_above;
+  reg                w_upd_39_below;
   reg  [15:0]        w_rd_40;
   wire signed [15:0] h_40;
   reg  signed [34:0] g_40;
@@ -684,6 +884,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_40_b;
   wire [15:0]        r_40;
   reg  signed [16:0] w_upd_40_sum;
+  reg  signed [15:0] w_upd_40;
+  reg                w_upd_40_sat_hi;
+  reg                w_upd_40_sat_lo;
+  reg                w_upd_40_above;
+  reg                w_upd_40_below;
   reg  [15:0]        w_rd_41;
   wire signed [15:0] h_41;
   reg  signed [34:0] g_41;
@@ -698,6 +903,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_41_b;
   wire [15:0]        r_41;
   reg  signed [16:0] w_upd_41_sum;
+  reg  signed [15:0] w_upd_41;
+  reg                w_upd_41_sat_hi;
+  reg                w_upd_41_sat_lo;
+  reg                w_upd_41_above;
+  reg                w_upd_41_below;
   reg  [15:0]        w_rd_42;
   wire signed [15:0] h_42;
   reg  signed [34:0] g_42;
@@ -712,6 +922,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_42_b;
   wire [15:0]        r_42;
   reg  signed [16:0] w_upd_42_sum;
+  reg  signed [15:0] w_upd_42;
+  reg                w_upd_42_sat_hi;
+  reg                w_upd_42_sat_lo;
+  reg                w_upd_42_above;
+  reg                w_upd_42_below;
   reg  [15:0]        w_rd_43;
   wire signed [15:0] h_43;
   reg  signed [34:0] g_43;
@@ -726,6 +941,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_43_b;
   wire [15:0]        r_43;
   reg  signed [16:0] w_upd_43_sum;
+  reg  signed [15:0] w_upd_43;
+  reg                w_upd_43_sat_hi;
+  reg                w_upd_43_sat_lo;
+  reg                w_upd_43_above;
+  reg                w_upd_43_below;
   reg  [15:0]        w_rd_44;
   wire signed [15:0] h_44;
   reg  signed [34:0] g_44;
@@ -740,6 +960,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_44_b;
   wire [15:0]        r_44;
   reg  signed [16:0] w_upd_44_sum;
+  reg  signed [15:0] w_upd_44;
+  reg                w_upd_44_sat_hi;
+  reg                w_upd_44_sat_lo;
+  reg                w_upd_44_above;
+  reg                w_upd_44_below;
   reg  [15:0]        w_rd_45;
   wire signed [15:0] h_45;
   reg  signed [34:0] g_45;
@@ -754,6 +979,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_45_b;
   wire [15:0]        r_45;
   reg  signed [16:0] w_upd_45_sum;
+  reg  signed [15:0] w_upd_45;
+  reg                w_upd_45_sat_hi;
+  reg                w_upd_45_sat_lo;
+  reg                w_upd_45_above;
+  reg                w_upd_45_below;
   reg  [15:0]        w_rd_46;
   wire signed [15:0] h_46;
   reg  signed [34:0] g_46;
@@ -768,6 +998,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_46_b;
   wire [15:0]        r_46;
   reg  signed [16:0] w_upd_46_sum;
+  reg  signed [15:0] w_upd_46;
+  reg                w_upd_46_sat_hi;
+  reg                w_upd_46_sat_lo;
+  reg                w_upd_46_above;
+  reg                w_upd_46_below;
   reg  [15:0]        w_rd_47;
   wire signed [15:0] h_47;
   reg  signed [34:0] g_47;
@@ -782,6 +1017,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_47_b;
   wire [15:0]        r_47;
   reg  signed [16:0] w_upd_47_sum;
+  reg  signed [15:0] w_upd_47;
+  reg                w_upd_47_sat_hi;
+  reg                w_upd_47_sat_lo;
+  reg                w_upd_47_above;
+  reg                w_upd_47_below;
   reg  [15:0]        w_rd_48;
   wire signed [15:0] h_48;
   reg  signed [34:0] g_48;
@@ -796,6 +1036,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_48_b;
   wire [15:0]        r_48;
   reg  signed [16:0] w_upd_48_sum;
+  reg  signed [15:0] w_upd_48;
+  reg                w_upd_48_sat_hi;
+  reg                w_upd_48_sat_lo;
+  reg                w_upd_48_above;
+  reg                w_upd_48_below;
   reg  [15:0]        w_rd_49;
   wire signed [15:0] h_49;
   reg  signed [34:0] g_49;
@@ -810,6 +1055,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_49_b;
   wire [15:0]        r_49;
   reg  signed [16:0] w_upd_49_sum;
+  reg  signed [15:0] w_upd_49;
+  reg                w_upd_49_sat_hi;
+  reg                w_upd_49_sat_lo;
+  reg                w_upd_49_above;
+  reg                w_upd_49_below;
   reg  [15:0]        w_rd_50;
   wire signed [15:0] h_50;
   reg  signed [34:0] g_50;
@@ -824,6 +1074,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_50_b;
   wire [15:0]        r_50;
   reg  signed [16:0] w_upd_50_sum;
+  reg  signed [15:0] w_upd_50;
+  reg                w_upd_50_sat_hi;
+  reg                w_upd_50_sat_lo;
+  reg                w_upd_50_above;
+  reg                w_upd_50_below;
   reg  [15:0]        w_rd_51;
   wire signed [15:0] h_51;
   reg  signed [34:0] g_51;
@@ -838,6 +1093,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_51_b;
   wire [15:0]        r_51;
   reg  signed [16:0] w_upd_51_sum;
+  reg  signed [15:0] w_upd_51;
+  reg                w_upd_51_sat_hi;
+  reg                w_upd_51_sat_lo;
+  reg                w_upd_51_above;
+  reg                w_upd_51_below;
   reg  [15:0]        w_rd_52;
   wire signed [15:0] h_52;
   reg  signed [34:0] g_52;
@@ -852,6 +1112,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_52_b;
   wire [15:0]        r_52;
   reg  signed [16:0] w_upd_52_sum;
+  reg  signed [15:0] w_upd_52;
+  reg                w_upd_52_sat_hi;
+  reg                w_upd_52_sat_lo;
+  reg                w_upd_52_above;
+  reg                w_upd_52_below;
   reg  [15:0]        w_rd_53;
   wire signed [15:0] h_53;
   reg  signed [34:0] g_53;
@@ -866,6 +1131,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_53_b;
   wire [15:0]        r_53;
   reg  signed [16:0] w_upd_53_sum;
+  reg  signed [15:0] w_upd_53;
+  reg                w_upd_53_sat_hi;
+  reg                w_upd_53_sat_lo;
+  reg                w_upd_53_above;
+  reg                w_upd_53_below;
   reg  [15:0]        w_rd_54;
   wire signed [15:0] h_54;
   reg  signed [34:0] g_54;
@@ -880,6 +1150,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_54_b;
   wire [15:0]        r_54;
   reg  signed [16:0] w_upd_54_sum;
+  reg  signed [15:0] w_upd_54;
+  reg                w_upd_54_sat_hi;
+  reg                w_upd_54_sat_lo;
+  reg                w_upd_54_above;
+  reg                w_upd_54_below;
   reg  [15:0]        w_rd_55;
   wire signed [15:0] h_55;
   reg  signed [34:0] g_55;
@@ -894,6 +1169,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_55_b;
   wire [15:0]        r_55;
   reg  signed [16:0] w_upd_55_sum;
+  reg  signed [15:0] w_upd_55;
+  reg                w_upd_55_sat_hi;
+  reg                w_upd_55_sat_lo;
+  reg                w_upd_55_above;
+  reg                w_upd_55_below;
   reg  [15:0]        w_rd_56;
   wire signed [15:0] h_56;
   reg  signed [34:0] g_56;
@@ -908,6 +1188,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_56_b;
   wire [15:0]        r_56;
   reg  signed [16:0] w_upd_56_sum;
+  reg  signed [15:0] w_upd_56;
+  reg                w_upd_56_sat_hi;
+  reg                w_upd_56_sat_lo;
+  reg                w_upd_56_above;
+  reg                w_upd_56_below;
   reg  [15:0]        w_rd_57;
   wire signed [15:0] h_57;
   reg  signed [34:0] g_57;
@@ -922,6 +1207,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_57_b;
   wire [15:0]        r_57;
   reg  signed [16:0] w_upd_57_sum;
+  reg  signed [15:0] w_upd_57;
+  reg                w_upd_57_sat_hi;
+  reg                w_upd_57_sat_lo;
+  reg                w_upd_57_above;
+  reg                w_upd_57_below;
   reg  [15:0]        w_rd_58;
   wire signed [15:0] h_58;
   reg  signed [34:0] g_58;
@@ -936,6 +1226,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_58_b;
   wire [15:0]        r_58;
   reg  signed [16:0] w_upd_58_sum;
+  reg  signed [15:0] w_upd_58;
+  reg                w_upd_58_sat_hi;
+  reg                w_upd_58_sat_lo;
+  reg                w_upd_58_above;
+  reg                w_upd_58_below;
   reg  [15:0]        w_rd_59;
   wire signed [15:0] h_59;
   reg  signed [34:0] g_59;
@@ -950,6 +1245,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_59_b;
   wire [15:0]        r_59;
   reg  signed [16:0] w_upd_59_sum;
+  reg  signed [15:0] w_upd_59;
+  reg                w_upd_59_sat_hi;
+  reg                w_upd_59_sat_lo;
+  reg                w_upd_59_above;
+  reg                w_upd_59_below;
   reg  [15:0]        w_rd_60;
   wire signed [15:0] h_60;
   reg  signed [34:0] g_60;
@@ -964,6 +1264,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_60_b;
   wire [15:0]        r_60;
   reg  signed [16:0] w_upd_60_sum;
+  reg  signed [15:0] w_upd_60;
+  reg                w_upd_60_sat_hi;
+  reg                w_upd_60_sat_lo;
+  reg                w_upd_60_above;
+  reg                w_upd_60_below;
   reg  [15:0]        w_rd_61;
   wire signed [15:0] h_61;
   reg  signed [34:0] g_61;
@@ -978,6 +1283,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_61_b;
   wire [15:0]        r_61;
   reg  signed [16:0] w_upd_61_sum;
+  reg  signed [15:0] w_upd_61;
+  reg                w_upd_61_sat_hi;
+  reg                w_upd_61_sat_lo;
+  reg                w_upd_61_above;
+  reg                w_upd_61_below;
   reg  [15:0]        w_rd_62;
   wire signed [15:0] h_62;
   reg  signed [34:0] g_62;
@@ -992,6 +1302,11 @@ module output_layer (
   reg  [15:0]        lfsr_next_62_b;
   wire [15:0]        r_62;
   reg  signed [16:0] w_upd_62_sum;
+  reg  signed [15:0] w_upd_62;
+  reg                w_upd_62_sat_hi;
+  reg                w_upd_62_sat_lo;
+  reg                w_upd_62_above;
+  reg                w_upd_62_below;
   reg  [15:0]        w_rd_63;
   wire signed [15:0] h_63;
   reg  signed [34:0] g_63;
@@ -1006,8 +1321,18 @@ module output_layer (
   reg  [15:0]        lfsr_next_63_b;
   wire [15:0]        r_63;
   reg  signed [16:0] w_upd_63_sum;
+  reg  signed [15:0] w_upd_63;
+  reg                w_upd_63_sat_hi;
+  reg                w_upd_63_sat_lo;
+  reg                w_upd_63_above;
+  reg                w_upd_63_below;
   wire               b_we;
   reg  signed [25:0] b_upd_sum;
+  reg  signed [15:0] b_upd;
+  reg                b_upd_sat_hi;
+  reg                b_upd_sat_lo;
+  reg                b_upd_above;
+  reg                b_upd_below;
   reg  signed [38:0] sum_q;
   wire               a2;
   wire signed [38:0] acc_new;
@@ -2032,7 +2357,7 @@ module output_layer (
   // memory bias_mem: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:336)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
-      bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? (((b_upd_sum[25:15] - 11'd1) < 11'd1023) ? 16'sd32767 : (((b_upd_sum[25:15] - 11'd1024) < 11'd1023) ? 16'sh8000 : b_upd_sum[15:0])) : host_wdata[15:0];
+      bias_mem[(busy_q ? j2_q : host_addr)] <= busy_q ? b_upd : host_wdata[15:0];
     end
     if (busy_q ? (issue & (((phase_q == 3'd1) & (k_q == 1'b0)) | (((phase_q == 3'd5) & (k_q == 1'b0)) & (p_q == 3'd7)))) : (((~busy_q) & host_re) & (host_kind == 2'd1))) begin
       bias_rd <= bias_mem[(busy_q ? j_q : host_addr)];
@@ -2074,7 +2399,7 @@ module output_layer (
   // memory wbank_0: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
-      wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_0_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_0_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_0_sum[15:0])) : host_wdata[15:0];
+      wbank_0[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_0 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? w_addr : host_addr)];
@@ -2163,19 +2488,29 @@ module output_layer (
   assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
   assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
   assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  // comb: w_upd_0_sum (generator/units/lane.ts:283)
+  // comb: w_upd_0 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_0) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};
+      w_upd_0_above = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_0_below = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_0_sat_hi = w_upd_0_above;
+      w_upd_0_sat_lo = w_upd_0_below;
+      w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
     end else begin
-      w_upd_0_sum = {w_rd_0[15], w_rd_0};
+      w_upd_0_sum = 17'sd0;
+      w_upd_0_above = 1'b0;
+      w_upd_0_below = 1'b0;
+      w_upd_0_sat_hi = 1'b0;
+      w_upd_0_sat_lo = 1'b0;
+      w_upd_0 = w_rd_0;
     end
   end
 
   // memory wbank_1: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
-      wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_1_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_1_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_1_sum[15:0])) : host_wdata[15:0];
+      wbank_1[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_1 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? w_addr : host_addr)];
@@ -2241,19 +2576,29 @@ module output_layer (
   assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
   assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
   assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  // comb: w_upd_1_sum (generator/units/lane.ts:283)
+  // comb: w_upd_1 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_1) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};
+      w_upd_1_above = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_1_below = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_1_sat_hi = w_upd_1_above;
+      w_upd_1_sat_lo = w_upd_1_below;
+      w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
     end else begin
-      w_upd_1_sum = {w_rd_1[15], w_rd_1};
+      w_upd_1_sum = 17'sd0;
+      w_upd_1_above = 1'b0;
+      w_upd_1_below = 1'b0;
+      w_upd_1_sat_hi = 1'b0;
+      w_upd_1_sat_lo = 1'b0;
+      w_upd_1 = w_rd_1;
     end
   end
 
   // memory wbank_2: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
-      wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_2_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_2_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_2_sum[15:0])) : host_wdata[15:0];
+      wbank_2[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_2 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? w_addr : host_addr)];
@@ -2319,19 +2664,29 @@ module output_layer (
   assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
   assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
   assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  // comb: w_upd_2_sum (generator/units/lane.ts:283)
+  // comb: w_upd_2 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_2) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};
+      w_upd_2_above = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_2_below = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_2_sat_hi = w_upd_2_above;
+      w_upd_2_sat_lo = w_upd_2_below;
+      w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
     end else begin
-      w_upd_2_sum = {w_rd_2[15], w_rd_2};
+      w_upd_2_sum = 17'sd0;
+      w_upd_2_above = 1'b0;
+      w_upd_2_below = 1'b0;
+      w_upd_2_sat_hi = 1'b0;
+      w_upd_2_sat_lo = 1'b0;
+      w_upd_2 = w_rd_2;
     end
   end
 
   // memory wbank_3: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
-      wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_3_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_3_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_3_sum[15:0])) : host_wdata[15:0];
+      wbank_3[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_3 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? w_addr : host_addr)];
@@ -2397,19 +2752,29 @@ module output_layer (
   assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
   assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
   assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  // comb: w_upd_3_sum (generator/units/lane.ts:283)
+  // comb: w_upd_3 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_3) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};
+      w_upd_3_above = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_3_below = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_3_sat_hi = w_upd_3_above;
+      w_upd_3_sat_lo = w_upd_3_below;
+      w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
     end else begin
-      w_upd_3_sum = {w_rd_3[15], w_rd_3};
+      w_upd_3_sum = 17'sd0;
+      w_upd_3_above = 1'b0;
+      w_upd_3_below = 1'b0;
+      w_upd_3_sat_hi = 1'b0;
+      w_upd_3_sat_lo = 1'b0;
+      w_upd_3 = w_rd_3;
     end
   end
 
   // memory wbank_4: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
-      wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_4_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_4_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_4_sum[15:0])) : host_wdata[15:0];
+      wbank_4[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_4 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? w_addr : host_addr)];
@@ -2475,19 +2840,29 @@ module output_layer (
   assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
   assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
   assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  // comb: w_upd_4_sum (generator/units/lane.ts:283)
+  // comb: w_upd_4 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_4) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};
+      w_upd_4_above = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_4_below = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_4_sat_hi = w_upd_4_above;
+      w_upd_4_sat_lo = w_upd_4_below;
+      w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
     end else begin
-      w_upd_4_sum = {w_rd_4[15], w_rd_4};
+      w_upd_4_sum = 17'sd0;
+      w_upd_4_above = 1'b0;
+      w_upd_4_below = 1'b0;
+      w_upd_4_sat_hi = 1'b0;
+      w_upd_4_sat_lo = 1'b0;
+      w_upd_4 = w_rd_4;
     end
   end
 
   // memory wbank_5: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
-      wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_5_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_5_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_5_sum[15:0])) : host_wdata[15:0];
+      wbank_5[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_5 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? w_addr : host_addr)];
@@ -2553,19 +2928,29 @@ module output_layer (
   assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
   assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
   assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  // comb: w_upd_5_sum (generator/units/lane.ts:283)
+  // comb: w_upd_5 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_5) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};
+      w_upd_5_above = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_5_below = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_5_sat_hi = w_upd_5_above;
+      w_upd_5_sat_lo = w_upd_5_below;
+      w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
     end else begin
-      w_upd_5_sum = {w_rd_5[15], w_rd_5};
+      w_upd_5_sum = 17'sd0;
+      w_upd_5_above = 1'b0;
+      w_upd_5_below = 1'b0;
+      w_upd_5_sat_hi = 1'b0;
+      w_upd_5_sat_lo = 1'b0;
+      w_upd_5 = w_rd_5;
     end
   end
 
   // memory wbank_6: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
-      wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_6_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_6_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_6_sum[15:0])) : host_wdata[15:0];
+      wbank_6[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_6 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? w_addr : host_addr)];
@@ -2631,19 +3016,29 @@ module output_layer (
   assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
   assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
   assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  // comb: w_upd_6_sum (generator/units/lane.ts:283)
+  // comb: w_upd_6 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_6) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};
+      w_upd_6_above = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_6_below = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_6_sat_hi = w_upd_6_above;
+      w_upd_6_sat_lo = w_upd_6_below;
+      w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
     end else begin
-      w_upd_6_sum = {w_rd_6[15], w_rd_6};
+      w_upd_6_sum = 17'sd0;
+      w_upd_6_above = 1'b0;
+      w_upd_6_below = 1'b0;
+      w_upd_6_sat_hi = 1'b0;
+      w_upd_6_sat_lo = 1'b0;
+      w_upd_6 = w_rd_6;
     end
   end
 
   // memory wbank_7: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
-      wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_7_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_7_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_7_sum[15:0])) : host_wdata[15:0];
+      wbank_7[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_7 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? w_addr : host_addr)];
@@ -2709,19 +3104,29 @@ module output_layer (
   assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
   assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
   assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  // comb: w_upd_7_sum (generator/units/lane.ts:283)
+  // comb: w_upd_7 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_7) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};
+      w_upd_7_above = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_7_below = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_7_sat_hi = w_upd_7_above;
+      w_upd_7_sat_lo = w_upd_7_below;
+      w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
     end else begin
-      w_upd_7_sum = {w_rd_7[15], w_rd_7};
+      w_upd_7_sum = 17'sd0;
+      w_upd_7_above = 1'b0;
+      w_upd_7_below = 1'b0;
+      w_upd_7_sat_hi = 1'b0;
+      w_upd_7_sat_lo = 1'b0;
+      w_upd_7 = w_rd_7;
     end
   end
 
   // memory wbank_8: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
-      wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_8_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_8_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_8_sum[15:0])) : host_wdata[15:0];
+      wbank_8[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_8 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? w_addr : host_addr)];
@@ -2787,19 +3192,29 @@ module output_layer (
   assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
   assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
   assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  // comb: w_upd_8_sum (generator/units/lane.ts:283)
+  // comb: w_upd_8 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_8) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};
+      w_upd_8_above = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_8_below = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_8_sat_hi = w_upd_8_above;
+      w_upd_8_sat_lo = w_upd_8_below;
+      w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
     end else begin
-      w_upd_8_sum = {w_rd_8[15], w_rd_8};
+      w_upd_8_sum = 17'sd0;
+      w_upd_8_above = 1'b0;
+      w_upd_8_below = 1'b0;
+      w_upd_8_sat_hi = 1'b0;
+      w_upd_8_sat_lo = 1'b0;
+      w_upd_8 = w_rd_8;
     end
   end
 
   // memory wbank_9: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
-      wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_9_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_9_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_9_sum[15:0])) : host_wdata[15:0];
+      wbank_9[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_9 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? w_addr : host_addr)];
@@ -2865,19 +3280,29 @@ module output_layer (
   assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
   assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
   assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  // comb: w_upd_9_sum (generator/units/lane.ts:283)
+  // comb: w_upd_9 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_9) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};
+      w_upd_9_above = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_9_below = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_9_sat_hi = w_upd_9_above;
+      w_upd_9_sat_lo = w_upd_9_below;
+      w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
     end else begin
-      w_upd_9_sum = {w_rd_9[15], w_rd_9};
+      w_upd_9_sum = 17'sd0;
+      w_upd_9_above = 1'b0;
+      w_upd_9_below = 1'b0;
+      w_upd_9_sat_hi = 1'b0;
+      w_upd_9_sat_lo = 1'b0;
+      w_upd_9 = w_rd_9;
     end
   end
 
   // memory wbank_10: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
-      wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_10_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_10_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_10_sum[15:0])) : host_wdata[15:0];
+      wbank_10[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_10 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? w_addr : host_addr)];
@@ -2943,19 +3368,29 @@ module output_layer (
   assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
   assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
   assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  // comb: w_upd_10_sum (generator/units/lane.ts:283)
+  // comb: w_upd_10 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_10) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};
+      w_upd_10_above = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_10_below = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_10_sat_hi = w_upd_10_above;
+      w_upd_10_sat_lo = w_upd_10_below;
+      w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
     end else begin
-      w_upd_10_sum = {w_rd_10[15], w_rd_10};
+      w_upd_10_sum = 17'sd0;
+      w_upd_10_above = 1'b0;
+      w_upd_10_below = 1'b0;
+      w_upd_10_sat_hi = 1'b0;
+      w_upd_10_sat_lo = 1'b0;
+      w_upd_10 = w_rd_10;
     end
   end
 
   // memory wbank_11: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
-      wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_11_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_11_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_11_sum[15:0])) : host_wdata[15:0];
+      wbank_11[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_11 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? w_addr : host_addr)];
@@ -3021,19 +3456,29 @@ module output_layer (
   assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
   assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
   assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  // comb: w_upd_11_sum (generator/units/lane.ts:283)
+  // comb: w_upd_11 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_11) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};
+      w_upd_11_above = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_11_below = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_11_sat_hi = w_upd_11_above;
+      w_upd_11_sat_lo = w_upd_11_below;
+      w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
     end else begin
-      w_upd_11_sum = {w_rd_11[15], w_rd_11};
+      w_upd_11_sum = 17'sd0;
+      w_upd_11_above = 1'b0;
+      w_upd_11_below = 1'b0;
+      w_upd_11_sat_hi = 1'b0;
+      w_upd_11_sat_lo = 1'b0;
+      w_upd_11 = w_rd_11;
     end
   end
 
   // memory wbank_12: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
-      wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_12_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_12_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_12_sum[15:0])) : host_wdata[15:0];
+      wbank_12[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_12 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? w_addr : host_addr)];
@@ -3099,19 +3544,29 @@ module output_layer (
   assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
   assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
   assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  // comb: w_upd_12_sum (generator/units/lane.ts:283)
+  // comb: w_upd_12 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_12) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};
+      w_upd_12_above = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_12_below = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_12_sat_hi = w_upd_12_above;
+      w_upd_12_sat_lo = w_upd_12_below;
+      w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
     end else begin
-      w_upd_12_sum = {w_rd_12[15], w_rd_12};
+      w_upd_12_sum = 17'sd0;
+      w_upd_12_above = 1'b0;
+      w_upd_12_below = 1'b0;
+      w_upd_12_sat_hi = 1'b0;
+      w_upd_12_sat_lo = 1'b0;
+      w_upd_12 = w_rd_12;
     end
   end
 
   // memory wbank_13: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
-      wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_13_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_13_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_13_sum[15:0])) : host_wdata[15:0];
+      wbank_13[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_13 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? w_addr : host_addr)];
@@ -3177,19 +3632,29 @@ module output_layer (
   assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
   assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
   assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  // comb: w_upd_13_sum (generator/units/lane.ts:283)
+  // comb: w_upd_13 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_13) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};
+      w_upd_13_above = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_13_below = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_13_sat_hi = w_upd_13_above;
+      w_upd_13_sat_lo = w_upd_13_below;
+      w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
     end else begin
-      w_upd_13_sum = {w_rd_13[15], w_rd_13};
+      w_upd_13_sum = 17'sd0;
+      w_upd_13_above = 1'b0;
+      w_upd_13_below = 1'b0;
+      w_upd_13_sat_hi = 1'b0;
+      w_upd_13_sat_lo = 1'b0;
+      w_upd_13 = w_rd_13;
     end
   end
 
   // memory wbank_14: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
-      wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_14_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_14_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_14_sum[15:0])) : host_wdata[15:0];
+      wbank_14[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_14 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? w_addr : host_addr)];
@@ -3255,19 +3720,29 @@ module output_layer (
   assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
   assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
   assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  // comb: w_upd_14_sum (generator/units/lane.ts:283)
+  // comb: w_upd_14 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_14) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};
+      w_upd_14_above = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_14_below = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_14_sat_hi = w_upd_14_above;
+      w_upd_14_sat_lo = w_upd_14_below;
+      w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
     end else begin
-      w_upd_14_sum = {w_rd_14[15], w_rd_14};
+      w_upd_14_sum = 17'sd0;
+      w_upd_14_above = 1'b0;
+      w_upd_14_below = 1'b0;
+      w_upd_14_sat_hi = 1'b0;
+      w_upd_14_sat_lo = 1'b0;
+      w_upd_14 = w_rd_14;
     end
   end
 
   // memory wbank_15: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
-      wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_15_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_15_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_15_sum[15:0])) : host_wdata[15:0];
+      wbank_15[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_15 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? w_addr : host_addr)];
@@ -3333,19 +3808,29 @@ module output_layer (
   assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
   assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
   assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  // comb: w_upd_15_sum (generator/units/lane.ts:283)
+  // comb: w_upd_15 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_15) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};
+      w_upd_15_above = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_15_below = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_15_sat_hi = w_upd_15_above;
+      w_upd_15_sat_lo = w_upd_15_below;
+      w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
     end else begin
-      w_upd_15_sum = {w_rd_15[15], w_rd_15};
+      w_upd_15_sum = 17'sd0;
+      w_upd_15_above = 1'b0;
+      w_upd_15_below = 1'b0;
+      w_upd_15_sat_hi = 1'b0;
+      w_upd_15_sat_lo = 1'b0;
+      w_upd_15 = w_rd_15;
     end
   end
 
   // memory wbank_16: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
-      wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_16_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_16_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_16_sum[15:0])) : host_wdata[15:0];
+      wbank_16[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_16 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? w_addr : host_addr)];
@@ -3411,19 +3896,29 @@ module output_layer (
   assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
   assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
   assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  // comb: w_upd_16_sum (generator/units/lane.ts:283)
+  // comb: w_upd_16 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};
+      w_upd_16_above = (w_upd_16_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_16_below = (w_upd_16_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_16_sat_hi = w_upd_16_above;
+      w_upd_16_sat_lo = w_upd_16_below;
+      w_upd_16 = w_upd_16_above ? 16'sd32767 : (w_upd_16_below ? 16'sh8000 : w_upd_16_sum[15:0]);
     end else begin
-      w_upd_16_sum = {w_rd_16[15], w_rd_16};
+      w_upd_16_sum = 17'sd0;
+      w_upd_16_above = 1'b0;
+      w_upd_16_below = 1'b0;
+      w_upd_16_sat_hi = 1'b0;
+      w_upd_16_sat_lo = 1'b0;
+      w_upd_16 = w_rd_16;
     end
   end
 
   // memory wbank_17: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
-      wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_17_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_17_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_17_sum[15:0])) : host_wdata[15:0];
+      wbank_17[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_17 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? w_addr : host_addr)];
@@ -3489,19 +3984,29 @@ module output_layer (
   assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
   assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
   assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  // comb: w_upd_17_sum (generator/units/lane.ts:283)
+  // comb: w_upd_17 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_17) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};
+      w_upd_17_above = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_17_below = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_17_sat_hi = w_upd_17_above;
+      w_upd_17_sat_lo = w_upd_17_below;
+      w_upd_17 = w_upd_17_above ? 16'sd32767 : (w_upd_17_below ? 16'sh8000 : w_upd_17_sum[15:0]);
     end else begin
-      w_upd_17_sum = {w_rd_17[15], w_rd_17};
+      w_upd_17_sum = 17'sd0;
+      w_upd_17_above = 1'b0;
+      w_upd_17_below = 1'b0;
+      w_upd_17_sat_hi = 1'b0;
+      w_upd_17_sat_lo = 1'b0;
+      w_upd_17 = w_rd_17;
     end
   end
 
   // memory wbank_18: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
-      wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_18_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_18_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_18_sum[15:0])) : host_wdata[15:0];
+      wbank_18[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_18 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? w_addr : host_addr)];
@@ -3567,19 +4072,29 @@ module output_layer (
   assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
   assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
   assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  // comb: w_upd_18_sum (generator/units/lane.ts:283)
+  // comb: w_upd_18 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_18) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};
+      w_upd_18_above = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_18_below = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_18_sat_hi = w_upd_18_above;
+      w_upd_18_sat_lo = w_upd_18_below;
+      w_upd_18 = w_upd_18_above ? 16'sd32767 : (w_upd_18_below ? 16'sh8000 : w_upd_18_sum[15:0]);
     end else begin
-      w_upd_18_sum = {w_rd_18[15], w_rd_18};
+      w_upd_18_sum = 17'sd0;
+      w_upd_18_above = 1'b0;
+      w_upd_18_below = 1'b0;
+      w_upd_18_sat_hi = 1'b0;
+      w_upd_18_sat_lo = 1'b0;
+      w_upd_18 = w_rd_18;
     end
   end
 
   // memory wbank_19: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
-      wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_19_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_19_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_19_sum[15:0])) : host_wdata[15:0];
+      wbank_19[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_19 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? w_addr : host_addr)];
@@ -3645,19 +4160,29 @@ module output_layer (
   assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
   assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
   assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  // comb: w_upd_19_sum (generator/units/lane.ts:283)
+  // comb: w_upd_19 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_19) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};
+      w_upd_19_above = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_19_below = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_19_sat_hi = w_upd_19_above;
+      w_upd_19_sat_lo = w_upd_19_below;
+      w_upd_19 = w_upd_19_above ? 16'sd32767 : (w_upd_19_below ? 16'sh8000 : w_upd_19_sum[15:0]);
     end else begin
-      w_upd_19_sum = {w_rd_19[15], w_rd_19};
+      w_upd_19_sum = 17'sd0;
+      w_upd_19_above = 1'b0;
+      w_upd_19_below = 1'b0;
+      w_upd_19_sat_hi = 1'b0;
+      w_upd_19_sat_lo = 1'b0;
+      w_upd_19 = w_rd_19;
     end
   end
 
   // memory wbank_20: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
-      wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_20_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_20_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_20_sum[15:0])) : host_wdata[15:0];
+      wbank_20[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_20 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? w_addr : host_addr)];
@@ -3723,19 +4248,29 @@ module output_layer (
   assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
   assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
   assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  // comb: w_upd_20_sum (generator/units/lane.ts:283)
+  // comb: w_upd_20 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_20) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};
+      w_upd_20_above = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_20_below = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_20_sat_hi = w_upd_20_above;
+      w_upd_20_sat_lo = w_upd_20_below;
+      w_upd_20 = w_upd_20_above ? 16'sd32767 : (w_upd_20_below ? 16'sh8000 : w_upd_20_sum[15:0]);
     end else begin
-      w_upd_20_sum = {w_rd_20[15], w_rd_20};
+      w_upd_20_sum = 17'sd0;
+      w_upd_20_above = 1'b0;
+      w_upd_20_below = 1'b0;
+      w_upd_20_sat_hi = 1'b0;
+      w_upd_20_sat_lo = 1'b0;
+      w_upd_20 = w_rd_20;
     end
   end
 
   // memory wbank_21: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
-      wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_21_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_21_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_21_sum[15:0])) : host_wdata[15:0];
+      wbank_21[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_21 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? w_addr : host_addr)];
@@ -3801,19 +4336,29 @@ module output_layer (
   assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
   assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
   assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  // comb: w_upd_21_sum (generator/units/lane.ts:283)
+  // comb: w_upd_21 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_21) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};
+      w_upd_21_above = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_21_below = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_21_sat_hi = w_upd_21_above;
+      w_upd_21_sat_lo = w_upd_21_below;
+      w_upd_21 = w_upd_21_above ? 16'sd32767 : (w_upd_21_below ? 16'sh8000 : w_upd_21_sum[15:0]);
     end else begin
-      w_upd_21_sum = {w_rd_21[15], w_rd_21};
+      w_upd_21_sum = 17'sd0;
+      w_upd_21_above = 1'b0;
+      w_upd_21_below = 1'b0;
+      w_upd_21_sat_hi = 1'b0;
+      w_upd_21_sat_lo = 1'b0;
+      w_upd_21 = w_rd_21;
     end
   end
 
   // memory wbank_22: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
-      wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_22_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_22_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_22_sum[15:0])) : host_wdata[15:0];
+      wbank_22[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_22 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? w_addr : host_addr)];
@@ -3879,19 +4424,29 @@ module output_layer (
   assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
   assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
   assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  // comb: w_upd_22_sum (generator/units/lane.ts:283)
+  // comb: w_upd_22 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_22) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};
+      w_upd_22_above = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_22_below = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_22_sat_hi = w_upd_22_above;
+      w_upd_22_sat_lo = w_upd_22_below;
+      w_upd_22 = w_upd_22_above ? 16'sd32767 : (w_upd_22_below ? 16'sh8000 : w_upd_22_sum[15:0]);
     end else begin
-      w_upd_22_sum = {w_rd_22[15], w_rd_22};
+      w_upd_22_sum = 17'sd0;
+      w_upd_22_above = 1'b0;
+      w_upd_22_below = 1'b0;
+      w_upd_22_sat_hi = 1'b0;
+      w_upd_22_sat_lo = 1'b0;
+      w_upd_22 = w_rd_22;
     end
   end
 
   // memory wbank_23: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
-      wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_23_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_23_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_23_sum[15:0])) : host_wdata[15:0];
+      wbank_23[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_23 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? w_addr : host_addr)];
@@ -3957,19 +4512,29 @@ module output_layer (
   assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
   assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
   assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  // comb: w_upd_23_sum (generator/units/lane.ts:283)
+  // comb: w_upd_23 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_23) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};
+      w_upd_23_above = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_23_below = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_23_sat_hi = w_upd_23_above;
+      w_upd_23_sat_lo = w_upd_23_below;
+      w_upd_23 = w_upd_23_above ? 16'sd32767 : (w_upd_23_below ? 16'sh8000 : w_upd_23_sum[15:0]);
     end else begin
-      w_upd_23_sum = {w_rd_23[15], w_rd_23};
+      w_upd_23_sum = 17'sd0;
+      w_upd_23_above = 1'b0;
+      w_upd_23_below = 1'b0;
+      w_upd_23_sat_hi = 1'b0;
+      w_upd_23_sat_lo = 1'b0;
+      w_upd_23 = w_rd_23;
     end
   end
 
   // memory wbank_24: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
-      wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_24_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_24_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_24_sum[15:0])) : host_wdata[15:0];
+      wbank_24[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_24 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? w_addr : host_addr)];
@@ -4035,19 +4600,29 @@ module output_layer (
   assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
   assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
   assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  // comb: w_upd_24_sum (generator/units/lane.ts:283)
+  // comb: w_upd_24 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_24) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};
+      w_upd_24_above = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_24_below = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_24_sat_hi = w_upd_24_above;
+      w_upd_24_sat_lo = w_upd_24_below;
+      w_upd_24 = w_upd_24_above ? 16'sd32767 : (w_upd_24_below ? 16'sh8000 : w_upd_24_sum[15:0]);
     end else begin
-      w_upd_24_sum = {w_rd_24[15], w_rd_24};
+      w_upd_24_sum = 17'sd0;
+      w_upd_24_above = 1'b0;
+      w_upd_24_below = 1'b0;
+      w_upd_24_sat_hi = 1'b0;
+      w_upd_24_sat_lo = 1'b0;
+      w_upd_24 = w_rd_24;
     end
   end
 
   // memory wbank_25: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
-      wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_25_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_25_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_25_sum[15:0])) : host_wdata[15:0];
+      wbank_25[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_25 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? w_addr : host_addr)];
@@ -4113,19 +4688,29 @@ module output_layer (
   assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
   assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
   assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  // comb: w_upd_25_sum (generator/units/lane.ts:283)
+  // comb: w_upd_25 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_25) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};
+      w_upd_25_above = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_25_below = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_25_sat_hi = w_upd_25_above;
+      w_upd_25_sat_lo = w_upd_25_below;
+      w_upd_25 = w_upd_25_above ? 16'sd32767 : (w_upd_25_below ? 16'sh8000 : w_upd_25_sum[15:0]);
     end else begin
-      w_upd_25_sum = {w_rd_25[15], w_rd_25};
+      w_upd_25_sum = 17'sd0;
+      w_upd_25_above = 1'b0;
+      w_upd_25_below = 1'b0;
+      w_upd_25_sat_hi = 1'b0;
+      w_upd_25_sat_lo = 1'b0;
+      w_upd_25 = w_rd_25;
     end
   end
 
   // memory wbank_26: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
-      wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_26_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_26_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_26_sum[15:0])) : host_wdata[15:0];
+      wbank_26[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_26 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? w_addr : host_addr)];
@@ -4191,19 +4776,29 @@ module output_layer (
   assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
   assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
   assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  // comb: w_upd_26_sum (generator/units/lane.ts:283)
+  // comb: w_upd_26 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_26) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};
+      w_upd_26_above = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_26_below = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_26_sat_hi = w_upd_26_above;
+      w_upd_26_sat_lo = w_upd_26_below;
+      w_upd_26 = w_upd_26_above ? 16'sd32767 : (w_upd_26_below ? 16'sh8000 : w_upd_26_sum[15:0]);
     end else begin
-      w_upd_26_sum = {w_rd_26[15], w_rd_26};
+      w_upd_26_sum = 17'sd0;
+      w_upd_26_above = 1'b0;
+      w_upd_26_below = 1'b0;
+      w_upd_26_sat_hi = 1'b0;
+      w_upd_26_sat_lo = 1'b0;
+      w_upd_26 = w_rd_26;
     end
   end
 
   // memory wbank_27: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
-      wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_27_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_27_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_27_sum[15:0])) : host_wdata[15:0];
+      wbank_27[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_27 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? w_addr : host_addr)];
@@ -4269,19 +4864,29 @@ module output_layer (
   assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
   assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
   assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  // comb: w_upd_27_sum (generator/units/lane.ts:283)
+  // comb: w_upd_27 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_27) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};
+      w_upd_27_above = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_27_below = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_27_sat_hi = w_upd_27_above;
+      w_upd_27_sat_lo = w_upd_27_below;
+      w_upd_27 = w_upd_27_above ? 16'sd32767 : (w_upd_27_below ? 16'sh8000 : w_upd_27_sum[15:0]);
     end else begin
-      w_upd_27_sum = {w_rd_27[15], w_rd_27};
+      w_upd_27_sum = 17'sd0;
+      w_upd_27_above = 1'b0;
+      w_upd_27_below = 1'b0;
+      w_upd_27_sat_hi = 1'b0;
+      w_upd_27_sat_lo = 1'b0;
+      w_upd_27 = w_rd_27;
     end
   end
 
   // memory wbank_28: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
-      wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_28_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_28_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_28_sum[15:0])) : host_wdata[15:0];
+      wbank_28[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_28 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? w_addr : host_addr)];
@@ -4347,19 +4952,29 @@ module output_layer (
   assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
   assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
   assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  // comb: w_upd_28_sum (generator/units/lane.ts:283)
+  // comb: w_upd_28 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_28) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};
+      w_upd_28_above = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_28_below = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_28_sat_hi = w_upd_28_above;
+      w_upd_28_sat_lo = w_upd_28_below;
+      w_upd_28 = w_upd_28_above ? 16'sd32767 : (w_upd_28_below ? 16'sh8000 : w_upd_28_sum[15:0]);
     end else begin
-      w_upd_28_sum = {w_rd_28[15], w_rd_28};
+      w_upd_28_sum = 17'sd0;
+      w_upd_28_above = 1'b0;
+      w_upd_28_below = 1'b0;
+      w_upd_28_sat_hi = 1'b0;
+      w_upd_28_sat_lo = 1'b0;
+      w_upd_28 = w_rd_28;
     end
   end
 
   // memory wbank_29: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
-      wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_29_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_29_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_29_sum[15:0])) : host_wdata[15:0];
+      wbank_29[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_29 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? w_addr : host_addr)];
@@ -4425,19 +5040,29 @@ module output_layer (
   assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
   assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
   assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  // comb: w_upd_29_sum (generator/units/lane.ts:283)
+  // comb: w_upd_29 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_29) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};
+      w_upd_29_above = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_29_below = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_29_sat_hi = w_upd_29_above;
+      w_upd_29_sat_lo = w_upd_29_below;
+      w_upd_29 = w_upd_29_above ? 16'sd32767 : (w_upd_29_below ? 16'sh8000 : w_upd_29_sum[15:0]);
     end else begin
-      w_upd_29_sum = {w_rd_29[15], w_rd_29};
+      w_upd_29_sum = 17'sd0;
+      w_upd_29_above = 1'b0;
+      w_upd_29_below = 1'b0;
+      w_upd_29_sat_hi = 1'b0;
+      w_upd_29_sat_lo = 1'b0;
+      w_upd_29 = w_rd_29;
     end
   end
 
   // memory wbank_30: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
-      wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_30_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_30_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_30_sum[15:0])) : host_wdata[15:0];
+      wbank_30[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_30 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? w_addr : host_addr)];
@@ -4503,19 +5128,29 @@ module output_layer (
   assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
   assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
   assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  // comb: w_upd_30_sum (generator/units/lane.ts:283)
+  // comb: w_upd_30 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_30) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};
+      w_upd_30_above = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_30_below = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_30_sat_hi = w_upd_30_above;
+      w_upd_30_sat_lo = w_upd_30_below;
+      w_upd_30 = w_upd_30_above ? 16'sd32767 : (w_upd_30_below ? 16'sh8000 : w_upd_30_sum[15:0]);
     end else begin
-      w_upd_30_sum = {w_rd_30[15], w_rd_30};
+      w_upd_30_sum = 17'sd0;
+      w_upd_30_above = 1'b0;
+      w_upd_30_below = 1'b0;
+      w_upd_30_sat_hi = 1'b0;
+      w_upd_30_sat_lo = 1'b0;
+      w_upd_30 = w_rd_30;
     end
   end
 
   // memory wbank_31: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
-      wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_31_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_31_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_31_sum[15:0])) : host_wdata[15:0];
+      wbank_31[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_31 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? w_addr : host_addr)];
@@ -4581,19 +5216,29 @@ module output_layer (
   assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
   assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
   assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  // comb: w_upd_31_sum (generator/units/lane.ts:283)
+  // comb: w_upd_31 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_31) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};
+      w_upd_31_above = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_31_below = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_31_sat_hi = w_upd_31_above;
+      w_upd_31_sat_lo = w_upd_31_below;
+      w_upd_31 = w_upd_31_above ? 16'sd32767 : (w_upd_31_below ? 16'sh8000 : w_upd_31_sum[15:0]);
     end else begin
-      w_upd_31_sum = {w_rd_31[15], w_rd_31};
+      w_upd_31_sum = 17'sd0;
+      w_upd_31_above = 1'b0;
+      w_upd_31_below = 1'b0;
+      w_upd_31_sat_hi = 1'b0;
+      w_upd_31_sat_lo = 1'b0;
+      w_upd_31 = w_rd_31;
     end
   end
 
   // memory wbank_32: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
-      wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_32_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_32_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_32_sum[15:0])) : host_wdata[15:0];
+      wbank_32[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_32 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? w_addr : host_addr)];
@@ -4659,19 +5304,29 @@ module output_layer (
   assign _ext_w_upd_32_sum_2 = {1'b0, r_32};
   assign _add_w_upd_32_sum = {_bits_w_upd_32_sum_2[29], _bits_w_upd_32_sum_2} + {{14{_ext_w_upd_32_sum_2[16]}}, _ext_w_upd_32_sum_2};
   assign _bits_w_upd_32_sum = _add_w_upd_32_sum[30:16];
-  // comb: w_upd_32_sum (generator/units/lane.ts:283)
+  // comb: w_upd_32 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_32) begin
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + {{2{_bits_w_upd_32_sum[14]}}, _bits_w_upd_32_sum};
+      w_upd_32_above = (w_upd_32_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_32_below = (w_upd_32_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_32_sat_hi = w_upd_32_above;
+      w_upd_32_sat_lo = w_upd_32_below;
+      w_upd_32 = w_upd_32_above ? 16'sd32767 : (w_upd_32_below ? 16'sh8000 : w_upd_32_sum[15:0]);
     end else begin
-      w_upd_32_sum = {w_rd_32[15], w_rd_32};
+      w_upd_32_sum = 17'sd0;
+      w_upd_32_above = 1'b0;
+      w_upd_32_below = 1'b0;
+      w_upd_32_sat_hi = 1'b0;
+      w_upd_32_sat_lo = 1'b0;
+      w_upd_32 = w_rd_32;
     end
   end
 
   // memory wbank_33: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
-      wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_33_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_33_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_33_sum[15:0])) : host_wdata[15:0];
+      wbank_33[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_33 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? w_addr : host_addr)];
@@ -4737,19 +5392,29 @@ module output_layer (
   assign _ext_w_upd_33_sum_2 = {1'b0, r_33};
   assign _add_w_upd_33_sum = {_bits_w_upd_33_sum_2[29], _bits_w_upd_33_sum_2} + {{14{_ext_w_upd_33_sum_2[16]}}, _ext_w_upd_33_sum_2};
   assign _bits_w_upd_33_sum = _add_w_upd_33_sum[30:16];
-  // comb: w_upd_33_sum (generator/units/lane.ts:283)
+  // comb: w_upd_33 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_33) begin
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + {{2{_bits_w_upd_33_sum[14]}}, _bits_w_upd_33_sum};
+      w_upd_33_above = (w_upd_33_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_33_below = (w_upd_33_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_33_sat_hi = w_upd_33_above;
+      w_upd_33_sat_lo = w_upd_33_below;
+      w_upd_33 = w_upd_33_above ? 16'sd32767 : (w_upd_33_below ? 16'sh8000 : w_upd_33_sum[15:0]);
     end else begin
-      w_upd_33_sum = {w_rd_33[15], w_rd_33};
+      w_upd_33_sum = 17'sd0;
+      w_upd_33_above = 1'b0;
+      w_upd_33_below = 1'b0;
+      w_upd_33_sat_hi = 1'b0;
+      w_upd_33_sat_lo = 1'b0;
+      w_upd_33 = w_rd_33;
     end
   end
 
   // memory wbank_34: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
-      wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_34_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_34_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_34_sum[15:0])) : host_wdata[15:0];
+      wbank_34[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_34 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? w_addr : host_addr)];
@@ -4815,19 +5480,29 @@ module output_layer (
   assign _ext_w_upd_34_sum_2 = {1'b0, r_34};
   assign _add_w_upd_34_sum = {_bits_w_upd_34_sum_2[29], _bits_w_upd_34_sum_2} + {{14{_ext_w_upd_34_sum_2[16]}}, _ext_w_upd_34_sum_2};
   assign _bits_w_upd_34_sum = _add_w_upd_34_sum[30:16];
-  // comb: w_upd_34_sum (generator/units/lane.ts:283)
+  // comb: w_upd_34 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_34) begin
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + {{2{_bits_w_upd_34_sum[14]}}, _bits_w_upd_34_sum};
+      w_upd_34_above = (w_upd_34_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_34_below = (w_upd_34_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_34_sat_hi = w_upd_34_above;
+      w_upd_34_sat_lo = w_upd_34_below;
+      w_upd_34 = w_upd_34_above ? 16'sd32767 : (w_upd_34_below ? 16'sh8000 : w_upd_34_sum[15:0]);
     end else begin
-      w_upd_34_sum = {w_rd_34[15], w_rd_34};
+      w_upd_34_sum = 17'sd0;
+      w_upd_34_above = 1'b0;
+      w_upd_34_below = 1'b0;
+      w_upd_34_sat_hi = 1'b0;
+      w_upd_34_sat_lo = 1'b0;
+      w_upd_34 = w_rd_34;
     end
   end
 
   // memory wbank_35: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
-      wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_35_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_35_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_35_sum[15:0])) : host_wdata[15:0];
+      wbank_35[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_35 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? w_addr : host_addr)];
@@ -4893,19 +5568,29 @@ module output_layer (
   assign _ext_w_upd_35_sum_2 = {1'b0, r_35};
   assign _add_w_upd_35_sum = {_bits_w_upd_35_sum_2[29], _bits_w_upd_35_sum_2} + {{14{_ext_w_upd_35_sum_2[16]}}, _ext_w_upd_35_sum_2};
   assign _bits_w_upd_35_sum = _add_w_upd_35_sum[30:16];
-  // comb: w_upd_35_sum (generator/units/lane.ts:283)
+  // comb: w_upd_35 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_35) begin
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + {{2{_bits_w_upd_35_sum[14]}}, _bits_w_upd_35_sum};
+      w_upd_35_above = (w_upd_35_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_35_below = (w_upd_35_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_35_sat_hi = w_upd_35_above;
+      w_upd_35_sat_lo = w_upd_35_below;
+      w_upd_35 = w_upd_35_above ? 16'sd32767 : (w_upd_35_below ? 16'sh8000 : w_upd_35_sum[15:0]);
     end else begin
-      w_upd_35_sum = {w_rd_35[15], w_rd_35};
+      w_upd_35_sum = 17'sd0;
+      w_upd_35_above = 1'b0;
+      w_upd_35_below = 1'b0;
+      w_upd_35_sat_hi = 1'b0;
+      w_upd_35_sat_lo = 1'b0;
+      w_upd_35 = w_rd_35;
     end
   end
 
   // memory wbank_36: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
-      wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_36_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_36_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_36_sum[15:0])) : host_wdata[15:0];
+      wbank_36[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_36 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? w_addr : host_addr)];
@@ -4971,19 +5656,29 @@ module output_layer (
   assign _ext_w_upd_36_sum_2 = {1'b0, r_36};
   assign _add_w_upd_36_sum = {_bits_w_upd_36_sum_2[29], _bits_w_upd_36_sum_2} + {{14{_ext_w_upd_36_sum_2[16]}}, _ext_w_upd_36_sum_2};
   assign _bits_w_upd_36_sum = _add_w_upd_36_sum[30:16];
-  // comb: w_upd_36_sum (generator/units/lane.ts:283)
+  // comb: w_upd_36 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_36) begin
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + {{2{_bits_w_upd_36_sum[14]}}, _bits_w_upd_36_sum};
+      w_upd_36_above = (w_upd_36_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_36_below = (w_upd_36_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_36_sat_hi = w_upd_36_above;
+      w_upd_36_sat_lo = w_upd_36_below;
+      w_upd_36 = w_upd_36_above ? 16'sd32767 : (w_upd_36_below ? 16'sh8000 : w_upd_36_sum[15:0]);
     end else begin
-      w_upd_36_sum = {w_rd_36[15], w_rd_36};
+      w_upd_36_sum = 17'sd0;
+      w_upd_36_above = 1'b0;
+      w_upd_36_below = 1'b0;
+      w_upd_36_sat_hi = 1'b0;
+      w_upd_36_sat_lo = 1'b0;
+      w_upd_36 = w_rd_36;
     end
   end
 
   // memory wbank_37: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
-      wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_37_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_37_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_37_sum[15:0])) : host_wdata[15:0];
+      wbank_37[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_37 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? w_addr : host_addr)];
@@ -5049,19 +5744,29 @@ module output_layer (
   assign _ext_w_upd_37_sum_2 = {1'b0, r_37};
   assign _add_w_upd_37_sum = {_bits_w_upd_37_sum_2[29], _bits_w_upd_37_sum_2} + {{14{_ext_w_upd_37_sum_2[16]}}, _ext_w_upd_37_sum_2};
   assign _bits_w_upd_37_sum = _add_w_upd_37_sum[30:16];
-  // comb: w_upd_37_sum (generator/units/lane.ts:283)
+  // comb: w_upd_37 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_37) begin
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + {{2{_bits_w_upd_37_sum[14]}}, _bits_w_upd_37_sum};
+      w_upd_37_above = (w_upd_37_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_37_below = (w_upd_37_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_37_sat_hi = w_upd_37_above;
+      w_upd_37_sat_lo = w_upd_37_below;
+      w_upd_37 = w_upd_37_above ? 16'sd32767 : (w_upd_37_below ? 16'sh8000 : w_upd_37_sum[15:0]);
     end else begin
-      w_upd_37_sum = {w_rd_37[15], w_rd_37};
+      w_upd_37_sum = 17'sd0;
+      w_upd_37_above = 1'b0;
+      w_upd_37_below = 1'b0;
+      w_upd_37_sat_hi = 1'b0;
+      w_upd_37_sat_lo = 1'b0;
+      w_upd_37 = w_rd_37;
     end
   end
 
   // memory wbank_38: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
-      wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_38_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_38_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_38_sum[15:0])) : host_wdata[15:0];
+      wbank_38[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_38 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? w_addr : host_addr)];
@@ -5127,19 +5832,29 @@ module output_layer (
   assign _ext_w_upd_38_sum_2 = {1'b0, r_38};
   assign _add_w_upd_38_sum = {_bits_w_upd_38_sum_2[29], _bits_w_upd_38_sum_2} + {{14{_ext_w_upd_38_sum_2[16]}}, _ext_w_upd_38_sum_2};
   assign _bits_w_upd_38_sum = _add_w_upd_38_sum[30:16];
-  // comb: w_upd_38_sum (generator/units/lane.ts:283)
+  // comb: w_upd_38 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_38) begin
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + {{2{_bits_w_upd_38_sum[14]}}, _bits_w_upd_38_sum};
+      w_upd_38_above = (w_upd_38_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_38_below = (w_upd_38_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_38_sat_hi = w_upd_38_above;
+      w_upd_38_sat_lo = w_upd_38_below;
+      w_upd_38 = w_upd_38_above ? 16'sd32767 : (w_upd_38_below ? 16'sh8000 : w_upd_38_sum[15:0]);
     end else begin
-      w_upd_38_sum = {w_rd_38[15], w_rd_38};
+      w_upd_38_sum = 17'sd0;
+      w_upd_38_above = 1'b0;
+      w_upd_38_below = 1'b0;
+      w_upd_38_sat_hi = 1'b0;
+      w_upd_38_sat_lo = 1'b0;
+      w_upd_38 = w_rd_38;
     end
   end
 
   // memory wbank_39: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
-      wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_39_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_39_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_39_sum[15:0])) : host_wdata[15:0];
+      wbank_39[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_39 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? w_addr : host_addr)];
@@ -5205,19 +5920,29 @@ module output_layer (
   assign _ext_w_upd_39_sum_2 = {1'b0, r_39};
   assign _add_w_upd_39_sum = {_bits_w_upd_39_sum_2[29], _bits_w_upd_39_sum_2} + {{14{_ext_w_upd_39_sum_2[16]}}, _ext_w_upd_39_sum_2};
   assign _bits_w_upd_39_sum = _add_w_upd_39_sum[30:16];
-  // comb: w_upd_39_sum (generator/units/lane.ts:283)
+  // comb: w_upd_39 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_39) begin
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + {{2{_bits_w_upd_39_sum[14]}}, _bits_w_upd_39_sum};
+      w_upd_39_above = (w_upd_39_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_39_below = (w_upd_39_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_39_sat_hi = w_upd_39_above;
+      w_upd_39_sat_lo = w_upd_39_below;
+      w_upd_39 = w_upd_39_above ? 16'sd32767 : (w_upd_39_below ? 16'sh8000 : w_upd_39_sum[15:0]);
     end else begin
-      w_upd_39_sum = {w_rd_39[15], w_rd_39};
+      w_upd_39_sum = 17'sd0;
+      w_upd_39_above = 1'b0;
+      w_upd_39_below = 1'b0;
+      w_upd_39_sat_hi = 1'b0;
+      w_upd_39_sat_lo = 1'b0;
+      w_upd_39 = w_rd_39;
     end
   end
 
   // memory wbank_40: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
-      wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_40_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_40_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_40_sum[15:0])) : host_wdata[15:0];
+      wbank_40[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_40 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? w_addr : host_addr)];
@@ -5283,19 +6008,29 @@ module output_layer (
   assign _ext_w_upd_40_sum_2 = {1'b0, r_40};
   assign _add_w_upd_40_sum = {_bits_w_upd_40_sum_2[29], _bits_w_upd_40_sum_2} + {{14{_ext_w_upd_40_sum_2[16]}}, _ext_w_upd_40_sum_2};
   assign _bits_w_upd_40_sum = _add_w_upd_40_sum[30:16];
-  // comb: w_upd_40_sum (generator/units/lane.ts:283)
+  // comb: w_upd_40 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_40) begin
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + {{2{_bits_w_upd_40_sum[14]}}, _bits_w_upd_40_sum};
+      w_upd_40_above = (w_upd_40_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_40_below = (w_upd_40_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_40_sat_hi = w_upd_40_above;
+      w_upd_40_sat_lo = w_upd_40_below;
+      w_upd_40 = w_upd_40_above ? 16'sd32767 : (w_upd_40_below ? 16'sh8000 : w_upd_40_sum[15:0]);
     end else begin
-      w_upd_40_sum = {w_rd_40[15], w_rd_40};
+      w_upd_40_sum = 17'sd0;
+      w_upd_40_above = 1'b0;
+      w_upd_40_below = 1'b0;
+      w_upd_40_sat_hi = 1'b0;
+      w_upd_40_sat_lo = 1'b0;
+      w_upd_40 = w_rd_40;
     end
   end
 
   // memory wbank_41: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
-      wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_41_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_41_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_41_sum[15:0])) : host_wdata[15:0];
+      wbank_41[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_41 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? w_addr : host_addr)];
@@ -5361,19 +6096,29 @@ module output_layer (
   assign _ext_w_upd_41_sum_2 = {1'b0, r_41};
   assign _add_w_upd_41_sum = {_bits_w_upd_41_sum_2[29], _bits_w_upd_41_sum_2} + {{14{_ext_w_upd_41_sum_2[16]}}, _ext_w_upd_41_sum_2};
   assign _bits_w_upd_41_sum = _add_w_upd_41_sum[30:16];
-  // comb: w_upd_41_sum (generator/units/lane.ts:283)
+  // comb: w_upd_41 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_41) begin
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + {{2{_bits_w_upd_41_sum[14]}}, _bits_w_upd_41_sum};
+      w_upd_41_above = (w_upd_41_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_41_below = (w_upd_41_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_41_sat_hi = w_upd_41_above;
+      w_upd_41_sat_lo = w_upd_41_below;
+      w_upd_41 = w_upd_41_above ? 16'sd32767 : (w_upd_41_below ? 16'sh8000 : w_upd_41_sum[15:0]);
     end else begin
-      w_upd_41_sum = {w_rd_41[15], w_rd_41};
+      w_upd_41_sum = 17'sd0;
+      w_upd_41_above = 1'b0;
+      w_upd_41_below = 1'b0;
+      w_upd_41_sat_hi = 1'b0;
+      w_upd_41_sat_lo = 1'b0;
+      w_upd_41 = w_rd_41;
     end
   end
 
   // memory wbank_42: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
-      wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_42_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_42_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_42_sum[15:0])) : host_wdata[15:0];
+      wbank_42[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_42 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? w_addr : host_addr)];
@@ -5439,19 +6184,29 @@ module output_layer (
   assign _ext_w_upd_42_sum_2 = {1'b0, r_42};
   assign _add_w_upd_42_sum = {_bits_w_upd_42_sum_2[29], _bits_w_upd_42_sum_2} + {{14{_ext_w_upd_42_sum_2[16]}}, _ext_w_upd_42_sum_2};
   assign _bits_w_upd_42_sum = _add_w_upd_42_sum[30:16];
-  // comb: w_upd_42_sum (generator/units/lane.ts:283)
+  // comb: w_upd_42 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_42) begin
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + {{2{_bits_w_upd_42_sum[14]}}, _bits_w_upd_42_sum};
+      w_upd_42_above = (w_upd_42_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_42_below = (w_upd_42_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_42_sat_hi = w_upd_42_above;
+      w_upd_42_sat_lo = w_upd_42_below;
+      w_upd_42 = w_upd_42_above ? 16'sd32767 : (w_upd_42_below ? 16'sh8000 : w_upd_42_sum[15:0]);
     end else begin
-      w_upd_42_sum = {w_rd_42[15], w_rd_42};
+      w_upd_42_sum = 17'sd0;
+      w_upd_42_above = 1'b0;
+      w_upd_42_below = 1'b0;
+      w_upd_42_sat_hi = 1'b0;
+      w_upd_42_sat_lo = 1'b0;
+      w_upd_42 = w_rd_42;
     end
   end
 
   // memory wbank_43: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
-      wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_43_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_43_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_43_sum[15:0])) : host_wdata[15:0];
+      wbank_43[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_43 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? w_addr : host_addr)];
@@ -5517,19 +6272,29 @@ module output_layer (
   assign _ext_w_upd_43_sum_2 = {1'b0, r_43};
   assign _add_w_upd_43_sum = {_bits_w_upd_43_sum_2[29], _bits_w_upd_43_sum_2} + {{14{_ext_w_upd_43_sum_2[16]}}, _ext_w_upd_43_sum_2};
   assign _bits_w_upd_43_sum = _add_w_upd_43_sum[30:16];
-  // comb: w_upd_43_sum (generator/units/lane.ts:283)
+  // comb: w_upd_43 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_43) begin
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + {{2{_bits_w_upd_43_sum[14]}}, _bits_w_upd_43_sum};
+      w_upd_43_above = (w_upd_43_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_43_below = (w_upd_43_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_43_sat_hi = w_upd_43_above;
+      w_upd_43_sat_lo = w_upd_43_below;
+      w_upd_43 = w_upd_43_above ? 16'sd32767 : (w_upd_43_below ? 16'sh8000 : w_upd_43_sum[15:0]);
     end else begin
-      w_upd_43_sum = {w_rd_43[15], w_rd_43};
+      w_upd_43_sum = 17'sd0;
+      w_upd_43_above = 1'b0;
+      w_upd_43_below = 1'b0;
+      w_upd_43_sat_hi = 1'b0;
+      w_upd_43_sat_lo = 1'b0;
+      w_upd_43 = w_rd_43;
     end
   end
 
   // memory wbank_44: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
-      wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_44_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_44_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_44_sum[15:0])) : host_wdata[15:0];
+      wbank_44[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_44 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? w_addr : host_addr)];
@@ -5595,19 +6360,29 @@ module output_layer (
   assign _ext_w_upd_44_sum_2 = {1'b0, r_44};
   assign _add_w_upd_44_sum = {_bits_w_upd_44_sum_2[29], _bits_w_upd_44_sum_2} + {{14{_ext_w_upd_44_sum_2[16]}}, _ext_w_upd_44_sum_2};
   assign _bits_w_upd_44_sum = _add_w_upd_44_sum[30:16];
-  // comb: w_upd_44_sum (generator/units/lane.ts:283)
+  // comb: w_upd_44 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_44) begin
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + {{2{_bits_w_upd_44_sum[14]}}, _bits_w_upd_44_sum};
+      w_upd_44_above = (w_upd_44_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_44_below = (w_upd_44_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_44_sat_hi = w_upd_44_above;
+      w_upd_44_sat_lo = w_upd_44_below;
+      w_upd_44 = w_upd_44_above ? 16'sd32767 : (w_upd_44_below ? 16'sh8000 : w_upd_44_sum[15:0]);
     end else begin
-      w_upd_44_sum = {w_rd_44[15], w_rd_44};
+      w_upd_44_sum = 17'sd0;
+      w_upd_44_above = 1'b0;
+      w_upd_44_below = 1'b0;
+      w_upd_44_sat_hi = 1'b0;
+      w_upd_44_sat_lo = 1'b0;
+      w_upd_44 = w_rd_44;
     end
   end
 
   // memory wbank_45: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
-      wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_45_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_45_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_45_sum[15:0])) : host_wdata[15:0];
+      wbank_45[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_45 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? w_addr : host_addr)];
@@ -5673,19 +6448,29 @@ module output_layer (
   assign _ext_w_upd_45_sum_2 = {1'b0, r_45};
   assign _add_w_upd_45_sum = {_bits_w_upd_45_sum_2[29], _bits_w_upd_45_sum_2} + {{14{_ext_w_upd_45_sum_2[16]}}, _ext_w_upd_45_sum_2};
   assign _bits_w_upd_45_sum = _add_w_upd_45_sum[30:16];
-  // comb: w_upd_45_sum (generator/units/lane.ts:283)
+  // comb: w_upd_45 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_45) begin
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + {{2{_bits_w_upd_45_sum[14]}}, _bits_w_upd_45_sum};
+      w_upd_45_above = (w_upd_45_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_45_below = (w_upd_45_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_45_sat_hi = w_upd_45_above;
+      w_upd_45_sat_lo = w_upd_45_below;
+      w_upd_45 = w_upd_45_above ? 16'sd32767 : (w_upd_45_below ? 16'sh8000 : w_upd_45_sum[15:0]);
     end else begin
-      w_upd_45_sum = {w_rd_45[15], w_rd_45};
+      w_upd_45_sum = 17'sd0;
+      w_upd_45_above = 1'b0;
+      w_upd_45_below = 1'b0;
+      w_upd_45_sat_hi = 1'b0;
+      w_upd_45_sat_lo = 1'b0;
+      w_upd_45 = w_rd_45;
     end
   end
 
   // memory wbank_46: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
-      wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_46_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_46_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_46_sum[15:0])) : host_wdata[15:0];
+      wbank_46[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_46 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? w_addr : host_addr)];
@@ -5751,19 +6536,29 @@ module output_layer (
   assign _ext_w_upd_46_sum_2 = {1'b0, r_46};
   assign _add_w_upd_46_sum = {_bits_w_upd_46_sum_2[29], _bits_w_upd_46_sum_2} + {{14{_ext_w_upd_46_sum_2[16]}}, _ext_w_upd_46_sum_2};
   assign _bits_w_upd_46_sum = _add_w_upd_46_sum[30:16];
-  // comb: w_upd_46_sum (generator/units/lane.ts:283)
+  // comb: w_upd_46 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_46) begin
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + {{2{_bits_w_upd_46_sum[14]}}, _bits_w_upd_46_sum};
+      w_upd_46_above = (w_upd_46_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_46_below = (w_upd_46_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_46_sat_hi = w_upd_46_above;
+      w_upd_46_sat_lo = w_upd_46_below;
+      w_upd_46 = w_upd_46_above ? 16'sd32767 : (w_upd_46_below ? 16'sh8000 : w_upd_46_sum[15:0]);
     end else begin
-      w_upd_46_sum = {w_rd_46[15], w_rd_46};
+      w_upd_46_sum = 17'sd0;
+      w_upd_46_above = 1'b0;
+      w_upd_46_below = 1'b0;
+      w_upd_46_sat_hi = 1'b0;
+      w_upd_46_sat_lo = 1'b0;
+      w_upd_46 = w_rd_46;
     end
   end
 
   // memory wbank_47: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
-      wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_47_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_47_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_47_sum[15:0])) : host_wdata[15:0];
+      wbank_47[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_47 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? w_addr : host_addr)];
@@ -5829,19 +6624,29 @@ module output_layer (
   assign _ext_w_upd_47_sum_2 = {1'b0, r_47};
   assign _add_w_upd_47_sum = {_bits_w_upd_47_sum_2[29], _bits_w_upd_47_sum_2} + {{14{_ext_w_upd_47_sum_2[16]}}, _ext_w_upd_47_sum_2};
   assign _bits_w_upd_47_sum = _add_w_upd_47_sum[30:16];
-  // comb: w_upd_47_sum (generator/units/lane.ts:283)
+  // comb: w_upd_47 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_47) begin
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + {{2{_bits_w_upd_47_sum[14]}}, _bits_w_upd_47_sum};
+      w_upd_47_above = (w_upd_47_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_47_below = (w_upd_47_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_47_sat_hi = w_upd_47_above;
+      w_upd_47_sat_lo = w_upd_47_below;
+      w_upd_47 = w_upd_47_above ? 16'sd32767 : (w_upd_47_below ? 16'sh8000 : w_upd_47_sum[15:0]);
     end else begin
-      w_upd_47_sum = {w_rd_47[15], w_rd_47};
+      w_upd_47_sum = 17'sd0;
+      w_upd_47_above = 1'b0;
+      w_upd_47_below = 1'b0;
+      w_upd_47_sat_hi = 1'b0;
+      w_upd_47_sat_lo = 1'b0;
+      w_upd_47 = w_rd_47;
     end
   end
 
   // memory wbank_48: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
-      wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_48_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_48_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_48_sum[15:0])) : host_wdata[15:0];
+      wbank_48[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_48 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? w_addr : host_addr)];
@@ -5907,19 +6712,29 @@ module output_layer (
   assign _ext_w_upd_48_sum_2 = {1'b0, r_48};
   assign _add_w_upd_48_sum = {_bits_w_upd_48_sum_2[29], _bits_w_upd_48_sum_2} + {{14{_ext_w_upd_48_sum_2[16]}}, _ext_w_upd_48_sum_2};
   assign _bits_w_upd_48_sum = _add_w_upd_48_sum[30:16];
-  // comb: w_upd_48_sum (generator/units/lane.ts:283)
+  // comb: w_upd_48 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_48) begin
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + {{2{_bits_w_upd_48_sum[14]}}, _bits_w_upd_48_sum};
+      w_upd_48_above = (w_upd_48_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_48_below = (w_upd_48_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_48_sat_hi = w_upd_48_above;
+      w_upd_48_sat_lo = w_upd_48_below;
+      w_upd_48 = w_upd_48_above ? 16'sd32767 : (w_upd_48_below ? 16'sh8000 : w_upd_48_sum[15:0]);
     end else begin
-      w_upd_48_sum = {w_rd_48[15], w_rd_48};
+      w_upd_48_sum = 17'sd0;
+      w_upd_48_above = 1'b0;
+      w_upd_48_below = 1'b0;
+      w_upd_48_sat_hi = 1'b0;
+      w_upd_48_sat_lo = 1'b0;
+      w_upd_48 = w_rd_48;
     end
   end
 
   // memory wbank_49: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
-      wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_49_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_49_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_49_sum[15:0])) : host_wdata[15:0];
+      wbank_49[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_49 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? w_addr : host_addr)];
@@ -5985,19 +6800,29 @@ module output_layer (
   assign _ext_w_upd_49_sum_2 = {1'b0, r_49};
   assign _add_w_upd_49_sum = {_bits_w_upd_49_sum_2[29], _bits_w_upd_49_sum_2} + {{14{_ext_w_upd_49_sum_2[16]}}, _ext_w_upd_49_sum_2};
   assign _bits_w_upd_49_sum = _add_w_upd_49_sum[30:16];
-  // comb: w_upd_49_sum (generator/units/lane.ts:283)
+  // comb: w_upd_49 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_49) begin
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + {{2{_bits_w_upd_49_sum[14]}}, _bits_w_upd_49_sum};
+      w_upd_49_above = (w_upd_49_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_49_below = (w_upd_49_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_49_sat_hi = w_upd_49_above;
+      w_upd_49_sat_lo = w_upd_49_below;
+      w_upd_49 = w_upd_49_above ? 16'sd32767 : (w_upd_49_below ? 16'sh8000 : w_upd_49_sum[15:0]);
     end else begin
-      w_upd_49_sum = {w_rd_49[15], w_rd_49};
+      w_upd_49_sum = 17'sd0;
+      w_upd_49_above = 1'b0;
+      w_upd_49_below = 1'b0;
+      w_upd_49_sat_hi = 1'b0;
+      w_upd_49_sat_lo = 1'b0;
+      w_upd_49 = w_rd_49;
     end
   end
 
   // memory wbank_50: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
-      wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_50_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_50_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_50_sum[15:0])) : host_wdata[15:0];
+      wbank_50[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_50 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? w_addr : host_addr)];
@@ -6063,19 +6888,29 @@ module output_layer (
   assign _ext_w_upd_50_sum_2 = {1'b0, r_50};
   assign _add_w_upd_50_sum = {_bits_w_upd_50_sum_2[29], _bits_w_upd_50_sum_2} + {{14{_ext_w_upd_50_sum_2[16]}}, _ext_w_upd_50_sum_2};
   assign _bits_w_upd_50_sum = _add_w_upd_50_sum[30:16];
-  // comb: w_upd_50_sum (generator/units/lane.ts:283)
+  // comb: w_upd_50 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_50) begin
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + {{2{_bits_w_upd_50_sum[14]}}, _bits_w_upd_50_sum};
+      w_upd_50_above = (w_upd_50_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_50_below = (w_upd_50_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_50_sat_hi = w_upd_50_above;
+      w_upd_50_sat_lo = w_upd_50_below;
+      w_upd_50 = w_upd_50_above ? 16'sd32767 : (w_upd_50_below ? 16'sh8000 : w_upd_50_sum[15:0]);
     end else begin
-      w_upd_50_sum = {w_rd_50[15], w_rd_50};
+      w_upd_50_sum = 17'sd0;
+      w_upd_50_above = 1'b0;
+      w_upd_50_below = 1'b0;
+      w_upd_50_sat_hi = 1'b0;
+      w_upd_50_sat_lo = 1'b0;
+      w_upd_50 = w_rd_50;
     end
   end
 
   // memory wbank_51: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
-      wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_51_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_51_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_51_sum[15:0])) : host_wdata[15:0];
+      wbank_51[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_51 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? w_addr : host_addr)];
@@ -6141,19 +6976,29 @@ module output_layer (
   assign _ext_w_upd_51_sum_2 = {1'b0, r_51};
   assign _add_w_upd_51_sum = {_bits_w_upd_51_sum_2[29], _bits_w_upd_51_sum_2} + {{14{_ext_w_upd_51_sum_2[16]}}, _ext_w_upd_51_sum_2};
   assign _bits_w_upd_51_sum = _add_w_upd_51_sum[30:16];
-  // comb: w_upd_51_sum (generator/units/lane.ts:283)
+  // comb: w_upd_51 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_51) begin
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + {{2{_bits_w_upd_51_sum[14]}}, _bits_w_upd_51_sum};
+      w_upd_51_above = (w_upd_51_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_51_below = (w_upd_51_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_51_sat_hi = w_upd_51_above;
+      w_upd_51_sat_lo = w_upd_51_below;
+      w_upd_51 = w_upd_51_above ? 16'sd32767 : (w_upd_51_below ? 16'sh8000 : w_upd_51_sum[15:0]);
     end else begin
-      w_upd_51_sum = {w_rd_51[15], w_rd_51};
+      w_upd_51_sum = 17'sd0;
+      w_upd_51_above = 1'b0;
+      w_upd_51_below = 1'b0;
+      w_upd_51_sat_hi = 1'b0;
+      w_upd_51_sat_lo = 1'b0;
+      w_upd_51 = w_rd_51;
     end
   end
 
   // memory wbank_52: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
-      wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_52_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_52_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_52_sum[15:0])) : host_wdata[15:0];
+      wbank_52[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_52 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? w_addr : host_addr)];
@@ -6219,19 +7064,29 @@ module output_layer (
   assign _ext_w_upd_52_sum_2 = {1'b0, r_52};
   assign _add_w_upd_52_sum = {_bits_w_upd_52_sum_2[29], _bits_w_upd_52_sum_2} + {{14{_ext_w_upd_52_sum_2[16]}}, _ext_w_upd_52_sum_2};
   assign _bits_w_upd_52_sum = _add_w_upd_52_sum[30:16];
-  // comb: w_upd_52_sum (generator/units/lane.ts:283)
+  // comb: w_upd_52 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_52) begin
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + {{2{_bits_w_upd_52_sum[14]}}, _bits_w_upd_52_sum};
+      w_upd_52_above = (w_upd_52_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_52_below = (w_upd_52_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_52_sat_hi = w_upd_52_above;
+      w_upd_52_sat_lo = w_upd_52_below;
+      w_upd_52 = w_upd_52_above ? 16'sd32767 : (w_upd_52_below ? 16'sh8000 : w_upd_52_sum[15:0]);
     end else begin
-      w_upd_52_sum = {w_rd_52[15], w_rd_52};
+      w_upd_52_sum = 17'sd0;
+      w_upd_52_above = 1'b0;
+      w_upd_52_below = 1'b0;
+      w_upd_52_sat_hi = 1'b0;
+      w_upd_52_sat_lo = 1'b0;
+      w_upd_52 = w_rd_52;
     end
   end
 
   // memory wbank_53: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
-      wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_53_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_53_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_53_sum[15:0])) : host_wdata[15:0];
+      wbank_53[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_53 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? w_addr : host_addr)];
@@ -6297,19 +7152,29 @@ module output_layer (
   assign _ext_w_upd_53_sum_2 = {1'b0, r_53};
   assign _add_w_upd_53_sum = {_bits_w_upd_53_sum_2[29], _bits_w_upd_53_sum_2} + {{14{_ext_w_upd_53_sum_2[16]}}, _ext_w_upd_53_sum_2};
   assign _bits_w_upd_53_sum = _add_w_upd_53_sum[30:16];
-  // comb: w_upd_53_sum (generator/units/lane.ts:283)
+  // comb: w_upd_53 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_53) begin
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + {{2{_bits_w_upd_53_sum[14]}}, _bits_w_upd_53_sum};
+      w_upd_53_above = (w_upd_53_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_53_below = (w_upd_53_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_53_sat_hi = w_upd_53_above;
+      w_upd_53_sat_lo = w_upd_53_below;
+      w_upd_53 = w_upd_53_above ? 16'sd32767 : (w_upd_53_below ? 16'sh8000 : w_upd_53_sum[15:0]);
     end else begin
-      w_upd_53_sum = {w_rd_53[15], w_rd_53};
+      w_upd_53_sum = 17'sd0;
+      w_upd_53_above = 1'b0;
+      w_upd_53_below = 1'b0;
+      w_upd_53_sat_hi = 1'b0;
+      w_upd_53_sat_lo = 1'b0;
+      w_upd_53 = w_rd_53;
     end
   end
 
   // memory wbank_54: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
-      wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_54_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_54_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_54_sum[15:0])) : host_wdata[15:0];
+      wbank_54[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_54 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? w_addr : host_addr)];
@@ -6375,19 +7240,29 @@ module output_layer (
   assign _ext_w_upd_54_sum_2 = {1'b0, r_54};
   assign _add_w_upd_54_sum = {_bits_w_upd_54_sum_2[29], _bits_w_upd_54_sum_2} + {{14{_ext_w_upd_54_sum_2[16]}}, _ext_w_upd_54_sum_2};
   assign _bits_w_upd_54_sum = _add_w_upd_54_sum[30:16];
-  // comb: w_upd_54_sum (generator/units/lane.ts:283)
+  // comb: w_upd_54 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_54) begin
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + {{2{_bits_w_upd_54_sum[14]}}, _bits_w_upd_54_sum};
+      w_upd_54_above = (w_upd_54_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_54_below = (w_upd_54_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_54_sat_hi = w_upd_54_above;
+      w_upd_54_sat_lo = w_upd_54_below;
+      w_upd_54 = w_upd_54_above ? 16'sd32767 : (w_upd_54_below ? 16'sh8000 : w_upd_54_sum[15:0]);
     end else begin
-      w_upd_54_sum = {w_rd_54[15], w_rd_54};
+      w_upd_54_sum = 17'sd0;
+      w_upd_54_above = 1'b0;
+      w_upd_54_below = 1'b0;
+      w_upd_54_sat_hi = 1'b0;
+      w_upd_54_sat_lo = 1'b0;
+      w_upd_54 = w_rd_54;
     end
   end
 
   // memory wbank_55: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
-      wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_55_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_55_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_55_sum[15:0])) : host_wdata[15:0];
+      wbank_55[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_55 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? w_addr : host_addr)];
@@ -6453,19 +7328,29 @@ module output_layer (
   assign _ext_w_upd_55_sum_2 = {1'b0, r_55};
   assign _add_w_upd_55_sum = {_bits_w_upd_55_sum_2[29], _bits_w_upd_55_sum_2} + {{14{_ext_w_upd_55_sum_2[16]}}, _ext_w_upd_55_sum_2};
   assign _bits_w_upd_55_sum = _add_w_upd_55_sum[30:16];
-  // comb: w_upd_55_sum (generator/units/lane.ts:283)
+  // comb: w_upd_55 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_55) begin
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + {{2{_bits_w_upd_55_sum[14]}}, _bits_w_upd_55_sum};
+      w_upd_55_above = (w_upd_55_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_55_below = (w_upd_55_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_55_sat_hi = w_upd_55_above;
+      w_upd_55_sat_lo = w_upd_55_below;
+      w_upd_55 = w_upd_55_above ? 16'sd32767 : (w_upd_55_below ? 16'sh8000 : w_upd_55_sum[15:0]);
     end else begin
-      w_upd_55_sum = {w_rd_55[15], w_rd_55};
+      w_upd_55_sum = 17'sd0;
+      w_upd_55_above = 1'b0;
+      w_upd_55_below = 1'b0;
+      w_upd_55_sat_hi = 1'b0;
+      w_upd_55_sat_lo = 1'b0;
+      w_upd_55 = w_rd_55;
     end
   end
 
   // memory wbank_56: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
-      wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_56_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_56_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_56_sum[15:0])) : host_wdata[15:0];
+      wbank_56[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_56 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? w_addr : host_addr)];
@@ -6531,19 +7416,29 @@ module output_layer (
   assign _ext_w_upd_56_sum_2 = {1'b0, r_56};
   assign _add_w_upd_56_sum = {_bits_w_upd_56_sum_2[29], _bits_w_upd_56_sum_2} + {{14{_ext_w_upd_56_sum_2[16]}}, _ext_w_upd_56_sum_2};
   assign _bits_w_upd_56_sum = _add_w_upd_56_sum[30:16];
-  // comb: w_upd_56_sum (generator/units/lane.ts:283)
+  // comb: w_upd_56 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_56) begin
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + {{2{_bits_w_upd_56_sum[14]}}, _bits_w_upd_56_sum};
+      w_upd_56_above = (w_upd_56_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_56_below = (w_upd_56_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_56_sat_hi = w_upd_56_above;
+      w_upd_56_sat_lo = w_upd_56_below;
+      w_upd_56 = w_upd_56_above ? 16'sd32767 : (w_upd_56_below ? 16'sh8000 : w_upd_56_sum[15:0]);
     end else begin
-      w_upd_56_sum = {w_rd_56[15], w_rd_56};
+      w_upd_56_sum = 17'sd0;
+      w_upd_56_above = 1'b0;
+      w_upd_56_below = 1'b0;
+      w_upd_56_sat_hi = 1'b0;
+      w_upd_56_sat_lo = 1'b0;
+      w_upd_56 = w_rd_56;
     end
   end
 
   // memory wbank_57: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
-      wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_57_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_57_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_57_sum[15:0])) : host_wdata[15:0];
+      wbank_57[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_57 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? w_addr : host_addr)];
@@ -6609,19 +7504,29 @@ module output_layer (
   assign _ext_w_upd_57_sum_2 = {1'b0, r_57};
   assign _add_w_upd_57_sum = {_bits_w_upd_57_sum_2[29], _bits_w_upd_57_sum_2} + {{14{_ext_w_upd_57_sum_2[16]}}, _ext_w_upd_57_sum_2};
   assign _bits_w_upd_57_sum = _add_w_upd_57_sum[30:16];
-  // comb: w_upd_57_sum (generator/units/lane.ts:283)
+  // comb: w_upd_57 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_57) begin
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + {{2{_bits_w_upd_57_sum[14]}}, _bits_w_upd_57_sum};
+      w_upd_57_above = (w_upd_57_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_57_below = (w_upd_57_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_57_sat_hi = w_upd_57_above;
+      w_upd_57_sat_lo = w_upd_57_below;
+      w_upd_57 = w_upd_57_above ? 16'sd32767 : (w_upd_57_below ? 16'sh8000 : w_upd_57_sum[15:0]);
     end else begin
-      w_upd_57_sum = {w_rd_57[15], w_rd_57};
+      w_upd_57_sum = 17'sd0;
+      w_upd_57_above = 1'b0;
+      w_upd_57_below = 1'b0;
+      w_upd_57_sat_hi = 1'b0;
+      w_upd_57_sat_lo = 1'b0;
+      w_upd_57 = w_rd_57;
     end
   end
 
   // memory wbank_58: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
-      wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_58_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_58_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_58_sum[15:0])) : host_wdata[15:0];
+      wbank_58[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_58 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? w_addr : host_addr)];
@@ -6687,19 +7592,29 @@ module output_layer (
   assign _ext_w_upd_58_sum_2 = {1'b0, r_58};
   assign _add_w_upd_58_sum = {_bits_w_upd_58_sum_2[29], _bits_w_upd_58_sum_2} + {{14{_ext_w_upd_58_sum_2[16]}}, _ext_w_upd_58_sum_2};
   assign _bits_w_upd_58_sum = _add_w_upd_58_sum[30:16];
-  // comb: w_upd_58_sum (generator/units/lane.ts:283)
+  // comb: w_upd_58 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_58) begin
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + {{2{_bits_w_upd_58_sum[14]}}, _bits_w_upd_58_sum};
+      w_upd_58_above = (w_upd_58_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_58_below = (w_upd_58_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_58_sat_hi = w_upd_58_above;
+      w_upd_58_sat_lo = w_upd_58_below;
+      w_upd_58 = w_upd_58_above ? 16'sd32767 : (w_upd_58_below ? 16'sh8000 : w_upd_58_sum[15:0]);
     end else begin
-      w_upd_58_sum = {w_rd_58[15], w_rd_58};
+      w_upd_58_sum = 17'sd0;
+      w_upd_58_above = 1'b0;
+      w_upd_58_below = 1'b0;
+      w_upd_58_sat_hi = 1'b0;
+      w_upd_58_sat_lo = 1'b0;
+      w_upd_58 = w_rd_58;
     end
   end
 
   // memory wbank_59: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
-      wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_59_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_59_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_59_sum[15:0])) : host_wdata[15:0];
+      wbank_59[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_59 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? w_addr : host_addr)];
@@ -6765,19 +7680,29 @@ module output_layer (
   assign _ext_w_upd_59_sum_2 = {1'b0, r_59};
   assign _add_w_upd_59_sum = {_bits_w_upd_59_sum_2[29], _bits_w_upd_59_sum_2} + {{14{_ext_w_upd_59_sum_2[16]}}, _ext_w_upd_59_sum_2};
   assign _bits_w_upd_59_sum = _add_w_upd_59_sum[30:16];
-  // comb: w_upd_59_sum (generator/units/lane.ts:283)
+  // comb: w_upd_59 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_59) begin
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + {{2{_bits_w_upd_59_sum[14]}}, _bits_w_upd_59_sum};
+      w_upd_59_above = (w_upd_59_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_59_below = (w_upd_59_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_59_sat_hi = w_upd_59_above;
+      w_upd_59_sat_lo = w_upd_59_below;
+      w_upd_59 = w_upd_59_above ? 16'sd32767 : (w_upd_59_below ? 16'sh8000 : w_upd_59_sum[15:0]);
     end else begin
-      w_upd_59_sum = {w_rd_59[15], w_rd_59};
+      w_upd_59_sum = 17'sd0;
+      w_upd_59_above = 1'b0;
+      w_upd_59_below = 1'b0;
+      w_upd_59_sat_hi = 1'b0;
+      w_upd_59_sat_lo = 1'b0;
+      w_upd_59 = w_rd_59;
     end
   end
 
   // memory wbank_60: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
-      wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_60_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_60_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_60_sum[15:0])) : host_wdata[15:0];
+      wbank_60[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_60 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? w_addr : host_addr)];
@@ -6843,19 +7768,29 @@ module output_layer (
   assign _ext_w_upd_60_sum_2 = {1'b0, r_60};
   assign _add_w_upd_60_sum = {_bits_w_upd_60_sum_2[29], _bits_w_upd_60_sum_2} + {{14{_ext_w_upd_60_sum_2[16]}}, _ext_w_upd_60_sum_2};
   assign _bits_w_upd_60_sum = _add_w_upd_60_sum[30:16];
-  // comb: w_upd_60_sum (generator/units/lane.ts:283)
+  // comb: w_upd_60 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_60) begin
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + {{2{_bits_w_upd_60_sum[14]}}, _bits_w_upd_60_sum};
+      w_upd_60_above = (w_upd_60_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_60_below = (w_upd_60_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_60_sat_hi = w_upd_60_above;
+      w_upd_60_sat_lo = w_upd_60_below;
+      w_upd_60 = w_upd_60_above ? 16'sd32767 : (w_upd_60_below ? 16'sh8000 : w_upd_60_sum[15:0]);
     end else begin
-      w_upd_60_sum = {w_rd_60[15], w_rd_60};
+      w_upd_60_sum = 17'sd0;
+      w_upd_60_above = 1'b0;
+      w_upd_60_below = 1'b0;
+      w_upd_60_sat_hi = 1'b0;
+      w_upd_60_sat_lo = 1'b0;
+      w_upd_60 = w_rd_60;
     end
   end
 
   // memory wbank_61: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
-      wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_61_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_61_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_61_sum[15:0])) : host_wdata[15:0];
+      wbank_61[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_61 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? w_addr : host_addr)];
@@ -6921,19 +7856,29 @@ module output_layer (
   assign _ext_w_upd_61_sum_2 = {1'b0, r_61};
   assign _add_w_upd_61_sum = {_bits_w_upd_61_sum_2[29], _bits_w_upd_61_sum_2} + {{14{_ext_w_upd_61_sum_2[16]}}, _ext_w_upd_61_sum_2};
   assign _bits_w_upd_61_sum = _add_w_upd_61_sum[30:16];
-  // comb: w_upd_61_sum (generator/units/lane.ts:283)
+  // comb: w_upd_61 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_61) begin
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + {{2{_bits_w_upd_61_sum[14]}}, _bits_w_upd_61_sum};
+      w_upd_61_above = (w_upd_61_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_61_below = (w_upd_61_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_61_sat_hi = w_upd_61_above;
+      w_upd_61_sat_lo = w_upd_61_below;
+      w_upd_61 = w_upd_61_above ? 16'sd32767 : (w_upd_61_below ? 16'sh8000 : w_upd_61_sum[15:0]);
     end else begin
-      w_upd_61_sum = {w_rd_61[15], w_rd_61};
+      w_upd_61_sum = 17'sd0;
+      w_upd_61_above = 1'b0;
+      w_upd_61_below = 1'b0;
+      w_upd_61_sat_hi = 1'b0;
+      w_upd_61_sat_lo = 1'b0;
+      w_upd_61 = w_rd_61;
     end
   end
 
   // memory wbank_62: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
-      wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_62_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_62_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_62_sum[15:0])) : host_wdata[15:0];
+      wbank_62[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_62 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? w_addr : host_addr)];
@@ -6999,19 +7944,29 @@ module output_layer (
   assign _ext_w_upd_62_sum_2 = {1'b0, r_62};
   assign _add_w_upd_62_sum = {_bits_w_upd_62_sum_2[29], _bits_w_upd_62_sum_2} + {{14{_ext_w_upd_62_sum_2[16]}}, _ext_w_upd_62_sum_2};
   assign _bits_w_upd_62_sum = _add_w_upd_62_sum[30:16];
-  // comb: w_upd_62_sum (generator/units/lane.ts:283)
+  // comb: w_upd_62 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_62) begin
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + {{2{_bits_w_upd_62_sum[14]}}, _bits_w_upd_62_sum};
+      w_upd_62_above = (w_upd_62_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_62_below = (w_upd_62_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_62_sat_hi = w_upd_62_above;
+      w_upd_62_sat_lo = w_upd_62_below;
+      w_upd_62 = w_upd_62_above ? 16'sd32767 : (w_upd_62_below ? 16'sh8000 : w_upd_62_sum[15:0]);
     end else begin
-      w_upd_62_sum = {w_rd_62[15], w_rd_62};
+      w_upd_62_sum = 17'sd0;
+      w_upd_62_above = 1'b0;
+      w_upd_62_below = 1'b0;
+      w_upd_62_sat_hi = 1'b0;
+      w_upd_62_sat_lo = 1'b0;
+      w_upd_62 = w_rd_62;
     end
   end
 
   // memory wbank_63: 10 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:363)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
-      wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? (((w_upd_63_sum[16:15] - 2'd1) < 2'd1) ? 16'sd32767 : (((w_upd_63_sum[16:15] - 2'd2) < 2'd1) ? 16'sh8000 : w_upd_63_sum[15:0])) : host_wdata[15:0];
+      wbank_63[(busy_q ? w_addr2_q : host_addr)] <= busy_q ? w_upd_63 : host_wdata[15:0];
     end
     if (busy_q ? (issue & ((phase_q == 3'd1) | ((phase_q == 3'd5) & (p_q == 3'd7)))) : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? w_addr : host_addr)];
@@ -7077,12 +8032,22 @@ module output_layer (
   assign _ext_w_upd_63_sum_2 = {1'b0, r_63};
   assign _add_w_upd_63_sum = {_bits_w_upd_63_sum_2[29], _bits_w_upd_63_sum_2} + {{14{_ext_w_upd_63_sum_2[16]}}, _ext_w_upd_63_sum_2};
   assign _bits_w_upd_63_sum = _add_w_upd_63_sum[30:16];
-  // comb: w_upd_63_sum (generator/units/lane.ts:283)
+  // comb: w_upd_63 (generator/units/lane.ts:288)
   always @* begin
     if (w_we_63) begin
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + {{2{_bits_w_upd_63_sum[14]}}, _bits_w_upd_63_sum};
+      w_upd_63_above = (w_upd_63_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_63_below = (w_upd_63_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_63_sat_hi = w_upd_63_above;
+      w_upd_63_sat_lo = w_upd_63_below;
+      w_upd_63 = w_upd_63_above ? 16'sd32767 : (w_upd_63_below ? 16'sh8000 : w_upd_63_sum[15:0]);
     end else begin
-      w_upd_63_sum = {w_rd_63[15], w_rd_63};
+      w_upd_63_sum = 17'sd0;
+      w_upd_63_above = 1'b0;
+      w_upd_63_below = 1'b0;
+      w_upd_63_sat_hi = 1'b0;
+      w_upd_63_sat_lo = 1'b0;
+      w_upd_63 = w_rd_63;
     end
   end
 
@@ -7103,12 +8068,22 @@ module output_layer (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
   assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
-  // comb: b_upd_sum (generator/units/lane.ts:283)
+  // comb: b_upd (generator/units/lane.ts:288)
   always @* begin
     if (b_we) begin
       b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};
+      b_upd_above = (b_upd_sum[25:15] - 11'd1) < 11'd1023;
+      b_upd_below = (b_upd_sum[25:15] - 11'd1024) < 11'd1023;
+      b_upd_sat_hi = b_upd_above;
+      b_upd_sat_lo = b_upd_below;
+      b_upd = b_upd_above ? 16'sd32767 : (b_upd_below ? 16'sh8000 : b_upd_sum[15:0]);
     end else begin
-      b_upd_sum = {{10{bias_rd[15]}}, bias_rd};
+      b_upd_sum = 26'sd0;
+      b_upd_above = 1'b0;
+      b_upd_below = 1'b0;
+      b_upd_sat_hi = 1'b0;
+      b_upd_sat_lo = 1'b0;
+      b_upd = bias_rd;
     end
   end
 
@@ -7386,9 +8361,9 @@ module output_layer (
 
   assign err_done = v1_q & (phase_q == 3'd4);  // generator/units/output.ts:501
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:427
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:441
 
-  // seq: sat_count (generator/units/lane.ts:428)
+  // seq: sat_count (generator/units/lane.ts:442)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -7402,11 +8377,11 @@ module output_layer (
       sat_err_lo_q <= 32'd0;
     end else begin
       if (upd2) begin
-        if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sum[16:15] - 2'd1) < 2'd1) | ((w_upd_1_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_2_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_3_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_4_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_5_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_6_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_7_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_8_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_9_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_10_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_11_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_12_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_13_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_14_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_15_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_16_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_17_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_18_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_19_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_20_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_21_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_22_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_23_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_24_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_25_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_26_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_27_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_28_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_29_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_30_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_31_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_32_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_33_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_34_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_35_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_36_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_37_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_38_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_39_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_40_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_41_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_42_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_43_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_44_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_45_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_46_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_47_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_48_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_49_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_50_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_51_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_52_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_53_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_54_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_55_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_56_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_57_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_58_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_59_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_60_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_61_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_62_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_63_sum[16:15] - 2'd1) < 2'd1)) | ((w_upd_0_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_1_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_2_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_3_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_4_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_5_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_6_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_7_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_8_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_9_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_10_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_11_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_12_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_13_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_14_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_15_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_16_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_17_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_18_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_19_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_20_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_21_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_22_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_23_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_24_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_25_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_26_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_27_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_28_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_29_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_30_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_31_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_32_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_33_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_34_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_35_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_36_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_37_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_38_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_39_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_40_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_41_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_42_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_43_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_44_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_45_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_46_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_47_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_48_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_49_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_50_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_51_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_52_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_53_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_54_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_55_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_56_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_57_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_58_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_59_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_60_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_61_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_62_sum[16:15] - 2'd2) < 2'd1)) | ((w_upd_63_sum[16:15] - 2'd2) < 2'd1)) | ((b_upd_sum[25:15] - 11'd1) < 11'd1023)) | ((b_upd_sum[25:15] - 11'd1024) < 11'd1023))) begin
-          sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_0_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_1_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_2_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_3_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_4_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_5_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_6_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_7_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_8_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_9_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_10_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_11_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_12_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_13_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_14_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_15_sum[16:15] - 2'd1) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_16_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_17_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_18_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_19_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_20_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_21_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_22_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_23_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_24_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_25_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_26_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_27_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_28_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_29_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_30_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_31_sum[16:15] - 2'd1) < 2'd1}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_32_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_33_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_34_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_35_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_36_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_37_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_38_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_39_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_40_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_41_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_42_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_43_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_44_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_45_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_46_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_47_sum[16:15] - 2'd1) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_48_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_49_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_50_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_51_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_52_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_53_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_54_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_55_sum[16:15] - 2'd1) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_56_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_57_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_58_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_59_sum[16:15] - 2'd1) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_60_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_61_sum[16:15] - 2'd1) < 2'd1}} + {1'b0, {1'b0, (w_upd_62_sum[16:15] - 2'd1) < 2'd1} + {1'b0, (w_upd_63_sum[16:15] - 2'd1) < 2'd1}}}}}}};
-          sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_0_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_1_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_2_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_3_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_4_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_5_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_6_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_7_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_8_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_9_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_10_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_11_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_12_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_13_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_14_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_15_sum[16:15] - 2'd2) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_16_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_17_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_18_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_19_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_20_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_21_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_22_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_23_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_24_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_25_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_26_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_27_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_28_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_29_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_30_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_31_sum[16:15] - 2'd2) < 2'd1}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_32_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_33_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_34_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_35_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_36_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_37_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_38_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_39_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_40_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_41_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_42_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_43_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_44_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_45_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_46_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_47_sum[16:15] - 2'd2) < 2'd1}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_48_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_49_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_50_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_51_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_52_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_53_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_54_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_55_sum[16:15] - 2'd2) < 2'd1}}}} + {1'b0, {1'b0, {1'b0, {1'b0, (w_upd_56_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_57_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_58_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_59_sum[16:15] - 2'd2) < 2'd1}}} + {1'b0, {1'b0, {1'b0, (w_upd_60_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_61_sum[16:15] - 2'd2) < 2'd1}} + {1'b0, {1'b0, (w_upd_62_sum[16:15] - 2'd2) < 2'd1} + {1'b0, (w_upd_63_sum[16:15] - 2'd2) < 2'd1}}}}}}};
-          sat_b_hi_q <= sat_b_hi_q + {31'd0, (b_upd_sum[25:15] - 11'd1) < 11'd1023};
-          sat_b_lo_q <= sat_b_lo_q + {31'd0, (b_upd_sum[25:15] - 11'd1024) < 11'd1023};
+        if ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((w_upd_0_sat_hi | w_upd_1_sat_hi) | w_upd_2_sat_hi) | w_upd_3_sat_hi) | w_upd_4_sat_hi) | w_upd_5_sat_hi) | w_upd_6_sat_hi) | w_upd_7_sat_hi) | w_upd_8_sat_hi) | w_upd_9_sat_hi) | w_upd_10_sat_hi) | w_upd_11_sat_hi) | w_upd_12_sat_hi) | w_upd_13_sat_hi) | w_upd_14_sat_hi) | w_upd_15_sat_hi) | w_upd_16_sat_hi) | w_upd_17_sat_hi) | w_upd_18_sat_hi) | w_upd_19_sat_hi) | w_upd_20_sat_hi) | w_upd_21_sat_hi) | w_upd_22_sat_hi) | w_upd_23_sat_hi) | w_upd_24_sat_hi) | w_upd_25_sat_hi) | w_upd_26_sat_hi) | w_upd_27_sat_hi) | w_upd_28_sat_hi) | w_upd_29_sat_hi) | w_upd_30_sat_hi) | w_upd_31_sat_hi) | w_upd_32_sat_hi) | w_upd_33_sat_hi) | w_upd_34_sat_hi) | w_upd_35_sat_hi) | w_upd_36_sat_hi) | w_upd_37_sat_hi) | w_upd_38_sat_hi) | w_upd_39_sat_hi) | w_upd_40_sat_hi) | w_upd_41_sat_hi) | w_upd_42_sat_hi) | w_upd_43_sat_hi) | w_upd_44_sat_hi) | w_upd_45_sat_hi) | w_upd_46_sat_hi) | w_upd_47_sat_hi) | w_upd_48_sat_hi) | w_upd_49_sat_hi) | w_upd_50_sat_hi) | w_upd_51_sat_hi) | w_upd_52_sat_hi) | w_upd_53_sat_hi) | w_upd_54_sat_hi) | w_upd_55_sat_hi) | w_upd_56_sat_hi) | w_upd_57_sat_hi) | w_upd_58_sat_hi) | w_upd_59_sat_hi) | w_upd_60_sat_hi) | w_upd_61_sat_hi) | w_upd_62_sat_hi) | w_upd_63_sat_hi) | w_upd_0_sat_lo) | w_upd_1_sat_lo) | w_upd_2_sat_lo) | w_upd_3_sat_lo) | w_upd_4_sat_lo) | w_upd_5_sat_lo) | w_upd_6_sat_lo) | w_upd_7_sat_lo) | w_upd_8_sat_lo) | w_upd_9_sat_lo) | w_upd_10_sat_lo) | w_upd_11_sat_lo) | w_upd_12_sat_lo) | w_upd_13_sat_lo) | w_upd_14_sat_lo) | w_upd_15_sat_lo) | w_upd_16_sat_lo) | w_upd_17_sat_lo) | w_upd_18_sat_lo) | w_upd_19_sat_lo) | w_upd_20_sat_lo) | w_upd_21_sat_lo) | w_upd_22_sat_lo) | w_upd_23_sat_lo) | w_upd_24_sat_lo) | w_upd_25_sat_lo) | w_upd_26_sat_lo) | w_upd_27_sat_lo) | w_upd_28_sat_lo) | w_upd_29_sat_lo) | w_upd_30_sat_lo) | w_upd_31_sat_lo) | w_upd_32_sat_lo) | w_upd_33_sat_lo) | w_upd_34_sat_lo) | w_upd_35_sat_lo) | w_upd_36_sat_lo) | w_upd_37_sat_lo) | w_upd_38_sat_lo) | w_upd_39_sat_lo) | w_upd_40_sat_lo) | w_upd_41_sat_lo) | w_upd_42_sat_lo) | w_upd_43_sat_lo) | w_upd_44_sat_lo) | w_upd_45_sat_lo) | w_upd_46_sat_lo) | w_upd_47_sat_lo) | w_upd_48_sat_lo) | w_upd_49_sat_lo) | w_upd_50_sat_lo) | w_upd_51_sat_lo) | w_upd_52_sat_lo) | w_upd_53_sat_lo) | w_upd_54_sat_lo) | w_upd_55_sat_lo) | w_upd_56_sat_lo) | w_upd_57_sat_lo) | w_upd_58_sat_lo) | w_upd_59_sat_lo) | w_upd_60_sat_lo) | w_upd_61_sat_lo) | w_upd_62_sat_lo) | w_upd_63_sat_lo) | b_upd_sat_hi) | b_upd_sat_lo)) begin
+          sat_w_hi_q <= sat_w_hi_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_hi} + {1'b0, w_upd_1_sat_hi}} + {1'b0, {1'b0, w_upd_2_sat_hi} + {1'b0, w_upd_3_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_hi} + {1'b0, w_upd_5_sat_hi}} + {1'b0, {1'b0, w_upd_6_sat_hi} + {1'b0, w_upd_7_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_hi} + {1'b0, w_upd_9_sat_hi}} + {1'b0, {1'b0, w_upd_10_sat_hi} + {1'b0, w_upd_11_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_hi} + {1'b0, w_upd_13_sat_hi}} + {1'b0, {1'b0, w_upd_14_sat_hi} + {1'b0, w_upd_15_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_hi} + {1'b0, w_upd_17_sat_hi}} + {1'b0, {1'b0, w_upd_18_sat_hi} + {1'b0, w_upd_19_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_hi} + {1'b0, w_upd_21_sat_hi}} + {1'b0, {1'b0, w_upd_22_sat_hi} + {1'b0, w_upd_23_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_hi} + {1'b0, w_upd_25_sat_hi}} + {1'b0, {1'b0, w_upd_26_sat_hi} + {1'b0, w_upd_27_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_hi} + {1'b0, w_upd_29_sat_hi}} + {1'b0, {1'b0, w_upd_30_sat_hi} + {1'b0, w_upd_31_sat_hi}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_hi} + {1'b0, w_upd_33_sat_hi}} + {1'b0, {1'b0, w_upd_34_sat_hi} + {1'b0, w_upd_35_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_hi} + {1'b0, w_upd_37_sat_hi}} + {1'b0, {1'b0, w_upd_38_sat_hi} + {1'b0, w_upd_39_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_hi} + {1'b0, w_upd_41_sat_hi}} + {1'b0, {1'b0, w_upd_42_sat_hi} + {1'b0, w_upd_43_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_hi} + {1'b0, w_upd_45_sat_hi}} + {1'b0, {1'b0, w_upd_46_sat_hi} + {1'b0, w_upd_47_sat_hi}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_hi} + {1'b0, w_upd_49_sat_hi}} + {1'b0, {1'b0, w_upd_50_sat_hi} + {1'b0, w_upd_51_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_hi} + {1'b0, w_upd_53_sat_hi}} + {1'b0, {1'b0, w_upd_54_sat_hi} + {1'b0, w_upd_55_sat_hi}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_hi} + {1'b0, w_upd_57_sat_hi}} + {1'b0, {1'b0, w_upd_58_sat_hi} + {1'b0, w_upd_59_sat_hi}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_hi} + {1'b0, w_upd_61_sat_hi}} + {1'b0, {1'b0, w_upd_62_sat_hi} + {1'b0, w_upd_63_sat_hi}}}}}}};
+          sat_w_lo_q <= sat_w_lo_q + {25'd0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_0_sat_lo} + {1'b0, w_upd_1_sat_lo}} + {1'b0, {1'b0, w_upd_2_sat_lo} + {1'b0, w_upd_3_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_4_sat_lo} + {1'b0, w_upd_5_sat_lo}} + {1'b0, {1'b0, w_upd_6_sat_lo} + {1'b0, w_upd_7_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_8_sat_lo} + {1'b0, w_upd_9_sat_lo}} + {1'b0, {1'b0, w_upd_10_sat_lo} + {1'b0, w_upd_11_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_12_sat_lo} + {1'b0, w_upd_13_sat_lo}} + {1'b0, {1'b0, w_upd_14_sat_lo} + {1'b0, w_upd_15_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_16_sat_lo} + {1'b0, w_upd_17_sat_lo}} + {1'b0, {1'b0, w_upd_18_sat_lo} + {1'b0, w_upd_19_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_20_sat_lo} + {1'b0, w_upd_21_sat_lo}} + {1'b0, {1'b0, w_upd_22_sat_lo} + {1'b0, w_upd_23_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_24_sat_lo} + {1'b0, w_upd_25_sat_lo}} + {1'b0, {1'b0, w_upd_26_sat_lo} + {1'b0, w_upd_27_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_28_sat_lo} + {1'b0, w_upd_29_sat_lo}} + {1'b0, {1'b0, w_upd_30_sat_lo} + {1'b0, w_upd_31_sat_lo}}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_32_sat_lo} + {1'b0, w_upd_33_sat_lo}} + {1'b0, {1'b0, w_upd_34_sat_lo} + {1'b0, w_upd_35_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_36_sat_lo} + {1'b0, w_upd_37_sat_lo}} + {1'b0, {1'b0, w_upd_38_sat_lo} + {1'b0, w_upd_39_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_40_sat_lo} + {1'b0, w_upd_41_sat_lo}} + {1'b0, {1'b0, w_upd_42_sat_lo} + {1'b0, w_upd_43_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_44_sat_lo} + {1'b0, w_upd_45_sat_lo}} + {1'b0, {1'b0, w_upd_46_sat_lo} + {1'b0, w_upd_47_sat_lo}}}}} + {1'b0, {1'b0, {1'b0, {1'b0, {1'b0, w_upd_48_sat_lo} + {1'b0, w_upd_49_sat_lo}} + {1'b0, {1'b0, w_upd_50_sat_lo} + {1'b0, w_upd_51_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_52_sat_lo} + {1'b0, w_upd_53_sat_lo}} + {1'b0, {1'b0, w_upd_54_sat_lo} + {1'b0, w_upd_55_sat_lo}}}} + {1'b0, {1'b0, {1'b0, {1'b0, w_upd_56_sat_lo} + {1'b0, w_upd_57_sat_lo}} + {1'b0, {1'b0, w_upd_58_sat_lo} + {1'b0, w_upd_59_sat_lo}}} + {1'b0, {1'b0, {1'b0, w_upd_60_sat_lo} + {1'b0, w_upd_61_sat_lo}} + {1'b0, {1'b0, w_upd_62_sat_lo} + {1'b0, w_upd_63_sat_lo}}}}}}};
+          sat_b_hi_q <= sat_b_hi_q + {31'd0, b_upd_sat_hi};
+          sat_b_lo_q <= sat_b_lo_q + {31'd0, b_upd_sat_lo};
         end
       end
       if (any_sat) begin
@@ -7419,25 +8394,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:440
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:454
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:440
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:454
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:440
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:454
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:440
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:454
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:440
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:454
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:440
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:454
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:440
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:454
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:440
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:454
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:440
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:454
 
-  // seq: host_read (generator/units/lane.ts:471)
+  // seq: host_read (generator/units/lane.ts:485)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -7855,7 +8830,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:497
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:511
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[2:0], recip_table_sat, _mul_w_addr[4], _mul_h_addr[3], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _mul_g_0[63:35], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _mul_g_1[63:35], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _mul_g_2[63:35], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _mul_g_3[63:35], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _mul_g_4[63:35], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _mul_g_5[63:35], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _mul_g_6[63:35], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _mul_g_7[63:35], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _mul_g_8[63:35], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _mul_g_9[63:35], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _mul_g_10[63:35], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _mul_g_11[63:35], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _mul_g_12[63:35], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _mul_g_13[63:35], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _mul_g_14[63:35], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _mul_g_15[63:35], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _mul_g_16[63:35], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _mul_g_17[63:35], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _mul_g_18[63:35], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _mul_g_19[63:35], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _mul_g_20[63:35], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _mul_g_21[63:35], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _mul_g_22[63:35], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _mul_g_23[63:35], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _mul_g_24[63:35], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _mul_g_25[63:35], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _mul_g_26[63:35], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _mul_g_27[63:35], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _mul_g_28[63:35], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _mul_g_29[63:35], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _mul_g_30[63:35], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _mul_g_31[63:35], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _mul_g_32[63:35], _ext_w_upd_32_sum[6:0], _add_w_upd_32_sum[15:0], _mul_g_33[63:35], _ext_w_upd_33_sum[6:0], _add_w_upd_33_sum[15:0], _mul_g_34[63:35], _ext_w_upd_34_sum[6:0], _add_w_upd_34_sum[15:0], _mul_g_35[63:35], _ext_w_upd_35_sum[6:0], _add_w_upd_35_sum[15:0], _mul_g_36[63:35], _ext_w_upd_36_sum[6:0], _add_w_upd_36_sum[15:0], _mul_g_37[63:35], _ext_w_upd_37_sum[6:0], _add_w_upd_37_sum[15:0], _mul_g_38[63:35], _ext_w_upd_38_sum[6:0], _add_w_upd_38_sum[15:0], _mul_g_39[63:35], _ext_w_upd_39_sum[6:0], _add_w_upd_39_sum[15:0], _mul_g_40[63:35], _ext_w_upd_40_sum[6:0], _add_w_upd_40_sum[15:0], _mul_g_41[63:35], _ext_w_upd_41_sum[6:0], _add_w_upd_41_sum[15:0], _mul_g_42[63:35], _ext_w_upd_42_sum[6:0], _add_w_upd_42_sum[15:0], _mul_g_43[63:35], _ext_w_upd_43_sum[6:0], _add_w_upd_43_sum[15:0], _mul_g_44[63:35], _ext_w_upd_44_sum[6:0], _add_w_upd_44_sum[15:0], _mul_g_45[63:35], _ext_w_upd_45_sum[6:0], _add_w_upd_45_sum[15:0], _mul_g_46[63:35], _ext_w_upd_46_sum[6:0], _add_w_upd_46_sum[15:0], _mul_g_47[63:35], _ext_w_upd_47_sum[6:0], _add_w_upd_47_sum[15:0], _mul_g_48[63:35], _ext_w_upd_48_sum[6:0], _add_w_upd_48_sum[15:0], _mul_g_49[63:35], _ext_w_upd_49_sum[6:0], _add_w_upd_49_sum[15:0], _mul_g_50[63:35], _ext_w_upd_50_sum[6:0], _add_w_upd_50_sum[15:0], _mul_g_51[63:35], _ext_w_upd_51_sum[6:0], _add_w_upd_51_sum[15:0], _mul_g_52[63:35], _ext_w_upd_52_sum[6:0], _add_w_upd_52_sum[15:0], _mul_g_53[63:35], _ext_w_upd_53_sum[6:0], _add_w_upd_53_sum[15:0], _mul_g_54[63:35], _ext_w_upd_54_sum[6:0], _add_w_upd_54_sum[15:0], _mul_g_55[63:35], _ext_w_upd_55_sum[6:0], _add_w_upd_55_sum[15:0], _mul_g_56[63:35], _ext_w_upd_56_sum[6:0], _add_w_upd_56_sum[15:0], _mul_g_57[63:35], _ext_w_upd_57_sum[6:0], _add_w_upd_57_sum[15:0], _mul_g_58[63:35], _ext_w_upd_58_sum[6:0], _add_w_upd_58_sum[15:0], _mul_g_59[63:35], _ext_w_upd_59_sum[6:0], _add_w_upd_59_sum[15:0], _mul_g_60[63:35], _ext_w_upd_60_sum[6:0], _add_w_upd_60_sum[15:0], _mul_g_61[63:35], _ext_w_upd_61_sum[6:0], _add_w_upd_61_sum[15:0], _mul_g_62[63:35], _ext_w_upd_62_sum[6:0], _add_w_upd_62_sum[15:0], _mul_g_63[63:35], _ext_w_upd_63_sum[6:0], _add_w_upd_63_sum[15:0], _add_b_upd_sum[12:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mul_sum_q_17[63:39], _mul_sum_q_18[63:39], _mul_sum_q_19[63:39], _mul_sum_q_20[63:39], _mul_sum_q_21[63:39], _mul_sum_q_22[63:39], _mul_sum_q_23[63:39], _mul_sum_q_24[63:39], _mul_sum_q_25[63:39], _mul_sum_q_26[63:39], _mul_sum_q_27[63:39], _mul_sum_q_28[63:39], _mul_sum_q_29[63:39], _mul_sum_q_30[63:39], _mul_sum_q_31[63:39], _mul_sum_q_32[63:39], _mul_sum_q_33[63:39], _mul_sum_q_34[63:39], _mul_sum_q_35[63:39], _mul_sum_q_36[63:39], _mul_sum_q_37[63:39], _mul_sum_q_38[63:39], _mul_sum_q_39[63:39], _mul_sum_q_40[63:39], _mul_sum_q_41[63:39], _mul_sum_q_42[63:39], _mul_sum_q_43[63:39], _mul_sum_q_44[63:39], _mul_sum_q_45[63:39], _mul_sum_q_46[63:39], _mul_sum_q_47[63:39], _mul_sum_q_48[63:39], _mul_sum_q_49[63:39], _mul_sum_q_50[63:39], _mul_sum_q_51[63:39], _mul_sum_q_52[63:39], _mul_sum_q_53[63:39], _mul_sum_q_54[63:39], _mul_sum_q_55[63:39], _mul_sum_q_56[63:39], _mul_sum_q_57[63:39], _mul_sum_q_58[63:39], _mul_sum_q_59[63:39], _mul_sum_q_60[63:39], _mul_sum_q_61[63:39], _mul_sum_q_62[63:39], _mul_sum_q_63[63:39], _mul_sum_q_64[63:39], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};
