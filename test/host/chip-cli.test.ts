@@ -89,7 +89,7 @@ describe('ibhebb train --engine sim --checkpoint / --resume', () => {
   it('a run on the simulated chip resumed from its epoch-1 checkpoint ends with the weights of an uninterrupted one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ibhebb-simck-'));
     const cfg = join(dir, 'chip.json');
-    // the small chip of test/units/chip.test.ts (784-16-8-10, B = 4, 8 lanes): its Verilator build is cached
+    // the small chip of test/units/chip.test.ts (784-16-8-10, B = 4, 8 lanes), built lean as `train` builds it
     writeFileSync(cfg, JSON.stringify({ layers: [784, 16, 8, 10], window: 4, lanes: 8 }));
     const ck = join(dir, 'run.ckpt');
     const common = ['--engine', 'sim', '--config', cfg, '--train-limit', '24', '--test-limit', '8', '--seed', '9', '--no-progress'];
