@@ -32,24 +32,32 @@
  * Three machines: the intake (a record's bytes), the step (passes) and the background (K_X, modulator, output).
  *   INTAKE    beside step c − 1 (rec_ready once step c − 1 has taken its record): the layer-1 loader on slot
  *             sIn (≠ sPrev, sCur), each pixel to it ((2p − 255)·2^(f_in − 8)) and to px_stage, then the label
- *   PX COPY   px_stage → wm's pixel bank of the next slot (px_at_head), once step c − 1's K_X row has read
- *             that bank (the oldest sample's)
- *   TAKE      the step begins once the copy is done: wm NEW (slot c = head, its label), sCur ← sIn, K_X
- *             requested
+ *   PX COPY   px_stage → wm's pixel bank of the next slot (px_at_head) as step c − 1's K_X row reads that bank
+ *             (the oldest sample's): pixel i once the row has read element i (kx_read_q), when the row is one
+ *             Gram pass (B ≤ gram rows); otherwise after the row
+ *   TAKE      the step begins once the copy and step c − 1's K_X row are done: sCur ← sIn, K_X requested; wm NEW
+ *             (slot c = head, its label) once step c − 1's last LayerNorm call, which may still run, has written
+ *             its window z (new_owed_q, ln_prev_q)
  *   PASS l    Hebbian pass of layer l (once the modulator call of δ_l(c − 1) has begun: its words are read as
  *             they are written, and its z waits for the end of that call, which reads zc_mem and the window's
  *             z of layer l): update with δ_l(c − 1) ⊗ h(sPrev) if pending,
  *             forward h(sCur) with the updated weights → layernorm → z: to the next layer's loader (slot sCur;
  *             started when the pass has delivered its accumulators), wm's z bank of c, zc_mem, and for the last
- *             hidden layer zpack_mem slot c
- *   END       window full, once the K_X row has written the step's label: the output step starts, pending,
- *             sPrev ← sCur
+ *             hidden layer zpack_mem slot c. The layernorm takes the pass's call at its start, or (the first
+ *             pass of a step) once it has finished step c − 1's last call (ln_owed_q); the z are routed by the
+ *             call's own layer and flags (ln_layer_q, ln_train_q, ln_full_q). A training step's last pass ends
+ *             the step without waiting for its LayerNorm tail.
+ *   END       window full: the output step is owed (out_owed_q): it starts once the step's last z are in
+ *             zpack_mem and the K_X row has written the step's label; pending, sPrev ← sCur
  *   background, each once what it reads is final:
- *   K_X       after the previous step's modulator chain and output step: gram ROW over the pixels → kernel →
- *             {K_Y, K_X} words → wm KROW
- *   MOD l     after K_X and layer l's forward: gram ROW over layer l's stored z → kernel → K_Z row (word c: a
- *             filler the modulator drops) → modulator_wide with the K rows and row sums from wm (K read port),
- *             z_c from zc_mem and the window z rows from wm's vector read → δ_l(c) into delta_mem
+ *   K_X       after the previous step's modulator chain and output step and its window NEW: gram ROW over the
+ *             pixels → kernel → {K_Y, K_X} words → wm KROW
+ *   MOD l     after K_X and the statistics of layer l's LayerNorm call (its stats pulse: s⁻¹ final, z words to
+ *             come): gram ROW over layer l's stored z → kernel → K_Z row (word c: a filler the modulator drops)
+ *             → modulator_wide with the K rows and row sums from wm (K read port), z_c from zc_mem and the
+ *             window z rows from wm's vector read → δ_l(c) into delta_mem. While that LayerNorm call still
+ *             writes z (z_live_q), the Gram array is held at elements not yet in the window (gram_hold) and
+ *             the z_c reads wait for the zc_mem writes, so the K_Z row ends a few cycles after the tail
  *   OUT       output layer training step over the window
  * FLUSH: once the background is idle, if pending, an update-only pass per hidden layer. CLEAR: wm CLEAR.
  * INFER: intake (no window writes), forward-only passes → layernorm → zpack slot B → logits → argmax.

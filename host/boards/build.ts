@@ -71,14 +71,24 @@ export interface BuildReport {
 }
 
 /**
- * Cycles per training sample: the Hebbian unit's work on the chain of a step — per hidden layer the fused
- * update + forward pass (1 + nOut·⌈nIn/L⌉ + 4 cycles, generator/units/hebbian.ts) and its LayerNorm tail
- * (nOut + 12: the next layer's input is its output), back to back; the record's bytes, the K_X row, the
- * modulator calls and the output step overlap them (docs/design.md). bench/chip.ts measures 2,107 at the
- * default configuration against this 2,018 (the update pass also waits ~80 cycles for its first δ words).
+ * Cycles per training sample, from the schedule's recurrence (docs/design.md): the layer-1 pass of step c + 1
+ * updates with δ_1(c), which needs z_1(c). Per step: the layer-1 fused pass (nOut·⌈nIn/L⌉ + 4 cycles from its
+ * first δ word, generator/units/hebbian.ts), its LayerNorm tail (n_1 + 13), then the longer of
+ *   - the δ_1 chain after the tail: the K_Z row's passes beyond the first (⌈B/R⌉ − 1 of n_1 elements; the first
+ *     runs beside the LayerNorm), the modulator's LOAD and coefficients, ξ rows and the first δ word stored
+ *     (n_1 + 2B + 26, generator/units/modulator.ts with zwSlots 'all');
+ *   - the Hebbian unit's other passes (1 + nOut·⌈nIn/L⌉ + 4 each) and their LayerNorm tails but the last one's
+ *     (it runs beside the next step's first pass), + 6 for the boundaries.
+ * The record's bytes, the pixel copy, the K_X row, the modulator calls and the output step overlap these.
+ * bench/chip.ts measures 1,979 at the default configuration (this: 1,979) and 3,631 at the Arty config (3,643).
  */
 export function cyclesPerSample(cfg: ChipConfig): number {
-  return hebbianLayout(cfg).layers.reduce((a, l) => a + 1 + l.nOut * l.chunks + 4 + l.nOut + 12, 0);
+  const [first, ...rest] = hebbianLayout(cfg).layers;
+  const tail = (n: number) => n + 13;
+  const pass = (l: { nOut: number; chunks: number }) => 1 + l.nOut * l.chunks + 4;
+  const deltaChain = Math.ceil(cfg.window / cfg.gram.rows) * first.nOut + 2 * cfg.window + 26;
+  const others = rest.reduce((a, l, i) => a + pass(l) + (i < rest.length - 1 ? tail(l.nOut) : 0), 0) + 6;
+  return first.nOut * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others);
 }
 
 /**
@@ -280,7 +290,7 @@ file copy -force [get_property DIRECTORY [get_runs impl_1]]/${shellProbe.name}.b
     timingMet: fmaxMHz === null ? null : fmaxMHz >= shellProbe.coreMHz,
     placement,
     cyclesPerSample: cps,
-    cyclesPerSampleSource: 'Σ over hidden layers of the fused update + forward pass (1 + nOut·⌈nIn/lanes⌉ + 4 cycles) and its LayerNorm tail (nOut + 12), back to back in the chip top',
+    cyclesPerSampleSource: "the schedule's recurrence: the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + 2B + 26) and the other layers' passes and tails",
     bytesPerSample: Number(bps.toFixed(3)),
     projectedSamplesPerSecond: { compute, link, projected: Math.min(compute, link), boundBy: compute <= link ? 'compute' : 'link' },
     utilization,

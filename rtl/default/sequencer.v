@@ -431,39 +431,39 @@ module sequencer (
   wire [9:0]         _sub_h_tdata;
   wire [7:0]         _mul_zpack_addr_q;
 
-  assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:222
+  assign in_idle = state_q == 5'd0;  // generator/units/sequencer.ts:230
 
-  assign intake_pix = intake_state_q == 3'd2;  // generator/units/sequencer.ts:225
+  assign intake_pix = intake_state_q == 3'd2;  // generator/units/sequencer.ts:233
 
-  assign intake_label = intake_state_q == 3'd3;  // generator/units/sequencer.ts:225
+  assign intake_label = intake_state_q == 3'd3;  // generator/units/sequencer.ts:233
 
-  assign intake_start = intake_state_q == 3'd1;  // generator/units/sequencer.ts:225
+  assign intake_start = intake_state_q == 3'd1;  // generator/units/sequencer.ts:233
 
-  assign in_pass = state_q == 5'd1;  // generator/units/sequencer.ts:222
+  assign in_pass = state_q == 5'd1;  // generator/units/sequencer.ts:230
 
-  assign in_flush = state_q == 5'd11;  // generator/units/sequencer.ts:222
+  assign in_flush = state_q == 5'd11;  // generator/units/sequencer.ts:230
 
-  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:238
+  assign kx_go = kx_state_q == 2'd2;  // generator/units/sequencer.ts:246
 
-  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:239
+  assign mod_go = mod_state_q == 2'd1;  // generator/units/sequencer.ts:247
 
-  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:240
+  assign mod_wait = mod_state_q == 2'd3;  // generator/units/sequencer.ts:248
 
-  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:282
+  assign seq_idle = in_idle & (intake_state_q == 3'd0);  // generator/units/sequencer.ts:290
 
-  assign busy = ~seq_idle;  // generator/units/sequencer.ts:283
+  assign busy = ~seq_idle;  // generator/units/sequencer.ts:291
 
-  assign done = done_q;  // generator/units/sequencer.ts:284
+  assign done = done_q;  // generator/units/sequencer.ts:292
 
-  assign quiet = all_quiet;  // generator/units/sequencer.ts:286
+  assign quiet = all_quiet;  // generator/units/sequencer.ts:294
 
-  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:287
+  assign last_layer = layer_q == 1'b1;  // generator/units/sequencer.ts:295
 
-  assign ln_last_layer = ln_layer_q == 1'b1;  // generator/units/sequencer.ts:288
+  assign ln_last_layer = ln_layer_q == 1'b1;  // generator/units/sequencer.ts:296
 
-  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:298
+  assign heb_update_now = in_flush | (pending_q & train_q);  // generator/units/sequencer.ts:306
 
-  hebbian u_hebbian (  // generator/units/sequencer.ts:322
+  hebbian u_hebbian (  // generator/units/sequencer.ts:330
     .clk                 (clk),
     .rst                 (rst),
     .start               (heb_start),
@@ -501,7 +501,7 @@ module sequencer (
     .host_rdata          (u_hebbian_host_rdata)
   );
 
-  layernorm u_layernorm (  // generator/units/sequencer.ts:341
+  layernorm u_layernorm (  // generator/units/sequencer.ts:349
     .clk               (clk),
     .rst               (rst),
     .start             (ln_start),
@@ -525,9 +525,9 @@ module sequencer (
     .sat_window_z      (u_layernorm_sat_window_z)
   );
 
-  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:347
+  assign acc_tready = u_layernorm_s_axis_acc_tready;  // generator/units/sequencer.ts:355
 
-  wm u_wm (  // generator/units/sequencer.ts:372
+  wm u_wm (  // generator/units/sequencer.ts:380
     .clk                (clk),
     .rst                (rst),
     .start              (wm_start),
@@ -572,7 +572,7 @@ module sequencer (
     .vr_data_7          (u_wm_vr_data_7)
   );
 
-  gram u_gram (  // generator/units/sequencer.ts:399
+  gram u_gram (  // generator/units/sequencer.ts:407
     .clk             (clk),
     .rst             (rst),
     .start           (gram_start),
@@ -600,9 +600,9 @@ module sequencer (
     .done            (u_gram_done)
   );
 
-  assign gram_hold = z_live_q & ({2'd0, z_count_q} <= u_gram_vr_addr);  // generator/units/sequencer.ts:411
+  assign gram_hold = z_live_q & ({2'd0, z_count_q} <= u_gram_vr_addr);  // generator/units/sequencer.ts:419
 
-  kernel u_kernel (  // generator/units/sequencer.ts:416
+  kernel u_kernel (  // generator/units/sequencer.ts:424
     .clk               (clk),
     .rst               (rst),
     .s_axis_req_tvalid (u_gram_m_axis_d_tvalid),
@@ -615,9 +615,9 @@ module sequencer (
     .m_axis_rsp_tlast  (u_kernel_m_axis_rsp_tlast)
   );
 
-  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:420
+  assign kreq_tready = u_kernel_s_axis_req_tready;  // generator/units/sequencer.ts:428
 
-  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:436
+  assign krow_tvalid = u_kernel_m_axis_rsp_tvalid & (~kpath_q);  // generator/units/sequencer.ts:444
 
   always @* begin
     case (k_q_q)
@@ -632,19 +632,19 @@ module sequencer (
     endcase
   end
   assign _bits_krow_tdata = u_kernel_m_axis_rsp_tdata[23:0];
-  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:437
+  assign krow_tdata = {(_sel_krow_tdata == label_c_q) ? 17'h10000 : 17'd3, _bits_krow_tdata[16:0]};  // generator/units/sequencer.ts:445
 
-  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:440
+  assign kz_fill = (kpath_q & (kz_left_q != 4'd0)) & (k_q_q == slot_mod_q);  // generator/units/sequencer.ts:448
 
-  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:442
+  assign kz_tvalid = (kpath_q & (kz_left_q != 4'd0)) & (kz_fill | u_kernel_m_axis_rsp_tvalid);  // generator/units/sequencer.ts:450
 
-  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:444
+  assign krsp_tready = kpath_q ? (kz_tready & (~kz_fill)) : u_wm_s_axis_krow_tready;  // generator/units/sequencer.ts:452
 
-  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:445
+  assign krsp_fire = u_kernel_m_axis_rsp_tvalid & krsp_tready;  // generator/units/sequencer.ts:453
 
-  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:446
+  assign k_q_step = kpath_q ? (kz_tvalid & kz_tready) : krsp_fire;  // generator/units/sequencer.ts:454
 
-  modulator_wide u_modulator (  // generator/units/sequencer.ts:460
+  modulator_wide u_modulator (  // generator/units/sequencer.ts:468
     .clk                 (clk),
     .rst                 (rst),
     .start               (mod_start),
@@ -677,23 +677,23 @@ module sequencer (
     .sat_delta           (u_modulator_sat_delta)
   );
 
-  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:472
+  assign kxy_tready = u_modulator_s_axis_kxy_tready;  // generator/units/sequencer.ts:480
 
-  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:473
+  assign rsum_tready = u_modulator_s_axis_rsum_tready;  // generator/units/sequencer.ts:481
 
-  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:474
+  assign kz_tready = u_modulator_s_axis_kz_tready;  // generator/units/sequencer.ts:482
 
-  assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:108
+  assign kr_valid = kr_occ_q != 2'd0;  // generator/units/sequencer.ts:116
 
-  assign kr_pop = kr_valid & (kxy_tready & rsum_tready);  // generator/units/sequencer.ts:109
+  assign kr_pop = kr_valid & (kxy_tready & rsum_tready);  // generator/units/sequencer.ts:117
 
-  assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
+  assign kr_issue = ((1'b1 & (kr_left_q != 4'd0)) & (({1'b0, kr_occ_q} + {2'd0, kr_rv_q}) <= ({2'd0, kr_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:119
 
-  assign kr_en = kr_issue;  // generator/units/sequencer.ts:483
+  assign kr_en = kr_issue;  // generator/units/sequencer.ts:491
 
-  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:484
+  assign kr_q = kr_addr_q;  // generator/units/sequencer.ts:492
 
-  // seq: kr_stream (generator/units/sequencer.ts:115)
+  // seq: kr_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
     if (rst) begin
       kr_rv_q <= 1'b0;
@@ -735,13 +735,13 @@ module sequencer (
     end
   end
 
-  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:487
+  assign kr_tvalid = kr_valid;  // generator/units/sequencer.ts:495
 
-  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:489
+  assign kxy_tdata = kr_e0_q[33:0];  // generator/units/sequencer.ts:497
 
-  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:490
+  assign rsum_tdata = kr_e0_q[73:34];  // generator/units/sequencer.ts:498
 
-  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:494)
+  // memory zc_mem: 192 x uint(17) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:502)
   always @(posedge clk) begin
     if (z_fire & ln_train_q) begin
       zc_mem[zc_waddr_q] <= {u_layernorm_m_axis_z_tdata[32], u_layernorm_m_axis_z_tdata[15:0]};
@@ -751,15 +751,15 @@ module sequencer (
     end
   end
 
-  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:496
+  assign z_fire = u_layernorm_m_axis_z_tvalid & z_tready;  // generator/units/sequencer.ts:504
 
-  assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:108
+  assign zc_valid = zc_occ_q != 2'd0;  // generator/units/sequencer.ts:116
 
-  assign zc_pop = zc_valid & u_modulator_s_axis_zc_tready;  // generator/units/sequencer.ts:109
+  assign zc_pop = zc_valid & u_modulator_s_axis_zc_tready;  // generator/units/sequencer.ts:117
 
-  assign zc_issue = ((zc_gate & (zc_left_q != 8'd0)) & (({1'b0, zc_occ_q} + {2'd0, zc_rv_q}) <= ({2'd0, zc_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
+  assign zc_issue = ((zc_gate & (zc_left_q != 8'd0)) & (({1'b0, zc_occ_q} + {2'd0, zc_rv_q}) <= ({2'd0, zc_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:119
 
-  // seq: zc_stream (generator/units/sequencer.ts:115)
+  // seq: zc_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
     if (rst) begin
       zc_rv_q <= 1'b0;
@@ -801,23 +801,23 @@ module sequencer (
     end
   end
 
-  assign zc_gate = (~z_live_q) | (zc_addr_q < zc_waddr_q);  // generator/units/sequencer.ts:503
+  assign zc_gate = (~z_live_q) | (zc_addr_q < zc_waddr_q);  // generator/units/sequencer.ts:511
 
-  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:504
+  assign zc_tvalid = zc_valid;  // generator/units/sequencer.ts:512
 
-  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:505
+  assign zc_tdata = zc_e0_q;  // generator/units/sequencer.ts:513
 
-  assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:108
+  assign zw_valid = zw_occ_q != 2'd0;  // generator/units/sequencer.ts:116
 
-  assign zw_pop = zw_valid & u_modulator_s_axis_zw_tready;  // generator/units/sequencer.ts:109
+  assign zw_pop = zw_valid & u_modulator_s_axis_zw_tready;  // generator/units/sequencer.ts:117
 
-  assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:111
+  assign zw_issue = ((zw_gate_q & (zw_left_q != 8'd0)) & (({1'b0, zw_occ_q} + {2'd0, zw_rv_q}) <= ({2'd0, zw_pop} + 3'd1))) & (~mod_start);  // generator/units/sequencer.ts:119
 
-  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:511
+  assign zw_vr_en = zw_issue;  // generator/units/sequencer.ts:519
 
-  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:512
+  assign zw_vr_addr = zw_addr_q;  // generator/units/sequencer.ts:520
 
-  // seq: zw_stream (generator/units/sequencer.ts:115)
+  // seq: zw_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
     if (rst) begin
       zw_rv_q <= 1'b0;
@@ -859,17 +859,17 @@ module sequencer (
     end
   end
 
-  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:515
+  assign zw_tvalid = zw_valid;  // generator/units/sequencer.ts:523
 
-  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:516
+  assign zw_tdata = zw_e0_q;  // generator/units/sequencer.ts:524
 
-  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:517
+  assign vr_en = zw_gate_q ? zw_vr_en : u_gram_vr_en;  // generator/units/sequencer.ts:525
 
-  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:518
+  assign vr_kind = zw_gate_q ? ({1'b0, mod_layer_q} + 2'd1) : u_gram_vr_kind;  // generator/units/sequencer.ts:526
 
-  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:519
+  assign vr_addr = zw_gate_q ? zw_vr_addr : u_gram_vr_addr;  // generator/units/sequencer.ts:527
 
-  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:522)
+  // memory delta_mem: 192 x uint(16) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:530)
   always @(posedge clk) begin
     if (u_modulator_m_axis_delta_tvalid) begin
       delta_mem[delta_waddr_q] <= u_modulator_m_axis_delta_tdata;
@@ -879,13 +879,13 @@ module sequencer (
     end
   end
 
-  assign delta_valid = delta_occ_q != 2'd0;  // generator/units/sequencer.ts:108
+  assign delta_valid = delta_occ_q != 2'd0;  // generator/units/sequencer.ts:116
 
-  assign delta_pop = delta_valid & u_hebbian_s_axis_delta_tready;  // generator/units/sequencer.ts:109
+  assign delta_pop = delta_valid & u_hebbian_s_axis_delta_tready;  // generator/units/sequencer.ts:117
 
-  assign delta_issue = ((delta_gate & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & heb_update_now));  // generator/units/sequencer.ts:111
+  assign delta_issue = ((delta_gate & (delta_left_q != 8'd0)) & (({1'b0, delta_occ_q} + {2'd0, delta_rv_q}) <= ({2'd0, delta_pop} + 3'd1))) & (~(heb_start & heb_update_now));  // generator/units/sequencer.ts:119
 
-  // seq: delta_stream (generator/units/sequencer.ts:115)
+  // seq: delta_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
     if (rst) begin
       delta_rv_q <= 1'b0;
@@ -927,17 +927,17 @@ module sequencer (
     end
   end
 
-  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:532
+  assign mod_writing = ((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == layer_q);  // generator/units/sequencer.ts:540
 
-  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:533
+  assign delta_gate = (~mod_writing) | (delta_addr_q < delta_waddr_q);  // generator/units/sequencer.ts:541
 
-  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:534
+  assign delta_tvalid = delta_valid;  // generator/units/sequencer.ts:542
 
-  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:535
+  assign delta_tdata = delta_e0_q;  // generator/units/sequencer.ts:543
 
-  assign zpack_fire = z_fire & ln_last_layer;  // generator/units/sequencer.ts:541
+  assign zpack_fire = z_fire & ln_last_layer;  // generator/units/sequencer.ts:549
 
-  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:544)
+  // memory zpack_mem: 9 x uint(1024), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:552)
   always @(posedge clk) begin
     if (zpack_write) begin
       zpack_mem[zpack_addr_q] <= {(zpack_fire & (zpack_lane_q == 6'd63)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_63_q, (zpack_fire & (zpack_lane_q == 6'd62)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_62_q, (zpack_fire & (zpack_lane_q == 6'd61)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_61_q, (zpack_fire & (zpack_lane_q == 6'd60)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_60_q, (zpack_fire & (zpack_lane_q == 6'd59)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_59_q, (zpack_fire & (zpack_lane_q == 6'd58)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_58_q, (zpack_fire & (zpack_lane_q == 6'd57)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_57_q, (zpack_fire & (zpack_lane_q == 6'd56)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_56_q, (zpack_fire & (zpack_lane_q == 6'd55)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_55_q, (zpack_fire & (zpack_lane_q == 6'd54)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_54_q, (zpack_fire & (zpack_lane_q == 6'd53)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_53_q, (zpack_fire & (zpack_lane_q == 6'd52)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_52_q, (zpack_fire & (zpack_lane_q == 6'd51)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_51_q, (zpack_fire & (zpack_lane_q == 6'd50)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_50_q, (zpack_fire & (zpack_lane_q == 6'd49)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_49_q, (zpack_fire & (zpack_lane_q == 6'd48)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_48_q, (zpack_fire & (zpack_lane_q == 6'd47)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_47_q, (zpack_fire & (zpack_lane_q == 6'd46)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_46_q, (zpack_fire & (zpack_lane_q == 6'd45)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_45_q, (zpack_fire & (zpack_lane_q == 6'd44)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_44_q, (zpack_fire & (zpack_lane_q == 6'd43)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_43_q, (zpack_fire & (zpack_lane_q == 6'd42)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_42_q, (zpack_fire & (zpack_lane_q == 6'd41)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_41_q, (zpack_fire & (zpack_lane_q == 6'd40)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_40_q, (zpack_fire & (zpack_lane_q == 6'd39)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_39_q, (zpack_fire & (zpack_lane_q == 6'd38)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_38_q, (zpack_fire & (zpack_lane_q == 6'd37)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_37_q, (zpack_fire & (zpack_lane_q == 6'd36)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_36_q, (zpack_fire & (zpack_lane_q == 6'd35)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_35_q, (zpack_fire & (zpack_lane_q == 6'd34)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_34_q, (zpack_fire & (zpack_lane_q == 6'd33)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_33_q, (zpack_fire & (zpack_lane_q == 6'd32)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_32_q, (zpack_fire & (zpack_lane_q == 6'd31)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_31_q, (zpack_fire & (zpack_lane_q == 6'd30)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_30_q, (zpack_fire & (zpack_lane_q == 6'd29)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_29_q, (zpack_fire & (zpack_lane_q == 6'd28)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_28_q, (zpack_fire & (zpack_lane_q == 6'd27)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_27_q, (zpack_fire & (zpack_lane_q == 6'd26)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_26_q, (zpack_fire & (zpack_lane_q == 6'd25)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_25_q, (zpack_fire & (zpack_lane_q == 6'd24)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_24_q, (zpack_fire & (zpack_lane_q == 6'd23)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_23_q, (zpack_fire & (zpack_lane_q == 6'd22)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_22_q, (zpack_fire & (zpack_lane_q == 6'd21)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_21_q, (zpack_fire & (zpack_lane_q == 6'd20)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_20_q, (zpack_fire & (zpack_lane_q == 6'd19)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_19_q, (zpack_fire & (zpack_lane_q == 6'd18)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_18_q, (zpack_fire & (zpack_lane_q == 6'd17)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_17_q, (zpack_fire & (zpack_lane_q == 6'd16)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_16_q, (zpack_fire & (zpack_lane_q == 6'd15)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_15_q, (zpack_fire & (zpack_lane_q == 6'd14)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_14_q, (zpack_fire & (zpack_lane_q == 6'd13)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_13_q, (zpack_fire & (zpack_lane_q == 6'd12)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_12_q, (zpack_fire & (zpack_lane_q == 6'd11)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_11_q, (zpack_fire & (zpack_lane_q == 6'd10)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_10_q, (zpack_fire & (zpack_lane_q == 6'd9)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_9_q, (zpack_fire & (zpack_lane_q == 6'd8)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_8_q, (zpack_fire & (zpack_lane_q == 6'd7)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_7_q, (zpack_fire & (zpack_lane_q == 6'd6)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_6_q, (zpack_fire & (zpack_lane_q == 6'd5)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_5_q, (zpack_fire & (zpack_lane_q == 6'd4)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_4_q, (zpack_fire & (zpack_lane_q == 6'd3)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_3_q, (zpack_fire & (zpack_lane_q == 6'd2)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_2_q, (zpack_fire & (zpack_lane_q == 6'd1)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_1_q, (zpack_fire & (zpack_lane_q == 6'd0)) ? u_layernorm_m_axis_z_tdata[31:16] : zpack_0_q};
@@ -947,7 +947,7 @@ module sequencer (
     end
   end
 
-  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:545
+  assign zpack_write = zpack_fire & ((zpack_lane_q == 6'd63) | u_layernorm_m_axis_z_tlast);  // generator/units/sequencer.ts:553
 
   always @* begin
     case (out_y_addr)
@@ -961,7 +961,7 @@ module sequencer (
       default: _sel_y_rdata_q = label_7_q;
     endcase
   end
-  // seq: y_read (generator/units/sequencer.ts:554)
+  // seq: y_read (generator/units/sequencer.ts:562)
   always @(posedge clk) begin
     if (rst) begin
       y_rdata_q <= 4'd0;
@@ -972,7 +972,7 @@ module sequencer (
     end
   end
 
-  output_layer u_output (  // generator/units/sequencer.ts:556
+  output_layer u_output (  // generator/units/sequencer.ts:564
     .clk                 (clk),
     .rst                 (rst),
     .start               (out_start),
@@ -1008,21 +1008,21 @@ module sequencer (
     .host_rdata          (u_output_host_rdata)
   );
 
-  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:565
+  assign out_h_addr = u_output_h_addr;  // generator/units/sequencer.ts:573
 
-  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:566
+  assign out_h_re = u_output_h_re;  // generator/units/sequencer.ts:574
 
-  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:567
+  assign out_y_addr = u_output_y_addr;  // generator/units/sequencer.ts:575
 
-  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:568
+  assign out_y_re = u_output_y_re;  // generator/units/sequencer.ts:576
 
-  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:574
+  assign host_rdata = host_unit ? u_output_host_rdata : u_hebbian_host_rdata;  // generator/units/sequencer.ts:582
 
-  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:583
+  assign s_axis_px_tready = (intake_pix & u_hebbian_s_axis_h_tready) | intake_label;  // generator/units/sequencer.ts:591
 
-  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:584
+  assign px_fire = (intake_pix & s_axis_px_tvalid) & u_hebbian_s_axis_h_tready;  // generator/units/sequencer.ts:592
 
-  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:587)
+  // memory px_stage: 784 x uint(8) (block RAM), 1 write / 1 sync read / 0 async read port(s) (generator/units/sequencer.ts:595)
   always @(posedge clk) begin
     if (px_fire & rec_train_q) begin
       px_stage[px_idx_q] <= s_axis_px_tdata;
@@ -1032,7 +1032,7 @@ module sequencer (
     end
   end
 
-  // seq: kx_read (generator/units/sequencer.ts:597)
+  // seq: kx_read (generator/units/sequencer.ts:605)
   always @(posedge clk) begin
     if (rst) begin
       kx_read_q <= 10'd0;
@@ -1045,15 +1045,15 @@ module sequencer (
     end
   end
 
-  assign px_copy_start = (px_copy_owed_q & (px_copy_count_q == 10'd0)) & ((~kx_owed_q) | (kx_state_q == 2'd3));  // generator/units/sequencer.ts:599
+  assign px_copy_start = (px_copy_owed_q & (px_copy_count_q == 10'd0)) & ((~kx_owed_q) | (kx_state_q == 2'd3));  // generator/units/sequencer.ts:607
 
-  assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:108
+  assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:116
 
-  assign px_cp_pop = px_cp_valid & u_wm_s_axis_px_tready;  // generator/units/sequencer.ts:109
+  assign px_cp_pop = px_cp_valid & u_wm_s_axis_px_tready;  // generator/units/sequencer.ts:117
 
-  assign px_cp_issue = ((px_copy_gate & (px_cp_left_q != 10'd0)) & (({1'b0, px_cp_occ_q} + {2'd0, px_cp_rv_q}) <= ({2'd0, px_cp_pop} + 3'd1))) & (~px_copy_start);  // generator/units/sequencer.ts:111
+  assign px_cp_issue = ((px_copy_gate & (px_cp_left_q != 10'd0)) & (({1'b0, px_cp_occ_q} + {2'd0, px_cp_rv_q}) <= ({2'd0, px_cp_pop} + 3'd1))) & (~px_copy_start);  // generator/units/sequencer.ts:119
 
-  // seq: px_cp_stream (generator/units/sequencer.ts:115)
+  // seq: px_cp_stream (generator/units/sequencer.ts:123)
   always @(posedge clk) begin
     if (rst) begin
       px_cp_rv_q <= 1'b0;
@@ -1095,13 +1095,13 @@ module sequencer (
     end
   end
 
-  assign px_copy_gate = (~kx_owed_q) | (px_cp_addr_q < kx_read_q);  // generator/units/sequencer.ts:604
+  assign px_copy_gate = (~kx_owed_q) | (px_cp_addr_q < kx_read_q);  // generator/units/sequencer.ts:612
 
-  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:605
+  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:613
 
-  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:606
+  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:614
 
-  // seq: px_copy (generator/units/sequencer.ts:607)
+  // seq: px_copy (generator/units/sequencer.ts:615)
   always @(posedge clk) begin
     if (rst) begin
       px_idx_q <= 10'd0;
@@ -1125,22 +1125,22 @@ module sequencer (
     end
   end
 
-  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:615
+  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:623
 
-  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:625
+  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:633
 
-  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:632
+  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:640
 
-  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:633
+  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:641
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:634
+  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:642
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:635
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:643
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:635
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:643
 
-  // seq: sat_counts (generator/units/sequencer.ts:662)
+  // seq: sat_counts (generator/units/sequencer.ts:670)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -1173,107 +1173,107 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:685
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:693
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:685
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:693
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:685
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:693
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:685
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:693
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:685
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:693
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:685
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:693
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:685
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:693
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:685
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:693
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:685
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:693
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:685
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:693
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:685
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:693
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:685
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:693
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:685
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:693
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:685
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:693
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:685
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:693
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:685
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:693
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:685
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:693
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:687
+  assign steps = steps_q;  // generator/units/sequencer.ts:695
 
-  assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:222
+  assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:230
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:694
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:702
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:695
+  assign result = best_j_q;  // generator/units/sequencer.ts:703
 
-  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:698
+  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:706
 
-  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:713
+  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:721
 
-  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:715
+  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:723
 
-  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:724
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:732
 
-  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:725
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:733
 
-  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:727
+  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:735
 
-  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | (((~u_wm_busy) & px_copied) & (~kx_owed_q)));  // generator/units/sequencer.ts:731
+  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | (((~u_wm_busy) & px_copied) & (~kx_owed_q)));  // generator/units/sequencer.ts:739
 
-  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:732
+  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:740
 
-  assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:222
+  assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:230
 
-  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:735
+  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:743
 
-  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:736
+  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:744
 
-  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:737
+  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:745
 
-  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:738
+  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:746
 
-  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:740
+  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:748
 
-  assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:222
+  assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:230
 
-  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:741
+  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:749
 
-  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:742
+  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:750
 
-  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:743
+  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:751
 
-  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:745
+  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:753
 
-  assign rec_ready = record_ready;  // generator/units/sequencer.ts:746
+  assign rec_ready = record_ready;  // generator/units/sequencer.ts:754
 
-  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:748
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:756
 
-  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:749
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:757
 
-  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:750
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:758
 
-  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:751
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:759
 
-  assign mod_start = mod_go;  // generator/units/sequencer.ts:752
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:760
 
-  assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:222
+  assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:230
 
-  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:757
+  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:765
 
-  assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:222
+  assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:230
 
-  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:758
+  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:766
 
-  // seq: k_words (generator/units/sequencer.ts:760)
+  // seq: k_words (generator/units/sequencer.ts:768)
   always @(posedge clk) begin
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1295,7 +1295,7 @@ module sequencer (
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:770)
+  // seq: buffers (generator/units/sequencer.ts:778)
   always @(posedge clk) begin
     if (rst) begin
       zc_waddr_q <= 8'd0;
@@ -1591,11 +1591,11 @@ module sequencer (
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:790
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:798
 
-  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:792
+  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:800
 
-  // seq: kx (generator/units/sequencer.ts:796)
+  // seq: kx (generator/units/sequencer.ts:804)
   always @(posedge clk) begin
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1719,7 +1719,7 @@ module sequencer (
     end
   end
 
-  // seq: trailing (generator/units/sequencer.ts:851)
+  // seq: trailing (generator/units/sequencer.ts:859)
   always @(posedge clk) begin
     if (rst) begin
       ln_layer_q <= 1'b0;
@@ -1769,7 +1769,7 @@ module sequencer (
     end
   end
 
-  // seq: intake (generator/units/sequencer.ts:877)
+  // seq: intake (generator/units/sequencer.ts:885)
   always @(posedge clk) begin
     if (rst) begin
       rec_train_q <= 1'b0;
@@ -1829,7 +1829,7 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:913)
+  // seq: fsm (generator/units/sequencer.ts:921)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
