@@ -62,7 +62,10 @@
  *          in the cycle that finds the three B-word streams loaded, XI starts while the last coefficient is
  *          written, and DELTA follows XI directly while the last ξ·z is added (no MEAN state: the means are
  *          registered every cycle from G1, G2 and are needed in stages d1 / d2 of the first δ row): B + 1
- *          (LOAD, overlapping the first COEF issue), B + 2 (COEF), n + 4 (XI), n + 4 (DELTA).
+ *          (LOAD, overlapping the first COEF issue), B + 2 (COEF), n + 4 (XI), n + 4 (DELTA). Slot p's coefficient
+ *          issues as soon as the kxy and rsum streams are complete and kz word p is in, so when the kz words come
+ *          last (the chip's K_Z row) the coefficients follow them one a cycle and XI starts 3 cycles after the
+ *          last kz word.
  *          The ideal of the streams is B·n + n resp. 2n: δ_j needs mean(ξ) and mean(ξ⊙z) over all j, so no δ
  *          can leave before the last ξ is in.
  */
@@ -223,9 +226,10 @@ export function modulator(cfg: ChipConfig, opts: ModulatorOptions = {}): Module 
 
   // ---- COEF: one slot per cycle, three stages → coef memory
   const pc = m.reg('coef_p_q', uint(bw), { reset: 0 });
-  // zwSlots 'all' overlaps the phase changes (the short call is on the chip's critical path): the first slot
-  // issues in the cycle that finds the streams loaded (every word is in its memory and Σ Rt complete)
-  const coefPhase = wide ? is(S.COEF).or(is(S.LOAD).and(loaded)) : is(S.COEF);
+  // zwSlots 'all' overlaps the phase changes (the short call is on the chip's critical path): slot p issues in LOAD
+  // once the K rows and row sums are in (Σ Rt complete) and its kz word is (the K_Z row, which arrives last on the
+  // chip, then meets its coefficients one a cycle as its words come)
+  const coefPhase = wide ? is(S.COEF).or(is(S.LOAD).and(lk.cnt.eq(Bc)).and(lr.cnt.eq(Bc)).and(lz.cnt.gt(pc))) : is(S.COEF);
   const cIssue = m.wire('coef_issue', coefPhase.and(pc.lt(Bc)));
   const pa = pc.trunc(pw);
   const memOf = (l: { mem: Memory | null }): Memory => {

@@ -75,18 +75,18 @@ export interface BuildReport {
  * updates with δ_1(c), which needs z_1(c). Per step: the layer-1 fused pass (nOut·⌈nIn/L⌉ + 4 cycles from its
  * first δ word, generator/units/hebbian.ts), its LayerNorm tail (n_1 + 13), then the longer of
  *   - the δ_1 chain after the tail: the K_Z row's passes beyond the first (⌈B/R⌉ − 1 of n_1 elements; the first
- *     runs beside the LayerNorm), the modulator's LOAD and coefficients, ξ rows and the first δ word stored
- *     (n_1 + 2B + 26, generator/units/modulator.ts with zwSlots 'all');
+ *     runs beside the LayerNorm), its B words through the kernel, the coefficients following them, ξ rows and
+ *     the first δ word stored (n_1 + B + 27, generator/units/modulator.ts with zwSlots 'all');
  *   - the Hebbian unit's other passes (1 + nOut·⌈nIn/L⌉ + 4 each) and their LayerNorm tails but the last one's
  *     (it runs beside the next step's first pass), + 6 for the boundaries.
  * The record's bytes, the pixel copy, the K_X row, the modulator calls and the output step overlap these.
- * bench/chip.ts measures 1,979 at the default configuration (this: 1,979) and 3,631 at the Arty config (3,643).
+ * bench/chip.ts measures 1,972 at the default configuration (this: 1,972) and 3,624 at the Arty config (3,636).
  */
 export function cyclesPerSample(cfg: ChipConfig): number {
   const [first, ...rest] = hebbianLayout(cfg).layers;
   const tail = (n: number) => n + 13;
   const pass = (l: { nOut: number; chunks: number }) => 1 + l.nOut * l.chunks + 4;
-  const deltaChain = Math.ceil(cfg.window / cfg.gram.rows) * first.nOut + 2 * cfg.window + 26;
+  const deltaChain = Math.ceil(cfg.window / cfg.gram.rows) * first.nOut + cfg.window + 27;
   const others = rest.reduce((a, l, i) => a + pass(l) + (i < rest.length - 1 ? tail(l.nOut) : 0), 0) + 6;
   return first.nOut * first.chunks + 4 + tail(first.nOut) + Math.max(deltaChain, others);
 }
@@ -290,7 +290,7 @@ file copy -force [get_property DIRECTORY [get_runs impl_1]]/${shellProbe.name}.b
     timingMet: fmaxMHz === null ? null : fmaxMHz >= shellProbe.coreMHz,
     placement,
     cyclesPerSample: cps,
-    cyclesPerSampleSource: "the schedule's recurrence: the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + 2B + 26) and the other layers' passes and tails",
+    cyclesPerSampleSource: "the schedule's recurrence: the layer-1 fused pass (nOut·⌈nIn/lanes⌉ + 4 cycles), its LayerNorm tail (n + 13), then the longer of the δ_1 chain (K_Z row passes beyond the first, modulator: ⌈B/R⌉·n + B + 27) and the other layers' passes and tails",
     bytesPerSample: Number(bps.toFixed(3)),
     projectedSamplesPerSecond: { compute, link, projected: Math.min(compute, link), boundBy: compute <= link ? 'compute' : 'link' },
     utilization,

@@ -192,31 +192,31 @@ module modulator_wide (
   wire [56:0]        _add_out_data_q;
   wire [37:0]        _mux_out_data_q;
 
-  assign go = start & (state_q == 3'd0);  // generator/units/modulator.ts:166
+  assign go = start & (state_q == 3'd0);  // generator/units/modulator.ts:169
 
-  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;  // generator/units/modulator.ts:171
+  assign n_sel = (layer_q == 1'b0) ? 8'd128 : 8'd64;  // generator/units/modulator.ts:174
 
-  assign s_axis_kxy_tready = (state_q == 3'd1) & (kxy_count_q < 4'd8);  // generator/units/modulator.ts:178
+  assign s_axis_kxy_tready = (state_q == 3'd1) & (kxy_count_q < 4'd8);  // generator/units/modulator.ts:181
 
-  // memory kxy_mem: 8 x uint(34), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:183)
+  // memory kxy_mem: 8 x uint(34), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:186)
   always @(posedge clk) begin
     if (s_axis_kxy_tvalid & s_axis_kxy_tready) begin
       kxy_mem[kxy_count_q[2:0]] <= s_axis_kxy_tdata;
     end
   end
 
-  assign s_axis_kz_tready = (state_q == 3'd1) & (kz_count_q < 4'd8);  // generator/units/modulator.ts:178
+  assign s_axis_kz_tready = (state_q == 3'd1) & (kz_count_q < 4'd8);  // generator/units/modulator.ts:181
 
-  // memory kz_mem: 8 x uint(17), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:183)
+  // memory kz_mem: 8 x uint(17), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:186)
   always @(posedge clk) begin
     if (s_axis_kz_tvalid & s_axis_kz_tready) begin
       kz_mem[kz_count_q[2:0]] <= s_axis_kz_tdata;
     end
   end
 
-  assign s_axis_rsum_tready = (state_q == 3'd1) & (rsum_count_q < 4'd8);  // generator/units/modulator.ts:178
+  assign s_axis_rsum_tready = (state_q == 3'd1) & (rsum_count_q < 4'd8);  // generator/units/modulator.ts:181
 
-  // memory rsum_mem: 8 x uint(40), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:183)
+  // memory rsum_mem: 8 x uint(40), 1 write / 0 sync read / 1 async read port(s) (generator/units/modulator.ts:186)
   always @(posedge clk) begin
     if (s_axis_rsum_tvalid & s_axis_rsum_tready) begin
       rsum_mem[rsum_count_q[2:0]] <= s_axis_rsum_tdata;
@@ -230,7 +230,7 @@ module modulator_wide (
   assign _sub_nd_c_q = 21'h80000 - {1'b0, s_axis_rsum_tdata[39:20]};
   assign _const_nd_c_q = 7'd32;
   assign _mul_nd_c_q = $signed(_sub_nd_c_q) * $signed(_const_nd_c_q);
-  // seq: row_terms (generator/units/modulator.ts:206)
+  // seq: row_terms (generator/units/modulator.ts:209)
   always @(posedge clk) begin
     if (rst) begin
       sum_rt_q <= 31'sd0;
@@ -249,9 +249,9 @@ module modulator_wide (
     end
   end
 
-  assign s_axis_zc_tready = (state_q != 3'd0) & (zc_count_q < n_sel);  // generator/units/modulator.ts:220
+  assign s_axis_zc_tready = (state_q != 3'd0) & (zc_count_q < n_sel);  // generator/units/modulator.ts:223
 
-  // memory zc_mem: 128 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:221)
+  // memory zc_mem: 128 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:224)
   always @(posedge clk) begin
     if (s_axis_zc_tvalid & s_axis_zc_tready) begin
       zc_mem[zc_count_q[6:0]] <= s_axis_zc_tdata;
@@ -261,7 +261,7 @@ module modulator_wide (
     end
   end
 
-  assign coef_issue = ((state_q == 3'd2) | ((state_q == 3'd1) & (((kxy_count_q == 4'd8) & (kz_count_q == 4'd8)) & (rsum_count_q == 4'd8)))) & (coef_p_q < 4'd8);  // generator/units/modulator.ts:229
+  assign coef_issue = ((state_q == 3'd2) | ((((state_q == 3'd1) & (kxy_count_q == 4'd8)) & (rsum_count_q == 4'd8)) & (kz_count_q > coef_p_q))) & (coef_p_q < 4'd8);  // generator/units/modulator.ts:233
 
   assign _mul_w_q = 5'sd8 * rt_c_q;
   assign _rd_w_q = rsum_mem[coef_p_q[2:0]];
@@ -276,7 +276,7 @@ module modulator_wide (
   assign _mul_w_q_5 = _bits_w_q_2 * 6'd32;
   assign _sub_w_q_3 = {3'd0, {_rd_w_q_2[16:0], 4'd0}} - {1'b0, _mul_w_q_5};
   assign _mul_w_q_4 = 8'sd64 * $signed(_sub_w_q_3);
-  // seq: w_q (generator/units/modulator.ts:256)
+  // seq: w_q (generator/units/modulator.ts:260)
   always @(posedge clk) begin
     if (rst) begin
       w_q <= 35'sd0;
@@ -285,7 +285,7 @@ module modulator_wide (
     end
   end
 
-  // seq: kz_q (generator/units/modulator.ts:257)
+  // seq: kz_q (generator/units/modulator.ts:261)
   always @(posedge clk) begin
     if (rst) begin
       kz_q <= 17'd0;
@@ -294,7 +294,7 @@ module modulator_wide (
     end
   end
 
-  // seq: c1_valid_q (generator/units/modulator.ts:258)
+  // seq: c1_valid_q (generator/units/modulator.ts:262)
   always @(posedge clk) begin
     if (rst) begin
       c1_valid_q <= 1'b0;
@@ -303,7 +303,7 @@ module modulator_wide (
     end
   end
 
-  // seq: c1_p_q (generator/units/modulator.ts:259)
+  // seq: c1_p_q (generator/units/modulator.ts:263)
   always @(posedge clk) begin
     if (rst) begin
       c1_p_q <= 3'd0;
@@ -315,7 +315,7 @@ module modulator_wide (
   assign _ext_u_q = {1'b0, kz_q};
   assign _mul_u_q = w_q * $signed(_ext_u_q);
   assign _add_u_q = {_mul_u_q[52], _mul_u_q} + 54'd32768;
-  // seq: u_q (generator/units/modulator.ts:260)
+  // seq: u_q (generator/units/modulator.ts:264)
   always @(posedge clk) begin
     if (rst) begin
       u_q <= 38'sd0;
@@ -324,7 +324,7 @@ module modulator_wide (
     end
   end
 
-  // seq: c2_valid_q (generator/units/modulator.ts:261)
+  // seq: c2_valid_q (generator/units/modulator.ts:265)
   always @(posedge clk) begin
     if (rst) begin
       c2_valid_q <= 1'b0;
@@ -333,7 +333,7 @@ module modulator_wide (
     end
   end
 
-  // seq: c2_p_q (generator/units/modulator.ts:262)
+  // seq: c2_p_q (generator/units/modulator.ts:266)
   always @(posedge clk) begin
     if (rst) begin
       c2_p_q <= 3'd0;
@@ -343,13 +343,13 @@ module modulator_wide (
   end
 
   assign _const_u_scaled = 19'h29cbc;
-  assign u_scaled = u_q * $signed(_const_u_scaled);  // generator/units/modulator.ts:265
+  assign u_scaled = u_q * $signed(_const_u_scaled);  // generator/units/modulator.ts:269
 
   assign _add_coef_0_q = {u_scaled[56], u_scaled} + 58'h1000000;
   assign _bits_coef_0_q = _add_coef_0_q[57:25];
   assign _add_coef_0_q_2 = {u_scaled[56], u_scaled} + 58'h800000;
   assign _mux_coef_0_q = ($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) > 34'sh7fffff) ? 34'sh7fffff : (($signed(((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24])) < (-34'sh800000)) ? (-34'sh800000) : ((layer_q == 1'b0) ? {_bits_coef_0_q[32], _bits_coef_0_q} : _add_coef_0_q_2[57:24]));
-  // seq: coef_regs (generator/units/modulator.ts:277)
+  // seq: coef_regs (generator/units/modulator.ts:281)
   always @(posedge clk) begin
     if (rst) begin
       coef_0_q <= 24'sd0;
@@ -388,7 +388,7 @@ module modulator_wide (
     end
   end
 
-  assign s_axis_zw_tready = ((state_q == 3'd3) & (xi_j_q < n_sel)) & (zc_count_q > xi_j_q);  // generator/units/modulator.ts:288
+  assign s_axis_zw_tready = ((state_q == 3'd3) & (xi_j_q < n_sel)) & (zc_count_q > xi_j_q);  // generator/units/modulator.ts:292
 
   always @* begin
     case (slot_q)
@@ -402,9 +402,9 @@ module modulator_wide (
       default: _sel_zw_c = s_axis_zw_tdata[127:112];
     endcase
   end
-  assign zw_c = _sel_zw_c;  // generator/units/modulator.ts:338
+  assign zw_c = _sel_zw_c;  // generator/units/modulator.ts:342
 
-  // seq: x1_valid_q (generator/units/modulator.ts:340)
+  // seq: x1_valid_q (generator/units/modulator.ts:344)
   always @(posedge clk) begin
     if (rst) begin
       x1_valid_q <= 1'b0;
@@ -415,7 +415,7 @@ module modulator_wide (
 
   assign _bits_x1_prod0_q = s_axis_zw_tdata[15:0];
   assign _sub_x1_prod0_q = {zw_c[15], zw_c} - {_bits_x1_prod0_q[15], _bits_x1_prod0_q};
-  // seq: x1_prod0_q (generator/units/modulator.ts:341)
+  // seq: x1_prod0_q (generator/units/modulator.ts:345)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod0_q <= 41'sd0;
@@ -428,7 +428,7 @@ module modulator_wide (
 
   assign _bits_x1_prod1_q = s_axis_zw_tdata[31:16];
   assign _sub_x1_prod1_q = {zw_c[15], zw_c} - {_bits_x1_prod1_q[15], _bits_x1_prod1_q};
-  // seq: x1_prod1_q (generator/units/modulator.ts:341)
+  // seq: x1_prod1_q (generator/units/modulator.ts:345)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod1_q <= 41'sd0;
@@ -441,7 +441,7 @@ module modulator_wide (
 
   assign _bits_x1_prod2_q = s_axis_zw_tdata[47:32];
   assign _sub_x1_prod2_q = {zw_c[15], zw_c} - {_bits_x1_prod2_q[15], _bits_x1_prod2_q};
-  // seq: x1_prod2_q (generator/units/modulator.ts:341)
+  // seq: x1_prod2_q (generator/units/modulator.ts:345)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod2_q <= 41'sd0;
@@ -454,7 +454,7 @@ module modulator_wide (
 
   assign _bits_x1_prod3_q = s_axis_zw_tdata[63:48];
   assign _sub_x1_prod3_q = {zw_c[15], zw_c} - {_bits_x1_prod3_q[15], _bits_x1_prod3_q};
-  // seq: x1_prod3_q (generator/units/modulator.ts:341)
+  // seq: x1_prod3_q (generator/units/modulator.ts:345)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod3_q <= 41'sd0;
@@ -467,7 +467,7 @@ module modulator_wide (
 
   assign _bits_x1_prod4_q = s_axis_zw_tdata[79:64];
   assign _sub_x1_prod4_q = {zw_c[15], zw_c} - {_bits_x1_prod4_q[15], _bits_x1_prod4_q};
-  // seq: x1_prod4_q (generator/units/modulator.ts:341)
+  // seq: x1_prod4_q (generator/units/modulator.ts:345)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod4_q <= 41'sd0;
@@ -480,7 +480,7 @@ module modulator_wide (
 
   assign _bits_x1_prod5_q = s_axis_zw_tdata[95:80];
   assign _sub_x1_prod5_q = {zw_c[15], zw_c} - {_bits_x1_prod5_q[15], _bits_x1_prod5_q};
-  // seq: x1_prod5_q (generator/units/modulator.ts:341)
+  // seq: x1_prod5_q (generator/units/modulator.ts:345)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod5_q <= 41'sd0;
@@ -493,7 +493,7 @@ module modulator_wide (
 
   assign _bits_x1_prod6_q = s_axis_zw_tdata[111:96];
   assign _sub_x1_prod6_q = {zw_c[15], zw_c} - {_bits_x1_prod6_q[15], _bits_x1_prod6_q};
-  // seq: x1_prod6_q (generator/units/modulator.ts:341)
+  // seq: x1_prod6_q (generator/units/modulator.ts:345)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod6_q <= 41'sd0;
@@ -506,7 +506,7 @@ module modulator_wide (
 
   assign _bits_x1_prod7_q = s_axis_zw_tdata[127:112];
   assign _sub_x1_prod7_q = {zw_c[15], zw_c} - {_bits_x1_prod7_q[15], _bits_x1_prod7_q};
-  // seq: x1_prod7_q (generator/units/modulator.ts:341)
+  // seq: x1_prod7_q (generator/units/modulator.ts:345)
   always @(posedge clk) begin
     if (rst) begin
       x1_prod7_q <= 41'sd0;
@@ -517,7 +517,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x1_j_q (generator/units/modulator.ts:342)
+  // seq: x1_j_q (generator/units/modulator.ts:346)
   always @(posedge clk) begin
     if (rst) begin
       x1_j_q <= 7'd0;
@@ -528,7 +528,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x2_valid_q (generator/units/modulator.ts:349)
+  // seq: x2_valid_q (generator/units/modulator.ts:353)
   always @(posedge clk) begin
     if (rst) begin
       x2_valid_q <= 1'b0;
@@ -543,7 +543,7 @@ module modulator_wide (
   assign _add_x2_sum_q_5 = {x1_prod4_q[40], x1_prod4_q} + {x1_prod5_q[40], x1_prod5_q};
   assign _add_x2_sum_q_6 = {x1_prod6_q[40], x1_prod6_q} + {x1_prod7_q[40], x1_prod7_q};
   assign _add_x2_sum_q_4 = {_add_x2_sum_q_5[41], _add_x2_sum_q_5} + {_add_x2_sum_q_6[41], _add_x2_sum_q_6};
-  // seq: x2_sum_q (generator/units/modulator.ts:350)
+  // seq: x2_sum_q (generator/units/modulator.ts:354)
   always @(posedge clk) begin
     if (rst) begin
       x2_sum_q <= 44'sd0;
@@ -554,7 +554,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x2_j_q (generator/units/modulator.ts:351)
+  // seq: x2_j_q (generator/units/modulator.ts:355)
   always @(posedge clk) begin
     if (rst) begin
       x2_j_q <= 7'd0;
@@ -565,7 +565,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x3_valid_q (generator/units/modulator.ts:359)
+  // seq: x3_valid_q (generator/units/modulator.ts:363)
   always @(posedge clk) begin
     if (rst) begin
       x3_valid_q <= 1'b0;
@@ -576,7 +576,7 @@ module modulator_wide (
 
   assign _add_x3_xi_q = {x2_sum_q[43], x2_sum_q} + 45'h80000;
   assign _mux_x3_xi_q = ($signed(_add_x3_xi_q[44:20]) > 25'sd32767) ? 25'sd32767 : (($signed(_add_x3_xi_q[44:20]) < (-25'sd32768)) ? (-25'sd32768) : _add_x3_xi_q[44:20]);
-  // seq: x3_xi_q (generator/units/modulator.ts:360)
+  // seq: x3_xi_q (generator/units/modulator.ts:364)
   always @(posedge clk) begin
     if (rst) begin
       x3_xi_q <= 16'sd0;
@@ -585,7 +585,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x3_j_q (generator/units/modulator.ts:361)
+  // seq: x3_j_q (generator/units/modulator.ts:365)
   always @(posedge clk) begin
     if (rst) begin
       x3_j_q <= 7'd0;
@@ -596,7 +596,7 @@ module modulator_wide (
 
   assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:125
 
-  // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:368)
+  // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:372)
   always @(posedge clk) begin
     if (x3_valid_q) begin
       xi_mem[x3_j_q] <= x3_xi_q;
@@ -606,7 +606,7 @@ module modulator_wide (
     end
   end
 
-  // seq: x4_valid_q (generator/units/modulator.ts:374)
+  // seq: x4_valid_q (generator/units/modulator.ts:378)
   always @(posedge clk) begin
     if (rst) begin
       x4_valid_q <= 1'b0;
@@ -616,7 +616,7 @@ module modulator_wide (
   end
 
   assign _bits_x4_xz_q = zc_rd[15:0];
-  // seq: x4_xz_q (generator/units/modulator.ts:375)
+  // seq: x4_xz_q (generator/units/modulator.ts:379)
   always @(posedge clk) begin
     if (rst) begin
       x4_xz_q <= 32'sd0;
@@ -625,7 +625,7 @@ module modulator_wide (
     end
   end
 
-  // seq: g_sums (generator/units/modulator.ts:376)
+  // seq: g_sums (generator/units/modulator.ts:380)
   always @(posedge clk) begin
     if (rst) begin
       g1_q <= 24'sd0;
@@ -649,7 +649,7 @@ module modulator_wide (
   assign _bits_m1_q = _add_m1_q[24:3];
   assign _add_m1_q_2 = {g1_q[23], g1_q} + 25'd2;
   assign _sel_m1_q = (layer_q == 1'b0) ? {_bits_m1_q[21], _bits_m1_q} : _add_m1_q_2[24:2];
-  // seq: m1_q (generator/units/modulator.ts:400)
+  // seq: m1_q (generator/units/modulator.ts:404)
   always @(posedge clk) begin
     if (rst) begin
       m1_q <= 21'sd0;
@@ -662,7 +662,7 @@ module modulator_wide (
   assign _bits_m2_q = _add_m2_q[40:13];
   assign _add_m2_q_2 = {g2_q[39], g2_q} + 41'd2048;
   assign _sel_m2_q = (layer_q == 1'b0) ? {_bits_m2_q[27], _bits_m2_q} : _add_m2_q_2[40:12];
-  // seq: m2_q (generator/units/modulator.ts:401)
+  // seq: m2_q (generator/units/modulator.ts:405)
   always @(posedge clk) begin
     if (rst) begin
       m2_q <= 26'sd0;
@@ -671,9 +671,9 @@ module modulator_wide (
     end
   end
 
-  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:404
+  assign delta_issue = (state_q == 3'd5) & (delta_j_q < n_sel);  // generator/units/modulator.ts:408
 
-  // seq: d1_valid_q (generator/units/modulator.ts:406)
+  // seq: d1_valid_q (generator/units/modulator.ts:410)
   always @(posedge clk) begin
     if (rst) begin
       d1_valid_q <= 1'b0;
@@ -684,7 +684,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d1_last_q (generator/units/modulator.ts:407)
+  // seq: d1_last_q (generator/units/modulator.ts:411)
   always @(posedge clk) begin
     if (rst) begin
       d1_last_q <= 1'b0;
@@ -695,7 +695,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_zm2_q (generator/units/modulator.ts:408)
+  // seq: d2_zm2_q (generator/units/modulator.ts:412)
   always @(posedge clk) begin
     if (rst) begin
       d2_zm2_q <= 42'sd0;
@@ -706,7 +706,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_xi_q (generator/units/modulator.ts:409)
+  // seq: d2_xi_q (generator/units/modulator.ts:413)
   always @(posedge clk) begin
     if (rst) begin
       d2_xi_q <= 16'sd0;
@@ -717,7 +717,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_pos_q (generator/units/modulator.ts:410)
+  // seq: d2_pos_q (generator/units/modulator.ts:414)
   always @(posedge clk) begin
     if (rst) begin
       d2_pos_q <= 1'b0;
@@ -728,7 +728,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_valid_q (generator/units/modulator.ts:411)
+  // seq: d2_valid_q (generator/units/modulator.ts:415)
   always @(posedge clk) begin
     if (rst) begin
       d2_valid_q <= 1'b0;
@@ -739,7 +739,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d2_last_q (generator/units/modulator.ts:412)
+  // seq: d2_last_q (generator/units/modulator.ts:416)
   always @(posedge clk) begin
     if (rst) begin
       d2_last_q <= 1'b0;
@@ -756,7 +756,7 @@ module modulator_wide (
   assign _bits_d3_p_q = _add_d3_p_q[42:10];
   assign _sub_d3_p_q = {{9{_sub_d3_p_q_2[21]}}, _sub_d3_p_q_2} - _bits_d3_p_q[30:0];
   assign _ext_d3_p_q = {1'b0, s_inv_q};
-  // seq: d3_p_q (generator/units/modulator.ts:414)
+  // seq: d3_p_q (generator/units/modulator.ts:418)
   always @(posedge clk) begin
     if (rst) begin
       d3_p_q <= 56'sd0;
@@ -767,7 +767,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_pos_q (generator/units/modulator.ts:415)
+  // seq: d3_pos_q (generator/units/modulator.ts:419)
   always @(posedge clk) begin
     if (rst) begin
       d3_pos_q <= 1'b0;
@@ -778,7 +778,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_valid_q (generator/units/modulator.ts:416)
+  // seq: d3_valid_q (generator/units/modulator.ts:420)
   always @(posedge clk) begin
     if (rst) begin
       d3_valid_q <= 1'b0;
@@ -789,7 +789,7 @@ module modulator_wide (
     end
   end
 
-  // seq: d3_last_q (generator/units/modulator.ts:417)
+  // seq: d3_last_q (generator/units/modulator.ts:421)
   always @(posedge clk) begin
     if (rst) begin
       d3_last_q <= 1'b0;
@@ -825,7 +825,7 @@ module modulator_wide (
 
   assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:139
 
-  // seq: control (generator/units/modulator.ts:422)
+  // seq: control (generator/units/modulator.ts:426)
   always @(posedge clk) begin
     if (rst) begin
       state_q <= 3'd0;
@@ -892,9 +892,9 @@ module modulator_wide (
     end
   end
 
-  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:451
+  assign busy = state_q != 3'd0;  // generator/units/modulator.ts:455
 
-  // seq: done_q (generator/units/modulator.ts:452)
+  // seq: done_q (generator/units/modulator.ts:456)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -903,7 +903,7 @@ module modulator_wide (
     end
   end
 
-  assign done = done_q;  // generator/units/modulator.ts:452
+  assign done = done_q;  // generator/units/modulator.ts:456
 
   // seq: sat_coef_q (generator/units/common.ts:95)
   always @(posedge clk) begin

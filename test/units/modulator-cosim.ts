@@ -134,7 +134,25 @@ export interface CaseResult {
  * window stream (generation option): 1 = n·B words, slot c first in each row; 'all' = n words, row j of
  * every slot packed (slot p in lane p).
  */
-export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorInputs, rates: StreamRates, seed: number, zwSlots: ZwSlots = 1): Promise<CaseResult> {
+/**
+ * zwSlots 'all' with the kz words queued kzAfter cycles after start (the other streams complete by then): kz word
+ * p is taken at edge kzAfter + p + 1, its coefficient issues in the next cycle, XI begins 3 cycles after the last
+ * issue, then n + 4 (XI) and n + 4 (DELTA) as without stalls.
+ */
+export function modulatorCyclesKzAfter(B: number, n: number, kzAfter: number): number {
+  return kzAfter + B + 3 + 2 * (n + 4);
+}
+
+export async function runModulatorCase(
+  m: Model,
+  cfg: ChipConfig,
+  x: ModulatorInputs,
+  rates: StreamRates,
+  seed: number,
+  zwSlots: ZwSlots = 1,
+  /** queue the kz words only this many cycles after start (the chip's K_Z row comes after the K rows and row sums) */
+  kzAfter = 0,
+): Promise<CaseResult> {
   const N = resolveNumeric(cfg.numeric);
   const B = cfg.window;
   const n = cfg.layers[x.layer + 1];
@@ -152,7 +170,7 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   // one word: row j in ring order from slot c; all slots: row j, lane p = slot p
   for (let j = 0; j < n; j++) for (let i = 0; i < B; i++) zw.push(x.zw[(zwSlots === 'all' ? i : (x.c + i) % B) * n + j]);
   const pushZw = zwSlots === 'all' ? m.pushLanes('zw', zw, width(N.windowZ.format), { signed: true, last: 'none' }) : m.push('zw', zw, 'none');
-  await Promise.all([m.push('kxy', kxy, 'none'), m.push('kz', x.kz, 'none'), m.push('rsum', rsum, 'none'), m.push('zc', zc, 'none'), pushZw]);
+  await Promise.all([m.push('kxy', kxy, 'none'), kzAfter ? null : m.push('kz', x.kz, 'none'), m.push('rsum', rsum, 'none'), m.push('zc', zc, 'none'), pushZw]);
   await m.poke('layer', x.layer);
   await m.poke('slot', x.c);
   await m.poke('s_inv', x.sInv);
@@ -161,7 +179,11 @@ export async function runModulatorCase(m: Model, cfg: ChipConfig, x: ModulatorIn
   await m.step(1);
   await m.poke('start', 0);
   await expectBusy(m, 'modulator');
-  const ideal = modulatorCycles(B, n, zwSlots);
+  if (kzAfter) {
+    await m.step(kzAfter - 1);
+    await m.push('kz', x.kz, 'none');
+  }
+  const ideal = kzAfter ? modulatorCyclesKzAfter(B, n, kzAfter) : modulatorCycles(B, n, zwSlots);
   const slack = Math.ceil((ideal * 4) / Math.min(rates.valid, rates.ready)) + 200;
   const t0 = performance.now();
   await m.run({ untilSinkCount: { bus: 'delta', n }, maxCycles: slack });
