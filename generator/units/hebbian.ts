@@ -311,8 +311,11 @@ export function hebbian(cfg: ChipConfig): Module {
   const hostAddr = m.input('host_addr', uint(hostAw));
   const hostWdata = m.input('host_wdata', uint(hostDw));
 
-  const perLayer = (f: (y: HiddenLayer, l: number) => number | bigint, t: ReturnType<typeof uint>, sel: Expr): Expr =>
-    H === 1 ? constant(f(lay.layers[0], 0), t) : select(sel, lay.layers.map((y, l) => constant(f(y, l), t)), constant(0, t));
+  // a constant when every layer has the same value (no select for the simulator to evaluate per lane)
+  const perLayer = (f: (y: HiddenLayer, l: number) => number | bigint, t: ReturnType<typeof uint>, sel: Expr): Expr => {
+    const vals = lay.layers.map((y, l) => BigInt(f(y, l)));
+    return vals.every((v) => v === vals[0]) ? constant(vals[0], t) : select(sel, vals.map((v) => constant(v, t)), constant(0, t));
+  };
 
   // ---- pass state
   const busy = m.reg('busy_q', uint(1), { reset: 0 });
@@ -463,7 +466,9 @@ export function hebbian(cfg: ChipConfig): Module {
   if (hostAddr.width > aw) m.unused(hostAddr.slice(hostAddr.width - 1, aw));
   const hostAddrB = hostAddr.width > bw ? hostAddr.trunc(bw) : hostAddr;
   const hostLayer = hostAddr.width > lw ? hostAddr.trunc(lw) : hostAddr;
-  const weRead = hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight));
+  // the host's weight read and write, decoded once: each bank then adds only its bank compare
+  const weRead = m.wire('host_w_rd', hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight)));
+  const weWrite = m.wire('host_w_wr', hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)));
 
   // lane q is a word of the chunk in S1: always, except lanes ≥ r_l on a row's last chunk
   const laneLive = (q: number, last: Expr): Expr => {
@@ -567,7 +572,7 @@ export function hebbian(cfg: ChipConfig): Module {
     const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
     wSatHi.push(upd.satHi);
     wSatLo.push(upd.satLo);
-    const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
+    const hostWeQ = weWrite.and(hostBank.eq(q));
     wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
     const wn = m.reg(`wn_${q}`, sint(ww), { reset: null });
     m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, upd.value)));

@@ -92,6 +92,8 @@ module hebbian (
   reg                final3_q;
   wire               finish;
   wire [5:0]         hc_addr;
+  wire               host_w_rd;
+  wire               host_w_wr;
   reg                host_layer_q;
   reg                hl_busy_q;
   reg  [5:0]         hl_lane_q;
@@ -1981,7 +1983,7 @@ module hebbian (
   wire [37:0]        _bits_acc_push_data;
   wire [39:0]        _sel_acc_push_data;
 
-  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:349
+  fifo_w48_d16_l acc_queue (  // generator/units/hebbian.ts:352
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (acc_push),
@@ -1995,33 +1997,33 @@ module hebbian (
     .count             (acc_queue_count)
   );
 
-  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:355
+  assign m_axis_acc_tvalid = acc_queue_m_axis_out_tvalid;  // generator/units/hebbian.ts:358
 
-  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:356
+  assign m_axis_acc_tdata = acc_queue_m_axis_out_tdata;  // generator/units/hebbian.ts:359
 
-  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:357
+  assign m_axis_acc_tlast = acc_queue_m_axis_out_tlast;  // generator/units/hebbian.ts:360
 
-  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:359
+  assign room = ({2'd0, acc_queue_count} + {2'd0, inflight_q}) < 7'd16;  // generator/units/hebbian.ts:362
 
-  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:367
+  assign s_axis_delta_tready = (issuing_q & (upd_q & (chunk_q == 4'd0))) & ((~(fwd_q & (chunk_q == last_chunk_q))) | room);  // generator/units/hebbian.ts:370
 
-  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:368
+  assign can_issue = (issuing_q & ((~(fwd_q & (chunk_q == last_chunk_q))) | room)) & ((~(upd_q & (chunk_q == 4'd0))) | s_axis_delta_tvalid);  // generator/units/hebbian.ts:371
 
-  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:370
+  assign skip_row = ((can_issue & (upd_q & (chunk_q == 4'd0))) & (~fwd_q)) & (s_axis_delta_tdata == 16'sd0);  // generator/units/hebbian.ts:373
 
-  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:371
+  assign issue = can_issue & (~skip_row);  // generator/units/hebbian.ts:374
 
-  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:374
+  assign nu_issue = (chunk_q == 4'd0) ? (-{s_axis_delta_tdata[15], s_axis_delta_tdata}) : nu_q;  // generator/units/hebbian.ts:377
 
-  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:375
+  assign act_issue = upd_q & ((chunk_q == 4'd0) ? (~(s_axis_delta_tdata == 16'sd0)) : act_q);  // generator/units/hebbian.ts:378
 
-  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:398
+  assign finish = busy_q & ((((~issuing_q) & (~v1_q)) & (~v2_q)) & (~v3_q));  // generator/units/hebbian.ts:401
 
   assign _sel_hc_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
   assign _mul_hc_base_q = cmd_cur * _sel_hc_base_q;
   assign _sel_hn_base_q = (cmd_layer == 1'b0) ? 6'd13 : 6'd2;
   assign _mul_hn_base_q = cmd_nxt * _sel_hn_base_q;
-  // seq: pass_control (generator/units/hebbian.ts:399)
+  // seq: pass_control (generator/units/hebbian.ts:402)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
@@ -2084,7 +2086,7 @@ module hebbian (
     end
   end
 
-  // seq: pipe_control (generator/units/hebbian.ts:432)
+  // seq: pipe_control (generator/units/hebbian.ts:435)
   always @(posedge clk) begin
     if (rst) begin
       v1_q <= 1'b0;
@@ -2127,19 +2129,23 @@ module hebbian (
     end
   end
 
-  assign busy = busy_q;  // generator/units/hebbian.ts:454
+  assign busy = busy_q;  // generator/units/hebbian.ts:457
 
-  assign done = done_q;  // generator/units/hebbian.ts:455
+  assign done = done_q;  // generator/units/hebbian.ts:458
 
-  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:461
+  assign hc_addr = hc_base_q + {2'd0, chunk_q};  // generator/units/hebbian.ts:464
 
-  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:495
+  assign host_w_rd = ((~busy_q) & host_re) & (host_kind == 2'd0);  // generator/units/hebbian.ts:470
 
-  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:498
+  assign host_w_wr = ((~busy_q) & host_we) & (host_kind == 2'd0);  // generator/units/hebbian.ts:471
+
+  assign s_axis_h_tready = hl_busy_q;  // generator/units/hebbian.ts:500
+
+  assign h_aligned = s_axis_h_tdata << ((hl_layer_q == 1'b0) ? 2'd2 : 2'd0);  // generator/units/hebbian.ts:503
 
   assign _sel_hl_addr_q = (hl_layer == 1'b0) ? 6'd13 : 6'd2;
   assign _mul_hl_addr_q = hl_slot * _sel_hl_addr_q;
-  // seq: loader (generator/units/hebbian.ts:502)
+  // seq: loader (generator/units/hebbian.ts:507)
   always @(posedge clk) begin
     if (rst) begin
       hl_busy_q <= 1'b0;
@@ -2170,9 +2176,9 @@ module hebbian (
     end
   end
 
-  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:519
+  assign hl_busy = hl_busy_q;  // generator/units/hebbian.ts:524
 
-  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:521)
+  // memory bias_mem: 192 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:526)
   always @(posedge clk) begin
     if (busy_q ? b_we : (((~busy_q) & host_we) & (host_kind == 2'd1))) begin
       bias_mem[(busy_q ? baddr1_q : host_addr[7:0])] <= busy_q ? b_new : host_wdata[15:0];
@@ -2184,15 +2190,15 @@ module hebbian (
 
   // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_0 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
+    if (busy_q ? w_we_0 : (host_w_wr & (host_bank == 6'd0))) begin
       wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_0 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd0))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd0))) begin
       w_rd_0 <= wbank_0[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd0)) begin
       hbuf_0[hl_addr_q] <= h_aligned;
@@ -2205,11 +2211,11 @@ module hebbian (
     end
   end
 
-  assign draw_w_0 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_0 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:544
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:549
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -2230,7 +2236,7 @@ module hebbian (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:546
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:551
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -2251,7 +2257,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0 <= (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
@@ -2282,7 +2288,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:573)
+  // seq: wn_0 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_0 <= w_upd_0;
@@ -2291,15 +2297,15 @@ module hebbian (
 
   // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_1 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
+    if (busy_q ? w_we_1 : (host_w_wr & (host_bank == 6'd1))) begin
       wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_1 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd1))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd1))) begin
       w_rd_1 <= wbank_1[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd1)) begin
       hbuf_1[hl_addr_q] <= h_aligned;
@@ -2312,9 +2318,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_1 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_1 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_1 (generator/units/lane.ts:144)
   always @* begin
@@ -2335,9 +2341,9 @@ module hebbian (
     end
   end
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:546
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_1 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_1 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1 <= (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
@@ -2368,7 +2374,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:573)
+  // seq: wn_1 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_1 <= w_upd_1;
@@ -2377,15 +2383,15 @@ module hebbian (
 
   // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_2 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
+    if (busy_q ? w_we_2 : (host_w_wr & (host_bank == 6'd2))) begin
       wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_2 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd2))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd2))) begin
       w_rd_2 <= wbank_2[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd2)) begin
       hbuf_2[hl_addr_q] <= h_aligned;
@@ -2398,9 +2404,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_2 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_2 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_2 (generator/units/lane.ts:144)
   always @* begin
@@ -2421,9 +2427,9 @@ module hebbian (
     end
   end
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:546
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_2 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_2 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_2 <= (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
@@ -2454,7 +2460,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:573)
+  // seq: wn_2 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_2 <= w_upd_2;
@@ -2463,15 +2469,15 @@ module hebbian (
 
   // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_3 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
+    if (busy_q ? w_we_3 : (host_w_wr & (host_bank == 6'd3))) begin
       wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_3 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd3))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd3))) begin
       w_rd_3 <= wbank_3[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd3)) begin
       hbuf_3[hl_addr_q] <= h_aligned;
@@ -2484,9 +2490,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_3 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_3 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_3 (generator/units/lane.ts:144)
   always @* begin
@@ -2507,9 +2513,9 @@ module hebbian (
     end
   end
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:546
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_3 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_3 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3 <= (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
@@ -2540,7 +2546,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:573)
+  // seq: wn_3 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_3 <= w_upd_3;
@@ -2549,15 +2555,15 @@ module hebbian (
 
   // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_4 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
+    if (busy_q ? w_we_4 : (host_w_wr & (host_bank == 6'd4))) begin
       wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_4 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd4))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd4))) begin
       w_rd_4 <= wbank_4[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd4)) begin
       hbuf_4[hl_addr_q] <= h_aligned;
@@ -2570,9 +2576,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_4 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_4 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_4 (generator/units/lane.ts:144)
   always @* begin
@@ -2593,9 +2599,9 @@ module hebbian (
     end
   end
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:546
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_4 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_4 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_4 <= (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
@@ -2626,7 +2632,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:573)
+  // seq: wn_4 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_4 <= w_upd_4;
@@ -2635,15 +2641,15 @@ module hebbian (
 
   // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_5 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
+    if (busy_q ? w_we_5 : (host_w_wr & (host_bank == 6'd5))) begin
       wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_5 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd5))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd5))) begin
       w_rd_5 <= wbank_5[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd5)) begin
       hbuf_5[hl_addr_q] <= h_aligned;
@@ -2656,9 +2662,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_5 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_5 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_5 (generator/units/lane.ts:144)
   always @* begin
@@ -2679,9 +2685,9 @@ module hebbian (
     end
   end
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:546
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_5 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_5 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5 <= (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
@@ -2712,7 +2718,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:573)
+  // seq: wn_5 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_5 <= w_upd_5;
@@ -2721,15 +2727,15 @@ module hebbian (
 
   // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_6 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
+    if (busy_q ? w_we_6 : (host_w_wr & (host_bank == 6'd6))) begin
       wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_6 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd6))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd6))) begin
       w_rd_6 <= wbank_6[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd6)) begin
       hbuf_6[hl_addr_q] <= h_aligned;
@@ -2742,9 +2748,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_6 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_6 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_6 (generator/units/lane.ts:144)
   always @* begin
@@ -2765,9 +2771,9 @@ module hebbian (
     end
   end
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:546
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_6 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_6 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_6 <= (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
@@ -2798,7 +2804,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:573)
+  // seq: wn_6 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_6 <= w_upd_6;
@@ -2807,15 +2813,15 @@ module hebbian (
 
   // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_7 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
+    if (busy_q ? w_we_7 : (host_w_wr & (host_bank == 6'd7))) begin
       wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_7 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd7))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd7))) begin
       w_rd_7 <= wbank_7[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd7)) begin
       hbuf_7[hl_addr_q] <= h_aligned;
@@ -2828,9 +2834,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_7 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_7 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_7 (generator/units/lane.ts:144)
   always @* begin
@@ -2851,9 +2857,9 @@ module hebbian (
     end
   end
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:546
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_7 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_7 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7 <= (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
@@ -2884,7 +2890,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:573)
+  // seq: wn_7 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_7 <= w_upd_7;
@@ -2893,15 +2899,15 @@ module hebbian (
 
   // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_8 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
+    if (busy_q ? w_we_8 : (host_w_wr & (host_bank == 6'd8))) begin
       wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_8 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd8))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd8))) begin
       w_rd_8 <= wbank_8[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd8)) begin
       hbuf_8[hl_addr_q] <= h_aligned;
@@ -2914,9 +2920,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_8 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_8 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_8 (generator/units/lane.ts:144)
   always @* begin
@@ -2937,9 +2943,9 @@ module hebbian (
     end
   end
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:546
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_8 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_8 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_8 <= (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
@@ -2970,7 +2976,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:573)
+  // seq: wn_8 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_8 <= w_upd_8;
@@ -2979,15 +2985,15 @@ module hebbian (
 
   // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_9 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
+    if (busy_q ? w_we_9 : (host_w_wr & (host_bank == 6'd9))) begin
       wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_9 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd9))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd9))) begin
       w_rd_9 <= wbank_9[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd9)) begin
       hbuf_9[hl_addr_q] <= h_aligned;
@@ -3000,9 +3006,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_9 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_9 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_9 (generator/units/lane.ts:144)
   always @* begin
@@ -3023,9 +3029,9 @@ module hebbian (
     end
   end
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:546
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_9 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_9 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9 <= (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
@@ -3056,7 +3062,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:573)
+  // seq: wn_9 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_9 <= w_upd_9;
@@ -3065,15 +3071,15 @@ module hebbian (
 
   // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_10 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
+    if (busy_q ? w_we_10 : (host_w_wr & (host_bank == 6'd10))) begin
       wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_10 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd10))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd10))) begin
       w_rd_10 <= wbank_10[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd10)) begin
       hbuf_10[hl_addr_q] <= h_aligned;
@@ -3086,9 +3092,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_10 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_10 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_10 (generator/units/lane.ts:144)
   always @* begin
@@ -3109,9 +3115,9 @@ module hebbian (
     end
   end
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:546
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_10 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_10 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_10 <= (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
@@ -3142,7 +3148,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:573)
+  // seq: wn_10 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_10 <= w_upd_10;
@@ -3151,15 +3157,15 @@ module hebbian (
 
   // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_11 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
+    if (busy_q ? w_we_11 : (host_w_wr & (host_bank == 6'd11))) begin
       wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_11 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd11))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd11))) begin
       w_rd_11 <= wbank_11[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd11)) begin
       hbuf_11[hl_addr_q] <= h_aligned;
@@ -3172,9 +3178,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_11 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_11 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_11 (generator/units/lane.ts:144)
   always @* begin
@@ -3195,9 +3201,9 @@ module hebbian (
     end
   end
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:546
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_11 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_11 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11 <= (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
@@ -3228,7 +3234,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:573)
+  // seq: wn_11 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_11 <= w_upd_11;
@@ -3237,15 +3243,15 @@ module hebbian (
 
   // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_12 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
+    if (busy_q ? w_we_12 : (host_w_wr & (host_bank == 6'd12))) begin
       wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_12 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd12))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd12))) begin
       w_rd_12 <= wbank_12[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd12)) begin
       hbuf_12[hl_addr_q] <= h_aligned;
@@ -3258,9 +3264,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_12 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_12 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_12 (generator/units/lane.ts:144)
   always @* begin
@@ -3281,9 +3287,9 @@ module hebbian (
     end
   end
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:546
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_12 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_12 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_12 <= (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
@@ -3314,7 +3320,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:573)
+  // seq: wn_12 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_12 <= w_upd_12;
@@ -3323,15 +3329,15 @@ module hebbian (
 
   // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_13 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
+    if (busy_q ? w_we_13 : (host_w_wr & (host_bank == 6'd13))) begin
       wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_13 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd13))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd13))) begin
       w_rd_13 <= wbank_13[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd13)) begin
       hbuf_13[hl_addr_q] <= h_aligned;
@@ -3344,9 +3350,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_13 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_13 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_13 (generator/units/lane.ts:144)
   always @* begin
@@ -3367,9 +3373,9 @@ module hebbian (
     end
   end
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:546
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_13 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_13 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13 <= (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
@@ -3400,7 +3406,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:573)
+  // seq: wn_13 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_13 <= w_upd_13;
@@ -3409,15 +3415,15 @@ module hebbian (
 
   // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_14 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
+    if (busy_q ? w_we_14 : (host_w_wr & (host_bank == 6'd14))) begin
       wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_14 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd14))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd14))) begin
       w_rd_14 <= wbank_14[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd14)) begin
       hbuf_14[hl_addr_q] <= h_aligned;
@@ -3430,9 +3436,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_14 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_14 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_14 (generator/units/lane.ts:144)
   always @* begin
@@ -3453,9 +3459,9 @@ module hebbian (
     end
   end
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:546
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_14 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_14 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_14 <= (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
@@ -3486,7 +3492,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:573)
+  // seq: wn_14 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_14 <= w_upd_14;
@@ -3495,15 +3501,15 @@ module hebbian (
 
   // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_15 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
+    if (busy_q ? w_we_15 : (host_w_wr & (host_bank == 6'd15))) begin
       wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_15 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd15))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd15))) begin
       w_rd_15 <= wbank_15[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd15)) begin
       hbuf_15[hl_addr_q] <= h_aligned;
@@ -3516,9 +3522,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_15 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & 1'b1;  // generator/units/hebbian.ts:539
+  assign draw_w_15 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
 
-  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:542
+  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_15 (generator/units/lane.ts:144)
   always @* begin
@@ -3539,9 +3545,9 @@ module hebbian (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:546
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
@@ -3572,7 +3578,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:573)
+  // seq: wn_15 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_15 <= w_upd_15;
@@ -3581,15 +3587,15 @@ module hebbian (
 
   // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_16 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd16))) begin
       wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_16 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd16))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd16))) begin
       w_rd_16 <= wbank_16[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd16)) begin
       hbuf_16[hl_addr_q] <= h_aligned;
@@ -3602,11 +3608,11 @@ module hebbian (
     end
   end
 
-  assign draw_w_16 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_16 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:544
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:549
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -3627,9 +3633,9 @@ module hebbian (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:546
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16 <= (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
@@ -3660,7 +3666,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:573)
+  // seq: wn_16 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= w_upd_16;
@@ -3669,15 +3675,15 @@ module hebbian (
 
   // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_17 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
+    if (busy_q ? w_we_17 : (host_w_wr & (host_bank == 6'd17))) begin
       wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_17 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd17))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd17))) begin
       w_rd_17 <= wbank_17[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd17)) begin
       hbuf_17[hl_addr_q] <= h_aligned;
@@ -3690,9 +3696,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_17 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_17 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_17 (generator/units/lane.ts:144)
   always @* begin
@@ -3713,9 +3719,9 @@ module hebbian (
     end
   end
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:546
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_17 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_17 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17 <= (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
@@ -3746,7 +3752,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:573)
+  // seq: wn_17 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= w_upd_17;
@@ -3755,15 +3761,15 @@ module hebbian (
 
   // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_18 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
+    if (busy_q ? w_we_18 : (host_w_wr & (host_bank == 6'd18))) begin
       wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_18 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd18))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd18))) begin
       w_rd_18 <= wbank_18[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd18)) begin
       hbuf_18[hl_addr_q] <= h_aligned;
@@ -3776,9 +3782,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_18 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_18 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_18 (generator/units/lane.ts:144)
   always @* begin
@@ -3799,9 +3805,9 @@ module hebbian (
     end
   end
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:546
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_18 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_18 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_18 <= (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
@@ -3832,7 +3838,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:573)
+  // seq: wn_18 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= w_upd_18;
@@ -3841,15 +3847,15 @@ module hebbian (
 
   // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_19 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
+    if (busy_q ? w_we_19 : (host_w_wr & (host_bank == 6'd19))) begin
       wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_19 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd19))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd19))) begin
       w_rd_19 <= wbank_19[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd19)) begin
       hbuf_19[hl_addr_q] <= h_aligned;
@@ -3862,9 +3868,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_19 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_19 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_19 (generator/units/lane.ts:144)
   always @* begin
@@ -3885,9 +3891,9 @@ module hebbian (
     end
   end
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:546
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_19 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_19 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19 <= (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
@@ -3918,7 +3924,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:573)
+  // seq: wn_19 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= w_upd_19;
@@ -3927,15 +3933,15 @@ module hebbian (
 
   // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_20 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
+    if (busy_q ? w_we_20 : (host_w_wr & (host_bank == 6'd20))) begin
       wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_20 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd20))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd20))) begin
       w_rd_20 <= wbank_20[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd20)) begin
       hbuf_20[hl_addr_q] <= h_aligned;
@@ -3948,9 +3954,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_20 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_20 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_20 (generator/units/lane.ts:144)
   always @* begin
@@ -3971,9 +3977,9 @@ module hebbian (
     end
   end
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:546
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_20 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_20 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_20 <= (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
@@ -4004,7 +4010,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:573)
+  // seq: wn_20 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= w_upd_20;
@@ -4013,15 +4019,15 @@ module hebbian (
 
   // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_21 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
+    if (busy_q ? w_we_21 : (host_w_wr & (host_bank == 6'd21))) begin
       wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_21 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd21))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd21))) begin
       w_rd_21 <= wbank_21[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd21)) begin
       hbuf_21[hl_addr_q] <= h_aligned;
@@ -4034,9 +4040,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_21 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_21 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_21 (generator/units/lane.ts:144)
   always @* begin
@@ -4057,9 +4063,9 @@ module hebbian (
     end
   end
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:546
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_21 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_21 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21 <= (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
@@ -4090,7 +4096,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:573)
+  // seq: wn_21 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= w_upd_21;
@@ -4099,15 +4105,15 @@ module hebbian (
 
   // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_22 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
+    if (busy_q ? w_we_22 : (host_w_wr & (host_bank == 6'd22))) begin
       wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_22 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd22))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd22))) begin
       w_rd_22 <= wbank_22[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd22)) begin
       hbuf_22[hl_addr_q] <= h_aligned;
@@ -4120,9 +4126,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_22 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_22 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_22 (generator/units/lane.ts:144)
   always @* begin
@@ -4143,9 +4149,9 @@ module hebbian (
     end
   end
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:546
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_22 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_22 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_22 <= (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
@@ -4176,7 +4182,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:573)
+  // seq: wn_22 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= w_upd_22;
@@ -4185,15 +4191,15 @@ module hebbian (
 
   // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_23 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
+    if (busy_q ? w_we_23 : (host_w_wr & (host_bank == 6'd23))) begin
       wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_23 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd23))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd23))) begin
       w_rd_23 <= wbank_23[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd23)) begin
       hbuf_23[hl_addr_q] <= h_aligned;
@@ -4206,9 +4212,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_23 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_23 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_23 (generator/units/lane.ts:144)
   always @* begin
@@ -4229,9 +4235,9 @@ module hebbian (
     end
   end
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:546
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_23 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_23 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23 <= (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
@@ -4262,7 +4268,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:573)
+  // seq: wn_23 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= w_upd_23;
@@ -4271,15 +4277,15 @@ module hebbian (
 
   // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_24 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
+    if (busy_q ? w_we_24 : (host_w_wr & (host_bank == 6'd24))) begin
       wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_24 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd24))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd24))) begin
       w_rd_24 <= wbank_24[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd24)) begin
       hbuf_24[hl_addr_q] <= h_aligned;
@@ -4292,9 +4298,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_24 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_24 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_24 (generator/units/lane.ts:144)
   always @* begin
@@ -4315,9 +4321,9 @@ module hebbian (
     end
   end
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:546
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_24 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_24 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_24 <= (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
@@ -4348,7 +4354,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:573)
+  // seq: wn_24 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= w_upd_24;
@@ -4357,15 +4363,15 @@ module hebbian (
 
   // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_25 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
+    if (busy_q ? w_we_25 : (host_w_wr & (host_bank == 6'd25))) begin
       wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_25 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd25))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd25))) begin
       w_rd_25 <= wbank_25[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd25)) begin
       hbuf_25[hl_addr_q] <= h_aligned;
@@ -4378,9 +4384,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_25 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_25 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_25 (generator/units/lane.ts:144)
   always @* begin
@@ -4401,9 +4407,9 @@ module hebbian (
     end
   end
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:546
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_25 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_25 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25 <= (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
@@ -4434,7 +4440,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:573)
+  // seq: wn_25 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= w_upd_25;
@@ -4443,15 +4449,15 @@ module hebbian (
 
   // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_26 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
+    if (busy_q ? w_we_26 : (host_w_wr & (host_bank == 6'd26))) begin
       wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_26 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd26))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd26))) begin
       w_rd_26 <= wbank_26[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd26)) begin
       hbuf_26[hl_addr_q] <= h_aligned;
@@ -4464,9 +4470,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_26 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_26 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_26 (generator/units/lane.ts:144)
   always @* begin
@@ -4487,9 +4493,9 @@ module hebbian (
     end
   end
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:546
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_26 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_26 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_26 <= (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
@@ -4520,7 +4526,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:573)
+  // seq: wn_26 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= w_upd_26;
@@ -4529,15 +4535,15 @@ module hebbian (
 
   // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_27 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
+    if (busy_q ? w_we_27 : (host_w_wr & (host_bank == 6'd27))) begin
       wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_27 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd27))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd27))) begin
       w_rd_27 <= wbank_27[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd27)) begin
       hbuf_27[hl_addr_q] <= h_aligned;
@@ -4550,9 +4556,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_27 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_27 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_27 (generator/units/lane.ts:144)
   always @* begin
@@ -4573,9 +4579,9 @@ module hebbian (
     end
   end
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:546
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_27 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_27 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27 <= (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
@@ -4606,7 +4612,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:573)
+  // seq: wn_27 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= w_upd_27;
@@ -4615,15 +4621,15 @@ module hebbian (
 
   // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_28 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
+    if (busy_q ? w_we_28 : (host_w_wr & (host_bank == 6'd28))) begin
       wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_28 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd28))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd28))) begin
       w_rd_28 <= wbank_28[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd28)) begin
       hbuf_28[hl_addr_q] <= h_aligned;
@@ -4636,9 +4642,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_28 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_28 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_28 (generator/units/lane.ts:144)
   always @* begin
@@ -4659,9 +4665,9 @@ module hebbian (
     end
   end
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:546
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_28 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_28 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_28 <= (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
@@ -4692,7 +4698,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:573)
+  // seq: wn_28 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= w_upd_28;
@@ -4701,15 +4707,15 @@ module hebbian (
 
   // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_29 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
+    if (busy_q ? w_we_29 : (host_w_wr & (host_bank == 6'd29))) begin
       wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_29 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd29))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd29))) begin
       w_rd_29 <= wbank_29[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd29)) begin
       hbuf_29[hl_addr_q] <= h_aligned;
@@ -4722,9 +4728,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_29 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_29 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_29 (generator/units/lane.ts:144)
   always @* begin
@@ -4745,9 +4751,9 @@ module hebbian (
     end
   end
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:546
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_29 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_29 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29 <= (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
@@ -4778,7 +4784,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:573)
+  // seq: wn_29 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= w_upd_29;
@@ -4787,15 +4793,15 @@ module hebbian (
 
   // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_30 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
+    if (busy_q ? w_we_30 : (host_w_wr & (host_bank == 6'd30))) begin
       wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_30 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd30))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd30))) begin
       w_rd_30 <= wbank_30[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd30)) begin
       hbuf_30[hl_addr_q] <= h_aligned;
@@ -4808,9 +4814,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_30 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_30 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_30 (generator/units/lane.ts:144)
   always @* begin
@@ -4831,9 +4837,9 @@ module hebbian (
     end
   end
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:546
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_30 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_30 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_30 <= (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
@@ -4864,7 +4870,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:573)
+  // seq: wn_30 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= w_upd_30;
@@ -4873,15 +4879,15 @@ module hebbian (
 
   // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_31 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
+    if (busy_q ? w_we_31 : (host_w_wr & (host_bank == 6'd31))) begin
       wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_31 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd31))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd31))) begin
       w_rd_31 <= wbank_31[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd31)) begin
       hbuf_31[hl_addr_q] <= h_aligned;
@@ -4894,9 +4900,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_31 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_31 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_31 (generator/units/lane.ts:144)
   always @* begin
@@ -4917,9 +4923,9 @@ module hebbian (
     end
   end
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:546
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_31 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_31 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31 <= (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
@@ -4950,7 +4956,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:573)
+  // seq: wn_31 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= w_upd_31;
@@ -4959,15 +4965,15 @@ module hebbian (
 
   // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_32 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
+    if (busy_q ? w_we_32 : (host_w_wr & (host_bank == 6'd32))) begin
       wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_32 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd32))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd32))) begin
       w_rd_32 <= wbank_32[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd32)) begin
       hbuf_32[hl_addr_q] <= h_aligned;
@@ -4980,9 +4986,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_32 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_32 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_32 (generator/units/lane.ts:144)
   always @* begin
@@ -5003,9 +5009,9 @@ module hebbian (
     end
   end
 
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:546
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_32 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_32 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_32 <= (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
@@ -5036,7 +5042,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:573)
+  // seq: wn_32 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= w_upd_32;
@@ -5045,15 +5051,15 @@ module hebbian (
 
   // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_33 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
+    if (busy_q ? w_we_33 : (host_w_wr & (host_bank == 6'd33))) begin
       wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_33 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd33))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd33))) begin
       w_rd_33 <= wbank_33[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd33)) begin
       hbuf_33[hl_addr_q] <= h_aligned;
@@ -5066,9 +5072,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_33 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_33 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_33 (generator/units/lane.ts:144)
   always @* begin
@@ -5089,9 +5095,9 @@ module hebbian (
     end
   end
 
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:546
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_33 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_33 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33 <= (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
@@ -5122,7 +5128,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:573)
+  // seq: wn_33 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= w_upd_33;
@@ -5131,15 +5137,15 @@ module hebbian (
 
   // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_34 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
+    if (busy_q ? w_we_34 : (host_w_wr & (host_bank == 6'd34))) begin
       wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_34 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd34))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd34))) begin
       w_rd_34 <= wbank_34[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd34)) begin
       hbuf_34[hl_addr_q] <= h_aligned;
@@ -5152,9 +5158,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_34 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_34 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_34 (generator/units/lane.ts:144)
   always @* begin
@@ -5175,9 +5181,9 @@ module hebbian (
     end
   end
 
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:546
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_34 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_34 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_34 <= (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
@@ -5208,7 +5214,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:573)
+  // seq: wn_34 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= w_upd_34;
@@ -5217,15 +5223,15 @@ module hebbian (
 
   // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_35 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
+    if (busy_q ? w_we_35 : (host_w_wr & (host_bank == 6'd35))) begin
       wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_35 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd35))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd35))) begin
       w_rd_35 <= wbank_35[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd35)) begin
       hbuf_35[hl_addr_q] <= h_aligned;
@@ -5238,9 +5244,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_35 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_35 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_35 (generator/units/lane.ts:144)
   always @* begin
@@ -5261,9 +5267,9 @@ module hebbian (
     end
   end
 
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:546
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_35 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_35 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35 <= (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
@@ -5294,7 +5300,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:573)
+  // seq: wn_35 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= w_upd_35;
@@ -5303,15 +5309,15 @@ module hebbian (
 
   // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_36 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
+    if (busy_q ? w_we_36 : (host_w_wr & (host_bank == 6'd36))) begin
       wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_36 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd36))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd36))) begin
       w_rd_36 <= wbank_36[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd36)) begin
       hbuf_36[hl_addr_q] <= h_aligned;
@@ -5324,9 +5330,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_36 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_36 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_36 (generator/units/lane.ts:144)
   always @* begin
@@ -5347,9 +5353,9 @@ module hebbian (
     end
   end
 
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:546
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_36 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_36 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_36 <= (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
@@ -5380,7 +5386,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:573)
+  // seq: wn_36 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= w_upd_36;
@@ -5389,15 +5395,15 @@ module hebbian (
 
   // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_37 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
+    if (busy_q ? w_we_37 : (host_w_wr & (host_bank == 6'd37))) begin
       wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_37 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd37))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd37))) begin
       w_rd_37 <= wbank_37[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd37)) begin
       hbuf_37[hl_addr_q] <= h_aligned;
@@ -5410,9 +5416,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_37 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_37 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_37 (generator/units/lane.ts:144)
   always @* begin
@@ -5433,9 +5439,9 @@ module hebbian (
     end
   end
 
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:546
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_37 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_37 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37 <= (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
@@ -5466,7 +5472,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:573)
+  // seq: wn_37 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= w_upd_37;
@@ -5475,15 +5481,15 @@ module hebbian (
 
   // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_38 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
+    if (busy_q ? w_we_38 : (host_w_wr & (host_bank == 6'd38))) begin
       wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_38 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd38))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd38))) begin
       w_rd_38 <= wbank_38[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd38)) begin
       hbuf_38[hl_addr_q] <= h_aligned;
@@ -5496,9 +5502,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_38 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_38 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_38 (generator/units/lane.ts:144)
   always @* begin
@@ -5519,9 +5525,9 @@ module hebbian (
     end
   end
 
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:546
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_38 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_38 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_38 <= (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
@@ -5552,7 +5558,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:573)
+  // seq: wn_38 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= w_upd_38;
@@ -5561,15 +5567,15 @@ module hebbian (
 
   // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_39 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
+    if (busy_q ? w_we_39 : (host_w_wr & (host_bank == 6'd39))) begin
       wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_39 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd39))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd39))) begin
       w_rd_39 <= wbank_39[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd39)) begin
       hbuf_39[hl_addr_q] <= h_aligned;
@@ -5582,9 +5588,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_39 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_39 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_39 (generator/units/lane.ts:144)
   always @* begin
@@ -5605,9 +5611,9 @@ module hebbian (
     end
   end
 
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:546
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_39 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_39 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39 <= (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
@@ -5638,7 +5644,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:573)
+  // seq: wn_39 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= w_upd_39;
@@ -5647,15 +5653,15 @@ module hebbian (
 
   // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_40 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
+    if (busy_q ? w_we_40 : (host_w_wr & (host_bank == 6'd40))) begin
       wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_40 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd40))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd40))) begin
       w_rd_40 <= wbank_40[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd40)) begin
       hbuf_40[hl_addr_q] <= h_aligned;
@@ -5668,9 +5674,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_40 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_40 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_40 (generator/units/lane.ts:144)
   always @* begin
@@ -5691,9 +5697,9 @@ module hebbian (
     end
   end
 
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:546
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_40 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_40 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_40 <= (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
@@ -5724,7 +5730,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:573)
+  // seq: wn_40 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= w_upd_40;
@@ -5733,15 +5739,15 @@ module hebbian (
 
   // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_41 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
+    if (busy_q ? w_we_41 : (host_w_wr & (host_bank == 6'd41))) begin
       wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_41 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd41))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd41))) begin
       w_rd_41 <= wbank_41[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd41)) begin
       hbuf_41[hl_addr_q] <= h_aligned;
@@ -5754,9 +5760,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_41 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_41 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_41 (generator/units/lane.ts:144)
   always @* begin
@@ -5777,9 +5783,9 @@ module hebbian (
     end
   end
 
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:546
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_41 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_41 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41 <= (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
@@ -5810,7 +5816,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:573)
+  // seq: wn_41 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= w_upd_41;
@@ -5819,15 +5825,15 @@ module hebbian (
 
   // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_42 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
+    if (busy_q ? w_we_42 : (host_w_wr & (host_bank == 6'd42))) begin
       wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_42 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd42))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd42))) begin
       w_rd_42 <= wbank_42[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd42)) begin
       hbuf_42[hl_addr_q] <= h_aligned;
@@ -5840,9 +5846,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_42 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_42 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_42 (generator/units/lane.ts:144)
   always @* begin
@@ -5863,9 +5869,9 @@ module hebbian (
     end
   end
 
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:546
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_42 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_42 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_42 <= (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
@@ -5896,7 +5902,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:573)
+  // seq: wn_42 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= w_upd_42;
@@ -5905,15 +5911,15 @@ module hebbian (
 
   // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_43 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
+    if (busy_q ? w_we_43 : (host_w_wr & (host_bank == 6'd43))) begin
       wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_43 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd43))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd43))) begin
       w_rd_43 <= wbank_43[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd43)) begin
       hbuf_43[hl_addr_q] <= h_aligned;
@@ -5926,9 +5932,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_43 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_43 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_43 (generator/units/lane.ts:144)
   always @* begin
@@ -5949,9 +5955,9 @@ module hebbian (
     end
   end
 
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:546
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_43 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_43 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43 <= (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
@@ -5982,7 +5988,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:573)
+  // seq: wn_43 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= w_upd_43;
@@ -5991,15 +5997,15 @@ module hebbian (
 
   // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_44 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
+    if (busy_q ? w_we_44 : (host_w_wr & (host_bank == 6'd44))) begin
       wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_44 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd44))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd44))) begin
       w_rd_44 <= wbank_44[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd44)) begin
       hbuf_44[hl_addr_q] <= h_aligned;
@@ -6012,9 +6018,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_44 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_44 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_44 (generator/units/lane.ts:144)
   always @* begin
@@ -6035,9 +6041,9 @@ module hebbian (
     end
   end
 
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:546
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_44 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_44 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_44 <= (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
@@ -6068,7 +6074,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:573)
+  // seq: wn_44 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= w_upd_44;
@@ -6077,15 +6083,15 @@ module hebbian (
 
   // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_45 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
+    if (busy_q ? w_we_45 : (host_w_wr & (host_bank == 6'd45))) begin
       wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_45 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd45))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd45))) begin
       w_rd_45 <= wbank_45[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd45)) begin
       hbuf_45[hl_addr_q] <= h_aligned;
@@ -6098,9 +6104,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_45 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_45 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_45 (generator/units/lane.ts:144)
   always @* begin
@@ -6121,9 +6127,9 @@ module hebbian (
     end
   end
 
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:546
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_45 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_45 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45 <= (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
@@ -6154,7 +6160,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:573)
+  // seq: wn_45 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= w_upd_45;
@@ -6163,15 +6169,15 @@ module hebbian (
 
   // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_46 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
+    if (busy_q ? w_we_46 : (host_w_wr & (host_bank == 6'd46))) begin
       wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_46 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd46))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd46))) begin
       w_rd_46 <= wbank_46[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd46)) begin
       hbuf_46[hl_addr_q] <= h_aligned;
@@ -6184,9 +6190,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_46 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_46 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_46 (generator/units/lane.ts:144)
   always @* begin
@@ -6207,9 +6213,9 @@ module hebbian (
     end
   end
 
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:546
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_46 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_46 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_46 <= (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
@@ -6240,7 +6246,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:573)
+  // seq: wn_46 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= w_upd_46;
@@ -6249,15 +6255,15 @@ module hebbian (
 
   // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_47 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
+    if (busy_q ? w_we_47 : (host_w_wr & (host_bank == 6'd47))) begin
       wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_47 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd47))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd47))) begin
       w_rd_47 <= wbank_47[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd47)) begin
       hbuf_47[hl_addr_q] <= h_aligned;
@@ -6270,9 +6276,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_47 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_47 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_47 (generator/units/lane.ts:144)
   always @* begin
@@ -6293,9 +6299,9 @@ module hebbian (
     end
   end
 
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:546
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_47 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_47 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47 <= (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
@@ -6326,7 +6332,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:573)
+  // seq: wn_47 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= w_upd_47;
@@ -6335,15 +6341,15 @@ module hebbian (
 
   // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_48 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
+    if (busy_q ? w_we_48 : (host_w_wr & (host_bank == 6'd48))) begin
       wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_48 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd48))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd48))) begin
       w_rd_48 <= wbank_48[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd48)) begin
       hbuf_48[hl_addr_q] <= h_aligned;
@@ -6356,9 +6362,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_48 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_48 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_48 (generator/units/lane.ts:144)
   always @* begin
@@ -6379,9 +6385,9 @@ module hebbian (
     end
   end
 
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:546
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_48 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_48 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_48 <= (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
@@ -6412,7 +6418,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:573)
+  // seq: wn_48 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= w_upd_48;
@@ -6421,15 +6427,15 @@ module hebbian (
 
   // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_49 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
+    if (busy_q ? w_we_49 : (host_w_wr & (host_bank == 6'd49))) begin
       wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_49 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd49))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd49))) begin
       w_rd_49 <= wbank_49[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd49)) begin
       hbuf_49[hl_addr_q] <= h_aligned;
@@ -6442,9 +6448,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_49 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_49 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_49 (generator/units/lane.ts:144)
   always @* begin
@@ -6465,9 +6471,9 @@ module hebbian (
     end
   end
 
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:546
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_49 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_49 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49 <= (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
@@ -6498,7 +6504,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:573)
+  // seq: wn_49 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= w_upd_49;
@@ -6507,15 +6513,15 @@ module hebbian (
 
   // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_50 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
+    if (busy_q ? w_we_50 : (host_w_wr & (host_bank == 6'd50))) begin
       wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_50 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd50))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd50))) begin
       w_rd_50 <= wbank_50[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd50)) begin
       hbuf_50[hl_addr_q] <= h_aligned;
@@ -6528,9 +6534,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_50 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_50 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_50 (generator/units/lane.ts:144)
   always @* begin
@@ -6551,9 +6557,9 @@ module hebbian (
     end
   end
 
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:546
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_50 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_50 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_50 <= (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
@@ -6584,7 +6590,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:573)
+  // seq: wn_50 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= w_upd_50;
@@ -6593,15 +6599,15 @@ module hebbian (
 
   // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_51 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
+    if (busy_q ? w_we_51 : (host_w_wr & (host_bank == 6'd51))) begin
       wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_51 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd51))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd51))) begin
       w_rd_51 <= wbank_51[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd51)) begin
       hbuf_51[hl_addr_q] <= h_aligned;
@@ -6614,9 +6620,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_51 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_51 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_51 (generator/units/lane.ts:144)
   always @* begin
@@ -6637,9 +6643,9 @@ module hebbian (
     end
   end
 
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:546
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_51 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_51 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51 <= (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
@@ -6670,7 +6676,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:573)
+  // seq: wn_51 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= w_upd_51;
@@ -6679,15 +6685,15 @@ module hebbian (
 
   // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_52 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
+    if (busy_q ? w_we_52 : (host_w_wr & (host_bank == 6'd52))) begin
       wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_52 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd52))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd52))) begin
       w_rd_52 <= wbank_52[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd52)) begin
       hbuf_52[hl_addr_q] <= h_aligned;
@@ -6700,9 +6706,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_52 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_52 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_52 (generator/units/lane.ts:144)
   always @* begin
@@ -6723,9 +6729,9 @@ module hebbian (
     end
   end
 
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:546
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_52 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_52 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_52 <= (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
@@ -6756,7 +6762,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:573)
+  // seq: wn_52 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= w_upd_52;
@@ -6765,15 +6771,15 @@ module hebbian (
 
   // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_53 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
+    if (busy_q ? w_we_53 : (host_w_wr & (host_bank == 6'd53))) begin
       wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_53 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd53))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd53))) begin
       w_rd_53 <= wbank_53[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd53)) begin
       hbuf_53[hl_addr_q] <= h_aligned;
@@ -6786,9 +6792,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_53 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_53 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_53 (generator/units/lane.ts:144)
   always @* begin
@@ -6809,9 +6815,9 @@ module hebbian (
     end
   end
 
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:546
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_53 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_53 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53 <= (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
@@ -6842,7 +6848,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:573)
+  // seq: wn_53 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= w_upd_53;
@@ -6851,15 +6857,15 @@ module hebbian (
 
   // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_54 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
+    if (busy_q ? w_we_54 : (host_w_wr & (host_bank == 6'd54))) begin
       wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_54 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd54))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd54))) begin
       w_rd_54 <= wbank_54[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd54)) begin
       hbuf_54[hl_addr_q] <= h_aligned;
@@ -6872,9 +6878,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_54 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_54 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_54 (generator/units/lane.ts:144)
   always @* begin
@@ -6895,9 +6901,9 @@ module hebbian (
     end
   end
 
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:546
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_54 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_54 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_54 <= (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
@@ -6928,7 +6934,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:573)
+  // seq: wn_54 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= w_upd_54;
@@ -6937,15 +6943,15 @@ module hebbian (
 
   // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_55 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
+    if (busy_q ? w_we_55 : (host_w_wr & (host_bank == 6'd55))) begin
       wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_55 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd55))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd55))) begin
       w_rd_55 <= wbank_55[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd55)) begin
       hbuf_55[hl_addr_q] <= h_aligned;
@@ -6958,9 +6964,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_55 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_55 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_55 (generator/units/lane.ts:144)
   always @* begin
@@ -6981,9 +6987,9 @@ module hebbian (
     end
   end
 
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:546
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_55 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_55 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55 <= (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
@@ -7014,7 +7020,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:573)
+  // seq: wn_55 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= w_upd_55;
@@ -7023,15 +7029,15 @@ module hebbian (
 
   // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_56 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
+    if (busy_q ? w_we_56 : (host_w_wr & (host_bank == 6'd56))) begin
       wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_56 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd56))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd56))) begin
       w_rd_56 <= wbank_56[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd56)) begin
       hbuf_56[hl_addr_q] <= h_aligned;
@@ -7044,9 +7050,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_56 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_56 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_56 (generator/units/lane.ts:144)
   always @* begin
@@ -7067,9 +7073,9 @@ module hebbian (
     end
   end
 
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:546
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_56 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_56 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_56 <= (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
@@ -7100,7 +7106,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:573)
+  // seq: wn_56 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= w_upd_56;
@@ -7109,15 +7115,15 @@ module hebbian (
 
   // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_57 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
+    if (busy_q ? w_we_57 : (host_w_wr & (host_bank == 6'd57))) begin
       wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_57 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd57))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd57))) begin
       w_rd_57 <= wbank_57[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd57)) begin
       hbuf_57[hl_addr_q] <= h_aligned;
@@ -7130,9 +7136,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_57 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_57 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_57 (generator/units/lane.ts:144)
   always @* begin
@@ -7153,9 +7159,9 @@ module hebbian (
     end
   end
 
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:546
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_57 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_57 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57 <= (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
@@ -7186,7 +7192,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:573)
+  // seq: wn_57 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= w_upd_57;
@@ -7195,15 +7201,15 @@ module hebbian (
 
   // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_58 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
+    if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 6'd58))) begin
       wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_58 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd58))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd58))) begin
       w_rd_58 <= wbank_58[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd58)) begin
       hbuf_58[hl_addr_q] <= h_aligned;
@@ -7216,9 +7222,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_58 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_58 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_58 (generator/units/lane.ts:144)
   always @* begin
@@ -7239,9 +7245,9 @@ module hebbian (
     end
   end
 
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:546
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_58 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_58 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_58 <= (cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
@@ -7272,7 +7278,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:573)
+  // seq: wn_58 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= w_upd_58;
@@ -7281,15 +7287,15 @@ module hebbian (
 
   // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_59 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
+    if (busy_q ? w_we_59 : (host_w_wr & (host_bank == 6'd59))) begin
       wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_59 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd59))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd59))) begin
       w_rd_59 <= wbank_59[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd59)) begin
       hbuf_59[hl_addr_q] <= h_aligned;
@@ -7302,9 +7308,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_59 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_59 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_59 (generator/units/lane.ts:144)
   always @* begin
@@ -7325,9 +7331,9 @@ module hebbian (
     end
   end
 
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:546
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_59 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_59 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59 <= (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
@@ -7358,7 +7364,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:573)
+  // seq: wn_59 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= w_upd_59;
@@ -7367,15 +7373,15 @@ module hebbian (
 
   // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_60 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
+    if (busy_q ? w_we_60 : (host_w_wr & (host_bank == 6'd60))) begin
       wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_60 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd60))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd60))) begin
       w_rd_60 <= wbank_60[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd60)) begin
       hbuf_60[hl_addr_q] <= h_aligned;
@@ -7388,9 +7394,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_60 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_60 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_60 (generator/units/lane.ts:144)
   always @* begin
@@ -7411,9 +7417,9 @@ module hebbian (
     end
   end
 
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:546
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_60 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_60 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_60 <= (cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
@@ -7444,7 +7450,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:573)
+  // seq: wn_60 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= w_upd_60;
@@ -7453,15 +7459,15 @@ module hebbian (
 
   // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_61 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
+    if (busy_q ? w_we_61 : (host_w_wr & (host_bank == 6'd61))) begin
       wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_61 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd61))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd61))) begin
       w_rd_61 <= wbank_61[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd61)) begin
       hbuf_61[hl_addr_q] <= h_aligned;
@@ -7474,9 +7480,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_61 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_61 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_61 (generator/units/lane.ts:144)
   always @* begin
@@ -7497,9 +7503,9 @@ module hebbian (
     end
   end
 
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:546
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_61 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_61 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
@@ -7530,7 +7536,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:573)
+  // seq: wn_61 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= w_upd_61;
@@ -7539,15 +7545,15 @@ module hebbian (
 
   // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_62 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
+    if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 6'd62))) begin
       wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_62 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd62))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd62))) begin
       w_rd_62 <= wbank_62[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd62)) begin
       hbuf_62[hl_addr_q] <= h_aligned;
@@ -7560,9 +7566,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_62 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_62 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_62 (generator/units/lane.ts:144)
   always @* begin
@@ -7583,9 +7589,9 @@ module hebbian (
     end
   end
 
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:546
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_62 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_62 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_62 <= (cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
@@ -7616,7 +7622,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:573)
+  // seq: wn_62 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= w_upd_62;
@@ -7625,15 +7631,15 @@ module hebbian (
 
   // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_63 : ((((~busy_q) & host_we) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
+    if (busy_q ? w_we_63 : (host_w_wr & (host_bank == 6'd63))) begin
       wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_63 : host_wdata[15:0];
     end
-    if (busy_q ? issue : ((((~busy_q) & host_re) & (host_kind == 2'd0)) & (host_bank == 6'd63))) begin
+    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd63))) begin
       w_rd_63 <= wbank_63[(busy_q ? waddr_q : host_addr)];
     end
   end
 
-  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:529)
+  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd63)) begin
       hbuf_63[hl_addr_q] <= h_aligned;
@@ -7646,9 +7652,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_63 = ((v1_q & act1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b1)) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:539
+  assign draw_w_63 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
 
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:542
+  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
 
   // comb: lfsr_next_63 (generator/units/lane.ts:144)
   always @* begin
@@ -7669,9 +7675,9 @@ module hebbian (
     end
   end
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:546
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:551
 
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:559)
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:564)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
@@ -7702,14 +7708,14 @@ module hebbian (
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:573)
+  // seq: wn_63 (generator/units/hebbian.ts:578)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= w_upd_63;
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:582)
+  // seq: lfsr_banks (generator/units/hebbian.ts:587)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_0 <= 32'd1;
@@ -8493,7 +8499,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:594
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:599
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -8504,11 +8510,11 @@ module hebbian (
 
   assign b_upd_sat_lo = (b_upd_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:255
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:596
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:601
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:597
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:602
 
-  // seq: bn_q (generator/units/hebbian.ts:601)
+  // seq: bn_q (generator/units/hebbian.ts:606)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -8626,7 +8632,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(hn_rd_63);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:615)
+  // seq: sum_q (generator/units/hebbian.ts:620)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -8637,9 +8643,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:617
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:622
 
-  // seq: acc_q (generator/units/hebbian.ts:618)
+  // seq: acc_q (generator/units/hebbian.ts:623)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 40'sd0;
@@ -8650,15 +8656,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:624
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:629
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:625
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:630
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:626
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:631
 
-  // seq: credits (generator/units/hebbian.ts:627)
+  // seq: credits (generator/units/hebbian.ts:632)
   always @(posedge clk) begin
     if (rst) begin
       inflight_q <= 5'd0;

@@ -259,7 +259,7 @@ module layernorm (
 
   assign s_inv_1 = s_inv_layer1_q;  // generator/units/layernorm.ts:149
 
-  assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:125
+  assign adv = (~out_valid_q) | m_axis_z_tready;  // generator/units/common.ts:126
 
   assign issue = (state_q == 3'd5) & (norm_j_q < n_sel);  // generator/units/layernorm.ts:155
 
@@ -338,7 +338,7 @@ module layernorm (
   assign z = _mux_z[15:0];  // generator/units/layernorm.ts:168
 
   assign _mux_out_data_q = ($signed({{2{z[15]}}, z}) > 18'sd32767) ? 18'sd32767 : (($signed({{2{z[15]}}, z}) < (-18'sd32768)) ? (-18'sd32768) : {{2{z[15]}}, z});
-  // seq: out (generator/units/common.ts:129)
+  // seq: out (generator/units/common.ts:130)
   always @(posedge clk) begin
     if (rst) begin
       out_valid_q <= 1'b0;
@@ -353,13 +353,13 @@ module layernorm (
     end
   end
 
-  assign m_axis_z_tvalid = out_valid_q;  // generator/units/common.ts:136
+  assign m_axis_z_tvalid = out_valid_q;  // generator/units/common.ts:137
 
-  assign m_axis_z_tdata = out_data_q;  // generator/units/common.ts:137
+  assign m_axis_z_tdata = out_data_q;  // generator/units/common.ts:138
 
-  assign m_axis_z_tlast = out_last_q;  // generator/units/common.ts:138
+  assign m_axis_z_tlast = out_last_q;  // generator/units/common.ts:139
 
-  assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:139
+  assign finish = (m_axis_z_tvalid & m_axis_z_tready) & out_last_q;  // generator/units/common.ts:140
 
   // seq: control (generator/units/layernorm.ts:173)
   always @(posedge clk) begin
@@ -428,7 +428,7 @@ module layernorm (
 
   assign done = done_q;  // generator/units/layernorm.ts:196
 
-  // seq: sat_preact_q (generator/units/common.ts:95)
+  // seq: sat_preact_q (generator/units/common.ts:96)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 8'd0;
@@ -441,9 +441,9 @@ module layernorm (
     end
   end
 
-  assign sat_preact = sat_preact_q;  // generator/units/common.ts:98
+  assign sat_preact = sat_preact_q;  // generator/units/common.ts:99
 
-  // seq: sat_var_q (generator/units/common.ts:95)
+  // seq: sat_var_q (generator/units/common.ts:96)
   always @(posedge clk) begin
     if (rst) begin
       sat_var_q <= 1'b0;
@@ -456,9 +456,9 @@ module layernorm (
     end
   end
 
-  assign sat_var = sat_var_q;  // generator/units/common.ts:98
+  assign sat_var = sat_var_q;  // generator/units/common.ts:99
 
-  // seq: sat_inv_std_q (generator/units/common.ts:95)
+  // seq: sat_inv_std_q (generator/units/common.ts:96)
   always @(posedge clk) begin
     if (rst) begin
       sat_inv_std_q <= 1'b0;
@@ -471,9 +471,9 @@ module layernorm (
     end
   end
 
-  assign sat_inv_std = sat_inv_std_q;  // generator/units/common.ts:98
+  assign sat_inv_std = sat_inv_std_q;  // generator/units/common.ts:99
 
-  // seq: sat_act_q (generator/units/common.ts:95)
+  // seq: sat_act_q (generator/units/common.ts:96)
   always @(posedge clk) begin
     if (rst) begin
       sat_act_q <= 8'd0;
@@ -486,9 +486,9 @@ module layernorm (
     end
   end
 
-  assign sat_act = sat_act_q;  // generator/units/common.ts:98
+  assign sat_act = sat_act_q;  // generator/units/common.ts:99
 
-  // seq: sat_window_z_q (generator/units/common.ts:95)
+  // seq: sat_window_z_q (generator/units/common.ts:96)
   always @(posedge clk) begin
     if (rst) begin
       sat_window_z_q <= 8'd0;
@@ -501,7 +501,7 @@ module layernorm (
     end
   end
 
-  assign sat_window_z = sat_window_z_q;  // generator/units/common.ts:98
+  assign sat_window_z = sat_window_z_q;  // generator/units/common.ts:99
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, _add_a[9:0], _mux_a[39:16], _add_a_2[11:0], _mux_a_2[37:16], _add_var_q_2[17:0], _add_var_q_3[15:0], _mux_var_q[33:32], _add_z[21:0], _add_z_2[20:0], _mux_z[27:16], _mux_out_data_q[17:16]};

@@ -457,7 +457,7 @@ module modulator (
     end
   end
 
-  assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:125
+  assign adv = (~out_valid_q) | m_axis_delta_tready;  // generator/units/common.ts:126
 
   // memory xi_mem: 128 x sint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/modulator.ts:372)
   always @(posedge clk) begin
@@ -669,7 +669,7 @@ module modulator (
 
   assign _add_out_data_q = {d3_p_q[55], d3_p_q} + 57'h40000;
   assign _mux_out_data_q = ($signed(_add_out_data_q[56:19]) > 38'sd32767) ? 38'sd32767 : (($signed(_add_out_data_q[56:19]) < (-38'sd32768)) ? (-38'sd32768) : _add_out_data_q[56:19]);
-  // seq: out (generator/units/common.ts:129)
+  // seq: out (generator/units/common.ts:130)
   always @(posedge clk) begin
     if (rst) begin
       out_valid_q <= 1'b0;
@@ -684,13 +684,13 @@ module modulator (
     end
   end
 
-  assign m_axis_delta_tvalid = out_valid_q;  // generator/units/common.ts:136
+  assign m_axis_delta_tvalid = out_valid_q;  // generator/units/common.ts:137
 
-  assign m_axis_delta_tdata = out_data_q;  // generator/units/common.ts:137
+  assign m_axis_delta_tdata = out_data_q;  // generator/units/common.ts:138
 
-  assign m_axis_delta_tlast = out_last_q;  // generator/units/common.ts:138
+  assign m_axis_delta_tlast = out_last_q;  // generator/units/common.ts:139
 
-  assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:139
+  assign finish = (m_axis_delta_tvalid & m_axis_delta_tready) & out_last_q;  // generator/units/common.ts:140
 
   // seq: control (generator/units/modulator.ts:426)
   always @(posedge clk) begin
@@ -790,7 +790,7 @@ module modulator (
 
   assign done = done_q;  // generator/units/modulator.ts:456
 
-  // seq: sat_coef_q (generator/units/common.ts:95)
+  // seq: sat_coef_q (generator/units/common.ts:96)
   always @(posedge clk) begin
     if (rst) begin
       sat_coef_q <= 4'd0;
@@ -803,9 +803,9 @@ module modulator (
     end
   end
 
-  assign sat_coef = sat_coef_q;  // generator/units/common.ts:98
+  assign sat_coef = sat_coef_q;  // generator/units/common.ts:99
 
-  // seq: sat_xi_q (generator/units/common.ts:95)
+  // seq: sat_xi_q (generator/units/common.ts:96)
   always @(posedge clk) begin
     if (rst) begin
       sat_xi_q <= 8'd0;
@@ -818,9 +818,9 @@ module modulator (
     end
   end
 
-  assign sat_xi = sat_xi_q;  // generator/units/common.ts:98
+  assign sat_xi = sat_xi_q;  // generator/units/common.ts:99
 
-  // seq: sat_delta_q (generator/units/common.ts:95)
+  // seq: sat_delta_q (generator/units/common.ts:96)
   always @(posedge clk) begin
     if (rst) begin
       sat_delta_q <= 8'd0;
@@ -833,7 +833,7 @@ module modulator (
     end
   end
 
-  assign sat_delta = sat_delta_q;  // generator/units/common.ts:98
+  assign sat_delta = sat_delta_q;  // generator/units/common.ts:99
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, nd_c_q, _add_u_q[15:0], _add_coef_mem_wdata[24:0], _add_coef_mem_wdata_2[23:0], _mux_coef_mem_wdata[33:24], _add_x3_xi_q[19:0], _mux_x3_xi_q[25:16], _add_m1_q[2:0], _add_m1_q_2[1:0], _sel_m1_q[22:21], _add_m2_q[12:0], _add_m2_q_2[11:0], _sel_m2_q[28:26], _add_d3_p_q[9:0], _bits_d3_p_q[32:31], _add_out_data_q[18:0], _mux_out_data_q[37:16]};
