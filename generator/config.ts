@@ -24,6 +24,14 @@ export interface ChipConfig {
    * `numeric.lfsr.lanes` must equal it (loadChipConfig sets it when only `lanes` is given).
    */
   lanes: number;
+  /**
+   * Physical lanes of the output-layer unit (multipliers and weight banks), independent of `lanes`: the unit
+   * keeps the `lanes` LFSR lanes of the spec (word i of a row still rounds with LFSR lane i mod lanes) and
+   * takes each `lanes`-word chunk in ⌈lanes / outputLanes⌉ sub-chunks, physical lane r serving LFSR lanes
+   * r, r + outputLanes, … (generator/units/output.ts). Left out, or ≥ lanes: one physical lane per LFSR lane
+   * (loadChipConfig then drops it, so such a config's hash is the one without the field).
+   */
+  outputLanes?: number;
   /** Systolic Gram array: `rows` × `cols` processing elements. */
   gram: { rows: number; cols: number };
   /** Number formats, rounding, tables, LFSR and learning-rate shifts (generator/numeric.ts). */
@@ -47,7 +55,9 @@ export const DEFAULT_CHIP: ChipConfig = {
   sigma: [0.5, 0.1, 1],
   lnEps: 1e-2,
   lanes: 64,
-  gram: { rows: 8, cols: 8 },
+  outputLanes: 32,
+  // the chip runs the array in ROW mode only (generator/units/sequencer.ts), which uses column 0: one column
+  gram: { rows: 8, cols: 1 },
   numeric: DEFAULT_NUMERIC,
 };
 
@@ -75,6 +85,9 @@ export function validateChip(c: ChipConfig, where = 'config'): ChipConfig {
   }
   if (!(Number.isFinite(c.lnEps) && c.lnEps > 0)) bad('lnEps', `= ${c.lnEps} must be a number > 0`);
   if (!Number.isInteger(c.lanes) || c.lanes < 1 || c.lanes > 256) bad('lanes', `= ${c.lanes} must be an integer in 1..256`);
+  if (c.outputLanes !== undefined && (!Number.isInteger(c.outputLanes) || c.outputLanes < 1 || c.outputLanes > 256)) {
+    bad('outputLanes', `= ${c.outputLanes} must be an integer in 1..256 (the output layer's physical lanes; ≥ lanes means one per LFSR lane)`);
+  }
   if (c.gram === null || typeof c.gram !== 'object') bad('gram', 'must be { rows, cols }');
   for (const k of ['rows', 'cols'] as const) {
     const v = c.gram[k];
@@ -94,7 +107,12 @@ export function validateChip(c: ChipConfig, where = 'config'): ChipConfig {
   return c;
 }
 
-const KEYS: (keyof ChipConfig)[] = ['layers', 'window', 'variant', 'gamma', 'sigma', 'lnEps', 'lanes', 'gram', 'numeric', 'weightMemory'];
+const KEYS: (keyof ChipConfig)[] = ['layers', 'window', 'variant', 'gamma', 'sigma', 'lnEps', 'lanes', 'outputLanes', 'gram', 'numeric', 'weightMemory'];
+
+/** The output layer's physical lane count: `outputLanes`, at most `lanes` (left out: `lanes`). */
+export function outputLanesOf(c: ChipConfig): number {
+  return Math.min(c.outputLanes ?? c.lanes, c.lanes);
+}
 
 /** Reads a JSON config; fields left out take the defaults (numeric merged per section). */
 export function loadChipConfig(file: string): ChipConfig {
@@ -122,6 +140,8 @@ export function loadChipConfig(file: string): ChipConfig {
   // `lanes` alone sets the LFSR lane count too; both given must agree (validateChip says so otherwise)
   if (obj.lanes !== undefined && userLfsr === undefined) cfg.numeric = { ...numeric, lfsr: { ...numeric.lfsr, lanes: cfg.lanes } };
   else if (obj.lanes === undefined && userLfsr !== undefined) cfg.lanes = numeric.lfsr.lanes;
+  // one physical output lane per LFSR lane is the same design as no field: dropped, so the hash is the same
+  if (cfg.outputLanes !== undefined && Number.isInteger(cfg.outputLanes) && cfg.outputLanes >= cfg.lanes) delete cfg.outputLanes;
   return validateChip(cfg, file);
 }
 

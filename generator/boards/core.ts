@@ -6,7 +6,7 @@
  */
 import type { Module } from '../ir/index.js';
 import type { ChipConfig } from '../config.js';
-import { kernelUnit } from '../units/kernel.js';
+import { kernelUnit, KERNEL_MODULE, KERNEL_WORDS_MODULE } from '../units/kernel.js';
 import { layernorm } from '../units/layernorm.js';
 import { modulator, MODULATOR_MODULE, MODULATOR_WIDE_MODULE } from '../units/modulator.js';
 import { workingMemory } from '../units/wm.js';
@@ -26,6 +26,8 @@ export function chipCore(cfg: ChipConfig): Module[] {
   const inTop = moduleNames(top);
   // the chip's modulator is the variant that takes a window row per beat: the unit is in the chip then
   if (inTop.has(MODULATOR_WIDE_MODULE)) inTop.add(MODULATOR_MODULE);
+  // and the kernel unit as the chip builds it (kernel words and K_Y only) is the kernel unit
+  if (inTop.has(KERNEL_WORDS_MODULE)) inTop.add(KERNEL_MODULE);
   const units = [kernelUnit, layernorm, modulator, workingMemory, gramArray, hebbian, outputUnit].map((f) => f(cfg));
   return [top, ...units.filter((u) => !inTop.has(u.name))];
 }

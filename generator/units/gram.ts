@@ -42,6 +42,7 @@ import type { ChipConfig } from '../config.js';
 import { fifo, streamOut } from '../lib/stream/index.js';
 import { bitsOf } from '../lib/arith/common.js';
 import { unitShapes, type UnitShapes } from './shapes.js';
+import { sumTreeWrap } from './lane.js';
 
 export const GRAM_MODE = { ROW: 0, FULL: 1 } as const;
 /**
@@ -59,6 +60,27 @@ export interface GramOptions {
    * simulates 1.6–2.5× faster in Verilator 5.006 on the default 8 × 8 (bench/units/gram.ts, bench/RESULTS.md).
    */
   peStyle?: 'module' | 'inline';
+  /**
+   * How a PE squares a − b: 'logic' (default): as |a − b|·|a − b| written out as its shifted partial products
+   * and an adder tree, which synthesis keeps in LUTs and carry chains (no DSP tile: on the Arty the DSP48E1s
+   * are the scarce resource, ~300 LUTs a PE instead); 'multiplier': a product, one DSP tile per PE.
+   */
+  square?: 'logic' | 'multiplier';
+}
+
+/**
+ * (a − b)² of two sint(wb) values as uint(2·wb) without a multiplier: |d| (wb bits) times itself as the sum of
+ * |d| << i for its set bits i, added in a balanced tree at 2·wb bits (exact: |d|² < 2^(2·wb)).
+ */
+export function squareLogic(a: Expr, b: Expr): Expr {
+  const wb = a.width;
+  const d = a.sub(b);
+  const u = mux(d.bit(wb), d.neg().trunc(wb), d.trunc(wb)).asUnsigned();
+  const W = 2 * wb;
+  return sumTreeWrap(
+    Array.from({ length: wb }, (_, i) => mux(u.bit(i), u.zext(W).shl(i).trunc(W), constant(0, uint(W)))),
+    W,
+  );
 }
 
 /** Field widths of the output word {kind, p, q, d}. */
@@ -105,7 +127,7 @@ interface PeOut {
  * element of an item with both operands wanted the sum enters the result register, which otherwise takes the
  * right neighbour's (results move left).
  */
-function peLogic(m: ModuleBuilder, p: string, i: PeIn, DB: number): PeOut {
+function peLogic(m: ModuleBuilder, p: string, i: PeIn, DB: number, square: 'logic' | 'multiplier'): PeOut {
   const wb = i.a.width;
   const o: PeOut = {
     a: m.reg(`${p}a_q`, sint(wb), { reset: null }),
@@ -123,12 +145,14 @@ function peLogic(m: ModuleBuilder, p: string, i: PeIn, DB: number): PeOut {
   // only in the enabled cycles of a valid element, not every cycle (the same hardware)
   // (each use gets its own copy of the expression: Verilator computes a subexpression used twice in every cycle)
   const sum = (): Expr => {
-    const sqFull = i.a.sub(i.b).mul(i.a.sub(i.b)).asUnsigned(); // each factor its own copy, for the same reason
+    // each factor its own copy, for the same reason
+    const sqFull = square === 'logic' ? squareLogic(i.a, i.b) : i.a.sub(i.b).mul(i.a.sub(i.b)).asUnsigned();
     const sq = sqFull.width >= DB ? sqFull.trunc(DB) : sqFull.zext(DB);
     return mux(i.first, constant(0, uint(DB)), acc).addWrap(sq);
   };
   const sqWidth = 2 * (i.a.width + 1);
-  if (sqWidth > DB) m.unused(i.a.sub(i.b).mul(i.a.sub(i.b)).asUnsigned().slice(sqWidth - 1, DB)); // |a − b|² < 2^DB for every kind
+  // |a − b|² < 2^DB for every kind
+  if (sqWidth > DB) m.unused((square === 'logic' ? squareLogic(i.a, i.b).zext(sqWidth) : i.a.sub(i.b).mul(i.a.sub(i.b)).asUnsigned()).slice(sqWidth - 1, DB));
   const emit = i.fv.and(i.last).and(i.aok).and(i.bok);
   m.seq(`${p}pe`, ($) => {
     $.if(i.en, () => {
@@ -150,8 +174,8 @@ function peLogic(m: ModuleBuilder, p: string, i: PeIn, DB: number): PeOut {
 }
 
 /** Module `gram_pe_w<WB>_d<DB>`: one PE (ports en, the inputs and the registered outputs of peLogic). */
-export function gramPe(wb: number, db: number): Module {
-  const m = new ModuleBuilder(`gram_pe_w${wb}_d${db}`, { wordBits: wb, distBits: db });
+export function gramPe(wb: number, db: number, square: 'logic' | 'multiplier' = 'logic'): Module {
+  const m = new ModuleBuilder(`gram_pe_w${wb}_d${db}${square === 'multiplier' ? '_mul' : ''}`, { wordBits: wb, distBits: db, square });
   m.clock();
   const i: PeIn = {
     en: m.input('en', uint(1)),
@@ -165,7 +189,7 @@ export function gramPe(wb: number, db: number): Module {
     chV: m.input('res_valid_in', uint(1)),
     chD: m.input('res_in', uint(db)),
   };
-  const o = peLogic(m, '', i, db);
+  const o = peLogic(m, '', i, db, square);
   for (const [k, s] of Object.entries(o)) m.output(`${PE_OUT_PORT[k as keyof PeOut]}`, s);
   return m.build();
 }
@@ -198,6 +222,7 @@ function nextKind(mask: Expr, from: Expr, K: number, kb: number): { found: Expr;
 export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   const sh = unitShapes(cfg);
   const peStyle = opts.peStyle ?? 'inline';
+  const square = opts.square ?? 'logic';
   const { rows: R, cols: C } = cfg.gram;
   const B = sh.B;
   const K = sh.kinds.length;
@@ -222,6 +247,7 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
     distBits: DB,
     wordBits: WB,
     peStyle,
+    square,
   });
   m.clock();
   const start = m.input('start', uint(1));
@@ -397,7 +423,8 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   // they never emit and hold their idle state. Gating them changes no output and saves the simulator (and the
   // chip's clock tree) the cycles of 64 PEs when at most R are useful.
   const meshEn = m.wire('mesh_en', en.and(busyQ));
-  const meshFullEn = m.wire('mesh_full_en', meshEn.and(full));
+  // (one column, as on the chip, which only runs ROW commands: no column ≥ 1 to gate)
+  const meshFullEn = C > 1 ? m.wire('mesh_full_en', meshEn.and(full)) : meshEn;
   for (let r = 0; r < R; r++) {
     pe.push([]);
     for (let c = 0; c < C; c++) {
@@ -407,9 +434,9 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
       const chV = c === C - 1 ? zero1 : chainIn(`pe_${r}_${c}_res_valid_in`, uint(1));
       const chD = c === C - 1 ? zeroD : chainIn(`pe_${r}_${c}_res_in`, uint(DB));
       const inp: PeIn = { en: c === 0 ? meshEn : meshFullEn, a: left.a, fv: left.fv, first: left.first, last: left.last, aok: left.aok, b: up.b, bok: up.bok, chV, chD };
-      if (peStyle === 'inline') pe[r].push(peLogic(m, `pe_${r}_${c}_`, inp, DB));
+      if (peStyle === 'inline') pe[r].push(peLogic(m, `pe_${r}_${c}_`, inp, DB, square));
       else {
-        const u = m.instance(`u_pe_${r}_${c}`, gramPe(WB, DB), {
+        const u = m.instance(`u_pe_${r}_${c}`, gramPe(WB, DB, square), {
           en: inp.en,
           a_in: inp.a,
           fv_in: inp.fv,
@@ -491,8 +518,13 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
   const finish = m.wire('col_finish', cEnd.and(outV.not()));
   m.assign(descPop, itemDone.or(finish));
   for (let r = 0; r < R; r++) m.assign(popRow[r], step.and(cr.eq(constant(r, uint(RB)))));
-  let nsel: Expr = constant(0, uint(TB));
-  for (let k = 0; k < K; k++) nsel = nsel.addWrap(kindsIn.bit(k).zext(TB));
+  // words of the command: (pairs per kind) × (kinds selected), without a multiplier — the pair count of a FULL
+  // command from a table of count(count − 1)/2 over the count port's values, added once per selected kind
+  const TM = (1n << BigInt(TB)) - 1n;
+  const fullPairs = Array.from({ length: 2 ** countIn.width }, (_, c) => constant(((BigInt(c) * ((BigInt(c) - 1n) & TM)) >> 1n) & TM, uint(TB)));
+  const pairs = m.wire('cmd_pairs', mux(modeIn.eq(GRAM_MODE.FULL), select(countIn, fullPairs), countIn.zext(TB).subWrap(1)));
+  let words: Expr = constant(0, uint(TB));
+  for (let k = 0; k < K; k++) words = words.addWrap(mux(kindsIn.bit(k), pairs, constant(0, uint(TB))));
   m.seq('collector', ($) => {
     $.set(done, 0);
     $.if(go, () => {
@@ -502,7 +534,7 @@ export function gramArray(cfg: ChipConfig, opts: GramOptions = {}): Module {
       $.set(cur, curIn);
       $.set(count, countIn);
       $.set(sent, 0);
-      $.set(total, nsel.mul(mux(modeIn.eq(GRAM_MODE.FULL), countIn.zext(TB).mul(countIn.zext(TB).subWrap(1)).shr(1).trunc(TB), countIn.zext(TB).subWrap(1))).trunc(TB));
+      $.set(total, words);
     });
     $.if(canLoad, () => $.set(outV, step.and(keep)));
     $.if(step, () => {

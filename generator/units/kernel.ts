@@ -35,6 +35,9 @@ import { bitsOf } from '../lib/arith/common.js';
 import { unitShapes, type UnitShapes } from './shapes.js';
 
 export const KERNEL_LATENCY = 3 + TABLE_LATENCY;
+/** Module names: the whole unit, and the unit with the kernel words and K_Y only (KernelOptions.functions). */
+export const KERNEL_MODULE = 'kernel';
+export const KERNEL_WORDS_MODULE = 'kernel_words';
 /** The models read pixel p as x = (2p − 255)/2^PIXEL_SHIFT (sim/data.ts), so ‖x_c − x_q‖² = 4·d_pix/2^(2·PIXEL_SHIFT). */
 const PIXEL_SHIFT = 8;
 /** Words the output FIFO holds; also the credit limit (≥ latency + 1 for one response per cycle). */
@@ -93,7 +96,18 @@ function clampTo(v: Expr, max: number): { value: Expr; sat: Expr } {
 }
 
 /** Module `kernel`: see the file comment. */
-export function kernelUnit(cfg: ChipConfig): Module {
+export interface KernelOptions {
+  /**
+   * 'all' (default): every function above; 'kernel' (module kernel_words): the kernel words and the K_Y word
+   * only (fn ≤ K), as the
+   * chip uses the unit (its output layer and LayerNorm have their own tables): the exp, rsqrt and reciprocal
+   * tables are left out (their DSP tiles and block RAMs), and their requests answer y = 0 like other fn.
+   */
+  functions?: 'all' | 'kernel';
+}
+
+export function kernelUnit(cfg: ChipConfig, opts: KernelOptions = {}): Module {
+  const functions = opts.functions ?? 'all';
   const sh = unitShapes(cfg);
   const N = sh.N;
   const kc = kernelConstants(cfg, sh);
@@ -101,10 +115,11 @@ export function kernelUnit(cfg: ChipConfig): Module {
   const { fnBits: FB, argBits: AW, yBits: YW } = codes;
   const K = sh.kinds.length;
   const tMax = maxRawNum(N.kernelArg.format);
-  const m = new ModuleBuilder('kernel', {
+  const m = new ModuleBuilder(functions === 'all' ? KERNEL_MODULE : KERNEL_WORDS_MODULE, {
     kinds: sh.kinds.map((k) => k.name),
     kappa: kc.kappa.map((k) => ({ m: k.m, s: k.s, e: k.e })),
     kyDiff: kc.kyDiff,
+    ...(functions === 'all' ? {} : { functions }),
     argBits: AW,
     yBits: YW,
     latency: KERNEL_LATENCY,
@@ -135,7 +150,8 @@ export function kernelUnit(cfg: ChipConfig): Module {
   );
   const dist = arg0.trunc(sh.distBits);
   const p1 = m.pipe('s1_prod_q', dist.mul(mSel), { reset: 0 });
-  const a1 = m.pipe('s1_arg_q', arg0, { reset: 0 });
+  // the argument carried on: whole for the other functions' tables, else the two labels of a K_Y request
+  const a1 = m.pipe('s1_arg_q', functions === 'all' ? arg0 : arg0.trunc(Math.min(AW, 2 * sh.labelBits)), { reset: 0 });
   const v1 = m.pipe('s1_valid_q', v0, { reset: 0 });
   const fn1 = m.pipe('s1_fn_q', fn0, { reset: 0 });
   const last1 = m.pipe('s1_last_q', last0, { reset: 0 });
@@ -147,7 +163,9 @@ export function kernelUnit(cfg: ChipConfig): Module {
   const satSel = select(fn1, ts.map((t) => t.sat), constant(0, uint(1)));
   const t2 = m.pipe('s2_t_q', tSel, { reset: 0 });
   const satArg2 = m.pipe('s2_sat_arg_q', satSel, { reset: 0 });
-  const a2 = m.pipe('s2_arg_q', a1, { reset: 0 });
+  const others = functions === 'all' ? [kc.tables.exp, kc.tables.rsqrt, kc.tables.recip] : [];
+  // the other functions' argument (none without them)
+  const a2 = others.length > 0 ? m.pipe('s2_arg_q', a1, { reset: 0 }) : null;
   const LB = sh.labelBits;
   const eq2 = m.pipe('s2_label_eq_q', a1.slice(2 * LB - 1, LB).eq(a1.trunc(LB)), { reset: 0 });
   let v: Signal = m.pipe('s2_valid_q', v1, { reset: 0 });
@@ -156,19 +174,19 @@ export function kernelUnit(cfg: ChipConfig): Module {
   let satArg: Signal = satArg2;
   let eq: Signal = eq2;
 
-  // ---- S3…S6: the four tables (always running); the request's tags travel alongside
+  // ---- S3…S6: the tables (always running: expNeg, and with functions 'all' exp, rsqrt, recip); the request's tags travel alongside
   const tbl = (name: string, fnT: TableFunction, x: Expr) => m.instance(name, tableLookup(fnT), { x });
   const slice = (f: TableFunction): Expr => {
     const w = width(f.inFormat);
-    const s = a2.trunc(w);
+    const s = (a2 as Signal).trunc(w);
     return f.inFormat.signed ? s.asSigned() : s;
   };
   const uExpNeg = tbl('u_expneg', kc.tables.expNeg, t2);
-  const uExp = tbl('u_exp', kc.tables.exp, slice(kc.tables.exp));
-  const uRsqrt = tbl('u_rsqrt', kc.tables.rsqrt, slice(kc.tables.rsqrt));
-  const uRecip = tbl('u_recip', kc.tables.recip, slice(kc.tables.recip));
-  const argUsed = Math.max(2 * LB, ...[kc.tables.exp, kc.tables.rsqrt, kc.tables.recip].map((f) => width(f.inFormat)));
-  if (argUsed < AW) m.unused(a2.slice(AW - 1, argUsed));
+  const uOthers = others.map((f, i) => tbl(['u_exp', 'u_rsqrt', 'u_recip'][i], f, slice(f)));
+  if (a2) {
+    const argUsed = Math.max(...others.map((f) => width(f.inFormat)));
+    if (argUsed < AW) m.unused(a2.slice(AW - 1, argUsed));
+  }
   for (let i = 0; i < TABLE_LATENCY; i++) {
     const st = 3 + i;
     v = m.pipe(`s${st}_valid_q`, v, { reset: 0 });
@@ -177,7 +195,7 @@ export function kernelUnit(cfg: ChipConfig): Module {
     satArg = m.pipe(`s${st}_sat_arg_q`, satArg, { reset: 0 });
     eq = m.pipe(`s${st}_label_eq_q`, eq, { reset: 0 });
   }
-  const yOf = (u: typeof uExp): Expr => u.out('y').zext(YW);
+  const yOf = (u: typeof uExpNeg): Expr => u.out('y').zext(YW);
   const kernelY = yOf(uExpNeg);
   const options: Expr[] = [];
   const sats: Expr[] = [];
@@ -187,7 +205,7 @@ export function kernelUnit(cfg: ChipConfig): Module {
   }
   options.push(mux(eq, constant(kc.one, uint(YW)), constant(kc.kyDiff, uint(YW))));
   sats.push(constant(0, uint(1)));
-  for (const u of [uExp, uRsqrt, uRecip]) {
+  for (const u of uOthers) {
     options.push(yOf(u));
     sats.push(u.out('sat'));
   }

@@ -4,8 +4,16 @@
  * G = Σ_p h_p ⊗ e_p exact, W ← sat(W + SR(−mul·G, k)) with the layer's own LFSR bank, no row skipped);
  * co-simulated word for word in test/units/output.test.ts.
  *
- * WEIGHTS: its own L banks (wbank_<q>, word i of row j in bank i mod L at j·C_h + ⌊i/L⌋, C_h = ⌈nIn/L⌉
- * chunks; bias_mem for the C biases), not the Hebbian unit's: (1) the output step of sample c needs
+ * LANES: P = outputLanesOf(cfg) physical lanes (multiplier, weight bank, gradient register, update word) for
+ * the spec's L = cfg.lanes LFSR lanes. Word i of a row belongs to LFSR lane q = i mod L and chunk ⌊i/L⌋ as in
+ * the Hebbian unit; each L-word chunk is taken in S = ⌈L/P⌉ sub-chunks, sub-chunk s holding lanes s·P …
+ * s·P + P − 1, so physical lane r serves LFSR lanes r, r + P, … (n_r = ⌈(L − r)/P⌉ of them). Their states form a
+ * ring of registers (lfsr_q) with the current sub-chunk's at its head (lfsr_r): a sub-chunk's update draws
+ * from the head and turns the ring, and every chunk turns it fully, so each LFSR lane draws in the spec's
+ * order and the ring is home whenever the unit is idle. P = L is the unit with one lane per LFSR lane.
+ *
+ * WEIGHTS: its own P banks (wbank_<r>: word i of row j, LFSR lane q = i mod L, at (j·C_h + ⌊i/L⌋)·S + ⌊q/P⌋
+ * of bank q mod P, C_h = ⌈nIn/L⌉ chunks; bias_mem for the C biases), not the Hebbian unit's: (1) the output step of sample c needs
  * nothing from the hidden passes of sample c + 1, so with its own memory it runs beside the next layer-1
  * pass instead of after it (its cycles hide behind that pass); (2) its access pattern differs — every
  * weight chunk is read B times for the logits and once for the update, and the gradient is a sum over
@@ -20,33 +28,40 @@
  *   busy, done   busy from the edge after start until done (1-cycle pulse; all writes retired)
  *   h_re, h_addr, h_rdata   window memory read port (the working memory's windowZ of the last hidden layer):
  *                address p·C_h + k returns the L words i = k·L … k·L + L − 1 of slot p, lane q in bits
- *                [q·w, q·w + w) (w = windowZ width; lanes past nIn are ignored). Read latency 1.
+ *                [q·w, q·w + w) (w = windowZ width; lanes past nIn are ignored). Read latency 1. Read once
+ *                per sub-chunk; the unit takes the sub-chunk's P words.
  *   y_re, y_addr, y_rdata   label read port: slot p → its label. Read latency 1.
  *   m_axis_logit inference logits (logit format), C words per command
  *   host_re, host_we, host_kind, host_bank, host_addr, host_wdata, host_rdata   as the Hebbian unit's:
  *                kind 0 = weight (bank, addr), 1 = bias at addr, 2 = LFSR state of lane `bank`; while not
- *                busy; reads have latency 2.
+ *                busy; reads have latency 2. Banks and addresses are the L-lane view (outputWeightAddress)
+ *                whatever P is; the unit maps them to its P banks (outputPhysicalAddress).
  *   sat_<q>_hi/lo  saturation counts of training steps (32-bit, wrap; cleared by rst): weight, bias,
  *                logit (hi, lo), prob (hi: the exp table's clamp and P > max), err (hi, lo)
  *
- * SCHEDULE (one item per cycle in each phase; a phase starts when the previous one has drained):
- *   A  logits     p, k, j (j innermost): acc_j += Σ_lanes W_j,k · h_p,k (+ the bias term at k = 0); at the
- *                 last chunk o_pj = resize_logit(acc_j), running max per slot            B·C_h·C cycles + 3
- *   B  exp        p, j: e_pj = exp(o_pj − max_p) (table, latency 4), S_p += e_pj          B·C + 6
- *   C1 recip      p: r_p = recip(S_p) (table)                                             B + 6
- *   C2 error      p, j: P = min(rnd(e·r, f_r), max), e_pj = sat_err(rnd((P − [y_p = j])·κ_B))   B·C + 3
- *   D  update     j, k, p (p innermost): G_lane += h_p,k · e_pj; after the last p the chunk's words
- *                 W ← sat(W + SR(−mul·G, kW)), the bias (last chunk) with Σ_p e_pj            C·C_h·B + 3
- *   Inference runs A for one slot and streams the logits. Default 784-128-64-10, B = 8, L = 64:
- *   80 + 86 + 14 + 83 + 83 ≈ 350 cycles per step, beside the 1,669-cycle layer-1 pass.
+ * SCHEDULE (one item per cycle; A and D each start when the previous phase has drained):
+ *   A  logits     p, k, s, j (j innermost): acc_j += Σ_lanes W_j,ks · h_p,ks (+ the bias term at the first
+ *                 sub-chunk); at the last o_pj = resize_logit(acc_j), running max per slot  B·C_h·S·C cycles + 3
+ *   softmax       beside A, slot by slot from the cycle after A has written slot p's logits and max (training):
+ *                 E  p, j: e_pj = exp(o_pj − max_p) (table, latency 4), S_p += e_pj; the slot's S_p straight
+ *                    into the reciprocal table, r_p = recip(S_p) written 5 cycles later
+ *                 R  p, j once r_p is written: P = min(rnd(e·r, f_r), max), e_pj = sat_err(rnd((P − [y_p = j])·κ_B))
+ *                 after A: the last slot's C + 2·4 + C + 4 cycles (S·C_h·C ≥ C per slot keeps E and R up with A)
+ *   D  update     j, k, s, p (p innermost): G_lane += h_p,ks · e_pj; after the last p the sub-chunk's words
+ *                 W ← sat(W + SR(−mul·G, kW)), the bias (last chunk, the sub-chunk of LFSR lane nIn mod L)
+ *                 with Σ_p e_pj                                                           C·C_h·S·B + 3
+ *   Inference runs A for one slot and streams the logits. Default 784-128-64-10, B = 8, L = 64, P = 32 (S = 2):
+ *   163 + ~32 + 163 ≈ 360 cycles per step, as the sequential phases took with P = 64, beside the layer-1 pass
+ *   (bench/chip.ts --samples 400: 1,991 cycles per sample against 1,994 with P = 64 and the phases in turn;
+ *   P = 32 with the phases in turn: 2,072)
  */
 import { dotFormat, fx, mulFormat, sumFormat, toHls, width, DEFAULT_TAPS, type FixedFormat, type TableFunction } from '../fixed/index.js';
-import { ModuleBuilder, addrWidth, constant, mux, sint, uint, type Expr, type Module, type Signal } from '../ir/index.js';
+import { ModuleBuilder, addrWidth, constant, mux, select, sint, uint, type Expr, type Module, type Signal } from '../ir/index.js';
 import { resizeHw, tableLookup, TABLE_LATENCY } from '../lib/arith/index.js';
 import { fifo } from '../lib/stream/fifo.js';
 import { streamOut } from '../lib/stream/bundle.js';
 import { ConstScale } from '../fixed/scale.js';
-import type { ChipConfig } from '../config.js';
+import { outputLanesOf, type ChipConfig } from '../config.js';
 import { chipTables, resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, satCounters } from './lane.js';
 
@@ -54,12 +69,18 @@ export interface OutputLayout {
   nIn: number;
   C: number;
   B: number;
+  /** LFSR lanes (cfg.lanes): the host's view — banks, chunks and the window's words are in these lanes */
   lanes: number;
   chunks: number;
   lastLanes: number;
   biasLane: number;
-  /** words per weight bank: C·chunks */
+  /** words per (host-view) weight bank: C·chunks */
   depth: number;
+  /** physical lanes P (outputLanesOf(cfg)) and sub-chunks per chunk S = ⌈lanes / P⌉ */
+  physLanes: number;
+  subChunks: number;
+  /** words per physical weight bank: C·chunks·S */
+  physDepth: number;
   /** the exact logit accumulator and the gradient, from the formats (the spec's proofs) */
   accFormat: FixedFormat;
   gradFormat: FixedFormat;
@@ -86,6 +107,8 @@ export function outputLayout(cfg: ChipConfig): OutputLayout {
   const kW = FZ.fracBits + N.err.format.fracBits + N.lr.outShift - FW.fracBits;
   const kB = N.err.format.fracBits + N.lr.outShift - N.bias.format.fracBits;
   const t = chipTables(N, C);
+  const P = outputLanesOf(cfg);
+  const S = Math.ceil(L / P);
   return {
     nIn,
     C,
@@ -95,6 +118,9 @@ export function outputLayout(cfg: ChipConfig): OutputLayout {
     lastLanes: nIn - (chunks - 1) * L,
     biasLane: nIn % L,
     depth: C * chunks,
+    physLanes: P,
+    subChunks: S,
+    physDepth: C * chunks * S,
     accFormat: sumFormat(term, nIn + 1),
     gradFormat: dotFormat(FZ, N.err.format, B),
     kW,
@@ -106,18 +132,26 @@ export function outputLayout(cfg: ChipConfig): OutputLayout {
   };
 }
 
-/** Bank and address of weight word i of row j. */
+/** Bank and address of weight word i of row j as the host port sees them (LFSR lanes). */
 export function outputWeightAddress(lay: OutputLayout, j: number, i: number): { bank: number; addr: number } {
   return { bank: i % lay.lanes, addr: j * lay.chunks + Math.floor(i / lay.lanes) };
 }
 
-const PHASE = { idle: 0, logits: 1, exp: 2, recip: 3, err: 4, update: 5 } as const;
+/**
+ * Where host bank q, address a is stored: physical bank q mod P at a·S + ⌊q / P⌋ (sub-chunk s of chunk
+ * a holds the words of LFSR lanes s·P … s·P + P − 1).
+ */
+export function outputPhysicalAddress(lay: OutputLayout, bank: number, addr: number): { bank: number; addr: number } {
+  return { bank: bank % lay.physLanes, addr: addr * lay.subChunks + Math.floor(bank / lay.physLanes) };
+}
+
+const PHASE = { idle: 0, logits: 1, softmax: 2, update: 3 } as const;
 
 /** Module `output_layer` (the configuration is in its parameters and header hash); see the file comment. */
 export function outputUnit(cfg: ChipConfig): Module {
   const lay = outputLayout(cfg);
   const N = lay.N;
-  const { nIn, C, B, lanes: L, chunks: Ch } = lay;
+  const { nIn, C, B, lanes: L, chunks: Ch, physLanes: PL, subChunks: SC } = lay;
   if (N.lfsr.lanes !== L) throw new RangeError(`output: numeric.lfsr.lanes (${N.lfsr.lanes}) must equal lanes (${L})`);
   const FW = N.weight.format;
   const FB = N.bias.format;
@@ -142,6 +176,7 @@ export function outputUnit(cfg: ChipConfig): Module {
     classes: C,
     window: B,
     lanes: L,
+    physLanes: PL,
     weight: toHls(FW),
     bias: toHls(FB),
     windowZ: toHls(FZ),
@@ -160,8 +195,10 @@ export function outputUnit(cfg: ChipConfig): Module {
   const pw = bitsFor(B);
   const jw = bitsFor(C);
   const kw = bitsFor(Ch);
+  const sw = bitsFor(SC);
   const qw = bitsFor(L);
   const aw = addrWidth(Math.max(lay.depth, 2));
+  const paw = addrWidth(Math.max(lay.physDepth, 2));
   const hAw = addrWidth(Math.max(B * Ch, 2));
   const eAw = addrWidth(Math.max(B * C, 2));
   const bAw = addrWidth(Math.max(C, 2));
@@ -191,30 +228,44 @@ export function outputUnit(cfg: ChipConfig): Module {
   const busy = m.reg('busy_q', uint(1), { reset: 0 });
   const doneQ = m.reg('done_q', uint(1), { reset: 0 });
   const train = m.reg('train_q', uint(1), { reset: 0 });
-  const phase = m.reg('phase_q', uint(3), { reset: PHASE.idle });
+  const phase = m.reg('phase_q', uint(2), { reset: PHASE.idle });
   const issuing = m.reg('issuing_q', uint(1), { reset: 0 });
   const pQ = m.reg('p_q', uint(pw), { reset: 0 });
   const kQ = m.reg('k_q', uint(kw), { reset: 0 });
+  const sQ = m.reg('sub_q', uint(sw), { reset: 0 });
   const jQ = m.reg('j_q', uint(jw), { reset: 0 });
   const inA = phase.eq(PHASE.logits);
-  const inB = phase.eq(PHASE.exp);
-  const inC1 = phase.eq(PHASE.recip);
-  const inC2 = phase.eq(PHASE.err);
   const inD = phase.eq(PHASE.update);
   const pLast = mux(train, pQ.eq(B - 1), constant(1, uint(1)));
   const kLast = kQ.eq(Ch - 1);
+  const sLast = sQ.eq(SC - 1);
   const jLast = jQ.eq(C - 1);
+  // the row's first and last sub-chunk
+  const rowFirst = kQ.eq(0).and(sQ.eq(0));
+  const rowLast = kLast.and(sLast);
   const issue = m.wire('issue', issuing);
   // the end of the current phase's loop nest
   const loopEnd = m.wire(
     'loop_end',
-    mux(inA, pLast.and(kLast).and(jLast), mux(inB.or(inC2), pQ.eq(B - 1).and(jLast), mux(inC1, pQ.eq(B - 1), jLast.and(kLast).and(pQ.eq(B - 1))))),
+    mux(inA, pLast.and(rowLast).and(jLast), jLast.and(rowLast).and(pQ.eq(B - 1))),
   );
 
-  // pipeline valid bits: 6 stages cover every phase's latency (the tables take 4)
-  const DEPTH = TABLE_LATENCY + 2;
-  const vs: Signal[] = [];
-  for (let i = 1; i <= DEPTH; i++) vs.push(m.reg(`v${i}_q`, uint(1), { reset: 0 }));
+  // pipeline valid bits of A and D (the softmax engines have their own)
+  const DEPTH = 2;
+  // a register chain of n stages behind e (`<name><i>_q`, i = 1 … n): the valid bits and the tags they carry
+  const tag = (name: string, e: Expr, n: number): Signal[] => {
+    const out: Signal[] = [];
+    for (let i = 1; i <= n; i++) out.push(m.reg(`${name}${i}_q`, e.type, { reset: 0 }));
+    m.seq(`${name}_tags`, ($) => {
+      let src: Expr = e;
+      out.forEach((r) => {
+        $.set(r, src);
+        src = r;
+      });
+    });
+    return out;
+  };
+  const vs = tag('v', issue, DEPTH);
   const drained = vs.map((v) => v.not()).reduce((a, b) => a.and(b));
   const pipeEmpty = m.wire('pipe_empty', issuing.not().and(drained));
 
@@ -231,10 +282,13 @@ export function outputUnit(cfg: ChipConfig): Module {
   m.unused(qi.out('s_axis_in_tready'));
   const qEmpty = qi.out('count').eq(0);
 
+  const ph = (v: number): Expr => constant(v, uint(2));
   const nextPhase = (cur: Expr): Expr =>
-    mux(cur.eq(PHASE.logits), mux(train, constant(PHASE.exp, uint(3)), constant(PHASE.idle, uint(3))), mux(cur.eq(PHASE.exp), constant(PHASE.recip, uint(3)), mux(cur.eq(PHASE.recip), constant(PHASE.err, uint(3)), mux(cur.eq(PHASE.err), constant(PHASE.update, uint(3)), constant(PHASE.idle, uint(3))))));
+    mux(cur.eq(PHASE.logits), mux(train, ph(PHASE.softmax), ph(PHASE.idle)), mux(cur.eq(PHASE.softmax), ph(PHASE.update), ph(PHASE.idle)));
+  // the softmax phase issues nothing: it waits for the error engine's last word (errorsDone, below)
+  const errorsDone = m.wire('errors_done', uint(1));
   const finish = m.wire('finish', busy.and(pipeEmpty).and(nextPhase(phase).eq(PHASE.idle)).and(phase.ne(PHASE.idle)));
-  const advancePhase = m.wire('advance_phase', busy.and(pipeEmpty).and(phase.ne(PHASE.idle)).and(finish.not()));
+  const advancePhase = m.wire('advance_phase', busy.and(pipeEmpty).and(phase.ne(PHASE.idle)).and(finish.not()).and(phase.ne(PHASE.softmax).or(errorsDone)));
   const begin = busy.not().and(start).and(cmdTrain.or(qEmpty));
 
   m.seq('control', ($) => {
@@ -246,6 +300,7 @@ export function outputUnit(cfg: ChipConfig): Module {
       $.set(issuing, 1);
       $.set(pQ, mux(cmdTrain, constant(0, uint(pw)), cmdSlot));
       $.set(kQ, 0);
+      $.set(sQ, 0);
       $.set(jQ, 0);
     });
     $.if(finish, () => {
@@ -254,37 +309,34 @@ export function outputUnit(cfg: ChipConfig): Module {
     });
     $.if(advancePhase, () => {
       $.set(phase, nextPhase(phase));
-      $.set(issuing, 1);
+      $.set(issuing, phase.ne(PHASE.logits));
       $.set(pQ, 0);
       $.set(kQ, 0);
+      $.set(sQ, 0);
       $.set(jQ, 0);
     });
     $.if(issue, () => {
       $.if(loopEnd, () => $.set(issuing, 0));
-      // A: p, k, j (j inner); B, C2: p, j; C1: p; D: j, k, p (p inner)
+      // A: p, k, s, j (j inner); D: j, k, s, p (p inner)
+      const nextChunk = (outer: () => void): void => {
+        $.if(sLast, () => {
+          $.set(sQ, 0);
+          $.if(kLast, () => {
+            $.set(kQ, 0);
+            outer();
+          }).else(() => $.set(kQ, kQ.addWrap(1)));
+        }).else(() => $.set(sQ, sQ.addWrap(1)));
+      };
       $.if(inA, () => {
         $.if(jLast, () => {
           $.set(jQ, 0);
-          $.if(kLast, () => {
-            $.set(kQ, 0);
-            $.set(pQ, pQ.addWrap(1));
-          }).else(() => $.set(kQ, kQ.addWrap(1)));
+          nextChunk(() => $.set(pQ, pQ.addWrap(1)));
         }).else(() => $.set(jQ, jQ.addWrap(1)));
       });
-      $.if(inB.or(inC2), () => {
-        $.if(jLast, () => {
-          $.set(jQ, 0);
-          $.set(pQ, pQ.addWrap(1));
-        }).else(() => $.set(jQ, jQ.addWrap(1)));
-      });
-      $.if(inC1, () => $.set(pQ, pQ.addWrap(1)));
       $.if(inD, () => {
         $.if(pQ.eq(B - 1), () => {
           $.set(pQ, 0);
-          $.if(kLast, () => {
-            $.set(kQ, 0);
-            $.set(jQ, jQ.addWrap(1));
-          }).else(() => $.set(kQ, kQ.addWrap(1)));
+          nextChunk(() => $.set(jQ, jQ.addWrap(1)));
         }).else(() => $.set(pQ, pQ.addWrap(1)));
       });
     });
@@ -292,32 +344,15 @@ export function outputUnit(cfg: ChipConfig): Module {
   m.output('busy', busy);
   m.output('done', doneQ);
 
-  // stage tags carried with the valid bits
-  const tag = (name: string, e: Expr, n: number): Signal[] => {
-    const out: Signal[] = [];
-    for (let i = 1; i <= n; i++) out.push(m.reg(`${name}${i}_q`, e.type, { reset: 0 }));
-    m.seq(`${name}_tags`, ($) => {
-      let src: Expr = e;
-      out.forEach((r) => {
-        $.set(r, src);
-        src = r;
-      });
-    });
-    return out;
-  };
-  m.seq('valids', ($) => {
-    let src: Expr = issue;
-    vs.forEach((v) => {
-      $.set(v, src);
-      src = v;
-    });
-  });
-  const pT = tag('p', pQ, TABLE_LATENCY + 1);
-  const jT = tag('j', jQ, TABLE_LATENCY + 1);
-  const kFirstT = tag('k_first', kQ.eq(0), 2);
+  const pT = tag('p', pQ, 2);
+  const jT = tag('j', jQ, 2);
+  // the sub-chunk of the items at stages 1 and 2 (none when a chunk is one sub-chunk)
+  const sT = SC === 1 ? [constant(0, uint(1)), constant(0, uint(1))] : tag('sub', sQ, 2);
+  const rowFirstT = tag('row_first', rowFirst, 2);
+  const rowLastT = tag('row_last', rowLast, 2);
   const kLastT = tag('k_last', kLast, 2);
-  const jFirstT = tag('j_first', jQ.eq(0), TABLE_LATENCY + 1);
-  const jLastT = tag('j_last', jLast, TABLE_LATENCY + 1);
+  const jFirstT = tag('j_first', jQ.eq(0), 2);
+  const jLastT = tag('j_last', jLast, 2);
   const pFirstT = tag('p_first', pQ.eq(0), 1);
   const pLastT = tag('p_last', pQ.eq(B - 1), 2);
 
@@ -326,20 +361,48 @@ export function outputUnit(cfg: ChipConfig): Module {
   const hostAddrW = hostAddr.width > aw ? hostAddr.trunc(aw) : hostAddr;
   if (hostAddr.width > aw) m.unused(hostAddr.slice(hostAddr.width - 1, aw));
   const hostAddrB = hostAddr.width > bAw ? hostAddr.trunc(bAw) : hostAddr;
-  const times = (x: Expr, n: number, w: number): Expr => x.zext(w).mul(constant(n, uint(bitsFor(n + 1)))).trunc(w);
-  const chunkAddr = m.wire('w_addr', times(jQ, Ch, aw).addWrap(kQ.zext(aw)));
-  // A reads W every item; D reads it at the last p of a chunk (the register then holds it for the update)
+  const times = (x: Expr, n: number, w: number): Expr => {
+    const xw = x.width < w ? x.zext(w) : x.trunc(w);
+    if (n === 1) return xw;
+    if (Number.isInteger(Math.log2(n))) return xw.shl(Math.log2(n)).trunc(w);
+    return xw.mul(constant(n, uint(bitsFor(n + 1)))).trunc(w);
+  };
+  // the physical word of the issued item: sub-chunk s of chunk j·C_h + k
+  const subAddr = (chunk: Expr, sub: Expr): Expr => (SC === 1 ? chunk : times(chunk, SC, paw).addWrap(sub.zext(paw)));
+  const chunkAddr = m.wire('w_addr', subAddr(times(jQ, Ch, paw).addWrap(kQ.zext(paw)), sQ));
+  // host bank q, address a → physical bank q mod P at a·S + ⌊q / P⌋ (outputPhysicalAddress)
+  const hostSub = SC === 1 ? null : m.wire('host_sub', select(hostBank, Array.from({ length: L }, (_, q) => constant(Math.floor(q / PL), uint(sw))), constant(0, uint(sw))));
+  const hostAddrP = hostSub === null ? hostAddrW : m.wire('host_addr_p', subAddr(hostAddrW, hostSub));
+  const hostHit = (r: number): Expr => {
+    let hit: Expr = hostBank.eq(r);
+    for (let q = r + PL; q < L; q += PL) hit = hit.or(hostBank.eq(q));
+    return hit;
+  };
+  // A reads W every item; D reads it at the last p of a sub-chunk (the register then holds it for the update)
   const wRead = issue.and(inA.or(inD.and(pQ.eq(B - 1))));
   m.assign(hRe, issue.and(inA.or(inD)));
   m.assign(hAddr, times(pQ, Ch, hAw).addWrap(kQ.zext(hAw)));
-  const bRead = issue.and(inA.and(kQ.eq(0)).or(inD.and(kLast).and(pQ.eq(B - 1))));
+  // the bias: its logit term with the row's first sub-chunk; its update with the last chunk's sub-chunk
+  // that holds LFSR lane biasLane (its draw follows that lane's word draws of the row)
+  const sBias = Math.floor(lay.biasLane / PL);
+  const rBiasLane = lay.biasLane % PL;
+  const atBiasSub = (sub: Expr): Expr => (SC === 1 ? constant(1, uint(1)) : sub.eq(sBias));
+  const bRead = issue.and(inA.and(rowFirst).or(inD.and(kLast).and(atBiasSub(sQ)).and(pQ.eq(B - 1))));
   const biasMem = m.memory('bias_mem', { depth: Math.max(C, 2), type: uint(wb) });
   const bRd = biasMem.readSync('bias_rd', mux(busy, jQ.zext(bAw), hostAddrB), mux(busy, bRead, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.bias))));
 
-  // ---- lanes
-  const live = (q: number, last: Expr): Expr => (q < lay.lastLanes ? constant(1, uint(1)) : last.not());
+  // ---- lanes: physical lane r serves LFSR lanes q = s·P + r (s < n_r = ⌈(L − r) / P⌉), one per sub-chunk
+  // lane r takes part in sub-chunk `sub` (q < L) and, in the row's last chunk, holds a word (q < lastLanes)
+  const subLt = (sub: Expr, n: number): Expr => (n >= SC ? constant(1, uint(1)) : n <= 0 ? constant(0, uint(1)) : sub.lt(n));
+  const lanesOf = (r: number): number => Math.ceil((L - r) / PL);
+  const live = (r: number, sub: Expr, last: Expr): Expr => {
+    const inRow = subLt(sub, lanesOf(r));
+    const nLast = Math.max(0, Math.ceil((lay.lastLanes - r) / PL));
+    if (nLast >= lanesOf(r)) return inRow;
+    return inRow.and(last.not().or(subLt(sub, nLast)));
+  };
   const hostRdW: Expr[] = [];
-  const lfsrs: Signal[] = [];
+  const lfsrs: Signal[] = Array.from({ length: L }, (_, q) => m.reg(`lfsr_${q}`, uint(LW), { reset: (q % (2 ** LW - 1)) + 1 }));
   const prods: Expr[] = [];
   const wSatHi: Expr[] = [];
   const wSatLo: Expr[] = [];
@@ -352,73 +415,86 @@ export function outputUnit(cfg: ChipConfig): Module {
   const inD1 = m.wire('d1', vs[0].and(phase.eq(PHASE.update)));
   const upd2 = m.wire('upd2', vs[1].and(phase.eq(PHASE.update)).and(pLastT[1]));
   const chunkLast2 = kLastT[1];
-  const wAddr2 = m.reg('w_addr2_q', uint(aw), { reset: 0 });
-  const wAddr1 = m.reg('w_addr1_q', uint(aw), { reset: 0 });
+  const wAddr2 = m.reg('w_addr2_q', uint(paw), { reset: 0 });
+  const wAddr1 = m.reg('w_addr1_q', uint(paw), { reset: 0 });
   m.seq('w_addr_tags', ($) => {
     $.set(wAddr1, chunkAddr);
     $.set(wAddr2, wAddr1);
   });
   const gBias = m.reg('g_bias_q', sint(gW), { reset: 0 });
-  for (let q = 0; q < L; q++) {
-    const wbank = m.memory(`wbank_${q}`, { depth: Math.max(lay.depth, 2), type: uint(ww) });
-    const wRd = wbank.readSync(`w_rd_${q}`, mux(busy, chunkAddr, hostAddrW), mux(busy, wRead, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q))));
-    hostRdW.push(wRd);
-    const hq = m.wire(`h_${q}`, hRdata.slice(q * wz + wz - 1, q * wz).asSigned());
+  const banks: Expr[] = [];
+  for (let r = 0; r < PL; r++) {
+    const n = lanesOf(r);
+    const wbank = m.memory(`wbank_${r}`, { depth: Math.max(lay.physDepth, 2), type: uint(ww) });
+    const wRd = wbank.readSync(`w_rd_${r}`, mux(busy, chunkAddr, hostAddrP), mux(busy, wRead, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.weight)).and(hostHit(r))));
+    banks.push(wRd);
+    // the word of LFSR lane s·P + r of the window chunk read (sub-chunk s, tagged with the read)
+    const hWord = (q: number): Expr => hRdata.slice(q * wz + wz - 1, q * wz);
+    const hSel = n === 1 ? hWord(r) : select(sT[0], Array.from({ length: n }, (_, s) => hWord(s * PL + r)), 2 ** sw > n ? constant(0, uint(wz)) : undefined);
+    const hq = m.wire(`h_${r}`, hSel.asSigned());
     // one multiplier per lane: W·h for the logits (A), h·e for the gradient (D). The product is written out
     // where each phase uses it (the logit sum, the gradient register), under that phase's enable, so the
     // simulator multiplies only in those cycles; synthesis merges the two identical products into one.
     const fw = Math.max(we, ww);
     const prod = (): Expr => laneProduct(hq, mux(inD, errRd.asSigned().sext(fw), wRd.asSigned().sext(fw)));
-    const liveA = live(q, kLastT[0]);
+    const liveA = live(r, sT[0], kLastT[0]);
     prods.push(liveA.node.op === 'const' ? prod() : mux(liveA, prod(), constant(0, sint(prod().width))));
     // gradient accumulator of this lane
-    const g = m.reg(`g_${q}`, sint(gW), { reset: 0 });
-    m.seq(`g_${q}`, ($) => $.if(inD1, () => $.set(g, mux(pFirstT[0], constant(0, sint(gW)), g).add(prod()).resize(gW))));
-    // LFSR (the output layer's bank) and the update at the chunk's last p
-    const lf = m.reg(`lfsr_${q}`, uint(LW), { reset: ((q % (2 ** LW - 1)) + 1) });
-    lfsrs.push(lf);
-    const live2 = live(q, chunkLast2);
-    const wordDraw = m.wire(`draw_w_${q}`, upd2.and(live2).and(lay.drawW ? 1 : 0));
+    const g = m.reg(`g_${r}`, sint(gW), { reset: 0 });
+    m.seq(`g_${r}`, ($) => $.if(inD1, () => $.set(g, mux(pFirstT[0], constant(0, sint(gW)), g).add(prod()).resize(gW))));
+    // the LFSR lanes of this physical lane form a ring, the current sub-chunk's at its head (lfsr_r): a
+    // sub-chunk's update draws from the head and turns the ring by one; every chunk turns it n times, so it
+    // is back home (lane q in lfsr_q) whenever the unit is idle
+    const ring = Array.from({ length: n }, (_, s) => lfsrs[s * PL + r]);
+    const lf = ring[0];
+    const live2 = live(r, sT[1], chunkLast2);
+    const wordDraw = m.wire(`draw_w_${r}`, upd2.and(live2).and(lay.drawW ? 1 : 0));
     // the advanced state is read only while the lane writes its word or draws for the bias: formed only then
-    // (lane.ts gatedLeap)
-    const writeLane = m.wire(`w_we_${q}`, upd2.and(live2));
-    const biasLane = lay.drawB && q === lay.biasLane;
-    const biasDraw = biasLane ? m.wire('draw_b', upd2.and(chunkLast2)) : null;
-    const s1 = gatedLeap(m, `lfsr_next_${q}`, plan, lf, biasDraw ? writeLane.or(biasDraw) : writeLane);
-    const rWord = m.wire(`r_${q}`, s1.trunc(rb));
+    // (lane.ts gatedLeap; a turn of the ring without a draw takes the head itself)
+    const writeLane = m.wire(`w_we_${r}`, upd2.and(live2));
+    const biasDraw = lay.drawB && r === rBiasLane ? m.wire('draw_b', upd2.and(chunkLast2).and(atBiasSub(sT[1]))) : null;
+    const s1 = gatedLeap(m, `lfsr_next_${r}`, plan, lf, biasDraw ? writeLane.or(biasDraw) : writeLane);
+    const rWord = m.wire(`r_${r}`, s1.trunc(rb));
     let next: Expr = s1;
     let draws: Expr = wordDraw;
     if (biasDraw) {
       draws = wordDraw.or(biasDraw);
       if (lay.lastLanes === L && lay.drawW) {
         // the row's last chunk is full: its word on this lane draws first, then the bias (2·LEAP steps)
-        const s2 = gatedLeap(m, `lfsr_next2_${q}`, plan, s1, biasDraw.and(wordDraw));
+        const s2 = gatedLeap(m, `lfsr_next2_${r}`, plan, s1, biasDraw.and(wordDraw));
         next = mux(biasDraw.and(wordDraw), s2, s1);
         rBias = m.wire('r_bias', mux(wordDraw, s2.trunc(rb), s1.trunc(rb)));
       } else {
         rBias = m.wire('r_bias', s1.trunc(rb));
       }
     }
-    const hostLfsrWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.lfsr)).and(hostBank.eq(q));
-    m.seq(`lfsr_${q}`, ($) => {
-      // written only when it changes (a host write or a draw): the register holds otherwise, and a simulator
-      // skips the lanes' 64 selects in every cycle without a draw
-      $.if(hostLfsrWe, () => $.set(lf, hostWdata.trunc(LW))).elseIf(draws, () => $.set(lf, next));
+    const hostLfsrWe = (q: number): Expr => hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.lfsr)).and(hostBank.eq(q));
+    const turn = n === 1 ? null : m.wire(`lfsr_turn_${r}`, upd2.and(subLt(sT[1], n)));
+    m.seq(`lfsr_${r}`, ($) => {
+      // written only when it changes (a host write, a draw, a turn of the ring): the registers hold otherwise,
+      // and a simulator skips the lanes' selects in every cycle without an update
+      ring.forEach((reg, s) => {
+        const w = $.if(hostLfsrWe(s * PL + r), () => $.set(reg, hostWdata.trunc(LW)));
+        if (turn === null) w.elseIf(draws, () => $.set(reg, next));
+        else w.elseIf(turn, () => $.set(reg, s < n - 1 ? ring[s + 1] : mux(draws, next, lf)));
+      });
     });
     const xq = mul === 1 ? g.neg() : g.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
     // the update word, its arithmetic formed only when the lane writes (lane.ts gatedUpdateWord; its flags
     // are 0 otherwise)
-    const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: xq, k: lay.kW, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
+    const upd = gatedUpdateWord(m, `w_upd_${r}`, { w: wRd.asSigned(), x: xq, k: lay.kW, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
     wSatHi.push(upd.satHi);
     wSatLo.push(upd.satLo);
-    const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostBank.eq(q));
-    wbank.write(mux(busy, wAddr2, hostAddrW), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
+    const hostWeQ = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.weight)).and(hostHit(r));
+    wbank.write(mux(busy, wAddr2, hostAddrP), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
   }
+  // the host reads bank q's word from physical bank q mod P
+  for (let q = 0; q < L; q++) hostRdW.push(banks[q % PL]);
 
   // ---- bias gradient Σ_p e_pj (accumulated over the p of the row's first chunk) and bias update
-  m.seq('g_bias', ($) => $.if(inD1.and(kFirstT[0]), () => $.set(gBias, mux(pFirstT[0], constant(0, sint(gW)), gBias).add(errRd.asSigned()).resize(gW))));
+  m.seq('g_bias', ($) => $.if(inD1.and(rowFirstT[0]), () => $.set(gBias, mux(pFirstT[0], constant(0, sint(gW)), gBias).add(errRd.asSigned()).resize(gW))));
   const xb = mul === 1 ? gBias.neg() : gBias.mul(constant(mul, sint(bitsFor(mul + 1) + 1))).neg();
-  const bWe = m.wire('b_we', upd2.and(chunkLast2));
+  const bWe = m.wire('b_we', upd2.and(chunkLast2).and(atBiasSub(sT[1])));
   const bUpd = gatedUpdateWord(m, 'b_upd', { w: bRd.asSigned(), x: xb, k: lay.kB, rounding: N.bias.rounding, r: rBias as Signal | null, F: FB }, bWe);
   const hostBWe = hostIdle.and(hostWe).and(hostKind.eq(HOST_KIND.bias));
   const jAddr2 = jT[1].zext(bAw);
@@ -429,8 +505,8 @@ export function outputUnit(cfg: ChipConfig): Module {
   if (bShift < 0) throw new RangeError(`output: the bias format has more fraction bits than W·h (${bShift})`);
   const accW = width(lay.accFormat);
   const termW = Math.max(wz + Math.max(we, ww), wb + bShift);
-  const sumW = Math.min(termW + bitsFor(L + 2), accW);
-  const biasTerm = mux(kFirstT[0], bRd.asSigned().shl(bShift), constant(0, sint(wb + bShift)));
+  const sumW = Math.min(termW + bitsFor(PL + 2), accW);
+  const biasTerm = mux(rowFirstT[0], bRd.asSigned().shl(bShift), constant(0, sint(wb + bShift)));
   const sumQ = m.reg('sum_q', sint(sumW), { reset: 0 });
   // taken only for a logit item (read at stage 2 of phase A; the phase cannot change while an item is in
   // flight), the lane products and their sum written into the process: evaluated only then
@@ -438,11 +514,11 @@ export function outputUnit(cfg: ChipConfig): Module {
   const accMem = m.memory('acc_mem', { depth: Math.max(C, 2), type: sint(accW) });
   const accOld = accMem.readAsync(jT[1].zext(bAw));
   const a2 = m.wire('a2', vs[1].and(phase.eq(PHASE.logits)));
-  const accNew = m.wire('acc_new', mux(kFirstT[1], constant(0, sint(accW)), accOld).add(sumQ).resize(accW));
+  const accNew = m.wire('acc_new', mux(rowFirstT[1], constant(0, sint(accW)), accOld).add(sumQ).resize(accW));
   accMem.write(jT[1].zext(bAw), accNew, a2);
   const lg = resizeHw(m, accNew, FW.fracBits + FZ.fracBits, FO, N.logit.rounding, 'saturate', null);
   const logitV = m.wire('logit', lg.value);
-  const logitDone = m.wire('logit_done', a2.and(kLastT[1]));
+  const logitDone = m.wire('logit_done', a2.and(rowLastT[1]));
   const logitMem = m.memory('logit_mem', { depth: Math.max(B * C, 2), type: sint(wo) });
   logitMem.write(eIdx(pT[1], jT[1]), logitV, logitDone.and(train));
   const mx = m.reg('max_q', sint(wo), { reset: 0 });
@@ -454,37 +530,97 @@ export function outputUnit(cfg: ChipConfig): Module {
   m.assign(qData, logitV.asUnsigned());
   m.assign(qLast, jLastT[1]);
 
-  // ---- B: exp of o − max (stage 1 reads, table stages 2…5, stage 6 accumulates)
+  // ---- the softmax and the errors (training), slot by slot beside the logits of the later slots: an exp
+  // engine (E: one item (p, j) a cycle from the cycle after A has written slot p's logits and max; stage 1 reads,
+  // table stages 2…5, stage 6 accumulates S_p; S_p of the slot's last item goes straight into the reciprocal
+  // table, r_p written TABLE_LATENCY + 1 cycles later) and an error engine (R: one item (p, j) a cycle once r_p
+  // is written; stage 1 reads e, r and the label, and writes the error). After A, the last slot's
+  // C + 2·TABLE_LATENCY + C + 3 cycles remain before D.
   const pAw = addrWidth(Math.max(B, 2));
-  const oRd = logitMem.readSync('logit_rd', eIdx(pQ, jQ), issue.and(inB));
-  const mxRd = mxMem.readSync('max_rd', pQ.zext(pAw), issue.and(inB));
+  const cw = bitsFor(B + 1);
+  const slotsA = m.reg('slots_logits_q', uint(cw), { reset: 0 });
+  const slotsR = m.reg('slots_recip_q', uint(cw), { reset: 0 });
+  const pE = m.reg('exp_p_q', uint(pw), { reset: 0 });
+  const jE = m.reg('exp_j_q', uint(jw), { reset: 0 });
+  const doneE = m.reg('exp_issued_q', uint(1), { reset: 0 });
+  const pR = m.reg('err_p_q', uint(pw), { reset: 0 });
+  const jR = m.reg('err_j_q', uint(jw), { reset: 0 });
+  const doneR = m.reg('err_issued_q', uint(1), { reset: 0 });
+  const stepTrain = busy.and(train);
+  const issueE = m.wire('exp_issue', stepTrain.and(doneE.not()).and(pE.zext(cw).lt(slotsA)));
+  const issueR = m.wire('err_issue', stepTrain.and(doneR.not()).and(pR.zext(cw).lt(slotsR)));
+  const eLast = jE.eq(C - 1);
+  const rLast = jR.eq(C - 1);
+  const slotWritten = m.wire('slot_logits_written', logitDone.and(jLastT[1]).and(train));
+  const recipDone = m.wire('recip_done', uint(1));
+  m.seq('softmax_control', ($) => {
+    $.if(begin, () => {
+      $.set(slotsA, 0);
+      $.set(slotsR, 0);
+      $.set(pE, 0);
+      $.set(jE, 0);
+      $.set(doneE, 0);
+      $.set(pR, 0);
+      $.set(jR, 0);
+      $.set(doneR, 0);
+    });
+    $.if(slotWritten, () => $.set(slotsA, slotsA.addWrap(1)));
+    $.if(recipDone, () => $.set(slotsR, slotsR.addWrap(1)));
+    $.if(issueE, () => {
+      $.if(eLast, () => {
+        $.set(jE, 0);
+        $.set(pE, pE.addWrap(1));
+        $.if(pE.eq(B - 1), () => $.set(doneE, 1));
+      }).else(() => $.set(jE, jE.addWrap(1)));
+    });
+    $.if(issueR, () => {
+      $.if(rLast, () => {
+        $.set(jR, 0);
+        $.set(pR, pR.addWrap(1));
+        $.if(pR.eq(B - 1), () => $.set(doneR, 1));
+      }).else(() => $.set(jR, jR.addWrap(1)));
+    });
+  });
+  // E's valid bits and tags (stage i + 1 = index i)
+  const vE = tag('exp_v', issueE, TABLE_LATENCY + 1);
+  const pET = tag('exp_p', pE, TABLE_LATENCY + 1);
+  const jET = tag('exp_j', jE, TABLE_LATENCY + 1);
+  const jFirstET = tag('exp_j_first', jE.eq(0), TABLE_LATENCY + 1);
+  const jLastET = tag('exp_j_last', eLast, TABLE_LATENCY + 1);
+  const oRd = logitMem.readSync('logit_rd', eIdx(pE, jE), issueE);
+  const mxRd = mxMem.readSync('max_rd', pE.zext(pAw), issueE);
   const expIn = hwSigned(oRd.sub(mxRd), width(expT.inFormat));
   const expI = m.instance('exp_table', tableLookup(expT), { x: expIn });
   const eVal = expI.out('y');
-  const bDone = m.wire('exp_done', vs[TABLE_LATENCY].and(inB));
+  const bDone = m.wire('exp_done', vE[TABLE_LATENCY]);
   const eMem = m.memory('e_mem', { depth: Math.max(B * C, 2), type: uint(width(FP)) });
-  const pTL = pT[TABLE_LATENCY];
-  const jTL = jT[TABLE_LATENCY];
-  eMem.write(eIdx(pTL, jTL), eVal, bDone);
+  const pTL = pET[TABLE_LATENCY];
+  eMem.write(eIdx(pTL, jET[TABLE_LATENCY]), eVal, bDone);
   const sW = width(recipT.inFormat);
   const S = m.reg('s_q', uint(sW), { reset: 0 });
-  const sNew = m.wire('s_new', mux(jFirstT[TABLE_LATENCY], constant(0, uint(sW)), S).add(eVal.zext(sW)).trunc(sW));
+  const sNew = m.wire('s_new', mux(jFirstET[TABLE_LATENCY], constant(0, uint(sW)), S).add(eVal.zext(sW)).trunc(sW));
   m.seq('s_q', ($) => $.if(bDone, () => $.set(S, sNew)));
-  const sMem = m.memory('s_mem', { depth: Math.max(B, 2), type: uint(sW) });
-  sMem.write(pTL.zext(pAw), sNew, bDone.and(jLastT[TABLE_LATENCY]));
 
-  // ---- C1: r_p = recip(S_p)
-  const sRd = sMem.readSync('s_rd', pQ.zext(pAw), issue.and(inC1));
-  const recipI = m.instance('recip_table', tableLookup(recipT), { x: sRd });
+  // r_p = recip(S_p): S_p held in s_fin_q for the table's input, its slot and valid bit carried beside it
+  const sFin = m.reg('s_fin_q', uint(sW), { reset: 0 });
+  const sumDone = m.wire('sum_done', bDone.and(jLastET[TABLE_LATENCY]));
+  m.seq('s_fin_q', ($) => $.if(sumDone, () => $.set(sFin, sNew)));
+  const recipV = tag('recip_v', sumDone, TABLE_LATENCY + 1);
+  const pRecT = tag('recip_p', pTL, TABLE_LATENCY + 1);
+  m.assign(recipDone, recipV[TABLE_LATENCY]);
+  const recipI = m.instance('recip_table', tableLookup(recipT), { x: sFin });
   m.unused(recipI.out('sat'));
   const rMem = m.memory('r_mem', { depth: Math.max(B, 2), type: uint(width(recipT.outFormat)) });
-  rMem.write(pTL.zext(pAw), recipI.out('y'), vs[TABLE_LATENCY].and(inC1));
+  rMem.write(pRecT[TABLE_LATENCY].zext(pAw), recipI.out('y'), recipDone);
 
-  // ---- C2: P, error (stage 1 reads e, r and the label; stage 2 writes err)
-  const e2Rd = eMem.readSync('e_rd', eIdx(pQ, jQ), issue.and(inC2));
-  const rRd = rMem.readSync('r_rd', pQ.zext(pAw), issue.and(inC2));
-  m.assign(yRe, issue.and(inC2));
-  m.assign(yAddr, pQ);
+  // R: P, error (stage 1 reads e, r and the label and writes err)
+  const vR = tag('err_v', issueR, 1)[0];
+  const pRT = tag('err_p', pR, 1);
+  const jRT = tag('err_j', jR, 1);
+  const e2Rd = eMem.readSync('e_rd', eIdx(pR, jR), issueR);
+  const rRd = rMem.readSync('r_rd', pR.zext(pAw), issueR);
+  m.assign(yRe, issueR);
+  m.assign(yAddr, pR);
   const fr = recipT.outFormat.fracBits;
   const Pexact = e2Rd.mul(rRd);
   const P = Pexact.add(constant(2n ** BigInt(fr - 1), uint(Pexact.width))).shr(fr);
@@ -492,14 +628,15 @@ export function outputUnit(cfg: ChipConfig): Module {
   const pW = Math.max(P.width, width(FP) + 1);
   const pSat = m.wire('p_sat', P.zext(pW).gt(constant(pHi, uint(pW))));
   const Pc = m.wire('p_clamped', mux(pSat, constant(pHi, uint(width(FP))), P.zext(pW).trunc(width(FP))));
-  const onehot = yRdata.eq(jT[0]);
+  const onehot = yRdata.eq(jRT[0]);
   const diff = Pc.toSigned().sub(mux(onehot, constant(2n ** BigInt(FP.fracBits), sint(width(FP) + 1)), constant(0, sint(width(FP) + 1))));
   const scaled = invB.m === 1 ? diff : diff.mul(constant(invB.m, sint(bitsFor(invB.m + 1) + 1)));
   const k = invB.s + eShift;
   const rounded = k > 0 ? scaled.add(constant(2n ** BigInt(k - 1), sint(k + 1))).shr(k) : scaled.shl(-k);
   const er = resizeHw(m, rounded, FE.fracBits, FE, 'nearest', 'saturate', null);
-  const c2 = m.wire('err_done', vs[0].and(inC2));
-  errMem.write(eIdx(pT[0], jT[0]), er.value.asUnsigned(), c2);
+  const c2 = m.wire('err_done', vR);
+  errMem.write(eIdx(pRT[0], jRT[0]), er.value.asUnsigned(), c2);
+  m.assign(errorsDone, doneR.and(vR.not()));
 
   // ---- saturation counters (training steps only)
   satCounters(m, [

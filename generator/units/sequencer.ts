@@ -173,7 +173,7 @@ export function sequencer(cfg: ChipConfig): Module {
   const lnMod = layernorm(cfg);
   const wmMod = workingMemory(cfg);
   const gramMod = gramArray(cfg);
-  const kerMod = kernelUnit(cfg);
+  const kerMod = kernelUnit(cfg, { functions: 'kernel' });
   const modMod = modulator(cfg, { zwSlots: 'all' });
   const outMod = outputUnit(cfg);
   const port = (mod: Module, name: string): number => {

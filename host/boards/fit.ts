@@ -12,7 +12,8 @@
  *                logicMaxDepth and asynchronous-read ones (what Yosys does with them). Memories of
  *                style 'huge' go to the board's single-port RAM (iCE40 UP: SB_SPRAM256KA, ⌈w / 16⌉ · ⌈d / 16K⌉
  *                each) when it has one, else to block RAM like the others.
- *   multipliers  every `mul` of two non-constant operands; DSP tiles per product: iCE40 as Yosys' mul2dsp
+ *   multipliers  every `mul` (a constant operand counted by its bits without trailing zeros; a power of two is a
+ *                shift); DSP tiles per product: iCE40 as Yosys' mul2dsp
  *                splits it for SB_MAC16 (mul2dspTiles: 16-bit slices, slices of 1 bit or under 11 product
  *                bits in logic: 17 × 17 is 1 tile), Xilinx ⌈a / A⌉ · ⌈b / B⌉ with the DSP48E1's 25 × 18;
  *                products of a 1-bit operand or under the board's minProductBits are logic (Yosys's rule).
@@ -269,8 +270,9 @@ export function inventory(top: Module[], board: Board): { memories: MemoryUse[];
         if (counted.has(key)) return;
         counted.add(key);
         const ice40 = board.family === 'ice40';
-        // Yosys maps products by a constant to DSPs too (iCE40); the fit check's Xilinx rule leaves them to logic
-        if (!ice40 && (n.a.node.op === 'const' || n.b.node.op === 'const')) return;
+        // Yosys maps products by a constant to DSPs too, on both families (synth_xilinx of the default design:
+        // 209 DSP48E1 where the count without them said 202 and with them 209); lib/arith/constmul.ts writes
+        // a product by a constant as shifts and adds where no tile should go to it
         const [a, b] = [constOperandBits(n.a) && significant(n.a), constOperandBits(n.b) && significant(n.b)].sort((p, q) => q - p);
         if (b < 2 || a + b < board.resources.dsp.minProductBits) return;
         const tiles = ice40

@@ -86,11 +86,11 @@ module kernel (
   reg  [23:0] _sel_result;
   reg         _sel_result_sat;
 
-  assign s_axis_req_tready = req_ready_q;  // generator/units/kernel.ts:120
+  assign s_axis_req_tready = req_ready_q;  // generator/units/kernel.ts:135
 
-  assign accept = s_axis_req_tvalid & req_ready_q;  // generator/units/kernel.ts:121
+  assign accept = s_axis_req_tvalid & req_ready_q;  // generator/units/kernel.ts:136
 
-  // seq: s0_valid_q (generator/units/kernel.ts:124)
+  // seq: s0_valid_q (generator/units/kernel.ts:139)
   always @(posedge clk) begin
     if (rst) begin
       s0_valid_q <= 1'b0;
@@ -99,7 +99,7 @@ module kernel (
     end
   end
 
-  // seq: s0_fn_q (generator/units/kernel.ts:125)
+  // seq: s0_fn_q (generator/units/kernel.ts:140)
   always @(posedge clk) begin
     if (rst) begin
       s0_fn_q <= 3'd0;
@@ -110,7 +110,7 @@ module kernel (
     end
   end
 
-  // seq: s0_arg_q (generator/units/kernel.ts:126)
+  // seq: s0_arg_q (generator/units/kernel.ts:141)
   always @(posedge clk) begin
     if (rst) begin
       s0_arg_q <= 39'd0;
@@ -121,7 +121,7 @@ module kernel (
     end
   end
 
-  // seq: s0_last_q (generator/units/kernel.ts:127)
+  // seq: s0_last_q (generator/units/kernel.ts:142)
   always @(posedge clk) begin
     if (rst) begin
       s0_last_q <= 1'b0;
@@ -140,7 +140,7 @@ module kernel (
       default: _sel_s1_prod_q = 18'd0;
     endcase
   end
-  // seq: s1_prod_q (generator/units/kernel.ts:137)
+  // seq: s1_prod_q (generator/units/kernel.ts:152)
   always @(posedge clk) begin
     if (rst) begin
       s1_prod_q <= 57'd0;
@@ -149,7 +149,7 @@ module kernel (
     end
   end
 
-  // seq: s1_arg_q (generator/units/kernel.ts:138)
+  // seq: s1_arg_q (generator/units/kernel.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       s1_arg_q <= 39'd0;
@@ -158,7 +158,7 @@ module kernel (
     end
   end
 
-  // seq: s1_valid_q (generator/units/kernel.ts:139)
+  // seq: s1_valid_q (generator/units/kernel.ts:155)
   always @(posedge clk) begin
     if (rst) begin
       s1_valid_q <= 1'b0;
@@ -167,7 +167,7 @@ module kernel (
     end
   end
 
-  // seq: s1_fn_q (generator/units/kernel.ts:140)
+  // seq: s1_fn_q (generator/units/kernel.ts:156)
   always @(posedge clk) begin
     if (rst) begin
       s1_fn_q <= 3'd0;
@@ -176,7 +176,7 @@ module kernel (
     end
   end
 
-  // seq: s1_last_q (generator/units/kernel.ts:141)
+  // seq: s1_last_q (generator/units/kernel.ts:157)
   always @(posedge clk) begin
     if (rst) begin
       s1_last_q <= 1'b0;
@@ -199,7 +199,7 @@ module kernel (
       default: _sel_s2_t_q = 16'd0;
     endcase
   end
-  // seq: s2_t_q (generator/units/kernel.ts:148)
+  // seq: s2_t_q (generator/units/kernel.ts:164)
   always @(posedge clk) begin
     if (rst) begin
       s2_t_q <= 16'd0;
@@ -216,7 +216,7 @@ module kernel (
       default: _sel_s2_sat_arg_q = 1'b0;
     endcase
   end
-  // seq: s2_sat_arg_q (generator/units/kernel.ts:149)
+  // seq: s2_sat_arg_q (generator/units/kernel.ts:165)
   always @(posedge clk) begin
     if (rst) begin
       s2_sat_arg_q <= 1'b0;
@@ -225,7 +225,7 @@ module kernel (
     end
   end
 
-  // seq: s2_arg_q (generator/units/kernel.ts:150)
+  // seq: s2_arg_q (generator/units/kernel.ts:168)
   always @(posedge clk) begin
     if (rst) begin
       s2_arg_q <= 39'd0;
@@ -234,7 +234,7 @@ module kernel (
     end
   end
 
-  // seq: s2_label_eq_q (generator/units/kernel.ts:152)
+  // seq: s2_label_eq_q (generator/units/kernel.ts:170)
   always @(posedge clk) begin
     if (rst) begin
       s2_label_eq_q <= 1'b0;
@@ -243,7 +243,7 @@ module kernel (
     end
   end
 
-  // seq: s2_valid_q (generator/units/kernel.ts:153)
+  // seq: s2_valid_q (generator/units/kernel.ts:171)
   always @(posedge clk) begin
     if (rst) begin
       s2_valid_q <= 1'b0;
@@ -252,7 +252,7 @@ module kernel (
     end
   end
 
-  // seq: s2_fn_q (generator/units/kernel.ts:154)
+  // seq: s2_fn_q (generator/units/kernel.ts:172)
   always @(posedge clk) begin
     if (rst) begin
       s2_fn_q <= 3'd0;
@@ -261,7 +261,7 @@ module kernel (
     end
   end
 
-  // seq: s2_last_q (generator/units/kernel.ts:155)
+  // seq: s2_last_q (generator/units/kernel.ts:173)
   always @(posedge clk) begin
     if (rst) begin
       s2_last_q <= 1'b0;
@@ -270,7 +270,7 @@ module kernel (
     end
   end
 
-  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 u_expneg (  // generator/units/kernel.ts:160
+  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 u_expneg (  // generator/units/kernel.ts:178
     .clk (clk),
     .rst (rst),
     .x   (s2_t_q),
@@ -278,7 +278,7 @@ module kernel (
     .sat (u_expneg_sat)
   );
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 u_exp (  // generator/units/kernel.ts:160
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 u_exp (  // generator/units/kernel.ts:178
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[16:0]),
@@ -286,7 +286,7 @@ module kernel (
     .sat (u_exp_sat)
   );
 
-  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 u_rsqrt (  // generator/units/kernel.ts:160
+  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 u_rsqrt (  // generator/units/kernel.ts:178
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[31:0]),
@@ -294,7 +294,7 @@ module kernel (
     .sat (u_rsqrt_sat)
   );
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 u_recip (  // generator/units/kernel.ts:160
+  tbl_recip_u21i5_u17i1_n6_s8_g4 u_recip (  // generator/units/kernel.ts:178
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[20:0]),
@@ -302,7 +302,7 @@ module kernel (
     .sat (u_recip_sat)
   );
 
-  // seq: s3_valid_q (generator/units/kernel.ts:174)
+  // seq: s3_valid_q (generator/units/kernel.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       s3_valid_q <= 1'b0;
@@ -311,7 +311,7 @@ module kernel (
     end
   end
 
-  // seq: s3_fn_q (generator/units/kernel.ts:175)
+  // seq: s3_fn_q (generator/units/kernel.ts:193)
   always @(posedge clk) begin
     if (rst) begin
       s3_fn_q <= 3'd0;
@@ -320,7 +320,7 @@ module kernel (
     end
   end
 
-  // seq: s3_last_q (generator/units/kernel.ts:176)
+  // seq: s3_last_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
     if (rst) begin
       s3_last_q <= 1'b0;
@@ -329,7 +329,7 @@ module kernel (
     end
   end
 
-  // seq: s3_sat_arg_q (generator/units/kernel.ts:177)
+  // seq: s3_sat_arg_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
     if (rst) begin
       s3_sat_arg_q <= 1'b0;
@@ -338,7 +338,7 @@ module kernel (
     end
   end
 
-  // seq: s3_label_eq_q (generator/units/kernel.ts:178)
+  // seq: s3_label_eq_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       s3_label_eq_q <= 1'b0;
@@ -347,7 +347,7 @@ module kernel (
     end
   end
 
-  // seq: s4_valid_q (generator/units/kernel.ts:174)
+  // seq: s4_valid_q (generator/units/kernel.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       s4_valid_q <= 1'b0;
@@ -356,7 +356,7 @@ module kernel (
     end
   end
 
-  // seq: s4_fn_q (generator/units/kernel.ts:175)
+  // seq: s4_fn_q (generator/units/kernel.ts:193)
   always @(posedge clk) begin
     if (rst) begin
       s4_fn_q <= 3'd0;
@@ -365,7 +365,7 @@ module kernel (
     end
   end
 
-  // seq: s4_last_q (generator/units/kernel.ts:176)
+  // seq: s4_last_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
     if (rst) begin
       s4_last_q <= 1'b0;
@@ -374,7 +374,7 @@ module kernel (
     end
   end
 
-  // seq: s4_sat_arg_q (generator/units/kernel.ts:177)
+  // seq: s4_sat_arg_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
     if (rst) begin
       s4_sat_arg_q <= 1'b0;
@@ -383,7 +383,7 @@ module kernel (
     end
   end
 
-  // seq: s4_label_eq_q (generator/units/kernel.ts:178)
+  // seq: s4_label_eq_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       s4_label_eq_q <= 1'b0;
@@ -392,7 +392,7 @@ module kernel (
     end
   end
 
-  // seq: s5_valid_q (generator/units/kernel.ts:174)
+  // seq: s5_valid_q (generator/units/kernel.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       s5_valid_q <= 1'b0;
@@ -401,7 +401,7 @@ module kernel (
     end
   end
 
-  // seq: s5_fn_q (generator/units/kernel.ts:175)
+  // seq: s5_fn_q (generator/units/kernel.ts:193)
   always @(posedge clk) begin
     if (rst) begin
       s5_fn_q <= 3'd0;
@@ -410,7 +410,7 @@ module kernel (
     end
   end
 
-  // seq: s5_last_q (generator/units/kernel.ts:176)
+  // seq: s5_last_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
     if (rst) begin
       s5_last_q <= 1'b0;
@@ -419,7 +419,7 @@ module kernel (
     end
   end
 
-  // seq: s5_sat_arg_q (generator/units/kernel.ts:177)
+  // seq: s5_sat_arg_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
     if (rst) begin
       s5_sat_arg_q <= 1'b0;
@@ -428,7 +428,7 @@ module kernel (
     end
   end
 
-  // seq: s5_label_eq_q (generator/units/kernel.ts:178)
+  // seq: s5_label_eq_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       s5_label_eq_q <= 1'b0;
@@ -437,7 +437,7 @@ module kernel (
     end
   end
 
-  // seq: s6_valid_q (generator/units/kernel.ts:174)
+  // seq: s6_valid_q (generator/units/kernel.ts:192)
   always @(posedge clk) begin
     if (rst) begin
       s6_valid_q <= 1'b0;
@@ -446,7 +446,7 @@ module kernel (
     end
   end
 
-  // seq: s6_fn_q (generator/units/kernel.ts:175)
+  // seq: s6_fn_q (generator/units/kernel.ts:193)
   always @(posedge clk) begin
     if (rst) begin
       s6_fn_q <= 3'd0;
@@ -455,7 +455,7 @@ module kernel (
     end
   end
 
-  // seq: s6_last_q (generator/units/kernel.ts:176)
+  // seq: s6_last_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
     if (rst) begin
       s6_last_q <= 1'b0;
@@ -464,7 +464,7 @@ module kernel (
     end
   end
 
-  // seq: s6_sat_arg_q (generator/units/kernel.ts:177)
+  // seq: s6_sat_arg_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
     if (rst) begin
       s6_sat_arg_q <= 1'b0;
@@ -473,7 +473,7 @@ module kernel (
     end
   end
 
-  // seq: s6_label_eq_q (generator/units/kernel.ts:178)
+  // seq: s6_label_eq_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       s6_label_eq_q <= 1'b0;
@@ -494,7 +494,7 @@ module kernel (
       default: _sel_result = 24'd0;
     endcase
   end
-  assign result = _sel_result;  // generator/units/kernel.ts:194
+  assign result = _sel_result;  // generator/units/kernel.ts:212
 
   always @* begin
     case (s6_fn_q)
@@ -508,11 +508,11 @@ module kernel (
       default: _sel_result_sat = 1'b0;
     endcase
   end
-  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:195
+  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:213
 
-  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:196
+  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:214
 
-  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:199
+  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:217
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s6_valid_q),
@@ -526,17 +526,17 @@ module kernel (
     .count             (u_out_count)
   );
 
-  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:206
+  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:224
 
-  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:207
+  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:225
 
-  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:208
+  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:226
 
-  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:209
+  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:227
 
-  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:210
+  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:228
 
-  // seq: credits (generator/units/kernel.ts:211)
+  // seq: credits (generator/units/kernel.ts:229)
   always @(posedge clk) begin
     if (rst) begin
       credit_used_q <= 5'd0;

@@ -25,8 +25,14 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
   (* ram_style = "block" *) reg  signed [16:0] rom_slope [0:15];
   wire [11:0]        _bits_base_q_addr;
   wire [17:0]        _mux_v_q;
-  wire [16:0]        _bits_v_q;
-  wire [35:0]        _mul_v_q;
+  wire [54:0]        _shl_v_q;
+  wire [52:0]        _shl_v_q_2;
+  wire [49:0]        _shl_v_q_3;
+  wire [45:0]        _shl_v_q_4;
+  wire [43:0]        _shl_v_q_5;
+  wire [41:0]        _shl_v_q_6;
+  wire [39:0]        _shl_v_q_7;
+  wire [36:0]        _shl_v_q_8;
   wire [36:0]        _add_v_q;
   wire [8:0]         _ext_y_q;
   wire [25:0]        _mul_y_q;
@@ -37,7 +43,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
   wire [21:0]        _mux_y_out_q;
 
   assign _bits_base_q_addr = v_q[11:0];
-  // memory rom_base: 16 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:79)
+  // memory rom_base: 16 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:80)
   initial begin
     rom_base[0] = 21'h100000;
     rom_base[1] = 21'hf5258;
@@ -60,7 +66,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     base_q <= rom_base[_bits_base_q_addr[11:8]];
   end
 
-  // memory rom_slope: 16 x sint(17) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:82)
+  // memory rom_slope: 16 x sint(17) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:83)
   initial begin
     rom_slope[0] = -17'sd44456;
     rom_slope[1] = -17'sd42572;
@@ -84,10 +90,16 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
   end
 
   assign _mux_v_q = x[16] ? (-{x[16], x}) : 18'sd0;
-  assign _bits_v_q = _mux_v_q[16:0];
-  assign _mul_v_q = _bits_v_q * 19'h5c552;
-  assign _add_v_q = {1'b0, _mul_v_q} + 37'd32768;
-  // seq: v_q (generator/lib/arith/table.ts:140)
+  assign _shl_v_q = {{19'd0, _mux_v_q[16:0]}, 19'd0};
+  assign _shl_v_q_2 = {{19'd0, _mux_v_q[16:0]}, 17'd0};
+  assign _shl_v_q_3 = {{19'd0, _mux_v_q[16:0]}, 14'd0};
+  assign _shl_v_q_4 = {{19'd0, _mux_v_q[16:0]}, 10'd0};
+  assign _shl_v_q_5 = {{19'd0, _mux_v_q[16:0]}, 8'd0};
+  assign _shl_v_q_6 = {{19'd0, _mux_v_q[16:0]}, 6'd0};
+  assign _shl_v_q_7 = {{19'd0, _mux_v_q[16:0]}, 4'd0};
+  assign _shl_v_q_8 = {{19'd0, _mux_v_q[16:0]}, 1'b0};
+  assign _add_v_q = {1'b0, ((((((_shl_v_q[35:0] - _shl_v_q_2[35:0]) - _shl_v_q_3[35:0]) + _shl_v_q_4[35:0]) + _shl_v_q_5[35:0]) + _shl_v_q_6[35:0]) + _shl_v_q_7[35:0]) + _shl_v_q_8[35:0]} + 37'd32768;
+  // seq: v_q (generator/lib/arith/table.ts:142)
   always @(posedge clk) begin
     if (rst) begin
       v_q <= 21'd0;
@@ -96,7 +108,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: f_q (generator/lib/arith/table.ts:146)
+  // seq: f_q (generator/lib/arith/table.ts:148)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
@@ -105,7 +117,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: n_q (generator/lib/arith/table.ts:149)
+  // seq: n_q (generator/lib/arith/table.ts:151)
   always @(posedge clk) begin
     if (rst) begin
       n_q <= 9'd0;
@@ -119,7 +131,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
   assign _add_y_q_2 = {_mul_y_q[25], _mul_y_q} + 27'd128;
   assign _bits_y_q = _add_y_q_2[26:8];
   assign _add_y_q = {1'b0, base_q} + {{3{_bits_y_q[18]}}, _bits_y_q};
-  // seq: y_q (generator/lib/arith/table.ts:151)
+  // seq: y_q (generator/lib/arith/table.ts:153)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 21'd0;
@@ -128,7 +140,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: n_q2 (generator/lib/arith/table.ts:152)
+  // seq: n_q2 (generator/lib/arith/table.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       n_q2 <= 9'd0;
@@ -139,7 +151,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
 
   assign _add_y_out_q = {2'd0, y_q >> ({1'b0, n_q2} + 10'd3)} + 23'd1;
   assign _mux_y_out_q = (_add_y_out_q[22:1] > 22'h1ffff) ? 22'h1ffff : _add_y_out_q[22:1];
-  // seq: y_out_q (generator/lib/arith/table.ts:232)
+  // seq: y_out_q (generator/lib/arith/table.ts:234)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 17'd0;
@@ -148,7 +160,7 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:233)
+  // seq: sat_out_q (generator/lib/arith/table.ts:235)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -157,12 +169,12 @@ module tbl_exp_s17i7_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:234
+  assign y = y_out_q;  // generator/lib/arith/table.ts:236
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:235
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:237
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, _mux_v_q[17], _add_v_q[15:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[0], _mux_y_out_q[21:17]};
+  wire _unused = &{1'b0, _mux_v_q[17], _shl_v_q[54:36], _shl_v_q_2[52:36], _shl_v_q_3[49:36], _shl_v_q_4[45:36], _shl_v_q_5[43:36], _shl_v_q_6[41:36], _shl_v_q_7[39:36], _shl_v_q_8[36], _add_v_q[15:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[0], _mux_y_out_q[21:17]};
 
 endmodule
 

@@ -24,7 +24,14 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
   (* ram_style = "block" *) reg  [20:0]        rom_base [0:15];
   (* ram_style = "block" *) reg  signed [16:0] rom_slope [0:15];
   wire [11:0]        _bits_base_q_addr;
-  wire [34:0]        _mul_v_q;
+  wire [53:0]        _shl_v_q;
+  wire [51:0]        _shl_v_q_2;
+  wire [48:0]        _shl_v_q_3;
+  wire [44:0]        _shl_v_q_4;
+  wire [42:0]        _shl_v_q_5;
+  wire [40:0]        _shl_v_q_6;
+  wire [38:0]        _shl_v_q_7;
+  wire [35:0]        _shl_v_q_8;
   wire [35:0]        _add_v_q;
   wire [8:0]         _ext_y_q;
   wire [25:0]        _mul_y_q;
@@ -35,7 +42,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
   wire [21:0]        _mux_y_out_q;
 
   assign _bits_base_q_addr = v_q[11:0];
-  // memory rom_base: 16 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:79)
+  // memory rom_base: 16 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:80)
   initial begin
     rom_base[0] = 21'h100000;
     rom_base[1] = 21'hf5258;
@@ -58,7 +65,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     base_q <= rom_base[_bits_base_q_addr[11:8]];
   end
 
-  // memory rom_slope: 16 x sint(17) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:82)
+  // memory rom_slope: 16 x sint(17) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:83)
   initial begin
     rom_slope[0] = -17'sd44456;
     rom_slope[1] = -17'sd42572;
@@ -81,9 +88,16 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     slope_q <= rom_slope[_bits_base_q_addr[11:8]];
   end
 
-  assign _mul_v_q = x * 19'h5c552;
-  assign _add_v_q = {1'b0, _mul_v_q} + 36'h10000;
-  // seq: v_q (generator/lib/arith/table.ts:140)
+  assign _shl_v_q = {{19'd0, x}, 19'd0};
+  assign _shl_v_q_2 = {{19'd0, x}, 17'd0};
+  assign _shl_v_q_3 = {{19'd0, x}, 14'd0};
+  assign _shl_v_q_4 = {{19'd0, x}, 10'd0};
+  assign _shl_v_q_5 = {{19'd0, x}, 8'd0};
+  assign _shl_v_q_6 = {{19'd0, x}, 6'd0};
+  assign _shl_v_q_7 = {{19'd0, x}, 4'd0};
+  assign _shl_v_q_8 = {{19'd0, x}, 1'b0};
+  assign _add_v_q = {1'b0, ((((((_shl_v_q[34:0] - _shl_v_q_2[34:0]) - _shl_v_q_3[34:0]) + _shl_v_q_4[34:0]) + _shl_v_q_5[34:0]) + _shl_v_q_6[34:0]) + _shl_v_q_7[34:0]) + _shl_v_q_8[34:0]} + 36'h10000;
+  // seq: v_q (generator/lib/arith/table.ts:142)
   always @(posedge clk) begin
     if (rst) begin
       v_q <= 19'd0;
@@ -92,7 +106,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: f_q (generator/lib/arith/table.ts:146)
+  // seq: f_q (generator/lib/arith/table.ts:148)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
@@ -101,7 +115,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: n_q (generator/lib/arith/table.ts:149)
+  // seq: n_q (generator/lib/arith/table.ts:151)
   always @(posedge clk) begin
     if (rst) begin
       n_q <= 7'd0;
@@ -115,7 +129,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
   assign _add_y_q_2 = {_mul_y_q[25], _mul_y_q} + 27'd128;
   assign _bits_y_q = _add_y_q_2[26:8];
   assign _add_y_q = {1'b0, base_q} + {{3{_bits_y_q[18]}}, _bits_y_q};
-  // seq: y_q (generator/lib/arith/table.ts:151)
+  // seq: y_q (generator/lib/arith/table.ts:153)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 21'd0;
@@ -124,7 +138,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: n_q2 (generator/lib/arith/table.ts:152)
+  // seq: n_q2 (generator/lib/arith/table.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       n_q2 <= 7'd0;
@@ -135,7 +149,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
 
   assign _add_y_out_q = {2'd0, y_q >> ({1'b0, n_q2} + 8'd3)} + 23'd1;
   assign _mux_y_out_q = (_add_y_out_q[22:1] > 22'h1ffff) ? 22'h1ffff : _add_y_out_q[22:1];
-  // seq: y_out_q (generator/lib/arith/table.ts:232)
+  // seq: y_out_q (generator/lib/arith/table.ts:234)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 17'd0;
@@ -144,7 +158,7 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:233)
+  // seq: sat_out_q (generator/lib/arith/table.ts:235)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -153,12 +167,12 @@ module tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:234
+  assign y = y_out_q;  // generator/lib/arith/table.ts:236
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:235
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:237
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, _add_v_q[16:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[0], _mux_y_out_q[21:17]};
+  wire _unused = &{1'b0, _shl_v_q[53:35], _shl_v_q_2[51:35], _shl_v_q_3[48:35], _shl_v_q_4[44:35], _shl_v_q_5[42:35], _shl_v_q_6[40:35], _shl_v_q_7[38:35], _shl_v_q_8[35], _add_v_q[16:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[0], _mux_y_out_q[21:17]};
 
 endmodule
 

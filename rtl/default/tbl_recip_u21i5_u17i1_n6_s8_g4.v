@@ -40,7 +40,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
   wire [33:0]        _mux_y_out_q;
 
   assign _bits_base_q_addr = norm[19:6];
-  // memory rom_base: 64 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:79)
+  // memory rom_base: 64 x uint(21) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:80)
   initial begin
     rom_base[0] = 21'h100000;
     rom_base[1] = 21'hfc0fc;
@@ -111,7 +111,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     base_q <= rom_base[_bits_base_q_addr[13:8]];
   end
 
-  // memory rom_slope: 64 x sint(15) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:82)
+  // memory rom_slope: 64 x sint(15) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:83)
   initial begin
     rom_slope[0] = -15'sd16132;
     rom_slope[1] = -15'sd15643;
@@ -182,7 +182,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     slope_q <= rom_slope[_bits_base_q_addr[13:8]];
   end
 
-  // comb: leading_one (generator/lib/arith/table.ts:177)
+  // comb: leading_one (generator/lib/arith/table.ts:179)
   always @* begin
     lead = 5'd0;
     if (x[1]) begin
@@ -247,7 +247,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: x_q (generator/lib/arith/table.ts:181)
+  // seq: x_q (generator/lib/arith/table.ts:183)
   always @(posedge clk) begin
     if (rst) begin
       x_q <= 21'd0;
@@ -256,7 +256,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: m_q (generator/lib/arith/table.ts:182)
+  // seq: m_q (generator/lib/arith/table.ts:184)
   always @(posedge clk) begin
     if (rst) begin
       m_q <= 5'd0;
@@ -265,7 +265,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q (generator/lib/arith/table.ts:183)
+  // seq: zero_q (generator/lib/arith/table.ts:185)
   always @(posedge clk) begin
     if (rst) begin
       zero_q <= 1'b0;
@@ -274,9 +274,9 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign norm = x_q << (5'd20 - m_q);  // generator/lib/arith/table.ts:187
+  assign norm = x_q << (5'd20 - m_q);  // generator/lib/arith/table.ts:189
 
-  // seq: f_q (generator/lib/arith/table.ts:202)
+  // seq: f_q (generator/lib/arith/table.ts:204)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
@@ -285,7 +285,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: m_q2 (generator/lib/arith/table.ts:204)
+  // seq: m_q2 (generator/lib/arith/table.ts:206)
   always @(posedge clk) begin
     if (rst) begin
       m_q2 <= 5'd0;
@@ -294,7 +294,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q2 (generator/lib/arith/table.ts:205)
+  // seq: zero_q2 (generator/lib/arith/table.ts:207)
   always @(posedge clk) begin
     if (rst) begin
       zero_q2 <= 1'b0;
@@ -308,7 +308,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
   assign _add_y_q_2 = {_mul_y_q[23], _mul_y_q} + 25'd128;
   assign _bits_y_q = _add_y_q_2[24:8];
   assign _add_y_q = {1'b0, base_q} + {{5{_bits_y_q[16]}}, _bits_y_q};
-  // seq: y_q (generator/lib/arith/table.ts:218)
+  // seq: y_q (generator/lib/arith/table.ts:220)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 21'd0;
@@ -343,7 +343,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
       default: _sel_a_q = 5'd0;
     endcase
   end
-  // seq: a_q (generator/lib/arith/table.ts:219)
+  // seq: a_q (generator/lib/arith/table.ts:221)
   always @(posedge clk) begin
     if (rst) begin
       a_q <= 5'd0;
@@ -352,7 +352,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q3 (generator/lib/arith/table.ts:221)
+  // seq: zero_q3 (generator/lib/arith/table.ts:223)
   always @(posedge clk) begin
     if (rst) begin
       zero_q3 <= 1'b0;
@@ -363,7 +363,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
 
   assign _add_y_out_q = {1'b0, {20'd0, y_q} << a_q} + 42'd128;
   assign _mux_y_out_q = ((_add_y_out_q[41:8] > 34'h1ffff) | zero_q3) ? 34'h1ffff : _add_y_out_q[41:8];
-  // seq: y_out_q (generator/lib/arith/table.ts:232)
+  // seq: y_out_q (generator/lib/arith/table.ts:234)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 17'd0;
@@ -372,7 +372,7 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:233)
+  // seq: sat_out_q (generator/lib/arith/table.ts:235)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -381,9 +381,9 @@ module tbl_recip_u21i5_u17i1_n6_s8_g4 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:234
+  assign y = y_out_q;  // generator/lib/arith/table.ts:236
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:235
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:237
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, norm[20], norm[5:0], _add_y_q_2[7:0], _add_y_q[21], _add_y_out_q[7:0], _mux_y_out_q[33:17]};

@@ -40,7 +40,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
   wire [24:0]        _mux_y_out_q;
 
   assign _bits_base_q_addr = norm[30:18];
-  // memory rom_base: 64 x uint(20) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:79)
+  // memory rom_base: 64 x uint(20) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:80)
   initial begin
     rom_base[0] = 20'h80000;
     rom_base[1] = 20'h7e0bb;
@@ -111,7 +111,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     base_q <= rom_base[{m_q[0] ^ 1'b0, _bits_base_q_addr[12:8]}];
   end
 
-  // memory rom_slope: 64 x sint(14) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:82)
+  // memory rom_slope: 64 x sint(14) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/lib/arith/table.ts:83)
   initial begin
     rom_slope[0] = -14'sd8005;
     rom_slope[1] = -14'sd7649;
@@ -182,7 +182,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     slope_q <= rom_slope[{m_q[0] ^ 1'b0, _bits_base_q_addr[12:8]}];
   end
 
-  // comb: leading_one (generator/lib/arith/table.ts:177)
+  // comb: leading_one (generator/lib/arith/table.ts:179)
   always @* begin
     lead = 5'd0;
     if (x[1]) begin
@@ -280,7 +280,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: x_q (generator/lib/arith/table.ts:181)
+  // seq: x_q (generator/lib/arith/table.ts:183)
   always @(posedge clk) begin
     if (rst) begin
       x_q <= 32'd0;
@@ -289,7 +289,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: m_q (generator/lib/arith/table.ts:182)
+  // seq: m_q (generator/lib/arith/table.ts:184)
   always @(posedge clk) begin
     if (rst) begin
       m_q <= 5'd0;
@@ -298,7 +298,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q (generator/lib/arith/table.ts:183)
+  // seq: zero_q (generator/lib/arith/table.ts:185)
   always @(posedge clk) begin
     if (rst) begin
       zero_q <= 1'b0;
@@ -307,9 +307,9 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  assign norm = x_q << (5'd31 - m_q);  // generator/lib/arith/table.ts:187
+  assign norm = x_q << (5'd31 - m_q);  // generator/lib/arith/table.ts:189
 
-  // seq: f_q (generator/lib/arith/table.ts:202)
+  // seq: f_q (generator/lib/arith/table.ts:204)
   always @(posedge clk) begin
     if (rst) begin
       f_q <= 8'd0;
@@ -318,7 +318,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: m_q2 (generator/lib/arith/table.ts:204)
+  // seq: m_q2 (generator/lib/arith/table.ts:206)
   always @(posedge clk) begin
     if (rst) begin
       m_q2 <= 5'd0;
@@ -327,7 +327,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q2 (generator/lib/arith/table.ts:205)
+  // seq: zero_q2 (generator/lib/arith/table.ts:207)
   always @(posedge clk) begin
     if (rst) begin
       zero_q2 <= 1'b0;
@@ -341,7 +341,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
   assign _add_y_q_2 = {_mul_y_q[22], _mul_y_q} + 24'd128;
   assign _bits_y_q = _add_y_q_2[23:8];
   assign _add_y_q = {1'b0, base_q} + {{5{_bits_y_q[15]}}, _bits_y_q};
-  // seq: y_q (generator/lib/arith/table.ts:218)
+  // seq: y_q (generator/lib/arith/table.ts:220)
   always @(posedge clk) begin
     if (rst) begin
       y_q <= 20'd0;
@@ -386,7 +386,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
       default: _sel_a_q = 4'd0;
     endcase
   end
-  // seq: a_q (generator/lib/arith/table.ts:219)
+  // seq: a_q (generator/lib/arith/table.ts:221)
   always @(posedge clk) begin
     if (rst) begin
       a_q <= 4'd0;
@@ -395,7 +395,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: zero_q3 (generator/lib/arith/table.ts:221)
+  // seq: zero_q3 (generator/lib/arith/table.ts:223)
   always @(posedge clk) begin
     if (rst) begin
       zero_q3 <= 1'b0;
@@ -406,7 +406,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
 
   assign _add_y_out_q = {1'b0, {15'd0, y_q} << a_q} + 36'd1024;
   assign _mux_y_out_q = ((_add_y_out_q[35:11] > 25'hffffff) | zero_q3) ? 25'hffffff : _add_y_out_q[35:11];
-  // seq: y_out_q (generator/lib/arith/table.ts:232)
+  // seq: y_out_q (generator/lib/arith/table.ts:234)
   always @(posedge clk) begin
     if (rst) begin
       y_out_q <= 24'd0;
@@ -415,7 +415,7 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  // seq: sat_out_q (generator/lib/arith/table.ts:233)
+  // seq: sat_out_q (generator/lib/arith/table.ts:235)
   always @(posedge clk) begin
     if (rst) begin
       sat_out_q <= 1'b0;
@@ -424,9 +424,9 @@ module tbl_rsqrt_u32i16_u24i9_n6_s8_g4 (
     end
   end
 
-  assign y = y_out_q;  // generator/lib/arith/table.ts:234
+  assign y = y_out_q;  // generator/lib/arith/table.ts:236
 
-  assign sat = sat_out_q;  // generator/lib/arith/table.ts:235
+  assign sat = sat_out_q;  // generator/lib/arith/table.ts:237
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, norm[31], norm[17:0], _add_y_q_2[7:0], _add_y_q[20], _add_y_out_q[10:0], _mux_y_out_q[24]};

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHIP, configHash, loadChipConfig, validateChip, type ChipConfig } from '../../generator/config.js';
+import { DEFAULT_CHIP, configHash, loadChipConfig, outputLanesOf, validateChip, type ChipConfig } from '../../generator/config.js';
 
 function load(obj: unknown): ChipConfig {
   const dir = mkdtempSync(join(tmpdir(), 'ibhebb-cfg-'));
@@ -12,10 +12,11 @@ function load(obj: unknown): ChipConfig {
 }
 
 describe('ChipConfig lanes and Gram array', () => {
-  it('defaults: 64 lanes equal to the LFSR lanes, an 8×8 Gram array', () => {
+  it('defaults: 64 lanes equal to the LFSR lanes, 32 output-layer lanes, an 8×1 Gram array', () => {
     expect(validateChip(DEFAULT_CHIP).lanes).toBe(64);
     expect(DEFAULT_CHIP.numeric.lfsr.lanes).toBe(64);
-    expect(DEFAULT_CHIP.gram).toEqual({ rows: 8, cols: 8 });
+    expect(outputLanesOf(DEFAULT_CHIP)).toBe(32);
+    expect(DEFAULT_CHIP.gram).toEqual({ rows: 8, cols: 1 });
   });
   it('lanes alone sets the LFSR lane count; LFSR lanes alone sets lanes', () => {
     const a = load({ lanes: 16 });
@@ -31,7 +32,27 @@ describe('ChipConfig lanes and Gram array', () => {
     expect(() => load({ lanes: 0 })).toThrow(/lanes/);
     expect(() => load({ gram: { rows: 0 } })).toThrow(/gram\.rows/);
     expect(() => load({ gram: { cols: 2.5 } })).toThrow(/gram\.cols/);
-    expect(load({ gram: { rows: 4 } }).gram).toEqual({ rows: 4, cols: 8 });
+    expect(load({ gram: { rows: 4 } }).gram).toEqual({ rows: 4, cols: 1 });
+  });
+});
+
+describe('ChipConfig outputLanes', () => {
+  it('kept below lanes; at or above lanes (or left out with lanes ≤ 32) dropped, so the hash is the one without it', () => {
+    expect(load({}).outputLanes).toBe(32);
+    expect(configHash(load({}))).toBe(configHash(DEFAULT_CHIP));
+    expect(load({ outputLanes: 8 }).outputLanes).toBe(8);
+    const small = load({ lanes: 4 });
+    expect(small.outputLanes).toBeUndefined();
+    expect(outputLanesOf(small)).toBe(4);
+    const { outputLanes: _drop, ...rest } = { ...DEFAULT_CHIP, lanes: 4, numeric: small.numeric };
+    expect(configHash(small)).toBe(configHash(rest));
+    expect(load({ lanes: 32 }).outputLanes).toBeUndefined();
+    expect(load({ lanes: 48, outputLanes: 64 }).outputLanes).toBeUndefined();
+    expect(outputLanesOf({ ...DEFAULT_CHIP, lanes: 8 })).toBe(8);
+  });
+  it('refuses a count that is not an integer in 1..256, naming the field', () => {
+    expect(() => load({ outputLanes: 0 })).toThrow(/outputLanes/);
+    expect(() => load({ outputLanes: 2.5 })).toThrow(/outputLanes/);
   });
 });
 

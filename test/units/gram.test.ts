@@ -22,7 +22,9 @@ describe('systolic Gram array', () => {
     const small: ChipConfig = { ...DEFAULT_CHIP, layers: [7, 4, 2, 3], window: 5, gram: { rows: 2, cols: 3 } };
     await expectToolsClean(gramArray(small));
     await expectToolsClean(gramArray(small, { peStyle: 'module' }), { synth: false });
+    await expectToolsClean(gramArray(small, { square: 'multiplier' }), { synth: false });
     await expectToolsClean(gramArray(DEFAULT_CHIP), { synth: false });
+    await expectToolsClean(gramArray({ ...DEFAULT_CHIP, gram: { rows: 8, cols: 8 } }), { synth: false });
   });
 
   const models: Model[] = [];
@@ -35,7 +37,7 @@ describe('systolic Gram array', () => {
     // a kind shorter than 2C right after a longer one: the idle cycles before the short items keep the chains apart
     { name: 'short z after long pixels', cfg: { ...DEFAULT_CHIP, layers: [18, 8, 8], window: 9, gram: { rows: 3, cols: 8 } } },
     { name: 'random A', cfg: randomChip(rng) },
-    { name: 'random B, PE as a sub-module', cfg: randomChip(rng), opts: { peStyle: 'module' } },
+    { name: 'random B, PE as a sub-module squaring with a multiplier', cfg: randomChip(rng), opts: { peStyle: 'module', square: 'multiplier' } },
     { name: 'random C (12-bit z)', cfg: withWindowZ(randomChip(rng), 'Q4.8') },
     { name: 'random D', cfg: randomChip(rng) },
   ];

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHIP, type ChipConfig } from '../../generator/config.js';
-import { kernelConstants, kernelUnit, KERNEL_LATENCY } from '../../generator/units/kernel.js';
+import { kernelCodes, kernelConstants, kernelUnit, KERNEL_LATENCY } from '../../generator/units/kernel.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
 import type { Model } from '../../sim/verilator/index.js';
 import { Rng } from '../../sim/rng.js';
@@ -30,6 +30,19 @@ describe('kernel unit', () => {
 
   it('lints, synthesizes and parses clean', async () => {
     await expectToolsClean(kernelUnit(DEFAULT_CHIP));
+    await expectToolsClean(kernelUnit(DEFAULT_CHIP, { functions: 'kernel' }));
+  });
+
+  it("with functions 'kernel' (as the chip builds it): kernel and K_Y words equal the golden model, no other table", async () => {
+    const cfg = randomChip(new Rng(103));
+    const unit = kernelUnit(cfg, { functions: 'kernel' });
+    expect(unit.items.filter((it) => it.kind === 'instance').map((it) => (it.kind === 'instance' ? it.instance.name : ''))).toEqual(['u_expneg', 'u_out']);
+    const m = await buildFromIr(unit, { seed: 11 });
+    models.push(m);
+    const rng = new Rng(104);
+    const reqs = randomRequests(cfg, rng, 300).filter((r) => r.fn <= kernelCodes(cfg).KY);
+    expect(reqs.length).toBeGreaterThan(100);
+    await runKernel(m, cfg, reqs, 0.7, 0.6, 31);
   });
 
   const models: Model[] = [];

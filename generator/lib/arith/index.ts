@@ -4,6 +4,7 @@
  *   lfsr.ts   lfsr(spec)                       the stochastic-rounding LFSR (latency 0: r is the current draw)
  *   mul.ts    fixedMul(fa, fb, out, rnd, ovf)  exact product, rounding, wrap/saturate (latency 1)
  *   table.ts  tableLookup(fn)                  expNeg / exp / recip / rsqrt table + interpolation (latency 4)
+ *   constmul.ts  constMulWrap(x, c, w)         a product by a constant as shifts and adds (no DSP tile)
  */
 import { expNeg, exp, parseFormat, recip, rsqrt } from '../../fixed/index.js';
 import type { Module } from '../../ir/index.js';
@@ -15,6 +16,7 @@ export { lfsr, lfsrParams, type LfsrSpec } from './lfsr.js';
 export { fixedMul, resizeHw, FIXED_MUL_LATENCY, type FixedMulOptions } from './mul.js';
 export { tableLookup, TABLE_LATENCY } from './table.js';
 export { formatTag, hwType } from './common.js';
+export { constMulWrap, csdDigits } from './constmul.js';
 
 /**
  * One instance of each block at representative defaults: a 16-bit LFSR; the weight-update product

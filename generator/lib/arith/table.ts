@@ -23,6 +23,7 @@
  *          before edge i appears on y, sat after edge i + 3. The ROM read registers have no reset, so for
  *          the first 4 cycles after reset y is not a result of any input (0 out of reset, then table words).
  */
+import { constMulWrap } from './constmul.js';
 import { toHls, width, type TableFunction } from '../../fixed/index.js';
 import {
   ModuleBuilder,
@@ -131,7 +132,8 @@ export function tableLookup(fn: TableFunction): Module {
       const w = width(inF);
       t = mux(x.msb(), x.neg(), constant(0, sint(w + 1))).trunc(w).asUnsigned();
     } else t = x;
-    let prod: Expr = t.mul(constant(L, uint(bitsOf(L))));
+    // by shifts and adds: a product by a constant would take a DSP tile
+    let prod: Expr = constMulWrap(t.asUnsigned(), L, t.width + bitsOf(L));
     let v: Expr;
     if (vShift > 0) {
       if (prod.width < vShift + 1) prod = prod.zext(vShift + 1);
