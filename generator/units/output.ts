@@ -566,20 +566,19 @@ export function outputUnit(cfg: ChipConfig): Module {
     });
     $.if(slotWritten, () => $.set(slotsA, slotsA.addWrap(1)));
     $.if(recipDone, () => $.set(slotsR, slotsR.addWrap(1)));
-    $.if(issueE, () => {
-      $.if(eLast, () => {
-        $.set(jE, 0);
-        $.set(pE, pE.addWrap(1));
-        $.if(pE.eq(B - 1), () => $.set(doneE, 1));
-      }).else(() => $.set(jE, jE.addWrap(1)));
-    });
-    $.if(issueR, () => {
-      $.if(rLast, () => {
-        $.set(jR, 0);
-        $.set(pR, pR.addWrap(1));
-        $.if(pR.eq(B - 1), () => $.set(doneR, 1));
-      }).else(() => $.set(jR, jR.addWrap(1)));
-    });
+    // each engine: items (p, j), j inner, one per issue; done after the last slot's last item
+    for (const [issueX, pX, jX, lastX, doneX] of [
+      [issueE, pE, jE, eLast, doneE],
+      [issueR, pR, jR, rLast, doneR],
+    ] as const) {
+      $.if(issueX, () => {
+        $.if(lastX, () => {
+          $.set(jX, 0);
+          $.set(pX, pX.addWrap(1));
+          $.if(pX.eq(B - 1), () => $.set(doneX, 1));
+        }).else(() => $.set(jX, jX.addWrap(1)));
+      });
+    }
   });
   // E's valid bits and tags (stage i + 1 = index i)
   const vE = tag('exp_v', issueE, TABLE_LATENCY + 1);

@@ -5016,7 +5016,7 @@ module output_layer (
     end
   end
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:593
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 exp_table (  // generator/units/output.ts:592
     .clk (clk),
     .rst (rst),
     .x   ({logit_rd[15], logit_rd} - {max_rd[15], max_rd}),
@@ -5024,11 +5024,11 @@ module output_layer (
     .sat (exp_table_sat)
   );
 
-  assign exp_done = exp_v5_q;  // generator/units/output.ts:595
+  assign exp_done = exp_v5_q;  // generator/units/output.ts:594
 
   assign _mul_e_mem_waddr = exp_p5_q * 4'd10;
   assign _mul_e_rd_addr = err_p_q * 4'd10;
-  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:596)
+  // memory e_mem: 80 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:595)
   always @(posedge clk) begin
     if (exp_done) begin
       e_mem[(_mul_e_mem_waddr[6:0] + {3'd0, exp_j5_q})] <= exp_table_y;
@@ -5038,9 +5038,9 @@ module output_layer (
     end
   end
 
-  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:601
+  assign s_new = (exp_j_first5_q ? 21'd0 : s_q) + {4'd0, exp_table_y};  // generator/units/output.ts:600
 
-  // seq: s_q (generator/units/output.ts:602)
+  // seq: s_q (generator/units/output.ts:601)
   always @(posedge clk) begin
     if (rst) begin
       s_q <= 21'd0;
@@ -5051,9 +5051,9 @@ module output_layer (
     end
   end
 
-  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:606
+  assign sum_done = exp_done & exp_j_last5_q;  // generator/units/output.ts:605
 
-  // seq: s_fin_q (generator/units/output.ts:607)
+  // seq: s_fin_q (generator/units/output.ts:606)
   always @(posedge clk) begin
     if (rst) begin
       s_fin_q <= 21'd0;
@@ -5098,9 +5098,9 @@ module output_layer (
     end
   end
 
-  assign recip_done = recip_v5_q;  // generator/units/output.ts:610
+  assign recip_done = recip_v5_q;  // generator/units/output.ts:609
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:611
+  tbl_recip_u21i5_u17i1_n6_s8_g4 recip_table (  // generator/units/output.ts:610
     .clk (clk),
     .rst (rst),
     .x   (s_fin_q),
@@ -5108,7 +5108,7 @@ module output_layer (
     .sat (recip_table_sat)
   );
 
-  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:613)
+  // memory r_mem: 8 x uint(17), 1 write / 1 sync read / 0 async read port(s) (generator/units/output.ts:612)
   always @(posedge clk) begin
     if (recip_done) begin
       r_mem[recip_p5_q] <= recip_table_y;
@@ -5145,20 +5145,20 @@ module output_layer (
     end
   end
 
-  assign y_re = err_issue;  // generator/units/output.ts:622
+  assign y_re = err_issue;  // generator/units/output.ts:621
 
-  assign y_addr = err_p_q;  // generator/units/output.ts:623
+  assign y_addr = err_p_q;  // generator/units/output.ts:622
 
   assign _mul_p_sat = e_rd * r_rd;
   assign _add_p_sat = {1'b0, _mul_p_sat} + 35'd32768;
-  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:629
+  assign p_sat = _add_p_sat[34:16] > 19'h1ffff;  // generator/units/output.ts:628
 
   assign _bits_p_clamped = _add_p_sat[34:16];
-  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:630
+  assign p_clamped = p_sat ? 17'h1ffff : _bits_p_clamped[16:0];  // generator/units/output.ts:629
 
-  assign err_done = err_v1_q;  // generator/units/output.ts:637
+  assign err_done = err_v1_q;  // generator/units/output.ts:636
 
-  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:639
+  assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:638
 
   assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:441
 
