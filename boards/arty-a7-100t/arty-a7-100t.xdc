@@ -20,6 +20,13 @@ set_property -dict { PACKAGE_PIN T10 IOSTANDARD LVCMOS33 } [get_ports { led[3] }
 
 ## asynchronous inputs: the reset synchroniser and the UART receiver's two-flop synchroniser take them
 set_false_path -from [get_ports { ck_rst_n uart_rx }]
+## outputs nothing samples with this clock: the UART line (the FT2232HQ oversamples it) and the LEDs
+set_false_path -to [get_ports { uart_tx led[*] }]
 
 set_property CONFIG_VOLTAGE 3.3 [current_design]
 set_property CFGBVS VCCO [current_design]
+
+## configuration from the Quad-SPI flash (the .bin that vivado/build.tcl writes), compressed
+set_property BITSTREAM.CONFIG.SPI_BUSWIDTH 4 [current_design]
+set_property BITSTREAM.CONFIG.CONFIGRATE 33 [current_design]
+set_property BITSTREAM.GENERAL.COMPRESS TRUE [current_design]

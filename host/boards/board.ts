@@ -56,6 +56,8 @@ export interface Board {
   leds: { port: string; pin: string; activeLow: boolean; color: string }[];
   constraints: string;
   programmer: string;
+  /** the configuration flash, for a flash image beside the bitstream (Vivado write_cfgmem): size, interface */
+  flash?: { sizeMB: number; interface: string; note?: string };
   /** folder holding board.json */
   dir: string;
 }

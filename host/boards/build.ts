@@ -251,24 +251,47 @@ export async function buildBoard(o: BuildOptions): Promise<BuildReport> {
     mkdirSync(join(out, 'vivado'), { recursive: true });
     write(
       tcl,
-      `# Vivado project for ${board.title}: run from this folder's parent with
+      `# Vivado project for ${board.title}: run with
 #   vivado -mode batch -source vivado/build.tcl
-# The bitstream lands in vivado/${shellProbe.name}.bit; utilization and timing reports beside it.
+# (paths are taken from this script's place, so any working folder does). Utilization, timing, clock and DRC
+# reports land beside it; the bitstream vivado/${shellProbe.name}.bit${board.flash ? ` and its image for the ${board.flash.sizeMB} MB ${board.flash.interface} flash, .bin,` : ''}
+# only when every run succeeded and timing is met (the script exits 1 otherwise, naming the step or the slack).
 set here [file dirname [file normalize [info script]]]
 set root [file dirname $here]
 create_project -force ibhebb_${board.name.replace(/-/g, '_')} $here/project -part ${board.part}
 add_files [glob $root/rtl/*.v]
 add_files -fileset constrs_1 $root/${board.constraints}
 set_property top ${shellProbe.name} [current_fileset]
+update_compile_order -fileset sources_1
+proc check_run {run} {
+  if {[get_property PROGRESS [get_runs $run]] ne "100%" || [string match "*ERROR*" [get_property STATUS [get_runs $run]]]} {
+    puts "ibhebb: $run failed: [get_property STATUS [get_runs $run]]"
+    exit 1
+  }
+}
 launch_runs synth_1 -jobs 4
 wait_on_run synth_1
+check_run synth_1
 launch_runs impl_1 -to_step write_bitstream -jobs 4
 wait_on_run impl_1
+check_run impl_1
 open_run impl_1
+report_utilization -hierarchical -hierarchical_depth 4 -file $here/utilization_hier.rpt
 report_utilization -file $here/utilization.rpt
-report_timing_summary -file $here/timing.rpt
-file copy -force [get_property DIRECTORY [get_runs impl_1]]/${shellProbe.name}.bit $here/${shellProbe.name}.bit
-`,
+report_timing_summary -max_paths 20 -report_unconstrained -file $here/timing.rpt
+report_clock_interaction -file $here/clocks.rpt
+report_drc -file $here/drc.rpt
+set wns [get_property SLACK [get_timing_paths -max_paths 1 -nworst 1 -setup]]
+set whs [get_property SLACK [get_timing_paths -max_paths 1 -nworst 1 -hold]]
+puts "ibhebb: worst setup slack $wns ns, worst hold slack $whs ns"
+if {$wns < 0 || $whs < 0} {
+  puts "ibhebb: timing not met (timing.rpt); no bitstream copied"
+  exit 1
+}
+set bit $here/${shellProbe.name}.bit
+file copy -force [get_property DIRECTORY [get_runs impl_1]]/${shellProbe.name}.bit $bit
+${board.flash ? `write_cfgmem -force -format bin -size ${board.flash.sizeMB} -interface ${board.flash.interface} -loadbit "up 0x00000000 $bit" -file $here/${shellProbe.name}.bin
+` : ''}`,
     );
   }
   const cps = cyclesPerSample(cfg);

@@ -89,6 +89,12 @@ describe('build: the flows on a tiny design', () => {
     const tcl = readFileSync(join(out, 'vivado', 'build.tcl'), 'utf8');
     expect(tcl).toMatch(/-part xc7a100tcsg324-1/);
     expect(tcl).toMatch(/set_property top board_arty_a7_100t/);
+    // each run checked, timing checked before the bitstream is copied, a flash image for the 16 MB Quad-SPI flash
+    expect(tcl).toMatch(/check_run synth_1[\s\S]*check_run impl_1[\s\S]*if \{\$wns < 0 \|\| \$whs < 0\}[\s\S]*file copy/);
+    expect(tcl).toMatch(/write_cfgmem -force -format bin -size 16 -interface SPIx4/);
+    const xdc = readFileSync(join(out, 'arty-a7-100t.xdc'), 'utf8');
+    expect(xdc).toMatch(/set_false_path -to \[get_ports \{ uart_tx led\[\*\] \}\]/);
+    expect(xdc).toMatch(/SPI_BUSWIDTH 4/);
     expect(readFileSync(join(out, 'arty-a7-100t.xdc'), 'utf8')).toMatch(/PACKAGE_PIN A9 .*uart_rx/);
     expect(readFileSync(join(out, 'rtl', 'board_arty_a7_100t.v'), 'utf8')).toMatch(/MMCME2_BASE/);
     expect(r.projectedSamplesPerSecond.boundBy).toBe('link');
