@@ -527,8 +527,14 @@ export function hebbian(cfg: ChipConfig): Module {
   const issueLast = issue.and(atLast);
   const bRead = biasQ.readSync('bias_rd_q', mux(busy, baddrQ, hostAddrB), mux(busy, issueLast, hostIdle.and(hostRe).and(hostKind.eq(HOST_KIND.bias))));
 
+  // what every lane shares is formed once (the simulator evaluates each per-lane copy of an expression):
+  // the banks' read and write addresses, and the write / draw enable of the lanes that always hold a word
+  const rAddrW = m.wire('w_raddr', mux(busy, waddrQ, hostAddrW));
+  const wAddrW = m.wire('w_waddr', mux(busy, waddr1, hostAddrW));
+  const isConst = (e: Expr, v: number): boolean => e.node.op === 'const' && e.node.value === BigInt(v);
+  const weAll = m.wire('w_we', stage1);
   for (let q = 0; q < L; q++) {
-    const wbank = weightBank(m, q, lay.depth, ww, cfg.weightMemory === 'spram', mux(busy, waddrQ, hostAddrW), mux(busy, issue, weRead.and(hostBank.eq(q))));
+    const wbank = weightBank(m, q, lay.depth, ww, cfg.weightMemory === 'spram', rAddrW, mux(busy, issue, weRead.and(hostBank.eq(q))));
     const wRd = wbank.rd;
     hostRdW.push(wRd);
     const hbuf = m.memory(`hbuf_${q}`, { depth: Math.max(lay.hDepth, 2), type: uint(lay.hWidth) });
@@ -541,10 +547,10 @@ export function hebbian(cfg: ChipConfig): Module {
     const saves = lay.layers.map((_, l) => m.reg(`lfsr_save_${l}_${q}`, uint(LW), { reset: lfsrResetSeed(LW, l, q, L) }));
     hostRdL.push(H === 1 ? saves[0] : select(layerRdQ, saves, constant(0, uint(LW))));
     const live1 = laneLive(q, last1);
-    const wordDraw = m.wire(`draw_w_${q}`, stage1.and(drawWLayer).and(live1));
+    const writeLane = isConst(live1, 1) ? weAll : m.wire(`w_we_${q}`, stage1.and(live1));
+    const wordDraw = isConst(drawWLayer, 1) ? writeLane : isConst(drawWLayer, 0) ? constant(0, uint(1)) : m.wire(`draw_w_${q}`, stage1.and(drawWLayer).and(live1));
     // the advanced state is read only while the lane writes its word or draws for the bias: formed only then
     // (lane.ts gatedLeap); the working register still takes it only on a draw
-    const writeLane = m.wire(`w_we_${q}`, stage1.and(live1));
     const mayBias = lay.drawB && lay.layers.some((y) => y.biasLane === q);
     const biasDraw = mayBias ? m.wire(`draw_b_${q}`, stage1.and(last1).and(isBiasLane(q))) : null;
     const s1 = gatedLeap(m, `lfsr_next_${q}`, plan, lf, biasDraw ? writeLane.or(biasDraw) : writeLane);
@@ -573,7 +579,7 @@ export function hebbian(cfg: ChipConfig): Module {
     wSatHi.push(upd.satHi);
     wSatLo.push(upd.satLo);
     const hostWeQ = weWrite.and(hostBank.eq(q));
-    wbank.write(mux(busy, waddr1, hostAddrW), mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
+    wbank.write(wAddrW, mux(busy, upd.value.asUnsigned(), hostWdata.trunc(ww)), mux(busy, writeLane, hostWeQ));
     const wn = m.reg(`wn_${q}`, sint(ww), { reset: null });
     m.seq(`wn_${q}`, ($) => $.if(v1, () => $.set(wn, upd.value)));
     // S2: product with h_next, zero for lanes without a word

@@ -102,14 +102,15 @@ module hebbian (
   reg                hl_layer_q;
   wire [15:0]        h_aligned;
   reg  [15:0]        bias_rd_q;
+  wire [10:0]        w_raddr;
+  wire [10:0]        w_waddr;
+  wire               w_we;
   reg  [15:0]        w_rd_0;
   reg  [15:0]        hc_rd_0;
   reg  [15:0]        hn_rd_0;
   reg  [31:0]        lfsr_0;
   reg  [31:0]        lfsr_save_0_0;
   reg  [31:0]        lfsr_save_1_0;
-  wire               draw_w_0;
-  wire               w_we_0;
   wire               draw_b_0;
   reg  [31:0]        lfsr_next_0;
   reg  [31:0]        lfsr_next_0_f0;
@@ -137,8 +138,6 @@ module hebbian (
   reg  [31:0]        lfsr_1;
   reg  [31:0]        lfsr_save_0_1;
   reg  [31:0]        lfsr_save_1_1;
-  wire               draw_w_1;
-  wire               w_we_1;
   reg  [31:0]        lfsr_next_1;
   reg  [31:0]        lfsr_next_1_f0;
   reg  [31:0]        lfsr_next_1_f1;
@@ -159,8 +158,6 @@ module hebbian (
   reg  [31:0]        lfsr_2;
   reg  [31:0]        lfsr_save_0_2;
   reg  [31:0]        lfsr_save_1_2;
-  wire               draw_w_2;
-  wire               w_we_2;
   reg  [31:0]        lfsr_next_2;
   reg  [31:0]        lfsr_next_2_f0;
   reg  [31:0]        lfsr_next_2_f1;
@@ -181,8 +178,6 @@ module hebbian (
   reg  [31:0]        lfsr_3;
   reg  [31:0]        lfsr_save_0_3;
   reg  [31:0]        lfsr_save_1_3;
-  wire               draw_w_3;
-  wire               w_we_3;
   reg  [31:0]        lfsr_next_3;
   reg  [31:0]        lfsr_next_3_f0;
   reg  [31:0]        lfsr_next_3_f1;
@@ -203,8 +198,6 @@ module hebbian (
   reg  [31:0]        lfsr_4;
   reg  [31:0]        lfsr_save_0_4;
   reg  [31:0]        lfsr_save_1_4;
-  wire               draw_w_4;
-  wire               w_we_4;
   reg  [31:0]        lfsr_next_4;
   reg  [31:0]        lfsr_next_4_f0;
   reg  [31:0]        lfsr_next_4_f1;
@@ -225,8 +218,6 @@ module hebbian (
   reg  [31:0]        lfsr_5;
   reg  [31:0]        lfsr_save_0_5;
   reg  [31:0]        lfsr_save_1_5;
-  wire               draw_w_5;
-  wire               w_we_5;
   reg  [31:0]        lfsr_next_5;
   reg  [31:0]        lfsr_next_5_f0;
   reg  [31:0]        lfsr_next_5_f1;
@@ -247,8 +238,6 @@ module hebbian (
   reg  [31:0]        lfsr_6;
   reg  [31:0]        lfsr_save_0_6;
   reg  [31:0]        lfsr_save_1_6;
-  wire               draw_w_6;
-  wire               w_we_6;
   reg  [31:0]        lfsr_next_6;
   reg  [31:0]        lfsr_next_6_f0;
   reg  [31:0]        lfsr_next_6_f1;
@@ -269,8 +258,6 @@ module hebbian (
   reg  [31:0]        lfsr_7;
   reg  [31:0]        lfsr_save_0_7;
   reg  [31:0]        lfsr_save_1_7;
-  wire               draw_w_7;
-  wire               w_we_7;
   reg  [31:0]        lfsr_next_7;
   reg  [31:0]        lfsr_next_7_f0;
   reg  [31:0]        lfsr_next_7_f1;
@@ -291,8 +278,6 @@ module hebbian (
   reg  [31:0]        lfsr_8;
   reg  [31:0]        lfsr_save_0_8;
   reg  [31:0]        lfsr_save_1_8;
-  wire               draw_w_8;
-  wire               w_we_8;
   reg  [31:0]        lfsr_next_8;
   reg  [31:0]        lfsr_next_8_f0;
   reg  [31:0]        lfsr_next_8_f1;
@@ -313,8 +298,6 @@ module hebbian (
   reg  [31:0]        lfsr_9;
   reg  [31:0]        lfsr_save_0_9;
   reg  [31:0]        lfsr_save_1_9;
-  wire               draw_w_9;
-  wire               w_we_9;
   reg  [31:0]        lfsr_next_9;
   reg  [31:0]        lfsr_next_9_f0;
   reg  [31:0]        lfsr_next_9_f1;
@@ -335,8 +318,6 @@ module hebbian (
   reg  [31:0]        lfsr_10;
   reg  [31:0]        lfsr_save_0_10;
   reg  [31:0]        lfsr_save_1_10;
-  wire               draw_w_10;
-  wire               w_we_10;
   reg  [31:0]        lfsr_next_10;
   reg  [31:0]        lfsr_next_10_f0;
   reg  [31:0]        lfsr_next_10_f1;
@@ -357,8 +338,6 @@ module hebbian (
   reg  [31:0]        lfsr_11;
   reg  [31:0]        lfsr_save_0_11;
   reg  [31:0]        lfsr_save_1_11;
-  wire               draw_w_11;
-  wire               w_we_11;
   reg  [31:0]        lfsr_next_11;
   reg  [31:0]        lfsr_next_11_f0;
   reg  [31:0]        lfsr_next_11_f1;
@@ -379,8 +358,6 @@ module hebbian (
   reg  [31:0]        lfsr_12;
   reg  [31:0]        lfsr_save_0_12;
   reg  [31:0]        lfsr_save_1_12;
-  wire               draw_w_12;
-  wire               w_we_12;
   reg  [31:0]        lfsr_next_12;
   reg  [31:0]        lfsr_next_12_f0;
   reg  [31:0]        lfsr_next_12_f1;
@@ -401,8 +378,6 @@ module hebbian (
   reg  [31:0]        lfsr_13;
   reg  [31:0]        lfsr_save_0_13;
   reg  [31:0]        lfsr_save_1_13;
-  wire               draw_w_13;
-  wire               w_we_13;
   reg  [31:0]        lfsr_next_13;
   reg  [31:0]        lfsr_next_13_f0;
   reg  [31:0]        lfsr_next_13_f1;
@@ -423,8 +398,6 @@ module hebbian (
   reg  [31:0]        lfsr_14;
   reg  [31:0]        lfsr_save_0_14;
   reg  [31:0]        lfsr_save_1_14;
-  wire               draw_w_14;
-  wire               w_we_14;
   reg  [31:0]        lfsr_next_14;
   reg  [31:0]        lfsr_next_14_f0;
   reg  [31:0]        lfsr_next_14_f1;
@@ -445,8 +418,6 @@ module hebbian (
   reg  [31:0]        lfsr_15;
   reg  [31:0]        lfsr_save_0_15;
   reg  [31:0]        lfsr_save_1_15;
-  wire               draw_w_15;
-  wire               w_we_15;
   reg  [31:0]        lfsr_next_15;
   reg  [31:0]        lfsr_next_15_f0;
   reg  [31:0]        lfsr_next_15_f1;
@@ -467,7 +438,6 @@ module hebbian (
   reg  [31:0]        lfsr_16;
   reg  [31:0]        lfsr_save_0_16;
   reg  [31:0]        lfsr_save_1_16;
-  wire               draw_w_16;
   wire               w_we_16;
   wire               draw_b_16;
   reg  [31:0]        lfsr_next_16;
@@ -490,7 +460,6 @@ module hebbian (
   reg  [31:0]        lfsr_17;
   reg  [31:0]        lfsr_save_0_17;
   reg  [31:0]        lfsr_save_1_17;
-  wire               draw_w_17;
   wire               w_we_17;
   reg  [31:0]        lfsr_next_17;
   reg  [31:0]        lfsr_next_17_f0;
@@ -512,7 +481,6 @@ module hebbian (
   reg  [31:0]        lfsr_18;
   reg  [31:0]        lfsr_save_0_18;
   reg  [31:0]        lfsr_save_1_18;
-  wire               draw_w_18;
   wire               w_we_18;
   reg  [31:0]        lfsr_next_18;
   reg  [31:0]        lfsr_next_18_f0;
@@ -534,7 +502,6 @@ module hebbian (
   reg  [31:0]        lfsr_19;
   reg  [31:0]        lfsr_save_0_19;
   reg  [31:0]        lfsr_save_1_19;
-  wire               draw_w_19;
   wire               w_we_19;
   reg  [31:0]        lfsr_next_19;
   reg  [31:0]        lfsr_next_19_f0;
@@ -556,7 +523,6 @@ module hebbian (
   reg  [31:0]        lfsr_20;
   reg  [31:0]        lfsr_save_0_20;
   reg  [31:0]        lfsr_save_1_20;
-  wire               draw_w_20;
   wire               w_we_20;
   reg  [31:0]        lfsr_next_20;
   reg  [31:0]        lfsr_next_20_f0;
@@ -578,7 +544,6 @@ module hebbian (
   reg  [31:0]        lfsr_21;
   reg  [31:0]        lfsr_save_0_21;
   reg  [31:0]        lfsr_save_1_21;
-  wire               draw_w_21;
   wire               w_we_21;
   reg  [31:0]        lfsr_next_21;
   reg  [31:0]        lfsr_next_21_f0;
@@ -600,7 +565,6 @@ module hebbian (
   reg  [31:0]        lfsr_22;
   reg  [31:0]        lfsr_save_0_22;
   reg  [31:0]        lfsr_save_1_22;
-  wire               draw_w_22;
   wire               w_we_22;
   reg  [31:0]        lfsr_next_22;
   reg  [31:0]        lfsr_next_22_f0;
@@ -622,7 +586,6 @@ module hebbian (
   reg  [31:0]        lfsr_23;
   reg  [31:0]        lfsr_save_0_23;
   reg  [31:0]        lfsr_save_1_23;
-  wire               draw_w_23;
   wire               w_we_23;
   reg  [31:0]        lfsr_next_23;
   reg  [31:0]        lfsr_next_23_f0;
@@ -644,7 +607,6 @@ module hebbian (
   reg  [31:0]        lfsr_24;
   reg  [31:0]        lfsr_save_0_24;
   reg  [31:0]        lfsr_save_1_24;
-  wire               draw_w_24;
   wire               w_we_24;
   reg  [31:0]        lfsr_next_24;
   reg  [31:0]        lfsr_next_24_f0;
@@ -666,7 +628,6 @@ module hebbian (
   reg  [31:0]        lfsr_25;
   reg  [31:0]        lfsr_save_0_25;
   reg  [31:0]        lfsr_save_1_25;
-  wire               draw_w_25;
   wire               w_we_25;
   reg  [31:0]        lfsr_next_25;
   reg  [31:0]        lfsr_next_25_f0;
@@ -688,7 +649,6 @@ module hebbian (
   reg  [31:0]        lfsr_26;
   reg  [31:0]        lfsr_save_0_26;
   reg  [31:0]        lfsr_save_1_26;
-  wire               draw_w_26;
   wire               w_we_26;
   reg  [31:0]        lfsr_next_26;
   reg  [31:0]        lfsr_next_26_f0;
@@ -710,7 +670,6 @@ module hebbian (
   reg  [31:0]        lfsr_27;
   reg  [31:0]        lfsr_save_0_27;
   reg  [31:0]        lfsr_save_1_27;
-  wire               draw_w_27;
   wire               w_we_27;
   reg  [31:0]        lfsr_next_27;
   reg  [31:0]        lfsr_next_27_f0;
@@ -732,7 +691,6 @@ module hebbian (
   reg  [31:0]        lfsr_28;
   reg  [31:0]        lfsr_save_0_28;
   reg  [31:0]        lfsr_save_1_28;
-  wire               draw_w_28;
   wire               w_we_28;
   reg  [31:0]        lfsr_next_28;
   reg  [31:0]        lfsr_next_28_f0;
@@ -754,7 +712,6 @@ module hebbian (
   reg  [31:0]        lfsr_29;
   reg  [31:0]        lfsr_save_0_29;
   reg  [31:0]        lfsr_save_1_29;
-  wire               draw_w_29;
   wire               w_we_29;
   reg  [31:0]        lfsr_next_29;
   reg  [31:0]        lfsr_next_29_f0;
@@ -776,7 +733,6 @@ module hebbian (
   reg  [31:0]        lfsr_30;
   reg  [31:0]        lfsr_save_0_30;
   reg  [31:0]        lfsr_save_1_30;
-  wire               draw_w_30;
   wire               w_we_30;
   reg  [31:0]        lfsr_next_30;
   reg  [31:0]        lfsr_next_30_f0;
@@ -798,7 +754,6 @@ module hebbian (
   reg  [31:0]        lfsr_31;
   reg  [31:0]        lfsr_save_0_31;
   reg  [31:0]        lfsr_save_1_31;
-  wire               draw_w_31;
   wire               w_we_31;
   reg  [31:0]        lfsr_next_31;
   reg  [31:0]        lfsr_next_31_f0;
@@ -820,7 +775,6 @@ module hebbian (
   reg  [31:0]        lfsr_32;
   reg  [31:0]        lfsr_save_0_32;
   reg  [31:0]        lfsr_save_1_32;
-  wire               draw_w_32;
   wire               w_we_32;
   reg  [31:0]        lfsr_next_32;
   reg  [31:0]        lfsr_next_32_f0;
@@ -842,7 +796,6 @@ module hebbian (
   reg  [31:0]        lfsr_33;
   reg  [31:0]        lfsr_save_0_33;
   reg  [31:0]        lfsr_save_1_33;
-  wire               draw_w_33;
   wire               w_we_33;
   reg  [31:0]        lfsr_next_33;
   reg  [31:0]        lfsr_next_33_f0;
@@ -864,7 +817,6 @@ module hebbian (
   reg  [31:0]        lfsr_34;
   reg  [31:0]        lfsr_save_0_34;
   reg  [31:0]        lfsr_save_1_34;
-  wire               draw_w_34;
   wire               w_we_34;
   reg  [31:0]        lfsr_next_34;
   reg  [31:0]        lfsr_next_34_f0;
@@ -886,7 +838,6 @@ module hebbian (
   reg  [31:0]        lfsr_35;
   reg  [31:0]        lfsr_save_0_35;
   reg  [31:0]        lfsr_save_1_35;
-  wire               draw_w_35;
   wire               w_we_35;
   reg  [31:0]        lfsr_next_35;
   reg  [31:0]        lfsr_next_35_f0;
@@ -908,7 +859,6 @@ module hebbian (
   reg  [31:0]        lfsr_36;
   reg  [31:0]        lfsr_save_0_36;
   reg  [31:0]        lfsr_save_1_36;
-  wire               draw_w_36;
   wire               w_we_36;
   reg  [31:0]        lfsr_next_36;
   reg  [31:0]        lfsr_next_36_f0;
@@ -930,7 +880,6 @@ module hebbian (
   reg  [31:0]        lfsr_37;
   reg  [31:0]        lfsr_save_0_37;
   reg  [31:0]        lfsr_save_1_37;
-  wire               draw_w_37;
   wire               w_we_37;
   reg  [31:0]        lfsr_next_37;
   reg  [31:0]        lfsr_next_37_f0;
@@ -952,7 +901,6 @@ module hebbian (
   reg  [31:0]        lfsr_38;
   reg  [31:0]        lfsr_save_0_38;
   reg  [31:0]        lfsr_save_1_38;
-  wire               draw_w_38;
   wire               w_we_38;
   reg  [31:0]        lfsr_next_38;
   reg  [31:0]        lfsr_next_38_f0;
@@ -974,7 +922,6 @@ module hebbian (
   reg  [31:0]        lfsr_39;
   reg  [31:0]        lfsr_save_0_39;
   reg  [31:0]        lfsr_save_1_39;
-  wire               draw_w_39;
   wire               w_we_39;
   reg  [31:0]        lfsr_next_39;
   reg  [31:0]        lfsr_next_39_f0;
@@ -996,7 +943,6 @@ module hebbian (
   reg  [31:0]        lfsr_40;
   reg  [31:0]        lfsr_save_0_40;
   reg  [31:0]        lfsr_save_1_40;
-  wire               draw_w_40;
   wire               w_we_40;
   reg  [31:0]        lfsr_next_40;
   reg  [31:0]        lfsr_next_40_f0;
@@ -1018,7 +964,6 @@ module hebbian (
   reg  [31:0]        lfsr_41;
   reg  [31:0]        lfsr_save_0_41;
   reg  [31:0]        lfsr_save_1_41;
-  wire               draw_w_41;
   wire               w_we_41;
   reg  [31:0]        lfsr_next_41;
   reg  [31:0]        lfsr_next_41_f0;
@@ -1040,7 +985,6 @@ module hebbian (
   reg  [31:0]        lfsr_42;
   reg  [31:0]        lfsr_save_0_42;
   reg  [31:0]        lfsr_save_1_42;
-  wire               draw_w_42;
   wire               w_we_42;
   reg  [31:0]        lfsr_next_42;
   reg  [31:0]        lfsr_next_42_f0;
@@ -1062,7 +1006,6 @@ module hebbian (
   reg  [31:0]        lfsr_43;
   reg  [31:0]        lfsr_save_0_43;
   reg  [31:0]        lfsr_save_1_43;
-  wire               draw_w_43;
   wire               w_we_43;
   reg  [31:0]        lfsr_next_43;
   reg  [31:0]        lfsr_next_43_f0;
@@ -1084,7 +1027,6 @@ module hebbian (
   reg  [31:0]        lfsr_44;
   reg  [31:0]        lfsr_save_0_44;
   reg  [31:0]        lfsr_save_1_44;
-  wire               draw_w_44;
   wire               w_we_44;
   reg  [31:0]        lfsr_next_44;
   reg  [31:0]        lfsr_next_44_f0;
@@ -1106,7 +1048,6 @@ module hebbian (
   reg  [31:0]        lfsr_45;
   reg  [31:0]        lfsr_save_0_45;
   reg  [31:0]        lfsr_save_1_45;
-  wire               draw_w_45;
   wire               w_we_45;
   reg  [31:0]        lfsr_next_45;
   reg  [31:0]        lfsr_next_45_f0;
@@ -1128,7 +1069,6 @@ module hebbian (
   reg  [31:0]        lfsr_46;
   reg  [31:0]        lfsr_save_0_46;
   reg  [31:0]        lfsr_save_1_46;
-  wire               draw_w_46;
   wire               w_we_46;
   reg  [31:0]        lfsr_next_46;
   reg  [31:0]        lfsr_next_46_f0;
@@ -1150,7 +1090,6 @@ module hebbian (
   reg  [31:0]        lfsr_47;
   reg  [31:0]        lfsr_save_0_47;
   reg  [31:0]        lfsr_save_1_47;
-  wire               draw_w_47;
   wire               w_we_47;
   reg  [31:0]        lfsr_next_47;
   reg  [31:0]        lfsr_next_47_f0;
@@ -1172,7 +1111,6 @@ module hebbian (
   reg  [31:0]        lfsr_48;
   reg  [31:0]        lfsr_save_0_48;
   reg  [31:0]        lfsr_save_1_48;
-  wire               draw_w_48;
   wire               w_we_48;
   reg  [31:0]        lfsr_next_48;
   reg  [31:0]        lfsr_next_48_f0;
@@ -1194,7 +1132,6 @@ module hebbian (
   reg  [31:0]        lfsr_49;
   reg  [31:0]        lfsr_save_0_49;
   reg  [31:0]        lfsr_save_1_49;
-  wire               draw_w_49;
   wire               w_we_49;
   reg  [31:0]        lfsr_next_49;
   reg  [31:0]        lfsr_next_49_f0;
@@ -1216,7 +1153,6 @@ module hebbian (
   reg  [31:0]        lfsr_50;
   reg  [31:0]        lfsr_save_0_50;
   reg  [31:0]        lfsr_save_1_50;
-  wire               draw_w_50;
   wire               w_we_50;
   reg  [31:0]        lfsr_next_50;
   reg  [31:0]        lfsr_next_50_f0;
@@ -1238,7 +1174,6 @@ module hebbian (
   reg  [31:0]        lfsr_51;
   reg  [31:0]        lfsr_save_0_51;
   reg  [31:0]        lfsr_save_1_51;
-  wire               draw_w_51;
   wire               w_we_51;
   reg  [31:0]        lfsr_next_51;
   reg  [31:0]        lfsr_next_51_f0;
@@ -1260,7 +1195,6 @@ module hebbian (
   reg  [31:0]        lfsr_52;
   reg  [31:0]        lfsr_save_0_52;
   reg  [31:0]        lfsr_save_1_52;
-  wire               draw_w_52;
   wire               w_we_52;
   reg  [31:0]        lfsr_next_52;
   reg  [31:0]        lfsr_next_52_f0;
@@ -1282,7 +1216,6 @@ module hebbian (
   reg  [31:0]        lfsr_53;
   reg  [31:0]        lfsr_save_0_53;
   reg  [31:0]        lfsr_save_1_53;
-  wire               draw_w_53;
   wire               w_we_53;
   reg  [31:0]        lfsr_next_53;
   reg  [31:0]        lfsr_next_53_f0;
@@ -1304,7 +1237,6 @@ module hebbian (
   reg  [31:0]        lfsr_54;
   reg  [31:0]        lfsr_save_0_54;
   reg  [31:0]        lfsr_save_1_54;
-  wire               draw_w_54;
   wire               w_we_54;
   reg  [31:0]        lfsr_next_54;
   reg  [31:0]        lfsr_next_54_f0;
@@ -1326,7 +1258,6 @@ module hebbian (
   reg  [31:0]        lfsr_55;
   reg  [31:0]        lfsr_save_0_55;
   reg  [31:0]        lfsr_save_1_55;
-  wire               draw_w_55;
   wire               w_we_55;
   reg  [31:0]        lfsr_next_55;
   reg  [31:0]        lfsr_next_55_f0;
@@ -1348,7 +1279,6 @@ module hebbian (
   reg  [31:0]        lfsr_56;
   reg  [31:0]        lfsr_save_0_56;
   reg  [31:0]        lfsr_save_1_56;
-  wire               draw_w_56;
   wire               w_we_56;
   reg  [31:0]        lfsr_next_56;
   reg  [31:0]        lfsr_next_56_f0;
@@ -1370,7 +1300,6 @@ module hebbian (
   reg  [31:0]        lfsr_57;
   reg  [31:0]        lfsr_save_0_57;
   reg  [31:0]        lfsr_save_1_57;
-  wire               draw_w_57;
   wire               w_we_57;
   reg  [31:0]        lfsr_next_57;
   reg  [31:0]        lfsr_next_57_f0;
@@ -1392,7 +1321,6 @@ module hebbian (
   reg  [31:0]        lfsr_58;
   reg  [31:0]        lfsr_save_0_58;
   reg  [31:0]        lfsr_save_1_58;
-  wire               draw_w_58;
   wire               w_we_58;
   reg  [31:0]        lfsr_next_58;
   reg  [31:0]        lfsr_next_58_f0;
@@ -1414,7 +1342,6 @@ module hebbian (
   reg  [31:0]        lfsr_59;
   reg  [31:0]        lfsr_save_0_59;
   reg  [31:0]        lfsr_save_1_59;
-  wire               draw_w_59;
   wire               w_we_59;
   reg  [31:0]        lfsr_next_59;
   reg  [31:0]        lfsr_next_59_f0;
@@ -1436,7 +1363,6 @@ module hebbian (
   reg  [31:0]        lfsr_60;
   reg  [31:0]        lfsr_save_0_60;
   reg  [31:0]        lfsr_save_1_60;
-  wire               draw_w_60;
   wire               w_we_60;
   reg  [31:0]        lfsr_next_60;
   reg  [31:0]        lfsr_next_60_f0;
@@ -1458,7 +1384,6 @@ module hebbian (
   reg  [31:0]        lfsr_61;
   reg  [31:0]        lfsr_save_0_61;
   reg  [31:0]        lfsr_save_1_61;
-  wire               draw_w_61;
   wire               w_we_61;
   reg  [31:0]        lfsr_next_61;
   reg  [31:0]        lfsr_next_61_f0;
@@ -1480,7 +1405,6 @@ module hebbian (
   reg  [31:0]        lfsr_62;
   reg  [31:0]        lfsr_save_0_62;
   reg  [31:0]        lfsr_save_1_62;
-  wire               draw_w_62;
   wire               w_we_62;
   reg  [31:0]        lfsr_next_62;
   reg  [31:0]        lfsr_next_62_f0;
@@ -1502,7 +1426,6 @@ module hebbian (
   reg  [31:0]        lfsr_63;
   reg  [31:0]        lfsr_save_0_63;
   reg  [31:0]        lfsr_save_1_63;
-  wire               draw_w_63;
   wire               w_we_63;
   reg  [31:0]        lfsr_next_63;
   reg  [31:0]        lfsr_next_63_f0;
@@ -2188,17 +2111,23 @@ module hebbian (
     end
   end
 
+  assign w_raddr = busy_q ? waddr_q : host_addr;  // generator/units/hebbian.ts:532
+
+  assign w_waddr = busy_q ? waddr1_q : host_addr;  // generator/units/hebbian.ts:533
+
+  assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:535
+
   // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_0 : (host_w_wr & (host_bank == 6'd0))) begin
-      wbank_0[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_0 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd0))) begin
+      wbank_0[w_waddr] <= busy_q ? w_upd_0 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd0))) begin
-      w_rd_0 <= wbank_0[(busy_q ? waddr_q : host_addr)];
+      w_rd_0 <= wbank_0[w_raddr];
     end
   end
 
-  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd0)) begin
       hbuf_0[hl_addr_q] <= h_aligned;
@@ -2211,15 +2140,11 @@ module hebbian (
     end
   end
 
-  assign draw_w_0 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_0 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:549
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:555
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
-    if ((w_we_0 | draw_b_0)) begin
+    if ((w_we | draw_b_0)) begin
       lfsr_next_0_f0 = lfsr_0 ^ {lfsr_0[30:0], 1'b0};
       lfsr_next_0_f1 = lfsr_next_0_f0 ^ {lfsr_next_0_f0[28:0], 3'd0};
       lfsr_next_0_f2 = lfsr_next_0_f1 ^ {lfsr_next_0_f1[25:0], 6'd0};
@@ -2236,11 +2161,11 @@ module hebbian (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:551
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:557
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
-    if ((draw_b_0 & draw_w_0)) begin
+    if ((draw_b_0 & w_we)) begin
       lfsr_next2_0_f0 = lfsr_next_0 ^ {lfsr_next_0[30:0], 1'b0};
       lfsr_next2_0_f1 = lfsr_next2_0_f0 ^ {lfsr_next2_0_f0[28:0], 3'd0};
       lfsr_next2_0_f2 = lfsr_next2_0_f1 ^ {lfsr_next2_0_f1[25:0], 6'd0};
@@ -2257,12 +2182,12 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0 <= (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
     end else if ((v1_q & act1_q)) begin
-      lfsr_0 <= draw_b_0 ? (draw_w_0 ? lfsr_next2_0 : lfsr_next_0) : (draw_w_0 ? lfsr_next_0 : lfsr_0);
+      lfsr_0 <= draw_b_0 ? (w_we ? lfsr_next2_0 : lfsr_next_0) : (w_we ? lfsr_next_0 : lfsr_0);
     end
   end
 
@@ -2271,7 +2196,7 @@ module hebbian (
   assign _shrBy_w_upd_0_sum = $signed((_shr_w_upd_0_sum + {48'd0, r_0})) >>> 6'd16;
   // comb: w_upd_0 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_0) begin
+    if (w_we) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
       w_upd_0_above = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;
       w_upd_0_below = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;
@@ -2288,7 +2213,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:578)
+  // seq: wn_0 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_0 <= w_upd_0;
@@ -2297,15 +2222,15 @@ module hebbian (
 
   // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_1 : (host_w_wr & (host_bank == 6'd1))) begin
-      wbank_1[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_1 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd1))) begin
+      wbank_1[w_waddr] <= busy_q ? w_upd_1 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd1))) begin
-      w_rd_1 <= wbank_1[(busy_q ? waddr_q : host_addr)];
+      w_rd_1 <= wbank_1[w_raddr];
     end
   end
 
-  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd1)) begin
       hbuf_1[hl_addr_q] <= h_aligned;
@@ -2318,13 +2243,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_1 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_1 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_1 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_1) begin
+    if (w_we) begin
       lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};
       lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};
       lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};
@@ -2341,14 +2262,14 @@ module hebbian (
     end
   end
 
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:551
+  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_1 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_1 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_1 <= (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
     end else if ((v1_q & act1_q)) begin
-      lfsr_1 <= draw_w_1 ? lfsr_next_1 : lfsr_1;
+      lfsr_1 <= w_we ? lfsr_next_1 : lfsr_1;
     end
   end
 
@@ -2357,7 +2278,7 @@ module hebbian (
   assign _shrBy_w_upd_1_sum = $signed((_shr_w_upd_1_sum + {48'd0, r_1})) >>> 6'd16;
   // comb: w_upd_1 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_1) begin
+    if (w_we) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
       w_upd_1_above = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;
       w_upd_1_below = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;
@@ -2374,7 +2295,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:578)
+  // seq: wn_1 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_1 <= w_upd_1;
@@ -2383,15 +2304,15 @@ module hebbian (
 
   // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_2 : (host_w_wr & (host_bank == 6'd2))) begin
-      wbank_2[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_2 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd2))) begin
+      wbank_2[w_waddr] <= busy_q ? w_upd_2 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd2))) begin
-      w_rd_2 <= wbank_2[(busy_q ? waddr_q : host_addr)];
+      w_rd_2 <= wbank_2[w_raddr];
     end
   end
 
-  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd2)) begin
       hbuf_2[hl_addr_q] <= h_aligned;
@@ -2404,13 +2325,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_2 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_2 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_2 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_2) begin
+    if (w_we) begin
       lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};
       lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};
       lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};
@@ -2427,14 +2344,14 @@ module hebbian (
     end
   end
 
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:551
+  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_2 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_2 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_2 <= (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
     end else if ((v1_q & act1_q)) begin
-      lfsr_2 <= draw_w_2 ? lfsr_next_2 : lfsr_2;
+      lfsr_2 <= w_we ? lfsr_next_2 : lfsr_2;
     end
   end
 
@@ -2443,7 +2360,7 @@ module hebbian (
   assign _shrBy_w_upd_2_sum = $signed((_shr_w_upd_2_sum + {48'd0, r_2})) >>> 6'd16;
   // comb: w_upd_2 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_2) begin
+    if (w_we) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
       w_upd_2_above = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;
       w_upd_2_below = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;
@@ -2460,7 +2377,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:578)
+  // seq: wn_2 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_2 <= w_upd_2;
@@ -2469,15 +2386,15 @@ module hebbian (
 
   // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_3 : (host_w_wr & (host_bank == 6'd3))) begin
-      wbank_3[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_3 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd3))) begin
+      wbank_3[w_waddr] <= busy_q ? w_upd_3 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd3))) begin
-      w_rd_3 <= wbank_3[(busy_q ? waddr_q : host_addr)];
+      w_rd_3 <= wbank_3[w_raddr];
     end
   end
 
-  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd3)) begin
       hbuf_3[hl_addr_q] <= h_aligned;
@@ -2490,13 +2407,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_3 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_3 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_3 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_3) begin
+    if (w_we) begin
       lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};
       lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};
       lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};
@@ -2513,14 +2426,14 @@ module hebbian (
     end
   end
 
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:551
+  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_3 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_3 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_3 <= (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
     end else if ((v1_q & act1_q)) begin
-      lfsr_3 <= draw_w_3 ? lfsr_next_3 : lfsr_3;
+      lfsr_3 <= w_we ? lfsr_next_3 : lfsr_3;
     end
   end
 
@@ -2529,7 +2442,7 @@ module hebbian (
   assign _shrBy_w_upd_3_sum = $signed((_shr_w_upd_3_sum + {48'd0, r_3})) >>> 6'd16;
   // comb: w_upd_3 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_3) begin
+    if (w_we) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
       w_upd_3_above = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;
       w_upd_3_below = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;
@@ -2546,7 +2459,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:578)
+  // seq: wn_3 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_3 <= w_upd_3;
@@ -2555,15 +2468,15 @@ module hebbian (
 
   // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_4 : (host_w_wr & (host_bank == 6'd4))) begin
-      wbank_4[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_4 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd4))) begin
+      wbank_4[w_waddr] <= busy_q ? w_upd_4 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd4))) begin
-      w_rd_4 <= wbank_4[(busy_q ? waddr_q : host_addr)];
+      w_rd_4 <= wbank_4[w_raddr];
     end
   end
 
-  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd4)) begin
       hbuf_4[hl_addr_q] <= h_aligned;
@@ -2576,13 +2489,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_4 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_4 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_4 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_4) begin
+    if (w_we) begin
       lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};
       lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};
       lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};
@@ -2599,14 +2508,14 @@ module hebbian (
     end
   end
 
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:551
+  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_4 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_4 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_4 <= (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
     end else if ((v1_q & act1_q)) begin
-      lfsr_4 <= draw_w_4 ? lfsr_next_4 : lfsr_4;
+      lfsr_4 <= w_we ? lfsr_next_4 : lfsr_4;
     end
   end
 
@@ -2615,7 +2524,7 @@ module hebbian (
   assign _shrBy_w_upd_4_sum = $signed((_shr_w_upd_4_sum + {48'd0, r_4})) >>> 6'd16;
   // comb: w_upd_4 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_4) begin
+    if (w_we) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
       w_upd_4_above = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;
       w_upd_4_below = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;
@@ -2632,7 +2541,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:578)
+  // seq: wn_4 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_4 <= w_upd_4;
@@ -2641,15 +2550,15 @@ module hebbian (
 
   // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_5 : (host_w_wr & (host_bank == 6'd5))) begin
-      wbank_5[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_5 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd5))) begin
+      wbank_5[w_waddr] <= busy_q ? w_upd_5 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd5))) begin
-      w_rd_5 <= wbank_5[(busy_q ? waddr_q : host_addr)];
+      w_rd_5 <= wbank_5[w_raddr];
     end
   end
 
-  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd5)) begin
       hbuf_5[hl_addr_q] <= h_aligned;
@@ -2662,13 +2571,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_5 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_5 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_5 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_5) begin
+    if (w_we) begin
       lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};
       lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};
       lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};
@@ -2685,14 +2590,14 @@ module hebbian (
     end
   end
 
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:551
+  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_5 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_5 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_5 <= (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
     end else if ((v1_q & act1_q)) begin
-      lfsr_5 <= draw_w_5 ? lfsr_next_5 : lfsr_5;
+      lfsr_5 <= w_we ? lfsr_next_5 : lfsr_5;
     end
   end
 
@@ -2701,7 +2606,7 @@ module hebbian (
   assign _shrBy_w_upd_5_sum = $signed((_shr_w_upd_5_sum + {48'd0, r_5})) >>> 6'd16;
   // comb: w_upd_5 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_5) begin
+    if (w_we) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
       w_upd_5_above = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;
       w_upd_5_below = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;
@@ -2718,7 +2623,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:578)
+  // seq: wn_5 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_5 <= w_upd_5;
@@ -2727,15 +2632,15 @@ module hebbian (
 
   // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_6 : (host_w_wr & (host_bank == 6'd6))) begin
-      wbank_6[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_6 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd6))) begin
+      wbank_6[w_waddr] <= busy_q ? w_upd_6 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd6))) begin
-      w_rd_6 <= wbank_6[(busy_q ? waddr_q : host_addr)];
+      w_rd_6 <= wbank_6[w_raddr];
     end
   end
 
-  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd6)) begin
       hbuf_6[hl_addr_q] <= h_aligned;
@@ -2748,13 +2653,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_6 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_6 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_6 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_6) begin
+    if (w_we) begin
       lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};
       lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};
       lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};
@@ -2771,14 +2672,14 @@ module hebbian (
     end
   end
 
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:551
+  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_6 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_6 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_6 <= (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
     end else if ((v1_q & act1_q)) begin
-      lfsr_6 <= draw_w_6 ? lfsr_next_6 : lfsr_6;
+      lfsr_6 <= w_we ? lfsr_next_6 : lfsr_6;
     end
   end
 
@@ -2787,7 +2688,7 @@ module hebbian (
   assign _shrBy_w_upd_6_sum = $signed((_shr_w_upd_6_sum + {48'd0, r_6})) >>> 6'd16;
   // comb: w_upd_6 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_6) begin
+    if (w_we) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
       w_upd_6_above = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;
       w_upd_6_below = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;
@@ -2804,7 +2705,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:578)
+  // seq: wn_6 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_6 <= w_upd_6;
@@ -2813,15 +2714,15 @@ module hebbian (
 
   // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_7 : (host_w_wr & (host_bank == 6'd7))) begin
-      wbank_7[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_7 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd7))) begin
+      wbank_7[w_waddr] <= busy_q ? w_upd_7 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd7))) begin
-      w_rd_7 <= wbank_7[(busy_q ? waddr_q : host_addr)];
+      w_rd_7 <= wbank_7[w_raddr];
     end
   end
 
-  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd7)) begin
       hbuf_7[hl_addr_q] <= h_aligned;
@@ -2834,13 +2735,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_7 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_7 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_7 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_7) begin
+    if (w_we) begin
       lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};
       lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};
       lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};
@@ -2857,14 +2754,14 @@ module hebbian (
     end
   end
 
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:551
+  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_7 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_7 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_7 <= (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
     end else if ((v1_q & act1_q)) begin
-      lfsr_7 <= draw_w_7 ? lfsr_next_7 : lfsr_7;
+      lfsr_7 <= w_we ? lfsr_next_7 : lfsr_7;
     end
   end
 
@@ -2873,7 +2770,7 @@ module hebbian (
   assign _shrBy_w_upd_7_sum = $signed((_shr_w_upd_7_sum + {48'd0, r_7})) >>> 6'd16;
   // comb: w_upd_7 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_7) begin
+    if (w_we) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
       w_upd_7_above = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;
       w_upd_7_below = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;
@@ -2890,7 +2787,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_7 (generator/units/hebbian.ts:578)
+  // seq: wn_7 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_7 <= w_upd_7;
@@ -2899,15 +2796,15 @@ module hebbian (
 
   // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_8 : (host_w_wr & (host_bank == 6'd8))) begin
-      wbank_8[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_8 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd8))) begin
+      wbank_8[w_waddr] <= busy_q ? w_upd_8 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd8))) begin
-      w_rd_8 <= wbank_8[(busy_q ? waddr_q : host_addr)];
+      w_rd_8 <= wbank_8[w_raddr];
     end
   end
 
-  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd8)) begin
       hbuf_8[hl_addr_q] <= h_aligned;
@@ -2920,13 +2817,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_8 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_8 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_8 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_8) begin
+    if (w_we) begin
       lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};
       lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};
       lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};
@@ -2943,14 +2836,14 @@ module hebbian (
     end
   end
 
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:551
+  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_8 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_8 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_8 <= (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
     end else if ((v1_q & act1_q)) begin
-      lfsr_8 <= draw_w_8 ? lfsr_next_8 : lfsr_8;
+      lfsr_8 <= w_we ? lfsr_next_8 : lfsr_8;
     end
   end
 
@@ -2959,7 +2852,7 @@ module hebbian (
   assign _shrBy_w_upd_8_sum = $signed((_shr_w_upd_8_sum + {48'd0, r_8})) >>> 6'd16;
   // comb: w_upd_8 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_8) begin
+    if (w_we) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
       w_upd_8_above = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;
       w_upd_8_below = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;
@@ -2976,7 +2869,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_8 (generator/units/hebbian.ts:578)
+  // seq: wn_8 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_8 <= w_upd_8;
@@ -2985,15 +2878,15 @@ module hebbian (
 
   // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_9 : (host_w_wr & (host_bank == 6'd9))) begin
-      wbank_9[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_9 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd9))) begin
+      wbank_9[w_waddr] <= busy_q ? w_upd_9 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd9))) begin
-      w_rd_9 <= wbank_9[(busy_q ? waddr_q : host_addr)];
+      w_rd_9 <= wbank_9[w_raddr];
     end
   end
 
-  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd9)) begin
       hbuf_9[hl_addr_q] <= h_aligned;
@@ -3006,13 +2899,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_9 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_9 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_9 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_9) begin
+    if (w_we) begin
       lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};
       lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};
       lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};
@@ -3029,14 +2918,14 @@ module hebbian (
     end
   end
 
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:551
+  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_9 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_9 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_9 <= (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
     end else if ((v1_q & act1_q)) begin
-      lfsr_9 <= draw_w_9 ? lfsr_next_9 : lfsr_9;
+      lfsr_9 <= w_we ? lfsr_next_9 : lfsr_9;
     end
   end
 
@@ -3045,7 +2934,7 @@ module hebbian (
   assign _shrBy_w_upd_9_sum = $signed((_shr_w_upd_9_sum + {48'd0, r_9})) >>> 6'd16;
   // comb: w_upd_9 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_9) begin
+    if (w_we) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
       w_upd_9_above = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;
       w_upd_9_below = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;
@@ -3062,7 +2951,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_9 (generator/units/hebbian.ts:578)
+  // seq: wn_9 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_9 <= w_upd_9;
@@ -3071,15 +2960,15 @@ module hebbian (
 
   // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_10 : (host_w_wr & (host_bank == 6'd10))) begin
-      wbank_10[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_10 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd10))) begin
+      wbank_10[w_waddr] <= busy_q ? w_upd_10 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd10))) begin
-      w_rd_10 <= wbank_10[(busy_q ? waddr_q : host_addr)];
+      w_rd_10 <= wbank_10[w_raddr];
     end
   end
 
-  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd10)) begin
       hbuf_10[hl_addr_q] <= h_aligned;
@@ -3092,13 +2981,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_10 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_10 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_10 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_10) begin
+    if (w_we) begin
       lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};
       lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};
       lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};
@@ -3115,14 +3000,14 @@ module hebbian (
     end
   end
 
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:551
+  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_10 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_10 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_10 <= (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
     end else if ((v1_q & act1_q)) begin
-      lfsr_10 <= draw_w_10 ? lfsr_next_10 : lfsr_10;
+      lfsr_10 <= w_we ? lfsr_next_10 : lfsr_10;
     end
   end
 
@@ -3131,7 +3016,7 @@ module hebbian (
   assign _shrBy_w_upd_10_sum = $signed((_shr_w_upd_10_sum + {48'd0, r_10})) >>> 6'd16;
   // comb: w_upd_10 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_10) begin
+    if (w_we) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
       w_upd_10_above = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;
       w_upd_10_below = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;
@@ -3148,7 +3033,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_10 (generator/units/hebbian.ts:578)
+  // seq: wn_10 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_10 <= w_upd_10;
@@ -3157,15 +3042,15 @@ module hebbian (
 
   // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_11 : (host_w_wr & (host_bank == 6'd11))) begin
-      wbank_11[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_11 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd11))) begin
+      wbank_11[w_waddr] <= busy_q ? w_upd_11 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd11))) begin
-      w_rd_11 <= wbank_11[(busy_q ? waddr_q : host_addr)];
+      w_rd_11 <= wbank_11[w_raddr];
     end
   end
 
-  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd11)) begin
       hbuf_11[hl_addr_q] <= h_aligned;
@@ -3178,13 +3063,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_11 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_11 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_11 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_11) begin
+    if (w_we) begin
       lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};
       lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};
       lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};
@@ -3201,14 +3082,14 @@ module hebbian (
     end
   end
 
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:551
+  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_11 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_11 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_11 <= (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
     end else if ((v1_q & act1_q)) begin
-      lfsr_11 <= draw_w_11 ? lfsr_next_11 : lfsr_11;
+      lfsr_11 <= w_we ? lfsr_next_11 : lfsr_11;
     end
   end
 
@@ -3217,7 +3098,7 @@ module hebbian (
   assign _shrBy_w_upd_11_sum = $signed((_shr_w_upd_11_sum + {48'd0, r_11})) >>> 6'd16;
   // comb: w_upd_11 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_11) begin
+    if (w_we) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
       w_upd_11_above = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;
       w_upd_11_below = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;
@@ -3234,7 +3115,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_11 (generator/units/hebbian.ts:578)
+  // seq: wn_11 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_11 <= w_upd_11;
@@ -3243,15 +3124,15 @@ module hebbian (
 
   // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_12 : (host_w_wr & (host_bank == 6'd12))) begin
-      wbank_12[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_12 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd12))) begin
+      wbank_12[w_waddr] <= busy_q ? w_upd_12 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd12))) begin
-      w_rd_12 <= wbank_12[(busy_q ? waddr_q : host_addr)];
+      w_rd_12 <= wbank_12[w_raddr];
     end
   end
 
-  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd12)) begin
       hbuf_12[hl_addr_q] <= h_aligned;
@@ -3264,13 +3145,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_12 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_12 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_12 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_12) begin
+    if (w_we) begin
       lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};
       lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};
       lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};
@@ -3287,14 +3164,14 @@ module hebbian (
     end
   end
 
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:551
+  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_12 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_12 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_12 <= (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
     end else if ((v1_q & act1_q)) begin
-      lfsr_12 <= draw_w_12 ? lfsr_next_12 : lfsr_12;
+      lfsr_12 <= w_we ? lfsr_next_12 : lfsr_12;
     end
   end
 
@@ -3303,7 +3180,7 @@ module hebbian (
   assign _shrBy_w_upd_12_sum = $signed((_shr_w_upd_12_sum + {48'd0, r_12})) >>> 6'd16;
   // comb: w_upd_12 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_12) begin
+    if (w_we) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
       w_upd_12_above = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;
       w_upd_12_below = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;
@@ -3320,7 +3197,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_12 (generator/units/hebbian.ts:578)
+  // seq: wn_12 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_12 <= w_upd_12;
@@ -3329,15 +3206,15 @@ module hebbian (
 
   // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_13 : (host_w_wr & (host_bank == 6'd13))) begin
-      wbank_13[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_13 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd13))) begin
+      wbank_13[w_waddr] <= busy_q ? w_upd_13 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd13))) begin
-      w_rd_13 <= wbank_13[(busy_q ? waddr_q : host_addr)];
+      w_rd_13 <= wbank_13[w_raddr];
     end
   end
 
-  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd13)) begin
       hbuf_13[hl_addr_q] <= h_aligned;
@@ -3350,13 +3227,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_13 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_13 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_13 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_13) begin
+    if (w_we) begin
       lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};
       lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};
       lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};
@@ -3373,14 +3246,14 @@ module hebbian (
     end
   end
 
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:551
+  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_13 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_13 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_13 <= (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
     end else if ((v1_q & act1_q)) begin
-      lfsr_13 <= draw_w_13 ? lfsr_next_13 : lfsr_13;
+      lfsr_13 <= w_we ? lfsr_next_13 : lfsr_13;
     end
   end
 
@@ -3389,7 +3262,7 @@ module hebbian (
   assign _shrBy_w_upd_13_sum = $signed((_shr_w_upd_13_sum + {48'd0, r_13})) >>> 6'd16;
   // comb: w_upd_13 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_13) begin
+    if (w_we) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
       w_upd_13_above = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;
       w_upd_13_below = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;
@@ -3406,7 +3279,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_13 (generator/units/hebbian.ts:578)
+  // seq: wn_13 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_13 <= w_upd_13;
@@ -3415,15 +3288,15 @@ module hebbian (
 
   // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_14 : (host_w_wr & (host_bank == 6'd14))) begin
-      wbank_14[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_14 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd14))) begin
+      wbank_14[w_waddr] <= busy_q ? w_upd_14 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd14))) begin
-      w_rd_14 <= wbank_14[(busy_q ? waddr_q : host_addr)];
+      w_rd_14 <= wbank_14[w_raddr];
     end
   end
 
-  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd14)) begin
       hbuf_14[hl_addr_q] <= h_aligned;
@@ -3436,13 +3309,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_14 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_14 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_14 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_14) begin
+    if (w_we) begin
       lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};
       lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};
       lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};
@@ -3459,14 +3328,14 @@ module hebbian (
     end
   end
 
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:551
+  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_14 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_14 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_14 <= (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
     end else if ((v1_q & act1_q)) begin
-      lfsr_14 <= draw_w_14 ? lfsr_next_14 : lfsr_14;
+      lfsr_14 <= w_we ? lfsr_next_14 : lfsr_14;
     end
   end
 
@@ -3475,7 +3344,7 @@ module hebbian (
   assign _shrBy_w_upd_14_sum = $signed((_shr_w_upd_14_sum + {48'd0, r_14})) >>> 6'd16;
   // comb: w_upd_14 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_14) begin
+    if (w_we) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
       w_upd_14_above = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;
       w_upd_14_below = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;
@@ -3492,7 +3361,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_14 (generator/units/hebbian.ts:578)
+  // seq: wn_14 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_14 <= w_upd_14;
@@ -3501,15 +3370,15 @@ module hebbian (
 
   // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_15 : (host_w_wr & (host_bank == 6'd15))) begin
-      wbank_15[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_15 : host_wdata[15:0];
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd15))) begin
+      wbank_15[w_waddr] <= busy_q ? w_upd_15 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd15))) begin
-      w_rd_15 <= wbank_15[(busy_q ? waddr_q : host_addr)];
+      w_rd_15 <= wbank_15[w_raddr];
     end
   end
 
-  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd15)) begin
       hbuf_15[hl_addr_q] <= h_aligned;
@@ -3522,13 +3391,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_15 = ((v1_q & act1_q) & 1'b1) & 1'b1;  // generator/units/hebbian.ts:544
-
-  assign w_we_15 = (v1_q & act1_q) & 1'b1;  // generator/units/hebbian.ts:547
-
   // comb: lfsr_next_15 (generator/units/lane.ts:144)
   always @* begin
-    if (w_we_15) begin
+    if (w_we) begin
       lfsr_next_15_f0 = lfsr_15 ^ {lfsr_15[30:0], 1'b0};
       lfsr_next_15_f1 = lfsr_next_15_f0 ^ {lfsr_next_15_f0[28:0], 3'd0};
       lfsr_next_15_f2 = lfsr_next_15_f1 ^ {lfsr_next_15_f1[25:0], 6'd0};
@@ -3545,14 +3410,14 @@ module hebbian (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:551
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
     end else if ((v1_q & act1_q)) begin
-      lfsr_15 <= draw_w_15 ? lfsr_next_15 : lfsr_15;
+      lfsr_15 <= w_we ? lfsr_next_15 : lfsr_15;
     end
   end
 
@@ -3561,7 +3426,7 @@ module hebbian (
   assign _shrBy_w_upd_15_sum = $signed((_shr_w_upd_15_sum + {48'd0, r_15})) >>> 6'd16;
   // comb: w_upd_15 (generator/units/lane.ts:288)
   always @* begin
-    if (w_we_15) begin
+    if (w_we) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
       w_upd_15_above = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;
       w_upd_15_below = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;
@@ -3578,7 +3443,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_15 (generator/units/hebbian.ts:578)
+  // seq: wn_15 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_15 <= w_upd_15;
@@ -3588,14 +3453,14 @@ module hebbian (
   // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd16))) begin
-      wbank_16[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_16 : host_wdata[15:0];
+      wbank_16[w_waddr] <= busy_q ? w_upd_16 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd16))) begin
-      w_rd_16 <= wbank_16[(busy_q ? waddr_q : host_addr)];
+      w_rd_16 <= wbank_16[w_raddr];
     end
   end
 
-  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd16)) begin
       hbuf_16[hl_addr_q] <= h_aligned;
@@ -3608,11 +3473,9 @@ module hebbian (
     end
   end
 
-  assign draw_w_16 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
-
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:549
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:555
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -3633,14 +3496,14 @@ module hebbian (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:551
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16 <= (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
     end else if ((v1_q & act1_q)) begin
-      lfsr_16 <= draw_b_16 ? lfsr_next_16 : (draw_w_16 ? lfsr_next_16 : lfsr_16);
+      lfsr_16 <= draw_b_16 ? lfsr_next_16 : (w_we_16 ? lfsr_next_16 : lfsr_16);
     end
   end
 
@@ -3666,7 +3529,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:578)
+  // seq: wn_16 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= w_upd_16;
@@ -3676,14 +3539,14 @@ module hebbian (
   // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_17 : (host_w_wr & (host_bank == 6'd17))) begin
-      wbank_17[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_17 : host_wdata[15:0];
+      wbank_17[w_waddr] <= busy_q ? w_upd_17 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd17))) begin
-      w_rd_17 <= wbank_17[(busy_q ? waddr_q : host_addr)];
+      w_rd_17 <= wbank_17[w_raddr];
     end
   end
 
-  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd17)) begin
       hbuf_17[hl_addr_q] <= h_aligned;
@@ -3696,9 +3559,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_17 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_17 (generator/units/lane.ts:144)
   always @* begin
@@ -3719,14 +3580,14 @@ module hebbian (
     end
   end
 
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:551
+  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_17 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_17 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_17 <= (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
     end else if ((v1_q & act1_q)) begin
-      lfsr_17 <= draw_w_17 ? lfsr_next_17 : lfsr_17;
+      lfsr_17 <= w_we_17 ? lfsr_next_17 : lfsr_17;
     end
   end
 
@@ -3752,7 +3613,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:578)
+  // seq: wn_17 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= w_upd_17;
@@ -3762,14 +3623,14 @@ module hebbian (
   // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_18 : (host_w_wr & (host_bank == 6'd18))) begin
-      wbank_18[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_18 : host_wdata[15:0];
+      wbank_18[w_waddr] <= busy_q ? w_upd_18 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd18))) begin
-      w_rd_18 <= wbank_18[(busy_q ? waddr_q : host_addr)];
+      w_rd_18 <= wbank_18[w_raddr];
     end
   end
 
-  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd18)) begin
       hbuf_18[hl_addr_q] <= h_aligned;
@@ -3782,9 +3643,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_18 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_18 (generator/units/lane.ts:144)
   always @* begin
@@ -3805,14 +3664,14 @@ module hebbian (
     end
   end
 
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:551
+  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_18 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_18 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_18 <= (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
     end else if ((v1_q & act1_q)) begin
-      lfsr_18 <= draw_w_18 ? lfsr_next_18 : lfsr_18;
+      lfsr_18 <= w_we_18 ? lfsr_next_18 : lfsr_18;
     end
   end
 
@@ -3838,7 +3697,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:578)
+  // seq: wn_18 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= w_upd_18;
@@ -3848,14 +3707,14 @@ module hebbian (
   // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_19 : (host_w_wr & (host_bank == 6'd19))) begin
-      wbank_19[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_19 : host_wdata[15:0];
+      wbank_19[w_waddr] <= busy_q ? w_upd_19 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd19))) begin
-      w_rd_19 <= wbank_19[(busy_q ? waddr_q : host_addr)];
+      w_rd_19 <= wbank_19[w_raddr];
     end
   end
 
-  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd19)) begin
       hbuf_19[hl_addr_q] <= h_aligned;
@@ -3868,9 +3727,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_19 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_19 (generator/units/lane.ts:144)
   always @* begin
@@ -3891,14 +3748,14 @@ module hebbian (
     end
   end
 
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:551
+  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_19 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_19 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_19 <= (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
     end else if ((v1_q & act1_q)) begin
-      lfsr_19 <= draw_w_19 ? lfsr_next_19 : lfsr_19;
+      lfsr_19 <= w_we_19 ? lfsr_next_19 : lfsr_19;
     end
   end
 
@@ -3924,7 +3781,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:578)
+  // seq: wn_19 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= w_upd_19;
@@ -3934,14 +3791,14 @@ module hebbian (
   // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_20 : (host_w_wr & (host_bank == 6'd20))) begin
-      wbank_20[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_20 : host_wdata[15:0];
+      wbank_20[w_waddr] <= busy_q ? w_upd_20 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd20))) begin
-      w_rd_20 <= wbank_20[(busy_q ? waddr_q : host_addr)];
+      w_rd_20 <= wbank_20[w_raddr];
     end
   end
 
-  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd20)) begin
       hbuf_20[hl_addr_q] <= h_aligned;
@@ -3954,9 +3811,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_20 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_20 (generator/units/lane.ts:144)
   always @* begin
@@ -3977,14 +3832,14 @@ module hebbian (
     end
   end
 
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:551
+  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_20 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_20 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_20 <= (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
     end else if ((v1_q & act1_q)) begin
-      lfsr_20 <= draw_w_20 ? lfsr_next_20 : lfsr_20;
+      lfsr_20 <= w_we_20 ? lfsr_next_20 : lfsr_20;
     end
   end
 
@@ -4010,7 +3865,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:578)
+  // seq: wn_20 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= w_upd_20;
@@ -4020,14 +3875,14 @@ module hebbian (
   // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_21 : (host_w_wr & (host_bank == 6'd21))) begin
-      wbank_21[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_21 : host_wdata[15:0];
+      wbank_21[w_waddr] <= busy_q ? w_upd_21 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd21))) begin
-      w_rd_21 <= wbank_21[(busy_q ? waddr_q : host_addr)];
+      w_rd_21 <= wbank_21[w_raddr];
     end
   end
 
-  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd21)) begin
       hbuf_21[hl_addr_q] <= h_aligned;
@@ -4040,9 +3895,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_21 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_21 (generator/units/lane.ts:144)
   always @* begin
@@ -4063,14 +3916,14 @@ module hebbian (
     end
   end
 
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:551
+  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_21 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_21 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_21 <= (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
     end else if ((v1_q & act1_q)) begin
-      lfsr_21 <= draw_w_21 ? lfsr_next_21 : lfsr_21;
+      lfsr_21 <= w_we_21 ? lfsr_next_21 : lfsr_21;
     end
   end
 
@@ -4096,7 +3949,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:578)
+  // seq: wn_21 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= w_upd_21;
@@ -4106,14 +3959,14 @@ module hebbian (
   // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_22 : (host_w_wr & (host_bank == 6'd22))) begin
-      wbank_22[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_22 : host_wdata[15:0];
+      wbank_22[w_waddr] <= busy_q ? w_upd_22 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd22))) begin
-      w_rd_22 <= wbank_22[(busy_q ? waddr_q : host_addr)];
+      w_rd_22 <= wbank_22[w_raddr];
     end
   end
 
-  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd22)) begin
       hbuf_22[hl_addr_q] <= h_aligned;
@@ -4126,9 +3979,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_22 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_22 (generator/units/lane.ts:144)
   always @* begin
@@ -4149,14 +4000,14 @@ module hebbian (
     end
   end
 
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:551
+  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_22 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_22 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_22 <= (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
     end else if ((v1_q & act1_q)) begin
-      lfsr_22 <= draw_w_22 ? lfsr_next_22 : lfsr_22;
+      lfsr_22 <= w_we_22 ? lfsr_next_22 : lfsr_22;
     end
   end
 
@@ -4182,7 +4033,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:578)
+  // seq: wn_22 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= w_upd_22;
@@ -4192,14 +4043,14 @@ module hebbian (
   // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_23 : (host_w_wr & (host_bank == 6'd23))) begin
-      wbank_23[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_23 : host_wdata[15:0];
+      wbank_23[w_waddr] <= busy_q ? w_upd_23 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd23))) begin
-      w_rd_23 <= wbank_23[(busy_q ? waddr_q : host_addr)];
+      w_rd_23 <= wbank_23[w_raddr];
     end
   end
 
-  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd23)) begin
       hbuf_23[hl_addr_q] <= h_aligned;
@@ -4212,9 +4063,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_23 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_23 (generator/units/lane.ts:144)
   always @* begin
@@ -4235,14 +4084,14 @@ module hebbian (
     end
   end
 
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:551
+  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_23 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_23 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_23 <= (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
     end else if ((v1_q & act1_q)) begin
-      lfsr_23 <= draw_w_23 ? lfsr_next_23 : lfsr_23;
+      lfsr_23 <= w_we_23 ? lfsr_next_23 : lfsr_23;
     end
   end
 
@@ -4268,7 +4117,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:578)
+  // seq: wn_23 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= w_upd_23;
@@ -4278,14 +4127,14 @@ module hebbian (
   // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_24 : (host_w_wr & (host_bank == 6'd24))) begin
-      wbank_24[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_24 : host_wdata[15:0];
+      wbank_24[w_waddr] <= busy_q ? w_upd_24 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd24))) begin
-      w_rd_24 <= wbank_24[(busy_q ? waddr_q : host_addr)];
+      w_rd_24 <= wbank_24[w_raddr];
     end
   end
 
-  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd24)) begin
       hbuf_24[hl_addr_q] <= h_aligned;
@@ -4298,9 +4147,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_24 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_24 (generator/units/lane.ts:144)
   always @* begin
@@ -4321,14 +4168,14 @@ module hebbian (
     end
   end
 
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:551
+  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_24 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_24 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_24 <= (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
     end else if ((v1_q & act1_q)) begin
-      lfsr_24 <= draw_w_24 ? lfsr_next_24 : lfsr_24;
+      lfsr_24 <= w_we_24 ? lfsr_next_24 : lfsr_24;
     end
   end
 
@@ -4354,7 +4201,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:578)
+  // seq: wn_24 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= w_upd_24;
@@ -4364,14 +4211,14 @@ module hebbian (
   // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_25 : (host_w_wr & (host_bank == 6'd25))) begin
-      wbank_25[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_25 : host_wdata[15:0];
+      wbank_25[w_waddr] <= busy_q ? w_upd_25 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd25))) begin
-      w_rd_25 <= wbank_25[(busy_q ? waddr_q : host_addr)];
+      w_rd_25 <= wbank_25[w_raddr];
     end
   end
 
-  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd25)) begin
       hbuf_25[hl_addr_q] <= h_aligned;
@@ -4384,9 +4231,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_25 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_25 (generator/units/lane.ts:144)
   always @* begin
@@ -4407,14 +4252,14 @@ module hebbian (
     end
   end
 
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:551
+  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_25 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_25 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_25 <= (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
     end else if ((v1_q & act1_q)) begin
-      lfsr_25 <= draw_w_25 ? lfsr_next_25 : lfsr_25;
+      lfsr_25 <= w_we_25 ? lfsr_next_25 : lfsr_25;
     end
   end
 
@@ -4440,7 +4285,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:578)
+  // seq: wn_25 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= w_upd_25;
@@ -4450,14 +4295,14 @@ module hebbian (
   // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_26 : (host_w_wr & (host_bank == 6'd26))) begin
-      wbank_26[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_26 : host_wdata[15:0];
+      wbank_26[w_waddr] <= busy_q ? w_upd_26 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd26))) begin
-      w_rd_26 <= wbank_26[(busy_q ? waddr_q : host_addr)];
+      w_rd_26 <= wbank_26[w_raddr];
     end
   end
 
-  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd26)) begin
       hbuf_26[hl_addr_q] <= h_aligned;
@@ -4470,9 +4315,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_26 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_26 (generator/units/lane.ts:144)
   always @* begin
@@ -4493,14 +4336,14 @@ module hebbian (
     end
   end
 
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:551
+  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_26 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_26 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_26 <= (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
     end else if ((v1_q & act1_q)) begin
-      lfsr_26 <= draw_w_26 ? lfsr_next_26 : lfsr_26;
+      lfsr_26 <= w_we_26 ? lfsr_next_26 : lfsr_26;
     end
   end
 
@@ -4526,7 +4369,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:578)
+  // seq: wn_26 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= w_upd_26;
@@ -4536,14 +4379,14 @@ module hebbian (
   // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_27 : (host_w_wr & (host_bank == 6'd27))) begin
-      wbank_27[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_27 : host_wdata[15:0];
+      wbank_27[w_waddr] <= busy_q ? w_upd_27 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd27))) begin
-      w_rd_27 <= wbank_27[(busy_q ? waddr_q : host_addr)];
+      w_rd_27 <= wbank_27[w_raddr];
     end
   end
 
-  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd27)) begin
       hbuf_27[hl_addr_q] <= h_aligned;
@@ -4556,9 +4399,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_27 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_27 (generator/units/lane.ts:144)
   always @* begin
@@ -4579,14 +4420,14 @@ module hebbian (
     end
   end
 
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:551
+  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_27 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_27 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_27 <= (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
     end else if ((v1_q & act1_q)) begin
-      lfsr_27 <= draw_w_27 ? lfsr_next_27 : lfsr_27;
+      lfsr_27 <= w_we_27 ? lfsr_next_27 : lfsr_27;
     end
   end
 
@@ -4612,7 +4453,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:578)
+  // seq: wn_27 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= w_upd_27;
@@ -4622,14 +4463,14 @@ module hebbian (
   // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_28 : (host_w_wr & (host_bank == 6'd28))) begin
-      wbank_28[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_28 : host_wdata[15:0];
+      wbank_28[w_waddr] <= busy_q ? w_upd_28 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd28))) begin
-      w_rd_28 <= wbank_28[(busy_q ? waddr_q : host_addr)];
+      w_rd_28 <= wbank_28[w_raddr];
     end
   end
 
-  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd28)) begin
       hbuf_28[hl_addr_q] <= h_aligned;
@@ -4642,9 +4483,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_28 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_28 (generator/units/lane.ts:144)
   always @* begin
@@ -4665,14 +4504,14 @@ module hebbian (
     end
   end
 
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:551
+  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_28 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_28 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_28 <= (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
     end else if ((v1_q & act1_q)) begin
-      lfsr_28 <= draw_w_28 ? lfsr_next_28 : lfsr_28;
+      lfsr_28 <= w_we_28 ? lfsr_next_28 : lfsr_28;
     end
   end
 
@@ -4698,7 +4537,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:578)
+  // seq: wn_28 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= w_upd_28;
@@ -4708,14 +4547,14 @@ module hebbian (
   // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_29 : (host_w_wr & (host_bank == 6'd29))) begin
-      wbank_29[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_29 : host_wdata[15:0];
+      wbank_29[w_waddr] <= busy_q ? w_upd_29 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd29))) begin
-      w_rd_29 <= wbank_29[(busy_q ? waddr_q : host_addr)];
+      w_rd_29 <= wbank_29[w_raddr];
     end
   end
 
-  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd29)) begin
       hbuf_29[hl_addr_q] <= h_aligned;
@@ -4728,9 +4567,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_29 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_29 (generator/units/lane.ts:144)
   always @* begin
@@ -4751,14 +4588,14 @@ module hebbian (
     end
   end
 
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:551
+  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_29 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_29 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_29 <= (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
     end else if ((v1_q & act1_q)) begin
-      lfsr_29 <= draw_w_29 ? lfsr_next_29 : lfsr_29;
+      lfsr_29 <= w_we_29 ? lfsr_next_29 : lfsr_29;
     end
   end
 
@@ -4784,7 +4621,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:578)
+  // seq: wn_29 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= w_upd_29;
@@ -4794,14 +4631,14 @@ module hebbian (
   // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_30 : (host_w_wr & (host_bank == 6'd30))) begin
-      wbank_30[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_30 : host_wdata[15:0];
+      wbank_30[w_waddr] <= busy_q ? w_upd_30 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd30))) begin
-      w_rd_30 <= wbank_30[(busy_q ? waddr_q : host_addr)];
+      w_rd_30 <= wbank_30[w_raddr];
     end
   end
 
-  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd30)) begin
       hbuf_30[hl_addr_q] <= h_aligned;
@@ -4814,9 +4651,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_30 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_30 (generator/units/lane.ts:144)
   always @* begin
@@ -4837,14 +4672,14 @@ module hebbian (
     end
   end
 
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:551
+  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_30 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_30 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_30 <= (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
     end else if ((v1_q & act1_q)) begin
-      lfsr_30 <= draw_w_30 ? lfsr_next_30 : lfsr_30;
+      lfsr_30 <= w_we_30 ? lfsr_next_30 : lfsr_30;
     end
   end
 
@@ -4870,7 +4705,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:578)
+  // seq: wn_30 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= w_upd_30;
@@ -4880,14 +4715,14 @@ module hebbian (
   // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_31 : (host_w_wr & (host_bank == 6'd31))) begin
-      wbank_31[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_31 : host_wdata[15:0];
+      wbank_31[w_waddr] <= busy_q ? w_upd_31 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd31))) begin
-      w_rd_31 <= wbank_31[(busy_q ? waddr_q : host_addr)];
+      w_rd_31 <= wbank_31[w_raddr];
     end
   end
 
-  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd31)) begin
       hbuf_31[hl_addr_q] <= h_aligned;
@@ -4900,9 +4735,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_31 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_31 (generator/units/lane.ts:144)
   always @* begin
@@ -4923,14 +4756,14 @@ module hebbian (
     end
   end
 
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:551
+  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_31 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_31 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_31 <= (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
     end else if ((v1_q & act1_q)) begin
-      lfsr_31 <= draw_w_31 ? lfsr_next_31 : lfsr_31;
+      lfsr_31 <= w_we_31 ? lfsr_next_31 : lfsr_31;
     end
   end
 
@@ -4956,7 +4789,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:578)
+  // seq: wn_31 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= w_upd_31;
@@ -4966,14 +4799,14 @@ module hebbian (
   // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_32 : (host_w_wr & (host_bank == 6'd32))) begin
-      wbank_32[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_32 : host_wdata[15:0];
+      wbank_32[w_waddr] <= busy_q ? w_upd_32 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd32))) begin
-      w_rd_32 <= wbank_32[(busy_q ? waddr_q : host_addr)];
+      w_rd_32 <= wbank_32[w_raddr];
     end
   end
 
-  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd32)) begin
       hbuf_32[hl_addr_q] <= h_aligned;
@@ -4986,9 +4819,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_32 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_32 (generator/units/lane.ts:144)
   always @* begin
@@ -5009,14 +4840,14 @@ module hebbian (
     end
   end
 
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:551
+  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_32 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_32 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_32 <= (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
     end else if ((v1_q & act1_q)) begin
-      lfsr_32 <= draw_w_32 ? lfsr_next_32 : lfsr_32;
+      lfsr_32 <= w_we_32 ? lfsr_next_32 : lfsr_32;
     end
   end
 
@@ -5042,7 +4873,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:578)
+  // seq: wn_32 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= w_upd_32;
@@ -5052,14 +4883,14 @@ module hebbian (
   // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_33 : (host_w_wr & (host_bank == 6'd33))) begin
-      wbank_33[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_33 : host_wdata[15:0];
+      wbank_33[w_waddr] <= busy_q ? w_upd_33 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd33))) begin
-      w_rd_33 <= wbank_33[(busy_q ? waddr_q : host_addr)];
+      w_rd_33 <= wbank_33[w_raddr];
     end
   end
 
-  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd33)) begin
       hbuf_33[hl_addr_q] <= h_aligned;
@@ -5072,9 +4903,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_33 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_33 (generator/units/lane.ts:144)
   always @* begin
@@ -5095,14 +4924,14 @@ module hebbian (
     end
   end
 
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:551
+  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_33 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_33 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_33 <= (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
     end else if ((v1_q & act1_q)) begin
-      lfsr_33 <= draw_w_33 ? lfsr_next_33 : lfsr_33;
+      lfsr_33 <= w_we_33 ? lfsr_next_33 : lfsr_33;
     end
   end
 
@@ -5128,7 +4957,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:578)
+  // seq: wn_33 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= w_upd_33;
@@ -5138,14 +4967,14 @@ module hebbian (
   // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_34 : (host_w_wr & (host_bank == 6'd34))) begin
-      wbank_34[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_34 : host_wdata[15:0];
+      wbank_34[w_waddr] <= busy_q ? w_upd_34 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd34))) begin
-      w_rd_34 <= wbank_34[(busy_q ? waddr_q : host_addr)];
+      w_rd_34 <= wbank_34[w_raddr];
     end
   end
 
-  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd34)) begin
       hbuf_34[hl_addr_q] <= h_aligned;
@@ -5158,9 +4987,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_34 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_34 (generator/units/lane.ts:144)
   always @* begin
@@ -5181,14 +5008,14 @@ module hebbian (
     end
   end
 
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:551
+  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_34 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_34 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_34 <= (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
     end else if ((v1_q & act1_q)) begin
-      lfsr_34 <= draw_w_34 ? lfsr_next_34 : lfsr_34;
+      lfsr_34 <= w_we_34 ? lfsr_next_34 : lfsr_34;
     end
   end
 
@@ -5214,7 +5041,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:578)
+  // seq: wn_34 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= w_upd_34;
@@ -5224,14 +5051,14 @@ module hebbian (
   // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_35 : (host_w_wr & (host_bank == 6'd35))) begin
-      wbank_35[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_35 : host_wdata[15:0];
+      wbank_35[w_waddr] <= busy_q ? w_upd_35 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd35))) begin
-      w_rd_35 <= wbank_35[(busy_q ? waddr_q : host_addr)];
+      w_rd_35 <= wbank_35[w_raddr];
     end
   end
 
-  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd35)) begin
       hbuf_35[hl_addr_q] <= h_aligned;
@@ -5244,9 +5071,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_35 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_35 (generator/units/lane.ts:144)
   always @* begin
@@ -5267,14 +5092,14 @@ module hebbian (
     end
   end
 
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:551
+  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_35 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_35 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_35 <= (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
     end else if ((v1_q & act1_q)) begin
-      lfsr_35 <= draw_w_35 ? lfsr_next_35 : lfsr_35;
+      lfsr_35 <= w_we_35 ? lfsr_next_35 : lfsr_35;
     end
   end
 
@@ -5300,7 +5125,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:578)
+  // seq: wn_35 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= w_upd_35;
@@ -5310,14 +5135,14 @@ module hebbian (
   // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_36 : (host_w_wr & (host_bank == 6'd36))) begin
-      wbank_36[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_36 : host_wdata[15:0];
+      wbank_36[w_waddr] <= busy_q ? w_upd_36 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd36))) begin
-      w_rd_36 <= wbank_36[(busy_q ? waddr_q : host_addr)];
+      w_rd_36 <= wbank_36[w_raddr];
     end
   end
 
-  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd36)) begin
       hbuf_36[hl_addr_q] <= h_aligned;
@@ -5330,9 +5155,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_36 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_36 (generator/units/lane.ts:144)
   always @* begin
@@ -5353,14 +5176,14 @@ module hebbian (
     end
   end
 
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:551
+  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_36 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_36 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_36 <= (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
     end else if ((v1_q & act1_q)) begin
-      lfsr_36 <= draw_w_36 ? lfsr_next_36 : lfsr_36;
+      lfsr_36 <= w_we_36 ? lfsr_next_36 : lfsr_36;
     end
   end
 
@@ -5386,7 +5209,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:578)
+  // seq: wn_36 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= w_upd_36;
@@ -5396,14 +5219,14 @@ module hebbian (
   // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_37 : (host_w_wr & (host_bank == 6'd37))) begin
-      wbank_37[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_37 : host_wdata[15:0];
+      wbank_37[w_waddr] <= busy_q ? w_upd_37 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd37))) begin
-      w_rd_37 <= wbank_37[(busy_q ? waddr_q : host_addr)];
+      w_rd_37 <= wbank_37[w_raddr];
     end
   end
 
-  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd37)) begin
       hbuf_37[hl_addr_q] <= h_aligned;
@@ -5416,9 +5239,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_37 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_37 (generator/units/lane.ts:144)
   always @* begin
@@ -5439,14 +5260,14 @@ module hebbian (
     end
   end
 
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:551
+  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_37 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_37 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_37 <= (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
     end else if ((v1_q & act1_q)) begin
-      lfsr_37 <= draw_w_37 ? lfsr_next_37 : lfsr_37;
+      lfsr_37 <= w_we_37 ? lfsr_next_37 : lfsr_37;
     end
   end
 
@@ -5472,7 +5293,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:578)
+  // seq: wn_37 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= w_upd_37;
@@ -5482,14 +5303,14 @@ module hebbian (
   // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_38 : (host_w_wr & (host_bank == 6'd38))) begin
-      wbank_38[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_38 : host_wdata[15:0];
+      wbank_38[w_waddr] <= busy_q ? w_upd_38 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd38))) begin
-      w_rd_38 <= wbank_38[(busy_q ? waddr_q : host_addr)];
+      w_rd_38 <= wbank_38[w_raddr];
     end
   end
 
-  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd38)) begin
       hbuf_38[hl_addr_q] <= h_aligned;
@@ -5502,9 +5323,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_38 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_38 (generator/units/lane.ts:144)
   always @* begin
@@ -5525,14 +5344,14 @@ module hebbian (
     end
   end
 
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:551
+  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_38 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_38 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_38 <= (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
     end else if ((v1_q & act1_q)) begin
-      lfsr_38 <= draw_w_38 ? lfsr_next_38 : lfsr_38;
+      lfsr_38 <= w_we_38 ? lfsr_next_38 : lfsr_38;
     end
   end
 
@@ -5558,7 +5377,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:578)
+  // seq: wn_38 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= w_upd_38;
@@ -5568,14 +5387,14 @@ module hebbian (
   // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_39 : (host_w_wr & (host_bank == 6'd39))) begin
-      wbank_39[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_39 : host_wdata[15:0];
+      wbank_39[w_waddr] <= busy_q ? w_upd_39 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd39))) begin
-      w_rd_39 <= wbank_39[(busy_q ? waddr_q : host_addr)];
+      w_rd_39 <= wbank_39[w_raddr];
     end
   end
 
-  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd39)) begin
       hbuf_39[hl_addr_q] <= h_aligned;
@@ -5588,9 +5407,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_39 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_39 (generator/units/lane.ts:144)
   always @* begin
@@ -5611,14 +5428,14 @@ module hebbian (
     end
   end
 
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:551
+  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_39 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_39 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_39 <= (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
     end else if ((v1_q & act1_q)) begin
-      lfsr_39 <= draw_w_39 ? lfsr_next_39 : lfsr_39;
+      lfsr_39 <= w_we_39 ? lfsr_next_39 : lfsr_39;
     end
   end
 
@@ -5644,7 +5461,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:578)
+  // seq: wn_39 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= w_upd_39;
@@ -5654,14 +5471,14 @@ module hebbian (
   // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_40 : (host_w_wr & (host_bank == 6'd40))) begin
-      wbank_40[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_40 : host_wdata[15:0];
+      wbank_40[w_waddr] <= busy_q ? w_upd_40 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd40))) begin
-      w_rd_40 <= wbank_40[(busy_q ? waddr_q : host_addr)];
+      w_rd_40 <= wbank_40[w_raddr];
     end
   end
 
-  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd40)) begin
       hbuf_40[hl_addr_q] <= h_aligned;
@@ -5674,9 +5491,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_40 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_40 (generator/units/lane.ts:144)
   always @* begin
@@ -5697,14 +5512,14 @@ module hebbian (
     end
   end
 
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:551
+  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_40 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_40 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_40 <= (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
     end else if ((v1_q & act1_q)) begin
-      lfsr_40 <= draw_w_40 ? lfsr_next_40 : lfsr_40;
+      lfsr_40 <= w_we_40 ? lfsr_next_40 : lfsr_40;
     end
   end
 
@@ -5730,7 +5545,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:578)
+  // seq: wn_40 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= w_upd_40;
@@ -5740,14 +5555,14 @@ module hebbian (
   // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_41 : (host_w_wr & (host_bank == 6'd41))) begin
-      wbank_41[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_41 : host_wdata[15:0];
+      wbank_41[w_waddr] <= busy_q ? w_upd_41 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd41))) begin
-      w_rd_41 <= wbank_41[(busy_q ? waddr_q : host_addr)];
+      w_rd_41 <= wbank_41[w_raddr];
     end
   end
 
-  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd41)) begin
       hbuf_41[hl_addr_q] <= h_aligned;
@@ -5760,9 +5575,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_41 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_41 (generator/units/lane.ts:144)
   always @* begin
@@ -5783,14 +5596,14 @@ module hebbian (
     end
   end
 
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:551
+  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_41 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_41 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_41 <= (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
     end else if ((v1_q & act1_q)) begin
-      lfsr_41 <= draw_w_41 ? lfsr_next_41 : lfsr_41;
+      lfsr_41 <= w_we_41 ? lfsr_next_41 : lfsr_41;
     end
   end
 
@@ -5816,7 +5629,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:578)
+  // seq: wn_41 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= w_upd_41;
@@ -5826,14 +5639,14 @@ module hebbian (
   // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_42 : (host_w_wr & (host_bank == 6'd42))) begin
-      wbank_42[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_42 : host_wdata[15:0];
+      wbank_42[w_waddr] <= busy_q ? w_upd_42 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd42))) begin
-      w_rd_42 <= wbank_42[(busy_q ? waddr_q : host_addr)];
+      w_rd_42 <= wbank_42[w_raddr];
     end
   end
 
-  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd42)) begin
       hbuf_42[hl_addr_q] <= h_aligned;
@@ -5846,9 +5659,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_42 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_42 (generator/units/lane.ts:144)
   always @* begin
@@ -5869,14 +5680,14 @@ module hebbian (
     end
   end
 
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:551
+  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_42 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_42 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_42 <= (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
     end else if ((v1_q & act1_q)) begin
-      lfsr_42 <= draw_w_42 ? lfsr_next_42 : lfsr_42;
+      lfsr_42 <= w_we_42 ? lfsr_next_42 : lfsr_42;
     end
   end
 
@@ -5902,7 +5713,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:578)
+  // seq: wn_42 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= w_upd_42;
@@ -5912,14 +5723,14 @@ module hebbian (
   // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_43 : (host_w_wr & (host_bank == 6'd43))) begin
-      wbank_43[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_43 : host_wdata[15:0];
+      wbank_43[w_waddr] <= busy_q ? w_upd_43 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd43))) begin
-      w_rd_43 <= wbank_43[(busy_q ? waddr_q : host_addr)];
+      w_rd_43 <= wbank_43[w_raddr];
     end
   end
 
-  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd43)) begin
       hbuf_43[hl_addr_q] <= h_aligned;
@@ -5932,9 +5743,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_43 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_43 (generator/units/lane.ts:144)
   always @* begin
@@ -5955,14 +5764,14 @@ module hebbian (
     end
   end
 
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:551
+  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_43 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_43 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_43 <= (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
     end else if ((v1_q & act1_q)) begin
-      lfsr_43 <= draw_w_43 ? lfsr_next_43 : lfsr_43;
+      lfsr_43 <= w_we_43 ? lfsr_next_43 : lfsr_43;
     end
   end
 
@@ -5988,7 +5797,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:578)
+  // seq: wn_43 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= w_upd_43;
@@ -5998,14 +5807,14 @@ module hebbian (
   // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_44 : (host_w_wr & (host_bank == 6'd44))) begin
-      wbank_44[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_44 : host_wdata[15:0];
+      wbank_44[w_waddr] <= busy_q ? w_upd_44 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd44))) begin
-      w_rd_44 <= wbank_44[(busy_q ? waddr_q : host_addr)];
+      w_rd_44 <= wbank_44[w_raddr];
     end
   end
 
-  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd44)) begin
       hbuf_44[hl_addr_q] <= h_aligned;
@@ -6018,9 +5827,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_44 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_44 (generator/units/lane.ts:144)
   always @* begin
@@ -6041,14 +5848,14 @@ module hebbian (
     end
   end
 
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:551
+  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_44 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_44 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_44 <= (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
     end else if ((v1_q & act1_q)) begin
-      lfsr_44 <= draw_w_44 ? lfsr_next_44 : lfsr_44;
+      lfsr_44 <= w_we_44 ? lfsr_next_44 : lfsr_44;
     end
   end
 
@@ -6074,7 +5881,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:578)
+  // seq: wn_44 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= w_upd_44;
@@ -6084,14 +5891,14 @@ module hebbian (
   // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_45 : (host_w_wr & (host_bank == 6'd45))) begin
-      wbank_45[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_45 : host_wdata[15:0];
+      wbank_45[w_waddr] <= busy_q ? w_upd_45 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd45))) begin
-      w_rd_45 <= wbank_45[(busy_q ? waddr_q : host_addr)];
+      w_rd_45 <= wbank_45[w_raddr];
     end
   end
 
-  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd45)) begin
       hbuf_45[hl_addr_q] <= h_aligned;
@@ -6104,9 +5911,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_45 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_45 (generator/units/lane.ts:144)
   always @* begin
@@ -6127,14 +5932,14 @@ module hebbian (
     end
   end
 
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:551
+  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_45 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_45 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_45 <= (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
     end else if ((v1_q & act1_q)) begin
-      lfsr_45 <= draw_w_45 ? lfsr_next_45 : lfsr_45;
+      lfsr_45 <= w_we_45 ? lfsr_next_45 : lfsr_45;
     end
   end
 
@@ -6160,7 +5965,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:578)
+  // seq: wn_45 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= w_upd_45;
@@ -6170,14 +5975,14 @@ module hebbian (
   // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_46 : (host_w_wr & (host_bank == 6'd46))) begin
-      wbank_46[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_46 : host_wdata[15:0];
+      wbank_46[w_waddr] <= busy_q ? w_upd_46 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd46))) begin
-      w_rd_46 <= wbank_46[(busy_q ? waddr_q : host_addr)];
+      w_rd_46 <= wbank_46[w_raddr];
     end
   end
 
-  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd46)) begin
       hbuf_46[hl_addr_q] <= h_aligned;
@@ -6190,9 +5995,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_46 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_46 (generator/units/lane.ts:144)
   always @* begin
@@ -6213,14 +6016,14 @@ module hebbian (
     end
   end
 
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:551
+  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_46 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_46 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_46 <= (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
     end else if ((v1_q & act1_q)) begin
-      lfsr_46 <= draw_w_46 ? lfsr_next_46 : lfsr_46;
+      lfsr_46 <= w_we_46 ? lfsr_next_46 : lfsr_46;
     end
   end
 
@@ -6246,7 +6049,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:578)
+  // seq: wn_46 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= w_upd_46;
@@ -6256,14 +6059,14 @@ module hebbian (
   // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_47 : (host_w_wr & (host_bank == 6'd47))) begin
-      wbank_47[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_47 : host_wdata[15:0];
+      wbank_47[w_waddr] <= busy_q ? w_upd_47 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd47))) begin
-      w_rd_47 <= wbank_47[(busy_q ? waddr_q : host_addr)];
+      w_rd_47 <= wbank_47[w_raddr];
     end
   end
 
-  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd47)) begin
       hbuf_47[hl_addr_q] <= h_aligned;
@@ -6276,9 +6079,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_47 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_47 (generator/units/lane.ts:144)
   always @* begin
@@ -6299,14 +6100,14 @@ module hebbian (
     end
   end
 
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:551
+  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_47 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_47 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_47 <= (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
     end else if ((v1_q & act1_q)) begin
-      lfsr_47 <= draw_w_47 ? lfsr_next_47 : lfsr_47;
+      lfsr_47 <= w_we_47 ? lfsr_next_47 : lfsr_47;
     end
   end
 
@@ -6332,7 +6133,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:578)
+  // seq: wn_47 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= w_upd_47;
@@ -6342,14 +6143,14 @@ module hebbian (
   // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_48 : (host_w_wr & (host_bank == 6'd48))) begin
-      wbank_48[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_48 : host_wdata[15:0];
+      wbank_48[w_waddr] <= busy_q ? w_upd_48 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd48))) begin
-      w_rd_48 <= wbank_48[(busy_q ? waddr_q : host_addr)];
+      w_rd_48 <= wbank_48[w_raddr];
     end
   end
 
-  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd48)) begin
       hbuf_48[hl_addr_q] <= h_aligned;
@@ -6362,9 +6163,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_48 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_48 (generator/units/lane.ts:144)
   always @* begin
@@ -6385,14 +6184,14 @@ module hebbian (
     end
   end
 
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:551
+  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_48 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_48 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_48 <= (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
     end else if ((v1_q & act1_q)) begin
-      lfsr_48 <= draw_w_48 ? lfsr_next_48 : lfsr_48;
+      lfsr_48 <= w_we_48 ? lfsr_next_48 : lfsr_48;
     end
   end
 
@@ -6418,7 +6217,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:578)
+  // seq: wn_48 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= w_upd_48;
@@ -6428,14 +6227,14 @@ module hebbian (
   // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_49 : (host_w_wr & (host_bank == 6'd49))) begin
-      wbank_49[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_49 : host_wdata[15:0];
+      wbank_49[w_waddr] <= busy_q ? w_upd_49 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd49))) begin
-      w_rd_49 <= wbank_49[(busy_q ? waddr_q : host_addr)];
+      w_rd_49 <= wbank_49[w_raddr];
     end
   end
 
-  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd49)) begin
       hbuf_49[hl_addr_q] <= h_aligned;
@@ -6448,9 +6247,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_49 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_49 (generator/units/lane.ts:144)
   always @* begin
@@ -6471,14 +6268,14 @@ module hebbian (
     end
   end
 
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:551
+  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_49 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_49 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_49 <= (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
     end else if ((v1_q & act1_q)) begin
-      lfsr_49 <= draw_w_49 ? lfsr_next_49 : lfsr_49;
+      lfsr_49 <= w_we_49 ? lfsr_next_49 : lfsr_49;
     end
   end
 
@@ -6504,7 +6301,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:578)
+  // seq: wn_49 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= w_upd_49;
@@ -6514,14 +6311,14 @@ module hebbian (
   // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_50 : (host_w_wr & (host_bank == 6'd50))) begin
-      wbank_50[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_50 : host_wdata[15:0];
+      wbank_50[w_waddr] <= busy_q ? w_upd_50 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd50))) begin
-      w_rd_50 <= wbank_50[(busy_q ? waddr_q : host_addr)];
+      w_rd_50 <= wbank_50[w_raddr];
     end
   end
 
-  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd50)) begin
       hbuf_50[hl_addr_q] <= h_aligned;
@@ -6534,9 +6331,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_50 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_50 (generator/units/lane.ts:144)
   always @* begin
@@ -6557,14 +6352,14 @@ module hebbian (
     end
   end
 
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:551
+  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_50 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_50 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_50 <= (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
     end else if ((v1_q & act1_q)) begin
-      lfsr_50 <= draw_w_50 ? lfsr_next_50 : lfsr_50;
+      lfsr_50 <= w_we_50 ? lfsr_next_50 : lfsr_50;
     end
   end
 
@@ -6590,7 +6385,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:578)
+  // seq: wn_50 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= w_upd_50;
@@ -6600,14 +6395,14 @@ module hebbian (
   // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_51 : (host_w_wr & (host_bank == 6'd51))) begin
-      wbank_51[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_51 : host_wdata[15:0];
+      wbank_51[w_waddr] <= busy_q ? w_upd_51 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd51))) begin
-      w_rd_51 <= wbank_51[(busy_q ? waddr_q : host_addr)];
+      w_rd_51 <= wbank_51[w_raddr];
     end
   end
 
-  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd51)) begin
       hbuf_51[hl_addr_q] <= h_aligned;
@@ -6620,9 +6415,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_51 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_51 (generator/units/lane.ts:144)
   always @* begin
@@ -6643,14 +6436,14 @@ module hebbian (
     end
   end
 
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:551
+  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_51 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_51 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_51 <= (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
     end else if ((v1_q & act1_q)) begin
-      lfsr_51 <= draw_w_51 ? lfsr_next_51 : lfsr_51;
+      lfsr_51 <= w_we_51 ? lfsr_next_51 : lfsr_51;
     end
   end
 
@@ -6676,7 +6469,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:578)
+  // seq: wn_51 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= w_upd_51;
@@ -6686,14 +6479,14 @@ module hebbian (
   // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_52 : (host_w_wr & (host_bank == 6'd52))) begin
-      wbank_52[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_52 : host_wdata[15:0];
+      wbank_52[w_waddr] <= busy_q ? w_upd_52 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd52))) begin
-      w_rd_52 <= wbank_52[(busy_q ? waddr_q : host_addr)];
+      w_rd_52 <= wbank_52[w_raddr];
     end
   end
 
-  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd52)) begin
       hbuf_52[hl_addr_q] <= h_aligned;
@@ -6706,9 +6499,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_52 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_52 (generator/units/lane.ts:144)
   always @* begin
@@ -6729,14 +6520,14 @@ module hebbian (
     end
   end
 
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:551
+  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_52 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_52 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_52 <= (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
     end else if ((v1_q & act1_q)) begin
-      lfsr_52 <= draw_w_52 ? lfsr_next_52 : lfsr_52;
+      lfsr_52 <= w_we_52 ? lfsr_next_52 : lfsr_52;
     end
   end
 
@@ -6762,7 +6553,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:578)
+  // seq: wn_52 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= w_upd_52;
@@ -6772,14 +6563,14 @@ module hebbian (
   // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_53 : (host_w_wr & (host_bank == 6'd53))) begin
-      wbank_53[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_53 : host_wdata[15:0];
+      wbank_53[w_waddr] <= busy_q ? w_upd_53 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd53))) begin
-      w_rd_53 <= wbank_53[(busy_q ? waddr_q : host_addr)];
+      w_rd_53 <= wbank_53[w_raddr];
     end
   end
 
-  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd53)) begin
       hbuf_53[hl_addr_q] <= h_aligned;
@@ -6792,9 +6583,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_53 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_53 (generator/units/lane.ts:144)
   always @* begin
@@ -6815,14 +6604,14 @@ module hebbian (
     end
   end
 
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:551
+  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_53 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_53 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_53 <= (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
     end else if ((v1_q & act1_q)) begin
-      lfsr_53 <= draw_w_53 ? lfsr_next_53 : lfsr_53;
+      lfsr_53 <= w_we_53 ? lfsr_next_53 : lfsr_53;
     end
   end
 
@@ -6848,7 +6637,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:578)
+  // seq: wn_53 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= w_upd_53;
@@ -6858,14 +6647,14 @@ module hebbian (
   // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_54 : (host_w_wr & (host_bank == 6'd54))) begin
-      wbank_54[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_54 : host_wdata[15:0];
+      wbank_54[w_waddr] <= busy_q ? w_upd_54 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd54))) begin
-      w_rd_54 <= wbank_54[(busy_q ? waddr_q : host_addr)];
+      w_rd_54 <= wbank_54[w_raddr];
     end
   end
 
-  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd54)) begin
       hbuf_54[hl_addr_q] <= h_aligned;
@@ -6878,9 +6667,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_54 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_54 (generator/units/lane.ts:144)
   always @* begin
@@ -6901,14 +6688,14 @@ module hebbian (
     end
   end
 
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:551
+  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_54 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_54 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_54 <= (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
     end else if ((v1_q & act1_q)) begin
-      lfsr_54 <= draw_w_54 ? lfsr_next_54 : lfsr_54;
+      lfsr_54 <= w_we_54 ? lfsr_next_54 : lfsr_54;
     end
   end
 
@@ -6934,7 +6721,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:578)
+  // seq: wn_54 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= w_upd_54;
@@ -6944,14 +6731,14 @@ module hebbian (
   // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_55 : (host_w_wr & (host_bank == 6'd55))) begin
-      wbank_55[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_55 : host_wdata[15:0];
+      wbank_55[w_waddr] <= busy_q ? w_upd_55 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd55))) begin
-      w_rd_55 <= wbank_55[(busy_q ? waddr_q : host_addr)];
+      w_rd_55 <= wbank_55[w_raddr];
     end
   end
 
-  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd55)) begin
       hbuf_55[hl_addr_q] <= h_aligned;
@@ -6964,9 +6751,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_55 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_55 (generator/units/lane.ts:144)
   always @* begin
@@ -6987,14 +6772,14 @@ module hebbian (
     end
   end
 
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:551
+  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_55 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_55 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_55 <= (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
     end else if ((v1_q & act1_q)) begin
-      lfsr_55 <= draw_w_55 ? lfsr_next_55 : lfsr_55;
+      lfsr_55 <= w_we_55 ? lfsr_next_55 : lfsr_55;
     end
   end
 
@@ -7020,7 +6805,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:578)
+  // seq: wn_55 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= w_upd_55;
@@ -7030,14 +6815,14 @@ module hebbian (
   // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_56 : (host_w_wr & (host_bank == 6'd56))) begin
-      wbank_56[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_56 : host_wdata[15:0];
+      wbank_56[w_waddr] <= busy_q ? w_upd_56 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd56))) begin
-      w_rd_56 <= wbank_56[(busy_q ? waddr_q : host_addr)];
+      w_rd_56 <= wbank_56[w_raddr];
     end
   end
 
-  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd56)) begin
       hbuf_56[hl_addr_q] <= h_aligned;
@@ -7050,9 +6835,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_56 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_56 (generator/units/lane.ts:144)
   always @* begin
@@ -7073,14 +6856,14 @@ module hebbian (
     end
   end
 
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:551
+  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_56 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_56 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_56 <= (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
     end else if ((v1_q & act1_q)) begin
-      lfsr_56 <= draw_w_56 ? lfsr_next_56 : lfsr_56;
+      lfsr_56 <= w_we_56 ? lfsr_next_56 : lfsr_56;
     end
   end
 
@@ -7106,7 +6889,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:578)
+  // seq: wn_56 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= w_upd_56;
@@ -7116,14 +6899,14 @@ module hebbian (
   // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_57 : (host_w_wr & (host_bank == 6'd57))) begin
-      wbank_57[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_57 : host_wdata[15:0];
+      wbank_57[w_waddr] <= busy_q ? w_upd_57 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd57))) begin
-      w_rd_57 <= wbank_57[(busy_q ? waddr_q : host_addr)];
+      w_rd_57 <= wbank_57[w_raddr];
     end
   end
 
-  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd57)) begin
       hbuf_57[hl_addr_q] <= h_aligned;
@@ -7136,9 +6919,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_57 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_57 (generator/units/lane.ts:144)
   always @* begin
@@ -7159,14 +6940,14 @@ module hebbian (
     end
   end
 
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:551
+  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_57 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_57 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_57 <= (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
     end else if ((v1_q & act1_q)) begin
-      lfsr_57 <= draw_w_57 ? lfsr_next_57 : lfsr_57;
+      lfsr_57 <= w_we_57 ? lfsr_next_57 : lfsr_57;
     end
   end
 
@@ -7192,7 +6973,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:578)
+  // seq: wn_57 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= w_upd_57;
@@ -7202,14 +6983,14 @@ module hebbian (
   // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 6'd58))) begin
-      wbank_58[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_58 : host_wdata[15:0];
+      wbank_58[w_waddr] <= busy_q ? w_upd_58 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd58))) begin
-      w_rd_58 <= wbank_58[(busy_q ? waddr_q : host_addr)];
+      w_rd_58 <= wbank_58[w_raddr];
     end
   end
 
-  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd58)) begin
       hbuf_58[hl_addr_q] <= h_aligned;
@@ -7222,9 +7003,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_58 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_58 (generator/units/lane.ts:144)
   always @* begin
@@ -7245,14 +7024,14 @@ module hebbian (
     end
   end
 
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:551
+  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_58 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_58 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_58 <= (cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
     end else if ((v1_q & act1_q)) begin
-      lfsr_58 <= draw_w_58 ? lfsr_next_58 : lfsr_58;
+      lfsr_58 <= w_we_58 ? lfsr_next_58 : lfsr_58;
     end
   end
 
@@ -7278,7 +7057,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:578)
+  // seq: wn_58 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= w_upd_58;
@@ -7288,14 +7067,14 @@ module hebbian (
   // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_59 : (host_w_wr & (host_bank == 6'd59))) begin
-      wbank_59[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_59 : host_wdata[15:0];
+      wbank_59[w_waddr] <= busy_q ? w_upd_59 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd59))) begin
-      w_rd_59 <= wbank_59[(busy_q ? waddr_q : host_addr)];
+      w_rd_59 <= wbank_59[w_raddr];
     end
   end
 
-  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd59)) begin
       hbuf_59[hl_addr_q] <= h_aligned;
@@ -7308,9 +7087,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_59 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_59 (generator/units/lane.ts:144)
   always @* begin
@@ -7331,14 +7108,14 @@ module hebbian (
     end
   end
 
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:551
+  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_59 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_59 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_59 <= (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
     end else if ((v1_q & act1_q)) begin
-      lfsr_59 <= draw_w_59 ? lfsr_next_59 : lfsr_59;
+      lfsr_59 <= w_we_59 ? lfsr_next_59 : lfsr_59;
     end
   end
 
@@ -7364,7 +7141,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:578)
+  // seq: wn_59 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= w_upd_59;
@@ -7374,14 +7151,14 @@ module hebbian (
   // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_60 : (host_w_wr & (host_bank == 6'd60))) begin
-      wbank_60[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_60 : host_wdata[15:0];
+      wbank_60[w_waddr] <= busy_q ? w_upd_60 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd60))) begin
-      w_rd_60 <= wbank_60[(busy_q ? waddr_q : host_addr)];
+      w_rd_60 <= wbank_60[w_raddr];
     end
   end
 
-  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd60)) begin
       hbuf_60[hl_addr_q] <= h_aligned;
@@ -7394,9 +7171,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_60 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_60 (generator/units/lane.ts:144)
   always @* begin
@@ -7417,14 +7192,14 @@ module hebbian (
     end
   end
 
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:551
+  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_60 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_60 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_60 <= (cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
     end else if ((v1_q & act1_q)) begin
-      lfsr_60 <= draw_w_60 ? lfsr_next_60 : lfsr_60;
+      lfsr_60 <= w_we_60 ? lfsr_next_60 : lfsr_60;
     end
   end
 
@@ -7450,7 +7225,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:578)
+  // seq: wn_60 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= w_upd_60;
@@ -7460,14 +7235,14 @@ module hebbian (
   // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_61 : (host_w_wr & (host_bank == 6'd61))) begin
-      wbank_61[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_61 : host_wdata[15:0];
+      wbank_61[w_waddr] <= busy_q ? w_upd_61 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd61))) begin
-      w_rd_61 <= wbank_61[(busy_q ? waddr_q : host_addr)];
+      w_rd_61 <= wbank_61[w_raddr];
     end
   end
 
-  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd61)) begin
       hbuf_61[hl_addr_q] <= h_aligned;
@@ -7480,9 +7255,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_61 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_61 (generator/units/lane.ts:144)
   always @* begin
@@ -7503,14 +7276,14 @@ module hebbian (
     end
   end
 
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:551
+  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_61 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_61 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
     end else if ((v1_q & act1_q)) begin
-      lfsr_61 <= draw_w_61 ? lfsr_next_61 : lfsr_61;
+      lfsr_61 <= w_we_61 ? lfsr_next_61 : lfsr_61;
     end
   end
 
@@ -7536,7 +7309,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:578)
+  // seq: wn_61 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= w_upd_61;
@@ -7546,14 +7319,14 @@ module hebbian (
   // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 6'd62))) begin
-      wbank_62[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_62 : host_wdata[15:0];
+      wbank_62[w_waddr] <= busy_q ? w_upd_62 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd62))) begin
-      w_rd_62 <= wbank_62[(busy_q ? waddr_q : host_addr)];
+      w_rd_62 <= wbank_62[w_raddr];
     end
   end
 
-  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd62)) begin
       hbuf_62[hl_addr_q] <= h_aligned;
@@ -7566,9 +7339,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_62 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_62 (generator/units/lane.ts:144)
   always @* begin
@@ -7589,14 +7360,14 @@ module hebbian (
     end
   end
 
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:551
+  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_62 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_62 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_62 <= (cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
     end else if ((v1_q & act1_q)) begin
-      lfsr_62 <= draw_w_62 ? lfsr_next_62 : lfsr_62;
+      lfsr_62 <= w_we_62 ? lfsr_next_62 : lfsr_62;
     end
   end
 
@@ -7622,7 +7393,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:578)
+  // seq: wn_62 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= w_upd_62;
@@ -7632,14 +7403,14 @@ module hebbian (
   // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
     if (busy_q ? w_we_63 : (host_w_wr & (host_bank == 6'd63))) begin
-      wbank_63[(busy_q ? waddr1_q : host_addr)] <= busy_q ? w_upd_63 : host_wdata[15:0];
+      wbank_63[w_waddr] <= busy_q ? w_upd_63 : host_wdata[15:0];
     end
     if (busy_q ? issue : (host_w_rd & (host_bank == 6'd63))) begin
-      w_rd_63 <= wbank_63[(busy_q ? waddr_q : host_addr)];
+      w_rd_63 <= wbank_63[w_raddr];
     end
   end
 
-  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:534)
+  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
   always @(posedge clk) begin
     if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd63)) begin
       hbuf_63[hl_addr_q] <= h_aligned;
@@ -7652,9 +7423,7 @@ module hebbian (
     end
   end
 
-  assign draw_w_63 = ((v1_q & act1_q) & 1'b1) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:544
-
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:547
+  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
 
   // comb: lfsr_next_63 (generator/units/lane.ts:144)
   always @* begin
@@ -7675,14 +7444,14 @@ module hebbian (
     end
   end
 
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:551
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:557
 
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:564)
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:570)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
     end else if ((v1_q & act1_q)) begin
-      lfsr_63 <= draw_w_63 ? lfsr_next_63 : lfsr_63;
+      lfsr_63 <= w_we_63 ? lfsr_next_63 : lfsr_63;
     end
   end
 
@@ -7708,14 +7477,14 @@ module hebbian (
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:578)
+  // seq: wn_63 (generator/units/hebbian.ts:584)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= w_upd_63;
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:587)
+  // seq: lfsr_banks (generator/units/hebbian.ts:593)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_0 <= 32'd1;
@@ -8499,7 +8268,7 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (draw_w_0 ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:599
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:605
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
@@ -8510,11 +8279,11 @@ module hebbian (
 
   assign b_upd_sat_lo = (b_upd_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:255
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:601
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:607
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:602
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:608
 
-  // seq: bn_q (generator/units/hebbian.ts:606)
+  // seq: bn_q (generator/units/hebbian.ts:612)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
@@ -8632,7 +8401,7 @@ module hebbian (
   assign _mul_sum_q_64 = wn_63 * $signed(hn_rd_63);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:620)
+  // seq: sum_q (generator/units/hebbian.ts:626)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -8643,9 +8412,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:622
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:628
 
-  // seq: acc_q (generator/units/hebbian.ts:623)
+  // seq: acc_q (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 40'sd0;
@@ -8656,15 +8425,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:629
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:635
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:630
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:636
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:631
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:637
 
-  // seq: credits (generator/units/hebbian.ts:632)
+  // seq: credits (generator/units/hebbian.ts:638)
   always @(posedge clk) begin
     if (rst) begin
       inflight_q <= 5'd0;
