@@ -33,8 +33,8 @@
  *   INTAKE    beside step c − 1 (rec_ready once step c − 1 has taken its record): the layer-1 loader on slot
  *             sIn (≠ sPrev, sCur), each pixel to it ((2p − 255)·2^(f_in − 8)) and to px_stage, then the label
  *   PX COPY   px_stage → wm's pixel bank of the next slot (px_at_head) as step c − 1's K_X row reads that bank
- *             (the oldest sample's): pixel i once the row has read element i (kx_read_q), when the row is one
- *             Gram pass (B ≤ gram rows); otherwise after the row
+ *             (the oldest sample's): pixel i once the row's last Gram pass has read element i (kx_read_q, and
+ *             kx_skip_q for the ⌈count/R⌉ − 1 passes before it when B > gram rows)
  *   TAKE      the step begins once the copy and step c − 1's K_X row are done: sCur ← sIn, K_X requested; wm NEW
  *             (slot c = head, its label) once step c − 1's last LayerNorm call, which may still run, has written
  *             its window z (new_owed_q, ln_prev_q)
@@ -597,19 +597,26 @@ export function sequencer(cfg: ChipConfig): Module {
   pxStage.write(pxIdx, px.data, pxFire.and(recTrain));
   const cpOwed = m.reg('px_copy_owed_q', uint(1), { reset: 0 });
   const cpLeft = m.reg('px_copy_count_q', uint(bitsFor(P + 1)), { reset: 0 });
-  // When the K_X row is one pass of the Gram array (B ≤ its rows), the copy follows the row's reads of the pixel
-  // banks: pixel i is rewritten once the row has read element i (only that pass's rows use the oldest slot's bank).
-  // Otherwise it waits for the row's end.
-  const cpTrail = Math.ceil(B / cfg.gram.rows) === 1;
-  const kxRead = m.reg('kx_read_q', uint(bitsFor(P + 1)), { reset: 0 });
+  // The copy follows the K_X row's reads of the pixel banks: pixel i is rewritten once the row's last Gram pass has
+  // read element i. The row is ⌈count/R⌉ passes over the P elements (one per group of R slots, each reading all B
+  // banks); kx_read_q counts its element reads, kx_skip_q those of the passes before the last.
+  const gR = cfg.gram.rows;
+  const maxPasses = Math.ceil(B / gR);
+  const kxRead = m.reg('kx_read_q', uint(bitsFor(maxPasses * P + 1)), { reset: 0 });
+  let kxSkip: Expr = k(0, kxRead.width);
+  if (maxPasses > 1) {
+    const skips = Array.from({ length: B + 1 }, (_, cnt) => k(Math.max(0, Math.ceil(cnt / gR) - 1) * P, kxRead.width));
+    const skipQ = m.reg('kx_skip_q', uint(kxRead.width), { reset: 0 });
+    m.seq('kx_skip', ($) => $.if(kGo, () => $.set(skipQ, select(wmCount, skips, skips[0]))));
+    kxSkip = skipQ;
+  }
   m.seq('kx_read', ($) => $.if(kGo, () => $.set(kxRead, 0)).elseIf(kstate.eq(KS.RUN).and(gramU.out('vr_en')), () => $.set(kxRead, kxRead.addWrap(1))));
-  if (!cpTrail) m.unused(kxRead);
-  const cpStart = m.wire('px_copy_start', cpOwed.and(cpLeft.eq(0)).and(cpTrail ? kxOwed.not().or(kstate.eq(KS.RUN)) : kxOwed.not()));
+  const cpStart = m.wire('px_copy_start', cpOwed.and(cpLeft.eq(0)).and(kxOwed.not().or(kstate.eq(KS.RUN))));
   const cpGate = m.wire('px_copy_gate', uint(1));
   const cpS = memStream(m, 'px_cp', pxStage.addrType.width, cpStart, k(0, 1), k(P, bitsFor(P + 1)), cpGate, wmPxReady, (re, addr) =>
     pxStage.readSync('px_stage_rdata', addr, re),
   );
-  m.assign(cpGate, cpTrail ? kxOwed.not().or(fit(cpS.addr, kxRead.width).lt(kxRead)) : k(1, 1));
+  m.assign(cpGate, kxOwed.not().or(fit(cpS.addr, kxRead.width).addWrap(kxSkip).lt(kxRead)));
   m.assign(wmPxValid, cpS.valid);
   m.assign(wmPxData, cpS.data);
   m.seq('px_copy', ($) => {

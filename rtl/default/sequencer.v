@@ -1032,7 +1032,7 @@ module sequencer (
     end
   end
 
-  // seq: kx_read (generator/units/sequencer.ts:605)
+  // seq: kx_read (generator/units/sequencer.ts:613)
   always @(posedge clk) begin
     if (rst) begin
       kx_read_q <= 10'd0;
@@ -1045,7 +1045,7 @@ module sequencer (
     end
   end
 
-  assign px_copy_start = (px_copy_owed_q & (px_copy_count_q == 10'd0)) & ((~kx_owed_q) | (kx_state_q == 2'd3));  // generator/units/sequencer.ts:607
+  assign px_copy_start = (px_copy_owed_q & (px_copy_count_q == 10'd0)) & ((~kx_owed_q) | (kx_state_q == 2'd3));  // generator/units/sequencer.ts:614
 
   assign px_cp_valid = px_cp_occ_q != 2'd0;  // generator/units/sequencer.ts:116
 
@@ -1095,13 +1095,13 @@ module sequencer (
     end
   end
 
-  assign px_copy_gate = (~kx_owed_q) | (px_cp_addr_q < kx_read_q);  // generator/units/sequencer.ts:612
+  assign px_copy_gate = (~kx_owed_q) | ((px_cp_addr_q + 10'd0) < kx_read_q);  // generator/units/sequencer.ts:619
 
-  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:613
+  assign wm_px_tvalid = px_cp_valid;  // generator/units/sequencer.ts:620
 
-  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:614
+  assign wm_px_tdata = px_cp_e0_q;  // generator/units/sequencer.ts:621
 
-  // seq: px_copy (generator/units/sequencer.ts:615)
+  // seq: px_copy (generator/units/sequencer.ts:622)
   always @(posedge clk) begin
     if (rst) begin
       px_idx_q <= 10'd0;
@@ -1125,22 +1125,22 @@ module sequencer (
     end
   end
 
-  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:623
+  assign px_copied = (~px_copy_owed_q) & (px_copy_count_q == 10'd0);  // generator/units/sequencer.ts:630
 
-  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:633
+  assign z_block = ((((mod_state_q == 2'd2) | mod_wait) & (mod_layer_q == ln_layer_q)) & (~z_live_q)) | (new_owed_q & (~ln_prev_q));  // generator/units/sequencer.ts:640
 
-  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:640
+  assign z_tready = ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix)))) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)));  // generator/units/sequencer.ts:647
 
-  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:641
+  assign h_tvalid = intake_pix ? s_axis_px_tvalid : ((u_layernorm_m_axis_z_tvalid & (~ln_last_layer)) & ((~z_block) & ((~ln_train_q) | ((ln_layer_q == 1'b1) ? u_wm_s_axis_z2_tready : ((ln_layer_q == 1'b0) ? u_wm_s_axis_z1_tready : 1'b1)))));  // generator/units/sequencer.ts:648
 
   assign _sub_h_tdata = {1'b0, s_axis_px_tdata, 1'b0} - 10'd255;
-  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:642
+  assign h_tdata = intake_pix ? {{6{_sub_h_tdata[9]}}, _sub_h_tdata} : u_layernorm_m_axis_z_tdata[15:0];  // generator/units/sequencer.ts:649
 
-  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:643
+  assign wm_z1_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b0)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:650
 
-  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:643
+  assign wm_z2_tvalid = ((u_layernorm_m_axis_z_tvalid & ln_train_q) & (ln_layer_q == 1'b1)) & ((~z_block) & ((~(~ln_last_layer)) | (u_hebbian_s_axis_h_tready & (~intake_pix))));  // generator/units/sequencer.ts:650
 
-  // seq: sat_counts (generator/units/sequencer.ts:670)
+  // seq: sat_counts (generator/units/sequencer.ts:677)
   always @(posedge clk) begin
     if (rst) begin
       sat_preact_q <= 32'd0;
@@ -1173,107 +1173,107 @@ module sequencer (
     end
   end
 
-  assign sat_input = 32'd0;  // generator/units/sequencer.ts:693
+  assign sat_input = 32'd0;  // generator/units/sequencer.ts:700
 
-  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:693
+  assign sat_weight = ((u_hebbian_sat_w_hi + u_hebbian_sat_w_lo) + u_output_sat_w_hi) + u_output_sat_w_lo;  // generator/units/sequencer.ts:700
 
-  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:693
+  assign sat_bias = ((u_hebbian_sat_b_hi + u_hebbian_sat_b_lo) + u_output_sat_b_hi) + u_output_sat_b_lo;  // generator/units/sequencer.ts:700
 
-  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:693
+  assign sat_preact = sat_preact_q;  // generator/units/sequencer.ts:700
 
-  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:693
+  assign sat_act = sat_act_q;  // generator/units/sequencer.ts:700
 
-  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:693
+  assign sat_windowZ = sat_windowZ_q;  // generator/units/sequencer.ts:700
 
-  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:693
+  assign sat_kernelArg = sat_kernelArg_q;  // generator/units/sequencer.ts:700
 
-  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:693
+  assign sat_gram = sat_gram_q;  // generator/units/sequencer.ts:700
 
-  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:693
+  assign sat_rowSum = 32'd0;  // generator/units/sequencer.ts:700
 
-  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:693
+  assign sat_coef = sat_coef_q;  // generator/units/sequencer.ts:700
 
-  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:693
+  assign sat_xi = sat_xi_q;  // generator/units/sequencer.ts:700
 
-  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:693
+  assign sat_lnVar = sat_lnVar_q;  // generator/units/sequencer.ts:700
 
-  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:693
+  assign sat_lnInvStd = sat_lnInvStd_q;  // generator/units/sequencer.ts:700
 
-  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:693
+  assign sat_delta = sat_delta_q;  // generator/units/sequencer.ts:700
 
-  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:693
+  assign sat_logit = u_output_sat_logit_hi + u_output_sat_logit_lo;  // generator/units/sequencer.ts:700
 
-  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:693
+  assign sat_prob = u_output_sat_prob_hi;  // generator/units/sequencer.ts:700
 
-  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:693
+  assign sat_err = u_output_sat_err_hi + u_output_sat_err_lo;  // generator/units/sequencer.ts:700
 
-  assign steps = steps_q;  // generator/units/sequencer.ts:695
+  assign steps = steps_q;  // generator/units/sequencer.ts:702
 
   assign in_i_logit = state_q == 5'd8;  // generator/units/sequencer.ts:230
 
-  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:702
+  assign logit_tready = in_i_logit;  // generator/units/sequencer.ts:709
 
-  assign result = best_j_q;  // generator/units/sequencer.ts:703
+  assign result = best_j_q;  // generator/units/sequencer.ts:710
 
-  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:706
+  assign background_idle = ((((((((((kx_state_q == 2'd0) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (ln_ahead_q == 2'd0)) & (~u_layernorm_busy)) & (~ln_owed_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:713
 
-  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:721
+  assign all_quiet = seq_idle & background_idle;  // generator/units/sequencer.ts:728
 
-  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:723
+  assign pass_go = ((((in_pass & ((layer_q == 1'b0) ? (~own_load_q) : (step_load_q == 2'd0))) & (~u_hebbian_busy)) & (~ln_owed_q)) & ((~heb_update_now) | ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q))) & ((~(last_layer & train_q)) | ((~u_output_busy) & (~out_owed_q)));  // generator/units/sequencer.ts:730
 
-  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:732
+  assign flush_go = ((in_flush & pending_q) & (~u_hebbian_busy)) & ((layer_q == 1'b0) ? delta_ready_0_q : delta_ready_1_q);  // generator/units/sequencer.ts:739
 
-  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:733
+  assign heb_start = pass_go | flush_go;  // generator/units/sequencer.ts:740
 
-  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:735
+  assign ln_start = (pass_go | ln_owed_q) & (~u_layernorm_busy);  // generator/units/sequencer.ts:742
 
-  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | (((~u_wm_busy) & px_copied) & (~kx_owed_q)));  // generator/units/sequencer.ts:739
+  assign take = ((in_idle & (intake_state_q == 3'd4)) & (~ln_owed_q)) & ((~rec_train_q) | (((~u_wm_busy) & px_copied) & (~kx_owed_q)));  // generator/units/sequencer.ts:746
 
-  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:740
+  assign wm_new_go = (new_owed_q & (~ln_prev_q)) & (~u_wm_busy);  // generator/units/sequencer.ts:747
 
   assign in_pass_load = state_q == 5'd4;  // generator/units/sequencer.ts:230
 
-  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:743
+  assign step_load = in_pass_load & (~u_hebbian_hl_busy);  // generator/units/sequencer.ts:750
 
-  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:744
+  assign intake_load = (intake_start & (~u_hebbian_hl_busy)) & (~in_pass_load);  // generator/units/sequencer.ts:751
 
-  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:745
+  assign hl_start = step_load | intake_load;  // generator/units/sequencer.ts:752
 
-  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:746
+  assign hl_layer = step_load ? (layer_q + 1'b1) : 1'b0;  // generator/units/sequencer.ts:753
 
-  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:748
+  assign hl_slot = step_load ? slot_cur_q : slot_in_q;  // generator/units/sequencer.ts:755
 
   assign in_clear = state_q == 5'd14;  // generator/units/sequencer.ts:230
 
-  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:749
+  assign clear_go = ((in_clear & (~new_owed_q)) & (~u_layernorm_busy)) & (~ln_owed_q);  // generator/units/sequencer.ts:756
 
-  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:750
+  assign wm_start = (wm_new_go | kx_go) | clear_go;  // generator/units/sequencer.ts:757
 
-  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:751
+  assign wm_op = wm_new_go ? 2'd1 : (kx_go ? 2'd2 : 2'd0);  // generator/units/sequencer.ts:758
 
-  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:753
+  assign record_ready = intake_state_q == 3'd0;  // generator/units/sequencer.ts:760
 
-  assign rec_ready = record_ready;  // generator/units/sequencer.ts:754
+  assign rec_ready = record_ready;  // generator/units/sequencer.ts:761
 
-  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:756
+  assign gram_start = kx_go | mod_go;  // generator/units/sequencer.ts:763
 
-  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:757
+  assign gram_kinds = kx_go ? 3'd1 : ((mod_layer_q == 1'b0) ? 3'd2 : 3'd4);  // generator/units/sequencer.ts:764
 
-  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:758
+  assign gram_count = kx_go ? u_wm_count : 4'd8;  // generator/units/sequencer.ts:765
 
-  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:759
+  assign k_q_start = kx_go | mod_go;  // generator/units/sequencer.ts:766
 
-  assign mod_start = mod_go;  // generator/units/sequencer.ts:760
+  assign mod_start = mod_go;  // generator/units/sequencer.ts:767
 
   assign in_t_end = state_q == 5'd6;  // generator/units/sequencer.ts:230
 
-  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:765
+  assign label_written = kx_state_q != 2'd1;  // generator/units/sequencer.ts:772
 
   assign in_i_out = state_q == 5'd7;  // generator/units/sequencer.ts:230
 
-  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:766
+  assign out_start = (((out_owed_q & out_label_q) & (~out_z_q)) & (~u_output_busy)) | in_i_out;  // generator/units/sequencer.ts:773
 
-  // seq: k_words (generator/units/sequencer.ts:768)
+  // seq: k_words (generator/units/sequencer.ts:775)
   always @(posedge clk) begin
     if (rst) begin
       kz_left_q <= 4'd0;
@@ -1295,7 +1295,7 @@ module sequencer (
   end
 
   assign _mul_zpack_addr_q = slot_pass_q * 4'd1;
-  // seq: buffers (generator/units/sequencer.ts:778)
+  // seq: buffers (generator/units/sequencer.ts:785)
   always @(posedge clk) begin
     if (rst) begin
       zc_waddr_q <= 8'd0;
@@ -1591,11 +1591,11 @@ module sequencer (
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:798
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:805
 
-  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:800
+  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:807
 
-  // seq: kx (generator/units/sequencer.ts:804)
+  // seq: kx (generator/units/sequencer.ts:811)
   always @(posedge clk) begin
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1719,7 +1719,7 @@ module sequencer (
     end
   end
 
-  // seq: trailing (generator/units/sequencer.ts:859)
+  // seq: trailing (generator/units/sequencer.ts:866)
   always @(posedge clk) begin
     if (rst) begin
       ln_layer_q <= 1'b0;
@@ -1769,7 +1769,7 @@ module sequencer (
     end
   end
 
-  // seq: intake (generator/units/sequencer.ts:885)
+  // seq: intake (generator/units/sequencer.ts:892)
   always @(posedge clk) begin
     if (rst) begin
       rec_train_q <= 1'b0;
@@ -1829,7 +1829,7 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:921)
+  // seq: fsm (generator/units/sequencer.ts:928)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
