@@ -74,7 +74,14 @@ module kernel (
   wire [4:0]  u_out_count;
   wire        out_fire;
   wire [4:0]  credit_used_next;
-  reg  [17:0] _sel_s1_prod_q;
+  wire [73:0] _shl_s1_prod_q;
+  wire [71:0] _shl_s1_prod_q_2;
+  wire [69:0] _shl_s1_prod_q_3;
+  wire [66:0] _shl_s1_prod_q_4;
+  wire [64:0] _shl_s1_prod_q_5;
+  wire [62:0] _shl_s1_prod_q_6;
+  wire [58:0] _shl_s1_prod_q_7;
+  reg  [56:0] _sel_s1_prod_q;
   wire [58:0] _add_s2_t_q;
   wire [29:0] _mux_s2_t_q;
   wire [58:0] _add_s2_t_q_2;
@@ -132,24 +139,31 @@ module kernel (
     end
   end
 
+  assign _shl_s1_prod_q = {{18'd0, s0_arg_q}, 17'd0};
+  assign _shl_s1_prod_q_2 = {{18'd0, s0_arg_q}, 15'd0};
+  assign _shl_s1_prod_q_3 = {{18'd0, s0_arg_q}, 13'd0};
+  assign _shl_s1_prod_q_4 = {{18'd0, s0_arg_q}, 10'd0};
+  assign _shl_s1_prod_q_5 = {{18'd0, s0_arg_q}, 8'd0};
+  assign _shl_s1_prod_q_6 = {{18'd0, s0_arg_q}, 6'd0};
+  assign _shl_s1_prod_q_7 = {{18'd0, s0_arg_q}, 2'd0};
   always @* begin
     case (s0_fn_q)
-      3'd0:    _sel_s1_prod_q = 18'h29cbc;
-      3'd1:    _sel_s1_prod_q = 18'd1;
-      3'd2:    _sel_s1_prod_q = 18'd1;
-      default: _sel_s1_prod_q = 18'd0;
+      3'd0:    _sel_s1_prod_q = (((((_shl_s1_prod_q[56:0] + _shl_s1_prod_q_2[56:0]) + _shl_s1_prod_q_3[56:0]) - _shl_s1_prod_q_4[56:0]) + _shl_s1_prod_q_5[56:0]) - _shl_s1_prod_q_6[56:0]) - _shl_s1_prod_q_7[56:0];
+      3'd1:    _sel_s1_prod_q = {18'd0, s0_arg_q};
+      3'd2:    _sel_s1_prod_q = {18'd0, s0_arg_q};
+      default: _sel_s1_prod_q = 57'd0;
     endcase
   end
-  // seq: s1_prod_q (generator/units/kernel.ts:152)
+  // seq: s1_prod_q (generator/units/kernel.ts:154)
   always @(posedge clk) begin
     if (rst) begin
       s1_prod_q <= 57'd0;
     end else begin
-      s1_prod_q <= s0_arg_q * _sel_s1_prod_q;
+      s1_prod_q <= _sel_s1_prod_q;
     end
   end
 
-  // seq: s1_arg_q (generator/units/kernel.ts:154)
+  // seq: s1_arg_q (generator/units/kernel.ts:156)
   always @(posedge clk) begin
     if (rst) begin
       s1_arg_q <= 39'd0;
@@ -158,7 +172,7 @@ module kernel (
     end
   end
 
-  // seq: s1_valid_q (generator/units/kernel.ts:155)
+  // seq: s1_valid_q (generator/units/kernel.ts:157)
   always @(posedge clk) begin
     if (rst) begin
       s1_valid_q <= 1'b0;
@@ -167,7 +181,7 @@ module kernel (
     end
   end
 
-  // seq: s1_fn_q (generator/units/kernel.ts:156)
+  // seq: s1_fn_q (generator/units/kernel.ts:158)
   always @(posedge clk) begin
     if (rst) begin
       s1_fn_q <= 3'd0;
@@ -176,7 +190,7 @@ module kernel (
     end
   end
 
-  // seq: s1_last_q (generator/units/kernel.ts:157)
+  // seq: s1_last_q (generator/units/kernel.ts:159)
   always @(posedge clk) begin
     if (rst) begin
       s1_last_q <= 1'b0;
@@ -199,7 +213,7 @@ module kernel (
       default: _sel_s2_t_q = 16'd0;
     endcase
   end
-  // seq: s2_t_q (generator/units/kernel.ts:164)
+  // seq: s2_t_q (generator/units/kernel.ts:166)
   always @(posedge clk) begin
     if (rst) begin
       s2_t_q <= 16'd0;
@@ -216,7 +230,7 @@ module kernel (
       default: _sel_s2_sat_arg_q = 1'b0;
     endcase
   end
-  // seq: s2_sat_arg_q (generator/units/kernel.ts:165)
+  // seq: s2_sat_arg_q (generator/units/kernel.ts:167)
   always @(posedge clk) begin
     if (rst) begin
       s2_sat_arg_q <= 1'b0;
@@ -225,7 +239,7 @@ module kernel (
     end
   end
 
-  // seq: s2_arg_q (generator/units/kernel.ts:168)
+  // seq: s2_arg_q (generator/units/kernel.ts:170)
   always @(posedge clk) begin
     if (rst) begin
       s2_arg_q <= 39'd0;
@@ -234,7 +248,7 @@ module kernel (
     end
   end
 
-  // seq: s2_label_eq_q (generator/units/kernel.ts:170)
+  // seq: s2_label_eq_q (generator/units/kernel.ts:172)
   always @(posedge clk) begin
     if (rst) begin
       s2_label_eq_q <= 1'b0;
@@ -243,7 +257,7 @@ module kernel (
     end
   end
 
-  // seq: s2_valid_q (generator/units/kernel.ts:171)
+  // seq: s2_valid_q (generator/units/kernel.ts:173)
   always @(posedge clk) begin
     if (rst) begin
       s2_valid_q <= 1'b0;
@@ -252,7 +266,7 @@ module kernel (
     end
   end
 
-  // seq: s2_fn_q (generator/units/kernel.ts:172)
+  // seq: s2_fn_q (generator/units/kernel.ts:174)
   always @(posedge clk) begin
     if (rst) begin
       s2_fn_q <= 3'd0;
@@ -261,7 +275,7 @@ module kernel (
     end
   end
 
-  // seq: s2_last_q (generator/units/kernel.ts:173)
+  // seq: s2_last_q (generator/units/kernel.ts:175)
   always @(posedge clk) begin
     if (rst) begin
       s2_last_q <= 1'b0;
@@ -270,7 +284,7 @@ module kernel (
     end
   end
 
-  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 u_expneg (  // generator/units/kernel.ts:178
+  tbl_expneg_u16i5_u17i1_n4_s8_g4_c18 u_expneg (  // generator/units/kernel.ts:180
     .clk (clk),
     .rst (rst),
     .x   (s2_t_q),
@@ -278,7 +292,7 @@ module kernel (
     .sat (u_expneg_sat)
   );
 
-  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 u_exp (  // generator/units/kernel.ts:178
+  tbl_exp_s17i7_u17i1_n4_s8_g4_c18 u_exp (  // generator/units/kernel.ts:180
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[16:0]),
@@ -286,7 +300,7 @@ module kernel (
     .sat (u_exp_sat)
   );
 
-  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 u_rsqrt (  // generator/units/kernel.ts:178
+  tbl_rsqrt_u32i16_u24i9_n6_s8_g4 u_rsqrt (  // generator/units/kernel.ts:180
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[31:0]),
@@ -294,7 +308,7 @@ module kernel (
     .sat (u_rsqrt_sat)
   );
 
-  tbl_recip_u21i5_u17i1_n6_s8_g4 u_recip (  // generator/units/kernel.ts:178
+  tbl_recip_u21i5_u17i1_n6_s8_g4 u_recip (  // generator/units/kernel.ts:180
     .clk (clk),
     .rst (rst),
     .x   (s2_arg_q[20:0]),
@@ -302,7 +316,7 @@ module kernel (
     .sat (u_recip_sat)
   );
 
-  // seq: s3_valid_q (generator/units/kernel.ts:192)
+  // seq: s3_valid_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
     if (rst) begin
       s3_valid_q <= 1'b0;
@@ -311,7 +325,7 @@ module kernel (
     end
   end
 
-  // seq: s3_fn_q (generator/units/kernel.ts:193)
+  // seq: s3_fn_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
     if (rst) begin
       s3_fn_q <= 3'd0;
@@ -320,7 +334,7 @@ module kernel (
     end
   end
 
-  // seq: s3_last_q (generator/units/kernel.ts:194)
+  // seq: s3_last_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       s3_last_q <= 1'b0;
@@ -329,7 +343,7 @@ module kernel (
     end
   end
 
-  // seq: s3_sat_arg_q (generator/units/kernel.ts:195)
+  // seq: s3_sat_arg_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     if (rst) begin
       s3_sat_arg_q <= 1'b0;
@@ -338,7 +352,7 @@ module kernel (
     end
   end
 
-  // seq: s3_label_eq_q (generator/units/kernel.ts:196)
+  // seq: s3_label_eq_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     if (rst) begin
       s3_label_eq_q <= 1'b0;
@@ -347,7 +361,7 @@ module kernel (
     end
   end
 
-  // seq: s4_valid_q (generator/units/kernel.ts:192)
+  // seq: s4_valid_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
     if (rst) begin
       s4_valid_q <= 1'b0;
@@ -356,7 +370,7 @@ module kernel (
     end
   end
 
-  // seq: s4_fn_q (generator/units/kernel.ts:193)
+  // seq: s4_fn_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
     if (rst) begin
       s4_fn_q <= 3'd0;
@@ -365,7 +379,7 @@ module kernel (
     end
   end
 
-  // seq: s4_last_q (generator/units/kernel.ts:194)
+  // seq: s4_last_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       s4_last_q <= 1'b0;
@@ -374,7 +388,7 @@ module kernel (
     end
   end
 
-  // seq: s4_sat_arg_q (generator/units/kernel.ts:195)
+  // seq: s4_sat_arg_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     if (rst) begin
       s4_sat_arg_q <= 1'b0;
@@ -383,7 +397,7 @@ module kernel (
     end
   end
 
-  // seq: s4_label_eq_q (generator/units/kernel.ts:196)
+  // seq: s4_label_eq_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     if (rst) begin
       s4_label_eq_q <= 1'b0;
@@ -392,7 +406,7 @@ module kernel (
     end
   end
 
-  // seq: s5_valid_q (generator/units/kernel.ts:192)
+  // seq: s5_valid_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
     if (rst) begin
       s5_valid_q <= 1'b0;
@@ -401,7 +415,7 @@ module kernel (
     end
   end
 
-  // seq: s5_fn_q (generator/units/kernel.ts:193)
+  // seq: s5_fn_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
     if (rst) begin
       s5_fn_q <= 3'd0;
@@ -410,7 +424,7 @@ module kernel (
     end
   end
 
-  // seq: s5_last_q (generator/units/kernel.ts:194)
+  // seq: s5_last_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       s5_last_q <= 1'b0;
@@ -419,7 +433,7 @@ module kernel (
     end
   end
 
-  // seq: s5_sat_arg_q (generator/units/kernel.ts:195)
+  // seq: s5_sat_arg_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     if (rst) begin
       s5_sat_arg_q <= 1'b0;
@@ -428,7 +442,7 @@ module kernel (
     end
   end
 
-  // seq: s5_label_eq_q (generator/units/kernel.ts:196)
+  // seq: s5_label_eq_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     if (rst) begin
       s5_label_eq_q <= 1'b0;
@@ -437,7 +451,7 @@ module kernel (
     end
   end
 
-  // seq: s6_valid_q (generator/units/kernel.ts:192)
+  // seq: s6_valid_q (generator/units/kernel.ts:194)
   always @(posedge clk) begin
     if (rst) begin
       s6_valid_q <= 1'b0;
@@ -446,7 +460,7 @@ module kernel (
     end
   end
 
-  // seq: s6_fn_q (generator/units/kernel.ts:193)
+  // seq: s6_fn_q (generator/units/kernel.ts:195)
   always @(posedge clk) begin
     if (rst) begin
       s6_fn_q <= 3'd0;
@@ -455,7 +469,7 @@ module kernel (
     end
   end
 
-  // seq: s6_last_q (generator/units/kernel.ts:194)
+  // seq: s6_last_q (generator/units/kernel.ts:196)
   always @(posedge clk) begin
     if (rst) begin
       s6_last_q <= 1'b0;
@@ -464,7 +478,7 @@ module kernel (
     end
   end
 
-  // seq: s6_sat_arg_q (generator/units/kernel.ts:195)
+  // seq: s6_sat_arg_q (generator/units/kernel.ts:197)
   always @(posedge clk) begin
     if (rst) begin
       s6_sat_arg_q <= 1'b0;
@@ -473,7 +487,7 @@ module kernel (
     end
   end
 
-  // seq: s6_label_eq_q (generator/units/kernel.ts:196)
+  // seq: s6_label_eq_q (generator/units/kernel.ts:198)
   always @(posedge clk) begin
     if (rst) begin
       s6_label_eq_q <= 1'b0;
@@ -494,7 +508,7 @@ module kernel (
       default: _sel_result = 24'd0;
     endcase
   end
-  assign result = _sel_result;  // generator/units/kernel.ts:212
+  assign result = _sel_result;  // generator/units/kernel.ts:214
 
   always @* begin
     case (s6_fn_q)
@@ -508,11 +522,11 @@ module kernel (
       default: _sel_result_sat = 1'b0;
     endcase
   end
-  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:213
+  assign result_sat = _sel_result_sat;  // generator/units/kernel.ts:215
 
-  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:214
+  assign result_is_kernel = s6_fn_q < 3'd3;  // generator/units/kernel.ts:216
 
-  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:217
+  fifo_w26_d16_l u_out (  // generator/units/kernel.ts:219
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (s6_valid_q),
@@ -526,17 +540,17 @@ module kernel (
     .count             (u_out_count)
   );
 
-  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:224
+  assign m_axis_rsp_tvalid = u_out_m_axis_out_tvalid;  // generator/units/kernel.ts:226
 
-  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:225
+  assign m_axis_rsp_tdata = u_out_m_axis_out_tdata;  // generator/units/kernel.ts:227
 
-  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:226
+  assign m_axis_rsp_tlast = u_out_m_axis_out_tlast;  // generator/units/kernel.ts:228
 
-  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:227
+  assign out_fire = u_out_m_axis_out_tvalid & m_axis_rsp_tready;  // generator/units/kernel.ts:229
 
-  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:228
+  assign credit_used_next = (accept ? (credit_used_q + 5'd1) : credit_used_q) - (out_fire ? 5'd1 : 5'd0);  // generator/units/kernel.ts:230
 
-  // seq: credits (generator/units/kernel.ts:229)
+  // seq: credits (generator/units/kernel.ts:231)
   always @(posedge clk) begin
     if (rst) begin
       credit_used_q <= 5'd0;
@@ -548,7 +562,7 @@ module kernel (
   end
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, s2_arg_q[38:32], u_out_s_axis_in_tready, u_out_count, _add_s2_t_q[28:0], _mux_s2_t_q[29:16], _add_s2_t_q_2[16:0], _mux_s2_t_q_2[41:16], _add_s2_t_q_3[15:0], _mux_s2_t_q_3[42:16]};
+  wire _unused = &{1'b0, s2_arg_q[38:32], u_out_s_axis_in_tready, u_out_count, _shl_s1_prod_q[73:57], _shl_s1_prod_q_2[71:57], _shl_s1_prod_q_3[69:57], _shl_s1_prod_q_4[66:57], _shl_s1_prod_q_5[64:57], _shl_s1_prod_q_6[62:57], _shl_s1_prod_q_7[58:57], _add_s2_t_q[28:0], _mux_s2_t_q[29:16], _add_s2_t_q_2[16:0], _mux_s2_t_q_2[41:16], _add_s2_t_q_3[15:0], _mux_s2_t_q_3[42:16]};
 
 endmodule
 
