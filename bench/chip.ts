@@ -2,7 +2,7 @@
  * The whole chip co-simulated (generator/units/chip.ts behind the sim transport, driven by the host driver
  * exactly as `train --engine sim` drives it):
  *
- *   node bin/run-ts.js bench/chip.ts [--config FILE] [--samples 2000] [--check 0] [--sim-checks]
+ *   node bin/run-ts.js bench/chip.ts [--config FILE] [--samples 2000] [--check 0] [--sim-checks] [--opt-fast "-O2"]
  *
  * Trains the first `samples` MNIST training images (TRAIN frames of one record, pipelined as the CLI sends
  * them) and prints: the Verilator build time, cycles per training sample (simulated clock cycles of the
@@ -15,6 +15,7 @@ import { DEFAULT_CHIP, loadChipConfig } from '../generator/config.js';
 import { chip } from '../generator/units/chip.js';
 import { protocolSpec } from '../generator/protocol.js';
 import { SimTransport } from '../host/transport/sim.js';
+import { buildFromIr } from '../sim/verilator/from-ir.js';
 import { ChipEngine } from '../host/chip/engine.js';
 import { loadMnist } from '../host/data/mnist.js';
 import { arg, flag } from './units/common.js';
@@ -27,7 +28,12 @@ const spec = protocolSpec(cfg);
 const bound = Math.ceil(spec.weightWords / cfg.lanes);
 
 const t0 = performance.now();
-const t = await SimTransport.start(chip(cfg), { checks: flag('sim-checks') });
+const oi = process.argv.indexOf('--opt-fast');
+// --opt-fast FLAGS: the lean build (as `train` makes it) with other C++ optimisation flags (a separate cache entry)
+const t =
+  oi > 0
+    ? await SimTransport.attach(await buildFromIr(chip(cfg), { checkValidReady: false, checkWatches: false, memories: false, watchStreams: false, optFast: process.argv[oi + 1] }))
+    : await SimTransport.start(chip(cfg), { checks: flag('sim-checks') });
 const build = (performance.now() - t0) / 1000;
 try {
   const e = await ChipEngine.open(cfg, t, 1, { check });
