@@ -73,7 +73,8 @@ export class OutputCosim {
 
   static async start(cfg: ChipConfig): Promise<OutputCosim> {
     const tb = outputBench(cfg);
-    return new OutputCosim(cfg, await buildFromIr(tb), tb.name);
+    // random start-up values of the registers without a reset (Verilator's +verilator+rand+reset)
+    return new OutputCosim(cfg, await buildFromIr(tb, { seed: 1 + cfg.window }), tb.name);
   }
 
   async close(): Promise<void> {
