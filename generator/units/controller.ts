@@ -46,7 +46,9 @@
  *                  the next command, so consecutive TRAIN frames keep the datapath busy. Every other command
  *                  waits for them (FLUSH below), and the chip top holds a RESET until the datapath is quiet
  *   INFER          the reply header (k records) first, then per record the sequencer's INFER and its
- *                  predicted class as the answer byte
+ *                  predicted class as the answer byte, in record order. The next record's bytes stream to the
+ *                  sequencer's intake while it still infers the previous one: at most two records are owed
+ *                  an answer, their results wait in a two-entry queue until the reply stream takes them
  *   FLUSH          before every command other than TRAIN, once the sequencer is idle (the last TRAIN record's
  *                  step done), its background work finishes and a pending update is applied (the sequencer's
  *                  FLUSH), so weights read, loaded, used or reseeded and the counters are the model's
@@ -172,15 +174,14 @@ export function controller(cfg: ChipConfig): Module {
     REC_START: 21,
     REC_PIX: 22,
     REC_WAIT: 23,
-    REC_SEND: 24,
-    PRE_FLUSH: 25,
-    FLUSH_WAIT: 26,
-    EPOCH_WAIT: 27,
-    LFSR_DIV: 28,
-    LFSR_BYTES: 29,
-    LFSR_WRITE: 30,
-    LFSR_SEND: 31,
-    INIT_CLEAR: 32,
+    PRE_FLUSH: 24,
+    FLUSH_WAIT: 25,
+    EPOCH_WAIT: 26,
+    LFSR_DIV: 27,
+    LFSR_BYTES: 28,
+    LFSR_WRITE: 29,
+    LFSR_SEND: 30,
+    INIT_CLEAR: 31,
   };
   const sw = bitsFor(Object.keys(S).length);
   const state = m.reg('state_q', uint(sw), { reset: S.INIT });
@@ -364,6 +365,13 @@ export function controller(cfg: ChipConfig): Module {
   const recLeft = m.reg('rec_records_q', uint(bitsFor(Math.floor(4096 / P) + 2)), { reset: 0 });
   const recDiv = m.reg('rec_div_q', uint(16), { reset: 0 });
   const pixLeft = m.reg('rec_bytes_q', uint(bitsFor(P + 2)), { reset: 0 });
+  // INFER: records started whose answer is not yet sent (≤ 2), the sequencer's results in a two-entry queue
+  // (res0 the older), and the answers of the command left to send
+  const inferOwed = m.reg('infer_owed_q', uint(2), { reset: 0 });
+  const resN = m.reg('res_count_q', uint(2), { reset: 0 });
+  const res0 = m.reg('res0_q', uint(8), { reset: 0 });
+  const res1 = m.reg('res1_q', uint(8), { reset: 0 });
+  const resLeft = m.reg('res_left_q', uint(recLeft.width), { reset: 0 });
   const seqGo = m.reg('seq_go_q', uint(1), { reset: 0 });
   const seqOpQ = m.reg('seq_op_q', uint(2), { reset: 0 });
   m.assign(seqStart, seqGo);
@@ -397,9 +405,34 @@ export function controller(cfg: ChipConfig): Module {
       $.set(wL, wL.addWrap(1));
     }).else(() => $.set(wQ, wQ.addWrap(1)));
   };
+  // INFER's answers: a result joins the queue when the sequencer finishes an inference, the oldest leaves on
+  // the reply stream whenever it can take a byte (no other reply byte is sent in these states)
+  const inferRec = m.wire('infer_rec', isTrain.not().and(is(S.REC_START).or(is(S.REC_PIX)).or(is(S.REC_WAIT))));
+  const resPush = m.wire('res_push', inferRec.and(seqDone));
+  const resPop = m.wire('res_pop', inferRec.and(resN.ne(0)).and(canSend));
+  const inferGo = m.wire('infer_go', is(S.REC_START).and(isTrain.not()).and(seqRecReady).and(seqGo.not()).and(inferOwed.lt(2)));
   m.seq('fsm', ($) => {
     $.if(rsp.fire, () => $.set(rspValid, 0));
     $.set(seqGo, 0);
+    $.if(resPop, () => {
+      $.set(rspValid, 1);
+      $.set(rspData, res0);
+      $.set(rspLast, resLeft.eq(1));
+      $.set(resLeft, resLeft.subWrap(1));
+    });
+    $.if(resPush.and(resPop), () => {
+      $.set(res0, mux(resN.eq(1), seqResult, res1));
+      $.set(res1, seqResult);
+    })
+      .elseIf(resPush, () => {
+        $.if(resN.eq(0), () => $.set(res0, seqResult)).else(() => $.set(res1, seqResult));
+        $.set(resN, resN.addWrap(1));
+      })
+      .elseIf(resPop, () => {
+        $.set(res0, res1);
+        $.set(resN, resN.subWrap(1));
+      });
+    $.if(inferGo.and(resPop.not()), () => $.set(inferOwed, inferOwed.addWrap(1))).elseIf(resPop.and(inferGo.not()), () => $.set(inferOwed, inferOwed.subWrap(1)));
     const seqCommand = (o: Expr | number): void => {
       $.set(seqGo, 1);
       $.set(seqOpQ, o);
@@ -587,11 +620,15 @@ export function controller(cfg: ChipConfig): Module {
           $.set(recLeft, recLeft.addWrap(1));
         })
           .elseIf(isTrain, () => $.set(state, S.REC_START))
-          .else(() => reply(0, recLeft.zext(16), S.REC_START));
+          .else(() => {
+            $.set(resLeft, recLeft);
+            reply(0, recLeft.zext(16), S.REC_START);
+          });
       })
       .case(S.REC_START, () => {
-        // the sequencer takes a record's bytes while it still runs the previous step
-        $.if(seqRecReady.and(seqGo.not()), () => {
+        // the sequencer takes a record's bytes while it still runs the previous step (INFER: while at most one
+        // earlier record is owed its answer)
+        $.if(seqRecReady.and(seqGo.not()).and(isTrain.or(inferOwed.lt(2))), () => {
           seqCommand(mux(isTrain, k(SEQ_OP.TRAIN, 2), k(SEQ_OP.INFER, 2)));
           $.set(pixLeft, recBytes.trunc(pixLeft.width));
           $.set(state, S.REC_PIX);
@@ -601,20 +638,15 @@ export function controller(cfg: ChipConfig): Module {
         $.if(px.fire, () => {
           $.set(pixLeft, pixLeft.subWrap(1));
           $.if(pixLeft.eq(1), () => {
+            $.set(recLeft, recLeft.subWrap(1));
             $.if(isTrain, () => {
-              $.set(recLeft, recLeft.subWrap(1));
               $.if(recLeft.eq(1), () => reply(0, k(0, 16), S.IDLE)).else(() => $.set(state, S.REC_START));
-            }).else(() => $.set(state, S.REC_WAIT));
+            }).else(() => $.set(state, mux(recLeft.eq(1), k(S.REC_WAIT, sw), k(S.REC_START, sw))));
           });
         });
       })
-      .case(S.REC_WAIT, () => $.if(seqDone, () => $.set(state, S.REC_SEND)))
-      .case(S.REC_SEND, () => {
-        send(seqResult, recLeft.eq(1), () => {
-          $.set(recLeft, recLeft.subWrap(1));
-          $.if(recLeft.eq(1), () => $.set(state, S.IDLE)).else(() => $.set(state, S.REC_START));
-        });
-      })
+      // INFER: every record's bytes are in; done once every answer has left
+      .case(S.REC_WAIT, () => $.if(resLeft.eq(0), () => $.set(state, S.IDLE)))
       .case(S.DRAIN, () => {
         $.if(cmd.valid, () => {
           $.set(len, len.subWrap(1));

@@ -241,10 +241,14 @@ export class Client {
     return reqs;
   }
 
-  /** Predicted class of each sample. */
+  /**
+   * Predicted class of each sample, in frames of as many records as fit (whatever `recordsPerFrame` says):
+   * the chip answers an INFER frame after its last record, and streams each record's bytes in while it
+   * still infers the previous one, so full frames keep it busy.
+   */
   async infer(samples: readonly ArrayLike<number>[]): Promise<number[]> {
     const c = commandSpec(this.spec, 'INFER');
-    const n = this.recordsPerFrameOf(c);
+    const n = c.maxRecords;
     const reqs: Request[] = [];
     for (let i = 0; i < samples.length; i += n) reqs.push({ op: c.code, payload: this.payload('INFER', {}, samples.slice(i, i + n)) });
     return this.throwFirst(await this.batch(reqs)).flatMap((f) => [...f.payload]);

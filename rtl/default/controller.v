@@ -54,7 +54,7 @@ module controller (
   output wire        busy
 );
 
-  reg  [5:0]   state_q;
+  reg  [4:0]   state_q;
   reg  [7:0]   op_q;
   reg  [15:0]  len_q;
   reg  [63:0]  args_q;
@@ -65,7 +65,7 @@ module controller (
   wire         can_send;
   reg  [7:0]   reply_status_q;
   reg  [15:0]  reply_len_q;
-  reg  [5:0]   after_hdr_q;
+  reg  [4:0]   after_hdr_q;
   reg  [735:0] send_buf_q;
   reg  [15:0]  send_left_q;
   reg  [1:0]   walk_layer_q;
@@ -111,8 +111,17 @@ module controller (
   reg  [2:0]   rec_records_q;
   reg  [15:0]  rec_div_q;
   reg  [9:0]   rec_bytes_q;
+  reg  [1:0]   infer_owed_q;
+  reg  [1:0]   res_count_q;
+  reg  [7:0]   res0_q;
+  reg  [7:0]   res1_q;
+  reg  [2:0]   res_left_q;
   reg          seq_go_q;
   reg  [1:0]   seq_op_q;
+  wire         infer_rec;
+  wire         res_push;
+  wire         res_pop;
+  wire         infer_go;
   wire [60:0]  _shl_seed_prod_a;
   wire [56:0]  _shl_seed_prod_a_2;
   wire [51:0]  _shl_seed_prod_a_3;
@@ -144,31 +153,31 @@ module controller (
   wire [15:0]  _bits_reply_len_q_2;
   wire [18:0]  _mul_reply_len_q_2;
 
-  assign m_axis_rsp_tvalid = rsp_valid_q;  // generator/units/controller.ts:198
+  assign m_axis_rsp_tvalid = rsp_valid_q;  // generator/units/controller.ts:199
 
-  assign m_axis_rsp_tdata = rsp_data_q;  // generator/units/controller.ts:199
+  assign m_axis_rsp_tdata = rsp_data_q;  // generator/units/controller.ts:200
 
-  assign m_axis_rsp_tlast = rsp_last_q;  // generator/units/controller.ts:200
+  assign m_axis_rsp_tlast = rsp_last_q;  // generator/units/controller.ts:201
 
-  assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;  // generator/units/controller.ts:201
+  assign can_send = (~rsp_valid_q) | m_axis_rsp_tready;  // generator/units/controller.ts:202
 
-  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:225
+  assign walk_nin = (walk_layer_q == 2'd0) ? 10'd784 : ((walk_layer_q == 2'd1) ? 10'd128 : 10'd64);  // generator/units/controller.ts:226
 
-  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:226
+  assign walk_at_bias = walk_in_q == walk_nin;  // generator/units/controller.ts:227
 
-  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:227
+  assign walk_row_end = walk_row_q == ((walk_layer_q == 2'd0) ? 8'd127 : ((walk_layer_q == 2'd1) ? 8'd63 : 8'd9));  // generator/units/controller.ts:228
 
-  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:228
+  assign walk_is_out = walk_layer_q == 2'd2;  // generator/units/controller.ts:229
 
-  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:234
+  assign arg_offset = (op_q == 8'd32) ? args_q[63:32] : args_q[47:16];  // generator/units/controller.ts:235
 
-  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:243
+  assign walk_addr = walk_at_bias ? walk_bias_addr_q : (walk_row_addr_q + {7'd0, walk_chunk_q});  // generator/units/controller.ts:244
 
-  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:281
+  assign seed_mul_a = seed_t_q ^ {16'd0, seed_t_q[31:16]};  // generator/units/controller.ts:282
 
-  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:282
+  assign seed_mul_b = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:283
 
-  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:283
+  assign seed_mix = seed_t_q ^ {15'd0, seed_t_q[31:15]};  // generator/units/controller.ts:284
 
   assign _shl_seed_prod_a = {seed_mul_a, 29'd0};
   assign _shl_seed_prod_a_2 = {seed_mul_a, 25'd0};
@@ -181,7 +190,7 @@ module controller (
   assign _shl_seed_prod_a_9 = {seed_mul_a, 6'd0};
   assign _shl_seed_prod_a_10 = {seed_mul_a, 4'd0};
   assign _shl_seed_prod_a_11 = {seed_mul_a, 2'd0};
-  assign seed_prod_a = ((((((((((_shl_seed_prod_a[31:0] + _shl_seed_prod_a_2[31:0]) - _shl_seed_prod_a_3[31:0]) + _shl_seed_prod_a_4[31:0]) - _shl_seed_prod_a_5[31:0]) - _shl_seed_prod_a_6[31:0]) - _shl_seed_prod_a_7[31:0]) - _shl_seed_prod_a_8[31:0]) - _shl_seed_prod_a_9[31:0]) - _shl_seed_prod_a_10[31:0]) - _shl_seed_prod_a_11[31:0]) + seed_mul_a;  // generator/units/controller.ts:285
+  assign seed_prod_a = ((((((((((_shl_seed_prod_a[31:0] + _shl_seed_prod_a_2[31:0]) - _shl_seed_prod_a_3[31:0]) + _shl_seed_prod_a_4[31:0]) - _shl_seed_prod_a_5[31:0]) - _shl_seed_prod_a_6[31:0]) - _shl_seed_prod_a_7[31:0]) - _shl_seed_prod_a_8[31:0]) - _shl_seed_prod_a_9[31:0]) - _shl_seed_prod_a_10[31:0]) - _shl_seed_prod_a_11[31:0]) + seed_mul_a;  // generator/units/controller.ts:286
 
   assign _shl_seed_prod_b = {seed_mul_b, 31'd0};
   assign _shl_seed_prod_b_2 = {seed_mul_b, 28'd0};
@@ -196,17 +205,17 @@ module controller (
   assign _shl_seed_prod_b_11 = {seed_mul_b, 7'd0};
   assign _shl_seed_prod_b_12 = {seed_mul_b, 5'd0};
   assign _shl_seed_prod_b_13 = {seed_mul_b, 3'd0};
-  assign seed_prod_b = ((((((((((((_shl_seed_prod_b[31:0] - _shl_seed_prod_b_2[31:0]) + _shl_seed_prod_b_3[31:0]) - _shl_seed_prod_b_4[31:0]) - _shl_seed_prod_b_5[31:0]) - _shl_seed_prod_b_6[31:0]) + _shl_seed_prod_b_7[31:0]) + _shl_seed_prod_b_8[31:0]) - _shl_seed_prod_b_9[31:0]) - _shl_seed_prod_b_10[31:0]) - _shl_seed_prod_b_11[31:0]) + _shl_seed_prod_b_12[31:0]) - _shl_seed_prod_b_13[31:0]) - seed_mul_b;  // generator/units/controller.ts:286
+  assign seed_prod_b = ((((((((((((_shl_seed_prod_b[31:0] - _shl_seed_prod_b_2[31:0]) + _shl_seed_prod_b_3[31:0]) - _shl_seed_prod_b_4[31:0]) - _shl_seed_prod_b_5[31:0]) - _shl_seed_prod_b_6[31:0]) + _shl_seed_prod_b_7[31:0]) + _shl_seed_prod_b_8[31:0]) - _shl_seed_prod_b_9[31:0]) - _shl_seed_prod_b_10[31:0]) - _shl_seed_prod_b_11[31:0]) + _shl_seed_prod_b_12[31:0]) - _shl_seed_prod_b_13[31:0]) - seed_mul_b;  // generator/units/controller.ts:287
 
-  assign seed_fold = seed_mix;  // generator/units/controller.ts:300
+  assign seed_fold = seed_mix;  // generator/units/controller.ts:301
 
-  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:301
+  assign seed_lane = (seed_fold == 32'hffffffff) ? 32'd1 : (seed_fold + 32'd1);  // generator/units/controller.ts:302
 
-  assign stalled = ((((((((state_q == 6'd22) | (state_q == 6'd29)) | (state_q == 6'd3)) | (state_q == 6'd4)) | (state_q == 6'd5)) | (state_q == 6'd9)) | (state_q == 6'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 6'd14) | (state_q == 6'd15)) | (state_q == 6'd16)) | (state_q == 6'd17)) | (state_q == 6'd13)) | (state_q == 6'd31)) & (~can_send));  // generator/units/controller.ts:312
+  assign stalled = ((((((((state_q == 5'd22) | (state_q == 5'd28)) | (state_q == 5'd3)) | (state_q == 5'd4)) | (state_q == 5'd5)) | (state_q == 5'd9)) | (state_q == 5'd18)) & (~s_axis_cmd_tvalid)) | (((((((state_q == 5'd14) | (state_q == 5'd15)) | (state_q == 5'd16)) | (state_q == 5'd17)) | (state_q == 5'd13)) | (state_q == 5'd30)) & (~can_send));  // generator/units/controller.ts:313
 
-  assign running = ~(state_q == 6'd2);  // generator/units/controller.ts:313
+  assign running = ~(state_q == 5'd2);  // generator/units/controller.ts:314
 
-  // seq: counters (generator/units/controller.ts:314)
+  // seq: counters (generator/units/controller.ts:315)
   always @(posedge clk) begin
     if (rst) begin
       busy_cycles_q <= 64'd0;
@@ -221,45 +230,60 @@ module controller (
     end
   end
 
-  assign lfsr_port = (((state_q == 6'd1) & (seed_phase_q == 3'd4)) | (state_q == 6'd30)) | ((state_q == 6'd11) & (op_q == 8'd35));  // generator/units/controller.ts:327
+  assign lfsr_port = (((state_q == 5'd1) & (seed_phase_q == 3'd4)) | (state_q == 5'd29)) | ((state_q == 5'd11) & (op_q == 8'd35));  // generator/units/controller.ts:328
 
-  assign host_we = ((((state_q == 6'd0) & (walk_left_q != 32'd0)) | (state_q == 6'd10)) | ((state_q == 6'd1) & (seed_phase_q == 3'd4))) | (state_q == 6'd30);  // generator/units/controller.ts:328
+  assign host_we = ((((state_q == 5'd0) & (walk_left_q != 32'd0)) | (state_q == 5'd10)) | ((state_q == 5'd1) & (seed_phase_q == 3'd4))) | (state_q == 5'd29);  // generator/units/controller.ts:329
 
-  assign host_re = state_q == 6'd11;  // generator/units/controller.ts:329
+  assign host_re = state_q == 5'd11;  // generator/units/controller.ts:330
 
-  assign host_unit = walk_is_out;  // generator/units/controller.ts:330
+  assign host_unit = walk_is_out;  // generator/units/controller.ts:331
 
-  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:331
+  assign host_kind = lfsr_port ? 2'd2 : (walk_at_bias ? 2'd1 : 2'd0);  // generator/units/controller.ts:332
 
-  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:332
+  assign host_bank = lfsr_port ? walk_lane_q : (walk_at_bias ? 6'd0 : walk_lane_q);  // generator/units/controller.ts:333
 
-  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:333
+  assign host_addr = lfsr_port ? {9'd0, walk_layer_q} : walk_addr;  // generator/units/controller.ts:334
 
   assign _bits_host_wdata = args_q[63:48];
-  assign host_wdata = ((state_q == 6'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 6'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 6'd30) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:337
+  assign host_wdata = ((state_q == 5'd0) & (walk_left_q != 32'd0)) ? 32'd0 : (((state_q == 5'd1) & (seed_phase_q == 3'd4)) ? seed_value_q : ((state_q == 5'd29) ? lfsr_word_q : {{16{_bits_host_wdata[15]}}, _bits_host_wdata}));  // generator/units/controller.ts:338
 
-  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:351
+  assign n_args = (op_q == 8'd16) ? 4'd8 : ((op_q == 8'd32) ? 4'd4 : ((op_q == 8'd33) ? 4'd6 : ((op_q == 8'd34) ? 4'd2 : ((op_q == 8'd35) ? 4'd4 : 4'd0))));  // generator/units/controller.ts:352
 
-  assign op_train = op_q == 8'd49;  // generator/units/controller.ts:362
+  assign op_train = op_q == 8'd49;  // generator/units/controller.ts:363
 
-  assign seq_start = seq_go_q;  // generator/units/controller.ts:369
+  assign seq_start = seq_go_q;  // generator/units/controller.ts:377
 
-  assign seq_op = seq_op_q;  // generator/units/controller.ts:370
+  assign seq_op = seq_op_q;  // generator/units/controller.ts:378
 
-  assign m_axis_px_tvalid = (state_q == 6'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:371
+  assign m_axis_px_tvalid = (state_q == 5'd22) & s_axis_cmd_tvalid;  // generator/units/controller.ts:379
 
-  assign m_axis_px_tdata = s_axis_cmd_tdata;  // generator/units/controller.ts:372
+  assign m_axis_px_tdata = s_axis_cmd_tdata;  // generator/units/controller.ts:380
+
+  assign infer_rec = (~op_train) & (((state_q == 5'd21) | (state_q == 5'd22)) | (state_q == 5'd23));  // generator/units/controller.ts:410
+
+  assign res_push = infer_rec & seq_done;  // generator/units/controller.ts:411
+
+  assign res_pop = (infer_rec & (res_count_q != 2'd0)) & can_send;  // generator/units/controller.ts:412
+
+  assign infer_go = ((((state_q == 5'd21) & (~op_train)) & seq_rec_ready) & (~seq_go_q)) & (infer_owed_q < 2'd2);  // generator/units/controller.ts:413
 
   assign _mux_rec_bytes_q = op_train ? 16'd785 : 16'd784;
   assign _bits_reply_len_q = walk_left_q[15:0];
   assign _mul_reply_len_q = _bits_reply_len_q * 2'd2;
   assign _bits_reply_len_q_2 = walk_left_q[15:0];
   assign _mul_reply_len_q_2 = _bits_reply_len_q_2 * 3'd4;
-  // seq: fsm (generator/units/controller.ts:400)
+  // seq: fsm (generator/units/controller.ts:414)
   always @(posedge clk) begin
     if (rst) begin
       rsp_valid_q <= 1'b0;
       seq_go_q <= 1'b0;
+      rsp_data_q <= 8'd0;
+      rsp_last_q <= 1'b0;
+      res_left_q <= 3'd0;
+      res0_q <= 8'd0;
+      res1_q <= 8'd0;
+      res_count_q <= 2'd0;
+      infer_owed_q <= 2'd0;
       walk_in_q <= 10'd0;
       walk_lane_q <= 6'd0;
       walk_chunk_q <= 4'd0;
@@ -268,7 +292,7 @@ module controller (
       walk_row_addr_q <= 11'd0;
       walk_bias_addr_q <= 11'd0;
       walk_left_q <= 32'h1ab4a;
-      state_q <= 6'd0;
+      state_q <= 5'd0;
       seed_t_q <= 32'd0;
       seed_phase_q <= 3'd0;
       seed_target_q <= 2'd0;
@@ -278,7 +302,7 @@ module controller (
       seed_value_q <= 32'd0;
       reply_status_q <= 8'd0;
       reply_len_q <= 16'd0;
-      after_hdr_q <= 6'd0;
+      after_hdr_q <= 5'd0;
       seq_op_q <= 2'd0;
       op_q <= 8'd0;
       len_q <= 16'd0;
@@ -290,8 +314,6 @@ module controller (
       rec_div_q <= 16'd0;
       rec_records_q <= 3'd0;
       rec_bytes_q <= 10'd0;
-      rsp_data_q <= 8'd0;
-      rsp_last_q <= 1'b0;
       byte_idx_q <= 3'd0;
       read_wait_q <= 2'd0;
       read_word_q <= 16'd0;
@@ -301,8 +323,33 @@ module controller (
         rsp_valid_q <= 1'b0;
       end
       seq_go_q <= 1'b0;
+      if (res_pop) begin
+        rsp_valid_q <= 1'b1;
+        rsp_data_q <= res0_q;
+        rsp_last_q <= res_left_q == 3'd1;
+        res_left_q <= res_left_q - 3'd1;
+      end
+      if ((res_push & res_pop)) begin
+        res0_q <= (res_count_q == 2'd1) ? seq_result : res1_q;
+        res1_q <= seq_result;
+      end else if (res_push) begin
+        if ((res_count_q == 2'd0)) begin
+          res0_q <= seq_result;
+        end else begin
+          res1_q <= seq_result;
+        end
+        res_count_q <= res_count_q + 2'd1;
+      end else if (res_pop) begin
+        res0_q <= res1_q;
+        res_count_q <= res_count_q - 2'd1;
+      end
+      if ((infer_go & (~res_pop))) begin
+        infer_owed_q <= infer_owed_q + 2'd1;
+      end else if ((res_pop & (~infer_go))) begin
+        infer_owed_q <= infer_owed_q - 2'd1;
+      end
       case (state_q)
-        6'd0: begin
+        5'd0: begin
           if ((walk_left_q != 32'd0)) begin
             if (walk_at_bias) begin
               walk_in_q <= 10'd0;
@@ -329,7 +376,7 @@ module controller (
             end
             walk_left_q <= walk_left_q - 32'd1;
           end else begin
-            state_q <= 6'd1;
+            state_q <= 5'd1;
             seed_t_q <= 32'hc31a895 ^ 32'd0;
             seed_phase_q <= 3'd1;
             seed_target_q <= 2'd0;
@@ -338,7 +385,7 @@ module controller (
             seed_lane_k_q <= 32'h27d4eb2f;
           end
         end
-        6'd1: begin
+        5'd1: begin
           case (seed_phase_q)
             3'd1: begin
               seed_t_q <= seed_prod_a;
@@ -375,7 +422,7 @@ module controller (
                 seed_lane_k_q <= 32'h27d4eb2f;
                 seed_target_q <= 2'd1;
                 if ((walk_layer_q == 2'd2)) begin
-                  state_q <= 6'd19;
+                  state_q <= 5'd19;
                 end else begin
                   walk_layer_q <= walk_layer_q + 2'd1;
                   seed_t_q <= seed_h1_q ^ (((walk_layer_q + 2'd1) == 2'd0) ? 32'hc2b2ae35 : (((walk_layer_q + 2'd1) == 2'd1) ? 32'h85655c6a : 32'h48180a9f));
@@ -389,80 +436,80 @@ module controller (
             end
           endcase
         end
-        6'd19: begin
+        5'd19: begin
           walk_layer_q <= 2'd0;
           if ((op_q == 8'd16)) begin
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd0;
-            after_hdr_q <= 6'd2;
-            state_q <= 6'd14;
+            after_hdr_q <= 5'd2;
+            state_q <= 5'd14;
           end else begin
             seq_go_q <= 1'b1;
             seq_op_q <= 2'd3;
-            state_q <= 6'd32;
+            state_q <= 5'd31;
           end
         end
-        6'd32: begin
+        5'd31: begin
           if (seq_done) begin
-            state_q <= 6'd2;
+            state_q <= 5'd2;
           end
         end
-        6'd2: begin
+        5'd2: begin
           if (s_axis_cmd_tvalid) begin
             op_q <= s_axis_cmd_tdata;
-            state_q <= 6'd3;
+            state_q <= 5'd3;
           end
         end
-        6'd3: begin
+        5'd3: begin
           if (s_axis_cmd_tvalid) begin
             len_q <= {8'd0, s_axis_cmd_tdata};
-            state_q <= 6'd4;
+            state_q <= 5'd4;
           end
         end
-        6'd4: begin
+        5'd4: begin
           if (s_axis_cmd_tvalid) begin
             len_q <= {s_axis_cmd_tdata, len_q[7:0]};
             argc_q <= 4'd0;
-            state_q <= 6'd5;
+            state_q <= 5'd5;
           end
         end
-        6'd5: begin
+        5'd5: begin
           if ((argc_q == n_args)) begin
-            state_q <= 6'd25;
+            state_q <= 5'd24;
           end else if (s_axis_cmd_tvalid) begin
             args_q <= {s_axis_cmd_tdata, args_q[63:8]};
             argc_q <= argc_q + 4'd1;
             len_q <= len_q - 16'd1;
           end
         end
-        6'd25: begin
+        5'd24: begin
           if (op_train) begin
-            state_q <= 6'd6;
+            state_q <= 5'd6;
           end else if (((~seq_busy) & (~seq_go_q))) begin
             seq_go_q <= 1'b1;
             seq_op_q <= 2'd2;
-            state_q <= 6'd26;
+            state_q <= 5'd25;
           end
         end
-        6'd26: begin
+        5'd25: begin
           if (seq_done) begin
-            state_q <= 6'd6;
+            state_q <= 5'd6;
           end
         end
-        6'd27: begin
+        5'd26: begin
           if (seq_done) begin
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd0;
-            after_hdr_q <= 6'd2;
-            state_q <= 6'd14;
+            after_hdr_q <= 5'd2;
+            state_q <= 5'd14;
           end
         end
-        6'd6: begin
+        5'd6: begin
           argc_q <= 4'd0;
           case (op_q)
             8'd16: begin
               if ((args_q[31:0] == 32'h1070101)) begin
-                state_q <= 6'd1;
+                state_q <= 5'd1;
                 seed_t_q <= 32'hc31a895 ^ args_q[63:32];
                 seed_phase_q <= 3'd1;
                 seed_target_q <= 2'd0;
@@ -474,8 +521,8 @@ module controller (
                 send_left_q <= 16'd2;
                 reply_status_q <= 8'd64;
                 reply_len_q <= 16'd2;
-                after_hdr_q <= 6'd17;
-                state_q <= 6'd14;
+                after_hdr_q <= 5'd17;
+                state_q <= 5'd14;
               end
             end
             8'd32: begin
@@ -488,7 +535,7 @@ module controller (
               walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
               walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
               walk_left_q <= {16'd0, len_q};
-              state_q <= 6'd7;
+              state_q <= 5'd7;
             end
             8'd33: begin
               walk_layer_q <= (arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0);
@@ -500,41 +547,41 @@ module controller (
               walk_row_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd1664 : 11'd0);
               walk_bias_addr_q <= (((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd0) ? 11'd0 : ((((arg_offset >= 32'h1a8c0) ? 2'd2 : ((arg_offset >= 32'h18880) ? 2'd1 : 2'd0)) == 2'd1) ? 11'd128 : 11'd0);
               walk_left_q <= {16'd0, args_q[63:48]};
-              state_q <= 6'd7;
+              state_q <= 5'd7;
             end
             8'd34: begin
               walk_rem_q <= {16'd0, args_q[63:48]};
               walk_layer_q <= 2'd0;
-              state_q <= 6'd28;
+              state_q <= 5'd27;
             end
             8'd35: begin
               walk_rem_q <= {16'd0, args_q[47:32]};
               walk_left_q <= {16'd0, args_q[63:48]};
               walk_layer_q <= 2'd0;
-              state_q <= 6'd28;
+              state_q <= 5'd27;
             end
             8'd48: begin
               seq_go_q <= 1'b1;
               seq_op_q <= 2'd3;
-              state_q <= 6'd27;
+              state_q <= 5'd26;
             end
             8'd64: begin
               send_buf_q <= {sat_err, sat_prob, sat_logit, sat_delta, sat_lnInvStd, sat_lnVar, sat_xi, sat_coef, sat_rowSum, sat_gram, sat_kernelArg, sat_windowZ, sat_act, sat_preact, sat_bias, sat_weight, sat_input, stall_cycles_q, busy_cycles_q, steps};
               send_left_q <= 16'd92;
               reply_status_q <= 8'd0;
               reply_len_q <= 16'd92;
-              after_hdr_q <= 6'd17;
-              state_q <= 6'd14;
+              after_hdr_q <= 5'd17;
+              state_q <= 5'd14;
             end
             8'd50: begin
               rec_div_q <= len_q;
               rec_records_q <= 3'd0;
-              state_q <= 6'd20;
+              state_q <= 5'd20;
             end
             8'd49: begin
               rec_div_q <= len_q;
               rec_records_q <= 3'd0;
-              state_q <= 6'd20;
+              state_q <= 5'd20;
             end
             default: begin
               if ((len_q == 16'd0)) begin
@@ -542,74 +589,62 @@ module controller (
                 send_left_q <= 16'd2;
                 reply_status_q <= 8'd64;
                 reply_len_q <= 16'd2;
-                after_hdr_q <= 6'd17;
-                state_q <= 6'd14;
+                after_hdr_q <= 5'd17;
+                state_q <= 5'd14;
               end else begin
-                state_q <= 6'd18;
+                state_q <= 5'd18;
               end
             end
           endcase
         end
-        6'd20: begin
+        5'd20: begin
           if ((rec_div_q >= (op_train ? 16'd785 : 16'd784))) begin
             rec_div_q <= rec_div_q - (op_train ? 16'd785 : 16'd784);
             rec_records_q <= rec_records_q + 3'd1;
           end else if (op_train) begin
-            state_q <= 6'd21;
+            state_q <= 5'd21;
           end else begin
+            res_left_q <= rec_records_q;
             reply_status_q <= 8'd0;
             reply_len_q <= {13'd0, rec_records_q};
-            after_hdr_q <= 6'd21;
-            state_q <= 6'd14;
+            after_hdr_q <= 5'd21;
+            state_q <= 5'd14;
           end
         end
-        6'd21: begin
-          if ((seq_rec_ready & (~seq_go_q))) begin
+        5'd21: begin
+          if (((seq_rec_ready & (~seq_go_q)) & (op_train | (infer_owed_q < 2'd2)))) begin
             seq_go_q <= 1'b1;
             seq_op_q <= op_train ? 2'd0 : 2'd1;
             rec_bytes_q <= _mux_rec_bytes_q[9:0];
-            state_q <= 6'd22;
+            state_q <= 5'd22;
           end
         end
-        6'd22: begin
+        5'd22: begin
           if ((m_axis_px_tvalid & m_axis_px_tready)) begin
             rec_bytes_q <= rec_bytes_q - 10'd1;
             if ((rec_bytes_q == 10'd1)) begin
+              rec_records_q <= rec_records_q - 3'd1;
               if (op_train) begin
-                rec_records_q <= rec_records_q - 3'd1;
                 if ((rec_records_q == 3'd1)) begin
                   reply_status_q <= 8'd0;
                   reply_len_q <= 16'd0;
-                  after_hdr_q <= 6'd2;
-                  state_q <= 6'd14;
+                  after_hdr_q <= 5'd2;
+                  state_q <= 5'd14;
                 end else begin
-                  state_q <= 6'd21;
+                  state_q <= 5'd21;
                 end
               end else begin
-                state_q <= 6'd23;
+                state_q <= (rec_records_q == 3'd1) ? 5'd23 : 5'd21;
               end
             end
           end
         end
-        6'd23: begin
-          if (seq_done) begin
-            state_q <= 6'd24;
+        5'd23: begin
+          if ((res_left_q == 3'd0)) begin
+            state_q <= 5'd2;
           end
         end
-        6'd24: begin
-          if (can_send) begin
-            rsp_valid_q <= 1'b1;
-            rsp_data_q <= seq_result;
-            rsp_last_q <= rec_records_q == 3'd1;
-            rec_records_q <= rec_records_q - 3'd1;
-            if ((rec_records_q == 3'd1)) begin
-              state_q <= 6'd2;
-            end else begin
-              state_q <= 6'd21;
-            end
-          end
-        end
-        6'd18: begin
+        5'd18: begin
           if (s_axis_cmd_tvalid) begin
             len_q <= len_q - 16'd1;
             if ((len_q == 16'd1)) begin
@@ -617,12 +652,12 @@ module controller (
               send_left_q <= 16'd2;
               reply_status_q <= 8'd64;
               reply_len_q <= 16'd2;
-              after_hdr_q <= 6'd17;
-              state_q <= 6'd14;
+              after_hdr_q <= 5'd17;
+              state_q <= 5'd14;
             end
           end
         end
-        6'd7: begin
+        5'd7: begin
           if ((walk_rem_q >= ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65)))) begin
             walk_rem_q <= walk_rem_q - ((walk_layer_q == 2'd0) ? 32'd785 : ((walk_layer_q == 2'd1) ? 32'd129 : 32'd65));
             walk_row_q <= walk_row_q + 8'd1;
@@ -630,10 +665,10 @@ module controller (
             walk_bias_addr_q <= walk_bias_addr_q + 11'd1;
           end else begin
             walk_in_q <= walk_rem_q[9:0];
-            state_q <= 6'd8;
+            state_q <= 5'd8;
           end
         end
-        6'd8: begin
+        5'd8: begin
           if ((walk_rem_q >= 32'd64)) begin
             walk_rem_q <= walk_rem_q - 32'd64;
             walk_chunk_q <= walk_chunk_q + 4'd1;
@@ -641,28 +676,28 @@ module controller (
             walk_lane_q <= walk_rem_q[5:0];
             byte_idx_q <= 3'd0;
             if ((op_q == 8'd32)) begin
-              state_q <= 6'd9;
+              state_q <= 5'd9;
             end else begin
               reply_status_q <= 8'd0;
               reply_len_q <= _mul_reply_len_q[15:0];
-              after_hdr_q <= 6'd11;
-              state_q <= 6'd14;
+              after_hdr_q <= 5'd11;
+              state_q <= 5'd14;
             end
           end
         end
-        6'd9: begin
+        5'd9: begin
           if (s_axis_cmd_tvalid) begin
             args_q <= {s_axis_cmd_tdata, args_q[63:8]};
             len_q <= len_q - 16'd1;
             if ((byte_idx_q == 3'd1)) begin
               byte_idx_q <= 3'd0;
-              state_q <= 6'd10;
+              state_q <= 5'd10;
             end else begin
               byte_idx_q <= byte_idx_q + 3'd1;
             end
           end
         end
-        6'd10: begin
+        5'd10: begin
           if (walk_at_bias) begin
             walk_in_q <= 10'd0;
             walk_lane_q <= 6'd0;
@@ -690,24 +725,24 @@ module controller (
           if ((len_q == 16'd0)) begin
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd0;
-            after_hdr_q <= 6'd2;
-            state_q <= 6'd14;
+            after_hdr_q <= 5'd2;
+            state_q <= 5'd14;
           end else begin
-            state_q <= 6'd9;
+            state_q <= 5'd9;
           end
         end
-        6'd11: begin
+        5'd11: begin
           read_wait_q <= 2'd0;
-          state_q <= 6'd12;
+          state_q <= 5'd12;
         end
-        6'd12: begin
+        5'd12: begin
           read_wait_q <= read_wait_q + 2'd1;
           if ((read_wait_q == 2'd1)) begin
             byte_idx_q <= 3'd0;
-            state_q <= (op_q == 8'd35) ? 6'd31 : 6'd13;
+            state_q <= (op_q == 8'd35) ? 5'd30 : 5'd13;
           end
         end
-        6'd13: begin
+        5'd13: begin
           if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
             read_word_q <= host_rdata[15:0];
             read_wait_q <= 2'd3;
@@ -742,16 +777,16 @@ module controller (
               end
               walk_left_q <= walk_left_q - 32'd1;
               if ((walk_left_q == 32'd1)) begin
-                state_q <= 6'd2;
+                state_q <= 5'd2;
               end else begin
-                state_q <= 6'd11;
+                state_q <= 5'd11;
               end
             end else begin
               byte_idx_q <= byte_idx_q + 3'd1;
             end
           end
         end
-        6'd28: begin
+        5'd27: begin
           if ((walk_rem_q >= 32'd64)) begin
             walk_rem_q <= walk_rem_q - 32'd64;
             walk_layer_q <= walk_layer_q + 2'd1;
@@ -759,27 +794,27 @@ module controller (
             walk_lane_q <= walk_rem_q[5:0];
             byte_idx_q <= 3'd0;
             if ((op_q == 8'd34)) begin
-              state_q <= 6'd29;
+              state_q <= 5'd28;
             end else begin
               reply_status_q <= 8'd0;
               reply_len_q <= _mul_reply_len_q_2[15:0];
-              after_hdr_q <= 6'd11;
-              state_q <= 6'd14;
+              after_hdr_q <= 5'd11;
+              state_q <= 5'd14;
             end
           end
         end
-        6'd29: begin
+        5'd28: begin
           if (s_axis_cmd_tvalid) begin
             lfsr_word_q <= {s_axis_cmd_tdata, lfsr_word_q[31:8]};
             len_q <= len_q - 16'd1;
             if ((byte_idx_q == 3'd3)) begin
-              state_q <= 6'd30;
+              state_q <= 5'd29;
             end else begin
               byte_idx_q <= byte_idx_q + 3'd1;
             end
           end
         end
-        6'd30: begin
+        5'd29: begin
           if ((walk_lane_q == 6'd63)) begin
             walk_lane_q <= 6'd0;
             walk_layer_q <= walk_layer_q + 2'd1;
@@ -790,13 +825,13 @@ module controller (
           if ((len_q == 16'd0)) begin
             reply_status_q <= 8'd0;
             reply_len_q <= 16'd0;
-            after_hdr_q <= 6'd2;
-            state_q <= 6'd14;
+            after_hdr_q <= 5'd2;
+            state_q <= 5'd14;
           end else begin
-            state_q <= 6'd29;
+            state_q <= 5'd28;
           end
         end
-        6'd31: begin
+        5'd30: begin
           if (((byte_idx_q == 3'd0) & (read_wait_q == 2'd2))) begin
             lfsr_word_q <= host_rdata;
             read_wait_q <= 2'd3;
@@ -814,32 +849,32 @@ module controller (
               end
               walk_left_q <= walk_left_q - 32'd1;
               if ((walk_left_q == 32'd1)) begin
-                state_q <= 6'd2;
+                state_q <= 5'd2;
               end else begin
-                state_q <= 6'd11;
+                state_q <= 5'd11;
               end
             end else begin
               byte_idx_q <= byte_idx_q + 3'd1;
             end
           end
         end
-        6'd14: begin
+        5'd14: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= reply_status_q;
             rsp_last_q <= 1'b0;
-            state_q <= 6'd15;
+            state_q <= 5'd15;
           end
         end
-        6'd15: begin
+        5'd15: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= reply_len_q[7:0];
             rsp_last_q <= 1'b0;
-            state_q <= 6'd16;
+            state_q <= 5'd16;
           end
         end
-        6'd16: begin
+        5'd16: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= reply_len_q[15:8];
@@ -847,7 +882,7 @@ module controller (
             state_q <= after_hdr_q;
           end
         end
-        6'd17: begin
+        5'd17: begin
           if (can_send) begin
             rsp_valid_q <= 1'b1;
             rsp_data_q <= send_buf_q[7:0];
@@ -855,20 +890,20 @@ module controller (
             send_buf_q <= {8'd0, send_buf_q[735:8]};
             send_left_q <= send_left_q - 16'd1;
             if ((send_left_q == 16'd1)) begin
-              state_q <= 6'd2;
+              state_q <= 5'd2;
             end
           end
         end
         default: begin
-          state_q <= 6'd2;
+          state_q <= 5'd2;
         end
       endcase
     end
   end
 
-  assign s_axis_cmd_tready = (((state_q == 6'd22) & m_axis_px_tready) | (state_q == 6'd29)) | ((((((state_q == 6'd2) | (state_q == 6'd3)) | (state_q == 6'd4)) | ((state_q == 6'd5) & (argc_q != n_args))) | (state_q == 6'd9)) | (state_q == 6'd18));  // generator/units/controller.ts:743
+  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd28)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:775
 
-  assign busy = running;  // generator/units/controller.ts:745
+  assign busy = running;  // generator/units/controller.ts:777
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, host_rdata[31:16], s_axis_cmd_tlast, _shl_seed_prod_a[60:32], _shl_seed_prod_a_2[56:32], _shl_seed_prod_a_3[51:32], _shl_seed_prod_a_4[47:32], _shl_seed_prod_a_5[45:32], _shl_seed_prod_a_6[43:32], _shl_seed_prod_a_7[41:32], _shl_seed_prod_a_8[39:32], _shl_seed_prod_a_9[37:32], _shl_seed_prod_a_10[35:32], _shl_seed_prod_a_11[33:32], _shl_seed_prod_b[62:32], _shl_seed_prod_b_2[59:32], _shl_seed_prod_b_3[57:32], _shl_seed_prod_b_4[54:32], _shl_seed_prod_b_5[52:32], _shl_seed_prod_b_6[50:32], _shl_seed_prod_b_7[48:32], _shl_seed_prod_b_8[45:32], _shl_seed_prod_b_9[43:32], _shl_seed_prod_b_10[40:32], _shl_seed_prod_b_11[38:32], _shl_seed_prod_b_12[36:32], _shl_seed_prod_b_13[34:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};
