@@ -409,17 +409,15 @@ export function controller(cfg: ChipConfig): Module {
   // the reply stream whenever it can take a byte (no other reply byte is sent in these states)
   const inferRec = m.wire('infer_rec', isTrain.not().and(is(S.REC_START).or(is(S.REC_PIX)).or(is(S.REC_WAIT))));
   const resPush = m.wire('res_push', inferRec.and(seqDone));
-  const resPop = m.wire('res_pop', inferRec.and(resN.ne(0)).and(canSend));
-  const inferGo = m.wire('infer_go', is(S.REC_START).and(isTrain.not()).and(seqRecReady).and(seqGo.not()).and(inferOwed.lt(2)));
+  const resWait = m.wire('res_wait', inferRec.and(resN.ne(0)));
+  const resPop = m.wire('res_pop', resWait.and(canSend));
+  // the sequencer takes a record's bytes while it still runs the previous step (INFER: while at most one
+  // earlier record is owed its answer)
+  const recGo = m.wire('rec_go', is(S.REC_START).and(seqRecReady).and(seqGo.not()).and(isTrain.or(inferOwed.lt(2))));
+  const inferGo = m.wire('infer_go', recGo.and(isTrain.not()));
   m.seq('fsm', ($) => {
     $.if(rsp.fire, () => $.set(rspValid, 0));
     $.set(seqGo, 0);
-    $.if(resPop, () => {
-      $.set(rspValid, 1);
-      $.set(rspData, res0);
-      $.set(rspLast, resLeft.eq(1));
-      $.set(resLeft, resLeft.subWrap(1));
-    });
     $.if(resPush.and(resPop), () => {
       $.set(res0, mux(resN.eq(1), seqResult, res1));
       $.set(res1, seqResult);
@@ -451,6 +449,7 @@ export function controller(cfg: ChipConfig): Module {
       $.set(afterHdr, after);
       $.set(state, S.REPLY_ST);
     };
+    $.if(resWait, () => send(res0, resLeft.eq(1), () => $.set(resLeft, resLeft.subWrap(1))));
     const replyError = (): void => {
       // error detail: opcode, 0
       $.set(sendBuf, cat(k(0, 8 * cntBytes - 16), k(0, 8), op));
@@ -626,9 +625,7 @@ export function controller(cfg: ChipConfig): Module {
           });
       })
       .case(S.REC_START, () => {
-        // the sequencer takes a record's bytes while it still runs the previous step (INFER: while at most one
-        // earlier record is owed its answer)
-        $.if(seqRecReady.and(seqGo.not()).and(isTrain.or(inferOwed.lt(2))), () => {
+        $.if(recGo, () => {
           seqCommand(mux(isTrain, k(SEQ_OP.TRAIN, 2), k(SEQ_OP.INFER, 2)));
           $.set(pixLeft, recBytes.trunc(pixLeft.width));
           $.set(state, S.REC_PIX);

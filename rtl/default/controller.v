@@ -120,7 +120,9 @@ module controller (
   reg  [1:0]   seq_op_q;
   wire         infer_rec;
   wire         res_push;
+  wire         res_wait;
   wire         res_pop;
+  wire         rec_go;
   wire         infer_go;
   wire [60:0]  _shl_seed_prod_a;
   wire [56:0]  _shl_seed_prod_a_2;
@@ -263,27 +265,31 @@ module controller (
 
   assign res_push = infer_rec & seq_done;  // generator/units/controller.ts:411
 
-  assign res_pop = (infer_rec & (res_count_q != 2'd0)) & can_send;  // generator/units/controller.ts:412
+  assign res_wait = infer_rec & (res_count_q != 2'd0);  // generator/units/controller.ts:412
 
-  assign infer_go = ((((state_q == 5'd21) & (~op_train)) & seq_rec_ready) & (~seq_go_q)) & (infer_owed_q < 2'd2);  // generator/units/controller.ts:413
+  assign res_pop = res_wait & can_send;  // generator/units/controller.ts:413
+
+  assign rec_go = (((state_q == 5'd21) & seq_rec_ready) & (~seq_go_q)) & (op_train | (infer_owed_q < 2'd2));  // generator/units/controller.ts:416
+
+  assign infer_go = rec_go & (~op_train);  // generator/units/controller.ts:417
 
   assign _mux_rec_bytes_q = op_train ? 16'd785 : 16'd784;
   assign _bits_reply_len_q = walk_left_q[15:0];
   assign _mul_reply_len_q = _bits_reply_len_q * 2'd2;
   assign _bits_reply_len_q_2 = walk_left_q[15:0];
   assign _mul_reply_len_q_2 = _bits_reply_len_q_2 * 3'd4;
-  // seq: fsm (generator/units/controller.ts:414)
+  // seq: fsm (generator/units/controller.ts:418)
   always @(posedge clk) begin
     if (rst) begin
       rsp_valid_q <= 1'b0;
       seq_go_q <= 1'b0;
-      rsp_data_q <= 8'd0;
-      rsp_last_q <= 1'b0;
-      res_left_q <= 3'd0;
       res0_q <= 8'd0;
       res1_q <= 8'd0;
       res_count_q <= 2'd0;
       infer_owed_q <= 2'd0;
+      rsp_data_q <= 8'd0;
+      rsp_last_q <= 1'b0;
+      res_left_q <= 3'd0;
       walk_in_q <= 10'd0;
       walk_lane_q <= 6'd0;
       walk_chunk_q <= 4'd0;
@@ -323,12 +329,6 @@ module controller (
         rsp_valid_q <= 1'b0;
       end
       seq_go_q <= 1'b0;
-      if (res_pop) begin
-        rsp_valid_q <= 1'b1;
-        rsp_data_q <= res0_q;
-        rsp_last_q <= res_left_q == 3'd1;
-        res_left_q <= res_left_q - 3'd1;
-      end
       if ((res_push & res_pop)) begin
         res0_q <= (res_count_q == 2'd1) ? seq_result : res1_q;
         res1_q <= seq_result;
@@ -347,6 +347,14 @@ module controller (
         infer_owed_q <= infer_owed_q + 2'd1;
       end else if ((res_pop & (~infer_go))) begin
         infer_owed_q <= infer_owed_q - 2'd1;
+      end
+      if (res_wait) begin
+        if (can_send) begin
+          rsp_valid_q <= 1'b1;
+          rsp_data_q <= res0_q;
+          rsp_last_q <= res_left_q == 3'd1;
+          res_left_q <= res_left_q - 3'd1;
+        end
       end
       case (state_q)
         5'd0: begin
@@ -612,7 +620,7 @@ module controller (
           end
         end
         5'd21: begin
-          if (((seq_rec_ready & (~seq_go_q)) & (op_train | (infer_owed_q < 2'd2)))) begin
+          if (rec_go) begin
             seq_go_q <= 1'b1;
             seq_op_q <= op_train ? 2'd0 : 2'd1;
             rec_bytes_q <= _mux_rec_bytes_q[9:0];
@@ -901,9 +909,9 @@ module controller (
     end
   end
 
-  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd28)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:775
+  assign s_axis_cmd_tready = (((state_q == 5'd22) & m_axis_px_tready) | (state_q == 5'd28)) | ((((((state_q == 5'd2) | (state_q == 5'd3)) | (state_q == 5'd4)) | ((state_q == 5'd5) & (argc_q != n_args))) | (state_q == 5'd9)) | (state_q == 5'd18));  // generator/units/controller.ts:772
 
-  assign busy = running;  // generator/units/controller.ts:777
+  assign busy = running;  // generator/units/controller.ts:774
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, host_rdata[31:16], s_axis_cmd_tlast, _shl_seed_prod_a[60:32], _shl_seed_prod_a_2[56:32], _shl_seed_prod_a_3[51:32], _shl_seed_prod_a_4[47:32], _shl_seed_prod_a_5[45:32], _shl_seed_prod_a_6[43:32], _shl_seed_prod_a_7[41:32], _shl_seed_prod_a_8[39:32], _shl_seed_prod_a_9[37:32], _shl_seed_prod_a_10[35:32], _shl_seed_prod_a_11[33:32], _shl_seed_prod_b[62:32], _shl_seed_prod_b_2[59:32], _shl_seed_prod_b_3[57:32], _shl_seed_prod_b_4[54:32], _shl_seed_prod_b_5[52:32], _shl_seed_prod_b_6[50:32], _shl_seed_prod_b_7[48:32], _shl_seed_prod_b_8[45:32], _shl_seed_prod_b_9[43:32], _shl_seed_prod_b_10[40:32], _shl_seed_prod_b_11[38:32], _shl_seed_prod_b_12[36:32], _shl_seed_prod_b_13[34:32], _mux_rec_bytes_q[15:10], _mul_reply_len_q[17:16], _mul_reply_len_q_2[18:16]};
