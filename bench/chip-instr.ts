@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { DEFAULT_CHIP, loadChipConfig } from '../generator/config.js';
 import { chip } from '../generator/units/chip.js';
 import { buildFromIr } from '../sim/verilator/from-ir.js';
-import { SimTransport } from '../host/transport/sim.js';
+import { LEAN_BUILD, SimTransport } from '../host/transport/sim.js';
 import { ChipEngine } from '../host/chip/engine.js';
 import { loadMnist } from '../host/data/mnist.js';
 import { arg, flag } from './units/common.js';
@@ -37,7 +37,8 @@ const extraFlags = vi > 0 ? process.argv[vi + 1].split(/\s+/).filter((x) => x) :
 
 const top = chip(cfg);
 const t0 = performance.now();
-const lean = flag('lean') ? { memories: false, watchStreams: false } : {};
+// --lean: the build `train` starts (LEAN_BUILD's memories and watches; the checks are set below)
+const lean = flag('lean') ? { memories: LEAN_BUILD.memories, watchStreams: LEAN_BUILD.watchStreams } : {};
 const first = await buildFromIr(top, { optFast, extraFlags, ...lean });
 const buildSeconds = (performance.now() - t0) / 1000;
 await first.close();

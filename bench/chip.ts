@@ -15,7 +15,6 @@ import { DEFAULT_CHIP, loadChipConfig } from '../generator/config.js';
 import { chip } from '../generator/units/chip.js';
 import { protocolSpec } from '../generator/protocol.js';
 import { SimTransport } from '../host/transport/sim.js';
-import { buildFromIr } from '../sim/verilator/from-ir.js';
 import { ChipEngine } from '../host/chip/engine.js';
 import { loadMnist } from '../host/data/mnist.js';
 import { arg, flag } from './units/common.js';
@@ -29,11 +28,8 @@ const bound = Math.ceil(spec.weightWords / cfg.lanes);
 
 const t0 = performance.now();
 const oi = process.argv.indexOf('--opt-fast');
-// --opt-fast FLAGS: the lean build (as `train` makes it) with other C++ optimisation flags (a separate cache entry)
-const t =
-  oi > 0
-    ? await SimTransport.attach(await buildFromIr(chip(cfg), { checkValidReady: false, checkWatches: false, memories: false, watchStreams: false, optFast: process.argv[oi + 1] }))
-    : await SimTransport.start(chip(cfg), { checks: flag('sim-checks') });
+// --opt-fast FLAGS: other C++ optimisation flags (a separate cache entry)
+const t = await SimTransport.start(chip(cfg), { checks: flag('sim-checks'), ...(oi > 0 ? { optFast: process.argv[oi + 1] } : {}) });
 const build = (performance.now() - t0) / 1000;
 try {
   const e = await ChipEngine.open(cfg, t, 1, { check });

@@ -36,11 +36,16 @@ export interface SimOptions {
    * evaluation (≈ 14 % of the default chip's instructions per cycle). A separate cached build.
    */
   checks?: boolean;
+  /** C++ optimisation of the model (make OPT_FAST; default the runner's -O2): another cached build. */
+  optFast?: string;
   /** Software controller on m_axis_cmd / s_axis_rsp (for the front end without the chip). */
   controller?: Controller;
   /** Called when the design pulses chip_rst (RESET): reset the software controller. */
   onChipReset?: () => void;
 }
+
+/** How long runs build and start a model: the runner's per-cycle checks off, no stream watched, no memory public. */
+export const LEAN_BUILD = { checkValidReady: false, checkWatches: false, memories: false, watchStreams: false } as const;
 
 export class SimTransport implements Transport {
   readonly name: string;
@@ -77,8 +82,8 @@ export class SimTransport implements Transport {
 
   /** Builds (cached) and starts a design, then attaches to it. */
   static async start(top: Module, o: SimOptions = {}): Promise<SimTransport> {
-    const lean = { checkValidReady: false, checkWatches: false, memories: false, watchStreams: false };
-    return SimTransport.attach(await buildFromIr(top, o.checks === false ? lean : {}), o);
+    const opt = o.optFast === undefined ? {} : { optFast: o.optFast };
+    return SimTransport.attach(await buildFromIr(top, { ...(o.checks === false ? LEAN_BUILD : {}), ...opt }), o);
   }
 
   async write(bytes: Uint8Array): Promise<void> {
