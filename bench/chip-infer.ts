@@ -3,7 +3,7 @@
  *
  *   node bin/run-ts.js bench/chip-infer.ts [--config FILE] [--samples 1000]
  *
- * Builds the chip as `train --engine sim` does (lean, the runner's checks off), opens it (reset, weights
+ * Builds the chip as `train --engine sim` does (lean, the runner's checks off, profile-guided), opens it (reset, weights
  * zeroed, LFSR lanes seeded) and classifies the first `samples` MNIST test images in pipelined INFER frames.
  */
 import { DEFAULT_CHIP, loadChipConfig } from '../generator/config.js';
@@ -11,16 +11,17 @@ import { chip } from '../generator/units/chip.js';
 import { SimTransport } from '../host/transport/sim.js';
 import { ChipEngine } from '../host/chip/engine.js';
 import { loadMnist } from '../host/data/mnist.js';
+import { chipProfileWorkload } from '../host/chip/profile.js';
 import { arg } from './units/common.js';
 
 const ci = process.argv.indexOf('--config');
 const cfg = ci > 0 ? loadChipConfig(process.argv[ci + 1]) : DEFAULT_CHIP;
 const n = arg('samples', 1000);
 if (n < 1) throw new RangeError('--samples must be at least 1');
-const t = await SimTransport.start(chip(cfg), { checks: false });
+const mnist = loadMnist();
+const t = await SimTransport.start(chip(cfg), { checks: false, profile: chipProfileWorkload(cfg, mnist.train) });
 try {
   const e = await ChipEngine.open(cfg, t, 1, {});
-  const mnist = loadMnist();
   const c0 = t.cycles;
   const w0 = performance.now();
   await e.inferAll(mnist.test, n);

@@ -2,14 +2,15 @@
  * The whole chip co-simulated (generator/units/chip.ts behind the sim transport, driven by the host driver
  * exactly as `train --engine sim` drives it):
  *
- *   node bin/run-ts.js bench/chip.ts [--config FILE] [--samples 2000] [--check 0] [--sim-checks] [--opt-fast "-O2"]
+ *   node bin/run-ts.js bench/chip.ts [--config FILE] [--samples 2000] [--check 0] [--sim-checks] [--opt-fast "-O2"] [--no-profile]
  *
  * Trains the first `samples` MNIST training images (TRAIN frames of one record, pipelined as the CLI sends
  * them) and prints: the Verilator build time, cycles per training sample (simulated clock cycles of the
  * whole run / samples, bytes in and out included) against the bound ⌈weights / lanes⌉, samples per second
  * of wall time (host, pipes and model), simulated cycles per second. With --check N the fixed golden model
  * runs beside it and the weights are compared every N steps (and at the end). As `train --engine sim`, the
- * runner's per-cycle stream checks are off unless --sim-checks.
+ * runner's per-cycle stream checks are off unless --sim-checks, and then the model is built profile-guided
+ * from a short training run (host/chip/profile.ts) as `train` builds it, unless --no-profile.
  */
 import { DEFAULT_CHIP, loadChipConfig } from '../generator/config.js';
 import { chip } from '../generator/units/chip.js';
@@ -17,6 +18,7 @@ import { protocolSpec } from '../generator/protocol.js';
 import { SimTransport } from '../host/transport/sim.js';
 import { ChipEngine } from '../host/chip/engine.js';
 import { loadMnist } from '../host/data/mnist.js';
+import { chipProfileWorkload } from '../host/chip/profile.js';
 import { arg, flag } from './units/common.js';
 
 const i = process.argv.indexOf('--config');
@@ -29,11 +31,12 @@ const bound = Math.ceil(spec.weightWords / cfg.lanes);
 const t0 = performance.now();
 const oi = process.argv.indexOf('--opt-fast');
 // --opt-fast FLAGS: other C++ optimisation flags (a separate cache entry)
-const t = await SimTransport.start(chip(cfg), { checks: flag('sim-checks'), ...(oi > 0 ? { optFast: process.argv[oi + 1] } : {}) });
+const mnist = loadMnist();
+const profile = !flag('sim-checks') && !flag('no-profile') ? { profile: chipProfileWorkload(cfg, mnist.train) } : {};
+const t = await SimTransport.start(chip(cfg), { checks: flag('sim-checks'), ...(oi > 0 ? { optFast: process.argv[oi + 1] } : {}), ...profile });
 const build = (performance.now() - t0) / 1000;
 try {
   const e = await ChipEngine.open(cfg, t, 1, { check });
-  const mnist = loadMnist();
   const c0 = t.cycles;
   const w0 = performance.now();
   e.beginEpoch();

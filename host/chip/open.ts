@@ -11,6 +11,8 @@ import { UART_WINDOW_BYTES } from '../../generator/boards/uart.js';
 import { ChipModel } from './model.js';
 import { protocolSpec } from '../../generator/protocol.js';
 import { commandSpec } from '../protocol/spec.js';
+import type { Split } from '../../sim/data.js';
+import { chipProfileWorkload } from './profile.js';
 
 export const CHIP_ENGINES = ['mock', 'sim', 'uart'] as const;
 export type ChipEngineKind = (typeof CHIP_ENGINES)[number];
@@ -24,6 +26,11 @@ export interface OpenOptions extends ChipEngineOptions {
    * training run skips their per-cycle cost; the tests of the chip keep them on)
    */
   simChecks?: boolean;
+  /**
+   * sim without checks: the run's training data, from which the model is built profile-guided (a cold build
+   * compiles twice and simulates a few hundred samples in between; host/chip/profile.ts)
+   */
+  profileData?: Split;
 }
 
 export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: OpenOptions): Promise<Transport> {
@@ -34,7 +41,8 @@ export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: Op
     }
     case 'sim': {
       const [{ SimTransport }, { chip }] = await Promise.all([import('../transport/sim.js'), import('../../generator/units/chip.js')]);
-      return SimTransport.start(chip(cfg), { checks: o.simChecks === true });
+      const lean = o.simChecks !== true;
+      return SimTransport.start(chip(cfg), { checks: !lean, ...(lean && o.profileData ? { profile: chipProfileWorkload(cfg, o.profileData) } : {}) });
     }
     case 'uart': {
       if (!o.port) throw new RangeError('--engine uart needs --port PATH (the board\'s serial port, or the PTY of `ibhebb serve --pty`)');

@@ -329,7 +329,7 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
       if (!data.train.pixels) throw new UsageError(`--engine ${spec.engine}: the chip takes u8 pixel images; ${data.name} has none (use --dataset mnist)`);
       chipEngine = await openChip(spec.engine, spec.chip!, spec.train.seed, {
         ...(o.check ? { check: o.check } : {}),
-        ...(o.simChecks ? { simChecks: true } : {}),
+        ...(o.simChecks ? { simChecks: true } : { profileData: data.train }),
         ...(o.port ? { port: o.port } : {}),
         ...(o.baud ? { baud: o.baud } : {}),
       });

@@ -12,7 +12,7 @@
  */
 import type { Module } from '../../generator/ir/index.js';
 import { buildFromIr } from '../../sim/verilator/from-ir.js';
-import type { Model } from '../../sim/verilator/index.js';
+import { Model } from '../../sim/verilator/index.js';
 import type { Transport } from './transport.js';
 import type { Controller } from '../protocol/frontend-model.js';
 
@@ -38,6 +38,12 @@ export interface SimOptions {
   checks?: boolean;
   /** C++ optimisation of the model (make OPT_FAST; default the runner's -O2): another cached build. */
   optFast?: string;
+  /**
+   * Profile-guided build (sim/verilator's BuildSpec.profile): when the model is built, `run` drives an
+   * instrumented copy through a transport like this one (closed afterwards), and the C++ is compiled again
+   * from that profile. `id` names the workload in the build cache.
+   */
+  profile?: { id: string; run(t: SimTransport): Promise<void> };
   /** Software controller on m_axis_cmd / s_axis_rsp (for the front end without the chip). */
   controller?: Controller;
   /** Called when the design pulses chip_rst (RESET): reset the software controller. */
@@ -82,8 +88,20 @@ export class SimTransport implements Transport {
 
   /** Builds (cached) and starts a design, then attaches to it. */
   static async start(top: Module, o: SimOptions = {}): Promise<SimTransport> {
-    const opt = o.optFast === undefined ? {} : { optFast: o.optFast };
-    return SimTransport.attach(await buildFromIr(top, { ...(o.checks === false ? LEAN_BUILD : {}), ...opt }), o);
+    const opt = { ...(o.checks === false ? LEAN_BUILD : {}), ...(o.optFast === undefined ? {} : { optFast: o.optFast }) };
+    const p = o.profile;
+    const profile = p && {
+      id: p.id,
+      run: async (b: Parameters<typeof Model.start>[0]): Promise<void> => {
+        const t = await SimTransport.attach(await Model.start(b, opt), o);
+        try {
+          await p.run(t);
+        } finally {
+          await t.close();
+        }
+      },
+    };
+    return SimTransport.attach(await buildFromIr(top, { ...opt, ...(profile ? { profile } : {}) }), o);
   }
 
   async write(bytes: Uint8Array): Promise<void> {

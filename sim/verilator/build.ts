@@ -17,6 +17,13 @@
  * its objects are kept in build/verilator/runtime-<key>/ (key: Verilator and compiler versions, trace
  * flag, extra flags) and copied into each new build before make, which then compiles only the model
  * and the harness.
+ *
+ * Profile-guided builds (`profile`): make compiles the model and harness with `-fprofile-generate`, the
+ * caller's workload runs that instrumented binary (a Model started on the BuildResult it is handed; the
+ * harness writes its profile when it quits), then the same files are compiled again with `-fprofile-use
+ * -fprofile-partial-training` (code the workload did not reach stays optimised as usual). GCC then lays out
+ * the verilated evaluation for the branches the design really takes. The workload's id is part of the
+ * cache key; the profile run happens once per build, like the compile.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -53,6 +60,19 @@ export interface BuildSpec {
   memories?: MemorySpec[];
   /** Internal streams checked against the stream rules every cycle. */
   watches?: WatchSpec[];
+  /** Profile-guided optimisation of the C++ from a workload run on an instrumented build (see above). */
+  profile?: ProfileWorkload;
+}
+
+/** A representative run of the model, for a profile-guided build. */
+export interface ProfileWorkload {
+  /** Names the workload in the cache key: change it when the workload changes. */
+  id: string;
+  /**
+   * Runs the instrumented build (start a Model on it and close it: the profile is written when the harness
+   * quits). Its errors fail the build.
+   */
+  run(instrumented: BuildResult): Promise<void>;
 }
 
 export interface BuildResult {
@@ -197,6 +217,7 @@ export function buildHash(spec: BuildSpec, harness: string, version: string): st
     trace: spec.trace === true,
     optFast: spec.optFast ?? DEFAULT_OPT_FAST,
     extraFlags: spec.extraFlags ?? [],
+    ...(spec.profile ? { profile: spec.profile.id } : {}),
     harness,
     version,
   };
@@ -248,10 +269,10 @@ async function readCached(dir: string, hash: string): Promise<boolean> {
 async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promise<BuildResult> {
   const root = cacheRoot();
   const dir = join(root, hash);
-  const result = (cached: boolean): BuildResult => ({
+  const result = (cached: boolean, at = dir, binary = join(dir, HARNESS_NAME)): BuildResult => ({
     hash,
-    dir,
-    binary: join(dir, HARNESS_NAME),
+    dir: at,
+    binary,
     top: spec.top,
     ports: normalisedPorts(spec.ports),
     streams: findStreams(spec.ports),
@@ -331,9 +352,26 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
 
     const runtime = await runtimeDir(spec);
     const seeded = await seedRuntime(runtime, join(tmp, 'obj'));
-    const makeArgs = ['-j', MAKE_JOBS, '-C', join(tmp, 'obj'), '-f', `${PREFIX}.mk`, `OPT_FAST=${spec.optFast ?? DEFAULT_OPT_FAST}`];
-    await step('make', makeArgs, 'C++ build of the verilated model failed');
-    if (!seeded) await keepRuntime(runtime, join(tmp, 'obj'));
+    const obj = join(tmp, 'obj');
+    const optFast = spec.optFast ?? DEFAULT_OPT_FAST;
+    const make = (opt: string, extra: string[] = []): string[] => ['-j', MAKE_JOBS, '-C', obj, '-f', `${PREFIX}.mk`, `OPT_FAST=${opt}`, ...extra];
+    if (spec.profile) {
+      await step('make', make(`${optFast} -fprofile-generate`, ['USER_LDFLAGS=-fprofile-generate']), 'C++ build of the instrumented model failed');
+      if (!seeded) await keepRuntime(runtime, obj);
+      try {
+        await spec.profile.run(result(false, tmp, join(obj, PREFIX)));
+      } catch (e) {
+        await fail(`the profile workload '${spec.profile.id}' failed on the instrumented model`, e instanceof Error ? (e.stack ?? e.message) : String(e), true);
+      }
+      const names = await readdir(obj);
+      if (!names.some((n) => n.endsWith('.gcda'))) await fail(`the profile workload '${spec.profile.id}' wrote no profile (did it close the model?)`, names.join('\n'), true);
+      // everything but Verilator's runtime is compiled again, now from the profile
+      for (const n of names) if ((n.endsWith('.o') && !RUNTIME_OBJ_RE.test(n)) || n.endsWith('.a') || n === PREFIX) await rm(join(obj, n));
+      await step('make', make(`${optFast} -fprofile-use -fprofile-partial-training -Wno-missing-profile`), 'C++ build of the model from its profile failed');
+    } else {
+      await step('make', make(optFast), 'C++ build of the verilated model failed');
+      if (!seeded) await keepRuntime(runtime, obj);
+    }
 
     await rename(join(tmp, 'obj', PREFIX), join(tmp, HARNESS_NAME));
     await rm(join(tmp, 'obj'), { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { Signal, portList, type Module } from '../../generator/ir/index.js';
 import { emitDesign } from '../../generator/emit/index.js';
 import { buildModel } from './index.js';
 import type { Model, StartOptions } from './model.js';
+import type { ProfileWorkload } from './build.js';
 import { findStreams, type MemorySpec, type WatchSpec } from './ports.js';
 
 export interface IrBuildOptions extends StartOptions {
@@ -31,6 +32,8 @@ export interface IrBuildOptions extends StartOptions {
   watchStreams?: boolean;
   /** More streams to check: valid/ready/data(/last) signals inside one module of the hierarchy. */
   streams?: DeclaredStream[];
+  /** Profile-guided C++ build from this workload (BuildSpec.profile). */
+  profile?: ProfileWorkload;
 }
 
 /** A stream made of signals (wires, registers, ports) of one module instance, e.g. between two pipeline stages. */
@@ -142,7 +145,7 @@ export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promi
     ...m.dataFiles.map((f) => ({ name: f.name, text: f.content })),
   ]);
   const pub = irPublic(top);
-  const { trace, optFast, extraFlags, randomInit, memories, watchStreams, streams, ...start } = opts;
+  const { trace, optFast, extraFlags, randomInit, memories, watchStreams, streams, profile, ...start } = opts;
   const declared = (streams ?? []).map((d) => declaredWatch(top, d));
   return buildModel(
     {
@@ -155,6 +158,7 @@ export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promi
       randomInit,
       memories: memories === false ? [] : pub.memories,
       watches: [...(watchStreams === false ? [] : pub.watches), ...declared],
+      profile,
     },
     start,
   );

@@ -36,7 +36,7 @@ import { build, type BuildSpec } from './build.js';
 import { Model, type StartOptions } from './model.js';
 
 export { build, buildHash, buildStats, cacheRoot, comparePorts, verilatedPorts, verilatorVersion, BuildError } from './build.js';
-export type { BuildResult, BuildSpec } from './build.js';
+export type { BuildResult, BuildSpec, ProfileWorkload } from './build.js';
 export { Model, StreamProtocolError, fromBits, toBits } from './model.js';
 export type { LaneValues, PlayResult, PlayTable, RunOptions, RunResult, SinkColumns, SinkWord, StartOptions, Status, TimeOptions, Violation } from './model.js';
 export { findStreams, validatePorts } from './ports.js';

@@ -68,12 +68,68 @@ describe('co-simulation build cache', () => {
       { ...ADDER, trace: true },
       { ...ADDER, optFast: '-O1' },
       { ...ADDER, extraFlags: ['-Wno-fatal'] },
+      { ...ADDER, profile: { id: 'w1', run: async () => undefined } },
+      { ...ADDER, profile: { id: 'w2', run: async () => undefined } },
     ];
     const hashes = new Set([base, ...variants.map((v) => h(v)), h(ADDER, 'H2'), h(ADDER, 'H', 'V2')]);
     expect(hashes.size).toBe(variants.length + 3);
     // the defaults are part of the key, spelled or not
     expect(h({ ...ADDER, optFast: '-O2', trace: false, extraFlags: [] })).toBe(base);
   });
+
+  it('a profile-guided build runs its workload once on an instrumented model, then builds from the profile', async () => {
+    process.env.IBHEBB_VERILATOR_CACHE = mkdtempSync(join(tmpdir(), 'ibhebb-pgo-'));
+    const seen: { binary: string; dir: string; counts: number[] }[] = [];
+    const spec: BuildSpec = {
+      ...TINY,
+      profile: {
+        id: 'count-to-40',
+        run: async (b) => {
+          const m = Model.start(b);
+          const counts: number[] = [];
+          try {
+            await m.reset(1);
+            for (let i = 0; i < 40; i++) {
+              await m.step(1);
+              counts.push(await m.peek('n'));
+            }
+          } finally {
+            await m.close();
+          }
+          seen.push({ binary: b.binary, dir: b.dir, counts });
+        },
+      },
+    };
+    try {
+      const first = await build(spec);
+      expect(seen).toHaveLength(1);
+      // the workload ran a different (instrumented) binary, in the build's temporary folder
+      expect(seen[0].binary).not.toBe(first.binary);
+      expect(seen[0].dir).not.toBe(first.dir);
+      expect(seen[0].counts).toEqual(Array.from({ length: 40 }, (_, i) => (i + 1) % 16));
+      const log = readFileSync(join(first.dir, 'build.log'), 'utf8');
+      expect(log).toMatch(/-fprofile-generate/);
+      expect(log).toMatch(/-fprofile-use/);
+      // the final model counts as the instrumented one did
+      const m = Model.start(first);
+      try {
+        await m.reset(1);
+        await m.step(21);
+        expect(await m.peek('n')).toBe(21 % 16);
+      } finally {
+        await m.close();
+      }
+      // cached: the workload does not run again
+      const again = await build(spec);
+      expect(again.cached).toBe(true);
+      expect(seen).toHaveLength(1);
+      // a workload that fails, or that never closes its model (no profile written), fails the build
+      await expect(build({ ...TINY, profile: { id: 'fails', run: async () => Promise.reject(new Error('no data')) } })).rejects.toThrow(/profile workload 'fails' failed[\s\S]*no data/);
+      await expect(build({ ...TINY, profile: { id: 'idle', run: async () => undefined } })).rejects.toThrow(/profile workload 'idle' wrote no profile/);
+    } finally {
+      rmSync(process.env.IBHEBB_VERILATOR_CACHE, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('two processes building the same design at once end up with one cache entry', async () => {
     // Verilator's runtime objects exist in the main cache after any build there: check, and seed the
