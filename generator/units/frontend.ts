@@ -265,16 +265,21 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // Two register stages: one flag per command (op_q is its opcode), then each constant as an AND-OR of
   // the flags. op_q is written by the first header byte, and the first use (in PAY) comes at least four
   // input bytes later, so the decode is off the per-byte paths.
-  const isCmd = new Map(spec.commands.map((c) => [c.name, m.pipe(`cmd_is_${c.name.toLowerCase()}_q`, opQ.eq(c.code), { reset: 0 })]));
+  // Both stages take a new value only in the cycle after the one before it changed (op_changed_q, then
+  // cmd_flags_changed_q): the same registers with a clock enable, which a simulator skips while the link is idle.
+  const opChange = m.wire('op_change', uint(1));
+  const opChanged = m.pipe('op_changed_q', opChange, { reset: 1 });
+  const flagsChanged = m.pipe('cmd_flags_changed_q', opChanged, { reset: 1 });
+  const isCmd = new Map(spec.commands.map((c) => [c.name, m.pipe(`cmd_is_${c.name.toLowerCase()}_q`, opQ.eq(c.code), { reset: 0, enable: opChanged })]));
   const is = (c: CommandSpec) => isCmd.get(c.name) as Signal;
   const isOp = (name: CommandSpec['name']) => isCmd.get(name) as Signal;
   const constant_ = (name: string, w: number, value: (c: CommandSpec) => number, dflt = 0) =>
     m.pipe(
       `cmd_${name}_q`,
       spec.commands.reduce<Expr>((acc, c) => (value(c) === dflt ? acc : mux(is(c), k(value(c) ^ dflt, w), k(0, w)).or(acc)), k(0, w)).xor(k(dflt, w)),
-      { reset: dflt },
+      { reset: dflt, enable: flagsChanged },
     );
-  const known = m.pipe('cmd_known_q', spec.commands.map(is).reduce<Expr>((a, b) => a.or(b), k(0, 1)), { reset: 0 });
+  const known = m.pipe('cmd_known_q', spec.commands.map(is).reduce<Expr>((a, b) => a.or(b), k(0, 1)), { reset: 0, enable: flagsChanged });
   const curHeader = constant_('header', IW, (c) => c.header);
   const curHeaderM1 = constant_('header_m1', IW, (c) => Math.max(c.header - 1, 0));
   const curRecM2 = constant_('record_m2', IW, (c) => Math.max(c.record - 2, 0));
@@ -534,6 +539,8 @@ export function frontend(cfg: ChipConfig, opts: FrontendOptions = {}): Module {
   // header fields and CRCs start over in every hunting cycle (the transmit side took op and tag at its
   // start), the payload counters in every header cycle
   const hdrFire = inFire.and(flag.hdr).and(inLast.not());
+  // op_q changes: cleared while hunting (when not 0 already), or written by the opcode byte
+  m.assign(opChange, flag.hunting.and(opQ.ne(0)).or(hdrFire.and(hdrAt.bit(0))));
   m.seq('rx_frame', ($) => {
     $.if(flag.hunting, () => {
       $.set(hdrAt, 1);

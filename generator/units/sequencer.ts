@@ -797,7 +797,8 @@ export function sequencer(cfg: ChipConfig): Module {
         $.set(zpAddr, zpAddr.addWrap(1));
       }).else(() => $.set(zpLane, zpLane.addWrap(1)));
     });
-    zpLanes.forEach((r, q) => $.if(zpFire.and(zpLane.eq(k(q, zpLane.width))), () => $.set(r, zWin)));
+    // the lane registers are looked at only in the cycles a z word is packed
+    $.if(zpFire, () => zpLanes.forEach((r, q) => $.if(zpLane.eq(k(q, zpLane.width)), () => $.set(r, zWin))));
   });
 
   // K_X row of the step in slotP, once its label is in and the previous step's modulator chain and output

@@ -68,6 +68,9 @@ module frontend (
   reg         tx_emitting_q;
   reg         tx_pay_q;
   reg         tx_rsph_q;
+  wire        op_change;
+  reg         op_changed_q;
+  reg         cmd_flags_changed_q;
   reg         cmd_is_identify_q;
   reg         cmd_is_echo_q;
   reg         cmd_is_link_status_q;
@@ -247,198 +250,258 @@ module frontend (
 
   assign in_byte = in_skid_m_axis_out_tdata[7:0];  // generator/units/frontend.ts:252
 
-  // seq: cmd_is_identify_q (generator/units/frontend.ts:268)
+  // seq: op_changed_q (generator/units/frontend.ts:271)
+  always @(posedge clk) begin
+    if (rst) begin
+      op_changed_q <= 1'b1;
+    end else begin
+      op_changed_q <= op_change;
+    end
+  end
+
+  // seq: cmd_flags_changed_q (generator/units/frontend.ts:272)
+  always @(posedge clk) begin
+    if (rst) begin
+      cmd_flags_changed_q <= 1'b1;
+    end else begin
+      cmd_flags_changed_q <= op_changed_q;
+    end
+  end
+
+  // seq: cmd_is_identify_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_identify_q <= 1'b0;
     end else begin
-      cmd_is_identify_q <= op_q == 8'd1;
+      if (op_changed_q) begin
+        cmd_is_identify_q <= op_q == 8'd1;
+      end
     end
   end
 
-  // seq: cmd_is_echo_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_echo_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_echo_q <= 1'b0;
     end else begin
-      cmd_is_echo_q <= op_q == 8'd2;
+      if (op_changed_q) begin
+        cmd_is_echo_q <= op_q == 8'd2;
+      end
     end
   end
 
-  // seq: cmd_is_link_status_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_link_status_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_link_status_q <= 1'b0;
     end else begin
-      cmd_is_link_status_q <= op_q == 8'd3;
+      if (op_changed_q) begin
+        cmd_is_link_status_q <= op_q == 8'd3;
+      end
     end
   end
 
-  // seq: cmd_is_reset_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_reset_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_reset_q <= 1'b0;
     end else begin
-      cmd_is_reset_q <= op_q == 8'd15;
+      if (op_changed_q) begin
+        cmd_is_reset_q <= op_q == 8'd15;
+      end
     end
   end
 
-  // seq: cmd_is_set_params_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_set_params_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_set_params_q <= 1'b0;
     end else begin
-      cmd_is_set_params_q <= op_q == 8'd16;
+      if (op_changed_q) begin
+        cmd_is_set_params_q <= op_q == 8'd16;
+      end
     end
   end
 
-  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_load_weights_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_load_weights_q <= 1'b0;
     end else begin
-      cmd_is_load_weights_q <= op_q == 8'd32;
+      if (op_changed_q) begin
+        cmd_is_load_weights_q <= op_q == 8'd32;
+      end
     end
   end
 
-  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_read_weights_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_read_weights_q <= 1'b0;
     end else begin
-      cmd_is_read_weights_q <= op_q == 8'd33;
+      if (op_changed_q) begin
+        cmd_is_read_weights_q <= op_q == 8'd33;
+      end
     end
   end
 
-  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_load_lfsr_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_load_lfsr_q <= 1'b0;
     end else begin
-      cmd_is_load_lfsr_q <= op_q == 8'd34;
+      if (op_changed_q) begin
+        cmd_is_load_lfsr_q <= op_q == 8'd34;
+      end
     end
   end
 
-  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_read_lfsr_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_read_lfsr_q <= 1'b0;
     end else begin
-      cmd_is_read_lfsr_q <= op_q == 8'd35;
+      if (op_changed_q) begin
+        cmd_is_read_lfsr_q <= op_q == 8'd35;
+      end
     end
   end
 
-  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_new_epoch_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_new_epoch_q <= 1'b0;
     end else begin
-      cmd_is_new_epoch_q <= op_q == 8'd48;
+      if (op_changed_q) begin
+        cmd_is_new_epoch_q <= op_q == 8'd48;
+      end
     end
   end
 
-  // seq: cmd_is_train_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_train_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_train_q <= 1'b0;
     end else begin
-      cmd_is_train_q <= op_q == 8'd49;
+      if (op_changed_q) begin
+        cmd_is_train_q <= op_q == 8'd49;
+      end
     end
   end
 
-  // seq: cmd_is_infer_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_infer_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_infer_q <= 1'b0;
     end else begin
-      cmd_is_infer_q <= op_q == 8'd50;
+      if (op_changed_q) begin
+        cmd_is_infer_q <= op_q == 8'd50;
+      end
     end
   end
 
-  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:268)
+  // seq: cmd_is_read_counters_q (generator/units/frontend.ts:273)
   always @(posedge clk) begin
     if (rst) begin
       cmd_is_read_counters_q <= 1'b0;
     end else begin
-      cmd_is_read_counters_q <= op_q == 8'd64;
+      if (op_changed_q) begin
+        cmd_is_read_counters_q <= op_q == 8'd64;
+      end
     end
   end
 
-  // seq: cmd_known_q (generator/units/frontend.ts:277)
+  // seq: cmd_known_q (generator/units/frontend.ts:282)
   always @(posedge clk) begin
     if (rst) begin
       cmd_known_q <= 1'b0;
     end else begin
-      cmd_known_q <= ((((((((((((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q) | cmd_is_set_params_q) | cmd_is_load_weights_q) | cmd_is_read_weights_q) | cmd_is_load_lfsr_q) | cmd_is_read_lfsr_q) | cmd_is_new_epoch_q) | cmd_is_train_q) | cmd_is_infer_q) | cmd_is_read_counters_q;
+      if (cmd_flags_changed_q) begin
+        cmd_known_q <= ((((((((((((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q) | cmd_is_set_params_q) | cmd_is_load_weights_q) | cmd_is_read_weights_q) | cmd_is_load_lfsr_q) | cmd_is_read_lfsr_q) | cmd_is_new_epoch_q) | cmd_is_train_q) | cmd_is_infer_q) | cmd_is_read_counters_q;
+      end
     end
   end
 
-  // seq: cmd_header_q (generator/units/frontend.ts:272)
+  // seq: cmd_header_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       cmd_header_q <= 13'd0;
     end else begin
-      cmd_header_q <= ((cmd_is_read_lfsr_q ? 13'd4 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | ((cmd_is_read_weights_q ? 13'd6 : 13'd0) | ((cmd_is_load_weights_q ? 13'd4 : 13'd0) | ((cmd_is_set_params_q ? 13'd8 : 13'd0) | 13'd0))))) ^ 13'd0;
+      if (cmd_flags_changed_q) begin
+        cmd_header_q <= ((cmd_is_read_lfsr_q ? 13'd4 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | ((cmd_is_read_weights_q ? 13'd6 : 13'd0) | ((cmd_is_load_weights_q ? 13'd4 : 13'd0) | ((cmd_is_set_params_q ? 13'd8 : 13'd0) | 13'd0))))) ^ 13'd0;
+      end
     end
   end
 
-  // seq: cmd_header_m1_q (generator/units/frontend.ts:272)
+  // seq: cmd_header_m1_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       cmd_header_m1_q <= 13'd0;
     end else begin
-      cmd_header_m1_q <= ((cmd_is_read_lfsr_q ? 13'd3 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_read_weights_q ? 13'd5 : 13'd0) | ((cmd_is_load_weights_q ? 13'd3 : 13'd0) | ((cmd_is_set_params_q ? 13'd7 : 13'd0) | 13'd0))))) ^ 13'd0;
+      if (cmd_flags_changed_q) begin
+        cmd_header_m1_q <= ((cmd_is_read_lfsr_q ? 13'd3 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_read_weights_q ? 13'd5 : 13'd0) | ((cmd_is_load_weights_q ? 13'd3 : 13'd0) | ((cmd_is_set_params_q ? 13'd7 : 13'd0) | 13'd0))))) ^ 13'd0;
+      end
     end
   end
 
-  // seq: cmd_record_m2_q (generator/units/frontend.ts:272)
+  // seq: cmd_record_m2_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       cmd_record_m2_q <= 13'd0;
     end else begin
-      cmd_record_m2_q <= ((cmd_is_infer_q ? 13'd782 : 13'd0) | ((cmd_is_train_q ? 13'd783 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | 13'd0))) ^ 13'd0;
+      if (cmd_flags_changed_q) begin
+        cmd_record_m2_q <= ((cmd_is_infer_q ? 13'd782 : 13'd0) | ((cmd_is_train_q ? 13'd783 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd2 : 13'd0) | 13'd0))) ^ 13'd0;
+      end
     end
   end
 
-  // seq: cmd_record_one_q (generator/units/frontend.ts:272)
+  // seq: cmd_record_one_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       cmd_record_one_q <= 1'b0;
     end else begin
-      cmd_record_one_q <= ((cmd_is_read_counters_q ? 1'b1 : 1'b0) | ((cmd_is_new_epoch_q ? 1'b1 : 1'b0) | ((cmd_is_read_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_read_weights_q ? 1'b1 : 1'b0) | ((cmd_is_set_params_q ? 1'b1 : 1'b0) | ((cmd_is_reset_q ? 1'b1 : 1'b0) | ((cmd_is_link_status_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | ((cmd_is_identify_q ? 1'b1 : 1'b0) | 1'b0))))))))) ^ 1'b0;
+      if (cmd_flags_changed_q) begin
+        cmd_record_one_q <= ((cmd_is_read_counters_q ? 1'b1 : 1'b0) | ((cmd_is_new_epoch_q ? 1'b1 : 1'b0) | ((cmd_is_read_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_read_weights_q ? 1'b1 : 1'b0) | ((cmd_is_set_params_q ? 1'b1 : 1'b0) | ((cmd_is_reset_q ? 1'b1 : 1'b0) | ((cmd_is_link_status_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | ((cmd_is_identify_q ? 1'b1 : 1'b0) | 1'b0))))))))) ^ 1'b0;
+      end
     end
   end
 
-  // seq: cmd_no_records_q (generator/units/frontend.ts:272)
+  // seq: cmd_no_records_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       cmd_no_records_q <= 1'b1;
     end else begin
-      cmd_no_records_q <= ((cmd_is_infer_q ? 1'b1 : 1'b0) | ((cmd_is_train_q ? 1'b1 : 1'b0) | ((cmd_is_load_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_load_weights_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | 1'b0))))) ^ 1'b1;
+      if (cmd_flags_changed_q) begin
+        cmd_no_records_q <= ((cmd_is_infer_q ? 1'b1 : 1'b0) | ((cmd_is_train_q ? 1'b1 : 1'b0) | ((cmd_is_load_lfsr_q ? 1'b1 : 1'b0) | ((cmd_is_load_weights_q ? 1'b1 : 1'b0) | ((cmd_is_echo_q ? 1'b1 : 1'b0) | 1'b0))))) ^ 1'b1;
+      end
     end
   end
 
-  // seq: cmd_min_records_q (generator/units/frontend.ts:272)
+  // seq: cmd_min_records_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       cmd_min_records_q <= 13'd0;
     end else begin
-      cmd_min_records_q <= ((cmd_is_infer_q ? 13'd1 : 13'd0) | ((cmd_is_train_q ? 13'd1 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_load_weights_q ? 13'd1 : 13'd0) | 13'd0)))) ^ 13'd0;
+      if (cmd_flags_changed_q) begin
+        cmd_min_records_q <= ((cmd_is_infer_q ? 13'd1 : 13'd0) | ((cmd_is_train_q ? 13'd1 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1 : 13'd0) | ((cmd_is_load_weights_q ? 13'd1 : 13'd0) | 13'd0)))) ^ 13'd0;
+      end
     end
   end
 
-  // seq: cmd_max_records_q (generator/units/frontend.ts:272)
+  // seq: cmd_max_records_q (generator/units/frontend.ts:277)
   always @(posedge clk) begin
     if (rst) begin
       cmd_max_records_q <= 13'd0;
     end else begin
-      cmd_max_records_q <= ((cmd_is_infer_q ? 13'd5 : 13'd0) | ((cmd_is_train_q ? 13'd5 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1021 : 13'd0) | ((cmd_is_load_weights_q ? 13'd2042 : 13'd0) | ((cmd_is_echo_q ? 13'd4088 : 13'd0) | 13'd0))))) ^ 13'd0;
+      if (cmd_flags_changed_q) begin
+        cmd_max_records_q <= ((cmd_is_infer_q ? 13'd5 : 13'd0) | ((cmd_is_train_q ? 13'd5 : 13'd0) | ((cmd_is_load_lfsr_q ? 13'd1021 : 13'd0) | ((cmd_is_load_weights_q ? 13'd2042 : 13'd0) | ((cmd_is_echo_q ? 13'd4088 : 13'd0) | 13'd0))))) ^ 13'd0;
+      end
     end
   end
 
-  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:287
+  assign pay_fire = (in_fire & rx_pay_q) & (~in_skid_m_axis_out_tlast);  // generator/units/frontend.ts:292
 
-  // seq: pay_d_q (generator/units/frontend.ts:292)
+  // seq: pay_d_q (generator/units/frontend.ts:297)
   always @(posedge clk) begin
     if (rst) begin
       pay_d_q <= 1'b0;
@@ -447,7 +510,7 @@ module frontend (
     end
   end
 
-  // seq: pay_byte_d_q (generator/units/frontend.ts:293)
+  // seq: pay_byte_d_q (generator/units/frontend.ts:298)
   always @(posedge clk) begin
     if (rst) begin
       pay_byte_d_q <= 8'd0;
@@ -456,7 +519,7 @@ module frontend (
     end
   end
 
-  // seq: pay_idx_d_q (generator/units/frontend.ts:294)
+  // seq: pay_idx_d_q (generator/units/frontend.ts:299)
   always @(posedge clk) begin
     if (rst) begin
       pay_idx_d_q <= 13'd0;
@@ -465,7 +528,7 @@ module frontend (
     end
   end
 
-  // seq: pay_idx_q (generator/units/frontend.ts:308)
+  // seq: pay_idx_q (generator/units/frontend.ts:313)
   always @(posedge clk) begin
     if (rst) begin
       pay_idx_q <= 13'd0;
@@ -474,7 +537,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at0_q (generator/units/frontend.ts:317)
+  // seq: pay_at0_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
     if (rst) begin
       pay_at0_q <= 1'b0;
@@ -483,7 +546,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at1_q (generator/units/frontend.ts:317)
+  // seq: pay_at1_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
     if (rst) begin
       pay_at1_q <= 1'b0;
@@ -492,7 +555,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at2_q (generator/units/frontend.ts:317)
+  // seq: pay_at2_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
     if (rst) begin
       pay_at2_q <= 1'b0;
@@ -501,7 +564,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at3_q (generator/units/frontend.ts:317)
+  // seq: pay_at3_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
     if (rst) begin
       pay_at3_q <= 1'b0;
@@ -510,7 +573,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at4_q (generator/units/frontend.ts:317)
+  // seq: pay_at4_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
     if (rst) begin
       pay_at4_q <= 1'b0;
@@ -519,7 +582,7 @@ module frontend (
     end
   end
 
-  // seq: pay_at5_q (generator/units/frontend.ts:317)
+  // seq: pay_at5_q (generator/units/frontend.ts:322)
   always @(posedge clk) begin
     if (rst) begin
       pay_at5_q <= 1'b0;
@@ -528,7 +591,7 @@ module frontend (
     end
   end
 
-  // seq: rec_chk_train_label_q (generator/units/frontend.ts:356)
+  // seq: rec_chk_train_label_q (generator/units/frontend.ts:361)
   always @(posedge clk) begin
     if (rst) begin
       rec_chk_train_label_q <= 1'b0;
@@ -537,7 +600,7 @@ module frontend (
     end
   end
 
-  // seq: fields (generator/units/frontend.ts:320)
+  // seq: fields (generator/units/frontend.ts:325)
   always @(posedge clk) begin
     if (rst) begin
       f_set_params_hiddenshift_gt0_q <= 1'b0;
@@ -679,7 +742,7 @@ module frontend (
     end
   end
 
-  // seq: chk_read_lfsr_q (generator/units/frontend.ts:392)
+  // seq: chk_read_lfsr_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       chk_read_lfsr_q <= 3'd0;
@@ -697,7 +760,7 @@ module frontend (
     end
   end
 
-  // seq: chk_load_lfsr_q (generator/units/frontend.ts:392)
+  // seq: chk_load_lfsr_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       chk_load_lfsr_q <= 2'd0;
@@ -715,7 +778,7 @@ module frontend (
     end
   end
 
-  // seq: chk_read_weights_q (generator/units/frontend.ts:392)
+  // seq: chk_read_weights_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       chk_read_weights_q <= 3'd0;
@@ -733,7 +796,7 @@ module frontend (
     end
   end
 
-  // seq: chk_load_weights_q (generator/units/frontend.ts:392)
+  // seq: chk_load_weights_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       chk_load_weights_q <= 2'd0;
@@ -742,7 +805,7 @@ module frontend (
     end
   end
 
-  // seq: chk_set_params_q (generator/units/frontend.ts:392)
+  // seq: chk_set_params_q (generator/units/frontend.ts:397)
   always @(posedge clk) begin
     if (rst) begin
       chk_set_params_q <= 4'd0;
@@ -751,7 +814,7 @@ module frontend (
     end
   end
 
-  // seq: range_bad_q (generator/units/frontend.ts:406)
+  // seq: range_bad_q (generator/units/frontend.ts:411)
   always @(posedge clk) begin
     if (rst) begin
       range_bad_q <= 1'b0;
@@ -760,7 +823,7 @@ module frontend (
     end
   end
 
-  // seq: range_off_q (generator/units/frontend.ts:407)
+  // seq: range_off_q (generator/units/frontend.ts:412)
   always @(posedge clk) begin
     if (rst) begin
       range_off_q <= 13'd0;
@@ -769,7 +832,7 @@ module frontend (
     end
   end
 
-  // seq: len_cmp_q (generator/units/frontend.ts:409)
+  // seq: len_cmp_q (generator/units/frontend.ts:414)
   always @(posedge clk) begin
     if (rst) begin
       len_cmp_q <= 5'd0;
@@ -778,7 +841,7 @@ module frontend (
     end
   end
 
-  // seq: len_ok_q (generator/units/frontend.ts:410)
+  // seq: len_ok_q (generator/units/frontend.ts:415)
   always @(posedge clk) begin
     if (rst) begin
       len_ok_q <= 1'b0;
@@ -787,9 +850,9 @@ module frontend (
     end
   end
 
-  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:411
+  assign fe_op = (((1'b0 | cmd_is_identify_q) | cmd_is_echo_q) | cmd_is_link_status_q) | cmd_is_reset_q;  // generator/units/frontend.ts:416
 
-  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:414)
+  // memory payload_buf: 4096 x uint(8), 1 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:419)
   always @(posedge clk) begin
     if (pay_d_q) begin
       payload_buf[pay_idx_d_q[11:0]] <= pay_byte_d_q;
@@ -797,7 +860,7 @@ module frontend (
     buf_rdata_q <= payload_buf[buf_raddr];
   end
 
-  assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:425
+  assign cmd_issue = (rx_state_q == 5'd12) & cmd_room_q;  // generator/units/frontend.ts:430
 
   // seq: cmd_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
@@ -808,7 +871,7 @@ module frontend (
     end
   end
 
-  // seq: len_p1_q (generator/units/frontend.ts:430)
+  // seq: len_p1_q (generator/units/frontend.ts:435)
   always @(posedge clk) begin
     if (rst) begin
       len_p1_q <= 17'd0;
@@ -817,7 +880,7 @@ module frontend (
     end
   end
 
-  // seq: disp_end_q (generator/units/frontend.ts:431)
+  // seq: disp_end_q (generator/units/frontend.ts:436)
   always @(posedge clk) begin
     if (rst) begin
       disp_end_q <= 1'b0;
@@ -826,9 +889,9 @@ module frontend (
     end
   end
 
-  assign timeout = (receiving & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:434
+  assign timeout = (receiving & (~in_fire)) & idle_timer_end_q;  // generator/units/frontend.ts:439
 
-  // seq: hdr_crc_bad_q (generator/units/frontend.ts:439)
+  // seq: hdr_crc_bad_q (generator/units/frontend.ts:444)
   always @(posedge clk) begin
     if (rst) begin
       hdr_crc_bad_q <= 1'b0;
@@ -837,7 +900,7 @@ module frontend (
     end
   end
 
-  // seq: len_big_q (generator/units/frontend.ts:440)
+  // seq: len_big_q (generator/units/frontend.ts:445)
   always @(posedge clk) begin
     if (rst) begin
       len_big_q <= 1'b0;
@@ -846,7 +909,7 @@ module frontend (
     end
   end
 
-  // seq: rx_crc_ok_q (generator/units/frontend.ts:442)
+  // seq: rx_crc_ok_q (generator/units/frontend.ts:447)
   always @(posedge clk) begin
     if (rst) begin
       rx_crc_ok_q <= 1'b0;
@@ -855,7 +918,7 @@ module frontend (
     end
   end
 
-  // seq: len_m2_q (generator/units/frontend.ts:446)
+  // seq: len_m2_q (generator/units/frontend.ts:451)
   always @(posedge clk) begin
     if (rst) begin
       len_m2_q <= 16'd0;
@@ -864,7 +927,7 @@ module frontend (
     end
   end
 
-  // seq: pay_last_q (generator/units/frontend.ts:448)
+  // seq: pay_last_q (generator/units/frontend.ts:453)
   always @(posedge clk) begin
     if (rst) begin
       pay_last_q <= 1'b0;
@@ -873,7 +936,7 @@ module frontend (
     end
   end
 
-  // seq: err (generator/units/frontend.ts:455)
+  // seq: err (generator/units/frontend.ts:460)
   always @(posedge clk) begin
     if (rst) begin
       err_code_q <= 8'd0;
@@ -912,7 +975,7 @@ module frontend (
     end
   end
 
-  // seq: rx (generator/units/frontend.ts:474)
+  // seq: rx (generator/units/frontend.ts:479)
   always @(posedge clk) begin
     if (rst) begin
       rx_state_q <= 5'd0;
@@ -1231,7 +1294,9 @@ module frontend (
     end
   end
 
-  // seq: rx_frame (generator/units/frontend.ts:537)
+  assign op_change = (rx_hunting_q & (op_q != 8'd0)) | (((in_fire & rx_hdr_q) & (~in_skid_m_axis_out_tlast)) & hdr_at_q[0]);  // generator/units/frontend.ts:543
+
+  // seq: rx_frame (generator/units/frontend.ts:544)
   always @(posedge clk) begin
     if (rst) begin
       hdr_at_q <= 4'd1;
@@ -1272,7 +1337,7 @@ module frontend (
     end
   end
 
-  // seq: rx_payload (generator/units/frontend.ts:558)
+  // seq: rx_payload (generator/units/frontend.ts:565)
   always @(posedge clk) begin
     if (rst) begin
       idx_q <= 13'd0;
@@ -1285,7 +1350,7 @@ module frontend (
     end
   end
 
-  // seq: rx_records (generator/units/frontend.ts:561)
+  // seq: rx_records (generator/units/frontend.ts:568)
   always @(posedge clk) begin
     if (rst) begin
       rec_pos_q <= 13'd0;
@@ -1316,7 +1381,7 @@ module frontend (
     end
   end
 
-  // seq: idle_timer (generator/units/frontend.ts:582)
+  // seq: idle_timer (generator/units/frontend.ts:589)
   always @(posedge clk) begin
     if (rst) begin
       idle_timer_q <= 25'd0;
@@ -1331,7 +1396,7 @@ module frontend (
     end
   end
 
-  // seq: accepted_ev_q (generator/units/frontend.ts:590)
+  // seq: accepted_ev_q (generator/units/frontend.ts:597)
   always @(posedge clk) begin
     if (rst) begin
       accepted_ev_q <= 1'b0;
@@ -1340,7 +1405,7 @@ module frontend (
     end
   end
 
-  // seq: rejected_ev_q (generator/units/frontend.ts:591)
+  // seq: rejected_ev_q (generator/units/frontend.ts:598)
   always @(posedge clk) begin
     if (rst) begin
       rejected_ev_q <= 1'b0;
@@ -1349,7 +1414,7 @@ module frontend (
     end
   end
 
-  // seq: dropped_ev_q (generator/units/frontend.ts:595)
+  // seq: dropped_ev_q (generator/units/frontend.ts:602)
   always @(posedge clk) begin
     if (rst) begin
       dropped_ev_q <= 2'd0;
@@ -1358,7 +1423,7 @@ module frontend (
     end
   end
 
-  // seq: link_counters (generator/units/frontend.ts:596)
+  // seq: link_counters (generator/units/frontend.ts:603)
   always @(posedge clk) begin
     if (rst) begin
       accepted_q <= 32'd0;
@@ -1377,7 +1442,7 @@ module frontend (
     end
   end
 
-  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:602
+  assign chip_rst = rx_state_q == 5'd13;  // generator/units/frontend.ts:609
 
   always @* begin
     case (disp_idx_q[1:0])
@@ -1387,7 +1452,7 @@ module frontend (
       default: _sel_cmd_stg_data_q = 8'd0;
     endcase
   end
-  // seq: cmd_stage (generator/units/frontend.ts:605)
+  // seq: cmd_stage (generator/units/frontend.ts:612)
   always @(posedge clk) begin
     if (rst) begin
       cmd_stg_valid_q <= 1'b0;
@@ -1404,7 +1469,7 @@ module frontend (
     end
   end
 
-  assign tx_start = tx_idle_q & rx_answering_q;  // generator/units/frontend.ts:632
+  assign tx_start = tx_idle_q & rx_answering_q;  // generator/units/frontend.ts:639
 
   always @* begin
     case (op_q[1:0])
@@ -1414,7 +1479,7 @@ module frontend (
       default: _sel_tx_start_kind = 3'd3;
     endcase
   end
-  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:641
+  assign tx_start_kind = rx_report_q ? 3'd0 : (rx_dispwait_q ? 3'd5 : (cmd_is_reset_q ? 3'd4 : _sel_tx_start_kind));  // generator/units/frontend.ts:648
 
   always @* begin
     case (tx_start_kind)
@@ -1427,9 +1492,9 @@ module frontend (
       default: _sel_tx_start_len = 16'd0;
     endcase
   end
-  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:645
+  assign tx_start_len = _sel_tx_start_len;  // generator/units/frontend.ts:652
 
-  // seq: tx_past_two_q (generator/units/frontend.ts:657)
+  // seq: tx_past_two_q (generator/units/frontend.ts:664)
   always @(posedge clk) begin
     if (rst) begin
       tx_past_two_q <= 1'b0;
@@ -1438,7 +1503,7 @@ module frontend (
     end
   end
 
-  // seq: tx_ctrl_q (generator/units/frontend.ts:658)
+  // seq: tx_ctrl_q (generator/units/frontend.ts:665)
   always @(posedge clk) begin
     if (rst) begin
       tx_ctrl_q <= 1'b0;
@@ -1447,7 +1512,7 @@ module frontend (
     end
   end
 
-  // seq: rsp_ok_q (generator/units/frontend.ts:659)
+  // seq: rsp_ok_q (generator/units/frontend.ts:666)
   always @(posedge clk) begin
     if (rst) begin
       rsp_ok_q <= 1'b0;
@@ -1456,15 +1521,15 @@ module frontend (
     end
   end
 
-  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:660
+  assign needs_rsp = tx_ctrl_q & (rsp_ok_q | tx_past_two_q);  // generator/units/frontend.ts:667
 
-  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:663
+  assign rsp_ready = tx_rsph_q | ((tx_pay_q & needs_rsp) & out_room_q);  // generator/units/frontend.ts:670
 
-  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:664
+  assign s_axis_rsp_tready = rsp_ready;  // generator/units/frontend.ts:671
 
-  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:665
+  assign rsp_fire = s_axis_rsp_tvalid & rsp_ready;  // generator/units/frontend.ts:672
 
-  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:666
+  assign tx_issue = (tx_emitting_q & out_room_q) & (((~tx_pay_q) | (~needs_rsp)) | s_axis_rsp_tvalid);  // generator/units/frontend.ts:673
 
   // seq: out_room_q (generator/units/frontend.ts:181)
   always @(posedge clk) begin
@@ -1475,7 +1540,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m1_q (generator/units/frontend.ts:670)
+  // seq: tx_len_m1_q (generator/units/frontend.ts:677)
   always @(posedge clk) begin
     if (rst) begin
       tx_len_m1_q <= 16'd0;
@@ -1484,7 +1549,7 @@ module frontend (
     end
   end
 
-  // seq: tx_len_m2_q (generator/units/frontend.ts:671)
+  // seq: tx_len_m2_q (generator/units/frontend.ts:678)
   always @(posedge clk) begin
     if (rst) begin
       tx_len_m2_q <= 16'd0;
@@ -1493,7 +1558,7 @@ module frontend (
     end
   end
 
-  // seq: tx_last_pay_q (generator/units/frontend.ts:673)
+  // seq: tx_last_pay_q (generator/units/frontend.ts:680)
   always @(posedge clk) begin
     if (rst) begin
       tx_last_pay_q <= 1'b0;
@@ -1502,7 +1567,7 @@ module frontend (
     end
   end
 
-  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:680)
+  // memory identify_rom: 125 x uint(16) (block RAM), 0 write / 1 sync read / 0 async read port(s) (generator/units/frontend.ts:687)
   initial begin
     identify_rom[0] = 16'd1281;
     identify_rom[1] = 16'd12293;
@@ -1634,9 +1699,9 @@ module frontend (
     identify_rom_q <= identify_rom[tx_idx_q[6:0]];
   end
 
-  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:683
+  assign tx_advance = tx_issue & tx_pay_q;  // generator/units/frontend.ts:690
 
-  // seq: tx_advanced_q (generator/units/frontend.ts:684)
+  // seq: tx_advanced_q (generator/units/frontend.ts:691)
   always @(posedge clk) begin
     if (rst) begin
       tx_advanced_q <= 1'b0;
@@ -1645,7 +1710,7 @@ module frontend (
     end
   end
 
-  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:685
+  assign rom_byte = tx_advanced_q ? identify_rom_q[15:8] : identify_rom_q[7:0];  // generator/units/frontend.ts:692
 
   always @* begin
     case (tx_kind_q)
@@ -1658,7 +1723,7 @@ module frontend (
       default: _sel_tx_shift_q = 96'd0;
     endcase
   end
-  // seq: tx_shift (generator/units/frontend.ts:694)
+  // seq: tx_shift (generator/units/frontend.ts:701)
   always @(posedge clk) begin
     if (rst) begin
       tx_shift_q <= 96'd0;
@@ -1671,7 +1736,7 @@ module frontend (
     end
   end
 
-  // seq: tx_rom_q (generator/units/frontend.ts:702)
+  // seq: tx_rom_q (generator/units/frontend.ts:709)
   always @(posedge clk) begin
     if (rst) begin
       tx_rom_q <= 1'b0;
@@ -1680,9 +1745,9 @@ module frontend (
     end
   end
 
-  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:704
+  assign tx_pay_byte = tx_rom_q ? rom_byte : (needs_rsp ? s_axis_rsp_tdata : tx_shift_q[7:0]);  // generator/units/frontend.ts:711
 
-  // seq: tx (generator/units/frontend.ts:706)
+  // seq: tx (generator/units/frontend.ts:713)
   always @(posedge clk) begin
     if (rst) begin
       stg_valid_q <= 1'b0;
@@ -1910,9 +1975,9 @@ module frontend (
     end
   end
 
-  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:804
+  assign buf_raddr = rx_dispatch_q ? disp_addr_q : tx_idx_q[11:0];  // generator/units/frontend.ts:811
 
-  // seq: tx_hcrc_q (generator/units/frontend.ts:810)
+  // seq: tx_hcrc_q (generator/units/frontend.ts:817)
   always @(posedge clk) begin
     if (rst) begin
       tx_hcrc_q <= 8'd0;
@@ -1931,9 +1996,9 @@ module frontend (
       default: _sel_tx_push_byte = 8'd0;
     endcase
   end
-  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:811
+  assign tx_push_byte = _sel_tx_push_byte;  // generator/units/frontend.ts:818
 
-  // seq: tx_crc_byte_q (generator/units/frontend.ts:812)
+  // seq: tx_crc_byte_q (generator/units/frontend.ts:819)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_byte_q <= 8'd0;
@@ -1942,7 +2007,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_take_q (generator/units/frontend.ts:813)
+  // seq: tx_crc_take_q (generator/units/frontend.ts:820)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_take_q <= 1'b0;
@@ -1951,7 +2016,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc_init_q (generator/units/frontend.ts:814)
+  // seq: tx_crc_init_q (generator/units/frontend.ts:821)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc_init_q <= 1'b0;
@@ -1960,7 +2025,7 @@ module frontend (
     end
   end
 
-  // seq: tx_crc (generator/units/frontend.ts:815)
+  // seq: tx_crc (generator/units/frontend.ts:822)
   always @(posedge clk) begin
     if (rst) begin
       tx_crc16_q <= 16'd65535;
@@ -1973,7 +2038,7 @@ module frontend (
     end
   end
 
-  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:819
+  fifo_w8_d4_l out_q (  // generator/units/frontend.ts:826
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (stg_valid_q),
@@ -1987,7 +2052,7 @@ module frontend (
     .count             (out_q_count)
   );
 
-  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:823
+  fifo_w8_d4_l cmd_q (  // generator/units/frontend.ts:830
     .clk               (clk),
     .rst               (rst),
     .s_axis_in_tvalid  (cmd_stg_valid_q),
@@ -2001,21 +2066,21 @@ module frontend (
     .count             (cmd_q_count)
   );
 
-  assign out_fill = out_q_count;  // generator/units/frontend.ts:827
+  assign out_fill = out_q_count;  // generator/units/frontend.ts:834
 
-  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:828
+  assign cmd_fill = cmd_q_count;  // generator/units/frontend.ts:835
 
-  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:831
+  assign m_axis_out_tvalid = out_q_m_axis_out_tvalid;  // generator/units/frontend.ts:838
 
-  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:832
+  assign m_axis_out_tdata = out_q_m_axis_out_tdata;  // generator/units/frontend.ts:839
 
-  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:833
+  assign m_axis_out_tlast = out_q_m_axis_out_tlast;  // generator/units/frontend.ts:840
 
-  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:831
+  assign m_axis_cmd_tvalid = cmd_q_m_axis_out_tvalid;  // generator/units/frontend.ts:838
 
-  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:832
+  assign m_axis_cmd_tdata = cmd_q_m_axis_out_tdata;  // generator/units/frontend.ts:839
 
-  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:833
+  assign m_axis_cmd_tlast = cmd_q_m_axis_out_tlast;  // generator/units/frontend.ts:840
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, f_read_lfsr_offset_q[15:8], f_read_lfsr_count_q[15:8], f_load_lfsr_offset_q[15:8], rec_cnt_q[12:8], f_read_weights_offset_q[31:17], f_load_weights_offset_q[31:17], out_q_s_axis_in_tready, cmd_q_s_axis_in_tready, s_axis_rsp_tlast};

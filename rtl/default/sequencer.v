@@ -1396,206 +1396,208 @@ module sequencer (
           zpack_lane_q <= zpack_lane_q + 6'd1;
         end
       end
-      if ((zpack_fire & (zpack_lane_q == 6'd0))) begin
-        zpack_0_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd1))) begin
-        zpack_1_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd2))) begin
-        zpack_2_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd3))) begin
-        zpack_3_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd4))) begin
-        zpack_4_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd5))) begin
-        zpack_5_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd6))) begin
-        zpack_6_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd7))) begin
-        zpack_7_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd8))) begin
-        zpack_8_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd9))) begin
-        zpack_9_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd10))) begin
-        zpack_10_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd11))) begin
-        zpack_11_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd12))) begin
-        zpack_12_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd13))) begin
-        zpack_13_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd14))) begin
-        zpack_14_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd15))) begin
-        zpack_15_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd16))) begin
-        zpack_16_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd17))) begin
-        zpack_17_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd18))) begin
-        zpack_18_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd19))) begin
-        zpack_19_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd20))) begin
-        zpack_20_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd21))) begin
-        zpack_21_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd22))) begin
-        zpack_22_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd23))) begin
-        zpack_23_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd24))) begin
-        zpack_24_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd25))) begin
-        zpack_25_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd26))) begin
-        zpack_26_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd27))) begin
-        zpack_27_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd28))) begin
-        zpack_28_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd29))) begin
-        zpack_29_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd30))) begin
-        zpack_30_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd31))) begin
-        zpack_31_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd32))) begin
-        zpack_32_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd33))) begin
-        zpack_33_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd34))) begin
-        zpack_34_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd35))) begin
-        zpack_35_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd36))) begin
-        zpack_36_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd37))) begin
-        zpack_37_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd38))) begin
-        zpack_38_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd39))) begin
-        zpack_39_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd40))) begin
-        zpack_40_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd41))) begin
-        zpack_41_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd42))) begin
-        zpack_42_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd43))) begin
-        zpack_43_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd44))) begin
-        zpack_44_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd45))) begin
-        zpack_45_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd46))) begin
-        zpack_46_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd47))) begin
-        zpack_47_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd48))) begin
-        zpack_48_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd49))) begin
-        zpack_49_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd50))) begin
-        zpack_50_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd51))) begin
-        zpack_51_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd52))) begin
-        zpack_52_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd53))) begin
-        zpack_53_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd54))) begin
-        zpack_54_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd55))) begin
-        zpack_55_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd56))) begin
-        zpack_56_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd57))) begin
-        zpack_57_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd58))) begin
-        zpack_58_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd59))) begin
-        zpack_59_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd60))) begin
-        zpack_60_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd61))) begin
-        zpack_61_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd62))) begin
-        zpack_62_q <= u_layernorm_m_axis_z_tdata[31:16];
-      end
-      if ((zpack_fire & (zpack_lane_q == 6'd63))) begin
-        zpack_63_q <= u_layernorm_m_axis_z_tdata[31:16];
+      if (zpack_fire) begin
+        if ((zpack_lane_q == 6'd0)) begin
+          zpack_0_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd1)) begin
+          zpack_1_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd2)) begin
+          zpack_2_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd3)) begin
+          zpack_3_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd4)) begin
+          zpack_4_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd5)) begin
+          zpack_5_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd6)) begin
+          zpack_6_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd7)) begin
+          zpack_7_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd8)) begin
+          zpack_8_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd9)) begin
+          zpack_9_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd10)) begin
+          zpack_10_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd11)) begin
+          zpack_11_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd12)) begin
+          zpack_12_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd13)) begin
+          zpack_13_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd14)) begin
+          zpack_14_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd15)) begin
+          zpack_15_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd16)) begin
+          zpack_16_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd17)) begin
+          zpack_17_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd18)) begin
+          zpack_18_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd19)) begin
+          zpack_19_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd20)) begin
+          zpack_20_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd21)) begin
+          zpack_21_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd22)) begin
+          zpack_22_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd23)) begin
+          zpack_23_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd24)) begin
+          zpack_24_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd25)) begin
+          zpack_25_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd26)) begin
+          zpack_26_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd27)) begin
+          zpack_27_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd28)) begin
+          zpack_28_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd29)) begin
+          zpack_29_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd30)) begin
+          zpack_30_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd31)) begin
+          zpack_31_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd32)) begin
+          zpack_32_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd33)) begin
+          zpack_33_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd34)) begin
+          zpack_34_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd35)) begin
+          zpack_35_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd36)) begin
+          zpack_36_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd37)) begin
+          zpack_37_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd38)) begin
+          zpack_38_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd39)) begin
+          zpack_39_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd40)) begin
+          zpack_40_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd41)) begin
+          zpack_41_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd42)) begin
+          zpack_42_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd43)) begin
+          zpack_43_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd44)) begin
+          zpack_44_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd45)) begin
+          zpack_45_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd46)) begin
+          zpack_46_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd47)) begin
+          zpack_47_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd48)) begin
+          zpack_48_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd49)) begin
+          zpack_49_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd50)) begin
+          zpack_50_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd51)) begin
+          zpack_51_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd52)) begin
+          zpack_52_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd53)) begin
+          zpack_53_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd54)) begin
+          zpack_54_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd55)) begin
+          zpack_55_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd56)) begin
+          zpack_56_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd57)) begin
+          zpack_57_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd58)) begin
+          zpack_58_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd59)) begin
+          zpack_59_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd60)) begin
+          zpack_60_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd61)) begin
+          zpack_61_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd62)) begin
+          zpack_62_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
+        if ((zpack_lane_q == 6'd63)) begin
+          zpack_63_q <= u_layernorm_m_axis_z_tdata[31:16];
+        end
       end
     end
   end
 
-  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:805
+  assign mod_call_done = (mod_wait & (~u_modulator_busy)) & (~u_gram_busy);  // generator/units/sequencer.ts:806
 
-  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:807
+  assign kx_req_go = (((((((kx_state_q == 2'd1) & (mod_state_q == 2'd0)) & (~kx_ready_q)) & (~new_owed_q)) & (~out_owed_q)) & (~u_output_busy)) & (~u_gram_busy)) & (~u_wm_busy);  // generator/units/sequencer.ts:808
 
-  // seq: kx (generator/units/sequencer.ts:811)
+  // seq: kx (generator/units/sequencer.ts:812)
   always @(posedge clk) begin
     if (rst) begin
       slot_mod_q <= 3'd0;
@@ -1719,7 +1721,7 @@ module sequencer (
     end
   end
 
-  // seq: trailing (generator/units/sequencer.ts:866)
+  // seq: trailing (generator/units/sequencer.ts:867)
   always @(posedge clk) begin
     if (rst) begin
       ln_layer_q <= 1'b0;
@@ -1769,7 +1771,7 @@ module sequencer (
     end
   end
 
-  // seq: intake (generator/units/sequencer.ts:892)
+  // seq: intake (generator/units/sequencer.ts:893)
   always @(posedge clk) begin
     if (rst) begin
       rec_train_q <= 1'b0;
@@ -1829,7 +1831,7 @@ module sequencer (
     end
   end
 
-  // seq: fsm (generator/units/sequencer.ts:928)
+  // seq: fsm (generator/units/sequencer.ts:929)
   always @(posedge clk) begin
     if (rst) begin
       done_q <= 1'b0;
