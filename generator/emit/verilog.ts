@@ -522,6 +522,11 @@ class ModuleEmitter {
     }
     if (lo === 0 && hi === e.width - 1) return this.expr(e, hint, false);
     if (e.node.op === 'cast') return this.bits(e.node.a, hi, lo, hint);
+    if (e.node.op === 'repeat') {
+      // bits within one copy: that copy's bits (no temporary of the whole repetition)
+      const w = e.node.a.width;
+      if (Math.floor(hi / w) === Math.floor(lo / w)) return this.bits(e.node.a, hi % w, lo % w, hint);
+    }
     if (e.node.op === 'extend') {
       const inner = e.node.a;
       if (hi < inner.width) return this.bits(inner, hi, lo, hint);

@@ -59,13 +59,13 @@
  * change the draws.
  */
 import { fx, mulFormat, sumFormat, toHls, width, type FixedFormat } from '../fixed/index.js';
-import { ModuleBuilder, constant, mux, select, sint, uint, addrWidth, type Expr, type Module, type Signal } from '../ir/index.js';
+import { ModuleBuilder, cat, constant, mux, select, sint, uint, addrWidth, type Expr, type Module, type Signal } from '../ir/index.js';
 import { fifo } from '../lib/stream/fifo.js';
 import { streamIn, streamOut } from '../lib/stream/bundle.js';
 import type { ChipConfig } from '../config.js';
 import { resolveNumeric, type ResolvedNumeric } from '../numeric.js';
 import { DEFAULT_TAPS } from '../fixed/index.js';
-import { HOST_KIND, bitsFor, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, satCounters, updateWord } from './lane.js';
+import { HOST_KIND, bitsFor, gatedLeapPacked, gatedUpdateWord, hostReadPort, laneProduct, laneSum, gatedLeap, leapPlan, packedLeap, satCounters, updateWord } from './lane.js';
 
 /** Vector slots per hidden layer in hbuf. */
 export const H_SLOTS = 3;
@@ -488,7 +488,7 @@ export function hebbian(cfg: ChipConfig): Module {
   const biasDraws: { q: number; r: Expr }[] = [];
   const hostRdW: Expr[] = [];
   const hostRdL: Expr[] = [];
-  const lfsrLanes: { lf: Signal; saves: Signal[] }[] = [];
+  const lfsrLanes: { lf: Expr; saves: Signal[] }[] = [];
   const layerRdQ = m.reg('host_layer_q', uint(lw), { reset: 0 });
 
   // loader state (declared before the lanes: they write hbuf)
@@ -533,49 +533,94 @@ export function hebbian(cfg: ChipConfig): Module {
   const wAddrW = m.wire('w_waddr', mux(busy, waddr1, hostAddrW));
   const isConst = (e: Expr, v: number): boolean => e.node.op === 'const' && e.node.value === BigInt(v);
   const weAll = m.wire('w_we', stage1);
-  for (let q = 0; q < L; q++) {
-    const wbank = weightBank(m, q, lay.depth, ww, cfg.weightMemory === 'spram', rAddrW, mux(busy, issue, weRead.and(hostBank.eq(q))));
-    const wRd = wbank.rd;
-    hostRdW.push(wRd);
-    const hbuf = m.memory(`hbuf_${q}`, { depth: Math.max(lay.hDepth, 2), type: uint(lay.hWidth) });
-    const hcRd = hbuf.readSync(`hc_rd_${q}`, hcAddr, issue);
-    const hnRd = hbuf.readSync(`hn_rd_${q}`, hnAddr1, v1);
-    hbuf.write(hlAddr, hAligned, hlFire.and(hlLane.eq(q)));
-
-    // LFSR
-    const lf = m.reg(`lfsr_${q}`, uint(LW), { reset: null });
-    const saves = lay.layers.map((_, l) => m.reg(`lfsr_save_${l}_${q}`, uint(LW), { reset: lfsrResetSeed(LW, l, q, L) }));
-    hostRdL.push(H === 1 ? saves[0] : select(layerRdQ, saves, constant(0, uint(LW))));
+  // every bank reads on a host weight read (the host port takes bank host_bank's word; the others' read
+  // registers are free while idle): one read enable for all lanes
+  const rEn = m.wire('w_re', mux(busy, issue, weRead));
+  // the input vectors: one memory, word k of a slot holding lane q's word in lane q of the word (bits
+  // [q·hw + hw − 1 : q·hw]); the loader writes one lane (lane write enable), a pass reads all lanes at once. The
+  // same RAM bits and ports as a memory per lane; the simulator reads a chunk in one access and, while the
+  // loader is idle, tests one enable instead of one per lane.
+  const hbuf = m.memory('hbuf', { depth: Math.max(lay.hDepth, 2), type: uint(L * lay.hWidth) });
+  const hcRdAll = hbuf.readSync('hc_rd', hcAddr, issue);
+  const hnRdAll = hbuf.readSync('hn_rd', hnAddr1, v1);
+  hbuf.write(hlAddr, hAligned.repeat(L), hlFire, L > 1 ? { lanes: m.wire('hl_lanes', constant(1, uint(L)).shlBy(hlLane)) } : {});
+  // ---- LFSR working registers and per-layer banks. Lanes with the same liveness per layer write (and draw) in
+  // the same cycles: one enable wire per such class. Two lanes of a class that never draw for a bias share one
+  // register of two LFSR states, advanced by one packed leap (lane.ts packedLeap: the same XOR network, half
+  // the simulator's operations); the others keep a register each.
+  const liveKey = (q: number): string => lay.layers.map((y) => (q < y.lastLanes ? 1 : 0)).join('');
+  const enByClass = new Map<string, { we: Expr; draw: Expr }>();
+  const laneEnables = (q: number): { we: Expr; draw: Expr } => {
+    const known = enByClass.get(liveKey(q));
+    if (known) return known;
     const live1 = laneLive(q, last1);
-    const writeLane = isConst(live1, 1) ? weAll : m.wire(`w_we_${q}`, stage1.and(live1));
-    const wordDraw = isConst(drawWLayer, 1) ? writeLane : isConst(drawWLayer, 0) ? constant(0, uint(1)) : m.wire(`draw_w_${q}`, stage1.and(drawWLayer).and(live1));
+    const we = isConst(live1, 1) ? weAll : m.wire(`w_we_${q}`, stage1.and(live1));
+    const draw = isConst(drawWLayer, 1) ? we : isConst(drawWLayer, 0) ? constant(0, uint(1)) : m.wire(`draw_w_${q}`, stage1.and(drawWLayer).and(live1));
+    enByClass.set(liveKey(q), { we, draw });
+    return { we, draw };
+  };
+  const mayBias = (q: number): boolean => lay.drawB && lay.layers.some((y) => y.biasLane === q);
+  const pk = packedLeap(plan, 2);
+  const bankSel = (saves: Signal[], sel: Expr): Expr => (H === 1 ? saves[0] : select(sel, saves, constant(0, uint(LW))));
+  const rWords: Signal[] = [];
+  for (let q = 0; q < L; ) {
+    const lanes = pk && q + 1 < L && !mayBias(q) && !mayBias(q + 1) && liveKey(q) === liveKey(q + 1) ? [q, q + 1] : [q];
+    const saves = lanes.map((p) => lay.layers.map((_, l) => m.reg(`lfsr_save_${l}_${p}`, uint(LW), { reset: lfsrResetSeed(LW, l, p, L) })));
+    for (const sv of saves) hostRdL.push(bankSel(sv, layerRdQ));
+    const { we: writeLane, draw: wordDraw } = laneEnables(q);
     // the advanced state is read only while the lane writes its word or draws for the bias: formed only then
     // (lane.ts gatedLeap); the working register still takes it only on a draw
-    const mayBias = lay.drawB && lay.layers.some((y) => y.biasLane === q);
-    const biasDraw = mayBias ? m.wire(`draw_b_${q}`, stage1.and(last1).and(isBiasLane(q))) : null;
-    const s1 = gatedLeap(m, `lfsr_next_${q}`, plan, lf, biasDraw ? writeLane.or(biasDraw) : writeLane);
-    const rWord = m.wire(`r_${q}`, s1.trunc(rb));
-    let nextState: Expr = mux(wordDraw, s1, lf);
-    if (biasDraw) {
-      if (canDouble(q)) {
-        const s2 = gatedLeap(m, `lfsr_next2_${q}`, plan, s1, biasDraw.and(wordDraw));
-        nextState = mux(biasDraw, mux(wordDraw, s2, s1), nextState);
-        biasDraws.push({ q, r: mux(wordDraw, s2.trunc(rb), s1.trunc(rb)) });
-      } else {
-        nextState = mux(biasDraw, s1, nextState);
-        biasDraws.push({ q, r: s1.trunc(rb) });
+    let lf: Signal;
+    let nextState: Expr;
+    if (lanes.length === 2 && pk) {
+      lf = m.reg(`lfsr_${q}_${q + 1}`, uint(2 * LW), { reset: null });
+      const s1 = gatedLeapPacked(m, `lfsr_next_${q}_${q + 1}`, plan, pk, lf, writeLane);
+      rWords.push(m.wire(`r_${q}`, s1.trunc(rb)), m.wire(`r_${q + 1}`, s1.slice(LW + rb - 1, LW)));
+      nextState = wordDraw === writeLane ? s1 : mux(wordDraw, s1, lf);
+      lfsrLanes.push({ lf: lf.trunc(LW), saves: saves[0] }, { lf: lf.slice(2 * LW - 1, LW), saves: saves[1] });
+    } else {
+      lf = m.reg(`lfsr_${q}`, uint(LW), { reset: null });
+      const biasDraw = mayBias(q) ? m.wire(`draw_b_${q}`, stage1.and(last1).and(isBiasLane(q))) : null;
+      const s1 = gatedLeap(m, `lfsr_next_${q}`, plan, lf, biasDraw ? writeLane.or(biasDraw) : writeLane);
+      rWords.push(m.wire(`r_${q}`, s1.trunc(rb)));
+      nextState = wordDraw === writeLane && !biasDraw ? s1 : mux(wordDraw, s1, lf);
+      if (biasDraw) {
+        if (canDouble(q)) {
+          const s2 = gatedLeap(m, `lfsr_next2_${q}`, plan, s1, biasDraw.and(wordDraw));
+          nextState = mux(biasDraw, mux(wordDraw, s2, s1), nextState);
+          biasDraws.push({ q, r: mux(wordDraw, s2.trunc(rb), s1.trunc(rb)) });
+        } else {
+          nextState = mux(biasDraw, s1, nextState);
+          biasDraws.push({ q, r: s1.trunc(rb) });
+        }
       }
+      lfsrLanes.push({ lf, saves: saves[0] });
     }
     // the working register changes at a pass's start and on a draw (S1 only): it holds otherwise
-    m.seq(`lfsr_lane_${q}`, ($) => {
-      $.if(loadLfsr, () => $.set(lf, H === 1 ? saves[0] : select(cmdLayer, saves, constant(0, uint(LW))))).elseIf(stage1, () => $.set(lf, nextState));
+    const load = cat(...saves.map((sv) => bankSel(sv, cmdLayer)).reverse());
+    m.seq(`lfsr_lane_${lanes.join('_')}`, ($) => {
+      $.if(loadLfsr, () => $.set(lf, load)).elseIf(stage1, () => $.set(lf, nextState));
     });
-    lfsrLanes.push({ lf, saves });
+    q += lanes.length;
+  }
+
+  for (let q = 0; q < L; q++) {
+    const wbank = weightBank(m, q, lay.depth, ww, cfg.weightMemory === 'spram', rAddrW, rEn);
+    const wRd = wbank.rd;
+    hostRdW.push(wRd);
+    const hcRd = hcRdAll.slice((q + 1) * lay.hWidth - 1, q * lay.hWidth);
+    const hnRd = hnRdAll.slice((q + 1) * lay.hWidth - 1, q * lay.hWidth);
+    const writeLane = laneEnables(q).we;
 
     // update word, its arithmetic formed only in the lane's writing cycles (lane.ts gatedUpdateWord); its value
     // is the read word in the other cycles — the forward's operand, so wn takes it as it is — and it is written
     // out where it is used (wn's enabled branch, the bank's write data), its flags into the gated counters
-    const upd = gatedUpdateWord(m, `w_upd_${q}`, { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWord, F: FW }, writeLane);
+    const upd = gatedUpdateWord(
+      m,
+      `w_upd_${q}`,
+      { w: wRd.asSigned(), x: { a: nu1, b: hcRd.asSigned() }, k: K, rounding: N.weight.rounding, r: rWords[q], F: FW, oneShift: true },
+      writeLane,
+    );
     wSatHi.push(upd.satHi);
     wSatLo.push(upd.satLo);
     const hostWeQ = weWrite.and(hostBank.eq(q));

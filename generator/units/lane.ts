@@ -158,6 +158,127 @@ export function gatedLeap(m: ModuleBuilder, name: string, plan: LeapPlan, s: Exp
   return next;
 }
 
+/**
+ * A leap of n lanes packed in one word (lane i in bits [i·W + W − 1 : i·W], n·W ≤ 64): the same shifts and
+ * XORs done once for all n lanes on a native word, with constant masks where a lane's bits would cross into
+ * its neighbour's (the unpacked form drops them at the register width). The factors work on the out-bits'
+ * LEAP bits of each lane: the input is masked to them, and again before a factor whose shift would carry a
+ * lane's top bit past the lane (bits above LEAP only ever move up, so the mask changes nothing below LEAP).
+ * A tap shifting B left keeps the bits that stay in the lane (mask first), one shifting right drops those
+ * that leave it (mask after). Null when the plan has no factors or LEAP exceeds the lane.
+ */
+export interface PackedLeap {
+  lanes: number;
+  /**
+   * before factor i: 'acc' re-masks the word to LEAP bits per lane; 'copies' also masks each shifted copy
+   * (shift e) to its LEAP − e bits that land below LEAP (a factor whose shift alone crosses a lane)
+   */
+  remask: ('none' | 'acc' | 'copies')[];
+  /** tap terms: B masked to `pre` bits per lane, shifted by d (left when ≥ 0), masked to `post` bits per lane */
+  terms: { d: number; pre: number | null; post: number | null }[];
+}
+
+export function packedLeap(plan: LeapPlan, lanes: number): PackedLeap | null {
+  const { width: W, leap } = plan;
+  if (!plan.factors || leap > W || lanes * W > NATIVE || lanes < 2) return null;
+  let top = leap - 1;
+  const remask = plan.factors.map((f): PackedLeap['remask'][number] => {
+    const e = Math.max(...f);
+    if (top + e <= W - 1) {
+      top += e;
+      return 'none';
+    }
+    top = leap - 1 + e;
+    if (top <= W - 1) return 'acc';
+    top = leap - 1;
+    return 'copies';
+  });
+  const terms: PackedLeap['terms'] = [];
+  for (const d of plan.taps) {
+    if (d <= -leap || d >= W) continue; // shifted out entirely
+    if (d >= 0) terms.push({ d, pre: leap - 1 + d > W - 1 ? W - d : null, post: null });
+    else terms.push({ d, pre: null, post: leap + d });
+  }
+  return { lanes, remask, terms };
+}
+
+/** A mask of the low `bits` bits of each of n lanes of width w. */
+function laneMask(bits: number, w: number, n: number): bigint {
+  let mk = 0n;
+  for (let i = 0; i < n; i++) mk |= ((1n << BigInt(bits)) - 1n) << BigInt(i * w);
+  return mk;
+}
+
+/** The packed advance in TypeScript: states[i] of lane i (checks packedLeap against Lfsr in the tests). */
+export function leapPackedNumber(plan: LeapPlan, pk: PackedLeap, states: number[]): number[] {
+  const { width: W, leap } = plan;
+  const n = pk.lanes;
+  const T = BigInt(n * W);
+  const all = (1n << T) - 1n;
+  const mk = (b: number): bigint => laneMask(b, W, n);
+  const s = states.reduce((a, v, i) => a | (BigInt(v) << BigInt(i * W)), 0n);
+  let acc = s & mk(leap);
+  (plan.factors as number[][]).forEach((f, i) => {
+    if (pk.remask[i] !== 'none') acc &= mk(leap);
+    let t = acc;
+    for (const e of f) t ^= ((pk.remask[i] === 'copies' ? acc & mk(leap - e) : acc) << BigInt(e)) & all;
+    acc = t;
+  });
+  const B = acc & mk(leap);
+  let out = leap < W ? (s >> BigInt(leap)) & mk(W - leap) : 0n;
+  for (const { d, pre, post } of pk.terms) {
+    const b = pre === null ? B : B & mk(pre);
+    let t = d >= 0 ? (b << BigInt(d)) & all : b >> BigInt(-d);
+    if (post !== null) t &= mk(post);
+    out ^= t;
+  }
+  return states.map((_, i) => Number((out >> BigInt(i * W)) & ((1n << BigInt(W)) - 1n)));
+}
+
+/**
+ * gatedLeap of n lanes packed in `s` (uint(n·W), see packedLeap): the comb process `<name>` forms the
+ * advanced states of all n lanes while `en`, else passes `s`; its factors and out-bits are temporaries.
+ */
+export function gatedLeapPacked(m: ModuleBuilder, name: string, plan: LeapPlan, pk: PackedLeap, s: Expr, en: Expr): Signal {
+  const { width: W, leap } = plan;
+  const n = pk.lanes;
+  const T = n * W;
+  if (s.width !== T || s.signed) throw new Error(`gatedLeapPacked: the state must be uint(${T}) (internal)`);
+  const mk = (b: number): Expr => constant(laneMask(b, W, n), uint(T));
+  const next = m.wire(name, uint(T));
+  const temps: Signal[] = [];
+  m.comb(name, ($) => {
+    $.if(en, () => {
+      const bind = (nm: string, e: Expr): Signal => {
+        const t = m.wire(nm, e.type);
+        $.setTemp(t, e);
+        temps.push(t);
+        return t;
+      };
+      let acc: Expr = s.and(mk(leap));
+      (plan.factors as number[][]).forEach((f, i) => {
+        if (pk.remask[i] !== 'none') acc = acc.and(mk(leap));
+        let t = acc;
+        for (const e of f) t = t.xor((pk.remask[i] === 'copies' ? acc.and(mk(leap - e)) : acc).trunc(T - e).shl(e));
+        acc = bind(`${name}_f${i}`, t);
+      });
+      const B = bind(`${name}_b`, acc.and(mk(leap)));
+      let out: Expr = leap < W ? s.shr(leap).zext(T).and(mk(W - leap)) : constant(0, uint(T));
+      for (const { d, pre, post } of pk.terms) {
+        const b = pre === null ? B : B.and(mk(pre));
+        let t = d >= 0 ? (d === 0 ? b : b.trunc(T - d).shl(d)) : b.shr(-d).zext(T);
+        if (post !== null) t = t.and(mk(post));
+        out = out.xor(t);
+      }
+      $.set(next, out);
+    }).else(() => {
+      for (const t of temps) $.setTemp(t, constant(0, t.type));
+      $.set(next, s);
+    });
+  });
+  return next;
+}
+
 /** leapExpr with its intermediate values bound by `bind` (a wire, or a process temporary). */
 function leapWith(m: ModuleBuilder, name: string, plan: LeapPlan, s: Expr, bind: (name: string, e: Expr) => Signal): Expr {
   const { width: W, leap } = plan;
@@ -228,6 +349,12 @@ export interface WordUpdate {
   rounding: Rounding;
   r: Signal | null;
   F: FixedFormat;
+  /**
+   * Stochastic rounding with k > rbits in 64-bit arithmetic: add the draw shifted up to the product's k
+   * fraction bits and shift once, (x + r·2^(k−rbits)) >> k, instead of ((x >> (k − rbits)) + r) >> rbits —
+   * the same value (⌊⌊y/a⌋/b⌋ = ⌊y/(ab)⌋), one arithmetic shift fewer for the simulator. Off: the two shifts.
+   */
+  oneShift?: boolean;
 }
 
 /** What updateWord returns: the saturated word and the two saturation flags. */
@@ -332,7 +459,7 @@ function railFlag(sum: Expr, F: FixedFormat, side: 'hi' | 'lo'): Expr {
  * A builder of the exact sum w + round(x, k) (see updateWord), a fresh expression on every call. The
  * unused draw bits are declared once.
  */
-function updateSum(m: ModuleBuilder, { w, x, k, rounding, r }: WordUpdate): () => Expr {
+function updateSum(m: ModuleBuilder, { w, x, k, rounding, r, oneShift }: WordUpdate): () => Expr {
   const xw = x instanceof Expr ? x.width : x.a.width + x.b.width;
   const useNative = !(x instanceof Expr) && ['floor', 'nearest', 'stochastic'].includes(rounding) && xw - k + 2 <= NATIVE;
   // the rounded value's own width (resizeHw's widest rounding), so the 'wrap' below never drops a bit
@@ -353,7 +480,8 @@ function updateSum(m: ModuleBuilder, { w, x, k, rounding, r }: WordUpdate): () =
       else {
         const rr = r as Signal;
         const rb = rr.width;
-        q = k >= rb ? sra(add(sra(native, k - rb), rr), rb) : sra(add(native, rr.shr(rb - k)), k);
+        if (k > rb && oneShift && xw + 2 <= NATIVE && k + 2 <= NATIVE) q = sra(native.addWrap(rr.zext(NATIVE - (k - rb)).shl(k - rb).asSigned()), k);
+        else q = k >= rb ? sra(add(sra(native, k - rb), rr), rb) : sra(add(native, rr.shr(rb - k)), k);
       }
       return q;
     }

@@ -105,12 +105,13 @@ module hebbian (
   wire [10:0]        w_raddr;
   wire [10:0]        w_waddr;
   wire               w_we;
-  reg  [15:0]        w_rd_0;
-  reg  [15:0]        hc_rd_0;
-  reg  [15:0]        hn_rd_0;
-  reg  [31:0]        lfsr_0;
+  wire               w_re;
+  reg  [1023:0]      hc_rd;
+  reg  [1023:0]      hn_rd;
+  wire [63:0]        hl_lanes;
   reg  [31:0]        lfsr_save_0_0;
   reg  [31:0]        lfsr_save_1_0;
+  reg  [31:0]        lfsr_0;
   wire               draw_b_0;
   reg  [31:0]        lfsr_next_0;
   reg  [31:0]        lfsr_next_0_f0;
@@ -125,299 +126,100 @@ module hebbian (
   reg  [31:0]        lfsr_next2_0_f2;
   reg  [31:0]        lfsr_next2_0_f3;
   reg  [15:0]        lfsr_next2_0_b;
-  reg  signed [16:0] w_upd_0_sum;
-  reg  signed [15:0] w_upd_0;
-  reg                w_upd_0_sat_hi;
-  reg                w_upd_0_sat_lo;
-  reg                w_upd_0_above;
-  reg                w_upd_0_below;
-  reg  signed [15:0] wn_0;
-  reg  [15:0]        w_rd_1;
-  reg  [15:0]        hc_rd_1;
-  reg  [15:0]        hn_rd_1;
-  reg  [31:0]        lfsr_1;
   reg  [31:0]        lfsr_save_0_1;
   reg  [31:0]        lfsr_save_1_1;
-  reg  [31:0]        lfsr_next_1;
-  reg  [31:0]        lfsr_next_1_f0;
-  reg  [31:0]        lfsr_next_1_f1;
-  reg  [31:0]        lfsr_next_1_f2;
-  reg  [31:0]        lfsr_next_1_f3;
-  reg  [15:0]        lfsr_next_1_b;
-  wire [15:0]        r_1;
-  reg  signed [16:0] w_upd_1_sum;
-  reg  signed [15:0] w_upd_1;
-  reg                w_upd_1_sat_hi;
-  reg                w_upd_1_sat_lo;
-  reg                w_upd_1_above;
-  reg                w_upd_1_below;
-  reg  signed [15:0] wn_1;
-  reg  [15:0]        w_rd_2;
-  reg  [15:0]        hc_rd_2;
-  reg  [15:0]        hn_rd_2;
-  reg  [31:0]        lfsr_2;
   reg  [31:0]        lfsr_save_0_2;
   reg  [31:0]        lfsr_save_1_2;
-  reg  [31:0]        lfsr_next_2;
-  reg  [31:0]        lfsr_next_2_f0;
-  reg  [31:0]        lfsr_next_2_f1;
-  reg  [31:0]        lfsr_next_2_f2;
-  reg  [31:0]        lfsr_next_2_f3;
-  reg  [15:0]        lfsr_next_2_b;
+  reg  [63:0]        lfsr_1_2;
+  reg  [63:0]        lfsr_next_1_2;
+  reg  [63:0]        lfsr_next_1_2_f0;
+  reg  [63:0]        lfsr_next_1_2_f1;
+  reg  [63:0]        lfsr_next_1_2_f2;
+  reg  [63:0]        lfsr_next_1_2_f3;
+  reg  [63:0]        lfsr_next_1_2_b;
+  wire [15:0]        r_1;
   wire [15:0]        r_2;
-  reg  signed [16:0] w_upd_2_sum;
-  reg  signed [15:0] w_upd_2;
-  reg                w_upd_2_sat_hi;
-  reg                w_upd_2_sat_lo;
-  reg                w_upd_2_above;
-  reg                w_upd_2_below;
-  reg  signed [15:0] wn_2;
-  reg  [15:0]        w_rd_3;
-  reg  [15:0]        hc_rd_3;
-  reg  [15:0]        hn_rd_3;
-  reg  [31:0]        lfsr_3;
   reg  [31:0]        lfsr_save_0_3;
   reg  [31:0]        lfsr_save_1_3;
-  reg  [31:0]        lfsr_next_3;
-  reg  [31:0]        lfsr_next_3_f0;
-  reg  [31:0]        lfsr_next_3_f1;
-  reg  [31:0]        lfsr_next_3_f2;
-  reg  [31:0]        lfsr_next_3_f3;
-  reg  [15:0]        lfsr_next_3_b;
-  wire [15:0]        r_3;
-  reg  signed [16:0] w_upd_3_sum;
-  reg  signed [15:0] w_upd_3;
-  reg                w_upd_3_sat_hi;
-  reg                w_upd_3_sat_lo;
-  reg                w_upd_3_above;
-  reg                w_upd_3_below;
-  reg  signed [15:0] wn_3;
-  reg  [15:0]        w_rd_4;
-  reg  [15:0]        hc_rd_4;
-  reg  [15:0]        hn_rd_4;
-  reg  [31:0]        lfsr_4;
   reg  [31:0]        lfsr_save_0_4;
   reg  [31:0]        lfsr_save_1_4;
-  reg  [31:0]        lfsr_next_4;
-  reg  [31:0]        lfsr_next_4_f0;
-  reg  [31:0]        lfsr_next_4_f1;
-  reg  [31:0]        lfsr_next_4_f2;
-  reg  [31:0]        lfsr_next_4_f3;
-  reg  [15:0]        lfsr_next_4_b;
+  reg  [63:0]        lfsr_3_4;
+  reg  [63:0]        lfsr_next_3_4;
+  reg  [63:0]        lfsr_next_3_4_f0;
+  reg  [63:0]        lfsr_next_3_4_f1;
+  reg  [63:0]        lfsr_next_3_4_f2;
+  reg  [63:0]        lfsr_next_3_4_f3;
+  reg  [63:0]        lfsr_next_3_4_b;
+  wire [15:0]        r_3;
   wire [15:0]        r_4;
-  reg  signed [16:0] w_upd_4_sum;
-  reg  signed [15:0] w_upd_4;
-  reg                w_upd_4_sat_hi;
-  reg                w_upd_4_sat_lo;
-  reg                w_upd_4_above;
-  reg                w_upd_4_below;
-  reg  signed [15:0] wn_4;
-  reg  [15:0]        w_rd_5;
-  reg  [15:0]        hc_rd_5;
-  reg  [15:0]        hn_rd_5;
-  reg  [31:0]        lfsr_5;
   reg  [31:0]        lfsr_save_0_5;
   reg  [31:0]        lfsr_save_1_5;
-  reg  [31:0]        lfsr_next_5;
-  reg  [31:0]        lfsr_next_5_f0;
-  reg  [31:0]        lfsr_next_5_f1;
-  reg  [31:0]        lfsr_next_5_f2;
-  reg  [31:0]        lfsr_next_5_f3;
-  reg  [15:0]        lfsr_next_5_b;
-  wire [15:0]        r_5;
-  reg  signed [16:0] w_upd_5_sum;
-  reg  signed [15:0] w_upd_5;
-  reg                w_upd_5_sat_hi;
-  reg                w_upd_5_sat_lo;
-  reg                w_upd_5_above;
-  reg                w_upd_5_below;
-  reg  signed [15:0] wn_5;
-  reg  [15:0]        w_rd_6;
-  reg  [15:0]        hc_rd_6;
-  reg  [15:0]        hn_rd_6;
-  reg  [31:0]        lfsr_6;
   reg  [31:0]        lfsr_save_0_6;
   reg  [31:0]        lfsr_save_1_6;
-  reg  [31:0]        lfsr_next_6;
-  reg  [31:0]        lfsr_next_6_f0;
-  reg  [31:0]        lfsr_next_6_f1;
-  reg  [31:0]        lfsr_next_6_f2;
-  reg  [31:0]        lfsr_next_6_f3;
-  reg  [15:0]        lfsr_next_6_b;
+  reg  [63:0]        lfsr_5_6;
+  reg  [63:0]        lfsr_next_5_6;
+  reg  [63:0]        lfsr_next_5_6_f0;
+  reg  [63:0]        lfsr_next_5_6_f1;
+  reg  [63:0]        lfsr_next_5_6_f2;
+  reg  [63:0]        lfsr_next_5_6_f3;
+  reg  [63:0]        lfsr_next_5_6_b;
+  wire [15:0]        r_5;
   wire [15:0]        r_6;
-  reg  signed [16:0] w_upd_6_sum;
-  reg  signed [15:0] w_upd_6;
-  reg                w_upd_6_sat_hi;
-  reg                w_upd_6_sat_lo;
-  reg                w_upd_6_above;
-  reg                w_upd_6_below;
-  reg  signed [15:0] wn_6;
-  reg  [15:0]        w_rd_7;
-  reg  [15:0]        hc_rd_7;
-  reg  [15:0]        hn_rd_7;
-  reg  [31:0]        lfsr_7;
   reg  [31:0]        lfsr_save_0_7;
   reg  [31:0]        lfsr_save_1_7;
-  reg  [31:0]        lfsr_next_7;
-  reg  [31:0]        lfsr_next_7_f0;
-  reg  [31:0]        lfsr_next_7_f1;
-  reg  [31:0]        lfsr_next_7_f2;
-  reg  [31:0]        lfsr_next_7_f3;
-  reg  [15:0]        lfsr_next_7_b;
-  wire [15:0]        r_7;
-  reg  signed [16:0] w_upd_7_sum;
-  reg  signed [15:0] w_upd_7;
-  reg                w_upd_7_sat_hi;
-  reg                w_upd_7_sat_lo;
-  reg                w_upd_7_above;
-  reg                w_upd_7_below;
-  reg  signed [15:0] wn_7;
-  reg  [15:0]        w_rd_8;
-  reg  [15:0]        hc_rd_8;
-  reg  [15:0]        hn_rd_8;
-  reg  [31:0]        lfsr_8;
   reg  [31:0]        lfsr_save_0_8;
   reg  [31:0]        lfsr_save_1_8;
-  reg  [31:0]        lfsr_next_8;
-  reg  [31:0]        lfsr_next_8_f0;
-  reg  [31:0]        lfsr_next_8_f1;
-  reg  [31:0]        lfsr_next_8_f2;
-  reg  [31:0]        lfsr_next_8_f3;
-  reg  [15:0]        lfsr_next_8_b;
+  reg  [63:0]        lfsr_7_8;
+  reg  [63:0]        lfsr_next_7_8;
+  reg  [63:0]        lfsr_next_7_8_f0;
+  reg  [63:0]        lfsr_next_7_8_f1;
+  reg  [63:0]        lfsr_next_7_8_f2;
+  reg  [63:0]        lfsr_next_7_8_f3;
+  reg  [63:0]        lfsr_next_7_8_b;
+  wire [15:0]        r_7;
   wire [15:0]        r_8;
-  reg  signed [16:0] w_upd_8_sum;
-  reg  signed [15:0] w_upd_8;
-  reg                w_upd_8_sat_hi;
-  reg                w_upd_8_sat_lo;
-  reg                w_upd_8_above;
-  reg                w_upd_8_below;
-  reg  signed [15:0] wn_8;
-  reg  [15:0]        w_rd_9;
-  reg  [15:0]        hc_rd_9;
-  reg  [15:0]        hn_rd_9;
-  reg  [31:0]        lfsr_9;
   reg  [31:0]        lfsr_save_0_9;
   reg  [31:0]        lfsr_save_1_9;
-  reg  [31:0]        lfsr_next_9;
-  reg  [31:0]        lfsr_next_9_f0;
-  reg  [31:0]        lfsr_next_9_f1;
-  reg  [31:0]        lfsr_next_9_f2;
-  reg  [31:0]        lfsr_next_9_f3;
-  reg  [15:0]        lfsr_next_9_b;
-  wire [15:0]        r_9;
-  reg  signed [16:0] w_upd_9_sum;
-  reg  signed [15:0] w_upd_9;
-  reg                w_upd_9_sat_hi;
-  reg                w_upd_9_sat_lo;
-  reg                w_upd_9_above;
-  reg                w_upd_9_below;
-  reg  signed [15:0] wn_9;
-  reg  [15:0]        w_rd_10;
-  reg  [15:0]        hc_rd_10;
-  reg  [15:0]        hn_rd_10;
-  reg  [31:0]        lfsr_10;
   reg  [31:0]        lfsr_save_0_10;
   reg  [31:0]        lfsr_save_1_10;
-  reg  [31:0]        lfsr_next_10;
-  reg  [31:0]        lfsr_next_10_f0;
-  reg  [31:0]        lfsr_next_10_f1;
-  reg  [31:0]        lfsr_next_10_f2;
-  reg  [31:0]        lfsr_next_10_f3;
-  reg  [15:0]        lfsr_next_10_b;
+  reg  [63:0]        lfsr_9_10;
+  reg  [63:0]        lfsr_next_9_10;
+  reg  [63:0]        lfsr_next_9_10_f0;
+  reg  [63:0]        lfsr_next_9_10_f1;
+  reg  [63:0]        lfsr_next_9_10_f2;
+  reg  [63:0]        lfsr_next_9_10_f3;
+  reg  [63:0]        lfsr_next_9_10_b;
+  wire [15:0]        r_9;
   wire [15:0]        r_10;
-  reg  signed [16:0] w_upd_10_sum;
-  reg  signed [15:0] w_upd_10;
-  reg                w_upd_10_sat_hi;
-  reg                w_upd_10_sat_lo;
-  reg                w_upd_10_above;
-  reg                w_upd_10_below;
-  reg  signed [15:0] wn_10;
-  reg  [15:0]        w_rd_11;
-  reg  [15:0]        hc_rd_11;
-  reg  [15:0]        hn_rd_11;
-  reg  [31:0]        lfsr_11;
   reg  [31:0]        lfsr_save_0_11;
   reg  [31:0]        lfsr_save_1_11;
-  reg  [31:0]        lfsr_next_11;
-  reg  [31:0]        lfsr_next_11_f0;
-  reg  [31:0]        lfsr_next_11_f1;
-  reg  [31:0]        lfsr_next_11_f2;
-  reg  [31:0]        lfsr_next_11_f3;
-  reg  [15:0]        lfsr_next_11_b;
-  wire [15:0]        r_11;
-  reg  signed [16:0] w_upd_11_sum;
-  reg  signed [15:0] w_upd_11;
-  reg                w_upd_11_sat_hi;
-  reg                w_upd_11_sat_lo;
-  reg                w_upd_11_above;
-  reg                w_upd_11_below;
-  reg  signed [15:0] wn_11;
-  reg  [15:0]        w_rd_12;
-  reg  [15:0]        hc_rd_12;
-  reg  [15:0]        hn_rd_12;
-  reg  [31:0]        lfsr_12;
   reg  [31:0]        lfsr_save_0_12;
   reg  [31:0]        lfsr_save_1_12;
-  reg  [31:0]        lfsr_next_12;
-  reg  [31:0]        lfsr_next_12_f0;
-  reg  [31:0]        lfsr_next_12_f1;
-  reg  [31:0]        lfsr_next_12_f2;
-  reg  [31:0]        lfsr_next_12_f3;
-  reg  [15:0]        lfsr_next_12_b;
+  reg  [63:0]        lfsr_11_12;
+  reg  [63:0]        lfsr_next_11_12;
+  reg  [63:0]        lfsr_next_11_12_f0;
+  reg  [63:0]        lfsr_next_11_12_f1;
+  reg  [63:0]        lfsr_next_11_12_f2;
+  reg  [63:0]        lfsr_next_11_12_f3;
+  reg  [63:0]        lfsr_next_11_12_b;
+  wire [15:0]        r_11;
   wire [15:0]        r_12;
-  reg  signed [16:0] w_upd_12_sum;
-  reg  signed [15:0] w_upd_12;
-  reg                w_upd_12_sat_hi;
-  reg                w_upd_12_sat_lo;
-  reg                w_upd_12_above;
-  reg                w_upd_12_below;
-  reg  signed [15:0] wn_12;
-  reg  [15:0]        w_rd_13;
-  reg  [15:0]        hc_rd_13;
-  reg  [15:0]        hn_rd_13;
-  reg  [31:0]        lfsr_13;
   reg  [31:0]        lfsr_save_0_13;
   reg  [31:0]        lfsr_save_1_13;
-  reg  [31:0]        lfsr_next_13;
-  reg  [31:0]        lfsr_next_13_f0;
-  reg  [31:0]        lfsr_next_13_f1;
-  reg  [31:0]        lfsr_next_13_f2;
-  reg  [31:0]        lfsr_next_13_f3;
-  reg  [15:0]        lfsr_next_13_b;
-  wire [15:0]        r_13;
-  reg  signed [16:0] w_upd_13_sum;
-  reg  signed [15:0] w_upd_13;
-  reg                w_upd_13_sat_hi;
-  reg                w_upd_13_sat_lo;
-  reg                w_upd_13_above;
-  reg                w_upd_13_below;
-  reg  signed [15:0] wn_13;
-  reg  [15:0]        w_rd_14;
-  reg  [15:0]        hc_rd_14;
-  reg  [15:0]        hn_rd_14;
-  reg  [31:0]        lfsr_14;
   reg  [31:0]        lfsr_save_0_14;
   reg  [31:0]        lfsr_save_1_14;
-  reg  [31:0]        lfsr_next_14;
-  reg  [31:0]        lfsr_next_14_f0;
-  reg  [31:0]        lfsr_next_14_f1;
-  reg  [31:0]        lfsr_next_14_f2;
-  reg  [31:0]        lfsr_next_14_f3;
-  reg  [15:0]        lfsr_next_14_b;
+  reg  [63:0]        lfsr_13_14;
+  reg  [63:0]        lfsr_next_13_14;
+  reg  [63:0]        lfsr_next_13_14_f0;
+  reg  [63:0]        lfsr_next_13_14_f1;
+  reg  [63:0]        lfsr_next_13_14_f2;
+  reg  [63:0]        lfsr_next_13_14_f3;
+  reg  [63:0]        lfsr_next_13_14_b;
+  wire [15:0]        r_13;
   wire [15:0]        r_14;
-  reg  signed [16:0] w_upd_14_sum;
-  reg  signed [15:0] w_upd_14;
-  reg                w_upd_14_sat_hi;
-  reg                w_upd_14_sat_lo;
-  reg                w_upd_14_above;
-  reg                w_upd_14_below;
-  reg  signed [15:0] wn_14;
-  reg  [15:0]        w_rd_15;
-  reg  [15:0]        hc_rd_15;
-  reg  [15:0]        hn_rd_15;
-  reg  [31:0]        lfsr_15;
   reg  [31:0]        lfsr_save_0_15;
   reg  [31:0]        lfsr_save_1_15;
+  reg  [31:0]        lfsr_15;
   reg  [31:0]        lfsr_next_15;
   reg  [31:0]        lfsr_next_15_f0;
   reg  [31:0]        lfsr_next_15_f1;
@@ -425,20 +227,10 @@ module hebbian (
   reg  [31:0]        lfsr_next_15_f3;
   reg  [15:0]        lfsr_next_15_b;
   wire [15:0]        r_15;
-  reg  signed [16:0] w_upd_15_sum;
-  reg  signed [15:0] w_upd_15;
-  reg                w_upd_15_sat_hi;
-  reg                w_upd_15_sat_lo;
-  reg                w_upd_15_above;
-  reg                w_upd_15_below;
-  reg  signed [15:0] wn_15;
-  reg  [15:0]        w_rd_16;
-  reg  [15:0]        hc_rd_16;
-  reg  [15:0]        hn_rd_16;
-  reg  [31:0]        lfsr_16;
   reg  [31:0]        lfsr_save_0_16;
   reg  [31:0]        lfsr_save_1_16;
   wire               w_we_16;
+  reg  [31:0]        lfsr_16;
   wire               draw_b_16;
   reg  [31:0]        lfsr_next_16;
   reg  [31:0]        lfsr_next_16_f0;
@@ -447,6 +239,444 @@ module hebbian (
   reg  [31:0]        lfsr_next_16_f3;
   reg  [15:0]        lfsr_next_16_b;
   wire [15:0]        r_16;
+  reg  [31:0]        lfsr_save_0_17;
+  reg  [31:0]        lfsr_save_1_17;
+  reg  [31:0]        lfsr_save_0_18;
+  reg  [31:0]        lfsr_save_1_18;
+  reg  [63:0]        lfsr_17_18;
+  reg  [63:0]        lfsr_next_17_18;
+  reg  [63:0]        lfsr_next_17_18_f0;
+  reg  [63:0]        lfsr_next_17_18_f1;
+  reg  [63:0]        lfsr_next_17_18_f2;
+  reg  [63:0]        lfsr_next_17_18_f3;
+  reg  [63:0]        lfsr_next_17_18_b;
+  wire [15:0]        r_17;
+  wire [15:0]        r_18;
+  reg  [31:0]        lfsr_save_0_19;
+  reg  [31:0]        lfsr_save_1_19;
+  reg  [31:0]        lfsr_save_0_20;
+  reg  [31:0]        lfsr_save_1_20;
+  reg  [63:0]        lfsr_19_20;
+  reg  [63:0]        lfsr_next_19_20;
+  reg  [63:0]        lfsr_next_19_20_f0;
+  reg  [63:0]        lfsr_next_19_20_f1;
+  reg  [63:0]        lfsr_next_19_20_f2;
+  reg  [63:0]        lfsr_next_19_20_f3;
+  reg  [63:0]        lfsr_next_19_20_b;
+  wire [15:0]        r_19;
+  wire [15:0]        r_20;
+  reg  [31:0]        lfsr_save_0_21;
+  reg  [31:0]        lfsr_save_1_21;
+  reg  [31:0]        lfsr_save_0_22;
+  reg  [31:0]        lfsr_save_1_22;
+  reg  [63:0]        lfsr_21_22;
+  reg  [63:0]        lfsr_next_21_22;
+  reg  [63:0]        lfsr_next_21_22_f0;
+  reg  [63:0]        lfsr_next_21_22_f1;
+  reg  [63:0]        lfsr_next_21_22_f2;
+  reg  [63:0]        lfsr_next_21_22_f3;
+  reg  [63:0]        lfsr_next_21_22_b;
+  wire [15:0]        r_21;
+  wire [15:0]        r_22;
+  reg  [31:0]        lfsr_save_0_23;
+  reg  [31:0]        lfsr_save_1_23;
+  reg  [31:0]        lfsr_save_0_24;
+  reg  [31:0]        lfsr_save_1_24;
+  reg  [63:0]        lfsr_23_24;
+  reg  [63:0]        lfsr_next_23_24;
+  reg  [63:0]        lfsr_next_23_24_f0;
+  reg  [63:0]        lfsr_next_23_24_f1;
+  reg  [63:0]        lfsr_next_23_24_f2;
+  reg  [63:0]        lfsr_next_23_24_f3;
+  reg  [63:0]        lfsr_next_23_24_b;
+  wire [15:0]        r_23;
+  wire [15:0]        r_24;
+  reg  [31:0]        lfsr_save_0_25;
+  reg  [31:0]        lfsr_save_1_25;
+  reg  [31:0]        lfsr_save_0_26;
+  reg  [31:0]        lfsr_save_1_26;
+  reg  [63:0]        lfsr_25_26;
+  reg  [63:0]        lfsr_next_25_26;
+  reg  [63:0]        lfsr_next_25_26_f0;
+  reg  [63:0]        lfsr_next_25_26_f1;
+  reg  [63:0]        lfsr_next_25_26_f2;
+  reg  [63:0]        lfsr_next_25_26_f3;
+  reg  [63:0]        lfsr_next_25_26_b;
+  wire [15:0]        r_25;
+  wire [15:0]        r_26;
+  reg  [31:0]        lfsr_save_0_27;
+  reg  [31:0]        lfsr_save_1_27;
+  reg  [31:0]        lfsr_save_0_28;
+  reg  [31:0]        lfsr_save_1_28;
+  reg  [63:0]        lfsr_27_28;
+  reg  [63:0]        lfsr_next_27_28;
+  reg  [63:0]        lfsr_next_27_28_f0;
+  reg  [63:0]        lfsr_next_27_28_f1;
+  reg  [63:0]        lfsr_next_27_28_f2;
+  reg  [63:0]        lfsr_next_27_28_f3;
+  reg  [63:0]        lfsr_next_27_28_b;
+  wire [15:0]        r_27;
+  wire [15:0]        r_28;
+  reg  [31:0]        lfsr_save_0_29;
+  reg  [31:0]        lfsr_save_1_29;
+  reg  [31:0]        lfsr_save_0_30;
+  reg  [31:0]        lfsr_save_1_30;
+  reg  [63:0]        lfsr_29_30;
+  reg  [63:0]        lfsr_next_29_30;
+  reg  [63:0]        lfsr_next_29_30_f0;
+  reg  [63:0]        lfsr_next_29_30_f1;
+  reg  [63:0]        lfsr_next_29_30_f2;
+  reg  [63:0]        lfsr_next_29_30_f3;
+  reg  [63:0]        lfsr_next_29_30_b;
+  wire [15:0]        r_29;
+  wire [15:0]        r_30;
+  reg  [31:0]        lfsr_save_0_31;
+  reg  [31:0]        lfsr_save_1_31;
+  reg  [31:0]        lfsr_save_0_32;
+  reg  [31:0]        lfsr_save_1_32;
+  reg  [63:0]        lfsr_31_32;
+  reg  [63:0]        lfsr_next_31_32;
+  reg  [63:0]        lfsr_next_31_32_f0;
+  reg  [63:0]        lfsr_next_31_32_f1;
+  reg  [63:0]        lfsr_next_31_32_f2;
+  reg  [63:0]        lfsr_next_31_32_f3;
+  reg  [63:0]        lfsr_next_31_32_b;
+  wire [15:0]        r_31;
+  wire [15:0]        r_32;
+  reg  [31:0]        lfsr_save_0_33;
+  reg  [31:0]        lfsr_save_1_33;
+  reg  [31:0]        lfsr_save_0_34;
+  reg  [31:0]        lfsr_save_1_34;
+  reg  [63:0]        lfsr_33_34;
+  reg  [63:0]        lfsr_next_33_34;
+  reg  [63:0]        lfsr_next_33_34_f0;
+  reg  [63:0]        lfsr_next_33_34_f1;
+  reg  [63:0]        lfsr_next_33_34_f2;
+  reg  [63:0]        lfsr_next_33_34_f3;
+  reg  [63:0]        lfsr_next_33_34_b;
+  wire [15:0]        r_33;
+  wire [15:0]        r_34;
+  reg  [31:0]        lfsr_save_0_35;
+  reg  [31:0]        lfsr_save_1_35;
+  reg  [31:0]        lfsr_save_0_36;
+  reg  [31:0]        lfsr_save_1_36;
+  reg  [63:0]        lfsr_35_36;
+  reg  [63:0]        lfsr_next_35_36;
+  reg  [63:0]        lfsr_next_35_36_f0;
+  reg  [63:0]        lfsr_next_35_36_f1;
+  reg  [63:0]        lfsr_next_35_36_f2;
+  reg  [63:0]        lfsr_next_35_36_f3;
+  reg  [63:0]        lfsr_next_35_36_b;
+  wire [15:0]        r_35;
+  wire [15:0]        r_36;
+  reg  [31:0]        lfsr_save_0_37;
+  reg  [31:0]        lfsr_save_1_37;
+  reg  [31:0]        lfsr_save_0_38;
+  reg  [31:0]        lfsr_save_1_38;
+  reg  [63:0]        lfsr_37_38;
+  reg  [63:0]        lfsr_next_37_38;
+  reg  [63:0]        lfsr_next_37_38_f0;
+  reg  [63:0]        lfsr_next_37_38_f1;
+  reg  [63:0]        lfsr_next_37_38_f2;
+  reg  [63:0]        lfsr_next_37_38_f3;
+  reg  [63:0]        lfsr_next_37_38_b;
+  wire [15:0]        r_37;
+  wire [15:0]        r_38;
+  reg  [31:0]        lfsr_save_0_39;
+  reg  [31:0]        lfsr_save_1_39;
+  reg  [31:0]        lfsr_save_0_40;
+  reg  [31:0]        lfsr_save_1_40;
+  reg  [63:0]        lfsr_39_40;
+  reg  [63:0]        lfsr_next_39_40;
+  reg  [63:0]        lfsr_next_39_40_f0;
+  reg  [63:0]        lfsr_next_39_40_f1;
+  reg  [63:0]        lfsr_next_39_40_f2;
+  reg  [63:0]        lfsr_next_39_40_f3;
+  reg  [63:0]        lfsr_next_39_40_b;
+  wire [15:0]        r_39;
+  wire [15:0]        r_40;
+  reg  [31:0]        lfsr_save_0_41;
+  reg  [31:0]        lfsr_save_1_41;
+  reg  [31:0]        lfsr_save_0_42;
+  reg  [31:0]        lfsr_save_1_42;
+  reg  [63:0]        lfsr_41_42;
+  reg  [63:0]        lfsr_next_41_42;
+  reg  [63:0]        lfsr_next_41_42_f0;
+  reg  [63:0]        lfsr_next_41_42_f1;
+  reg  [63:0]        lfsr_next_41_42_f2;
+  reg  [63:0]        lfsr_next_41_42_f3;
+  reg  [63:0]        lfsr_next_41_42_b;
+  wire [15:0]        r_41;
+  wire [15:0]        r_42;
+  reg  [31:0]        lfsr_save_0_43;
+  reg  [31:0]        lfsr_save_1_43;
+  reg  [31:0]        lfsr_save_0_44;
+  reg  [31:0]        lfsr_save_1_44;
+  reg  [63:0]        lfsr_43_44;
+  reg  [63:0]        lfsr_next_43_44;
+  reg  [63:0]        lfsr_next_43_44_f0;
+  reg  [63:0]        lfsr_next_43_44_f1;
+  reg  [63:0]        lfsr_next_43_44_f2;
+  reg  [63:0]        lfsr_next_43_44_f3;
+  reg  [63:0]        lfsr_next_43_44_b;
+  wire [15:0]        r_43;
+  wire [15:0]        r_44;
+  reg  [31:0]        lfsr_save_0_45;
+  reg  [31:0]        lfsr_save_1_45;
+  reg  [31:0]        lfsr_save_0_46;
+  reg  [31:0]        lfsr_save_1_46;
+  reg  [63:0]        lfsr_45_46;
+  reg  [63:0]        lfsr_next_45_46;
+  reg  [63:0]        lfsr_next_45_46_f0;
+  reg  [63:0]        lfsr_next_45_46_f1;
+  reg  [63:0]        lfsr_next_45_46_f2;
+  reg  [63:0]        lfsr_next_45_46_f3;
+  reg  [63:0]        lfsr_next_45_46_b;
+  wire [15:0]        r_45;
+  wire [15:0]        r_46;
+  reg  [31:0]        lfsr_save_0_47;
+  reg  [31:0]        lfsr_save_1_47;
+  reg  [31:0]        lfsr_save_0_48;
+  reg  [31:0]        lfsr_save_1_48;
+  reg  [63:0]        lfsr_47_48;
+  reg  [63:0]        lfsr_next_47_48;
+  reg  [63:0]        lfsr_next_47_48_f0;
+  reg  [63:0]        lfsr_next_47_48_f1;
+  reg  [63:0]        lfsr_next_47_48_f2;
+  reg  [63:0]        lfsr_next_47_48_f3;
+  reg  [63:0]        lfsr_next_47_48_b;
+  wire [15:0]        r_47;
+  wire [15:0]        r_48;
+  reg  [31:0]        lfsr_save_0_49;
+  reg  [31:0]        lfsr_save_1_49;
+  reg  [31:0]        lfsr_save_0_50;
+  reg  [31:0]        lfsr_save_1_50;
+  reg  [63:0]        lfsr_49_50;
+  reg  [63:0]        lfsr_next_49_50;
+  reg  [63:0]        lfsr_next_49_50_f0;
+  reg  [63:0]        lfsr_next_49_50_f1;
+  reg  [63:0]        lfsr_next_49_50_f2;
+  reg  [63:0]        lfsr_next_49_50_f3;
+  reg  [63:0]        lfsr_next_49_50_b;
+  wire [15:0]        r_49;
+  wire [15:0]        r_50;
+  reg  [31:0]        lfsr_save_0_51;
+  reg  [31:0]        lfsr_save_1_51;
+  reg  [31:0]        lfsr_save_0_52;
+  reg  [31:0]        lfsr_save_1_52;
+  reg  [63:0]        lfsr_51_52;
+  reg  [63:0]        lfsr_next_51_52;
+  reg  [63:0]        lfsr_next_51_52_f0;
+  reg  [63:0]        lfsr_next_51_52_f1;
+  reg  [63:0]        lfsr_next_51_52_f2;
+  reg  [63:0]        lfsr_next_51_52_f3;
+  reg  [63:0]        lfsr_next_51_52_b;
+  wire [15:0]        r_51;
+  wire [15:0]        r_52;
+  reg  [31:0]        lfsr_save_0_53;
+  reg  [31:0]        lfsr_save_1_53;
+  reg  [31:0]        lfsr_save_0_54;
+  reg  [31:0]        lfsr_save_1_54;
+  reg  [63:0]        lfsr_53_54;
+  reg  [63:0]        lfsr_next_53_54;
+  reg  [63:0]        lfsr_next_53_54_f0;
+  reg  [63:0]        lfsr_next_53_54_f1;
+  reg  [63:0]        lfsr_next_53_54_f2;
+  reg  [63:0]        lfsr_next_53_54_f3;
+  reg  [63:0]        lfsr_next_53_54_b;
+  wire [15:0]        r_53;
+  wire [15:0]        r_54;
+  reg  [31:0]        lfsr_save_0_55;
+  reg  [31:0]        lfsr_save_1_55;
+  reg  [31:0]        lfsr_save_0_56;
+  reg  [31:0]        lfsr_save_1_56;
+  reg  [63:0]        lfsr_55_56;
+  reg  [63:0]        lfsr_next_55_56;
+  reg  [63:0]        lfsr_next_55_56_f0;
+  reg  [63:0]        lfsr_next_55_56_f1;
+  reg  [63:0]        lfsr_next_55_56_f2;
+  reg  [63:0]        lfsr_next_55_56_f3;
+  reg  [63:0]        lfsr_next_55_56_b;
+  wire [15:0]        r_55;
+  wire [15:0]        r_56;
+  reg  [31:0]        lfsr_save_0_57;
+  reg  [31:0]        lfsr_save_1_57;
+  reg  [31:0]        lfsr_save_0_58;
+  reg  [31:0]        lfsr_save_1_58;
+  reg  [63:0]        lfsr_57_58;
+  reg  [63:0]        lfsr_next_57_58;
+  reg  [63:0]        lfsr_next_57_58_f0;
+  reg  [63:0]        lfsr_next_57_58_f1;
+  reg  [63:0]        lfsr_next_57_58_f2;
+  reg  [63:0]        lfsr_next_57_58_f3;
+  reg  [63:0]        lfsr_next_57_58_b;
+  wire [15:0]        r_57;
+  wire [15:0]        r_58;
+  reg  [31:0]        lfsr_save_0_59;
+  reg  [31:0]        lfsr_save_1_59;
+  reg  [31:0]        lfsr_save_0_60;
+  reg  [31:0]        lfsr_save_1_60;
+  reg  [63:0]        lfsr_59_60;
+  reg  [63:0]        lfsr_next_59_60;
+  reg  [63:0]        lfsr_next_59_60_f0;
+  reg  [63:0]        lfsr_next_59_60_f1;
+  reg  [63:0]        lfsr_next_59_60_f2;
+  reg  [63:0]        lfsr_next_59_60_f3;
+  reg  [63:0]        lfsr_next_59_60_b;
+  wire [15:0]        r_59;
+  wire [15:0]        r_60;
+  reg  [31:0]        lfsr_save_0_61;
+  reg  [31:0]        lfsr_save_1_61;
+  reg  [31:0]        lfsr_save_0_62;
+  reg  [31:0]        lfsr_save_1_62;
+  reg  [63:0]        lfsr_61_62;
+  reg  [63:0]        lfsr_next_61_62;
+  reg  [63:0]        lfsr_next_61_62_f0;
+  reg  [63:0]        lfsr_next_61_62_f1;
+  reg  [63:0]        lfsr_next_61_62_f2;
+  reg  [63:0]        lfsr_next_61_62_f3;
+  reg  [63:0]        lfsr_next_61_62_b;
+  wire [15:0]        r_61;
+  wire [15:0]        r_62;
+  reg  [31:0]        lfsr_save_0_63;
+  reg  [31:0]        lfsr_save_1_63;
+  reg  [31:0]        lfsr_63;
+  reg  [31:0]        lfsr_next_63;
+  reg  [31:0]        lfsr_next_63_f0;
+  reg  [31:0]        lfsr_next_63_f1;
+  reg  [31:0]        lfsr_next_63_f2;
+  reg  [31:0]        lfsr_next_63_f3;
+  reg  [15:0]        lfsr_next_63_b;
+  wire [15:0]        r_63;
+  reg  [15:0]        w_rd_0;
+  reg  signed [16:0] w_upd_0_sum;
+  reg  signed [15:0] w_upd_0;
+  reg                w_upd_0_sat_hi;
+  reg                w_upd_0_sat_lo;
+  reg                w_upd_0_above;
+  reg                w_upd_0_below;
+  reg  signed [15:0] wn_0;
+  reg  [15:0]        w_rd_1;
+  reg  signed [16:0] w_upd_1_sum;
+  reg  signed [15:0] w_upd_1;
+  reg                w_upd_1_sat_hi;
+  reg                w_upd_1_sat_lo;
+  reg                w_upd_1_above;
+  reg                w_upd_1_below;
+  reg  signed [15:0] wn_1;
+  reg  [15:0]        w_rd_2;
+  reg  signed [16:0] w_upd_2_sum;
+  reg  signed [15:0] w_upd_2;
+  reg                w_upd_2_sat_hi;
+  reg                w_upd_2_sat_lo;
+  reg                w_upd_2_above;
+  reg                w_upd_2_below;
+  reg  signed [15:0] wn_2;
+  reg  [15:0]        w_rd_3;
+  reg  signed [16:0] w_upd_3_sum;
+  reg  signed [15:0] w_upd_3;
+  reg                w_upd_3_sat_hi;
+  reg                w_upd_3_sat_lo;
+  reg                w_upd_3_above;
+  reg                w_upd_3_below;
+  reg  signed [15:0] wn_3;
+  reg  [15:0]        w_rd_4;
+  reg  signed [16:0] w_upd_4_sum;
+  reg  signed [15:0] w_upd_4;
+  reg                w_upd_4_sat_hi;
+  reg                w_upd_4_sat_lo;
+  reg                w_upd_4_above;
+  reg                w_upd_4_below;
+  reg  signed [15:0] wn_4;
+  reg  [15:0]        w_rd_5;
+  reg  signed [16:0] w_upd_5_sum;
+  reg  signed [15:0] w_upd_5;
+  reg                w_upd_5_sat_hi;
+  reg                w_upd_5_sat_lo;
+  reg                w_upd_5_above;
+  reg                w_upd_5_below;
+  reg  signed [15:0] wn_5;
+  reg  [15:0]        w_rd_6;
+  reg  signed [16:0] w_upd_6_sum;
+  reg  signed [15:0] w_upd_6;
+  reg                w_upd_6_sat_hi;
+  reg                w_upd_6_sat_lo;
+  reg                w_upd_6_above;
+  reg                w_upd_6_below;
+  reg  signed [15:0] wn_6;
+  reg  [15:0]        w_rd_7;
+  reg  signed [16:0] w_upd_7_sum;
+  reg  signed [15:0] w_upd_7;
+  reg                w_upd_7_sat_hi;
+  reg                w_upd_7_sat_lo;
+  reg                w_upd_7_above;
+  reg                w_upd_7_below;
+  reg  signed [15:0] wn_7;
+  reg  [15:0]        w_rd_8;
+  reg  signed [16:0] w_upd_8_sum;
+  reg  signed [15:0] w_upd_8;
+  reg                w_upd_8_sat_hi;
+  reg                w_upd_8_sat_lo;
+  reg                w_upd_8_above;
+  reg                w_upd_8_below;
+  reg  signed [15:0] wn_8;
+  reg  [15:0]        w_rd_9;
+  reg  signed [16:0] w_upd_9_sum;
+  reg  signed [15:0] w_upd_9;
+  reg                w_upd_9_sat_hi;
+  reg                w_upd_9_sat_lo;
+  reg                w_upd_9_above;
+  reg                w_upd_9_below;
+  reg  signed [15:0] wn_9;
+  reg  [15:0]        w_rd_10;
+  reg  signed [16:0] w_upd_10_sum;
+  reg  signed [15:0] w_upd_10;
+  reg                w_upd_10_sat_hi;
+  reg                w_upd_10_sat_lo;
+  reg                w_upd_10_above;
+  reg                w_upd_10_below;
+  reg  signed [15:0] wn_10;
+  reg  [15:0]        w_rd_11;
+  reg  signed [16:0] w_upd_11_sum;
+  reg  signed [15:0] w_upd_11;
+  reg                w_upd_11_sat_hi;
+  reg                w_upd_11_sat_lo;
+  reg                w_upd_11_above;
+  reg                w_upd_11_below;
+  reg  signed [15:0] wn_11;
+  reg  [15:0]        w_rd_12;
+  reg  signed [16:0] w_upd_12_sum;
+  reg  signed [15:0] w_upd_12;
+  reg                w_upd_12_sat_hi;
+  reg                w_upd_12_sat_lo;
+  reg                w_upd_12_above;
+  reg                w_upd_12_below;
+  reg  signed [15:0] wn_12;
+  reg  [15:0]        w_rd_13;
+  reg  signed [16:0] w_upd_13_sum;
+  reg  signed [15:0] w_upd_13;
+  reg                w_upd_13_sat_hi;
+  reg                w_upd_13_sat_lo;
+  reg                w_upd_13_above;
+  reg                w_upd_13_below;
+  reg  signed [15:0] wn_13;
+  reg  [15:0]        w_rd_14;
+  reg  signed [16:0] w_upd_14_sum;
+  reg  signed [15:0] w_upd_14;
+  reg                w_upd_14_sat_hi;
+  reg                w_upd_14_sat_lo;
+  reg                w_upd_14_above;
+  reg                w_upd_14_below;
+  reg  signed [15:0] wn_14;
+  reg  [15:0]        w_rd_15;
+  reg  signed [16:0] w_upd_15_sum;
+  reg  signed [15:0] w_upd_15;
+  reg                w_upd_15_sat_hi;
+  reg                w_upd_15_sat_lo;
+  reg                w_upd_15_above;
+  reg                w_upd_15_below;
+  reg  signed [15:0] wn_15;
+  reg  [15:0]        w_rd_16;
   reg  signed [16:0] w_upd_16_sum;
   reg  signed [15:0] w_upd_16;
   reg                w_upd_16_sat_hi;
@@ -455,19 +685,6 @@ module hebbian (
   reg                w_upd_16_below;
   reg  signed [15:0] wn_16;
   reg  [15:0]        w_rd_17;
-  reg  [15:0]        hc_rd_17;
-  reg  [15:0]        hn_rd_17;
-  reg  [31:0]        lfsr_17;
-  reg  [31:0]        lfsr_save_0_17;
-  reg  [31:0]        lfsr_save_1_17;
-  wire               w_we_17;
-  reg  [31:0]        lfsr_next_17;
-  reg  [31:0]        lfsr_next_17_f0;
-  reg  [31:0]        lfsr_next_17_f1;
-  reg  [31:0]        lfsr_next_17_f2;
-  reg  [31:0]        lfsr_next_17_f3;
-  reg  [15:0]        lfsr_next_17_b;
-  wire [15:0]        r_17;
   reg  signed [16:0] w_upd_17_sum;
   reg  signed [15:0] w_upd_17;
   reg                w_upd_17_sat_hi;
@@ -476,19 +693,6 @@ module hebbian (
   reg                w_upd_17_below;
   reg  signed [15:0] wn_17;
   reg  [15:0]        w_rd_18;
-  reg  [15:0]        hc_rd_18;
-  reg  [15:0]        hn_rd_18;
-  reg  [31:0]        lfsr_18;
-  reg  [31:0]        lfsr_save_0_18;
-  reg  [31:0]        lfsr_save_1_18;
-  wire               w_we_18;
-  reg  [31:0]        lfsr_next_18;
-  reg  [31:0]        lfsr_next_18_f0;
-  reg  [31:0]        lfsr_next_18_f1;
-  reg  [31:0]        lfsr_next_18_f2;
-  reg  [31:0]        lfsr_next_18_f3;
-  reg  [15:0]        lfsr_next_18_b;
-  wire [15:0]        r_18;
   reg  signed [16:0] w_upd_18_sum;
   reg  signed [15:0] w_upd_18;
   reg                w_upd_18_sat_hi;
@@ -497,19 +701,6 @@ module hebbian (
   reg                w_upd_18_below;
   reg  signed [15:0] wn_18;
   reg  [15:0]        w_rd_19;
-  reg  [15:0]        hc_rd_19;
-  reg  [15:0]        hn_rd_19;
-  reg  [31:0]        lfsr_19;
-  reg  [31:0]        lfsr_save_0_19;
-  reg  [31:0]        lfsr_save_1_19;
-  wire               w_we_19;
-  reg  [31:0]        lfsr_next_19;
-  reg  [31:0]        lfsr_next_19_f0;
-  reg  [31:0]        lfsr_next_19_f1;
-  reg  [31:0]        lfsr_next_19_f2;
-  reg  [31:0]        lfsr_next_19_f3;
-  reg  [15:0]        lfsr_next_19_b;
-  wire [15:0]        r_19;
   reg  signed [16:0] w_upd_19_sum;
   reg  signed [15:0] w_upd_19;
   reg                w_upd_19_sat_hi;
@@ -518,19 +709,6 @@ module hebbian (
   reg                w_upd_19_below;
   reg  signed [15:0] wn_19;
   reg  [15:0]        w_rd_20;
-  reg  [15:0]        hc_rd_20;
-  reg  [15:0]        hn_rd_20;
-  reg  [31:0]        lfsr_20;
-  reg  [31:0]        lfsr_save_0_20;
-  reg  [31:0]        lfsr_save_1_20;
-  wire               w_we_20;
-  reg  [31:0]        lfsr_next_20;
-  reg  [31:0]        lfsr_next_20_f0;
-  reg  [31:0]        lfsr_next_20_f1;
-  reg  [31:0]        lfsr_next_20_f2;
-  reg  [31:0]        lfsr_next_20_f3;
-  reg  [15:0]        lfsr_next_20_b;
-  wire [15:0]        r_20;
   reg  signed [16:0] w_upd_20_sum;
   reg  signed [15:0] w_upd_20;
   reg                w_upd_20_sat_hi;
@@ -539,19 +717,6 @@ module hebbian (
   reg                w_upd_20_below;
   reg  signed [15:0] wn_20;
   reg  [15:0]        w_rd_21;
-  reg  [15:0]        hc_rd_21;
-  reg  [15:0]        hn_rd_21;
-  reg  [31:0]        lfsr_21;
-  reg  [31:0]        lfsr_save_0_21;
-  reg  [31:0]        lfsr_save_1_21;
-  wire               w_we_21;
-  reg  [31:0]        lfsr_next_21;
-  reg  [31:0]        lfsr_next_21_f0;
-  reg  [31:0]        lfsr_next_21_f1;
-  reg  [31:0]        lfsr_next_21_f2;
-  reg  [31:0]        lfsr_next_21_f3;
-  reg  [15:0]        lfsr_next_21_b;
-  wire [15:0]        r_21;
   reg  signed [16:0] w_upd_21_sum;
   reg  signed [15:0] w_upd_21;
   reg                w_upd_21_sat_hi;
@@ -560,19 +725,6 @@ module hebbian (
   reg                w_upd_21_below;
   reg  signed [15:0] wn_21;
   reg  [15:0]        w_rd_22;
-  reg  [15:0]        hc_rd_22;
-  reg  [15:0]        hn_rd_22;
-  reg  [31:0]        lfsr_22;
-  reg  [31:0]        lfsr_save_0_22;
-  reg  [31:0]        lfsr_save_1_22;
-  wire               w_we_22;
-  reg  [31:0]        lfsr_next_22;
-  reg  [31:0]        lfsr_next_22_f0;
-  reg  [31:0]        lfsr_next_22_f1;
-  reg  [31:0]        lfsr_next_22_f2;
-  reg  [31:0]        lfsr_next_22_f3;
-  reg  [15:0]        lfsr_next_22_b;
-  wire [15:0]        r_22;
   reg  signed [16:0] w_upd_22_sum;
   reg  signed [15:0] w_upd_22;
   reg                w_upd_22_sat_hi;
@@ -581,19 +733,6 @@ module hebbian (
   reg                w_upd_22_below;
   reg  signed [15:0] wn_22;
   reg  [15:0]        w_rd_23;
-  reg  [15:0]        hc_rd_23;
-  reg  [15:0]        hn_rd_23;
-  reg  [31:0]        lfsr_23;
-  reg  [31:0]        lfsr_save_0_23;
-  reg  [31:0]        lfsr_save_1_23;
-  wire               w_we_23;
-  reg  [31:0]        lfsr_next_23;
-  reg  [31:0]        lfsr_next_23_f0;
-  reg  [31:0]        lfsr_next_23_f1;
-  reg  [31:0]        lfsr_next_23_f2;
-  reg  [31:0]        lfsr_next_23_f3;
-  reg  [15:0]        lfsr_next_23_b;
-  wire [15:0]        r_23;
   reg  signed [16:0] w_upd_23_sum;
   reg  signed [15:0] w_upd_23;
   reg                w_upd_23_sat_hi;
@@ -602,19 +741,6 @@ module hebbian (
   reg                w_upd_23_below;
   reg  signed [15:0] wn_23;
   reg  [15:0]        w_rd_24;
-  reg  [15:0]        hc_rd_24;
-  reg  [15:0]        hn_rd_24;
-  reg  [31:0]        lfsr_24;
-  reg  [31:0]        lfsr_save_0_24;
-  reg  [31:0]        lfsr_save_1_24;
-  wire               w_we_24;
-  reg  [31:0]        lfsr_next_24;
-  reg  [31:0]        lfsr_next_24_f0;
-  reg  [31:0]        lfsr_next_24_f1;
-  reg  [31:0]        lfsr_next_24_f2;
-  reg  [31:0]        lfsr_next_24_f3;
-  reg  [15:0]        lfsr_next_24_b;
-  wire [15:0]        r_24;
   reg  signed [16:0] w_upd_24_sum;
   reg  signed [15:0] w_upd_24;
   reg                w_upd_24_sat_hi;
@@ -623,19 +749,6 @@ module hebbian (
   reg                w_upd_24_below;
   reg  signed [15:0] wn_24;
   reg  [15:0]        w_rd_25;
-  reg  [15:0]        hc_rd_25;
-  reg  [15:0]        hn_rd_25;
-  reg  [31:0]        lfsr_25;
-  reg  [31:0]        lfsr_save_0_25;
-  reg  [31:0]        lfsr_save_1_25;
-  wire               w_we_25;
-  reg  [31:0]        lfsr_next_25;
-  reg  [31:0]        lfsr_next_25_f0;
-  reg  [31:0]        lfsr_next_25_f1;
-  reg  [31:0]        lfsr_next_25_f2;
-  reg  [31:0]        lfsr_next_25_f3;
-  reg  [15:0]        lfsr_next_25_b;
-  wire [15:0]        r_25;
   reg  signed [16:0] w_upd_25_sum;
   reg  signed [15:0] w_upd_25;
   reg                w_upd_25_sat_hi;
@@ -644,19 +757,6 @@ module hebbian (
   reg                w_upd_25_below;
   reg  signed [15:0] wn_25;
   reg  [15:0]        w_rd_26;
-  reg  [15:0]        hc_rd_26;
-  reg  [15:0]        hn_rd_26;
-  reg  [31:0]        lfsr_26;
-  reg  [31:0]        lfsr_save_0_26;
-  reg  [31:0]        lfsr_save_1_26;
-  wire               w_we_26;
-  reg  [31:0]        lfsr_next_26;
-  reg  [31:0]        lfsr_next_26_f0;
-  reg  [31:0]        lfsr_next_26_f1;
-  reg  [31:0]        lfsr_next_26_f2;
-  reg  [31:0]        lfsr_next_26_f3;
-  reg  [15:0]        lfsr_next_26_b;
-  wire [15:0]        r_26;
   reg  signed [16:0] w_upd_26_sum;
   reg  signed [15:0] w_upd_26;
   reg                w_upd_26_sat_hi;
@@ -665,19 +765,6 @@ module hebbian (
   reg                w_upd_26_below;
   reg  signed [15:0] wn_26;
   reg  [15:0]        w_rd_27;
-  reg  [15:0]        hc_rd_27;
-  reg  [15:0]        hn_rd_27;
-  reg  [31:0]        lfsr_27;
-  reg  [31:0]        lfsr_save_0_27;
-  reg  [31:0]        lfsr_save_1_27;
-  wire               w_we_27;
-  reg  [31:0]        lfsr_next_27;
-  reg  [31:0]        lfsr_next_27_f0;
-  reg  [31:0]        lfsr_next_27_f1;
-  reg  [31:0]        lfsr_next_27_f2;
-  reg  [31:0]        lfsr_next_27_f3;
-  reg  [15:0]        lfsr_next_27_b;
-  wire [15:0]        r_27;
   reg  signed [16:0] w_upd_27_sum;
   reg  signed [15:0] w_upd_27;
   reg                w_upd_27_sat_hi;
@@ -686,19 +773,6 @@ module hebbian (
   reg                w_upd_27_below;
   reg  signed [15:0] wn_27;
   reg  [15:0]        w_rd_28;
-  reg  [15:0]        hc_rd_28;
-  reg  [15:0]        hn_rd_28;
-  reg  [31:0]        lfsr_28;
-  reg  [31:0]        lfsr_save_0_28;
-  reg  [31:0]        lfsr_save_1_28;
-  wire               w_we_28;
-  reg  [31:0]        lfsr_next_28;
-  reg  [31:0]        lfsr_next_28_f0;
-  reg  [31:0]        lfsr_next_28_f1;
-  reg  [31:0]        lfsr_next_28_f2;
-  reg  [31:0]        lfsr_next_28_f3;
-  reg  [15:0]        lfsr_next_28_b;
-  wire [15:0]        r_28;
   reg  signed [16:0] w_upd_28_sum;
   reg  signed [15:0] w_upd_28;
   reg                w_upd_28_sat_hi;
@@ -707,19 +781,6 @@ module hebbian (
   reg                w_upd_28_below;
   reg  signed [15:0] wn_28;
   reg  [15:0]        w_rd_29;
-  reg  [15:0]        hc_rd_29;
-  reg  [15:0]        hn_rd_29;
-  reg  [31:0]        lfsr_29;
-  reg  [31:0]        lfsr_save_0_29;
-  reg  [31:0]        lfsr_save_1_29;
-  wire               w_we_29;
-  reg  [31:0]        lfsr_next_29;
-  reg  [31:0]        lfsr_next_29_f0;
-  reg  [31:0]        lfsr_next_29_f1;
-  reg  [31:0]        lfsr_next_29_f2;
-  reg  [31:0]        lfsr_next_29_f3;
-  reg  [15:0]        lfsr_next_29_b;
-  wire [15:0]        r_29;
   reg  signed [16:0] w_upd_29_sum;
   reg  signed [15:0] w_upd_29;
   reg                w_upd_29_sat_hi;
@@ -728,19 +789,6 @@ module hebbian (
   reg                w_upd_29_below;
   reg  signed [15:0] wn_29;
   reg  [15:0]        w_rd_30;
-  reg  [15:0]        hc_rd_30;
-  reg  [15:0]        hn_rd_30;
-  reg  [31:0]        lfsr_30;
-  reg  [31:0]        lfsr_save_0_30;
-  reg  [31:0]        lfsr_save_1_30;
-  wire               w_we_30;
-  reg  [31:0]        lfsr_next_30;
-  reg  [31:0]        lfsr_next_30_f0;
-  reg  [31:0]        lfsr_next_30_f1;
-  reg  [31:0]        lfsr_next_30_f2;
-  reg  [31:0]        lfsr_next_30_f3;
-  reg  [15:0]        lfsr_next_30_b;
-  wire [15:0]        r_30;
   reg  signed [16:0] w_upd_30_sum;
   reg  signed [15:0] w_upd_30;
   reg                w_upd_30_sat_hi;
@@ -749,19 +797,6 @@ module hebbian (
   reg                w_upd_30_below;
   reg  signed [15:0] wn_30;
   reg  [15:0]        w_rd_31;
-  reg  [15:0]        hc_rd_31;
-  reg  [15:0]        hn_rd_31;
-  reg  [31:0]        lfsr_31;
-  reg  [31:0]        lfsr_save_0_31;
-  reg  [31:0]        lfsr_save_1_31;
-  wire               w_we_31;
-  reg  [31:0]        lfsr_next_31;
-  reg  [31:0]        lfsr_next_31_f0;
-  reg  [31:0]        lfsr_next_31_f1;
-  reg  [31:0]        lfsr_next_31_f2;
-  reg  [31:0]        lfsr_next_31_f3;
-  reg  [15:0]        lfsr_next_31_b;
-  wire [15:0]        r_31;
   reg  signed [16:0] w_upd_31_sum;
   reg  signed [15:0] w_upd_31;
   reg                w_upd_31_sat_hi;
@@ -770,19 +805,6 @@ module hebbian (
   reg                w_upd_31_below;
   reg  signed [15:0] wn_31;
   reg  [15:0]        w_rd_32;
-  reg  [15:0]        hc_rd_32;
-  reg  [15:0]        hn_rd_32;
-  reg  [31:0]        lfsr_32;
-  reg  [31:0]        lfsr_save_0_32;
-  reg  [31:0]        lfsr_save_1_32;
-  wire               w_we_32;
-  reg  [31:0]        lfsr_next_32;
-  reg  [31:0]        lfsr_next_32_f0;
-  reg  [31:0]        lfsr_next_32_f1;
-  reg  [31:0]        lfsr_next_32_f2;
-  reg  [31:0]        lfsr_next_32_f3;
-  reg  [15:0]        lfsr_next_32_b;
-  wire [15:0]        r_32;
   reg  signed [16:0] w_upd_32_sum;
   reg  signed [15:0] w_upd_32;
   reg                w_upd_32_sat_hi;
@@ -791,19 +813,6 @@ module hebbian (
   reg                w_upd_32_below;
   reg  signed [15:0] wn_32;
   reg  [15:0]        w_rd_33;
-  reg  [15:0]        hc_rd_33;
-  reg  [15:0]        hn_rd_33;
-  reg  [31:0]        lfsr_33;
-  reg  [31:0]        lfsr_save_0_33;
-  reg  [31:0]        lfsr_save_1_33;
-  wire               w_we_33;
-  reg  [31:0]        lfsr_next_33;
-  reg  [31:0]        lfsr_next_33_f0;
-  reg  [31:0]        lfsr_next_33_f1;
-  reg  [31:0]        lfsr_next_33_f2;
-  reg  [31:0]        lfsr_next_33_f3;
-  reg  [15:0]        lfsr_next_33_b;
-  wire [15:0]        r_33;
   reg  signed [16:0] w_upd_33_sum;
   reg  signed [15:0] w_upd_33;
   reg                w_upd_33_sat_hi;
@@ -812,19 +821,6 @@ module hebbian (
   reg                w_upd_33_below;
   reg  signed [15:0] wn_33;
   reg  [15:0]        w_rd_34;
-  reg  [15:0]        hc_rd_34;
-  reg  [15:0]        hn_rd_34;
-  reg  [31:0]        lfsr_34;
-  reg  [31:0]        lfsr_save_0_34;
-  reg  [31:0]        lfsr_save_1_34;
-  wire               w_we_34;
-  reg  [31:0]        lfsr_next_34;
-  reg  [31:0]        lfsr_next_34_f0;
-  reg  [31:0]        lfsr_next_34_f1;
-  reg  [31:0]        lfsr_next_34_f2;
-  reg  [31:0]        lfsr_next_34_f3;
-  reg  [15:0]        lfsr_next_34_b;
-  wire [15:0]        r_34;
   reg  signed [16:0] w_upd_34_sum;
   reg  signed [15:0] w_upd_34;
   reg                w_upd_34_sat_hi;
@@ -833,19 +829,6 @@ module hebbian (
   reg                w_upd_34_below;
   reg  signed [15:0] wn_34;
   reg  [15:0]        w_rd_35;
-  reg  [15:0]        hc_rd_35;
-  reg  [15:0]        hn_rd_35;
-  reg  [31:0]        lfsr_35;
-  reg  [31:0]        lfsr_save_0_35;
-  reg  [31:0]        lfsr_save_1_35;
-  wire               w_we_35;
-  reg  [31:0]        lfsr_next_35;
-  reg  [31:0]        lfsr_next_35_f0;
-  reg  [31:0]        lfsr_next_35_f1;
-  reg  [31:0]        lfsr_next_35_f2;
-  reg  [31:0]        lfsr_next_35_f3;
-  reg  [15:0]        lfsr_next_35_b;
-  wire [15:0]        r_35;
   reg  signed [16:0] w_upd_35_sum;
   reg  signed [15:0] w_upd_35;
   reg                w_upd_35_sat_hi;
@@ -854,19 +837,6 @@ module hebbian (
   reg                w_upd_35_below;
   reg  signed [15:0] wn_35;
   reg  [15:0]        w_rd_36;
-  reg  [15:0]        hc_rd_36;
-  reg  [15:0]        hn_rd_36;
-  reg  [31:0]        lfsr_36;
-  reg  [31:0]        lfsr_save_0_36;
-  reg  [31:0]        lfsr_save_1_36;
-  wire               w_we_36;
-  reg  [31:0]        lfsr_next_36;
-  reg  [31:0]        lfsr_next_36_f0;
-  reg  [31:0]        lfsr_next_36_f1;
-  reg  [31:0]        lfsr_next_36_f2;
-  reg  [31:0]        lfsr_next_36_f3;
-  reg  [15:0]        lfsr_next_36_b;
-  wire [15:0]        r_36;
   reg  signed [16:0] w_upd_36_sum;
   reg  signed [15:0] w_upd_36;
   reg                w_upd_36_sat_hi;
@@ -875,19 +845,6 @@ module hebbian (
   reg                w_upd_36_below;
   reg  signed [15:0] wn_36;
   reg  [15:0]        w_rd_37;
-  reg  [15:0]        hc_rd_37;
-  reg  [15:0]        hn_rd_37;
-  reg  [31:0]        lfsr_37;
-  reg  [31:0]        lfsr_save_0_37;
-  reg  [31:0]        lfsr_save_1_37;
-  wire               w_we_37;
-  reg  [31:0]        lfsr_next_37;
-  reg  [31:0]        lfsr_next_37_f0;
-  reg  [31:0]        lfsr_next_37_f1;
-  reg  [31:0]        lfsr_next_37_f2;
-  reg  [31:0]        lfsr_next_37_f3;
-  reg  [15:0]        lfsr_next_37_b;
-  wire [15:0]        r_37;
   reg  signed [16:0] w_upd_37_sum;
   reg  signed [15:0] w_upd_37;
   reg                w_upd_37_sat_hi;
@@ -896,19 +853,6 @@ module hebbian (
   reg                w_upd_37_below;
   reg  signed [15:0] wn_37;
   reg  [15:0]        w_rd_38;
-  reg  [15:0]        hc_rd_38;
-  reg  [15:0]        hn_rd_38;
-  reg  [31:0]        lfsr_38;
-  reg  [31:0]        lfsr_save_0_38;
-  reg  [31:0]        lfsr_save_1_38;
-  wire               w_we_38;
-  reg  [31:0]        lfsr_next_38;
-  reg  [31:0]        lfsr_next_38_f0;
-  reg  [31:0]        lfsr_next_38_f1;
-  reg  [31:0]        lfsr_next_38_f2;
-  reg  [31:0]        lfsr_next_38_f3;
-  reg  [15:0]        lfsr_next_38_b;
-  wire [15:0]        r_38;
   reg  signed [16:0] w_upd_38_sum;
   reg  signed [15:0] w_upd_38;
   reg                w_upd_38_sat_hi;
@@ -917,19 +861,6 @@ module hebbian (
   reg                w_upd_38_below;
   reg  signed [15:0] wn_38;
   reg  [15:0]        w_rd_39;
-  reg  [15:0]        hc_rd_39;
-  reg  [15:0]        hn_rd_39;
-  reg  [31:0]        lfsr_39;
-  reg  [31:0]        lfsr_save_0_39;
-  reg  [31:0]        lfsr_save_1_39;
-  wire               w_we_39;
-  reg  [31:0]        lfsr_next_39;
-  reg  [31:0]        lfsr_next_39_f0;
-  reg  [31:0]        lfsr_next_39_f1;
-  reg  [31:0]        lfsr_next_39_f2;
-  reg  [31:0]        lfsr_next_39_f3;
-  reg  [15:0]        lfsr_next_39_b;
-  wire [15:0]        r_39;
   reg  signed [16:0] w_upd_39_sum;
   reg  signed [15:0] w_upd_39;
   reg                w_upd_39_sat_hi;
@@ -938,19 +869,6 @@ module hebbian (
   reg                w_upd_39_below;
   reg  signed [15:0] wn_39;
   reg  [15:0]        w_rd_40;
-  reg  [15:0]        hc_rd_40;
-  reg  [15:0]        hn_rd_40;
-  reg  [31:0]        lfsr_40;
-  reg  [31:0]        lfsr_save_0_40;
-  reg  [31:0]        lfsr_save_1_40;
-  wire               w_we_40;
-  reg  [31:0]        lfsr_next_40;
-  reg  [31:0]        lfsr_next_40_f0;
-  reg  [31:0]        lfsr_next_40_f1;
-  reg  [31:0]        lfsr_next_40_f2;
-  reg  [31:0]        lfsr_next_40_f3;
-  reg  [15:0]        lfsr_next_40_b;
-  wire [15:0]        r_40;
   reg  signed [16:0] w_upd_40_sum;
   reg  signed [15:0] w_upd_40;
   reg                w_upd_40_sat_hi;
@@ -959,19 +877,6 @@ module hebbian (
   reg                w_upd_40_below;
   reg  signed [15:0] wn_40;
   reg  [15:0]        w_rd_41;
-  reg  [15:0]        hc_rd_41;
-  reg  [15:0]        hn_rd_41;
-  reg  [31:0]        lfsr_41;
-  reg  [31:0]        lfsr_save_0_41;
-  reg  [31:0]        lfsr_save_1_41;
-  wire               w_we_41;
-  reg  [31:0]        lfsr_next_41;
-  reg  [31:0]        lfsr_next_41_f0;
-  reg  [31:0]        lfsr_next_41_f1;
-  reg  [31:0]        lfsr_next_41_f2;
-  reg  [31:0]        lfsr_next_41_f3;
-  reg  [15:0]        lfsr_next_41_b;
-  wire [15:0]        r_41;
   reg  signed [16:0] w_upd_41_sum;
   reg  signed [15:0] w_upd_41;
   reg                w_upd_41_sat_hi;
@@ -980,19 +885,6 @@ module hebbian (
   reg                w_upd_41_below;
   reg  signed [15:0] wn_41;
   reg  [15:0]        w_rd_42;
-  reg  [15:0]        hc_rd_42;
-  reg  [15:0]        hn_rd_42;
-  reg  [31:0]        lfsr_42;
-  reg  [31:0]        lfsr_save_0_42;
-  reg  [31:0]        lfsr_save_1_42;
-  wire               w_we_42;
-  reg  [31:0]        lfsr_next_42;
-  reg  [31:0]        lfsr_next_42_f0;
-  reg  [31:0]        lfsr_next_42_f1;
-  reg  [31:0]        lfsr_next_42_f2;
-  reg  [31:0]        lfsr_next_42_f3;
-  reg  [15:0]        lfsr_next_42_b;
-  wire [15:0]        r_42;
   reg  signed [16:0] w_upd_42_sum;
   reg  signed [15:0] w_upd_42;
   reg                w_upd_42_sat_hi;
@@ -1001,19 +893,6 @@ module hebbian (
   reg                w_upd_42_below;
   reg  signed [15:0] wn_42;
   reg  [15:0]        w_rd_43;
-  reg  [15:0]        hc_rd_43;
-  reg  [15:0]        hn_rd_43;
-  reg  [31:0]        lfsr_43;
-  reg  [31:0]        lfsr_save_0_43;
-  reg  [31:0]        lfsr_save_1_43;
-  wire               w_we_43;
-  reg  [31:0]        lfsr_next_43;
-  reg  [31:0]        lfsr_next_43_f0;
-  reg  [31:0]        lfsr_next_43_f1;
-  reg  [31:0]        lfsr_next_43_f2;
-  reg  [31:0]        lfsr_next_43_f3;
-  reg  [15:0]        lfsr_next_43_b;
-  wire [15:0]        r_43;
   reg  signed [16:0] w_upd_43_sum;
   reg  signed [15:0] w_upd_43;
   reg                w_upd_43_sat_hi;
@@ -1022,19 +901,6 @@ module hebbian (
   reg                w_upd_43_below;
   reg  signed [15:0] wn_43;
   reg  [15:0]        w_rd_44;
-  reg  [15:0]        hc_rd_44;
-  reg  [15:0]        hn_rd_44;
-  reg  [31:0]        lfsr_44;
-  reg  [31:0]        lfsr_save_0_44;
-  reg  [31:0]        lfsr_save_1_44;
-  wire               w_we_44;
-  reg  [31:0]        lfsr_next_44;
-  reg  [31:0]        lfsr_next_44_f0;
-  reg  [31:0]        lfsr_next_44_f1;
-  reg  [31:0]        lfsr_next_44_f2;
-  reg  [31:0]        lfsr_next_44_f3;
-  reg  [15:0]        lfsr_next_44_b;
-  wire [15:0]        r_44;
   reg  signed [16:0] w_upd_44_sum;
   reg  signed [15:0] w_upd_44;
   reg                w_upd_44_sat_hi;
@@ -1043,19 +909,6 @@ module hebbian (
   reg                w_upd_44_below;
   reg  signed [15:0] wn_44;
   reg  [15:0]        w_rd_45;
-  reg  [15:0]        hc_rd_45;
-  reg  [15:0]        hn_rd_45;
-  reg  [31:0]        lfsr_45;
-  reg  [31:0]        lfsr_save_0_45;
-  reg  [31:0]        lfsr_save_1_45;
-  wire               w_we_45;
-  reg  [31:0]        lfsr_next_45;
-  reg  [31:0]        lfsr_next_45_f0;
-  reg  [31:0]        lfsr_next_45_f1;
-  reg  [31:0]        lfsr_next_45_f2;
-  reg  [31:0]        lfsr_next_45_f3;
-  reg  [15:0]        lfsr_next_45_b;
-  wire [15:0]        r_45;
   reg  signed [16:0] w_upd_45_sum;
   reg  signed [15:0] w_upd_45;
   reg                w_upd_45_sat_hi;
@@ -1064,19 +917,6 @@ module hebbian (
   reg                w_upd_45_below;
   reg  signed [15:0] wn_45;
   reg  [15:0]        w_rd_46;
-  reg  [15:0]        hc_rd_46;
-  reg  [15:0]        hn_rd_46;
-  reg  [31:0]        lfsr_46;
-  reg  [31:0]        lfsr_save_0_46;
-  reg  [31:0]        lfsr_save_1_46;
-  wire               w_we_46;
-  reg  [31:0]        lfsr_next_46;
-  reg  [31:0]        lfsr_next_46_f0;
-  reg  [31:0]        lfsr_next_46_f1;
-  reg  [31:0]        lfsr_next_46_f2;
-  reg  [31:0]        lfsr_next_46_f3;
-  reg  [15:0]        lfsr_next_46_b;
-  wire [15:0]        r_46;
   reg  signed [16:0] w_upd_46_sum;
   reg  signed [15:0] w_upd_46;
   reg                w_upd_46_sat_hi;
@@ -1085,19 +925,6 @@ module hebbian (
   reg                w_upd_46_below;
   reg  signed [15:0] wn_46;
   reg  [15:0]        w_rd_47;
-  reg  [15:0]        hc_rd_47;
-  reg  [15:0]        hn_rd_47;
-  reg  [31:0]        lfsr_47;
-  reg  [31:0]        lfsr_save_0_47;
-  reg  [31:0]        lfsr_save_1_47;
-  wire               w_we_47;
-  reg  [31:0]        lfsr_next_47;
-  reg  [31:0]        lfsr_next_47_f0;
-  reg  [31:0]        lfsr_next_47_f1;
-  reg  [31:0]        lfsr_next_47_f2;
-  reg  [31:0]        lfsr_next_47_f3;
-  reg  [15:0]        lfsr_next_47_b;
-  wire [15:0]        r_47;
   reg  signed [16:0] w_upd_47_sum;
   reg  signed [15:0] w_upd_47;
   reg                w_upd_47_sat_hi;
@@ -1106,19 +933,6 @@ module hebbian (
   reg                w_upd_47_below;
   reg  signed [15:0] wn_47;
   reg  [15:0]        w_rd_48;
-  reg  [15:0]        hc_rd_48;
-  reg  [15:0]        hn_rd_48;
-  reg  [31:0]        lfsr_48;
-  reg  [31:0]        lfsr_save_0_48;
-  reg  [31:0]        lfsr_save_1_48;
-  wire               w_we_48;
-  reg  [31:0]        lfsr_next_48;
-  reg  [31:0]        lfsr_next_48_f0;
-  reg  [31:0]        lfsr_next_48_f1;
-  reg  [31:0]        lfsr_next_48_f2;
-  reg  [31:0]        lfsr_next_48_f3;
-  reg  [15:0]        lfsr_next_48_b;
-  wire [15:0]        r_48;
   reg  signed [16:0] w_upd_48_sum;
   reg  signed [15:0] w_upd_48;
   reg                w_upd_48_sat_hi;
@@ -1127,19 +941,6 @@ module hebbian (
   reg                w_upd_48_below;
   reg  signed [15:0] wn_48;
   reg  [15:0]        w_rd_49;
-  reg  [15:0]        hc_rd_49;
-  reg  [15:0]        hn_rd_49;
-  reg  [31:0]        lfsr_49;
-  reg  [31:0]        lfsr_save_0_49;
-  reg  [31:0]        lfsr_save_1_49;
-  wire               w_we_49;
-  reg  [31:0]        lfsr_next_49;
-  reg  [31:0]        lfsr_next_49_f0;
-  reg  [31:0]        lfsr_next_49_f1;
-  reg  [31:0]        lfsr_next_49_f2;
-  reg  [31:0]        lfsr_next_49_f3;
-  reg  [15:0]        lfsr_next_49_b;
-  wire [15:0]        r_49;
   reg  signed [16:0] w_upd_49_sum;
   reg  signed [15:0] w_upd_49;
   reg                w_upd_49_sat_hi;
@@ -1148,19 +949,6 @@ module hebbian (
   reg                w_upd_49_below;
   reg  signed [15:0] wn_49;
   reg  [15:0]        w_rd_50;
-  reg  [15:0]        hc_rd_50;
-  reg  [15:0]        hn_rd_50;
-  reg  [31:0]        lfsr_50;
-  reg  [31:0]        lfsr_save_0_50;
-  reg  [31:0]        lfsr_save_1_50;
-  wire               w_we_50;
-  reg  [31:0]        lfsr_next_50;
-  reg  [31:0]        lfsr_next_50_f0;
-  reg  [31:0]        lfsr_next_50_f1;
-  reg  [31:0]        lfsr_next_50_f2;
-  reg  [31:0]        lfsr_next_50_f3;
-  reg  [15:0]        lfsr_next_50_b;
-  wire [15:0]        r_50;
   reg  signed [16:0] w_upd_50_sum;
   reg  signed [15:0] w_upd_50;
   reg                w_upd_50_sat_hi;
@@ -1169,19 +957,6 @@ module hebbian (
   reg                w_upd_50_below;
   reg  signed [15:0] wn_50;
   reg  [15:0]        w_rd_51;
-  reg  [15:0]        hc_rd_51;
-  reg  [15:0]        hn_rd_51;
-  reg  [31:0]        lfsr_51;
-  reg  [31:0]        lfsr_save_0_51;
-  reg  [31:0]        lfsr_save_1_51;
-  wire               w_we_51;
-  reg  [31:0]        lfsr_next_51;
-  reg  [31:0]        lfsr_next_51_f0;
-  reg  [31:0]        lfsr_next_51_f1;
-  reg  [31:0]        lfsr_next_51_f2;
-  reg  [31:0]        lfsr_next_51_f3;
-  reg  [15:0]        lfsr_next_51_b;
-  wire [15:0]        r_51;
   reg  signed [16:0] w_upd_51_sum;
   reg  signed [15:0] w_upd_51;
   reg                w_upd_51_sat_hi;
@@ -1190,19 +965,6 @@ module hebbian (
   reg                w_upd_51_below;
   reg  signed [15:0] wn_51;
   reg  [15:0]        w_rd_52;
-  reg  [15:0]        hc_rd_52;
-  reg  [15:0]        hn_rd_52;
-  reg  [31:0]        lfsr_52;
-  reg  [31:0]        lfsr_save_0_52;
-  reg  [31:0]        lfsr_save_1_52;
-  wire               w_we_52;
-  reg  [31:0]        lfsr_next_52;
-  reg  [31:0]        lfsr_next_52_f0;
-  reg  [31:0]        lfsr_next_52_f1;
-  reg  [31:0]        lfsr_next_52_f2;
-  reg  [31:0]        lfsr_next_52_f3;
-  reg  [15:0]        lfsr_next_52_b;
-  wire [15:0]        r_52;
   reg  signed [16:0] w_upd_52_sum;
   reg  signed [15:0] w_upd_52;
   reg                w_upd_52_sat_hi;
@@ -1211,19 +973,6 @@ module hebbian (
   reg                w_upd_52_below;
   reg  signed [15:0] wn_52;
   reg  [15:0]        w_rd_53;
-  reg  [15:0]        hc_rd_53;
-  reg  [15:0]        hn_rd_53;
-  reg  [31:0]        lfsr_53;
-  reg  [31:0]        lfsr_save_0_53;
-  reg  [31:0]        lfsr_save_1_53;
-  wire               w_we_53;
-  reg  [31:0]        lfsr_next_53;
-  reg  [31:0]        lfsr_next_53_f0;
-  reg  [31:0]        lfsr_next_53_f1;
-  reg  [31:0]        lfsr_next_53_f2;
-  reg  [31:0]        lfsr_next_53_f3;
-  reg  [15:0]        lfsr_next_53_b;
-  wire [15:0]        r_53;
   reg  signed [16:0] w_upd_53_sum;
   reg  signed [15:0] w_upd_53;
   reg                w_upd_53_sat_hi;
@@ -1232,19 +981,6 @@ module hebbian (
   reg                w_upd_53_below;
   reg  signed [15:0] wn_53;
   reg  [15:0]        w_rd_54;
-  reg  [15:0]        hc_rd_54;
-  reg  [15:0]        hn_rd_54;
-  reg  [31:0]        lfsr_54;
-  reg  [31:0]        lfsr_save_0_54;
-  reg  [31:0]        lfsr_save_1_54;
-  wire               w_we_54;
-  reg  [31:0]        lfsr_next_54;
-  reg  [31:0]        lfsr_next_54_f0;
-  reg  [31:0]        lfsr_next_54_f1;
-  reg  [31:0]        lfsr_next_54_f2;
-  reg  [31:0]        lfsr_next_54_f3;
-  reg  [15:0]        lfsr_next_54_b;
-  wire [15:0]        r_54;
   reg  signed [16:0] w_upd_54_sum;
   reg  signed [15:0] w_upd_54;
   reg                w_upd_54_sat_hi;
@@ -1253,19 +989,6 @@ module hebbian (
   reg                w_upd_54_below;
   reg  signed [15:0] wn_54;
   reg  [15:0]        w_rd_55;
-  reg  [15:0]        hc_rd_55;
-  reg  [15:0]        hn_rd_55;
-  reg  [31:0]        lfsr_55;
-  reg  [31:0]        lfsr_save_0_55;
-  reg  [31:0]        lfsr_save_1_55;
-  wire               w_we_55;
-  reg  [31:0]        lfsr_next_55;
-  reg  [31:0]        lfsr_next_55_f0;
-  reg  [31:0]        lfsr_next_55_f1;
-  reg  [31:0]        lfsr_next_55_f2;
-  reg  [31:0]        lfsr_next_55_f3;
-  reg  [15:0]        lfsr_next_55_b;
-  wire [15:0]        r_55;
   reg  signed [16:0] w_upd_55_sum;
   reg  signed [15:0] w_upd_55;
   reg                w_upd_55_sat_hi;
@@ -1274,19 +997,6 @@ module hebbian (
   reg                w_upd_55_below;
   reg  signed [15:0] wn_55;
   reg  [15:0]        w_rd_56;
-  reg  [15:0]        hc_rd_56;
-  reg  [15:0]        hn_rd_56;
-  reg  [31:0]        lfsr_56;
-  reg  [31:0]        lfsr_save_0_56;
-  reg  [31:0]        lfsr_save_1_56;
-  wire               w_we_56;
-  reg  [31:0]        lfsr_next_56;
-  reg  [31:0]        lfsr_next_56_f0;
-  reg  [31:0]        lfsr_next_56_f1;
-  reg  [31:0]        lfsr_next_56_f2;
-  reg  [31:0]        lfsr_next_56_f3;
-  reg  [15:0]        lfsr_next_56_b;
-  wire [15:0]        r_56;
   reg  signed [16:0] w_upd_56_sum;
   reg  signed [15:0] w_upd_56;
   reg                w_upd_56_sat_hi;
@@ -1295,19 +1005,6 @@ module hebbian (
   reg                w_upd_56_below;
   reg  signed [15:0] wn_56;
   reg  [15:0]        w_rd_57;
-  reg  [15:0]        hc_rd_57;
-  reg  [15:0]        hn_rd_57;
-  reg  [31:0]        lfsr_57;
-  reg  [31:0]        lfsr_save_0_57;
-  reg  [31:0]        lfsr_save_1_57;
-  wire               w_we_57;
-  reg  [31:0]        lfsr_next_57;
-  reg  [31:0]        lfsr_next_57_f0;
-  reg  [31:0]        lfsr_next_57_f1;
-  reg  [31:0]        lfsr_next_57_f2;
-  reg  [31:0]        lfsr_next_57_f3;
-  reg  [15:0]        lfsr_next_57_b;
-  wire [15:0]        r_57;
   reg  signed [16:0] w_upd_57_sum;
   reg  signed [15:0] w_upd_57;
   reg                w_upd_57_sat_hi;
@@ -1316,19 +1013,6 @@ module hebbian (
   reg                w_upd_57_below;
   reg  signed [15:0] wn_57;
   reg  [15:0]        w_rd_58;
-  reg  [15:0]        hc_rd_58;
-  reg  [15:0]        hn_rd_58;
-  reg  [31:0]        lfsr_58;
-  reg  [31:0]        lfsr_save_0_58;
-  reg  [31:0]        lfsr_save_1_58;
-  wire               w_we_58;
-  reg  [31:0]        lfsr_next_58;
-  reg  [31:0]        lfsr_next_58_f0;
-  reg  [31:0]        lfsr_next_58_f1;
-  reg  [31:0]        lfsr_next_58_f2;
-  reg  [31:0]        lfsr_next_58_f3;
-  reg  [15:0]        lfsr_next_58_b;
-  wire [15:0]        r_58;
   reg  signed [16:0] w_upd_58_sum;
   reg  signed [15:0] w_upd_58;
   reg                w_upd_58_sat_hi;
@@ -1337,19 +1021,6 @@ module hebbian (
   reg                w_upd_58_below;
   reg  signed [15:0] wn_58;
   reg  [15:0]        w_rd_59;
-  reg  [15:0]        hc_rd_59;
-  reg  [15:0]        hn_rd_59;
-  reg  [31:0]        lfsr_59;
-  reg  [31:0]        lfsr_save_0_59;
-  reg  [31:0]        lfsr_save_1_59;
-  wire               w_we_59;
-  reg  [31:0]        lfsr_next_59;
-  reg  [31:0]        lfsr_next_59_f0;
-  reg  [31:0]        lfsr_next_59_f1;
-  reg  [31:0]        lfsr_next_59_f2;
-  reg  [31:0]        lfsr_next_59_f3;
-  reg  [15:0]        lfsr_next_59_b;
-  wire [15:0]        r_59;
   reg  signed [16:0] w_upd_59_sum;
   reg  signed [15:0] w_upd_59;
   reg                w_upd_59_sat_hi;
@@ -1358,19 +1029,6 @@ module hebbian (
   reg                w_upd_59_below;
   reg  signed [15:0] wn_59;
   reg  [15:0]        w_rd_60;
-  reg  [15:0]        hc_rd_60;
-  reg  [15:0]        hn_rd_60;
-  reg  [31:0]        lfsr_60;
-  reg  [31:0]        lfsr_save_0_60;
-  reg  [31:0]        lfsr_save_1_60;
-  wire               w_we_60;
-  reg  [31:0]        lfsr_next_60;
-  reg  [31:0]        lfsr_next_60_f0;
-  reg  [31:0]        lfsr_next_60_f1;
-  reg  [31:0]        lfsr_next_60_f2;
-  reg  [31:0]        lfsr_next_60_f3;
-  reg  [15:0]        lfsr_next_60_b;
-  wire [15:0]        r_60;
   reg  signed [16:0] w_upd_60_sum;
   reg  signed [15:0] w_upd_60;
   reg                w_upd_60_sat_hi;
@@ -1379,19 +1037,6 @@ module hebbian (
   reg                w_upd_60_below;
   reg  signed [15:0] wn_60;
   reg  [15:0]        w_rd_61;
-  reg  [15:0]        hc_rd_61;
-  reg  [15:0]        hn_rd_61;
-  reg  [31:0]        lfsr_61;
-  reg  [31:0]        lfsr_save_0_61;
-  reg  [31:0]        lfsr_save_1_61;
-  wire               w_we_61;
-  reg  [31:0]        lfsr_next_61;
-  reg  [31:0]        lfsr_next_61_f0;
-  reg  [31:0]        lfsr_next_61_f1;
-  reg  [31:0]        lfsr_next_61_f2;
-  reg  [31:0]        lfsr_next_61_f3;
-  reg  [15:0]        lfsr_next_61_b;
-  wire [15:0]        r_61;
   reg  signed [16:0] w_upd_61_sum;
   reg  signed [15:0] w_upd_61;
   reg                w_upd_61_sat_hi;
@@ -1400,19 +1045,6 @@ module hebbian (
   reg                w_upd_61_below;
   reg  signed [15:0] wn_61;
   reg  [15:0]        w_rd_62;
-  reg  [15:0]        hc_rd_62;
-  reg  [15:0]        hn_rd_62;
-  reg  [31:0]        lfsr_62;
-  reg  [31:0]        lfsr_save_0_62;
-  reg  [31:0]        lfsr_save_1_62;
-  wire               w_we_62;
-  reg  [31:0]        lfsr_next_62;
-  reg  [31:0]        lfsr_next_62_f0;
-  reg  [31:0]        lfsr_next_62_f1;
-  reg  [31:0]        lfsr_next_62_f2;
-  reg  [31:0]        lfsr_next_62_f3;
-  reg  [15:0]        lfsr_next_62_b;
-  wire [15:0]        r_62;
   reg  signed [16:0] w_upd_62_sum;
   reg  signed [15:0] w_upd_62;
   reg                w_upd_62_sat_hi;
@@ -1421,19 +1053,6 @@ module hebbian (
   reg                w_upd_62_below;
   reg  signed [15:0] wn_62;
   reg  [15:0]        w_rd_63;
-  reg  [15:0]        hc_rd_63;
-  reg  [15:0]        hn_rd_63;
-  reg  [31:0]        lfsr_63;
-  reg  [31:0]        lfsr_save_0_63;
-  reg  [31:0]        lfsr_save_1_63;
-  wire               w_we_63;
-  reg  [31:0]        lfsr_next_63;
-  reg  [31:0]        lfsr_next_63_f0;
-  reg  [31:0]        lfsr_next_63_f1;
-  reg  [31:0]        lfsr_next_63_f2;
-  reg  [31:0]        lfsr_next_63_f3;
-  reg  [15:0]        lfsr_next_63_b;
-  wire [15:0]        r_63;
   reg  signed [16:0] w_upd_63_sum;
   reg  signed [15:0] w_upd_63;
   reg                w_upd_63_sat_hi;
@@ -1461,445 +1080,446 @@ module hebbian (
   reg                host_rd_pend_q;
   reg  [31:0]        host_rdata_q;
   reg  [15:0]        bias_mem [0:191];
+  reg  [1023:0]      hbuf [0:44];
   reg  [15:0]        wbank_0 [0:1791];
-  reg  [15:0]        hbuf_0 [0:44];
   reg  [15:0]        wbank_1 [0:1791];
-  reg  [15:0]        hbuf_1 [0:44];
   reg  [15:0]        wbank_2 [0:1791];
-  reg  [15:0]        hbuf_2 [0:44];
   reg  [15:0]        wbank_3 [0:1791];
-  reg  [15:0]        hbuf_3 [0:44];
   reg  [15:0]        wbank_4 [0:1791];
-  reg  [15:0]        hbuf_4 [0:44];
   reg  [15:0]        wbank_5 [0:1791];
-  reg  [15:0]        hbuf_5 [0:44];
   reg  [15:0]        wbank_6 [0:1791];
-  reg  [15:0]        hbuf_6 [0:44];
   reg  [15:0]        wbank_7 [0:1791];
-  reg  [15:0]        hbuf_7 [0:44];
   reg  [15:0]        wbank_8 [0:1791];
-  reg  [15:0]        hbuf_8 [0:44];
   reg  [15:0]        wbank_9 [0:1791];
-  reg  [15:0]        hbuf_9 [0:44];
   reg  [15:0]        wbank_10 [0:1791];
-  reg  [15:0]        hbuf_10 [0:44];
   reg  [15:0]        wbank_11 [0:1791];
-  reg  [15:0]        hbuf_11 [0:44];
   reg  [15:0]        wbank_12 [0:1791];
-  reg  [15:0]        hbuf_12 [0:44];
   reg  [15:0]        wbank_13 [0:1791];
-  reg  [15:0]        hbuf_13 [0:44];
   reg  [15:0]        wbank_14 [0:1791];
-  reg  [15:0]        hbuf_14 [0:44];
   reg  [15:0]        wbank_15 [0:1791];
-  reg  [15:0]        hbuf_15 [0:44];
   reg  [15:0]        wbank_16 [0:1791];
-  reg  [15:0]        hbuf_16 [0:44];
   reg  [15:0]        wbank_17 [0:1791];
-  reg  [15:0]        hbuf_17 [0:44];
   reg  [15:0]        wbank_18 [0:1791];
-  reg  [15:0]        hbuf_18 [0:44];
   reg  [15:0]        wbank_19 [0:1791];
-  reg  [15:0]        hbuf_19 [0:44];
   reg  [15:0]        wbank_20 [0:1791];
-  reg  [15:0]        hbuf_20 [0:44];
   reg  [15:0]        wbank_21 [0:1791];
-  reg  [15:0]        hbuf_21 [0:44];
   reg  [15:0]        wbank_22 [0:1791];
-  reg  [15:0]        hbuf_22 [0:44];
   reg  [15:0]        wbank_23 [0:1791];
-  reg  [15:0]        hbuf_23 [0:44];
   reg  [15:0]        wbank_24 [0:1791];
-  reg  [15:0]        hbuf_24 [0:44];
   reg  [15:0]        wbank_25 [0:1791];
-  reg  [15:0]        hbuf_25 [0:44];
   reg  [15:0]        wbank_26 [0:1791];
-  reg  [15:0]        hbuf_26 [0:44];
   reg  [15:0]        wbank_27 [0:1791];
-  reg  [15:0]        hbuf_27 [0:44];
   reg  [15:0]        wbank_28 [0:1791];
-  reg  [15:0]        hbuf_28 [0:44];
   reg  [15:0]        wbank_29 [0:1791];
-  reg  [15:0]        hbuf_29 [0:44];
   reg  [15:0]        wbank_30 [0:1791];
-  reg  [15:0]        hbuf_30 [0:44];
   reg  [15:0]        wbank_31 [0:1791];
-  reg  [15:0]        hbuf_31 [0:44];
   reg  [15:0]        wbank_32 [0:1791];
-  reg  [15:0]        hbuf_32 [0:44];
   reg  [15:0]        wbank_33 [0:1791];
-  reg  [15:0]        hbuf_33 [0:44];
   reg  [15:0]        wbank_34 [0:1791];
-  reg  [15:0]        hbuf_34 [0:44];
   reg  [15:0]        wbank_35 [0:1791];
-  reg  [15:0]        hbuf_35 [0:44];
   reg  [15:0]        wbank_36 [0:1791];
-  reg  [15:0]        hbuf_36 [0:44];
   reg  [15:0]        wbank_37 [0:1791];
-  reg  [15:0]        hbuf_37 [0:44];
   reg  [15:0]        wbank_38 [0:1791];
-  reg  [15:0]        hbuf_38 [0:44];
   reg  [15:0]        wbank_39 [0:1791];
-  reg  [15:0]        hbuf_39 [0:44];
   reg  [15:0]        wbank_40 [0:1791];
-  reg  [15:0]        hbuf_40 [0:44];
   reg  [15:0]        wbank_41 [0:1791];
-  reg  [15:0]        hbuf_41 [0:44];
   reg  [15:0]        wbank_42 [0:1791];
-  reg  [15:0]        hbuf_42 [0:44];
   reg  [15:0]        wbank_43 [0:1791];
-  reg  [15:0]        hbuf_43 [0:44];
   reg  [15:0]        wbank_44 [0:1791];
-  reg  [15:0]        hbuf_44 [0:44];
   reg  [15:0]        wbank_45 [0:1791];
-  reg  [15:0]        hbuf_45 [0:44];
   reg  [15:0]        wbank_46 [0:1791];
-  reg  [15:0]        hbuf_46 [0:44];
   reg  [15:0]        wbank_47 [0:1791];
-  reg  [15:0]        hbuf_47 [0:44];
   reg  [15:0]        wbank_48 [0:1791];
-  reg  [15:0]        hbuf_48 [0:44];
   reg  [15:0]        wbank_49 [0:1791];
-  reg  [15:0]        hbuf_49 [0:44];
   reg  [15:0]        wbank_50 [0:1791];
-  reg  [15:0]        hbuf_50 [0:44];
   reg  [15:0]        wbank_51 [0:1791];
-  reg  [15:0]        hbuf_51 [0:44];
   reg  [15:0]        wbank_52 [0:1791];
-  reg  [15:0]        hbuf_52 [0:44];
   reg  [15:0]        wbank_53 [0:1791];
-  reg  [15:0]        hbuf_53 [0:44];
   reg  [15:0]        wbank_54 [0:1791];
-  reg  [15:0]        hbuf_54 [0:44];
   reg  [15:0]        wbank_55 [0:1791];
-  reg  [15:0]        hbuf_55 [0:44];
   reg  [15:0]        wbank_56 [0:1791];
-  reg  [15:0]        hbuf_56 [0:44];
   reg  [15:0]        wbank_57 [0:1791];
-  reg  [15:0]        hbuf_57 [0:44];
   reg  [15:0]        wbank_58 [0:1791];
-  reg  [15:0]        hbuf_58 [0:44];
   reg  [15:0]        wbank_59 [0:1791];
-  reg  [15:0]        hbuf_59 [0:44];
   reg  [15:0]        wbank_60 [0:1791];
-  reg  [15:0]        hbuf_60 [0:44];
   reg  [15:0]        wbank_61 [0:1791];
-  reg  [15:0]        hbuf_61 [0:44];
   reg  [15:0]        wbank_62 [0:1791];
-  reg  [15:0]        hbuf_62 [0:44];
   reg  [15:0]        wbank_63 [0:1791];
-  reg  [15:0]        hbuf_63 [0:44];
   wire [5:0]         _sel_hc_base_q;
   wire [7:0]         _mul_hc_base_q;
   wire [5:0]         _sel_hn_base_q;
   wire [7:0]         _mul_hn_base_q;
   wire [5:0]         _sel_hl_addr_q;
   wire [7:0]         _mul_hl_addr_q;
+  wire [15:0]        _bits_w_upd_0_sum;
   wire [63:0]        _mul_w_upd_0_sum;
-  wire [63:0]        _shr_w_upd_0_sum;
   wire [63:0]        _shrBy_w_upd_0_sum;
+  wire [15:0]        _bits_w_upd_1_sum;
   wire [63:0]        _mul_w_upd_1_sum;
-  wire [63:0]        _shr_w_upd_1_sum;
   wire [63:0]        _shrBy_w_upd_1_sum;
+  wire [15:0]        _bits_w_upd_2_sum;
   wire [63:0]        _mul_w_upd_2_sum;
-  wire [63:0]        _shr_w_upd_2_sum;
   wire [63:0]        _shrBy_w_upd_2_sum;
+  wire [15:0]        _bits_w_upd_3_sum;
   wire [63:0]        _mul_w_upd_3_sum;
-  wire [63:0]        _shr_w_upd_3_sum;
   wire [63:0]        _shrBy_w_upd_3_sum;
+  wire [15:0]        _bits_w_upd_4_sum;
   wire [63:0]        _mul_w_upd_4_sum;
-  wire [63:0]        _shr_w_upd_4_sum;
   wire [63:0]        _shrBy_w_upd_4_sum;
+  wire [15:0]        _bits_w_upd_5_sum;
   wire [63:0]        _mul_w_upd_5_sum;
-  wire [63:0]        _shr_w_upd_5_sum;
   wire [63:0]        _shrBy_w_upd_5_sum;
+  wire [15:0]        _bits_w_upd_6_sum;
   wire [63:0]        _mul_w_upd_6_sum;
-  wire [63:0]        _shr_w_upd_6_sum;
   wire [63:0]        _shrBy_w_upd_6_sum;
+  wire [15:0]        _bits_w_upd_7_sum;
   wire [63:0]        _mul_w_upd_7_sum;
-  wire [63:0]        _shr_w_upd_7_sum;
   wire [63:0]        _shrBy_w_upd_7_sum;
+  wire [15:0]        _bits_w_upd_8_sum;
   wire [63:0]        _mul_w_upd_8_sum;
-  wire [63:0]        _shr_w_upd_8_sum;
   wire [63:0]        _shrBy_w_upd_8_sum;
+  wire [15:0]        _bits_w_upd_9_sum;
   wire [63:0]        _mul_w_upd_9_sum;
-  wire [63:0]        _shr_w_upd_9_sum;
   wire [63:0]        _shrBy_w_upd_9_sum;
+  wire [15:0]        _bits_w_upd_10_sum;
   wire [63:0]        _mul_w_upd_10_sum;
-  wire [63:0]        _shr_w_upd_10_sum;
   wire [63:0]        _shrBy_w_upd_10_sum;
+  wire [15:0]        _bits_w_upd_11_sum;
   wire [63:0]        _mul_w_upd_11_sum;
-  wire [63:0]        _shr_w_upd_11_sum;
   wire [63:0]        _shrBy_w_upd_11_sum;
+  wire [15:0]        _bits_w_upd_12_sum;
   wire [63:0]        _mul_w_upd_12_sum;
-  wire [63:0]        _shr_w_upd_12_sum;
   wire [63:0]        _shrBy_w_upd_12_sum;
+  wire [15:0]        _bits_w_upd_13_sum;
   wire [63:0]        _mul_w_upd_13_sum;
-  wire [63:0]        _shr_w_upd_13_sum;
   wire [63:0]        _shrBy_w_upd_13_sum;
+  wire [15:0]        _bits_w_upd_14_sum;
   wire [63:0]        _mul_w_upd_14_sum;
-  wire [63:0]        _shr_w_upd_14_sum;
   wire [63:0]        _shrBy_w_upd_14_sum;
+  wire [15:0]        _bits_w_upd_15_sum;
   wire [63:0]        _mul_w_upd_15_sum;
-  wire [63:0]        _shr_w_upd_15_sum;
   wire [63:0]        _shrBy_w_upd_15_sum;
+  wire [15:0]        _bits_w_upd_16_sum;
   wire [63:0]        _mul_w_upd_16_sum;
-  wire [63:0]        _shr_w_upd_16_sum;
   wire [63:0]        _shrBy_w_upd_16_sum;
+  wire [15:0]        _bits_w_upd_17_sum;
   wire [63:0]        _mul_w_upd_17_sum;
-  wire [63:0]        _shr_w_upd_17_sum;
   wire [63:0]        _shrBy_w_upd_17_sum;
+  wire [15:0]        _bits_w_upd_18_sum;
   wire [63:0]        _mul_w_upd_18_sum;
-  wire [63:0]        _shr_w_upd_18_sum;
   wire [63:0]        _shrBy_w_upd_18_sum;
+  wire [15:0]        _bits_w_upd_19_sum;
   wire [63:0]        _mul_w_upd_19_sum;
-  wire [63:0]        _shr_w_upd_19_sum;
   wire [63:0]        _shrBy_w_upd_19_sum;
+  wire [15:0]        _bits_w_upd_20_sum;
   wire [63:0]        _mul_w_upd_20_sum;
-  wire [63:0]        _shr_w_upd_20_sum;
   wire [63:0]        _shrBy_w_upd_20_sum;
+  wire [15:0]        _bits_w_upd_21_sum;
   wire [63:0]        _mul_w_upd_21_sum;
-  wire [63:0]        _shr_w_upd_21_sum;
   wire [63:0]        _shrBy_w_upd_21_sum;
+  wire [15:0]        _bits_w_upd_22_sum;
   wire [63:0]        _mul_w_upd_22_sum;
-  wire [63:0]        _shr_w_upd_22_sum;
   wire [63:0]        _shrBy_w_upd_22_sum;
+  wire [15:0]        _bits_w_upd_23_sum;
   wire [63:0]        _mul_w_upd_23_sum;
-  wire [63:0]        _shr_w_upd_23_sum;
   wire [63:0]        _shrBy_w_upd_23_sum;
+  wire [15:0]        _bits_w_upd_24_sum;
   wire [63:0]        _mul_w_upd_24_sum;
-  wire [63:0]        _shr_w_upd_24_sum;
   wire [63:0]        _shrBy_w_upd_24_sum;
+  wire [15:0]        _bits_w_upd_25_sum;
   wire [63:0]        _mul_w_upd_25_sum;
-  wire [63:0]        _shr_w_upd_25_sum;
   wire [63:0]        _shrBy_w_upd_25_sum;
+  wire [15:0]        _bits_w_upd_26_sum;
   wire [63:0]        _mul_w_upd_26_sum;
-  wire [63:0]        _shr_w_upd_26_sum;
   wire [63:0]        _shrBy_w_upd_26_sum;
+  wire [15:0]        _bits_w_upd_27_sum;
   wire [63:0]        _mul_w_upd_27_sum;
-  wire [63:0]        _shr_w_upd_27_sum;
   wire [63:0]        _shrBy_w_upd_27_sum;
+  wire [15:0]        _bits_w_upd_28_sum;
   wire [63:0]        _mul_w_upd_28_sum;
-  wire [63:0]        _shr_w_upd_28_sum;
   wire [63:0]        _shrBy_w_upd_28_sum;
+  wire [15:0]        _bits_w_upd_29_sum;
   wire [63:0]        _mul_w_upd_29_sum;
-  wire [63:0]        _shr_w_upd_29_sum;
   wire [63:0]        _shrBy_w_upd_29_sum;
+  wire [15:0]        _bits_w_upd_30_sum;
   wire [63:0]        _mul_w_upd_30_sum;
-  wire [63:0]        _shr_w_upd_30_sum;
   wire [63:0]        _shrBy_w_upd_30_sum;
+  wire [15:0]        _bits_w_upd_31_sum;
   wire [63:0]        _mul_w_upd_31_sum;
-  wire [63:0]        _shr_w_upd_31_sum;
   wire [63:0]        _shrBy_w_upd_31_sum;
+  wire [15:0]        _bits_w_upd_32_sum;
   wire [63:0]        _mul_w_upd_32_sum;
-  wire [63:0]        _shr_w_upd_32_sum;
   wire [63:0]        _shrBy_w_upd_32_sum;
+  wire [15:0]        _bits_w_upd_33_sum;
   wire [63:0]        _mul_w_upd_33_sum;
-  wire [63:0]        _shr_w_upd_33_sum;
   wire [63:0]        _shrBy_w_upd_33_sum;
+  wire [15:0]        _bits_w_upd_34_sum;
   wire [63:0]        _mul_w_upd_34_sum;
-  wire [63:0]        _shr_w_upd_34_sum;
   wire [63:0]        _shrBy_w_upd_34_sum;
+  wire [15:0]        _bits_w_upd_35_sum;
   wire [63:0]        _mul_w_upd_35_sum;
-  wire [63:0]        _shr_w_upd_35_sum;
   wire [63:0]        _shrBy_w_upd_35_sum;
+  wire [15:0]        _bits_w_upd_36_sum;
   wire [63:0]        _mul_w_upd_36_sum;
-  wire [63:0]        _shr_w_upd_36_sum;
   wire [63:0]        _shrBy_w_upd_36_sum;
+  wire [15:0]        _bits_w_upd_37_sum;
   wire [63:0]        _mul_w_upd_37_sum;
-  wire [63:0]        _shr_w_upd_37_sum;
   wire [63:0]        _shrBy_w_upd_37_sum;
+  wire [15:0]        _bits_w_upd_38_sum;
   wire [63:0]        _mul_w_upd_38_sum;
-  wire [63:0]        _shr_w_upd_38_sum;
   wire [63:0]        _shrBy_w_upd_38_sum;
+  wire [15:0]        _bits_w_upd_39_sum;
   wire [63:0]        _mul_w_upd_39_sum;
-  wire [63:0]        _shr_w_upd_39_sum;
   wire [63:0]        _shrBy_w_upd_39_sum;
+  wire [15:0]        _bits_w_upd_40_sum;
   wire [63:0]        _mul_w_upd_40_sum;
-  wire [63:0]        _shr_w_upd_40_sum;
   wire [63:0]        _shrBy_w_upd_40_sum;
+  wire [15:0]        _bits_w_upd_41_sum;
   wire [63:0]        _mul_w_upd_41_sum;
-  wire [63:0]        _shr_w_upd_41_sum;
   wire [63:0]        _shrBy_w_upd_41_sum;
+  wire [15:0]        _bits_w_upd_42_sum;
   wire [63:0]        _mul_w_upd_42_sum;
-  wire [63:0]        _shr_w_upd_42_sum;
   wire [63:0]        _shrBy_w_upd_42_sum;
+  wire [15:0]        _bits_w_upd_43_sum;
   wire [63:0]        _mul_w_upd_43_sum;
-  wire [63:0]        _shr_w_upd_43_sum;
   wire [63:0]        _shrBy_w_upd_43_sum;
+  wire [15:0]        _bits_w_upd_44_sum;
   wire [63:0]        _mul_w_upd_44_sum;
-  wire [63:0]        _shr_w_upd_44_sum;
   wire [63:0]        _shrBy_w_upd_44_sum;
+  wire [15:0]        _bits_w_upd_45_sum;
   wire [63:0]        _mul_w_upd_45_sum;
-  wire [63:0]        _shr_w_upd_45_sum;
   wire [63:0]        _shrBy_w_upd_45_sum;
+  wire [15:0]        _bits_w_upd_46_sum;
   wire [63:0]        _mul_w_upd_46_sum;
-  wire [63:0]        _shr_w_upd_46_sum;
   wire [63:0]        _shrBy_w_upd_46_sum;
+  wire [15:0]        _bits_w_upd_47_sum;
   wire [63:0]        _mul_w_upd_47_sum;
-  wire [63:0]        _shr_w_upd_47_sum;
   wire [63:0]        _shrBy_w_upd_47_sum;
+  wire [15:0]        _bits_w_upd_48_sum;
   wire [63:0]        _mul_w_upd_48_sum;
-  wire [63:0]        _shr_w_upd_48_sum;
   wire [63:0]        _shrBy_w_upd_48_sum;
+  wire [15:0]        _bits_w_upd_49_sum;
   wire [63:0]        _mul_w_upd_49_sum;
-  wire [63:0]        _shr_w_upd_49_sum;
   wire [63:0]        _shrBy_w_upd_49_sum;
+  wire [15:0]        _bits_w_upd_50_sum;
   wire [63:0]        _mul_w_upd_50_sum;
-  wire [63:0]        _shr_w_upd_50_sum;
   wire [63:0]        _shrBy_w_upd_50_sum;
+  wire [15:0]        _bits_w_upd_51_sum;
   wire [63:0]        _mul_w_upd_51_sum;
-  wire [63:0]        _shr_w_upd_51_sum;
   wire [63:0]        _shrBy_w_upd_51_sum;
+  wire [15:0]        _bits_w_upd_52_sum;
   wire [63:0]        _mul_w_upd_52_sum;
-  wire [63:0]        _shr_w_upd_52_sum;
   wire [63:0]        _shrBy_w_upd_52_sum;
+  wire [15:0]        _bits_w_upd_53_sum;
   wire [63:0]        _mul_w_upd_53_sum;
-  wire [63:0]        _shr_w_upd_53_sum;
   wire [63:0]        _shrBy_w_upd_53_sum;
+  wire [15:0]        _bits_w_upd_54_sum;
   wire [63:0]        _mul_w_upd_54_sum;
-  wire [63:0]        _shr_w_upd_54_sum;
   wire [63:0]        _shrBy_w_upd_54_sum;
+  wire [15:0]        _bits_w_upd_55_sum;
   wire [63:0]        _mul_w_upd_55_sum;
-  wire [63:0]        _shr_w_upd_55_sum;
   wire [63:0]        _shrBy_w_upd_55_sum;
+  wire [15:0]        _bits_w_upd_56_sum;
   wire [63:0]        _mul_w_upd_56_sum;
-  wire [63:0]        _shr_w_upd_56_sum;
   wire [63:0]        _shrBy_w_upd_56_sum;
+  wire [15:0]        _bits_w_upd_57_sum;
   wire [63:0]        _mul_w_upd_57_sum;
-  wire [63:0]        _shr_w_upd_57_sum;
   wire [63:0]        _shrBy_w_upd_57_sum;
+  wire [15:0]        _bits_w_upd_58_sum;
   wire [63:0]        _mul_w_upd_58_sum;
-  wire [63:0]        _shr_w_upd_58_sum;
   wire [63:0]        _shrBy_w_upd_58_sum;
+  wire [15:0]        _bits_w_upd_59_sum;
   wire [63:0]        _mul_w_upd_59_sum;
-  wire [63:0]        _shr_w_upd_59_sum;
   wire [63:0]        _shrBy_w_upd_59_sum;
+  wire [15:0]        _bits_w_upd_60_sum;
   wire [63:0]        _mul_w_upd_60_sum;
-  wire [63:0]        _shr_w_upd_60_sum;
   wire [63:0]        _shrBy_w_upd_60_sum;
+  wire [15:0]        _bits_w_upd_61_sum;
   wire [63:0]        _mul_w_upd_61_sum;
-  wire [63:0]        _shr_w_upd_61_sum;
   wire [63:0]        _shrBy_w_upd_61_sum;
+  wire [15:0]        _bits_w_upd_62_sum;
   wire [63:0]        _mul_w_upd_62_sum;
-  wire [63:0]        _shr_w_upd_62_sum;
   wire [63:0]        _shrBy_w_upd_62_sum;
+  wire [15:0]        _bits_w_upd_63_sum;
   wire [63:0]        _mul_w_upd_63_sum;
-  wire [63:0]        _shr_w_upd_63_sum;
   wire [63:0]        _shrBy_w_upd_63_sum;
   wire [9:0]         _ext_b_upd_sum;
   wire [18:0]        _add_b_upd_sum;
   wire [9:0]         _bits_b_upd_sum;
+  wire [15:0]        _bits_sum_q;
   wire [63:0]        _mul_sum_q;
+  wire [15:0]        _bits_sum_q_2;
   wire [63:0]        _mul_sum_q_2;
+  wire [15:0]        _bits_sum_q_3;
   wire [63:0]        _mul_sum_q_3;
+  wire [15:0]        _bits_sum_q_4;
   wire [63:0]        _mul_sum_q_4;
+  wire [15:0]        _bits_sum_q_5;
   wire [63:0]        _mul_sum_q_5;
+  wire [15:0]        _bits_sum_q_6;
   wire [63:0]        _mul_sum_q_6;
+  wire [15:0]        _bits_sum_q_7;
   wire [63:0]        _mul_sum_q_7;
+  wire [15:0]        _bits_sum_q_8;
   wire [63:0]        _mul_sum_q_8;
+  wire [15:0]        _bits_sum_q_9;
   wire [63:0]        _mul_sum_q_9;
+  wire [15:0]        _bits_sum_q_10;
   wire [63:0]        _mul_sum_q_10;
+  wire [15:0]        _bits_sum_q_11;
   wire [63:0]        _mul_sum_q_11;
+  wire [15:0]        _bits_sum_q_12;
   wire [63:0]        _mul_sum_q_12;
+  wire [15:0]        _bits_sum_q_13;
   wire [63:0]        _mul_sum_q_13;
+  wire [15:0]        _bits_sum_q_14;
   wire [63:0]        _mul_sum_q_14;
+  wire [15:0]        _bits_sum_q_15;
   wire [63:0]        _mul_sum_q_15;
+  wire [15:0]        _bits_sum_q_16;
   wire [63:0]        _mul_sum_q_16;
+  wire [15:0]        _bits_sum_q_17;
   wire [63:0]        _mul_sum_q_17;
   wire [63:0]        _mux_sum_q;
+  wire [15:0]        _bits_sum_q_18;
   wire [63:0]        _mul_sum_q_18;
   wire [63:0]        _mux_sum_q_2;
+  wire [15:0]        _bits_sum_q_19;
   wire [63:0]        _mul_sum_q_19;
   wire [63:0]        _mux_sum_q_3;
+  wire [15:0]        _bits_sum_q_20;
   wire [63:0]        _mul_sum_q_20;
   wire [63:0]        _mux_sum_q_4;
+  wire [15:0]        _bits_sum_q_21;
   wire [63:0]        _mul_sum_q_21;
   wire [63:0]        _mux_sum_q_5;
+  wire [15:0]        _bits_sum_q_22;
   wire [63:0]        _mul_sum_q_22;
   wire [63:0]        _mux_sum_q_6;
+  wire [15:0]        _bits_sum_q_23;
   wire [63:0]        _mul_sum_q_23;
   wire [63:0]        _mux_sum_q_7;
+  wire [15:0]        _bits_sum_q_24;
   wire [63:0]        _mul_sum_q_24;
   wire [63:0]        _mux_sum_q_8;
+  wire [15:0]        _bits_sum_q_25;
   wire [63:0]        _mul_sum_q_25;
   wire [63:0]        _mux_sum_q_9;
+  wire [15:0]        _bits_sum_q_26;
   wire [63:0]        _mul_sum_q_26;
   wire [63:0]        _mux_sum_q_10;
+  wire [15:0]        _bits_sum_q_27;
   wire [63:0]        _mul_sum_q_27;
   wire [63:0]        _mux_sum_q_11;
+  wire [15:0]        _bits_sum_q_28;
   wire [63:0]        _mul_sum_q_28;
   wire [63:0]        _mux_sum_q_12;
+  wire [15:0]        _bits_sum_q_29;
   wire [63:0]        _mul_sum_q_29;
   wire [63:0]        _mux_sum_q_13;
+  wire [15:0]        _bits_sum_q_30;
   wire [63:0]        _mul_sum_q_30;
   wire [63:0]        _mux_sum_q_14;
+  wire [15:0]        _bits_sum_q_31;
   wire [63:0]        _mul_sum_q_31;
   wire [63:0]        _mux_sum_q_15;
+  wire [15:0]        _bits_sum_q_32;
   wire [63:0]        _mul_sum_q_32;
   wire [63:0]        _mux_sum_q_16;
+  wire [15:0]        _bits_sum_q_33;
   wire [63:0]        _mul_sum_q_33;
   wire [63:0]        _mux_sum_q_17;
+  wire [15:0]        _bits_sum_q_34;
   wire [63:0]        _mul_sum_q_34;
   wire [63:0]        _mux_sum_q_18;
+  wire [15:0]        _bits_sum_q_35;
   wire [63:0]        _mul_sum_q_35;
   wire [63:0]        _mux_sum_q_19;
+  wire [15:0]        _bits_sum_q_36;
   wire [63:0]        _mul_sum_q_36;
   wire [63:0]        _mux_sum_q_20;
+  wire [15:0]        _bits_sum_q_37;
   wire [63:0]        _mul_sum_q_37;
   wire [63:0]        _mux_sum_q_21;
+  wire [15:0]        _bits_sum_q_38;
   wire [63:0]        _mul_sum_q_38;
   wire [63:0]        _mux_sum_q_22;
+  wire [15:0]        _bits_sum_q_39;
   wire [63:0]        _mul_sum_q_39;
   wire [63:0]        _mux_sum_q_23;
+  wire [15:0]        _bits_sum_q_40;
   wire [63:0]        _mul_sum_q_40;
   wire [63:0]        _mux_sum_q_24;
+  wire [15:0]        _bits_sum_q_41;
   wire [63:0]        _mul_sum_q_41;
   wire [63:0]        _mux_sum_q_25;
+  wire [15:0]        _bits_sum_q_42;
   wire [63:0]        _mul_sum_q_42;
   wire [63:0]        _mux_sum_q_26;
+  wire [15:0]        _bits_sum_q_43;
   wire [63:0]        _mul_sum_q_43;
   wire [63:0]        _mux_sum_q_27;
+  wire [15:0]        _bits_sum_q_44;
   wire [63:0]        _mul_sum_q_44;
   wire [63:0]        _mux_sum_q_28;
+  wire [15:0]        _bits_sum_q_45;
   wire [63:0]        _mul_sum_q_45;
   wire [63:0]        _mux_sum_q_29;
+  wire [15:0]        _bits_sum_q_46;
   wire [63:0]        _mul_sum_q_46;
   wire [63:0]        _mux_sum_q_30;
+  wire [15:0]        _bits_sum_q_47;
   wire [63:0]        _mul_sum_q_47;
   wire [63:0]        _mux_sum_q_31;
+  wire [15:0]        _bits_sum_q_48;
   wire [63:0]        _mul_sum_q_48;
   wire [63:0]        _mux_sum_q_32;
+  wire [15:0]        _bits_sum_q_49;
   wire [63:0]        _mul_sum_q_49;
   wire [63:0]        _mux_sum_q_33;
+  wire [15:0]        _bits_sum_q_50;
   wire [63:0]        _mul_sum_q_50;
   wire [63:0]        _mux_sum_q_34;
+  wire [15:0]        _bits_sum_q_51;
   wire [63:0]        _mul_sum_q_51;
   wire [63:0]        _mux_sum_q_35;
+  wire [15:0]        _bits_sum_q_52;
   wire [63:0]        _mul_sum_q_52;
   wire [63:0]        _mux_sum_q_36;
+  wire [15:0]        _bits_sum_q_53;
   wire [63:0]        _mul_sum_q_53;
   wire [63:0]        _mux_sum_q_37;
+  wire [15:0]        _bits_sum_q_54;
   wire [63:0]        _mul_sum_q_54;
   wire [63:0]        _mux_sum_q_38;
+  wire [15:0]        _bits_sum_q_55;
   wire [63:0]        _mul_sum_q_55;
   wire [63:0]        _mux_sum_q_39;
+  wire [15:0]        _bits_sum_q_56;
   wire [63:0]        _mul_sum_q_56;
   wire [63:0]        _mux_sum_q_40;
+  wire [15:0]        _bits_sum_q_57;
   wire [63:0]        _mul_sum_q_57;
   wire [63:0]        _mux_sum_q_41;
+  wire [15:0]        _bits_sum_q_58;
   wire [63:0]        _mul_sum_q_58;
   wire [63:0]        _mux_sum_q_42;
+  wire [15:0]        _bits_sum_q_59;
   wire [63:0]        _mul_sum_q_59;
   wire [63:0]        _mux_sum_q_43;
+  wire [15:0]        _bits_sum_q_60;
   wire [63:0]        _mul_sum_q_60;
   wire [63:0]        _mux_sum_q_44;
+  wire [15:0]        _bits_sum_q_61;
   wire [63:0]        _mul_sum_q_61;
   wire [63:0]        _mux_sum_q_45;
+  wire [15:0]        _bits_sum_q_62;
   wire [63:0]        _mul_sum_q_62;
   wire [63:0]        _mux_sum_q_46;
+  wire [15:0]        _bits_sum_q_63;
   wire [63:0]        _mul_sum_q_63;
   wire [63:0]        _mux_sum_q_47;
+  wire [15:0]        _bits_sum_q_64;
   wire [63:0]        _mul_sum_q_64;
   wire [63:0]        _mux_sum_q_48;
   wire [25:0]        _mux_sum_q_49;
@@ -2117,30 +1737,87 @@ module hebbian (
 
   assign w_we = v1_q & act1_q;  // generator/units/hebbian.ts:535
 
-  // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd0))) begin
-      wbank_0[w_waddr] <= busy_q ? w_upd_0 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd0))) begin
-      w_rd_0 <= wbank_0[w_raddr];
-    end
-  end
+  assign w_re = busy_q ? issue : host_w_rd;  // generator/units/hebbian.ts:538
 
-  // memory hbuf_0: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
+  // memory hbuf: 45 x uint(1024), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:543)
   always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd0)) begin
-      hbuf_0[hl_addr_q] <= h_aligned;
+    if (s_axis_h_tvalid & s_axis_h_tready) begin
+      if (hl_lanes[0]) hbuf[hl_addr_q][15:0] <= h_aligned;
+      if (hl_lanes[1]) hbuf[hl_addr_q][31:16] <= h_aligned;
+      if (hl_lanes[2]) hbuf[hl_addr_q][47:32] <= h_aligned;
+      if (hl_lanes[3]) hbuf[hl_addr_q][63:48] <= h_aligned;
+      if (hl_lanes[4]) hbuf[hl_addr_q][79:64] <= h_aligned;
+      if (hl_lanes[5]) hbuf[hl_addr_q][95:80] <= h_aligned;
+      if (hl_lanes[6]) hbuf[hl_addr_q][111:96] <= h_aligned;
+      if (hl_lanes[7]) hbuf[hl_addr_q][127:112] <= h_aligned;
+      if (hl_lanes[8]) hbuf[hl_addr_q][143:128] <= h_aligned;
+      if (hl_lanes[9]) hbuf[hl_addr_q][159:144] <= h_aligned;
+      if (hl_lanes[10]) hbuf[hl_addr_q][175:160] <= h_aligned;
+      if (hl_lanes[11]) hbuf[hl_addr_q][191:176] <= h_aligned;
+      if (hl_lanes[12]) hbuf[hl_addr_q][207:192] <= h_aligned;
+      if (hl_lanes[13]) hbuf[hl_addr_q][223:208] <= h_aligned;
+      if (hl_lanes[14]) hbuf[hl_addr_q][239:224] <= h_aligned;
+      if (hl_lanes[15]) hbuf[hl_addr_q][255:240] <= h_aligned;
+      if (hl_lanes[16]) hbuf[hl_addr_q][271:256] <= h_aligned;
+      if (hl_lanes[17]) hbuf[hl_addr_q][287:272] <= h_aligned;
+      if (hl_lanes[18]) hbuf[hl_addr_q][303:288] <= h_aligned;
+      if (hl_lanes[19]) hbuf[hl_addr_q][319:304] <= h_aligned;
+      if (hl_lanes[20]) hbuf[hl_addr_q][335:320] <= h_aligned;
+      if (hl_lanes[21]) hbuf[hl_addr_q][351:336] <= h_aligned;
+      if (hl_lanes[22]) hbuf[hl_addr_q][367:352] <= h_aligned;
+      if (hl_lanes[23]) hbuf[hl_addr_q][383:368] <= h_aligned;
+      if (hl_lanes[24]) hbuf[hl_addr_q][399:384] <= h_aligned;
+      if (hl_lanes[25]) hbuf[hl_addr_q][415:400] <= h_aligned;
+      if (hl_lanes[26]) hbuf[hl_addr_q][431:416] <= h_aligned;
+      if (hl_lanes[27]) hbuf[hl_addr_q][447:432] <= h_aligned;
+      if (hl_lanes[28]) hbuf[hl_addr_q][463:448] <= h_aligned;
+      if (hl_lanes[29]) hbuf[hl_addr_q][479:464] <= h_aligned;
+      if (hl_lanes[30]) hbuf[hl_addr_q][495:480] <= h_aligned;
+      if (hl_lanes[31]) hbuf[hl_addr_q][511:496] <= h_aligned;
+      if (hl_lanes[32]) hbuf[hl_addr_q][527:512] <= h_aligned;
+      if (hl_lanes[33]) hbuf[hl_addr_q][543:528] <= h_aligned;
+      if (hl_lanes[34]) hbuf[hl_addr_q][559:544] <= h_aligned;
+      if (hl_lanes[35]) hbuf[hl_addr_q][575:560] <= h_aligned;
+      if (hl_lanes[36]) hbuf[hl_addr_q][591:576] <= h_aligned;
+      if (hl_lanes[37]) hbuf[hl_addr_q][607:592] <= h_aligned;
+      if (hl_lanes[38]) hbuf[hl_addr_q][623:608] <= h_aligned;
+      if (hl_lanes[39]) hbuf[hl_addr_q][639:624] <= h_aligned;
+      if (hl_lanes[40]) hbuf[hl_addr_q][655:640] <= h_aligned;
+      if (hl_lanes[41]) hbuf[hl_addr_q][671:656] <= h_aligned;
+      if (hl_lanes[42]) hbuf[hl_addr_q][687:672] <= h_aligned;
+      if (hl_lanes[43]) hbuf[hl_addr_q][703:688] <= h_aligned;
+      if (hl_lanes[44]) hbuf[hl_addr_q][719:704] <= h_aligned;
+      if (hl_lanes[45]) hbuf[hl_addr_q][735:720] <= h_aligned;
+      if (hl_lanes[46]) hbuf[hl_addr_q][751:736] <= h_aligned;
+      if (hl_lanes[47]) hbuf[hl_addr_q][767:752] <= h_aligned;
+      if (hl_lanes[48]) hbuf[hl_addr_q][783:768] <= h_aligned;
+      if (hl_lanes[49]) hbuf[hl_addr_q][799:784] <= h_aligned;
+      if (hl_lanes[50]) hbuf[hl_addr_q][815:800] <= h_aligned;
+      if (hl_lanes[51]) hbuf[hl_addr_q][831:816] <= h_aligned;
+      if (hl_lanes[52]) hbuf[hl_addr_q][847:832] <= h_aligned;
+      if (hl_lanes[53]) hbuf[hl_addr_q][863:848] <= h_aligned;
+      if (hl_lanes[54]) hbuf[hl_addr_q][879:864] <= h_aligned;
+      if (hl_lanes[55]) hbuf[hl_addr_q][895:880] <= h_aligned;
+      if (hl_lanes[56]) hbuf[hl_addr_q][911:896] <= h_aligned;
+      if (hl_lanes[57]) hbuf[hl_addr_q][927:912] <= h_aligned;
+      if (hl_lanes[58]) hbuf[hl_addr_q][943:928] <= h_aligned;
+      if (hl_lanes[59]) hbuf[hl_addr_q][959:944] <= h_aligned;
+      if (hl_lanes[60]) hbuf[hl_addr_q][975:960] <= h_aligned;
+      if (hl_lanes[61]) hbuf[hl_addr_q][991:976] <= h_aligned;
+      if (hl_lanes[62]) hbuf[hl_addr_q][1007:992] <= h_aligned;
+      if (hl_lanes[63]) hbuf[hl_addr_q][1023:1008] <= h_aligned;
     end
     if (issue) begin
-      hc_rd_0 <= hbuf_0[hc_addr];
+      hc_rd <= hbuf[hc_addr];
     end
     if (v1_q) begin
-      hn_rd_0 <= hbuf_0[hn_addr1_q];
+      hn_rd <= hbuf[hn_addr1_q];
     end
   end
 
-  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:555
+  assign hl_lanes = 64'd1 << hl_lane_q;  // generator/units/hebbian.ts:546
+
+  assign draw_b_0 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b0 : 1'b1);  // generator/units/hebbian.ts:583
 
   // comb: lfsr_next_0 (generator/units/lane.ts:144)
   always @* begin
@@ -2161,7 +1838,7 @@ module hebbian (
     end
   end
 
-  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:557
+  assign r_0 = lfsr_next_0[15:0];  // generator/units/hebbian.ts:585
 
   // comb: lfsr_next2_0 (generator/units/lane.ts:144)
   always @* begin
@@ -2182,7 +1859,7 @@ module hebbian (
     end
   end
 
-  // seq: lfsr_lane_0 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_0 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_0 <= (cmd_layer == 1'b0) ? lfsr_save_0_0 : lfsr_save_1_0;
@@ -2191,1203 +1868,227 @@ module hebbian (
     end
   end
 
-  assign _mul_w_upd_0_sum = nu1_q * $signed(hc_rd_0);
-  assign _shr_w_upd_0_sum = $signed(_mul_w_upd_0_sum) >>> 6'd3;
-  assign _shrBy_w_upd_0_sum = $signed((_shr_w_upd_0_sum + {48'd0, r_0})) >>> 6'd16;
-  // comb: w_upd_0 (generator/units/lane.ts:288)
+  // comb: lfsr_next_1_2 (generator/units/lane.ts:250)
   always @* begin
     if (w_we) begin
-      w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
-      w_upd_0_above = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_0_below = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_0_sat_hi = w_upd_0_above;
-      w_upd_0_sat_lo = w_upd_0_below;
-      w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
+      lfsr_next_1_2_f0 = (lfsr_1_2 & 64'hffff0000ffff) ^ {lfsr_1_2[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_1_2_f1 = lfsr_next_1_2_f0 ^ {lfsr_next_1_2_f0[60:0], 3'd0};
+      lfsr_next_1_2_f2 = lfsr_next_1_2_f1 ^ {lfsr_next_1_2_f1[57:0], 6'd0};
+      lfsr_next_1_2_f3 = (lfsr_next_1_2_f2 & 64'hffff0000ffff) ^ {lfsr_next_1_2_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_1_2_b = lfsr_next_1_2_f3 & 64'hffff0000ffff;
+      lfsr_next_1_2 = (((({16'd0, lfsr_1_2[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_1_2_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_1_2_b[63:14]} & 64'h300000003)) ^ {lfsr_next_1_2_b[57:0], 6'd0}) ^ {lfsr_next_1_2_b[47:0], 16'd0};
     end else begin
-      w_upd_0_sum = 17'sd0;
-      w_upd_0_above = 1'b0;
-      w_upd_0_below = 1'b0;
-      w_upd_0_sat_hi = 1'b0;
-      w_upd_0_sat_lo = 1'b0;
-      w_upd_0 = w_rd_0;
+      lfsr_next_1_2_f0 = 64'd0;
+      lfsr_next_1_2_f1 = 64'd0;
+      lfsr_next_1_2_f2 = 64'd0;
+      lfsr_next_1_2_f3 = 64'd0;
+      lfsr_next_1_2_b = 64'd0;
+      lfsr_next_1_2 = lfsr_1_2;
     end
   end
 
-  // seq: wn_0 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_0 <= w_upd_0;
-    end
-  end
+  assign r_1 = lfsr_next_1_2[15:0];  // generator/units/hebbian.ts:578
 
-  // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd1))) begin
-      wbank_1[w_waddr] <= busy_q ? w_upd_1 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd1))) begin
-      w_rd_1 <= wbank_1[w_raddr];
-    end
-  end
+  assign r_2 = lfsr_next_1_2[47:32];  // generator/units/hebbian.ts:578
 
-  // memory hbuf_1: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd1)) begin
-      hbuf_1[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_1 <= hbuf_1[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_1 <= hbuf_1[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_1 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_1_f0 = lfsr_1 ^ {lfsr_1[30:0], 1'b0};
-      lfsr_next_1_f1 = lfsr_next_1_f0 ^ {lfsr_next_1_f0[28:0], 3'd0};
-      lfsr_next_1_f2 = lfsr_next_1_f1 ^ {lfsr_next_1_f1[25:0], 6'd0};
-      lfsr_next_1_f3 = lfsr_next_1_f2 ^ {lfsr_next_1_f2[19:0], 12'd0};
-      lfsr_next_1_b = lfsr_next_1_f3[15:0];
-      lfsr_next_1 = ((({16'd0, lfsr_1[31:16]} ^ {31'd0, lfsr_next_1_b[15]}) ^ {30'd0, lfsr_next_1_b[15:14]}) ^ {10'd0, {lfsr_next_1_b, 6'd0}}) ^ {lfsr_next_1_b, 16'd0};
-    end else begin
-      lfsr_next_1_f0 = 32'd0;
-      lfsr_next_1_f1 = 32'd0;
-      lfsr_next_1_f2 = 32'd0;
-      lfsr_next_1_f3 = 32'd0;
-      lfsr_next_1_b = 16'd0;
-      lfsr_next_1 = lfsr_1;
-    end
-  end
-
-  assign r_1 = lfsr_next_1[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_1 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_1_2 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
-      lfsr_1 <= (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1;
+      lfsr_1_2 <= {(cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2, (cmd_layer == 1'b0) ? lfsr_save_0_1 : lfsr_save_1_1};
     end else if ((v1_q & act1_q)) begin
-      lfsr_1 <= w_we ? lfsr_next_1 : lfsr_1;
+      lfsr_1_2 <= lfsr_next_1_2;
     end
   end
 
-  assign _mul_w_upd_1_sum = nu1_q * $signed(hc_rd_1);
-  assign _shr_w_upd_1_sum = $signed(_mul_w_upd_1_sum) >>> 6'd3;
-  assign _shrBy_w_upd_1_sum = $signed((_shr_w_upd_1_sum + {48'd0, r_1})) >>> 6'd16;
-  // comb: w_upd_1 (generator/units/lane.ts:288)
+  // comb: lfsr_next_3_4 (generator/units/lane.ts:250)
   always @* begin
     if (w_we) begin
-      w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
-      w_upd_1_above = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_1_below = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_1_sat_hi = w_upd_1_above;
-      w_upd_1_sat_lo = w_upd_1_below;
-      w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
+      lfsr_next_3_4_f0 = (lfsr_3_4 & 64'hffff0000ffff) ^ {lfsr_3_4[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_3_4_f1 = lfsr_next_3_4_f0 ^ {lfsr_next_3_4_f0[60:0], 3'd0};
+      lfsr_next_3_4_f2 = lfsr_next_3_4_f1 ^ {lfsr_next_3_4_f1[57:0], 6'd0};
+      lfsr_next_3_4_f3 = (lfsr_next_3_4_f2 & 64'hffff0000ffff) ^ {lfsr_next_3_4_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_3_4_b = lfsr_next_3_4_f3 & 64'hffff0000ffff;
+      lfsr_next_3_4 = (((({16'd0, lfsr_3_4[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_3_4_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_3_4_b[63:14]} & 64'h300000003)) ^ {lfsr_next_3_4_b[57:0], 6'd0}) ^ {lfsr_next_3_4_b[47:0], 16'd0};
     end else begin
-      w_upd_1_sum = 17'sd0;
-      w_upd_1_above = 1'b0;
-      w_upd_1_below = 1'b0;
-      w_upd_1_sat_hi = 1'b0;
-      w_upd_1_sat_lo = 1'b0;
-      w_upd_1 = w_rd_1;
+      lfsr_next_3_4_f0 = 64'd0;
+      lfsr_next_3_4_f1 = 64'd0;
+      lfsr_next_3_4_f2 = 64'd0;
+      lfsr_next_3_4_f3 = 64'd0;
+      lfsr_next_3_4_b = 64'd0;
+      lfsr_next_3_4 = lfsr_3_4;
     end
   end
 
-  // seq: wn_1 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_1 <= w_upd_1;
-    end
-  end
+  assign r_3 = lfsr_next_3_4[15:0];  // generator/units/hebbian.ts:578
 
-  // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd2))) begin
-      wbank_2[w_waddr] <= busy_q ? w_upd_2 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd2))) begin
-      w_rd_2 <= wbank_2[w_raddr];
-    end
-  end
+  assign r_4 = lfsr_next_3_4[47:32];  // generator/units/hebbian.ts:578
 
-  // memory hbuf_2: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd2)) begin
-      hbuf_2[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_2 <= hbuf_2[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_2 <= hbuf_2[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_2 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_2_f0 = lfsr_2 ^ {lfsr_2[30:0], 1'b0};
-      lfsr_next_2_f1 = lfsr_next_2_f0 ^ {lfsr_next_2_f0[28:0], 3'd0};
-      lfsr_next_2_f2 = lfsr_next_2_f1 ^ {lfsr_next_2_f1[25:0], 6'd0};
-      lfsr_next_2_f3 = lfsr_next_2_f2 ^ {lfsr_next_2_f2[19:0], 12'd0};
-      lfsr_next_2_b = lfsr_next_2_f3[15:0];
-      lfsr_next_2 = ((({16'd0, lfsr_2[31:16]} ^ {31'd0, lfsr_next_2_b[15]}) ^ {30'd0, lfsr_next_2_b[15:14]}) ^ {10'd0, {lfsr_next_2_b, 6'd0}}) ^ {lfsr_next_2_b, 16'd0};
-    end else begin
-      lfsr_next_2_f0 = 32'd0;
-      lfsr_next_2_f1 = 32'd0;
-      lfsr_next_2_f2 = 32'd0;
-      lfsr_next_2_f3 = 32'd0;
-      lfsr_next_2_b = 16'd0;
-      lfsr_next_2 = lfsr_2;
-    end
-  end
-
-  assign r_2 = lfsr_next_2[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_2 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_3_4 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
-      lfsr_2 <= (cmd_layer == 1'b0) ? lfsr_save_0_2 : lfsr_save_1_2;
+      lfsr_3_4 <= {(cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4, (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3};
     end else if ((v1_q & act1_q)) begin
-      lfsr_2 <= w_we ? lfsr_next_2 : lfsr_2;
+      lfsr_3_4 <= lfsr_next_3_4;
     end
   end
 
-  assign _mul_w_upd_2_sum = nu1_q * $signed(hc_rd_2);
-  assign _shr_w_upd_2_sum = $signed(_mul_w_upd_2_sum) >>> 6'd3;
-  assign _shrBy_w_upd_2_sum = $signed((_shr_w_upd_2_sum + {48'd0, r_2})) >>> 6'd16;
-  // comb: w_upd_2 (generator/units/lane.ts:288)
+  // comb: lfsr_next_5_6 (generator/units/lane.ts:250)
   always @* begin
     if (w_we) begin
-      w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
-      w_upd_2_above = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_2_below = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_2_sat_hi = w_upd_2_above;
-      w_upd_2_sat_lo = w_upd_2_below;
-      w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
+      lfsr_next_5_6_f0 = (lfsr_5_6 & 64'hffff0000ffff) ^ {lfsr_5_6[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_5_6_f1 = lfsr_next_5_6_f0 ^ {lfsr_next_5_6_f0[60:0], 3'd0};
+      lfsr_next_5_6_f2 = lfsr_next_5_6_f1 ^ {lfsr_next_5_6_f1[57:0], 6'd0};
+      lfsr_next_5_6_f3 = (lfsr_next_5_6_f2 & 64'hffff0000ffff) ^ {lfsr_next_5_6_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_5_6_b = lfsr_next_5_6_f3 & 64'hffff0000ffff;
+      lfsr_next_5_6 = (((({16'd0, lfsr_5_6[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_5_6_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_5_6_b[63:14]} & 64'h300000003)) ^ {lfsr_next_5_6_b[57:0], 6'd0}) ^ {lfsr_next_5_6_b[47:0], 16'd0};
     end else begin
-      w_upd_2_sum = 17'sd0;
-      w_upd_2_above = 1'b0;
-      w_upd_2_below = 1'b0;
-      w_upd_2_sat_hi = 1'b0;
-      w_upd_2_sat_lo = 1'b0;
-      w_upd_2 = w_rd_2;
+      lfsr_next_5_6_f0 = 64'd0;
+      lfsr_next_5_6_f1 = 64'd0;
+      lfsr_next_5_6_f2 = 64'd0;
+      lfsr_next_5_6_f3 = 64'd0;
+      lfsr_next_5_6_b = 64'd0;
+      lfsr_next_5_6 = lfsr_5_6;
     end
   end
 
-  // seq: wn_2 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_2 <= w_upd_2;
-    end
-  end
+  assign r_5 = lfsr_next_5_6[15:0];  // generator/units/hebbian.ts:578
 
-  // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd3))) begin
-      wbank_3[w_waddr] <= busy_q ? w_upd_3 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd3))) begin
-      w_rd_3 <= wbank_3[w_raddr];
-    end
-  end
+  assign r_6 = lfsr_next_5_6[47:32];  // generator/units/hebbian.ts:578
 
-  // memory hbuf_3: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd3)) begin
-      hbuf_3[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_3 <= hbuf_3[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_3 <= hbuf_3[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_3 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_3_f0 = lfsr_3 ^ {lfsr_3[30:0], 1'b0};
-      lfsr_next_3_f1 = lfsr_next_3_f0 ^ {lfsr_next_3_f0[28:0], 3'd0};
-      lfsr_next_3_f2 = lfsr_next_3_f1 ^ {lfsr_next_3_f1[25:0], 6'd0};
-      lfsr_next_3_f3 = lfsr_next_3_f2 ^ {lfsr_next_3_f2[19:0], 12'd0};
-      lfsr_next_3_b = lfsr_next_3_f3[15:0];
-      lfsr_next_3 = ((({16'd0, lfsr_3[31:16]} ^ {31'd0, lfsr_next_3_b[15]}) ^ {30'd0, lfsr_next_3_b[15:14]}) ^ {10'd0, {lfsr_next_3_b, 6'd0}}) ^ {lfsr_next_3_b, 16'd0};
-    end else begin
-      lfsr_next_3_f0 = 32'd0;
-      lfsr_next_3_f1 = 32'd0;
-      lfsr_next_3_f2 = 32'd0;
-      lfsr_next_3_f3 = 32'd0;
-      lfsr_next_3_b = 16'd0;
-      lfsr_next_3 = lfsr_3;
-    end
-  end
-
-  assign r_3 = lfsr_next_3[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_3 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_5_6 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
-      lfsr_3 <= (cmd_layer == 1'b0) ? lfsr_save_0_3 : lfsr_save_1_3;
+      lfsr_5_6 <= {(cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6, (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5};
     end else if ((v1_q & act1_q)) begin
-      lfsr_3 <= w_we ? lfsr_next_3 : lfsr_3;
+      lfsr_5_6 <= lfsr_next_5_6;
     end
   end
 
-  assign _mul_w_upd_3_sum = nu1_q * $signed(hc_rd_3);
-  assign _shr_w_upd_3_sum = $signed(_mul_w_upd_3_sum) >>> 6'd3;
-  assign _shrBy_w_upd_3_sum = $signed((_shr_w_upd_3_sum + {48'd0, r_3})) >>> 6'd16;
-  // comb: w_upd_3 (generator/units/lane.ts:288)
+  // comb: lfsr_next_7_8 (generator/units/lane.ts:250)
   always @* begin
     if (w_we) begin
-      w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
-      w_upd_3_above = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_3_below = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_3_sat_hi = w_upd_3_above;
-      w_upd_3_sat_lo = w_upd_3_below;
-      w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
+      lfsr_next_7_8_f0 = (lfsr_7_8 & 64'hffff0000ffff) ^ {lfsr_7_8[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_7_8_f1 = lfsr_next_7_8_f0 ^ {lfsr_next_7_8_f0[60:0], 3'd0};
+      lfsr_next_7_8_f2 = lfsr_next_7_8_f1 ^ {lfsr_next_7_8_f1[57:0], 6'd0};
+      lfsr_next_7_8_f3 = (lfsr_next_7_8_f2 & 64'hffff0000ffff) ^ {lfsr_next_7_8_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_7_8_b = lfsr_next_7_8_f3 & 64'hffff0000ffff;
+      lfsr_next_7_8 = (((({16'd0, lfsr_7_8[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_7_8_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_7_8_b[63:14]} & 64'h300000003)) ^ {lfsr_next_7_8_b[57:0], 6'd0}) ^ {lfsr_next_7_8_b[47:0], 16'd0};
     end else begin
-      w_upd_3_sum = 17'sd0;
-      w_upd_3_above = 1'b0;
-      w_upd_3_below = 1'b0;
-      w_upd_3_sat_hi = 1'b0;
-      w_upd_3_sat_lo = 1'b0;
-      w_upd_3 = w_rd_3;
+      lfsr_next_7_8_f0 = 64'd0;
+      lfsr_next_7_8_f1 = 64'd0;
+      lfsr_next_7_8_f2 = 64'd0;
+      lfsr_next_7_8_f3 = 64'd0;
+      lfsr_next_7_8_b = 64'd0;
+      lfsr_next_7_8 = lfsr_7_8;
     end
   end
 
-  // seq: wn_3 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_3 <= w_upd_3;
-    end
-  end
+  assign r_7 = lfsr_next_7_8[15:0];  // generator/units/hebbian.ts:578
 
-  // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd4))) begin
-      wbank_4[w_waddr] <= busy_q ? w_upd_4 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd4))) begin
-      w_rd_4 <= wbank_4[w_raddr];
-    end
-  end
+  assign r_8 = lfsr_next_7_8[47:32];  // generator/units/hebbian.ts:578
 
-  // memory hbuf_4: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd4)) begin
-      hbuf_4[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_4 <= hbuf_4[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_4 <= hbuf_4[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_4 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_4_f0 = lfsr_4 ^ {lfsr_4[30:0], 1'b0};
-      lfsr_next_4_f1 = lfsr_next_4_f0 ^ {lfsr_next_4_f0[28:0], 3'd0};
-      lfsr_next_4_f2 = lfsr_next_4_f1 ^ {lfsr_next_4_f1[25:0], 6'd0};
-      lfsr_next_4_f3 = lfsr_next_4_f2 ^ {lfsr_next_4_f2[19:0], 12'd0};
-      lfsr_next_4_b = lfsr_next_4_f3[15:0];
-      lfsr_next_4 = ((({16'd0, lfsr_4[31:16]} ^ {31'd0, lfsr_next_4_b[15]}) ^ {30'd0, lfsr_next_4_b[15:14]}) ^ {10'd0, {lfsr_next_4_b, 6'd0}}) ^ {lfsr_next_4_b, 16'd0};
-    end else begin
-      lfsr_next_4_f0 = 32'd0;
-      lfsr_next_4_f1 = 32'd0;
-      lfsr_next_4_f2 = 32'd0;
-      lfsr_next_4_f3 = 32'd0;
-      lfsr_next_4_b = 16'd0;
-      lfsr_next_4 = lfsr_4;
-    end
-  end
-
-  assign r_4 = lfsr_next_4[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_4 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_7_8 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
-      lfsr_4 <= (cmd_layer == 1'b0) ? lfsr_save_0_4 : lfsr_save_1_4;
+      lfsr_7_8 <= {(cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8, (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7};
     end else if ((v1_q & act1_q)) begin
-      lfsr_4 <= w_we ? lfsr_next_4 : lfsr_4;
+      lfsr_7_8 <= lfsr_next_7_8;
     end
   end
 
-  assign _mul_w_upd_4_sum = nu1_q * $signed(hc_rd_4);
-  assign _shr_w_upd_4_sum = $signed(_mul_w_upd_4_sum) >>> 6'd3;
-  assign _shrBy_w_upd_4_sum = $signed((_shr_w_upd_4_sum + {48'd0, r_4})) >>> 6'd16;
-  // comb: w_upd_4 (generator/units/lane.ts:288)
+  // comb: lfsr_next_9_10 (generator/units/lane.ts:250)
   always @* begin
     if (w_we) begin
-      w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
-      w_upd_4_above = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_4_below = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_4_sat_hi = w_upd_4_above;
-      w_upd_4_sat_lo = w_upd_4_below;
-      w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
+      lfsr_next_9_10_f0 = (lfsr_9_10 & 64'hffff0000ffff) ^ {lfsr_9_10[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_9_10_f1 = lfsr_next_9_10_f0 ^ {lfsr_next_9_10_f0[60:0], 3'd0};
+      lfsr_next_9_10_f2 = lfsr_next_9_10_f1 ^ {lfsr_next_9_10_f1[57:0], 6'd0};
+      lfsr_next_9_10_f3 = (lfsr_next_9_10_f2 & 64'hffff0000ffff) ^ {lfsr_next_9_10_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_9_10_b = lfsr_next_9_10_f3 & 64'hffff0000ffff;
+      lfsr_next_9_10 = (((({16'd0, lfsr_9_10[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_9_10_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_9_10_b[63:14]} & 64'h300000003)) ^ {lfsr_next_9_10_b[57:0], 6'd0}) ^ {lfsr_next_9_10_b[47:0], 16'd0};
     end else begin
-      w_upd_4_sum = 17'sd0;
-      w_upd_4_above = 1'b0;
-      w_upd_4_below = 1'b0;
-      w_upd_4_sat_hi = 1'b0;
-      w_upd_4_sat_lo = 1'b0;
-      w_upd_4 = w_rd_4;
+      lfsr_next_9_10_f0 = 64'd0;
+      lfsr_next_9_10_f1 = 64'd0;
+      lfsr_next_9_10_f2 = 64'd0;
+      lfsr_next_9_10_f3 = 64'd0;
+      lfsr_next_9_10_b = 64'd0;
+      lfsr_next_9_10 = lfsr_9_10;
     end
   end
 
-  // seq: wn_4 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_4 <= w_upd_4;
-    end
-  end
+  assign r_9 = lfsr_next_9_10[15:0];  // generator/units/hebbian.ts:578
 
-  // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd5))) begin
-      wbank_5[w_waddr] <= busy_q ? w_upd_5 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd5))) begin
-      w_rd_5 <= wbank_5[w_raddr];
-    end
-  end
+  assign r_10 = lfsr_next_9_10[47:32];  // generator/units/hebbian.ts:578
 
-  // memory hbuf_5: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd5)) begin
-      hbuf_5[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_5 <= hbuf_5[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_5 <= hbuf_5[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_5 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_5_f0 = lfsr_5 ^ {lfsr_5[30:0], 1'b0};
-      lfsr_next_5_f1 = lfsr_next_5_f0 ^ {lfsr_next_5_f0[28:0], 3'd0};
-      lfsr_next_5_f2 = lfsr_next_5_f1 ^ {lfsr_next_5_f1[25:0], 6'd0};
-      lfsr_next_5_f3 = lfsr_next_5_f2 ^ {lfsr_next_5_f2[19:0], 12'd0};
-      lfsr_next_5_b = lfsr_next_5_f3[15:0];
-      lfsr_next_5 = ((({16'd0, lfsr_5[31:16]} ^ {31'd0, lfsr_next_5_b[15]}) ^ {30'd0, lfsr_next_5_b[15:14]}) ^ {10'd0, {lfsr_next_5_b, 6'd0}}) ^ {lfsr_next_5_b, 16'd0};
-    end else begin
-      lfsr_next_5_f0 = 32'd0;
-      lfsr_next_5_f1 = 32'd0;
-      lfsr_next_5_f2 = 32'd0;
-      lfsr_next_5_f3 = 32'd0;
-      lfsr_next_5_b = 16'd0;
-      lfsr_next_5 = lfsr_5;
-    end
-  end
-
-  assign r_5 = lfsr_next_5[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_5 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_9_10 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
-      lfsr_5 <= (cmd_layer == 1'b0) ? lfsr_save_0_5 : lfsr_save_1_5;
+      lfsr_9_10 <= {(cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10, (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9};
     end else if ((v1_q & act1_q)) begin
-      lfsr_5 <= w_we ? lfsr_next_5 : lfsr_5;
+      lfsr_9_10 <= lfsr_next_9_10;
     end
   end
 
-  assign _mul_w_upd_5_sum = nu1_q * $signed(hc_rd_5);
-  assign _shr_w_upd_5_sum = $signed(_mul_w_upd_5_sum) >>> 6'd3;
-  assign _shrBy_w_upd_5_sum = $signed((_shr_w_upd_5_sum + {48'd0, r_5})) >>> 6'd16;
-  // comb: w_upd_5 (generator/units/lane.ts:288)
+  // comb: lfsr_next_11_12 (generator/units/lane.ts:250)
   always @* begin
     if (w_we) begin
-      w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
-      w_upd_5_above = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_5_below = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_5_sat_hi = w_upd_5_above;
-      w_upd_5_sat_lo = w_upd_5_below;
-      w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
+      lfsr_next_11_12_f0 = (lfsr_11_12 & 64'hffff0000ffff) ^ {lfsr_11_12[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_11_12_f1 = lfsr_next_11_12_f0 ^ {lfsr_next_11_12_f0[60:0], 3'd0};
+      lfsr_next_11_12_f2 = lfsr_next_11_12_f1 ^ {lfsr_next_11_12_f1[57:0], 6'd0};
+      lfsr_next_11_12_f3 = (lfsr_next_11_12_f2 & 64'hffff0000ffff) ^ {lfsr_next_11_12_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_11_12_b = lfsr_next_11_12_f3 & 64'hffff0000ffff;
+      lfsr_next_11_12 = (((({16'd0, lfsr_11_12[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_11_12_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_11_12_b[63:14]} & 64'h300000003)) ^ {lfsr_next_11_12_b[57:0], 6'd0}) ^ {lfsr_next_11_12_b[47:0], 16'd0};
     end else begin
-      w_upd_5_sum = 17'sd0;
-      w_upd_5_above = 1'b0;
-      w_upd_5_below = 1'b0;
-      w_upd_5_sat_hi = 1'b0;
-      w_upd_5_sat_lo = 1'b0;
-      w_upd_5 = w_rd_5;
+      lfsr_next_11_12_f0 = 64'd0;
+      lfsr_next_11_12_f1 = 64'd0;
+      lfsr_next_11_12_f2 = 64'd0;
+      lfsr_next_11_12_f3 = 64'd0;
+      lfsr_next_11_12_b = 64'd0;
+      lfsr_next_11_12 = lfsr_11_12;
     end
   end
 
-  // seq: wn_5 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_5 <= w_upd_5;
-    end
-  end
+  assign r_11 = lfsr_next_11_12[15:0];  // generator/units/hebbian.ts:578
 
-  // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd6))) begin
-      wbank_6[w_waddr] <= busy_q ? w_upd_6 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd6))) begin
-      w_rd_6 <= wbank_6[w_raddr];
-    end
-  end
+  assign r_12 = lfsr_next_11_12[47:32];  // generator/units/hebbian.ts:578
 
-  // memory hbuf_6: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd6)) begin
-      hbuf_6[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_6 <= hbuf_6[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_6 <= hbuf_6[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_6 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_6_f0 = lfsr_6 ^ {lfsr_6[30:0], 1'b0};
-      lfsr_next_6_f1 = lfsr_next_6_f0 ^ {lfsr_next_6_f0[28:0], 3'd0};
-      lfsr_next_6_f2 = lfsr_next_6_f1 ^ {lfsr_next_6_f1[25:0], 6'd0};
-      lfsr_next_6_f3 = lfsr_next_6_f2 ^ {lfsr_next_6_f2[19:0], 12'd0};
-      lfsr_next_6_b = lfsr_next_6_f3[15:0];
-      lfsr_next_6 = ((({16'd0, lfsr_6[31:16]} ^ {31'd0, lfsr_next_6_b[15]}) ^ {30'd0, lfsr_next_6_b[15:14]}) ^ {10'd0, {lfsr_next_6_b, 6'd0}}) ^ {lfsr_next_6_b, 16'd0};
-    end else begin
-      lfsr_next_6_f0 = 32'd0;
-      lfsr_next_6_f1 = 32'd0;
-      lfsr_next_6_f2 = 32'd0;
-      lfsr_next_6_f3 = 32'd0;
-      lfsr_next_6_b = 16'd0;
-      lfsr_next_6 = lfsr_6;
-    end
-  end
-
-  assign r_6 = lfsr_next_6[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_6 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_11_12 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
-      lfsr_6 <= (cmd_layer == 1'b0) ? lfsr_save_0_6 : lfsr_save_1_6;
+      lfsr_11_12 <= {(cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12, (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11};
     end else if ((v1_q & act1_q)) begin
-      lfsr_6 <= w_we ? lfsr_next_6 : lfsr_6;
+      lfsr_11_12 <= lfsr_next_11_12;
     end
   end
 
-  assign _mul_w_upd_6_sum = nu1_q * $signed(hc_rd_6);
-  assign _shr_w_upd_6_sum = $signed(_mul_w_upd_6_sum) >>> 6'd3;
-  assign _shrBy_w_upd_6_sum = $signed((_shr_w_upd_6_sum + {48'd0, r_6})) >>> 6'd16;
-  // comb: w_upd_6 (generator/units/lane.ts:288)
+  // comb: lfsr_next_13_14 (generator/units/lane.ts:250)
   always @* begin
     if (w_we) begin
-      w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
-      w_upd_6_above = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_6_below = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_6_sat_hi = w_upd_6_above;
-      w_upd_6_sat_lo = w_upd_6_below;
-      w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
+      lfsr_next_13_14_f0 = (lfsr_13_14 & 64'hffff0000ffff) ^ {lfsr_13_14[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_13_14_f1 = lfsr_next_13_14_f0 ^ {lfsr_next_13_14_f0[60:0], 3'd0};
+      lfsr_next_13_14_f2 = lfsr_next_13_14_f1 ^ {lfsr_next_13_14_f1[57:0], 6'd0};
+      lfsr_next_13_14_f3 = (lfsr_next_13_14_f2 & 64'hffff0000ffff) ^ {lfsr_next_13_14_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_13_14_b = lfsr_next_13_14_f3 & 64'hffff0000ffff;
+      lfsr_next_13_14 = (((({16'd0, lfsr_13_14[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_13_14_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_13_14_b[63:14]} & 64'h300000003)) ^ {lfsr_next_13_14_b[57:0], 6'd0}) ^ {lfsr_next_13_14_b[47:0], 16'd0};
     end else begin
-      w_upd_6_sum = 17'sd0;
-      w_upd_6_above = 1'b0;
-      w_upd_6_below = 1'b0;
-      w_upd_6_sat_hi = 1'b0;
-      w_upd_6_sat_lo = 1'b0;
-      w_upd_6 = w_rd_6;
+      lfsr_next_13_14_f0 = 64'd0;
+      lfsr_next_13_14_f1 = 64'd0;
+      lfsr_next_13_14_f2 = 64'd0;
+      lfsr_next_13_14_f3 = 64'd0;
+      lfsr_next_13_14_b = 64'd0;
+      lfsr_next_13_14 = lfsr_13_14;
     end
   end
 
-  // seq: wn_6 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_6 <= w_upd_6;
-    end
-  end
+  assign r_13 = lfsr_next_13_14[15:0];  // generator/units/hebbian.ts:578
 
-  // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd7))) begin
-      wbank_7[w_waddr] <= busy_q ? w_upd_7 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd7))) begin
-      w_rd_7 <= wbank_7[w_raddr];
-    end
-  end
+  assign r_14 = lfsr_next_13_14[47:32];  // generator/units/hebbian.ts:578
 
-  // memory hbuf_7: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd7)) begin
-      hbuf_7[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_7 <= hbuf_7[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_7 <= hbuf_7[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_7 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_7_f0 = lfsr_7 ^ {lfsr_7[30:0], 1'b0};
-      lfsr_next_7_f1 = lfsr_next_7_f0 ^ {lfsr_next_7_f0[28:0], 3'd0};
-      lfsr_next_7_f2 = lfsr_next_7_f1 ^ {lfsr_next_7_f1[25:0], 6'd0};
-      lfsr_next_7_f3 = lfsr_next_7_f2 ^ {lfsr_next_7_f2[19:0], 12'd0};
-      lfsr_next_7_b = lfsr_next_7_f3[15:0];
-      lfsr_next_7 = ((({16'd0, lfsr_7[31:16]} ^ {31'd0, lfsr_next_7_b[15]}) ^ {30'd0, lfsr_next_7_b[15:14]}) ^ {10'd0, {lfsr_next_7_b, 6'd0}}) ^ {lfsr_next_7_b, 16'd0};
-    end else begin
-      lfsr_next_7_f0 = 32'd0;
-      lfsr_next_7_f1 = 32'd0;
-      lfsr_next_7_f2 = 32'd0;
-      lfsr_next_7_f3 = 32'd0;
-      lfsr_next_7_b = 16'd0;
-      lfsr_next_7 = lfsr_7;
-    end
-  end
-
-  assign r_7 = lfsr_next_7[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_7 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_13_14 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
-      lfsr_7 <= (cmd_layer == 1'b0) ? lfsr_save_0_7 : lfsr_save_1_7;
+      lfsr_13_14 <= {(cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14, (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13};
     end else if ((v1_q & act1_q)) begin
-      lfsr_7 <= w_we ? lfsr_next_7 : lfsr_7;
-    end
-  end
-
-  assign _mul_w_upd_7_sum = nu1_q * $signed(hc_rd_7);
-  assign _shr_w_upd_7_sum = $signed(_mul_w_upd_7_sum) >>> 6'd3;
-  assign _shrBy_w_upd_7_sum = $signed((_shr_w_upd_7_sum + {48'd0, r_7})) >>> 6'd16;
-  // comb: w_upd_7 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
-      w_upd_7_above = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_7_below = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_7_sat_hi = w_upd_7_above;
-      w_upd_7_sat_lo = w_upd_7_below;
-      w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
-    end else begin
-      w_upd_7_sum = 17'sd0;
-      w_upd_7_above = 1'b0;
-      w_upd_7_below = 1'b0;
-      w_upd_7_sat_hi = 1'b0;
-      w_upd_7_sat_lo = 1'b0;
-      w_upd_7 = w_rd_7;
-    end
-  end
-
-  // seq: wn_7 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_7 <= w_upd_7;
-    end
-  end
-
-  // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd8))) begin
-      wbank_8[w_waddr] <= busy_q ? w_upd_8 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd8))) begin
-      w_rd_8 <= wbank_8[w_raddr];
-    end
-  end
-
-  // memory hbuf_8: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd8)) begin
-      hbuf_8[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_8 <= hbuf_8[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_8 <= hbuf_8[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_8 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_8_f0 = lfsr_8 ^ {lfsr_8[30:0], 1'b0};
-      lfsr_next_8_f1 = lfsr_next_8_f0 ^ {lfsr_next_8_f0[28:0], 3'd0};
-      lfsr_next_8_f2 = lfsr_next_8_f1 ^ {lfsr_next_8_f1[25:0], 6'd0};
-      lfsr_next_8_f3 = lfsr_next_8_f2 ^ {lfsr_next_8_f2[19:0], 12'd0};
-      lfsr_next_8_b = lfsr_next_8_f3[15:0];
-      lfsr_next_8 = ((({16'd0, lfsr_8[31:16]} ^ {31'd0, lfsr_next_8_b[15]}) ^ {30'd0, lfsr_next_8_b[15:14]}) ^ {10'd0, {lfsr_next_8_b, 6'd0}}) ^ {lfsr_next_8_b, 16'd0};
-    end else begin
-      lfsr_next_8_f0 = 32'd0;
-      lfsr_next_8_f1 = 32'd0;
-      lfsr_next_8_f2 = 32'd0;
-      lfsr_next_8_f3 = 32'd0;
-      lfsr_next_8_b = 16'd0;
-      lfsr_next_8 = lfsr_8;
-    end
-  end
-
-  assign r_8 = lfsr_next_8[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_8 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_8 <= (cmd_layer == 1'b0) ? lfsr_save_0_8 : lfsr_save_1_8;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_8 <= w_we ? lfsr_next_8 : lfsr_8;
-    end
-  end
-
-  assign _mul_w_upd_8_sum = nu1_q * $signed(hc_rd_8);
-  assign _shr_w_upd_8_sum = $signed(_mul_w_upd_8_sum) >>> 6'd3;
-  assign _shrBy_w_upd_8_sum = $signed((_shr_w_upd_8_sum + {48'd0, r_8})) >>> 6'd16;
-  // comb: w_upd_8 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
-      w_upd_8_above = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_8_below = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_8_sat_hi = w_upd_8_above;
-      w_upd_8_sat_lo = w_upd_8_below;
-      w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
-    end else begin
-      w_upd_8_sum = 17'sd0;
-      w_upd_8_above = 1'b0;
-      w_upd_8_below = 1'b0;
-      w_upd_8_sat_hi = 1'b0;
-      w_upd_8_sat_lo = 1'b0;
-      w_upd_8 = w_rd_8;
-    end
-  end
-
-  // seq: wn_8 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_8 <= w_upd_8;
-    end
-  end
-
-  // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd9))) begin
-      wbank_9[w_waddr] <= busy_q ? w_upd_9 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd9))) begin
-      w_rd_9 <= wbank_9[w_raddr];
-    end
-  end
-
-  // memory hbuf_9: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd9)) begin
-      hbuf_9[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_9 <= hbuf_9[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_9 <= hbuf_9[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_9 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_9_f0 = lfsr_9 ^ {lfsr_9[30:0], 1'b0};
-      lfsr_next_9_f1 = lfsr_next_9_f0 ^ {lfsr_next_9_f0[28:0], 3'd0};
-      lfsr_next_9_f2 = lfsr_next_9_f1 ^ {lfsr_next_9_f1[25:0], 6'd0};
-      lfsr_next_9_f3 = lfsr_next_9_f2 ^ {lfsr_next_9_f2[19:0], 12'd0};
-      lfsr_next_9_b = lfsr_next_9_f3[15:0];
-      lfsr_next_9 = ((({16'd0, lfsr_9[31:16]} ^ {31'd0, lfsr_next_9_b[15]}) ^ {30'd0, lfsr_next_9_b[15:14]}) ^ {10'd0, {lfsr_next_9_b, 6'd0}}) ^ {lfsr_next_9_b, 16'd0};
-    end else begin
-      lfsr_next_9_f0 = 32'd0;
-      lfsr_next_9_f1 = 32'd0;
-      lfsr_next_9_f2 = 32'd0;
-      lfsr_next_9_f3 = 32'd0;
-      lfsr_next_9_b = 16'd0;
-      lfsr_next_9 = lfsr_9;
-    end
-  end
-
-  assign r_9 = lfsr_next_9[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_9 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_9 <= (cmd_layer == 1'b0) ? lfsr_save_0_9 : lfsr_save_1_9;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_9 <= w_we ? lfsr_next_9 : lfsr_9;
-    end
-  end
-
-  assign _mul_w_upd_9_sum = nu1_q * $signed(hc_rd_9);
-  assign _shr_w_upd_9_sum = $signed(_mul_w_upd_9_sum) >>> 6'd3;
-  assign _shrBy_w_upd_9_sum = $signed((_shr_w_upd_9_sum + {48'd0, r_9})) >>> 6'd16;
-  // comb: w_upd_9 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
-      w_upd_9_above = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_9_below = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_9_sat_hi = w_upd_9_above;
-      w_upd_9_sat_lo = w_upd_9_below;
-      w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
-    end else begin
-      w_upd_9_sum = 17'sd0;
-      w_upd_9_above = 1'b0;
-      w_upd_9_below = 1'b0;
-      w_upd_9_sat_hi = 1'b0;
-      w_upd_9_sat_lo = 1'b0;
-      w_upd_9 = w_rd_9;
-    end
-  end
-
-  // seq: wn_9 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_9 <= w_upd_9;
-    end
-  end
-
-  // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd10))) begin
-      wbank_10[w_waddr] <= busy_q ? w_upd_10 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd10))) begin
-      w_rd_10 <= wbank_10[w_raddr];
-    end
-  end
-
-  // memory hbuf_10: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd10)) begin
-      hbuf_10[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_10 <= hbuf_10[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_10 <= hbuf_10[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_10 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_10_f0 = lfsr_10 ^ {lfsr_10[30:0], 1'b0};
-      lfsr_next_10_f1 = lfsr_next_10_f0 ^ {lfsr_next_10_f0[28:0], 3'd0};
-      lfsr_next_10_f2 = lfsr_next_10_f1 ^ {lfsr_next_10_f1[25:0], 6'd0};
-      lfsr_next_10_f3 = lfsr_next_10_f2 ^ {lfsr_next_10_f2[19:0], 12'd0};
-      lfsr_next_10_b = lfsr_next_10_f3[15:0];
-      lfsr_next_10 = ((({16'd0, lfsr_10[31:16]} ^ {31'd0, lfsr_next_10_b[15]}) ^ {30'd0, lfsr_next_10_b[15:14]}) ^ {10'd0, {lfsr_next_10_b, 6'd0}}) ^ {lfsr_next_10_b, 16'd0};
-    end else begin
-      lfsr_next_10_f0 = 32'd0;
-      lfsr_next_10_f1 = 32'd0;
-      lfsr_next_10_f2 = 32'd0;
-      lfsr_next_10_f3 = 32'd0;
-      lfsr_next_10_b = 16'd0;
-      lfsr_next_10 = lfsr_10;
-    end
-  end
-
-  assign r_10 = lfsr_next_10[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_10 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_10 <= (cmd_layer == 1'b0) ? lfsr_save_0_10 : lfsr_save_1_10;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_10 <= w_we ? lfsr_next_10 : lfsr_10;
-    end
-  end
-
-  assign _mul_w_upd_10_sum = nu1_q * $signed(hc_rd_10);
-  assign _shr_w_upd_10_sum = $signed(_mul_w_upd_10_sum) >>> 6'd3;
-  assign _shrBy_w_upd_10_sum = $signed((_shr_w_upd_10_sum + {48'd0, r_10})) >>> 6'd16;
-  // comb: w_upd_10 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
-      w_upd_10_above = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_10_below = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_10_sat_hi = w_upd_10_above;
-      w_upd_10_sat_lo = w_upd_10_below;
-      w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
-    end else begin
-      w_upd_10_sum = 17'sd0;
-      w_upd_10_above = 1'b0;
-      w_upd_10_below = 1'b0;
-      w_upd_10_sat_hi = 1'b0;
-      w_upd_10_sat_lo = 1'b0;
-      w_upd_10 = w_rd_10;
-    end
-  end
-
-  // seq: wn_10 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_10 <= w_upd_10;
-    end
-  end
-
-  // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd11))) begin
-      wbank_11[w_waddr] <= busy_q ? w_upd_11 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd11))) begin
-      w_rd_11 <= wbank_11[w_raddr];
-    end
-  end
-
-  // memory hbuf_11: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd11)) begin
-      hbuf_11[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_11 <= hbuf_11[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_11 <= hbuf_11[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_11 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_11_f0 = lfsr_11 ^ {lfsr_11[30:0], 1'b0};
-      lfsr_next_11_f1 = lfsr_next_11_f0 ^ {lfsr_next_11_f0[28:0], 3'd0};
-      lfsr_next_11_f2 = lfsr_next_11_f1 ^ {lfsr_next_11_f1[25:0], 6'd0};
-      lfsr_next_11_f3 = lfsr_next_11_f2 ^ {lfsr_next_11_f2[19:0], 12'd0};
-      lfsr_next_11_b = lfsr_next_11_f3[15:0];
-      lfsr_next_11 = ((({16'd0, lfsr_11[31:16]} ^ {31'd0, lfsr_next_11_b[15]}) ^ {30'd0, lfsr_next_11_b[15:14]}) ^ {10'd0, {lfsr_next_11_b, 6'd0}}) ^ {lfsr_next_11_b, 16'd0};
-    end else begin
-      lfsr_next_11_f0 = 32'd0;
-      lfsr_next_11_f1 = 32'd0;
-      lfsr_next_11_f2 = 32'd0;
-      lfsr_next_11_f3 = 32'd0;
-      lfsr_next_11_b = 16'd0;
-      lfsr_next_11 = lfsr_11;
-    end
-  end
-
-  assign r_11 = lfsr_next_11[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_11 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_11 <= (cmd_layer == 1'b0) ? lfsr_save_0_11 : lfsr_save_1_11;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_11 <= w_we ? lfsr_next_11 : lfsr_11;
-    end
-  end
-
-  assign _mul_w_upd_11_sum = nu1_q * $signed(hc_rd_11);
-  assign _shr_w_upd_11_sum = $signed(_mul_w_upd_11_sum) >>> 6'd3;
-  assign _shrBy_w_upd_11_sum = $signed((_shr_w_upd_11_sum + {48'd0, r_11})) >>> 6'd16;
-  // comb: w_upd_11 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
-      w_upd_11_above = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_11_below = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_11_sat_hi = w_upd_11_above;
-      w_upd_11_sat_lo = w_upd_11_below;
-      w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
-    end else begin
-      w_upd_11_sum = 17'sd0;
-      w_upd_11_above = 1'b0;
-      w_upd_11_below = 1'b0;
-      w_upd_11_sat_hi = 1'b0;
-      w_upd_11_sat_lo = 1'b0;
-      w_upd_11 = w_rd_11;
-    end
-  end
-
-  // seq: wn_11 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_11 <= w_upd_11;
-    end
-  end
-
-  // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd12))) begin
-      wbank_12[w_waddr] <= busy_q ? w_upd_12 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd12))) begin
-      w_rd_12 <= wbank_12[w_raddr];
-    end
-  end
-
-  // memory hbuf_12: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd12)) begin
-      hbuf_12[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_12 <= hbuf_12[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_12 <= hbuf_12[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_12 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_12_f0 = lfsr_12 ^ {lfsr_12[30:0], 1'b0};
-      lfsr_next_12_f1 = lfsr_next_12_f0 ^ {lfsr_next_12_f0[28:0], 3'd0};
-      lfsr_next_12_f2 = lfsr_next_12_f1 ^ {lfsr_next_12_f1[25:0], 6'd0};
-      lfsr_next_12_f3 = lfsr_next_12_f2 ^ {lfsr_next_12_f2[19:0], 12'd0};
-      lfsr_next_12_b = lfsr_next_12_f3[15:0];
-      lfsr_next_12 = ((({16'd0, lfsr_12[31:16]} ^ {31'd0, lfsr_next_12_b[15]}) ^ {30'd0, lfsr_next_12_b[15:14]}) ^ {10'd0, {lfsr_next_12_b, 6'd0}}) ^ {lfsr_next_12_b, 16'd0};
-    end else begin
-      lfsr_next_12_f0 = 32'd0;
-      lfsr_next_12_f1 = 32'd0;
-      lfsr_next_12_f2 = 32'd0;
-      lfsr_next_12_f3 = 32'd0;
-      lfsr_next_12_b = 16'd0;
-      lfsr_next_12 = lfsr_12;
-    end
-  end
-
-  assign r_12 = lfsr_next_12[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_12 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_12 <= (cmd_layer == 1'b0) ? lfsr_save_0_12 : lfsr_save_1_12;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_12 <= w_we ? lfsr_next_12 : lfsr_12;
-    end
-  end
-
-  assign _mul_w_upd_12_sum = nu1_q * $signed(hc_rd_12);
-  assign _shr_w_upd_12_sum = $signed(_mul_w_upd_12_sum) >>> 6'd3;
-  assign _shrBy_w_upd_12_sum = $signed((_shr_w_upd_12_sum + {48'd0, r_12})) >>> 6'd16;
-  // comb: w_upd_12 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
-      w_upd_12_above = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_12_below = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_12_sat_hi = w_upd_12_above;
-      w_upd_12_sat_lo = w_upd_12_below;
-      w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
-    end else begin
-      w_upd_12_sum = 17'sd0;
-      w_upd_12_above = 1'b0;
-      w_upd_12_below = 1'b0;
-      w_upd_12_sat_hi = 1'b0;
-      w_upd_12_sat_lo = 1'b0;
-      w_upd_12 = w_rd_12;
-    end
-  end
-
-  // seq: wn_12 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_12 <= w_upd_12;
-    end
-  end
-
-  // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd13))) begin
-      wbank_13[w_waddr] <= busy_q ? w_upd_13 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd13))) begin
-      w_rd_13 <= wbank_13[w_raddr];
-    end
-  end
-
-  // memory hbuf_13: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd13)) begin
-      hbuf_13[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_13 <= hbuf_13[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_13 <= hbuf_13[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_13 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_13_f0 = lfsr_13 ^ {lfsr_13[30:0], 1'b0};
-      lfsr_next_13_f1 = lfsr_next_13_f0 ^ {lfsr_next_13_f0[28:0], 3'd0};
-      lfsr_next_13_f2 = lfsr_next_13_f1 ^ {lfsr_next_13_f1[25:0], 6'd0};
-      lfsr_next_13_f3 = lfsr_next_13_f2 ^ {lfsr_next_13_f2[19:0], 12'd0};
-      lfsr_next_13_b = lfsr_next_13_f3[15:0];
-      lfsr_next_13 = ((({16'd0, lfsr_13[31:16]} ^ {31'd0, lfsr_next_13_b[15]}) ^ {30'd0, lfsr_next_13_b[15:14]}) ^ {10'd0, {lfsr_next_13_b, 6'd0}}) ^ {lfsr_next_13_b, 16'd0};
-    end else begin
-      lfsr_next_13_f0 = 32'd0;
-      lfsr_next_13_f1 = 32'd0;
-      lfsr_next_13_f2 = 32'd0;
-      lfsr_next_13_f3 = 32'd0;
-      lfsr_next_13_b = 16'd0;
-      lfsr_next_13 = lfsr_13;
-    end
-  end
-
-  assign r_13 = lfsr_next_13[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_13 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_13 <= (cmd_layer == 1'b0) ? lfsr_save_0_13 : lfsr_save_1_13;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_13 <= w_we ? lfsr_next_13 : lfsr_13;
-    end
-  end
-
-  assign _mul_w_upd_13_sum = nu1_q * $signed(hc_rd_13);
-  assign _shr_w_upd_13_sum = $signed(_mul_w_upd_13_sum) >>> 6'd3;
-  assign _shrBy_w_upd_13_sum = $signed((_shr_w_upd_13_sum + {48'd0, r_13})) >>> 6'd16;
-  // comb: w_upd_13 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
-      w_upd_13_above = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_13_below = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_13_sat_hi = w_upd_13_above;
-      w_upd_13_sat_lo = w_upd_13_below;
-      w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
-    end else begin
-      w_upd_13_sum = 17'sd0;
-      w_upd_13_above = 1'b0;
-      w_upd_13_below = 1'b0;
-      w_upd_13_sat_hi = 1'b0;
-      w_upd_13_sat_lo = 1'b0;
-      w_upd_13 = w_rd_13;
-    end
-  end
-
-  // seq: wn_13 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_13 <= w_upd_13;
-    end
-  end
-
-  // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd14))) begin
-      wbank_14[w_waddr] <= busy_q ? w_upd_14 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd14))) begin
-      w_rd_14 <= wbank_14[w_raddr];
-    end
-  end
-
-  // memory hbuf_14: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd14)) begin
-      hbuf_14[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_14 <= hbuf_14[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_14 <= hbuf_14[hn_addr1_q];
-    end
-  end
-
-  // comb: lfsr_next_14 (generator/units/lane.ts:144)
-  always @* begin
-    if (w_we) begin
-      lfsr_next_14_f0 = lfsr_14 ^ {lfsr_14[30:0], 1'b0};
-      lfsr_next_14_f1 = lfsr_next_14_f0 ^ {lfsr_next_14_f0[28:0], 3'd0};
-      lfsr_next_14_f2 = lfsr_next_14_f1 ^ {lfsr_next_14_f1[25:0], 6'd0};
-      lfsr_next_14_f3 = lfsr_next_14_f2 ^ {lfsr_next_14_f2[19:0], 12'd0};
-      lfsr_next_14_b = lfsr_next_14_f3[15:0];
-      lfsr_next_14 = ((({16'd0, lfsr_14[31:16]} ^ {31'd0, lfsr_next_14_b[15]}) ^ {30'd0, lfsr_next_14_b[15:14]}) ^ {10'd0, {lfsr_next_14_b, 6'd0}}) ^ {lfsr_next_14_b, 16'd0};
-    end else begin
-      lfsr_next_14_f0 = 32'd0;
-      lfsr_next_14_f1 = 32'd0;
-      lfsr_next_14_f2 = 32'd0;
-      lfsr_next_14_f3 = 32'd0;
-      lfsr_next_14_b = 16'd0;
-      lfsr_next_14 = lfsr_14;
-    end
-  end
-
-  assign r_14 = lfsr_next_14[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_14 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_14 <= (cmd_layer == 1'b0) ? lfsr_save_0_14 : lfsr_save_1_14;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_14 <= w_we ? lfsr_next_14 : lfsr_14;
-    end
-  end
-
-  assign _mul_w_upd_14_sum = nu1_q * $signed(hc_rd_14);
-  assign _shr_w_upd_14_sum = $signed(_mul_w_upd_14_sum) >>> 6'd3;
-  assign _shrBy_w_upd_14_sum = $signed((_shr_w_upd_14_sum + {48'd0, r_14})) >>> 6'd16;
-  // comb: w_upd_14 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
-      w_upd_14_above = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_14_below = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_14_sat_hi = w_upd_14_above;
-      w_upd_14_sat_lo = w_upd_14_below;
-      w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
-    end else begin
-      w_upd_14_sum = 17'sd0;
-      w_upd_14_above = 1'b0;
-      w_upd_14_below = 1'b0;
-      w_upd_14_sat_hi = 1'b0;
-      w_upd_14_sat_lo = 1'b0;
-      w_upd_14 = w_rd_14;
-    end
-  end
-
-  // seq: wn_14 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_14 <= w_upd_14;
-    end
-  end
-
-  // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd15))) begin
-      wbank_15[w_waddr] <= busy_q ? w_upd_15 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd15))) begin
-      w_rd_15 <= wbank_15[w_raddr];
-    end
-  end
-
-  // memory hbuf_15: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd15)) begin
-      hbuf_15[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_15 <= hbuf_15[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_15 <= hbuf_15[hn_addr1_q];
+      lfsr_13_14 <= lfsr_next_13_14;
     end
   end
 
@@ -3410,72 +2111,20 @@ module hebbian (
     end
   end
 
-  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:557
+  assign r_15 = lfsr_next_15[15:0];  // generator/units/hebbian.ts:585
 
-  // seq: lfsr_lane_15 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_15 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_15 <= (cmd_layer == 1'b0) ? lfsr_save_0_15 : lfsr_save_1_15;
     end else if ((v1_q & act1_q)) begin
-      lfsr_15 <= w_we ? lfsr_next_15 : lfsr_15;
+      lfsr_15 <= lfsr_next_15;
     end
   end
 
-  assign _mul_w_upd_15_sum = nu1_q * $signed(hc_rd_15);
-  assign _shr_w_upd_15_sum = $signed(_mul_w_upd_15_sum) >>> 6'd3;
-  assign _shrBy_w_upd_15_sum = $signed((_shr_w_upd_15_sum + {48'd0, r_15})) >>> 6'd16;
-  // comb: w_upd_15 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we) begin
-      w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
-      w_upd_15_above = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;
-      w_upd_15_below = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;
-      w_upd_15_sat_hi = w_upd_15_above;
-      w_upd_15_sat_lo = w_upd_15_below;
-      w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
-    end else begin
-      w_upd_15_sum = 17'sd0;
-      w_upd_15_above = 1'b0;
-      w_upd_15_below = 1'b0;
-      w_upd_15_sat_hi = 1'b0;
-      w_upd_15_sat_lo = 1'b0;
-      w_upd_15 = w_rd_15;
-    end
-  end
+  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:557
 
-  // seq: wn_15 (generator/units/hebbian.ts:584)
-  always @(posedge clk) begin
-    if (v1_q) begin
-      wn_15 <= w_upd_15;
-    end
-  end
-
-  // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
-  always @(posedge clk) begin
-    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd16))) begin
-      wbank_16[w_waddr] <= busy_q ? w_upd_16 : host_wdata[15:0];
-    end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd16))) begin
-      w_rd_16 <= wbank_16[w_raddr];
-    end
-  end
-
-  // memory hbuf_16: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd16)) begin
-      hbuf_16[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_16 <= hbuf_16[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_16 <= hbuf_16[hn_addr1_q];
-    end
-  end
-
-  assign w_we_16 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:555
+  assign draw_b_16 = ((v1_q & act1_q) & last1_q) & ((layer_q == 1'b0) ? 1'b1 : 1'b0);  // generator/units/hebbian.ts:583
 
   // comb: lfsr_next_16 (generator/units/lane.ts:144)
   always @* begin
@@ -3496,9 +2145,9 @@ module hebbian (
     end
   end
 
-  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:557
+  assign r_16 = lfsr_next_16[15:0];  // generator/units/hebbian.ts:585
 
-  // seq: lfsr_lane_16 (generator/units/hebbian.ts:570)
+  // seq: lfsr_lane_16 (generator/units/hebbian.ts:601)
   always @(posedge clk) begin
     if (((~busy_q) & start)) begin
       lfsr_16 <= (cmd_layer == 1'b0) ? lfsr_save_0_16 : lfsr_save_1_16;
@@ -3507,10 +2156,1410 @@ module hebbian (
     end
   end
 
-  assign _mul_w_upd_16_sum = nu1_q * $signed(hc_rd_16);
-  assign _shr_w_upd_16_sum = $signed(_mul_w_upd_16_sum) >>> 6'd3;
-  assign _shrBy_w_upd_16_sum = $signed((_shr_w_upd_16_sum + {48'd0, r_16})) >>> 6'd16;
-  // comb: w_upd_16 (generator/units/lane.ts:288)
+  // comb: lfsr_next_17_18 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_17_18_f0 = (lfsr_17_18 & 64'hffff0000ffff) ^ {lfsr_17_18[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_17_18_f1 = lfsr_next_17_18_f0 ^ {lfsr_next_17_18_f0[60:0], 3'd0};
+      lfsr_next_17_18_f2 = lfsr_next_17_18_f1 ^ {lfsr_next_17_18_f1[57:0], 6'd0};
+      lfsr_next_17_18_f3 = (lfsr_next_17_18_f2 & 64'hffff0000ffff) ^ {lfsr_next_17_18_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_17_18_b = lfsr_next_17_18_f3 & 64'hffff0000ffff;
+      lfsr_next_17_18 = (((({16'd0, lfsr_17_18[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_17_18_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_17_18_b[63:14]} & 64'h300000003)) ^ {lfsr_next_17_18_b[57:0], 6'd0}) ^ {lfsr_next_17_18_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_17_18_f0 = 64'd0;
+      lfsr_next_17_18_f1 = 64'd0;
+      lfsr_next_17_18_f2 = 64'd0;
+      lfsr_next_17_18_f3 = 64'd0;
+      lfsr_next_17_18_b = 64'd0;
+      lfsr_next_17_18 = lfsr_17_18;
+    end
+  end
+
+  assign r_17 = lfsr_next_17_18[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_18 = lfsr_next_17_18[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_17_18 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_17_18 <= {(cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18, (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_17_18 <= lfsr_next_17_18;
+    end
+  end
+
+  // comb: lfsr_next_19_20 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_19_20_f0 = (lfsr_19_20 & 64'hffff0000ffff) ^ {lfsr_19_20[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_19_20_f1 = lfsr_next_19_20_f0 ^ {lfsr_next_19_20_f0[60:0], 3'd0};
+      lfsr_next_19_20_f2 = lfsr_next_19_20_f1 ^ {lfsr_next_19_20_f1[57:0], 6'd0};
+      lfsr_next_19_20_f3 = (lfsr_next_19_20_f2 & 64'hffff0000ffff) ^ {lfsr_next_19_20_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_19_20_b = lfsr_next_19_20_f3 & 64'hffff0000ffff;
+      lfsr_next_19_20 = (((({16'd0, lfsr_19_20[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_19_20_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_19_20_b[63:14]} & 64'h300000003)) ^ {lfsr_next_19_20_b[57:0], 6'd0}) ^ {lfsr_next_19_20_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_19_20_f0 = 64'd0;
+      lfsr_next_19_20_f1 = 64'd0;
+      lfsr_next_19_20_f2 = 64'd0;
+      lfsr_next_19_20_f3 = 64'd0;
+      lfsr_next_19_20_b = 64'd0;
+      lfsr_next_19_20 = lfsr_19_20;
+    end
+  end
+
+  assign r_19 = lfsr_next_19_20[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_20 = lfsr_next_19_20[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_19_20 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_19_20 <= {(cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20, (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_19_20 <= lfsr_next_19_20;
+    end
+  end
+
+  // comb: lfsr_next_21_22 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_21_22_f0 = (lfsr_21_22 & 64'hffff0000ffff) ^ {lfsr_21_22[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_21_22_f1 = lfsr_next_21_22_f0 ^ {lfsr_next_21_22_f0[60:0], 3'd0};
+      lfsr_next_21_22_f2 = lfsr_next_21_22_f1 ^ {lfsr_next_21_22_f1[57:0], 6'd0};
+      lfsr_next_21_22_f3 = (lfsr_next_21_22_f2 & 64'hffff0000ffff) ^ {lfsr_next_21_22_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_21_22_b = lfsr_next_21_22_f3 & 64'hffff0000ffff;
+      lfsr_next_21_22 = (((({16'd0, lfsr_21_22[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_21_22_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_21_22_b[63:14]} & 64'h300000003)) ^ {lfsr_next_21_22_b[57:0], 6'd0}) ^ {lfsr_next_21_22_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_21_22_f0 = 64'd0;
+      lfsr_next_21_22_f1 = 64'd0;
+      lfsr_next_21_22_f2 = 64'd0;
+      lfsr_next_21_22_f3 = 64'd0;
+      lfsr_next_21_22_b = 64'd0;
+      lfsr_next_21_22 = lfsr_21_22;
+    end
+  end
+
+  assign r_21 = lfsr_next_21_22[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_22 = lfsr_next_21_22[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_21_22 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_21_22 <= {(cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22, (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_21_22 <= lfsr_next_21_22;
+    end
+  end
+
+  // comb: lfsr_next_23_24 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_23_24_f0 = (lfsr_23_24 & 64'hffff0000ffff) ^ {lfsr_23_24[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_23_24_f1 = lfsr_next_23_24_f0 ^ {lfsr_next_23_24_f0[60:0], 3'd0};
+      lfsr_next_23_24_f2 = lfsr_next_23_24_f1 ^ {lfsr_next_23_24_f1[57:0], 6'd0};
+      lfsr_next_23_24_f3 = (lfsr_next_23_24_f2 & 64'hffff0000ffff) ^ {lfsr_next_23_24_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_23_24_b = lfsr_next_23_24_f3 & 64'hffff0000ffff;
+      lfsr_next_23_24 = (((({16'd0, lfsr_23_24[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_23_24_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_23_24_b[63:14]} & 64'h300000003)) ^ {lfsr_next_23_24_b[57:0], 6'd0}) ^ {lfsr_next_23_24_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_23_24_f0 = 64'd0;
+      lfsr_next_23_24_f1 = 64'd0;
+      lfsr_next_23_24_f2 = 64'd0;
+      lfsr_next_23_24_f3 = 64'd0;
+      lfsr_next_23_24_b = 64'd0;
+      lfsr_next_23_24 = lfsr_23_24;
+    end
+  end
+
+  assign r_23 = lfsr_next_23_24[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_24 = lfsr_next_23_24[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_23_24 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_23_24 <= {(cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24, (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_23_24 <= lfsr_next_23_24;
+    end
+  end
+
+  // comb: lfsr_next_25_26 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_25_26_f0 = (lfsr_25_26 & 64'hffff0000ffff) ^ {lfsr_25_26[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_25_26_f1 = lfsr_next_25_26_f0 ^ {lfsr_next_25_26_f0[60:0], 3'd0};
+      lfsr_next_25_26_f2 = lfsr_next_25_26_f1 ^ {lfsr_next_25_26_f1[57:0], 6'd0};
+      lfsr_next_25_26_f3 = (lfsr_next_25_26_f2 & 64'hffff0000ffff) ^ {lfsr_next_25_26_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_25_26_b = lfsr_next_25_26_f3 & 64'hffff0000ffff;
+      lfsr_next_25_26 = (((({16'd0, lfsr_25_26[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_25_26_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_25_26_b[63:14]} & 64'h300000003)) ^ {lfsr_next_25_26_b[57:0], 6'd0}) ^ {lfsr_next_25_26_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_25_26_f0 = 64'd0;
+      lfsr_next_25_26_f1 = 64'd0;
+      lfsr_next_25_26_f2 = 64'd0;
+      lfsr_next_25_26_f3 = 64'd0;
+      lfsr_next_25_26_b = 64'd0;
+      lfsr_next_25_26 = lfsr_25_26;
+    end
+  end
+
+  assign r_25 = lfsr_next_25_26[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_26 = lfsr_next_25_26[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_25_26 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_25_26 <= {(cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26, (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_25_26 <= lfsr_next_25_26;
+    end
+  end
+
+  // comb: lfsr_next_27_28 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_27_28_f0 = (lfsr_27_28 & 64'hffff0000ffff) ^ {lfsr_27_28[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_27_28_f1 = lfsr_next_27_28_f0 ^ {lfsr_next_27_28_f0[60:0], 3'd0};
+      lfsr_next_27_28_f2 = lfsr_next_27_28_f1 ^ {lfsr_next_27_28_f1[57:0], 6'd0};
+      lfsr_next_27_28_f3 = (lfsr_next_27_28_f2 & 64'hffff0000ffff) ^ {lfsr_next_27_28_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_27_28_b = lfsr_next_27_28_f3 & 64'hffff0000ffff;
+      lfsr_next_27_28 = (((({16'd0, lfsr_27_28[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_27_28_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_27_28_b[63:14]} & 64'h300000003)) ^ {lfsr_next_27_28_b[57:0], 6'd0}) ^ {lfsr_next_27_28_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_27_28_f0 = 64'd0;
+      lfsr_next_27_28_f1 = 64'd0;
+      lfsr_next_27_28_f2 = 64'd0;
+      lfsr_next_27_28_f3 = 64'd0;
+      lfsr_next_27_28_b = 64'd0;
+      lfsr_next_27_28 = lfsr_27_28;
+    end
+  end
+
+  assign r_27 = lfsr_next_27_28[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_28 = lfsr_next_27_28[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_27_28 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_27_28 <= {(cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28, (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_27_28 <= lfsr_next_27_28;
+    end
+  end
+
+  // comb: lfsr_next_29_30 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_29_30_f0 = (lfsr_29_30 & 64'hffff0000ffff) ^ {lfsr_29_30[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_29_30_f1 = lfsr_next_29_30_f0 ^ {lfsr_next_29_30_f0[60:0], 3'd0};
+      lfsr_next_29_30_f2 = lfsr_next_29_30_f1 ^ {lfsr_next_29_30_f1[57:0], 6'd0};
+      lfsr_next_29_30_f3 = (lfsr_next_29_30_f2 & 64'hffff0000ffff) ^ {lfsr_next_29_30_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_29_30_b = lfsr_next_29_30_f3 & 64'hffff0000ffff;
+      lfsr_next_29_30 = (((({16'd0, lfsr_29_30[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_29_30_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_29_30_b[63:14]} & 64'h300000003)) ^ {lfsr_next_29_30_b[57:0], 6'd0}) ^ {lfsr_next_29_30_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_29_30_f0 = 64'd0;
+      lfsr_next_29_30_f1 = 64'd0;
+      lfsr_next_29_30_f2 = 64'd0;
+      lfsr_next_29_30_f3 = 64'd0;
+      lfsr_next_29_30_b = 64'd0;
+      lfsr_next_29_30 = lfsr_29_30;
+    end
+  end
+
+  assign r_29 = lfsr_next_29_30[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_30 = lfsr_next_29_30[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_29_30 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_29_30 <= {(cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30, (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_29_30 <= lfsr_next_29_30;
+    end
+  end
+
+  // comb: lfsr_next_31_32 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_31_32_f0 = (lfsr_31_32 & 64'hffff0000ffff) ^ {lfsr_31_32[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_31_32_f1 = lfsr_next_31_32_f0 ^ {lfsr_next_31_32_f0[60:0], 3'd0};
+      lfsr_next_31_32_f2 = lfsr_next_31_32_f1 ^ {lfsr_next_31_32_f1[57:0], 6'd0};
+      lfsr_next_31_32_f3 = (lfsr_next_31_32_f2 & 64'hffff0000ffff) ^ {lfsr_next_31_32_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_31_32_b = lfsr_next_31_32_f3 & 64'hffff0000ffff;
+      lfsr_next_31_32 = (((({16'd0, lfsr_31_32[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_31_32_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_31_32_b[63:14]} & 64'h300000003)) ^ {lfsr_next_31_32_b[57:0], 6'd0}) ^ {lfsr_next_31_32_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_31_32_f0 = 64'd0;
+      lfsr_next_31_32_f1 = 64'd0;
+      lfsr_next_31_32_f2 = 64'd0;
+      lfsr_next_31_32_f3 = 64'd0;
+      lfsr_next_31_32_b = 64'd0;
+      lfsr_next_31_32 = lfsr_31_32;
+    end
+  end
+
+  assign r_31 = lfsr_next_31_32[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_32 = lfsr_next_31_32[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_31_32 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_31_32 <= {(cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32, (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_31_32 <= lfsr_next_31_32;
+    end
+  end
+
+  // comb: lfsr_next_33_34 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_33_34_f0 = (lfsr_33_34 & 64'hffff0000ffff) ^ {lfsr_33_34[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_33_34_f1 = lfsr_next_33_34_f0 ^ {lfsr_next_33_34_f0[60:0], 3'd0};
+      lfsr_next_33_34_f2 = lfsr_next_33_34_f1 ^ {lfsr_next_33_34_f1[57:0], 6'd0};
+      lfsr_next_33_34_f3 = (lfsr_next_33_34_f2 & 64'hffff0000ffff) ^ {lfsr_next_33_34_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_33_34_b = lfsr_next_33_34_f3 & 64'hffff0000ffff;
+      lfsr_next_33_34 = (((({16'd0, lfsr_33_34[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_33_34_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_33_34_b[63:14]} & 64'h300000003)) ^ {lfsr_next_33_34_b[57:0], 6'd0}) ^ {lfsr_next_33_34_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_33_34_f0 = 64'd0;
+      lfsr_next_33_34_f1 = 64'd0;
+      lfsr_next_33_34_f2 = 64'd0;
+      lfsr_next_33_34_f3 = 64'd0;
+      lfsr_next_33_34_b = 64'd0;
+      lfsr_next_33_34 = lfsr_33_34;
+    end
+  end
+
+  assign r_33 = lfsr_next_33_34[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_34 = lfsr_next_33_34[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_33_34 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_33_34 <= {(cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34, (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_33_34 <= lfsr_next_33_34;
+    end
+  end
+
+  // comb: lfsr_next_35_36 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_35_36_f0 = (lfsr_35_36 & 64'hffff0000ffff) ^ {lfsr_35_36[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_35_36_f1 = lfsr_next_35_36_f0 ^ {lfsr_next_35_36_f0[60:0], 3'd0};
+      lfsr_next_35_36_f2 = lfsr_next_35_36_f1 ^ {lfsr_next_35_36_f1[57:0], 6'd0};
+      lfsr_next_35_36_f3 = (lfsr_next_35_36_f2 & 64'hffff0000ffff) ^ {lfsr_next_35_36_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_35_36_b = lfsr_next_35_36_f3 & 64'hffff0000ffff;
+      lfsr_next_35_36 = (((({16'd0, lfsr_35_36[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_35_36_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_35_36_b[63:14]} & 64'h300000003)) ^ {lfsr_next_35_36_b[57:0], 6'd0}) ^ {lfsr_next_35_36_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_35_36_f0 = 64'd0;
+      lfsr_next_35_36_f1 = 64'd0;
+      lfsr_next_35_36_f2 = 64'd0;
+      lfsr_next_35_36_f3 = 64'd0;
+      lfsr_next_35_36_b = 64'd0;
+      lfsr_next_35_36 = lfsr_35_36;
+    end
+  end
+
+  assign r_35 = lfsr_next_35_36[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_36 = lfsr_next_35_36[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_35_36 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_35_36 <= {(cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36, (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_35_36 <= lfsr_next_35_36;
+    end
+  end
+
+  // comb: lfsr_next_37_38 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_37_38_f0 = (lfsr_37_38 & 64'hffff0000ffff) ^ {lfsr_37_38[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_37_38_f1 = lfsr_next_37_38_f0 ^ {lfsr_next_37_38_f0[60:0], 3'd0};
+      lfsr_next_37_38_f2 = lfsr_next_37_38_f1 ^ {lfsr_next_37_38_f1[57:0], 6'd0};
+      lfsr_next_37_38_f3 = (lfsr_next_37_38_f2 & 64'hffff0000ffff) ^ {lfsr_next_37_38_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_37_38_b = lfsr_next_37_38_f3 & 64'hffff0000ffff;
+      lfsr_next_37_38 = (((({16'd0, lfsr_37_38[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_37_38_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_37_38_b[63:14]} & 64'h300000003)) ^ {lfsr_next_37_38_b[57:0], 6'd0}) ^ {lfsr_next_37_38_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_37_38_f0 = 64'd0;
+      lfsr_next_37_38_f1 = 64'd0;
+      lfsr_next_37_38_f2 = 64'd0;
+      lfsr_next_37_38_f3 = 64'd0;
+      lfsr_next_37_38_b = 64'd0;
+      lfsr_next_37_38 = lfsr_37_38;
+    end
+  end
+
+  assign r_37 = lfsr_next_37_38[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_38 = lfsr_next_37_38[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_37_38 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_37_38 <= {(cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38, (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_37_38 <= lfsr_next_37_38;
+    end
+  end
+
+  // comb: lfsr_next_39_40 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_39_40_f0 = (lfsr_39_40 & 64'hffff0000ffff) ^ {lfsr_39_40[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_39_40_f1 = lfsr_next_39_40_f0 ^ {lfsr_next_39_40_f0[60:0], 3'd0};
+      lfsr_next_39_40_f2 = lfsr_next_39_40_f1 ^ {lfsr_next_39_40_f1[57:0], 6'd0};
+      lfsr_next_39_40_f3 = (lfsr_next_39_40_f2 & 64'hffff0000ffff) ^ {lfsr_next_39_40_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_39_40_b = lfsr_next_39_40_f3 & 64'hffff0000ffff;
+      lfsr_next_39_40 = (((({16'd0, lfsr_39_40[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_39_40_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_39_40_b[63:14]} & 64'h300000003)) ^ {lfsr_next_39_40_b[57:0], 6'd0}) ^ {lfsr_next_39_40_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_39_40_f0 = 64'd0;
+      lfsr_next_39_40_f1 = 64'd0;
+      lfsr_next_39_40_f2 = 64'd0;
+      lfsr_next_39_40_f3 = 64'd0;
+      lfsr_next_39_40_b = 64'd0;
+      lfsr_next_39_40 = lfsr_39_40;
+    end
+  end
+
+  assign r_39 = lfsr_next_39_40[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_40 = lfsr_next_39_40[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_39_40 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_39_40 <= {(cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40, (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_39_40 <= lfsr_next_39_40;
+    end
+  end
+
+  // comb: lfsr_next_41_42 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_41_42_f0 = (lfsr_41_42 & 64'hffff0000ffff) ^ {lfsr_41_42[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_41_42_f1 = lfsr_next_41_42_f0 ^ {lfsr_next_41_42_f0[60:0], 3'd0};
+      lfsr_next_41_42_f2 = lfsr_next_41_42_f1 ^ {lfsr_next_41_42_f1[57:0], 6'd0};
+      lfsr_next_41_42_f3 = (lfsr_next_41_42_f2 & 64'hffff0000ffff) ^ {lfsr_next_41_42_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_41_42_b = lfsr_next_41_42_f3 & 64'hffff0000ffff;
+      lfsr_next_41_42 = (((({16'd0, lfsr_41_42[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_41_42_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_41_42_b[63:14]} & 64'h300000003)) ^ {lfsr_next_41_42_b[57:0], 6'd0}) ^ {lfsr_next_41_42_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_41_42_f0 = 64'd0;
+      lfsr_next_41_42_f1 = 64'd0;
+      lfsr_next_41_42_f2 = 64'd0;
+      lfsr_next_41_42_f3 = 64'd0;
+      lfsr_next_41_42_b = 64'd0;
+      lfsr_next_41_42 = lfsr_41_42;
+    end
+  end
+
+  assign r_41 = lfsr_next_41_42[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_42 = lfsr_next_41_42[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_41_42 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_41_42 <= {(cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42, (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_41_42 <= lfsr_next_41_42;
+    end
+  end
+
+  // comb: lfsr_next_43_44 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_43_44_f0 = (lfsr_43_44 & 64'hffff0000ffff) ^ {lfsr_43_44[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_43_44_f1 = lfsr_next_43_44_f0 ^ {lfsr_next_43_44_f0[60:0], 3'd0};
+      lfsr_next_43_44_f2 = lfsr_next_43_44_f1 ^ {lfsr_next_43_44_f1[57:0], 6'd0};
+      lfsr_next_43_44_f3 = (lfsr_next_43_44_f2 & 64'hffff0000ffff) ^ {lfsr_next_43_44_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_43_44_b = lfsr_next_43_44_f3 & 64'hffff0000ffff;
+      lfsr_next_43_44 = (((({16'd0, lfsr_43_44[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_43_44_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_43_44_b[63:14]} & 64'h300000003)) ^ {lfsr_next_43_44_b[57:0], 6'd0}) ^ {lfsr_next_43_44_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_43_44_f0 = 64'd0;
+      lfsr_next_43_44_f1 = 64'd0;
+      lfsr_next_43_44_f2 = 64'd0;
+      lfsr_next_43_44_f3 = 64'd0;
+      lfsr_next_43_44_b = 64'd0;
+      lfsr_next_43_44 = lfsr_43_44;
+    end
+  end
+
+  assign r_43 = lfsr_next_43_44[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_44 = lfsr_next_43_44[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_43_44 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_43_44 <= {(cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44, (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_43_44 <= lfsr_next_43_44;
+    end
+  end
+
+  // comb: lfsr_next_45_46 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_45_46_f0 = (lfsr_45_46 & 64'hffff0000ffff) ^ {lfsr_45_46[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_45_46_f1 = lfsr_next_45_46_f0 ^ {lfsr_next_45_46_f0[60:0], 3'd0};
+      lfsr_next_45_46_f2 = lfsr_next_45_46_f1 ^ {lfsr_next_45_46_f1[57:0], 6'd0};
+      lfsr_next_45_46_f3 = (lfsr_next_45_46_f2 & 64'hffff0000ffff) ^ {lfsr_next_45_46_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_45_46_b = lfsr_next_45_46_f3 & 64'hffff0000ffff;
+      lfsr_next_45_46 = (((({16'd0, lfsr_45_46[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_45_46_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_45_46_b[63:14]} & 64'h300000003)) ^ {lfsr_next_45_46_b[57:0], 6'd0}) ^ {lfsr_next_45_46_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_45_46_f0 = 64'd0;
+      lfsr_next_45_46_f1 = 64'd0;
+      lfsr_next_45_46_f2 = 64'd0;
+      lfsr_next_45_46_f3 = 64'd0;
+      lfsr_next_45_46_b = 64'd0;
+      lfsr_next_45_46 = lfsr_45_46;
+    end
+  end
+
+  assign r_45 = lfsr_next_45_46[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_46 = lfsr_next_45_46[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_45_46 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_45_46 <= {(cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46, (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_45_46 <= lfsr_next_45_46;
+    end
+  end
+
+  // comb: lfsr_next_47_48 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_47_48_f0 = (lfsr_47_48 & 64'hffff0000ffff) ^ {lfsr_47_48[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_47_48_f1 = lfsr_next_47_48_f0 ^ {lfsr_next_47_48_f0[60:0], 3'd0};
+      lfsr_next_47_48_f2 = lfsr_next_47_48_f1 ^ {lfsr_next_47_48_f1[57:0], 6'd0};
+      lfsr_next_47_48_f3 = (lfsr_next_47_48_f2 & 64'hffff0000ffff) ^ {lfsr_next_47_48_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_47_48_b = lfsr_next_47_48_f3 & 64'hffff0000ffff;
+      lfsr_next_47_48 = (((({16'd0, lfsr_47_48[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_47_48_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_47_48_b[63:14]} & 64'h300000003)) ^ {lfsr_next_47_48_b[57:0], 6'd0}) ^ {lfsr_next_47_48_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_47_48_f0 = 64'd0;
+      lfsr_next_47_48_f1 = 64'd0;
+      lfsr_next_47_48_f2 = 64'd0;
+      lfsr_next_47_48_f3 = 64'd0;
+      lfsr_next_47_48_b = 64'd0;
+      lfsr_next_47_48 = lfsr_47_48;
+    end
+  end
+
+  assign r_47 = lfsr_next_47_48[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_48 = lfsr_next_47_48[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_47_48 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_47_48 <= {(cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48, (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_47_48 <= lfsr_next_47_48;
+    end
+  end
+
+  // comb: lfsr_next_49_50 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_49_50_f0 = (lfsr_49_50 & 64'hffff0000ffff) ^ {lfsr_49_50[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_49_50_f1 = lfsr_next_49_50_f0 ^ {lfsr_next_49_50_f0[60:0], 3'd0};
+      lfsr_next_49_50_f2 = lfsr_next_49_50_f1 ^ {lfsr_next_49_50_f1[57:0], 6'd0};
+      lfsr_next_49_50_f3 = (lfsr_next_49_50_f2 & 64'hffff0000ffff) ^ {lfsr_next_49_50_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_49_50_b = lfsr_next_49_50_f3 & 64'hffff0000ffff;
+      lfsr_next_49_50 = (((({16'd0, lfsr_49_50[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_49_50_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_49_50_b[63:14]} & 64'h300000003)) ^ {lfsr_next_49_50_b[57:0], 6'd0}) ^ {lfsr_next_49_50_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_49_50_f0 = 64'd0;
+      lfsr_next_49_50_f1 = 64'd0;
+      lfsr_next_49_50_f2 = 64'd0;
+      lfsr_next_49_50_f3 = 64'd0;
+      lfsr_next_49_50_b = 64'd0;
+      lfsr_next_49_50 = lfsr_49_50;
+    end
+  end
+
+  assign r_49 = lfsr_next_49_50[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_50 = lfsr_next_49_50[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_49_50 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_49_50 <= {(cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50, (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_49_50 <= lfsr_next_49_50;
+    end
+  end
+
+  // comb: lfsr_next_51_52 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_51_52_f0 = (lfsr_51_52 & 64'hffff0000ffff) ^ {lfsr_51_52[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_51_52_f1 = lfsr_next_51_52_f0 ^ {lfsr_next_51_52_f0[60:0], 3'd0};
+      lfsr_next_51_52_f2 = lfsr_next_51_52_f1 ^ {lfsr_next_51_52_f1[57:0], 6'd0};
+      lfsr_next_51_52_f3 = (lfsr_next_51_52_f2 & 64'hffff0000ffff) ^ {lfsr_next_51_52_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_51_52_b = lfsr_next_51_52_f3 & 64'hffff0000ffff;
+      lfsr_next_51_52 = (((({16'd0, lfsr_51_52[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_51_52_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_51_52_b[63:14]} & 64'h300000003)) ^ {lfsr_next_51_52_b[57:0], 6'd0}) ^ {lfsr_next_51_52_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_51_52_f0 = 64'd0;
+      lfsr_next_51_52_f1 = 64'd0;
+      lfsr_next_51_52_f2 = 64'd0;
+      lfsr_next_51_52_f3 = 64'd0;
+      lfsr_next_51_52_b = 64'd0;
+      lfsr_next_51_52 = lfsr_51_52;
+    end
+  end
+
+  assign r_51 = lfsr_next_51_52[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_52 = lfsr_next_51_52[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_51_52 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_51_52 <= {(cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52, (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_51_52 <= lfsr_next_51_52;
+    end
+  end
+
+  // comb: lfsr_next_53_54 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_53_54_f0 = (lfsr_53_54 & 64'hffff0000ffff) ^ {lfsr_53_54[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_53_54_f1 = lfsr_next_53_54_f0 ^ {lfsr_next_53_54_f0[60:0], 3'd0};
+      lfsr_next_53_54_f2 = lfsr_next_53_54_f1 ^ {lfsr_next_53_54_f1[57:0], 6'd0};
+      lfsr_next_53_54_f3 = (lfsr_next_53_54_f2 & 64'hffff0000ffff) ^ {lfsr_next_53_54_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_53_54_b = lfsr_next_53_54_f3 & 64'hffff0000ffff;
+      lfsr_next_53_54 = (((({16'd0, lfsr_53_54[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_53_54_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_53_54_b[63:14]} & 64'h300000003)) ^ {lfsr_next_53_54_b[57:0], 6'd0}) ^ {lfsr_next_53_54_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_53_54_f0 = 64'd0;
+      lfsr_next_53_54_f1 = 64'd0;
+      lfsr_next_53_54_f2 = 64'd0;
+      lfsr_next_53_54_f3 = 64'd0;
+      lfsr_next_53_54_b = 64'd0;
+      lfsr_next_53_54 = lfsr_53_54;
+    end
+  end
+
+  assign r_53 = lfsr_next_53_54[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_54 = lfsr_next_53_54[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_53_54 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_53_54 <= {(cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54, (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_53_54 <= lfsr_next_53_54;
+    end
+  end
+
+  // comb: lfsr_next_55_56 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_55_56_f0 = (lfsr_55_56 & 64'hffff0000ffff) ^ {lfsr_55_56[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_55_56_f1 = lfsr_next_55_56_f0 ^ {lfsr_next_55_56_f0[60:0], 3'd0};
+      lfsr_next_55_56_f2 = lfsr_next_55_56_f1 ^ {lfsr_next_55_56_f1[57:0], 6'd0};
+      lfsr_next_55_56_f3 = (lfsr_next_55_56_f2 & 64'hffff0000ffff) ^ {lfsr_next_55_56_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_55_56_b = lfsr_next_55_56_f3 & 64'hffff0000ffff;
+      lfsr_next_55_56 = (((({16'd0, lfsr_55_56[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_55_56_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_55_56_b[63:14]} & 64'h300000003)) ^ {lfsr_next_55_56_b[57:0], 6'd0}) ^ {lfsr_next_55_56_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_55_56_f0 = 64'd0;
+      lfsr_next_55_56_f1 = 64'd0;
+      lfsr_next_55_56_f2 = 64'd0;
+      lfsr_next_55_56_f3 = 64'd0;
+      lfsr_next_55_56_b = 64'd0;
+      lfsr_next_55_56 = lfsr_55_56;
+    end
+  end
+
+  assign r_55 = lfsr_next_55_56[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_56 = lfsr_next_55_56[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_55_56 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_55_56 <= {(cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56, (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_55_56 <= lfsr_next_55_56;
+    end
+  end
+
+  // comb: lfsr_next_57_58 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_57_58_f0 = (lfsr_57_58 & 64'hffff0000ffff) ^ {lfsr_57_58[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_57_58_f1 = lfsr_next_57_58_f0 ^ {lfsr_next_57_58_f0[60:0], 3'd0};
+      lfsr_next_57_58_f2 = lfsr_next_57_58_f1 ^ {lfsr_next_57_58_f1[57:0], 6'd0};
+      lfsr_next_57_58_f3 = (lfsr_next_57_58_f2 & 64'hffff0000ffff) ^ {lfsr_next_57_58_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_57_58_b = lfsr_next_57_58_f3 & 64'hffff0000ffff;
+      lfsr_next_57_58 = (((({16'd0, lfsr_57_58[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_57_58_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_57_58_b[63:14]} & 64'h300000003)) ^ {lfsr_next_57_58_b[57:0], 6'd0}) ^ {lfsr_next_57_58_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_57_58_f0 = 64'd0;
+      lfsr_next_57_58_f1 = 64'd0;
+      lfsr_next_57_58_f2 = 64'd0;
+      lfsr_next_57_58_f3 = 64'd0;
+      lfsr_next_57_58_b = 64'd0;
+      lfsr_next_57_58 = lfsr_57_58;
+    end
+  end
+
+  assign r_57 = lfsr_next_57_58[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_58 = lfsr_next_57_58[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_57_58 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_57_58 <= {(cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58, (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_57_58 <= lfsr_next_57_58;
+    end
+  end
+
+  // comb: lfsr_next_59_60 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_59_60_f0 = (lfsr_59_60 & 64'hffff0000ffff) ^ {lfsr_59_60[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_59_60_f1 = lfsr_next_59_60_f0 ^ {lfsr_next_59_60_f0[60:0], 3'd0};
+      lfsr_next_59_60_f2 = lfsr_next_59_60_f1 ^ {lfsr_next_59_60_f1[57:0], 6'd0};
+      lfsr_next_59_60_f3 = (lfsr_next_59_60_f2 & 64'hffff0000ffff) ^ {lfsr_next_59_60_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_59_60_b = lfsr_next_59_60_f3 & 64'hffff0000ffff;
+      lfsr_next_59_60 = (((({16'd0, lfsr_59_60[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_59_60_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_59_60_b[63:14]} & 64'h300000003)) ^ {lfsr_next_59_60_b[57:0], 6'd0}) ^ {lfsr_next_59_60_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_59_60_f0 = 64'd0;
+      lfsr_next_59_60_f1 = 64'd0;
+      lfsr_next_59_60_f2 = 64'd0;
+      lfsr_next_59_60_f3 = 64'd0;
+      lfsr_next_59_60_b = 64'd0;
+      lfsr_next_59_60 = lfsr_59_60;
+    end
+  end
+
+  assign r_59 = lfsr_next_59_60[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_60 = lfsr_next_59_60[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_59_60 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_59_60 <= {(cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60, (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_59_60 <= lfsr_next_59_60;
+    end
+  end
+
+  // comb: lfsr_next_61_62 (generator/units/lane.ts:250)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_61_62_f0 = (lfsr_61_62 & 64'hffff0000ffff) ^ {lfsr_61_62[62:0] & 63'hffff0000ffff, 1'b0};
+      lfsr_next_61_62_f1 = lfsr_next_61_62_f0 ^ {lfsr_next_61_62_f0[60:0], 3'd0};
+      lfsr_next_61_62_f2 = lfsr_next_61_62_f1 ^ {lfsr_next_61_62_f1[57:0], 6'd0};
+      lfsr_next_61_62_f3 = (lfsr_next_61_62_f2 & 64'hffff0000ffff) ^ {lfsr_next_61_62_f2[51:0] & 52'hffff0000ffff, 12'd0};
+      lfsr_next_61_62_b = lfsr_next_61_62_f3 & 64'hffff0000ffff;
+      lfsr_next_61_62 = (((({16'd0, lfsr_61_62[63:16]} & 64'hffff0000ffff) ^ ({15'd0, lfsr_next_61_62_b[63:15]} & 64'h100000001)) ^ ({14'd0, lfsr_next_61_62_b[63:14]} & 64'h300000003)) ^ {lfsr_next_61_62_b[57:0], 6'd0}) ^ {lfsr_next_61_62_b[47:0], 16'd0};
+    end else begin
+      lfsr_next_61_62_f0 = 64'd0;
+      lfsr_next_61_62_f1 = 64'd0;
+      lfsr_next_61_62_f2 = 64'd0;
+      lfsr_next_61_62_f3 = 64'd0;
+      lfsr_next_61_62_b = 64'd0;
+      lfsr_next_61_62 = lfsr_61_62;
+    end
+  end
+
+  assign r_61 = lfsr_next_61_62[15:0];  // generator/units/hebbian.ts:578
+
+  assign r_62 = lfsr_next_61_62[47:32];  // generator/units/hebbian.ts:578
+
+  // seq: lfsr_lane_61_62 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_61_62 <= {(cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62, (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61};
+    end else if ((v1_q & act1_q)) begin
+      lfsr_61_62 <= lfsr_next_61_62;
+    end
+  end
+
+  // comb: lfsr_next_63 (generator/units/lane.ts:144)
+  always @* begin
+    if (w_we_16) begin
+      lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};
+      lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};
+      lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};
+      lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};
+      lfsr_next_63_b = lfsr_next_63_f3[15:0];
+      lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};
+    end else begin
+      lfsr_next_63_f0 = 32'd0;
+      lfsr_next_63_f1 = 32'd0;
+      lfsr_next_63_f2 = 32'd0;
+      lfsr_next_63_f3 = 32'd0;
+      lfsr_next_63_b = 16'd0;
+      lfsr_next_63 = lfsr_63;
+    end
+  end
+
+  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:585
+
+  // seq: lfsr_lane_63 (generator/units/hebbian.ts:601)
+  always @(posedge clk) begin
+    if (((~busy_q) & start)) begin
+      lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
+    end else if ((v1_q & act1_q)) begin
+      lfsr_63 <= lfsr_next_63;
+    end
+  end
+
+  // memory wbank_0: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd0))) begin
+      wbank_0[w_waddr] <= busy_q ? w_upd_0 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_0 <= wbank_0[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_0_sum = hc_rd[15:0];
+  assign _mul_w_upd_0_sum = nu1_q * $signed(_bits_w_upd_0_sum);
+  assign _shrBy_w_upd_0_sum = $signed((_mul_w_upd_0_sum + {{45'd0, r_0}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_0 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_0_sum = {w_rd_0[15], w_rd_0} + _shrBy_w_upd_0_sum[16:0];
+      w_upd_0_above = (w_upd_0_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_0_below = (w_upd_0_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_0_sat_hi = w_upd_0_above;
+      w_upd_0_sat_lo = w_upd_0_below;
+      w_upd_0 = w_upd_0_above ? 16'sd32767 : (w_upd_0_below ? 16'sh8000 : w_upd_0_sum[15:0]);
+    end else begin
+      w_upd_0_sum = 17'sd0;
+      w_upd_0_above = 1'b0;
+      w_upd_0_below = 1'b0;
+      w_upd_0_sat_hi = 1'b0;
+      w_upd_0_sat_lo = 1'b0;
+      w_upd_0 = w_rd_0;
+    end
+  end
+
+  // seq: wn_0 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_0 <= w_upd_0;
+    end
+  end
+
+  // memory wbank_1: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd1))) begin
+      wbank_1[w_waddr] <= busy_q ? w_upd_1 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_1 <= wbank_1[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_1_sum = hc_rd[31:16];
+  assign _mul_w_upd_1_sum = nu1_q * $signed(_bits_w_upd_1_sum);
+  assign _shrBy_w_upd_1_sum = $signed((_mul_w_upd_1_sum + {{45'd0, r_1}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_1 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_1_sum = {w_rd_1[15], w_rd_1} + _shrBy_w_upd_1_sum[16:0];
+      w_upd_1_above = (w_upd_1_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_1_below = (w_upd_1_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_1_sat_hi = w_upd_1_above;
+      w_upd_1_sat_lo = w_upd_1_below;
+      w_upd_1 = w_upd_1_above ? 16'sd32767 : (w_upd_1_below ? 16'sh8000 : w_upd_1_sum[15:0]);
+    end else begin
+      w_upd_1_sum = 17'sd0;
+      w_upd_1_above = 1'b0;
+      w_upd_1_below = 1'b0;
+      w_upd_1_sat_hi = 1'b0;
+      w_upd_1_sat_lo = 1'b0;
+      w_upd_1 = w_rd_1;
+    end
+  end
+
+  // seq: wn_1 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_1 <= w_upd_1;
+    end
+  end
+
+  // memory wbank_2: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd2))) begin
+      wbank_2[w_waddr] <= busy_q ? w_upd_2 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_2 <= wbank_2[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_2_sum = hc_rd[47:32];
+  assign _mul_w_upd_2_sum = nu1_q * $signed(_bits_w_upd_2_sum);
+  assign _shrBy_w_upd_2_sum = $signed((_mul_w_upd_2_sum + {{45'd0, r_2}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_2 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_2_sum = {w_rd_2[15], w_rd_2} + _shrBy_w_upd_2_sum[16:0];
+      w_upd_2_above = (w_upd_2_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_2_below = (w_upd_2_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_2_sat_hi = w_upd_2_above;
+      w_upd_2_sat_lo = w_upd_2_below;
+      w_upd_2 = w_upd_2_above ? 16'sd32767 : (w_upd_2_below ? 16'sh8000 : w_upd_2_sum[15:0]);
+    end else begin
+      w_upd_2_sum = 17'sd0;
+      w_upd_2_above = 1'b0;
+      w_upd_2_below = 1'b0;
+      w_upd_2_sat_hi = 1'b0;
+      w_upd_2_sat_lo = 1'b0;
+      w_upd_2 = w_rd_2;
+    end
+  end
+
+  // seq: wn_2 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_2 <= w_upd_2;
+    end
+  end
+
+  // memory wbank_3: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd3))) begin
+      wbank_3[w_waddr] <= busy_q ? w_upd_3 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_3 <= wbank_3[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_3_sum = hc_rd[63:48];
+  assign _mul_w_upd_3_sum = nu1_q * $signed(_bits_w_upd_3_sum);
+  assign _shrBy_w_upd_3_sum = $signed((_mul_w_upd_3_sum + {{45'd0, r_3}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_3 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_3_sum = {w_rd_3[15], w_rd_3} + _shrBy_w_upd_3_sum[16:0];
+      w_upd_3_above = (w_upd_3_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_3_below = (w_upd_3_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_3_sat_hi = w_upd_3_above;
+      w_upd_3_sat_lo = w_upd_3_below;
+      w_upd_3 = w_upd_3_above ? 16'sd32767 : (w_upd_3_below ? 16'sh8000 : w_upd_3_sum[15:0]);
+    end else begin
+      w_upd_3_sum = 17'sd0;
+      w_upd_3_above = 1'b0;
+      w_upd_3_below = 1'b0;
+      w_upd_3_sat_hi = 1'b0;
+      w_upd_3_sat_lo = 1'b0;
+      w_upd_3 = w_rd_3;
+    end
+  end
+
+  // seq: wn_3 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_3 <= w_upd_3;
+    end
+  end
+
+  // memory wbank_4: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd4))) begin
+      wbank_4[w_waddr] <= busy_q ? w_upd_4 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_4 <= wbank_4[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_4_sum = hc_rd[79:64];
+  assign _mul_w_upd_4_sum = nu1_q * $signed(_bits_w_upd_4_sum);
+  assign _shrBy_w_upd_4_sum = $signed((_mul_w_upd_4_sum + {{45'd0, r_4}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_4 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_4_sum = {w_rd_4[15], w_rd_4} + _shrBy_w_upd_4_sum[16:0];
+      w_upd_4_above = (w_upd_4_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_4_below = (w_upd_4_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_4_sat_hi = w_upd_4_above;
+      w_upd_4_sat_lo = w_upd_4_below;
+      w_upd_4 = w_upd_4_above ? 16'sd32767 : (w_upd_4_below ? 16'sh8000 : w_upd_4_sum[15:0]);
+    end else begin
+      w_upd_4_sum = 17'sd0;
+      w_upd_4_above = 1'b0;
+      w_upd_4_below = 1'b0;
+      w_upd_4_sat_hi = 1'b0;
+      w_upd_4_sat_lo = 1'b0;
+      w_upd_4 = w_rd_4;
+    end
+  end
+
+  // seq: wn_4 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_4 <= w_upd_4;
+    end
+  end
+
+  // memory wbank_5: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd5))) begin
+      wbank_5[w_waddr] <= busy_q ? w_upd_5 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_5 <= wbank_5[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_5_sum = hc_rd[95:80];
+  assign _mul_w_upd_5_sum = nu1_q * $signed(_bits_w_upd_5_sum);
+  assign _shrBy_w_upd_5_sum = $signed((_mul_w_upd_5_sum + {{45'd0, r_5}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_5 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_5_sum = {w_rd_5[15], w_rd_5} + _shrBy_w_upd_5_sum[16:0];
+      w_upd_5_above = (w_upd_5_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_5_below = (w_upd_5_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_5_sat_hi = w_upd_5_above;
+      w_upd_5_sat_lo = w_upd_5_below;
+      w_upd_5 = w_upd_5_above ? 16'sd32767 : (w_upd_5_below ? 16'sh8000 : w_upd_5_sum[15:0]);
+    end else begin
+      w_upd_5_sum = 17'sd0;
+      w_upd_5_above = 1'b0;
+      w_upd_5_below = 1'b0;
+      w_upd_5_sat_hi = 1'b0;
+      w_upd_5_sat_lo = 1'b0;
+      w_upd_5 = w_rd_5;
+    end
+  end
+
+  // seq: wn_5 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_5 <= w_upd_5;
+    end
+  end
+
+  // memory wbank_6: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd6))) begin
+      wbank_6[w_waddr] <= busy_q ? w_upd_6 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_6 <= wbank_6[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_6_sum = hc_rd[111:96];
+  assign _mul_w_upd_6_sum = nu1_q * $signed(_bits_w_upd_6_sum);
+  assign _shrBy_w_upd_6_sum = $signed((_mul_w_upd_6_sum + {{45'd0, r_6}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_6 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_6_sum = {w_rd_6[15], w_rd_6} + _shrBy_w_upd_6_sum[16:0];
+      w_upd_6_above = (w_upd_6_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_6_below = (w_upd_6_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_6_sat_hi = w_upd_6_above;
+      w_upd_6_sat_lo = w_upd_6_below;
+      w_upd_6 = w_upd_6_above ? 16'sd32767 : (w_upd_6_below ? 16'sh8000 : w_upd_6_sum[15:0]);
+    end else begin
+      w_upd_6_sum = 17'sd0;
+      w_upd_6_above = 1'b0;
+      w_upd_6_below = 1'b0;
+      w_upd_6_sat_hi = 1'b0;
+      w_upd_6_sat_lo = 1'b0;
+      w_upd_6 = w_rd_6;
+    end
+  end
+
+  // seq: wn_6 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_6 <= w_upd_6;
+    end
+  end
+
+  // memory wbank_7: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd7))) begin
+      wbank_7[w_waddr] <= busy_q ? w_upd_7 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_7 <= wbank_7[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_7_sum = hc_rd[127:112];
+  assign _mul_w_upd_7_sum = nu1_q * $signed(_bits_w_upd_7_sum);
+  assign _shrBy_w_upd_7_sum = $signed((_mul_w_upd_7_sum + {{45'd0, r_7}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_7 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_7_sum = {w_rd_7[15], w_rd_7} + _shrBy_w_upd_7_sum[16:0];
+      w_upd_7_above = (w_upd_7_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_7_below = (w_upd_7_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_7_sat_hi = w_upd_7_above;
+      w_upd_7_sat_lo = w_upd_7_below;
+      w_upd_7 = w_upd_7_above ? 16'sd32767 : (w_upd_7_below ? 16'sh8000 : w_upd_7_sum[15:0]);
+    end else begin
+      w_upd_7_sum = 17'sd0;
+      w_upd_7_above = 1'b0;
+      w_upd_7_below = 1'b0;
+      w_upd_7_sat_hi = 1'b0;
+      w_upd_7_sat_lo = 1'b0;
+      w_upd_7 = w_rd_7;
+    end
+  end
+
+  // seq: wn_7 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_7 <= w_upd_7;
+    end
+  end
+
+  // memory wbank_8: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd8))) begin
+      wbank_8[w_waddr] <= busy_q ? w_upd_8 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_8 <= wbank_8[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_8_sum = hc_rd[143:128];
+  assign _mul_w_upd_8_sum = nu1_q * $signed(_bits_w_upd_8_sum);
+  assign _shrBy_w_upd_8_sum = $signed((_mul_w_upd_8_sum + {{45'd0, r_8}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_8 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_8_sum = {w_rd_8[15], w_rd_8} + _shrBy_w_upd_8_sum[16:0];
+      w_upd_8_above = (w_upd_8_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_8_below = (w_upd_8_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_8_sat_hi = w_upd_8_above;
+      w_upd_8_sat_lo = w_upd_8_below;
+      w_upd_8 = w_upd_8_above ? 16'sd32767 : (w_upd_8_below ? 16'sh8000 : w_upd_8_sum[15:0]);
+    end else begin
+      w_upd_8_sum = 17'sd0;
+      w_upd_8_above = 1'b0;
+      w_upd_8_below = 1'b0;
+      w_upd_8_sat_hi = 1'b0;
+      w_upd_8_sat_lo = 1'b0;
+      w_upd_8 = w_rd_8;
+    end
+  end
+
+  // seq: wn_8 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_8 <= w_upd_8;
+    end
+  end
+
+  // memory wbank_9: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd9))) begin
+      wbank_9[w_waddr] <= busy_q ? w_upd_9 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_9 <= wbank_9[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_9_sum = hc_rd[159:144];
+  assign _mul_w_upd_9_sum = nu1_q * $signed(_bits_w_upd_9_sum);
+  assign _shrBy_w_upd_9_sum = $signed((_mul_w_upd_9_sum + {{45'd0, r_9}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_9 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_9_sum = {w_rd_9[15], w_rd_9} + _shrBy_w_upd_9_sum[16:0];
+      w_upd_9_above = (w_upd_9_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_9_below = (w_upd_9_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_9_sat_hi = w_upd_9_above;
+      w_upd_9_sat_lo = w_upd_9_below;
+      w_upd_9 = w_upd_9_above ? 16'sd32767 : (w_upd_9_below ? 16'sh8000 : w_upd_9_sum[15:0]);
+    end else begin
+      w_upd_9_sum = 17'sd0;
+      w_upd_9_above = 1'b0;
+      w_upd_9_below = 1'b0;
+      w_upd_9_sat_hi = 1'b0;
+      w_upd_9_sat_lo = 1'b0;
+      w_upd_9 = w_rd_9;
+    end
+  end
+
+  // seq: wn_9 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_9 <= w_upd_9;
+    end
+  end
+
+  // memory wbank_10: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd10))) begin
+      wbank_10[w_waddr] <= busy_q ? w_upd_10 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_10 <= wbank_10[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_10_sum = hc_rd[175:160];
+  assign _mul_w_upd_10_sum = nu1_q * $signed(_bits_w_upd_10_sum);
+  assign _shrBy_w_upd_10_sum = $signed((_mul_w_upd_10_sum + {{45'd0, r_10}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_10 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_10_sum = {w_rd_10[15], w_rd_10} + _shrBy_w_upd_10_sum[16:0];
+      w_upd_10_above = (w_upd_10_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_10_below = (w_upd_10_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_10_sat_hi = w_upd_10_above;
+      w_upd_10_sat_lo = w_upd_10_below;
+      w_upd_10 = w_upd_10_above ? 16'sd32767 : (w_upd_10_below ? 16'sh8000 : w_upd_10_sum[15:0]);
+    end else begin
+      w_upd_10_sum = 17'sd0;
+      w_upd_10_above = 1'b0;
+      w_upd_10_below = 1'b0;
+      w_upd_10_sat_hi = 1'b0;
+      w_upd_10_sat_lo = 1'b0;
+      w_upd_10 = w_rd_10;
+    end
+  end
+
+  // seq: wn_10 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_10 <= w_upd_10;
+    end
+  end
+
+  // memory wbank_11: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd11))) begin
+      wbank_11[w_waddr] <= busy_q ? w_upd_11 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_11 <= wbank_11[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_11_sum = hc_rd[191:176];
+  assign _mul_w_upd_11_sum = nu1_q * $signed(_bits_w_upd_11_sum);
+  assign _shrBy_w_upd_11_sum = $signed((_mul_w_upd_11_sum + {{45'd0, r_11}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_11 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_11_sum = {w_rd_11[15], w_rd_11} + _shrBy_w_upd_11_sum[16:0];
+      w_upd_11_above = (w_upd_11_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_11_below = (w_upd_11_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_11_sat_hi = w_upd_11_above;
+      w_upd_11_sat_lo = w_upd_11_below;
+      w_upd_11 = w_upd_11_above ? 16'sd32767 : (w_upd_11_below ? 16'sh8000 : w_upd_11_sum[15:0]);
+    end else begin
+      w_upd_11_sum = 17'sd0;
+      w_upd_11_above = 1'b0;
+      w_upd_11_below = 1'b0;
+      w_upd_11_sat_hi = 1'b0;
+      w_upd_11_sat_lo = 1'b0;
+      w_upd_11 = w_rd_11;
+    end
+  end
+
+  // seq: wn_11 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_11 <= w_upd_11;
+    end
+  end
+
+  // memory wbank_12: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd12))) begin
+      wbank_12[w_waddr] <= busy_q ? w_upd_12 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_12 <= wbank_12[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_12_sum = hc_rd[207:192];
+  assign _mul_w_upd_12_sum = nu1_q * $signed(_bits_w_upd_12_sum);
+  assign _shrBy_w_upd_12_sum = $signed((_mul_w_upd_12_sum + {{45'd0, r_12}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_12 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_12_sum = {w_rd_12[15], w_rd_12} + _shrBy_w_upd_12_sum[16:0];
+      w_upd_12_above = (w_upd_12_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_12_below = (w_upd_12_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_12_sat_hi = w_upd_12_above;
+      w_upd_12_sat_lo = w_upd_12_below;
+      w_upd_12 = w_upd_12_above ? 16'sd32767 : (w_upd_12_below ? 16'sh8000 : w_upd_12_sum[15:0]);
+    end else begin
+      w_upd_12_sum = 17'sd0;
+      w_upd_12_above = 1'b0;
+      w_upd_12_below = 1'b0;
+      w_upd_12_sat_hi = 1'b0;
+      w_upd_12_sat_lo = 1'b0;
+      w_upd_12 = w_rd_12;
+    end
+  end
+
+  // seq: wn_12 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_12 <= w_upd_12;
+    end
+  end
+
+  // memory wbank_13: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd13))) begin
+      wbank_13[w_waddr] <= busy_q ? w_upd_13 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_13 <= wbank_13[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_13_sum = hc_rd[223:208];
+  assign _mul_w_upd_13_sum = nu1_q * $signed(_bits_w_upd_13_sum);
+  assign _shrBy_w_upd_13_sum = $signed((_mul_w_upd_13_sum + {{45'd0, r_13}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_13 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_13_sum = {w_rd_13[15], w_rd_13} + _shrBy_w_upd_13_sum[16:0];
+      w_upd_13_above = (w_upd_13_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_13_below = (w_upd_13_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_13_sat_hi = w_upd_13_above;
+      w_upd_13_sat_lo = w_upd_13_below;
+      w_upd_13 = w_upd_13_above ? 16'sd32767 : (w_upd_13_below ? 16'sh8000 : w_upd_13_sum[15:0]);
+    end else begin
+      w_upd_13_sum = 17'sd0;
+      w_upd_13_above = 1'b0;
+      w_upd_13_below = 1'b0;
+      w_upd_13_sat_hi = 1'b0;
+      w_upd_13_sat_lo = 1'b0;
+      w_upd_13 = w_rd_13;
+    end
+  end
+
+  // seq: wn_13 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_13 <= w_upd_13;
+    end
+  end
+
+  // memory wbank_14: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd14))) begin
+      wbank_14[w_waddr] <= busy_q ? w_upd_14 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_14 <= wbank_14[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_14_sum = hc_rd[239:224];
+  assign _mul_w_upd_14_sum = nu1_q * $signed(_bits_w_upd_14_sum);
+  assign _shrBy_w_upd_14_sum = $signed((_mul_w_upd_14_sum + {{45'd0, r_14}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_14 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_14_sum = {w_rd_14[15], w_rd_14} + _shrBy_w_upd_14_sum[16:0];
+      w_upd_14_above = (w_upd_14_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_14_below = (w_upd_14_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_14_sat_hi = w_upd_14_above;
+      w_upd_14_sat_lo = w_upd_14_below;
+      w_upd_14 = w_upd_14_above ? 16'sd32767 : (w_upd_14_below ? 16'sh8000 : w_upd_14_sum[15:0]);
+    end else begin
+      w_upd_14_sum = 17'sd0;
+      w_upd_14_above = 1'b0;
+      w_upd_14_below = 1'b0;
+      w_upd_14_sat_hi = 1'b0;
+      w_upd_14_sat_lo = 1'b0;
+      w_upd_14 = w_rd_14;
+    end
+  end
+
+  // seq: wn_14 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_14 <= w_upd_14;
+    end
+  end
+
+  // memory wbank_15: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we : (host_w_wr & (host_bank == 6'd15))) begin
+      wbank_15[w_waddr] <= busy_q ? w_upd_15 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_15 <= wbank_15[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_15_sum = hc_rd[255:240];
+  assign _mul_w_upd_15_sum = nu1_q * $signed(_bits_w_upd_15_sum);
+  assign _shrBy_w_upd_15_sum = $signed((_mul_w_upd_15_sum + {{45'd0, r_15}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_15 (generator/units/lane.ts:415)
+  always @* begin
+    if (w_we) begin
+      w_upd_15_sum = {w_rd_15[15], w_rd_15} + _shrBy_w_upd_15_sum[16:0];
+      w_upd_15_above = (w_upd_15_sum[16:15] - 2'd1) < 2'd1;
+      w_upd_15_below = (w_upd_15_sum[16:15] - 2'd2) < 2'd1;
+      w_upd_15_sat_hi = w_upd_15_above;
+      w_upd_15_sat_lo = w_upd_15_below;
+      w_upd_15 = w_upd_15_above ? 16'sd32767 : (w_upd_15_below ? 16'sh8000 : w_upd_15_sum[15:0]);
+    end else begin
+      w_upd_15_sum = 17'sd0;
+      w_upd_15_above = 1'b0;
+      w_upd_15_below = 1'b0;
+      w_upd_15_sat_hi = 1'b0;
+      w_upd_15_sat_lo = 1'b0;
+      w_upd_15 = w_rd_15;
+    end
+  end
+
+  // seq: wn_15 (generator/units/hebbian.ts:629)
+  always @(posedge clk) begin
+    if (v1_q) begin
+      wn_15 <= w_upd_15;
+    end
+  end
+
+  // memory wbank_16: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
+  always @(posedge clk) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd16))) begin
+      wbank_16[w_waddr] <= busy_q ? w_upd_16 : host_wdata[15:0];
+    end
+    if (w_re) begin
+      w_rd_16 <= wbank_16[w_raddr];
+    end
+  end
+
+  assign _bits_w_upd_16_sum = hc_rd[271:256];
+  assign _mul_w_upd_16_sum = nu1_q * $signed(_bits_w_upd_16_sum);
+  assign _shrBy_w_upd_16_sum = $signed((_mul_w_upd_16_sum + {{45'd0, r_16}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_16 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + _shrBy_w_upd_16_sum[16:0];
@@ -3529,7 +3578,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_16 (generator/units/hebbian.ts:584)
+  // seq: wn_16 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_16 <= w_upd_16;
@@ -3538,65 +3587,20 @@ module hebbian (
 
   // memory wbank_17: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_17 : (host_w_wr & (host_bank == 6'd17))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd17))) begin
       wbank_17[w_waddr] <= busy_q ? w_upd_17 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd17))) begin
+    if (w_re) begin
       w_rd_17 <= wbank_17[w_raddr];
     end
   end
 
-  // memory hbuf_17: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd17)) begin
-      hbuf_17[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_17 <= hbuf_17[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_17 <= hbuf_17[hn_addr1_q];
-    end
-  end
-
-  assign w_we_17 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_17 (generator/units/lane.ts:144)
+  assign _bits_w_upd_17_sum = hc_rd[287:272];
+  assign _mul_w_upd_17_sum = nu1_q * $signed(_bits_w_upd_17_sum);
+  assign _shrBy_w_upd_17_sum = $signed((_mul_w_upd_17_sum + {{45'd0, r_17}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_17 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_17) begin
-      lfsr_next_17_f0 = lfsr_17 ^ {lfsr_17[30:0], 1'b0};
-      lfsr_next_17_f1 = lfsr_next_17_f0 ^ {lfsr_next_17_f0[28:0], 3'd0};
-      lfsr_next_17_f2 = lfsr_next_17_f1 ^ {lfsr_next_17_f1[25:0], 6'd0};
-      lfsr_next_17_f3 = lfsr_next_17_f2 ^ {lfsr_next_17_f2[19:0], 12'd0};
-      lfsr_next_17_b = lfsr_next_17_f3[15:0];
-      lfsr_next_17 = ((({16'd0, lfsr_17[31:16]} ^ {31'd0, lfsr_next_17_b[15]}) ^ {30'd0, lfsr_next_17_b[15:14]}) ^ {10'd0, {lfsr_next_17_b, 6'd0}}) ^ {lfsr_next_17_b, 16'd0};
-    end else begin
-      lfsr_next_17_f0 = 32'd0;
-      lfsr_next_17_f1 = 32'd0;
-      lfsr_next_17_f2 = 32'd0;
-      lfsr_next_17_f3 = 32'd0;
-      lfsr_next_17_b = 16'd0;
-      lfsr_next_17 = lfsr_17;
-    end
-  end
-
-  assign r_17 = lfsr_next_17[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_17 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_17 <= (cmd_layer == 1'b0) ? lfsr_save_0_17 : lfsr_save_1_17;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_17 <= w_we_17 ? lfsr_next_17 : lfsr_17;
-    end
-  end
-
-  assign _mul_w_upd_17_sum = nu1_q * $signed(hc_rd_17);
-  assign _shr_w_upd_17_sum = $signed(_mul_w_upd_17_sum) >>> 6'd3;
-  assign _shrBy_w_upd_17_sum = $signed((_shr_w_upd_17_sum + {48'd0, r_17})) >>> 6'd16;
-  // comb: w_upd_17 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_17) begin
+    if (w_we_16) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + _shrBy_w_upd_17_sum[16:0];
       w_upd_17_above = (w_upd_17_sum[16:15] - 2'd1) < 2'd1;
       w_upd_17_below = (w_upd_17_sum[16:15] - 2'd2) < 2'd1;
@@ -3613,7 +3617,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_17 (generator/units/hebbian.ts:584)
+  // seq: wn_17 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_17 <= w_upd_17;
@@ -3622,65 +3626,20 @@ module hebbian (
 
   // memory wbank_18: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_18 : (host_w_wr & (host_bank == 6'd18))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd18))) begin
       wbank_18[w_waddr] <= busy_q ? w_upd_18 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd18))) begin
+    if (w_re) begin
       w_rd_18 <= wbank_18[w_raddr];
     end
   end
 
-  // memory hbuf_18: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd18)) begin
-      hbuf_18[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_18 <= hbuf_18[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_18 <= hbuf_18[hn_addr1_q];
-    end
-  end
-
-  assign w_we_18 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_18 (generator/units/lane.ts:144)
+  assign _bits_w_upd_18_sum = hc_rd[303:288];
+  assign _mul_w_upd_18_sum = nu1_q * $signed(_bits_w_upd_18_sum);
+  assign _shrBy_w_upd_18_sum = $signed((_mul_w_upd_18_sum + {{45'd0, r_18}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_18 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_18) begin
-      lfsr_next_18_f0 = lfsr_18 ^ {lfsr_18[30:0], 1'b0};
-      lfsr_next_18_f1 = lfsr_next_18_f0 ^ {lfsr_next_18_f0[28:0], 3'd0};
-      lfsr_next_18_f2 = lfsr_next_18_f1 ^ {lfsr_next_18_f1[25:0], 6'd0};
-      lfsr_next_18_f3 = lfsr_next_18_f2 ^ {lfsr_next_18_f2[19:0], 12'd0};
-      lfsr_next_18_b = lfsr_next_18_f3[15:0];
-      lfsr_next_18 = ((({16'd0, lfsr_18[31:16]} ^ {31'd0, lfsr_next_18_b[15]}) ^ {30'd0, lfsr_next_18_b[15:14]}) ^ {10'd0, {lfsr_next_18_b, 6'd0}}) ^ {lfsr_next_18_b, 16'd0};
-    end else begin
-      lfsr_next_18_f0 = 32'd0;
-      lfsr_next_18_f1 = 32'd0;
-      lfsr_next_18_f2 = 32'd0;
-      lfsr_next_18_f3 = 32'd0;
-      lfsr_next_18_b = 16'd0;
-      lfsr_next_18 = lfsr_18;
-    end
-  end
-
-  assign r_18 = lfsr_next_18[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_18 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_18 <= (cmd_layer == 1'b0) ? lfsr_save_0_18 : lfsr_save_1_18;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_18 <= w_we_18 ? lfsr_next_18 : lfsr_18;
-    end
-  end
-
-  assign _mul_w_upd_18_sum = nu1_q * $signed(hc_rd_18);
-  assign _shr_w_upd_18_sum = $signed(_mul_w_upd_18_sum) >>> 6'd3;
-  assign _shrBy_w_upd_18_sum = $signed((_shr_w_upd_18_sum + {48'd0, r_18})) >>> 6'd16;
-  // comb: w_upd_18 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_18) begin
+    if (w_we_16) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + _shrBy_w_upd_18_sum[16:0];
       w_upd_18_above = (w_upd_18_sum[16:15] - 2'd1) < 2'd1;
       w_upd_18_below = (w_upd_18_sum[16:15] - 2'd2) < 2'd1;
@@ -3697,7 +3656,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_18 (generator/units/hebbian.ts:584)
+  // seq: wn_18 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_18 <= w_upd_18;
@@ -3706,65 +3665,20 @@ module hebbian (
 
   // memory wbank_19: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_19 : (host_w_wr & (host_bank == 6'd19))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd19))) begin
       wbank_19[w_waddr] <= busy_q ? w_upd_19 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd19))) begin
+    if (w_re) begin
       w_rd_19 <= wbank_19[w_raddr];
     end
   end
 
-  // memory hbuf_19: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd19)) begin
-      hbuf_19[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_19 <= hbuf_19[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_19 <= hbuf_19[hn_addr1_q];
-    end
-  end
-
-  assign w_we_19 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_19 (generator/units/lane.ts:144)
+  assign _bits_w_upd_19_sum = hc_rd[319:304];
+  assign _mul_w_upd_19_sum = nu1_q * $signed(_bits_w_upd_19_sum);
+  assign _shrBy_w_upd_19_sum = $signed((_mul_w_upd_19_sum + {{45'd0, r_19}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_19 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_19) begin
-      lfsr_next_19_f0 = lfsr_19 ^ {lfsr_19[30:0], 1'b0};
-      lfsr_next_19_f1 = lfsr_next_19_f0 ^ {lfsr_next_19_f0[28:0], 3'd0};
-      lfsr_next_19_f2 = lfsr_next_19_f1 ^ {lfsr_next_19_f1[25:0], 6'd0};
-      lfsr_next_19_f3 = lfsr_next_19_f2 ^ {lfsr_next_19_f2[19:0], 12'd0};
-      lfsr_next_19_b = lfsr_next_19_f3[15:0];
-      lfsr_next_19 = ((({16'd0, lfsr_19[31:16]} ^ {31'd0, lfsr_next_19_b[15]}) ^ {30'd0, lfsr_next_19_b[15:14]}) ^ {10'd0, {lfsr_next_19_b, 6'd0}}) ^ {lfsr_next_19_b, 16'd0};
-    end else begin
-      lfsr_next_19_f0 = 32'd0;
-      lfsr_next_19_f1 = 32'd0;
-      lfsr_next_19_f2 = 32'd0;
-      lfsr_next_19_f3 = 32'd0;
-      lfsr_next_19_b = 16'd0;
-      lfsr_next_19 = lfsr_19;
-    end
-  end
-
-  assign r_19 = lfsr_next_19[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_19 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_19 <= (cmd_layer == 1'b0) ? lfsr_save_0_19 : lfsr_save_1_19;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_19 <= w_we_19 ? lfsr_next_19 : lfsr_19;
-    end
-  end
-
-  assign _mul_w_upd_19_sum = nu1_q * $signed(hc_rd_19);
-  assign _shr_w_upd_19_sum = $signed(_mul_w_upd_19_sum) >>> 6'd3;
-  assign _shrBy_w_upd_19_sum = $signed((_shr_w_upd_19_sum + {48'd0, r_19})) >>> 6'd16;
-  // comb: w_upd_19 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_19) begin
+    if (w_we_16) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + _shrBy_w_upd_19_sum[16:0];
       w_upd_19_above = (w_upd_19_sum[16:15] - 2'd1) < 2'd1;
       w_upd_19_below = (w_upd_19_sum[16:15] - 2'd2) < 2'd1;
@@ -3781,7 +3695,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_19 (generator/units/hebbian.ts:584)
+  // seq: wn_19 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_19 <= w_upd_19;
@@ -3790,65 +3704,20 @@ module hebbian (
 
   // memory wbank_20: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_20 : (host_w_wr & (host_bank == 6'd20))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd20))) begin
       wbank_20[w_waddr] <= busy_q ? w_upd_20 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd20))) begin
+    if (w_re) begin
       w_rd_20 <= wbank_20[w_raddr];
     end
   end
 
-  // memory hbuf_20: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd20)) begin
-      hbuf_20[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_20 <= hbuf_20[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_20 <= hbuf_20[hn_addr1_q];
-    end
-  end
-
-  assign w_we_20 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_20 (generator/units/lane.ts:144)
+  assign _bits_w_upd_20_sum = hc_rd[335:320];
+  assign _mul_w_upd_20_sum = nu1_q * $signed(_bits_w_upd_20_sum);
+  assign _shrBy_w_upd_20_sum = $signed((_mul_w_upd_20_sum + {{45'd0, r_20}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_20 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_20) begin
-      lfsr_next_20_f0 = lfsr_20 ^ {lfsr_20[30:0], 1'b0};
-      lfsr_next_20_f1 = lfsr_next_20_f0 ^ {lfsr_next_20_f0[28:0], 3'd0};
-      lfsr_next_20_f2 = lfsr_next_20_f1 ^ {lfsr_next_20_f1[25:0], 6'd0};
-      lfsr_next_20_f3 = lfsr_next_20_f2 ^ {lfsr_next_20_f2[19:0], 12'd0};
-      lfsr_next_20_b = lfsr_next_20_f3[15:0];
-      lfsr_next_20 = ((({16'd0, lfsr_20[31:16]} ^ {31'd0, lfsr_next_20_b[15]}) ^ {30'd0, lfsr_next_20_b[15:14]}) ^ {10'd0, {lfsr_next_20_b, 6'd0}}) ^ {lfsr_next_20_b, 16'd0};
-    end else begin
-      lfsr_next_20_f0 = 32'd0;
-      lfsr_next_20_f1 = 32'd0;
-      lfsr_next_20_f2 = 32'd0;
-      lfsr_next_20_f3 = 32'd0;
-      lfsr_next_20_b = 16'd0;
-      lfsr_next_20 = lfsr_20;
-    end
-  end
-
-  assign r_20 = lfsr_next_20[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_20 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_20 <= (cmd_layer == 1'b0) ? lfsr_save_0_20 : lfsr_save_1_20;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_20 <= w_we_20 ? lfsr_next_20 : lfsr_20;
-    end
-  end
-
-  assign _mul_w_upd_20_sum = nu1_q * $signed(hc_rd_20);
-  assign _shr_w_upd_20_sum = $signed(_mul_w_upd_20_sum) >>> 6'd3;
-  assign _shrBy_w_upd_20_sum = $signed((_shr_w_upd_20_sum + {48'd0, r_20})) >>> 6'd16;
-  // comb: w_upd_20 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_20) begin
+    if (w_we_16) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + _shrBy_w_upd_20_sum[16:0];
       w_upd_20_above = (w_upd_20_sum[16:15] - 2'd1) < 2'd1;
       w_upd_20_below = (w_upd_20_sum[16:15] - 2'd2) < 2'd1;
@@ -3865,7 +3734,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_20 (generator/units/hebbian.ts:584)
+  // seq: wn_20 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_20 <= w_upd_20;
@@ -3874,65 +3743,20 @@ module hebbian (
 
   // memory wbank_21: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_21 : (host_w_wr & (host_bank == 6'd21))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd21))) begin
       wbank_21[w_waddr] <= busy_q ? w_upd_21 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd21))) begin
+    if (w_re) begin
       w_rd_21 <= wbank_21[w_raddr];
     end
   end
 
-  // memory hbuf_21: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd21)) begin
-      hbuf_21[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_21 <= hbuf_21[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_21 <= hbuf_21[hn_addr1_q];
-    end
-  end
-
-  assign w_we_21 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_21 (generator/units/lane.ts:144)
+  assign _bits_w_upd_21_sum = hc_rd[351:336];
+  assign _mul_w_upd_21_sum = nu1_q * $signed(_bits_w_upd_21_sum);
+  assign _shrBy_w_upd_21_sum = $signed((_mul_w_upd_21_sum + {{45'd0, r_21}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_21 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_21) begin
-      lfsr_next_21_f0 = lfsr_21 ^ {lfsr_21[30:0], 1'b0};
-      lfsr_next_21_f1 = lfsr_next_21_f0 ^ {lfsr_next_21_f0[28:0], 3'd0};
-      lfsr_next_21_f2 = lfsr_next_21_f1 ^ {lfsr_next_21_f1[25:0], 6'd0};
-      lfsr_next_21_f3 = lfsr_next_21_f2 ^ {lfsr_next_21_f2[19:0], 12'd0};
-      lfsr_next_21_b = lfsr_next_21_f3[15:0];
-      lfsr_next_21 = ((({16'd0, lfsr_21[31:16]} ^ {31'd0, lfsr_next_21_b[15]}) ^ {30'd0, lfsr_next_21_b[15:14]}) ^ {10'd0, {lfsr_next_21_b, 6'd0}}) ^ {lfsr_next_21_b, 16'd0};
-    end else begin
-      lfsr_next_21_f0 = 32'd0;
-      lfsr_next_21_f1 = 32'd0;
-      lfsr_next_21_f2 = 32'd0;
-      lfsr_next_21_f3 = 32'd0;
-      lfsr_next_21_b = 16'd0;
-      lfsr_next_21 = lfsr_21;
-    end
-  end
-
-  assign r_21 = lfsr_next_21[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_21 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_21 <= (cmd_layer == 1'b0) ? lfsr_save_0_21 : lfsr_save_1_21;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_21 <= w_we_21 ? lfsr_next_21 : lfsr_21;
-    end
-  end
-
-  assign _mul_w_upd_21_sum = nu1_q * $signed(hc_rd_21);
-  assign _shr_w_upd_21_sum = $signed(_mul_w_upd_21_sum) >>> 6'd3;
-  assign _shrBy_w_upd_21_sum = $signed((_shr_w_upd_21_sum + {48'd0, r_21})) >>> 6'd16;
-  // comb: w_upd_21 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_21) begin
+    if (w_we_16) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + _shrBy_w_upd_21_sum[16:0];
       w_upd_21_above = (w_upd_21_sum[16:15] - 2'd1) < 2'd1;
       w_upd_21_below = (w_upd_21_sum[16:15] - 2'd2) < 2'd1;
@@ -3949,7 +3773,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_21 (generator/units/hebbian.ts:584)
+  // seq: wn_21 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_21 <= w_upd_21;
@@ -3958,65 +3782,20 @@ module hebbian (
 
   // memory wbank_22: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_22 : (host_w_wr & (host_bank == 6'd22))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd22))) begin
       wbank_22[w_waddr] <= busy_q ? w_upd_22 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd22))) begin
+    if (w_re) begin
       w_rd_22 <= wbank_22[w_raddr];
     end
   end
 
-  // memory hbuf_22: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd22)) begin
-      hbuf_22[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_22 <= hbuf_22[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_22 <= hbuf_22[hn_addr1_q];
-    end
-  end
-
-  assign w_we_22 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_22 (generator/units/lane.ts:144)
+  assign _bits_w_upd_22_sum = hc_rd[367:352];
+  assign _mul_w_upd_22_sum = nu1_q * $signed(_bits_w_upd_22_sum);
+  assign _shrBy_w_upd_22_sum = $signed((_mul_w_upd_22_sum + {{45'd0, r_22}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_22 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_22) begin
-      lfsr_next_22_f0 = lfsr_22 ^ {lfsr_22[30:0], 1'b0};
-      lfsr_next_22_f1 = lfsr_next_22_f0 ^ {lfsr_next_22_f0[28:0], 3'd0};
-      lfsr_next_22_f2 = lfsr_next_22_f1 ^ {lfsr_next_22_f1[25:0], 6'd0};
-      lfsr_next_22_f3 = lfsr_next_22_f2 ^ {lfsr_next_22_f2[19:0], 12'd0};
-      lfsr_next_22_b = lfsr_next_22_f3[15:0];
-      lfsr_next_22 = ((({16'd0, lfsr_22[31:16]} ^ {31'd0, lfsr_next_22_b[15]}) ^ {30'd0, lfsr_next_22_b[15:14]}) ^ {10'd0, {lfsr_next_22_b, 6'd0}}) ^ {lfsr_next_22_b, 16'd0};
-    end else begin
-      lfsr_next_22_f0 = 32'd0;
-      lfsr_next_22_f1 = 32'd0;
-      lfsr_next_22_f2 = 32'd0;
-      lfsr_next_22_f3 = 32'd0;
-      lfsr_next_22_b = 16'd0;
-      lfsr_next_22 = lfsr_22;
-    end
-  end
-
-  assign r_22 = lfsr_next_22[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_22 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_22 <= (cmd_layer == 1'b0) ? lfsr_save_0_22 : lfsr_save_1_22;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_22 <= w_we_22 ? lfsr_next_22 : lfsr_22;
-    end
-  end
-
-  assign _mul_w_upd_22_sum = nu1_q * $signed(hc_rd_22);
-  assign _shr_w_upd_22_sum = $signed(_mul_w_upd_22_sum) >>> 6'd3;
-  assign _shrBy_w_upd_22_sum = $signed((_shr_w_upd_22_sum + {48'd0, r_22})) >>> 6'd16;
-  // comb: w_upd_22 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_22) begin
+    if (w_we_16) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + _shrBy_w_upd_22_sum[16:0];
       w_upd_22_above = (w_upd_22_sum[16:15] - 2'd1) < 2'd1;
       w_upd_22_below = (w_upd_22_sum[16:15] - 2'd2) < 2'd1;
@@ -4033,7 +3812,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_22 (generator/units/hebbian.ts:584)
+  // seq: wn_22 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_22 <= w_upd_22;
@@ -4042,65 +3821,20 @@ module hebbian (
 
   // memory wbank_23: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_23 : (host_w_wr & (host_bank == 6'd23))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd23))) begin
       wbank_23[w_waddr] <= busy_q ? w_upd_23 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd23))) begin
+    if (w_re) begin
       w_rd_23 <= wbank_23[w_raddr];
     end
   end
 
-  // memory hbuf_23: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd23)) begin
-      hbuf_23[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_23 <= hbuf_23[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_23 <= hbuf_23[hn_addr1_q];
-    end
-  end
-
-  assign w_we_23 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_23 (generator/units/lane.ts:144)
+  assign _bits_w_upd_23_sum = hc_rd[383:368];
+  assign _mul_w_upd_23_sum = nu1_q * $signed(_bits_w_upd_23_sum);
+  assign _shrBy_w_upd_23_sum = $signed((_mul_w_upd_23_sum + {{45'd0, r_23}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_23 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_23) begin
-      lfsr_next_23_f0 = lfsr_23 ^ {lfsr_23[30:0], 1'b0};
-      lfsr_next_23_f1 = lfsr_next_23_f0 ^ {lfsr_next_23_f0[28:0], 3'd0};
-      lfsr_next_23_f2 = lfsr_next_23_f1 ^ {lfsr_next_23_f1[25:0], 6'd0};
-      lfsr_next_23_f3 = lfsr_next_23_f2 ^ {lfsr_next_23_f2[19:0], 12'd0};
-      lfsr_next_23_b = lfsr_next_23_f3[15:0];
-      lfsr_next_23 = ((({16'd0, lfsr_23[31:16]} ^ {31'd0, lfsr_next_23_b[15]}) ^ {30'd0, lfsr_next_23_b[15:14]}) ^ {10'd0, {lfsr_next_23_b, 6'd0}}) ^ {lfsr_next_23_b, 16'd0};
-    end else begin
-      lfsr_next_23_f0 = 32'd0;
-      lfsr_next_23_f1 = 32'd0;
-      lfsr_next_23_f2 = 32'd0;
-      lfsr_next_23_f3 = 32'd0;
-      lfsr_next_23_b = 16'd0;
-      lfsr_next_23 = lfsr_23;
-    end
-  end
-
-  assign r_23 = lfsr_next_23[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_23 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_23 <= (cmd_layer == 1'b0) ? lfsr_save_0_23 : lfsr_save_1_23;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_23 <= w_we_23 ? lfsr_next_23 : lfsr_23;
-    end
-  end
-
-  assign _mul_w_upd_23_sum = nu1_q * $signed(hc_rd_23);
-  assign _shr_w_upd_23_sum = $signed(_mul_w_upd_23_sum) >>> 6'd3;
-  assign _shrBy_w_upd_23_sum = $signed((_shr_w_upd_23_sum + {48'd0, r_23})) >>> 6'd16;
-  // comb: w_upd_23 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_23) begin
+    if (w_we_16) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + _shrBy_w_upd_23_sum[16:0];
       w_upd_23_above = (w_upd_23_sum[16:15] - 2'd1) < 2'd1;
       w_upd_23_below = (w_upd_23_sum[16:15] - 2'd2) < 2'd1;
@@ -4117,7 +3851,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_23 (generator/units/hebbian.ts:584)
+  // seq: wn_23 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_23 <= w_upd_23;
@@ -4126,65 +3860,20 @@ module hebbian (
 
   // memory wbank_24: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_24 : (host_w_wr & (host_bank == 6'd24))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd24))) begin
       wbank_24[w_waddr] <= busy_q ? w_upd_24 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd24))) begin
+    if (w_re) begin
       w_rd_24 <= wbank_24[w_raddr];
     end
   end
 
-  // memory hbuf_24: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd24)) begin
-      hbuf_24[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_24 <= hbuf_24[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_24 <= hbuf_24[hn_addr1_q];
-    end
-  end
-
-  assign w_we_24 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_24 (generator/units/lane.ts:144)
+  assign _bits_w_upd_24_sum = hc_rd[399:384];
+  assign _mul_w_upd_24_sum = nu1_q * $signed(_bits_w_upd_24_sum);
+  assign _shrBy_w_upd_24_sum = $signed((_mul_w_upd_24_sum + {{45'd0, r_24}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_24 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_24) begin
-      lfsr_next_24_f0 = lfsr_24 ^ {lfsr_24[30:0], 1'b0};
-      lfsr_next_24_f1 = lfsr_next_24_f0 ^ {lfsr_next_24_f0[28:0], 3'd0};
-      lfsr_next_24_f2 = lfsr_next_24_f1 ^ {lfsr_next_24_f1[25:0], 6'd0};
-      lfsr_next_24_f3 = lfsr_next_24_f2 ^ {lfsr_next_24_f2[19:0], 12'd0};
-      lfsr_next_24_b = lfsr_next_24_f3[15:0];
-      lfsr_next_24 = ((({16'd0, lfsr_24[31:16]} ^ {31'd0, lfsr_next_24_b[15]}) ^ {30'd0, lfsr_next_24_b[15:14]}) ^ {10'd0, {lfsr_next_24_b, 6'd0}}) ^ {lfsr_next_24_b, 16'd0};
-    end else begin
-      lfsr_next_24_f0 = 32'd0;
-      lfsr_next_24_f1 = 32'd0;
-      lfsr_next_24_f2 = 32'd0;
-      lfsr_next_24_f3 = 32'd0;
-      lfsr_next_24_b = 16'd0;
-      lfsr_next_24 = lfsr_24;
-    end
-  end
-
-  assign r_24 = lfsr_next_24[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_24 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_24 <= (cmd_layer == 1'b0) ? lfsr_save_0_24 : lfsr_save_1_24;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_24 <= w_we_24 ? lfsr_next_24 : lfsr_24;
-    end
-  end
-
-  assign _mul_w_upd_24_sum = nu1_q * $signed(hc_rd_24);
-  assign _shr_w_upd_24_sum = $signed(_mul_w_upd_24_sum) >>> 6'd3;
-  assign _shrBy_w_upd_24_sum = $signed((_shr_w_upd_24_sum + {48'd0, r_24})) >>> 6'd16;
-  // comb: w_upd_24 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_24) begin
+    if (w_we_16) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + _shrBy_w_upd_24_sum[16:0];
       w_upd_24_above = (w_upd_24_sum[16:15] - 2'd1) < 2'd1;
       w_upd_24_below = (w_upd_24_sum[16:15] - 2'd2) < 2'd1;
@@ -4201,7 +3890,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_24 (generator/units/hebbian.ts:584)
+  // seq: wn_24 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_24 <= w_upd_24;
@@ -4210,65 +3899,20 @@ module hebbian (
 
   // memory wbank_25: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_25 : (host_w_wr & (host_bank == 6'd25))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd25))) begin
       wbank_25[w_waddr] <= busy_q ? w_upd_25 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd25))) begin
+    if (w_re) begin
       w_rd_25 <= wbank_25[w_raddr];
     end
   end
 
-  // memory hbuf_25: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd25)) begin
-      hbuf_25[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_25 <= hbuf_25[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_25 <= hbuf_25[hn_addr1_q];
-    end
-  end
-
-  assign w_we_25 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_25 (generator/units/lane.ts:144)
+  assign _bits_w_upd_25_sum = hc_rd[415:400];
+  assign _mul_w_upd_25_sum = nu1_q * $signed(_bits_w_upd_25_sum);
+  assign _shrBy_w_upd_25_sum = $signed((_mul_w_upd_25_sum + {{45'd0, r_25}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_25 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_25) begin
-      lfsr_next_25_f0 = lfsr_25 ^ {lfsr_25[30:0], 1'b0};
-      lfsr_next_25_f1 = lfsr_next_25_f0 ^ {lfsr_next_25_f0[28:0], 3'd0};
-      lfsr_next_25_f2 = lfsr_next_25_f1 ^ {lfsr_next_25_f1[25:0], 6'd0};
-      lfsr_next_25_f3 = lfsr_next_25_f2 ^ {lfsr_next_25_f2[19:0], 12'd0};
-      lfsr_next_25_b = lfsr_next_25_f3[15:0];
-      lfsr_next_25 = ((({16'd0, lfsr_25[31:16]} ^ {31'd0, lfsr_next_25_b[15]}) ^ {30'd0, lfsr_next_25_b[15:14]}) ^ {10'd0, {lfsr_next_25_b, 6'd0}}) ^ {lfsr_next_25_b, 16'd0};
-    end else begin
-      lfsr_next_25_f0 = 32'd0;
-      lfsr_next_25_f1 = 32'd0;
-      lfsr_next_25_f2 = 32'd0;
-      lfsr_next_25_f3 = 32'd0;
-      lfsr_next_25_b = 16'd0;
-      lfsr_next_25 = lfsr_25;
-    end
-  end
-
-  assign r_25 = lfsr_next_25[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_25 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_25 <= (cmd_layer == 1'b0) ? lfsr_save_0_25 : lfsr_save_1_25;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_25 <= w_we_25 ? lfsr_next_25 : lfsr_25;
-    end
-  end
-
-  assign _mul_w_upd_25_sum = nu1_q * $signed(hc_rd_25);
-  assign _shr_w_upd_25_sum = $signed(_mul_w_upd_25_sum) >>> 6'd3;
-  assign _shrBy_w_upd_25_sum = $signed((_shr_w_upd_25_sum + {48'd0, r_25})) >>> 6'd16;
-  // comb: w_upd_25 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_25) begin
+    if (w_we_16) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + _shrBy_w_upd_25_sum[16:0];
       w_upd_25_above = (w_upd_25_sum[16:15] - 2'd1) < 2'd1;
       w_upd_25_below = (w_upd_25_sum[16:15] - 2'd2) < 2'd1;
@@ -4285,7 +3929,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_25 (generator/units/hebbian.ts:584)
+  // seq: wn_25 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_25 <= w_upd_25;
@@ -4294,65 +3938,20 @@ module hebbian (
 
   // memory wbank_26: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_26 : (host_w_wr & (host_bank == 6'd26))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd26))) begin
       wbank_26[w_waddr] <= busy_q ? w_upd_26 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd26))) begin
+    if (w_re) begin
       w_rd_26 <= wbank_26[w_raddr];
     end
   end
 
-  // memory hbuf_26: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd26)) begin
-      hbuf_26[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_26 <= hbuf_26[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_26 <= hbuf_26[hn_addr1_q];
-    end
-  end
-
-  assign w_we_26 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_26 (generator/units/lane.ts:144)
+  assign _bits_w_upd_26_sum = hc_rd[431:416];
+  assign _mul_w_upd_26_sum = nu1_q * $signed(_bits_w_upd_26_sum);
+  assign _shrBy_w_upd_26_sum = $signed((_mul_w_upd_26_sum + {{45'd0, r_26}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_26 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_26) begin
-      lfsr_next_26_f0 = lfsr_26 ^ {lfsr_26[30:0], 1'b0};
-      lfsr_next_26_f1 = lfsr_next_26_f0 ^ {lfsr_next_26_f0[28:0], 3'd0};
-      lfsr_next_26_f2 = lfsr_next_26_f1 ^ {lfsr_next_26_f1[25:0], 6'd0};
-      lfsr_next_26_f3 = lfsr_next_26_f2 ^ {lfsr_next_26_f2[19:0], 12'd0};
-      lfsr_next_26_b = lfsr_next_26_f3[15:0];
-      lfsr_next_26 = ((({16'd0, lfsr_26[31:16]} ^ {31'd0, lfsr_next_26_b[15]}) ^ {30'd0, lfsr_next_26_b[15:14]}) ^ {10'd0, {lfsr_next_26_b, 6'd0}}) ^ {lfsr_next_26_b, 16'd0};
-    end else begin
-      lfsr_next_26_f0 = 32'd0;
-      lfsr_next_26_f1 = 32'd0;
-      lfsr_next_26_f2 = 32'd0;
-      lfsr_next_26_f3 = 32'd0;
-      lfsr_next_26_b = 16'd0;
-      lfsr_next_26 = lfsr_26;
-    end
-  end
-
-  assign r_26 = lfsr_next_26[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_26 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_26 <= (cmd_layer == 1'b0) ? lfsr_save_0_26 : lfsr_save_1_26;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_26 <= w_we_26 ? lfsr_next_26 : lfsr_26;
-    end
-  end
-
-  assign _mul_w_upd_26_sum = nu1_q * $signed(hc_rd_26);
-  assign _shr_w_upd_26_sum = $signed(_mul_w_upd_26_sum) >>> 6'd3;
-  assign _shrBy_w_upd_26_sum = $signed((_shr_w_upd_26_sum + {48'd0, r_26})) >>> 6'd16;
-  // comb: w_upd_26 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_26) begin
+    if (w_we_16) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + _shrBy_w_upd_26_sum[16:0];
       w_upd_26_above = (w_upd_26_sum[16:15] - 2'd1) < 2'd1;
       w_upd_26_below = (w_upd_26_sum[16:15] - 2'd2) < 2'd1;
@@ -4369,7 +3968,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_26 (generator/units/hebbian.ts:584)
+  // seq: wn_26 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_26 <= w_upd_26;
@@ -4378,65 +3977,20 @@ module hebbian (
 
   // memory wbank_27: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_27 : (host_w_wr & (host_bank == 6'd27))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd27))) begin
       wbank_27[w_waddr] <= busy_q ? w_upd_27 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd27))) begin
+    if (w_re) begin
       w_rd_27 <= wbank_27[w_raddr];
     end
   end
 
-  // memory hbuf_27: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd27)) begin
-      hbuf_27[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_27 <= hbuf_27[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_27 <= hbuf_27[hn_addr1_q];
-    end
-  end
-
-  assign w_we_27 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_27 (generator/units/lane.ts:144)
+  assign _bits_w_upd_27_sum = hc_rd[447:432];
+  assign _mul_w_upd_27_sum = nu1_q * $signed(_bits_w_upd_27_sum);
+  assign _shrBy_w_upd_27_sum = $signed((_mul_w_upd_27_sum + {{45'd0, r_27}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_27 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_27) begin
-      lfsr_next_27_f0 = lfsr_27 ^ {lfsr_27[30:0], 1'b0};
-      lfsr_next_27_f1 = lfsr_next_27_f0 ^ {lfsr_next_27_f0[28:0], 3'd0};
-      lfsr_next_27_f2 = lfsr_next_27_f1 ^ {lfsr_next_27_f1[25:0], 6'd0};
-      lfsr_next_27_f3 = lfsr_next_27_f2 ^ {lfsr_next_27_f2[19:0], 12'd0};
-      lfsr_next_27_b = lfsr_next_27_f3[15:0];
-      lfsr_next_27 = ((({16'd0, lfsr_27[31:16]} ^ {31'd0, lfsr_next_27_b[15]}) ^ {30'd0, lfsr_next_27_b[15:14]}) ^ {10'd0, {lfsr_next_27_b, 6'd0}}) ^ {lfsr_next_27_b, 16'd0};
-    end else begin
-      lfsr_next_27_f0 = 32'd0;
-      lfsr_next_27_f1 = 32'd0;
-      lfsr_next_27_f2 = 32'd0;
-      lfsr_next_27_f3 = 32'd0;
-      lfsr_next_27_b = 16'd0;
-      lfsr_next_27 = lfsr_27;
-    end
-  end
-
-  assign r_27 = lfsr_next_27[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_27 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_27 <= (cmd_layer == 1'b0) ? lfsr_save_0_27 : lfsr_save_1_27;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_27 <= w_we_27 ? lfsr_next_27 : lfsr_27;
-    end
-  end
-
-  assign _mul_w_upd_27_sum = nu1_q * $signed(hc_rd_27);
-  assign _shr_w_upd_27_sum = $signed(_mul_w_upd_27_sum) >>> 6'd3;
-  assign _shrBy_w_upd_27_sum = $signed((_shr_w_upd_27_sum + {48'd0, r_27})) >>> 6'd16;
-  // comb: w_upd_27 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_27) begin
+    if (w_we_16) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + _shrBy_w_upd_27_sum[16:0];
       w_upd_27_above = (w_upd_27_sum[16:15] - 2'd1) < 2'd1;
       w_upd_27_below = (w_upd_27_sum[16:15] - 2'd2) < 2'd1;
@@ -4453,7 +4007,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_27 (generator/units/hebbian.ts:584)
+  // seq: wn_27 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_27 <= w_upd_27;
@@ -4462,65 +4016,20 @@ module hebbian (
 
   // memory wbank_28: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_28 : (host_w_wr & (host_bank == 6'd28))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd28))) begin
       wbank_28[w_waddr] <= busy_q ? w_upd_28 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd28))) begin
+    if (w_re) begin
       w_rd_28 <= wbank_28[w_raddr];
     end
   end
 
-  // memory hbuf_28: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd28)) begin
-      hbuf_28[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_28 <= hbuf_28[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_28 <= hbuf_28[hn_addr1_q];
-    end
-  end
-
-  assign w_we_28 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_28 (generator/units/lane.ts:144)
+  assign _bits_w_upd_28_sum = hc_rd[463:448];
+  assign _mul_w_upd_28_sum = nu1_q * $signed(_bits_w_upd_28_sum);
+  assign _shrBy_w_upd_28_sum = $signed((_mul_w_upd_28_sum + {{45'd0, r_28}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_28 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_28) begin
-      lfsr_next_28_f0 = lfsr_28 ^ {lfsr_28[30:0], 1'b0};
-      lfsr_next_28_f1 = lfsr_next_28_f0 ^ {lfsr_next_28_f0[28:0], 3'd0};
-      lfsr_next_28_f2 = lfsr_next_28_f1 ^ {lfsr_next_28_f1[25:0], 6'd0};
-      lfsr_next_28_f3 = lfsr_next_28_f2 ^ {lfsr_next_28_f2[19:0], 12'd0};
-      lfsr_next_28_b = lfsr_next_28_f3[15:0];
-      lfsr_next_28 = ((({16'd0, lfsr_28[31:16]} ^ {31'd0, lfsr_next_28_b[15]}) ^ {30'd0, lfsr_next_28_b[15:14]}) ^ {10'd0, {lfsr_next_28_b, 6'd0}}) ^ {lfsr_next_28_b, 16'd0};
-    end else begin
-      lfsr_next_28_f0 = 32'd0;
-      lfsr_next_28_f1 = 32'd0;
-      lfsr_next_28_f2 = 32'd0;
-      lfsr_next_28_f3 = 32'd0;
-      lfsr_next_28_b = 16'd0;
-      lfsr_next_28 = lfsr_28;
-    end
-  end
-
-  assign r_28 = lfsr_next_28[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_28 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_28 <= (cmd_layer == 1'b0) ? lfsr_save_0_28 : lfsr_save_1_28;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_28 <= w_we_28 ? lfsr_next_28 : lfsr_28;
-    end
-  end
-
-  assign _mul_w_upd_28_sum = nu1_q * $signed(hc_rd_28);
-  assign _shr_w_upd_28_sum = $signed(_mul_w_upd_28_sum) >>> 6'd3;
-  assign _shrBy_w_upd_28_sum = $signed((_shr_w_upd_28_sum + {48'd0, r_28})) >>> 6'd16;
-  // comb: w_upd_28 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_28) begin
+    if (w_we_16) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + _shrBy_w_upd_28_sum[16:0];
       w_upd_28_above = (w_upd_28_sum[16:15] - 2'd1) < 2'd1;
       w_upd_28_below = (w_upd_28_sum[16:15] - 2'd2) < 2'd1;
@@ -4537,7 +4046,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_28 (generator/units/hebbian.ts:584)
+  // seq: wn_28 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_28 <= w_upd_28;
@@ -4546,65 +4055,20 @@ module hebbian (
 
   // memory wbank_29: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_29 : (host_w_wr & (host_bank == 6'd29))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd29))) begin
       wbank_29[w_waddr] <= busy_q ? w_upd_29 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd29))) begin
+    if (w_re) begin
       w_rd_29 <= wbank_29[w_raddr];
     end
   end
 
-  // memory hbuf_29: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd29)) begin
-      hbuf_29[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_29 <= hbuf_29[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_29 <= hbuf_29[hn_addr1_q];
-    end
-  end
-
-  assign w_we_29 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_29 (generator/units/lane.ts:144)
+  assign _bits_w_upd_29_sum = hc_rd[479:464];
+  assign _mul_w_upd_29_sum = nu1_q * $signed(_bits_w_upd_29_sum);
+  assign _shrBy_w_upd_29_sum = $signed((_mul_w_upd_29_sum + {{45'd0, r_29}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_29 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_29) begin
-      lfsr_next_29_f0 = lfsr_29 ^ {lfsr_29[30:0], 1'b0};
-      lfsr_next_29_f1 = lfsr_next_29_f0 ^ {lfsr_next_29_f0[28:0], 3'd0};
-      lfsr_next_29_f2 = lfsr_next_29_f1 ^ {lfsr_next_29_f1[25:0], 6'd0};
-      lfsr_next_29_f3 = lfsr_next_29_f2 ^ {lfsr_next_29_f2[19:0], 12'd0};
-      lfsr_next_29_b = lfsr_next_29_f3[15:0];
-      lfsr_next_29 = ((({16'd0, lfsr_29[31:16]} ^ {31'd0, lfsr_next_29_b[15]}) ^ {30'd0, lfsr_next_29_b[15:14]}) ^ {10'd0, {lfsr_next_29_b, 6'd0}}) ^ {lfsr_next_29_b, 16'd0};
-    end else begin
-      lfsr_next_29_f0 = 32'd0;
-      lfsr_next_29_f1 = 32'd0;
-      lfsr_next_29_f2 = 32'd0;
-      lfsr_next_29_f3 = 32'd0;
-      lfsr_next_29_b = 16'd0;
-      lfsr_next_29 = lfsr_29;
-    end
-  end
-
-  assign r_29 = lfsr_next_29[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_29 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_29 <= (cmd_layer == 1'b0) ? lfsr_save_0_29 : lfsr_save_1_29;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_29 <= w_we_29 ? lfsr_next_29 : lfsr_29;
-    end
-  end
-
-  assign _mul_w_upd_29_sum = nu1_q * $signed(hc_rd_29);
-  assign _shr_w_upd_29_sum = $signed(_mul_w_upd_29_sum) >>> 6'd3;
-  assign _shrBy_w_upd_29_sum = $signed((_shr_w_upd_29_sum + {48'd0, r_29})) >>> 6'd16;
-  // comb: w_upd_29 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_29) begin
+    if (w_we_16) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + _shrBy_w_upd_29_sum[16:0];
       w_upd_29_above = (w_upd_29_sum[16:15] - 2'd1) < 2'd1;
       w_upd_29_below = (w_upd_29_sum[16:15] - 2'd2) < 2'd1;
@@ -4621,7 +4085,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_29 (generator/units/hebbian.ts:584)
+  // seq: wn_29 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_29 <= w_upd_29;
@@ -4630,65 +4094,20 @@ module hebbian (
 
   // memory wbank_30: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_30 : (host_w_wr & (host_bank == 6'd30))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd30))) begin
       wbank_30[w_waddr] <= busy_q ? w_upd_30 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd30))) begin
+    if (w_re) begin
       w_rd_30 <= wbank_30[w_raddr];
     end
   end
 
-  // memory hbuf_30: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd30)) begin
-      hbuf_30[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_30 <= hbuf_30[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_30 <= hbuf_30[hn_addr1_q];
-    end
-  end
-
-  assign w_we_30 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_30 (generator/units/lane.ts:144)
+  assign _bits_w_upd_30_sum = hc_rd[495:480];
+  assign _mul_w_upd_30_sum = nu1_q * $signed(_bits_w_upd_30_sum);
+  assign _shrBy_w_upd_30_sum = $signed((_mul_w_upd_30_sum + {{45'd0, r_30}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_30 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_30) begin
-      lfsr_next_30_f0 = lfsr_30 ^ {lfsr_30[30:0], 1'b0};
-      lfsr_next_30_f1 = lfsr_next_30_f0 ^ {lfsr_next_30_f0[28:0], 3'd0};
-      lfsr_next_30_f2 = lfsr_next_30_f1 ^ {lfsr_next_30_f1[25:0], 6'd0};
-      lfsr_next_30_f3 = lfsr_next_30_f2 ^ {lfsr_next_30_f2[19:0], 12'd0};
-      lfsr_next_30_b = lfsr_next_30_f3[15:0];
-      lfsr_next_30 = ((({16'd0, lfsr_30[31:16]} ^ {31'd0, lfsr_next_30_b[15]}) ^ {30'd0, lfsr_next_30_b[15:14]}) ^ {10'd0, {lfsr_next_30_b, 6'd0}}) ^ {lfsr_next_30_b, 16'd0};
-    end else begin
-      lfsr_next_30_f0 = 32'd0;
-      lfsr_next_30_f1 = 32'd0;
-      lfsr_next_30_f2 = 32'd0;
-      lfsr_next_30_f3 = 32'd0;
-      lfsr_next_30_b = 16'd0;
-      lfsr_next_30 = lfsr_30;
-    end
-  end
-
-  assign r_30 = lfsr_next_30[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_30 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_30 <= (cmd_layer == 1'b0) ? lfsr_save_0_30 : lfsr_save_1_30;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_30 <= w_we_30 ? lfsr_next_30 : lfsr_30;
-    end
-  end
-
-  assign _mul_w_upd_30_sum = nu1_q * $signed(hc_rd_30);
-  assign _shr_w_upd_30_sum = $signed(_mul_w_upd_30_sum) >>> 6'd3;
-  assign _shrBy_w_upd_30_sum = $signed((_shr_w_upd_30_sum + {48'd0, r_30})) >>> 6'd16;
-  // comb: w_upd_30 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_30) begin
+    if (w_we_16) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + _shrBy_w_upd_30_sum[16:0];
       w_upd_30_above = (w_upd_30_sum[16:15] - 2'd1) < 2'd1;
       w_upd_30_below = (w_upd_30_sum[16:15] - 2'd2) < 2'd1;
@@ -4705,7 +4124,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_30 (generator/units/hebbian.ts:584)
+  // seq: wn_30 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_30 <= w_upd_30;
@@ -4714,65 +4133,20 @@ module hebbian (
 
   // memory wbank_31: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_31 : (host_w_wr & (host_bank == 6'd31))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd31))) begin
       wbank_31[w_waddr] <= busy_q ? w_upd_31 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd31))) begin
+    if (w_re) begin
       w_rd_31 <= wbank_31[w_raddr];
     end
   end
 
-  // memory hbuf_31: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd31)) begin
-      hbuf_31[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_31 <= hbuf_31[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_31 <= hbuf_31[hn_addr1_q];
-    end
-  end
-
-  assign w_we_31 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_31 (generator/units/lane.ts:144)
+  assign _bits_w_upd_31_sum = hc_rd[511:496];
+  assign _mul_w_upd_31_sum = nu1_q * $signed(_bits_w_upd_31_sum);
+  assign _shrBy_w_upd_31_sum = $signed((_mul_w_upd_31_sum + {{45'd0, r_31}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_31 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_31) begin
-      lfsr_next_31_f0 = lfsr_31 ^ {lfsr_31[30:0], 1'b0};
-      lfsr_next_31_f1 = lfsr_next_31_f0 ^ {lfsr_next_31_f0[28:0], 3'd0};
-      lfsr_next_31_f2 = lfsr_next_31_f1 ^ {lfsr_next_31_f1[25:0], 6'd0};
-      lfsr_next_31_f3 = lfsr_next_31_f2 ^ {lfsr_next_31_f2[19:0], 12'd0};
-      lfsr_next_31_b = lfsr_next_31_f3[15:0];
-      lfsr_next_31 = ((({16'd0, lfsr_31[31:16]} ^ {31'd0, lfsr_next_31_b[15]}) ^ {30'd0, lfsr_next_31_b[15:14]}) ^ {10'd0, {lfsr_next_31_b, 6'd0}}) ^ {lfsr_next_31_b, 16'd0};
-    end else begin
-      lfsr_next_31_f0 = 32'd0;
-      lfsr_next_31_f1 = 32'd0;
-      lfsr_next_31_f2 = 32'd0;
-      lfsr_next_31_f3 = 32'd0;
-      lfsr_next_31_b = 16'd0;
-      lfsr_next_31 = lfsr_31;
-    end
-  end
-
-  assign r_31 = lfsr_next_31[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_31 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_31 <= (cmd_layer == 1'b0) ? lfsr_save_0_31 : lfsr_save_1_31;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_31 <= w_we_31 ? lfsr_next_31 : lfsr_31;
-    end
-  end
-
-  assign _mul_w_upd_31_sum = nu1_q * $signed(hc_rd_31);
-  assign _shr_w_upd_31_sum = $signed(_mul_w_upd_31_sum) >>> 6'd3;
-  assign _shrBy_w_upd_31_sum = $signed((_shr_w_upd_31_sum + {48'd0, r_31})) >>> 6'd16;
-  // comb: w_upd_31 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_31) begin
+    if (w_we_16) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + _shrBy_w_upd_31_sum[16:0];
       w_upd_31_above = (w_upd_31_sum[16:15] - 2'd1) < 2'd1;
       w_upd_31_below = (w_upd_31_sum[16:15] - 2'd2) < 2'd1;
@@ -4789,7 +4163,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_31 (generator/units/hebbian.ts:584)
+  // seq: wn_31 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_31 <= w_upd_31;
@@ -4798,65 +4172,20 @@ module hebbian (
 
   // memory wbank_32: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_32 : (host_w_wr & (host_bank == 6'd32))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd32))) begin
       wbank_32[w_waddr] <= busy_q ? w_upd_32 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd32))) begin
+    if (w_re) begin
       w_rd_32 <= wbank_32[w_raddr];
     end
   end
 
-  // memory hbuf_32: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd32)) begin
-      hbuf_32[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_32 <= hbuf_32[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_32 <= hbuf_32[hn_addr1_q];
-    end
-  end
-
-  assign w_we_32 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_32 (generator/units/lane.ts:144)
+  assign _bits_w_upd_32_sum = hc_rd[527:512];
+  assign _mul_w_upd_32_sum = nu1_q * $signed(_bits_w_upd_32_sum);
+  assign _shrBy_w_upd_32_sum = $signed((_mul_w_upd_32_sum + {{45'd0, r_32}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_32 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_32) begin
-      lfsr_next_32_f0 = lfsr_32 ^ {lfsr_32[30:0], 1'b0};
-      lfsr_next_32_f1 = lfsr_next_32_f0 ^ {lfsr_next_32_f0[28:0], 3'd0};
-      lfsr_next_32_f2 = lfsr_next_32_f1 ^ {lfsr_next_32_f1[25:0], 6'd0};
-      lfsr_next_32_f3 = lfsr_next_32_f2 ^ {lfsr_next_32_f2[19:0], 12'd0};
-      lfsr_next_32_b = lfsr_next_32_f3[15:0];
-      lfsr_next_32 = ((({16'd0, lfsr_32[31:16]} ^ {31'd0, lfsr_next_32_b[15]}) ^ {30'd0, lfsr_next_32_b[15:14]}) ^ {10'd0, {lfsr_next_32_b, 6'd0}}) ^ {lfsr_next_32_b, 16'd0};
-    end else begin
-      lfsr_next_32_f0 = 32'd0;
-      lfsr_next_32_f1 = 32'd0;
-      lfsr_next_32_f2 = 32'd0;
-      lfsr_next_32_f3 = 32'd0;
-      lfsr_next_32_b = 16'd0;
-      lfsr_next_32 = lfsr_32;
-    end
-  end
-
-  assign r_32 = lfsr_next_32[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_32 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_32 <= (cmd_layer == 1'b0) ? lfsr_save_0_32 : lfsr_save_1_32;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_32 <= w_we_32 ? lfsr_next_32 : lfsr_32;
-    end
-  end
-
-  assign _mul_w_upd_32_sum = nu1_q * $signed(hc_rd_32);
-  assign _shr_w_upd_32_sum = $signed(_mul_w_upd_32_sum) >>> 6'd3;
-  assign _shrBy_w_upd_32_sum = $signed((_shr_w_upd_32_sum + {48'd0, r_32})) >>> 6'd16;
-  // comb: w_upd_32 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_32) begin
+    if (w_we_16) begin
       w_upd_32_sum = {w_rd_32[15], w_rd_32} + _shrBy_w_upd_32_sum[16:0];
       w_upd_32_above = (w_upd_32_sum[16:15] - 2'd1) < 2'd1;
       w_upd_32_below = (w_upd_32_sum[16:15] - 2'd2) < 2'd1;
@@ -4873,7 +4202,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_32 (generator/units/hebbian.ts:584)
+  // seq: wn_32 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_32 <= w_upd_32;
@@ -4882,65 +4211,20 @@ module hebbian (
 
   // memory wbank_33: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_33 : (host_w_wr & (host_bank == 6'd33))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd33))) begin
       wbank_33[w_waddr] <= busy_q ? w_upd_33 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd33))) begin
+    if (w_re) begin
       w_rd_33 <= wbank_33[w_raddr];
     end
   end
 
-  // memory hbuf_33: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd33)) begin
-      hbuf_33[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_33 <= hbuf_33[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_33 <= hbuf_33[hn_addr1_q];
-    end
-  end
-
-  assign w_we_33 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_33 (generator/units/lane.ts:144)
+  assign _bits_w_upd_33_sum = hc_rd[543:528];
+  assign _mul_w_upd_33_sum = nu1_q * $signed(_bits_w_upd_33_sum);
+  assign _shrBy_w_upd_33_sum = $signed((_mul_w_upd_33_sum + {{45'd0, r_33}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_33 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_33) begin
-      lfsr_next_33_f0 = lfsr_33 ^ {lfsr_33[30:0], 1'b0};
-      lfsr_next_33_f1 = lfsr_next_33_f0 ^ {lfsr_next_33_f0[28:0], 3'd0};
-      lfsr_next_33_f2 = lfsr_next_33_f1 ^ {lfsr_next_33_f1[25:0], 6'd0};
-      lfsr_next_33_f3 = lfsr_next_33_f2 ^ {lfsr_next_33_f2[19:0], 12'd0};
-      lfsr_next_33_b = lfsr_next_33_f3[15:0];
-      lfsr_next_33 = ((({16'd0, lfsr_33[31:16]} ^ {31'd0, lfsr_next_33_b[15]}) ^ {30'd0, lfsr_next_33_b[15:14]}) ^ {10'd0, {lfsr_next_33_b, 6'd0}}) ^ {lfsr_next_33_b, 16'd0};
-    end else begin
-      lfsr_next_33_f0 = 32'd0;
-      lfsr_next_33_f1 = 32'd0;
-      lfsr_next_33_f2 = 32'd0;
-      lfsr_next_33_f3 = 32'd0;
-      lfsr_next_33_b = 16'd0;
-      lfsr_next_33 = lfsr_33;
-    end
-  end
-
-  assign r_33 = lfsr_next_33[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_33 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_33 <= (cmd_layer == 1'b0) ? lfsr_save_0_33 : lfsr_save_1_33;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_33 <= w_we_33 ? lfsr_next_33 : lfsr_33;
-    end
-  end
-
-  assign _mul_w_upd_33_sum = nu1_q * $signed(hc_rd_33);
-  assign _shr_w_upd_33_sum = $signed(_mul_w_upd_33_sum) >>> 6'd3;
-  assign _shrBy_w_upd_33_sum = $signed((_shr_w_upd_33_sum + {48'd0, r_33})) >>> 6'd16;
-  // comb: w_upd_33 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_33) begin
+    if (w_we_16) begin
       w_upd_33_sum = {w_rd_33[15], w_rd_33} + _shrBy_w_upd_33_sum[16:0];
       w_upd_33_above = (w_upd_33_sum[16:15] - 2'd1) < 2'd1;
       w_upd_33_below = (w_upd_33_sum[16:15] - 2'd2) < 2'd1;
@@ -4957,7 +4241,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_33 (generator/units/hebbian.ts:584)
+  // seq: wn_33 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_33 <= w_upd_33;
@@ -4966,65 +4250,20 @@ module hebbian (
 
   // memory wbank_34: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_34 : (host_w_wr & (host_bank == 6'd34))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd34))) begin
       wbank_34[w_waddr] <= busy_q ? w_upd_34 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd34))) begin
+    if (w_re) begin
       w_rd_34 <= wbank_34[w_raddr];
     end
   end
 
-  // memory hbuf_34: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd34)) begin
-      hbuf_34[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_34 <= hbuf_34[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_34 <= hbuf_34[hn_addr1_q];
-    end
-  end
-
-  assign w_we_34 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_34 (generator/units/lane.ts:144)
+  assign _bits_w_upd_34_sum = hc_rd[559:544];
+  assign _mul_w_upd_34_sum = nu1_q * $signed(_bits_w_upd_34_sum);
+  assign _shrBy_w_upd_34_sum = $signed((_mul_w_upd_34_sum + {{45'd0, r_34}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_34 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_34) begin
-      lfsr_next_34_f0 = lfsr_34 ^ {lfsr_34[30:0], 1'b0};
-      lfsr_next_34_f1 = lfsr_next_34_f0 ^ {lfsr_next_34_f0[28:0], 3'd0};
-      lfsr_next_34_f2 = lfsr_next_34_f1 ^ {lfsr_next_34_f1[25:0], 6'd0};
-      lfsr_next_34_f3 = lfsr_next_34_f2 ^ {lfsr_next_34_f2[19:0], 12'd0};
-      lfsr_next_34_b = lfsr_next_34_f3[15:0];
-      lfsr_next_34 = ((({16'd0, lfsr_34[31:16]} ^ {31'd0, lfsr_next_34_b[15]}) ^ {30'd0, lfsr_next_34_b[15:14]}) ^ {10'd0, {lfsr_next_34_b, 6'd0}}) ^ {lfsr_next_34_b, 16'd0};
-    end else begin
-      lfsr_next_34_f0 = 32'd0;
-      lfsr_next_34_f1 = 32'd0;
-      lfsr_next_34_f2 = 32'd0;
-      lfsr_next_34_f3 = 32'd0;
-      lfsr_next_34_b = 16'd0;
-      lfsr_next_34 = lfsr_34;
-    end
-  end
-
-  assign r_34 = lfsr_next_34[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_34 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_34 <= (cmd_layer == 1'b0) ? lfsr_save_0_34 : lfsr_save_1_34;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_34 <= w_we_34 ? lfsr_next_34 : lfsr_34;
-    end
-  end
-
-  assign _mul_w_upd_34_sum = nu1_q * $signed(hc_rd_34);
-  assign _shr_w_upd_34_sum = $signed(_mul_w_upd_34_sum) >>> 6'd3;
-  assign _shrBy_w_upd_34_sum = $signed((_shr_w_upd_34_sum + {48'd0, r_34})) >>> 6'd16;
-  // comb: w_upd_34 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_34) begin
+    if (w_we_16) begin
       w_upd_34_sum = {w_rd_34[15], w_rd_34} + _shrBy_w_upd_34_sum[16:0];
       w_upd_34_above = (w_upd_34_sum[16:15] - 2'd1) < 2'd1;
       w_upd_34_below = (w_upd_34_sum[16:15] - 2'd2) < 2'd1;
@@ -5041,7 +4280,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_34 (generator/units/hebbian.ts:584)
+  // seq: wn_34 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_34 <= w_upd_34;
@@ -5050,65 +4289,20 @@ module hebbian (
 
   // memory wbank_35: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_35 : (host_w_wr & (host_bank == 6'd35))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd35))) begin
       wbank_35[w_waddr] <= busy_q ? w_upd_35 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd35))) begin
+    if (w_re) begin
       w_rd_35 <= wbank_35[w_raddr];
     end
   end
 
-  // memory hbuf_35: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd35)) begin
-      hbuf_35[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_35 <= hbuf_35[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_35 <= hbuf_35[hn_addr1_q];
-    end
-  end
-
-  assign w_we_35 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_35 (generator/units/lane.ts:144)
+  assign _bits_w_upd_35_sum = hc_rd[575:560];
+  assign _mul_w_upd_35_sum = nu1_q * $signed(_bits_w_upd_35_sum);
+  assign _shrBy_w_upd_35_sum = $signed((_mul_w_upd_35_sum + {{45'd0, r_35}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_35 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_35) begin
-      lfsr_next_35_f0 = lfsr_35 ^ {lfsr_35[30:0], 1'b0};
-      lfsr_next_35_f1 = lfsr_next_35_f0 ^ {lfsr_next_35_f0[28:0], 3'd0};
-      lfsr_next_35_f2 = lfsr_next_35_f1 ^ {lfsr_next_35_f1[25:0], 6'd0};
-      lfsr_next_35_f3 = lfsr_next_35_f2 ^ {lfsr_next_35_f2[19:0], 12'd0};
-      lfsr_next_35_b = lfsr_next_35_f3[15:0];
-      lfsr_next_35 = ((({16'd0, lfsr_35[31:16]} ^ {31'd0, lfsr_next_35_b[15]}) ^ {30'd0, lfsr_next_35_b[15:14]}) ^ {10'd0, {lfsr_next_35_b, 6'd0}}) ^ {lfsr_next_35_b, 16'd0};
-    end else begin
-      lfsr_next_35_f0 = 32'd0;
-      lfsr_next_35_f1 = 32'd0;
-      lfsr_next_35_f2 = 32'd0;
-      lfsr_next_35_f3 = 32'd0;
-      lfsr_next_35_b = 16'd0;
-      lfsr_next_35 = lfsr_35;
-    end
-  end
-
-  assign r_35 = lfsr_next_35[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_35 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_35 <= (cmd_layer == 1'b0) ? lfsr_save_0_35 : lfsr_save_1_35;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_35 <= w_we_35 ? lfsr_next_35 : lfsr_35;
-    end
-  end
-
-  assign _mul_w_upd_35_sum = nu1_q * $signed(hc_rd_35);
-  assign _shr_w_upd_35_sum = $signed(_mul_w_upd_35_sum) >>> 6'd3;
-  assign _shrBy_w_upd_35_sum = $signed((_shr_w_upd_35_sum + {48'd0, r_35})) >>> 6'd16;
-  // comb: w_upd_35 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_35) begin
+    if (w_we_16) begin
       w_upd_35_sum = {w_rd_35[15], w_rd_35} + _shrBy_w_upd_35_sum[16:0];
       w_upd_35_above = (w_upd_35_sum[16:15] - 2'd1) < 2'd1;
       w_upd_35_below = (w_upd_35_sum[16:15] - 2'd2) < 2'd1;
@@ -5125,7 +4319,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_35 (generator/units/hebbian.ts:584)
+  // seq: wn_35 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_35 <= w_upd_35;
@@ -5134,65 +4328,20 @@ module hebbian (
 
   // memory wbank_36: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_36 : (host_w_wr & (host_bank == 6'd36))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd36))) begin
       wbank_36[w_waddr] <= busy_q ? w_upd_36 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd36))) begin
+    if (w_re) begin
       w_rd_36 <= wbank_36[w_raddr];
     end
   end
 
-  // memory hbuf_36: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd36)) begin
-      hbuf_36[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_36 <= hbuf_36[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_36 <= hbuf_36[hn_addr1_q];
-    end
-  end
-
-  assign w_we_36 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_36 (generator/units/lane.ts:144)
+  assign _bits_w_upd_36_sum = hc_rd[591:576];
+  assign _mul_w_upd_36_sum = nu1_q * $signed(_bits_w_upd_36_sum);
+  assign _shrBy_w_upd_36_sum = $signed((_mul_w_upd_36_sum + {{45'd0, r_36}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_36 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_36) begin
-      lfsr_next_36_f0 = lfsr_36 ^ {lfsr_36[30:0], 1'b0};
-      lfsr_next_36_f1 = lfsr_next_36_f0 ^ {lfsr_next_36_f0[28:0], 3'd0};
-      lfsr_next_36_f2 = lfsr_next_36_f1 ^ {lfsr_next_36_f1[25:0], 6'd0};
-      lfsr_next_36_f3 = lfsr_next_36_f2 ^ {lfsr_next_36_f2[19:0], 12'd0};
-      lfsr_next_36_b = lfsr_next_36_f3[15:0];
-      lfsr_next_36 = ((({16'd0, lfsr_36[31:16]} ^ {31'd0, lfsr_next_36_b[15]}) ^ {30'd0, lfsr_next_36_b[15:14]}) ^ {10'd0, {lfsr_next_36_b, 6'd0}}) ^ {lfsr_next_36_b, 16'd0};
-    end else begin
-      lfsr_next_36_f0 = 32'd0;
-      lfsr_next_36_f1 = 32'd0;
-      lfsr_next_36_f2 = 32'd0;
-      lfsr_next_36_f3 = 32'd0;
-      lfsr_next_36_b = 16'd0;
-      lfsr_next_36 = lfsr_36;
-    end
-  end
-
-  assign r_36 = lfsr_next_36[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_36 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_36 <= (cmd_layer == 1'b0) ? lfsr_save_0_36 : lfsr_save_1_36;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_36 <= w_we_36 ? lfsr_next_36 : lfsr_36;
-    end
-  end
-
-  assign _mul_w_upd_36_sum = nu1_q * $signed(hc_rd_36);
-  assign _shr_w_upd_36_sum = $signed(_mul_w_upd_36_sum) >>> 6'd3;
-  assign _shrBy_w_upd_36_sum = $signed((_shr_w_upd_36_sum + {48'd0, r_36})) >>> 6'd16;
-  // comb: w_upd_36 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_36) begin
+    if (w_we_16) begin
       w_upd_36_sum = {w_rd_36[15], w_rd_36} + _shrBy_w_upd_36_sum[16:0];
       w_upd_36_above = (w_upd_36_sum[16:15] - 2'd1) < 2'd1;
       w_upd_36_below = (w_upd_36_sum[16:15] - 2'd2) < 2'd1;
@@ -5209,7 +4358,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_36 (generator/units/hebbian.ts:584)
+  // seq: wn_36 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_36 <= w_upd_36;
@@ -5218,65 +4367,20 @@ module hebbian (
 
   // memory wbank_37: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_37 : (host_w_wr & (host_bank == 6'd37))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd37))) begin
       wbank_37[w_waddr] <= busy_q ? w_upd_37 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd37))) begin
+    if (w_re) begin
       w_rd_37 <= wbank_37[w_raddr];
     end
   end
 
-  // memory hbuf_37: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd37)) begin
-      hbuf_37[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_37 <= hbuf_37[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_37 <= hbuf_37[hn_addr1_q];
-    end
-  end
-
-  assign w_we_37 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_37 (generator/units/lane.ts:144)
+  assign _bits_w_upd_37_sum = hc_rd[607:592];
+  assign _mul_w_upd_37_sum = nu1_q * $signed(_bits_w_upd_37_sum);
+  assign _shrBy_w_upd_37_sum = $signed((_mul_w_upd_37_sum + {{45'd0, r_37}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_37 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_37) begin
-      lfsr_next_37_f0 = lfsr_37 ^ {lfsr_37[30:0], 1'b0};
-      lfsr_next_37_f1 = lfsr_next_37_f0 ^ {lfsr_next_37_f0[28:0], 3'd0};
-      lfsr_next_37_f2 = lfsr_next_37_f1 ^ {lfsr_next_37_f1[25:0], 6'd0};
-      lfsr_next_37_f3 = lfsr_next_37_f2 ^ {lfsr_next_37_f2[19:0], 12'd0};
-      lfsr_next_37_b = lfsr_next_37_f3[15:0];
-      lfsr_next_37 = ((({16'd0, lfsr_37[31:16]} ^ {31'd0, lfsr_next_37_b[15]}) ^ {30'd0, lfsr_next_37_b[15:14]}) ^ {10'd0, {lfsr_next_37_b, 6'd0}}) ^ {lfsr_next_37_b, 16'd0};
-    end else begin
-      lfsr_next_37_f0 = 32'd0;
-      lfsr_next_37_f1 = 32'd0;
-      lfsr_next_37_f2 = 32'd0;
-      lfsr_next_37_f3 = 32'd0;
-      lfsr_next_37_b = 16'd0;
-      lfsr_next_37 = lfsr_37;
-    end
-  end
-
-  assign r_37 = lfsr_next_37[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_37 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_37 <= (cmd_layer == 1'b0) ? lfsr_save_0_37 : lfsr_save_1_37;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_37 <= w_we_37 ? lfsr_next_37 : lfsr_37;
-    end
-  end
-
-  assign _mul_w_upd_37_sum = nu1_q * $signed(hc_rd_37);
-  assign _shr_w_upd_37_sum = $signed(_mul_w_upd_37_sum) >>> 6'd3;
-  assign _shrBy_w_upd_37_sum = $signed((_shr_w_upd_37_sum + {48'd0, r_37})) >>> 6'd16;
-  // comb: w_upd_37 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_37) begin
+    if (w_we_16) begin
       w_upd_37_sum = {w_rd_37[15], w_rd_37} + _shrBy_w_upd_37_sum[16:0];
       w_upd_37_above = (w_upd_37_sum[16:15] - 2'd1) < 2'd1;
       w_upd_37_below = (w_upd_37_sum[16:15] - 2'd2) < 2'd1;
@@ -5293,7 +4397,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_37 (generator/units/hebbian.ts:584)
+  // seq: wn_37 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_37 <= w_upd_37;
@@ -5302,65 +4406,20 @@ module hebbian (
 
   // memory wbank_38: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_38 : (host_w_wr & (host_bank == 6'd38))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd38))) begin
       wbank_38[w_waddr] <= busy_q ? w_upd_38 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd38))) begin
+    if (w_re) begin
       w_rd_38 <= wbank_38[w_raddr];
     end
   end
 
-  // memory hbuf_38: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd38)) begin
-      hbuf_38[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_38 <= hbuf_38[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_38 <= hbuf_38[hn_addr1_q];
-    end
-  end
-
-  assign w_we_38 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_38 (generator/units/lane.ts:144)
+  assign _bits_w_upd_38_sum = hc_rd[623:608];
+  assign _mul_w_upd_38_sum = nu1_q * $signed(_bits_w_upd_38_sum);
+  assign _shrBy_w_upd_38_sum = $signed((_mul_w_upd_38_sum + {{45'd0, r_38}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_38 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_38) begin
-      lfsr_next_38_f0 = lfsr_38 ^ {lfsr_38[30:0], 1'b0};
-      lfsr_next_38_f1 = lfsr_next_38_f0 ^ {lfsr_next_38_f0[28:0], 3'd0};
-      lfsr_next_38_f2 = lfsr_next_38_f1 ^ {lfsr_next_38_f1[25:0], 6'd0};
-      lfsr_next_38_f3 = lfsr_next_38_f2 ^ {lfsr_next_38_f2[19:0], 12'd0};
-      lfsr_next_38_b = lfsr_next_38_f3[15:0];
-      lfsr_next_38 = ((({16'd0, lfsr_38[31:16]} ^ {31'd0, lfsr_next_38_b[15]}) ^ {30'd0, lfsr_next_38_b[15:14]}) ^ {10'd0, {lfsr_next_38_b, 6'd0}}) ^ {lfsr_next_38_b, 16'd0};
-    end else begin
-      lfsr_next_38_f0 = 32'd0;
-      lfsr_next_38_f1 = 32'd0;
-      lfsr_next_38_f2 = 32'd0;
-      lfsr_next_38_f3 = 32'd0;
-      lfsr_next_38_b = 16'd0;
-      lfsr_next_38 = lfsr_38;
-    end
-  end
-
-  assign r_38 = lfsr_next_38[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_38 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_38 <= (cmd_layer == 1'b0) ? lfsr_save_0_38 : lfsr_save_1_38;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_38 <= w_we_38 ? lfsr_next_38 : lfsr_38;
-    end
-  end
-
-  assign _mul_w_upd_38_sum = nu1_q * $signed(hc_rd_38);
-  assign _shr_w_upd_38_sum = $signed(_mul_w_upd_38_sum) >>> 6'd3;
-  assign _shrBy_w_upd_38_sum = $signed((_shr_w_upd_38_sum + {48'd0, r_38})) >>> 6'd16;
-  // comb: w_upd_38 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_38) begin
+    if (w_we_16) begin
       w_upd_38_sum = {w_rd_38[15], w_rd_38} + _shrBy_w_upd_38_sum[16:0];
       w_upd_38_above = (w_upd_38_sum[16:15] - 2'd1) < 2'd1;
       w_upd_38_below = (w_upd_38_sum[16:15] - 2'd2) < 2'd1;
@@ -5377,7 +4436,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_38 (generator/units/hebbian.ts:584)
+  // seq: wn_38 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_38 <= w_upd_38;
@@ -5386,65 +4445,20 @@ module hebbian (
 
   // memory wbank_39: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_39 : (host_w_wr & (host_bank == 6'd39))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd39))) begin
       wbank_39[w_waddr] <= busy_q ? w_upd_39 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd39))) begin
+    if (w_re) begin
       w_rd_39 <= wbank_39[w_raddr];
     end
   end
 
-  // memory hbuf_39: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd39)) begin
-      hbuf_39[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_39 <= hbuf_39[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_39 <= hbuf_39[hn_addr1_q];
-    end
-  end
-
-  assign w_we_39 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_39 (generator/units/lane.ts:144)
+  assign _bits_w_upd_39_sum = hc_rd[639:624];
+  assign _mul_w_upd_39_sum = nu1_q * $signed(_bits_w_upd_39_sum);
+  assign _shrBy_w_upd_39_sum = $signed((_mul_w_upd_39_sum + {{45'd0, r_39}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_39 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_39) begin
-      lfsr_next_39_f0 = lfsr_39 ^ {lfsr_39[30:0], 1'b0};
-      lfsr_next_39_f1 = lfsr_next_39_f0 ^ {lfsr_next_39_f0[28:0], 3'd0};
-      lfsr_next_39_f2 = lfsr_next_39_f1 ^ {lfsr_next_39_f1[25:0], 6'd0};
-      lfsr_next_39_f3 = lfsr_next_39_f2 ^ {lfsr_next_39_f2[19:0], 12'd0};
-      lfsr_next_39_b = lfsr_next_39_f3[15:0];
-      lfsr_next_39 = ((({16'd0, lfsr_39[31:16]} ^ {31'd0, lfsr_next_39_b[15]}) ^ {30'd0, lfsr_next_39_b[15:14]}) ^ {10'd0, {lfsr_next_39_b, 6'd0}}) ^ {lfsr_next_39_b, 16'd0};
-    end else begin
-      lfsr_next_39_f0 = 32'd0;
-      lfsr_next_39_f1 = 32'd0;
-      lfsr_next_39_f2 = 32'd0;
-      lfsr_next_39_f3 = 32'd0;
-      lfsr_next_39_b = 16'd0;
-      lfsr_next_39 = lfsr_39;
-    end
-  end
-
-  assign r_39 = lfsr_next_39[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_39 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_39 <= (cmd_layer == 1'b0) ? lfsr_save_0_39 : lfsr_save_1_39;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_39 <= w_we_39 ? lfsr_next_39 : lfsr_39;
-    end
-  end
-
-  assign _mul_w_upd_39_sum = nu1_q * $signed(hc_rd_39);
-  assign _shr_w_upd_39_sum = $signed(_mul_w_upd_39_sum) >>> 6'd3;
-  assign _shrBy_w_upd_39_sum = $signed((_shr_w_upd_39_sum + {48'd0, r_39})) >>> 6'd16;
-  // comb: w_upd_39 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_39) begin
+    if (w_we_16) begin
       w_upd_39_sum = {w_rd_39[15], w_rd_39} + _shrBy_w_upd_39_sum[16:0];
       w_upd_39_above = (w_upd_39_sum[16:15] - 2'd1) < 2'd1;
       w_upd_39_below = (w_upd_39_sum[16:15] - 2'd2) < 2'd1;
@@ -5461,7 +4475,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_39 (generator/units/hebbian.ts:584)
+  // seq: wn_39 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_39 <= w_upd_39;
@@ -5470,65 +4484,20 @@ module hebbian (
 
   // memory wbank_40: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_40 : (host_w_wr & (host_bank == 6'd40))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd40))) begin
       wbank_40[w_waddr] <= busy_q ? w_upd_40 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd40))) begin
+    if (w_re) begin
       w_rd_40 <= wbank_40[w_raddr];
     end
   end
 
-  // memory hbuf_40: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd40)) begin
-      hbuf_40[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_40 <= hbuf_40[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_40 <= hbuf_40[hn_addr1_q];
-    end
-  end
-
-  assign w_we_40 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_40 (generator/units/lane.ts:144)
+  assign _bits_w_upd_40_sum = hc_rd[655:640];
+  assign _mul_w_upd_40_sum = nu1_q * $signed(_bits_w_upd_40_sum);
+  assign _shrBy_w_upd_40_sum = $signed((_mul_w_upd_40_sum + {{45'd0, r_40}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_40 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_40) begin
-      lfsr_next_40_f0 = lfsr_40 ^ {lfsr_40[30:0], 1'b0};
-      lfsr_next_40_f1 = lfsr_next_40_f0 ^ {lfsr_next_40_f0[28:0], 3'd0};
-      lfsr_next_40_f2 = lfsr_next_40_f1 ^ {lfsr_next_40_f1[25:0], 6'd0};
-      lfsr_next_40_f3 = lfsr_next_40_f2 ^ {lfsr_next_40_f2[19:0], 12'd0};
-      lfsr_next_40_b = lfsr_next_40_f3[15:0];
-      lfsr_next_40 = ((({16'd0, lfsr_40[31:16]} ^ {31'd0, lfsr_next_40_b[15]}) ^ {30'd0, lfsr_next_40_b[15:14]}) ^ {10'd0, {lfsr_next_40_b, 6'd0}}) ^ {lfsr_next_40_b, 16'd0};
-    end else begin
-      lfsr_next_40_f0 = 32'd0;
-      lfsr_next_40_f1 = 32'd0;
-      lfsr_next_40_f2 = 32'd0;
-      lfsr_next_40_f3 = 32'd0;
-      lfsr_next_40_b = 16'd0;
-      lfsr_next_40 = lfsr_40;
-    end
-  end
-
-  assign r_40 = lfsr_next_40[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_40 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_40 <= (cmd_layer == 1'b0) ? lfsr_save_0_40 : lfsr_save_1_40;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_40 <= w_we_40 ? lfsr_next_40 : lfsr_40;
-    end
-  end
-
-  assign _mul_w_upd_40_sum = nu1_q * $signed(hc_rd_40);
-  assign _shr_w_upd_40_sum = $signed(_mul_w_upd_40_sum) >>> 6'd3;
-  assign _shrBy_w_upd_40_sum = $signed((_shr_w_upd_40_sum + {48'd0, r_40})) >>> 6'd16;
-  // comb: w_upd_40 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_40) begin
+    if (w_we_16) begin
       w_upd_40_sum = {w_rd_40[15], w_rd_40} + _shrBy_w_upd_40_sum[16:0];
       w_upd_40_above = (w_upd_40_sum[16:15] - 2'd1) < 2'd1;
       w_upd_40_below = (w_upd_40_sum[16:15] - 2'd2) < 2'd1;
@@ -5545,7 +4514,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_40 (generator/units/hebbian.ts:584)
+  // seq: wn_40 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_40 <= w_upd_40;
@@ -5554,65 +4523,20 @@ module hebbian (
 
   // memory wbank_41: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_41 : (host_w_wr & (host_bank == 6'd41))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd41))) begin
       wbank_41[w_waddr] <= busy_q ? w_upd_41 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd41))) begin
+    if (w_re) begin
       w_rd_41 <= wbank_41[w_raddr];
     end
   end
 
-  // memory hbuf_41: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd41)) begin
-      hbuf_41[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_41 <= hbuf_41[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_41 <= hbuf_41[hn_addr1_q];
-    end
-  end
-
-  assign w_we_41 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_41 (generator/units/lane.ts:144)
+  assign _bits_w_upd_41_sum = hc_rd[671:656];
+  assign _mul_w_upd_41_sum = nu1_q * $signed(_bits_w_upd_41_sum);
+  assign _shrBy_w_upd_41_sum = $signed((_mul_w_upd_41_sum + {{45'd0, r_41}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_41 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_41) begin
-      lfsr_next_41_f0 = lfsr_41 ^ {lfsr_41[30:0], 1'b0};
-      lfsr_next_41_f1 = lfsr_next_41_f0 ^ {lfsr_next_41_f0[28:0], 3'd0};
-      lfsr_next_41_f2 = lfsr_next_41_f1 ^ {lfsr_next_41_f1[25:0], 6'd0};
-      lfsr_next_41_f3 = lfsr_next_41_f2 ^ {lfsr_next_41_f2[19:0], 12'd0};
-      lfsr_next_41_b = lfsr_next_41_f3[15:0];
-      lfsr_next_41 = ((({16'd0, lfsr_41[31:16]} ^ {31'd0, lfsr_next_41_b[15]}) ^ {30'd0, lfsr_next_41_b[15:14]}) ^ {10'd0, {lfsr_next_41_b, 6'd0}}) ^ {lfsr_next_41_b, 16'd0};
-    end else begin
-      lfsr_next_41_f0 = 32'd0;
-      lfsr_next_41_f1 = 32'd0;
-      lfsr_next_41_f2 = 32'd0;
-      lfsr_next_41_f3 = 32'd0;
-      lfsr_next_41_b = 16'd0;
-      lfsr_next_41 = lfsr_41;
-    end
-  end
-
-  assign r_41 = lfsr_next_41[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_41 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_41 <= (cmd_layer == 1'b0) ? lfsr_save_0_41 : lfsr_save_1_41;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_41 <= w_we_41 ? lfsr_next_41 : lfsr_41;
-    end
-  end
-
-  assign _mul_w_upd_41_sum = nu1_q * $signed(hc_rd_41);
-  assign _shr_w_upd_41_sum = $signed(_mul_w_upd_41_sum) >>> 6'd3;
-  assign _shrBy_w_upd_41_sum = $signed((_shr_w_upd_41_sum + {48'd0, r_41})) >>> 6'd16;
-  // comb: w_upd_41 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_41) begin
+    if (w_we_16) begin
       w_upd_41_sum = {w_rd_41[15], w_rd_41} + _shrBy_w_upd_41_sum[16:0];
       w_upd_41_above = (w_upd_41_sum[16:15] - 2'd1) < 2'd1;
       w_upd_41_below = (w_upd_41_sum[16:15] - 2'd2) < 2'd1;
@@ -5629,7 +4553,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_41 (generator/units/hebbian.ts:584)
+  // seq: wn_41 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_41 <= w_upd_41;
@@ -5638,65 +4562,20 @@ module hebbian (
 
   // memory wbank_42: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_42 : (host_w_wr & (host_bank == 6'd42))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd42))) begin
       wbank_42[w_waddr] <= busy_q ? w_upd_42 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd42))) begin
+    if (w_re) begin
       w_rd_42 <= wbank_42[w_raddr];
     end
   end
 
-  // memory hbuf_42: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd42)) begin
-      hbuf_42[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_42 <= hbuf_42[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_42 <= hbuf_42[hn_addr1_q];
-    end
-  end
-
-  assign w_we_42 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_42 (generator/units/lane.ts:144)
+  assign _bits_w_upd_42_sum = hc_rd[687:672];
+  assign _mul_w_upd_42_sum = nu1_q * $signed(_bits_w_upd_42_sum);
+  assign _shrBy_w_upd_42_sum = $signed((_mul_w_upd_42_sum + {{45'd0, r_42}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_42 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_42) begin
-      lfsr_next_42_f0 = lfsr_42 ^ {lfsr_42[30:0], 1'b0};
-      lfsr_next_42_f1 = lfsr_next_42_f0 ^ {lfsr_next_42_f0[28:0], 3'd0};
-      lfsr_next_42_f2 = lfsr_next_42_f1 ^ {lfsr_next_42_f1[25:0], 6'd0};
-      lfsr_next_42_f3 = lfsr_next_42_f2 ^ {lfsr_next_42_f2[19:0], 12'd0};
-      lfsr_next_42_b = lfsr_next_42_f3[15:0];
-      lfsr_next_42 = ((({16'd0, lfsr_42[31:16]} ^ {31'd0, lfsr_next_42_b[15]}) ^ {30'd0, lfsr_next_42_b[15:14]}) ^ {10'd0, {lfsr_next_42_b, 6'd0}}) ^ {lfsr_next_42_b, 16'd0};
-    end else begin
-      lfsr_next_42_f0 = 32'd0;
-      lfsr_next_42_f1 = 32'd0;
-      lfsr_next_42_f2 = 32'd0;
-      lfsr_next_42_f3 = 32'd0;
-      lfsr_next_42_b = 16'd0;
-      lfsr_next_42 = lfsr_42;
-    end
-  end
-
-  assign r_42 = lfsr_next_42[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_42 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_42 <= (cmd_layer == 1'b0) ? lfsr_save_0_42 : lfsr_save_1_42;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_42 <= w_we_42 ? lfsr_next_42 : lfsr_42;
-    end
-  end
-
-  assign _mul_w_upd_42_sum = nu1_q * $signed(hc_rd_42);
-  assign _shr_w_upd_42_sum = $signed(_mul_w_upd_42_sum) >>> 6'd3;
-  assign _shrBy_w_upd_42_sum = $signed((_shr_w_upd_42_sum + {48'd0, r_42})) >>> 6'd16;
-  // comb: w_upd_42 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_42) begin
+    if (w_we_16) begin
       w_upd_42_sum = {w_rd_42[15], w_rd_42} + _shrBy_w_upd_42_sum[16:0];
       w_upd_42_above = (w_upd_42_sum[16:15] - 2'd1) < 2'd1;
       w_upd_42_below = (w_upd_42_sum[16:15] - 2'd2) < 2'd1;
@@ -5713,7 +4592,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_42 (generator/units/hebbian.ts:584)
+  // seq: wn_42 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_42 <= w_upd_42;
@@ -5722,65 +4601,20 @@ module hebbian (
 
   // memory wbank_43: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_43 : (host_w_wr & (host_bank == 6'd43))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd43))) begin
       wbank_43[w_waddr] <= busy_q ? w_upd_43 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd43))) begin
+    if (w_re) begin
       w_rd_43 <= wbank_43[w_raddr];
     end
   end
 
-  // memory hbuf_43: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd43)) begin
-      hbuf_43[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_43 <= hbuf_43[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_43 <= hbuf_43[hn_addr1_q];
-    end
-  end
-
-  assign w_we_43 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_43 (generator/units/lane.ts:144)
+  assign _bits_w_upd_43_sum = hc_rd[703:688];
+  assign _mul_w_upd_43_sum = nu1_q * $signed(_bits_w_upd_43_sum);
+  assign _shrBy_w_upd_43_sum = $signed((_mul_w_upd_43_sum + {{45'd0, r_43}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_43 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_43) begin
-      lfsr_next_43_f0 = lfsr_43 ^ {lfsr_43[30:0], 1'b0};
-      lfsr_next_43_f1 = lfsr_next_43_f0 ^ {lfsr_next_43_f0[28:0], 3'd0};
-      lfsr_next_43_f2 = lfsr_next_43_f1 ^ {lfsr_next_43_f1[25:0], 6'd0};
-      lfsr_next_43_f3 = lfsr_next_43_f2 ^ {lfsr_next_43_f2[19:0], 12'd0};
-      lfsr_next_43_b = lfsr_next_43_f3[15:0];
-      lfsr_next_43 = ((({16'd0, lfsr_43[31:16]} ^ {31'd0, lfsr_next_43_b[15]}) ^ {30'd0, lfsr_next_43_b[15:14]}) ^ {10'd0, {lfsr_next_43_b, 6'd0}}) ^ {lfsr_next_43_b, 16'd0};
-    end else begin
-      lfsr_next_43_f0 = 32'd0;
-      lfsr_next_43_f1 = 32'd0;
-      lfsr_next_43_f2 = 32'd0;
-      lfsr_next_43_f3 = 32'd0;
-      lfsr_next_43_b = 16'd0;
-      lfsr_next_43 = lfsr_43;
-    end
-  end
-
-  assign r_43 = lfsr_next_43[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_43 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_43 <= (cmd_layer == 1'b0) ? lfsr_save_0_43 : lfsr_save_1_43;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_43 <= w_we_43 ? lfsr_next_43 : lfsr_43;
-    end
-  end
-
-  assign _mul_w_upd_43_sum = nu1_q * $signed(hc_rd_43);
-  assign _shr_w_upd_43_sum = $signed(_mul_w_upd_43_sum) >>> 6'd3;
-  assign _shrBy_w_upd_43_sum = $signed((_shr_w_upd_43_sum + {48'd0, r_43})) >>> 6'd16;
-  // comb: w_upd_43 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_43) begin
+    if (w_we_16) begin
       w_upd_43_sum = {w_rd_43[15], w_rd_43} + _shrBy_w_upd_43_sum[16:0];
       w_upd_43_above = (w_upd_43_sum[16:15] - 2'd1) < 2'd1;
       w_upd_43_below = (w_upd_43_sum[16:15] - 2'd2) < 2'd1;
@@ -5797,7 +4631,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_43 (generator/units/hebbian.ts:584)
+  // seq: wn_43 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_43 <= w_upd_43;
@@ -5806,65 +4640,20 @@ module hebbian (
 
   // memory wbank_44: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_44 : (host_w_wr & (host_bank == 6'd44))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd44))) begin
       wbank_44[w_waddr] <= busy_q ? w_upd_44 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd44))) begin
+    if (w_re) begin
       w_rd_44 <= wbank_44[w_raddr];
     end
   end
 
-  // memory hbuf_44: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd44)) begin
-      hbuf_44[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_44 <= hbuf_44[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_44 <= hbuf_44[hn_addr1_q];
-    end
-  end
-
-  assign w_we_44 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_44 (generator/units/lane.ts:144)
+  assign _bits_w_upd_44_sum = hc_rd[719:704];
+  assign _mul_w_upd_44_sum = nu1_q * $signed(_bits_w_upd_44_sum);
+  assign _shrBy_w_upd_44_sum = $signed((_mul_w_upd_44_sum + {{45'd0, r_44}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_44 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_44) begin
-      lfsr_next_44_f0 = lfsr_44 ^ {lfsr_44[30:0], 1'b0};
-      lfsr_next_44_f1 = lfsr_next_44_f0 ^ {lfsr_next_44_f0[28:0], 3'd0};
-      lfsr_next_44_f2 = lfsr_next_44_f1 ^ {lfsr_next_44_f1[25:0], 6'd0};
-      lfsr_next_44_f3 = lfsr_next_44_f2 ^ {lfsr_next_44_f2[19:0], 12'd0};
-      lfsr_next_44_b = lfsr_next_44_f3[15:0];
-      lfsr_next_44 = ((({16'd0, lfsr_44[31:16]} ^ {31'd0, lfsr_next_44_b[15]}) ^ {30'd0, lfsr_next_44_b[15:14]}) ^ {10'd0, {lfsr_next_44_b, 6'd0}}) ^ {lfsr_next_44_b, 16'd0};
-    end else begin
-      lfsr_next_44_f0 = 32'd0;
-      lfsr_next_44_f1 = 32'd0;
-      lfsr_next_44_f2 = 32'd0;
-      lfsr_next_44_f3 = 32'd0;
-      lfsr_next_44_b = 16'd0;
-      lfsr_next_44 = lfsr_44;
-    end
-  end
-
-  assign r_44 = lfsr_next_44[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_44 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_44 <= (cmd_layer == 1'b0) ? lfsr_save_0_44 : lfsr_save_1_44;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_44 <= w_we_44 ? lfsr_next_44 : lfsr_44;
-    end
-  end
-
-  assign _mul_w_upd_44_sum = nu1_q * $signed(hc_rd_44);
-  assign _shr_w_upd_44_sum = $signed(_mul_w_upd_44_sum) >>> 6'd3;
-  assign _shrBy_w_upd_44_sum = $signed((_shr_w_upd_44_sum + {48'd0, r_44})) >>> 6'd16;
-  // comb: w_upd_44 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_44) begin
+    if (w_we_16) begin
       w_upd_44_sum = {w_rd_44[15], w_rd_44} + _shrBy_w_upd_44_sum[16:0];
       w_upd_44_above = (w_upd_44_sum[16:15] - 2'd1) < 2'd1;
       w_upd_44_below = (w_upd_44_sum[16:15] - 2'd2) < 2'd1;
@@ -5881,7 +4670,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_44 (generator/units/hebbian.ts:584)
+  // seq: wn_44 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_44 <= w_upd_44;
@@ -5890,65 +4679,20 @@ module hebbian (
 
   // memory wbank_45: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_45 : (host_w_wr & (host_bank == 6'd45))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd45))) begin
       wbank_45[w_waddr] <= busy_q ? w_upd_45 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd45))) begin
+    if (w_re) begin
       w_rd_45 <= wbank_45[w_raddr];
     end
   end
 
-  // memory hbuf_45: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd45)) begin
-      hbuf_45[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_45 <= hbuf_45[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_45 <= hbuf_45[hn_addr1_q];
-    end
-  end
-
-  assign w_we_45 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_45 (generator/units/lane.ts:144)
+  assign _bits_w_upd_45_sum = hc_rd[735:720];
+  assign _mul_w_upd_45_sum = nu1_q * $signed(_bits_w_upd_45_sum);
+  assign _shrBy_w_upd_45_sum = $signed((_mul_w_upd_45_sum + {{45'd0, r_45}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_45 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_45) begin
-      lfsr_next_45_f0 = lfsr_45 ^ {lfsr_45[30:0], 1'b0};
-      lfsr_next_45_f1 = lfsr_next_45_f0 ^ {lfsr_next_45_f0[28:0], 3'd0};
-      lfsr_next_45_f2 = lfsr_next_45_f1 ^ {lfsr_next_45_f1[25:0], 6'd0};
-      lfsr_next_45_f3 = lfsr_next_45_f2 ^ {lfsr_next_45_f2[19:0], 12'd0};
-      lfsr_next_45_b = lfsr_next_45_f3[15:0];
-      lfsr_next_45 = ((({16'd0, lfsr_45[31:16]} ^ {31'd0, lfsr_next_45_b[15]}) ^ {30'd0, lfsr_next_45_b[15:14]}) ^ {10'd0, {lfsr_next_45_b, 6'd0}}) ^ {lfsr_next_45_b, 16'd0};
-    end else begin
-      lfsr_next_45_f0 = 32'd0;
-      lfsr_next_45_f1 = 32'd0;
-      lfsr_next_45_f2 = 32'd0;
-      lfsr_next_45_f3 = 32'd0;
-      lfsr_next_45_b = 16'd0;
-      lfsr_next_45 = lfsr_45;
-    end
-  end
-
-  assign r_45 = lfsr_next_45[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_45 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_45 <= (cmd_layer == 1'b0) ? lfsr_save_0_45 : lfsr_save_1_45;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_45 <= w_we_45 ? lfsr_next_45 : lfsr_45;
-    end
-  end
-
-  assign _mul_w_upd_45_sum = nu1_q * $signed(hc_rd_45);
-  assign _shr_w_upd_45_sum = $signed(_mul_w_upd_45_sum) >>> 6'd3;
-  assign _shrBy_w_upd_45_sum = $signed((_shr_w_upd_45_sum + {48'd0, r_45})) >>> 6'd16;
-  // comb: w_upd_45 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_45) begin
+    if (w_we_16) begin
       w_upd_45_sum = {w_rd_45[15], w_rd_45} + _shrBy_w_upd_45_sum[16:0];
       w_upd_45_above = (w_upd_45_sum[16:15] - 2'd1) < 2'd1;
       w_upd_45_below = (w_upd_45_sum[16:15] - 2'd2) < 2'd1;
@@ -5965,7 +4709,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_45 (generator/units/hebbian.ts:584)
+  // seq: wn_45 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_45 <= w_upd_45;
@@ -5974,65 +4718,20 @@ module hebbian (
 
   // memory wbank_46: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_46 : (host_w_wr & (host_bank == 6'd46))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd46))) begin
       wbank_46[w_waddr] <= busy_q ? w_upd_46 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd46))) begin
+    if (w_re) begin
       w_rd_46 <= wbank_46[w_raddr];
     end
   end
 
-  // memory hbuf_46: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd46)) begin
-      hbuf_46[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_46 <= hbuf_46[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_46 <= hbuf_46[hn_addr1_q];
-    end
-  end
-
-  assign w_we_46 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_46 (generator/units/lane.ts:144)
+  assign _bits_w_upd_46_sum = hc_rd[751:736];
+  assign _mul_w_upd_46_sum = nu1_q * $signed(_bits_w_upd_46_sum);
+  assign _shrBy_w_upd_46_sum = $signed((_mul_w_upd_46_sum + {{45'd0, r_46}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_46 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_46) begin
-      lfsr_next_46_f0 = lfsr_46 ^ {lfsr_46[30:0], 1'b0};
-      lfsr_next_46_f1 = lfsr_next_46_f0 ^ {lfsr_next_46_f0[28:0], 3'd0};
-      lfsr_next_46_f2 = lfsr_next_46_f1 ^ {lfsr_next_46_f1[25:0], 6'd0};
-      lfsr_next_46_f3 = lfsr_next_46_f2 ^ {lfsr_next_46_f2[19:0], 12'd0};
-      lfsr_next_46_b = lfsr_next_46_f3[15:0];
-      lfsr_next_46 = ((({16'd0, lfsr_46[31:16]} ^ {31'd0, lfsr_next_46_b[15]}) ^ {30'd0, lfsr_next_46_b[15:14]}) ^ {10'd0, {lfsr_next_46_b, 6'd0}}) ^ {lfsr_next_46_b, 16'd0};
-    end else begin
-      lfsr_next_46_f0 = 32'd0;
-      lfsr_next_46_f1 = 32'd0;
-      lfsr_next_46_f2 = 32'd0;
-      lfsr_next_46_f3 = 32'd0;
-      lfsr_next_46_b = 16'd0;
-      lfsr_next_46 = lfsr_46;
-    end
-  end
-
-  assign r_46 = lfsr_next_46[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_46 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_46 <= (cmd_layer == 1'b0) ? lfsr_save_0_46 : lfsr_save_1_46;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_46 <= w_we_46 ? lfsr_next_46 : lfsr_46;
-    end
-  end
-
-  assign _mul_w_upd_46_sum = nu1_q * $signed(hc_rd_46);
-  assign _shr_w_upd_46_sum = $signed(_mul_w_upd_46_sum) >>> 6'd3;
-  assign _shrBy_w_upd_46_sum = $signed((_shr_w_upd_46_sum + {48'd0, r_46})) >>> 6'd16;
-  // comb: w_upd_46 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_46) begin
+    if (w_we_16) begin
       w_upd_46_sum = {w_rd_46[15], w_rd_46} + _shrBy_w_upd_46_sum[16:0];
       w_upd_46_above = (w_upd_46_sum[16:15] - 2'd1) < 2'd1;
       w_upd_46_below = (w_upd_46_sum[16:15] - 2'd2) < 2'd1;
@@ -6049,7 +4748,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_46 (generator/units/hebbian.ts:584)
+  // seq: wn_46 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_46 <= w_upd_46;
@@ -6058,65 +4757,20 @@ module hebbian (
 
   // memory wbank_47: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_47 : (host_w_wr & (host_bank == 6'd47))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd47))) begin
       wbank_47[w_waddr] <= busy_q ? w_upd_47 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd47))) begin
+    if (w_re) begin
       w_rd_47 <= wbank_47[w_raddr];
     end
   end
 
-  // memory hbuf_47: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd47)) begin
-      hbuf_47[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_47 <= hbuf_47[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_47 <= hbuf_47[hn_addr1_q];
-    end
-  end
-
-  assign w_we_47 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_47 (generator/units/lane.ts:144)
+  assign _bits_w_upd_47_sum = hc_rd[767:752];
+  assign _mul_w_upd_47_sum = nu1_q * $signed(_bits_w_upd_47_sum);
+  assign _shrBy_w_upd_47_sum = $signed((_mul_w_upd_47_sum + {{45'd0, r_47}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_47 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_47) begin
-      lfsr_next_47_f0 = lfsr_47 ^ {lfsr_47[30:0], 1'b0};
-      lfsr_next_47_f1 = lfsr_next_47_f0 ^ {lfsr_next_47_f0[28:0], 3'd0};
-      lfsr_next_47_f2 = lfsr_next_47_f1 ^ {lfsr_next_47_f1[25:0], 6'd0};
-      lfsr_next_47_f3 = lfsr_next_47_f2 ^ {lfsr_next_47_f2[19:0], 12'd0};
-      lfsr_next_47_b = lfsr_next_47_f3[15:0];
-      lfsr_next_47 = ((({16'd0, lfsr_47[31:16]} ^ {31'd0, lfsr_next_47_b[15]}) ^ {30'd0, lfsr_next_47_b[15:14]}) ^ {10'd0, {lfsr_next_47_b, 6'd0}}) ^ {lfsr_next_47_b, 16'd0};
-    end else begin
-      lfsr_next_47_f0 = 32'd0;
-      lfsr_next_47_f1 = 32'd0;
-      lfsr_next_47_f2 = 32'd0;
-      lfsr_next_47_f3 = 32'd0;
-      lfsr_next_47_b = 16'd0;
-      lfsr_next_47 = lfsr_47;
-    end
-  end
-
-  assign r_47 = lfsr_next_47[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_47 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_47 <= (cmd_layer == 1'b0) ? lfsr_save_0_47 : lfsr_save_1_47;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_47 <= w_we_47 ? lfsr_next_47 : lfsr_47;
-    end
-  end
-
-  assign _mul_w_upd_47_sum = nu1_q * $signed(hc_rd_47);
-  assign _shr_w_upd_47_sum = $signed(_mul_w_upd_47_sum) >>> 6'd3;
-  assign _shrBy_w_upd_47_sum = $signed((_shr_w_upd_47_sum + {48'd0, r_47})) >>> 6'd16;
-  // comb: w_upd_47 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_47) begin
+    if (w_we_16) begin
       w_upd_47_sum = {w_rd_47[15], w_rd_47} + _shrBy_w_upd_47_sum[16:0];
       w_upd_47_above = (w_upd_47_sum[16:15] - 2'd1) < 2'd1;
       w_upd_47_below = (w_upd_47_sum[16:15] - 2'd2) < 2'd1;
@@ -6133,7 +4787,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_47 (generator/units/hebbian.ts:584)
+  // seq: wn_47 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_47 <= w_upd_47;
@@ -6142,65 +4796,20 @@ module hebbian (
 
   // memory wbank_48: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_48 : (host_w_wr & (host_bank == 6'd48))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd48))) begin
       wbank_48[w_waddr] <= busy_q ? w_upd_48 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd48))) begin
+    if (w_re) begin
       w_rd_48 <= wbank_48[w_raddr];
     end
   end
 
-  // memory hbuf_48: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd48)) begin
-      hbuf_48[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_48 <= hbuf_48[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_48 <= hbuf_48[hn_addr1_q];
-    end
-  end
-
-  assign w_we_48 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_48 (generator/units/lane.ts:144)
+  assign _bits_w_upd_48_sum = hc_rd[783:768];
+  assign _mul_w_upd_48_sum = nu1_q * $signed(_bits_w_upd_48_sum);
+  assign _shrBy_w_upd_48_sum = $signed((_mul_w_upd_48_sum + {{45'd0, r_48}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_48 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_48) begin
-      lfsr_next_48_f0 = lfsr_48 ^ {lfsr_48[30:0], 1'b0};
-      lfsr_next_48_f1 = lfsr_next_48_f0 ^ {lfsr_next_48_f0[28:0], 3'd0};
-      lfsr_next_48_f2 = lfsr_next_48_f1 ^ {lfsr_next_48_f1[25:0], 6'd0};
-      lfsr_next_48_f3 = lfsr_next_48_f2 ^ {lfsr_next_48_f2[19:0], 12'd0};
-      lfsr_next_48_b = lfsr_next_48_f3[15:0];
-      lfsr_next_48 = ((({16'd0, lfsr_48[31:16]} ^ {31'd0, lfsr_next_48_b[15]}) ^ {30'd0, lfsr_next_48_b[15:14]}) ^ {10'd0, {lfsr_next_48_b, 6'd0}}) ^ {lfsr_next_48_b, 16'd0};
-    end else begin
-      lfsr_next_48_f0 = 32'd0;
-      lfsr_next_48_f1 = 32'd0;
-      lfsr_next_48_f2 = 32'd0;
-      lfsr_next_48_f3 = 32'd0;
-      lfsr_next_48_b = 16'd0;
-      lfsr_next_48 = lfsr_48;
-    end
-  end
-
-  assign r_48 = lfsr_next_48[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_48 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_48 <= (cmd_layer == 1'b0) ? lfsr_save_0_48 : lfsr_save_1_48;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_48 <= w_we_48 ? lfsr_next_48 : lfsr_48;
-    end
-  end
-
-  assign _mul_w_upd_48_sum = nu1_q * $signed(hc_rd_48);
-  assign _shr_w_upd_48_sum = $signed(_mul_w_upd_48_sum) >>> 6'd3;
-  assign _shrBy_w_upd_48_sum = $signed((_shr_w_upd_48_sum + {48'd0, r_48})) >>> 6'd16;
-  // comb: w_upd_48 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_48) begin
+    if (w_we_16) begin
       w_upd_48_sum = {w_rd_48[15], w_rd_48} + _shrBy_w_upd_48_sum[16:0];
       w_upd_48_above = (w_upd_48_sum[16:15] - 2'd1) < 2'd1;
       w_upd_48_below = (w_upd_48_sum[16:15] - 2'd2) < 2'd1;
@@ -6217,7 +4826,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_48 (generator/units/hebbian.ts:584)
+  // seq: wn_48 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_48 <= w_upd_48;
@@ -6226,65 +4835,20 @@ module hebbian (
 
   // memory wbank_49: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_49 : (host_w_wr & (host_bank == 6'd49))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd49))) begin
       wbank_49[w_waddr] <= busy_q ? w_upd_49 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd49))) begin
+    if (w_re) begin
       w_rd_49 <= wbank_49[w_raddr];
     end
   end
 
-  // memory hbuf_49: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd49)) begin
-      hbuf_49[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_49 <= hbuf_49[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_49 <= hbuf_49[hn_addr1_q];
-    end
-  end
-
-  assign w_we_49 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_49 (generator/units/lane.ts:144)
+  assign _bits_w_upd_49_sum = hc_rd[799:784];
+  assign _mul_w_upd_49_sum = nu1_q * $signed(_bits_w_upd_49_sum);
+  assign _shrBy_w_upd_49_sum = $signed((_mul_w_upd_49_sum + {{45'd0, r_49}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_49 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_49) begin
-      lfsr_next_49_f0 = lfsr_49 ^ {lfsr_49[30:0], 1'b0};
-      lfsr_next_49_f1 = lfsr_next_49_f0 ^ {lfsr_next_49_f0[28:0], 3'd0};
-      lfsr_next_49_f2 = lfsr_next_49_f1 ^ {lfsr_next_49_f1[25:0], 6'd0};
-      lfsr_next_49_f3 = lfsr_next_49_f2 ^ {lfsr_next_49_f2[19:0], 12'd0};
-      lfsr_next_49_b = lfsr_next_49_f3[15:0];
-      lfsr_next_49 = ((({16'd0, lfsr_49[31:16]} ^ {31'd0, lfsr_next_49_b[15]}) ^ {30'd0, lfsr_next_49_b[15:14]}) ^ {10'd0, {lfsr_next_49_b, 6'd0}}) ^ {lfsr_next_49_b, 16'd0};
-    end else begin
-      lfsr_next_49_f0 = 32'd0;
-      lfsr_next_49_f1 = 32'd0;
-      lfsr_next_49_f2 = 32'd0;
-      lfsr_next_49_f3 = 32'd0;
-      lfsr_next_49_b = 16'd0;
-      lfsr_next_49 = lfsr_49;
-    end
-  end
-
-  assign r_49 = lfsr_next_49[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_49 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_49 <= (cmd_layer == 1'b0) ? lfsr_save_0_49 : lfsr_save_1_49;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_49 <= w_we_49 ? lfsr_next_49 : lfsr_49;
-    end
-  end
-
-  assign _mul_w_upd_49_sum = nu1_q * $signed(hc_rd_49);
-  assign _shr_w_upd_49_sum = $signed(_mul_w_upd_49_sum) >>> 6'd3;
-  assign _shrBy_w_upd_49_sum = $signed((_shr_w_upd_49_sum + {48'd0, r_49})) >>> 6'd16;
-  // comb: w_upd_49 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_49) begin
+    if (w_we_16) begin
       w_upd_49_sum = {w_rd_49[15], w_rd_49} + _shrBy_w_upd_49_sum[16:0];
       w_upd_49_above = (w_upd_49_sum[16:15] - 2'd1) < 2'd1;
       w_upd_49_below = (w_upd_49_sum[16:15] - 2'd2) < 2'd1;
@@ -6301,7 +4865,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_49 (generator/units/hebbian.ts:584)
+  // seq: wn_49 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_49 <= w_upd_49;
@@ -6310,65 +4874,20 @@ module hebbian (
 
   // memory wbank_50: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_50 : (host_w_wr & (host_bank == 6'd50))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd50))) begin
       wbank_50[w_waddr] <= busy_q ? w_upd_50 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd50))) begin
+    if (w_re) begin
       w_rd_50 <= wbank_50[w_raddr];
     end
   end
 
-  // memory hbuf_50: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd50)) begin
-      hbuf_50[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_50 <= hbuf_50[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_50 <= hbuf_50[hn_addr1_q];
-    end
-  end
-
-  assign w_we_50 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_50 (generator/units/lane.ts:144)
+  assign _bits_w_upd_50_sum = hc_rd[815:800];
+  assign _mul_w_upd_50_sum = nu1_q * $signed(_bits_w_upd_50_sum);
+  assign _shrBy_w_upd_50_sum = $signed((_mul_w_upd_50_sum + {{45'd0, r_50}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_50 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_50) begin
-      lfsr_next_50_f0 = lfsr_50 ^ {lfsr_50[30:0], 1'b0};
-      lfsr_next_50_f1 = lfsr_next_50_f0 ^ {lfsr_next_50_f0[28:0], 3'd0};
-      lfsr_next_50_f2 = lfsr_next_50_f1 ^ {lfsr_next_50_f1[25:0], 6'd0};
-      lfsr_next_50_f3 = lfsr_next_50_f2 ^ {lfsr_next_50_f2[19:0], 12'd0};
-      lfsr_next_50_b = lfsr_next_50_f3[15:0];
-      lfsr_next_50 = ((({16'd0, lfsr_50[31:16]} ^ {31'd0, lfsr_next_50_b[15]}) ^ {30'd0, lfsr_next_50_b[15:14]}) ^ {10'd0, {lfsr_next_50_b, 6'd0}}) ^ {lfsr_next_50_b, 16'd0};
-    end else begin
-      lfsr_next_50_f0 = 32'd0;
-      lfsr_next_50_f1 = 32'd0;
-      lfsr_next_50_f2 = 32'd0;
-      lfsr_next_50_f3 = 32'd0;
-      lfsr_next_50_b = 16'd0;
-      lfsr_next_50 = lfsr_50;
-    end
-  end
-
-  assign r_50 = lfsr_next_50[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_50 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_50 <= (cmd_layer == 1'b0) ? lfsr_save_0_50 : lfsr_save_1_50;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_50 <= w_we_50 ? lfsr_next_50 : lfsr_50;
-    end
-  end
-
-  assign _mul_w_upd_50_sum = nu1_q * $signed(hc_rd_50);
-  assign _shr_w_upd_50_sum = $signed(_mul_w_upd_50_sum) >>> 6'd3;
-  assign _shrBy_w_upd_50_sum = $signed((_shr_w_upd_50_sum + {48'd0, r_50})) >>> 6'd16;
-  // comb: w_upd_50 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_50) begin
+    if (w_we_16) begin
       w_upd_50_sum = {w_rd_50[15], w_rd_50} + _shrBy_w_upd_50_sum[16:0];
       w_upd_50_above = (w_upd_50_sum[16:15] - 2'd1) < 2'd1;
       w_upd_50_below = (w_upd_50_sum[16:15] - 2'd2) < 2'd1;
@@ -6385,7 +4904,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_50 (generator/units/hebbian.ts:584)
+  // seq: wn_50 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_50 <= w_upd_50;
@@ -6394,65 +4913,20 @@ module hebbian (
 
   // memory wbank_51: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_51 : (host_w_wr & (host_bank == 6'd51))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd51))) begin
       wbank_51[w_waddr] <= busy_q ? w_upd_51 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd51))) begin
+    if (w_re) begin
       w_rd_51 <= wbank_51[w_raddr];
     end
   end
 
-  // memory hbuf_51: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd51)) begin
-      hbuf_51[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_51 <= hbuf_51[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_51 <= hbuf_51[hn_addr1_q];
-    end
-  end
-
-  assign w_we_51 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_51 (generator/units/lane.ts:144)
+  assign _bits_w_upd_51_sum = hc_rd[831:816];
+  assign _mul_w_upd_51_sum = nu1_q * $signed(_bits_w_upd_51_sum);
+  assign _shrBy_w_upd_51_sum = $signed((_mul_w_upd_51_sum + {{45'd0, r_51}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_51 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_51) begin
-      lfsr_next_51_f0 = lfsr_51 ^ {lfsr_51[30:0], 1'b0};
-      lfsr_next_51_f1 = lfsr_next_51_f0 ^ {lfsr_next_51_f0[28:0], 3'd0};
-      lfsr_next_51_f2 = lfsr_next_51_f1 ^ {lfsr_next_51_f1[25:0], 6'd0};
-      lfsr_next_51_f3 = lfsr_next_51_f2 ^ {lfsr_next_51_f2[19:0], 12'd0};
-      lfsr_next_51_b = lfsr_next_51_f3[15:0];
-      lfsr_next_51 = ((({16'd0, lfsr_51[31:16]} ^ {31'd0, lfsr_next_51_b[15]}) ^ {30'd0, lfsr_next_51_b[15:14]}) ^ {10'd0, {lfsr_next_51_b, 6'd0}}) ^ {lfsr_next_51_b, 16'd0};
-    end else begin
-      lfsr_next_51_f0 = 32'd0;
-      lfsr_next_51_f1 = 32'd0;
-      lfsr_next_51_f2 = 32'd0;
-      lfsr_next_51_f3 = 32'd0;
-      lfsr_next_51_b = 16'd0;
-      lfsr_next_51 = lfsr_51;
-    end
-  end
-
-  assign r_51 = lfsr_next_51[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_51 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_51 <= (cmd_layer == 1'b0) ? lfsr_save_0_51 : lfsr_save_1_51;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_51 <= w_we_51 ? lfsr_next_51 : lfsr_51;
-    end
-  end
-
-  assign _mul_w_upd_51_sum = nu1_q * $signed(hc_rd_51);
-  assign _shr_w_upd_51_sum = $signed(_mul_w_upd_51_sum) >>> 6'd3;
-  assign _shrBy_w_upd_51_sum = $signed((_shr_w_upd_51_sum + {48'd0, r_51})) >>> 6'd16;
-  // comb: w_upd_51 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_51) begin
+    if (w_we_16) begin
       w_upd_51_sum = {w_rd_51[15], w_rd_51} + _shrBy_w_upd_51_sum[16:0];
       w_upd_51_above = (w_upd_51_sum[16:15] - 2'd1) < 2'd1;
       w_upd_51_below = (w_upd_51_sum[16:15] - 2'd2) < 2'd1;
@@ -6469,7 +4943,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_51 (generator/units/hebbian.ts:584)
+  // seq: wn_51 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_51 <= w_upd_51;
@@ -6478,65 +4952,20 @@ module hebbian (
 
   // memory wbank_52: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_52 : (host_w_wr & (host_bank == 6'd52))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd52))) begin
       wbank_52[w_waddr] <= busy_q ? w_upd_52 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd52))) begin
+    if (w_re) begin
       w_rd_52 <= wbank_52[w_raddr];
     end
   end
 
-  // memory hbuf_52: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd52)) begin
-      hbuf_52[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_52 <= hbuf_52[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_52 <= hbuf_52[hn_addr1_q];
-    end
-  end
-
-  assign w_we_52 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_52 (generator/units/lane.ts:144)
+  assign _bits_w_upd_52_sum = hc_rd[847:832];
+  assign _mul_w_upd_52_sum = nu1_q * $signed(_bits_w_upd_52_sum);
+  assign _shrBy_w_upd_52_sum = $signed((_mul_w_upd_52_sum + {{45'd0, r_52}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_52 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_52) begin
-      lfsr_next_52_f0 = lfsr_52 ^ {lfsr_52[30:0], 1'b0};
-      lfsr_next_52_f1 = lfsr_next_52_f0 ^ {lfsr_next_52_f0[28:0], 3'd0};
-      lfsr_next_52_f2 = lfsr_next_52_f1 ^ {lfsr_next_52_f1[25:0], 6'd0};
-      lfsr_next_52_f3 = lfsr_next_52_f2 ^ {lfsr_next_52_f2[19:0], 12'd0};
-      lfsr_next_52_b = lfsr_next_52_f3[15:0];
-      lfsr_next_52 = ((({16'd0, lfsr_52[31:16]} ^ {31'd0, lfsr_next_52_b[15]}) ^ {30'd0, lfsr_next_52_b[15:14]}) ^ {10'd0, {lfsr_next_52_b, 6'd0}}) ^ {lfsr_next_52_b, 16'd0};
-    end else begin
-      lfsr_next_52_f0 = 32'd0;
-      lfsr_next_52_f1 = 32'd0;
-      lfsr_next_52_f2 = 32'd0;
-      lfsr_next_52_f3 = 32'd0;
-      lfsr_next_52_b = 16'd0;
-      lfsr_next_52 = lfsr_52;
-    end
-  end
-
-  assign r_52 = lfsr_next_52[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_52 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_52 <= (cmd_layer == 1'b0) ? lfsr_save_0_52 : lfsr_save_1_52;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_52 <= w_we_52 ? lfsr_next_52 : lfsr_52;
-    end
-  end
-
-  assign _mul_w_upd_52_sum = nu1_q * $signed(hc_rd_52);
-  assign _shr_w_upd_52_sum = $signed(_mul_w_upd_52_sum) >>> 6'd3;
-  assign _shrBy_w_upd_52_sum = $signed((_shr_w_upd_52_sum + {48'd0, r_52})) >>> 6'd16;
-  // comb: w_upd_52 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_52) begin
+    if (w_we_16) begin
       w_upd_52_sum = {w_rd_52[15], w_rd_52} + _shrBy_w_upd_52_sum[16:0];
       w_upd_52_above = (w_upd_52_sum[16:15] - 2'd1) < 2'd1;
       w_upd_52_below = (w_upd_52_sum[16:15] - 2'd2) < 2'd1;
@@ -6553,7 +4982,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_52 (generator/units/hebbian.ts:584)
+  // seq: wn_52 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_52 <= w_upd_52;
@@ -6562,65 +4991,20 @@ module hebbian (
 
   // memory wbank_53: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_53 : (host_w_wr & (host_bank == 6'd53))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd53))) begin
       wbank_53[w_waddr] <= busy_q ? w_upd_53 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd53))) begin
+    if (w_re) begin
       w_rd_53 <= wbank_53[w_raddr];
     end
   end
 
-  // memory hbuf_53: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd53)) begin
-      hbuf_53[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_53 <= hbuf_53[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_53 <= hbuf_53[hn_addr1_q];
-    end
-  end
-
-  assign w_we_53 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_53 (generator/units/lane.ts:144)
+  assign _bits_w_upd_53_sum = hc_rd[863:848];
+  assign _mul_w_upd_53_sum = nu1_q * $signed(_bits_w_upd_53_sum);
+  assign _shrBy_w_upd_53_sum = $signed((_mul_w_upd_53_sum + {{45'd0, r_53}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_53 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_53) begin
-      lfsr_next_53_f0 = lfsr_53 ^ {lfsr_53[30:0], 1'b0};
-      lfsr_next_53_f1 = lfsr_next_53_f0 ^ {lfsr_next_53_f0[28:0], 3'd0};
-      lfsr_next_53_f2 = lfsr_next_53_f1 ^ {lfsr_next_53_f1[25:0], 6'd0};
-      lfsr_next_53_f3 = lfsr_next_53_f2 ^ {lfsr_next_53_f2[19:0], 12'd0};
-      lfsr_next_53_b = lfsr_next_53_f3[15:0];
-      lfsr_next_53 = ((({16'd0, lfsr_53[31:16]} ^ {31'd0, lfsr_next_53_b[15]}) ^ {30'd0, lfsr_next_53_b[15:14]}) ^ {10'd0, {lfsr_next_53_b, 6'd0}}) ^ {lfsr_next_53_b, 16'd0};
-    end else begin
-      lfsr_next_53_f0 = 32'd0;
-      lfsr_next_53_f1 = 32'd0;
-      lfsr_next_53_f2 = 32'd0;
-      lfsr_next_53_f3 = 32'd0;
-      lfsr_next_53_b = 16'd0;
-      lfsr_next_53 = lfsr_53;
-    end
-  end
-
-  assign r_53 = lfsr_next_53[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_53 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_53 <= (cmd_layer == 1'b0) ? lfsr_save_0_53 : lfsr_save_1_53;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_53 <= w_we_53 ? lfsr_next_53 : lfsr_53;
-    end
-  end
-
-  assign _mul_w_upd_53_sum = nu1_q * $signed(hc_rd_53);
-  assign _shr_w_upd_53_sum = $signed(_mul_w_upd_53_sum) >>> 6'd3;
-  assign _shrBy_w_upd_53_sum = $signed((_shr_w_upd_53_sum + {48'd0, r_53})) >>> 6'd16;
-  // comb: w_upd_53 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_53) begin
+    if (w_we_16) begin
       w_upd_53_sum = {w_rd_53[15], w_rd_53} + _shrBy_w_upd_53_sum[16:0];
       w_upd_53_above = (w_upd_53_sum[16:15] - 2'd1) < 2'd1;
       w_upd_53_below = (w_upd_53_sum[16:15] - 2'd2) < 2'd1;
@@ -6637,7 +5021,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_53 (generator/units/hebbian.ts:584)
+  // seq: wn_53 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_53 <= w_upd_53;
@@ -6646,65 +5030,20 @@ module hebbian (
 
   // memory wbank_54: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_54 : (host_w_wr & (host_bank == 6'd54))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd54))) begin
       wbank_54[w_waddr] <= busy_q ? w_upd_54 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd54))) begin
+    if (w_re) begin
       w_rd_54 <= wbank_54[w_raddr];
     end
   end
 
-  // memory hbuf_54: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd54)) begin
-      hbuf_54[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_54 <= hbuf_54[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_54 <= hbuf_54[hn_addr1_q];
-    end
-  end
-
-  assign w_we_54 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_54 (generator/units/lane.ts:144)
+  assign _bits_w_upd_54_sum = hc_rd[879:864];
+  assign _mul_w_upd_54_sum = nu1_q * $signed(_bits_w_upd_54_sum);
+  assign _shrBy_w_upd_54_sum = $signed((_mul_w_upd_54_sum + {{45'd0, r_54}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_54 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_54) begin
-      lfsr_next_54_f0 = lfsr_54 ^ {lfsr_54[30:0], 1'b0};
-      lfsr_next_54_f1 = lfsr_next_54_f0 ^ {lfsr_next_54_f0[28:0], 3'd0};
-      lfsr_next_54_f2 = lfsr_next_54_f1 ^ {lfsr_next_54_f1[25:0], 6'd0};
-      lfsr_next_54_f3 = lfsr_next_54_f2 ^ {lfsr_next_54_f2[19:0], 12'd0};
-      lfsr_next_54_b = lfsr_next_54_f3[15:0];
-      lfsr_next_54 = ((({16'd0, lfsr_54[31:16]} ^ {31'd0, lfsr_next_54_b[15]}) ^ {30'd0, lfsr_next_54_b[15:14]}) ^ {10'd0, {lfsr_next_54_b, 6'd0}}) ^ {lfsr_next_54_b, 16'd0};
-    end else begin
-      lfsr_next_54_f0 = 32'd0;
-      lfsr_next_54_f1 = 32'd0;
-      lfsr_next_54_f2 = 32'd0;
-      lfsr_next_54_f3 = 32'd0;
-      lfsr_next_54_b = 16'd0;
-      lfsr_next_54 = lfsr_54;
-    end
-  end
-
-  assign r_54 = lfsr_next_54[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_54 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_54 <= (cmd_layer == 1'b0) ? lfsr_save_0_54 : lfsr_save_1_54;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_54 <= w_we_54 ? lfsr_next_54 : lfsr_54;
-    end
-  end
-
-  assign _mul_w_upd_54_sum = nu1_q * $signed(hc_rd_54);
-  assign _shr_w_upd_54_sum = $signed(_mul_w_upd_54_sum) >>> 6'd3;
-  assign _shrBy_w_upd_54_sum = $signed((_shr_w_upd_54_sum + {48'd0, r_54})) >>> 6'd16;
-  // comb: w_upd_54 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_54) begin
+    if (w_we_16) begin
       w_upd_54_sum = {w_rd_54[15], w_rd_54} + _shrBy_w_upd_54_sum[16:0];
       w_upd_54_above = (w_upd_54_sum[16:15] - 2'd1) < 2'd1;
       w_upd_54_below = (w_upd_54_sum[16:15] - 2'd2) < 2'd1;
@@ -6721,7 +5060,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_54 (generator/units/hebbian.ts:584)
+  // seq: wn_54 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_54 <= w_upd_54;
@@ -6730,65 +5069,20 @@ module hebbian (
 
   // memory wbank_55: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_55 : (host_w_wr & (host_bank == 6'd55))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd55))) begin
       wbank_55[w_waddr] <= busy_q ? w_upd_55 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd55))) begin
+    if (w_re) begin
       w_rd_55 <= wbank_55[w_raddr];
     end
   end
 
-  // memory hbuf_55: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd55)) begin
-      hbuf_55[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_55 <= hbuf_55[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_55 <= hbuf_55[hn_addr1_q];
-    end
-  end
-
-  assign w_we_55 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_55 (generator/units/lane.ts:144)
+  assign _bits_w_upd_55_sum = hc_rd[895:880];
+  assign _mul_w_upd_55_sum = nu1_q * $signed(_bits_w_upd_55_sum);
+  assign _shrBy_w_upd_55_sum = $signed((_mul_w_upd_55_sum + {{45'd0, r_55}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_55 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_55) begin
-      lfsr_next_55_f0 = lfsr_55 ^ {lfsr_55[30:0], 1'b0};
-      lfsr_next_55_f1 = lfsr_next_55_f0 ^ {lfsr_next_55_f0[28:0], 3'd0};
-      lfsr_next_55_f2 = lfsr_next_55_f1 ^ {lfsr_next_55_f1[25:0], 6'd0};
-      lfsr_next_55_f3 = lfsr_next_55_f2 ^ {lfsr_next_55_f2[19:0], 12'd0};
-      lfsr_next_55_b = lfsr_next_55_f3[15:0];
-      lfsr_next_55 = ((({16'd0, lfsr_55[31:16]} ^ {31'd0, lfsr_next_55_b[15]}) ^ {30'd0, lfsr_next_55_b[15:14]}) ^ {10'd0, {lfsr_next_55_b, 6'd0}}) ^ {lfsr_next_55_b, 16'd0};
-    end else begin
-      lfsr_next_55_f0 = 32'd0;
-      lfsr_next_55_f1 = 32'd0;
-      lfsr_next_55_f2 = 32'd0;
-      lfsr_next_55_f3 = 32'd0;
-      lfsr_next_55_b = 16'd0;
-      lfsr_next_55 = lfsr_55;
-    end
-  end
-
-  assign r_55 = lfsr_next_55[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_55 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_55 <= (cmd_layer == 1'b0) ? lfsr_save_0_55 : lfsr_save_1_55;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_55 <= w_we_55 ? lfsr_next_55 : lfsr_55;
-    end
-  end
-
-  assign _mul_w_upd_55_sum = nu1_q * $signed(hc_rd_55);
-  assign _shr_w_upd_55_sum = $signed(_mul_w_upd_55_sum) >>> 6'd3;
-  assign _shrBy_w_upd_55_sum = $signed((_shr_w_upd_55_sum + {48'd0, r_55})) >>> 6'd16;
-  // comb: w_upd_55 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_55) begin
+    if (w_we_16) begin
       w_upd_55_sum = {w_rd_55[15], w_rd_55} + _shrBy_w_upd_55_sum[16:0];
       w_upd_55_above = (w_upd_55_sum[16:15] - 2'd1) < 2'd1;
       w_upd_55_below = (w_upd_55_sum[16:15] - 2'd2) < 2'd1;
@@ -6805,7 +5099,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_55 (generator/units/hebbian.ts:584)
+  // seq: wn_55 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_55 <= w_upd_55;
@@ -6814,65 +5108,20 @@ module hebbian (
 
   // memory wbank_56: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_56 : (host_w_wr & (host_bank == 6'd56))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd56))) begin
       wbank_56[w_waddr] <= busy_q ? w_upd_56 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd56))) begin
+    if (w_re) begin
       w_rd_56 <= wbank_56[w_raddr];
     end
   end
 
-  // memory hbuf_56: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd56)) begin
-      hbuf_56[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_56 <= hbuf_56[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_56 <= hbuf_56[hn_addr1_q];
-    end
-  end
-
-  assign w_we_56 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_56 (generator/units/lane.ts:144)
+  assign _bits_w_upd_56_sum = hc_rd[911:896];
+  assign _mul_w_upd_56_sum = nu1_q * $signed(_bits_w_upd_56_sum);
+  assign _shrBy_w_upd_56_sum = $signed((_mul_w_upd_56_sum + {{45'd0, r_56}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_56 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_56) begin
-      lfsr_next_56_f0 = lfsr_56 ^ {lfsr_56[30:0], 1'b0};
-      lfsr_next_56_f1 = lfsr_next_56_f0 ^ {lfsr_next_56_f0[28:0], 3'd0};
-      lfsr_next_56_f2 = lfsr_next_56_f1 ^ {lfsr_next_56_f1[25:0], 6'd0};
-      lfsr_next_56_f3 = lfsr_next_56_f2 ^ {lfsr_next_56_f2[19:0], 12'd0};
-      lfsr_next_56_b = lfsr_next_56_f3[15:0];
-      lfsr_next_56 = ((({16'd0, lfsr_56[31:16]} ^ {31'd0, lfsr_next_56_b[15]}) ^ {30'd0, lfsr_next_56_b[15:14]}) ^ {10'd0, {lfsr_next_56_b, 6'd0}}) ^ {lfsr_next_56_b, 16'd0};
-    end else begin
-      lfsr_next_56_f0 = 32'd0;
-      lfsr_next_56_f1 = 32'd0;
-      lfsr_next_56_f2 = 32'd0;
-      lfsr_next_56_f3 = 32'd0;
-      lfsr_next_56_b = 16'd0;
-      lfsr_next_56 = lfsr_56;
-    end
-  end
-
-  assign r_56 = lfsr_next_56[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_56 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_56 <= (cmd_layer == 1'b0) ? lfsr_save_0_56 : lfsr_save_1_56;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_56 <= w_we_56 ? lfsr_next_56 : lfsr_56;
-    end
-  end
-
-  assign _mul_w_upd_56_sum = nu1_q * $signed(hc_rd_56);
-  assign _shr_w_upd_56_sum = $signed(_mul_w_upd_56_sum) >>> 6'd3;
-  assign _shrBy_w_upd_56_sum = $signed((_shr_w_upd_56_sum + {48'd0, r_56})) >>> 6'd16;
-  // comb: w_upd_56 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_56) begin
+    if (w_we_16) begin
       w_upd_56_sum = {w_rd_56[15], w_rd_56} + _shrBy_w_upd_56_sum[16:0];
       w_upd_56_above = (w_upd_56_sum[16:15] - 2'd1) < 2'd1;
       w_upd_56_below = (w_upd_56_sum[16:15] - 2'd2) < 2'd1;
@@ -6889,7 +5138,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_56 (generator/units/hebbian.ts:584)
+  // seq: wn_56 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_56 <= w_upd_56;
@@ -6898,65 +5147,20 @@ module hebbian (
 
   // memory wbank_57: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_57 : (host_w_wr & (host_bank == 6'd57))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd57))) begin
       wbank_57[w_waddr] <= busy_q ? w_upd_57 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd57))) begin
+    if (w_re) begin
       w_rd_57 <= wbank_57[w_raddr];
     end
   end
 
-  // memory hbuf_57: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd57)) begin
-      hbuf_57[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_57 <= hbuf_57[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_57 <= hbuf_57[hn_addr1_q];
-    end
-  end
-
-  assign w_we_57 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_57 (generator/units/lane.ts:144)
+  assign _bits_w_upd_57_sum = hc_rd[927:912];
+  assign _mul_w_upd_57_sum = nu1_q * $signed(_bits_w_upd_57_sum);
+  assign _shrBy_w_upd_57_sum = $signed((_mul_w_upd_57_sum + {{45'd0, r_57}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_57 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_57) begin
-      lfsr_next_57_f0 = lfsr_57 ^ {lfsr_57[30:0], 1'b0};
-      lfsr_next_57_f1 = lfsr_next_57_f0 ^ {lfsr_next_57_f0[28:0], 3'd0};
-      lfsr_next_57_f2 = lfsr_next_57_f1 ^ {lfsr_next_57_f1[25:0], 6'd0};
-      lfsr_next_57_f3 = lfsr_next_57_f2 ^ {lfsr_next_57_f2[19:0], 12'd0};
-      lfsr_next_57_b = lfsr_next_57_f3[15:0];
-      lfsr_next_57 = ((({16'd0, lfsr_57[31:16]} ^ {31'd0, lfsr_next_57_b[15]}) ^ {30'd0, lfsr_next_57_b[15:14]}) ^ {10'd0, {lfsr_next_57_b, 6'd0}}) ^ {lfsr_next_57_b, 16'd0};
-    end else begin
-      lfsr_next_57_f0 = 32'd0;
-      lfsr_next_57_f1 = 32'd0;
-      lfsr_next_57_f2 = 32'd0;
-      lfsr_next_57_f3 = 32'd0;
-      lfsr_next_57_b = 16'd0;
-      lfsr_next_57 = lfsr_57;
-    end
-  end
-
-  assign r_57 = lfsr_next_57[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_57 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_57 <= (cmd_layer == 1'b0) ? lfsr_save_0_57 : lfsr_save_1_57;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_57 <= w_we_57 ? lfsr_next_57 : lfsr_57;
-    end
-  end
-
-  assign _mul_w_upd_57_sum = nu1_q * $signed(hc_rd_57);
-  assign _shr_w_upd_57_sum = $signed(_mul_w_upd_57_sum) >>> 6'd3;
-  assign _shrBy_w_upd_57_sum = $signed((_shr_w_upd_57_sum + {48'd0, r_57})) >>> 6'd16;
-  // comb: w_upd_57 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_57) begin
+    if (w_we_16) begin
       w_upd_57_sum = {w_rd_57[15], w_rd_57} + _shrBy_w_upd_57_sum[16:0];
       w_upd_57_above = (w_upd_57_sum[16:15] - 2'd1) < 2'd1;
       w_upd_57_below = (w_upd_57_sum[16:15] - 2'd2) < 2'd1;
@@ -6973,7 +5177,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_57 (generator/units/hebbian.ts:584)
+  // seq: wn_57 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_57 <= w_upd_57;
@@ -6982,65 +5186,20 @@ module hebbian (
 
   // memory wbank_58: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_58 : (host_w_wr & (host_bank == 6'd58))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd58))) begin
       wbank_58[w_waddr] <= busy_q ? w_upd_58 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd58))) begin
+    if (w_re) begin
       w_rd_58 <= wbank_58[w_raddr];
     end
   end
 
-  // memory hbuf_58: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd58)) begin
-      hbuf_58[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_58 <= hbuf_58[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_58 <= hbuf_58[hn_addr1_q];
-    end
-  end
-
-  assign w_we_58 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_58 (generator/units/lane.ts:144)
+  assign _bits_w_upd_58_sum = hc_rd[943:928];
+  assign _mul_w_upd_58_sum = nu1_q * $signed(_bits_w_upd_58_sum);
+  assign _shrBy_w_upd_58_sum = $signed((_mul_w_upd_58_sum + {{45'd0, r_58}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_58 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_58) begin
-      lfsr_next_58_f0 = lfsr_58 ^ {lfsr_58[30:0], 1'b0};
-      lfsr_next_58_f1 = lfsr_next_58_f0 ^ {lfsr_next_58_f0[28:0], 3'd0};
-      lfsr_next_58_f2 = lfsr_next_58_f1 ^ {lfsr_next_58_f1[25:0], 6'd0};
-      lfsr_next_58_f3 = lfsr_next_58_f2 ^ {lfsr_next_58_f2[19:0], 12'd0};
-      lfsr_next_58_b = lfsr_next_58_f3[15:0];
-      lfsr_next_58 = ((({16'd0, lfsr_58[31:16]} ^ {31'd0, lfsr_next_58_b[15]}) ^ {30'd0, lfsr_next_58_b[15:14]}) ^ {10'd0, {lfsr_next_58_b, 6'd0}}) ^ {lfsr_next_58_b, 16'd0};
-    end else begin
-      lfsr_next_58_f0 = 32'd0;
-      lfsr_next_58_f1 = 32'd0;
-      lfsr_next_58_f2 = 32'd0;
-      lfsr_next_58_f3 = 32'd0;
-      lfsr_next_58_b = 16'd0;
-      lfsr_next_58 = lfsr_58;
-    end
-  end
-
-  assign r_58 = lfsr_next_58[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_58 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_58 <= (cmd_layer == 1'b0) ? lfsr_save_0_58 : lfsr_save_1_58;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_58 <= w_we_58 ? lfsr_next_58 : lfsr_58;
-    end
-  end
-
-  assign _mul_w_upd_58_sum = nu1_q * $signed(hc_rd_58);
-  assign _shr_w_upd_58_sum = $signed(_mul_w_upd_58_sum) >>> 6'd3;
-  assign _shrBy_w_upd_58_sum = $signed((_shr_w_upd_58_sum + {48'd0, r_58})) >>> 6'd16;
-  // comb: w_upd_58 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_58) begin
+    if (w_we_16) begin
       w_upd_58_sum = {w_rd_58[15], w_rd_58} + _shrBy_w_upd_58_sum[16:0];
       w_upd_58_above = (w_upd_58_sum[16:15] - 2'd1) < 2'd1;
       w_upd_58_below = (w_upd_58_sum[16:15] - 2'd2) < 2'd1;
@@ -7057,7 +5216,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_58 (generator/units/hebbian.ts:584)
+  // seq: wn_58 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_58 <= w_upd_58;
@@ -7066,65 +5225,20 @@ module hebbian (
 
   // memory wbank_59: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_59 : (host_w_wr & (host_bank == 6'd59))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd59))) begin
       wbank_59[w_waddr] <= busy_q ? w_upd_59 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd59))) begin
+    if (w_re) begin
       w_rd_59 <= wbank_59[w_raddr];
     end
   end
 
-  // memory hbuf_59: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd59)) begin
-      hbuf_59[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_59 <= hbuf_59[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_59 <= hbuf_59[hn_addr1_q];
-    end
-  end
-
-  assign w_we_59 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_59 (generator/units/lane.ts:144)
+  assign _bits_w_upd_59_sum = hc_rd[959:944];
+  assign _mul_w_upd_59_sum = nu1_q * $signed(_bits_w_upd_59_sum);
+  assign _shrBy_w_upd_59_sum = $signed((_mul_w_upd_59_sum + {{45'd0, r_59}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_59 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_59) begin
-      lfsr_next_59_f0 = lfsr_59 ^ {lfsr_59[30:0], 1'b0};
-      lfsr_next_59_f1 = lfsr_next_59_f0 ^ {lfsr_next_59_f0[28:0], 3'd0};
-      lfsr_next_59_f2 = lfsr_next_59_f1 ^ {lfsr_next_59_f1[25:0], 6'd0};
-      lfsr_next_59_f3 = lfsr_next_59_f2 ^ {lfsr_next_59_f2[19:0], 12'd0};
-      lfsr_next_59_b = lfsr_next_59_f3[15:0];
-      lfsr_next_59 = ((({16'd0, lfsr_59[31:16]} ^ {31'd0, lfsr_next_59_b[15]}) ^ {30'd0, lfsr_next_59_b[15:14]}) ^ {10'd0, {lfsr_next_59_b, 6'd0}}) ^ {lfsr_next_59_b, 16'd0};
-    end else begin
-      lfsr_next_59_f0 = 32'd0;
-      lfsr_next_59_f1 = 32'd0;
-      lfsr_next_59_f2 = 32'd0;
-      lfsr_next_59_f3 = 32'd0;
-      lfsr_next_59_b = 16'd0;
-      lfsr_next_59 = lfsr_59;
-    end
-  end
-
-  assign r_59 = lfsr_next_59[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_59 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_59 <= (cmd_layer == 1'b0) ? lfsr_save_0_59 : lfsr_save_1_59;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_59 <= w_we_59 ? lfsr_next_59 : lfsr_59;
-    end
-  end
-
-  assign _mul_w_upd_59_sum = nu1_q * $signed(hc_rd_59);
-  assign _shr_w_upd_59_sum = $signed(_mul_w_upd_59_sum) >>> 6'd3;
-  assign _shrBy_w_upd_59_sum = $signed((_shr_w_upd_59_sum + {48'd0, r_59})) >>> 6'd16;
-  // comb: w_upd_59 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_59) begin
+    if (w_we_16) begin
       w_upd_59_sum = {w_rd_59[15], w_rd_59} + _shrBy_w_upd_59_sum[16:0];
       w_upd_59_above = (w_upd_59_sum[16:15] - 2'd1) < 2'd1;
       w_upd_59_below = (w_upd_59_sum[16:15] - 2'd2) < 2'd1;
@@ -7141,7 +5255,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_59 (generator/units/hebbian.ts:584)
+  // seq: wn_59 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_59 <= w_upd_59;
@@ -7150,65 +5264,20 @@ module hebbian (
 
   // memory wbank_60: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_60 : (host_w_wr & (host_bank == 6'd60))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd60))) begin
       wbank_60[w_waddr] <= busy_q ? w_upd_60 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd60))) begin
+    if (w_re) begin
       w_rd_60 <= wbank_60[w_raddr];
     end
   end
 
-  // memory hbuf_60: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd60)) begin
-      hbuf_60[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_60 <= hbuf_60[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_60 <= hbuf_60[hn_addr1_q];
-    end
-  end
-
-  assign w_we_60 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_60 (generator/units/lane.ts:144)
+  assign _bits_w_upd_60_sum = hc_rd[975:960];
+  assign _mul_w_upd_60_sum = nu1_q * $signed(_bits_w_upd_60_sum);
+  assign _shrBy_w_upd_60_sum = $signed((_mul_w_upd_60_sum + {{45'd0, r_60}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_60 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_60) begin
-      lfsr_next_60_f0 = lfsr_60 ^ {lfsr_60[30:0], 1'b0};
-      lfsr_next_60_f1 = lfsr_next_60_f0 ^ {lfsr_next_60_f0[28:0], 3'd0};
-      lfsr_next_60_f2 = lfsr_next_60_f1 ^ {lfsr_next_60_f1[25:0], 6'd0};
-      lfsr_next_60_f3 = lfsr_next_60_f2 ^ {lfsr_next_60_f2[19:0], 12'd0};
-      lfsr_next_60_b = lfsr_next_60_f3[15:0];
-      lfsr_next_60 = ((({16'd0, lfsr_60[31:16]} ^ {31'd0, lfsr_next_60_b[15]}) ^ {30'd0, lfsr_next_60_b[15:14]}) ^ {10'd0, {lfsr_next_60_b, 6'd0}}) ^ {lfsr_next_60_b, 16'd0};
-    end else begin
-      lfsr_next_60_f0 = 32'd0;
-      lfsr_next_60_f1 = 32'd0;
-      lfsr_next_60_f2 = 32'd0;
-      lfsr_next_60_f3 = 32'd0;
-      lfsr_next_60_b = 16'd0;
-      lfsr_next_60 = lfsr_60;
-    end
-  end
-
-  assign r_60 = lfsr_next_60[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_60 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_60 <= (cmd_layer == 1'b0) ? lfsr_save_0_60 : lfsr_save_1_60;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_60 <= w_we_60 ? lfsr_next_60 : lfsr_60;
-    end
-  end
-
-  assign _mul_w_upd_60_sum = nu1_q * $signed(hc_rd_60);
-  assign _shr_w_upd_60_sum = $signed(_mul_w_upd_60_sum) >>> 6'd3;
-  assign _shrBy_w_upd_60_sum = $signed((_shr_w_upd_60_sum + {48'd0, r_60})) >>> 6'd16;
-  // comb: w_upd_60 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_60) begin
+    if (w_we_16) begin
       w_upd_60_sum = {w_rd_60[15], w_rd_60} + _shrBy_w_upd_60_sum[16:0];
       w_upd_60_above = (w_upd_60_sum[16:15] - 2'd1) < 2'd1;
       w_upd_60_below = (w_upd_60_sum[16:15] - 2'd2) < 2'd1;
@@ -7225,7 +5294,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_60 (generator/units/hebbian.ts:584)
+  // seq: wn_60 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_60 <= w_upd_60;
@@ -7234,65 +5303,20 @@ module hebbian (
 
   // memory wbank_61: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_61 : (host_w_wr & (host_bank == 6'd61))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd61))) begin
       wbank_61[w_waddr] <= busy_q ? w_upd_61 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd61))) begin
+    if (w_re) begin
       w_rd_61 <= wbank_61[w_raddr];
     end
   end
 
-  // memory hbuf_61: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd61)) begin
-      hbuf_61[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_61 <= hbuf_61[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_61 <= hbuf_61[hn_addr1_q];
-    end
-  end
-
-  assign w_we_61 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_61 (generator/units/lane.ts:144)
+  assign _bits_w_upd_61_sum = hc_rd[991:976];
+  assign _mul_w_upd_61_sum = nu1_q * $signed(_bits_w_upd_61_sum);
+  assign _shrBy_w_upd_61_sum = $signed((_mul_w_upd_61_sum + {{45'd0, r_61}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_61 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_61) begin
-      lfsr_next_61_f0 = lfsr_61 ^ {lfsr_61[30:0], 1'b0};
-      lfsr_next_61_f1 = lfsr_next_61_f0 ^ {lfsr_next_61_f0[28:0], 3'd0};
-      lfsr_next_61_f2 = lfsr_next_61_f1 ^ {lfsr_next_61_f1[25:0], 6'd0};
-      lfsr_next_61_f3 = lfsr_next_61_f2 ^ {lfsr_next_61_f2[19:0], 12'd0};
-      lfsr_next_61_b = lfsr_next_61_f3[15:0];
-      lfsr_next_61 = ((({16'd0, lfsr_61[31:16]} ^ {31'd0, lfsr_next_61_b[15]}) ^ {30'd0, lfsr_next_61_b[15:14]}) ^ {10'd0, {lfsr_next_61_b, 6'd0}}) ^ {lfsr_next_61_b, 16'd0};
-    end else begin
-      lfsr_next_61_f0 = 32'd0;
-      lfsr_next_61_f1 = 32'd0;
-      lfsr_next_61_f2 = 32'd0;
-      lfsr_next_61_f3 = 32'd0;
-      lfsr_next_61_b = 16'd0;
-      lfsr_next_61 = lfsr_61;
-    end
-  end
-
-  assign r_61 = lfsr_next_61[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_61 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_61 <= (cmd_layer == 1'b0) ? lfsr_save_0_61 : lfsr_save_1_61;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_61 <= w_we_61 ? lfsr_next_61 : lfsr_61;
-    end
-  end
-
-  assign _mul_w_upd_61_sum = nu1_q * $signed(hc_rd_61);
-  assign _shr_w_upd_61_sum = $signed(_mul_w_upd_61_sum) >>> 6'd3;
-  assign _shrBy_w_upd_61_sum = $signed((_shr_w_upd_61_sum + {48'd0, r_61})) >>> 6'd16;
-  // comb: w_upd_61 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_61) begin
+    if (w_we_16) begin
       w_upd_61_sum = {w_rd_61[15], w_rd_61} + _shrBy_w_upd_61_sum[16:0];
       w_upd_61_above = (w_upd_61_sum[16:15] - 2'd1) < 2'd1;
       w_upd_61_below = (w_upd_61_sum[16:15] - 2'd2) < 2'd1;
@@ -7309,7 +5333,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_61 (generator/units/hebbian.ts:584)
+  // seq: wn_61 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_61 <= w_upd_61;
@@ -7318,65 +5342,20 @@ module hebbian (
 
   // memory wbank_62: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_62 : (host_w_wr & (host_bank == 6'd62))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd62))) begin
       wbank_62[w_waddr] <= busy_q ? w_upd_62 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd62))) begin
+    if (w_re) begin
       w_rd_62 <= wbank_62[w_raddr];
     end
   end
 
-  // memory hbuf_62: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd62)) begin
-      hbuf_62[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_62 <= hbuf_62[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_62 <= hbuf_62[hn_addr1_q];
-    end
-  end
-
-  assign w_we_62 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_62 (generator/units/lane.ts:144)
+  assign _bits_w_upd_62_sum = hc_rd[1007:992];
+  assign _mul_w_upd_62_sum = nu1_q * $signed(_bits_w_upd_62_sum);
+  assign _shrBy_w_upd_62_sum = $signed((_mul_w_upd_62_sum + {{45'd0, r_62}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_62 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_62) begin
-      lfsr_next_62_f0 = lfsr_62 ^ {lfsr_62[30:0], 1'b0};
-      lfsr_next_62_f1 = lfsr_next_62_f0 ^ {lfsr_next_62_f0[28:0], 3'd0};
-      lfsr_next_62_f2 = lfsr_next_62_f1 ^ {lfsr_next_62_f1[25:0], 6'd0};
-      lfsr_next_62_f3 = lfsr_next_62_f2 ^ {lfsr_next_62_f2[19:0], 12'd0};
-      lfsr_next_62_b = lfsr_next_62_f3[15:0];
-      lfsr_next_62 = ((({16'd0, lfsr_62[31:16]} ^ {31'd0, lfsr_next_62_b[15]}) ^ {30'd0, lfsr_next_62_b[15:14]}) ^ {10'd0, {lfsr_next_62_b, 6'd0}}) ^ {lfsr_next_62_b, 16'd0};
-    end else begin
-      lfsr_next_62_f0 = 32'd0;
-      lfsr_next_62_f1 = 32'd0;
-      lfsr_next_62_f2 = 32'd0;
-      lfsr_next_62_f3 = 32'd0;
-      lfsr_next_62_b = 16'd0;
-      lfsr_next_62 = lfsr_62;
-    end
-  end
-
-  assign r_62 = lfsr_next_62[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_62 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_62 <= (cmd_layer == 1'b0) ? lfsr_save_0_62 : lfsr_save_1_62;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_62 <= w_we_62 ? lfsr_next_62 : lfsr_62;
-    end
-  end
-
-  assign _mul_w_upd_62_sum = nu1_q * $signed(hc_rd_62);
-  assign _shr_w_upd_62_sum = $signed(_mul_w_upd_62_sum) >>> 6'd3;
-  assign _shrBy_w_upd_62_sum = $signed((_shr_w_upd_62_sum + {48'd0, r_62})) >>> 6'd16;
-  // comb: w_upd_62 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_62) begin
+    if (w_we_16) begin
       w_upd_62_sum = {w_rd_62[15], w_rd_62} + _shrBy_w_upd_62_sum[16:0];
       w_upd_62_above = (w_upd_62_sum[16:15] - 2'd1) < 2'd1;
       w_upd_62_below = (w_upd_62_sum[16:15] - 2'd2) < 2'd1;
@@ -7393,7 +5372,7 @@ module hebbian (
     end
   end
 
-  // seq: wn_62 (generator/units/hebbian.ts:584)
+  // seq: wn_62 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_62 <= w_upd_62;
@@ -7402,65 +5381,20 @@ module hebbian (
 
   // memory wbank_63: 1792 x uint(16), 1 write / 1 sync read / 0 async read port(s) (generator/units/hebbian.ts:215)
   always @(posedge clk) begin
-    if (busy_q ? w_we_63 : (host_w_wr & (host_bank == 6'd63))) begin
+    if (busy_q ? w_we_16 : (host_w_wr & (host_bank == 6'd63))) begin
       wbank_63[w_waddr] <= busy_q ? w_upd_63 : host_wdata[15:0];
     end
-    if (busy_q ? issue : (host_w_rd & (host_bank == 6'd63))) begin
+    if (w_re) begin
       w_rd_63 <= wbank_63[w_raddr];
     end
   end
 
-  // memory hbuf_63: 45 x uint(16), 1 write / 2 sync read / 0 async read port(s) (generator/units/hebbian.ts:540)
-  always @(posedge clk) begin
-    if ((s_axis_h_tvalid & s_axis_h_tready) & (hl_lane_q == 6'd63)) begin
-      hbuf_63[hl_addr_q] <= h_aligned;
-    end
-    if (issue) begin
-      hc_rd_63 <= hbuf_63[hc_addr];
-    end
-    if (v1_q) begin
-      hn_rd_63 <= hbuf_63[hn_addr1_q];
-    end
-  end
-
-  assign w_we_63 = (v1_q & act1_q) & ((~last1_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1));  // generator/units/hebbian.ts:550
-
-  // comb: lfsr_next_63 (generator/units/lane.ts:144)
+  assign _bits_w_upd_63_sum = hc_rd[1023:1008];
+  assign _mul_w_upd_63_sum = nu1_q * $signed(_bits_w_upd_63_sum);
+  assign _shrBy_w_upd_63_sum = $signed((_mul_w_upd_63_sum + {{45'd0, r_63}, 3'd0})) >>> 6'd19;
+  // comb: w_upd_63 (generator/units/lane.ts:415)
   always @* begin
-    if (w_we_63) begin
-      lfsr_next_63_f0 = lfsr_63 ^ {lfsr_63[30:0], 1'b0};
-      lfsr_next_63_f1 = lfsr_next_63_f0 ^ {lfsr_next_63_f0[28:0], 3'd0};
-      lfsr_next_63_f2 = lfsr_next_63_f1 ^ {lfsr_next_63_f1[25:0], 6'd0};
-      lfsr_next_63_f3 = lfsr_next_63_f2 ^ {lfsr_next_63_f2[19:0], 12'd0};
-      lfsr_next_63_b = lfsr_next_63_f3[15:0];
-      lfsr_next_63 = ((({16'd0, lfsr_63[31:16]} ^ {31'd0, lfsr_next_63_b[15]}) ^ {30'd0, lfsr_next_63_b[15:14]}) ^ {10'd0, {lfsr_next_63_b, 6'd0}}) ^ {lfsr_next_63_b, 16'd0};
-    end else begin
-      lfsr_next_63_f0 = 32'd0;
-      lfsr_next_63_f1 = 32'd0;
-      lfsr_next_63_f2 = 32'd0;
-      lfsr_next_63_f3 = 32'd0;
-      lfsr_next_63_b = 16'd0;
-      lfsr_next_63 = lfsr_63;
-    end
-  end
-
-  assign r_63 = lfsr_next_63[15:0];  // generator/units/hebbian.ts:557
-
-  // seq: lfsr_lane_63 (generator/units/hebbian.ts:570)
-  always @(posedge clk) begin
-    if (((~busy_q) & start)) begin
-      lfsr_63 <= (cmd_layer == 1'b0) ? lfsr_save_0_63 : lfsr_save_1_63;
-    end else if ((v1_q & act1_q)) begin
-      lfsr_63 <= w_we_63 ? lfsr_next_63 : lfsr_63;
-    end
-  end
-
-  assign _mul_w_upd_63_sum = nu1_q * $signed(hc_rd_63);
-  assign _shr_w_upd_63_sum = $signed(_mul_w_upd_63_sum) >>> 6'd3;
-  assign _shrBy_w_upd_63_sum = $signed((_shr_w_upd_63_sum + {48'd0, r_63})) >>> 6'd16;
-  // comb: w_upd_63 (generator/units/lane.ts:288)
-  always @* begin
-    if (w_we_63) begin
+    if (w_we_16) begin
       w_upd_63_sum = {w_rd_63[15], w_rd_63} + _shrBy_w_upd_63_sum[16:0];
       w_upd_63_above = (w_upd_63_sum[16:15] - 2'd1) < 2'd1;
       w_upd_63_below = (w_upd_63_sum[16:15] - 2'd2) < 2'd1;
@@ -7477,14 +5411,14 @@ module hebbian (
     end
   end
 
-  // seq: wn_63 (generator/units/hebbian.ts:584)
+  // seq: wn_63 (generator/units/hebbian.ts:629)
   always @(posedge clk) begin
     if (v1_q) begin
       wn_63 <= w_upd_63;
     end
   end
 
-  // seq: lfsr_banks (generator/units/hebbian.ts:593)
+  // seq: lfsr_banks (generator/units/hebbian.ts:638)
   always @(posedge clk) begin
     if (rst) begin
       lfsr_save_0_0 <= 32'd1;
@@ -7619,134 +5553,134 @@ module hebbian (
       if (finish) begin
         if ((layer_q == 1'b0)) begin
           lfsr_save_0_0 <= lfsr_0;
-          lfsr_save_0_1 <= lfsr_1;
-          lfsr_save_0_2 <= lfsr_2;
-          lfsr_save_0_3 <= lfsr_3;
-          lfsr_save_0_4 <= lfsr_4;
-          lfsr_save_0_5 <= lfsr_5;
-          lfsr_save_0_6 <= lfsr_6;
-          lfsr_save_0_7 <= lfsr_7;
-          lfsr_save_0_8 <= lfsr_8;
-          lfsr_save_0_9 <= lfsr_9;
-          lfsr_save_0_10 <= lfsr_10;
-          lfsr_save_0_11 <= lfsr_11;
-          lfsr_save_0_12 <= lfsr_12;
-          lfsr_save_0_13 <= lfsr_13;
-          lfsr_save_0_14 <= lfsr_14;
+          lfsr_save_0_1 <= lfsr_1_2[31:0];
+          lfsr_save_0_2 <= lfsr_1_2[63:32];
+          lfsr_save_0_3 <= lfsr_3_4[31:0];
+          lfsr_save_0_4 <= lfsr_3_4[63:32];
+          lfsr_save_0_5 <= lfsr_5_6[31:0];
+          lfsr_save_0_6 <= lfsr_5_6[63:32];
+          lfsr_save_0_7 <= lfsr_7_8[31:0];
+          lfsr_save_0_8 <= lfsr_7_8[63:32];
+          lfsr_save_0_9 <= lfsr_9_10[31:0];
+          lfsr_save_0_10 <= lfsr_9_10[63:32];
+          lfsr_save_0_11 <= lfsr_11_12[31:0];
+          lfsr_save_0_12 <= lfsr_11_12[63:32];
+          lfsr_save_0_13 <= lfsr_13_14[31:0];
+          lfsr_save_0_14 <= lfsr_13_14[63:32];
           lfsr_save_0_15 <= lfsr_15;
           lfsr_save_0_16 <= lfsr_16;
-          lfsr_save_0_17 <= lfsr_17;
-          lfsr_save_0_18 <= lfsr_18;
-          lfsr_save_0_19 <= lfsr_19;
-          lfsr_save_0_20 <= lfsr_20;
-          lfsr_save_0_21 <= lfsr_21;
-          lfsr_save_0_22 <= lfsr_22;
-          lfsr_save_0_23 <= lfsr_23;
-          lfsr_save_0_24 <= lfsr_24;
-          lfsr_save_0_25 <= lfsr_25;
-          lfsr_save_0_26 <= lfsr_26;
-          lfsr_save_0_27 <= lfsr_27;
-          lfsr_save_0_28 <= lfsr_28;
-          lfsr_save_0_29 <= lfsr_29;
-          lfsr_save_0_30 <= lfsr_30;
-          lfsr_save_0_31 <= lfsr_31;
-          lfsr_save_0_32 <= lfsr_32;
-          lfsr_save_0_33 <= lfsr_33;
-          lfsr_save_0_34 <= lfsr_34;
-          lfsr_save_0_35 <= lfsr_35;
-          lfsr_save_0_36 <= lfsr_36;
-          lfsr_save_0_37 <= lfsr_37;
-          lfsr_save_0_38 <= lfsr_38;
-          lfsr_save_0_39 <= lfsr_39;
-          lfsr_save_0_40 <= lfsr_40;
-          lfsr_save_0_41 <= lfsr_41;
-          lfsr_save_0_42 <= lfsr_42;
-          lfsr_save_0_43 <= lfsr_43;
-          lfsr_save_0_44 <= lfsr_44;
-          lfsr_save_0_45 <= lfsr_45;
-          lfsr_save_0_46 <= lfsr_46;
-          lfsr_save_0_47 <= lfsr_47;
-          lfsr_save_0_48 <= lfsr_48;
-          lfsr_save_0_49 <= lfsr_49;
-          lfsr_save_0_50 <= lfsr_50;
-          lfsr_save_0_51 <= lfsr_51;
-          lfsr_save_0_52 <= lfsr_52;
-          lfsr_save_0_53 <= lfsr_53;
-          lfsr_save_0_54 <= lfsr_54;
-          lfsr_save_0_55 <= lfsr_55;
-          lfsr_save_0_56 <= lfsr_56;
-          lfsr_save_0_57 <= lfsr_57;
-          lfsr_save_0_58 <= lfsr_58;
-          lfsr_save_0_59 <= lfsr_59;
-          lfsr_save_0_60 <= lfsr_60;
-          lfsr_save_0_61 <= lfsr_61;
-          lfsr_save_0_62 <= lfsr_62;
+          lfsr_save_0_17 <= lfsr_17_18[31:0];
+          lfsr_save_0_18 <= lfsr_17_18[63:32];
+          lfsr_save_0_19 <= lfsr_19_20[31:0];
+          lfsr_save_0_20 <= lfsr_19_20[63:32];
+          lfsr_save_0_21 <= lfsr_21_22[31:0];
+          lfsr_save_0_22 <= lfsr_21_22[63:32];
+          lfsr_save_0_23 <= lfsr_23_24[31:0];
+          lfsr_save_0_24 <= lfsr_23_24[63:32];
+          lfsr_save_0_25 <= lfsr_25_26[31:0];
+          lfsr_save_0_26 <= lfsr_25_26[63:32];
+          lfsr_save_0_27 <= lfsr_27_28[31:0];
+          lfsr_save_0_28 <= lfsr_27_28[63:32];
+          lfsr_save_0_29 <= lfsr_29_30[31:0];
+          lfsr_save_0_30 <= lfsr_29_30[63:32];
+          lfsr_save_0_31 <= lfsr_31_32[31:0];
+          lfsr_save_0_32 <= lfsr_31_32[63:32];
+          lfsr_save_0_33 <= lfsr_33_34[31:0];
+          lfsr_save_0_34 <= lfsr_33_34[63:32];
+          lfsr_save_0_35 <= lfsr_35_36[31:0];
+          lfsr_save_0_36 <= lfsr_35_36[63:32];
+          lfsr_save_0_37 <= lfsr_37_38[31:0];
+          lfsr_save_0_38 <= lfsr_37_38[63:32];
+          lfsr_save_0_39 <= lfsr_39_40[31:0];
+          lfsr_save_0_40 <= lfsr_39_40[63:32];
+          lfsr_save_0_41 <= lfsr_41_42[31:0];
+          lfsr_save_0_42 <= lfsr_41_42[63:32];
+          lfsr_save_0_43 <= lfsr_43_44[31:0];
+          lfsr_save_0_44 <= lfsr_43_44[63:32];
+          lfsr_save_0_45 <= lfsr_45_46[31:0];
+          lfsr_save_0_46 <= lfsr_45_46[63:32];
+          lfsr_save_0_47 <= lfsr_47_48[31:0];
+          lfsr_save_0_48 <= lfsr_47_48[63:32];
+          lfsr_save_0_49 <= lfsr_49_50[31:0];
+          lfsr_save_0_50 <= lfsr_49_50[63:32];
+          lfsr_save_0_51 <= lfsr_51_52[31:0];
+          lfsr_save_0_52 <= lfsr_51_52[63:32];
+          lfsr_save_0_53 <= lfsr_53_54[31:0];
+          lfsr_save_0_54 <= lfsr_53_54[63:32];
+          lfsr_save_0_55 <= lfsr_55_56[31:0];
+          lfsr_save_0_56 <= lfsr_55_56[63:32];
+          lfsr_save_0_57 <= lfsr_57_58[31:0];
+          lfsr_save_0_58 <= lfsr_57_58[63:32];
+          lfsr_save_0_59 <= lfsr_59_60[31:0];
+          lfsr_save_0_60 <= lfsr_59_60[63:32];
+          lfsr_save_0_61 <= lfsr_61_62[31:0];
+          lfsr_save_0_62 <= lfsr_61_62[63:32];
           lfsr_save_0_63 <= lfsr_63;
         end
         if ((layer_q == 1'b1)) begin
           lfsr_save_1_0 <= lfsr_0;
-          lfsr_save_1_1 <= lfsr_1;
-          lfsr_save_1_2 <= lfsr_2;
-          lfsr_save_1_3 <= lfsr_3;
-          lfsr_save_1_4 <= lfsr_4;
-          lfsr_save_1_5 <= lfsr_5;
-          lfsr_save_1_6 <= lfsr_6;
-          lfsr_save_1_7 <= lfsr_7;
-          lfsr_save_1_8 <= lfsr_8;
-          lfsr_save_1_9 <= lfsr_9;
-          lfsr_save_1_10 <= lfsr_10;
-          lfsr_save_1_11 <= lfsr_11;
-          lfsr_save_1_12 <= lfsr_12;
-          lfsr_save_1_13 <= lfsr_13;
-          lfsr_save_1_14 <= lfsr_14;
+          lfsr_save_1_1 <= lfsr_1_2[31:0];
+          lfsr_save_1_2 <= lfsr_1_2[63:32];
+          lfsr_save_1_3 <= lfsr_3_4[31:0];
+          lfsr_save_1_4 <= lfsr_3_4[63:32];
+          lfsr_save_1_5 <= lfsr_5_6[31:0];
+          lfsr_save_1_6 <= lfsr_5_6[63:32];
+          lfsr_save_1_7 <= lfsr_7_8[31:0];
+          lfsr_save_1_8 <= lfsr_7_8[63:32];
+          lfsr_save_1_9 <= lfsr_9_10[31:0];
+          lfsr_save_1_10 <= lfsr_9_10[63:32];
+          lfsr_save_1_11 <= lfsr_11_12[31:0];
+          lfsr_save_1_12 <= lfsr_11_12[63:32];
+          lfsr_save_1_13 <= lfsr_13_14[31:0];
+          lfsr_save_1_14 <= lfsr_13_14[63:32];
           lfsr_save_1_15 <= lfsr_15;
           lfsr_save_1_16 <= lfsr_16;
-          lfsr_save_1_17 <= lfsr_17;
-          lfsr_save_1_18 <= lfsr_18;
-          lfsr_save_1_19 <= lfsr_19;
-          lfsr_save_1_20 <= lfsr_20;
-          lfsr_save_1_21 <= lfsr_21;
-          lfsr_save_1_22 <= lfsr_22;
-          lfsr_save_1_23 <= lfsr_23;
-          lfsr_save_1_24 <= lfsr_24;
-          lfsr_save_1_25 <= lfsr_25;
-          lfsr_save_1_26 <= lfsr_26;
-          lfsr_save_1_27 <= lfsr_27;
-          lfsr_save_1_28 <= lfsr_28;
-          lfsr_save_1_29 <= lfsr_29;
-          lfsr_save_1_30 <= lfsr_30;
-          lfsr_save_1_31 <= lfsr_31;
-          lfsr_save_1_32 <= lfsr_32;
-          lfsr_save_1_33 <= lfsr_33;
-          lfsr_save_1_34 <= lfsr_34;
-          lfsr_save_1_35 <= lfsr_35;
-          lfsr_save_1_36 <= lfsr_36;
-          lfsr_save_1_37 <= lfsr_37;
-          lfsr_save_1_38 <= lfsr_38;
-          lfsr_save_1_39 <= lfsr_39;
-          lfsr_save_1_40 <= lfsr_40;
-          lfsr_save_1_41 <= lfsr_41;
-          lfsr_save_1_42 <= lfsr_42;
-          lfsr_save_1_43 <= lfsr_43;
-          lfsr_save_1_44 <= lfsr_44;
-          lfsr_save_1_45 <= lfsr_45;
-          lfsr_save_1_46 <= lfsr_46;
-          lfsr_save_1_47 <= lfsr_47;
-          lfsr_save_1_48 <= lfsr_48;
-          lfsr_save_1_49 <= lfsr_49;
-          lfsr_save_1_50 <= lfsr_50;
-          lfsr_save_1_51 <= lfsr_51;
-          lfsr_save_1_52 <= lfsr_52;
-          lfsr_save_1_53 <= lfsr_53;
-          lfsr_save_1_54 <= lfsr_54;
-          lfsr_save_1_55 <= lfsr_55;
-          lfsr_save_1_56 <= lfsr_56;
-          lfsr_save_1_57 <= lfsr_57;
-          lfsr_save_1_58 <= lfsr_58;
-          lfsr_save_1_59 <= lfsr_59;
-          lfsr_save_1_60 <= lfsr_60;
-          lfsr_save_1_61 <= lfsr_61;
-          lfsr_save_1_62 <= lfsr_62;
+          lfsr_save_1_17 <= lfsr_17_18[31:0];
+          lfsr_save_1_18 <= lfsr_17_18[63:32];
+          lfsr_save_1_19 <= lfsr_19_20[31:0];
+          lfsr_save_1_20 <= lfsr_19_20[63:32];
+          lfsr_save_1_21 <= lfsr_21_22[31:0];
+          lfsr_save_1_22 <= lfsr_21_22[63:32];
+          lfsr_save_1_23 <= lfsr_23_24[31:0];
+          lfsr_save_1_24 <= lfsr_23_24[63:32];
+          lfsr_save_1_25 <= lfsr_25_26[31:0];
+          lfsr_save_1_26 <= lfsr_25_26[63:32];
+          lfsr_save_1_27 <= lfsr_27_28[31:0];
+          lfsr_save_1_28 <= lfsr_27_28[63:32];
+          lfsr_save_1_29 <= lfsr_29_30[31:0];
+          lfsr_save_1_30 <= lfsr_29_30[63:32];
+          lfsr_save_1_31 <= lfsr_31_32[31:0];
+          lfsr_save_1_32 <= lfsr_31_32[63:32];
+          lfsr_save_1_33 <= lfsr_33_34[31:0];
+          lfsr_save_1_34 <= lfsr_33_34[63:32];
+          lfsr_save_1_35 <= lfsr_35_36[31:0];
+          lfsr_save_1_36 <= lfsr_35_36[63:32];
+          lfsr_save_1_37 <= lfsr_37_38[31:0];
+          lfsr_save_1_38 <= lfsr_37_38[63:32];
+          lfsr_save_1_39 <= lfsr_39_40[31:0];
+          lfsr_save_1_40 <= lfsr_39_40[63:32];
+          lfsr_save_1_41 <= lfsr_41_42[31:0];
+          lfsr_save_1_42 <= lfsr_41_42[63:32];
+          lfsr_save_1_43 <= lfsr_43_44[31:0];
+          lfsr_save_1_44 <= lfsr_43_44[63:32];
+          lfsr_save_1_45 <= lfsr_45_46[31:0];
+          lfsr_save_1_46 <= lfsr_45_46[63:32];
+          lfsr_save_1_47 <= lfsr_47_48[31:0];
+          lfsr_save_1_48 <= lfsr_47_48[63:32];
+          lfsr_save_1_49 <= lfsr_49_50[31:0];
+          lfsr_save_1_50 <= lfsr_49_50[63:32];
+          lfsr_save_1_51 <= lfsr_51_52[31:0];
+          lfsr_save_1_52 <= lfsr_51_52[63:32];
+          lfsr_save_1_53 <= lfsr_53_54[31:0];
+          lfsr_save_1_54 <= lfsr_53_54[63:32];
+          lfsr_save_1_55 <= lfsr_55_56[31:0];
+          lfsr_save_1_56 <= lfsr_55_56[63:32];
+          lfsr_save_1_57 <= lfsr_57_58[31:0];
+          lfsr_save_1_58 <= lfsr_57_58[63:32];
+          lfsr_save_1_59 <= lfsr_59_60[31:0];
+          lfsr_save_1_60 <= lfsr_59_60[63:32];
+          lfsr_save_1_61 <= lfsr_61_62[31:0];
+          lfsr_save_1_62 <= lfsr_61_62[63:32];
           lfsr_save_1_63 <= lfsr_63;
         end
       end else if ((((~busy_q) & host_we) & (host_kind == 2'd2))) begin
@@ -8268,140 +6202,204 @@ module hebbian (
     end
   end
 
-  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:605
+  assign r_bias = (layer_q == 1'b0) ? lfsr_next_16[15:0] : (w_we ? lfsr_next2_0[15:0] : lfsr_next_0[15:0]);  // generator/units/hebbian.ts:650
 
   assign _ext_b_upd_sum = {1'b0, r_bias[15:7]};
   assign _add_b_upd_sum = {{2{nu1_q[16]}}, nu1_q} + {{9{_ext_b_upd_sum[9]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[18:9];
-  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:253
+  assign b_upd_sum = {bias_rd_q[15], bias_rd_q} + {{7{_bits_b_upd_sum[9]}}, _bits_b_upd_sum};  // generator/units/lane.ts:380
 
-  assign b_upd_sat_hi = (b_upd_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:254
+  assign b_upd_sat_hi = (b_upd_sum[16:15] - 2'd1) < 2'd1;  // generator/units/lane.ts:381
 
-  assign b_upd_sat_lo = (b_upd_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:255
+  assign b_upd_sat_lo = (b_upd_sum[16:15] - 2'd2) < 2'd1;  // generator/units/lane.ts:382
 
-  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:607
+  assign b_we = (v1_q & act1_q) & last1_q;  // generator/units/hebbian.ts:652
 
-  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:608
+  assign b_new = b_upd_sat_hi ? 16'sd32767 : (b_upd_sat_lo ? 16'sh8000 : b_upd_sum[15:0]);  // generator/units/hebbian.ts:653
 
-  // seq: bn_q (generator/units/hebbian.ts:612)
+  // seq: bn_q (generator/units/hebbian.ts:657)
   always @(posedge clk) begin
     bn_q <= b_we ? b_new : bias_rd_q;
   end
 
-  assign _mul_sum_q = wn_0 * $signed(hn_rd_0);
-  assign _mul_sum_q_2 = wn_1 * $signed(hn_rd_1);
-  assign _mul_sum_q_3 = wn_2 * $signed(hn_rd_2);
-  assign _mul_sum_q_4 = wn_3 * $signed(hn_rd_3);
-  assign _mul_sum_q_5 = wn_4 * $signed(hn_rd_4);
-  assign _mul_sum_q_6 = wn_5 * $signed(hn_rd_5);
-  assign _mul_sum_q_7 = wn_6 * $signed(hn_rd_6);
-  assign _mul_sum_q_8 = wn_7 * $signed(hn_rd_7);
-  assign _mul_sum_q_9 = wn_8 * $signed(hn_rd_8);
-  assign _mul_sum_q_10 = wn_9 * $signed(hn_rd_9);
-  assign _mul_sum_q_11 = wn_10 * $signed(hn_rd_10);
-  assign _mul_sum_q_12 = wn_11 * $signed(hn_rd_11);
-  assign _mul_sum_q_13 = wn_12 * $signed(hn_rd_12);
-  assign _mul_sum_q_14 = wn_13 * $signed(hn_rd_13);
-  assign _mul_sum_q_15 = wn_14 * $signed(hn_rd_14);
-  assign _mul_sum_q_16 = wn_15 * $signed(hn_rd_15);
-  assign _mul_sum_q_17 = wn_16 * $signed(hn_rd_16);
+  assign _bits_sum_q = hn_rd[15:0];
+  assign _mul_sum_q = wn_0 * $signed(_bits_sum_q);
+  assign _bits_sum_q_2 = hn_rd[31:16];
+  assign _mul_sum_q_2 = wn_1 * $signed(_bits_sum_q_2);
+  assign _bits_sum_q_3 = hn_rd[47:32];
+  assign _mul_sum_q_3 = wn_2 * $signed(_bits_sum_q_3);
+  assign _bits_sum_q_4 = hn_rd[63:48];
+  assign _mul_sum_q_4 = wn_3 * $signed(_bits_sum_q_4);
+  assign _bits_sum_q_5 = hn_rd[79:64];
+  assign _mul_sum_q_5 = wn_4 * $signed(_bits_sum_q_5);
+  assign _bits_sum_q_6 = hn_rd[95:80];
+  assign _mul_sum_q_6 = wn_5 * $signed(_bits_sum_q_6);
+  assign _bits_sum_q_7 = hn_rd[111:96];
+  assign _mul_sum_q_7 = wn_6 * $signed(_bits_sum_q_7);
+  assign _bits_sum_q_8 = hn_rd[127:112];
+  assign _mul_sum_q_8 = wn_7 * $signed(_bits_sum_q_8);
+  assign _bits_sum_q_9 = hn_rd[143:128];
+  assign _mul_sum_q_9 = wn_8 * $signed(_bits_sum_q_9);
+  assign _bits_sum_q_10 = hn_rd[159:144];
+  assign _mul_sum_q_10 = wn_9 * $signed(_bits_sum_q_10);
+  assign _bits_sum_q_11 = hn_rd[175:160];
+  assign _mul_sum_q_11 = wn_10 * $signed(_bits_sum_q_11);
+  assign _bits_sum_q_12 = hn_rd[191:176];
+  assign _mul_sum_q_12 = wn_11 * $signed(_bits_sum_q_12);
+  assign _bits_sum_q_13 = hn_rd[207:192];
+  assign _mul_sum_q_13 = wn_12 * $signed(_bits_sum_q_13);
+  assign _bits_sum_q_14 = hn_rd[223:208];
+  assign _mul_sum_q_14 = wn_13 * $signed(_bits_sum_q_14);
+  assign _bits_sum_q_15 = hn_rd[239:224];
+  assign _mul_sum_q_15 = wn_14 * $signed(_bits_sum_q_15);
+  assign _bits_sum_q_16 = hn_rd[255:240];
+  assign _mul_sum_q_16 = wn_15 * $signed(_bits_sum_q_16);
+  assign _bits_sum_q_17 = hn_rd[271:256];
+  assign _mul_sum_q_17 = wn_16 * $signed(_bits_sum_q_17);
   assign _mux_sum_q = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_17 : 64'sd0;
-  assign _mul_sum_q_18 = wn_17 * $signed(hn_rd_17);
+  assign _bits_sum_q_18 = hn_rd[287:272];
+  assign _mul_sum_q_18 = wn_17 * $signed(_bits_sum_q_18);
   assign _mux_sum_q_2 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_18 : 64'sd0;
-  assign _mul_sum_q_19 = wn_18 * $signed(hn_rd_18);
+  assign _bits_sum_q_19 = hn_rd[303:288];
+  assign _mul_sum_q_19 = wn_18 * $signed(_bits_sum_q_19);
   assign _mux_sum_q_3 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_19 : 64'sd0;
-  assign _mul_sum_q_20 = wn_19 * $signed(hn_rd_19);
+  assign _bits_sum_q_20 = hn_rd[319:304];
+  assign _mul_sum_q_20 = wn_19 * $signed(_bits_sum_q_20);
   assign _mux_sum_q_4 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_20 : 64'sd0;
-  assign _mul_sum_q_21 = wn_20 * $signed(hn_rd_20);
+  assign _bits_sum_q_21 = hn_rd[335:320];
+  assign _mul_sum_q_21 = wn_20 * $signed(_bits_sum_q_21);
   assign _mux_sum_q_5 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_21 : 64'sd0;
-  assign _mul_sum_q_22 = wn_21 * $signed(hn_rd_21);
+  assign _bits_sum_q_22 = hn_rd[351:336];
+  assign _mul_sum_q_22 = wn_21 * $signed(_bits_sum_q_22);
   assign _mux_sum_q_6 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_22 : 64'sd0;
-  assign _mul_sum_q_23 = wn_22 * $signed(hn_rd_22);
+  assign _bits_sum_q_23 = hn_rd[367:352];
+  assign _mul_sum_q_23 = wn_22 * $signed(_bits_sum_q_23);
   assign _mux_sum_q_7 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_23 : 64'sd0;
-  assign _mul_sum_q_24 = wn_23 * $signed(hn_rd_23);
+  assign _bits_sum_q_24 = hn_rd[383:368];
+  assign _mul_sum_q_24 = wn_23 * $signed(_bits_sum_q_24);
   assign _mux_sum_q_8 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_24 : 64'sd0;
-  assign _mul_sum_q_25 = wn_24 * $signed(hn_rd_24);
+  assign _bits_sum_q_25 = hn_rd[399:384];
+  assign _mul_sum_q_25 = wn_24 * $signed(_bits_sum_q_25);
   assign _mux_sum_q_9 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_25 : 64'sd0;
-  assign _mul_sum_q_26 = wn_25 * $signed(hn_rd_25);
+  assign _bits_sum_q_26 = hn_rd[415:400];
+  assign _mul_sum_q_26 = wn_25 * $signed(_bits_sum_q_26);
   assign _mux_sum_q_10 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_26 : 64'sd0;
-  assign _mul_sum_q_27 = wn_26 * $signed(hn_rd_26);
+  assign _bits_sum_q_27 = hn_rd[431:416];
+  assign _mul_sum_q_27 = wn_26 * $signed(_bits_sum_q_27);
   assign _mux_sum_q_11 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_27 : 64'sd0;
-  assign _mul_sum_q_28 = wn_27 * $signed(hn_rd_27);
+  assign _bits_sum_q_28 = hn_rd[447:432];
+  assign _mul_sum_q_28 = wn_27 * $signed(_bits_sum_q_28);
   assign _mux_sum_q_12 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_28 : 64'sd0;
-  assign _mul_sum_q_29 = wn_28 * $signed(hn_rd_28);
+  assign _bits_sum_q_29 = hn_rd[463:448];
+  assign _mul_sum_q_29 = wn_28 * $signed(_bits_sum_q_29);
   assign _mux_sum_q_13 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_29 : 64'sd0;
-  assign _mul_sum_q_30 = wn_29 * $signed(hn_rd_29);
+  assign _bits_sum_q_30 = hn_rd[479:464];
+  assign _mul_sum_q_30 = wn_29 * $signed(_bits_sum_q_30);
   assign _mux_sum_q_14 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_30 : 64'sd0;
-  assign _mul_sum_q_31 = wn_30 * $signed(hn_rd_30);
+  assign _bits_sum_q_31 = hn_rd[495:480];
+  assign _mul_sum_q_31 = wn_30 * $signed(_bits_sum_q_31);
   assign _mux_sum_q_15 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_31 : 64'sd0;
-  assign _mul_sum_q_32 = wn_31 * $signed(hn_rd_31);
+  assign _bits_sum_q_32 = hn_rd[511:496];
+  assign _mul_sum_q_32 = wn_31 * $signed(_bits_sum_q_32);
   assign _mux_sum_q_16 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_32 : 64'sd0;
-  assign _mul_sum_q_33 = wn_32 * $signed(hn_rd_32);
+  assign _bits_sum_q_33 = hn_rd[527:512];
+  assign _mul_sum_q_33 = wn_32 * $signed(_bits_sum_q_33);
   assign _mux_sum_q_17 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_33 : 64'sd0;
-  assign _mul_sum_q_34 = wn_33 * $signed(hn_rd_33);
+  assign _bits_sum_q_34 = hn_rd[543:528];
+  assign _mul_sum_q_34 = wn_33 * $signed(_bits_sum_q_34);
   assign _mux_sum_q_18 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_34 : 64'sd0;
-  assign _mul_sum_q_35 = wn_34 * $signed(hn_rd_34);
+  assign _bits_sum_q_35 = hn_rd[559:544];
+  assign _mul_sum_q_35 = wn_34 * $signed(_bits_sum_q_35);
   assign _mux_sum_q_19 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_35 : 64'sd0;
-  assign _mul_sum_q_36 = wn_35 * $signed(hn_rd_35);
+  assign _bits_sum_q_36 = hn_rd[575:560];
+  assign _mul_sum_q_36 = wn_35 * $signed(_bits_sum_q_36);
   assign _mux_sum_q_20 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_36 : 64'sd0;
-  assign _mul_sum_q_37 = wn_36 * $signed(hn_rd_36);
+  assign _bits_sum_q_37 = hn_rd[591:576];
+  assign _mul_sum_q_37 = wn_36 * $signed(_bits_sum_q_37);
   assign _mux_sum_q_21 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_37 : 64'sd0;
-  assign _mul_sum_q_38 = wn_37 * $signed(hn_rd_37);
+  assign _bits_sum_q_38 = hn_rd[607:592];
+  assign _mul_sum_q_38 = wn_37 * $signed(_bits_sum_q_38);
   assign _mux_sum_q_22 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_38 : 64'sd0;
-  assign _mul_sum_q_39 = wn_38 * $signed(hn_rd_38);
+  assign _bits_sum_q_39 = hn_rd[623:608];
+  assign _mul_sum_q_39 = wn_38 * $signed(_bits_sum_q_39);
   assign _mux_sum_q_23 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_39 : 64'sd0;
-  assign _mul_sum_q_40 = wn_39 * $signed(hn_rd_39);
+  assign _bits_sum_q_40 = hn_rd[639:624];
+  assign _mul_sum_q_40 = wn_39 * $signed(_bits_sum_q_40);
   assign _mux_sum_q_24 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_40 : 64'sd0;
-  assign _mul_sum_q_41 = wn_40 * $signed(hn_rd_40);
+  assign _bits_sum_q_41 = hn_rd[655:640];
+  assign _mul_sum_q_41 = wn_40 * $signed(_bits_sum_q_41);
   assign _mux_sum_q_25 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_41 : 64'sd0;
-  assign _mul_sum_q_42 = wn_41 * $signed(hn_rd_41);
+  assign _bits_sum_q_42 = hn_rd[671:656];
+  assign _mul_sum_q_42 = wn_41 * $signed(_bits_sum_q_42);
   assign _mux_sum_q_26 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_42 : 64'sd0;
-  assign _mul_sum_q_43 = wn_42 * $signed(hn_rd_42);
+  assign _bits_sum_q_43 = hn_rd[687:672];
+  assign _mul_sum_q_43 = wn_42 * $signed(_bits_sum_q_43);
   assign _mux_sum_q_27 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_43 : 64'sd0;
-  assign _mul_sum_q_44 = wn_43 * $signed(hn_rd_43);
+  assign _bits_sum_q_44 = hn_rd[703:688];
+  assign _mul_sum_q_44 = wn_43 * $signed(_bits_sum_q_44);
   assign _mux_sum_q_28 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_44 : 64'sd0;
-  assign _mul_sum_q_45 = wn_44 * $signed(hn_rd_44);
+  assign _bits_sum_q_45 = hn_rd[719:704];
+  assign _mul_sum_q_45 = wn_44 * $signed(_bits_sum_q_45);
   assign _mux_sum_q_29 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_45 : 64'sd0;
-  assign _mul_sum_q_46 = wn_45 * $signed(hn_rd_45);
+  assign _bits_sum_q_46 = hn_rd[735:720];
+  assign _mul_sum_q_46 = wn_45 * $signed(_bits_sum_q_46);
   assign _mux_sum_q_30 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_46 : 64'sd0;
-  assign _mul_sum_q_47 = wn_46 * $signed(hn_rd_46);
+  assign _bits_sum_q_47 = hn_rd[751:736];
+  assign _mul_sum_q_47 = wn_46 * $signed(_bits_sum_q_47);
   assign _mux_sum_q_31 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_47 : 64'sd0;
-  assign _mul_sum_q_48 = wn_47 * $signed(hn_rd_47);
+  assign _bits_sum_q_48 = hn_rd[767:752];
+  assign _mul_sum_q_48 = wn_47 * $signed(_bits_sum_q_48);
   assign _mux_sum_q_32 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_48 : 64'sd0;
-  assign _mul_sum_q_49 = wn_48 * $signed(hn_rd_48);
+  assign _bits_sum_q_49 = hn_rd[783:768];
+  assign _mul_sum_q_49 = wn_48 * $signed(_bits_sum_q_49);
   assign _mux_sum_q_33 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_49 : 64'sd0;
-  assign _mul_sum_q_50 = wn_49 * $signed(hn_rd_49);
+  assign _bits_sum_q_50 = hn_rd[799:784];
+  assign _mul_sum_q_50 = wn_49 * $signed(_bits_sum_q_50);
   assign _mux_sum_q_34 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_50 : 64'sd0;
-  assign _mul_sum_q_51 = wn_50 * $signed(hn_rd_50);
+  assign _bits_sum_q_51 = hn_rd[815:800];
+  assign _mul_sum_q_51 = wn_50 * $signed(_bits_sum_q_51);
   assign _mux_sum_q_35 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_51 : 64'sd0;
-  assign _mul_sum_q_52 = wn_51 * $signed(hn_rd_51);
+  assign _bits_sum_q_52 = hn_rd[831:816];
+  assign _mul_sum_q_52 = wn_51 * $signed(_bits_sum_q_52);
   assign _mux_sum_q_36 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_52 : 64'sd0;
-  assign _mul_sum_q_53 = wn_52 * $signed(hn_rd_52);
+  assign _bits_sum_q_53 = hn_rd[847:832];
+  assign _mul_sum_q_53 = wn_52 * $signed(_bits_sum_q_53);
   assign _mux_sum_q_37 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_53 : 64'sd0;
-  assign _mul_sum_q_54 = wn_53 * $signed(hn_rd_53);
+  assign _bits_sum_q_54 = hn_rd[863:848];
+  assign _mul_sum_q_54 = wn_53 * $signed(_bits_sum_q_54);
   assign _mux_sum_q_38 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_54 : 64'sd0;
-  assign _mul_sum_q_55 = wn_54 * $signed(hn_rd_54);
+  assign _bits_sum_q_55 = hn_rd[879:864];
+  assign _mul_sum_q_55 = wn_54 * $signed(_bits_sum_q_55);
   assign _mux_sum_q_39 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_55 : 64'sd0;
-  assign _mul_sum_q_56 = wn_55 * $signed(hn_rd_55);
+  assign _bits_sum_q_56 = hn_rd[895:880];
+  assign _mul_sum_q_56 = wn_55 * $signed(_bits_sum_q_56);
   assign _mux_sum_q_40 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_56 : 64'sd0;
-  assign _mul_sum_q_57 = wn_56 * $signed(hn_rd_56);
+  assign _bits_sum_q_57 = hn_rd[911:896];
+  assign _mul_sum_q_57 = wn_56 * $signed(_bits_sum_q_57);
   assign _mux_sum_q_41 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_57 : 64'sd0;
-  assign _mul_sum_q_58 = wn_57 * $signed(hn_rd_57);
+  assign _bits_sum_q_58 = hn_rd[927:912];
+  assign _mul_sum_q_58 = wn_57 * $signed(_bits_sum_q_58);
   assign _mux_sum_q_42 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_58 : 64'sd0;
-  assign _mul_sum_q_59 = wn_58 * $signed(hn_rd_58);
+  assign _bits_sum_q_59 = hn_rd[943:928];
+  assign _mul_sum_q_59 = wn_58 * $signed(_bits_sum_q_59);
   assign _mux_sum_q_43 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_59 : 64'sd0;
-  assign _mul_sum_q_60 = wn_59 * $signed(hn_rd_59);
+  assign _bits_sum_q_60 = hn_rd[959:944];
+  assign _mul_sum_q_60 = wn_59 * $signed(_bits_sum_q_60);
   assign _mux_sum_q_44 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_60 : 64'sd0;
-  assign _mul_sum_q_61 = wn_60 * $signed(hn_rd_60);
+  assign _bits_sum_q_61 = hn_rd[975:960];
+  assign _mul_sum_q_61 = wn_60 * $signed(_bits_sum_q_61);
   assign _mux_sum_q_45 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_61 : 64'sd0;
-  assign _mul_sum_q_62 = wn_61 * $signed(hn_rd_61);
+  assign _bits_sum_q_62 = hn_rd[991:976];
+  assign _mul_sum_q_62 = wn_61 * $signed(_bits_sum_q_62);
   assign _mux_sum_q_46 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_62 : 64'sd0;
-  assign _mul_sum_q_63 = wn_62 * $signed(hn_rd_62);
+  assign _bits_sum_q_63 = hn_rd[1007:992];
+  assign _mul_sum_q_63 = wn_62 * $signed(_bits_sum_q_63);
   assign _mux_sum_q_47 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_63 : 64'sd0;
-  assign _mul_sum_q_64 = wn_63 * $signed(hn_rd_63);
+  assign _bits_sum_q_64 = hn_rd[1023:1008];
+  assign _mul_sum_q_64 = wn_63 * $signed(_bits_sum_q_64);
   assign _mux_sum_q_48 = ((~last2_q) | ((layer_q == 1'b0) ? 1'b0 : 1'b1)) ? _mul_sum_q_64 : 64'sd0;
   assign _mux_sum_q_49 = last2_q ? {bn_q, 10'd0} : 26'sd0;
-  // seq: sum_q (generator/units/hebbian.ts:626)
+  // seq: sum_q (generator/units/hebbian.ts:671)
   always @(posedge clk) begin
     if (rst) begin
       sum_q <= 39'sd0;
@@ -8412,9 +6410,9 @@ module hebbian (
     end
   end
 
-  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:628
+  assign acc_next = (first3_q ? 40'sd0 : acc_q) + {sum_q[38], sum_q};  // generator/units/hebbian.ts:673
 
-  // seq: acc_q (generator/units/hebbian.ts:629)
+  // seq: acc_q (generator/units/hebbian.ts:674)
   always @(posedge clk) begin
     if (rst) begin
       acc_q <= 40'sd0;
@@ -8425,15 +6423,15 @@ module hebbian (
     end
   end
 
-  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:635
+  assign acc_push = (v3_q & last3_q) & fwd_q;  // generator/units/hebbian.ts:680
 
   assign _bits_acc_push_data = acc_next[39:2];
   assign _sel_acc_push_data = (layer_q == 1'b0) ? {{2{_bits_acc_push_data[37]}}, _bits_acc_push_data} : acc_next;
-  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:636
+  assign acc_push_data = {{8{_sel_acc_push_data[39]}}, _sel_acc_push_data};  // generator/units/hebbian.ts:681
 
-  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:637
+  assign acc_push_last = final3_q;  // generator/units/hebbian.ts:682
 
-  // seq: credits (generator/units/hebbian.ts:638)
+  // seq: credits (generator/units/hebbian.ts:683)
   always @(posedge clk) begin
     if (rst) begin
       inflight_q <= 5'd0;
@@ -8446,9 +6444,9 @@ module hebbian (
     end
   end
 
-  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:441
+  assign any_sat = (b_we & b_upd_sat_hi) | (b_we & b_upd_sat_lo);  // generator/units/lane.ts:569
 
-  // seq: sat_count (generator/units/lane.ts:442)
+  // seq: sat_count (generator/units/lane.ts:570)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -8469,15 +6467,15 @@ module hebbian (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:454
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:582
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:454
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:582
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:454
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:582
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:454
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:582
 
-  // seq: host_read (generator/units/lane.ts:485)
+  // seq: host_read (generator/units/lane.ts:613)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -8897,10 +6895,10 @@ module hebbian (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:511
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:639
 
   // deliberately unused (lint ignores names containing "unused")
-  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], lfsr_next_32_f3[31:16], lfsr_next_33_f3[31:16], lfsr_next_34_f3[31:16], lfsr_next_35_f3[31:16], lfsr_next_36_f3[31:16], lfsr_next_37_f3[31:16], lfsr_next_38_f3[31:16], lfsr_next_39_f3[31:16], lfsr_next_40_f3[31:16], lfsr_next_41_f3[31:16], lfsr_next_42_f3[31:16], lfsr_next_43_f3[31:16], lfsr_next_44_f3[31:16], lfsr_next_45_f3[31:16], lfsr_next_46_f3[31:16], lfsr_next_47_f3[31:16], lfsr_next_48_f3[31:16], lfsr_next_49_f3[31:16], lfsr_next_50_f3[31:16], lfsr_next_51_f3[31:16], lfsr_next_52_f3[31:16], lfsr_next_53_f3[31:16], lfsr_next_54_f3[31:16], lfsr_next_55_f3[31:16], lfsr_next_56_f3[31:16], lfsr_next_57_f3[31:16], lfsr_next_58_f3[31:16], lfsr_next_59_f3[31:16], lfsr_next_60_f3[31:16], lfsr_next_61_f3[31:16], lfsr_next_62_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};
+  wire _unused = &{1'b0, acc_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_63_f3[31:16], r_bias[6:0], _mul_hc_base_q[7:6], _mul_hn_base_q[7:6], _mul_hl_addr_q[7:6], _shrBy_w_upd_0_sum[63:17], _shrBy_w_upd_1_sum[63:17], _shrBy_w_upd_2_sum[63:17], _shrBy_w_upd_3_sum[63:17], _shrBy_w_upd_4_sum[63:17], _shrBy_w_upd_5_sum[63:17], _shrBy_w_upd_6_sum[63:17], _shrBy_w_upd_7_sum[63:17], _shrBy_w_upd_8_sum[63:17], _shrBy_w_upd_9_sum[63:17], _shrBy_w_upd_10_sum[63:17], _shrBy_w_upd_11_sum[63:17], _shrBy_w_upd_12_sum[63:17], _shrBy_w_upd_13_sum[63:17], _shrBy_w_upd_14_sum[63:17], _shrBy_w_upd_15_sum[63:17], _shrBy_w_upd_16_sum[63:17], _shrBy_w_upd_17_sum[63:17], _shrBy_w_upd_18_sum[63:17], _shrBy_w_upd_19_sum[63:17], _shrBy_w_upd_20_sum[63:17], _shrBy_w_upd_21_sum[63:17], _shrBy_w_upd_22_sum[63:17], _shrBy_w_upd_23_sum[63:17], _shrBy_w_upd_24_sum[63:17], _shrBy_w_upd_25_sum[63:17], _shrBy_w_upd_26_sum[63:17], _shrBy_w_upd_27_sum[63:17], _shrBy_w_upd_28_sum[63:17], _shrBy_w_upd_29_sum[63:17], _shrBy_w_upd_30_sum[63:17], _shrBy_w_upd_31_sum[63:17], _shrBy_w_upd_32_sum[63:17], _shrBy_w_upd_33_sum[63:17], _shrBy_w_upd_34_sum[63:17], _shrBy_w_upd_35_sum[63:17], _shrBy_w_upd_36_sum[63:17], _shrBy_w_upd_37_sum[63:17], _shrBy_w_upd_38_sum[63:17], _shrBy_w_upd_39_sum[63:17], _shrBy_w_upd_40_sum[63:17], _shrBy_w_upd_41_sum[63:17], _shrBy_w_upd_42_sum[63:17], _shrBy_w_upd_43_sum[63:17], _shrBy_w_upd_44_sum[63:17], _shrBy_w_upd_45_sum[63:17], _shrBy_w_upd_46_sum[63:17], _shrBy_w_upd_47_sum[63:17], _shrBy_w_upd_48_sum[63:17], _shrBy_w_upd_49_sum[63:17], _shrBy_w_upd_50_sum[63:17], _shrBy_w_upd_51_sum[63:17], _shrBy_w_upd_52_sum[63:17], _shrBy_w_upd_53_sum[63:17], _shrBy_w_upd_54_sum[63:17], _shrBy_w_upd_55_sum[63:17], _shrBy_w_upd_56_sum[63:17], _shrBy_w_upd_57_sum[63:17], _shrBy_w_upd_58_sum[63:17], _shrBy_w_upd_59_sum[63:17], _shrBy_w_upd_60_sum[63:17], _shrBy_w_upd_61_sum[63:17], _shrBy_w_upd_62_sum[63:17], _shrBy_w_upd_63_sum[63:17], _add_b_upd_sum[8:0], _mul_sum_q[63:39], _mul_sum_q_2[63:39], _mul_sum_q_3[63:39], _mul_sum_q_4[63:39], _mul_sum_q_5[63:39], _mul_sum_q_6[63:39], _mul_sum_q_7[63:39], _mul_sum_q_8[63:39], _mul_sum_q_9[63:39], _mul_sum_q_10[63:39], _mul_sum_q_11[63:39], _mul_sum_q_12[63:39], _mul_sum_q_13[63:39], _mul_sum_q_14[63:39], _mul_sum_q_15[63:39], _mul_sum_q_16[63:39], _mux_sum_q[63:39], _mux_sum_q_2[63:39], _mux_sum_q_3[63:39], _mux_sum_q_4[63:39], _mux_sum_q_5[63:39], _mux_sum_q_6[63:39], _mux_sum_q_7[63:39], _mux_sum_q_8[63:39], _mux_sum_q_9[63:39], _mux_sum_q_10[63:39], _mux_sum_q_11[63:39], _mux_sum_q_12[63:39], _mux_sum_q_13[63:39], _mux_sum_q_14[63:39], _mux_sum_q_15[63:39], _mux_sum_q_16[63:39], _mux_sum_q_17[63:39], _mux_sum_q_18[63:39], _mux_sum_q_19[63:39], _mux_sum_q_20[63:39], _mux_sum_q_21[63:39], _mux_sum_q_22[63:39], _mux_sum_q_23[63:39], _mux_sum_q_24[63:39], _mux_sum_q_25[63:39], _mux_sum_q_26[63:39], _mux_sum_q_27[63:39], _mux_sum_q_28[63:39], _mux_sum_q_29[63:39], _mux_sum_q_30[63:39], _mux_sum_q_31[63:39], _mux_sum_q_32[63:39], _mux_sum_q_33[63:39], _mux_sum_q_34[63:39], _mux_sum_q_35[63:39], _mux_sum_q_36[63:39], _mux_sum_q_37[63:39], _mux_sum_q_38[63:39], _mux_sum_q_39[63:39], _mux_sum_q_40[63:39], _mux_sum_q_41[63:39], _mux_sum_q_42[63:39], _mux_sum_q_43[63:39], _mux_sum_q_44[63:39], _mux_sum_q_45[63:39], _mux_sum_q_46[63:39], _mux_sum_q_47[63:39], _mux_sum_q_48[63:39]};
 
 endmodule
 

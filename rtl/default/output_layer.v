@@ -1707,7 +1707,7 @@ module output_layer (
   assign _ext_w_upd_0_sum_2 = {1'b0, r_0};
   assign _add_w_upd_0_sum = {_bits_w_upd_0_sum_2[29], _bits_w_upd_0_sum_2} + {{14{_ext_w_upd_0_sum_2[16]}}, _ext_w_upd_0_sum_2};
   assign _bits_w_upd_0_sum = _add_w_upd_0_sum[30:16];
-  // comb: w_upd_0 (generator/units/lane.ts:288)
+  // comb: w_upd_0 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_0) begin
       w_upd_0_sum = {w_rd_0[15], w_rd_0} + {{2{_bits_w_upd_0_sum[14]}}, _bits_w_upd_0_sum};
@@ -1803,7 +1803,7 @@ module output_layer (
   assign _ext_w_upd_1_sum_2 = {1'b0, r_1};
   assign _add_w_upd_1_sum = {_bits_w_upd_1_sum_2[29], _bits_w_upd_1_sum_2} + {{14{_ext_w_upd_1_sum_2[16]}}, _ext_w_upd_1_sum_2};
   assign _bits_w_upd_1_sum = _add_w_upd_1_sum[30:16];
-  // comb: w_upd_1 (generator/units/lane.ts:288)
+  // comb: w_upd_1 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_1) begin
       w_upd_1_sum = {w_rd_1[15], w_rd_1} + {{2{_bits_w_upd_1_sum[14]}}, _bits_w_upd_1_sum};
@@ -1899,7 +1899,7 @@ module output_layer (
   assign _ext_w_upd_2_sum_2 = {1'b0, r_2};
   assign _add_w_upd_2_sum = {_bits_w_upd_2_sum_2[29], _bits_w_upd_2_sum_2} + {{14{_ext_w_upd_2_sum_2[16]}}, _ext_w_upd_2_sum_2};
   assign _bits_w_upd_2_sum = _add_w_upd_2_sum[30:16];
-  // comb: w_upd_2 (generator/units/lane.ts:288)
+  // comb: w_upd_2 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_2) begin
       w_upd_2_sum = {w_rd_2[15], w_rd_2} + {{2{_bits_w_upd_2_sum[14]}}, _bits_w_upd_2_sum};
@@ -1995,7 +1995,7 @@ module output_layer (
   assign _ext_w_upd_3_sum_2 = {1'b0, r_3};
   assign _add_w_upd_3_sum = {_bits_w_upd_3_sum_2[29], _bits_w_upd_3_sum_2} + {{14{_ext_w_upd_3_sum_2[16]}}, _ext_w_upd_3_sum_2};
   assign _bits_w_upd_3_sum = _add_w_upd_3_sum[30:16];
-  // comb: w_upd_3 (generator/units/lane.ts:288)
+  // comb: w_upd_3 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_3) begin
       w_upd_3_sum = {w_rd_3[15], w_rd_3} + {{2{_bits_w_upd_3_sum[14]}}, _bits_w_upd_3_sum};
@@ -2091,7 +2091,7 @@ module output_layer (
   assign _ext_w_upd_4_sum_2 = {1'b0, r_4};
   assign _add_w_upd_4_sum = {_bits_w_upd_4_sum_2[29], _bits_w_upd_4_sum_2} + {{14{_ext_w_upd_4_sum_2[16]}}, _ext_w_upd_4_sum_2};
   assign _bits_w_upd_4_sum = _add_w_upd_4_sum[30:16];
-  // comb: w_upd_4 (generator/units/lane.ts:288)
+  // comb: w_upd_4 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_4) begin
       w_upd_4_sum = {w_rd_4[15], w_rd_4} + {{2{_bits_w_upd_4_sum[14]}}, _bits_w_upd_4_sum};
@@ -2187,7 +2187,7 @@ module output_layer (
   assign _ext_w_upd_5_sum_2 = {1'b0, r_5};
   assign _add_w_upd_5_sum = {_bits_w_upd_5_sum_2[29], _bits_w_upd_5_sum_2} + {{14{_ext_w_upd_5_sum_2[16]}}, _ext_w_upd_5_sum_2};
   assign _bits_w_upd_5_sum = _add_w_upd_5_sum[30:16];
-  // comb: w_upd_5 (generator/units/lane.ts:288)
+  // comb: w_upd_5 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_5) begin
       w_upd_5_sum = {w_rd_5[15], w_rd_5} + {{2{_bits_w_upd_5_sum[14]}}, _bits_w_upd_5_sum};
@@ -2283,7 +2283,7 @@ module output_layer (
   assign _ext_w_upd_6_sum_2 = {1'b0, r_6};
   assign _add_w_upd_6_sum = {_bits_w_upd_6_sum_2[29], _bits_w_upd_6_sum_2} + {{14{_ext_w_upd_6_sum_2[16]}}, _ext_w_upd_6_sum_2};
   assign _bits_w_upd_6_sum = _add_w_upd_6_sum[30:16];
-  // comb: w_upd_6 (generator/units/lane.ts:288)
+  // comb: w_upd_6 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_6) begin
       w_upd_6_sum = {w_rd_6[15], w_rd_6} + {{2{_bits_w_upd_6_sum[14]}}, _bits_w_upd_6_sum};
@@ -2379,7 +2379,7 @@ module output_layer (
   assign _ext_w_upd_7_sum_2 = {1'b0, r_7};
   assign _add_w_upd_7_sum = {_bits_w_upd_7_sum_2[29], _bits_w_upd_7_sum_2} + {{14{_ext_w_upd_7_sum_2[16]}}, _ext_w_upd_7_sum_2};
   assign _bits_w_upd_7_sum = _add_w_upd_7_sum[30:16];
-  // comb: w_upd_7 (generator/units/lane.ts:288)
+  // comb: w_upd_7 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_7) begin
       w_upd_7_sum = {w_rd_7[15], w_rd_7} + {{2{_bits_w_upd_7_sum[14]}}, _bits_w_upd_7_sum};
@@ -2475,7 +2475,7 @@ module output_layer (
   assign _ext_w_upd_8_sum_2 = {1'b0, r_8};
   assign _add_w_upd_8_sum = {_bits_w_upd_8_sum_2[29], _bits_w_upd_8_sum_2} + {{14{_ext_w_upd_8_sum_2[16]}}, _ext_w_upd_8_sum_2};
   assign _bits_w_upd_8_sum = _add_w_upd_8_sum[30:16];
-  // comb: w_upd_8 (generator/units/lane.ts:288)
+  // comb: w_upd_8 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_8) begin
       w_upd_8_sum = {w_rd_8[15], w_rd_8} + {{2{_bits_w_upd_8_sum[14]}}, _bits_w_upd_8_sum};
@@ -2571,7 +2571,7 @@ module output_layer (
   assign _ext_w_upd_9_sum_2 = {1'b0, r_9};
   assign _add_w_upd_9_sum = {_bits_w_upd_9_sum_2[29], _bits_w_upd_9_sum_2} + {{14{_ext_w_upd_9_sum_2[16]}}, _ext_w_upd_9_sum_2};
   assign _bits_w_upd_9_sum = _add_w_upd_9_sum[30:16];
-  // comb: w_upd_9 (generator/units/lane.ts:288)
+  // comb: w_upd_9 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_9) begin
       w_upd_9_sum = {w_rd_9[15], w_rd_9} + {{2{_bits_w_upd_9_sum[14]}}, _bits_w_upd_9_sum};
@@ -2667,7 +2667,7 @@ module output_layer (
   assign _ext_w_upd_10_sum_2 = {1'b0, r_10};
   assign _add_w_upd_10_sum = {_bits_w_upd_10_sum_2[29], _bits_w_upd_10_sum_2} + {{14{_ext_w_upd_10_sum_2[16]}}, _ext_w_upd_10_sum_2};
   assign _bits_w_upd_10_sum = _add_w_upd_10_sum[30:16];
-  // comb: w_upd_10 (generator/units/lane.ts:288)
+  // comb: w_upd_10 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_10) begin
       w_upd_10_sum = {w_rd_10[15], w_rd_10} + {{2{_bits_w_upd_10_sum[14]}}, _bits_w_upd_10_sum};
@@ -2763,7 +2763,7 @@ module output_layer (
   assign _ext_w_upd_11_sum_2 = {1'b0, r_11};
   assign _add_w_upd_11_sum = {_bits_w_upd_11_sum_2[29], _bits_w_upd_11_sum_2} + {{14{_ext_w_upd_11_sum_2[16]}}, _ext_w_upd_11_sum_2};
   assign _bits_w_upd_11_sum = _add_w_upd_11_sum[30:16];
-  // comb: w_upd_11 (generator/units/lane.ts:288)
+  // comb: w_upd_11 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_11) begin
       w_upd_11_sum = {w_rd_11[15], w_rd_11} + {{2{_bits_w_upd_11_sum[14]}}, _bits_w_upd_11_sum};
@@ -2859,7 +2859,7 @@ module output_layer (
   assign _ext_w_upd_12_sum_2 = {1'b0, r_12};
   assign _add_w_upd_12_sum = {_bits_w_upd_12_sum_2[29], _bits_w_upd_12_sum_2} + {{14{_ext_w_upd_12_sum_2[16]}}, _ext_w_upd_12_sum_2};
   assign _bits_w_upd_12_sum = _add_w_upd_12_sum[30:16];
-  // comb: w_upd_12 (generator/units/lane.ts:288)
+  // comb: w_upd_12 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_12) begin
       w_upd_12_sum = {w_rd_12[15], w_rd_12} + {{2{_bits_w_upd_12_sum[14]}}, _bits_w_upd_12_sum};
@@ -2955,7 +2955,7 @@ module output_layer (
   assign _ext_w_upd_13_sum_2 = {1'b0, r_13};
   assign _add_w_upd_13_sum = {_bits_w_upd_13_sum_2[29], _bits_w_upd_13_sum_2} + {{14{_ext_w_upd_13_sum_2[16]}}, _ext_w_upd_13_sum_2};
   assign _bits_w_upd_13_sum = _add_w_upd_13_sum[30:16];
-  // comb: w_upd_13 (generator/units/lane.ts:288)
+  // comb: w_upd_13 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_13) begin
       w_upd_13_sum = {w_rd_13[15], w_rd_13} + {{2{_bits_w_upd_13_sum[14]}}, _bits_w_upd_13_sum};
@@ -3051,7 +3051,7 @@ module output_layer (
   assign _ext_w_upd_14_sum_2 = {1'b0, r_14};
   assign _add_w_upd_14_sum = {_bits_w_upd_14_sum_2[29], _bits_w_upd_14_sum_2} + {{14{_ext_w_upd_14_sum_2[16]}}, _ext_w_upd_14_sum_2};
   assign _bits_w_upd_14_sum = _add_w_upd_14_sum[30:16];
-  // comb: w_upd_14 (generator/units/lane.ts:288)
+  // comb: w_upd_14 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_14) begin
       w_upd_14_sum = {w_rd_14[15], w_rd_14} + {{2{_bits_w_upd_14_sum[14]}}, _bits_w_upd_14_sum};
@@ -3147,7 +3147,7 @@ module output_layer (
   assign _ext_w_upd_15_sum_2 = {1'b0, r_15};
   assign _add_w_upd_15_sum = {_bits_w_upd_15_sum_2[29], _bits_w_upd_15_sum_2} + {{14{_ext_w_upd_15_sum_2[16]}}, _ext_w_upd_15_sum_2};
   assign _bits_w_upd_15_sum = _add_w_upd_15_sum[30:16];
-  // comb: w_upd_15 (generator/units/lane.ts:288)
+  // comb: w_upd_15 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_15) begin
       w_upd_15_sum = {w_rd_15[15], w_rd_15} + {{2{_bits_w_upd_15_sum[14]}}, _bits_w_upd_15_sum};
@@ -3243,7 +3243,7 @@ module output_layer (
   assign _ext_w_upd_16_sum_2 = {1'b0, r_16};
   assign _add_w_upd_16_sum = {_bits_w_upd_16_sum_2[29], _bits_w_upd_16_sum_2} + {{14{_ext_w_upd_16_sum_2[16]}}, _ext_w_upd_16_sum_2};
   assign _bits_w_upd_16_sum = _add_w_upd_16_sum[30:16];
-  // comb: w_upd_16 (generator/units/lane.ts:288)
+  // comb: w_upd_16 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_16) begin
       w_upd_16_sum = {w_rd_16[15], w_rd_16} + {{2{_bits_w_upd_16_sum[14]}}, _bits_w_upd_16_sum};
@@ -3339,7 +3339,7 @@ module output_layer (
   assign _ext_w_upd_17_sum_2 = {1'b0, r_17};
   assign _add_w_upd_17_sum = {_bits_w_upd_17_sum_2[29], _bits_w_upd_17_sum_2} + {{14{_ext_w_upd_17_sum_2[16]}}, _ext_w_upd_17_sum_2};
   assign _bits_w_upd_17_sum = _add_w_upd_17_sum[30:16];
-  // comb: w_upd_17 (generator/units/lane.ts:288)
+  // comb: w_upd_17 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_17) begin
       w_upd_17_sum = {w_rd_17[15], w_rd_17} + {{2{_bits_w_upd_17_sum[14]}}, _bits_w_upd_17_sum};
@@ -3435,7 +3435,7 @@ module output_layer (
   assign _ext_w_upd_18_sum_2 = {1'b0, r_18};
   assign _add_w_upd_18_sum = {_bits_w_upd_18_sum_2[29], _bits_w_upd_18_sum_2} + {{14{_ext_w_upd_18_sum_2[16]}}, _ext_w_upd_18_sum_2};
   assign _bits_w_upd_18_sum = _add_w_upd_18_sum[30:16];
-  // comb: w_upd_18 (generator/units/lane.ts:288)
+  // comb: w_upd_18 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_18) begin
       w_upd_18_sum = {w_rd_18[15], w_rd_18} + {{2{_bits_w_upd_18_sum[14]}}, _bits_w_upd_18_sum};
@@ -3531,7 +3531,7 @@ module output_layer (
   assign _ext_w_upd_19_sum_2 = {1'b0, r_19};
   assign _add_w_upd_19_sum = {_bits_w_upd_19_sum_2[29], _bits_w_upd_19_sum_2} + {{14{_ext_w_upd_19_sum_2[16]}}, _ext_w_upd_19_sum_2};
   assign _bits_w_upd_19_sum = _add_w_upd_19_sum[30:16];
-  // comb: w_upd_19 (generator/units/lane.ts:288)
+  // comb: w_upd_19 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_19) begin
       w_upd_19_sum = {w_rd_19[15], w_rd_19} + {{2{_bits_w_upd_19_sum[14]}}, _bits_w_upd_19_sum};
@@ -3627,7 +3627,7 @@ module output_layer (
   assign _ext_w_upd_20_sum_2 = {1'b0, r_20};
   assign _add_w_upd_20_sum = {_bits_w_upd_20_sum_2[29], _bits_w_upd_20_sum_2} + {{14{_ext_w_upd_20_sum_2[16]}}, _ext_w_upd_20_sum_2};
   assign _bits_w_upd_20_sum = _add_w_upd_20_sum[30:16];
-  // comb: w_upd_20 (generator/units/lane.ts:288)
+  // comb: w_upd_20 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_20) begin
       w_upd_20_sum = {w_rd_20[15], w_rd_20} + {{2{_bits_w_upd_20_sum[14]}}, _bits_w_upd_20_sum};
@@ -3723,7 +3723,7 @@ module output_layer (
   assign _ext_w_upd_21_sum_2 = {1'b0, r_21};
   assign _add_w_upd_21_sum = {_bits_w_upd_21_sum_2[29], _bits_w_upd_21_sum_2} + {{14{_ext_w_upd_21_sum_2[16]}}, _ext_w_upd_21_sum_2};
   assign _bits_w_upd_21_sum = _add_w_upd_21_sum[30:16];
-  // comb: w_upd_21 (generator/units/lane.ts:288)
+  // comb: w_upd_21 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_21) begin
       w_upd_21_sum = {w_rd_21[15], w_rd_21} + {{2{_bits_w_upd_21_sum[14]}}, _bits_w_upd_21_sum};
@@ -3819,7 +3819,7 @@ module output_layer (
   assign _ext_w_upd_22_sum_2 = {1'b0, r_22};
   assign _add_w_upd_22_sum = {_bits_w_upd_22_sum_2[29], _bits_w_upd_22_sum_2} + {{14{_ext_w_upd_22_sum_2[16]}}, _ext_w_upd_22_sum_2};
   assign _bits_w_upd_22_sum = _add_w_upd_22_sum[30:16];
-  // comb: w_upd_22 (generator/units/lane.ts:288)
+  // comb: w_upd_22 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_22) begin
       w_upd_22_sum = {w_rd_22[15], w_rd_22} + {{2{_bits_w_upd_22_sum[14]}}, _bits_w_upd_22_sum};
@@ -3915,7 +3915,7 @@ module output_layer (
   assign _ext_w_upd_23_sum_2 = {1'b0, r_23};
   assign _add_w_upd_23_sum = {_bits_w_upd_23_sum_2[29], _bits_w_upd_23_sum_2} + {{14{_ext_w_upd_23_sum_2[16]}}, _ext_w_upd_23_sum_2};
   assign _bits_w_upd_23_sum = _add_w_upd_23_sum[30:16];
-  // comb: w_upd_23 (generator/units/lane.ts:288)
+  // comb: w_upd_23 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_23) begin
       w_upd_23_sum = {w_rd_23[15], w_rd_23} + {{2{_bits_w_upd_23_sum[14]}}, _bits_w_upd_23_sum};
@@ -4011,7 +4011,7 @@ module output_layer (
   assign _ext_w_upd_24_sum_2 = {1'b0, r_24};
   assign _add_w_upd_24_sum = {_bits_w_upd_24_sum_2[29], _bits_w_upd_24_sum_2} + {{14{_ext_w_upd_24_sum_2[16]}}, _ext_w_upd_24_sum_2};
   assign _bits_w_upd_24_sum = _add_w_upd_24_sum[30:16];
-  // comb: w_upd_24 (generator/units/lane.ts:288)
+  // comb: w_upd_24 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_24) begin
       w_upd_24_sum = {w_rd_24[15], w_rd_24} + {{2{_bits_w_upd_24_sum[14]}}, _bits_w_upd_24_sum};
@@ -4107,7 +4107,7 @@ module output_layer (
   assign _ext_w_upd_25_sum_2 = {1'b0, r_25};
   assign _add_w_upd_25_sum = {_bits_w_upd_25_sum_2[29], _bits_w_upd_25_sum_2} + {{14{_ext_w_upd_25_sum_2[16]}}, _ext_w_upd_25_sum_2};
   assign _bits_w_upd_25_sum = _add_w_upd_25_sum[30:16];
-  // comb: w_upd_25 (generator/units/lane.ts:288)
+  // comb: w_upd_25 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_25) begin
       w_upd_25_sum = {w_rd_25[15], w_rd_25} + {{2{_bits_w_upd_25_sum[14]}}, _bits_w_upd_25_sum};
@@ -4203,7 +4203,7 @@ module output_layer (
   assign _ext_w_upd_26_sum_2 = {1'b0, r_26};
   assign _add_w_upd_26_sum = {_bits_w_upd_26_sum_2[29], _bits_w_upd_26_sum_2} + {{14{_ext_w_upd_26_sum_2[16]}}, _ext_w_upd_26_sum_2};
   assign _bits_w_upd_26_sum = _add_w_upd_26_sum[30:16];
-  // comb: w_upd_26 (generator/units/lane.ts:288)
+  // comb: w_upd_26 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_26) begin
       w_upd_26_sum = {w_rd_26[15], w_rd_26} + {{2{_bits_w_upd_26_sum[14]}}, _bits_w_upd_26_sum};
@@ -4299,7 +4299,7 @@ module output_layer (
   assign _ext_w_upd_27_sum_2 = {1'b0, r_27};
   assign _add_w_upd_27_sum = {_bits_w_upd_27_sum_2[29], _bits_w_upd_27_sum_2} + {{14{_ext_w_upd_27_sum_2[16]}}, _ext_w_upd_27_sum_2};
   assign _bits_w_upd_27_sum = _add_w_upd_27_sum[30:16];
-  // comb: w_upd_27 (generator/units/lane.ts:288)
+  // comb: w_upd_27 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_27) begin
       w_upd_27_sum = {w_rd_27[15], w_rd_27} + {{2{_bits_w_upd_27_sum[14]}}, _bits_w_upd_27_sum};
@@ -4395,7 +4395,7 @@ module output_layer (
   assign _ext_w_upd_28_sum_2 = {1'b0, r_28};
   assign _add_w_upd_28_sum = {_bits_w_upd_28_sum_2[29], _bits_w_upd_28_sum_2} + {{14{_ext_w_upd_28_sum_2[16]}}, _ext_w_upd_28_sum_2};
   assign _bits_w_upd_28_sum = _add_w_upd_28_sum[30:16];
-  // comb: w_upd_28 (generator/units/lane.ts:288)
+  // comb: w_upd_28 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_28) begin
       w_upd_28_sum = {w_rd_28[15], w_rd_28} + {{2{_bits_w_upd_28_sum[14]}}, _bits_w_upd_28_sum};
@@ -4491,7 +4491,7 @@ module output_layer (
   assign _ext_w_upd_29_sum_2 = {1'b0, r_29};
   assign _add_w_upd_29_sum = {_bits_w_upd_29_sum_2[29], _bits_w_upd_29_sum_2} + {{14{_ext_w_upd_29_sum_2[16]}}, _ext_w_upd_29_sum_2};
   assign _bits_w_upd_29_sum = _add_w_upd_29_sum[30:16];
-  // comb: w_upd_29 (generator/units/lane.ts:288)
+  // comb: w_upd_29 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_29) begin
       w_upd_29_sum = {w_rd_29[15], w_rd_29} + {{2{_bits_w_upd_29_sum[14]}}, _bits_w_upd_29_sum};
@@ -4587,7 +4587,7 @@ module output_layer (
   assign _ext_w_upd_30_sum_2 = {1'b0, r_30};
   assign _add_w_upd_30_sum = {_bits_w_upd_30_sum_2[29], _bits_w_upd_30_sum_2} + {{14{_ext_w_upd_30_sum_2[16]}}, _ext_w_upd_30_sum_2};
   assign _bits_w_upd_30_sum = _add_w_upd_30_sum[30:16];
-  // comb: w_upd_30 (generator/units/lane.ts:288)
+  // comb: w_upd_30 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_30) begin
       w_upd_30_sum = {w_rd_30[15], w_rd_30} + {{2{_bits_w_upd_30_sum[14]}}, _bits_w_upd_30_sum};
@@ -4683,7 +4683,7 @@ module output_layer (
   assign _ext_w_upd_31_sum_2 = {1'b0, r_31};
   assign _add_w_upd_31_sum = {_bits_w_upd_31_sum_2[29], _bits_w_upd_31_sum_2} + {{14{_ext_w_upd_31_sum_2[16]}}, _ext_w_upd_31_sum_2};
   assign _bits_w_upd_31_sum = _add_w_upd_31_sum[30:16];
-  // comb: w_upd_31 (generator/units/lane.ts:288)
+  // comb: w_upd_31 (generator/units/lane.ts:415)
   always @* begin
     if (w_we_31) begin
       w_upd_31_sum = {w_rd_31[15], w_rd_31} + {{2{_bits_w_upd_31_sum[14]}}, _bits_w_upd_31_sum};
@@ -4719,7 +4719,7 @@ module output_layer (
   assign _ext_b_upd_sum = {1'b0, r_bias[15:3]};
   assign _add_b_upd_sum = {{2{_neg_b_upd_sum[35]}}, _neg_b_upd_sum} + {{24{_ext_b_upd_sum[13]}}, _ext_b_upd_sum};
   assign _bits_b_upd_sum = _add_b_upd_sum[37:13];
-  // comb: b_upd (generator/units/lane.ts:288)
+  // comb: b_upd (generator/units/lane.ts:415)
   always @* begin
     if (b_we) begin
       b_upd_sum = {{10{bias_rd[15]}}, bias_rd} + {_bits_b_upd_sum[24], _bits_b_upd_sum};
@@ -5160,9 +5160,9 @@ module output_layer (
 
   assign errors_done = err_issued_q & (~err_v1_q);  // generator/units/output.ts:638
 
-  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:441
+  assign any_sat = ((((((logit_done & train_q) & ($signed(_add_logit[40:12]) > 29'sd32767)) | ((logit_done & train_q) & ($signed(_add_logit[40:12]) < (-29'sd32768)))) | (exp_done & exp_table_sat)) | (err_done & p_sat)) | (err_done & ($signed(_add_err_mem_wdata[19:1]) > 19'sd32767))) | (err_done & ($signed(_add_err_mem_wdata[19:1]) < (-19'sd32768)));  // generator/units/lane.ts:569
 
-  // seq: sat_count (generator/units/lane.ts:442)
+  // seq: sat_count (generator/units/lane.ts:570)
   always @(posedge clk) begin
     if (rst) begin
       sat_w_hi_q <= 32'd0;
@@ -5193,25 +5193,25 @@ module output_layer (
     end
   end
 
-  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:454
+  assign sat_w_hi = sat_w_hi_q;  // generator/units/lane.ts:582
 
-  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:454
+  assign sat_w_lo = sat_w_lo_q;  // generator/units/lane.ts:582
 
-  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:454
+  assign sat_b_hi = sat_b_hi_q;  // generator/units/lane.ts:582
 
-  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:454
+  assign sat_b_lo = sat_b_lo_q;  // generator/units/lane.ts:582
 
-  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:454
+  assign sat_logit_hi = sat_logit_hi_q;  // generator/units/lane.ts:582
 
-  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:454
+  assign sat_logit_lo = sat_logit_lo_q;  // generator/units/lane.ts:582
 
-  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:454
+  assign sat_prob_hi = sat_prob_hi_q;  // generator/units/lane.ts:582
 
-  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:454
+  assign sat_err_hi = sat_err_hi_q;  // generator/units/lane.ts:582
 
-  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:454
+  assign sat_err_lo = sat_err_lo_q;  // generator/units/lane.ts:582
 
-  // seq: host_read (generator/units/lane.ts:485)
+  // seq: host_read (generator/units/lane.ts:613)
   always @(posedge clk) begin
     if (rst) begin
       host_rd_pend_q <= 1'b0;
@@ -5629,7 +5629,7 @@ module output_layer (
     end
   end
 
-  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:511
+  assign host_rdata = host_rdata_q;  // generator/units/lane.ts:639
 
   // deliberately unused (lint ignores names containing "unused")
   wire _unused = &{1'b0, logit_queue_s_axis_in_tready, lfsr_next_0_f3[31:16], lfsr_next2_0_f3[31:16], lfsr_next_1_f3[31:16], lfsr_next_2_f3[31:16], lfsr_next_3_f3[31:16], lfsr_next_4_f3[31:16], lfsr_next_5_f3[31:16], lfsr_next_6_f3[31:16], lfsr_next_7_f3[31:16], lfsr_next_8_f3[31:16], lfsr_next_9_f3[31:16], lfsr_next_10_f3[31:16], lfsr_next_11_f3[31:16], lfsr_next_12_f3[31:16], lfsr_next_13_f3[31:16], lfsr_next_14_f3[31:16], lfsr_next_15_f3[31:16], lfsr_next_16_f3[31:16], lfsr_next_17_f3[31:16], lfsr_next_18_f3[31:16], lfsr_next_19_f3[31:16], lfsr_next_20_f3[31:16], lfsr_next_21_f3[31:16], lfsr_next_22_f3[31:16], lfsr_next_23_f3[31:16], lfsr_next_24_f3[31:16], lfsr_next_25_f3[31:16], lfsr_next_26_f3[31:16], lfsr_next_27_f3[31:16], lfsr_next_28_f3[31:16], lfsr_next_29_f3[31:16], lfsr_next_30_f3[31:16], lfsr_next_31_f3[31:16], r_bias[2:0], recip_table_sat, _shl_w_addr[5], _shl_host_addr_p[5], _mul_err_mem_waddr[10:7], _add_err_mem_wdata[0], _mux_err_mem_wdata[18:16], _mul_err_rd_addr[10:7], _mul_g_0[63:35], _ext_w_upd_0_sum[6:0], _add_w_upd_0_sum[15:0], _mul_g_1[63:35], _ext_w_upd_1_sum[6:0], _add_w_upd_1_sum[15:0], _mul_g_2[63:35], _ext_w_upd_2_sum[6:0], _add_w_upd_2_sum[15:0], _mul_g_3[63:35], _ext_w_upd_3_sum[6:0], _add_w_upd_3_sum[15:0], _mul_g_4[63:35], _ext_w_upd_4_sum[6:0], _add_w_upd_4_sum[15:0], _mul_g_5[63:35], _ext_w_upd_5_sum[6:0], _add_w_upd_5_sum[15:0], _mul_g_6[63:35], _ext_w_upd_6_sum[6:0], _add_w_upd_6_sum[15:0], _mul_g_7[63:35], _ext_w_upd_7_sum[6:0], _add_w_upd_7_sum[15:0], _mul_g_8[63:35], _ext_w_upd_8_sum[6:0], _add_w_upd_8_sum[15:0], _mul_g_9[63:35], _ext_w_upd_9_sum[6:0], _add_w_upd_9_sum[15:0], _mul_g_10[63:35], _ext_w_upd_10_sum[6:0], _add_w_upd_10_sum[15:0], _mul_g_11[63:35], _ext_w_upd_11_sum[6:0], _add_w_upd_11_sum[15:0], _mul_g_12[63:35], _ext_w_upd_12_sum[6:0], _add_w_upd_12_sum[15:0], _mul_g_13[63:35], _ext_w_upd_13_sum[6:0], _add_w_upd_13_sum[15:0], _mul_g_14[63:35], _ext_w_upd_14_sum[6:0], _add_w_upd_14_sum[15:0], _mul_g_15[63:35], _ext_w_upd_15_sum[6:0], _add_w_upd_15_sum[15:0], _mul_g_16[63:35], _ext_w_upd_16_sum[6:0], _add_w_upd_16_sum[15:0], _mul_g_17[63:35], _ext_w_upd_17_sum[6:0], _add_w_upd_17_sum[15:0], _mul_g_18[63:35], _ext_w_upd_18_sum[6:0], _add_w_upd_18_sum[15:0], _mul_g_19[63:35], _ext_w_upd_19_sum[6:0], _add_w_upd_19_sum[15:0], _mul_g_20[63:35], _ext_w_upd_20_sum[6:0], _add_w_upd_20_sum[15:0], _mul_g_21[63:35], _ext_w_upd_21_sum[6:0], _add_w_upd_21_sum[15:0], _mul_g_22[63:35], _ext_w_upd_22_sum[6:0], _add_w_upd_22_sum[15:0], _mul_g_23[63:35], _ext_w_upd_23_sum[6:0], _add_w_upd_23_sum[15:0], _mul_g_24[63:35], _ext_w_upd_24_sum[6:0], _add_w_upd_24_sum[15:0], _mul_g_25[63:35], _ext_w_upd_25_sum[6:0], _add_w_upd_25_sum[15:0], _mul_g_26[63:35], _ext_w_upd_26_sum[6:0], _add_w_upd_26_sum[15:0], _mul_g_27[63:35], _ext_w_upd_27_sum[6:0], _add_w_upd_27_sum[15:0], _mul_g_28[63:35], _ext_w_upd_28_sum[6:0], _add_w_upd_28_sum[15:0], _mul_g_29[63:35], _ext_w_upd_29_sum[6:0], _add_w_upd_29_sum[15:0], _mul_g_30[63:35], _ext_w_upd_30_sum[6:0], _add_w_upd_30_sum[15:0], _mul_g_31[63:35], _ext_w_upd_31_sum[6:0], _add_w_upd_31_sum[15:0], _add_b_upd_sum[12:0], _mul_sum_q[63:38], _mul_sum_q_2[63:38], _mul_sum_q_3[63:38], _mul_sum_q_4[63:38], _mul_sum_q_5[63:38], _mul_sum_q_6[63:38], _mul_sum_q_7[63:38], _mul_sum_q_8[63:38], _mul_sum_q_9[63:38], _mul_sum_q_10[63:38], _mul_sum_q_11[63:38], _mul_sum_q_12[63:38], _mul_sum_q_13[63:38], _mul_sum_q_14[63:38], _mul_sum_q_15[63:38], _mul_sum_q_16[63:38], _mul_sum_q_17[63:38], _mul_sum_q_18[63:38], _mul_sum_q_19[63:38], _mul_sum_q_20[63:38], _mul_sum_q_21[63:38], _mul_sum_q_22[63:38], _mul_sum_q_23[63:38], _mul_sum_q_24[63:38], _mul_sum_q_25[63:38], _mul_sum_q_26[63:38], _mul_sum_q_27[63:38], _mul_sum_q_28[63:38], _mul_sum_q_29[63:38], _mul_sum_q_30[63:38], _mul_sum_q_31[63:38], _mul_sum_q_32[63:38], _add_logit[11:0], _mux_logit[28:16], _mul_logit_mem_waddr[10:7], _mul_logit_rd_addr[10:7], _mul_e_mem_waddr[10:7], _mul_e_rd_addr[10:7], _add_p_sat[15:0], _bits_p_clamped[18:17]};

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { hebbian, hebbianLayout } from '../../generator/units/hebbian.js';
-import { leapNumber, leapPlan } from '../../generator/units/lane.js';
+import { leapNumber, leapPackedNumber, leapPlan, packedLeap } from '../../generator/units/lane.js';
 import { DEFAULT_TAPS, Lfsr } from '../../generator/fixed/index.js';
 import { Rng } from '../../sim/rng.js';
 import { expectToolsClean } from '../generator/tool-checks.js';
@@ -29,6 +29,33 @@ describe('LFSR leap as shifts and XORs', () => {
         }
       }
     }
+  });
+});
+
+describe('LFSR leap of lanes packed in one word', () => {
+  it('equals LEAP steps of each lane\'s Lfsr (two lanes, and three where they fit 64 bits)', () => {
+    const rng = new Rng(6);
+    let packed = 0;
+    for (const w of [5, 8, 16, 21, 24, 31, 32]) {
+      for (const leap of [1, 3, 8, 16, w]) {
+        const plan = leapPlan(w, DEFAULT_TAPS[w], leap);
+        for (const n of [2, 3]) {
+          const pk = packedLeap(plan, n);
+          if (!pk) continue;
+          packed++;
+          for (let t = 0; t < 30; t++) {
+            const seeds = Array.from({ length: n }, () => 1 + rng.int(2 ** w - 1));
+            const want = seeds.map((seed) => {
+              const l = new Lfsr({ width: w, seed, rbits: 1, leap });
+              l.draw();
+              return l.state;
+            });
+            expect(leapPackedNumber(plan, pk, seeds), `width ${w} leap ${leap} lanes ${n} seeds ${seeds.join(',')}`).toEqual(want);
+          }
+        }
+      }
+    }
+    expect(packed).toBeGreaterThanOrEqual(12);
   });
 });
 
@@ -112,9 +139,10 @@ describe('hebbian unit in the tools', () => {
     // accumulator queue (16 × 49, read at a register's address) 4 — and the fit check counts the same
     expect(ice.cells.SB_RAM40_4K).toBe(4 * 7 + 4 * 2 + 1 + 4);
     expect(fitReport(cfg, loadBoard('icebreaker'), [mod]).lines[0].needed).toBe(ice.cells.SB_RAM40_4K);
-    // Xilinx 7: one RAMB36E1 per weight bank (28 kbit), RAMB18E1 for the h buffers (two copies) and the biases;
-    // only the accumulator queue in LUT RAM (RAM32M)
-    expect([xil.cells.RAMB36E1, xil.cells.RAMB18E1]).toEqual([4, 4 * 2 + 1]);
+    // Xilinx 7: one RAMB36E1 per weight bank (28 kbit); the h buffer (one 135 × 64 memory, a lane of 16 bits
+    // each) one RAMB36E1 per read port copy (512 × 72); a RAMB18E1 for the biases; only the accumulator queue in
+    // LUT RAM (RAM32M)
+    expect([xil.cells.RAMB36E1, xil.cells.RAMB18E1]).toEqual([4 + 2, 1]);
     const lutRam = Object.entries(xil.cells).filter(([k]) => /^RAM(32|64|128|256)/.test(k));
     expect(lutRam).toEqual([['RAM32M', 9]]);
   }, 900_000);
