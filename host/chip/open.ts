@@ -31,6 +31,8 @@ export interface OpenOptions extends ChipEngineOptions {
    * compiles twice and simulates a few hundred samples in between; host/chip/profile.ts)
    */
   profileData?: Split;
+  /** sim: told each step of the chip's build when it is not cached */
+  onStage?: (stage: string) => void;
 }
 
 export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: OpenOptions): Promise<Transport> {
@@ -42,7 +44,11 @@ export async function openTransport(kind: ChipEngineKind, cfg: ChipConfig, o: Op
     case 'sim': {
       const [{ SimTransport }, { chip }] = await Promise.all([import('../transport/sim.js'), import('../../generator/units/chip.js')]);
       const lean = o.simChecks !== true;
-      return SimTransport.start(chip(cfg), { checks: !lean, ...(lean && o.profileData ? { profile: chipProfileWorkload(cfg, o.profileData) } : {}) });
+      return SimTransport.start(chip(cfg), {
+        checks: !lean,
+        ...(lean && o.profileData ? { profile: chipProfileWorkload(cfg, o.profileData) } : {}),
+        ...(o.onStage ? { onStage: o.onStage } : {}),
+      });
     }
     case 'uart': {
       if (!o.port) throw new RangeError('--engine uart needs --port PATH (the board\'s serial port, or the PTY of `ibhebb serve --pty`)');

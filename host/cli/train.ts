@@ -330,6 +330,8 @@ async function train(o: TrainOpts, cmd: Command): Promise<void> {
       chipEngine = await openChip(spec.engine, spec.chip!, spec.train.seed, {
         ...(o.check ? { check: o.check } : {}),
         ...(o.simChecks ? { simChecks: true } : { profileData: data.train }),
+        // a cold build of the simulated chip takes a minute or two: say what it is doing
+        ...(o.progress ? { onStage: (stage: string) => process.stderr.write(`building the simulated chip (once; cached in build/verilator): ${stage}\n`) } : {}),
         ...(o.port ? { port: o.port } : {}),
         ...(o.baud ? { baud: o.baud } : {}),
       });

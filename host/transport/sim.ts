@@ -44,6 +44,8 @@ export interface SimOptions {
    * from that profile. `id` names the workload in the build cache.
    */
   profile?: { id: string; run(t: SimTransport): Promise<void> };
+  /** Told each step of the model's build when it is not cached (it can take a minute or two). */
+  onStage?: (stage: string) => void;
   /** Software controller on m_axis_cmd / s_axis_rsp (for the front end without the chip). */
   controller?: Controller;
   /** Called when the design pulses chip_rst (RESET): reset the software controller. */
@@ -101,7 +103,7 @@ export class SimTransport implements Transport {
         }
       },
     };
-    return SimTransport.attach(await buildFromIr(top, { ...opt, ...(profile ? { profile } : {}) }), o);
+    return SimTransport.attach(await buildFromIr(top, { ...opt, ...(profile ? { profile } : {}), ...(o.onStage ? { onStage: o.onStage } : {}) }), o);
   }
 
   async write(bytes: Uint8Array): Promise<void> {

@@ -62,6 +62,8 @@ export interface BuildSpec {
   watches?: WatchSpec[];
   /** Profile-guided optimisation of the C++ from a workload run on an instrumented build (see above). */
   profile?: ProfileWorkload;
+  /** Told each step of a build that is not in the cache, as it starts (not part of the cache key). */
+  onStage?: (stage: string) => void;
 }
 
 /** A representative run of the model, for a profile-guided build. */
@@ -344,6 +346,7 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
       harnessPath,
     ];
     buildStats.verilatorRuns++;
+    spec.onStage?.('verilating');
     await step('verilator', args, 'verilator failed');
 
     const header = await readFile(join(tmp, 'obj', `${PREFIX}.h`), 'utf8');
@@ -356,8 +359,10 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
     const optFast = spec.optFast ?? DEFAULT_OPT_FAST;
     const make = (opt: string, extra: string[] = []): string[] => ['-j', MAKE_JOBS, '-C', obj, '-f', `${PREFIX}.mk`, `OPT_FAST=${opt}`, ...extra];
     if (spec.profile) {
+      spec.onStage?.('compiling the instrumented model');
       await step('make', make(`${optFast} -fprofile-generate`, ['USER_LDFLAGS=-fprofile-generate']), 'C++ build of the instrumented model failed');
       if (!seeded) await keepRuntime(runtime, obj);
+      spec.onStage?.(`profile run (${spec.profile.id})`);
       try {
         await spec.profile.run(result(false, tmp, join(obj, PREFIX)));
       } catch (e) {
@@ -367,8 +372,10 @@ async function buildOnce(spec: BuildSpec, harness: string, hash: string): Promis
       if (!names.some((n) => n.endsWith('.gcda'))) await fail(`the profile workload '${spec.profile.id}' wrote no profile (did it close the model?)`, names.join('\n'), true);
       // everything but Verilator's runtime is compiled again, now from the profile
       for (const n of names) if ((n.endsWith('.o') && !RUNTIME_OBJ_RE.test(n)) || n.endsWith('.a') || n === PREFIX) await rm(join(obj, n));
+      spec.onStage?.('compiling the model from its profile');
       await step('make', make(`${optFast} -fprofile-use -fprofile-partial-training -Wno-missing-profile`), 'C++ build of the model from its profile failed');
     } else {
+      spec.onStage?.('compiling the model');
       await step('make', make(optFast), 'C++ build of the verilated model failed');
       if (!seeded) await keepRuntime(runtime, obj);
     }

@@ -34,6 +34,8 @@ export interface IrBuildOptions extends StartOptions {
   streams?: DeclaredStream[];
   /** Profile-guided C++ build from this workload (BuildSpec.profile). */
   profile?: ProfileWorkload;
+  /** Told the steps of a build that is not cached (BuildSpec.onStage). */
+  onStage?: (stage: string) => void;
 }
 
 /** A stream made of signals (wires, registers, ports) of one module instance, e.g. between two pipeline stages. */
@@ -145,7 +147,7 @@ export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promi
     ...m.dataFiles.map((f) => ({ name: f.name, text: f.content })),
   ]);
   const pub = irPublic(top);
-  const { trace, optFast, extraFlags, randomInit, memories, watchStreams, streams, profile, ...start } = opts;
+  const { trace, optFast, extraFlags, randomInit, memories, watchStreams, streams, profile, onStage, ...start } = opts;
   const declared = (streams ?? []).map((d) => declaredWatch(top, d));
   return buildModel(
     {
@@ -159,6 +161,7 @@ export async function buildFromIr(top: Module, opts: IrBuildOptions = {}): Promi
       memories: memories === false ? [] : pub.memories,
       watches: [...(watchStreams === false ? [] : pub.watches), ...declared],
       profile,
+      onStage,
     },
     start,
   );

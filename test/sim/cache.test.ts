@@ -80,8 +80,10 @@ describe('co-simulation build cache', () => {
   it('a profile-guided build runs its workload once on an instrumented model, then builds from the profile', async () => {
     process.env.IBHEBB_VERILATOR_CACHE = mkdtempSync(join(tmpdir(), 'ibhebb-pgo-'));
     const seen: { binary: string; dir: string; counts: number[] }[] = [];
+    const stages: string[] = [];
     const spec: BuildSpec = {
       ...TINY,
+      onStage: (s) => stages.push(s),
       profile: {
         id: 'count-to-40',
         run: async (b) => {
@@ -107,6 +109,7 @@ describe('co-simulation build cache', () => {
       expect(seen[0].binary).not.toBe(first.binary);
       expect(seen[0].dir).not.toBe(first.dir);
       expect(seen[0].counts).toEqual(Array.from({ length: 40 }, (_, i) => (i + 1) % 16));
+      expect(stages).toEqual(['verilating', 'compiling the instrumented model', 'profile run (count-to-40)', 'compiling the model from its profile']);
       const log = readFileSync(join(first.dir, 'build.log'), 'utf8');
       expect(log).toMatch(/-fprofile-generate/);
       expect(log).toMatch(/-fprofile-use/);
@@ -123,6 +126,7 @@ describe('co-simulation build cache', () => {
       const again = await build(spec);
       expect(again.cached).toBe(true);
       expect(seen).toHaveLength(1);
+      expect(stages).toHaveLength(4);
       // a workload that fails, or that never closes its model (no profile written), fails the build
       await expect(build({ ...TINY, profile: { id: 'fails', run: async () => Promise.reject(new Error('no data')) } })).rejects.toThrow(/profile workload 'fails' failed[\s\S]*no data/);
       await expect(build({ ...TINY, profile: { id: 'idle', run: async () => undefined } })).rejects.toThrow(/profile workload 'idle' wrote no profile/);
